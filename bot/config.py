@@ -1,0 +1,149 @@
+"""Settings: read once from the environment and `.env` into a frozen object.
+
+Nothing else in the project reads os.environ. A bad value stops start-up with one
+line naming the variable (ConfigError), never a traceback.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+from dotenv import dotenv_values
+
+
+class ConfigError(Exception):
+    """A setting is wrong; str() is the one line to show the user."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    db_path: Path = Path("data/ainews.db")
+    feeds_file: Path | None = None          # None: the bundled default list
+    poll_minutes: float = 10.0
+    allow_private_hosts: bool = False
+    fetch_articles: bool = False
+    console: bool = False                   # force the console adapter on
+    log_level: str = "INFO"
+    concurrency: int = 16
+    per_host: int = 2
+    channel_hourly_cap: int = 10
+    user_data: Path | None = None           # extra companies/topics TOML
+    http_port: int = 3000
+    discord_token: str = field(default="", repr=False)
+    discord_guild_id: int | None = None
+    discord_api_url: str = ""
+    discord_gateway_url: str = ""
+    discord_threads: bool = False
+    slack_bot_token: str = field(default="", repr=False)
+    slack_app_token: str = field(default="", repr=False)
+    slack_signing_secret: str = field(default="", repr=False)
+    slack_api_url: str = "https://slack.com/api/"
+    slack_admin_user_ids: tuple[str, ...] = ()
+    llm_base_url: str = ""
+    llm_api_key: str = field(default="", repr=False)
+    llm_model: str = ""
+    llm_hourly_cap: int = 120
+    llm_timeout: float = 30.0
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool((self.llm_base_url or self.llm_api_key) and self.llm_model)
+
+    @property
+    def discord_enabled(self) -> bool:
+        return bool(self.discord_token)
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token and (self.slack_app_token or self.slack_signing_secret))
+
+    @property
+    def console_enabled(self) -> bool:
+        return self.console or not (self.discord_enabled or self.slack_enabled)
+
+
+def _bool(name: str, raw: str) -> bool:
+    v = raw.strip().lower()
+    if v in ("1", "true", "yes", "on"):
+        return True
+    if v in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"config: {name}={raw!r} is not a yes/no value (use 1 or 0)")
+
+
+def _number(kind, name: str, raw: str, minimum: float, maximum: float | None = None):
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        word = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"config: {name}={raw!r} is not {word}") from None
+    if value < minimum or (maximum is not None and value > maximum):
+        top = f" and {maximum}" if maximum is not None else ""
+        raise ConfigError(f"config: {name}={raw!r} must be at least {minimum}{top}")
+    return value
+
+
+def _url(name: str, raw: str) -> str:
+    v = raw.strip()
+    if v and not v.startswith(("http://", "https://", "ws://", "wss://")):
+        raise ConfigError(f"config: {name}={raw!r} must start with http:// or https://")
+    return v
+
+
+# env var -> (Settings field, parser). Parsers take (name, raw).
+_FIELDS = {
+    "AINEWS_DB": ("db_path", lambda n, v: Path(v)),
+    "AINEWS_FEEDS": ("feeds_file", lambda n, v: Path(v) if v else None),
+    "AINEWS_POLL_MINUTES": ("poll_minutes", lambda n, v: _number(float, n, v, 0.001)),
+    "AINEWS_ALLOW_PRIVATE_HOSTS": ("allow_private_hosts", _bool),
+    "AINEWS_FETCH_ARTICLES": ("fetch_articles", _bool),
+    "AINEWS_CONSOLE": ("console", _bool),
+    "AINEWS_LOG_LEVEL": ("log_level", lambda n, v: _level(n, v)),
+    "AINEWS_CONCURRENCY": ("concurrency", lambda n, v: _number(int, n, v, 1, 1024)),
+    "AINEWS_PER_HOST": ("per_host", lambda n, v: _number(int, n, v, 1, 64)),
+    "AINEWS_CHANNEL_HOURLY_CAP": ("channel_hourly_cap", lambda n, v: _number(int, n, v, 1)),
+    "AINEWS_USER_DATA": ("user_data", lambda n, v: Path(v) if v else None),
+    "AINEWS_HTTP_PORT": ("http_port", lambda n, v: _number(int, n, v, 0, 65535)),
+    "DISCORD_TOKEN": ("discord_token", lambda n, v: v.strip()),
+    "DISCORD_GUILD_ID": ("discord_guild_id", lambda n, v: _number(int, n, v, 1) if v.strip() else None),
+    "DISCORD_API_URL": ("discord_api_url", _url),
+    "DISCORD_GATEWAY_URL": ("discord_gateway_url", _url),
+    "AINEWS_DISCORD_THREADS": ("discord_threads", _bool),
+    "SLACK_BOT_TOKEN": ("slack_bot_token", lambda n, v: v.strip()),
+    "SLACK_APP_TOKEN": ("slack_app_token", lambda n, v: v.strip()),
+    "SLACK_SIGNING_SECRET": ("slack_signing_secret", lambda n, v: v.strip()),
+    "SLACK_API_URL": ("slack_api_url", lambda n, v: _url(n, v) or "https://slack.com/api/"),
+    "SLACK_ADMIN_USER_IDS": ("slack_admin_user_ids",
+                             lambda n, v: tuple(x.strip() for x in v.split(",") if x.strip())),
+    "LLM_BASE_URL": ("llm_base_url", _url),
+    "LLM_API_KEY": ("llm_api_key", lambda n, v: v.strip()),
+    "LLM_MODEL": ("llm_model", lambda n, v: v.strip()),
+    "LLM_HOURLY_CAP": ("llm_hourly_cap", lambda n, v: _number(int, n, v, 0)),
+    "LLM_TIMEOUT": ("llm_timeout", lambda n, v: _number(float, n, v, 0.1)),
+}
+
+
+def _level(name: str, raw: str) -> str:
+    v = raw.strip().upper()
+    if v not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"config: {name}={raw!r} must be DEBUG, INFO, WARNING or ERROR")
+    return v
+
+
+def load_settings(environ: Mapping[str, str] | None = None,
+                  dotenv_path: str | Path | None = ".env", **overrides) -> Settings:
+    """Merge `.env` (lower priority) and the environment into Settings.
+
+    Tests pass `environ={...}, dotenv_path=None` so the real `.env` is never read."""
+    merged: dict[str, str] = {}
+    if dotenv_path and Path(dotenv_path).is_file():
+        merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    values = {}
+    for env_name, (attr, parse) in _FIELDS.items():
+        if env_name in merged and merged[env_name].strip() != "":
+            values[attr] = parse(env_name, merged[env_name])
+    values.update(overrides)
+    return Settings(**values)

@@ -1,0 +1,42 @@
+"""Platform-neutral command input and output: adapters translate to and from these."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from feeds.models import Brief
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who is asking, and where. Adapters fill is_admin from the platform's own rules
+    (Discord: Manage Channels/Server; Slack: workspace admin/owner or SLACK_ADMIN_USER_IDS)."""
+    platform: str            # "discord" | "slack" | "console"
+    workspace: str           # guild id / team id / "console"
+    channel: str
+    user: str
+    is_admin: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a command answers. `kind`:
+    - "briefs": `briefs` to show (may be empty; then `text` says why), `title` above them;
+    - "text":   plain `text` (lines), e.g. help, subscriptions, topics tables;
+    - "error":  `text` says what went wrong and what to do instead.
+    Lookups are ephemeral (only the caller sees them, with a share button); changes to a
+    channel's subscriptions are posted visibly. Text here is trusted (ours) except where
+    it quotes user or feed input; renderers escape everything anyway."""
+    kind: str
+    text: str = ""
+    title: str = ""
+    briefs: tuple[Brief, ...] = ()
+    ephemeral: bool = True
+    shareable: bool = False   # a lookup the caller may share into the channel
+
+    @classmethod
+    def error(cls, text: str) -> "Reply":
+        return cls(kind="error", text=text, ephemeral=True)
+
+    @classmethod
+    def message(cls, text: str, *, ephemeral: bool = True) -> "Reply":
+        return cls(kind="text", text=text, ephemeral=ephemeral)
