@@ -1,0 +1,190 @@
+"""HTML -> plain text, whitespace cleanup, and flags for text that chat platforms act on.
+
+The condenser reads the text line by line: paragraphs and headings each get a line and
+list items become "- item" lines, so the structure the author gave survives.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+
+import lxml.etree
+import lxml.html
+
+# Elements whose text is never prose: dropped with their content.
+_DROP = frozenset({
+    "script", "style", "noscript", "template", "head", "title", "iframe", "object",
+    "embed", "svg", "math", "canvas", "form", "button", "select", "textarea",
+})
+# Elements that start and end a line.
+_BLOCK = frozenset({
+    "p", "div", "section", "article", "header", "footer", "main", "aside", "nav",
+    "blockquote", "pre", "table", "thead", "tbody", "tfoot", "tr", "ul", "ol", "dl",
+    "dt", "dd", "figure", "figcaption", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+    "address", "details", "summary", "caption", "body", "html", "center", "fieldset",
+})
+_CELL = frozenset({"td", "th"})
+_WS = re.compile(r"\s+")
+_NEWLINE = "\n"
+_BULLET = "\x00- "  # marks a list-item start until lines are assembled
+
+# Mentions that ping many people or a specific user/role on Slack or Discord.
+_MENTION = re.compile(
+    r"@(?:everyone|here|channel)\b|<!(?:channel|here|everyone|subteam\^[^>]*)(?:\|[^>]*)?>"
+    r"|<@[!&]?[A-Za-z0-9]+>|<#[A-Za-z0-9]+(?:\|[^>]*)?>",
+    re.IGNORECASE,
+)
+# Links whose visible text can differ from the target: [text](url) and <url|text>.
+_LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?[a-z][a-z0-9+.-]*:[^)\s]*"   # [text](scheme:...)
+                   r"|<[a-z][a-z0-9+.-]*:[^>|\s]*\|[^>]*>",             # <scheme:...|text>
+                   re.IGNORECASE)
+
+
+def clean_line(s: str) -> str:
+    """Collapse all whitespace (newlines included) to single spaces; strip the ends."""
+    return _WS.sub(" ", s or "").strip()
+
+
+def hostile_flags(s: str) -> tuple[str, ...]:
+    """("mention",) / ("link",) / both, for text a chat platform would act on."""
+    if not s:
+        return ()
+    flags = []
+    if _MENTION.search(s):
+        flags.append("mention")
+    if _LINK.search(s):
+        flags.append("link")
+    return tuple(flags)
+
+
+def html_to_text(html: str) -> str:
+    """Readable plain text of an HTML fragment or page (see module docstring)."""
+    root = _parse(html)
+    if root is None:
+        return ""
+    # Removing comments and non-prose elements merges their tails into the text.
+    lxml.etree.strip_elements(root, lxml.etree.Comment, lxml.etree.ProcessingInstruction,
+                              *_DROP, with_tail=False)
+    parts: list[str] = []
+    in_pre = 0  # inside <pre> source newlines are line breaks; elsewhere just spaces
+    for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag.lower() if isinstance(el.tag, str) else ""
+        if event == "start":
+            in_pre += tag == "pre"
+            _open(tag, parts)
+            parts.append(_flow(el.text, in_pre))
+        else:
+            in_pre -= tag == "pre"
+            _close(tag, parts)
+            if el is not root:
+                parts.append(_flow(el.tail, in_pre))
+    return _assemble("".join(parts))
+
+
+def _flow(s: str | None, in_pre: int) -> str:
+    if not s:
+        return ""
+    return s if in_pre else _WS.sub(" ", s)
+
+
+def _parse(html: str):
+    if not html or not html.strip():
+        return None
+    try:
+        # A wrapper div so bare text and several top-level elements all survive.
+        return lxml.html.fragment_fromstring(html, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        # e.g. a full document with an XML declaration: parse it as a document.
+        try:
+            return lxml.html.document_fromstring(html.encode("utf-8"))
+        except (lxml.etree.ParserError, ValueError):
+            return None
+
+
+def _open(tag: str, parts: list[str]) -> None:
+    if tag == "li":
+        parts.append(_NEWLINE + _BULLET)
+    elif tag in _BLOCK:
+        parts.append(_NEWLINE)
+    elif tag in _CELL:
+        parts.append(" ")
+
+
+def _close(tag: str, parts: list[str]) -> None:
+    if tag == "br" or tag == "li" or tag in _BLOCK:
+        parts.append(_NEWLINE)
+
+
+def _assemble(raw: str) -> str:
+    """One line per block; whitespace collapsed; empty lines and empty bullets gone."""
+    lines = []
+    for line in raw.split(_NEWLINE):
+        bullet = _BULLET in line
+        line = clean_line(line.replace(_BULLET, " "))
+        if line:
+            lines.append(f"- {line}" if bullet else line)
+    return _NEWLINE.join(lines)
+
+
+# --- bytes -> str -------------------------------------------------------------------
+
+# Decoders that are strict supersets of what servers declare (as browsers use them).
+_SUPERSET = {"iso8859-1": "cp1252", "ascii": "cp1252", "gb2312": "gb18030", "gbk": "gb18030",
+             "cp936": "gb18030", "big5": "big5hkscs", "shift_jis": "cp932", "euc_kr": "cp949",
+             "iso8859-9": "cp1254", "tis-620": "cp874"}
+# Multi-byte legacy encodings: their text can pass as UTF-8 by accident, so they're
+# tried before UTF-8. Single-byte text practically never is valid UTF-8.
+_MULTIBYTE = {"gb2312", "gbk", "gb18030", "cp936", "big5", "big5hkscs", "cp950", "shift_jis",
+              "cp932", "euc_jp", "euc_kr", "cp949", "iso2022_jp", "hz", "johab",
+              "euc_jis_2004", "shift_jis_2004", "euc_jisx0213", "shift_jisx0213"}
+_PROLOG_ENC = re.compile(rb"""\A\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
+_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
+         (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, list[str]]:
+    """Decode a feed body: (text, notes). Notes say when the declared charset was wrong.
+
+    Order: BOM; declared multi-byte charset; UTF-8 when the bytes are valid UTF-8 (even
+    if e.g. windows-1252 is declared); the declared charset; windows-1252 as a last resort."""
+    for bom, enc in _BOMS:
+        if body.startswith(bom):
+            return body.decode(enc, "replace"), []
+    if body[:4] in (b"<\x00?\x00", b"\x00<\x00?"):  # UTF-16 without a BOM
+        return body.decode("utf-16-le" if body[0] else "utf-16-be", "replace"), []
+    label = (_PROLOG_ENC.search(body[:512]) or [b"", b""])[1].decode("ascii")
+    declared = _codec(label)
+    http = _codec((_CHARSET.search(content_type or "") or ["", ""])[1])
+    if body.isascii():
+        return body.decode("ascii"), []
+    for enc in (e for e in (declared, http) if e in _MULTIBYTE):
+        if (text := _try(body, enc)) is not None:
+            return text, []
+    if (text := _try(body, "utf-8")) is not None:
+        wrong = declared and declared not in ("utf-8", "ascii")
+        return text, [f"declared {label} but the body is UTF-8; read as UTF-8"] if wrong else []
+    for enc in (e for e in (declared, http) if e and e != "utf-8"):
+        if (text := _try(body, enc)) is not None:
+            return text, []
+    return body.decode("cp1252", "replace"), [
+        f"body is not {label or http or 'UTF-8'} as declared; read as windows-1252"]
+
+
+def _codec(name: str) -> str:
+    """Python's name for a charset label, or "" when unknown (e.g. encoding="invalid")."""
+    try:
+        return codecs.lookup(name).name if name else ""
+    except LookupError:
+        return ""
+
+
+def _try(body: bytes, enc: str) -> str | None:
+    for candidate in (_SUPERSET.get(enc), enc):
+        if candidate:
+            try:
+                return body.decode(candidate)
+            except (UnicodeDecodeError, LookupError):
+                pass
+    return None

@@ -1,0 +1,94 @@
+"""URL canonicalisation: one spelling per article, so tracking variants dedupe.
+
+Outlets decorate the same link with campaign and referral parameters (utm_*, fbclid,
+spm, ...) and fragments; stories keyed by URL must not multiply because of them.
+Everything else in the query is kept, in order and byte for byte, because many sites
+route articles by query (``?id=17703``). Also here: finding the feed an HTML page
+advertises, for when a user gives a site's page instead of its feed.
+"""
+from __future__ import annotations
+
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+
+import lxml.etree
+import lxml.html
+
+# Exact (lower-cased) query keys that only track the reader, never select content.
+TRACKING_KEYS = frozenset({
+    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+    "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok",
+    "ref", "ref_src", "ref_url", "referrer", "referer", "spm", "guccounter",
+    "guce_referrer", "guce_referrer_sig", "smid", "cmpid", "ncid", "icid",
+    "sr_share", "at_medium", "at_campaign", "wt.mc_id", "wt_mc", "oly_enc_id",
+    "oly_anon_id", "vero_id", "__twitter_impression", "share_source", "rss_source",
+})
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")
+# Keys that track only when their value says "came from the feed" (?source=rss).
+FEED_SOURCE_KEYS = frozenset({"source", "src", "from", "via", "cmp"})
+DEFAULT_PORTS = {"http": 80, "https": 443}
+FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json",
+              "application/json", "application/rdf+xml")
+
+
+def is_web_url(s: str) -> bool:
+    """True for an absolute http(s) URL (how a GUID that is a link is recognised)."""
+    return s.strip().lower().startswith(("http://", "https://"))
+
+
+def canonical_url(url: str, base: str = "") -> str:
+    """The canonical spelling of `url`, resolved against `base` when relative.
+
+    Host lowercased, default port and fragment dropped, tracking parameters dropped,
+    other parameters kept in order. Non-web URLs (mailto:, tag:) come back stripped."""
+    url = (url or "").strip()
+    if base:
+        url = urljoin(base.strip(), url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # e.g. "http://[bad" or a non-numeric port: keep as given
+        return url
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname:
+        return url
+    return urlunsplit((scheme, _netloc(parts, scheme, port), parts.path or "/",
+                       _clean_query(parts.query), ""))
+
+
+def _netloc(parts, scheme: str, port: int | None) -> str:
+    host = parts.hostname.rstrip(".")  # hostname is already lower-cased
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if port is not None and port != DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
+    userinfo = parts.netloc.rpartition("@")[0]
+    return f"{userinfo}@{host}" if userinfo else host
+
+
+def _clean_query(query: str) -> str:
+    kept = [p for p in query.split("&") if p and not _is_tracking(p)]
+    return "&".join(kept)
+
+
+def _is_tracking(pair: str) -> bool:
+    key, _, value = pair.partition("=")
+    key = unquote_plus(key).strip().lower()
+    if key in TRACKING_KEYS or key.startswith(TRACKING_PREFIXES):
+        return True
+    value = unquote_plus(value).lower()
+    return key in FEED_SOURCE_KEYS and ("rss" in value or "feed" in value)
+
+
+def find_alternate(page: str, page_url: str) -> str | None:
+    """The first feed a page advertises with <link rel="alternate" type=...>, absolute."""
+    try:
+        doc = lxml.html.document_fromstring(page.encode("utf-8"))
+    except (ValueError, lxml.etree.ParserError):
+        return None
+    base = urljoin(page_url, (doc.xpath("//base/@href") or [""])[0].strip())
+    for link in doc.xpath("//link[@href]"):
+        rel = (link.get("rel") or "").lower().split()
+        kind = (link.get("type") or "").lower().split(";")[0].strip()
+        if "alternate" in rel and kind in FEED_TYPES and link.get("href").strip():
+            return urljoin(base, link.get("href").strip())
+    return None

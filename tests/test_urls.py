@@ -1,0 +1,71 @@
+"""URL canonicalisation: tracking variants of one article collapse to one spelling."""
+from __future__ import annotations
+
+import pytest
+
+from feeds.models import story_id
+from feeds.urls import canonical_url, is_web_url
+
+BASE = "https://news.example.com/feeds/ai/rss.xml"
+
+
+@pytest.mark.parametrize("url, expected", [
+    # tracking parameters and fragments dropped; other parameters kept in order
+    ("https://x.com/a?utm_source=rss&utm_medium=feed&utm_campaign=ai", "https://x.com/a"),
+    ("https://x.com/a?id=7&utm_source=rss&page=2#comments", "https://x.com/a?id=7&page=2"),
+    ("https://x.com/a?z=1&a=2&m=3", "https://x.com/a?z=1&a=2&m=3"),
+    ("https://x.com/a?fbclid=IwAR0&gclid=Cj0&mc_cid=1&mc_eid=2", "https://x.com/a"),
+    ("https://x.com/a?ref=hn&ref_src=twsrc&story=9", "https://x.com/a?story=9"),
+    ("https://x.com/a?UTM_Source=rss&spm=a2c6h.1", "https://x.com/a"),
+    ("https://x.com/a?source=rss&q=ai", "https://x.com/a?q=ai"),
+    ("https://x.com/search?source=web&q=ai", "https://x.com/search?source=web&q=ai"),
+    ("https://x.com/a?q=a%20b&utm_term=x", "https://x.com/a?q=a%20b"),
+    # host lowercased, default ports dropped, other ports kept, empty path -> "/"
+    ("HTTPS://News.Example.COM:443/Path/Case", "https://news.example.com/Path/Case"),
+    ("http://example.com:80", "http://example.com/"),
+    ("https://example.com:8443/x", "https://example.com:8443/x"),
+    ("http://example.com./a", "http://example.com/a"),
+    ("  https://example.com/padded  ", "https://example.com/padded"),
+    # relative links resolved against the base
+    ("/story/1?utm_source=x", "https://news.example.com/story/1"),
+    ("story-2.html", "https://news.example.com/feeds/ai/story-2.html"),
+    ("../top.html#frag", "https://news.example.com/feeds/top.html"),
+    ("//cdn.example.org/a", "https://cdn.example.org/a"),
+    # not web URLs: left alone
+    ("mailto:tips@example.com", "mailto:tips@example.com"),
+    ("tag:example.com,2024:post-1", "tag:example.com,2024:post-1"),
+])
+def test_canonical_url(url, expected):
+    assert canonical_url(url, BASE) == expected
+
+
+def test_canonical_url_is_idempotent():
+    once = canonical_url("HTTP://A.example:80/x/?b=1&utm_source=y&a=2#f")
+    assert once == "http://a.example/x/?b=1&a=2"
+    assert canonical_url(once) == once
+
+
+def test_malformed_url_does_not_raise():
+    assert canonical_url("http://[::1") == "http://[::1"
+    assert canonical_url("http://host:notaport/x") == "http://host:notaport/x"
+    assert canonical_url("") == ""
+
+
+def test_tracking_variants_share_the_id_when_there_is_no_guid():
+    variants = [
+        "https://www.example.com/ai/qwen-pricing?utm_source=twitter",
+        "https://WWW.example.com:443/ai/qwen-pricing?fbclid=abc#top",
+        "https://www.example.com/ai/qwen-pricing?utm_medium=rss&utm_campaign=daily",
+    ]
+    ids = {story_id("https://feed/a", "", canonical_url(v)) for v in variants}
+    assert len(ids) == 1
+    other = story_id("https://feed/a", "", canonical_url("https://www.example.com/ai/other"))
+    assert other not in ids
+
+
+@pytest.mark.parametrize("s, expected", [
+    ("https://x.com/1", True), ("HTTP://x.com", True), ("  http://x", True),
+    ("tag:x,2020:1", False), ("urn:uuid:1234", False), ("12345", False), ("", False),
+])
+def test_is_web_url(s, expected):
+    assert is_web_url(s) is expected
