@@ -1,0 +1,154 @@
+"""SSRF guard: which URLs and addresses the fetcher may reach.
+
+Two layers, because either alone can be bypassed:
+- `check_url(url, allow_private)` runs before every request hop (so also on every
+  redirect): only http/https, and literal IP hosts must be public.
+- `GuardedResolver` is the resolver of the fetcher's aiohttp connector: every name is
+  checked *after* resolution, at connect time, and the connector connects only to the
+  addresses it returned. A name that answered "public" to a pre-check and "127.0.0.1"
+  a moment later (DNS rebinding) is still refused.
+
+`FetchError` lives here because the guard raises it; import it from `feeds.fetcher`.
+"""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+from yarl import URL
+
+log = logging.getLogger("ainews.fetcher")
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+ALLOWED_SCHEMES = ("http", "https")
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# Names that always mean "this machine", whatever DNS says.
+_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+
+
+class FetchError(Exception):
+    """A fetch that failed; str(e) is a one-line reason naming component and host.
+
+    kind: "invalid-url" | "blocked" | "dns" | "connect" | "timeout" | "http" |
+          "too-large" | "redirects" | "tls"
+    """
+
+    def __init__(self, kind: str, message: str, *, status: int | None = None,
+                 retry_after: float | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+
+
+def address_problem(ip: IPAddress) -> str | None:
+    """Why `ip` must not be fetched from ("loopback", "private", ...), or None if public.
+
+    IPv6 forms that embed an IPv4 address (mapped ::ffff:a.b.c.d, 6to4, NAT64) are
+    judged by the embedded address, since that is where the packets end up."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is None and ip in _NAT64:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if embedded is not None:
+            return address_problem(embedded)
+    for label in ("unspecified", "loopback", "link_local", "multicast", "private",
+                  "reserved"):
+        if getattr(ip, f"is_{label}"):
+            return label.replace("_", "-")
+    # Catches shared/CGNAT space (100.64/10) and other non-routable blocks.
+    return None if ip.is_global else "non-public"
+
+
+def literal_ip(host: str) -> IPAddress | None:
+    """The address when `host` is an IP literal (brackets and zone id allowed)."""
+    host = host.strip("[]").split("%", 1)[0]
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    try:  # legacy forms getaddrinfo would still accept: 127.1, 0x7f.0.0.1, 2130706433
+        if host and all(c in "0123456789abcdefxABCDEFX." for c in host):
+            return ipaddress.IPv4Address(socket.inet_aton(host))
+    except OSError:
+        pass
+    return None
+
+
+def parse_url(url: str | URL) -> URL:
+    """Parse with yarl, the parser aiohttp itself uses, so the guard and the request
+    can never disagree about which host a URL names."""
+    try:
+        parsed = url if isinstance(url, URL) else URL(str(url).strip())
+        parsed.port  # an invalid port raises here
+    except (ValueError, TypeError) as e:
+        raise FetchError("invalid-url", f"fetcher: {url!s:.200} is not a valid URL ({e})")
+    return parsed
+
+
+def check_url(url: str | URL, allow_private: bool) -> None:
+    """Raise FetchError("invalid-url" | "blocked") unless `url` may be fetched.
+
+    Checks scheme and literal addresses only (no DNS): names are judged at connect time
+    by GuardedResolver."""
+    parsed = parse_url(url)
+    scheme = (parsed.scheme or "").lower()
+    if not scheme:
+        raise FetchError("invalid-url", f"fetcher: {str(url):.200} has no scheme; "
+                                        "start it with https:// or http://")
+    if scheme not in ALLOWED_SCHEMES:
+        raise FetchError("blocked", f"fetcher: {scheme}:// is not fetched "
+                                    f"({str(url):.200}); only http and https are")
+    host = parsed.raw_host or ""
+    if not host:
+        raise FetchError("invalid-url", f"fetcher: {str(url):.200} has no host")
+    if allow_private:
+        return
+    ip = literal_ip(host)
+    problem = address_problem(ip) if ip is not None else None
+    if problem is None and host.rstrip(".").lower() in _LOCAL_NAMES:
+        problem = "loopback"
+    if problem:
+        raise blocked(host, problem)
+
+
+def blocked(host: str, problem: str, address: object = None) -> FetchError:
+    at = f" ({address})" if address is not None and str(address) != host else ""
+    return FetchError("blocked", f"fetcher: {host}{at} is a {problem} address; refused "
+                                 "(allow private hosts only for intranet feeds)")
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolver that drops non-public addresses; raises FetchError("blocked") if none
+    remain. `inner` does the real lookups (aiohttp's default, or a fake in tests)."""
+
+    def __init__(self, allow_private: bool = False, inner: AbstractResolver | None = None):
+        self.allow_private = allow_private
+        self._inner = inner
+
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+        if self._inner is None:
+            self._inner = DefaultResolver()
+        results = await self._inner.resolve(host, port, family)
+        if self.allow_private:
+            return results
+        kept, refused = [], []
+        for r in results:
+            problem = address_problem(ipaddress.ip_address(r["host"].split("%", 1)[0]))
+            (refused if problem else kept).append((r, problem))
+        if refused:
+            log.warning("fetcher: %s resolved to refused address(es) %s", host,
+                        ", ".join(r["host"] for r, _ in refused))
+        if refused and not kept:
+            r, problem = refused[0]
+            raise blocked(host, problem, r["host"])
+        return [r for r, _ in kept]
+
+    async def close(self) -> None:
+        if self._inner is not None:
+            await self._inner.close()

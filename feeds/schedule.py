@@ -1,0 +1,92 @@
+"""When to poll a feed next. Pure functions: no I/O, no clock (pass `now`, aware UTC).
+
+    next_poll_after_success(now, base_minutes, *, published_times=(), ttl_minutes=None,
+                            max_age=None) -> datetime
+    next_poll_after_failure(now, base_minutes, failures, retry_after=None) -> datetime
+    should_pause(failures) -> bool            # failures >= PAUSE_AFTER
+    success_interval(base_minutes, published_times, now, ...) -> float   # minutes
+    failure_delay(base_minutes, failures, retry_after=None) -> float     # minutes
+
+After a success (a 304 counts; pass no published_times then):
+- Adaptive: the interval aims at half the feed's typical gap between entries (median
+  of the recent gaps, raised to half the silence since the newest entry, so a feed
+  that went quiet slows down and speeds up again once it publishes). Clamped to [floor, 4 x base] with floor =
+  base/2 but not under 1 minute (unless base itself is under a minute, as in tests):
+  busy feeds are polled at most twice as often as configured, quiet ones at least
+  every 4 x base. Fewer than two usable dates means "unknown": the base interval.
+- The feed's <ttl> (minutes) and Cache-Control max-age (seconds) are honoured as a
+  minimum, but only up to HONOUR_CAP_MINUTES (60) and the 4 x base ceiling. Many CMSs
+  emit ttl=1440 or a day's max-age by default, not as a considered request; obeying
+  them would leave a news feed a day stale. An hour is polite enough for what is one
+  small conditional GET, and the operator's configured base stays the authority.
+After a failure (`failures` = consecutive failures including this one):
+- base x 2^failures, capped at MAX_BACKOFF_MINUTES (24 h); a Retry-After (seconds) is
+  honoured when longer, within the same cap (the feed pauses after PAUSE_AFTER
+  failures anyway, so one request a day is the most a broken feed costs its server).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from statistics import median
+
+PAUSE_AFTER = 10
+MAX_BACKOFF_MINUTES = 24 * 60
+HONOUR_CAP_MINUTES = 60.0
+MIN_INTERVAL_MINUTES = 1.0
+MAX_FACTOR = 4.0          # quiet feeds: at most 4 x base between polls
+RECENT_ENTRIES = 20       # gaps are taken from the newest entries only
+
+
+def should_pause(failures: int) -> bool:
+    return failures >= PAUSE_AFTER
+
+
+def failure_delay(base_minutes: float, failures: int,
+                  retry_after: float | None = None) -> float:
+    """Minutes to wait after `failures` consecutive failures."""
+    exponent = min(max(failures, 0), 32)  # 2^32 x anything is past the cap already
+    delay = min(base_minutes * 2 ** exponent, MAX_BACKOFF_MINUTES)
+    if retry_after is not None and retry_after > 0:
+        delay = max(delay, min(retry_after / 60.0, MAX_BACKOFF_MINUTES))
+    return delay
+
+
+def next_poll_after_failure(now: datetime, base_minutes: float, failures: int,
+                            retry_after: float | None = None) -> datetime:
+    return now + timedelta(minutes=failure_delay(base_minutes, failures, retry_after))
+
+
+def typical_gap_minutes(published_times: Iterable[datetime], now: datetime) -> float | None:
+    """Median gap between the newest entries, raised to half the current silence.
+
+    Future-dated entries (clock skew, scheduled posts) are ignored."""
+    times = sorted({t for t in published_times if t is not None and t <= now},
+                   reverse=True)[:RECENT_ENTRIES]
+    if len(times) < 2:
+        return None
+    gaps = [(a - b).total_seconds() / 60 for a, b in zip(times, times[1:])]
+    silence = (now - times[0]).total_seconds() / 60
+    return max(median(gaps), silence / 2)
+
+
+def success_interval(base_minutes: float, published_times: Iterable[datetime] = (),
+                     now: datetime | None = None, *, ttl_minutes: float | None = None,
+                     max_age: float | None = None) -> float:
+    """Minutes until the next poll after a successful one."""
+    # Never faster than once a minute, unless configured faster (tests use 0.05).
+    floor = max(min(MIN_INTERVAL_MINUTES, base_minutes), base_minutes / 2)
+    ceiling = max(floor, base_minutes * MAX_FACTOR)
+    gap = typical_gap_minutes(published_times, now) if now is not None else None
+    interval = base_minutes if gap is None else min(max(gap / 2, floor), ceiling)
+    asked = max(ttl_minutes or 0.0, (max_age or 0.0) / 60.0)
+    return max(interval, min(asked, HONOUR_CAP_MINUTES, ceiling))
+
+
+def next_poll_after_success(now: datetime, base_minutes: float, *,
+                            published_times: Iterable[datetime] = (),
+                            ttl_minutes: float | None = None,
+                            max_age: float | None = None) -> datetime:
+    minutes = success_interval(base_minutes, published_times, now,
+                               ttl_minutes=ttl_minutes, max_age=max_age)
+    return now + timedelta(minutes=minutes)

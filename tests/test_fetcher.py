@@ -1,0 +1,305 @@
+"""The fetcher against the local feed server (loopback, so allow_private=True)."""
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+import subprocess
+import sys
+import zlib
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+from aiohttp.abc import AbstractResolver
+
+from feeds.fetcher import (FetchError, Fetcher, FetchPolicy, parse_max_age,
+                           parse_retry_after)
+from tests.fakes.feedserver import FeedServer, Reply, make_atom, make_entries, make_rss
+
+ROOT = Path(__file__).resolve().parents[1]
+FEED = make_rss("Example AI News", make_entries(20, paragraphs=8))
+
+
+@pytest.fixture
+async def server():
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", FEED, headers={"Cache-Control": "public, max-age=300"},
+                last_modified=datetime(2026, 11, 20, 12, tzinfo=timezone.utc))
+        yield srv
+
+
+@pytest.fixture
+async def fetcher():
+    async with Fetcher(FetchPolicy(allow_private=True)) as f:
+        yield f
+
+
+def policy(**kw) -> FetchPolicy:
+    return FetchPolicy(allow_private=True, **kw)
+
+
+class LoopbackDNS(AbstractResolver):
+    """Resolves every name to 127.0.0.1, so tests can use many host names."""
+
+    async def resolve(self, host, port=0, family=socket.AF_INET):
+        return [{"hostname": host, "host": "127.0.0.1", "port": port,
+                 "family": socket.AF_INET, "proto": 0, "flags": 0}]
+
+    async def close(self):
+        pass
+
+
+async def fetch_error(fetcher: Fetcher, url: str, **kw) -> FetchError:
+    with pytest.raises(FetchError) as info:
+        await fetcher.fetch(url, **kw)
+    return info.value
+
+
+async def test_fetch_returns_body_validators_and_identifies_itself(server, fetcher):
+    r = await fetcher.fetch(server.url("/feed.xml"))
+    assert (r.status, r.body, r.not_modified) == (200, FEED, False)
+    assert r.etag and r.last_modified == "Fri, 20 Nov 2026 12:00:00 GMT"
+    assert r.content_type.startswith("application/rss+xml") and r.max_age == 300
+    sent = server.requests_for("/feed.xml")[0].headers
+    assert "ainews" in sent["User-Agent"] and "gzip" in sent["Accept-Encoding"]
+    assert "rss+xml" in sent["Accept"]
+    assert len(FEED) > 50_000  # a realistic size, not a toy
+
+
+@pytest.mark.parametrize("validator", ["etag", "last_modified"])
+async def test_conditional_get_gives_not_modified_without_body(server, fetcher, validator):
+    first = await fetcher.fetch(server.url("/feed.xml"))
+    again = await fetcher.fetch(server.url("/feed.xml"),
+                                **{validator: getattr(first, validator)})
+    assert again.not_modified and again.status == 304 and again.body is None
+    header = {"etag": "If-None-Match", "last_modified": "If-Modified-Since"}[validator]
+    assert server.requests_for("/feed.xml")[1].headers[header] == getattr(first, validator)
+
+
+async def test_server_ignoring_conditional_get_still_gives_the_body(server, fetcher):
+    server.honour_conditional = False
+    first = await fetcher.fetch(server.url("/feed.xml"))
+    again = await fetcher.fetch(server.url("/feed.xml"), etag=first.etag)
+    assert not again.not_modified and again.body == FEED
+
+
+@pytest.mark.parametrize("encoding,encode", [
+    ("gzip", gzip.compress),
+    ("deflate", zlib.compress),                                   # zlib-wrapped
+    ("deflate", lambda b: zlib.compress(b)[2:-4]),                # raw deflate
+])
+async def test_compressed_bodies_are_decoded(server, fetcher, encoding, encode):
+    server.add("/z.xml", encode(FEED), headers={"Content-Encoding": encoding})
+    r = await fetcher.fetch(server.url("/z.xml"))
+    assert r.body == FEED
+
+
+async def test_gzip_bomb_is_stopped_at_the_cap(server):
+    server.add_gzip_bomb("/bomb.xml", size=64 * 1024 * 1024)
+    async with Fetcher(policy()) as f:  # the default 10 MB cap
+        err = await fetch_error(f, server.url("/bomb.xml"))
+    assert err.kind == "too-large" and "decompresses to more than 10 MB" in str(err)
+
+
+async def test_endless_body_is_aborted_and_the_connection_dropped(server):
+    server.add_stream("/endless.xml")
+    async with Fetcher(policy(max_bytes=1024 * 1024)) as f:
+        err = await fetch_error(f, server.url("/endless.xml"))
+    assert err.kind == "too-large" and "sent more than 1 MB; the limit is 1 MB" in str(err)
+    stats = server.streams["/endless.xml"]
+    await asyncio.wait_for(stats.done.wait(), 30)
+    assert stats.aborted and not stats.completed
+
+
+async def test_announced_oversized_body_is_refused_before_reading(server):
+    total = 64 * 1024 * 1024
+    server.add_stream("/huge.xml", total, content_length=True)
+    async with Fetcher(policy(max_bytes=1024 * 1024)) as f:
+        err = await fetch_error(f, server.url("/huge.xml"))
+    assert err.kind == "too-large" and "announced a 64 MB body" in str(err)
+    stats = server.streams["/huge.xml"]
+    await asyncio.wait_for(stats.done.wait(), 30)
+    assert stats.aborted and stats.sent < total
+
+
+def slow_headers(srv):
+    srv.add_slow("/slow.xml", delay=30)
+
+
+def trickling_body(srv):
+    srv.add_stream("/slow.xml", 10_000, chunk=16, delay=0.05)
+
+
+def slow_redirect_chain(srv):  # every hop is quick enough; together they are not
+    srv.latency = 0.15
+    for i in range(4):
+        srv.add_redirect("/slow.xml" if i == 0 else f"/hop{i}", f"/hop{i + 1}")
+    srv.add("/hop4", FEED)
+
+
+@pytest.mark.parametrize("setup", [slow_headers, trickling_body, slow_redirect_chain])
+async def test_slow_server_times_out_with_a_clear_message(server, setup):
+    setup(server)
+    async with Fetcher(policy(timeout=0.4)) as f:
+        err = await fetch_error(f, server.url("/slow.xml"))
+    assert err.kind == "timeout"
+    assert str(err) == f"fetcher: 127.0.0.1:{server.port} timed out after 0.4 s"
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_redirect_chain_is_followed(server, fetcher, status):
+    server.add_redirect("/a", server.url("/b"), status)   # absolute
+    server.add_redirect("/b", "c", status)                # relative
+    server.add_redirect("/c", "/feed.xml", status)
+    r = await fetcher.fetch(server.url("/a"))
+    assert r.body == FEED and r.url == server.url("/a")
+    assert r.final_url == server.url("/feed.xml")
+
+
+async def test_redirect_loop_is_reported(server, fetcher):
+    server.add_redirect("/loop1", "/loop2")
+    server.add_redirect("/loop2", "/loop1")
+    err = await fetch_error(fetcher, server.url("/loop1"))
+    assert err.kind == "redirects" and "loop" in str(err)
+    assert len(server.requests) == 2
+
+
+async def test_more_than_five_redirects_are_refused(server, fetcher):
+    for i in range(6):
+        server.add_redirect(f"/r{i}", f"/r{i + 1}")
+    server.add("/r6", FEED)
+    err = await fetch_error(fetcher, server.url("/r0"))
+    assert err.kind == "redirects" and "more than 5 times" in str(err)
+    assert not server.requests_for("/r6")
+
+
+@pytest.mark.parametrize("status", [403, 404, 500, 502])
+async def test_http_errors_name_host_and_status(server, fetcher, status):
+    server.script("/err.xml", [status])
+    err = await fetch_error(fetcher, server.url("/err.xml"))
+    assert (err.kind, err.status) == ("http", status)
+    assert str(err) == f"fetcher: 127.0.0.1:{server.port} answered HTTP {status}"
+
+
+@pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.parametrize("header,low,high", [("120", 120, 120), ("http-date", 200, 301)])
+async def test_retry_after_is_parsed(server, fetcher, status, header, low, high):
+    if header == "http-date":
+        header = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=300),
+                                 usegmt=True)
+    server.add_rate_limited("/busy.xml", header, status)
+    err = await fetch_error(fetcher, server.url("/busy.xml"))
+    assert err.status == status and low <= err.retry_after <= high
+
+
+async def test_feed_recovers_after_scripted_failures(server, fetcher):
+    server.script("/flaky.xml", [500, 500, Reply(200, FEED)])
+    for _ in range(2):
+        assert (await fetch_error(fetcher, server.url("/flaky.xml"))).status == 500
+    assert (await fetcher.fetch(server.url("/flaky.xml"))).body == FEED
+
+
+async def test_dns_failure(fetcher):
+    err = await fetch_error(fetcher, "http://no.such.host.invalid/feed.xml")
+    assert err.kind == "dns"
+    assert str(err) == "fetcher: no.such.host.invalid: DNS lookup failed"
+
+
+async def test_connection_refused(fetcher):
+    with socket.socket() as s:  # a port that was free a moment ago
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    err = await fetch_error(fetcher, f"http://127.0.0.1:{port}/feed.xml")
+    assert err.kind == "connect" and "connection refused" in str(err)
+
+
+async def test_https_to_a_server_without_tls_is_a_tls_error(server, fetcher):
+    err = await fetch_error(fetcher, f"https://127.0.0.1:{server.port}/feed.xml")
+    assert err.kind == "tls"
+    assert str(err) == (f"fetcher: 127.0.0.1:{server.port}: TLS handshake failed "
+                        "(wrong version number)")
+
+
+async def test_per_host_bound_lets_callers_gather_everything(server):
+    server.latency = 0.2
+    async with Fetcher(policy(per_host=2)) as f:
+        results = await asyncio.gather(*(f.fetch(server.url("/feed.xml"))
+                                         for _ in range(8)))
+    assert all(r.body == FEED for r in results) and server.max_in_flight == 2
+
+
+async def test_overall_bound_across_hosts(server):
+    server.latency = 0.2
+    async with Fetcher(policy(concurrency=3, per_host=8), resolver=LoopbackDNS()) as f:
+        await asyncio.gather(*(f.fetch(f"http://feed{i}.example:{server.port}/feed.xml")
+                               for i in range(9)))
+    assert server.max_in_flight == 3 and len(server.requests) == 9
+
+
+async def test_a_busy_host_does_not_hold_up_other_hosts(server):
+    server.latency = 0.3
+    async with Fetcher(policy(concurrency=2, per_host=1), resolver=LoopbackDNS()) as f:
+        urls = [f"http://busy.example:{server.port}/feed.xml"] * 4
+        urls.append(f"http://other.example:{server.port}/feed.xml")
+        await asyncio.gather(*(f.fetch(u) for u in urls))
+    hosts = [r.headers["Host"].split(":")[0] for r in server.requests]
+    assert hosts[:2] == ["busy.example", "other.example"]
+
+
+async def test_fetch_page_asks_for_html(server, fetcher):
+    server.add_html_with_feed("/article")
+    r = await fetcher.fetch_page(server.url("/article"))
+    assert b'type="application/rss+xml" title="Example AI News" href="/feed.xml"' in r.body
+    assert server.requests_for("/article")[0].headers["Accept"].startswith("text/html")
+
+
+async def test_feedserver_runs_as_a_separate_process(tmp_path):
+    body = make_rss("Caf\u00e9 AI", make_entries(3)).replace(b"utf-8", b"iso-8859-1", 1)
+    (tmp_path / "feed.xml").write_bytes(body)
+    proc = subprocess.Popen([sys.executable, "-m", "tests.fakes.feedserver", "--dir",
+                             str(tmp_path), "--port", "0"], cwd=ROOT,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        base = await asyncio.to_thread(proc.stdout.readline)
+        async with Fetcher(policy()) as f:
+            r = await f.fetch(base.strip() + "/feed.xml")
+            again = await f.fetch(base.strip() + "/feed.xml", etag=r.etag)
+            missing = await fetch_error(f, base.strip() + "/../../etc/passwd")
+        assert r.body == body and r.content_type == "application/xml"
+        assert again.not_modified and missing.status == 404
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+@pytest.mark.parametrize("make", [make_rss, make_atom])
+def test_generated_feeds_are_realistic_and_valid(make):
+    entries = make_entries(20, seed=3)
+    body = make("Example AI News", entries)
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo and 60_000 < len(body) < 150_000
+    assert [e.title for e in parsed.entries] == [e["title"] for e in entries]
+    assert parsed.entries[0].published_parsed[:4] == (2026, 11, 20, 12)
+    assert "<p>" in parsed.entries[0].content[0].value
+    assert len({e["title"] for e in entries}) > 10  # not one story repeated
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("120", 120.0), (" 0 ", 0.0), ("soon", None), ("", None), (None, None),
+    ("Wed, 21 Oct 2026 07:28:00 GMT", 3600.0),
+    ("Wed, 21 Oct 2026 05:00:00 GMT", 0.0),   # a date in the past: retry now
+])
+def test_parse_retry_after(value, expected):
+    now = datetime(2026, 10, 21, 6, 28, tzinfo=timezone.utc)
+    assert parse_retry_after(value, now) == expected
+
+
+@pytest.mark.parametrize("value,expected", [
+    ("max-age=600", 600.0), ("public, max-age=60, must-revalidate", 60.0),
+    ("no-cache", None), (None, None), ("s-maxage=30", None),
+])
+def test_parse_max_age(value, expected):
+    assert parse_max_age(value) == expected

@@ -1,0 +1,159 @@
+"""The SSRF guard: URL pre-checks, the connect-time resolver, and redirect hops."""
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+from aiohttp.abc import AbstractResolver
+
+from feeds import guard
+from feeds.fetcher import FetchError, Fetcher, FetchPolicy
+from feeds.guard import GuardedResolver, address_problem, check_url
+from tests.fakes.feedserver import FeedServer, make_entries, make_rss
+
+FEED = make_rss("Guarded", make_entries(2))
+
+
+class FakeDNS(AbstractResolver):
+    """A DNS that answers from a table: name -> list of addresses."""
+
+    def __init__(self, table: dict[str, list[str]]):
+        self.table = table
+
+    async def resolve(self, host, port=0, family=socket.AF_INET):
+        if host not in self.table:
+            raise OSError(f"no such host {host}")
+        return [{"hostname": host, "host": a, "port": port, "proto": 0, "flags": 0,
+                 "family": socket.AF_INET6 if ":" in a else socket.AF_INET}
+                for a in self.table[host]]
+
+    async def close(self):
+        pass
+
+
+@pytest.mark.parametrize("url,problem", [
+    ("http://127.0.0.1/feed", "loopback"),
+    ("http://[::1]/feed", "loopback"),
+    ("http://10.0.0.1/feed", "private"),
+    ("http://192.168.1.20:8080/rss", "private"),
+    ("http://169.254.169.254/latest/meta-data/", "link-local"),
+    ("http://[::ffff:127.0.0.1]/", "loopback"),
+    ("http://[::ffff:10.0.0.1]/", "private"),
+    ("http://[fe80::1]/", "link-local"),
+    ("http://[fd00::1]/", "private"),
+    ("http://0.0.0.0/", "unspecified"),
+    ("http://224.0.0.1/", "multicast"),
+    ("http://100.64.0.1/", "non-public"),
+    ("http://127.1/", "loopback"),           # legacy short form
+    ("http://2130706433/", "loopback"),      # 127.0.0.1 as one number
+    ("http://localhost:8000/", "loopback"),
+])
+def test_literal_private_addresses_are_blocked(url, problem):
+    with pytest.raises(FetchError) as info:
+        check_url(url, allow_private=False)
+    assert info.value.kind == "blocked" and f"is a {problem} address" in str(info.value)
+    check_url(url, allow_private=True)  # intranet feeds opt in
+
+
+@pytest.mark.parametrize("url", [
+    "file:///etc/passwd", "ftp://example.com/feed.xml", "gopher://example.com/",
+    "javascript:alert(1)",
+])
+def test_only_http_and_https_are_fetched(url):
+    for allow_private in (False, True):
+        with pytest.raises(FetchError) as info:
+            check_url(url, allow_private)
+        assert info.value.kind == "blocked" and "only http and https" in str(info.value)
+
+
+@pytest.mark.parametrize("url", ["http://", "http://:80/x", "https://exa mple.com:99999/",
+                                 "example.com/feed.xml"])
+def test_malformed_urls_are_invalid(url):
+    with pytest.raises(FetchError) as info:
+        check_url(url, allow_private=False)
+    assert info.value.kind == "invalid-url"
+
+
+@pytest.mark.parametrize("url", [
+    "https://example.com/feed.xml", "HTTP://News.Example.COM/rss", "http://8.8.8.8/",
+    "http://[2606:4700::1111]/feed",
+])
+def test_public_urls_pass(url):
+    check_url(url, allow_private=False)
+
+
+@pytest.mark.parametrize("ip,problem", [
+    ("8.8.8.8", None), ("2606:4700::1111", None), ("127.0.0.53", "loopback"),
+    ("172.16.5.4", "private"), ("2002:7f00:1::", "loopback"),     # 6to4 of 127.0.0.1
+    ("64:ff9b::a00:1", "private"),                                 # NAT64 of 10.0.0.1
+    ("ff02::1", "multicast"), ("::", "unspecified"),
+])
+def test_address_problem(ip, problem):
+    assert address_problem(ipaddress.ip_address(ip)) == problem
+
+
+async def test_resolver_keeps_only_public_addresses():
+    dns = FakeDNS({"mixed.example": ["10.1.2.3", "93.184.216.34"],
+                   "inside.example": ["10.1.2.3", "fd00::7"]})
+    r = GuardedResolver(False, dns)
+    assert [a["host"] for a in await r.resolve("mixed.example", 80)] == ["93.184.216.34"]
+    with pytest.raises(FetchError) as info:
+        await r.resolve("inside.example", 80)
+    assert info.value.kind == "blocked" and "inside.example (10.1.2.3)" in str(info.value)
+    assert len(await GuardedResolver(True, dns).resolve("inside.example", 80)) == 2
+
+
+@pytest.fixture
+async def public_server(monkeypatch):
+    """A server on 127.0.0.1 that the guard treats as a public host, plus an
+    "intranet" server on 127.0.0.2 that must stay unreachable."""
+    real = guard.address_problem
+    monkeypatch.setattr(guard, "address_problem",
+                        lambda ip: None if str(ip) == "127.0.0.1" else real(ip))
+    async with FeedServer("127.0.0.1") as public, FeedServer("127.0.0.2") as inside:
+        inside.add("/secret", "internal data")
+        yield public, inside
+
+
+def guarded_fetcher() -> Fetcher:
+    dns = FakeDNS({"news.example": ["127.0.0.1"], "intranet.example": ["127.0.0.2"]})
+    return Fetcher(FetchPolicy(allow_private=False), resolver=dns)
+
+
+async def test_public_name_is_fetched(public_server):
+    public, _ = public_server
+    public.add("/feed.xml", FEED)
+    async with guarded_fetcher() as f:
+        r = await f.fetch(f"http://news.example:{public.port}/feed.xml")
+    assert r.body == FEED
+
+
+@pytest.mark.parametrize("target,reason", [
+    ("http://intranet.example:{port}/secret", "is a loopback address"),   # by name
+    ("http://127.0.0.2:{port}/secret", "is a loopback address"),          # literal
+    ("file:///etc/passwd", "only http and https"),
+])
+async def test_redirect_to_a_private_host_is_refused(public_server, target, reason):
+    public, inside = public_server
+    public.add_redirect("/go", target.format(port=inside.port))
+    async with guarded_fetcher() as f:
+        with pytest.raises(FetchError) as info:
+            await f.fetch(f"http://news.example:{public.port}/go")
+    assert info.value.kind == "blocked" and reason in str(info.value)
+    assert public.requests_for("/go") and not inside.requests
+
+
+async def test_name_resolving_to_loopback_is_refused_at_connect_time():
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", FEED)
+        dns = FakeDNS({"looks-public.example": ["127.0.0.1"]})
+        async with Fetcher(FetchPolicy(), resolver=dns) as f:
+            with pytest.raises(FetchError) as info:
+                await f.fetch(f"http://looks-public.example:{srv.port}/feed.xml")
+            with pytest.raises(FetchError) as literal:
+                await f.fetch(srv.url("/feed.xml"))
+    assert info.value.kind == literal.value.kind == "blocked"
+    assert str(info.value).startswith("fetcher: looks-public.example (127.0.0.1) is a "
+                                      "loopback address")
+    assert not srv.requests

@@ -1,0 +1,71 @@
+"""Poll scheduling: adaptive intervals after success, backoff and pause after failure."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from feeds.schedule import (PAUSE_AFTER, failure_delay, next_poll_after_failure,
+                            next_poll_after_success, should_pause, success_interval)
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=timezone.utc)
+
+
+def every(minutes: float, n: int = 10, newest_ago: float = 0.0) -> list[datetime]:
+    """Entry dates `minutes` apart, the newest `newest_ago` minutes before NOW."""
+    return [NOW - timedelta(minutes=newest_ago + i * minutes) for i in range(n)]
+
+
+@pytest.mark.parametrize("base,times,expected", [
+    (15, [], 15),                                   # nothing known: the base
+    (15, every(5, n=1), 15),                        # one date is no rate
+    (15, every(20, newest_ago=10), 10),             # half the typical gap
+    (15, every(2, newest_ago=1), 7.5),              # busy: floor is base/2
+    (15, every(6 * 60, newest_ago=30), 60),         # quiet: ceiling is 4 x base
+    (15, every(10, newest_ago=120), 30),            # gone quiet for 2 h: slows down
+    (15, every(20, newest_ago=10) + [NOW + timedelta(days=2)], 10),  # future date ignored
+    (1.5, every(0.5), 1.0),                         # never under a minute...
+    (0.05, every(0.02), 0.05),                      # ...unless configured (tests)
+    (120, every(24 * 60, newest_ago=60), 480),
+])
+def test_interval_adapts_to_publishing_rate(base, times, expected):
+    assert success_interval(base, times, NOW) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("base,times,ttl,max_age,expected", [
+    (15, [], 30, None, 30),             # ttl is a minimum
+    (15, [], None, 1800, 30),           # so is max-age (seconds)
+    (15, [], 1440, None, 60),           # a day's ttl is capped at an hour
+    (15, [], None, 86400, 60),
+    (15, [], 5, 120, 15),               # shorter than the interval: no effect
+    (5, [], 60, None, 20),              # never past the 4 x base ceiling
+    (15, every(6 * 60), 30, None, 60),  # adaptive already longer
+    (15, every(2, newest_ago=1), 10, None, 10),
+])
+def test_ttl_and_max_age_are_honoured_within_limits(base, times, ttl, max_age, expected):
+    got = success_interval(base, times, NOW, ttl_minutes=ttl, max_age=max_age)
+    assert got == pytest.approx(expected)
+
+
+def test_next_poll_after_success_is_now_plus_interval():
+    got = next_poll_after_success(NOW, 15, published_times=every(20, newest_ago=10),
+                                  ttl_minutes=None, max_age=None)
+    assert got == NOW + timedelta(minutes=10)
+
+
+@pytest.mark.parametrize("failures,retry_after,expected_minutes", [
+    (1, None, 30), (2, None, 60), (5, None, 480),
+    (7, None, 24 * 60), (500, None, 24 * 60),        # capped at a day
+    (1, 7200, 120),                                  # Retry-After longer: honoured
+    (3, 60, 120),                                    # backoff longer: kept
+    (1, 3 * 86400, 24 * 60),                         # Retry-After capped too
+])
+def test_backoff_after_failures(failures, retry_after, expected_minutes):
+    assert failure_delay(15, failures, retry_after) == pytest.approx(expected_minutes)
+    assert next_poll_after_failure(NOW, 15, failures, retry_after) == \
+        NOW + timedelta(minutes=expected_minutes)
+
+
+@pytest.mark.parametrize("failures,paused", [(0, False), (9, False), (10, True), (11, True)])
+def test_feed_pauses_after_ten_consecutive_failures(failures, paused):
+    assert PAUSE_AFTER == 10 and should_pause(failures) is paused
