@@ -1,0 +1,187 @@
+"""Platform-neutral commands: plain arguments + a Caller in, a Reply out.
+
+Discord, Slack and the console only translate their events into these calls and render
+the Reply. Lookups live here; subscriptions and digests in commands_subs.py; feed
+management in commands_feeds.py; the text command line (`/ainews company alibaba 3`,
+the console) in commands_text.py.
+
+    commands = Commands(store, classifier, settings=settings, fetcher_factory=app.fetcher)
+    reply = commands.company(caller, "qwen", 3)
+    reply = await commands.run_text(caller, "latest 5 pricing")
+"""
+from __future__ import annotations
+
+import difflib
+from datetime import datetime, timedelta
+from typing import Callable
+
+from bot.commands_feeds import FeedCommands
+from bot.commands_subs import SubscriptionCommands
+from bot.commands_text import TextCommands, quote
+from bot.replies import Caller, Reply
+from feeds.models import utcnow
+
+DEFAULT_LIMIT = 5
+MAX_LIMIT = 25
+HELP = """\
+AI strategy news briefs. Commands:
+  company NAME [limit]      latest briefs about a company (aliases work: qwen -> Alibaba)
+  latest [limit] [topic]    the newest strategy briefs, optionally of one topic
+  topic SLUG [limit]        latest briefs of a topic (`topics` lists them)
+  search QUERY              full-text search of the archive
+  topics                    topics and companies with story counts, last 7 days
+  subscriptions             what this channel follows (and why a subscription is paused)
+Channel admins:
+  subscribe TARGET          post new stories of a topic, a company, or `all` here
+  unsubscribe TARGET        stop posting them
+  digest daily HH:MM [tz]   one roundup a day instead of instant posts (IANA tz, e.g.
+                            Europe/Berlin); `digest off` goes back to instant posts
+  feeds list|add URL [NAME]|remove URL   manage the feeds the bot reads
+Limits are whole numbers from 1 to 25."""
+
+
+class Commands(SubscriptionCommands, FeedCommands, TextCommands):
+    def __init__(self, store, classifier, settings=None, *, fetcher_factory=None,
+                 hourly_cap: int | None = None, clock: Callable[[], datetime] = utcnow):
+        self.store, self.classifier, self.settings = store, classifier, settings
+        self.fetcher_factory = fetcher_factory
+        cap = hourly_cap if hourly_cap is not None else getattr(settings, "channel_hourly_cap", 10)
+        self.hourly_cap, self.clock = cap, clock
+
+    # ---- lookups ---------------------------------------------------------------------
+    def company(self, caller: Caller, name: str, limit=None) -> Reply:
+        name, limit = _split_limit(name, limit)
+        if not name:
+            return Reply.error("give a company name, e.g. `company Alibaba`")
+        lim = parse_limit(limit)
+        if isinstance(lim, Reply):
+            return lim
+        canonical = self.classifier.resolve_company(name)
+        if canonical is None:
+            return Reply.error(self._unknown_company(name))
+        briefs = self.store.stories_for_company(canonical, lim)
+        return _briefs(f"Latest on {canonical}", briefs,
+                       f"No stories about {canonical} in the archive yet.")
+
+    def latest(self, caller: Caller, limit=None, topic: str | None = None, *,
+               strategy_only: bool = True) -> Reply:
+        lim = parse_limit(limit)
+        if isinstance(lim, Reply):
+            return lim
+        slug = None
+        if topic:
+            slug = self.classifier.resolve_topic(topic.strip())
+            if slug is None:
+                return Reply.error(self._unknown_topic(topic))
+        briefs = self.store.latest(lim, topic=slug, strategy_only=strategy_only)
+        title = (f"Latest: {self.classifier.topic_label(slug)}" if slug
+                 else "Latest AI strategy news")
+        return _briefs(title, briefs, "No stories yet: the bot stores new ones as feeds "
+                                      "are polled.")
+
+    def topic(self, caller: Caller, slug: str, limit=None) -> Reply:
+        slug, limit = _split_limit(slug, limit)
+        if not slug:
+            return Reply.error("give a topic, e.g. `topic pricing` (`topics` lists them)")
+        lim = parse_limit(limit)
+        if isinstance(lim, Reply):
+            return lim
+        resolved = self.classifier.resolve_topic(slug.strip())
+        if resolved is None:
+            return Reply.error(self._unknown_topic(slug))
+        label = self.classifier.topic_label(resolved)
+        return _briefs(f"Latest: {label}", self.store.stories_for_topic(resolved, lim),
+                       f"No stories about {label} in the archive yet.")
+
+    def search(self, caller: Caller, query: str, limit=None) -> Reply:
+        query = " ".join((query or "").split())
+        if not query:
+            return Reply.error("give words to search for, e.g. `search qwen pricing`")
+        lim = parse_limit(limit)
+        if isinstance(lim, Reply):
+            return lim
+        return _briefs(f"Search: {quote(query)}", self.store.search(query, lim),
+                       f"Nothing matches '{quote(query)}'. Try fewer or other words.")
+
+    def topics(self, caller: Caller) -> Reply:
+        topics, companies = self.store.counts_since(self.clock() - timedelta(days=7))
+        lines = ["Stories in the last 7 days", "", "Topics:"]
+        for slug in self.classifier.topic_slugs():
+            label = self.classifier.topic_label(slug)
+            lines.append(f"  {slug} ({label}): {topics.get(slug, 0)}")
+        ranked = sorted(((n, c) for c, n in companies.items() if n), key=lambda x: (-x[0], x[1]))
+        lines += ["", "Companies:"] + ([f"  {c}: {n}" for n, c in ranked[:20]]
+                                       or ["  none in the news this week"])
+        return Reply.message("\n".join(lines))
+
+    def help(self, caller: Caller) -> Reply:
+        return Reply.message(HELP)
+
+    # ---- completion (the adapters' autocomplete) -------------------------------------
+    def complete_company(self, prefix: str, limit: int = 25) -> list[str]:
+        return _complete(self.classifier.company_names(), prefix, limit)
+
+    def complete_topic(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
+        labels = {s: self.classifier.topic_label(s) for s in self.classifier.topic_slugs()}
+        p = (prefix or "").strip().casefold()
+        first = [s for s, lab in labels.items()
+                 if s.startswith(p) or lab.casefold().startswith(p)]
+        rest = [s for s, lab in labels.items() if s not in first
+                and (p in s or p in lab.casefold())]
+        return [(s, labels[s]) for s in (first + rest)[:limit]]
+
+    # ---- messages --------------------------------------------------------------------
+    def _unknown_company(self, name: str) -> str:
+        hints = self.classifier.suggest_companies(name, 3)
+        if hints:
+            return f"no company '{quote(name)}' — did you mean {_either(hints)}?"
+        return f"no company '{quote(name)}' — `topics` shows the companies in the news this week"
+
+    def _unknown_topic(self, slug: str) -> str:
+        slugs = self.classifier.topic_slugs()
+        close = difflib.get_close_matches(slug.strip().casefold(), slugs, n=2, cutoff=0.6)
+        hint = f"did you mean {_either(close)}? " if close else ""
+        return f"no topic '{quote(slug)}' — {hint}topics are: {', '.join(slugs)}"
+
+
+def parse_limit(limit) -> int | Reply:
+    """None -> the default; "3" or 3 -> 3; anything else -> a Reply.error saying what to do."""
+    if limit is None or limit == "":
+        return DEFAULT_LIMIT
+    if isinstance(limit, bool):
+        limit = str(limit)
+    try:
+        value = int(str(limit).strip())
+    except ValueError:
+        return Reply.error(f"limit {str(limit)!r} is not a number: give a whole number "
+                           f"from 1 to {MAX_LIMIT}, e.g. `latest 5`")
+    if not 1 <= value <= MAX_LIMIT:
+        return Reply.error(f"limit {value} is out of range: give a whole number from 1 "
+                           f"to {MAX_LIMIT}")
+    return value
+
+
+def _split_limit(arg: str | None, limit) -> tuple[str, object]:
+    """"alibaba 3" passed as one string (Slack's /company text) -> ("alibaba", "3")."""
+    words = (arg or "").split()
+    if limit is None and len(words) > 1 and words[-1].isdigit():
+        return " ".join(words[:-1]), words[-1]
+    return " ".join(words), limit
+
+
+def _briefs(title: str, briefs, empty: str) -> Reply:
+    briefs = tuple(briefs)
+    return Reply(kind="briefs", title=title, briefs=briefs, text="" if briefs else empty,
+                 shareable=bool(briefs))
+
+
+def _either(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" or {names[-1]}"
+
+
+def _complete(names: list[str], prefix: str, limit: int) -> list[str]:
+    p = (prefix or "").strip().casefold()
+    ordered = sorted(names, key=str.casefold)
+    first = [n for n in ordered if n.casefold().startswith(p)]
+    rest = [n for n in ordered if p and p in n.casefold() and n not in first]
+    return (first + rest)[:max(0, limit)]

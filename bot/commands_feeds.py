@@ -1,0 +1,81 @@
+"""`feeds list|add|remove`: feed management from chat (a Commands mixin, admin only).
+
+`feeds add` runs the SSRF guard (feeds.guard.check_url) before anything else and, when
+Commands has a fetcher_factory, test-fetches and parses the feed, so a typo or an HTML
+page is refused with the reason (and the page's own feed suggested) instead of failing
+silently at the next poll."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from bot.replies import Caller, Reply
+from feeds.models import FeedSource
+
+FEEDS_USAGE = "use `feeds list`, `feeds add URL [NAME]` or `feeds remove URL`"
+NOT_ADMIN_FEEDS = "only admins can manage the bot's feeds"
+
+
+class FeedCommands:
+    async def feeds(self, caller: Caller, action: str, url: str | None = None,
+                    name: str | None = None) -> Reply:
+        if not caller.is_admin:
+            return Reply.error(NOT_ADMIN_FEEDS)
+        if url is None:                      # one string: "add https://x/rss Name"
+            action, _, rest = (action or "").strip().partition(" ")
+            url, _, rest = rest.strip().partition(" ")
+            name = name or rest.strip() or None
+        action = (action or "").strip().lower()
+        url = (url or "").strip()
+        if action == "list":
+            return self._feed_list()
+        if action not in ("add", "remove") or not url:
+            return Reply.error(FEEDS_USAGE)
+        if action == "remove":
+            if self.store.remove_feed(url):
+                return Reply.message(f"Removed feed {url}.")
+            return Reply.error(f"no feed with URL {url}; `feeds list` shows them")
+        return await self._feed_add(url, (name or "").strip())
+
+    def _feed_list(self) -> Reply:
+        states = self.store.feed_states()
+        if not states:
+            return Reply.message("No feeds yet: `feeds add URL [NAME]`.")
+        lines = [f"{len(states)} feeds:"]
+        for s in states:
+            line = f"  [{s.health}] {s.source.name} — {s.source.url}"
+            if s.last_error:
+                line += f" (failures: {s.failures}; last error: {s.last_error})"
+            lines.append(line)
+        return Reply.message("\n".join(lines))
+
+    async def _feed_add(self, url: str, name: str) -> Reply:
+        from feeds.fetcher import FetchError
+        from feeds.guard import check_url
+        allow_private = bool(getattr(self.settings, "allow_private_hosts", False))
+        try:
+            check_url(url, allow_private)
+        except FetchError as e:
+            return Reply.error(f"can't add {url}: {e}")
+        title = ""
+        if self.fetcher_factory is not None:
+            checked = await self._test_fetch(url)
+            if isinstance(checked, Reply):
+                return checked
+            title = checked
+        source = FeedSource(name=name or title or urlsplit(url).hostname or url, url=url)
+        self.store.upsert_feed(source)
+        return Reply.message(f"Added feed {source.name} ({url}). Its current stories are "
+                             "stored as backlog; new ones will be posted.")
+
+    async def _test_fetch(self, url: str) -> str | Reply:
+        """The feed's title if `url` fetches and parses as a feed, else the error."""
+        from feeds.fetcher import FetchError
+        from feeds.parser import ParseError, parse_feed
+        try:
+            async with self.fetcher_factory() as fetcher:
+                res = await fetcher.fetch(url)
+            parsed = parse_feed(res.body or b"", feed_url=res.final_url or url,
+                                content_type=res.content_type)
+        except (FetchError, ParseError) as e:
+            return Reply.error(f"can't add {url}: {e}")
+        return (parsed.title or "").strip()[:80]

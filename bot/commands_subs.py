@@ -1,0 +1,140 @@
+"""Channel commands: subscribe, unsubscribe, subscriptions, digest (a Commands mixin).
+
+Changes are admin-only (the adapter fills Caller.is_admin from the platform's rules)
+and answered visibly, so the channel sees who changed what it gets."""
+from __future__ import annotations
+
+import difflib
+
+from bot.digest import DigestError, parse_schedule
+from bot.commands_text import quote
+from bot.replies import Caller, Reply
+from feeds.models import Subscription
+
+NOT_ADMIN = ("only channel admins can change what this channel gets (Discord: Manage "
+             "Channels; Slack: workspace admins or SLACK_ADMIN_USER_IDS)")
+
+
+class SubscriptionCommands:
+    def subscribe(self, caller: Caller, target: str) -> Reply:
+        if not caller.is_admin:
+            return Reply.error(NOT_ADMIN)
+        resolved = self._target(target)
+        if isinstance(resolved, Reply):
+            return resolved
+        kind, name = resolved
+        sub = Subscription(caller.platform, caller.workspace, caller.channel, kind, name)
+        outcome = self.store.add_subscription(sub, now=self.clock())
+        what = self._describe(kind, name)
+        if outcome == "exists":
+            return Reply.message(f"This channel already gets {what}.")
+        verb = "gets again" if outcome == "resumed" else "now gets"
+        return Reply.message(f"This channel {verb} {what}.", ephemeral=False)
+
+    def unsubscribe(self, caller: Caller, target: str) -> Reply:
+        if not caller.is_admin:
+            return Reply.error(NOT_ADMIN)
+        current = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        match = self._existing(current, target)
+        if match is None:
+            return Reply.error(f"this channel doesn't follow '{quote(target or '')}'; "
+                               "`subscriptions` lists what it follows")
+        self.store.remove_subscription(caller.platform, caller.channel, match.kind,
+                                       match.target)
+        return Reply.message(f"This channel no longer gets "
+                             f"{self._describe(match.kind, match.target)}.", ephemeral=False)
+
+    def subscriptions(self, caller: Caller) -> Reply:
+        subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        if not subs:
+            return Reply.message("This channel follows nothing yet. Admins: `subscribe all`, "
+                                 "`subscribe pricing` or `subscribe Alibaba`.")
+        lines = ["This channel gets:"]
+        for s in subs:
+            line = f"  - {self._describe(s.kind, s.target)}"
+            if s.paused:
+                line += (f" — PAUSED: {s.paused_reason} (fix it, then `subscribe "
+                         f"{s.target}` to resume)")
+            lines.append(line)
+        lines += ["", self._delivery_line(caller)]
+        return Reply.message("\n".join(lines))
+
+    def digest(self, caller: Caller, mode: str, at: str | None = None,
+               tz: str | None = None) -> Reply:
+        if not caller.is_admin:
+            return Reply.error(NOT_ADMIN)
+        if at is None and tz is None:        # one string: "daily 08:30 Europe/Berlin"
+            words = (mode or "").split()
+            if len(words) > 3:
+                return Reply.error("use `digest daily HH:MM [timezone]` or `digest off`")
+            mode, at, tz = (words + ["", None, None])[:3]
+        mode = (mode or "").strip().lower()
+        if mode == "off":
+            had = self.store.clear_digest(caller.platform, caller.channel)
+            text = ("Digest off: new stories are posted as they come." if had else
+                    "This channel has no digest; stories are posted as they come.")
+            return Reply.message(text, ephemeral=not had)
+        if mode != "daily":
+            return Reply.error("use `digest daily HH:MM [timezone]` (e.g. `digest daily "
+                               "08:30 Europe/Berlin`) or `digest off`")
+        try:
+            schedule = parse_schedule(at or "", tz or "UTC")
+        except DigestError as e:
+            return Reply.error(str(e).removeprefix("digest: "))
+        self.store.set_digest(caller.platform, caller.workspace, caller.channel,
+                              schedule.at_text, schedule.tz_name, now=self.clock())
+        return Reply.message(f"This channel now gets one digest a day at {schedule.at_text} "
+                             f"{schedule.tz_name} instead of instant posts.", ephemeral=False)
+
+    # ---- helpers ---------------------------------------------------------------------
+    def _target(self, target: str) -> tuple[str, str] | Reply:
+        """("all"|"topic"|"company", name) for what the user typed, or an error."""
+        raw = " ".join((target or "").split())
+        if not raw:
+            return Reply.error("say what to follow: a topic (`topics` lists them), a "
+                               "company, or `all`")
+        kind, _, rest = raw.partition(":")
+        if kind.lower() in ("topic", "company") and rest.strip():
+            raw, only = rest.strip(), kind.lower()
+        else:
+            only = None
+        if raw.lower() == "all" and only is None:
+            return ("all", "all")
+        slug = self.classifier.resolve_topic(raw) if only != "company" else None
+        if slug:
+            return ("topic", slug)
+        company = self.classifier.resolve_company(raw) if only != "topic" else None
+        if company:
+            return ("company", company)
+        return Reply.error(self._unknown_target(raw))
+
+    def _unknown_target(self, raw: str) -> str:
+        hints = list(self.classifier.suggest_companies(raw, 3))
+        hints += difflib.get_close_matches(raw.casefold(), self.classifier.topic_slugs(),
+                                           n=2, cutoff=0.6)
+        hint = f"did you mean {' or '.join(hints)}? " if hints else ""
+        return (f"no topic or company '{quote(raw)}' — {hint}follow a topic slug (`topics` lists "
+                "them), a company, or `all`")
+
+    def _existing(self, subs: list[Subscription], target: str) -> Subscription | None:
+        raw = " ".join((target or "").split())
+        resolved = self._target(raw)
+        for s in subs:
+            if not isinstance(resolved, Reply) and (s.kind, s.target) == resolved:
+                return s
+        # A target the gazetteer no longer knows can still be removed by its name.
+        return next((s for s in subs if s.target.casefold() == raw.casefold()), None)
+
+    def _describe(self, kind: str, target: str) -> str:
+        if kind == "all":
+            return "all AI strategy stories"
+        if kind == "topic":
+            return f"stories on {self.classifier.topic_label(target)} (topic {target})"
+        return f"stories about {target}"
+
+    def _delivery_line(self, caller: Caller) -> str:
+        d = self.store.digest_setting(caller.platform, caller.channel)
+        if d:
+            return f"Delivery: one digest a day at {d.at_time} {d.tz}."
+        return (f"Delivery: as they come, up to {self.hourly_cap} posts an hour (more roll "
+                "into one roundup).")

@@ -1,0 +1,84 @@
+"""One text command line -> a command call (a Commands mixin).
+
+Used by the console and by Slack's `/ainews ...`: "company alibaba 3",
+"latest 5 pricing", "subscribe open-source", "digest daily 08:30 Europe/Berlin"."""
+from __future__ import annotations
+
+import re
+import shlex
+
+from bot.replies import Caller, Reply
+
+_NUMBER = re.compile(r"^[+-]?\d+$")
+
+
+def split_line(line: str) -> list[str]:
+    try:
+        return shlex.split(line)
+    except ValueError:               # an unbalanced quote: read it as plain words
+        return line.split()
+
+
+def quote(user_text: str, width: int = 60) -> str:
+    """User input echoed in a reply: one line, bounded."""
+    text = " ".join(str(user_text).split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+class TextCommands:
+    async def run_text(self, caller: Caller, line: str) -> Reply:
+        words = split_line(line or "")
+        if words and words[0].lstrip("/").lower() == "ainews":
+            words = words[1:]
+        if not words:
+            return self.help(caller)
+        name, args = words[0].lstrip("/").lower(), words[1:]
+        handler = getattr(self, f"_text_{name.replace('-', '_')}", None)
+        if handler is None:
+            return Reply.error(f"unknown command '{words[0]}'; `help` lists the commands")
+        return await handler(caller, args)
+
+    async def _text_company(self, caller: Caller, args: list[str]) -> Reply:
+        limit = args.pop() if len(args) > 1 and _NUMBER.match(args[-1]) else None
+        return self.company(caller, " ".join(args), limit or "")
+
+    async def _text_latest(self, caller: Caller, args: list[str]) -> Reply:
+        limits = [a for a in args if _NUMBER.match(a)]
+        words = [a for a in args if not _NUMBER.match(a)]
+        if len(limits) > 1 or len(words) > 1:
+            return Reply.error("use `latest [limit] [topic]`, e.g. `latest 5 pricing`")
+        return self.latest(caller, limits[0] if limits else None,
+                           words[0] if words else None)
+
+    async def _text_topic(self, caller: Caller, args: list[str]) -> Reply:
+        limit = args.pop() if len(args) > 1 and _NUMBER.match(args[-1]) else None
+        return self.topic(caller, " ".join(args), limit or "")
+
+    async def _text_search(self, caller: Caller, args: list[str]) -> Reply:
+        return self.search(caller, " ".join(args))
+
+    async def _text_topics(self, caller: Caller, args: list[str]) -> Reply:
+        return self.topics(caller)
+
+    async def _text_help(self, caller: Caller, args: list[str]) -> Reply:
+        return self.help(caller)
+
+    async def _text_subscribe(self, caller: Caller, args: list[str]) -> Reply:
+        return self.subscribe(caller, " ".join(args))
+
+    async def _text_unsubscribe(self, caller: Caller, args: list[str]) -> Reply:
+        return self.unsubscribe(caller, " ".join(args))
+
+    async def _text_subscriptions(self, caller: Caller, args: list[str]) -> Reply:
+        return self.subscriptions(caller)
+
+    async def _text_digest(self, caller: Caller, args: list[str]) -> Reply:
+        if len(args) > 3:
+            return Reply.error("use `digest daily HH:MM [timezone]` or `digest off`")
+        mode, at, tz = (args + ["", "", None])[:3]
+        return self.digest(caller, mode, at, tz)
+
+    async def _text_feeds(self, caller: Caller, args: list[str]) -> Reply:
+        action = args[0] if args else ""
+        url = args[1] if len(args) > 1 else ""
+        return await self.feeds(caller, action, url, " ".join(args[2:]) or None)

@@ -1,0 +1,95 @@
+"""Console adapter: briefs printed to a stream as they would appear in a channel.
+
+Used when no chat platform is configured (or AINEWS_CONSOLE=1), and by the `ainews`
+lookups through run_console_command. Its only channel is "console" in workspace
+"console"; posting never fails and needs no pacing."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import sys
+from typing import Sequence, TextIO
+
+from bot.replies import Caller, Reply
+from feeds.models import Brief, iso_utc
+
+CONSOLE_CALLER = Caller(platform="console", workspace="console", channel="console",
+                        user="console", is_admin=True)
+RULE = "-" * 72
+
+
+def render_brief(brief: Brief) -> str:
+    """feeds.render.render_text when it is there; a plain layout otherwise."""
+    try:
+        from feeds.render import render_text
+    except ImportError:
+        return _plain(brief)
+    return render_text(brief)
+
+
+def _plain(b: Brief) -> str:
+    lines = [b.headline]
+    if b.dek:
+        lines.append(b.dek)
+    lines += [f"  - {x}" for x in b.bullets]
+    if b.why_it_matters:
+        lines.append(f"Why it matters: {b.why_it_matters}")
+    meta = f"{b.source} | {iso_utc(b.published)} | {b.url}"
+    if b.also_reported_by:
+        meta += f" | also reported by {', '.join(b.also_reported_by)}"
+    lines.append(meta)
+    tags = [*b.companies, *(f"#{t}" for t in b.topics)]
+    if tags:
+        lines.append(" ".join(tags))
+    return "\n".join(lines)
+
+
+def format_reply(reply: Reply) -> str:
+    """A command's reply as console text (errors start with "error:")."""
+    if reply.kind == "error":
+        return f"error: {reply.text}"
+    parts = [reply.title] if reply.title else []
+    if reply.briefs:
+        parts.append(f"\n{RULE}\n".join(render_brief(b) for b in reply.briefs))
+    elif reply.text:
+        parts.append(reply.text)
+    return "\n\n".join(parts)
+
+
+class ConsoleAdapter:
+    """The Adapter protocol over a text stream (stdout unless told otherwise)."""
+    platform = "console"
+    min_interval = 0.0
+
+    def __init__(self, stream: TextIO | None = None):
+        self.stream = stream
+        self._ids = itertools.count(1)
+
+    def _print(self, text: str) -> str:
+        out = self.stream or sys.stdout
+        out.write(text.rstrip("\n") + "\n\n")
+        out.flush()
+        return f"console-{next(self._ids)}"
+
+    async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
+        return self._print(f"{RULE}\n{render_brief(brief)}")
+
+    async def edit(self, channel: str, message_id: str, brief: Brief) -> None:
+        self._print(f"{RULE}\n(update to {message_id})\n{render_brief(brief)}")
+
+    async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
+                          *, nonce: str) -> str:
+        body = f"\n{RULE}\n".join(render_brief(b) for b in briefs)
+        return self._print(f"{'=' * 72}\n{title}\n{'=' * 72}\n{body}")
+
+
+def run_console_command(commands, line: str, *, stream: TextIO | None = None,
+                        caller: Caller = CONSOLE_CALLER) -> Reply:
+    """Run one text command ("company alibaba 3") and print its reply; returns it.
+
+    Call from synchronous code (the CLI); inside a running loop await
+    commands.run_text() and format_reply() instead."""
+    reply = asyncio.run(commands.run_text(caller, line))
+    out = stream or sys.stdout
+    out.write(format_reply(reply).rstrip("\n") + "\n")
+    return reply

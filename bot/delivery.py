@@ -1,0 +1,286 @@
+"""Delivery: outbox rows -> the platform adapters, paced, capped, retried, crash-safe.
+
+    delivery = Delivery(store, {"discord": adapter, ...}, hourly_cap=10)
+    await delivery.run_once()            # everything due now; returns messages posted/edited
+    await delivery.run_forever(stop)     # the service's loop; delivery.wake() after dispatch
+
+Protocol per row: claim it (state "sending", attempt+1) in a transaction, call the
+adapter, record "sent" with the message id. Start-up puts rows a crash left in "sending"
+back to due, so every due post goes out; the nonce (f"ainews-{row_id}") is stable, so a
+platform that dedupes by nonce closes the gap between its accepting and our recording.
+
+Each channel is one worker; workers run concurrently, so a slow channel blocks only
+itself. Posts beyond the channel's hourly cap, and every post of a digest-mode channel,
+are held for the channel's next roundup: never dropped."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from datetime import datetime, timedelta
+from typing import Awaitable, Callable, Mapping
+
+from bot.adapter import Adapter, PermanentError, TransientError
+from bot.digest import OVERFLOW_TITLE, digest_due, digest_title, parse_schedule
+from feeds.models import utcnow
+
+log = logging.getLogger("ainews.delivery")
+
+HOUR = timedelta(hours=1)
+Key = tuple[str, str]          # (platform, channel)
+
+
+class Delivery:
+    def __init__(self, store, adapters: Mapping[str, Adapter], *, hourly_cap: int = 10,
+                 clock: Callable[[], datetime] = utcnow,
+                 sleep: Callable[[float], Awaitable] = asyncio.sleep,
+                 max_attempts: int = 8, backoff_base: float = 60.0,
+                 backoff_factor: float = 3.0, backoff_max: float = 6 * 3600.0,
+                 roundup_size: int = 10, idle_seconds: float = 2.0):
+        self.store, self.adapters = store, dict(adapters)
+        self.hourly_cap, self.clock, self.sleep = hourly_cap, clock, sleep
+        self.max_attempts, self.roundup_size = max_attempts, roundup_size
+        self.backoff = (backoff_base, backoff_factor, backoff_max)
+        self.idle_seconds = idle_seconds
+        self._last_post: dict[Key, datetime] = {}
+        self._blocked: dict[Key, datetime] = {}    # 429s / outages: channel waits
+        self._recovered = False
+        self._wake = asyncio.Event()
+        self._warned: set[str] = set()
+
+    # ---- entry points ----------------------------------------------------------------
+    def recover(self) -> int:
+        """Rows a crash left claimed go back to waiting; run once at start-up."""
+        self._recovered = True
+        n = self.store.recover_outbox()
+        if n:
+            log.warning("delivery: recovered %d post(s) left in flight by the last run", n)
+        return n
+
+    def wake(self) -> None:
+        """New rows were queued: look now instead of at the next idle tick."""
+        self._wake.set()
+
+    async def run_once(self) -> int:
+        if not self._recovered:
+            self.recover()
+        channels = self.store.channels_with_outbox_work(self.clock())
+        done = await asyncio.gather(*(self._channel(p, c) for p, c in channels),
+                                    return_exceptions=True)
+        for (p, c), result in zip(channels, done):
+            if isinstance(result, BaseException):
+                log.error("delivery: %s/%s: worker failed: %r", p, c, result)
+        return sum(r for r in done if isinstance(r, int))
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        self.recover()
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception:       # the store hiccuped: keep the loop alive, say so
+                log.exception("delivery: pass failed; retrying")
+            await _first_of(stop, self._wake, timeout=self.idle_seconds)
+
+    # ---- one channel -----------------------------------------------------------------
+    async def _channel(self, platform: str, channel: str) -> int:
+        adapter = self.adapters.get(platform)
+        if adapter is None:
+            self._warn_once(platform, f"delivery: no {platform} adapter running; its posts "
+                                      "wait in the outbox")
+            return 0
+        key = (platform, channel)
+        if self._is_blocked(key):
+            return 0
+        setting = self.store.digest_setting(platform, channel)
+        rows = self.store.due_posts(self.clock(), platform, channel)
+        if setting is not None:
+            # Digest mode: new posts join the daily roundup; edits still go out.
+            self.store.hold_posts([r.id for r in rows if r.state == "due"])
+            rows = [r for r in rows if r.state == "edit"]
+            sent = await self._daily_digest(adapter, key, setting)
+        else:
+            sent = await self._overflow_roundup(adapter, key)
+        return sent + await self._post_rows(adapter, key, rows)
+
+    async def _post_rows(self, adapter: Adapter, key: Key, rows) -> int:
+        """Due posts newest first; past the hourly cap they wait for the roundup."""
+        sent, capped = 0, False
+        for row in rows:
+            if self._is_blocked(key):
+                break
+            if row.state == "due" and (capped or not self._cap_room(key)):
+                if not capped:
+                    capped = True
+                    self._hold_overflow(key, rows)
+                continue
+            ok = await self._deliver(adapter, key, row.id)
+            if ok is None:
+                break
+            sent += ok
+        return sent
+
+    def _hold_overflow(self, key: Key, rows) -> None:
+        n = self.store.hold_posts([r.id for r in rows if r.state == "due"])
+        if n:
+            log.info("delivery: %s/%s: hourly cap %d reached; %d post(s) join the next "
+                     "roundup", *key, self.hourly_cap, n)
+
+    async def _deliver(self, adapter: Adapter, key: Key, row_id: int) -> int | None:
+        """Post or edit one row: 1 done, 0 not ours any more, None: channel stops now."""
+        await self._pace(adapter, key)
+        row = self.store.claim_post(row_id, self.clock())
+        if row is None:
+            return 0
+        try:
+            if row.state == "editing":
+                await adapter.edit(row.channel, row.message_id, row.brief)
+                message_id = row.message_id
+            else:
+                message_id = await adapter.send(row.channel, row.brief, nonce=row.nonce)
+        except PermanentError as e:
+            self._on_permanent(row, e.reason)
+            return None
+        except Exception as e:      # TransientError, or an adapter bug: retry, bounded
+            self._on_transient(row, e)
+            return None
+        finally:
+            self._last_post[key] = self.clock()
+        # Message ids tell posts apart for the cap and edits: never store a blank one.
+        self.store.record_sent(row.id, str(message_id or row.nonce), self.clock())
+        return 1
+
+    # ---- roundups --------------------------------------------------------------------
+    async def _daily_digest(self, adapter: Adapter, key: Key, setting) -> int:
+        schedule = parse_schedule(setting.at_time, setting.tz)
+        now = self.clock()
+        if not digest_due(schedule, setting.last_run, now):
+            return 0
+        title, sent = digest_title(schedule, now), 0
+        while held := self.store.held_posts(*key, self.roundup_size):
+            ok = await self._roundup(adapter, key, held, title)
+            if ok is None:
+                return sent         # retried on a later pass; the run is not recorded
+            sent += ok
+        self.store.record_digest_run(*key, now)
+        return sent
+
+    async def _overflow_roundup(self, adapter: Adapter, key: Key) -> int:
+        sent = 0
+        while self._cap_room(key) and (held := self.store.held_posts(*key, self.roundup_size)):
+            ok = await self._roundup(adapter, key, held, OVERFLOW_TITLE)
+            if ok is None:
+                break
+            sent += ok
+        return sent
+
+    async def _roundup(self, adapter: Adapter, key: Key, held, title: str) -> int | None:
+        ids = sorted(r.id for r in held)
+        batch = "ainews-d" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:12]
+        await self._pace(adapter, key)
+        rows = self.store.claim_roundup(ids, batch, self.clock())
+        if not rows:
+            return None
+        try:
+            message_id = await adapter.send_digest(key[1], title, [r.brief for r in rows],
+                                                   nonce=batch)
+        except PermanentError as e:
+            self._on_permanent(rows[0], e.reason)
+            return None
+        except Exception as e:
+            self._on_roundup_transient(key, rows, batch, e)
+            return None
+        finally:
+            self._last_post[key] = self.clock()
+        self.store.record_roundup_sent(batch, str(message_id or batch), self.clock())
+        log.info("delivery: %s/%s: roundup of %d posted", *key, len(rows))
+        return 1
+
+    # ---- failures --------------------------------------------------------------------
+    def _on_transient(self, row, error: Exception) -> None:
+        reason, key = _reason(error), (row.platform, row.channel)
+        if row.attempts >= self.max_attempts:
+            self._give_up(row, reason)
+            return
+        delay = self._delay(row.attempts, error)
+        self._blocked[key] = self.clock() + timedelta(seconds=delay)
+        self.store.record_retry(row.id, next_attempt=self.clock() + timedelta(seconds=delay),
+                                error=reason)
+        log.warning("delivery: %s/%s: attempt %d of %r failed (%s); retrying in %.0f s",
+                    *key, row.attempts, row.brief.headline, reason, delay)
+
+    def _on_roundup_transient(self, key: Key, rows, batch: str, error: Exception) -> None:
+        reason = _reason(error)
+        for row in rows:
+            if row.attempts >= self.max_attempts:
+                self.store.record_failed(row.id, f"roundup gave up after {row.attempts} "
+                                                 f"attempts: {reason}")
+        self.store.release_roundup(batch, reason)
+        delay = self._delay(max(r.attempts for r in rows), error)
+        self._blocked[key] = self.clock() + timedelta(seconds=delay)
+        log.warning("delivery: %s/%s: roundup failed (%s); retrying in %.0f s",
+                    *key, reason, delay)
+
+    def _give_up(self, row, reason: str) -> None:
+        error = f"gave up after {row.attempts} attempts: {reason}"
+        if row.state == "editing":
+            self.store.record_edit_dropped(row.id, error)   # the first post stands
+        else:
+            self.store.record_failed(row.id, error)
+        log.error("delivery: %s/%s: %s %r %s", row.platform, row.channel,
+                  "edit of" if row.state == "editing" else "post", row.brief.headline, error)
+
+    def _on_permanent(self, row, reason: str) -> None:
+        if row.state == "editing":
+            # A deleted message is no reason to pause a channel; the next post tells.
+            self.store.record_edit_dropped(row.id, f"edit refused: {reason}")
+            log.warning("delivery: %s/%s: edit refused (%s)", row.platform, row.channel,
+                        reason)
+            return
+        self.store.pause_channel(row.platform, row.channel, reason)
+        n = self.store.fail_channel_posts(row.platform, row.channel,
+                                          f"channel paused: {reason}")
+        log.error("delivery: %s/%s: paused its subscriptions: %s (%d waiting post(s) "
+                  "marked failed)", row.platform, row.channel, reason, n)
+
+    # ---- pacing and caps -------------------------------------------------------------
+    def _delay(self, attempt: int, error: Exception) -> float:
+        retry_after = getattr(error, "retry_after", None)
+        if isinstance(error, TransientError) and retry_after is not None:
+            return max(0.0, float(retry_after))
+        base, factor, top = self.backoff
+        return min(top, base * factor ** max(0, attempt - 1))
+
+    def _cap_room(self, key: Key) -> bool:
+        since = self.clock() - HOUR
+        return len(self.store.posts_sent_since(*key, since)) < self.hourly_cap
+
+    def _is_blocked(self, key: Key) -> bool:
+        until = self._blocked.get(key)
+        return until is not None and self.clock() < until
+
+    async def _pace(self, adapter: Adapter, key: Key) -> None:
+        last = self._last_post.get(key)
+        if last is None:
+            return
+        wait = (last - self.clock()).total_seconds() + float(adapter.min_interval)
+        if wait > 0:
+            await self.sleep(wait)
+
+    def _warn_once(self, tag: str, message: str) -> None:
+        if tag not in self._warned:
+            self._warned.add(tag)
+            log.warning("%s", message)
+
+
+def _reason(error: Exception) -> str:
+    return getattr(error, "reason", None) or f"{type(error).__name__}: {error}"
+
+
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()

@@ -1,0 +1,81 @@
+"""Daily digest schedule: parse "HH:MM" and an IANA time zone, and say when one is due.
+
+A channel in digest mode gets one roundup a day at its local time instead of instant
+posts; the same roundup also carries stories that went over the hourly cap."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class DigestError(ValueError):
+    """A bad digest time or time zone; str() says what to type instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    at: time
+    tz: ZoneInfo
+
+    @property
+    def at_text(self) -> str:
+        return self.at.strftime("%H:%M")
+
+    @property
+    def tz_name(self) -> str:
+        return self.tz.key
+
+
+def parse_schedule(at_text: str, tz_name: str = "UTC") -> Schedule:
+    m = _HHMM.match((at_text or "").strip())
+    if not m:
+        raise DigestError(f"digest: {at_text!r} is not a time; use 24-hour HH:MM, "
+                          "e.g. `digest daily 08:30 Europe/Berlin`")
+    return Schedule(time(int(m.group(1)), int(m.group(2))), parse_tz(tz_name))
+
+
+def parse_tz(name: str) -> ZoneInfo:
+    name = (name or "UTC").strip()
+    if name.upper() == "UTC":
+        name = "UTC"
+    try:
+        if ".." in name or name.startswith("/"):
+            raise ValueError(name)      # ZoneInfo would read paths; names only
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise DigestError(f"digest: unknown time zone {name!r}; use an IANA name such as "
+                          "UTC, Europe/London, America/New_York or Asia/Shanghai") from None
+
+
+def last_scheduled(schedule: Schedule, now: datetime) -> datetime:
+    """The most recent digest time at or before `now` (UTC)."""
+    local = now.astimezone(schedule.tz)
+    today = datetime.combine(local.date(), schedule.at, tzinfo=schedule.tz)
+    slot = today if today <= local else datetime.combine(
+        local.date() - timedelta(days=1), schedule.at, tzinfo=schedule.tz)
+    return slot.astimezone(timezone.utc)
+
+
+def next_scheduled(schedule: Schedule, now: datetime) -> datetime:
+    local = now.astimezone(schedule.tz)
+    today = datetime.combine(local.date(), schedule.at, tzinfo=schedule.tz)
+    slot = today if today > local else datetime.combine(
+        local.date() + timedelta(days=1), schedule.at, tzinfo=schedule.tz)
+    return slot.astimezone(timezone.utc)
+
+
+def digest_due(schedule: Schedule, last_run: datetime, now: datetime) -> bool:
+    """Due when a scheduled time has passed since the last run (missed runs: once)."""
+    return last_run < last_scheduled(schedule, now)
+
+
+def digest_title(schedule: Schedule, now: datetime) -> str:
+    day = now.astimezone(schedule.tz).strftime("%a %d %b %Y")
+    return f"AI strategy digest, {day}"
+
+
+OVERFLOW_TITLE = "More AI strategy news (this channel's hourly cap was reached)"

@@ -1,0 +1,303 @@
+"""Commands through the neutral layer: every command, every error a user can make."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+from bot.commands import Commands
+from bot.config import Settings
+from feeds.classify import Classifier, load_gazetteer
+from feeds.fetcher import FetchPolicy, Fetcher
+from feeds.models import Classification, Story
+from storage.store import Store
+from tests.fakes.feedserver import FeedServer, make_entries, make_rss
+from tests.fakes.recorder import FakeClock
+from bot.replies import Caller
+
+ADMIN = Caller("discord", "g1", "c1", "u1", is_admin=True)
+MEMBER = replace(ADMIN, user="u2", is_admin=False)
+SEED = "China's Alibaba shifts towards revenue over open-source AI"
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return Classifier(load_gazetteer())
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path, clock):
+    s = Store(tmp_path / "ainews.db")
+    stories = [
+        _story("seed", SEED, clock, ("Alibaba", "Tencent", "Baidu"), ("open-source", "pricing")),
+        _story("nv", "Nvidia H20 export licences tightened", clock, ("Nvidia",),
+               ("chips", "policy"), hours_ago=2),
+        _story("old", "Baidu cuts Ernie prices", clock, ("Baidu",), ("pricing",), hours_ago=24 * 8),
+    ]
+    s.add_new_stories(stories, backlog=False, now=clock())
+    yield s
+    s.close()
+
+
+def _story(sid, title, clock, companies, topics, hours_ago=1) -> Story:
+    return Story(id=sid, url=f"https://news.example/{sid}", title=title,
+                 text=f"{title}. The company said more on Monday.", source="FT",
+                 feed_url="https://news.example/rss",
+                 published=clock.now - timedelta(hours=hours_ago),
+                 classification=Classification(strategy=True, score=3.0,
+                                               companies=companies, topics=topics))
+
+
+@pytest.fixture
+def commands(store, classifier, clock):
+    return Commands(store, classifier, settings=Settings(), clock=clock)
+
+
+def headlines(reply):
+    return [b.headline for b in reply.briefs]
+
+
+# ---- lookups ----------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["alibaba", "ALIBABA", "Alibaba Group", "qwen"])
+def test_company_by_name_or_alias(commands, name):
+    reply = commands.company(MEMBER, name)
+    assert reply.kind == "briefs" and reply.title == "Latest on Alibaba"
+    assert headlines(reply) == [SEED]
+    assert reply.ephemeral and reply.shareable
+
+
+def test_unknown_company_suggests(commands):
+    reply = commands.company(MEMBER, "alibabba")
+    assert reply.kind == "error"
+    assert reply.text == "no company 'alibabba' — did you mean Alibaba?"
+
+
+def test_echoed_input_is_one_bounded_line(commands):
+    reply = commands.company(MEMBER, "x" * 500 + "\n@everyone")
+    assert reply.kind == "error" and len(reply.text) < 200 and "\n" not in reply.text
+
+
+def test_company_without_stories_says_so(commands):
+    reply = commands.company(MEMBER, "Anthropic")
+    assert reply.kind == "briefs" and reply.briefs == ()
+    assert "No stories about Anthropic" in reply.text
+
+
+@pytest.mark.parametrize("call", [
+    lambda c, lim: c.company(MEMBER, "alibaba", lim),
+    lambda c, lim: c.latest(MEMBER, lim),
+    lambda c, lim: c.topic(MEMBER, "pricing", lim),
+    lambda c, lim: c.search(MEMBER, "Alibaba", lim),
+])
+@pytest.mark.parametrize("limit", ["abc", 0, 26, "-1", "2.5"])
+def test_bad_limits_say_what_to_do(commands, call, limit):
+    reply = call(commands, limit)
+    assert reply.kind == "error" and "1" in reply.text and "25" in reply.text
+
+
+def test_limit_caps_results(commands):
+    assert len(commands.latest(MEMBER, "1").briefs) == 1
+    assert len(commands.latest(MEMBER, 25).briefs) == 3
+
+
+def test_latest_newest_first_and_by_topic(commands):
+    assert headlines(commands.latest(MEMBER))[:2] == [SEED, "Nvidia H20 export licences tightened"]
+    reply = commands.latest(MEMBER, 5, "chips")
+    assert headlines(reply) == ["Nvidia H20 export licences tightened"]
+
+
+@pytest.mark.parametrize("call", [lambda c: c.latest(MEMBER, 5, "chipz"),
+                                  lambda c: c.topic(MEMBER, "chipz")])
+def test_unknown_topic_lists_topics(commands, call):
+    reply = call(commands)
+    assert reply.kind == "error"
+    assert "no topic 'chipz'" in reply.text and "did you mean chips" in reply.text
+    assert "open-source" in reply.text
+
+
+def test_topic(commands):
+    reply = commands.topic(MEMBER, "pricing")
+    assert headlines(reply) == [SEED, "Baidu cuts Ernie prices"]
+    assert "Pricing" in reply.title or "pricing" in reply.title.lower()
+
+
+def test_search_and_its_errors(commands):
+    assert headlines(commands.search(MEMBER, "revenue open-source")) == [SEED]
+    empty = commands.search(MEMBER, "zeppelin")
+    assert empty.kind == "briefs" and empty.briefs == () and "zeppelin" in empty.text
+    assert commands.search(MEMBER, "   ").kind == "error"
+
+
+def test_topics_counts_the_last_seven_days(commands):
+    text = commands.topics(MEMBER).text
+    assert "pricing (" in text and "): 1" in text.split("pricing (")[1].split("\n")[0]
+    assert "  Alibaba: 1" in text and "  Nvidia: 1" in text
+    assert "Baidu: 1" in text            # the 8-day-old Baidu story is not counted
+
+
+def test_help_lists_every_command(commands):
+    text = commands.help(MEMBER).text
+    for word in ("company", "latest", "topic", "search", "topics", "subscribe",
+                 "unsubscribe", "subscriptions", "digest", "feeds"):
+        assert f"  {word}" in text
+
+
+def test_completion(commands):
+    assert commands.complete_company("ali")[0] == "Alibaba"
+    assert len(commands.complete_company("", limit=25)) == 25
+    assert ("pricing", commands.classifier.topic_label("pricing")) in commands.complete_topic("pri")
+    assert [s for s, _ in commands.complete_topic("open")] == ["open-source"]
+
+
+# ---- subscriptions ----------------------------------------------------------------------
+@pytest.mark.parametrize("target, listed", [
+    ("all", "all AI strategy stories"),
+    ("pricing", "(topic pricing)"),
+    ("qwen", "stories about Alibaba"),
+    ("company:Meta", "stories about Meta"),
+])
+def test_subscribe_and_list(commands, target, listed):
+    reply = commands.subscribe(ADMIN, target)
+    assert reply.kind == "text" and not reply.ephemeral      # the channel sees it
+    assert listed in commands.subscriptions(MEMBER).text
+    again = commands.subscribe(ADMIN, target)
+    assert "already" in again.text
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.subscribe(MEMBER, "all"),
+    lambda c: c.unsubscribe(MEMBER, "all"),
+    lambda c: c.digest(MEMBER, "daily", "08:00"),
+    lambda c: c.digest(MEMBER, "off"),
+])
+def test_channel_changes_are_admin_only(commands, call):
+    reply = call(commands)
+    assert reply.kind == "error" and "admin" in reply.text
+    assert commands.store.subscriptions_for_channel("discord", "c1") == []
+    assert commands.store.digest_setting("discord", "c1") is None
+
+
+def test_unknown_subscription_target(commands):
+    reply = commands.subscribe(ADMIN, "alibabba")
+    assert reply.kind == "error" and "Alibaba" in reply.text
+
+
+def test_unsubscribe(commands):
+    commands.subscribe(ADMIN, "pricing")
+    commands.subscribe(ADMIN, "Nvidia")
+    assert "no longer" in commands.unsubscribe(ADMIN, "pricing").text
+    text = commands.subscriptions(MEMBER).text
+    assert "Nvidia" in text and "pricing" not in text
+    assert commands.unsubscribe(ADMIN, "chips").kind == "error"
+
+
+def test_subscriptions_empty_and_paused(commands):
+    assert "follows nothing" in commands.subscriptions(MEMBER).text
+    commands.subscribe(ADMIN, "all")
+    commands.store.pause_channel("discord", "c1", "bot removed from the server")
+    assert "PAUSED: bot removed from the server" in commands.subscriptions(MEMBER).text
+    assert commands.subscribe(ADMIN, "all").text.startswith("This channel gets again")
+    assert "PAUSED" not in commands.subscriptions(MEMBER).text
+
+
+def test_subscriptions_are_per_channel(commands):
+    commands.subscribe(ADMIN, "all")
+    other = replace(MEMBER, channel="c2")
+    assert "follows nothing" in commands.subscriptions(other).text
+
+
+# ---- digest -------------------------------------------------------------------------------
+def test_digest_daily_and_off(commands):
+    reply = commands.digest(ADMIN, "daily", "8:30", "Europe/Berlin")
+    assert "08:30 Europe/Berlin" in reply.text and not reply.ephemeral
+    setting = commands.store.digest_setting("discord", "c1")
+    assert (setting.at_time, setting.tz) == ("08:30", "Europe/Berlin")
+    commands.subscribe(ADMIN, "all")
+    assert "digest a day at 08:30 Europe/Berlin" in commands.subscriptions(MEMBER).text
+    assert "Digest off" in commands.digest(ADMIN, "off").text
+    assert commands.store.digest_setting("discord", "c1") is None
+
+
+@pytest.mark.parametrize("args, message", [
+    (("daily", "25:61"), "not a time"),
+    (("daily", "08:30", "Moon/Base"), "unknown time zone"),
+    (("daily",), "not a time"),
+    (("weekly", "08:30"), "digest daily HH:MM"),
+])
+def test_digest_errors(commands, args, message):
+    reply = commands.digest(ADMIN, *args)
+    assert reply.kind == "error" and message in reply.text
+    assert commands.store.digest_setting("discord", "c1") is None
+
+
+# ---- text command lines -------------------------------------------------------------------
+@pytest.mark.parametrize("line, check", [
+    ("company alibaba 1", lambda r: headlines(r) == [SEED]),
+    ("/ainews company Alibaba Group", lambda r: headlines(r) == [SEED]),
+    ("latest 2 chips", lambda r: headlines(r) == ["Nvidia H20 export licences tightened"]),
+    ("topic pricing 1", lambda r: headlines(r) == [SEED]),
+    ("search revenue", lambda r: headlines(r) == [SEED]),
+    ("topics", lambda r: "Companies:" in r.text),
+    ("", lambda r: "Commands:" in r.text),
+    ("help", lambda r: "Commands:" in r.text),
+    ("latest abc", lambda r: r.kind == "error" and "no topic 'abc'" in r.text),
+    ("latest 0", lambda r: r.kind == "error" and "25" in r.text),
+    ("frobnicate", lambda r: r.kind == "error" and "help" in r.text),
+    ("subscribe open-source", lambda r: "Open" in r.text and not r.ephemeral),
+    ('digest daily 07:15 "America/New_York"', lambda r: "07:15 America/New_York" in r.text),
+])
+async def test_run_text(commands, line, check):
+    assert check(await commands.run_text(ADMIN, line))
+
+
+@pytest.mark.parametrize("call, check", [
+    (lambda c: c.company(MEMBER, "alibaba 1"), lambda r: headlines(r) == [SEED]),
+    (lambda c: c.topic(MEMBER, "pricing 1"), lambda r: headlines(r) == [SEED]),
+    (lambda c: c.digest(ADMIN, "daily 09:45 Asia/Tokyo"),
+     lambda r: "09:45 Asia/Tokyo" in r.text),
+    (lambda c: c.digest(ADMIN, "daily 09:45 Asia/Tokyo extra"), lambda r: r.kind == "error"),
+])
+def test_arguments_in_one_string(commands, call, check):
+    """Slack's /company, /topic and /digest hand over their text as one string."""
+    assert check(call(commands))
+
+
+# ---- feeds --------------------------------------------------------------------------------
+async def test_feeds_admin_only(commands):
+    assert (await commands.feeds(MEMBER, "list")).kind == "error"
+
+
+@pytest.mark.parametrize("url, message", [
+    ("http://127.0.0.1/feed.xml", "127.0.0.1"),
+    ("file:///etc/passwd", "only http and https"),
+])
+async def test_feeds_add_refuses_unsafe_urls(commands, url, message):
+    reply = await commands.feeds(ADMIN, "add", url)
+    assert reply.kind == "error" and message in reply.text
+    assert commands.store.feed_states() == []
+
+
+async def test_feeds_add_test_fetches_and_lists(store, classifier, clock):
+    settings = Settings(allow_private_hosts=True)
+    commands = Commands(store, classifier, settings=settings, clock=clock,
+                        fetcher_factory=lambda: Fetcher(FetchPolicy(allow_private=True)))
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI Wire", make_entries(3)))
+        srv.add_html_with_feed("/", "/feed.xml")
+        added = await commands.feeds(ADMIN, "add", srv.url("/feed.xml"))
+        assert added.kind == "text" and "Example AI Wire" in added.text
+        page = await commands.run_text(ADMIN, f"feeds add {srv.url('/')}")
+        assert page.kind == "error" and srv.url("/feed.xml") in page.text
+        missing = await commands.feeds(ADMIN, f"add {srv.url('/nope.xml')} Nope")
+        assert missing.kind == "error" and "404" in missing.text
+    listing = await commands.feeds(ADMIN, "list")
+    assert "Example AI Wire" in listing.text and listing.text.startswith("1 feeds")
+    assert (await commands.feeds(ADMIN, "remove", srv.url("/feed.xml"))).kind == "text"
+    assert (await commands.feeds(ADMIN, "remove", srv.url("/feed.xml"))).kind == "error"
+    assert (await commands.feeds(ADMIN, "frob")).kind == "error"

@@ -1,0 +1,94 @@
+"""Console adapter: what a console user sees, through delivery and through commands."""
+from __future__ import annotations
+
+import io
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.commands import Commands
+from bot.console import ConsoleAdapter, format_reply, run_console_command
+from bot.delivery import Delivery
+from bot.dispatch import dispatch_new
+from bot.replies import Reply
+from feeds.classify import Classifier, load_gazetteer
+from feeds.models import Brief, Subscription
+from storage.store import Store
+from tests.fakes.recorder import FakeClock
+
+BRIEF = Brief(id="b1", headline="China's Alibaba shifts towards revenue over open-source AI",
+              bullets=("Qwen's best models stay closed.", "Cloud prices rise.",
+                       "Rivals keep open weights."),
+              why_it_matters="Fewer free frontier models for developers.",
+              url="https://www.ft.com/content/x", source="FT",
+              published=datetime(2026, 3, 2, 8, 0, tzinfo=timezone.utc),
+              companies=("Alibaba", "Tencent"), topics=("open-source",), strategy=True,
+              also_reported_by=("Reuters",))
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "ainews.db")
+    yield s
+    s.close()
+
+
+async def test_send_prints_the_whole_brief():
+    out = io.StringIO()
+    adapter = ConsoleAdapter(out)
+    ids = {await adapter.send("console", BRIEF, nonce="ainews-1"),
+           await adapter.send("console", BRIEF, nonce="ainews-2")}
+    text = out.getvalue()
+    assert len(ids) == 2                      # message ids are distinct (edits need them)
+    for part in (BRIEF.headline, *BRIEF.bullets, BRIEF.why_it_matters, "FT", BRIEF.url,
+                 "Reuters"):
+        assert part in text
+
+
+async def test_digest_and_edit_are_printed():
+    out = io.StringIO()
+    adapter = ConsoleAdapter(out)
+    other = Brief(id="b2", headline="Nvidia H20 licences tightened", bullets=(),
+                  why_it_matters="", url="https://x.example/2", source="Reuters",
+                  published=BRIEF.published)
+    await adapter.send_digest("console", "AI strategy digest, Mon 02 Mar 2026",
+                              [BRIEF, other], nonce="ainews-d1")
+    await adapter.edit("console", "console-1", BRIEF)
+    text = out.getvalue()
+    assert "AI strategy digest, Mon 02 Mar 2026" in text
+    assert BRIEF.headline in text and other.headline in text
+    assert "update to console-1" in text
+
+
+async def test_delivery_to_the_console_end_to_end(store):
+    clock = FakeClock(BRIEF.published)
+    store.add_subscription(Subscription("console", "console", "console", "all", "all"),
+                           now=clock())
+    out = io.StringIO()
+    dispatch_new(store, [BRIEF], clock())
+    assert await Delivery(store, {"console": ConsoleAdapter(out)}, clock=clock,
+                          sleep=clock.sleep).run_once() == 1
+    assert BRIEF.headline in out.getvalue()
+
+
+def test_run_console_command_prints_the_reply(store):
+    commands = Commands(store, Classifier(load_gazetteer()))
+    out = io.StringIO()
+    reply = run_console_command(commands, "company alibabba", stream=out)
+    assert reply.kind == "error"
+    assert out.getvalue() == "error: no company 'alibabba' — did you mean Alibaba?\n"
+    out = io.StringIO()
+    run_console_command(commands, "subscribe pricing", stream=out)
+    assert "now gets" in out.getvalue()      # the console user is the admin
+    assert store.subscriptions_for_channel("console", "console")[0].target == "pricing"
+
+
+@pytest.mark.parametrize("reply, expected", [
+    (Reply(kind="briefs", title="Latest on Alibaba", briefs=(BRIEF,)), BRIEF.headline),
+    (Reply(kind="briefs", title="Latest on Anthropic", text="No stories yet."),
+     "No stories yet."),
+    (Reply.message("plain text"), "plain text"),
+])
+def test_format_reply(reply, expected):
+    text = format_reply(reply)
+    assert expected in text and (not reply.title or text.startswith(reply.title))

@@ -1,0 +1,341 @@
+"""Delivery: outbox -> adapter with pacing, hourly caps, roundups, retries, pauses and
+crash recovery. A fake clock stands in for time; RecordingAdapter for the platform."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import pytest
+
+from bot.adapter import PermanentError, TransientError
+from bot.commands import Commands
+from bot.delivery import Delivery
+from bot.dispatch import dispatch_new
+from bot.replies import Caller
+from feeds.models import Brief, Subscription
+from storage.store import Store
+from tests.fakes.recorder import FakeClock, RecordingAdapter
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "ainews.db")
+    yield s
+    s.close()
+
+
+def brief(n: int, clock: FakeClock, *, minutes_ago: int = 0, **kw) -> Brief:
+    return Brief(id=f"story{n}", headline=f"Story {n}", bullets=("a", "b", "c"),
+                 why_it_matters="because", url=f"https://news.example/{n}",
+                 source=kw.pop("source", "Outlet"),
+                 published=clock.now - timedelta(minutes=minutes_ago),
+                 companies=("Alibaba",), topics=("pricing",), strategy=True, **kw)
+
+
+def follow(store, clock, channel="c1", platform="console", kind="all", target="all"):
+    store.add_subscription(Subscription(platform, "w1", channel, kind, target), now=clock())
+
+
+def delivery(store, clock, adapter, **kw) -> Delivery:
+    return Delivery(store, {adapter.platform: adapter}, clock=clock, sleep=clock.sleep, **kw)
+
+
+def states(store) -> dict[str, int]:
+    return store.outbox_counts()
+
+
+async def test_posts_once_with_a_stable_nonce(store, clock):
+    follow(store, clock)
+    adapter = RecordingAdapter(clock=clock)
+    assert dispatch_new(store, [brief(1, clock), brief(2, clock, minutes_ago=5)], clock()) == 2
+    d = delivery(store, clock, adapter)
+    assert await d.run_once() == 2
+    assert await d.run_once() == 0            # sent rows are never sent again
+    rows = {r.channel for r in adapter.sends}
+    assert rows == {"c1"}
+    assert [s.nonce for s in adapter.sends] == ["ainews-1", "ainews-2"]
+    assert states(store) == {"sent": 2}
+
+
+async def test_burst_posts_newest_then_highest_scoring_first(store, clock):
+    follow(store, clock)
+    ages = {1: 30, 2: 5, 3: 120, 4: 5, 5: 60}
+    scores = {2: 1.0, 4: 3.0}
+    dispatch_new(store, [brief(n, clock, minutes_ago=a, score=scores.get(n, 0.0))
+                         for n, a in ages.items()], clock())
+    adapter = RecordingAdapter(clock=clock)
+    await delivery(store, clock, adapter).run_once()
+    assert [s.brief.id for s in adapter.sends] == ["story4", "story2", "story1", "story5",
+                                                   "story3"]
+
+
+async def test_posts_to_a_channel_are_paced(store, clock):
+    follow(store, clock)
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(4)], clock())
+    adapter = RecordingAdapter(min_interval=1.0, clock=clock)
+    await delivery(store, clock, adapter).run_once()
+    gaps = [(b.at - a.at).total_seconds() for a, b in zip(adapter.sends, adapter.sends[1:])]
+    assert gaps == [1.0, 1.0, 1.0]
+
+
+async def test_hourly_cap_rolls_overflow_into_one_roundup(store, clock):
+    follow(store, clock)
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(11)], clock())
+    adapter = RecordingAdapter(min_interval=1.0, clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=10)
+    assert await d.run_once() == 10
+    assert len(adapter.sends) == 10 and adapter.digests == []
+    clock.advance(minutes=30)
+    assert await d.run_once() == 0            # the window is still full
+    clock.advance(minutes=31)
+    assert await d.run_once() == 1
+    (roundup,) = adapter.digests
+    assert [b.id for b in roundup.briefs] == ["story10"]   # the oldest one waited
+    assert "hourly cap" in roundup.title
+    assert states(store) == {"sent": 10, "digested": 1}
+
+
+async def test_slow_channel_does_not_block_others(store, clock):
+    follow(store, clock, "slow")
+    follow(store, clock, "fast")
+    dispatch_new(store, [brief(1, clock)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.hold("slow")
+    run = asyncio.create_task(delivery(store, clock, adapter).run_once())
+
+    async def fast_posted():
+        while not any(s.channel == "fast" for s in adapter.sends):
+            await asyncio.sleep(0)
+    await asyncio.wait_for(fast_posted(), 5)  # a deadlock guard, not a speed check
+    assert not run.done()
+    adapter.release("slow")
+    assert await run == 2
+
+
+@pytest.mark.parametrize("retry_after, too_early, due_at", [(30.0, 29, 30), (None, 59, 60)])
+async def test_transient_error_retries_later_then_succeeds(store, clock, retry_after,
+                                                          too_early, due_at):
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", TransientError("HTTP 429", retry_after=retry_after))
+    d = delivery(store, clock, adapter)
+    start = clock()
+    assert await d.run_once() == 0
+    assert states(store) == {"due": 1}
+    clock.now = start + timedelta(seconds=too_early)
+    assert await d.run_once() == 0 and adapter.sends == []
+    clock.now = start + timedelta(seconds=due_at)
+    assert await d.run_once() == 1
+    assert [s.nonce for s in adapter.sends] == ["ainews-1"]
+    assert states(store) == {"sent": 1}
+
+
+async def test_gives_up_after_max_attempts_and_says_why(store, clock, caplog):
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", TransientError("HTTP 503 from platform"), times=None)
+    d = delivery(store, clock, adapter, max_attempts=8)
+    caplog.set_level(logging.WARNING, "ainews.delivery")
+    for _ in range(12):
+        await d.run_once()
+        clock.advance(hours=7)                # longer than the longest backoff
+    assert adapter.calls == 8
+    (failed,) = store.outbox_failures()
+    assert "gave up after 8 attempts" in failed.last_error
+    assert "HTTP 503" in failed.last_error
+    assert any("gave up" in r.getMessage() and r.levelno == logging.ERROR
+               for r in caplog.records)
+
+
+async def test_backoff_spreads_attempts_over_hours(store, clock):
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", TransientError("timeout"), times=None)
+    d = delivery(store, clock, adapter)
+    start = clock()
+    for _ in range(24 * 60):                 # a day, minute by minute
+        await d.run_once()
+        clock.advance(minutes=1)
+        if adapter.calls == 8:
+            break
+    assert adapter.calls == 8
+    assert clock() - start > timedelta(hours=6)
+    assert states(store) == {"failed": 1}
+
+
+async def test_permanent_error_pauses_the_channel_and_shows_why(store, clock, caplog):
+    follow(store, clock, "gone")
+    follow(store, clock, "ok")
+    dispatch_new(store, [brief(1, clock), brief(2, clock, minutes_ago=1)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("gone", PermanentError("missing permission: Send Messages"))
+    caplog.set_level(logging.WARNING, "ainews.delivery")
+    assert await delivery(store, clock, adapter).run_once() == 2   # "ok" got both
+    assert {s.channel for s in adapter.sends} == {"ok"}
+    (sub,) = store.subscriptions_for_channel("console", "gone")
+    assert sub.paused_reason == "missing permission: Send Messages"
+    failed = store.outbox_failures()
+    assert len(failed) == 2 and all("missing permission" in f.last_error for f in failed)
+    assert any("paused" in r.getMessage() for r in caplog.records)
+    listing = Commands(store, None, clock=clock).subscriptions(
+        Caller("console", "w1", "gone", "u1")).text
+    assert "PAUSED: missing permission: Send Messages" in listing
+    # A paused channel gets nothing new; the healthy one does.
+    assert dispatch_new(store, [brief(3, clock)], clock()) == 1
+
+
+async def test_claimed_rows_are_delivered_after_a_crash(tmp_path, clock):
+    path = tmp_path / "crash.db"
+    first = Store(path)
+    follow(first, clock)
+    dispatch_new(first, [brief(1, clock), brief(2, clock, minutes_ago=1)], clock())
+    row = first.due_posts(clock())[0]
+    assert first.claim_post(row.id, clock()).state == "sending"   # then the process dies
+    first.db.conn.close()
+    reopened = Store(path)
+    adapter = RecordingAdapter(clock=clock)
+    assert await delivery(reopened, clock, adapter).run_once() == 2
+    assert sorted(s.nonce for s in adapter.sends) == ["ainews-1", "ainews-2"]
+    assert reopened.outbox_counts() == {"sent": 2}
+    reopened.close()
+
+
+async def test_a_roundup_claimed_at_a_crash_is_sent_after_restart(tmp_path, clock):
+    path = tmp_path / "crash.db"
+    first = Store(path)
+    follow(first, clock)
+    dispatch_new(first, [brief(1, clock), brief(2, clock)], clock())
+    ids = [r.id for r in first.due_posts(clock())]
+    first.hold_posts(ids)
+    assert len(first.claim_roundup(ids, "ainews-dx", clock())) == 2
+    first.db.conn.close()
+    reopened = Store(path)
+    adapter = RecordingAdapter(clock=clock)
+    await delivery(reopened, clock, adapter).run_once()
+    assert [len(d.briefs) for d in adapter.digests] == [2]
+    assert reopened.outbox_counts() == {"digested": 2}
+    reopened.close()
+
+
+async def test_daily_digest_goes_out_at_the_local_time(store, clock):
+    follow(store, clock)                      # clock: 09:00 UTC, 10:00 in Berlin
+    store.set_digest("console", "w1", "c1", "18:00", "Europe/Berlin", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(3)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter)
+    assert await d.run_once() == 0
+    clock.advance(hours=7, minutes=59)        # 16:59 UTC = 17:59 Berlin
+    assert await d.run_once() == 0
+    clock.advance(minutes=1)
+    assert await d.run_once() == 1
+    (digest,) = adapter.digests
+    assert adapter.sends == []
+    assert [b.id for b in digest.briefs] == ["story0", "story1", "story2"]
+    assert "digest" in digest.title and "02 Mar 2026" in digest.title
+    dispatch_new(store, [brief(9, clock)], clock())
+    clock.advance(hours=1)
+    assert await d.run_once() == 0            # tomorrow's digest, not another today
+    clock.advance(hours=23)
+    assert await d.run_once() == 1
+    assert [b.id for b in adapter.digests[1].briefs] == ["story9"]
+
+
+async def test_long_roundups_are_split(store, clock):
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(12)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    clock.advance(hours=1)
+    assert await delivery(store, clock, adapter, roundup_size=5).run_once() == 3
+    assert [len(d.briefs) for d in adapter.digests] == [5, 5, 2]
+
+
+async def test_run_forever_delivers_and_stops(store, clock):
+    follow(store, clock)
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, idle_seconds=60)
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run_forever(stop))
+    dispatch_new(store, [brief(1, clock)], clock())
+    d.wake()
+
+    async def posted():
+        while not adapter.sends:
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(posted(), 5)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert [s.brief.id for s in adapter.sends] == ["story1"]
+
+
+async def test_posts_wait_while_their_platform_is_not_running(store, clock):
+    follow(store, clock, platform="slack")
+    dispatch_new(store, [brief(1, clock)], clock())
+    console = RecordingAdapter(clock=clock)
+    assert await delivery(store, clock, console).run_once() == 0
+    assert states(store) == {"due": 1}        # kept, not dropped
+    slack = RecordingAdapter(platform="slack", clock=clock)
+    assert await delivery(store, clock, slack).run_once() == 1
+
+
+async def _sent_then_edit_queued(store, clock, adapter):
+    """Deliver story1, then queue an edit of it (another outlet joined its cluster)."""
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    d = delivery(store, clock, adapter)
+    await d.run_once()
+    row = store.outbox_post(1)
+    grown = Brief.from_json({**row.brief.to_json(), "also_reported_by": ["FT"]})
+    assert store.update_post_brief(row.id, grown, now=clock()) == "edit"
+    return d
+
+
+async def test_edit_retries_after_a_transient_error(store, clock):
+    adapter = RecordingAdapter(clock=clock)
+    d = await _sent_then_edit_queued(store, clock, adapter)
+    adapter.fail("c1", TransientError("HTTP 502"))
+    assert await d.run_once() == 0
+    clock.advance(minutes=1)
+    assert await d.run_once() == 1
+    ((_, message_id, edited),) = adapter.edits
+    assert message_id == adapter.sends[0].message_id and edited.also_reported_by == ("FT",)
+    assert len(adapter.sends) == 1 and states(store) == {"sent": 1}
+
+
+async def test_refused_edit_keeps_the_post_and_the_channel(store, clock):
+    adapter = RecordingAdapter(clock=clock)
+    d = await _sent_then_edit_queued(store, clock, adapter)
+    adapter.fail("c1", PermanentError("Unknown Message"))
+    await d.run_once()
+    assert states(store) == {"sent": 1}
+    assert "edit refused" in store.outbox_post(1).last_error
+    assert not store.subscriptions_for_channel("console", "c1")[0].paused
+
+
+@pytest.mark.parametrize("error, after", [
+    (TransientError("HTTP 500"), {"digested": 2}),
+    (PermanentError("channel deleted"), {"failed": 2}),
+])
+async def test_roundup_errors(store, clock, error, after):
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(1, clock), brief(2, clock)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", error)
+    d = delivery(store, clock, adapter)
+    clock.advance(hours=1)
+    assert await d.run_once() == 0
+    clock.advance(hours=1)
+    await d.run_once()
+    assert states(store) == after
+    paused = store.subscriptions_for_channel("console", "c1")[0].paused_reason
+    assert paused == ("channel deleted" if isinstance(error, PermanentError) else "")

@@ -1,0 +1,62 @@
+"""Digest schedule: HH:MM in the channel's own time zone, bad input -> a clear error."""
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.digest import (DigestError, digest_due, digest_title, last_scheduled,
+                        next_scheduled, parse_schedule)
+
+UTC = timezone.utc
+
+
+@pytest.mark.parametrize("at, tz, message", [
+    ("25:00", "UTC", "not a time"),
+    ("8.30", "UTC", "not a time"),
+    ("", "UTC", "not a time"),
+    ("08:30", "Mars/Olympus", "unknown time zone"),
+    ("08:30", "../../etc/passwd", "unknown time zone"),
+])
+def test_bad_time_or_zone_says_what_to_type(at, tz, message):
+    with pytest.raises(DigestError) as e:
+        parse_schedule(at, tz)
+    assert message in str(e.value)
+    assert "e.g." in str(e.value) or "such as" in str(e.value)
+
+
+def test_schedule_is_local_time_of_the_zone():
+    s = parse_schedule("8:30", "Asia/Shanghai")          # UTC+8: 00:30 UTC
+    assert s.at_text == "08:30" and s.tz_name == "Asia/Shanghai"
+    now = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)        # 09:00 in Shanghai
+    assert last_scheduled(s, now) == datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
+    assert next_scheduled(s, now) == datetime(2026, 3, 3, 0, 30, tzinfo=UTC)
+
+
+def test_local_day_differs_from_the_utc_day():
+    s = parse_schedule("20:00", "America/New_York")      # 01:00 UTC the next day
+    now = datetime(2026, 3, 3, 0, 30, tzinfo=UTC)       # 19:30 on the 2nd in New York
+    assert last_scheduled(s, now) == datetime(2026, 3, 2, 1, 0, tzinfo=UTC)
+    assert next_scheduled(s, now) == datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
+
+
+def test_daylight_saving_keeps_local_time():
+    s = parse_schedule("08:00", "Europe/Berlin")
+    winter = next_scheduled(s, datetime(2026, 3, 1, 12, tzinfo=UTC))
+    summer = next_scheduled(s, datetime(2026, 4, 1, 12, tzinfo=UTC))
+    assert (winter.hour, summer.hour) == (7, 6)
+
+
+@pytest.mark.parametrize("last_run, now, due", [
+    (datetime(2026, 3, 2, 7, 0), datetime(2026, 3, 2, 8, 29), False),   # not yet
+    (datetime(2026, 3, 2, 7, 0), datetime(2026, 3, 2, 8, 30), True),    # on time
+    (datetime(2026, 3, 2, 8, 31), datetime(2026, 3, 2, 12, 0), False),  # done today
+    (datetime(2026, 2, 27, 9, 0), datetime(2026, 3, 2, 12, 0), True),   # missed days: once
+])
+def test_digest_due(last_run, now, due):
+    s = parse_schedule("08:30", "UTC")
+    assert digest_due(s, last_run.replace(tzinfo=UTC), now.replace(tzinfo=UTC)) is due
+
+
+def test_title_names_the_local_day():
+    s = parse_schedule("07:00", "America/New_York")
+    # 03:00 UTC on the 3rd is still the 2nd in New York
+    assert "02 Mar 2026" in digest_title(s, datetime(2026, 3, 3, 3, 0, tzinfo=UTC))

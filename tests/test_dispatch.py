@@ -1,0 +1,171 @@
+"""Dispatch: which channels get a new story, once per channel, and edits when another
+outlet reports a story already posted."""
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from bot.delivery import Delivery
+from bot.dispatch import dispatch_new
+from feeds.models import Brief, Classification, Story, Subscription
+from storage.store import Store
+from tests.fakes.recorder import FakeClock, RecordingAdapter
+
+
+@pytest.fixture
+def clock():
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path):
+    s = Store(tmp_path / "ainews.db")
+    yield s
+    s.close()
+
+
+def story(sid: str, title: str, clock, *, source="Reuters", companies=("Anthropic", "Amazon"),
+          topics=("funding",), strategy=True, minutes_ago=0) -> Story:
+    return Story(id=sid, url=f"https://{source.lower()}.example/{sid}", title=title,
+                 text=title + ". More detail follows in the article.", source=source,
+                 feed_url=f"https://{source.lower()}.example/rss",
+                 published=clock.now - timedelta(minutes=minutes_ago),
+                 classification=Classification(strategy=strategy, score=2.0,
+                                               companies=companies, topics=topics))
+
+
+def add(store, clock, *stories):
+    return store.add_new_stories(list(stories), backlog=False, now=clock())
+
+
+def follow(store, clock, channel, kind="all", target="all", platform="console"):
+    store.add_subscription(Subscription(platform, "w1", channel, kind, target), now=clock())
+
+
+async def deliver(store, clock, adapter):
+    return await Delivery(store, {"console": adapter}, clock=clock,
+                          sleep=clock.sleep).run_once()
+
+
+@pytest.mark.parametrize("kind, target, gets_it", [
+    ("all", "all", True),
+    ("topic", "funding", True),
+    ("topic", "chips", False),
+    ("company", "Anthropic", True),
+    ("company", "Amazon", True),       # any named company, not only the main one
+    ("company", "Alibaba", False),
+])
+async def test_subscription_matching(store, clock, kind, target, gets_it):
+    follow(store, clock, "c1", kind, target)
+    new = add(store, clock, story("s1", "Anthropic raises $4bn from Amazon", clock))
+    assert dispatch_new(store, new, clock()) == int(gets_it)
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    assert [s.brief.headline for s in adapter.sends] == (
+        ["Anthropic raises $4bn from Amazon"] if gets_it else [])
+
+
+async def test_non_strategy_stories_are_not_posted(store, clock):
+    follow(store, clock, "c1")
+    new = add(store, clock, story("s1", "Amazon opens a bookshop", clock, strategy=False))
+    assert dispatch_new(store, new, clock()) == 0
+
+
+async def test_two_matching_subscriptions_one_post(store, clock):
+    follow(store, clock, "c1", "topic", "funding")
+    follow(store, clock, "c1", "company", "Anthropic")
+    follow(store, clock, "c1")
+    follow(store, clock, "c2", "company", "Amazon")
+    new = add(store, clock, story("s1", "Anthropic raises $4bn from Amazon", clock))
+    assert dispatch_new(store, new, clock()) == 2
+    assert dispatch_new(store, new, clock()) == 0          # dispatched twice: still once
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    assert sorted(s.channel for s in adapter.sends) == ["c1", "c2"]
+
+
+async def test_second_outlet_edits_the_post_instead_of_posting_again(store, clock):
+    follow(store, clock, "c1")
+    first = add(store, clock, story("s1", "Anthropic raises $4bn from Amazon", clock))
+    dispatch_new(store, first, clock())
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    clock.advance(minutes=20)
+    second = add(store, clock, story("s2", "Amazon to invest another $4 billion in Anthropic",
+                                     clock, source="FT"))
+    assert store.cluster_info("s2")[0] == store.cluster_info("s1")[0]
+    assert dispatch_new(store, second, clock()) == 1
+    await deliver(store, clock, adapter)
+    assert len(adapter.sends) == 1
+    ((channel, message_id, edited),) = adapter.edits
+    assert (channel, message_id) == ("c1", adapter.sends[0].message_id)
+    assert edited.headline == "Anthropic raises $4bn from Amazon"
+    assert edited.also_reported_by == ("FT",)
+
+
+async def test_second_outlet_before_the_post_joins_it(store, clock):
+    follow(store, clock, "c1")
+    first = add(store, clock, story("s1", "Anthropic raises $4bn from Amazon", clock))
+    dispatch_new(store, first, clock())
+    second = add(store, clock, story("s2", "Amazon to invest another $4 billion in Anthropic",
+                                     clock, source="FT", minutes_ago=-5))
+    assert dispatch_new(store, second, clock()) == 0       # no new row, no edit
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    assert [s.brief.also_reported_by for s in adapter.sends] == [("FT",)]
+    assert adapter.edits == []
+
+
+async def test_saved_brief_is_what_gets_posted(store, clock):
+    follow(store, clock, "c1")
+    s = story("s1", "Anthropic raises $4bn from Amazon", clock)
+    new = add(store, clock, s)
+    saved = Brief(id="s1", headline="Anthropic raises $4bn", bullets=("x", "y", "z"),
+                  why_it_matters="Money for compute.", url=s.url, source=s.source,
+                  published=s.published)
+    store.save_brief("s1", s.content_hash, saved)
+    dispatch_new(store, new, clock())
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    (sent,) = adapter.sends
+    assert (sent.brief.bullets, sent.brief.why_it_matters) == (("x", "y", "z"),
+                                                               "Money for compute.")
+    assert sent.brief.companies == ("Anthropic", "Amazon")   # classification kept
+
+
+async def test_digest_channel_holds_instead_of_posting(store, clock):
+    follow(store, clock, "c1")
+    store.set_digest("console", "w1", "c1", "18:00", "UTC", now=clock())
+    dispatch_new(store, add(store, clock, story("s1", "Anthropic raises $4bn from Amazon",
+                                                clock)), clock())
+    adapter = RecordingAdapter()
+    assert await deliver(store, clock, adapter) == 0
+    assert store.outbox_counts() == {"held": 1}
+
+
+async def test_paused_subscription_gets_nothing(store, clock):
+    follow(store, clock, "c1")
+    store.pause_channel("console", "c1", "channel deleted")
+    new = add(store, clock, story("s1", "Anthropic raises $4bn from Amazon", clock))
+    assert dispatch_new(store, new, clock()) == 0
+
+
+async def test_second_outlet_during_the_send_becomes_an_edit(store, clock):
+    follow(store, clock, "c1")
+    dispatch_new(store, add(store, clock, story("s1", "Anthropic raises $4bn from Amazon",
+                                                clock)), clock())
+    adapter = RecordingAdapter()
+    adapter.hold("c1")
+    sending = asyncio.create_task(deliver(store, clock, adapter))
+    while store.outbox_counts() != {"sending": 1}:
+        await asyncio.sleep(0)
+    second = add(store, clock, story("s2", "Amazon to invest another $4 billion in Anthropic",
+                                     clock, source="FT"))
+    dispatch_new(store, second, clock())
+    adapter.release("c1")
+    await sending
+    await deliver(store, clock, adapter)
+    assert len(adapter.sends) == 1
+    assert [e[2].also_reported_by for e in adapter.edits] == [("FT",)]
