@@ -179,6 +179,9 @@ class DeliveryStore:
     def active_subscriptions(self) -> list[Subscription]:
         return self._sub_rows("WHERE paused_reason=''")
 
+    def paused_subscriptions(self) -> list[Subscription]:
+        return self._sub_rows("WHERE paused_reason!=''")
+
     def pause_channel(self, platform: str, channel: str, reason: str) -> int:
         """Pause every subscription of a channel the platform refuses posts to."""
         return self._outbox_exec("UPDATE subscriptions SET paused_reason=? WHERE platform=? AND "

@@ -1,0 +1,22 @@
+# ainews in a slim image: non-root, the database on a volume.
+#   docker build -t ainews .
+#   docker run --env-file .env -v ainews-data:/data ainews
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    AINEWS_DB=/data/ainews.db PIP_NO_CACHE_DIR=1
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY feeds ./feeds
+COPY storage ./storage
+RUN pip install . && useradd --create-home --uid 10001 ainews \
+    && mkdir -p /data && chown ainews:ainews /data
+
+USER ainews
+VOLUME ["/data"]
+# Slack HTTP mode listens here when SLACK_SIGNING_SECRET is set.
+EXPOSE 3000
+ENTRYPOINT ["ainews"]
+CMD ["run"]

@@ -1,0 +1,64 @@
+"""Assembly: settings -> store, classifier, fetch policy, formatter, commands.
+
+The CLI and the service build the same parts the same way through App."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from bot.config import Settings
+from feeds.classify import Classifier, load_gazetteer
+from feeds.fetcher import FetchPolicy, Fetcher
+from storage.store import Store
+
+log = logging.getLogger("ainews.app")
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: Store = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = Store(self.settings.db_path)
+
+    @cached_property
+    def classifier(self) -> Classifier:
+        return Classifier(load_gazetteer(self.settings.user_data))
+
+    @property
+    def fetch_policy(self) -> FetchPolicy:
+        s = self.settings
+        return FetchPolicy(allow_private=s.allow_private_hosts, concurrency=s.concurrency,
+                           per_host=s.per_host)
+
+    def fetcher(self) -> Fetcher:
+        return Fetcher(self.fetch_policy)
+
+    def llm(self):
+        return make_llm(self.settings)
+
+    def formatter(self, fetcher: Fetcher | None = None):
+        from feeds.formatter import Formatter
+        return Formatter(self.store, llm=self.llm(), fetcher=fetcher,
+                         fetch_articles=self.settings.fetch_articles)
+
+    @cached_property
+    def commands(self):
+        from bot.commands import Commands
+        return Commands(self.store, self.classifier, settings=self.settings,
+                        fetcher_factory=self.fetcher,
+                        hourly_cap=self.settings.channel_hourly_cap)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def make_llm(s: Settings):
+    """The optional LLM condenser, or None when LLM_MODEL and an endpoint/key aren't set."""
+    if not s.llm_enabled:
+        return None
+    from feeds.llm import LLMCondenser
+    return LLMCondenser(s.llm_base_url or None, s.llm_api_key or "unused", s.llm_model,
+                        timeout=s.llm_timeout, hourly_cap=s.llm_hourly_cap)

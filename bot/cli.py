@@ -1,0 +1,91 @@
+"""The `ainews` command line. Sub-commands are thin: the work lives in bot/ and feeds/.
+
+Imports are lazy (inside the handlers) so `ainews --help` starts fast and the chat
+libraries load only when an adapter starts."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EPILOG = "Settings come from the environment or .env (see .env.example)."
+
+
+def _lookup_flags(p: argparse.ArgumentParser, limit: int = 10) -> None:
+    p.add_argument("--limit", "-n", type=int, default=limit, help=f"how many (default {limit})")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="ainews", epilog=EPILOG,
+                                 description="AI-industry strategy news briefs for chat.")
+    ap.add_argument("--db", type=Path, help="SQLite database (default: AINEWS_DB or ./data/ainews.db)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="poll, condense and post, until stopped")
+    p.add_argument("--once", action="store_true", help="one poll, deliver what is due, exit")
+    p = sub.add_parser("poll", help="one pass over all due feeds, no posting")
+    p.add_argument("--once", action="store_true", help="(the default; kept for symmetry)")
+    p.add_argument("--all", action="store_true", help="poll every feed, not only due ones")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    p = sub.add_parser("latest", help="latest stories")
+    _lookup_flags(p)
+    p.add_argument("--topic", help="only this topic")
+    p.add_argument("--strategy-only", action="store_true", help="only AI-strategy stories")
+    p = sub.add_parser("company", help="latest stories about a company")
+    p.add_argument("name", nargs="+")
+    _lookup_flags(p)
+    p = sub.add_parser("topic", help="latest stories on a topic")
+    p.add_argument("slug")
+    _lookup_flags(p)
+    p = sub.add_parser("search", help="full-text search")
+    p.add_argument("query", nargs="+")
+    _lookup_flags(p)
+    p = sub.add_parser("topics", help="topics and companies with counts for the last 7 days")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("brief", help="condense a feed file, article, URL or - (stdin)")
+    p.add_argument("source")
+    p.add_argument("--json", action="store_true", help="one JSON object per story")
+
+    p = sub.add_parser("feeds", help="manage feeds: list, add, remove, check")
+    fs = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    q = fs.add_parser("list", help="feeds with their health")
+    q.add_argument("--json", action="store_true")
+    q = fs.add_parser("add", help="add a feed")
+    q.add_argument("url")
+    q.add_argument("name", nargs="?")
+    q.add_argument("--tag", action="append", default=[])
+    q = fs.add_parser("remove", help="remove a feed")
+    q.add_argument("url")
+    q = fs.add_parser("check", help="fetch a feed now and report what it holds")
+    q.add_argument("url")
+    q.add_argument("--json", action="store_true")
+    q = fs.add_parser("resume", help="resume a paused feed")
+    q.add_argument("url")
+
+    p = sub.add_parser("status", help="feeds health, queue depth, paused subscriptions")
+    p.add_argument("--json", action="store_true")
+    sub.add_parser("demo", help="the whole pipeline on bundled sample feeds, on loopback")
+    sub.add_parser("discord-invite", help="print the Discord invite URL for this bot")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from bot import cli_commands
+    from bot.errors import UserError
+
+    try:
+        return cli_commands.dispatch(args)
+    except UserError as e:
+        print(f"ainews: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,138 @@
+"""Handlers for the `ainews` sub-commands (parsing lives in bot/cli.py)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from dataclasses import replace
+
+from bot.config import ConfigError, load_settings
+from bot.errors import UserError
+from bot.logs import setup_logging
+from bot.replies import Caller, Reply
+
+CONSOLE = Caller(platform="console", workspace="console", channel="console", user="cli",
+                 is_admin=True)
+
+
+def dispatch(args) -> int:
+    settings = _settings(args)
+    setup_logging(settings.log_level, args.verbose)
+    if args.cmd == "discord-invite":
+        from bot.cli_extra import discord_invite
+        return discord_invite(settings)
+    if args.cmd == "brief":
+        from bot.cli_extra import brief
+        return brief(settings, args)
+    if args.cmd == "demo":
+        from bot.demo import run_demo
+        return run_demo(settings)
+    app = _open_app(settings)
+    try:
+        return HANDLERS[args.cmd](app, args)
+    finally:
+        app.close()
+
+
+def _settings(args):
+    try:
+        settings = load_settings()
+    except ConfigError as e:
+        raise UserError(str(e)) from None
+    return replace(settings, db_path=args.db) if args.db else settings
+
+
+def _open_app(settings):
+    from bot.app import App
+    from storage.store import StoreError
+    try:
+        return App(settings)
+    except StoreError as e:
+        raise UserError(str(e)) from None
+
+
+def cmd_run(app, args) -> int:
+    from bot.service import Service
+    return asyncio.run(Service(app).run(once=args.once))
+
+
+def cmd_poll(app, args) -> int:
+    from bot.service import poll_only
+    summary = asyncio.run(poll_only(app, all_feeds=args.all))
+    if args.json:
+        print(json.dumps(summary.to_json(), ensure_ascii=False, default=str))
+        return 0
+    print(summary.line().removeprefix("poller: "))
+    for o in summary.failures:
+        print(f"  failed: {o.name} ({o.url}): {o.error}" + (" [paused]" if o.paused else ""))
+    return 0
+
+
+def print_reply(reply: Reply, as_json: bool) -> int:
+    """Show a command's reply: JSON rows for briefs with --json, else readable text."""
+    from feeds.render import render_text
+    if reply.kind == "error":
+        print(f"ainews: {reply.text}", file=sys.stderr)
+        return 1
+    if as_json:
+        for b in reply.briefs:
+            print(json.dumps(b.to_json(), ensure_ascii=False))
+        return 0
+    if reply.title:
+        print(reply.title + "\n")
+    if reply.briefs:
+        print("\n\n".join(render_text(b) for b in reply.briefs))
+    elif reply.text:
+        print(reply.text)
+    return 0
+
+
+def _run(app, coro_or_reply):
+    return asyncio.run(coro_or_reply) if asyncio.iscoroutine(coro_or_reply) else coro_or_reply
+
+
+def cmd_latest(app, args) -> int:
+    reply = app.commands.latest(CONSOLE, args.limit, args.topic,
+                                strategy_only=args.strategy_only)
+    return print_reply(_run(app, reply), args.json)
+
+
+def cmd_company(app, args) -> int:
+    reply = app.commands.company(CONSOLE, " ".join(args.name), args.limit)
+    return print_reply(_run(app, reply), args.json)
+
+
+def cmd_topic(app, args) -> int:
+    return print_reply(_run(app, app.commands.topic(CONSOLE, args.slug, args.limit)), args.json)
+
+
+def cmd_search(app, args) -> int:
+    reply = app.commands.search(CONSOLE, " ".join(args.query), args.limit)
+    return print_reply(_run(app, reply), args.json)
+
+
+def cmd_topics(app, args) -> int:
+    from datetime import timedelta
+    from feeds.models import utcnow
+    if args.json:
+        topics, companies = app.store.counts_since(utcnow() - timedelta(days=7))
+        print(json.dumps({"topics": topics, "companies": companies}, ensure_ascii=False))
+        return 0
+    return print_reply(_run(app, app.commands.topics(CONSOLE)), False)
+
+
+def cmd_feeds(app, args) -> int:
+    from bot import cli_feeds
+    return cli_feeds.run(app, args)
+
+
+def cmd_status(app, args) -> int:
+    from bot.status import print_status
+    return print_status(app, as_json=args.json)
+
+
+HANDLERS = {
+    "run": cmd_run, "poll": cmd_poll, "latest": cmd_latest, "company": cmd_company,
+    "topic": cmd_topic, "search": cmd_search, "topics": cmd_topics, "feeds": cmd_feeds,
+    "status": cmd_status,
+}

@@ -1,0 +1,83 @@
+"""`ainews brief` and `ainews discord-invite`: commands that need no database."""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+from pathlib import Path
+
+from bot.errors import UserError
+from feeds.models import Story, utcnow
+
+_HTML = re.compile(rb"<\s*(html|body|article|p|div)\b", re.I)
+
+
+def brief(settings, args) -> int:
+    stories = asyncio.run(_stories_from(settings, args.source))
+    if not stories:
+        raise UserError(f"brief: found no story in {args.source}")
+    briefs = asyncio.run(_condense_all(settings, stories))
+    from feeds.render import render_text
+    for b in briefs:
+        print(json.dumps(b.to_json(), ensure_ascii=False) if args.json else render_text(b) + "\n")
+    return 0
+
+
+async def _stories_from(settings, source: str) -> list[Story]:
+    url = source if source.startswith(("http://", "https://")) else ""
+    data = await _read(settings, source) if url else _read_local(source)
+    return stories_from_bytes(data, url=url, name=Path(source).name if not url else "")
+
+
+def _read_local(source: str) -> bytes:
+    try:
+        return sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as e:
+        raise UserError(f"brief: cannot read {source}: {e.strerror or e}") from None
+
+
+async def _read(settings, url: str) -> bytes:
+    from feeds.fetcher import FetchError, FetchPolicy, Fetcher
+    try:
+        async with Fetcher(FetchPolicy(allow_private=settings.allow_private_hosts)) as f:
+            return (await f.fetch_page(url)).body or b""
+    except FetchError as e:
+        raise UserError(str(e)) from None
+
+
+def stories_from_bytes(data: bytes, *, url: str = "", name: str = "") -> list[Story]:
+    """A feed gives one story per entry; else an HTML article or plain text gives one."""
+    from feeds.article import story_from_html, story_from_text
+    from feeds.parser import ParseError, parse_feed
+    try:
+        return parse_feed(data, feed_url=url or name, fetched_at=utcnow()).stories
+    except ParseError:
+        pass
+    if _HTML.search(data[:4096]):
+        return [story_from_html(data.decode("utf-8", "replace"), url=url)]
+    text = data.decode("utf-8", "replace").strip()
+    return [story_from_text(text, url=url)] if text else []
+
+
+async def _condense_all(settings, stories: list[Story]):
+    from bot.app import make_llm
+    from feeds.classify import Classifier, load_gazetteer
+    from feeds.formatter import Formatter, MemoryCache
+    classifier = Classifier(load_gazetteer(settings.user_data))
+    formatter = Formatter(MemoryCache(), llm=make_llm(settings))
+    out = []
+    for s in stories:
+        s = s.with_classification(classifier.classify(s.title, s.text))
+        out.append(await formatter.brief_for(s))
+    return out
+
+
+def discord_invite(settings) -> int:
+    if not settings.discord_token:
+        raise UserError("discord-invite: set DISCORD_TOKEN (in .env) first: the invite names "
+                        "your bot's application")
+    from bot.discord.invite import fetch_application_id, invite_url
+    app_id = asyncio.run(fetch_application_id(settings))
+    print(invite_url(app_id))
+    return 0

@@ -1,0 +1,110 @@
+"""`ainews feeds list|add|remove|check|resume`: the feed list and each feed's health."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+from bot.errors import UserError
+from feeds.models import FeedSource, iso_utc
+
+
+def run(app, args) -> int:
+    return {"list": _list, "add": _add, "remove": _remove, "check": _check,
+            "resume": _resume}[args.action](app, args)
+
+
+def feed_row(state) -> dict:
+    return {
+        "name": state.source.name, "url": state.source.url, "tags": list(state.source.tags),
+        "health": state.health, "failures": state.failures, "last_error": state.last_error or "",
+        "last_ok": iso_utc(state.last_ok) if state.last_ok else None,
+        "next_poll": iso_utc(state.next_poll) if state.next_poll else None,
+    }
+
+
+def _list(app, args) -> int:
+    rows = [feed_row(s) for s in app.store.feed_states()]
+    if args.json:
+        for r in rows:
+            print(json.dumps(r, ensure_ascii=False))
+        return 0
+    if not rows:
+        print("no feeds yet: `ainews feeds add URL` or start `ainews run` to load the default list")
+        return 0
+    print(format_table(["health", "name", "next poll", "last error"],
+                       [[r["health"], r["name"][:28], _short_time(r["next_poll"]),
+                         r["last_error"][:70]] for r in rows]))
+    return 0
+
+
+def format_table(head: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)] if rows else map(len, head)
+    lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip()
+             for r in [head, *rows]]
+    return "\n".join(lines)
+
+
+def _short_time(iso: str | None) -> str:
+    return iso.replace("T", " ").removesuffix("Z")[:16] if iso else "-"
+
+
+def _add(app, args) -> int:
+    from feeds.guard import check_url
+    from feeds.fetcher import FetchError
+    try:
+        check_url(args.url, app.settings.allow_private_hosts)
+    except FetchError as e:
+        raise UserError(str(e)) from None
+    name = args.name or _host(args.url)
+    app.store.upsert_feed(FeedSource(name=name, url=args.url, tags=tuple(args.tag)))
+    print(f"added {name} ({args.url}); its current stories are stored as backlog, "
+          "new ones will be posted")
+    return 0
+
+
+def _host(url: str) -> str:
+    from urllib.parse import urlsplit
+    return urlsplit(url).hostname or url
+
+
+def _remove(app, args) -> int:
+    if not app.store.remove_feed(args.url):
+        raise UserError(f"feeds: no feed with url {args.url} (see `ainews feeds list`)")
+    print(f"removed {args.url}")
+    return 0
+
+
+def _resume(app, args) -> int:
+    if app.store.feed_state(args.url) is None:
+        raise UserError(f"feeds: no feed with url {args.url} (see `ainews feeds list`)")
+    app.store.resume_feed(args.url)
+    print(f"resumed {args.url}; it will be polled on the next cycle")
+    return 0
+
+
+def _check(app, args) -> int:
+    report = asyncio.run(check_feed(app, args.url))
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False))
+    else:
+        for k, v in report.items():
+            print(f"{k}: {v}")
+    return 0 if report["ok"] else 1
+
+
+async def check_feed(app, url: str) -> dict:
+    """Fetch and parse a feed now, without storing anything: what would we get?"""
+    from feeds.fetcher import FetchError
+    from feeds.parser import ParseError, parse_feed
+    async with app.fetcher() as fetcher:
+        try:
+            res = await fetcher.fetch(url)
+            parsed = parse_feed(res.body or b"", feed_url=res.final_url or url,
+                                content_type=res.content_type)
+        except (FetchError, ParseError) as e:
+            return {"ok": False, "url": url, "error": str(e)}
+    strategy = sum(app.classifier.classify(s.title, s.text).strategy for s in parsed.stories)
+    return {"ok": True, "url": url, "title": parsed.title, "entries": len(parsed.stories),
+            "strategy_entries": strategy, "warning": parsed.warning or "",
+            "final_url": res.final_url, "etag": bool(res.etag),
+            "last_modified": bool(res.last_modified)}

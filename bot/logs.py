@@ -1,0 +1,23 @@
+"""Logging: one line per event, naming its component (logger "ainews.<component>")."""
+from __future__ import annotations
+
+import logging
+import sys
+
+# Chat libraries log a lot at INFO; their warnings still come through.
+_QUIET = ("discord", "slack_bolt", "slack_sdk", "aiohttp.access", "openai", "httpx",
+          "trafilatura", "htmldate", "courlan")
+
+
+def setup_logging(level: str = "INFO", verbose: bool = False) -> None:
+    root = logging.getLogger()
+    if getattr(root, "_ainews_configured", False):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s",
+                                           "%H:%M:%S"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else getattr(logging, level, logging.INFO))
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose else logging.WARNING)
+    root._ainews_configured = True

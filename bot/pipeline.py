@@ -1,0 +1,179 @@
+"""One pass of the pipeline: fetch, parse, classify, store (new only), condense.
+
+Each due feed goes through `poll_feed`; `poll_once` runs them concurrently (the fetcher
+bounds concurrency) and sums up what happened. Dispatch to channels is the caller's
+next step, on the stories this returns as `fresh`.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from feeds import schedule
+from feeds.classify import Classifier
+from feeds.fetcher import FetchError, Fetcher
+from feeds.formatter import Formatter
+from feeds.models import FeedSource, Story, utcnow
+from feeds.parser import ParseError, parse_feed
+from storage.feedstate import FeedState
+from storage.store import Store
+
+log = logging.getLogger("ainews.poller")
+
+
+@dataclass
+class FeedOutcome:
+    url: str
+    name: str
+    new: int = 0
+    new_strategy: int = 0
+    backlog: bool = False
+    unchanged: bool = False
+    error: str = ""
+    paused: bool = False
+    warning: str = ""
+
+
+@dataclass
+class PollSummary:
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+    fresh: list[Story] = field(default_factory=list)   # new, not backlog: for dispatch
+
+    @property
+    def feeds_polled(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def new_stories(self) -> int:
+        return sum(o.new for o in self.outcomes)
+
+    @property
+    def new_strategy(self) -> int:
+        return sum(o.new_strategy for o in self.outcomes)
+
+    @property
+    def failures(self) -> list[FeedOutcome]:
+        return [o for o in self.outcomes if o.error]
+
+    def line(self) -> str:
+        paused = sum(o.paused for o in self.outcomes)
+        text = (f"poller: {self.feeds_polled} feeds polled, {self.new_stories} new stories, "
+                f"{self.new_strategy} new strategy stories, {len(self.failures)} failed")
+        return text + (f", {paused} paused" if paused else "")
+
+    def to_json(self) -> dict:
+        return {
+            "feeds_polled": self.feeds_polled, "new_stories": self.new_stories,
+            "new_strategy_stories": self.new_strategy,
+            "failures": [{"url": o.url, "name": o.name, "error": o.error, "paused": o.paused}
+                         for o in self.failures],
+            "feeds": [o.__dict__ for o in self.outcomes],
+        }
+
+
+@dataclass
+class Pipeline:
+    store: Store
+    fetcher: Fetcher
+    classifier: Classifier
+    formatter: Formatter
+    poll_minutes: float = 10.0
+
+    async def poll_once(self, *, now: datetime | None = None, all_feeds: bool = False) -> PollSummary:
+        now = now or utcnow()
+        states = self.store.feed_states() if all_feeds else self.store.due_feeds(now)
+        states = [s for s in states if not s.paused]
+        outcomes = await asyncio.gather(*(self.poll_feed(s, now) for s in states))
+        summary = PollSummary(outcomes=[o for o, _ in outcomes])
+        for _, fresh in outcomes:
+            summary.fresh.extend(fresh)
+        return summary
+
+    async def poll_feed(self, state: FeedState, now: datetime) -> tuple[FeedOutcome, list[Story]]:
+        src = state.source
+        out = FeedOutcome(url=src.url, name=src.name, backlog=state.polls_ok == 0)
+        try:
+            fresh = await self._fetch_and_store(state, out, now)
+        except (FetchError, ParseError) as e:
+            self._record_failure(state, out, e, now)
+            return out, []
+        except Exception as e:  # a bug in one feed's handling must not stop the poll
+            log.exception("poller: %s failed unexpectedly", src.url)
+            self._record_failure(state, out, e, now)
+            return out, []
+        return out, fresh
+
+    async def _fetch_and_store(self, state: FeedState, out: FeedOutcome, now) -> list[Story]:
+        src = state.source
+        res = await self.fetcher.fetch(src.url, etag=state.etag, last_modified=state.last_modified)
+        next_ok = schedule.next_poll_after_success(now, self.poll_minutes, max_age=res.max_age,
+                                                   ttl_minutes=state.ttl_minutes)
+        if res.not_modified:
+            out.unchanged = True
+            self.store.record_not_modified(src.url, now=now, next_poll=next_ok)
+            return []
+        body_hash = hashlib.blake2b(res.body, digest_size=16).hexdigest()
+        if body_hash == state.body_hash and state.polls_ok:
+            # Servers that ignore conditional GET: the same bytes cost no parse.
+            out.unchanged = True
+            self.store.record_not_modified(src.url, now=now, next_poll=next_ok)
+            return []
+        # Ids stay keyed to the configured URL, so a redirecting feed keeps its stories.
+        parsed = parse_feed(res.body, feed_url=src.url, base_url=res.final_url, source=src.name,
+                            content_type=res.content_type, fetched_at=now)
+        out.warning = parsed.warning or ""
+        new = await self._store_new(parsed.stories, backlog=out.backlog, now=now)
+        out.new = len(new)
+        out.new_strategy = sum(s.classification.strategy for s in new)
+        next_ok = schedule.next_poll_after_success(
+            now, self.poll_minutes, max_age=res.max_age, ttl_minutes=parsed.ttl_minutes,
+            published_times=[s.published for s in parsed.stories])
+        self.store.record_fetch_ok(src.url, now=now, next_poll=next_ok, etag=res.etag,
+                                   last_modified=res.last_modified, body_hash=body_hash,
+                                   ttl_minutes=parsed.ttl_minutes)
+        return [] if out.backlog else [s for s in new if s.classification.strategy]
+
+    async def _store_new(self, stories: list[Story], *, backlog: bool, now) -> list[Story]:
+        # Known entries are dropped before the costly steps (classify, condense).
+        known = self.store.known_story_ids([s.id for s in stories])
+        unseen = [s for s in stories if s.id not in known]
+        classified = [s.with_classification(self.classifier.classify(s.title, s.text))
+                      for s in unseen]
+        new = self.store.add_new_stories(classified, backlog=backlog, now=now)
+        for story in new:
+            if story.classification.strategy:
+                await self.formatter.brief_for(story, use_llm=not backlog)
+        return new
+
+    def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
+        kind = getattr(err, "kind", "error")
+        message = str(err) or type(err).__name__
+        retry_after = getattr(err, "retry_after", None)
+        next_poll = schedule.next_poll_after_failure(now, self.poll_minutes, state.failures + 1,
+                                                     retry_after=retry_after)
+        new_state = self.store.record_fetch_failure(state.source.url, now=now, next_poll=next_poll,
+                                                    kind=kind, message=message)
+        out.error, out.paused = message, new_state.paused
+        if new_state.paused:
+            log.warning("poller: paused %s after %d failures: %s", state.source.url,
+                        new_state.failures, message)
+        else:
+            log.warning("%s", message)
+
+
+def sync_feed_list(store: Store, sources: list[FeedSource]) -> int:
+    """Add feeds from the feeds file that the store has not seen; return how many.
+
+    Removing a feed with `ainews feeds remove` sticks: a file entry is imported once."""
+    imported = set(store.get_meta("imported_feeds", []))
+    added = 0
+    for src in sources:
+        if src.url not in imported:
+            store.upsert_feed(src)
+            imported.add(src.url)
+            added += 1
+    store.set_meta("imported_feeds", sorted(imported))
+    return added

@@ -1,0 +1,142 @@
+"""`ainews run`: the poll loop, dispatch and delivery, and the chat adapters, in one loop.
+
+Start-up prints which adapters run, how many feeds, where the database is. SIGINT and
+SIGTERM stop polling, let in-flight deliveries finish (or release them), close the store.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+from bot.app import App
+from bot.pipeline import Pipeline, PollSummary, sync_feed_list
+from feeds.feedlist import FeedListError, load_feed_list
+from feeds.models import Subscription, utcnow
+
+log = logging.getLogger("ainews.service")
+
+TICK_SECONDS = 15.0   # how often the loop looks for due feeds (each feed has its own time)
+
+
+async def poll_only(app: App, *, all_feeds: bool = False) -> PollSummary:
+    """`ainews poll --once`: one pass, store and condense, post nothing."""
+    _import_feed_list(app)
+    async with app.fetcher() as fetcher:
+        pipeline = _pipeline(app, fetcher)
+        summary = await pipeline.poll_once(all_feeds=all_feeds)
+    return summary
+
+
+def _pipeline(app: App, fetcher) -> Pipeline:
+    return Pipeline(app.store, fetcher, app.classifier, app.formatter(fetcher),
+                    poll_minutes=app.settings.poll_minutes)
+
+
+def _import_feed_list(app: App) -> int:
+    try:
+        sources = load_feed_list(app.settings.feeds_file)
+    except FeedListError as e:
+        from bot.errors import UserError
+        raise UserError(str(e)) from None
+    return sync_feed_list(app.store, sources)
+
+
+class Service:
+    def __init__(self, app: App):
+        self.app = app
+        self.stop = asyncio.Event()
+        self.runners: list = []
+        self.delivery = None
+
+    async def run(self, *, once: bool = False) -> int:
+        _import_feed_list(self.app)
+        self._install_signal_handlers()
+        async with self.app.fetcher() as fetcher:
+            pipeline = _pipeline(self.app, fetcher)
+            adapters = await self._start_adapters()
+            self.delivery = delivery = self._delivery(adapters)
+            self._log_startup(adapters)
+            try:
+                if once:
+                    await self._cycle(pipeline)
+                    await delivery.run_once()
+                else:
+                    await self._run_forever(pipeline, delivery)
+            finally:
+                await self._stop_adapters()
+        log.info("service: stopped")
+        return 0
+
+    async def _run_forever(self, pipeline: Pipeline, delivery) -> None:
+        deliver = asyncio.create_task(delivery.run_forever(self.stop), name="delivery")
+        try:
+            while not self.stop.is_set():
+                await self._cycle(pipeline)
+                tick = min(TICK_SECONDS, self.app.settings.poll_minutes * 60)
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), tick)
+        finally:
+            self.stop.set()
+            await deliver
+
+    async def _cycle(self, pipeline: Pipeline) -> None:
+        from bot.dispatch import dispatch_new
+        summary = await pipeline.poll_once()
+        if summary.feeds_polled:
+            log.info("%s", summary.line())
+        if summary.fresh:
+            queued = dispatch_new(self.app.store, summary.fresh, utcnow())
+            log.info("dispatch: %d new strategy stories queued %d posts",
+                     len(summary.fresh), queued)
+            self.delivery.wake()
+
+    def _delivery(self, adapters: dict):
+        from bot.delivery import Delivery
+        return Delivery(self.app.store, adapters, hourly_cap=self.app.settings.channel_hourly_cap)
+
+    async def _start_adapters(self) -> dict:
+        s, adapters = self.app.settings, {}
+        if s.slack_enabled:
+            from bot.slack import start_slack
+            runner = await start_slack(s, self.app.commands)
+            self.runners.append(runner)
+            adapters["slack"] = runner.adapter
+        if s.discord_enabled:
+            from bot.discord import start_discord
+            runner = await start_discord(s, self.app.commands, self.app.store.meta)
+            self.runners.append(runner)
+            adapters["discord"] = runner.adapter
+        if s.console_enabled:
+            adapters["console"] = self._console_adapter()
+        return adapters
+
+    def _console_adapter(self):
+        from bot.console import ConsoleAdapter
+        # The console channel follows all strategy stories unless told otherwise.
+        if not self.app.store.subscriptions_for_channel("console", "console"):
+            self.app.store.subscribe(Subscription("console", "console", "console", "all", "all"))
+        return ConsoleAdapter()
+
+    async def _stop_adapters(self) -> None:
+        for runner in reversed(self.runners):
+            with contextlib.suppress(Exception):
+                await runner.stop()
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self._on_signal, sig)
+
+    def _on_signal(self, sig) -> None:
+        log.info("service: %s received, shutting down", signal.Signals(sig).name)
+        self.stop.set()
+
+    def _log_startup(self, adapters: dict) -> None:
+        feeds = self.app.store.feed_states()
+        active = sum(not f.paused for f in feeds)
+        log.info("service: adapters: %s; %d feeds (%d active); database %s; polling every %g min",
+                 ", ".join(adapters) or "none", len(feeds), active,
+                 self.app.settings.db_path, self.app.settings.poll_minutes)

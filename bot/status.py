@@ -1,0 +1,53 @@
+"""`ainews status`: feeds health, queue depth, paused subscriptions, last poll."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from bot.cli_feeds import feed_row, format_table
+from feeds.models import iso_utc
+
+
+def collect_status(app) -> dict:
+    states = app.store.feed_states()
+    polled = [s.last_polled for s in states if s.last_polled]
+    return {
+        "database": str(app.settings.db_path),
+        "feeds": dict(Counter(s.health for s in states)),
+        "last_poll": iso_utc(max(polled)) if polled else None,
+        "outbox": app.store.outbox_counts(),
+        "paused_subscriptions": [
+            {"platform": s.platform, "channel": s.channel, "target": s.target,
+             "reason": s.paused_reason} for s in app.store.paused_subscriptions()],
+        "failed_posts": [
+            {"platform": r.platform, "channel": r.channel, "headline": r.brief.headline,
+             "error": r.last_error} for r in app.store.outbox_failures(10)],
+        "problem_feeds": [feed_row(s) for s in states if s.health in ("failing", "paused")],
+    }
+
+
+def print_status(app, *, as_json: bool = False) -> int:
+    st = collect_status(app)
+    if as_json:
+        print(json.dumps(st, ensure_ascii=False))
+        return 0
+    feeds = ", ".join(f"{n} {h}" for h, n in sorted(st["feeds"].items())) or "none"
+    queue = ", ".join(f"{n} {k}" for k, n in sorted(st["outbox"].items())) or "empty"
+    print(format_table(["", ""], [["database", st["database"]], ["feeds", feeds],
+                                  ["last poll", st["last_poll"] or "never"],
+                                  ["outbox", queue]]))
+    _section("paused subscriptions", ["platform", "channel", "target", "reason"],
+             [[p["platform"], p["channel"], p["target"], p["reason"]]
+              for p in st["paused_subscriptions"]])
+    _section("failed posts", ["platform", "channel", "story", "error"],
+             [[f["platform"], f["channel"], f["headline"][:50], f["error"][:60]]
+              for f in st["failed_posts"]])
+    _section("feeds needing attention", ["health", "name", "last error"],
+             [[r["health"], r["name"], r["last_error"][:70]] for r in st["problem_feeds"]])
+    return 0
+
+
+def _section(title: str, head: list[str], rows: list[list[str]]) -> None:
+    if rows:
+        print(f"\n{title}:")
+        print(format_table(head, rows))

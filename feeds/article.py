@@ -1,0 +1,84 @@
+"""Stories from things that are not feed entries: an article page, a text file.
+
+`ainews brief` reads these, and the formatter uses extract_main_text on fetched article
+pages when a feed carries only a teaser (AINEWS_FETCH_ARTICLES=1)."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from feeds.models import Story, story_id, utcnow
+from feeds.text import clean_line, hostile_flags, html_to_text
+from feeds.urls import canonical_url
+
+log = logging.getLogger("ainews.article")
+
+MIN_ARTICLE_CHARS = 200   # less than this is a teaser or a failed extraction
+
+
+def extract_main_text(html: str, url: str = "") -> str | None:
+    """The article's main text (paragraphs as lines), or None when nothing usable.
+
+    trafilatura finds the article body among navigation, ads and comments."""
+    import trafilatura  # heavy import: only when articles are fetched
+
+    try:
+        text = trafilatura.extract(html, url=url or None, include_comments=False,
+                                   include_tables=False, favor_precision=True)
+    except Exception as e:  # the extractor must never take the formatter down
+        log.warning("article: extraction failed for %s: %s", url or "page", e)
+        return None
+    if not text or len(text) < MIN_ARTICLE_CHARS:
+        return None
+    return text
+
+
+def story_from_html(html: str, *, url: str = "", source: str = "",
+                    fetched_at: datetime | None = None) -> Story:
+    """A Story from an article page: title from <title>/og:title, text from the body."""
+    import trafilatura
+
+    meta = trafilatura.extract_metadata(html, default_url=url or None)
+    title = clean_line((meta.title if meta else "") or "") or _first_line(html_to_text(html))
+    text = extract_main_text(html, url) or html_to_text(html)
+    site = (meta.sitename if meta else "") or source or (urlsplit(url).hostname or "")
+    published = _meta_date(meta) or fetched_at or utcnow()
+    return _story(title, text, url=url, source=site, published=published, html=html,
+                  author=(meta.author if meta else "") or "")
+
+
+def story_from_text(text: str, *, url: str = "", source: str = "",
+                    fetched_at: datetime | None = None) -> Story:
+    """A Story from plain text: the first non-empty line is the title."""
+    lines = [ln.rstrip() for ln in text.replace("\r\n", "\n").split("\n")]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    title = clean_line(lines[0]) if lines else ""
+    body = "\n".join(lines[1:]).strip()
+    return _story(title, body, url=url, source=source, published=fetched_at or utcnow())
+
+
+def _story(title: str, text: str, *, url: str, source: str, published: datetime,
+           html: str = "", author: str = "") -> Story:
+    canon = canonical_url(url) if url else ""
+    sid = story_id("", "", canon) if canon else story_id("local", title + "\n" + text[:500], "")
+    first_para = next((p for p in text.split("\n") if p.strip()), "")
+    return Story(id=sid, url=canon, title=title, text=text, source=source, feed_url="",
+                 published=published, author=author, summary=first_para, html=html,
+                 flags=hostile_flags(title + "\n" + text))
+
+
+def _first_line(text: str) -> str:
+    return next((clean_line(x) for x in text.split("\n") if x.strip()), "")
+
+
+def _meta_date(meta) -> datetime | None:
+    raw = getattr(meta, "date", None) if meta else None
+    if not raw:
+        return None
+    try:
+        from feeds.models import parse_iso
+        return parse_iso(raw)
+    except ValueError:
+        return None

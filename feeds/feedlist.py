@@ -1,0 +1,68 @@
+"""The feeds file: a TOML list of [[feed]] tables (name, url, optional tags).
+
+The bundled default list lives in feeds/data/feeds.toml; AINEWS_FEEDS names another."""
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from feeds.models import FeedSource
+
+DEFAULT_FEEDS_FILE = Path(__file__).parent / "data" / "feeds.toml"
+
+
+class FeedListError(Exception):
+    """The feeds file is unreadable or malformed; str() is one line naming the file."""
+
+
+def load_feed_list(path: Path | None = None) -> list[FeedSource]:
+    path = path or DEFAULT_FEEDS_FILE
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise FeedListError(f"feeds: cannot read {path}: {e.strerror or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise FeedListError(f"feeds: {path} is not valid TOML: {e}") from None
+    entries = data.get("feed", [])
+    if not isinstance(entries, list):
+        raise FeedListError(f"feeds: {path}: use [[feed]] tables, one per feed")
+    return _dedupe([_feed_source(path, i, e) for i, e in enumerate(entries, 1)])
+
+
+def _feed_source(path: Path, n: int, entry: object) -> FeedSource:
+    if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
+        raise FeedListError(f"feeds: {path}: feed #{n} needs a url")
+    url = entry["url"].strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FeedListError(f"feeds: {path}: feed #{n} url {url!r} is not an http(s) URL")
+    name = str(entry.get("name") or parts.hostname).strip()
+    tags = entry.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise FeedListError(f"feeds: {path}: feed #{n} tags must be a list of strings")
+    return FeedSource(name=name, url=url, tags=tuple(tags))
+
+
+def _dedupe(sources: list[FeedSource]) -> list[FeedSource]:
+    seen: dict[str, FeedSource] = {}
+    for s in sources:
+        seen.setdefault(s.url, s)
+    return list(seen.values())
+
+
+def dump_feed_list(sources: list[FeedSource]) -> str:
+    """TOML text for a list of feeds (what `ainews feeds export` writes)."""
+    out = []
+    for s in sources:
+        out.append("[[feed]]")
+        out.append(f"name = {_toml_str(s.name)}")
+        out.append(f"url = {_toml_str(s.url)}")
+        if s.tags:
+            out.append("tags = [" + ", ".join(_toml_str(t) for t in s.tags) + "]")
+        out.append("")
+    return "\n".join(out)
+
+
+def _toml_str(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'

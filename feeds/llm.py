@@ -1,0 +1,160 @@
+"""Optional LLM condenser: any OpenAI-compatible endpoint (OpenAI, Qwen on Alibaba Cloud's
+compatible mode, Ollama, vLLM) through the official `openai` async client.
+
+It never replaces the extractive brief blindly: the answer is validated (three bullets,
+lengths, names and figures present in the source) and any failure falls back to it.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections import deque
+from dataclasses import replace
+from typing import Callable
+
+from feeds.models import Brief, Story
+
+log = logging.getLogger("ainews.llm")
+
+MAX_BULLET = 200
+MAX_WHY = 300
+MAX_HEADLINE = 120
+MAX_SOURCE_CHARS = 12_000   # what we send: enough for a news article, bounded cost
+
+SYSTEM = (
+    "You condense AI-industry news for busy readers. Answer with one JSON object only: "
+    '{"headline": str, "bullets": [str, str, str], "why_it_matters": str}. '
+    "headline: the story in plain words, at most 120 characters, no outlet name. "
+    "bullets: exactly three key facts, one sentence each, at most 200 characters, "
+    "not repeating the headline. why_it_matters: one or two sentences on the consequence "
+    "for the reader. Use only facts, names and figures stated in the article."
+)
+
+
+class LLMRejected(Exception):
+    """The model's answer failed validation; str() says why."""
+
+
+class LLMCondenser:
+    def __init__(self, base_url: str | None, api_key: str, model: str, *, timeout: float = 30.0,
+                 hourly_cap: int = 120, clock: Callable[[], float] = time.monotonic):
+        from openai import AsyncOpenAI  # only when an LLM is configured
+
+        self.model = model
+        self.hourly_cap = hourly_cap
+        self.clock = clock
+        self.calls: deque[float] = deque()
+        # The client's own retries would multiply cost and latency: we fall back instead.
+        self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
+                                  timeout=timeout, max_retries=0)
+
+    def _allow_call(self) -> bool:
+        now = self.clock()
+        while self.calls and now - self.calls[0] >= 3600:
+            self.calls.popleft()
+        if len(self.calls) >= self.hourly_cap:
+            return False
+        self.calls.append(now)
+        return True
+
+    async def condense(self, story: Story, fallback: Brief) -> Brief:
+        """A validated LLM brief, or `fallback` (the extractive one) on any failure."""
+        if not self._allow_call():
+            log.info("llm: hourly cap of %d calls reached; using the extractive brief",
+                     self.hourly_cap)
+            return fallback
+        source = _source_text(story)
+        try:
+            answer = await self._ask(story, source)
+            return self._to_brief(answer, source, fallback)
+        except LLMRejected as e:
+            log.warning("llm: %s rejected for %s: %s", self.model, story.url or story.id, e)
+        except Exception as e:  # timeouts, HTTP errors, 429s: all fall back
+            log.warning("llm: %s failed for %s: %s", self.model, story.url or story.id,
+                        _short(e))
+        return fallback
+
+    async def _ask(self, story: Story, source: str) -> dict:
+        resp = await self.client.chat.completions.create(
+            model=self.model, temperature=0.2,
+            response_format={"type": "json_object"},
+            messages=[{"role": "system", "content": SYSTEM},
+                      {"role": "user", "content": f"Title: {story.title}\n\n{source}"}])
+        content = (resp.choices[0].message.content or "") if resp.choices else ""
+        return _parse_json(content)
+
+    def _to_brief(self, answer: dict, source: str, fallback: Brief) -> Brief:
+        headline, bullets, why = validate(answer, source)
+        return replace(fallback, headline=headline, bullets=tuple(bullets), why_it_matters=why,
+                       condenser=f"llm:{self.model}", why_is_generated=False)
+
+
+def _source_text(story: Story) -> str:
+    text = story.text or story.summary
+    return text[:MAX_SOURCE_CHARS]
+
+
+def _parse_json(content: str) -> dict:
+    content = content.strip()
+    fenced = re.match(r"^```(?:json)?\s*(.*?)\s*```$", content, re.S)
+    if fenced:   # some local models wrap JSON in a code fence despite being asked not to
+        content = fenced.group(1)
+    try:
+        data = json.loads(content)
+    except json.JSONDecodeError as e:
+        raise LLMRejected(f"answer is not JSON ({e.msg})") from None
+    if not isinstance(data, dict):
+        raise LLMRejected("answer is not a JSON object")
+    return data
+
+
+def validate(answer: dict, source: str) -> tuple[str, list[str], str]:
+    headline = _field(answer, "headline", MAX_HEADLINE)
+    why = _field(answer, "why_it_matters", MAX_WHY)
+    bullets = answer.get("bullets")
+    if not isinstance(bullets, list) or len(bullets) != 3:
+        raise LLMRejected("bullets must be a list of exactly three")
+    clean = [_text(b, "bullet", MAX_BULLET) for b in bullets]
+    if len({b.lower() for b in clean}) < 3:
+        raise LLMRejected("bullets repeat each other")
+    for b in clean + [headline]:
+        _check_grounded(b, source)
+    return headline, clean, why
+
+
+def _field(answer: dict, key: str, limit: int) -> str:
+    return _text(answer.get(key), key, limit)
+
+
+def _text(value, what: str, limit: int) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise LLMRejected(f"{what} is missing or empty")
+    value = " ".join(value.split())
+    if len(value) > limit:
+        raise LLMRejected(f"{what} is longer than {limit} characters")
+    return value
+
+
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
+_NAME = re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:[-.][A-Za-z0-9]+)*\b")
+_COMMON = {"The", "This", "That", "These", "It", "Its", "A", "An", "In", "On", "As", "And",
+           "But", "For", "With", "Why", "What", "How", "Chinese", "American", "US", "AI"}
+
+
+def _check_grounded(text: str, source: str) -> None:
+    """Every figure and capitalised name must appear in the source: no invented facts."""
+    digits_src = re.sub(r"[,\s]", "", source)
+    for fig in _FIGURE.findall(text):
+        if fig.replace(",", "") not in digits_src:
+            raise LLMRejected(f"figure {fig!r} is not in the story")
+    lowered = source.lower()
+    for name in _NAME.findall(text):
+        # Case-insensitive: a sentence's capitalised first word is usually in the text.
+        if name not in _COMMON and name.lower() not in lowered:
+            raise LLMRejected(f"name {name!r} is not in the story")
+
+
+def _short(e: Exception) -> str:
+    return f"{type(e).__name__}: {str(e)[:160]}"

@@ -1,0 +1,66 @@
+"""A fake OpenAI-compatible server on loopback: /v1/chat/completions, scripted answers.
+
+Each request pops the next scripted behaviour (the last one repeats):
+  ("json", {...})   a completion whose content is that object as JSON
+  ("raw", "text")   a completion whose content is that text
+  ("status", 429)   an HTTP error with an OpenAI-style error body
+  ("sleep", 2.0)    wait that long, then answer the next behaviour
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+from aiohttp import web
+
+
+class FakeLLM:
+    def __init__(self):
+        self.script: list[tuple] = [("json", {"headline": "h", "bullets": ["a", "b", "c"],
+                                              "why_it_matters": "w"})]
+        self.requests: list[dict] = []
+        self.runner: web.AppRunner | None = None
+        self.base_url = ""
+
+    async def start(self) -> "FakeLLM":
+        app = web.Application()
+        app.router.add_post("/v1/chat/completions", self._completions)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{port}/v1"
+        return self
+
+    async def stop(self) -> None:
+        if self.runner:
+            await self.runner.cleanup()
+
+    def _next(self) -> tuple:
+        return self.script.pop(0) if len(self.script) > 1 else self.script[0]
+
+    async def _completions(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests.append({"body": body, "auth": request.headers.get("Authorization", "")})
+        kind, value = self._next()
+        if kind == "sleep":
+            await asyncio.sleep(value)
+            kind, value = self._next()
+        if kind == "status":
+            err = {"error": {"message": f"fake error {value}", "type": "fake", "code": value}}
+            headers = {"Retry-After": "1"} if value == 429 else {}
+            return web.json_response(err, status=value, headers=headers)
+        content = json.dumps(value) if kind == "json" else value
+        return web.json_response(_completion(body.get("model", "m"), content))
+
+
+def _completion(model: str, content: str) -> dict:
+    return {
+        "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
+        "model": model,
+        "choices": [{"index": 0, "finish_reason": "stop",
+                     "message": {"role": "assistant", "content": content}}],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+    }

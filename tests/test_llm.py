@@ -1,0 +1,98 @@
+"""The LLM condenser, driven through the real openai client against a fake server."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from feeds.llm import LLMCondenser
+from feeds.models import Brief, Story
+from tests.fakes.llm import FakeLLM
+
+TEXT = ("Alibaba Cloud cut prices of its Qwen models by 85% on Tuesday. "
+        "The company said enterprise customers in China would pay less for API calls. "
+        "Rivals Baidu and Tencent are expected to respond as competition intensifies. "
+        "Analysts said the move could pressure margins across the sector.")
+STORY = Story(id="s1", url="https://example.com/a", title="Alibaba cuts Qwen prices by 85%",
+              text=TEXT, source="Example", feed_url="", summary=TEXT,
+              published=datetime(2026, 11, 1, tzinfo=timezone.utc))
+FALLBACK = Brief(id="s1", headline="extractive headline", bullets=("x",),
+                 why_it_matters="", url=STORY.url, source="Example", published=STORY.published)
+GOOD = {"headline": "Alibaba cuts Qwen model prices by 85%",
+        "bullets": ["Alibaba Cloud cut Qwen prices by 85%.",
+                    "Enterprise customers in China pay less for API calls.",
+                    "Baidu and Tencent are expected to respond."],
+        "why_it_matters": "A price war could squeeze margins across the sector."}
+
+
+@pytest.fixture
+async def fake_llm():
+    server = await FakeLLM().start()
+    yield server
+    await server.stop()
+
+
+def condenser(server: FakeLLM, **kw) -> LLMCondenser:
+    return LLMCondenser(server.base_url, "test-key", "qwen-plus", **kw)
+
+
+async def test_valid_answer_becomes_the_brief(fake_llm):
+    fake_llm.script = [("json", GOOD)]
+    brief = await condenser(fake_llm).condense(STORY, FALLBACK)
+    assert brief.headline == GOOD["headline"]
+    assert list(brief.bullets) == GOOD["bullets"]
+    assert brief.condenser == "llm:qwen-plus"
+    req = fake_llm.requests[0]
+    assert req["auth"] == "Bearer test-key" and req["body"]["model"] == "qwen-plus"
+    assert "Qwen" in req["body"]["messages"][1]["content"]
+
+
+def _with(**changes) -> dict:
+    return {**GOOD, **changes}
+
+
+@pytest.mark.parametrize("script", [
+    [("status", 429)],
+    [("status", 500)],
+    [("status", 401)],
+    [("raw", "Sure! Here is your summary: Alibaba cut prices.")],
+    [("raw", "[1, 2, 3]")],
+    [("json", _with(bullets=["only one"]))],
+    [("json", _with(bullets=["a", "", "c"]))],
+    [("json", _with(why_it_matters=""))],
+    [("json", _with(headline="x" * 500))],
+    [("json", _with(bullets=["Alibaba cut prices by 60%.", GOOD["bullets"][1], GOOD["bullets"][2]]))],
+    [("json", _with(bullets=["Microsoft joined the price war.", GOOD["bullets"][1], GOOD["bullets"][2]]))],
+], ids=["429", "500", "401", "prose", "json-list", "one-bullet", "empty-bullet", "empty-why",
+        "long-headline", "invented-figure", "invented-name"])
+async def test_every_failure_falls_back_to_the_extractive_brief(fake_llm, script):
+    fake_llm.script = script
+    assert await condenser(fake_llm).condense(STORY, FALLBACK) == FALLBACK
+
+
+async def test_timeout_falls_back(fake_llm):
+    fake_llm.script = [("sleep", 3.0), ("json", GOOD)]
+    assert await condenser(fake_llm, timeout=0.5).condense(STORY, FALLBACK) == FALLBACK
+
+
+async def test_code_fenced_json_is_accepted(fake_llm):
+    import json
+    fake_llm.script = [("raw", "```json\n" + json.dumps(GOOD) + "\n```")]
+    brief = await condenser(fake_llm).condense(STORY, FALLBACK)
+    assert brief.condenser == "llm:qwen-plus"
+
+
+async def test_hourly_cap_stops_calls_then_recovers(fake_llm):
+    now = [0.0]
+    fake_llm.script = [("json", GOOD)]
+    llm = condenser(fake_llm, hourly_cap=2, clock=lambda: now[0])
+    results = [await llm.condense(STORY, FALLBACK) for _ in range(3)]
+    assert [r.condenser for r in results] == ["llm:qwen-plus", "llm:qwen-plus", "extractive"]
+    assert len(fake_llm.requests) == 2
+    now[0] = 3601.0
+    assert (await llm.condense(STORY, FALLBACK)).condenser == "llm:qwen-plus"
+
+
+async def test_unreachable_server_falls_back():
+    llm = LLMCondenser("http://127.0.0.1:9/v1", "k", "m", timeout=2)
+    assert await llm.condense(STORY, FALLBACK) == FALLBACK
