@@ -105,7 +105,7 @@ class Service:
             adapters["slack"] = runner.adapter
         if s.discord_enabled:
             from bot.discord import start_discord
-            runner = await start_discord(s, self.app.commands, self.app.store.meta)
+            runner = await start_discord(s, self.app.commands, self.app.store)
             self.runners.append(runner)
             adapters["discord"] = runner.adapter
         if s.console_enabled:

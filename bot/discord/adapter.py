@@ -1,0 +1,136 @@
+"""The delivery Adapter for Discord: briefs become embeds posted over REST.
+
+Every post carries a nonce with enforce_nonce, so a retry after a crash cannot post
+twice. Failures are sorted for the outbox: a channel that can't take posts (deleted,
+bot removed, permission taken away) is PermanentError; outages, timeouts and a
+disconnected gateway are TransientError.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from typing import Awaitable, Sequence
+
+import aiohttp
+import discord
+
+from bot.adapter import PermanentError, TransientError
+from bot.discord.render import (CONTENT_MAX, brief_embed, clip, digest_embeds, inert,
+                                plain)
+from feeds.models import Brief
+
+log = logging.getLogger("ainews.discord")
+
+NO_MENTIONS = discord.AllowedMentions.none()
+NONCE_MAX = 25                  # Discord rejects longer nonces
+# JSON error codes after which the channel will never take our posts.
+PERMANENT_CODES = {
+    10003: "Unknown Channel (deleted)",
+    50001: "Missing Access (bot removed or cannot see the channel)",
+    50013: "Missing Permissions (needs Send Messages and Embed Links)",
+}
+UNKNOWN_MESSAGE = 10008
+
+
+def discord_nonce(nonce: str) -> str:
+    """Outbox nonces can be long; Discord takes 25 characters. Hash, stably, if needed."""
+    if len(nonce) <= NONCE_MAX:
+        return nonce
+    return hashlib.sha256(nonce.encode()).hexdigest()[:NONCE_MAX]
+
+
+class DiscordAdapter:
+    platform = "discord"
+    min_interval = 1.0
+
+    def __init__(self, bot: discord.Client, *, threads: bool = False, timeout: float = 30.0):
+        self.bot, self.threads, self.timeout = bot, threads, timeout
+
+    async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
+        target = self._channel(channel)
+        message = await self._call(channel, target.send(
+            embed=brief_embed(brief), nonce=discord_nonce(nonce), allowed_mentions=NO_MENTIONS))
+        if self.threads:
+            await self._open_thread(channel, message.id, brief)
+        return str(message.id)
+
+    async def edit(self, channel: str, message_id: str, brief: Brief) -> None:
+        partial = self._channel(channel).get_partial_message(int(message_id))
+        try:
+            await self._call(channel, partial.edit(embed=brief_embed(brief),
+                                                   allowed_mentions=NO_MENTIONS))
+        except _MessageGone:
+            log.info("discord: message %s in channel %s was deleted; nothing to update",
+                     message_id, channel)
+
+    async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
+                          *, nonce: str) -> str:
+        target = self._channel(channel)
+        message = await self._call(channel, target.send(
+            content=clip(inert(title), CONTENT_MAX) or None,
+            embeds=digest_embeds(title, briefs), nonce=discord_nonce(nonce),
+            allowed_mentions=NO_MENTIONS))
+        return str(message.id)
+
+    def _channel(self, channel: str) -> discord.PartialMessageable:
+        """A REST-only handle: posting needs no cached guild or channel."""
+        if not self.bot.gateway_ready.is_set():
+            raise TransientError("discord: not connected to the gateway; will retry", 5.0)
+        try:
+            channel_id = int(channel)
+        except ValueError:
+            raise PermanentError(f"discord: channel id {channel!r} is not a number") from None
+        return self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.text)
+
+    async def _open_thread(self, channel: str, message_id: int, brief: Brief) -> None:
+        """Optional discussion thread; the post already succeeded, so failures only log."""
+        name = clip(plain(brief.headline) or "Discussion", 100)
+        try:
+            await asyncio.wait_for(self.bot.http.start_thread_with_message(
+                channel, message_id, name=name, auto_archive_duration=1440), self.timeout)
+        except (discord.HTTPException, asyncio.TimeoutError, aiohttp.ClientError) as exc:
+            log.warning("discord: could not open a thread in channel %s: %s", channel, exc)
+
+    async def _call(self, channel: str, request: Awaitable):
+        try:
+            return await asyncio.wait_for(request, self.timeout)
+        except discord.HTTPException as exc:
+            raise classify_http_error(channel, exc) from exc
+        except discord.RateLimited as exc:  # a 429 longer than discord.py will wait out
+            raise TransientError(f"discord: rate limited for {exc.retry_after:.0f} s",
+                                 exc.retry_after) from exc
+        except asyncio.TimeoutError:
+            raise TransientError(f"discord: channel {channel}: no answer after "
+                                 f"{self.timeout:g} s") from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise TransientError(f"discord: channel {channel}: {exc or type(exc).__name__}") from exc
+
+
+class _MessageGone(PermanentError):
+    """The message to edit was deleted: not the channel's fault."""
+
+
+def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:
+    """Map a REST failure to what the outbox should do about it."""
+    code, status = exc.code, exc.status
+    if code in PERMANENT_CODES:
+        return PermanentError(f"discord: channel {channel}: {PERMANENT_CODES[code]}")
+    if code == UNKNOWN_MESSAGE:
+        return _MessageGone(f"discord: channel {channel}: message not found")
+    if status == 429:  # no Via header: Cloudflare's limit, not Discord's bucket
+        retry = _retry_after(exc)
+        return TransientError(f"discord: rate limited (429) in channel {channel}", retry)
+    if status == 403:
+        return PermanentError(f"discord: channel {channel}: forbidden ({status}, code {code})")
+    if status == 404:
+        return PermanentError(f"discord: channel {channel}: not found (404, code {code})")
+    return TransientError(f"discord: channel {channel}: HTTP {status} (code {code}) {exc.text}".strip())
+
+
+def _retry_after(exc: discord.HTTPException) -> float | None:
+    raw = getattr(exc.response, "headers", {}).get("Retry-After")
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        return None

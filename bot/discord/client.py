@@ -1,0 +1,196 @@
+"""Running the Discord bot inside ainews' event loop: login, gateway, command sync.
+
+discord.py owns the connection and its reconnects; we start it as a task, wait (with a
+timeout) until it is ready, and hand delivery an Adapter that refuses to post while the
+gateway is down (TransientError: the outbox retries later, nothing is lost).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import re
+
+import discord
+import yarl
+from discord import app_commands
+from discord.ext import commands as ext_commands
+
+from bot.discord.adapter import DiscordAdapter
+from bot.discord.slash import register
+from bot.errors import UserError
+
+log = logging.getLogger("ainews.discord")
+
+API_VERSION = 10
+_DEFAULT_API_BASE = discord.http.Route.BASE
+_DEFAULT_GATEWAY = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+HASH_KEY = "discord.commands_hash.{app_id}"
+
+
+def apply_endpoints(settings) -> None:
+    """Point discord.py at DISCORD_API_URL / DISCORD_GATEWAY_URL, or back at Discord's.
+
+    discord.py keeps both as class attributes, so this is process-wide."""
+    api = (settings.discord_api_url or "").rstrip("/")
+    if api and not re.search(r"/api/v\d+$", api):
+        api = f"{api}/api/v{API_VERSION}"
+    discord.http.Route.BASE = api or _DEFAULT_API_BASE
+    gateway = settings.discord_gateway_url
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway) if gateway else _DEFAULT_GATEWAY
+
+
+def schema_of(tree: app_commands.CommandTree) -> list[dict]:
+    """The global command payload exactly as tree.sync() sends it."""
+    return [cmd.to_dict(tree) for cmd in tree.get_commands()]
+
+
+def schema_hash(schema: list[dict]) -> str:
+    blob = json.dumps(schema, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+# `state` is any small key/value: a dict, an object with get/set, or the Store itself
+# (get_meta/set_meta). It remembers the hash of the last globally synced schema.
+def _state_get(state, key: str):
+    if state is None:
+        return None
+    getter = getattr(state, "get_meta", None) or state.get
+    return getter(key)
+
+
+def _state_set(state, key: str, value: str) -> None:
+    if state is None:
+        return
+    setter = getattr(state, "set_meta", None) or getattr(state, "set", None)
+    if setter is not None:
+        setter(key, value)
+    else:
+        state[key] = value
+
+
+class AinewsBot(ext_commands.Bot):
+    """commands.Bot with default intents only: slash commands need no message content."""
+
+    def __init__(self, settings, core, state, *, guild_ready_timeout: float = 2.0):
+        # ainews never joins voice: don't warn users about missing voice libraries.
+        discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
+        super().__init__(
+            command_prefix=ext_commands.when_mentioned, help_command=None,
+            intents=discord.Intents.default(),
+            allowed_mentions=discord.AllowedMentions.none(),
+            guild_ready_timeout=guild_ready_timeout,
+            max_ratelimit_timeout=30.0,  # longer 429 waits become TransientError
+        )
+        self.settings, self.core, self.state = settings, core, state
+        self.gateway_ready = asyncio.Event()
+        self.synced: str = ""   # "guild", "global" or "skipped": what setup_hook did
+        register(self.tree, core)
+
+    async def setup_hook(self) -> None:
+        try:
+            self.synced = await self.sync_commands()
+        except discord.HTTPException as exc:  # the bot still posts without fresh commands
+            log.warning("discord: command sync failed (%s %s); slash commands may be stale",
+                        exc.status, exc.text or "")
+
+    async def sync_commands(self) -> str:
+        guild_id = self.settings.discord_guild_id
+        if guild_id:
+            # Development: guild commands update instantly, global ones take up to an hour.
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            await self.tree.sync(guild=guild)
+            log.info("discord: synced commands to guild %s", guild_id)
+            return "guild"
+        digest = schema_hash(schema_of(self.tree))
+        key = HASH_KEY.format(app_id=self.application_id)
+        if _state_get(self.state, key) == digest:
+            log.info("discord: commands unchanged since the last sync; not syncing")
+            return "skipped"
+        await self.tree.sync()
+        _state_set(self.state, key, digest)
+        log.info("discord: synced %d global commands", len(self.tree.get_commands()))
+        return "global"
+
+    async def on_ready(self) -> None:
+        log.info("discord: connected as %s (%s guilds)", self.user, len(self.guilds))
+        self.gateway_ready.set()
+
+    async def on_resumed(self) -> None:
+        log.info("discord: gateway session resumed")
+        self.gateway_ready.set()
+
+    async def on_disconnect(self) -> None:
+        if self.gateway_ready.is_set() and not self.is_closed():
+            log.warning("discord: gateway disconnected; posts wait until it reconnects")
+        self.gateway_ready.clear()
+
+
+class DiscordRunner:
+    """What start_discord returns: the delivery adapter, and how to stop."""
+
+    def __init__(self, bot: AinewsBot, task: asyncio.Task, adapter: DiscordAdapter):
+        self.bot, self.task, self.adapter = bot, task, adapter
+
+    async def stop(self) -> None:
+        await self.bot.close()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self.task, timeout=10)
+
+
+async def start_discord(settings, commands, state, *, ready_timeout: float = 30.0,
+                        guild_ready_timeout: float = 2.0) -> DiscordRunner:
+    """Log in, sync commands and connect; return once ready (or after `ready_timeout`:
+    then the adapter raises TransientError until the gateway comes up)."""
+    apply_endpoints(settings)
+    bot = AinewsBot(settings, commands, state, guild_ready_timeout=guild_ready_timeout)
+    _install_error_handler(bot)
+    task = asyncio.create_task(bot.start(settings.discord_token), name="ainews-discord")
+    ready = asyncio.create_task(bot.gateway_ready.wait())
+    done, _ = await asyncio.wait({task, ready}, timeout=ready_timeout,
+                                 return_when=asyncio.FIRST_COMPLETED)
+    if task in done:
+        ready.cancel()
+        await bot.close()
+        raise UserError(_start_failure(task.exception()))
+    if ready not in done:
+        ready.cancel()
+        log.warning("discord: not ready after %g s; posts wait until the gateway connects",
+                    ready_timeout)
+    task.add_done_callback(_report_exit)
+    adapter = DiscordAdapter(bot, threads=settings.discord_threads)
+    return DiscordRunner(bot, task, adapter)
+
+
+def _report_exit(task: asyncio.Task) -> None:
+    """discord.py gives up only on fatal errors (token revoked, ...): say so loudly,
+    since posts will then wait in the outbox until a restart."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("discord: the bot stopped and will not reconnect until a restart: %s",
+                  task.exception())
+
+
+def _start_failure(exc: BaseException | None) -> str:
+    if isinstance(exc, discord.LoginFailure):
+        return "discord: DISCORD_TOKEN was refused (401); copy the bot token again"
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return "discord: the gateway asked for privileged intents, which ainews never uses"
+    return f"discord: could not start: {exc or 'the client stopped'}"
+
+
+def _install_error_handler(bot: AinewsBot) -> None:
+    """A failing slash handler answers the user instead of leaving "thinking..." forever."""
+
+    @bot.tree.error
+    async def on_error(interaction: discord.Interaction, error: Exception) -> None:
+        name = getattr(interaction.command, "qualified_name", "?")
+        log.error("discord: /%s failed: %s", name, error, exc_info=error)
+        text = "Sorry, that command failed. The error was logged; please try again later."
+        with contextlib.suppress(discord.HTTPException):
+            if interaction.response.is_done():
+                await interaction.followup.send(text, ephemeral=True)
+            else:
+                await interaction.response.send_message(text, ephemeral=True)

@@ -1,0 +1,195 @@
+"""Brief and Reply -> Discord embeds, inside Discord's limits, with feed text made inert.
+
+Everything from a feed is untrusted: markdown is escaped, mentions are broken with a
+zero-width space and masked links `[text](url)` are shown as `text (url)`, so nothing
+can ping a channel or disguise where a link goes. Limits are enforced after escaping
+(escaping makes text longer).
+"""
+from __future__ import annotations
+
+import re
+from typing import Sequence
+from urllib.parse import urlsplit
+
+import discord
+
+from bot.replies import Reply
+from feeds.models import Brief
+
+TITLE_MAX = 256
+DESCRIPTION_MAX = 4096
+FIELD_NAME_MAX = 256
+FIELD_VALUE_MAX = 1024
+FOOTER_MAX = 2048
+EMBED_TOTAL_MAX = 6000          # Discord counts this across all embeds of one message
+EMBEDS_PER_MESSAGE = 10
+CONTENT_MAX = 2000
+URL_MAX = 2048
+
+DEFAULT_COLOUR = 0x5865F2       # Discord blurple: no topic, or a user-defined one
+TOPIC_COLOURS = {
+    "open-source": 0x2ECC71, "pricing": 0xF1C40F, "funding": 0x1ABC9C,
+    "acquisitions": 0xE67E22, "partnerships": 0x3498DB, "chips": 0x9B59B6,
+    "policy": 0xE74C3C, "models": 0x00B0F4, "leadership": 0x95A5A6,
+    "enterprise": 0x34495E, "china": 0xC0392B,
+}
+
+ZWSP = "\u200b"
+_MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?([^()<>\s]*)>?(?:\s+[^()]*)?\)")
+_MENTION_LIKE = re.compile(r"<(?=[@#/:]|a:|t:)")
+_MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+
+
+def neutralise_links(text: str) -> str:
+    """`[Google](http://evil)` -> `Google (http://evil)`: the real target stays visible."""
+    for _ in range(5):  # nested tricks like [[a](b)](c) unwrap one layer per pass
+        new = _MASKED_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", text)
+        if new == text:
+            break
+        text = new
+    return text
+
+
+def inert(text: str) -> str:
+    """Untrusted text -> text Discord shows literally (no pings, links or formatting)."""
+    text = neutralise_links(text or "")
+    text = discord.utils.escape_markdown(text)
+    text = _MASS_MENTION.sub(lambda m: "@" + ZWSP + m.group(1), text)
+    text = _MENTION_LIKE.sub("<" + ZWSP, text)
+    return text.replace("](", "]" + ZWSP + "(")
+
+
+def plain(text: str) -> str:
+    """For places Discord shows without markdown (footer, thread name): no escaping,
+    which would show as backslashes; mentions and masked links are still broken."""
+    text = neutralise_links(" ".join((text or "").split()))
+    text = _MASS_MENTION.sub(lambda m: "@" + ZWSP + m.group(1), text)
+    return _MENTION_LIKE.sub("<" + ZWSP, text)
+
+
+def clip(text: str, limit: int) -> str:
+    """Cut to `limit` characters with an ellipsis, never leaving a dangling escape."""
+    if len(text) <= limit:
+        return text
+    cut = text[: max(limit - 1, 0)]
+    trailing = len(cut) - len(cut.rstrip("\\"))
+    if trailing % 2:
+        cut = cut[:-1]
+    return cut.rstrip() + "…"
+
+
+def safe_url(url: str) -> str | None:
+    """Only http(s) links with a host go into an embed; anything else is dropped."""
+    try:
+        parts = urlsplit((url or "").strip())
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    full = parts.geturl()
+    return full if len(full) <= URL_MAX else None
+
+
+def topic_colour(topics: Sequence[str]) -> int:
+    return TOPIC_COLOURS.get(topics[0], DEFAULT_COLOUR) if topics else DEFAULT_COLOUR
+
+
+def brief_embed(brief: Brief, budget: int = EMBED_TOTAL_MAX) -> discord.Embed:
+    """One brief as an embed of at most `budget` counted characters.
+
+    Each part gets a share of the budget (a full digest has 600 per embed); what the
+    short parts leave unused goes to the bullets."""
+    field_name = "Why it matters"
+    title = clip(inert(brief.headline) or "(untitled)", min(TITLE_MAX, budget // 10))
+    footer = clip(_footer(brief), min(FOOTER_MAX, budget // 10))
+    why = clip(inert(brief.why_it_matters), min(FIELD_VALUE_MAX, budget // 4))
+    used = len(title) + len(footer) + (len(field_name) + len(why) if why else 0)
+    embed = discord.Embed(
+        title=title, url=safe_url(brief.url),
+        description=clip(_bullets(brief), max(0, min(DESCRIPTION_MAX, budget - used))) or None,
+        colour=topic_colour(brief.topics), timestamp=brief.published,
+    )
+    if why:
+        embed.add_field(name=field_name, value=why, inline=False)
+    if footer:
+        embed.set_footer(text=footer)
+    return embed
+
+
+def _bullets(brief: Brief) -> str:
+    lines = [f"• {inert(b)}" for b in brief.bullets if b.strip()]
+    if not lines and brief.dek:
+        lines = [inert(brief.dek)]
+    return "\n".join(lines)
+
+
+def _footer(brief: Brief) -> str:
+    parts = [brief.source] if brief.source else []
+    if brief.companies:
+        parts.append(", ".join(brief.companies))
+    if brief.also_reported_by:
+        parts.append("also reported by " + ", ".join(brief.also_reported_by))
+    return plain(" · ".join(parts))
+
+
+def brief_embeds(briefs: Sequence[Brief]) -> list[discord.Embed]:
+    """Up to 10 briefs as embeds that together stay within one message's limits."""
+    chosen = list(briefs)[:EMBEDS_PER_MESSAGE]
+    if not chosen:
+        return []
+    budget = EMBED_TOTAL_MAX // len(chosen)
+    return [brief_embed(b, budget) for b in chosen]
+
+
+def digest_embeds(title: str, briefs: Sequence[Brief]) -> list[discord.Embed]:
+    """A roundup: full embeds when they fit in one message, else one compact list."""
+    if len(briefs) <= EMBEDS_PER_MESSAGE:
+        return brief_embeds(briefs)
+    return [headline_list(title, briefs)]
+
+
+def headline_list(title: str, briefs: Sequence[Brief]) -> discord.Embed:
+    """One embed listing headlines with links, cut where the description is full."""
+    lines, used = [], 0
+    title_text = clip(inert(title) or "Digest", TITLE_MAX)
+    room = min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - len(title_text) - 100)
+    for i, brief in enumerate(briefs):
+        line = _headline_line(brief)
+        more = f"… and {len(briefs) - i} more"
+        if used + len(line) + 1 > room - len(more) - 1:
+            lines.append(more)
+            break
+        lines.append(line)
+        used += len(line) + 1
+    embed = discord.Embed(title=title_text, description="\n".join(lines),
+                          colour=DEFAULT_COLOUR)
+    embed.set_footer(text=f"{len(briefs)} stories")
+    return embed
+
+
+def _headline_line(brief: Brief) -> str:
+    # Our own masked link to the story's own URL; brackets in the headline are escaped
+    # so it cannot end the link text early.
+    headline = clip(inert(brief.headline), 200).replace("[", "\\[").replace("]", "\\]")
+    url = safe_url(brief.url)
+    source = clip(plain(brief.source), 60)
+    if url:
+        url = url.replace("(", "%28").replace(")", "%29")
+    text = f"[{headline}]({url})" if url else headline
+    return f"• {text}" + (f" ({source})" if source else "")
+
+
+def reply_payload(reply: Reply) -> dict:
+    """A Reply as send_message/followup keyword arguments (content, embeds, ephemeral)."""
+    if reply.kind == "briefs" and reply.briefs:
+        head = inert(reply.title or reply.text)
+        return {"content": clip(head, CONTENT_MAX) or None,
+                "embeds": brief_embeds(reply.briefs), "ephemeral": reply.ephemeral}
+    text = reply.text or reply.title or "Nothing to show."
+    if reply.kind == "error":
+        text = "⚠️ " + text
+    text = inert(text)
+    if len(text) > CONTENT_MAX:  # long lists (feeds, topics) fit an embed's 4,096
+        embed = discord.Embed(description=clip(text, DESCRIPTION_MAX), colour=DEFAULT_COLOUR)
+        return {"content": None, "embeds": [embed], "ephemeral": reply.ephemeral}
+    return {"content": text, "embeds": [], "ephemeral": reply.ephemeral}

@@ -1,0 +1,226 @@
+"""Slash commands: each a thin handler that turns an interaction into a Commands call
+and the Reply into Discord's answer. No logic about news lives here."""
+from __future__ import annotations
+
+import inspect
+import logging
+from typing import Any, Optional
+
+import discord
+from discord import app_commands
+
+from bot.discord.render import reply_payload
+from bot.replies import Caller, Reply
+
+log = logging.getLogger("ainews.discord")
+
+NO_MENTIONS = discord.AllowedMentions.none()
+MAX_CHOICES = 25
+
+
+async def call(fn, *args, **kwargs):
+    """Commands methods may be sync or async; the adapter doesn't care which."""
+    result = fn(*args, **kwargs)
+    return await result if inspect.isawaitable(result) else result
+
+
+def caller_for(interaction: discord.Interaction, *, admin_perm: str = "manage_channels") -> Caller:
+    perms = interaction.permissions
+    return Caller(
+        platform="discord",
+        workspace=str(interaction.guild_id or "dm"),
+        channel=str(interaction.channel_id or ""),
+        user=str(interaction.user.id),
+        is_admin=bool(getattr(perms, admin_perm, False) or perms.administrator),
+    )
+
+
+class ShareView(discord.ui.View):
+    """The "Post to channel" button under an ephemeral lookup."""
+
+    def __init__(self, payload: dict):
+        super().__init__(timeout=15 * 60)
+        self.payload = payload
+
+    @discord.ui.button(label="Post to channel", style=discord.ButtonStyle.primary)
+    async def share(self, interaction: discord.Interaction, button: discord.ui.Button):
+        payload = dict(self.payload, ephemeral=False)
+        await interaction.response.send_message(**payload, allowed_mentions=NO_MENTIONS)
+        self.stop()
+
+
+async def respond(interaction: discord.Interaction, reply: Reply) -> None:
+    """Send a Reply as the interaction's answer (or follow-up, when we deferred)."""
+    payload = reply_payload(reply)
+    extra: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+    if reply.shareable and reply.ephemeral and payload["embeds"]:
+        extra["view"] = ShareView(payload)
+    if interaction.response.is_done():
+        await interaction.followup.send(**_followup(payload), **extra)
+    else:
+        await interaction.response.send_message(**payload, **extra)
+
+
+def _followup(payload: dict) -> dict:
+    # Webhook.send treats None differently from "not given"; drop the empty parts.
+    return {k: v for k, v in payload.items() if v not in (None, [])}
+
+
+async def refuse(interaction: discord.Interaction, permission: str) -> None:
+    text = f"You need the {permission} permission in this server to use this command."
+    await respond(interaction, Reply.error(text))
+
+
+def company_choices(commands, current: str) -> list[app_commands.Choice[str]]:
+    names = commands.complete_company(current or "")[:MAX_CHOICES]
+    return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
+
+
+def topic_choices(commands, current: str) -> list[app_commands.Choice[str]]:
+    pairs = commands.complete_topic(current or "")[:MAX_CHOICES]
+    return [app_commands.Choice(name=f"{label} ({slug})"[:100], value=slug[:100])
+            for slug, label in pairs]
+
+
+def register(tree: app_commands.CommandTree, commands) -> None:
+    """Add every ainews command to `tree`, bound to the platform-neutral `commands`."""
+    _lookups(tree, commands)
+    _channel_settings(tree, commands)
+    tree.add_command(_feeds_group(commands))
+
+
+def _lookups(tree: app_commands.CommandTree, commands) -> None:
+    async def complete_company(interaction: discord.Interaction, current: str):
+        return company_choices(commands, current)
+
+    async def complete_topic(interaction: discord.Interaction, current: str):
+        return topic_choices(commands, current)
+
+    @tree.command(name="company", description="Latest AI-strategy stories about one company")
+    @app_commands.describe(name="Company, e.g. Alibaba, OpenAI or Nvidia",
+                           limit="How many stories (1-10)")
+    @app_commands.autocomplete(name=complete_company)
+    async def company(interaction: discord.Interaction, name: str,
+                      limit: Optional[app_commands.Range[int, 1, 10]] = None):
+        """Latest AI-strategy stories about one company."""
+        reply = await call(commands.company, caller_for(interaction), name, limit=limit)
+        await respond(interaction, reply)
+
+    @tree.command(name="latest", description="The newest AI-strategy stories")
+    @app_commands.describe(topic="Only this topic (optional)",
+                           limit="How many stories (1-10)")
+    @app_commands.autocomplete(topic=complete_topic)
+    async def latest(interaction: discord.Interaction, topic: Optional[str] = None,
+                     limit: Optional[app_commands.Range[int, 1, 10]] = None):
+        """The newest AI-strategy stories."""
+        reply = await call(commands.latest, caller_for(interaction), limit=limit,
+                           topic=topic or None)
+        await respond(interaction, reply)
+
+    @tree.command(name="topic", description="Latest stories on one topic, e.g. pricing or chips")
+    @app_commands.describe(slug="Topic to show")
+    @app_commands.autocomplete(slug=complete_topic)
+    async def topic(interaction: discord.Interaction, slug: str):
+        """Latest stories on one topic."""
+        await respond(interaction, await call(commands.topic, caller_for(interaction), slug))
+
+    @tree.command(name="search", description="Search stored stories by words in them")
+    @app_commands.describe(query='Words to look for, e.g. "open-source pricing"')
+    async def search(interaction: discord.Interaction, query: app_commands.Range[str, 1, 200]):
+        """Search stored stories."""
+        # Full-text search can take a moment on a big archive: answer within 3 s first.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await respond(interaction, await call(commands.search, caller_for(interaction), query))
+
+    @tree.command(name="topics", description="The topics you can follow, with recent counts")
+    async def topics(interaction: discord.Interaction):
+        """The topics you can follow."""
+        await respond(interaction, await call(commands.topics, caller_for(interaction)))
+
+    @tree.command(name="help", description="What this bot does and how to use it")
+    async def help_(interaction: discord.Interaction):
+        """What this bot does and how to use it."""
+        await respond(interaction, await call(commands.help, caller_for(interaction)))
+
+
+def _channel_settings(tree: app_commands.CommandTree, commands) -> None:
+    async def complete_target(interaction: discord.Interaction, current: str):
+        choices = [app_commands.Choice(name="Everything (all strategy stories)", value="all")]
+        choices += topic_choices(commands, current) + company_choices(commands, current)
+        return [c for c in choices if current.lower() in (c.name + c.value).lower()][:MAX_CHOICES]
+
+    async def guarded(interaction, fn, *args):
+        caller = caller_for(interaction)
+        if not caller.is_admin:
+            return await refuse(interaction, "Manage Channels")
+        await respond(interaction, await call(fn, caller, *args))
+
+    @tree.command(name="subscribe", description="Post new stories on a topic or company in this channel")
+    @app_commands.describe(target="A topic, a company, or all")
+    @app_commands.autocomplete(target=complete_target)
+    @app_commands.default_permissions(manage_channels=True)
+    @app_commands.guild_only()
+    async def subscribe(interaction: discord.Interaction, target: str):
+        """Post new stories on a topic or company in this channel."""
+        await guarded(interaction, commands.subscribe, target)
+
+    @tree.command(name="unsubscribe", description="Stop posting a topic or company in this channel")
+    @app_commands.describe(target="A topic, a company, or all")
+    @app_commands.autocomplete(target=complete_target)
+    @app_commands.default_permissions(manage_channels=True)
+    @app_commands.guild_only()
+    async def unsubscribe(interaction: discord.Interaction, target: str):
+        """Stop posting a topic or company in this channel."""
+        await guarded(interaction, commands.unsubscribe, target)
+
+    @tree.command(name="subscriptions", description="What this channel follows")
+    @app_commands.guild_only()
+    async def subscriptions(interaction: discord.Interaction):
+        """What this channel follows."""
+        await respond(interaction, await call(commands.subscriptions, caller_for(interaction)))
+
+    @tree.command(name="digest", description="Post one daily roundup here instead of instant posts")
+    @app_commands.describe(mode="daily: one roundup a day; off: post stories as they come",
+                           at="Time of day for the roundup, e.g. 08:30 (daily only)",
+                           timezone="Time zone for that time, e.g. Europe/Berlin (default UTC)")
+    @app_commands.choices(mode=[app_commands.Choice(name="daily", value="daily"),
+                                app_commands.Choice(name="off", value="off")])
+    @app_commands.default_permissions(manage_channels=True)
+    @app_commands.guild_only()
+    async def digest(interaction: discord.Interaction, mode: app_commands.Choice[str],
+                     at: Optional[str] = None, timezone: Optional[str] = None):
+        """Post one daily roundup here instead of instant posts."""
+        await guarded(interaction, commands.digest, mode.value, at, timezone)
+
+
+def _feeds_group(commands) -> app_commands.Group:
+    group = app_commands.Group(
+        name="feeds", description="Manage the news feeds this bot reads",
+        default_permissions=discord.Permissions(manage_guild=True), guild_only=True)
+
+    async def run(interaction: discord.Interaction, action: str, url=None, name=None):
+        caller = caller_for(interaction, admin_perm="manage_guild")
+        if not caller.is_admin:
+            return await refuse(interaction, "Manage Server")
+        if action == "add":  # adding a feed fetches it first: defer so Discord doesn't time out
+            await interaction.response.defer(ephemeral=True, thinking=True)
+        await respond(interaction, await call(commands.feeds, caller, action, url, name))
+
+    @group.command(name="list", description="The feeds being read and their health")
+    async def feeds_list(interaction: discord.Interaction):
+        """The feeds being read and their health."""
+        await run(interaction, "list")
+
+    @group.command(name="add", description="Start reading a feed (RSS or Atom URL)")
+    @app_commands.describe(url="The feed's address, https://...", name="Outlet name to show (optional)")
+    async def feeds_add(interaction: discord.Interaction, url: str, name: Optional[str] = None):
+        """Start reading a feed."""
+        await run(interaction, "add", url, name)
+
+    @group.command(name="remove", description="Stop reading a feed")
+    @app_commands.describe(url="The feed's address, as shown by /feeds list")
+    async def feeds_remove(interaction: discord.Interaction, url: str):
+        """Stop reading a feed."""
+        await run(interaction, "remove", url)
+
+    return group

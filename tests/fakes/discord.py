@@ -1,0 +1,513 @@
+"""A fake Discord on loopback: gateway websocket + the REST routes ainews uses.
+
+Drives the real discord.py: point it here with DISCORD_API_URL=fake.api_url and
+DISCORD_GATEWAY_URL=fake.gateway_url. Every REST request is recorded (method, path,
+Authorization header, JSON body); failures can be scripted per route; interactions
+(slash commands, autocomplete, button clicks) are dispatched over the gateway.
+Only the Discord behaviour ainews relies on is modelled.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from aiohttp import WSMsgType, web
+
+EPOCH_ISO = "2026-01-01T00:00:00+00:00"
+ALL_PERMISSIONS = (1 << 50) - 1
+PERM_MANAGE_CHANNELS = 1 << 4
+PERM_MANAGE_GUILD = 1 << 5
+PERM_ADMINISTRATOR = 1 << 3
+MEMBER_PERMISSIONS = ALL_PERMISSIONS & ~(PERM_MANAGE_CHANNELS | PERM_MANAGE_GUILD | PERM_ADMINISTRATOR)
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str               # after /api/v10, e.g. /channels/1/messages
+    query: dict
+    authorization: str | None
+    json: Any
+    status: int = 200
+
+
+@dataclass
+class Failure:
+    method: str
+    pattern: str            # regex matched against the path
+    status: int
+    code: int = 0
+    retry_after: float = 0.05
+    via: bool = True        # discord.py retries a 429 only when Via is present
+    times: int = 1
+
+
+@dataclass
+class Interaction:
+    id: str
+    token: str
+    payload: dict
+    callbacks: list = field(default_factory=list)
+
+
+class FakeDiscord:
+    def __init__(self, *, token: str = "fake-token", app_id: int = 1100000000000000001,
+                 guild_id: int = 1200000000000000001, channel_ids=(1300000000000000001,),
+                 user_id: int = 1400000000000000001):
+        self.token, self.app_id, self.guild_id = token, app_id, guild_id
+        self.channel_ids, self.user_id = list(channel_ids), user_id
+        self.requests: list[Recorded] = []
+        self.failures: list[Failure] = []
+        self.commands: dict[str, list] = {}     # "global" / guild id -> synced payload
+        self.interactions: dict[str, Interaction] = {}
+        self.messages: dict[str, dict] = {}
+        self.nonces: dict[tuple, str] = {}      # (channel, nonce) -> message id
+        self.identifies = self.resumes = 0
+        self.refuse_gateway = False             # True: the gateway answers 503 (outage)
+        self.session_id = "fake-session-1"
+        self._ids = itertools.count(1500000000000000001)
+        self._seq = 0
+        self._ws: web.WebSocketResponse | None = None
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ---- lifecycle -------------------------------------------------------------
+    async def start(self) -> "FakeDiscord":
+        app = web.Application()
+        app.router.add_get("/gateway", self._gateway)
+        app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
+        self._runner = web.AppRunner(app)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return self
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._runner:
+            await self._runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    # ---- scripting and waiting ---------------------------------------------------
+    def fail(self, method: str, pattern: str, status: int, **kw) -> None:
+        self.failures.append(Failure(method, pattern, status, **kw))
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0):
+        """Wait until predicate() is truthy (re-checked after every request/event)."""
+        async def waiter():
+            async with self._changed:
+                return await self._changed.wait_for(predicate)
+        return await asyncio.wait_for(waiter(), timeout)
+
+    async def wait_request(self, method: str, pattern: str, timeout: float = 10.0) -> Recorded:
+        def find():
+            return next((r for r in self.requests if r.method == method
+                         and re.fullmatch(pattern, r.path)), None)
+        return await self.wait_for(find, timeout)
+
+    def find(self, method: str, pattern: str) -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)]
+
+    async def _notify(self) -> None:
+        async with self._changed:
+            self._changed.notify_all()
+
+    # ---- gateway -----------------------------------------------------------------
+    async def _gateway(self, request: web.Request) -> web.StreamResponse:
+        if self.refuse_gateway:
+            return web.Response(status=503, text="fake: gateway outage")
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._ws = ws
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
+        async for msg in ws:
+            if msg.type != WSMsgType.TEXT:
+                continue
+            await self._on_gateway(ws, json.loads(msg.data))
+        if self._ws is ws:
+            self._ws = None
+        await self._notify()
+        return ws
+
+    async def _on_gateway(self, ws, msg: dict) -> None:
+        op, d = msg.get("op"), msg.get("d")
+        if op == 1:
+            await ws.send_json({"op": 11})
+        elif op == 2:
+            if d.get("token") != self.token:
+                await ws.close(code=4004, message=b"Authentication failed.")
+                return
+            self.identifies += 1
+            await self.dispatch("READY", self._ready())
+            await self.dispatch("GUILD_CREATE", self.guild_payload())
+        elif op == 6:
+            self.resumes += 1
+            if d.get("session_id") == self.session_id:
+                await self.dispatch("RESUMED", {})
+            else:
+                await ws.send_json({"op": 9, "d": False})
+        await self._notify()
+
+    async def dispatch(self, event: str, data: dict) -> None:
+        if self._ws is None or self._ws.closed:
+            raise RuntimeError("fake discord: no gateway connection to dispatch on")
+        self._seq += 1
+        await self._ws.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
+
+    async def drop_gateway(self, code: int = 4000) -> None:
+        """Close the gateway from the server side, as Discord does before a reconnect."""
+        ws = self._ws
+        if ws is not None:
+            await ws.close(code=code, message=b"fake: reconnect please")
+
+    @property
+    def connected(self) -> bool:
+        return self._ws is not None and not self._ws.closed
+
+    def _ready(self) -> dict:
+        return {"v": 10, "user": self.bot_user(), "session_id": self.session_id,
+                "resume_gateway_url": self.gateway_url,
+                "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+                "application": {"id": str(self.app_id), "flags": 0}}
+
+    def bot_user(self) -> dict:
+        return {"id": str(self.user_id), "username": "ainews", "discriminator": "0",
+                "global_name": "ainews", "avatar": None, "bot": True}
+
+    def channel_payload(self, channel_id: int) -> dict:
+        return {"id": str(channel_id), "type": 0, "guild_id": str(self.guild_id),
+                "name": f"news-{channel_id % 1000}", "position": 0, "nsfw": False,
+                "permission_overwrites": [], "parent_id": None, "topic": None,
+                "last_message_id": None, "rate_limit_per_user": 0}
+
+    def guild_payload(self) -> dict:
+        everyone = {"id": str(self.guild_id), "name": "@everyone", "position": 0,
+                    "permissions": str(MEMBER_PERMISSIONS), "color": 0, "hoist": False,
+                    "managed": False, "mentionable": False, "flags": 0}
+        return {"id": str(self.guild_id), "name": "Test Guild", "icon": None,
+                "owner_id": "1", "roles": [everyone], "emojis": [], "stickers": [],
+                "features": [], "channels": [self.channel_payload(c) for c in self.channel_ids],
+                "threads": [], "members": [], "voice_states": [], "presences": [],
+                "stage_instances": [], "guild_scheduled_events": [], "member_count": 2,
+                "large": False, "unavailable": False, "joined_at": EPOCH_ISO,
+                "premium_tier": 0, "verification_level": 0, "mfa_level": 0,
+                "explicit_content_filter": 0, "default_message_notifications": 0,
+                "system_channel_flags": 0, "nsfw_level": 0, "preferred_locale": "en-US"}
+
+    # ---- interactions --------------------------------------------------------------
+    def _interaction(self, kind: int, data: dict, *, permissions: int, channel_id=None,
+                     user_id: int = 1600000000000000001, message: dict | None = None) -> Interaction:
+        iid, token = str(next(self._ids)), f"itoken-{len(self.interactions) + 1}"
+        channel_id = channel_id or self.channel_ids[0]
+        user = {"id": str(user_id), "username": "reader", "discriminator": "0",
+                "global_name": "Reader", "avatar": None}
+        payload = {
+            "id": iid, "application_id": str(self.app_id), "type": kind, "token": token,
+            "version": 1, "guild_id": str(self.guild_id), "channel_id": str(channel_id),
+            "channel": self.channel_payload(channel_id), "data": data,
+            "member": {"user": user, "roles": [], "joined_at": EPOCH_ISO, "deaf": False,
+                       "mute": False, "flags": 0, "permissions": str(permissions)},
+            "app_permissions": str(ALL_PERMISSIONS), "locale": "en-US", "guild_locale": "en-US",
+            "entitlements": [], "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "context": 0, "attachment_size_limit": 8 * 1024 * 1024,
+        }
+        if message is not None:
+            payload["message"] = message
+        inter = Interaction(iid, token, payload)
+        self.interactions[token] = inter
+        return inter
+
+    @staticmethod
+    def options(values: dict, focused: str | None = None) -> list[dict]:
+        out = []
+        for name, value in values.items():
+            kind = 4 if isinstance(value, int) and not isinstance(value, bool) else 3
+            opt = {"name": name, "type": kind, "value": value}
+            if name == focused:
+                opt["focused"] = True
+            out.append(opt)
+        return out
+
+    def _command_data(self, name: str, values: dict, focused=None, subcommand=None) -> dict:
+        opts = self.options(values, focused)
+        if subcommand:
+            opts = [{"name": subcommand, "type": 1, "options": opts}]
+        return {"id": str(next(self._ids)), "name": name, "type": 1, "options": opts,
+                "guild_id": str(self.guild_id)}
+
+    async def command(self, name: str, values: dict | None = None, *, subcommand=None,
+                      permissions: int = ALL_PERMISSIONS, channel_id=None) -> Interaction:
+        """Dispatch a slash command; returns the Interaction whose callbacks fill in."""
+        inter = self._interaction(2, self._command_data(name, values or {}, subcommand=subcommand),
+                                  permissions=permissions, channel_id=channel_id)
+        await self.dispatch("INTERACTION_CREATE", inter.payload)
+        return inter
+
+    async def autocomplete(self, name: str, values: dict, focused: str,
+                           *, subcommand=None) -> Interaction:
+        data = self._command_data(name, values, focused=focused, subcommand=subcommand)
+        inter = self._interaction(4, data, permissions=ALL_PERMISSIONS)
+        await self.dispatch("INTERACTION_CREATE", inter.payload)
+        return inter
+
+    async def click(self, message: dict, custom_id: str, *,
+                    permissions: int = MEMBER_PERMISSIONS) -> Interaction:
+        """Press a button on `message` (a message dict as the fake returned it)."""
+        data = {"custom_id": custom_id, "component_type": 2}
+        inter = self._interaction(3, data, permissions=permissions, message=message)
+        await self.dispatch("INTERACTION_CREATE", inter.payload)
+        return inter
+
+    async def callback(self, inter: Interaction, timeout: float = 10.0) -> dict:
+        """The first response the bot sent to `inter` (the callback JSON body)."""
+        await self.wait_for(lambda: inter.callbacks, timeout)
+        return inter.callbacks[0]
+
+    async def followup(self, inter: Interaction, timeout: float = 10.0) -> dict:
+        pattern = rf"/webhooks/{self.app_id}/{re.escape(inter.token)}"
+        return (await self.wait_request("POST", pattern, timeout)).json
+
+    # ---- REST ----------------------------------------------------------------------
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        body = await request.read()
+        data = json.loads(body) if body and request.content_type == "application/json" else None
+        rec = Recorded(request.method, path, dict(request.query),
+                       request.headers.get("Authorization"), data)
+        self.requests.append(rec)
+        try:
+            failure = self._take_failure(request.method, path)
+            if failure is not None:
+                rec.status = failure.status
+                return self._failure_response(failure)
+            if not (rec.authorization == f"Bot {self.token}" or path.startswith("/interactions/")
+                    or path.startswith("/webhooks/")):
+                rec.status = 401
+                return _json({"message": "401: Unauthorized", "code": 0}, 401)
+            response = await self._route(request.method, path, data, request)
+            rec.status = response.status
+            return response
+        finally:
+            await self._notify()
+
+    def _take_failure(self, method: str, path: str) -> Failure | None:
+        for f in self.failures:
+            if f.method == method and re.fullmatch(f.pattern, path) and f.times > 0:
+                f.times -= 1
+                return f
+        return None
+
+    @staticmethod
+    def _failure_response(f: Failure) -> web.Response:
+        if f.status == 429:
+            headers = {"Retry-After": str(f.retry_after)}
+            if f.via:
+                headers["Via"] = "1.1 google"
+            return _json({"message": "You are being rate limited.", "retry_after": f.retry_after,
+                          "global": False}, 429, headers)
+        messages = {50013: "Missing Permissions", 50001: "Missing Access",
+                    10003: "Unknown Channel", 10008: "Unknown Message"}
+        return _json({"message": messages.get(f.code, "Error"), "code": f.code}, f.status)
+
+    async def _route(self, method: str, path: str, data, request) -> web.Response:
+        app = str(self.app_id)
+        if path == "/users/@me":
+            return _json(self.bot_user())
+        if path == "/oauth2/applications/@me":
+            return _json({"id": app, "name": "ainews", "description": "", "icon": None,
+                          "bot_public": True, "bot_require_code_grant": False,
+                          "verify_key": "0" * 64, "flags": 0, "team": None,
+                          "owner": {"id": "1", "username": "owner", "discriminator": "0",
+                                    "avatar": None}})
+        if path == "/gateway/bot":
+            return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": {
+                "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+        m = re.fullmatch(rf"/applications/{app}(?:/guilds/(\d+))?/commands", path)
+        if m:
+            return self._commands_route(method, m.group(1) or "global", data)
+        m = re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path)
+        if m and method == "POST":
+            return self._interaction_callback(m.group(2), data)
+        m = re.fullmatch(rf"/webhooks/{app}/([^/]+)(?:/messages/([^/]+))?", path)
+        if m:
+            return _json(self._message(self._channel_of(m.group(1)), data or {}, flags=64))
+        return self._channel_route(method, path, data)
+
+    def _commands_route(self, method: str, scope: str, data) -> web.Response:
+        if method == "PUT":
+            self.commands[scope] = [
+                dict(c, id=str(next(self._ids)), application_id=str(self.app_id), version="1",
+                     **({"guild_id": scope} if scope != "global" else {}))
+                for c in data]
+        return _json(self.commands.get(scope, []))
+
+    def _interaction_callback(self, token: str, data: dict) -> web.Response:
+        inter = self.interactions.get(token)
+        if inter is None:
+            return _json({"message": "Unknown interaction", "code": 10062}, 404)
+        if inter.callbacks:
+            return _json({"message": "Interaction has already been acknowledged.",
+                          "code": 40060}, 400)
+        inter.callbacks.append(data)
+        body = data.get("data") or {}
+        answer = {"interaction": {"id": inter.id, "type": inter.payload["type"]}}
+        if data["type"] in (4, 5, 7):
+            msg = self._message(int(inter.payload["channel_id"]), body,
+                                flags=body.get("flags", 0), interaction_id=inter.id)
+            answer["interaction"].update(response_message_id=msg["id"],
+                                         response_message_loading=data["type"] == 5,
+                                         response_message_ephemeral=bool(body.get("flags", 0) & 64))
+            answer["resource"] = {"type": data["type"], "message": msg}
+        return _json(answer)
+
+    def _channel_of(self, token: str) -> int:
+        inter = self.interactions.get(token)
+        return int(inter.payload["channel_id"]) if inter else self.channel_ids[0]
+
+    def _channel_route(self, method: str, path: str, data) -> web.Response:
+        m = re.fullmatch(r"/channels/(\d+)/messages(?:/(\d+))?(/threads)?", path)
+        if not m or int(m.group(1)) not in self.channel_ids:
+            return _json({"message": "Unknown Channel", "code": 10003}, 404)
+        channel = int(m.group(1))
+        if m.group(3) and method == "POST":
+            return _json(self._thread(channel, m.group(2), data))
+        if m.group(2) and method == "PATCH":
+            if m.group(2) not in self.messages:
+                return _json({"message": "Unknown Message", "code": 10008}, 404)
+            self.messages[m.group(2)].update({k: v for k, v in data.items() if k != "allowed_mentions"})
+            return _json(self.messages[m.group(2)])
+        if method == "POST" and not m.group(2):
+            key = (channel, (data or {}).get("nonce"))
+            if key[1] and data.get("enforce_nonce") and key in self.nonces:
+                return _json(self.messages[self.nonces[key]])   # Discord's dedupe
+            msg = self._message(channel, data or {})
+            if key[1]:
+                self.nonces[key] = msg["id"]
+            return _json(msg)
+        return _json({"message": "405: Method Not Allowed", "code": 0}, 405)
+
+    def _message(self, channel: int, body: dict, *, flags: int = 0,
+                 interaction_id: str | None = None) -> dict:
+        mid = str(next(self._ids))
+        msg = {"id": mid, "channel_id": str(channel), "author": self.bot_user(),
+               "content": body.get("content") or "", "timestamp": EPOCH_ISO,
+               "edited_timestamp": None, "tts": False, "mention_everyone": False,
+               "mentions": [], "mention_roles": [], "attachments": [],
+               "embeds": body.get("embeds") or [], "components": body.get("components") or [],
+               "pinned": False, "type": 0, "flags": flags}
+        if body.get("nonce"):
+            msg["nonce"] = body["nonce"]
+        if interaction_id:
+            msg["interaction_metadata"] = {"id": interaction_id, "type": 2,
+                                           "user": self.bot_user(),
+                                           "authorizing_integration_owners": {}}
+        self.messages[mid] = msg
+        return msg
+
+    def _thread(self, channel: int, message_id: str, data: dict) -> dict:
+        return {"id": str(next(self._ids)), "type": 11, "guild_id": str(self.guild_id),
+                "parent_id": str(channel), "name": data.get("name", ""), "owner_id": str(self.user_id),
+                "message_count": 0, "member_count": 1, "rate_limit_per_user": 0,
+                "thread_metadata": {"archived": False, "locked": False,
+                                    "auto_archive_duration": data.get("auto_archive_duration", 1440),
+                                    "archive_timestamp": EPOCH_ISO}}
+
+
+def _json(payload: Any, status: int = 200, headers: dict | None = None) -> web.Response:
+    # Exactly "application/json": discord.py parses nothing else (no charset suffix).
+    hdrs = {"Content-Type": "application/json", **(headers or {})}
+    return web.Response(body=json.dumps(payload).encode(), status=status, headers=hdrs)
+
+
+class RecordingCommands:
+    """Stands in for bot.commands.Commands: same method names, records every call and
+    answers with canned Replies (briefs for lookups). Some methods are async, like the
+    real ones that touch the network."""
+
+    def __init__(self, briefs=(), companies=("Alibaba", "Alphabet", "OpenAI"),
+                 topics=(("open-source", "Open source"), ("pricing", "Pricing"))):
+        self.briefs, self.companies, self.topic_pairs = tuple(briefs), companies, topics
+        self.calls: list[tuple] = []
+
+    def _lookup(self, name, caller, *args, **kw):
+        from bot.replies import Reply
+        self.calls.append((name, caller, args, kw))
+        return Reply(kind="briefs", briefs=self.briefs, title=f"{name} results", shareable=True)
+
+    def _change(self, name, caller, *args):
+        from bot.replies import Reply
+        self.calls.append((name, caller, args, {}))
+        return Reply.message(f"{name}: done ({' '.join(map(str, args))})", ephemeral=False)
+
+    def company(self, caller, name, limit=None):
+        return self._lookup("company", caller, name, limit=limit)
+
+    def latest(self, caller, limit=None, topic=None):
+        return self._lookup("latest", caller, limit=limit, topic=topic)
+
+    def topic(self, caller, slug, limit=None):
+        return self._lookup("topic", caller, slug)
+
+    async def search(self, caller, query, limit=None):
+        return self._lookup("search", caller, query)
+
+    def topics(self, caller):
+        return self._change("topics", caller)
+
+    def help(self, caller):
+        return self._change("help", caller)
+
+    def subscribe(self, caller, target):
+        return self._change("subscribe", caller, target)
+
+    def unsubscribe(self, caller, target):
+        return self._change("unsubscribe", caller, target)
+
+    def subscriptions(self, caller):
+        return self._change("subscriptions", caller)
+
+    def digest(self, caller, mode, at=None, tz=None):
+        return self._change("digest", caller, mode, at, tz)
+
+    async def feeds(self, caller, action, url=None, name=None):
+        return self._change("feeds", caller, action, url, name)
+
+    def complete_company(self, prefix):
+        return [c for c in self.companies if c.lower().startswith(prefix.lower())]
+
+    def complete_topic(self, prefix):
+        return [(s, label) for s, label in self.topic_pairs if s.startswith(prefix.lower())]
+
+
+@contextlib.asynccontextmanager
+async def running_bot(fake: FakeDiscord, core, state=None, **overrides):
+    """The real start_discord against `fake`; stops it and restores Discord's endpoints."""
+    from bot.config import Settings
+    from bot.discord.client import apply_endpoints, start_discord
+
+    settings = Settings(**{"discord_token": fake.token, "discord_api_url": fake.api_url,
+                           "discord_gateway_url": fake.gateway_url, **overrides})
+    try:
+        runner = await start_discord(settings, core, {} if state is None else state,
+                                     ready_timeout=10, guild_ready_timeout=0.1)
+        try:
+            yield runner
+        finally:
+            await runner.stop()
+    finally:
+        apply_endpoints(Settings())

@@ -1,0 +1,193 @@
+"""Posting briefs to Discord: the delivery Adapter against the fake Discord on loopback."""
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.adapter import PermanentError, TransientError
+from feeds.models import Brief
+from tests.fakes.discord import FakeDiscord, RecordingCommands, running_bot
+
+MESSAGES = r"/channels/\d+/messages"
+
+
+def make_brief(i: int = 0, **kw) -> Brief:
+    base = dict(id=f"s{i}", headline=f"Baidu prices Ernie {i} below rivals",
+                bullets=("Cuts list prices.", "Free tier widened.", "Targets startups."),
+                why_it_matters="The price war spreads.", url=f"https://news.example/{i}",
+                source="Caixin", published=datetime(2026, 3, 1, tzinfo=timezone.utc),
+                companies=("Baidu",), topics=("pricing",))
+    base.update(kw)
+    return Brief(**base)
+
+
+@pytest.fixture
+async def fake():
+    server = await FakeDiscord(channel_ids=(1300000000000000001, 1300000000000000002)).start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def runner(fake):
+    async with running_bot(fake, RecordingCommands()) as r:
+        yield r
+
+
+@pytest.fixture
+def channel(fake):
+    return str(fake.channel_ids[0])
+
+
+async def test_post_is_an_embed_with_token_nonce_and_no_mentions(fake, runner, channel):
+    message_id = await runner.adapter.send(channel, make_brief(), nonce="outbox-17")
+    (post,) = fake.find("POST", MESSAGES)
+    assert post.path == f"/channels/{channel}/messages"
+    assert post.authorization == f"Bot {fake.token}"
+    assert post.json["allowed_mentions"] == {"parse": []}
+    assert post.json["nonce"] == "outbox-17" and post.json["enforce_nonce"] is True
+    (embed,) = post.json["embeds"]
+    assert embed["title"] == "Baidu prices Ernie 0 below rivals"
+    assert message_id in fake.messages
+    assert runner.adapter.platform == "discord" and runner.adapter.min_interval == 1.0
+
+
+async def test_hostile_brief_posts_inert(fake, runner, channel):
+    brief = make_brief(headline="@everyone <@123> wins", bullets=("<@&123> [Google](http://evil)",),
+                       why_it_matters="@here", source="<@123>")
+    await runner.adapter.send(channel, brief, nonce="n1")
+    (post,) = fake.find("POST", MESSAGES)
+    text = str(post.json["embeds"])
+    assert "@everyone" not in text and "@here" not in text
+    assert "<@" not in text and "](http" not in text
+    assert post.json["allowed_mentions"] == {"parse": []}
+
+
+async def test_retry_with_same_long_nonce_cannot_post_twice(fake, runner, channel):
+    nonce = "outbox:discord:1300000000000000001:story-abcdef0123456789"
+    first = await runner.adapter.send(channel, make_brief(), nonce=nonce)
+    again = await runner.adapter.send(channel, make_brief(), nonce=nonce)
+    posts = fake.find("POST", MESSAGES)
+    assert len(posts[0].json["nonce"]) <= 25
+    assert posts[0].json["nonce"] == posts[1].json["nonce"]
+    assert first == again       # Discord answered the retry with the first message
+
+
+async def test_rate_limit_with_via_is_waited_out(fake, runner, channel):
+    fake.fail("POST", MESSAGES, 429, retry_after=0.05, via=True)
+    message_id = await runner.adapter.send(channel, make_brief(), nonce="n1")
+    assert [p.status for p in fake.find("POST", MESSAGES)] == [429, 200]
+    assert message_id in fake.messages
+
+
+async def test_rate_limit_without_via_is_transient_with_retry_after(fake, runner, channel):
+    fake.fail("POST", MESSAGES, 429, retry_after=7, via=False)
+    with pytest.raises(TransientError) as err:
+        await runner.adapter.send(channel, make_brief(), nonce="n1")
+    assert err.value.retry_after == 7
+
+
+@pytest.mark.parametrize("status, code, reason", [
+    (403, 50013, "Missing Permissions"),
+    (403, 50001, "Missing Access"),
+    (404, 10003, "Unknown Channel"),
+])
+async def test_channel_that_cannot_take_posts_is_permanent(fake, runner, channel, status, code,
+                                                           reason):
+    fake.fail("POST", MESSAGES, status, code=code)
+    with pytest.raises(PermanentError) as err:
+        await runner.adapter.send(channel, make_brief(), nonce="n1")
+    assert reason in err.value.reason and channel in err.value.reason
+
+
+async def test_deleted_channel_is_permanent(fake, runner):
+    with pytest.raises(PermanentError, match="Unknown Channel"):
+        await runner.adapter.send("1399999999999999999", make_brief(), nonce="n1")
+
+
+async def test_500_is_retried_by_discord_py(fake, runner, channel):
+    fake.fail("POST", MESSAGES, 500)
+    message_id = await runner.adapter.send(channel, make_brief(), nonce="n1")
+    assert [p.status for p in fake.find("POST", MESSAGES)] == [500, 200]
+    assert message_id in fake.messages
+
+
+@pytest.mark.parametrize("status", [503, 400])
+async def test_server_errors_are_transient(fake, runner, channel, status):
+    fake.fail("POST", MESSAGES, status, code=0)
+    with pytest.raises(TransientError, match=f"HTTP {status}"):
+        await runner.adapter.send(channel, make_brief(), nonce="n1")
+
+
+async def test_edit_updates_the_existing_message(fake, runner, channel):
+    message_id = await runner.adapter.send(channel, make_brief(), nonce="n1")
+    later = make_brief(also_reported_by=("Reuters", "Bloomberg"))
+    await runner.adapter.edit(channel, message_id, later)
+    (patch,) = fake.find("PATCH", MESSAGES + "/" + message_id)
+    assert patch.json["embeds"][0]["footer"]["text"] == \
+        "Caixin · Baidu · also reported by Reuters, Bloomberg"
+    assert patch.json["allowed_mentions"] == {"parse": []}
+    assert len(fake.find("POST", MESSAGES)) == 1
+
+
+async def test_editing_a_deleted_message_is_not_an_error(fake, runner, channel):
+    await runner.adapter.edit(channel, "1599999999999999999", make_brief())   # no raise
+    (patch,) = fake.find("PATCH", MESSAGES + r"/\d+")
+    assert patch.status == 404
+
+
+@pytest.mark.parametrize("count, embeds", [(1, 1), (10, 10), (12, 1), (40, 1)])
+async def test_digest_is_one_message(fake, runner, channel, count, embeds):
+    briefs = [make_brief(i) for i in range(count)]
+    await runner.adapter.send_digest(channel, "Morning roundup", briefs, nonce="d1")
+    (post,) = fake.find("POST", MESSAGES)
+    assert len(post.json["embeds"]) == embeds
+    assert post.json["content"] == "Morning roundup"
+    assert post.json["nonce"] == "d1" and post.json["enforce_nonce"] is True
+    if embeds == 1 and count > 1:
+        assert post.json["embeds"][0]["description"].count("https://news.example/") == count
+
+
+async def test_threads_open_one_per_story_when_enabled(fake, channel):
+    async with running_bot(fake, RecordingCommands(), discord_threads=True) as runner:
+        message_id = await runner.adapter.send(channel, make_brief(), nonce="n1")
+    (thread,) = fake.find("POST", rf"/channels/{channel}/messages/{message_id}/threads")
+    assert thread.json["name"] == "Baidu prices Ernie 0 below rivals"
+
+
+async def test_thread_failure_does_not_fail_the_post(fake, channel):
+    fake.fail("POST", MESSAGES + r"/\d+/threads", 403, code=50013)
+    async with running_bot(fake, RecordingCommands(), discord_threads=True) as runner:
+        message_id = await runner.adapter.send(channel, make_brief(), nonce="n1")
+    assert message_id in fake.messages
+
+
+async def wait_until(predicate, timeout: float = 15.0) -> None:
+    async def poll():
+        while not predicate():
+            await asyncio.sleep(0.02)
+    await asyncio.wait_for(poll(), timeout)
+
+
+async def test_post_after_gateway_reconnect(fake, runner, channel):
+    await runner.adapter.send(channel, make_brief(1), nonce="before")
+    await fake.drop_gateway()
+    await fake.wait_for(lambda: fake.resumes == 1)
+    await wait_until(runner.bot.gateway_ready.is_set)
+    message_id = await runner.adapter.send(channel, make_brief(2), nonce="after")
+    assert fake.messages[message_id]["embeds"][0]["title"] == "Baidu prices Ernie 2 below rivals"
+    assert fake.identifies == 1          # resumed, not a new session
+
+
+async def test_gateway_outage_is_transient_and_posts_resume_after(fake, runner, channel):
+    fake.refuse_gateway = True
+    await fake.drop_gateway()
+    await wait_until(lambda: not runner.bot.gateway_ready.is_set())
+    with pytest.raises(TransientError, match="not connected"):
+        await runner.adapter.send(channel, make_brief(), nonce="n1")
+    assert fake.find("POST", MESSAGES) == []
+    fake.refuse_gateway = False
+    await wait_until(runner.bot.gateway_ready.is_set, timeout=30)
+    assert await runner.adapter.send(channel, make_brief(), nonce="n1") in fake.messages

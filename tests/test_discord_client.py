@@ -1,0 +1,313 @@
+"""Slash commands end to end: real discord.py against the fake Discord on loopback."""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.discord.client import apply_endpoints
+from bot.discord.invite import fetch_application_id
+from bot.errors import UserError
+from feeds.models import Brief
+from tests.fakes.discord import (MEMBER_PERMISSIONS, PERM_MANAGE_CHANNELS,
+                                 FakeDiscord, RecordingCommands, running_bot)
+
+SNAPSHOT = Path(__file__).parent / "data" / "discord_commands.json"
+EPHEMERAL = 64
+BRIEF = Brief(id="s1", headline="Tencent cuts Hunyuan API prices", bullets=("One.", "Two.", "Three."),
+              why_it_matters="Price war.", url="https://news.example/hunyuan", source="SCMP",
+              published=datetime(2026, 3, 1, tzinfo=timezone.utc), companies=("Tencent",),
+              topics=("pricing",))
+
+
+@pytest.fixture
+async def fake():
+    server = await FakeDiscord().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+def core():
+    return RecordingCommands(briefs=[BRIEF])
+
+
+@pytest.fixture
+async def bot(fake, core):
+    async with running_bot(fake, core) as runner:
+        yield runner
+
+
+def global_puts(fake):
+    return fake.find("PUT", rf"/applications/{fake.app_id}/commands")
+
+
+async def test_synced_command_schema_matches_snapshot(fake, bot):
+    (put,) = global_puts(fake)
+    if os.environ.get("AINEWS_UPDATE_SNAPSHOTS") == "1":  # deliberate regeneration only
+        SNAPSHOT.write_text(json.dumps(put.json, indent=2, sort_keys=True) + "\n")
+    assert put.json == json.loads(SNAPSHOT.read_text())
+    assert put.authorization == f"Bot {fake.token}"
+
+
+def test_snapshot_reads_well_and_gates_admin_commands():
+    commands = {c["name"]: c for c in json.loads(SNAPSHOT.read_text())}
+    assert set(commands) == {"company", "latest", "topic", "search", "topics", "help",
+                             "subscribe", "unsubscribe", "subscriptions", "digest", "feeds"}
+    for name in ("subscribe", "unsubscribe", "digest"):
+        assert int(commands[name]["default_member_permissions"]) == PERM_MANAGE_CHANNELS
+    assert int(commands["feeds"]["default_member_permissions"]) == 1 << 5   # Manage Server
+    assert {o["name"] for o in commands["feeds"]["options"]} == {"list", "add", "remove"}
+    assert commands["company"]["options"][0]["autocomplete"] is True
+    for c in commands.values():
+        assert 10 <= len(c["description"]) <= 100
+        for option in c.get("options", []):
+            assert option["description"] and option["description"] != "…"
+
+
+async def test_sync_only_when_schema_changed(fake, core):
+    state: dict = {}
+    for expected_puts in (1, 1):           # first start syncs; an unchanged restart doesn't
+        async with running_bot(fake, core, state) as runner:
+            assert len(global_puts(fake)) == expected_puts
+    assert runner.bot.synced == "skipped"
+    key = f"discord.commands_hash.{fake.app_id}"
+    state[key] = "hash-of-an-older-schema"
+    async with running_bot(fake, core, state) as runner:
+        assert runner.bot.synced == "global"
+    assert len(global_puts(fake)) == 2
+    assert state[key] != "hash-of-an-older-schema"
+
+
+async def test_guild_sync_when_guild_id_set(fake, core):
+    async with running_bot(fake, core, {}, discord_guild_id=fake.guild_id):
+        pass
+    (put,) = fake.find("PUT", rf"/applications/{fake.app_id}/guilds/{fake.guild_id}/commands")
+    assert {c["name"] for c in put.json} >= {"company", "feeds", "subscribe"}
+    assert global_puts(fake) == []
+
+
+LOOKUPS = [
+    # command, options, subcommand, expected call (name, args, kwargs)
+    ("company", {"name": "Tencent"}, None, ("company", ("Tencent",), {"limit": None})),
+    ("company", {"name": "Tencent", "limit": 3}, None, ("company", ("Tencent",), {"limit": 3})),
+    ("latest", {}, None, ("latest", (), {"limit": None, "topic": None})),
+    ("latest", {"topic": "pricing", "limit": 2}, None, ("latest", (), {"limit": 2, "topic": "pricing"})),
+    ("topic", {"slug": "pricing"}, None, ("topic", ("pricing",), {})),
+]
+
+
+@pytest.mark.parametrize("name, options, sub, call", LOOKUPS)
+async def test_lookups_answer_ephemerally_with_share_button(fake, bot, core, name, options, sub, call):
+    inter = await fake.command(name, options, subcommand=sub)
+    cb = await fake.callback(inter)
+    assert cb["type"] == 4 and cb["data"]["flags"] & EPHEMERAL
+    (embed,) = cb["data"]["embeds"]
+    assert embed["title"] == BRIEF.headline and embed["url"] == BRIEF.url
+    assert embed["fields"][0]["name"] == "Why it matters"
+    button = cb["data"]["components"][0]["components"][0]
+    assert button["label"] == "Post to channel"
+    assert cb["data"]["allowed_mentions"] == {"parse": []}
+    (got,) = core.calls
+    assert (got[0], got[2], got[3]) == call
+    caller = got[1]
+    assert (caller.platform, caller.workspace, caller.channel, caller.user) == (
+        "discord", str(fake.guild_id), str(fake.channel_ids[0]), "1600000000000000001")
+
+
+@pytest.mark.parametrize("name, options, deferred", [
+    ("company", {"name": "Tencent"}, False),
+    ("search", {"query": "hunyuan"}, True),
+])
+async def test_share_button_posts_embeds_visibly(fake, bot, name, options, deferred):
+    inter = await fake.command(name, options)
+    answer = (await fake.followup(inter)) if deferred else (await fake.callback(inter))["data"]
+    message = fake.messages[next(reversed(fake.messages))]     # the ephemeral answer
+    custom_id = answer["components"][0]["components"][0]["custom_id"]
+    click = await fake.click(message, custom_id)
+    shared = await fake.callback(click)
+    assert shared["type"] == 4
+    assert not shared["data"].get("flags", 0) & EPHEMERAL
+    assert shared["data"]["embeds"] == answer["embeds"]
+    assert shared["data"]["allowed_mentions"] == {"parse": []}
+
+
+SLOW = [
+    ("search", {"query": "qwen pricing"}, None, ("search", ("qwen pricing",), {}), True),
+    ("feeds", {"url": "https://feeds.example/rss", "name": "Example"}, "add",
+     ("feeds", ("add", "https://feeds.example/rss", "Example"), {}), False),
+]
+
+
+@pytest.mark.parametrize("name, options, sub, call, has_embeds", SLOW)
+async def test_slow_commands_defer_then_follow_up(fake, bot, core, name, options, sub, call,
+                                                   has_embeds):
+    inter = await fake.command(name, options, subcommand=sub)
+    cb = await fake.callback(inter)
+    assert cb["type"] == 5 and cb["data"]["flags"] & EPHEMERAL
+    follow = await fake.followup(inter)
+    assert bool(follow.get("embeds")) is has_embeds
+    assert bool(follow.get("components")) is has_embeds     # share button under lookups
+    assert follow["allowed_mentions"] == {"parse": []}
+    (got,) = core.calls
+    assert (got[0], got[2], got[3]) == call
+
+
+CHANGES = [
+    ("subscribe", {"target": "pricing"}, None, "subscribe: done (pricing)"),
+    ("unsubscribe", {"target": "Tencent"}, None, "unsubscribe: done (Tencent)"),
+    ("digest", {"mode": "daily", "at": "09:00", "timezone": "Asia/Shanghai"}, None,
+     "digest: done (daily 09:00 Asia/Shanghai)"),
+    ("digest", {"mode": "off"}, None, "digest: done (off None None)"),
+    ("subscriptions", {}, None, "subscriptions: done ()"),
+    ("topics", {}, None, "topics: done ()"),
+    ("help", {}, None, "help: done ()"),
+    ("feeds", {}, "list", "feeds: done (list None None)"),
+    ("feeds", {"url": "https://feeds.example/rss"}, "remove",
+     "feeds: done (remove https://feeds.example/rss None)"),
+]
+
+
+@pytest.mark.parametrize("name, options, sub, text", CHANGES)
+async def test_channel_commands_reply_as_the_core_says(fake, bot, core, name, options, sub, text):
+    inter = await fake.command(name, options, subcommand=sub)
+    cb = await fake.callback(inter)
+    assert cb["type"] == 4
+    assert cb["data"]["content"] == text
+    assert not cb["data"].get("flags", 0) & EPHEMERAL      # the core said: visible
+    assert core.calls[0][1].is_admin is True
+
+
+REFUSALS = [
+    ("subscribe", {"target": "pricing"}, None, MEMBER_PERMISSIONS, "Manage Channels"),
+    ("unsubscribe", {"target": "pricing"}, None, MEMBER_PERMISSIONS, "Manage Channels"),
+    ("digest", {"mode": "off"}, None, MEMBER_PERMISSIONS, "Manage Channels"),
+    ("feeds", {}, "list", MEMBER_PERMISSIONS | PERM_MANAGE_CHANNELS, "Manage Server"),
+    ("feeds", {"url": "https://x.example/rss"}, "add", MEMBER_PERMISSIONS, "Manage Server"),
+]
+
+
+@pytest.mark.parametrize("name, options, sub, perms, needed", REFUSALS)
+async def test_admin_commands_refuse_members_without_permission(fake, bot, core, name, options,
+                                                                sub, perms, needed):
+    inter = await fake.command(name, options, subcommand=sub, permissions=perms)
+    cb = await fake.callback(inter)
+    assert cb["type"] == 4 and cb["data"]["flags"] & EPHEMERAL
+    assert needed in cb["data"]["content"]
+    assert core.calls == []
+
+
+AUTOCOMPLETE = [
+    ("company", {"name": "al"}, None, "name", [("Alibaba", "Alibaba"), ("Alphabet", "Alphabet")]),
+    ("topic", {"slug": "p"}, None, "slug", [("Pricing (pricing)", "pricing")]),
+    ("latest", {"topic": "open"}, None, "topic", [("Open source (open-source)", "open-source")]),
+    ("subscribe", {"target": "open"}, None, "target",
+     [("Open source (open-source)", "open-source"), ("OpenAI", "OpenAI")]),
+    ("subscribe", {"target": ""}, None, "target", None),
+]
+
+
+@pytest.mark.parametrize("name, options, sub, focused, expected", AUTOCOMPLETE)
+async def test_autocomplete_answers(fake, bot, name, options, sub, focused, expected):
+    inter = await fake.autocomplete(name, options, focused, subcommand=sub)
+    cb = await fake.callback(inter)
+    assert cb["type"] == 8
+    choices = [(c["name"], c["value"]) for c in cb["data"]["choices"]]
+    if expected is None:   # empty input: "all" first, then every topic and company
+        assert choices[0][1] == "all" and len(choices) == 1 + 2 + 3
+    else:
+        assert choices == expected
+
+
+async def test_failing_command_tells_the_user(fake, bot, core):
+    def broken(caller, slug):
+        raise RuntimeError("database is locked")
+    core.topic = broken
+    inter = await fake.command("topic", {"slug": "pricing"})
+    cb = await fake.callback(inter)
+    assert cb["type"] == 4 and cb["data"]["flags"] & EPHEMERAL
+    assert "failed" in cb["data"]["content"] and "database" not in cb["data"]["content"]
+
+
+async def test_refused_token_is_one_line_error(fake, core):
+    with pytest.raises(UserError, match="discord: DISCORD_TOKEN was refused"):
+        async with running_bot(fake, core, discord_token="not-the-token"):
+            pass
+    assert fake.identifies == 0
+
+
+async def test_fetch_application_id_for_invite(fake):
+    settings = Settings(discord_token=fake.token, discord_api_url=fake.api_url)
+    try:
+        assert await fetch_application_id(settings) == fake.app_id
+    finally:
+        apply_endpoints(Settings())
+    assert fake.find("GET", "/oauth2/applications/@me")[0].authorization == f"Bot {fake.token}"
+
+
+# ---- with the real chat core: Commands over an in-memory Store -----------------------
+
+@pytest.fixture
+def real_core():
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from feeds.models import Classification, Story
+    from storage.store import Store
+
+    store = Store(":memory:")
+    story = Story(id="st1", url="https://news.example/qwen", title="Alibaba open-sources Qwen 3",
+                  text="Alibaba released Qwen 3 weights under Apache-2.0.", source="Reuters",
+                  feed_url="https://news.example/rss",
+                  published=datetime(2026, 3, 1, tzinfo=timezone.utc),
+                  classification=Classification(strategy=True, score=5.0, companies=("Alibaba",),
+                                                topics=("open-source",)))
+    store.add_new_stories([story], backlog=False, now=datetime(2026, 3, 1, tzinfo=timezone.utc))
+    return Commands(store, Classifier(), Settings()), store
+
+
+async def test_real_core_company_lookup_and_autocomplete(fake, real_core):
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        inter = await fake.command("company", {"name": "alibaba"})
+        cb = await fake.callback(inter)
+        complete = await fake.autocomplete("company", {"name": "aliba"}, "name")
+        choices = (await fake.callback(complete))["data"]["choices"]
+    assert cb["data"]["flags"] & EPHEMERAL
+    assert cb["data"]["embeds"][0]["title"] == "Alibaba open-sources Qwen 3"
+    assert {"name": "Alibaba", "value": "Alibaba"} in choices
+
+
+async def test_real_core_subscribe_is_stored_for_this_channel(fake, real_core):
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        cb = await fake.callback(await fake.command("subscribe", {"target": "pricing"}))
+    assert not cb["data"].get("flags", 0) & EPHEMERAL
+    (sub,) = store.subscriptions_for_channel("discord", str(fake.channel_ids[0]))
+    assert (sub.workspace, sub.kind, sub.target) == (str(fake.guild_id), "topic", "pricing")
+
+
+async def test_store_remembers_the_synced_schema(fake, real_core):
+    core, store = real_core
+    for _ in range(2):
+        async with running_bot(fake, core, store):
+            pass
+    assert len(global_puts(fake)) == 1
+    assert store.get_meta(f"discord.commands_hash.{fake.app_id}")
+
+
+@pytest.mark.parametrize("token, api, message", [
+    ("not-the-token", None, "DISCORD_TOKEN was refused"),
+    ("fake-token", "http://127.0.0.1:9", "could not ask http://127.0.0.1:9/api/v10"),
+    ("", None, "DISCORD_TOKEN is not set"),
+])
+async def test_fetch_application_id_errors_are_one_line(fake, token, api, message):
+    settings = Settings(discord_token=token, discord_api_url=api or fake.api_url)
+    try:
+        with pytest.raises(UserError, match=message):
+            await fetch_application_id(settings)
+    finally:
+        apply_endpoints(Settings())

@@ -1,0 +1,219 @@
+"""Briefs as Discord embeds: inert feed text, Discord's size limits, the invite link."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import discord
+import pytest
+
+from bot.discord import render
+from bot.discord.invite import invite_url
+from bot.replies import Reply
+from feeds.models import Brief
+
+WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def make_brief(**kw) -> Brief:
+    base = dict(id="s1", headline="Alibaba open-sources Qwen 3",
+                bullets=("Weights are public.", "Apache-2.0 licence.", "Cheaper API too."),
+                why_it_matters="Pressure on paid models.", url="https://news.example/qwen",
+                source="Reuters", published=WHEN, companies=("Alibaba",), topics=("open-source",))
+    base.update(kw)
+    return Brief(**base)
+
+
+def visible_text(embed: discord.Embed) -> str:
+    """Everything a reader sees in an embed, markdown-rendered parts together."""
+    d = embed.to_dict()
+    parts = [d.get("title", ""), d.get("description", ""), d.get("footer", {}).get("text", "")]
+    parts += [f["name"] + "\n" + f["value"] for f in d.get("fields", [])]
+    return "\n".join(parts)
+
+
+def test_brief_embed_layout():
+    embed = render.brief_embed(make_brief())
+    d = embed.to_dict()
+    assert d["title"] == "Alibaba open-sources Qwen 3"
+    assert d["url"] == "https://news.example/qwen"
+    assert d["description"].splitlines() == ["• Weights are public.", "• Apache-2.0 licence.",
+                                             "• Cheaper API too."]
+    assert d["fields"] == [{"name": "Why it matters", "value": "Pressure on paid models.",
+                            "inline": False}]
+    assert d["footer"]["text"] == "Reuters · Alibaba"
+    assert d["timestamp"].startswith("2026-03-01T12:00:00")
+    assert d["color"] == render.TOPIC_COLOURS["open-source"]
+
+
+@pytest.mark.parametrize("topics, colour", [
+    (("chips", "policy"), render.TOPIC_COLOURS["chips"]),
+    (("my-own-topic",), render.DEFAULT_COLOUR),
+    ((), render.DEFAULT_COLOUR),
+])
+def test_colour_follows_first_topic(topics, colour):
+    assert render.brief_embed(make_brief(topics=topics)).colour.value == colour
+
+
+HOSTILE = [("@everyone look", "everyone"), ("@here now", "here"), ("hi <@123>", "123"),
+           ("role <@&123>", "123"), ("chan <#123>", "123"),
+           ("ping <@!123456789012345678>", "123456789012345678"),
+           ("see [Google](http://evil.example/x)", "evil.example"),
+           ("[**Google**](<http://evil.example>)", "evil.example"), ("/cmd </ban:123>", "ban")]
+
+
+@pytest.mark.parametrize("text, word", HOSTILE)
+@pytest.mark.parametrize("where", ["headline", "bullets", "why_it_matters", "source", "companies"])
+def test_hostile_feed_text_is_inert(text, word, where):
+    value = {"bullets": (text,), "companies": (text,)}.get(where, text)
+    shown = visible_text(render.brief_embed(make_brief(**{where: value})))
+    assert not re.search(r"@(everyone|here)", shown)           # no mass ping
+    assert not re.search(r"<[@#/]", shown)                     # no user/role/channel mention
+    assert not re.search(r"\]\(", shown)                       # no masked link
+    assert word in shown                                       # still readable
+
+
+def test_masked_link_shows_its_real_target():
+    shown = render.inert("see [Google](http://evil.example/x) now")
+    assert "Google (http://evil.example/x)" in shown
+
+
+def test_markdown_in_feed_text_is_escaped():
+    assert render.inert("**bold** _it_ `code` ~~s~~ ||spoiler||") == \
+        r"\*\*bold\*\* \_it\_ \`code\` \~\~s\~\~ \|\|spoiler\|\|"
+
+
+BIG = "x" * 10_000
+HUGE_WORDS = ("word " * 2_000).strip()
+
+
+@pytest.mark.parametrize("field", ["headline", "bullets", "why_it_matters", "source",
+                                   "companies", "also_reported_by", "everything"])
+@pytest.mark.parametrize("filler", [BIG, HUGE_WORDS, "*_" * 5_000, "@everyone " * 1_000])
+def test_embed_stays_within_discord_limits(field, filler):
+    if field == "everything":
+        brief = make_brief(headline=filler, bullets=(filler,) * 3, why_it_matters=filler,
+                           source=filler, companies=(filler,), also_reported_by=(filler,))
+    elif field in ("bullets", "companies", "also_reported_by"):
+        brief = make_brief(**{field: (filler,) * 3})
+    else:
+        brief = make_brief(**{field: filler})
+    embed = render.brief_embed(brief)
+    assert_within_limits([embed])
+    assert embed.title and embed.description    # truncated, never emptied
+
+
+def assert_within_limits(embeds):
+    assert len(embeds) <= 10
+    assert sum(len(e) for e in embeds) <= 6000
+    for e in embeds:
+        assert len(e.title or "") <= 256
+        assert len(e.description or "") <= 4096
+        assert all(len(f.value) <= 1024 and len(f.name) <= 256 for f in e.fields)
+        assert len(e.footer.text or "") <= 2048
+        assert not (e.description or "").endswith("\\…")
+
+
+@pytest.mark.parametrize("count", [1, 3, 10])
+def test_digest_of_big_briefs_fits_one_message(count):
+    briefs = [make_brief(id=str(i), headline=f"{i} {BIG}", bullets=(BIG,) * 3,
+                         why_it_matters=BIG) for i in range(count)]
+    embeds = render.digest_embeds("Today", briefs)
+    assert len(embeds) == count
+    assert_within_limits(embeds)
+    assert [e.title[:2].strip() for e in embeds] == [str(i) for i in range(count)]
+
+
+def test_digest_over_ten_is_one_list_of_linked_headlines():
+    briefs = [make_brief(id=str(i), headline=f"Story {i} [x]", url=f"https://n.example/{i}_(a)")
+              for i in range(25)]
+    (embed,) = render.digest_embeds("Weekly roundup", briefs)
+    lines = embed.description.splitlines()
+    assert len(lines) == 25
+    assert lines[0] == r"• [Story 0 \[x\]](https://n.example/0_%28a%29) (Reuters)"
+    assert embed.title == "Weekly roundup"
+
+
+def test_digest_list_cuts_off_with_a_count_when_full():
+    briefs = [make_brief(id=str(i), headline=f"{i} " + "y" * 300) for i in range(100)]
+    (embed,) = render.digest_embeds("Big", briefs)
+    assert_within_limits([embed])
+    assert re.fullmatch(r"… and \d+ more", embed.description.splitlines()[-1])
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("https://a.example/x?y=1", "https://a.example/x?y=1"),
+    ("http://a.example/", "http://a.example/"),
+    ("javascript:alert(1)", None),
+    ("ftp://a.example/file", None),
+    ("", None),
+    ("https://", None),
+    ("https://a.example/" + "p" * 3000, None),
+])
+def test_only_http_links_in_embed_title(url, expected):
+    assert render.brief_embed(make_brief(url=url)).url == expected
+
+
+def test_brief_without_bullets_uses_dek():
+    embed = render.brief_embed(make_brief(bullets=(), dek="A short dek."))
+    assert embed.description == "A short dek."
+
+
+@pytest.mark.parametrize("text", ["a\\" * 300, "\\" * 5000, "ab" * 3000])
+def test_clip_never_leaves_a_dangling_escape(text):
+    out = render.clip(render.inert(text), 101)
+    assert len(out) <= 101
+    body = out.removesuffix("…")
+    assert (len(body) - len(body.rstrip("\\"))) % 2 == 0
+
+
+@pytest.mark.parametrize("reply, content, ephemeral, n_embeds", [
+    (Reply.error("No company called <@1>"), "⚠️ No company called <\u200b@1>", True, 0),
+    (Reply.message("Subscribed to **pricing**", ephemeral=False),
+     r"Subscribed to \*\*pricing\*\*", False, 0),
+    (Reply(kind="briefs", title="Latest on Alibaba", briefs=(make_brief(),)),
+     "Latest on Alibaba", True, 1),
+    (Reply(kind="briefs", text="Nothing about Foo yet."), "Nothing about Foo yet.", True, 0),
+])
+def test_reply_payload(reply, content, ephemeral, n_embeds):
+    payload = render.reply_payload(reply)
+    assert payload["content"] == content
+    assert payload["ephemeral"] is ephemeral
+    assert len(payload["embeds"]) == n_embeds
+
+
+@pytest.mark.parametrize("lines, in_embed", [(20, False), (300, True), (5000, True)])
+def test_long_text_replies_move_into_an_embed(lines, in_embed):
+    text = "\n".join(f"feed {i}: https://feeds.example/{i}.xml ok" for i in range(lines))
+    payload = render.reply_payload(Reply.message(text))
+    if in_embed:
+        (embed,) = payload["embeds"]
+        assert payload["content"] is None
+        assert embed.description.startswith("feed 0: https://feeds.example/0.xml ok")
+        assert len(embed.description) <= 4096
+    else:
+        assert payload["content"] == text and payload["embeds"] == []
+
+
+def test_invite_url_has_scopes_and_only_minimal_permissions():
+    url = invite_url(1100000000000000001)
+    q = parse_qs(urlsplit(url).query)
+    assert urlsplit(url).netloc == "discord.com"
+    assert q["client_id"] == ["1100000000000000001"]
+    assert q["scope"][0].split() == ["bot", "applications.commands"]
+    # Discord's documented bits: View Channel 10, Send Messages 11, Embed Links 14,
+    # Create Public Threads 35, Send Messages in Threads 38; nothing else.
+    assert int(q["permissions"][0]) == (1 << 10) | (1 << 11) | (1 << 14) | (1 << 35) | (1 << 38)
+
+
+def test_importing_the_package_does_not_load_discord_py():
+    """`ainews --help` and the console path must not pay for discord.py's import."""
+    root = Path(__file__).resolve().parents[1]
+    code = "import sys, bot.discord; print('discord' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
+                         text=True, timeout=60)
+    assert out.stdout.strip() == "False", out.stderr
