@@ -11,6 +11,7 @@ import logging
 import signal
 
 from bot.app import App
+from bot.errors import UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
 from feeds.feedlist import FeedListError, load_feed_list
 from feeds.models import Subscription, utcnow
@@ -38,7 +39,6 @@ def _import_feed_list(app: App) -> int:
     try:
         sources = load_feed_list(app.settings.feeds_file)
     except FeedListError as e:
-        from bot.errors import UserError
         raise UserError(str(e)) from None
     return sync_feed_list(app.store, sources)
 
@@ -100,7 +100,12 @@ class Service:
         s, adapters = self.app.settings, {}
         if s.slack_enabled:
             from bot.slack import start_slack
-            runner = await start_slack(s, self.app.commands)
+            from bot.slack.app import SlackStartError
+            try:
+                runner = await start_slack(s, self.app.commands)
+            except SlackStartError as e:
+                await self._stop_adapters()
+                raise UserError(str(e)) from None
             self.runners.append(runner)
             adapters["slack"] = runner.adapter
         if s.discord_enabled:

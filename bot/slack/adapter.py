@@ -1,0 +1,173 @@
+"""The delivery Adapter for Slack: briefs and digests -> chat.postMessage / chat.update.
+
+Slack answers in two ways that matter to delivery: "try again later" (429 with
+Retry-After, 5xx, timeouts) -> TransientError, and "this channel can't take posts"
+(deleted, archived, bot removed, token revoked) -> PermanentError, so the channel's
+subscriptions pause instead of retrying forever.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Sequence
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler, AsyncRateLimitErrorRetryHandler)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapter import DeliveryError, PermanentError, TransientError
+from bot.slack import render
+from feeds.models import Brief
+
+log = logging.getLogger("ainews.slack")
+
+# Error codes that no retry will fix; the text says what the admin should do.
+PERMANENT = {
+    "channel_not_found": "the channel is gone or the bot can't see it",
+    "not_in_channel": "the bot is not in the channel; invite it with /invite @ainews",
+    "is_archived": "the channel is archived",
+    "invalid_auth": "SLACK_BOT_TOKEN is not valid",
+    "not_authed": "no SLACK_BOT_TOKEN was sent",
+    "account_inactive": "the bot's account was deactivated",
+    "token_revoked": "the bot token was revoked; reinstall the app",
+    "token_expired": "the bot token expired; reinstall the app",
+    "missing_scope": "the app lacks a scope (chat:write); reinstall it from slack-manifest.yml",
+    "no_permission": "the bot has no permission to post there",
+    "restricted_action": "a workspace setting stops the bot posting there",
+    "team_access_not_granted": "the token has no access to that workspace",
+    "ekm_access_denied": "the workspace's key management denied access",
+}
+# chat.update on a message that is gone or can no longer be edited.
+GONE_MESSAGE = ("message_not_found", "cant_update_message", "edit_window_closed")
+# Our payload was refused: post the plain fallback text once rather than nothing.
+PAYLOAD_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long",
+                  "invalid_arguments", "invalid_metadata_format"}
+
+
+NETWORK_ERRORS = (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, SlackClientError,
+                  OSError)
+
+
+def make_client(token: str, api_url: str = "https://slack.com/api/", *,
+                timeout: float = 15.0, rate_limit_retries: int = 1) -> AsyncWebClient:
+    """The one Web API client shape the bot uses (base_url: GovSlack and test doubles)."""
+    base = api_url if api_url.endswith("/") else api_url + "/"
+    handlers = [AsyncConnectionErrorRetryHandler(),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)]
+    return AsyncWebClient(token=token, base_url=base, timeout=timeout,  # type: ignore[arg-type]
+                          retry_handlers=handlers)
+
+
+def split_id(channel: str, message_id: str) -> tuple[str, str]:
+    """Message ids are "CHANNEL:ts"; a bare ts means the given channel."""
+    if ":" in message_id:
+        ch, ts = message_id.split(":", 1)
+        return ch or channel, ts
+    return channel, message_id
+
+
+def _status_and_headers(exc: SlackApiError) -> tuple[int | None, dict]:
+    resp = exc.response
+    status = getattr(resp, "status_code", None) or getattr(resp, "status", None)
+    return status, dict(getattr(resp, "headers", None) or {})
+
+
+def _retry_after(headers: dict) -> float | None:
+    for k, v in headers.items():
+        if k.lower() == "retry-after":
+            try:
+                return float(v[0] if isinstance(v, (list, tuple)) else v)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _error_code(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response.get("error") or "")
+    except (AttributeError, TypeError):
+        return ""
+
+
+def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryError:
+    """Any failure of a Web API call -> TransientError or PermanentError."""
+    where = f"slack: {method} to {channel}"
+    if isinstance(exc, SlackApiError):
+        status, headers = _status_and_headers(exc)
+        code = _error_code(exc)
+        if status == 429 or code == "ratelimited":
+            wait = _retry_after(headers)
+            return TransientError(f"{where} rate-limited (retry after {wait} s)", wait)
+        if code in PERMANENT:
+            return PermanentError(f"{where} failed: {code}: {PERMANENT[code]}")
+        if status and status >= 500:
+            return TransientError(f"{where} failed: HTTP {status}")
+        return TransientError(f"{where} failed: {code or f'HTTP {status}'}")
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return TransientError(f"{where} timed out")
+    return TransientError(f"{where} failed: {type(exc).__name__}: {exc}")
+
+
+class SlackAdapter:
+    """Adapter (bot/adapter.py) for Slack. Message ids are "CHANNEL:ts"."""
+    platform = "slack"
+    min_interval = 1.0
+
+    def __init__(self, client: AsyncWebClient):
+        self.client = client
+
+    async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
+        payload = render.brief_message(brief)
+        return await self._post(channel, payload, nonce=nonce, kind="brief")
+
+    async def edit(self, channel: str, message_id: str, brief: Brief) -> None:
+        ch, ts = split_id(channel, message_id)
+        payload = render.brief_message(brief)
+        try:
+            await self._call("chat.update", self.client.chat_update,
+                             {"channel": ch, "ts": ts, **_for_update(payload)})
+        except TransientError as exc:
+            # Someone deleted the post: nothing left to update, and no reason to pause.
+            if not any(code in exc.reason for code in GONE_MESSAGE):
+                raise
+            log.info("slack: not updating %s in %s: %s", ts, ch, exc.reason)
+
+    async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
+                          *, nonce: str) -> str:
+        payload = render.digest_message(title, briefs)
+        return await self._post(channel, payload, nonce=nonce, kind="digest")
+
+    async def _post(self, channel: str, payload: dict, *, nonce: str, kind: str) -> str:
+        # Slack has no idempotency key; the nonce rides along in metadata for audits.
+        meta = {"event_type": f"ainews_{kind}", "event_payload": {"nonce": nonce}}
+        resp = await self._call("chat.postMessage", self.client.chat_postMessage,
+                                {"channel": channel, "metadata": meta, **payload})
+        return f"{resp.get('channel') or channel}:{resp['ts']}"
+
+    async def _call(self, method: str, fn, kwargs: dict) -> Any:
+        channel = kwargs["channel"]
+        try:
+            return await fn(**kwargs)
+        except SlackApiError as exc:
+            if _error_code(exc) in PAYLOAD_ERRORS:
+                log.warning("slack: %s to %s refused the blocks (%s); posting plain text",
+                            method, channel, _error_code(exc))
+                return await self._plain_retry(method, channel, fn, kwargs)
+            raise classify_error(exc, method, channel) from exc
+        except NETWORK_ERRORS as exc:
+            raise classify_error(exc, method, channel) from exc
+
+    async def _plain_retry(self, method: str, channel: str, fn, kwargs: dict) -> Any:
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("blocks", "metadata")}
+        kwargs["text"] = render.fit(kwargs.get("text") or " ", render.MAX_SECTION)
+        try:
+            return await fn(**kwargs)
+        except (SlackApiError, *NETWORK_ERRORS) as exc:
+            raise classify_error(exc, method, channel) from exc
+
+
+def _for_update(payload: dict) -> dict:
+    # chat.update takes no unfurl_* arguments; the original post's settings stay.
+    return {k: v for k, v in payload.items() if not k.startswith("unfurl_")}

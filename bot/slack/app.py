@@ -1,0 +1,153 @@
+"""Runs the Slack side of the bot inside the bot's event loop.
+
+Socket Mode when SLACK_APP_TOKEN is set (no public URL needed); otherwise HTTP mode on
+AINEWS_HTTP_PORT at /slack/events, where bolt checks every request's signature. Both
+modes run the same listeners (bot/slack/listeners.py). slack_bolt is imported here,
+inside start_slack, so `ainews --help` and the console path never load it.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import Settings
+
+log = logging.getLogger("ainews.slack")
+
+EVENTS_PATH = "/slack/events"
+
+
+class SlackStartError(Exception):
+    """Slack could not start; str() is one line saying what to fix."""
+
+
+@dataclass
+class SlackRunner:
+    """What start_slack hands back: the delivery adapter, and stop()."""
+    adapter: Any                      # bot.slack.adapter.SlackAdapter
+    app: Any                          # slack_bolt AsyncApp
+    client: Any                       # slack_sdk AsyncWebClient
+    mode: str                         # "socket" | "http"
+    team_id: str = ""
+    bot_user_id: str = ""
+    http_port: int | None = None      # the bound port in HTTP mode (useful when 0 was asked)
+    _closers: list = field(default_factory=list, repr=False)
+
+    async def stop(self) -> None:
+        """Close connections and servers; safe to call twice."""
+        closers, self._closers = self._closers, []
+        for close in reversed(closers):
+            try:
+                await close()
+            except Exception as exc:  # noqa: BLE001 - shutting down: log and go on
+                log.warning("slack: error while stopping: %s: %s", type(exc).__name__, exc)
+        await _close_client_session(self.client)
+
+
+async def start_slack(settings: Settings, commands, *, connect_timeout: float = 30.0,
+                      admin_cache_seconds: float = 300.0,
+                      ping_interval: float = 10.0, http_host: str = "0.0.0.0") -> SlackRunner:
+    """Connect to Slack in the running loop and return at once (no blocking serve).
+
+    Raises SlackStartError (one line: what to fix) when a token is refused."""
+    from slack_bolt.async_app import AsyncApp
+
+    from bot.slack.adapter import SlackAdapter, make_client
+    from bot.slack.listeners import AdminCheck, register
+
+    if not settings.slack_bot_token:
+        raise SlackStartError("slack: SLACK_BOT_TOKEN is not set")
+    client = make_client(settings.slack_bot_token, settings.slack_api_url)
+    identity = await _check_bot_token(client, settings.slack_api_url)
+    # signing_secret "" (not None) so bolt doesn't read the environment itself
+    app = AsyncApp(name="ainews", client=client,
+                   signing_secret=settings.slack_signing_secret or "")
+    register(app, commands, AdminCheck(client, settings.slack_admin_user_ids,
+                                       ttl=admin_cache_seconds))
+    runner = SlackRunner(adapter=SlackAdapter(client), app=app, client=client, mode="",
+                         team_id=identity.get("team_id", ""),
+                         bot_user_id=identity.get("user_id", ""))
+    if settings.slack_app_token:
+        await _start_socket_mode(runner, settings.slack_app_token, connect_timeout,
+                                 ping_interval)
+    elif settings.slack_signing_secret:
+        await _start_http(runner, http_host, settings.http_port)
+    else:
+        raise SlackStartError("slack: set SLACK_APP_TOKEN (Socket Mode) or "
+                              "SLACK_SIGNING_SECRET (HTTP mode) as well as SLACK_BOT_TOKEN")
+    log.info("slack: connected to team %s as %s (%s mode)", runner.team_id,
+             runner.bot_user_id, runner.mode)
+    return runner
+
+
+async def _check_bot_token(client, api_url: str) -> dict:
+    """auth.test up front: a wrong token fails start-up in one clear line."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.slack.adapter import NETWORK_ERRORS
+    try:
+        return dict((await client.auth_test()).data)
+    except SlackApiError as exc:
+        code = exc.response.get("error") if hasattr(exc.response, "get") else "?"
+        raise SlackStartError(f"slack: SLACK_BOT_TOKEN was refused ({code}); copy the Bot "
+                              "User OAuth Token (xoxb-...) from the app's settings") from None
+    except NETWORK_ERRORS as exc:
+        raise SlackStartError(f"slack: can't reach {api_url} ({type(exc).__name__}: "
+                              f"{exc}); check SLACK_API_URL and the network") from None
+
+
+async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float,
+                             ping_interval: float) -> None:
+    from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+    from slack_sdk.errors import SlackApiError
+
+    handler = AsyncSocketModeHandler(runner.app, app_token, web_client=runner.client,
+                                     ping_interval=ping_interval)
+    runner._closers.append(handler.close_async)
+    runner.mode = "socket"
+    try:
+        # Ask for the URL ourselves: the SDK would retry a refused app token forever.
+        handler.client.wss_uri = await handler.client.issue_new_wss_url()
+        await asyncio.wait_for(handler.connect_async(), timeout)
+    except SlackApiError as exc:
+        await runner.stop()
+        code = exc.response.get("error") if hasattr(exc.response, "get") else "?"
+        raise SlackStartError(f"slack: SLACK_APP_TOKEN was refused ({code}); it must be an "
+                              "app-level token (xapp-...) with connections:write") from None
+    except asyncio.TimeoutError:
+        await runner.stop()
+        raise SlackStartError(f"slack: no Socket Mode connection after {timeout:g} s; "
+                              "check SLACK_APP_TOKEN and the network") from None
+
+
+async def _start_http(runner: SlackRunner, host: str, port: int) -> None:
+    from aiohttp import web
+    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+
+    async def events(request: web.Request) -> web.Response:
+        bolt_response = await runner.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    web_app = web.Application()
+    web_app.router.add_post(EVENTS_PATH, events)
+    site_runner = web.AppRunner(web_app, access_log=None)
+    await site_runner.setup()
+    site = web.TCPSite(site_runner, host=host, port=port)
+    try:
+        await site.start()
+    except OSError as exc:
+        await site_runner.cleanup()
+        raise SlackStartError(f"slack: can't listen on port {port} ({exc.strerror}); "
+                              "set AINEWS_HTTP_PORT to a free port") from None
+    runner._closers.append(site_runner.cleanup)
+    runner.mode = "http"
+    runner.http_port = site_runner.addresses[0][1] if site_runner.addresses else port
+
+
+async def _close_client_session(client) -> None:
+    # AsyncWebClient opens a session per call unless given one; nothing to close then.
+    session = getattr(client, "session", None)
+    if session is not None and not session.closed:
+        await session.close()

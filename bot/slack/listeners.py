@@ -1,0 +1,180 @@
+"""Slash commands and button actions: Slack event -> Commands call -> Reply -> respond().
+
+Every listener acks first (Slack gives 3 s), then computes, then answers through the
+response_url, so a slow lookup never shows the user "operation_timeout".
+"""
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import re
+import time
+from typing import Any, Awaitable, Callable
+
+from slack_sdk.errors import SlackApiError
+
+from bot.replies import Caller, Reply
+from bot.slack import render
+from bot.slack.adapter import NETWORK_ERRORS
+
+log = logging.getLogger("ainews.slack")
+
+SLASH_COMMANDS = ("/company", "/latest", "/search", "/topic", "/topics", "/subscribe",
+                  "/unsubscribe", "/subscriptions", "/digest", "/ainews")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+
+
+class AdminCheck:
+    """Caller.is_admin for Slack: SLACK_ADMIN_USER_IDS, else users.info admin/owner flags,
+    cached for `ttl` seconds so a busy channel doesn't spend the users.info rate limit."""
+
+    def __init__(self, client, admin_ids=(), *, ttl: float = 300.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.client, self.admin_ids = client, frozenset(admin_ids)
+        self.ttl, self.clock = ttl, clock
+        self._cache: dict[str, tuple[bool, float]] = {}
+
+    async def __call__(self, user_id: str) -> bool:
+        if user_id in self.admin_ids:
+            return True
+        hit = self._cache.get(user_id)
+        if hit and self.clock() - hit[1] < self.ttl:
+            return hit[0]
+        try:
+            resp = await self.client.users_info(user=user_id)
+        except (SlackApiError, *NETWORK_ERRORS) as exc:
+            # Not cached: the next command asks again instead of refusing for minutes.
+            why = (exc.response.get("error") if isinstance(exc, SlackApiError)
+                   and hasattr(exc.response, "get") else None) or type(exc).__name__
+            log.warning("slack: users.info for %s failed (%s); treating as non-admin",
+                        user_id, why)
+            return False
+        user = resp.get("user") or {}
+        is_admin = any(bool(user.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner"))
+        self._cache[user_id] = (is_admin, self.clock())
+        return is_admin
+
+
+def plan(command: str, text: str) -> tuple[str, str]:
+    """'/company qwen' -> ('company', 'qwen'); '/ainews feeds add URL' -> ('feeds', 'add URL');
+    '/ainews anything else' -> ('text', 'anything else')."""
+    name, text = command.lstrip("/").lower(), " ".join((text or "").split())
+    if name != "ainews":
+        return name, text
+    first, _, rest = text.partition(" ")
+    if first.lower() in ("", "help"):
+        return "help", ""
+    if first.lower() == "feeds":
+        return "feeds", rest
+    return "text", text
+
+
+def _latest(commands, caller: Caller, args: str):
+    """'/latest pricing 3' or '/latest 3 pricing': a number is the limit, words the topic."""
+    numbers = [w for w in args.split() if w.isdigit()]
+    words = " ".join(w for w in args.split() if not w.isdigit())
+    return commands.latest(caller, limit=int(numbers[-1]) if numbers else None,
+                           topic=words or None)
+
+
+# name -> how to call the chat core; args is the rest of the command line.
+_CALLS: dict[str, Callable[[Any, Caller, str], Any]] = {
+    "company": lambda c, who, a: c.company(who, a),
+    "latest": _latest,
+    "search": lambda c, who, a: c.search(who, a),
+    "topic": lambda c, who, a: c.topic(who, a),
+    "topics": lambda c, who, a: c.topics(who),
+    "subscribe": lambda c, who, a: c.subscribe(who, a),
+    "unsubscribe": lambda c, who, a: c.unsubscribe(who, a),
+    "subscriptions": lambda c, who, a: c.subscriptions(who),
+    "digest": lambda c, who, a: c.digest(who, a),
+    "help": lambda c, who, a: c.help(who),
+    "feeds": lambda c, who, a: c.feeds(who, a),
+    "text": lambda c, who, a: c.run_text(who, a),
+}
+
+
+async def run_command(commands, name: str, args: str, caller: Caller) -> Reply:
+    """Call the chat core (sync or async); a crash becomes an error the user can act on."""
+    call = _CALLS.get(name)
+    if call is None:
+        return Reply.error(f"Unknown command /{name}. Try /ainews help.")
+    try:
+        result = call(commands, caller, args)
+        return await result if inspect.isawaitable(result) else result
+    except Exception:  # noqa: BLE001 - the user gets an answer whatever broke
+        log.exception("slack: /%s %r failed for %s", name, args[:100], caller.user)
+        return Reply.error(f"Sorry, /{name} failed on our side. Try again in a minute; "
+                           "if it keeps failing, tell whoever runs the bot.")
+
+
+async def _respond(respond, message: dict, what: str) -> None:
+    try:
+        await respond(**message)
+    except Exception as exc:  # noqa: BLE001 - an expired response_url must not kill the bot
+        log.warning("slack: answering %s failed: %s: %s", what, type(exc).__name__, exc)
+
+
+def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
+    """Attach every slash command and button listener to a bolt AsyncApp."""
+
+    async def caller_for(team: str, channel: str, user: str) -> Caller:
+        return Caller(platform="slack", workspace=team or "", channel=channel or "",
+                      user=user or "", is_admin=await is_admin(user) if user else False)
+
+    async def on_command(ack, command, respond):
+        await ack()
+        name, args = plan(command.get("command", ""), command.get("text", ""))
+        caller = await caller_for(command.get("team_id"), command.get("channel_id"),
+                                  command.get("user_id"))
+        log.debug("slack: /%s %r from %s in %s", name, args[:100], caller.user, caller.channel)
+        reply = await run_command(commands, name, args, caller)
+        share = render.share_value(name, args) if reply.shareable else None
+        await _respond(respond, render.reply_message(reply, share=share), f"/{name}")
+
+    async def on_share(ack, body, action, respond):
+        await ack()
+        user = (body.get("user") or {}).get("id", "")
+        caller = await caller_for((body.get("team") or {}).get("id"),
+                                  (body.get("channel") or {}).get("id"), user)
+        lookup = parse_share(action.get("value") or "")
+        if lookup is None:
+            reply = Reply.error("That button no longer works; run the command again.")
+        else:
+            reply = await run_command(commands, *lookup, caller)
+        await _respond(respond, share_message(reply, user), "share")
+
+    async def on_read(ack):
+        await ack()   # a link button still sends an action; unanswered, Slack shows a warning
+
+    for slash in SLASH_COMMANDS:
+        app.command(slash)(on_command)
+    app.action(render.SHARE_ACTION)(on_share)
+    app.action(render.READ_ACTION)(on_read)
+
+
+LOOKUPS = ("company", "latest", "search", "topic")
+
+
+def parse_share(value: str) -> tuple[str, str] | None:
+    """A share button's value -> the lookup to re-run. Only lookups: a button can never
+    be made to change subscriptions or feeds."""
+    try:
+        data = json.loads(value)
+        name, args = str(data["cmd"]), str(data.get("args", ""))
+    except (ValueError, KeyError, TypeError):
+        return None
+    first = args.split()[0].lower() if args.split() else ""
+    return (name, args) if name in LOOKUPS or (name == "text" and first in LOOKUPS) else None
+
+
+def share_message(reply: Reply, user: str) -> dict:
+    """The re-run lookup, posted visibly; anything else stays with the clicker."""
+    if reply.kind != "briefs" or not reply.briefs:
+        why = reply if reply.kind == "error" else Reply.error(
+            "Those stories are no longer available to share; run the command again.")
+        return {**render.reply_message(why), "replace_original": False}
+    note = f"Shared by <@{user}>" if _USER_ID.match(user or "") else "Shared from ainews"
+    message = render.reply_message(reply, in_channel=True, note=note)
+    return {**message, "replace_original": False}

@@ -1,0 +1,280 @@
+"""Briefs and command replies -> Slack Block Kit payloads. Pure: no I/O, no slack imports.
+
+Everything that came from a feed or a user is untrusted: in mrkdwn it is escaped so it can
+never ping (<!channel>, <@U1>), hide a link behind other words (<http://evil|Google>) or
+restyle the message; in plain_text it can't do any of that, but angle brackets are still
+swapped for lookalikes so no block ever carries a raw < or > from outside.
+Every field is cut to Slack's limits after escaping, so a 10 KB title still posts.
+"""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+from typing import Iterable, Sequence
+from urllib.parse import quote, urlsplit, urlunsplit
+
+from bot.replies import Reply
+from feeds.models import Brief
+
+# Slack's documented Block Kit limits.
+MAX_BLOCKS = 50
+MAX_SECTION = 3000
+MAX_HEADER = 150
+MAX_CONTEXT = 2000
+MAX_CONTEXT_ELEMENTS = 10
+MAX_BUTTON_TEXT = 75
+MAX_URL = 3000
+MAX_VALUE = 2000
+MAX_FALLBACK = 3000   # top-level `text`: only notifications read it; keep it short
+
+SHARE_ACTION = "ainews_share"
+READ_ACTION = "ainews_read"
+ELLIPSIS = "…"
+
+# Formatting marks swapped for lookalikes: Slack mrkdwn has no escape for them.
+_MARKS = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
+_BROADCAST = re.compile(r"@(?=(?:everyone|here|channel)\b)", re.IGNORECASE)
+_MD_LINK = re.compile(r"\]\(")
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
+
+
+def utf16_len(s: str) -> int:
+    """Slack counts UTF-16 code units; an emoji outside the BMP counts twice."""
+    return len(s.encode("utf-16-le")) // 2
+
+
+def escape(text: str) -> str:
+    """Untrusted text -> inert mrkdwn (no pings, no links, no styling)."""
+    s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    s = _BROADCAST.sub("@\u2060", s)        # word joiner: "@here" no longer matches
+    s = _MD_LINK.sub("]\u200b(", s)          # breaks [text](url) link syntax
+    return s.translate(_MARKS)
+
+
+def plain(text: str) -> str:
+    """Untrusted text for plain_text fields: nothing is parsed there, but keep < > out."""
+    return _BROADCAST.sub("@\u2060", str(text).replace("<", "‹").replace(">", "›"))
+
+
+def fit(s: str, limit: int) -> str:
+    """Cut to `limit` UTF-16 units with an ellipsis, never inside an &amp; entity."""
+    if utf16_len(s) <= limit:
+        return s
+    cut = s[: limit - 1]
+    if utf16_len(cut) > limit - 1:            # astral characters (emoji) count twice
+        used, end = 0, 0
+        for end, ch in enumerate(cut):
+            used += 2 if ord(ch) > 0xFFFF else 1
+            if used > limit - 1:
+                break
+        cut = cut[:end]
+    cut = _PARTIAL_ENTITY.sub("", cut)
+    return cut.rstrip() + ELLIPSIS
+
+
+def safe_url(url: str) -> str | None:
+    """An http(s) URL fit for a button or a <url|label> link, or None."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    netloc = parts.netloc
+    if not netloc.isascii():              # an IDN host: punycode, not %-escapes
+        try:
+            netloc = netloc.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    quoted = quote(url, safe=_URL_SAFE)   # spaces, <, >, | and non-ASCII get %-encoded
+    return quoted if len(quoted) <= MAX_URL else None
+
+
+def mrkdwn(text: str, limit: int = MAX_SECTION) -> dict:
+    # verbatim: Slack must not turn bare URLs or #channel names into links either
+    return {"type": "mrkdwn", "text": fit(text, limit) or " ", "verbatim": True}
+
+
+def section(text: str) -> dict:
+    return {"type": "section", "text": mrkdwn(text)}
+
+
+def header(text: str) -> dict:
+    text = plain(" ".join(text.split())) or "(untitled)"
+    return {"type": "header", "text": {"type": "plain_text", "text": fit(text, MAX_HEADER),
+                                       "emoji": False}}
+
+
+def button(label: str, action_id: str, *, url: str | None = None,
+           value: str | None = None, style: str | None = None) -> dict:
+    b = {"type": "button", "action_id": action_id,
+         "text": {"type": "plain_text", "text": fit(plain(label), MAX_BUTTON_TEXT)}}
+    if url:
+        b["url"] = url
+    if value is not None:
+        b["value"] = value
+    if style:
+        b["style"] = style
+    return b
+
+
+def slack_date(dt: datetime) -> str:
+    """Shown in each reader's own time zone; the fallback is UTC for old clients."""
+    dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    fallback = dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(dt.timestamp())}^{{date_short_pretty}} {{time}}|{fallback}>"
+
+
+def context_for(brief: Brief) -> dict:
+    parts = [f"*{escape(brief.source or 'unknown source')}*", slack_date(brief.published)]
+    if brief.companies:
+        parts.append("Companies: " + escape(", ".join(brief.companies)))
+    if brief.topics:
+        parts.append("Topics: " + escape(", ".join(brief.topics)))
+    if brief.also_reported_by:
+        parts.append("Also reported by " + escape(", ".join(brief.also_reported_by)))
+    elements = [mrkdwn(p, MAX_CONTEXT) for p in parts[:MAX_CONTEXT_ELEMENTS]]
+    return {"type": "context", "elements": elements}
+
+
+def bullets_text(bullets: Sequence[str]) -> str:
+    # Each bullet gets an equal share, so one huge bullet can't push the others out.
+    items = [b for b in bullets if b.strip()][:3]
+    share = (MAX_SECTION - 4 * len(items)) // max(1, len(items))
+    return "\n".join("• " + fit(escape(" ".join(b.split())), share) for b in items)
+
+
+def brief_blocks(brief: Brief) -> list[dict]:
+    """One brief: header, context, dek, bullets, why it matters, buttons (<= 6 blocks)."""
+    blocks = [header(brief.headline), context_for(brief)]
+    if brief.dek.strip():
+        blocks.append(section(escape(brief.dek)))
+    if any(b.strip() for b in brief.bullets):
+        blocks.append(section(bullets_text(brief.bullets)))
+    if brief.why_it_matters.strip():
+        blocks.append(section("*Why it matters:* " + escape(brief.why_it_matters)))
+    url = safe_url(brief.url)
+    if url:
+        blocks.append({"type": "actions",
+                       "elements": [button("Read the story", READ_ACTION, url=url)]})
+    return blocks
+
+
+def fallback_text(brief: Brief) -> str:
+    """Notification text: what a phone shows when the blocks can't be."""
+    line = escape(" ".join(brief.headline.split()) or "(untitled)")
+    return fit(f"{line} ({escape(brief.source)})" if brief.source else line, MAX_FALLBACK)
+
+
+def brief_message(brief: Brief) -> dict:
+    """chat.postMessage / chat.update arguments for one brief."""
+    return {"text": fallback_text(brief), "blocks": brief_blocks(brief),
+            "unfurl_links": False, "unfurl_media": False}
+
+
+def digest_line(brief: Brief) -> str:
+    headline = escape(" ".join(brief.headline.split()) or "(untitled)")
+    url = safe_url(brief.url)
+    title = f"*<{url}|{fit(headline, 500)}>*" if url else f"*{fit(headline, 500)}*"
+    meta = [escape(brief.source)] if brief.source else []
+    meta += [escape(", ".join(brief.companies[:4]))] if brief.companies else []
+    return title + ("\n" + " · ".join(meta) if meta else "")
+
+
+def digest_blocks(title: str, briefs: Sequence[Brief], *, room: int = MAX_BLOCKS) -> list[dict]:
+    """Header + one section per brief; the overflow is counted, never dropped silently."""
+    blocks = [header(title)]
+    shown = list(briefs[: room - 2]) if len(briefs) > room - 1 else list(briefs)
+    blocks += [section(digest_line(b)) for b in shown]
+    if len(shown) < len(briefs):
+        more = len(briefs) - len(shown)
+        blocks.append({"type": "context", "elements": [mrkdwn(f"…and {more} more")]})
+    return blocks
+
+
+def digest_message(title: str, briefs: Sequence[Brief]) -> dict:
+    count = f"{len(briefs)} stor{'y' if len(briefs) == 1 else 'ies'}"
+    return {"text": fit(f"{escape(title)}: {count}", MAX_FALLBACK),
+            "blocks": digest_blocks(title, briefs),
+            "unfurl_links": False, "unfurl_media": False}
+
+
+def share_value(command: str, args: str) -> str | None:
+    """The share button carries the lookup to re-run; None if it can't fit."""
+    value = json.dumps({"cmd": command, "args": args}, ensure_ascii=False)
+    return value if len(value) <= MAX_VALUE else None
+
+
+def text_sections(text: str) -> list[dict]:
+    """Long text split at line breaks into sections of at most MAX_SECTION."""
+    if not text.strip():
+        return [section("(nothing to show)")]
+    chunks, current = [], ""
+    for line in escape(text).splitlines() or [""]:
+        candidate = f"{current}\n{line}" if current else line
+        if current and utf16_len(candidate) > MAX_SECTION:
+            chunks.append(current)
+            candidate = line
+        current = candidate
+    chunks.append(current)
+    return [section(c) for c in chunks[: MAX_BLOCKS - 2]]
+
+
+def reply_blocks(reply: Reply, *, share: str | None = None) -> list[dict]:
+    if reply.kind == "error":
+        return [section(":warning: " + escape(reply.text))]
+    if reply.kind != "briefs":
+        return text_sections(reply.text)
+    blocks = [section("*" + escape(reply.title) + "*")] if reply.title.strip() else []
+    if not reply.briefs:
+        return blocks + text_sections(reply.text or "Nothing found.")
+    full = [brief_blocks(b) for b in reply.briefs]
+    if len(blocks) + sum(len(f) + 1 for f in full) + 1 > MAX_BLOCKS:
+        blocks += digest_blocks("", reply.briefs, room=MAX_BLOCKS - len(blocks) - 1)[1:]
+    else:
+        for i, f in enumerate(full):
+            blocks += ([{"type": "divider"}] if i else []) + f
+    if share:
+        blocks.append({"type": "actions", "elements": [
+            button("Share in channel", SHARE_ACTION, value=share, style="primary")]})
+    return blocks
+
+
+def reply_text(reply: Reply) -> str:
+    if reply.kind == "briefs" and reply.briefs:
+        first = fallback_text(reply.briefs[0])
+        return fit(escape(reply.title) + ": " + first if reply.title else first, MAX_FALLBACK)
+    return fit(escape(reply.text or reply.title or "Done."), MAX_FALLBACK)
+
+
+def reply_message(reply: Reply, *, share: str | None = None,
+                  in_channel: bool | None = None, note: str = "") -> dict:
+    """respond() arguments for a command's Reply. `note` is our own trusted mrkdwn."""
+    blocks = reply_blocks(reply, share=share if reply.shareable else None)
+    if note:
+        blocks = blocks[: MAX_BLOCKS - 1] + [{"type": "context", "elements": [mrkdwn(note)]}]
+    visible = (not reply.ephemeral) if in_channel is None else in_channel
+    return {"text": reply_text(reply), "blocks": blocks,
+            "response_type": "in_channel" if visible else "ephemeral",
+            "unfurl_links": False, "unfurl_media": False}
+
+
+def all_texts(blocks: Iterable[dict]) -> list[tuple[str, str]]:
+    """(type, text) of every text object in the blocks: for checks in tests and logs."""
+    found = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.get("type") in ("mrkdwn", "plain_text") and "text" in node:
+                found.append((node["type"], node["text"]))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(list(blocks))
+    return found

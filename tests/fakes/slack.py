@@ -1,0 +1,407 @@
+"""A fake Slack on 127.0.0.1 for tests and benchmarks: Web API, response_url, Socket Mode.
+
+It speaks enough of Slack for the real slack_sdk and slack_bolt to run against it:
+- Web API at `api_url` (auth.test, chat.postMessage, chat.update, users.info,
+  apps.connections.open -> a ws:// URL to itself); every call recorded with its token
+  and payload; failures scriptable per method (`fail`); Block Kit limits checked like
+  Slack does (a breach answers invalid_blocks).
+- response_url endpoints (`/respond/<id>`) that record what the bot posted.
+- a Socket Mode websocket that says `hello`, sends envelopes and records acks.
+- helpers that play Slack's side of a slash command or button click, over Socket Mode
+  or as a signed HTTP request, and wait for the bot's answer.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import itertools
+import json
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
+
+import aiohttp
+from aiohttp import web
+
+LIMITS = {"blocks": 50, "section": 3000, "header": 150, "context_element": 2000,
+          "context_elements": 10, "button_text": 75, "url": 3000, "value": 2000,
+          "fallback_text": 40000}
+
+
+@dataclass
+class Call:
+    method: str
+    token: str
+    payload: dict
+
+
+@dataclass
+class Scripted:
+    status: int = 200
+    body: dict | str | None = None
+    headers: dict = field(default_factory=dict)
+    hang: bool = False
+
+
+def sign(secret: str, timestamp: str, body: str) -> str:
+    """Slack's request signature: v0= + HMAC-SHA256(secret, "v0:{ts}:{body}")."""
+    base = f"v0:{timestamp}:{body}".encode()
+    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+
+
+def block_kit_problems(blocks: list, text: str = "") -> list[str]:
+    """Breaches of Slack's Block Kit limits, as Slack would refuse them (empty: fine)."""
+    problems = []
+    if len(blocks) > LIMITS["blocks"]:
+        problems.append(f"{len(blocks)} blocks > {LIMITS['blocks']}")
+    if _u16(text) > LIMITS["fallback_text"]:
+        problems.append("fallback text too long")
+    for i, block in enumerate(blocks):
+        problems += [f"block {i}: {p}" for p in _block_problems(block)]
+    return problems
+
+
+def _u16(s: str) -> int:
+    return len((s or "").encode("utf-16-le")) // 2
+
+
+def _block_problems(block: dict) -> list[str]:
+    kind, out = block.get("type"), []
+    if kind == "header":
+        t = block["text"]
+        if t.get("type") != "plain_text" or _u16(t["text"]) > LIMITS["header"]:
+            out.append(f"header text {_u16(t['text'])} > {LIMITS['header']} or not plain")
+    elif kind == "section":
+        if _u16(block["text"]["text"]) > LIMITS["section"]:
+            out.append(f"section text {_u16(block['text']['text'])} > {LIMITS['section']}")
+        if not block["text"]["text"]:
+            out.append("empty section text")
+    elif kind == "context":
+        els = block["elements"]
+        if len(els) > LIMITS["context_elements"]:
+            out.append(f"{len(els)} context elements")
+        out += [f"context element {_u16(e['text'])} chars" for e in els
+                if _u16(e.get("text", "")) > LIMITS["context_element"]]
+    elif kind == "actions":
+        for b in block["elements"]:
+            out += _button_problems(b)
+    elif kind not in ("divider",):
+        out.append(f"unexpected block type {kind}")
+    return out
+
+
+def _button_problems(b: dict) -> list[str]:
+    out = []
+    if _u16(b["text"]["text"]) > LIMITS["button_text"]:
+        out.append("button text too long")
+    if len(b.get("url", "")) > LIMITS["url"]:
+        out.append("button url too long")
+    if "url" in b and not b["url"].startswith(("http://", "https://")):
+        out.append("button url not http(s)")
+    if len(b.get("value", "")) > LIMITS["value"]:
+        out.append("button value too long")
+    return out
+
+
+class FakeSlack:
+    def __init__(self, *, bot_token: str = "xoxb-fake", app_token: str = "xapp-fake",
+                 signing_secret: str = "fake-signing-secret", team_id: str = "T0FAKE",
+                 bot_user_id: str = "UBOT"):
+        self.bot_token, self.app_token = bot_token, app_token
+        self.signing_secret, self.team_id, self.bot_user_id = signing_secret, team_id, bot_user_id
+        self.calls: list[Call] = []
+        self.users: dict[str, dict] = {}
+        self.messages: dict[tuple[str, str], dict] = {}
+        self.responses: dict[str, list[dict]] = defaultdict(list)   # response id -> posts
+        self.acks: dict[str, dict | None] = {}                      # envelope id -> payload
+        self.events: list[tuple[str, str]] = []     # ("ack"|"response", response id), in order
+        self._scripts: dict[str, deque[Scripted]] = defaultdict(deque)
+        self._envelope_rid: dict[str, str] = {}
+        self._sockets: list[web.WebSocketResponse] = []
+        self._ids = itertools.count(1)
+        self._ts = itertools.count(1)
+        self._changed: asyncio.Condition | None = None
+        self._release = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    # ---- lifecycle
+    async def start(self) -> "FakeSlack":
+        self._changed = asyncio.Condition()
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_post("/respond/{rid}", self._respond)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+        return self
+
+    async def stop(self) -> None:
+        self._release.set()
+        for ws in list(self._sockets):
+            await ws.close()
+        if self._runner:
+            await self._runner.cleanup()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def api_url(self) -> str:
+        return self.url + "api/"
+
+    # ---- scripting
+    def fail(self, method: str, *, status: int = 200, error: str | None = None,
+             retry_after: float | None = None, times: int = 1, hang: bool = False,
+             body: str | None = None) -> None:
+        """The next `times` calls of `method` fail: HTTP status, Slack error, or hang."""
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+        payload = body if body is not None else (
+            {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")})
+        for _ in range(times):
+            self._scripts[method].append(Scripted(status, payload, headers, hang))
+
+    def add_user(self, user_id: str, **flags) -> None:
+        """A workspace member; flags such as is_admin=True, is_owner=True."""
+        self.users[user_id] = {"id": user_id, "team_id": self.team_id, "name": user_id.lower(),
+                               "is_admin": False, "is_owner": False,
+                               "is_primary_owner": False, **flags}
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method]
+
+    # ---- waiting
+    async def _record(self, fn) -> None:
+        async with self._changed:
+            fn()
+            self._changed.notify_all()
+
+    async def wait_for(self, predicate, timeout: float = 5.0, what: str = "condition"):
+        async with self._changed:
+            try:
+                await asyncio.wait_for(self._changed.wait_for(predicate), timeout)
+            except asyncio.TimeoutError:
+                raise AssertionError(f"fake slack: no {what} within {timeout} s") from None
+
+    async def wait_response(self, rid: str, timeout: float = 5.0) -> dict:
+        await self.wait_for(lambda: self.responses[rid], timeout, f"response_url post to {rid}")
+        return self.responses[rid][0]
+
+    async def wait_ack(self, envelope_id: str, timeout: float = 3.0) -> dict | None:
+        await self.wait_for(lambda: envelope_id in self.acks, timeout, f"ack of {envelope_id}")
+        return self.acks[envelope_id]
+
+    async def wait_connected(self, timeout: float = 5.0) -> None:
+        await self.wait_for(lambda: self._open_sockets(), timeout, "Socket Mode connection")
+
+    def _open_sockets(self) -> list[web.WebSocketResponse]:
+        return [ws for ws in self._sockets if not ws.closed]
+
+    # ---- Web API
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        payload = await _read_payload(request)
+        auth = request.headers.get("Authorization", "")
+        token = auth.removeprefix("Bearer ").strip() or str(payload.get("token", ""))
+        await self._record(lambda: self.calls.append(Call(method, token, payload)))
+        if self._scripts[method]:
+            return await self._scripted(self._scripts[method].popleft())
+        handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if handler is None:
+            return web.json_response({"ok": False, "error": "unknown_method"})
+        wanted = self.app_token if method == "apps.connections.open" else self.bot_token
+        if token != wanted:
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        return web.json_response(handler(payload))
+
+    async def _scripted(self, s: Scripted) -> web.StreamResponse:
+        if s.hang:
+            await self._release.wait()
+        if isinstance(s.body, dict):
+            return web.json_response(s.body, status=s.status, headers=s.headers)
+        return web.Response(text=s.body or "", status=s.status, headers=s.headers,
+                            content_type="text/html")
+
+    def _m_auth_test(self, p: dict) -> dict:
+        return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake",
+                "user": "ainews", "team_id": self.team_id, "user_id": self.bot_user_id,
+                "bot_id": "BFAKE", "is_enterprise_install": False}
+
+    def _m_apps_connections_open(self, p: dict) -> dict:
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket?ticket={next(self._ids)}"}
+
+    def _m_users_info(self, p: dict) -> dict:
+        user = self.users.get(str(p.get("user", "")))
+        return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+
+    def _m_chat_postMessage(self, p: dict) -> dict:
+        problem = _message_problem(p)
+        if problem:
+            return {"ok": False, "error": problem}
+        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        self.messages[(p["channel"], ts)] = p
+        return {"ok": True, "channel": p["channel"], "ts": ts, "message": {"ts": ts}}
+
+    def _m_chat_update(self, p: dict) -> dict:
+        key = (p.get("channel"), p.get("ts"))
+        if key not in self.messages:
+            return {"ok": False, "error": "message_not_found"}
+        problem = _message_problem(p)
+        if problem:
+            return {"ok": False, "error": problem}
+        self.messages[key] = p
+        return {"ok": True, "channel": key[0], "ts": key[1]}
+
+    # ---- response_url
+    def new_response_url(self) -> tuple[str, str]:
+        rid = f"R{next(self._ids)}"
+        return rid, f"{self.url}respond/{rid}"
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        rid, body = request.match_info["rid"], await request.json()
+        await self._record(lambda: (self.responses[rid].append(body),
+                                    self.events.append(("response", rid))))
+        return web.Response(text="ok")
+
+    # ---- Socket Mode
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        await ws.send_json({"type": "hello", "num_connections": 1,
+                            "connection_info": {"app_id": "AFAKE"}})
+        await self._record(lambda: self._sockets.append(ws))
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.TEXT:
+                await self._on_ack(json.loads(msg.data))
+        return ws
+
+    async def _on_ack(self, data: dict) -> None:
+        eid = data.get("envelope_id")
+        if eid:
+            rid = self._envelope_rid.get(eid, eid)
+            await self._record(lambda: (self.acks.__setitem__(eid, data.get("payload")),
+                                        self.events.append(("ack", rid))))
+
+    async def drop_connections(self) -> None:
+        """Close every Socket Mode connection, as Slack does when it rotates them."""
+        for ws in self._open_sockets():
+            await ws.close()
+
+    async def send_envelope(self, kind: str, payload: dict, rid: str = "") -> str:
+        """Push one envelope (slash_commands, interactive, events_api) to the bot."""
+        await self.wait_connected()
+        eid = f"E{next(self._ids)}"
+        self._envelope_rid[eid] = rid or eid
+        await self._open_sockets()[-1].send_json(
+            {"envelope_id": eid, "type": kind, "payload": payload,
+             "accepts_response_payload": kind != "events_api"})
+        return eid
+
+    # ---- Slack's side of a user's action
+    def slash_payload(self, command: str, text: str = "", *, user: str = "U1",
+                      channel: str = "C1") -> tuple[str, dict]:
+        rid, response_url = self.new_response_url()
+        return rid, {"token": "verification-unused", "team_id": self.team_id,
+                     "team_domain": "fake", "channel_id": channel, "channel_name": "general",
+                     "user_id": user, "user_name": user.lower(), "command": command,
+                     "text": text, "api_app_id": "AFAKE", "is_enterprise_install": "false",
+                     "response_url": response_url, "trigger_id": f"trig.{rid}"}
+
+    def action_payload(self, action_id: str, value: str = "", *, user: str = "U1",
+                       channel: str = "C1") -> tuple[str, dict]:
+        rid, response_url = self.new_response_url()
+        return rid, {"type": "block_actions", "api_app_id": "AFAKE", "token": "unused",
+                     "team": {"id": self.team_id, "domain": "fake"},
+                     "user": {"id": user, "username": user.lower(), "team_id": self.team_id},
+                     "channel": {"id": channel, "name": "general"},
+                     "container": {"type": "message", "message_ts": "1.2",
+                                   "channel_id": channel, "is_ephemeral": True},
+                     "trigger_id": f"trig.{rid}", "response_url": response_url,
+                     "actions": [{"type": "button", "action_id": action_id, "block_id": "b",
+                                  "value": value, "action_ts": f"{time.time():.6f}"}]}
+
+    async def slash_socket(self, command: str, text: str = "", **who) -> tuple[str, str]:
+        """A slash command over Socket Mode: returns (envelope id, response id)."""
+        rid, payload = self.slash_payload(command, text, **who)
+        return await self.send_envelope("slash_commands", payload, rid), rid
+
+    async def action_socket(self, action_id: str, value: str = "", **who) -> tuple[str, str]:
+        rid, payload = self.action_payload(action_id, value, **who)
+        return await self.send_envelope("interactive", payload, rid), rid
+
+    async def post_signed(self, url: str, body: str, *, secret: str | None = None,
+                          timestamp: int | None = None, signature: str | None = None,
+                          rid: str = "") -> tuple[int, str]:
+        """POST as Slack does in HTTP mode; the answer is recorded as the ack.
+        Like Slack, give up after 3 s: a bot that answers later has missed its ack."""
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        sig = signature or sign(secret or self.signing_secret, ts, body)
+        headers = {"Content-Type": "application/x-www-form-urlencoded",
+                   "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
+        async with aiohttp.ClientSession() as session:
+            async with session.post(url, data=body.encode(), headers=headers,
+                                    timeout=aiohttp.ClientTimeout(total=3)) as resp:
+                text = await resp.text()
+        if resp.status == 200:
+            await self._record(lambda: self.events.append(("ack", rid)))
+        return resp.status, text
+
+    async def slash_http(self, url: str, command: str, text: str = "", *,
+                         user: str = "U1", channel: str = "C1", **signing) -> tuple[int, str, str]:
+        """A signed slash command to the bot's /slack/events: (status, body, response id)."""
+        rid, payload = self.slash_payload(command, text, user=user, channel=channel)
+        status, body = await self.post_signed(url, urlencode(payload), rid=rid, **signing)
+        return status, body, rid
+
+    async def action_http(self, url: str, action_id: str, value: str = "", *,
+                          user: str = "U1", channel: str = "C1", **signing) -> tuple[int, str, str]:
+        rid, payload = self.action_payload(action_id, value, user=user, channel=channel)
+        body = urlencode({"payload": json.dumps(payload)})
+        status, text = await self.post_signed(url, body, rid=rid, **signing)
+        return status, text, rid
+
+
+def _message_problem(p: dict) -> str | None:
+    if not p.get("channel"):
+        return "channel_not_found"
+    blocks = p.get("blocks")
+    if isinstance(blocks, str):
+        blocks = json.loads(blocks)
+    if not blocks and not p.get("text"):
+        return "no_text"
+    return "invalid_blocks" if blocks and block_kit_problems(blocks, p.get("text", "")) else None
+
+
+async def _read_payload(request: web.Request) -> dict:
+    payload = dict(request.query)
+    if request.can_read_body:
+        raw = await request.text()
+        if request.content_type == "application/json":
+            payload.update(json.loads(raw or "{}"))
+        else:
+            payload.update(dict(parse_qsl(raw)))
+    return payload
+
+
+def make_brief(**overrides):
+    """A plausible Brief for tests (our own words, not an outlet's)."""
+    from datetime import datetime, timezone
+
+    from feeds.models import Brief
+    fields = dict(id="s1", headline="Alibaba moves from open models to paid AI services",
+                  bullets=("Alibaba will release fewer free models.",
+                           "Teams focus on paid APIs for cloud customers.",
+                           "The aim is a return on heavy AI spending."),
+                  why_it_matters="Developers lose a source of free models.",
+                  url="https://example.com/alibaba-ai", source="FT",
+                  published=datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc),
+                  dek="A pivot to revenue.", companies=("Alibaba", "Tencent"),
+                  topics=("open-source", "pricing"), strategy=True, score=3.0)
+    fields.update(overrides)
+    return Brief(**fields)

@@ -1,0 +1,170 @@
+"""The Slack delivery Adapter against the fake Slack: real slack_sdk, loopback only."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.adapter import PermanentError, TransientError
+from bot.slack.adapter import PERMANENT, SlackAdapter, make_client
+from tests.fakes.slack import FakeSlack, block_kit_problems, make_brief
+
+
+@pytest.fixture
+async def fake():
+    server = await FakeSlack().start()
+    yield server
+    await server.stop()
+
+
+def adapter_for(fake: FakeSlack, **client_options) -> SlackAdapter:
+    return SlackAdapter(make_client(fake.bot_token, fake.api_url, **client_options))
+
+
+@pytest.fixture
+def adapter(fake):
+    return adapter_for(fake)
+
+
+def blocks_of(call) -> list:
+    blocks = call.payload["blocks"]
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
+
+
+async def test_send_posts_the_brief_with_the_bot_token_and_returns_channel_and_ts(fake, adapter):
+    message_id = await adapter.send("C42", make_brief(), nonce="row-1")
+    [call] = fake.calls_to("chat.postMessage")
+    assert call.token == fake.bot_token
+    assert message_id == f"C42:{call_ts(fake, call)}"
+    p = call.payload
+    assert p["channel"] == "C42" and p["unfurl_links"] is False and p["unfurl_media"] is False
+    assert p["text"] == "Alibaba moves from open models to paid AI services (FT)"
+    assert blocks_of(call)[0]["text"]["text"] == make_brief().headline
+    assert p["metadata"]["event_payload"]["nonce"] == "row-1"
+    assert adapter.platform == "slack" and adapter.min_interval == 1.0
+
+
+def call_ts(fake: FakeSlack, call) -> str:
+    [(channel, ts)] = [k for k, v in fake.messages.items() if v is call.payload]
+    return ts
+
+
+async def test_edit_updates_the_same_message_instead_of_posting_again(fake, adapter):
+    message_id = await adapter.send("C42", make_brief(), nonce="row-1")
+    later = make_brief(also_reported_by=("Reuters", "The Information"))
+    await adapter.edit("C42", message_id, later)
+    [update] = fake.calls_to("chat.update")
+    assert len(fake.calls_to("chat.postMessage")) == 1
+    assert (update.payload["channel"], update.payload["ts"]) == tuple(message_id.split(":"))
+    assert "Reuters, The Information" in json.dumps(blocks_of(update))
+
+
+@pytest.mark.parametrize("code", ["message_not_found", "cant_update_message"])
+async def test_edit_of_a_deleted_post_is_skipped_not_retried(fake, adapter, code):
+    message_id = await adapter.send("C42", make_brief(), nonce="row-1")
+    fake.fail("chat.update", error=code)
+    await adapter.edit("C42", message_id, make_brief(headline="Updated"))   # no error
+    assert len(fake.calls_to("chat.update")) == 1
+
+
+async def test_edit_accepts_a_bare_ts_with_the_channel(fake, adapter):
+    message_id = await adapter.send("C42", make_brief(), nonce="row-1")
+    await adapter.edit("C42", message_id.split(":")[1], make_brief(headline="Updated"))
+    assert fake.calls_to("chat.update")[0].payload["channel"] == "C42"
+
+
+async def test_digest_is_one_message_with_a_link_per_brief(fake, adapter):
+    briefs = [make_brief(id=f"s{i}", headline=f"Story {i}", url=f"https://ex.test/{i}")
+              for i in range(12)]
+    message_id = await adapter.send_digest("C42", "12 more AI strategy stories", briefs,
+                                           nonce="digest-1")
+    [call] = fake.calls_to("chat.postMessage")
+    assert message_id.startswith("C42:")
+    text = json.dumps(blocks_of(call))
+    assert all(f"<https://ex.test/{i}|Story {i}>" in text for i in range(12))
+
+
+async def test_ten_kilobyte_brief_is_accepted_first_time(fake, adapter):
+    big = "Qwen & Llama <open> weights " * 400
+    brief = make_brief(headline=big, bullets=(big, big, big), why_it_matters=big, dek=big,
+                       companies=(big,) * 15, also_reported_by=(big,) * 15)
+    await adapter.send("C42", brief, nonce="row-1")
+    [call] = fake.calls_to("chat.postMessage")   # one call: the fake refused nothing
+    assert "blocks" in call.payload and block_kit_problems(blocks_of(call)) == []
+
+
+async def test_refused_blocks_fall_back_to_plain_text(fake, adapter):
+    fake.fail("chat.postMessage", error="invalid_blocks")
+    message_id = await adapter.send("C42", make_brief(), nonce="row-1")
+    first, second = fake.calls_to("chat.postMessage")
+    assert "blocks" in first.payload and "blocks" not in second.payload
+    assert second.payload["text"].startswith("Alibaba moves") and message_id.startswith("C42:")
+
+
+async def test_rate_limit_is_waited_out_then_posted(fake, adapter):
+    fake.fail("chat.postMessage", status=429, retry_after=0)
+    assert (await adapter.send("C42", make_brief(), nonce="row-1")).startswith("C42:")
+    assert len(fake.calls_to("chat.postMessage")) == 2
+
+
+async def test_rate_limit_that_persists_reports_retry_after(fake):
+    adapter = adapter_for(fake, rate_limit_retries=0)
+    fake.fail("chat.postMessage", status=429, retry_after=7)
+    with pytest.raises(TransientError) as err:
+        await adapter.send("C42", make_brief(), nonce="row-1")
+    assert err.value.retry_after == 7.0 and "rate-limited" in err.value.reason
+
+
+@pytest.mark.parametrize("status,body", [(500, "<html>oops</html>"), (503, None),
+                                          (502, "")])
+async def test_server_errors_are_transient(fake, adapter, status, body):
+    fake.fail("chat.postMessage", status=status, body=body)
+    with pytest.raises(TransientError) as err:
+        await adapter.send("C42", make_brief(), nonce="row-1")
+    assert str(status) in err.value.reason and err.value.reason.startswith("slack: ")
+
+
+async def test_timeout_is_transient(fake):
+    adapter = adapter_for(fake, timeout=0.3)
+    fake.fail("chat.postMessage", hang=True)
+    with pytest.raises(TransientError) as err:
+        await adapter.send("C42", make_brief(), nonce="row-1")
+    assert "timed out" in err.value.reason or "Timeout" in err.value.reason
+
+
+async def test_unreachable_slack_is_transient():
+    adapter = SlackAdapter(make_client("xoxb-x", "http://127.0.0.1:9/api/", timeout=2))
+    with pytest.raises(TransientError):
+        await adapter.send("C42", make_brief(), nonce="row-1")
+
+
+@pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived",
+                                  "invalid_auth", "account_inactive", "token_revoked",
+                                  "missing_scope"])
+@pytest.mark.parametrize("action", ["send", "edit", "digest"])
+async def test_permanent_errors_carry_their_reason(fake, adapter, code, action):
+    message_id = await adapter.send("C42", make_brief(), nonce="row-0")
+    method = "chat.update" if action == "edit" else "chat.postMessage"
+    fake.fail(method, error=code)
+    with pytest.raises(PermanentError) as err:
+        if action == "send":
+            await adapter.send("C42", make_brief(), nonce="row-1")
+        elif action == "edit":
+            await adapter.edit("C42", message_id, make_brief())
+        else:
+            await adapter.send_digest("C42", "Roundup", [make_brief()], nonce="d-1")
+    assert code in err.value.reason and PERMANENT[code] in err.value.reason
+
+
+async def test_wrong_token_is_permanent(fake):
+    adapter = SlackAdapter(make_client("xoxb-wrong", fake.api_url))
+    with pytest.raises(PermanentError) as err:
+        await adapter.send("C42", make_brief(), nonce="row-1")
+    assert "invalid_auth" in err.value.reason
+
+
+async def test_unknown_slack_error_is_retried_later_not_paused(fake, adapter):
+    fake.fail("chat.postMessage", error="internal_error")
+    with pytest.raises(TransientError) as err:
+        await adapter.send("C42", make_brief(), nonce="row-1")
+    assert "internal_error" in err.value.reason

@@ -1,0 +1,423 @@
+"""Slash commands and buttons through real slack-bolt, in Socket Mode and HTTP mode,
+against the fake Slack on loopback."""
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.config import Settings
+from bot.replies import Caller, Reply
+from bot.slack import render
+from bot.slack.adapter import SlackAdapter, make_client
+from bot.slack.app import SlackStartError, start_slack
+from bot.slack.listeners import AdminCheck
+from tests.fakes.slack import FakeSlack, make_brief
+
+ROOT = Path(__file__).resolve().parents[1]
+BOSS = "UBOSS"   # in SLACK_ADMIN_USER_IDS, a plain member as far as users.info knows
+
+
+class FakeCommands:
+    """Stands in for bot.commands.Commands: same method names, records every call."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, Caller, tuple]] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+
+    def _briefs(self, name, caller, *args, title=""):
+        self.calls.append((name, caller, args))
+        return Reply(kind="briefs", title=title, briefs=(make_brief(),), shareable=True)
+
+    def _admin_only(self, name, caller, *args, done=""):
+        self.calls.append((name, caller, args))
+        if not caller.is_admin:
+            return Reply.error("Only workspace admins can do that; ask one of them.")
+        return Reply.message(done, ephemeral=False)
+
+    def _text(self, name, caller, *args, text=""):
+        self.calls.append((name, caller, args))
+        return Reply.message(text)
+
+    def company(self, caller, name, limit=5):
+        if name == "explode":
+            raise RuntimeError("store is locked")
+        return self._briefs("company", caller, name, title=f"Latest on {name}")
+
+    def latest(self, caller, limit=5, topic=None):
+        return self._briefs("latest", caller, limit, topic, title="Latest")
+
+    async def search(self, caller, query):
+        await self.gate.wait()
+        return self._briefs("search", caller, query, title=f"Search: {query}")
+
+    def topic(self, caller, slug):
+        return self._briefs("topic", caller, slug, title=f"Topic {slug}")
+
+    def topics(self, caller):
+        return self._text("topics", caller, text="open-source, pricing, chips")
+
+    def help(self, caller):
+        return self._text("help", caller, text="/company NAME: the latest on a company")
+
+    def subscribe(self, caller, target):
+        return self._admin_only("subscribe", caller, target, done=f"Now following {target}.")
+
+    def unsubscribe(self, caller, target):
+        return self._admin_only("unsubscribe", caller, target, done=f"Stopped {target}.")
+
+    def subscriptions(self, caller):
+        return self._text("subscriptions", caller, text="This channel follows: pricing")
+
+    def digest(self, caller, args_text):
+        return self._text("digest", caller, args_text, text=f"Digest set: {args_text}")
+
+    async def feeds(self, caller, args_text):
+        return self._admin_only("feeds", caller, args_text, done="3 feeds, all healthy")
+
+    def run_text(self, caller, text):
+        return self._text("text", caller, text, text=f"ran: {text}")
+
+    def complete_company(self, prefix):
+        return []
+
+    def complete_topic(self, prefix):
+        return []
+
+
+def settings_for(fake: FakeSlack, mode: str, **changes) -> Settings:
+    tokens = ({"slack_app_token": fake.app_token} if mode == "socket"
+              else {"slack_signing_secret": fake.signing_secret})
+    base = Settings(slack_bot_token=fake.bot_token, slack_api_url=fake.api_url, http_port=0,
+                    slack_admin_user_ids=(BOSS,), **tokens)
+    return replace(base, **changes)
+
+
+class Bot:
+    """Plays Slack's side against a running bot, the same way in both modes."""
+
+    def __init__(self, fake: FakeSlack, runner, mode: str):
+        self.fake, self.runner, self.mode = fake, runner, mode
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.runner.http_port}/slack/events"
+
+    async def slash(self, command: str, text: str = "", **who) -> str:
+        """Send a slash command, check Slack got its ack; returns the response id."""
+        if self.mode == "socket":
+            eid, rid = await self.fake.slash_socket(command, text, **who)
+            await self.fake.wait_ack(eid, timeout=3)
+        else:
+            status, _, rid = await self.fake.slash_http(self.url, command, text, **who)
+            assert status == 200
+        return rid
+
+    async def click(self, action_id: str, value: str = "", **who) -> str:
+        if self.mode == "socket":
+            eid, rid = await self.fake.action_socket(action_id, value, **who)
+            await self.fake.wait_ack(eid, timeout=3)
+        else:
+            status, _, rid = await self.fake.action_http(self.url, action_id, value, **who)
+            assert status == 200
+        return rid
+
+    async def answer(self, rid: str) -> dict:
+        return await self.fake.wait_response(rid, timeout=5)
+
+
+@pytest.fixture
+async def fake():
+    server = await FakeSlack().start()
+    for user, flags in {"UADMIN": {"is_admin": True}, "UOWNER": {"is_owner": True},
+                        "UPRIMARY": {"is_primary_owner": True, "is_owner": True},
+                        "UPLAIN": {}, BOSS: {}, "U1": {}}.items():
+        server.add_user(user, **flags)
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def commands():
+    return FakeCommands()
+
+
+@pytest.fixture(params=["socket", "http"])
+async def bot(request, fake, commands):
+    runner = await start_slack(settings_for(fake, request.param), commands,
+                               http_host="127.0.0.1")
+    yield Bot(fake, runner, request.param)
+    await runner.stop()
+
+
+def texts(message: dict) -> str:
+    return "\n".join(t for _, t in render.all_texts(message["blocks"]))
+
+
+def action_ids(message: dict) -> list[str]:
+    return [e["action_id"] for b in message["blocks"] if b["type"] == "actions"
+            for e in b["elements"]]
+
+
+# (slash command, text, user) -> (Commands method, its args, words in the answer, visible?)
+CASES = [
+    ("/company", "alibaba", "U1", "company", ("alibaba",), "Latest on alibaba", False),
+    ("/latest", "", "U1", "latest", (None, None), "Latest", False),
+    ("/latest", "pricing 3", "U1", "latest", (3, "pricing"), "Latest", False),
+    ("/latest", "7 open source", "U1", "latest", (7, "open source"), "Latest", False),
+    ("/search", "open   weights", "U1", "search", ("open weights",), "Search: open weights",
+     False),
+    ("/topic", "chips", "U1", "topic", ("chips",), "Topic chips", False),
+    ("/topics", "", "U1", "topics", (), "open-source, pricing, chips", False),
+    ("/subscribe", "pricing", "UADMIN", "subscribe", ("pricing",), "Now following pricing.",
+     True),
+    ("/unsubscribe", "pricing", "UADMIN", "unsubscribe", ("pricing",), "Stopped pricing.",
+     True),
+    ("/subscriptions", "", "U1", "subscriptions", (), "This channel follows: pricing", False),
+    ("/digest", "daily 09:00", "U1", "digest", ("daily 09:00",), "Digest set: daily 09:00",
+     False),
+    ("/ainews", "help", "U1", "help", (), "/company NAME", False),
+    ("/ainews", "", "U1", "help", (), "/company NAME", False),
+    ("/ainews", "feeds list", "UADMIN", "feeds", ("list",), "3 feeds, all healthy", True),
+    ("/ainews", "company qwen", "U1", "text", ("company qwen",), "ran: company qwen", False),
+]
+
+
+@pytest.mark.parametrize("command,text,user,method,args,shown,visible", CASES,
+                         ids=[f"{c[0]} {c[1]}".strip() for c in CASES])
+async def test_every_slash_command_answers_through_the_chat_core(
+        bot, commands, command, text, user, method, args, shown, visible):
+    rid = await bot.slash(command, text, user=user, channel="C7")
+    answer = await bot.answer(rid)
+    [(name, caller, got)] = commands.calls
+    assert (name, got) == (method, args)
+    assert caller == Caller("slack", bot.fake.team_id, "C7", user,
+                            is_admin=user in ("UADMIN", BOSS))
+    assert shown in texts(answer)
+    assert answer["response_type"] == ("in_channel" if visible else "ephemeral")
+    is_lookup = method in ("company", "latest", "search", "topic")
+    assert (render.SHARE_ACTION in action_ids(answer)) == is_lookup
+
+
+async def test_slow_command_is_acked_at_once_and_answers_later(bot, commands):
+    commands.gate.clear()
+    rid = await bot.slash("/search", "tencent pricing")   # returns only once acked
+    assert bot.fake.responses[rid] == []                  # still computing
+    commands.gate.set()
+    answer = await bot.answer(rid)
+    assert "Search: tencent pricing" in texts(answer)
+    assert [e for e in bot.fake.events if e[1] == rid] == [("ack", rid), ("response", rid)]
+
+
+async def test_share_button_reposts_the_lookup_visibly(bot, commands):
+    first = await bot.answer(await bot.slash("/company", "alibaba", user="U1"))
+    [button] = [e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]
+                if e["action_id"] == render.SHARE_ACTION]
+    shared = await bot.answer(await bot.click(render.SHARE_ACTION, button["value"], user="U1"))
+    assert shared["response_type"] == "in_channel" and shared["replace_original"] is False
+    assert make_brief().headline in texts(shared) and "Shared by <@U1>" in texts(shared)
+    assert render.SHARE_ACTION not in action_ids(shared)
+    assert [c[0] for c in commands.calls] == ["company", "company"]
+
+
+@pytest.mark.parametrize("value", ["not json", '{"cmd": "feeds", "args": "remove x"}',
+                                   '{"cmd": "text", "args": "subscribe all"}'])
+async def test_share_button_reruns_only_lookups(bot, commands, value):
+    answer = await bot.answer(await bot.click(render.SHARE_ACTION, value, user="UADMIN"))
+    assert answer["response_type"] == "ephemeral" and "run the command again" in texts(answer)
+    assert commands.calls == []
+
+
+async def test_read_button_click_is_acknowledged_silently(bot):
+    rid = await bot.click(render.READ_ACTION)             # acked, or Slack shows a warning
+    await bot.answer(await bot.slash("/topics"))          # the bot has moved on
+    assert bot.fake.responses[rid] == []
+
+
+async def test_socket_mode_reconnects_when_slack_drops_the_connection(fake, commands):
+    runner = await start_slack(settings_for(fake, "socket"), commands)
+    try:
+        await fake.drop_connections()
+        await fake.wait_for(lambda: len(fake.calls_to("apps.connections.open")) == 2
+                            and fake._open_sockets(), what="reconnection")
+        bot = Bot(fake, runner, "socket")
+        assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
+    finally:
+        await runner.stop()
+
+
+@pytest.mark.parametrize("user,admin", [("UADMIN", True), ("UOWNER", True),
+                                        ("UPRIMARY", True), (BOSS, True), ("UPLAIN", False),
+                                        ("UNOBODY", False)])
+async def test_admin_commands_follow_workspace_roles_and_admin_ids(bot, commands, user, admin):
+    answer = await bot.answer(await bot.slash("/ainews", "feeds list", user=user))
+    assert commands.calls[0][1].is_admin is admin
+    if admin:
+        assert "3 feeds, all healthy" in texts(answer)
+    else:
+        assert "Only workspace admins" in texts(answer)
+        assert answer["response_type"] == "ephemeral"
+    asked = [c.payload.get("user") for c in bot.fake.calls_to("users.info")]
+    assert asked == ([] if user == BOSS else [user])
+
+
+async def test_users_info_is_cached_between_commands(bot):
+    for _ in range(3):
+        await bot.answer(await bot.slash("/subscriptions", user="UADMIN"))
+    assert len(bot.fake.calls_to("users.info")) == 1
+
+
+async def test_admin_check_asks_again_after_the_cache_expires(fake):
+    now = [0.0]
+    check = AdminCheck(make_client(fake.bot_token, fake.api_url), (), ttl=300,
+                       clock=lambda: now[0])
+    assert await check("UADMIN") is True
+    fake.users["UADMIN"]["is_admin"] = False       # demoted in Slack
+    now[0] = 299.0
+    assert await check("UADMIN") is True
+    now[0] = 301.0
+    assert await check("UADMIN") is False
+    assert len(fake.calls_to("users.info")) == 2
+
+
+async def test_failing_users_info_means_not_admin_and_is_not_cached(fake):
+    check = AdminCheck(make_client(fake.bot_token, fake.api_url), ())
+    fake.fail("users.info", status=503, body="down")
+    assert await check("UADMIN") is False
+    assert await check("UADMIN") is True
+
+
+async def test_a_crashing_command_answers_with_an_error_and_the_bot_goes_on(bot):
+    answer = await bot.answer(await bot.slash("/company", "explode"))
+    assert answer["response_type"] == "ephemeral"
+    assert "failed on our side" in texts(answer) and "Try again" in texts(answer)
+    assert "Latest on baidu" in texts(await bot.answer(await bot.slash("/company", "baidu")))
+
+
+async def test_runner_adapter_posts_through_the_same_fake(bot):
+    assert isinstance(bot.runner.adapter, SlackAdapter)
+    message_id = await bot.runner.adapter.send("C9", make_brief(), nonce="n")
+    assert message_id.startswith("C9:") and bot.fake.calls_to("chat.postMessage")
+
+
+# ---- HTTP mode only: request signatures
+
+
+@pytest.fixture
+async def http_bot(fake, commands):
+    runner = await start_slack(settings_for(fake, "http"), commands, http_host="127.0.0.1")
+    yield Bot(fake, runner, "http")
+    await runner.stop()
+
+
+@pytest.mark.parametrize("signing", [
+    {"secret": "not-the-secret"},
+    {"signature": "v0=" + "0" * 64},
+    {"timestamp": int(time.time()) - 6 * 60},          # signed correctly, but stale
+    {"timestamp": int(time.time()) + 6 * 60},          # from the future
+], ids=["wrong-secret", "forged", "stale", "future"])
+async def test_bad_or_stale_signatures_are_rejected(http_bot, commands, signing):
+    status, _, rid = await http_bot.fake.slash_http(http_bot.url, "/company", "alibaba",
+                                                    **signing)
+    assert status == 401
+    assert commands.calls == [] and http_bot.fake.responses[rid] == []
+
+
+async def test_good_signature_five_minutes_old_is_still_accepted(http_bot):
+    status, _, rid = await http_bot.fake.slash_http(
+        http_bot.url, "/company", "alibaba", timestamp=int(time.time()) - 4 * 60)
+    assert status == 200 and "Latest on alibaba" in texts(await http_bot.answer(rid))
+
+
+async def test_stop_closes_the_http_endpoint(fake, commands):
+    runner = await start_slack(settings_for(fake, "http"), commands, http_host="127.0.0.1")
+    url = f"http://127.0.0.1:{runner.http_port}/slack/events"
+    await runner.stop()
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await fake.slash_http(url, "/topics")
+
+
+# ---- start-up
+
+
+async def test_socket_mode_opens_its_connection_through_slack_api_url(fake, commands):
+    runner = await start_slack(settings_for(fake, "socket"), commands)
+    try:
+        [open_call] = fake.calls_to("apps.connections.open")
+        assert open_call.token == fake.app_token
+        assert runner.mode == "socket" and runner.team_id == fake.team_id
+        await fake.wait_connected()
+    finally:
+        await runner.stop()
+    await fake.wait_for(lambda: not fake._open_sockets(), what="socket closed")
+
+
+@pytest.mark.parametrize("change,words", [
+    ({"slack_bot_token": "xoxb-wrong"}, "SLACK_BOT_TOKEN was refused (invalid_auth)"),
+    ({"slack_app_token": "xapp-wrong"}, "SLACK_APP_TOKEN was refused (invalid_auth)"),
+    ({"slack_api_url": "http://127.0.0.1:9/api/"}, "check SLACK_API_URL"),
+    ({"slack_app_token": "", "slack_signing_secret": ""}, "set SLACK_APP_TOKEN"),
+])
+async def test_start_up_failures_say_what_to_fix(fake, commands, change, words):
+    settings = settings_for(fake, "socket", **change)
+    with pytest.raises(SlackStartError) as err:
+        await start_slack(settings, commands, connect_timeout=5)
+    assert words in str(err.value) and str(err.value).startswith("slack: ")
+
+
+async def test_busy_http_port_is_a_clear_error(fake, commands):
+    first = await start_slack(settings_for(fake, "http"), commands, http_host="127.0.0.1")
+    try:
+        busy = settings_for(fake, "http", http_port=first.http_port)
+        with pytest.raises(SlackStartError, match="AINEWS_HTTP_PORT"):
+            await start_slack(busy, commands, http_host="127.0.0.1")
+    finally:
+        await first.stop()
+
+
+def test_importing_bot_slack_does_not_load_the_slack_libraries():
+    code = ("import sys, bot.slack, bot.slack.render; "
+            "assert not [m for m in sys.modules if m.startswith(('slack_bolt', 'slack_sdk'))]")
+    subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
+
+
+def test_manifest_declares_every_command_the_bot_listens_to():
+    import re
+
+    from bot.slack.listeners import SLASH_COMMANDS
+    manifest = (ROOT / "slack-manifest.yml").read_text()
+    assert re.findall(r"- command: (/\w+)", manifest) == list(SLASH_COMMANDS)
+    scopes = re.findall(r"^\s+- ([a-z]+:[a-z.]+|commands)\b", manifest, re.M)
+    assert scopes == ["chat:write", "chat:write.public", "commands", "users:read"]
+    assert re.search(r"socket_mode_enabled: true", manifest)
+    assert re.search(r"interactivity:\s+is_enabled: true", manifest)
+
+
+async def test_real_chat_core_answers_through_slack(fake):
+    """The real bot.commands.Commands behind the listeners (empty archive)."""
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from storage.store import Store
+    core = Commands(Store(":memory:"), Classifier())
+    runner = await start_slack(settings_for(fake, "socket"), core)
+    try:
+        bot = Bot(fake, runner, "socket")
+        helped = await bot.answer(await bot.slash("/ainews", "help"))
+        assert "company NAME" in texts(helped)
+        unknown = await bot.answer(await bot.slash("/company", "qwen 3"))
+        assert unknown["response_type"] == "ephemeral" and "Alibaba" in texts(unknown)
+        refused = await bot.answer(await bot.slash("/ainews", "feeds list", user="UPLAIN"))
+        assert "only admins" in texts(refused)
+        listed = await bot.answer(await bot.slash("/ainews", "feeds list", user="UADMIN"))
+        assert "only admins" not in texts(listed)
+        digest = await bot.answer(await bot.slash("/digest", "daily 08:30", user="UADMIN"))
+        assert digest["response_type"] == "in_channel" and "08:30" in texts(digest)
+    finally:
+        await runner.stop()

@@ -1,0 +1,195 @@
+"""Block Kit rendering: Slack's limits hold for any input, and feed text stays inert."""
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.replies import Reply
+from bot.slack import render
+from tests.fakes.slack import block_kit_problems, make_brief
+
+HOSTILE = ["@everyone look", "@here!", "<!channel> now", "<!here>", "hi <@U123>", "<@U123|boss>",
+           "<!subteam^S123|devs>", "<http://evil.example|Google>", "[x](http://evil.example)",
+           "*bold* _it_ ~gone~ `code`", "a > b < c & d", "&lt;!channel&gt;"]
+# Our own tokens, the only angle brackets a block may carry.
+OURS = re.compile(r"<!date\^\d+\^\{date_short_pretty\} \{time\}\|[^<>]*>"
+                  r"|<https?://[^<>|\s]+\|[^<>]*>|<@U[A-Z0-9]+>")
+
+
+def hostile_brief(text: str):
+    return make_brief(headline=text, dek=text, bullets=(text, text + " 2", text + " 3"),
+                      why_it_matters=text, source=text, companies=(text,), topics=(text,),
+                      also_reported_by=(text,))
+
+
+def leftovers(s: str) -> str:
+    return OURS.sub("", s)
+
+
+def assert_inert(blocks: list, fallback: str) -> None:
+    """No raw < > from outside anywhere; in mrkdwn also no link or styling syntax.
+    (plain_text renders nothing, so [x](url) there is just visible text.)"""
+    for kind, text in render.all_texts(blocks) + [("mrkdwn", fallback)]:
+        rest = leftovers(text)
+        assert "<" not in rest and ">" not in rest, (kind, text)
+        assert "@everyone" not in text and "@here" not in text, (kind, text)
+        if kind == "mrkdwn":
+            for bad in ("](http", "*bold*", "_it_", "`code`", "~gone~"):
+                assert bad not in text, (bad, text)
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_feed_text_renders_inert_in_a_brief(text):
+    msg = render.brief_message(hostile_brief(text))
+    assert_inert(msg["blocks"], msg["text"])
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_text_renders_inert_in_digests_and_replies(text):
+    brief = hostile_brief(text)
+    digest = render.digest_message(text, [brief, brief])
+    assert_inert(digest["blocks"], digest["text"])
+    reply = Reply(kind="briefs", title=text, briefs=(brief,), shareable=True)
+    msg = render.reply_message(reply, share=render.share_value("search", text))
+    assert_inert(msg["blocks"], msg["text"])
+    err = render.reply_message(Reply.error(text))
+    assert_inert(err["blocks"], err["text"])
+
+
+def test_escaped_text_still_reads_the_same():
+    # Escaping must not eat the words: a reader still sees what the outlet wrote.
+    out = render.escape("AT&T <b> says @here")
+    assert out.startswith("AT&amp;T &lt;b&gt; says @")
+    assert out.replace("\u2060", "").endswith("@here")
+
+
+def test_link_in_digest_keeps_its_own_url_and_label():
+    brief = make_brief(headline="Nvidia | chips <fast>", url="https://x.test/a b|c>d")
+    line = render.digest_line(brief)
+    assert line.startswith("*<https://x.test/a%20b%7Cc%3Ed|Nvidia | chips &lt;fast&gt;>*")
+
+
+BIG = "x" * 10_000
+LONG_WORDS = ("Nvidia & AMD <chips> " * 600)
+EMOJI = "\U0001F680" * 5000
+
+
+@pytest.mark.parametrize("big", [BIG, LONG_WORDS, EMOJI], ids=["ascii", "entities", "emoji"])
+def test_ten_kilobyte_fields_stay_within_block_kit_limits(big):
+    brief = make_brief(headline=big, dek=big, bullets=(big, big, big), why_it_matters=big,
+                       source=big, companies=(big,) * 20, topics=(big,) * 20,
+                       also_reported_by=(big,) * 20, url="https://x.test/" + "a" * 5000)
+    msg = render.brief_message(brief)
+    assert block_kit_problems(msg["blocks"], msg["text"]) == []
+    header = msg["blocks"][0]["text"]["text"]
+    assert header.endswith(render.ELLIPSIS) and render.utf16_len(header) <= 150
+    bullets = next(b for b in msg["blocks"] if b["type"] == "section"
+                   and b["text"]["text"].startswith("•"))["text"]["text"]
+    assert bullets.count("\n• ") == 2, "every bullet keeps its share of the section"
+
+
+def test_cut_never_splits_an_entity():
+    s = render.fit(render.escape("&" * 5000), 3000)
+    assert render.utf16_len(s) <= 3000
+    body = s.removesuffix(render.ELLIPSIS)
+    assert s.endswith(render.ELLIPSIS) and body == "&amp;" * (len(body) // 5)
+
+
+@pytest.mark.parametrize("url,button", [
+    ("https://example.com/a?b=1", True), ("http://example.com/", True),
+    ("javascript:alert(1)", None), ("ftp://example.com/x", None), ("", None),
+    ("https://" + "a" * 3100, None),
+    ("https://例え.jp/ニュース?q=a b",
+     "https://xn--r8jz45g.jp/%E3%83%8B%E3%83%A5%E3%83%BC%E3%82%B9?q=a%20b")])
+def test_read_button_only_for_http_urls(url, button):
+    blocks = render.brief_blocks(make_brief(url=url))
+    urls = [e.get("url") for b in blocks if b["type"] == "actions" for e in b["elements"]]
+    expected = url if button is True else button
+    assert urls == ([expected] if expected else [])
+
+
+def test_brief_layout_has_what_a_reader_needs():
+    msg = render.brief_message(make_brief(also_reported_by=("Reuters",)))
+    kinds = [b["type"] for b in msg["blocks"]]
+    assert kinds == ["header", "context", "section", "section", "section", "actions"]
+    context = " ".join(e["text"] for e in msg["blocks"][1]["elements"])
+    assert "*FT*" in context and "Alibaba, Tencent" in context and "Reuters" in context
+    assert "<!date^1748779200^" in context and "2025-06-01 12:00 UTC" in context
+    assert msg["unfurl_links"] is False and msg["unfurl_media"] is False
+    assert "*Why it matters:*" in msg["blocks"][4]["text"]["text"]
+    assert msg["text"] == "Alibaba moves from open models to paid AI services (FT)"
+
+
+def test_brief_without_bullets_or_why_skips_those_sections():
+    blocks = render.brief_blocks(make_brief(bullets=(), why_it_matters="", dek=""))
+    assert [b["type"] for b in blocks] == ["header", "context", "actions"]
+
+
+@pytest.mark.parametrize("n", [1, 48, 49, 120])
+def test_digest_is_one_message_within_limits_and_counts_the_overflow(n):
+    briefs = [make_brief(id=f"s{i}", headline=f"Story {i}") for i in range(n)]
+    msg = render.digest_message("AI strategy roundup", briefs)
+    assert block_kit_problems(msg["blocks"], msg["text"]) == []
+    shown = sum(1 for b in msg["blocks"] if b["type"] == "section")
+    more = [e["text"] for b in msg["blocks"] if b["type"] == "context" for e in b["elements"]]
+    assert shown + (int(re.search(r"(\d+) more", more[0]).group(1)) if more else 0) == n
+    assert msg["blocks"][1]["text"]["text"].startswith("*<https://example.com/alibaba-ai|Story 0>*")
+
+
+def test_reply_with_many_briefs_falls_back_to_compact_lines():
+    reply = Reply(kind="briefs", title="Search", shareable=True,
+                  briefs=tuple(make_brief(id=f"s{i}", headline=f"S{i}") for i in range(10)))
+    msg = render.reply_message(reply, share=render.share_value("search", "ai"))
+    assert block_kit_problems(msg["blocks"], msg["text"]) == []
+    text = json.dumps(msg["blocks"])
+    assert all(f"|S{i}>" in text for i in range(10))
+    assert msg["blocks"][-1]["elements"][0]["action_id"] == render.SHARE_ACTION
+
+
+@pytest.mark.parametrize("reply,visible,share", [
+    (Reply(kind="briefs", briefs=(make_brief(),), shareable=True), False, True),
+    (Reply(kind="briefs", briefs=(make_brief(),), shareable=False), False, False),
+    (Reply.message("Subscribed #general to pricing.", ephemeral=False), True, False),
+    (Reply.message("Topics: ..."), False, False),
+    (Reply.error("Unknown company 'Alibabba'. Did you mean Alibaba?"), False, False)])
+def test_reply_visibility_and_share_button(reply, visible, share):
+    msg = render.reply_message(reply, share=render.share_value("company", "alibaba"))
+    assert msg["response_type"] == ("in_channel" if visible else "ephemeral")
+    ids = [e["action_id"] for b in msg["blocks"] if b["type"] == "actions"
+           for e in b["elements"]]
+    assert (render.SHARE_ACTION in ids) == share
+
+
+def test_error_reply_says_what_went_wrong():
+    msg = render.reply_message(Reply.error("No such topic 'chipz'; try /topics."))
+    assert msg["blocks"][0]["text"]["text"] == ":warning: No such topic 'chipz'; try /topics."
+
+
+def test_empty_lookup_explains_itself():
+    msg = render.reply_message(Reply(kind="briefs", title="Latest on Baidu",
+                                     text="No stories about Baidu yet."))
+    texts = [t for _, t in render.all_texts(msg["blocks"])]
+    assert texts == ["*Latest on Baidu*", "No stories about Baidu yet."]
+
+
+def test_long_help_text_is_split_into_sections_at_line_breaks():
+    text = "\n".join(f"/command{i} does thing number {i}" for i in range(400))
+    msg = render.reply_message(Reply.message(text))
+    assert len(msg["blocks"]) > 1 and block_kit_problems(msg["blocks"]) == []
+    joined = "\n".join(b["text"]["text"] for b in msg["blocks"])
+    assert joined == render.escape(text)
+
+
+def test_share_value_carries_the_lookup_or_nothing_when_too_long():
+    assert json.loads(render.share_value("company", "qwen")) == {"cmd": "company",
+                                                                 "args": "qwen"}
+    assert render.share_value("search", "q" * 3000) is None
+
+
+def test_date_uses_the_readers_time_zone_with_utc_fallback():
+    dt = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
+    assert render.slack_date(dt) == ("<!date^1767323040^{date_short_pretty} {time}"
+                                     "|2026-01-02 03:04 UTC>")
