@@ -1,0 +1,115 @@
+"""Headline cleaning: attribution ("FT - ", " | TechCrunch") moves out of the headline.
+
+Aggregators and some outlets glue the outlet's name to the title. A reader wants the
+headline in plain words and the outlet shown as the source. We strip a prefix only
+when it is a known outlet or the feed's own name ("Meta - the company ..." is a
+headline), and a suffix when it is a known outlet, the feed's name, or (after " - " or
+" | ") a short capitalised name that looks like an outlet.
+"""
+from __future__ import annotations
+
+import re
+
+__all__ = ["clean_headline", "outlet_name", "MAX_HEADLINE"]
+
+MAX_HEADLINE = 120
+
+# alias (lowercase) -> how the source is shown
+_OUTLETS = {
+    "ft": "FT", "financial times": "Financial Times", "ft.com": "FT",
+    "reuters": "Reuters", "bloomberg": "Bloomberg", "the verge": "The Verge",
+    "verge": "The Verge", "techcrunch": "TechCrunch", "wired": "Wired",
+    "ars technica": "Ars Technica", "engadget": "Engadget", "zdnet": "ZDNET",
+    "cnbc": "CNBC", "cnn": "CNN", "bbc": "BBC", "bbc news": "BBC News",
+    "the information": "The Information", "axios": "Axios", "wsj": "WSJ",
+    "the wall street journal": "The Wall Street Journal",
+    "wall street journal": "The Wall Street Journal", "nyt": "NYT",
+    "the new york times": "The New York Times", "new york times": "The New York Times",
+    "the guardian": "The Guardian", "associated press": "AP", "ap": "AP",
+    "south china morning post": "South China Morning Post", "scmp": "SCMP",
+    "caixin": "Caixin", "nikkei asia": "Nikkei Asia", "nikkei": "Nikkei",
+    "the next web": "The Next Web", "venturebeat": "VentureBeat",
+    "mit technology review": "MIT Technology Review", "semafor": "Semafor",
+    "business insider": "Business Insider", "fortune": "Fortune", "forbes": "Forbes",
+    "the economist": "The Economist", "gizmodo": "Gizmodo", "cnet": "CNET",
+    "yahoo finance": "Yahoo Finance", "marketwatch": "MarketWatch",
+    "pandaily": "Pandaily", "technode": "TechNode", "36kr": "36Kr", "rest of world": "Rest of World",
+}
+
+_PREFIX = re.compile(r"^\s*(?P<name>[^:\-–—|]{2,40}?)\s*(?:[:|]|\s[-–—])\s+(?P<rest>\S.*)$")
+# Separators for a trailing outlet name. " — " and " – " also join clauses in
+# headlines, so those only strip known names; " - " and " | " allow the heuristic.
+_SUFFIX = re.compile(r"^(?P<rest>.*\S)\s+(?P<sep>[-|–—])\s+(?P<name>[^-|–—]{2,60})$")
+_CONNECTORS = {"of", "the", "and", "&", "for", "on", "de", "in"}
+
+
+def outlet_name(name: str) -> str | None:
+    """The display name of a known outlet, or None."""
+    return _OUTLETS.get(_key(name))
+
+
+def clean_headline(title: str, source: str = "") -> tuple[str, str]:
+    """Return (headline, source) with attribution moved from the title into source."""
+    headline = " ".join(title.split())
+    source = " ".join(source.split())
+    original = source
+    headline, source = _strip_prefix(headline, source)
+    for _ in range(2):  # "Title | Section | Outlet": the outlet, found first, names the source
+        stripped, found = _strip_suffix(headline, source)
+        if stripped == headline:
+            break
+        headline, source = stripped, found if source == original else source
+    return trim_words(headline, MAX_HEADLINE), source
+
+
+def trim_words(text: str, limit: int) -> str:
+    """Cut text to at most `limit` characters at a word boundary, marked with "…"."""
+    if len(text) <= limit:
+        return text
+    cut = text[:limit - 1]  # room for the ellipsis
+    if not text[limit - 1].isspace():
+        space = cut.rfind(" ")
+        if space > limit // 2:  # else one huge token (a URL): cutting it is all we can do
+            cut = cut[:space]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
+def _key(name: str) -> str:
+    return " ".join(name.lower().split()).strip(" .")
+
+
+def _strip_prefix(headline: str, source: str) -> tuple[str, str]:
+    m = _PREFIX.match(headline)
+    if not m or len(m.group("rest").split()) < 3:
+        return headline, source
+    name = m.group("name")
+    known = outlet_name(name)
+    if known:
+        return m.group("rest"), known
+    if source and _key(name) == _key(source):
+        return m.group("rest"), source
+    return headline, source
+
+
+def _strip_suffix(headline: str, source: str) -> tuple[str, str]:
+    m = _SUFFIX.match(headline)
+    if not m or len(m.group("rest").split()) < 3:
+        return headline, source
+    name, sep = m.group("name").strip(), m.group("sep")
+    if source and _key(name) == _key(source):
+        return m.group("rest"), source  # the feed's own name: just noise
+    known = outlet_name(name)
+    if known:
+        return m.group("rest"), known
+    if sep in "-|" and _looks_like_outlet(name):
+        return m.group("rest"), name
+    return headline, source
+
+
+def _looks_like_outlet(name: str) -> bool:
+    words = name.split()
+    if not 1 <= len(words) <= 4 or words[0].lower() in _CONNECTORS:
+        return False
+    if any(ch in name for ch in "?!:,\"“”'’"):
+        return False  # "Here's why", "What's next?": a clause, not a name
+    return all(w[0].isupper() or w[0].isdigit() or w.lower() in _CONNECTORS for w in words)

@@ -1,0 +1,339 @@
+"""The extractive condenser, judged by what a reader of the brief would notice."""
+from __future__ import annotations
+
+import random
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import feedparser
+import lxml.html
+import pytest
+
+from feeds.condense import MAX_BULLET, condense
+from feeds.models import Classification, Story
+
+DATA = Path(__file__).parent / "data"
+WHEN = datetime(2025, 3, 3, 9, 0, tzinfo=timezone.utc)
+SEED_HEADLINE = "China’s Alibaba shifts towards revenue over open-source AI"
+SEED_BULLETS = (
+    "Alibaba is deprioritizing free, open-source AI models like the Qwen series to focus on paid services.",
+    "The new strategy directs resources toward proprietary AI APIs and enterprise solutions for cloud customers.",
+    "This pivot aims to monetize heavy R&D investments and better compete with rivals Tencent and Baidu.",
+)
+SEED_WHY = ("This reduces free, high-quality AI models for developers and signals a broader "
+            "industry shift towards monetization over open collaboration.")
+SEED_DEK = "The tech giant is deprioritizing free models to focus on profitable, enterprise-focused AI services."
+SEED_CLASS = Classification(strategy=True, score=6.5,
+                            companies=("Alibaba", "Tencent", "Baidu", "OpenAI", "Google", "Meta"),
+                            topics=("open-source", "pricing", "china"))
+
+
+def story(title="Alibaba changes course on AI", text="", *, html="", summary="", subtitle="",
+          source="Example News", classification=Classification()) -> Story:
+    return Story(id="story-1", url="https://example.com/a", title=title, text=text, source=source,
+                 feed_url="https://example.com/feed", published=WHEN, summary=summary, html=html,
+                 subtitle=subtitle, classification=classification)
+
+
+def seed_lines() -> list[str]:
+    return (DATA / "seed-story.txt").read_text(encoding="utf-8").split("\n")
+
+
+def seed_from_rss() -> Story:
+    entry = feedparser.parse(str(DATA / "seed-story.xml")).entries[0]
+    return story(entry.title, "", html=entry.content[0].value, summary=entry.summary, source="FT",
+                 classification=SEED_CLASS)
+
+
+def seed_from_text() -> Story:
+    lines = seed_lines()
+    return story(lines[0], "\n".join(lines[2:]), subtitle=lines[1], source="", classification=SEED_CLASS)
+
+
+@pytest.mark.parametrize("make", [seed_from_rss, seed_from_text], ids=["rss-html", "plain-text"])
+def test_seed_story_keeps_its_own_bullets_and_why(make):
+    brief = condense(make())
+    assert (brief.headline, brief.source) == (SEED_HEADLINE, "FT")
+    assert brief.bullets == SEED_BULLETS
+    assert brief.why_it_matters == SEED_WHY and not brief.why_is_generated
+    assert brief.dek == SEED_DEK
+
+
+def test_brief_carries_story_metadata():
+    s = seed_from_rss()
+    brief = condense(s)
+    assert (brief.id, brief.url, brief.published) == (s.id, s.url, s.published)
+    assert (brief.companies, brief.topics) == (SEED_CLASS.companies, SEED_CLASS.topics)
+    assert (brief.strategy, brief.score, brief.condenser) == (True, 6.5, "extractive")
+    assert brief.companies[0] == "Alibaba"
+
+
+def test_seed_paragraphs_alone_give_three_built_bullets_and_a_stated_why():
+    lines = seed_lines()
+    brief = condense(story(lines[0], "\n".join(lines[2:4]), source="", classification=SEED_CLASS))
+    paragraphs = " ".join(lines[2:4])
+    assert len(brief.bullets) == 3 and len(set(brief.bullets)) == 3
+    assert all(b in paragraphs for b in brief.bullets)            # extracted, not invented
+    assert "could mean increased costs" in brief.why_it_matters and not brief.why_is_generated
+    assert brief.why_it_matters not in brief.bullets
+    assert paragraphs.index(brief.bullets[0]) < paragraphs.index(brief.bullets[1]) \
+        < paragraphs.index(brief.bullets[2])                        # story order
+
+
+def test_condense_is_deterministic():
+    assert condense(seed_from_rss()) == condense(seed_from_rss())
+    text = "\n".join(seed_lines()[2:4])
+    assert condense(story(text=text)) == condense(story(text=text))
+
+
+# --- property-style: many stories without bullets --------------------------------------
+
+WORDS = ("cloud revenue pricing chips export model weights license developers enterprise "
+         "subsidy tariff datacenter inference training startup valuation merger partnership "
+         "regulator antitrust quarter margin customers agents search advertising handset "
+         "robotics semiconductor foundry memory bandwidth capacity contract tender talent "
+         "researchers benchmark reasoning multimodal video speech translation battery sensor "
+         "satellite payments banking insurance healthcare retail logistics gaming music").split()
+EXTRAS = ("worth $1.5bn", "up 3.5% on the year", "with 2.5 million users", "in the U.S. market",
+          "at Acme Corp. headquarters", "after Qwen-2.5 and GPT-4.5 shipped", "says Dr. Wang",
+          "in the U.K. and the E.U.", "e.g. in Shenzhen", "(No. 2 in China)")
+COMPANIES = ("Alibaba", "Tencent", "Baidu", "OpenAI", "Google", "Meta", "Nvidia", "ByteDance")
+
+
+def generated_story(seed: int) -> tuple[Story, str]:
+    rng = random.Random(seed)
+    pool = WORDS[:]
+    rng.shuffle(pool)
+    sentences = []
+    for i in range(rng.randint(4, 9)):
+        words = [pool.pop() for _ in range(rng.randint(3, 5))] if len(pool) > 5 else ["also"]
+        filler = " ".join(rng.choice(WORDS) for _ in range(rng.choice((0, 0, 30))))  # some very long
+        sentences.append(f"{rng.choice(COMPANIES)} {' '.join(words)} {filler} {rng.choice(EXTRAS)}."
+                         .replace("  ", " "))
+    title = sentences[0].rstrip(".")[:80].rsplit(" ", 1)[0]
+    paragraphs = ["\n".join(sentences[i:i + 2]).replace("\n", " ") for i in range(0, len(sentences), 2)]
+    return story(title, "\n".join(paragraphs)), " ".join(sentences)
+
+
+def real_feed_stories() -> list[tuple[Story, str]]:
+    feed = feedparser.parse(str(DATA / "miniflux-large_rss.xml"))
+    out = []
+    for e in feed.entries:
+        html = e.content[0].value if e.get("content") else e.summary
+        out.append((story(e.title, "", html=html, source=feed.feed.title),
+                    lxml.html.fromstring(html).text_content()))
+    return out
+
+
+def words(s: str) -> set[str]:
+    return set(re.findall(r"\w+", s.lower()))
+
+
+def assert_sound_brief(brief, source_text: str) -> None:
+    assert len(brief.bullets) <= 3
+    assert len({b.lower() for b in brief.bullets}) == len(brief.bullets)      # no repeats
+    head = words(brief.headline)
+    for b in brief.bullets:
+        assert len(b) <= MAX_BULLET
+        assert len(words(b) & head) / max(1, len(words(b))) < 0.8           # not the headline again
+        body = b[:-1] if b.endswith("…") else b
+        flat = " ".join(source_text.split())
+        at = flat.find(body)
+        assert at >= 0, f"bullet not found in story: {b!r}"
+        after = flat[at + len(body): at + len(body) + 1]
+        assert not (after.isalnum() and body[-1:].isalnum()), f"cut mid-word: {b!r}"
+    assert brief.why_it_matters not in brief.bullets
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_generated_stories_give_three_distinct_sound_bullets(seed):
+    s, source_text = generated_story(seed)
+    brief = condense(s)
+    assert_sound_brief(brief, source_text)
+    assert len(brief.bullets) == 3
+
+
+@pytest.mark.parametrize("index", range(25))
+def test_real_blog_feed_entries_give_sound_briefs(index):
+    s, source_text = real_feed_stories()[index]
+    brief = condense(s)
+    assert_sound_brief(brief, source_text)
+    assert brief.bullets, "a long post always yields something"
+
+
+def test_long_sentence_trimmed_at_boundary_with_ellipsis():
+    long = ("Alibaba said its cloud unit will " + "expand capacity across many regions " * 8
+            + "to serve enterprise customers.")
+    brief = condense(story("Cloud news", long + " Tencent responded quickly to the move today."))
+    trimmed = [b for b in brief.bullets if b.endswith("…")]
+    assert trimmed and all(len(b) <= MAX_BULLET for b in trimmed)
+    assert long.startswith(trimmed[0][:-1])
+    assert long[len(trimmed[0]) - 1] in " ,;:"
+
+
+# --- short items ------------------------------------------------------------------------
+
+def test_one_sentence_teaser_gives_one_bullet_and_no_padding():
+    teaser = "The Chinese group will stop releasing its largest models for free, people familiar said."
+    brief = condense(story("Alibaba pivots to paid AI", teaser, summary=teaser))
+    assert brief.bullets == (teaser,)
+    assert brief.dek == ""                          # the teaser is shown once
+
+
+def test_teaser_that_restates_the_headline_gives_no_bullets():
+    title = "Alibaba shifts towards revenue over open-source AI"
+    brief = condense(story(f"FT - {title}", "Alibaba shifts towards revenue over open-source AI models."))
+    assert brief.headline == title
+    assert brief.bullets == ()
+
+
+def test_two_sentence_teaser_gives_two_bullets():
+    text = "Baidu cut Ernie prices by 80%. Rivals are expected to respond within weeks."
+    assert len(condense(story("Price war in China", text)).bullets) == 2
+
+
+def test_truncated_teaser_sentence_is_not_a_bullet():
+    text = "Tencent raised prices for its Hunyuan API. The company also said that it would…"
+    assert condense(story("Tencent price move", text)).bullets == ("Tencent raised prices for its Hunyuan API.",)
+
+
+def test_article_text_replaces_the_teaser():
+    teaser = "Alibaba is changing its AI strategy, reports say."
+    article = ("Alibaba will stop releasing its largest Qwen models under open licenses.\n"
+               "Its cloud unit will sell access through paid APIs to enterprise customers.\n"
+               "Executives want returns on billions spent on training clusters.\n"
+               "For developers, this could mean higher costs and fewer free models.")
+    brief = condense(story("Alibaba rethinks open-source AI", teaser, summary=teaser), article_text=article)
+    assert len(brief.bullets) == 3 and all(b in article for b in brief.bullets)
+    assert brief.why_it_matters == "For developers, this could mean higher costs and fewer free models."
+
+
+# --- why it matters ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("tail", [
+    "<p><strong>Why it matters:</strong> Cheaper tokens pressure every rival lab.</p>",
+    "<h3>The big picture</h3><p>Cheaper tokens pressure every rival lab.</p>",
+    "<p><b>What it means</b></p><p>Cheaper tokens pressure every rival lab.</p>",
+])
+def test_stated_why_in_html_is_kept(tail):
+    html = ("<p>DeepSeek cut API prices by half on Monday.</p>"
+            "<p>The company also released new model weights for developers.</p>" + tail)
+    brief = condense(story("DeepSeek halves prices", html=html))
+    assert brief.why_it_matters == "Cheaper tokens pressure every rival lab."
+    assert all("Cheaper tokens" not in b for b in brief.bullets)
+
+
+@pytest.mark.parametrize("line", ["Why this matters: Cheaper tokens pressure every rival lab.",
+                                  "WHY IT MATTERS\nCheaper tokens pressure every rival lab."])
+def test_stated_why_in_text_is_kept(line):
+    text = "DeepSeek cut API prices by half on Monday.\n" + line
+    assert condense(story("DeepSeek halves prices", text)).why_it_matters == \
+        "Cheaper tokens pressure every rival lab."
+
+
+def test_why_picked_from_cue_sentence_not_from_bullets():
+    text = ("Nvidia will ship a reduced H20 chip to Chinese customers next quarter.\n"
+            "The chip complies with the latest U.S. export controls.\n"
+            "Shipments start in March with volumes set by license.\n"
+            "The move signals that Washington’s rules are reshaping the data-center market.")
+    brief = condense(story("Nvidia readies China chip", text))
+    assert brief.why_it_matters == "The move signals that Washington’s rules are reshaping the data-center market."
+    assert brief.why_it_matters not in brief.bullets and len(brief.bullets) == 3
+    assert not brief.why_is_generated
+
+
+def test_no_consequence_stated_gives_marked_context_line():
+    text = "Alibaba cut Qwen API prices by 40% on Monday. The cut applies to all regions."
+    c = Classification(strategy=True, score=3.0, companies=("Alibaba",), topics=("pricing", "open-source"))
+    brief = condense(story("Alibaba cuts prices", text, classification=c))
+    assert brief.why_it_matters == "Context: Alibaba · pricing, open-source"
+    assert brief.why_is_generated
+
+
+def test_no_consequence_and_no_classification_leaves_why_empty():
+    brief = condense(story("Alibaba cuts prices", "Alibaba cut Qwen API prices by 40% on Monday."))
+    assert (brief.why_it_matters, brief.why_is_generated) == ("", False)
+
+
+# --- lists that are not the story's points --------------------------------------------------
+
+BODY = ("<p>Meta will charge enterprises for access to its largest Llama model.</p>"
+        "<p>Smaller models stay free under the existing community license terms.</p>"
+        "<p>Analysts expect other labs to follow with similar tiered offers soon.</p>")
+
+
+@pytest.mark.parametrize("nav", [
+    "<ul><li>Gaming</li><li>Sexual themes</li><li>Profanity</li></ul>",
+    "<h3>Related</h3><ul><li>OpenAI raises prices for its API again</li>"
+    "<li>Google expands Gemini to more enterprise customers</li></ul>",
+    "<ul><li><a href='/1'>OpenAI raises prices for its API again</a></li>"
+    "<li><a href='/2'>Google expands Gemini to more enterprise customers</a></li></ul>",
+])
+def test_navigation_lists_are_not_used_as_bullets(nav):
+    brief = condense(story("Meta to charge for Llama", html=BODY + nav))
+    assert len(brief.bullets) == 3 and all(b.startswith(("Meta", "Smaller", "Analysts")) for b in brief.bullets)
+
+
+def test_story_list_in_text_is_kept():
+    text = ("Intro paragraph about the deal between the companies.\n"
+            "• Microsoft invests a further $10bn in the lab.\n"
+            "* The lab gets priority access to Azure capacity.\n"
+            "- Revenue sharing continues until profits are repaid.")
+    assert condense(story("Microsoft deepens OpenAI deal", text)).bullets == (
+        "Microsoft invests a further $10bn in the lab.", "The lab gets priority access to Azure capacity.",
+        "Revenue sharing continues until profits are repaid.")
+
+
+# --- dek and other languages ----------------------------------------------------------------
+
+def test_dek_prefers_subtitle_then_a_summary_sentence_that_adds_something():
+    text = "Google signed a cloud deal with Anthropic worth billions. TPU capacity doubles next year."
+    assert condense(story("Google and Anthropic deal", text, subtitle="A bigger bet on TPUs.")).dek == \
+        "A bigger bet on TPUs."
+    summary = "The agreement is the largest in Google Cloud’s history. More details later."
+    assert condense(story("Google and Anthropic deal", text, summary=summary)).dek == \
+        "The agreement is the largest in Google Cloud’s history."
+    same = "Google signed a cloud deal with Anthropic worth billions."
+    assert condense(story("Google and Anthropic deal", text, summary=same)).dek == ""
+
+
+def test_chinese_story_gives_bullets():
+    text = "阿里巴巴宣布调整人工智能战略。公司将减少开源大模型的发布。云业务将重点销售付费接口服务。分析人士认为竞争将加剧。"
+    brief = condense(story("阿里巴巴转向收费AI", text))
+    assert 1 <= len(brief.bullets) <= 3 and all(b in text for b in brief.bullets)
+
+
+def test_near_duplicate_sentences_give_one_bullet():
+    text = ("Alibaba will stop releasing its biggest Qwen models for free.\n"
+            "Cloud customers will pay for API access instead.\n"
+            "Alibaba will stop releasing its biggest Qwen models for free, the FT reported.\n"
+            "Rival Tencent has kept its Hunyuan weights open so far.")
+    bullets = condense(story("Alibaba rethinks AI", text)).bullets
+    assert len(bullets) == 3
+    assert sum("stop releasing its biggest Qwen models" in b for b in bullets) == 1
+
+
+def test_story_list_with_a_consequence_sentence_gets_that_why():
+    html = ("<p>OpenAI changed how it sells API access to large customers this week.</p>"
+            "<ul><li>Prices for the largest model fall by a third.</li>"
+            "<li>Committed-use discounts start at one million dollars.</li>"
+            "<li>Batch jobs get a further half-price tier.</li></ul>"
+            "<p>The cut puts pressure on Anthropic and Google to follow.</p>")
+    brief = condense(story("OpenAI reprices its API", html=html))
+    assert brief.bullets[0] == "Prices for the largest model fall by a third."
+    assert brief.why_it_matters == "The cut puts pressure on Anthropic and Google to follow."
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("BEIJING (Reuters) - Baidu will cut Ernie API prices for business users.",
+     "Baidu will cut Ernie API prices for business users."),
+    ("SAN FRANCISCO — OpenAI signed a new compute deal with Oracle this week.",
+     "OpenAI signed a new compute deal with Oracle this week."),
+    ("Meta will open its largest model to researchers next month. Continue reading…",
+     "Meta will open its largest model to researchers next month."),
+    ("Google cut Gemini prices for cached tokens by half. [...]",
+     "Google cut Gemini prices for cached tokens by half."),
+])
+def test_datelines_and_feed_boilerplate_are_not_in_bullets(text, expected):
+    assert condense(story("AI pricing moves", text)).bullets == (expected,)
