@@ -58,7 +58,7 @@ def cmd_run(app, args) -> int:
 
 def cmd_poll(app, args) -> int:
     from bot.service import poll_only
-    summary = asyncio.run(poll_only(app, all_feeds=args.all))
+    summary = asyncio.run(poll_only(app, all_feeds=True))
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False, default=str))
         return 0

@@ -84,8 +84,7 @@ class Pipeline:
 
     async def poll_once(self, *, now: datetime | None = None, all_feeds: bool = False) -> PollSummary:
         now = now or utcnow()
-        states = self.store.feed_states() if all_feeds else self.store.due_feeds(now)
-        states = [s for s in states if not s.paused]
+        states = [s for s in self.store.feed_states() if _due(s, now, all_feeds)]
         outcomes = await asyncio.gather(*(self.poll_feed(s, now) for s in states))
         summary = PollSummary(outcomes=[o for o, _ in outcomes])
         for _, fresh in outcomes:
@@ -162,6 +161,15 @@ class Pipeline:
                         new_state.failures, message)
         else:
             log.warning("%s", message)
+
+
+def _due(state: FeedState, now: datetime, all_feeds: bool) -> bool:
+    """`all_feeds` (one-shot runs) ignores the adaptive schedule but not failure backoff."""
+    if state.paused:
+        return False
+    if state.next_poll is None or state.next_poll <= now:
+        return True
+    return all_feeds and not state.failures
 
 
 def sync_feed_list(store: Store, sources: list[FeedSource]) -> int:

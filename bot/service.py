@@ -21,8 +21,8 @@ log = logging.getLogger("ainews.service")
 TICK_SECONDS = 15.0   # how often the loop looks for due feeds (each feed has its own time)
 
 
-async def poll_only(app: App, *, all_feeds: bool = False) -> PollSummary:
-    """`ainews poll --once`: one pass, store and condense, post nothing."""
+async def poll_only(app: App, *, all_feeds: bool = True) -> PollSummary:
+    """`ainews poll --once`: one pass over every active feed; store, condense, post nothing."""
     _import_feed_list(app)
     async with app.fetcher() as fetcher:
         pipeline = _pipeline(app, fetcher)
@@ -60,7 +60,7 @@ class Service:
             self._log_startup(adapters)
             try:
                 if once:
-                    await self._cycle(pipeline)
+                    await self._cycle(pipeline, all_feeds=True)
                     await delivery.run_once()
                 else:
                     await self._run_forever(pipeline, delivery)
@@ -81,9 +81,9 @@ class Service:
             self.stop.set()
             await deliver
 
-    async def _cycle(self, pipeline: Pipeline) -> None:
+    async def _cycle(self, pipeline: Pipeline, *, all_feeds: bool = False) -> None:
         from bot.dispatch import dispatch_new
-        summary = await pipeline.poll_once()
+        summary = await pipeline.poll_once(all_feeds=all_feeds)
         if summary.feeds_polled:
             log.info("%s", summary.line())
         if summary.fresh:
