@@ -9,11 +9,19 @@ _QUIET = ("discord", "slack_bolt", "slack_sdk", "aiohttp.access", "openai", "htt
           "trafilatura", "htmldate", "courlan")
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is now (tests and embedders swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def setup_logging(level: str = "INFO", verbose: bool = False) -> None:
     root = logging.getLogger()
     if getattr(root, "_ainews_configured", False):
         return
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s",
                                            "%H:%M:%S"))
     root.addHandler(handler)

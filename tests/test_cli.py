@@ -1,0 +1,138 @@
+"""The `ainews` command line: one-line errors, JSON contracts, lookups, brief, feeds."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.fakes.feedserver import FeedServer, make_rss
+from tests.fakes.stories import strategy_entry
+
+DATA = Path(__file__).parent / "data"
+AINEWS = str(Path(sys.executable).parent / "ainews")
+BRIEF_KEYS = {"id", "headline", "dek", "bullets", "why_it_matters", "url", "source",
+              "published", "companies", "topics", "strategy", "score", "also_reported_by"}
+SEED_HEADLINE = "China’s Alibaba shifts towards revenue over open-source AI"
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    for k in list(os.environ):
+        if k.startswith(("AINEWS_", "DISCORD_", "SLACK_", "LLM_")):
+            monkeypatch.delenv(k)
+    monkeypatch.setenv("AINEWS_DB", str(tmp_path / "db" / "ainews.db"))
+    monkeypatch.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "1")
+    return monkeypatch
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("var,value,words", [
+    ("AINEWS_POLL_MINUTES", "abc", "AINEWS_POLL_MINUTES='abc' is not a number"),
+    ("AINEWS_POLL_MINUTES", "-1", "AINEWS_POLL_MINUTES='-1' must be at least"),
+    ("AINEWS_ALLOW_PRIVATE_HOSTS", "maybe", "AINEWS_ALLOW_PRIVATE_HOSTS='maybe' is not a yes/no"),
+    ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL='slack.com/api' must start with http"),
+    ("DISCORD_GUILD_ID", "guild", "DISCORD_GUILD_ID='guild' is not a whole number"),
+])
+def test_bad_setting_stops_with_one_line(env, capsys, var, value, words):
+    env.setenv(var, value)
+    code, out, err = run_cli(capsys, "latest")
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+
+
+def test_dotenv_is_read_from_the_working_directory(env, capsys, tmp_path):
+    (tmp_path / ".env").write_text("AINEWS_POLL_MINUTES=soon\n")
+    code, _, err = run_cli(capsys, "latest")
+    assert code == 2 and "AINEWS_POLL_MINUTES='soon'" in err
+
+
+def test_unwritable_database_is_one_line(env, capsys, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    code, _, err = run_cli(capsys, "--db", str(blocker / "x.db"), "latest")
+    assert code == 2 and err.startswith("ainews: store:") and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("source", ["seed-story.txt", "seed-story.xml"])
+def test_brief_of_the_seed_story(env, capsys, source):
+    code, out, _ = run_cli(capsys, "brief", str(DATA / source), "--json")
+    brief = json.loads(out.splitlines()[0])
+    assert code == 0 and BRIEF_KEYS <= set(brief)
+    assert brief["headline"] == SEED_HEADLINE and brief["source"] == "FT"
+    assert brief["companies"][0] == "Alibaba" and len(brief["bullets"]) == 3
+    assert brief["why_it_matters"].startswith("This reduces free, high-quality AI models")
+
+
+def test_brief_reads_stdin_and_prints_for_people():
+    text = (DATA / "seed-story.txt").read_bytes()
+    proc = subprocess.run([AINEWS, "brief", "-"], input=text, capture_output=True, timeout=60)
+    out = proc.stdout.decode()
+    assert proc.returncode == 0 and SEED_HEADLINE in out and "Why it matters" in out
+
+
+def test_brief_of_missing_file_is_one_line(env, capsys):
+    code, _, err = run_cli(capsys, "brief", "nope.xml")
+    assert code == 2 and "brief: cannot read nope.xml" in err
+
+
+async def test_poll_then_lookups(env, capsys, tmp_path):
+    async with FeedServer() as srv:
+        srv.add("/seed.xml", (DATA / "seed-story.xml").read_bytes())
+        srv.add("/gone.xml", b"", content_type="text/plain")
+        srv.script("/gone.xml", [404])
+        feeds = tmp_path / "feeds.toml"
+        feeds.write_text(f'[[feed]]\nname = "FT"\nurl = "{srv.url("/seed.xml")}"\n'
+                         f'[[feed]]\nname = "Gone"\nurl = "{srv.url("/gone.xml")}"\n')
+        env.setenv("AINEWS_FEEDS", str(feeds))
+        import asyncio
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "poll", "--once", "--json")
+    summary = json.loads(out)
+    assert code == 0 and summary["feeds_polled"] == 2 and summary["new_strategy_stories"] == 1
+    assert "HTTP 404" in summary["failures"][0]["error"]
+    for query in (["company", "qwen"], ["company", "ALIBABA"], ["company", "Alibaba", "Group"],
+                  ["search", "open-source"], ["latest", "--strategy-only"]):
+        code, out, _ = run_cli(capsys, *query, "--json")
+        rows = [json.loads(line) for line in out.splitlines()]
+        assert code == 0 and rows[0]["headline"] == SEED_HEADLINE, query
+        assert BRIEF_KEYS <= set(rows[0])
+    code, _, err = run_cli(capsys, "company", "alibabba")
+    assert code == 1 and "did you mean Alibaba" in err
+    code, out, _ = run_cli(capsys, "feeds", "list", "--json")
+    health = {json.loads(line)["name"]: json.loads(line)["health"] for line in out.splitlines()}
+    assert health == {"FT": "ok", "Gone": "failing"}
+
+
+@pytest.mark.parametrize("url,words", [
+    ("file:///etc/passwd", "only http and https"),
+    ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
+])
+def test_feeds_add_refuses_unsafe_urls(env, capsys, url, words):
+    env.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "0")
+    code, _, err = run_cli(capsys, "feeds", "add", url)
+    assert code == 2 and words in err
+
+
+def test_feeds_add_remove_round_trip(env, capsys):
+    assert run_cli(capsys, "feeds", "add", "https://example.com/feed.xml", "Example")[0] == 0
+    code, out, _ = run_cli(capsys, "feeds", "list", "--json")
+    assert json.loads(out)["health"] == "new"
+    assert run_cli(capsys, "feeds", "remove", "https://example.com/feed.xml")[0] == 0
+    code, _, err = run_cli(capsys, "feeds", "remove", "https://example.com/feed.xml")
+    assert code == 2 and "no feed with url" in err
+
+
+def test_help_does_not_load_chat_libraries():
+    code = ("import sys; from bot.cli import build_parser; build_parser().format_help(); "
+            "print(any(m.split('.')[0] in ('discord', 'slack_bolt', 'slack_sdk', 'openai') "
+            "for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "False"
