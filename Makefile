@@ -16,7 +16,7 @@ run: $(STAMP)
 	$(BIN)/ainews run
 
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)
 	$(BIN)/ainews demo
