@@ -1,0 +1,297 @@
+"""Classify: strategy or not, companies (main first), topics, and the reasons shown."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feeds.classify import Classifier, GazetteerError, load_gazetteer
+from feeds.models import DEFAULT_TOPICS
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def clf() -> Classifier:
+    return Classifier()
+
+
+def seed() -> tuple[str, str]:
+    title, _, body = (DATA / "seed-story.txt").read_text(encoding="utf-8").partition("\n")
+    return title, body
+
+
+# ---- the seed story -------------------------------------------------------------------
+
+def test_seed_story_is_strategy_about_alibaba(clf):
+    c = clf.classify(*seed())
+    assert c.strategy
+    assert c.companies[0] == "Alibaba"
+    assert {"Tencent", "Baidu", "OpenAI", "Google", "Meta"} <= set(c.companies)
+    assert {"open-source", "pricing", "enterprise", "china", "models"} <= set(c.topics)
+    assert clf.resolve_company("qwen") == "Alibaba"
+
+
+def test_seed_story_reasons_name_what_counted(clf):
+    c = clf.classify(*seed())
+    assert any(r.startswith("company:Alibaba x") and r.endswith("(title)") for r in c.reasons)
+    assert any(r.startswith("term:open-source +") and "(title)" in r for r in c.reasons)
+    assert any(r.startswith("term:revenue +") and "[pricing]" in r for r in c.reasons)
+    assert c.reasons[-1].startswith("verdict:strategy (score ")
+    assert c.score >= 10
+
+
+# ---- company names ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, canonical", [
+    ("Alibaba Group", "Alibaba"), ("qwen", "Alibaba"), ("ALIBABA", "Alibaba"), ("阿里巴巴", "Alibaba"),
+    ("Tongyi", "Alibaba"), ("aliyun", "Alibaba"), ("ChatGPT", "OpenAI"), ("gpt-4o", "OpenAI"),
+    ("Sora", "OpenAI"), ("Gemini", "Google"), ("deepmind", "Google"), ("Alphabet", "Google"),
+    ("Google Cloud", "Google"), ("llama", "Meta"), ("Hunyuan", "Tencent"), ("WeChat", "Tencent"),
+    ("Ernie", "Baidu"), ("文心一言", "Baidu"), ("Claude", "Anthropic"), ("Doubao", "ByteDance"),
+    ("tiktok", "ByteDance"), ("Kimi", "Moonshot AI"), ("月之暗面", "Moonshot AI"), ("grok", "xAI"),
+    ("Copilot", "Microsoft"), ("Azure", "Microsoft"), ("Nvidia Corporation", "Nvidia"),
+    ("英伟达", "Nvidia"), ("Ascend 910B", "Huawei"), ("昇腾", "Huawei"), ("GLM", "Zhipu"),
+    ("AWS", "Amazon"), ("Bedrock", "Amazon"), ("hugging face", "Hugging Face"),
+    ("Character.AI", "Character.AI"), ("深度求索", "DeepSeek"), ("Arm Holdings", "Arm"),
+])
+def test_resolve_company_by_alias_any_case(clf, name, canonical):
+    assert clf.resolve_company(name) == canonical
+
+
+@pytest.mark.parametrize("name", ["Acme Widgets", "", "   ", "meta data"])
+def test_resolve_company_unknown(clf, name):
+    assert clf.resolve_company(name) is None
+
+
+@pytest.mark.parametrize("typo, expected", [
+    ("alibabba", "Alibaba"), ("antrhopic", "Anthropic"), ("nvida", "Nvidia"), ("deepsek", "DeepSeek"),
+])
+def test_suggest_companies_for_typos(clf, typo, expected):
+    suggestions = clf.suggest_companies(typo)
+    assert suggestions[0] == expected
+    assert len(suggestions) <= 3 and len(set(suggestions)) == len(suggestions)
+
+
+def test_suggest_companies_nothing_close(clf):
+    assert clf.suggest_companies("zzzzqqqq") == []
+
+
+def test_gazetteer_covers_the_companies_users_ask_for(clf):
+    names = clf.company_names()
+    assert len(names) >= 40
+    assert {"Alibaba", "Tencent", "Baidu", "OpenAI", "Google", "Meta", "Anthropic", "ByteDance",
+            "Moonshot AI", "xAI", "Microsoft", "DeepSeek", "Mistral", "Nvidia", "AMD", "Intel", "TSMC",
+            "Huawei", "Zhipu", "MiniMax", "01.AI", "Baichuan", "SenseTime", "iFlytek", "Samsung",
+            "Apple", "Amazon", "Cohere", "Perplexity", "Hugging Face", "Stability AI", "Databricks",
+            "Snowflake", "Oracle", "IBM", "Salesforce", "Scale AI", "Inflection AI", "Character.AI",
+            "SoftBank", "Arm", "Cerebras", "Groq", "CoreWeave", "Xiaomi"} <= set(names)
+
+
+# ---- word boundaries and case ---------------------------------------------------------
+
+@pytest.mark.parametrize("text, company, named", [
+    ("The metadata of every file was rewritten overnight.", "Meta", False),
+    ("Meta unveiled a new Llama model for developers.", "Meta", True),
+    ("She ate a pineapple and an apple after lunch.", "Apple", False),
+    ("Apple is adding Apple Intelligence to older phones.", "Apple", True),
+    ("He broke his arm while skiing and could not type.", "Arm", False),
+    ("Arm said its chip designs now ship in servers.", "Arm", True),
+    ("The gemini constellation is visible in winter.", "Google", False),
+    ("Gemini 1.5 Pro now reads a million tokens.", "Google", True),
+    ("A llama farm opened near the lake.", "Meta", False),
+    ("OpenAI's latest model is cheaper.", "OpenAI", True),
+    ("Intelligence agencies met in Geneva.", "Intel", False),
+    ("Intel cut prices on Xeon parts.", "Intel", True),
+    ("The amazon rainforest lost more trees this year.", "Amazon", False),
+    ("I finally grok how closures work.", "xAI", False),
+    ("An azure sky over the harbour.", "Microsoft", False),
+    ("A moonshot idea for cheap fusion.", "Moonshot AI", False),
+    ("阿里的Qwen模型下载量第一", "Alibaba", True),       # Latin name inside Chinese text
+    ("通义千问大模型发布新版本", "Alibaba", True),         # CJK alias as a substring
+    ("İstanbul start-ups build on Qwen", "Alibaba", True),  # text that lowercases longer
+    ("İstanbul's metadata office", "Meta", False),
+])
+def test_company_matching_respects_words_and_case(clf, text, company, named):
+    assert (company in clf.classify("", text).companies) is named
+
+
+def test_headline_company_comes_first(clf):
+    c = clf.classify("Google bets big on Gemini for enterprise customers",
+                     "OpenAI and OpenAI's partner Microsoft also sell models; OpenAI leads in usage.")
+    assert c.companies[0] == "Google"
+    assert set(c.companies) == {"Google", "OpenAI", "Microsoft"}
+
+
+# ---- strategy or not ------------------------------------------------------------------
+
+CHINESE = ("阿里云宣布通义千问大模型全面降价",
+           "阿里巴巴旗下阿里云今天宣布，通义千问系列大模型API价格下调，最高降价97%。"
+           "此举将与百度文心一言、字节跳动豆包展开价格战，推动大模型商业化，吸引更多企业客户。")
+
+
+def test_chinese_story_on_alibaba_pricing_is_strategy(clf):
+    c = clf.classify(*CHINESE)
+    assert c.strategy
+    assert c.companies[0] == "Alibaba"
+    assert {"Baidu", "ByteDance"} <= set(c.companies)
+    assert {"pricing", "china", "models"} <= set(c.topics)
+    assert any(r.startswith("term:降价 +") for r in c.reasons)
+
+
+@pytest.mark.parametrize("title, text, main", [
+    ("US tightens export controls on Nvidia AI chips to China",
+     "The Commerce Department said the new rules block sales of H20 accelerators to Chinese firms, "
+     "a blow to Nvidia's data center business.", "Nvidia"),
+    ("OpenAI raises $6.6 billion at a $157 billion valuation",
+     "The ChatGPT maker's funding round was led by Thrive Capital, with Microsoft and Nvidia investing.",
+     "OpenAI"),
+    ("Amazon deepens Anthropic partnership with another $4 billion investment",
+     "Anthropic will train its Claude models on AWS Trainium chips under the expanded agreement.",
+     "Amazon"),
+    ("DeepSeek cuts API prices by 75% as China's AI price war heats up",
+     "The Hangzhou start-up's open-source models undercut rivals such as Alibaba's Qwen and Baidu's Ernie.",
+     "DeepSeek"),
+    ("Microsoft agrees to acquire AI startup Inflection's team in licensing deal",
+     "The software giant will pay Inflection AI to license its models and hire its co-founders.",
+     "Microsoft"),
+])
+def test_business_moves_in_ai_are_strategy(clf, title, text, main):
+    c = clf.classify(title, text)
+    assert c.strategy, c.reasons
+    assert c.companies[0] == main
+
+
+@pytest.mark.parametrize("title, text, why", [
+    ("Pixel 9 Pro review: the best camera phone, with AI tricks",
+     "In our review the camera impressed; the AI photo editor is fun but the battery could be better.",
+     "negative:review"),
+    ("How to use ChatGPT to write Excel formulas",
+     "Here's how to ask the chatbot for a formula, step by step, with example prompts.",
+     "negative:how to"),
+    ("Researchers propose a new attention mechanism for long-context language models",
+     "In a research paper posted to arXiv, the researchers show the method halves memory use.",
+     "negative:research paper"),
+    ("Electric truck maker Volta raises $200 million in Series C funding",
+     "The investment will expand its factory and battery supply for delivery fleets.",
+     "gate:not about AI"),
+    ("Save $100 on this robot vacuum during Black Friday",
+     "The deal brings the AI-powered mop to a record low price on Amazon.",
+     "negative:black friday"),
+])
+def test_reviews_tutorials_papers_deals_and_non_ai_news_are_not_strategy(clf, title, text, why):
+    c = clf.classify(title, text)
+    assert not c.strategy
+    assert any(r.startswith(why) for r in c.reasons), c.reasons
+
+
+def test_empty_story(clf):
+    c = clf.classify("", "")
+    assert (c.strategy, c.companies, c.topics) == (False, (), ())
+
+
+def test_words_inside_a_name_still_count(clf):
+    # "Alibaba Cloud" is one match (the company) that also carries the term "cloud";
+    # "开源模型" likewise carries open-source and models
+    c = clf.classify("Alibaba Cloud bets on 开源模型", "")
+    assert c.companies == ("Alibaba",)
+    assert {"enterprise", "open-source", "models"} <= set(c.topics)
+
+
+def test_wildcard_phrase_reports_the_word_it_matched(clf):
+    c = clf.classify("Nvidia completes acquisition of AI startup Run:ai", "The deal closed on Monday.")
+    assert "acquisitions" in c.topics
+    assert any(r.startswith("term:acquisition +") for r in c.reasons)
+
+
+# ---- topics ---------------------------------------------------------------------------
+
+def test_default_topics_and_labels(clf):
+    assert clf.topic_slugs() == list(DEFAULT_TOPICS)
+    assert clf.topic_label("chips") == "Chips & compute"
+    assert clf.topic_label("no-such-topic") == "no-such-topic"
+
+
+@pytest.mark.parametrize("typed, slug", [
+    ("open-source", "open-source"), ("open source", "open-source"), ("Open Source", "open-source"),
+    ("m&a", "acquisitions"), ("M&A", "acquisitions"), ("export controls", "policy"),
+    ("regulation", "policy"), ("Chips & compute", "chips"), ("PRICING", "pricing"),
+    ("monetization", "pricing"), ("funding", "funding"), ("opensource", "open-source"),
+])
+def test_resolve_topic_accepts_slugs_labels_synonyms(clf, typed, slug):
+    assert clf.resolve_topic(typed) == slug
+
+
+@pytest.mark.parametrize("typed", ["", "weather", "sports"])
+def test_resolve_topic_unknown(clf, typed):
+    assert clf.resolve_topic(typed) is None
+
+
+# ---- user extension -------------------------------------------------------------------
+
+USER_TOML = """
+[companies."Acme Robotics"]
+aliases = ["AcmeBot", "阿克米"]
+ai = true
+
+[companies.alibaba]          # an existing company, any case: adds an alias
+aliases = ["Bailian"]
+
+[topics.robotics]
+label = "Robots"
+terms = ["humanoid", "robot*", "机器人"]
+synonyms = ["robots"]
+
+[topics.chips]               # an existing topic: adds a phrase
+terms = ["wafer"]
+"""
+
+
+def test_user_file_adds_companies_aliases_and_topics(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(USER_TOML, encoding="utf-8")
+    clf = Classifier(load_gazetteer(path))
+    assert clf.resolve_company("acmebot") == "Acme Robotics"
+    assert clf.resolve_company("Bailian") == "Alibaba"
+    assert clf.resolve_topic("robots") == "robotics"
+    assert clf.topic_label("robotics") == "Robots"
+    assert clf.topic_slugs()[:len(DEFAULT_TOPICS)] == list(DEFAULT_TOPICS)
+    c = clf.classify("AcmeBot raises $50 million to build humanoid robots",
+                     "The funding round values the robotics maker at $1 billion; its AI runs on wafer-scale chips.")
+    assert c.companies[0] == "Acme Robotics"
+    assert "robotics" in c.topics and "funding" in c.topics
+    assert any(r.startswith("term:wafer +") for r in c.reasons)
+    # the bundled gazetteer is untouched by another classifier's user file
+    assert Classifier().resolve_company("acmebot") is None
+
+
+@pytest.mark.parametrize("content, message", [
+    ("[companies.Foo\naliases = 1", "is not valid TOML"),
+    ("[companies.Foo]\naliases = 'Bar'", "needs a list of non-empty strings"),
+    ("[companies]\nFoo = 3", "must be a table"),
+    ("[topics.x.weights]\nrobot = 'high'", "must be a number"),
+    ("[negative.weights]\nsponsored = 'a lot'", "must be a number"),
+])
+def test_bad_user_file_is_a_one_line_error(tmp_path, content, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(GazetteerError) as err:
+        load_gazetteer(path)
+    assert str(err.value).startswith("classify: ")
+    assert message in str(err.value)
+
+
+def test_user_file_adds_negative_phrases(tmp_path, clf):
+    story = ("OpenAI raises $6.6 billion in new funding round",
+             "Sponsored: the ChatGPT maker's investors include Microsoft.")
+    assert clf.classify(*story).strategy
+    path = tmp_path / "mine.toml"
+    path.write_text('[negative.weights]\n"sponsored" = 10\n', encoding="utf-8")
+    c = Classifier(load_gazetteer(path)).classify(*story)
+    assert not c.strategy
+    assert any(r.startswith("negative:sponsored -") for r in c.reasons)
+
+
+def test_missing_user_file(tmp_path):
+    with pytest.raises(GazetteerError, match="cannot read"):
+        load_gazetteer(tmp_path / "absent.toml")
