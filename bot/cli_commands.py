@@ -16,6 +16,17 @@ CONSOLE = Caller(platform="console", workspace="console", channel="console", use
 
 
 def dispatch(args) -> int:
+    """Run a sub-command; errors a user can act on become one-line UserErrors."""
+    from feeds.classify import GazetteerError
+    from feeds.feedlist import FeedListError
+    from storage.store import StoreError
+    try:
+        return _dispatch(args)
+    except (GazetteerError, FeedListError, StoreError) as e:
+        raise UserError(str(e)) from None
+
+
+def _dispatch(args) -> int:
     settings = _settings(args)
     setup_logging(settings.log_level, args.verbose)
     if args.cmd == "discord-invite":

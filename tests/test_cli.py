@@ -136,3 +136,10 @@ def test_help_does_not_load_chat_libraries():
             "for m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False"
+
+
+def test_bad_user_data_file_is_one_line(env, capsys, tmp_path):
+    (tmp_path / "mine.toml").write_text("[[company]\nname = ")
+    env.setenv("AINEWS_USER_DATA", str(tmp_path / "mine.toml"))
+    code, _, err = run_cli(capsys, "company", "qwen")
+    assert code == 2 and "mine.toml" in err and len(err.strip().splitlines()) == 1
