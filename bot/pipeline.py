@@ -136,9 +136,10 @@ class Pipeline:
         return [] if out.backlog else [s for s in new if s.classification.strategy]
 
     async def _store_new(self, stories: list[Story], *, backlog: bool, now) -> list[Story]:
-        # Known entries are dropped before the costly steps (classify, condense).
-        known = self.store.known_story_ids([s.id for s in stories])
-        unseen = [s for s in stories if s.id not in known]
+        # Known, unchanged entries are dropped before the costly steps (classify,
+        # condense); an edited one goes on so the store can update its text.
+        known = self.store.known_story_hashes([s.id for s in stories])
+        unseen = [s for s in stories if known.get(s.id) != s.content_hash]
         classified = [s.with_classification(self.classifier.classify(s.title, s.text))
                       for s in unseen]
         new = self.store.add_new_stories(classified, backlog=backlog, now=now)

@@ -1,0 +1,228 @@
+"""Same-event detection: is this story another outlet's report of an event we have?
+
+Outlets word one event differently ("Anthropic raises $4bn from Amazon" / "Amazon to
+invest another $4 billion in Anthropic"), so titles alone don't decide. A story's
+`Signature` holds what outlets share when they report one event: the companies, the
+figures (normalised: $4bn = $4 billion = 4B dollars), the kind of event (funding,
+pricing, ...) and the distinctive title terms (product names, places). `same_event`
+weighs agreement against conflict. Pure: no I/O, no clock.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+
+from feeds.models import Story
+
+WINDOW = timedelta(hours=48)
+THRESHOLD = 3.25
+ANCHOR_OVERLAP = 0.34
+
+_SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "million": 1e6,
+          "b": 1e9, "bn": 1e9, "bln": 1e9, "billion": 1e9, "t": 1e12, "tn": 1e12,
+          "trillion": 1e12}
+# Figures are found from their digits (a regex anchored anywhere is ~20x slower on
+# long summaries): the currency before, the percent/scale/currency word after.
+_NUM = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?")
+_CURRENCY_BEFORE = re.compile(r"(?:(?:us|hk|a|c|s)?\$|€|£|¥|\b(?:usd|eur|rmb|cny|gbp)\s?)$",
+                              re.IGNORECASE)
+_AFTER = re.compile(
+    r"(?:\s?(?P<pct>%|per\s?cent\b|percent\b))?"
+    r"(?:[\s-]?(?P<scale>trillion|billion|million|thousand|bln|mln|bn|mn|tn|[kmbt])\b)?"
+    r"(?:\s?(?P<cur>dollars?|usd|euros?|eur|yuan|rmb|cny|pounds?|gbp|yen)\b)?",
+    re.IGNORECASE)
+
+# Words naming the kind of event; a word may name more than one ("deal", "stake").
+_EVENTS = {
+    "funding": "raise raises raised raising funding fundraise fundraising invest invests "
+               "invested investing investment investor investors backs backed backing "
+               "round valuation valued valuing stake",
+    "acquisition": "acquire acquires acquired acquiring acquisition buy buys bought buying "
+                   "buyout takeover merger merge merges purchase purchases deal stake",
+    "pricing": "price prices pricing priced cheaper discount discounts fee fees "
+               "subscription subscriptions paywall",
+    "earnings": "revenue revenues earnings profit profits quarter quarterly results sales "
+                "loss losses forecast guidance",
+    "launch": "launch launches launched launching release releases released releasing "
+              "unveil unveils unveiled debut debuts introduce introduces introduced "
+              "rollout rolls",
+    "partnership": "partner partners partnered partnership partnerships alliance "
+                   "collaboration collaborate deal agreement agreements pact",
+    "legal": "sue sues sued lawsuit lawsuits court judge ruling antitrust probe "
+             "investigation fine fined settlement settle settles",
+    "policy": "ban bans banned export exports restriction restrictions regulation "
+              "regulations regulator regulators sanction sanctions rules law bill act",
+    "leadership": "ceo cto cfo chief executive resign resigns resigned steps departs "
+                  "depart quits hire hires hired appoint appoints appointed ousted "
+                  "fired reinstated reinstates returns",
+    "layoffs": "layoff layoffs lay lays laid jobs job workforce staff",
+}
+_EVENT_OF: dict[str, frozenset[str]] = {}
+for _kind, _words in _EVENTS.items():
+    for _w in _words.split():
+        _EVENT_OF[_w] = _EVENT_OF.get(_w, frozenset()) | {_kind}
+
+# Words that say nothing about which event this is.
+_STOP = frozenset("""
+a an the and or but of in on at to for from by with without as is are was were be been
+being it its it's this that these those their his her our your my we you they he she i
+after before over under into out up down off about amid against between than then so
+not no new news says say said report reports reported reportedly according could would
+will may might can should must has have had do does did more most less least also just
+first latest big bigger biggest major top inside why how what when where who which
+ai artificial intelligence model models company companies firm firms tech technology
+giant giants group inc corp ltd co plans plan plans set sets move moves amid amp
+another other others its own year years week weeks day days today now yet still
+sign signs signed strike strikes struck terms talks tie-up gets get
+use using used here heres here's what's know best top getting
+billion million trillion bn mn percent per cent us usd dollars dollar
+""".split())
+_WORD = re.compile(r"[a-z0-9][a-z0-9\-\.]*[a-z0-9]|[a-z0-9]")
+# "5bn", "40", "12%": amounts are compared as figures, not as words.
+_NUMBER = re.compile(r"\d+(?:,\d{3})*(?:bn|mn|tn|[kmbt]|%)?")
+
+
+@dataclass(frozen=True, slots=True)
+class Signature:
+    """What outlets reporting one event tend to share."""
+    companies: frozenset[str]
+    figures: frozenset[str]          # "amt:4e+09", "pct:10"
+    events: frozenset[str]           # kinds of event: "funding", "pricing", ...
+    terms: frozenset[str]            # distinctive title words (product names, places)
+    words: frozenset[str]            # all content words of the title, events as kinds
+
+
+def figures(text: str) -> frozenset[str]:
+    """Amounts and percentages in `text`, normalised so outlets' spellings agree.
+
+    Bare numbers (years, counts) are left out: only a currency, a scale word or a
+    percent sign makes a number a figure."""
+    found = set()
+    for m in _NUM.finditer(text):
+        if m.start() and text[m.start() - 1] in ".,":
+            continue   # the tail of "1.5" or "4,000" already read
+        after = _AFTER.match(text, m.end())
+        value = float(m[0].replace(",", ""))
+        if after["pct"]:
+            found.add(f"pct:{value:g}")
+            continue
+        before = text[max(0, m.start() - 5):m.start()]
+        currency = bool(after["cur"] or _CURRENCY_BEFORE.search(before))
+        scale = (after["scale"] or "").lower()
+        if not (currency or scale) or (len(scale) == 1 and not currency):
+            continue   # "2025", "5G", "7B parameters": not an amount
+        found.add(f"amt:{value * _SCALE.get(scale, 1):.6g}")
+    return frozenset(found)
+
+
+def _stem(word: str) -> str:
+    """Crude suffix folding so "recommends"/"recommended" or "chips"/"chip" agree."""
+    word = word.strip(".-")
+    if word.endswith("'s") or word.endswith("’s"):
+        word = word[:-2]
+    if word in _EVENT_OF or not word.isalpha():
+        return word   # event words are listed in all their forms; "gpt-4o" stays
+    for suffix in ("ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[:-len(suffix)]
+    return word
+
+
+def _title_words(title: str) -> list[str]:
+    text = title.lower().replace("’", "'")
+    return [_stem(w) for w in _WORD.findall(text.replace("'s ", " "))]
+
+
+def signature(story: Story) -> Signature:
+    """The cheap-to-compare summary of a story used by `same_event`."""
+    lead = f"{story.subtitle}\n{(story.summary or story.text)[:400]}"
+    return _signature(story.title, lead, story.classification.companies)
+
+
+@lru_cache(maxsize=4096)   # a new story is compared with the same few recent ones
+def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
+    companies = frozenset(c.casefold() for c in companies_)
+    company_words = {w for c in companies for w in _WORD.findall(c)}
+    events, terms, words = set(), set(), set()
+    for w in _title_words(title):
+        if w in _STOP or not w or _NUMBER.fullmatch(w):
+            continue
+        kinds = _EVENT_OF.get(w)
+        if kinds:
+            events |= kinds
+            words |= {f"event:{k}" for k in kinds}
+            continue
+        words.add(w)
+        if w not in company_words and len(w) > 2:
+            terms.add(w)
+    return Signature(companies, figures(f"{title}\n{lead}"), frozenset(events),
+                     frozenset(terms),
+                     frozenset(words))
+
+
+def title_key(title: str) -> str:
+    """Normalised title for finding verbatim syndication (wire copy) cheaply in SQL;
+    empty for short titles ("Podcast", "Week in review") that would merge unrelated items."""
+    words = [w for w in _title_words(title) if w]
+    return " ".join(words) if len(words) >= 4 else ""
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _figure_score(a: Signature, b: Signature) -> float:
+    amounts_a = {f for f in a.figures if f.startswith("amt:")}
+    amounts_b = {f for f in b.figures if f.startswith("amt:")}
+    score = 0.0
+    if amounts_a & amounts_b:
+        score += 2.0
+    elif amounts_a and amounts_b:
+        score -= 1.5   # both name an amount, never the same one: likely two deals
+    if (a.figures - amounts_a) & (b.figures - amounts_b):
+        score += 1.0
+    return score
+
+
+def match_score(a: Signature, b: Signature) -> float:
+    """Evidence that two signatures describe one event (>= THRESHOLD: same)."""
+    shared = a.companies & b.companies
+    score = 1.0 + 0.75 * min(len(shared) - 1, 2) if shared else 0.0
+    score += _figure_score(a, b)
+    if a.events & b.events:
+        score += 1.0
+    elif a.events and b.events:
+        score -= 2.0   # "cuts prices" vs "invests in": same company, different news
+    common_terms = a.terms & b.terms
+    if common_terms:
+        score += 0.75 * min(len(common_terms), 2)
+    elif a.terms and b.terms:
+        score -= 1.0   # "launches GPT-5" vs "launches Sora": different products
+    return score + 2.0 * _jaccard(a.words, b.words)
+
+
+def _anchored(a: Signature, b: Signature) -> bool:
+    """Shared words about a company are not enough ("ChatGPT", "data"): one event needs
+    a shared kind of event, a shared figure or largely the same title."""
+    return bool(a.events & b.events or a.figures & b.figures
+                or _jaccard(a.words, b.words) >= ANCHOR_OVERLAP)
+
+
+def same_signature(a: Signature, b: Signature) -> bool:
+    """Signatures alone (the time window is the caller's, see `same_event`)."""
+    if a.companies and b.companies:
+        if not a.companies & b.companies:
+            return False
+        return _anchored(a, b) and match_score(a, b) >= THRESHOLD
+    # Unclassified or company-less stories: only near-identical titles merge.
+    return _jaccard(a.words, b.words) >= 0.7
+
+
+def same_event(a: Story, b: Story) -> bool:
+    """True when `a` and `b` report one event: within WINDOW of each other, sharing
+    companies and enough of figures, event kind and distinctive terms."""
+    if abs(a.published - b.published) > WINDOW:
+        return False
+    return same_signature(signature(a), signature(b))

@@ -1,0 +1,138 @@
+"""Feeds and their fetch state: conditional-GET validators, schedule and health.
+
+A feed that keeps failing is paused after `pause_after` failures in a row (the caller
+tells an admin); `resume_feed` makes it due again at once.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from feeds.models import FeedSource, iso_utc, parse_iso
+
+log = logging.getLogger("ainews.store")
+
+_FEED_COLUMNS = ("url, name, tags, etag, last_modified, body_hash, last_polled, last_ok, "
+                 "next_poll, failures, last_error, paused, polls_ok, ttl")
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    source: FeedSource
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    last_polled: datetime | None = None
+    last_ok: datetime | None = None
+    next_poll: datetime | None = None     # None: due now
+    failures: int = 0                     # in a row; reset by a successful poll
+    last_error: str = ""                  # "kind: message"
+    paused: bool = False
+    polls_ok: int = 0                     # 0 = never polled: its first stories are backlog
+    ttl_minutes: int | None = None        # the feed's own <ttl>, if any
+
+    @property
+    def health(self) -> str:
+        if self.paused:
+            return "paused"
+        if self.failures:
+            return "failing"
+        return "ok" if self.polls_ok else "new"
+
+
+def _dt(value: str | None) -> datetime | None:
+    return parse_iso(value) if value else None
+
+
+def _state(row: tuple) -> FeedState:
+    (url, name, tags, etag, last_modified, body_hash, last_polled, last_ok, next_poll,
+     failures, last_error, paused, polls_ok, ttl) = row
+    return FeedState(FeedSource(name, url, tuple(json.loads(tags))), etag, last_modified,
+                     body_hash, _dt(last_polled), _dt(last_ok), _dt(next_poll), failures,
+                     last_error, bool(paused), polls_ok, ttl)
+
+
+class FeedStore:
+    """Mixin of Store: uses self.db, self._write() and self._now()."""
+
+    def upsert_feed(self, source: FeedSource) -> None:
+        """Add a feed, or rename/retag a known one (its fetch state is kept)."""
+        with self._write():
+            self.db.execute(
+                "INSERT INTO feeds (url, name, tags, added_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (url) DO UPDATE SET name = excluded.name, tags = excluded.tags",
+                (source.url, source.name, json.dumps(list(source.tags)),
+                 iso_utc(self._now())))
+
+    def remove_feed(self, url: str) -> bool:
+        """Stop polling `url`; its stories stay. False when there was no such feed."""
+        with self._write():
+            return self.db.execute("DELETE FROM feeds WHERE url = ?", (url,)).rowcount > 0
+
+    def feed_states(self) -> list[FeedState]:
+        rows = self.db.execute(f"SELECT {_FEED_COLUMNS} FROM feeds ORDER BY name, url")
+        return [_state(r) for r in rows.fetchall()]
+
+    def feed_state(self, url: str) -> FeedState | None:
+        row = self.db.execute(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?",
+                              (url,)).fetchone()
+        return _state(row) if row else None
+
+    def due_feeds(self, now: datetime) -> list[FeedState]:
+        """Feeds to poll now: not paused and never polled or past their next_poll."""
+        rows = self.db.execute(
+            f"SELECT {_FEED_COLUMNS} FROM feeds WHERE paused = 0 "
+            "AND (next_poll IS NULL OR next_poll <= ?) ORDER BY next_poll, url",
+            (iso_utc(now),))
+        return [_state(r) for r in rows.fetchall()]
+
+    def record_fetch_ok(self, url: str, *, now: datetime, next_poll: datetime,
+                        etag: str | None, last_modified: str | None,
+                        body_hash: str | None, ttl_minutes: int | None = None) -> None:
+        self._update_feed(
+            url, "etag = ?, last_modified = ?, body_hash = ?, ttl = ?, last_polled = ?, "
+                 "last_ok = ?, next_poll = ?, failures = 0, last_error = '', "
+                 "polls_ok = polls_ok + 1",
+            (etag, last_modified, body_hash, ttl_minutes, iso_utc(now), iso_utc(now),
+             iso_utc(next_poll)))
+
+    def record_not_modified(self, url: str, *, now: datetime, next_poll: datetime) -> None:
+        """A 304 (or identical bytes): a successful poll that changed nothing."""
+        self._update_feed(
+            url, "last_polled = ?, last_ok = ?, next_poll = ?, failures = 0, "
+                 "last_error = '', polls_ok = polls_ok + 1",
+            (iso_utc(now), iso_utc(now), iso_utc(next_poll)))
+
+    def record_fetch_failure(self, url: str, *, now: datetime, next_poll: datetime,
+                             kind: str, message: str, pause_after: int = 10) -> FeedState:
+        """Count a failure in a row; pause the feed when there have been `pause_after`."""
+        error = f"{kind}: {message}".replace("\n", " ")
+        with self._write():
+            self._update_feed(
+                url, "last_polled = ?, next_poll = ?, failures = failures + 1, "
+                     "last_error = ?, paused = (paused OR failures + 1 >= ?)",
+                (iso_utc(now), iso_utc(next_poll), error, pause_after))
+            state = self.feed_state(url)
+        if state is None:
+            return FeedState(FeedSource(url, url), failures=1, last_error=error)
+        if state.paused and state.failures == pause_after:
+            log.warning("store: paused feed %s after %d failures (%s)", url,
+                        state.failures, error)
+        return state
+
+    def resume_feed(self, url: str) -> bool:
+        """Unpause `url`, clear its failure count and make it due now."""
+        with self._write():
+            return self.db.execute(
+                "UPDATE feeds SET paused = 0, failures = 0, last_error = '', "
+                "next_poll = NULL WHERE url = ?", (url,)).rowcount > 0
+
+    def _update_feed(self, url: str, assignments: str, params: tuple) -> None:
+        with self._write():
+            cur = self.db.execute(f"UPDATE feeds SET {assignments} WHERE url = ?",
+                                  (*params, url))
+        if cur.rowcount == 0:
+            # Removed while its poll was in flight: nothing left to record.
+            log.info("store: ignored fetch result for unknown feed %s", url)

@@ -1,0 +1,199 @@
+"""The store's tables and the migration runner.
+
+Migrations are (version, name, sql), applied in version order, each recorded once in
+schema_migrations. Core versions are 1-99; storage.delivery's start at 100. Never edit an
+applied migration: add a new one.
+"""
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+
+from feeds.models import iso_utc, utcnow
+
+
+class StoreError(Exception):
+    """The store cannot do what was asked; str(e) is one line naming the store."""
+
+
+FEEDS = """
+CREATE TABLE feeds (
+    url TEXT PRIMARY KEY,
+    name TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '[]',
+    etag TEXT, last_modified TEXT, body_hash TEXT,
+    last_polled TEXT, last_ok TEXT, next_poll TEXT,
+    failures INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    paused INTEGER NOT NULL DEFAULT 0,
+    polls_ok INTEGER NOT NULL DEFAULT 0,
+    ttl INTEGER,
+    added_at TEXT NOT NULL
+);
+CREATE INDEX feeds_due ON feeds (paused, next_poll);
+"""
+
+# Lookup indexes end in the columns the queries filter on, so they cover the query and
+# the newest rows come straight off the index (no sort, no table scan) at 1M stories.
+STORIES = """
+CREATE TABLE stories (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL DEFAULT '',
+    title TEXT NOT NULL DEFAULT '',
+    text TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '',
+    feed_url TEXT NOT NULL DEFAULT '',
+    published TEXT NOT NULL,
+    guid TEXT NOT NULL DEFAULT '',
+    author TEXT NOT NULL DEFAULT '',
+    summary TEXT NOT NULL DEFAULT '',
+    html TEXT NOT NULL DEFAULT '',
+    subtitle TEXT NOT NULL DEFAULT '',
+    flags TEXT NOT NULL DEFAULT '[]',
+    strategy INTEGER NOT NULL DEFAULT 0,
+    score REAL NOT NULL DEFAULT 0,
+    companies TEXT NOT NULL DEFAULT '[]',
+    topics TEXT NOT NULL DEFAULT '[]',
+    reasons TEXT NOT NULL DEFAULT '[]',
+    content_hash TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('backlog', 'new')),
+    cluster_id INTEGER REFERENCES stories (pk),
+    is_lead INTEGER NOT NULL DEFAULT 1,
+    title_key TEXT NOT NULL DEFAULT '',
+    first_seen TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX stories_url ON stories (url) WHERE url != '';
+CREATE INDEX stories_latest ON stories (is_lead, published);
+CREATE INDEX stories_latest_strategy ON stories (is_lead, strategy, published);
+CREATE INDEX stories_cluster ON stories (cluster_id);
+CREATE INDEX stories_title_key ON stories (title_key, published) WHERE title_key != '';
+
+-- Other ids seen for a stored story (unstable GUIDs): known_story_ids answers for them.
+CREATE TABLE story_aliases (
+    alias TEXT PRIMARY KEY,
+    story_pk INTEGER NOT NULL REFERENCES stories (pk) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX story_aliases_story ON story_aliases (story_pk);
+
+CREATE TABLE story_companies (
+    story_pk INTEGER NOT NULL REFERENCES stories (pk) ON DELETE CASCADE,
+    company TEXT NOT NULL COLLATE NOCASE,
+    published TEXT NOT NULL,
+    is_lead INTEGER NOT NULL,
+    strategy INTEGER NOT NULL,
+    PRIMARY KEY (story_pk, company)
+) WITHOUT ROWID;
+CREATE INDEX story_companies_lookup
+    ON story_companies (company, published, story_pk, is_lead, strategy);
+CREATE INDEX story_companies_since ON story_companies (published, company, is_lead);
+
+CREATE TABLE story_topics (
+    story_pk INTEGER NOT NULL REFERENCES stories (pk) ON DELETE CASCADE,
+    topic TEXT NOT NULL COLLATE NOCASE,
+    published TEXT NOT NULL,
+    is_lead INTEGER NOT NULL,
+    strategy INTEGER NOT NULL,
+    PRIMARY KEY (story_pk, topic)
+) WITHOUT ROWID;
+CREATE INDEX story_topics_lookup
+    ON story_topics (topic, published, story_pk, is_lead, strategy);
+CREATE INDEX story_topics_since ON story_topics (published, topic, is_lead);
+"""
+
+BRIEFS = """
+CREATE TABLE briefs (
+    content_hash TEXT PRIMARY KEY,
+    story_id TEXT NOT NULL,
+    brief TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX briefs_story ON briefs (story_id);
+"""
+
+# External-content FTS5: the text lives once, in stories; triggers keep the index in step.
+FTS = """
+CREATE VIRTUAL TABLE stories_fts USING fts5 (
+    title, text, content='stories', content_rowid='pk',
+    tokenize='porter unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER stories_fts_insert AFTER INSERT ON stories BEGIN
+    INSERT INTO stories_fts (rowid, title, text) VALUES (new.pk, new.title, new.text);
+END;
+CREATE TRIGGER stories_fts_delete AFTER DELETE ON stories BEGIN
+    INSERT INTO stories_fts (stories_fts, rowid, title, text)
+    VALUES ('delete', old.pk, old.title, old.text);
+END;
+CREATE TRIGGER stories_fts_update AFTER UPDATE OF title, text ON stories BEGIN
+    INSERT INTO stories_fts (stories_fts, rowid, title, text)
+    VALUES ('delete', old.pk, old.title, old.text);
+    INSERT INTO stories_fts (rowid, title, text) VALUES (new.pk, new.title, new.text);
+END;
+"""
+
+META = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+"""
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "feeds", FEEDS),
+    (2, "stories", STORIES),
+    (3, "briefs", BRIEFS),
+    (4, "stories_fts", FTS),
+    (5, "meta", META),
+]
+
+_LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"""
+
+
+def statements(sql: str) -> Iterator[str]:
+    """Split a script into statements; trigger bodies hold ';' so split on complete ones."""
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                yield buf.strip()
+            buf = ""
+    code = [line for line in buf.splitlines() if not line.strip().startswith("--")]
+    if "".join(code).strip():   # a last statement without its ';'
+        yield buf.strip()
+
+
+def migrate(conn: sqlite3.Connection, migrations: Iterable[tuple[int, str, str]]) -> list[int]:
+    """Apply the migrations not yet recorded, all in one write transaction; return the
+    versions applied. An up-to-date file needs no write lock (opening never waits for a
+    busy writer); otherwise the ledger is read again under the lock, so two processes
+    opening a fresh file at once apply each migration once."""
+    migrations = sorted(migrations)
+    if _applied(conn) >= {v for v, _n, _s in migrations}:
+        return []
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(_LEDGER)
+        done = _applied(conn)
+        applied = []
+        for version, name, sql in migrations:
+            if version in done:
+                continue
+            for stmt in statements(sql):
+                conn.execute(stmt)
+            conn.execute("INSERT INTO schema_migrations (version, name, applied_at) "
+                         "VALUES (?, ?, ?)", (version, name, iso_utc(utcnow())))
+            applied.append(version)
+        conn.execute("COMMIT")
+        return applied
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _applied(conn: sqlite3.Connection) -> set[int]:
+    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
+                          "AND name = 'schema_migrations'").fetchone()
+    if not exists:
+        return set()
+    return {v for (v,) in conn.execute("SELECT version FROM schema_migrations")}

@@ -1,0 +1,120 @@
+"""The Store: one SQLite file (sqlite-utils underneath) behind intent-named methods.
+
+Feeds (storage.feedstate), stories and briefs (storage.stories), lookups
+(storage.lookups) and the chat core's subscriptions/outbox (storage.delivery) are
+mixins of this one class. WAL lets the bot and a CLI lookup use the file at once;
+writers wait (busy timeout) instead of failing.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+import sqlite_utils
+
+from feeds.models import utcnow
+from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
+from storage.feedstate import FeedState, FeedStore
+from storage.lookups import LookupStore
+from storage.schema import MIGRATIONS, StoreError, migrate
+from storage.stories import StoryStore
+
+__all__ = ["Store", "StoreError", "FeedState"]
+
+log = logging.getLogger("ainews.store")
+BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
+
+
+class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
+    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow):
+        self.path = str(path)
+        self._now = clock
+        self._lock = threading.RLock()
+        self._signatures: OrderedDict = OrderedDict()   # see StoryStore
+        try:
+            self.db = sqlite_utils.Database(self._connect(self.path))
+            self._configure()
+            applied = migrate(self.db.conn, [*MIGRATIONS, *DELIVERY_MIGRATIONS])
+        except (OSError, sqlite3.Error) as e:
+            raise StoreError(f"store: cannot open {self.path}: {_one_line(e)}") from None
+        if applied:
+            log.debug("store: %s: applied migrations %s", self.path, applied)
+
+    @staticmethod
+    def _connect(path: str) -> sqlite3.Connection:
+        if path != ":memory:" and not path.startswith("file:"):
+            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        # check_same_thread=False: the bot hands the store to worker threads
+        # (asyncio.to_thread); self._lock serialises our transactions.
+        return sqlite3.connect(path, timeout=BUSY_TIMEOUT, check_same_thread=False)
+
+    def _configure(self) -> None:
+        conn = self.db.conn
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if self.path != ":memory:":
+            self.db.enable_wal()
+            conn.execute("PRAGMA synchronous = NORMAL")   # safe with WAL; fewer fsyncs
+        # Touch the file now, so a read-only place fails here with a clear message.
+        conn.execute("PRAGMA user_version").fetchone()
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction (nested calls join the outer one). BEGIN IMMEDIATE takes
+        the write lock up front, so a concurrent writer waits for the busy timeout
+        instead of failing halfway through."""
+        with self._lock:
+            if self.db.conn.in_transaction:
+                try:
+                    with self.db.atomic():
+                        yield
+                except BaseException:
+                    self._signatures.clear()
+                    raise
+                return
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                self._signatures.clear()   # rolled-back rows' pks will be reused
+                if self.db.conn.in_transaction:
+                    self.db.conn.execute("ROLLBACK")
+                raise
+            self.db.conn.execute("COMMIT")
+
+    # Small persistent settings (e.g. which feeds-file entries were imported).
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return json.loads(row[0]) if row else default
+
+    def set_meta(self, key: str, value: Any) -> None:
+        with self._write():
+            self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
+                            "DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
+
+    def migrations(self) -> list[tuple[int, str, str]]:
+        """(version, name, applied_at) of every applied migration, oldest first."""
+        return self.db.execute("SELECT version, name, applied_at FROM schema_migrations "
+                               "ORDER BY version").fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split()) or type(e).__name__

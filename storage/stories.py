@@ -1,0 +1,245 @@
+"""Stories: dedupe, edits, clusters and the brief cache.
+
+One story is one id (the GUID, or the canonical URL) *or* one canonical URL, across all
+feeds. An edited entry (same id, new content_hash) updates the stored text but is not new
+again. A new story joins the cluster of an earlier report of the same event
+(feeds.cluster.same_event) or leads its own; lookups show each cluster once, its lead.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterable
+from datetime import datetime
+
+from feeds.cluster import WINDOW, Signature, same_signature, signature, title_key
+from feeds.models import Brief, Classification, Story, iso_utc, parse_iso
+
+log = logging.getLogger("ainews.store")
+
+STORY_COLUMNS = ("pk, id, url, title, text, source, feed_url, published, guid, author, "
+                 "summary, html, subtitle, flags, strategy, score, companies, topics, "
+                 "reasons, cluster_id")
+_CANDIDATES_PER_KEY = 60   # nearest reports per company: plenty within 48 h, bounded cost
+_MAX_COMPANIES = 3         # the main companies find the candidates; the rest only score
+SIGNATURE_CACHE = 20_000   # recent stories' signatures: a few days of news
+
+
+def story_from_row(row: tuple) -> Story:
+    (_pk, sid, url, title, text, source, feed_url, published, guid, author, summary, html,
+     subtitle, flags, strategy, score, companies, topics, reasons, _cluster) = row
+    c = Classification(bool(strategy), score, tuple(json.loads(companies)),
+                       tuple(json.loads(topics)), tuple(json.loads(reasons)))
+    return Story(sid, url, title, text, source, feed_url, parse_iso(published), guid, author,
+                 summary, html, subtitle, tuple(json.loads(flags)), c)
+
+
+def _content_values(s: Story) -> dict:
+    c = s.classification
+    return dict(title=s.title, text=s.text, source=s.source, published=iso_utc(s.published),
+                guid=s.guid, author=s.author, summary=s.summary, html=s.html,
+                subtitle=s.subtitle, flags=json.dumps(list(s.flags)),
+                strategy=int(c.strategy), score=float(c.score),
+                companies=json.dumps(list(c.companies)), topics=json.dumps(list(c.topics)),
+                reasons=json.dumps(list(c.reasons)), content_hash=s.content_hash)
+
+
+class StoryStore:
+    """Mixin of Store: uses self.db, self._write(), self._signatures (an OrderedDict
+    the Store empties when a transaction rolls back: pks may be reused)."""
+
+    def known_story_ids(self, ids: Iterable[str]) -> set[str]:
+        """The ids among `ids` already stored (as a story or an alias of one)."""
+        return set(self.known_story_hashes(ids))
+
+    def known_story_hashes(self, ids: Iterable[str]) -> dict[str, str]:
+        """id -> stored content_hash for the known ids: lets a caller skip unchanged
+        entries yet still pass edited ones (a different hash) to add_new_stories."""
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(ids)), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT id, content_hash FROM stories WHERE id IN ({marks}) "
+                f"UNION ALL SELECT a.alias, s.content_hash FROM story_aliases a "
+                f"JOIN stories s ON s.pk = a.story_pk WHERE a.alias IN ({marks})",
+                (*chunk, *chunk)).fetchall()
+            found.update(rows)
+        return found
+
+    def add_new_stories(self, stories: Iterable[Story], *, backlog: bool,
+                        now: datetime) -> list[Story]:
+        """Store `stories` in one transaction; return those never seen before (by id or
+        canonical URL), in input order. backlog=True stores them as "backlog": the first
+        poll of a feed, never to be posted. A returned story may have joined an earlier
+        cluster: cluster_info(story.id) tells (post it as an "also reported by")."""
+        status, seen = ("backlog" if backlog else "new"), iso_utc(now)
+        new: list[Story] = []
+        with self._write():
+            for story in stories:
+                if self._merge_known(story, seen):
+                    continue
+                self._insert_story(story, status, seen)
+                new.append(story)
+        return new
+
+    def _merge_known(self, story: Story, seen: str) -> bool:
+        """Handle a story already stored (by id, alias or URL); False when it is new."""
+        row = self.db.execute(
+            "SELECT pk, id, feed_url, content_hash FROM stories WHERE id = ? UNION ALL "
+            "SELECT s.pk, a.alias, s.feed_url, s.content_hash FROM story_aliases a "
+            "JOIN stories s ON s.pk = a.story_pk WHERE a.alias = ? LIMIT 1",
+            (story.id, story.id)).fetchone()
+        if row is None and story.url:
+            row = self.db.execute("SELECT pk, NULL, feed_url, content_hash FROM stories "
+                                  "WHERE url = ? AND url != ''", (story.url,)).fetchone()
+            if row is None:
+                return False
+            self.db.execute("INSERT OR IGNORE INTO story_aliases (alias, story_pk) "
+                            "VALUES (?, ?)", (story.id, row[0]))
+        if row is None:
+            return False
+        pk, _id, feed_url, old_hash = row
+        # An edit from the story's own feed updates it; another outlet's copy does not.
+        if old_hash != story.content_hash and feed_url == story.feed_url:
+            self._update_content(pk, story, seen)
+        return True
+
+    def _update_content(self, pk: int, story: Story, seen: str) -> None:
+        self._signatures.pop(pk, None)
+        values = {**_content_values(story), "title_key": title_key(story.title)}
+        sets = ", ".join(f"{k} = :{k}" for k in values)
+        self.db.execute(f"UPDATE stories SET {sets}, updated_at = :seen WHERE pk = :pk",
+                        {**values, "seen": seen, "pk": pk})
+        (lead,) = self.db.execute("SELECT is_lead FROM stories WHERE pk = ?",
+                                  (pk,)).fetchone()
+        self._link(pk, story, bool(lead))
+        log.debug("store: updated edited story %s", story.id)
+
+    def _insert_story(self, story: Story, status: str, seen: str) -> None:
+        values = _content_values(story)
+        values.update(id=story.id, url=story.url, feed_url=story.feed_url, status=status,
+                      title_key=title_key(story.title), first_seen=seen, updated_at=seen)
+        cols = ", ".join(values)
+        pk = self.db.execute(
+            f"INSERT INTO stories ({cols}) VALUES ({', '.join(':' + k for k in values)})",
+            values).lastrowid
+        cluster = self._find_cluster(pk, story, values["title_key"])
+        self.db.execute("UPDATE stories SET cluster_id = ?, is_lead = ? WHERE pk = ?",
+                        (cluster or pk, int(cluster is None), pk))
+        self._link(pk, story, cluster is None)
+
+    def _link(self, pk: int, story: Story, lead: bool) -> None:
+        """(Re)write the company and topic rows the lookups read."""
+        c, published = story.classification, iso_utc(story.published)
+        for table, column, names in (("story_companies", "company", c.companies),
+                                     ("story_topics", "topic", c.topics)):
+            self.db.execute(f"DELETE FROM {table} WHERE story_pk = ?", (pk,))
+            self.db.conn.executemany(
+                f"INSERT OR IGNORE INTO {table} (story_pk, {column}, published, is_lead, "
+                "strategy) VALUES (?, ?, ?, ?, ?)",
+                [(pk, n, published, int(lead), int(c.strategy)) for n in names])
+
+    def _find_cluster(self, pk: int, story: Story, key: str) -> int | None:
+        """The cluster (lead pk) of the nearest earlier report of the same event."""
+        lo, hi = iso_utc(story.published - WINDOW), iso_utc(story.published + WINDOW)
+        pks: dict[int, None] = {}
+        for company in story.classification.companies[:_MAX_COMPANIES]:
+            rows = self.db.execute(
+                "SELECT story_pk FROM story_companies WHERE company = ? AND published "
+                "BETWEEN ? AND ? AND story_pk != ? ORDER BY published DESC LIMIT ?",
+                (company, lo, hi, pk, _CANDIDATES_PER_KEY))
+            pks.update(dict.fromkeys(r[0] for r in rows))
+        if key:
+            rows = self.db.execute(
+                "SELECT pk FROM stories WHERE title_key = ? AND title_key != '' "
+                "AND published BETWEEN ? AND ? AND pk != ? LIMIT ?",
+                (key, lo, hi, pk, _CANDIDATES_PER_KEY))
+            pks.update(dict.fromkeys(r[0] for r in rows))
+        return self._first_match(story, list(pks))
+
+    def _first_match(self, story: Story, pks: list[int]) -> int | None:
+        """The cluster of the nearest candidate reporting the same event, if any."""
+        mine = signature(story)
+        candidates = [self._signature_of(pk) for pk in self._cache_signatures(pks)]
+        candidates.sort(key=lambda c: abs(c[1] - story.published))
+        for cluster, published, theirs in candidates:
+            if abs(published - story.published) <= WINDOW and same_signature(mine, theirs):
+                return cluster
+        return None
+
+    def _signature_of(self, pk: int) -> tuple[int, datetime, Signature]:
+        self._signatures.move_to_end(pk)
+        return self._signatures[pk]
+
+    def _cache_signatures(self, pks: list[int]) -> list[int]:
+        """Load the signatures of `pks` not yet cached: each story is read and parsed
+        once, not once per later story it is compared with."""
+        missing = [pk for pk in pks if pk not in self._signatures]
+        for chunk in _chunks(missing, 500):
+            marks = ",".join("?" * len(chunk))
+            # Only what a signature reads: html and full text would cost I/O for nothing.
+            rows = self.db.execute(
+                "SELECT pk, cluster_id, title, subtitle, summary, substr(text, 1, 400), "
+                f"companies, published FROM stories WHERE pk IN ({marks})", chunk)
+            for pk, cluster, title, subtitle, summary, text, companies, published in rows:
+                other = Story("", "", title, text, "", "", parse_iso(published),
+                              summary=summary, subtitle=subtitle, classification=Classification(
+                                  companies=tuple(json.loads(companies))))
+                self._signatures[pk] = (cluster, other.published, signature(other))
+        while len(self._signatures) > SIGNATURE_CACHE:
+            self._signatures.popitem(last=False)
+        return pks
+
+    def cluster_info(self, story_id: str) -> tuple[str, str, list[str]] | None:
+        """(cluster id, lead story id, the other outlets' names) or None if unknown.
+        The cluster id is the lead story's id: stable, and a string like every id."""
+        row = self.db.execute(
+            "SELECT l.pk, l.id, l.source FROM stories s JOIN stories l ON l.pk = s.cluster_id "
+            "WHERE s.id = ?", (story_id,)).fetchone()
+        if row is None:
+            return None
+        lead_pk, lead_id, lead_source = row
+        return lead_id, lead_id, self._also_reported_by([lead_pk], {lead_pk: lead_source})[
+            lead_pk]
+
+    def _also_reported_by(self, lead_pks: list[int],
+                          lead_sources: dict[int, str]) -> dict[int, list[str]]:
+        """For each cluster lead: the other members' outlets, first seen first, once each."""
+        out: dict[int, list[str]] = {pk: [] for pk in lead_pks}
+        if not lead_pks:
+            return out
+        marks = ",".join("?" * len(lead_pks))
+        rows = self.db.execute(
+            f"SELECT cluster_id, source FROM stories WHERE cluster_id IN ({marks}) "
+            "AND is_lead = 0 ORDER BY pk", lead_pks)
+        for cluster, source in rows:
+            names = out[cluster]
+            if source and source != lead_sources.get(cluster) and source not in names:
+                names.append(source)
+        return out
+
+    def get_story(self, story_id: str) -> Story | None:
+        row = self.db.execute(f"SELECT {STORY_COLUMNS} FROM stories WHERE id = ?",
+                              (story_id,)).fetchone()
+        return story_from_row(row) if row else None
+
+    def save_brief(self, story_id: str, content_hash: str, brief: Brief) -> None:
+        """Cache `brief` for this content: an unchanged story is never condensed twice."""
+        with self._write():
+            self.db.execute(
+                "INSERT INTO briefs (content_hash, story_id, brief, created_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (content_hash) DO UPDATE SET "
+                "story_id = excluded.story_id, brief = excluded.brief, "
+                "created_at = excluded.created_at",
+                (content_hash, story_id, json.dumps(brief.to_json(), ensure_ascii=False),
+                 iso_utc(self._now())))
+
+    def brief_for_hash(self, content_hash: str) -> Brief | None:
+        row = self.db.execute("SELECT brief FROM briefs WHERE content_hash = ?",
+                              (content_hash,)).fetchone()
+        return Brief.from_json(json.loads(row[0])) if row else None
+
+
+def _chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]

@@ -1,0 +1,122 @@
+"""Same-event detection: a table of headline pairs written for this project."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from feeds.cluster import figures, same_event, signature, title_key
+from feeds.models import Classification, Story
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def story(title: str, companies: tuple[str, ...], *, summary: str = "", hours: float = 0,
+          source: str = "Outlet") -> Story:
+    return Story(id=title, url=f"https://example.com/{abs(hash(title))}", title=title,
+                 text=summary, summary=summary, source=source,
+                 feed_url="https://example.com/feed", published=T0 + timedelta(hours=hours),
+                 classification=Classification(strategy=True, companies=companies))
+
+
+SAME = [
+    (("Anthropic raises $4bn from Amazon", ("Anthropic", "Amazon")),
+     ("Amazon to invest another $4 billion in Anthropic", ("Amazon", "Anthropic"))),
+    (("OpenAI launches GPT-5, its most capable model yet", ("OpenAI",)),
+     ("OpenAI releases GPT-5 to all ChatGPT users", ("OpenAI",))),
+    (("Sam Altman returns as OpenAI CEO", ("OpenAI",)),
+     ("OpenAI reinstates Altman as chief executive", ("OpenAI",))),
+    (("Nvidia to invest $5bn in Intel", ("Nvidia", "Intel")),
+     ("Intel gets 5 billion dollars from Nvidia in chip tie-up", ("Intel", "Nvidia"))),
+    (("Alibaba cuts Qwen API prices by 80%", ("Alibaba",)),
+     ("Alibaba Cloud slashes prices of Qwen models up to 80 per cent", ("Alibaba",))),
+    (("OpenAI raises $40bn at $300bn valuation led by SoftBank", ("OpenAI", "SoftBank")),
+     ("SoftBank leads record $40 billion funding round for OpenAI", ("SoftBank", "OpenAI"))),
+    (("US tightens export controls on Nvidia H20 chips to China", ("Nvidia",)),
+     ("Nvidia H20 sales to China hit by new US export rules", ("Nvidia",))),
+    (("Microsoft and OpenAI sign new partnership agreement", ("Microsoft", "OpenAI")),
+     ("OpenAI, Microsoft strike new deal on partnership terms", ("OpenAI", "Microsoft"))),
+    (("China’s Alibaba shifts towards revenue over open-source AI", ("Alibaba",)),
+     ("Alibaba shifts Qwen focus from open-source to revenue", ("Alibaba",))),
+    (("Microsoft lays off its responsible AI team", ("Microsoft",)),
+     ("Microsoft cuts ethical AI team in latest layoffs", ("Microsoft", "OpenAI"))),
+    (("Italy's privacy regulator orders ChatGPT ban", ("OpenAI",)),
+     ("ChatGPT banned in Italy over privacy concerns", ("OpenAI",))),
+    # Wire copy with no companies recognised: near-identical titles still merge.
+    (("Chipmaker shares slide as investors weigh demand outlook", ()),
+     ("Chipmaker shares slide as investors weigh demand outlook", ())),
+]
+
+DIFFERENT = [
+    (("Alibaba cuts Qwen API prices", ("Alibaba",)),
+     ("Alibaba invests in Moonshot AI", ("Alibaba", "Moonshot AI"))),
+    (("Nvidia to invest $5bn in Intel", ("Nvidia", "Intel")),
+     ("Nvidia reports $5bn revenue from China", ("Nvidia",))),
+    (("OpenAI launches GPT-5", ("OpenAI",)),
+     ("OpenAI launches Sora app for Android", ("OpenAI",))),
+    (("Microsoft invests $1bn in Kenya data centre", ("Microsoft",)),
+     ("Microsoft invests $10bn in Japan AI infrastructure", ("Microsoft",))),
+    (("Google releases Gemini 3", ("Google",)),
+     ("Google fined by EU over adtech", ("Google",))),
+    (("Meta hires Scale AI chief to lead superintelligence lab", ("Meta", "Scale AI")),
+     ("Meta releases Llama 4 open weights", ("Meta",))),
+    (("Baidu open-sources Ernie 4.5", ("Baidu",)),
+     ("Tencent open-sources Hunyuan video model", ("Tencent",))),
+    (("Anthropic raises $13bn at $183bn valuation", ("Anthropic",)),
+     ("Anthropic settles authors' copyright lawsuit for $1.5bn", ("Anthropic",))),
+    (("Chipmaker shares slide as investors weigh demand outlook", ()),
+     ("Cloud spending slows as customers trim budgets", ())),
+    # One shared product name and one kind of event are not one event.
+    (("New York City schools ban ChatGPT over cheating fears", ("OpenAI",)),
+     ("AI conference bans ChatGPT-written papers", ("OpenAI",))),
+    (("How to use ChatGPT to write spreadsheet formulas", ("OpenAI",)),
+     ("How to use ChatGPT to summarize a long report", ("OpenAI",))),
+]
+
+
+@pytest.mark.parametrize("a,b", SAME, ids=[p[0][0][:40] for p in SAME])
+def test_same_event_pairs_merge(a, b):
+    assert same_event(story(*a), story(*b, hours=5))
+    assert same_event(story(*b), story(*a, hours=5)), "same_event must be symmetric"
+
+
+@pytest.mark.parametrize("a,b", DIFFERENT, ids=[p[0][0][:40] for p in DIFFERENT])
+def test_different_events_about_same_company_stay_apart(a, b):
+    assert not same_event(story(*a), story(*b, hours=2))
+    assert not same_event(story(*b), story(*a, hours=2))
+
+
+def test_same_event_only_within_about_48_hours():
+    a, b = SAME[0]
+    assert same_event(story(*a), story(*b, hours=47))
+    assert not same_event(story(*a), story(*b, hours=60))
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("raises $4bn", {"amt:4e+09"}),
+    ("another $4 billion", {"amt:4e+09"}),
+    ("4B dollars", {"amt:4e+09"}),
+    ("US$4.0 billion", {"amt:4e+09"}),
+    ("$4,000,000,000", {"amt:4e+09"}),
+    ("¥500m", {"amt:5e+08"}),
+    ("up 12%", {"pct:12"}),
+    ("12 per cent", {"pct:12"}),
+    ("12 percent", {"pct:12"}),
+    ("in 2025, 3 models, 5G phones, a 7B model", set()),
+])
+def test_figures_are_normalised(text, expected):
+    assert figures(text) == expected
+
+
+def test_signature_uses_summary_figures_and_title_terms():
+    s = signature(story("Alibaba cuts Qwen API prices", ("Alibaba",),
+                        summary="Prices fall by as much as 97%."))
+    assert s.figures == {"pct:97"}
+    assert s.events == {"pricing"}
+    assert {"qwen", "api"} <= s.terms and "alibaba" not in s.terms
+
+
+def test_title_key_skips_short_generic_titles():
+    assert title_key("Podcast") == ""
+    assert title_key("OpenAI’s new model: GPT-5 is here") == \
+        title_key("openai's new model — GPT-5 is here!")

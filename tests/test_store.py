@@ -1,0 +1,315 @@
+"""Store: opening, migrations, dedupe, edits, backlog, clusters, briefs and lookups."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from feeds.models import Brief, Classification, Story, story_id
+from storage.schema import migrate
+from storage.store import Store, StoreError
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+FEED_A, FEED_B = "https://a.example/feed", "https://b.example/rss"
+
+
+def make(title: str, *, feed: str = FEED_A, guid: str = "", url: str = "",
+         source: str = "Outlet A", hours: float = 0, companies=("Alibaba",),
+         topics=("pricing",), strategy=True, text: str = "") -> Story:
+    url = url or f"https://a.example/{abs(hash(title)) % 10**8}"
+    return Story(id=story_id(feed, guid, url), url=url, title=title,
+                 text=text or f"{title}. More detail follows.", source=source, feed_url=feed,
+                 published=T0 + timedelta(hours=hours), guid=guid,
+                 classification=Classification(strategy, 2.5, tuple(companies),
+                                               tuple(topics), ("company:x",)))
+
+
+@pytest.fixture(params=["memory", "file"])
+def store(request, tmp_path):
+    s = Store(":memory:" if request.param == "memory" else tmp_path / "db" / "ainews.db")
+    yield s
+    s.close()
+
+
+def add(store: Store, *stories: Story, backlog: bool = False) -> list[Story]:
+    return store.add_new_stories(list(stories), backlog=backlog, now=T0)
+
+
+# opening and migrations
+
+def test_migrations_are_recorded_once_and_reopening_is_idempotent(tmp_path):
+    path = tmp_path / "nested" / "dir" / "ainews.db"
+    with Store(path) as first:
+        applied = first.migrations()
+        add(first, make("Alibaba cuts Qwen API prices"))
+    assert path.exists(), "parent directories are created"
+    versions = [v for v, _name, _at in applied]
+    assert versions == sorted(set(versions)) and 1 in versions
+    with Store(path) as again:
+        assert again.migrations() == applied
+        assert [b.headline for b in again.latest()] == ["Alibaba cuts Qwen API prices"]
+        assert again.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert again.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_migration_runner_applies_new_versions_once_and_atomically():
+    conn = sqlite3.connect(":memory:")
+    steps = [(1, "plain", "-- a comment first, no final semicolon\nCREATE TABLE a (x)"),
+             (2, "trigger", "CREATE TABLE b (y);\nCREATE TRIGGER copy AFTER INSERT ON a "
+                            "BEGIN INSERT INTO b VALUES (new.x); END;")]
+    assert migrate(conn, steps) == [1, 2]
+    assert migrate(conn, steps) == []
+    conn.execute("INSERT INTO a VALUES (7)")
+    assert conn.execute("SELECT y FROM b").fetchall() == [(7,)]
+    broken = [*steps, (3, "ok", "CREATE TABLE c (z)"), (4, "bad", "CREATE TABLE a (x)")]
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(conn, broken)
+    assert [v for (v,) in conn.execute("SELECT version FROM schema_migrations")] == [1, 2]
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'c'").fetchall() == []
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "is-a-directory"])
+def test_unopenable_path_gives_one_line_store_error(tmp_path, where):
+    blocker = tmp_path / "blocker"
+    if where == "under-a-file":
+        blocker.write_text("not a directory")
+        path = blocker / "ainews.db"
+    else:
+        blocker.mkdir()
+        path = blocker
+    with pytest.raises(StoreError) as err:
+        Store(path)
+    message = str(err.value)
+    assert message.startswith(f"store: cannot open {path}: ")
+    assert "\n" not in message
+
+
+# dedupe, edits, backlog
+
+def test_same_guid_is_one_story_however_often_it_appears(store):
+    s = make("Alibaba cuts Qwen API prices", guid="tag:ft.com,2026:1")
+    assert add(store, s, s) == [s]
+    assert add(store, s) == []
+    assert store.known_story_ids([s.id, "unknown"]) == {s.id}
+    assert len(store.latest(50)) == 1
+
+
+def test_same_canonical_url_is_one_story_across_guids_and_feeds(store):
+    first = make("Alibaba cuts Qwen API prices", guid="g-1", url="https://ft.com/content/1")
+    unstable = replace(first, id=story_id(FEED_A, "g-2", first.url), guid="g-2")
+    other_feed = make("Alibaba cuts Qwen API prices", feed=FEED_B, source="Outlet B",
+                      url="https://ft.com/content/1")
+    assert add(store, first) == [first]
+    assert add(store, unstable, other_feed) == []
+    # The unstable GUID is remembered, so the next poll skips it before classifying.
+    assert store.known_story_ids([unstable.id, other_feed.id]) == {unstable.id, other_feed.id}
+    assert [b.id for b in store.latest(50)] == [first.id]
+
+
+def test_edited_item_updates_text_but_is_not_new_again(store):
+    original = make("Alibaba cuts Qwen API prices", guid="g-1", text="Prices fall 50%.")
+    edited = replace(original, title="Alibaba cuts Qwen API prices by 97%",
+                     text="Prices fall 97%, the company said.")
+    assert edited.content_hash != original.content_hash
+    add(store, original)
+    assert add(store, edited) == []
+    assert store.known_story_hashes([original.id]) == {original.id: edited.content_hash}
+    assert [b.headline for b in store.latest()] == ["Alibaba cuts Qwen API prices by 97%"]
+    assert [b.id for b in store.search("97")] == [original.id]
+    assert store.search("50") == [], "the search index follows the edit"
+
+
+def test_backlog_stories_are_stored_but_marked_backlog(store):
+    old = make("Alibaba cuts Qwen API prices", guid="1")
+    fresh = make("Tencent opens Hunyuan weights", guid="2", companies=("Tencent",))
+    assert add(store, old, backlog=True) == [old]
+    assert add(store, old, fresh) == [fresh], "a backlog story never comes back as new"
+    status = dict(store.db.execute("SELECT id, status FROM stories").fetchall())
+    assert status == {old.id: "backlog", fresh.id: "new"}
+    assert {b.id for b in store.latest()} == {old.id, fresh.id}
+
+
+def test_add_new_stories_is_one_transaction(store):
+    good = make("Alibaba cuts Qwen API prices", guid="1")
+    broken = replace(make("Broken", guid="2"), published=None)
+    with pytest.raises(Exception):
+        add(store, good, broken)
+    assert store.known_story_ids([good.id]) == set()
+
+
+# clusters
+
+def test_same_event_from_two_outlets_is_one_cluster(store):
+    lead = make("Anthropic raises $4bn from Amazon", companies=("Anthropic", "Amazon"),
+                topics=("funding",), source="FT")
+    follow = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
+                  source="The Verge", hours=6, companies=("Amazon", "Anthropic"),
+                  topics=("funding",))
+    third = make("Anthropic secures fresh $4bn investment from Amazon", feed=FEED_B,
+                 source="Reuters", hours=8, companies=("Anthropic", "Amazon"))
+    assert add(store, lead) == [lead]
+    assert add(store, follow, third) == [follow, third], "new stories, in a known cluster"
+    assert store.cluster_info(follow.id) == (lead.id, lead.id, ["The Verge", "Reuters"])
+    assert store.cluster_info(lead.id) == (lead.id, lead.id, ["The Verge", "Reuters"])
+    for briefs in (store.latest(), store.stories_for_company("Amazon"),
+                   store.stories_for_topic("funding"), store.search("anthropic amazon")):
+        assert [(b.id, b.also_reported_by) for b in briefs] == \
+            [(lead.id, ("The Verge", "Reuters"))]
+    topics, companies = store.counts_since(T0 - timedelta(days=1))
+    assert companies == {"Amazon": 1, "Anthropic": 1}, "a cluster counts once"
+
+
+@pytest.mark.parametrize("first,second", [
+    (("Alibaba cuts Qwen API prices", ("Alibaba",)),
+     ("Alibaba invests in Moonshot AI", ("Alibaba", "Moonshot AI"))),
+    (("Nvidia to invest $5bn in Intel", ("Nvidia", "Intel")),
+     ("Nvidia reports $5bn revenue from China", ("Nvidia",))),
+])
+def test_different_stories_about_one_company_do_not_merge(store, first, second):
+    a = make(first[0], companies=first[1])
+    b = make(second[0], feed=FEED_B, source="Outlet B", hours=3, companies=second[1])
+    add(store, a, b)
+    assert store.cluster_info(b.id) == (b.id, b.id, [])
+    assert {x.id for x in store.stories_for_company(first[1][0])} == {a.id, b.id}
+
+
+def test_same_event_days_apart_is_a_new_cluster(store):
+    a = make("Anthropic raises $4bn from Amazon", companies=("Anthropic", "Amazon"))
+    b = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B, hours=24 * 5,
+             companies=("Amazon", "Anthropic"))
+    add(store, a, b)
+    assert store.cluster_info(b.id)[1] == b.id
+
+
+# briefs
+
+def test_brief_cache_by_content_hash_and_lookups_use_it(store):
+    s = make("FT - China's Alibaba shifts towards revenue over open-source AI",
+             companies=("Alibaba", "Tencent"), topics=("open-source",))
+    add(store, s)
+    brief = Brief(id=s.id, headline="China's Alibaba shifts towards revenue over open-source AI",
+                  bullets=("a", "b", "c"), why_it_matters="Fewer free models.", url=s.url,
+                  source="FT", published=s.published, companies=("Alibaba",))
+    assert store.brief_for_hash(s.content_hash) is None
+    store.save_brief(s.id, s.content_hash, brief)
+    assert store.brief_for_hash(s.content_hash) == brief
+    [found] = store.stories_for_company("Tencent")
+    assert (found.headline, found.bullets, found.why_it_matters) == \
+        (brief.headline, ("a", "b", "c"), "Fewer free models.")
+    assert found.companies == ("Alibaba", "Tencent"), "the story's classification is current"
+
+
+def test_lookup_without_brief_is_built_from_the_story(store):
+    s = replace(make("Tencent opens Hunyuan weights", companies=("Tencent",)),
+                subtitle="The model is free to download.")
+    add(store, s)
+    [b] = store.stories_for_company("Tencent")
+    assert (b.headline, b.bullets, b.why_it_matters, b.dek, b.url, b.source) == \
+        (s.title, (), "", s.subtitle, s.url, s.source)
+    assert b.published == s.published
+
+
+# lookups
+
+@pytest.fixture
+def news(store):
+    stories = [
+        make("Alibaba cuts Qwen API prices", hours=1, companies=("Alibaba",),
+             topics=("pricing",)),
+        make("Baidu open-sources Ernie 4.5", hours=2, companies=("Baidu",),
+             topics=("open-source", "models")),
+        make("Tencent and Alibaba battle over AI agents", hours=3,
+             companies=("Tencent", "Alibaba"), topics=("china",)),
+        make("Alibaba phone sales up in the holidays", hours=4, companies=("Alibaba",),
+             topics=(), strategy=False),
+        make("OpenAI cuts GPT prices for developers", hours=30, companies=("OpenAI",),
+             topics=("pricing",)),
+    ]
+    add(store, *stories)
+    return store, stories
+
+
+def test_latest_is_newest_first_and_strategy_only_by_default(news):
+    store, s = news
+    assert [b.id for b in store.latest(3)] == [s[4].id, s[2].id, s[1].id]
+    assert [b.id for b in store.latest(2, strategy_only=False)] == [s[4].id, s[3].id]
+    assert [b.id for b in store.latest(topic="pricing")] == [s[4].id, s[0].id]
+
+
+def test_company_and_topic_lookups(news):
+    store, s = news
+    assert [b.id for b in store.stories_for_company("Alibaba")] == \
+        [s[3].id, s[2].id, s[0].id]
+    assert [b.id for b in store.stories_for_company("Alibaba", 1)] == [s[3].id]
+    assert store.stories_for_company("alibaba") == store.stories_for_company("Alibaba")
+    assert [b.id for b in store.stories_for_topic("open-source")] == [s[1].id]
+    assert store.stories_for_company("Nobody") == []
+
+
+@pytest.mark.parametrize("query,expect", [
+    ("qwen", [0]),
+    ("QWEN prices", [0]),
+    ("developers", [4]),
+    ("alibaba qwen", [0]),
+    ("qwe*", [0]),
+    ("tencent nonexistentword", [2]),      # no story has both: any-word fallback
+    ('alibaba "qwen', [0]),
+    ('"qwen"', [0]),
+    ("AND OR (", []),
+    ("qwen OR", [0]),
+    ("NOT qwen", [0]),
+    ("ernie 4.5", [1]),
+    ("open-source", [1]),
+    ("price:cut", []),
+    ("^qwen", [0]),
+    ("*", []),
+    ("", []),
+    ("'); DROP TABLE stories; --", []),
+    ("qw\x00en", []),
+    ("qwen\x00", [0]),
+    ("qwen " + "x " * 5000, [0]),          # long paste: deduplicated, capped
+])
+def test_search_is_safe_and_ranked(news, query, expect):
+    store, s = news
+    assert [b.id for b in store.search(query)] == [s[i].id for i in expect]
+    assert store.latest(1), "the table survives hostile queries"
+
+
+def test_search_prefers_title_matches_then_recency(store):
+    in_text = make("Cloud outage hits services", hours=5, companies=("Alibaba",),
+                   text="Customers say Qwen endpoints were slow.")
+    in_title = make("Qwen endpoints now cheaper", hours=1, companies=("Alibaba",))
+    older = make("Tencent trims Hunyuan prices", hours=0, companies=("Tencent",))
+    newer = make("Baidu trims Ernie prices", hours=2, companies=("Baidu",))
+    add(store, in_text, in_title, older, newer)
+    assert [b.id for b in store.search("qwen")] == [in_title.id, in_text.id]
+    assert [b.id for b in store.search("trims prices")] == [newer.id, older.id]
+
+
+def test_counts_since(news):
+    store, s = news
+    topics, companies = store.counts_since(T0 + timedelta(hours=2))
+    assert topics == {"china": 1, "models": 1, "open-source": 1, "pricing": 1}
+    assert companies == {"Alibaba": 2, "Baidu": 1, "OpenAI": 1, "Tencent": 1}
+    assert list(companies)[0] == "Alibaba", "most first"
+    topics, _ = store.counts_since(T0 + timedelta(hours=2), strategy_only=True)
+    assert topics["pricing"] == 1
+
+
+def test_meta_round_trip(store):
+    assert store.get_meta("imported_feeds", []) == []
+    store.set_meta("imported_feeds", ["https://a.example/feed"])
+    assert store.get_meta("imported_feeds") == ["https://a.example/feed"]
+
+
+def test_stored_story_round_trips(store):
+    s = replace(make("Alibaba cuts Qwen API prices", guid="g"), flags=("mention",),
+                author="Jane", html="<p>x</p>", summary="Sum")
+    add(store, s)
+    got = store.get_story(s.id)
+    assert got == replace(s, published=s.published.replace(microsecond=0))
+    assert json.loads(store.db.execute("SELECT companies FROM stories").fetchone()[0]) == \
+        ["Alibaba"]

@@ -1,0 +1,106 @@
+"""Store: feeds, fetch state and health transitions."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from feeds.models import FeedSource
+from storage.store import Store
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+URL = "https://a.example/feed.xml"
+MIN = timedelta(minutes=1)
+
+
+@pytest.fixture
+def store():
+    s = Store(":memory:")
+    s.upsert_feed(FeedSource("Outlet A", URL, ("china", "ai")))
+    yield s
+    s.close()
+
+
+def fail(store: Store, n: int = 1, **kw):
+    state = None
+    for i in range(n):
+        state = store.record_fetch_failure(URL, now=T0 + i * MIN, next_poll=T0 + (i + 5) * MIN,
+                                           kind="timeout", message="a.example timed out", **kw)
+    return state
+
+
+def test_new_feed_is_due_at_once_and_health_new(store):
+    [state] = store.due_feeds(T0)
+    assert state.source == FeedSource("Outlet A", URL, ("china", "ai"))
+    assert (state.health, state.polls_ok, state.next_poll) == ("new", 0, None)
+
+
+def test_fetch_ok_records_validators_and_schedule(store):
+    store.record_fetch_ok(URL, now=T0, next_poll=T0 + 10 * MIN, etag='"abc"',
+                          last_modified="Mon, 02 Mar 2026 08:00:00 GMT", body_hash="h1",
+                          ttl_minutes=30)
+    s = store.feed_state(URL)
+    assert (s.etag, s.last_modified, s.body_hash, s.ttl_minutes) == \
+        ('"abc"', "Mon, 02 Mar 2026 08:00:00 GMT", "h1", 30)
+    assert (s.last_polled, s.last_ok, s.next_poll) == (T0, T0, T0 + 10 * MIN)
+    assert (s.health, s.polls_ok) == ("ok", 1)
+    assert store.due_feeds(T0 + 9 * MIN) == []
+    assert [f.source.url for f in store.due_feeds(T0 + 10 * MIN)] == [URL]
+
+
+def test_not_modified_counts_as_a_good_poll_and_keeps_validators(store):
+    store.record_fetch_ok(URL, now=T0, next_poll=T0, etag="e", last_modified=None,
+                          body_hash="h")
+    fail(store)
+    store.record_not_modified(URL, now=T0 + MIN, next_poll=T0 + 20 * MIN)
+    s = store.feed_state(URL)
+    assert (s.etag, s.body_hash, s.failures, s.last_error, s.polls_ok, s.health) == \
+        ("e", "h", 0, "", 2, "ok")
+
+
+def test_failures_are_counted_then_feed_paused_after_ten(store):
+    s = fail(store, 9)
+    assert (s.health, s.failures, s.paused) == ("failing", 9, False)
+    assert s.last_error == "timeout: a.example timed out"
+    assert store.due_feeds(T0 + timedelta(days=1))
+    s = fail(store)
+    assert (s.health, s.failures, s.paused) == ("paused", 10, True)
+    assert store.due_feeds(T0 + timedelta(days=1)) == [], "a paused feed is never due"
+    assert store.feed_state(URL).health == "paused"
+
+
+def test_pause_after_is_configurable_and_resume_makes_it_due(store):
+    assert fail(store, 3, pause_after=3).paused
+    assert store.resume_feed(URL) is True
+    s = store.feed_state(URL)
+    assert (s.paused, s.failures, s.last_error, s.next_poll) == (False, 0, "", None)
+    assert [f.source.url for f in store.due_feeds(T0)] == [URL]
+    assert store.resume_feed("https://unknown.example/") is False
+
+
+def test_success_after_failures_is_ok_again(store):
+    fail(store, 4)
+    store.record_fetch_ok(URL, now=T0, next_poll=T0, etag=None, last_modified=None,
+                          body_hash="h")
+    assert store.feed_state(URL).health == "ok"
+
+
+def test_upsert_renames_without_losing_state_and_remove(store):
+    store.record_fetch_ok(URL, now=T0, next_poll=T0, etag="e", last_modified=None,
+                          body_hash="h")
+    store.upsert_feed(FeedSource("Renamed", URL))
+    s = store.feed_state(URL)
+    assert (s.source.name, s.source.tags, s.etag, s.polls_ok) == ("Renamed", (), "e", 1)
+    store.upsert_feed(FeedSource("B", "https://b.example/rss"))
+    assert [f.source.name for f in store.feed_states()] == ["B", "Renamed"]
+    assert store.remove_feed(URL) is True
+    assert store.remove_feed(URL) is False
+    assert store.feed_state(URL) is None
+
+
+def test_result_for_a_feed_removed_mid_poll_is_ignored(store):
+    store.remove_feed(URL)
+    store.record_fetch_ok(URL, now=T0, next_poll=T0, etag=None, last_modified=None,
+                          body_hash="h")
+    assert fail(store).failures == 1
+    assert store.feed_states() == []

@@ -1,0 +1,71 @@
+"""Lookups and dedupe stay index-only: every query they run is checked with EXPLAIN
+QUERY PLAN (speed itself is measured in bench/, at a million stories)."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from feeds.models import Classification, Story
+from storage.store import Store
+
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+TABLES = {"stories", "story_companies", "story_topics", "briefs", "story_aliases", "feeds",
+          "s", "l", "a"}   # and the aliases the queries give them
+
+
+@pytest.fixture
+def store():
+    s = Store(":memory:")
+    s.add_new_stories([Story(
+        id=f"s{i}", url=f"https://a.example/{i}", title=f"Alibaba prices story number {i}",
+        text="Alibaba cuts Qwen prices.", source=f"Outlet {i % 3}",
+        feed_url="https://a.example/feed", published=T0 + timedelta(hours=i),
+        classification=Classification(i % 2 == 0, 1.0, ("Alibaba", "Tencent"), ("pricing",)))
+        for i in range(20)], backlog=False, now=T0)
+    yield s
+    s.close()
+
+
+def plans_of(store: Store, call) -> list[tuple[str, str]]:
+    """Run `call`, then EXPLAIN QUERY PLAN each SELECT it ran: [(sql, plan text)]."""
+    ran: list[str] = []
+    store.db.conn.set_trace_callback(ran.append)
+    try:
+        call()
+    finally:
+        store.db.conn.set_trace_callback(None)
+    selects = [sql for sql in ran if sql.lstrip().upper().startswith(("SELECT", "WITH"))]
+    assert selects, "the call ran no query"
+    return [(sql, [row[3] for row in store.db.conn.execute("EXPLAIN QUERY PLAN " + sql)])
+            for sql in selects]
+
+
+def full_scans(plan: list[str]) -> list[str]:
+    """Steps that read a whole table or index ("SCAN t", "SCAN t USING ... INDEX");
+    a SCAN of the FTS virtual table is its MATCH, and m is the bounded search window."""
+    return [step for step in plan
+            if step.startswith("SCAN ") and step.split()[1] in TABLES]
+
+
+@pytest.mark.parametrize("name,call", [
+    ("latest", lambda s: s.latest(10)),
+    ("latest-all", lambda s: s.latest(10, strategy_only=False)),
+    ("latest-topic", lambda s: s.latest(10, topic="pricing")),
+    ("company", lambda s: s.stories_for_company("Alibaba", 10)),
+    ("topic", lambda s: s.stories_for_topic("pricing", 10)),
+    ("search", lambda s: s.search("alibaba prices", 10)),
+    ("counts", lambda s: s.counts_since(T0 + timedelta(hours=10))),
+    ("cluster-info", lambda s: s.cluster_info("s3")),
+    ("known-ids", lambda s: s.known_story_ids(["s1", "nope"])),
+    ("add-dedupe-and-cluster", lambda s: s.add_new_stories([Story(
+        id="n1", url="https://a.example/new", title="Alibaba prices story again",
+        text="x", source="B", feed_url="https://b.example/feed", published=T0,
+        classification=Classification(True, 1.0, ("Alibaba",)))], backlog=False, now=T0)),
+])
+def test_queries_use_indexes_not_full_scans(store, name, call):
+    for sql, plan in plans_of(store, lambda: call(store)):
+        assert full_scans(plan) == [], f"{name}: {sql}\n{plan}"
+        if name not in ("search", "counts"):   # they sort a bounded set of rows
+            assert "USE TEMP B-TREE FOR ORDER BY" not in plan, \
+                f"{name} sorts instead of reading an index in order: {sql}\n{plan}"
