@@ -1,232 +1,31 @@
 """Classify: is a story about AI strategy, which companies and topics does it name, and why.
 
-Rules, not a model: the gazetteer (feeds/data/*.toml, extendable with a user TOML file)
-lists companies with aliases and topics with phrases; strategy.toml weighs them. Every
-point that counts is written into Classification.reasons, so a user can see why a
-story was (or was not) posted. All phrases are folded into one trie-shaped regex, so
-a story costs three regex scans (headline, lead, rest) however large the gazetteer grows.
+The gazetteer (feeds/data/*.toml, extendable with a user TOML file) lists companies with
+aliases and topics with phrases; strategy.toml weighs them into an explainable rule score.
+A small learned layer (logistic regression over a few dozen of those cues, weights in
+feeds/data/strategy_model.json) makes the verdict. Every phrase and feature that counted
+is written into Classification.reasons, so a user can see why a story was (or was not)
+posted. All phrases are folded into one trie-shaped regex, so a story costs three regex
+scans (headline, lead, rest) however large the gazetteer grows.
 """
 from __future__ import annotations
 
 import difflib
 import logging
+import math
 import re
-import tomllib
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
+from feeds.gazetteer import Gazetteer, GazetteerError, PhraseMatcher, StrategyModel, load_gazetteer
 from feeds.models import Classification
 
+__all__ = ["Classifier", "Gazetteer", "GazetteerError", "load_gazetteer"]
 log = logging.getLogger("ainews.classify")
-DATA = Path(__file__).parent / "data"
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
-# Latin-script word characters: CJK neighbours do not break a Latin name ("阿里的Qwen模型").
-_WORD = "0-9A-Za-z\u00c0-\u024f_"
 MAX_TERM_REASONS = 12   # the strongest phrases explain a verdict; a long tail only clutters
+MAX_FEATURE_REASONS = 6  # likewise the learned layer's strongest contributions
 _SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings|ltd\.?|limited|co\.?"
                        r"|platforms|technologies|technology|company)$", re.I)
-
-
-class GazetteerError(ValueError):
-    """A gazetteer file that cannot be read; str() names the file and the problem."""
-
-
-@dataclass
-class Topic:
-    slug: str
-    label: str
-    terms: list[str] = field(default_factory=list)
-    exact: list[str] = field(default_factory=list)
-    weight: float = 1.0
-    synonyms: list[str] = field(default_factory=list)
-    companies: list[str] = field(default_factory=list)
-    weights: dict[str, float] = field(default_factory=dict)   # per-phrase overrides
-
-
-@dataclass
-class Gazetteer:
-    """Companies (canonical -> aliases) and topics (slug -> Topic), plus scoring rules."""
-    companies: dict[str, list[str]] = field(default_factory=dict)
-    exact: set[str] = field(default_factory=set)          # aliases matched case-sensitively
-    ai_companies: set[str] = field(default_factory=set)   # naming them is evidence of AI
-    topics: dict[str, Topic] = field(default_factory=dict)
-    rules: dict = field(default_factory=dict)             # strategy.toml, merged
-
-    def canonical(self, name: str) -> str | None:
-        key = name.strip().casefold()
-        for canon, aliases in self.companies.items():
-            if key == canon.casefold() or key in (a.casefold() for a in aliases):
-                return canon
-        return None
-
-    def add_companies(self, table: dict, origin: str) -> None:
-        for name, spec in table.items():
-            if not isinstance(spec, dict):
-                raise GazetteerError(f"classify: {origin}: company {name!r} must be a table")
-            canon = self.canonical(name) or name
-            exact = _strings(spec.get("exact", []), origin, name)
-            aliases = self.companies.setdefault(canon, [])
-            for alias in _strings(spec.get("aliases", []), origin, name) + exact:
-                if alias not in aliases and alias != canon:
-                    aliases.append(alias)
-            self.exact.update(exact)
-            if spec.get("ai"):
-                self.ai_companies.add(canon)
-
-    def add_topics(self, table: dict, origin: str) -> None:
-        for slug, spec in table.items():
-            if not isinstance(spec, dict):
-                raise GazetteerError(f"classify: {origin}: topic {slug!r} must be a table")
-            topic = self.topics.setdefault(slug, Topic(slug, spec.get("label", slug)))
-            topic.label = spec.get("label", topic.label)
-            topic.weight = float(spec.get("weight", topic.weight))
-            for term, w in spec.get("weights", {}).items():
-                if not isinstance(w, (int, float)) or isinstance(w, bool):
-                    raise GazetteerError(f"classify: {origin}: weight of {term!r} must be a number")
-                topic.weights[term] = float(w)
-            for key in ("terms", "exact", "synonyms", "companies"):
-                items = getattr(topic, key)
-                items += [s for s in _strings(spec.get(key, []), origin, slug) if s not in items]
-
-    def add_rules(self, doc: dict, origin: str) -> None:
-        weights = doc.get("negative", {}).get("weights", {})
-        for phrase, w in list(doc.get("score", {}).items()) + list(weights.items()):
-            if not isinstance(w, (int, float)) or isinstance(w, bool):
-                raise GazetteerError(f"classify: {origin}: {phrase!r} must be a number")
-        for section in ("score", "ai", "strategy", "negative"):
-            merged = self.rules.setdefault(section, {})
-            for key, value in doc.get(section, {}).items():
-                if isinstance(value, list):
-                    merged[key] = merged.get(key, []) + value
-                elif isinstance(value, dict):
-                    merged[key] = {**merged.get(key, {}), **value}
-                else:
-                    merged[key] = value
-
-
-def _strings(value, origin: str, owner: str) -> list[str]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise GazetteerError(f"classify: {origin}: {owner!r} needs a list of non-empty strings")
-    return [v.strip() for v in value]
-
-
-def _read_toml(path: Path) -> dict:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise GazetteerError(f"classify: cannot read {path}: {e.strerror or e}") from e
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
-        raise GazetteerError(f"classify: {path} is not valid TOML: {e}") from e
-
-
-def load_gazetteer(user_file: Path | None = None) -> Gazetteer:
-    """The bundled gazetteer, extended by `user_file` (same layout: new companies, new
-    aliases for known ones, new topics or terms, extra strategy phrases)."""
-    gz = Gazetteer()
-    for name in ("companies.toml", "topics.toml", "strategy.toml"):
-        doc = _read_toml(DATA / name)
-        gz.add_companies(doc.get("companies", {}), name)
-        gz.add_topics(doc.get("topics", {}), name)
-        gz.add_rules(doc, name)
-    if user_file is not None:
-        doc = _read_toml(Path(user_file))
-        gz.add_companies(doc.get("companies", {}), str(user_file))
-        gz.add_topics(doc.get("topics", {}), str(user_file))
-        gz.add_rules(doc, str(user_file))
-        log.info("classify: loaded %s (%d companies, %d topics in total)",
-                 user_file, len(gz.companies), len(gz.topics))
-    return gz
-
-
-class PhraseMatcher:
-    """Every phrase of the gazetteer in one trie-shaped regex: at each text position the
-    regex follows only the branch of the next character, so a scan costs about the same
-    however many phrases there are. A trailing * matches the rest of a word; exact
-    phrases must match case-sensitively (checked after the scan).
-
-    Matches never overlap, so a phrase also carries the keys of the shorter phrases
-    inside it ("Alibaba Cloud" is the company and the enterprise term "cloud";
-    "开源模型" is open-source and models)."""
-
-    def __init__(self, entries: list[tuple[str, tuple, bool]]):
-        self._keys: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
-        self._prefixes: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
-        self._spelling: dict[str, str] = {}   # lowercased -> as first written
-        trie: dict = {}
-        for phrase, key, exact in entries:
-            wild = phrase.endswith("*")
-            text = phrase.rstrip("*")
-            self._spelling.setdefault(text.lower(), text)
-            table = self._prefixes if wild else self._keys
-            if (text if exact else "", key) not in table[text.lower()]:
-                table[text.lower()].append((text if exact else "", key))
-            node = trie
-            for ch in text.lower():
-                node = node.setdefault(ch, {})
-            node["*" if wild else ""] = True
-        self._inherit()
-        self._max_prefix = max((len(p) for p in self._prefixes), default=0)
-        body = self._pattern(trie, top=True)
-        # Matching lowercased text case-sensitively is about twice as fast as IGNORECASE;
-        # the slow pattern is for the rare text whose length changes when lowercased.
-        self._body = body
-        self._re = re.compile(body) if body else None
-        self._re_any_case: re.Pattern | None = None   # compiled on first need
-
-    def _inherit(self) -> None:
-        originals = {low: list(entries) for low, entries in self._keys.items()}
-        for low, entries in self._keys.items():
-            listed = self._spelling[low]
-            for part in _sub_phrases(low):
-                for exact, key in originals.get(part, ()):
-                    have = {(k[0], k[1]) for _, k in entries}
-                    # an exact sub-phrase counts only if the longer phrase spells it so
-                    if (key[0], key[1]) not in have and (not exact or exact in listed):
-                        entries.append(("", key))
-
-    def _pattern(self, node: dict, top: bool = False, last: str = "") -> str:
-        alts = []
-        for ch in (c for c in node if c not in ("", "*")):
-            # The no-letter-before check comes after the first character, so every
-            # branch starts with a literal and re can skip ahead to candidate positions.
-            start = f"(?<![{_WORD}].)" if top and re.match(f"[{_WORD}]", ch) else ""
-            alts.append(re.escape(ch) + start + self._pattern(node[ch], last=ch))
-        if "*" in node:
-            alts.append(f"[{_WORD}]*")
-        if "" in node:  # a phrase ends here: a Latin word must not continue
-            alts.append(f"(?![{_WORD}])" if re.match(f"[{_WORD}]", last) else "")
-        if not alts:
-            return ""
-        return alts[0] if len(alts) == 1 and not top else "(?:" + "|".join(alts) + ")"
-
-    def find(self, text: str) -> list[tuple[tuple, str, int]]:
-        """(key, phrase as written in the text, position) for every match, in order."""
-        if self._re is None or not text:
-            return []
-        low = text.lower()
-        if len(low) == len(text):
-            pattern, subject = self._re, low
-        else:
-            if self._re_any_case is None:
-                self._re_any_case = re.compile(self._body, re.IGNORECASE)
-            pattern, subject = self._re_any_case, text
-        out = []
-        for m in pattern.finditer(subject):
-            found = text[m.start():m.end()]
-            for exact, key in self._lookup(found):
-                if not exact or found == exact:
-                    out.append((key, found, m.start()))
-        return out
-
-    def _lookup(self, found: str) -> list[tuple[str, tuple]]:
-        low = found.lower()
-        if low in self._keys:
-            return self._keys[low]
-        for n in range(min(len(low), self._max_prefix), 0, -1):
-            if low[:n] in self._prefixes:
-                return self._prefixes[low[:n]]
-        return []
 
 
 @dataclass
@@ -235,15 +34,60 @@ class _Scan:
     companies: dict[str, list[tuple[int, bool]]] = field(default_factory=lambda: defaultdict(list))
     ai: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     ai_strength: float = 0.0
+    ai_places: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     # (kind, owner, phrase) -> places ("title", "lead", "body") it was seen in, and weight
     terms: dict[tuple[str, str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
     weights: dict[tuple[str, str, str], float] = field(default_factory=dict)
 
 
+# Outlet-independent cues the vocabulary cannot see: money figures are deals and rounds;
+# a bare short headline with no text is a vendor post; first person is a hands-on test.
+_MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:bn|billion|million|trillion|亿)\b|\d(?:bn|m)\b|\d亿", re.I)
+_PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.I)
+_FIRST_PERSON = re.compile(r"(?:^|\W)(?:I|I'm|I've|my|we|We|My|Our)(?=\W)")
+_TOPIC_OWNERS = ("open-source", "pricing", "funding", "acquisitions", "partnerships", "chips",
+                 "policy", "models", "leadership", "enterprise", "china", "strategy")
+PLACES = ("title", "lead", "body")
+
+
+def story_features(scan: _Scan, title: str, text: str, ai_companies: set[str],
+                   points: float = 0.0) -> dict[str, float]:
+    """The few dozen cues the learned layer weighs (see docs/classifier.md): per topic
+    and place the summed phrase weights, AI evidence, companies, negatives, figures.
+    Absent cues are 0, so a feature's weight times its value is what it contributed."""
+    f: dict[str, float] = defaultdict(float)
+    for (kind, owner, _), places in scan.terms.items():
+        w = scan.weights[(kind, owner, _)]
+        name = (owner if owner in _TOPIC_OWNERS else f"cue:{owner}" if kind == "cue"
+                else "negative" if kind == "negative" else "other")
+        for place in places:
+            f[f"{name}@{place}"] += w
+    for key in list(f):
+        f[key] = min(f[key], 3.0) if key.endswith("@title") else math.log1p(f[key])
+    for place in PLACES:
+        if scan.ai_places.get(place):
+            f[f"ai@{place}"] = math.log1p(scan.ai_places[place])
+    named = {c: any(t for _, t in hits) for c, hits in scan.companies.items()}
+    f["ai-company"] = float(any(c in ai_companies for c in named))
+    f["ai-company@title"] = float(any(t and c in ai_companies for c, t in named.items()))
+    f["company@title"] = float(any(named.values()))
+    f["companies"] = math.log1p(len(named))
+    f["money@title"] = float(bool(_MONEY.search(title)))
+    f["money@lead"] = float(bool(_MONEY.search(text[:300])))
+    f["percent@title"] = float(bool(_PERCENT.search(title)))
+    f["first-person@title"] = float(bool(_FIRST_PERSON.search(title)))
+    f["short-title"] = float(len(title.split()) <= 5)
+    f["no-text"] = float(len(text.strip()) < 40)
+    f["rule-score"] = max(-3.0, min(points, 12.0)) / 3
+    f["lab-post"] = f["no-text"] * f["ai-company@title"]   # "Mistral Medium 3.5" and nothing else
+    return {k: v for k, v in f.items() if v}
+
+
 class Classifier:
     def __init__(self, gazetteer: Gazetteer | None = None):
         self.gz = gz = gazetteer or load_gazetteer()
-        self._rules = {k: gz.rules.get(k, {}) for k in ("score", "ai", "strategy", "negative")}
+        self._rules = {k: gz.rules.get(k, {}) for k in ("score", "ai", "strategy", "negative", "model", "cues")}
+        self._model = StrategyModel.load(self._rules["model"])
         aliases = {a: canon for canon, al in gz.companies.items() for a in [canon, *al]}
         self._lookup = {a.casefold(): canon for a, canon in aliases.items()}
         self._matcher = PhraseMatcher(self._entries(aliases))
@@ -259,6 +103,7 @@ class Classifier:
         out = [(a, ("company", canon, 0.0), a in gz.exact) for a, canon in aliases.items()]
         out += [(t, ("ai", "ai", 0.0), False) for t in ai.get("terms", []) + ai.get("products", [])]
         out += [(t, ("ai", "ai", 0.0), True) for t in ai.get("exact", [])]
+        out += [(t, ("ai", "weak", 0.0), False) for t in ai.get("weak", [])]
         for topic in gz.topics.values():
             for term in dict.fromkeys(topic.terms + topic.exact + list(topic.weights)):
                 w = topic.weights.get(term, topic.weight)
@@ -269,11 +114,14 @@ class Classifier:
         negatives = self._rules["negative"].get("weights", {})
         out = [e for e in out if e[0] not in negatives]  # a negative phrase is only negative
         out += [(t, ("negative", "negative", float(w)), False) for t, w in negatives.items()]
+        for group, phrases in self._rules["cues"].items():  # features for the learned layer only
+            out += [(t, ("cue", group, 1.0), t != t.lower()) for t in phrases]
         return out
 
     # ---- classification -------------------------------------------------------------
     def classify(self, title: str, text: str) -> Classification:
-        scan = self._scan(title or "", text or "")
+        title, text = title or "", text or ""
+        scan = self._scan(title, text)
         companies = self._rank_companies(scan)
         reasons = [f"company:{c} x{len(scan.companies[c])}"
                    + (" (title)" if any(t for _, t in scan.companies[c]) else "")
@@ -284,12 +132,35 @@ class Classifier:
         about_ai = scan.ai_strength >= min_ai
         if not about_ai:
             reasons.append(f"gate:not about AI (AI evidence {scan.ai_strength:g} < {min_ai:g})")
-        threshold = float(self._rules["score"].get("threshold", 3.0))
-        strategy = about_ai and points >= threshold
-        reasons.append(f"verdict:{'strategy' if strategy else 'not strategy'} "
-                       f"(score {points:.2f}, threshold {threshold:g})")
+        strategy, verdict = self._verdict(scan, title, text, points, about_ai, reasons)
+        reasons.append(f"verdict:{'strategy' if strategy else 'not strategy'} (score {points:.2f}, {verdict})")
         return Classification(strategy=strategy, score=round(points, 2), companies=tuple(companies),
                                topics=tuple(self._topics(scan, topic_pts)), reasons=tuple(reasons))
+
+    def features(self, title: str, text: str) -> tuple[dict[str, float], bool]:
+        """The learned layer's inputs for a story, and whether it passed the AI gate
+        (bench/eval_classify.py trains on these)."""
+        title, text = title or "", text or ""
+        scan = self._scan(title, text)
+        points, _, _ = self._score(scan, self._rank_companies(scan))
+        about_ai = scan.ai_strength >= float(self._rules["score"].get("min_ai", 2))
+        return story_features(scan, title, text, self.gz.ai_companies, points), about_ai
+
+    def _verdict(self, scan, title, text, points, about_ai, reasons) -> tuple[bool, str]:
+        """The learned layer decides when weights are loaded; else the rule threshold."""
+        if self._model is None:
+            threshold = float(self._rules["score"].get("threshold", 3.0))
+            return about_ai and points >= threshold, f"threshold {threshold:g}"
+        veto = float(self._rules["model"].get("veto", 5.0))
+        vetoed = [k[2] for k, w in scan.weights.items() if k[0] == "negative" and w >= veto]
+        if vetoed:  # a phrase weighted this heavily (a user's) means "never post these"
+            reasons.append(f"veto:{vetoed[0]} (negative weight >= {veto:g})")
+            return False, f"veto {vetoed[0]!r}"
+        x = story_features(scan, title, text, self.gz.ai_companies, points)
+        p, parts = self._model.predict(x)
+        reasons += [f"feature:{name} {c:+.2f}" for name, c in parts[:MAX_FEATURE_REASONS]]
+        threshold = float(self._rules["model"].get("threshold", self._model.threshold))
+        return about_ai and p >= threshold, f"p {p:.2f}, threshold {threshold:g}"
 
     def _scan(self, title: str, text: str) -> _Scan:
         scan = _Scan()
@@ -304,9 +175,13 @@ class Classifier:
                     scan.companies[owner].append((base + pos, place == "title"))
                     if owner in self.gz.ai_companies:
                         scan.ai_strength += ai_w[place]
+                        scan.ai_places[place] += 1
+                elif kind == "ai" and owner == "weak":
+                    scan.ai_strength += ai_w[place] / 2 if place == "title" else 0.0
                 elif kind == "ai":
                     scan.ai[phrase] += 1
                     scan.ai_strength += ai_w[place]
+                    scan.ai_places[place] += 1
                 else:
                     scan.terms[(kind, owner, phrase.lower())].add(place)
                     scan.weights[(kind, owner, phrase.lower())] = weight
@@ -360,6 +235,8 @@ class Classifier:
         owner_pts: dict[str, float] = defaultdict(float)
         term_why, neg_why, negative = [], [], 0.0
         for (kind, owner, phrase), places in scan.terms.items():
+            if kind == "cue":
+                continue
             w = scan.weights[(kind, owner, phrase)]
             pts = w * sum((nfactor if kind == "negative" else factor)[p] for p in places)
             if not pts:
@@ -426,14 +303,6 @@ class Classifier:
         resolved = self.resolve_topic(slug)
         return self.gz.topics[resolved].label if resolved else slug
 
-
-def _sub_phrases(low: str) -> set[str]:
-    """Shorter phrases inside a phrase: runs of whole words, or any CJK substring."""
-    if _CJK.search(low):
-        return {low[i:j] for i in range(len(low)) for j in range(i + 1, len(low) + 1)} - {low}
-    words = low.split()
-    return {" ".join(words[i:j]) for i in range(len(words))
-            for j in range(i + 1, len(words) + 1)} - {low}
 
 
 def _lead_end(text: str, n: int) -> int:

@@ -290,8 +290,91 @@ def test_user_file_adds_negative_phrases(tmp_path, clf):
     c = Classifier(load_gazetteer(path)).classify(*story)
     assert not c.strategy
     assert any(r.startswith("negative:sponsored -") for r in c.reasons)
+    assert any(r.startswith("veto:sponsored") for r in c.reasons)   # heavy enough to decide alone
 
 
 def test_missing_user_file(tmp_path):
     with pytest.raises(GazetteerError, match="cannot read"):
         load_gazetteer(tmp_path / "absent.toml")
+
+
+# ---- the learned layer ------------------------------------------------------------------
+
+STRATEGIC = [
+    "Tencent cuts prices of its AI models by 13% to win enterprise customers",
+    "Baidu raises $52bn in new funding to expand AI data centres",
+    "Alibaba cuts API prices for its models by 10% to win enterprise customers",  # no word "AI"
+]
+
+
+@pytest.mark.parametrize("title", STRATEGIC)
+def test_generated_strategy_headlines_are_strategy(clf, title):
+    c = clf.classify(title, "")
+    assert c.strategy, c.reasons
+    assert c.reasons[-1].startswith("verdict:strategy (score ") and ", p " in c.reasons[-1]
+
+
+def test_reasons_list_the_features_that_counted(clf):
+    c = clf.classify("How to use ChatGPT on your new Pixel phone", "Here's how, step by step.")
+    assert not c.strategy
+    feats = [r for r in c.reasons if r.startswith("feature:")]
+    assert feats and any(r.startswith("feature:cue:consumer@title -") for r in feats), c.reasons
+
+
+def _user(tmp_path, text: str) -> Classifier:
+    path = tmp_path / "mine.toml"
+    path.write_text(text, encoding="utf-8")
+    return Classifier(load_gazetteer(path))
+
+
+def test_user_model_threshold_makes_posts_fewer_and_surer(tmp_path, clf):
+    story = ("Microsoft debuts new unified security solution with Security Copilot",
+             "The enterprise tool bundles threat intelligence with the AI assistant.")
+    assert clf.classify(*story).strategy
+    c = _user(tmp_path, "[model]\nthreshold = 0.99\n").classify(*story)
+    assert not c.strategy and "threshold 0.99" in c.reasons[-1]
+
+
+def test_model_can_be_switched_off_for_the_rule_score(tmp_path, clf):
+    story = ("Mistral Medium 3.5", "")   # a lab's bare release post: the learned layer posts it
+    assert clf.classify(*story).strategy
+    c = _user(tmp_path, "[model]\nenabled = false\n").classify(*story)
+    assert not c.strategy
+    assert c.reasons[-1].endswith("threshold 2.25)") and not any(r.startswith("feature:") for r in c.reasons)
+
+
+@pytest.mark.parametrize("content, message", [
+    ('[model]\nweights = "absent.json"\n', "cannot load model weights"),
+    ("[model]\nthreshold = 'high'\n", "must be a number"),
+])
+def test_bad_model_settings_are_one_line_errors(tmp_path, content, message):
+    with pytest.raises(GazetteerError) as err:
+        _user(tmp_path, content)
+    assert str(err.value).startswith("classify: ") and message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_shipped_weights_use_only_vocabulary_features():
+    """No corpus words memorised: every weight is a gazetteer group or a named cue."""
+    import json
+    doc = json.loads((Path(__file__).parents[1] / "feeds" / "data" / "strategy_model.json").read_text())
+    groups = {"open-source", "pricing", "funding", "acquisitions", "partnerships", "chips", "policy",
+              "models", "leadership", "enterprise", "china", "strategy", "negative", "other", "ai"}
+    cues = set(load_gazetteer().rules["cues"])
+    named = {"ai-company", "ai-company@title", "company@title", "companies", "money@title", "money@lead",
+             "percent@title", "first-person@title", "short-title", "no-text", "lab-post", "rule-score"}
+    for name in doc["weights"]:
+        base, _, place = name.partition("@")
+        ok = name in named or (place in ("title", "lead", "body")
+                               and (base in groups or base.removeprefix("cue:") in cues))
+        assert ok, name
+
+
+def test_trainer_learns_a_separable_rule_and_regularisation_shrinks_it():
+    from bench.eval_classify import fit, prob
+    xs = [{"pricing@title": 1.0}] * 20 + [{"cue:howto@title": 1.0}] * 20
+    ys = [1] * 20 + [0] * 20
+    w, b = fit(xs, ys, lam=0.1)
+    assert prob(w, b, {"pricing@title": 1.0}) > 0.9 > 0.1 > prob(w, b, {"cue:howto@title": 1.0})
+    w_strong, _ = fit(xs, ys, lam=10.0)
+    assert abs(w_strong["pricing@title"]) < abs(w["pricing@title"])

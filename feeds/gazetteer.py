@@ -1,0 +1,264 @@
+"""Gazetteer: the companies, topics and scoring vocabulary behind feeds/classify.py.
+
+Bundled data files (feeds/data/companies.toml, topics.toml, strategy.toml) are merged
+with an optional user TOML file of the same layout; PhraseMatcher folds every phrase
+into one trie-shaped regex so a scan costs about the same however many phrases there are;
+StrategyModel reads the learned layer's weights (feeds/data/strategy_model.json).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger("ainews.classify")
+DATA = Path(__file__).parent / "data"
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+# Latin-script word characters: CJK neighbours do not break a Latin name ("阿里的Qwen模型").
+_WORD = "0-9A-Za-z\u00c0-\u024f_"
+
+
+class GazetteerError(ValueError):
+    """A gazetteer file that cannot be read; str() names the file and the problem."""
+
+
+@dataclass
+class Topic:
+    slug: str
+    label: str
+    terms: list[str] = field(default_factory=list)
+    exact: list[str] = field(default_factory=list)
+    weight: float = 1.0
+    synonyms: list[str] = field(default_factory=list)
+    companies: list[str] = field(default_factory=list)
+    weights: dict[str, float] = field(default_factory=dict)   # per-phrase overrides
+
+
+@dataclass
+class Gazetteer:
+    """Companies (canonical -> aliases) and topics (slug -> Topic), plus scoring rules."""
+    companies: dict[str, list[str]] = field(default_factory=dict)
+    exact: set[str] = field(default_factory=set)          # aliases matched case-sensitively
+    ai_companies: set[str] = field(default_factory=set)   # naming them is evidence of AI
+    topics: dict[str, Topic] = field(default_factory=dict)
+    rules: dict = field(default_factory=dict)             # strategy.toml, merged
+
+    def canonical(self, name: str) -> str | None:
+        key = name.strip().casefold()
+        for canon, aliases in self.companies.items():
+            if key == canon.casefold() or key in (a.casefold() for a in aliases):
+                return canon
+        return None
+
+    def add_companies(self, table: dict, origin: str) -> None:
+        for name, spec in table.items():
+            if not isinstance(spec, dict):
+                raise GazetteerError(f"classify: {origin}: company {name!r} must be a table")
+            canon = self.canonical(name) or name
+            exact = _strings(spec.get("exact", []), origin, name)
+            aliases = self.companies.setdefault(canon, [])
+            for alias in _strings(spec.get("aliases", []), origin, name) + exact:
+                if alias not in aliases and alias != canon:
+                    aliases.append(alias)
+            self.exact.update(exact)
+            if spec.get("ai"):
+                self.ai_companies.add(canon)
+
+    def add_topics(self, table: dict, origin: str) -> None:
+        for slug, spec in table.items():
+            if not isinstance(spec, dict):
+                raise GazetteerError(f"classify: {origin}: topic {slug!r} must be a table")
+            topic = self.topics.setdefault(slug, Topic(slug, spec.get("label", slug)))
+            topic.label = spec.get("label", topic.label)
+            topic.weight = float(spec.get("weight", topic.weight))
+            for term, w in spec.get("weights", {}).items():
+                if not isinstance(w, (int, float)) or isinstance(w, bool):
+                    raise GazetteerError(f"classify: {origin}: weight of {term!r} must be a number")
+                topic.weights[term] = float(w)
+            for key in ("terms", "exact", "synonyms", "companies"):
+                items = getattr(topic, key)
+                items += [s for s in _strings(spec.get(key, []), origin, slug) if s not in items]
+
+    def add_rules(self, doc: dict, origin: str) -> None:
+        weights = doc.get("negative", {}).get("weights", {})
+        for phrase, w in list(doc.get("score", {}).items()) + list(weights.items()):
+            if not isinstance(w, (int, float)) or isinstance(w, bool):
+                raise GazetteerError(f"classify: {origin}: {phrase!r} must be a number")
+        for key in ("threshold", "veto"):
+            value = doc.get("model", {}).get(key, 0)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise GazetteerError(f"classify: {origin}: [model] {key} must be a number")
+        for section in ("score", "ai", "strategy", "negative", "model", "cues"):
+            merged = self.rules.setdefault(section, {})
+            for key, value in doc.get(section, {}).items():
+                if isinstance(value, list):
+                    merged[key] = merged.get(key, []) + value
+                elif isinstance(value, dict):
+                    merged[key] = {**merged.get(key, {}), **value}
+                else:
+                    merged[key] = value
+
+
+def _strings(value, origin: str, owner: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise GazetteerError(f"classify: {origin}: {owner!r} needs a list of non-empty strings")
+    return [v.strip() for v in value]
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise GazetteerError(f"classify: cannot read {path}: {e.strerror or e}") from e
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise GazetteerError(f"classify: {path} is not valid TOML: {e}") from e
+
+
+def load_gazetteer(user_file: Path | None = None) -> Gazetteer:
+    """The bundled gazetteer, extended by `user_file` (same layout: new companies, new
+    aliases for known ones, new topics or terms, extra strategy phrases)."""
+    gz = Gazetteer()
+    for name in ("companies.toml", "topics.toml", "strategy.toml"):
+        doc = _read_toml(DATA / name)
+        gz.add_companies(doc.get("companies", {}), name)
+        gz.add_topics(doc.get("topics", {}), name)
+        gz.add_rules(doc, name)
+    if user_file is not None:
+        doc = _read_toml(Path(user_file))
+        gz.add_companies(doc.get("companies", {}), str(user_file))
+        gz.add_topics(doc.get("topics", {}), str(user_file))
+        gz.add_rules(doc, str(user_file))
+        log.info("classify: loaded %s (%d companies, %d topics in total)",
+                 user_file, len(gz.companies), len(gz.topics))
+    return gz
+
+
+class PhraseMatcher:
+    """Every phrase of the gazetteer in one trie-shaped regex: at each text position the
+    regex follows only the branch of the next character, so a scan costs about the same
+    however many phrases there are. A trailing * matches the rest of a word; exact
+    phrases must match case-sensitively (checked after the scan).
+
+    Matches never overlap, so a phrase also carries the keys of the shorter phrases
+    inside it ("Alibaba Cloud" is the company and the enterprise term "cloud";
+    "开源模型" is open-source and models)."""
+
+    def __init__(self, entries: list[tuple[str, tuple, bool]]):
+        self._keys: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
+        self._prefixes: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
+        self._spelling: dict[str, str] = {}   # lowercased -> as first written
+        trie: dict = {}
+        for phrase, key, exact in entries:
+            wild = phrase.endswith("*")
+            text = phrase.rstrip("*")
+            self._spelling.setdefault(text.lower(), text)
+            table = self._prefixes if wild else self._keys
+            if (text if exact else "", key) not in table[text.lower()]:
+                table[text.lower()].append((text if exact else "", key))
+            node = trie
+            for ch in text.lower():
+                node = node.setdefault(ch, {})
+            node["*" if wild else ""] = True
+        self._inherit()
+        self._max_prefix = max((len(p) for p in self._prefixes), default=0)
+        body = self._pattern(trie, top=True)
+        # Matching lowercased text case-sensitively is about twice as fast as IGNORECASE;
+        # the slow pattern is for the rare text whose length changes when lowercased.
+        self._body = body
+        self._re = re.compile(body) if body else None
+        self._re_any_case: re.Pattern | None = None   # compiled on first need
+
+    def _inherit(self) -> None:
+        originals = {low: list(entries) for low, entries in self._keys.items()}
+        for low, entries in self._keys.items():
+            listed = self._spelling[low]
+            for part in _sub_phrases(low):
+                for exact, key in originals.get(part, ()):
+                    have = {(k[0], k[1]) for _, k in entries}
+                    # an exact sub-phrase counts only if the longer phrase spells it so
+                    if (key[0], key[1]) not in have and (not exact or exact in listed):
+                        entries.append(("", key))
+
+    def _pattern(self, node: dict, top: bool = False, last: str = "") -> str:
+        alts = []
+        for ch in (c for c in node if c not in ("", "*")):
+            # The no-letter-before check comes after the first character, so every
+            # branch starts with a literal and re can skip ahead to candidate positions.
+            start = f"(?<![{_WORD}].)" if top and re.match(f"[{_WORD}]", ch) else ""
+            alts.append(re.escape(ch) + start + self._pattern(node[ch], last=ch))
+        if "*" in node:
+            alts.append(f"[{_WORD}]*")
+        if "" in node:  # a phrase ends here: a Latin word must not continue
+            alts.append(f"(?![{_WORD}])" if re.match(f"[{_WORD}]", last) else "")
+        if not alts:
+            return ""
+        return alts[0] if len(alts) == 1 and not top else "(?:" + "|".join(alts) + ")"
+
+    def find(self, text: str) -> list[tuple[tuple, str, int]]:
+        """(key, phrase as written in the text, position) for every match, in order."""
+        if self._re is None or not text:
+            return []
+        low = text.lower()
+        if len(low) == len(text):
+            pattern, subject = self._re, low
+        else:
+            if self._re_any_case is None:
+                self._re_any_case = re.compile(self._body, re.IGNORECASE)
+            pattern, subject = self._re_any_case, text
+        out = []
+        for m in pattern.finditer(subject):
+            found = text[m.start():m.end()]
+            for exact, key in self._lookup(found):
+                if not exact or found == exact:
+                    out.append((key, found, m.start()))
+        return out
+
+    def _lookup(self, found: str) -> list[tuple[str, tuple]]:
+        low = found.lower()
+        if low in self._keys:
+            return self._keys[low]
+        for n in range(min(len(low), self._max_prefix), 0, -1):
+            if low[:n] in self._prefixes:
+                return self._prefixes[low[:n]]
+        return []
+
+
+def _sub_phrases(low: str) -> set[str]:
+    """Shorter phrases inside a phrase: runs of whole words, or any CJK substring."""
+    if _CJK.search(low):
+        return {low[i:j] for i in range(len(low)) for j in range(i + 1, len(low) + 1)} - {low}
+    words = low.split()
+    return {" ".join(words[i:j]) for i in range(len(words))
+            for j in range(i + 1, len(words) + 1)} - {low}
+
+
+class StrategyModel:
+    """Logistic regression over story_features(), trained by bench/eval_classify.py
+    --train on the labelled dev set; weights ship as feeds/data/<[model] weights>."""
+
+    def __init__(self, weights: dict[str, float], bias: float, threshold: float):
+        self.weights, self.bias, self.threshold = weights, bias, threshold
+
+    @classmethod
+    def load(cls, rules: dict) -> "StrategyModel | None":
+        if not rules.get("enabled", True) or not rules.get("weights"):
+            return None
+        path = DATA / str(rules["weights"])
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            return cls({k: float(v) for k, v in doc["weights"].items()}, float(doc["bias"]),
+                       float(doc.get("threshold", 0.5)))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
+            raise GazetteerError(f"classify: cannot load model weights {path}: {e}") from e
+
+    def predict(self, x: dict[str, float]) -> tuple[float, list[tuple[str, float]]]:
+        """Probability of strategy, and each present feature's contribution, largest first."""
+        parts = [(k, self.weights[k] * v) for k, v in x.items() if k in self.weights]
+        z = self.bias + sum(c for _, c in parts)
+        p = 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
+        return p, sorted((pc for pc in parts if abs(pc[1]) >= 0.05), key=lambda pc: -abs(pc[1]))
