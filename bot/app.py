@@ -36,12 +36,14 @@ class App:
     def fetcher(self) -> Fetcher:
         return Fetcher(self.fetch_policy)
 
+    @cached_property
     def llm(self):
+        """One LLM condenser per process, so its hourly call cap covers every poll."""
         return make_llm(self.settings)
 
     def formatter(self, fetcher: Fetcher | None = None):
         from feeds.formatter import Formatter
-        return Formatter(self.store, llm=self.llm(), fetcher=fetcher,
+        return Formatter(self.store, llm=self.llm, fetcher=fetcher,
                          fetch_articles=self.settings.fetch_articles)
 
     @cached_property
@@ -50,6 +52,10 @@ class App:
         return Commands(self.store, self.classifier, settings=self.settings,
                         fetcher_factory=self.fetcher,
                         hourly_cap=self.settings.channel_hourly_cap)
+
+    async def aclose_clients(self) -> None:
+        if self.__dict__.get("llm") is not None:
+            await self.llm.aclose()
 
     def close(self) -> None:
         self.store.close()

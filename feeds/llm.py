@@ -50,6 +50,9 @@ class LLMCondenser:
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
                                   timeout=timeout, max_retries=0)
 
+    async def aclose(self) -> None:
+        await self.client.close()
+
     def _allow_call(self) -> bool:
         now = self.clock()
         while self.calls and now - self.calls[0] >= 3600:

@@ -1,0 +1,106 @@
+"""The formatter: each story condensed once (cache survives restarts), article pages
+fetched for teasers when enabled, the LLM used only when configured and allowed."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from feeds.fetcher import FetchPolicy, Fetcher
+from feeds.formatter import Formatter
+from feeds.llm import LLMCondenser
+from feeds.models import Story
+from storage.store import Store
+from tests.fakes.feedserver import FeedServer
+from tests.fakes.llm import FakeLLM
+
+TEASER = "The unit, valued at about $2bn, designs accelerators for Ernie, people familiar said."
+ARTICLE = "".join(
+    f"<p>{s}</p>" for s in [
+        "Baidu said on Tuesday it would spin off its Kunlun chip design unit into a "
+        "separate company and seek outside investors ahead of a listing in Hong Kong.",
+        "Kunlun designs AI accelerators that run Baidu's Ernie models in its own data centres.",
+        "The unit was valued at about $2bn in its last private funding round in 2025.",
+        "The move means Baidu can raise capital for chips without carrying the full cost, "
+        "as Chinese firms race to replace restricted Nvidia hardware.",
+        "Baidu shares rose 3% in Hong Kong trading after the announcement on Tuesday.",
+    ])
+PAGE = (f"<html><head><title>Baidu to spin off Kunlun chip unit</title></head><body>"
+        f"<nav><a href='/'>Home</a> <a href='/tech'>Tech</a></nav><article><h1>Baidu to spin "
+        f"off Kunlun chip unit</h1>{ARTICLE}</article><footer>Subscribe now</footer></body></html>")
+GOOD = {"headline": "Baidu to spin off Kunlun AI chip unit",
+        "bullets": ["Baidu will spin off its Kunlun chip unit.",
+                    "Kunlun designs AI accelerators for Ernie models.",
+                    "The unit was valued at about $2bn."],
+        "why_it_matters": "Baidu can fund chips without carrying the full cost."}
+
+
+def story(url: str = "https://news.example.com/kunlun", text: str = ARTICLE) -> Story:
+    from feeds.text import html_to_text
+    return Story(id="kunlun", url=url, title="Baidu to spin off Kunlun chip unit",
+                 text=html_to_text(text) if text.startswith("<") else text, source="Wire",
+                 feed_url="", published=datetime(2026, 11, 2, tzinfo=timezone.utc),
+                 summary=TEASER)
+
+
+@pytest.fixture
+async def fake_llm():
+    server = await FakeLLM().start()
+    server.script = [("json", GOOD)]
+    yield server
+    await server.stop()
+
+
+async def test_a_story_is_condensed_once_across_polls_and_restarts(fake_llm, tmp_path):
+    llm = LLMCondenser(fake_llm.base_url, "k", "qwen-plus")
+    with Store(tmp_path / "a.db") as store:
+        first = await Formatter(store, llm=llm).brief_for(story())
+        again = await Formatter(store, llm=llm).brief_for(story())
+    with Store(tmp_path / "a.db") as store:          # a restart: a new process, same DB
+        after_restart = await Formatter(store, llm=llm).brief_for(story())
+    await llm.aclose()
+    assert len(fake_llm.requests) == 1
+    assert first.condenser == again.condenser == after_restart.condenser == "llm:qwen-plus"
+
+
+async def test_backlog_stories_skip_the_llm(fake_llm):
+    f = Formatter(Store(":memory:"), llm=LLMCondenser(fake_llm.base_url, "k", "m"))
+    brief = await f.brief_for(story(), use_llm=False)
+    await f.llm.aclose()
+    assert brief.condenser == "extractive" and fake_llm.requests == []
+
+
+async def test_a_changed_story_is_condensed_again(fake_llm):
+    f = Formatter(Store(":memory:"), llm=LLMCondenser(fake_llm.base_url, "k", "m"))
+    await f.brief_for(story())
+    await f.brief_for(story(text=ARTICLE + "<p>Update: Baidu confirmed the plan.</p>"))
+    await f.llm.aclose()
+    assert len(fake_llm.requests) == 2
+
+
+@pytest.mark.parametrize("fetch_articles,expect_article", [(True, True), (False, False)])
+async def test_teasers_are_expanded_from_the_article_page(fetch_articles, expect_article):
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        srv.add("/kunlun", PAGE, content_type="text/html; charset=utf-8")
+        f = Formatter(Store(":memory:"), fetcher=fetcher, fetch_articles=fetch_articles)
+        brief = await f.brief_for(story(url=srv.url("/kunlun"), text=TEASER))
+    from feeds.text import html_to_text
+    source = html_to_text(ARTICLE) if expect_article else TEASER
+    assert brief.bullets and all(b.rstrip("…") in source for b in brief.bullets)
+    assert len(brief.bullets) == (3 if expect_article else 1)
+
+
+async def test_a_failed_article_fetch_keeps_the_teaser():
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        srv.script("/gone", [404])
+        f = Formatter(Store(":memory:"), fetcher=fetcher, fetch_articles=True)
+        brief = await f.brief_for(story(url=srv.url("/gone"), text=TEASER))
+    assert brief.bullets == (TEASER,)
+
+
+async def test_article_fetch_obeys_the_ssrf_guard():
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=False)) as fetcher:
+        srv.add("/kunlun", PAGE, content_type="text/html")
+        f = Formatter(Store(":memory:"), fetcher=fetcher, fetch_articles=True)
+        brief = await f.brief_for(story(url=srv.url("/kunlun"), text=TEASER))
+    assert srv.requests_for("/kunlun") == [] and brief.bullets == (TEASER,)
