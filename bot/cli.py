@@ -67,7 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="feeds health, queue depth, paused subscriptions")
     p.add_argument("--json", action="store_true")
-    sub.add_parser("demo", help="the whole pipeline on bundled sample feeds, on loopback")
+    p = sub.add_parser("demo", help="the whole pipeline on bundled sample feeds, on loopback")
+    p.add_argument("--seconds", type=float, default=40.0, help="how long to run (default 40)")
     sub.add_parser("discord-invite", help="print the Discord invite URL for this bot")
     return ap
 

@@ -28,7 +28,9 @@ def dispatch(args) -> int:
 
 def _dispatch(args) -> int:
     settings = _settings(args)
-    setup_logging(settings.log_level, args.verbose)
+    # The demo's point is the briefs: its logs stay quiet unless asked for.
+    level = "WARNING" if args.cmd == "demo" else settings.log_level
+    setup_logging(level, args.verbose)
     if args.cmd == "discord-invite":
         from bot.cli_extra import discord_invite
         return discord_invite(settings)
@@ -37,7 +39,7 @@ def _dispatch(args) -> int:
         return brief(settings, args)
     if args.cmd == "demo":
         from bot.demo import run_demo
-        return run_demo(settings)
+        return run_demo(settings, seconds=args.seconds)
     app = _open_app(settings)
     try:
         return HANDLERS[args.cmd](app, args)

@@ -71,7 +71,7 @@ class DemoFeeds:
                 f"<description>{escape(story['html'])}</description></item>")
 
 
-def run_demo(settings, seconds: float = 45.0, interval: float = 3.0) -> int:
+def run_demo(settings, seconds: float = 40.0, interval: float = 2.5) -> int:
     return asyncio.run(_demo(settings, seconds, interval))
 
 
@@ -82,8 +82,8 @@ async def _demo(settings, seconds: float, interval: float) -> int:
     stories = tomllib.loads(STORIES_FILE.read_text(encoding="utf-8"))["story"]
     feeds = DemoFeeds(stories)
     await feeds.start()
-    for feed in list(feeds.live):   # one story per outlet is already there: the backlog
-        feeds.publish()
+    # The feeds start empty: their first poll sees no backlog, so every story that
+    # appears afterwards is news and (if it is about AI strategy) gets a brief.
     print(f"demo: serving {len(feeds.live)} sample feeds on {feeds.base}; a new story every "
           f"{interval:g} s; AI-strategy briefs appear below (the review is filtered out).\n",
           flush=True)

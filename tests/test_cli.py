@@ -143,3 +143,21 @@ def test_bad_user_data_file_is_one_line(env, capsys, tmp_path):
     env.setenv("AINEWS_USER_DATA", str(tmp_path / "mine.toml"))
     code, _, err = run_cli(capsys, "company", "qwen")
     assert code == 2 and "mine.toml" in err and len(err.strip().splitlines()) == 1
+
+
+async def test_status_reports_feed_health_and_queue(env, capsys, tmp_path):
+    async with FeedServer() as srv:
+        srv.add("/ok.xml", make_rss("Ok", [strategy_entry(0)]))
+        srv.script("/bad.xml", [500])
+        feeds = tmp_path / "feeds.toml"
+        feeds.write_text(f'[[feed]]\nname = "Ok"\nurl = "{srv.url("/ok.xml")}"\n'
+                         f'[[feed]]\nname = "Bad"\nurl = "{srv.url("/bad.xml")}"\n')
+        env.setenv("AINEWS_FEEDS", str(feeds))
+        import asyncio
+        await asyncio.to_thread(run_cli, capsys, "poll", "--once")
+    code, out, _ = run_cli(capsys, "status", "--json")
+    status = json.loads(out)
+    assert code == 0 and status["feeds"] == {"ok": 1, "failing": 1}
+    assert status["last_poll"] and "HTTP 500" in status["problem_feeds"][0]["last_error"]
+    code, out, _ = run_cli(capsys, "status")
+    assert "feeds needing attention" in out and "Bad" in out

@@ -101,3 +101,30 @@ async def test_sigkill_mid_delivery_loses_nothing(server, tmp_path):
     links = story_links(printed)
     assert set(links) == expected
     assert len(links) - len(expected) <= 1       # at most the one in flight at the kill
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_signal_stops_the_service_cleanly(server, tmp_path, sig):
+    publish(server, 1, [strategy_entry(0)])
+    env = env_for(tmp_path, [server.url("/feed0.xml")])
+    proc = await asyncio.create_subprocess_exec(AINEWS, "run", env=env,
+                                                stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.PIPE)
+    log = b""
+    while b"service: adapters: console" not in log:
+        log += await asyncio.wait_for(proc.stderr.readline(), 30)
+    proc.send_signal(sig)
+    rest = await asyncio.wait_for(proc.stderr.read(), 30)
+    assert await proc.wait() == 0
+    assert b"service: stopped" in rest and b"Traceback" not in log + rest
+
+
+async def test_demo_shows_briefs_and_filters_the_review():
+    proc = await asyncio.create_subprocess_exec(AINEWS, "demo", "--seconds", "9",
+                                                stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    text = out.decode()
+    assert proc.returncode == 0, err.decode()
+    assert "China’s Alibaba shifts towards revenue over open-source AI" in text
+    assert "Why it matters" in text and "headphones" not in text
