@@ -11,7 +11,8 @@ import sys
 from typing import Sequence, TextIO
 
 from bot.replies import Caller, Reply
-from feeds.models import Brief, iso_utc
+from feeds.models import Brief
+from feeds.render import render_text
 
 CONSOLE_CALLER = Caller(platform="console", workspace="console", channel="console",
                         user="console", is_admin=True)
@@ -19,29 +20,7 @@ RULE = "-" * 72
 
 
 def render_brief(brief: Brief) -> str:
-    """feeds.render.render_text when it is there; a plain layout otherwise."""
-    try:
-        from feeds.render import render_text
-    except ImportError:
-        return _plain(brief)
     return render_text(brief)
-
-
-def _plain(b: Brief) -> str:
-    lines = [b.headline]
-    if b.dek:
-        lines.append(b.dek)
-    lines += [f"  - {x}" for x in b.bullets]
-    if b.why_it_matters:
-        lines.append(f"Why it matters: {b.why_it_matters}")
-    meta = f"{b.source} | {iso_utc(b.published)} | {b.url}"
-    if b.also_reported_by:
-        meta += f" | also reported by {', '.join(b.also_reported_by)}"
-    lines.append(meta)
-    tags = [*b.companies, *(f"#{t}" for t in b.topics)]
-    if tags:
-        lines.append(" ".join(tags))
-    return "\n".join(lines)
 
 
 def format_reply(reply: Reply) -> str:

@@ -217,3 +217,17 @@ def test_importing_the_package_does_not_load_discord_py():
     out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                          text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
+
+
+def test_generated_context_line_is_not_labelled_why_it_matters():
+    from dataclasses import replace as _replace
+    from datetime import datetime as _dt, timezone as _tz
+    from bot.discord.render import brief_embed
+    from feeds.models import Brief as _Brief
+    b = _Brief(id="g", headline="Baidu prices Ernie", bullets=("Cuts prices.",),
+               why_it_matters="Context: Baidu · pricing", url="https://x.example/1",
+               source="Wire", published=_dt(2026, 1, 1, tzinfo=_tz.utc), why_is_generated=True)
+    field = brief_embed(b).to_dict()["fields"][0]
+    assert field == {"name": "Context", "value": "Baidu · pricing", "inline": False}
+    stated = brief_embed(_replace(b, why_it_matters="Prices fall.", why_is_generated=False))
+    assert stated.to_dict()["fields"][0]["name"] == "Why it matters"

@@ -193,3 +193,16 @@ def test_date_uses_the_readers_time_zone_with_utc_fallback():
     dt = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
     assert render.slack_date(dt) == ("<!date^1767323040^{date_short_pretty} {time}"
                                      "|2026-01-02 03:04 UTC>")
+
+
+def test_generated_context_line_has_no_why_label():
+    from dataclasses import replace as _replace
+    from datetime import datetime as _dt, timezone as _tz
+    from bot.slack.render import brief_blocks
+    from feeds.models import Brief as _Brief
+    b = _Brief(id="g", headline="Baidu prices Ernie", bullets=("Cuts prices.",),
+               why_it_matters="Context: Baidu · pricing", url="https://x.example/1",
+               source="Wire", published=_dt(2026, 1, 1, tzinfo=_tz.utc), why_is_generated=True)
+    text = str(brief_blocks(b))
+    assert "Context: Baidu · pricing" in text and "Why it matters" not in text
+    assert "Why it matters" in str(brief_blocks(_replace(b, why_is_generated=False)))

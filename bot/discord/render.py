@@ -99,10 +99,13 @@ def brief_embed(brief: Brief, budget: int = EMBED_TOTAL_MAX) -> discord.Embed:
 
     Each part gets a share of the budget (a full digest has 600 per embed); what the
     short parts leave unused goes to the bullets."""
-    field_name = "Why it matters"
+    # A generated line ("Context: ...") states no consequence: it is labelled as context.
+    field_name = "Context" if brief.why_is_generated else "Why it matters"
     title = clip(inert(brief.headline) or "(untitled)", min(TITLE_MAX, budget // 10))
     footer = clip(_footer(brief), min(FOOTER_MAX, budget // 10))
-    why = clip(inert(brief.why_it_matters), min(FIELD_VALUE_MAX, budget // 4))
+    why_text = brief.why_it_matters.removeprefix("Context: ") if brief.why_is_generated \
+        else brief.why_it_matters
+    why = clip(inert(why_text), min(FIELD_VALUE_MAX, budget // 4))
     used = len(title) + len(footer) + (len(field_name) + len(why) if why else 0)
     embed = discord.Embed(
         title=title, url=safe_url(brief.url),
