@@ -55,9 +55,11 @@ class Story:
 
     @property
     def content_hash(self) -> str:
-        """Hash of what condense reads: a changed hash means a changed story."""
+        """Hash of the story's words: a changed hash means an edited story. The text,
+        not the HTML, so markup that serialises differently (`<br>` / `<br />`) is not
+        an edit."""
         h = hashlib.sha256()
-        for part in (self.title, self.subtitle, self.summary, self.html or self.text):
+        for part in (self.title, self.subtitle, self.summary, self.text):
             h.update(part.encode("utf-8", "surrogatepass"))
             h.update(b"\x00")
         return h.hexdigest()[:32]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import re
+import threading
 
 import lxml.etree
 import lxml.html
@@ -188,3 +189,112 @@ def _try(body: bytes, enc: str) -> str | None:
             except (UnicodeDecodeError, LookupError):
                 pass
     return None
+
+
+# --- for the parser's fast path: one parse of an entry's HTML, text from the tree -------
+
+def parse_fragment(html: str):
+    """The tree html_to_text reads for an HTML fragment (a wrapper <div>), or None when
+    there is no content; ValueError for a whole document, which it reads another way.
+
+    Built as lxml.html.fragment_fromstring builds it, with a plain lxml parser: the
+    per-element class lookup of lxml.html's own parser costs more than the parse."""
+    if not html or not html.strip():
+        return None
+    if _FULL_HTML.match(html):
+        raise ValueError("text: a whole HTML document, not a fragment")
+    parser = _html_parser()
+    doc = lxml.etree.fromstring(f"<html><body>{html}</body></html>", parser)
+    bodies = [el for el in doc if el.tag == "body"] if doc is not None else []
+    if len(bodies) != 1:
+        raise ValueError("text: HTML that does not parse as one fragment")
+    root = parser.makeelement("div")
+    text = bodies[0].text
+    root.text = text if text and text.strip() else None
+    root.extend(bodies[0])
+    return root
+
+
+_FULL_HTML = re.compile(r"\s*<(?:html|!doctype)", re.IGNORECASE)  # as lxml.html tells
+_LOCAL = threading.local()  # one parser per thread: a parser keeps state while it parses
+
+
+def _html_parser() -> lxml.etree.HTMLParser:
+    if (parser := getattr(_LOCAL, "parser", None)) is None:
+        parser = _LOCAL.parser = lxml.etree.HTMLParser()
+    return parser
+
+
+def tree_to_text(root) -> str:
+    """html_to_text of a tree from parse_fragment (which it modifies); same output.
+
+    The walk is html_to_text's with the helpers inlined (it runs per element, so call
+    overhead counts); lxml's HTML parser gives lower-case tag names."""
+    if root is None:
+        return ""
+    lxml.etree.strip_elements(root, lxml.etree.Comment, lxml.etree.ProcessingInstruction,
+                              *_DROP, with_tail=False)
+    parts: list[str] = []
+    append, opens, closes = parts.append, _OPENS, _CLOSES
+    in_pre = 0  # inside <pre> source newlines are line breaks; elsewhere just spaces
+    for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
+        tag = el.tag
+        if event == "start":
+            in_pre += tag == "pre"
+            if tag in opens:
+                append(opens[tag])
+            if text := el.text:
+                append(text if in_pre else text.replace(_NEWLINE, " "))
+        else:
+            in_pre -= tag == "pre"
+            if tag in closes:
+                append(_NEWLINE)
+            if (tail := el.tail) and el is not root:
+                append(tail if in_pre else tail.replace(_NEWLINE, " "))
+    return _fast_assemble("".join(parts))
+
+
+# What _open and _close emit, by tag. Newlines alone are enough in text: _fast_assemble
+# collapses every other whitespace run.
+_OPENS = {**{t: _NEWLINE for t in _BLOCK}, **{t: " " for t in _CELL}, "li": _NEWLINE + _BULLET}
+_CLOSES = frozenset(_BLOCK | {"br", "li"})
+
+
+def _fast_assemble(raw: str) -> str:
+    """_assemble, minus most of its work. ASCII text whose only whitespace is spaces and
+    newlines (the usual) is collapsed with str.replace over the whole text; other lines
+    go one by one, and only those that need it are split."""
+    plain = raw.isascii() and not any(c in raw for c in _ASCII_ODD_SPACE)
+    if plain:
+        while "  " in raw:
+            raw = raw.replace("  ", " ")
+        if _BULLET not in raw:
+            return _NEWLINE.join([s for line in raw.split(_NEWLINE) if (s := line.strip(" "))])
+    lines = []
+    for line in raw.split(_NEWLINE):
+        bullet = _BULLET in line
+        if bullet:
+            line = line.replace(_BULLET, " ")
+        line = line.strip() if plain else _clean_fast(line)
+        if line:
+            lines.append(f"- {line}" if bullet else line)
+    return _NEWLINE.join(lines)
+
+
+_ASCII_ODD_SPACE = "\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+
+
+def _clean_fast(s: str) -> str:
+    """clean_line, skipping the work for the usual line with single spaces only: every
+    whitespace character but the space is unprintable, so isprintable() rules them out."""
+    if "  " not in s and s.isprintable():
+        return s.strip()
+    return " ".join(s.split())
+
+
+def may_be_hostile(s: str) -> bool:
+    """False guarantees hostile_flags(s) == (): a cheap test that spares its regexes the
+    usual text, which has none of the characters a mention or link needs. One-character
+    tests go first: they run at memchr speed, the two-character ones far slower."""
+    return ("@" in s or "|" in s or ("!" in s and "<!" in s) or ("#" in s and "<#" in s)
+            or ("]" in s and "](" in s))

@@ -1,4 +1,7 @@
-"""Parser: feed bytes -> ParsedFeed. Real feeds from tests/data, small synthetic ones inline."""
+"""Parser: feed bytes -> ParsedFeed. Real feeds from tests/data, small synthetic ones inline.
+
+Every test runs twice: through parse_feed as shipped (the lxml fast path where it applies)
+and forced onto feedparser, the path every feed the fast path declines still takes."""
 from __future__ import annotations
 
 import http.server
@@ -11,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from feeds.models import Classification, story_id
-from feeds.parser import ParseError, parse_feed
+from feeds.parser import ParseError, parse_feed, parse_feed_with
 
 DATA = Path(__file__).parent / "data"
 FEED = "https://feeds.example.com/ai.xml"
@@ -27,10 +30,22 @@ def rss(items: str, channel: str = "<title>AI Wire</title><link>https://wire.exa
             f"<channel>{channel}{items}</channel></rss>").encode("utf-8")
 
 
+READER = "auto"
+
+
+@pytest.fixture(autouse=True, params=["auto", "feedparser"])
+def reader(request):
+    """The XML reader parse() uses (see the module docstring)."""
+    global READER
+    READER = request.param
+    yield request.param
+    READER = "auto"
+
+
 def parse(body: bytes, **kw):
     kw.setdefault("feed_url", FEED)
     kw.setdefault("fetched_at", FETCHED)
-    return parse_feed(body, **kw)
+    return parse_feed_with(READER, body, **kw)
 
 
 # --- real feeds (miniflux corpus, Apache-2.0) and our GB2312 feed -------------------

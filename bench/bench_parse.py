@@ -1,0 +1,179 @@
+"""Parse stage: the feedparser path, the lxml fast path and bare lxml, side by side.
+
+    .venv/bin/python bench/bench_parse.py [--runs 7] [--entries 50] [--paragraphs 22]
+
+Feeds: generated full-content feeds (tests/fakes/feedserver.py, 50 entries, ~400 KB, RSS
+and Atom), every XML feed in tests/data, and feeds built from the real news items. The
+readers take turns over each feed set, `--runs` rounds; the figure is the median, in
+entries per CPU-second (process time: the machine is shared, and CPU time is what a
+parse costs it). Wall-clock is shown too.
+
+Rows: "feedparser path" is parse_feed forced onto feedparser (what every feed cost before
+the fast path); "fast path" is parse_feed as shipped ("auto": lxml, else feedparser);
+"feedparser.parse" is the library alone, without our cleaning; "lxml.etree.fromstring"
+is the XML parse alone, the floor. Then an equivalence check: both paths over the same
+feeds, every story field compared, including feeds built at run time from the real news
+items in ../shared/corpus/news/items.jsonl when that file is there.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import io
+import json
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import feedparser  # noqa: E402
+import lxml.etree  # noqa: E402
+
+from feeds.parser import ParseError, parse_feed_with  # noqa: E402
+from tests.fakes.feedserver import make_atom, make_entries, make_rss  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "tests" / "data"
+ITEMS = ROOT.parent / "shared" / "corpus" / "news" / "items.jsonl"
+FEED_URL = "https://feeds.example.com/bench.xml"
+FIELDS = ("id", "url", "title", "text", "published", "author", "guid", "summary", "subtitle",
+          "flags")
+
+
+def readers():
+    def ours(reader):
+        return lambda body: len(parse_feed_with(reader, body, feed_url=FEED_URL).stories)
+    return {
+        "feedparser path": ours("feedparser"),
+        "fast path (auto)": ours("auto"),
+        "feedparser.parse": lambda body: len(feedparser.parse(io.BytesIO(body)).entries),
+        "lxml.etree.fromstring": bare_lxml,
+    }
+
+
+def bare_lxml(body: bytes) -> int:
+    try:
+        return len(lxml.etree.fromstring(body, lxml.etree.XMLParser(recover=True)))
+    except lxml.etree.XMLSyntaxError:  # e.g. encoding="invalid": costs its attempt, reads none
+        return 0
+
+
+def measure(bodies: list[bytes], runs: int) -> dict[str, tuple[float, float]]:
+    """{reader: (median CPU seconds, median wall seconds)} for one pass over `bodies`.
+    Readers take turns within each run, so a busy neighbour slows them all alike."""
+    cpu: dict[str, list[float]] = collections.defaultdict(list)
+    wall: dict[str, list[float]] = collections.defaultdict(list)
+    for _ in range(runs):
+        for name, read in readers().items():
+            c0, w0 = time.process_time(), time.perf_counter()
+            for body in bodies:
+                read(body)
+            cpu[name].append(time.process_time() - c0)
+            wall[name].append(time.perf_counter() - w0)
+    return {n: (statistics.median(cpu[n]), statistics.median(wall[n])) for n in cpu}
+
+
+def bench(title: str, bodies: list[bytes], runs: int, entries_of: int) -> None:
+    size = sum(map(len, bodies)) / 1024
+    fast = sum(parse_feed_with("auto", b, feed_url=FEED_URL).reader == "lxml" for b in bodies)
+    print(f"\n{title}: {len(bodies)} feeds ({fast} read by the fast path), {size:.0f} KB, "
+          f"{entries_of} entries; median of {runs} runs")
+    print(f"  {'reader':24} {'entries/CPU-s':>14} {'ms CPU':>9} {'ms wall':>9} "
+          f"{'vs feedparser path':>19}")
+    results = measure(bodies, runs)
+    base = results["feedparser path"][0]
+    for name, (cpu, wall) in results.items():
+        print(f"  {name:24} {entries_of / cpu:14,.0f} {cpu * 1000:9.2f} {wall * 1000:9.2f} "
+              f"{base / cpu:18.1f}x")
+
+
+def readable(paths: list[Path]) -> list[bytes]:
+    """Feeds both paths accept (tests/data also holds XML that is no feed)."""
+    out = []
+    for p in paths:
+        try:
+            parse_feed_with("feedparser", p.read_bytes(), feed_url=FEED_URL)
+            out.append(p.read_bytes())
+        except ParseError:
+            pass
+    return out
+
+
+def compare(bodies: dict[str, bytes]) -> None:
+    """Both paths over each feed: stories compared field by field."""
+    stories = diffs = fast = 0
+    for name, body in bodies.items():
+        kw = {"feed_url": FEED_URL, "fetched_at": datetime(2030, 1, 1, tzinfo=timezone.utc)}
+        slow, auto = parse_feed_with("feedparser", body, **kw), parse_feed_with("auto", body, **kw)
+        fast += auto.reader == "lxml"
+        pairs = list(zip(slow.stories, auto.stories))
+        stories += len(pairs)
+        bad = [(name, f) for a, b in pairs for f in FIELDS if getattr(a, f) != getattr(b, f)]
+        bad += [(name, "count")] if len(slow.stories) != len(auto.stories) else []
+        bad += [(name, "feed")] if (slow.title, slow.link, slow.ttl_minutes, slow.warning) != (
+            auto.title, auto.link, auto.ttl_minutes, auto.warning) else []
+        diffs += len(bad)
+        for where in bad[:3]:
+            print(f"  DIFFERENT: {where}")
+    print(f"  {len(bodies)} feeds, {fast} read by the fast path, {stories} stories compared, "
+          f"{diffs} fields differ")
+
+
+def corpus_feeds() -> dict[str, bytes]:
+    """RSS and Atom feeds per outlet from the real items (built here, never stored)."""
+    if not ITEMS.exists():
+        return {}
+    by_outlet = collections.defaultdict(list)
+    for line in ITEMS.read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        by_outlet[item["outlet"]].append(item)
+    feeds = {}
+    for outlet, items in by_outlet.items():
+        entries = [{"title": i["title"] or "", "link": i["link"] or "", "guid": i["link"] or "",
+                    "author": i["outlet"], "summary": i["summary"] or "",
+                    "content_html": i["content_html"] or "",
+                    "published": _date(i["published"])} for i in items]
+        feeds[f"{outlet} (RSS)"] = make_rss(outlet, entries)
+        feeds[f"{outlet} (Atom)"] = make_atom(outlet, entries)
+    return feeds
+
+
+def _date(s: str | None) -> datetime:
+    dt = datetime.fromisoformat(s) if s else datetime(2025, 1, 1)
+    return (dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--entries", type=int, default=50)
+    ap.add_argument("--paragraphs", type=int, default=22)
+    args = ap.parse_args(argv)
+    generated = {kind: make(f"Generated {kind}", make_entries(args.entries, seed=s,
+                                                              paragraphs=args.paragraphs))
+                 for kind, make, s in (("RSS", make_rss, 1), ("Atom", make_atom, 2))}
+    for kind, body in generated.items():
+        bench(f"Generated {kind}", [body], args.runs, args.entries)
+    data = readable(sorted(DATA.glob("*.xml")))
+    n = sum(len(parse_feed_with("feedparser", b, feed_url=FEED_URL).stories) for b in data)
+    bench("tests/data corpus", data, args.runs, n)
+    real = corpus_feeds()
+    if real:
+        n = sum(len(parse_feed_with("feedparser", b, feed_url=FEED_URL).stories)
+                for b in real.values())
+        bench("Real news items, one RSS and one Atom feed per outlet", list(real.values()),
+              args.runs, n)
+    print("\nEquivalence, feedparser path vs fast path:")
+    compare({**{f"generated {k}": v for k, v in generated.items()},
+             **{f"tests/data #{i}": b for i, b in enumerate(data)}, **real})
+    print(f"\nMeasured {format_datetime(datetime.now(timezone.utc))}; Python "
+          f"{sys.version.split()[0]}, lxml {lxml.etree.__version__}, "
+          f"feedparser {feedparser.__version__}")
+
+
+if __name__ == "__main__":
+    main()
