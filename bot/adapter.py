@@ -29,6 +29,8 @@ class PermanentError(DeliveryError):
 class Adapter(Protocol):
     platform: str                    # "discord" | "slack" | "console"
     min_interval: float              # pacing per channel, seconds between posts
+    # Optional: the platform-wide budget (posts/s and burst) that delivery keeps under.
+    # max_rate: float; burst: float
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         """Post a brief; return the platform message id. `nonce` is stable per outbox

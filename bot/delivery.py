@@ -28,6 +28,37 @@ log = logging.getLogger("ainews.delivery")
 
 HOUR = timedelta(hours=1)
 Key = tuple[str, str]          # (platform, channel)
+# A 429 says "not now", not "this post is broken": it may happen this many times more
+# often than other transient errors before the post is given up.
+RATE_LIMITED_FACTOR = 5
+
+
+class RateGate:
+    """The platform-wide request budget of one adapter: a token bucket of `burst` posts
+    refilled at `rate` per second, mirroring the platform's own. Posts queue for it in
+    arrival order (one waiter sleeps at a time) and spend their token when they go, so
+    thousands of channel workers share the bot's global limit without provoking 429s
+    (which Discord punishes past 10,000 per 10 minutes), even after the loop stalls."""
+
+    def __init__(self, rate: float, burst: float = 1.0):
+        self.rate, self.burst = rate, max(1.0, burst)
+        self.tokens, self.at = self.burst, None
+        self._turn = asyncio.Lock()
+
+    def take(self, now: float) -> float:
+        """Spend a token at `now` and return 0, or return the seconds until one is due."""
+        if self.at is not None:
+            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1.0:
+            self.tokens -= 1.0
+            return 0.0
+        return (1.0 - self.tokens) / self.rate
+
+    async def acquire(self, clock: Callable[[], datetime], sleep) -> None:
+        async with self._turn:
+            while (wait := self.take(clock().timestamp())) > 0:
+                await sleep(wait)
 
 
 class Delivery:
@@ -47,6 +78,9 @@ class Delivery:
         self._recovered = False
         self._wake = asyncio.Event()
         self._warned: set[str] = set()
+        # Adapters may declare their platform-wide limit (posts/s and burst).
+        self._gates = {p: RateGate(a.max_rate, getattr(a, "burst", 1.0))
+                       for p, a in self.adapters.items() if getattr(a, "max_rate", None)}
 
     # ---- entry points ----------------------------------------------------------------
     def recover(self) -> int:
@@ -129,6 +163,7 @@ class Delivery:
     async def _deliver(self, adapter: Adapter, key: Key, row_id: int) -> int | None:
         """Post or edit one row: 1 done, 0 not ours any more, None: channel stops now."""
         await self._pace(adapter, key)
+        await self._gate(key[0])
         row = self.store.claim_post(row_id, self.clock())
         if row is None:
             return 0
@@ -178,6 +213,7 @@ class Delivery:
         ids = sorted(r.id for r in held)
         batch = "ainews-d" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:12]
         await self._pace(adapter, key)
+        await self._gate(key[0])
         rows = self.store.claim_roundup(ids, batch, self.clock())
         if not rows:
             return None
@@ -199,7 +235,8 @@ class Delivery:
     # ---- failures --------------------------------------------------------------------
     def _on_transient(self, row, error: Exception) -> None:
         reason, key = _reason(error), (row.platform, row.channel)
-        if row.attempts >= self.max_attempts:
+        limit = self.max_attempts * (RATE_LIMITED_FACTOR if _rate_limited(error) else 1)
+        if row.attempts >= limit:
             self._give_up(row, reason)
             return
         delay = self._delay(row.attempts, error)
@@ -267,10 +304,19 @@ class Delivery:
         if wait > 0:
             await self.sleep(wait)
 
+    async def _gate(self, platform: str) -> None:
+        gate = self._gates.get(platform)
+        if gate is not None:
+            await gate.acquire(self.clock, self.sleep)
+
     def _warn_once(self, tag: str, message: str) -> None:
         if tag not in self._warned:
             self._warned.add(tag)
             log.warning("%s", message)
+
+
+def _rate_limited(error: Exception) -> bool:
+    return isinstance(error, TransientError) and error.retry_after is not None
 
 
 def _reason(error: Exception) -> str:

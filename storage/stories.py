@@ -160,21 +160,26 @@ class StoryStore:
     def _first_match(self, story: Story, pks: list[int]) -> int | None:
         """The cluster of the nearest candidate reporting the same event, if any."""
         mine = signature(story)
-        candidates = [self._signature_of(pk) for pk in self._cache_signatures(pks)]
+        candidates = self._signatures_for(pks)
         candidates.sort(key=lambda c: abs(c[1] - story.published))
         for cluster, published, theirs in candidates:
             if abs(published - story.published) <= WINDOW and same_signature(mine, theirs):
                 return cluster
         return None
 
-    def _signature_of(self, pk: int) -> tuple[int, datetime, Signature]:
-        self._signatures.move_to_end(pk)
-        return self._signatures[pk]
+    def _signatures_for(self, pks: list[int]) -> list[tuple[int, datetime, Signature]]:
+        """The signatures of `pks`, loading those not cached: each story is read and
+        parsed once, not once per later story it is compared with."""
+        self._load_signatures([pk for pk in pks if pk not in self._signatures])
+        found = []
+        for pk in pks:   # taken before trimming, so the cache bound can't drop them
+            self._signatures.move_to_end(pk)
+            found.append(self._signatures[pk])
+        while len(self._signatures) > SIGNATURE_CACHE:
+            self._signatures.popitem(last=False)
+        return found
 
-    def _cache_signatures(self, pks: list[int]) -> list[int]:
-        """Load the signatures of `pks` not yet cached: each story is read and parsed
-        once, not once per later story it is compared with."""
-        missing = [pk for pk in pks if pk not in self._signatures]
+    def _load_signatures(self, missing: list[int]) -> None:
         for chunk in _chunks(missing, 500):
             marks = ",".join("?" * len(chunk))
             # Only what a signature reads: html and full text would cost I/O for nothing.
@@ -186,9 +191,6 @@ class StoryStore:
                               summary=summary, subtitle=subtitle, classification=Classification(
                                   companies=tuple(json.loads(companies))))
                 self._signatures[pk] = (cluster, other.published, signature(other))
-        while len(self._signatures) > SIGNATURE_CACHE:
-            self._signatures.popitem(last=False)
-        return pks
 
     def cluster_info(self, story_id: str) -> tuple[str, str, list[str]] | None:
         """(cluster id, lead story id, the other outlets' names) or None if unknown.

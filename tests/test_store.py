@@ -313,3 +313,13 @@ def test_stored_story_round_trips(store):
     assert got == replace(s, published=s.published.replace(microsecond=0))
     assert json.loads(store.db.execute("SELECT companies FROM stories").fetchone()[0]) == \
         ["Alibaba"]
+
+
+def test_clustering_more_candidates_than_the_signature_cache_holds(store, monkeypatch):
+    """A busy company on a busy day: more same-company stories in the window than the
+    signature cache bound. Nothing may fail, and every story is stored."""
+    import storage.stories
+    monkeypatch.setattr(storage.stories, "SIGNATURE_CACHE", 5)
+    stories = [make(f"Nvidia deal number {i} worth ${i + 2}bn with partner {i}",
+                    guid=f"n{i}", companies=("Nvidia",)) for i in range(12)]
+    assert len(add(store, *stories)) == 12

@@ -114,6 +114,9 @@ class SlackAdapter:
     """Adapter (bot/adapter.py) for Slack. Message ids are "CHANNEL:ts"."""
     platform = "slack"
     min_interval = 1.0
+    # Workspace-wide budget for chat.postMessage ("several hundred per minute"): 5/s with
+    # a burst of 30, a little under it, so fan-out queues instead of provoking 429s.
+    max_rate, burst = 4.95, 30
 
     def __init__(self, client: AsyncWebClient):
         self.client = client

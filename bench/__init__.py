@@ -1,0 +1,1 @@
+"""Performance benchmarks: `python -m bench [NAME ...] [--quick]` (see docs/benchmarks.md)."""

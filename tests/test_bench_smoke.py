@@ -1,0 +1,107 @@
+"""The benchmarks' smallest runs, for correctness only (no timing is asserted: speed is
+measured by `python -m bench`, see docs/benchmarks.md)."""
+from __future__ import annotations
+
+import pytest
+
+from bench import __main__ as bench_main
+from bench import bench_backfill, bench_fanout, bench_footprint, bench_freshness
+from bench import bench_lookups, bench_poll
+from bench.common import percentile
+
+
+@pytest.mark.parametrize("platform", ["discord", "slack"])
+def test_fanout_past_the_rate_limit_loses_and_duplicates_nothing(platform):
+    res = bench_fanout.run(["--channels", "150", "--runs", "1", "--platform", platform])
+    got = res["platforms"][platform]
+    assert got["lost"] == 0 and got["duplicated"] == 0
+    run = got["runs"][0]
+    assert run["delivered"] == 150 and run["outbox"] == {"sent": 150}
+
+
+def test_poll_cycles_find_every_new_entry_and_skip_unchanged_feeds():
+    res = bench_poll.run(["--feeds", "6", "--latency", "0.005", "--cycles", "2",
+                          "--naive", "2"])
+    assert res["first"]["failures"] == 0 and res["first"]["stories"] > 0
+    for variant in ("304", "same-body"):
+        for cycle in res["variants"][variant]["cycles"]:
+            assert cycle["failures"] == 0
+            assert cycle["new"] == cycle["bumped"] == 1
+            assert cycle["unchanged"] == 6 - 1
+
+
+def test_backfill_runs_every_stage_over_every_entry():
+    res = bench_backfill.run(["--feeds", "2", "--runs", "1"])
+    assert res["entries"] > 20 and res["strategy"] > 0
+    assert all(seconds > 0 for seconds in res["cpu"].values())
+
+
+def test_freshness_sees_every_entry_that_appears():
+    res = bench_freshness.run(["--feeds", "8", "--hours", "3", "--runs", "1"])
+    for variant in res["variants"].values():
+        assert variant["appeared"] > 0
+        assert variant["seen"] == variant["appeared"]
+        assert variant["posted"] <= variant["seen"]
+
+
+def test_lookups_answer_every_command_from_a_generated_store(tmp_path):
+    res = bench_lookups.run(["--stories", "3000", "--queries", "5", "--out", str(tmp_path)])
+    assert set(res["lookups"]) == {"company", "latest", "topic", "search"}
+    assert res["db_bytes"] > 0
+
+
+def test_help_loads_no_chat_library():
+    assert "discord" not in bench_footprint.time_help(runs=1)["heavy_imports"]
+
+
+def test_unknown_benchmark_is_refused(capsys):
+    assert bench_main.main(["nosuch"]) == 2
+    assert "unknown benchmark 'nosuch'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("values, p, expect", [([5, 1, 3], 50, 3), ([1, 2, 3, 4], 95, 4),
+                                               (list(range(1, 101)), 95, 95)])
+def test_percentile_is_nearest_rank(values, p, expect):
+    assert percentile(values, p) == expect
+
+
+# -- regression guards for the delivery changes the fan-out benchmark led to ----------
+# (they belong with tests/test_delivery.py; kept here as that file has another owner)
+def _delivery_setup(tmp_path, channels: int, **adapter_attrs):
+    from bot.delivery import Delivery
+    from bot.dispatch import dispatch_new
+    from feeds.models import Brief, Subscription
+    from storage.store import Store
+    from tests.fakes.recorder import FakeClock, RecordingAdapter
+    clock, store = FakeClock(), Store(tmp_path / "d.db")
+    for c in range(channels):
+        store.add_subscription(Subscription("console", "w", f"c{c}", "all", "all"), now=clock())
+    dispatch_new(store, [Brief(id="s1", headline="Alibaba cuts prices", bullets=("a",),
+                               why_it_matters="w", url="https://n.example/1", source="O",
+                               published=clock(), strategy=True)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    for k, v in adapter_attrs.items():
+        setattr(adapter, k, v)
+    return store, clock, adapter, Delivery(store, {"console": adapter}, clock=clock,
+                                           sleep=clock.sleep, max_attempts=3)
+
+
+async def test_a_post_rate_limited_more_often_than_max_attempts_still_goes_out(tmp_path):
+    from bot.adapter import TransientError
+    store, clock, adapter, delivery = _delivery_setup(tmp_path, 1)
+    adapter.fail("c0", TransientError("429", retry_after=1.0), times=5)
+    for _ in range(7):
+        await delivery.run_once()
+        clock.advance(2)
+    assert [s.channel for s in adapter.sends] == ["c0"]
+    assert store.outbox_counts() == {"sent": 1}
+    store.close()
+
+
+async def test_a_declared_platform_rate_paces_posts_across_channels(tmp_path):
+    store, clock, adapter, delivery = _delivery_setup(tmp_path, 4, max_rate=2.0, burst=2.0)
+    start = clock()
+    assert await delivery.run_once() == 4
+    offsets = sorted((s.at - start).total_seconds() for s in adapter.sends)
+    assert offsets == [0.0, 0.0, 0.5, 1.0]     # a burst of 2, then 2 per second
+    store.close()
