@@ -4,59 +4,31 @@ feedparser spends most of a full-content feed's parse in its pure-Python SGML sa
 This reader gives the parser the same entries for the feeds most outlets publish, at a
 fraction of the cost: one lxml parse of the XML, one of each entry's HTML (sanitised in
 the tree, then serialised and read as text). It mirrors feedparser's rules for the fields
-the parser uses: which element wins, when a GUID is also the link, how URLs resolve,
-which HTML survives. Anything else it meets (another format, a DOCTYPE, xml:base,
-embedded XHTML, an element feedparser gives a meaning it doesn't copy) raises
-Unsupported and the parser uses feedparser: no feed is read worse than before.
+the parser uses: which element wins (feedparser's names for them: feeds/elements.py),
+when a GUID is also the link, how URLs resolve, which HTML survives (feeds/htmlclean.py).
+Anything else it meets (another format, a DOCTYPE, xml:base, embedded XHTML, an element
+feedparser gives a meaning it doesn't copy) raises Unsupported and the parser uses
+feedparser: no feed is read worse than before.
 """
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from html.entities import html5, name2codepoint
 
 import lxml.etree
-from feedparser.api import StrictFeedParser
 from feedparser.datetimes import _parse_date as feedparser_date
 from feedparser.mixin import _cp1252 as CP1252, _FeedParserMixin
-from feedparser.sanitizer import _HTMLSanitizer, _sanitize_html
-from feedparser.urls import RelativeURIResolver, _urljoin, make_safe_absolute_uri
+from feedparser.sanitizer import _sanitize_html
 
-from feeds import text as textmod
-from feeds.parser import Entry, paragraphs
+from feeds.elements import check_nested, children, element_key
+from feeds.entries import Entry
+from feeds.htmlclean import Unsupported, clean_html, join_url, plain_html
+
+__all__ = ["ATOM", "FastFeed", "Unsupported", "read_feed"]
 
 ATOM = "http://www.w3.org/2005/Atom"
-_NS_PREFIX = {uri.lower(): prefix for uri, prefix in _FeedParserMixin.namespaces.items()}
 _C1 = re.compile("[\x80-\x9f]")
-_GOOD_TAGS = frozenset(_HTMLSanitizer.acceptable_elements)
-_GOOD_ATTRS = frozenset(_HTMLSanitizer.acceptable_attributes)
-_URI_ATTRS = frozenset(RelativeURIResolver.relative_uris)
-# Dropped with their content by feedparser (script...) or, in effect, by html_to_text
-# (feedparser keeps inline SVG/MathML, which html_to_text then drops).
-_DROP_WITH_CONTENT = ("script", "style", "applet", "svg", "math")
-# Child elements feedparser handles specially but in ways no field we read depends on.
-_HARMLESS = frozenset({
-    "category", "comments", "enclosure", "source", "keywords", "tags", "expirationdate",
-    "rights", "copyright", "language", "contributor", "dc_subject", "dc_language",
-    "dc_rights", "media_content", "media_thumbnail", "media_category", "media_rating",
-    "media_credit", "media_restriction", "media_license", "media_player", "itunes_image",
-    "itunes_keywords", "itunes_category", "itunes_explicit", "itunes_block",
-    "cc_license", "creativecommons_license", "generator", "image",
-    "cloud", "textinput", "webmaster", "managingeditor", "dc_publisher", "icon", "logo",
-})
-_SGML_REF = re.compile(r"&([a-zA-Z][-.a-zA-Z0-9]*)[^a-zA-Z0-9]")  # as sgmllib matches
-_DROPPED_TAG = re.compile(r"<(/?)(script|style|applet)(?![\w-])", re.IGNORECASE)
-# Absolute http(s) URLs that urljoin gives back as they are: no params, empty query or
-# fragment, brackets, whitespace or non-ASCII host to normalise or reject.
-_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^;?#\s\x00-\x1f\x7f]*)?"
-                        r"(?:\?[^#\s\x00-\x1f\x7f]+)?(?:#[^\s\x00-\x1f\x7f]+)?\Z")
-_ODD_DECL = re.compile(r"<!(?!--)")
-
-
-class Unsupported(Exception):
-    """Something this reader does not mirror: the parser falls back to feedparser."""
 
 
 @dataclass
@@ -83,11 +55,11 @@ def read_feed(xml: bytes, base: str) -> FastFeed:
     if info.doctype or info.internalDTD is not None:  # also one past the first 4 KB
         raise Unsupported("DOCTYPE")  # undefined entities would become silent gaps
     if root.tag == "rss" and root.get("version", "").strip() in ("2.0", "2.0.1"):
-        if any(_key(el) not in (None, "channel") for el in root):
+        if any(element_key(el) not in (None, "channel") for el in root):
             raise Unsupported("elements beside <channel>")  # e.g. items outside it
-        return _read(_only(root, "channel"), base, "item", _rss_item, is_atom=False)
+        return _read(_only(root, "channel"), base, "item", is_atom=False)
     if root.tag == f"{{{ATOM}}}feed":
-        return _read(root, base, f"{{{ATOM}}}entry", _atom_entry, is_atom=True)
+        return _read(root, base, f"{{{ATOM}}}entry", is_atom=True)
     raise Unsupported(f"root element {root.tag}")
 
 
@@ -98,15 +70,15 @@ def _only(root, tag: str):
     return found[0]
 
 
-def _read(container, base: str, item_tag: str, read_item, *, is_atom: bool) -> FastFeed:
+def _read(container, base: str, item_tag: str, *, is_atom: bool) -> FastFeed:
     feed, titled = FastFeed("", False, "", []), False
     for el in container:
         if el.tag == item_tag:
             if el.get("href") is not None or el.get("lastmod") is not None:
                 raise Unsupported("CDF attributes on an entry")
-            feed.entries.append(read_item(el, base))
+            feed.entries.append(_entry(el, base, is_atom))
             continue
-        key = _key(el)
+        key = element_key(el)
         if key == "title":
             if titled:
                 raise Unsupported("two feed titles")
@@ -119,7 +91,7 @@ def _read(container, base: str, item_tag: str, read_item, *, is_atom: bool) -> F
         elif key in ("dc_title", "media_title", "entry", "item"):
             raise Unsupported(f"feed-level <{key}>")
         elif key not in (None, "image", "textinput"):  # those keep their titles and links
-            _check_nested(el)
+            check_nested(el)
     return feed
 
 
@@ -132,119 +104,64 @@ class _Dates:
     created: tuple | None = None
 
 
-def _rss_item(item, base: str) -> Entry:
+def _entry(item, base: str, is_atom: bool) -> Entry:
+    """An RSS <item> or Atom <entry>: the elements both have here, the others in
+    _rss_field / _atom_field."""
     e, dates, once = Entry(), _Dates(), set()
-    link, permalink = None, ""
-    for el, key in _children(item, once):
+    link, id_link = None, ""
+    read_field = _atom_field if is_atom else _rss_field
+    for el, key in children(item, once):
         if key == "title":
-            e.title, e.title_is_html = _plain_or_html(el, is_atom=False)
+            e.title, e.title_is_html = _plain_or_html(el, is_atom)
         elif key == "link":
             link = _link(el, base, link, in_entry=True)
-        elif key in ("guid", "id"):
-            e.guid, permalink = _guid(el, base, _attr(el, "ispermalink", "true") == "true")
-        elif key in ("description", "summary"):
-            e.summary_html, e.summary_text = _html(el, base, "text/html")
-        elif key == "content_encoded":
-            if not e.content_html:  # the parser reads the first content
-                e.content_html, e.content_text = _html(el, base, "text/html")
-        elif key in ("author", "dc_creator", "dc_author", "itunes_author"):
-            e.author = _author(_finish(_text(el)))
-        elif key == "itunes_subtitle":
-            e.subtitle = _plain_or_html(el, is_atom=False)[0]
-        elif not _date(key, el, dates):
-            raise Unsupported(f"item <{key}>")
-    # feedparser: a permalink GUID is the link when the item has none
-    e.link = link if link is not None else permalink
+        elif key == "id" or (key == "guid" and not is_atom):
+            is_link = is_atom or _attr(el, "ispermalink", "true") == "true"
+            e.guid, id_link = _guid(el, base, is_link)
+        elif not (read_field(e, key, el, base) or _date(key, el, dates)):
+            raise Unsupported(f"{'entry' if is_atom else 'item'} <{key}>")
+    # feedparser: a permalink GUID (an Atom id) is the link when the entry has none
+    e.link = link if link is not None else id_link
     e.published = _pick(dates)
     return e
 
 
-def _atom_entry(entry, base: str) -> Entry:
-    e, dates, once = Entry(), _Dates(), set()
-    alternate, id_link = None, ""
-    for el, key in _children(entry, once):
-        if key == "title":
-            e.title, e.title_is_html = _plain_or_html(el, is_atom=True)
-        elif key == "link":
-            alternate = _link(el, base, alternate, in_entry=True)
-        elif key == "id":
-            e.guid, id_link = _guid(el, base, True)
-        elif key == "summary":
-            e.summary_html, e.summary_text = _atom_text(el, base)
-        elif key == "content":
-            if el.get("src") is not None:
-                raise Unsupported("out-of-line content")
-            e.content_html, e.content_text = _atom_text(el, base)
-        elif key == "author":
-            e.author = _atom_author(el)
-        elif not _date(key, el, dates):
-            raise Unsupported(f"entry <{key}>")
-    e.link = alternate if alternate is not None else id_link
-    e.published = _pick(dates)
-    return e
+def _rss_field(e: Entry, key: str, el, base: str) -> bool:
+    """Read an RSS-only element into `e`; False when `key` is none of them."""
+    if key in ("description", "summary"):
+        e.summary_html, e.summary_text = _html(el, base, "text/html")
+    elif key == "content_encoded":
+        if not e.content_html:  # the parser reads the first content
+            e.content_html, e.content_text = _html(el, base, "text/html")
+    elif key in ("author", "dc_creator", "dc_author", "itunes_author"):
+        e.author = _author(_finish(_text(el)))
+    elif key == "itunes_subtitle":
+        e.subtitle = _plain_or_html(el, is_atom=False)[0]
+    else:
+        return False
+    return True
 
 
-_ONCE = frozenset({"title", "description", "summary", "author", "dc_creator", "dc_author",
-                   "itunes_author", "content", "itunes_subtitle", "guid", "id"})
-# Elements feedparser stores in one field by rules we don't copy when both appear.
-_SAME_FIELD = {"summary": "description", "dc_creator": "author", "dc_author": "author",
-               "itunes_author": "author", "guid": "id"}
-
-
-def _children(parent, once: set):
-    """(element, feedparser's name for it) of each child that matters; raises Unsupported
-    for nested elements feedparser would read and for repeats whose rules we don't copy."""
-    for el in parent:
-        key = _key(el)
-        if key is None or key in _HARMLESS or not _has_handler(key):
-            _check_nested(el)
-            continue
-        if key in _ONCE:
-            field_ = _SAME_FIELD.get(key, key)
-            if field_ in once:
-                raise Unsupported(f"repeated <{key}>")
-            once.add(field_)
-        yield el, key
-
-
-def _check_nested(el) -> None:
-    for sub in el.iterdescendants():
-        key = _key(sub)
-        if key is not None and key not in _HARMLESS and _has_handler(key):
-            raise Unsupported(f"<{key}> nested in <{_key(el)}>")
-
-
-def _key(el) -> str | None:
-    """feedparser's name for an element: its known namespace prefix + local name."""
-    tag = el.tag
-    return _key_of(tag, el.prefix) if isinstance(tag, str) else None
-
-
-@functools.lru_cache(maxsize=512)
-def _key_of(tag: str, prefix: str | None) -> str:
-    ns, _, local = tag[1:].rpartition("}") if tag[:1] == "{" else ("", "", tag)
-    ns = ns.lower()
-    if "backend.userland.com/rss" in ns:
-        ns = "http://backend.userland.com/rss"
-    prefix = _NS_PREFIX.get(ns, prefix)
-    return f"{prefix.lower()}_{local.lower()}" if prefix else local.lower()
-
-
-_HANDLERS: dict[str, bool] = {}
-
-
-def _has_handler(key: str) -> bool:
-    if key not in _HANDLERS:
-        _HANDLERS[key] = (hasattr(StrictFeedParser, f"_start_{key}")
-                          or hasattr(StrictFeedParser, f"_end_{key}"))
-    return _HANDLERS[key]
+def _atom_field(e: Entry, key: str, el, base: str) -> bool:
+    """Read an Atom-only element into `e`; False when `key` is none of them."""
+    if key == "summary":
+        e.summary_html, e.summary_text = _html(el, base, "text/plain")
+    elif key == "content":
+        if el.get("src") is not None:
+            raise Unsupported("out-of-line content")
+        e.content_html, e.content_text = _html(el, base, "text/plain")
+    elif key == "author":
+        e.author = _atom_author(el)
+    else:
+        return False
+    return True
 
 
 # --- values --------------------------------------------------------------------------
 
 def _text(el) -> str:
     if len(el):
-        raise Unsupported(f"markup inside <{_key(el)}>")
+        raise Unsupported(f"markup inside <{element_key(el)}>")
     return (el.text or "").strip()
 
 
@@ -291,140 +208,28 @@ def _attr(el, name: str, default: str | None = None) -> str | None:
     return next((v for k, v in el.items() if k.lower() == name), default)
 
 
-def _atom_text(el, base: str) -> tuple[str, str | None]:
-    if _content_type(el, "text/plain") == "text/plain":
-        return _plain(_finish(_text(el)))
-    return _html(el, base, "text/html")
-
-
-def _plain(value: str) -> tuple[str, str]:
-    """Plain text as the parser's paragraphs, with their text (one fast parse)."""
-    html = paragraphs(value)
-    return html, textmod.tree_to_text(_fragment(html)) if html else ""
-
-
-def _html(el, base: str, default: str) -> tuple[str, str | None]:
-    """(sanitised HTML, its text) of an HTML construct, from one lxml parse."""
-    if _content_type(el, default) != "text/html":
-        return _plain(_finish(_text(el)))
-    raw = _finish(_text(el))
-    if not raw:
-        return "", ""
-    if _ODD_DECL.search(raw):  # feedparser keeps "<!x>" as text, lxml drops it
-        raise Unsupported("markup declaration in HTML")
-    _check_refs(raw)
-    _check_dropped_elements(raw)
-    root = _fragment(raw)
-    _sanitize(root, base)
-    html = lxml.etree.tostring(root, method="html", encoding="unicode")[5:-6].strip()
-    return html, textmod.tree_to_text(root)
-
-
-def _check_refs(html: str) -> None:
-    """Raise Unsupported for a named reference the two readers don't read alike.
-
-    feedparser (sgmllib's rule: a name, then any non-alphanumeric character) completes a
-    name it knows ("&copy " -> "&copy; ") and writes any other as text, losing its ";".
-    lxml reads references as HTML5 does: only some names may omit the ";", and a name
-    it knows may be a prefix ("&notin " -> "¬in "). Numeric references read alike; an
-    "&" sgmllib doesn't take for a reference reaches lxml unchanged either way."""
-    i = html.find("&")
-    while i >= 0:
-        m = _SGML_REF.match(html, i)
-        if m:
-            name, semicolon = m[1], m[0].endswith(";")
-            if name in name2codepoint or name == "apos":
-                alike = semicolon or name in html5
-            else:
-                prefixes = (name[:k] for k in range(2, len(name) + 1))
-                alike = not semicolon and not any(p in html5 for p in prefixes)
-            if not alike:
-                raise Unsupported(f"reference {m[0]!r}")
-        i = html.find("&", i + 1)
-
-
-def _check_dropped_elements(html: str) -> None:
-    """<script>, <style> and <applet> must open and close in turn and hold no markup or
-    references: feedparser drops their text by counting open tags, yet still writes the
-    tags and references inside, so a stray close tag silences the rest of the entry and
-    a <br> in a script breaks a line."""
-    opened = None
-    for m in _DROPPED_TAG.finditer(html):
-        closing, tag = bool(m[1]), m[2].lower()
-        if closing != (opened is not None) or (closing and tag != opened[0]):
-            raise Unsupported(f"unbalanced <{m[1]}{tag}>")
-        if closing:
-            inside = html[html.find(">", opened[1]) + 1:m.start()]
-            if "<" in inside or "&" in inside:
-                raise Unsupported(f"markup inside <{tag}>")
-        opened = None if closing else (tag, m.end())
-    if opened is not None:
-        raise Unsupported(f"unclosed <{opened[0]}>")
-
-
-def _fragment(html: str):
-    try:
-        return textmod.parse_fragment(html)
-    except ValueError as e:  # a whole document: html_to_text reads those differently
-        raise Unsupported(str(e)) from None
-
-
-def _sanitize(root, base: str) -> None:
-    """feedparser's sanitising, in the tree: dangerous elements go with their content,
-    unknown ones lose only their tags, unknown attributes go, URLs resolve and only safe
-    schemes survive."""
-    lxml.etree.strip_elements(root, *_DROP_WITH_CONTENT, with_tail=False)
-    unknown = set()
-    for el in root.iterdescendants():
-        tag = el.tag
-        if not isinstance(tag, str):
-            continue
-        if tag not in _GOOD_TAGS:
-            unknown.add(tag)
-            continue
-        for name, value in el.items():
-            if name not in _GOOD_ATTRS or name == "style":
-                del el.attrib[name]
-            elif (tag, name) in _URI_ATTRS:
-                el.set(name, _resolve(base, value.strip()))
-            elif name == "href":
-                el.set(name, make_safe_absolute_uri(value))
-    if unknown:
-        lxml.etree.strip_tags(root, *unknown)
-
-
-def _resolve(base: str, url: str) -> str:
-    """make_safe_absolute_uri(base, url), skipping the join for a plain absolute http(s)
-    URL, which it returns unchanged (most links in an article; the join costs ~20 us)."""
-    if _PLAIN_URL.match(url) and _web_base(base):
-        return url
-    return make_safe_absolute_uri(base, url)
-
-
-def _join(base: str, url: str) -> str:
-    """feedparser's _urljoin(base, url), with the same shortcut."""
-    if _PLAIN_URL.match(url) and (not base or _web_base(base)):
-        return url
-    return _urljoin(base, url)
-
-
-@functools.lru_cache(maxsize=64)
-def _web_base(base: str) -> bool:
-    return bool(_PLAIN_URL.match(base))
+def _html(el, base: str, default: str) -> tuple[str, str]:
+    """(HTML, its text) of a content construct: sanitised HTML, or plain text as
+    paragraphs, by type= (`default` without one)."""
+    is_html = _content_type(el, default) == "text/html"
+    value = _finish(_text(el))
+    if not is_html:
+        return plain_html(value)
+    return clean_html(value, base) if value else ("", "")
 
 
 def _link(el, base: str, current, *, in_entry: bool):
     href = _attr(el, "url", _attr(el, "uri", _attr(el, "href")))
     if href is None:  # RSS: the link is the element's text
         text = _text(el)
-        value = _finish(_join(base, text) if text else "")
+        value = _finish(join_url(base, text) if text else "")
         if in_entry:
             value = value.replace("&amp;", "&")
         return re.sub(r"&([A-Za-z0-9_]+);", r"&\g<1>", value)
     rel = _attr(el, "rel", "alternate").lower()
     kind = _attr(el, "type", "application/atom+xml" if rel == "self" else "text/html").lower()
     if rel == "alternate" and _TYPES.get(kind, kind) in ("text/html", "application/xhtml+xml"):
-        return _join(base, href)
+        return join_url(base, href)
     return current
 
 
@@ -432,7 +237,7 @@ def _guid(el, base: str, is_link: bool) -> tuple[str, str]:
     """(guid, link it implies): a permalink GUID resolves like a link and stands in for one."""
     value = _text(el)
     if is_link and value:
-        value = _join(base, value)
+        value = join_url(base, value)
     value = _finish(value)
     return value, value if is_link else ""
 
@@ -457,7 +262,7 @@ def _author(value: str) -> str:
 def _atom_author(el) -> str:
     name = ""
     for sub in el:
-        key = _key(sub)
+        key = element_key(sub)
         if key == "name":
             name = _text(sub)
         elif key not in (None, "email", "uri"):

@@ -14,7 +14,7 @@ from feedparser.datetimes import _parse_date as feedparser_date
 from feedparser.sanitizer import _sanitize_html as feedparser_sanitize
 from feedparser.urls import resolve_relative_uris as feedparser_resolve
 
-from feeds.parser import Entry, ParseError, paragraphs
+from feeds.entries import Entry, ParseError, paragraphs
 
 
 def looks_like_json(body: bytes) -> bool:

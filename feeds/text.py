@@ -5,7 +5,6 @@ list items become "- item" lines, so the structure the author gave survives.
 """
 from __future__ import annotations
 
-import codecs
 import re
 import threading
 
@@ -60,12 +59,19 @@ def hostile_flags(s: str) -> tuple[str, ...]:
 
 def html_to_text(html: str) -> str:
     """Readable plain text of an HTML fragment or page (see module docstring)."""
+    try:
+        return tree_to_text(parse_fragment(html))
+    except (ValueError, lxml.etree.LxmlError):  # a whole page, or no one fragment
+        return document_to_text(html)
+
+
+def document_to_text(html: str) -> str:
+    """html_to_text through lxml.html, for any HTML, a whole page included. For a
+    fragment, parse_fragment + tree_to_text give the same text, several times faster."""
     root = _parse(html)
     if root is None:
         return ""
-    # Removing comments and non-prose elements merges their tails into the text.
-    lxml.etree.strip_elements(root, lxml.etree.Comment, lxml.etree.ProcessingInstruction,
-                              *_DROP, with_tail=False)
+    _strip_non_prose(root)
     parts: list[str] = []
     in_pre = 0  # inside <pre> source newlines are line breaks; elsewhere just spaces
     for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
@@ -82,6 +88,12 @@ def html_to_text(html: str) -> str:
     return _assemble("".join(parts))
 
 
+def _strip_non_prose(root) -> None:
+    # Removing comments and non-prose elements merges their tails into the text.
+    lxml.etree.strip_elements(root, lxml.etree.Comment, lxml.etree.ProcessingInstruction,
+                              *_DROP, with_tail=False)
+
+
 def _flow(s: str | None, in_pre: int) -> str:
     if not s:
         return ""
@@ -94,8 +106,9 @@ def _parse(html: str):
     try:
         # A wrapper div so bare text and several top-level elements all survive.
         return lxml.html.fragment_fromstring(html, create_parent="div")
-    except (lxml.etree.ParserError, ValueError):
-        # e.g. a full document with an XML declaration: parse it as a document.
+    except (lxml.etree.ParserError, ValueError, AssertionError):
+        # e.g. a full document with an XML declaration, or one without a <body> (lxml
+        # asserts there is one): parse it as a document.
         try:
             return lxml.html.document_fromstring(html.encode("utf-8"))
         except (lxml.etree.ParserError, ValueError):
@@ -127,75 +140,11 @@ def _assemble(raw: str) -> str:
     return _NEWLINE.join(lines)
 
 
-# --- bytes -> str -------------------------------------------------------------------
-
-# Decoders that are strict supersets of what servers declare (as browsers use them).
-_SUPERSET = {"iso8859-1": "cp1252", "ascii": "cp1252", "gb2312": "gb18030", "gbk": "gb18030",
-             "cp936": "gb18030", "big5": "big5hkscs", "shift_jis": "cp932", "euc_kr": "cp949",
-             "iso8859-9": "cp1254", "tis-620": "cp874"}
-# Multi-byte legacy encodings: their text can pass as UTF-8 by accident, so they're
-# tried before UTF-8. Single-byte text practically never is valid UTF-8.
-_MULTIBYTE = {"gb2312", "gbk", "gb18030", "cp936", "big5", "big5hkscs", "cp950", "shift_jis",
-              "cp932", "euc_jp", "euc_kr", "cp949", "iso2022_jp", "hz", "johab",
-              "euc_jis_2004", "shift_jis_2004", "euc_jisx0213", "shift_jisx0213"}
-_PROLOG_ENC = re.compile(rb"""\A\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)""")
-_CHARSET = re.compile(r"""charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.IGNORECASE)
-_BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF32_LE, "utf-32"),
-         (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, list[str]]:
-    """Decode a feed body: (text, notes). Notes say when the declared charset was wrong.
-
-    Order: BOM; declared multi-byte charset; UTF-8 when the bytes are valid UTF-8 (even
-    if e.g. windows-1252 is declared); the declared charset; windows-1252 as a last resort."""
-    for bom, enc in _BOMS:
-        if body.startswith(bom):
-            return body.decode(enc, "replace"), []
-    if body[:4] in (b"<\x00?\x00", b"\x00<\x00?"):  # UTF-16 without a BOM
-        return body.decode("utf-16-le" if body[0] else "utf-16-be", "replace"), []
-    label = (_PROLOG_ENC.search(body[:512]) or [b"", b""])[1].decode("ascii")
-    declared = _codec(label)
-    http = _codec((_CHARSET.search(content_type or "") or ["", ""])[1])
-    if body.isascii():
-        return body.decode("ascii"), []
-    for enc in (e for e in (declared, http) if e in _MULTIBYTE):
-        if (text := _try(body, enc)) is not None:
-            return text, []
-    if (text := _try(body, "utf-8")) is not None:
-        wrong = declared and declared not in ("utf-8", "ascii")
-        return text, [f"declared {label} but the body is UTF-8; read as UTF-8"] if wrong else []
-    for enc in (e for e in (declared, http) if e and e != "utf-8"):
-        if (text := _try(body, enc)) is not None:
-            return text, []
-    return body.decode("cp1252", "replace"), [
-        f"body is not {label or http or 'UTF-8'} as declared; read as windows-1252"]
-
-
-def _codec(name: str) -> str:
-    """Python's name for a charset label, or "" when unknown (e.g. encoding="invalid")."""
-    try:
-        return codecs.lookup(name).name if name else ""
-    except LookupError:
-        return ""
-
-
-def _try(body: bytes, enc: str) -> str | None:
-    for candidate in (_SUPERSET.get(enc), enc):
-        if candidate:
-            try:
-                return body.decode(candidate)
-            except (UnicodeDecodeError, LookupError):
-                pass
-    return None
-
-
-# --- for the parser's fast path: one parse of an entry's HTML, text from the tree -------
+# --- fragments: one plain lxml parse, text from the tree ------------------------------
 
 def parse_fragment(html: str):
-    """The tree html_to_text reads for an HTML fragment (a wrapper <div>), or None when
-    there is no content; ValueError for a whole document, which it reads another way.
+    """The tree document_to_text reads for an HTML fragment (a wrapper <div>), or None
+    when there is no content; ValueError for a whole document, read another way.
 
     Built as lxml.html.fragment_fromstring builds it, with a plain lxml parser: the
     per-element class lookup of lxml.html's own parser costs more than the parse."""
@@ -226,14 +175,13 @@ def _html_parser() -> lxml.etree.HTMLParser:
 
 
 def tree_to_text(root) -> str:
-    """html_to_text of a tree from parse_fragment (which it modifies); same output.
+    """document_to_text of a tree from parse_fragment (which it modifies); same output.
 
-    The walk is html_to_text's with the helpers inlined (it runs per element, so call
+    The walk is document_to_text's with the helpers inlined (it runs per element, so call
     overhead counts); lxml's HTML parser gives lower-case tag names."""
     if root is None:
         return ""
-    lxml.etree.strip_elements(root, lxml.etree.Comment, lxml.etree.ProcessingInstruction,
-                              *_DROP, with_tail=False)
+    _strip_non_prose(root)
     parts: list[str] = []
     append, opens, closes = parts.append, _OPENS, _CLOSES
     in_pre = 0  # inside <pre> source newlines are line breaks; elsewhere just spaces

@@ -1,0 +1,137 @@
+"""Entries: what every feed reader hands the parser, and how they become Stories.
+
+The three readers (feedparser, the lxml fast path in feeds/fastparse.py, JSON Feed in
+feeds/jsonfeed.py) each produce format-neutral Entries. Here each gets a stable id, a
+canonical URL, plain-text title and text, a UTC date and flags for hostile text. The
+readers' shared error, ParseError, lives here too, so no reader imports the parser.
+"""
+from __future__ import annotations
+
+import html as htmllib
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from feeds import text as textmod
+from feeds.models import Story, story_id
+from feeds.urls import canonical_url, is_web_url
+
+_ENTITY_REF = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);", re.IGNORECASE)
+
+
+class ParseError(Exception):
+    """A body that is no feed ("not-a-feed", maybe with .alternate) or unreadable ("parse")."""
+
+    def __init__(self, kind: str, message: str, alternate: str | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.alternate = alternate
+
+
+@dataclass
+class Entry:
+    """One entry, format-neutral, before cleaning. A reader that already has the plain
+    text of the HTML (the fast path) passes it in *_text, sparing a second HTML parse."""
+    guid: str = ""
+    link: str = ""
+    title: str = ""
+    title_is_html: bool = False
+    content_html: str = ""
+    summary_html: str = ""
+    author: str = ""
+    subtitle: str = ""
+    published: datetime | None = None
+    content_text: str | None = None
+    summary_text: str | None = None
+
+    def has_content(self) -> bool:
+        """False for an entry with nothing in it yet (e.g. cut off by a truncated body)."""
+        return bool(self.title or self.link or self.content_html or self.summary_html)
+
+
+def paragraphs(text: str) -> str:
+    """Plain text as HTML paragraphs (blank lines separate them), escaped."""
+    paras = [p for p in re.split(r"\n\s*\n|\r\n\s*\r\n", text) if p.strip()]
+    return "".join(f"<p>{htmllib.escape(p.strip())}</p>" for p in paras)
+
+
+def clean_title(title: str, is_html: bool) -> str:
+    """A title as one line of plain text."""
+    if is_html:
+        return textmod.clean_line(textmod.html_to_text(title))
+    # Double-escaped titles ("AT&amp;amp;T") reach us as "AT&amp;T": decode once more.
+    if _ENTITY_REF.search(title):
+        title = htmllib.unescape(title)
+    return textmod.clean_line(title)
+
+
+def build_stories(entries: list[Entry], *, feed_url: str, base: str, source: str,
+                  fetched_at: datetime) -> list[Story]:
+    """One Story per distinct entry, in feed order; links resolve against `base`."""
+    links = [canonical_url(e.link, base) if e.link.strip() else "" for e in entries]
+    shared = _shared_links(entries, links)
+    stories, seen = [], set()
+    for entry, link in zip(entries, links):
+        story = _story(entry, link, link in shared, feed_url, source, fetched_at)
+        if story.id not in seen:  # duplicate GUIDs / links inside one feed: one story
+            seen.add(story.id)
+            stories.append(story)
+    return stories
+
+
+def _shared_links(entries: list[Entry], links: list[str]) -> set[str]:
+    """Links that several differently-GUIDed entries point at (e.g. the home page):
+    those can't identify a story, so their GUIDs must."""
+    guids: dict[str, set[str]] = defaultdict(set)
+    for entry, link in zip(entries, links):
+        if link and entry.guid.strip():
+            guids[link].add(entry.guid.strip())
+    return {link for link, g in guids.items() if len(g) > 1}
+
+
+def _identity(entry: Entry, link: str, link_shared: bool, feed_url: str, title: str):
+    """(id, guid, url). A GUID that is a URL is canonicalised; when it names the same
+    page as the link (differing only by query: tracking, timestamps) the link wins."""
+    guid = entry.guid.strip()
+    if is_web_url(guid):
+        guid = canonical_url(guid)
+        url = link or guid
+        if not link_shared and _same_page(guid, url):
+            return story_id(feed_url, "", url), guid, url
+        return story_id(feed_url, guid, url), guid, url
+    if guid:
+        return story_id(feed_url, guid, link), guid, link
+    if link:
+        return story_id(feed_url, "", link), "", link
+    return story_id(feed_url, f"title:{title}", ""), "", ""
+
+
+def _same_page(a: str, b: str) -> bool:
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.hostname, pa.path.rstrip("/")) == (pb.hostname, pb.path.rstrip("/"))
+
+
+def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, source: str,
+           fetched_at: datetime) -> Story:
+    title = clean_title(entry.title, entry.title_is_html)
+    sid, guid, url = _identity(entry, link, link_shared, feed_url, title)
+    summary = _text_of(entry.summary_html, entry.summary_text)
+    body = _text_of(entry.content_html, entry.content_text) if entry.content_html else summary
+    author = textmod.clean_line(entry.author)
+    subtitle = textmod.clean_line(textmod.html_to_text(entry.subtitle))
+    published = entry.published or fetched_at
+    # Raw fields too: cleaning can drop a "<!channel>" that a careless renderer would not.
+    everything = "\n".join((entry.title, title, body, summary, author, subtitle,
+                            entry.content_html, entry.summary_html))
+    flags = textmod.hostile_flags(everything) if textmod.may_be_hostile(everything) else ()
+    return Story(id=sid, url=url, title=title, text=body, source=source, feed_url=feed_url,
+                 published=min(published, fetched_at), guid=guid, author=author,
+                 summary=summary, html=entry.content_html or entry.summary_html,
+                 subtitle=subtitle, flags=flags)
+
+
+def _text_of(html: str, text: str | None) -> str:
+    return text if text is not None else textmod.html_to_text(html)
