@@ -78,6 +78,7 @@ class Delivery:
         self._recovered = False
         self._wake = asyncio.Event()
         self._warned: set[str] = set()
+        self._cooldown: dict[Key, datetime] = {}   # channel -> earliest next worker
         # Adapters may declare their platform-wide limit (posts/s and burst).
         self._gates = {p: RateGate(a.max_rate, getattr(a, "burst", 1.0))
                        for p, a in self.adapters.items() if getattr(a, "max_rate", None)}
@@ -107,14 +108,50 @@ class Delivery:
         return sum(r for r in done if isinstance(r, int))
 
     async def run_forever(self, stop: asyncio.Event) -> None:
+        """One worker per channel with work, each on its own: a channel waiting out a
+        Retry-After or a long queue never holds up the others. A finished worker is
+        replaced as soon as its channel has work again."""
         self.recover()
+        workers: dict[Key, asyncio.Task] = {}
         while not stop.is_set():
             self._wake.clear()
             try:
-                await self.run_once()
+                self._start_workers(workers)
             except Exception:       # the store hiccuped: keep the loop alive, say so
                 log.exception("delivery: pass failed; retrying")
-            await _first_of(stop, self._wake, timeout=self.idle_seconds)
+            await _first_of(stop, self._wake, timeout=self.idle_seconds,
+                            tasks=list(workers.values()))
+            self._reap(workers)
+        await self._drain(workers)
+
+    def _start_workers(self, workers: dict[Key, asyncio.Task]) -> None:
+        now = self.clock()
+        for key in self.store.channels_with_outbox_work(now):
+            if key not in workers and self._cooldown.get(key, now) <= now:
+                workers[key] = asyncio.create_task(self._channel(*key),
+                                                   name=f"delivery {key[0]}/{key[1]}")
+
+    def _reap(self, workers: dict[Key, asyncio.Task]) -> None:
+        for key, task in list(workers.items()):
+            if not task.done():
+                continue
+            del workers[key]
+            failed = not task.cancelled() and task.exception() is not None
+            if failed:
+                log.error("delivery: %s/%s: worker failed: %r", *key, task.exception())
+            if failed or task.cancelled() or not task.result():
+                # Nothing went out (no adapter, blocked, an error): wait an idle tick
+                # before trying this channel again, instead of spinning.
+                self._cooldown[key] = self.clock() + timedelta(seconds=self.idle_seconds)
+
+    async def _drain(self, workers: dict[Key, asyncio.Task], grace: float = 10.0) -> None:
+        """On shutdown, let posts in flight finish; a worker still busy after `grace`
+        seconds is cancelled, and its claimed row goes back to due on the next start."""
+        if workers:
+            _, pending = await asyncio.wait(workers.values(), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
 
     # ---- one channel -----------------------------------------------------------------
     async def _channel(self, platform: str, channel: str) -> int:
@@ -323,10 +360,12 @@ def _reason(error: Exception) -> str:
     return getattr(error, "reason", None) or f"{type(error).__name__}: {error}"
 
 
-async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+async def _first_of(*events: asyncio.Event, timeout: float, tasks=()) -> None:
+    """Return when an event is set, a task finishes, or `timeout` passes."""
     waiters = [asyncio.ensure_future(e.wait()) for e in events]
     try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([*waiters, *tasks], timeout=timeout,
+                           return_when=asyncio.FIRST_COMPLETED)
     finally:
         for w in waiters:
             w.cancel()

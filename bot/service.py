@@ -27,6 +27,9 @@ async def poll_only(app: App, *, all_feeds: bool = True) -> PollSummary:
     async with app.fetcher() as fetcher:
         pipeline = _pipeline(app, fetcher)
         summary = await pipeline.poll_once(all_feeds=all_feeds)
+    # "Post nothing": what this pass stored is not for a later `ainews run` to post.
+    app.store.set_dispatch_mark(app.store.last_story_pk())
+    await app.aclose_clients()
     return summary
 
 
@@ -52,6 +55,9 @@ class Service:
 
     async def run(self, *, once: bool = False) -> int:
         _import_feed_list(self.app)
+        if self.app.store.dispatch_mark() is None:
+            # First run (or first since an upgrade): stories already stored are not news.
+            self.app.store.set_dispatch_mark(self.app.store.last_story_pk())
         self._install_signal_handlers()
         async with self.app.fetcher() as fetcher:
             pipeline = _pipeline(self.app, fetcher)
@@ -66,6 +72,7 @@ class Service:
                     await self._run_forever(pipeline, delivery)
             finally:
                 await self._stop_adapters()
+                await self.app.aclose_clients()
         log.info("service: stopped")
         return 0
 
@@ -82,14 +89,29 @@ class Service:
             await deliver
 
     async def _cycle(self, pipeline: Pipeline, *, all_feeds: bool = False) -> None:
-        from bot.dispatch import dispatch_new
         summary = await pipeline.poll_once(all_feeds=all_feeds)
         if summary.feeds_polled:
             log.info("%s", summary.line())
-        if summary.fresh:
-            queued = dispatch_new(self.app.store, summary.fresh, utcnow())
-            log.info("dispatch: %d new strategy stories queued %d posts",
-                     len(summary.fresh), queued)
+        await self._dispatch_stored(pipeline)
+
+    async def _dispatch_stored(self, pipeline: Pipeline) -> None:
+        """Route the new strategy stories stored since the last dispatch.
+
+        They are read back from the store, not taken from the poll's summary, so a crash
+        between storing and routing loses nothing: the next start routes them (the soak
+        test found posts lost that way while a slow feed held up the poll)."""
+        from bot.dispatch import dispatch_new
+        store = self.app.store
+        mark, top = store.dispatch_mark() or 0, store.last_story_pk()
+        if top == mark:
+            return
+        stories = store.stories_to_dispatch(mark, top)
+        for story in stories:   # a crash may also have come before condensing
+            await pipeline.formatter.brief_for(story)
+        queued = dispatch_new(store, stories, utcnow()) if stories else 0
+        store.set_dispatch_mark(top)
+        if stories:
+            log.info("dispatch: %d new strategy stories queued %d posts", len(stories), queued)
             self.delivery.wake()
 
     def _delivery(self, adapters: dict):

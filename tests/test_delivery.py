@@ -277,6 +277,31 @@ async def test_run_forever_delivers_and_stops(store, clock):
     assert [s.brief.id for s in adapter.sends] == ["story1"]
 
 
+async def test_a_stuck_channel_does_not_hold_up_the_others_across_passes(store, clock):
+    follow(store, clock, channel="slow")
+    follow(store, clock, channel="fast")
+    adapter = RecordingAdapter(clock=clock)
+    adapter.hold("slow")                      # e.g. a long Retry-After or a slow API
+    d = delivery(store, clock, adapter, idle_seconds=60)
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run_forever(stop))
+
+    async def fast_got(n: int):
+        while sum(s.channel == "fast" for s in adapter.sends) < n:
+            await asyncio.sleep(0.01)
+    dispatch_new(store, [brief(1, clock)], clock())
+    d.wake()
+    await asyncio.wait_for(fast_got(1), 5)
+    dispatch_new(store, [brief(2, clock)], clock())   # a later pass, "slow" still stuck
+    d.wake()
+    await asyncio.wait_for(fast_got(2), 5)
+    assert not any(s.channel == "slow" for s in adapter.sends)
+    adapter.release("slow")
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert sorted(s.brief.id for s in adapter.sends if s.channel == "slow") == ["story1"]
+
+
 async def test_posts_wait_while_their_platform_is_not_running(store, clock):
     follow(store, clock, platform="slack")
     dispatch_new(store, [brief(1, clock)], clock())

@@ -1,0 +1,154 @@
+"""The test suite's fake Discord and fake Slack, with the fault switches the soak needs.
+
+Subclasses rather than edits, so the shared fakes keep their tested behaviour:
+- a time window of 5xx answers to posts (a burst, not a count: real outages last),
+- slow answers past the client's timeout (Discord: the post is accepted late, the worst
+  case, which the nonce must absorb; Slack: the stall happens before Slack accepts the
+  post and the request is dropped when the client hangs up, since Slack has no
+  idempotency key and a late accept would duplicate whatever the bot does),
+- 429 storms, Discord's with and without `global`,
+- channel deletion (Discord 10003 Unknown Channel, Slack channel_not_found).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+
+from aiohttp import web
+
+from tests.fakes.discord import FakeDiscord, Failure, _json
+from tests.fakes.slack import Call, FakeSlack
+
+POST_MESSAGES = re.compile(r"/channels/\d+/messages")
+
+
+class Window:
+    """A fault that is on from now for `seconds` (monotonic clock)."""
+
+    def __init__(self) -> None:
+        self.until = 0.0
+        self.hits = 0
+
+    def open(self, seconds: float) -> None:
+        self.until = time.monotonic() + seconds
+
+    def close(self) -> None:
+        self.until = 0.0
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+
+class SoakDiscord(FakeDiscord):
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.outage, self.slow = Window(), Window()
+        self.slow_seconds = 35.0          # DiscordAdapter gives up after 30 s
+        self.late_accepts = 0
+        self.deleted: dict[int, float] = {}   # channel id -> monotonic time of deletion
+        self.created: dict[str, float] = {}   # message id -> monotonic time, for latency
+
+    def delete_channel(self, channel_id: int) -> None:
+        self.channel_ids.remove(channel_id)
+        self.deleted[channel_id] = time.monotonic()
+
+    def rate_limit_storm(self, channel_id: int, times: int, *, is_global: bool,
+                         retry_after: float = 0.5) -> None:
+        pattern = rf"/channels/{channel_id}/messages"
+        self.failures.append(GlobalFailure("POST", pattern, 429, retry_after=retry_after,
+                                           times=times, is_global=is_global))
+
+    async def _rest(self, request: web.Request) -> web.Response:
+        path = "/" + request.match_info["tail"]
+        if request.method == "POST" and POST_MESSAGES.fullmatch(path):
+            if self.outage.active():
+                self.outage.hits += 1
+                return _json({"message": "503: Service Unavailable", "code": 0}, 503)
+            if self.slow.active():
+                self.slow.hits += 1
+                await request.read()     # kept by aiohttp: the late accept still has it
+                await asyncio.sleep(self.slow_seconds)   # then accepted: the worst case
+                self.late_accepts += 1
+        return await super()._rest(request)
+
+    @staticmethod
+    def _failure_response(f: Failure) -> web.Response:
+        if f.status != 429 or not getattr(f, "is_global", False):
+            return FakeDiscord._failure_response(f)
+        headers = {"Retry-After": str(f.retry_after), "Via": "1.1 google",
+                   "X-RateLimit-Global": "true", "X-RateLimit-Scope": "global"}
+        return _json({"message": "You are being rate limited.", "retry_after": f.retry_after,
+                      "global": True}, 429, headers)
+
+    def _message(self, channel: int, body: dict, **kw) -> dict:
+        msg = super()._message(channel, body, **kw)
+        self.created[msg["id"]] = time.monotonic()
+        return msg
+
+    def posts(self) -> list[dict]:
+        """Messages that exist in channels (nonce replays return, not create, one)."""
+        return [m for m in self.messages.values() if not m.get("interaction_metadata")]
+
+
+class GlobalFailure(Failure):
+    def __init__(self, *args, is_global: bool = False, **kw):
+        super().__init__(*args, **kw)
+        self.is_global = is_global
+
+
+class SoakSlack(FakeSlack):
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.outage, self.slow = Window(), Window()
+        self.slow_seconds = 20.0          # the bot's Web API client gives up after 15 s
+        self.deleted: dict[str, float] = {}
+        self.dropped_slow = 0
+        self.created: dict[tuple[str, str], float] = {}   # (channel, ts) -> monotonic time
+
+    def delete_channel(self, channel: str) -> None:
+        self.deleted[channel] = time.monotonic()
+
+    def rate_limit_storm(self, times: int, retry_after: int = 1) -> None:
+        # Slack sends whole seconds; slack_sdk's retry handler parses an int.
+        self.fail("chat.postMessage", status=429, retry_after=retry_after, times=times)
+
+    async def _api(self, request: web.Request) -> web.StreamResponse:
+        if request.match_info["method"] != "chat.postMessage":
+            return await super()._api(request)
+        if self.outage.active():
+            self.outage.hits += 1
+            return web.Response(status=503, text="upstream connect error")
+        if self.slow.active():
+            self.slow.hits += 1
+            await asyncio.sleep(self.slow_seconds)
+            if request.transport is None or request.transport.is_closing():
+                self.dropped_slow += 1      # never reached Slack: nothing was posted
+                return web.Response(status=504)
+        return await super()._api(request)
+
+    def _m_chat_postMessage(self, p: dict) -> dict:
+        if p.get("channel") in self.deleted:
+            return {"ok": False, "error": "channel_not_found"}
+        answer = super()._m_chat_postMessage(p)
+        if answer.get("ok"):
+            self.created[(answer["channel"], answer["ts"])] = time.monotonic()
+        return answer
+
+    def posts(self) -> list[dict]:
+        return [dict(p, channel=ch, _created=self.created.get((ch, ts)))
+                for (ch, ts), p in self.messages.items()]
+
+    def payloads(self) -> list[Call]:
+        return [c for c in self.calls if c.method in ("chat.postMessage", "chat.update")]
+
+
+def as_dict(value) -> dict | list | str:
+    """Slack form-encoded payloads carry blocks as JSON text; decode for checking."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
