@@ -18,3 +18,19 @@ def data_dir() -> Path:
 def _no_dotenv(monkeypatch, tmp_path):
     """Run every test from a temp dir so a developer's `.env` can't leak in."""
     monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def clock():
+    """A fake clock for the chat core: sleeping advances it instantly."""
+    from tests.fakes.recorder import FakeClock
+    return FakeClock()
+
+
+@pytest.fixture
+def store(tmp_path):
+    """A file-backed Store in the test's temp dir (modules may override with their own)."""
+    from storage.store import Store
+    s = Store(tmp_path / "ainews.db")
+    yield s
+    s.close()

@@ -18,18 +18,6 @@ from storage.store import Store
 from tests.fakes.recorder import FakeClock, RecordingAdapter
 
 
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "ainews.db")
-    yield s
-    s.close()
-
-
 def brief(n: int, clock: FakeClock, *, minutes_ago: int = 0, **kw) -> Brief:
     return Brief(id=f"story{n}", headline=f"Story {n}", bullets=("a", "b", "c"),
                  why_it_matters="because", url=f"https://news.example/{n}",

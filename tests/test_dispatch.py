@@ -10,20 +10,7 @@ import pytest
 from bot.delivery import Delivery
 from bot.dispatch import dispatch_new
 from feeds.models import Brief, Classification, Story, Subscription
-from storage.store import Store
-from tests.fakes.recorder import FakeClock, RecordingAdapter
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
-@pytest.fixture
-def store(tmp_path):
-    s = Store(tmp_path / "ainews.db")
-    yield s
-    s.close()
+from tests.fakes.recorder import RecordingAdapter
 
 
 def story(sid: str, title: str, clock, *, source="Reuters", companies=("Anthropic", "Amazon"),
