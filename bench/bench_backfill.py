@@ -5,10 +5,14 @@ condense, the share of each stage, against bare feedparser.parse on the same byt
 
 The bytes are the feed farm's (generated 20-50 entry feeds of ~100 KB, every 50th a
 real miniflux snapshot), built in-process: no network, so the stages are all there is.
-Each run goes through a fresh store in the pipeline's order: parse_feed, the known-id
-check, classify, add_new_stories (backlog), and the formatter (extractive condense and
-the brief cache) for strategy stories. CPU seconds per stage, median over runs.
-Target: the stages after parsing add at most 50% to the parse time.
+Each run goes through a fresh store in the pipeline's order, calling the pipeline's own
+stage methods: parse_feed, Pipeline.classify_unseen (known-id check, classify),
+add_new_stories (backlog), Pipeline.condense_fresh (nothing for a backlog: its briefs
+are made when a lookup first shows them, so `latest 25` after the backfill is timed
+too, first and again). CPU seconds per stage, median over runs.
+Target: the stages after parsing add at most 50% to the parse time, the parse being the
+issue's reference, bare feedparser.parse; the share of our own (faster) parse is shown
+beside it.
 """
 from __future__ import annotations
 
@@ -44,21 +48,44 @@ def one_run(feeds: list[tuple[str, bytes]]) -> dict:
     from storage.store import Store
     tmp = Path(tempfile.mkdtemp(prefix="ainews-bench-backfill-"))
     store = Store(tmp / "backfill.db")
-    stages = _Stages(store, Classifier(), Formatter(store))
+    classifier = Classifier()
+    stages = _Stages(store, classifier, Formatter(store))
     try:
         for url, body in feeds:
             stages.feed(url, body)
+        lookup = first_lookup(store, classifier)
     finally:
+        stages.loop.close()
         store.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    return {"spent": stages.spent, "entries": stages.entries, "strategy": stages.strategy}
+    return {"spent": stages.spent, "entries": stages.entries, "strategy": stages.strategy,
+            "lookup": lookup}
+
+
+def first_lookup(store, classifier) -> dict:
+    """CPU of `latest 25` right after the backfill (its backlog briefs made on demand)
+    and of the same lookup again (cached): where the condensing went."""
+    from bot.commands import Commands
+    from bot.replies import Caller
+    commands = Commands(store, classifier)
+    caller = Caller("console", "console", "bench", "bench")
+    out = {}
+    for name in ("first", "again"):
+        t = time.process_time()
+        reply = commands.latest(caller, 25)
+        out[name] = time.process_time() - t
+    out["briefs"] = sum(bool(b.bullets) for b in reply.briefs)
+    return out
 
 
 class _Stages:
-    """One feed through the pipeline's stages, CPU time summed per stage."""
+    """One feed through the pipeline's own stage methods, CPU time summed per stage."""
 
     def __init__(self, store, classifier, formatter):
-        self.store, self.classifier, self.formatter = store, classifier, formatter
+        from bot.pipeline import Pipeline
+        self.store = store
+        self.pipeline = Pipeline(store, None, classifier, formatter)   # no fetching here
+        self.loop = asyncio.new_event_loop()   # one per run: loop start-up is not a stage
         self.spent = dict.fromkeys(STAGES, 0.0)
         self.entries = self.strategy = 0
 
@@ -72,25 +99,14 @@ class _Stages:
         from feeds.parser import parse_feed
         parsed = self._timed("parse", lambda: parse_feed(body, feed_url=url, source="Bench",
                                                           fetched_at=when(0)))
-        stories = self._timed("classify", self._classify, parsed.stories)
+        stories = self._timed("classify", self.pipeline.classify_unseen, parsed.stories)
         new = self._timed("store", lambda: self.store.add_new_stories(
             stories, backlog=True, now=when(0)))
-        self._timed("condense", self._condense, new)
+        # What poll_feed does next on a first poll (backlog): briefs are made on lookup.
+        self._timed("condense", lambda: self.loop.run_until_complete(
+            self.pipeline.condense_fresh(new, backlog=True)))
         self.entries += len(parsed.stories)
-
-    def _classify(self, stories):
-        known = self.store.known_story_ids([s.id for s in stories])
-        return [s.with_classification(self.classifier.classify(s.title, s.text))
-                for s in stories if s.id not in known]
-
-    def _condense(self, new) -> None:
-        asyncio.run(self._briefs([s for s in new if s.classification.strategy]))
-
-    async def _briefs(self, stories) -> None:
-        # One loop per feed, not per story: loop start-up is not the condenser's cost.
-        for story in stories:
-            await self.formatter.brief_for(story, use_llm=False)
-            self.strategy += 1
+        self.strategy += sum(s.classification.strategy for s in new)
 
 
 def run(argv: list[str] | None = None) -> dict:
@@ -113,15 +129,20 @@ def summarise(runs, bases, feeds, args, argv) -> dict:
     spent = {s: median(r["spent"][s] for r in runs) for s in STAGES}
     total, entries = sum(spent.values()), runs[0]["entries"]
     base = median(bases)
-    after = (total - spent["parse"]) / spent["parse"]
+    after_s = total - spent["parse"]
+    # The issue's reference parse is bare feedparser; ours is faster, so both are shown.
+    after, after_ours = after_s / base, after_s / spent["parse"]
+    lookup = {k: median(r["lookup"][k] for r in runs) for k in ("first", "again")}
     mb = sum(len(b) for _u, b in feeds) / 1e6
     result = {"feeds": len(feeds), "entries": entries, "strategy": runs[0]["strategy"],
               "mb": mb, "cpu": spent, "entries_per_s": entries / total,
               "feedparser_entries_per_s": entries / base, "parse_x_feedparser":
-              spent["parse"] / base, "after_parse_share_of_parse": after,
+              spent["parse"] / base, "after_parse_share_of_feedparser": after,
+              "after_parse_share_of_parse": after_ours, "lookup_cpu": lookup,
+              "lookup_briefs": runs[0]["lookup"]["briefs"],
               "ok": after <= TARGET, "command": command_line("backfill", argv)}
     rows = [("input", f"{len(feeds)} feeds, {entries} entries, {mb:.1f} MB",
-             f"{runs[0]['strategy']} strategy stories condensed"),
+             f"{runs[0]['strategy']} strategy stories (backlog: briefs on lookup)"),
             ("bare feedparser.parse (baseline)", f"{base:.2f} s cpu",
              f"{entries / base:,.0f} entries/s"),
             ("whole first cycle (4 stages)", f"{total:.2f} s cpu",
@@ -129,8 +150,12 @@ def summarise(runs, bases, feeds, args, argv) -> dict:
     for s in STAGES:
         rows.append((f"  {s}", f"{spent[s]:.2f} s", f"{100 * spent[s] / total:.0f}% of cycle",
                      f"{entries / spent[s]:,.0f} entries/s" if spent[s] else ""))
-    rows.append(("stages after parsing / parse", f"{100 * after:.0f}%",
-                 f"target <= {TARGET:.0%}", "OK" if result["ok"] else "MISSED"))
+    rows += [("stages after parsing / bare feedparser", f"{100 * after:.0f}%",
+              f"target <= {TARGET:.0%}", "OK" if result["ok"] else "MISSED"),
+             ("stages after parsing / our parse", f"{100 * after_ours:.0f}%"),
+             ("then `latest 25`: first / again", f"{1000 * lookup['first']:.1f} ms",
+              f"{1000 * lookup['again']:.1f} ms cpu",
+              f"{result['lookup_briefs']} of 25 with bullets")]
     report(f"Backfill (first cycle), CPU medians of {args.runs} runs", rows, result["command"])
     return result
 

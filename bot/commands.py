@@ -12,6 +12,8 @@ the console) in commands_text.py.
 from __future__ import annotations
 
 import difflib
+import logging
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -19,7 +21,10 @@ from bot.commands_feeds import FeedCommands
 from bot.commands_subs import SubscriptionCommands
 from bot.commands_text import TextCommands, quote
 from bot.replies import Caller, Reply
-from feeds.models import utcnow
+from feeds.condense import condense
+from feeds.models import Brief, utcnow
+
+log = logging.getLogger("ainews.commands")
 
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 25
@@ -59,7 +64,7 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         canonical = self.classifier.resolve_company(name)
         if canonical is None:
             return Reply.error(self._unknown_company(name))
-        briefs = self.store.stories_for_company(canonical, lim)
+        briefs = self._condensed(self.store.stories_for_company(canonical, lim))
         return _briefs(f"Latest on {canonical}", briefs,
                        f"No stories about {canonical} in the archive yet.")
 
@@ -73,7 +78,7 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
             slug = self.classifier.resolve_topic(topic.strip())
             if slug is None:
                 return Reply.error(self._unknown_topic(topic))
-        briefs = self.store.latest(lim, topic=slug, strategy_only=strategy_only)
+        briefs = self._condensed(self.store.latest(lim, topic=slug, strategy_only=strategy_only))
         title = (f"Latest: {self.classifier.topic_label(slug)}" if slug
                  else "Latest AI strategy news")
         return _briefs(title, briefs, "No stories yet: the bot stores new ones as feeds "
@@ -90,7 +95,8 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         if resolved is None:
             return Reply.error(self._unknown_topic(slug))
         label = self.classifier.topic_label(resolved)
-        return _briefs(f"Latest: {label}", self.store.stories_for_topic(resolved, lim),
+        briefs = self._condensed(self.store.stories_for_topic(resolved, lim))
+        return _briefs(f"Latest: {label}", briefs,
                        f"No stories about {label} in the archive yet.")
 
     def search(self, caller: Caller, query: str, limit=None) -> Reply:
@@ -100,7 +106,8 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         lim = parse_limit(limit)
         if isinstance(lim, Reply):
             return lim
-        return _briefs(f"Search: {quote(query)}", self.store.search(query, lim),
+        briefs = self._condensed(self.store.search(query, lim))
+        return _briefs(f"Search: {quote(query)}", briefs,
                        f"Nothing matches '{quote(query)}'. Try fewer or other words.")
 
     def topics(self, caller: Caller) -> Reply:
@@ -116,6 +123,26 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
 
     def help(self, caller: Caller) -> Reply:
         return Reply.message(HELP)
+
+    def _condensed(self, briefs: list[Brief]) -> list[Brief]:
+        """Briefs with bullets: a backlog strategy story is condensed when first looked
+        up (the poller skips it, most are never read) and cached, so only once."""
+        return [self._condense_missing(b) if _unbriefed(b) else b for b in briefs]
+
+    def _condense_missing(self, brief: Brief) -> Brief:
+        story = self.store.get_story(brief.id)
+        if story is None:
+            return brief
+        try:
+            made = condense(story)
+            self.store.save_brief(story.id, story.content_hash, made)
+        except Exception:   # a lookup still answers, with the headline only
+            log.exception("commands: condensing %s on lookup failed", brief.id)
+            return brief
+        # The lookup's row is current (classification, cluster): it wins, as for a cached brief.
+        return replace(made, companies=brief.companies, topics=brief.topics,
+                       strategy=brief.strategy, score=brief.score,
+                       also_reported_by=brief.also_reported_by)
 
     # ---- completion (the adapters' autocomplete) -------------------------------------
     def complete_company(self, prefix: str, limit: int = 25) -> list[str]:
@@ -173,6 +200,11 @@ def _briefs(title: str, briefs, empty: str) -> Reply:
     briefs = tuple(briefs)
     return Reply(kind="briefs", title=title, briefs=briefs, text="" if briefs else empty,
                  shareable=bool(briefs))
+
+
+def _unbriefed(brief: Brief) -> bool:
+    """A strategy story the store has no brief for (a cached brief always has a why)."""
+    return brief.strategy and not brief.bullets and not brief.why_it_matters
 
 
 def _either(names: list[str]) -> str:

@@ -1,4 +1,4 @@
-"""One pass of the pipeline: fetch, parse, classify, store (new only), condense.
+"""One pass of the pipeline: fetch, parse, classify, store (new only), condense (fresh only).
 
 Each due feed goes through `poll_feed`; `poll_once` runs them concurrently (the fetcher
 bounds concurrency) and sums up what happened. Dispatch to channels is the caller's
@@ -136,17 +136,26 @@ class Pipeline:
         return [] if out.backlog else [s for s in new if s.classification.strategy]
 
     async def _store_new(self, stories: list[Story], *, backlog: bool, now) -> list[Story]:
-        # Known, unchanged entries are dropped before the costly steps (classify,
-        # condense); an edited one goes on so the store can update its text.
-        known = self.store.known_story_hashes([s.id for s in stories])
-        unseen = [s for s in stories if known.get(s.id) != s.content_hash]
-        classified = [s.with_classification(self.classifier.classify(s.title, s.text))
-                      for s in unseen]
+        classified = self.classify_unseen(stories)
         new = self.store.add_new_stories(classified, backlog=backlog, now=now)
+        await self.condense_fresh(new, backlog=backlog)
+        return new
+
+    def classify_unseen(self, stories: list[Story]) -> list[Story]:
+        """Classify the entries the store lacks. Known, unchanged entries are dropped
+        before the costly steps; an edited one goes on so the store can update its text."""
+        known = self.store.known_story_hashes([s.id for s in stories])
+        return [s.with_classification(self.classifier.classify(s.title, s.text))
+                for s in stories if known.get(s.id) != s.content_hash]
+
+    async def condense_fresh(self, new: list[Story], *, backlog: bool) -> None:
+        """Brief the stories that may be posted. A backlog is never posted, so its briefs
+        are made on first lookup (bot/commands.py), not for a whole feed's archive here."""
+        if backlog:
+            return
         for story in new:
             if story.classification.strategy:
-                await self.formatter.brief_for(story, use_llm=not backlog)
-        return new
+                await self.formatter.brief_for(story)
 
     def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
         kind = getattr(err, "kind", "error")

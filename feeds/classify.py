@@ -183,8 +183,9 @@ class Classifier:
                     scan.ai_strength += ai_w[place]
                     scan.ai_places[place] += 1
                 else:
-                    scan.terms[(kind, owner, phrase.lower())].add(place)
-                    scan.weights[(kind, owner, phrase.lower())] = weight
+                    term = (kind, owner, phrase.lower())
+                    scan.terms[term].add(place)
+                    scan.weights[term] = weight
         for canon in scan.companies:  # a topic's companies count like its phrases
             for slug in self._topic_of_company.get(canon, ()):
                 places = {"title" if t else "lead" for _, t in scan.companies[canon]}

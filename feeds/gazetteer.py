@@ -172,6 +172,7 @@ class PhraseMatcher:
         self._body = body
         self._re = re.compile(body) if body else None
         self._re_any_case: re.Pattern | None = None   # compiled on first need
+        self._seen: dict[str, list[tuple[str, tuple]]] = {}
 
     def _inherit(self) -> None:
         originals = {low: list(entries) for low, entries in self._keys.items()}
@@ -211,14 +212,25 @@ class PhraseMatcher:
                 self._re_any_case = re.compile(self._body, re.IGNORECASE)
             pattern, subject = self._re_any_case, text
         out = []
+        lookup = self._lookup
         for m in pattern.finditer(subject):
-            found = text[m.start():m.end()]
-            for exact, key in self._lookup(found):
+            start = m.start()
+            found = text[start:m.end()]
+            for exact, key in lookup(found):
                 if not exact or found == exact:
-                    out.append((key, found, m.start()))
+                    out.append((key, found, start))
         return out
 
     def _lookup(self, found: str) -> list[tuple[str, tuple]]:
+        # The same few hundred spellings recur in every story: resolve each once.
+        hit = self._seen.get(found)
+        if hit is None:
+            if len(self._seen) > 50_000:   # bound the memory a stream of odd words takes
+                self._seen.clear()
+            hit = self._seen[found] = self._resolve(found)
+        return hit
+
+    def _resolve(self, found: str) -> list[tuple[str, tuple]]:
         low = found.lower()
         if low in self._keys:
             return self._keys[low]

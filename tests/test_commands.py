@@ -301,3 +301,29 @@ async def test_feeds_add_test_fetches_and_lists(store, classifier, clock):
     assert (await commands.feeds(ADMIN, "remove", srv.url("/feed.xml"))).kind == "text"
     assert (await commands.feeds(ADMIN, "remove", srv.url("/feed.xml"))).kind == "error"
     assert (await commands.feeds(ADMIN, "frob")).kind == "error"
+
+
+def test_lookup_answers_when_condensing_a_story_fails(commands, store, monkeypatch, caplog):
+    """A story that cannot be condensed on lookup still shows as its headline."""
+    import bot.commands
+
+    def broken(story):
+        raise ValueError("odd markup")
+    monkeypatch.setattr(bot.commands, "condense", broken)
+    reply = commands.company(ADMIN, "Alibaba")
+    assert headlines(reply) == [SEED] and reply.briefs[0].bullets == ()
+    assert store.brief_for_hash(store.get_story("seed").content_hash) is None
+    assert "commands: condensing seed on lookup failed" in caplog.text
+
+
+def test_lookup_condenses_a_briefless_strategy_story_once(commands, store, monkeypatch):
+    import bot.commands
+    calls = []
+    real = bot.commands.condense
+    monkeypatch.setattr(bot.commands, "condense", lambda s: calls.append(s.id) or real(s))
+    first = commands.company(ADMIN, "Alibaba").briefs[0]
+    assert calls == ["seed"] and first.why_it_matters
+    again = commands.latest(ADMIN, 5).briefs
+    assert first in again and calls == ["seed", "nv", "old"]
+    commands.latest(ADMIN, 5)
+    assert calls == ["seed", "nv", "old"], "cached: condensed once"

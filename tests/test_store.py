@@ -184,6 +184,36 @@ def test_same_event_days_apart_is_a_new_cluster(store):
     assert store.cluster_info(b.id)[1] == b.id
 
 
+@pytest.mark.parametrize("hours,lead", [(24, "first"), (26, "second"), (25, "second")],
+                         ids=["nearer-first", "nearer-second", "tie-newer"])
+def test_a_report_joins_the_nearest_matching_cluster(store, hours, lead):
+    """Two reports of one deal 50 h apart are two clusters; a third report between
+    them joins the nearer in time (on a tie, the newer)."""
+    pair = ("Anthropic", "Amazon")
+    first = make("Anthropic raises $4bn from Amazon", companies=pair, guid="a")
+    second = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
+                  source="Outlet B", hours=50, companies=pair, guid="b")
+    third = make("Anthropic secures fresh $4bn investment from Amazon", feed=FEED_B,
+                 source="Reuters", hours=hours, companies=pair, guid="c")
+    add(store, first, second, third, backlog=True)
+    assert store.cluster_info(second.id)[1] == second.id
+    expected = {"first": first, "second": second}[lead]
+    assert store.cluster_info(third.id)[1] == expected.id
+
+
+def test_a_failed_batch_leaves_the_next_one_clustered_right(store):
+    add(store, make("Nvidia ships new chips", guid="0", companies=("Nvidia",)))
+    lead = make("Anthropic raises $4bn from Amazon", companies=("Anthropic", "Amazon"))
+    broken = replace(make("Broken", guid="2"), published=None)
+    with pytest.raises(Exception):
+        add(store, lead, broken)
+    follow = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
+                  source="The Verge", hours=6, companies=("Amazon", "Anthropic"))
+    assert add(store, lead, follow) == [lead, follow]
+    assert store.cluster_info(follow.id) == (lead.id, lead.id, ["The Verge"])
+    assert [b.id for b in store.stories_for_company("Amazon")] == [lead.id]
+
+
 # briefs
 
 def test_brief_cache_by_content_hash_and_lookups_use_it(store):

@@ -1,0 +1,171 @@
+"""The pipeline's cheap paths, through a real fetcher against a loopback feed server:
+an unchanged feed is not parsed, known entries are not classified again, a first poll's
+backlog is stored without briefs, and a lookup condenses a backlog story on demand."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+
+import bot.pipeline
+from bot.commands import Commands
+from bot.pipeline import Pipeline
+from bot.replies import Caller
+from feeds.classify import Classifier, load_gazetteer
+from feeds.fetcher import FetchPolicy, Fetcher
+from feeds.formatter import Formatter
+from feeds.models import FeedSource, utcnow
+from storage.store import Store
+from tests.fakes.feedserver import FeedServer, make_entries, make_rss
+
+CALLER = Caller("console", "console", "c1", "u1")
+ENTRIES = make_entries(6, seed=3)
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return Classifier(load_gazetteer())
+
+
+class CountingClassifier:
+    """The real classifier, remembering which headlines it was asked about."""
+
+    def __init__(self, inner: Classifier):
+        self.inner, self.titles = inner, []
+
+    def classify(self, title, text):
+        self.titles.append(title)
+        return self.inner.classify(title, text)
+
+
+@pytest.fixture
+async def env(tmp_path, classifier):
+    store = Store(tmp_path / "a.db")
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        srv.add("/f.xml", make_rss("Wire", ENTRIES))
+        store.upsert_feed(FeedSource("Wire", srv.url("/f.xml")))
+        counting = CountingClassifier(classifier)
+        pipeline = Pipeline(store, fetcher, counting, Formatter(store), poll_minutes=2)
+        yield srv, store, pipeline, counting
+    store.close()
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    calls = []
+    real = bot.pipeline.parse_feed
+
+    def counting(body, **kw):
+        calls.append(kw.get("feed_url"))
+        return real(body, **kw)
+    monkeypatch.setattr(bot.pipeline, "parse_feed", counting)
+    return calls
+
+
+async def poll(pipeline, minutes: float):
+    return await pipeline.poll_once(now=utcnow() + timedelta(minutes=minutes), all_feeds=True)
+
+
+def stored(store, entry):
+    """The stored story of a feed entry (ids are derived from feed URL and guid)."""
+    row = store.db.execute("SELECT id FROM stories WHERE guid = ?", (entry["guid"],)).fetchone()
+    return store.get_story(row[0]) if row else None
+
+
+def strategy_stories(store, entries):
+    stories = [stored(store, e) for e in entries]
+    return [s for s in stories if s is not None and s.classification.strategy]
+
+
+@pytest.mark.parametrize("honour_conditional", [True, False], ids=["304", "same-body"])
+async def test_unchanged_feed_is_not_parsed_again(env, parses, honour_conditional):
+    srv, store, pipeline, counting = env
+    srv.honour_conditional = honour_conditional
+    await poll(pipeline, 0)
+    summary = await poll(pipeline, 5)
+    assert [o.unchanged for o in summary.outcomes] == [True]
+    assert len(parses) == 1 and len(counting.titles) == len(ENTRIES)
+
+
+async def test_known_entries_are_not_classified_again(env):
+    srv, store, pipeline, counting = env
+    await poll(pipeline, 0)
+    extra = make_entries(1, seed=9)[0]
+    srv.add("/f.xml", make_rss("Wire", [extra, *ENTRIES]))
+    counting.titles.clear()
+    summary = await poll(pipeline, 5)
+    assert counting.titles == [extra["title"]]
+    assert summary.new_stories == 1
+
+
+async def test_edited_entry_is_classified_again_and_updated(env):
+    srv, store, pipeline, counting = env
+    await poll(pipeline, 0)
+    edited = {**ENTRIES[2], "content_html": "<p>Correction: the deal was called off.</p>"}
+    srv.add("/f.xml", make_rss("Wire", [*ENTRIES[:2], edited, *ENTRIES[3:]]))
+    counting.titles.clear()
+    summary = await poll(pipeline, 5)
+    assert counting.titles == [edited["title"]] and summary.new_stories == 0
+    assert "called off" in stored(store, edited).text
+
+
+async def test_first_poll_stores_backlog_without_briefs(env):
+    srv, store, pipeline, _ = env
+    summary = await poll(pipeline, 0)
+    assert summary.new_stories == len(ENTRIES) and summary.fresh == []
+    backlog = strategy_stories(store, ENTRIES)
+    assert backlog, "the generated entries include strategy stories"
+    assert all(store.brief_for_hash(s.content_hash) is None for s in backlog)
+
+
+async def test_fresh_strategy_story_is_briefed_at_poll_time(env):
+    srv, store, pipeline, _ = env
+    await poll(pipeline, 0)
+    extra = make_entries(1, seed=9)[0]
+    srv.add("/f.xml", make_rss("Wire", [extra, *ENTRIES]))
+    summary = await poll(pipeline, 5)
+    (fresh,) = summary.fresh
+    assert fresh.id == stored(store, extra).id and fresh.classification.strategy
+    brief = store.brief_for_hash(fresh.content_hash)
+    assert len(brief.bullets) == 3 and brief.why_it_matters
+
+
+LOOKUPS = {
+    "company": lambda c, s: c.company(CALLER, s.classification.companies[0], 25),
+    "latest": lambda c, s: c.latest(CALLER, 25),
+    "topic": lambda c, s: c.topic(CALLER, s.classification.topics[0], 25),
+    "search": lambda c, s: c.search(CALLER, s.title.split()[0]),
+}
+
+
+@pytest.mark.parametrize("lookup", LOOKUPS)
+async def test_lookup_condenses_a_backlog_story_once(env, classifier, lookup):
+    srv, store, pipeline, _ = env
+    await poll(pipeline, 0)
+    story = next(s for s in strategy_stories(store, ENTRIES) if s.classification.topics)
+    commands = Commands(store, classifier)
+    reply = LOOKUPS[lookup](commands, story)
+    brief = next(b for b in reply.briefs if b.id == story.id)
+    assert len(brief.bullets) == 3 and brief.why_it_matters
+    assert brief.companies == story.classification.companies
+    cached = store.brief_for_hash(story.content_hash)
+    assert cached is not None and cached.bullets == brief.bullets
+    again = next(b for b in LOOKUPS[lookup](commands, story).briefs if b.id == story.id)
+    assert again == brief
+
+
+async def test_non_strategy_stories_get_no_brief_on_lookup(env, classifier):
+    srv, store, pipeline, _ = env
+    await poll(pipeline, 0)
+    story = stored(store, ENTRIES[0])
+    company = story.classification.companies[0]
+    plain = replace(story, id="plain", url="https://x.example/plain", guid="plain",
+                    title=f"{company} staff win a charity bake-off", html="",
+                    text="The cakes were judged on Friday.", summary="",
+                    published=story.published - timedelta(days=10),
+                    classification=replace(story.classification, strategy=False))
+    store.add_new_stories([plain], backlog=True, now=utcnow())
+    reply = Commands(store, classifier).company(CALLER, company, 25)
+    shown = next(b for b in reply.briefs if b.id == "plain")
+    assert shown.bullets == () and store.brief_for_hash(plain.content_hash) is None
