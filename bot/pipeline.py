@@ -10,6 +10,7 @@ import asyncio
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from typing import Awaitable, Callable
 from datetime import datetime
 
 from feeds import schedule
@@ -82,10 +83,19 @@ class Pipeline:
     formatter: Formatter
     poll_minutes: float = 10.0
 
-    async def poll_once(self, *, now: datetime | None = None, all_feeds: bool = False) -> PollSummary:
+    async def poll_once(self, *, now: datetime | None = None, all_feeds: bool = False,
+                        on_fresh: Callable[[], Awaitable] | None = None) -> PollSummary:
+        """Poll the due feeds concurrently. `on_fresh` runs as soon as a feed has stored
+        stories worth posting, so one slow feed doesn't hold up the others' posts."""
         now = now or utcnow()
         states = [s for s in self.store.feed_states() if _due(s, now, all_feeds)]
-        outcomes = await asyncio.gather(*(self.poll_feed(s, now) for s in states))
+
+        async def one(state: FeedState):
+            outcome, fresh = await self.poll_feed(state, now)
+            if fresh and on_fresh is not None:
+                await on_fresh()
+            return outcome, fresh
+        outcomes = await asyncio.gather(*(one(s) for s in states))
         summary = PollSummary(outcomes=[o for o, _ in outcomes])
         for _, fresh in outcomes:
             summary.fresh.extend(fresh)
@@ -108,8 +118,9 @@ class Pipeline:
     async def _fetch_and_store(self, state: FeedState, out: FeedOutcome, now) -> list[Story]:
         src = state.source
         res = await self.fetcher.fetch(src.url, etag=state.etag, last_modified=state.last_modified)
-        next_ok = schedule.next_poll_after_success(now, self.poll_minutes, max_age=res.max_age,
-                                                   ttl_minutes=state.ttl_minutes)
+        next_ok = schedule.next_poll_after_unchanged(
+            now, self.poll_minutes, _last_interval(state), max_age=res.max_age,
+            ttl_minutes=state.ttl_minutes)
         if res.not_modified:
             out.unchanged = True
             self.store.record_not_modified(src.url, now=now, next_poll=next_ok)
@@ -163,14 +174,25 @@ class Pipeline:
         retry_after = getattr(err, "retry_after", None)
         next_poll = schedule.next_poll_after_failure(now, self.poll_minutes, state.failures + 1,
                                                      retry_after=retry_after)
+        # 410 Gone is the server saying the feed will not come back: pause at once.
+        pause_after = 1 if getattr(err, "status", None) == 410 else schedule.PAUSE_AFTER
         new_state = self.store.record_fetch_failure(state.source.url, now=now, next_poll=next_poll,
-                                                    kind=kind, message=message)
+                                                    kind=kind, message=message,
+                                                    pause_after=pause_after)
         out.error, out.paused = message, new_state.paused
         if new_state.paused:
             log.warning("poller: paused %s after %d failures: %s", state.source.url,
                         new_state.failures, message)
         else:
             log.warning("%s", message)
+
+
+def _last_interval(state: FeedState) -> float | None:
+    """Minutes between the last poll and the next one it scheduled, when that poll
+    succeeded (a failure's backoff is not the feed's rhythm)."""
+    if state.failures or not (state.last_polled and state.next_poll):
+        return None
+    return (state.next_poll - state.last_polled).total_seconds() / 60
 
 
 def _due(state: FeedState, now: datetime, all_feeds: bool) -> bool:

@@ -52,6 +52,7 @@ class Service:
         self.stop = asyncio.Event()
         self.runners: list = []
         self.delivery = None
+        self._dispatching = asyncio.Lock()
 
     async def run(self, *, once: bool = False) -> int:
         _import_feed_list(self.app)
@@ -89,10 +90,14 @@ class Service:
             await deliver
 
     async def _cycle(self, pipeline: Pipeline, *, all_feeds: bool = False) -> None:
-        summary = await pipeline.poll_once(all_feeds=all_feeds)
-        if summary.feeds_polled:
-            log.info("%s", summary.line())
-        await self._dispatch_stored(pipeline)
+        async def dispatch() -> None:
+            async with self._dispatching:   # feeds finish concurrently: one at a time
+                await self._dispatch_stored(pipeline)
+        summary = await pipeline.poll_once(all_feeds=all_feeds, on_fresh=dispatch)
+        # A quiet pass (nothing new, nothing failed) is only worth a debug line.
+        quiet = not (summary.new_stories or summary.failures)
+        log.log(logging.DEBUG if quiet else logging.INFO, "%s", summary.line())
+        await dispatch()
 
     async def _dispatch_stored(self, pipeline: Pipeline) -> None:
         """Route the new strategy stories stored since the last dispatch.

@@ -2,6 +2,8 @@
 
     next_poll_after_success(now, base_minutes, *, published_times=(), ttl_minutes=None,
                             max_age=None) -> datetime
+    next_poll_after_unchanged(now, base_minutes, previous_minutes=None, *, ttl_minutes=None,
+                              max_age=None) -> datetime     # a 304: keep the rhythm
     next_poll_after_failure(now, base_minutes, failures, retry_after=None) -> datetime
     should_pause(failures) -> bool            # failures >= PAUSE_AFTER
     success_interval(base_minutes, published_times, now, ...) -> float   # minutes
@@ -74,13 +76,37 @@ def success_interval(base_minutes: float, published_times: Iterable[datetime] = 
                      now: datetime | None = None, *, ttl_minutes: float | None = None,
                      max_age: float | None = None) -> float:
     """Minutes until the next poll after a successful one."""
-    # Never faster than once a minute, unless configured faster (tests use 0.05).
-    floor = max(min(MIN_INTERVAL_MINUTES, base_minutes), base_minutes / 2)
-    ceiling = max(floor, base_minutes * MAX_FACTOR)
+    floor, ceiling = _bounds(base_minutes)
     gap = typical_gap_minutes(published_times, now) if now is not None else None
     interval = base_minutes if gap is None else min(max(gap / 2, floor), ceiling)
+    return max(interval, _asked(ttl_minutes, max_age, ceiling))
+
+
+def _bounds(base_minutes: float) -> tuple[float, float]:
+    # Never faster than once a minute, unless configured faster (tests use 0.05).
+    floor = max(min(MIN_INTERVAL_MINUTES, base_minutes), base_minutes / 2)
+    return floor, max(floor, base_minutes * MAX_FACTOR)
+
+
+def next_poll_after_unchanged(now: datetime, base_minutes: float,
+                              previous_minutes: float | None = None, *,
+                              ttl_minutes: float | None = None,
+                              max_age: float | None = None) -> datetime:
+    """After a 304 or identical bytes: nothing new was learnt about the feed's rhythm,
+    so keep the interval the last full poll chose (within the usual bounds) instead of
+    falling back to the base, which would poll quiet feeds up to 4x too often."""
+    minutes = success_interval(base_minutes, ttl_minutes=ttl_minutes, max_age=max_age)
+    if previous_minutes is not None:
+        floor, ceiling = _bounds(base_minutes)
+        asked = _asked(ttl_minutes, max_age, ceiling)
+        minutes = max(min(max(previous_minutes, floor), ceiling), asked)
+    return now + timedelta(minutes=minutes)
+
+
+def _asked(ttl_minutes: float | None, max_age: float | None, ceiling: float) -> float:
+    """The feed's own <ttl> / max-age as a minimum, within the cap (see above)."""
     asked = max(ttl_minutes or 0.0, (max_age or 0.0) / 60.0)
-    return max(interval, min(asked, HONOUR_CAP_MINUTES, ceiling))
+    return min(asked, HONOUR_CAP_MINUTES, ceiling)
 
 
 def next_poll_after_success(now: datetime, base_minutes: float, *,

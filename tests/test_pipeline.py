@@ -169,3 +169,51 @@ async def test_non_strategy_stories_get_no_brief_on_lookup(env, classifier):
     reply = Commands(store, classifier).company(CALLER, company, 25)
     shown = next(b for b in reply.briefs if b.id == "plain")
     assert shown.bullets == () and store.brief_for_hash(plain.content_hash) is None
+
+
+async def test_gone_feed_pauses_at_once_other_errors_back_off(env):
+    srv, store, pipeline, _ = env
+    srv.add("/gone.xml", b"", content_type="text/plain")
+    srv.script("/gone.xml", [410])
+    srv.script("/broken.xml", [500])
+    store.upsert_feed(FeedSource("Gone", srv.url("/gone.xml")))
+    store.upsert_feed(FeedSource("Broken", srv.url("/broken.xml")))
+    summary = await poll(pipeline, 0)
+    paused = {o.name: o.paused for o in summary.failures}
+    assert paused == {"Gone": True, "Broken": False}
+    assert store.feed_state(srv.url("/gone.xml")).health == "paused"
+
+
+async def test_a_304_keeps_the_adaptive_interval(env):
+    srv, store, pipeline, _ = env
+    url = srv.url("/f.xml")
+    now = utcnow()
+    await pipeline.poll_once(now=now, all_feeds=True)     # full poll: interval from dates
+    first = store.feed_state(url)
+    chosen = first.next_poll - first.last_polled
+    assert chosen != timedelta(minutes=2)             # adaptive, not the base interval
+    later = now + chosen
+    await pipeline.poll_once(now=later, all_feeds=True)   # a 304
+    second = store.feed_state(url)
+    assert srv.requests_for("/f.xml")[-1].status == 304
+    assert second.next_poll - second.last_polled == chosen
+
+
+async def test_a_fast_feeds_stories_are_handed_on_before_a_slow_feed_finishes(env):
+    from tests.fakes.stories import strategy_entry
+    srv, store, pipeline, _ = env
+    srv.add("/slow.xml", make_rss("Slow", []))
+    store.upsert_feed(FeedSource("Slow", srv.url("/slow.xml")))
+    await poll(pipeline, 0)                                   # first polls: backlog
+    srv.add("/f.xml", make_rss("Wire", ENTRIES + [strategy_entry(1)]))
+    srv.add_slow("/slow.xml", 1.0, make_rss("Slow", [strategy_entry(2)]))
+    handed_on = []
+
+    async def on_fresh():
+        handed_on.append({b.url for b in store.latest(50, strategy_only=True)})
+    await pipeline.poll_once(now=utcnow() + timedelta(minutes=60), all_feeds=True,
+                             on_fresh=on_fresh)
+    first, last = handed_on[0], handed_on[-1]
+    assert "https://news.example.com/story/1" in first
+    assert "https://news.example.com/story/2" not in first   # the slow feed was still out
+    assert "https://news.example.com/story/2" in last

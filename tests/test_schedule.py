@@ -69,3 +69,16 @@ def test_backoff_after_failures(failures, retry_after, expected_minutes):
 @pytest.mark.parametrize("failures,paused", [(0, False), (9, False), (10, True), (11, True)])
 def test_feed_pauses_after_ten_consecutive_failures(failures, paused):
     assert PAUSE_AFTER == 10 and should_pause(failures) is paused
+
+
+@pytest.mark.parametrize("previous,expected", [
+    (None, 10.0),        # unknown: the base interval
+    (25.0, 25.0),        # the rhythm the last full poll chose
+    (500.0, 40.0),       # clamped to 4 x base
+    (1.0, 5.0),          # and to base / 2
+])
+def test_unchanged_poll_keeps_the_previous_interval(previous, expected):
+    from feeds.schedule import next_poll_after_unchanged
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    got = next_poll_after_unchanged(now, 10.0, previous)
+    assert (got - now).total_seconds() / 60 == pytest.approx(expected)
