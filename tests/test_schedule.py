@@ -21,12 +21,12 @@ def every(minutes: float, n: int = 10, newest_ago: float = 0.0) -> list[datetime
     (15, every(5, n=1), 15),                        # one date is no rate
     (15, every(20, newest_ago=10), 10),             # half the typical gap
     (15, every(2, newest_ago=1), 7.5),              # busy: floor is base/2
-    (15, every(6 * 60, newest_ago=30), 60),         # quiet: ceiling is 4 x base
+    (15, every(6 * 60, newest_ago=30), 30),         # quiet: ceiling is 2 x base
     (15, every(10, newest_ago=120), 30),            # gone quiet for 2 h: slows down
     (15, every(20, newest_ago=10) + [NOW + timedelta(days=2)], 10),  # future date ignored
     (1.5, every(0.5), 1.0),                         # never under a minute...
     (0.05, every(0.02), 0.05),                      # ...unless configured (tests)
-    (120, every(24 * 60, newest_ago=60), 480),
+    (120, every(24 * 60, newest_ago=60), 240),
 ])
 def test_interval_adapts_to_publishing_rate(base, times, expected):
     assert success_interval(base, times, NOW) == pytest.approx(expected)
@@ -35,11 +35,11 @@ def test_interval_adapts_to_publishing_rate(base, times, expected):
 @pytest.mark.parametrize("base,times,ttl,max_age,expected", [
     (15, [], 30, None, 30),             # ttl is a minimum
     (15, [], None, 1800, 30),           # so is max-age (seconds)
-    (15, [], 1440, None, 60),           # a day's ttl is capped at an hour
-    (15, [], None, 86400, 60),
+    (40, [], 1440, None, 60),           # a day's ttl is capped at an hour
+    (40, [], None, 86400, 60),
     (15, [], 5, 120, 15),               # shorter than the interval: no effect
-    (5, [], 60, None, 20),              # never past the 4 x base ceiling
-    (15, every(6 * 60), 30, None, 60),  # adaptive already longer
+    (5, [], 60, None, 10),              # never past the 2 x base ceiling
+    (15, every(6 * 60), 45, None, 30),  # adaptive and ttl both stop at the ceiling
     (15, every(2, newest_ago=1), 10, None, 10),
 ])
 def test_ttl_and_max_age_are_honoured_within_limits(base, times, ttl, max_age, expected):
@@ -73,8 +73,8 @@ def test_feed_pauses_after_ten_consecutive_failures(failures, paused):
 
 @pytest.mark.parametrize("previous,expected", [
     (None, 10.0),        # unknown: the base interval
-    (25.0, 25.0),        # the rhythm the last full poll chose
-    (500.0, 40.0),       # clamped to 4 x base
+    (15.0, 15.0),        # the rhythm the last full poll chose
+    (500.0, 20.0),       # clamped to 2 x base
     (1.0, 5.0),          # and to base / 2
 ])
 def test_unchanged_poll_keeps_the_previous_interval(previous, expected):
