@@ -5,16 +5,30 @@ pages when a feed carries only a teaser (AINEWS_FETCH_ARTICLES=1)."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from feeds.models import Story, story_id, utcnow
 from feeds.text import clean_line, hostile_flags, html_to_text
 from feeds.urls import canonical_url
+from feeds.xmlprep import decode_body
 
 log = logging.getLogger("ainews.article")
 
 MIN_ARTICLE_CHARS = 200   # less than this is a teaser or a failed extraction
+# <meta charset="gbk"> or <meta http-equiv="Content-Type" content="...; charset=gbk">
+_META_CHARSET = re.compile(rb"""<meta[^>]*?charset\s*=\s*["']?([A-Za-z0-9._:-]+)""", re.I)
+
+
+def decode_page(body: bytes, content_type: str | None = None) -> str:
+    """An HTML page's text in the charset the server or, failing that, the page declares:
+    Chinese outlets still serve GBK, which read as UTF-8 would be mojibake."""
+    if "charset" not in (content_type or "").lower():
+        if not (m := _META_CHARSET.search(body[:4096])):
+            return body.decode("utf-8", "replace")   # undeclared: the web's usual encoding
+        content_type = f"text/html; charset={m[1].decode('ascii')}"
+    return decode_body(body, content_type)[0]
 
 
 def extract_main_text(html: str, url: str = "") -> str | None:

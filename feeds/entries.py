@@ -10,8 +10,9 @@ from __future__ import annotations
 import html as htmllib
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from feeds import text as textmod
@@ -66,6 +67,20 @@ def clean_title(title: str, is_html: bool) -> str:
     if _ENTITY_REF.search(title):
         title = htmllib.unescape(title)
     return textmod.clean_line(title)
+
+
+def first_date(parsed_dates: Iterable[tuple | None]) -> datetime | None:
+    """The first of feedparser's UTC time tuples that is a real date, as a datetime.
+
+    feedparser normalises a CMS's "zero" date (0000-00-00) to year -1, which datetime
+    refuses; such a date is unusable, like a missing one, and must not cost the feed."""
+    for parsed in parsed_dates:
+        if parsed:
+            try:
+                return datetime(*parsed[:6], tzinfo=timezone.utc)
+            except (ValueError, OverflowError):
+                continue
+    return None
 
 
 def build_stories(entries: list[Entry], *, feed_url: str, base: str, source: str,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 
 import lxml.etree
 from feedparser.datetimes import _parse_date as feedparser_date
@@ -22,7 +22,7 @@ from feedparser.mixin import _cp1252 as CP1252, _FeedParserMixin
 from feedparser.sanitizer import _sanitize_html
 
 from feeds.elements import check_nested, children, element_key
-from feeds.entries import Entry
+from feeds.entries import Entry, first_date
 from feeds.htmlclean import Unsupported, clean_html, join_url, plain_html
 
 __all__ = ["ATOM", "FastFeed", "Unsupported", "read_feed"]
@@ -288,7 +288,4 @@ def _date(key: str, el, dates: _Dates) -> bool:
 
 
 def _pick(dates: _Dates) -> datetime | None:
-    for parsed in (dates.published, dates.updated, dates.created):
-        if parsed:
-            return datetime(*parsed[:6], tzinfo=timezone.utc)
-    return None
+    return first_date((dates.published, dates.updated, dates.created))

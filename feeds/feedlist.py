@@ -19,9 +19,13 @@ class FeedListError(Exception):
 def load_feed_list(path: Path | None = None) -> list[FeedSource]:
     path = path or DEFAULT_FEEDS_FILE
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows editors save "UTF-8 with BOM", which TOML itself rejects.
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as e:
         raise FeedListError(f"feeds: cannot read {path}: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise FeedListError(f"feeds: {path} is not UTF-8 (byte {e.start}); save it as "
+                            "UTF-8") from None
     except tomllib.TOMLDecodeError as e:
         raise FeedListError(f"feeds: {path} is not valid TOML: {e}") from None
     entries = data.get("feed", [])

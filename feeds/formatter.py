@@ -10,7 +10,7 @@ import logging
 from dataclasses import replace
 from typing import Protocol
 
-from feeds.article import extract_main_text
+from feeds.article import decode_page, extract_main_text
 from feeds.condense import condense
 from feeds.models import Brief, Story
 
@@ -65,8 +65,7 @@ class Formatter:
         except Exception as e:   # FetchError or anything else: keep the teaser
             log.info("formatter: article fetch failed for %s: %s", story.url, e)
             return None
-        html = (page.body or b"").decode("utf-8", "replace")
-        return extract_main_text(html, story.url)
+        return extract_main_text(decode_page(page.body or b"", page.content_type), story.url)
 
 
 def _for_story(brief: Brief, story: Story) -> Brief:

@@ -112,7 +112,8 @@ def _strings(value, origin: str, owner: str) -> list[str]:
 
 def _read_toml(path: Path) -> dict:
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows editors save "UTF-8 with BOM", which TOML itself rejects.
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as e:
         raise GazetteerError(f"classify: cannot read {path}: {e.strerror or e}") from e
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:

@@ -14,7 +14,7 @@ from feedparser.datetimes import _parse_date as feedparser_date
 from feedparser.sanitizer import _sanitize_html as feedparser_sanitize
 from feedparser.urls import resolve_relative_uris as feedparser_resolve
 
-from feeds.entries import Entry, ParseError, paragraphs
+from feeds.entries import Entry, ParseError, first_date, paragraphs
 
 
 def looks_like_json(body: bytes) -> bool:
@@ -29,6 +29,9 @@ def read_json_feed(body: bytes, feed_url: str):
         doc = json.loads(body.decode("utf-8-sig", "replace"))
     except ValueError as e:
         raise ParseError("parse", f"parser: {feed_url}: invalid JSON ({e.msg} at line {e.lineno})"
+                         ) from None
+    except RecursionError:  # hostile nesting ([[[[...) exhausts the decoder's stack
+        raise ParseError("parse", f"parser: {feed_url}: invalid JSON (nested too deeply)"
                          ) from None
     if not isinstance(doc, dict) or not isinstance(doc.get("items"), list):
         raise ParseError("not-a-feed",
@@ -77,8 +80,7 @@ def _json_date(value) -> datetime | None:
         dt = datetime.fromisoformat(s)
         return dt.astimezone(timezone.utc) if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
     except ValueError:
-        parsed = feedparser_date(s)  # RFC 822 and the other forms feeds use
-        return datetime(*parsed[:6], tzinfo=timezone.utc) if parsed else None
+        return first_date([feedparser_date(s)])  # RFC 822 and the other forms feeds use
 
 
 def _str(v) -> str:

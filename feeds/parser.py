@@ -19,7 +19,8 @@ import feedparser
 
 from feeds import fastparse, jsonfeed
 from feeds import text as textmod
-from feeds.entries import Entry, ParseError, build_stories, clean_title, paragraphs
+from feeds.entries import (Entry, ParseError, build_stories, clean_title, first_date,
+                           paragraphs)
 from feeds.models import Story
 from feeds.urls import find_alternate
 from feeds.xmlprep import as_utf8_xml, decode_body, defuse_doctype
@@ -155,14 +156,14 @@ def _xml_entry(e) -> Entry:
     content = html_first[0] if html_first else None
     title_type = e.get("title_detail", {}).get("type", "text/plain")
     # dict.get: FeedParserDict.get maps missing keys onto others, with a DeprecationWarning
-    date = next((dict.get(e, k) for k in _DATE_KEYS if dict.get(e, k)), None)
+    published = first_date(dict.get(e, k) for k in _DATE_KEYS)
     return Entry(
         guid=e.get("id", "") or "", link=e.get("link", "") or "",
         title=e.get("title", "") or "", title_is_html="html" in title_type,
         content_html=_as_html(content), summary_html=_as_html(e.get("summary_detail")),
         author=e.get("author_detail", {}).get("name") or e.get("author", "") or "",
         subtitle=e.get("subtitle", "") or "",
-        published=datetime(*date[:6], tzinfo=timezone.utc) if date else None,
+        published=published,
     )
 
 

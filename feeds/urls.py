@@ -38,8 +38,10 @@ def is_web_url(s: str) -> bool:
 def canonical_url(url: str, base: str = "") -> str:
     """The canonical spelling of `url`, resolved against `base` when relative.
 
-    Host lowercased, default port and fragment dropped, tracking parameters dropped,
-    other parameters kept in order. Non-web URLs (mailto:, tag:) come back stripped."""
+    Host lowercased, default port, fragment and userinfo dropped (an article link never
+    needs credentials, and "https://reuters.com@evil.example/" disguises its host),
+    tracking parameters dropped, other parameters kept in order. Non-web URLs (mailto:,
+    tag:) come back stripped."""
     url = (url or "").strip()
     if base:
         url = urljoin(base.strip(), url)
@@ -61,8 +63,7 @@ def _netloc(parts, scheme: str, port: int | None) -> str:
         host = f"[{host}]"
     if port is not None and port != DEFAULT_PORTS[scheme]:
         host = f"{host}:{port}"
-    userinfo = parts.netloc.rpartition("@")[0]
-    return f"{userinfo}@{host}" if userinfo else host
+    return host
 
 
 def _clean_query(query: str) -> str:

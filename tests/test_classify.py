@@ -247,9 +247,10 @@ terms = ["wafer"]
 """
 
 
-def test_user_file_adds_companies_aliases_and_topics(tmp_path):
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"], ids=["utf-8", "utf-8 with BOM"])
+def test_user_file_adds_companies_aliases_and_topics(tmp_path, bom):
     path = tmp_path / "mine.toml"
-    path.write_text(USER_TOML, encoding="utf-8")
+    path.write_bytes(bom + USER_TOML.encode("utf-8"))   # Windows editors write the BOM
     clf = Classifier(load_gazetteer(path))
     assert clf.resolve_company("acmebot") == "Acme Robotics"
     assert clf.resolve_company("Bailian") == "Alibaba"

@@ -104,3 +104,29 @@ async def test_article_fetch_obeys_the_ssrf_guard():
         f = Formatter(Store(":memory:"), fetcher=fetcher, fetch_articles=True)
         brief = await f.brief_for(story(url=srv.url("/kunlun"), text=TEASER))
     assert srv.requests_for("/kunlun") == [] and brief.bullets == (TEASER,)
+
+
+ARTICLE_ZH = "".join(f"<p>{s}</p>" for s in [
+    "百度周二表示，将把昆仑芯片设计部门分拆为独立公司，并在香港上市前引入外部投资者。",
+    "昆仑芯片为百度自己数据中心里的文心大模型提供算力，是百度人工智能战略的核心部分。",
+    "该部门在最近一轮私募融资中的估值约为二十亿美元，投资者包括多家国有基金和产业资本。",
+    "分拆意味着百度可以为芯片业务单独融资，而不必独自承担全部成本，国内企业正在加紧替代受限的英伟达硬件。",
+    "消息公布后，百度在香港的股价上涨百分之三，分析师认为此举有助于释放芯片业务的价值。",
+])
+
+
+@pytest.mark.parametrize("content_type, meta", [
+    ("text/html; charset=gbk", ""),                      # declared by the server
+    ("text/html", '<meta charset="gb2312">'),            # declared only by the page
+    ("text/html", '<meta http-equiv="Content-Type" content="text/html; charset=GBK">'),
+])
+async def test_an_article_page_in_a_legacy_encoding_is_read_as_declared(content_type, meta):
+    page = (f"<html><head>{meta}<title>百度分拆昆仑芯片</title></head><body><article>"
+            f"<h1>百度分拆昆仑芯片</h1>{ARTICLE_ZH}</article></body></html>").encode("gbk")
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        srv.add("/kunlun-zh", page, content_type=content_type)
+        f = Formatter(Store(":memory:"), fetcher=fetcher, fetch_articles=True)
+        brief = await f.brief_for(story(url=srv.url("/kunlun-zh"), text=TEASER))
+    from feeds.text import html_to_text
+    source = html_to_text(ARTICLE_ZH)
+    assert len(brief.bullets) == 3 and all(b.rstrip("…") in source for b in brief.bullets)

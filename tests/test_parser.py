@@ -215,6 +215,8 @@ def test_json_feed():
 @pytest.mark.parametrize("body, kind", [
     (b'{"version": "https://jsonfeed.org/version/1.1", "items": [', "parse"),
     (b'{"error": "rate limited"}', "not-a-feed"),
+    # Hostile nesting: the JSON decoder recurses; the feed fails, the poll goes on.
+    (b'{"items": [' + b"[" * 100_000 + b"]" * 100_000 + b"]}", "parse"),
 ])
 def test_json_that_is_not_a_feed(body, kind):
     with pytest.raises(ParseError) as err:
@@ -442,10 +444,27 @@ def test_entry_without_link_or_guid_is_identified_by_title():
     ("", FETCHED.replace(tzinfo=None)),                                     # missing
     ("<pubDate>not a date</pubDate>", FETCHED.replace(tzinfo=None)),        # unreadable
     ("<pubDate>Fri, 01 Jan 2100 00:00:00 GMT</pubDate>", FETCHED.replace(tzinfo=None)),  # future
+    # a CMS's "zero" date (MySQL 0000-00-00) is out of range: unusable, not fatal
+    ("<pubDate>0000-00-00T00:00:00Z</pubDate>", FETCHED.replace(tzinfo=None)),
+    ("<pubDate>0000-00-00T00:00:00Z</pubDate><dc:date>2024-05-21T10:30:00Z</dc:date>",
+     datetime(2024, 5, 21, 10, 30)),                                        # next usable one
 ])
 def test_published_is_utc_and_never_missing_or_future(date, expected):
-    story = parse(rss(f"<item><title>T</title><link>https://x.com/1</link>{date}</item>")).stories[0]
-    assert story.published == expected.replace(tzinfo=timezone.utc)
+    feed = parse(rss(f"<item><title>T</title><link>https://x.com/1</link>{date}</item>"
+                     "<item><title>U</title><link>https://x.com/2</link></item>"))
+    assert [s.title for s in feed.stories] == ["T", "U"]
+    assert feed.stories[0].published == expected.replace(tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("date, expected", [
+    ("2024-05-21T10:30:00+02:00", datetime(2024, 5, 21, 8, 30, tzinfo=timezone.utc)),
+    ("Tue, 21 May 2024 10:30:00 GMT", datetime(2024, 5, 21, 10, 30, tzinfo=timezone.utc)),
+    ("0000-00-00T00:00:00Z", FETCHED),
+])
+def test_json_feed_dates(date, expected):
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [
+        {"id": "1", "url": "https://x.com/1", "title": "T", "date_published": date}]})
+    assert parse(body.encode()).stories[0].published == expected
 
 
 def test_fetched_at_defaults_to_now():

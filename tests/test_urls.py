@@ -26,6 +26,9 @@ BASE = "https://news.example.com/feeds/ai/rss.xml"
     ("https://example.com:8443/x", "https://example.com:8443/x"),
     ("http://example.com./a", "http://example.com/a"),
     ("  https://example.com/padded  ", "https://example.com/padded"),
+    # userinfo dropped: it can disguise the host ("reuters.com@evil") or carry a secret
+    ("https://www.reuters.com@evil.example/ai", "https://evil.example/ai"),
+    ("https://user:s3cret@example.com/a", "https://example.com/a"),
     # relative links resolved against the base
     ("/story/1?utm_source=x", "https://news.example.com/story/1"),
     ("story-2.html", "https://news.example.com/feeds/ai/story-2.html"),

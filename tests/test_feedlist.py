@@ -1,0 +1,38 @@
+"""The feeds file: what a user writes by hand, and the one-line errors when it is wrong."""
+from __future__ import annotations
+
+import pytest
+
+from feeds.feedlist import DEFAULT_FEEDS_FILE, FeedListError, load_feed_list
+from feeds.models import FeedSource
+
+FEEDS = '[[feed]]\nname = "Caixin Global · AI"\nurl = "https://example.com/rss"\ntags = ["cn"]\n'
+
+
+def test_the_bundled_list_loads():
+    feeds = load_feed_list(DEFAULT_FEEDS_FILE)
+    assert len(feeds) >= 15 and all(f.url.startswith(("http://", "https://")) for f in feeds)
+
+
+def test_a_file_saved_with_a_bom_loads(tmp_path):
+    # Windows editors (Notepad, "UTF-8 with BOM") start the file with U+FEFF.
+    path = tmp_path / "feeds.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + FEEDS.encode("utf-8"))
+    assert load_feed_list(path) == [
+        FeedSource("Caixin Global · AI", "https://example.com/rss", ("cn",))]
+
+
+@pytest.mark.parametrize("content, message", [
+    (FEEDS.encode("cp1252"), "is not UTF-8"),
+    (b'[[feed]]\nurl = "https://example.com/rss\n', "is not valid TOML"),
+    (b'[[feed]]\nname = "no url"\n', "feed #1 needs a url"),
+    (b'[[feed]]\nurl = "ftp://example.com/rss"\n', "is not an http(s) URL"),
+    (b'feed = "https://example.com/rss"\n', "use [[feed]] tables"),
+])
+def test_a_bad_file_is_a_one_line_error(tmp_path, content, message):
+    path = tmp_path / "feeds.toml"
+    path.write_bytes(content)
+    with pytest.raises(FeedListError) as err:
+        load_feed_list(path)
+    assert str(err.value).startswith(f"feeds: {path}") and message in str(err.value)
+    assert "\n" not in str(err.value)
