@@ -55,7 +55,8 @@ def clean_headline(title: str, source: str = "") -> tuple[str, str]:
     original = source
     headline, source = _strip_prefix(headline, source)
     for _ in range(2):  # "Title | Section | Outlet": the outlet, found first, names the source
-        stripped, found = _strip_suffix(headline, source)
+        guess = not original or source != original   # no feed name, or the title named one
+        stripped, found = _strip_suffix(headline, source, guess)
         if stripped == headline:
             break
         headline, source = stripped, found if source == original else source
@@ -91,7 +92,7 @@ def _strip_prefix(headline: str, source: str) -> tuple[str, str]:
     return headline, source
 
 
-def _strip_suffix(headline: str, source: str) -> tuple[str, str]:
+def _strip_suffix(headline: str, source: str, guess: bool) -> tuple[str, str]:
     m = _SUFFIX.match(headline)
     if not m or len(m.group("rest").split()) < 3:
         return headline, source
@@ -101,7 +102,10 @@ def _strip_suffix(headline: str, source: str) -> tuple[str, str]:
     known = outlet_name(name)
     if known:
         return m.group("rest"), known
-    if sep in "-|" and _looks_like_outlet(name):
+    # An unknown name-like tail is taken for the outlet (or a section after it) only
+    # when the feed's name doesn't already say who published it: with a feed name,
+    # "OpenAI raises $40bn - SoftBank Leads" keeps its tail.
+    if guess and sep in "-|" and _looks_like_outlet(name):
         return m.group("rest"), name
     return headline, source
 

@@ -17,8 +17,10 @@ from feeds.headline import MAX_HEADLINE, clean_headline
     ("Google ships Gemini 3 to everyone — The Verge", "", ("Google ships Gemini 3 to everyone", "The Verge")),
     ("Tencent launches Hunyuan model - South China Morning Post", "",
      ("Tencent launches Hunyuan model", "South China Morning Post")),
-    ("Baidu opens Ernie to developers - Pandaily Daily", "My Feed",
+    ("Baidu opens Ernie to developers - Pandaily Daily", "",
      ("Baidu opens Ernie to developers", "Pandaily Daily")),           # unknown but outlet-like
+    ("OpenAI raises $40bn - SoftBank Leads", "The Verge",              # the feed names the
+     ("OpenAI raises $40bn - SoftBank Leads", "The Verge")),           # source: no guessing
     ("AI Weekly: Moonshot ships Kimi K3 today", "AI Weekly", ("Moonshot ships Kimi K3 today", "AI Weekly")),
     ("DeepSeek cuts prices by half | Tech News | TechCrunch", "", ("DeepSeek cuts prices by half", "TechCrunch")),
 ])
