@@ -31,6 +31,8 @@ class Adapter(Protocol):
     min_interval: float              # pacing per channel, seconds between posts
     # Optional: the platform-wide budget (posts/s and burst) that delivery keeps under.
     # max_rate: float; burst: float
+    # Optional: ready() -> bool; while False (e.g. Discord's gateway is down) delivery
+    # leaves the platform's posts waiting without spending their attempts.
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         """Post a brief; return the platform message id. `nonce` is stable per outbox

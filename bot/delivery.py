@@ -161,7 +161,9 @@ class Delivery:
                                       "wait in the outbox")
             return 0
         key = (platform, channel)
-        if self._is_blocked(key):
+        if self._is_blocked(key) or not _ready(adapter):
+            # A platform that is down costs no attempts: an outage of any length
+            # loses no post, and posting resumes as soon as it is back.
             return 0
         setting = self.store.digest_setting(platform, channel)
         rows = self.store.due_posts(self.clock(), platform, channel)
@@ -350,6 +352,11 @@ class Delivery:
         if tag not in self._warned:
             self._warned.add(tag)
             log.warning("%s", message)
+
+
+def _ready(adapter: Adapter) -> bool:
+    ready = getattr(adapter, "ready", None)
+    return ready is None or bool(ready())
 
 
 def _rate_limited(error: Exception) -> bool:

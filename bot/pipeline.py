@@ -93,7 +93,11 @@ class Pipeline:
         async def one(state: FeedState):
             outcome, fresh = await self.poll_feed(state, now)
             if fresh and on_fresh is not None:
-                await on_fresh()
+                try:
+                    await on_fresh()
+                except Exception:   # stored already: the next dispatch routes them
+                    log.exception("poller: handing on new stories of %s failed",
+                                  state.source.url)
             return outcome, fresh
         outcomes = await asyncio.gather(*(one(s) for s in states))
         summary = PollSummary(outcomes=[o for o, _ in outcomes])

@@ -1,7 +1,8 @@
 """`ainews run`: the poll loop, dispatch and delivery, and the chat adapters, in one loop.
 
 Start-up prints which adapters run, how many feeds, where the database is. SIGINT and
-SIGTERM stop polling, let in-flight deliveries finish (or release them), close the store.
+SIGTERM stop polling once the pass in progress ends, let in-flight deliveries finish (or
+release them) and stop the adapters; the caller (the CLI) closes the store.
 """
 from __future__ import annotations
 
@@ -62,7 +63,11 @@ class Service:
         self._install_signal_handlers()
         async with self.app.fetcher() as fetcher:
             pipeline = _pipeline(self.app, fetcher)
-            adapters = await self._start_adapters()
+            try:
+                adapters = await self._start_adapters()
+            except BaseException:   # e.g. Discord refused its token after Slack connected
+                await self._stop_adapters()
+                raise
             self.delivery = delivery = self._delivery(adapters)
             self._log_startup(adapters)
             try:
@@ -81,7 +86,11 @@ class Service:
         deliver = asyncio.create_task(delivery.run_forever(self.stop), name="delivery")
         try:
             while not self.stop.is_set():
-                await self._cycle(pipeline)
+                try:
+                    await self._cycle(pipeline)
+                except Exception as e:   # e.g. the store was locked: the next tick retries
+                    log.exception("service: poll cycle failed (%s: %s); retrying next tick",
+                                  type(e).__name__, e)
                 tick = min(TICK_SECONDS, self.app.settings.poll_minutes * 60)
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self.stop.wait(), tick)
@@ -131,10 +140,13 @@ class Service:
             try:
                 runner = await start_slack(s, self.app.commands)
             except SlackStartError as e:
-                await self._stop_adapters()
                 raise UserError(str(e)) from None
             self.runners.append(runner)
             adapters["slack"] = runner.adapter
+        elif s.slack_bot_token:
+            # Without a way to receive commands Slack stays off: say so, not silently.
+            log.warning("slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket "
+                        "Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is; Slack stays off")
         if s.discord_enabled:
             from bot.discord import start_discord
             runner = await start_discord(s, self.app.commands, self.app.store)

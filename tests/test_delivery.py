@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -352,3 +353,33 @@ async def test_roundup_errors(store, clock, error, after):
     assert states(store) == after
     paused = store.subscriptions_for_channel("console", "c1")[0].paused_reason
     assert paused == ("channel deleted" if isinstance(error, PermanentError) else "")
+
+
+@dataclass
+class OfflineAdapter(RecordingAdapter):
+    """Like the Discord adapter while its gateway is down: not ready, and a post in
+    flight meanwhile fails with a short Retry-After."""
+    up: bool = False
+
+    def ready(self) -> bool:
+        return self.up
+
+    async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
+        if not self.up:
+            raise TransientError("discord: not connected to the gateway; will retry", 5.0)
+        return await super().send(channel, brief, nonce=nonce)
+
+
+async def test_a_long_platform_outage_loses_no_post(store, clock):
+    follow(store, clock, platform="discord")
+    dispatch_new(store, [brief(1, clock)], clock())
+    adapter = OfflineAdapter(platform="discord", clock=clock)
+    d = delivery(store, clock, adapter)
+    for _ in range(120):                      # ten minutes without a gateway
+        await d.run_once()
+        clock.advance(seconds=5)
+    assert states(store) == {"due": 1}
+    adapter.up = True
+    assert await d.run_once() == 1            # at once, not after a long backoff
+    assert [s.nonce for s in adapter.sends] == ["ainews-1"]
+    assert states(store) == {"sent": 1}

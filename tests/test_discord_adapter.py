@@ -121,6 +121,20 @@ async def test_server_errors_are_transient(fake, runner, channel, status):
         await runner.adapter.send(channel, make_brief(), nonce="n1")
 
 
+async def test_refused_embed_posts_the_headline_and_link_as_text(fake, runner, channel):
+    fake.fail("POST", MESSAGES, 400, code=50035)       # Invalid Form Body
+    brief = make_brief(headline="@everyone Baidu [wins](http://evil.example)")
+    message_id = await runner.adapter.send(channel, brief, nonce="n1")
+    refused, fallback = fake.find("POST", MESSAGES)
+    assert (refused.status, fallback.status) == (400, 200) and message_id in fake.messages
+    assert "embeds" not in fallback.json or not fallback.json["embeds"]
+    text = fallback.json["content"]
+    assert "Baidu" in text and "(Caixin)" in text and text.endswith("\nhttps://news.example/0")
+    assert "@everyone" not in text and "](http" not in text
+    assert fallback.json["allowed_mentions"] == {"parse": []}
+    assert fallback.json["nonce"] == refused.json["nonce"]
+
+
 async def test_edit_updates_the_existing_message(fake, runner, channel):
     message_id = await runner.adapter.send(channel, make_brief(), nonce="n1")
     later = make_brief(also_reported_by=("Reuters", "Bloomberg"))
@@ -185,9 +199,11 @@ async def test_gateway_outage_is_transient_and_posts_resume_after(fake, runner, 
     fake.refuse_gateway = True
     await fake.drop_gateway()
     await wait_until(lambda: not runner.bot.gateway_ready.is_set())
+    assert runner.adapter.ready() is False    # delivery holds posts without spending tries
     with pytest.raises(TransientError, match="not connected"):
         await runner.adapter.send(channel, make_brief(), nonce="n1")
     assert fake.find("POST", MESSAGES) == []
     fake.refuse_gateway = False
     await wait_until(runner.bot.gateway_ready.is_set, timeout=30)
+    assert runner.adapter.ready() is True
     assert await runner.adapter.send(channel, make_brief(), nonce="n1") in fake.messages

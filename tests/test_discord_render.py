@@ -153,6 +153,10 @@ def test_digest_list_cuts_off_with_a_count_when_full():
     ("", None),
     ("https://", None),
     ("https://a.example/" + "p" * 3000, None),
+    # Discord refuses an embed whose url is not well formed (400): feeds do carry these.
+    ("https://a.example/AI news/qwen 3", "https://a.example/AI%20news/qwen%203"),
+    ("https://bücher.example/künstliche-intelligenz",
+     "https://xn--bcher-kva.example/k%C3%BCnstliche-intelligenz"),
 ])
 def test_only_http_links_in_embed_title(url, expected):
     assert render.brief_embed(make_brief(url=url)).url == expected

@@ -217,3 +217,24 @@ async def test_a_fast_feeds_stories_are_handed_on_before_a_slow_feed_finishes(en
     assert "https://news.example.com/story/1" in first
     assert "https://news.example.com/story/2" not in first   # the slow feed was still out
     assert "https://news.example.com/story/2" in last
+
+
+async def test_a_failing_hand_on_spoils_neither_the_pass_nor_the_other_feeds(env):
+    from tests.fakes.stories import strategy_entry
+    srv, store, pipeline, _ = env
+    srv.add("/b.xml", make_rss("Other", []))
+    store.upsert_feed(FeedSource("Other", srv.url("/b.xml")))
+    await poll(pipeline, 0)                                   # first polls: backlog
+    srv.add("/f.xml", make_rss("Wire", ENTRIES + [strategy_entry(1)]))
+    srv.add("/b.xml", make_rss("Other", [strategy_entry(2)]))
+    calls = []
+
+    async def on_fresh():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database is locked")
+    summary = await pipeline.poll_once(now=utcnow() + timedelta(minutes=60), all_feeds=True,
+                                       on_fresh=on_fresh)
+    assert len(calls) == 2 and summary.feeds_polled == 2 and not summary.failures
+    assert {s.url for s in summary.fresh} >= {"https://news.example.com/story/1",
+                                              "https://news.example.com/story/2"}

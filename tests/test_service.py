@@ -128,3 +128,74 @@ async def test_demo_shows_briefs_and_filters_the_review():
     assert proc.returncode == 0, err.decode()
     assert "China’s Alibaba shifts towards revenue over open-source AI" in text
     assert "Why it matters" in text and "headphones" not in text
+
+
+# ---- in-process: start-up and loop failures ----------------------------------------------
+def _service_settings(tmp_path: Path, **env):
+    from bot.config import load_settings
+    (tmp_path / "feeds.toml").write_text('[[feed]]\nname = "Wire"\nurl = "http://127.0.0.1:9/f.xml"\n')
+    return load_settings({"AINEWS_DB": str(tmp_path / "a.db"),
+                          "AINEWS_FEEDS": str(tmp_path / "feeds.toml"),
+                          "AINEWS_ALLOW_PRIVATE_HOSTS": "1", **env}, dotenv_path=None)
+
+
+async def test_discord_refusing_its_token_also_closes_the_started_slack_connection(tmp_path):
+    from bot.app import App
+    from bot.errors import UserError
+    from bot.service import Service
+    from tests.fakes.discord import FakeDiscord
+    from tests.fakes.slack import FakeSlack
+    slack, discord = FakeSlack(), FakeDiscord()
+    await slack.start(), await discord.start()
+    app = None
+    try:
+        app = App(_service_settings(
+            tmp_path, SLACK_BOT_TOKEN=slack.bot_token, SLACK_APP_TOKEN=slack.app_token,
+            SLACK_API_URL=slack.api_url, DISCORD_TOKEN="not-the-token",
+            DISCORD_API_URL=discord.api_url, DISCORD_GATEWAY_URL=discord.gateway_url))
+        with pytest.raises(UserError, match="DISCORD_TOKEN was refused"):
+            await Service(app).run(once=True)
+        await slack.wait_for(lambda: not slack._open_sockets(), what="Slack socket closed")
+    finally:
+        if app is not None:
+            app.close()
+        await slack.stop(), await discord.close()
+
+
+async def test_a_failing_poll_cycle_is_logged_and_the_service_keeps_running(
+        tmp_path, monkeypatch, caplog):
+    from bot.app import App
+    from bot.pipeline import Pipeline
+    from bot.service import Service
+    app = App(_service_settings(tmp_path, AINEWS_POLL_MINUTES="0.001"))
+    service, calls = Service(app), []
+
+    async def flaky_poll(self, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("database is locked")
+        service.stop.set()
+        return PollSummary()
+    from bot.pipeline import PollSummary
+    monkeypatch.setattr(Pipeline, "poll_once", flaky_poll)
+    try:
+        assert await service.run() == 0
+    finally:
+        app.close()
+    assert len(calls) == 2
+    assert any("service: poll cycle failed" in r.getMessage() and "database is locked"
+               in r.getMessage() for r in caplog.records)
+
+
+async def test_a_slack_bot_token_without_a_connection_token_is_reported(tmp_path, caplog):
+    from bot.app import App
+    from bot.service import Service
+    app = App(_service_settings(tmp_path, SLACK_BOT_TOKEN="xoxb-only"))
+    service = Service(app)
+    try:
+        adapters = await service._start_adapters()
+    finally:
+        app.close()
+    assert list(adapters) == ["console"]
+    assert any("SLACK_APP_TOKEN" in r.getMessage() and r.levelname == "WARNING"
+               for r in caplog.records)

@@ -424,3 +424,13 @@ async def test_real_chat_core_answers_through_slack(fake):
         assert digest["response_type"] == "in_channel" and "08:30" in texts(digest)
     finally:
         await runner.stop()
+
+
+@pytest.mark.parametrize("method", ["auth.test", "apps.connections.open"])
+async def test_a_slack_outage_at_start_is_not_blamed_on_the_tokens(fake, commands, method):
+    fake.fail(method, status=503, body="<html>503 Service Unavailable</html>", times=5)
+    with pytest.raises(SlackStartError) as err:
+        await start_slack(settings_for(fake, "socket"), commands, connect_timeout=5)
+    message = str(err.value)
+    assert message.startswith("slack: ") and "HTTP 503" in message and "try again" in message
+    assert "refused" not in message

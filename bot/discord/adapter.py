@@ -17,7 +17,7 @@ import discord
 
 from bot.adapter import PermanentError, TransientError
 from bot.discord.render import (CONTENT_MAX, brief_embed, clip, digest_embeds, inert,
-                                plain)
+                                plain, safe_url)
 from feeds.models import Brief
 
 log = logging.getLogger("ainews.discord")
@@ -31,6 +31,7 @@ PERMANENT_CODES = {
     50013: "Missing Permissions (needs Send Messages and Embed Links)",
 }
 UNKNOWN_MESSAGE = 10008
+INVALID_FORM_BODY = 50035   # 400: a field of our payload was refused
 
 
 def discord_nonce(nonce: str) -> str:
@@ -50,10 +51,23 @@ class DiscordAdapter:
     def __init__(self, bot: discord.Client, *, threads: bool = False, timeout: float = 30.0):
         self.bot, self.threads, self.timeout = bot, threads, timeout
 
+    def ready(self) -> bool:
+        """Delivery holds posts (without spending attempts) while the gateway is down."""
+        return self.bot.gateway_ready.is_set()
+
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         target = self._channel(channel)
-        message = await self._call(channel, target.send(
-            embed=brief_embed(brief), nonce=discord_nonce(nonce), allowed_mentions=NO_MENTIONS))
+        try:
+            message = await self._call(channel, target.send(
+                embed=brief_embed(brief), nonce=discord_nonce(nonce),
+                allowed_mentions=NO_MENTIONS))
+        except _PayloadRefused as exc:
+            # Retrying the same embed can never succeed, and the retries would hold up
+            # the whole channel for hours: post the headline and link as text instead.
+            log.warning("%s; posting the headline and link as text", exc.reason)
+            message = await self._call(channel, target.send(
+                content=text_fallback(brief), nonce=discord_nonce(nonce),
+                allowed_mentions=NO_MENTIONS))
         if self.threads:
             await self._open_thread(channel, message.id, brief)
         return str(message.id)
@@ -114,6 +128,19 @@ class _MessageGone(PermanentError):
     """The message to edit was deleted: not the channel's fault."""
 
 
+class _PayloadRefused(TransientError):
+    """Discord refused our payload (Invalid Form Body); a plain-text post may still go."""
+
+
+def text_fallback(brief: Brief) -> str:
+    """The brief as one plain message: headline (source), then the link."""
+    line = inert(brief.headline) or "(untitled)"
+    if brief.source:
+        line += f" ({inert(brief.source)})"
+    url = safe_url(brief.url)
+    return clip(line, CONTENT_MAX - (len(url) + 1 if url else 0)) + (f"\n{url}" if url else "")
+
+
 def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:
     """Map a REST failure to what the outbox should do about it."""
     code, status = exc.code, exc.status
@@ -121,6 +148,9 @@ def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:
         return PermanentError(f"discord: channel {channel}: {PERMANENT_CODES[code]}")
     if code == UNKNOWN_MESSAGE:
         return _MessageGone(f"discord: channel {channel}: message not found")
+    if code == INVALID_FORM_BODY:
+        return _PayloadRefused(f"discord: channel {channel} refused the post as malformed "
+                               f"(code {code}) {exc.text}".strip())
     if status == 429:  # no Via header: Cloudflare's limit, not Discord's bucket
         retry = _retry_after(exc)
         return TransientError(f"discord: rate limited (429) in channel {channel}", retry)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from typing import Sequence
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import discord
 
@@ -38,6 +38,7 @@ ZWSP = "\u200b"
 _MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?([^()<>\s]*)>?(?:\s+[^()]*)?\)")
 _MENTION_LIKE = re.compile(r"<(?=[@#/:]|a:|t:)")
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"   # what a URL may already hold; the rest is %-escaped
 
 
 def neutralise_links(text: str) -> str:
@@ -86,7 +87,14 @@ def safe_url(url: str) -> str | None:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         return None
-    full = parts.geturl()
+    netloc = parts.netloc
+    if not netloc.isascii():            # an IDN host: punycode, as Discord wants
+        try:
+            netloc = netloc.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    # Discord refuses (400) an embed url with spaces or raw non-ASCII in it.
+    full = quote(urlunsplit(parts._replace(netloc=netloc)), safe=_URL_SAFE)
     return full if len(full) <= URL_MAX else None
 
 

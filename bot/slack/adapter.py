@@ -84,7 +84,7 @@ def _retry_after(headers: dict) -> float | None:
     return None
 
 
-def _error_code(exc: SlackApiError) -> str:
+def error_code(exc: SlackApiError) -> str:
     try:
         return str(exc.response.get("error") or "")
     except (AttributeError, TypeError):
@@ -96,7 +96,7 @@ def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryErr
     where = f"slack: {method} to {channel}"
     if isinstance(exc, SlackApiError):
         status, headers = _status_and_headers(exc)
-        code = _error_code(exc)
+        code = error_code(exc)
         if status == 429 or code == "ratelimited":
             wait = _retry_after(headers)
             return TransientError(f"{where} rate-limited (retry after {wait} s)", wait)
@@ -154,9 +154,9 @@ class SlackAdapter:
         try:
             return await fn(**kwargs)
         except SlackApiError as exc:
-            if _error_code(exc) in PAYLOAD_ERRORS:
+            if error_code(exc) in PAYLOAD_ERRORS:
                 log.warning("slack: %s to %s refused the blocks (%s); posting plain text",
-                            method, channel, _error_code(exc))
+                            method, channel, error_code(exc))
                 return await self._plain_retry(method, channel, fn, kwargs)
             raise classify_error(exc, method, channel) from exc
         except NETWORK_ERRORS as exc:

@@ -71,7 +71,7 @@ async def start_slack(settings: Settings, commands, *, connect_timeout: float = 
                          bot_user_id=identity.get("user_id", ""))
     if settings.slack_app_token:
         await _start_socket_mode(runner, settings.slack_app_token, connect_timeout,
-                                 ping_interval)
+                                 ping_interval, settings.slack_api_url)
     elif settings.slack_signing_secret:
         await _start_http(runner, http_host, settings.http_port)
     else:
@@ -90,18 +90,35 @@ async def _check_bot_token(client, api_url: str) -> dict:
     try:
         return dict((await client.auth_test()).data)
     except SlackApiError as exc:
-        code = exc.response.get("error") if hasattr(exc.response, "get") else "?"
-        raise SlackStartError(f"slack: SLACK_BOT_TOKEN was refused ({code}); copy the Bot "
-                              "User OAuth Token (xoxb-...) from the app's settings") from None
+        raise _api_failure(exc, "SLACK_BOT_TOKEN", "copy the Bot User OAuth Token (xoxb-...) "
+                           "from the app's settings", api_url) from None
     except NETWORK_ERRORS as exc:
-        raise SlackStartError(f"slack: can't reach {api_url} ({type(exc).__name__}: "
-                              f"{exc}); check SLACK_API_URL and the network") from None
+        raise _unreachable(exc, api_url) from None
+
+
+def _api_failure(exc, token_name: str, hint: str, api_url: str) -> SlackStartError:
+    """A refused token says which and what to do; an outage (5xx, 429, a proxy's error
+    page) says so instead of sending the admin off to replace a good token."""
+    from bot.slack.adapter import error_code
+    code, status = error_code(exc), getattr(exc.response, "status_code", None)
+    if code and code != "ratelimited" and not (status and (status >= 500 or status == 429)):
+        return SlackStartError(f"slack: {token_name} was refused ({code}); {hint}")
+    return SlackStartError(f"slack: {api_url} answered HTTP {status} ({code or 'no error code'})"
+                           "; Slack may be having trouble: try again later, or check "
+                           "SLACK_API_URL")
+
+
+def _unreachable(exc: BaseException, api_url: str) -> SlackStartError:
+    return SlackStartError(f"slack: can't reach {api_url} ({type(exc).__name__}: {exc}); "
+                           "check SLACK_API_URL and the network")
 
 
 async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float,
-                             ping_interval: float) -> None:
+                             ping_interval: float, api_url: str) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
     from slack_sdk.errors import SlackApiError
+
+    from bot.slack.adapter import NETWORK_ERRORS
 
     handler = AsyncSocketModeHandler(runner.app, app_token, web_client=runner.client,
                                      ping_interval=ping_interval)
@@ -113,13 +130,15 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
         await asyncio.wait_for(handler.connect_async(), timeout)
     except SlackApiError as exc:
         await runner.stop()
-        code = exc.response.get("error") if hasattr(exc.response, "get") else "?"
-        raise SlackStartError(f"slack: SLACK_APP_TOKEN was refused ({code}); it must be an "
-                              "app-level token (xapp-...) with connections:write") from None
+        raise _api_failure(exc, "SLACK_APP_TOKEN", "it must be an app-level token (xapp-...) "
+                           "with connections:write", api_url) from None
     except asyncio.TimeoutError:
         await runner.stop()
         raise SlackStartError(f"slack: no Socket Mode connection after {timeout:g} s; "
                               "check SLACK_APP_TOKEN and the network") from None
+    except NETWORK_ERRORS as exc:
+        await runner.stop()
+        raise _unreachable(exc, api_url) from None
 
 
 async def _start_http(runner: SlackRunner, host: str, port: int) -> None:
