@@ -4,7 +4,7 @@ The CLI and the service build the same parts the same way through App."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from bot.config import Settings
@@ -35,6 +35,10 @@ class App:
 
     def fetcher(self) -> Fetcher:
         return Fetcher(self.fetch_policy)
+
+    def article_fetcher(self) -> Fetcher:
+        """Article pages are fetched from links in feed text: never from private hosts."""
+        return Fetcher(replace(self.fetch_policy, allow_private=False))
 
     @cached_property
     def llm(self):

@@ -48,14 +48,14 @@ async def _read(settings, url: str) -> bytes:
 
 def stories_from_bytes(data: bytes, *, url: str = "", name: str = "") -> list[Story]:
     """A feed gives one story per entry; else an HTML article or plain text gives one."""
-    from feeds.article import story_from_html, story_from_text
+    from feeds.article import decode_page, story_from_html, story_from_text
     from feeds.parser import ParseError, parse_feed
     try:
         return parse_feed(data, feed_url=url or name, fetched_at=utcnow()).stories
     except ParseError:
         pass
     if _HTML.search(data[:4096]):
-        return [story_from_html(data.decode("utf-8", "replace"), url=url)]
+        return [story_from_html(decode_page(data), url=url)]
     text = data.decode("utf-8", "replace").strip()
     return [story_from_text(text, url=url)] if text else []
 
@@ -67,9 +67,13 @@ async def _condense_all(settings, stories: list[Story]):
     classifier = Classifier(load_gazetteer(settings.user_data))
     formatter = Formatter(MemoryCache(), llm=make_llm(settings))
     out = []
-    for s in stories:
-        s = s.with_classification(classifier.classify(s.title, s.text))
-        out.append(await formatter.brief_for(s))
+    try:
+        for s in stories:
+            s = s.with_classification(classifier.classify(s.title, s.text))
+            out.append(await formatter.brief_for(s))
+    finally:
+        if formatter.llm is not None:
+            await formatter.llm.aclose()
     return out
 
 

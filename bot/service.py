@@ -25,18 +25,27 @@ TICK_SECONDS = 15.0   # how often the loop looks for due feeds (each feed has it
 async def poll_only(app: App, *, all_feeds: bool = True) -> PollSummary:
     """`ainews poll --once`: one pass over every active feed; store, condense, post nothing."""
     _import_feed_list(app)
-    async with app.fetcher() as fetcher:
-        pipeline = _pipeline(app, fetcher)
-        summary = await pipeline.poll_once(all_feeds=all_feeds)
+    try:
+        async with pipeline_for(app) as pipeline:
+            summary = await pipeline.poll_once(all_feeds=all_feeds)
+    finally:
+        await app.aclose_clients()
     # "Post nothing": what this pass stored is not for a later `ainews run` to post.
     app.store.set_dispatch_mark(app.store.last_story_pk())
-    await app.aclose_clients()
     return summary
 
 
-def _pipeline(app: App, fetcher) -> Pipeline:
-    return Pipeline(app.store, fetcher, app.classifier, app.formatter(fetcher),
-                    poll_minutes=app.settings.poll_minutes)
+@contextlib.asynccontextmanager
+async def pipeline_for(app: App):
+    """A Pipeline with its fetchers open: one for feeds and, when article fetching is
+    on, one for article pages that never reaches private hosts (story links are feed
+    text, untrusted; AINEWS_ALLOW_PRIVATE_HOSTS is for the feeds the operator lists)."""
+    async with contextlib.AsyncExitStack() as stack:
+        feeds = await stack.enter_async_context(app.fetcher())
+        articles = (await stack.enter_async_context(app.article_fetcher())
+                    if app.settings.fetch_articles else None)
+        yield Pipeline(app.store, feeds, app.classifier, app.formatter(articles),
+                       poll_minutes=app.settings.poll_minutes)
 
 
 def _import_feed_list(app: App) -> int:
@@ -61,8 +70,7 @@ class Service:
             # First run (or first since an upgrade): stories already stored are not news.
             self.app.store.set_dispatch_mark(self.app.store.last_story_pk())
         self._install_signal_handlers()
-        async with self.app.fetcher() as fetcher:
-            pipeline = _pipeline(self.app, fetcher)
+        async with pipeline_for(self.app) as pipeline:
             try:
                 adapters = await self._start_adapters()
             except BaseException:   # e.g. Discord refused its token after Slack connected
@@ -87,7 +95,7 @@ class Service:
         try:
             while not self.stop.is_set():
                 try:
-                    await self._cycle(pipeline)
+                    await self._until_stopped(self._cycle(pipeline))
                 except Exception as e:   # e.g. the store was locked: the next tick retries
                     log.exception("service: poll cycle failed (%s: %s); retrying next tick",
                                   type(e).__name__, e)
@@ -97,6 +105,24 @@ class Service:
         finally:
             self.stop.set()
             await deliver
+
+    async def _until_stopped(self, coro) -> None:
+        """Run a poll pass, abandoning it if a stop is asked for: slow feeds must not hold
+        up shutdown (a service manager would SIGKILL us). What the pass stored is safe:
+        the next start dispatches it, and unfinished fetches are simply redone."""
+        task = asyncio.ensure_future(coro)
+        stopping = asyncio.ensure_future(self.stop.wait())
+        try:
+            await asyncio.wait([task, stopping], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopping.cancel()
+        if not task.done():
+            log.info("service: stopping; the poll pass in progress is abandoned")
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return
+        task.result()
 
     async def _cycle(self, pipeline: Pipeline, *, all_feeds: bool = False) -> None:
         async def dispatch() -> None:

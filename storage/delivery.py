@@ -147,22 +147,19 @@ class DeliveryStore:
 
     # ---- subscriptions -------------------------------------------------------------
     def add_subscription(self, sub: Subscription, *, now: datetime) -> str:
-        """Returns "added", "resumed" (it was paused) or "exists"."""
-        old = self.db.execute(
-            "SELECT paused_reason FROM subscriptions WHERE platform=? AND channel=? "
-            "AND kind=? AND target=?", (sub.platform, sub.channel, sub.kind, sub.target)
-        ).fetchone()
-        if old is None:
-            self._outbox_exec("INSERT INTO subscriptions VALUES (?,?,?,?,?,'',?)",
-                        (sub.platform, sub.workspace, sub.channel, sub.kind, sub.target,
-                         ts(now)))
-            return "added"
-        if old[0]:
-            self._outbox_exec("UPDATE subscriptions SET paused_reason='' WHERE platform=? AND "
-                        "channel=? AND kind=? AND target=?",
-                        (sub.platform, sub.channel, sub.kind, sub.target))
-            return "resumed"
-        return "exists"
+        """Returns "added", "resumed" (the channel was paused) or "exists".
+
+        A pause covers the whole channel (the platform refused its posts), so
+        subscribing again there lifts it for all of the channel's subscriptions."""
+        with self._outbox_tx() as c:
+            resumed = c.execute(
+                "UPDATE subscriptions SET paused_reason='' WHERE platform=? AND channel=? "
+                "AND paused_reason!=''", (sub.platform, sub.channel)).rowcount
+            added = c.execute(
+                "INSERT OR IGNORE INTO subscriptions VALUES (?,?,?,?,?,'',?)",
+                (sub.platform, sub.workspace, sub.channel, sub.kind, sub.target,
+                 ts(now))).rowcount
+        return "added" if added else "resumed" if resumed else "exists"
 
     def remove_subscription(self, platform: str, channel: str, kind: str, target: str) -> bool:
         return self._outbox_exec("DELETE FROM subscriptions WHERE platform=? AND channel=? AND "

@@ -327,3 +327,12 @@ def test_lookup_condenses_a_briefless_strategy_story_once(commands, store, monke
     assert first in again and calls == ["seed", "nv", "old"]
     commands.latest(ADMIN, 5)
     assert calls == ["seed", "nv", "old"], "cached: condensed once"
+
+
+def test_subscribing_again_lifts_a_channel_pause_for_all_its_subscriptions(commands):
+    commands.subscribe(ADMIN, "pricing")
+    commands.subscribe(ADMIN, "Nvidia")
+    commands.store.pause_channel("discord", "c1", "missing permission")
+    commands.subscribe(ADMIN, "chips")              # the admin fixed the channel
+    text = commands.subscriptions(MEMBER).text
+    assert "PAUSED" not in text and all(t in text for t in ("pricing", "Nvidia", "chips"))

@@ -199,3 +199,41 @@ async def test_a_slack_bot_token_without_a_connection_token_is_reported(tmp_path
     assert list(adapters) == ["console"]
     assert any("SLACK_APP_TOKEN" in r.getMessage() and r.levelname == "WARNING"
                for r in caplog.records)
+
+
+async def test_article_pages_are_never_fetched_from_private_hosts(server, tmp_path):
+    """AINEWS_ALLOW_PRIVATE_HOSTS lets the operator's own feeds live on an intranet; a
+    story link in feed text must not turn that into a way to reach internal services."""
+    from bot.app import App
+    from bot.config import load_settings
+    from bot.service import poll_only
+    entry = strategy_entry(0)
+    entry.update(link=server.url("/internal/admin"), content_html="<p>Teaser only.</p>")
+    server.add("/internal/admin", "<html><body><p>secret</p></body></html>",
+               content_type="text/html")
+    publish(server, 1, [])
+    env = env_for(tmp_path, [server.url("/feed0.xml")], AINEWS_FETCH_ARTICLES="1")
+    app = App(load_settings({k: v for k, v in env.items() if k.startswith("AINEWS_")},
+                            dotenv_path=None))
+    try:
+        await poll_only(app)                     # first poll: the feed is known
+        publish(server, 1, [entry])              # a new strategy story with a teaser
+        summary = await poll_only(app)
+    finally:
+        app.close()
+    assert summary.new_strategy == 1               # so its brief was made (articles on)
+    assert not server.requests_for("/internal/admin")
+
+
+async def test_stop_does_not_wait_for_a_slow_feed(server, tmp_path):
+    publish(server, 1, [strategy_entry(0)])
+    server.add_slow("/slow.xml", 30.0, make_rss("Slow", []))
+    env = env_for(tmp_path, [server.url("/feed0.xml"), server.url("/slow.xml")])
+    proc = await asyncio.create_subprocess_exec(AINEWS, "run", env=env,
+                                                stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.PIPE)
+    while not server.requests_for("/slow.xml"):       # the pass is waiting on the slow feed
+        await asyncio.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    rest = await asyncio.wait_for(proc.stderr.read(), 10)   # well before the 15 s timeout
+    assert await proc.wait() == 0 and b"poll pass in progress is abandoned" in rest
