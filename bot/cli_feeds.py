@@ -49,17 +49,13 @@ def _short_time(iso: str | None) -> str:
 
 
 def _add(app, args) -> int:
-    from feeds.guard import check_url
-    from feeds.fetcher import FetchError
-    try:
-        check_url(args.url, app.settings.allow_private_hosts)
-    except FetchError as e:
-        raise UserError(str(e)) from None
-    name = args.name or _host(args.url)
-    app.store.upsert_feed(FeedSource(name=name, url=args.url, tags=tuple(args.tag)))
-    print(f"added {name} ({args.url}); its current stories are stored as backlog, "
-          "new ones will be posted")
-    return 0
+    """The chat command's checks (SSRF guard, a test fetch, already followed) and words."""
+    from bot.cli_commands import CONSOLE, print_reply
+    reply = asyncio.run(app.commands.feeds(CONSOLE, "add", args.url, args.name))
+    if reply.kind != "error" and args.tag:
+        state = app.store.feed_state(args.url)
+        app.store.upsert_feed(FeedSource(state.source.name, args.url, tuple(args.tag)))
+    return print_reply(reply, False)
 
 
 def _host(url: str) -> str:

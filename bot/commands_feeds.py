@@ -56,6 +56,9 @@ class FeedCommands:
             check_url(url, allow_private)
         except FetchError as e:
             return Reply.error(f"can't add {url}: {e}")
+        known = self.store.feed_state(url)
+        if known is not None:
+            return Reply.message(f"Already following {known.source.name} ({url}).")
         title = ""
         if self.fetcher_factory is not None:
             checked = await self._test_fetch(url)

@@ -118,15 +118,27 @@ async def test_poll_then_lookups(env, capsys, tmp_path):
 def test_feeds_add_refuses_unsafe_urls(env, capsys, url, words):
     env.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "0")
     code, _, err = run_cli(capsys, "feeds", "add", url)
-    assert code == 2 and words in err
+    assert code == 1 and words in err
 
 
-def test_feeds_add_remove_round_trip(env, capsys):
-    assert run_cli(capsys, "feeds", "add", "https://example.com/feed.xml", "Example")[0] == 0
+async def test_feeds_add_checks_the_feed_then_remove(env, capsys):
+    import asyncio
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))
+        srv.add("/page", "<html><body>no feed here</body></html>", content_type="text/html")
+        url = srv.url("/feed.xml")
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add", url,
+                                               "--tag", "labs")
+        assert code == 0 and "Added feed Example AI" in out
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add", url)
+        assert code == 0 and "Already following Example AI" in out
+        code, _, err = await asyncio.to_thread(run_cli, capsys, "feeds", "add", srv.url("/page"))
+        assert code == 1 and "not a feed" in err
     code, out, _ = run_cli(capsys, "feeds", "list", "--json")
-    assert json.loads(out)["health"] == "new"
-    assert run_cli(capsys, "feeds", "remove", "https://example.com/feed.xml")[0] == 0
-    code, _, err = run_cli(capsys, "feeds", "remove", "https://example.com/feed.xml")
+    row = json.loads(out)
+    assert (row["health"], row["name"], row["tags"]) == ("new", "Example AI", ["labs"])
+    assert run_cli(capsys, "feeds", "remove", url)[0] == 0
+    code, _, err = run_cli(capsys, "feeds", "remove", url)
     assert code == 2 and "no feed with url" in err
 
 
