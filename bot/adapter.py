@@ -1,7 +1,16 @@
 """What delivery needs from a chat platform. Discord, Slack and the console implement it.
 
-Adapters raise TransientError (retry later, honour retry_after) or PermanentError
-(channel gone, bot removed, missing permission: the channel's subscriptions pause)."""
+Adapters sort every failure into one of three errors; delivery acts on each:
+  TransientError  "not now" (timeouts, 5xx, 429, gateway down): the row retries with
+                  backoff (honouring retry_after) and its channel waits meanwhile.
+  PermanentError  "this channel can't take posts" (deleted, bot removed, no permission):
+                  the channel's subscriptions pause and its waiting posts fail.
+  RejectedError   "this post can never go out as it is" (the platform refused its
+                  content even after the adapter's own plain-text fallback): only that
+                  row fails, with the reason; the channel goes on with its next post.
+Anything else an adapter raises is a bug: delivery retries it once like a transient
+error, then treats it as rejected (see bot/delivery.py UNEXPECTED_ATTEMPTS), so a bug
+never stalls a channel for hours."""
 from __future__ import annotations
 
 from typing import Protocol, Sequence
@@ -26,6 +35,12 @@ class PermanentError(DeliveryError):
     """The channel can't take posts (deleted, bot removed, no permission)."""
 
 
+class RejectedError(DeliveryError):
+    """This post (or edit, or digest) was refused for its own content: retrying the same
+    payload can never succeed. Raise it only after any fallback the adapter has (plain
+    text) also failed; the channel itself is fine."""
+
+
 class Adapter(Protocol):
     platform: str                    # "discord" | "slack" | "console"
     min_interval: float              # pacing per channel, seconds between posts
@@ -33,14 +48,18 @@ class Adapter(Protocol):
     # max_rate: float; burst: float
     # Optional: ready() -> bool; while False (e.g. Discord's gateway is down) delivery
     # leaves the platform's posts waiting without spending their attempts.
+    # Every method raises only TransientError, PermanentError or RejectedError.
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         """Post a brief; return the platform message id. `nonce` is stable per outbox
         row, so a platform that supports it can refuse a second post after a crash."""
 
     async def edit(self, channel: str, message_id: str, brief: Brief) -> None:
-        """Update an earlier post (a cluster gained more outlets)."""
+        """Update an earlier post (a cluster gained more outlets). A message that is
+        gone, or an edit refused (PermanentError/RejectedError), leaves the first post
+        standing; the channel is not paused for it."""
 
     async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
                           *, nonce: str) -> str:
-        """Post a roundup of several briefs in one message; return its id."""
+        """Post a roundup of several briefs in one message; return its id. A
+        RejectedError fails the roundup's rows (the other held posts still go)."""

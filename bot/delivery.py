@@ -11,7 +11,12 @@ platform that dedupes by nonce closes the gap between its accepting and our reco
 
 Each channel is one worker; workers run concurrently, so a slow channel blocks only
 itself. Posts beyond the channel's hourly cap, and every post of a digest-mode channel,
-are held for the channel's next roundup: never dropped."""
+are held for the channel's next roundup: never dropped.
+
+Failures (bot/adapter.py): a TransientError retries the row with backoff while its
+channel waits; a PermanentError pauses the channel; a RejectedError fails just that row
+(reason in last_error, shown by `ainews status`) and the channel goes on with its next
+post. Any other exception is an adapter bug: retried once, then handled as rejected."""
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +25,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable, Mapping
 
-from bot.adapter import Adapter, PermanentError, TransientError
+from bot.adapter import Adapter, DeliveryError, PermanentError, RejectedError, TransientError
 from bot.digest import OVERFLOW_TITLE, digest_due, digest_title, parse_schedule
 from feeds.models import utcnow
 
@@ -31,6 +36,11 @@ Key = tuple[str, str]          # (platform, channel)
 # A 429 says "not now", not "this post is broken": it may happen this many times more
 # often than other transient errors before the post is given up.
 RATE_LIMITED_FACTOR = 5
+# An exception that is none of the three delivery errors is a bug (an adapter's, or the
+# row's data, e.g. int("abc") on a message id). It may be a fluke, so it is retried like
+# a transient error, but on this attempt the row counts as rejected: a bug costs its
+# channel one backoff step (a minute), never the ~18 h of the full transient schedule.
+UNEXPECTED_ATTEMPTS = 2
 
 
 class RateGate:
@@ -200,7 +210,8 @@ class Delivery:
                      "roundup", *key, self.hourly_cap, n)
 
     async def _deliver(self, adapter: Adapter, key: Key, row_id: int) -> int | None:
-        """Post or edit one row: 1 done, 0 not ours any more, None: channel stops now."""
+        """Post or edit one row: 1 done, 0 not ours any more or rejected (go on with the
+        next row), None: the channel stops now."""
         await self._pace(adapter, key)
         await self._gate(key[0])
         row = self.store.claim_post(row_id, self.clock())
@@ -215,7 +226,13 @@ class Delivery:
         except PermanentError as e:
             self._on_permanent(row, e.reason)
             return None
+        except RejectedError as e:
+            self._on_rejected(row, e.reason)
+            return 0
         except Exception as e:      # TransientError, or an adapter bug: retry, bounded
+            if _unexpected(e) and row.attempts >= UNEXPECTED_ATTEMPTS:
+                self._on_rejected(row, _bug_reason(row.attempts, e))
+                return 0
             self._on_transient(row, e)
             return None
         finally:
@@ -262,7 +279,14 @@ class Delivery:
         except PermanentError as e:
             self._on_permanent(rows[0], e.reason)
             return None
+        except RejectedError as e:
+            self._on_roundup_rejected(key, rows, e.reason)
+            return 0
         except Exception as e:
+            attempts = max(r.attempts for r in rows)
+            if _unexpected(e) and attempts >= UNEXPECTED_ATTEMPTS:
+                self._on_roundup_rejected(key, rows, _bug_reason(attempts, e))
+                return 0
             self._on_roundup_transient(key, rows, batch, e)
             return None
         finally:
@@ -296,6 +320,25 @@ class Delivery:
         self._blocked[key] = self.clock() + timedelta(seconds=delay)
         log.warning("delivery: %s/%s: roundup failed (%s); retrying in %.0f s",
                     *key, reason, delay)
+
+    def _on_rejected(self, row, reason: str) -> None:
+        """The platform will never take this row as it is: fail it alone. No backoff
+        and no pause, so the channel's other posts are not held up by it."""
+        if row.state == "editing":
+            self.store.record_edit_dropped(row.id, f"edit rejected: {reason}")
+            log.error("delivery: %s/%s: edit of %r rejected (%s); the first post stands",
+                      row.platform, row.channel, row.brief.headline, reason)
+            return
+        self.store.record_failed(row.id, f"rejected: {reason}")
+        log.error("delivery: %s/%s: post %r rejected (%s); marked failed, the channel "
+                  "goes on", row.platform, row.channel, row.brief.headline, reason)
+
+    def _on_roundup_rejected(self, key: Key, rows, reason: str) -> None:
+        # The roundup's rows fail together: they were refused as one message.
+        for row in rows:
+            self.store.record_failed(row.id, f"roundup rejected: {reason}")
+        log.error("delivery: %s/%s: roundup of %d rejected (%s); its posts marked failed, "
+                  "the channel goes on", *key, len(rows), reason)
 
     def _give_up(self, row, reason: str) -> None:
         error = f"gave up after {row.attempts} attempts: {reason}"
@@ -361,6 +404,15 @@ def _ready(adapter: Adapter) -> bool:
 
 def _rate_limited(error: Exception) -> bool:
     return isinstance(error, TransientError) and error.retry_after is not None
+
+
+def _unexpected(error: Exception) -> bool:
+    """Not one of the adapter contract's errors: a bug, not a platform answer."""
+    return not isinstance(error, DeliveryError)
+
+
+def _bug_reason(attempts: int, error: Exception) -> str:
+    return f"adapter error on {attempts} attempts: {_reason(error)}"
 
 
 def _reason(error: Exception) -> str:

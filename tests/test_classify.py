@@ -379,3 +379,57 @@ def test_trainer_learns_a_separable_rule_and_regularisation_shrinks_it():
     assert prob(w, b, {"pricing@title": 1.0}) > 0.9 > 0.1 > prob(w, b, {"cue:howto@title": 1.0})
     w_strong, _ = fit(xs, ys, lam=10.0)
     assert abs(w_strong["pricing@title"]) < abs(w["pricing@title"])
+
+
+# ---- the word-level scan finds what the full regex scan finds ----------------------------
+
+def _corpus_texts() -> list[str]:
+    """Real feeds in tests/data and generated entries: headlines, summaries, bodies."""
+    from feeds.parser import ParseError, parse_feed
+    from feeds.text import html_to_text
+    from tests.fakes.feedserver import make_entries
+    texts = []
+    for path in sorted(DATA.glob("*.xml")):
+        try:
+            stories = parse_feed(path.read_bytes(), feed_url=f"https://t.invalid/{path.name}").stories
+        except ParseError:
+            continue
+        texts += [t for s in stories for t in (s.title, s.text)]
+    for e in make_entries(60, seed=3):
+        texts += [e["title"], e["summary"], html_to_text(e["content_html"])]
+    return texts
+
+
+TRICKY = [
+    "Apple’s and apple's APPLE Meta meta-analysis Metaverse _Meta Meta_ éMeta Metaé",
+    "open-source open source opensource open-sourced gpt-4o gpt-4o-mini GPT4 OpenAI's",
+    "百度的Qwen模型 阿里巴巴和腾讯 阿里云Qwen开源模型 智谱AI 智谱ai发布",
+    "monetization monetize Monetizing remonetize price-cut $1bn raised 1.5 billion",
+    "xAI X.ai Nvidia-backed nvidia’s Arm ARM arms Character.AI A.I. ai-powered AI.",
+    "a bet that data center on data centers new features chief scientist closed.",
+    "", " ", "Meta", "?", "(Alibaba)", "Alibaba Cloud's cloud", "Hugging Face.hugging face",
+]
+
+
+@pytest.mark.parametrize("source", ["corpus", "tricky", "shuffled"])
+def test_word_scan_finds_exactly_the_regex_matches(clf, source):
+    import random
+    m = clf._matcher
+    if source == "corpus":
+        texts = _corpus_texts()
+    elif source == "tricky":
+        texts = TRICKY
+    else:   # tricky words glued by spaces, nothing, hyphens and CJK
+        rng, words = random.Random(7), " ".join(TRICKY).split()
+        texts = [rng.choice(["", " ", "-", "的", "\n"]).join(rng.sample(words, 8)) for _ in range(800)]
+    differing = [t for t in texts if (lambda low: [x.span() for x in m._re.finditer(low)]
+                                      != [x.span() for x in m._matches(low)])(t.lower())]
+    assert len(texts) > 10 or source == "tricky"
+    assert differing == []
+    assert sum(len(m.find(t)) for t in texts) > len(texts)   # the texts do name things
+
+
+def test_text_that_changes_length_when_lowercased_still_matches(clf):
+    # "İ" lowercases to two characters: the case-insensitive regex path handles it
+    c = clf.classify("İstanbul startup raises funding from OpenAI", "")
+    assert "OpenAI" in c.companies

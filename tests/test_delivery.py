@@ -9,9 +9,9 @@ from datetime import timedelta
 
 import pytest
 
-from bot.adapter import PermanentError, TransientError
+from bot.adapter import PermanentError, RejectedError, TransientError
 from bot.commands import Commands
-from bot.delivery import Delivery
+from bot.delivery import UNEXPECTED_ATTEMPTS, Delivery
 from bot.dispatch import dispatch_new
 from bot.replies import Caller
 from feeds.models import Brief, Subscription
@@ -383,3 +383,94 @@ async def test_a_long_platform_outage_loses_no_post(store, clock):
     assert await d.run_once() == 1            # at once, not after a long backoff
     assert [s.nonce for s in adapter.sends] == ["ainews-1"]
     assert states(store) == {"sent": 1}
+
+
+# ---- rejected posts: one unpostable row fails alone ----------------------------------
+BUG = ValueError("invalid literal for int() with base 10: 'abc'")
+REFUSED = RejectedError("slack: chat.postMessage to c1 refused the message: msg_too_long")
+
+
+def error_records(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.name == "ainews.delivery" and r.levelno == logging.ERROR]
+
+
+@pytest.mark.parametrize("error, passes, why", [
+    (REFUSED, 1, "rejected: slack: chat.postMessage to c1 refused the message: msg_too_long"),
+    (BUG, UNEXPECTED_ATTEMPTS, "ValueError: invalid literal for int()"),
+], ids=["rejected", "adapter-bug"])
+async def test_an_unpostable_row_fails_alone_and_the_channel_goes_on(store, clock, caplog,
+                                                                     error, passes, why):
+    follow(store, clock)
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in (1, 2, 3)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail_brief("story2", error)                 # never postable
+    caplog.set_level(logging.WARNING, "ainews.delivery")
+    d, start, posted = delivery(store, clock, adapter), clock(), 0
+    for _ in range(passes):
+        posted += await d.run_once()
+        clock.advance(minutes=1)
+    assert posted == 2 and [s.brief.id for s in adapter.sends] == ["story1", "story3"]
+    # A bug costs the channel one backoff step, not the hours of the transient schedule.
+    assert adapter.sends[-1].at - start <= timedelta(minutes=passes - 1, seconds=1)
+    assert states(store) == {"sent": 2, "failed": 1}
+    (failed,) = store.outbox_failures()                 # what `ainews status` lists
+    assert failed.brief.id == "story2" and why in failed.last_error
+    assert not store.subscriptions_for_channel("console", "c1")[0].paused
+    assert any("'Story 2' rejected" in m for m in error_records(caplog))
+    assert await d.run_once() == 0 and adapter.calls == 2 + passes   # never tried again
+
+
+async def test_a_bug_that_passes_is_retried_and_posts(store, clock):
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", RuntimeError("flaky adapter"), times=UNEXPECTED_ATTEMPTS - 1)
+    d = delivery(store, clock, adapter)
+    assert await d.run_once() == 0 and states(store) == {"due": 1}
+    clock.advance(minutes=1)
+    assert await d.run_once() == 1 and states(store) == {"sent": 1}
+
+
+@pytest.mark.parametrize("error", [REFUSED, BUG], ids=["rejected", "adapter-bug"])
+async def test_a_rejected_edit_keeps_the_post_and_the_channel_goes_on(store, clock, caplog,
+                                                                       error):
+    adapter = RecordingAdapter(clock=clock)
+    d = await _sent_then_edit_queued(store, clock, adapter)
+    adapter.fail_brief("story1", error)
+    caplog.set_level(logging.WARNING, "ainews.delivery")
+    dispatch_new(store, [brief(2, clock)], clock())
+    posted = 0
+    for _ in range(UNEXPECTED_ATTEMPTS):
+        posted += await d.run_once()
+        clock.advance(minutes=1)
+    assert posted == 1 and [s.brief.id for s in adapter.sends] == ["story1", "story2"]
+    assert adapter.edits == [] and states(store) == {"sent": 2}
+    assert store.outbox_post(1).last_error.startswith("edit rejected: ")
+    assert not store.subscriptions_for_channel("console", "c1")[0].paused
+    assert any("the first post stands" in m for m in error_records(caplog))
+
+
+@pytest.mark.parametrize("error, passes", [(REFUSED, 1), (BUG, UNEXPECTED_ATTEMPTS)],
+                         ids=["rejected", "adapter-bug"])
+async def test_a_rejected_roundup_fails_its_posts_and_the_next_one_goes(store, clock, caplog,
+                                                                        error, passes):
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(4)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail_brief("story0", error)
+    caplog.set_level(logging.WARNING, "ainews.delivery")
+    d = delivery(store, clock, adapter, roundup_size=2)
+    clock.advance(hours=1)
+    posted = 0
+    for _ in range(passes):
+        posted += await d.run_once()
+        clock.advance(minutes=1)
+    assert posted == 1 and states(store) == {"failed": 2, "digested": 2}
+    (digest,) = adapter.digests
+    failed = {f.brief.id for f in store.outbox_failures()}
+    assert "story0" in failed and failed.isdisjoint(b.id for b in digest.briefs)
+    assert all("roundup rejected: " in f.last_error for f in store.outbox_failures())
+    assert not store.subscriptions_for_channel("console", "c1")[0].paused
+    assert any("roundup of 2 rejected" in m for m in error_records(caplog))

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.adapter import PermanentError, TransientError
+from bot.adapter import PermanentError, RejectedError, TransientError
 from feeds.models import Brief
 from tests.fakes.discord import FakeDiscord, RecordingCommands, running_bot
 
@@ -207,3 +207,35 @@ async def test_gateway_outage_is_transient_and_posts_resume_after(fake, runner, 
     await wait_until(runner.bot.gateway_ready.is_set, timeout=30)
     assert runner.adapter.ready() is True
     assert await runner.adapter.send(channel, make_brief(), nonce="n1") in fake.messages
+
+
+@pytest.mark.parametrize("code", [50035, 50006, 50109])
+async def test_a_post_refused_as_embed_and_as_text_is_rejected(fake, runner, channel, code):
+    fake.fail("POST", MESSAGES, 400, code=code, times=2)
+    with pytest.raises(RejectedError, match=f"code {code}") as err:
+        await runner.adapter.send(channel, make_brief(), nonce="n1")
+    assert not isinstance(err.value, TransientError)
+    embed, text = fake.find("POST", MESSAGES)         # the plain-text fallback was tried
+    assert "embeds" in embed.json and text.json["content"].startswith("Baidu prices")
+
+
+async def test_a_refused_edit_is_rejected_without_retrying(fake, runner, channel):
+    message_id = await runner.adapter.send(channel, make_brief(), nonce="n1")
+    fake.fail("PATCH", MESSAGES + r"/\d+", 400, code=50035)
+    with pytest.raises(RejectedError, match="Invalid Form Body"):
+        await runner.adapter.edit(channel, message_id, make_brief(also_reported_by=("FT",)))
+    assert len(fake.find("PATCH", MESSAGES + r"/\d+")) == 1
+
+
+async def test_an_edit_of_a_malformed_message_id_is_rejected_unsent(fake, runner, channel):
+    with pytest.raises(RejectedError, match="'abc' is not a number"):
+        await runner.adapter.edit(channel, "abc", make_brief())
+    assert fake.find("PATCH", MESSAGES + r"/.*") == []
+
+
+async def test_a_refused_digest_is_rejected(fake, runner, channel):
+    fake.fail("POST", MESSAGES, 400, code=50035)
+    with pytest.raises(RejectedError, match=f"channel {channel} refused the post"):
+        await runner.adapter.send_digest(channel, "Roundup", [make_brief(1), make_brief(2)],
+                                         nonce="d1")
+    assert len(fake.find("POST", MESSAGES)) == 1

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from bot.adapter import PermanentError, TransientError
+from bot.adapter import PermanentError, RejectedError, TransientError
 from bot.slack.adapter import PERMANENT, SlackAdapter, make_client
 from tests.fakes.slack import FakeSlack, block_kit_problems, make_brief
 
@@ -168,3 +168,37 @@ async def test_unknown_slack_error_is_retried_later_not_paused(fake, adapter):
     with pytest.raises(TransientError) as err:
         await adapter.send("C42", make_brief(), nonce="row-1")
     assert "internal_error" in err.value.reason
+
+
+async def act(adapter, action: str, message_id: str = "") -> None:
+    if action == "send":
+        await adapter.send("C42", make_brief(), nonce="row-1")
+    elif action == "edit":
+        await adapter.edit("C42", message_id, make_brief())
+    else:
+        await adapter.send_digest("C42", "Roundup", [make_brief()], nonce="d-1")
+
+
+@pytest.mark.parametrize("code", ["invalid_blocks", "msg_too_long", "invalid_arguments",
+                                  "no_text", "too_many_attachments"])
+@pytest.mark.parametrize("action", ["send", "edit", "digest"])
+async def test_a_message_refused_with_blocks_and_as_text_is_rejected(fake, adapter, code,
+                                                                     action):
+    message_id = await adapter.send("C42", make_brief(), nonce="row-0")
+    method = "chat.update" if action == "edit" else "chat.postMessage"
+    before = len(fake.calls_to(method))
+    fake.fail(method, error=code, times=2)
+    with pytest.raises(RejectedError) as err:
+        await act(adapter, action, message_id)
+    assert code in err.value.reason and not isinstance(err.value, TransientError)
+    blocks, plain = fake.calls_to(method)[before:]     # the plain-text retry was tried
+    assert "blocks" in blocks.payload and "blocks" not in plain.payload
+
+
+async def test_a_refused_message_whose_plain_retry_fails_otherwise_keeps_that_error(fake,
+                                                                                 adapter):
+    fake.fail("chat.postMessage", error="invalid_blocks")
+    fake.fail("chat.postMessage", status=503)
+    with pytest.raises(TransientError) as err:
+        await adapter.send("C42", make_brief(), nonce="row-1")
+    assert "503" in err.value.reason

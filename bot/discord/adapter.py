@@ -3,7 +3,9 @@
 Every post carries a nonce with enforce_nonce, so a retry after a crash cannot post
 twice. Failures are sorted for the outbox: a channel that can't take posts (deleted,
 bot removed, permission taken away) is PermanentError; outages, timeouts and a
-disconnected gateway are TransientError.
+disconnected gateway are TransientError; a payload Discord refuses (400 Invalid Form
+Body and kin) is RejectedError once the plain-text fallback also failed (sends), or at
+once (edits and digests), so one unpostable brief never stalls the channel.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from typing import Awaitable, Sequence
 import aiohttp
 import discord
 
-from bot.adapter import PermanentError, TransientError
+from bot.adapter import PermanentError, RejectedError, TransientError
 from bot.discord.render import (CONTENT_MAX, brief_embed, clip, digest_embeds, inert,
                                 plain, safe_url)
 from feeds.models import Brief
@@ -32,6 +34,13 @@ PERMANENT_CODES = {
 }
 UNKNOWN_MESSAGE = 10008
 INVALID_FORM_BODY = 50035   # 400: a field of our payload was refused
+# JSON error codes that refuse this payload, not the channel: no retry can fix them.
+REJECTED_CODES = {
+    INVALID_FORM_BODY: "Invalid Form Body",
+    50006: "Cannot send an empty message",
+    50109: "request body is not valid JSON",
+    40005: "request entity too large",
+}
 
 
 def discord_nonce(nonce: str) -> str:
@@ -73,7 +82,13 @@ class DiscordAdapter:
         return str(message.id)
 
     async def edit(self, channel: str, message_id: str, brief: Brief) -> None:
-        partial = self._channel(channel).get_partial_message(int(message_id))
+        target = self._channel(channel)
+        try:
+            mid = int(message_id)
+        except (TypeError, ValueError):
+            raise RejectedError(f"discord: channel {channel}: message id {message_id!r} "
+                                "is not a number; cannot edit it") from None
+        partial = target.get_partial_message(mid)
         try:
             await self._call(channel, partial.edit(embed=brief_embed(brief),
                                                    allowed_mentions=NO_MENTIONS))
@@ -128,8 +143,10 @@ class _MessageGone(PermanentError):
     """The message to edit was deleted: not the channel's fault."""
 
 
-class _PayloadRefused(TransientError):
-    """Discord refused our payload (Invalid Form Body); a plain-text post may still go."""
+class _PayloadRefused(RejectedError):
+    """Discord refused our payload (Invalid Form Body); a plain-text post may still go.
+    When that fails too, or there is no fallback (edit, digest), it reaches delivery
+    as the RejectedError it is."""
 
 
 def text_fallback(brief: Brief) -> str:
@@ -148,9 +165,9 @@ def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:
         return PermanentError(f"discord: channel {channel}: {PERMANENT_CODES[code]}")
     if code == UNKNOWN_MESSAGE:
         return _MessageGone(f"discord: channel {channel}: message not found")
-    if code == INVALID_FORM_BODY:
-        return _PayloadRefused(f"discord: channel {channel} refused the post as malformed "
-                               f"(code {code}) {exc.text}".strip())
+    if code in REJECTED_CODES:
+        return _PayloadRefused(f"discord: channel {channel} refused the post: "
+                               f"{REJECTED_CODES[code]} (code {code}) {exc.text}".strip())
     if status == 429:  # no Via header: Cloudflare's limit, not Discord's bucket
         retry = _retry_after(exc)
         return TransientError(f"discord: rate limited (429) in channel {channel}", retry)

@@ -1,9 +1,11 @@
 """The delivery Adapter for Slack: briefs and digests -> chat.postMessage / chat.update.
 
-Slack answers in two ways that matter to delivery: "try again later" (429 with
-Retry-After, 5xx, timeouts) -> TransientError, and "this channel can't take posts"
+Slack answers in three ways that matter to delivery: "try again later" (429 with
+Retry-After, 5xx, timeouts) -> TransientError; "this channel can't take posts"
 (deleted, archived, bot removed, token revoked) -> PermanentError, so the channel's
-subscriptions pause instead of retrying forever.
+subscriptions pause instead of retrying forever. A payload Slack refuses (invalid_blocks,
+msg_too_long, ...) is retried once as plain text; if that is refused too it is
+RejectedError: that post fails and the channel goes on.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler, AsyncRateLimitErrorRetryHandler)
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapter import DeliveryError, PermanentError, TransientError
+from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientError
 from bot.slack import render
 from feeds.models import Brief
 
@@ -43,7 +45,8 @@ PERMANENT = {
 GONE_MESSAGE = ("message_not_found", "cant_update_message", "edit_window_closed")
 # Our payload was refused: post the plain fallback text once rather than nothing.
 PAYLOAD_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long",
-                  "invalid_arguments", "invalid_metadata_format"}
+                  "invalid_arguments", "invalid_metadata_format", "no_text",
+                  "too_many_attachments", "invalid_attachments"}
 
 
 NETWORK_ERRORS = (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, SlackClientError,
@@ -92,7 +95,7 @@ def error_code(exc: SlackApiError) -> str:
 
 
 def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryError:
-    """Any failure of a Web API call -> TransientError or PermanentError."""
+    """Any failure of a Web API call -> TransientError, PermanentError or RejectedError."""
     where = f"slack: {method} to {channel}"
     if isinstance(exc, SlackApiError):
         status, headers = _status_and_headers(exc)
@@ -102,6 +105,8 @@ def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryErr
             return TransientError(f"{where} rate-limited (retry after {wait} s)", wait)
         if code in PERMANENT:
             return PermanentError(f"{where} failed: {code}: {PERMANENT[code]}")
+        if code in PAYLOAD_ERRORS:
+            return RejectedError(f"{where} refused the message: {code}")
         if status and status >= 500:
             return TransientError(f"{where} failed: HTTP {status}")
         return TransientError(f"{where} failed: {code or f'HTTP {status}'}")

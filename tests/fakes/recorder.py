@@ -1,8 +1,10 @@
 """A recording Adapter and a fake clock for chat-core tests.
 
 RecordingAdapter keeps every send, edit and digest; script failures with
-`fail(channel, error, times=1)` (times=None: always). `hold(channel)` makes sends to
-that channel wait until `release(channel)`, to show one slow channel blocks no other."""
+`fail(channel, error, times=1)` (times=None: always), or per story with
+`fail_brief(brief_id, error, times=None)` (a digest fails if any of its briefs does).
+`hold(channel)` makes sends to that channel wait until `release(channel)`, to show one
+slow channel blocks no other."""
 from __future__ import annotations
 
 import asyncio
@@ -63,9 +65,22 @@ class RecordingAdapter:
     calls: int = 0
     _failures: dict[str, list] = field(default_factory=dict)
     _gates: dict[str, asyncio.Event] = field(default_factory=dict)
+    _brief_failures: dict[str, list] = field(default_factory=dict)
 
     def fail(self, channel: str, error: Exception, times: int | None = 1) -> None:
         self._failures.setdefault(channel, []).append([error, times])
+
+    def fail_brief(self, brief_id: str, error: Exception, times: int | None = None) -> None:
+        """Calls carrying this brief raise `error`: one unpostable story among good ones."""
+        self._brief_failures[brief_id] = [error, times]
+
+    def _check_briefs(self, briefs: Sequence[Brief]) -> None:
+        for b in briefs:
+            scripted = self._brief_failures.get(b.id)
+            if scripted and scripted[1] != 0:
+                if scripted[1] is not None:
+                    scripted[1] -= 1
+                raise scripted[0]
 
     def hold(self, channel: str) -> None:
         self._gates[channel] = asyncio.Event()
@@ -73,10 +88,11 @@ class RecordingAdapter:
     def release(self, channel: str) -> None:
         self._gates[channel].set()
 
-    async def _call(self, channel: str) -> str:
+    async def _call(self, channel: str, briefs: Sequence[Brief] = ()) -> str:
         self.calls += 1
         if channel in self._gates:
             await self._gates[channel].wait()
+        self._check_briefs(briefs)
         queue = self._failures.get(channel) or []
         if queue:
             error, times = queue[0]
@@ -91,16 +107,16 @@ class RecordingAdapter:
         return self.clock() if self.clock else None
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
-        mid = await self._call(channel)
+        mid = await self._call(channel, [brief])
         self.sends.append(Sent(channel, brief, nonce, mid, self._at()))
         return mid
 
     async def edit(self, channel: str, message_id: str, brief: Brief) -> None:
-        await self._call(channel)
+        await self._call(channel, [brief])
         self.edits.append((channel, message_id, brief))
 
     async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
                           *, nonce: str) -> str:
-        mid = await self._call(channel)
+        mid = await self._call(channel, briefs)
         self.digests.append(Digest(channel, title, list(briefs), nonce, mid, self._at()))
         return mid
