@@ -2,7 +2,8 @@
 
 Bundled data files (feeds/data/companies.toml, topics.toml, strategy.toml) are merged
 with an optional user TOML file of the same layout; PhraseMatcher folds every phrase
-into one trie-shaped regex so a scan costs about the same however many phrases there are;
+into one trie-shaped regex, tried only at the words that can begin a phrase, so a scan costs
+about the same however many phrases there are;
 StrategyModel reads the learned layer's weights (feeds/data/strategy_model.json).
 """
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 import re
 import tomllib
 from collections import defaultdict
+from itertools import accumulate
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,8 @@ DATA = Path(__file__).parent / "data"
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
 # Latin-script word characters: CJK neighbours do not break a Latin name ("阿里的Qwen模型").
 _WORD = "0-9A-Za-z\u00c0-\u024f_"
+_TOKEN = re.compile(f"[{_WORD}]+")
+_SPLIT = re.compile(f"([^{_WORD}]+)")
 
 
 class GazetteerError(ValueError):
@@ -174,6 +178,60 @@ class PhraseMatcher:
         self._re = re.compile(body) if body else None
         self._re_any_case: re.Pattern | None = None   # compiled on first need
         self._seen: dict[str, list[tuple[str, tuple]]] = {}
+        self._starts(entries)
+
+    def _starts(self, entries: list[tuple[str, tuple, bool]]) -> None:
+        """What a match can begin with: a Latin phrase only at a whole word (its first
+        word exactly, or a word starting with it for a one-word wildcard), any other
+        phrase at its first character. Trying the regex only there gives finditer's
+        matches without its walk over every character."""
+        self._first_words: set[str] = set()
+        self._first_prefixes: dict[str, list[str]] = defaultdict(list)  # by first chars
+        wild = [p.rstrip("*").lower() for p, _, _ in entries if p.endswith("*")]
+        self._pre_n = n = max(1, min([3, *map(len, wild)]))
+        others = set()
+        for phrase, _key, _exact in entries:
+            low = phrase.rstrip("*").lower()
+            run = _TOKEN.match(low)
+            if run is None:
+                others.add(low[0])
+            elif run.end() == len(low) and phrase.endswith("*"):
+                self._first_prefixes[low[:n]].append(low)
+            else:
+                self._first_words.add(run.group())
+        self._other_re = re.compile("[" + "".join(map(re.escape, sorted(others))) + "]") if others else None
+
+    def _candidates(self, low: str) -> list[int]:
+        """Positions where the phrase regex may match, ascending: a superset (the regex
+        decides), found by splitting into words in C and set lookups."""
+        parts = _SPLIT.split(low)   # word, gap, word, gap, ..., word (words may be "")
+        words = parts[::2]
+        vocab = set(words)
+        hits = vocab & self._first_words
+        pre, n = self._first_prefixes, self._pre_n
+        for w in {w for w in vocab if w[:n] in pre}:
+            if any(w.startswith(p) for p in pre[w[:n]]):
+                hits.add(w)
+        out = []
+        if hits:
+            starts = list(accumulate(map(len, parts), initial=0))[::2]
+            out = [at for w, at in zip(words, starts) if w in hits]
+        if self._other_re is not None:
+            others = [m.start() for m in self._other_re.finditer(low)]
+            if others:
+                out = sorted(out + others)
+        return out
+
+    def _spans(self, low: str) -> list[tuple[int, int]]:
+        """The spans of self._re.finditer(low), trying only candidate positions."""
+        match, last, out = self._re.match, 0, []
+        for pos in self._candidates(low):
+            if pos >= last:
+                m = match(low, pos)
+                if m is not None:
+                    last = m.end()
+                    out.append((pos, last))
+        return out
 
     def _inherit(self) -> None:
         originals = {low: list(entries) for low, entries in self._keys.items()}
@@ -207,16 +265,15 @@ class PhraseMatcher:
             return []
         low = text.lower()
         if len(low) == len(text):
-            pattern, subject = self._re, low
+            spans = self._spans(low)
         else:
             if self._re_any_case is None:
                 self._re_any_case = re.compile(self._body, re.IGNORECASE)
-            pattern, subject = self._re_any_case, text
+            spans = [m.span() for m in self._re_any_case.finditer(text)]
         out = []
         lookup = self._lookup
-        for m in pattern.finditer(subject):
-            start = m.start()
-            found = text[start:m.end()]
+        for start, end in spans:
+            found = text[start:end]
             for exact, key in lookup(found):
                 if not exact or found == exact:
                     out.append((key, found, start))
