@@ -1,8 +1,9 @@
 """`ainews run`: the poll loop, dispatch and delivery, and the chat adapters, in one loop.
 
 Start-up prints which adapters run, how many feeds, where the database is. SIGINT and
-SIGTERM stop polling once the pass in progress ends, let in-flight deliveries finish (or
-release them) and stop the adapters; the caller (the CLI) closes the store.
+SIGTERM abandon the poll pass in progress (what it stored is dispatched on the next
+start), let in-flight deliveries finish (or release them) and stop the adapters; the
+caller (the CLI) closes the store.
 """
 from __future__ import annotations
 
