@@ -55,12 +55,10 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
 
     # ---- lookups ---------------------------------------------------------------------
     def company(self, caller: Caller, name: str, limit=None) -> Reply:
-        name, limit = _split_limit(name, limit)
-        if not name:
-            return Reply.error("give a company name, e.g. `company Alibaba`")
-        lim = parse_limit(limit)
-        if isinstance(lim, Reply):
-            return lim
+        args = _named_lookup(name, limit, "give a company name, e.g. `company Alibaba`")
+        if isinstance(args, Reply):
+            return args
+        name, lim = args
         canonical = self.classifier.resolve_company(name)
         if canonical is None:
             return Reply.error(self._unknown_company(name))
@@ -85,12 +83,11 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
                                       "are polled.")
 
     def topic(self, caller: Caller, slug: str, limit=None) -> Reply:
-        slug, limit = _split_limit(slug, limit)
-        if not slug:
-            return Reply.error("give a topic, e.g. `topic pricing` (`topics` lists them)")
-        lim = parse_limit(limit)
-        if isinstance(lim, Reply):
-            return lim
+        args = _named_lookup(slug, limit,
+                             "give a topic, e.g. `topic pricing` (`topics` lists them)")
+        if isinstance(args, Reply):
+            return args
+        slug, lim = args
         resolved = self.classifier.resolve_topic(slug.strip())
         if resolved is None:
             return Reply.error(self._unknown_topic(slug))
@@ -217,3 +214,12 @@ def _complete(names: list[str], prefix: str, limit: int) -> list[str]:
     first = [n for n in ordered if n.casefold().startswith(p)]
     rest = [n for n in ordered if p and p in n.casefold() and n not in first]
     return (first + rest)[:max(0, limit)]
+
+
+def _named_lookup(text: str, limit, usage: str) -> tuple[str, int] | Reply:
+    """`company NAME [N]` / `topic SLUG [N]`: the name and a checked limit, or the error."""
+    text, limit = _split_limit(text, limit)
+    if not text:
+        return Reply.error(usage)
+    lim = parse_limit(limit)
+    return lim if isinstance(lim, Reply) else (text, lim)
