@@ -39,8 +39,7 @@ def dispatch_new(store, stories: Iterable[Story | Brief], now: datetime) -> int:
                 continue
             for workspace_channel in matching_channels(subs, post.brief):
                 queued += _route(store, post, *workspace_channel, now=now)
-    if queued:
-        log.info("dispatch: queued %d post(s) and edit(s)", queued)
+    log.debug("dispatch: queued %d post(s) and edit(s)", queued)   # the service logs it
     return queued
 
 
