@@ -53,20 +53,3 @@ def _dedupe(sources: list[FeedSource]) -> list[FeedSource]:
     for s in sources:
         seen.setdefault(s.url, s)
     return list(seen.values())
-
-
-def dump_feed_list(sources: list[FeedSource]) -> str:
-    """TOML text for a list of feeds (what `ainews feeds export` writes)."""
-    out = []
-    for s in sources:
-        out.append("[[feed]]")
-        out.append(f"name = {_toml_str(s.name)}")
-        out.append(f"url = {_toml_str(s.url)}")
-        if s.tags:
-            out.append("tags = [" + ", ".join(_toml_str(t) for t in s.tags) + "]")
-        out.append("")
-    return "\n".join(out)
-
-
-def _toml_str(s: str) -> str:
-    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -15,7 +15,7 @@ Outbox row states:
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -125,21 +125,9 @@ class DeliveryStore:
 
     @contextmanager
     def _outbox_tx(self):
-        """One write transaction, taken up front (BEGIN IMMEDIATE) so a concurrent writer
-        waits on the busy timeout; joins the caller's transaction if one is open."""
-        conn = self.db.conn
-        with getattr(self, "_lock", None) or nullcontext():
-            if conn.in_transaction:
-                yield conn
-                return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
+        """The store's write transaction (Store._write), yielding the connection."""
+        with self._write():
+            yield self.db.conn
 
     def _outbox_rows(self, sql: str, params=()) -> list[OutboxRow]:
         return [_row(r) for r in self.db.execute(

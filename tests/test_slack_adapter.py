@@ -147,12 +147,7 @@ async def test_permanent_errors_carry_their_reason(fake, adapter, code, action):
     method = "chat.update" if action == "edit" else "chat.postMessage"
     fake.fail(method, error=code)
     with pytest.raises(PermanentError) as err:
-        if action == "send":
-            await adapter.send("C42", make_brief(), nonce="row-1")
-        elif action == "edit":
-            await adapter.edit("C42", message_id, make_brief())
-        else:
-            await adapter.send_digest("C42", "Roundup", [make_brief()], nonce="d-1")
+        await act(adapter, action, message_id)
     assert code in err.value.reason and PERMANENT[code] in err.value.reason
 
 
