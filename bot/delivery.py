@@ -7,7 +7,8 @@
 Protocol per row: claim it (state "sending", attempt+1) in a transaction, call the
 adapter, record "sent" with the message id. Start-up puts rows a crash left in "sending"
 back to due, so every due post goes out; the nonce (f"ainews-{row_id}") is stable, so a
-platform that dedupes by nonce closes the gap between its accepting and our recording.
+platform that dedupes by nonce (Discord) or can look a post up by it (Slack, `find_sent`,
+asked before any retry) closes the gap between its accepting and our recording.
 
 Each channel is one worker; workers run concurrently, so a slow channel blocks only
 itself. Posts beyond the channel's hourly cap, and every post of a digest-mode channel,
@@ -41,6 +42,21 @@ RATE_LIMITED_FACTOR = 5
 # a transient error, but on this attempt the row counts as rejected: a bug costs its
 # channel one backoff step (a minute), never the ~18 h of the full transient schedule.
 UNEXPECTED_ATTEMPTS = 2
+
+
+async def earlier_post(adapter: Adapter, channel: str, nonce: str, attempts: int) -> str | None:
+    """The message id of a post an earlier attempt already made, when the adapter can
+    look posts up by nonce (`find_sent`), else None. A retry follows a crash or a timeout
+    that may have come after the platform accepted the post; without this check a
+    platform with no idempotency key (Slack) would show it twice."""
+    find = getattr(adapter, "find_sent", None)
+    if attempts <= 1 or find is None:
+        return None
+    found = await find(channel, nonce)
+    if found:
+        log.info("delivery: %s/%s: %s was already posted by an earlier attempt (%s); "
+                 "not posting it again", adapter.platform, channel, nonce, found)
+    return found
 
 
 class RateGate:
@@ -222,7 +238,8 @@ class Delivery:
                 await adapter.edit(row.channel, row.message_id, row.brief)
                 message_id = row.message_id
             else:
-                message_id = await adapter.send(row.channel, row.brief, nonce=row.nonce)
+                message_id = (await earlier_post(adapter, row.channel, row.nonce, row.attempts)
+                              or await adapter.send(row.channel, row.brief, nonce=row.nonce))
         except PermanentError as e:
             self._on_permanent(row, e.reason)
             return None
@@ -273,9 +290,11 @@ class Delivery:
         rows = self.store.claim_roundup(ids, batch, self.clock())
         if not rows:
             return None
+        attempts = max(r.attempts for r in rows)
         try:
-            message_id = await adapter.send_digest(key[1], title, [r.brief for r in rows],
-                                                   nonce=batch)
+            message_id = (await earlier_post(adapter, key[1], batch, attempts)
+                          or await adapter.send_digest(key[1], title, [r.brief for r in rows],
+                                                       nonce=batch))
         except PermanentError as e:
             self._on_permanent(rows[0], e.reason)
             return None
@@ -283,7 +302,6 @@ class Delivery:
             self._on_roundup_rejected(key, rows, e.reason)
             return 0
         except Exception as e:
-            attempts = max(r.attempts for r in rows)
             if _unexpected(e) and attempts >= UNEXPECTED_ATTEMPTS:
                 self._on_roundup_rejected(key, rows, _bug_reason(attempts, e))
                 return 0

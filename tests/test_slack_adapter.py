@@ -197,3 +197,74 @@ async def test_a_refused_message_whose_plain_retry_fails_otherwise_keeps_that_er
     with pytest.raises(TransientError) as err:
         await adapter.send("C42", make_brief(), nonce="row-1")
     assert "503" in err.value.reason
+
+
+# ---- no duplicate after a crash or a lost answer: find_sent --------------------------
+
+async def test_find_sent_finds_our_earlier_post_by_its_nonce(fake, adapter):
+    first = await adapter.send("C42", make_brief(), nonce="ainews-1")
+    await adapter.send("C42", make_brief(headline="Another"), nonce="ainews-2")
+    assert await adapter.find_sent("C42", "ainews-1") == first
+    assert await adapter.find_sent("C42", "ainews-3") is None
+    assert await adapter.find_sent("C7", "ainews-1") is None       # another channel
+    [call, *_] = fake.calls_to("conversations.history")
+    assert str(call.payload["include_all_metadata"]).lower() in ("1", "true")
+
+
+@pytest.mark.parametrize("code", ["missing_scope", "not_in_channel"])
+async def test_find_sent_without_history_access_says_so_once_and_lets_the_post_go(
+        fake, adapter, caplog, code):
+    fake.fail("conversations.history", error=code, times=2)
+    assert await adapter.find_sent("C42", "ainews-1") is None
+    assert await adapter.find_sent("C42", "ainews-1") is None
+    warnings = [r.message for r in caplog.records if "history" in r.message]
+    assert len(warnings) == 1 and code in warnings[0] and "channels:history" in warnings[0]
+
+
+async def test_find_sent_that_cannot_ask_now_is_transient(fake):
+    adapter = adapter_for(fake, rate_limit_retries=0)
+    fake.fail("conversations.history", status=429, retry_after=3)
+    with pytest.raises(TransientError) as err:
+        await adapter.find_sent("C42", "ainews-1")
+    assert err.value.retry_after == 3.0
+
+
+async def test_plain_text_fallback_keeps_the_nonce(fake, adapter):
+    fake.fail("chat.postMessage", error="invalid_blocks")
+    message_id = await adapter.send("C42", make_brief(), nonce="ainews-9")
+    assert await adapter.find_sent("C42", "ainews-9") == message_id
+
+
+def _delivery_to(fake, store, clock):
+    from bot.delivery import Delivery
+    from bot.dispatch import dispatch_new
+    from feeds.models import Subscription
+    store.add_subscription(Subscription("slack", "T0FAKE", "C42", "all", "all"), now=clock())
+    dispatch_new(store, [make_brief(published=clock.now)], clock())
+    adapter = adapter_for(fake, rate_limit_retries=0)
+    return Delivery(store, {"slack": adapter}, clock=clock, sleep=clock.sleep)
+
+
+@pytest.mark.parametrize("lost", [{"status": 500, "body": "<html>gateway</html>"},
+                                  {"error": "fatal_error"}])
+async def test_a_post_slack_took_but_whose_answer_was_lost_is_not_posted_twice(
+        fake, store, clock, lost):
+    delivery = _delivery_to(fake, store, clock)
+    fake.fail("chat.postMessage", accept=True, **lost)
+    assert await delivery.run_once() == 0                 # looks failed: retried later
+    clock.advance(hours=1)
+    assert await delivery.run_once() == 1
+    assert len(fake.messages) == 1 and len(fake.calls_to("chat.postMessage")) == 1
+    [(channel, ts)] = fake.messages
+    assert store.outbox_counts() == {"sent": 1}
+    assert store.db.execute("SELECT message_id FROM outbox").fetchone()[0] == f"C42:{ts}"
+
+
+async def test_without_history_scope_a_retried_post_still_goes_out(fake, store, clock):
+    delivery = _delivery_to(fake, store, clock)
+    fake.fail("chat.postMessage", status=503)             # refused before posting
+    fake.fail("conversations.history", error="missing_scope")
+    assert await delivery.run_once() == 0
+    clock.advance(hours=1)
+    assert await delivery.run_once() == 1
+    assert len(fake.messages) == 1 and store.outbox_counts() == {"sent": 1}

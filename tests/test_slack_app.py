@@ -398,7 +398,8 @@ def test_manifest_declares_every_command_the_bot_listens_to():
     manifest = (ROOT / "slack-manifest.yml").read_text()
     assert re.findall(r"- command: (/\w+)", manifest) == list(SLASH_COMMANDS)
     scopes = re.findall(r"^\s+- ([a-z]+:[a-z.]+|commands)\b", manifest, re.M)
-    assert scopes == ["chat:write", "chat:write.public", "commands", "users:read"]
+    assert scopes == ["chat:write", "chat:write.public", "commands", "users:read",
+                      "channels:history", "groups:history"]
     assert re.search(r"socket_mode_enabled: true", manifest)
     assert re.search(r"interactivity:\s+is_enabled: true", manifest)
 

@@ -48,6 +48,11 @@ PAYLOAD_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long",
                   "invalid_arguments", "invalid_metadata_format", "no_text",
                   "too_many_attachments", "invalid_attachments"}
 
+# find_sent: how far back a retry looks for its own earlier post, and the answers that
+# mean "can't look" (post anyway) rather than "try later".
+HISTORY_LIMIT = 200
+HISTORY_UNREADABLE = {"missing_scope", "not_in_channel", "channel_not_found",
+                      "no_permission", "restricted_action"}
 
 NETWORK_ERRORS = (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, SlackClientError,
                   OSError)
@@ -125,6 +130,7 @@ class SlackAdapter:
 
     def __init__(self, client: AsyncWebClient):
         self.client = client
+        self._warned_history = False
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         payload = render.brief_message(brief)
@@ -147,8 +153,37 @@ class SlackAdapter:
         payload = render.digest_message(title, briefs)
         return await self._post(channel, payload, nonce=nonce, kind="digest")
 
+    async def find_sent(self, channel: str, nonce: str) -> str | None:
+        """Our post carrying `nonce` among the channel's latest HISTORY_LIMIT messages.
+        Slack has no idempotency key, so this is how a retry learns that Slack took the
+        post before a crash or timeout. Needs channels:history (groups:history for
+        private channels); without it the answer is None and the retry posts."""
+        try:
+            resp = await self.client.conversations_history(
+                channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True)
+        except SlackApiError as exc:
+            if error_code(exc) in HISTORY_UNREADABLE:
+                self._history_unreadable(channel, error_code(exc))
+                return None
+            raise classify_error(exc, "conversations.history", channel) from exc
+        except NETWORK_ERRORS as exc:
+            raise classify_error(exc, "conversations.history", channel) from exc
+        for message in resp.get("messages") or []:
+            if _nonce_of(message) == nonce:
+                return f"{channel}:{message['ts']}"
+        return None
+
+    def _history_unreadable(self, channel: str, code: str) -> None:
+        if not self._warned_history:
+            log.warning("slack: can't read the history of %s (%s), so a post retried after "
+                        "a crash or timeout may appear twice; add the channels:history and "
+                        "groups:history scopes (slack-manifest.yml) to close the gap",
+                        channel, code)
+        self._warned_history = True
+
     async def _post(self, channel: str, payload: dict, *, nonce: str, kind: str) -> str:
-        # Slack has no idempotency key; the nonce rides along in metadata for audits.
+        # Slack has no idempotency key: the nonce rides along in metadata, so find_sent
+        # can recognise the post when a retry asks.
         meta = {"event_type": f"ainews_{kind}", "event_payload": {"nonce": nonce}}
         resp = await self._call("chat.postMessage", self.client.chat_postMessage,
                                 {"channel": channel, "metadata": meta, **payload})
@@ -162,18 +197,28 @@ class SlackAdapter:
             if error_code(exc) in PAYLOAD_ERRORS:
                 log.warning("slack: %s to %s refused the blocks (%s); posting plain text",
                             method, channel, error_code(exc))
-                return await self._plain_retry(method, channel, fn, kwargs)
+                return await self._plain_retry(method, channel, fn, kwargs, error_code(exc))
             raise classify_error(exc, method, channel) from exc
         except NETWORK_ERRORS as exc:
             raise classify_error(exc, method, channel) from exc
 
-    async def _plain_retry(self, method: str, channel: str, fn, kwargs: dict) -> Any:
-        kwargs = {k: v for k, v in kwargs.items() if k not in ("blocks", "metadata")}
+    async def _plain_retry(self, method: str, channel: str, fn, kwargs: dict,
+                           code: str = "") -> Any:
+        # The metadata stays (find_sent needs its nonce) unless it was what Slack refused.
+        dropped = ("blocks", "metadata") if code == "invalid_metadata_format" else ("blocks",)
+        kwargs = {k: v for k, v in kwargs.items() if k not in dropped}
         kwargs["text"] = render.fit(kwargs.get("text") or " ", render.MAX_SECTION)
         try:
             return await fn(**kwargs)
         except (SlackApiError, *NETWORK_ERRORS) as exc:
             raise classify_error(exc, method, channel) from exc
+
+
+def _nonce_of(message: dict) -> str | None:
+    meta = message.get("metadata") or {}
+    if not str(meta.get("event_type", "")).startswith("ainews_"):
+        return None
+    return (meta.get("event_payload") or {}).get("nonce")
 
 
 def _for_update(payload: dict) -> dict:

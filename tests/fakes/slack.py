@@ -43,6 +43,7 @@ class Scripted:
     body: dict | str | None = None
     headers: dict = field(default_factory=dict)
     hang: bool = False
+    accept: bool = False      # do the work first, then answer with the failure
 
 
 def sign(secret: str, timestamp: str, body: str) -> str:
@@ -159,13 +160,14 @@ class FakeSlack:
     # ---- scripting
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
              retry_after: float | None = None, times: int = 1, hang: bool = False,
-             body: str | None = None) -> None:
-        """The next `times` calls of `method` fail: HTTP status, Slack error, or hang."""
+             body: str | None = None, accept: bool = False) -> None:
+        """The next `times` calls of `method` fail: HTTP status, Slack error, or hang.
+        accept=True: Slack did the work (the message is posted) but the answer is lost."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         payload = body if body is not None else (
             {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")})
         for _ in range(times):
-            self._scripts[method].append(Scripted(status, payload, headers, hang))
+            self._scripts[method].append(Scripted(status, payload, headers, hang, accept))
 
     def add_user(self, user_id: str, **flags) -> None:
         """A workspace member; flags such as is_admin=True, is_owner=True."""
@@ -210,9 +212,12 @@ class FakeSlack:
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip() or str(payload.get("token", ""))
         await self._record(lambda: self.calls.append(Call(method, token, payload)))
-        if self._scripts[method]:
-            return await self._scripted(self._scripts[method].popleft())
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
+        if self._scripts[method]:
+            script = self._scripts[method].popleft()
+            if script.accept and handler is not None:
+                handler(payload)
+            return await self._scripted(script)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
         wanted = self.app_token if method == "apps.connections.open" else self.bot_token
@@ -247,6 +252,15 @@ class FakeSlack:
         ts = f"{1_700_000_000 + next(self._ts)}.000100"
         self.messages[(p["channel"], ts)] = p
         return {"ok": True, "channel": p["channel"], "ts": ts, "message": {"ts": ts}}
+
+    def _m_conversations_history(self, p: dict) -> dict:
+        """The channel's messages, newest first; metadata only when asked for."""
+        channel, limit = p.get("channel"), int(p.get("limit") or 100)
+        with_meta = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
+        found = sorted(((ts, m) for (ch, ts), m in self.messages.items() if ch == channel),
+                       key=lambda item: float(item[0]), reverse=True)[:limit]
+        return {"ok": True, "messages": [_history_entry(ts, m, with_meta) for ts, m in found],
+                "has_more": False}
 
     def _m_chat_update(self, p: dict) -> dict:
         key = (p.get("channel"), p.get("ts"))
@@ -365,6 +379,14 @@ class FakeSlack:
         body = urlencode({"payload": json.dumps(payload)})
         status, text = await self.post_signed(url, body, rid=rid, **signing)
         return status, text, rid
+
+
+def _history_entry(ts: str, p: dict, with_meta: bool) -> dict:
+    entry = {"type": "message", "ts": ts, "text": p.get("text", ""), "bot_id": "BFAKE"}
+    meta = p.get("metadata")
+    if with_meta and meta:
+        entry["metadata"] = json.loads(meta) if isinstance(meta, str) else meta
+    return entry
 
 
 def _message_problem(p: dict) -> str | None:
