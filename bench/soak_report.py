@@ -11,7 +11,7 @@ def judge(rig, exit_code: int | None, drained_at: float | None) -> Verdict:
     """Every invariant over what the fakes recorded and what the store holds."""
     v = Verdict()
     posts = posted(rig.discord, rig.slack, rig.t0)
-    delivery_rows(v, rig.channels, posts, rig.expected, rig.backlog, rig.bot.kills)
+    delivery_rows(v, rig.channels, posts, rig.expected, rig.backlog)
     hostile_rows(v, rig.discord, rig.slack, posts, rig.expected)
     store = Store(rig.db)
     try:
@@ -55,7 +55,7 @@ def _summary(rig, rss: dict, outbox: dict, drained_at) -> dict:
             "platform_fault_hits": {"discord_outage": d.outage.hits, "discord_slow": d.slow.hits,
                                     "discord_late_accepts": d.late_accepts,
                                     "slack_outage": s.outage.hits, "slack_slow": s.slow.hits,
-                                    "slack_slow_dropped": s.dropped_slow}}
+                                    "slack_late_accepts": s.late_accepts}}
 
 
 def _memory_line(rss: dict) -> str:
