@@ -91,6 +91,24 @@ async def test_guild_sync_when_guild_id_set(fake, core):
     assert global_puts(fake) == []
 
 
+async def test_switching_between_guild_and_global_commands_leaves_one_set(fake, core):
+    """Each command must show once in the guild's picker, whichever mode ran before."""
+    state: dict = {}
+    guild = str(fake.guild_id)
+    async with running_bot(fake, core, state):                       # global
+        pass
+    assert fake.commands["global"] and not fake.commands.get(guild)
+    async with running_bot(fake, core, state, discord_guild_id=fake.guild_id):
+        pass
+    assert fake.commands[guild] and fake.commands["global"] == []
+    async with running_bot(fake, core, state):                       # global again
+        pass
+    assert fake.commands["global"] and fake.commands[guild] == []
+    async with running_bot(fake, core, state):                       # nothing left to clear
+        pass
+    assert len(fake.find("PUT", rf"/applications/{fake.app_id}/guilds/{guild}/commands")) == 2
+
+
 LOOKUPS = [
     # command, options, subcommand, expected call (name, args, kwargs)
     ("company", {"name": "Tencent"}, None, ("company", ("Tencent",), {"limit": None})),

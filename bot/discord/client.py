@@ -28,6 +28,8 @@ API_VERSION = 10
 _DEFAULT_API_BASE = discord.http.Route.BASE
 _DEFAULT_GATEWAY = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
 HASH_KEY = "discord.commands_hash.{app_id}"
+# The guild that last got guild commands (DISCORD_GUILD_ID), to clear when that changes.
+GUILD_KEY = "discord.commands_guild.{app_id}"
 
 
 def apply_endpoints(settings) -> None:
@@ -97,14 +99,12 @@ class AinewsBot(ext_commands.Bot):
                         exc.status, exc.text or "")
 
     async def sync_commands(self) -> str:
+        # Switching between guild and global commands clears the other set, or every
+        # command would show twice in the picker of that guild.
+        await self._clear_earlier_guild()
         guild_id = self.settings.discord_guild_id
         if guild_id:
-            # Development: guild commands update instantly, global ones take up to an hour.
-            guild = discord.Object(id=guild_id)
-            self.tree.copy_global_to(guild=guild)
-            await self.tree.sync(guild=guild)
-            log.info("discord: synced commands to guild %s", guild_id)
-            return "guild"
+            return await self._sync_guild(guild_id)
         digest = schema_hash(schema_of(self.tree))
         key = HASH_KEY.format(app_id=self.application_id)
         if _state_get(self.state, key) == digest:
@@ -114,6 +114,29 @@ class AinewsBot(ext_commands.Bot):
         _state_set(self.state, key, digest)
         log.info("discord: synced %d global commands", len(self.tree.get_commands()))
         return "global"
+
+    async def _sync_guild(self, guild_id: int) -> str:
+        # Development: guild commands update instantly, global ones take up to an hour.
+        guild = discord.Object(id=guild_id)
+        self.tree.copy_global_to(guild=guild)
+        await self.tree.sync(guild=guild)
+        _state_set(self.state, GUILD_KEY.format(app_id=self.application_id), str(guild_id))
+        hash_key = HASH_KEY.format(app_id=self.application_id)
+        if _state_get(self.state, hash_key):
+            await self.http.bulk_upsert_global_commands(self.application_id, [])
+            _state_set(self.state, hash_key, "")
+            log.info("discord: cleared the global commands an earlier run synced")
+        log.info("discord: synced commands to guild %s", guild_id)
+        return "guild"
+
+    async def _clear_earlier_guild(self) -> None:
+        key = GUILD_KEY.format(app_id=self.application_id)
+        earlier = _state_get(self.state, key)
+        if not earlier or earlier == str(self.settings.discord_guild_id or ""):
+            return
+        await self.http.bulk_upsert_guild_commands(self.application_id, int(earlier), [])
+        _state_set(self.state, key, "")
+        log.info("discord: cleared the commands an earlier run synced to guild %s", earlier)
 
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s guilds)", self.user, len(self.guilds))
