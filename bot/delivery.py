@@ -105,6 +105,7 @@ class Delivery:
         self._wake = asyncio.Event()
         self._warned: set[str] = set()
         self._cooldown: dict[Key, datetime] = {}   # channel -> earliest next worker
+        self._split: dict[Key, int] = {}           # a refused roundup is retried in halves
         # Adapters may declare their platform-wide limit (posts/s and burst).
         self._gates = {p: RateGate(a.max_rate, getattr(a, "burst", 1.0))
                        for p, a in self.adapters.items() if getattr(a, "max_rate", None)}
@@ -265,7 +266,7 @@ class Delivery:
         if not digest_due(schedule, setting.last_run, now):
             return 0
         title, sent = digest_title(schedule, now), 0
-        while held := self.store.held_posts(*key, self.roundup_size):
+        while held := self.store.held_posts(*key, self._roundup_limit(key)):
             ok = await self._roundup(adapter, key, held, title)
             if ok is None:
                 return sent         # retried on a later pass; the run is not recorded
@@ -275,7 +276,8 @@ class Delivery:
 
     async def _overflow_roundup(self, adapter: Adapter, key: Key) -> int:
         sent = 0
-        while self._cap_room(key) and (held := self.store.held_posts(*key, self.roundup_size)):
+        while self._cap_room(key) and (held := self.store.held_posts(*key,
+                                                                   self._roundup_limit(key))):
             ok = await self._roundup(adapter, key, held, OVERFLOW_TITLE)
             if ok is None:
                 break
@@ -299,11 +301,11 @@ class Delivery:
             self._on_permanent(rows[0], e.reason)
             return None
         except RejectedError as e:
-            self._on_roundup_rejected(key, rows, e.reason)
+            self._on_roundup_rejected(key, rows, batch, e.reason)
             return 0
         except Exception as e:
             if _unexpected(e) and attempts >= UNEXPECTED_ATTEMPTS:
-                self._on_roundup_rejected(key, rows, _bug_reason(attempts, e))
+                self._on_roundup_rejected(key, rows, batch, _bug_reason(attempts, e))
                 return 0
             self._on_roundup_transient(key, rows, batch, e)
             return None
@@ -351,12 +353,22 @@ class Delivery:
         log.error("delivery: %s/%s: post %r rejected (%s); marked failed, the channel "
                   "goes on", row.platform, row.channel, row.brief.headline, reason)
 
-    def _on_roundup_rejected(self, key: Key, rows, reason: str) -> None:
-        # The roundup's rows fail together: they were refused as one message.
-        for row in rows:
-            self.store.record_failed(row.id, f"roundup rejected: {reason}")
-        log.error("delivery: %s/%s: roundup of %d rejected (%s); its posts marked failed, "
-                  "the channel goes on", *key, len(rows), reason)
+    def _roundup_limit(self, key: Key) -> int:
+        return self._split.get(key, self.roundup_size)
+
+    def _on_roundup_rejected(self, key: Key, rows, batch: str, reason: str) -> None:
+        """One unpostable brief spoils the message it is in: retry in halves until the
+        refused post stands alone, so only it fails and the others still go."""
+        if len(rows) > 1:
+            self._split[key] = len(rows) // 2
+            self.store.release_roundup(batch, f"roundup rejected: {reason}")
+            log.warning("delivery: %s/%s: roundup of %d rejected (%s); retrying in halves "
+                        "to find the post it refuses", *key, len(rows), reason)
+            return
+        self._split.pop(key, None)
+        self.store.record_failed(rows[0].id, f"roundup rejected: {reason}")
+        log.error("delivery: %s/%s: post %r rejected in a roundup (%s); marked failed, the "
+                  "channel goes on", *key, rows[0].brief.headline, reason)
 
     def _give_up(self, row, reason: str) -> None:
         error = f"gave up after {row.attempts} attempts: {reason}"

@@ -453,8 +453,8 @@ async def test_a_rejected_edit_keeps_the_post_and_the_channel_goes_on(store, clo
 
 @pytest.mark.parametrize("error, passes", [(REFUSED, 1), (BUG, UNEXPECTED_ATTEMPTS)],
                          ids=["rejected", "adapter-bug"])
-async def test_a_rejected_roundup_fails_its_posts_and_the_next_one_goes(store, clock, caplog,
-                                                                        error, passes):
+async def test_a_rejected_roundup_fails_only_the_refused_post(store, clock, caplog, error,
+                                                             passes):
     follow(store, clock)
     store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
     dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(4)], clock())
@@ -467,10 +467,28 @@ async def test_a_rejected_roundup_fails_its_posts_and_the_next_one_goes(store, c
     for _ in range(passes):
         posted += await d.run_once()
         clock.advance(minutes=1)
-    assert posted == 1 and states(store) == {"failed": 2, "digested": 2}
-    (digest,) = adapter.digests
-    failed = {f.brief.id for f in store.outbox_failures()}
-    assert "story0" in failed and failed.isdisjoint(b.id for b in digest.briefs)
-    assert all("roundup rejected: " in f.last_error for f in store.outbox_failures())
+    # [s0, s1] refused -> halves: [s0] refused alone and failed; then [s1, s2], [s3].
+    assert posted == 2 and states(store) == {"failed": 1, "digested": 3}
+    assert [[b.id for b in d.briefs] for d in adapter.digests] == [["story1", "story2"],
+                                                                  ["story3"]]
+    (failure,) = store.outbox_failures()
+    assert failure.brief.id == "story0" and failure.last_error.startswith("roundup rejected: ")
     assert not store.subscriptions_for_channel("console", "c1")[0].paused
-    assert any("roundup of 2 rejected" in m for m in error_records(caplog))
+    assert any("'Story 0' rejected in a roundup" in m for m in error_records(caplog))
+
+
+async def test_a_refused_post_in_the_middle_of_a_roundup_is_found_by_halving(store, clock):
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(5)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail_brief("story2", REFUSED)
+    d = delivery(store, clock, adapter, roundup_size=4)
+    clock.advance(hours=1)
+    await d.run_once()
+    # [s0..s3] refused -> [s0, s1] posted, [s2, s3] refused -> [s2] refused alone and
+    # failed; the full size is back for the rest: [s3, s4].
+    assert [[b.id for b in x.briefs] for x in adapter.digests] == [
+        ["story0", "story1"], ["story3", "story4"]]
+    assert [f.brief.id for f in store.outbox_failures()] == ["story2"]
+    assert states(store) == {"failed": 1, "digested": 4}
