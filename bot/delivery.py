@@ -21,42 +21,20 @@ post. Any other exception is an adapter bug: retried once, then handled as rejec
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable, Mapping
 
-from bot.adapter import Adapter, DeliveryError, PermanentError, RejectedError, TransientError
-from bot.digest import OVERFLOW_TITLE, digest_due, digest_title, parse_schedule
+from bot.adapter import Adapter, PermanentError, RejectedError, TransientError
+from bot.retry import (RATE_LIMITED_FACTOR, UNEXPECTED_ATTEMPTS, bug_reason, earlier_post,
+                       rate_limited, reason_of, unexpected)
+from bot.roundups import Roundups
 from feeds.models import utcnow
 
 log = logging.getLogger("ainews.delivery")
 
 HOUR = timedelta(hours=1)
 Key = tuple[str, str]          # (platform, channel)
-# A 429 says "not now", not "this post is broken": it may happen this many times more
-# often than other transient errors before the post is given up.
-RATE_LIMITED_FACTOR = 5
-# An exception that is none of the three delivery errors is a bug (an adapter's, or the
-# row's data, e.g. int("abc") on a message id). It may be a fluke, so it is retried like
-# a transient error, but on this attempt the row counts as rejected: a bug costs its
-# channel one backoff step (a minute), never the ~18 h of the full transient schedule.
-UNEXPECTED_ATTEMPTS = 2
-
-
-async def earlier_post(adapter: Adapter, channel: str, nonce: str, attempts: int) -> str | None:
-    """The message id of a post an earlier attempt already made, when the adapter can
-    look posts up by nonce (`find_sent`), else None. A retry follows a crash or a timeout
-    that may have come after the platform accepted the post; without this check a
-    platform with no idempotency key (Slack) would show it twice."""
-    find = getattr(adapter, "find_sent", None)
-    if attempts <= 1 or find is None:
-        return None
-    found = await find(channel, nonce)
-    if found:
-        log.info("delivery: %s/%s: %s was already posted by an earlier attempt (%s); "
-                 "not posting it again", adapter.platform, channel, nonce, found)
-    return found
 
 
 class RateGate:
@@ -87,7 +65,7 @@ class RateGate:
                 await sleep(wait)
 
 
-class Delivery:
+class Delivery(Roundups):
     def __init__(self, store, adapters: Mapping[str, Adapter], *, hourly_cap: int = 10,
                  clock: Callable[[], datetime] = utcnow,
                  sleep: Callable[[float], Awaitable] = asyncio.sleep,
@@ -248,8 +226,8 @@ class Delivery:
             self._on_rejected(row, e.reason)
             return 0
         except Exception as e:      # TransientError, or an adapter bug: retry, bounded
-            if _unexpected(e) and row.attempts >= UNEXPECTED_ATTEMPTS:
-                self._on_rejected(row, _bug_reason(row.attempts, e))
+            if unexpected(e) and row.attempts >= UNEXPECTED_ATTEMPTS:
+                self._on_rejected(row, bug_reason(row.attempts, e))
                 return 0
             self._on_transient(row, e)
             return None
@@ -259,66 +237,10 @@ class Delivery:
         self.store.record_sent(row.id, str(message_id or row.nonce), self.clock())
         return 1
 
-    # ---- roundups --------------------------------------------------------------------
-    async def _daily_digest(self, adapter: Adapter, key: Key, setting) -> int:
-        schedule = parse_schedule(setting.at_time, setting.tz)
-        now = self.clock()
-        if not digest_due(schedule, setting.last_run, now):
-            return 0
-        title, sent = digest_title(schedule, now), 0
-        while held := self.store.held_posts(*key, self._roundup_limit(key)):
-            ok = await self._roundup(adapter, key, held, title)
-            if ok is None:
-                return sent         # retried on a later pass; the run is not recorded
-            sent += ok
-        self.store.record_digest_run(*key, now)
-        return sent
-
-    async def _overflow_roundup(self, adapter: Adapter, key: Key) -> int:
-        sent = 0
-        while self._cap_room(key) and (held := self.store.held_posts(*key,
-                                                                   self._roundup_limit(key))):
-            ok = await self._roundup(adapter, key, held, OVERFLOW_TITLE)
-            if ok is None:
-                break
-            sent += ok
-        return sent
-
-    async def _roundup(self, adapter: Adapter, key: Key, held, title: str) -> int | None:
-        ids = sorted(r.id for r in held)
-        batch = "ainews-d" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:12]
-        await self._pace(adapter, key)
-        await self._gate(key[0])
-        rows = self.store.claim_roundup(ids, batch, self.clock())
-        if not rows:
-            return None
-        attempts = max(r.attempts for r in rows)
-        try:
-            message_id = (await earlier_post(adapter, key[1], batch, attempts)
-                          or await adapter.send_digest(key[1], title, [r.brief for r in rows],
-                                                       nonce=batch))
-        except PermanentError as e:
-            self._on_permanent(rows[0], e.reason)
-            return None
-        except RejectedError as e:
-            self._on_roundup_rejected(key, rows, batch, e.reason)
-            return 0
-        except Exception as e:
-            if _unexpected(e) and attempts >= UNEXPECTED_ATTEMPTS:
-                self._on_roundup_rejected(key, rows, batch, _bug_reason(attempts, e))
-                return 0
-            self._on_roundup_transient(key, rows, batch, e)
-            return None
-        finally:
-            self._last_post[key] = self.clock()
-        self.store.record_roundup_sent(batch, str(message_id or batch), self.clock())
-        log.info("delivery: %s/%s: roundup of %d posted", *key, len(rows))
-        return 1
-
     # ---- failures --------------------------------------------------------------------
     def _on_transient(self, row, error: Exception) -> None:
-        reason, key = _reason(error), (row.platform, row.channel)
-        limit = self.max_attempts * (RATE_LIMITED_FACTOR if _rate_limited(error) else 1)
+        reason, key = reason_of(error), (row.platform, row.channel)
+        limit = self.max_attempts * (RATE_LIMITED_FACTOR if rate_limited(error) else 1)
         if row.attempts >= limit:
             self._give_up(row, reason)
             return
@@ -328,18 +250,6 @@ class Delivery:
                                 error=reason)
         log.warning("delivery: %s/%s: attempt %d of %r failed (%s); retrying in %.0f s",
                     *key, row.attempts, row.brief.headline, reason, delay)
-
-    def _on_roundup_transient(self, key: Key, rows, batch: str, error: Exception) -> None:
-        reason = _reason(error)
-        for row in rows:
-            if row.attempts >= self.max_attempts:
-                self.store.record_failed(row.id, f"roundup gave up after {row.attempts} "
-                                                 f"attempts: {reason}")
-        self.store.release_roundup(batch, reason)
-        delay = self._delay(max(r.attempts for r in rows), error)
-        self._blocked[key] = self.clock() + timedelta(seconds=delay)
-        log.warning("delivery: %s/%s: roundup failed (%s); retrying in %.0f s",
-                    *key, reason, delay)
 
     def _on_rejected(self, row, reason: str) -> None:
         """The platform will never take this row as it is: fail it alone. No backoff
@@ -352,23 +262,6 @@ class Delivery:
         self.store.record_failed(row.id, f"rejected: {reason}")
         log.error("delivery: %s/%s: post %r rejected (%s); marked failed, the channel "
                   "goes on", row.platform, row.channel, row.brief.headline, reason)
-
-    def _roundup_limit(self, key: Key) -> int:
-        return self._split.get(key, self.roundup_size)
-
-    def _on_roundup_rejected(self, key: Key, rows, batch: str, reason: str) -> None:
-        """One unpostable brief spoils the message it is in: retry in halves until the
-        refused post stands alone, so only it fails and the others still go."""
-        if len(rows) > 1:
-            self._split[key] = len(rows) // 2
-            self.store.release_roundup(batch, f"roundup rejected: {reason}")
-            log.warning("delivery: %s/%s: roundup of %d rejected (%s); retrying in halves "
-                        "to find the post it refuses", *key, len(rows), reason)
-            return
-        self._split.pop(key, None)
-        self.store.record_failed(rows[0].id, f"roundup rejected: {reason}")
-        log.error("delivery: %s/%s: post %r rejected in a roundup (%s); marked failed, the "
-                  "channel goes on", *key, rows[0].brief.headline, reason)
 
     def _give_up(self, row, reason: str) -> None:
         error = f"gave up after {row.attempts} attempts: {reason}"
@@ -430,23 +323,6 @@ class Delivery:
 def _ready(adapter: Adapter) -> bool:
     ready = getattr(adapter, "ready", None)
     return ready is None or bool(ready())
-
-
-def _rate_limited(error: Exception) -> bool:
-    return isinstance(error, TransientError) and error.retry_after is not None
-
-
-def _unexpected(error: Exception) -> bool:
-    """Not one of the adapter contract's errors: a bug, not a platform answer."""
-    return not isinstance(error, DeliveryError)
-
-
-def _bug_reason(attempts: int, error: Exception) -> str:
-    return f"adapter error on {attempts} attempts: {_reason(error)}"
-
-
-def _reason(error: Exception) -> str:
-    return getattr(error, "reason", None) or f"{type(error).__name__}: {error}"
 
 
 async def _first_of(*events: asyncio.Event, timeout: float, tasks=()) -> None:

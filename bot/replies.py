@@ -1,7 +1,7 @@
 """Platform-neutral command input and output: adapters translate to and from these."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from feeds.models import Brief
 

@@ -1,0 +1,51 @@
+"""What a failed delivery attempt means, and how a retry avoids posting twice.
+
+Shared by single posts (bot/delivery.py) and roundups (bot/roundups.py)."""
+from __future__ import annotations
+
+import logging
+
+from bot.adapter import Adapter, DeliveryError, TransientError
+
+log = logging.getLogger("ainews.delivery")
+
+# A 429 says "not now", not "this post is broken": it may happen this many times more
+# often than other transient errors before the post is given up.
+RATE_LIMITED_FACTOR = 5
+# An exception that is none of the three delivery errors is a bug (an adapter's, or the
+# row's data, e.g. int("abc") on a message id). It may be a fluke, so it is retried like
+# a transient error, but on this attempt the row counts as rejected: a bug costs its
+# channel one backoff step (a minute), never the ~18 h of the full transient schedule.
+UNEXPECTED_ATTEMPTS = 2
+
+
+async def earlier_post(adapter: Adapter, channel: str, nonce: str, attempts: int) -> str | None:
+    """The message id of a post an earlier attempt already made, when the adapter can
+    look posts up by nonce (`find_sent`), else None. A retry follows a crash or a timeout
+    that may have come after the platform accepted the post; without this check a
+    platform with no idempotency key (Slack) would show it twice."""
+    find = getattr(adapter, "find_sent", None)
+    if attempts <= 1 or find is None:
+        return None
+    found = await find(channel, nonce)
+    if found:
+        log.info("delivery: %s/%s: %s was already posted by an earlier attempt (%s); "
+                 "not posting it again", adapter.platform, channel, nonce, found)
+    return found
+
+
+def rate_limited(error: Exception) -> bool:
+    return isinstance(error, TransientError) and error.retry_after is not None
+
+
+def unexpected(error: Exception) -> bool:
+    """Not one of the adapter contract's errors: a bug, not a platform answer."""
+    return not isinstance(error, DeliveryError)
+
+
+def bug_reason(attempts: int, error: Exception) -> str:
+    return f"adapter error on {attempts} attempts: {reason_of(error)}"
+
+
+def reason_of(error: Exception) -> str:
+    return getattr(error, "reason", None) or f"{type(error).__name__}: {error}"

@@ -1,0 +1,103 @@
+"""Roundups: held posts (over the hourly cap, or a digest-mode channel) go out several
+to a message. Mixed into bot.delivery.Delivery, whose pacing and failure handling it uses."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import timedelta
+
+from bot.adapter import Adapter, PermanentError, RejectedError
+from bot.digest import OVERFLOW_TITLE, digest_due, digest_title, parse_schedule
+from bot.retry import UNEXPECTED_ATTEMPTS, bug_reason, earlier_post, reason_of, unexpected
+
+log = logging.getLogger("ainews.delivery")
+Key = tuple[str, str]          # (platform, channel)
+
+
+class Roundups:
+    """Delivery's roundup half: the daily digest, the hourly cap's overflow roundup, and
+    what a failed roundup means (halving a refused one finds the post it refuses)."""
+
+    async def _daily_digest(self, adapter: Adapter, key: Key, setting) -> int:
+        schedule = parse_schedule(setting.at_time, setting.tz)
+        now = self.clock()
+        if not digest_due(schedule, setting.last_run, now):
+            return 0
+        title, sent = digest_title(schedule, now), 0
+        while held := self.store.held_posts(*key, self._roundup_limit(key)):
+            ok = await self._roundup(adapter, key, held, title)
+            if ok is None:
+                return sent         # retried on a later pass; the run is not recorded
+            sent += ok
+        self.store.record_digest_run(*key, now)
+        return sent
+
+    async def _overflow_roundup(self, adapter: Adapter, key: Key) -> int:
+        sent = 0
+        while self._cap_room(key) and (held := self.store.held_posts(*key,
+                                                                   self._roundup_limit(key))):
+            ok = await self._roundup(adapter, key, held, OVERFLOW_TITLE)
+            if ok is None:
+                break
+            sent += ok
+        return sent
+
+    async def _roundup(self, adapter: Adapter, key: Key, held, title: str) -> int | None:
+        ids = sorted(r.id for r in held)
+        batch = "ainews-d" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:12]
+        await self._pace(adapter, key)
+        await self._gate(key[0])
+        rows = self.store.claim_roundup(ids, batch, self.clock())
+        if not rows:
+            return None
+        attempts = max(r.attempts for r in rows)
+        try:
+            message_id = (await earlier_post(adapter, key[1], batch, attempts)
+                          or await adapter.send_digest(key[1], title, [r.brief for r in rows],
+                                                       nonce=batch))
+        except PermanentError as e:
+            self._on_permanent(rows[0], e.reason)
+            return None
+        except RejectedError as e:
+            self._on_roundup_rejected(key, rows, batch, e.reason)
+            return 0
+        except Exception as e:
+            if unexpected(e) and attempts >= UNEXPECTED_ATTEMPTS:
+                self._on_roundup_rejected(key, rows, batch, bug_reason(attempts, e))
+                return 0
+            self._on_roundup_transient(key, rows, batch, e)
+            return None
+        finally:
+            self._last_post[key] = self.clock()
+        self.store.record_roundup_sent(batch, str(message_id or batch), self.clock())
+        log.info("delivery: %s/%s: roundup of %d posted", *key, len(rows))
+        return 1
+
+    def _roundup_limit(self, key: Key) -> int:
+        return self._split.get(key, self.roundup_size)
+
+    def _on_roundup_rejected(self, key: Key, rows, batch: str, reason: str) -> None:
+        """One unpostable brief spoils the message it is in: retry in halves until the
+        refused post stands alone, so only it fails and the others still go."""
+        if len(rows) > 1:
+            self._split[key] = len(rows) // 2
+            self.store.release_roundup(batch, f"roundup rejected: {reason}")
+            log.warning("delivery: %s/%s: roundup of %d rejected (%s); retrying in halves "
+                        "to find the post it refuses", *key, len(rows), reason)
+            return
+        self._split.pop(key, None)
+        self.store.record_failed(rows[0].id, f"roundup rejected: {reason}")
+        log.error("delivery: %s/%s: post %r rejected in a roundup (%s); marked failed, the "
+                  "channel goes on", *key, rows[0].brief.headline, reason)
+
+    def _on_roundup_transient(self, key: Key, rows, batch: str, error: Exception) -> None:
+        reason = reason_of(error)
+        for row in rows:
+            if row.attempts >= self.max_attempts:
+                self.store.record_failed(row.id, f"roundup gave up after {row.attempts} "
+                                                 f"attempts: {reason}")
+        self.store.release_roundup(batch, reason)
+        delay = self._delay(max(r.attempts for r in rows), error)
+        self._blocked[key] = self.clock() + timedelta(seconds=delay)
+        log.warning("delivery: %s/%s: roundup failed (%s); retrying in %.0f s",
+                    *key, reason, delay)
