@@ -121,6 +121,7 @@ class SoakSlack(FakeSlack):
             return web.Response(status=503, text="upstream connect error")
         if self.slow.active():
             self.slow.hits += 1
+            await request.read()        # the request arrived whole; only the answer is late
             await asyncio.sleep(self.slow_seconds)     # then accepted: the worst case
             if request.transport is None or request.transport.is_closing():
                 self.late_accepts += 1      # the client gave up; the post stands anyway
