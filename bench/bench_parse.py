@@ -38,7 +38,10 @@ from tests.fakes.feedserver import make_atom, make_entries, make_rss  # noqa: E4
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
-ITEMS = ROOT.parent / "shared" / "corpus" / "news" / "items.jsonl"
+# ../shared beside the main checkout; a worktree (e.g. /work/wt/x) finds it further up.
+ITEMS = next((p / "shared" / "corpus" / "news" / "items.jsonl" for p in ROOT.parents
+              if (p / "shared" / "corpus" / "news" / "items.jsonl").exists()),
+             ROOT.parent / "shared" / "corpus" / "news" / "items.jsonl")
 FEED_URL = "https://feeds.example.com/bench.xml"
 FIELDS = ("id", "url", "title", "text", "published", "author", "guid", "summary", "subtitle",
           "flags")
