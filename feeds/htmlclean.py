@@ -25,6 +25,7 @@ _URI_ATTRS = frozenset(RelativeURIResolver.relative_uris)
 # Dropped with their content by feedparser (script...) or, in effect, by html_to_text
 # (feedparser keeps inline SVG/MathML, which html_to_text then drops).
 _DROP_WITH_CONTENT = ("script", "style", "applet", "svg", "math")
+_NOT_PROSE = textmod.NON_PROSE  # kept by the sanitiser, dropped from the text
 _SGML_REF = re.compile(r"&([a-zA-Z][-.a-zA-Z0-9]*)[^a-zA-Z0-9]")  # as sgmllib matches
 _DROPPED_TAG = re.compile(r"<(/?)(script|style|applet)(?![\w-])", re.IGNORECASE)
 _ODD_DECL = re.compile(r"<!(?!--)")
@@ -41,14 +42,26 @@ class Unsupported(Exception):
 def clean_html(raw: str, base: str) -> tuple[str, str]:
     """(sanitised HTML, its text) of an entry's non-empty HTML, relative URLs resolved
     against `base`; raises Unsupported where feedparser would read it differently."""
-    if _ODD_DECL.search(raw):  # feedparser keeps "<!x>" as text, lxml drops it
+    if "<" not in raw and "&" not in raw and raw.strip():
+        return _markless(raw)
+    if "!" in raw and _ODD_DECL.search(raw):  # feedparser keeps "<!x>" as text, lxml drops it
         raise Unsupported("markup declaration in HTML")
-    _check_refs(raw)
+    if "&" in raw:
+        _check_refs(raw)
     _check_dropped_elements(raw)
     root = _fragment(raw)
-    _sanitize(root, base)
-    html = lxml.etree.tostring(root, method="html", encoding="unicode")[5:-6].strip()
-    return html, textmod.tree_to_text(root)
+    prose_only = _sanitize(root, base)
+    html = lxml.etree.tostring(root, method="html", encoding="unicode", with_tail=False)
+    return html[5:-6].strip(), textmod.tree_to_text(root, clean=not prose_only)
+
+
+def _markless(raw: str) -> tuple[str, str]:
+    """clean_html of text without tags or references (many summaries), without lxml:
+    the HTML parser would only turn CR and CRLF into LF, and the serialiser write ">"
+    as "&gt;"."""
+    if "\r" in raw:
+        raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    return raw.replace(">", "&gt;").strip(), textmod.line_text(raw)
 
 
 def plain_html(value: str) -> tuple[str, str]:
@@ -113,19 +126,23 @@ def _fragment(html: str):
         raise Unsupported(str(e)) from None
 
 
-def _sanitize(root, base: str) -> None:
+def _sanitize(root, base: str) -> bool:
     """feedparser's sanitising, in the tree: dangerous elements go with their content,
     unknown ones lose only their tags, unknown attributes go, URLs resolve and only safe
-    schemes survive."""
+    schemes survive. True when what is left is prose only: no comment, processing
+    instruction or element whose text html_to_text drops."""
     lxml.etree.strip_elements(root, *_DROP_WITH_CONTENT, with_tail=False)
-    unknown = set()
+    unknown, prose_only = set(), True
     for el in root.iterdescendants():
         tag = el.tag
         if not isinstance(tag, str):
+            prose_only = False
             continue
         if tag not in _GOOD_TAGS:
             unknown.add(tag)
             continue
+        if tag in _NOT_PROSE:
+            prose_only = False
         for name, value in el.items():
             if name not in _GOOD_ATTRS or name == "style":
                 del el.attrib[name]
@@ -135,6 +152,7 @@ def _sanitize(root, base: str) -> None:
                 el.set(name, make_safe_absolute_uri(value))
     if unknown:
         lxml.etree.strip_tags(root, *unknown)
+    return prose_only
 
 
 def _resolve(base: str, url: str) -> str:

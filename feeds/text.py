@@ -12,7 +12,7 @@ import lxml.etree
 import lxml.html
 
 # Elements whose text is never prose: dropped with their content.
-_DROP = frozenset({
+NON_PROSE = _DROP = frozenset({
     "script", "style", "noscript", "template", "head", "title", "iframe", "object",
     "embed", "svg", "math", "canvas", "form", "button", "select", "textarea",
 })
@@ -157,10 +157,15 @@ def parse_fragment(html: str):
     bodies = [el for el in doc if el.tag == "body"] if doc is not None else []
     if len(bodies) != 1:
         raise ValueError("text: HTML that does not parse as one fragment")
-    root = parser.makeelement("div")
-    text = bodies[0].text
+    body = bodies[0]
+    text = body.text
+    if body.attrib or body.tail is not None:  # "<body class=x>" in the fragment: copy
+        root = parser.makeelement("div")
+        root.extend(body)
+    else:  # the body itself, renamed: moving its children to a new root costs more
+        root = body
+        root.tag = "div"
     root.text = text if text and text.strip() else None
-    root.extend(bodies[0])
     return root
 
 
@@ -174,14 +179,18 @@ def _html_parser() -> lxml.etree.HTMLParser:
     return parser
 
 
-def tree_to_text(root) -> str:
+def tree_to_text(root, *, clean: bool = True) -> str:
     """document_to_text of a tree from parse_fragment (which it modifies); same output.
+    `clean=False`: the caller knows the tree holds nothing _strip_non_prose removes.
 
     The walk is document_to_text's with the helpers inlined (it runs per element, so call
     overhead counts); lxml's HTML parser gives lower-case tag names."""
     if root is None:
         return ""
-    _strip_non_prose(root)
+    if clean:
+        _strip_non_prose(root)
+    if root.tail is None and root.find(".//pre") is None and root.tag != "pre":
+        return _fast_assemble(_walk_flat(root))
     parts: list[str] = []
     append, opens, closes = parts.append, _OPENS, _CLOSES
     in_pre = 0  # inside <pre> source newlines are line breaks; elsewhere just spaces
@@ -202,10 +211,39 @@ def tree_to_text(root) -> str:
     return _fast_assemble("".join(parts))
 
 
+def _walk_flat(root) -> str:
+    """The walk for a tree without <pre> (the usual): every source newline is a space,
+    so line breaks go in as _LINE and the text's newlines are replaced once, over the
+    whole result, rather than per text node."""
+    parts: list[str] = []
+    append, opens, closes = parts.append, _FLAT_OPENS.get, _CLOSES
+    for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            if mark := opens(el.tag):
+                append(mark)
+            if text := el.text:
+                append(text)
+        else:
+            if el.tag in closes:
+                append(_LINE)
+            if tail := el.tail:  # the root has none (checked by the caller)
+                append(tail)
+    return "".join(parts).replace(_NEWLINE, " ").replace(_LINE, _NEWLINE)
+
+
 # What _open and _close emit, by tag. Newlines alone are enough in text: _fast_assemble
 # collapses every other whitespace run.
 _OPENS = {**{t: _NEWLINE for t in _BLOCK}, **{t: " " for t in _CELL}, "li": _NEWLINE + _BULLET}
 _CLOSES = frozenset(_BLOCK | {"br", "li"})
+# A lone surrogate: lxml's text is decoded UTF-8, which never holds one (a control
+# character can: "&#1;" reads as "\x01").
+_LINE = "\ud800"
+_FLAT_OPENS = {tag: mark.replace(_NEWLINE, _LINE) for tag, mark in _OPENS.items()}
+
+
+def line_text(s: str) -> str:
+    """tree_to_text of a fragment that is text alone (no markup): one line."""
+    return _fast_assemble(f"\n{s.replace(_NEWLINE, ' ')}\n")
 
 
 def _fast_assemble(raw: str) -> str:
@@ -216,7 +254,7 @@ def _fast_assemble(raw: str) -> str:
     if plain:
         while "  " in raw:
             raw = raw.replace("  ", " ")
-        if _BULLET not in raw:
+        if "\x00" not in raw:  # i.e. no _BULLET; one character is found far faster
             return _NEWLINE.join([s for line in raw.split(_NEWLINE) if (s := line.strip(" "))])
     lines = []
     for line in raw.split(_NEWLINE):
