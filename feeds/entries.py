@@ -55,8 +55,15 @@ class Entry:
 
 def paragraphs(text: str) -> str:
     """Plain text as HTML paragraphs (blank lines separate them), escaped."""
-    paras = [p for p in re.split(r"\n\s*\n|\r\n\s*\r\n", text) if p.strip()]
-    return "".join(f"<p>{htmllib.escape(p.strip())}</p>" for p in paras)
+    return "".join(f"<p>{htmllib.escape(p)}</p>" for p in paragraph_list(text))
+
+
+def paragraph_list(text: str) -> list[str]:
+    """The paragraphs of plain text (blank lines separate them), stripped."""
+    return [p.strip() for p in _BLANK_LINE.split(text) if p.strip()]
+
+
+_BLANK_LINE = re.compile(r"\n\s*\n|\r\n\s*\r\n")
 
 
 def clean_title(title: str, is_html: bool) -> str:

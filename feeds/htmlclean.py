@@ -9,6 +9,7 @@ parsing and raise Unsupported, so the parser reads that feed with feedparser ins
 from __future__ import annotations
 
 import functools
+import html as htmllib
 import re
 from html.entities import html5, name2codepoint
 
@@ -17,7 +18,7 @@ from feedparser.sanitizer import _HTMLSanitizer
 from feedparser.urls import RelativeURIResolver, _urljoin, make_safe_absolute_uri
 
 from feeds import text as textmod
-from feeds.entries import paragraphs
+from feeds.entries import paragraph_list
 
 _GOOD_TAGS = frozenset(_HTMLSanitizer.acceptable_elements)
 _GOOD_ATTRS = frozenset(_HTMLSanitizer.acceptable_attributes)
@@ -65,9 +66,13 @@ def _markless(raw: str) -> tuple[str, str]:
 
 
 def plain_html(value: str) -> tuple[str, str]:
-    """Plain text as the parser's paragraphs, with their text (one fast parse)."""
-    html = paragraphs(value)
-    return html, textmod.tree_to_text(_fragment(html)) if html else ""
+    """Plain text as the parser's paragraphs, with their text. No parse: reading the
+    escaped paragraphs back gives each one's text, CRs turned into LFs."""
+    paras = paragraph_list(value)
+    html = "".join(f"<p>{htmllib.escape(p)}</p>" for p in paras)
+    if "\r" in value:
+        paras = [p.replace("\r\n", "\n").replace("\r", "\n") for p in paras]
+    return html, textmod.lines_text(paras)
 
 
 def join_url(base: str, url: str) -> str:

@@ -246,6 +246,12 @@ def line_text(s: str) -> str:
     return _fast_assemble(f"\n{s.replace(_NEWLINE, ' ')}\n")
 
 
+def lines_text(blocks: list[str]) -> str:
+    """tree_to_text of a fragment of blocks (<p>) holding text alone: a line each."""
+    return _fast_assemble(_NEWLINE.join(blocks).replace(_NEWLINE, " ") if len(blocks) < 2 else
+                          _NEWLINE.join(b.replace(_NEWLINE, " ") for b in blocks))
+
+
 def _fast_assemble(raw: str) -> str:
     """_assemble, minus most of its work. ASCII text whose only whitespace is spaces and
     newlines (the usual) is collapsed with str.replace over the whole text; other lines
