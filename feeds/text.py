@@ -212,33 +212,27 @@ def tree_to_text(root, *, clean: bool = True) -> str:
 
 
 def _walk_flat(root) -> str:
-    """The walk for a tree without <pre> (the usual): every source newline is a space,
-    so line breaks go in as _LINE and the text's newlines are replaced once, over the
-    whole result, rather than per text node."""
+    """The walk for a tree without <pre> (the usual): every source newline is a space."""
     parts: list[str] = []
-    append, opens, closes = parts.append, _FLAT_OPENS.get, _CLOSES
+    append, opens, closes = parts.append, _OPENS.get, _CLOSES
     for event, el in lxml.etree.iterwalk(root, events=("start", "end")):
         if event == "start":
             if mark := opens(el.tag):
                 append(mark)
             if text := el.text:
-                append(text)
+                append(text.replace(_NEWLINE, " "))
         else:
             if el.tag in closes:
-                append(_LINE)
+                append(_NEWLINE)
             if tail := el.tail:  # the root has none (checked by the caller)
-                append(tail)
-    return "".join(parts).replace(_NEWLINE, " ").replace(_LINE, _NEWLINE)
+                append(tail.replace(_NEWLINE, " "))
+    return "".join(parts)
 
 
 # What _open and _close emit, by tag. Newlines alone are enough in text: _fast_assemble
 # collapses every other whitespace run.
 _OPENS = {**{t: _NEWLINE for t in _BLOCK}, **{t: " " for t in _CELL}, "li": _NEWLINE + _BULLET}
 _CLOSES = frozenset(_BLOCK | {"br", "li"})
-# A lone surrogate: lxml's text is decoded UTF-8, which never holds one (a control
-# character can: "&#1;" reads as "\x01").
-_LINE = "\ud800"
-_FLAT_OPENS = {tag: mark.replace(_NEWLINE, _LINE) for tag, mark in _OPENS.items()}
 
 
 def line_text(s: str) -> str:
