@@ -25,10 +25,14 @@ from feeds.elements import check_nested, children, element_key
 from feeds.entries import Entry, first_date
 from feeds.htmlclean import Unsupported, clean_html, join_url, plain_html
 
-__all__ = ["ATOM", "FastFeed", "Unsupported", "read_feed"]
+__all__ = ["ATOM", "FastFeed", "NotWellFormed", "Unsupported", "read_feed"]
 
 ATOM = "http://www.w3.org/2005/Atom"
 _C1 = re.compile("[\x80-\x9f]")
+
+
+class NotWellFormed(Unsupported):
+    """XML that lxml refuses (the parser may then try it re-encoded, see feeds/parser.py)."""
 
 
 @dataclass
@@ -50,7 +54,7 @@ def read_feed(xml: bytes, base: str) -> FastFeed:
     try:
         root = lxml.etree.fromstring(xml, parser)
     except lxml.etree.XMLSyntaxError as e:
-        raise Unsupported(f"not well-formed: {e}") from None
+        raise NotWellFormed(f"not well-formed: {e}") from None
     info = root.getroottree().docinfo
     if info.doctype or info.internalDTD is not None:  # also one past the first 4 KB
         raise Unsupported("DOCTYPE")  # undefined entities would become silent gaps
