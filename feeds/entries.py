@@ -71,7 +71,7 @@ def clean_title(title: str, is_html: bool) -> str:
     if is_html:
         return textmod.clean_line(textmod.html_to_text(title))
     # Double-escaped titles ("AT&amp;amp;T") reach us as "AT&amp;T": decode once more.
-    if _ENTITY_REF.search(title):
+    if "&" in title and _ENTITY_REF.search(title):
         title = htmllib.unescape(title)
     return textmod.clean_line(title)
 

@@ -203,6 +203,7 @@ def _content_type(el, default: str) -> str:
     return kind
 
 
+_NAMED_REF = re.compile(r"&([A-Za-z0-9_]+);")
 _TYPES = {"text": "text/plain", "plain": "text/plain", "html": "text/html",
           "xhtml": "application/xhtml+xml"}
 
@@ -227,9 +228,11 @@ def _link(el, base: str, current, *, in_entry: bool):
     if href is None:  # RSS: the link is the element's text
         text = _text(el)
         value = _finish(join_url(base, text) if text else "")
+        if "&" not in value:
+            return value
         if in_entry:
             value = value.replace("&amp;", "&")
-        return re.sub(r"&([A-Za-z0-9_]+);", r"&\g<1>", value)
+        return _NAMED_REF.sub(r"&\g<1>", value)
     rel = _attr(el, "rel", "alternate").lower()
     kind = _attr(el, "type", "application/atom+xml" if rel == "self" else "text/html").lower()
     if rel == "alternate" and _TYPES.get(kind, kind) in ("text/html", "application/xhtml+xml"):

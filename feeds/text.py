@@ -41,8 +41,9 @@ _LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?[a-z][a-z0-9+.-]*:[^)\s]*"   # [text](sc
 
 
 def clean_line(s: str) -> str:
-    """Collapse all whitespace (newlines included) to single spaces; strip the ends."""
-    return _WS.sub(" ", s or "").strip()
+    """Collapse all whitespace (newlines included) to single spaces; strip the ends.
+    (str.split() splits on exactly the characters the regex \\s matches, faster.)"""
+    return " ".join(s.split()) if s else ""
 
 
 def hostile_flags(s: str) -> tuple[str, ...]:
