@@ -132,6 +132,8 @@ def _identity(entry: Entry, link: str, link_shared: bool, feed_url: str, title: 
 
 
 def _same_page(a: str, b: str) -> bool:
+    if a == b:  # the usual: the GUID is the link
+        return True
     pa, pb = urlsplit(a), urlsplit(b)
     return (pa.hostname, pa.path.rstrip("/")) == (pb.hostname, pb.path.rstrip("/"))
 
