@@ -45,6 +45,11 @@ def clean_html(raw: str, base: str) -> tuple[str, str]:
     against `base`; raises Unsupported where feedparser would read it differently."""
     if "<" not in raw and "&" not in raw and raw.strip():
         return _markless(raw)
+    return _clean_tree(raw, base)
+
+
+def _clean_tree(raw: str, base: str) -> tuple[str, str]:
+    """clean_html through lxml: any HTML."""
     if "!" in raw and _ODD_DECL.search(raw):  # feedparser keeps "<!x>" as text, lxml drops it
         raise Unsupported("markup declaration in HTML")
     if "&" in raw:

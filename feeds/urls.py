@@ -47,6 +47,11 @@ def canonical_url(url: str, base: str = "") -> str:
     url = (url or "").strip()
     if (m := _PLAIN_URL.match(url)) and (not base or _joinable(base)):
         return _plain_canonical(*m.groups())
+    return _parsed_canonical(url, base)
+
+
+def _parsed_canonical(url: str, base: str) -> str:
+    """canonical_url through urllib: any URL."""
     if base:
         url = urljoin(base.strip(), url)
     try:
