@@ -72,11 +72,10 @@ def _markless(raw: str) -> tuple[str, str]:
 
 def plain_html(value: str) -> tuple[str, str]:
     """Plain text as the parser's paragraphs, with their text. No parse: reading the
-    escaped paragraphs back gives each one's text, CRs turned into LFs."""
+    escaped paragraphs back gives each one's text (with CRs as LFs, which the text
+    collapses like any whitespace)."""
     paras = paragraph_list(value)
     html = "".join(f"<p>{htmllib.escape(p)}</p>" for p in paras)
-    if "\r" in value:
-        paras = [p.replace("\r\n", "\n").replace("\r", "\n") for p in paras]
     return html, textmod.lines_text(paras)
 
 

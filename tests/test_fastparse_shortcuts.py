@@ -116,6 +116,7 @@ def test_common_dates_read_as_feedparser_reads_them():
 UTF8_BODIES = {
     "control character": ("<?xml version='1.0' encoding='utf-8'?>", "Caf\u00e9 \x01bell\x1f"),
     "latin-1 declared": ('<?xml version="1.0" encoding="iso-8859-1"?>', "Caf\u00e9 \u2019q\u2019"),
+    "windows-1252 declared": ('<?xml version="1.0" encoding="windows-1252"?>', "Euro \u20ac \u201aq"),
     "version 1.1": ('<?xml version="1.1" encoding="utf-8"?>', "Caf\u00e9"),
     "space before prolog": (' <?xml version="1.0" encoding="utf-8"?>', "Caf\u00e9"),
     "no prolog": ("", "Caf\u00e9 \U0001F600"),
