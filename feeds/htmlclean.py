@@ -27,6 +27,9 @@ _URI_ATTRS = frozenset(RelativeURIResolver.relative_uris)
 # (feedparser keeps inline SVG/MathML, which html_to_text then drops).
 _DROP_WITH_CONTENT = ("script", "style", "applet", "svg", "math")
 _NOT_PROSE = textmod.NON_PROSE  # kept by the sanitiser, dropped from the text
+# Characters lxml refuses in a string it is given (parsed XML never holds them, but a
+# value repaired from mojibake might): the shortcuts that skip lxml must refuse them too.
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SGML_REF = re.compile(r"&([a-zA-Z][-.a-zA-Z0-9]*)[^a-zA-Z0-9]")  # as sgmllib matches
 _DROPPED_TAG = re.compile(r"<(/?)(script|style|applet)(?![\w-])", re.IGNORECASE)
 _ODD_DECL = re.compile(r"<!(?!--)")
@@ -43,7 +46,7 @@ class Unsupported(Exception):
 def clean_html(raw: str, base: str) -> tuple[str, str]:
     """(sanitised HTML, its text) of an entry's non-empty HTML, relative URLs resolved
     against `base`; raises Unsupported where feedparser would read it differently."""
-    if "<" not in raw and "&" not in raw and raw.strip():
+    if "<" not in raw and "&" not in raw and raw.strip() and not _REFUSED.search(raw):
         return _markless(raw)
     return _clean_tree(raw, base)
 
@@ -76,6 +79,8 @@ def plain_html(value: str) -> tuple[str, str]:
     collapses like any whitespace)."""
     paras = paragraph_list(value)
     html = "".join(f"<p>{htmllib.escape(p)}</p>" for p in paras)
+    if _REFUSED.search(value):  # lxml refuses the string: Unsupported, as always
+        return html, textmod.tree_to_text(_fragment(html))
     return html, textmod.lines_text(paras)
 
 
