@@ -79,8 +79,6 @@ def plain_html(value: str) -> tuple[str, str]:
     collapses like any whitespace)."""
     paras = paragraph_list(value)
     html = "".join(f"<p>{htmllib.escape(p)}</p>" for p in paras)
-    if _REFUSED.search(value):  # lxml refuses the string: Unsupported, as always
-        return html, textmod.tree_to_text(_fragment(html))
     return html, textmod.lines_text(paras)
 
 
