@@ -31,7 +31,7 @@ _NOT_PROSE = textmod.NON_PROSE  # kept by the sanitiser, dropped from the text
 # value repaired from mojibake might): the shortcuts that skip lxml must refuse them too.
 _REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SGML_REF = re.compile(r"&([a-zA-Z][-.a-zA-Z0-9]*)[^a-zA-Z0-9]")  # as sgmllib matches
-_DROPPED_TAG = re.compile(r"<(/?)(script|style|applet)(?![\w-])", re.IGNORECASE)
+_DROPPED_TAG = re.compile(r"<(/?)(s(?:cript|tyle)|applet)(?![\w-])", re.IGNORECASE)
 _ODD_DECL = re.compile(r"<!(?!--)")
 # Absolute http(s) URLs that urljoin gives back as they are: no params, empty query or
 # fragment, brackets, whitespace or non-ASCII host to normalise or reject.

@@ -253,7 +253,7 @@ def _fast_assemble(raw: str) -> str:
     go one by one, and only those that need it are split."""
     plain = raw.isascii() and not any(c in raw for c in _ASCII_ODD_SPACE)
     if plain:
-        while "  " in raw:
+        while _DOUBLE_SPACE.search(raw):  # the regex finds "  " faster than `in` does
             raw = raw.replace("  ", " ")
         if "\x00" not in raw:  # i.e. no _BULLET; one character is found far faster
             return _NEWLINE.join([s for line in raw.split(_NEWLINE) if (s := line.strip(" "))])
@@ -269,6 +269,7 @@ def _fast_assemble(raw: str) -> str:
 
 
 _ASCII_ODD_SPACE = "\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
+_DOUBLE_SPACE = re.compile("  ")
 
 
 def _clean_fast(s: str) -> str:
