@@ -158,10 +158,15 @@ def _sanitize(root, base: str) -> bool:
         for name, value in el.items():
             if name not in _GOOD_ATTRS or name == "style":
                 del el.attrib[name]
-            elif (tag, name) in _URI_ATTRS:
-                el.set(name, _resolve(base, value.strip()))
+                continue
+            if (tag, name) in _URI_ATTRS:
+                safe = _resolve(base, value.strip())
             elif name == "href":
-                el.set(name, make_safe_absolute_uri(value))
+                safe = make_safe_absolute_uri(value)
+            else:
+                continue
+            if safe != value:  # most links are already absolute: no need to set them
+                el.set(name, safe)
     if unknown:
         lxml.etree.strip_tags(root, *unknown)
     return prose_only
