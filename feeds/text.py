@@ -190,7 +190,7 @@ def tree_to_text(root, *, clean: bool = True) -> str:
         return ""
     if clean:
         _strip_non_prose(root)
-    if root.tail is None and root.find(".//pre") is None and root.tag != "pre":
+    if root.tail is None and next(root.iter("pre"), None) is None:  # (iter: in C, not ElementPath)
         return _fast_assemble(_walk_flat(root))
     parts: list[str] = []
     append, opens, closes = parts.append, _OPENS, _CLOSES
