@@ -295,9 +295,10 @@ def _date(key: str, el, dates: _Dates) -> bool:
 
 
 def parse_date(s: str):
-    """feedparser's UTC time tuple for a date (its first six fields). The two spellings feeds use most (RFC 822
-    with a numeric or GMT zone, W3C-DTF with Z or +hh:mm) are read here as feedparser's
-    handlers read them, the rest by feedparser (its handler chain costs ~4 us a date)."""
+    """feedparser's UTC time tuple for a date (its first six fields). The two spellings
+    feeds use most (RFC 822 with a numeric or GMT zone, W3C-DTF with Z or +hh:mm) are read
+    here as feedparser's handlers read them; the rest, and out-of-range values, by
+    feedparser itself (its handler chain and struct_time cost ~4 us a date)."""
     low = s.lower()
     m = _RFC822.match(low) or _W3CDTF.match(low)
     if m is None:
