@@ -243,8 +243,7 @@ def line_text(s: str) -> str:
 
 def lines_text(blocks: list[str]) -> str:
     """tree_to_text of a fragment of blocks (<p>) holding text alone: a line each."""
-    return _fast_assemble(_NEWLINE.join(blocks).replace(_NEWLINE, " ") if len(blocks) < 2 else
-                          _NEWLINE.join(b.replace(_NEWLINE, " ") for b in blocks))
+    return _fast_assemble(_NEWLINE.join(b.replace(_NEWLINE, " ") for b in blocks))
 
 
 def _fast_assemble(raw: str) -> str:
