@@ -1,6 +1,7 @@
 """Parse stage: the feedparser path, the lxml fast path and bare lxml, side by side.
 
     .venv/bin/python bench/bench_parse.py [--runs 7] [--entries 50] [--paragraphs 22]
+                                          [--against REV]
 
 Feeds: generated full-content feeds (tests/fakes/feedserver.py, 50 entries, ~400 KB, RSS
 and Atom), every XML feed in tests/data, and feeds built from the real news items. The
@@ -14,15 +15,24 @@ the fast path); "fast path" is parse_feed as shipped ("auto": lxml, else feedpar
 is the XML parse alone, the floor. Then an equivalence check: both paths over the same
 feeds, every story field compared, including feeds built at run time from the real news
 items in ../shared/corpus/news/items.jsonl when that file is there.
+
+`--against REV` adds the fast path as it was at git revision REV (its feeds/ package,
+loaded beside this one) as a row of its own, and checks that both give the same stories,
+field by field, Story.html included.
 """
 from __future__ import annotations
 
 import argparse
 import collections
 import io
+import importlib
 import json
+import re
 import statistics
+import subprocess
 import sys
+import tarfile
+import tempfile
 import time
 from datetime import datetime, timezone
 from email.utils import format_datetime
@@ -38,21 +48,47 @@ from tests.fakes.feedserver import make_atom, make_entries, make_rss  # noqa: E4
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data"
-ITEMS = ROOT.parent / "shared" / "corpus" / "news" / "items.jsonl"
+# ../shared beside the main checkout; a worktree (e.g. /work/wt/x) finds it further up.
+ITEMS = next((p / "shared" / "corpus" / "news" / "items.jsonl" for p in ROOT.parents
+              if (p / "shared" / "corpus" / "news" / "items.jsonl").exists()),
+             ROOT.parent / "shared" / "corpus" / "news" / "items.jsonl")
 FEED_URL = "https://feeds.example.com/bench.xml"
 FIELDS = ("id", "url", "title", "text", "published", "author", "guid", "summary", "subtitle",
           "flags")
 
 
+OLD: dict[str, object] = {}   # "rev": parse_feed_with of feeds/ at that revision
+
+
 def readers():
-    def ours(reader):
-        return lambda body: len(parse_feed_with(reader, body, feed_url=FEED_URL).stories)
-    return {
+    def ours(reader, parse=parse_feed_with):
+        return lambda body: len(parse(reader, body, feed_url=FEED_URL).stories)
+    found = {
         "feedparser path": ours("feedparser"),
         "fast path (auto)": ours("auto"),
         "feedparser.parse": lambda body: len(feedparser.parse(io.BytesIO(body)).entries),
         "lxml.etree.fromstring": bare_lxml,
     }
+    for rev, parse in OLD.items():
+        found[f"fast path @{rev}"] = ours("auto", parse)
+    return found
+
+
+def load_revision(rev: str):
+    """parse_feed_with from feeds/ at git revision `rev`, imported as its own package
+    (feeds_<rev>) so that both run in this process, taking turns."""
+    name = "feeds_" + re.sub(r"\W", "_", rev)
+    tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "feeds"], check=True,
+                         capture_output=True).stdout
+    where = Path(tempfile.mkdtemp(prefix="bench_parse_"))
+    with tarfile.open(fileobj=io.BytesIO(tar)) as t:
+        t.extractall(where, filter="data")
+    (where / "feeds").rename(where / name)
+    for path in (where / name).glob("*.py"):
+        code = path.read_text(encoding="utf-8")
+        path.write_text(re.sub(r"\b(from|import) feeds\b", rf"\1 {name}", code), encoding="utf-8")
+    sys.path.insert(0, str(where))
+    return importlib.import_module(f"{name}.parser").parse_feed_with
 
 
 def bare_lxml(body: bytes) -> int:
@@ -89,6 +125,9 @@ def bench(title: str, bodies: list[bytes], runs: int, entries_of: int) -> None:
     for name, (cpu, wall) in results.items():
         print(f"  {name:24} {entries_of / cpu:14,.0f} {cpu * 1000:9.2f} {wall * 1000:9.2f} "
               f"{base / cpu:18.1f}x")
+    for rev in OLD:
+        then = results[f"fast path @{rev}"][0]
+        print(f"  fast path now vs @{rev}: {then / results['fast path (auto)'][0]:.2f}x")
 
 
 def readable(paths: list[Path]) -> list[bytes]:
@@ -123,6 +162,30 @@ def compare(bodies: dict[str, bytes]) -> None:
           f"{diffs} fields differ")
 
 
+def compare_revisions(bodies: dict[str, bytes]) -> None:
+    """The fast path now and at each --against revision: every Story field, html too."""
+    kw = {"feed_url": FEED_URL, "fetched_at": datetime(2030, 1, 1, tzinfo=timezone.utc)}
+    for rev, parse in OLD.items():
+        stories = diffs = 0
+        for name, body in bodies.items():
+            now, then = (_stories(p, body, kw) for p in (parse_feed_with, parse))
+            stories += len(now) if isinstance(now, list) else 0
+            if now != then:
+                diffs += 1
+                print(f"  DIFFERENT from @{rev}: {name}")
+        print(f"  {len(bodies)} feeds, {stories} stories: {diffs} feeds differ from @{rev}")
+
+
+def _stories(parse, body: bytes, kw: dict):
+    try:
+        parsed = parse("auto", body, **kw)
+    except ParseError as e:
+        return str(e)
+    fields = (*FIELDS, "html", "source", "feed_url")
+    return [tuple(getattr(s, f) for f in fields) for s in parsed.stories] + [
+        (parsed.title, parsed.link, parsed.ttl_minutes, parsed.warning, parsed.reader)]
+
+
 def corpus_feeds() -> dict[str, bytes]:
     """RSS and Atom feeds per outlet from the real items (built here, never stored)."""
     if not ITEMS.exists():
@@ -152,7 +215,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--entries", type=int, default=50)
     ap.add_argument("--paragraphs", type=int, default=22)
+    ap.add_argument("--against", action="append", default=[], metavar="REV",
+                    help="also time the fast path at this git revision (repeatable)")
     args = ap.parse_args(argv)
+    OLD.clear()
+    OLD.update({rev: load_revision(rev) for rev in args.against})
     generated = {kind: make(f"Generated {kind}", make_entries(args.entries, seed=s,
                                                               paragraphs=args.paragraphs))
                  for kind, make, s in (("RSS", make_rss, 1), ("Atom", make_atom, 2))}
@@ -168,8 +235,12 @@ def main(argv: list[str] | None = None) -> None:
         bench("Real news items, one RSS and one Atom feed per outlet", list(real.values()),
               args.runs, n)
     print("\nEquivalence, feedparser path vs fast path:")
-    compare({**{f"generated {k}": v for k, v in generated.items()},
-             **{f"tests/data #{i}": b for i, b in enumerate(data)}, **real})
+    everything = {**{f"generated {k}": v for k, v in generated.items()},
+                  **{f"tests/data #{i}": b for i, b in enumerate(data)}, **real}
+    compare(everything)
+    if OLD:
+        print("\nEquivalence, fast path now vs before:")
+        compare_revisions(everything)
     print(f"\nMeasured {format_datetime(datetime.now(timezone.utc))}; Python "
           f"{sys.version.split()[0]}, lxml {lxml.etree.__version__}, "
           f"feedparser {feedparser.__version__}")

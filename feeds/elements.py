@@ -36,7 +36,19 @@ _SAME_FIELD = {"summary": "description", "dc_creator": "author", "dc_author": "a
 def element_key(el) -> str | None:
     """feedparser's name for an element: its known namespace prefix + local name."""
     tag = el.tag
-    return _key_of(tag, el.prefix) if isinstance(tag, str) else None
+    if (key := _KEY_BY_TAG.get(tag)) is not None:
+        return key
+    if not isinstance(tag, str):
+        return None
+    key = _key_of(tag, el.prefix)
+    known_ns = tag[:1] != "{" or tag[1:].rpartition("}")[0].lower() in _NS_PREFIX
+    if known_ns and len(_KEY_BY_TAG) < 1024:  # bounded: a feed may invent any names
+        _KEY_BY_TAG[tag] = key  # the document's own prefix plays no part: remember it
+    return key
+
+
+# Keys of tags in no namespace or a known one; el.prefix costs a namespace lookup.
+_KEY_BY_TAG: dict[str, str] = {}
 
 
 def children(parent, once: set):

@@ -55,8 +55,15 @@ class Entry:
 
 def paragraphs(text: str) -> str:
     """Plain text as HTML paragraphs (blank lines separate them), escaped."""
-    paras = [p for p in re.split(r"\n\s*\n|\r\n\s*\r\n", text) if p.strip()]
-    return "".join(f"<p>{htmllib.escape(p.strip())}</p>" for p in paras)
+    return "".join(f"<p>{htmllib.escape(p)}</p>" for p in paragraph_list(text))
+
+
+def paragraph_list(text: str) -> list[str]:
+    """The paragraphs of plain text (blank lines separate them), stripped."""
+    return [p.strip() for p in _BLANK_LINE.split(text) if p.strip()]
+
+
+_BLANK_LINE = re.compile(r"\n\s*\n|\r\n\s*\r\n")
 
 
 def clean_title(title: str, is_html: bool) -> str:
@@ -64,7 +71,7 @@ def clean_title(title: str, is_html: bool) -> str:
     if is_html:
         return textmod.clean_line(textmod.html_to_text(title))
     # Double-escaped titles ("AT&amp;amp;T") reach us as "AT&amp;T": decode once more.
-    if _ENTITY_REF.search(title):
+    if "&" in title and _ENTITY_REF.search(title):
         title = htmllib.unescape(title)
     return textmod.clean_line(title)
 
@@ -125,6 +132,8 @@ def _identity(entry: Entry, link: str, link_shared: bool, feed_url: str, title: 
 
 
 def _same_page(a: str, b: str) -> bool:
+    if a == b:  # the usual: the GUID is the link
+        return True
     pa, pb = urlsplit(a), urlsplit(b)
     return (pa.hostname, pa.path.rstrip("/")) == (pb.hostname, pb.path.rstrip("/"))
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import lxml.etree
 from feedparser.datetimes import _parse_date as feedparser_date
@@ -25,10 +25,14 @@ from feeds.elements import check_nested, children, element_key
 from feeds.entries import Entry, first_date
 from feeds.htmlclean import Unsupported, clean_html, join_url, plain_html
 
-__all__ = ["ATOM", "FastFeed", "Unsupported", "read_feed"]
+__all__ = ["ATOM", "FastFeed", "NotWellFormed", "Unsupported", "read_feed"]
 
 ATOM = "http://www.w3.org/2005/Atom"
 _C1 = re.compile("[\x80-\x9f]")
+
+
+class NotWellFormed(Unsupported):
+    """XML that lxml refuses (the parser may then try it re-encoded, see feeds/parser.py)."""
 
 
 @dataclass
@@ -50,7 +54,7 @@ def read_feed(xml: bytes, base: str) -> FastFeed:
     try:
         root = lxml.etree.fromstring(xml, parser)
     except lxml.etree.XMLSyntaxError as e:
-        raise Unsupported(f"not well-formed: {e}") from None
+        raise NotWellFormed(f"not well-formed: {e}") from None
     info = root.getroottree().docinfo
     if info.doctype or info.internalDTD is not None:  # also one past the first 4 KB
         raise Unsupported("DOCTYPE")  # undefined entities would become silent gaps
@@ -199,6 +203,7 @@ def _content_type(el, default: str) -> str:
     return kind
 
 
+_NAMED_REF = re.compile(r"&([A-Za-z0-9_]+);")
 _TYPES = {"text": "text/plain", "plain": "text/plain", "html": "text/html",
           "xhtml": "application/xhtml+xml"}
 
@@ -223,9 +228,11 @@ def _link(el, base: str, current, *, in_entry: bool):
     if href is None:  # RSS: the link is the element's text
         text = _text(el)
         value = _finish(join_url(base, text) if text else "")
+        if "&" not in value:
+            return value
         if in_entry:
             value = value.replace("&amp;", "&")
-        return re.sub(r"&([A-Za-z0-9_]+);", r"&\g<1>", value)
+        return _NAMED_REF.sub(r"&\g<1>", value)
     rel = _attr(el, "rel", "alternate").lower()
     kind = _attr(el, "type", "application/atom+xml" if rel == "self" else "text/html").lower()
     if rel == "alternate" and _TYPES.get(kind, kind) in ("text/html", "application/xhtml+xml"):
@@ -283,8 +290,43 @@ def _date(key: str, el, dates: _Dates) -> bool:
     kind = _DATE_KEYS.get(key)
     if kind is None:
         return False
-    setattr(dates, kind, feedparser_date(_finish(_text(el))))  # the last one wins
+    setattr(dates, kind, parse_date(_finish(_text(el))))  # the last one wins
     return True
+
+
+def parse_date(s: str):
+    """feedparser's UTC time tuple for a date (its first six fields). The two spellings
+    feeds use most (RFC 822 with a numeric or GMT zone, W3C-DTF with Z or +hh:mm) are read
+    here as feedparser's handlers read them; the rest, and out-of-range values, by
+    feedparser itself (its handler chain and struct_time cost ~4 us a date)."""
+    low = s.lower()
+    m = _RFC822.match(low) or _W3CDTF.match(low)
+    if m is None:
+        return feedparser_date(s)
+    year, month, day, hour, minute, second, zone = m.group("y", "mo", "d", "h", "mi", "s", "z")
+    month = _MONTHS.get(month) or int(month)
+    zone_min = 0
+    if zone[0] in "+-":
+        zone_min = (-1 if zone[0] == "-" else 1) * (int(zone[1:3]) * 60 + int(zone[-2:]))
+    try:
+        stamp = datetime(int(year), month, int(day), int(hour), int(minute), int(second))
+        if zone_min:
+            stamp -= timedelta(minutes=zone_min)
+    except (ValueError, OverflowError):
+        return feedparser_date(s)  # out of range: whatever feedparser's other handlers make of it
+    # The fields first_date reads (a struct_time costs more than the parse)
+    return stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second
+
+
+_MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",
+                                        "sep", "oct", "nov", "dec"), 1)}
+# Both lower-cased, ASCII digits only (int() would take others too).
+_RFC822 = re.compile(r"(?:(?:mon|tue|wed|thu|fri|sat|sun),? )?(?P<d>\d{1,2}) "
+                     r"(?P<mo>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) (?P<y>\d{4}) "
+                     r"(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d) (?P<z>gmt|ut|utc|z|[+-]\d{4})\Z",
+                     re.ASCII)
+_W3CDTF = re.compile(r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)t(?P<h>\d\d):(?P<mi>\d\d):(?P<s>\d\d)"
+                     r"(?:\.\d{1,6})?(?P<z>z|[+-]\d\d:\d\d)\Z", re.ASCII)
 
 
 def _pick(dates: _Dates) -> datetime | None:

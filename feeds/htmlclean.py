@@ -9,6 +9,7 @@ parsing and raise Unsupported, so the parser reads that feed with feedparser ins
 from __future__ import annotations
 
 import functools
+import html as htmllib
 import re
 from html.entities import html5, name2codepoint
 
@@ -17,7 +18,7 @@ from feedparser.sanitizer import _HTMLSanitizer
 from feedparser.urls import RelativeURIResolver, _urljoin, make_safe_absolute_uri
 
 from feeds import text as textmod
-from feeds.entries import paragraphs
+from feeds.entries import paragraph_list
 
 _GOOD_TAGS = frozenset(_HTMLSanitizer.acceptable_elements)
 _GOOD_ATTRS = frozenset(_HTMLSanitizer.acceptable_attributes)
@@ -25,8 +26,12 @@ _URI_ATTRS = frozenset(RelativeURIResolver.relative_uris)
 # Dropped with their content by feedparser (script...) or, in effect, by html_to_text
 # (feedparser keeps inline SVG/MathML, which html_to_text then drops).
 _DROP_WITH_CONTENT = ("script", "style", "applet", "svg", "math")
+_NOT_PROSE = textmod.NON_PROSE  # kept by the sanitiser, dropped from the text
+# Characters lxml refuses in a string it is given (parsed XML never holds them, but a
+# value repaired from mojibake might): the shortcuts that skip lxml must refuse them too.
+_REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SGML_REF = re.compile(r"&([a-zA-Z][-.a-zA-Z0-9]*)[^a-zA-Z0-9]")  # as sgmllib matches
-_DROPPED_TAG = re.compile(r"<(/?)(script|style|applet)(?![\w-])", re.IGNORECASE)
+_DROPPED_TAG = re.compile(r"<(/?)(s(?:cript|tyle)|applet)(?![\w-])", re.IGNORECASE)
 _ODD_DECL = re.compile(r"<!(?!--)")
 # Absolute http(s) URLs that urljoin gives back as they are: no params, empty query or
 # fragment, brackets, whitespace or non-ASCII host to normalise or reject.
@@ -41,20 +46,40 @@ class Unsupported(Exception):
 def clean_html(raw: str, base: str) -> tuple[str, str]:
     """(sanitised HTML, its text) of an entry's non-empty HTML, relative URLs resolved
     against `base`; raises Unsupported where feedparser would read it differently."""
-    if _ODD_DECL.search(raw):  # feedparser keeps "<!x>" as text, lxml drops it
+    if "<" not in raw and "&" not in raw and raw.strip() and not _REFUSED.search(raw):
+        return _markless(raw)
+    return _clean_tree(raw, base)
+
+
+def _clean_tree(raw: str, base: str) -> tuple[str, str]:
+    """clean_html through lxml: any HTML."""
+    if "!" in raw and _ODD_DECL.search(raw):  # feedparser keeps "<!x>" as text, lxml drops it
         raise Unsupported("markup declaration in HTML")
-    _check_refs(raw)
+    if "&" in raw:
+        _check_refs(raw)
     _check_dropped_elements(raw)
     root = _fragment(raw)
-    _sanitize(root, base)
-    html = lxml.etree.tostring(root, method="html", encoding="unicode")[5:-6].strip()
-    return html, textmod.tree_to_text(root)
+    prose_only = _sanitize(root, base)
+    html = lxml.etree.tostring(root, method="html", encoding="unicode", with_tail=False)
+    return html[5:-6].strip(), textmod.tree_to_text(root, clean=not prose_only)
+
+
+def _markless(raw: str) -> tuple[str, str]:
+    """clean_html of text without tags or references (many summaries), without lxml:
+    the HTML parser would only turn CR and CRLF into LF, and the serialiser write ">"
+    as "&gt;"."""
+    if "\r" in raw:
+        raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    return raw.replace(">", "&gt;").strip(), textmod.line_text(raw)
 
 
 def plain_html(value: str) -> tuple[str, str]:
-    """Plain text as the parser's paragraphs, with their text (one fast parse)."""
-    html = paragraphs(value)
-    return html, textmod.tree_to_text(_fragment(html)) if html else ""
+    """Plain text as the parser's paragraphs, with their text. No parse: reading the
+    escaped paragraphs back gives each one's text (with CRs as LFs, which the text
+    collapses like any whitespace)."""
+    paras = paragraph_list(value)
+    html = "".join(f"<p>{htmllib.escape(p)}</p>" for p in paras)
+    return html, textmod.lines_text(paras)
 
 
 def join_url(base: str, url: str) -> str:
@@ -113,28 +138,38 @@ def _fragment(html: str):
         raise Unsupported(str(e)) from None
 
 
-def _sanitize(root, base: str) -> None:
+def _sanitize(root, base: str) -> bool:
     """feedparser's sanitising, in the tree: dangerous elements go with their content,
     unknown ones lose only their tags, unknown attributes go, URLs resolve and only safe
-    schemes survive."""
+    schemes survive. True when what is left is prose only: no comment, processing
+    instruction or element whose text html_to_text drops."""
     lxml.etree.strip_elements(root, *_DROP_WITH_CONTENT, with_tail=False)
-    unknown = set()
+    unknown, prose_only = set(), True
     for el in root.iterdescendants():
         tag = el.tag
         if not isinstance(tag, str):
+            prose_only = False
             continue
         if tag not in _GOOD_TAGS:
             unknown.add(tag)
             continue
+        if tag in _NOT_PROSE:
+            prose_only = False
         for name, value in el.items():
             if name not in _GOOD_ATTRS or name == "style":
                 del el.attrib[name]
-            elif (tag, name) in _URI_ATTRS:
-                el.set(name, _resolve(base, value.strip()))
+                continue
+            if (tag, name) in _URI_ATTRS:
+                safe = _resolve(base, value.strip())
             elif name == "href":
-                el.set(name, make_safe_absolute_uri(value))
+                safe = make_safe_absolute_uri(value)
+            else:
+                continue
+            if safe != value:  # most links are already absolute: no need to set them
+                el.set(name, safe)
     if unknown:
         lxml.etree.strip_tags(root, *unknown)
+    return prose_only
 
 
 def _resolve(base: str, url: str) -> str:

@@ -8,6 +8,8 @@ advertises, for when a user gives a site's page instead of its feed.
 """
 from __future__ import annotations
 
+import functools
+import re
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 import lxml.etree
@@ -43,6 +45,13 @@ def canonical_url(url: str, base: str = "") -> str:
     tracking parameters dropped, other parameters kept in order. Non-web URLs (mailto:,
     tag:) come back stripped."""
     url = (url or "").strip()
+    if (m := _PLAIN_URL.match(url)) and (not base or _joinable(base)):
+        return _plain_canonical(*m.groups())
+    return _parsed_canonical(url, base)
+
+
+def _parsed_canonical(url: str, base: str) -> str:
+    """canonical_url through urllib: any URL."""
     if base:
         url = urljoin(base.strip(), url)
     try:
@@ -55,6 +64,30 @@ def canonical_url(url: str, base: str = "") -> str:
         return url
     return urlunsplit((scheme, _netloc(parts, scheme, port), parts.path or "/",
                        _clean_query(parts.query), ""))
+
+
+# An absolute http(s) URL that urljoin and urlsplit give back as it is: lower-case
+# scheme, ASCII host without port or userinfo, no params, whitespace or controls (most
+# links). Its canonical form is built from the match, sparing ~5 us of urllib per URL.
+_PLAIN_URL = re.compile(r"(https?)://([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?)"
+                        r"(/[^?#;\s\x00-\x1f\x7f]*)?(?:\?([^#\s\x00-\x1f\x7f]*))?"
+                        r"(?:#[^\s\x00-\x1f\x7f]*)?\Z")
+
+
+def _plain_canonical(scheme: str, host: str, path: str | None, query: str | None) -> str:
+    query = _clean_query(query) if query else ""
+    return f"{scheme}://{host.lower().rstrip('.')}{path or '/'}{'?' if query else ''}{query}"
+
+
+@functools.lru_cache(maxsize=64)
+def _joinable(base: str) -> bool:
+    """True when urljoin(base, url) gives an absolute http(s) `url` back as it is: it
+    raises for a base urlsplit refuses (a stray "[", say), which the fast path mustn't hide."""
+    try:
+        urlsplit(base.strip())
+    except ValueError:
+        return False
+    return True
 
 
 def _netloc(parts, scheme: str, port: int | None) -> str:

@@ -33,27 +33,35 @@ def decode_body(body: bytes, content_type: str | None = None) -> tuple[str, list
 
     Order: BOM; declared multi-byte charset; UTF-8 when the bytes are valid UTF-8 (even
     if e.g. windows-1252 is declared); the declared charset; windows-1252 as a last resort."""
+    text, notes, _codec_used = read_body(body, content_type)
+    return text, notes
+
+
+def read_body(body: bytes, content_type: str | None = None) -> tuple[str, list[str], str]:
+    """decode_body, also naming the codec that decoded the body ("utf-8" for ASCII too)."""
     for bom, enc in _BOMS:
         if body.startswith(bom):
-            return body.decode(enc, "replace"), []
+            return body.decode(enc, "replace"), [], enc
     if body[:4] in (b"<\x00?\x00", b"\x00<\x00?"):  # UTF-16 without a BOM
-        return body.decode("utf-16-le" if body[0] else "utf-16-be", "replace"), []
+        enc = "utf-16-le" if body[0] else "utf-16-be"
+        return body.decode(enc, "replace"), [], enc
     label = (_PROLOG_ENC.search(body[:512]) or [b"", b""])[1].decode("ascii")
     declared = _codec(label)
     http = _codec((_CHARSET.search(content_type or "") or ["", ""])[1])
     if body.isascii():
-        return body.decode("ascii"), []
+        return body.decode("ascii"), [], "utf-8"
     for enc in (e for e in (declared, http) if e in _MULTIBYTE):
         if (text := _try(body, enc)) is not None:
-            return text, []
+            return text, [], enc
     if (text := _try(body, "utf-8")) is not None:
         wrong = declared and declared not in ("utf-8", "ascii")
-        return text, [f"declared {label} but the body is UTF-8; read as UTF-8"] if wrong else []
+        notes = [f"declared {label} but the body is UTF-8; read as UTF-8"] if wrong else []
+        return text, notes, "utf-8"
     for enc in (e for e in (declared, http) if e and e != "utf-8"):
         if (text := _try(body, enc)) is not None:
-            return text, []
+            return text, [], enc
     return body.decode("cp1252", "replace"), [
-        f"body is not {label or http or 'UTF-8'} as declared; read as windows-1252"]
+        f"body is not {label or http or 'UTF-8'} as declared; read as windows-1252"], "cp1252"
 
 
 def _codec(name: str) -> str:
@@ -143,3 +151,17 @@ def as_utf8_xml(text: str) -> bytes:
     if "\ufffe" in rest or "\uffff" in rest:
         rest = rest.replace("\ufffe", "").replace("\uffff", "")
     return (head + rest).encode("utf-8", "replace").translate(None, _C0_FORBIDDEN)
+
+
+# A prolog (or none) under which an XML reader reads UTF-8 bytes as as_utf8_xml's output
+# reads: version 1.0, UTF-8 and nothing else but standalone=.
+_UTF8_PROLOG = re.compile(rb"""<\?xml\s+version\s*=\s*(["'])1\.0\1"""
+                          rb"""(?:\s+encoding\s*=\s*(["'])(?i:utf-8)\2)?"""
+                          rb"""(?:\s+standalone\s*=\s*(["'])(?:yes|no)\3)?\s*\?>""")
+
+
+def utf8_as_is(body: bytes, codec: str) -> bool:
+    """True when `body`, as it came, is what as_utf8_xml makes of its text, unless it
+    holds a character XML forbids (an XML reader refuses those: then re-encode). That
+    is UTF-8 text (read_body's `codec`) with a plain UTF-8 prolog or none."""
+    return codec == "utf-8" and (not body.startswith(b"<?xml") or bool(_UTF8_PROLOG.match(body)))

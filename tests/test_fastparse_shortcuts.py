@@ -1,0 +1,164 @@
+"""The fast path's shortcuts give what the general code they skip would give: text
+without markup (no lxml parse), plain URLs (no urllib), common date spellings (no
+feedparser handler chain), UTF-8 bodies (no re-encoding), trees with nothing to strip."""
+from __future__ import annotations
+
+import copy
+import random
+
+import lxml.etree
+import pytest
+from feedparser.datetimes import _parse_date as feedparser_date
+
+from feeds import elements, htmlclean, urls
+from feeds import text as textmod
+from feeds.entries import paragraphs
+from feeds.fastparse import parse_date
+from feeds.parser import parse_feed_with
+from tests.test_fastparse import FEED, assert_same, both, rss
+
+BASE = "https://feeds.example.com/ai.xml"
+# Characters that lxml's HTML reading changes or that whitespace handling treats apart.
+CHARS = list("ab c\n\t\r>\"'=/;#-.") + ["\xa0", "é", "\u2019", "\u3000", "\u2028", "\x85", "\x81",
+                                        "\x9d", "\x7f", "\U0001F600", "\ue000", "\ufeff", "\u200b",
+                                        "\u00ad", "  ", "\r\n", "\n\n", "\r\n\r\n",
+                                        "\ufffe", "\x01"]  # the last two: lxml refuses them
+
+
+def random_strings(seed: int, n: int, pieces: list[str], longest: int = 30) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(pieces) for _ in range(rng.randint(1, longest))) for _ in range(n)]
+
+
+def outcome(read, *args):
+    try:
+        return read(*args)
+    except htmlclean.Unsupported:
+        return "declined"
+
+
+def test_text_without_markup_reads_as_lxml_reads_it():
+    texts = [s for s in random_strings(1, 3000, CHARS) if s.strip()]
+    assert len(texts) > 2500
+    assert [outcome(htmlclean.clean_html, s, BASE) for s in texts] == [
+        outcome(htmlclean._clean_tree, s, BASE) for s in texts]
+
+
+def lxml_paragraphs(value: str) -> tuple[str, str]:
+    html = paragraphs(value)
+    return html, textmod.tree_to_text(htmlclean._fragment(html)) if html else ""
+
+
+def test_plain_text_paragraphs_read_as_lxml_reads_them():
+    values = random_strings(2, 3000, CHARS + ["<p>", "&amp;", "&", "<"])
+    assert [outcome(htmlclean.plain_html, v) for v in values] == [
+        outcome(lxml_paragraphs, v) for v in values]
+
+
+TAGS = ["x y", "\n", "&#1;", "&#x1f;", "<p>", "</p>", "<li>", "<ul>", "<br>", "<pre>", "</pre>",
+        "<td>", "<!-- c -->", "<noscript>", "<form>", "<textarea>", "<b>", "</b>", "<h2>", "é"]
+
+
+@pytest.mark.parametrize("html", random_strings(3, 400, TAGS, longest=12))
+def test_text_walks_agree(html):
+    """The walk for trees without <pre> and the one with (document_to_text) agree, and a
+    tree the sanitiser finds prose-only reads the same without the stripping pass."""
+    assert textmod.html_to_text(html) == textmod.document_to_text(html)
+    try:
+        root = textmod.parse_fragment(html)
+    except ValueError:  # e.g. a control character in the leading text: read another way
+        return
+    if root is not None and htmlclean._sanitize(root, BASE):
+        assert textmod.tree_to_text(copy.deepcopy(root), clean=False) == textmod.tree_to_text(root)
+
+
+def plain_urls(n: int) -> list[str]:
+    rng = random.Random(4)
+    hosts = ["x.com", "X.Com", "a-b.c0.org.", "news.example.com", "1.2.3.4", "xn--e1a.com"]
+    segments = ["a", "B", "%2F", "é", "~x", ".", "..", "", "p.html", "@", ":", "!$&'()*+,="]
+    queries = ["utm_source=rss", "id=7", "ref=x", "source=feed", "q=a%20b", "", "=", "&",
+               "a=1&&b=2", "Utm_Medium=y", "from=rss_x", "x=é"]
+    found = []
+    for _ in range(n):
+        url = rng.choice(["http://", "https://"]) + rng.choice(hosts)
+        url += "/" + "/".join(rng.choice(segments) for _ in range(rng.randint(0, 3)))
+        if rng.random() < 0.6:
+            url += "?" + "&".join(rng.choice(queries) for _ in range(rng.randint(0, 3)))
+        if rng.random() < 0.2:
+            url += rng.choice(["#", "#f", "#a?b"])
+        found.append(url)
+    return found
+
+
+@pytest.mark.parametrize("base", ["", BASE, "http://other.example/d/", "http://[bad"])
+def test_plain_urls_canonicalise_as_urllib_reads_them(base):
+    links = plain_urls(2000)
+    assert sum(bool(urls._PLAIN_URL.match(u)) for u in links) > 1500
+    for url in links:
+        try:
+            expected = urls._parsed_canonical(url, base)
+        except ValueError:  # urljoin refuses the base: so must the fast path
+            with pytest.raises(ValueError):
+                urls.canonical_url(url, base)
+            continue
+        assert urls.canonical_url(url, base) == expected, url
+
+
+ZONES = ["GMT", "UT", "Z", "+0000", "-0530", "+1400", "+9999", "EST", "+08:00"]
+
+
+def dates(n: int) -> list[str]:
+    rng = random.Random(5)
+
+    def two() -> str:
+        return f"{rng.randint(0, 61):02d}" if rng.random() < 0.9 else str(rng.randint(0, 40))
+    found = []
+    for _ in range(n):
+        day_name = rng.choice(["Mon, ", "tue, ", "Sat ", "Tuesday, ", ""])
+        found.append(f"{day_name}{two()} {rng.choice(['Jan', 'may', 'DEC', 'Mayo', 'Foo'])} "
+                     f"{rng.choice(['2024', '0001', '9999', '24'])} {two()}:{two()}:{two()} "
+                     f"{rng.choice(ZONES)}")
+        found.append(f"{rng.choice(['2024', '0001', '9999'])}-{two()}-{two()}{rng.choice('Tt ')}"
+                     f"{two()}:{two()}:{two()}{rng.choice(['', '.5', '.123456', '.99999999999'])}"
+                     f"{rng.choice(['Z', 'z', '+05:30', '-08:00', '+0530', '', '-23:59'])}")
+    return found
+
+
+def test_common_dates_read_as_feedparser_reads_them():
+    for s in dates(5000):
+        expected, got = feedparser_date(s), parse_date(s)
+        assert (got and tuple(got[:6])) == (expected and tuple(expected[:6])), s
+
+
+UTF8_BODIES = {
+    "control character": ("<?xml version='1.0' encoding='utf-8'?>", "Caf\u00e9 \x01bell\x1f"),
+    "latin-1 declared": ('<?xml version="1.0" encoding="iso-8859-1"?>', "Caf\u00e9 \u2019q\u2019"),
+    "windows-1252 declared": ('<?xml version="1.0" encoding="windows-1252"?>',
+                              "Euro \u20ac \u201aq"),
+    "version 1.1": ('<?xml version="1.1" encoding="utf-8"?>', "Caf\u00e9"),
+    "space before prolog": (' <?xml version="1.0" encoding="utf-8"?>', "Caf\u00e9"),
+    "no prolog": ("", "Caf\u00e9 \U0001F600"),
+    "standalone": ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>', "Caf\u00e9"),
+    "noncharacter": ('<?xml version="1.0"?>', "odd \ufffe end"),
+}
+
+
+@pytest.mark.parametrize("prolog, title", UTF8_BODIES.values(), ids=UTF8_BODIES.keys())
+def test_utf8_bodies_read_as_when_re_encoded(prolog, title):
+    body = rss(f"<item><title>{title}</title><link>https://x.com/1</link></item>")
+    body = prolog.encode() + body[body.index(b"?>") + 2:]
+    slow, fast = both(body)
+    assert fast.reader == "lxml"
+    assert_same(slow, fast)
+
+
+def test_control_characters_are_dropped_not_a_reason_to_decline():
+    body = rss("<item><title>A\x01B</title><link>https://x.com/1</link></item>")
+    parsed = parse_feed_with("lxml", body, feed_url=FEED)
+    assert parsed.stories[0].title == "AB"
+
+
+def test_element_names_in_an_unknown_namespace_follow_each_documents_prefix():
+    docs = [f'<r xmlns:{p}="urn:unknown"><{p}:thing/></r>' for p in ("abc", "xyz")]
+    keys = [elements.element_key(lxml.etree.fromstring(d)[0]) for d in docs * 2]
+    assert keys == ["abc_thing", "xyz_thing"] * 2
