@@ -220,7 +220,8 @@ def _html(el, base: str, default: str) -> tuple[str, str]:
     value = _finish(_text(el))
     if not is_html:
         return plain_html(value)
-    return clean_html(value, base) if value else ("", "")
+    # Whitespace-only HTML is no text, as feedparser reads it (lxml would find no root).
+    return clean_html(value, base) if value.strip() else ("", "")
 
 
 def _link(el, base: str, current, *, in_entry: bool):

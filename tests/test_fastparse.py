@@ -370,3 +370,14 @@ def test_parsing_in_several_threads_gives_the_same_stories():
         together = list(pool.map(lambda b: parse_feed(b, feed_url=FEED, fetched_at=FETCHED).stories,
                                  bodies * 3))
     assert together == alone * 3
+
+
+@pytest.mark.parametrize("value", ["&#160;", " \t\n", "\u3000\u2003", "<![CDATA[ \u00a0 ]]>"],
+                         ids=["nbsp-ref", "ascii", "cjk-and-em-space", "cdata"])
+def test_whitespace_only_html_is_read_by_the_fast_path_as_no_text(value):
+    """Not handed to feedparser (lxml finds no root in it): read as feedparser reads it."""
+    body = rss(f"<item><title>T</title><link>https://x.com/1</link>"
+               f"<description>{value}</description></item>")
+    fast = parse_feed_with("lxml", body, feed_url=FEED, fetched_at=FETCHED)
+    assert_same(parse_feed_with("feedparser", body, feed_url=FEED, fetched_at=FETCHED), fast)
+    assert (fast.stories[0].text, fast.stories[0].html) == ("", "")
