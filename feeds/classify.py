@@ -19,6 +19,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from feeds.gazetteer import Gazetteer, GazetteerError, PhraseMatcher, StrategyModel, load_gazetteer
+from feeds.lexical import words
 from feeds.models import Classification
 
 __all__ = ["Classifier", "Gazetteer", "GazetteerError", "load_gazetteer"]
@@ -158,8 +159,12 @@ class Classifier:
             reasons.append(f"veto:{vetoed[0]} (negative weight >= {veto:g})")
             return False, f"veto {vetoed[0]!r}"
         x = story_features(scan, title, text, self.gz.ai_companies, points)
-        p, parts = self._model.predict(x)
+        lexical = self._model.lexical
+        hits = (words(title, text, **lexical) & self._model.vocabulary
+                if lexical and about_ai else ())   # words cannot overturn the gate: skip them
+        p, parts, word_parts = self._model.predict(x, hits)
         reasons += [f"feature:{name} {c:+.2f}" for name, c in parts[:MAX_FEATURE_REASONS]]
+        reasons += [f'word:"{w}" {c:+.2f}' for w, c in word_parts]
         threshold = float(self._rules["model"].get("threshold", self._model.threshold))
         return about_ai and p >= threshold, f"p {p:.2f}, threshold {threshold:g}"
 
