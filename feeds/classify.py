@@ -160,8 +160,8 @@ class Classifier:
             return False, f"veto {vetoed[0]!r}"
         x = story_features(scan, title, text, self.gz.ai_companies, points)
         lexical = self._model.lexical
-        hits = (words(title, text, **lexical) & self._model.vocabulary
-                if lexical and about_ai else ())   # words cannot overturn the gate: skip them
+        hits = (self._model.vocabulary.intersection(words(title, text, **lexical))
+                if lexical and about_ai else frozenset())   # words cannot overturn the gate
         p, parts, word_parts = self._model.predict(x, hits)
         reasons += [f"feature:{name} {c:+.2f}" for name, c in parts[:MAX_FEATURE_REASONS]]
         reasons += [f'word:"{w}" {c:+.2f}' for w, c in word_parts]

@@ -8,7 +8,6 @@ StrategyModel reads the learned layer's weights (feeds/data/strategy_model.json)
 """
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 import math
@@ -322,6 +321,8 @@ class StrategyModel:
         # this, so only the few that carry a weight cost anything
         self.words = {k[2:]: w for k, w in weights.items() if k.startswith("w:")}
         self.vocabulary = frozenset(self.words)
+        # words weighing too little to list as a reason are left out before sorting
+        self._notable = frozenset(k for k, w in self.words.items() if abs(w) >= 0.05)
         self._strength = {k: abs(w) for k, w in self.words.items()}.__getitem__
 
     @classmethod
@@ -351,18 +352,18 @@ class StrategyModel:
                        "lead_chars": int(_number(lexical.get("lead_chars"), "lexical.lead_chars"))}
         return cls(weights, _number(doc["bias"], "bias"), threshold, lexical)
 
-    def predict(self, x: dict[str, float], hits=()) -> tuple[float, list[tuple[str, float]],
-                                                            list[tuple[str, float]]]:
+    def predict(self, x: dict[str, float], hits: frozenset[str] = frozenset()
+                ) -> tuple[float, list[tuple[str, float]], list[tuple[str, float]]]:
         """Probability of strategy; each present feature's contribution, largest first;
-        and the same for the words found (`hits`, each worth its weight), the five
-        strongest."""
+        and the same for the five strongest of the words found (`hits`: words of the
+        vocabulary, each worth its weight)."""
         parts = [(k, self.weights[k] * v) for k, v in x.items() if k in self.weights]
         words = self.words
         z = self.bias + sum(c for _, c in parts) + sum(map(words.__getitem__, hits))
         p = 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
-        top = heapq.nlargest(5, hits, key=self._strength) if hits else ()
+        top = sorted(hits & self._notable, key=self._strength, reverse=True)[:5]
         return (p, sorted((pc for pc in parts if abs(pc[1]) >= 0.05), key=lambda pc: -abs(pc[1])),
-                [(h, words[h]) for h in top if abs(words[h]) >= 0.05])
+                [(h, words[h]) for h in top])
 
 
 def _number(value, what: str) -> float:

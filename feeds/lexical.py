@@ -40,7 +40,7 @@ def words(title: str, text: str, bigrams: bool = True, lead_chars: int = LEAD_CH
     digits become 0 ("$52bn" -> "00bn"), URLs and possessive 's go, a CJK run becomes its
     character pairs. Inference intersects this with the model's vocabulary, so it is
     built from C-level string, regex and set operations only (it runs per story)."""
-    low = f"{title}\n{text[:lead_chars]}".lower()
+    low = (f"{title}\n{text[:lead_chars]}" if lead_chars > 0 else title).lower()
     if "http" in low or "www." in low:
         low = _URL.sub(" ", low)
     low = _DIGIT.sub("0", low).replace("’", "'")
