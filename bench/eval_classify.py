@@ -7,6 +7,8 @@ read from the shared corpus by link, because the outlets' text is not ours to co
     .venv/bin/python bench/eval_classify.py --set test --show 20
     .venv/bin/python bench/eval_classify.py --rules             # the rule score alone
     .venv/bin/python bench/eval_classify.py --train             # CV, then write the weights
+    .venv/bin/python bench/eval_classify.py --train --fit-on dev,test --no-words
+    .venv/bin/python bench/eval_classify.py --speed             # time with and without the words
     .venv/bin/python bench/eval_classify.py --corpus other/items.jsonl --threshold 0.5
 """
 from __future__ import annotations
@@ -329,7 +331,9 @@ def train(clf: Classifier, rows, corpus, lexical: dict | None, grid: list[dict],
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    ap.add_argument("--set", choices=["dev", "test", "both"], default="both")
+    ap.add_argument("--set", choices=["dev", "test", "both"],
+                    help="labelled sets to score (default both; none with --speed alone, so timing "
+                         "never prints held-out figures)")
     ap.add_argument("--show", type=int, default=10, help="confusions to list per set")
     ap.add_argument("--threshold", type=float,
                     help="override the verdict threshold: the learned layer's probability, or with --rules the score")
@@ -362,7 +366,8 @@ def main(argv=None) -> int:
     corpus = load_corpus(args.corpus)
     if args.train:
         return train_main(clf, corpus, args)
-    for name in (["dev", "test"] if args.set == "both" else [args.set]):
+    chosen = args.set or ("none" if args.speed else "both")
+    for name in {"both": ["dev", "test"], "none": []}.get(chosen, [chosen]):
         evaluate(clf, load_labels(SETS[name]), corpus, args.show, name)
     if args.speed:
         speed(clf, corpus)

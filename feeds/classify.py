@@ -2,10 +2,10 @@
 
 The gazetteer (feeds/data/*.toml, extendable with a user TOML file) lists companies with
 aliases and topics with phrases; strategy.toml weighs them into an explainable rule score.
-A small learned layer (logistic regression over a few dozen of those cues, weights in
-feeds/data/strategy_model.json) makes the verdict. Every phrase and feature that counted
-is written into Classification.reasons, so a user can see why a story was (or was not)
-posted. All phrases are folded into one trie-shaped regex, tried only where a word of the
+A small learned layer (logistic regression over a few dozen of those cues and the
+headline's words, feeds/lexical.py; weights in feeds/data/strategy_model.json) makes the
+verdict. Every phrase, feature and word that counted is written into
+Classification.reasons, so a user can see why a story was (or was not) posted. All phrases are folded into one trie-shaped regex, tried only where a word of the
 text can begin a phrase, so a story costs three scans (headline, lead, rest) however large
 the gazetteer grows.
 """
@@ -140,8 +140,8 @@ class Classifier:
                                topics=tuple(self._topics(scan, topic_pts)), reasons=tuple(reasons))
 
     def features(self, title: str, text: str) -> tuple[dict[str, float], bool]:
-        """The learned layer's inputs for a story, and whether it passed the AI gate
-        (bench/eval_classify.py trains on these)."""
+        """The learned layer's cue inputs for a story, and whether it passed the AI gate
+        (bench/eval_classify.py trains on these plus feeds.lexical.word_features)."""
         title, text = title or "", text or ""
         scan = self._scan(title, text)
         points, _, _ = self._score(scan, self._rank_companies(scan))
