@@ -98,14 +98,21 @@ def evaluate(clf: Classifier, rows, corpus, show: int, name: str) -> dict:
     return {"precision": p, "recall": r, "f1": f1}
 
 
-def speed(clf: Classifier, corpus: dict, passes: int = 9) -> None:
+def farm_stories(n_feeds: int) -> list[tuple[str, str]]:
+    """The backfill benchmark's stories (bench/bench_backfill.py's feed farm), parsed."""
+    from bench.bench_backfill import feed_bytes
+    from feeds.parser import parse_feed
+    return [(s.title, s.text) for url, body in feed_bytes(n_feeds)
+            for s in parse_feed(body, feed_url=url).stories]
+
+
+def speed(clf: Classifier, stories: list[tuple[str, str]], passes: int = 9) -> None:
     """Stories per second over the whole corpus, with the shipped model and with its word
     features switched off, passes interleaved (the machine is shared, so the two see the
     same load) after one warm-up pass each; medians and their ratio. CPU time of this
     process, not wall time: on a shared machine the wall clock also counts the others."""
     import copy
     import statistics
-    stories = [story_text(item) for item in corpus.values()]
     plain_clf = copy.copy(clf)
     if clf._model is not None:
         plain_clf._model = copy.copy(clf._model)
@@ -340,6 +347,8 @@ def main(argv=None) -> int:
     ap.add_argument("--user-file", type=Path, help="extra gazetteer TOML")
     ap.add_argument("--speed", action="store_true",
                     help="also time the whole corpus, with and without the word features")
+    ap.add_argument("--farm", type=int, metavar="FEEDS",
+                    help="with --speed: time the backfill benchmark's farm of FEEDS feeds instead of the corpus")
     ap.add_argument("--rules", action="store_true", help="score with the rules alone (no learned layer)")
     tr = ap.add_argument_group("training (--train)")
     tr.add_argument("--train", action="store_true",
@@ -370,7 +379,7 @@ def main(argv=None) -> int:
     for name in {"both": ["dev", "test"], "none": []}.get(chosen, [chosen]):
         evaluate(clf, load_labels(SETS[name]), corpus, args.show, name)
     if args.speed:
-        speed(clf, corpus)
+        speed(clf, farm_stories(args.farm) if args.farm else [story_text(i) for i in corpus.values()])
     return 0
 
 
