@@ -138,3 +138,21 @@ def test_trainer_penalises_words_apart_from_cues():
     assert abs(w_tight["w:cuts"]) < abs(w_loose["w:cuts"]) / 3
     assert w_tight["pricing@title"] > w_loose["pricing@title"]   # the cue takes over what words lost
     assert prob(w_tight, b_tight, {"pricing@title": 1.0, "w:cuts": 1.0}) > 0.8
+
+
+def test_label_files_are_read_as_labellers_write_them(tmp_path):
+    """Comment lines, a missing reason, Windows line ends: a second labeller's file reads."""
+    from bench.eval_classify import load_labels
+    path = tmp_path / "labels.tsv"
+    path.write_bytes(b"# link\tlabel\treason\r\nhttps://a.invalid/1\t1\tAI funding\r\n"
+                     b"https://a.invalid/2\t0\r\n\r\nhttps://a.invalid/3\t0\ttabs\tin reason\n")
+    assert load_labels(path) == [("https://a.invalid/1", 1, "AI funding"), ("https://a.invalid/2", 0, ""),
+                                 ("https://a.invalid/3", 0, "tabs\tin reason")]
+
+
+def test_training_refuses_unknown_sets(tmp_path, capsys):
+    from bench.eval_classify import main
+    corpus = tmp_path / "items.jsonl"
+    corpus.write_text("", encoding="utf-8")
+    assert main(["--corpus", str(corpus), "--train", "--fit-on", "dev,holdout"]) == 2
+    assert "--fit-on takes dev and/or test" in capsys.readouterr().err
