@@ -348,7 +348,7 @@ def main(argv=None) -> int:
     ap.add_argument("--speed", action="store_true",
                     help="also time the whole corpus, with and without the word features")
     ap.add_argument("--farm", type=int, metavar="FEEDS",
-                    help="with --speed: time the backfill benchmark's farm of FEEDS feeds instead of the corpus")
+                    help="with --speed: time the backfill benchmark's FEEDS farm feeds, not the corpus")
     ap.add_argument("--rules", action="store_true", help="score with the rules alone (no learned layer)")
     tr = ap.add_argument_group("training (--train)")
     tr.add_argument("--train", action="store_true",
@@ -356,7 +356,8 @@ def main(argv=None) -> int:
     tr.add_argument("--fit-on", default="dev", help="labelled sets to train on: dev (shipped) or dev,test")
     tr.add_argument("--no-words", action="store_true", help="cue features only, no feeds.lexical words")
     tr.add_argument("--no-bigrams", action="store_true", help="single words only")
-    tr.add_argument("--lead-chars", type=int, default=300, help="text characters read for words (0: headline only)")
+    tr.add_argument("--lead-chars", type=int, default=0,
+                    help="characters of the text read for words besides the headline (shipped: 0)")
     tr.add_argument("--lambdas", default="0.3,1,3", help="L2 strengths tried for the cue features")
     tr.add_argument("--lambda-words", default="3,10,30", help="L2 strengths tried for the word features")
     tr.add_argument("--min-docs", type=int, default=3, help="a word must be in this many training items")

@@ -1,9 +1,10 @@
 """Lexical: the words of a story's headline and lead as features for the learned layer.
 
 The gazetteer's phrases carry what we knew to look for; the words carry what the
-labelled stories taught (`acquires`, `antitrust`, `hands on`). Only the headline and the
-lead are read, lowercased, with URLs, numbers and outlet names normalised away, so a word
-stands for the topic rather than for the outlet that wrote it or the figure it quoted.
+labelled stories taught. Only the headline is read (and the lead's first characters, if
+the model's `lexical.lead_chars` says so), lowercased, with URLs and digits normalised
+and outlet names kept out of the vocabulary, so a word stands for the topic rather than
+for the outlet that wrote it or the figure it quoted.
 A feature is `w:<word>`, `w:<word> <word>` (adjacent words) or `w:<two CJK characters>`,
 valued 1 when present; the learned layer's weights (strategy_model.json) decide which
 ones count, and a word absent from them costs nothing.
