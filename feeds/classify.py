@@ -2,12 +2,13 @@
 
 The gazetteer (feeds/data/*.toml, extendable with a user TOML file) lists companies with
 aliases and topics with phrases; strategy.toml weighs them into an explainable rule score.
-A small learned layer (logistic regression over a few dozen of those cues, weights in
-feeds/data/strategy_model.json) makes the verdict. Every phrase and feature that counted
-is written into Classification.reasons, so a user can see why a story was (or was not)
-posted. All phrases are folded into one trie-shaped regex, tried only where a word of the
-text can begin a phrase, so a story costs three scans (headline, lead, rest) however large
-the gazetteer grows.
+A small learned layer (logistic regression over a few dozen of those cues and the
+headline's words, feeds/lexical.py; weights in feeds/data/strategy_model.json) makes the
+verdict. Every phrase, feature and word that counted is written into
+Classification.reasons, so a user can see why a story was (or was not) posted. All
+phrases are folded into one trie-shaped regex, tried only where a word of the text can
+begin a phrase, so a story costs three scans (headline, lead, rest) however large the
+gazetteer grows.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from feeds.gazetteer import Gazetteer, GazetteerError, PhraseMatcher, StrategyModel, load_gazetteer
+from feeds.lexical import words
 from feeds.models import Classification
 
 __all__ = ["Classifier", "Gazetteer", "GazetteerError", "load_gazetteer"]
@@ -139,8 +141,8 @@ class Classifier:
                                topics=tuple(self._topics(scan, topic_pts)), reasons=tuple(reasons))
 
     def features(self, title: str, text: str) -> tuple[dict[str, float], bool]:
-        """The learned layer's inputs for a story, and whether it passed the AI gate
-        (bench/eval_classify.py trains on these)."""
+        """The learned layer's cue inputs for a story, and whether it passed the AI gate
+        (bench/eval_classify.py trains on these plus feeds.lexical.word_features)."""
         title, text = title or "", text or ""
         scan = self._scan(title, text)
         points, _, _ = self._score(scan, self._rank_companies(scan))
@@ -158,8 +160,12 @@ class Classifier:
             reasons.append(f"veto:{vetoed[0]} (negative weight >= {veto:g})")
             return False, f"veto {vetoed[0]!r}"
         x = story_features(scan, title, text, self.gz.ai_companies, points)
-        p, parts = self._model.predict(x)
+        lexical = self._model.lexical
+        hits = (self._model.vocabulary.intersection(words(title, text, **lexical))
+                if lexical and about_ai else frozenset())   # words cannot overturn the gate
+        p, parts, word_parts = self._model.predict(x, hits)
         reasons += [f"feature:{name} {c:+.2f}" for name, c in parts[:MAX_FEATURE_REASONS]]
+        reasons += [f'word:"{w}" {c:+.2f}' for w, c in word_parts]
         threshold = float(self._rules["model"].get("threshold", self._model.threshold))
         return about_ai and p >= threshold, f"p {p:.2f}, threshold {threshold:g}"
 

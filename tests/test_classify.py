@@ -355,9 +355,11 @@ def test_bad_model_settings_are_one_line_errors(tmp_path, content, message):
     assert "\n" not in str(err.value)
 
 
-def test_shipped_weights_use_only_vocabulary_features():
-    """No corpus words memorised: every weight is a gazetteer group or a named cue."""
+def test_shipped_weights_are_cues_or_vocabulary_words():
+    """Every weight is a gazetteer group, a named cue, or a word the trainer may weigh
+    (feeds.lexical: lowercased, digits as 0, no outlet names, not stopwords alone)."""
     import json
+    from feeds.lexical import PREFIX, in_vocabulary, words
     doc = json.loads((Path(__file__).parents[1] / "feeds" / "data" / "strategy_model.json").read_text())
     groups = {"open-source", "pricing", "funding", "acquisitions", "partnerships", "chips", "policy",
               "models", "leadership", "enterprise", "china", "strategy", "negative", "other", "ai"}
@@ -366,9 +368,14 @@ def test_shipped_weights_use_only_vocabulary_features():
              "percent@title", "first-person@title", "short-title", "no-text", "lab-post", "rule-score"}
     for name in doc["weights"]:
         base, _, place = name.partition("@")
+        if name.startswith(PREFIX):
+            word = name.removeprefix(PREFIX)
+            assert in_vocabulary(word) and word in words(word, ""), name
+            continue
         ok = name in named or (place in ("title", "lead", "body")
                                and (base in groups or base.removeprefix("cue:") in cues))
         assert ok, name
+    assert any(name.startswith(PREFIX) for name in doc["weights"])
 
 
 def test_trainer_learns_a_separable_rule_and_regularisation_shrinks_it():
