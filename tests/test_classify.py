@@ -375,7 +375,7 @@ def test_shipped_weights_are_cues_or_vocabulary_words():
         ok = name in named or (place in ("title", "lead", "body")
                                and (base in groups or base.removeprefix("cue:") in cues))
         assert ok, name
-    assert any(name.startswith(PREFIX) for name in doc["weights"])
+    assert len(doc["weights"]) >= 50          # the cue features, not an empty model
 
 
 def test_trainer_learns_a_separable_rule_and_regularisation_shrinks_it():
