@@ -5,9 +5,8 @@ aliases and topics with phrases; strategy.toml weighs them into an explainable r
 A small learned layer (logistic regression over a few dozen of those cues, weights in
 feeds/data/strategy_model.json) makes the verdict. Every phrase and feature that counted
 is written into Classification.reasons, so a user can see why a story was (or was not)
-posted. All phrases are folded into one trie-shaped regex, tried only where a word of the
-text can begin a phrase, so a story costs three scans (headline, lead, rest) however large
-the gazetteer grows.
+posted. All phrases are found in one native multi-phrase pass per part (headline, lead,
+rest), word boundaries settled by one trie-shaped regex, however large the gazetteer grows.
 """
 from __future__ import annotations
 
