@@ -88,6 +88,12 @@ class Classifier:
         self.gz = gz = gazetteer or load_gazetteer()
         self._rules = {k: gz.rules.get(k, {}) for k in ("score", "ai", "strategy", "negative", "model", "cues")}
         self._model = StrategyModel.load(self._rules["model"])
+        sc, neg = self._rules["score"], self._rules["negative"]
+        self._factors = (   # place factors of phrase points, and of negative points
+            {"title": float(sc.get("title_factor", 2.0)), "lead": float(sc.get("lead_factor", 1.0)),
+             "body": float(sc.get("body_factor", 0.3))},
+            {"title": float(neg.get("title_factor", 1.5)), "lead": float(neg.get("lead_factor", 0.5)),
+             "body": float(neg.get("body_factor", 0.0))})
         aliases = {a: canon for canon, al in gz.companies.items() for a in [canon, *al]}
         self._lookup = {a.casefold(): canon for a, canon in aliases.items()}
         self._matcher = PhraseMatcher(self._entries(aliases))
@@ -169,23 +175,26 @@ class Classifier:
         ai_w = {"title": 2.0, "lead": 1.0, "body": float(sc.get("ai_body", 0.25))}
         parts = (("title", title, 0), ("lead", text[:cut], len(title) + 1),
                  ("body", text[cut:], len(title) + 1 + cut))
+        keys, spans = self._matcher.keys, self._matcher.spans
         for place, part, base in parts:
-            for (kind, owner, weight), phrase, pos in self._matcher.find(part):
-                if kind == "company":
-                    scan.companies[owner].append((base + pos, place == "title"))
-                    if owner in self.gz.ai_companies:
+            for pos, end in spans(part):
+                phrase = part[pos:end]
+                for kind, owner, weight in keys(phrase):
+                    if kind == "company":
+                        scan.companies[owner].append((base + pos, place == "title"))
+                        if owner in self.gz.ai_companies:
+                            scan.ai_strength += ai_w[place]
+                            scan.ai_places[place] += 1
+                    elif kind == "ai" and owner == "weak":
+                        scan.ai_strength += ai_w[place] / 2 if place == "title" else 0.0
+                    elif kind == "ai":
+                        scan.ai[phrase] += 1
                         scan.ai_strength += ai_w[place]
                         scan.ai_places[place] += 1
-                elif kind == "ai" and owner == "weak":
-                    scan.ai_strength += ai_w[place] / 2 if place == "title" else 0.0
-                elif kind == "ai":
-                    scan.ai[phrase] += 1
-                    scan.ai_strength += ai_w[place]
-                    scan.ai_places[place] += 1
-                else:
-                    term = (kind, owner, phrase.lower())
-                    scan.terms[term].add(place)
-                    scan.weights[term] = weight
+                    else:
+                        term = (kind, owner, phrase.lower())
+                        scan.terms[term].add(place)
+                        scan.weights[term] = weight
         for canon in scan.companies:  # a topic's companies count like its phrases
             for slug in self._topic_of_company.get(canon, ()):
                 places = {"title" if t else "lead" for _, t in scan.companies[canon]}
@@ -207,11 +216,13 @@ class Classifier:
         owner_pts, term_why, negative, neg_why = self._phrase_points(scan)
         cap = float(sc.get("topic_cap", 4.5))
         total = sum(min(pts, cap) for pts in owner_pts.values()) - negative
-        why = [w for _, w in sorted(term_why, key=lambda x: -x[0])[:MAX_TERM_REASONS]]
+        why = [f"term:{phrase} +{pts:.3g} [{owner}]" + _title(places) for pts, phrase, owner, places
+               in sorted(term_why, key=_minus_points)[:MAX_TERM_REASONS]]
         why += [f"cap:{o} {pts:.3g} -> {cap:g}" for o, pts in owner_pts.items() if pts > cap]
         total += self._ai_bonus(scan, companies, why)
         why += [f"ai:{p} x{n}" for p, n in sorted(scan.ai.items(), key=lambda kv: -kv[1])[:2]]
-        why += [w for _, w in sorted(neg_why, key=lambda x: -x[0])[:MAX_TERM_REASONS]]
+        why += [f"negative:{phrase} -{pts:.3g}" + _title(places) for pts, phrase, _, places
+                in sorted(neg_why, key=_minus_points)[:MAX_TERM_REASONS]]
         return total, owner_pts, why
 
     def _ai_bonus(self, scan: _Scan, companies: list[str], why: list[str]) -> float:
@@ -227,27 +238,24 @@ class Classifier:
 
     def _phrase_points(self, scan: _Scan):
         """Each distinct phrase counts once per place, times its weight and the place's
-        factor; negatives are summed apart."""
-        sc, neg = self._rules["score"], self._rules["negative"]
-        factor = {"title": float(sc.get("title_factor", 2.0)), "lead": float(sc.get("lead_factor", 1.0)),
-                  "body": float(sc.get("body_factor", 0.3))}
-        nfactor = {"title": float(neg.get("title_factor", 1.5)), "lead": float(neg.get("lead_factor", 0.5)),
-                   "body": float(neg.get("body_factor", 0.0))}
+        factor; negatives are summed apart. Reasons come back unformatted: (points,
+        phrase, owner, places); only the strongest few are ever written out."""
+        factor, nfactor = self._factors
         owner_pts: dict[str, float] = defaultdict(float)
         term_why, neg_why, negative = [], [], 0.0
         for (kind, owner, phrase), places in scan.terms.items():
             if kind == "cue":
                 continue
             w = scan.weights[(kind, owner, phrase)]
-            pts = w * sum((nfactor if kind == "negative" else factor)[p] for p in places)
+            pts = w * sum(map((nfactor if kind == "negative" else factor).__getitem__, places))
             if not pts:
                 continue
             if kind == "negative":
                 negative += pts
-                neg_why.append((pts, f"negative:{phrase} -{pts:.3g}" + _title(places)))
+                neg_why.append((pts, phrase, owner, places))
             else:
                 owner_pts[owner] += pts
-                term_why.append((pts, f"term:{phrase} +{pts:.3g} [{owner}]" + _title(places)))
+                term_why.append((pts, phrase, owner, places))
         return owner_pts, term_why, negative, neg_why
 
     def _topics(self, scan: _Scan, topic_pts: dict[str, float]) -> list[str]:
@@ -312,6 +320,10 @@ def _lead_end(text: str, n: int) -> int:
         return len(text)
     space = text.find(" ", n)
     return len(text) if space < 0 else space
+
+
+def _minus_points(reason: tuple) -> float:
+    return -reason[0]
 
 
 def _title(places: set[str]) -> str:

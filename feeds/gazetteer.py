@@ -178,7 +178,7 @@ class PhraseMatcher:
         self._body = body
         self._re = re.compile(body) if body else None
         self._re_any_case: re.Pattern | None = None   # compiled on first need
-        self._seen: dict[str, list[tuple[str, tuple]]] = {}
+        self._seen: dict[str, list[tuple]] = {}
         self._starts(entries)
 
     def _starts(self, entries: list[tuple[str, tuple, bool]]) -> None:
@@ -262,31 +262,31 @@ class PhraseMatcher:
 
     def find(self, text: str) -> list[tuple[tuple, str, int]]:
         """(key, phrase as written in the text, position) for every match, in order."""
+        keys = self.keys
+        return [(key, text[start:end], start) for start, end in self.spans(text)
+                for key in keys(text[start:end])]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of every match in text, in order."""
         if self._re is None or not text:
             return []
         low = text.lower()
         if len(low) == len(text):
-            spans = self._spans(low)
-        else:
-            if self._re_any_case is None:
-                self._re_any_case = re.compile(self._body, re.IGNORECASE)
-            spans = [m.span() for m in self._re_any_case.finditer(text)]
-        out = []
-        lookup = self._lookup
-        for start, end in spans:
-            found = text[start:end]
-            for exact, key in lookup(found):
-                if not exact or found == exact:
-                    out.append((key, found, start))
-        return out
+            return self._spans(low)
+        if self._re_any_case is None:   # the rare text whose length changes when lowercased
+            self._re_any_case = re.compile(self._body, re.IGNORECASE)
+        return [m.span() for m in self._re_any_case.finditer(text)]
 
-    def _lookup(self, found: str) -> list[tuple[str, tuple]]:
+    def keys(self, found: str) -> list[tuple]:
+        """The keys of a match, given as written in the text (exact phrases count only
+        when spelt as listed)."""
         # The same few hundred spellings recur in every story: resolve each once.
         hit = self._seen.get(found)
         if hit is None:
             if len(self._seen) > 50_000:   # bound the memory a stream of odd words takes
                 self._seen.clear()
-            hit = self._seen[found] = self._resolve(found)
+            hit = self._seen[found] = [key for exact, key in self._resolve(found)
+                                       if not exact or found == exact]
         return hit
 
     def _resolve(self, found: str) -> list[tuple[str, tuple]]:
