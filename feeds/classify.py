@@ -97,6 +97,7 @@ class Classifier:
         aliases = {a: canon for canon, al in gz.companies.items() for a in [canon, *al]}
         self._lookup = {a.casefold(): canon for a, canon in aliases.items()}
         self._matcher = PhraseMatcher(self._entries(aliases))
+        self._plans: dict[str, list[tuple]] = {}   # see _plan
         self._topic_of_company = defaultdict(list)
         for topic in gz.topics.values():
             for name in topic.companies:
@@ -175,32 +176,41 @@ class Classifier:
         ai_w = {"title": 2.0, "lead": 1.0, "body": float(sc.get("ai_body", 0.25))}
         parts = (("title", title, 0), ("lead", text[:cut], len(title) + 1),
                  ("body", text[cut:], len(title) + 1 + cut))
-        keys, spans = self._matcher.keys, self._matcher.spans
+        plans, plan, spans = self._plans, self._plan, self._matcher.spans
         for place, part, base in parts:
             for pos, end in spans(part):
                 phrase = part[pos:end]
-                for kind, owner, weight in keys(phrase):
-                    if kind == "company":
+                for kind, owner, weight, term in plans.get(phrase) or plan(phrase):
+                    if term is not None:   # most matches: a topic, strategy, cue or negative
+                        scan.terms[term].add(place)
+                        scan.weights[term] = weight
+                    elif kind == "company":
                         scan.companies[owner].append((base + pos, place == "title"))
                         if owner in self.gz.ai_companies:
                             scan.ai_strength += ai_w[place]
                             scan.ai_places[place] += 1
-                    elif kind == "ai" and owner == "weak":
+                    elif owner == "weak":
                         scan.ai_strength += ai_w[place] / 2 if place == "title" else 0.0
-                    elif kind == "ai":
+                    else:
                         scan.ai[phrase] += 1
                         scan.ai_strength += ai_w[place]
                         scan.ai_places[place] += 1
-                    else:
-                        term = (kind, owner, phrase.lower())
-                        scan.terms[term].add(place)
-                        scan.weights[term] = weight
         for canon in scan.companies:  # a topic's companies count like its phrases
             for slug in self._topic_of_company.get(canon, ()):
                 places = {"title" if t else "lead" for _, t in scan.companies[canon]}
                 scan.terms[("topic", slug, canon)] |= places
                 scan.weights[("topic", slug, canon)] = 0.0  # membership, not strategy
         return scan
+
+    def _plan(self, phrase: str) -> list[tuple]:
+        """A match's keys as (kind, owner, weight, term), the term key made once per
+        spelling (None for companies and AI words, which are counted, not collected)."""
+        if len(self._plans) > 50_000:   # bound the memory a stream of odd spellings takes
+            self._plans.clear()
+        plan = self._plans[phrase] = [
+            (kind, owner, weight, None if kind in ("company", "ai") else (kind, owner, phrase.lower()))
+            for kind, owner, weight in self._matcher.keys(phrase)]
+        return plan
 
     def _rank_companies(self, scan: _Scan) -> list[str]:
         """Main company first: headline mentions weigh most, then frequency, then who
