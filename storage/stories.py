@@ -151,8 +151,8 @@ class StoryStore:
     def _insert_story(self, pk: int, story: Story, status: str, seen: str,
                       content_hash: str) -> None:
         values = _content_values(story, content_hash)
-        key = title_key(story.title)
-        cluster = self._find_cluster(pk, story, key)
+        key, mine = title_key(story.title), signature(story)
+        cluster = self._find_cluster(pk, story, key, mine)
         values.update(pk=pk, id=story.id, url=story.url, feed_url=story.feed_url,
                       status=status, title_key=key, first_seen=seen, updated_at=seen,
                       cluster_id=cluster or pk, is_lead=int(cluster is None))
@@ -163,6 +163,10 @@ class StoryStore:
         # Indexed here, not by a trigger: FTS5 inserts run from a trigger cost ~1.8 x more.
         execute("INSERT INTO stories_fts (rowid, title, text) VALUES (?, ?, ?)",
                 (pk, story.title, story.text))
+        # Later stories of a backfill are compared with this one: keep its signature now
+        # instead of reading the row back and computing it again (same values: the time
+        # as stored, to the second).
+        self._signatures[pk] = (cluster or pk, _micros(parse_iso(values["published"])), mine)
         self._link(pk, story, cluster is None, fresh=True)
 
     def _link(self, pk: int, story: Story, lead: bool, *, fresh: bool = False) -> None:
@@ -177,7 +181,7 @@ class StoryStore:
                 "strategy) VALUES (?, ?, ?, ?, ?)",
                 [(pk, n, published, int(lead), int(c.strategy)) for n in names])
 
-    def _find_cluster(self, pk: int, story: Story, key: str) -> int | None:
+    def _find_cluster(self, pk: int, story: Story, key: str, mine: Signature) -> int | None:
         """The cluster (lead pk) of the nearest earlier report of the same event."""
         lo, hi = iso_utc(story.published - WINDOW), iso_utc(story.published + WINDOW)
         pks: dict[int, None] = {}
@@ -194,11 +198,10 @@ class StoryStore:
                 "AND published BETWEEN ? AND ? AND pk != ? LIMIT ?",
                 (key, lo, hi, pk, _CANDIDATES_PER_KEY)).fetchall()
             pks.update(dict.fromkeys(map(first, rows)))
-        return self._first_match(story, list(pks))
+        return self._first_match(story, mine, list(pks))
 
-    def _first_match(self, story: Story, pks: list[int]) -> int | None:
+    def _first_match(self, story: Story, mine: Signature, pks: list[int]) -> int | None:
         """The cluster of the nearest candidate reporting the same event, if any."""
-        mine = signature(story)
         candidates = self._signatures_for(pks)
         # A backfill gives each story ~100 candidates and compares ~10: order them by
         # distance in C (integer microseconds, no key lambda); ties keep input order.

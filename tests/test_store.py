@@ -250,13 +250,16 @@ def test_same_event_days_apart_is_a_new_cluster(store):
     assert store.cluster_info(b.id)[1] == b.id
 
 
-@pytest.mark.parametrize("hours,lead", [(24, "first"), (26, "second"), (25, "second")],
-                         ids=["nearer-first", "nearer-second", "tie-newer"])
-def test_a_report_joins_the_nearest_matching_cluster(store, hours, lead):
+@pytest.mark.parametrize("hours,lead,first_ms", [
+    (24, "first", 0), (26, "second", 0), (25, "second", 0), (25, "second", 600)],
+    ids=["nearer-first", "nearer-second", "tie-newer", "tie-to-the-stored-second"])
+def test_a_report_joins_the_nearest_matching_cluster(store, hours, lead, first_ms):
     """Two reports of one deal 50 h apart are two clusters; a third report between
-    them joins the nearer in time (on a tie, the newer)."""
+    them joins the nearer in time (on a tie, the newer). Times count as stored, to the
+    second, whether the earlier report was just written or read back."""
     pair = ("Anthropic", "Amazon")
     first = make("Anthropic raises $4bn from Amazon", companies=pair, guid="a")
+    first = replace(first, published=first.published + timedelta(milliseconds=first_ms))
     second = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
                   source="Outlet B", hours=50, companies=pair, guid="b")
     third = make("Anthropic secures fresh $4bn investment from Amazon", feed=FEED_B,
