@@ -182,9 +182,9 @@ class PhraseMatcher:
         self._starts(entries)
 
     def _starts(self, entries: list[tuple[str, tuple, bool]]) -> None:
-        """An Aho-Corasick automaton over every phrase (a wildcard's stem), found in C,
-        leftmost-longest, without word boundaries; _spans turns its hits into exactly
-        the regex's matches. Per phrase: is it one Latin word, and does it begin with a
+        """An Aho-Corasick automaton (native code) over every phrase, a wildcard by its
+        stem, reporting leftmost-longest hits without word boundaries; _spans turns them
+        into exactly the regex's matches. Per phrase: is it one Latin word, and does it begin with a
         Latin letter (then a match must start a word)?"""
         stems = list(dict.fromkeys([*self._keys, *self._prefixes]))
         self._ac = AhoCorasick(stems, matchkind=MatchKind.LeftmostLongest) if stems else None

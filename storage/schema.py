@@ -137,8 +137,8 @@ META = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 """
 
-# A trigger's FTS5 insert cost the backfill ~1.8 x the same insert made as a statement of
-# its own (bench 2, docs/benchmarks.md), so StoryStore indexes new stories itself.
+# An FTS5 insert run by a trigger cost about twice the CPU of the same insert made as a
+# statement of its own (bench 2, docs/benchmarks.md), so StoryStore indexes new stories.
 FTS_INSERT_BY_STORE = """
 DROP TRIGGER IF EXISTS stories_fts_insert;
 """
