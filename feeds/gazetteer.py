@@ -272,7 +272,10 @@ class PhraseMatcher:
             return []
         low = text.lower()
         if len(low) == len(text):
-            return self._spans(low)
+            try:
+                return self._spans(low)
+            except UnicodeEncodeError:   # a lone surrogate: the automaton takes only UTF-8
+                return [m.span() for m in self._re.finditer(low)]
         if self._re_any_case is None:   # the rare text whose length changes when lowercased
             self._re_any_case = re.compile(self._body, re.IGNORECASE)
         return [m.span() for m in self._re_any_case.finditer(text)]
