@@ -421,7 +421,7 @@ def _glued(matcher, n: int, seed: int) -> list[str]:
     rng = random.Random(seed)
     stems = sorted({*matcher._keys, *matcher._prefixes})
     frags = stems + [s[:k] for s in stems[::7] for k in range(1, len(s))] + ["thai", "s", "é"]
-    seps = ["", " ", "-", "的", "\n", ".", "'", "_", "é", ",", "?", "$"]
+    seps = ["", " ", "-", "的", "\n", ".", "'", "_", "é", ",", "?", "$", "😀"]
     return ["".join(rng.choice(frags) + rng.choice(seps) for _ in range(rng.randint(1, 10)))
             for _ in range(n)]
 
