@@ -1,7 +1,7 @@
 """First cycle (new feeds, backfill): entries/s through parse, classify, store and
 condense, the share of each stage, against bare feedparser.parse on the same bytes.
 
-    .venv/bin/python -m bench backfill [--feeds 100] [--runs 5] [--quick]
+    .venv/bin/python -m bench backfill [--feeds 100] [--runs 5] [--quick] [--against REV]
 
 The bytes are the feed farm's (generated 20-50 entry feeds of ~100 KB, every 50th a
 real miniflux snapshot), built in-process: no network, so the stages are all there is.
@@ -12,18 +12,23 @@ are made when a lookup first shows them, so `latest 25` after the backfill is ti
 too, first and again). CPU seconds per stage, median over runs.
 Target: the stages after parsing add at most 50% to the parse time, the parse being the
 issue's reference, bare feedparser.parse; the share of our own (faster) parse is shown
-beside it.
+beside it. --against REV also runs the classifier and store code of git revision REV
+(feeds/classify.py, feeds/gazetteer.py, storage/store.py, stories.py, schema.py; today's
+data files), interleaved with today's in the same process, and prints both side by side.
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import shutil
+import subprocess
+import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
-from bench.common import FarmContent, command_line, median, report, when
+from bench.common import ROOT, FarmContent, command_line, median, report, when
 
 TARGET = 0.50
 STAGES = ("parse", "classify", "store", "condense")
@@ -42,10 +47,12 @@ def baseline(feeds: list[tuple[str, bytes]]) -> float:
     return time.process_time() - t0
 
 
-def one_run(feeds: list[tuple[str, bytes]]) -> dict:
+def one_run(feeds: list[tuple[str, bytes]], code: tuple | None = None) -> dict:
     from feeds.classify import Classifier
     from feeds.formatter import Formatter
     from storage.store import Store
+    if code is not None:   # another revision's (Classifier, Store)
+        Classifier, Store = code
     tmp = Path(tempfile.mkdtemp(prefix="ainews-bench-backfill-"))
     store = Store(tmp / "backfill.db")
     classifier = Classifier()
@@ -109,20 +116,67 @@ class _Stages:
         self.strategy += sum(s.classification.strategy for s in new)
 
 
+def code_at(rev: str) -> tuple:
+    """(Classifier, Store) as they were at git revision `rev`: the classify and store
+    modules read with `git show` and loaded under other names beside today's."""
+    def load(path: str, name: str, renames: dict[str, str]):
+        src = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{path}"], check=True,
+                             capture_output=True, text=True).stdout
+        for old, new in renames.items():
+            src = src.replace(f"from {old} import", f"from {new} import")
+        module = sys.modules[name] = types.ModuleType(name)
+        module.__file__ = str(ROOT / path)   # so the gazetteer reads today's feeds/data
+        exec(compile(src, f"{rev}:{path}", "exec"), module.__dict__)
+        return module
+    load("feeds/gazetteer.py", "_rev_gazetteer", {})
+    classify = load("feeds/classify.py", "_rev_classify", {"feeds.gazetteer": "_rev_gazetteer"})
+    load("storage/schema.py", "_rev_schema", {})
+    load("storage/stories.py", "_rev_stories", {})
+    store = load("storage/store.py", "_rev_store", {"storage.schema": "_rev_schema",
+                                                    "storage.stories": "_rev_stories"})
+    return classify.Classifier, store.Store
+
+
 def run(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="bench backfill")
     ap.add_argument("--feeds", type=int, default=100)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--quick", action="store_true", help="8 feeds, 1 run")
+    ap.add_argument("--against", metavar="REV", help="also run revision REV's classify and store")
     args, _ = ap.parse_known_args(argv)
     if args.quick:
         args.feeds, args.runs = 8, 1
     feeds = feed_bytes(args.feeds)
-    runs, bases = [], []
-    for _ in range(args.runs):      # interleaved, so machine noise hits both alike
+    old = code_at(args.against) if args.against else None
+    runs, bases, olds = [], [], []
+    for i in range(args.runs):      # interleaved, so machine noise hits all alike
         bases.append(baseline(feeds))
+        if old and i % 2:
+            olds.append(one_run(feeds, old))
         runs.append(one_run(feeds))
-    return summarise(runs, bases, feeds, args, argv or [])
+        if old and not i % 2:
+            olds.append(one_run(feeds, old))
+    result = summarise(runs, bases, feeds, args, argv or [])
+    if olds:
+        result["against"] = against(olds, runs, bases, args.against, argv or [])
+    return result
+
+
+def against(olds: list[dict], runs: list[dict], bases: list[float], rev: str,
+            argv: list[str]) -> dict:
+    """Revision `rev` beside today's code: CPU medians per stage, and the ratio."""
+    base = median(bases)
+    old = {s: median(r["spent"][s] for r in olds) for s in STAGES}
+    new = {s: median(r["spent"][s] for r in runs) for s in STAGES}
+    rows = [(f"  {s}", f"{old[s]:.2f} s", f"{new[s]:.2f} s", f"x {new[s] / old[s]:.2f}")
+            for s in STAGES if old[s] >= 0.05]
+    after_old, after_new = (sum(v.values()) - v["parse"] for v in (old, new))
+    rows.append(("stages after parsing / bare feedparser", f"{100 * after_old / base:.0f}%",
+                 f"{100 * after_new / base:.0f}%", f"x {after_new / after_old:.2f}"))
+    report(f"Backfill: {rev} (left) and this tree (right), CPU medians, same runs",
+           rows, command_line("backfill", argv))
+    return {"rev": rev, "cpu_rev": old, "cpu": new, "entries_rev": olds[0]["entries"],
+            "strategy_rev": olds[0]["strategy"]}
 
 
 def summarise(runs, bases, feeds, args, argv) -> dict:

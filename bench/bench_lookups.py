@@ -124,7 +124,8 @@ def _chunk(gen: Generator, start: int, stop: int, total: int) -> dict[str, list]
 
 
 def _insert_chunk(store, rows: dict[str, list]) -> None:
-    """One transaction: executemany per table (the FTS triggers fire per story)."""
+    """One transaction: executemany per table, the search index's included (the store
+    indexes a new story's text itself, as add_new_stories does)."""
     conn = store.db.conn
     with store._write():
         conn.executemany(
@@ -132,6 +133,8 @@ def _insert_chunk(store, rows: dict[str, list]) -> None:
             "summary, strategy, score, companies, topics, content_hash, cluster_id, "
             "is_lead, status, first_seen, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
             "?, ?, ?, ?, ?, ?, ?, ?, 'backlog', ?, ?)", rows["stories"])
+        conn.executemany("INSERT INTO stories_fts (rowid, title, text) VALUES (?, ?, ?)",
+                         [(r[0], r[3], r[4]) for r in rows["stories"]])
         for table in ("story_companies", "story_topics"):
             conn.executemany(f"INSERT INTO {table} VALUES (?, ?, ?, ?, ?)", rows[table])
         conn.executemany("INSERT INTO briefs VALUES (?, ?, ?, ?)", rows["briefs"])

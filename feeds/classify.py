@@ -2,13 +2,12 @@
 
 The gazetteer (feeds/data/*.toml, extendable with a user TOML file) lists companies with
 aliases and topics with phrases; strategy.toml weighs them into an explainable rule score.
-A small learned layer (logistic regression over a few dozen of those cues and the
-headline's words, feeds/lexical.py; weights in feeds/data/strategy_model.json) makes the
-verdict. Every phrase, feature and word that counted is written into
+A small learned layer (logistic regression over a few dozen of those cues, optionally
+with the headline's words, feeds/lexical.py; weights in feeds/data/strategy_model.json)
+makes the verdict. Every phrase, feature and word that counted is written into
 Classification.reasons, so a user can see why a story was (or was not) posted. All
-phrases are folded into one trie-shaped regex, tried only where a word of the text can
-begin a phrase, so a story costs three scans (headline, lead, rest) however large the
-gazetteer grows.
+phrases are found in one native multi-phrase pass per part (headline, lead, rest), word
+boundaries settled by one trie-shaped regex, however large the gazetteer grows.
 """
 from __future__ import annotations
 
@@ -91,9 +90,16 @@ class Classifier:
         self.gz = gz = gazetteer or load_gazetteer()
         self._rules = {k: gz.rules.get(k, {}) for k in ("score", "ai", "strategy", "negative", "model", "cues")}
         self._model = StrategyModel.load(self._rules["model"])
+        sc, neg = self._rules["score"], self._rules["negative"]
+        self._factors = (   # place factors of phrase points, and of negative points
+            {"title": float(sc.get("title_factor", 2.0)), "lead": float(sc.get("lead_factor", 1.0)),
+             "body": float(sc.get("body_factor", 0.3))},
+            {"title": float(neg.get("title_factor", 1.5)), "lead": float(neg.get("lead_factor", 0.5)),
+             "body": float(neg.get("body_factor", 0.0))})
         aliases = {a: canon for canon, al in gz.companies.items() for a in [canon, *al]}
         self._lookup = {a.casefold(): canon for a, canon in aliases.items()}
         self._matcher = PhraseMatcher(self._entries(aliases))
+        self._plans: dict[str, list[tuple]] = {}   # see _plan
         self._topic_of_company = defaultdict(list)
         for topic in gz.topics.values():
             for name in topic.companies:
@@ -176,29 +182,41 @@ class Classifier:
         ai_w = {"title": 2.0, "lead": 1.0, "body": float(sc.get("ai_body", 0.25))}
         parts = (("title", title, 0), ("lead", text[:cut], len(title) + 1),
                  ("body", text[cut:], len(title) + 1 + cut))
+        plans, plan, spans = self._plans, self._plan, self._matcher.spans
         for place, part, base in parts:
-            for (kind, owner, weight), phrase, pos in self._matcher.find(part):
-                if kind == "company":
-                    scan.companies[owner].append((base + pos, place == "title"))
-                    if owner in self.gz.ai_companies:
+            for pos, end in spans(part):
+                phrase = part[pos:end]
+                for kind, owner, weight, term in plans.get(phrase) or plan(phrase):
+                    if term is not None:   # most matches: a topic, strategy, cue or negative
+                        scan.terms[term].add(place)
+                        scan.weights[term] = weight
+                    elif kind == "company":
+                        scan.companies[owner].append((base + pos, place == "title"))
+                        if owner in self.gz.ai_companies:
+                            scan.ai_strength += ai_w[place]
+                            scan.ai_places[place] += 1
+                    elif owner == "weak":
+                        scan.ai_strength += ai_w[place] / 2 if place == "title" else 0.0
+                    else:
+                        scan.ai[phrase] += 1
                         scan.ai_strength += ai_w[place]
                         scan.ai_places[place] += 1
-                elif kind == "ai" and owner == "weak":
-                    scan.ai_strength += ai_w[place] / 2 if place == "title" else 0.0
-                elif kind == "ai":
-                    scan.ai[phrase] += 1
-                    scan.ai_strength += ai_w[place]
-                    scan.ai_places[place] += 1
-                else:
-                    term = (kind, owner, phrase.lower())
-                    scan.terms[term].add(place)
-                    scan.weights[term] = weight
         for canon in scan.companies:  # a topic's companies count like its phrases
             for slug in self._topic_of_company.get(canon, ()):
                 places = {"title" if t else "lead" for _, t in scan.companies[canon]}
                 scan.terms[("topic", slug, canon)] |= places
                 scan.weights[("topic", slug, canon)] = 0.0  # membership, not strategy
         return scan
+
+    def _plan(self, phrase: str) -> list[tuple]:
+        """A match's keys as (kind, owner, weight, term), the term key made once per
+        spelling (None for companies and AI words, which are counted, not collected)."""
+        if len(self._plans) > 50_000:   # bound the memory a stream of odd spellings takes
+            self._plans.clear()
+        plan = self._plans[phrase] = [
+            (kind, owner, weight, None if kind in ("company", "ai") else (kind, owner, phrase.lower()))
+            for kind, owner, weight in self._matcher.keys(phrase)]
+        return plan
 
     def _rank_companies(self, scan: _Scan) -> list[str]:
         """Main company first: headline mentions weigh most, then frequency, then who
@@ -214,11 +232,13 @@ class Classifier:
         owner_pts, term_why, negative, neg_why = self._phrase_points(scan)
         cap = float(sc.get("topic_cap", 4.5))
         total = sum(min(pts, cap) for pts in owner_pts.values()) - negative
-        why = [w for _, w in sorted(term_why, key=lambda x: -x[0])[:MAX_TERM_REASONS]]
+        why = [f"term:{phrase} +{pts:.3g} [{owner}]" + _title(places) for pts, phrase, owner, places
+               in sorted(term_why, key=_minus_points)[:MAX_TERM_REASONS]]
         why += [f"cap:{o} {pts:.3g} -> {cap:g}" for o, pts in owner_pts.items() if pts > cap]
         total += self._ai_bonus(scan, companies, why)
         why += [f"ai:{p} x{n}" for p, n in sorted(scan.ai.items(), key=lambda kv: -kv[1])[:2]]
-        why += [w for _, w in sorted(neg_why, key=lambda x: -x[0])[:MAX_TERM_REASONS]]
+        why += [f"negative:{phrase} -{pts:.3g}" + _title(places) for pts, phrase, _, places
+                in sorted(neg_why, key=_minus_points)[:MAX_TERM_REASONS]]
         return total, owner_pts, why
 
     def _ai_bonus(self, scan: _Scan, companies: list[str], why: list[str]) -> float:
@@ -234,27 +254,24 @@ class Classifier:
 
     def _phrase_points(self, scan: _Scan):
         """Each distinct phrase counts once per place, times its weight and the place's
-        factor; negatives are summed apart."""
-        sc, neg = self._rules["score"], self._rules["negative"]
-        factor = {"title": float(sc.get("title_factor", 2.0)), "lead": float(sc.get("lead_factor", 1.0)),
-                  "body": float(sc.get("body_factor", 0.3))}
-        nfactor = {"title": float(neg.get("title_factor", 1.5)), "lead": float(neg.get("lead_factor", 0.5)),
-                   "body": float(neg.get("body_factor", 0.0))}
+        factor; negatives are summed apart. Reasons come back unformatted: (points,
+        phrase, owner, places); only the strongest few are ever written out."""
+        factor, nfactor = self._factors
         owner_pts: dict[str, float] = defaultdict(float)
         term_why, neg_why, negative = [], [], 0.0
         for (kind, owner, phrase), places in scan.terms.items():
             if kind == "cue":
                 continue
             w = scan.weights[(kind, owner, phrase)]
-            pts = w * sum((nfactor if kind == "negative" else factor)[p] for p in places)
+            pts = w * sum(map((nfactor if kind == "negative" else factor).__getitem__, places))
             if not pts:
                 continue
             if kind == "negative":
                 negative += pts
-                neg_why.append((pts, f"negative:{phrase} -{pts:.3g}" + _title(places)))
+                neg_why.append((pts, phrase, owner, places))
             else:
                 owner_pts[owner] += pts
-                term_why.append((pts, f"term:{phrase} +{pts:.3g} [{owner}]" + _title(places)))
+                term_why.append((pts, phrase, owner, places))
         return owner_pts, term_why, negative, neg_why
 
     def _topics(self, scan: _Scan, topic_pts: dict[str, float]) -> list[str]:
@@ -319,6 +336,10 @@ def _lead_end(text: str, n: int) -> int:
         return len(text)
     space = text.find(" ", n)
     return len(text) if space < 0 else space
+
+
+def _minus_points(reason: tuple) -> float:
+    return -reason[0]
 
 
 def _title(places: set[str]) -> str:

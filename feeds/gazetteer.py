@@ -1,9 +1,9 @@
 """Gazetteer: the companies, topics and scoring vocabulary behind feeds/classify.py.
 
 Bundled data files (feeds/data/companies.toml, topics.toml, strategy.toml) are merged
-with an optional user TOML file of the same layout; PhraseMatcher folds every phrase
-into one trie-shaped regex, tried only at the words that can begin a phrase, so a scan costs
-about the same however many phrases there are;
+with an optional user TOML file of the same layout; PhraseMatcher finds every phrase in
+one native Aho-Corasick pass and settles word boundaries with a trie-shaped regex, so a
+scan costs about the same however many phrases there are;
 StrategyModel reads the learned layer's weights (feeds/data/strategy_model.json).
 """
 from __future__ import annotations
@@ -14,9 +14,10 @@ import math
 import re
 import tomllib
 from collections import defaultdict
-from itertools import accumulate
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from ahocorasick_rs import AhoCorasick, MatchKind
 
 log = logging.getLogger("ainews.classify")
 DATA = Path(__file__).parent / "data"
@@ -24,7 +25,7 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-
 # Latin-script word characters: CJK neighbours do not break a Latin name ("阿里的Qwen模型").
 _WORD = "0-9A-Za-z\u00c0-\u024f_"
 _TOKEN = re.compile(f"[{_WORD}]+")
-_SPLIT = re.compile(f"([^{_WORD}]+)")
+_WORD_CHARS = frozenset(ch for ch in map(chr, range(0x250)) if _TOKEN.match(ch))
 
 
 class GazetteerError(ValueError):
@@ -145,9 +146,9 @@ def load_gazetteer(user_file: Path | None = None) -> Gazetteer:
 
 class PhraseMatcher:
     """Every phrase of the gazetteer in one trie-shaped regex: at each text position the
-    regex follows only the branch of the next character, so a scan costs about the same
-    however many phrases there are. A trailing * matches the rest of a word; exact
-    phrases must match case-sensitively (checked after the scan).
+    regex follows only the branch of the next character. It defines the matches; an
+    Aho-Corasick automaton finds where to try it (see _spans). A trailing * matches the
+    rest of a word; exact phrases must match case-sensitively (checked after the scan).
 
     Matches never overlap, so a phrase also carries the keys of the shorter phrases
     inside it ("Alibaba Cloud" is the company and the enterprise term "cloud";
@@ -177,61 +178,61 @@ class PhraseMatcher:
         self._body = body
         self._re = re.compile(body) if body else None
         self._re_any_case: re.Pattern | None = None   # compiled on first need
-        self._seen: dict[str, list[tuple[str, tuple]]] = {}
+        self._seen: dict[str, list[tuple]] = {}
         self._starts(entries)
 
     def _starts(self, entries: list[tuple[str, tuple, bool]]) -> None:
-        """What a match can begin with: a Latin phrase only at a whole word (its first
-        word exactly, or a word starting with it for a one-word wildcard), any other
-        phrase at its first character. Trying the regex only there gives finditer's
-        matches without its walk over every character."""
-        self._first_words: set[str] = set()
-        self._first_prefixes: dict[str, list[str]] = defaultdict(list)  # by first chars
-        wild = [p.rstrip("*").lower() for p, _, _ in entries if p.endswith("*")]
-        self._pre_n = n = max(1, min([3, *map(len, wild)]))
-        others = set()
-        for phrase, _key, _exact in entries:
-            low = phrase.rstrip("*").lower()
-            run = _TOKEN.match(low)
-            if run is None:
-                others.add(low[0])
-            elif run.end() == len(low) and phrase.endswith("*"):
-                self._first_prefixes[low[:n]].append(low)
-            else:
-                self._first_words.add(run.group())
-        self._other_re = re.compile("[" + "".join(map(re.escape, sorted(others))) + "]") if others else None
-
-    def _candidates(self, low: str) -> list[int]:
-        """Positions where the phrase regex may match, ascending: a superset (the regex
-        decides), found by splitting into words in C and set lookups."""
-        parts = _SPLIT.split(low)   # word, gap, word, gap, ..., word (words may be "")
-        words = parts[::2]
-        vocab = set(words)
-        hits = vocab & self._first_words
-        pre, n = self._first_prefixes, self._pre_n
-        for w in {w for w in vocab if w[:n] in pre}:
-            if any(w.startswith(p) for p in pre[w[:n]]):
-                hits.add(w)
-        out = []
-        if hits:
-            starts = list(accumulate(map(len, parts), initial=0))[::2]
-            out = [at for w, at in zip(words, starts) if w in hits]
-        if self._other_re is not None:
-            others = [m.start() for m in self._other_re.finditer(low)]
-            if others:
-                out = sorted(out + others)
-        return out
+        """An Aho-Corasick automaton (native code) over every phrase, a wildcard by its
+        stem, reporting leftmost-longest hits without word boundaries; _spans turns them
+        into exactly the regex's matches. Per phrase: is it one Latin word, and does it begin with a
+        Latin letter (then a match must start a word)?"""
+        stems = list(dict.fromkeys([*self._keys, *self._prefixes]))
+        self._ac = AhoCorasick(stems, matchkind=MatchKind.LeftmostLongest) if stems else None
+        self._stem_kind = [(_TOKEN.fullmatch(s) is not None, s[0] in _WORD_CHARS) for s in stems]
+        others = {p.rstrip("*").lower()[0] for p, _, _ in entries}
+        self._other_first = frozenset(others - _WORD_CHARS)
 
     def _spans(self, low: str) -> list[tuple[int, int]]:
-        """The spans of self._re.finditer(low), trying only candidate positions."""
-        match, last, out = self._re.match, 0, []
-        for pos in self._candidates(low):
-            if pos >= last:
-                m = match(low, pos)
+        """The spans of self._re.finditer(low). The automaton reports the longest phrase
+        at each leftmost place; a one-word phrase at a word start that ends with the
+        word is the regex's match as it stands (nothing longer matched there, nothing
+        shorter is preferred), every other hit is settled by the regex at that place."""
+        match, kinds, n, last, out = self._re.match, self._stem_kind, len(low), 0, []
+        for pid, start, end in self._ac.find_matches_as_indexes(low):
+            if start < last:   # begins inside a match a wildcard ran on: may hide a start
+                if end > last:
+                    last = self._inside(low, last, end, last, out)
+                continue
+            token, latin = kinds[pid]
+            if latin and start and low[start - 1] in _WORD_CHARS:   # inside a word
+                if not token:   # a phrase going past this word may hide a real start
+                    last = self._inside(low, start + 1, end, last, out)
+                continue
+            if token and (end == n or low[end] not in _WORD_CHARS):
+                out.append((start, end))
+                last = end
+                continue
+            m = match(low, start)
+            if m is not None:
+                last = m.end()
+                out.append((start, last))
+            if not token and last < end:   # the regex settled on less than the hit
+                last = self._inside(low, max(last, start + 1), end, last, out)
+        return out
+
+    def _inside(self, low: str, begin: int, end: int, last: int,
+                out: list[tuple[int, int]]) -> int:
+        """Try the regex wherever a phrase may begin in low[begin:end] (a stretch a
+        longer hit covered), appending its matches; the new end of the last match."""
+        for at in range(begin, end):
+            ch = low[at]
+            if at >= last and (ch in self._other_first or (
+                    ch in _WORD_CHARS and low[at - 1] not in _WORD_CHARS)):
+                m = self._re.match(low, at)
                 if m is not None:
                     last = m.end()
-                    out.append((pos, last))
-        return out
+                    out.append((at, last))
+        return last
 
     def _inherit(self) -> None:
         originals = {low: list(entries) for low, entries in self._keys.items()}
@@ -261,31 +262,34 @@ class PhraseMatcher:
 
     def find(self, text: str) -> list[tuple[tuple, str, int]]:
         """(key, phrase as written in the text, position) for every match, in order."""
+        keys = self.keys
+        return [(key, text[start:end], start) for start, end in self.spans(text)
+                for key in keys(text[start:end])]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of every match in text, in order."""
         if self._re is None or not text:
             return []
         low = text.lower()
         if len(low) == len(text):
-            spans = self._spans(low)
-        else:
-            if self._re_any_case is None:
-                self._re_any_case = re.compile(self._body, re.IGNORECASE)
-            spans = [m.span() for m in self._re_any_case.finditer(text)]
-        out = []
-        lookup = self._lookup
-        for start, end in spans:
-            found = text[start:end]
-            for exact, key in lookup(found):
-                if not exact or found == exact:
-                    out.append((key, found, start))
-        return out
+            try:
+                return self._spans(low)
+            except UnicodeEncodeError:   # a lone surrogate: the automaton takes only UTF-8
+                return [m.span() for m in self._re.finditer(low)]
+        if self._re_any_case is None:   # the rare text whose length changes when lowercased
+            self._re_any_case = re.compile(self._body, re.IGNORECASE)
+        return [m.span() for m in self._re_any_case.finditer(text)]
 
-    def _lookup(self, found: str) -> list[tuple[str, tuple]]:
+    def keys(self, found: str) -> list[tuple]:
+        """The keys of a match, given as written in the text (exact phrases count only
+        when spelt as listed)."""
         # The same few hundred spellings recur in every story: resolve each once.
         hit = self._seen.get(found)
         if hit is None:
             if len(self._seen) > 50_000:   # bound the memory a stream of odd words takes
                 self._seen.clear()
-            hit = self._seen[found] = self._resolve(found)
+            hit = self._seen[found] = [key for exact, key in self._resolve(found)
+                                       if not exact or found == exact]
         return hit
 
     def _resolve(self, found: str) -> list[tuple[str, tuple]]:

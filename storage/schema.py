@@ -112,7 +112,8 @@ CREATE TABLE briefs (
 CREATE INDEX briefs_story ON briefs (story_id);
 """
 
-# External-content FTS5: the text lives once, in stories; triggers keep the index in step.
+# External-content FTS5: the text lives once, in stories. Triggers keep the index in step
+# on edits and deletes; a new story's row is indexed by the store itself (migration 6).
 FTS = """
 CREATE VIRTUAL TABLE stories_fts USING fts5 (
     title, text, content='stories', content_rowid='pk',
@@ -136,12 +137,19 @@ META = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 """
 
+# An FTS5 insert run by a trigger cost about twice the CPU of the same insert made as a
+# statement of its own (bench 2, docs/benchmarks.md), so StoryStore indexes new stories.
+FTS_INSERT_BY_STORE = """
+DROP TRIGGER IF EXISTS stories_fts_insert;
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "feeds", FEEDS),
     (2, "stories", STORIES),
     (3, "briefs", BRIEFS),
     (4, "stories_fts", FTS),
     (5, "meta", META),
+    (6, "stories_fts_insert_by_store", FTS_INSERT_BY_STORE),
 ]
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -63,6 +63,9 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
         if self.path != ":memory:":
             self.db.enable_wal()
             conn.execute("PRAGMA synchronous = NORMAL")   # safe with WAL; fewer fsyncs
+        # 16 MB of page cache (the default is 2): a feed's batch dirties index pages all
+        # over the file, and a small cache spills and rewrites them before the commit.
+        conn.execute("PRAGMA cache_size = -16384")
         # Touch the file now, so a read-only place fails here with a clear message.
         conn.execute("PRAGMA user_version").fetchone()
 

@@ -11,7 +11,7 @@ import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from itertools import repeat
+from itertools import filterfalse, repeat
 from operator import itemgetter, sub
 
 from feeds.cluster import WINDOW, Signature, same_signature, signature, title_key
@@ -38,14 +38,15 @@ def story_from_row(row: tuple) -> Story:
                  summary, html, subtitle, tuple(json.loads(flags)), c)
 
 
-def _content_values(s: Story) -> dict:
+def _content_values(s: Story, content_hash: str | None = None) -> dict:
     c = s.classification
     return dict(title=s.title, text=s.text, source=s.source, published=iso_utc(s.published),
                 guid=s.guid, author=s.author, summary=s.summary, html=s.html,
                 subtitle=s.subtitle, flags=json.dumps(list(s.flags)),
                 strategy=int(c.strategy), score=float(c.score),
                 companies=json.dumps(list(c.companies)), topics=json.dumps(list(c.topics)),
-                reasons=json.dumps(list(c.reasons)), content_hash=s.content_hash)
+                reasons=json.dumps(list(c.reasons)),
+                content_hash=content_hash or s.content_hash)
 
 
 class StoryStore:
@@ -89,8 +90,9 @@ class StoryStore:
             for story in stories:
                 if self._merge_known(story, seen, known):
                     continue
-                self._insert_story(next_pk, story, status, seen)
-                known.add(next_pk, story)
+                content_hash = story.content_hash   # a sha256 of the text: once per story
+                self._insert_story(next_pk, story, status, seen, content_hash)
+                known.add(next_pk, story, content_hash)
                 next_pk += 1
                 new.append(story)
         return new
@@ -146,17 +148,25 @@ class StoryStore:
         self._link(pk, story, bool(lead))
         log.debug("store: updated edited story %s", story.id)
 
-    def _insert_story(self, pk: int, story: Story, status: str, seen: str) -> None:
-        values = _content_values(story)
-        key = title_key(story.title)
-        cluster = self._find_cluster(pk, story, key)
+    def _insert_story(self, pk: int, story: Story, status: str, seen: str,
+                      content_hash: str) -> None:
+        values = _content_values(story, content_hash)
+        key, mine = title_key(story.title), signature(story)
+        cluster = self._find_cluster(pk, story, key, mine)
         values.update(pk=pk, id=story.id, url=story.url, feed_url=story.feed_url,
                       status=status, title_key=key, first_seen=seen, updated_at=seen,
                       cluster_id=cluster or pk, is_lead=int(cluster is None))
         cols = ", ".join(values)
-        self.db.execute(
-            f"INSERT INTO stories ({cols}) VALUES ({', '.join(':' + k for k in values)})",
-            values)
+        execute = self.db.conn.execute
+        execute(f"INSERT INTO stories ({cols}) VALUES ({', '.join(':' + k for k in values)})",
+                values)
+        # Indexed here, not by a trigger: an FTS5 insert run by a trigger costs ~2 x more.
+        execute("INSERT INTO stories_fts (rowid, title, text) VALUES (?, ?, ?)",
+                (pk, story.title, story.text))
+        # Later stories of a backfill are compared with this one: keep its signature now
+        # instead of reading the row back and computing it again (same values: the time
+        # as stored, to the second).
+        self._signatures[pk] = (cluster or pk, _micros(parse_iso(values["published"])), mine)
         self._link(pk, story, cluster is None, fresh=True)
 
     def _link(self, pk: int, story: Story, lead: bool, *, fresh: bool = False) -> None:
@@ -171,27 +181,27 @@ class StoryStore:
                 "strategy) VALUES (?, ?, ?, ?, ?)",
                 [(pk, n, published, int(lead), int(c.strategy)) for n in names])
 
-    def _find_cluster(self, pk: int, story: Story, key: str) -> int | None:
+    def _find_cluster(self, pk: int, story: Story, key: str, mine: Signature) -> int | None:
         """The cluster (lead pk) of the nearest earlier report of the same event."""
         lo, hi = iso_utc(story.published - WINDOW), iso_utc(story.published + WINDOW)
         pks: dict[int, None] = {}
+        execute, first = self.db.conn.execute, itemgetter(0)
         for company in story.classification.companies[:_MAX_COMPANIES]:
-            rows = self.db.execute(
+            rows = execute(
                 "SELECT story_pk FROM story_companies WHERE company = ? AND published "
                 "BETWEEN ? AND ? AND story_pk != ? ORDER BY published DESC LIMIT ?",
-                (company, lo, hi, pk, _CANDIDATES_PER_KEY))
-            pks.update(dict.fromkeys([r for (r,) in rows]))
+                (company, lo, hi, pk, _CANDIDATES_PER_KEY)).fetchall()
+            pks.update(dict.fromkeys(map(first, rows)))   # ~60 rows a query: no Python loop
         if key:
-            rows = self.db.execute(
+            rows = execute(
                 "SELECT pk FROM stories WHERE title_key = ? AND title_key != '' "
                 "AND published BETWEEN ? AND ? AND pk != ? LIMIT ?",
-                (key, lo, hi, pk, _CANDIDATES_PER_KEY))
-            pks.update(dict.fromkeys([r for (r,) in rows]))
-        return self._first_match(story, list(pks))
+                (key, lo, hi, pk, _CANDIDATES_PER_KEY)).fetchall()
+            pks.update(dict.fromkeys(map(first, rows)))
+        return self._first_match(story, mine, list(pks))
 
-    def _first_match(self, story: Story, pks: list[int]) -> int | None:
+    def _first_match(self, story: Story, mine: Signature, pks: list[int]) -> int | None:
         """The cluster of the nearest candidate reporting the same event, if any."""
-        mine = signature(story)
         candidates = self._signatures_for(pks)
         # A backfill gives each story ~100 candidates and compares ~10: order them by
         # distance in C (integer microseconds, no key lambda); ties keep input order.
@@ -208,8 +218,8 @@ class StoryStore:
         """The signatures of `pks`, loading those not cached: each story is read and
         parsed once, not once per later story it is compared with."""
         cache = self._signatures
-        self._load_signatures([pk for pk in pks if pk not in cache])
-        found = [cache[pk] for pk in pks]   # taken before trimming: the bound can't drop them
+        self._load_signatures(list(filterfalse(cache.__contains__, pks)))
+        found = list(map(cache.__getitem__, pks))   # before trimming: the bound can't drop them
         # Oldest loaded goes first: a dropped signature is only read again, so plain FIFO
         # does as well as LRU here without touching every candidate on every lookup.
         while len(cache) > SIGNATURE_CACHE:
@@ -293,11 +303,11 @@ class _Known:
             index[key] = pk
             self.rows[pk] = (feed_url, content_hash)
 
-    def add(self, pk: int, story: Story) -> None:
+    def add(self, pk: int, story: Story, content_hash: str) -> None:
         self.ids[story.id] = pk
         if story.url:
             self.urls[story.url] = pk
-        self.rows[pk] = (story.feed_url, story.content_hash)
+        self.rows[pk] = (story.feed_url, content_hash)
 
 
 def _micros(when: datetime) -> int:

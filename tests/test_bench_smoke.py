@@ -36,6 +36,13 @@ def test_backfill_runs_every_stage_over_every_entry():
     assert all(seconds > 0 for seconds in res["cpu"].values())
 
 
+def test_backfill_against_a_revision_runs_that_revisions_code_over_the_same_entries():
+    res = bench_backfill.run(["--feeds", "2", "--runs", "2", "--against", "HEAD"])
+    old = res["against"]
+    assert (old["entries_rev"], old["strategy_rev"]) == (res["entries"], res["strategy"])
+    assert all(seconds > 0 for seconds in old["cpu_rev"].values())
+
+
 def test_freshness_sees_every_entry_that_appears():
     res = bench_freshness.run(["--feeds", "8", "--hours", "3", "--runs", "1"])
     for variant in res["variants"].values():

@@ -415,10 +415,25 @@ TRICKY = [
     "xAI X.ai Nvidia-backed nvidia’s Arm ARM arms Character.AI A.I. ai-powered AI.",
     "a bet that data center on data centers new features chief scientist closed.",
     "", " ", "Meta", "?", "(Alibaba)", "Alibaba Cloud's cloud", "Hugging Face.hugging face",
+    # a wildcard running on over the start of a longer phrase, which hides a later start
+    "monetiz_oracle cloud infra", "semiconductorascend chips", "thai chips", "open sourced",
+    "OpenAI \ud800 open source Qwen",   # a lone surrogate (JSON feeds can carry one)
 ]
 
 
-@pytest.mark.parametrize("source", ["corpus", "tricky", "shuffled"])
+def _glued(matcher, n: int, seed: int) -> list[str]:
+    """The gazetteer's own phrases and their beginnings glued by word characters,
+    spaces, punctuation and CJK: phrases overlapping and running into each other."""
+    import random
+    rng = random.Random(seed)
+    stems = sorted({*matcher._keys, *matcher._prefixes})
+    frags = stems + [s[:k] for s in stems[::7] for k in range(1, len(s))] + ["thai", "s", "é"]
+    seps = ["", " ", "-", "的", "\n", ".", "'", "_", "é", ",", "?", "$", "😀"]
+    return ["".join(rng.choice(frags) + rng.choice(seps) for _ in range(rng.randint(1, 10)))
+            for _ in range(n)]
+
+
+@pytest.mark.parametrize("source", ["corpus", "tricky", "shuffled", "glued"])
 def test_word_scan_finds_exactly_the_regex_matches(clf, source):
     import random
     m = clf._matcher
@@ -426,17 +441,20 @@ def test_word_scan_finds_exactly_the_regex_matches(clf, source):
         texts = _corpus_texts()
     elif source == "tricky":
         texts = TRICKY
-    else:   # tricky words glued by spaces, nothing, hyphens and CJK
+    elif source == "shuffled":   # tricky words glued by spaces, nothing, hyphens and CJK
         rng, words = random.Random(7), " ".join(TRICKY).split()
         texts = [rng.choice(["", " ", "-", "的", "\n"]).join(rng.sample(words, 8)) for _ in range(800)]
-    differing = [t for t in texts if (lambda low: [x.span() for x in m._re.finditer(low)]
-                                      != m._spans(low))(t.lower())]
+    else:
+        texts = _glued(m, 4000, seed=11)
+    differing = [t for t in texts if [x.span() for x in m._re.finditer(t.lower())] != m.spans(t)]
     assert len(texts) > 10 or source == "tricky"
     assert differing == []
     assert sum(len(m.find(t)) for t in texts) > len(texts)   # the texts do name things
 
 
-def test_text_that_changes_length_when_lowercased_still_matches(clf):
-    # "İ" lowercases to two characters: the case-insensitive regex path handles it
-    c = clf.classify("İstanbul startup raises funding from OpenAI", "")
+@pytest.mark.parametrize("odd", ["İstanbul", "\ud800"], ids=["longer-lowercased", "lone-surrogate"])
+def test_text_the_fast_scan_cannot_take_still_matches(clf, odd):
+    # "İ" lowercases to two characters (no shared positions); a lone surrogate is not
+    # UTF-8 for the automaton: both go to the regex alone
+    c = clf.classify(f"{odd} startup raises funding from OpenAI", "")
     assert "OpenAI" in c.companies

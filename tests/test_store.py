@@ -71,6 +71,72 @@ def test_migration_runner_applies_new_versions_once_and_atomically():
     assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'c'").fetchall() == []
 
 
+def _fts_in_step(store: Store) -> None:
+    """The search index holds each story's current title and text: every token
+    instance of stories_fts equals those of a fresh index of the stories' rows."""
+    conn = store.db.conn
+    conn.execute("CREATE VIRTUAL TABLE temp.fresh USING fts5 (title, text, content='', "
+                 "tokenize='porter unicode61 remove_diacritics 2')")
+    conn.execute("INSERT INTO temp.fresh (rowid, title, text) SELECT pk, title, text FROM stories")
+    for name in ("stories_fts", "fresh"):
+        conn.execute(f"CREATE VIRTUAL TABLE temp.{name}_v USING fts5vocab("
+                     f"{'main' if name == 'stories_fts' else 'temp'}, {name}, instance)")
+    have, want = (conn.execute(f"SELECT term, doc, col, offset FROM temp.{n}_v ORDER BY 1, 2, 3, 4")
+                  .fetchall() for n in ("stories_fts", "fresh"))
+    for name in ("stories_fts_v", "fresh_v", "fresh"):
+        conn.execute(f"DROP TABLE temp.{name}")
+    assert have == want and have
+
+
+def test_store_made_before_migration_6_upgrades_and_indexes_new_stories(tmp_path,
+                                                                            monkeypatch):
+    import storage.store
+    from storage.schema import MIGRATIONS
+    path = tmp_path / "old.db"
+    # The schema as it was before: new stories indexed by the stories_fts_insert trigger.
+    monkeypatch.setattr(storage.store, "MIGRATIONS", [m for m in MIGRATIONS if m[0] < 6])
+    with Store(path) as old:
+        old.db.conn.execute(
+            "INSERT INTO stories (pk, id, url, title, text, published, content_hash, status, "
+            "first_seen, updated_at, cluster_id) VALUES (1, 'old-1', 'https://a.example/old', "
+            "'Tencent opens Hunyuan weights', 'Tencent released the weights.', "
+            "'2026-03-01T09:00:00Z', 'h', 'backlog', '2026-03-01T09:00:00Z', "
+            "'2026-03-01T09:00:00Z', 1)")
+        old.db.conn.commit()
+        assert 6 not in [v for v, _n, _at in old.migrations()]
+    monkeypatch.undo()
+    with Store(path) as store:
+        assert 6 in [v for v, _n, _at in store.migrations()]
+        assert store.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
+                                "name = 'stories_fts_insert'").fetchall() == []
+        new = make("Tencent cuts Hunyuan API prices", companies=("Tencent",))
+        add(store, new)
+        _fts_in_step(store)
+        assert [b.id for b in store.search("hunyuan")] == [new.id, "old-1"]
+
+
+def test_search_index_follows_new_edited_and_clustered_stories(store):
+    first = make("Alibaba cuts Qwen API prices", guid="g-1", text="Prices fall 50%.")
+    again = make("Alibaba cuts Qwen API prices", feed=FEED_B, source="Outlet B")
+    add(store, first, again, make("OpenAI raises $40bn", companies=("OpenAI",)))
+    add(store, replace(first, text="Prices fall 97%."))
+    _fts_in_step(store)
+    assert [b.id for b in store.search("97")] == [first.id]
+    assert store.search("50") == []
+
+
+@pytest.mark.parametrize("fault", ["missing", "stale"])
+def test_fts_check_notices_a_story_indexed_wrongly(store, fault):
+    add(store, make("Alibaba cuts Qwen API prices"))
+    store.db.conn.execute("INSERT INTO stories_fts (stories_fts, rowid, title, text) "
+                          "SELECT 'delete', pk, title, text FROM stories")
+    if fault == "stale":
+        store.db.conn.execute("INSERT INTO stories_fts (rowid, title, text) "
+                              "SELECT pk, 'Alibaba trims Qwen API prices', text FROM stories")
+    with pytest.raises(AssertionError):
+        _fts_in_step(store)
+
+
 @pytest.mark.parametrize("where", ["under-a-file", "is-a-directory"])
 def test_unopenable_path_gives_one_line_store_error(tmp_path, where):
     blocker = tmp_path / "blocker"
@@ -184,13 +250,16 @@ def test_same_event_days_apart_is_a_new_cluster(store):
     assert store.cluster_info(b.id)[1] == b.id
 
 
-@pytest.mark.parametrize("hours,lead", [(24, "first"), (26, "second"), (25, "second")],
-                         ids=["nearer-first", "nearer-second", "tie-newer"])
-def test_a_report_joins_the_nearest_matching_cluster(store, hours, lead):
+@pytest.mark.parametrize("hours,lead,first_ms", [
+    (24, "first", 0), (26, "second", 0), (25, "second", 0), (25, "second", 600)],
+    ids=["nearer-first", "nearer-second", "tie-newer", "tie-to-the-stored-second"])
+def test_a_report_joins_the_nearest_matching_cluster(store, hours, lead, first_ms):
     """Two reports of one deal 50 h apart are two clusters; a third report between
-    them joins the nearer in time (on a tie, the newer)."""
+    them joins the nearer in time (on a tie, the newer). Times count as stored, to the
+    second, whether the earlier report was just written or read back."""
     pair = ("Anthropic", "Amazon")
     first = make("Anthropic raises $4bn from Amazon", companies=pair, guid="a")
+    first = replace(first, published=first.published + timedelta(milliseconds=first_ms))
     second = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
                   source="Outlet B", hours=50, companies=pair, guid="b")
     third = make("Anthropic secures fresh $4bn investment from Amazon", feed=FEED_B,
