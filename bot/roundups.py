@@ -43,8 +43,10 @@ class Roundups:
         return sent
 
     async def _roundup(self, adapter: Adapter, key: Key, held, title: str) -> int | None:
-        ids = sorted(r.id for r in held)
-        batch = "ainews-d" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:12]
+        # After a failed try the platform may have taken, the same posts again under the
+        # same nonce: held_posts (newest first) would mix in posts held since, and the
+        # new nonce would hide the earlier post from find_sent (posted twice).
+        ids, batch = self._unconfirmed.pop(key, None) or _batch_of(held)
         await self._pace(adapter, key)
         await self._gate(key[0])
         rows = self.store.claim_roundup(ids, batch, self.clock())
@@ -97,7 +99,14 @@ class Roundups:
                 self.store.record_failed(row.id, f"roundup gave up after {row.attempts} "
                                                  f"attempts: {reason}")
         self.store.release_roundup(batch, reason)
+        self._unconfirmed[key] = ([r.id for r in rows], batch)
         delay = self._delay(max(r.attempts for r in rows), error)
         self._blocked[key] = self.clock() + timedelta(seconds=delay)
         log.warning("delivery: %s/%s: roundup failed (%s); retrying in %.0f s",
                     *key, reason, delay)
+
+
+def _batch_of(held) -> tuple[list[int], str]:
+    """A roundup's post ids and its nonce, stable for the same posts."""
+    ids = sorted(r.id for r in held)
+    return ids, "ainews-d" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:12]

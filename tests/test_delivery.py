@@ -492,3 +492,38 @@ async def test_a_refused_post_in_the_middle_of_a_roundup_is_found_by_halving(sto
         ["story0", "story1"], ["story3", "story4"]]
     assert [f.brief.id for f in store.outbox_failures()] == ["story2"]
     assert states(store) == {"failed": 1, "digested": 4}
+
+
+@dataclass
+class LostAnswerAdapter(RecordingAdapter):
+    """Like Slack when its answer is lost: the roundup is posted, the call fails; a retry
+    can look the post up by its nonce (find_sent)."""
+    lose: int = 1
+
+    async def send_digest(self, channel, title, briefs, *, nonce):
+        mid = await super().send_digest(channel, title, briefs, nonce=nonce)
+        if self.lose:
+            self.lose -= 1
+            raise TransientError("slack: chat.postMessage to c1: timed out")
+        return mid
+
+    async def find_sent(self, channel: str, nonce: str) -> str | None:
+        return next((d.message_id for d in self.digests if d.nonce == nonce), None)
+
+
+async def test_a_roundup_whose_answer_was_lost_is_not_posted_again_with_newer_posts(
+        store, clock):
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(1, clock, minutes_ago=5), brief(2, clock, minutes_ago=6)],
+                 clock())
+    adapter = LostAnswerAdapter(clock=clock)
+    d = delivery(store, clock, adapter)
+    clock.advance(hours=1)
+    assert await d.run_once() == 0                # posted, but the answer was lost
+    dispatch_new(store, [brief(3, clock)], clock())   # held meanwhile: newest first
+    clock.advance(hours=1)
+    await d.run_once()
+    assert [[b.id for b in x.briefs] for x in adapter.digests] == [
+        ["story1", "story2"], ["story3"]]
+    assert states(store) == {"digested": 3}
