@@ -109,6 +109,18 @@ async def test_switching_between_guild_and_global_commands_leaves_one_set(fake, 
     assert len(fake.find("PUT", rf"/applications/{fake.app_id}/guilds/{guild}/commands")) == 2
 
 
+
+async def test_an_earlier_guild_the_bot_has_left_does_not_block_the_new_commands(fake, core):
+    """The old guild answers 403 (the bot was removed from it): today's commands still
+    sync, and later starts stop trying to clear it."""
+    state = {f"discord.commands_guild.{fake.app_id}": "4242"}
+    old = rf"/applications/{fake.app_id}/guilds/4242/commands"
+    fake.fail("PUT", old, 403, code=50001)
+    for synced in ("global", "skipped"):
+        async with running_bot(fake, core, state) as runner:
+            assert runner.bot.synced == synced
+    assert fake.commands["global"] and len(fake.find("PUT", old)) == 1
+
 LOOKUPS = [
     # command, options, subcommand, expected call (name, args, kwargs)
     ("company", {"name": "Tencent"}, None, ("company", ("Tencent",), {"limit": None})),

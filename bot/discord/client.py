@@ -134,9 +134,15 @@ class AinewsBot(ext_commands.Bot):
         earlier = _state_get(self.state, key)
         if not earlier or earlier == str(self.settings.discord_guild_id or ""):
             return
-        await self.http.bulk_upsert_guild_commands(self.application_id, int(earlier), [])
+        try:
+            await self.http.bulk_upsert_guild_commands(self.application_id, int(earlier), [])
+            log.info("discord: cleared the commands an earlier run synced to guild %s", earlier)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            # The bot left that guild: nothing there to clear now, and asking again at
+            # every start would fail the same way and keep today's commands from syncing.
+            log.warning("discord: can't clear the commands an earlier run synced to guild %s "
+                        "(%s %s); forgetting it", earlier, exc.status, exc.text or "")
         _state_set(self.state, key, "")
-        log.info("discord: cleared the commands an earlier run synced to guild %s", earlier)
 
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s guilds)", self.user, len(self.guilds))
