@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from typing import Awaitable, Callable, Mapping
 
 from bot.adapter import Adapter, PermanentError, RejectedError, TransientError
-from bot.retry import (RATE_LIMITED_FACTOR, UNEXPECTED_ATTEMPTS, bug_reason, earlier_post,
-                       rate_limited, reason_of, unexpected)
+from bot.retry import (UNEXPECTED_ATTEMPTS, attempt_limit, bug_reason, earlier_post,
+                       reason_of, unexpected)
 from bot.roundups import Roundups
 from feeds.models import utcnow
 
@@ -241,7 +241,7 @@ class Delivery(Roundups):
     # ---- failures --------------------------------------------------------------------
     def _on_transient(self, row, error: Exception) -> None:
         reason, key = reason_of(error), (row.platform, row.channel)
-        limit = self.max_attempts * (RATE_LIMITED_FACTOR if rate_limited(error) else 1)
+        limit = attempt_limit(self.max_attempts, error)
         if row.attempts >= limit:
             self._give_up(row, reason)
             return

@@ -38,6 +38,11 @@ def rate_limited(error: Exception) -> bool:
     return isinstance(error, TransientError) and error.retry_after is not None
 
 
+def attempt_limit(max_attempts: int, error: Exception) -> int:
+    """How many attempts a post (or roundup) gets before this error gives it up."""
+    return max_attempts * (RATE_LIMITED_FACTOR if rate_limited(error) else 1)
+
+
 def unexpected(error: Exception) -> bool:
     """Not one of the adapter contract's errors: a bug, not a platform answer."""
     return not isinstance(error, DeliveryError)

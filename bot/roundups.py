@@ -8,7 +8,8 @@ from datetime import timedelta
 
 from bot.adapter import Adapter, PermanentError, RejectedError
 from bot.digest import OVERFLOW_TITLE, digest_due, digest_title, parse_schedule
-from bot.retry import UNEXPECTED_ATTEMPTS, bug_reason, earlier_post, reason_of, unexpected
+from bot.retry import (UNEXPECTED_ATTEMPTS, attempt_limit, bug_reason, earlier_post,
+                       reason_of, unexpected)
 
 log = logging.getLogger("ainews.delivery")
 Key = tuple[str, str]          # (platform, channel)
@@ -94,8 +95,9 @@ class Roundups:
 
     def _on_roundup_transient(self, key: Key, rows, batch: str, error: Exception) -> None:
         reason = reason_of(error)
+        limit = attempt_limit(self.max_attempts, error)
         for row in rows:
-            if row.attempts >= self.max_attempts:
+            if row.attempts >= limit:
                 self.store.record_failed(row.id, f"roundup gave up after {row.attempts} "
                                                  f"attempts: {reason}")
         self.store.release_roundup(batch, reason)

@@ -527,3 +527,18 @@ async def test_a_roundup_whose_answer_was_lost_is_not_posted_again_with_newer_po
     assert [[b.id for b in x.briefs] for x in adapter.digests] == [
         ["story1", "story2"], ["story3"]]
     assert states(store) == {"digested": 3}
+
+
+async def test_a_roundup_waits_out_rate_limits_as_long_as_a_single_post_would(store, clock):
+    """A 429 says "not now": a digest is not given up after max_attempts of them."""
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(1, clock), brief(2, clock)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", TransientError("HTTP 429", retry_after=30.0), times=8)
+    d = delivery(store, clock, adapter, max_attempts=8)
+    clock.advance(hours=1)
+    for _ in range(9):
+        await d.run_once()
+        clock.advance(minutes=1)
+    assert states(store) == {"digested": 2}
