@@ -260,10 +260,12 @@ async def test_a_post_slack_took_but_whose_answer_was_lost_is_not_posted_twice(
     assert store.db.execute("SELECT message_id FROM outbox").fetchone()[0] == f"C42:{ts}"
 
 
-async def test_without_history_scope_a_retried_post_still_goes_out(fake, store, clock):
+# A lookup Slack refuses (no scope, or arguments it won't take) must not fail the post.
+@pytest.mark.parametrize("code", ["missing_scope", "invalid_arguments"])
+async def test_without_history_scope_a_retried_post_still_goes_out(fake, store, clock, code):
     delivery = _delivery_to(fake, store, clock)
     fake.fail("chat.postMessage", status=503)             # refused before posting
-    fake.fail("conversations.history", error="missing_scope")
+    fake.fail("conversations.history", error=code)
     assert await delivery.run_once() == 0
     clock.advance(hours=1)
     assert await delivery.run_once() == 1

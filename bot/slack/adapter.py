@@ -162,10 +162,13 @@ class SlackAdapter:
             resp = await self.client.conversations_history(
                 channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True)
         except SlackApiError as exc:
-            if error_code(exc) in HISTORY_UNREADABLE:
+            error = classify_error(exc, "conversations.history", channel)
+            # A lookup Slack refuses says nothing of the post: a RejectedError here would
+            # fail a post that was never refused.
+            if error_code(exc) in HISTORY_UNREADABLE or isinstance(error, RejectedError):
                 self._history_unreadable(channel, error_code(exc))
                 return None
-            raise classify_error(exc, "conversations.history", channel) from exc
+            raise error from exc
         except NETWORK_ERRORS as exc:
             raise classify_error(exc, "conversations.history", channel) from exc
         for message in resp.get("messages") or []:
