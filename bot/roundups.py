@@ -30,6 +30,7 @@ class Roundups:
             if ok is None:
                 return sent         # retried on a later pass; the run is not recorded
             sent += ok
+        self._split.pop(key, None)      # all held posts went: halving, if any, is over
         self.store.record_digest_run(*key, now)
         return sent
 
@@ -41,6 +42,8 @@ class Roundups:
             if ok is None:
                 break
             sent += ok
+        if not self.store.held_posts(*key, 1):
+            self._split.pop(key, None)  # all held posts went: halving, if any, is over
         return sent
 
     async def _roundup(self, adapter: Adapter, key: Key, held, title: str) -> int | None:

@@ -542,3 +542,20 @@ async def test_a_roundup_waits_out_rate_limits_as_long_as_a_single_post_would(st
         await d.run_once()
         clock.advance(minutes=1)
     assert states(store) == {"digested": 2}
+
+
+async def test_a_roundup_refused_for_its_size_is_halved_that_day_only(store, clock):
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(4)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", REFUSED)             # the whole roundup, once: too big, say
+    d = delivery(store, clock, adapter, roundup_size=4)
+    clock.advance(hours=1)
+    await d.run_once()
+    assert [len(x.briefs) for x in adapter.digests] == [2, 2]
+    dispatch_new(store, [brief(n, clock) for n in range(10, 14)], clock())
+    clock.advance(days=1)
+    await d.run_once()
+    assert [len(x.briefs) for x in adapter.digests] == [2, 2, 4]   # full size again
+    assert store.outbox_failures() == []

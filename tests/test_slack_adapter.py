@@ -211,6 +211,16 @@ async def test_find_sent_finds_our_earlier_post_by_its_nonce(fake, adapter):
     assert str(call.payload["include_all_metadata"]).lower() in ("1", "true")
 
 
+async def test_find_sent_ignores_another_apps_message_with_our_nonce(fake, adapter):
+    meta = {"event_type": "ainews_brief", "event_payload": {"nonce": "ainews-1"}}
+    fake.messages[("C42", "1700000999.000100")] = {"text": "x", "metadata": meta,
+                                                   "_bot_id": "BOTHER"}
+    assert await adapter.find_sent("C42", "ainews-1") is None
+    mine = await adapter.send("C42", make_brief(), nonce="ainews-1")
+    assert await adapter.find_sent("C42", "ainews-1") == mine
+    assert len(fake.calls_to("auth.test")) == 1                 # asked once
+
+
 @pytest.mark.parametrize("code", ["missing_scope", "not_in_channel"])
 async def test_find_sent_without_history_access_says_so_once_and_lets_the_post_go(
         fake, adapter, caplog, code):

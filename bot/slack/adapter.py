@@ -131,6 +131,7 @@ class SlackAdapter:
     def __init__(self, client: AsyncWebClient):
         self.client = client
         self._warned_history = False
+        self._bot_id: str | None = None
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         payload = render.brief_message(brief)
@@ -158,6 +159,7 @@ class SlackAdapter:
         Slack has no idempotency key, so this is how a retry learns that Slack took the
         post before a crash or timeout. Needs channels:history (groups:history for
         private channels); without it the answer is None and the retry posts."""
+        bot_id = await self._own_bot_id()
         try:
             resp = await self.client.conversations_history(
                 channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True)
@@ -172,9 +174,19 @@ class SlackAdapter:
         except NETWORK_ERRORS as exc:
             raise classify_error(exc, "conversations.history", channel) from exc
         for message in resp.get("messages") or []:
-            if _nonce_of(message) == nonce:
+            # Another app could post our metadata; only our own bot's post counts.
+            if _nonce_of(message) == nonce and message.get("bot_id") == bot_id:
                 return f"{channel}:{message['ts']}"
         return None
+
+    async def _own_bot_id(self) -> str:
+        """The bot's id (auth.test, asked once), to tell our posts from others'."""
+        if self._bot_id is None:
+            try:
+                self._bot_id = str((await self.client.auth_test()).get("bot_id") or "")
+            except (SlackApiError, *NETWORK_ERRORS) as exc:
+                raise classify_error(exc, "auth.test", "the workspace") from exc
+        return self._bot_id
 
     def _history_unreadable(self, channel: str, code: str) -> None:
         if not self._warned_history:
