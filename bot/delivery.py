@@ -84,7 +84,6 @@ class Delivery(Roundups):
         self._warned: set[str] = set()
         self._cooldown: dict[Key, datetime] = {}   # channel -> earliest next worker
         self._split: dict[Key, int] = {}           # a refused roundup is retried in halves
-        self._unconfirmed: dict[Key, tuple[list[int], str]] = {}   # a failed roundup's try
         # Adapters may declare their platform-wide limit (posts/s and burst).
         self._gates = {p: RateGate(a.max_rate, getattr(a, "burst", 1.0))
                        for p, a in self.adapters.items() if getattr(a, "max_rate", None)}

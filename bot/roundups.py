@@ -50,7 +50,7 @@ class Roundups:
         # After a failed try the platform may have taken, the same posts again under the
         # same nonce: held_posts (newest first) would mix in posts held since, and the
         # new nonce would hide the earlier post from find_sent (posted twice).
-        ids, batch = self._unconfirmed.pop(key, None) or _batch_of(held)
+        ids, batch = self.store.unconfirmed_roundup(*key) or _batch_of(held)
         await self._pace(adapter, key)
         await self._gate(key[0])
         rows = self.store.claim_roundup(ids, batch, self.clock())
@@ -87,7 +87,8 @@ class Roundups:
         refused post stands alone, so only it fails and the others still go."""
         if len(rows) > 1:
             self._split[key] = len(rows) // 2
-            self.store.release_roundup(batch, f"roundup rejected: {reason}")
+            self.store.release_roundup(batch, f"roundup rejected: {reason}",
+                                       maybe_posted=False)
             log.warning("delivery: %s/%s: roundup of %d rejected (%s); retrying in halves "
                         "to find the post it refuses", *key, len(rows), reason)
             return
@@ -103,8 +104,7 @@ class Roundups:
             if row.attempts >= limit:
                 self.store.record_failed(row.id, f"roundup gave up after {row.attempts} "
                                                  f"attempts: {reason}")
-        self.store.release_roundup(batch, reason)
-        self._unconfirmed[key] = ([r.id for r in rows], batch)
+        self.store.release_roundup(batch, reason)      # same posts, same nonce next time
         delay = self._delay(max(r.attempts for r in rows), error)
         self._blocked[key] = self.clock() + timedelta(seconds=delay)
         log.warning("delivery: %s/%s: roundup failed (%s); retrying in %.0f s",

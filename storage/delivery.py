@@ -235,9 +235,11 @@ class DeliveryStore:
 
     # ---- outbox: delivery side -----------------------------------------------------
     def recover_outbox(self) -> int:
-        """After a crash: claimed rows go back to waiting (a roundup's rows to held)."""
+        """After a crash: claimed rows go back to waiting. A roundup's rows go back to
+        held with their batch kept: the platform may have taken it, and only the same
+        nonce lets the retry find it (unconfirmed_roundup)."""
         with self._outbox_tx() as c:
-            n = c.execute("UPDATE outbox SET state='held', batch=NULL "
+            n = c.execute("UPDATE outbox SET state='held' "
                           "WHERE state='sending' AND batch IS NOT NULL").rowcount
             n += c.execute("UPDATE outbox SET state='due' WHERE state='sending'").rowcount
             n += c.execute("UPDATE outbox SET state='edit' WHERE state='editing'").rowcount
@@ -312,10 +314,24 @@ class DeliveryStore:
                            "last_error='' WHERE state='sending' AND batch=?",
                            (message_id, ts(now), batch))
 
-    def release_roundup(self, batch: str, error: str) -> int:
-        """A roundup failed transiently: its rows wait for the next try."""
-        return self._outbox_exec("UPDATE outbox SET state='held', batch=NULL, last_error=? "
-                           "WHERE state='sending' AND batch=?", (error, batch))
+    def release_roundup(self, batch: str, error: str, *, maybe_posted: bool = True) -> int:
+        """A roundup failed: its rows wait for the next try. `maybe_posted` (a timeout,
+        a 5xx) keeps the batch, so the retry sends the same posts under the same nonce;
+        a refused roundup (never posted) lets its rows go into new roundups."""
+        keep = "batch" if maybe_posted else "NULL"
+        return self._outbox_exec(f"UPDATE outbox SET state='held', batch={keep}, last_error=? "
+                                 "WHERE state='sending' AND batch=?", (error, batch))
+
+    def unconfirmed_roundup(self, platform: str, channel: str) -> tuple[list[int], str] | None:
+        """The held rows of a roundup that may have been posted (see release_roundup),
+        with its nonce; None when there is none."""
+        rows = self.db.execute("SELECT id, batch FROM outbox WHERE state='held' AND "
+                               "platform=? AND channel=? AND batch IS NOT NULL ORDER BY id",
+                               (platform, channel)).fetchall()
+        if not rows:
+            return None
+        batch = rows[0][1]
+        return [i for i, b in rows if b == batch], batch
 
     def record_retry(self, row_id: int, *, next_attempt: datetime, error: str) -> None:
         self._outbox_exec("UPDATE outbox SET state=CASE state WHEN 'editing' THEN 'edit' "

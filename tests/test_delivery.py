@@ -16,7 +16,7 @@ from bot.dispatch import dispatch_new
 from bot.replies import Caller
 from feeds.models import Brief, Subscription
 from storage.store import Store
-from tests.fakes.recorder import FakeClock, RecordingAdapter
+from tests.fakes.recorder import Digest, FakeClock, RecordingAdapter
 
 
 def brief(n: int, clock: FakeClock, *, minutes_ago: int = 0, **kw) -> Brief:
@@ -526,6 +526,26 @@ async def test_a_roundup_whose_answer_was_lost_is_not_posted_again_with_newer_po
     await d.run_once()
     assert [[b.id for b in x.briefs] for x in adapter.digests] == [
         ["story1", "story2"], ["story3"]]
+    assert states(store) == {"digested": 3}
+
+
+async def test_a_roundup_killed_mid_send_keeps_its_posts_and_nonce_after_restart(store,
+                                                                                  clock):
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(1, clock, minutes_ago=5), brief(2, clock, minutes_ago=6)],
+                 clock())
+    adapter = LostAnswerAdapter(clock=clock, lose=0)
+    clock.advance(hours=1)
+    store.hold_posts([1, 2])
+    store.claim_roundup([1, 2], "ainews-dkilled", clock())   # the platform takes it; kill
+    adapter.digests.append(Digest("c1", "t", [brief(1, clock), brief(2, clock)],
+                                  "ainews-dkilled", "m-1", clock()))
+    dispatch_new(store, [brief(3, clock)], clock())          # held after the restart
+    d = delivery(store, clock, adapter)                       # the restart: recover()
+    await d.run_once()
+    assert [(x.nonce, [b.id for b in x.briefs]) for x in adapter.digests] == [
+        ("ainews-dkilled", ["story1", "story2"]), (adapter.digests[1].nonce, ["story3"])]
     assert states(store) == {"digested": 3}
 
 
