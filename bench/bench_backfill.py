@@ -14,8 +14,9 @@ too, first and again). CPU seconds per stage, median over runs.
 Target: the stages after parsing add at most 50% to the parse time, the parse being the
 issue's reference, bare feedparser.parse; the share of our own (faster) parse is shown
 beside it. --against REV also runs the classifier and store code of git revision REV
-(feeds/classify.py, feeds/gazetteer.py, storage/store.py, stories.py, schema.py; today's
-data files), interleaved with today's in the same process, and prints both side by side.
+(feeds/classify.py, feeds/gazetteer.py, feeds/cluster.py, storage/store.py, stories.py,
+schema.py; today's data files; a store without `transaction` is given one feed per
+transaction, as the pipeline of its time wrote first polls), interleaved with today's in the same process, and prints both side by side.
 """
 from __future__ import annotations
 
@@ -154,7 +155,8 @@ def code_at(rev: str) -> tuple:
     load("feeds/gazetteer.py", "_rev_gazetteer", {})
     classify = load("feeds/classify.py", "_rev_classify", {"feeds.gazetteer": "_rev_gazetteer"})
     load("storage/schema.py", "_rev_schema", {})
-    load("storage/stories.py", "_rev_stories", {})
+    load("feeds/cluster.py", "_rev_cluster", {})
+    load("storage/stories.py", "_rev_stories", {"feeds.cluster": "_rev_cluster"})
     store = load("storage/store.py", "_rev_store", {"storage.schema": "_rev_schema",
                                                     "storage.stories": "_rev_stories"})
     return classify.Classifier, store.Store
