@@ -152,14 +152,24 @@ def code_at(rev: str) -> tuple:
         module.__file__ = str(ROOT / path)   # so the gazetteer reads today's feeds/data
         exec(compile(src, f"{rev}:{path}", "exec"), module.__dict__)
         return module
+    renames = {"feeds.gazetteer": "_rev_gazetteer"}
     load("feeds/gazetteer.py", "_rev_gazetteer", {})
-    classify = load("feeds/classify.py", "_rev_classify", {"feeds.gazetteer": "_rev_gazetteer"})
+    for part in ("phrases", "learned"):        # split out of gazetteer.py later on
+        if exists_at(rev, f"feeds/{part}.py"):
+            load(f"feeds/{part}.py", f"_rev_{part}", renames)
+            renames[f"feeds.{part}"] = f"_rev_{part}"
+    classify = load("feeds/classify.py", "_rev_classify", renames)
     load("storage/schema.py", "_rev_schema", {})
     load("feeds/cluster.py", "_rev_cluster", {})
     load("storage/stories.py", "_rev_stories", {"feeds.cluster": "_rev_cluster"})
     store = load("storage/store.py", "_rev_store", {"storage.schema": "_rev_schema",
                                                     "storage.stories": "_rev_stories"})
     return classify.Classifier, store.Store
+
+
+def exists_at(rev: str, path: str) -> bool:
+    return subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{rev}:{path}"],
+                          capture_output=True).returncode == 0
 
 
 def run(argv: list[str] | None = None) -> dict:

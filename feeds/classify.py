@@ -18,7 +18,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from feeds.gazetteer import Gazetteer, GazetteerError, PhraseMatcher, StrategyModel, load_gazetteer
+from feeds.gazetteer import Gazetteer, GazetteerError, load_gazetteer
+from feeds.learned import StrategyModel
+from feeds.phrases import PhraseMatcher
 from feeds.lexical import words
 from feeds.models import Classification
 

@@ -1,0 +1,185 @@
+"""Phrases: finding every gazetteer phrase in a text, on word boundaries.
+
+PhraseMatcher finds every phrase in one native Aho-Corasick pass and settles word
+boundaries with a trie-shaped regex, so a scan costs about the same however many
+phrases the gazetteer holds (feeds/classify.py builds one per Classifier).
+"""
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+from ahocorasick_rs import AhoCorasick, MatchKind
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+# Latin-script word characters: CJK neighbours do not break a Latin name ("阿里的Qwen模型").
+_WORD = "0-9A-Za-z\u00c0-\u024f_"
+_TOKEN = re.compile(f"[{_WORD}]+")
+_WORD_CHARS = frozenset(ch for ch in map(chr, range(0x250)) if _TOKEN.match(ch))
+
+
+class PhraseMatcher:
+    """Every phrase of the gazetteer in one trie-shaped regex: at each text position the
+    regex follows only the branch of the next character. It defines the matches; an
+    Aho-Corasick automaton finds where to try it (see _spans). A trailing * matches the
+    rest of a word; exact phrases must match case-sensitively (checked after the scan).
+
+    Matches never overlap, so a phrase also carries the keys of the shorter phrases
+    inside it ("Alibaba Cloud" is the company and the enterprise term "cloud";
+    "开源模型" is open-source and models)."""
+
+    def __init__(self, entries: list[tuple[str, tuple, bool]]):
+        self._keys: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
+        self._prefixes: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
+        self._spelling: dict[str, str] = {}   # lowercased -> as first written
+        trie: dict = {}
+        for phrase, key, exact in entries:
+            wild = phrase.endswith("*")
+            text = phrase.rstrip("*")
+            self._spelling.setdefault(text.lower(), text)
+            table = self._prefixes if wild else self._keys
+            if (text if exact else "", key) not in table[text.lower()]:
+                table[text.lower()].append((text if exact else "", key))
+            node = trie
+            for ch in text.lower():
+                node = node.setdefault(ch, {})
+            node["*" if wild else ""] = True
+        self._inherit()
+        self._max_prefix = max((len(p) for p in self._prefixes), default=0)
+        body = self._pattern(trie, top=True)
+        # Matching lowercased text case-sensitively is about twice as fast as IGNORECASE;
+        # the slow pattern is for the rare text whose length changes when lowercased.
+        self._body = body
+        self._re = re.compile(body) if body else None
+        self._re_any_case: re.Pattern | None = None   # compiled on first need
+        self._seen: dict[str, list[tuple]] = {}
+        self._starts(entries)
+
+    def _starts(self, entries: list[tuple[str, tuple, bool]]) -> None:
+        """An Aho-Corasick automaton (native code) over every phrase, a wildcard by its
+        stem, reporting leftmost-longest hits without word boundaries; _spans turns them
+        into exactly the regex's matches. Per phrase: is it one Latin word, and does it begin with a
+        Latin letter (then a match must start a word)?"""
+        stems = list(dict.fromkeys([*self._keys, *self._prefixes]))
+        self._ac = AhoCorasick(stems, matchkind=MatchKind.LeftmostLongest) if stems else None
+        self._stem_kind = [(_TOKEN.fullmatch(s) is not None, s[0] in _WORD_CHARS) for s in stems]
+        others = {p.rstrip("*").lower()[0] for p, _, _ in entries}
+        self._other_first = frozenset(others - _WORD_CHARS)
+
+    def _spans(self, low: str) -> list[tuple[int, int]]:
+        """The spans of self._re.finditer(low). The automaton reports the longest phrase
+        at each leftmost place; a one-word phrase at a word start that ends with the
+        word is the regex's match as it stands (nothing longer matched there, nothing
+        shorter is preferred), every other hit is settled by the regex at that place."""
+        match, kinds, n, last, out = self._re.match, self._stem_kind, len(low), 0, []
+        for pid, start, end in self._ac.find_matches_as_indexes(low):
+            if start < last:   # begins inside a match a wildcard ran on: may hide a start
+                if end > last:
+                    last = self._inside(low, last, end, last, out)
+                continue
+            token, latin = kinds[pid]
+            if latin and start and low[start - 1] in _WORD_CHARS:   # inside a word
+                if not token:   # a phrase going past this word may hide a real start
+                    last = self._inside(low, start + 1, end, last, out)
+                continue
+            if token and (end == n or low[end] not in _WORD_CHARS):
+                out.append((start, end))
+                last = end
+                continue
+            m = match(low, start)
+            if m is not None:
+                last = m.end()
+                out.append((start, last))
+            if not token and last < end:   # the regex settled on less than the hit
+                last = self._inside(low, max(last, start + 1), end, last, out)
+        return out
+
+    def _inside(self, low: str, begin: int, end: int, last: int,
+                out: list[tuple[int, int]]) -> int:
+        """Try the regex wherever a phrase may begin in low[begin:end] (a stretch a
+        longer hit covered), appending its matches; the new end of the last match."""
+        for at in range(begin, end):
+            ch = low[at]
+            if at >= last and (ch in self._other_first or (
+                    ch in _WORD_CHARS and low[at - 1] not in _WORD_CHARS)):
+                m = self._re.match(low, at)
+                if m is not None:
+                    last = m.end()
+                    out.append((at, last))
+        return last
+
+    def _inherit(self) -> None:
+        originals = {low: list(entries) for low, entries in self._keys.items()}
+        for low, entries in self._keys.items():
+            listed = self._spelling[low]
+            for part in _sub_phrases(low):
+                for exact, key in originals.get(part, ()):
+                    have = {(k[0], k[1]) for _, k in entries}
+                    # an exact sub-phrase counts only if the longer phrase spells it so
+                    if (key[0], key[1]) not in have and (not exact or exact in listed):
+                        entries.append(("", key))
+
+    def _pattern(self, node: dict, top: bool = False, last: str = "") -> str:
+        alts = []
+        for ch in (c for c in node if c not in ("", "*")):
+            # The no-letter-before check comes after the first character, so every
+            # branch starts with a literal and re can skip ahead to candidate positions.
+            start = f"(?<![{_WORD}].)" if top and re.match(f"[{_WORD}]", ch) else ""
+            alts.append(re.escape(ch) + start + self._pattern(node[ch], last=ch))
+        if "*" in node:
+            alts.append(f"[{_WORD}]*")
+        if "" in node:  # a phrase ends here: a Latin word must not continue
+            alts.append(f"(?![{_WORD}])" if re.match(f"[{_WORD}]", last) else "")
+        if not alts:
+            return ""
+        return alts[0] if len(alts) == 1 and not top else "(?:" + "|".join(alts) + ")"
+
+    def find(self, text: str) -> list[tuple[tuple, str, int]]:
+        """(key, phrase as written in the text, position) for every match, in order."""
+        keys = self.keys
+        return [(key, text[start:end], start) for start, end in self.spans(text)
+                for key in keys(text[start:end])]
+
+    def spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of every match in text, in order."""
+        if self._re is None or not text:
+            return []
+        low = text.lower()
+        if len(low) == len(text):
+            try:
+                return self._spans(low)
+            except UnicodeEncodeError:   # a lone surrogate: the automaton takes only UTF-8
+                return [m.span() for m in self._re.finditer(low)]
+        if self._re_any_case is None:   # the rare text whose length changes when lowercased
+            self._re_any_case = re.compile(self._body, re.IGNORECASE)
+        return [m.span() for m in self._re_any_case.finditer(text)]
+
+    def keys(self, found: str) -> list[tuple]:
+        """The keys of a match, given as written in the text (exact phrases count only
+        when spelt as listed)."""
+        # The same few hundred spellings recur in every story: resolve each once.
+        hit = self._seen.get(found)
+        if hit is None:
+            if len(self._seen) > 50_000:   # bound the memory a stream of odd words takes
+                self._seen.clear()
+            hit = self._seen[found] = [key for exact, key in self._resolve(found)
+                                       if not exact or found == exact]
+        return hit
+
+    def _resolve(self, found: str) -> list[tuple[str, tuple]]:
+        low = found.lower()
+        if low in self._keys:
+            return self._keys[low]
+        for n in range(min(len(low), self._max_prefix), 0, -1):
+            if low[:n] in self._prefixes:
+                return self._prefixes[low[:n]]
+        return []
+
+
+def _sub_phrases(low: str) -> set[str]:
+    """Shorter phrases inside a phrase: runs of whole words, or any CJK substring."""
+    if _CJK.search(low):
+        return {low[i:j] for i in range(len(low)) for j in range(i + 1, len(low) + 1)} - {low}
+    words = low.split()
+    return {" ".join(words[i:j]) for i in range(len(words))
+            for j in range(i + 1, len(words) + 1)} - {low}
