@@ -134,9 +134,10 @@ def _stem(word: str) -> str:
     return word
 
 
-def _title_words(title: str) -> list[str]:
+@lru_cache(maxsize=4096)   # title_key and the signature both split each new title
+def _title_words(title: str) -> tuple[str, ...]:
     text = title.lower().replace("’", "'")
-    return [_stem(w) for w in _WORD.findall(text.replace("'s ", " "))]
+    return tuple(map(_stem, _WORD.findall(text.replace("'s ", " "))))
 
 
 def signature(story: Story) -> Signature:
