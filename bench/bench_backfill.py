@@ -7,14 +7,16 @@ The bytes are the feed farm's (generated 20-50 entry feeds of ~100 KB, every 50t
 real miniflux snapshot), built in-process: no network, so the stages are all there is.
 Each run goes through a fresh store in the pipeline's order, calling the pipeline's own
 stage methods: parse_feed, Pipeline.classify_unseen (known-id check, classify),
-add_new_stories (backlog), Pipeline.condense_fresh (nothing for a backlog: its briefs
+add_new_stories (backlog; first polls BACKLOG_BATCH stories to a transaction, as
+Pipeline.poll_once writes them), Pipeline.condense_fresh (nothing for a backlog: its briefs
 are made when a lookup first shows them, so `latest 25` after the backfill is timed
 too, first and again). CPU seconds per stage, median over runs.
 Target: the stages after parsing add at most 50% to the parse time, the parse being the
 issue's reference, bare feedparser.parse; the share of our own (faster) parse is shown
 beside it. --against REV also runs the classifier and store code of git revision REV
-(feeds/classify.py, feeds/gazetteer.py, storage/store.py, stories.py, schema.py; today's
-data files), interleaved with today's in the same process, and prints both side by side.
+(feeds/classify.py, feeds/gazetteer.py, feeds/cluster.py, storage/store.py, stories.py,
+schema.py; today's data files; a store without `transaction` is given one feed per
+transaction, as the pipeline of its time wrote first polls), interleaved with today's in the same process, and prints both side by side.
 """
 from __future__ import annotations
 
@@ -60,6 +62,7 @@ def one_run(feeds: list[tuple[str, bytes]], code: tuple | None = None) -> dict:
     try:
         for url, body in feeds:
             stages.feed(url, body)
+        stages.flush()
         lookup = first_lookup(store, classifier)
     finally:
         stages.loop.close()
@@ -86,7 +89,10 @@ def first_lookup(store, classifier) -> dict:
 
 
 class _Stages:
-    """One feed through the pipeline's own stage methods, CPU time summed per stage."""
+    """One feed through the pipeline's own stage methods, CPU time summed per stage.
+    First polls are stored as `Pipeline.poll_once` stores them: BACKLOG_BATCH stories'
+    feeds to a transaction (a store without `transaction`, an older revision's, one
+    feed to a transaction, as its pipeline did)."""
 
     def __init__(self, store, classifier, formatter):
         from bot.pipeline import Pipeline
@@ -95,6 +101,7 @@ class _Stages:
         self.loop = asyncio.new_event_loop()   # one per run: loop start-up is not a stage
         self.spent = dict.fromkeys(STAGES, 0.0)
         self.entries = self.strategy = 0
+        self.waiting: list[list] = []
 
     def _timed(self, stage: str, fn, *args):
         t = time.process_time()
@@ -103,16 +110,33 @@ class _Stages:
         return out
 
     def feed(self, url: str, body: bytes) -> None:
+        from bot.pipeline import BACKLOG_BATCH
         from feeds.parser import parse_feed
         parsed = self._timed("parse", lambda: parse_feed(body, feed_url=url, source="Bench",
                                                           fetched_at=when(0)))
-        stories = self._timed("classify", self.pipeline.classify_unseen, parsed.stories)
-        new = self._timed("store", lambda: self.store.add_new_stories(
-            stories, backlog=True, now=when(0)))
+        self.waiting.append(self._timed("classify", self.pipeline.classify_unseen,
+                                        parsed.stories))
+        self.entries += len(parsed.stories)
+        if (not hasattr(self.store, "transaction")
+                or sum(map(len, self.waiting)) >= BACKLOG_BATCH):
+            self.flush()
+
+    def flush(self) -> None:
+        waiting, self.waiting = self.waiting, []
+        if not waiting:
+            return
+        add = self.store.add_new_stories
+        if hasattr(self.store, "transaction"):
+            def store():
+                with self.store.transaction():
+                    return [s for b in waiting for s in add(b, backlog=True, now=when(0))]
+        else:
+            def store():
+                return [s for b in waiting for s in add(b, backlog=True, now=when(0))]
+        new = self._timed("store", store)
         # What poll_feed does next on a first poll (backlog): briefs are made on lookup.
         self._timed("condense", lambda: self.loop.run_until_complete(
             self.pipeline.condense_fresh(new, backlog=True)))
-        self.entries += len(parsed.stories)
         self.strategy += sum(s.classification.strategy for s in new)
 
 
@@ -136,7 +160,8 @@ def code_at(rev: str) -> tuple:
             renames[f"feeds.{part}"] = f"_rev_{part}"
     classify = load("feeds/classify.py", "_rev_classify", renames)
     load("storage/schema.py", "_rev_schema", {})
-    load("storage/stories.py", "_rev_stories", {})
+    load("feeds/cluster.py", "_rev_cluster", {})
+    load("storage/stories.py", "_rev_stories", {"feeds.cluster": "_rev_cluster"})
     store = load("storage/store.py", "_rev_store", {"storage.schema": "_rev_schema",
                                                     "storage.stories": "_rev_stories"})
     return classify.Classifier, store.Store

@@ -3,6 +3,12 @@
 Each due feed goes through `poll_feed`; `poll_once` runs them concurrently (the fetcher
 bounds concurrency) and sums up what happened. Dispatch to channels is the caller's
 next step, on the stories this returns as `fresh`.
+
+Within `poll_once`, first polls (backlogs: stored, never posted) are parsed and classified
+as their feeds come in but written together, BACKLOG_BATCH stories to a transaction: a
+backfill's commits rewrite the same index pages, and one commit per feed cost ~25% of
+the store stage (docs/benchmarks.md, section 2). Feeds with stories to post are stored
+at once, as before, so nothing that may be posted waits for another feed.
 """
 from __future__ import annotations
 
@@ -23,6 +29,7 @@ from storage.feedstate import FeedState
 from storage.store import Store
 
 log = logging.getLogger("ainews.poller")
+BACKLOG_BATCH = 500   # stories of first polls per transaction (~14 feeds; ~5 MB held)
 
 
 @dataclass
@@ -76,12 +83,24 @@ class PollSummary:
 
 
 @dataclass
+class _Backlog:
+    """A first poll, parsed and classified, waiting to be stored with others."""
+    state: FeedState
+    out: FeedOutcome
+    stories: list[Story]
+    now: datetime
+    fetched: dict   # record_fetch_ok's keywords
+
+
+@dataclass
 class Pipeline:
     store: Store
     fetcher: Fetcher
     classifier: Classifier
     formatter: Formatter
     poll_minutes: float = 10.0
+    # First polls waiting for their transaction; a list only while poll_once runs.
+    _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
 
     async def poll_once(self, *, now: datetime | None = None, all_feeds: bool = False,
                         on_fresh: Callable[[], Awaitable] | None = None) -> PollSummary:
@@ -99,7 +118,12 @@ class Pipeline:
                     log.exception("poller: handing on new stories of %s failed",
                                   state.source.url)
             return outcome, fresh
-        outcomes = await asyncio.gather(*(one(s) for s in states))
+        self._backlog = []
+        try:
+            outcomes = await asyncio.gather(*(one(s) for s in states))
+            self._store_backlogs()
+        finally:   # an abandoned pass drops its waiting first polls: they are polled again
+            self._backlog = None
         summary = PollSummary(outcomes=[o for o, _ in outcomes])
         for _, fresh in outcomes:
             summary.fresh.extend(fresh)
@@ -139,16 +163,56 @@ class Pipeline:
         parsed = parse_feed(res.body, feed_url=src.url, base_url=res.final_url, source=src.name,
                             content_type=res.content_type, fetched_at=now)
         out.warning = parsed.warning or ""
-        new = await self._store_new(parsed.stories, backlog=out.backlog, now=now)
-        out.new = len(new)
-        out.new_strategy = sum(s.classification.strategy for s in new)
         next_ok = schedule.next_poll_after_success(
             now, self.poll_minutes, max_age=res.max_age, ttl_minutes=parsed.ttl_minutes,
             published_times=[s.published for s in parsed.stories])
-        self.store.record_fetch_ok(src.url, now=now, next_poll=next_ok, etag=res.etag,
-                                   last_modified=res.last_modified, body_hash=body_hash,
-                                   ttl_minutes=parsed.ttl_minutes)
+        fetched = dict(next_poll=next_ok, etag=res.etag, last_modified=res.last_modified,
+                       body_hash=body_hash, ttl_minutes=parsed.ttl_minutes)
+        if out.backlog and self._backlog is not None:
+            # Never posted, so it can wait for others; the feed is recorded as polled in
+            # the same transaction, so a crash before it means a fresh first poll.
+            self._backlog.append(_Backlog(state, out, self.classify_unseen(parsed.stories),
+                                          now, fetched))
+            if sum(len(b.stories) for b in self._backlog) >= BACKLOG_BATCH:
+                self._store_backlogs()
+            return []
+        new = await self._store_new(parsed.stories, backlog=out.backlog, now=now)
+        self._count_new(out, new)
+        self.store.record_fetch_ok(src.url, now=now, **fetched)
         return [] if out.backlog else [s for s in new if s.classification.strategy]
+
+    def _store_backlogs(self) -> None:
+        """Write the waiting first polls in one transaction. Should it fail, each is
+        written on its own, so one feed's bad data fails that feed alone, as before."""
+        waiting, self._backlog = self._backlog, []
+        if not waiting:
+            return
+        try:
+            with self.store.transaction():
+                for b in waiting:
+                    self._store_backlog(b)
+        except Exception:
+            log.warning("poller: storing %d first polls together failed; one by one now",
+                        len(waiting), exc_info=True)
+            for b in waiting:
+                try:
+                    self._store_backlog(b)
+                except Exception as e:
+                    log.exception("poller: %s failed unexpectedly", b.state.source.url)
+                    self._count_new(b.out, [])
+                    self._record_failure(b.state, b.out, e, b.now)
+
+    def _store_backlog(self, b: _Backlog) -> None:
+        with self.store.transaction():
+            # condense_fresh has nothing to do for a backlog: briefs are made on lookup.
+            self._count_new(b.out, self.store.add_new_stories(b.stories, backlog=True,
+                                                              now=b.now))
+            self.store.record_fetch_ok(b.state.source.url, now=b.now, **b.fetched)
+
+    @staticmethod
+    def _count_new(out: FeedOutcome, new: list[Story]) -> None:
+        out.new = len(new)
+        out.new_strategy = sum(s.classification.strategy for s in new)
 
     async def _store_new(self, stories: list[Story], *, backlog: bool, now) -> list[Story]:
         classified = self.classify_unseen(stories)

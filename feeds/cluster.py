@@ -92,6 +92,9 @@ class Signature:
     events: frozenset[str]           # kinds of event: "funding", "pricing", ...
     terms: frozenset[str]            # distinctive title words (product names, places)
     words: frozenset[str]            # all content words of the title, events as kinds
+    # The figures split once here, not on each of the ~10 comparisons a story meets.
+    amounts: frozenset[str]          # the "amt:" figures
+    others: frozenset[str]           # the rest ("pct:")
 
 
 def figures(text: str) -> frozenset[str]:
@@ -117,6 +120,7 @@ def figures(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=1 << 16)   # the same few thousand title words recur in every backfill
 def _stem(word: str) -> str:
     """Crude suffix folding so "recommends"/"recommended" or "chips"/"chip" agree."""
     word = word.strip(".-")
@@ -130,9 +134,10 @@ def _stem(word: str) -> str:
     return word
 
 
-def _title_words(title: str) -> list[str]:
+@lru_cache(maxsize=4096)   # title_key and the signature both split each new title
+def _title_words(title: str) -> tuple[str, ...]:
     text = title.lower().replace("’", "'")
-    return [_stem(w) for w in _WORD.findall(text.replace("'s ", " "))]
+    return tuple(map(_stem, _WORD.findall(text.replace("'s ", " "))))
 
 
 def signature(story: Story) -> Signature:
@@ -157,9 +162,10 @@ def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
         words.add(w)
         if w not in company_words and len(w) > 2:
             terms.add(w)
-    return Signature(companies, figures(f"{title}\n{lead}"), frozenset(events),
-                     frozenset(terms),
-                     frozenset(words))
+    found = figures(f"{title}\n{lead}")
+    amounts = frozenset(f for f in found if f.startswith("amt:"))
+    return Signature(companies, found, frozenset(events), frozenset(terms), frozenset(words),
+                     amounts, found - amounts)
 
 
 def title_key(title: str) -> str:
@@ -174,21 +180,22 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def _figure_score(a: Signature, b: Signature) -> float:
-    amounts_a = {f for f in a.figures if f.startswith("amt:")}
-    amounts_b = {f for f in b.figures if f.startswith("amt:")}
     score = 0.0
-    if amounts_a & amounts_b:
+    if a.amounts & b.amounts:
         score += 2.0
-    elif amounts_a and amounts_b:
+    elif a.amounts and b.amounts:
         score -= 1.5   # both name an amount, never the same one: likely two deals
-    if (a.figures - amounts_a) & (b.figures - amounts_b):
+    if a.others & b.others:
         score += 1.0
     return score
 
 
 def match_score(a: Signature, b: Signature) -> float:
     """Evidence that two signatures describe one event (>= THRESHOLD: same)."""
-    shared = a.companies & b.companies
+    return _score(a, b, a.companies & b.companies, _jaccard(a.words, b.words))
+
+
+def _score(a: Signature, b: Signature, shared: frozenset[str], overlap: float) -> float:
     score = 1.0 + 0.75 * min(len(shared) - 1, 2) if shared else 0.0
     score += _figure_score(a, b)
     if a.events & b.events:
@@ -200,22 +207,23 @@ def match_score(a: Signature, b: Signature) -> float:
         score += 0.75 * min(len(common_terms), 2)
     elif a.terms and b.terms:
         score -= 1.0   # "launches GPT-5" vs "launches Sora": different products
-    return score + 2.0 * _jaccard(a.words, b.words)
+    return score + 2.0 * overlap
 
 
-def _anchored(a: Signature, b: Signature) -> bool:
+def _anchored(a: Signature, b: Signature, overlap: float) -> bool:
     """Shared words about a company are not enough ("ChatGPT", "data"): one event needs
     a shared kind of event, a shared figure or largely the same title."""
-    return bool(a.events & b.events or a.figures & b.figures
-                or _jaccard(a.words, b.words) >= ANCHOR_OVERLAP)
+    return bool(a.events & b.events or a.figures & b.figures or overlap >= ANCHOR_OVERLAP)
 
 
 def same_signature(a: Signature, b: Signature) -> bool:
     """Signatures alone (the time window is the caller's, see `same_event`)."""
     if a.companies and b.companies:
-        if not a.companies & b.companies:
+        shared = a.companies & b.companies
+        if not shared:
             return False
-        return _anchored(a, b) and match_score(a, b) >= THRESHOLD
+        overlap = _jaccard(a.words, b.words)   # once: the anchor and the score both use it
+        return _anchored(a, b, overlap) and _score(a, b, shared, overlap) >= THRESHOLD
     # Unclassified or company-less stories: only near-identical titles merge.
     return _jaccard(a.words, b.words) >= 0.7
 

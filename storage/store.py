@@ -93,6 +93,12 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
                 raise
             self.db.conn.execute("COMMIT")
 
+    def transaction(self):
+        """Several writes as one transaction: the store's own writes inside join it, and
+        it commits at the end (or rolls back on an error). Only around synchronous code:
+        held across an await, it would hold other writers' commits back."""
+        return self._write()
+
     # Small persistent settings (e.g. which feeds-file entries were imported).
     def get_meta(self, key: str, default: Any = None) -> Any:
         row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()

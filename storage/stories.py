@@ -11,6 +11,7 @@ import json
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from itertools import filterfalse, repeat
 from operator import itemgetter, sub
 
@@ -38,9 +39,11 @@ def story_from_row(row: tuple) -> Story:
                  summary, html, subtitle, tuple(json.loads(flags)), c)
 
 
-def _content_values(s: Story, content_hash: str | None = None) -> dict:
+def _content_values(s: Story, content_hash: str | None = None,
+                    published: str | None = None) -> dict:
     c = s.classification
-    return dict(title=s.title, text=s.text, source=s.source, published=iso_utc(s.published),
+    return dict(title=s.title, text=s.text, source=s.source,
+                published=published or iso_utc(s.published),
                 guid=s.guid, author=s.author, summary=s.summary, html=s.html,
                 subtitle=s.subtitle, flags=json.dumps(list(s.flags)),
                 strategy=int(c.strategy), score=float(c.score),
@@ -150,28 +153,28 @@ class StoryStore:
 
     def _insert_story(self, pk: int, story: Story, status: str, seen: str,
                       content_hash: str) -> None:
-        values = _content_values(story, content_hash)
+        published = iso_utc(story.published)   # once: the row and its company/topic rows
+        values = _content_values(story, content_hash, published)
         key, mine = title_key(story.title), signature(story)
         cluster = self._find_cluster(pk, story, key, mine)
         values.update(pk=pk, id=story.id, url=story.url, feed_url=story.feed_url,
                       status=status, title_key=key, first_seen=seen, updated_at=seen,
                       cluster_id=cluster or pk, is_lead=int(cluster is None))
-        cols = ", ".join(values)
         execute = self.db.conn.execute
-        execute(f"INSERT INTO stories ({cols}) VALUES ({', '.join(':' + k for k in values)})",
-                values)
+        execute(_insert_sql(tuple(values)), tuple(values.values()))
         # Indexed here, not by a trigger: an FTS5 insert run by a trigger costs ~2 x more.
         execute("INSERT INTO stories_fts (rowid, title, text) VALUES (?, ?, ?)",
                 (pk, story.title, story.text))
         # Later stories of a backfill are compared with this one: keep its signature now
         # instead of reading the row back and computing it again (same values: the time
         # as stored, to the second).
-        self._signatures[pk] = (cluster or pk, _micros(parse_iso(values["published"])), mine)
-        self._link(pk, story, cluster is None, fresh=True)
+        self._signatures[pk] = (cluster or pk, _micros(parse_iso(published)), mine)
+        self._link(pk, story, cluster is None, fresh=True, published=published)
 
-    def _link(self, pk: int, story: Story, lead: bool, *, fresh: bool = False) -> None:
+    def _link(self, pk: int, story: Story, lead: bool, *, fresh: bool = False,
+              published: str | None = None) -> None:
         """(Re)write the company and topic rows the lookups read (a fresh pk has none)."""
-        c, published = story.classification, iso_utc(story.published)
+        c, published = story.classification, published or iso_utc(story.published)
         for table, column, names in (("story_companies", "company", c.companies),
                                      ("story_topics", "topic", c.topics)):
             if not fresh:
@@ -308,6 +311,12 @@ class _Known:
         if story.url:
             self.urls[story.url] = pk
         self.rows[pk] = (story.feed_url, content_hash)
+
+
+@lru_cache(maxsize=4)   # one column list in practice: the SQL text is built once
+def _insert_sql(columns: tuple[str, ...]) -> str:
+    return (f"INSERT INTO stories ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})")
 
 
 def _micros(when: datetime) -> int:

@@ -3,6 +3,7 @@ an unchanged feed is not parsed, known entries are not classified again, a first
 backlog is stored without briefs, and a lookup condenses a backlog story on demand."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
@@ -238,3 +239,70 @@ async def test_a_failing_hand_on_spoils_neither_the_pass_nor_the_other_feeds(env
     assert len(calls) == 2 and summary.feeds_polled == 2 and not summary.failures
     assert {s.url for s in summary.fresh} >= {"https://news.example.com/story/1",
                                               "https://news.example.com/story/2"}
+
+
+def add_feeds(srv, store, n: int, *, seed: int = 20) -> list[list[dict]]:
+    """n more feeds with their own entries (distinct URLs and guids); their entries."""
+    feeds = []
+    for i in range(n):
+        entries = [{**e, "guid": f"f{i}-{e['guid']}", "link": f"{e['link']}?f={i}"}
+                   for e in make_entries(4, seed=seed + i)]
+        srv.add(f"/more{i}.xml", make_rss(f"More {i}", entries))
+        store.upsert_feed(FeedSource(f"More {i}", srv.url(f"/more{i}.xml")))
+        feeds.append(entries)
+    return feeds
+
+
+@pytest.mark.parametrize("batch", [1, 500])
+async def test_first_polls_are_stored_whole_however_they_are_batched(env, monkeypatch, batch):
+    srv, store, pipeline, _ = env
+    monkeypatch.setattr(bot.pipeline, "BACKLOG_BATCH", batch)
+    feeds = add_feeds(srv, store, 3)
+    ran: list[str] = []
+    store.db.conn.set_trace_callback(ran.append)
+    summary = await poll(pipeline, 0)
+    store.db.conn.set_trace_callback(None)
+    assert summary.new_stories == len(ENTRIES) + 12 and not summary.failures
+    assert sorted(o.new for o in summary.outcomes) == [4, 4, 4, len(ENTRIES)]
+    assert all(stored(store, e) is not None for es in [ENTRIES, *feeds] for e in es)
+    assert all(store.feed_state(s.source.url).polls_ok == 1 for s in store.feed_states())
+    story_commits = sum(sql.strip().upper() == "COMMIT" for sql in ran)
+    # Stories and the feed's poll record commit together: one commit per batch.
+    assert story_commits == (4 if batch == 1 else 1)
+
+
+async def test_a_first_poll_that_cannot_be_stored_fails_alone(env, monkeypatch):
+    srv, store, pipeline, _ = env
+    feeds = add_feeds(srv, store, 2)
+    real = store.add_new_stories
+
+    def add(stories, **kw):
+        if any(s.guid == feeds[0][0]["guid"] for s in stories):
+            raise RuntimeError("disk I/O error")
+        return real(stories, **kw)
+    monkeypatch.setattr(store, "add_new_stories", add)
+    summary = await poll(pipeline, 0)
+    (failed,) = summary.failures
+    assert failed.name == "More 0" and "disk I/O error" in failed.error and failed.new == 0
+    assert stored(store, feeds[0][0]) is None
+    assert all(stored(store, e) is not None for e in [*ENTRIES, *feeds[1]])
+    state = store.feed_state(srv.url("/more0.xml"))
+    assert state.polls_ok == 0 and state.failures == 1   # its next poll is a first poll again
+
+
+async def test_an_abandoned_pass_drops_its_waiting_first_polls(env):
+    srv, store, pipeline, _ = env
+    srv.add_slow("/slow.xml", 30.0, make_rss("Slow", []))
+    store.upsert_feed(FeedSource("Slow", srv.url("/slow.xml")))
+    task = asyncio.ensure_future(poll(pipeline, 0))
+    while not pipeline._backlog:   # the quick feed, parsed, waiting for its transaction
+        await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert stored(store, ENTRIES[0]) is None
+    assert store.feed_state(srv.url("/f.xml")).polls_ok == 0   # polled again, as a first poll
+    srv.add("/slow.xml", make_rss("Slow", []))
+    summary = await poll(pipeline, 1)
+    assert summary.new_stories == len(ENTRIES) and summary.fresh == []
+    assert stored(store, ENTRIES[0]) is not None

@@ -206,6 +206,23 @@ def test_add_new_stories_is_one_transaction(store):
     assert store.known_story_ids([good.id]) == set()
 
 
+def test_batches_in_one_transaction_are_stored_or_dropped_together(store):
+    """Pipeline.poll_once writes several feeds' first polls in one store.transaction()."""
+    first = make("Anthropic raises $4bn from Amazon", companies=("Anthropic", "Amazon"))
+    broken = replace(make("Broken", guid="2"), published=None)
+    with pytest.raises(Exception):
+        with store.transaction():
+            add(store, first)
+            add(store, broken)
+    assert store.known_story_ids([first.id]) == set()
+    follow = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
+                  source="The Verge", hours=6, companies=("Amazon", "Anthropic"))
+    with store.transaction():
+        assert add(store, first) == [first]
+        assert add(store, follow) == [follow]   # sees the batch before it, uncommitted
+    assert store.cluster_info(follow.id) == (first.id, first.id, ["The Verge"])
+
+
 # clusters
 
 def test_same_event_from_two_outlets_is_one_cluster(store):
