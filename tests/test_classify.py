@@ -185,6 +185,40 @@ def test_reviews_tutorials_papers_deals_and_non_ai_news_are_not_strategy(clf, ti
     assert any(r.startswith(why) for r in c.reasons), c.reasons
 
 
+# The adjudicated policy's categories (docs/classifier.md, "Vocabulary for the adjudicated
+# policy"): each sentence must get the verdict the policy gives and name the phrase for it.
+@pytest.mark.parametrize("title, text, strategy, why", [
+    ("OpenAI unveils GPT-4 Turbo, its most capable model yet",
+     "The new model reads longer prompts and is generally available to developers.",
+     True, "term:gpt-4 turbo"),
+    ("Hands-on with Gemini Ultra, Google's new model",
+     "Google's flagship model is now available to everyone who subscribes to Gemini Advanced.",
+     True, "term:gemini ultra"),
+    ("Everything OpenAI announced at DevDay",
+     "At its first developer conference OpenAI launched custom GPTs and a GPT Store.",
+     True, "term:devday"),
+    ("OpenAI开发者大会发布新一代模型", "OpenAI在发布会上推出新模型并降价。", True, "term:开发者大会"),
+    ("OpenAI pauses ChatGPT Plus sign-ups as demand surges",
+     "New subscribers join a waitlist while the company adds capacity.",
+     True, "term:sign-ups"),
+    ("Intel's Meteor Lake chips add a neural processing unit",
+     "The Core Ultra processors run AI models on the NPU instead of the GPU.",
+     True, "term:neural processing unit"),
+    ("英特尔发布AI电脑芯片，内置神经网络处理器", "新芯片可在端侧AI运行大模型。", True, "term:ai电脑"),
+    ("Meta's AI lab open-sources a research model that links six kinds of data",
+     "The research project is a proof of concept, not a product.",
+     False, "negative:research model"),
+    ("Op-ed: the AI market is a bubble, and the hype will fade",
+     "In this op-ed, a columnist argues that valuations of AI startups cannot last.",
+     False, "negative:op-ed"),
+], ids=["launch", "launch-hands-on", "launch-event", "launch-event-zh", "paid-tier", "npu-chip",
+        "npu-chip-zh", "research-model", "opinion"])
+def test_adjudicated_policy_categories_score_as_the_policy_says(clf, title, text, strategy, why):
+    c = clf.classify(title, text)
+    assert c.strategy is strategy, c.reasons
+    assert any(r.startswith(why) for r in c.reasons), c.reasons
+
+
 def test_empty_story(clf):
     c = clf.classify("", "")
     assert (c.strategy, c.companies, c.topics) == (False, (), ())
