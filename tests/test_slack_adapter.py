@@ -245,6 +245,20 @@ async def test_plain_text_fallback_keeps_the_nonce(fake, adapter):
     assert await adapter.find_sent("C42", "ainews-9") == message_id
 
 
+async def test_a_dropped_connection_is_retried_at_once_except_for_a_new_post(fake, adapter):
+    """An edit is safe to repeat; a post Slack may already have taken is not: delivery
+    retries it later, after find_sent."""
+    message_id = await adapter.send("C42", make_brief(), nonce="ainews-1")
+    fake.fail("chat.update", drop=True)
+    await adapter.edit("C42", message_id, make_brief(also_reported_by=("Reuters",)))
+    assert len(fake.calls_to("chat.update")) == 2
+    assert "Reuters" in json.dumps(fake.messages[tuple(message_id.split(":"))]["blocks"])
+    fake.fail("chat.postMessage", drop=True, accept=True)
+    with pytest.raises(TransientError):
+        await adapter.send("C42", make_brief(), nonce="ainews-2")
+    assert len(fake.calls_to("chat.postMessage")) == 2 and len(fake.messages) == 2
+
+
 def _delivery_to(fake, store, clock):
     from bot.delivery import Delivery
     from bot.dispatch import dispatch_new
@@ -256,7 +270,8 @@ def _delivery_to(fake, store, clock):
 
 
 @pytest.mark.parametrize("lost", [{"status": 500, "body": "<html>gateway</html>"},
-                                  {"error": "fatal_error"}])
+                                  {"error": "fatal_error"}, {"drop": True}],
+                         ids=["5xx", "error", "disconnect"])
 async def test_a_post_slack_took_but_whose_answer_was_lost_is_not_posted_twice(
         fake, store, clock, lost):
     delivery = _delivery_to(fake, store, clock)

@@ -58,11 +58,22 @@ NETWORK_ERRORS = (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, Slack
                   OSError)
 
 
+class _SafeConnectionRetry(AsyncConnectionErrorRetryHandler):
+    """The SDK's retry on a dropped connection, except for chat.postMessage: a drop after
+    Slack took the post would post it twice. Delivery's own retry asks find_sent first."""
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        if request.url.split("?", 1)[0].endswith("/chat.postMessage"):
+            return False
+        return await super()._can_retry_async(state=state, request=request,
+                                              response=response, error=error)
+
+
 def make_client(token: str, api_url: str = "https://slack.com/api/", *,
                 timeout: float = 15.0, rate_limit_retries: int = 1) -> AsyncWebClient:
     """The one Web API client shape the bot uses (base_url: GovSlack and test doubles)."""
     base = api_url if api_url.endswith("/") else api_url + "/"
-    handlers = [AsyncConnectionErrorRetryHandler(),
+    handlers = [_SafeConnectionRetry(),
                 AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)]
     return AsyncWebClient(token=token, base_url=base, timeout=timeout,  # type: ignore[arg-type]
                           retry_handlers=handlers)

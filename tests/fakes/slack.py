@@ -44,6 +44,7 @@ class Scripted:
     headers: dict = field(default_factory=dict)
     hang: bool = False
     accept: bool = False      # do the work first, then answer with the failure
+    drop: bool = False        # close the connection instead of answering
 
 
 def sign(secret: str, timestamp: str, body: str) -> str:
@@ -160,14 +161,15 @@ class FakeSlack:
     # ---- scripting
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
              retry_after: float | None = None, times: int = 1, hang: bool = False,
-             body: str | None = None, accept: bool = False) -> None:
+             body: str | None = None, accept: bool = False, drop: bool = False) -> None:
         """The next `times` calls of `method` fail: HTTP status, Slack error, or hang.
-        accept=True: Slack did the work (the message is posted) but the answer is lost."""
+        accept=True: Slack did the work (the message is posted) but the answer is lost.
+        drop=True: the connection closes with no answer at all."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         payload = body if body is not None else (
             {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")})
         for _ in range(times):
-            self._scripts[method].append(Scripted(status, payload, headers, hang, accept))
+            self._scripts[method].append(Scripted(status, payload, headers, hang, accept, drop))
 
     def add_user(self, user_id: str, **flags) -> None:
         """A workspace member; flags such as is_admin=True, is_owner=True."""
@@ -217,6 +219,8 @@ class FakeSlack:
             script = self._scripts[method].popleft()
             if script.accept and handler is not None:
                 handler(payload)
+            if script.drop and request.transport is not None:
+                request.transport.close()       # the client sees the server disconnect
             return await self._scripted(script)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
