@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from bot.adapter import PermanentError, RejectedError, TransientError
-from bot.slack.adapter import PERMANENT, SlackAdapter, make_client
+from bot.slack.adapter import (HISTORY_PAGE, HISTORY_PAGES, PERMANENT, SlackAdapter,
+                               make_client)
 from tests.fakes.slack import FakeSlack, block_kit_problems, make_brief
 
 
@@ -219,6 +221,52 @@ async def test_find_sent_ignores_another_apps_message_with_our_nonce(fake, adapt
     mine = await adapter.send("C42", make_brief(), nonce="ainews-1")
     assert await adapter.find_sent("C42", "ainews-1") == mine
     assert len(fake.calls_to("auth.test")) == 1                 # asked once
+
+
+def chatter(fake: FakeSlack, channel: str, n: int, *, hours_ago: float = 0.0) -> None:
+    """n messages from people in the channel: now, or hours ago."""
+    for _ in range(n):
+        ts = fake.next_ts() if not hours_ago else f"{time.time() - hours_ago * 3600:.6f}"
+        fake.messages[(channel, ts)] = {"text": "chat", "_bot_id": ""}
+        hours_ago = hours_ago and hours_ago + 1e-6
+
+
+async def post_accepted_but_answer_lost(fake, adapter, nonce: str) -> None:
+    fake.fail("chat.postMessage", status=500, body="<html>gateway</html>", accept=True)
+    with pytest.raises(TransientError):
+        await adapter.send("C42", make_brief(), nonce=nonce)
+
+
+@pytest.mark.parametrize("restarted", [False, True], ids=["same-process", "after-restart"])
+async def test_find_sent_finds_our_post_behind_hundreds_of_newer_messages(fake, restarted):
+    """A busy channel: 450 messages came in between the lost answer and the retry."""
+    adapter = adapter_for(fake)
+    await post_accepted_but_answer_lost(fake, adapter, "ainews-7")
+    [(_, ts)] = fake.messages
+    chatter(fake, "C42", 450)
+    asker = adapter_for(fake) if restarted else adapter
+    assert await asker.find_sent("C42", "ainews-7") == f"C42:{ts}"
+
+
+async def test_find_sent_reads_only_the_messages_since_the_first_attempt(fake, adapter):
+    chatter(fake, "C42", 900, hours_ago=2)                # a long history before the post
+    fake.fail("chat.postMessage", status=503)              # refused: nothing was posted
+    with pytest.raises(TransientError):
+        await adapter.send("C42", make_brief(), nonce="ainews-8")
+    chatter(fake, "C42", 3)
+    assert await adapter.find_sent("C42", "ainews-8") is None
+    [call] = fake.calls_to("conversations.history")       # one page, not the whole history
+    assert time.time() - 3600 < float(call.payload["oldest"]) < time.time()
+
+
+async def test_find_sent_gives_up_after_its_page_cap_and_says_so(fake, caplog):
+    adapter = adapter_for(fake)
+    await post_accepted_but_answer_lost(fake, adapter, "ainews-9")
+    chatter(fake, "C42", HISTORY_PAGE * HISTORY_PAGES + 10)
+    assert await adapter_for(fake).find_sent("C42", "ainews-9") is None
+    assert len(fake.calls_to("conversations.history")) == HISTORY_PAGES
+    [warning] = [r.message for r in caplog.records if "ainews-9" in r.message]
+    assert warning.startswith("slack: ") and "C42" in warning
 
 
 @pytest.mark.parametrize("code", ["missing_scope", "not_in_channel"])

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from datetime import datetime
 from typing import Any, Sequence
 
 import aiohttp
@@ -48,9 +50,12 @@ PAYLOAD_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long",
                   "invalid_arguments", "invalid_metadata_format", "no_text",
                   "too_many_attachments", "invalid_attachments"}
 
-# find_sent: how far back a retry looks for its own earlier post, and the answers that
-# mean "can't look" (post anyway) rather than "try later".
-HISTORY_LIMIT = 200
+# find_sent: how far back a retry looks for its own earlier post (pages of 200 since the
+# first attempt, at most 1,000 messages), and the answers that mean "can't look" (post
+# anyway) rather than "try later".
+HISTORY_PAGE, HISTORY_PAGES = 200, 5
+CLOCK_SKEW = 300.0          # seconds: our clock against the ts Slack stamps on messages
+FIRST_TRIES_KEPT = 10_000   # first-attempt times remembered for posts not yet confirmed
 HISTORY_UNREADABLE = {"missing_scope", "not_in_channel", "channel_not_found",
                       "no_permission", "restricted_action"}
 
@@ -143,6 +148,7 @@ class SlackAdapter:
         self.client = client
         self._warned_history = False
         self._bot_id: str | None = None
+        self._first_try: dict[str, float] = {}   # nonce -> when this process first posted
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         payload = render.brief_message(brief)
@@ -165,15 +171,41 @@ class SlackAdapter:
         payload = render.digest_message(title, briefs)
         return await self._post(channel, payload, nonce=nonce, kind="digest")
 
-    async def find_sent(self, channel: str, nonce: str) -> str | None:
-        """Our post carrying `nonce` among the channel's latest HISTORY_LIMIT messages.
-        Slack has no idempotency key, so this is how a retry learns that Slack took the
-        post before a crash or timeout. Needs channels:history (groups:history for
-        private channels); without it the answer is None and the retry posts."""
+    async def find_sent(self, channel: str, nonce: str, *,
+                        since: datetime | float | None = None) -> str | None:
+        """Our post carrying `nonce`, among the channel's messages since `since` (default:
+        this process's first attempt at the post; after a restart, the latest ones), in
+        pages, at most HISTORY_PAGES of them. Slack has no idempotency key, so this is how
+        a retry learns that Slack took the post before a crash or timeout. Needs
+        channels:history (groups:history for private channels); without it the answer is
+        None and the retry posts."""
         bot_id = await self._own_bot_id()
+        args = {"channel": channel, "limit": HISTORY_PAGE, "include_all_metadata": True}
+        start = since.timestamp() if isinstance(since, datetime) else since
+        start = self._first_try.get(nonce) if start is None else start
+        if start is not None:
+            args["oldest"] = f"{max(0.0, start - CLOCK_SKEW):.6f}"
+        for _ in range(HISTORY_PAGES):
+            resp = await self._history(args)
+            if resp is None:
+                return None
+            for message in resp.get("messages") or []:
+                # Another app could post our metadata; only our own bot's post counts.
+                if _nonce_of(message) == nonce and message.get("bot_id") == bot_id:
+                    return f"{channel}:{message['ts']}"
+            args["cursor"] = (resp.get("response_metadata") or {}).get("next_cursor") or ""
+            if not (resp.get("has_more") and args["cursor"]):
+                return None
+        log.warning("slack: looked for %s in the latest %d messages of %s and stopped there; "
+                    "if Slack took it earlier, it may appear twice", nonce,
+                    HISTORY_PAGE * HISTORY_PAGES, channel)
+        return None
+
+    async def _history(self, args: dict) -> Any:
+        """One page of conversations.history, or None when Slack won't let us read it."""
+        channel = args["channel"]
         try:
-            resp = await self.client.conversations_history(
-                channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True)
+            return await self.client.conversations_history(**args)
         except SlackApiError as exc:
             error = classify_error(exc, "conversations.history", channel)
             # A lookup Slack refuses says nothing of the post: a RejectedError here would
@@ -184,11 +216,6 @@ class SlackAdapter:
             raise error from exc
         except NETWORK_ERRORS as exc:
             raise classify_error(exc, "conversations.history", channel) from exc
-        for message in resp.get("messages") or []:
-            # Another app could post our metadata; only our own bot's post counts.
-            if _nonce_of(message) == nonce and message.get("bot_id") == bot_id:
-                return f"{channel}:{message['ts']}"
-        return None
 
     async def _own_bot_id(self) -> str:
         """The bot's id (auth.test, asked once), to tell our posts from others'."""
@@ -211,9 +238,17 @@ class SlackAdapter:
         # Slack has no idempotency key: the nonce rides along in metadata, so find_sent
         # can recognise the post when a retry asks.
         meta = {"event_type": f"ainews_{kind}", "event_payload": {"nonce": nonce}}
+        self._remember_first_try(nonce)
         resp = await self._call("chat.postMessage", self.client.chat_postMessage,
                                 {"channel": channel, "metadata": meta, **payload})
+        self._first_try.pop(nonce, None)     # confirmed: no retry will ask find_sent
         return f"{resp.get('channel') or channel}:{resp['ts']}"
+
+    def _remember_first_try(self, nonce: str) -> None:
+        # find_sent reads history back to here, not through the whole channel.
+        if nonce not in self._first_try and len(self._first_try) >= FIRST_TRIES_KEPT:
+            del self._first_try[next(iter(self._first_try))]
+        self._first_try.setdefault(nonce, time.time())
 
     async def _call(self, method: str, fn, kwargs: dict) -> Any:
         channel = kwargs["channel"]
