@@ -3,11 +3,13 @@ against the fake Slack on loopback."""
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
@@ -331,6 +333,25 @@ async def test_bad_or_stale_signatures_are_rejected(http_bot, commands, signing)
                                                     **signing)
     assert status == 401
     assert commands.calls == [] and http_bot.fake.responses[rid] == []
+
+
+@pytest.mark.parametrize("kind", ["slash", "button"])
+async def test_a_replayed_request_is_refused(http_bot, commands, kind):
+    """Someone who captured a signed request (a proxy's log, say) sends it again within
+    the five minutes its timestamp is good for: it must not run twice."""
+    fake = http_bot.fake
+    if kind == "slash":
+        rid, payload = fake.slash_payload("/company", "alibaba")
+        body = urlencode(payload)
+    else:
+        value = render.share_value("company", "alibaba")
+        rid, payload = fake.action_payload(render.SHARE_ACTION, value)
+        body = urlencode({"payload": json.dumps(payload)})
+    signed = {"timestamp": int(time.time()), "rid": rid}
+    assert (await fake.post_signed(http_bot.url, body, **signed))[0] == 200
+    await http_bot.answer(rid)
+    assert (await fake.post_signed(http_bot.url, body, **signed))[0] == 401
+    assert len(commands.calls) == 1 and len(fake.responses[rid]) == 1
 
 
 async def test_good_signature_five_minutes_old_is_still_accepted(http_bot):
