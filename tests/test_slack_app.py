@@ -174,6 +174,7 @@ CASES = [
     ("/latest", "", "U1", "latest", (None, None), "Latest", False),
     ("/latest", "pricing 3", "U1", "latest", (3, "pricing"), "Latest", False),
     ("/latest", "7 open source", "U1", "latest", (7, "open source"), "Latest", False),
+    ("/latest", "² 3", "U1", "latest", (3, "²"), "Latest", False),    # isdigit, not a number
     ("/search", "open   weights", "U1", "search", ("open weights",), "Search: open weights",
      False),
     ("/topic", "chips", "U1", "topic", ("chips",), "Topic chips", False),

@@ -72,8 +72,9 @@ def plan(command: str, text: str) -> tuple[str, str]:
 
 def _latest(commands, caller: Caller, args: str):
     """'/latest pricing 3' or '/latest 3 pricing': a number is the limit, words the topic."""
-    numbers = [w for w in args.split() if w.isdigit()]
-    words = " ".join(w for w in args.split() if not w.isdigit())
+    # isdecimal, not isdigit: "²" is a digit that int() refuses
+    numbers = [w for w in args.split() if w.isdecimal()]
+    words = " ".join(w for w in args.split() if not w.isdecimal())
     return commands.latest(caller, limit=int(numbers[-1]) if numbers else None,
                            topic=words or None)
 
