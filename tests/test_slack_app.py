@@ -190,6 +190,10 @@ CASES = [
     ("/ainews", "", "U1", "help", (), "/company NAME", False),
     ("/ainews", "feeds list", "UADMIN", "feeds", ("list",), "3 feeds, all healthy", True),
     ("/ainews", "company qwen", "U1", "text", ("company qwen",), "ran: company qwen", False),
+    # Slack sends & < > as entities, and a link the client formatted as <url|label>
+    ("/topic", "M&amp;A", "U1", "topic", ("M&A",), "Topic M", False),
+    ("/ainews", "feeds add <https://example.com/rss?a=1&amp;b=2|example.com/rss> Wire",
+     "UADMIN", "feeds", ("add https://example.com/rss?a=1&b=2 Wire",), "3 feeds", True),
 ]
 
 

@@ -23,6 +23,7 @@ log = logging.getLogger("ainews.slack")
 SLASH_COMMANDS = ("/company", "/latest", "/search", "/topic", "/topics", "/subscribe",
                   "/unsubscribe", "/subscriptions", "/digest", "/ainews")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+_SLACK_TOKEN = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 
 class AdminCheck:
@@ -56,10 +57,20 @@ class AdminCheck:
         return is_admin
 
 
+def from_slack(text: str) -> str:
+    """Slack's wire format -> what the user typed: a link Slack formatted as <url|label>
+    is its URL, <#C1|name> its label, and &amp; &lt; &gt; are & < > again."""
+    def token(m: re.Match) -> str:
+        target, label = m.group(1), m.group(2)
+        return target if target.startswith(("http://", "https://")) else (label or target)
+    text = _SLACK_TOKEN.sub(token, text or "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def plan(command: str, text: str) -> tuple[str, str]:
     """'/company qwen' -> ('company', 'qwen'); '/ainews feeds add URL' -> ('feeds', 'add URL');
     '/ainews anything else' -> ('text', 'anything else')."""
-    name, text = command.lstrip("/").lower(), " ".join((text or "").split())
+    name, text = command.lstrip("/").lower(), " ".join(from_slack(text).split())
     if name != "ainews":
         return name, text
     first, _, rest = text.partition(" ")
