@@ -333,6 +333,20 @@ async def test_a_post_slack_took_but_whose_answer_was_lost_is_not_posted_twice(
     assert store.db.execute("SELECT message_id FROM outbox").fetchone()[0] == f"C42:{ts}"
 
 
+@pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived",
+                                  "invalid_auth", "account_inactive"])
+async def test_a_channel_slack_refuses_for_good_is_paused_with_the_reason(fake, store, clock,
+                                                                         code):
+    delivery = _delivery_to(fake, store, clock)
+    fake.fail("chat.postMessage", error=code)
+    assert await delivery.run_once() == 0
+    [sub] = store.paused_subscriptions()
+    assert sub.channel == "C42" and code in sub.paused_reason
+    assert PERMANENT[code] in sub.paused_reason               # says what to do about it
+    clock.advance(hours=1)
+    assert await delivery.run_once() == 0 and fake.messages == {}   # not retried
+
+
 # A lookup Slack refuses (no scope, or arguments it won't take) must not fail the post.
 @pytest.mark.parametrize("code", ["missing_scope", "invalid_arguments"])
 async def test_without_history_scope_a_retried_post_still_goes_out(fake, store, clock, code):
