@@ -453,6 +453,36 @@ async def test_real_chat_core_answers_through_slack(fake):
         await runner.stop()
 
 
+WRONG = [("/company", "", "UPLAIN"), ("/company", "NoSuchCorp", "UPLAIN"),
+         ("/topic", "", "UPLAIN"), ("/topic", "nonsense", "UPLAIN"), ("/search", "", "UPLAIN"),
+         ("/latest", "0", "UPLAIN"), ("/latest", "99999999999999999999", "UPLAIN"),
+         ("/latest", "nonsense", "UPLAIN"), ("/latest", "²", "UPLAIN"),
+         ("/subscribe", "", "UADMIN"),
+         ("/subscribe", "nonsense", "UADMIN"), ("/subscribe", "pricing", "UPLAIN"),
+         ("/unsubscribe", "pricing", "UADMIN"), ("/digest", "daily 25:00", "UADMIN"),
+         ("/digest", "weekly", "UADMIN"), ("/ainews", "bogus", "UPLAIN"),
+         ("/ainews", "feeds add javascript:alert(1)", "UADMIN"),
+         ("/ainews", "feeds remove https://nowhere.example/feed", "UADMIN")]
+
+
+@pytest.mark.parametrize("command,text,user", WRONG, ids=[f"{c} {t}" for c, t, _ in WRONG])
+async def test_wrong_arguments_get_an_error_only_the_caller_sees(fake, command, text, user):
+    """The real chat core: a mistake answers privately with what to do, never a crash."""
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from storage.store import Store
+    runner = await start_slack(settings_for(fake, "socket"), Commands(Store(":memory:"),
+                                                                      Classifier()))
+    try:
+        bot = Bot(fake, runner, "socket")
+        answer = await bot.answer(await bot.slash(command, text, user=user))
+    finally:
+        await runner.stop()
+    assert answer["response_type"] == "ephemeral"
+    shown = texts(answer)
+    assert shown.startswith(":warning: ") and "on our side" not in shown, shown
+
+
 @pytest.mark.parametrize("method", ["auth.test", "apps.connections.open"])
 async def test_a_slack_outage_at_start_is_not_blamed_on_the_tokens(fake, commands, method):
     fake.fail(method, status=503, body="<html>503 Service Unavailable</html>", times=5)
