@@ -146,7 +146,7 @@ class SlackAdapter:
 
     def __init__(self, client: AsyncWebClient):
         self.client = client
-        self._warned_history = False
+        self._warned_history: set[str] = set()
         self._bot_id: str | None = None
         self._first_try: dict[str, float] = {}   # nonce -> when this process first posted
 
@@ -227,12 +227,17 @@ class SlackAdapter:
         return self._bot_id
 
     def _history_unreadable(self, channel: str, code: str) -> None:
-        if not self._warned_history:
-            log.warning("slack: can't read the history of %s (%s), so a post retried after "
-                        "a crash or timeout may appear twice; add the channels:history and "
-                        "groups:history scopes (slack-manifest.yml) to close the gap",
-                        channel, code)
-        self._warned_history = True
+        # Once per kind of answer: each has its own fix.
+        if code in self._warned_history:
+            return
+        self._warned_history.add(code)
+        fix = (f"invite the bot to {channel} (/invite @ainews): posting through "
+               "chat:write.public needs no membership, but reading history does"
+               if code == "not_in_channel" else "add the channels:history and "
+               "groups:history scopes (slack-manifest.yml)")
+        log.warning("slack: can't read the history of %s (%s), so a post retried after a "
+                    "crash or timeout may appear twice; %s to close the gap",
+                    channel, code or "refused", fix)
 
     async def _post(self, channel: str, payload: dict, *, nonce: str, kind: str) -> str:
         # Slack has no idempotency key: the nonce rides along in metadata, so find_sent
