@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
@@ -428,6 +429,33 @@ def test_manifest_declares_every_command_the_bot_listens_to():
                       "channels:history", "groups:history"]
     assert re.search(r"socket_mode_enabled: true", manifest)
     assert re.search(r"interactivity:\s+is_enabled: true", manifest)
+
+
+# Web API method -> the bot scope it needs (None: any token, or the app-level token).
+SCOPES = {"auth.test": None, "apps.connections.open": None, "users.info": "users:read",
+          "chat.postMessage": "chat:write", "chat.update": "chat:write",
+          "conversations.history": "channels:history"}
+
+
+async def test_manifest_grants_every_scope_the_bot_uses(fake, commands):
+    """Run everything the bot does against the fake; each method it called must be in
+    SCOPES (a new one fails here until it is), and its scope in the manifest."""
+    runner = await start_slack(settings_for(fake, "socket"), commands)
+    try:
+        bot = Bot(fake, runner, "socket")
+        await bot.answer(await bot.slash("/subscribe", "pricing", user="UPLAIN"))
+        await bot.answer(await bot.click(render.SHARE_ACTION,
+                                         render.share_value("company", "alibaba")))
+        message_id = await runner.adapter.send("C1", make_brief(), nonce="ainews-1")
+        await runner.adapter.edit("C1", message_id, make_brief(also_reported_by=("AP",)))
+        await runner.adapter.find_sent("C1", "ainews-1")
+    finally:
+        await runner.stop()
+    manifest = (ROOT / "slack-manifest.yml").read_text()
+    granted = set(re.findall(r"^\s+- ([a-z]+:[a-z.]+|commands)\b", manifest, re.M))
+    called = {c.method for c in fake.calls}
+    assert called <= set(SCOPES), f"add to SCOPES: {called - set(SCOPES)}"
+    assert {SCOPES[m] for m in called} - {None} <= granted
 
 
 async def test_real_chat_core_answers_through_slack(fake):
