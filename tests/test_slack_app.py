@@ -302,6 +302,23 @@ async def test_failing_users_info_means_not_admin_and_is_not_cached(fake):
     assert await check("UADMIN") is True
 
 
+async def test_admin_ids_that_are_not_member_ids_are_named_at_start(fake, commands, caplog):
+    """'@alice' or a display name never matches a caller: say so, instead of refusing
+    that admin with no clue why. A lowercase ID is still the ID."""
+    ids = ("@alice", "u0boss", "UOK1")
+    runner = await start_slack(settings_for(fake, "socket", slack_admin_user_ids=ids),
+                               commands)
+    try:
+        bot = Bot(fake, runner, "socket")
+        answer = await bot.answer(await bot.slash("/subscribe", "pricing", user="U0BOSS"))
+        assert "Now following pricing." in texts(answer)
+    finally:
+        await runner.stop()
+    [warning] = [r.message for r in caplog.records if "SLACK_ADMIN_USER_IDS" in r.message]
+    assert warning.startswith("slack: ") and "'@alice'" in warning
+    assert "u0boss" not in warning and "UOK1" not in warning
+
+
 async def test_a_crashing_command_answers_with_an_error_and_the_bot_goes_on(bot):
     answer = await bot.answer(await bot.slash("/company", "explode"))
     assert answer["response_type"] == "ephemeral"

@@ -32,7 +32,15 @@ class AdminCheck:
 
     def __init__(self, client, admin_ids=(), *, ttl: float = 300.0,
                  clock: Callable[[], float] = time.monotonic):
-        self.client, self.admin_ids = client, frozenset(admin_ids)
+        ids = [str(i).strip().upper() for i in admin_ids]
+        wrong = [str(i).strip() for i, up in zip(admin_ids, ids) if not _USER_ID.match(up)]
+        if wrong:
+            # A name never matches a caller: say so now, not by refusing that admin later.
+            log.warning("slack: SLACK_ADMIN_USER_IDS has %s, which %s not member IDs (like "
+                        "U0123ABCD: a profile's ⋮ → Copy member ID); ignoring %s",
+                        ", ".join(map(repr, wrong)), "is" if len(wrong) == 1 else "are",
+                        "it" if len(wrong) == 1 else "them")
+        self.client, self.admin_ids = client, frozenset(i for i in ids if _USER_ID.match(i))
         self.ttl, self.clock = ttl, clock
         self._cache: dict[str, tuple[bool, float]] = {}
 
