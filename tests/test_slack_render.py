@@ -72,6 +72,18 @@ def test_link_in_digest_keeps_its_own_url_and_label():
     assert line.startswith("*<https://x.test/a%20b%7Cc%3Ed|Nvidia | chips &lt;fast&gt;>*")
 
 
+@pytest.mark.parametrize("url_len", [100, 2400, 2990])
+def test_digest_link_is_whole_or_absent_however_long_the_url(url_len):
+    """A cut inside <url|label> leaves a broken link token in the section."""
+    url = "https://example.com/" + "a" * (url_len - 20)
+    brief = make_brief(url=url, headline="H" * 600, companies=("C" * 900,) * 4)
+    [block] = render.digest_blocks("Roundup", [brief])[1:]
+    text = block["text"]["text"]
+    assert block_kit_problems([block]) == []
+    assert text.count("<") == text.count(">") <= 1
+    assert (f"<{url}|" in text) == (url_len < 2400)
+
+
 BIG = "x" * 10_000
 LONG_WORDS = ("Nvidia & AMD <chips> " * 600)
 EMOJI = "\U0001F680" * 5000

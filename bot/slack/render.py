@@ -186,12 +186,15 @@ def brief_message(brief: Brief) -> dict:
 
 
 def digest_line(brief: Brief) -> str:
-    headline = escape(" ".join(brief.headline.split()) or "(untitled)")
-    url = safe_url(brief.url)
-    title = f"*<{url}|{fit(headline, 500)}>*" if url else f"*{fit(headline, 500)}*"
+    headline = fit(escape(" ".join(brief.headline.split()) or "(untitled)"), 500)
     meta = [escape(brief.source)] if brief.source else []
     meta += [escape(", ".join(brief.companies[:4]))] if brief.companies else []
-    return title + ("\n" + " · ".join(meta) if meta else "")
+    meta_line = fit(" · ".join(meta), 1000)
+    # A link only if it fits whole: a cut inside <url|label> leaves a broken token.
+    url = safe_url(brief.url)
+    room = MAX_SECTION - utf16_len(headline) - utf16_len(meta_line) - 8
+    title = f"*<{url}|{headline}>*" if url and len(url) <= room else f"*{headline}*"
+    return title + ("\n" + meta_line if meta_line else "")
 
 
 def digest_blocks(title: str, briefs: Sequence[Brief], *, room: int = MAX_BLOCKS) -> list[dict]:
