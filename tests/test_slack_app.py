@@ -278,8 +278,19 @@ async def test_admin_commands_follow_workspace_roles_and_admin_ids(bot, commands
 
 async def test_users_info_is_cached_between_commands(bot):
     for _ in range(3):
-        await bot.answer(await bot.slash("/subscriptions", user="UADMIN"))
+        await bot.answer(await bot.slash("/subscribe", "pricing", user="UADMIN"))
     assert len(bot.fake.calls_to("users.info")) == 1
+
+
+@pytest.mark.parametrize("command,text", [("/latest", ""), ("/company", "alibaba"),
+                                          ("/search", "qwen"), ("/topic", "chips"),
+                                          ("/topics", ""), ("/subscriptions", ""),
+                                          ("/ainews", "help")])
+async def test_lookups_answer_without_asking_who_is_admin(bot, command, text):
+    """users.info slow, rate-limited or not granted must not hold up or spam a lookup."""
+    bot.fake.fail("users.info", status=429, retry_after=30)
+    await bot.answer(await bot.slash(command, text, user="UPLAIN"))
+    assert bot.fake.calls_to("users.info") == []
 
 
 async def test_admin_check_asks_again_after_the_cache_expires(fake):

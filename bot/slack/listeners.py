@@ -139,15 +139,17 @@ async def _respond(respond, message: dict, what: str) -> None:
 def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
     """Attach every slash command and button listener to a bolt AsyncApp."""
 
-    async def caller_for(team: str, channel: str, user: str) -> Caller:
+    async def caller_for(team: str, channel: str, user: str, *, ask: bool = True) -> Caller:
         return Caller(platform="slack", workspace=team or "", channel=channel or "",
-                      user=user or "", is_admin=await is_admin(user) if user else False)
+                      user=user or "", is_admin=await is_admin(user) if user and ask else False)
 
     async def on_command(ack, command, respond):
         await ack()
         name, args = plan(command.get("command", ""), command.get("text", ""))
+        # Only commands that can change something need users.info: a lookup never waits
+        # on it (or logs its failures).
         caller = await caller_for(command.get("team_id"), command.get("channel_id"),
-                                  command.get("user_id"))
+                                  command.get("user_id"), ask=name in MAY_NEED_ADMIN)
         log.debug("slack: /%s %r from %s in %s", name, args[:100], caller.user, caller.channel)
         reply = await run_command(commands, name, args, caller)
         share = render.share_value(name, args) if reply.shareable else None
@@ -157,7 +159,7 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
         await ack()
         user = (body.get("user") or {}).get("id", "")
         caller = await caller_for((body.get("team") or {}).get("id"),
-                                  (body.get("channel") or {}).get("id"), user)
+                                  (body.get("channel") or {}).get("id"), user, ask=False)
         lookup = parse_share(action.get("value") or "")
         if lookup is None:
             reply = Reply.error("That button no longer works; run the command again.")
@@ -175,6 +177,9 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
 
 
 LOOKUPS = ("company", "latest", "search", "topic")
+# Commands the chat core may refuse to non-admins ("text" is /ainews anything, which can
+# be any of them).
+MAY_NEED_ADMIN = frozenset({"subscribe", "unsubscribe", "digest", "feeds", "text"})
 
 
 def parse_share(value: str) -> tuple[str, str] | None:
