@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
 from bot.adapter import PermanentError, RejectedError, TransientError
-from bot.slack.adapter import PERMANENT, SlackAdapter, make_client
+from bot.slack.adapter import (HISTORY_PAGE, HISTORY_PAGES, PERMANENT, SlackAdapter,
+                               make_client)
 from tests.fakes.slack import FakeSlack, block_kit_problems, make_brief
 
 
@@ -221,14 +223,63 @@ async def test_find_sent_ignores_another_apps_message_with_our_nonce(fake, adapt
     assert len(fake.calls_to("auth.test")) == 1                 # asked once
 
 
-@pytest.mark.parametrize("code", ["missing_scope", "not_in_channel"])
+def chatter(fake: FakeSlack, channel: str, n: int, *, hours_ago: float = 0.0) -> None:
+    """n messages from people in the channel: now, or hours ago."""
+    for _ in range(n):
+        ts = fake.next_ts() if not hours_ago else f"{time.time() - hours_ago * 3600:.6f}"
+        fake.messages[(channel, ts)] = {"text": "chat", "_bot_id": ""}
+        hours_ago = hours_ago and hours_ago + 1e-6
+
+
+async def post_accepted_but_answer_lost(fake, adapter, nonce: str) -> None:
+    fake.fail("chat.postMessage", status=500, body="<html>gateway</html>", accept=True)
+    with pytest.raises(TransientError):
+        await adapter.send("C42", make_brief(), nonce=nonce)
+
+
+@pytest.mark.parametrize("restarted", [False, True], ids=["same-process", "after-restart"])
+async def test_find_sent_finds_our_post_behind_hundreds_of_newer_messages(fake, restarted):
+    """A busy channel: 450 messages came in between the lost answer and the retry."""
+    adapter = adapter_for(fake)
+    await post_accepted_but_answer_lost(fake, adapter, "ainews-7")
+    [(_, ts)] = fake.messages
+    chatter(fake, "C42", 450)
+    asker = adapter_for(fake) if restarted else adapter
+    assert await asker.find_sent("C42", "ainews-7") == f"C42:{ts}"
+
+
+async def test_find_sent_reads_only_the_messages_since_the_first_attempt(fake, adapter):
+    chatter(fake, "C42", 900, hours_ago=2)                # a long history before the post
+    fake.fail("chat.postMessage", status=503)              # refused: nothing was posted
+    with pytest.raises(TransientError):
+        await adapter.send("C42", make_brief(), nonce="ainews-8")
+    chatter(fake, "C42", 3)
+    assert await adapter.find_sent("C42", "ainews-8") is None
+    [call] = fake.calls_to("conversations.history")       # one page, not the whole history
+    assert time.time() - 3600 < float(call.payload["oldest"]) < time.time()
+
+
+async def test_find_sent_gives_up_after_its_page_cap_and_says_so(fake, caplog):
+    adapter = adapter_for(fake)
+    await post_accepted_but_answer_lost(fake, adapter, "ainews-9")
+    chatter(fake, "C42", HISTORY_PAGE * HISTORY_PAGES + 10)
+    assert await adapter_for(fake).find_sent("C42", "ainews-9") is None
+    assert len(fake.calls_to("conversations.history")) == HISTORY_PAGES
+    [warning] = [r.message for r in caplog.records if "ainews-9" in r.message]
+    assert warning.startswith("slack: ") and "C42" in warning
+
+
+# The fix named is the one for that answer: a bot that posts through chat:write.public
+# without being a member has the scopes already and must be invited instead.
+@pytest.mark.parametrize("code,fix", [("missing_scope", "channels:history"),
+                                      ("not_in_channel", "/invite @ainews")])
 async def test_find_sent_without_history_access_says_so_once_and_lets_the_post_go(
-        fake, adapter, caplog, code):
+        fake, adapter, caplog, code, fix):
     fake.fail("conversations.history", error=code, times=2)
     assert await adapter.find_sent("C42", "ainews-1") is None
     assert await adapter.find_sent("C42", "ainews-1") is None
     warnings = [r.message for r in caplog.records if "history" in r.message]
-    assert len(warnings) == 1 and code in warnings[0] and "channels:history" in warnings[0]
+    assert len(warnings) == 1 and code in warnings[0] and fix in warnings[0]
 
 
 async def test_find_sent_that_cannot_ask_now_is_transient(fake):
@@ -245,6 +296,20 @@ async def test_plain_text_fallback_keeps_the_nonce(fake, adapter):
     assert await adapter.find_sent("C42", "ainews-9") == message_id
 
 
+async def test_a_dropped_connection_is_retried_at_once_except_for_a_new_post(fake, adapter):
+    """An edit is safe to repeat; a post Slack may already have taken is not: delivery
+    retries it later, after find_sent."""
+    message_id = await adapter.send("C42", make_brief(), nonce="ainews-1")
+    fake.fail("chat.update", drop=True)
+    await adapter.edit("C42", message_id, make_brief(also_reported_by=("Reuters",)))
+    assert len(fake.calls_to("chat.update")) == 2
+    assert "Reuters" in json.dumps(fake.messages[tuple(message_id.split(":"))]["blocks"])
+    fake.fail("chat.postMessage", drop=True, accept=True)
+    with pytest.raises(TransientError):
+        await adapter.send("C42", make_brief(), nonce="ainews-2")
+    assert len(fake.calls_to("chat.postMessage")) == 2 and len(fake.messages) == 2
+
+
 def _delivery_to(fake, store, clock):
     from bot.delivery import Delivery
     from bot.dispatch import dispatch_new
@@ -256,7 +321,8 @@ def _delivery_to(fake, store, clock):
 
 
 @pytest.mark.parametrize("lost", [{"status": 500, "body": "<html>gateway</html>"},
-                                  {"error": "fatal_error"}])
+                                  {"error": "fatal_error"}, {"drop": True}],
+                         ids=["5xx", "error", "disconnect"])
 async def test_a_post_slack_took_but_whose_answer_was_lost_is_not_posted_twice(
         fake, store, clock, lost):
     delivery = _delivery_to(fake, store, clock)
@@ -268,6 +334,20 @@ async def test_a_post_slack_took_but_whose_answer_was_lost_is_not_posted_twice(
     [(channel, ts)] = fake.messages
     assert store.outbox_counts() == {"sent": 1}
     assert store.db.execute("SELECT message_id FROM outbox").fetchone()[0] == f"C42:{ts}"
+
+
+@pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived",
+                                  "invalid_auth", "account_inactive"])
+async def test_a_channel_slack_refuses_for_good_is_paused_with_the_reason(fake, store, clock,
+                                                                         code):
+    delivery = _delivery_to(fake, store, clock)
+    fake.fail("chat.postMessage", error=code)
+    assert await delivery.run_once() == 0
+    [sub] = store.paused_subscriptions()
+    assert sub.channel == "C42" and code in sub.paused_reason
+    assert PERMANENT[code] in sub.paused_reason               # says what to do about it
+    clock.advance(hours=1)
+    assert await delivery.run_once() == 0 and fake.messages == {}   # not retried
 
 
 # A lookup Slack refuses (no scope, or arguments it won't take) must not fail the post.

@@ -3,11 +3,14 @@ against the fake Slack on loopback."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import subprocess
 import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlencode
 
 import aiohttp
 import pytest
@@ -172,6 +175,7 @@ CASES = [
     ("/latest", "", "U1", "latest", (None, None), "Latest", False),
     ("/latest", "pricing 3", "U1", "latest", (3, "pricing"), "Latest", False),
     ("/latest", "7 open source", "U1", "latest", (7, "open source"), "Latest", False),
+    ("/latest", "² 3", "U1", "latest", (3, "²"), "Latest", False),    # isdigit, not a number
     ("/search", "open   weights", "U1", "search", ("open weights",), "Search: open weights",
      False),
     ("/topic", "chips", "U1", "topic", ("chips",), "Topic chips", False),
@@ -187,6 +191,10 @@ CASES = [
     ("/ainews", "", "U1", "help", (), "/company NAME", False),
     ("/ainews", "feeds list", "UADMIN", "feeds", ("list",), "3 feeds, all healthy", True),
     ("/ainews", "company qwen", "U1", "text", ("company qwen",), "ran: company qwen", False),
+    # Slack sends & < > as entities, and a link the client formatted as <url|label>
+    ("/topic", "M&amp;A", "U1", "topic", ("M&A",), "Topic M", False),
+    ("/ainews", "feeds add <https://example.com/rss?a=1&amp;b=2|example.com/rss> Wire",
+     "UADMIN", "feeds", ("add https://example.com/rss?a=1&b=2 Wire",), "3 feeds", True),
 ]
 
 
@@ -270,8 +278,19 @@ async def test_admin_commands_follow_workspace_roles_and_admin_ids(bot, commands
 
 async def test_users_info_is_cached_between_commands(bot):
     for _ in range(3):
-        await bot.answer(await bot.slash("/subscriptions", user="UADMIN"))
+        await bot.answer(await bot.slash("/subscribe", "pricing", user="UADMIN"))
     assert len(bot.fake.calls_to("users.info")) == 1
+
+
+@pytest.mark.parametrize("command,text", [("/latest", ""), ("/company", "alibaba"),
+                                          ("/search", "qwen"), ("/topic", "chips"),
+                                          ("/topics", ""), ("/subscriptions", ""),
+                                          ("/ainews", "help")])
+async def test_lookups_answer_without_asking_who_is_admin(bot, command, text):
+    """users.info slow, rate-limited or not granted must not hold up or spam a lookup."""
+    bot.fake.fail("users.info", status=429, retry_after=30)
+    await bot.answer(await bot.slash(command, text, user="UPLAIN"))
+    assert bot.fake.calls_to("users.info") == []
 
 
 async def test_admin_check_asks_again_after_the_cache_expires(fake):
@@ -292,6 +311,23 @@ async def test_failing_users_info_means_not_admin_and_is_not_cached(fake):
     fake.fail("users.info", status=503, body="down")
     assert await check("UADMIN") is False
     assert await check("UADMIN") is True
+
+
+async def test_admin_ids_that_are_not_member_ids_are_named_at_start(fake, commands, caplog):
+    """'@alice' or a display name never matches a caller: say so, instead of refusing
+    that admin with no clue why. A lowercase ID is still the ID."""
+    ids = ("@alice", "u0boss", "UOK1")
+    runner = await start_slack(settings_for(fake, "socket", slack_admin_user_ids=ids),
+                               commands)
+    try:
+        bot = Bot(fake, runner, "socket")
+        answer = await bot.answer(await bot.slash("/subscribe", "pricing", user="U0BOSS"))
+        assert "Now following pricing." in texts(answer)
+    finally:
+        await runner.stop()
+    [warning] = [r.message for r in caplog.records if "SLACK_ADMIN_USER_IDS" in r.message]
+    assert warning.startswith("slack: ") and "'@alice'" in warning
+    assert "u0boss" not in warning and "UOK1" not in warning
 
 
 async def test_a_crashing_command_answers_with_an_error_and_the_bot_goes_on(bot):
@@ -331,6 +367,25 @@ async def test_bad_or_stale_signatures_are_rejected(http_bot, commands, signing)
                                                     **signing)
     assert status == 401
     assert commands.calls == [] and http_bot.fake.responses[rid] == []
+
+
+@pytest.mark.parametrize("kind", ["slash", "button"])
+async def test_a_replayed_request_is_refused(http_bot, commands, kind):
+    """Someone who captured a signed request (a proxy's log, say) sends it again within
+    the five minutes its timestamp is good for: it must not run twice."""
+    fake = http_bot.fake
+    if kind == "slash":
+        rid, payload = fake.slash_payload("/company", "alibaba")
+        body = urlencode(payload)
+    else:
+        value = render.share_value("company", "alibaba")
+        rid, payload = fake.action_payload(render.SHARE_ACTION, value)
+        body = urlencode({"payload": json.dumps(payload)})
+    signed = {"timestamp": int(time.time()), "rid": rid}
+    assert (await fake.post_signed(http_bot.url, body, **signed))[0] == 200
+    await http_bot.answer(rid)
+    assert (await fake.post_signed(http_bot.url, body, **signed))[0] == 401
+    assert len(commands.calls) == 1 and len(fake.responses[rid]) == 1
 
 
 async def test_good_signature_five_minutes_old_is_still_accepted(http_bot):
@@ -404,6 +459,33 @@ def test_manifest_declares_every_command_the_bot_listens_to():
     assert re.search(r"interactivity:\s+is_enabled: true", manifest)
 
 
+# Web API method -> the bot scope it needs (None: any token, or the app-level token).
+SCOPES = {"auth.test": None, "apps.connections.open": None, "users.info": "users:read",
+          "chat.postMessage": "chat:write", "chat.update": "chat:write",
+          "conversations.history": "channels:history"}
+
+
+async def test_manifest_grants_every_scope_the_bot_uses(fake, commands):
+    """Run everything the bot does against the fake; each method it called must be in
+    SCOPES (a new one fails here until it is), and its scope in the manifest."""
+    runner = await start_slack(settings_for(fake, "socket"), commands)
+    try:
+        bot = Bot(fake, runner, "socket")
+        await bot.answer(await bot.slash("/subscribe", "pricing", user="UPLAIN"))
+        await bot.answer(await bot.click(render.SHARE_ACTION,
+                                         render.share_value("company", "alibaba")))
+        message_id = await runner.adapter.send("C1", make_brief(), nonce="ainews-1")
+        await runner.adapter.edit("C1", message_id, make_brief(also_reported_by=("AP",)))
+        await runner.adapter.find_sent("C1", "ainews-1")
+    finally:
+        await runner.stop()
+    manifest = (ROOT / "slack-manifest.yml").read_text()
+    granted = set(re.findall(r"^\s+- ([a-z]+:[a-z.]+|commands)\b", manifest, re.M))
+    called = {c.method for c in fake.calls}
+    assert called <= set(SCOPES), f"add to SCOPES: {called - set(SCOPES)}"
+    assert {SCOPES[m] for m in called} - {None} <= granted
+
+
 async def test_real_chat_core_answers_through_slack(fake):
     """The real bot.commands.Commands behind the listeners (empty archive)."""
     from bot.commands import Commands
@@ -425,6 +507,36 @@ async def test_real_chat_core_answers_through_slack(fake):
         assert digest["response_type"] == "in_channel" and "08:30" in texts(digest)
     finally:
         await runner.stop()
+
+
+WRONG = [("/company", "", "UPLAIN"), ("/company", "NoSuchCorp", "UPLAIN"),
+         ("/topic", "", "UPLAIN"), ("/topic", "nonsense", "UPLAIN"), ("/search", "", "UPLAIN"),
+         ("/latest", "0", "UPLAIN"), ("/latest", "99999999999999999999", "UPLAIN"),
+         ("/latest", "nonsense", "UPLAIN"), ("/latest", "²", "UPLAIN"),
+         ("/subscribe", "", "UADMIN"),
+         ("/subscribe", "nonsense", "UADMIN"), ("/subscribe", "pricing", "UPLAIN"),
+         ("/unsubscribe", "pricing", "UADMIN"), ("/digest", "daily 25:00", "UADMIN"),
+         ("/digest", "weekly", "UADMIN"), ("/ainews", "bogus", "UPLAIN"),
+         ("/ainews", "feeds add javascript:alert(1)", "UADMIN"),
+         ("/ainews", "feeds remove https://nowhere.example/feed", "UADMIN")]
+
+
+@pytest.mark.parametrize("command,text,user", WRONG, ids=[f"{c} {t}" for c, t, _ in WRONG])
+async def test_wrong_arguments_get_an_error_only_the_caller_sees(fake, command, text, user):
+    """The real chat core: a mistake answers privately with what to do, never a crash."""
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from storage.store import Store
+    runner = await start_slack(settings_for(fake, "socket"), Commands(Store(":memory:"),
+                                                                      Classifier()))
+    try:
+        bot = Bot(fake, runner, "socket")
+        answer = await bot.answer(await bot.slash(command, text, user=user))
+    finally:
+        await runner.stop()
+    assert answer["response_type"] == "ephemeral"
+    shown = texts(answer)
+    assert shown.startswith(":warning: ") and "on our side" not in shown, shown
 
 
 @pytest.mark.parametrize("method", ["auth.test", "apps.connections.open"])

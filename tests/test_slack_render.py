@@ -72,6 +72,18 @@ def test_link_in_digest_keeps_its_own_url_and_label():
     assert line.startswith("*<https://x.test/a%20b%7Cc%3Ed|Nvidia | chips &lt;fast&gt;>*")
 
 
+@pytest.mark.parametrize("url_len", [100, 2400, 2990])
+def test_digest_link_is_whole_or_absent_however_long_the_url(url_len):
+    """A cut inside <url|label> leaves a broken link token in the section."""
+    url = "https://example.com/" + "a" * (url_len - 20)
+    brief = make_brief(url=url, headline="H" * 600, companies=("C" * 900,) * 4)
+    [block] = render.digest_blocks("Roundup", [brief])[1:]
+    text = block["text"]["text"]
+    assert block_kit_problems([block]) == []
+    assert text.count("<") == text.count(">") <= 1
+    assert (f"<{url}|" in text) == (url_len < 2400)
+
+
 BIG = "x" * 10_000
 LONG_WORDS = ("Nvidia & AMD <chips> " * 600)
 EMOJI = "\U0001F680" * 5000
@@ -180,7 +192,23 @@ def test_long_help_text_is_split_into_sections_at_line_breaks():
     msg = render.reply_message(Reply.message(text))
     assert len(msg["blocks"]) > 1 and block_kit_problems(msg["blocks"]) == []
     joined = "\n".join(b["text"]["text"] for b in msg["blocks"])
-    assert joined == render.escape(text)
+    assert joined == text
+
+
+COPYABLE = ["1 feed:\n  [ok] My_Feed — https://example.com/ai_news/feed_1.xml",
+            "only admins (SLACK_ADMIN_USER_IDS) can do that; e.g. `feeds remove URL`",
+            "no company 'Meta_AI *x*' — did you mean Meta?"]
+
+
+@pytest.mark.parametrize("reply", [Reply.message(t) for t in COPYABLE]
+                         + [Reply.error(t) for t in COPYABLE])
+def test_text_replies_show_urls_and_names_exactly_so_they_can_be_copied(reply):
+    """An admin copies a URL from `/ainews feeds list` into `feeds remove`: lookalike
+    characters in place of _ * ` would make it a different URL."""
+    msg = render.reply_message(reply)
+    shown = "\n".join(t for _, t in render.all_texts(msg["blocks"]))
+    assert reply.text in shown
+    assert block_kit_problems(msg["blocks"], msg["text"]) == []
 
 
 def test_share_value_carries_the_lookup_or_nothing_when_too_long():

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from datetime import datetime
 from typing import Any, Sequence
 
 import aiohttp
@@ -48,9 +50,12 @@ PAYLOAD_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long",
                   "invalid_arguments", "invalid_metadata_format", "no_text",
                   "too_many_attachments", "invalid_attachments"}
 
-# find_sent: how far back a retry looks for its own earlier post, and the answers that
-# mean "can't look" (post anyway) rather than "try later".
-HISTORY_LIMIT = 200
+# find_sent: how far back a retry looks for its own earlier post (pages of 200 since the
+# first attempt, at most 1,000 messages), and the answers that mean "can't look" (post
+# anyway) rather than "try later".
+HISTORY_PAGE, HISTORY_PAGES = 200, 5
+CLOCK_SKEW = 300.0          # seconds: our clock against the ts Slack stamps on messages
+FIRST_TRIES_KEPT = 10_000   # first-attempt times remembered for posts not yet confirmed
 HISTORY_UNREADABLE = {"missing_scope", "not_in_channel", "channel_not_found",
                       "no_permission", "restricted_action"}
 
@@ -58,11 +63,22 @@ NETWORK_ERRORS = (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, Slack
                   OSError)
 
 
+class _SafeConnectionRetry(AsyncConnectionErrorRetryHandler):
+    """The SDK's retry on a dropped connection, except for chat.postMessage: a drop after
+    Slack took the post would post it twice. Delivery's own retry asks find_sent first."""
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        if request.url.split("?", 1)[0].endswith("/chat.postMessage"):
+            return False
+        return await super()._can_retry_async(state=state, request=request,
+                                              response=response, error=error)
+
+
 def make_client(token: str, api_url: str = "https://slack.com/api/", *,
                 timeout: float = 15.0, rate_limit_retries: int = 1) -> AsyncWebClient:
     """The one Web API client shape the bot uses (base_url: GovSlack and test doubles)."""
     base = api_url if api_url.endswith("/") else api_url + "/"
-    handlers = [AsyncConnectionErrorRetryHandler(),
+    handlers = [_SafeConnectionRetry(),
                 AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)]
     return AsyncWebClient(token=token, base_url=base, timeout=timeout,  # type: ignore[arg-type]
                           retry_handlers=handlers)
@@ -130,8 +146,9 @@ class SlackAdapter:
 
     def __init__(self, client: AsyncWebClient):
         self.client = client
-        self._warned_history = False
+        self._warned_history: set[str] = set()
         self._bot_id: str | None = None
+        self._first_try: dict[str, float] = {}   # nonce -> when this process first posted
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         payload = render.brief_message(brief)
@@ -154,15 +171,41 @@ class SlackAdapter:
         payload = render.digest_message(title, briefs)
         return await self._post(channel, payload, nonce=nonce, kind="digest")
 
-    async def find_sent(self, channel: str, nonce: str) -> str | None:
-        """Our post carrying `nonce` among the channel's latest HISTORY_LIMIT messages.
-        Slack has no idempotency key, so this is how a retry learns that Slack took the
-        post before a crash or timeout. Needs channels:history (groups:history for
-        private channels); without it the answer is None and the retry posts."""
+    async def find_sent(self, channel: str, nonce: str, *,
+                        since: datetime | float | None = None) -> str | None:
+        """Our post carrying `nonce`, among the channel's messages since `since` (default:
+        this process's first attempt at the post; after a restart, the latest ones), in
+        pages, at most HISTORY_PAGES of them. Slack has no idempotency key, so this is how
+        a retry learns that Slack took the post before a crash or timeout. Needs
+        channels:history (groups:history for private channels); without it the answer is
+        None and the retry posts."""
         bot_id = await self._own_bot_id()
+        args = {"channel": channel, "limit": HISTORY_PAGE, "include_all_metadata": True}
+        start = since.timestamp() if isinstance(since, datetime) else since
+        start = self._first_try.get(nonce) if start is None else start
+        if start is not None:
+            args["oldest"] = f"{max(0.0, start - CLOCK_SKEW):.6f}"
+        for _ in range(HISTORY_PAGES):
+            resp = await self._history(args)
+            if resp is None:
+                return None
+            for message in resp.get("messages") or []:
+                # Another app could post our metadata; only our own bot's post counts.
+                if _nonce_of(message) == nonce and message.get("bot_id") == bot_id:
+                    return f"{channel}:{message['ts']}"
+            args["cursor"] = (resp.get("response_metadata") or {}).get("next_cursor") or ""
+            if not (resp.get("has_more") and args["cursor"]):
+                return None
+        log.warning("slack: looked for %s in the latest %d messages of %s and stopped there; "
+                    "if Slack took it earlier, it may appear twice", nonce,
+                    HISTORY_PAGE * HISTORY_PAGES, channel)
+        return None
+
+    async def _history(self, args: dict) -> Any:
+        """One page of conversations.history, or None when Slack won't let us read it."""
+        channel = args["channel"]
         try:
-            resp = await self.client.conversations_history(
-                channel=channel, limit=HISTORY_LIMIT, include_all_metadata=True)
+            return await self.client.conversations_history(**args)
         except SlackApiError as exc:
             error = classify_error(exc, "conversations.history", channel)
             # A lookup Slack refuses says nothing of the post: a RejectedError here would
@@ -173,11 +216,6 @@ class SlackAdapter:
             raise error from exc
         except NETWORK_ERRORS as exc:
             raise classify_error(exc, "conversations.history", channel) from exc
-        for message in resp.get("messages") or []:
-            # Another app could post our metadata; only our own bot's post counts.
-            if _nonce_of(message) == nonce and message.get("bot_id") == bot_id:
-                return f"{channel}:{message['ts']}"
-        return None
 
     async def _own_bot_id(self) -> str:
         """The bot's id (auth.test, asked once), to tell our posts from others'."""
@@ -189,20 +227,33 @@ class SlackAdapter:
         return self._bot_id
 
     def _history_unreadable(self, channel: str, code: str) -> None:
-        if not self._warned_history:
-            log.warning("slack: can't read the history of %s (%s), so a post retried after "
-                        "a crash or timeout may appear twice; add the channels:history and "
-                        "groups:history scopes (slack-manifest.yml) to close the gap",
-                        channel, code)
-        self._warned_history = True
+        # Once per kind of answer: each has its own fix.
+        if code in self._warned_history:
+            return
+        self._warned_history.add(code)
+        fix = (f"invite the bot to {channel} (/invite @ainews): posting through "
+               "chat:write.public needs no membership, but reading history does"
+               if code == "not_in_channel" else "add the channels:history and "
+               "groups:history scopes (slack-manifest.yml)")
+        log.warning("slack: can't read the history of %s (%s), so a post retried after a "
+                    "crash or timeout may appear twice; %s to close the gap",
+                    channel, code or "refused", fix)
 
     async def _post(self, channel: str, payload: dict, *, nonce: str, kind: str) -> str:
         # Slack has no idempotency key: the nonce rides along in metadata, so find_sent
         # can recognise the post when a retry asks.
         meta = {"event_type": f"ainews_{kind}", "event_payload": {"nonce": nonce}}
+        self._remember_first_try(nonce)
         resp = await self._call("chat.postMessage", self.client.chat_postMessage,
                                 {"channel": channel, "metadata": meta, **payload})
+        self._first_try.pop(nonce, None)     # confirmed: no retry will ask find_sent
         return f"{resp.get('channel') or channel}:{resp['ts']}"
+
+    def _remember_first_try(self, nonce: str) -> None:
+        # find_sent reads history back to here, not through the whole channel.
+        if nonce not in self._first_try and len(self._first_try) >= FIRST_TRIES_KEPT:
+            del self._first_try[next(iter(self._first_try))]
+        self._first_try.setdefault(nonce, time.time())
 
     async def _call(self, method: str, fn, kwargs: dict) -> Any:
         channel = kwargs["channel"]

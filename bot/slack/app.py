@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.config import Settings
 log = logging.getLogger("ainews.slack")
 
 EVENTS_PATH = "/slack/events"
+REQUEST_MAX_AGE = 300.0     # seconds: bolt's limit on a request timestamp's distance from now
 
 
 class SlackStartError(Exception):
@@ -145,8 +147,17 @@ async def _start_http(runner: SlackRunner, host: str, port: int) -> None:
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
+    replays = ReplayGuard()
+
     async def events(request: web.Request) -> web.Response:
+        signature = request.headers.get("X-Slack-Signature", "")
+        if not replays.first_use(signature, time.monotonic()):
+            log.warning("slack: refused a request to %s whose signature was already used "
+                        "(a replay)", EVENTS_PATH)
+            return web.Response(status=401, text="replayed request")
         bolt_response = await runner.app.async_dispatch(await to_bolt_request(request))
+        if bolt_response.status == 401:
+            replays.forget(signature)    # bolt refused it: it never ran, so it spends nothing
         return await to_aiohttp_response(bolt_response)
 
     web_app = web.Application()
@@ -163,6 +174,30 @@ async def _start_http(runner: SlackRunner, host: str, port: int) -> None:
     runner._closers.append(site_runner.cleanup)
     runner.mode = "http"
     runner.http_port = site_runner.addresses[0][1] if site_runner.addresses else port
+
+
+class ReplayGuard:
+    """Signatures of requests already taken. bolt refuses a timestamp more than five
+    minutes off (either way), so a signature has to be remembered only that long; within
+    that window the same signed request sent again is a replay, and Slack itself never
+    resends a slash command or a button click."""
+
+    def __init__(self, keep_seconds: float = 2 * REQUEST_MAX_AGE + 60):
+        self.keep = keep_seconds
+        self._seen: dict[str, float] = {}       # signature -> first seen (monotonic)
+
+    def first_use(self, signature: str, now: float) -> bool:
+        while self._seen and now - next(iter(self._seen.values())) > self.keep:
+            del self._seen[next(iter(self._seen))]
+        if not signature:
+            return True                  # unsigned: bolt refuses it anyway
+        if signature in self._seen:
+            return False
+        self._seen[signature] = now
+        return True
+
+    def forget(self, signature: str) -> None:
+        self._seen.pop(signature, None)
 
 
 async def _close_client_session(client) -> None:

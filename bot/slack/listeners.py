@@ -23,6 +23,7 @@ log = logging.getLogger("ainews.slack")
 SLASH_COMMANDS = ("/company", "/latest", "/search", "/topic", "/topics", "/subscribe",
                   "/unsubscribe", "/subscriptions", "/digest", "/ainews")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
+_SLACK_TOKEN = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 
 class AdminCheck:
@@ -31,7 +32,15 @@ class AdminCheck:
 
     def __init__(self, client, admin_ids=(), *, ttl: float = 300.0,
                  clock: Callable[[], float] = time.monotonic):
-        self.client, self.admin_ids = client, frozenset(admin_ids)
+        ids = [str(i).strip().upper() for i in admin_ids]
+        wrong = [str(i).strip() for i, up in zip(admin_ids, ids) if not _USER_ID.match(up)]
+        if wrong:
+            # A name never matches a caller: say so now, not by refusing that admin later.
+            log.warning("slack: SLACK_ADMIN_USER_IDS has %s, which %s not member IDs (like "
+                        "U0123ABCD: a profile's ⋮ → Copy member ID); ignoring %s",
+                        ", ".join(map(repr, wrong)), "is" if len(wrong) == 1 else "are",
+                        "it" if len(wrong) == 1 else "them")
+        self.client, self.admin_ids = client, frozenset(i for i in ids if _USER_ID.match(i))
         self.ttl, self.clock = ttl, clock
         self._cache: dict[str, tuple[bool, float]] = {}
 
@@ -56,10 +65,20 @@ class AdminCheck:
         return is_admin
 
 
+def from_slack(text: str) -> str:
+    """Slack's wire format -> what the user typed: a link Slack formatted as <url|label>
+    is its URL, <#C1|name> its label, and &amp; &lt; &gt; are & < > again."""
+    def token(m: re.Match) -> str:
+        target, label = m.group(1), m.group(2)
+        return target if target.startswith(("http://", "https://")) else (label or target)
+    text = _SLACK_TOKEN.sub(token, text or "")
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def plan(command: str, text: str) -> tuple[str, str]:
     """'/company qwen' -> ('company', 'qwen'); '/ainews feeds add URL' -> ('feeds', 'add URL');
     '/ainews anything else' -> ('text', 'anything else')."""
-    name, text = command.lstrip("/").lower(), " ".join((text or "").split())
+    name, text = command.lstrip("/").lower(), " ".join(from_slack(text).split())
     if name != "ainews":
         return name, text
     first, _, rest = text.partition(" ")
@@ -72,8 +91,9 @@ def plan(command: str, text: str) -> tuple[str, str]:
 
 def _latest(commands, caller: Caller, args: str):
     """'/latest pricing 3' or '/latest 3 pricing': a number is the limit, words the topic."""
-    numbers = [w for w in args.split() if w.isdigit()]
-    words = " ".join(w for w in args.split() if not w.isdigit())
+    # isdecimal, not isdigit: "²" is a digit that int() refuses
+    numbers = [w for w in args.split() if w.isdecimal()]
+    words = " ".join(w for w in args.split() if not w.isdecimal())
     return commands.latest(caller, limit=int(numbers[-1]) if numbers else None,
                            topic=words or None)
 
@@ -119,15 +139,17 @@ async def _respond(respond, message: dict, what: str) -> None:
 def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
     """Attach every slash command and button listener to a bolt AsyncApp."""
 
-    async def caller_for(team: str, channel: str, user: str) -> Caller:
+    async def caller_for(team: str, channel: str, user: str, *, ask: bool = True) -> Caller:
         return Caller(platform="slack", workspace=team or "", channel=channel or "",
-                      user=user or "", is_admin=await is_admin(user) if user else False)
+                      user=user or "", is_admin=await is_admin(user) if user and ask else False)
 
     async def on_command(ack, command, respond):
         await ack()
         name, args = plan(command.get("command", ""), command.get("text", ""))
+        # Only commands that can change something need users.info: a lookup never waits
+        # on it (or logs its failures).
         caller = await caller_for(command.get("team_id"), command.get("channel_id"),
-                                  command.get("user_id"))
+                                  command.get("user_id"), ask=name in MAY_NEED_ADMIN)
         log.debug("slack: /%s %r from %s in %s", name, args[:100], caller.user, caller.channel)
         reply = await run_command(commands, name, args, caller)
         share = render.share_value(name, args) if reply.shareable else None
@@ -137,7 +159,7 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
         await ack()
         user = (body.get("user") or {}).get("id", "")
         caller = await caller_for((body.get("team") or {}).get("id"),
-                                  (body.get("channel") or {}).get("id"), user)
+                                  (body.get("channel") or {}).get("id"), user, ask=False)
         lookup = parse_share(action.get("value") or "")
         if lookup is None:
             reply = Reply.error("That button no longer works; run the command again.")
@@ -155,6 +177,9 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
 
 
 LOOKUPS = ("company", "latest", "search", "topic")
+# Commands the chat core may refuse to non-admins ("text" is /ainews anything, which can
+# be any of them).
+MAY_NEED_ADMIN = frozenset({"subscribe", "unsubscribe", "digest", "feeds", "text"})
 
 
 def parse_share(value: str) -> tuple[str, str] | None:

@@ -103,6 +103,13 @@ def section(text: str) -> dict:
     return {"type": "section", "text": mrkdwn(text)}
 
 
+def plain_section(text: str) -> dict:
+    """Untrusted text shown exactly (bar < >): a URL or a name copied from it still works,
+    where mrkdwn would need lookalikes for _ * ` ~."""
+    return {"type": "section", "text": {"type": "plain_text", "emoji": True,
+                                        "text": fit(plain(text), MAX_SECTION) or " "}}
+
+
 def header(text: str) -> dict:
     text = plain(" ".join(text.split())) or "(untitled)"
     return {"type": "header", "text": {"type": "plain_text", "text": fit(text, MAX_HEADER),
@@ -179,12 +186,15 @@ def brief_message(brief: Brief) -> dict:
 
 
 def digest_line(brief: Brief) -> str:
-    headline = escape(" ".join(brief.headline.split()) or "(untitled)")
-    url = safe_url(brief.url)
-    title = f"*<{url}|{fit(headline, 500)}>*" if url else f"*{fit(headline, 500)}*"
+    headline = fit(escape(" ".join(brief.headline.split()) or "(untitled)"), 500)
     meta = [escape(brief.source)] if brief.source else []
     meta += [escape(", ".join(brief.companies[:4]))] if brief.companies else []
-    return title + ("\n" + " · ".join(meta) if meta else "")
+    meta_line = fit(" · ".join(meta), 1000)
+    # A link only if it fits whole: a cut inside <url|label> leaves a broken token.
+    url = safe_url(brief.url)
+    room = MAX_SECTION - utf16_len(headline) - utf16_len(meta_line) - 8
+    title = f"*<{url}|{headline}>*" if url and len(url) <= room else f"*{headline}*"
+    return title + ("\n" + meta_line if meta_line else "")
 
 
 def digest_blocks(title: str, briefs: Sequence[Brief], *, room: int = MAX_BLOCKS) -> list[dict]:
@@ -212,23 +222,23 @@ def share_value(command: str, args: str) -> str | None:
 
 
 def text_sections(text: str) -> list[dict]:
-    """Long text split at line breaks into sections of at most MAX_SECTION."""
+    """Long text split at line breaks into plain_text sections of at most MAX_SECTION."""
     if not text.strip():
-        return [section("(nothing to show)")]
+        return [plain_section("(nothing to show)")]
     chunks, current = [], ""
-    for line in escape(text).splitlines() or [""]:
+    for line in plain(text).splitlines() or [""]:
         candidate = f"{current}\n{line}" if current else line
         if current and utf16_len(candidate) > MAX_SECTION:
             chunks.append(current)
             candidate = line
         current = candidate
     chunks.append(current)
-    return [section(c) for c in chunks[: MAX_BLOCKS - 2]]
+    return [plain_section(c) for c in chunks[: MAX_BLOCKS - 2]]
 
 
 def reply_blocks(reply: Reply, *, share: str | None = None) -> list[dict]:
     if reply.kind == "error":
-        return [section(":warning: " + escape(reply.text))]
+        return [plain_section(":warning: " + reply.text)]
     if reply.kind != "briefs":
         return text_sections(reply.text)
     blocks = [section("*" + escape(reply.title) + "*")] if reply.title.strip() else []

@@ -44,6 +44,7 @@ class Scripted:
     headers: dict = field(default_factory=dict)
     hang: bool = False
     accept: bool = False      # do the work first, then answer with the failure
+    drop: bool = False        # close the connection instead of answering
 
 
 def sign(secret: str, timestamp: str, body: str) -> str:
@@ -122,7 +123,7 @@ class FakeSlack:
         self._envelope_rid: dict[str, str] = {}
         self._sockets: list[web.WebSocketResponse] = []
         self._ids = itertools.count(1)
-        self._ts = itertools.count(1)
+        self._last_ts = 0.0
         self._changed: asyncio.Condition | None = None
         self._release = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -160,14 +161,15 @@ class FakeSlack:
     # ---- scripting
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
              retry_after: float | None = None, times: int = 1, hang: bool = False,
-             body: str | None = None, accept: bool = False) -> None:
+             body: str | None = None, accept: bool = False, drop: bool = False) -> None:
         """The next `times` calls of `method` fail: HTTP status, Slack error, or hang.
-        accept=True: Slack did the work (the message is posted) but the answer is lost."""
+        accept=True: Slack did the work (the message is posted) but the answer is lost.
+        drop=True: the connection closes with no answer at all."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         payload = body if body is not None else (
             {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")})
         for _ in range(times):
-            self._scripts[method].append(Scripted(status, payload, headers, hang, accept))
+            self._scripts[method].append(Scripted(status, payload, headers, hang, accept, drop))
 
     def add_user(self, user_id: str, **flags) -> None:
         """A workspace member; flags such as is_admin=True, is_owner=True."""
@@ -217,6 +219,8 @@ class FakeSlack:
             script = self._scripts[method].popleft()
             if script.accept and handler is not None:
                 handler(payload)
+            if script.drop and request.transport is not None:
+                request.transport.close()       # the client sees the server disconnect
             return await self._scripted(script)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
@@ -249,18 +253,28 @@ class FakeSlack:
         problem = _message_problem(p)
         if problem:
             return {"ok": False, "error": problem}
-        ts = f"{1_700_000_000 + next(self._ts)}.000100"
+        ts = self.next_ts()
         self.messages[(p["channel"], ts)] = p
         return {"ok": True, "channel": p["channel"], "ts": ts, "message": {"ts": ts}}
 
+    def next_ts(self) -> str:
+        """A message ts as Slack makes them: the server's clock, unique per message."""
+        self._last_ts = max(time.time(), self._last_ts + 0.0001)
+        return f"{self._last_ts:.6f}"
+
     def _m_conversations_history(self, p: dict) -> dict:
-        """The channel's messages, newest first; metadata only when asked for."""
+        """The channel's messages after `oldest`, newest first, `limit` a page with a
+        cursor to the next; metadata only when asked for."""
         channel, limit = p.get("channel"), int(p.get("limit") or 100)
+        oldest, start = float(p.get("oldest") or 0), int(p.get("cursor") or 0)
         with_meta = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
-        found = sorted(((ts, m) for (ch, ts), m in self.messages.items() if ch == channel),
-                       key=lambda item: float(item[0]), reverse=True)[:limit]
-        return {"ok": True, "messages": [_history_entry(ts, m, with_meta) for ts, m in found],
-                "has_more": False}
+        found = sorted(((ts, m) for (ch, ts), m in self.messages.items()
+                        if ch == channel and float(ts) > oldest),
+                       key=lambda item: float(item[0]), reverse=True)
+        page, more = found[start:start + limit], start + limit < len(found)
+        return {"ok": True, "messages": [_history_entry(ts, m, with_meta) for ts, m in page],
+                "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
 
     def _m_chat_update(self, p: dict) -> dict:
         key = (p.get("channel"), p.get("ts"))
