@@ -50,6 +50,8 @@ class Roundups:
         # After a failed try the platform may have taken, the same posts again under the
         # same nonce: held_posts (newest first) would mix in posts held since, and the
         # new nonce would hide the earlier post from find_sent (posted twice).
+        if self._stopping():
+            return None
         ids, batch = self.store.unconfirmed_roundup(*key) or _batch_of(held)
         await self._pace(adapter, key)
         await self._gate(key[0])

@@ -81,8 +81,11 @@ class Service:
             self._log_startup(adapters)
             try:
                 if once:
-                    await self._cycle(pipeline, all_feeds=True)
-                    await delivery.run_once()
+                    # A signal abandons the pass and stops delivery between posts, as in
+                    # the loop (what was stored is dispatched on the next start).
+                    await self._until_stopped(self._cycle(pipeline, all_feeds=True))
+                    if not self.stop.is_set():
+                        await delivery.run_once(self.stop)
                 else:
                     await self._run_forever(pipeline, delivery)
             finally:

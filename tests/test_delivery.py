@@ -579,3 +579,19 @@ async def test_a_roundup_refused_for_its_size_is_halved_that_day_only(store, clo
     await d.run_once()
     assert [len(x.briefs) for x in adapter.digests] == [2, 2, 4]   # full size again
     assert store.outbox_failures() == []
+
+
+async def test_a_stop_ends_delivery_after_the_post_in_flight(store, clock):
+    """Ctrl-C during `run --once` with a long queue: the post in flight is recorded,
+    the rest wait in the outbox for the next start instead of holding up the exit."""
+    follow(store, clock)
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(5)], clock())
+    stop = asyncio.Event()
+
+    class StopAfterFirst(RecordingAdapter):
+        async def send(self, channel, b, *, nonce):
+            stop.set()
+            return await super().send(channel, b, nonce=nonce)
+    assert await delivery(store, clock, StopAfterFirst(clock=clock)).run_once(stop) == 1
+    assert states(store) == {"sent": 1, "due": 4}
+    assert await delivery(store, clock, RecordingAdapter(clock=clock)).run_once() == 4

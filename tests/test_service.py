@@ -237,3 +237,19 @@ async def test_stop_does_not_wait_for_a_slow_feed(server, tmp_path):
     proc.send_signal(signal.SIGTERM)
     rest = await asyncio.wait_for(proc.stderr.read(), 10)   # well before the 15 s timeout
     assert await proc.wait() == 0 and b"poll pass in progress is abandoned" in rest
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_a_signal_stops_run_once_without_waiting_for_a_slow_feed(server, tmp_path, sig):
+    """Ctrl-C on a cron-style `run --once` must stop it, as it stops `run`."""
+    publish(server, 1, [strategy_entry(0)])
+    server.add_slow("/slow.xml", 30.0, make_rss("Slow", []))
+    env = env_for(tmp_path, [server.url("/feed0.xml"), server.url("/slow.xml")])
+    proc = await asyncio.create_subprocess_exec(AINEWS, "run", "--once", env=env,
+                                                stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.PIPE)
+    while not server.requests_for("/slow.xml"):       # the pass is waiting on the slow feed
+        await asyncio.sleep(0.05)
+    proc.send_signal(sig)
+    rest = await asyncio.wait_for(proc.stderr.read(), 10)   # well before the 15 s timeout
+    assert await proc.wait() == 0 and b"poll pass in progress is abandoned" in rest
