@@ -253,3 +253,41 @@ async def test_a_signal_stops_run_once_without_waiting_for_a_slow_feed(server, t
     proc.send_signal(sig)
     rest = await asyncio.wait_for(proc.stderr.read(), 10)   # well before the 15 s timeout
     assert await proc.wait() == 0 and b"poll pass in progress is abandoned" in rest
+
+
+@pytest.mark.parametrize("second", [["run", "--once"], ["run"], ["poll"]])
+async def test_a_second_instance_on_the_same_database_refuses_to_start(server, tmp_path,
+                                                                      second):
+    """Two `ainews run` on one database would both post (a second start also puts the
+    first one's posts in flight back to due: duplicates), and a `poll` beside a running
+    bot moves the dispatch mark past stories the bot has stored but not yet routed."""
+    publish(server, 1, [strategy_entry(0)])
+    env = env_for(tmp_path, [server.url("/feed0.xml")])
+    first = await asyncio.create_subprocess_exec(AINEWS, "run", env=env,
+                                                 stdout=asyncio.subprocess.DEVNULL,
+                                                 stderr=asyncio.subprocess.PIPE)
+    try:
+        log = b""
+        while b"service: adapters: console" not in log:
+            log += await asyncio.wait_for(first.stderr.readline(), 30)
+        proc = await asyncio.create_subprocess_exec(AINEWS, *second, env=env,
+                                                    stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 2 and out == b""
+        assert err.decode().startswith("ainews: service: another `ainews run` is using ")
+        assert f"(pid {first.pid})" in err.decode() and "Traceback" not in err.decode()
+    finally:
+        first.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(first.communicate(), 30)
+    assert first.returncode == 0
+    assert "service: stopped" in await run_once_log(env)   # free again once it stopped
+
+
+async def run_once_log(env: dict) -> str:
+    proc = await asyncio.create_subprocess_exec(AINEWS, "run", "--once", env=env,
+                                                stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    return err.decode()
