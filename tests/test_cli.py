@@ -173,3 +173,19 @@ async def test_status_reports_feed_health_and_queue(env, capsys, tmp_path):
     assert status["last_poll"] and "HTTP 500" in status["problem_feeds"][0]["last_error"]
     code, out, _ = run_cli(capsys, "status")
     assert "feeds needing attention" in out and "Bad" in out
+
+
+@pytest.mark.parametrize("argv", [["topics"], ["brief", str(DATA / "seed-story.xml")]])
+def test_output_into_a_closed_pipe_is_no_traceback(tmp_path, argv):
+    """`ainews latest --json | head -1`: the reader leaving early is no error to report."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AINEWS_", "SLACK_",
+                                                                      "DISCORD_", "LLM_"))}
+    try:
+        proc = subprocess.run([AINEWS, "--db", str(tmp_path / "a.db"), *argv],
+                              stdout=write_end, stderr=subprocess.PIPE, env=env,
+                              cwd=tmp_path, timeout=60)
+    finally:
+        os.close(write_end)
+    assert proc.stderr.decode() == ""
