@@ -87,20 +87,21 @@ def cmd_poll(app, args) -> int:
 
 def print_reply(reply: Reply, as_json: bool) -> int:
     """Show a command's reply: JSON rows for briefs with --json, else readable text."""
+    from bot.console import terminal_text
     from feeds.render import render_text
     if reply.kind == "error":
-        print(f"ainews: {reply.text}", file=sys.stderr)
+        print(f"ainews: {terminal_text(reply.text)}", file=sys.stderr)
         return 1
     if as_json:
         for b in reply.briefs:
             print(json.dumps(b.to_json(), ensure_ascii=False))
         return 0
     if reply.title:
-        print(reply.title + "\n")
+        print(terminal_text(reply.title) + "\n")
     if reply.briefs:
         print("\n\n".join(render_text(b) for b in reply.briefs))
     elif reply.text:
-        print(reply.text)
+        print(terminal_text(reply.text))
     return 0
 
 

@@ -189,3 +189,23 @@ def test_output_into_a_closed_pipe_is_no_traceback(tmp_path, argv):
     finally:
         os.close(write_end)
     assert proc.stderr.decode() == ""
+
+
+def test_status_shows_feed_text_without_terminal_escapes(env, capsys, tmp_path):
+    """A failed post's headline is feed text: an ANSI/OSC sequence in it must not reach
+    the operator's terminal (recolour it, retitle the window, hide lines)."""
+    from datetime import datetime, timezone
+    from feeds.models import Brief
+    from storage.store import Store
+    hostile = "\x1b]0;pwned\x07\x1b[2J\x1b[31mOpenAI\u202e cuts\nprices"
+    with Store(tmp_path / "db" / "ainews.db") as store:
+        b = Brief(id="s1", headline=hostile, bullets=(), why_it_matters="",
+                  url="https://news.example/1", source="Wire\x1b[8m",
+                  published=datetime(2026, 3, 2, tzinfo=timezone.utc), strategy=True)
+        store.enqueue_post(cluster_id="s1", brief=b, platform="slack", workspace="T",
+                           channel="C\x1b[1m", held=False, now=b.published)
+        store.record_failed(1, "rejected: \x1b[5mblink")
+    code, out, _ = run_cli(capsys, "status")
+    assert code == 0 and "failed posts" in out
+    assert "]0;pwned" in out and "OpenAI cuts prices" in out     # shown, defused
+    assert not any(c in out for c in "\x1b\x07\u202e")
