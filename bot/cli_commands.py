@@ -79,9 +79,11 @@ def cmd_poll(app, args) -> int:
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False, default=str))
         return 0
+    from bot.console import terminal_text
     print(summary.line().removeprefix("poller: "))
-    for o in summary.failures:
-        print(f"  failed: {o.name} ({o.url}): {o.error}" + (" [paused]" if o.paused else ""))
+    for o in summary.failures:      # feed names and errors are feed text
+        print(terminal_text(f"  failed: {o.name} ({o.url}): {o.error}"
+                            + (" [paused]" if o.paused else "")))
     return 0
 
 
