@@ -143,7 +143,15 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
 
     # ---- completion (the adapters' autocomplete) -------------------------------------
     def complete_company(self, prefix: str, limit: int = 25) -> list[str]:
-        return _complete(self.classifier.company_names(), prefix, limit)
+        """Canonical names by their own name first, then by an alias or product the
+        company command also accepts (qwen, 阿里巴巴 -> Alibaba)."""
+        names = _complete(self.classifier.company_names(), prefix, limit)
+        p = (prefix or "").strip().casefold()
+        if p and len(names) < limit:
+            aliases = self.classifier.gz.companies
+            names += [c for c in self.classifier.company_names() if c not in names
+                      and any(p in a.casefold() for a in aliases.get(c, ()))]
+        return names[:max(0, limit)]
 
     def complete_topic(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
         labels = {s: self.classifier.topic_label(s) for s in self.classifier.topic_slugs()}

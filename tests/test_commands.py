@@ -155,6 +155,14 @@ def test_completion(commands):
     assert [s for s, _ in commands.complete_topic("open")] == ["open-source"]
 
 
+@pytest.mark.parametrize("typed", ["qwen", "QWEN", "阿里", "阿里巴巴", "通义"])
+def test_completion_knows_the_aliases_the_command_accepts(commands, typed):
+    """`company qwen` and `company 阿里巴巴` work; typing them in Discord's company box
+    must offer Alibaba too, not an empty list."""
+    assert commands.complete_company(typed)[0] == "Alibaba"
+    assert commands.company(MEMBER, commands.complete_company(typed)[0]).kind == "briefs"
+
+
 # ---- subscriptions ----------------------------------------------------------------------
 @pytest.mark.parametrize("target, listed", [
     ("all", "all AI strategy stories"),
