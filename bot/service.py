@@ -20,6 +20,8 @@ from feeds.models import Subscription, utcnow
 
 log = logging.getLogger("ainews.service")
 
+CONSOLE_OFF = ("the console adapter is off (a chat platform is configured; "
+               "AINEWS_CONSOLE=1 keeps it on)")
 TICK_SECONDS = 15.0   # how often the loop looks for due feeds (each feed has its own time)
 
 
@@ -184,14 +186,31 @@ class Service:
             adapters["discord"] = runner.adapter
         if s.console_enabled:
             adapters["console"] = self._console_adapter()
+        else:
+            self._pause_console()
         return adapters
 
     def _console_adapter(self):
         from bot.console import ConsoleAdapter
-        # The console channel follows all strategy stories unless told otherwise.
-        if not self.app.store.subscriptions_for_channel("console", "console"):
-            self.app.store.subscribe(Subscription("console", "console", "console", "all", "all"))
+        # The console channel follows all strategy stories unless told otherwise; a
+        # pause from a run on a chat platform (_pause_console) ends here.
+        subs = self.app.store.subscriptions_for_channel("console", "console")
+        if not subs or subs[0].paused:
+            self.app.store.subscribe(subs[0] if subs else Subscription(
+                "console", "console", "console", "all", "all"))
         return ConsoleAdapter()
+
+    def _pause_console(self) -> None:
+        """A chat platform replaces the console (tried first without tokens): its posts
+        would pile up unseen in the outbox, and flood the terminal when it is next on."""
+        store = self.app.store
+        if not any(not sub.paused for sub in store.subscriptions_for_channel("console",
+                                                                             "console")):
+            return
+        store.pause_channel("console", "console", CONSOLE_OFF)
+        n = store.fail_channel_posts("console", "console", f"channel paused: {CONSOLE_OFF}")
+        log.info("service: console channel paused while a chat platform runs (%d waiting "
+                 "post(s) dropped); AINEWS_CONSOLE=1 keeps it on", n)
 
     async def _stop_adapters(self) -> None:
         for runner in reversed(self.runners):

@@ -9,10 +9,12 @@ import os
 import re
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from feeds.models import utcnow
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.stories import strategy_entry
@@ -291,3 +293,35 @@ async def run_once_log(env: dict) -> str:
     _, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
     return err.decode()
+
+
+async def test_the_console_channel_is_paused_while_a_chat_platform_replaces_it(server,
+                                                                              tmp_path):
+    """Tried without tokens first (the console follows everything), then run on Slack:
+    the console's posts must not pile up unseen in the outbox for months, nor flood the
+    terminal when the console is used again."""
+    from bot.app import App
+    from bot.config import load_settings
+    from bot.service import Service
+    from tests.fakes.slack import FakeSlack
+    publish(server, 1, [strategy_entry(0)])
+    env = env_for(tmp_path, [server.url("/feed0.xml")])
+    await run_once(env)                                     # console mode: follows all
+    publish(server, 1, [strategy_entry(0), strategy_entry(1)])
+    slack = await FakeSlack().start()
+    try:
+        app = App(load_settings({**{k: v for k, v in env.items() if k.startswith("AINEWS_")},
+                                 "SLACK_BOT_TOKEN": slack.bot_token,
+                                 "SLACK_APP_TOKEN": slack.app_token,
+                                 "SLACK_API_URL": slack.api_url}, dotenv_path=None))
+        try:
+            assert await Service(app).run(once=True) == 0
+            [sub] = app.store.subscriptions_for_channel("console", "console")
+            waiting = app.store.due_posts(utcnow() + timedelta(days=1), "console", "console")
+        finally:
+            app.close()
+    finally:
+        await slack.stop()
+    assert sub.paused and "console" in sub.paused_reason and waiting == []
+    publish(server, 1, [strategy_entry(i) for i in range(3)])
+    assert story_links(await run_once(env)) == ["https://news.example.com/story/2"]
