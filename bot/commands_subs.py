@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 
 from bot.digest import DigestError, parse_schedule
+from bot.dispatch import matching_channels
 from bot.commands_text import quote
 from bot.replies import Caller, Reply
 from feeds.models import Subscription
@@ -41,8 +42,11 @@ class SubscriptionCommands:
                                "`subscriptions` lists what it follows")
         self.store.remove_subscription(caller.platform, caller.channel, match.kind,
                                        match.target)
+        dropped = self._drop_unwanted(caller)
+        note = f" {dropped} waiting post(s) won't go out." if dropped else ""
         return Reply.message(f"This channel no longer gets "
-                             f"{self._describe(match.kind, match.target)}.", ephemeral=False)
+                             f"{self._describe(match.kind, match.target)}.{note}",
+                             ephemeral=False)
 
     def subscriptions(self, caller: Caller) -> Reply:
         subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
@@ -124,6 +128,15 @@ class SubscriptionCommands:
                 return s
         # A target the gazetteer no longer knows can still be removed by its name.
         return next((s for s in subs if s.target.casefold() == raw.casefold()), None)
+
+    def _drop_unwanted(self, caller: Caller) -> int:
+        """Posts still waiting (held for the digest or over the hourly cap, or retrying)
+        that no remaining subscription wants: the channel said stop, so they never go."""
+        subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        unwanted = [r.id for r in self.store.waiting_posts(caller.platform, caller.channel)
+                    if not matching_channels(subs, r.brief)]
+        return self.store.cancel_posts(unwanted, "cancelled: unsubscribed before it was "
+                                                 "posted")
 
     def _describe(self, kind: str, target: str) -> str:
         if kind == "all":

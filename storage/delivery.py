@@ -11,6 +11,7 @@ Outbox row states:
   held     waiting for the channel's next roundup (digest mode or over the hourly cap)
   digested posted inside a roundup (message_id is the roundup's)
   failed   gave up; last_error says why
+  cancelled  the channel unsubscribed from it before it went out
 """
 from __future__ import annotations
 
@@ -332,6 +333,20 @@ class DeliveryStore:
             return None
         batch = rows[0][1]
         return [i for i, b in rows if b == batch], batch
+
+    def waiting_posts(self, platform: str, channel: str) -> list[OutboxRow]:
+        """The channel's posts not yet out and not in flight (due at any time, held)."""
+        return self._outbox_rows("WHERE platform=? AND channel=? AND state IN ('due','held') "
+                                 "AND batch IS NULL", (platform, channel))
+
+    def cancel_posts(self, row_ids: list[int], reason: str) -> int:
+        """Waiting posts the channel no longer wants (unsubscribed): never sent."""
+        if not row_ids:
+            return 0
+        marks = ",".join("?" * len(row_ids))
+        return self._outbox_exec(f"UPDATE outbox SET state='cancelled', last_error=? WHERE "
+                                 f"state IN ('due','held') AND batch IS NULL AND id IN "
+                                 f"({marks})", (reason, *row_ids))
 
     def record_retry(self, row_id: int, *, next_attempt: datetime, error: str) -> None:
         self._outbox_exec("UPDATE outbox SET state=CASE state WHEN 'editing' THEN 'edit' "

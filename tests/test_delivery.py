@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
@@ -595,3 +595,29 @@ async def test_a_stop_ends_delivery_after_the_post_in_flight(store, clock):
     assert await delivery(store, clock, StopAfterFirst(clock=clock)).run_once(stop) == 1
     assert states(store) == {"sent": 1, "due": 4}
     assert await delivery(store, clock, RecordingAdapter(clock=clock)).run_once() == 4
+
+
+@pytest.mark.parametrize("digest", [True, False])
+async def test_unsubscribing_stops_the_posts_still_waiting(store, clock, digest):
+    """Held for the digest (or over the hourly cap), a story still waits when the admin
+    unsubscribes: it must not be posted after the channel said stop. Posts another of
+    the channel's subscriptions still wants do go out."""
+    from feeds.classify import Classifier, load_gazetteer
+    commands = Commands(store, Classifier(load_gazetteer()), clock=clock)
+    admin = Caller("console", "w1", "c1", "u1", is_admin=True)
+    commands.subscribe(admin, "pricing")
+    commands.subscribe(admin, "Meta")
+    if digest:
+        commands.digest(admin, "daily", "18:00", "UTC")
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=1)
+    meta = replace(brief(9, clock), companies=("Meta",), topics=())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(3)] + [meta], clock())
+    await d.run_once()                        # digest: all held; cap 1: one post, 3 held
+    assert commands.unsubscribe(admin, "pricing").kind == "text"
+    clock.advance(hours=10)
+    await d.run_once()
+    posted = [s.brief.id for s in adapter.sends] + [b.id for g in adapter.digests
+                                                    for b in g.briefs]
+    assert "story9" in posted and len(posted) == (1 if digest else 2)
+    assert store.outbox_counts().get("held", 0) == store.outbox_counts().get("due", 0) == 0
