@@ -262,6 +262,12 @@ class DeliveryStore:
                                  "ORDER BY published DESC, score DESC, id LIMIT ?",
                                  (platform, channel, limit))
 
+    def oldest_held(self, platform: str, channel: str) -> datetime | None:
+        """When the channel's longest-waiting held post was queued (None: none held)."""
+        r = self.db.execute("SELECT MIN(created_at) FROM outbox WHERE state='held' AND "
+                            "platform=? AND channel=?", (platform, channel)).fetchone()
+        return from_ts(r[0]) if r and r[0] else None
+
     def channels_with_outbox_work(self, now: datetime) -> list[tuple[str, str]]:
         rows = self.db.execute(
             "SELECT DISTINCT platform, channel FROM outbox WHERE state='held' OR "

@@ -621,3 +621,20 @@ async def test_unsubscribing_stops_the_posts_still_waiting(store, clock, digest)
                                                     for b in g.briefs]
     assert "story9" in posted and len(posted) == (1 if digest else 2)
     assert store.outbox_counts().get("held", 0) == store.outbox_counts().get("due", 0) == 0
+
+
+async def test_a_quiet_digest_channel_still_waits_for_its_time(store, clock):
+    """No story for a day, then one after the digest time: it joins tomorrow's digest
+    instead of going out at once as a one-story 'digest'."""
+    follow(store, clock)                                  # clock: day 1, 09:00 UTC
+    store.set_digest("console", "w1", "c1", "08:30", "UTC", now=clock())
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter)
+    clock.advance(hours=25)                               # day 2, 10:00: quiet so far
+    dispatch_new(store, [brief(1, clock)], clock())
+    assert await d.run_once() == 0 and adapter.digests == []
+    clock.advance(hours=22, minutes=29)                   # day 3, 08:29
+    assert await d.run_once() == 0
+    clock.advance(minutes=1)                              # day 3, 08:30
+    assert await d.run_once() == 1
+    assert [b.id for b in adapter.digests[0].briefs] == ["story1"]
