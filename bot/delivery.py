@@ -25,9 +25,9 @@ import logging
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable, Mapping
 
-from bot.adapter import Adapter, PermanentError, RejectedError, TransientError
+from bot.adapter import Adapter, PermanentError, RejectedError
 from bot.retry import (UNEXPECTED_ATTEMPTS, attempt_limit, bug_reason, earlier_post,
-                       reason_of, unexpected)
+                       rate_limited, reason_of, unexpected)
 from bot.roundups import Roundups
 from feeds.models import utcnow
 
@@ -294,10 +294,13 @@ class Delivery(Roundups):
 
     # ---- pacing and caps -------------------------------------------------------------
     def _delay(self, attempt: int, error: Exception) -> float:
-        retry_after = getattr(error, "retry_after", None)
-        if isinstance(error, TransientError) and retry_after is not None:
-            return max(0.0, float(retry_after))
+        """The backoff step of this attempt; a 429's Retry-After alone for the first
+        max_attempts, then at least the backoff too (see RATE_LIMITED_FACTOR)."""
         base, factor, top = self.backoff
+        if rate_limited(error):
+            over = attempt - self.max_attempts
+            step = min(top, base * factor ** (over - 1)) if over > 0 else 0.0
+            return max(0.0, float(error.retry_after), step)
         return min(top, base * factor ** max(0, attempt - 1))
 
     def _cap_room(self, key: Key) -> bool:

@@ -638,3 +638,24 @@ async def test_a_quiet_digest_channel_still_waits_for_its_time(store, clock):
     clock.advance(minutes=1)                              # day 3, 08:30
     assert await d.run_once() == 1
     assert [b.id for b in adapter.digests[0].briefs] == ["story1"]
+
+
+async def test_a_long_429_storm_with_short_retry_after_loses_no_post(store, clock):
+    """A platform answering 429 "retry after 1 s" for ten minutes: honouring each
+    Retry-After alone would spend every attempt in under a minute and fail the post."""
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    storm_ends = clock() + timedelta(minutes=10)
+
+    class Storm(RecordingAdapter):
+        async def send(self, channel, b, *, nonce):
+            if clock() < storm_ends:
+                raise TransientError("HTTP 429", retry_after=1.0)
+            return await adapter.send(channel, b, nonce=nonce)
+    d = delivery(store, clock, Storm(clock=clock), max_attempts=8)
+    for _ in range(30 * 60):                          # half an hour, second by second
+        await d.run_once()
+        clock.advance(seconds=1)
+    assert [s.brief.id for s in adapter.sends] == ["story1"]
+    assert states(store) == {"sent": 1}
