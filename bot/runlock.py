@@ -28,7 +28,8 @@ def lock_path(db_path) -> Path | None:
     text = str(db_path)
     if text == ":memory:" or text.startswith("file:"):
         return None
-    return Path(text).expanduser().with_name(Path(text).name + ".run.lock")
+    real = Path(text).expanduser().resolve()     # one lock whichever path names the file
+    return real.with_name(real.name + ".run.lock")
 
 
 @contextlib.contextmanager
