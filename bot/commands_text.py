@@ -44,11 +44,10 @@ class TextCommands:
 
     async def _text_latest(self, caller: Caller, args: list[str]) -> Reply:
         limits = [a for a in args if _NUMBER.match(a)]
-        words = [a for a in args if not _NUMBER.match(a)]
-        if len(limits) > 1 or len(words) > 1:
+        topic = " ".join(a for a in args if not _NUMBER.match(a))   # "open source"
+        if len(limits) > 1:
             return Reply.error("use `latest [limit] [topic]`, e.g. `latest 5 pricing`")
-        return self.latest(caller, limits[0] if limits else None,
-                           words[0] if words else None)
+        return self.latest(caller, limits[0] if limits else None, topic or None)
 
     async def _text_topic(self, caller: Caller, args: list[str]) -> Reply:
         limit = args.pop() if len(args) > 1 and _NUMBER.match(args[-1]) else None

@@ -249,6 +249,9 @@ def test_digest_errors(commands, args, message):
     ("company alibaba 1", lambda r: headlines(r) == [SEED]),
     ("/ainews company Alibaba Group", lambda r: headlines(r) == [SEED]),
     ("latest 2 chips", lambda r: headlines(r) == ["Nvidia H20 export licences tightened"]),
+    # a topic of two words, as Slack's /latest and the topic command take it
+    ("latest 1 open source", lambda r: headlines(r) == [SEED]),
+    ("latest export controls", lambda r: headlines(r) == ["Nvidia H20 export licences tightened"]),
     ("topic pricing 1", lambda r: headlines(r) == [SEED]),
     ("search revenue", lambda r: headlines(r) == [SEED]),
     ("topics", lambda r: "Companies:" in r.text),
