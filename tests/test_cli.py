@@ -209,3 +209,16 @@ def test_status_shows_feed_text_without_terminal_escapes(env, capsys, tmp_path):
     assert code == 0 and "failed posts" in out
     assert "]0;pwned" in out and "OpenAI cuts prices" in out     # shown, defused
     assert not any(c in out for c in "\x1b\x07\u202e")
+
+
+async def test_poll_failure_lines_reach_the_terminal_defused(env, capsys, tmp_path):
+    """A feed's name may be its own title (`feeds add` without NAME): feed text."""
+    import asyncio
+    async with FeedServer() as srv:
+        srv.script("/bad.xml", [500])
+        feeds = tmp_path / "feeds.toml"
+        feeds.write_text(f'[[feed]]\nname = "Bad\\u001b]0;pwned\\u0007"\n'
+                         f'url = "{srv.url("/bad.xml")}"\n')
+        env.setenv("AINEWS_FEEDS", str(feeds))
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "poll", "--once")
+    assert code == 0 and "failed: Bad]0;pwned" in out and "\x1b" not in out
