@@ -75,9 +75,16 @@ class SubscriptionCommands:
         mode = (mode or "").strip().lower()
         if mode == "off":
             had = self.store.clear_digest(caller.platform, caller.channel)
-            text = ("Digest off: new stories are posted as they come." if had else
-                    "This channel has no digest; stories are posted as they come.")
-            return Reply.message(text, ephemeral=not had)
+            if not had:
+                return Reply.message("This channel has no digest; stories are posted as "
+                                     "they come.")
+            # Held for the digest: now they go as the instant posts asked for (the
+            # hourly cap still rolls a long list into a roundup).
+            n = self.store.release_held(caller.platform, caller.channel, self.clock())
+            held = (f" The {n} {'story' if n == 1 else 'stories'} held for the digest go"
+                    f"{'es' if n == 1 else ''} out now." if n else "")
+            return Reply.message(f"Digest off: new stories are posted as they come.{held}",
+                                 ephemeral=False)
         if mode != "daily":
             return Reply.error("use `digest daily HH:MM [timezone]` (e.g. `digest daily "
                                "08:30 Europe/Berlin`) or `digest off`")

@@ -298,6 +298,13 @@ class DeliveryStore:
         return self._outbox_exec(f"UPDATE outbox SET state='held' WHERE state='due' AND id IN "
                            f"({marks})", row_ids)
 
+    def release_held(self, platform: str, channel: str, now: datetime) -> int:
+        """A channel's held posts become due again (its digest was turned off); a
+        roundup that may have gone out (batch kept) stays held for its retry."""
+        return self._outbox_exec("UPDATE outbox SET state='due', next_attempt=? WHERE "
+                                 "state='held' AND batch IS NULL AND platform=? AND "
+                                 "channel=?", (ts(now), platform, channel))
+
     def claim_roundup(self, row_ids: list[int], batch: str, now: datetime) -> list[OutboxRow]:
         marks = ",".join("?" * len(row_ids))
         with self._outbox_tx() as c:

@@ -659,3 +659,23 @@ async def test_a_long_429_storm_with_short_retry_after_loses_no_post(store, cloc
         clock.advance(seconds=1)
     assert [s.brief.id for s in adapter.sends] == ["story1"]
     assert states(store) == {"sent": 1}
+
+
+async def test_turning_the_digest_off_posts_the_held_stories_as_they_come(store, clock):
+    """Stories held for today's digest go out when the digest is turned off, as the
+    instant posts the channel now asks for: not as a roundup claiming the hourly cap
+    was reached."""
+    from feeds.classify import Classifier, load_gazetteer
+    commands = Commands(store, Classifier(load_gazetteer()), clock=clock)
+    admin = Caller("console", "w1", "c1", "u1", is_admin=True)
+    commands.subscribe(admin, "all")
+    commands.digest(admin, "daily", "18:00", "UTC")
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(3)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter)
+    assert await d.run_once() == 0                     # held for 18:00
+    reply = commands.digest(admin, "off")
+    assert "3 stories held for the digest" in reply.text
+    assert await d.run_once() == 3
+    assert [s.brief.id for s in adapter.sends] == ["story0", "story1", "story2"]
+    assert adapter.digests == []
