@@ -81,8 +81,8 @@ class SubscriptionCommands:
             # Held for the digest: now they go as the instant posts asked for (the
             # hourly cap still rolls a long list into a roundup).
             n = self.store.release_held(caller.platform, caller.channel, self.clock())
-            held = (f" The {n} {'story' if n == 1 else 'stories'} held for the digest go"
-                    f"{'es' if n == 1 else ''} out now." if n else "")
+            held = ("" if not n else " The story held for the digest goes out now."
+                    if n == 1 else f" The {n} stories held for the digest go out now.")
             return Reply.message(f"Digest off: new stories are posted as they come.{held}",
                                  ephemeral=False)
         if mode != "daily":
