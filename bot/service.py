@@ -51,6 +51,16 @@ async def pipeline_for(app: App):
                        poll_minutes=app.settings.poll_minutes)
 
 
+async def _brief_or_headline(pipeline: Pipeline, story) -> None:
+    """Make the story's brief; if that fails it is posted with its headline and link:
+    raising here would fail every dispatch after it on the same story, for good."""
+    try:
+        await pipeline.formatter.brief_for(story)
+    except Exception:
+        log.exception("dispatch: condensing %s (%s) failed; posting its headline",
+                      story.id, story.url)
+
+
 def _import_feed_list(app: App) -> int:
     try:
         sources = load_feed_list(app.settings.feeds_file)
@@ -153,7 +163,7 @@ class Service:
             return
         stories = store.stories_to_dispatch(mark, top)
         for story in stories:   # a crash may also have come before condensing
-            await pipeline.formatter.brief_for(story)
+            await _brief_or_headline(pipeline, story)
         queued = dispatch_new(store, stories, utcnow()) if stories else 0
         store.set_dispatch_mark(top)
         if stories:

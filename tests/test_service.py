@@ -325,3 +325,35 @@ async def test_the_console_channel_is_paused_while_a_chat_platform_replaces_it(s
     assert sub.paused and "console" in sub.paused_reason and waiting == []
     publish(server, 1, [strategy_entry(i) for i in range(3)])
     assert story_links(await run_once(env)) == ["https://news.example.com/story/2"]
+
+
+async def test_a_story_that_cannot_be_condensed_does_not_wedge_dispatch(server, tmp_path,
+                                                                       monkeypatch, capsys):
+    """A condenser bug on one story: that story still goes out (headline and link), and
+    the stories routed with it too; before, each dispatch failed on it again, for good."""
+    import feeds.formatter
+    from bot.app import App
+    from bot.config import load_settings
+    from bot.service import Service
+    real = feeds.formatter.condense
+
+    def fragile(story, **kw):
+        if "Tencent" in story.title:
+            raise ValueError("condense: a bug")
+        return real(story, **kw)
+    monkeypatch.setattr(feeds.formatter, "condense", fragile)
+    env = env_for(tmp_path, [server.url("/feed0.xml")])
+    settings = load_settings({k: v for k, v in env.items() if k.startswith("AINEWS_")},
+                             dotenv_path=None)
+    publish(server, 1, [strategy_entry(0)])
+    for entries in ([0], [0, 1, 2]):                  # backlog; the bad one and another
+        publish(server, 1, [strategy_entry(i) for i in entries])
+        app = App(settings)
+        try:
+            assert await Service(app).run(once=True) == 0
+        finally:
+            app.close()
+    out = capsys.readouterr().out
+    assert story_links(out) == ["https://news.example.com/story/2",
+                                "https://news.example.com/story/1"]
+    assert strategy_entry(1)["title"] in out
