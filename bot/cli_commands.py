@@ -65,17 +65,13 @@ def _open_app(settings):
 
 
 def cmd_run(app, args) -> int:
-    from bot.runlock import run_lock
     from bot.service import Service
-    with run_lock(app.settings.db_path):
-        return asyncio.run(Service(app).run(once=args.once))
+    return asyncio.run(Service(app).run(once=args.once))
 
 
 def cmd_poll(app, args) -> int:
-    from bot.runlock import run_lock
     from bot.service import poll_only
-    with run_lock(app.settings.db_path):     # it moves the dispatch mark: not beside a run
-        summary = asyncio.run(poll_only(app, all_feeds=True))
+    summary = asyncio.run(poll_only(app, all_feeds=True))
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False, default=str))
         return 0

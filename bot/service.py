@@ -15,6 +15,7 @@ import signal
 from bot.app import App
 from bot.errors import UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
+from bot.runlock import run_lock
 from feeds.feedlist import FeedListError, load_feed_list
 from feeds.models import Subscription, utcnow
 
@@ -26,15 +27,17 @@ TICK_SECONDS = 15.0   # how often the loop looks for due feeds (each feed has it
 
 
 async def poll_only(app: App, *, all_feeds: bool = True) -> PollSummary:
-    """`ainews poll --once`: one pass over every active feed; store, condense, post nothing."""
-    _import_feed_list(app)
-    try:
-        async with pipeline_for(app) as pipeline:
-            summary = await pipeline.poll_once(all_feeds=all_feeds)
-    finally:
-        await app.aclose_clients()
-    # "Post nothing": what this pass stored is not for a later `ainews run` to post.
-    app.store.set_dispatch_mark(app.store.last_story_pk())
+    """`ainews poll --once`: one pass over every active feed; store, condense, post nothing.
+    Not beside a running bot: moving the dispatch mark would skip its unrouted stories."""
+    with run_lock(app.settings.db_path):
+        _import_feed_list(app)
+        try:
+            async with pipeline_for(app) as pipeline:
+                summary = await pipeline.poll_once(all_feeds=all_feeds)
+        finally:
+            await app.aclose_clients()
+        # "Post nothing": what this pass stored is not for a later `ainews run` to post.
+        app.store.set_dispatch_mark(app.store.last_story_pk())
     return summary
 
 
@@ -78,6 +81,10 @@ class Service:
         self._dispatching = asyncio.Lock()
 
     async def run(self, *, once: bool = False) -> int:
+        with run_lock(self.app.settings.db_path):     # one bot per database
+            return await self._run(once=once)
+
+    async def _run(self, *, once: bool) -> int:
         _import_feed_list(self.app)
         if self.app.store.dispatch_mark() is None:
             # First run (or first since an upgrade): stories already stored are not news.
