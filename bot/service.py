@@ -225,7 +225,9 @@ class Service:
                                                                              "console")):
             return
         store.pause_channel("console", "console", CONSOLE_OFF)
-        n = store.fail_channel_posts("console", "console", f"channel paused: {CONSOLE_OFF}")
+        # Cancelled, not failed: nothing went wrong, so `status` lists no failures.
+        n = store.cancel_posts([r.id for r in store.waiting_posts("console", "console")],
+                               f"cancelled: {CONSOLE_OFF}")
         log.info("service: console channel paused while a chat platform runs (%d waiting "
                  "post(s) dropped); AINEWS_CONSOLE=1 keeps it on", n)
 

@@ -307,6 +307,12 @@ async def test_the_console_channel_is_paused_while_a_chat_platform_replaces_it(s
     publish(server, 1, [strategy_entry(0)])
     env = env_for(tmp_path, [server.url("/feed0.xml")])
     await run_once(env)                                     # console mode: follows all
+    with Store(tmp_path / "ainews.db") as store:            # a post it never printed
+        from bot.dispatch import dispatch_new
+        from feeds.models import Brief
+        dispatch_new(store, [Brief(id="x", headline="Left over", bullets=(), url="https://x/",
+                                   why_it_matters="", source="S", published=utcnow(),
+                                   strategy=True)], utcnow())
     publish(server, 1, [strategy_entry(0), strategy_entry(1)])
     slack = await FakeSlack().start()
     try:
@@ -318,11 +324,13 @@ async def test_the_console_channel_is_paused_while_a_chat_platform_replaces_it(s
             assert await Service(app).run(once=True) == 0
             [sub] = app.store.subscriptions_for_channel("console", "console")
             waiting = app.store.due_posts(utcnow() + timedelta(days=1), "console", "console")
+            failed = app.store.outbox_failures()
         finally:
             app.close()
     finally:
         await slack.stop()
     assert sub.paused and "console" in sub.paused_reason and waiting == []
+    assert failed == []                        # `status` reports no failed posts for it
     publish(server, 1, [strategy_entry(i) for i in range(3)])
     assert story_links(await run_once(env)) == ["https://news.example.com/story/2"]
 
