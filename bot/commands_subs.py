@@ -8,7 +8,7 @@ import difflib
 
 from bot.digest import DigestError, parse_schedule
 from bot.dispatch import matching_channels
-from bot.commands_text import quote
+from bot.commands_text import quote, user_text
 from bot.replies import Caller, Reply
 from feeds.models import Subscription
 
@@ -68,11 +68,11 @@ class SubscriptionCommands:
         if not caller.is_admin:
             return Reply.error(NOT_ADMIN)
         if at is None and tz is None:        # one string: "daily 08:30 Europe/Berlin"
-            words = (mode or "").split()
+            words = user_text(mode).split()
             if len(words) > 3:
                 return Reply.error("use `digest daily HH:MM [timezone]` or `digest off`")
             mode, at, tz = (words + ["", None, None])[:3]
-        mode = (mode or "").strip().lower()
+        mode, at, tz = user_text(mode).lower(), user_text(at), user_text(tz) or None
         if mode == "off":
             had = self.store.clear_digest(caller.platform, caller.channel)
             if not had:
@@ -100,7 +100,7 @@ class SubscriptionCommands:
     # ---- helpers ---------------------------------------------------------------------
     def _target(self, target: str) -> tuple[str, str] | Reply:
         """("all"|"topic"|"company", name) for what the user typed, or an error."""
-        raw = " ".join((target or "").split())
+        raw = user_text(target)
         if not raw:
             return Reply.error("say what to follow: a topic (`topics` lists them), a "
                                "company, or `all`")
@@ -128,7 +128,7 @@ class SubscriptionCommands:
                 "them), a company, or `all`")
 
     def _existing(self, subs: list[Subscription], target: str) -> Subscription | None:
-        raw = " ".join((target or "").split())
+        raw = user_text(target)
         resolved = self._target(raw)
         for s in subs:
             if not isinstance(resolved, Reply) and (s.kind, s.target) == resolved:
