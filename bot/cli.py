@@ -5,6 +5,7 @@ libraries load only when an adapter starts."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -79,12 +80,19 @@ def main(argv: list[str] | None = None) -> int:
     from bot.errors import UserError
 
     try:
-        return cli_commands.dispatch(args)
+        code = cli_commands.dispatch(args)
+        sys.stdout.flush()      # here, so a closed pipe is caught below, not at exit
+        return code
     except UserError as e:
         print(f"ainews: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader left early (`ainews latest --json | head -1`): nothing to report.
+        # Point stdout at /dev/null so the interpreter's final flush stays quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141      # what a shell shows for a command ended by SIGPIPE
 
 
 if __name__ == "__main__":

@@ -75,28 +75,31 @@ def cmd_poll(app, args) -> int:
     if args.json:
         print(json.dumps(summary.to_json(), ensure_ascii=False, default=str))
         return 0
+    from bot.console import terminal_text
     print(summary.line().removeprefix("poller: "))
-    for o in summary.failures:
-        print(f"  failed: {o.name} ({o.url}): {o.error}" + (" [paused]" if o.paused else ""))
+    for o in summary.failures:      # feed names and errors are feed text
+        print(terminal_text(f"  failed: {o.name} ({o.url}): {o.error}"
+                            + (" [paused]" if o.paused else "")))
     return 0
 
 
 def print_reply(reply: Reply, as_json: bool) -> int:
     """Show a command's reply: JSON rows for briefs with --json, else readable text."""
+    from bot.console import terminal_text
     from feeds.render import render_text
     if reply.kind == "error":
-        print(f"ainews: {reply.text}", file=sys.stderr)
+        print(f"ainews: {terminal_text(reply.text)}", file=sys.stderr)
         return 1
     if as_json:
         for b in reply.briefs:
             print(json.dumps(b.to_json(), ensure_ascii=False))
         return 0
     if reply.title:
-        print(reply.title + "\n")
+        print(terminal_text(reply.title) + "\n")
     if reply.briefs:
         print("\n\n".join(render_text(b) for b in reply.briefs))
     elif reply.text:
-        print(reply.text)
+        print(terminal_text(reply.text))
     return 0
 
 

@@ -38,10 +38,17 @@ def _list(app, args) -> int:
 
 
 def format_table(head: list[str], rows: list[list[str]]) -> str:
+    rows = [[_cell(v) for v in r] for r in rows]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)] if rows else map(len, head)
     lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip()
              for r in [head, *rows]]
     return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    """One table cell: one line, no control characters (feed text: see terminal_text)."""
+    from bot.console import terminal_text
+    return terminal_text(" ".join(str(value).split()))
 
 
 def _short_time(iso: str | None) -> str:

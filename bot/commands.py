@@ -19,7 +19,7 @@ from typing import Callable
 
 from bot.commands_feeds import FeedCommands
 from bot.commands_subs import SubscriptionCommands
-from bot.commands_text import TextCommands, quote
+from bot.commands_text import TextCommands, quote, user_text
 from bot.replies import Caller, Reply
 from feeds.condense import condense
 from feeds.models import Brief, utcnow
@@ -71,9 +71,9 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         lim = parse_limit(limit)
         if isinstance(lim, Reply):
             return lim
-        slug = None
+        slug, topic = None, user_text(topic)
         if topic:
-            slug = self.classifier.resolve_topic(topic.strip())
+            slug = self.classifier.resolve_topic(topic)
             if slug is None:
                 return Reply.error(self._unknown_topic(topic))
         briefs = self._condensed(self.store.latest(lim, topic=slug, strategy_only=strategy_only))
@@ -97,7 +97,7 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
                        f"No stories about {label} in the archive yet.")
 
     def search(self, caller: Caller, query: str, limit=None) -> Reply:
-        query = " ".join((query or "").split())
+        query = user_text(query)
         if not query:
             return Reply.error("give words to search for, e.g. `search qwen pricing`")
         lim = parse_limit(limit)
@@ -143,11 +143,20 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
 
     # ---- completion (the adapters' autocomplete) -------------------------------------
     def complete_company(self, prefix: str, limit: int = 25) -> list[str]:
-        return _complete(self.classifier.company_names(), prefix, limit)
+        """Canonical names by their own name first, then by an alias or product the
+        company command also accepts (qwen, 阿里巴巴 -> Alibaba)."""
+        prefix = user_text(prefix)
+        names = _complete(self.classifier.company_names(), prefix, limit)
+        p = prefix.casefold()
+        if p and len(names) < limit:
+            aliases = self.classifier.gz.companies
+            names += [c for c in self.classifier.company_names() if c not in names
+                      and any(p in a.casefold() for a in aliases.get(c, ()))]
+        return names[:max(0, limit)]
 
     def complete_topic(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
         labels = {s: self.classifier.topic_label(s) for s in self.classifier.topic_slugs()}
-        p = (prefix or "").strip().casefold()
+        p = user_text(prefix).casefold()
         first = [s for s, lab in labels.items()
                  if s.startswith(p) or lab.casefold().startswith(p)]
         rest = [s for s, lab in labels.items() if s not in first
@@ -175,7 +184,7 @@ def parse_limit(limit) -> int | Reply:
     if isinstance(limit, bool):
         limit = str(limit)
     try:
-        value = int(str(limit).strip())
+        value = int(user_text(limit))
     except ValueError:
         return Reply.error(f"limit {str(limit)!r} is not a number: give a whole number "
                            f"from 1 to {MAX_LIMIT}, e.g. `latest 5`")
@@ -187,7 +196,7 @@ def parse_limit(limit) -> int | Reply:
 
 def _split_limit(arg: str | None, limit) -> tuple[str, object]:
     """"alibaba 3" passed as one string (Slack's /company text) -> ("alibaba", "3")."""
-    words = (arg or "").split()
+    words = user_text(arg).split()
     if limit is None and len(words) > 1 and words[-1].isdigit():
         return " ".join(words[:-1]), words[-1]
     return " ".join(words), limit

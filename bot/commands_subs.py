@@ -7,7 +7,8 @@ from __future__ import annotations
 import difflib
 
 from bot.digest import DigestError, parse_schedule
-from bot.commands_text import quote
+from bot.dispatch import matching_channels
+from bot.commands_text import quote, user_text
 from bot.replies import Caller, Reply
 from feeds.models import Subscription
 
@@ -41,8 +42,11 @@ class SubscriptionCommands:
                                "`subscriptions` lists what it follows")
         self.store.remove_subscription(caller.platform, caller.channel, match.kind,
                                        match.target)
+        dropped = self._drop_unwanted(caller)
+        note = f" {dropped} waiting post(s) won't go out." if dropped else ""
         return Reply.message(f"This channel no longer gets "
-                             f"{self._describe(match.kind, match.target)}.", ephemeral=False)
+                             f"{self._describe(match.kind, match.target)}.{note}",
+                             ephemeral=False)
 
     def subscriptions(self, caller: Caller) -> Reply:
         subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
@@ -64,16 +68,23 @@ class SubscriptionCommands:
         if not caller.is_admin:
             return Reply.error(NOT_ADMIN)
         if at is None and tz is None:        # one string: "daily 08:30 Europe/Berlin"
-            words = (mode or "").split()
+            words = user_text(mode).split()
             if len(words) > 3:
                 return Reply.error("use `digest daily HH:MM [timezone]` or `digest off`")
             mode, at, tz = (words + ["", None, None])[:3]
-        mode = (mode or "").strip().lower()
+        mode, at, tz = user_text(mode).lower(), user_text(at), user_text(tz) or None
         if mode == "off":
             had = self.store.clear_digest(caller.platform, caller.channel)
-            text = ("Digest off: new stories are posted as they come." if had else
-                    "This channel has no digest; stories are posted as they come.")
-            return Reply.message(text, ephemeral=not had)
+            if not had:
+                return Reply.message("This channel has no digest; stories are posted as "
+                                     "they come.")
+            # Held for the digest: now they go as the instant posts asked for (the
+            # hourly cap still rolls a long list into a roundup).
+            n = self.store.release_held(caller.platform, caller.channel, self.clock())
+            held = ("" if not n else " The story held for the digest goes out now."
+                    if n == 1 else f" The {n} stories held for the digest go out now.")
+            return Reply.message(f"Digest off: new stories are posted as they come.{held}",
+                                 ephemeral=False)
         if mode != "daily":
             return Reply.error("use `digest daily HH:MM [timezone]` (e.g. `digest daily "
                                "08:30 Europe/Berlin`) or `digest off`")
@@ -89,7 +100,7 @@ class SubscriptionCommands:
     # ---- helpers ---------------------------------------------------------------------
     def _target(self, target: str) -> tuple[str, str] | Reply:
         """("all"|"topic"|"company", name) for what the user typed, or an error."""
-        raw = " ".join((target or "").split())
+        raw = user_text(target)
         if not raw:
             return Reply.error("say what to follow: a topic (`topics` lists them), a "
                                "company, or `all`")
@@ -117,13 +128,22 @@ class SubscriptionCommands:
                 "them), a company, or `all`")
 
     def _existing(self, subs: list[Subscription], target: str) -> Subscription | None:
-        raw = " ".join((target or "").split())
+        raw = user_text(target)
         resolved = self._target(raw)
         for s in subs:
             if not isinstance(resolved, Reply) and (s.kind, s.target) == resolved:
                 return s
         # A target the gazetteer no longer knows can still be removed by its name.
         return next((s for s in subs if s.target.casefold() == raw.casefold()), None)
+
+    def _drop_unwanted(self, caller: Caller) -> int:
+        """Posts still waiting (held for the digest or over the hourly cap, or retrying)
+        that no remaining subscription wants: the channel said stop, so they never go."""
+        subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        unwanted = [r.id for r in self.store.waiting_posts(caller.platform, caller.channel)
+                    if not matching_channels(subs, r.brief)]
+        return self.store.cancel_posts(unwanted, "cancelled: unsubscribed before it was "
+                                                 "posted")
 
     def _describe(self, kind: str, target: str) -> str:
         if kind == "all":

@@ -6,10 +6,23 @@ from __future__ import annotations
 
 import re
 import shlex
+import unicodedata
 
 from bot.replies import Caller, Reply
 
 _NUMBER = re.compile(r"^[+-]?\d+$")
+# Invisible format characters that come along when a name is pasted (zero-width space
+# and joiners, BOM, soft hyphen, bidi marks): never part of what was meant.
+_INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+                        "\u2066-\u2069\ufeff]")
+
+
+def user_text(text) -> str:
+    """What a user typed or pasted, as meant: full-width forms folded (NFKC: a Chinese
+    IME in full-width mode types ｑｗｅｎ ５ and ０８：３０), invisible characters dropped,
+    whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", "" if text is None else str(text))
+    return " ".join(_INVISIBLE.sub("", text).split())
 
 
 def split_line(line: str) -> list[str]:
@@ -27,12 +40,12 @@ def quote(user_text: str, width: int = 60) -> str:
 
 class TextCommands:
     async def run_text(self, caller: Caller, line: str) -> Reply:
-        words = split_line(line or "")
+        words = split_line(unicodedata.normalize("NFKC", line or ""))
         if words and words[0].lstrip("/").lower() == "ainews":
             words = words[1:]
         if not words:
             return self.help(caller)
-        name, args = words[0].lstrip("/").lower(), words[1:]
+        name, args = user_text(words[0]).lstrip("/").lower(), words[1:]
         handler = getattr(self, f"_text_{name.replace('-', '_')}", None)
         if handler is None:
             return Reply.error(f"unknown command '{words[0]}'; `help` lists the commands")
@@ -44,11 +57,10 @@ class TextCommands:
 
     async def _text_latest(self, caller: Caller, args: list[str]) -> Reply:
         limits = [a for a in args if _NUMBER.match(a)]
-        words = [a for a in args if not _NUMBER.match(a)]
-        if len(limits) > 1 or len(words) > 1:
+        topic = " ".join(a for a in args if not _NUMBER.match(a))   # "open source"
+        if len(limits) > 1:
             return Reply.error("use `latest [limit] [topic]`, e.g. `latest 5 pricing`")
-        return self.latest(caller, limits[0] if limits else None,
-                           words[0] if words else None)
+        return self.latest(caller, limits[0] if limits else None, topic or None)
 
     async def _text_topic(self, caller: Caller, args: list[str]) -> Reply:
         limit = args.pop() if len(args) > 1 and _NUMBER.match(args[-1]) else None

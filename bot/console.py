@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 import sys
 from typing import Sequence, TextIO
 
@@ -17,6 +18,15 @@ from feeds.render import render_text
 CONSOLE_CALLER = Caller(platform="console", workspace="console", channel="console",
                         user="console", is_admin=True)
 RULE = "-" * 72
+# Control and bidi characters but tab and newline: a reply quotes feed text (feed names
+# default to the feed's own title, last errors, headlines), which must not drive the
+# terminal (ANSI/OSC escapes) or reorder a line.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_text(text: str) -> str:
+    """Text for a terminal: lines kept, control characters dropped."""
+    return _CONTROL.sub("", str(text))
 
 
 def render_brief(brief: Brief) -> str:
@@ -26,12 +36,12 @@ def render_brief(brief: Brief) -> str:
 def format_reply(reply: Reply) -> str:
     """A command's reply as console text (errors start with "error:")."""
     if reply.kind == "error":
-        return f"error: {reply.text}"
-    parts = [reply.title] if reply.title else []
+        return f"error: {terminal_text(reply.text)}"
+    parts = [terminal_text(reply.title)] if reply.title else []
     if reply.briefs:
         parts.append(f"\n{RULE}\n".join(render_brief(b) for b in reply.briefs))
     elif reply.text:
-        parts.append(reply.text)
+        parts.append(terminal_text(reply.text))
     return "\n\n".join(parts)
 
 

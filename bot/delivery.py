@@ -25,9 +25,9 @@ import logging
 from datetime import datetime, timedelta
 from typing import Awaitable, Callable, Mapping
 
-from bot.adapter import Adapter, PermanentError, RejectedError, TransientError
+from bot.adapter import Adapter, PermanentError, RejectedError
 from bot.retry import (UNEXPECTED_ATTEMPTS, attempt_limit, bug_reason, earlier_post,
-                       reason_of, unexpected)
+                       rate_limited, reason_of, unexpected)
 from bot.roundups import Roundups
 from feeds.models import utcnow
 
@@ -81,6 +81,7 @@ class Delivery(Roundups):
         self._blocked: dict[Key, datetime] = {}    # 429s / outages: channel waits
         self._recovered = False
         self._wake = asyncio.Event()
+        self._stop: asyncio.Event | None = None    # once set, channels stop between posts
         self._warned: set[str] = set()
         self._cooldown: dict[Key, datetime] = {}   # channel -> earliest next worker
         self._split: dict[Key, int] = {}           # a refused roundup is retried in halves
@@ -101,7 +102,10 @@ class Delivery(Roundups):
         """New rows were queued: look now instead of at the next idle tick."""
         self._wake.set()
 
-    async def run_once(self) -> int:
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
+        """Everything due now; once `stop` is set, each channel ends after its post in
+        flight (the rest wait in the outbox for the next start)."""
+        self._stop = stop or self._stop
         if not self._recovered:
             self.recover()
         channels = self.store.channels_with_outbox_work(self.clock())
@@ -117,6 +121,7 @@ class Delivery(Roundups):
         Retry-After or a long queue never holds up the others. A finished worker is
         replaced as soon as its channel has work again."""
         self.recover()
+        self._stop = stop
         workers: dict[Key, asyncio.Task] = {}
         while not stop.is_set():
             self._wake.clear()
@@ -207,6 +212,8 @@ class Delivery(Roundups):
     async def _deliver(self, adapter: Adapter, key: Key, row_id: int) -> int | None:
         """Post or edit one row: 1 done, 0 not ours any more or rejected (go on with the
         next row), None: the channel stops now."""
+        if self._stopping():
+            return None
         await self._pace(adapter, key)
         await self._gate(key[0])
         row = self.store.claim_post(row_id, self.clock())
@@ -287,15 +294,21 @@ class Delivery(Roundups):
 
     # ---- pacing and caps -------------------------------------------------------------
     def _delay(self, attempt: int, error: Exception) -> float:
-        retry_after = getattr(error, "retry_after", None)
-        if isinstance(error, TransientError) and retry_after is not None:
-            return max(0.0, float(retry_after))
+        """The backoff step of this attempt; a 429's Retry-After alone for the first
+        max_attempts, then at least the backoff too (see RATE_LIMITED_FACTOR)."""
         base, factor, top = self.backoff
+        if rate_limited(error):
+            over = attempt - self.max_attempts
+            step = min(top, base * factor ** (over - 1)) if over > 0 else 0.0
+            return max(0.0, float(error.retry_after), step)
         return min(top, base * factor ** max(0, attempt - 1))
 
     def _cap_room(self, key: Key) -> bool:
         since = self.clock() - HOUR
         return len(self.store.posts_sent_since(*key, since)) < self.hourly_cap
+
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
 
     def _is_blocked(self, key: Key) -> bool:
         until = self._blocked.get(key)

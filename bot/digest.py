@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -53,19 +53,22 @@ def parse_tz(name: str) -> ZoneInfo:
 
 def last_scheduled(schedule: Schedule, now: datetime) -> datetime:
     """The most recent digest time at or before `now` (UTC)."""
-    local = now.astimezone(schedule.tz)
-    today = datetime.combine(local.date(), schedule.at, tzinfo=schedule.tz)
-    slot = today if today <= local else datetime.combine(
-        local.date() - timedelta(days=1), schedule.at, tzinfo=schedule.tz)
-    return slot.astimezone(timezone.utc)
+    day = now.astimezone(schedule.tz).date()
+    today = _slot(schedule, day)
+    return today if today <= now else _slot(schedule, day - timedelta(days=1))
 
 
 def next_scheduled(schedule: Schedule, now: datetime) -> datetime:
-    local = now.astimezone(schedule.tz)
-    today = datetime.combine(local.date(), schedule.at, tzinfo=schedule.tz)
-    slot = today if today > local else datetime.combine(
-        local.date() + timedelta(days=1), schedule.at, tzinfo=schedule.tz)
-    return slot.astimezone(timezone.utc)
+    day = now.astimezone(schedule.tz).date()
+    today = _slot(schedule, day)
+    return today if today > now else _slot(schedule, day + timedelta(days=1))
+
+
+def _slot(schedule: Schedule, day: date) -> datetime:
+    """The digest time of a local day, in UTC. Compared in UTC, not local wall time:
+    a time in the spring-forward gap (02:30 that day) lands after the gap (03:30), and
+    a wall-clock comparison would call it past from 03:00 on: a digest every pass."""
+    return datetime.combine(day, schedule.at, tzinfo=schedule.tz).astimezone(timezone.utc)
 
 
 def digest_due(schedule: Schedule, last_run: datetime, now: datetime) -> bool:

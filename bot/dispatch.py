@@ -91,7 +91,8 @@ def _route(store, post: Post, platform: str, workspace: str, channel: str, *,
         return int(store.enqueue_post(cluster_id=post.cluster_id, brief=post.brief,
                                       platform=platform, workspace=workspace,
                                       channel=channel, held=held, now=now))
-    if existing.story_id == post.brief.id or existing.state in ("digested", "failed"):
+    if existing.story_id == post.brief.id or existing.state in ("digested", "failed",
+                                                                 "cancelled"):
         return 0
     grown = _merge_outlets(existing.brief, (post.brief.source, *post.brief.also_reported_by))
     if grown.also_reported_by == existing.brief.also_reported_by:

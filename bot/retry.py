@@ -10,8 +10,11 @@ from bot.adapter import Adapter, DeliveryError, TransientError
 log = logging.getLogger("ainews.delivery")
 
 # A 429 says "not now", not "this post is broken": it may happen this many times more
-# often than other transient errors before the post is given up.
-RATE_LIMITED_FACTOR = 5
+# often than other transient errors before the post is given up. Its Retry-After is
+# honoured alone for the first max_attempts; past those the usual backoff applies as
+# well, so a storm of short Retry-Afters (1 s for ten minutes) can't spend every
+# attempt in a minute: the post outlasts a storm of ~18 h, as a 5xx outage of ~12 h.
+RATE_LIMITED_FACTOR = 2
 # An exception that is none of the three delivery errors is a bug (an adapter's, or the
 # row's data, e.g. int("abc") on a message id). It may be a fluke, so it is retried like
 # a transient error, but on this attempt the row counts as rejected: a bug costs its

@@ -7,7 +7,8 @@ import logging
 from datetime import timedelta
 
 from bot.adapter import Adapter, PermanentError, RejectedError
-from bot.digest import OVERFLOW_TITLE, digest_due, digest_title, parse_schedule
+from bot.digest import (OVERFLOW_TITLE, digest_due, digest_title, last_scheduled,
+                         parse_schedule)
 from bot.retry import (UNEXPECTED_ATTEMPTS, attempt_limit, bug_reason, earlier_post,
                        reason_of, unexpected)
 
@@ -23,6 +24,12 @@ class Roundups:
         schedule = parse_schedule(setting.at_time, setting.tz)
         now = self.clock()
         if not digest_due(schedule, setting.last_run, now):
+            return 0
+        oldest = self.store.oldest_held(*key)
+        if oldest is None or oldest > last_scheduled(schedule, now):
+            # A quiet channel: nothing was waiting at digest time, so that digest is
+            # done (empty, not posted); posts queued since wait for the next one.
+            self.store.record_digest_run(*key, now)
             return 0
         title, sent = digest_title(schedule, now), 0
         while held := self.store.held_posts(*key, self._roundup_limit(key)):
@@ -50,6 +57,8 @@ class Roundups:
         # After a failed try the platform may have taken, the same posts again under the
         # same nonce: held_posts (newest first) would mix in posts held since, and the
         # new nonce would hide the earlier post from find_sent (posted twice).
+        if self._stopping():
+            return None
         ids, batch = self.store.unconfirmed_roundup(*key) or _batch_of(held)
         await self._pace(adapter, key)
         await self._gate(key[0])

@@ -15,24 +15,29 @@ import signal
 from bot.app import App
 from bot.errors import UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
+from bot.runlock import run_lock
 from feeds.feedlist import FeedListError, load_feed_list
 from feeds.models import Subscription, utcnow
 
 log = logging.getLogger("ainews.service")
 
+CONSOLE_OFF = ("the console adapter is off (a chat platform is configured; "
+               "AINEWS_CONSOLE=1 keeps it on)")
 TICK_SECONDS = 15.0   # how often the loop looks for due feeds (each feed has its own time)
 
 
 async def poll_only(app: App, *, all_feeds: bool = True) -> PollSummary:
-    """`ainews poll --once`: one pass over every active feed; store, condense, post nothing."""
-    _import_feed_list(app)
-    try:
-        async with pipeline_for(app) as pipeline:
-            summary = await pipeline.poll_once(all_feeds=all_feeds)
-    finally:
-        await app.aclose_clients()
-    # "Post nothing": what this pass stored is not for a later `ainews run` to post.
-    app.store.set_dispatch_mark(app.store.last_story_pk())
+    """`ainews poll --once`: one pass over every active feed; store, condense, post nothing.
+    Not beside a running bot: moving the dispatch mark would skip its unrouted stories."""
+    with run_lock(app.settings.db_path):
+        _import_feed_list(app)
+        try:
+            async with pipeline_for(app) as pipeline:
+                summary = await pipeline.poll_once(all_feeds=all_feeds)
+        finally:
+            await app.aclose_clients()
+        # "Post nothing": what this pass stored is not for a later `ainews run` to post.
+        app.store.set_dispatch_mark(app.store.last_story_pk())
     return summary
 
 
@@ -47,6 +52,16 @@ async def pipeline_for(app: App):
                     if app.settings.fetch_articles else None)
         yield Pipeline(app.store, feeds, app.classifier, app.formatter(articles),
                        poll_minutes=app.settings.poll_minutes)
+
+
+async def _brief_or_headline(pipeline: Pipeline, story) -> None:
+    """Make the story's brief; if that fails it is posted with its headline and link:
+    raising here would fail every dispatch after it on the same story, for good."""
+    try:
+        await pipeline.formatter.brief_for(story)
+    except Exception:
+        log.exception("dispatch: condensing %s (%s) failed; posting its headline",
+                      story.id, story.url)
 
 
 def _import_feed_list(app: App) -> int:
@@ -66,6 +81,10 @@ class Service:
         self._dispatching = asyncio.Lock()
 
     async def run(self, *, once: bool = False) -> int:
+        with run_lock(self.app.settings.db_path):     # one bot per database
+            return await self._run(once=once)
+
+    async def _run(self, *, once: bool) -> int:
         _import_feed_list(self.app)
         if self.app.store.dispatch_mark() is None:
             # First run (or first since an upgrade): stories already stored are not news.
@@ -81,8 +100,11 @@ class Service:
             self._log_startup(adapters)
             try:
                 if once:
-                    await self._cycle(pipeline, all_feeds=True)
-                    await delivery.run_once()
+                    # A signal abandons the pass and stops delivery between posts, as in
+                    # the loop (what was stored is dispatched on the next start).
+                    await self._until_stopped(self._cycle(pipeline, all_feeds=True))
+                    if not self.stop.is_set():
+                        await delivery.run_once(self.stop)
                 else:
                     await self._run_forever(pipeline, delivery)
             finally:
@@ -148,7 +170,7 @@ class Service:
             return
         stories = store.stories_to_dispatch(mark, top)
         for story in stories:   # a crash may also have come before condensing
-            await pipeline.formatter.brief_for(story)
+            await _brief_or_headline(pipeline, story)
         queued = dispatch_new(store, stories, utcnow()) if stories else 0
         store.set_dispatch_mark(top)
         if stories:
@@ -181,14 +203,33 @@ class Service:
             adapters["discord"] = runner.adapter
         if s.console_enabled:
             adapters["console"] = self._console_adapter()
+        else:
+            self._pause_console()
         return adapters
 
     def _console_adapter(self):
         from bot.console import ConsoleAdapter
-        # The console channel follows all strategy stories unless told otherwise.
-        if not self.app.store.subscriptions_for_channel("console", "console"):
-            self.app.store.subscribe(Subscription("console", "console", "console", "all", "all"))
+        # The console channel follows all strategy stories unless told otherwise; a
+        # pause from a run on a chat platform (_pause_console) ends here.
+        subs = self.app.store.subscriptions_for_channel("console", "console")
+        if not subs or subs[0].paused:
+            self.app.store.subscribe(subs[0] if subs else Subscription(
+                "console", "console", "console", "all", "all"))
         return ConsoleAdapter()
+
+    def _pause_console(self) -> None:
+        """A chat platform replaces the console (tried first without tokens): its posts
+        would pile up unseen in the outbox, and flood the terminal when it is next on."""
+        store = self.app.store
+        if not any(not sub.paused for sub in store.subscriptions_for_channel("console",
+                                                                             "console")):
+            return
+        store.pause_channel("console", "console", CONSOLE_OFF)
+        # Cancelled, not failed: nothing went wrong, so `status` lists no failures.
+        n = store.cancel_posts([r.id for r in store.waiting_posts("console", "console")],
+                               f"cancelled: {CONSOLE_OFF}")
+        log.info("service: console channel paused while a chat platform runs (%d waiting "
+                 "post(s) dropped); AINEWS_CONSOLE=1 keeps it on", n)
 
     async def _stop_adapters(self) -> None:
         for runner in reversed(self.runners):

@@ -11,6 +11,7 @@ Outbox row states:
   held     waiting for the channel's next roundup (digest mode or over the hourly cap)
   digested posted inside a roundup (message_id is the roundup's)
   failed   gave up; last_error says why
+  cancelled  the channel unsubscribed from it before it went out
 """
 from __future__ import annotations
 
@@ -261,6 +262,12 @@ class DeliveryStore:
                                  "ORDER BY published DESC, score DESC, id LIMIT ?",
                                  (platform, channel, limit))
 
+    def oldest_held(self, platform: str, channel: str) -> datetime | None:
+        """When the channel's longest-waiting held post was queued (None: none held)."""
+        r = self.db.execute("SELECT MIN(created_at) FROM outbox WHERE state='held' AND "
+                            "platform=? AND channel=?", (platform, channel)).fetchone()
+        return from_ts(r[0]) if r and r[0] else None
+
     def channels_with_outbox_work(self, now: datetime) -> list[tuple[str, str]]:
         rows = self.db.execute(
             "SELECT DISTINCT platform, channel FROM outbox WHERE state='held' OR "
@@ -290,6 +297,13 @@ class DeliveryStore:
         marks = ",".join("?" * len(row_ids))
         return self._outbox_exec(f"UPDATE outbox SET state='held' WHERE state='due' AND id IN "
                            f"({marks})", row_ids)
+
+    def release_held(self, platform: str, channel: str, now: datetime) -> int:
+        """A channel's held posts become due again (its digest was turned off); a
+        roundup that may have gone out (batch kept) stays held for its retry."""
+        return self._outbox_exec("UPDATE outbox SET state='due', next_attempt=? WHERE "
+                                 "state='held' AND batch IS NULL AND platform=? AND "
+                                 "channel=?", (ts(now), platform, channel))
 
     def claim_roundup(self, row_ids: list[int], batch: str, now: datetime) -> list[OutboxRow]:
         marks = ",".join("?" * len(row_ids))
@@ -332,6 +346,20 @@ class DeliveryStore:
             return None
         batch = rows[0][1]
         return [i for i, b in rows if b == batch], batch
+
+    def waiting_posts(self, platform: str, channel: str) -> list[OutboxRow]:
+        """The channel's posts not yet out and not in flight (due at any time, held)."""
+        return self._outbox_rows("WHERE platform=? AND channel=? AND state IN ('due','held') "
+                                 "AND batch IS NULL", (platform, channel))
+
+    def cancel_posts(self, row_ids: list[int], reason: str) -> int:
+        """Waiting posts the channel no longer wants (unsubscribed): never sent."""
+        if not row_ids:
+            return 0
+        marks = ",".join("?" * len(row_ids))
+        return self._outbox_exec(f"UPDATE outbox SET state='cancelled', last_error=? WHERE "
+                                 f"state IN ('due','held') AND batch IS NULL AND id IN "
+                                 f"({marks})", (reason, *row_ids))
 
     def record_retry(self, row_id: int, *, next_attempt: datetime, error: str) -> None:
         self._outbox_exec("UPDATE outbox SET state=CASE state WHEN 'editing' THEN 'edit' "

@@ -97,9 +97,9 @@ async def test_a_post_rate_limited_more_often_than_max_attempts_still_goes_out(t
     from bot.adapter import TransientError
     store, clock, adapter, delivery = _delivery_setup(tmp_path, 1)
     adapter.fail("c0", TransientError("429", retry_after=1.0), times=5)
-    for _ in range(7):
+    for _ in range(7):        # past max_attempts a 429 also waits the backoff (minutes)
         await delivery.run_once()
-        clock.advance(2)
+        clock.advance(minutes=5)
     assert [s.channel for s in adapter.sends] == ["c0"]
     assert store.outbox_counts() == {"sent": 1}
     store.close()

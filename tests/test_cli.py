@@ -173,3 +173,52 @@ async def test_status_reports_feed_health_and_queue(env, capsys, tmp_path):
     assert status["last_poll"] and "HTTP 500" in status["problem_feeds"][0]["last_error"]
     code, out, _ = run_cli(capsys, "status")
     assert "feeds needing attention" in out and "Bad" in out
+
+
+@pytest.mark.parametrize("argv", [["topics"], ["brief", str(DATA / "seed-story.xml")]])
+def test_output_into_a_closed_pipe_is_no_traceback(tmp_path, argv):
+    """`ainews latest --json | head -1`: the reader leaving early is no error to report."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AINEWS_", "SLACK_",
+                                                                      "DISCORD_", "LLM_"))}
+    try:
+        proc = subprocess.run([AINEWS, "--db", str(tmp_path / "a.db"), *argv],
+                              stdout=write_end, stderr=subprocess.PIPE, env=env,
+                              cwd=tmp_path, timeout=60)
+    finally:
+        os.close(write_end)
+    assert proc.stderr.decode() == ""
+
+
+def test_status_shows_feed_text_without_terminal_escapes(env, capsys, tmp_path):
+    """A failed post's headline is feed text: an ANSI/OSC sequence in it must not reach
+    the operator's terminal (recolour it, retitle the window, hide lines)."""
+    from datetime import datetime, timezone
+    from feeds.models import Brief
+    from storage.store import Store
+    hostile = "\x1b]0;pwned\x07\x1b[2J\x1b[31mOpenAI\u202e cuts\nprices"
+    with Store(tmp_path / "db" / "ainews.db") as store:
+        b = Brief(id="s1", headline=hostile, bullets=(), why_it_matters="",
+                  url="https://news.example/1", source="Wire\x1b[8m",
+                  published=datetime(2026, 3, 2, tzinfo=timezone.utc), strategy=True)
+        store.enqueue_post(cluster_id="s1", brief=b, platform="slack", workspace="T",
+                           channel="C\x1b[1m", held=False, now=b.published)
+        store.record_failed(1, "rejected: \x1b[5mblink")
+    code, out, _ = run_cli(capsys, "status")
+    assert code == 0 and "failed posts" in out
+    assert "]0;pwned" in out and "OpenAI cuts prices" in out     # shown, defused
+    assert not any(c in out for c in "\x1b\x07\u202e")
+
+
+async def test_poll_failure_lines_reach_the_terminal_defused(env, capsys, tmp_path):
+    """A feed's name may be its own title (`feeds add` without NAME): feed text."""
+    import asyncio
+    async with FeedServer() as srv:
+        srv.script("/bad.xml", [500])
+        feeds = tmp_path / "feeds.toml"
+        feeds.write_text(f'[[feed]]\nname = "Bad\\u001b]0;pwned\\u0007"\n'
+                         f'url = "{srv.url("/bad.xml")}"\n')
+        env.setenv("AINEWS_FEEDS", str(feeds))
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "poll", "--once")
+    assert code == 0 and "failed: Bad]0;pwned" in out and "\x1b" not in out

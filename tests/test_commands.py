@@ -155,6 +155,14 @@ def test_completion(commands):
     assert [s for s, _ in commands.complete_topic("open")] == ["open-source"]
 
 
+@pytest.mark.parametrize("typed", ["qwen", "QWEN", "阿里", "阿里巴巴", "通义"])
+def test_completion_knows_the_aliases_the_command_accepts(commands, typed):
+    """`company qwen` and `company 阿里巴巴` work; typing them in Discord's company box
+    must offer Alibaba too, not an empty list."""
+    assert commands.complete_company(typed)[0] == "Alibaba"
+    assert commands.company(MEMBER, commands.complete_company(typed)[0]).kind == "briefs"
+
+
 # ---- subscriptions ----------------------------------------------------------------------
 @pytest.mark.parametrize("target, listed", [
     ("all", "all AI strategy stories"),
@@ -241,6 +249,9 @@ def test_digest_errors(commands, args, message):
     ("company alibaba 1", lambda r: headlines(r) == [SEED]),
     ("/ainews company Alibaba Group", lambda r: headlines(r) == [SEED]),
     ("latest 2 chips", lambda r: headlines(r) == ["Nvidia H20 export licences tightened"]),
+    # a topic of two words, as Slack's /latest and the topic command take it
+    ("latest 1 open source", lambda r: headlines(r) == [SEED]),
+    ("latest export controls", lambda r: headlines(r) == ["Nvidia H20 export licences tightened"]),
     ("topic pricing 1", lambda r: headlines(r) == [SEED]),
     ("search revenue", lambda r: headlines(r) == [SEED]),
     ("topics", lambda r: "Companies:" in r.text),
@@ -336,3 +347,21 @@ def test_subscribing_again_lifts_a_channel_pause_for_all_its_subscriptions(comma
     commands.subscribe(ADMIN, "chips")              # the admin fixed the channel
     text = commands.subscriptions(MEMBER).text
     assert "PAUSED" not in text and all(t in text for t in ("pricing", "Nvidia", "chips"))
+
+
+# ---- input as people type or paste it -----------------------------------------------------
+@pytest.mark.parametrize("call, check", [
+    # full-width Latin and digits: a Chinese IME in full-width mode
+    (lambda c: c.company(MEMBER, "ｑｗｅｎ"), lambda r: r.title == "Latest on Alibaba"),
+    (lambda c: c.latest(MEMBER, "１", "ｐｒｉｃｉｎｇ"), lambda r: headlines(r) == [SEED]),
+    (lambda c: c.topic(MEMBER, "ｃｈｉｐｓ"), lambda r: r.kind == "briefs"),
+    (lambda c: c.subscribe(ADMIN, "ＯｐｅｎＡＩ"), lambda r: "stories about OpenAI" in r.text),
+    (lambda c: c.digest(ADMIN, "ｄａｉｌｙ", "０８：３０"), lambda r: "08:30 UTC" in r.text),
+    (lambda c: c.complete_company("ａｌｉ"), lambda r: r[0] == "Alibaba"),
+    # zero-width characters pasted along with a name
+    (lambda c: c.company(MEMBER, "Alibaba\u200b"), lambda r: r.title == "Latest on Alibaba"),
+    (lambda c: c.subscribe(ADMIN, "\ufeffpri\u200dcing"), lambda r: "(topic pricing)" in r.text),
+    (lambda c: c.search(MEMBER, "reve\u200bnue"), lambda r: headlines(r) == [SEED]),
+])
+def test_full_width_and_zero_width_input_is_read_as_meant(commands, call, check):
+    assert check(call(commands))

@@ -92,3 +92,19 @@ def test_run_console_command_prints_the_reply(store):
 def test_format_reply(reply, expected):
     text = format_reply(reply)
     assert expected in text and (not reply.title or text.startswith(reply.title))
+
+
+@pytest.mark.parametrize("line", ["feeds list", "feeds add https://news.example.com/x.xml"])
+def test_feed_text_in_a_reply_reaches_the_terminal_defused(store, line):
+    """Feed names and errors are feed text (a name defaults to the feed's own title):
+    an ANSI/OSC escape in one must not drive the console user's terminal."""
+    from feeds.models import FeedSource
+    url = "https://news.example.com/x.xml"
+    store.upsert_feed(FeedSource("Wire\x1b]0;pwned\x07\x1b[2J", url))
+    now = datetime(2026, 3, 2, tzinfo=timezone.utc)
+    store.record_fetch_failure(url, now=now, next_poll=now, kind="http",
+                               message="HTTP 500: \x1b[31mred\u202e")
+    out = io.StringIO()
+    run_console_command(Commands(store, Classifier(load_gazetteer())), line, stream=out)
+    assert "Wire]0;pwned[2J" in out.getvalue()
+    assert not any(c in out.getvalue() for c in "\x1b\x07\u202e")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 import pytest
@@ -579,3 +579,103 @@ async def test_a_roundup_refused_for_its_size_is_halved_that_day_only(store, clo
     await d.run_once()
     assert [len(x.briefs) for x in adapter.digests] == [2, 2, 4]   # full size again
     assert store.outbox_failures() == []
+
+
+async def test_a_stop_ends_delivery_after_the_post_in_flight(store, clock):
+    """Ctrl-C during `run --once` with a long queue: the post in flight is recorded,
+    the rest wait in the outbox for the next start instead of holding up the exit."""
+    follow(store, clock)
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(5)], clock())
+    stop = asyncio.Event()
+
+    class StopAfterFirst(RecordingAdapter):
+        async def send(self, channel, b, *, nonce):
+            stop.set()
+            return await super().send(channel, b, nonce=nonce)
+    assert await delivery(store, clock, StopAfterFirst(clock=clock)).run_once(stop) == 1
+    assert states(store) == {"sent": 1, "due": 4}
+    assert await delivery(store, clock, RecordingAdapter(clock=clock)).run_once() == 4
+
+
+@pytest.mark.parametrize("digest", [True, False])
+async def test_unsubscribing_stops_the_posts_still_waiting(store, clock, digest):
+    """Held for the digest (or over the hourly cap), a story still waits when the admin
+    unsubscribes: it must not be posted after the channel said stop. Posts another of
+    the channel's subscriptions still wants do go out."""
+    from feeds.classify import Classifier, load_gazetteer
+    commands = Commands(store, Classifier(load_gazetteer()), clock=clock)
+    admin = Caller("console", "w1", "c1", "u1", is_admin=True)
+    commands.subscribe(admin, "pricing")
+    commands.subscribe(admin, "Meta")
+    if digest:
+        commands.digest(admin, "daily", "18:00", "UTC")
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=1)
+    meta = replace(brief(9, clock), companies=("Meta",), topics=())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(3)] + [meta], clock())
+    await d.run_once()                        # digest: all held; cap 1: one post, 3 held
+    assert commands.unsubscribe(admin, "pricing").kind == "text"
+    clock.advance(hours=10)
+    await d.run_once()
+    posted = [s.brief.id for s in adapter.sends] + [b.id for g in adapter.digests
+                                                    for b in g.briefs]
+    assert "story9" in posted and len(posted) == (1 if digest else 2)
+    assert store.outbox_counts().get("held", 0) == store.outbox_counts().get("due", 0) == 0
+
+
+async def test_a_quiet_digest_channel_still_waits_for_its_time(store, clock):
+    """No story for a day, then one after the digest time: it joins tomorrow's digest
+    instead of going out at once as a one-story 'digest'."""
+    follow(store, clock)                                  # clock: day 1, 09:00 UTC
+    store.set_digest("console", "w1", "c1", "08:30", "UTC", now=clock())
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter)
+    clock.advance(hours=25)                               # day 2, 10:00: quiet so far
+    dispatch_new(store, [brief(1, clock)], clock())
+    assert await d.run_once() == 0 and adapter.digests == []
+    clock.advance(hours=22, minutes=29)                   # day 3, 08:29
+    assert await d.run_once() == 0
+    clock.advance(minutes=1)                              # day 3, 08:30
+    assert await d.run_once() == 1
+    assert [b.id for b in adapter.digests[0].briefs] == ["story1"]
+
+
+async def test_a_long_429_storm_with_short_retry_after_loses_no_post(store, clock):
+    """A platform answering 429 "retry after 1 s" for ten minutes: honouring each
+    Retry-After alone would spend every attempt in under a minute and fail the post."""
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    storm_ends = clock() + timedelta(minutes=10)
+
+    class Storm(RecordingAdapter):
+        async def send(self, channel, b, *, nonce):
+            if clock() < storm_ends:
+                raise TransientError("HTTP 429", retry_after=1.0)
+            return await adapter.send(channel, b, nonce=nonce)
+    d = delivery(store, clock, Storm(clock=clock), max_attempts=8)
+    for _ in range(30 * 60):                          # half an hour, second by second
+        await d.run_once()
+        clock.advance(seconds=1)
+    assert [s.brief.id for s in adapter.sends] == ["story1"]
+    assert states(store) == {"sent": 1}
+
+
+async def test_turning_the_digest_off_posts_the_held_stories_as_they_come(store, clock):
+    """Stories held for today's digest go out when the digest is turned off, as the
+    instant posts the channel now asks for: not as a roundup claiming the hourly cap
+    was reached."""
+    from feeds.classify import Classifier, load_gazetteer
+    commands = Commands(store, Classifier(load_gazetteer()), clock=clock)
+    admin = Caller("console", "w1", "c1", "u1", is_admin=True)
+    commands.subscribe(admin, "all")
+    commands.digest(admin, "daily", "18:00", "UTC")
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(3)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter)
+    assert await d.run_once() == 0                     # held for 18:00
+    reply = commands.digest(admin, "off")
+    assert "3 stories held for the digest" in reply.text
+    assert await d.run_once() == 3
+    assert [s.brief.id for s in adapter.sends] == ["story0", "story1", "story2"]
+    assert adapter.digests == []

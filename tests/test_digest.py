@@ -1,5 +1,5 @@
 """Digest schedule: HH:MM in the channel's own time zone, bad input -> a clear error."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -60,3 +60,29 @@ def test_title_names_the_local_day():
     s = parse_schedule("07:00", "America/New_York")
     # 03:00 UTC on the 3rd is still the 2nd in New York
     assert "02 Mar 2026" in digest_title(s, datetime(2026, 3, 3, 3, 0, tzinfo=UTC))
+
+
+
+def _digests_sent(s, start: datetime, hours: int) -> list[datetime]:
+    """Delivery looks every 5 minutes; a due digest goes out and its run is recorded."""
+    last_run, sent = start, []
+    for step in range(1, hours * 12 + 1):
+        now = start + timedelta(minutes=5 * step)
+        if digest_due(s, last_run, now):
+            sent.append(now)
+            last_run = now
+    return sent
+
+
+@pytest.mark.parametrize("tz, day, expected", [
+    # 02:30 does not exist on spring-forward day: one digest, at 03:30 local.
+    ("Europe/Berlin", datetime(2026, 3, 29), datetime(2026, 3, 29, 1, 30)),
+    ("America/New_York", datetime(2026, 3, 8), datetime(2026, 3, 8, 7, 30)),
+    # 02:30 happens twice on Berlin's fall-back day: one digest, at the first.
+    ("Europe/Berlin", datetime(2026, 10, 25), datetime(2026, 10, 25, 0, 30)),
+    ("America/New_York", datetime(2026, 11, 1), datetime(2026, 11, 1, 7, 30)),
+])
+def test_daylight_saving_day_gives_exactly_one_digest(tz, day, expected):
+    s = parse_schedule("02:30", tz)
+    sent = _digests_sent(s, day.replace(tzinfo=UTC) - timedelta(hours=2), 14)
+    assert sent == [expected.replace(tzinfo=UTC)]

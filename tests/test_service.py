@@ -9,10 +9,12 @@ import os
 import re
 import signal
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from feeds.models import utcnow
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.stories import strategy_entry
@@ -237,3 +239,129 @@ async def test_stop_does_not_wait_for_a_slow_feed(server, tmp_path):
     proc.send_signal(signal.SIGTERM)
     rest = await asyncio.wait_for(proc.stderr.read(), 10)   # well before the 15 s timeout
     assert await proc.wait() == 0 and b"poll pass in progress is abandoned" in rest
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+async def test_a_signal_stops_run_once_without_waiting_for_a_slow_feed(server, tmp_path, sig):
+    """Ctrl-C on a cron-style `run --once` must stop it, as it stops `run`."""
+    publish(server, 1, [strategy_entry(0)])
+    server.add_slow("/slow.xml", 30.0, make_rss("Slow", []))
+    env = env_for(tmp_path, [server.url("/feed0.xml"), server.url("/slow.xml")])
+    proc = await asyncio.create_subprocess_exec(AINEWS, "run", "--once", env=env,
+                                                stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.PIPE)
+    while not server.requests_for("/slow.xml"):       # the pass is waiting on the slow feed
+        await asyncio.sleep(0.05)
+    proc.send_signal(sig)
+    rest = await asyncio.wait_for(proc.stderr.read(), 10)   # well before the 15 s timeout
+    assert await proc.wait() == 0 and b"poll pass in progress is abandoned" in rest
+
+
+@pytest.mark.parametrize("second", [["run", "--once"], ["run"], ["poll"]])
+async def test_a_second_instance_on_the_same_database_refuses_to_start(server, tmp_path,
+                                                                      second):
+    """Two `ainews run` on one database would both post (a second start also puts the
+    first one's posts in flight back to due: duplicates), and a `poll` beside a running
+    bot moves the dispatch mark past stories the bot has stored but not yet routed."""
+    publish(server, 1, [strategy_entry(0)])
+    env = env_for(tmp_path, [server.url("/feed0.xml")])
+    first = await asyncio.create_subprocess_exec(AINEWS, "run", env=env,
+                                                 stdout=asyncio.subprocess.DEVNULL,
+                                                 stderr=asyncio.subprocess.PIPE)
+    try:
+        log = b""
+        while b"service: adapters: console" not in log:
+            log += await asyncio.wait_for(first.stderr.readline(), 30)
+        proc = await asyncio.create_subprocess_exec(AINEWS, *second, env=env,
+                                                    stdout=asyncio.subprocess.PIPE,
+                                                    stderr=asyncio.subprocess.PIPE)
+        out, err = await asyncio.wait_for(proc.communicate(), 30)
+        assert proc.returncode == 2 and out == b""
+        assert err.decode().startswith("ainews: service: another `ainews run` is using ")
+        assert f"(pid {first.pid})" in err.decode() and "Traceback" not in err.decode()
+    finally:
+        first.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(first.communicate(), 30)
+    assert first.returncode == 0
+    assert "service: stopped" in await run_once_log(env)   # free again once it stopped
+
+
+async def run_once_log(env: dict) -> str:
+    proc = await asyncio.create_subprocess_exec(AINEWS, "run", "--once", env=env,
+                                                stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.PIPE)
+    _, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert proc.returncode == 0, err.decode()
+    return err.decode()
+
+
+async def test_the_console_channel_is_paused_while_a_chat_platform_replaces_it(server,
+                                                                              tmp_path):
+    """Tried without tokens first (the console follows everything), then run on Slack:
+    the console's posts must not pile up unseen in the outbox for months, nor flood the
+    terminal when the console is used again."""
+    from bot.app import App
+    from bot.config import load_settings
+    from bot.service import Service
+    from tests.fakes.slack import FakeSlack
+    publish(server, 1, [strategy_entry(0)])
+    env = env_for(tmp_path, [server.url("/feed0.xml")])
+    await run_once(env)                                     # console mode: follows all
+    with Store(tmp_path / "ainews.db") as store:            # a post it never printed
+        from bot.dispatch import dispatch_new
+        from feeds.models import Brief
+        dispatch_new(store, [Brief(id="x", headline="Left over", bullets=(), url="https://x/",
+                                   why_it_matters="", source="S", published=utcnow(),
+                                   strategy=True)], utcnow())
+    publish(server, 1, [strategy_entry(0), strategy_entry(1)])
+    slack = await FakeSlack().start()
+    try:
+        app = App(load_settings({**{k: v for k, v in env.items() if k.startswith("AINEWS_")},
+                                 "SLACK_BOT_TOKEN": slack.bot_token,
+                                 "SLACK_APP_TOKEN": slack.app_token,
+                                 "SLACK_API_URL": slack.api_url}, dotenv_path=None))
+        try:
+            assert await Service(app).run(once=True) == 0
+            [sub] = app.store.subscriptions_for_channel("console", "console")
+            waiting = app.store.due_posts(utcnow() + timedelta(days=1), "console", "console")
+            failed = app.store.outbox_failures()
+        finally:
+            app.close()
+    finally:
+        await slack.stop()
+    assert sub.paused and "console" in sub.paused_reason and waiting == []
+    assert failed == []                        # `status` reports no failed posts for it
+    publish(server, 1, [strategy_entry(i) for i in range(3)])
+    assert story_links(await run_once(env)) == ["https://news.example.com/story/2"]
+
+
+async def test_a_story_that_cannot_be_condensed_does_not_wedge_dispatch(server, tmp_path,
+                                                                       monkeypatch, capsys):
+    """A condenser bug on one story: that story still goes out (headline and link), and
+    the stories routed with it too; before, each dispatch failed on it again, for good."""
+    import feeds.formatter
+    from bot.app import App
+    from bot.config import load_settings
+    from bot.service import Service
+    real = feeds.formatter.condense
+
+    def fragile(story, **kw):
+        if "Tencent" in story.title:
+            raise ValueError("condense: a bug")
+        return real(story, **kw)
+    monkeypatch.setattr(feeds.formatter, "condense", fragile)
+    env = env_for(tmp_path, [server.url("/feed0.xml")])
+    settings = load_settings({k: v for k, v in env.items() if k.startswith("AINEWS_")},
+                             dotenv_path=None)
+    publish(server, 1, [strategy_entry(0)])
+    for entries in ([0], [0, 1, 2]):                  # backlog; the bad one and another
+        publish(server, 1, [strategy_entry(i) for i in entries])
+        app = App(settings)
+        try:
+            assert await Service(app).run(once=True) == 0
+        finally:
+            app.close()
+    out = capsys.readouterr().out
+    assert story_links(out) == ["https://news.example.com/story/2",
+                                "https://news.example.com/story/1"]
+    assert strategy_entry(1)["title"] in out

@@ -1,0 +1,60 @@
+"""One `ainews run` (or `poll`) per database.
+
+Two bots on one database would both post every story, and a second start puts the
+first one's posts in flight back to due (recover_outbox): duplicates. A `poll` beside a
+running bot moves the dispatch mark past stories the bot stored but has not routed yet:
+lost posts. So both hold an exclusive lock on a file next to the database for as long
+as they run. The kernel drops the lock when the process dies (even by SIGKILL), so a
+crash never leaves a stale lock behind.
+
+    with run_lock(settings.db_path):
+        ...
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+
+from bot.errors import UserError
+
+try:
+    import fcntl
+except ImportError:             # Windows: no flock; run unguarded
+    fcntl = None
+
+
+def lock_path(db_path) -> Path | None:
+    text = str(db_path)
+    if text == ":memory:" or text.startswith("file:"):
+        return None
+    real = Path(text).expanduser().resolve()     # one lock whichever path names the file
+    return real.with_name(real.name + ".run.lock")
+
+
+@contextlib.contextmanager
+def run_lock(db_path):
+    path = lock_path(db_path)
+    if path is None or fcntl is None:
+        yield
+        return
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise UserError(f"service: cannot open the lock file {path}: {e.strerror}") from None
+    try:
+        _take(fd, db_path)
+        yield
+    finally:
+        os.close(fd)            # closing the descriptor releases the lock
+
+
+def _take(fd: int, db_path) -> None:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        raise UserError(f"service: another `ainews run` is using {db_path} (pid {holder}); "
+                        "stop it first, or give this one its own --db") from None
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
