@@ -2,7 +2,8 @@
 
 Adapters sort every failure into one of three errors; delivery acts on each:
   TransientError  "not now" (timeouts, 5xx, 429, gateway down): the row retries with
-                  backoff (honouring retry_after) and its channel waits meanwhile.
+                  backoff (honouring retry_after) and its channel waits meanwhile. With
+                  down=True (the bot's token refused) it is never given up.
   PermanentError  "this channel can't take posts" (deleted, bot removed, no permission):
                   the channel's subscriptions pause and its waiting posts fail.
   RejectedError   "this post can never go out as it is" (the platform refused its
@@ -25,10 +26,13 @@ class DeliveryError(Exception):
 
 
 class TransientError(DeliveryError):
-    """Timeouts, 5xx, 429: try again after `retry_after` seconds (None: core's backoff)."""
-    def __init__(self, reason: str, retry_after: float | None = None):
+    """Timeouts, 5xx, 429: try again after `retry_after` seconds (None: core's backoff).
+    down=True: the whole platform refuses us (e.g. a revoked bot token), not this post or
+    channel: the post waits, however long, retried every `retry_after` seconds."""
+    def __init__(self, reason: str, retry_after: float | None = None, *, down: bool = False):
         super().__init__(reason)
         self.retry_after = retry_after
+        self.down = down
 
 
 class PermanentError(DeliveryError):

@@ -27,7 +27,7 @@ from typing import Awaitable, Callable, Mapping
 
 from bot.adapter import Adapter, PermanentError, RejectedError
 from bot.retry import (UNEXPECTED_ATTEMPTS, attempt_limit, bug_reason, earlier_post,
-                       rate_limited, reason_of, unexpected)
+                       platform_down, rate_limited, reason_of, unexpected)
 from bot.roundups import Roundups
 from feeds.models import utcnow
 
@@ -297,6 +297,8 @@ class Delivery(Roundups):
         """The backoff step of this attempt; a 429's Retry-After alone for the first
         max_attempts, then at least the backoff too (see RATE_LIMITED_FACTOR)."""
         base, factor, top = self.backoff
+        if platform_down(error):   # the adapter paces its own re-checks
+            return float(error.retry_after or base)
         if rate_limited(error):
             over = attempt - self.max_attempts
             step = min(top, base * factor ** (over - 1)) if over > 0 else 0.0

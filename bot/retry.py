@@ -4,6 +4,7 @@ Shared by single posts (bot/delivery.py) and roundups (bot/roundups.py)."""
 from __future__ import annotations
 
 import logging
+import sys
 
 from bot.adapter import Adapter, DeliveryError, TransientError
 
@@ -43,7 +44,13 @@ def rate_limited(error: Exception) -> bool:
 
 def attempt_limit(max_attempts: int, error: Exception) -> int:
     """How many attempts a post (or roundup) gets before this error gives it up."""
+    if platform_down(error):
+        return sys.maxsize     # the token, not the post: nothing is given up for it
     return max_attempts * (RATE_LIMITED_FACTOR if rate_limited(error) else 1)
+
+
+def platform_down(error: Exception) -> bool:
+    return isinstance(error, TransientError) and error.down
 
 
 def unexpected(error: Exception) -> bool:

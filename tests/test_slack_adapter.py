@@ -7,8 +7,8 @@ import time
 import pytest
 
 from bot.adapter import PermanentError, RejectedError, TransientError
-from bot.slack.adapter import (HISTORY_PAGE, HISTORY_PAGES, PERMANENT, SlackAdapter,
-                               make_client)
+from bot.slack.adapter import (HISTORY_PAGE, HISTORY_PAGES, PERMANENT, TOKEN_REFUSED,
+                               SlackAdapter, make_client)
 from tests.fakes.slack import FakeSlack, block_kit_problems, make_brief
 
 
@@ -141,7 +141,6 @@ async def test_unreachable_slack_is_transient():
 
 
 @pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived",
-                                  "invalid_auth", "account_inactive", "token_revoked",
                                   "missing_scope"])
 @pytest.mark.parametrize("action", ["send", "edit", "digest"])
 async def test_permanent_errors_carry_their_reason(fake, adapter, code, action):
@@ -153,11 +152,13 @@ async def test_permanent_errors_carry_their_reason(fake, adapter, code, action):
     assert code in err.value.reason and PERMANENT[code] in err.value.reason
 
 
-async def test_wrong_token_is_permanent(fake):
+async def test_a_wrong_token_holds_the_platform_not_the_channel(fake):
     adapter = SlackAdapter(make_client("xoxb-wrong", fake.api_url))
-    with pytest.raises(PermanentError) as err:
+    assert adapter.ready()
+    with pytest.raises(TransientError) as err:
         await adapter.send("C42", make_brief(), nonce="row-1")
-    assert "invalid_auth" in err.value.reason
+    assert "invalid_auth" in err.value.reason and "SLACK_BOT_TOKEN" in err.value.reason
+    assert err.value.down and not adapter.ready()
 
 
 async def test_unknown_slack_error_is_retried_later_not_paused(fake, adapter):
@@ -336,8 +337,33 @@ async def test_a_post_slack_took_but_whose_answer_was_lost_is_not_posted_twice(
     assert store.db.execute("SELECT message_id FROM outbox").fetchone()[0] == f"C42:{ts}"
 
 
-@pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived",
-                                  "invalid_auth", "account_inactive"])
+@pytest.mark.parametrize("code", sorted(TOKEN_REFUSED))
+async def test_a_refused_token_pauses_nothing_and_loses_no_post(fake, store, clock, caplog,
+                                                                code):
+    """Issue #5 listed invalid_auth and account_inactive as permanent (pause the
+    subscription). They say nothing of the channel: every channel would pause in turn and
+    need re-subscribing once the token is fixed. The posts wait instead, and go out as
+    soon as Slack takes the token again."""
+    delivery = _delivery_to(fake, store, clock)
+    adapter = delivery.adapters["slack"]
+    adapter.clock = lambda: clock.now.timestamp()
+    fake.fail("chat.postMessage", error=code, times=1000)
+    for _ in range(30):                       # five hours of passes every ten minutes
+        assert await delivery.run_once() == 0
+        clock.advance(minutes=10)
+    assert store.paused_subscriptions() == [] and fake.messages == {}
+    assert store.outbox_counts() == {"due": 1}                     # never given up
+    tries = fake.calls_to("chat.postMessage")
+    assert 25 <= len(tries) <= 31             # one try per re-check, not one per pass
+    refusals = [r for r in caplog.records if "refuses the bot token" in r.getMessage()]
+    assert len(refusals) == 1 and "SLACK_BOT_TOKEN" in refusals[0].getMessage()
+    fake._scripts.clear()                     # the token works again
+    clock.advance(minutes=10)
+    assert await delivery.run_once() == 1 and adapter.ready()
+    assert [ch for ch, _ts in fake.messages] == ["C42"]
+
+
+@pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived"])
 async def test_a_channel_slack_refuses_for_good_is_paused_with_the_reason(fake, store, clock,
                                                                          code):
     delivery = _delivery_to(fake, store, clock)

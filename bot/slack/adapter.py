@@ -2,8 +2,11 @@
 
 Slack answers in three ways that matter to delivery: "try again later" (429 with
 Retry-After, 5xx, timeouts) -> TransientError; "this channel can't take posts"
-(deleted, archived, bot removed, token revoked) -> PermanentError, so the channel's
-subscriptions pause instead of retrying forever. A payload Slack refuses (invalid_blocks,
+(deleted, archived, bot removed) -> PermanentError, so the channel's subscriptions
+pause instead of retrying forever. A refused bot token (revoked, expired, invalid) is
+no channel's fault: it is a TransientError with down=True, the adapter reports itself
+not ready, and every channel's posts wait for the token to work, instead of every
+subscription pausing one by one (and needing a re-subscribe each once it is fixed). A payload Slack refuses (invalid_blocks,
 msg_too_long, ...) is retried once as plain text; if that is refused too it is
 RejectedError: that post fails and the channel goes on.
 """
@@ -32,17 +35,22 @@ PERMANENT = {
     "channel_not_found": "the channel is gone or the bot can't see it",
     "not_in_channel": "the bot is not in the channel; invite it with /invite @ainews",
     "is_archived": "the channel is archived",
-    "invalid_auth": "SLACK_BOT_TOKEN is not valid",
-    "not_authed": "no SLACK_BOT_TOKEN was sent",
-    "account_inactive": "the bot's account was deactivated",
-    "token_revoked": "the bot token was revoked; reinstall the app",
-    "token_expired": "the bot token expired; reinstall the app",
     "missing_scope": "the app lacks a scope (chat:write); reinstall it from slack-manifest.yml",
     "no_permission": "the bot has no permission to post there",
     "restricted_action": "a workspace setting stops the bot posting there",
     "team_access_not_granted": "the token has no access to that workspace",
     "ekm_access_denied": "the workspace's key management denied access",
 }
+# The bot's token refused: no channel can take posts, but none is at fault either, so
+# nothing is paused or given up; posts wait while the adapter re-checks the token.
+TOKEN_REFUSED = {
+    "invalid_auth": "SLACK_BOT_TOKEN is not valid",
+    "not_authed": "no SLACK_BOT_TOKEN was sent",
+    "account_inactive": "the bot's account was deactivated",
+    "token_revoked": "the bot token was revoked; reinstall the app",
+    "token_expired": "the bot token expired; reinstall the app",
+}
+TOKEN_RECHECK = 600.0   # seconds between posts that try a refused token again
 # chat.update on a message that is gone or can no longer be edited.
 GONE_MESSAGE = ("message_not_found", "cant_update_message", "edit_window_closed")
 # Our payload was refused: post the plain fallback text once rather than nothing.
@@ -124,6 +132,9 @@ def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryErr
         if status == 429 or code == "ratelimited":
             wait = _retry_after(headers)
             return TransientError(f"{where} rate-limited (retry after {wait} s)", wait)
+        if code in TOKEN_REFUSED:
+            return TransientError(f"{where} failed: {code}: {TOKEN_REFUSED[code]}; posts "
+                                  "wait until the token works", TOKEN_RECHECK, down=True)
         if code in PERMANENT:
             return PermanentError(f"{where} failed: {code}: {PERMANENT[code]}")
         if code in PAYLOAD_ERRORS:
@@ -144,11 +155,24 @@ class SlackAdapter:
     # a burst of 30, a little under it, so fan-out queues instead of provoking 429s.
     max_rate, burst = 4.95, 30
 
-    def __init__(self, client: AsyncWebClient):
-        self.client = client
+    def __init__(self, client: AsyncWebClient, *, clock=time.monotonic):
+        self.client, self.clock = client, clock
         self._warned_history: set[str] = set()
         self._bot_id: str | None = None
         self._first_try: dict[str, float] = {}   # nonce -> when this process first posted
+        self._refused: str | None = None         # why Slack refuses the token, if it does
+        self._next_try = 0.0                     # clock() when one post may try it again
+
+    def ready(self) -> bool:
+        """False while Slack refuses the bot token: delivery leaves the posts waiting.
+        Every TOKEN_RECHECK seconds one post is let through to try it again (a token
+        can't be replaced while running, but Slack's own auth outages pass)."""
+        if self._refused is None:
+            return True
+        if self.clock() < self._next_try:
+            return False
+        self._next_try = self.clock() + TOKEN_RECHECK
+        return True
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         payload = render.brief_message(brief)
@@ -207,7 +231,7 @@ class SlackAdapter:
         try:
             return await self.client.conversations_history(**args)
         except SlackApiError as exc:
-            error = classify_error(exc, "conversations.history", channel)
+            error = self._error(exc, "conversations.history", channel)
             # A lookup Slack refuses says nothing of the post: a RejectedError here would
             # fail a post that was never refused.
             if error_code(exc) in HISTORY_UNREADABLE or isinstance(error, RejectedError):
@@ -223,7 +247,7 @@ class SlackAdapter:
             try:
                 self._bot_id = str((await self.client.auth_test()).get("bot_id") or "")
             except (SlackApiError, *NETWORK_ERRORS) as exc:
-                raise classify_error(exc, "auth.test", "the workspace") from exc
+                raise self._error(exc, "auth.test", "the workspace") from exc
         return self._bot_id
 
     def _history_unreadable(self, channel: str, code: str) -> None:
@@ -247,6 +271,7 @@ class SlackAdapter:
         resp = await self._call("chat.postMessage", self.client.chat_postMessage,
                                 {"channel": channel, "metadata": meta, **payload})
         self._first_try.pop(nonce, None)     # confirmed: no retry will ask find_sent
+        self._token_accepted()
         return f"{resp.get('channel') or channel}:{resp['ts']}"
 
     def _remember_first_try(self, nonce: str) -> None:
@@ -264,9 +289,27 @@ class SlackAdapter:
                 log.warning("slack: %s to %s refused the blocks (%s); posting plain text",
                             method, channel, error_code(exc))
                 return await self._plain_retry(method, channel, fn, kwargs, error_code(exc))
-            raise classify_error(exc, method, channel) from exc
+            raise self._error(exc, method, channel) from exc
         except NETWORK_ERRORS as exc:
             raise classify_error(exc, method, channel) from exc
+
+    def _error(self, exc: BaseException, method: str, channel: str) -> DeliveryError:
+        """classify_error, noting a refused token so delivery holds every channel's posts."""
+        error = classify_error(exc, method, channel)
+        code = error_code(exc)
+        if code in TOKEN_REFUSED:
+            if self._refused is None:
+                log.error("slack: Slack refuses the bot token (%s: %s); posts to Slack wait "
+                          "(none is lost) and one tries again every %.0f min: fix "
+                          "SLACK_BOT_TOKEN and restart", code, TOKEN_REFUSED[code],
+                          TOKEN_RECHECK / 60)
+            self._refused, self._next_try = code, self.clock() + TOKEN_RECHECK
+        return error
+
+    def _token_accepted(self) -> None:
+        if self._refused is not None:
+            self._refused = None
+            log.warning("slack: Slack accepts the bot token again; posts resume")
 
     async def _plain_retry(self, method: str, channel: str, fn, kwargs: dict,
                            code: str = "") -> Any:
@@ -276,7 +319,9 @@ class SlackAdapter:
         kwargs["text"] = render.fit(kwargs.get("text") or " ", render.MAX_SECTION)
         try:
             return await fn(**kwargs)
-        except (SlackApiError, *NETWORK_ERRORS) as exc:
+        except SlackApiError as exc:
+            raise self._error(exc, method, channel) from exc
+        except NETWORK_ERRORS as exc:
             raise classify_error(exc, method, channel) from exc
 
 
