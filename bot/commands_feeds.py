@@ -40,7 +40,7 @@ class FeedCommands:
         states = self.store.feed_states()
         if not states:
             return Reply.message("No feeds yet: `feeds add URL [NAME]`.")
-        lines = [f"{len(states)} feeds:"]
+        lines = [f"{len(states)} feed{'' if len(states) == 1 else 's'}:"]
         for s in states:
             line = f"  [{s.health}] {s.source.name} — {s.source.url}"
             if s.last_error:

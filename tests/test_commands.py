@@ -308,7 +308,7 @@ async def test_feeds_add_test_fetches_and_lists(store, classifier, clock):
         missing = await commands.feeds(ADMIN, f"add {srv.url('/nope.xml')} Nope")
         assert missing.kind == "error" and "404" in missing.text
     listing = await commands.feeds(ADMIN, "list")
-    assert "Example AI Wire" in listing.text and listing.text.startswith("1 feeds")
+    assert "Example AI Wire" in listing.text and listing.text.startswith("1 feed:")
     assert (await commands.feeds(ADMIN, "remove", srv.url("/feed.xml"))).kind == "text"
     assert (await commands.feeds(ADMIN, "remove", srv.url("/feed.xml"))).kind == "error"
     assert (await commands.feeds(ADMIN, "frob")).kind == "error"
