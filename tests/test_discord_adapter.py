@@ -93,6 +93,13 @@ async def test_rate_limit_without_via_is_transient_with_retry_after(fake, runner
     (403, 50013, "Missing Permissions"),
     (403, 50001, "Missing Access"),
     (404, 10003, "Unknown Channel"),
+    # A thread subscribed to and later archived or locked, a voice or forum channel:
+    # Discord answers 400, yet no retry can ever post there.
+    (400, 50083, "archived thread"),
+    (400, 160005, "thread is locked"),
+    (400, 50008, "not a text channel"),
+    (400, 50024, "not a text channel"),
+    (400, 40058, "forum channel"),
 ])
 async def test_channel_that_cannot_take_posts_is_permanent(fake, runner, channel, status, code,
                                                            reason):
@@ -121,8 +128,14 @@ async def test_server_errors_are_transient(fake, runner, channel, status):
         await runner.adapter.send(channel, make_brief(), nonce="n1")
 
 
-async def test_refused_embed_posts_the_headline_and_link_as_text(fake, runner, channel):
-    fake.fail("POST", MESSAGES, 400, code=50035)       # Invalid Form Body
+# Invalid Form Body and kin, and the server's AutoMod (keyword, harmful-link or
+# explicit-content filters): this post can never go out as it is.
+REFUSED_CODES = [50035, 50006, 50109, 200000, 200001, 240000, 20009]
+
+
+@pytest.mark.parametrize("code", REFUSED_CODES)
+async def test_refused_embed_posts_the_headline_and_link_as_text(fake, runner, channel, code):
+    fake.fail("POST", MESSAGES, 400, code=code)
     brief = make_brief(headline="@everyone Baidu [wins](http://evil.example)")
     message_id = await runner.adapter.send(channel, brief, nonce="n1")
     refused, fallback = fake.find("POST", MESSAGES)
@@ -209,7 +222,7 @@ async def test_gateway_outage_is_transient_and_posts_resume_after(fake, runner, 
     assert await runner.adapter.send(channel, make_brief(), nonce="n1") in fake.messages
 
 
-@pytest.mark.parametrize("code", [50035, 50006, 50109])
+@pytest.mark.parametrize("code", REFUSED_CODES)
 async def test_a_post_refused_as_embed_and_as_text_is_rejected(fake, runner, channel, code):
     fake.fail("POST", MESSAGES, 400, code=code, times=2)
     with pytest.raises(RejectedError, match=f"code {code}") as err:

@@ -2,10 +2,11 @@
 
 Every post carries a nonce with enforce_nonce, so a retry after a crash cannot post
 twice. Failures are sorted for the outbox: a channel that can't take posts (deleted,
-bot removed, permission taken away) is PermanentError; outages, timeouts and a
-disconnected gateway are TransientError; a payload Discord refuses (400 Invalid Form
-Body and kin) is RejectedError once the plain-text fallback also failed (sends), or at
-once (edits and digests), so one unpostable brief never stalls the channel.
+bot removed, permission taken away, an archived or locked thread) is PermanentError;
+outages, timeouts and a disconnected gateway are TransientError; a payload Discord
+refuses (400 Invalid Form Body and kin, or the server's AutoMod) is RejectedError once
+the plain-text fallback also failed (sends), or at once (edits and digests), so one
+unpostable brief never stalls the channel.
 """
 from __future__ import annotations
 
@@ -31,6 +32,12 @@ PERMANENT_CODES = {
     10003: "Unknown Channel (deleted)",
     50001: "Missing Access (bot removed or cannot see the channel)",
     50013: "Missing Permissions (needs Send Messages and Embed Links)",
+    # These come as 400s, but like the ones above no retry can ever post there.
+    50083: "the channel is an archived thread",
+    160005: "the thread is locked",
+    50008: "not a text channel",
+    50024: "not a text channel",
+    40058: "a forum channel takes posts only in its threads",
 }
 UNKNOWN_MESSAGE = 10008
 INVALID_FORM_BODY = 50035   # 400: a field of our payload was refused
@@ -40,6 +47,11 @@ REJECTED_CODES = {
     50006: "Cannot send an empty message",
     50109: "request body is not valid JSON",
     40005: "request entity too large",
+    # The server's AutoMod refused words or links in it (the text fallback may pass).
+    200000: "blocked by the server's AutoMod",
+    200001: "title blocked by the server's AutoMod",
+    240000: "blocked by the harmful-links filter",
+    20009: "blocked as explicit content",
 }
 
 
