@@ -13,7 +13,7 @@ from bot.discord.client import apply_endpoints
 from bot.discord.invite import fetch_application_id
 from bot.errors import UserError
 from feeds.models import Brief
-from tests.fakes.discord import (MEMBER_PERMISSIONS, PERM_MANAGE_CHANNELS,
+from tests.fakes.discord import (ALL_PERMISSIONS, MEMBER_PERMISSIONS, PERM_MANAGE_CHANNELS,
                                  FakeDiscord, RecordingCommands, running_bot)
 
 SNAPSHOT = Path(__file__).parent / "data" / "discord_commands.json"
@@ -229,6 +229,39 @@ async def test_admin_commands_refuse_members_without_permission(fake, bot, core,
     assert cb["type"] == 4 and cb["data"]["flags"] & EPHEMERAL
     assert needed in cb["data"]["content"]
     assert core.calls == []
+
+
+VIEW_CHANNEL, SEND_MESSAGES, EMBED_LINKS, SEND_IN_THREADS = 1 << 10, 1 << 11, 1 << 14, 1 << 38
+PUBLIC_THREAD = 11
+THREAD_ID = 1300000000000000099        # not a channel the bot has cached
+
+
+@pytest.mark.parametrize("bot_lacks, channel_type, missing", [
+    (VIEW_CHANNEL, 0, "View Channel"),
+    (SEND_MESSAGES, 0, "Send Messages"),
+    (EMBED_LINKS, 0, "Embed Links"),
+    (SEND_MESSAGES | EMBED_LINKS, 0, "Send Messages, Embed Links"),
+    (SEND_IN_THREADS, PUBLIC_THREAD, "Send Messages in Threads"),
+])
+async def test_subscribe_where_the_bot_cannot_post_says_what_it_lacks(fake, bot, core, bot_lacks,
+                                                                    channel_type, missing):
+    """Slash commands work in channels the bot can't post in (private channels it can't
+    see): subscribing there would only pause at the first story. Say what to fix now."""
+    inter = await fake.command("subscribe", {"target": "pricing"}, channel_type=channel_type,
+                               app_permissions=ALL_PERMISSIONS & ~bot_lacks,
+                               channel_id=THREAD_ID if channel_type else None)
+    cb = await fake.callback(inter)
+    assert cb["type"] == 4 and cb["data"]["flags"] & EPHEMERAL
+    assert f"missing: {missing})" in cb["data"]["content"]
+    assert core.calls == []
+
+
+async def test_subscribe_in_a_thread_needs_no_send_messages_in_the_parent(fake, bot, core):
+    inter = await fake.command("subscribe", {"target": "pricing"}, channel_type=PUBLIC_THREAD,
+                               app_permissions=ALL_PERMISSIONS & ~SEND_MESSAGES,
+                               channel_id=THREAD_ID)
+    cb = await fake.callback(inter)
+    assert cb["data"]["content"] == "subscribe: done (pricing)"
 
 
 AUTOCOMPLETE = [

@@ -71,6 +71,26 @@ async def refuse(interaction: discord.Interaction, permission: str) -> None:
     await respond(interaction, Reply.error(text))
 
 
+THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread,
+                discord.ChannelType.news_thread)
+
+
+def missing_post_permissions(interaction: discord.Interaction) -> list[str]:
+    """What the bot lacks to post briefs where the command ran (empty: nothing)."""
+    in_thread = getattr(interaction.channel, "type", None) in THREAD_TYPES
+    send = ("send_messages_in_threads", "Send Messages in Threads") if in_thread \
+        else ("send_messages", "Send Messages")
+    needed = [("view_channel", "View Channel"), send, ("embed_links", "Embed Links")]
+    perms = interaction.app_permissions
+    return [label for flag, label in needed if not getattr(perms, flag)]
+
+
+async def refuse_unpostable(interaction: discord.Interaction, missing: list[str]) -> None:
+    text = (f"I can't post in this channel (missing: {', '.join(missing)}). Give the bot "
+            "these permissions here, then run /subscribe again.")
+    await respond(interaction, Reply.error(text))
+
+
 def company_choices(commands, current: str) -> list[app_commands.Choice[str]]:
     names = commands.complete_company(current or "")[:MAX_CHOICES]
     return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
@@ -162,6 +182,11 @@ def _channel_settings(tree: app_commands.CommandTree, commands) -> None:
     @app_commands.guild_only()
     async def subscribe(interaction: discord.Interaction, target: str):
         """Post new stories on a topic or company in this channel."""
+        # Slash commands work even where the bot can't post (a private channel it can't
+        # see): such a subscription would only pause at its first story.
+        missing = missing_post_permissions(interaction)
+        if missing and caller_for(interaction).is_admin:
+            return await refuse_unpostable(interaction, missing)
         await guarded(interaction, commands.subscribe, target)
 
     @tree.command(name="unsubscribe", description="Stop posting a topic or company in this channel")

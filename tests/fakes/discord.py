@@ -189,11 +189,18 @@ class FakeDiscord:
         return {"id": str(self.user_id), "username": "ainews", "discriminator": "0",
                 "global_name": "ainews", "avatar": None, "bot": True}
 
-    def channel_payload(self, channel_id: int) -> dict:
-        return {"id": str(channel_id), "type": 0, "guild_id": str(self.guild_id),
-                "name": f"news-{channel_id % 1000}", "position": 0, "nsfw": False,
-                "permission_overwrites": [], "parent_id": None, "topic": None,
-                "last_message_id": None, "rate_limit_per_user": 0}
+    def channel_payload(self, channel_id: int, kind: int = 0) -> dict:
+        channel = {"id": str(channel_id), "type": kind, "guild_id": str(self.guild_id),
+                   "name": f"news-{channel_id % 1000}", "position": 0, "nsfw": False,
+                   "permission_overwrites": [], "parent_id": None, "topic": None,
+                   "last_message_id": None, "rate_limit_per_user": 0}
+        if kind in (10, 11, 12):     # a thread under the first channel
+            channel.update(parent_id=str(self.channel_ids[0]), owner_id="1", message_count=0,
+                           member_count=1,
+                           thread_metadata={"archived": False, "locked": False,
+                                            "auto_archive_duration": 1440,
+                                            "archive_timestamp": EPOCH_ISO})
+        return channel
 
     def guild_payload(self) -> dict:
         everyone = {"id": str(self.guild_id), "name": "@everyone", "position": 0,
@@ -211,7 +218,8 @@ class FakeDiscord:
 
     # ---- interactions --------------------------------------------------------------
     def _interaction(self, kind: int, data: dict, *, permissions: int, channel_id=None,
-                     user_id: int = 1600000000000000001, message: dict | None = None) -> Interaction:
+                     user_id: int = 1600000000000000001, message: dict | None = None,
+                     app_permissions: int = ALL_PERMISSIONS, channel_type: int = 0) -> Interaction:
         iid, token = str(next(self._ids)), f"itoken-{len(self.interactions) + 1}"
         channel_id = channel_id or self.channel_ids[0]
         user = {"id": str(user_id), "username": "reader", "discriminator": "0",
@@ -219,10 +227,10 @@ class FakeDiscord:
         payload = {
             "id": iid, "application_id": str(self.app_id), "type": kind, "token": token,
             "version": 1, "guild_id": str(self.guild_id), "channel_id": str(channel_id),
-            "channel": self.channel_payload(channel_id), "data": data,
+            "channel": self.channel_payload(channel_id, channel_type), "data": data,
             "member": {"user": user, "roles": [], "joined_at": EPOCH_ISO, "deaf": False,
                        "mute": False, "flags": 0, "permissions": str(permissions)},
-            "app_permissions": str(ALL_PERMISSIONS), "locale": "en-US", "guild_locale": "en-US",
+            "app_permissions": str(app_permissions), "locale": "en-US", "guild_locale": "en-US",
             "entitlements": [], "authorizing_integration_owners": {"0": str(self.guild_id)},
             "context": 0, "attachment_size_limit": 8 * 1024 * 1024,
         }
@@ -251,10 +259,11 @@ class FakeDiscord:
                 "guild_id": str(self.guild_id)}
 
     async def command(self, name: str, values: dict | None = None, *, subcommand=None,
-                      permissions: int = ALL_PERMISSIONS, channel_id=None) -> Interaction:
-        """Dispatch a slash command; returns the Interaction whose callbacks fill in."""
+                      permissions: int = ALL_PERMISSIONS, channel_id=None, **where) -> Interaction:
+        """Dispatch a slash command; returns the Interaction whose callbacks fill in.
+        `where`: app_permissions (the bot's in that channel), channel_type (11: a thread)."""
         inter = self._interaction(2, self._command_data(name, values or {}, subcommand=subcommand),
-                                  permissions=permissions, channel_id=channel_id)
+                                  permissions=permissions, channel_id=channel_id, **where)
         await self.dispatch("INTERACTION_CREATE", inter.payload)
         return inter
 
