@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.adapter import PermanentError, RejectedError, TransientError
+from bot.discord.adapter import DiscordAdapter
 from feeds.models import Brief
 from tests.fakes.discord import FakeDiscord, RecordingCommands, running_bot
 
@@ -80,6 +81,18 @@ async def test_rate_limit_with_via_is_waited_out(fake, runner, channel):
     message_id = await runner.adapter.send(channel, make_brief(), nonce="n1")
     assert [p.status for p in fake.find("POST", MESSAGES)] == [429, 200]
     assert message_id in fake.messages
+
+
+async def test_a_post_given_up_in_a_global_rate_limit_does_not_block_later_posts(fake, runner,
+                                                                                 channel):
+    """A post that times out while discord.py waits out a global 429 must not leave
+    discord.py's global lock shut: every later request of the bot would wait on it."""
+    fake.fail("POST", MESSAGES, 429, retry_after=1.0, is_global=True)
+    impatient = DiscordAdapter(runner.bot, timeout=0.2)
+    with pytest.raises(TransientError, match="no answer"):
+        await impatient.send(channel, make_brief(1), nonce="n1")
+    message_id = await runner.adapter.send(channel, make_brief(2), nonce="n2")
+    assert fake.messages[message_id]["nonce"] == "n2"
 
 
 async def test_rate_limit_without_via_is_transient_with_retry_after(fake, runner, channel):

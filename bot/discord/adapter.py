@@ -137,8 +137,14 @@ class DiscordAdapter:
             log.warning("discord: could not open a thread in channel %s: %s", channel, exc)
 
     async def _call(self, channel: str, request: Awaitable):
+        # Shielded: a request cancelled while discord.py waits out a global 429 would
+        # leave its global lock shut, and every later request of the bot would hang on
+        # it. Given up on, the request finishes in the background; a post it makes is
+        # the one the retry's nonce then finds.
+        task = asyncio.ensure_future(request)
+        task.add_done_callback(_consume)
         try:
-            return await asyncio.wait_for(request, self.timeout)
+            return await asyncio.wait_for(asyncio.shield(task), self.timeout)
         except discord.HTTPException as exc:
             raise classify_http_error(channel, exc) from exc
         except discord.RateLimited as exc:  # a 429 longer than discord.py will wait out
@@ -149,6 +155,12 @@ class DiscordAdapter:
                                  f"{self.timeout:g} s") from None
         except (aiohttp.ClientError, OSError) as exc:
             raise TransientError(f"discord: channel {channel}: {exc or type(exc).__name__}") from exc
+
+
+def _consume(task: asyncio.Future) -> None:
+    """Retrieve a given-up request's outcome, so asyncio doesn't log it as lost."""
+    if not task.cancelled():
+        task.exception()
 
 
 class _MessageGone(PermanentError):

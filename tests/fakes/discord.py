@@ -45,6 +45,7 @@ class Failure:
     retry_after: float = 0.05
     via: bool = True        # discord.py retries a 429 only when Via is present
     times: int = 1
+    is_global: bool = False  # a 429 for the whole bot, not this route
 
 
 @dataclass
@@ -327,8 +328,10 @@ class FakeDiscord:
             headers = {"Retry-After": str(f.retry_after)}
             if f.via:
                 headers["Via"] = "1.1 google"
+            if f.is_global:
+                headers["X-RateLimit-Global"] = "true"
             return _json({"message": "You are being rate limited.", "retry_after": f.retry_after,
-                          "global": False}, 429, headers)
+                          "global": f.is_global}, 429, headers)
         messages = {50013: "Missing Permissions", 50001: "Missing Access",
                     10003: "Unknown Channel", 10008: "Unknown Message"}
         return _json({"message": messages.get(f.code, "Error"), "code": f.code}, f.status)
