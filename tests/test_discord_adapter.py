@@ -197,6 +197,18 @@ async def test_threads_open_one_per_story_when_enabled(fake, channel):
     assert thread.json["name"] == "Baidu prices Ernie 0 below rivals"
 
 
+@pytest.mark.parametrize("threads, requests_per_post", [(False, 1), (True, 2)])
+async def test_declared_budget_keeps_requests_within_discords_global_limit(fake, threads,
+                                                                          requests_per_post):
+    """Delivery paces posts to the adapter's max_rate/burst; with a thread per story each
+    post is two requests, and Discord allows 50 per second for the whole bot (more
+    collects 429s, and 10,000 of those in 10 minutes get the bot's IP banned)."""
+    async with running_bot(fake, RecordingCommands(), discord_threads=threads) as runner:
+        adapter = runner.adapter
+    assert adapter.max_rate * requests_per_post <= 50
+    assert adapter.burst * requests_per_post <= 50
+
+
 async def test_thread_failure_does_not_fail_the_post(fake, channel):
     fake.fail("POST", MESSAGES + r"/\d+/threads", 403, code=50013)
     async with running_bot(fake, RecordingCommands(), discord_threads=True) as runner:

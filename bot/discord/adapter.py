@@ -71,6 +71,8 @@ class DiscordAdapter:
 
     def __init__(self, bot: discord.Client, *, threads: bool = False, timeout: float = 30.0):
         self.bot, self.threads, self.timeout = bot, threads, timeout
+        if threads:  # each post is two requests (the message, then its thread)
+            self.max_rate, self.burst = self.max_rate / 2, self.burst // 2
 
     def ready(self) -> bool:
         """Delivery holds posts (without spending attempts) while the gateway is down."""
