@@ -87,6 +87,22 @@ def test_markdown_in_feed_text_is_escaped():
         r"\*\*bold\*\* \_it\_ \`code\` \~\~s\~\~ \|\|spoiler\|\|"
 
 
+# Discord hides a backslash only before ASCII punctuation; anywhere else it shows.
+SHOWN_BACKSLASH = re.compile(r"\\(?![!-/:-@\[-`{-~])")
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("This channel gets:\n  - all AI strategy stories", "  - all AI strategy stories"),
+    ("Feeds:\n  * Wire\n  + Caixin", "  * Wire"),
+    ("Note:\n  -# small print", "  -# small print"),
+])
+def test_indented_list_lines_show_no_stray_backslash(text, shown):
+    """/subscriptions lists "  - ..." lines: escaped, they must still read cleanly."""
+    content = render.reply_payload(Reply.message(text))["content"]
+    assert not SHOWN_BACKSLASH.search(content), content
+    assert shown == re.sub(r"\\(?=[!-/:-@\[-`{-~])", "", content.splitlines()[1])
+
+
 BIG = "x" * 10_000
 HUGE_WORDS = ("word " * 2_000).strip()
 

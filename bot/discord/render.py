@@ -38,6 +38,9 @@ ZWSP = "\u200b"
 _MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?([^()<>\s]*)>?(?:\s+[^()]*)?\)")
 _MENTION_LIKE = re.compile(r"<(?=[@#/:]|a:|t:)")
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+# escape_markdown puts its backslash before the indent of "  - item" lines, where
+# Discord shows it; before the marker it escapes the same list and stays hidden.
+_INDENTED_MARKER = re.compile(r"^\\([ \t]+)(?=[-*+])", re.MULTILINE)
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"   # what a URL may already hold; the rest is %-escaped
 
 
@@ -55,6 +58,7 @@ def inert(text: str) -> str:
     """Untrusted text -> text Discord shows literally (no pings, links or formatting)."""
     text = neutralise_links(text or "")
     text = discord.utils.escape_markdown(text)
+    text = _INDENTED_MARKER.sub(lambda m: m.group(1) + "\\", text)
     text = _MASS_MENTION.sub(lambda m: "@" + ZWSP + m.group(1), text)
     text = _MENTION_LIKE.sub("<" + ZWSP, text)
     return text.replace("](", "]" + ZWSP + "(")
