@@ -154,6 +154,24 @@ def test_digest_over_ten_is_one_list_of_linked_headlines():
     assert embed.title == "Weekly roundup"
 
 
+@pytest.mark.parametrize("text, word", HOSTILE + [("[ok](http://evil.example/(y))", "evil"),
+                                          ("||spoiler|| **bold**", "spoiler")])
+@pytest.mark.parametrize("where", ["headline", "source"])
+def test_hostile_feed_text_is_inert_in_the_digest_list(text, word, where):
+    """Over ten stories, a roundup is one list of masked links to the stories: feed text
+    around them must not add a link, a mention or formatting of its own."""
+    briefs = [make_brief(id=str(i), url=f"https://n.example/{i}", **{where: text})
+              for i in range(12)]
+    (embed,) = render.digest_embeds("Roundup", briefs)
+    for line in embed.description.splitlines():
+        ours = re.escape(f"](https://n.example/")
+        rest = re.sub(ours + r"\d+\)", "", line, count=1)
+        assert not re.search(r"\]\(", rest), line            # only our own link
+        assert not re.search(r"@(everyone|here)|<[@#/]", rest), line
+        assert not re.search(r"(?<!\\)(\*\*|\|\|)", rest), line   # no live markdown
+        assert word in line
+
+
 def test_digest_list_cuts_off_with_a_count_when_full():
     briefs = [make_brief(id=str(i), headline=f"{i} " + "y" * 300) for i in range(100)]
     (embed,) = render.digest_embeds("Big", briefs)

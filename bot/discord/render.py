@@ -187,7 +187,7 @@ def _headline_line(brief: Brief) -> str:
     # so it cannot end the link text early.
     headline = clip(inert(brief.headline), 200).replace("[", "\\[").replace("]", "\\]")
     url = safe_url(brief.url)
-    source = clip(plain(brief.source), 60)
+    source = clip(inert(brief.source), 60)   # a description renders markdown: not plain()
     if url:
         url = url.replace("(", "%28").replace(")", "%29")
     text = f"[{headline}]({url})" if url else headline
