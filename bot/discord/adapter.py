@@ -18,7 +18,7 @@ from typing import Awaitable, Sequence
 import aiohttp
 import discord
 
-from bot.adapter import PermanentError, RejectedError, TransientError
+from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientError
 from bot.discord.render import (CONTENT_MAX, brief_embed, clip, digest_embeds, inert,
                                 plain, safe_url)
 from feeds.models import Brief
@@ -133,10 +133,11 @@ class DiscordAdapter:
         """Optional discussion thread; the post already succeeded, so failures only log."""
         name = clip(plain(brief.headline) or "Discussion", 100)
         try:
-            await asyncio.wait_for(self.bot.http.start_thread_with_message(
-                channel, message_id, name=name, auto_archive_duration=1440), self.timeout)
-        except (discord.HTTPException, asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            log.warning("discord: could not open a thread in channel %s: %s", channel, exc)
+            await self._call(channel, self.bot.http.start_thread_with_message(
+                channel, message_id, name=name, auto_archive_duration=1440))
+        except DeliveryError as exc:   # Discord's own words: the reasons are the posts'
+            log.warning("discord: could not open a thread in channel %s: %s", channel,
+                        exc.__cause__ or exc.reason)
 
     async def _call(self, channel: str, request: Awaitable):
         # Shielded: a request cancelled while discord.py waits out a global 429 would
