@@ -13,7 +13,7 @@ from bot.discord.client import apply_endpoints
 from bot.discord.invite import fetch_application_id
 from bot.errors import UserError
 from feeds.models import Brief
-from tests.fakes.discord import (ALL_PERMISSIONS, MEMBER_PERMISSIONS, PERM_MANAGE_CHANNELS,
+from tests.fakes.discord import (ALL_PERMISSIONS, DM, MEMBER_PERMISSIONS, PERM_MANAGE_CHANNELS,
                                  FakeDiscord, RecordingCommands, running_bot)
 
 SNAPSHOT = Path(__file__).parent / "data" / "discord_commands.json"
@@ -262,6 +262,28 @@ async def test_subscribe_in_a_thread_needs_no_send_messages_in_the_parent(fake, 
                                channel_id=THREAD_ID)
     cb = await fake.callback(inter)
     assert cb["data"]["content"] == "subscribe: done (pricing)"
+
+
+DM_CHANNEL = 1700000000000000001
+
+
+@pytest.mark.parametrize("name, options, answered", [
+    ("latest", {}, "embeds"),
+    ("company", {"name": "Tencent"}, "embeds"),
+    ("subscribe", {"target": "all"}, "refused"),   # guild-only; an old client may still try
+])
+async def test_direct_messages_answer_lookups_and_refuse_channel_changes(fake, bot, core, name,
+                                                                         options, answered):
+    inter = await fake.command(name, options, channel_id=DM_CHANNEL, channel_type=DM,
+                               permissions=0, app_permissions=0)
+    cb = await fake.callback(inter)
+    assert cb["type"] == 4 and cb["data"]["flags"] & EPHEMERAL
+    if answered == "embeds":
+        assert cb["data"]["embeds"][0]["title"] == BRIEF.headline
+        (got,) = core.calls
+        assert (got[1].workspace, got[1].channel, got[1].is_admin) == ("dm", str(DM_CHANNEL), False)
+    else:
+        assert "Manage Channels" in cb["data"]["content"] and core.calls == []
 
 
 AUTOCOMPLETE = [

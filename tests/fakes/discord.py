@@ -23,6 +23,7 @@ ALL_PERMISSIONS = (1 << 50) - 1
 PERM_MANAGE_CHANNELS = 1 << 4
 PERM_MANAGE_GUILD = 1 << 5
 PERM_ADMINISTRATOR = 1 << 3
+DM = 1                  # channel type of a direct message
 MEMBER_PERMISSIONS = ALL_PERMISSIONS & ~(PERM_MANAGE_CHANNELS | PERM_MANAGE_GUILD | PERM_ADMINISTRATOR)
 
 
@@ -237,6 +238,13 @@ class FakeDiscord:
         }
         if message is not None:
             payload["message"] = message
+        if channel_type == DM:      # a direct message: no guild, no member, only the user
+            for key in ("guild_id", "member", "guild_locale"):
+                payload.pop(key)
+            data.pop("guild_id", None)
+            payload.update(user=user, context=1, authorizing_integration_owners={},
+                           channel={"id": str(channel_id), "type": DM, "recipients": [user],
+                                    "last_message_id": None})
         inter = Interaction(iid, token, payload)
         self.interactions[token] = inter
         return inter
