@@ -1,7 +1,9 @@
 """Slash commands end to end: real discord.py against the fake Discord on loopback."""
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -316,6 +318,18 @@ async def test_failing_command_tells_the_user(fake, bot, core):
     cb = await fake.callback(inter)
     assert cb["type"] == 4 and cb["data"]["flags"] & EPHEMERAL
     assert "failed" in cb["data"]["content"] and "database" not in cb["data"]["content"]
+
+
+async def test_mentioning_the_bot_in_a_message_is_ignored_quietly(fake, bot, core, caplog):
+    """People @-mention bots ("@ainews what's new?"). ainews has slash commands only:
+    no reply, and no error with a traceback in the on-call log for each mention."""
+    caplog.set_level(logging.WARNING)
+    await fake.user_message(f"<@{fake.user_id}> what's new on Alibaba?")
+    await fake.callback(await fake.command("help"))    # the mention was handled before
+    await asyncio.sleep(0.1)                            # and its error task, if any, ran
+    assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert [c[0] for c in core.calls] == ["help"]
+    assert not fake.find("POST", r"/channels/\d+/messages")
 
 
 async def test_refused_token_is_one_line_error(fake, core):

@@ -144,6 +144,10 @@ class AinewsBot(ext_commands.Bot):
                         "(%s %s); forgetting it", earlier, exc.status, exc.text or "")
         _state_set(self.state, key, "")
 
+    async def on_message(self, message: discord.Message) -> None:
+        """Slash commands only: a message that @-mentions the bot is not a command (the
+        default would try it as one and log an error with a traceback per mention)."""
+
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s guilds)", self.user, len(self.guilds))
         self.gateway_ready.set()

@@ -249,6 +249,21 @@ class FakeDiscord:
         self.interactions[token] = inter
         return inter
 
+    async def user_message(self, content: str, *, mention_bot: bool = True) -> None:
+        """A member's message in the first channel (Discord sends a message's content
+        to a bot without the message-content intent when it mentions the bot)."""
+        user = {"id": "1600000000000000001", "username": "reader", "discriminator": "0",
+                "global_name": "Reader", "avatar": None}
+        await self.dispatch("MESSAGE_CREATE", {
+            "id": str(next(self._ids)), "channel_id": str(self.channel_ids[0]),
+            "guild_id": str(self.guild_id), "author": user, "content": content,
+            "member": {"roles": [], "joined_at": EPOCH_ISO, "deaf": False, "mute": False,
+                       "flags": 0},
+            "timestamp": EPOCH_ISO, "edited_timestamp": None, "tts": False,
+            "mention_everyone": False, "mentions": [self.bot_user()] if mention_bot else [],
+            "mention_roles": [], "attachments": [], "embeds": [], "pinned": False, "type": 0,
+            "flags": 0})
+
     @staticmethod
     def options(values: dict, focused: str | None = None) -> list[dict]:
         out = []
