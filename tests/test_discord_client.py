@@ -155,16 +155,25 @@ async def test_lookups_answer_ephemerally_with_share_button(fake, bot, core, nam
     ("company", {"name": "Tencent"}, False),
     ("search", {"query": "hunyuan"}, True),
 ])
-async def test_share_button_posts_embeds_visibly(fake, bot, name, options, deferred):
-    inter = await fake.command(name, options)
-    answer = (await fake.followup(inter)) if deferred else (await fake.callback(inter))["data"]
-    message = fake.messages[next(reversed(fake.messages))]     # the ephemeral answer
-    custom_id = answer["components"][0]["components"][0]["custom_id"]
-    click = await fake.click(message, custom_id)
-    shared = await fake.callback(click)
+@pytest.mark.parametrize("restarted", [False, True])
+async def test_share_button_posts_embeds_visibly(fake, core, name, options, deferred, restarted):
+    """The button works however long the private answer stays open, even after the bot
+    restarted (a deploy) in between: it shares what the answer shows."""
+    async with running_bot(fake, core) as runner:
+        inter = await fake.command(name, options)
+        answer = (await fake.followup(inter)) if deferred else (await fake.callback(inter))["data"]
+        message = fake.messages[next(reversed(fake.messages))]     # the ephemeral answer
+        custom_id = answer["components"][0]["components"][0]["custom_id"]
+        if restarted:
+            await runner.stop()
+            async with running_bot(fake, core):
+                shared = await fake.callback(await fake.click(message, custom_id))
+        else:
+            shared = await fake.callback(await fake.click(message, custom_id))
     assert shared["type"] == 4
     assert not shared["data"].get("flags", 0) & EPHEMERAL
     assert shared["data"]["embeds"] == answer["embeds"]
+    assert shared["data"]["content"] == answer["content"] == f"{name} results"
     assert shared["data"]["allowed_mentions"] == {"parse": []}
 
 

@@ -19,7 +19,7 @@ from discord import app_commands
 from discord.ext import commands as ext_commands
 
 from bot.discord.adapter import DiscordAdapter
-from bot.discord.slash import register
+from bot.discord.slash import ShareView, register
 from bot.errors import UserError
 
 log = logging.getLogger("ainews.discord")
@@ -92,6 +92,7 @@ class AinewsBot(ext_commands.Bot):
         register(self.tree, core)
 
     async def setup_hook(self) -> None:
+        self.add_view(ShareView())   # every "Post to channel" click, old answers' too
         try:
             self.synced = await self.sync_commands()
         except discord.HTTPException as exc:  # the bot still posts without fresh commands

@@ -36,17 +36,30 @@ def caller_for(interaction: discord.Interaction, *, admin_perm: str = "manage_ch
 
 
 class ShareView(discord.ui.View):
-    """The "Post to channel" button under an ephemeral lookup."""
+    """The "Post to channel" button under an ephemeral lookup.
 
-    def __init__(self, payload: dict):
-        super().__init__(timeout=15 * 60)
-        self.payload = payload
+    Persistent: one instance, registered at start (AinewsBot.setup_hook), answers every
+    click by re-posting the message the button is on, which Discord sends with the
+    click. So a button works however long its answer stays open and across restarts,
+    and nothing is kept in memory per lookup."""
 
-    @discord.ui.button(label="Post to channel", style=discord.ButtonStyle.primary)
+    def __init__(self):
+        super().__init__(timeout=None)
+
+    @discord.ui.button(label="Post to channel", style=discord.ButtonStyle.primary,
+                       custom_id="ainews:share")
     async def share(self, interaction: discord.Interaction, button: discord.ui.Button):
-        payload = dict(self.payload, ephemeral=False)
-        await interaction.response.send_message(**payload, allowed_mentions=NO_MENTIONS)
-        self.stop()
+        shown = interaction.message   # ours, rendered inert when it was sent
+        await interaction.response.send_message(
+            content=shown.content or None, embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
+
+
+def share_button() -> ShareView:
+    """The button for one answer; stopped, so discord.py doesn't keep it (the persistent
+    instance takes the clicks)."""
+    view = ShareView()
+    view.stop()
+    return view
 
 
 async def respond(interaction: discord.Interaction, reply: Reply) -> None:
@@ -54,7 +67,7 @@ async def respond(interaction: discord.Interaction, reply: Reply) -> None:
     payload = reply_payload(reply)
     extra: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
     if reply.shareable and reply.ephemeral and payload["embeds"]:
-        extra["view"] = ShareView(payload)
+        extra["view"] = share_button()
     if interaction.response.is_done():
         await interaction.followup.send(**_followup(payload), **extra)
     else:
