@@ -100,11 +100,19 @@ async def test_a_request_given_up_in_a_global_rate_limit_does_not_block_later_po
     assert fake.messages[message_id]["nonce"] == "n2"
 
 
-async def test_rate_limit_without_via_is_transient_with_retry_after(fake, runner, channel):
-    fake.fail("POST", MESSAGES, 429, retry_after=7, via=False)
+@pytest.mark.parametrize("via, retry_after, is_global", [
+    (False, 7, False),      # no Via: Cloudflare's limit, which discord.py doesn't retry
+    (True, 90, False),      # longer than discord.py waits (max_ratelimit_timeout 30 s)
+    (True, 90, True),
+])
+async def test_rate_limit_not_waited_out_is_transient_with_retry_after(fake, runner, channel,
+                                                                       via, retry_after,
+                                                                       is_global):
+    fake.fail("POST", MESSAGES, 429, retry_after=retry_after, via=via, is_global=is_global)
     with pytest.raises(TransientError) as err:
         await runner.adapter.send(channel, make_brief(), nonce="n1")
-    assert err.value.retry_after == 7
+    assert err.value.retry_after == retry_after
+    assert await runner.adapter.send(channel, make_brief(), nonce="n1") in fake.messages
 
 
 @pytest.mark.parametrize("status, code, reason", [
