@@ -15,7 +15,8 @@ from bot.discord.client import apply_endpoints
 from bot.discord.invite import fetch_application_id
 from bot.errors import UserError
 from feeds.models import Brief
-from tests.fakes.discord import (ALL_PERMISSIONS, DM, MEMBER_PERMISSIONS, PERM_MANAGE_CHANNELS,
+from tests.fakes.discord import (ALL_PERMISSIONS, DM, MEMBER_PERMISSIONS, PERM_ADMINISTRATOR,
+                                 PERM_MANAGE_CHANNELS,
                                  FakeDiscord, RecordingCommands, running_bot)
 
 SNAPSHOT = Path(__file__).parent / "data" / "discord_commands.json"
@@ -245,6 +246,7 @@ async def test_admin_commands_refuse_members_without_permission(fake, bot, core,
 VIEW_CHANNEL, SEND_MESSAGES, EMBED_LINKS, SEND_IN_THREADS = 1 << 10, 1 << 11, 1 << 14, 1 << 38
 PUBLIC_THREAD = 11
 THREAD_ID = 1300000000000000099        # not a channel the bot has cached
+NOT_ADMIN = ALL_PERMISSIONS & ~PERM_ADMINISTRATOR
 
 
 @pytest.mark.parametrize("bot_lacks, channel_type, missing", [
@@ -259,7 +261,7 @@ async def test_subscribe_where_the_bot_cannot_post_says_what_it_lacks(fake, bot,
     """Slash commands work in channels the bot can't post in (private channels it can't
     see): subscribing there would only pause at the first story. Say what to fix now."""
     inter = await fake.command("subscribe", {"target": "pricing"}, channel_type=channel_type,
-                               app_permissions=ALL_PERMISSIONS & ~bot_lacks,
+                               app_permissions=NOT_ADMIN & ~bot_lacks,
                                channel_id=THREAD_ID if channel_type else None)
     cb = await fake.callback(inter)
     assert cb["type"] == 4 and cb["data"]["flags"] & EPHEMERAL
@@ -267,10 +269,14 @@ async def test_subscribe_where_the_bot_cannot_post_says_what_it_lacks(fake, bot,
     assert core.calls == []
 
 
-async def test_subscribe_in_a_thread_needs_no_send_messages_in_the_parent(fake, bot, core):
-    inter = await fake.command("subscribe", {"target": "pricing"}, channel_type=PUBLIC_THREAD,
-                               app_permissions=ALL_PERMISSIONS & ~SEND_MESSAGES,
-                               channel_id=THREAD_ID)
+@pytest.mark.parametrize("app_permissions, channel_type", [
+    (NOT_ADMIN & ~SEND_MESSAGES, PUBLIC_THREAD),         # a thread needs only its own flag
+    (PERM_ADMINISTRATOR, 0),                              # Administrator implies them all
+])
+async def test_subscribe_where_the_bot_can_post(fake, bot, core, app_permissions, channel_type):
+    inter = await fake.command("subscribe", {"target": "pricing"}, channel_type=channel_type,
+                               app_permissions=app_permissions,
+                               channel_id=THREAD_ID if channel_type else None)
     cb = await fake.callback(inter)
     assert cb["data"]["content"] == "subscribe: done (pricing)"
 

@@ -95,6 +95,8 @@ def missing_post_permissions(interaction: discord.Interaction) -> list[str]:
         else ("send_messages", "Send Messages")
     needed = [("view_channel", "View Channel"), send, ("embed_links", "Embed Links")]
     perms = interaction.app_permissions
+    if perms.administrator:   # implies every other permission
+        return []
     return [label for flag, label in needed if not getattr(perms, flag)]
 
 
