@@ -124,6 +124,20 @@ async def test_an_earlier_guild_the_bot_has_left_does_not_block_the_new_commands
             assert runner.bot.synced == synced
     assert fake.commands["global"] and len(fake.find("PUT", old)) == 1
 
+@pytest.mark.parametrize("status, retry_after", [(503, 0), (429, 90)])
+async def test_a_failed_command_sync_does_not_stop_the_bot(fake, core, status, retry_after):
+    """Discord refusing the sync (an outage, or its daily command-update limit: a 429
+    longer than discord.py waits) leaves the old commands; posting must still start,
+    and the next start tries the sync again."""
+    state: dict = {}
+    fake.fail("PUT", rf"/applications/{fake.app_id}/commands", status, retry_after=retry_after,
+              times=5)
+    async with running_bot(fake, core, state) as runner:
+        assert runner.bot.synced == ""
+        assert await runner.adapter.send(str(fake.channel_ids[0]), BRIEF, nonce="n1")
+    assert not state.get(f"discord.commands_hash.{fake.app_id}")
+
+
 LOOKUPS = [
     # command, options, subcommand, expected call (name, args, kwargs)
     ("company", {"name": "Tencent"}, None, ("company", ("Tencent",), {"limit": None})),

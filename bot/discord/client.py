@@ -98,6 +98,9 @@ class AinewsBot(ext_commands.Bot):
         except discord.HTTPException as exc:  # the bot still posts without fresh commands
             log.warning("discord: command sync failed (%s %s); slash commands may be stale",
                         exc.status, exc.text or "")
+        except discord.RateLimited as exc:    # e.g. Discord's daily command-update limit
+            log.warning("discord: command sync rate limited for %.0f s; slash commands may "
+                        "be stale until a later start syncs them", exc.retry_after)
 
     async def sync_commands(self) -> str:
         # Switching between guild and global commands clears the other set, or every
