@@ -440,11 +440,23 @@ async def test_store_remembers_the_synced_schema(fake, real_core):
     ("not-the-token", None, "DISCORD_TOKEN was refused"),
     ("fake-token", "http://127.0.0.1:9", "could not ask http://127.0.0.1:9/api/v10"),
     ("", None, "DISCORD_TOKEN is not set"),
+    # discord.py sends the token as Authorization: credentials in the URL can't work,
+    # and the error must not print the password.
+    ("fake-token", "http://user:s3cret@127.0.0.1:9", "DISCORD_API_URL must not contain"),
 ])
 async def test_fetch_application_id_errors_are_one_line(fake, token, api, message):
     settings = Settings(discord_token=token, discord_api_url=api or fake.api_url)
     try:
-        with pytest.raises(UserError, match=message):
+        with pytest.raises(UserError, match=message) as err:
             await fetch_application_id(settings)
     finally:
         apply_endpoints(Settings())
+    assert "s3cret" not in str(err.value) and "\n" not in str(err.value)
+
+
+async def test_credentials_in_the_api_url_are_a_one_line_start_error(fake, core):
+    url = fake.api_url.replace("http://", "http://user:s3cret@")
+    with pytest.raises(UserError, match="DISCORD_API_URL must not contain") as err:
+        async with running_bot(fake, core, discord_api_url=url):
+            pass
+    assert "s3cret" not in str(err.value)

@@ -37,6 +37,11 @@ def apply_endpoints(settings) -> None:
 
     discord.py keeps both as class attributes, so this is process-wide."""
     api = (settings.discord_api_url or "").rstrip("/")
+    if yarl.URL(api).user is not None:
+        # discord.py sends the token as Authorization; aiohttp refuses URL credentials
+        # next to it (a traceback, printing the URL). Say so without the password.
+        raise UserError("discord: DISCORD_API_URL must not contain user:password@; the bot "
+                        "token is the only credential Discord and API proxies get")
     if api and not re.search(r"/api/v\d+$", api):
         api = f"{api}/api/v{API_VERSION}"
     discord.http.Route.BASE = api or _DEFAULT_API_BASE
