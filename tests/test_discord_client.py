@@ -454,6 +454,23 @@ async def test_fetch_application_id_errors_are_one_line(fake, token, api, messag
     assert "s3cret" not in str(err.value) and "\n" not in str(err.value)
 
 
+@pytest.mark.parametrize("body, content_type", [
+    ("<html>Sign in to the network</html>", "text/html"),      # a captive portal, a web site
+    ('{"ok": true}', "application/json"),                       # something else's API
+])
+async def test_an_api_url_that_is_not_discord_is_a_one_line_invite_error(body, content_type):
+    from tests.fakes.feedserver import FeedServer
+    async with FeedServer() as web:
+        for path in ("/api/v10/users/@me", "/api/v10/oauth2/applications/@me"):
+            web.add(path, body, content_type=content_type)
+        settings = Settings(discord_token="fake-token", discord_api_url=web.base_url)
+        try:
+            with pytest.raises(UserError, match="did not answer like Discord"):
+                await fetch_application_id(settings)
+        finally:
+            apply_endpoints(Settings())
+
+
 async def test_credentials_in_the_api_url_are_a_one_line_start_error(fake, core):
     url = fake.api_url.replace("http://", "http://user:s3cret@")
     with pytest.raises(UserError, match="DISCORD_API_URL must not contain") as err:
