@@ -192,6 +192,18 @@ async def test_share_button_posts_embeds_visibly(fake, core, name, options, defe
     assert shared["data"]["allowed_mentions"] == {"parse": []}
 
 
+async def test_share_button_posts_once(fake, bot):
+    """A second click on the same answer (a double click) doesn't post it again."""
+    inter = await fake.command("company", {"name": "Tencent"})
+    custom_id = (await fake.callback(inter))["data"]["components"][0]["components"][0]["custom_id"]
+    message = fake.messages[next(reversed(fake.messages))]
+    first = await fake.callback(await fake.click(message, custom_id))
+    second = await fake.callback(await fake.click(message, custom_id))
+    assert not first["data"].get("flags", 0) & EPHEMERAL and first["data"]["embeds"]
+    assert second["data"]["flags"] & EPHEMERAL and not second["data"].get("embeds")
+    assert second["data"]["content"] == "Already posted to the channel."
+
+
 SLOW = [
     ("search", {"query": "qwen pricing"}, None, ("search", ("qwen pricing",), {}), True),
     ("feeds", {"url": "https://feeds.example/rss", "name": "Example"}, "add",

@@ -43,13 +43,21 @@ class ShareView(discord.ui.View):
     click. So a button works however long its answer stays open and across restarts,
     and nothing is kept in memory per lookup."""
 
+    REMEMBER = 1000     # answers shared lately: a double click doesn't post twice
+
     def __init__(self):
         super().__init__(timeout=None)
+        self.shared: dict[int, None] = {}    # insertion-ordered: oldest first
 
     @discord.ui.button(label="Post to channel", style=discord.ButtonStyle.primary,
                        custom_id="ainews:share")
     async def share(self, interaction: discord.Interaction, button: discord.ui.Button):
         shown = interaction.message   # ours, rendered inert when it was sent
+        if shown.id in self.shared:
+            return await respond(interaction, Reply.message("Already posted to the channel."))
+        self.shared[shown.id] = None
+        if len(self.shared) > self.REMEMBER:
+            del self.shared[next(iter(self.shared))]
         await interaction.response.send_message(
             content=shown.content or None, embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
 
