@@ -135,7 +135,7 @@ class DiscordAdapter:
         try:
             await self._call(channel, self.bot.http.start_thread_with_message(
                 channel, message_id, name=name, auto_archive_duration=1440))
-        except DeliveryError as exc:   # Discord's own words: the reasons are the posts'
+        except DeliveryError as exc:   # Discord's error: our reasons are worded for posts
             log.warning("discord: could not open a thread in channel %s: %s", channel,
                         exc.__cause__ or exc.reason)
 
