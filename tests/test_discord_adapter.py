@@ -149,8 +149,11 @@ async def test_500_is_retried_by_discord_py(fake, runner, channel):
     assert message_id in fake.messages
 
 
-@pytest.mark.parametrize("status", [503, 400])
-async def test_server_errors_are_transient(fake, runner, channel, status):
+@pytest.mark.parametrize("status", [503, 400, 403, 404])
+async def test_errors_without_discords_error_code_are_transient(fake, runner, channel, status):
+    """Discord names what is wrong with a channel (10003, 50001, 50013...). A 403 or 404
+    without such a code comes from in between (Cloudflare, an API proxy), not from the
+    channel: pausing every subscription that posts meanwhile would be wrong."""
     fake.fail("POST", MESSAGES, status, code=0)
     with pytest.raises(TransientError, match=f"HTTP {status}"):
         await runner.adapter.send(channel, make_brief(), nonce="n1")

@@ -198,9 +198,11 @@ def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:
     if status == 429:  # no Via header: Cloudflare's limit, not Discord's bucket
         retry = _retry_after(exc)
         return TransientError(f"discord: rate limited (429) in channel {channel}", retry)
-    if status == 403:
+    # Without Discord's JSON code a 403/404 comes from in between (Cloudflare, an API
+    # proxy), not from the channel: no reason to pause every subscription posting now.
+    if status == 403 and code:
         return PermanentError(f"discord: channel {channel}: forbidden ({status}, code {code})")
-    if status == 404:
+    if status == 404 and code:
         return PermanentError(f"discord: channel {channel}: not found (404, code {code})")
     return TransientError(f"discord: channel {channel}: HTTP {status} (code {code}) {exc.text}".strip())
 
