@@ -36,7 +36,9 @@ TOPIC_COLOURS = {
 
 ZWSP = "\u200b"
 _MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?([^()<>\s]*)>?(?:\s+[^()]*)?\)")
-_MENTION_LIKE = re.compile(r"<(?=[@#/:]|a:|t:)")
+# <@user> <@&role> <#channel> </command:id> <:emoji:id> <a:emoji:id> <t:time> and
+# <id:customize> (a link into the server's own pages)
+_MENTION_LIKE = re.compile(r"<(?=[@#/:]|a:|t:|id:)")
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
 # escape_markdown puts its backslash before the indent of "  - item" lines, where
 # Discord shows it; before the marker it escapes the same list and stays hidden.
