@@ -271,6 +271,25 @@ async def test_failing_command_tells_the_user(fake, bot, core):
     assert "failed" in cb["data"]["content"] and "database" not in cb["data"]["content"]
 
 
+@pytest.mark.parametrize("name, options, sub", [
+    ("company", {}, None),                      # a required option the user's client lacks
+    ("ainews", {"q": "x"}, None),               # a command an older version registered
+    ("feeds", {}, "purge"),
+    ("digest", {"mode": "weekly"}, None),       # a choice that no longer exists
+])
+async def test_a_command_from_an_outdated_picker_says_so(fake, bot, core, caplog, name, options,
+                                                        sub):
+    """Global command updates take up to an hour to reach every client: meanwhile users
+    send the old shape. They are told to retry shortly; the log gets a warning, not an
+    error with a traceback per use."""
+    caplog.set_level(logging.WARNING)
+    cb = await fake.callback(await fake.command(name, options, subcommand=sub))
+    assert cb["data"]["flags"] & EPHEMERAL
+    assert "updated" in cb["data"]["content"] and core.calls == []
+    assert [r.levelno for r in caplog.records if r.name.startswith("ainews")] == [logging.WARNING]
+    assert not any(r.exc_info for r in caplog.records)
+
+
 async def test_mentioning_the_bot_in_a_message_is_ignored_quietly(fake, bot, core, caplog):
     """People @-mention bots ("@ainews what's new?"). ainews has slash commands only:
     no reply, and no error with a traceback in the on-call log for each mention."""

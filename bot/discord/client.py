@@ -223,14 +223,26 @@ def _start_failure(exc: BaseException | None) -> str:
     return f"discord: could not start: {exc or 'the client stopped'}"
 
 
+# A command, option or choice this version doesn't have: global command updates take up
+# to an hour to reach every client, which meanwhile sends the old shape.
+OUTDATED_PICKER = (app_commands.CommandNotFound, app_commands.CommandSignatureMismatch,
+                   app_commands.TransformerError)
+
+
 def _install_error_handler(bot: AinewsBot) -> None:
     """A failing slash handler answers the user instead of leaving "thinking..." forever."""
 
     @bot.tree.error
     async def on_error(interaction: discord.Interaction, error: Exception) -> None:
-        name = getattr(interaction.command, "qualified_name", "?")
-        log.error("discord: /%s failed: %s", name, error, exc_info=error)
-        text = "Sorry, that command failed. The error was logged; please try again later."
+        name = getattr(interaction.command, "qualified_name", None) \
+            or (interaction.data or {}).get("name", "?")
+        if isinstance(error, OUTDATED_PICKER):
+            log.warning("discord: /%s: %s (a client with the old command list)", name, error)
+            text = ("This command was updated; your Discord app still shows the old version. "
+                    "Please try again in a few minutes.")
+        else:
+            log.error("discord: /%s failed: %s", name, error, exc_info=error)
+            text = "Sorry, that command failed. The error was logged; please try again later."
         with contextlib.suppress(discord.HTTPException):
             if interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True)
