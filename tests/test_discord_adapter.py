@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import datetime, timezone
 
 import pytest
 
 from bot.adapter import PermanentError, RejectedError, TransientError
+from bot.discord.adapter import DiscordAdapter
 from feeds.models import Brief
 from tests.fakes.discord import FakeDiscord, RecordingCommands, running_bot
 
@@ -82,17 +84,50 @@ async def test_rate_limit_with_via_is_waited_out(fake, runner, channel):
     assert message_id in fake.messages
 
 
-async def test_rate_limit_without_via_is_transient_with_retry_after(fake, runner, channel):
-    fake.fail("POST", MESSAGES, 429, retry_after=7, via=False)
+@pytest.mark.parametrize("limited", ["post", "thread"])
+async def test_a_request_given_up_in_a_global_rate_limit_does_not_block_later_posts(
+        fake, runner, channel, limited):
+    """A post (or its thread) that times out while discord.py waits out a global 429 must
+    not leave discord.py's global lock shut: every later request would wait on it."""
+    route = MESSAGES + (r"/\d+/threads" if limited == "thread" else "")
+    fake.fail("POST", route, 429, retry_after=2.0, is_global=True)
+    impatient = DiscordAdapter(runner.bot, timeout=0.5, threads=limited == "thread")
+    if limited == "post":
+        with pytest.raises(TransientError, match="no answer"):
+            await impatient.send(channel, make_brief(1), nonce="n1")
+    else:   # the post stands (a thread that can't be opened only logs)
+        with contextlib.suppress(TransientError):    # unless the machine is very slow
+            await impatient.send(channel, make_brief(1), nonce="n1")
+    message_id = await runner.adapter.send(channel, make_brief(2), nonce="n2")
+    assert fake.messages[message_id]["nonce"] == "n2"
+
+
+@pytest.mark.parametrize("via, retry_after, is_global", [
+    (False, 7, False),      # no Via: Cloudflare's limit, which discord.py doesn't retry
+    (True, 90, False),      # longer than discord.py waits (max_ratelimit_timeout 30 s)
+    (True, 90, True),
+])
+async def test_rate_limit_not_waited_out_is_transient_with_retry_after(fake, runner, channel,
+                                                                       via, retry_after,
+                                                                       is_global):
+    fake.fail("POST", MESSAGES, 429, retry_after=retry_after, via=via, is_global=is_global)
     with pytest.raises(TransientError) as err:
         await runner.adapter.send(channel, make_brief(), nonce="n1")
-    assert err.value.retry_after == 7
+    assert err.value.retry_after == retry_after
+    assert await runner.adapter.send(channel, make_brief(), nonce="n1") in fake.messages
 
 
 @pytest.mark.parametrize("status, code, reason", [
     (403, 50013, "Missing Permissions"),
     (403, 50001, "Missing Access"),
     (404, 10003, "Unknown Channel"),
+    # A thread subscribed to and later archived or locked, a voice or forum channel:
+    # Discord answers 400, yet no retry can ever post there.
+    (400, 50083, "archived thread"),
+    (400, 160005, "thread is locked"),
+    (400, 50008, "not a text channel"),
+    (400, 50024, "not a text channel"),
+    (400, 40058, "forum channel"),
 ])
 async def test_channel_that_cannot_take_posts_is_permanent(fake, runner, channel, status, code,
                                                            reason):
@@ -114,15 +149,24 @@ async def test_500_is_retried_by_discord_py(fake, runner, channel):
     assert message_id in fake.messages
 
 
-@pytest.mark.parametrize("status", [503, 400])
-async def test_server_errors_are_transient(fake, runner, channel, status):
+@pytest.mark.parametrize("status", [503, 400, 403, 404])
+async def test_errors_without_discords_error_code_are_transient(fake, runner, channel, status):
+    """Discord names what is wrong with a channel (10003, 50001, 50013...). A 403 or 404
+    without such a code comes from in between (Cloudflare, an API proxy), not from the
+    channel: pausing every subscription that posts meanwhile would be wrong."""
     fake.fail("POST", MESSAGES, status, code=0)
     with pytest.raises(TransientError, match=f"HTTP {status}"):
         await runner.adapter.send(channel, make_brief(), nonce="n1")
 
 
-async def test_refused_embed_posts_the_headline_and_link_as_text(fake, runner, channel):
-    fake.fail("POST", MESSAGES, 400, code=50035)       # Invalid Form Body
+# Invalid Form Body and kin, and the server's AutoMod (keyword, harmful-link or
+# explicit-content filters): this post can never go out as it is.
+REFUSED_CODES = [50035, 50006, 50109, 200000, 200001, 240000, 20009]
+
+
+@pytest.mark.parametrize("code", REFUSED_CODES)
+async def test_refused_embed_posts_the_headline_and_link_as_text(fake, runner, channel, code):
+    fake.fail("POST", MESSAGES, 400, code=code)
     brief = make_brief(headline="@everyone Baidu [wins](http://evil.example)")
     message_id = await runner.adapter.send(channel, brief, nonce="n1")
     refused, fallback = fake.find("POST", MESSAGES)
@@ -171,6 +215,18 @@ async def test_threads_open_one_per_story_when_enabled(fake, channel):
     assert thread.json["name"] == "Baidu prices Ernie 0 below rivals"
 
 
+@pytest.mark.parametrize("threads, requests_per_post", [(False, 1), (True, 2)])
+async def test_declared_budget_keeps_requests_within_discords_global_limit(fake, threads,
+                                                                          requests_per_post):
+    """Delivery paces posts to the adapter's max_rate/burst; with a thread per story each
+    post is two requests, and Discord allows 50 per second for the whole bot (more
+    collects 429s, and 10,000 of those in 10 minutes get the bot's IP banned)."""
+    async with running_bot(fake, RecordingCommands(), discord_threads=threads) as runner:
+        adapter = runner.adapter
+    assert adapter.max_rate * requests_per_post <= 50
+    assert adapter.burst * requests_per_post <= 50
+
+
 async def test_thread_failure_does_not_fail_the_post(fake, channel):
     fake.fail("POST", MESSAGES + r"/\d+/threads", 403, code=50013)
     async with running_bot(fake, RecordingCommands(), discord_threads=True) as runner:
@@ -209,7 +265,7 @@ async def test_gateway_outage_is_transient_and_posts_resume_after(fake, runner, 
     assert await runner.adapter.send(channel, make_brief(), nonce="n1") in fake.messages
 
 
-@pytest.mark.parametrize("code", [50035, 50006, 50109])
+@pytest.mark.parametrize("code", REFUSED_CODES)
 async def test_a_post_refused_as_embed_and_as_text_is_rejected(fake, runner, channel, code):
     fake.fail("POST", MESSAGES, 400, code=code, times=2)
     with pytest.raises(RejectedError, match=f"code {code}") as err:

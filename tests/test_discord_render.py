@@ -63,7 +63,8 @@ HOSTILE = [("@everyone look", "everyone"), ("@here now", "here"), ("hi <@123>", 
            ("role <@&123>", "123"), ("chan <#123>", "123"),
            ("ping <@!123456789012345678>", "123456789012345678"),
            ("see [Google](http://evil.example/x)", "evil.example"),
-           ("[**Google**](<http://evil.example>)", "evil.example"), ("/cmd </ban:123>", "ban")]
+           ("[**Google**](<http://evil.example>)", "evil.example"), ("/cmd </ban:123>", "ban"),
+           ("open <id:customize>", "customize"), ("at <t:1700000000:R>", "1700000000")]
 
 
 @pytest.mark.parametrize("text, word", HOSTILE)
@@ -72,7 +73,7 @@ def test_hostile_feed_text_is_inert(text, word, where):
     value = {"bullets": (text,), "companies": (text,)}.get(where, text)
     shown = visible_text(render.brief_embed(make_brief(**{where: value})))
     assert not re.search(r"@(everyone|here)", shown)           # no mass ping
-    assert not re.search(r"<[@#/]", shown)                     # no user/role/channel mention
+    assert not re.search(r"<([@#/]|id:|t:)", shown)             # no mention, no live link
     assert not re.search(r"\]\(", shown)                       # no masked link
     assert word in shown                                       # still readable
 
@@ -85,6 +86,22 @@ def test_masked_link_shows_its_real_target():
 def test_markdown_in_feed_text_is_escaped():
     assert render.inert("**bold** _it_ `code` ~~s~~ ||spoiler||") == \
         r"\*\*bold\*\* \_it\_ \`code\` \~\~s\~\~ \|\|spoiler\|\|"
+
+
+# Discord hides a backslash only before ASCII punctuation; anywhere else it shows.
+SHOWN_BACKSLASH = re.compile(r"\\(?![!-/:-@\[-`{-~])")
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("This channel gets:\n  - all AI strategy stories", "  - all AI strategy stories"),
+    ("Feeds:\n  * Wire\n  + Caixin", "  * Wire"),
+    ("Note:\n  -# small print", "  -# small print"),
+])
+def test_indented_list_lines_show_no_stray_backslash(text, shown):
+    """/subscriptions lists "  - ..." lines: escaped, they must still read cleanly."""
+    content = render.reply_payload(Reply.message(text))["content"]
+    assert not SHOWN_BACKSLASH.search(content), content
+    assert shown == re.sub(r"\\(?=[!-/:-@\[-`{-~])", "", content.splitlines()[1])
 
 
 BIG = "x" * 10_000
@@ -136,6 +153,24 @@ def test_digest_over_ten_is_one_list_of_linked_headlines():
     assert len(lines) == 25
     assert lines[0] == r"• [Story 0 \[x\]](https://n.example/0_%28a%29) (Reuters)"
     assert embed.title == "Weekly roundup"
+
+
+@pytest.mark.parametrize("text, word", HOSTILE + [("[ok](http://evil.example/(y))", "evil"),
+                                          ("||spoiler|| **bold**", "spoiler")])
+@pytest.mark.parametrize("where", ["headline", "source"])
+def test_hostile_feed_text_is_inert_in_the_digest_list(text, word, where):
+    """Over ten stories, a roundup is one list of masked links to the stories: feed text
+    around them must not add a link, a mention or formatting of its own."""
+    briefs = [make_brief(id=str(i), url=f"https://n.example/{i}", **{where: text})
+              for i in range(12)]
+    (embed,) = render.digest_embeds("Roundup", briefs)
+    for line in embed.description.splitlines():
+        ours = re.escape(f"](https://n.example/")
+        rest = re.sub(ours + r"\d+\)", "", line, count=1)
+        assert not re.search(r"\]\(", rest), line            # only our own link
+        assert not re.search(r"@(everyone|here)|<[@#/]", rest), line
+        assert not re.search(r"(?<!\\)(\*\*|\|\|)", rest), line   # no live markdown
+        assert word in line
 
 
 def test_digest_list_cuts_off_with_a_count_when_full():

@@ -2,10 +2,11 @@
 
 Every post carries a nonce with enforce_nonce, so a retry after a crash cannot post
 twice. Failures are sorted for the outbox: a channel that can't take posts (deleted,
-bot removed, permission taken away) is PermanentError; outages, timeouts and a
-disconnected gateway are TransientError; a payload Discord refuses (400 Invalid Form
-Body and kin) is RejectedError once the plain-text fallback also failed (sends), or at
-once (edits and digests), so one unpostable brief never stalls the channel.
+bot removed, permission taken away, an archived or locked thread) is PermanentError;
+outages, timeouts and a disconnected gateway are TransientError; a payload Discord
+refuses (400 Invalid Form Body and kin, or the server's AutoMod) is RejectedError once
+the plain-text fallback also failed (sends), or at once (edits and digests), so one
+unpostable brief never stalls the channel.
 """
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from typing import Awaitable, Sequence
 import aiohttp
 import discord
 
-from bot.adapter import PermanentError, RejectedError, TransientError
+from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientError
 from bot.discord.render import (CONTENT_MAX, brief_embed, clip, digest_embeds, inert,
                                 plain, safe_url)
 from feeds.models import Brief
@@ -31,6 +32,12 @@ PERMANENT_CODES = {
     10003: "Unknown Channel (deleted)",
     50001: "Missing Access (bot removed or cannot see the channel)",
     50013: "Missing Permissions (needs Send Messages and Embed Links)",
+    # These come as 400s, but like the ones above no retry can ever post there.
+    50083: "the channel is an archived thread",
+    160005: "the thread is locked",
+    50008: "not a text channel",
+    50024: "not a text channel",
+    40058: "a forum channel takes posts only in its threads",
 }
 UNKNOWN_MESSAGE = 10008
 INVALID_FORM_BODY = 50035   # 400: a field of our payload was refused
@@ -40,6 +47,11 @@ REJECTED_CODES = {
     50006: "Cannot send an empty message",
     50109: "request body is not valid JSON",
     40005: "request entity too large",
+    # The server's AutoMod refused words or links in it (the text fallback may pass).
+    200000: "blocked by the server's AutoMod",
+    200001: "title blocked by the server's AutoMod",
+    240000: "blocked by the harmful-links filter",
+    20009: "blocked as explicit content",
 }
 
 
@@ -59,6 +71,8 @@ class DiscordAdapter:
 
     def __init__(self, bot: discord.Client, *, threads: bool = False, timeout: float = 30.0):
         self.bot, self.threads, self.timeout = bot, threads, timeout
+        if threads:  # each post is two requests (the message, then its thread)
+            self.max_rate, self.burst = self.max_rate / 2, self.burst // 2
 
     def ready(self) -> bool:
         """Delivery holds posts (without spending attempts) while the gateway is down."""
@@ -119,14 +133,21 @@ class DiscordAdapter:
         """Optional discussion thread; the post already succeeded, so failures only log."""
         name = clip(plain(brief.headline) or "Discussion", 100)
         try:
-            await asyncio.wait_for(self.bot.http.start_thread_with_message(
-                channel, message_id, name=name, auto_archive_duration=1440), self.timeout)
-        except (discord.HTTPException, asyncio.TimeoutError, aiohttp.ClientError) as exc:
-            log.warning("discord: could not open a thread in channel %s: %s", channel, exc)
+            await self._call(channel, self.bot.http.start_thread_with_message(
+                channel, message_id, name=name, auto_archive_duration=1440))
+        except DeliveryError as exc:   # Discord's error: our reasons are worded for posts
+            log.warning("discord: could not open a thread in channel %s: %s", channel,
+                        exc.__cause__ or exc.reason)
 
     async def _call(self, channel: str, request: Awaitable):
+        # Shielded: a request cancelled while discord.py waits out a global 429 would
+        # leave its global lock shut, and every later request of the bot would hang on
+        # it. Given up on, the request finishes in the background; a post it makes is
+        # the one the retry's nonce then finds.
+        task = asyncio.ensure_future(request)
+        task.add_done_callback(_consume)
         try:
-            return await asyncio.wait_for(request, self.timeout)
+            return await asyncio.wait_for(asyncio.shield(task), self.timeout)
         except discord.HTTPException as exc:
             raise classify_http_error(channel, exc) from exc
         except discord.RateLimited as exc:  # a 429 longer than discord.py will wait out
@@ -137,6 +158,12 @@ class DiscordAdapter:
                                  f"{self.timeout:g} s") from None
         except (aiohttp.ClientError, OSError) as exc:
             raise TransientError(f"discord: channel {channel}: {exc or type(exc).__name__}") from exc
+
+
+def _consume(task: asyncio.Future) -> None:
+    """Retrieve a given-up request's outcome, so asyncio doesn't log it as lost."""
+    if not task.cancelled():
+        task.exception()
 
 
 class _MessageGone(PermanentError):
@@ -171,9 +198,11 @@ def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:
     if status == 429:  # no Via header: Cloudflare's limit, not Discord's bucket
         retry = _retry_after(exc)
         return TransientError(f"discord: rate limited (429) in channel {channel}", retry)
-    if status == 403:
+    # Without Discord's JSON code a 403/404 comes from in between (Cloudflare, an API
+    # proxy), not from the channel: no reason to pause every subscription posting now.
+    if status == 403 and code:
         return PermanentError(f"discord: channel {channel}: forbidden ({status}, code {code})")
-    if status == 404:
+    if status == 404 and code:
         return PermanentError(f"discord: channel {channel}: not found (404, code {code})")
     return TransientError(f"discord: channel {channel}: HTTP {status} (code {code}) {exc.text}".strip())
 

@@ -19,7 +19,7 @@ from discord import app_commands
 from discord.ext import commands as ext_commands
 
 from bot.discord.adapter import DiscordAdapter
-from bot.discord.slash import register
+from bot.discord.slash import ShareView, register
 from bot.errors import UserError
 
 log = logging.getLogger("ainews.discord")
@@ -37,6 +37,11 @@ def apply_endpoints(settings) -> None:
 
     discord.py keeps both as class attributes, so this is process-wide."""
     api = (settings.discord_api_url or "").rstrip("/")
+    if yarl.URL(api).user is not None:
+        # discord.py sends the token as Authorization; aiohttp refuses URL credentials
+        # next to it (a traceback, printing the URL). Say so without the password.
+        raise UserError("discord: DISCORD_API_URL must not contain user:password@; the bot "
+                        "token is the only credential Discord and API proxies get")
     if api and not re.search(r"/api/v\d+$", api):
         api = f"{api}/api/v{API_VERSION}"
     discord.http.Route.BASE = api or _DEFAULT_API_BASE
@@ -92,11 +97,15 @@ class AinewsBot(ext_commands.Bot):
         register(self.tree, core)
 
     async def setup_hook(self) -> None:
+        self.add_view(ShareView())   # every "Post to channel" click, old answers' too
         try:
             self.synced = await self.sync_commands()
         except discord.HTTPException as exc:  # the bot still posts without fresh commands
             log.warning("discord: command sync failed (%s %s); slash commands may be stale",
                         exc.status, exc.text or "")
+        except discord.RateLimited as exc:    # e.g. Discord's daily command-update limit
+            log.warning("discord: command sync rate limited for %.0f s; slash commands may "
+                        "be stale until a later start syncs them", exc.retry_after)
 
     async def sync_commands(self) -> str:
         # Switching between guild and global commands clears the other set, or every
@@ -143,6 +152,10 @@ class AinewsBot(ext_commands.Bot):
             log.warning("discord: can't clear the commands an earlier run synced to guild %s "
                         "(%s %s); forgetting it", earlier, exc.status, exc.text or "")
         _state_set(self.state, key, "")
+
+    async def on_message(self, message: discord.Message) -> None:
+        """Slash commands only: a message that @-mentions the bot is not a command (the
+        default would try it as one and log an error with a traceback per mention)."""
 
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s guilds)", self.user, len(self.guilds))
@@ -210,14 +223,26 @@ def _start_failure(exc: BaseException | None) -> str:
     return f"discord: could not start: {exc or 'the client stopped'}"
 
 
+# A command, option or choice this version doesn't have: global command updates take up
+# to an hour to reach every client, which meanwhile sends the old shape.
+OUTDATED_PICKER = (app_commands.CommandNotFound, app_commands.CommandSignatureMismatch,
+                   app_commands.TransformerError)
+
+
 def _install_error_handler(bot: AinewsBot) -> None:
     """A failing slash handler answers the user instead of leaving "thinking..." forever."""
 
     @bot.tree.error
     async def on_error(interaction: discord.Interaction, error: Exception) -> None:
-        name = getattr(interaction.command, "qualified_name", "?")
-        log.error("discord: /%s failed: %s", name, error, exc_info=error)
-        text = "Sorry, that command failed. The error was logged; please try again later."
+        name = getattr(interaction.command, "qualified_name", None) \
+            or (interaction.data or {}).get("name", "?")
+        if isinstance(error, OUTDATED_PICKER):
+            log.warning("discord: /%s: %s (a client with the old command list)", name, error)
+            text = ("This command was updated; your Discord app still shows the old version. "
+                    "Please try again in a few minutes.")
+        else:
+            log.error("discord: /%s failed: %s", name, error, exc_info=error)
+            text = "Sorry, that command failed. The error was logged; please try again later."
         with contextlib.suppress(discord.HTTPException):
             if interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True)

@@ -46,4 +46,8 @@ async def fetch_application_id(settings) -> int:
                         f"application id: {exc}") from None
     finally:
         await http.close()
-    return int(data["id"])
+    try:
+        return int(data["id"])
+    except (TypeError, KeyError, ValueError):   # HTML, or another service's JSON
+        raise UserError(f"discord: {discord.http.Route.BASE} did not answer like Discord "
+                        "(no application id); check DISCORD_API_URL") from None

@@ -36,8 +36,13 @@ TOPIC_COLOURS = {
 
 ZWSP = "\u200b"
 _MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?([^()<>\s]*)>?(?:\s+[^()]*)?\)")
-_MENTION_LIKE = re.compile(r"<(?=[@#/:]|a:|t:)")
+# <@user> <@&role> <#channel> </command:id> <:emoji:id> <a:emoji:id> <t:time> and
+# <id:customize> (a link into the server's own pages)
+_MENTION_LIKE = re.compile(r"<(?=[@#/:]|a:|t:|id:)")
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+# escape_markdown puts its backslash before the indent of "  - item" lines, where
+# Discord shows it; before the marker it escapes the same list and stays hidden.
+_INDENTED_MARKER = re.compile(r"^\\([ \t]+)(?=[-*+])", re.MULTILINE)
 _URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"   # what a URL may already hold; the rest is %-escaped
 
 
@@ -55,6 +60,7 @@ def inert(text: str) -> str:
     """Untrusted text -> text Discord shows literally (no pings, links or formatting)."""
     text = neutralise_links(text or "")
     text = discord.utils.escape_markdown(text)
+    text = _INDENTED_MARKER.sub(lambda m: m.group(1) + "\\", text)
     text = _MASS_MENTION.sub(lambda m: "@" + ZWSP + m.group(1), text)
     text = _MENTION_LIKE.sub("<" + ZWSP, text)
     return text.replace("](", "]" + ZWSP + "(")
@@ -183,7 +189,7 @@ def _headline_line(brief: Brief) -> str:
     # so it cannot end the link text early.
     headline = clip(inert(brief.headline), 200).replace("[", "\\[").replace("]", "\\]")
     url = safe_url(brief.url)
-    source = clip(plain(brief.source), 60)
+    source = clip(inert(brief.source), 60)   # a description renders markdown: not plain()
     if url:
         url = url.replace("(", "%28").replace(")", "%29")
     text = f"[{headline}]({url})" if url else headline

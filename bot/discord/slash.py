@@ -36,17 +36,38 @@ def caller_for(interaction: discord.Interaction, *, admin_perm: str = "manage_ch
 
 
 class ShareView(discord.ui.View):
-    """The "Post to channel" button under an ephemeral lookup."""
+    """The "Post to channel" button under an ephemeral lookup.
 
-    def __init__(self, payload: dict):
-        super().__init__(timeout=15 * 60)
-        self.payload = payload
+    Persistent: one instance, registered at start (AinewsBot.setup_hook), answers every
+    click by re-posting the message the button is on, which Discord sends with the
+    click. So a button works however long its answer stays open and across restarts,
+    and nothing is kept in memory per lookup."""
 
-    @discord.ui.button(label="Post to channel", style=discord.ButtonStyle.primary)
+    REMEMBER = 1000     # answers shared lately: a double click doesn't post twice
+
+    def __init__(self):
+        super().__init__(timeout=None)
+        self.shared: dict[int, None] = {}    # insertion-ordered: oldest first
+
+    @discord.ui.button(label="Post to channel", style=discord.ButtonStyle.primary,
+                       custom_id="ainews:share")
     async def share(self, interaction: discord.Interaction, button: discord.ui.Button):
-        payload = dict(self.payload, ephemeral=False)
-        await interaction.response.send_message(**payload, allowed_mentions=NO_MENTIONS)
-        self.stop()
+        shown = interaction.message   # ours, rendered inert when it was sent
+        if shown.id in self.shared:
+            return await respond(interaction, Reply.message("Already posted to the channel."))
+        self.shared[shown.id] = None
+        if len(self.shared) > self.REMEMBER:
+            del self.shared[next(iter(self.shared))]
+        await interaction.response.send_message(
+            content=shown.content or None, embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
+
+
+def share_button() -> ShareView:
+    """The button for one answer; stopped, so discord.py doesn't keep it (the persistent
+    instance takes the clicks)."""
+    view = ShareView()
+    view.stop()
+    return view
 
 
 async def respond(interaction: discord.Interaction, reply: Reply) -> None:
@@ -54,7 +75,7 @@ async def respond(interaction: discord.Interaction, reply: Reply) -> None:
     payload = reply_payload(reply)
     extra: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
     if reply.shareable and reply.ephemeral and payload["embeds"]:
-        extra["view"] = ShareView(payload)
+        extra["view"] = share_button()
     if interaction.response.is_done():
         await interaction.followup.send(**_followup(payload), **extra)
     else:
@@ -68,6 +89,28 @@ def _followup(payload: dict) -> dict:
 
 async def refuse(interaction: discord.Interaction, permission: str) -> None:
     text = f"You need the {permission} permission in this server to use this command."
+    await respond(interaction, Reply.error(text))
+
+
+THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread,
+                discord.ChannelType.news_thread)
+
+
+def missing_post_permissions(interaction: discord.Interaction) -> list[str]:
+    """What the bot lacks to post briefs where the command ran (empty: nothing)."""
+    in_thread = getattr(interaction.channel, "type", None) in THREAD_TYPES
+    send = ("send_messages_in_threads", "Send Messages in Threads") if in_thread \
+        else ("send_messages", "Send Messages")
+    needed = [("view_channel", "View Channel"), send, ("embed_links", "Embed Links")]
+    perms = interaction.app_permissions
+    if perms.administrator:   # implies every other permission
+        return []
+    return [label for flag, label in needed if not getattr(perms, flag)]
+
+
+async def refuse_unpostable(interaction: discord.Interaction, missing: list[str]) -> None:
+    text = (f"I can't post in this channel (missing: {', '.join(missing)}). Give the bot "
+            "these permissions here, then run /subscribe again.")
     await respond(interaction, Reply.error(text))
 
 
@@ -162,6 +205,11 @@ def _channel_settings(tree: app_commands.CommandTree, commands) -> None:
     @app_commands.guild_only()
     async def subscribe(interaction: discord.Interaction, target: str):
         """Post new stories on a topic or company in this channel."""
+        # Slash commands work even where the bot can't post (a private channel it can't
+        # see): such a subscription would only pause at its first story.
+        missing = missing_post_permissions(interaction)
+        if missing and caller_for(interaction).is_admin:
+            return await refuse_unpostable(interaction, missing)
         await guarded(interaction, commands.subscribe, target)
 
     @tree.command(name="unsubscribe", description="Stop posting a topic or company in this channel")
@@ -190,6 +238,11 @@ def _channel_settings(tree: app_commands.CommandTree, commands) -> None:
     async def digest(interaction: discord.Interaction, mode: app_commands.Choice[str],
                      at: Optional[str] = None, timezone: Optional[str] = None):
         """Post one daily roundup here instead of instant posts."""
+        if mode.value == "daily" and not at and caller_for(interaction).is_admin:
+            # The core would answer in its text-command syntax ("digest daily 08:30").
+            return await respond(interaction, Reply.error(
+                "Add the at option: the time of day for the roundup, e.g. at: 08:30 "
+                "(and timezone: Europe/Berlin; UTC if left out)."))
         await guarded(interaction, commands.digest, mode.value, at, timezone)
 
 

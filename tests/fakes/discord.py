@@ -23,6 +23,7 @@ ALL_PERMISSIONS = (1 << 50) - 1
 PERM_MANAGE_CHANNELS = 1 << 4
 PERM_MANAGE_GUILD = 1 << 5
 PERM_ADMINISTRATOR = 1 << 3
+DM = 1                  # channel type of a direct message
 MEMBER_PERMISSIONS = ALL_PERMISSIONS & ~(PERM_MANAGE_CHANNELS | PERM_MANAGE_GUILD | PERM_ADMINISTRATOR)
 
 
@@ -45,6 +46,7 @@ class Failure:
     retry_after: float = 0.05
     via: bool = True        # discord.py retries a 429 only when Via is present
     times: int = 1
+    is_global: bool = False  # a 429 for the whole bot, not this route
 
 
 @dataclass
@@ -189,11 +191,18 @@ class FakeDiscord:
         return {"id": str(self.user_id), "username": "ainews", "discriminator": "0",
                 "global_name": "ainews", "avatar": None, "bot": True}
 
-    def channel_payload(self, channel_id: int) -> dict:
-        return {"id": str(channel_id), "type": 0, "guild_id": str(self.guild_id),
-                "name": f"news-{channel_id % 1000}", "position": 0, "nsfw": False,
-                "permission_overwrites": [], "parent_id": None, "topic": None,
-                "last_message_id": None, "rate_limit_per_user": 0}
+    def channel_payload(self, channel_id: int, kind: int = 0) -> dict:
+        channel = {"id": str(channel_id), "type": kind, "guild_id": str(self.guild_id),
+                   "name": f"news-{channel_id % 1000}", "position": 0, "nsfw": False,
+                   "permission_overwrites": [], "parent_id": None, "topic": None,
+                   "last_message_id": None, "rate_limit_per_user": 0}
+        if kind in (10, 11, 12):     # a thread under the first channel
+            channel.update(parent_id=str(self.channel_ids[0]), owner_id="1", message_count=0,
+                           member_count=1,
+                           thread_metadata={"archived": False, "locked": False,
+                                            "auto_archive_duration": 1440,
+                                            "archive_timestamp": EPOCH_ISO})
+        return channel
 
     def guild_payload(self) -> dict:
         everyone = {"id": str(self.guild_id), "name": "@everyone", "position": 0,
@@ -211,7 +220,8 @@ class FakeDiscord:
 
     # ---- interactions --------------------------------------------------------------
     def _interaction(self, kind: int, data: dict, *, permissions: int, channel_id=None,
-                     user_id: int = 1600000000000000001, message: dict | None = None) -> Interaction:
+                     user_id: int = 1600000000000000001, message: dict | None = None,
+                     app_permissions: int = ALL_PERMISSIONS, channel_type: int = 0) -> Interaction:
         iid, token = str(next(self._ids)), f"itoken-{len(self.interactions) + 1}"
         channel_id = channel_id or self.channel_ids[0]
         user = {"id": str(user_id), "username": "reader", "discriminator": "0",
@@ -219,18 +229,40 @@ class FakeDiscord:
         payload = {
             "id": iid, "application_id": str(self.app_id), "type": kind, "token": token,
             "version": 1, "guild_id": str(self.guild_id), "channel_id": str(channel_id),
-            "channel": self.channel_payload(channel_id), "data": data,
+            "channel": self.channel_payload(channel_id, channel_type), "data": data,
             "member": {"user": user, "roles": [], "joined_at": EPOCH_ISO, "deaf": False,
                        "mute": False, "flags": 0, "permissions": str(permissions)},
-            "app_permissions": str(ALL_PERMISSIONS), "locale": "en-US", "guild_locale": "en-US",
+            "app_permissions": str(app_permissions), "locale": "en-US", "guild_locale": "en-US",
             "entitlements": [], "authorizing_integration_owners": {"0": str(self.guild_id)},
             "context": 0, "attachment_size_limit": 8 * 1024 * 1024,
         }
         if message is not None:
             payload["message"] = message
+        if channel_type == DM:      # a direct message: no guild, no member, only the user
+            for key in ("guild_id", "member", "guild_locale"):
+                payload.pop(key)
+            data.pop("guild_id", None)
+            payload.update(user=user, context=1, authorizing_integration_owners={},
+                           channel={"id": str(channel_id), "type": DM, "recipients": [user],
+                                    "last_message_id": None})
         inter = Interaction(iid, token, payload)
         self.interactions[token] = inter
         return inter
+
+    async def user_message(self, content: str, *, mention_bot: bool = True) -> None:
+        """A member's message in the first channel (Discord sends a message's content
+        to a bot without the message-content intent when it mentions the bot)."""
+        user = {"id": "1600000000000000001", "username": "reader", "discriminator": "0",
+                "global_name": "Reader", "avatar": None}
+        await self.dispatch("MESSAGE_CREATE", {
+            "id": str(next(self._ids)), "channel_id": str(self.channel_ids[0]),
+            "guild_id": str(self.guild_id), "author": user, "content": content,
+            "member": {"roles": [], "joined_at": EPOCH_ISO, "deaf": False, "mute": False,
+                       "flags": 0},
+            "timestamp": EPOCH_ISO, "edited_timestamp": None, "tts": False,
+            "mention_everyone": False, "mentions": [self.bot_user()] if mention_bot else [],
+            "mention_roles": [], "attachments": [], "embeds": [], "pinned": False, "type": 0,
+            "flags": 0})
 
     @staticmethod
     def options(values: dict, focused: str | None = None) -> list[dict]:
@@ -251,10 +283,11 @@ class FakeDiscord:
                 "guild_id": str(self.guild_id)}
 
     async def command(self, name: str, values: dict | None = None, *, subcommand=None,
-                      permissions: int = ALL_PERMISSIONS, channel_id=None) -> Interaction:
-        """Dispatch a slash command; returns the Interaction whose callbacks fill in."""
+                      permissions: int = ALL_PERMISSIONS, channel_id=None, **where) -> Interaction:
+        """Dispatch a slash command; returns the Interaction whose callbacks fill in.
+        `where`: app_permissions (the bot's in that channel), channel_type (11: a thread)."""
         inter = self._interaction(2, self._command_data(name, values or {}, subcommand=subcommand),
-                                  permissions=permissions, channel_id=channel_id)
+                                  permissions=permissions, channel_id=channel_id, **where)
         await self.dispatch("INTERACTION_CREATE", inter.payload)
         return inter
 
@@ -318,8 +351,10 @@ class FakeDiscord:
             headers = {"Retry-After": str(f.retry_after)}
             if f.via:
                 headers["Via"] = "1.1 google"
+            if f.is_global:
+                headers["X-RateLimit-Global"] = "true"
             return _json({"message": "You are being rate limited.", "retry_after": f.retry_after,
-                          "global": False}, 429, headers)
+                          "global": f.is_global}, 429, headers)
         messages = {50013: "Missing Permissions", 50001: "Missing Access",
                     10003: "Unknown Channel", 10008: "Unknown Message"}
         return _json({"message": messages.get(f.code, "Error"), "code": f.code}, f.status)

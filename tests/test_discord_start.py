@@ -1,0 +1,203 @@
+"""Starting the Discord bot: command sync (snapshot, schema hash, guild or global),
+start-up errors, and the application id behind `ainews discord-invite`."""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.discord.client import apply_endpoints
+from bot.discord.invite import fetch_application_id
+from bot.errors import UserError
+from feeds.models import Brief
+from tests.fakes.discord import PERM_MANAGE_CHANNELS, FakeDiscord, RecordingCommands, running_bot
+
+SNAPSHOT = Path(__file__).parent / "data" / "discord_commands.json"
+BRIEF = Brief(id="s1", headline="Tencent cuts Hunyuan API prices", bullets=("One.",),
+              why_it_matters="Price war.", url="https://news.example/hunyuan", source="SCMP",
+              published=datetime(2026, 3, 1, tzinfo=timezone.utc))
+
+
+@pytest.fixture
+async def fake():
+    server = await FakeDiscord().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+def core():
+    return RecordingCommands()
+
+
+@pytest.fixture
+async def bot(fake, core):
+    async with running_bot(fake, core) as runner:
+        yield runner
+
+
+def global_puts(fake):
+    return fake.find("PUT", rf"/applications/{fake.app_id}/commands")
+
+
+async def test_synced_command_schema_matches_snapshot(fake, bot):
+    (put,) = global_puts(fake)
+    if os.environ.get("AINEWS_UPDATE_SNAPSHOTS") == "1":  # deliberate regeneration only
+        SNAPSHOT.write_text(json.dumps(put.json, indent=2, sort_keys=True) + "\n")
+    assert put.json == json.loads(SNAPSHOT.read_text())
+    assert put.authorization == f"Bot {fake.token}"
+
+
+def test_snapshot_reads_well_and_gates_admin_commands():
+    commands = {c["name"]: c for c in json.loads(SNAPSHOT.read_text())}
+    assert set(commands) == {"company", "latest", "topic", "search", "topics", "help",
+                             "subscribe", "unsubscribe", "subscriptions", "digest", "feeds"}
+    for name in ("subscribe", "unsubscribe", "digest"):
+        assert int(commands[name]["default_member_permissions"]) == PERM_MANAGE_CHANNELS
+    assert int(commands["feeds"]["default_member_permissions"]) == 1 << 5   # Manage Server
+    assert {o["name"] for o in commands["feeds"]["options"]} == {"list", "add", "remove"}
+    assert commands["company"]["options"][0]["autocomplete"] is True
+    for c in commands.values():
+        assert 10 <= len(c["description"]) <= 100
+        for option in c.get("options", []):
+            assert option["description"] and option["description"] != "…"
+
+
+async def test_sync_only_when_schema_changed(fake, core):
+    state: dict = {}
+    for expected_puts in (1, 1):           # first start syncs; an unchanged restart doesn't
+        async with running_bot(fake, core, state) as runner:
+            assert len(global_puts(fake)) == expected_puts
+    assert runner.bot.synced == "skipped"
+    key = f"discord.commands_hash.{fake.app_id}"
+    state[key] = "hash-of-an-older-schema"
+    async with running_bot(fake, core, state) as runner:
+        assert runner.bot.synced == "global"
+    assert len(global_puts(fake)) == 2
+    assert state[key] != "hash-of-an-older-schema"
+
+
+async def test_guild_sync_when_guild_id_set(fake, core):
+    async with running_bot(fake, core, {}, discord_guild_id=fake.guild_id):
+        pass
+    (put,) = fake.find("PUT", rf"/applications/{fake.app_id}/guilds/{fake.guild_id}/commands")
+    assert {c["name"] for c in put.json} >= {"company", "feeds", "subscribe"}
+    assert global_puts(fake) == []
+
+
+async def test_switching_between_guild_and_global_commands_leaves_one_set(fake, core):
+    """Each command must show once in the guild's picker, whichever mode ran before."""
+    state: dict = {}
+    guild = str(fake.guild_id)
+    async with running_bot(fake, core, state):                       # global
+        pass
+    assert fake.commands["global"] and not fake.commands.get(guild)
+    async with running_bot(fake, core, state, discord_guild_id=fake.guild_id):
+        pass
+    assert fake.commands[guild] and fake.commands["global"] == []
+    async with running_bot(fake, core, state):                       # global again
+        pass
+    assert fake.commands["global"] and fake.commands[guild] == []
+    async with running_bot(fake, core, state):                       # nothing left to clear
+        pass
+    assert len(fake.find("PUT", rf"/applications/{fake.app_id}/guilds/{guild}/commands")) == 2
+
+
+
+async def test_an_earlier_guild_the_bot_has_left_does_not_block_the_new_commands(fake, core):
+    """The old guild answers 403 (the bot was removed from it): today's commands still
+    sync, and later starts stop trying to clear it."""
+    state = {f"discord.commands_guild.{fake.app_id}": "4242"}
+    old = rf"/applications/{fake.app_id}/guilds/4242/commands"
+    fake.fail("PUT", old, 403, code=50001)
+    for synced in ("global", "skipped"):
+        async with running_bot(fake, core, state) as runner:
+            assert runner.bot.synced == synced
+    assert fake.commands["global"] and len(fake.find("PUT", old)) == 1
+
+@pytest.mark.parametrize("status, retry_after", [(503, 0), (429, 90)])
+async def test_a_failed_command_sync_does_not_stop_the_bot(fake, core, status, retry_after):
+    """Discord refusing the sync (an outage, or its daily command-update limit: a 429
+    longer than discord.py waits) leaves the old commands; posting must still start,
+    and the next start tries the sync again."""
+    state: dict = {}
+    fake.fail("PUT", rf"/applications/{fake.app_id}/commands", status, retry_after=retry_after,
+              times=5)
+    async with running_bot(fake, core, state) as runner:
+        assert runner.bot.synced == ""
+        assert await runner.adapter.send(str(fake.channel_ids[0]), BRIEF, nonce="n1")
+    assert not state.get(f"discord.commands_hash.{fake.app_id}")
+
+
+async def test_refused_token_is_one_line_error(fake, core):
+    with pytest.raises(UserError, match="discord: DISCORD_TOKEN was refused"):
+        async with running_bot(fake, core, discord_token="not-the-token"):
+            pass
+    assert fake.identifies == 0
+
+
+async def test_fetch_application_id_for_invite(fake):
+    settings = Settings(discord_token=fake.token, discord_api_url=fake.api_url)
+    try:
+        assert await fetch_application_id(settings) == fake.app_id
+    finally:
+        apply_endpoints(Settings())
+    assert fake.find("GET", "/oauth2/applications/@me")[0].authorization == f"Bot {fake.token}"
+
+
+async def test_store_remembers_the_synced_schema(fake, core):
+    from storage.store import Store
+
+    store = Store(":memory:")
+    for _ in range(2):
+        async with running_bot(fake, core, store):
+            pass
+    assert len(global_puts(fake)) == 1
+    assert store.get_meta(f"discord.commands_hash.{fake.app_id}")
+
+
+@pytest.mark.parametrize("token, api, message", [
+    ("not-the-token", None, "DISCORD_TOKEN was refused"),
+    ("fake-token", "http://127.0.0.1:9", "could not ask http://127.0.0.1:9/api/v10"),
+    ("", None, "DISCORD_TOKEN is not set"),
+    # discord.py sends the token as Authorization: credentials in the URL can't work,
+    # and the error must not print the password.
+    ("fake-token", "http://user:s3cret@127.0.0.1:9", "DISCORD_API_URL must not contain"),
+])
+async def test_fetch_application_id_errors_are_one_line(fake, token, api, message):
+    settings = Settings(discord_token=token, discord_api_url=api or fake.api_url)
+    try:
+        with pytest.raises(UserError, match=message) as err:
+            await fetch_application_id(settings)
+    finally:
+        apply_endpoints(Settings())
+    assert "s3cret" not in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ("<html>Sign in to the network</html>", "text/html"),      # a captive portal, a web site
+    ('{"ok": true}', "application/json"),                       # something else's API
+])
+async def test_an_api_url_that_is_not_discord_is_a_one_line_invite_error(body, content_type):
+    from tests.fakes.feedserver import FeedServer
+    async with FeedServer() as web:
+        for path in ("/api/v10/users/@me", "/api/v10/oauth2/applications/@me"):
+            web.add(path, body, content_type=content_type)
+        settings = Settings(discord_token="fake-token", discord_api_url=web.base_url)
+        try:
+            with pytest.raises(UserError, match="did not answer like Discord"):
+                await fetch_application_id(settings)
+        finally:
+            apply_endpoints(Settings())
+
+
+async def test_credentials_in_the_api_url_are_a_one_line_start_error(fake, core):
+    url = fake.api_url.replace("http://", "http://user:s3cret@")
+    with pytest.raises(UserError, match="DISCORD_API_URL must not contain") as err:
+        async with running_bot(fake, core, discord_api_url=url):
+            pass
+    assert "s3cret" not in str(err.value)
