@@ -17,13 +17,22 @@ class _StderrHandler(logging.StreamHandler):
         super().emit(record)
 
 
+def _name_libraries(record: logging.LogRecord) -> bool:
+    """Our lines name their component in the text; a library's line (discord.py's rate
+    limit warnings, slack_sdk's retries) gets its logger's name in front instead."""
+    own = record.name == "ainews" or record.name.startswith("ainews.")
+    record.component = "" if own else f"{record.name}: "
+    return True
+
+
 def setup_logging(level: str = "INFO", verbose: bool = False) -> None:
     root = logging.getLogger()
     if getattr(root, "_ainews_configured", False):
         return
     handler = _StderrHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(message)s",
-                                           "%H:%M:%S"))
+    handler.addFilter(_name_libraries)
+    handler.setFormatter(logging.Formatter(
+        "%(asctime)s %(levelname)-7s %(component)s%(message)s", "%H:%M:%S"))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else getattr(logging, level, logging.INFO))
     for name in _QUIET:
