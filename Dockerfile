@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     AINEWS_DB=/data/ainews.db PIP_NO_CACHE_DIR=1
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# What the build reads: pyproject.toml names README.md and LICENSE (tests/test_packaging.py).
+COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY feeds ./feeds
 COPY storage ./storage
