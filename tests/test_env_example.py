@@ -54,3 +54,11 @@ def test_env_example_copied_as_it_stands_gives_the_defaults(tmp_path):
     dotenv = tmp_path / ".env"
     dotenv.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
     assert config.load_settings(environ={}, dotenv_path=dotenv) == config.Settings()
+
+
+def test_env_example_reads_the_same_to_docker_env_file():
+    """`docker run --env-file` takes values literally: quotes and trailing comments would
+    become part of the value there, though python-dotenv strips them."""
+    for line in example_lines():
+        if m := SETTING.fullmatch(line):
+            assert not re.search(r"""["'#]|\s$""", m[2]), line

@@ -55,5 +55,14 @@ def test_the_docker_image_matches_the_project():
     assert python and wanted and tuple(map(int, python.groups())) >= tuple(map(int, wanted.groups()))
     assert f'ENTRYPOINT ["{next(iter(PROJECT["project"]["scripts"]))}"]' in DOCKERFILE
     assert f"EXPOSE {Settings().http_port}" in DOCKERFILE   # Slack HTTP mode's default port
-    db = re.search(r"AINEWS_DB=(\S+)", DOCKERFILE)[1]
-    assert f'VOLUME ["{Path(db).parent}"]' in DOCKERFILE    # the database lives on the volume
+
+
+def test_the_database_is_on_the_docker_volume_whatever_env_file_says():
+    """`docker run --env-file .env`: the image's AINEWS_DB, the default and a .env copied
+    from .env.example all put the database on the volume, where it outlives the container."""
+    volume = Path(re.search(r'^VOLUME \["([^"]+)"\]', DOCKERFILE, re.MULTILINE)[1])
+    workdir = Path(re.findall(r"^WORKDIR (\S+)", DOCKERFILE, re.MULTILINE)[-1])
+    example = re.search(r"^AINEWS_DB=(.*)$", (ROOT / ".env.example").read_text(), re.MULTILINE)[1]
+    image = re.search(r"AINEWS_DB=(\S+)", DOCKERFILE)[1]
+    for db in (image, str(Settings().db_path), example):
+        assert volume in (workdir / db).parents, db
