@@ -42,16 +42,17 @@ _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^;?#\s\x00
 
 # Where feedparser's sgmllib and HTML5 (so lxml) split entry HTML differently, found
 # by needs_feedparser and left to feedparser's own sanitiser:
-# - characters Python's str.strip() and regex \s take for spaces and HTML5 does not.
-#   The sanitiser strips the ends of its output before the windows-1252 mapping every
-#   value gets last (U+0085 -> "…"), so a U+0085 left at either end is dropped; and
-#   sgmllib splits a tag at them ("<a\u2028href=...>" keeps its link). Other such spaces
-#   (U+00A0, U+3000...) are common in text, so they are not looked for (~1 ms a feed):
-#   between a tag's attributes they still read differently.
+# - U+0085, U+2028 and U+2029, which Python's str.strip() and regex \s take for spaces
+#   and HTML5 does not. The sanitiser strips the ends of its output before the
+#   windows-1252 mapping every value gets last (U+0085 -> "…"), so it drops a U+0085
+#   left at either end; and sgmllib splits a tag at them ("<a\u2028href=...>" keeps its
+#   link). In text, U+2028 and U+2029 read alike (both collapse them as spaces).
 # - a non-ASCII character right after a tag's name: sgmllib ends the name there, HTML5
 #   reads it as part of the name ("<li\x80>" is an item to one, an unknown tag to the
 #   other; "</p\x80>" closes the paragraph only for feedparser).
-_PYTHON_ONLY_SPACES = ("\x85", "\u2028", "\u2029")
+# Left alone, as they change only attributes: other spaces (U+00A0, U+3000...) between a
+# tag's attributes, common in text, so costly to look for; and a non-ASCII character in
+# an unquoted attribute value, where sgmllib ends the value ("href=/caf\xe9" -> "/caf").
 _GLUED_TAG = re.compile(r"</?[A-Za-z][-_.:A-Za-z0-9]*[^\x00-\x7f]")
 
 
@@ -61,11 +62,22 @@ class Unsupported(Exception):
 
 def needs_feedparser(raw: str) -> bool:
     """True for entry HTML that only feedparser's own sanitiser reads as feedparser does
-    (see _GLUED_TAG): rare. ASCII HTML never is; other HTML costs three scans at memchr
+    (see _GLUED_TAG): rare. ASCII HTML never is; other HTML costs a few scans at memchr
     speed and one search that stops only at "<"."""
     if raw.isascii():
         return False
-    return any(c in raw for c in _PYTHON_ONLY_SPACES) or _GLUED_TAG.search(raw) is not None
+    return ("\x85" in raw or _in_a_tag(raw, "\u2028") or _in_a_tag(raw, "\u2029")
+            or _GLUED_TAG.search(raw) is not None)
+
+
+def _in_a_tag(raw: str, char: str) -> bool:
+    """True when `char` is somewhere between a "<" and the next ">"."""
+    i = raw.find(char)
+    while i >= 0:
+        if raw.rfind("<", 0, i) > raw.rfind(">", 0, i):
+            return True
+        i = raw.find(char, i + 1)
+    return False
 
 
 def feedparser_html(raw: str, base: str) -> str:

@@ -23,6 +23,8 @@ PLACES = [
     "a line<br{c}/>break",
     "<ul><li{c}>item<li>next</ul>",
     "<a href='/x{c}y'>in a URL</a>",
+    "<a href='/x'{c}title='t'>between attributes</a>",
+    "<p>one</p>\n{c}\n<p>two</p>",
     "<pre>{c}pre\n{c}</pre>",
     "<p>mojibake</p>Caf\u00c3{c}<script>x()</script>",
 ]
