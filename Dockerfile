@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     AINEWS_DB=/data/ainews.db PIP_NO_CACHE_DIR=1
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+# What the build reads: pyproject.toml names README.md and LICENSE (tests/test_packaging.py).
+COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY feeds ./feeds
 COPY storage ./storage
@@ -16,6 +17,9 @@ RUN pip install . && useradd --create-home --uid 10001 ainews \
 
 USER ainews
 VOLUME ["/data"]
+# Run from /: a relative AINEWS_DB, as in a .env copied from .env.example (data/ainews.db),
+# is then /data/ainews.db too, on the volume (from /app it would be lost, and unwritable).
+WORKDIR /
 # Slack HTTP mode listens here when SLACK_SIGNING_SECRET is set.
 EXPOSE 3000
 ENTRYPOINT ["ainews"]

@@ -23,7 +23,8 @@ from feedparser.sanitizer import _sanitize_html
 
 from feeds.elements import check_nested, children, element_key
 from feeds.entries import Entry, first_date
-from feeds.htmlclean import Unsupported, clean_html, join_url, plain_html
+from feeds.htmlclean import (Unsupported, clean_html, feedparser_html, join_url,
+                             needs_feedparser, plain_html)
 
 __all__ = ["ATOM", "FastFeed", "NotWellFormed", "Unsupported", "read_feed"]
 
@@ -213,13 +214,16 @@ def _attr(el, name: str, default: str | None = None) -> str | None:
     return next((v for k, v in el.items() if k.lower() == name), default)
 
 
-def _html(el, base: str, default: str) -> tuple[str, str]:
+def _html(el, base: str, default: str) -> tuple[str, str | None]:
     """(HTML, its text) of a content construct: sanitised HTML, or plain text as
     paragraphs, by type= (`default` without one)."""
     is_html = _content_type(el, default) == "text/html"
-    value = _finish(_text(el))
+    raw = _text(el)
     if not is_html:
-        return plain_html(value)
+        return plain_html(_finish(raw))
+    if needs_feedparser(raw):  # feedparser sanitises before it repairs: so must we here
+        return _finish(feedparser_html(raw, base)), None
+    value = _finish(raw)
     # Whitespace-only HTML is no text, as feedparser reads it (lxml would find no root).
     return clean_html(value, base) if value.strip() else ("", "")
 

@@ -14,8 +14,9 @@ import re
 from html.entities import html5, name2codepoint
 
 import lxml.etree
-from feedparser.sanitizer import _HTMLSanitizer
-from feedparser.urls import RelativeURIResolver, _urljoin, make_safe_absolute_uri
+from feedparser.sanitizer import _HTMLSanitizer, _sanitize_html
+from feedparser.urls import (RelativeURIResolver, _urljoin, make_safe_absolute_uri,
+                             resolve_relative_uris)
 
 from feeds import text as textmod
 from feeds.entries import paragraph_list
@@ -39,8 +40,51 @@ _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^;?#\s\x00
                         r"(?:\?[^#\s\x00-\x1f\x7f]+)?(?:#[^\s\x00-\x1f\x7f]+)?\Z")
 
 
+# Where feedparser's sgmllib and HTML5 (so lxml) split entry HTML differently, found
+# by needs_feedparser and left to feedparser's own sanitiser:
+# - U+0085, U+2028 and U+2029, which Python's str.strip() and regex \s take for spaces
+#   and HTML5 does not. The sanitiser strips the ends of its output before the
+#   windows-1252 mapping every value gets last (U+0085 -> "…"), so it drops a U+0085
+#   left at either end; and sgmllib splits a tag at them ("<a\u2028href=...>" keeps its
+#   link). In text, U+2028 and U+2029 read alike (both collapse them as spaces).
+# - a non-ASCII character right after a tag's name: sgmllib ends the name there, HTML5
+#   reads it as part of the name ("<li\x80>" is an item to one, an unknown tag to the
+#   other; "</p\x80>" closes the paragraph only for feedparser).
+# Left alone, as they change only attributes: other spaces (U+00A0, U+3000...) between a
+# tag's attributes, common in text, so costly to look for; and a non-ASCII character in
+# an unquoted attribute value, where sgmllib ends the value ("href=/caf\xe9" -> "/caf").
+_GLUED_TAG = re.compile(r"</?[A-Za-z][-_.:A-Za-z0-9]*[^\x00-\x7f]")
+
+
 class Unsupported(Exception):
     """Something the fast path does not mirror: the parser falls back to feedparser."""
+
+
+def needs_feedparser(raw: str) -> bool:
+    """True for entry HTML that only feedparser's own sanitiser reads as feedparser does
+    (see _GLUED_TAG): rare. ASCII HTML never is; other HTML costs a few scans at memchr
+    speed and one search that stops only at "<"."""
+    if raw.isascii():
+        return False
+    return ("\x85" in raw or _in_a_tag(raw, "\u2028") or _in_a_tag(raw, "\u2029")
+            or _GLUED_TAG.search(raw) is not None)
+
+
+def _in_a_tag(raw: str, char: str) -> bool:
+    """True when `char` is somewhere between a "<" and the next ">"."""
+    i = raw.find(char)
+    while i >= 0:
+        if raw.rfind("<", 0, i) > raw.rfind(">", 0, i):
+            return True
+        i = raw.find(char, i + 1)
+    return False
+
+
+def feedparser_html(raw: str, base: str) -> str:
+    """feedparser's own sanitised HTML of an entry's HTML, relative URLs resolved against
+    `base`: its steps, in its order, minus the repair every value gets last."""
+    return _sanitize_html(resolve_relative_uris(raw, base, "utf-8", "text/html"),
+                          "utf-8", "text/html")
 
 
 def clean_html(raw: str, base: str) -> tuple[str, str]:

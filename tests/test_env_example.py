@@ -1,0 +1,64 @@
+""".env.example, what a new operator copies to .env: it names every setting the code
+reads and no other, each under a comment, and copied as it stands it changes nothing."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from bot import config
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / ".env.example"
+SETTING = re.compile(r"([A-Z][A-Z0-9_]*)=(.*)")
+# How code reads the environment; only bot/config.py may (its docstring says so).
+ENV_READ = re.compile(r"\bos\.environ\b|\bgetenv\(|\benviron\[|\bdotenv_values\(|\bload_dotenv\(")
+
+
+def example_lines() -> list[str]:
+    return EXAMPLE.read_text(encoding="utf-8").splitlines()
+
+
+def example_names() -> list[str]:
+    return [m[1] for line in example_lines() if (m := SETTING.fullmatch(line))]
+
+
+def test_env_example_names_every_setting_the_code_reads_and_no_other():
+    names = example_names()
+    assert len(names) == len(set(names)), "a setting is listed twice"
+    assert set(names) - set(config._FIELDS) == set(), "listed but never read"
+    assert set(config._FIELDS) - set(names) == set(), "read but missing from .env.example"
+
+
+@pytest.mark.parametrize("package", ["bot", "feeds", "storage"])
+def test_only_the_config_module_reads_the_environment(package):
+    readers = [str(p.relative_to(ROOT)) for p in (ROOT / package).rglob("*.py")
+               if ENV_READ.search(p.read_text(encoding="utf-8"))]
+    assert readers == (["bot/config.py"] if package == "bot" else [])
+
+
+def test_every_setting_in_env_example_sits_under_a_comment():
+    """Settings that belong together may share one comment; a blank line ends a group."""
+    commented = False
+    for line in example_lines():
+        if not line.strip():
+            commented = False
+        elif line.startswith("#"):
+            commented = True
+        else:
+            assert SETTING.fullmatch(line) and commented, line
+
+
+def test_env_example_copied_as_it_stands_gives_the_defaults(tmp_path):
+    dotenv = tmp_path / ".env"
+    dotenv.write_text(EXAMPLE.read_text(encoding="utf-8"), encoding="utf-8")
+    assert config.load_settings(environ={}, dotenv_path=dotenv) == config.Settings()
+
+
+def test_env_example_reads_the_same_to_docker_env_file():
+    """`docker run --env-file` takes values literally: quotes and trailing comments would
+    become part of the value there, though python-dotenv strips them."""
+    for line in example_lines():
+        if m := SETTING.fullmatch(line):
+            assert not re.search(r"""["'#]|\s$""", m[2]), line
