@@ -84,9 +84,13 @@ def lead3(article: str) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=0, help="first N articles only")
+    ap.add_argument("--sample", type=Path, default=SAMPLE,
+                    help=f"CSV with id, article, highlights (default {SAMPLE})")
     args = ap.parse_args()
+    if not args.sample.is_file():
+        sys.exit(f"eval_rouge: sample {args.sample} not found (use --sample)")
     csv.field_size_limit(10_000_000)
-    with SAMPLE.open(encoding="utf-8", newline="") as f:
+    with args.sample.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))[: args.limit or None]
     results = {"extractive": [], "lead-3": []}
     for row in rows:
