@@ -306,6 +306,28 @@ async def test_admin_check_asks_again_after_the_cache_expires(fake):
     assert len(fake.calls_to("users.info")) == 2
 
 
+@pytest.mark.parametrize("profile, admin", [
+    ({"team_id": "T0OTHER"}, False),                            # another org, Slack Connect
+    ({"team_id": "T0OTHER", "enterprise_user": {"enterprise_id": "E0THEM"}}, False),
+    ({}, True),                                                  # our own workspace
+], ids=["other-org", "other-grid-org", "ours"])
+async def test_only_our_own_workspaces_admins_count(fake, profile, admin):
+    """A workspace admin of an organisation sharing a channel with us is no admin here."""
+    fake.add_user("UGUEST", is_admin=True, is_owner=True)
+    fake.users["UGUEST"].update(profile)
+    check = AdminCheck(make_client(fake.bot_token, fake.api_url), ())
+    assert await check("UGUEST") is admin
+    assert await AdminCheck(make_client(fake.bot_token, fake.api_url), ("UGUEST",))("UGUEST")
+
+
+async def test_an_admin_of_another_workspace_of_our_grid_org_counts(fake):
+    fake.add_user("UGRID", is_admin=True, team_id="T0SISTER",
+                  enterprise_user={"enterprise_id": "E0OURS"})
+    fake.enterprise_id = "E0OURS"
+    check = AdminCheck(make_client(fake.bot_token, fake.api_url), ())
+    assert await check("UGRID") is True
+
+
 async def test_failing_users_info_means_not_admin_and_is_not_cached(fake):
     check = AdminCheck(make_client(fake.bot_token, fake.api_url), ())
     fake.fail("users.info", status=503, body="down")

@@ -43,6 +43,7 @@ class AdminCheck:
         self.client, self.admin_ids = client, frozenset(i for i in ids if _USER_ID.match(i))
         self.ttl, self.clock = ttl, clock
         self._cache: dict[str, tuple[bool, float]] = {}
+        self._home: tuple[str, str] | None = None   # the bot's (team_id, enterprise_id)
 
     async def __call__(self, user_id: str) -> bool:
         if user_id in self.admin_ids:
@@ -60,9 +61,26 @@ class AdminCheck:
                         user_id, why)
             return False
         user = resp.get("user") or {}
-        is_admin = any(bool(user.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner"))
+        is_admin = (any(bool(user.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner"))
+                    and await self._our_member(user))
         self._cache[user_id] = (is_admin, self.clock())
         return is_admin
+
+    async def _our_member(self, user: dict) -> bool:
+        """An admin of another organisation in a shared (Slack Connect) channel is no
+        admin here: the flags count only for members of the bot's own workspace or
+        Enterprise Grid org. SLACK_ADMIN_USER_IDS can still name anyone."""
+        if self._home is None:
+            try:
+                auth = await self.client.auth_test()
+            except (SlackApiError, *NETWORK_ERRORS) as exc:
+                log.warning("slack: auth.test failed (%s); treating as non-admin",
+                            type(exc).__name__)
+                return False
+            self._home = (str(auth.get("team_id") or ""), str(auth.get("enterprise_id") or ""))
+        team, org = self._home
+        user_org = str((user.get("enterprise_user") or {}).get("enterprise_id") or "")
+        return user.get("team_id") == team or bool(org and user_org == org)
 
 
 def from_slack(text: str) -> str:

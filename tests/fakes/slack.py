@@ -113,6 +113,7 @@ class FakeSlack:
                  bot_user_id: str = "UBOT"):
         self.bot_token, self.app_token = bot_token, app_token
         self.signing_secret, self.team_id, self.bot_user_id = signing_secret, team_id, bot_user_id
+        self.enterprise_id = ""     # set: auth.test says the workspace is in a Grid org
         self.calls: list[Call] = []
         self.users: dict[str, dict] = {}
         self.messages: dict[tuple[str, str], dict] = {}
@@ -240,7 +241,8 @@ class FakeSlack:
     def _m_auth_test(self, p: dict) -> dict:
         return {"ok": True, "url": "https://fake.slack.test/", "team": "Fake",
                 "user": "ainews", "team_id": self.team_id, "user_id": self.bot_user_id,
-                "bot_id": "BFAKE", "is_enterprise_install": False}
+                "bot_id": "BFAKE", "is_enterprise_install": False,
+                **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {})}
 
     def _m_apps_connections_open(self, p: dict) -> dict:
         return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket?ticket={next(self._ids)}"}
