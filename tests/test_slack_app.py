@@ -569,3 +569,17 @@ async def test_a_slack_outage_at_start_is_not_blamed_on_the_tokens(fake, command
     message = str(err.value)
     assert message.startswith("slack: ") and "HTTP 503" in message and "try again" in message
     assert "refused" not in message
+
+
+async def test_the_bot_keeps_one_connection_to_the_web_api(fake, commands):
+    """Posts reuse the connection the start-up opened, instead of a new one (and a TLS
+    handshake with Slack) per call; stopping closes it."""
+    from tests.fakes.slack import make_brief
+    runner = await start_slack(settings_for(fake, "socket"), commands)
+    try:
+        for n in range(3):
+            await runner.adapter.send("C42", make_brief(), nonce=f"row-{n}")
+    finally:
+        await runner.stop()
+    peers = {c.peer for c in fake.calls if c.method in ("auth.test", "chat.postMessage")}
+    assert len(peers) == 1 and runner.client.session.closed

@@ -83,13 +83,14 @@ class _SafeConnectionRetry(AsyncConnectionErrorRetryHandler):
 
 
 def make_client(token: str, api_url: str = "https://slack.com/api/", *,
-                timeout: float = 15.0, rate_limit_retries: int = 1) -> AsyncWebClient:
+                timeout: float = 15.0, rate_limit_retries: int = 1,
+                session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
     """The one Web API client shape the bot uses (base_url: GovSlack and test doubles)."""
     base = api_url if api_url.endswith("/") else api_url + "/"
     handlers = [_SafeConnectionRetry(),
                 AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)]
     return AsyncWebClient(token=token, base_url=base, timeout=timeout,  # type: ignore[arg-type]
-                          retry_handlers=handlers)
+                          retry_handlers=handlers, session=session)
 
 
 def split_id(channel: str, message_id: str) -> tuple[str, str]:

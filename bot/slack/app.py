@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
+
 from bot.config import Settings
 
 log = logging.getLogger("ainews.slack")
@@ -54,14 +56,30 @@ async def start_slack(settings: Settings, commands, *, connect_timeout: float = 
     """Connect to Slack in the running loop and return at once (no blocking serve).
 
     Raises SlackStartError (one line: what to fix) when a token is refused."""
-    from slack_bolt.async_app import AsyncApp
-
-    from bot.slack.adapter import SlackAdapter, make_client
-    from bot.slack.listeners import AdminCheck, register
+    from bot.slack.adapter import make_client
 
     if not settings.slack_bot_token:
         raise SlackStartError("slack: SLACK_BOT_TOKEN is not set")
-    client = make_client(settings.slack_bot_token, settings.slack_api_url)
+    # One session for the bot's life: without it every Web API call opens (and TLS-
+    # handshakes) a connection of its own, a fan-out to 5,000 channels 5,000 of them.
+    client = make_client(settings.slack_bot_token, settings.slack_api_url,
+                         session=aiohttp.ClientSession())
+    try:
+        return await _connect(settings, commands, client, connect_timeout,
+                              admin_cache_seconds, ping_interval, http_host)
+    except BaseException:
+        await _close_client_session(client)
+        raise
+
+
+async def _connect(settings: Settings, commands, client, connect_timeout: float,
+                   admin_cache_seconds: float, ping_interval: float,
+                   http_host: str) -> SlackRunner:
+    from slack_bolt.async_app import AsyncApp
+
+    from bot.slack.adapter import SlackAdapter
+    from bot.slack.listeners import AdminCheck, register
+
     identity = await _check_bot_token(client, settings.slack_api_url)
     # signing_secret "" (not None) so bolt doesn't read the environment itself
     app = AsyncApp(name="ainews", client=client,

@@ -35,6 +35,7 @@ class Call:
     method: str
     token: str
     payload: dict
+    peer: tuple = ()     # the client's (host, port): one per connection it opened
 
 
 @dataclass
@@ -214,7 +215,9 @@ class FakeSlack:
         payload = await _read_payload(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip() or str(payload.get("token", ""))
-        await self._record(lambda: self.calls.append(Call(method, token, payload)))
+        peer = tuple(request.transport.get_extra_info("peername") or ()
+                     if request.transport is not None else ())
+        await self._record(lambda: self.calls.append(Call(method, token, payload, peer)))
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
         if self._scripts[method]:
             script = self._scripts[method].popleft()
