@@ -249,6 +249,14 @@ async def test_read_button_click_is_acknowledged_silently(bot):
     assert bot.fake.responses[rid] == []
 
 
+async def test_a_button_this_version_does_not_know_is_still_acknowledged(bot):
+    """Buttons on posts made by an older or newer version: acked, or Slack shows the
+    user a warning icon; nothing else happens."""
+    rid = await bot.click("ainews_retired_button", "x")   # asserts the ack
+    await bot.answer(await bot.slash("/topics"))
+    assert bot.fake.responses[rid] == []
+
+
 async def test_socket_mode_reconnects_when_slack_drops_the_connection(fake, commands):
     runner = await start_slack(settings_for(fake, "socket"), commands)
     try:

@@ -192,6 +192,15 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
         app.command(slash)(on_command)
     app.action(render.SHARE_ACTION)(on_share)
     app.action(render.READ_ACTION)(on_read)
+    # Last, so the two above match first: a button of another version's posts.
+    app.action(re.compile(".*"))(on_unknown_action)
+
+
+async def on_unknown_action(ack, body) -> None:
+    """Ack it, or Slack shows the user a warning icon; there is nothing to do."""
+    await ack()
+    actions = body.get("actions") or [{}]
+    log.info("slack: ignored a click on unknown button %r", actions[0].get("action_id"))
 
 
 LOOKUPS = ("company", "latest", "search", "topic")
