@@ -5,6 +5,7 @@ line naming the variable (ConfigError), never a traceback.
 """
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,11 +78,14 @@ def _number(kind, name: str, raw: str, minimum: float, maximum: float | None = N
     try:
         value = kind(raw.strip())
     except ValueError:
+        value = math.nan
+    if math.isnan(value):   # float("nan") parses, but no schedule or timeout can use it
         word = "a whole number" if kind is int else "a number"
         raise ConfigError(f"config: {name}={raw!r} is not {word}") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        top = f" and {maximum}" if maximum is not None else ""
-        raise ConfigError(f"config: {name}={raw!r} must be at least {minimum}{top}")
+    if value < minimum:
+        raise ConfigError(f"config: {name}={raw!r} must be at least {minimum:g}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"config: {name}={raw!r} must be at most {maximum:g}")
     return value
 
 
@@ -96,7 +100,7 @@ def _url(name: str, raw: str) -> str:
 _FIELDS = {
     "AINEWS_DB": ("db_path", lambda n, v: Path(v)),
     "AINEWS_FEEDS": ("feeds_file", lambda n, v: Path(v) if v else None),
-    "AINEWS_POLL_MINUTES": ("poll_minutes", lambda n, v: _number(float, n, v, 0.001)),
+    "AINEWS_POLL_MINUTES": ("poll_minutes", lambda n, v: _number(float, n, v, 0.001, 1440)),
     "AINEWS_ALLOW_PRIVATE_HOSTS": ("allow_private_hosts", _bool),
     "AINEWS_FETCH_ARTICLES": ("fetch_articles", _bool),
     "AINEWS_CONSOLE": ("console", _bool),
@@ -121,7 +125,7 @@ _FIELDS = {
     "LLM_API_KEY": ("llm_api_key", lambda n, v: v.strip()),
     "LLM_MODEL": ("llm_model", lambda n, v: v.strip()),
     "LLM_HOURLY_CAP": ("llm_hourly_cap", lambda n, v: _number(int, n, v, 0)),
-    "LLM_TIMEOUT": ("llm_timeout", lambda n, v: _number(float, n, v, 0.1)),
+    "LLM_TIMEOUT": ("llm_timeout", lambda n, v: _number(float, n, v, 0.1, 3600)),
 }
 
 

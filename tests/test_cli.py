@@ -42,6 +42,12 @@ def run_cli(capsys, *argv) -> tuple[int, str, str]:
     ("AINEWS_ALLOW_PRIVATE_HOSTS", "maybe", "AINEWS_ALLOW_PRIVATE_HOSTS='maybe' is not a yes/no"),
     ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL='slack.com/api' must start with http"),
     ("DISCORD_GUILD_ID", "guild", "DISCORD_GUILD_ID='guild' is not a whole number"),
+    # Not numbers a schedule or a timeout can use: they crashed every feed's poll.
+    ("AINEWS_POLL_MINUTES", "nan", "AINEWS_POLL_MINUTES='nan' is not a number"),
+    ("AINEWS_POLL_MINUTES", "inf", "AINEWS_POLL_MINUTES='inf' must be at most 1440"),
+    ("AINEWS_POLL_MINUTES", "1e308", "AINEWS_POLL_MINUTES='1e308' must be at most"),
+    ("LLM_TIMEOUT", "nan", "LLM_TIMEOUT='nan' is not a number"),
+    ("AINEWS_HTTP_PORT", "99999", "AINEWS_HTTP_PORT='99999' must be at most 65535"),
 ])
 def test_bad_setting_stops_with_one_line(env, capsys, var, value, words):
     env.setenv(var, value)
