@@ -63,8 +63,16 @@ def _with(**changes) -> dict:
     [("json", _with(headline="x" * 500))],
     [("json", _with(bullets=["Alibaba cut prices by 60%.", GOOD["bullets"][1], GOOD["bullets"][2]]))],
     [("json", _with(bullets=["Microsoft joined the price war.", GOOD["bullets"][1], GOOD["bullets"][2]]))],
+    # A figure or name hidden inside a longer one in the source is still invented.
+    [("json", _with(bullets=["Alibaba cut prices by 8%.", GOOD["bullets"][1], GOOD["bullets"][2]]))],
+    [("json", _with(bullets=["Alibaba cut prices by 5%.", GOOD["bullets"][1], GOOD["bullets"][2]]))],
+    [("json", _with(bullets=["Tencent Cloud matched the cut.", GOOD["bullets"][1], "Ten rivals."]))],
+    [("json", _with(why_it_matters="Alibaba could lose $3 billion a year."))],
+    [("json", _with(why_it_matters="Microsoft will have to follow."))],
 ], ids=["429", "500", "401", "prose", "json-list", "one-bullet", "empty-bullet", "empty-why",
-        "long-headline", "invented-figure", "invented-name"])
+        "long-headline", "invented-figure", "invented-name", "figure-inside-a-figure",
+        "figure-inside-a-figure-end", "name-inside-a-word", "invented-figure-in-why",
+        "invented-name-in-why"])
 async def test_every_failure_falls_back_to_the_extractive_brief(fake_llm, script):
     fake_llm.script = script
     assert await condenser(fake_llm).condense(STORY, FALLBACK) == FALLBACK
