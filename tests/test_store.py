@@ -394,6 +394,25 @@ def test_search_is_safe_and_ranked(news, query, expect):
     assert store.latest(1), "the table survives hostile queries"
 
 
+@pytest.mark.parametrize("query, expect", [
+    ("阿里巴巴", [0]),
+    ("价格", [0]),                  # a two-character word inside an unspaced sentence
+    ("降价", [1]),
+    ("通义千问 价格", [0]),
+    ("qwen 价格", [0]),             # mixed scripts: every word still required
+    ("模型", [0, 1]),               # in the older story's headline: it ranks first
+    ("腾讯 不存在的词", [1]),        # no story has both: any-word fallback
+    ("字节跳动", []),
+])
+def test_chinese_words_are_found_inside_unspaced_text(store, query, expect):
+    # The index splits words at spaces and punctuation; Chinese has neither between words.
+    s = add(store, make("阿里巴巴下调通义千问大模型价格", hours=1,
+                        text="阿里云宣布通义千问（Qwen）主力模型的调用价格大幅下降。"),
+            make("百度与腾讯跟进降价", hours=2, companies=("Baidu", "Tencent"),
+                 text="百度文心一言与腾讯混元宣布部分模型免费。"))
+    assert [b.id for b in store.search(query)] == [s[i].id for i in expect]
+
+
 def test_search_prefers_title_matches_then_recency(store):
     in_text = make("Cloud outage hits services", hours=5, companies=("Alibaba",),
                    text="Customers say Qwen endpoints were slow.")
