@@ -78,6 +78,19 @@ def test_brief_of_the_seed_story(env, capsys, source):
     assert brief["why_it_matters"].startswith("This reduces free, high-quality AI models")
 
 
+@pytest.mark.parametrize("content, words", [
+    (b'<?xml version="1.0"?>\n<note><to>Ana</to></note>\n', "is XML but not RSS, Atom or JSON"),
+    (b'{"name": "config", "items": 3}', "is JSON but not a JSON Feed"),
+    (b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4, "is not a feed, an HTML page or text"),
+])
+def test_brief_of_what_is_no_story_is_one_line(env, capsys, tmp_path, content, words):
+    # Not briefed as if it were prose: the headline was "<?xml version=..." or binary.
+    path = tmp_path / "thing.dat"
+    path.write_bytes(content)
+    code, out, err = run_cli(capsys, "brief", str(path))
+    assert code == 2 and out == "" and words in err and len(err.strip().splitlines()) == 1
+
+
 def test_brief_reads_stdin_and_prints_for_people():
     text = (DATA / "seed-story.txt").read_bytes()
     proc = subprocess.run([AINEWS, "brief", "-"], input=text, capture_output=True, timeout=60)
