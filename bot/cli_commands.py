@@ -105,9 +105,12 @@ def _run(app, coro_or_reply):
 
 
 def cmd_latest(app, args) -> int:
-    reply = app.commands.latest(CONSOLE, args.limit, args.topic,
-                                strategy_only=args.strategy_only)
-    return print_reply(_run(app, reply), args.json)
+    reply = _run(app, app.commands.latest(CONSOLE, args.limit, args.topic,
+                                          strategy_only=args.strategy_only))
+    if reply.kind == "briefs" and not (args.strategy_only or args.topic):
+        # The chat command lists strategy stories only and says so; here all are listed.
+        reply = replace(reply, title="Latest stories")
+    return print_reply(reply, args.json)
 
 
 def cmd_company(app, args) -> int:

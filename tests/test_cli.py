@@ -91,6 +91,21 @@ def test_brief_of_what_is_no_story_is_one_line(env, capsys, tmp_path, content, w
     assert code == 2 and out == "" and words in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("flags, title", [
+    ([], "Latest stories"),
+    (["--strategy-only"], "Latest AI strategy news"),
+])
+def test_latest_is_titled_for_what_it_lists(env, capsys, flags, title):
+    from feeds.models import Story, utcnow
+    from storage.store import Store
+    store = Store(os.environ["AINEWS_DB"])
+    store.add_new_stories([Story("s1", "https://a.example/1", "A phone review", "Nice.", "A",
+                                 "https://a.example/rss", utcnow())], backlog=False, now=utcnow())
+    store.close()
+    code, out, _ = run_cli(capsys, "latest", *flags)
+    assert code == 0 and out.splitlines()[0] == title
+
+
 def test_brief_reads_stdin_and_prints_for_people():
     text = (DATA / "seed-story.txt").read_bytes()
     proc = subprocess.run([AINEWS, "brief", "-"], input=text, capture_output=True, timeout=60)
