@@ -72,12 +72,21 @@ def cmd_run(app, args) -> int:
 def cmd_poll(app, args) -> int:
     from bot.service import poll_only
     summary = asyncio.run(poll_only(app, all_feeds=True))
+    # Paused feeds are not polled, so the pass itself says nothing of them.
+    polled = {o.url for o in summary.outcomes}
+    paused = [s for s in app.store.feed_states() if s.paused and s.source.url not in polled]
     if args.json:
-        print(json.dumps(summary.to_json(), ensure_ascii=False, default=str))
+        report = {**summary.to_json(), "paused_feeds": [
+            {"name": s.source.name, "url": s.source.url, "last_error": s.last_error}
+            for s in paused]}
+        print(json.dumps(report, ensure_ascii=False, default=str))
         return 0
     print(summary.line().removeprefix("poller: "))
     for o in summary.failures:
         print(f"  failed: {o.name} ({o.url}): {o.error}" + (" [paused]" if o.paused else ""))
+    for s in paused:
+        print(f"  paused: {s.source.name} ({s.source.url}): {s.last_error}; "
+              f"`ainews feeds resume {s.source.url}` polls it again")
     return 0
 
 

@@ -191,6 +191,31 @@ def test_bad_user_data_file_is_one_line(env, capsys, tmp_path):
     assert code == 2 and "mine.toml" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_poll_names_the_paused_feeds_it_skipped(env, capsys, tmp_path, as_json):
+    # A paused feed is not polled: without a word, "0 feeds polled" hides it for good.
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    url = "https://gone.example/rss"
+    (tmp_path / "feeds.toml").write_text(f'[[feed]]\nname = "Gone"\nurl = "{url}"\n')
+    env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    store = Store(os.environ["AINEWS_DB"])
+    store.upsert_feed(FeedSource("Gone", url))
+    store.record_fetch_failure(url, now=utcnow(), next_poll=utcnow(), kind="http",
+                               message="fetcher: gone.example answered HTTP 410",
+                               pause_after=1)
+    store.close()
+    code, out, _ = run_cli(capsys, "poll", "--once", *(["--json"] if as_json else []))
+    assert code == 0
+    if as_json:
+        paused = json.loads(out)["paused_feeds"]
+        assert [(p["name"], p["url"]) for p in paused] == [("Gone", url)]
+        assert "HTTP 410" in paused[0]["last_error"]
+    else:
+        assert f"paused: Gone ({url})" in out and "HTTP 410" in out
+        assert f"ainews feeds resume {url}" in out
+
+
 async def test_status_reports_feed_health_and_queue(env, capsys, tmp_path):
     async with FeedServer() as srv:
         srv.add("/ok.xml", make_rss("Ok", [strategy_entry(0)]))
