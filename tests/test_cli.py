@@ -216,6 +216,24 @@ def test_poll_names_the_paused_feeds_it_skipped(env, capsys, tmp_path, as_json):
         assert f"ainews feeds resume {url}" in out
 
 
+def test_feeds_list_shows_what_remove_and_resume_need(env, capsys):
+    # `feeds remove URL` and `feeds resume URL` take the URL: the list must show it, and
+    # a paused feed has no next poll until it is resumed.
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    url = "https://gone.example/rss"
+    store = Store(os.environ["AINEWS_DB"])
+    store.upsert_feed(FeedSource("Gone", url))
+    store.record_fetch_failure(url, now=utcnow(), next_poll=utcnow(), kind="http",
+                               message="fetcher: gone.example answered HTTP 410",
+                               pause_after=1)
+    store.close()
+    code, out, _ = run_cli(capsys, "feeds", "list")
+    head, row = out.splitlines()
+    assert code == 0 and "url" in head and url in row
+    assert row.split()[:3] == ["paused", "Gone", "-"]
+
+
 async def test_status_reports_feed_health_and_queue(env, capsys, tmp_path):
     async with FeedServer() as srv:
         srv.add("/ok.xml", make_rss("Ok", [strategy_entry(0)]))
