@@ -106,6 +106,23 @@ def test_latest_is_titled_for_what_it_lists(env, capsys, flags, title):
     assert code == 0 and out.splitlines()[0] == title
 
 
+async def test_brief_through_the_llm_logs_no_http_client_chatter(env, capsys):
+    # The openai client's HTTP library logs every request at INFO, naming no component.
+    import asyncio
+    from tests.fakes.llm import FakeLLM
+    fake = await FakeLLM().start()
+    fake.script = [("status", 500)]
+    env.setenv("LLM_BASE_URL", fake.base_url)
+    env.setenv("LLM_MODEL", "qwen-plus")
+    try:
+        code, out, err = await asyncio.to_thread(run_cli, capsys, "brief",
+                                                 str(DATA / "seed-story.txt"), "--json")
+    finally:
+        await fake.stop()
+    assert code == 0 and len(fake.requests) == 1 and json.loads(out)["condenser"] == "extractive"
+    assert "llm: qwen-plus failed" in err and "HTTP Request" not in err
+
+
 def test_brief_reads_stdin_and_prints_for_people():
     text = (DATA / "seed-story.txt").read_bytes()
     proc = subprocess.run([AINEWS, "brief", "-"], input=text, capture_output=True, timeout=60)
