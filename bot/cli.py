@@ -5,6 +5,7 @@ libraries load only when an adapter starts."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -86,6 +87,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`ainews latest | head`): the rest is unwanted. Point stdout
+        # at devnull so the interpreter's last flush doesn't raise again (Python docs).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141   # 128 + SIGPIPE, as a shell reports a process killed by it
 
 
 if __name__ == "__main__":

@@ -123,6 +123,19 @@ async def test_brief_through_the_llm_logs_no_http_client_chatter(env, capsys):
     assert "llm: qwen-plus failed" in err and "HTTP Request" not in err
 
 
+def test_output_cut_short_by_a_pipe_is_not_a_traceback(tmp_path):
+    # `ainews brief feed.xml | head`: head exits early; the rest of the output is unwanted.
+    from tests.fakes.feedserver import make_entries
+    feed = tmp_path / "big.xml"
+    feed.write_bytes(make_rss("Big", make_entries(300, paragraphs=3)))
+    proc = subprocess.Popen([AINEWS, "brief", str(feed)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.read(100)   # well under the output, far more than a pipe buffers
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) != 0 and "Traceback" not in err and "Exception ignored" not in err
+
+
 def test_brief_reads_stdin_and_prints_for_people():
     text = (DATA / "seed-story.txt").read_bytes()
     proc = subprocess.run([AINEWS, "brief", "-"], input=text, capture_output=True, timeout=60)
