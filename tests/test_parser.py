@@ -194,6 +194,15 @@ def test_atom_relative_links_and_xml_base():
     assert second.published == datetime(2024, 12, 30, 22, 30, tzinfo=timezone.utc)
 
 
+def test_a_malformed_item_url_costs_only_that_link():
+    # urljoin raises on "http://[::1"; it made every poll of the feed fail.
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": [
+        {"id": "a", "url": "http://[::1", "title": "Bad link", "content_text": "One."},
+        {"id": "b", "url": "/ok", "title": "Good link", "content_text": "Two."}]})
+    bad, good = parse(body.encode(), feed_url="https://j.example/feed.json").stories
+    assert (bad.title, good.url) == ("Bad link", "https://j.example/ok")
+
+
 def test_json_feed():
     parsed = parse((DATA / "feed_jsonfeed.json").read_bytes(),
                    feed_url="https://pricing.example.com/feed.json", content_type="application/feed+json")
