@@ -23,7 +23,8 @@ from feeds.entries import (Entry, ParseError, build_stories, clean_title, first_
                            paragraphs)
 from feeds.models import Story
 from feeds.urls import find_alternate
-from feeds.xmlprep import as_utf8_xml, defuse_doctype, read_body, utf8_as_is
+from feeds.xmlprep import (as_utf8_xml, defuse_doctype, read_body, repair_surrogate_refs,
+                           utf8_as_is)
 
 log = logging.getLogger("ainews.parser")
 
@@ -92,11 +93,13 @@ def _read_xml_feed(body: bytes, feed_url: str, content_type: str | None, reader:
     if _HTML_START.match(text[:4096]):
         raise _not_a_feed(text, feed_url)
     text, dtd_note = defuse_doctype(text)
-    notes += [dtd_note] if dtd_note else []
+    text, ref_note = repair_surrogate_refs(text)
+    notes += [n for n in (dtd_note, ref_note) if n]
     # A guessed decoding goes to feedparser: the fast path takes only what it can trust.
     guessed = any(n.startswith("body is not") for n in notes)
     if reader == "lxml" or (reader == "auto" and not guessed):
-        as_is = body if dtd_note is None and utf8_as_is(body, codec) else None
+        unchanged = dtd_note is None and ref_note is None
+        as_is = body if unchanged and utf8_as_is(body, codec) else None
         fast = _read_fast(as_is, text, feed_url, strict=reader == "lxml")
         if fast is not None:
             title, link, entries, ttl = fast

@@ -203,6 +203,27 @@ def test_a_malformed_item_url_costs_only_that_link():
     assert (bad.title, good.url) == ("Bad link", "https://j.example/ok")
 
 
+@pytest.mark.parametrize("title, expected", [
+    ("GPT-5 is here &#55357;&#56832;", "GPT-5 is here \U0001F600"),     # emoji as a UTF-16 pair
+    ("GPT-5 is here &#xD83D;&#xDE00;", "GPT-5 is here \U0001F600"),
+    ("Broken &#55357; emoji", "Broken \ufffd emoji"),                   # half a pair
+])
+def test_surrogate_character_references_cost_nothing_but_the_character(title, expected):
+    # Some CMSs write emoji as two UTF-16 halves: feedparser raised on them, failing the feed.
+    body = rss(f"<item><title>{title}</title><link>https://wire.example.com/1</link></item>"
+               "<item><title>Next</title><link>https://wire.example.com/2</link></item>")
+    first, second = parse(body).stories
+    assert (first.title, second.title) == (expected, "Next")
+
+
+def test_json_feed_lone_surrogate_escape_is_replaced():
+    body = (b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "a", '
+            b'"url": "https://j.example/a", "title": "Lone \\ud83d half", "content_text": "x"}]}')
+    (story,) = parse(body, feed_url="https://j.example/feed.json").stories
+    assert story.title == "Lone \ufffd half"
+    story.title.encode("utf-8")   # storable: SQLite takes UTF-8
+
+
 def test_json_feed():
     parsed = parse((DATA / "feed_jsonfeed.json").read_bytes(),
                    feed_url="https://pricing.example.com/feed.json", content_type="application/feed+json")
