@@ -249,6 +249,8 @@ class Pipeline:
     def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
         kind = getattr(err, "kind", "error")
         message = str(err) or type(err).__name__
+        if not isinstance(err, (FetchError, ParseError)):   # those name their component
+            message = f"poller: {state.source.url} failed ({type(err).__name__}: {message})"
         retry_after = getattr(err, "retry_after", None)
         next_poll = schedule.next_poll_after_failure(now, self.poll_minutes, state.failures + 1,
                                                      retry_after=retry_after)

@@ -284,6 +284,8 @@ async def test_a_first_poll_that_cannot_be_stored_fails_alone(env, monkeypatch):
     summary = await poll(pipeline, 0)
     (failed,) = summary.failures
     assert failed.name == "More 0" and "disk I/O error" in failed.error and failed.new == 0
+    # Not a fetch or parse error: the reason still names the component and the error.
+    assert failed.error.startswith("poller: ") and "RuntimeError" in failed.error
     assert stored(store, feeds[0][0]) is None
     assert all(stored(store, e) is not None for e in [*ENTRIES, *feeds[1]])
     state = store.feed_state(srv.url("/more0.xml"))
