@@ -292,6 +292,16 @@ def test_empty_body_is_a_parse_error():
         parse(b"  \n")
 
 
+@pytest.mark.parametrize("body", [
+    b"\xef\xbb\xbf",                       # an empty file saved "UTF-8 with BOM"
+    b"\xff\xfe",                            # the same in UTF-16
+    b"<entry<channel<link</item</link>",     # tag soup feedparser itself trips over
+])
+def test_unreadable_bodies_are_parse_errors_naming_the_feed(body):
+    with pytest.raises(ParseError, match=r"^parser: https://feeds.example.com/ai.xml: "):
+        parse(body)
+
+
 def test_empty_but_valid_feed_has_no_stories():
     parsed = parse(rss(""))
     assert (parsed.stories, parsed.warning, parsed.title) == ([], None, "AI Wire")
