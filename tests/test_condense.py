@@ -337,3 +337,14 @@ def test_story_list_with_a_consequence_sentence_gets_that_why():
 ])
 def test_datelines_and_feed_boilerplate_are_not_in_bullets(text, expected):
     assert condense(story("AI pricing moves", text)).bullets == (expected,)
+
+
+@pytest.mark.parametrize("junk", ["&#8;", "&#5", "&#x1b;", "\x05"])
+def test_control_characters_in_html_do_not_stop_the_brief(junk):
+    # lxml refuses to set text holding one (here: the tail kept when a <script> is
+    # dropped); the exception escaped condense, and each dispatch retried the story.
+    html = (f"<p>Alibaba cut Qwen prices by half.{junk}<script>track()</script> It said "
+            "enterprise demand was strong.</p><p>Rivals Baidu and Tencent are expected "
+            "to follow with cuts of their own.</p>")
+    brief = condense(story(html=html, text="Alibaba cut Qwen prices by half."))
+    assert any("Baidu and Tencent" in b for b in brief.bullets)
