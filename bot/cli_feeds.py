@@ -9,6 +9,8 @@ from feeds.models import FeedSource, iso_utc
 
 
 def run(app, args) -> int:
+    if getattr(args, "url", None) is not None:
+        args.url = args.url.strip()   # pasted URLs bring spaces and newlines along
     return {"list": _list, "add": _add, "remove": _remove, "check": _check,
             "resume": _resume}[args.action](app, args)
 

@@ -185,6 +185,21 @@ def test_feeds_add_refuses_unsafe_urls(env, capsys, url, words):
     assert code == 1 and words in err
 
 
+async def test_feeds_commands_take_a_pasted_url_with_spaces_around_it(env, capsys):
+    # `feeds add " URL " --tag x` stored the stripped URL, then looked up the raw one:
+    # a traceback, and the tags were lost.
+    import asyncio
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))
+        url = srv.url("/feed.xml")
+        code, _, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add", f" {url}\n",
+                                             "--tag", "labs")
+    _, out, _ = run_cli(capsys, "feeds", "list", "--json")
+    assert code == 0 and json.loads(out)["tags"] == ["labs"]
+    assert run_cli(capsys, "feeds", "resume", f"{url} ")[0] == 0
+    assert run_cli(capsys, "feeds", "remove", f" {url}")[0] == 0
+
+
 async def test_feeds_add_checks_the_feed_then_remove(env, capsys):
     import asyncio
     async with FeedServer() as srv:
