@@ -71,7 +71,8 @@ class LLMCondenser:
         source = _source_text(story)
         try:
             answer = await self._ask(story, source)
-            return self._to_brief(answer, source, fallback)
+            # Grounded in what the model was shown: the title as well as the text.
+            return self._to_brief(answer, f"{story.title}\n{source}", fallback)
         except LLMRejected as e:
             log.warning("llm: %s rejected for %s: %s", self.model, story.url or story.id, e)
         except Exception as e:  # timeouts, HTTP errors, 429s: all fall back

@@ -104,3 +104,19 @@ async def test_hourly_cap_stops_calls_then_recovers(fake_llm):
 async def test_unreachable_server_falls_back():
     llm = LLMCondenser("http://127.0.0.1:9/v1", "k", "m", timeout=2)
     assert await llm.condense(STORY, FALLBACK) == FALLBACK
+
+
+async def test_names_and_figures_from_the_title_count_as_the_story_s(fake_llm):
+    # The model is shown the title with the text: a teaser's text often names no one.
+    teaser = Story(id="s2", url="https://example.com/b", title="Tencent cuts Hunyuan prices by 30%",
+                   text="The company said enterprise customers would pay less for API calls. "
+                        "Rivals are expected to respond. Analysts expect margins to shrink.",
+                   source="Example", feed_url="", published=STORY.published)
+    fake_llm.script = [("json", {
+        "headline": "Tencent cuts Hunyuan model prices by 30%",
+        "bullets": ["Tencent cut Hunyuan prices by 30%.",
+                    "Enterprise customers will pay less for API calls.",
+                    "Rivals are expected to respond."],
+        "why_it_matters": "Margins across the sector may shrink."})]
+    brief = await condenser(fake_llm).condense(teaser, FALLBACK)
+    assert brief.condenser == "llm:qwen-plus" and brief.headline.startswith("Tencent")
