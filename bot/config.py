@@ -5,13 +5,16 @@ line naming the variable (ConfigError), never a traceback.
 """
 from __future__ import annotations
 
+import io
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
 
 class ConfigError(Exception):
@@ -143,7 +146,7 @@ def load_settings(environ: Mapping[str, str] | None = None,
     Tests pass `environ={...}, dotenv_path=None` so the real `.env` is never read."""
     merged: dict[str, str] = {}
     if dotenv_path and Path(dotenv_path).is_file():
-        merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        merged.update(_read_dotenv(Path(dotenv_path)))
     merged.update(os.environ if environ is None else environ)
     values = {}
     for env_name, (attr, parse) in _FIELDS.items():
@@ -151,3 +154,26 @@ def load_settings(environ: Mapping[str, str] | None = None,
             values[attr] = parse(env_name, merged[env_name])
     values.update(overrides)
     return Settings(**values)
+
+
+_NAME = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    """The `.env` file's settings; ConfigError for a file or line that can't be read
+    (python-dotenv itself skips such a line, so a default would silently apply)."""
+    try:
+        # utf-8-sig: Windows editors save "UTF-8 with BOM".
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"config: {path} is not UTF-8 (byte {e.start}); save it as "
+                          "UTF-8") from None
+    except OSError as e:
+        raise ConfigError(f"config: cannot read {path}: {e.strerror or e}") from None
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:   # the line is not shown: it may hold a token
+            name = _NAME.match(binding.original.string)
+            what = f" ({name[1]})" if name else ""
+            raise ConfigError(f"config: {path} line {binding.original.line}{what} cannot "
+                              "be read: check its quotes and the NAME=value form")
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}

@@ -61,6 +61,20 @@ def test_dotenv_is_read_from_the_working_directory(env, capsys, tmp_path):
     assert code == 2 and "AINEWS_POLL_MINUTES='soon'" in err
 
 
+@pytest.mark.parametrize("content, words", [
+    # Notepad's "Unicode" is UTF-16: the .env gave a UnicodeDecodeError traceback.
+    ("AINEWS_POLL_MINUTES=5\n".encode("utf-16"), ".env is not UTF-8"),
+    # A line python-dotenv can't read was skipped without a word: the default applied.
+    (b'AINEWS_POLL_MINUTES="5\n', ".env line 1 (AINEWS_POLL_MINUTES) cannot be read"),
+    (b"A=1\nexport SLACK_BOT_TOKEN='xoxb-secret\n", ".env line 2 (SLACK_BOT_TOKEN)"),
+])
+def test_unreadable_dotenv_is_one_line(env, capsys, tmp_path, content, words):
+    (tmp_path / ".env").write_bytes(content)
+    code, _, err = run_cli(capsys, "latest")
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+    assert "xoxb" not in err   # the line is not quoted: it may hold a secret
+
+
 def test_unwritable_database_is_one_line(env, capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
