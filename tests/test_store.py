@@ -175,6 +175,20 @@ def test_same_canonical_url_is_one_story_across_guids_and_feeds(store):
     assert [b.id for b in store.latest(50)] == [first.id]
 
 
+@pytest.mark.parametrize("guid", ["https://x.example/p/{n}", "update-{n}"])
+def test_entries_sharing_one_link_are_stored_as_the_stories_they_are(store, guid):
+    # A live blog or changelog links every entry to one page, told apart by GUID: the
+    # store merged them by that URL, so all but the first were lost as "edits".
+    from feeds.parser import parse_feed
+    titles = ["GPT-5 ships to every user", "Sora gets new pricing", "Board posts a statement"]
+    items = "".join(f"<item><guid>{guid.format(n=n)}</guid><title>{t}</title>"
+                    f"<link>https://x.example/live</link></item>" for n, t in enumerate(titles))
+    body = f'<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
+    stories = parse_feed(body, feed_url="https://x.example/rss").stories
+    assert len(add(store, *stories)) == 3 and len(store.latest(10, strategy_only=False)) == 3
+    assert add(store, *stories) == [], "and each is known on the next poll"
+
+
 def test_edited_item_updates_text_but_is_not_new_again(store):
     original = make("Alibaba cuts Qwen API prices", guid="g-1", text="Prices fall 50%.")
     edited = replace(original, title="Alibaba cuts Qwen API prices by 97%",
