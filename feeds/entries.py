@@ -16,6 +16,8 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from feeds import text as textmod
+from feeds.headline import MAX_HEADLINE, trim_words
+from feeds.sentences import split_sentences
 from feeds.models import SHARED_LINK, Story, story_id
 from feeds.urls import canonical_url, is_web_url
 
@@ -145,6 +147,9 @@ def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, source: st
     sid, guid, url = _identity(entry, link, link_shared, feed_url, title)
     summary = _text_of(entry.summary_html, entry.summary_text)
     body = _text_of(entry.content_html, entry.content_text) if entry.content_html else summary
+    # Microblog feeds (Mastodon, JSON Feed 1.1) leave titles out; readers still need one.
+    # After _identity: a title-identified entry keeps the id it always had.
+    title = title or _lead_sentence(body or summary)
     author = textmod.clean_line(entry.author)
     subtitle = textmod.clean_line(textmod.html_to_text(entry.subtitle))
     published = entry.published or fetched_at
@@ -158,6 +163,11 @@ def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, source: st
                  published=min(published, fetched_at), guid=guid, author=author,
                  summary=summary, html=entry.content_html or entry.summary_html,
                  subtitle=subtitle, flags=flags)
+
+
+def _lead_sentence(text: str) -> str:
+    sentences = split_sentences(text[:2000])
+    return trim_words(sentences[0], MAX_HEADLINE) if sentences else ""
 
 
 def _text_of(html: str, text: str | None) -> str:

@@ -467,6 +467,19 @@ def test_entries_sharing_one_link_stay_apart_by_guid():
     assert len(parse(rss(items)).stories) == 3
 
 
+def test_untitled_entry_is_headlined_by_its_first_sentence():
+    # Microblog feeds (Mastodon, JSON Feed 1.1) have no titles: every lookup, embed and
+    # search result showed an empty headline.
+    items = ("<item><link>https://m.example/@lab/1</link><description>&lt;p&gt;We are "
+             "releasing our new open-weight model today. It is free for research.&lt;/p&gt;"
+             "</description></item>")
+    (story,) = parse(rss(items)).stories
+    assert story.title == "We are releasing our new open-weight model today."
+    long = "<item><link>https://m.example/2</link><description>" + "word " * 80 + "</description></item>"
+    (story,) = parse(rss(long)).stories
+    assert len(story.title) <= 120 and story.title.endswith("word…")
+
+
 def test_entry_without_link_or_guid_is_identified_by_title():
     items = "<item><title>Alpha</title><description>a</description></item><item><title>Beta</title><description>b</description></item>"
     ids = [s.id for s in parse(rss(items)).stories]
