@@ -150,6 +150,29 @@ def test_output_cut_short_by_a_pipe_is_not_a_traceback(tmp_path):
     assert proc.wait(60) != 0 and "Traceback" not in err and "Exception ignored" not in err
 
 
+@pytest.mark.parametrize("head, published", [
+    ("", None),   # no date on the page: the time it was read, not a guess
+    ('<meta property="article:published_time" content="2026-03-04T09:15:00Z">', "2026-03-04"),
+])
+def test_brief_of_an_article_page_dates_it_only_from_its_markup(env, capsys, tmp_path,
+                                                               head, published):
+    # "(c) 2024 Example News" in the footer made every undated page "2024-01-01".
+    page = tmp_path / "article.html"
+    page.write_text(f"<html><head><title>Alibaba shifts to revenue</title>{head}</head><body>"
+                    "<article><p>Alibaba said it would keep its best Qwen models closed, "
+                    "moving away from its open-source strategy for good.</p></article>"
+                    "<footer>© 2024 Example News. All rights reserved.</footer></body></html>")
+    from feeds.models import utcnow
+    before = utcnow().replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    code, out, _ = run_cli(capsys, "brief", str(page), "--json")
+    brief = json.loads(out)
+    assert code == 0 and brief["headline"] == "Alibaba shifts to revenue"
+    if published:
+        assert brief["published"].startswith(published)
+    else:
+        assert brief["published"] >= before
+
+
 def test_brief_reads_stdin_and_prints_for_people():
     text = (DATA / "seed-story.txt").read_bytes()
     proc = subprocess.run([AINEWS, "brief", "-"], input=text, capture_output=True, timeout=60)
