@@ -53,6 +53,12 @@ _CUES = (  # (pattern, weight) on lowercased text: phrases that state a conseque
     (r"\b(?:this|which|that) reflects\b|\breflects (?:a|the|growing)\b", 1.5),
     (r"\bfor (?:developers|customers|investors|enterprises|businesses|consumers|the industry)\b", 1.0),
     (r"\bcould\b|\bis likely to\b|\bwill likely\b|\bmay\b|\bthreaten\w*\b", 0.5),
+    # Chinese outlets: "means", "marks", "shows", "price war", "competition intensifies";
+    # "for developers/enterprises/investors/the industry"; "could", "is set to".
+    (r"意味着|标志着|表明|预示着?|凸显|竞争(?:日趋|日益|更加)?(?:激烈|加剧)", 2.0),
+    (r"价格战", 1.5),
+    (r"对(?:开发者|企业|投资者|行业|用户)", 1.0),
+    (r"可能|或将|有望", 0.5),
 )
 _CUE_RES = tuple((re.compile(p), w) for p, w in _CUES)   # matched on lowercased text
 _ANY_CUE = re.compile("|".join(p for p, _ in _CUES))
