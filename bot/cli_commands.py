@@ -72,22 +72,34 @@ def cmd_run(app, args) -> int:
 def cmd_poll(app, args) -> int:
     from bot.service import poll_only
     summary = asyncio.run(poll_only(app, all_feeds=True))
-    # Paused feeds are not polled, so the pass itself says nothing of them.
+    # Paused feeds, and failing ones still backing off, are not polled: the pass itself
+    # says nothing of them.
     polled = {o.url for o in summary.outcomes}
-    paused = [s for s in app.store.feed_states() if s.paused and s.source.url not in polled]
+    skipped = [s for s in app.store.feed_states() if s.source.url not in polled]
+    paused = [s for s in skipped if s.paused]
+    waiting = [s for s in skipped if s.failures and not s.paused]
     if args.json:
-        report = {**summary.to_json(), "paused_feeds": [
-            {"name": s.source.name, "url": s.source.url, "last_error": s.last_error}
-            for s in paused]}
+        report = {**summary.to_json(), "paused_feeds": [_skipped_row(s) for s in paused],
+                  "waiting_feeds": [_skipped_row(s) for s in waiting]}
         print(json.dumps(report, ensure_ascii=False, default=str))
         return 0
     print(summary.line().removeprefix("poller: "))
     for o in summary.failures:
         print(f"  failed: {o.name} ({o.url}): {o.error}" + (" [paused]" if o.paused else ""))
+    for s in waiting:
+        print(f"  waiting: {s.source.name} ({s.source.url}) after {s.failures} failures: "
+              f"{s.last_error}; next try {_skipped_row(s)['next_poll']}")
     for s in paused:
         print(f"  paused: {s.source.name} ({s.source.url}): {s.last_error}; "
               f"`ainews feeds resume {s.source.url}` polls it again")
     return 0
+
+
+def _skipped_row(state) -> dict:
+    from feeds.models import iso_utc
+    return {"name": state.source.name, "url": state.source.url,
+            "last_error": state.last_error, "failures": state.failures,
+            "next_poll": iso_utc(state.next_poll) if state.next_poll else None}
 
 
 def print_reply(reply: Reply, as_json: bool) -> int:

@@ -273,6 +273,27 @@ def test_bad_user_data_file_is_one_line(env, capsys, tmp_path):
     assert code == 2 and "mine.toml" in err and len(err.strip().splitlines()) == 1
 
 
+def test_poll_names_the_failing_feeds_it_left_to_their_backoff(env, capsys, tmp_path):
+    # `poll --once` skips a failing feed until its backoff ends: "0 feeds polled" alone
+    # leaves a user checking whether a fixed feed works none the wiser.
+    from datetime import timedelta
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    url = "https://down.example/rss"
+    (tmp_path / "feeds.toml").write_text(f'[[feed]]\nname = "Down"\nurl = "{url}"\n')
+    env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    store = Store(os.environ["AINEWS_DB"])
+    store.upsert_feed(FeedSource("Down", url))
+    store.record_fetch_failure(url, now=utcnow(), next_poll=utcnow() + timedelta(hours=1),
+                               kind="http", message="fetcher: down.example answered HTTP 503")
+    store.close()
+    code, out, _ = run_cli(capsys, "poll", "--once")
+    assert code == 0 and out.startswith("0 feeds polled")
+    assert f"waiting: Down ({url})" in out and "HTTP 503" in out and "next try" in out
+    code, out, _ = run_cli(capsys, "poll", "--once", "--json")
+    assert [w["url"] for w in json.loads(out)["waiting_feeds"]] == [url]
+
+
 @pytest.mark.parametrize("as_json", [False, True])
 def test_poll_names_the_paused_feeds_it_skipped(env, capsys, tmp_path, as_json):
     # A paused feed is not polled: without a word, "0 feeds polled" hides it for good.
