@@ -145,7 +145,11 @@ def _text(value, what: str, limit: int) -> str:
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:[-.][A-Za-z0-9]+)*\b")
 _COMMON = {"The", "This", "That", "These", "It", "Its", "A", "An", "In", "On", "As", "And",
-           "But", "For", "With", "Why", "What", "How", "Chinese", "American", "US", "AI"}
+           "But", "For", "With", "Why", "What", "How", "Chinese", "American", "US", "AI",
+           # the readers a why line speaks to, capitalised as a sentence's first word
+           "Investors", "Developers", "Users", "Customers", "Businesses", "Enterprises",
+           "Companies", "Rivals", "Competitors", "Regulators", "Analysts", "Consumers",
+           "Startups", "Buyers", "Researchers", "Policymakers", "Governments", "Firms"}
 
 
 class _Grounding:
@@ -163,10 +167,10 @@ class _Grounding:
                 raise LLMRejected(f"figure {fig!r} is not in the story")
         for name in _NAME.findall(text):
             # Case-insensitive: a sentence's capitalised first word is usually in the text;
-            # a plural or possessive ending still counts as the word.
+            # singular or plural ("APIs" for "API") count as the same word.
+            stem = re.escape(re.sub(r"(?<=\w{3})e?s$", "", name.lower()))
             if name not in _COMMON and not re.search(
-                    rf"(?<![a-z0-9]){re.escape(name.lower())}(?:e?s)?(?![a-z0-9])",
-                    self.lowered):
+                    rf"(?<![a-z0-9]){stem}(?:e?s)?(?![a-z0-9])", self.lowered):
                 raise LLMRejected(f"name {name!r} is not in the story")
 
 

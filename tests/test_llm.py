@@ -120,3 +120,11 @@ async def test_names_and_figures_from_the_title_count_as_the_story_s(fake_llm):
         "why_it_matters": "Margins across the sector may shrink."})]
     brief = await condenser(fake_llm).condense(teaser, FALLBACK)
     assert brief.condenser == "llm:qwen-plus" and brief.headline.startswith("Tencent")
+
+
+async def test_a_why_line_may_open_with_a_word_the_story_lacks(fake_llm):
+    # "Investors ..." names no one: only names inside the sentence must be the story's.
+    fake_llm.script = [("json", _with(why_it_matters="Investors should expect thinner "
+                                                     "margins. Developers gain cheaper APIs."))]
+    brief = await condenser(fake_llm).condense(STORY, FALLBACK)
+    assert brief.condenser == "llm:qwen-plus"
