@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from feeds import text as textmod
 from feeds.headline import MAX_HEADLINE, trim_words
-from feeds.sentences import split_sentences
 from feeds.models import SHARED_LINK, Story, story_id
+from feeds.sentences import split_sentences
 from feeds.urls import canonical_url, is_web_url
 
 _ENTITY_REF = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);", re.IGNORECASE)
