@@ -153,7 +153,19 @@ def load_settings(environ: Mapping[str, str] | None = None,
         if env_name in merged and merged[env_name].strip() != "":
             values[attr] = parse(env_name, merged[env_name])
     values.update(overrides)
-    return Settings(**values)
+    settings = Settings(**values)
+    _check_llm(settings)
+    return settings
+
+
+def _check_llm(s: Settings) -> None:
+    """Half an LLM configuration would leave the LLM condenser off without a word."""
+    if (s.llm_base_url or s.llm_api_key) and not s.llm_model:
+        raise ConfigError("config: LLM_MODEL is not set, so the LLM condenser would stay "
+                          "off; set it (e.g. qwen-plus) or unset LLM_BASE_URL/LLM_API_KEY")
+    if s.llm_model and not (s.llm_base_url or s.llm_api_key):
+        raise ConfigError(f"config: LLM_MODEL={s.llm_model!r} needs LLM_BASE_URL or "
+                          "LLM_API_KEY too (an OpenAI-compatible endpoint); else unset it")
 
 
 _NAME = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)")

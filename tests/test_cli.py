@@ -48,6 +48,10 @@ def run_cli(capsys, *argv) -> tuple[int, str, str]:
     ("AINEWS_POLL_MINUTES", "1e308", "AINEWS_POLL_MINUTES='1e308' must be at most"),
     ("LLM_TIMEOUT", "nan", "LLM_TIMEOUT='nan' is not a number"),
     ("AINEWS_HTTP_PORT", "99999", "AINEWS_HTTP_PORT='99999' must be at most 65535"),
+    # Half an LLM configuration left the LLM condenser off without a word.
+    ("LLM_BASE_URL", "http://127.0.0.1:11434/v1", "LLM_MODEL is not set"),
+    ("LLM_API_KEY", "sk-test", "LLM_MODEL is not set"),
+    ("LLM_MODEL", "qwen-plus", "LLM_BASE_URL or LLM_API_KEY"),
 ])
 def test_bad_setting_stops_with_one_line(env, capsys, var, value, words):
     env.setenv(var, value)
