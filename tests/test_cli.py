@@ -219,6 +219,9 @@ async def test_poll_then_lookups(env, capsys, tmp_path):
 @pytest.mark.parametrize("url,words", [
     ("file:///etc/passwd", "only http and https"),
     ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
+    # What to do about it, for an intranet feed: the setting by name.
+    ("http://10.1.2.3/rss", "is a private address; refused (AINEWS_ALLOW_PRIVATE_HOSTS=1"),
+    ("http://0.0.0.0/rss", "0.0.0.0 is an unspecified address"),
 ])
 def test_feeds_add_refuses_unsafe_urls(env, capsys, url, words):
     env.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "0")
