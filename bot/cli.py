@@ -26,7 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="poll, condense and post, until stopped")
     p.add_argument("--once", action="store_true", help="one poll, deliver what is due, exit")
-    p = sub.add_parser("poll", help="one pass over all active feeds, no posting")
+    p = sub.add_parser("poll", help="one pass over all active feeds; posts nothing itself "
+                                    "(a running bot posts what it finds)")
     p.add_argument("--once", action="store_true", help="(the default; kept for symmetry)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 

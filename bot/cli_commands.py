@@ -72,15 +72,37 @@ def cmd_run(app, args) -> int:
 def cmd_poll(app, args) -> int:
     from bot.service import poll_only
     summary = asyncio.run(poll_only(app, all_feeds=True))
+    # Paused feeds, and failing ones still backing off, are not polled: the pass itself
+    # says nothing of them.
+    polled = {o.url for o in summary.outcomes}
+    skipped = [s for s in app.store.feed_states() if s.source.url not in polled]
+    paused = [s for s in skipped if s.paused]
+    waiting = [s for s in skipped if s.failures and not s.paused]
     if args.json:
-        print(json.dumps(summary.to_json(), ensure_ascii=False, default=str))
+        report = {**summary.to_json(), "paused_feeds": [_skipped_row(s) for s in paused],
+                  "waiting_feeds": [_skipped_row(s) for s in waiting]}
+        print(json.dumps(report, ensure_ascii=False, default=str))
         return 0
     from bot.console import terminal_text
     print(summary.line().removeprefix("poller: "))
     for o in summary.failures:      # feed names and errors are feed text
         print(terminal_text(f"  failed: {o.name} ({o.url}): {o.error}"
                             + (" [paused]" if o.paused else "")))
+    for s in waiting:
+        print(terminal_text(f"  waiting: {s.source.name} ({s.source.url}) after {s.failures} "
+                            f"failures: {s.last_error}; next try "
+                            f"{_skipped_row(s)['next_poll']}"))
+    for s in paused:
+        print(terminal_text(f"  paused: {s.source.name} ({s.source.url}): {s.last_error}; "
+                            f"`ainews feeds resume {s.source.url}` polls it again"))
     return 0
+
+
+def _skipped_row(state) -> dict:
+    from feeds.models import iso_utc
+    return {"name": state.source.name, "url": state.source.url,
+            "last_error": state.last_error, "failures": state.failures,
+            "next_poll": iso_utc(state.next_poll) if state.next_poll else None}
 
 
 def print_reply(reply: Reply, as_json: bool) -> int:
@@ -108,9 +130,12 @@ def _run(app, coro_or_reply):
 
 
 def cmd_latest(app, args) -> int:
-    reply = app.commands.latest(CONSOLE, args.limit, args.topic,
-                                strategy_only=args.strategy_only)
-    return print_reply(_run(app, reply), args.json)
+    reply = _run(app, app.commands.latest(CONSOLE, args.limit, args.topic,
+                                          strategy_only=args.strategy_only))
+    if reply.kind == "briefs" and not (args.strategy_only or args.topic):
+        # The chat command lists strategy stories only and says so; here all are listed.
+        reply = replace(reply, title="Latest stories")
+    return print_reply(reply, args.json)
 
 
 def cmd_company(app, args) -> int:

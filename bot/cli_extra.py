@@ -52,10 +52,15 @@ def stories_from_bytes(data: bytes, *, url: str = "", name: str = "") -> list[St
     from feeds.parser import ParseError, parse_feed
     try:
         return parse_feed(data, feed_url=url or name, fetched_at=utcnow()).stories
-    except ParseError:
-        pass
+    except ParseError as e:
+        error = e
     if _HTML.search(data[:4096]):
         return [story_from_html(decode_page(data), url=url)]
+    if error.kind == "not-a-feed":   # XML or JSON, but of something else: no prose to brief
+        raise UserError(f"brief: {error}")
+    if b"\0" in data[:4096]:         # text never holds NUL bytes; binary files do
+        where = url or ("stdin" if name in ("-", "") else name)
+        raise UserError(f"brief: {where} is not a feed, an HTML page or text")
     text = data.decode("utf-8", "replace").strip()
     return [story_from_text(text, url=url)] if text else []
 

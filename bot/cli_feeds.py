@@ -9,6 +9,8 @@ from feeds.models import FeedSource, iso_utc
 
 
 def run(app, args) -> int:
+    if getattr(args, "url", None) is not None:
+        args.url = args.url.strip()   # pasted URLs bring spaces and newlines along
     return {"list": _list, "add": _add, "remove": _remove, "check": _check,
             "resume": _resume}[args.action](app, args)
 
@@ -31,9 +33,11 @@ def _list(app, args) -> int:
     if not rows:
         print("no feeds yet: `ainews feeds add URL` or start `ainews run` to load the default list")
         return 0
-    print(format_table(["health", "name", "next poll", "last error"],
-                       [[r["health"], r["name"][:28], _short_time(r["next_poll"]),
-                         r["last_error"][:70]] for r in rows]))
+    # The url comes before the error: `feeds remove/resume` need it whole.
+    print(format_table(["health", "name", "next poll", "url", "last error"],
+                       [[r["health"], r["name"][:28],
+                         "-" if r["health"] == "paused" else _short_time(r["next_poll"]),
+                         r["url"], r["last_error"][:70]] for r in rows]))
     return 0
 
 

@@ -5,12 +5,16 @@ line naming the variable (ConfigError), never a traceback.
 """
 from __future__ import annotations
 
+import io
+import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
 from dotenv import dotenv_values
+from dotenv.parser import parse_stream
 
 
 class ConfigError(Exception):
@@ -77,11 +81,14 @@ def _number(kind, name: str, raw: str, minimum: float, maximum: float | None = N
     try:
         value = kind(raw.strip())
     except ValueError:
+        value = math.nan
+    if math.isnan(value):   # float("nan") parses, but no schedule or timeout can use it
         word = "a whole number" if kind is int else "a number"
         raise ConfigError(f"config: {name}={raw!r} is not {word}") from None
-    if value < minimum or (maximum is not None and value > maximum):
-        top = f" and {maximum}" if maximum is not None else ""
-        raise ConfigError(f"config: {name}={raw!r} must be at least {minimum}{top}")
+    if value < minimum:
+        raise ConfigError(f"config: {name}={raw!r} must be at least {minimum:g}")
+    if maximum is not None and value > maximum:
+        raise ConfigError(f"config: {name}={raw!r} must be at most {maximum:g}")
     return value
 
 
@@ -96,7 +103,7 @@ def _url(name: str, raw: str) -> str:
 _FIELDS = {
     "AINEWS_DB": ("db_path", lambda n, v: Path(v)),
     "AINEWS_FEEDS": ("feeds_file", lambda n, v: Path(v) if v else None),
-    "AINEWS_POLL_MINUTES": ("poll_minutes", lambda n, v: _number(float, n, v, 0.001)),
+    "AINEWS_POLL_MINUTES": ("poll_minutes", lambda n, v: _number(float, n, v, 0.001, 1440)),
     "AINEWS_ALLOW_PRIVATE_HOSTS": ("allow_private_hosts", _bool),
     "AINEWS_FETCH_ARTICLES": ("fetch_articles", _bool),
     "AINEWS_CONSOLE": ("console", _bool),
@@ -121,7 +128,7 @@ _FIELDS = {
     "LLM_API_KEY": ("llm_api_key", lambda n, v: v.strip()),
     "LLM_MODEL": ("llm_model", lambda n, v: v.strip()),
     "LLM_HOURLY_CAP": ("llm_hourly_cap", lambda n, v: _number(int, n, v, 0)),
-    "LLM_TIMEOUT": ("llm_timeout", lambda n, v: _number(float, n, v, 0.1)),
+    "LLM_TIMEOUT": ("llm_timeout", lambda n, v: _number(float, n, v, 0.1, 3600)),
 }
 
 
@@ -139,11 +146,46 @@ def load_settings(environ: Mapping[str, str] | None = None,
     Tests pass `environ={...}, dotenv_path=None` so the real `.env` is never read."""
     merged: dict[str, str] = {}
     if dotenv_path and Path(dotenv_path).is_file():
-        merged.update({k: v for k, v in dotenv_values(dotenv_path).items() if v is not None})
+        merged.update(_read_dotenv(Path(dotenv_path)))
     merged.update(os.environ if environ is None else environ)
     values = {}
     for env_name, (attr, parse) in _FIELDS.items():
         if env_name in merged and merged[env_name].strip() != "":
             values[attr] = parse(env_name, merged[env_name])
     values.update(overrides)
-    return Settings(**values)
+    settings = Settings(**values)
+    _check_llm(settings)
+    return settings
+
+
+def _check_llm(s: Settings) -> None:
+    """Half an LLM configuration would leave the LLM condenser off without a word."""
+    if (s.llm_base_url or s.llm_api_key) and not s.llm_model:
+        raise ConfigError("config: LLM_MODEL is not set, so the LLM condenser would stay "
+                          "off; set it (e.g. qwen-plus) or unset LLM_BASE_URL/LLM_API_KEY")
+    if s.llm_model and not (s.llm_base_url or s.llm_api_key):
+        raise ConfigError(f"config: LLM_MODEL={s.llm_model!r} needs LLM_BASE_URL or "
+                          "LLM_API_KEY too (an OpenAI-compatible endpoint); else unset it")
+
+
+_NAME = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    """The `.env` file's settings; ConfigError for a file or line that can't be read
+    (python-dotenv itself skips such a line, so a default would silently apply)."""
+    try:
+        # utf-8-sig: Windows editors save "UTF-8 with BOM".
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"config: {path} is not UTF-8 (byte {e.start}); save it as "
+                          "UTF-8") from None
+    except OSError as e:
+        raise ConfigError(f"config: cannot read {path}: {e.strerror or e}") from None
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:   # the line is not shown: it may hold a token
+            name = _NAME.match(binding.original.string)
+            what = f" ({name[1]})" if name else ""
+            raise ConfigError(f"config: {path} line {binding.original.line}{what} cannot "
+                              "be read: check its quotes and the NAME=value form")
+    return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}

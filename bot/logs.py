@@ -4,8 +4,9 @@ from __future__ import annotations
 import logging
 import sys
 
-# Chat libraries log a lot at INFO; their warnings still come through.
-_QUIET = ("discord", "slack_bolt", "slack_sdk", "aiohttp.access", "openai", "httpx",
+# Chat libraries log a lot at INFO; their warnings still come through. (httpx2 is the
+# httpx fork the installed openai client uses: one INFO line per LLM call.)
+_QUIET = ("discord", "slack_bolt", "slack_sdk", "aiohttp.access", "openai", "httpx", "httpx2",
           "trafilatura", "htmldate", "courlan")
 
 

@@ -66,16 +66,26 @@ class PollSummary:
     def failures(self) -> list[FeedOutcome]:
         return [o for o in self.outcomes if o.error]
 
+    @property
+    def backlog(self) -> tuple[int, int]:
+        """(stories, strategy stories) of first polls: counted as new, never posted."""
+        firsts = [o for o in self.outcomes if o.backlog]
+        return sum(o.new for o in firsts), sum(o.new_strategy for o in firsts)
+
     def line(self) -> str:
         paused = sum(o.paused for o in self.outcomes)
         text = (f"poller: {self.feeds_polled} feeds polled, {self.new_stories} new stories, "
                 f"{self.new_strategy} new strategy stories, {len(self.failures)} failed")
-        return text + (f", {paused} paused" if paused else "")
+        text += f", {paused} paused" if paused else ""
+        stories, strategy = self.backlog
+        return text + (f"; first polls' backlog (stored, never posted): {stories} stories, "
+                       f"{strategy} strategy" if stories else "")
 
     def to_json(self) -> dict:
         return {
             "feeds_polled": self.feeds_polled, "new_stories": self.new_stories,
             "new_strategy_stories": self.new_strategy,
+            "backlog_stories": self.backlog[0], "backlog_strategy_stories": self.backlog[1],
             "failures": [{"url": o.url, "name": o.name, "error": o.error, "paused": o.paused}
                          for o in self.failures],
             "feeds": [o.__dict__ for o in self.outcomes],
@@ -239,6 +249,8 @@ class Pipeline:
     def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
         kind = getattr(err, "kind", "error")
         message = str(err) or type(err).__name__
+        if not isinstance(err, (FetchError, ParseError)):   # those name their component
+            message = f"poller: {state.source.url} failed ({type(err).__name__}: {message})"
         retry_after = getattr(err, "retry_after", None)
         next_poll = schedule.next_poll_after_failure(now, self.poll_minutes, state.failures + 1,
                                                      retry_after=retry_after)

@@ -1,10 +1,9 @@
-"""One `ainews run` (or `poll`) per database.
+"""One `ainews run` per database.
 
 Two bots on one database would both post every story, and a second start puts the
-first one's posts in flight back to due (recover_outbox): duplicates. A `poll` beside a
-running bot moves the dispatch mark past stories the bot stored but has not routed yet:
-lost posts. So both hold an exclusive lock on a file next to the database for as long
-as they run. The kernel drops the lock when the process dies (even by SIGKILL), so a
+first one's posts in flight back to due (recover_outbox): duplicates. So `run` holds an
+exclusive lock on a file next to the database for as long as it runs. (`ainews poll`
+needs none: it stores stories and leaves posting them to the bot.) The kernel drops the lock when the process dies (even by SIGKILL), so a
 crash never leaves a stale lock behind.
 
     with run_lock(settings.db_path):

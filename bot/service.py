@@ -28,16 +28,16 @@ TICK_SECONDS = 15.0   # how often the loop looks for due feeds (each feed has it
 
 async def poll_only(app: App, *, all_feeds: bool = True) -> PollSummary:
     """`ainews poll --once`: one pass over every active feed; store, condense, post nothing.
-    Not beside a running bot: moving the dispatch mark would skip its unrouted stories."""
-    with run_lock(app.settings.db_path):
-        _import_feed_list(app)
-        try:
-            async with pipeline_for(app) as pipeline:
-                summary = await pipeline.poll_once(all_feeds=all_feeds)
-        finally:
-            await app.aclose_clients()
-        # "Post nothing": what this pass stored is not for a later `ainews run` to post.
-        app.store.set_dispatch_mark(app.store.last_story_pk())
+
+    The dispatch mark is left alone: a bot running on the same database (or the next
+    `ainews run`) posts the new stories, as if it had found them. Moving the mark here
+    also skipped the running bot's stored-but-not-yet-routed stories: lost posts."""
+    _import_feed_list(app)
+    try:
+        async with pipeline_for(app) as pipeline:
+            summary = await pipeline.poll_once(all_feeds=all_feeds)
+    finally:
+        await app.aclose_clients()
     return summary
 
 

@@ -53,7 +53,8 @@ def story_from_html(html: str, *, url: str = "", source: str = "",
     """A Story from an article page: title from <title>/og:title, text from the body."""
     import trafilatura
 
-    meta = trafilatura.extract_metadata(html, default_url=url or None)
+    # Not extensive: its date search reads "© 2024" in a footer as the publication date.
+    meta = trafilatura.extract_metadata(html, default_url=url or None, extensive=False)
     title = clean_line((meta.title if meta else "") or "") or _first_line(html_to_text(html))
     text = extract_main_text(html, url) or html_to_text(html)
     site = (meta.sitename if meta else "") or source or (urlsplit(url).hostname or "")

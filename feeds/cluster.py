@@ -95,6 +95,7 @@ class Signature:
     # The figures split once here, not on each of the ~10 comparisons a story meets.
     amounts: frozenset[str]          # the "amt:" figures
     others: frozenset[str]           # the rest ("pct:")
+    headliners: frozenset[str] = frozenset()   # the companies the title names
 
 
 def figures(text: str) -> frozenset[str]:
@@ -150,8 +151,10 @@ def signature(story: Story) -> Signature:
 def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
     companies = frozenset(c.casefold() for c in companies_)
     company_words = {w for c in companies for w in _WORD.findall(c)}
+    title_words = set(_title_words(title))
+    headliners = frozenset(c for c in companies if _named_in(c, title_words))
     events, terms, words = set(), set(), set()
-    for w in _title_words(title):
+    for w in title_words:
         if w in _STOP or not w or _NUMBER.fullmatch(w):
             continue
         kinds = _EVENT_OF.get(w)
@@ -165,7 +168,12 @@ def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
     found = figures(f"{title}\n{lead}")
     amounts = frozenset(f for f in found if f.startswith("amt:"))
     return Signature(companies, found, frozenset(events), frozenset(terms), frozenset(words),
-                     amounts, found - amounts)
+                     amounts, found - amounts, headliners)
+
+
+def _named_in(company: str, title_words: set[str]) -> bool:
+    """Whether a word of the company's name ("moonshot" of "moonshot ai") is in the title."""
+    return any(_stem(w) in title_words for w in _WORD.findall(company) if w not in _STOP)
 
 
 def title_key(title: str) -> str:
@@ -216,11 +224,17 @@ def _anchored(a: Signature, b: Signature, overlap: float) -> bool:
     return bool(a.events & b.events or a.figures & b.figures or overlap >= ANCHOR_OVERLAP)
 
 
+def _rival_headliners(a: Signature, b: Signature) -> bool:
+    """Each headline names a company the other story never mentions ("Microsoft invests
+    $10bn in OpenAI" / "... in Mistral"): two deals, however much else agrees."""
+    return bool(a.headliners - b.companies and b.headliners - a.companies)
+
+
 def same_signature(a: Signature, b: Signature) -> bool:
     """Signatures alone (the time window is the caller's, see `same_event`)."""
     if a.companies and b.companies:
         shared = a.companies & b.companies
-        if not shared:
+        if not shared or _rival_headliners(a, b):
             return False
         overlap = _jaccard(a.words, b.words)   # once: the anchor and the score both use it
         return _anchored(a, b, overlap) and _score(a, b, shared, overlap) >= THRESHOLD

@@ -16,7 +16,9 @@ from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from feeds import text as textmod
-from feeds.models import Story, story_id
+from feeds.headline import MAX_HEADLINE, trim_words
+from feeds.models import SHARED_LINK, Story, story_id
+from feeds.sentences import split_sentences
 from feeds.urls import canonical_url, is_web_url
 
 _ENTITY_REF = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);", re.IGNORECASE)
@@ -120,7 +122,8 @@ def _identity(entry: Entry, link: str, link_shared: bool, feed_url: str, title: 
     guid = entry.guid.strip()
     if is_web_url(guid):
         guid = canonical_url(guid)
-        url = link or guid
+        # A link shared with other entries (a live blog's page) is no permalink; the GUID is.
+        url = guid if link_shared or not link else link
         if not link_shared and _same_page(guid, url):
             return story_id(feed_url, "", url), guid, url
         return story_id(feed_url, guid, url), guid, url
@@ -144,6 +147,9 @@ def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, source: st
     sid, guid, url = _identity(entry, link, link_shared, feed_url, title)
     summary = _text_of(entry.summary_html, entry.summary_text)
     body = _text_of(entry.content_html, entry.content_text) if entry.content_html else summary
+    # Microblog feeds (Mastodon, JSON Feed 1.1) leave titles out; readers still need one.
+    # After _identity: a title-identified entry keeps the id it always had.
+    title = title or _lead_sentence(body or summary)
     author = textmod.clean_line(entry.author)
     subtitle = textmod.clean_line(textmod.html_to_text(entry.subtitle))
     published = entry.published or fetched_at
@@ -151,10 +157,17 @@ def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, source: st
     everything = "\n".join((entry.title, title, body, summary, author, subtitle,
                             entry.content_html, entry.summary_html))
     flags = textmod.hostile_flags(everything) if textmod.may_be_hostile(everything) else ()
+    if link_shared and url == link:
+        flags += (SHARED_LINK,)   # the store must not take the URL for the story's identity
     return Story(id=sid, url=url, title=title, text=body, source=source, feed_url=feed_url,
                  published=min(published, fetched_at), guid=guid, author=author,
                  summary=summary, html=entry.content_html or entry.summary_html,
                  subtitle=subtitle, flags=flags)
+
+
+def _lead_sentence(text: str) -> str:
+    sentences = split_sentences(text[:2000])
+    return trim_words(sentences[0], MAX_HEADLINE) if sentences else ""
 
 
 def _text_of(html: str, text: str | None) -> str:

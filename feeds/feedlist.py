@@ -38,8 +38,12 @@ def _feed_source(path: Path, n: int, entry: object) -> FeedSource:
     if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
         raise FeedListError(f"feeds: {path}: feed #{n} needs a url")
     url = entry["url"].strip()
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        parts.port   # raises on a port out of range, as the fetcher would at every poll
+    except ValueError:   # "http://[::1": urlsplit raises instead of answering
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise FeedListError(f"feeds: {path}: feed #{n} url {url!r} is not an http(s) URL")
     name = str(entry.get("name") or parts.hostname).strip()
     tags = entry.get("tags", [])

@@ -49,7 +49,12 @@ class Formatter:
         if cached is not None:
             return _for_story(cached, story)
         article = await self._article_text(story)
-        brief = condense(story, article_text=article)
+        try:
+            brief = condense(story, article_text=article)
+        except Exception:   # a bug on one story must not stop the poll or every dispatch
+            log.exception("formatter: condensing %s failed; posting its headline only",
+                          story.url or story.id)
+            return _headline_only(story)   # not cached: a fixed condenser tries again
         if self.llm is not None and use_llm:
             if article:
                 story = replace(story, text=article)
@@ -74,3 +79,11 @@ def _for_story(brief: Brief, story: Story) -> Brief:
         return brief
     return replace(brief, id=story.id, url=story.url, source=story.source,
                    published=story.published)
+
+
+def _headline_only(story: Story) -> Brief:
+    c = story.classification
+    return Brief(id=story.id, headline=story.title, bullets=(), why_it_matters="",
+                 url=story.url, source=story.source, published=story.published,
+                 dek=story.subtitle, companies=c.companies, topics=c.topics,
+                 strategy=c.strategy, score=c.score)

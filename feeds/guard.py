@@ -118,8 +118,9 @@ def check_url(url: str | URL, allow_private: bool) -> None:
 
 def blocked(host: str, problem: str, address: object = None) -> FetchError:
     at = f" ({address})" if address is not None and str(address) != host else ""
-    return FetchError("blocked", f"fetcher: {host}{at} is a {problem} address; refused "
-                                 "(allow private hosts only for intranet feeds)")
+    article = "an" if problem[0] in "aeiou" else "a"
+    return FetchError("blocked", f"fetcher: {host}{at} is {article} {problem} address; refused "
+                                 "(AINEWS_ALLOW_PRIVATE_HOSTS=1 allows intranet feeds)")
 
 
 class GuardedResolver(AbstractResolver):

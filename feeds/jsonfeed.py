@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html as htmllib
 import json
+import re
 from datetime import datetime, timezone
 from urllib.parse import urljoin
 
@@ -84,4 +85,10 @@ def _json_date(value) -> datetime | None:
 
 
 def _str(v) -> str:
-    return "" if v is None or isinstance(v, (dict, list)) else str(v)
+    s = "" if v is None or isinstance(v, (dict, list)) else str(v)
+    if _SURROGATE.search(s):   # a lone "\\ud83d" escape: no UTF-8 (nor SQLite) takes it
+        s = s.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return s
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")

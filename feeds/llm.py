@@ -71,7 +71,8 @@ class LLMCondenser:
         source = _source_text(story)
         try:
             answer = await self._ask(story, source)
-            return self._to_brief(answer, source, fallback)
+            # Grounded in what the model was shown: the title as well as the text.
+            return self._to_brief(answer, f"{story.title}\n{source}", fallback)
         except LLMRejected as e:
             log.warning("llm: %s rejected for %s: %s", self.model, story.url or story.id, e)
         except Exception as e:  # timeouts, HTTP errors, 429s: all fall back
@@ -122,8 +123,9 @@ def validate(answer: dict, source: str) -> tuple[str, list[str], str]:
     clean = [_text(b, "bullet", MAX_BULLET) for b in bullets]
     if len({b.lower() for b in clean}) < 3:
         raise LLMRejected("bullets repeat each other")
-    for b in clean + [headline]:
-        _check_grounded(b, source)
+    grounded = _Grounding(source)
+    for b in clean + [headline, why]:
+        grounded.check(b)
     return headline, clean, why
 
 
@@ -143,20 +145,38 @@ def _text(value, what: str, limit: int) -> str:
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:[-.][A-Za-z0-9]+)*\b")
 _COMMON = {"The", "This", "That", "These", "It", "Its", "A", "An", "In", "On", "As", "And",
-           "But", "For", "With", "Why", "What", "How", "Chinese", "American", "US", "AI"}
+           "But", "For", "With", "Why", "What", "How", "Chinese", "American", "US", "AI",
+           # the readers a why line speaks to, capitalised as a sentence's first word
+           "Investors", "Developers", "Users", "Customers", "Businesses", "Enterprises",
+           "Companies", "Rivals", "Competitors", "Regulators", "Analysts", "Consumers",
+           "Startups", "Buyers", "Researchers", "Policymakers", "Governments", "Firms"}
 
 
-def _check_grounded(text: str, source: str) -> None:
-    """Every figure and capitalised name must appear in the source: no invented facts."""
-    digits_src = re.sub(r"[,\s]", "", source)
-    for fig in _FIGURE.findall(text):
-        if fig.replace(",", "") not in digits_src:
-            raise LLMRejected(f"figure {fig!r} is not in the story")
-    lowered = source.lower()
-    for name in _NAME.findall(text):
-        # Case-insensitive: a sentence's capitalised first word is usually in the text.
-        if name not in _COMMON and name.lower() not in lowered:
-            raise LLMRejected(f"name {name!r} is not in the story")
+class _Grounding:
+    """Every figure and capitalised name must appear in the source: no invented facts.
+
+    Whole figures and whole words only: "8%" is not in "85%", nor "Ten" in "Tencent"."""
+
+    def __init__(self, source: str):
+        self.figures = {_plain(f) for f in _FIGURE.findall(source)}
+        self.lowered = source.lower()
+
+    def check(self, text: str) -> None:
+        for fig in _FIGURE.findall(text):
+            if _plain(fig) not in self.figures:
+                raise LLMRejected(f"figure {fig!r} is not in the story")
+        for name in _NAME.findall(text):
+            # Case-insensitive: a sentence's capitalised first word is usually in the text;
+            # singular or plural ("APIs" for "API") count as the same word.
+            stem = re.escape(re.sub(r"(?<=\w{3})e?s$", "", name.lower()))
+            if name not in _COMMON and not re.search(
+                    rf"(?<![a-z0-9]){stem}(?:e?s)?(?![a-z0-9])", self.lowered):
+                raise LLMRejected(f"name {name!r} is not in the story")
+
+
+def _plain(figure: str) -> str:
+    """"1,500" and "1500" are one figure."""
+    return figure.replace(",", "")
 
 
 def _short(e: Exception) -> str:

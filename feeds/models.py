@@ -33,11 +33,15 @@ class Classification:
     reasons: tuple[str, ...] = ()     # e.g. ("company:Alibaba x3", "term:open-source +1.5")
 
 
+SHARED_LINK = "shared-link"   # a Story flag: see Story
+
+
 @dataclass(frozen=True, slots=True)
 class Story:
     """One feed entry, cleaned. Text fields hold untrusted text verbatim (never escaped
     here): renderers escape for their platform. `flags` marks text that needs care
-    ("mention" for @everyone/<!channel>-like text, "link" for markdown/Slack links)."""
+    ("mention" for @everyone/<!channel>-like text, "link" for markdown/Slack links) and
+    SHARED_LINK a url that other entries of the feed share (so not the story's identity)."""
     id: str                      # stable: see story_id()
     url: str                     # canonical URL
     title: str                   # plain text, entities decoded, source prefix kept

@@ -23,7 +23,8 @@ from feeds.entries import (Entry, ParseError, build_stories, clean_title, first_
                            paragraphs)
 from feeds.models import Story
 from feeds.urls import find_alternate
-from feeds.xmlprep import as_utf8_xml, defuse_doctype, read_body, utf8_as_is
+from feeds.xmlprep import (as_utf8_xml, defuse_doctype, read_body, repair_surrogate_refs,
+                           utf8_as_is)
 
 log = logging.getLogger("ainews.parser")
 
@@ -89,14 +90,18 @@ def _read_xml_feed(body: bytes, feed_url: str, content_type: str | None, reader:
     if not body.strip():
         raise ParseError("parse", f"parser: {feed_url}: empty body")
     text, notes, codec = read_body(body, content_type)
+    if not text.strip("\ufeff \t\r\n"):   # a byte order mark and nothing else
+        raise ParseError("parse", f"parser: {feed_url}: empty body")
     if _HTML_START.match(text[:4096]):
         raise _not_a_feed(text, feed_url)
     text, dtd_note = defuse_doctype(text)
-    notes += [dtd_note] if dtd_note else []
+    text, ref_note = repair_surrogate_refs(text)
+    notes += [n for n in (dtd_note, ref_note) if n]
     # A guessed decoding goes to feedparser: the fast path takes only what it can trust.
     guessed = any(n.startswith("body is not") for n in notes)
     if reader == "lxml" or (reader == "auto" and not guessed):
-        as_is = body if dtd_note is None and utf8_as_is(body, codec) else None
+        unchanged = dtd_note is None and ref_note is None
+        as_is = body if unchanged and utf8_as_is(body, codec) else None
         fast = _read_fast(as_is, text, feed_url, strict=reader == "lxml")
         if fast is not None:
             title, link, entries, ttl = fast
@@ -138,8 +143,12 @@ def _fast_feed(as_is: bytes | None, text: str, feed_url: str) -> fastparse.FastF
 
 def _read_with_feedparser(xml: bytes, text: str, feed_url: str, content_type: str | None,
                           notes: list[str]):
-    d = feedparser.parse(io.BytesIO(xml), response_headers={
-        "content-type": "application/xml; charset=utf-8", "content-location": feed_url})
+    try:
+        d = feedparser.parse(io.BytesIO(xml), response_headers={
+            "content-type": "application/xml; charset=utf-8", "content-location": feed_url})
+    except Exception as e:   # its loose parser trips over some tag soup (KeyError 'links')
+        raise ParseError("parse", f"parser: {feed_url}: unreadable even as loose XML "
+                                  f"({type(e).__name__}: {e})") from None
     if not d.entries:
         _check_empty(d, text, feed_url, content_type)
     # A truncated body can end in an entry with nothing in it yet: not a story.
@@ -154,7 +163,7 @@ def _read_with_feedparser(xml: bytes, text: str, feed_url: str, content_type: st
 
 def _check_empty(d, text: str, feed_url: str, content_type: str | None) -> None:
     """No entries: fine for a valid, empty feed; otherwise say what the body was."""
-    if d.version and not d.bozo:
+    if d.get("version") and not d.bozo:   # feedparser may have set no version at all
         return
     if "html" in (content_type or "").lower() or re.search(r"<(html|body)[\s>]", text[:4096], re.I):
         raise _not_a_feed(text, feed_url)

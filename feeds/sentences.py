@@ -153,10 +153,19 @@ def _heading_like(line: str) -> bool:
     return len(line.split()) <= 8 and not re.search(r"[.!?,;\"”…。！？]$", line)
 
 
+# C0 controls XML forbids, raw or as numeric references (HTML lets the ";" go).
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]"
+                       r"|&#0*(?:[0-8]|1[124-9]|2\d|3[01])(?!\d);?"
+                       r"|&#[xX]0*(?:[0-8bcefBCEF]|1[\da-fA-F])(?![\da-fA-F]);?")
+
+
 def blocks_from_html(html: str) -> list[Block]:
     """Structure of an entry's HTML; embeds, figures and scripts are left out."""
     import lxml.html  # the text path must not pay for lxml's import
 
+    # lxml parses a control character (raw or "&#8;") into the tree but refuses to set
+    # text holding one, as drop_tree and the <br> marks below do: drop them first.
+    html = _CONTROLS.sub("", html)
     try:
         root = lxml.html.fragment_fromstring(html, create_parent="div")
     except Exception:  # lxml rejects some garbage (e.g. only a comment): read it as text

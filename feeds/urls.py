@@ -52,9 +52,8 @@ def canonical_url(url: str, base: str = "") -> str:
 
 def _parsed_canonical(url: str, base: str) -> str:
     """canonical_url through urllib: any URL."""
-    if base:
-        url = urljoin(base.strip(), url)
-    try:
+    try:   # urljoin parses both URLs, so it raises on them as urlsplit does
+        url = urljoin(base.strip(), url) if base else url
         parts = urlsplit(url)
         port = parts.port
     except ValueError:  # e.g. "http://[bad" or a non-numeric port: keep as given

@@ -134,6 +134,29 @@ def _first_element(text: str) -> int:
         pos = close + 2
 
 
+# --- surrogate character references ---------------------------------------------------
+
+# Some CMSs write an emoji as its two UTF-16 halves (&#55357;&#56832;). XML forbids
+# them, lxml refuses the document and feedparser's fallback raises on them: the halves
+# of a pair become the one character they mean, a lone half becomes U+FFFD.
+_SURROGATE_REF = re.compile(r"&#(?:x(d[89a-f][0-9a-f]{2})|(5[5-7]\d{3}));", re.IGNORECASE)
+
+
+def repair_surrogate_refs(text: str) -> tuple[str, str | None]:
+    """(text, note or None): surrogate character references replaced by characters."""
+    if not _SURROGATE_REF.search(text):
+        return text, None
+    raw = _SURROGATE_REF.sub(_surrogate, text)
+    # UTF-16 pairs the halves that belong together and replaces the rest.
+    text = raw.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text, "surrogate character references repaired"
+
+
+def _surrogate(m: re.Match) -> str:
+    n = int(m[1], 16) if m[1] else int(m[2])
+    return chr(n) if 0xD800 <= n <= 0xDFFF else m[0]
+
+
 # --- str -> UTF-8 XML -----------------------------------------------------------------
 
 _PROLOG = re.compile(r"\A\s*<\?xml[^>]*\?>")

@@ -16,7 +16,7 @@ from itertools import filterfalse, repeat
 from operator import itemgetter, sub
 
 from feeds.cluster import WINDOW, Signature, same_signature, signature, title_key
-from feeds.models import Brief, Classification, Story, iso_utc, parse_iso
+from feeds.models import SHARED_LINK, Brief, Classification, Story, iso_utc, parse_iso
 
 log = logging.getLogger("ainews.store")
 
@@ -105,7 +105,8 @@ class StoryStore:
         the batch instead of two per story."""
         known = _Known()
         ids = list(dict.fromkeys(s.id for s in stories))
-        urls = list(dict.fromkeys(s.url for s in stories if s.url))
+        urls = list(dict.fromkeys(s.url for s in stories
+                                  if s.url and SHARED_LINK not in s.flags))
         for chunk in _chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             known.load(self.db.execute(   # aliases first: a story's own id wins below
@@ -124,7 +125,7 @@ class StoryStore:
     def _merge_known(self, story: Story, seen: str, known: "_Known") -> bool:
         """Handle a story already stored (by id, alias or URL); False when it is new."""
         pk = known.ids.get(story.id)
-        if pk is None and story.url:
+        if pk is None and story.url and SHARED_LINK not in story.flags:
             pk = known.urls.get(story.url)
             if pk is None:
                 return False
@@ -308,7 +309,7 @@ class _Known:
 
     def add(self, pk: int, story: Story, content_hash: str) -> None:
         self.ids[story.id] = pk
-        if story.url:
+        if story.url and SHARED_LINK not in story.flags:
             self.urls[story.url] = pk
         self.rows[pk] = (story.feed_url, content_hash)
 

@@ -42,6 +42,16 @@ def run_cli(capsys, *argv) -> tuple[int, str, str]:
     ("AINEWS_ALLOW_PRIVATE_HOSTS", "maybe", "AINEWS_ALLOW_PRIVATE_HOSTS='maybe' is not a yes/no"),
     ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL='slack.com/api' must start with http"),
     ("DISCORD_GUILD_ID", "guild", "DISCORD_GUILD_ID='guild' is not a whole number"),
+    # Not numbers a schedule or a timeout can use: they crashed every feed's poll.
+    ("AINEWS_POLL_MINUTES", "nan", "AINEWS_POLL_MINUTES='nan' is not a number"),
+    ("AINEWS_POLL_MINUTES", "inf", "AINEWS_POLL_MINUTES='inf' must be at most 1440"),
+    ("AINEWS_POLL_MINUTES", "1e308", "AINEWS_POLL_MINUTES='1e308' must be at most"),
+    ("LLM_TIMEOUT", "nan", "LLM_TIMEOUT='nan' is not a number"),
+    ("AINEWS_HTTP_PORT", "99999", "AINEWS_HTTP_PORT='99999' must be at most 65535"),
+    # Half an LLM configuration left the LLM condenser off without a word.
+    ("LLM_BASE_URL", "http://127.0.0.1:11434/v1", "LLM_MODEL is not set"),
+    ("LLM_API_KEY", "sk-test", "LLM_MODEL is not set"),
+    ("LLM_MODEL", "qwen-plus", "LLM_BASE_URL or LLM_API_KEY"),
 ])
 def test_bad_setting_stops_with_one_line(env, capsys, var, value, words):
     env.setenv(var, value)
@@ -53,6 +63,20 @@ def test_dotenv_is_read_from_the_working_directory(env, capsys, tmp_path):
     (tmp_path / ".env").write_text("AINEWS_POLL_MINUTES=soon\n")
     code, _, err = run_cli(capsys, "latest")
     assert code == 2 and "AINEWS_POLL_MINUTES='soon'" in err
+
+
+@pytest.mark.parametrize("content, words", [
+    # Notepad's "Unicode" is UTF-16: the .env gave a UnicodeDecodeError traceback.
+    ("AINEWS_POLL_MINUTES=5\n".encode("utf-16"), ".env is not UTF-8"),
+    # A line python-dotenv can't read was skipped without a word: the default applied.
+    (b'AINEWS_POLL_MINUTES="5\n', ".env line 1 (AINEWS_POLL_MINUTES) cannot be read"),
+    (b"A=1\nexport SLACK_BOT_TOKEN='xoxb-secret\n", ".env line 2 (SLACK_BOT_TOKEN)"),
+])
+def test_unreadable_dotenv_is_one_line(env, capsys, tmp_path, content, words):
+    (tmp_path / ".env").write_bytes(content)
+    code, _, err = run_cli(capsys, "latest")
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+    assert "xoxb" not in err   # the line is not quoted: it may hold a secret
 
 
 def test_unwritable_database_is_one_line(env, capsys, tmp_path):
@@ -70,6 +94,87 @@ def test_brief_of_the_seed_story(env, capsys, source):
     assert brief["headline"] == SEED_HEADLINE and brief["source"] == "FT"
     assert brief["companies"][0] == "Alibaba" and len(brief["bullets"]) == 3
     assert brief["why_it_matters"].startswith("This reduces free, high-quality AI models")
+
+
+@pytest.mark.parametrize("content, words", [
+    (b'<?xml version="1.0"?>\n<note><to>Ana</to></note>\n', "is XML but not RSS, Atom or JSON"),
+    (b'{"name": "config", "items": 3}', "is JSON but not a JSON Feed"),
+    (b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4, "is not a feed, an HTML page or text"),
+])
+def test_brief_of_what_is_no_story_is_one_line(env, capsys, tmp_path, content, words):
+    # Not briefed as if it were prose: the headline was "<?xml version=..." or binary.
+    path = tmp_path / "thing.dat"
+    path.write_bytes(content)
+    code, out, err = run_cli(capsys, "brief", str(path))
+    assert code == 2 and out == "" and words in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("flags, title", [
+    ([], "Latest stories"),
+    (["--strategy-only"], "Latest AI strategy news"),
+])
+def test_latest_is_titled_for_what_it_lists(env, capsys, flags, title):
+    from feeds.models import Story, utcnow
+    from storage.store import Store
+    store = Store(os.environ["AINEWS_DB"])
+    store.add_new_stories([Story("s1", "https://a.example/1", "A phone review", "Nice.", "A",
+                                 "https://a.example/rss", utcnow())], backlog=False, now=utcnow())
+    store.close()
+    code, out, _ = run_cli(capsys, "latest", *flags)
+    assert code == 0 and out.splitlines()[0] == title
+
+
+async def test_brief_through_the_llm_logs_no_http_client_chatter(env, capsys):
+    # The openai client's HTTP library logs every request at INFO, naming no component.
+    import asyncio
+    from tests.fakes.llm import FakeLLM
+    fake = await FakeLLM().start()
+    fake.script = [("status", 500)]
+    env.setenv("LLM_BASE_URL", fake.base_url)
+    env.setenv("LLM_MODEL", "qwen-plus")
+    try:
+        code, out, err = await asyncio.to_thread(run_cli, capsys, "brief",
+                                                 str(DATA / "seed-story.txt"), "--json")
+    finally:
+        await fake.stop()
+    assert code == 0 and len(fake.requests) == 1 and json.loads(out)["condenser"] == "extractive"
+    assert "llm: qwen-plus failed" in err and "HTTP Request" not in err
+
+
+def test_output_cut_short_by_a_pipe_is_not_a_traceback(tmp_path):
+    # `ainews brief feed.xml | head`: head exits early; the rest of the output is unwanted.
+    from tests.fakes.feedserver import make_entries
+    feed = tmp_path / "big.xml"
+    feed.write_bytes(make_rss("Big", make_entries(300, paragraphs=3)))
+    proc = subprocess.Popen([AINEWS, "brief", str(feed)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout.read(100)   # well under the output, far more than a pipe buffers
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) != 0 and "Traceback" not in err and "Exception ignored" not in err
+
+
+@pytest.mark.parametrize("head, published", [
+    ("", None),   # no date on the page: the time it was read, not a guess
+    ('<meta property="article:published_time" content="2026-03-04T09:15:00Z">', "2026-03-04"),
+])
+def test_brief_of_an_article_page_dates_it_only_from_its_markup(env, capsys, tmp_path,
+                                                               head, published):
+    # "(c) 2024 Example News" in the footer made every undated page "2024-01-01".
+    page = tmp_path / "article.html"
+    page.write_text(f"<html><head><title>Alibaba shifts to revenue</title>{head}</head><body>"
+                    "<article><p>Alibaba said it would keep its best Qwen models closed, "
+                    "moving away from its open-source strategy for good.</p></article>"
+                    "<footer>© 2024 Example News. All rights reserved.</footer></body></html>")
+    from feeds.models import utcnow
+    before = utcnow().replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    code, out, _ = run_cli(capsys, "brief", str(page), "--json")
+    brief = json.loads(out)
+    assert code == 0 and brief["headline"] == "Alibaba shifts to revenue"
+    if published:
+        assert brief["published"].startswith(published)
+    else:
+        assert brief["published"] >= before
 
 
 def test_brief_reads_stdin_and_prints_for_people():
@@ -114,11 +219,29 @@ async def test_poll_then_lookups(env, capsys, tmp_path):
 @pytest.mark.parametrize("url,words", [
     ("file:///etc/passwd", "only http and https"),
     ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
+    # What to do about it, for an intranet feed: the setting by name.
+    ("http://10.1.2.3/rss", "is a private address; refused (AINEWS_ALLOW_PRIVATE_HOSTS=1"),
+    ("http://0.0.0.0/rss", "0.0.0.0 is an unspecified address"),
 ])
 def test_feeds_add_refuses_unsafe_urls(env, capsys, url, words):
     env.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "0")
     code, _, err = run_cli(capsys, "feeds", "add", url)
     assert code == 1 and words in err
+
+
+async def test_feeds_commands_take_a_pasted_url_with_spaces_around_it(env, capsys):
+    # `feeds add " URL " --tag x` stored the stripped URL, then looked up the raw one:
+    # a traceback, and the tags were lost.
+    import asyncio
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))
+        url = srv.url("/feed.xml")
+        code, _, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add", f" {url}\n",
+                                             "--tag", "labs")
+    _, out, _ = run_cli(capsys, "feeds", "list", "--json")
+    assert code == 0 and json.loads(out)["tags"] == ["labs"]
+    assert run_cli(capsys, "feeds", "resume", f"{url} ")[0] == 0
+    assert run_cli(capsys, "feeds", "remove", f" {url}")[0] == 0
 
 
 async def test_feeds_add_checks_the_feed_then_remove(env, capsys):
@@ -155,6 +278,70 @@ def test_bad_user_data_file_is_one_line(env, capsys, tmp_path):
     env.setenv("AINEWS_USER_DATA", str(tmp_path / "mine.toml"))
     code, _, err = run_cli(capsys, "company", "qwen")
     assert code == 2 and "mine.toml" in err and len(err.strip().splitlines()) == 1
+
+
+def test_poll_names_the_failing_feeds_it_left_to_their_backoff(env, capsys, tmp_path):
+    # `poll --once` skips a failing feed until its backoff ends: "0 feeds polled" alone
+    # leaves a user checking whether a fixed feed works none the wiser.
+    from datetime import timedelta
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    url = "https://down.example/rss"
+    (tmp_path / "feeds.toml").write_text(f'[[feed]]\nname = "Down"\nurl = "{url}"\n')
+    env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    store = Store(os.environ["AINEWS_DB"])
+    store.upsert_feed(FeedSource("Down", url))
+    store.record_fetch_failure(url, now=utcnow(), next_poll=utcnow() + timedelta(hours=1),
+                               kind="http", message="fetcher: down.example answered HTTP 503")
+    store.close()
+    code, out, _ = run_cli(capsys, "poll", "--once")
+    assert code == 0 and out.startswith("0 feeds polled")
+    assert f"waiting: Down ({url})" in out and "HTTP 503" in out and "next try" in out
+    code, out, _ = run_cli(capsys, "poll", "--once", "--json")
+    assert [w["url"] for w in json.loads(out)["waiting_feeds"]] == [url]
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_poll_names_the_paused_feeds_it_skipped(env, capsys, tmp_path, as_json):
+    # A paused feed is not polled: without a word, "0 feeds polled" hides it for good.
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    url = "https://gone.example/rss"
+    (tmp_path / "feeds.toml").write_text(f'[[feed]]\nname = "Gone"\nurl = "{url}"\n')
+    env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    store = Store(os.environ["AINEWS_DB"])
+    store.upsert_feed(FeedSource("Gone", url))
+    store.record_fetch_failure(url, now=utcnow(), next_poll=utcnow(), kind="http",
+                               message="fetcher: gone.example answered HTTP 410",
+                               pause_after=1)
+    store.close()
+    code, out, _ = run_cli(capsys, "poll", "--once", *(["--json"] if as_json else []))
+    assert code == 0
+    if as_json:
+        paused = json.loads(out)["paused_feeds"]
+        assert [(p["name"], p["url"]) for p in paused] == [("Gone", url)]
+        assert "HTTP 410" in paused[0]["last_error"]
+    else:
+        assert f"paused: Gone ({url})" in out and "HTTP 410" in out
+        assert f"ainews feeds resume {url}" in out
+
+
+def test_feeds_list_shows_what_remove_and_resume_need(env, capsys):
+    # `feeds remove URL` and `feeds resume URL` take the URL: the list must show it, and
+    # a paused feed has no next poll until it is resumed.
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    url = "https://gone.example/rss"
+    store = Store(os.environ["AINEWS_DB"])
+    store.upsert_feed(FeedSource("Gone", url))
+    store.record_fetch_failure(url, now=utcnow(), next_poll=utcnow(), kind="http",
+                               message="fetcher: gone.example answered HTTP 410",
+                               pause_after=1)
+    store.close()
+    code, out, _ = run_cli(capsys, "feeds", "list")
+    head, row = out.splitlines()
+    assert code == 0 and "url" in head and url in row
+    assert row.split()[:3] == ["paused", "Gone", "-"]
 
 
 async def test_status_reports_feed_health_and_queue(env, capsys, tmp_path):

@@ -71,6 +71,14 @@ DIFFERENT = [
      ("AI conference bans ChatGPT-written papers", ("OpenAI",))),
     (("How to use ChatGPT to write spreadsheet formulas", ("OpenAI",)),
      ("How to use ChatGPT to summarize a long report", ("OpenAI",))),
+    # Same buyer, same amount, each headline naming a party the other never mentions:
+    # two deals (merged, one would be shown only as "also reported by" under the other).
+    (("Microsoft invests $10bn in OpenAI", ("Microsoft", "OpenAI")),
+     ("Microsoft invests $10bn in Mistral", ("Microsoft", "Mistral"))),
+    (("Nvidia partners with Samsung on HBM4 memory chips", ("Nvidia", "Samsung")),
+     ("Nvidia partners with SK Hynix on HBM4 memory chips", ("Nvidia", "SK Hynix"))),
+    (("Amazon signs $4bn cloud deal with Anthropic", ("Amazon", "Anthropic")),
+     ("Amazon signs $4bn cloud deal with OpenAI", ("Amazon", "OpenAI"))),
 ]
 
 

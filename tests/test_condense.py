@@ -337,3 +337,26 @@ def test_story_list_with_a_consequence_sentence_gets_that_why():
 ])
 def test_datelines_and_feed_boilerplate_are_not_in_bullets(text, expected):
     assert condense(story("AI pricing moves", text)).bullets == (expected,)
+
+
+@pytest.mark.parametrize("junk", ["&#8;", "&#5", "&#x1b;", "\x05"])
+def test_control_characters_in_html_do_not_stop_the_brief(junk):
+    # lxml refuses to set text holding one (here: the tail kept when a <script> is
+    # dropped); the exception escaped condense, and each dispatch retried the story.
+    html = (f"<p>Alibaba cut Qwen prices by half.{junk}<script>track()</script> It said "
+            "enterprise demand was strong.</p><p>Rivals Baidu and Tencent are expected "
+            "to follow with cuts of their own.</p>")
+    brief = condense(story(html=html, text="Alibaba cut Qwen prices by half."))
+    assert any("Baidu and Tencent" in b for b in brief.bullets)
+
+
+def test_a_chinese_story_states_why_it_matters_in_its_own_words():
+    # The consequence cues were English only: a Chinese outlet's "这可能意味着..." became
+    # a bullet and the brief fell back to a generated "Context:" line.
+    text = ("阿里云宣布通义千问主力模型的调用价格大幅下降，降幅最高达百分之九十。\n"
+            "百度随后表示将跟进降价。\n腾讯混元也宣布部分模型免费。\n"
+            "分析人士认为，这可能意味着大模型价格战进一步升级。")
+    brief = condense(story("阿里巴巴下调通义千问价格", text, classification=Classification(
+        strategy=True, companies=("Alibaba", "Baidu", "Tencent"), topics=("pricing",))))
+    assert brief.why_it_matters == "分析人士认为，这可能意味着大模型价格战进一步升级。"
+    assert not brief.why_is_generated and brief.why_it_matters not in brief.bullets

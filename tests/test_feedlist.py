@@ -28,6 +28,8 @@ def test_a_file_saved_with_a_bom_loads(tmp_path):
     (b'[[feed]]\nname = "no url"\n', "feed #1 needs a url"),
     (b'[[feed]]\nurl = "ftp://example.com/rss"\n', "is not an http(s) URL"),
     (b'feed = "https://example.com/rss"\n', "use [[feed]] tables"),
+    (b'[[feed]]\nurl = "http://[::1/rss"\n', "is not an http(s) URL"),
+    (b'[[feed]]\nurl = "https://example.com:99999/rss"\n', "is not an http(s) URL"),
 ])
 def test_a_bad_file_is_a_one_line_error(tmp_path, content, message):
     path = tmp_path / "feeds.toml"

@@ -130,3 +130,17 @@ async def test_an_article_page_in_a_legacy_encoding_is_read_as_declared(content_
     from feeds.text import html_to_text
     source = html_to_text(ARTICLE_ZH)
     assert len(brief.bullets) == 3 and all(b.rstrip("…") in source for b in brief.bullets)
+
+
+async def test_a_story_the_condenser_fails_on_still_gets_a_headline_brief(monkeypatch):
+    # A condenser bug on one story must not raise into the poll or the dispatch: each
+    # retried the story, and dispatch stopped at it for every channel, every cycle.
+    import feeds.formatter
+
+    def broken(story, **kw):
+        raise ValueError("All strings must be XML compatible")
+    monkeypatch.setattr(feeds.formatter, "condense", broken)
+    store = Store(":memory:")
+    brief = await Formatter(store).brief_for(story())
+    assert (brief.headline, brief.bullets, brief.url) == (story().title, (), story().url)
+    assert store.brief_for_hash(story().content_hash) is None   # tried again next time

@@ -52,7 +52,7 @@ class FakeDNS(AbstractResolver):
 def test_literal_private_addresses_are_blocked(url, problem):
     with pytest.raises(FetchError) as info:
         check_url(url, allow_private=False)
-    assert info.value.kind == "blocked" and f"is a {problem} address" in str(info.value)
+    assert info.value.kind == "blocked" and f" {problem} address; refused" in str(info.value)
     check_url(url, allow_private=True)  # intranet feeds opt in
 
 

@@ -63,8 +63,16 @@ def _with(**changes) -> dict:
     [("json", _with(headline="x" * 500))],
     [("json", _with(bullets=["Alibaba cut prices by 60%.", GOOD["bullets"][1], GOOD["bullets"][2]]))],
     [("json", _with(bullets=["Microsoft joined the price war.", GOOD["bullets"][1], GOOD["bullets"][2]]))],
+    # A figure or name hidden inside a longer one in the source is still invented.
+    [("json", _with(bullets=["Alibaba cut prices by 8%.", GOOD["bullets"][1], GOOD["bullets"][2]]))],
+    [("json", _with(bullets=["Alibaba cut prices by 5%.", GOOD["bullets"][1], GOOD["bullets"][2]]))],
+    [("json", _with(bullets=["Tencent Cloud matched the cut.", GOOD["bullets"][1], "Ten rivals."]))],
+    [("json", _with(why_it_matters="Alibaba could lose $3 billion a year."))],
+    [("json", _with(why_it_matters="Microsoft will have to follow."))],
 ], ids=["429", "500", "401", "prose", "json-list", "one-bullet", "empty-bullet", "empty-why",
-        "long-headline", "invented-figure", "invented-name"])
+        "long-headline", "invented-figure", "invented-name", "figure-inside-a-figure",
+        "figure-inside-a-figure-end", "name-inside-a-word", "invented-figure-in-why",
+        "invented-name-in-why"])
 async def test_every_failure_falls_back_to_the_extractive_brief(fake_llm, script):
     fake_llm.script = script
     assert await condenser(fake_llm).condense(STORY, FALLBACK) == FALLBACK
@@ -96,3 +104,27 @@ async def test_hourly_cap_stops_calls_then_recovers(fake_llm):
 async def test_unreachable_server_falls_back():
     llm = LLMCondenser("http://127.0.0.1:9/v1", "k", "m", timeout=2)
     assert await llm.condense(STORY, FALLBACK) == FALLBACK
+
+
+async def test_names_and_figures_from_the_title_count_as_the_story_s(fake_llm):
+    # The model is shown the title with the text: a teaser's text often names no one.
+    teaser = Story(id="s2", url="https://example.com/b", title="Tencent cuts Hunyuan prices by 30%",
+                   text="The company said enterprise customers would pay less for API calls. "
+                        "Rivals are expected to respond. Analysts expect margins to shrink.",
+                   source="Example", feed_url="", published=STORY.published)
+    fake_llm.script = [("json", {
+        "headline": "Tencent cuts Hunyuan model prices by 30%",
+        "bullets": ["Tencent cut Hunyuan prices by 30%.",
+                    "Enterprise customers will pay less for API calls.",
+                    "Rivals are expected to respond."],
+        "why_it_matters": "Margins across the sector may shrink."})]
+    brief = await condenser(fake_llm).condense(teaser, FALLBACK)
+    assert brief.condenser == "llm:qwen-plus" and brief.headline.startswith("Tencent")
+
+
+async def test_a_why_line_may_open_with_a_word_the_story_lacks(fake_llm):
+    # "Investors ..." names no one: only names inside the sentence must be the story's.
+    fake_llm.script = [("json", _with(why_it_matters="Investors should expect thinner "
+                                                     "margins. Developers gain cheaper APIs."))]
+    brief = await condenser(fake_llm).condense(STORY, FALLBACK)
+    assert brief.condenser == "llm:qwen-plus"

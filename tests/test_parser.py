@@ -194,6 +194,36 @@ def test_atom_relative_links_and_xml_base():
     assert second.published == datetime(2024, 12, 30, 22, 30, tzinfo=timezone.utc)
 
 
+def test_a_malformed_item_url_costs_only_that_link():
+    # urljoin raises on "http://[::1"; it made every poll of the feed fail.
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "T", "items": [
+        {"id": "a", "url": "http://[::1", "title": "Bad link", "content_text": "One."},
+        {"id": "b", "url": "/ok", "title": "Good link", "content_text": "Two."}]})
+    bad, good = parse(body.encode(), feed_url="https://j.example/feed.json").stories
+    assert (bad.title, good.url) == ("Bad link", "https://j.example/ok")
+
+
+@pytest.mark.parametrize("title, expected", [
+    ("GPT-5 is here &#55357;&#56832;", "GPT-5 is here \U0001F600"),     # emoji as a UTF-16 pair
+    ("GPT-5 is here &#xD83D;&#xDE00;", "GPT-5 is here \U0001F600"),
+    ("Broken &#55357; emoji", "Broken \ufffd emoji"),                   # half a pair
+])
+def test_surrogate_character_references_cost_nothing_but_the_character(title, expected):
+    # Some CMSs write emoji as two UTF-16 halves: feedparser raised on them, failing the feed.
+    body = rss(f"<item><title>{title}</title><link>https://wire.example.com/1</link></item>"
+               "<item><title>Next</title><link>https://wire.example.com/2</link></item>")
+    first, second = parse(body).stories
+    assert (first.title, second.title) == (expected, "Next")
+
+
+def test_json_feed_lone_surrogate_escape_is_replaced():
+    body = (b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "a", '
+            b'"url": "https://j.example/a", "title": "Lone \\ud83d half", "content_text": "x"}]}')
+    (story,) = parse(body, feed_url="https://j.example/feed.json").stories
+    assert story.title == "Lone \ufffd half"
+    story.title.encode("utf-8")   # storable: SQLite takes UTF-8
+
+
 def test_json_feed():
     parsed = parse((DATA / "feed_jsonfeed.json").read_bytes(),
                    feed_url="https://pricing.example.com/feed.json", content_type="application/feed+json")
@@ -260,6 +290,16 @@ def test_unreadable_body_is_a_parse_error(body):
 def test_empty_body_is_a_parse_error():
     with pytest.raises(ParseError, match=r"^parser: https://feeds.example.com/ai.xml: empty body$"):
         parse(b"  \n")
+
+
+@pytest.mark.parametrize("body", [
+    b"\xef\xbb\xbf",                       # an empty file saved "UTF-8 with BOM"
+    b"\xff\xfe",                            # the same in UTF-16
+    b"<entry<channel<link</item</link>",     # tag soup feedparser itself trips over
+])
+def test_unreadable_bodies_are_parse_errors_naming_the_feed(body):
+    with pytest.raises(ParseError, match=r"^parser: https://feeds.example.com/ai.xml: "):
+        parse(body)
 
 
 def test_empty_but_valid_feed_has_no_stories():
@@ -425,6 +465,19 @@ def test_entries_sharing_one_link_stay_apart_by_guid():
     items = "".join(f"<item><guid isPermaLink='true'>https://x.com/p/{n}</guid><title>T{n}</title>"
                     f"<link>https://x.com/</link></item>" for n in range(3))
     assert len(parse(rss(items)).stories) == 3
+
+
+def test_untitled_entry_is_headlined_by_its_first_sentence():
+    # Microblog feeds (Mastodon, JSON Feed 1.1) have no titles: every lookup, embed and
+    # search result showed an empty headline.
+    items = ("<item><link>https://m.example/@lab/1</link><description>&lt;p&gt;We are "
+             "releasing our new open-weight model today. It is free for research.&lt;/p&gt;"
+             "</description></item>")
+    (story,) = parse(rss(items)).stories
+    assert story.title == "We are releasing our new open-weight model today."
+    long = "<item><link>https://m.example/2</link><description>" + "word " * 80 + "</description></item>"
+    (story,) = parse(rss(long)).stories
+    assert len(story.title) <= 120 and story.title.endswith("word…")
 
 
 def test_entry_without_link_or_guid_is_identified_by_title():

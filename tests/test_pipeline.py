@@ -11,7 +11,7 @@ import pytest
 
 import bot.pipeline
 from bot.commands import Commands
-from bot.pipeline import Pipeline
+from bot.pipeline import FeedOutcome, Pipeline, PollSummary
 from bot.replies import Caller
 from feeds.classify import Classifier, load_gazetteer
 from feeds.fetcher import FetchPolicy, Fetcher
@@ -284,6 +284,8 @@ async def test_a_first_poll_that_cannot_be_stored_fails_alone(env, monkeypatch):
     summary = await poll(pipeline, 0)
     (failed,) = summary.failures
     assert failed.name == "More 0" and "disk I/O error" in failed.error and failed.new == 0
+    # Not a fetch or parse error: the reason still names the component and the error.
+    assert failed.error.startswith("poller: ") and "RuntimeError" in failed.error
     assert stored(store, feeds[0][0]) is None
     assert all(stored(store, e) is not None for e in [*ENTRIES, *feeds[1]])
     state = store.feed_state(srv.url("/more0.xml"))
@@ -306,3 +308,15 @@ async def test_an_abandoned_pass_drops_its_waiting_first_polls(env):
     summary = await poll(pipeline, 1)
     assert summary.new_stories == len(ENTRIES) and summary.fresh == []
     assert stored(store, ENTRIES[0]) is not None
+
+
+def test_the_summary_says_a_first_polls_stories_are_backlog_not_to_be_posted():
+    # Otherwise "12 new strategy stories" after `feeds add` reads as 12 posts coming.
+    summary = PollSummary(outcomes=[
+        FeedOutcome("https://a.example/rss", "A", new=12, new_strategy=4, backlog=True),
+        FeedOutcome("https://b.example/rss", "B", new=3, new_strategy=1)])
+    assert summary.line() == ("poller: 2 feeds polled, 15 new stories, 5 new strategy "
+                              "stories, 0 failed; first polls' backlog (stored, never "
+                              "posted): 12 stories, 4 strategy")
+    assert summary.to_json()["backlog_stories"] == 12
+    assert summary.to_json()["backlog_strategy_stories"] == 4

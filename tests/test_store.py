@@ -175,6 +175,20 @@ def test_same_canonical_url_is_one_story_across_guids_and_feeds(store):
     assert [b.id for b in store.latest(50)] == [first.id]
 
 
+@pytest.mark.parametrize("guid", ["https://x.example/p/{n}", "update-{n}"])
+def test_entries_sharing_one_link_are_stored_as_the_stories_they_are(store, guid):
+    # A live blog or changelog links every entry to one page, told apart by GUID: the
+    # store merged them by that URL, so all but the first were lost as "edits".
+    from feeds.parser import parse_feed
+    titles = ["GPT-5 ships to every user", "Sora gets new pricing", "Board posts a statement"]
+    items = "".join(f"<item><guid>{guid.format(n=n)}</guid><title>{t}</title>"
+                    f"<link>https://x.example/live</link></item>" for n, t in enumerate(titles))
+    body = f'<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
+    stories = parse_feed(body, feed_url="https://x.example/rss").stories
+    assert len(add(store, *stories)) == 3 and len(store.latest(10, strategy_only=False)) == 3
+    assert add(store, *stories) == [], "and each is known on the next poll"
+
+
 def test_edited_item_updates_text_but_is_not_new_again(store):
     original = make("Alibaba cuts Qwen API prices", guid="g-1", text="Prices fall 50%.")
     edited = replace(original, title="Alibaba cuts Qwen API prices by 97%",
@@ -392,6 +406,25 @@ def test_search_is_safe_and_ranked(news, query, expect):
     store, s = news
     assert [b.id for b in store.search(query)] == [s[i].id for i in expect]
     assert store.latest(1), "the table survives hostile queries"
+
+
+@pytest.mark.parametrize("query, expect", [
+    ("阿里巴巴", [0]),
+    ("价格", [0]),                  # a two-character word inside an unspaced sentence
+    ("降价", [1]),
+    ("通义千问 价格", [0]),
+    ("qwen 价格", [0]),             # mixed scripts: every word still required
+    ("模型", [0, 1]),               # in the older story's headline: it ranks first
+    ("腾讯 不存在的词", [1]),        # no story has both: any-word fallback
+    ("字节跳动", []),
+])
+def test_chinese_words_are_found_inside_unspaced_text(store, query, expect):
+    # The index splits words at spaces and punctuation; Chinese has neither between words.
+    s = add(store, make("阿里巴巴下调通义千问大模型价格", hours=1,
+                        text="阿里云宣布通义千问（Qwen）主力模型的调用价格大幅下降。"),
+            make("百度与腾讯跟进降价", hours=2, companies=("Baidu", "Tencent"),
+                 text="百度文心一言与腾讯混元宣布部分模型免费。"))
+    assert [b.id for b in store.search(query)] == [s[i].id for i in expect]
 
 
 def test_search_prefers_title_matches_then_recency(store):

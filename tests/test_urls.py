@@ -52,6 +52,9 @@ def test_malformed_url_does_not_raise():
     assert canonical_url("http://[::1") == "http://[::1"
     assert canonical_url("http://host:notaport/x") == "http://host:notaport/x"
     assert canonical_url("") == ""
+    # With a base too (every feed link has one): a JSON Feed item's "url" crashed the feed.
+    assert canonical_url("http://[::1", "https://example.com/feed.json") == "http://[::1"
+    assert canonical_url("/a", "http://[bad/feed") == "/a"
 
 
 def test_tracking_variants_share_the_id_when_there_is_no_guid():
