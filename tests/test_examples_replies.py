@@ -3,10 +3,12 @@ them spelled for that surface (test_examples.py checks those spellings parse), n
 command left in the core's own text-command syntax, outside text still inert."""
 from __future__ import annotations
 
+import ast
 import inspect
 import io
 import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -162,6 +164,23 @@ def test_cli_errors_show_cli_commands(monkeypatch, tmp_path, capsys, argv, shown
     monkeypatch.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
     assert main(argv) == 1
     assert shown in capsys.readouterr().err
+
+
+CORE = ["commands.py", "commands_subs.py", "commands_text.py", "commands_feeds.py",
+        "replies.py", "digest.py"]
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_the_core_writes_no_command_as_text(module):
+    """A backtick in a string of the core (not a docstring) is a command in one
+    surface's syntax that the others would show wrong: it must be an Example."""
+    tree = ast.parse((Path(__file__).parents[1] / "bot" / module).read_text())
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                    ast.AsyncFunctionDef)) and ast.get_docstring(n) is not None}
+    quoted = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+              and isinstance(n.value, str) and "`" in n.value and id(n) not in docstrings]
+    assert quoted == []
 
 
 # ---- outside text stays outside text --------------------------------------------------
