@@ -8,6 +8,7 @@ console's text-command spelling."""
 from __future__ import annotations
 
 import shlex
+from functools import lru_cache
 
 from bot.examples import Arg, Example, console
 
@@ -23,6 +24,7 @@ ARGS: dict[str, dict[str, str | None]] = {
 }
 
 
+@lru_cache(maxsize=512)
 def spell(example: Example) -> str:
     how = ARGS.get(example.command)
     if how is None:

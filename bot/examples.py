@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Callable, Union
 
 
@@ -99,6 +100,7 @@ def spell(parts: Text, example: Callable[[Example], str],
     return "".join(example(p) if isinstance(p, Example) else text(p) for p in parts)
 
 
+@lru_cache(maxsize=512)     # examples are few and fixed; every reply spells them again
 def console(ex: Example) -> str:
     """What the console (and any plain text) shows: the text command, quoted."""
     return f"`{ex.text}`"

@@ -7,6 +7,7 @@ can ping a channel or disguise where a link goes. Limits are enforced after esca
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Sequence
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -198,6 +199,7 @@ def _headline_line(brief: Brief) -> str:
     return f"• {text}" + (f" ({source})" if source else "")
 
 
+@functools.lru_cache(maxsize=512)
 def example_code(example: Example) -> str:
     """An example as inline code, as the user types it: `/company name:Alibaba`. Ours,
     but a value may come from stored data (a subscription's target): one with a

@@ -6,6 +6,8 @@ syncs): an optional argument a command lacks here is left out (`/topic` takes no
 a required one it lacks is a bug the test reports."""
 from __future__ import annotations
 
+from functools import lru_cache
+
 from bot.examples import Example
 
 OPTIONS: dict[str, tuple[str, ...]] = {
@@ -25,6 +27,7 @@ OPTIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+@lru_cache(maxsize=512)     # examples are few and fixed; every reply spells them again
 def spell(example: Example) -> str:
     """`/feeds add url:URL [name:NAME]`: each option by name; optional ones bracketed."""
     known = OPTIONS.get(example.command, ())
