@@ -40,10 +40,12 @@ class Reply:
     parts: Text = ()
 
     def __post_init__(self):
-        if self.parts:
-            object.__setattr__(self, "text", spell(self.parts, console))
-        elif self.text:
+        spelled = spell(self.parts, console)
+        if self.text and self.text != spelled:
+            # Text alone (or replaced, dataclasses.replace(reply, text=...)): no examples.
             object.__setattr__(self, "parts", (self.text,))
+        else:
+            object.__setattr__(self, "text", spelled)
 
     def spelled(self, example: Callable[[Example], str],
                 text: Callable[[str], str] = str) -> str:

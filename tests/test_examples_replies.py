@@ -8,6 +8,7 @@ import inspect
 import io
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,10 @@ def test_say_reads_fields_only_in_its_own_template():
     assert ex.say("a {} b", "{} `x`") == ("a ", "{} `x`", " b")
     with pytest.raises(ValueError):
         ex.say("{} {}", "one")
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_a_replaced_text_is_what_every_surface_shows(surface):
+    reply = replace(Reply.error(ex.say("see {}", ex.TOPICS)), text="nothing to type")
+    assert "nothing to type" in SURFACES[surface][0](reply)
+    assert "topics" not in SURFACES[surface][0](reply)
