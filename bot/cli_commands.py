@@ -107,10 +107,12 @@ def _skipped_row(state) -> dict:
 
 def print_reply(reply: Reply, as_json: bool) -> int:
     """Show a command's reply: JSON rows for briefs with --json, else readable text."""
+    from bot import cli_syntax
     from bot.console import terminal_text
     from feeds.render import render_text
+    text = reply.spelled(cli_syntax.spell)      # examples as this command line takes them
     if reply.kind == "error":
-        print(f"ainews: {terminal_text(reply.text)}", file=sys.stderr)
+        print(f"ainews: {terminal_text(text)}", file=sys.stderr)
         return 1
     if as_json:
         for b in reply.briefs:
@@ -120,8 +122,8 @@ def print_reply(reply: Reply, as_json: bool) -> int:
         print(terminal_text(reply.title) + "\n")
     if reply.briefs:
         print("\n\n".join(render_text(b) for b in reply.briefs))
-    elif reply.text:
-        print(terminal_text(reply.text))
+    elif text:
+        print(terminal_text(text))
     return 0
 
 

@@ -17,9 +17,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable
 
+from bot import examples as ex
 from bot.commands_feeds import FeedCommands
 from bot.commands_subs import SubscriptionCommands
 from bot.commands_text import TextCommands, quote, user_text
+from bot.examples import Text, say
 from bot.replies import Caller, Reply
 from feeds.condense import condense
 from feeds.models import Brief, utcnow
@@ -28,21 +30,28 @@ log = logging.getLogger("ainews.commands")
 
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 25
-HELP = """\
+# Rows are "example — what it does": no columns, which Slack's and Discord's
+# proportional fonts would not keep aligned anyway.
+HELP = say("""\
 AI strategy news briefs. Commands:
-  company NAME [limit]      latest briefs about a company (aliases work: qwen -> Alibaba)
-  latest [limit] [topic]    the newest strategy briefs, optionally of one topic
-  topic SLUG [limit]        latest briefs of a topic (`topics` lists them)
-  search QUERY              full-text search of the archive
-  topics                    topics and companies with story counts, last 7 days
-  subscriptions             what this channel follows (and why a subscription is paused)
+  {} — latest briefs about a company (aliases work: qwen → Alibaba)
+  {} — the newest strategy briefs, optionally of one topic
+  {} — latest briefs of a topic ({} lists them)
+  {} — full-text search of the archive
+  {} — topics and companies with story counts, last 7 days
+  {} — what this channel follows (and why a subscription is paused)
 Channel admins:
-  subscribe TARGET          post new stories of a topic, a company, or `all` here
-  unsubscribe TARGET        stop posting them
-  digest daily HH:MM [tz]   one roundup a day instead of instant posts (IANA tz, e.g.
-                            Europe/Berlin); `digest off` goes back to instant posts
-  feeds list|add URL [NAME]|remove URL   manage the feeds the bot reads
-Limits are whole numbers from 1 to 25."""
+  {} — post new stories here; TARGET is a topic, a company or all
+  {} — stop posting them
+  {} — one roundup a day instead of instant posts (TIMEZONE: an IANA name such \
+as Europe/Berlin; UTC if left out)
+  {} — back to instant posts
+  {}, {}, {} — manage the feeds the bot reads
+LIMIT is how many briefs to show (default 5).""",
+           ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS, ex.SEARCH_USAGE,
+           ex.TOPICS, ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,
+           ex.DIGEST_USAGE, ex.DIGEST_OFF, ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
+           ex.FEEDS_REMOVE_USAGE)
 
 
 class Commands(SubscriptionCommands, FeedCommands, TextCommands):
@@ -55,7 +64,8 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
 
     # ---- lookups ---------------------------------------------------------------------
     def company(self, caller: Caller, name: str, limit=None) -> Reply:
-        args = _named_lookup(name, limit, "give a company name, e.g. `company Alibaba`")
+        args = _named_lookup(name, limit, say("give a company name, e.g. {}",
+                                                    ex.COMPANY_EG))
         if isinstance(args, Reply):
             return args
         name, lim = args
@@ -83,8 +93,8 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
                                       "are polled.")
 
     def topic(self, caller: Caller, slug: str, limit=None) -> Reply:
-        args = _named_lookup(slug, limit,
-                             "give a topic, e.g. `topic pricing` (`topics` lists them)")
+        args = _named_lookup(slug, limit, say("give a topic, e.g. {} ({} lists them)",
+                                              ex.TOPIC_EG, ex.TOPICS))
         if isinstance(args, Reply):
             return args
         slug, lim = args
@@ -99,7 +109,7 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
     def search(self, caller: Caller, query: str, limit=None) -> Reply:
         query = user_text(query)
         if not query:
-            return Reply.error("give words to search for, e.g. `search qwen pricing`")
+            return Reply.error(say("give words to search for, e.g. {}", ex.SEARCH_EG))
         lim = parse_limit(limit)
         if isinstance(lim, Reply):
             return lim
@@ -164,11 +174,12 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         return [(s, labels[s]) for s in (first + rest)[:limit]]
 
     # ---- messages --------------------------------------------------------------------
-    def _unknown_company(self, name: str) -> str:
+    def _unknown_company(self, name: str) -> Text:
         hints = self.classifier.suggest_companies(name, 3)
         if hints:
-            return f"no company '{quote(name)}' — did you mean {_either(hints)}?"
-        return f"no company '{quote(name)}' — `topics` shows the companies in the news this week"
+            return say("no company '{}' — did you mean {}?", quote(name), _either(hints))
+        return say("no company '{}' — {} shows the companies in the news this week",
+                   quote(name), ex.TOPICS)
 
     def _unknown_topic(self, slug: str) -> str:
         slugs = self.classifier.topic_slugs()
@@ -186,8 +197,9 @@ def parse_limit(limit) -> int | Reply:
     try:
         value = int(user_text(limit))
     except ValueError:
-        return Reply.error(f"limit {str(limit)!r} is not a number: give a whole number "
-                           f"from 1 to {MAX_LIMIT}, e.g. `latest 5`")
+        return Reply.error(say("limit {} is not a number: give a whole number from 1 to "
+                               "{}, e.g. {}", repr(str(limit)), str(MAX_LIMIT),
+                               ex.LATEST_LIMIT_EG))
     if not 1 <= value <= MAX_LIMIT:
         return Reply.error(f"limit {value} is out of range: give a whole number from 1 "
                            f"to {MAX_LIMIT}")
@@ -225,7 +237,7 @@ def _complete(names: list[str], prefix: str, limit: int) -> list[str]:
     return (first + rest)[:max(0, limit)]
 
 
-def _named_lookup(text: str, limit, usage: str) -> tuple[str, int] | Reply:
+def _named_lookup(text: str, limit, usage: Text) -> tuple[str, int] | Reply:
     """`company NAME [N]` / `topic SLUG [N]`: the name and a checked limit, or the error."""
     text, limit = _split_limit(text, limit)
     if not text:

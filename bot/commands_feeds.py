@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from bot import examples as ex
+from bot.examples import say
 from bot.replies import Caller, Reply
 from feeds.models import FeedSource
 
-FEEDS_USAGE = "use `feeds list`, `feeds add URL [NAME]` or `feeds remove URL`"
+FEEDS_USAGE = say("use {}, {} or {}", ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
+                  ex.FEEDS_REMOVE_USAGE)
 NOT_ADMIN_FEEDS = "only admins can manage the bot's feeds"
 
 
@@ -33,13 +36,13 @@ class FeedCommands:
         if action == "remove":
             if self.store.remove_feed(url):
                 return Reply.message(f"Removed feed {url}.")
-            return Reply.error(f"no feed with URL {url}; `feeds list` shows them")
+            return Reply.error(say("no feed with URL {}; {} shows them", url, ex.FEEDS_LIST))
         return await self._feed_add(url, (name or "").strip())
 
     def _feed_list(self) -> Reply:
         states = self.store.feed_states()
         if not states:
-            return Reply.message("No feeds yet: `feeds add URL [NAME]`.")
+            return Reply.message(say("No feeds yet: {}.", ex.FEEDS_ADD_USAGE))
         lines = [f"{len(states)} feed{'' if len(states) == 1 else 's'}:"]
         for s in states:
             line = f"  [{s.health}] {s.source.name} — {s.source.url}"

@@ -9,6 +9,8 @@ import difflib
 from bot.digest import DigestError, parse_schedule
 from bot.dispatch import matching_channels
 from bot.commands_text import quote, user_text
+from bot import examples as ex
+from bot.examples import Text, say
 from bot.replies import Caller, Reply
 from feeds.models import Subscription
 
@@ -38,8 +40,8 @@ class SubscriptionCommands:
         current = self.store.subscriptions_for_channel(caller.platform, caller.channel)
         match = self._existing(current, target)
         if match is None:
-            return Reply.error(f"this channel doesn't follow '{quote(target or '')}'; "
-                               "`subscriptions` lists what it follows")
+            return Reply.error(say("this channel doesn't follow '{}'; {} lists what it "
+                                   "follows", quote(target or ""), ex.SUBSCRIPTIONS))
         self.store.remove_subscription(caller.platform, caller.channel, match.kind,
                                        match.target)
         dropped = self._drop_unwanted(caller)
@@ -51,17 +53,17 @@ class SubscriptionCommands:
     def subscriptions(self, caller: Caller) -> Reply:
         subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
         if not subs:
-            return Reply.message("This channel follows nothing yet. Admins: `subscribe all`, "
-                                 "`subscribe pricing` or `subscribe Alibaba`.")
-        lines = ["This channel gets:"]
+            return Reply.message(say("This channel follows nothing yet. Admins: {}, {} or {}.",
+                                     ex.SUBSCRIBE_ALL, ex.SUBSCRIBE_TOPIC,
+                                     ex.SUBSCRIBE_COMPANY))
+        lines: list = ["This channel gets:"]
         for s in subs:
-            line = f"  - {self._describe(s.kind, s.target)}"
-            if s.paused:
-                line += (f" — PAUSED: {s.paused_reason} (fix it, then `subscribe "
-                         f"{s.target}` to resume)")
-            lines.append(line)
-        lines += ["", self._delivery_line(caller)]
-        return Reply.message("\n".join(lines))
+            lines += ["\n", f"  - {self._describe(s.kind, s.target)}"]
+            if s.paused:    # the reason is the platform's error text: kept verbatim
+                lines += say(" — PAUSED: {} (fix it, then {} to resume)", str(s.paused_reason),
+                             ex.resume(s.target))
+        lines += ["\n\n", self._delivery_line(caller)]
+        return Reply.message(tuple(lines))
 
     def digest(self, caller: Caller, mode: str, at: str | None = None,
                tz: str | None = None) -> Reply:
@@ -70,7 +72,7 @@ class SubscriptionCommands:
         if at is None and tz is None:        # one string: "daily 08:30 Europe/Berlin"
             words = user_text(mode).split()
             if len(words) > 3:
-                return Reply.error("use `digest daily HH:MM [timezone]` or `digest off`")
+                return Reply.error(say("use {} or {}", ex.DIGEST_USAGE, ex.DIGEST_OFF))
             mode, at, tz = (words + ["", None, None])[:3]
         mode, at, tz = user_text(mode).lower(), user_text(at), user_text(tz) or None
         if mode == "off":
@@ -86,12 +88,16 @@ class SubscriptionCommands:
             return Reply.message(f"Digest off: new stories are posted as they come.{held}",
                                  ephemeral=False)
         if mode != "daily":
-            return Reply.error("use `digest daily HH:MM [timezone]` (e.g. `digest daily "
-                               "08:30 Europe/Berlin`) or `digest off`")
+            return Reply.error(say("use {} (e.g. {}) or {}", ex.DIGEST_USAGE, ex.DIGEST_EG,
+                                   ex.DIGEST_OFF))
+        if not at:
+            return Reply.error(say("give the time of day for the digest, e.g. {}",
+                                   ex.DIGEST_EG))
         try:
-            schedule = parse_schedule(at or "", tz or "UTC")
+            schedule = parse_schedule(at, tz or "UTC")
         except DigestError as e:
-            return Reply.error(str(e).removeprefix("digest: "))
+            return Reply.error(say("{}, as in {}", str(e).removeprefix("digest: "),
+                                   ex.DIGEST_EG))
         self.store.set_digest(caller.platform, caller.workspace, caller.channel,
                               schedule.at_text, schedule.tz_name, now=self.clock())
         return Reply.message(f"This channel now gets one digest a day at {schedule.at_text} "
@@ -102,8 +108,8 @@ class SubscriptionCommands:
         """("all"|"topic"|"company", name) for what the user typed, or an error."""
         raw = user_text(target)
         if not raw:
-            return Reply.error("say what to follow: a topic (`topics` lists them), a "
-                               "company, or `all`")
+            return Reply.error(say("say what to follow: a topic ({} lists them), a company, "
+                                   "or everything: {}", ex.TOPICS, ex.SUBSCRIBE_ALL))
         kind, _, rest = raw.partition(":")
         if kind.lower() in ("topic", "company") and rest.strip():
             raw, only = rest.strip(), kind.lower()
@@ -119,13 +125,13 @@ class SubscriptionCommands:
             return ("company", company)
         return Reply.error(self._unknown_target(raw))
 
-    def _unknown_target(self, raw: str) -> str:
+    def _unknown_target(self, raw: str) -> Text:
         hints = list(self.classifier.suggest_companies(raw, 3))
         hints += difflib.get_close_matches(raw.casefold(), self.classifier.topic_slugs(),
                                            n=2, cutoff=0.6)
         hint = f"did you mean {' or '.join(hints)}? " if hints else ""
-        return (f"no topic or company '{quote(raw)}' — {hint}follow a topic slug (`topics` lists "
-                "them), a company, or `all`")
+        return say("no topic or company '{}' — {}follow a topic slug ({} lists them), a "
+                   "company, or everything: {}", quote(raw), hint, ex.TOPICS, ex.SUBSCRIBE_ALL)
 
     def _existing(self, subs: list[Subscription], target: str) -> Subscription | None:
         raw = user_text(target)

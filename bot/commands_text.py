@@ -8,6 +8,8 @@ import re
 import shlex
 import unicodedata
 
+from bot import examples as ex
+from bot.examples import say
 from bot.replies import Caller, Reply
 
 _NUMBER = re.compile(r"^[+-]?\d+$")
@@ -48,7 +50,8 @@ class TextCommands:
         name, args = user_text(words[0]).lstrip("/").lower(), words[1:]
         handler = getattr(self, f"_text_{name.replace('-', '_')}", None)
         if handler is None:
-            return Reply.error(f"unknown command '{words[0]}'; `help` lists the commands")
+            return Reply.error(say("unknown command '{}'; {} lists the commands",
+                                   quote(words[0]), ex.HELP))
         return await handler(caller, args)
 
     async def _text_company(self, caller: Caller, args: list[str]) -> Reply:
@@ -59,7 +62,7 @@ class TextCommands:
         limits = [a for a in args if _NUMBER.match(a)]
         topic = " ".join(a for a in args if not _NUMBER.match(a))   # "open source"
         if len(limits) > 1:
-            return Reply.error("use `latest [limit] [topic]`, e.g. `latest 5 pricing`")
+            return Reply.error(say("use {}, e.g. {}", ex.LATEST_USAGE, ex.LATEST_EG))
         return self.latest(caller, limits[0] if limits else None, topic or None)
 
     async def _text_topic(self, caller: Caller, args: list[str]) -> Reply:
@@ -86,7 +89,7 @@ class TextCommands:
 
     async def _text_digest(self, caller: Caller, args: list[str]) -> Reply:
         if len(args) > 3:
-            return Reply.error("use `digest daily HH:MM [timezone]` or `digest off`")
+            return Reply.error(say("use {} or {}", ex.DIGEST_USAGE, ex.DIGEST_OFF))
         mode, at, tz = (args + ["", "", None])[:3]
         return self.digest(caller, mode, at, tz)
 

@@ -33,8 +33,9 @@ class Schedule:
 def parse_schedule(at_text: str, tz_name: str = "UTC") -> Schedule:
     m = _HHMM.match((at_text or "").strip())
     if not m:
-        raise DigestError(f"digest: {at_text!r} is not a time; use 24-hour HH:MM, "
-                          "e.g. `digest daily 08:30 Europe/Berlin`")
+        # No command example here: the chat core adds one, spelled per platform.
+        raise DigestError(f"digest: {at_text!r} is not a time; use 24-hour HH:MM "
+                          "such as 08:30")
     return Schedule(time(int(m.group(1)), int(m.group(2))), parse_tz(tz_name))
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
+from bot.examples import Example, Text, console, spell
 from feeds.models import Brief
 
 
@@ -25,18 +27,39 @@ class Reply:
     - "error":  `text` says what went wrong and what to do instead.
     Lookups are ephemeral (only the caller sees them, with a share button); changes to a
     channel's subscriptions are posted visibly. Text here is trusted (ours) except where
-    it quotes user or feed input; renderers escape everything anyway."""
+    it quotes user or feed input; renderers escape everything anyway.
+
+    `parts` is the text with its command examples kept apart (bot/examples.py), so each
+    platform spells them its own way (`spelled`); `text` is the console's spelling."""
     kind: str
     text: str = ""
     title: str = ""
     briefs: tuple[Brief, ...] = ()
     ephemeral: bool = True
     shareable: bool = False   # a lookup the caller may share into the channel
+    parts: Text = ()
+
+    def __post_init__(self):
+        spelled = spell(self.parts, console)
+        if self.text and self.text != spelled:
+            # Text alone (or replaced, dataclasses.replace(reply, text=...)): no examples.
+            object.__setattr__(self, "parts", (self.text,))
+        else:
+            object.__setattr__(self, "text", spelled)
+
+    def spelled(self, example: Callable[[Example], str],
+                text: Callable[[str], str] = str) -> str:
+        """The text as one platform shows it: examples by `example`, the rest by `text`."""
+        return spell(self.parts, example, text)
 
     @classmethod
-    def error(cls, text: str) -> "Reply":
-        return cls(kind="error", text=text, ephemeral=True)
+    def error(cls, text: "str | Text") -> "Reply":
+        return cls(kind="error", ephemeral=True, **_text(text))
 
     @classmethod
-    def message(cls, text: str, *, ephemeral: bool = True) -> "Reply":
-        return cls(kind="text", text=text, ephemeral=ephemeral)
+    def message(cls, text: "str | Text", *, ephemeral: bool = True) -> "Reply":
+        return cls(kind="text", ephemeral=ephemeral, **_text(text))
+
+
+def _text(text: "str | Text") -> dict:
+    return {"text": text} if isinstance(text, str) else {"parts": tuple(text)}

@@ -151,15 +151,6 @@ async def test_channel_commands_reply_as_the_core_says(fake, bot, core, name, op
     assert core.calls[0][1].is_admin is True
 
 
-async def test_daily_digest_without_a_time_says_which_option_to_add(fake, bot, core):
-    """In Discord `at` is its own option: the core's "'' is not a time; use `digest daily
-    08:30`" (text-command syntax) would leave the admin guessing."""
-    cb = await fake.callback(await fake.command("digest", {"mode": "daily"}))
-    assert cb["data"]["flags"] & EPHEMERAL
-    assert "at: 08:30" in cb["data"]["content"]
-    assert core.calls == []
-
-
 REFUSALS = [
     ("subscribe", {"target": "pricing"}, None, MEMBER_PERMISSIONS, "Manage Channels"),
     ("unsubscribe", {"target": "pricing"}, None, MEMBER_PERMISSIONS, "Manage Channels"),

@@ -7,12 +7,15 @@ can ping a channel or disguise where a link goes. Limits are enforced after esca
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Sequence
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import discord
 
+from bot.discord import syntax
+from bot.examples import Example
 from bot.replies import Reply
 from feeds.models import Brief
 
@@ -196,16 +199,31 @@ def _headline_line(brief: Brief) -> str:
     return f"• {text}" + (f" ({source})" if source else "")
 
 
+@functools.lru_cache(maxsize=512)
+def example_code(example: Example) -> str:
+    """An example as inline code, as the user types it: `/company name:Alibaba`. Ours,
+    but a value may come from stored data (a subscription's target): one with a
+    backtick or a line break could end the code early, so it is shown inert instead."""
+    text = syntax.spell(example)
+    if "`" in text or "\n" in text:
+        return inert(text)
+    return f"`{plain(text)}`"
+
+
+def reply_text(reply: Reply) -> str:
+    """The reply's text as markdown: outside text inert, our examples as code."""
+    return reply.spelled(example_code, inert)
+
+
 def reply_payload(reply: Reply) -> dict:
     """A Reply as send_message/followup keyword arguments (content, embeds, ephemeral)."""
     if reply.kind == "briefs" and reply.briefs:
-        head = inert(reply.title or reply.text)
+        head = inert(reply.title) if reply.title else reply_text(reply)
         return {"content": clip(head, CONTENT_MAX) or None,
                 "embeds": brief_embeds(reply.briefs), "ephemeral": reply.ephemeral}
-    text = reply.text or reply.title or "Nothing to show."
+    text = reply_text(reply) if reply.text else inert(reply.title or "Nothing to show.")
     if reply.kind == "error":
         text = "⚠️ " + text
-    text = inert(text)
     if len(text) > CONTENT_MAX:  # long lists (feeds, topics) fit an embed's 4,096
         embed = discord.Embed(description=clip(text, DESCRIPTION_MAX), colour=DEFAULT_COLOUR)
         return {"content": None, "embeds": [embed], "ephemeral": reply.ephemeral}

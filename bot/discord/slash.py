@@ -238,11 +238,6 @@ def _channel_settings(tree: app_commands.CommandTree, commands) -> None:
     async def digest(interaction: discord.Interaction, mode: app_commands.Choice[str],
                      at: Optional[str] = None, timezone: Optional[str] = None):
         """Post one daily roundup here instead of instant posts."""
-        if mode.value == "daily" and not at and caller_for(interaction).is_admin:
-            # The core would answer in its text-command syntax ("digest daily 08:30").
-            return await respond(interaction, Reply.error(
-                "Add the at option: the time of day for the roundup, e.g. at: 08:30 "
-                "(and timezone: Europe/Berlin; UTC if left out)."))
         await guarded(interaction, commands.digest, mode.value, at, timezone)
 
 

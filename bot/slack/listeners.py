@@ -17,11 +17,10 @@ from slack_sdk.errors import SlackApiError
 from bot.replies import Caller, Reply
 from bot.slack import render
 from bot.slack.adapter import NETWORK_ERRORS
+from bot.slack.syntax import SLASH_COMMANDS
 
 log = logging.getLogger("ainews.slack")
 
-SLASH_COMMANDS = ("/company", "/latest", "/search", "/topic", "/topics", "/subscribe",
-                  "/unsubscribe", "/subscriptions", "/digest", "/ainews")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _SLACK_TOKEN = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 

@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from bot.replies import Reply
+from bot.slack.syntax import spell
 from feeds.models import Brief
 
 # Slack's documented Block Kit limits.
@@ -236,14 +237,20 @@ def text_sections(text: str) -> list[dict]:
     return [plain_section(c) for c in chunks[: MAX_BLOCKS - 2]]
 
 
+def reply_body(reply: Reply) -> str:
+    """The reply's text with its command examples as Slack users type them. Plain text:
+    backticks would show as they are, so an example is just the command."""
+    return reply.spelled(spell)
+
+
 def reply_blocks(reply: Reply, *, share: str | None = None) -> list[dict]:
     if reply.kind == "error":
-        return [plain_section(":warning: " + reply.text)]
+        return [plain_section(":warning: " + reply_body(reply))]
     if reply.kind != "briefs":
-        return text_sections(reply.text)
+        return text_sections(reply_body(reply))
     blocks = [section("*" + escape(reply.title) + "*")] if reply.title.strip() else []
     if not reply.briefs:
-        return blocks + text_sections(reply.text or "Nothing found.")
+        return blocks + text_sections(reply_body(reply) or "Nothing found.")
     full = [brief_blocks(b) for b in reply.briefs]
     if len(blocks) + sum(len(f) + 1 for f in full) + 1 > MAX_BLOCKS:
         blocks += digest_blocks("", reply.briefs, room=MAX_BLOCKS - len(blocks) - 1)[1:]
@@ -260,7 +267,7 @@ def reply_text(reply: Reply) -> str:
     if reply.kind == "briefs" and reply.briefs:
         first = fallback_text(reply.briefs[0])
         return fit(escape(reply.title) + ": " + first if reply.title else first, MAX_FALLBACK)
-    return fit(escape(reply.text or reply.title or "Done."), MAX_FALLBACK)
+    return fit(escape(reply_body(reply) or reply.title or "Done."), MAX_FALLBACK)
 
 
 def reply_message(reply: Reply, *, share: str | None = None,

@@ -1,0 +1,40 @@
+"""Command examples spelled for the `ainews` command line: `ainews company Alibaba`,
+`ainews latest [--limit LIMIT] [--topic TOPIC]`, `ainews feeds add URL [NAME]`.
+
+The CLI prints the chat core's replies to its lookups and to `feeds add`; ARGS says how
+its parser (bot/cli.py) takes each of those commands' options: positionally (None) or
+by a flag. Channel commands (subscribe, digest, ...) exist only in chat: they keep the
+console's text-command spelling."""
+from __future__ import annotations
+
+import shlex
+from functools import lru_cache
+
+from bot.examples import Arg, Example, console
+
+ARGS: dict[str, dict[str, str | None]] = {
+    "company": {"name": None, "limit": "--limit"},
+    "latest": {"limit": "--limit", "topic": "--topic"},
+    "topic": {"slug": None, "limit": "--limit"},
+    "search": {"query": None, "limit": "--limit"},
+    "topics": {},
+    "feeds list": {},
+    "feeds add": {"url": None, "name": None},
+    "feeds remove": {"url": None},
+}
+
+
+@lru_cache(maxsize=512)
+def spell(example: Example) -> str:
+    how = ARGS.get(example.command)
+    if how is None:
+        return console(example)
+    words = ["ainews", example.command] + [_arg(a, how[a.name]) for a in example.args]
+    return f"`{' '.join(words)}`"
+
+
+def _arg(arg: Arg, flag: str | None) -> str:
+    # A placeholder (NAME) is shown as is; a value is quoted as a shell needs it.
+    value = arg.value if arg.sample is not None else shlex.quote(arg.value)
+    word = f"{flag} {value}" if flag else value
+    return f"[{word}]" if arg.bracketed else word

@@ -1,0 +1,20 @@
+"""Command examples spelled as a Slack user types them. Pure: no slack imports.
+
+Each lookup and channel setting is its own slash command (`/company Alibaba`); the rest
+goes through `/ainews` (`/ainews feeds list`, `/ainews help`), which the listeners read
+as a text command line."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from bot.examples import Example
+
+SLASH_COMMANDS = ("/company", "/latest", "/search", "/topic", "/topics", "/subscribe",
+                  "/unsubscribe", "/subscriptions", "/digest", "/ainews")
+
+
+@lru_cache(maxsize=512)     # examples are few and fixed; every reply spells them again
+def spell(example: Example) -> str:
+    """`/company Alibaba`, `/digest daily HH:MM [TIMEZONE]`, `/ainews feeds list`."""
+    own = f"/{example.verb}" in SLASH_COMMANDS
+    return ("/" if own else "/ainews ") + example.text

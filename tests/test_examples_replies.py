@@ -1,0 +1,221 @@
+"""The chat core's help and error replies as each surface shows them: every example in
+them spelled for that surface (test_examples.py checks those spellings parse), no
+command left in the core's own text-command syntax, outside text still inert."""
+from __future__ import annotations
+
+import ast
+import inspect
+import io
+import os
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bot import cli_syntax, examples as ex
+from bot.cli import main
+from bot.commands import Commands
+from bot.config import Settings
+from bot.console import format_reply, run_console_command
+from bot.discord import render as discord_render, syntax as discord_syntax
+from bot.replies import Caller, Reply
+from bot.slack import render as slack_render, syntax as slack_syntax
+from feeds.classify import Classifier, load_gazetteer
+from feeds.models import Subscription, utcnow
+from tests.fakes.discord import FakeDiscord, running_bot
+
+ADMIN = Caller("slack", "T1", "C1", "U1", is_admin=True)
+QUIET = Caller("slack", "T1", "C2", "U1", is_admin=True)      # a channel following nothing
+PAUSED_TARGETS = ("pricing", "Moonshot AI")
+
+# Every path to a help or error text the core has, with input that reaches it.
+PATHS = {
+    "help": lambda c: c.help(ADMIN),
+    "company without a name": lambda c: c.company(ADMIN, ""),
+    "unknown company": lambda c: c.company(ADMIN, "Qqqxz"),
+    "topic without a slug": lambda c: c.topic(ADMIN, ""),
+    "search without words": lambda c: c.search(ADMIN, ""),
+    "limit not a number": lambda c: c.latest(ADMIN, "lots"),
+    "unknown text command": lambda c: c.run_text(ADMIN, "frobnicate"),
+    "latest with two limits": lambda c: c.run_text(ADMIN, "latest 1 2"),
+    "text digest with too much": lambda c: c.run_text(ADMIN, "digest daily 08:30 UTC more"),
+    "digest with too much": lambda c: c.digest(ADMIN, "daily 08:30 UTC more"),
+    "digest weekly": lambda c: c.digest(ADMIN, "weekly"),
+    "digest without a time": lambda c: c.digest(ADMIN, "daily"),
+    "digest at a bad time": lambda c: c.digest(ADMIN, "daily", "8.30"),
+    "subscribe to nothing": lambda c: c.subscribe(ADMIN, ""),
+    "subscribe to the unknown": lambda c: c.subscribe(ADMIN, "Qqqxz"),
+    "unsubscribe from the unknown": lambda c: c.unsubscribe(ADMIN, "Qqqxz"),
+    "no subscriptions": lambda c: c.subscriptions(QUIET),
+    "paused subscriptions": lambda c: c.subscriptions(ADMIN),
+    "feeds usage": lambda c: c.feeds(ADMIN, "frobnicate"),
+    "remove an unknown feed": lambda c: c.feeds(ADMIN, "remove", "https://none.example/rss"),
+    "no feeds": lambda c: c.feeds(ADMIN, "list"),
+}
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return Classifier(load_gazetteer())
+
+
+@pytest.fixture
+def commands(store, classifier):
+    for target in PAUSED_TARGETS:
+        kind = "topic" if target == "pricing" else "company"
+        store.add_subscription(Subscription("slack", "T1", "C1", kind, target), now=utcnow())
+    store.pause_channel("slack", "C1", "channel_not_found")
+    return Commands(store, classifier, settings=Settings())
+
+
+async def answer(commands, path: str) -> Reply:
+    reply = PATHS[path](commands)
+    return await reply if inspect.isawaitable(reply) else reply
+
+
+@pytest.fixture
+async def replies(commands) -> dict[str, Reply]:
+    return {path: await answer(commands, path) for path in PATHS}
+
+
+def test_the_replies_use_every_registered_example_and_no_other(replies):
+    used = {e for r in replies.values() for e in ex.examples_in(r.parts)}
+    assert used == set(ex.REGISTRY) | {ex.resume(t) for t in PAUSED_TARGETS}
+
+
+SURFACES = {
+    # surface -> (the reply as shown, an example as shown there)
+    "console": (format_reply, ex.console),
+    "slack": (lambda r: "\n".join(t for _, t in slack_render.all_texts(
+        slack_render.reply_message(r)["blocks"])), slack_syntax.spell),
+    "discord": (lambda r: _discord_text(discord_render.reply_payload(r)),
+                discord_render.example_code),
+    "cli": (lambda r: r.spelled(cli_syntax.spell), cli_syntax.spell),
+}
+# What is left once the examples are taken out must not quote a command: no backtick
+# (Discord's are escaped, \`, so they show as typed).
+STRAY_BACKTICK = {"console": r"`", "slack": r"`", "discord": r"(?<!\\)`", "cli": r"`"}
+
+
+def _discord_text(payload: dict) -> str:
+    return payload["content"] or payload["embeds"][0].description
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+@pytest.mark.parametrize("path", PATHS)
+async def test_every_example_in_a_reply_is_spelled_for_the_surface(commands, path, surface):
+    reply = await answer(commands, path)
+    shown, spell = SURFACES[surface]
+    text = shown(reply)
+    examples = ex.examples_in(reply.parts)
+    assert examples, "each of these paths tells the user what to type"
+    for example in examples:
+        assert spell(example) in text
+        text = text.replace(spell(example), "", 1)
+    assert not re.search(STRAY_BACKTICK[surface], text), text
+
+
+@pytest.mark.parametrize("surface, rows", [
+    ("console", ["  `company NAME [LIMIT]` — ", "`feeds add URL [NAME]`",
+                 "  `digest daily HH:MM [TIMEZONE]` — "]),
+    ("slack", ["  /company NAME [LIMIT] — ", "/ainews feeds add URL [NAME]",
+               "  /digest daily HH:MM [TIMEZONE] — ", "(/topics lists them)"]),
+    ("discord", ["  `/company name:NAME [limit:LIMIT]` — ", "`/feeds add url:URL [name:NAME]`",
+                 "  `/digest mode:daily at:HH:MM [timezone:TIMEZONE]` — ",
+                 "  `/topic slug:SLUG` — "]),
+])
+async def test_help_shows_each_surfaces_own_commands(replies, surface, rows):
+    text = SURFACES[surface][0](replies["help"])
+    for row in rows:
+        assert row in text
+
+
+async def test_discord_help_and_a_missing_digest_time_come_spelled_for_discord(commands):
+    fake = await FakeDiscord().start()
+    try:
+        async with running_bot(fake, commands):
+            help_ = await fake.callback(await fake.command("help"))
+            digest = await fake.callback(await fake.command("digest", {"mode": "daily"}))
+    finally:
+        await fake.close()
+    shown = help_["data"]["content"] or help_["data"]["embeds"][0]["description"]
+    assert "`/subscribe target:TARGET`" in shown and "`/feeds list`" in shown
+    assert digest["data"]["flags"] & 64                     # only the admin sees it
+    assert digest["data"]["content"] == ("⚠️ give the time of day for the digest, e.g. "
+                                         "`/digest mode:daily at:08:30 timezone:Europe/Berlin`")
+
+
+def test_console_shows_what_its_own_parser_takes(commands):
+    out = io.StringIO()
+    run_console_command(commands, "digest weekly", stream=out)
+    assert "`digest daily HH:MM [TIMEZONE]`" in out.getvalue()
+
+
+@pytest.mark.parametrize("argv, shown", [
+    (["company", ""], "e.g. `ainews company Alibaba`"),
+    (["topic", ""], "e.g. `ainews topic pricing` (`ainews topics` lists them)"),
+    (["search", ""], "e.g. `ainews search 'qwen pricing'`"),
+    (["company", "Qqqxz"], "`ainews topics` shows the companies"),
+])
+def test_cli_errors_show_cli_commands(monkeypatch, tmp_path, capsys, argv, shown):
+    for k in list(os.environ):
+        if k.startswith(("AINEWS_", "DISCORD_", "SLACK_", "LLM_")):
+            monkeypatch.delenv(k)
+    monkeypatch.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
+    assert main(argv) == 1
+    assert shown in capsys.readouterr().err
+
+
+CORE = ["commands.py", "commands_subs.py", "commands_text.py", "commands_feeds.py",
+        "replies.py", "digest.py"]
+
+
+@pytest.mark.parametrize("module", CORE)
+def test_the_core_writes_no_command_as_text(module):
+    """A backtick in a string of the core (not a docstring) is a command in one
+    surface's syntax that the others would show wrong: it must be an Example."""
+    tree = ast.parse((Path(__file__).parents[1] / "bot" / module).read_text())
+    docstrings = {id(n.body[0].value) for n in ast.walk(tree)
+                  if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef,
+                                    ast.AsyncFunctionDef)) and ast.get_docstring(n) is not None}
+    quoted = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant)
+              and isinstance(n.value, str) and "`" in n.value and id(n) not in docstrings]
+    assert quoted == []
+
+
+# ---- outside text stays outside text --------------------------------------------------
+HOSTILE = "<@123> @everyone `subscribe all` [docs](http://evil.example) {}"
+
+
+@pytest.mark.parametrize("surface", ["slack", "discord"])
+def test_quoted_user_text_never_becomes_an_example_or_a_ping(surface):
+    reply = Reply.error(ex.say("no company '{}' — {} shows them", HOSTILE, ex.TOPICS))
+    assert ex.examples_in(reply.parts) == [ex.TOPICS]       # the backticked text is text
+    text = SURFACES[surface][0](reply)
+    if surface == "slack":
+        assert "<@" not in text and "@everyone" not in text and "/subscribe all" not in text
+    else:
+        assert "\\`subscribe all\\`" in text and "<@1" not in text
+        assert "@everyone" not in text and "](http" not in text
+        assert text.endswith("`/topics` shows them")
+
+
+def test_a_stored_target_with_a_backtick_is_not_code_on_discord():
+    shown = discord_render.example_code(ex.resume("Odd`Name <@1>"))
+    assert not shown.startswith("`") and "<@1" not in shown
+    assert discord_render.example_code(ex.resume("Moonshot AI")) == \
+        "`/subscribe target:Moonshot AI`"
+
+
+def test_say_reads_fields_only_in_its_own_template():
+    assert ex.say("a {} b", "{} `x`") == ("a ", "{} `x`", " b")
+    with pytest.raises(ValueError):
+        ex.say("{} {}", "one")
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_a_replaced_text_is_what_every_surface_shows(surface):
+    reply = replace(Reply.error(ex.say("see {}", ex.TOPICS)), text="nothing to type")
+    assert "nothing to type" in SURFACES[surface][0](reply)
+    assert "topics" not in SURFACES[surface][0](reply)
