@@ -10,6 +10,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Mapping
 
@@ -26,6 +27,7 @@ class Settings:
     db_path: Path = Path("data/ainews.db")
     feeds_file: Path | None = None          # None: the bundled default list
     poll_minutes: float = 10.0
+    max_post_age_hours: float = 48.0        # older stories are stored, not posted; 0: no limit
     allow_private_hosts: bool = False
     fetch_articles: bool = False
     console: bool = False                   # force the console adapter on
@@ -54,6 +56,11 @@ class Settings:
     @property
     def llm_enabled(self) -> bool:
         return bool((self.llm_base_url or self.llm_api_key) and self.llm_model)
+
+    @property
+    def max_post_age(self) -> timedelta | None:
+        """How old a newly seen story may be and still be posted; None: any age."""
+        return timedelta(hours=self.max_post_age_hours) if self.max_post_age_hours else None
 
     @property
     def discord_enabled(self) -> bool:
@@ -104,6 +111,8 @@ _FIELDS = {
     "AINEWS_DB": ("db_path", lambda n, v: Path(v)),
     "AINEWS_FEEDS": ("feeds_file", lambda n, v: Path(v) if v else None),
     "AINEWS_POLL_MINUTES": ("poll_minutes", lambda n, v: _number(float, n, v, 0.001, 1440)),
+    "AINEWS_MAX_POST_AGE_HOURS": ("max_post_age_hours",
+                                  lambda n, v: _number(float, n, v, 0, 24 * 366)),
     "AINEWS_ALLOW_PRIVATE_HOSTS": ("allow_private_hosts", _bool),
     "AINEWS_FETCH_ARTICLES": ("fetch_articles", _bool),
     "AINEWS_CONSOLE": ("console", _bool),

@@ -9,6 +9,12 @@ as their feeds come in but written together, BACKLOG_BATCH stories to a transact
 backfill's commits rewrite the same index pages, and one commit per feed cost ~25% of
 the store stage (docs/benchmarks.md, section 2). Feeds with stories to post are stored
 at once, as before, so nothing that may be posted waits for another feed.
+
+A story published more than `max_post_age` before it is first seen is stored as backlog
+too: it is not news however it turned up late (the bot was down, a paused feed resumed,
+a site changed its URLs or GUIDs, a feed re-published its archive). Until a poll has read
+a feed's entries (its first answered 304, or was empty), only entries dated after the last
+poll are news: the rest is the archive that poll did not show.
 """
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from feeds import schedule
 from feeds.classify import Classifier
@@ -43,6 +49,7 @@ class FeedOutcome:
     error: str = ""
     paused: bool = False
     warning: str = ""
+    too_old: int = 0        # of `new`: stored, not posted (see Pipeline._too_old)
 
 
 @dataclass
@@ -72,20 +79,28 @@ class PollSummary:
         firsts = [o for o in self.outcomes if o.backlog]
         return sum(o.new for o in firsts), sum(o.new_strategy for o in firsts)
 
+    @property
+    def too_old(self) -> int:
+        """New stories of later polls published too long ago to post: stored only."""
+        return sum(o.too_old for o in self.outcomes)
+
     def line(self) -> str:
         paused = sum(o.paused for o in self.outcomes)
         text = (f"poller: {self.feeds_polled} feeds polled, {self.new_stories} new stories, "
                 f"{self.new_strategy} new strategy stories, {len(self.failures)} failed")
         text += f", {paused} paused" if paused else ""
         stories, strategy = self.backlog
-        return text + (f"; first polls' backlog (stored, never posted): {stories} stories, "
-                       f"{strategy} strategy" if stories else "")
+        text += (f"; first polls' backlog (stored, never posted): {stories} stories, "
+                 f"{strategy} strategy" if stories else "")
+        return text + (f"; too old to post (stored, not posted): {self.too_old} stories"
+                       if self.too_old else "")
 
     def to_json(self) -> dict:
         return {
             "feeds_polled": self.feeds_polled, "new_stories": self.new_stories,
             "new_strategy_stories": self.new_strategy,
             "backlog_stories": self.backlog[0], "backlog_strategy_stories": self.backlog[1],
+            "too_old_stories": self.too_old,
             "failures": [{"url": o.url, "name": o.name, "error": o.error, "paused": o.paused}
                          for o in self.failures],
             "feeds": [o.__dict__ for o in self.outcomes],
@@ -109,6 +124,7 @@ class Pipeline:
     classifier: Classifier
     formatter: Formatter
     poll_minutes: float = 10.0
+    max_post_age: timedelta | None = None   # None: post whatever is new, however old
     # First polls waiting for their transaction; a list only while poll_once runs.
     _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
 
@@ -176,6 +192,8 @@ class Pipeline:
         next_ok = schedule.next_poll_after_success(
             now, self.poll_minutes, max_age=res.max_age, ttl_minutes=parsed.ttl_minutes,
             published_times=[s.published for s in parsed.stories])
+        if not (parsed.stories or state.baselined):
+            body_hash = None   # no entries read yet: the next poll is still a first poll
         fetched = dict(next_poll=next_ok, etag=res.etag, last_modified=res.last_modified,
                        body_hash=body_hash, ttl_minutes=parsed.ttl_minutes)
         if out.backlog and self._backlog is not None:
@@ -186,10 +204,12 @@ class Pipeline:
             if sum(len(b.stories) for b in self._backlog) >= BACKLOG_BATCH:
                 self._store_backlogs()
             return []
-        new = await self._store_new(parsed.stories, backlog=out.backlog, now=now)
+        new, fresh = await self._store_new(parsed.stories, backlog=out.backlog, now=now,
+                                           too_old=self._too_old(state, now))
         self._count_new(out, new)
+        out.too_old = 0 if out.backlog else len(new) - len(fresh)
         self.store.record_fetch_ok(src.url, now=now, **fetched)
-        return [] if out.backlog else [s for s in new if s.classification.strategy]
+        return [s for s in fresh if s.classification.strategy]
 
     def _store_backlogs(self) -> None:
         """Write the waiting first polls in one transaction. Should it fail, each is
@@ -224,11 +244,31 @@ class Pipeline:
         out.new = len(new)
         out.new_strategy = sum(s.classification.strategy for s in new)
 
-    async def _store_new(self, stories: list[Story], *, backlog: bool, now) -> list[Story]:
+    async def _store_new(self, stories: list[Story], *, backlog: bool, now,
+                         too_old: Callable[[Story], bool] | None = None,
+                         ) -> tuple[list[Story], list[Story]]:
+        """Store the unseen entries; return (new, fresh): fresh are the new ones that
+        may be posted (none of a backlog, none too old)."""
         classified = self.classify_unseen(stories)
-        new = self.store.add_new_stories(classified, backlog=backlog, now=now)
-        await self.condense_fresh(new, backlog=backlog)
-        return new
+        new = self.store.add_new_stories(classified, backlog=backlog, now=now, hold=too_old)
+        fresh = [] if backlog else [s for s in new if not (too_old and too_old(s))]
+        await self.condense_fresh(fresh, backlog=backlog)
+        return new, fresh
+
+    def _too_old(self, state: FeedState, now: datetime) -> Callable[[Story], bool] | None:
+        """What makes a new story of a later poll too old to post: being published before
+        the age limit, or, while no poll has read the feed's entries, not after the last
+        poll (an undated entry bears the fetch time, so it can't show that either)."""
+        cutoff = now - self.max_post_age if self.max_post_age else None
+        since = None if state.baselined else state.last_ok
+        if cutoff is None and since is None:
+            return None
+
+        def too_old(story: Story) -> bool:
+            when = story.published
+            return ((cutoff is not None and when < cutoff)
+                    or (since is not None and not since < when < now))
+        return too_old
 
     def classify_unseen(self, stories: list[Story]) -> list[Story]:
         """Classify the entries the store lacks. Known, unchanged entries are dropped

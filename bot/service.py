@@ -51,7 +51,8 @@ async def pipeline_for(app: App):
         articles = (await stack.enter_async_context(app.article_fetcher())
                     if app.settings.fetch_articles else None)
         yield Pipeline(app.store, feeds, app.classifier, app.formatter(articles),
-                       poll_minutes=app.settings.poll_minutes)
+                       poll_minutes=app.settings.poll_minutes,
+                       max_post_age=app.settings.max_post_age)
 
 
 async def _brief_or_headline(pipeline: Pipeline, story) -> None:

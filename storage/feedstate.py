@@ -30,8 +30,15 @@ class FeedState:
     failures: int = 0                     # in a row; reset by a successful poll
     last_error: str = ""                  # "kind: message"
     paused: bool = False
-    polls_ok: int = 0                     # 0 = never polled: its first stories are backlog
+    polls_ok: int = 0                     # 0 = never polled (see baselined)
     ttl_minutes: int | None = None        # the feed's own <ttl>, if any
+
+    @property
+    def baselined(self) -> bool:
+        """A poll has read the feed's entries, so entries it lacks from now on are news.
+        A 304 or an empty feed reads none: the pipeline keeps body_hash for polls that
+        parsed entries only, so the next poll's archive is backlog, not a flood."""
+        return self.polls_ok > 0 and self.body_hash is not None
 
     @property
     def health(self) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from itertools import filterfalse, repeat
@@ -74,13 +74,14 @@ class StoryStore:
             found.update(rows)
         return found
 
-    def add_new_stories(self, stories: Iterable[Story], *, backlog: bool,
-                        now: datetime) -> list[Story]:
+    def add_new_stories(self, stories: Iterable[Story], *, backlog: bool, now: datetime,
+                        hold: Callable[[Story], bool] | None = None) -> list[Story]:
         """Store `stories` in one transaction; return those never seen before (by id or
         canonical URL), in input order. backlog=True stores them as "backlog": the first
-        poll of a feed, never to be posted. A returned story may have joined an earlier
-        cluster: cluster_info(story.id) tells (post it as an "also reported by")."""
-        status, seen = ("backlog" if backlog else "new"), iso_utc(now)
+        poll of a feed, never to be posted; so are the new stories `hold` is true of (too
+        old to post). A returned story may have joined an earlier cluster:
+        cluster_info(story.id) tells (post it as an "also reported by")."""
+        seen = iso_utc(now)
         stories = list(stories)
         new: list[Story] = []
         with self._write():
@@ -94,6 +95,7 @@ class StoryStore:
                 if self._merge_known(story, seen, known):
                     continue
                 content_hash = story.content_hash   # a sha256 of the text: once per story
+                status = "backlog" if backlog or (hold and hold(story)) else "new"
                 self._insert_story(next_pk, story, status, seen, content_hash)
                 known.add(next_pk, story, content_hash)
                 next_pk += 1

@@ -48,6 +48,9 @@ def run_cli(capsys, *argv) -> tuple[int, str, str]:
     ("AINEWS_POLL_MINUTES", "1e308", "AINEWS_POLL_MINUTES='1e308' must be at most"),
     ("LLM_TIMEOUT", "nan", "LLM_TIMEOUT='nan' is not a number"),
     ("AINEWS_HTTP_PORT", "99999", "AINEWS_HTTP_PORT='99999' must be at most 65535"),
+    ("AINEWS_MAX_POST_AGE_HOURS", "2d", "AINEWS_MAX_POST_AGE_HOURS='2d' is not a number"),
+    ("AINEWS_MAX_POST_AGE_HOURS", "-1", "AINEWS_MAX_POST_AGE_HOURS='-1' must be at least 0"),
+    ("AINEWS_MAX_POST_AGE_HOURS", "nan", "AINEWS_MAX_POST_AGE_HOURS='nan' is not a number"),
     # Half an LLM configuration left the LLM condenser off without a word.
     ("LLM_BASE_URL", "http://127.0.0.1:11434/v1", "LLM_MODEL is not set"),
     ("LLM_API_KEY", "sk-test", "LLM_MODEL is not set"),
@@ -299,6 +302,34 @@ def test_poll_names_the_failing_feeds_it_left_to_their_backoff(env, capsys, tmp_
     assert f"waiting: Down ({url})" in out and "HTTP 503" in out and "next try" in out
     code, out, _ = run_cli(capsys, "poll", "--once", "--json")
     assert [w["url"] for w in json.loads(out)["waiting_feeds"]] == [url]
+
+
+@pytest.mark.parametrize("setting,too_old", [(None, 1), ("0", 0), ("200", 0)])
+async def test_poll_says_how_many_new_stories_were_too_old_to_post(env, capsys, tmp_path,
+                                                                   setting, too_old):
+    # A week-old entry turning up late is stored, not posted: `poll` says so, else
+    # "2 new strategy stories" reads as two posts coming.
+    import asyncio
+    from datetime import timedelta
+    from feeds.models import utcnow
+    if setting is not None:
+        env.setenv("AINEWS_MAX_POST_AGE_HOURS", setting)
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))
+        (tmp_path / "feeds.toml").write_text(f'[[feed]]\nname = "Example AI"\n'
+                                             f'url = "{srv.url("/feed.xml")}"\n')
+        env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+        await asyncio.to_thread(run_cli, capsys, "poll", "--once")     # first poll: backlog
+        week_old = strategy_entry(1, published=utcnow() - timedelta(days=7))
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(2), week_old,
+                                                     strategy_entry(0)]))
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "poll", "--once")
+        assert code == 0 and "2 new strategy stories" in out
+        assert ("too old to post (stored, not posted): 1 stories" in out) == bool(too_old)
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(3, published=(
+            utcnow() - timedelta(days=7, hours=1)))]))
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "poll", "--once", "--json")
+    assert code == 0 and json.loads(out)["too_old_stories"] == too_old
 
 
 @pytest.mark.parametrize("as_json", [False, True])

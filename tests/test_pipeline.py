@@ -203,7 +203,7 @@ async def test_a_304_keeps_the_adaptive_interval(env):
 async def test_a_fast_feeds_stories_are_handed_on_before_a_slow_feed_finishes(env):
     from tests.fakes.stories import strategy_entry
     srv, store, pipeline, _ = env
-    srv.add("/slow.xml", make_rss("Slow", []))
+    srv.add("/slow.xml", make_rss("Slow", make_entries(1, seed=7)))
     store.upsert_feed(FeedSource("Slow", srv.url("/slow.xml")))
     await poll(pipeline, 0)                                   # first polls: backlog
     srv.add("/f.xml", make_rss("Wire", ENTRIES + [strategy_entry(1)]))
@@ -223,7 +223,7 @@ async def test_a_fast_feeds_stories_are_handed_on_before_a_slow_feed_finishes(en
 async def test_a_failing_hand_on_spoils_neither_the_pass_nor_the_other_feeds(env):
     from tests.fakes.stories import strategy_entry
     srv, store, pipeline, _ = env
-    srv.add("/b.xml", make_rss("Other", []))
+    srv.add("/b.xml", make_rss("Other", make_entries(1, seed=7)))
     store.upsert_feed(FeedSource("Other", srv.url("/b.xml")))
     await poll(pipeline, 0)                                   # first polls: backlog
     srv.add("/f.xml", make_rss("Wire", ENTRIES + [strategy_entry(1)]))

@@ -17,7 +17,7 @@ import pytest
 from feeds.models import utcnow
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer, make_rss
-from tests.fakes.stories import strategy_entry
+from tests.fakes.stories import archive_entry, strategy_entry
 
 AINEWS = str(Path(sys.executable).parent / "ainews")
 RULE = "-" * 72
@@ -81,7 +81,7 @@ async def read_until_posts(proc, count: int) -> str:
 
 async def test_sigkill_mid_delivery_loses_nothing(server, tmp_path):
     n_feeds, n_new = 4, 48
-    publish(server, n_feeds, [])
+    publish(server, n_feeds, [archive_entry(f) for f in range(n_feeds)])
     env = env_for(tmp_path, [server.url(f"/feed{f}.xml") for f in range(n_feeds)])
     await run_once(env)                          # first poll: feeds known, nothing posted
     publish(server, n_feeds, [strategy_entry(i) for i in range(n_new)])

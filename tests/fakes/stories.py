@@ -27,6 +27,11 @@ MOVES = [
 ]
 
 
+# Relative to now, not a fixed date: end-to-end tests run the real clock, and a story
+# older than AINEWS_MAX_POST_AGE_HOURS (48 h) when first seen is not posted.
+RECENT = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(hours=6)
+
+
 def strategy_entry(i: int, *, base_url: str = "https://news.example.com",
                    published: datetime | None = None) -> dict:
     company = COMPANIES[i % len(COMPANIES)]
@@ -35,7 +40,18 @@ def strategy_entry(i: int, *, base_url: str = "https://news.example.com",
     title = f"{company} {move.format(n=n)}"
     html = (f"<p>{company} said on Monday it {move.format(n=n)}, in a move aimed at its "
             f"AI business strategy.</p><p>{fact} Story number {i}.</p><p>{why}</p>")
-    when = published or datetime(2026, 11, 1, tzinfo=timezone.utc) + timedelta(minutes=i)
+    when = published or RECENT + timedelta(minutes=i)
     return {"title": title, "link": f"{base_url}/story/{i}", "guid": f"story-{i}",
             "published": when, "content_html": html, "summary": f"{company}: {fact}",
             "author": "Staff reporter"}
+
+
+def archive_entry(i: int, *, base_url: str = "https://news.example.com",
+                  published: datetime | None = None) -> dict:
+    """An old entry that is no strategy story: a feed's archive for a first poll to read,
+    so the stories that follow count as news (a first poll of an empty feed reads none)."""
+    return {"title": f"Archive {i}: a recipe for autumn soup",
+            "link": f"{base_url}/archive/{i}", "guid": f"archive-{i}",
+            "published": published or RECENT - timedelta(days=30, minutes=i),
+            "content_html": "<p>Leeks, potatoes and a little butter make a simple soup.</p>",
+            "summary": "A simple soup.", "author": "Staff reporter"}
