@@ -1,6 +1,7 @@
 """The Slack delivery Adapter against the fake Slack: real slack_sdk, loopback only."""
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 
@@ -150,6 +151,21 @@ async def test_permanent_errors_carry_their_reason(fake, adapter, code, action):
     with pytest.raises(PermanentError) as err:
         await act(adapter, action, message_id)
     assert code in err.value.reason and PERMANENT[code] in err.value.reason
+
+
+@pytest.mark.parametrize("shared", [False, True], ids=["session-per-call", "shared-session"])
+async def test_a_call_slack_does_not_answer_times_out(fake, shared):
+    """The bot's own timeout holds with the long-lived session too (the SDK applies its
+    timeout only to sessions it makes): a hung Slack costs a post 15 s, not 5 minutes."""
+    adapter = SlackAdapter(make_client(fake.bot_token, fake.api_url, timeout=0.5,
+                                       shared_session=shared))
+    fake.fail("chat.postMessage", hang=True)
+    try:
+        with pytest.raises(TransientError, match="timed out"):
+            await asyncio.wait_for(adapter.send("C42", make_brief(), nonce="row-1"), 5)
+    finally:
+        if adapter.client.session is not None:
+            await adapter.client.session.close()
 
 
 async def test_a_wrong_token_holds_the_platform_not_the_channel(fake):

@@ -84,11 +84,16 @@ class _SafeConnectionRetry(AsyncConnectionErrorRetryHandler):
 
 def make_client(token: str, api_url: str = "https://slack.com/api/", *,
                 timeout: float = 15.0, rate_limit_retries: int = 1,
-                session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+                shared_session: bool = False) -> AsyncWebClient:
     """The one Web API client shape the bot uses (base_url: GovSlack and test doubles)."""
     base = api_url if api_url.endswith("/") else api_url + "/"
     handlers = [_SafeConnectionRetry(),
                 AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)]
+    # shared_session (call it in a running loop): one keep-alive session for the bot's
+    # life instead of a connection and TLS handshake per call. The SDK applies `timeout`
+    # only to sessions it makes itself, so a shared one must carry it.
+    session = (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+               if shared_session else None)
     return AsyncWebClient(token=token, base_url=base, timeout=timeout,  # type: ignore[arg-type]
                           retry_handlers=handlers, session=session)
 

@@ -13,8 +13,6 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import aiohttp
-
 from bot.config import Settings
 
 log = logging.getLogger("ainews.slack")
@@ -63,7 +61,7 @@ async def start_slack(settings: Settings, commands, *, connect_timeout: float = 
     # One session for the bot's life: without it every Web API call opens (and TLS-
     # handshakes) a connection of its own, a fan-out to 5,000 channels 5,000 of them.
     client = make_client(settings.slack_bot_token, settings.slack_api_url,
-                         session=aiohttp.ClientSession())
+                         shared_session=True)
     try:
         return await _connect(settings, commands, client, connect_timeout,
                               admin_cache_seconds, ping_interval, http_host)

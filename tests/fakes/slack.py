@@ -422,7 +422,7 @@ def _message_problem(p: dict) -> str | None:
 
 async def _read_payload(request: web.Request) -> dict:
     payload = dict(request.query)
-    if request.can_read_body:
+    if request.body_exists:      # text() again gives the body a caller read() already
         raw = await request.text()
         if request.content_type == "application/json":
             payload.update(json.loads(raw or "{}"))
