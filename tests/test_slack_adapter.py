@@ -379,6 +379,27 @@ async def test_a_refused_token_pauses_nothing_and_loses_no_post(fake, store, clo
     assert [ch for ch, _ts in fake.messages] == ["C42"]
 
 
+async def test_a_digest_channel_does_not_spend_the_token_recheck(fake, store, clock):
+    """A digest channel has held posts all day but nothing to send: the one try of a
+    refused token per re-check must go to a post, or Slack stays silent after the token
+    works again."""
+    from feeds.models import Subscription
+    store.add_subscription(Subscription("slack", "T0FAKE", "C00", "all", "all"), now=clock())
+    store.set_digest("slack", "T0FAKE", "C00", "23:59", "UTC", now=clock())
+    delivery = _delivery_to(fake, store, clock)
+    delivery.adapters["slack"].clock = lambda: clock.now.timestamp()
+    fake.fail("chat.postMessage", error="invalid_auth", times=1000)
+    for _ in range(3):
+        await delivery.run_once()
+        clock.advance(minutes=10)
+    fake._scripts.clear()                     # the token works again
+    sent = 0
+    for _ in range(3):
+        clock.advance(minutes=10)
+        sent += await delivery.run_once()
+    assert sent >= 1 and [ch for ch, _ts in fake.messages] == ["C42"]
+
+
 @pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived"])
 async def test_a_channel_slack_refuses_for_good_is_paused_with_the_reason(fake, store, clock,
                                                                          code):

@@ -168,17 +168,23 @@ class SlackAdapter:
         self._first_try: dict[str, float] = {}   # nonce -> when this process first posted
         self._refused: str | None = None         # why Slack refuses the token, if it does
         self._next_try = 0.0                     # clock() when one post may try it again
+        self._probe: str | None = None
 
     def ready(self) -> bool:
         """False while Slack refuses the bot token: delivery leaves the posts waiting.
         Every TOKEN_RECHECK seconds one post is let through to try it again (a token
         can't be replaced while running, but Slack's own auth outages pass)."""
+        return self._refused is None or self.clock() >= self._next_try
+
+    def _recheck(self, method: str, channel: str) -> None:
+        """While the token is refused, one channel's attempt per TOKEN_RECHECK asks Slack."""
         if self._refused is None:
-            return True
-        if self.clock() < self._next_try:
-            return False
-        self._next_try = self.clock() + TOKEN_RECHECK
-        return True
+            return
+        if self.clock() >= self._next_try:
+            self._next_try, self._probe = self.clock() + TOKEN_RECHECK, channel
+        elif channel != self._probe:
+            raise TransientError(f"slack: {method} to {channel}: the bot token is refused "
+                                 f"({self._refused}); waiting", TOKEN_RECHECK, down=True)
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         payload = render.brief_message(brief)
@@ -234,6 +240,7 @@ class SlackAdapter:
     async def _history(self, args: dict) -> Any:
         """One page of conversations.history, or None when Slack won't let us read it."""
         channel = args["channel"]
+        self._recheck("conversations.history", channel)
         try:
             return await self.client.conversations_history(**args)
         except SlackApiError as exc:
@@ -277,7 +284,6 @@ class SlackAdapter:
         resp = await self._call("chat.postMessage", self.client.chat_postMessage,
                                 {"channel": channel, "metadata": meta, **payload})
         self._first_try.pop(nonce, None)     # confirmed: no retry will ask find_sent
-        self._token_accepted()
         return f"{resp.get('channel') or channel}:{resp['ts']}"
 
     def _remember_first_try(self, nonce: str) -> None:
@@ -288,8 +294,9 @@ class SlackAdapter:
 
     async def _call(self, method: str, fn, kwargs: dict) -> Any:
         channel = kwargs["channel"]
+        self._recheck(method, channel)
         try:
-            return await fn(**kwargs)
+            answer = await fn(**kwargs)
         except SlackApiError as exc:
             if error_code(exc) in PAYLOAD_ERRORS:
                 log.warning("slack: %s to %s refused the blocks (%s); posting plain text",
@@ -298,6 +305,8 @@ class SlackAdapter:
             raise self._error(exc, method, channel) from exc
         except NETWORK_ERRORS as exc:
             raise classify_error(exc, method, channel) from exc
+        self._token_accepted()
+        return answer
 
     def _error(self, exc: BaseException, method: str, channel: str) -> DeliveryError:
         """classify_error, noting a refused token so delivery holds every channel's posts."""
