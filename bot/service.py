@@ -169,7 +169,8 @@ class Service:
         mark, top = store.dispatch_mark() or 0, store.last_story_pk()
         if top == mark:
             return
-        stories = store.stories_to_dispatch(mark, top)
+        stories = _still_news(store.stories_to_dispatch(mark, top),
+                              self.app.settings.max_post_age)
         for story in stories:   # a crash may also have come before condensing
             await _brief_or_headline(pipeline, story)
         queued = dispatch_new(store, stories, utcnow()) if stories else 0
@@ -253,3 +254,17 @@ class Service:
         log.info("service: adapters: %s; %d feeds (%d active); database %s; polling every %g min",
                  ", ".join(adapters) or "none", len(feeds), active,
                  self.app.settings.db_path, self.app.settings.poll_minutes)
+
+
+def _still_news(stories: list, max_age) -> list:
+    """The age limit holds at routing too: a story stored while fresh can be routed much
+    later (`ainews poll` stored it and the bot started days after; a crash came between
+    storing and routing)."""
+    if not max_age:
+        return stories
+    cutoff = utcnow() - max_age
+    kept = [s for s in stories if s.published >= cutoff]
+    if len(kept) < len(stories):
+        log.info("dispatch: %d stored stories are now too old to post; not posted",
+                 len(stories) - len(kept))
+    return kept

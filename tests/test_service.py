@@ -218,6 +218,25 @@ async def test_a_manual_poll_leaves_its_new_stories_to_the_bot_to_post(server, t
     assert story_links(await run_once(env)) == ["https://news.example.com/story/1"]
 
 
+async def test_a_story_stored_fresh_but_routed_late_is_not_posted(server, tmp_path):
+    """The age limit holds when a story is routed, not only when it is stored: here a
+    manual poll stored it while it was news, and the bot ran only when it no longer was
+    (a 1-hour limit on a story published 3 hours ago stands for a week offline)."""
+    from datetime import timedelta
+    from feeds.models import utcnow
+    publish(server, 1, [strategy_entry(0)])
+    env = env_for(tmp_path, [server.url("/feed0.xml")])
+    assert story_links(await run_once(env)) == []          # the bot's first poll: backlog
+    publish(server, 1, [strategy_entry(0),
+                        strategy_entry(1, published=utcnow() - timedelta(hours=3))])
+    poll = await asyncio.create_subprocess_exec(AINEWS, "poll", "--once", env=env,
+                                                stdout=asyncio.subprocess.PIPE)
+    out, _ = await poll.communicate()
+    assert b"1 new strategy stories" in out                # stored as news (48 h limit)
+    late = {**env, "AINEWS_MAX_POST_AGE_HOURS": "1"}
+    assert story_links(await run_once(late)) == []
+
+
 async def test_article_pages_are_never_fetched_from_private_hosts(server, tmp_path):
     """AINEWS_ALLOW_PRIVATE_HOSTS lets the operator's own feeds live on an intranet; a
     story link in feed text must not turn that into a way to reach internal services."""
