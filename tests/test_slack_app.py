@@ -328,6 +328,13 @@ async def test_only_our_own_workspaces_admins_count(fake, profile, admin):
     assert await AdminCheck(make_client(fake.bot_token, fake.api_url), ("UGUEST",))("UGUEST")
 
 
+async def test_a_failed_auth_test_does_not_lock_an_admin_out_for_the_cache_time(fake):
+    check = AdminCheck(make_client(fake.bot_token, fake.api_url), ())
+    fake.fail("auth.test", status=503, body="down")
+    assert await check("UADMIN") is False          # can't tell now: not an admin now
+    assert await check("UADMIN") is True           # asked again, not cached for 5 min
+
+
 async def test_an_admin_of_another_workspace_of_our_grid_org_counts(fake):
     fake.add_user("UGRID", is_admin=True, team_id="T0SISTER",
                   enterprise_user={"enterprise_id": "E0OURS"})

@@ -82,8 +82,9 @@ async def _connect(settings: Settings, commands, client, connect_timeout: float,
     # signing_secret "" (not None) so bolt doesn't read the environment itself
     app = AsyncApp(name="ainews", client=client,
                    signing_secret=settings.slack_signing_secret or "")
+    home = (str(identity.get("team_id") or ""), str(identity.get("enterprise_id") or ""))
     register(app, commands, AdminCheck(client, settings.slack_admin_user_ids,
-                                       ttl=admin_cache_seconds))
+                                       ttl=admin_cache_seconds, home=home))
     runner = SlackRunner(adapter=SlackAdapter(client), app=app, client=client, mode="",
                          team_id=identity.get("team_id", ""),
                          bot_user_id=identity.get("user_id", ""))

@@ -30,7 +30,8 @@ class AdminCheck:
     cached for `ttl` seconds so a busy channel doesn't spend the users.info rate limit."""
 
     def __init__(self, client, admin_ids=(), *, ttl: float = 300.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 home: tuple[str, str] | None = None):
         ids = [str(i).strip().upper() for i in admin_ids]
         wrong = [str(i).strip() for i, up in zip(admin_ids, ids) if not _USER_ID.match(up)]
         if wrong:
@@ -42,7 +43,7 @@ class AdminCheck:
         self.client, self.admin_ids = client, frozenset(i for i in ids if _USER_ID.match(i))
         self.ttl, self.clock = ttl, clock
         self._cache: dict[str, tuple[bool, float]] = {}
-        self._home: tuple[str, str] | None = None   # the bot's (team_id, enterprise_id)
+        self._home = home      # the bot's (team_id, enterprise_id); None: ask auth.test
 
     async def __call__(self, user_id: str) -> bool:
         if user_id in self.admin_ids:
@@ -62,7 +63,8 @@ class AdminCheck:
         user = resp.get("user") or {}
         is_admin = (any(bool(user.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner"))
                     and await self._our_member(user))
-        self._cache[user_id] = (is_admin, self.clock())
+        if self._home is not None:   # not a refusal made because auth.test failed just now
+            self._cache[user_id] = (is_admin, self.clock())
         return is_admin
 
     async def _our_member(self, user: dict) -> bool:
