@@ -168,7 +168,7 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
         # Only commands that can change something need users.info: a lookup never waits
         # on it (or logs its failures).
         caller = await caller_for(command.get("team_id"), command.get("channel_id"),
-                                  command.get("user_id"), ask=name in MAY_NEED_ADMIN)
+                                  command.get("user_id"), ask=name not in READ_ONLY)
         log.debug("slack: /%s %r from %s in %s", name, args[:100], caller.user, caller.channel)
         reply = await run_command(commands, name, args, caller)
         share = render.share_value(name, args) if reply.shareable else None
@@ -205,9 +205,10 @@ async def on_unknown_action(ack, body) -> None:
 
 
 LOOKUPS = ("company", "latest", "search", "topic")
-# Commands the chat core may refuse to non-admins ("text" is /ainews anything, which can
-# be any of them).
-MAY_NEED_ADMIN = frozenset({"subscribe", "unsubscribe", "digest", "feeds", "text"})
+# Commands that only read: they never ask who is admin. Any other (a change, /ainews
+# anything, a command added to the core later) asks, so a new admin-only command can't
+# silently refuse the admins.
+READ_ONLY = frozenset({*LOOKUPS, "topics", "subscriptions", "help"})
 
 
 def parse_share(value: str) -> tuple[str, str] | None:
