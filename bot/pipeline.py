@@ -250,8 +250,10 @@ class Pipeline:
         """Store the unseen entries; return (new, fresh): fresh are the new ones that
         may be posted (none of a backlog, none too old)."""
         classified = self.classify_unseen(stories)
-        new = self.store.add_new_stories(classified, backlog=backlog, now=now, hold=too_old)
-        fresh = [] if backlog else [s for s in new if not (too_old and too_old(s))]
+        held = {s.id for s in classified if too_old(s)} if too_old and not backlog else set()
+        new = self.store.add_new_stories(classified, backlog=backlog, now=now,
+                                         hold=(lambda s: s.id in held) if held else None)
+        fresh = [] if backlog else [s for s in new if s.id not in held]
         await self.condense_fresh(fresh, backlog=backlog)
         return new, fresh
 

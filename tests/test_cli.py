@@ -335,17 +335,10 @@ async def test_poll_says_how_many_new_stories_were_too_old_to_post(env, capsys, 
 @pytest.mark.parametrize("as_json", [False, True])
 def test_poll_names_the_paused_feeds_it_skipped(env, capsys, tmp_path, as_json):
     # A paused feed is not polled: without a word, "0 feeds polled" hides it for good.
-    from feeds.models import FeedSource, utcnow
-    from storage.store import Store
     url = "https://gone.example/rss"
     (tmp_path / "feeds.toml").write_text(f'[[feed]]\nname = "Gone"\nurl = "{url}"\n')
     env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
-    store = Store(os.environ["AINEWS_DB"])
-    store.upsert_feed(FeedSource("Gone", url))
-    store.record_fetch_failure(url, now=utcnow(), next_poll=utcnow(), kind="http",
-                               message="fetcher: gone.example answered HTTP 410",
-                               pause_after=1)
-    store.close()
+    _paused_feed("Gone", url)
     code, out, _ = run_cli(capsys, "poll", "--once", *(["--json"] if as_json else []))
     assert code == 0
     if as_json:
@@ -360,15 +353,8 @@ def test_poll_names_the_paused_feeds_it_skipped(env, capsys, tmp_path, as_json):
 def test_feeds_list_shows_what_remove_and_resume_need(env, capsys):
     # `feeds remove URL` and `feeds resume URL` take the URL: the list must show it, and
     # a paused feed has no next poll until it is resumed.
-    from feeds.models import FeedSource, utcnow
-    from storage.store import Store
     url = "https://gone.example/rss"
-    store = Store(os.environ["AINEWS_DB"])
-    store.upsert_feed(FeedSource("Gone", url))
-    store.record_fetch_failure(url, now=utcnow(), next_poll=utcnow(), kind="http",
-                               message="fetcher: gone.example answered HTTP 410",
-                               pause_after=1)
-    store.close()
+    _paused_feed("Gone", url)
     code, out, _ = run_cli(capsys, "feeds", "list")
     head, row = out.splitlines()
     assert code == 0 and "url" in head and url in row
@@ -440,3 +426,15 @@ async def test_poll_failure_lines_reach_the_terminal_defused(env, capsys, tmp_pa
         env.setenv("AINEWS_FEEDS", str(feeds))
         code, out, _ = await asyncio.to_thread(run_cli, capsys, "poll", "--once")
     assert code == 0 and "failed: Bad]0;pwned" in out and "\x1b" not in out
+
+
+def _paused_feed(name: str, url: str) -> None:
+    """A feed in the test database paused after answering 410 (Gone)."""
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    store = Store(os.environ["AINEWS_DB"])
+    store.upsert_feed(FeedSource(name, url))
+    store.record_fetch_failure(url, now=utcnow(), next_poll=utcnow(), kind="http",
+                               message="fetcher: gone.example answered HTTP 410",
+                               pause_after=1)
+    store.close()

@@ -34,12 +34,17 @@ def env_for(tmp_path: Path, feeds: list[str], **extra) -> dict:
 
 
 async def run_once(env: dict) -> str:
+    return (await _run_once(env))[0]
+
+
+async def _run_once(env: dict) -> tuple[str, str]:
+    """`ainews run --once`: (stdout, stderr), after checking it exited 0."""
     proc = await asyncio.create_subprocess_exec(AINEWS, "run", "--once", env=env,
                                                 stdout=asyncio.subprocess.PIPE,
                                                 stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 0, err.decode()
-    return out.decode()
+    return out.decode(), err.decode()
 
 
 def story_links(output: str) -> list[str]:
@@ -321,12 +326,7 @@ async def test_a_second_instance_on_the_same_database_refuses_to_start(server, t
 
 
 async def run_once_log(env: dict) -> str:
-    proc = await asyncio.create_subprocess_exec(AINEWS, "run", "--once", env=env,
-                                                stdout=asyncio.subprocess.DEVNULL,
-                                                stderr=asyncio.subprocess.PIPE)
-    _, err = await asyncio.wait_for(proc.communicate(), 60)
-    assert proc.returncode == 0, err.decode()
-    return err.decode()
+    return (await _run_once(env))[1]
 
 
 async def test_the_console_channel_is_paused_while_a_chat_platform_replaces_it(server,
