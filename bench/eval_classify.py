@@ -32,7 +32,13 @@ from feeds.lexical import PREFIX, in_vocabulary, word_features  # noqa: E402
 DEFAULT_CORPUS = next((p / "shared" / "corpus" / "news" / "items.jsonl" for p in ROOT.parents[:2]
                        if (p / "shared" / "corpus" / "news" / "items.jsonl").exists()),
                       ROOT.parent / "shared" / "corpus" / "news" / "items.jsonl")
-SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / "data" / "testset.tsv"}
+# The fresh set's items (2024-25 feed entries, see tests/data/freshset-sources.tsv) are
+# kept outside the repository for the same reason; --corpus names another copy.
+FRESH_CORPUS = next((p / "fresh" / "items.jsonl" for p in ROOT.parents[:2]
+                     if (p / "fresh" / "items.jsonl").exists()), ROOT.parent / "fresh" / "items.jsonl")
+SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / "data" / "testset.tsv",
+        "fresh-dev": ROOT / "tests" / "data" / "fresh-dev.tsv",
+        "fresh-test": ROOT / "tests" / "data" / "fresh-test.tsv"}
 
 
 def plain(html: str | None) -> str:
@@ -46,9 +52,12 @@ def plain(html: str | None) -> str:
         return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
 
 
-def load_corpus(path: Path) -> dict[str, dict]:
-    with path.open(encoding="utf-8") as f:
-        return {item["link"]: item for item in map(json.loads, f)}
+def load_corpus(*paths: Path) -> dict[str, dict]:
+    items = {}
+    for path in paths:
+        with path.open(encoding="utf-8") as f:
+            items.update((item["link"], item) for item in map(json.loads, f))
+    return items
 
 
 def load_labels(path: Path) -> list[tuple[str, int, str]]:
@@ -338,7 +347,9 @@ def train(clf: Classifier, rows, corpus, lexical: dict | None, grid: list[dict],
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    ap.add_argument("--set", choices=["dev", "test", "both"],
+    ap.add_argument("--fresh-corpus", type=Path, default=FRESH_CORPUS,
+                    help="the fresh set's items (read when present)")
+    ap.add_argument("--set", choices=["dev", "test", "both", "fresh-dev", "fresh-test"],
                     help="labelled sets to score (default both; none with --speed alone, so timing "
                          "never prints held-out figures)")
     ap.add_argument("--show", type=int, default=10, help="confusions to list per set")
@@ -353,7 +364,7 @@ def main(argv=None) -> int:
     tr = ap.add_argument_group("training (--train)")
     tr.add_argument("--train", action="store_true",
                     help="fit the learned layer (repeated 5-fold CV for its settings), write its weights")
-    tr.add_argument("--fit-on", default="dev", help="labelled sets to train on: dev (shipped) or dev,test")
+    tr.add_argument("--fit-on", default="dev", help="labelled sets to train on, e.g. dev or dev,test")
     tr.add_argument("--no-words", action="store_true", help="cue features only, no feeds.lexical words")
     tr.add_argument("--no-bigrams", action="store_true", help="single words only")
     tr.add_argument("--lead-chars", type=int, default=0,
@@ -373,7 +384,7 @@ def main(argv=None) -> int:
     if args.rules or args.train:
         gz.rules["model"] = {**gz.rules.get("model", {}), "enabled": False}
     clf = Classifier(gz)
-    corpus = load_corpus(args.corpus)
+    corpus = load_corpus(args.corpus, *[p for p in [args.fresh_corpus] if p.exists()])
     if args.train:
         return train_main(clf, corpus, args)
     chosen = args.set or ("none" if args.speed else "both")
@@ -388,7 +399,8 @@ def train_main(clf: Classifier, corpus: dict, args) -> int:
     names = [n.strip() for n in args.fit_on.split(",") if n.strip()]
     unknown = [n for n in names if n not in SETS]
     if unknown or not names:
-        print(f"eval_classify: --fit-on takes dev and/or test, not {args.fit_on!r}", file=sys.stderr)
+        print(f"eval_classify: --fit-on takes names of labelled sets (dev, test, fresh-dev), not {args.fit_on!r}",
+              file=sys.stderr)
         return 2
     rows = [row for n in names for row in load_labels(SETS[n])]
     lexical = None if args.no_words else {"bigrams": not args.no_bigrams, "lead_chars": args.lead_chars}
