@@ -48,7 +48,7 @@ class _Scan:
 # a bare short headline with no text is a vendor post; first person is a hands-on test.
 _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:bn|billion|million|trillion|亿)\b|\d(?:bn|m)\b|\d亿", re.I)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.I)
-_FIRST_PERSON = re.compile(r"(?:^|\W)(?:I|I'm|I've|my|we|We|My|Our)(?=\W)")
+_FIRST_PERSON = re.compile(r"(?<![\w.])(?:I|I'm|I've|my|we|We|My|Our)(?=\W)")   # not the I of "A.I."
 _TOPIC_OWNERS = ("open-source", "pricing", "funding", "acquisitions", "partnerships", "chips",
                  "policy", "models", "leadership", "enterprise", "china", "strategy")
 PLACES = ("title", "lead", "body")
@@ -131,7 +131,7 @@ class Classifier:
 
     # ---- classification -------------------------------------------------------------
     def classify(self, title: str, text: str) -> Classification:
-        title, text = title or "", text or ""
+        title, text = _ai_spelling(title or ""), _ai_spelling(text or "")
         scan = self._scan(title, text)
         companies = self._rank_companies(scan)
         reasons = [f"company:{c} x{len(scan.companies[c])}"
@@ -151,7 +151,7 @@ class Classifier:
     def features(self, title: str, text: str) -> tuple[dict[str, float], bool]:
         """The learned layer's cue inputs for a story, and whether it passed the AI gate
         (bench/eval_classify.py trains on these plus feeds.lexical.word_features)."""
-        title, text = title or "", text or ""
+        title, text = _ai_spelling(title or ""), _ai_spelling(text or "")
         scan = self._scan(title, text)
         points, _, _ = self._score(scan, self._rank_companies(scan))
         about_ai = scan.ai_strength >= float(self._rules["score"].get("min_ai", 2))
@@ -330,6 +330,11 @@ class Classifier:
         resolved = self.resolve_topic(slug)
         return self.gz.topics[resolved].label if resolved else slug
 
+
+
+def _ai_spelling(text: str) -> str:
+    """The NYT writes "A.I.": count it as "AI" in every phrase ("generative A.I.")."""
+    return text.replace("A.I.", "AI")
 
 
 def _lead_end(text: str, n: int) -> int:

@@ -492,3 +492,17 @@ def test_text_the_fast_scan_cannot_take_still_matches(clf, odd):
     # UTF-8 for the automaton: both go to the regex alone
     c = clf.classify(f"{odd} startup raises funding from OpenAI", "")
     assert "OpenAI" in c.companies
+
+
+# ---- 2024-25 wording (docs/classifier.md, "Fresh set and 2024-25 vocabulary") ----------
+
+@pytest.mark.parametrize("title, first_person", [
+    ("Chipmakers bet on generative A.I. as profits climb", False),
+    ("The A.I. spending spree, explained by the numbers", False),
+    ("I tried the new AI assistant for a week", True),
+    ("What my team learned from an AI pilot", True),
+], ids=["nyt-spelling", "nyt-spelling-start", "first-person", "first-person-my"])
+def test_nyt_ai_spelling_counts_as_ai_and_is_not_first_person(clf, title, first_person):
+    x, about_ai = clf.features(title, "")
+    assert about_ai
+    assert bool(x.get("first-person@title")) is first_person
