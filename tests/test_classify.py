@@ -371,7 +371,7 @@ def test_user_model_threshold_makes_posts_fewer_and_surer(tmp_path, clf):
 
 
 def test_model_can_be_switched_off_for_the_rule_score(tmp_path, clf):
-    story = ("Mistral Medium 3.5", "")   # a lab's bare release post: the learned layer posts it
+    story = ("Sam Altman is back at OpenAI", "")   # a bare executive change: the learned layer posts it
     assert clf.classify(*story).strategy
     c = _user(tmp_path, "[model]\nenabled = false\n").classify(*story)
     assert not c.strategy
@@ -506,3 +506,34 @@ def test_nyt_ai_spelling_counts_as_ai_and_is_not_first_person(clf, title, first_
     x, about_ai = clf.features(title, "")
     assert about_ai
     assert bool(x.get("first-person@title")) is first_person
+
+
+# The categories of 2024-25 news the fourth session's vocabulary was written for: each
+# sentence (our own words) gets the policy's verdict and names the phrase that decided it.
+@pytest.mark.parametrize("title, text, strategy, why", [
+    ("Nvidia's Blackwell chips are sold out for the next year",
+     "Cloud providers have ordered the B200 and GB200 systems through next year.", True, "ai:Blackwell"),
+    ("Smugglers keep Nvidia chips flowing to China",
+     "Traders route the most advanced chips around US export controls.", True, "term:nvidia chips"),
+    ("Nvidia's new GeForce graphics cards are cheaper and faster",
+     "The RTX 4070 Super targets gamers who want higher frame rates.", False, "gate:not about AI"),
+    ("Google unveils Veo, a video generator to rival Sora",
+     "The model makes minute-long clips from a text prompt.", True, "term:veo"),
+    ("OpenAI signs a content deal with a newspaper group",
+     "The licensing agreement lets ChatGPT quote the publisher's articles.", True, "term:content deal"),
+    ("Meta's profits double as its AI spending climbs",
+     "The company raised its capital expenditure forecast for data centres.", True, "term:ai spending"),
+    ("Meta will label AI-manipulated videos under new rules",
+     "The platform's policy now requires a label on realistic synthetic media.", True, "term:ai-manipulated"),
+    ("Survey finds most managers plan to buy AI tools this year",
+     "Respondents said productivity was their main reason.", False, "negative:survey finds"),
+    ("Get a lifetime licence to an AI writing app with this deal",
+     "The app drafts emails and posts for a one-time price.", False, "negative:with this deal"),
+    ("AI video throwdown: three generators put to the test",
+     "We gave the same prompts to each tool and compared the clips.", False, "negative:throwdown"),
+], ids=["ai-chip-by-name", "chip-export-controls", "gaming-gpu", "launch-by-name", "content-deal",
+        "earnings-capex", "platform-ai-content-rule", "survey", "lifetime-deal", "hands-on-comparison"])
+def test_2024_25_categories_score_as_the_policy_says(clf, title, text, strategy, why):
+    c = clf.classify(title, text)
+    assert c.strategy is strategy, c.reasons
+    assert any(r.startswith(why) for r in c.reasons), c.reasons
