@@ -156,4 +156,4 @@ def test_training_refuses_unknown_sets(tmp_path, capsys):
     corpus = tmp_path / "items.jsonl"
     corpus.write_text("", encoding="utf-8")
     assert main(["--corpus", str(corpus), "--train", "--fit-on", "dev,holdout"]) == 2
-    assert "--fit-on takes dev and/or test" in capsys.readouterr().err
+    assert "--fit-on takes names of labelled sets" in capsys.readouterr().err
