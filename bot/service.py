@@ -1,6 +1,8 @@
 """`ainews run`: the poll loop, dispatch and delivery, and the chat adapters, in one loop.
 
-Start-up prints which adapters run, how many feeds, where the database is. SIGINT and
+Start-up prints which adapters run, how many feeds, where the database is. A chat
+platform that can't be reached yet is retried in the background while the rest runs
+(bot/startup.py); a refused token or another configuration error ends the run. SIGINT and
 SIGTERM abandon the poll pass in progress (what it stored is dispatched on the next
 start), let in-flight deliveries finish (or release them) and stop the adapters; the
 caller (the CLI) closes the store.
@@ -13,9 +15,10 @@ import logging
 import signal
 
 from bot.app import App
-from bot.errors import UserError
+from bot.errors import StartUnavailable, UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
 from bot.runlock import run_lock
+from bot.startup import Pending, Starter
 from feeds.feedlist import FeedListError, load_feed_list
 from feeds.models import Subscription, utcnow
 
@@ -23,6 +26,7 @@ log = logging.getLogger("ainews.service")
 
 CONSOLE_OFF = ("the console adapter is off (a chat platform is configured; "
                "AINEWS_CONSOLE=1 keeps it on)")
+STOPPED = object()     # what _unless_stopped returns for work a stop cut short
 TICK_SECONDS = 15.0   # how often the loop looks for due feeds (each feed has its own time)
 
 
@@ -80,6 +84,9 @@ class Service:
         self.runners: list = []
         self.delivery = None
         self._dispatching = asyncio.Lock()
+        self._waiting: list[Starter] = []        # platforms not reachable at start-up
+        self._starting: list[asyncio.Task] = []  # ... retrying in the background
+        self._fatal: BaseException | None = None  # what ended such a retry for good
 
     async def run(self, *, once: bool = False) -> int:
         with run_lock(self.app.settings.db_path):     # one bot per database
@@ -99,6 +106,7 @@ class Service:
                 raise
             self.delivery = delivery = self._delivery(adapters)
             self._log_startup(adapters)
+            self._keep_starting()
             try:
                 if once:
                     # A signal abandons the pass and stops delivery between posts, as in
@@ -111,6 +119,8 @@ class Service:
             finally:
                 await self._stop_adapters()
                 await self.app.aclose_clients()
+        if self._fatal is not None:
+            raise self._fatal
         log.info("service: stopped")
         return 0
 
@@ -134,19 +144,8 @@ class Service:
         """Run a poll pass, abandoning it if a stop is asked for: slow feeds must not hold
         up shutdown (a service manager would SIGKILL us). What the pass stored is safe:
         the next start dispatches it, and unfinished fetches are simply redone."""
-        task = asyncio.ensure_future(coro)
-        stopping = asyncio.ensure_future(self.stop.wait())
-        try:
-            await asyncio.wait([task, stopping], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-        if not task.done():
+        if await _unless_stopped(self.stop, coro) is STOPPED:
             log.info("service: stopping; the poll pass in progress is abandoned")
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            return
-        task.result()
 
     async def _cycle(self, pipeline: Pipeline, *, all_feeds: bool = False) -> None:
         async def dispatch() -> None:
@@ -184,30 +183,68 @@ class Service:
         return Delivery(self.app.store, adapters, hourly_cap=self.app.settings.channel_hourly_cap)
 
     async def _start_adapters(self) -> dict:
-        s, adapters = self.app.settings, {}
+        """Try each chat platform once. One that can't be reached yet (no network after a
+        reboot, an outage) gets a stand-in that holds its posts in the outbox, and is
+        retried in the background once delivery runs (_keep_starting)."""
+        adapters = {}
+        for starter in self._starters():
+            runner = await _unless_stopped(self.stop, starter.attempt())
+            if runner is None or runner is STOPPED:
+                self._waiting.append(starter)
+                adapters[starter.platform] = Pending(starter.platform)
+            else:
+                self.runners.append(runner)
+                adapters[starter.platform] = runner.adapter
+        if self.app.settings.console_enabled:
+            adapters["console"] = self._console_adapter()
+        else:
+            self._pause_console()
+        return adapters
+
+    def _starters(self) -> list[Starter]:
+        s, starters = self.app.settings, []
         if s.slack_enabled:
-            from bot.slack import start_slack
-            from bot.slack.app import SlackStartError
-            try:
-                runner = await start_slack(s, self.app.commands)
-            except SlackStartError as e:
-                raise UserError(str(e)) from None
-            self.runners.append(runner)
-            adapters["slack"] = runner.adapter
+            starters.append(Starter("slack", self._start_slack))
         elif s.slack_bot_token:
             # Without a way to receive commands Slack stays off: say so, not silently.
             log.warning("slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket "
                         "Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is; Slack stays off")
         if s.discord_enabled:
-            from bot.discord import start_discord
-            runner = await start_discord(s, self.app.commands, self.app.store)
+            starters.append(Starter("discord", self._start_discord))
+        return starters
+
+    async def _start_slack(self):
+        from bot.slack import start_slack
+        from bot.slack.app import SlackStartError
+        try:
+            return await start_slack(self.app.settings, self.app.commands)
+        except StartUnavailable:
+            raise
+        except SlackStartError as e:
+            raise UserError(str(e)) from None
+
+    async def _start_discord(self):
+        from bot.discord import start_discord
+        return await start_discord(self.app.settings, self.app.commands, self.app.store)
+
+    def _keep_starting(self) -> None:
+        for starter in self._waiting:
+            self._starting.append(asyncio.create_task(self._start_late(starter),
+                                                      name=f"start {starter.platform}"))
+
+    async def _start_late(self, starter: Starter) -> None:
+        """Retry one platform until it starts (it then joins delivery) or the bot stops.
+        A configuration error found meanwhile (Slack back, but refusing the token) ends
+        the run with its message, as it would have at start-up."""
+        try:
+            runner = await starter.keep_trying(self.stop)
+        except Exception as e:   # noqa: BLE001 - re-raised by _run once all is closed
+            self._fatal = self._fatal or e
+            self.stop.set()
+            return
+        if runner is not None:
             self.runners.append(runner)
-            adapters["discord"] = runner.adapter
-        if s.console_enabled:
-            adapters["console"] = self._console_adapter()
-        else:
-            self._pause_console()
-        return adapters
+            self.delivery.attach(runner.adapter)
 
     def _console_adapter(self):
         from bot.console import ConsoleAdapter
@@ -234,6 +271,10 @@ class Service:
                  "post(s) dropped); AINEWS_CONSOLE=1 keeps it on", n)
 
     async def _stop_adapters(self) -> None:
+        for task in self._starting:     # a start-up attempt in flight closes what it opened
+            task.cancel()
+        await asyncio.gather(*self._starting, return_exceptions=True)
+        self._starting = []
         for runner in reversed(self.runners):
             with contextlib.suppress(Exception):
                 await runner.stop()
@@ -251,8 +292,10 @@ class Service:
     def _log_startup(self, adapters: dict) -> None:
         feeds = self.app.store.feed_states()
         active = sum(not f.paused for f in feeds)
+        names = [f"{p} (retrying start-up)" if isinstance(a, Pending) else p
+                 for p, a in adapters.items()]
         log.info("service: adapters: %s; %d feeds (%d active); database %s; polling every %g min",
-                 ", ".join(adapters) or "none", len(feeds), active,
+                 ", ".join(names) or "none", len(feeds), active,
                  self.app.settings.db_path, self.app.settings.poll_minutes)
 
 
@@ -268,3 +311,19 @@ def _still_news(stories: list, max_age) -> list:
         log.info("dispatch: %d stored stories are now too old to post; not posted",
                  len(stories) - len(kept))
     return kept
+
+
+async def _unless_stopped(stop: asyncio.Event, coro):
+    """`coro`'s result, or STOPPED if `stop` was set first (`coro` is then cancelled)."""
+    task = asyncio.ensure_future(coro)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait([task, stopping], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return STOPPED
+    return task.result()
