@@ -106,6 +106,8 @@ class Delivery(Roundups):
         if getattr(adapter, "max_rate", None):
             self._gates[adapter.platform] = RateGate(adapter.max_rate,
                                                      getattr(adapter, "burst", 1.0))
+        # Its channels idled while the stand-in was not ready: no need to wait that out.
+        self._cooldown = {k: t for k, t in self._cooldown.items() if k[0] != adapter.platform}
         self.wake()
 
     def wake(self) -> None:

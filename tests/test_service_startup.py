@@ -94,7 +94,7 @@ async def running_service(env: dict, slack=None, discord=None):
 
 
 def slack_posts(fake: FakeSlack) -> list:
-    return [c for c in fake.calls_to("chat.postMessage")]
+    return fake.calls_to("chat.postMessage")
 
 
 def discord_posts(fake: FakeDiscord) -> list:
@@ -263,10 +263,11 @@ async def test_run_once_leaves_the_unreachable_platforms_posts_in_the_outbox(tmp
     assert row.attempts == 0
 
 
-@pytest.mark.parametrize("platform", ["slack", "discord"])
-async def test_sigterm_while_waiting_to_retry_exits_0_cleanly(tmp_path, platform):
-    """The real `ainews run` (the real 5 s backoff): SIGTERM in the wait stops it at once,
-    with nothing left half-open."""
+@pytest.mark.parametrize("platform, sig", [("slack", signal.SIGTERM),
+                                           ("discord", signal.SIGINT)])
+async def test_a_signal_while_waiting_to_retry_exits_0_cleanly(tmp_path, platform, sig):
+    """The real `ainews run` (the real 5 s backoff): a signal in the wait stops it at
+    once, with nothing left half-open."""
     slack, discord = FakeSlack(), FakeDiscord()
     slack.port = discord.port = free_port()       # nothing listens there
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_"))}
@@ -280,7 +281,7 @@ async def test_sigterm_while_waiting_to_retry_exits_0_cleanly(tmp_path, platform
         line = await asyncio.wait_for(proc.stderr.readline(), 30)
         assert line, log.decode()
         log += line
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     rest = await asyncio.wait_for(proc.stderr.read(), 30)
     assert await proc.wait() == 0, (log + rest).decode()
     text = (log + rest).decode()
