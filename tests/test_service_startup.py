@@ -37,10 +37,11 @@ RETRYING = "retrying start-up in"
 
 
 @pytest.fixture(autouse=True)
-def quick_retries(monkeypatch):
+def quick_retries(monkeypatch, caplog):
     # A few hundredths of a second between tries, so a test spends no time waiting.
     monkeypatch.setattr(bot.startup, "RETRY_FIRST", 0.02)
     monkeypatch.setattr(bot.startup, "RETRY_MAX", 0.05)
+    caplog.set_level(logging.INFO, "ainews")    # whatever an earlier test configured
 
 
 def free_port() -> int:
@@ -149,7 +150,6 @@ async def test_discord_down_at_start_does_not_hold_up_slack_and_connects_when_up
         tmp_path, caplog):
     """Discord's API is not listening at first: Slack's post goes out meanwhile, the
     Discord post waits (no attempt spent), and goes out once Discord is up."""
-    caplog.set_level(logging.INFO)
     slack, discord = await FakeSlack().start(), FakeDiscord()
     discord.port = free_port()
     env = settings_env(tmp_path, slack, discord)
