@@ -186,20 +186,35 @@ class Service:
         """Try each chat platform once. One that can't be reached yet (no network after a
         reboot, an outage) gets a stand-in that holds its posts in the outbox, and is
         retried in the background once delivery runs (_keep_starting)."""
-        adapters = {}
-        for starter in self._starters():
-            runner = await _unless_stopped(self.stop, starter.attempt())
-            if runner is None or runner is STOPPED:
+        adapters, starters = {}, self._starters()
+        for starter, runner in zip(starters, await self._first_attempts(starters)):
+            if runner is None:
                 self._waiting.append(starter)
                 adapters[starter.platform] = Pending(starter.platform)
             else:
-                self.runners.append(runner)
                 adapters[starter.platform] = runner.adapter
         if self.app.settings.console_enabled:
             adapters["console"] = self._console_adapter()
         else:
             self._pause_console()
         return adapters
+
+    async def _first_attempts(self, starters: list[Starter]) -> list:
+        """Each platform's first try, side by side: one that hangs (up to its 30 s
+        timeout) does not hold up the other. A configuration error cancels the other
+        tries and is raised; so does a stop (then every runner is None). What started is
+        in self.runners either way, for _stop_adapters."""
+        tasks = [asyncio.ensure_future(starter.attempt()) for starter in starters]
+        try:
+            await _unless_stopped(self.stop, asyncio.gather(*tasks))
+        finally:
+            for task in tasks:
+                task.cancel()       # a try still in flight closes what it opened
+            await asyncio.gather(*tasks, return_exceptions=True)
+            runners = [None if task.cancelled() or task.exception() else task.result()
+                       for task in tasks]
+            self.runners += [runner for runner in runners if runner is not None]
+        return runners
 
     def _starters(self) -> list[Starter]:
         s, starters = self.app.settings, []

@@ -233,17 +233,21 @@ async def test_a_refused_token_ends_the_run_with_its_one_line_message(
 
 # ---- stopping while waiting --------------------------------------------------------------
 async def test_a_stop_during_a_start_up_attempt_leaves_nothing_open(tmp_path, caplog):
-    """Slack never answers auth.test: a stop must not wait for it (up to 15 s), and the
-    session the attempt opened must be closed."""
-    slack = await FakeSlack().start()
+    """Slack never answers auth.test (the client waits 15 s): Discord's first try runs
+    meanwhile, not after it; a stop does not wait for Slack's answer, and closes the
+    sessions both tries opened."""
+    slack, discord = await FakeSlack().start(), await FakeDiscord().start()
     slack.fail("auth.test", hang=True)
+    env = settings_env(tmp_path, slack, discord)
     try:
-        async with running_service(settings_env(tmp_path, slack), slack) as (service, task):
+        async with running_service(env, slack, discord) as (service, task):
             await slack.wait_for(lambda: slack.calls_to("auth.test"), what="auth.test")
+            await discord.wait_request("GET", "/users/@me")
             service.stop.set()
             assert await asyncio.wait_for(task, 10) == 0
     finally:
         await slack.stop()
+        await discord.close()
     gc.collect()
     await asyncio.sleep(0)
     assert not [r for r in caplog.records if "Unclosed" in r.getMessage()]
