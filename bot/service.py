@@ -18,7 +18,7 @@ from bot.app import App
 from bot.errors import StartUnavailable, UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
 from bot.runlock import run_lock
-from bot.startup import Pending, Starter
+from bot.startup import STOPPED, Pending, Platforms, Starter, unless_stopped
 from feeds.feedlist import FeedListError, load_feed_list
 from feeds.models import Subscription, utcnow
 
@@ -26,7 +26,6 @@ log = logging.getLogger("ainews.service")
 
 CONSOLE_OFF = ("the console adapter is off (a chat platform is configured; "
                "AINEWS_CONSOLE=1 keeps it on)")
-STOPPED = object()     # what _unless_stopped returns for work a stop cut short
 TICK_SECONDS = 15.0   # how often the loop looks for due feeds (each feed has its own time)
 
 
@@ -81,12 +80,9 @@ class Service:
     def __init__(self, app: App):
         self.app = app
         self.stop = asyncio.Event()
-        self.runners: list = []
+        self.platforms = Platforms([], self.stop)   # the chat platforms, once started
         self.delivery = None
         self._dispatching = asyncio.Lock()
-        self._waiting: list[Starter] = []        # platforms not reachable at start-up
-        self._starting: list[asyncio.Task] = []  # ... retrying in the background
-        self._fatal: BaseException | None = None  # what ended such a retry for good
 
     async def run(self, *, once: bool = False) -> int:
         with run_lock(self.app.settings.db_path):     # one bot per database
@@ -106,7 +102,7 @@ class Service:
                 raise
             self.delivery = delivery = self._delivery(adapters)
             self._log_startup(adapters)
-            self._keep_starting()
+            self.platforms.keep_starting(delivery.attach)
             try:
                 if once:
                     # A signal abandons the pass and stops delivery between posts, as in
@@ -119,8 +115,8 @@ class Service:
             finally:
                 await self._stop_adapters()
                 await self.app.aclose_clients()
-        if self._fatal is not None:
-            raise self._fatal
+        if self.platforms.fatal is not None:    # a retry found the configuration refused
+            raise self.platforms.fatal
         log.info("service: stopped")
         return 0
 
@@ -144,7 +140,7 @@ class Service:
         """Run a poll pass, abandoning it if a stop is asked for: slow feeds must not hold
         up shutdown (a service manager would SIGKILL us). What the pass stored is safe:
         the next start dispatches it, and unfinished fetches are simply redone."""
-        if await _unless_stopped(self.stop, coro) is STOPPED:
+        if await unless_stopped(self.stop, coro) is STOPPED:
             log.info("service: stopping; the poll pass in progress is abandoned")
 
     async def _cycle(self, pipeline: Pipeline, *, all_feeds: bool = False) -> None:
@@ -183,38 +179,16 @@ class Service:
         return Delivery(self.app.store, adapters, hourly_cap=self.app.settings.channel_hourly_cap)
 
     async def _start_adapters(self) -> dict:
-        """Try each chat platform once. One that can't be reached yet (no network after a
+        """Try each chat platform. One that can't be reached yet (no network after a
         reboot, an outage) gets a stand-in that holds its posts in the outbox, and is
-        retried in the background once delivery runs (_keep_starting)."""
-        adapters, starters = {}, self._starters()
-        for starter, runner in zip(starters, await self._first_attempts(starters)):
-            if runner is None:
-                self._waiting.append(starter)
-                adapters[starter.platform] = Pending(starter.platform)
-            else:
-                adapters[starter.platform] = runner.adapter
+        retried in the background once delivery runs (bot/startup.py)."""
+        self.platforms = Platforms(self._starters(), self.stop)
+        adapters = await self.platforms.start()
         if self.app.settings.console_enabled:
             adapters["console"] = self._console_adapter()
         else:
             self._pause_console()
         return adapters
-
-    async def _first_attempts(self, starters: list[Starter]) -> list:
-        """Each platform's first try, side by side: one that hangs (up to its 30 s
-        timeout) does not hold up the other. A configuration error cancels the other
-        tries and is raised; so does a stop (then every runner is None). What started is
-        in self.runners either way, for _stop_adapters."""
-        tasks = [asyncio.ensure_future(starter.attempt()) for starter in starters]
-        try:
-            await _unless_stopped(self.stop, asyncio.gather(*tasks))
-        finally:
-            for task in tasks:
-                task.cancel()       # a try still in flight closes what it opened
-            await asyncio.gather(*tasks, return_exceptions=True)
-            runners = [None if task.cancelled() or task.exception() else task.result()
-                       for task in tasks]
-            self.runners += [runner for runner in runners if runner is not None]
-        return runners
 
     def _starters(self) -> list[Starter]:
         s, starters = self.app.settings, []
@@ -242,25 +216,6 @@ class Service:
         from bot.discord import start_discord
         return await start_discord(self.app.settings, self.app.commands, self.app.store)
 
-    def _keep_starting(self) -> None:
-        for starter in self._waiting:
-            self._starting.append(asyncio.create_task(self._start_late(starter),
-                                                      name=f"start {starter.platform}"))
-
-    async def _start_late(self, starter: Starter) -> None:
-        """Retry one platform until it starts (it then joins delivery) or the bot stops.
-        A configuration error found meanwhile (Slack back, but refusing the token) ends
-        the run with its message, as it would have at start-up."""
-        try:
-            runner = await starter.keep_trying(self.stop)
-        except Exception as e:   # noqa: BLE001 - re-raised by _run once all is closed
-            self._fatal = self._fatal or e
-            self.stop.set()
-            return
-        if runner is not None:
-            self.runners.append(runner)
-            self.delivery.attach(runner.adapter)
-
     def _console_adapter(self):
         from bot.console import ConsoleAdapter
         # The console channel follows all strategy stories unless told otherwise; a
@@ -286,13 +241,7 @@ class Service:
                  "post(s) dropped); AINEWS_CONSOLE=1 keeps it on", n)
 
     async def _stop_adapters(self) -> None:
-        for task in self._starting:     # a start-up attempt in flight closes what it opened
-            task.cancel()
-        await asyncio.gather(*self._starting, return_exceptions=True)
-        self._starting = []
-        for runner in reversed(self.runners):
-            with contextlib.suppress(Exception):
-                await runner.stop()
+        await self.platforms.stop()
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -327,18 +276,3 @@ def _still_news(stories: list, max_age) -> list:
                  len(stories) - len(kept))
     return kept
 
-
-async def _unless_stopped(stop: asyncio.Event, coro):
-    """`coro`'s result, or STOPPED if `stop` was set first (`coro` is then cancelled)."""
-    task = asyncio.ensure_future(coro)
-    stopping = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait([task, stopping], return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopping.cancel()
-    if not task.done():
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        return STOPPED
-    return task.result()

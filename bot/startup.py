@@ -7,9 +7,10 @@ failure marked StartUnavailable (bot/errors.py) is logged as one warning line an
 retried with backoff until it works or the bot is stopped; any other UserError (a
 refused token, a bad URL) still ends the run with its one-line message.
 
-Meanwhile the platform is represented in delivery by a `Pending` adapter that is never
-ready, so its posts wait in the outbox without spending attempts, while the platforms
-that did start, and the poller, run as usual."""
+The platforms' first tries run side by side (`Platforms`). Meanwhile one not started
+is represented in delivery by a `Pending` adapter that is never ready, so its posts
+wait in the outbox without spending attempts, while the platforms that did start, and
+the poller, run as usual."""
 from __future__ import annotations
 
 import asyncio
@@ -97,6 +98,92 @@ class Starter:
             if runner is not None:
                 return runner
         return None
+
+
+class Platforms:
+    """The chat platforms of one run: their first tries side by side, the ones not
+    reachable yet retried in the background, and stop() for all of it."""
+
+    def __init__(self, starters: list[Starter], stop: asyncio.Event):
+        self.starters, self.stop_event = starters, stop
+        self.runners: list = []                  # what started: stop() stops these
+        self.fatal: BaseException | None = None  # what ended a background retry for good
+        self._waiting: list[Starter] = []
+        self._tasks: list[asyncio.Task] = []
+
+    async def start(self) -> dict:
+        """platform -> its adapter, or a Pending stand-in while it can't be reached.
+        A configuration error is raised (the caller then calls stop())."""
+        adapters = {}
+        for starter, runner in zip(self.starters, await self._first_tries()):
+            if runner is None:
+                self._waiting.append(starter)
+            adapters[starter.platform] = (Pending(starter.platform) if runner is None
+                                          else runner.adapter)
+        return adapters
+
+    async def _first_tries(self) -> list:
+        """Side by side, so one that hangs (up to its 30 s timeout) does not hold up the
+        other. A configuration error cancels the other tries and is raised; so does a
+        stop (then every runner is None). What started is in self.runners either way."""
+        tasks = [asyncio.ensure_future(starter.attempt()) for starter in self.starters]
+        try:
+            await unless_stopped(self.stop_event, asyncio.gather(*tasks))
+        finally:
+            for task in tasks:
+                task.cancel()       # a try still in flight closes what it opened
+            await asyncio.gather(*tasks, return_exceptions=True)
+            runners = [None if task.cancelled() or task.exception() else task.result()
+                       for task in tasks]
+            self.runners += [runner for runner in runners if runner is not None]
+        return runners
+
+    def keep_starting(self, attach: Callable[[Any], None]) -> None:
+        """Retry the platforms that could not start; `attach(adapter)` each that does."""
+        for starter in self._waiting:
+            self._tasks.append(asyncio.create_task(self._start_late(starter, attach),
+                                                   name=f"start {starter.platform}"))
+
+    async def _start_late(self, starter: Starter, attach: Callable[[Any], None]) -> None:
+        """A configuration error found meanwhile (Slack back, but refusing the token) ends
+        the run with its message (`fatal`), as it would have at start-up."""
+        try:
+            runner = await starter.keep_trying(self.stop_event)
+        except Exception as e:   # noqa: BLE001 - the service raises it once all is closed
+            self.fatal = self.fatal or e
+            self.stop_event.set()
+            return
+        if runner is not None:
+            self.runners.append(runner)
+            attach(runner.adapter)
+
+    async def stop(self) -> None:
+        for task in self._tasks:     # a try in flight closes what it opened
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+        for runner in reversed(self.runners):
+            with contextlib.suppress(Exception):
+                await runner.stop()
+
+
+STOPPED = object()     # what unless_stopped returns for work a stop cut short
+
+
+async def unless_stopped(stop: asyncio.Event, coro):
+    """`coro`'s result, or STOPPED if `stop` was set first (`coro` is then cancelled)."""
+    task = asyncio.ensure_future(coro)
+    stopping = asyncio.ensure_future(stop.wait())
+    try:
+        await asyncio.wait([task, stopping], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return STOPPED
+    return task.result()
 
 
 async def _set_within(event: asyncio.Event, timeout: float) -> bool:
