@@ -96,7 +96,7 @@ class Service:
         self._install_signal_handlers()
         async with pipeline_for(self.app) as pipeline:
             try:
-                adapters = await self._start_adapters()
+                adapters = await self._start_adapters(once=once)
             except BaseException:   # e.g. Discord refused its token after Slack connected
                 await self._stop_adapters()
                 raise
@@ -178,12 +178,13 @@ class Service:
         from bot.delivery import Delivery
         return Delivery(self.app.store, adapters, hourly_cap=self.app.settings.channel_hourly_cap)
 
-    async def _start_adapters(self) -> dict:
+    async def _start_adapters(self, *, once: bool = False) -> dict:
         """Try each chat platform. One that can't be reached yet (no network after a
         reboot, an outage) gets a stand-in that holds its posts in the outbox, and is
-        retried in the background once delivery runs (bot/startup.py)."""
+        retried in the background once delivery runs (bot/startup.py). `run --once`
+        waits for every first try: its single delivery pass comes soon after."""
         self.platforms = Platforms(self._starters(), self.stop)
-        adapters = await self.platforms.start()
+        adapters = await self.platforms.start(wait_all=once)
         if self.app.settings.console_enabled:
             adapters["console"] = self._console_adapter()
         else:
@@ -256,7 +257,7 @@ class Service:
     def _log_startup(self, adapters: dict) -> None:
         feeds = self.app.store.feed_states()
         active = sum(not f.paused for f in feeds)
-        names = [f"{p} (retrying start-up)" if isinstance(a, Pending) else p
+        names = [f"{p} ({a.state})" if isinstance(a, Pending) else p
                  for p, a in adapters.items()]
         log.info("service: adapters: %s; %d feeds (%d active); database %s; polling every %g min",
                  ", ".join(names) or "none", len(feeds), active,

@@ -26,6 +26,10 @@ from bot.errors import StartUnavailable
 # shortened by up to JITTER (a fraction) so bots restarted by one outage don't all
 # knock at once when it ends. Tests patch FIRST and MAX.
 RETRY_FIRST, RETRY_MAX, JITTER = 5.0, 300.0, 0.1
+# How long `ainews run` waits for the platforms' first tries before it runs without
+# those still trying (they go on in the background): a Slack that never answers must
+# not hold up Discord's posts, nor the poller, for its 15-45 s of timeouts.
+FIRST_TRY_WAIT = 5.0
 
 
 def retry_delay(failures: int, retry_after: float | None = None,
@@ -46,8 +50,8 @@ class Pending:
     which never gives a post up."""
     min_interval = 0.0
 
-    def __init__(self, platform: str):
-        self.platform = platform
+    def __init__(self, platform: str, state: str = "retrying start-up"):
+        self.platform, self.state = platform, state
 
     def ready(self) -> bool:
         return False
@@ -90,14 +94,15 @@ class Starter:
                           "out now", self.platform, self.failures)
         return runner
 
-    async def keep_trying(self, stop: asyncio.Event) -> Any | None:
-        """Retry after each backoff wait until started (the runner) or `stop` is set
-        (None). A stop during an attempt is the caller's to cancel this task."""
-        while not await _set_within(stop, self.delay):
+    async def keep_trying(self, stop: asyncio.Event,
+                          in_flight: asyncio.Future | None = None) -> Any | None:
+        """After the try `in_flight` (if any), retry after each backoff wait until
+        started (the runner) or `stop` is set (None). A stop during a try is the
+        caller's to cancel this task (which cancels the try it awaits)."""
+        runner = await in_flight if in_flight is not None else None
+        while runner is None and not await _set_within(stop, self.delay):
             runner = await self.attempt()
-            if runner is not None:
-                return runner
-        return None
+        return runner
 
 
 class Platforms:
@@ -108,47 +113,51 @@ class Platforms:
         self.starters, self.stop_event = starters, stop
         self.runners: list = []                  # what started: stop() stops these
         self.fatal: BaseException | None = None  # what ended a background retry for good
-        self._waiting: list[Starter] = []
+        self._waiting: list[tuple[Starter, asyncio.Future | None]] = []  # + a try in flight
         self._tasks: list[asyncio.Task] = []
 
-    async def start(self) -> dict:
-        """platform -> its adapter, or a Pending stand-in while it can't be reached.
-        A configuration error is raised (the caller then calls stop())."""
-        adapters = {}
-        for starter, runner in zip(self.starters, await self._first_tries()):
-            if runner is None:
-                self._waiting.append(starter)
-            adapters[starter.platform] = (Pending(starter.platform) if runner is None
-                                          else runner.adapter)
-        return adapters
-
-    async def _first_tries(self) -> list:
-        """Side by side, so one that hangs (up to its 30 s timeout) does not hold up the
-        other. A configuration error cancels the other tries and is raised; so does a
-        stop (then every runner is None). What started is in self.runners either way."""
-        tasks = [asyncio.ensure_future(starter.attempt()) for starter in self.starters]
+    async def start(self, *, wait_all: bool = False) -> dict:
+        """platform -> its adapter, or a Pending stand-in while it can't be reached (or
+        its first try takes over FIRST_TRY_WAIT, unless `wait_all`). The tries run side
+        by side. A configuration error cancels the others and is raised (what did start
+        is in self.runners: the caller then calls stop())."""
+        tries = [asyncio.ensure_future(starter.attempt()) for starter in self.starters]
+        if not tries:
+            return {}
         try:
-            await unless_stopped(self.stop_event, asyncio.gather(*tasks))
+            await unless_stopped(self.stop_event, asyncio.wait(
+                tries, timeout=None if wait_all else FIRST_TRY_WAIT,
+                return_when=asyncio.FIRST_EXCEPTION))
+            for done in (t for t in tries if t.done()):
+                done.result()                   # a configuration error raises here
+        except BaseException:
+            await _cancel(tries)
+            raise
         finally:
-            for task in tasks:
-                task.cancel()       # a try still in flight closes what it opened
-            await asyncio.gather(*tasks, return_exceptions=True)
-            runners = [None if task.cancelled() or task.exception() else task.result()
-                       for task in tasks]
-            self.runners += [runner for runner in runners if runner is not None]
-        return runners
+            self.runners += [r for r in map(_runner, tries) if r is not None]
+        return {starter.platform: self._adapter(starter, done)
+                for starter, done in zip(self.starters, tries)}
+
+    def _adapter(self, starter: Starter, first_try: asyncio.Future):
+        runner = _runner(first_try)
+        if runner is not None:
+            return runner.adapter
+        in_flight = None if first_try.done() else first_try
+        self._waiting.append((starter, in_flight))
+        return Pending(starter.platform, "still starting" if in_flight else
+                       "retrying start-up")
 
     def keep_starting(self, attach: Callable[[Any], None]) -> None:
         """Retry the platforms that could not start; `attach(adapter)` each that does."""
-        for starter in self._waiting:
-            self._tasks.append(asyncio.create_task(self._start_late(starter, attach),
-                                                   name=f"start {starter.platform}"))
+        for starter, in_flight in self._waiting:
+            self._tasks.append(asyncio.create_task(
+                self._start_late(starter, in_flight, attach), name=f"start {starter.platform}"))
 
-    async def _start_late(self, starter: Starter, attach: Callable[[Any], None]) -> None:
+    async def _start_late(self, starter: Starter, in_flight, attach) -> None:
         """A configuration error found meanwhile (Slack back, but refusing the token) ends
         the run with its message (`fatal`), as it would have at start-up."""
         try:
-            runner = await starter.keep_trying(self.stop_event)
+            runner = await starter.keep_trying(self.stop_event, in_flight)
         except Exception as e:   # noqa: BLE001 - the service raises it once all is closed
             self.fatal = self.fatal or e
             self.stop_event.set()
@@ -158,13 +167,28 @@ class Platforms:
             attach(runner.adapter)
 
     async def stop(self) -> None:
-        for task in self._tasks:     # a try in flight closes what it opened
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        first_tries = [t for _, t in self._waiting if t is not None]
+        await _cancel([*self._tasks, *first_tries])   # a try in flight closes what it opened
         self._tasks = []
+        # A first try that finished just now, before its retry task took the runner:
+        late = [r for r in map(_runner, first_tries) if r is not None]
+        self.runners += [r for r in late if all(r is not x for x in self.runners)]
         for runner in reversed(self.runners):
             with contextlib.suppress(Exception):
                 await runner.stop()
+
+
+def _runner(first_try: asyncio.Future):
+    """The runner a finished try returned; None while in flight, failed or cancelled."""
+    if not first_try.done() or first_try.cancelled() or first_try.exception():
+        return None
+    return first_try.result()
+
+
+async def _cancel(tries: list[asyncio.Future]) -> None:
+    for t in tries:
+        t.cancel()                  # a try still in flight closes what it opened
+    await asyncio.gather(*tries, return_exceptions=True)
 
 
 STOPPED = object()     # what unless_stopped returns for work a stop cut short

@@ -102,6 +102,21 @@ def discord_posts(fake: FakeDiscord) -> list:
     return fake.find("POST", r"/channels/\d+/messages")
 
 
+async def until(predicate, timeout: float = 10.0) -> None:
+    """Poll `predicate` (for what no fake records, e.g. a connection closed)."""
+    async def poll():
+        while not predicate():
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(poll(), timeout)
+
+
+def bot_tasks_left() -> list[asyncio.Task]:
+    """Tasks still running code of ours (bot/) besides the test itself."""
+    root = str(Path(bot.startup.__file__).parent)
+    return [t for t in asyncio.all_tasks() if t is not asyncio.current_task()
+            and not t.done() and t.get_coro().cr_code.co_filename.startswith(root)]
+
+
 def retry_lines(caplog, platform: str) -> list[str]:
     return [r.getMessage() for r in caplog.records
             if r.levelno == logging.WARNING and r.getMessage().startswith(f"{platform}: ")
@@ -156,8 +171,7 @@ async def test_discord_down_at_start_does_not_hold_up_slack_and_connects_when_up
     try:
         async with running_service(env, slack, discord) as (service, _):
             await slack.wait_for(lambda: slack_posts(slack), what="the Slack post")
-            while len(retry_lines(caplog, "discord")) < 2:    # still down: still trying
-                await asyncio.sleep(0.01)
+            await until(lambda: len(retry_lines(caplog, "discord")) >= 2)   # still trying
             [row] = service.app.store.waiting_posts("discord", str(discord.channel_ids[0]))
             assert row.attempts == 0 and row.state == "due"
             await discord.start(discord.port)
@@ -188,8 +202,7 @@ async def test_slack_not_listening_at_start_is_retried(tmp_path, caplog):
     slack.port = free_port()
     try:
         async with running_service(settings_env(tmp_path, slack), slack):
-            while not retry_lines(caplog, "slack"):
-                await asyncio.sleep(0.01)
+            await until(lambda: retry_lines(caplog, "slack"))
             await slack.start(slack.port)
             await slack.wait_for(lambda: slack_posts(slack), what="the queued post")
     finally:
@@ -232,22 +245,49 @@ async def test_a_refused_token_ends_the_run_with_its_one_line_message(
 
 
 # ---- stopping while waiting --------------------------------------------------------------
-async def test_a_stop_during_a_start_up_attempt_leaves_nothing_open(tmp_path, caplog):
-    """Slack never answers auth.test (the client waits 15 s): Discord's first try runs
-    meanwhile, not after it; a stop does not wait for Slack's answer, and closes the
-    sessions both tries opened."""
+async def test_a_platform_slow_to_answer_does_not_hold_up_the_other(tmp_path, caplog,
+                                                                   monkeypatch):
+    """Slack never answers auth.test (its client would wait 15 s): after FIRST_TRY_WAIT
+    the bot runs without it and Discord posts; when Slack does answer (here: with
+    trouble of its own) it is retried, starts and posts too."""
+    monkeypatch.setattr(bot.startup, "FIRST_TRY_WAIT", 0.1)
     slack, discord = await FakeSlack().start(), await FakeDiscord().start()
     slack.fail("auth.test", hang=True)
-    env = settings_env(tmp_path, slack, discord)
     try:
-        async with running_service(env, slack, discord) as (service, task):
-            await slack.wait_for(lambda: slack.calls_to("auth.test"), what="auth.test")
-            await discord.wait_request("GET", "/users/@me")
-            service.stop.set()
-            assert await asyncio.wait_for(task, 10) == 0
+        async with running_service(settings_env(tmp_path, slack, discord), slack, discord):
+            await discord.wait_for(lambda: discord_posts(discord))
+            assert not slack_posts(slack)
+            slack._release.set()                # the hung auth.test answers: fatal_error
+            await slack.wait_for(lambda: slack_posts(slack), what="the Slack post")
     finally:
         await slack.stop()
         await discord.close()
+    assert any("service: adapters: slack (still starting), discord" in r.getMessage()
+               for r in caplog.records)
+    [line] = retry_lines(caplog, "slack")
+    assert "answered HTTP 200 (fatal_error)" in line
+
+
+@pytest.mark.parametrize("first_try_wait", [30.0, 0.05])
+async def test_a_stop_during_a_start_up_try_leaves_nothing_open(tmp_path, caplog,
+                                                                monkeypatch, first_try_wait):
+    """Slack never answers auth.test: a stop does not wait for it (15 s), whether the
+    bot still waits for the first try (30) or already runs without it (0.05), and the
+    session the try opened is closed."""
+    monkeypatch.setattr(bot.startup, "FIRST_TRY_WAIT", first_try_wait)
+    slack = await FakeSlack().start()
+    slack.fail("auth.test", hang=True)
+    try:
+        async with running_service(settings_env(tmp_path, slack), slack) as (service, task):
+            await slack.wait_for(lambda: slack.calls_to("auth.test"), what="auth.test")
+            if first_try_wait < 1:          # running without Slack
+                await until(lambda: any("service: adapters" in r.getMessage()
+                                        for r in caplog.records))
+            service.stop.set()
+            assert await asyncio.wait_for(task, 10) == 0
+            assert not bot_tasks_left()         # the try was cancelled, not left waiting
+    finally:
+        await slack.stop()
     gc.collect()
     await asyncio.sleep(0)
     assert not [r for r in caplog.records if "Unclosed" in r.getMessage()]
