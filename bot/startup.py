@@ -36,7 +36,9 @@ def retry_delay(failures: int, retry_after: float | None = None,
                 rand: Callable[[], float] = random.random) -> float:
     """Seconds to wait after the `failures`-th failed attempt in a row; a 429's
     Retry-After is a floor."""
-    step = min(RETRY_MAX, RETRY_FIRST * 2 ** max(0, failures - 1))
+    # The exponent is capped: a week-long outage is ~2,000 failures, and 2.0 ** 2000
+    # overflows a float.
+    step = min(RETRY_MAX, RETRY_FIRST * 2.0 ** min(max(0, failures - 1), 40))
     return max(step * (1 - JITTER * rand()), retry_after or 0.0)
 
 
