@@ -98,6 +98,18 @@ class Delivery(Roundups):
             log.warning("delivery: recovered %d post(s) left in flight by the last run", n)
         return n
 
+    def attach(self, adapter: Adapter) -> None:
+        """A platform that started late (unreachable at start-up: bot/startup.py) takes
+        its stand-in's place, with its rate gate; its waiting posts go out now."""
+        self.adapters[adapter.platform] = adapter
+        self._gates.pop(adapter.platform, None)
+        if getattr(adapter, "max_rate", None):
+            self._gates[adapter.platform] = RateGate(adapter.max_rate,
+                                                     getattr(adapter, "burst", 1.0))
+        # Its channels idled while the stand-in was not ready: no need to wait that out.
+        self._cooldown = {k: t for k, t in self._cooldown.items() if k[0] != adapter.platform}
+        self.wake()
+
     def wake(self) -> None:
         """New rows were queued: look now instead of at the next idle tick."""
         self._wake.set()

@@ -1,6 +1,8 @@
 """`ainews run`: the poll loop, dispatch and delivery, and the chat adapters, in one loop.
 
-Start-up prints which adapters run, how many feeds, where the database is. SIGINT and
+Start-up prints which adapters run, how many feeds, where the database is. A chat
+platform that can't be reached yet is retried in the background while the rest runs
+(bot/startup.py); a refused token or another configuration error ends the run. SIGINT and
 SIGTERM abandon the poll pass in progress (what it stored is dispatched on the next
 start), let in-flight deliveries finish (or release them) and stop the adapters; the
 caller (the CLI) closes the store.
@@ -13,9 +15,10 @@ import logging
 import signal
 
 from bot.app import App
-from bot.errors import UserError
+from bot.errors import StartUnavailable, UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
 from bot.runlock import run_lock
+from bot.startup import STOPPED, Pending, Platforms, Starter, unless_stopped
 from feeds.feedlist import FeedListError, load_feed_list
 from feeds.models import Subscription, utcnow
 
@@ -77,7 +80,7 @@ class Service:
     def __init__(self, app: App):
         self.app = app
         self.stop = asyncio.Event()
-        self.runners: list = []
+        self.platforms = Platforms([], self.stop)   # the chat platforms, once started
         self.delivery = None
         self._dispatching = asyncio.Lock()
 
@@ -93,12 +96,13 @@ class Service:
         self._install_signal_handlers()
         async with pipeline_for(self.app) as pipeline:
             try:
-                adapters = await self._start_adapters()
+                adapters = await self._start_adapters(once=once)
             except BaseException:   # e.g. Discord refused its token after Slack connected
                 await self._stop_adapters()
                 raise
             self.delivery = delivery = self._delivery(adapters)
             self._log_startup(adapters)
+            self.platforms.keep_starting(delivery.attach)
             try:
                 if once:
                     # A signal abandons the pass and stops delivery between posts, as in
@@ -111,6 +115,8 @@ class Service:
             finally:
                 await self._stop_adapters()
                 await self.app.aclose_clients()
+        if self.platforms.fatal is not None:    # a retry found the configuration refused
+            raise self.platforms.fatal
         log.info("service: stopped")
         return 0
 
@@ -134,19 +140,8 @@ class Service:
         """Run a poll pass, abandoning it if a stop is asked for: slow feeds must not hold
         up shutdown (a service manager would SIGKILL us). What the pass stored is safe:
         the next start dispatches it, and unfinished fetches are simply redone."""
-        task = asyncio.ensure_future(coro)
-        stopping = asyncio.ensure_future(self.stop.wait())
-        try:
-            await asyncio.wait([task, stopping], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopping.cancel()
-        if not task.done():
+        if await unless_stopped(self.stop, coro) is STOPPED:
             log.info("service: stopping; the poll pass in progress is abandoned")
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-            return
-        task.result()
 
     async def _cycle(self, pipeline: Pipeline, *, all_feeds: bool = False) -> None:
         async def dispatch() -> None:
@@ -183,31 +178,44 @@ class Service:
         from bot.delivery import Delivery
         return Delivery(self.app.store, adapters, hourly_cap=self.app.settings.channel_hourly_cap)
 
-    async def _start_adapters(self) -> dict:
-        s, adapters = self.app.settings, {}
+    async def _start_adapters(self, *, once: bool = False) -> dict:
+        """Try each chat platform. One that can't be reached yet (no network after a
+        reboot, an outage) gets a stand-in that holds its posts in the outbox, and is
+        retried in the background once delivery runs (bot/startup.py). `run --once`
+        waits for every first try: its single delivery pass comes soon after."""
+        self.platforms = Platforms(self._starters(), self.stop)
+        adapters = await self.platforms.start(wait_all=once)
+        if self.app.settings.console_enabled:
+            adapters["console"] = self._console_adapter()
+        else:
+            self._pause_console()
+        return adapters
+
+    def _starters(self) -> list[Starter]:
+        s, starters = self.app.settings, []
         if s.slack_enabled:
-            from bot.slack import start_slack
-            from bot.slack.app import SlackStartError
-            try:
-                runner = await start_slack(s, self.app.commands)
-            except SlackStartError as e:
-                raise UserError(str(e)) from None
-            self.runners.append(runner)
-            adapters["slack"] = runner.adapter
+            starters.append(Starter("slack", self._start_slack))
         elif s.slack_bot_token:
             # Without a way to receive commands Slack stays off: say so, not silently.
             log.warning("slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket "
                         "Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is; Slack stays off")
         if s.discord_enabled:
-            from bot.discord import start_discord
-            runner = await start_discord(s, self.app.commands, self.app.store)
-            self.runners.append(runner)
-            adapters["discord"] = runner.adapter
-        if s.console_enabled:
-            adapters["console"] = self._console_adapter()
-        else:
-            self._pause_console()
-        return adapters
+            starters.append(Starter("discord", self._start_discord))
+        return starters
+
+    async def _start_slack(self):
+        from bot.slack import start_slack
+        from bot.slack.app import SlackStartError
+        try:
+            return await start_slack(self.app.settings, self.app.commands)
+        except StartUnavailable:
+            raise
+        except SlackStartError as e:
+            raise UserError(str(e)) from None
+
+    async def _start_discord(self):
+        from bot.discord import start_discord
+        return await start_discord(self.app.settings, self.app.commands, self.app.store)
 
     def _console_adapter(self):
         from bot.console import ConsoleAdapter
@@ -234,9 +242,7 @@ class Service:
                  "post(s) dropped); AINEWS_CONSOLE=1 keeps it on", n)
 
     async def _stop_adapters(self) -> None:
-        for runner in reversed(self.runners):
-            with contextlib.suppress(Exception):
-                await runner.stop()
+        await self.platforms.stop()
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -251,8 +257,10 @@ class Service:
     def _log_startup(self, adapters: dict) -> None:
         feeds = self.app.store.feed_states()
         active = sum(not f.paused for f in feeds)
+        names = [f"{p} ({a.state})" if isinstance(a, Pending) else p
+                 for p, a in adapters.items()]
         log.info("service: adapters: %s; %d feeds (%d active); database %s; polling every %g min",
-                 ", ".join(adapters) or "none", len(feeds), active,
+                 ", ".join(names) or "none", len(feeds), active,
                  self.app.settings.db_path, self.app.settings.poll_minutes)
 
 
@@ -268,3 +276,4 @@ def _still_news(stories: list, max_age) -> list:
         log.info("dispatch: %d stored stories are now too old to post; not posted",
                  len(stories) - len(kept))
     return kept
+

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
-from bot.discord.client import apply_endpoints
+from bot.discord.client import apply_endpoints, start_discord
 from bot.discord.invite import fetch_application_id
 from bot.errors import UserError
 from feeds.models import Brief
@@ -201,3 +203,65 @@ async def test_credentials_in_the_api_url_are_a_one_line_start_error(fake, core)
         async with running_bot(fake, core, discord_api_url=url):
             pass
     assert "s3cret" not in str(err.value)
+
+
+# ---- start-up failures: retry (Discord's or the network's trouble) or exit (ours) -------
+async def _silent_server():
+    """Accepts connections and never answers: an API that hangs."""
+    import asyncio
+
+    async def hold(reader, writer):
+        await reader.read()         # until the client gives up and closes
+        writer.close()
+    return await asyncio.start_server(hold, "127.0.0.1", 0)
+
+
+@pytest.mark.parametrize("fault, words, retry_after", [
+    ("503", "answered HTTP 503", None),                 # discord.py does not retry a 503
+    ("429", "answered HTTP 429", 7.0),                  # Cloudflare's: no Via, Retry-After
+    ("closed", "can't reach http://127.0.0.1:", None),  # not listening (yet)
+    ("silent", "did not answer the login within 0.5 s", None),
+])
+async def test_discord_unreachable_at_start_is_a_failure_worth_retrying(fake, core, fault,
+                                                                        words, retry_after):
+    from bot.errors import StartUnavailable
+    overrides, server = {}, None
+    if fault in ("503", "429"):
+        fake.fail("GET", "/users/@me", int(fault), retry_after=retry_after, via=False)
+    elif fault == "closed":
+        with socket.socket() as s:      # a port nothing listens on
+            s.bind(("127.0.0.1", 0))
+            overrides["discord_api_url"] = f"http://127.0.0.1:{s.getsockname()[1]}"
+    else:
+        server = await _silent_server()
+        overrides["discord_api_url"] = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    settings = Settings(discord_token=fake.token, discord_gateway_url=fake.gateway_url,
+                        **{"discord_api_url": fake.api_url, **overrides})
+    try:
+        with pytest.raises(StartUnavailable) as err:
+            await start_discord(settings, core, {}, ready_timeout=0.5)
+    finally:
+        apply_endpoints(Settings())
+        if server is not None:
+            server.close()
+    assert words in err.value.reason and str(err.value).startswith("discord: ")
+    assert err.value.retry_after == retry_after and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("fault, words", [
+    ("token", "DISCORD_TOKEN was refused (401)"),
+    ("404", "could not start"),                     # DISCORD_API_URL is not Discord's API
+])
+async def test_discord_configuration_errors_at_start_are_not_retried(fake, core, fault, words):
+    from bot.errors import StartUnavailable
+    token = "not-the-token" if fault == "token" else fake.token
+    if fault == "404":
+        fake.fail("GET", "/users/@me", 404, code=0)
+    settings = Settings(discord_token=token, discord_api_url=fake.api_url,
+                        discord_gateway_url=fake.gateway_url)
+    try:
+        with pytest.raises(UserError, match=re.escape(words)) as err:
+            await start_discord(settings, core, {}, ready_timeout=5)
+    finally:
+        apply_endpoints(Settings())
+    assert not isinstance(err.value, StartUnavailable)

@@ -19,7 +19,7 @@ from bot.config import Settings
 from bot.replies import Caller, Reply
 from bot.slack import render
 from bot.slack.adapter import SlackAdapter, make_client
-from bot.slack.app import SlackStartError, start_slack
+from bot.slack.app import SlackStartError, SlackUnavailable, start_slack
 from bot.slack.listeners import AdminCheck
 from tests.fakes.slack import FakeSlack, make_brief
 
@@ -454,17 +454,20 @@ async def test_socket_mode_opens_its_connection_through_slack_api_url(fake, comm
     await fake.wait_for(lambda: not fake._open_sockets(), what="socket closed")
 
 
-@pytest.mark.parametrize("change,words", [
-    ({"slack_bot_token": "xoxb-wrong"}, "SLACK_BOT_TOKEN was refused (invalid_auth)"),
-    ({"slack_app_token": "xapp-wrong"}, "SLACK_APP_TOKEN was refused (invalid_auth)"),
-    ({"slack_api_url": "http://127.0.0.1:9/api/"}, "check SLACK_API_URL"),
-    ({"slack_app_token": "", "slack_signing_secret": ""}, "set SLACK_APP_TOKEN"),
+@pytest.mark.parametrize("change,words,retried", [
+    ({"slack_bot_token": "xoxb-wrong"}, "SLACK_BOT_TOKEN was refused (invalid_auth)", False),
+    ({"slack_app_token": "xapp-wrong"}, "SLACK_APP_TOKEN was refused (invalid_auth)", False),
+    ({"slack_app_token": "", "slack_signing_secret": ""}, "set SLACK_APP_TOKEN", False),
+    # Nothing listening: after a reboot, the network may not be up yet.
+    ({"slack_api_url": "http://127.0.0.1:9/api/"}, "check SLACK_API_URL", True),
 ])
-async def test_start_up_failures_say_what_to_fix(fake, commands, change, words):
+async def test_start_up_failures_say_what_to_fix(fake, commands, change, words, retried):
+    """`retried`: `ainews run` waits and tries again (SlackUnavailable); else it exits."""
     settings = settings_for(fake, "socket", **change)
     with pytest.raises(SlackStartError) as err:
         await start_slack(settings, commands, connect_timeout=5)
     assert words in str(err.value) and str(err.value).startswith("slack: ")
+    assert isinstance(err.value, SlackUnavailable) == retried
 
 
 async def test_busy_http_port_is_a_clear_error(fake, commands):
@@ -577,13 +580,32 @@ async def test_wrong_arguments_get_an_error_only_the_caller_sees(fake, command, 
 
 
 @pytest.mark.parametrize("method", ["auth.test", "apps.connections.open"])
-async def test_a_slack_outage_at_start_is_not_blamed_on_the_tokens(fake, commands, method):
-    fake.fail(method, status=503, body="<html>503 Service Unavailable</html>", times=5)
-    with pytest.raises(SlackStartError) as err:
+@pytest.mark.parametrize("status, error, body", [
+    (503, None, "<html>503 Service Unavailable</html>"),
+    (200, "fatal_error", None),        # Slack's own trouble, said in a 200 answer
+])
+async def test_a_slack_outage_at_start_is_not_blamed_on_the_tokens(fake, commands, method,
+                                                                   status, error, body):
+    fake.fail(method, status=status, error=error, body=body, times=5)
+    with pytest.raises(SlackUnavailable) as err:
         await start_slack(settings_for(fake, "socket"), commands, connect_timeout=5)
     message = str(err.value)
-    assert message.startswith("slack: ") and "HTTP 503" in message and "try again" in message
-    assert "refused" not in message
+    assert message.startswith("slack: ") and f"HTTP {status}" in message
+    assert "try again" in message and "refused" not in message
+
+
+@pytest.mark.parametrize("fault", ["http-404", "socket-timeout"])
+async def test_start_up_failures_tell_a_wrong_url_from_a_slow_network(fake, commands, fault):
+    """A 404 means SLACK_API_URL is not Slack's API: no retry mends that. A Socket Mode
+    connection that does not come up in time may be a slow network: worth retrying."""
+    if fault == "http-404":
+        fake.fail("auth.test", status=404, body="<html>Not Found</html>")
+    with pytest.raises(SlackStartError) as err:
+        await start_slack(settings_for(fake, "socket"), commands,
+                          connect_timeout=0 if fault == "socket-timeout" else 5)
+    assert isinstance(err.value, SlackUnavailable) == (fault == "socket-timeout")
+    assert ("HTTP 404" if fault == "http-404" else "no Socket Mode connection") in str(err.value)
+    await fake.wait_for(lambda: not fake._open_sockets(), what="no socket left open")
 
 
 async def test_the_bot_keeps_one_connection_to_the_web_api(fake, commands):

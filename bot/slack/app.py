@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Settings
+from bot.errors import StartUnavailable
 
 log = logging.getLogger("ainews.slack")
 
@@ -21,8 +22,17 @@ EVENTS_PATH = "/slack/events"
 REQUEST_MAX_AGE = 300.0     # seconds: bolt's limit on a request timestamp's distance from now
 
 
+# Error codes Slack answers for its own trouble, not for our token (api.slack.com/web).
+SLACK_TROUBLE = {"ratelimited", "fatal_error", "internal_error", "service_unavailable",
+                 "request_timeout"}
+
+
 class SlackStartError(Exception):
     """Slack could not start; str() is one line saying what to fix."""
+
+
+class SlackUnavailable(SlackStartError, StartUnavailable):
+    """Slack could not be reached, or was in trouble (5xx, 429): `ainews run` retries."""
 
 
 @dataclass
@@ -53,7 +63,8 @@ async def start_slack(settings: Settings, commands, *, connect_timeout: float = 
                       ping_interval: float = 10.0, http_host: str = "0.0.0.0") -> SlackRunner:
     """Connect to Slack in the running loop and return at once (no blocking serve).
 
-    Raises SlackStartError (one line: what to fix) when a token is refused."""
+    Raises SlackStartError (one line: what to fix) when a token is refused, and its
+    subclass SlackUnavailable when Slack can't be reached or is in trouble (retry)."""
     from bot.slack.adapter import make_client
 
     if not settings.slack_bot_token:
@@ -118,18 +129,27 @@ async def _check_bot_token(client, api_url: str) -> dict:
 def _api_failure(exc, token_name: str, hint: str, api_url: str) -> SlackStartError:
     """A refused token says which and what to do; an outage (5xx, 429, a proxy's error
     page) says so instead of sending the admin off to replace a good token."""
-    from bot.slack.adapter import error_code
-    code, status = error_code(exc), getattr(exc.response, "status_code", None)
-    if code and code != "ratelimited" and not (status and (status >= 500 or status == 429)):
+    from bot.slack.adapter import _retry_after, _status_and_headers, error_code
+    code = error_code(exc)
+    status, headers = _status_and_headers(exc)
+    trouble = code in SLACK_TROUBLE or bool(status and (status >= 500 or status == 429))
+    if code and not trouble:
         return SlackStartError(f"slack: {token_name} was refused ({code}); {hint}")
-    return SlackStartError(f"slack: {api_url} answered HTTP {status} ({code or 'no error code'})"
-                           "; Slack may be having trouble: try again later, or check "
-                           "SLACK_API_URL")
+    answer = f"{api_url} answered HTTP {status} ({code or 'no error code'})"
+    message = (f"slack: {answer}; Slack may be having trouble: try again later, or check "
+               "SLACK_API_URL")
+    if not trouble:     # e.g. a 404: SLACK_API_URL is not Slack's API
+        return SlackStartError(message)
+    return SlackUnavailable(message, reason=answer, retry_after=_retry_after(headers))
 
 
 def _unreachable(exc: BaseException, api_url: str) -> SlackStartError:
-    return SlackStartError(f"slack: can't reach {api_url} ({type(exc).__name__}: {exc}); "
-                           "check SLACK_API_URL and the network")
+    import aiohttp
+    if isinstance(exc, aiohttp.InvalidURL):     # no retry can mend the URL itself
+        return SlackStartError(f"slack: SLACK_API_URL {api_url} is not a usable URL ({exc})")
+    reason = f"can't reach {api_url} ({type(exc).__name__}: {exc})"
+    return SlackUnavailable(f"slack: {reason}; check SLACK_API_URL and the network",
+                            reason=reason)
 
 
 async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float,
@@ -147,17 +167,18 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
         # Ask for the URL ourselves: the SDK would retry a refused app token forever.
         handler.client.wss_uri = await handler.client.issue_new_wss_url()
         await asyncio.wait_for(handler.connect_async(), timeout)
-    except SlackApiError as exc:
+    except BaseException as exc:    # a cancelled start-up, too, leaves nothing open
         await runner.stop()
-        raise _api_failure(exc, "SLACK_APP_TOKEN", "it must be an app-level token (xapp-...) "
-                           "with connections:write", api_url) from None
-    except asyncio.TimeoutError:
-        await runner.stop()
-        raise SlackStartError(f"slack: no Socket Mode connection after {timeout:g} s; "
-                              "check SLACK_APP_TOKEN and the network") from None
-    except NETWORK_ERRORS as exc:
-        await runner.stop()
-        raise _unreachable(exc, api_url) from None
+        if isinstance(exc, SlackApiError):
+            raise _api_failure(exc, "SLACK_APP_TOKEN", "it must be an app-level token "
+                               "(xapp-...) with connections:write", api_url) from None
+        if isinstance(exc, asyncio.TimeoutError):
+            reason = f"no Socket Mode connection after {timeout:g} s"
+            raise SlackUnavailable(f"slack: {reason}; check SLACK_APP_TOKEN and the network",
+                                   reason=reason) from None
+        if isinstance(exc, NETWORK_ERRORS):
+            raise _unreachable(exc, api_url) from None
+        raise
 
 
 async def _start_http(runner: SlackRunner, host: str, port: int) -> None:

@@ -80,13 +80,14 @@ class FakeDiscord:
         self.port = 0
 
     # ---- lifecycle -------------------------------------------------------------
-    async def start(self) -> "FakeDiscord":
+    async def start(self, port: int = 0) -> "FakeDiscord":
+        """Listen on `port` (0: any free one; a fixed one: Discord coming up late)."""
         app = web.Application()
         app.router.add_get("/gateway", self._gateway)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
         return self

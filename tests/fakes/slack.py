@@ -132,7 +132,8 @@ class FakeSlack:
         self.port = 0
 
     # ---- lifecycle
-    async def start(self) -> "FakeSlack":
+    async def start(self, port: int = 0) -> "FakeSlack":
+        """Listen on `port` (0: any free one; a fixed one: Slack coming up late)."""
         self._changed = asyncio.Condition()
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
@@ -140,7 +141,7 @@ class FakeSlack:
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", port)
         await site.start()
         self.port = self._runner.addresses[0][1]
         return self
