@@ -63,6 +63,9 @@ class PhraseMatcher:
         stems = list(dict.fromkeys([*self._keys, *self._prefixes]))
         self._ac = AhoCorasick(stems, matchkind=MatchKind.LeftmostLongest) if stems else None
         self._stem_kind = [(_TOKEN.fullmatch(s) is not None, s[0] in _WORD_CHARS) for s in stems]
+        # A one-word hit that runs into more of its word ("bill" in "billion") can only
+        # be the regex's match through a wildcard that begins it; without one, no regex.
+        self._may_run_on = [any(s.startswith(w) for w in self._prefixes) for s in stems]
         others = {p.rstrip("*").lower()[0] for p, _, _ in entries}
         self._other_first = frozenset(others - _WORD_CHARS)
 
@@ -72,6 +75,7 @@ class PhraseMatcher:
         word is the regex's match as it stands (nothing longer matched there, nothing
         shorter is preferred), every other hit is settled by the regex at that place."""
         match, kinds, n, last, out = self._re.match, self._stem_kind, len(low), 0, []
+        run_on = self._may_run_on
         for pid, start, end in self._ac.find_matches_as_indexes(low):
             if start < last:   # begins inside a match a wildcard ran on: may hide a start
                 if end > last:
@@ -82,10 +86,13 @@ class PhraseMatcher:
                 if not token:   # a phrase going past this word may hide a real start
                     last = self._inside(low, start + 1, end, last, out)
                 continue
-            if token and (end == n or low[end] not in _WORD_CHARS):
-                out.append((start, end))
-                last = end
-                continue
+            if token:
+                if end == n or low[end] not in _WORD_CHARS:
+                    out.append((start, end))
+                    last = end
+                    continue
+                if not run_on[pid]:
+                    continue
             m = match(low, start)
             if m is not None:
                 last = m.end()
