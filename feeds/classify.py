@@ -40,6 +40,10 @@ _FIRST_PERSON = re.compile(r"(?:^|\W)(?:I|I'm|I've|my|we|We|My|Our)(?=\W)")
 _AI_FEATURES = tuple(f"ai@{place}" for place in PLACES)
 
 
+def _is_ai_phrase(key: tuple) -> bool:
+    return key[:2] == ("ai", "ai")
+
+
 def story_features(scan: Scan, title: str, text: str, ai_companies: set[str],
                    points: float = 0.0) -> dict[str, float]:
     """The few dozen cues the learned layer weighs (see docs/classifier.md): per topic
@@ -73,7 +77,8 @@ class Classifier:
         self._model = StrategyModel.load(self._rules["model"])
         aliases = {a: canon for canon, al in gz.companies.items() for a in [canon, *al]}
         self._lookup = {a.casefold(): canon for a, canon in aliases.items()}
-        self._matcher = PhraseMatcher(self._entries(aliases))
+        # AI phrases are listed as written ("ai:OpenAI x3"), so their case is kept
+        self._matcher = PhraseMatcher(self._entries(aliases), as_written=_is_ai_phrase)
         self._topic_of_company = defaultdict(list)
         for topic in gz.topics.values():
             for name in topic.companies:
@@ -166,10 +171,10 @@ class Classifier:
 
     def _rank_companies(self, scan: Scan) -> list[str]:
         """Main company first: headline mentions weigh most, then frequency, then who
-        is named first."""
+        is named first (the scan lists companies in that order; the sort keeps it)."""
         def rank(canon):
-            hits, in_title, first = scan.companies[canon]
-            return (-(3 * in_title + hits), first)
+            hits, in_title = scan.companies[canon]
+            return -(3 * in_title + hits)
         return sorted(scan.companies, key=rank)
 
     def _score(self, scan: Scan, companies: list[str]) -> tuple[float, list[str]]:

@@ -28,7 +28,8 @@ class PhraseMatcher:
     inside it ("Alibaba Cloud" is the company and the enterprise term "cloud";
     "开源模型" is open-source and models)."""
 
-    def __init__(self, entries: list[tuple[str, tuple, bool]]):
+    def __init__(self, entries: list[tuple[str, tuple, bool]], as_written=lambda key: False):
+        self._as_written = as_written   # key -> must found() give its matches as written?
         self._keys: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
         self._prefixes: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
         self._spelling: dict[str, str] = {}   # lowercased -> as first written
@@ -66,29 +67,31 @@ class PhraseMatcher:
         # A one-word hit that runs into more of its word ("bill" in "billion") can only
         # be the regex's match through a wildcard that begins it; without one, no regex.
         self._may_run_on = [any(s.startswith(w) for w in self._prefixes) for s in stems]
+        self._shared = [self._shares(stem, token) for stem, (token, _) in zip(stems, self._stem_kind)]
         others = {p.rstrip("*").lower()[0] for p, _, _ in entries}
         self._other_first = frozenset(others - _WORD_CHARS)
 
-    def _spans(self, low: str) -> list[tuple[int, int]]:
-        """The spans of self._re.finditer(low). The automaton reports the longest phrase
-        at each leftmost place; a one-word phrase at a word start that ends with the
-        word is the regex's match as it stands (nothing longer matched there, nothing
-        shorter is preferred), every other hit is settled by the regex at that place."""
+    def _spans(self, low: str, text: str | None = None) -> list:
+        """The spans of self._re.finditer(low), or with `text` (which lowercases to low)
+        the matches as written there (see found). The automaton reports the longest
+        phrase at each leftmost place; a one-word phrase at a word start that ends with
+        the word is the regex's match as it stands (nothing longer matched there,
+        nothing shorter is preferred), every other hit is settled by the regex there."""
         match, kinds, n, last, out = self._re.match, self._stem_kind, len(low), 0, []
-        run_on = self._may_run_on
+        run_on, shared = self._may_run_on, self._shared
         for pid, start, end in self._ac.find_matches_as_indexes(low):
             if start < last:   # begins inside a match a wildcard ran on: may hide a start
                 if end > last:
-                    last = self._inside(low, last, end, last, out)
+                    last = self._inside(low, last, end, last, out, text)
                 continue
             token, latin = kinds[pid]
             if latin and start and low[start - 1] in _WORD_CHARS:   # inside a word
                 if not token:   # a phrase going past this word may hide a real start
-                    last = self._inside(low, start + 1, end, last, out)
+                    last = self._inside(low, start + 1, end, last, out, text)
                 continue
             if token:
                 if end == n or low[end] not in _WORD_CHARS:
-                    out.append((start, end))
+                    out.append((start, end) if text is None else shared[pid] or text[start:end])
                     last = end
                     continue
                 if not run_on[pid]:
@@ -96,13 +99,13 @@ class PhraseMatcher:
             m = match(low, start)
             if m is not None:
                 last = m.end()
-                out.append((start, last))
+                out.append((start, last) if text is None else text[start:last])
             if not token and last < end:   # the regex settled on less than the hit
-                last = self._inside(low, max(last, start + 1), end, last, out)
+                last = self._inside(low, max(last, start + 1), end, last, out, text)
         return out
 
-    def _inside(self, low: str, begin: int, end: int, last: int,
-                out: list[tuple[int, int]]) -> int:
+    def _inside(self, low: str, begin: int, end: int, last: int, out: list,
+                text: str | None) -> int:
         """Try the regex wherever a phrase may begin in low[begin:end] (a stretch a
         longer hit covered), appending its matches; the new end of the last match."""
         for at in range(begin, end):
@@ -112,8 +115,17 @@ class PhraseMatcher:
                 m = self._re.match(low, at)
                 if m is not None:
                     last = m.end()
-                    out.append((at, last))
+                    out.append((at, last) if text is None else text[at:last])
         return last
+
+    def _shares(self, stem: str, token: bool) -> str | None:
+        """The stem itself, for found() to report instead of the spelling: when the
+        phrase is one word (it inherits no shorter phrase's keys), none of its entries
+        is case-sensitive and none asks to be reported as written."""
+        entries = self._keys.get(stem) or self._prefixes.get(stem, ())
+        if token and not any(exact or self._as_written(key) for exact, key in entries):
+            return stem
+        return None
 
     def _inherit(self) -> None:
         originals = {low: list(entries) for low, entries in self._keys.items()}
@@ -146,6 +158,20 @@ class PhraseMatcher:
         keys = self.keys
         return [(key, text[start:end], start) for start, end in self.spans(text)
                 for key in keys(text[start:end])]
+
+    def found(self, text: str) -> list[str]:
+        """Every match as written in text, in order, for callers that need no positions.
+        A one-word phrase whose keys do not depend on case (see _shared) comes back as
+        its lowercased stem, the same string each time, so its memo lookups cost less."""
+        if self._re is None or not text:
+            return []
+        low = text.lower()
+        if len(low) == len(text):
+            try:
+                return self._spans(low, text)
+            except UnicodeEncodeError:   # a lone surrogate: see spans
+                pass
+        return [text[start:end] for start, end in self.spans(text)]
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of every match in text, in order."""

@@ -10,7 +10,7 @@ key, and per company or AI spelling, not per match (a long story has ~80 matches
 """
 from __future__ import annotations
 
-from itertools import chain, repeat, starmap
+from itertools import chain, repeat
 from operator import itemgetter
 
 PLACES = ("title", "lead", "body")
@@ -54,7 +54,8 @@ class Scan:
 
     def __init__(self):
         self.masks: dict[Term, int] = {}        # in order first seen
-        self.companies: dict[str, list[int]] = {}   # canon -> [hits, title hits, first at]
+        # canon -> [hits, headline hits], in the order first named
+        self.companies: dict[str, list[int]] = {}
         self.ai: dict[str, int] = {}            # AI phrase as written -> hits
         self.ai_strength = 0.0
         self.ai_places = [0.0, 0.0, 0.0]       # AI hits per place
@@ -90,9 +91,9 @@ class Scanner:
             self._terms_of.clear(), self._special.clear(), self._registry.clear()
         s = Scan()
         cut = lead_end(text, self._lead_chars)
-        self._place(s, 0, title, 0)
-        self._place(s, 1, text[:cut], len(title) + 1)
-        self._place(s, 2, text[cut:], len(title) + 1 + cut)
+        self._place(s, 0, title)
+        self._place(s, 1, text[:cut])
+        self._place(s, 2, text[cut:])
         self._company_topics(s)
         _tally(s, self._veto)
         return s
@@ -115,27 +116,26 @@ class Scanner:
             term = self._registry[key] = Term(key, weight, self._factors)
         return term
 
-    def _place(self, s: Scan, i: int, part: str, base: int) -> None:
+    def _place(self, s: Scan, i: int, part: str) -> None:
         """One place's matches: each distinct Term marked with the place's bit, and
         companies and AI phrases counted."""
-        spans = self._matcher.spans(part)
-        if not spans:
+        found = self._matcher.found(part)
+        if not found:
             return
-        found = list(map(part.__getitem__, starmap(slice, spans)))
-        here = dict.fromkeys(chain.from_iterable(map(self._terms_of.__getitem__, found)))
+        spellings = dict.fromkeys(found)
+        here = dict.fromkeys(chain.from_iterable(map(self._terms_of.__getitem__, spellings)))
         masks = s.masks
         masks.update(zip(here, map(BITS[i].__or__, map(masks.get, here, repeat(0)))))
-        for spelling in filter(self._special.__contains__, dict.fromkeys(found)):
-            self._count(s, i, spelling, found, spans[found.index(spelling)][0] + base)
+        for spelling in filter(self._special.__contains__, spellings):
+            self._count(s, i, spelling, found.count(spelling))
 
-    def _count(self, s: Scan, i: int, spelling: str, found: list[str], first: int) -> None:
-        """A company or AI spelling's hits in place i; `first` is where it first is."""
-        n = found.count(spelling)
+    def _count(self, s: Scan, i: int, spelling: str, n: int) -> None:
+        """A company or AI spelling's n hits in place i."""
         for kind, owner, ai_lab in self._special[spelling]:
             if kind == "company":
                 hits = s.companies.get(owner)
                 if hits is None:
-                    hits = s.companies[owner] = [0, 0, first]
+                    hits = s.companies[owner] = [0, 0]
                 hits[0] += n
                 hits[1] += n if i == 0 else 0
                 if ai_lab:
@@ -156,7 +156,7 @@ class Scanner:
     def _company_topics(self, s: Scan) -> None:
         """A topic's companies count like its phrases (weight 0: membership, not
         strategy), in the headline if named there, else in the lead."""
-        for canon, (n, n_title, _) in s.companies.items():
+        for canon, (n, n_title) in s.companies.items():
             mask = (1 if n_title else 0) | (2 if n > n_title else 0)
             for slug in self._topic_of_company.get(canon, ()):
                 term = self._term(("topic", slug, canon), 0.0)
