@@ -17,6 +17,7 @@ import logging
 import math
 import re
 from collections import defaultdict
+from operator import itemgetter
 
 from feeds.gazetteer import Gazetteer, GazetteerError, load_gazetteer
 from feeds.learned import StrategyModel
@@ -35,9 +36,17 @@ _SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings|ltd\.?
 # Outlet-independent cues the vocabulary cannot see: money figures are deals and rounds;
 # a bare short headline with no text is a vendor post; first person is a hands-on test.
 _MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:bn|billion|million|trillion|亿)\b|\d(?:bn|m)\b|\d亿", re.I)
+_MONEY_START = re.compile(r"[$€£¥\d]")   # where every money figure begins
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.I)
 _FIRST_PERSON = re.compile(r"(?:^|\W)(?:I|I'm|I've|my|we|We|My|Our)(?=\W)")
 _AI_FEATURES = tuple(f"ai@{place}" for place in PLACES)
+
+
+def _has_money(text: str) -> bool:
+    """_MONEY.search(text), tried from the first place a figure can begin (the regex,
+    with its alternatives, costs ~3 µs a headline when tried at every character)."""
+    first = _MONEY_START.search(text)
+    return first is not None and _MONEY.search(text, first.start()) is not None
 
 
 def _is_ai_phrase(key: tuple) -> bool:
@@ -59,8 +68,8 @@ def story_features(scan: Scan, title: str, text: str, ai_companies: set[str],
     f["ai-company@title"] = float(any(h[1] and c in ai_companies for c, h in named.items()))
     f["company@title"] = float(any(h[1] for h in named.values()))
     f["companies"] = log1p(len(named))
-    f["money@title"] = float(bool(_MONEY.search(title)))
-    f["money@lead"] = float(bool(_MONEY.search(text[:300])))
+    f["money@title"] = float(_has_money(title))
+    f["money@lead"] = float(_has_money(text[:300]))
     f["percent@title"] = float(bool(_PERCENT.search(title)))
     f["first-person@title"] = float(bool(_FIRST_PERSON.search(title)))
     f["short-title"] = float(len(title.split()) <= 5)
@@ -185,7 +194,7 @@ class Classifier:
         why = strongest(scan.terms, MAX_TERM_REASONS)
         why += [f"cap:{o} {pts:.3g} -> {cap:g}" for o, pts in scan.owner_pts.items() if pts > cap]
         total += self._ai_bonus(scan, companies, why)
-        why += [f"ai:{p} x{n}" for p, n in sorted(scan.ai.items(), key=lambda kv: -kv[1])[:2]]
+        why += [f"ai:{p} x{n}" for p, n in sorted(scan.ai.items(), key=itemgetter(1), reverse=True)[:2]]
         why += strongest(scan.negatives, MAX_TERM_REASONS)
         return total, why
 
