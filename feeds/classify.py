@@ -17,6 +17,7 @@ import logging
 import math
 import re
 from collections import defaultdict
+from itertools import repeat
 from operator import itemgetter
 
 from feeds.gazetteer import Gazetteer, GazetteerError, load_gazetteer
@@ -35,7 +36,8 @@ _SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings|ltd\.?
 
 # Outlet-independent cues the vocabulary cannot see: money figures are deals and rounds;
 # a bare short headline with no text is a vendor post; first person is a hands-on test.
-_MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:bn|billion|million|trillion|亿)\b|\d(?:bn|m)\b|\d亿", re.I)
+# ($5, 5 bn, 5 billion, 5bn, 5m, 5亿: the digit's alternatives grouped behind it)
+_MONEY = re.compile(r"[$€£¥]\s?\d|\d(?:\s?(?:bn|billion|million|trillion|亿)\b|(?:bn|m)\b|亿)", re.I)
 _MONEY_START = re.compile(r"[$€£¥\d]")   # where every money figure begins
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.I)
 _FIRST_PERSON = re.compile(r"(?:^|\W)(?:I|I'm|I've|my|we|We|My|Our)(?=\W)")
@@ -43,10 +45,15 @@ _AI_FEATURES = tuple(f"ai@{place}" for place in PLACES)
 
 
 def _has_money(text: str) -> bool:
-    """_MONEY.search(text), tried from the first place a figure can begin (the regex,
-    with its alternatives, costs ~3 µs a headline when tried at every character)."""
+    """Whether text holds a money figure, the regex tried from the first place one can
+    begin (tried at every character, it cost ~3 µs a headline)."""
     first = _MONEY_START.search(text)
     return first is not None and _MONEY.search(text, first.start()) is not None
+
+
+def _has_percent(title: str) -> bool:
+    """_PERCENT.search(title); each of its forms needs a "%" or the word "percent"."""
+    return ("%" in title or "percent" in title.lower()) and _PERCENT.search(title) is not None
 
 
 def _is_ai_phrase(key: tuple) -> bool:
@@ -70,7 +77,7 @@ def story_features(scan: Scan, title: str, text: str, ai_companies: set[str],
     f["companies"] = log1p(len(named))
     f["money@title"] = float(_has_money(title))
     f["money@lead"] = float(_has_money(text[:300]))
-    f["percent@title"] = float(bool(_PERCENT.search(title)))
+    f["percent@title"] = float(_has_percent(title))
     f["first-person@title"] = float(bool(_FIRST_PERSON.search(title)))
     f["short-title"] = float(len(title.split()) <= 5)
     f["no-text"] = float(len(text) < 40 or len(text.strip()) < 40)
@@ -190,7 +197,7 @@ class Classifier:
         """Points for the story (topics capped, negatives off, the AI lab bonus), and
         the reasons behind them."""
         cap = self._cap
-        total = sum(min(pts, cap) for pts in scan.owner_pts.values()) - scan.negative
+        total = sum(map(min, scan.owner_pts.values(), repeat(cap))) - scan.negative
         why = strongest(scan.terms, MAX_TERM_REASONS)
         why += [f"cap:{o} {pts:.3g} -> {cap:g}" for o, pts in scan.owner_pts.items() if pts > cap]
         total += self._ai_bonus(scan, companies, why)

@@ -10,7 +10,7 @@ key, and per company or AI spelling, not per match (a long story has ~80 matches
 """
 from __future__ import annotations
 
-from itertools import chain, repeat
+from itertools import chain
 from operator import itemgetter
 
 PLACES = ("title", "lead", "body")
@@ -49,11 +49,12 @@ class Term:
 
 class Scan:
     """What one story's title and body matched, tallied for scoring (see _tally)."""
-    __slots__ = ("masks", "companies", "ai", "ai_strength", "ai_places", "features",
+    __slots__ = ("places", "by_company", "companies", "ai", "ai_strength", "ai_places", "features",
                  "owner_pts", "terms", "negatives", "negative", "strength", "vetoed")
 
     def __init__(self):
-        self.masks: dict[Term, int] = {}        # in order first seen
+        self.places: list[dict[Term, None]] = [{}, {}, {}]   # Terms seen per place
+        self.by_company: dict[Term, int] = {}   # a topic's companies: Term -> places mask
         # canon -> [hits, headline hits], in the order first named
         self.companies: dict[str, list[int]] = {}
         self.ai: dict[str, int] = {}            # AI phrase as written -> hits
@@ -123,9 +124,7 @@ class Scanner:
         if not found:
             return
         spellings = dict.fromkeys(found)
-        here = dict.fromkeys(chain.from_iterable(map(self._terms_of.__getitem__, spellings)))
-        masks = s.masks
-        masks.update(zip(here, map(BITS[i].__or__, map(masks.get, here, repeat(0)))))
+        s.places[i] = dict.fromkeys(chain.from_iterable(map(self._terms_of.__getitem__, spellings)))
         for spelling in filter(self._special.__contains__, spellings):
             self._count(s, i, spelling, found.count(spelling))
 
@@ -160,7 +159,7 @@ class Scanner:
             mask = (1 if n_title else 0) | (2 if n > n_title else 0)
             for slug in self._topic_of_company.get(canon, ()):
                 term = self._term(("topic", slug, canon), 0.0)
-                s.masks[term] = s.masks.get(term, 0) | mask
+                s.by_company[term] = s.by_company.get(term, 0) | mask
 
 
 def _tally(s: Scan, veto: float) -> None:
@@ -168,7 +167,12 @@ def _tally(s: Scan, veto: float) -> None:
     behind them, negative points, topic strength and the first vetoing phrase."""
     features, owner_pts, strength = {}, {}, {}
     terms, negatives, negative = [], [], 0.0
-    for term, mask in s.masks.items():
+    title, lead, body = s.places
+    by_company = s.by_company
+    # in the order first seen (a dict merge keeps each key where it first came)
+    for term in {**title, **lead, **body, **by_company}:
+        mask = (term in title) | (term in lead) << 1 | (term in body) << 2
+        mask |= by_company.get(term, 0)
         kind, weight = term.kind, term.weight
         for name in term.names[mask]:
             features[name] = features.get(name, 0.0) + weight

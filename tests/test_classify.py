@@ -498,3 +498,20 @@ def test_text_the_fast_scan_cannot_take_still_matches(clf, odd):
     # UTF-8 for the automaton: both go to the regex alone
     c = clf.classify(f"{odd} startup raises funding from OpenAI", "")
     assert "OpenAI" in c.companies
+
+
+@pytest.mark.parametrize("title, money, percent", [
+    ("Mistral raises $600m from investors", True, False),
+    ("In 2024, OpenAI raised $6.6bn; in 2025 more", True, False),   # a year comes first
+    ("ByteDance valued at 300 Billion", True, False),
+    ("Alibaba sets aside 5BN for AI", True, False),
+    ("智谱融资5亿元", True, False),
+    ("Top 10 AI models of 2024", False, False),
+    ("Nvidia event at 5pm, 20 minutes", False, False),
+    ("Google cuts Gemini prices 40%", False, True),
+    ("Prices fall 40 PERCENT", False, True),
+    ("Percentage of firms using AI grows", False, False),
+])
+def test_money_and_percent_cues_in_headlines(clf, title, money, percent):
+    x, _ = clf.features(title, "")
+    assert (x.get("money@title", 0.0) == 1.0, x.get("percent@title", 0.0) == 1.0) == (money, percent)
