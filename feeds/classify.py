@@ -18,7 +18,7 @@ import math
 import re
 from collections import defaultdict
 from itertools import repeat
-from operator import itemgetter
+from operator import call, itemgetter
 
 from feeds.gazetteer import Gazetteer, GazetteerError, load_gazetteer
 from feeds.learned import StrategyModel
@@ -44,11 +44,11 @@ _FIRST_PERSON = re.compile(r"(?:^|\W)(?:I|I'm|I've|my|we|We|My|Our)(?=\W)")
 _AI_FEATURES = tuple(f"ai@{place}" for place in PLACES)
 
 
-def _has_money(text: str) -> bool:
-    """Whether text holds a money figure, the regex tried from the first place one can
-    begin (tried at every character, it cost ~3 µs a headline)."""
-    first = _MONEY_START.search(text)
-    return first is not None and _MONEY.search(text, first.start()) is not None
+def _has_money(text: str, end: int) -> bool:
+    """Whether text[:end] holds a money figure, the regex tried from the first place
+    one can begin (tried at every character, it cost ~3 µs a headline)."""
+    first = _MONEY_START.search(text, 0, end)
+    return first is not None and _MONEY.search(text, first.start(), end) is not None
 
 
 def _has_percent(title: str) -> bool:
@@ -65,25 +65,41 @@ def story_features(scan: Scan, title: str, text: str, ai_companies: set[str],
     """The few dozen cues the learned layer weighs (see docs/classifier.md): per topic
     and place the summed phrase weights, AI evidence, companies, negatives, figures.
     Absent cues are 0, so a feature's weight times its value is what it contributed."""
-    log1p = math.log1p
-    f = {k: min(v, 3.0) if k.endswith("@title") else log1p(v) for k, v in scan.features.items()}
+    log1p, sums = math.log1p, scan.features
+    # a headline's phrase weights are capped, elsewhere damped (shapes applied in C)
+    f = dict(zip(sums, map(call, map(_SHAPES.__getitem__, sums), sums.values())))
     for name, hits in zip(_AI_FEATURES, scan.ai_places):
         if hits:
             f[name] = log1p(hits)
     named = scan.companies
-    f["ai-company"] = float(any(c in ai_companies for c in named))
-    f["ai-company@title"] = float(any(h[1] and c in ai_companies for c, h in named.items()))
-    f["company@title"] = float(any(h[1] for h in named.values()))
+    f["ai-company"] = float(not ai_companies.isdisjoint(named))
+    f["ai-company@title"] = float(scan.lab_in_title)
+    f["company@title"] = float(scan.company_in_title)
     f["companies"] = log1p(len(named))
-    f["money@title"] = float(_has_money(title))
-    f["money@lead"] = float(_has_money(text[:300]))
+    f["money@title"] = float(_has_money(title, len(title)))
+    f["money@lead"] = float(_has_money(text, 300))
     f["percent@title"] = float(_has_percent(title))
     f["first-person@title"] = float(bool(_FIRST_PERSON.search(title)))
     f["short-title"] = float(len(title.split()) <= 5)
     f["no-text"] = float(len(text) < 40 or len(text.strip()) < 40)
     f["rule-score"] = max(-3.0, min(points, 12.0)) / 3
     f["lab-post"] = f["no-text"] * f["ai-company@title"]   # "Mistral Medium 3.5" and nothing else
-    return {k: v for k, v in f.items() if v}
+    return dict(filter(itemgetter(1), f.items()))   # absent cues are left out
+
+
+class _Shapes(dict):
+    """Feature name -> what its summed phrase weights become: min(sum, 3) for a
+    headline's, log1p(sum) elsewhere (one entry per name, made on first sight)."""
+    def __missing__(self, name: str):
+        shape = self[name] = _cap_at_3 if name.endswith("@title") else math.log1p
+        return shape
+
+
+def _cap_at_3(value: float) -> float:
+    return min(value, 3.0)
+
+
+_SHAPES = _Shapes()
 
 
 class Classifier:

@@ -78,20 +78,21 @@ class PhraseMatcher:
         the word is the regex's match as it stands (nothing longer matched there,
         nothing shorter is preferred), every other hit is settled by the regex there."""
         match, kinds, n, last, out = self._re.match, self._stem_kind, len(low), 0, []
-        run_on, shared = self._may_run_on, self._shared
+        run_on, word_chars, append = self._may_run_on, _WORD_CHARS, out.append
+        shared = self._shared if text is not None else None
         for pid, start, end in self._ac.find_matches_as_indexes(low):
             if start < last:   # begins inside a match a wildcard ran on: may hide a start
                 if end > last:
                     last = self._inside(low, last, end, last, out, text)
                 continue
             token, latin = kinds[pid]
-            if latin and start and low[start - 1] in _WORD_CHARS:   # inside a word
+            if latin and start and low[start - 1] in word_chars:   # inside a word
                 if not token:   # a phrase going past this word may hide a real start
                     last = self._inside(low, start + 1, end, last, out, text)
                 continue
             if token:
-                if end == n or low[end] not in _WORD_CHARS:
-                    out.append((start, end) if text is None else shared[pid] or text[start:end])
+                if end == n or low[end] not in word_chars:
+                    append(shared[pid] or text[start:end] if shared else (start, end))
                     last = end
                     continue
                 if not run_on[pid]:

@@ -50,7 +50,7 @@ class Term:
 class Scan:
     """What one story's title and body matched, tallied for scoring (see _tally)."""
     __slots__ = ("places", "by_company", "companies", "ai", "ai_strength", "ai_places", "features",
-                 "owner_pts", "terms", "negatives", "negative", "strength", "vetoed")
+                 "owner_pts", "terms", "negatives", "negative", "strength", "vetoed", "company_in_title", "lab_in_title")
 
     def __init__(self):
         self.places: list[dict[Term, None]] = [{}, {}, {}]   # Terms seen per place
@@ -61,6 +61,7 @@ class Scan:
         self.ai_strength = 0.0
         self.ai_places = [0.0, 0.0, 0.0]       # AI hits per place
         self.vetoed = ""
+        self.company_in_title = self.lab_in_title = False   # an (AI) company in the headline
 
 
 class _Memo(dict):
@@ -136,7 +137,10 @@ class Scanner:
                 if hits is None:
                     hits = s.companies[owner] = [0, 0]
                 hits[0] += n
-                hits[1] += n if i == 0 else 0
+                if i == 0:
+                    hits[1] += n
+                    s.company_in_title = True
+                    s.lab_in_title = s.lab_in_title or ai_lab
                 if ai_lab:
                     self._ai_hits(s, i, n, self._ai_w[i])
             elif owner == "weak":   # half a strong phrase, in the headline only
