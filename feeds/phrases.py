@@ -67,18 +67,22 @@ class PhraseMatcher:
         # A one-word hit that runs into more of its word ("bill" in "billion") can only
         # be the regex's match through a wildcard that begins it; without one, no regex.
         self._may_run_on = [any(s.startswith(w) for w in self._prefixes) for s in stems]
-        self._shared = [self._shares(stem, token) for stem, (token, _) in zip(stems, self._stem_kind)]
+        self._settles = [self._settled(stem, token) for stem, (token, _) in zip(stems, self._stem_kind)]
+        self._shared = [self._shares(stem) for stem in stems]
         others = {p.rstrip("*").lower()[0] for p, _, _ in entries}
         self._other_first = frozenset(others - _WORD_CHARS)
 
     def _spans(self, low: str, text: str | None = None) -> list:
         """The spans of self._re.finditer(low), or with `text` (which lowercases to low)
         the matches as written there (see found). The automaton reports the longest
-        phrase at each leftmost place; a one-word phrase at a word start that ends with
-        the word is the regex's match as it stands (nothing longer matched there,
-        nothing shorter is preferred), every other hit is settled by the regex there."""
+        phrase at each leftmost place. At a word start (or any start, for a phrase not
+        beginning with a Latin letter), a hit that ends where its phrase may end (the
+        end of a word, for a phrase ending in a Latin letter) is the regex's match as
+        it stands: the regex tries longer phrases first, and the automaton found none
+        longer; but a wildcard phrase of more than one word would run on (see
+        _settles). Every other hit is settled by the regex there."""
         match, kinds, n, last, out = self._re.match, self._stem_kind, len(low), 0, []
-        run_on, word_chars, append = self._may_run_on, _WORD_CHARS, out.append
+        run_on, settles, word_chars, append = self._may_run_on, self._settles, _WORD_CHARS, out.append
         shared = self._shared if text is not None else None
         for pid, start, end in self._ac.find_matches_as_indexes(low):
             if start < last:   # begins inside a match a wildcard ran on: may hide a start
@@ -90,13 +94,13 @@ class PhraseMatcher:
                 if not token:   # a phrase going past this word may hide a real start
                     last = self._inside(low, start + 1, end, last, out, text)
                 continue
-            if token:
-                if end == n or low[end] not in word_chars:
-                    append(shared[pid] or text[start:end] if shared else (start, end))
-                    last = end
-                    continue
-                if not run_on[pid]:
-                    continue
+            at_end = settles[pid]
+            if at_end and (at_end == 2 or end == n or low[end] not in word_chars):
+                append(shared[pid] or text[start:end] if shared else (start, end))
+                last = end
+                continue
+            if token and not run_on[pid]:
+                continue
             m = match(low, start)
             if m is not None:
                 last = m.end()
@@ -119,12 +123,22 @@ class PhraseMatcher:
                     out.append((at, last) if text is None else text[at:last])
         return last
 
-    def _shares(self, stem: str, token: bool) -> str | None:
-        """The stem itself, for found() to report instead of the spelling: when the
-        phrase is one word (it inherits no shorter phrase's keys), none of its entries
-        is case-sensitive and none asks to be reported as written."""
+    def _settled(self, stem: str, token: bool) -> int:
+        """When a hit of this phrase at a possible start is a match as it stands:
+        1 if the word ends there, 2 always (it ends in punctuation), 0 never without
+        the regex (a wildcard of more than one word: its run would need the regex)."""
+        if token:   # a one-word wildcard at a word end has nothing to run on
+            return 1
+        if stem in self._prefixes:
+            return 0
+        return 1 if stem[-1] in _WORD_CHARS else 2
+
+    def _shares(self, stem: str) -> str | None:
+        """The stem itself, for found() to report instead of the spelling, when none of
+        the phrase's entries (inherited ones included) is case-sensitive and none asks
+        to be reported as written: then its keys do not depend on case."""
         entries = self._keys.get(stem) or self._prefixes.get(stem, ())
-        if token and not any(exact or self._as_written(key) for exact, key in entries):
+        if not any(exact or self._as_written(key) for exact, key in entries):
             return stem
         return None
 
