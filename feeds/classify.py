@@ -17,8 +17,8 @@ import logging
 import math
 import re
 from collections import defaultdict
-from itertools import repeat
-from operator import call, itemgetter
+from itertools import count, repeat
+from operator import call, itemgetter, neg
 
 from feeds.gazetteer import Gazetteer, GazetteerError, load_gazetteer
 from feeds.learned import StrategyModel
@@ -236,7 +236,10 @@ class Classifier:
         """Topics with a headline phrase or two body phrases, strongest first."""
         strength, topic_pts = scan.strength, scan.owner_pts
         chosen = [s for s, n in strength.items() if n >= 2]
-        return sorted(chosen, key=lambda s: (-strength[s], -topic_pts.get(s, 0.0)))
+        # by (-strength, -points), ties in the order found: keys and comparisons in C
+        keys = zip(map(neg, map(strength.__getitem__, chosen)),
+                   map(neg, map(topic_pts.get, chosen, repeat(0.0))), count())
+        return [s for _, s in sorted(zip(keys, chosen))]
 
     # ---- lookups used by commands ---------------------------------------------------
     def resolve_company(self, name: str) -> str | None:
