@@ -36,19 +36,15 @@ _SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings|ltd\.?
 
 # Outlet-independent cues the vocabulary cannot see: money figures are deals and rounds;
 # a bare short headline with no text is a vendor post; first person is a hands-on test.
-# ($5, 5 bn, 5 billion, 5bn, 5m, 5亿: the digit's alternatives grouped behind it)
-_MONEY = re.compile(r"[$€£¥]\s?\d|\d(?:\s?(?:bn|billion|million|trillion|亿)\b|(?:bn|m)\b|亿)", re.I)
-_MONEY_START = re.compile(r"[$€£¥\d]")   # where every money figure begins
+# $5, 5 bn, 5 billion, 5bn, 5m, 5亿. Every figure begins with a currency sign or a digit,
+# and the pattern starts with that class so `re` skips to such characters in C (each
+# alternative checks behind it which one it was): ~4x faster than trying each at every
+# character.
+_MONEY = re.compile(r"[$€£¥\d](?:(?<=[$€£¥])\s?\d|(?<=\d)(?:\s?(?:bn|billion|million|trillion|亿)\b"
+                    r"|(?:bn|m)\b|亿))", re.I)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.I)
 _FIRST_PERSON = re.compile(r"(?:^|\W)(?:I|I'm|I've|my|we|We|My|Our)(?=\W)")
 _AI_FEATURES = tuple(f"ai@{place}" for place in PLACES)
-
-
-def _has_money(text: str, end: int) -> bool:
-    """Whether text[:end] holds a money figure, the regex tried from the first place
-    one can begin (tried at every character, it cost ~3 µs a headline)."""
-    first = _MONEY_START.search(text, 0, end)
-    return first is not None and _MONEY.search(text, first.start(), end) is not None
 
 
 def _has_percent(title: str) -> bool:
@@ -76,8 +72,8 @@ def story_features(scan: Scan, title: str, text: str, ai_companies: set[str],
     f["ai-company@title"] = float(scan.lab_in_title)
     f["company@title"] = float(scan.company_in_title)
     f["companies"] = log1p(len(named))
-    f["money@title"] = float(_has_money(title, len(title)))
-    f["money@lead"] = float(_has_money(text, 300))
+    f["money@title"] = float(_MONEY.search(title) is not None)
+    f["money@lead"] = float(_MONEY.search(text, 0, 300) is not None)   # as on text[:300]
     f["percent@title"] = float(_has_percent(title))
     f["first-person@title"] = float(bool(_FIRST_PERSON.search(title)))
     f["short-title"] = float(len(title.split()) <= 5)
@@ -213,7 +209,7 @@ class Classifier:
         """Points for the story (topics capped, negatives off, the AI lab bonus), and
         the reasons behind them."""
         cap = self._cap
-        total = sum(map(min, scan.owner_pts.values(), repeat(cap))) - scan.negative
+        total = sum([cap if cap < pts else pts for pts in scan.owner_pts.values()]) - scan.negative
         why = strongest(scan.terms, MAX_TERM_REASONS)
         why += [f"cap:{o} {pts:.3g} -> {cap:g}" for o, pts in scan.owner_pts.items() if pts > cap]
         total += self._ai_bonus(scan, companies, why)
