@@ -27,24 +27,25 @@ points_of = itemgetter(0)
 
 class Term:
     """A phrase key (kind, owner, lowercased phrase) with its weight and, per mask of
-    places, its points, reason text, feature names and topic strength."""
-    __slots__ = ("kind", "owner", "phrase", "weight", "names", "points", "why", "strength")
+    places, its feature names, points and (points, reason text), and topic strength."""
+    __slots__ = ("kind", "owner", "phrase", "weight", "at", "strength")
 
     def __init__(self, key: tuple[str, str, str], weight: float, factors: tuple[dict, dict]):
         self.kind, self.owner, self.phrase = kind, owner, phrase = key
         self.weight = weight
         name = (owner if owner in TOPIC_OWNERS else f"cue:{owner}" if kind == "cue"
                 else "negative" if kind == "negative" else "other")
-        self.names = [tuple(f"{name}@{p}" for p in order) for order in ORDERS]
+        names = [tuple(f"{name}@{p}" for p in order) for order in ORDERS]
         factor = factors[kind == "negative"]
-        self.points = [weight * sum(map(factor.__getitem__, order)) for order in ORDERS]
+        points = [weight * sum(map(factor.__getitem__, order)) for order in ORDERS]
         title = ["title" in order for order in ORDERS]
         self.strength = [2 * t + (len(order) > t) for t, order in zip(title, ORDERS)]
         sign = "-" if kind == "negative" else "+"
         head = "negative:" if kind == "negative" else "term:"
         tail = "" if kind == "negative" else f" [{owner}]"
-        self.why = [f"{head}{phrase} {sign}{pts:.3g}{tail}" + (" (title)" if t else "")
-                    for pts, t in zip(self.points, title)]
+        why = [(pts, f"{head}{phrase} {sign}{pts:.3g}{tail}" + (" (title)" if t else ""))
+               for pts, t in zip(points, title)]
+        self.at = list(zip(names, points, why))
 
 
 class Scan:
@@ -176,9 +177,11 @@ def _tally(s: Scan, veto: float) -> None:
     # in the order first seen (a dict merge keeps each key where it first came)
     for term in {**title, **lead, **body, **by_company}:
         mask = (term in title) | (term in lead) << 1 | (term in body) << 2
-        mask |= by_company.get(term, 0)
+        if by_company:
+            mask |= by_company.get(term, 0)
+        names, pts, why = term.at[mask]
         kind, weight = term.kind, term.weight
-        for name in term.names[mask]:
+        for name in names:
             features[name] = features.get(name, 0.0) + weight
         if kind == "cue":
             continue
@@ -186,15 +189,14 @@ def _tally(s: Scan, veto: float) -> None:
             strength[term.owner] = strength.get(term.owner, 0) + term.strength[mask]
         elif kind == "negative" and weight >= veto and not s.vetoed:
             s.vetoed = term.phrase
-        pts = term.points[mask]
         if not pts:
             continue
         if kind == "negative":
             negative += pts
-            negatives.append((pts, term.why[mask]))
+            negatives.append(why)
         else:
             owner_pts[term.owner] = owner_pts.get(term.owner, 0.0) + pts
-            terms.append((pts, term.why[mask]))
+            terms.append(why)
     s.features, s.owner_pts, s.strength = features, owner_pts, strength
     s.terms, s.negatives, s.negative = terms, negatives, negative
 
