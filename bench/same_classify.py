@@ -3,8 +3,9 @@
     .venv/bin/python -m bench.same_classify REV [--feeds 100]
 
 Loads revision REV's classifier (feeds/classify.py, gazetteer.py, phrases.py, learned.py,
-lexical.py, read with `git show` beside today's modules; today's data files) and
-classifies the same stories with it and with this tree's: the backfill bench's farm
+lexical.py and scan.py where REV has it, read with `git show` beside today's modules;
+today's data files) and classifies the same stories with it and with this tree's: the
+backfill bench's farm
 (parse_feed of its 100 feeds), every item of the shared corpus (items.jsonl: title with
 its text, and title with its summary) and every feed in tests/data. Compares every
 Classification field (strategy, score, companies and their order, topics, reasons text)
@@ -23,7 +24,7 @@ from bench.bench_backfill import exists_at, feed_bytes
 from bench.bench_parse import DATA, ITEMS
 from bench.common import ROOT, when
 
-MODULES = ("gazetteer", "phrases", "learned", "lexical", "classify")   # dependency order
+MODULES = ("gazetteer", "phrases", "learned", "lexical", "scan", "classify")   # dependency order
 
 
 def classifier_at(rev: str):
