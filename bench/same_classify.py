@@ -5,9 +5,9 @@
 Loads revision REV's classifier (feeds/classify.py, gazetteer.py, phrases.py, learned.py,
 lexical.py and scan.py where REV has it, read with `git show` beside today's modules;
 today's data files) and classifies the same stories with it and with this tree's: the
-backfill bench's farm
-(parse_feed of its 100 feeds), every item of the shared corpus (items.jsonl: title with
-its text, and title with its summary) and every feed in tests/data. Compares every
+backfill bench's farm (parse_feed of its 100 feeds), every item of the shared corpus
+(items.jsonl: title with its text, and title with its summary) and every feed in
+tests/data. Compares every
 Classification field (strategy, score, companies and their order, topics, reasons text)
 and the learned layer's inputs (`features()`: names, order, values). Exit status 1 on
 any difference.
