@@ -43,7 +43,10 @@ _SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings|ltd\.?
 _MONEY = re.compile(r"[$€£¥\d](?:(?<=[$€£¥])\s?\d|(?<=\d)(?:\s?(?:bn|billion|million|trillion|亿)\b"
                     r"|(?:bn|m)\b|亿))", re.I)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.I)
-_FIRST_PERSON = re.compile(r"(?:^|\W)(?:I|I'm|I've|my|we|We|My|Our)(?=\W)")
+# I, I'm, I've, my, My, we, We, Our as a word of their own: each alternative begins with
+# its letter and checks behind it for the word start, so `re` skips to those letters in C.
+_FIRST_PERSON = re.compile(r"(?:I(?<!\w.)(?:'m|'ve)?|m(?<!\w.)y|M(?<!\w.)y|w(?<!\w.)e|W(?<!\w.)e"
+                           r"|O(?<!\w.)ur)(?=\W)")
 _AI_FEATURES = tuple(f"ai@{place}" for place in PLACES)
 
 
