@@ -520,3 +520,17 @@ def test_money_percent_and_first_person_cues_in_headlines(clf, title, cues):
     x, _ = clf.features(title, "")
     named = {"money@title", "percent@title", "first-person@title"}
     assert {k for k in named if x.get(k) == 1.0} == cues
+
+
+def test_a_long_running_classifier_forgets_spellings_without_changing_results(monkeypatch):
+    """The scan remembers each spelling's phrase keys; past a limit it starts afresh
+    (odd spellings must not grow a long-running bot's memory), between stories."""
+    import feeds.scan
+    texts = _corpus_texts()[:400]
+    stories = [seed(), *zip(texts[0::2], texts[1::2])] + [(t, "") for t in TRICKY]
+    first = Classifier()
+    fresh = [first.classify(t, x) for t, x in stories]
+    monkeypatch.setattr(feeds.scan, "MEMO_LIMIT", 5)
+    clf = Classifier()
+    assert [clf.classify(t, x) for t, x in stories * 2] == fresh * 2
+    assert len(clf._scanner._terms_of) < 400   # it did start afresh
