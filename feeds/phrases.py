@@ -15,7 +15,6 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-
 # Latin-script word characters: CJK neighbours do not break a Latin name ("阿里的Qwen模型").
 _WORD = "0-9A-Za-z\u00c0-\u024f_"
 _TOKEN = re.compile(f"[{_WORD}]+")
-_RUN = re.compile(f"[{_WORD}]*")   # the rest of a word, which a wildcard takes
 _WORD_CHARS = frozenset(ch for ch in map(chr, range(0x250)) if _TOKEN.match(ch))
 
 
@@ -79,12 +78,11 @@ class PhraseMatcher:
         phrase at each leftmost place. At a word start (or any start, for a phrase not
         beginning with a Latin letter), a hit that ends where its phrase may end (the
         end of a word, for a phrase ending in a Latin letter) is the regex's match as
-        it stands, and a wildcard's hit is its match run on to the end of the word:
-        the regex tries longer phrases first, and the automaton found none longer
-        (see _settled). Every other hit is settled by the regex there."""
+        it stands: the regex tries longer phrases first, and the automaton found none
+        longer; but a wildcard phrase of more than one word would run on (see
+        _settles). Every other hit is settled by the regex there."""
         match, kinds, n, last, out = self._re.match, self._stem_kind, len(low), 0, []
         run_on, settles, word_chars, append = self._may_run_on, self._settles, _WORD_CHARS, out.append
-        run = _RUN.match
         shared = self._shared if text is not None else None
         for pid, start, end in self._ac.find_matches_as_indexes(low):
             if start < last:   # begins inside a match a wildcard ran on: may hide a start
@@ -97,11 +95,7 @@ class PhraseMatcher:
                     last = self._inside(low, start + 1, end, last, out, text)
                 continue
             at_end = settles[pid]
-            if at_end == 3 and end < n and low[end] in word_chars:   # a wildcard runs on
-                last = run(low, end).end()
-                append(text[start:last] if shared else (start, last))
-                continue
-            if at_end and (at_end != 1 or end == n or low[end] not in word_chars):
+            if at_end and (at_end == 2 or end == n or low[end] not in word_chars):
                 append(shared[pid] or text[start:end] if shared else (start, end))
                 last = end
                 continue
@@ -130,13 +124,14 @@ class PhraseMatcher:
         return last
 
     def _settled(self, stem: str, token: bool) -> int:
-        """What a hit of this phrase at a possible start is: 1 the match if the word
-        ends there, 2 the match (it ends in punctuation), 3 a wildcard's stem: the
-        match runs on to the end of the word (the regex tries a phrase's wildcard
-        before its end, and longer phrases before both)."""
+        """When a hit of this phrase at a possible start is a match as it stands:
+        1 if the word ends there, 2 always (it ends in punctuation), 0 never without
+        the regex (a wildcard of more than one word: its run would need the regex)."""
+        if token:   # a one-word wildcard at a word end has nothing to run on
+            return 1
         if stem in self._prefixes:
-            return 3
-        return 1 if token or stem[-1] in _WORD_CHARS else 2
+            return 0
+        return 1 if stem[-1] in _WORD_CHARS else 2
 
     def _shares(self, stem: str) -> str | None:
         """The stem itself, for found() to report instead of the spelling, when none of
