@@ -115,6 +115,19 @@ class Classifier:
             for name in topic.companies:
                 self._topic_of_company[self.resolve_company(name) or name].append(topic.slug)
         self._scanner = self._make_scanner()
+        self._settings()
+
+    def _settings(self) -> None:
+        """The score and model settings each story reads, read once."""
+        sc, model = self._rules["score"], self._rules["model"]
+        self._min_ai = float(sc.get("min_ai", 2))
+        self._cap = float(sc.get("topic_cap", 4.5))
+        self._lab_bonus = float(sc.get("ai_company", 0.5))
+        self._lab_title_bonus = float(sc.get("ai_company_title", 1.0))
+        self._rule_threshold = float(sc.get("threshold", 3.0))
+        self._veto = float(model.get("veto", 5.0))
+        if self._model is not None:
+            self._p_threshold = float(model.get("threshold", self._model.threshold))
 
     def _make_scanner(self) -> Scanner:
         """The scan and its settings: place factors of phrase points and of negative
@@ -125,8 +138,6 @@ class Classifier:
              "body": float(sc.get("body_factor", 0.3))},
             {"title": float(neg.get("title_factor", 1.5)), "lead": float(neg.get("lead_factor", 0.5)),
              "body": float(neg.get("body_factor", 0.0))})
-        self._min_ai = float(sc.get("min_ai", 2))
-        self._cap = float(sc.get("topic_cap", 4.5))
         return Scanner(self._matcher, ai_companies=self.gz.ai_companies, factors=factors,
                        topic_of_company=self._topic_of_company,
                        ai_body=float(sc.get("ai_body", 0.25)),
@@ -184,11 +195,10 @@ class Classifier:
     def _verdict(self, scan, title, text, points, about_ai, reasons) -> tuple[bool, str]:
         """The learned layer decides when weights are loaded; else the rule threshold."""
         if self._model is None:
-            threshold = float(self._rules["score"].get("threshold", 3.0))
+            threshold = self._rule_threshold
             return about_ai and points >= threshold, f"threshold {threshold:g}"
         if scan.vetoed:  # a phrase weighted this heavily (a user's) means "never post these"
-            veto = float(self._rules["model"].get("veto", 5.0))
-            reasons.append(f"veto:{scan.vetoed} (negative weight >= {veto:g})")
+            reasons.append(f"veto:{scan.vetoed} (negative weight >= {self._veto:g})")
             return False, f"veto {scan.vetoed!r}"
         x = story_features(scan, title, text, self.gz.ai_companies, points)
         lexical = self._model.lexical
@@ -197,7 +207,7 @@ class Classifier:
         p, parts, word_parts = self._model.predict(x, hits)
         reasons += [f"feature:{name} {c:+.2f}" for name, c in parts[:MAX_FEATURE_REASONS]]
         reasons += [f'word:"{w}" {c:+.2f}' for w, c in word_parts]
-        threshold = float(self._rules["model"].get("threshold", self._model.threshold))
+        threshold = self._p_threshold
         return about_ai and p >= threshold, f"p {p:.2f}, threshold {threshold:g}"
 
     def _rank_companies(self, scan: Scan) -> list[str]:
@@ -206,7 +216,7 @@ class Classifier:
         def rank(canon):
             hits, in_title = scan.companies[canon]
             return -(3 * in_title + hits)
-        return sorted(scan.companies, key=rank)
+        return sorted(scan.companies, key=rank) if len(scan.companies) > 1 else list(scan.companies)
 
     def _score(self, scan: Scan, companies: list[str]) -> tuple[float, list[str]]:
         """Points for the story (topics capped, negatives off, the AI lab bonus), and
@@ -216,17 +226,18 @@ class Classifier:
         why = strongest(scan.terms, MAX_TERM_REASONS)
         why += [f"cap:{o} {pts:.3g} -> {cap:g}" for o, pts in scan.owner_pts.items() if pts > cap]
         total += self._ai_bonus(scan, companies, why)
-        why += [f"ai:{p} x{n}" for p, n in sorted(scan.ai.items(), key=itemgetter(1), reverse=True)[:2]]
+        if scan.ai:
+            why += [f"ai:{p} x{n}" for p, n in sorted(scan.ai.items(), key=itemgetter(1), reverse=True)[:2]]
         why += strongest(scan.negatives, MAX_TERM_REASONS)
         return total, why
 
     def _ai_bonus(self, scan: Scan, companies: list[str], why: list[str]) -> float:
         """An AI lab is news in itself: "Mistral Medium 3.5" has no other words."""
-        sc = self._rules["score"]
-        lab = next((c for c in companies if c in self.gz.ai_companies), "")
-        bonus = float(sc.get("ai_company", 0.5)) if lab else 0.0
+        labs = self.gz.ai_companies
+        lab = next((c for c in companies if c in labs), "") if companies else ""
+        bonus = self._lab_bonus if lab else 0.0
         if lab and scan.companies[lab][1]:
-            bonus += float(sc.get("ai_company_title", 1.0))
+            bonus += self._lab_title_bonus
         if bonus:
             why.append(f"ai-company:{lab} +{bonus:g}")
         return bonus
@@ -235,6 +246,8 @@ class Classifier:
         """Topics with a headline phrase or two body phrases, strongest first."""
         strength, topic_pts = scan.strength, scan.owner_pts
         chosen = [s for s, n in strength.items() if n >= 2]
+        if len(chosen) < 2:
+            return chosen
         # by (-strength, -points), ties in the order found: keys and comparisons in C
         keys = zip(map(neg, map(strength.__getitem__, chosen)),
                    map(neg, map(topic_pts.get, chosen, repeat(0.0))), count())

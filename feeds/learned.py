@@ -68,7 +68,7 @@ class StrategyModel:
         values = list(map(mul, map(weights.__getitem__, names), map(x.__getitem__, names)))
         z = self.bias + sum(values) + sum(map(words.__getitem__, hits))
         p = 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
-        top = sorted(hits & self._notable, key=self._strength, reverse=True)[:5]
+        top = sorted(hits & self._notable, key=self._strength, reverse=True)[:5] if hits else ()
         return p, self._largest(names, values), [(h, words[h]) for h in top]
 
     @staticmethod

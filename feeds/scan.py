@@ -203,6 +203,8 @@ def _tally(s: Scan, veto: float) -> None:
 
 def strongest(reasons: list[tuple[float, str]], n: int) -> list[str]:
     """The n reasons with most points, ties in the order found."""
+    if not reasons:
+        return []
     return [why for _, why in sorted(reasons, key=points_of, reverse=True)[:n]]
 
 
