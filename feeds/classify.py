@@ -36,12 +36,12 @@ _SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings|ltd\.?
 
 # Outlet-independent cues the vocabulary cannot see: money figures are deals and rounds;
 # a bare short headline with no text is a vendor post; first person is a hands-on test.
-# $5, 5 bn, 5 billion, 5bn, 5m, 5亿. Every figure begins with a currency sign or a digit,
-# and the pattern starts with that class so `re` skips to such characters in C (each
-# alternative checks behind it which one it was): ~4x faster than trying each at every
-# character.
-_MONEY = re.compile(r"[$€£¥\d](?:(?<=[$€£¥])\s?\d|(?<=\d)(?:\s?(?:bn|billion|million|trillion|亿)\b"
-                    r"|(?:bn|m)\b|亿))", re.I)
+# Money: $5, 5 bn, 5 billion, 5bn, 5m, 5亿. Every figure begins with a currency sign or a
+# digit; the pattern starts with that class, so `re` skips to such characters in C, and
+# each alternative checks behind it which one it was (~4x faster than trying all four
+# alternatives at every character).
+_MONEY = re.compile(r"[$€£¥\d](?:(?<=[$€£¥])\s?\d"
+                    r"|(?<=\d)(?:\s?(?:bn|billion|million|trillion|亿)\b|(?:bn|m)\b|亿))", re.I)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.I)
 # I, I'm, I've, my, My, we, We, Our as a word of their own: each alternative begins with
 # its letter and checks behind it for the word start, so `re` skips to those letters in C.
@@ -226,8 +226,9 @@ class Classifier:
         why = strongest(scan.terms, MAX_TERM_REASONS)
         why += [f"cap:{o} {pts:.3g} -> {cap:g}" for o, pts in scan.owner_pts.items() if pts > cap]
         total += self._ai_bonus(scan, companies, why)
-        if scan.ai:
-            why += [f"ai:{p} x{n}" for p, n in sorted(scan.ai.items(), key=itemgetter(1), reverse=True)[:2]]
+        if scan.ai:   # the two AI phrases named most often
+            most = sorted(scan.ai.items(), key=itemgetter(1), reverse=True)[:2]
+            why += [f"ai:{p} x{n}" for p, n in most]
         why += strongest(scan.negatives, MAX_TERM_REASONS)
         return total, why
 

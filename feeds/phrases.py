@@ -67,7 +67,8 @@ class PhraseMatcher:
         # A one-word hit that runs into more of its word ("bill" in "billion") can only
         # be the regex's match through a wildcard that begins it; without one, no regex.
         self._may_run_on = [any(s.startswith(w) for w in self._prefixes) for s in stems]
-        self._settles = [self._settled(stem, token) for stem, (token, _) in zip(stems, self._stem_kind)]
+        self._settles = [self._settled(stem, token)
+                         for stem, (token, _) in zip(stems, self._stem_kind)]
         self._shared = [self._shares(stem) for stem in stems]
         others = {p.rstrip("*").lower()[0] for p, _, _ in entries}
         self._other_first = frozenset(others - _WORD_CHARS)
@@ -82,7 +83,8 @@ class PhraseMatcher:
         longer; but a wildcard phrase of more than one word would run on (see
         _settles). Every other hit is settled by the regex there."""
         match, kinds, n, last, out = self._re.match, self._stem_kind, len(low), 0, []
-        run_on, settles, word_chars, append = self._may_run_on, self._settles, _WORD_CHARS, out.append
+        run_on, settles, append = self._may_run_on, self._settles, out.append
+        word_chars = _WORD_CHARS
         shared = self._shared if text is not None else None
         for pid, start, end in self._ac.find_matches_as_indexes(low):
             if start < last:   # begins inside a match a wildcard ran on: may hide a start

@@ -2,11 +2,13 @@
 
 A story is scored from the set of places (headline, lead, rest of the body) each of its
 phrase keys (topic, strategy, cue or negative phrase: a Term) was seen in, its companies
-(how often, how often in the headline, where first) and its AI evidence. What a Term adds
+(how often, how often in the headline, in the order first named) and its AI evidence.
+What a Term adds
 for a given set of places (points, reason text, feature names, topic strength) depends
 on nothing else, so it is worked out once per Term, and a story's matches are grouped
 per place by C-level dict and map calls: the Python per story runs per distinct phrase
 key, and per company or AI spelling, not per match (a long story has ~80 matches).
+A Scanner keeps memos between stories: one thread at a time.
 """
 from __future__ import annotations
 
@@ -50,8 +52,9 @@ class Term:
 
 class Scan:
     """What one story's title and body matched, tallied for scoring (see _tally)."""
-    __slots__ = ("places", "by_company", "companies", "ai", "ai_strength", "ai_places", "features",
-                 "owner_pts", "terms", "negatives", "negative", "strength", "vetoed", "company_in_title", "lab_in_title")
+    __slots__ = ("places", "by_company", "companies", "ai", "ai_strength", "ai_places",
+                 "company_in_title", "lab_in_title", "vetoed",   # the scan's counts; the tally's:
+                 "features", "owner_pts", "terms", "negatives", "negative", "strength")
 
     def __init__(self):
         self.places: list[dict[Term, None]] = [{}, {}, {}]   # Terms seen per place
@@ -78,7 +81,7 @@ class _Memo(dict):
 
 class Scanner:
     """Counts what a story names, for one gazetteer's phrases (a PhraseMatcher whose
-    keys are (kind, owner, weight)); see Classifier._scanner for the settings."""
+    keys are (kind, owner, weight)); see Classifier._make_scanner for the settings."""
 
     def __init__(self, matcher, *, ai_companies, factors, topic_of_company, ai_body,
                  lead_chars, veto):
@@ -120,7 +123,7 @@ class Scanner:
         return term
 
     def _place(self, s: Scan, i: int, part: str) -> None:
-        """One place's matches: each distinct Term marked with the place's bit, and
+        """One place's matches: its distinct Terms in the order first seen, and its
         companies and AI phrases counted."""
         found = self._matcher.found(part)
         if not found:
