@@ -1,8 +1,10 @@
 """Phrases: finding every gazetteer phrase in a text, on word boundaries.
 
 PhraseMatcher finds every phrase in one native Aho-Corasick pass and settles word
-boundaries with a trie-shaped regex, so a scan costs about the same however many
-phrases the gazetteer holds (feeds/classify.py builds one per Classifier).
+boundaries by looking at the characters around each hit, calling a trie-shaped regex
+(which defines the matches) only where that cannot decide, so a scan costs about the
+same however many phrases the gazetteer holds (feeds/classify.py builds one per
+Classifier).
 """
 from __future__ import annotations
 
@@ -59,8 +61,9 @@ class PhraseMatcher:
     def _starts(self, entries: list[tuple[str, tuple, bool]]) -> None:
         """An Aho-Corasick automaton (native code) over every phrase, a wildcard by its
         stem, reporting leftmost-longest hits without word boundaries; _spans turns them
-        into exactly the regex's matches. Per phrase: is it one Latin word, and does it begin with a
-        Latin letter (then a match must start a word)?"""
+        into exactly the regex's matches. Per phrase: is it one Latin word, does it begin
+        with a Latin letter (then a match must start a word), when is a hit the match
+        as it stands (_settled), and what found() reports for it (_shares)?"""
         stems = list(dict.fromkeys([*self._keys, *self._prefixes]))
         self._ac = AhoCorasick(stems, matchkind=MatchKind.LeftmostLongest) if stems else None
         self._stem_kind = [(_TOKEN.fullmatch(s) is not None, s[0] in _WORD_CHARS) for s in stems]
@@ -81,7 +84,7 @@ class PhraseMatcher:
         end of a word, for a phrase ending in a Latin letter) is the regex's match as
         it stands: the regex tries longer phrases first, and the automaton found none
         longer; but a wildcard phrase of more than one word would run on (see
-        _settles). Every other hit is settled by the regex there."""
+        _settled). Every other hit is settled by the regex there."""
         match, kinds, n, last, out = self._re.match, self._stem_kind, len(low), 0, []
         run_on, settles, append = self._may_run_on, self._settles, out.append
         word_chars = _WORD_CHARS
