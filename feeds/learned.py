@@ -79,6 +79,7 @@ class StrategyModel:
         listed = compress(range(len(sizes)), map(ge, sizes, repeat(0.05)))
         return [(names[i], values[i]) for i in sorted(listed, key=sizes.__getitem__, reverse=True)]
 
+
 def _number(value, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
         raise ValueError(f"{what} must be a finite number, not {value!r}")

@@ -181,8 +181,8 @@ class PhraseMatcher:
 
     def found(self, text: str) -> list[str]:
         """Every match as written in text, in order, for callers that need no positions.
-        A one-word phrase whose keys do not depend on case (see _shared) comes back as
-        its lowercased stem, the same string each time, so its memo lookups cost less."""
+        A phrase whose keys do not depend on case (see _shares) may come back as its
+        lowercased stem, the same string each time, so a caller's memo lookups cost less."""
         if self._re is None or not text:
             return []
         low = text.lower()
