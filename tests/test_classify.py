@@ -483,8 +483,8 @@ def test_word_scan_finds_exactly_the_regex_matches(clf, source):
     differing = [t for t in texts if [x.span() for x in m._re.finditer(t.lower())] != m.spans(t)]
     assert len(texts) > 10 or source == "tricky"
     assert differing == []
-    # found(), the classifier's path, reports the same matches, as written (a one-word
-    # phrase with no case-sensitive key may come back lowercased: its keys are the same)
+    # found(), the classifier's path, reports the same matches, as written (a phrase
+    # with no case-sensitive key may come back lowercased: its keys are the same)
     for t in texts:
         written = [t[a:b] for a, b in m.spans(t)]
         assert [f.lower() for f in m.found(t)] == [w.lower() for w in written]
