@@ -154,7 +154,7 @@ def code_at(rev: str) -> tuple:
         return module
     renames = {"feeds.gazetteer": "_rev_gazetteer"}
     load("feeds/gazetteer.py", "_rev_gazetteer", {})
-    for part in ("phrases", "learned"):        # split out of gazetteer.py later on
+    for part in ("phrases", "learned", "scan"):   # split out of gazetteer.py, classify.py later
         if exists_at(rev, f"feeds/{part}.py"):
             load(f"feeds/{part}.py", f"_rev_{part}", renames)
             renames[f"feeds.{part}"] = f"_rev_{part}"

@@ -276,8 +276,9 @@ class Pipeline:
         """Classify the entries the store lacks. Known, unchanged entries are dropped
         before the costly steps; an edited one goes on so the store can update its text."""
         known = self.store.known_story_hashes([s.id for s in stories])
+        # an unknown id is new without hashing its text (a sha256 per story of a backlog)
         return [s.with_classification(self.classifier.classify(s.title, s.text))
-                for s in stories if known.get(s.id) != s.content_hash]
+                for s in stories if s.id not in known or known[s.id] != s.content_hash]
 
     async def condense_fresh(self, new: list[Story], *, backlog: bool) -> None:
         """Brief the stories that may be posted. A backlog is never posted, so its briefs

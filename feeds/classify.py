@@ -6,8 +6,9 @@ A small learned layer (logistic regression over a few dozen of those cues, optio
 with the headline's words, feeds/lexical.py; weights in feeds/data/strategy_model.json)
 makes the verdict. Every phrase, feature and word that counted is written into
 Classification.reasons, so a user can see why a story was (or was not) posted. All
-phrases are found in one native multi-phrase pass per part (headline, lead, rest), word
-boundaries settled by one trie-shaped regex, however large the gazetteer grows.
+phrases are found in one native multi-phrase pass per part (headline, lead, rest),
+word boundaries settled by feeds/phrases.py, however large the gazetteer grows; the
+matches are counted by feeds/scan.py, once per distinct phrase and place.
 """
 from __future__ import annotations
 
@@ -16,13 +17,15 @@ import logging
 import math
 import re
 from collections import defaultdict
-from dataclasses import dataclass, field
+from itertools import count, repeat
+from operator import call, itemgetter, neg
 
 from feeds.gazetteer import Gazetteer, GazetteerError, load_gazetteer
 from feeds.learned import StrategyModel
 from feeds.phrases import PhraseMatcher
 from feeds.lexical import words
 from feeds.models import Classification
+from feeds.scan import PLACES, Scan, Scanner, strongest
 
 __all__ = ["Classifier", "Gazetteer", "GazetteerError", "load_gazetteer"]
 log = logging.getLogger("ainews.classify")
@@ -31,60 +34,72 @@ MAX_FEATURE_REASONS = 6  # likewise the learned layer's strongest contributions
 _SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings|ltd\.?|limited|co\.?"
                        r"|platforms|technologies|technology|company)$", re.I)
 
-
-@dataclass
-class _Scan:
-    """What one story's title and body matched, grouped for scoring."""
-    companies: dict[str, list[tuple[int, bool]]] = field(default_factory=lambda: defaultdict(list))
-    ai: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    ai_strength: float = 0.0
-    ai_places: dict[str, float] = field(default_factory=lambda: defaultdict(float))
-    # (kind, owner, phrase) -> places ("title", "lead", "body") it was seen in, and weight
-    terms: dict[tuple[str, str, str], set[str]] = field(default_factory=lambda: defaultdict(set))
-    weights: dict[tuple[str, str, str], float] = field(default_factory=dict)
-
-
 # Outlet-independent cues the vocabulary cannot see: money figures are deals and rounds;
 # a bare short headline with no text is a vendor post; first person is a hands-on test.
-_MONEY = re.compile(r"[$€£¥]\s?\d|\d\s?(?:bn|billion|million|trillion|亿)\b|\d(?:bn|m)\b|\d亿", re.I)
+# Money: $5, 5 bn, 5 billion, 5bn, 5m, 5亿. Every figure begins with a currency sign or a
+# digit; the pattern starts with that class, so `re` skips to such characters in C, and
+# each alternative checks behind it which one it was (~4x faster than trying all four
+# alternatives at every character).
+_MONEY = re.compile(r"[$€£¥\d](?:(?<=[$€£¥])\s?\d"
+                    r"|(?<=\d)(?:\s?(?:bn|billion|million|trillion|亿)\b|(?:bn|m)\b|亿))", re.I)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.I)
-_FIRST_PERSON = re.compile(r"(?<![\w.])(?:I|I'm|I've|my|we|We|My|Our)(?=\W)")   # not the I of "A.I."
-_TOPIC_OWNERS = ("open-source", "pricing", "funding", "acquisitions", "partnerships", "chips",
-                 "policy", "models", "leadership", "enterprise", "china", "strategy")
-PLACES = ("title", "lead", "body")
+# I, I'm, I've, my, My, we, We, Our as a word of their own: each alternative begins with
+# its letter and checks behind it for the word start, so `re` skips to those letters in C.
+# The character before the word may not be "." either: not the I of "A.I.".
+_FIRST_PERSON = re.compile(r"(?:I(?<![\w.].)(?:'m|'ve)?|m(?<![\w.].)y|M(?<![\w.].)y"
+                           r"|w(?<![\w.].)e|W(?<![\w.].)e|O(?<![\w.].)ur)(?=\W)")
+_AI_FEATURES = tuple(f"ai@{place}" for place in PLACES)
 
 
-def story_features(scan: _Scan, title: str, text: str, ai_companies: set[str],
+def _has_percent(title: str) -> bool:
+    """_PERCENT.search(title); each of its forms needs a "%" or the word "percent"."""
+    return ("%" in title or "percent" in title.lower()) and _PERCENT.search(title) is not None
+
+
+def _is_ai_phrase(key: tuple) -> bool:
+    return key[:2] == ("ai", "ai")
+
+
+def story_features(scan: Scan, title: str, text: str, ai_companies: set[str],
                    points: float = 0.0) -> dict[str, float]:
     """The few dozen cues the learned layer weighs (see docs/classifier.md): per topic
     and place the summed phrase weights, AI evidence, companies, negatives, figures.
     Absent cues are 0, so a feature's weight times its value is what it contributed."""
-    f: dict[str, float] = defaultdict(float)
-    for (kind, owner, _), places in scan.terms.items():
-        w = scan.weights[(kind, owner, _)]
-        name = (owner if owner in _TOPIC_OWNERS else f"cue:{owner}" if kind == "cue"
-                else "negative" if kind == "negative" else "other")
-        for place in places:
-            f[f"{name}@{place}"] += w
-    for key in list(f):
-        f[key] = min(f[key], 3.0) if key.endswith("@title") else math.log1p(f[key])
-    for place in PLACES:
-        if scan.ai_places.get(place):
-            f[f"ai@{place}"] = math.log1p(scan.ai_places[place])
-    named = {c: any(t for _, t in hits) for c, hits in scan.companies.items()}
-    f["ai-company"] = float(any(c in ai_companies for c in named))
-    f["ai-company@title"] = float(any(t and c in ai_companies for c, t in named.items()))
-    f["company@title"] = float(any(named.values()))
-    f["companies"] = math.log1p(len(named))
-    f["money@title"] = float(bool(_MONEY.search(title)))
-    f["money@lead"] = float(bool(_MONEY.search(text[:300])))
-    f["percent@title"] = float(bool(_PERCENT.search(title)))
+    log1p, sums = math.log1p, scan.features
+    # a headline's phrase weights are capped, elsewhere damped (shapes applied in C)
+    f = dict(zip(sums, map(call, map(_SHAPES.__getitem__, sums), sums.values())))
+    for name, hits in zip(_AI_FEATURES, scan.ai_places):
+        if hits:
+            f[name] = log1p(hits)
+    named = scan.companies
+    f["ai-company"] = float(not ai_companies.isdisjoint(named))
+    f["ai-company@title"] = float(scan.lab_in_title)
+    f["company@title"] = float(scan.company_in_title)
+    f["companies"] = log1p(len(named))
+    f["money@title"] = float(_MONEY.search(title) is not None)
+    f["money@lead"] = float(_MONEY.search(text, 0, 300) is not None)   # as on text[:300]
+    f["percent@title"] = float(_has_percent(title))
     f["first-person@title"] = float(bool(_FIRST_PERSON.search(title)))
     f["short-title"] = float(len(title.split()) <= 5)
-    f["no-text"] = float(len(text.strip()) < 40)
+    f["no-text"] = float(len(text) < 40 or len(text.strip()) < 40)
     f["rule-score"] = max(-3.0, min(points, 12.0)) / 3
     f["lab-post"] = f["no-text"] * f["ai-company@title"]   # "Mistral Medium 3.5" and nothing else
-    return {k: v for k, v in f.items() if v}
+    return dict(filter(itemgetter(1), f.items()))   # absent cues are left out
+
+
+class _Shapes(dict):
+    """Feature name -> what its summed phrase weights become: min(sum, 3) for a
+    headline's, log1p(sum) elsewhere (one entry per name, made on first sight)."""
+    def __missing__(self, name: str):
+        shape = self[name] = _cap_at_3 if name.endswith("@title") else math.log1p
+        return shape
+
+
+def _cap_at_3(value: float) -> float:
+    return min(value, 3.0)
+
+
+_SHAPES = _Shapes()
 
 
 class Classifier:
@@ -92,20 +107,43 @@ class Classifier:
         self.gz = gz = gazetteer or load_gazetteer()
         self._rules = {k: gz.rules.get(k, {}) for k in ("score", "ai", "strategy", "negative", "model", "cues")}
         self._model = StrategyModel.load(self._rules["model"])
-        sc, neg = self._rules["score"], self._rules["negative"]
-        self._factors = (   # place factors of phrase points, and of negative points
-            {"title": float(sc.get("title_factor", 2.0)), "lead": float(sc.get("lead_factor", 1.0)),
-             "body": float(sc.get("body_factor", 0.3))},
-            {"title": float(neg.get("title_factor", 1.5)), "lead": float(neg.get("lead_factor", 0.5)),
-             "body": float(neg.get("body_factor", 0.0))})
         aliases = {a: canon for canon, al in gz.companies.items() for a in [canon, *al]}
         self._lookup = {a.casefold(): canon for a, canon in aliases.items()}
-        self._matcher = PhraseMatcher(self._entries(aliases))
-        self._plans: dict[str, list[tuple]] = {}   # see _plan
+        # AI phrases are listed as written ("ai:OpenAI x3"), so their case is kept
+        self._matcher = PhraseMatcher(self._entries(aliases), as_written=_is_ai_phrase)
         self._topic_of_company = defaultdict(list)
         for topic in gz.topics.values():
             for name in topic.companies:
                 self._topic_of_company[self.resolve_company(name) or name].append(topic.slug)
+        self._scanner = self._make_scanner()
+        self._settings()
+
+    def _settings(self) -> None:
+        """The score and model settings each story reads, read once."""
+        sc, model = self._rules["score"], self._rules["model"]
+        self._min_ai = float(sc.get("min_ai", 2))
+        self._cap = float(sc.get("topic_cap", 4.5))
+        self._lab_bonus = float(sc.get("ai_company", 0.5))
+        self._lab_title_bonus = float(sc.get("ai_company_title", 1.0))
+        self._rule_threshold = float(sc.get("threshold", 3.0))
+        self._veto = float(model.get("veto", 5.0))
+        if self._model is not None:
+            self._p_threshold = float(model.get("threshold", self._model.threshold))
+
+    def _make_scanner(self) -> Scanner:
+        """The scan and its settings: place factors of phrase points and of negative
+        points, AI evidence in the body, the lead's length, the model's veto weight."""
+        sc, neg, model = self._rules["score"], self._rules["negative"], self._rules["model"]
+        factors = (
+            {"title": float(sc.get("title_factor", 2.0)), "lead": float(sc.get("lead_factor", 1.0)),
+             "body": float(sc.get("body_factor", 0.3))},
+            {"title": float(neg.get("title_factor", 1.5)), "lead": float(neg.get("lead_factor", 0.5)),
+             "body": float(neg.get("body_factor", 0.0))})
+        return Scanner(self._matcher, ai_companies=self.gz.ai_companies, factors=factors,
+                       topic_of_company=self._topic_of_company,
+                       ai_body=float(sc.get("ai_body", 0.25)),
+                       lead_chars=int(sc.get("lead_chars", 400)),
+                       veto=float(model.get("veto", 5.0)))
 
     def _entries(self, aliases: dict[str, str]) -> list[tuple[str, tuple, bool]]:
         """(phrase, (kind, owner, weight), exact) for companies, AI vocabulary, topic and
@@ -132,41 +170,37 @@ class Classifier:
     # ---- classification -------------------------------------------------------------
     def classify(self, title: str, text: str) -> Classification:
         title, text = _ai_spelling(title or ""), _ai_spelling(text or "")
-        scan = self._scan(title, text)
+        scan = self._scanner.scan(title, text)
         companies = self._rank_companies(scan)
-        reasons = [f"company:{c} x{len(scan.companies[c])}"
-                   + (" (title)" if any(t for _, t in scan.companies[c]) else "")
-                   for c in companies[:6]]
-        points, topic_pts, why = self._score(scan, companies)
+        reasons = [f"company:{c} x{scan.companies[c][0]}"
+                   + (" (title)" if scan.companies[c][1] else "") for c in companies[:6]]
+        points, why = self._score(scan, companies)
         reasons += why
-        min_ai = float(self._rules["score"].get("min_ai", 2))
-        about_ai = scan.ai_strength >= min_ai
+        about_ai = scan.ai_strength >= self._min_ai
         if not about_ai:
-            reasons.append(f"gate:not about AI (AI evidence {scan.ai_strength:g} < {min_ai:g})")
+            reasons.append(f"gate:not about AI (AI evidence {scan.ai_strength:g} < {self._min_ai:g})")
         strategy, verdict = self._verdict(scan, title, text, points, about_ai, reasons)
         reasons.append(f"verdict:{'strategy' if strategy else 'not strategy'} (score {points:.2f}, {verdict})")
         return Classification(strategy=strategy, score=round(points, 2), companies=tuple(companies),
-                               topics=tuple(self._topics(scan, topic_pts)), reasons=tuple(reasons))
+                              topics=tuple(self._topics(scan)), reasons=tuple(reasons))
 
     def features(self, title: str, text: str) -> tuple[dict[str, float], bool]:
         """The learned layer's cue inputs for a story, and whether it passed the AI gate
         (bench/eval_classify.py trains on these plus feeds.lexical.word_features)."""
         title, text = _ai_spelling(title or ""), _ai_spelling(text or "")
-        scan = self._scan(title, text)
-        points, _, _ = self._score(scan, self._rank_companies(scan))
-        about_ai = scan.ai_strength >= float(self._rules["score"].get("min_ai", 2))
+        scan = self._scanner.scan(title, text)
+        points, _ = self._score(scan, self._rank_companies(scan))
+        about_ai = scan.ai_strength >= self._min_ai
         return story_features(scan, title, text, self.gz.ai_companies, points), about_ai
 
     def _verdict(self, scan, title, text, points, about_ai, reasons) -> tuple[bool, str]:
         """The learned layer decides when weights are loaded; else the rule threshold."""
         if self._model is None:
-            threshold = float(self._rules["score"].get("threshold", 3.0))
+            threshold = self._rule_threshold
             return about_ai and points >= threshold, f"threshold {threshold:g}"
-        veto = float(self._rules["model"].get("veto", 5.0))
-        vetoed = [k[2] for k, w in scan.weights.items() if k[0] == "negative" and w >= veto]
-        if vetoed:  # a phrase weighted this heavily (a user's) means "never post these"
-            reasons.append(f"veto:{vetoed[0]} (negative weight >= {veto:g})")
-            return False, f"veto {vetoed[0]!r}"
+        if scan.vetoed:  # a phrase weighted this heavily (a user's) means "never post these"
+            reasons.append(f"veto:{scan.vetoed} (negative weight >= {self._veto:g})")
+            return False, f"veto {scan.vetoed!r}"
         x = story_features(scan, title, text, self.gz.ai_companies, points)
         lexical = self._model.lexical
         hits = (self._model.vocabulary.intersection(words(title, text, **lexical))
@@ -174,116 +208,52 @@ class Classifier:
         p, parts, word_parts = self._model.predict(x, hits)
         reasons += [f"feature:{name} {c:+.2f}" for name, c in parts[:MAX_FEATURE_REASONS]]
         reasons += [f'word:"{w}" {c:+.2f}' for w, c in word_parts]
-        threshold = float(self._rules["model"].get("threshold", self._model.threshold))
+        threshold = self._p_threshold
         return about_ai and p >= threshold, f"p {p:.2f}, threshold {threshold:g}"
 
-    def _scan(self, title: str, text: str) -> _Scan:
-        scan = _Scan()
-        sc = self._rules["score"]
-        cut = _lead_end(text, int(sc.get("lead_chars", 400)))
-        ai_w = {"title": 2.0, "lead": 1.0, "body": float(sc.get("ai_body", 0.25))}
-        parts = (("title", title, 0), ("lead", text[:cut], len(title) + 1),
-                 ("body", text[cut:], len(title) + 1 + cut))
-        plans, plan, spans = self._plans, self._plan, self._matcher.spans
-        for place, part, base in parts:
-            for pos, end in spans(part):
-                phrase = part[pos:end]
-                for kind, owner, weight, term in plans.get(phrase) or plan(phrase):
-                    if term is not None:   # most matches: a topic, strategy, cue or negative
-                        scan.terms[term].add(place)
-                        scan.weights[term] = weight
-                    elif kind == "company":
-                        scan.companies[owner].append((base + pos, place == "title"))
-                        if owner in self.gz.ai_companies:
-                            scan.ai_strength += ai_w[place]
-                            scan.ai_places[place] += 1
-                    elif owner == "weak":
-                        scan.ai_strength += ai_w[place] / 2 if place == "title" else 0.0
-                    else:
-                        scan.ai[phrase] += 1
-                        scan.ai_strength += ai_w[place]
-                        scan.ai_places[place] += 1
-        for canon in scan.companies:  # a topic's companies count like its phrases
-            for slug in self._topic_of_company.get(canon, ()):
-                places = {"title" if t else "lead" for _, t in scan.companies[canon]}
-                scan.terms[("topic", slug, canon)] |= places
-                scan.weights[("topic", slug, canon)] = 0.0  # membership, not strategy
-        return scan
-
-    def _plan(self, phrase: str) -> list[tuple]:
-        """A match's keys as (kind, owner, weight, term), the term key made once per
-        spelling (None for companies and AI words, which are counted, not collected)."""
-        if len(self._plans) > 50_000:   # bound the memory a stream of odd spellings takes
-            self._plans.clear()
-        plan = self._plans[phrase] = [
-            (kind, owner, weight, None if kind in ("company", "ai") else (kind, owner, phrase.lower()))
-            for kind, owner, weight in self._matcher.keys(phrase)]
-        return plan
-
-    def _rank_companies(self, scan: _Scan) -> list[str]:
+    def _rank_companies(self, scan: Scan) -> list[str]:
         """Main company first: headline mentions weigh most, then frequency, then who
-        is named first."""
+        is named first (the scan lists companies in that order; the sort keeps it)."""
         def rank(canon):
-            hits = scan.companies[canon]
-            return (-(3 * sum(t for _, t in hits) + len(hits)), min(p for p, _ in hits))
-        return sorted(scan.companies, key=rank)
+            hits, in_title = scan.companies[canon]
+            return -(3 * in_title + hits)
+        return sorted(scan.companies, key=rank) if len(scan.companies) > 1 else list(scan.companies)
 
-    def _score(self, scan: _Scan, companies: list[str]) -> tuple[float, dict, list[str]]:
-        """Points for the story, points per topic, and the reasons behind them."""
-        sc = self._rules["score"]
-        owner_pts, term_why, negative, neg_why = self._phrase_points(scan)
-        cap = float(sc.get("topic_cap", 4.5))
-        total = sum(min(pts, cap) for pts in owner_pts.values()) - negative
-        why = [f"term:{phrase} +{pts:.3g} [{owner}]" + _title(places) for pts, phrase, owner, places
-               in sorted(term_why, key=_minus_points)[:MAX_TERM_REASONS]]
-        why += [f"cap:{o} {pts:.3g} -> {cap:g}" for o, pts in owner_pts.items() if pts > cap]
+    def _score(self, scan: Scan, companies: list[str]) -> tuple[float, list[str]]:
+        """Points for the story (topics capped, negatives off, the AI lab bonus), and
+        the reasons behind them."""
+        cap = self._cap
+        total = sum([cap if cap < pts else pts for pts in scan.owner_pts.values()]) - scan.negative
+        why = strongest(scan.terms, MAX_TERM_REASONS)
+        why += [f"cap:{o} {pts:.3g} -> {cap:g}" for o, pts in scan.owner_pts.items() if pts > cap]
         total += self._ai_bonus(scan, companies, why)
-        why += [f"ai:{p} x{n}" for p, n in sorted(scan.ai.items(), key=lambda kv: -kv[1])[:2]]
-        why += [f"negative:{phrase} -{pts:.3g}" + _title(places) for pts, phrase, _, places
-                in sorted(neg_why, key=_minus_points)[:MAX_TERM_REASONS]]
-        return total, owner_pts, why
+        if scan.ai:   # the two AI phrases named most often
+            most = sorted(scan.ai.items(), key=itemgetter(1), reverse=True)[:2]
+            why += [f"ai:{p} x{n}" for p, n in most]
+        why += strongest(scan.negatives, MAX_TERM_REASONS)
+        return total, why
 
-    def _ai_bonus(self, scan: _Scan, companies: list[str], why: list[str]) -> float:
+    def _ai_bonus(self, scan: Scan, companies: list[str], why: list[str]) -> float:
         """An AI lab is news in itself: "Mistral Medium 3.5" has no other words."""
-        sc = self._rules["score"]
-        lab = next((c for c in companies if c in self.gz.ai_companies), "")
-        bonus = float(sc.get("ai_company", 0.5)) if lab else 0.0
-        if lab and any(t for _, t in scan.companies[lab]):
-            bonus += float(sc.get("ai_company_title", 1.0))
+        labs = self.gz.ai_companies
+        lab = next((c for c in companies if c in labs), "") if companies else ""
+        bonus = self._lab_bonus if lab else 0.0
+        if lab and scan.companies[lab][1]:
+            bonus += self._lab_title_bonus
         if bonus:
             why.append(f"ai-company:{lab} +{bonus:g}")
         return bonus
 
-    def _phrase_points(self, scan: _Scan):
-        """Each distinct phrase counts once per place, times its weight and the place's
-        factor; negatives are summed apart. Reasons come back unformatted: (points,
-        phrase, owner, places); only the strongest few are ever written out."""
-        factor, nfactor = self._factors
-        owner_pts: dict[str, float] = defaultdict(float)
-        term_why, neg_why, negative = [], [], 0.0
-        for (kind, owner, phrase), places in scan.terms.items():
-            if kind == "cue":
-                continue
-            w = scan.weights[(kind, owner, phrase)]
-            pts = w * sum(map((nfactor if kind == "negative" else factor).__getitem__, places))
-            if not pts:
-                continue
-            if kind == "negative":
-                negative += pts
-                neg_why.append((pts, phrase, owner, places))
-            else:
-                owner_pts[owner] += pts
-                term_why.append((pts, phrase, owner, places))
-        return owner_pts, term_why, negative, neg_why
-
-    def _topics(self, scan: _Scan, topic_pts: dict[str, float]) -> list[str]:
+    def _topics(self, scan: Scan) -> list[str]:
         """Topics with a headline phrase or two body phrases, strongest first."""
-        strength: dict[str, int] = defaultdict(int)
-        for (kind, owner, _), places in scan.terms.items():
-            if kind == "topic":
-                strength[owner] += 2 * ("title" in places) + bool(places - {"title"})
+        strength, topic_pts = scan.strength, scan.owner_pts
         chosen = [s for s, n in strength.items() if n >= 2]
-        return sorted(chosen, key=lambda s: (-strength[s], -topic_pts.get(s, 0.0)))
+        if len(chosen) < 2:
+            return chosen
+        # by (-strength, -points), ties in the order found: keys and comparisons in C
+        keys = zip(map(neg, map(strength.__getitem__, chosen)),
+                   map(neg, map(topic_pts.get, chosen, repeat(0.0))), count())
+        return [s for _, s in sorted(zip(keys, chosen))]
 
     # ---- lookups used by commands ---------------------------------------------------
     def resolve_company(self, name: str) -> str | None:
@@ -331,23 +301,6 @@ class Classifier:
         return self.gz.topics[resolved].label if resolved else slug
 
 
-
 def _ai_spelling(text: str) -> str:
     """The NYT writes "A.I.": count it as "AI" in every phrase ("generative A.I.")."""
     return text.replace("A.I.", "AI")
-
-
-def _lead_end(text: str, n: int) -> int:
-    """End of the lead: the first n characters, not cutting a word in two."""
-    if len(text) <= n:
-        return len(text)
-    space = text.find(" ", n)
-    return len(text) if space < 0 else space
-
-
-def _minus_points(reason: tuple) -> float:
-    return -reason[0]
-
-
-def _title(places: set[str]) -> str:
-    return " (title)" if "title" in places else ""

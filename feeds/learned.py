@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import json
 import math
+from itertools import compress, repeat
+from operator import ge, mul
 
 from feeds.gazetteer import DATA, GazetteerError
 
@@ -61,13 +63,21 @@ class StrategyModel:
         """Probability of strategy; each present feature's contribution, largest first;
         and the same for the five strongest of the words found (`hits`: words of the
         vocabulary, each worth its weight)."""
-        parts = [(k, self.weights[k] * v) for k, v in x.items() if k in self.weights]
-        words = self.words
-        z = self.bias + sum(c for _, c in parts) + sum(map(words.__getitem__, hits))
+        weights, words = self.weights, self.words
+        names = list(filter(weights.__contains__, x))
+        values = list(map(mul, map(weights.__getitem__, names), map(x.__getitem__, names)))
+        z = self.bias + sum(values) + sum(map(words.__getitem__, hits))
         p = 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
-        top = sorted(hits & self._notable, key=self._strength, reverse=True)[:5]
-        return (p, sorted((pc for pc in parts if abs(pc[1]) >= 0.05), key=lambda pc: -abs(pc[1])),
-                [(h, words[h]) for h in top])
+        top = sorted(hits & self._notable, key=self._strength, reverse=True)[:5] if hits else ()
+        return p, self._largest(names, values), [(h, words[h]) for h in top]
+
+    @staticmethod
+    def _largest(names: list[str], values: list[float]) -> list[tuple[str, float]]:
+        """(name, contribution) of those worth listing (|c| >= 0.05), largest |c| first,
+        ties in feature order (a reverse sort keeps it), sorted in C."""
+        sizes = list(map(abs, values))
+        listed = compress(range(len(sizes)), map(ge, sizes, repeat(0.05)))
+        return [(names[i], values[i]) for i in sorted(listed, key=sizes.__getitem__, reverse=True)]
 
 
 def _number(value, what: str) -> float:

@@ -1,8 +1,10 @@
 """Phrases: finding every gazetteer phrase in a text, on word boundaries.
 
 PhraseMatcher finds every phrase in one native Aho-Corasick pass and settles word
-boundaries with a trie-shaped regex, so a scan costs about the same however many
-phrases the gazetteer holds (feeds/classify.py builds one per Classifier).
+boundaries by looking at the characters around each hit, calling a trie-shaped regex
+(which defines the matches) only where that cannot decide, so a scan costs about the
+same however many phrases the gazetteer holds (feeds/classify.py builds one per
+Classifier).
 """
 from __future__ import annotations
 
@@ -28,7 +30,8 @@ class PhraseMatcher:
     inside it ("Alibaba Cloud" is the company and the enterprise term "cloud";
     "开源模型" is open-source and models)."""
 
-    def __init__(self, entries: list[tuple[str, tuple, bool]]):
+    def __init__(self, entries: list[tuple[str, tuple, bool]], as_written=lambda key: False):
+        self._as_written = as_written   # key -> must found() give its matches as written?
         self._keys: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
         self._prefixes: dict[str, list[tuple[str, tuple]]] = defaultdict(list)
         self._spelling: dict[str, str] = {}   # lowercased -> as first written
@@ -58,44 +61,61 @@ class PhraseMatcher:
     def _starts(self, entries: list[tuple[str, tuple, bool]]) -> None:
         """An Aho-Corasick automaton (native code) over every phrase, a wildcard by its
         stem, reporting leftmost-longest hits without word boundaries; _spans turns them
-        into exactly the regex's matches. Per phrase: is it one Latin word, and does it begin with a
-        Latin letter (then a match must start a word)?"""
+        into exactly the regex's matches. Per phrase: is it one Latin word, does it begin
+        with a Latin letter (then a match must start a word), when is a hit the match
+        as it stands (_settled), and what found() reports for it (_shares)?"""
         stems = list(dict.fromkeys([*self._keys, *self._prefixes]))
         self._ac = AhoCorasick(stems, matchkind=MatchKind.LeftmostLongest) if stems else None
         self._stem_kind = [(_TOKEN.fullmatch(s) is not None, s[0] in _WORD_CHARS) for s in stems]
+        # A one-word hit that runs into more of its word ("bill" in "billion") can only
+        # be the regex's match through a wildcard that begins it; without one, no regex.
+        self._may_run_on = [any(s.startswith(w) for w in self._prefixes) for s in stems]
+        self._settles = [self._settled(stem, token)
+                         for stem, (token, _) in zip(stems, self._stem_kind)]
+        self._shared = [self._shares(stem) for stem in stems]
         others = {p.rstrip("*").lower()[0] for p, _, _ in entries}
         self._other_first = frozenset(others - _WORD_CHARS)
 
-    def _spans(self, low: str) -> list[tuple[int, int]]:
-        """The spans of self._re.finditer(low). The automaton reports the longest phrase
-        at each leftmost place; a one-word phrase at a word start that ends with the
-        word is the regex's match as it stands (nothing longer matched there, nothing
-        shorter is preferred), every other hit is settled by the regex at that place."""
+    def _spans(self, low: str, text: str | None = None) -> list:
+        """The spans of self._re.finditer(low), or with `text` (which lowercases to low)
+        the matches as written there (see found). The automaton reports the longest
+        phrase at each leftmost place. At a word start (or any start, for a phrase not
+        beginning with a Latin letter), a hit that ends where its phrase may end (the
+        end of a word, for a phrase ending in a Latin letter) is the regex's match as
+        it stands: the regex tries longer phrases first, and the automaton found none
+        longer; but a wildcard phrase of more than one word would run on (see
+        _settled). Every other hit is settled by the regex there."""
         match, kinds, n, last, out = self._re.match, self._stem_kind, len(low), 0, []
+        run_on, settles, append = self._may_run_on, self._settles, out.append
+        word_chars = _WORD_CHARS
+        shared = self._shared if text is not None else None
         for pid, start, end in self._ac.find_matches_as_indexes(low):
             if start < last:   # begins inside a match a wildcard ran on: may hide a start
                 if end > last:
-                    last = self._inside(low, last, end, last, out)
+                    last = self._inside(low, last, end, last, out, text)
                 continue
             token, latin = kinds[pid]
-            if latin and start and low[start - 1] in _WORD_CHARS:   # inside a word
+            if latin and start and low[start - 1] in word_chars:   # inside a word
                 if not token:   # a phrase going past this word may hide a real start
-                    last = self._inside(low, start + 1, end, last, out)
+                    last = self._inside(low, start + 1, end, last, out, text)
                 continue
-            if token and (end == n or low[end] not in _WORD_CHARS):
-                out.append((start, end))
+            at_end = settles[pid]
+            if at_end and (at_end == 2 or end == n or low[end] not in word_chars):
+                append(shared[pid] or text[start:end] if shared else (start, end))
                 last = end
+                continue
+            if token and not run_on[pid]:
                 continue
             m = match(low, start)
             if m is not None:
                 last = m.end()
-                out.append((start, last))
+                out.append((start, last) if text is None else text[start:last])
             if not token and last < end:   # the regex settled on less than the hit
-                last = self._inside(low, max(last, start + 1), end, last, out)
+                last = self._inside(low, max(last, start + 1), end, last, out, text)
         return out
 
-    def _inside(self, low: str, begin: int, end: int, last: int,
-                out: list[tuple[int, int]]) -> int:
+    def _inside(self, low: str, begin: int, end: int, last: int, out: list,
+                text: str | None) -> int:
         """Try the regex wherever a phrase may begin in low[begin:end] (a stretch a
         longer hit covered), appending its matches; the new end of the last match."""
         for at in range(begin, end):
@@ -105,8 +125,27 @@ class PhraseMatcher:
                 m = self._re.match(low, at)
                 if m is not None:
                     last = m.end()
-                    out.append((at, last))
+                    out.append((at, last) if text is None else text[at:last])
         return last
+
+    def _settled(self, stem: str, token: bool) -> int:
+        """When a hit of this phrase at a possible start is a match as it stands:
+        1 if the word ends there, 2 always (it ends in punctuation), 0 never without
+        the regex (a wildcard of more than one word: its run would need the regex)."""
+        if token:   # a one-word wildcard at a word end has nothing to run on
+            return 1
+        if stem in self._prefixes:
+            return 0
+        return 1 if stem[-1] in _WORD_CHARS else 2
+
+    def _shares(self, stem: str) -> str | None:
+        """The stem itself, for found() to report instead of the spelling, when none of
+        the phrase's entries (inherited ones included) is case-sensitive and none asks
+        to be reported as written: then its keys do not depend on case."""
+        entries = self._keys.get(stem) or self._prefixes.get(stem, ())
+        if not any(exact or self._as_written(key) for exact, key in entries):
+            return stem
+        return None
 
     def _inherit(self) -> None:
         originals = {low: list(entries) for low, entries in self._keys.items()}
@@ -139,6 +178,20 @@ class PhraseMatcher:
         keys = self.keys
         return [(key, text[start:end], start) for start, end in self.spans(text)
                 for key in keys(text[start:end])]
+
+    def found(self, text: str) -> list[str]:
+        """Every match as written in text, in order, for callers that need no positions.
+        A phrase whose keys do not depend on case (see _shares) may come back as its
+        lowercased stem, the same string each time, so a caller's memo lookups cost less."""
+        if self._re is None or not text:
+            return []
+        low = text.lower()
+        if len(low) == len(text):
+            try:
+                return self._spans(low, text)
+            except UnicodeEncodeError:   # a lone surrogate: see spans
+                pass
+        return [text[start:end] for start, end in self.spans(text)]
 
     def spans(self, text: str) -> list[tuple[int, int]]:
         """(start, end) of every match in text, in order."""

@@ -483,6 +483,12 @@ def test_word_scan_finds_exactly_the_regex_matches(clf, source):
     differing = [t for t in texts if [x.span() for x in m._re.finditer(t.lower())] != m.spans(t)]
     assert len(texts) > 10 or source == "tricky"
     assert differing == []
+    # found(), the classifier's path, reports the same matches, as written (a phrase
+    # with no case-sensitive key may come back lowercased: its keys are the same)
+    for t in texts:
+        written = [t[a:b] for a, b in m.spans(t)]
+        assert [f.lower() for f in m.found(t)] == [w.lower() for w in written]
+        assert all(m.keys(f) == m.keys(w) for f, w in zip(m.found(t), written))
     assert sum(len(m.find(t)) for t in texts) > len(texts)   # the texts do name things
 
 
@@ -537,3 +543,39 @@ def test_2024_25_categories_score_as_the_policy_says(clf, title, text, strategy,
     c = clf.classify(title, text)
     assert c.strategy is strategy, c.reasons
     assert any(r.startswith(why) for r in c.reasons), c.reasons
+
+
+@pytest.mark.parametrize("title, cues", [
+    ("Mistral raises $600m from investors", {"money@title"}),
+    ("In 2024, OpenAI raised $6.6bn; in 2025 more", {"money@title"}),   # a year comes first
+    ("ByteDance valued at 300 Billion", {"money@title"}),
+    ("Alibaba sets aside 5BN for AI", {"money@title"}),
+    ("智谱融资5亿元", {"money@title"}),
+    ("Top 10 AI models of 2024", set()),
+    ("Nvidia event at 5pm, 20 minutes", set()),
+    ("Google cuts Gemini prices 40%", {"percent@title"}),
+    ("Prices fall 40 PERCENT", {"percent@title"}),
+    ("Percentage of firms using AI grows", set()),
+    ("I tried Gemini for a week", {"first-person@title"}),
+    ("We're testing Copilot: my verdict", {"first-person@title"}),
+    ("Our $20 AI pin", {"first-person@title", "money@title"}),
+    ("AI weekly: Myanmar, Owe, Iowa", set()),   # the words inside others do not count
+])
+def test_money_percent_and_first_person_cues_in_headlines(clf, title, cues):
+    x, _ = clf.features(title, "")
+    named = {"money@title", "percent@title", "first-person@title"}
+    assert {k for k in named if x.get(k) == 1.0} == cues
+
+
+def test_a_long_running_classifier_forgets_spellings_without_changing_results(monkeypatch):
+    """The scan remembers each spelling's phrase keys; past a limit it starts afresh
+    (odd spellings must not grow a long-running bot's memory), between stories."""
+    import feeds.scan
+    texts = _corpus_texts()[:400]
+    stories = [seed(), *zip(texts[0::2], texts[1::2])] + [(t, "") for t in TRICKY]
+    first = Classifier()
+    fresh = [first.classify(t, x) for t, x in stories]
+    monkeypatch.setattr(feeds.scan, "MEMO_LIMIT", 5)
+    clf = Classifier()
+    assert [clf.classify(t, x) for t, x in stories * 2] == fresh * 2
+    assert len(clf._scanner._terms_of) < 400   # it did start afresh
