@@ -39,17 +39,36 @@ def story_from_row(row: tuple) -> Story:
                  summary, html, subtitle, tuple(json.loads(flags)), c)
 
 
-def _content_values(s: Story, content_hash: str | None = None,
-                    published: str | None = None) -> dict:
+_CONTENT_COLUMNS = ("title", "text", "source", "published", "guid", "author", "summary",
+                    "html", "subtitle", "flags", "strategy", "score", "companies", "topics",
+                    "reasons", "content_hash")
+_NEW_COLUMNS = ("pk", "id", "url", "feed_url", "status", "title_key", "first_seen",
+                "updated_at", "cluster_id", "is_lead", *_CONTENT_COLUMNS)
+_INSERT_STORY = (f"INSERT INTO stories ({', '.join(_NEW_COLUMNS)}) "
+                 f"VALUES ({', '.join('?' * len(_NEW_COLUMNS))})")
+
+
+def _content_row(s: Story, content_hash: str, published: str) -> tuple:
+    """The _CONTENT_COLUMNS values of `s`, in that order."""
     c = s.classification
-    return dict(title=s.title, text=s.text, source=s.source,
-                published=published or iso_utc(s.published),
-                guid=s.guid, author=s.author, summary=s.summary, html=s.html,
-                subtitle=s.subtitle, flags=json.dumps(list(s.flags)),
-                strategy=int(c.strategy), score=float(c.score),
-                companies=json.dumps(list(c.companies)), topics=json.dumps(list(c.topics)),
-                reasons=json.dumps(list(c.reasons)),
-                content_hash=content_hash or s.content_hash)
+    return (s.title, s.text, s.source, published, s.guid, s.author, s.summary, s.html,
+            s.subtitle, _json_list(s.flags), int(c.strategy), float(c.score),
+            _json_list(c.companies), _json_list(c.topics), json.dumps(list(c.reasons)),
+            content_hash)
+
+
+def _content_values(s: Story) -> dict:
+    return dict(zip(_CONTENT_COLUMNS,
+                    _content_row(s, s.content_hash, iso_utc(s.published))))
+
+
+@lru_cache(maxsize=4096)   # a backfill's flags, company and topic lists recur
+def _cached_json(items: tuple) -> str:
+    return json.dumps(list(items))
+
+
+def _json_list(items) -> str:
+    return _cached_json(items) if type(items) is tuple else json.dumps(list(items))
 
 
 class StoryStore:
@@ -85,21 +104,22 @@ class StoryStore:
         stories = list(stories)
         new: list[Story] = []
         with self._write():
-            known = self._known_rows(stories)
+            known, later = self._known_rows(stories), _Later()
             # Inside the write transaction nobody else inserts, so pks can be assigned
             # here as SQLite would (max + 1): the cluster is then known before the INSERT
             # and no second UPDATE per story rewrites the lead indexes.
             (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
             next_pk = (top or 0) + 1
             for story in stories:
-                if self._merge_known(story, seen, known):
+                if self._merge_known(story, seen, known, later):
                     continue
                 content_hash = story.content_hash   # a sha256 of the text: once per story
                 status = "backlog" if backlog or (hold and hold(story)) else "new"
-                self._insert_story(next_pk, story, status, seen, content_hash)
+                self._insert_story(next_pk, story, status, seen, content_hash, later)
                 known.add(next_pk, story, content_hash)
                 next_pk += 1
                 new.append(story)
+            later.write(self.db.conn)
         return new
 
     def _known_rows(self, stories: list[Story]) -> "_Known":
@@ -124,7 +144,7 @@ class StoryStore:
                        known.urls)
         return known
 
-    def _merge_known(self, story: Story, seen: str, known: "_Known") -> bool:
+    def _merge_known(self, story: Story, seen: str, known: "_Known", later: "_Later") -> bool:
         """Handle a story already stored (by id, alias or URL); False when it is new."""
         pk = known.ids.get(story.id)
         if pk is None and story.url and SHARED_LINK not in story.flags:
@@ -139,6 +159,7 @@ class StoryStore:
         feed_url, old_hash = known.rows[pk]
         # An edit from the story's own feed updates it; another outlet's copy does not.
         if old_hash != story.content_hash and feed_url == story.feed_url:
+            later.write(self.db.conn)   # the UPDATE's triggers read the search index
             self._update_content(pk, story, seen)
             known.rows[pk] = (feed_url, story.content_hash)
         return True
@@ -155,37 +176,34 @@ class StoryStore:
         log.debug("store: updated edited story %s", story.id)
 
     def _insert_story(self, pk: int, story: Story, status: str, seen: str,
-                      content_hash: str) -> None:
+                      content_hash: str, later: "_Later") -> None:
         published = iso_utc(story.published)   # once: the row and its company/topic rows
-        values = _content_values(story, content_hash, published)
         key, mine = title_key(story.title), signature(story)
         cluster = self._find_cluster(pk, story, key, mine)
-        values.update(pk=pk, id=story.id, url=story.url, feed_url=story.feed_url,
-                      status=status, title_key=key, first_seen=seen, updated_at=seen,
-                      cluster_id=cluster or pk, is_lead=int(cluster is None))
+        lead = int(cluster is None)
         execute = self.db.conn.execute
-        execute(_insert_sql(tuple(values)), tuple(values.values()))
-        # Indexed here, not by a trigger: an FTS5 insert run by a trigger costs ~2 x more.
-        execute("INSERT INTO stories_fts (rowid, title, text) VALUES (?, ?, ?)",
-                (pk, story.title, story.text))
+        execute(_INSERT_STORY, (pk, story.id, story.url, story.feed_url, status, key, seen,
+                                seen, cluster or pk, lead,
+                                *_content_row(story, content_hash, published)))
         # Later stories of a backfill are compared with this one: keep its signature now
         # instead of reading the row back and computing it again (same values: the time
         # as stored, to the second).
         self._signatures[pk] = (cluster or pk, _micros(parse_iso(published)), mine)
-        self._link(pk, story, cluster is None, fresh=True, published=published)
+        c = story.classification
+        # The next story's cluster search reads the company rows: written now.
+        self.db.conn.executemany(_INSERT_LINK["story_companies"],
+                                 [(pk, n, published, lead, int(c.strategy))
+                                  for n in c.companies])
+        later.add(pk, story, published, lead)
 
-    def _link(self, pk: int, story: Story, lead: bool, *, fresh: bool = False,
-              published: str | None = None) -> None:
-        """(Re)write the company and topic rows the lookups read (a fresh pk has none)."""
-        c, published = story.classification, published or iso_utc(story.published)
-        for table, column, names in (("story_companies", "company", c.companies),
-                                     ("story_topics", "topic", c.topics)):
-            if not fresh:
-                self.db.execute(f"DELETE FROM {table} WHERE story_pk = ?", (pk,))
-            self.db.conn.executemany(
-                f"INSERT OR IGNORE INTO {table} (story_pk, {column}, published, is_lead, "
-                "strategy) VALUES (?, ?, ?, ?, ?)",
-                [(pk, n, published, int(lead), int(c.strategy)) for n in names])
+    def _link(self, pk: int, story: Story, lead: bool) -> None:
+        """Rewrite an edited story's company and topic rows (the lookups read them)."""
+        c, published = story.classification, iso_utc(story.published)
+        for table, names in (("story_companies", c.companies), ("story_topics", c.topics)):
+            self.db.execute(f"DELETE FROM {table} WHERE story_pk = ?", (pk,))
+            self.db.conn.executemany(_INSERT_LINK[table],
+                                     [(pk, n, published, int(lead), int(c.strategy))
+                                      for n in names])
 
     def _find_cluster(self, pk: int, story: Story, key: str, mine: Signature) -> int | None:
         """The cluster (lead pk) of the nearest earlier report of the same event."""
@@ -316,10 +334,31 @@ class _Known:
         self.rows[pk] = (story.feed_url, content_hash)
 
 
-@lru_cache(maxsize=4)   # one column list in practice: the SQL text is built once
-def _insert_sql(columns: tuple[str, ...]) -> str:
-    return (f"INSERT INTO stories ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))})")
+_INSERT_LINK = {table: f"INSERT OR IGNORE INTO {table} (story_pk, {column}, published, "
+                       "is_lead, strategy) VALUES (?, ?, ?, ?, ?)"
+                for table, column in (("story_companies", "company"), ("story_topics", "topic"))}
+
+
+class _Later:
+    """Rows that nothing reads while a batch is written (the search index, the topic
+    rows): one executemany each per batch instead of statements per story."""
+
+    def __init__(self):
+        self.fts: list[tuple] = []
+        self.topics: list[tuple] = []
+
+    def add(self, pk: int, story: Story, published: str, lead: int) -> None:
+        # Indexed here, not by a trigger: an FTS5 insert run by a trigger costs ~2 x more.
+        self.fts.append((pk, story.title, story.text))
+        c = story.classification
+        strategy = int(c.strategy)
+        self.topics += [(pk, t, published, lead, strategy) for t in c.topics]
+
+    def write(self, conn) -> None:
+        conn.executemany("INSERT INTO stories_fts (rowid, title, text) VALUES (?, ?, ?)",
+                         self.fts)
+        conn.executemany(_INSERT_LINK["story_topics"], self.topics)
+        self.fts, self.topics = [], []
 
 
 def _micros(when: datetime) -> int:
