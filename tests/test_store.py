@@ -125,6 +125,22 @@ def test_search_index_follows_new_edited_and_clustered_stories(store):
     assert store.search("50") == []
 
 
+@pytest.mark.parametrize("batches", ["one batch", "two batches"])
+def test_an_edit_replaces_search_words_and_topics(store, batches):
+    """A feed may carry an item and its edit in one poll: the edit wins either way."""
+    first = make("Alibaba cuts Qwen API prices", guid="g-1", text="Prices fall 50%.",
+                 topics=("pricing", "china"))
+    edited = replace(first, text="Prices fall 97%.", classification=replace(
+        first.classification, topics=("pricing",)))
+    added = add(store, first, edited) if batches == "one batch" else (
+        add(store, first) + add(store, edited))
+    assert [s.id for s in added] == [first.id]
+    _fts_in_step(store)
+    assert [b.id for b in store.search("97")] == [first.id] and store.search("50") == []
+    assert store.stories_for_topic("china") == []
+    assert [b.id for b in store.stories_for_topic("pricing")] == [first.id]
+
+
 @pytest.mark.parametrize("fault", ["missing", "stale"])
 def test_fts_check_notices_a_story_indexed_wrongly(store, fault):
     add(store, make("Alibaba cuts Qwen API prices"))
