@@ -24,6 +24,7 @@ from feeds.models import utcnow
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore
+from storage.candidates import CompanyDays
 from storage.schema import MIGRATIONS, StoreError, migrate
 from storage.stories import StoryStore
 
@@ -39,8 +40,10 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
         self._now = clock
         self._lock = threading.RLock()
         self._signatures: OrderedDict = OrderedDict()   # see StoryStore
+        self._data_version = None                        # likewise
         try:
             self.db = sqlite_utils.Database(self._connect(self.path))
+            self._company_days = CompanyDays(self.db.conn)
             self._configure()
             applied = migrate(self.db.conn, [*MIGRATIONS, *DELIVERY_MIGRATIONS])
         except (OSError, sqlite3.Error) as e:
@@ -80,18 +83,22 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
                     with self.db.atomic():
                         yield
                 except BaseException:
-                    self._signatures.clear()
+                    self._forget_stories()
                     raise
                 return
             self.db.conn.execute("BEGIN IMMEDIATE")
             try:
                 yield
             except BaseException:
-                self._signatures.clear()   # rolled-back rows' pks will be reused
+                self._forget_stories()   # rolled-back rows' pks will be reused
                 if self.db.conn.in_transaction:
                     self.db.conn.execute("ROLLBACK")
                 raise
             self.db.conn.execute("COMMIT")
+
+    def _forget_stories(self) -> None:
+        self._signatures.clear()
+        self._company_days.clear()
 
     def transaction(self):
         """Several writes as one transaction: the store's own writes inside join it, and

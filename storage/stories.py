@@ -17,6 +17,7 @@ from operator import itemgetter, sub
 
 from feeds.cluster import WINDOW, Signature, same_signature, signature, title_key
 from feeds.models import SHARED_LINK, Brief, Classification, Story, iso_utc, parse_iso
+from storage.candidates import CompanyDays
 
 log = logging.getLogger("ainews.store")
 
@@ -72,8 +73,10 @@ def _json_list(items) -> str:
 
 
 class StoryStore:
-    """Mixin of Store: uses self.db, self._write(), self._signatures (an OrderedDict
-    the Store empties when a transaction rolls back: pks may be reused)."""
+    """Mixin of Store: uses self.db, self._write(), self._signatures (an OrderedDict)
+    and self._company_days (storage.candidates), which the Store empties when a
+    transaction rolls back (pks may be reused), and self._data_version. Story rows
+    change only through these methods (the memory of them relies on it)."""
 
     def known_story_ids(self, ids: Iterable[str]) -> set[str]:
         """The ids among `ids` already stored (as a story or an alias of one)."""
@@ -104,6 +107,7 @@ class StoryStore:
         stories = list(stories)
         new: list[Story] = []
         with self._write():
+            self._forget_if_changed_elsewhere()
             known, later = self._known_rows(stories), _Later()
             # Inside the write transaction nobody else inserts, so pks can be assigned
             # here as SQLite would (max + 1): the cluster is then known before the INSERT
@@ -121,6 +125,15 @@ class StoryStore:
                 new.append(story)
             later.write(self.db.conn)
         return new
+
+    def _forget_if_changed_elsewhere(self) -> None:
+        """Another connection's commit may have added, edited or removed stories: what
+        is kept in memory about them (signatures, company rows) is read again."""
+        (version,) = self.db.conn.execute("PRAGMA data_version").fetchone()
+        if version != self._data_version:
+            self._data_version = version
+            self._signatures.clear()
+            self._company_days.clear()
 
     def _known_rows(self, stories: list[Story]) -> "_Known":
         """The stored rows a batch may match, by id, alias or URL: three queries for
@@ -166,6 +179,7 @@ class StoryStore:
 
     def _update_content(self, pk: int, story: Story, seen: str) -> None:
         self._signatures.pop(pk, None)
+        self._company_days.clear()   # its company rows move (rare: simply reload)
         values = {**_content_values(story), "title_key": title_key(story.title)}
         sets = ", ".join(f"{k} = :{k}" for k in values)
         self.db.execute(f"UPDATE stories SET {sets}, updated_at = :seen WHERE pk = :pk",
@@ -194,6 +208,7 @@ class StoryStore:
         self.db.conn.executemany(_INSERT_LINK["story_companies"],
                                  [(pk, n, published, lead, int(c.strategy))
                                   for n in c.companies])
+        self._company_days.add(pk, published, c.companies)
         later.add(pk, story, published, lead)
 
     def _link(self, pk: int, story: Story, lead: bool) -> None:
@@ -207,22 +222,31 @@ class StoryStore:
 
     def _find_cluster(self, pk: int, story: Story, key: str, mine: Signature) -> int | None:
         """The cluster (lead pk) of the nearest earlier report of the same event."""
-        lo, hi = iso_utc(story.published - WINDOW), iso_utc(story.published + WINDOW)
+        lo, hi = story.published - WINDOW, story.published + WINDOW
+        lo_s, hi_s = iso_utc(lo), iso_utc(hi)
         pks: dict[int, None] = {}
-        execute, first = self.db.conn.execute, itemgetter(0)
+        days = CompanyDays.window(lo, hi)
         for company in story.classification.companies[:_MAX_COMPANIES]:
-            rows = execute(
-                "SELECT story_pk FROM story_companies WHERE company = ? AND published "
-                "BETWEEN ? AND ? AND story_pk != ? ORDER BY published DESC LIMIT ?",
-                (company, lo, hi, pk, _CANDIDATES_PER_KEY)).fetchall()
-            pks.update(dict.fromkeys(map(first, rows)))   # ~60 rows a query: no Python loop
+            pks.update(dict.fromkeys(self._by_company(company, days, lo_s, hi_s, pk)))
         if key:
-            rows = execute(
+            rows = self.db.conn.execute(
                 "SELECT pk FROM stories WHERE title_key = ? AND title_key != '' "
                 "AND published BETWEEN ? AND ? AND pk != ? LIMIT ?",
-                (key, lo, hi, pk, _CANDIDATES_PER_KEY)).fetchall()
-            pks.update(dict.fromkeys(map(first, rows)))
+                (key, lo_s, hi_s, pk, _CANDIDATES_PER_KEY)).fetchall()
+            pks.update(dict.fromkeys(map(itemgetter(0), rows)))
         return self._first_match(story, mine, list(pks))
+
+    def _by_company(self, company: str, days: tuple[str, ...] | None, lo_s: str, hi_s: str,
+                    pk: int) -> list[int]:
+        """The newest reports naming `company` in the window, newest first."""
+        if days:   # from memory: no query
+            return self._company_days.newest(company, days, lo_s, hi_s, pk,
+                                             _CANDIDATES_PER_KEY)
+        rows = self.db.conn.execute(
+            "SELECT story_pk FROM story_companies WHERE company = ? AND published "
+            "BETWEEN ? AND ? AND story_pk != ? ORDER BY published DESC, story_pk DESC "
+            "LIMIT ?", (company, lo_s, hi_s, pk, _CANDIDATES_PER_KEY)).fetchall()
+        return list(map(itemgetter(0), rows))
 
     def _first_match(self, story: Story, mine: Signature, pks: list[int]) -> int | None:
         """The cluster of the nearest candidate reporting the same event, if any."""
