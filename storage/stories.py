@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
+from json.encoder import encode_basestring_ascii
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from itertools import filterfalse, repeat
 from operator import itemgetter, sub
 
@@ -54,7 +54,7 @@ def _content_row(s: Story, content_hash: str, published: str) -> tuple:
     c = s.classification
     return (s.title, s.text, s.source, published, s.guid, s.author, s.summary, s.html,
             s.subtitle, _json_list(s.flags), int(c.strategy), float(c.score),
-            _json_list(c.companies), _json_list(c.topics), json.dumps(list(c.reasons)),
+            _json_list(c.companies), _json_list(c.topics), _json_list(c.reasons),
             content_hash)
 
 
@@ -63,13 +63,12 @@ def _content_values(s: Story) -> dict:
                     _content_row(s, s.content_hash, iso_utc(s.published))))
 
 
-@lru_cache(maxsize=4096)   # a backfill's flags, company and topic lists recur
-def _cached_json(items: tuple) -> str:
-    return json.dumps(list(items))
-
-
 def _json_list(items) -> str:
-    return _cached_json(items) if type(items) is tuple else json.dumps(list(items))
+    """json.dumps(list(items)): for strings without the encoder's set-up per call."""
+    try:
+        return "[" + ", ".join(map(encode_basestring_ascii, items)) + "]"
+    except TypeError:   # not all strings
+        return json.dumps(list(items))
 
 
 class StoryStore:
