@@ -7,7 +7,8 @@ The backfill bench's feeds, parsed and classified once, then stored by each revi
 store (storage/ and feeds/cluster.py as `bench backfill --against` loads them; `HEAD~0`
 style names work) as Pipeline.poll_once stores first polls: BACKLOG_BATCH stories to a
 transaction, one add_new_stories call per feed. Revisions alternate (order reversed
-every other run) so machine noise hits all alike; CPU medians and ratios to the first.
+every other run) so machine noise hits all alike; CPU medians and ratios to the first
+(and minima: on a shared machine the least disturbed run).
 --floor writes the rows this tree's store produced (stories, search index, company and
 topic rows) again with bare executemany into a fresh store of the same schema: what the
 stage would cost with no Python work at all.
@@ -60,7 +61,7 @@ def revisions(revs: list[str], batches: list[list], runs: int) -> None:
     base = median(spent[revs[0]])
     for rev in revs:
         print(f"{rev:>10}  store {median(spent[rev]):.3f} s cpu  x {median(spent[rev]) / base:.2f}"
-              f"  (runs: {' '.join(f'{s:.2f}' for s in spent[rev])})")
+              f"  min {min(spent[rev]):.3f} s  (runs: {' '.join(f'{s:.2f}' for s in spent[rev])})")
 
 
 def floor(batches: list[list], runs: int) -> None:
