@@ -41,6 +41,8 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
         self._lock = threading.RLock()
         self._signatures: OrderedDict = OrderedDict()   # see StoryStore
         self._data_version = None                        # likewise
+        self._search_rows: dict[int, tuple[str, str]] = {}   # likewise
+        self._own_transaction = False   # the outermost transaction is _write's
         try:
             self.db = sqlite_utils.Database(self._connect(self.path))
             self._company_days = CompanyDays(self.db.conn)
@@ -74,27 +76,37 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
 
     @contextmanager
     def _write(self) -> Iterator[None]:
-        """One write transaction (nested calls join the outer one). BEGIN IMMEDIATE takes
-        the write lock up front, so a concurrent writer waits for the busy timeout
-        instead of failing halfway through."""
+        """One write transaction (nested calls join the outer one, in a savepoint).
+        BEGIN IMMEDIATE takes the write lock up front, so a concurrent writer waits for
+        the busy timeout instead of failing halfway through."""
         with self._lock:
             if self.db.conn.in_transaction:
-                try:
-                    with self.db.atomic():
-                        yield
-                except BaseException:
-                    self._forget_stories()
-                    raise
+                yield from self._nested()
                 return
             self.db.conn.execute("BEGIN IMMEDIATE")
+            self._own_transaction = True
             try:
                 yield
+                self._index_waiting()
             except BaseException:
                 self._forget_stories()   # rolled-back rows' pks will be reused
+                self._search_rows.clear()
                 if self.db.conn.in_transaction:
                     self.db.conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._own_transaction = False
             self.db.conn.execute("COMMIT")
+
+    def _nested(self) -> Iterator[None]:
+        waiting = dict(self._search_rows)   # a rolled-back savepoint's rows go, not these
+        try:
+            with self.db.atomic():
+                yield
+        except BaseException:
+            self._forget_stories()
+            self._search_rows = waiting
+            raise
 
     def _forget_stories(self) -> None:
         self._signatures.clear()
@@ -103,7 +115,8 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
     def transaction(self):
         """Several writes as one transaction: the store's own writes inside join it, and
         it commits at the end (or rolls back on an error). Only around synchronous code:
-        held across an await, it would hold other writers' commits back."""
+        held across an await, it would hold other writers' commits back. Stories added
+        inside are found by search once it commits (they are indexed then)."""
         return self._write()
 
     # Small persistent settings (e.g. which feeds-file entries were imported).

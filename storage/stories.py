@@ -123,7 +123,20 @@ class StoryStore:
                 next_pk += 1
                 new.append(story)
             later.write(self.db.conn)
+            if not self._own_transaction:   # a transaction begun elsewhere: index now
+                self._index_waiting()
         return new
+
+    def _index_waiting(self, pk: int | None = None) -> None:
+        """Index the new stories waiting for the search index (or only story `pk`).
+        They wait for the end of the outermost transaction: FTS5 writes out what it
+        holds at every savepoint (one per feed's batch), and small segments cost ~30%
+        more to write and merge than one per transaction."""
+        if pk is None:
+            rows, self._search_rows = self._search_rows, {}
+        else:
+            rows = {pk: self._search_rows.pop(pk)} if pk in self._search_rows else {}
+        self.db.conn.executemany(_INDEX_STORY, [(k, *v) for k, v in rows.items()])
 
     def _forget_if_changed_elsewhere(self) -> None:
         """Another connection's commit may have added, edited or removed stories: what
@@ -171,7 +184,7 @@ class StoryStore:
         feed_url, old_hash = known.rows[pk]
         # An edit from the story's own feed updates it; another outlet's copy does not.
         if old_hash != story.content_hash and feed_url == story.feed_url:
-            later.write(self.db.conn)   # the UPDATE's triggers read the search index
+            later.write(self.db.conn)   # the edit rewrites the story's topic rows
             self._update_content(pk, story, seen)
             known.rows[pk] = (feed_url, story.content_hash)
         return True
@@ -179,6 +192,7 @@ class StoryStore:
     def _update_content(self, pk: int, story: Story, seen: str) -> None:
         self._signatures.pop(pk, None)
         self._company_days.clear()   # its company rows move (rare: simply reload)
+        self._index_waiting(pk)   # the UPDATE's triggers take its old words out
         values = {**_content_values(story), "title_key": title_key(story.title)}
         sets = ", ".join(f"{k} = :{k}" for k in values)
         self.db.execute(f"UPDATE stories SET {sets}, updated_at = :seen WHERE pk = :pk",
@@ -208,6 +222,7 @@ class StoryStore:
                                  [(pk, n, published, lead, int(c.strategy))
                                   for n in c.companies])
         self._company_days.add(pk, published, c.companies)
+        self._search_rows[pk] = (story.title, story.text)   # indexed at the commit
         later.add(pk, story, published, lead)
 
     def _link(self, pk: int, story: Story, lead: bool) -> None:
@@ -363,25 +378,24 @@ _INSERT_LINK = {table: f"INSERT OR IGNORE INTO {table} (story_pk, {column}, publ
 
 
 class _Later:
-    """Rows that nothing reads while a batch is written (the search index, the topic
-    rows): one executemany each per batch instead of statements per story."""
+    """Topic rows, which nothing reads while a batch is written: one executemany per
+    batch instead of one per story."""
 
     def __init__(self):
-        self.fts: list[tuple] = []
         self.topics: list[tuple] = []
 
     def add(self, pk: int, story: Story, published: str, lead: int) -> None:
-        # Indexed here, not by a trigger: an FTS5 insert run by a trigger costs ~2 x more.
-        self.fts.append((pk, story.title, story.text))
         c = story.classification
         strategy = int(c.strategy)
         self.topics += [(pk, t, published, lead, strategy) for t in c.topics]
 
     def write(self, conn) -> None:
-        conn.executemany("INSERT INTO stories_fts (rowid, title, text) VALUES (?, ?, ?)",
-                         self.fts)
         conn.executemany(_INSERT_LINK["story_topics"], self.topics)
-        self.fts, self.topics = [], []
+        self.topics = []
+
+
+# Indexed by the store, not by a trigger: an FTS5 insert run by a trigger costs ~2 x more.
+_INDEX_STORY = "INSERT INTO stories_fts (rowid, title, text) VALUES (?, ?, ?)"
 
 
 def _micros(when: datetime) -> int:

@@ -141,6 +141,38 @@ def test_an_edit_replaces_search_words_and_topics(store, batches):
     assert [b.id for b in store.stories_for_topic("pricing")] == [first.id]
 
 
+def _caught_failure(store: Store, first: Story, edited: Story, other: Story) -> set[str]:
+    with store.transaction():
+        add(store, first)
+        with pytest.raises(ValueError):
+            with store.transaction():   # e.g. one feed's batch of a pass
+                add(store, other)
+                raise ValueError("this feed's poll record cannot be written")
+        add(store, edited)
+    return set()
+
+
+def _foreign_transaction(store: Store, first: Story, edited: Story, other: Story) -> set[str]:
+    store.db.conn.execute("BEGIN")   # not the store's own: it cannot index at the commit
+    add(store, first, other)
+    add(store, edited)
+    store.db.conn.execute("COMMIT")
+    return {other.id}
+
+
+@pytest.mark.parametrize("write", [_caught_failure, _foreign_transaction])
+def test_search_index_of_batches_in_one_transaction(store, write):
+    """New stories are indexed for search when their transaction commits: one whose
+    batch was rolled back is not, an edit made before the commit is."""
+    first = make("Alibaba cuts Qwen API prices", guid="g-1", text="Prices fall 50%.")
+    edited = replace(first, text="Prices fall 97%.")
+    other = make("Tencent opens Hunyuan weights", guid="g-2", companies=("Tencent",))
+    stored = write(store, first, edited, other)
+    _fts_in_step(store)
+    assert [b.id for b in store.search("97")] == [first.id] and store.search("50") == []
+    assert {b.id for b in store.search("hunyuan")} == stored
+
+
 @pytest.mark.parametrize("fault", ["missing", "stale"])
 def test_fts_check_notices_a_story_indexed_wrongly(store, fault):
     add(store, make("Alibaba cuts Qwen API prices"))
