@@ -4,11 +4,11 @@
     .venv/bin/python -m bench.store_alone --floor [--runs 7]
 
 The backfill bench's feeds, parsed and classified once, then stored by each revision's
-store (storage/ and feeds/cluster.py as `bench backfill --against` loads them; `HEAD~0`
-style names work) as Pipeline.poll_once stores first polls: BACKLOG_BATCH stories to a
-transaction, one add_new_stories call per feed. Revisions alternate (order reversed
-every other run) so machine noise hits all alike; CPU medians and ratios to the first
-(and minima: on a shared machine the least disturbed run).
+store (storage/ and feeds/cluster.py as `bench backfill --against` loads them; any git
+revision: 17ef05a, HEAD~1) as Pipeline.poll_once stores first polls: BACKLOG_BATCH
+stories to a transaction, one add_new_stories call per feed. Revisions alternate (order
+reversed every other run) so machine noise hits all alike; CPU medians and ratios to the
+first (and minima: on a shared machine, the least disturbed run).
 --floor writes the rows this tree's store produced (stories, search index, company and
 topic rows) again with bare executemany into a fresh store of the same schema: what the
 stage would cost with no Python work at all.
