@@ -21,10 +21,10 @@ from typing import Any, Callable
 import sqlite_utils
 
 from feeds.models import utcnow
+from storage.candidates import CompanyDays
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore
-from storage.candidates import CompanyDays
 from storage.schema import MIGRATIONS, StoreError, migrate
 from storage.stories import StoryStore
 

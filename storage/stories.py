@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
-from json.encoder import encode_basestring_ascii
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, timezone
 from itertools import filterfalse, repeat
+from json.encoder import encode_basestring_ascii
 from operator import itemgetter, sub
 
 from feeds.cluster import WINDOW, Signature, same_signature, signature, title_key
@@ -74,7 +74,9 @@ def _json_list(items) -> str:
 class StoryStore:
     """Mixin of Store: uses self.db, self._write(), self._signatures (an OrderedDict)
     and self._company_days (storage.candidates), which the Store empties when a
-    transaction rolls back (pks may be reused), and self._data_version. Story rows
+    transaction rolls back (pks may be reused), self._data_version, and
+    self._search_rows (new stories waiting for the search index), which the Store
+    writes when its outermost transaction (self._own_transaction) commits. Story rows
     change only through these methods (the memory of them relies on it)."""
 
     def known_story_ids(self, ids: Iterable[str]) -> set[str]:
