@@ -10,25 +10,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
-from itertools import filterfalse, repeat
+from datetime import datetime
 from json.encoder import encode_basestring_ascii
-from operator import itemgetter, sub
 
-from feeds.cluster import WINDOW, Signature, same_signature, signature, title_key
+from feeds.cluster import signature, title_key
 from feeds.models import SHARED_LINK, Brief, Classification, Story, iso_utc, parse_iso
-from storage.candidates import CompanyDays
+from storage.clusters import ClusterSearch, chunks, micros
 
 log = logging.getLogger("ainews.store")
 
 STORY_COLUMNS = ("pk, id, url, title, text, source, feed_url, published, guid, author, "
                  "summary, html, subtitle, flags, strategy, score, companies, topics, "
                  "reasons, cluster_id")
-_CANDIDATES_PER_KEY = 60   # nearest reports per company: plenty within 48 h, bounded cost
-_MAX_COMPANIES = 3         # the main companies find the candidates; the rest only score
-SIGNATURE_CACHE = 20_000   # recent stories' signatures: a few days of news
-_EPOCH, _ONE_US = datetime(1970, 1, 1, tzinfo=timezone.utc), timedelta(microseconds=1)
-_WINDOW_US = WINDOW // _ONE_US
 
 
 def story_from_row(row: tuple) -> Story:
@@ -71,7 +64,7 @@ def _json_list(items) -> str:
         return json.dumps(list(items))
 
 
-class StoryStore:
+class StoryStore(ClusterSearch):
     """Mixin of Store: uses self.db, self._write(), self._signatures (an OrderedDict)
     and self._company_days (storage.candidates), which the Store empties when a
     transaction rolls back (pks may be reused), self._data_version, and
@@ -87,7 +80,7 @@ class StoryStore:
         """id -> stored content_hash for the known ids: lets a caller skip unchanged
         entries yet still pass edited ones (a different hash) to add_new_stories."""
         found: dict[str, str] = {}
-        for chunk in _chunks(list(dict.fromkeys(ids)), 500):
+        for chunk in chunks(list(dict.fromkeys(ids)), 500):
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
                 f"SELECT id, content_hash FROM stories WHERE id IN ({marks}) "
@@ -156,7 +149,7 @@ class StoryStore:
         ids = list(dict.fromkeys(s.id for s in stories))
         urls = list(dict.fromkeys(s.url for s in stories
                                   if s.url and SHARED_LINK not in s.flags))
-        for chunk in _chunks(ids, 500):
+        for chunk in chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             known.load(self.db.execute(   # aliases first: a story's own id wins below
                 "SELECT a.alias, s.pk, s.feed_url, s.content_hash FROM story_aliases a "
@@ -164,7 +157,7 @@ class StoryStore:
                 known.ids)
             known.load(self.db.execute("SELECT id, pk, feed_url, content_hash FROM stories "
                                        f"WHERE id IN ({marks})", chunk), known.ids)
-        for chunk in _chunks(urls, 500):
+        for chunk in chunks(urls, 500):
             marks = ",".join("?" * len(chunk))
             known.load(self.db.execute("SELECT url, pk, feed_url, content_hash FROM stories "
                                        f"WHERE url IN ({marks}) AND url != ''", chunk),
@@ -217,7 +210,7 @@ class StoryStore:
         # Later stories of a backfill are compared with this one: keep its signature now
         # instead of reading the row back and computing it again (same values: the time
         # as stored, to the second).
-        self._signatures[pk] = (cluster or pk, _micros(parse_iso(published)), mine)
+        self._signatures[pk] = (cluster or pk, micros(parse_iso(published)), mine)
         c = story.classification
         # The next story's cluster search reads the company rows: written now.
         self.db.conn.executemany(_INSERT_LINK["story_companies"],
@@ -235,73 +228,6 @@ class StoryStore:
             self.db.conn.executemany(_INSERT_LINK[table],
                                      [(pk, n, published, int(lead), int(c.strategy))
                                       for n in names])
-
-    def _find_cluster(self, pk: int, story: Story, key: str, mine: Signature) -> int | None:
-        """The cluster (lead pk) of the nearest earlier report of the same event."""
-        lo, hi = story.published - WINDOW, story.published + WINDOW
-        lo_s, hi_s = iso_utc(lo), iso_utc(hi)
-        pks: dict[int, None] = {}
-        days = CompanyDays.window(lo, hi)
-        for company in story.classification.companies[:_MAX_COMPANIES]:
-            pks.update(dict.fromkeys(self._by_company(company, days, lo_s, hi_s, pk)))
-        if key:
-            rows = self.db.conn.execute(
-                "SELECT pk FROM stories WHERE title_key = ? AND title_key != '' "
-                "AND published BETWEEN ? AND ? AND pk != ? LIMIT ?",
-                (key, lo_s, hi_s, pk, _CANDIDATES_PER_KEY)).fetchall()
-            pks.update(dict.fromkeys(map(itemgetter(0), rows)))
-        return self._first_match(story, mine, list(pks))
-
-    def _by_company(self, company: str, days: tuple[str, ...] | None, lo_s: str, hi_s: str,
-                    pk: int) -> list[int]:
-        """The newest reports naming `company` in the window, newest first."""
-        if days:   # from memory: no query
-            return self._company_days.newest(company, days, lo_s, hi_s, pk,
-                                             _CANDIDATES_PER_KEY)
-        rows = self.db.conn.execute(
-            "SELECT story_pk FROM story_companies WHERE company = ? AND published "
-            "BETWEEN ? AND ? AND story_pk != ? ORDER BY published DESC, story_pk DESC "
-            "LIMIT ?", (company, lo_s, hi_s, pk, _CANDIDATES_PER_KEY)).fetchall()
-        return list(map(itemgetter(0), rows))
-
-    def _first_match(self, story: Story, mine: Signature, pks: list[int]) -> int | None:
-        """The cluster of the nearest candidate reporting the same event, if any."""
-        candidates = self._signatures_for(pks)
-        # A backfill gives each story ~100 candidates and compares ~10: order them by
-        # distance in C (integer microseconds, no key lambda); ties keep input order.
-        dist = list(map(abs, map(sub, map(itemgetter(1), candidates),
-                                 repeat(_micros(story.published)))))
-        for i in sorted(range(len(candidates)), key=dist.__getitem__):
-            if dist[i] > _WINDOW_US:
-                return None   # the rest are farther still
-            if same_signature(mine, candidates[i][2]):
-                return candidates[i][0]
-        return None
-
-    def _signatures_for(self, pks: list[int]) -> list[tuple[int, int, Signature]]:
-        """The signatures of `pks`, loading those not cached: each story is read and
-        parsed once, not once per later story it is compared with."""
-        cache = self._signatures
-        self._load_signatures(list(filterfalse(cache.__contains__, pks)))
-        found = list(map(cache.__getitem__, pks))   # before trimming: the bound can't drop them
-        # Oldest loaded goes first: a dropped signature is only read again, so plain FIFO
-        # does as well as LRU here without touching every candidate on every lookup.
-        while len(cache) > SIGNATURE_CACHE:
-            cache.popitem(last=False)
-        return found
-
-    def _load_signatures(self, missing: list[int]) -> None:
-        for chunk in _chunks(missing, 500):
-            marks = ",".join("?" * len(chunk))
-            # Only what a signature reads: html and full text would cost I/O for nothing.
-            rows = self.db.execute(
-                "SELECT pk, cluster_id, title, subtitle, summary, substr(text, 1, 400), "
-                f"companies, published FROM stories WHERE pk IN ({marks})", chunk)
-            for pk, cluster, title, subtitle, summary, text, companies, published in rows:
-                other = Story("", "", title, text, "", "", parse_iso(published),
-                              summary=summary, subtitle=subtitle, classification=Classification(
-                                  companies=tuple(json.loads(companies))))
-                self._signatures[pk] = (cluster, _micros(other.published), signature(other))
 
     def cluster_info(self, story_id: str) -> tuple[str, str, list[str]] | None:
         """(cluster id, lead story id, the other outlets' names) or None if unknown.
@@ -398,13 +324,3 @@ class _Later:
 
 # Indexed by the store, not by a trigger: an FTS5 insert run by a trigger costs ~2 x more.
 _INDEX_STORY = "INSERT INTO stories_fts (rowid, title, text) VALUES (?, ?, ?)"
-
-
-def _micros(when: datetime) -> int:
-    """Exact integer microseconds since the epoch: cheap to subtract and compare."""
-    return (when - _EPOCH) // _ONE_US
-
-
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]

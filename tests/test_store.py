@@ -515,8 +515,8 @@ def test_stored_story_round_trips(store):
 def test_clustering_more_candidates_than_the_signature_cache_holds(store, monkeypatch):
     """A busy company on a busy day: more same-company stories in the window than the
     signature cache bound. Nothing may fail, and every story is stored."""
-    import storage.stories
-    monkeypatch.setattr(storage.stories, "SIGNATURE_CACHE", 5)
+    import storage.clusters
+    monkeypatch.setattr(storage.clusters, "SIGNATURE_CACHE", 5)
     stories = [make(f"Nvidia deal number {i} worth ${i + 2}bn with partner {i}",
                     guid=f"n{i}", companies=("Nvidia",)) for i in range(12)]
     assert len(add(store, *stories)) == 12

@@ -75,8 +75,8 @@ def test_a_story_another_process_stored_is_a_candidate(tmp_path):
 def test_a_rolled_back_story_is_no_candidate(tmp_path, monkeypatch):
     """A poll whose transaction failed leaves nothing behind: with one candidate per
     company, a rolled-back newer report would hide the stored one."""
-    import storage.stories
-    monkeypatch.setattr(storage.stories, "_CANDIDATES_PER_KEY", 1)
+    import storage.clusters
+    monkeypatch.setattr(storage.clusters, "_CANDIDATES_PER_KEY", 1)
     with Store(tmp_path / "a.db") as store:
         lead = make("Anthropic raises $4bn from Amazon", source="FT", hours=1)
         add(store, lead)
