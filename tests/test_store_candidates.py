@@ -34,10 +34,13 @@ def add(store: Store, *stories: Story) -> list[Story]:
     return store.add_new_stories(list(stories), backlog=True, now=T0)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_memory_answers_as_the_query(tmp_path, seed):
+@pytest.mark.parametrize("max_days", [64, 2], ids=["all-days-kept", "days-dropped"])
+@pytest.mark.parametrize("seed", range(4))
+def test_memory_answers_as_the_query(tmp_path, monkeypatch, seed, max_days):
     """Random stories over a week, many at the same second, company spellings that
     NOCASE folds and some it does not: every window's candidates, memory and SQL."""
+    import storage.candidates
+    monkeypatch.setattr(storage.candidates, "MAX_DAYS", max_days)
     rnd = random.Random(seed)
     stories = [Story(f"s{i}", f"https://x.example/{i}", f"Story {i}", "text", "X", FEED_A,
                      T0 + timedelta(hours=rnd.choice(range(0, 24 * 7, 3))),
