@@ -161,9 +161,13 @@ def code_at(rev: str) -> tuple:
     classify = load("feeds/classify.py", "_rev_classify", renames)
     load("storage/schema.py", "_rev_schema", {})
     load("feeds/cluster.py", "_rev_cluster", {})
-    load("storage/stories.py", "_rev_stories", {"feeds.cluster": "_rev_cluster"})
-    store = load("storage/store.py", "_rev_store", {"storage.schema": "_rev_schema",
-                                                    "storage.stories": "_rev_stories"})
+    stored = {"feeds.cluster": "_rev_cluster", "storage.schema": "_rev_schema"}
+    for part in ("candidates", "clusters"):   # split out of stories.py later on
+        if exists_at(rev, f"storage/{part}.py"):
+            load(f"storage/{part}.py", f"_rev_{part}", stored)
+            stored[f"storage.{part}"] = f"_rev_{part}"
+    load("storage/stories.py", "_rev_stories", stored)
+    store = load("storage/store.py", "_rev_store", {**stored, "storage.stories": "_rev_stories"})
     return classify.Classifier, store.Store
 
 

@@ -10,24 +10,18 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
-from datetime import datetime, timedelta, timezone
-from functools import lru_cache
-from itertools import filterfalse, repeat
-from operator import itemgetter, sub
+from datetime import datetime
+from json.encoder import encode_basestring_ascii
 
-from feeds.cluster import WINDOW, Signature, same_signature, signature, title_key
+from feeds.cluster import signature, title_key
 from feeds.models import SHARED_LINK, Brief, Classification, Story, iso_utc, parse_iso
+from storage.clusters import ClusterSearch, chunks, micros
 
 log = logging.getLogger("ainews.store")
 
 STORY_COLUMNS = ("pk, id, url, title, text, source, feed_url, published, guid, author, "
                  "summary, html, subtitle, flags, strategy, score, companies, topics, "
                  "reasons, cluster_id")
-_CANDIDATES_PER_KEY = 60   # nearest reports per company: plenty within 48 h, bounded cost
-_MAX_COMPANIES = 3         # the main companies find the candidates; the rest only score
-SIGNATURE_CACHE = 20_000   # recent stories' signatures: a few days of news
-_EPOCH, _ONE_US = datetime(1970, 1, 1, tzinfo=timezone.utc), timedelta(microseconds=1)
-_WINDOW_US = WINDOW // _ONE_US
 
 
 def story_from_row(row: tuple) -> Story:
@@ -39,22 +33,44 @@ def story_from_row(row: tuple) -> Story:
                  summary, html, subtitle, tuple(json.loads(flags)), c)
 
 
-def _content_values(s: Story, content_hash: str | None = None,
-                    published: str | None = None) -> dict:
+_CONTENT_COLUMNS = ("title", "text", "source", "published", "guid", "author", "summary",
+                    "html", "subtitle", "flags", "strategy", "score", "companies", "topics",
+                    "reasons", "content_hash")
+_NEW_COLUMNS = ("pk", "id", "url", "feed_url", "status", "title_key", "first_seen",
+                "updated_at", "cluster_id", "is_lead", *_CONTENT_COLUMNS)
+_INSERT_STORY = (f"INSERT INTO stories ({', '.join(_NEW_COLUMNS)}) "
+                 f"VALUES ({', '.join('?' * len(_NEW_COLUMNS))})")
+
+
+def _content_row(s: Story, content_hash: str, published: str) -> tuple:
+    """The _CONTENT_COLUMNS values of `s`, in that order."""
     c = s.classification
-    return dict(title=s.title, text=s.text, source=s.source,
-                published=published or iso_utc(s.published),
-                guid=s.guid, author=s.author, summary=s.summary, html=s.html,
-                subtitle=s.subtitle, flags=json.dumps(list(s.flags)),
-                strategy=int(c.strategy), score=float(c.score),
-                companies=json.dumps(list(c.companies)), topics=json.dumps(list(c.topics)),
-                reasons=json.dumps(list(c.reasons)),
-                content_hash=content_hash or s.content_hash)
+    return (s.title, s.text, s.source, published, s.guid, s.author, s.summary, s.html,
+            s.subtitle, _json_list(s.flags), int(c.strategy), float(c.score),
+            _json_list(c.companies), _json_list(c.topics), _json_list(c.reasons),
+            content_hash)
 
 
-class StoryStore:
-    """Mixin of Store: uses self.db, self._write(), self._signatures (an OrderedDict
-    the Store empties when a transaction rolls back: pks may be reused)."""
+def _content_values(s: Story) -> dict:
+    return dict(zip(_CONTENT_COLUMNS,
+                    _content_row(s, s.content_hash, iso_utc(s.published))))
+
+
+def _json_list(items) -> str:
+    """json.dumps(list(items)): for strings without the encoder's set-up per call."""
+    try:
+        return "[" + ", ".join(map(encode_basestring_ascii, items)) + "]"
+    except TypeError:   # not all strings
+        return json.dumps(list(items))
+
+
+class StoryStore(ClusterSearch):
+    """Mixin of Store: uses self.db, self._write(), self._signatures (an OrderedDict)
+    and self._company_days (storage.candidates), which the Store empties when a
+    transaction rolls back (pks may be reused), self._data_version, and
+    self._search_rows (new stories waiting for the search index), which the Store
+    writes when its outermost transaction (self._own_transaction) commits. Story rows
+    change only through these methods (the memory of them relies on it)."""
 
     def known_story_ids(self, ids: Iterable[str]) -> set[str]:
         """The ids among `ids` already stored (as a story or an alias of one)."""
@@ -64,7 +80,7 @@ class StoryStore:
         """id -> stored content_hash for the known ids: lets a caller skip unchanged
         entries yet still pass edited ones (a different hash) to add_new_stories."""
         found: dict[str, str] = {}
-        for chunk in _chunks(list(dict.fromkeys(ids)), 500):
+        for chunk in chunks(list(dict.fromkeys(ids)), 500):
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
                 f"SELECT id, content_hash FROM stories WHERE id IN ({marks}) "
@@ -85,22 +101,46 @@ class StoryStore:
         stories = list(stories)
         new: list[Story] = []
         with self._write():
-            known = self._known_rows(stories)
+            self._forget_if_changed_elsewhere()
+            known, later = self._known_rows(stories), _Later()
             # Inside the write transaction nobody else inserts, so pks can be assigned
             # here as SQLite would (max + 1): the cluster is then known before the INSERT
             # and no second UPDATE per story rewrites the lead indexes.
             (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
             next_pk = (top or 0) + 1
             for story in stories:
-                if self._merge_known(story, seen, known):
+                if self._merge_known(story, seen, known, later):
                     continue
                 content_hash = story.content_hash   # a sha256 of the text: once per story
                 status = "backlog" if backlog or (hold and hold(story)) else "new"
-                self._insert_story(next_pk, story, status, seen, content_hash)
+                self._insert_story(next_pk, story, status, seen, content_hash, later)
                 known.add(next_pk, story, content_hash)
                 next_pk += 1
                 new.append(story)
+            later.write(self.db.conn)
+            if not self._own_transaction:   # a transaction begun elsewhere: index now
+                self._index_waiting()
         return new
+
+    def _index_waiting(self, pk: int | None = None) -> None:
+        """Index the new stories waiting for the search index (or only story `pk`).
+        They wait for the end of the outermost transaction: FTS5 writes out what it
+        holds at every savepoint (one per feed's batch), and small segments cost ~30%
+        more to write and merge than one per transaction."""
+        if pk is None:
+            rows, self._search_rows = self._search_rows, {}
+        else:
+            rows = {pk: self._search_rows.pop(pk)} if pk in self._search_rows else {}
+        self.db.conn.executemany(_INDEX_STORY, [(k, *v) for k, v in rows.items()])
+
+    def _forget_if_changed_elsewhere(self) -> None:
+        """Another connection's commit may have added, edited or removed stories: what
+        is kept in memory about them (signatures, company rows) is read again."""
+        (version,) = self.db.conn.execute("PRAGMA data_version").fetchone()
+        if version != self._data_version:
+            self._data_version = version
+            self._signatures.clear()
+            self._company_days.clear()
 
     def _known_rows(self, stories: list[Story]) -> "_Known":
         """The stored rows a batch may match, by id, alias or URL: three queries for
@@ -109,7 +149,7 @@ class StoryStore:
         ids = list(dict.fromkeys(s.id for s in stories))
         urls = list(dict.fromkeys(s.url for s in stories
                                   if s.url and SHARED_LINK not in s.flags))
-        for chunk in _chunks(ids, 500):
+        for chunk in chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
             known.load(self.db.execute(   # aliases first: a story's own id wins below
                 "SELECT a.alias, s.pk, s.feed_url, s.content_hash FROM story_aliases a "
@@ -117,14 +157,14 @@ class StoryStore:
                 known.ids)
             known.load(self.db.execute("SELECT id, pk, feed_url, content_hash FROM stories "
                                        f"WHERE id IN ({marks})", chunk), known.ids)
-        for chunk in _chunks(urls, 500):
+        for chunk in chunks(urls, 500):
             marks = ",".join("?" * len(chunk))
             known.load(self.db.execute("SELECT url, pk, feed_url, content_hash FROM stories "
                                        f"WHERE url IN ({marks}) AND url != ''", chunk),
                        known.urls)
         return known
 
-    def _merge_known(self, story: Story, seen: str, known: "_Known") -> bool:
+    def _merge_known(self, story: Story, seen: str, known: "_Known", later: "_Later") -> bool:
         """Handle a story already stored (by id, alias or URL); False when it is new."""
         pk = known.ids.get(story.id)
         if pk is None and story.url and SHARED_LINK not in story.flags:
@@ -139,12 +179,15 @@ class StoryStore:
         feed_url, old_hash = known.rows[pk]
         # An edit from the story's own feed updates it; another outlet's copy does not.
         if old_hash != story.content_hash and feed_url == story.feed_url:
+            later.write(self.db.conn)   # the edit rewrites the story's topic rows
             self._update_content(pk, story, seen)
             known.rows[pk] = (feed_url, story.content_hash)
         return True
 
     def _update_content(self, pk: int, story: Story, seen: str) -> None:
         self._signatures.pop(pk, None)
+        self._company_days.clear()   # its company rows move (rare: simply reload)
+        self._index_waiting(pk)   # the UPDATE's triggers take its old words out
         values = {**_content_values(story), "title_key": title_key(story.title)}
         sets = ", ".join(f"{k} = :{k}" for k in values)
         self.db.execute(f"UPDATE stories SET {sets}, updated_at = :seen WHERE pk = :pk",
@@ -155,95 +198,36 @@ class StoryStore:
         log.debug("store: updated edited story %s", story.id)
 
     def _insert_story(self, pk: int, story: Story, status: str, seen: str,
-                      content_hash: str) -> None:
+                      content_hash: str, later: "_Later") -> None:
         published = iso_utc(story.published)   # once: the row and its company/topic rows
-        values = _content_values(story, content_hash, published)
         key, mine = title_key(story.title), signature(story)
         cluster = self._find_cluster(pk, story, key, mine)
-        values.update(pk=pk, id=story.id, url=story.url, feed_url=story.feed_url,
-                      status=status, title_key=key, first_seen=seen, updated_at=seen,
-                      cluster_id=cluster or pk, is_lead=int(cluster is None))
+        lead = int(cluster is None)
         execute = self.db.conn.execute
-        execute(_insert_sql(tuple(values)), tuple(values.values()))
-        # Indexed here, not by a trigger: an FTS5 insert run by a trigger costs ~2 x more.
-        execute("INSERT INTO stories_fts (rowid, title, text) VALUES (?, ?, ?)",
-                (pk, story.title, story.text))
+        execute(_INSERT_STORY, (pk, story.id, story.url, story.feed_url, status, key, seen,
+                                seen, cluster or pk, lead,
+                                *_content_row(story, content_hash, published)))
         # Later stories of a backfill are compared with this one: keep its signature now
         # instead of reading the row back and computing it again (same values: the time
         # as stored, to the second).
-        self._signatures[pk] = (cluster or pk, _micros(parse_iso(published)), mine)
-        self._link(pk, story, cluster is None, fresh=True, published=published)
+        self._signatures[pk] = (cluster or pk, micros(parse_iso(published)), mine)
+        c = story.classification
+        # The next story's cluster search reads the company rows: written now.
+        self.db.conn.executemany(_INSERT_LINK["story_companies"],
+                                 [(pk, n, published, lead, int(c.strategy))
+                                  for n in c.companies])
+        self._company_days.add(pk, published, c.companies)
+        self._search_rows[pk] = (story.title, story.text)   # indexed at the commit
+        later.add(pk, story, published, lead)
 
-    def _link(self, pk: int, story: Story, lead: bool, *, fresh: bool = False,
-              published: str | None = None) -> None:
-        """(Re)write the company and topic rows the lookups read (a fresh pk has none)."""
-        c, published = story.classification, published or iso_utc(story.published)
-        for table, column, names in (("story_companies", "company", c.companies),
-                                     ("story_topics", "topic", c.topics)):
-            if not fresh:
-                self.db.execute(f"DELETE FROM {table} WHERE story_pk = ?", (pk,))
-            self.db.conn.executemany(
-                f"INSERT OR IGNORE INTO {table} (story_pk, {column}, published, is_lead, "
-                "strategy) VALUES (?, ?, ?, ?, ?)",
-                [(pk, n, published, int(lead), int(c.strategy)) for n in names])
-
-    def _find_cluster(self, pk: int, story: Story, key: str, mine: Signature) -> int | None:
-        """The cluster (lead pk) of the nearest earlier report of the same event."""
-        lo, hi = iso_utc(story.published - WINDOW), iso_utc(story.published + WINDOW)
-        pks: dict[int, None] = {}
-        execute, first = self.db.conn.execute, itemgetter(0)
-        for company in story.classification.companies[:_MAX_COMPANIES]:
-            rows = execute(
-                "SELECT story_pk FROM story_companies WHERE company = ? AND published "
-                "BETWEEN ? AND ? AND story_pk != ? ORDER BY published DESC LIMIT ?",
-                (company, lo, hi, pk, _CANDIDATES_PER_KEY)).fetchall()
-            pks.update(dict.fromkeys(map(first, rows)))   # ~60 rows a query: no Python loop
-        if key:
-            rows = execute(
-                "SELECT pk FROM stories WHERE title_key = ? AND title_key != '' "
-                "AND published BETWEEN ? AND ? AND pk != ? LIMIT ?",
-                (key, lo, hi, pk, _CANDIDATES_PER_KEY)).fetchall()
-            pks.update(dict.fromkeys(map(first, rows)))
-        return self._first_match(story, mine, list(pks))
-
-    def _first_match(self, story: Story, mine: Signature, pks: list[int]) -> int | None:
-        """The cluster of the nearest candidate reporting the same event, if any."""
-        candidates = self._signatures_for(pks)
-        # A backfill gives each story ~100 candidates and compares ~10: order them by
-        # distance in C (integer microseconds, no key lambda); ties keep input order.
-        dist = list(map(abs, map(sub, map(itemgetter(1), candidates),
-                                 repeat(_micros(story.published)))))
-        for i in sorted(range(len(candidates)), key=dist.__getitem__):
-            if dist[i] > _WINDOW_US:
-                return None   # the rest are farther still
-            if same_signature(mine, candidates[i][2]):
-                return candidates[i][0]
-        return None
-
-    def _signatures_for(self, pks: list[int]) -> list[tuple[int, int, Signature]]:
-        """The signatures of `pks`, loading those not cached: each story is read and
-        parsed once, not once per later story it is compared with."""
-        cache = self._signatures
-        self._load_signatures(list(filterfalse(cache.__contains__, pks)))
-        found = list(map(cache.__getitem__, pks))   # before trimming: the bound can't drop them
-        # Oldest loaded goes first: a dropped signature is only read again, so plain FIFO
-        # does as well as LRU here without touching every candidate on every lookup.
-        while len(cache) > SIGNATURE_CACHE:
-            cache.popitem(last=False)
-        return found
-
-    def _load_signatures(self, missing: list[int]) -> None:
-        for chunk in _chunks(missing, 500):
-            marks = ",".join("?" * len(chunk))
-            # Only what a signature reads: html and full text would cost I/O for nothing.
-            rows = self.db.execute(
-                "SELECT pk, cluster_id, title, subtitle, summary, substr(text, 1, 400), "
-                f"companies, published FROM stories WHERE pk IN ({marks})", chunk)
-            for pk, cluster, title, subtitle, summary, text, companies, published in rows:
-                other = Story("", "", title, text, "", "", parse_iso(published),
-                              summary=summary, subtitle=subtitle, classification=Classification(
-                                  companies=tuple(json.loads(companies))))
-                self._signatures[pk] = (cluster, _micros(other.published), signature(other))
+    def _link(self, pk: int, story: Story, lead: bool) -> None:
+        """Rewrite an edited story's company and topic rows (the lookups read them)."""
+        c, published = story.classification, iso_utc(story.published)
+        for table, names in (("story_companies", c.companies), ("story_topics", c.topics)):
+            self.db.execute(f"DELETE FROM {table} WHERE story_pk = ?", (pk,))
+            self.db.conn.executemany(_INSERT_LINK[table],
+                                     [(pk, n, published, int(lead), int(c.strategy))
+                                      for n in names])
 
     def cluster_info(self, story_id: str) -> tuple[str, str, list[str]] | None:
         """(cluster id, lead story id, the other outlets' names) or None if unknown.
@@ -316,17 +300,27 @@ class _Known:
         self.rows[pk] = (story.feed_url, content_hash)
 
 
-@lru_cache(maxsize=4)   # one column list in practice: the SQL text is built once
-def _insert_sql(columns: tuple[str, ...]) -> str:
-    return (f"INSERT INTO stories ({', '.join(columns)}) "
-            f"VALUES ({', '.join('?' * len(columns))})")
+_INSERT_LINK = {table: f"INSERT OR IGNORE INTO {table} (story_pk, {column}, published, "
+                       "is_lead, strategy) VALUES (?, ?, ?, ?, ?)"
+                for table, column in (("story_companies", "company"), ("story_topics", "topic"))}
 
 
-def _micros(when: datetime) -> int:
-    """Exact integer microseconds since the epoch: cheap to subtract and compare."""
-    return (when - _EPOCH) // _ONE_US
+class _Later:
+    """Topic rows, which nothing reads while a batch is written: one executemany per
+    batch instead of one per story."""
+
+    def __init__(self):
+        self.topics: list[tuple] = []
+
+    def add(self, pk: int, story: Story, published: str, lead: int) -> None:
+        c = story.classification
+        strategy = int(c.strategy)
+        self.topics += [(pk, t, published, lead, strategy) for t in c.topics]
+
+    def write(self, conn) -> None:
+        conn.executemany(_INSERT_LINK["story_topics"], self.topics)
+        self.topics = []
 
 
-def _chunks(items: list, size: int):
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+# Indexed by the store, not by a trigger: an FTS5 insert run by a trigger costs ~2 x more.
+_INDEX_STORY = "INSERT INTO stories_fts (rowid, title, text) VALUES (?, ?, ?)"

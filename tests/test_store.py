@@ -125,6 +125,54 @@ def test_search_index_follows_new_edited_and_clustered_stories(store):
     assert store.search("50") == []
 
 
+@pytest.mark.parametrize("batches", ["one batch", "two batches"])
+def test_an_edit_replaces_search_words_and_topics(store, batches):
+    """A feed may carry an item and its edit in one poll: the edit wins either way."""
+    first = make("Alibaba cuts Qwen API prices", guid="g-1", text="Prices fall 50%.",
+                 topics=("pricing", "china"))
+    edited = replace(first, text="Prices fall 97%.", classification=replace(
+        first.classification, topics=("pricing",)))
+    added = add(store, first, edited) if batches == "one batch" else (
+        add(store, first) + add(store, edited))
+    assert [s.id for s in added] == [first.id]
+    _fts_in_step(store)
+    assert [b.id for b in store.search("97")] == [first.id] and store.search("50") == []
+    assert store.stories_for_topic("china") == []
+    assert [b.id for b in store.stories_for_topic("pricing")] == [first.id]
+
+
+def _caught_failure(store: Store, first: Story, edited: Story, other: Story) -> set[str]:
+    with store.transaction():
+        add(store, first)
+        with pytest.raises(ValueError):
+            with store.transaction():   # e.g. one feed's batch of a pass
+                add(store, other)
+                raise ValueError("this feed's poll record cannot be written")
+        add(store, edited)
+    return set()
+
+
+def _foreign_transaction(store: Store, first: Story, edited: Story, other: Story) -> set[str]:
+    store.db.conn.execute("BEGIN")   # not the store's own: it cannot index at the commit
+    add(store, first, other)
+    add(store, edited)
+    store.db.conn.execute("COMMIT")
+    return {other.id}
+
+
+@pytest.mark.parametrize("write", [_caught_failure, _foreign_transaction])
+def test_search_index_of_batches_in_one_transaction(store, write):
+    """New stories are indexed for search when their transaction commits: one whose
+    batch was rolled back is not, an edit made before the commit is."""
+    first = make("Alibaba cuts Qwen API prices", guid="g-1", text="Prices fall 50%.")
+    edited = replace(first, text="Prices fall 97%.")
+    other = make("Tencent opens Hunyuan weights", guid="g-2", companies=("Tencent",))
+    stored = write(store, first, edited, other)
+    _fts_in_step(store)
+    assert [b.id for b in store.search("97")] == [first.id] and store.search("50") == []
+    assert {b.id for b in store.search("hunyuan")} == stored
+
+
 @pytest.mark.parametrize("fault", ["missing", "stale"])
 def test_fts_check_notices_a_story_indexed_wrongly(store, fault):
     add(store, make("Alibaba cuts Qwen API prices"))
@@ -467,8 +515,8 @@ def test_stored_story_round_trips(store):
 def test_clustering_more_candidates_than_the_signature_cache_holds(store, monkeypatch):
     """A busy company on a busy day: more same-company stories in the window than the
     signature cache bound. Nothing may fail, and every story is stored."""
-    import storage.stories
-    monkeypatch.setattr(storage.stories, "SIGNATURE_CACHE", 5)
+    import storage.clusters
+    monkeypatch.setattr(storage.clusters, "SIGNATURE_CACHE", 5)
     stories = [make(f"Nvidia deal number {i} worth ${i + 2}bn with partner {i}",
                     guid=f"n{i}", companies=("Nvidia",)) for i in range(12)]
     assert len(add(store, *stories)) == 12

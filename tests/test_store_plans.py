@@ -62,6 +62,12 @@ def full_scans(plan: list[str]) -> list[str]:
         id="n1", url="https://a.example/new", title="Alibaba prices story again",
         text="x", source="B", feed_url="https://b.example/feed", published=T0,
         classification=Classification(True, 1.0, ("Alibaba",)))], backlog=False, now=T0)),
+    # days not read yet: their company rows are loaded for the cluster search
+    ("add-on-other-days", lambda s: s.add_new_stories([Story(
+        id="n2", url="https://a.example/later", title="Alibaba prices story later",
+        text="x", source="B", feed_url="https://b.example/feed",
+        published=T0 + timedelta(days=9),
+        classification=Classification(True, 1.0, ("Alibaba",)))], backlog=False, now=T0)),
 ])
 def test_queries_use_indexes_not_full_scans(store, name, call):
     for sql, plan in plans_of(store, lambda: call(store)):

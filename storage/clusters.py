@@ -1,0 +1,105 @@
+"""Which cluster a new story joins: the nearest earlier report of the same event.
+
+Candidates are the newest reports naming one of the story's main companies
+(storage.candidates, from memory) or with its exact title key (SQL), within
+feeds.cluster.WINDOW of it; they are compared nearest first, and the first that
+feeds.cluster.same_signature accepts gives the cluster.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from itertools import filterfalse, repeat
+from operator import itemgetter, sub
+
+from feeds.cluster import WINDOW, Signature, same_signature, signature
+from feeds.models import Classification, Story, iso_utc, parse_iso
+from storage.candidates import CompanyDays
+
+_CANDIDATES_PER_KEY = 60   # nearest reports per company: plenty within 48 h, bounded cost
+_MAX_COMPANIES = 3         # the main companies find the candidates; the rest only score
+SIGNATURE_CACHE = 20_000   # recent stories' signatures: a few days of news
+_EPOCH, _ONE_US = datetime(1970, 1, 1, tzinfo=timezone.utc), timedelta(microseconds=1)
+_WINDOW_US = WINDOW // _ONE_US
+
+
+class ClusterSearch:
+    """Mixin of StoryStore: uses self.db, self._signatures (pk -> (cluster, published
+    in micros, Signature), oldest first) and self._company_days."""
+
+    def _find_cluster(self, pk: int, story: Story, key: str, mine: Signature) -> int | None:
+        """The cluster (lead pk) of the nearest earlier report of the same event."""
+        lo, hi = story.published - WINDOW, story.published + WINDOW
+        lo_s, hi_s = iso_utc(lo), iso_utc(hi)
+        pks: dict[int, None] = {}
+        days = CompanyDays.window(lo, hi)
+        for company in story.classification.companies[:_MAX_COMPANIES]:
+            pks.update(dict.fromkeys(self._by_company(company, days, lo_s, hi_s, pk)))
+        if key:
+            rows = self.db.conn.execute(
+                "SELECT pk FROM stories WHERE title_key = ? AND title_key != '' "
+                "AND published BETWEEN ? AND ? AND pk != ? LIMIT ?",
+                (key, lo_s, hi_s, pk, _CANDIDATES_PER_KEY)).fetchall()
+            pks.update(dict.fromkeys(map(itemgetter(0), rows)))
+        return self._first_match(story, mine, list(pks))
+
+    def _by_company(self, company: str, days: tuple[str, ...] | None, lo_s: str, hi_s: str,
+                    pk: int) -> list[int]:
+        """The newest reports naming `company` in the window, newest first."""
+        if days:   # from memory: no query
+            return self._company_days.newest(company, days, lo_s, hi_s, pk,
+                                             _CANDIDATES_PER_KEY)
+        rows = self.db.conn.execute(
+            "SELECT story_pk FROM story_companies WHERE company = ? AND published "
+            "BETWEEN ? AND ? AND story_pk != ? ORDER BY published DESC, story_pk DESC "
+            "LIMIT ?", (company, lo_s, hi_s, pk, _CANDIDATES_PER_KEY)).fetchall()
+        return list(map(itemgetter(0), rows))
+
+    def _first_match(self, story: Story, mine: Signature, pks: list[int]) -> int | None:
+        """The cluster of the nearest candidate reporting the same event, if any."""
+        candidates = self._signatures_for(pks)
+        # A backfill gives each story ~100 candidates and compares ~10: order them by
+        # distance in C (integer microseconds, no key lambda); ties keep input order.
+        dist = list(map(abs, map(sub, map(itemgetter(1), candidates),
+                                 repeat(micros(story.published)))))
+        for i in sorted(range(len(candidates)), key=dist.__getitem__):
+            if dist[i] > _WINDOW_US:
+                return None   # the rest are farther still
+            if same_signature(mine, candidates[i][2]):
+                return candidates[i][0]
+        return None
+
+    def _signatures_for(self, pks: list[int]) -> list[tuple[int, int, Signature]]:
+        """The signatures of `pks`, loading those not cached: each story is read and
+        parsed once, not once per later story it is compared with."""
+        cache = self._signatures
+        self._load_signatures(list(filterfalse(cache.__contains__, pks)))
+        found = list(map(cache.__getitem__, pks))   # before trimming: the bound can't drop them
+        # Oldest loaded goes first: a dropped signature is only read again, so plain FIFO
+        # does as well as LRU here without touching every candidate on every lookup.
+        while len(cache) > SIGNATURE_CACHE:
+            cache.popitem(last=False)
+        return found
+
+    def _load_signatures(self, missing: list[int]) -> None:
+        for chunk in chunks(missing, 500):
+            marks = ",".join("?" * len(chunk))
+            # Only what a signature reads: html and full text would cost I/O for nothing.
+            rows = self.db.execute(
+                "SELECT pk, cluster_id, title, subtitle, summary, substr(text, 1, 400), "
+                f"companies, published FROM stories WHERE pk IN ({marks})", chunk)
+            for pk, cluster, title, subtitle, summary, text, companies, published in rows:
+                other = Story("", "", title, text, "", "", parse_iso(published),
+                              summary=summary, subtitle=subtitle, classification=Classification(
+                                  companies=tuple(json.loads(companies))))
+                self._signatures[pk] = (cluster, micros(other.published), signature(other))
+
+
+def micros(when: datetime) -> int:
+    """Exact integer microseconds since the epoch: cheap to subtract and compare."""
+    return (when - _EPOCH) // _ONE_US
+
+
+def chunks(items: list, size: int):
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
