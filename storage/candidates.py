@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import sqlite3
 from bisect import bisect_left, bisect_right
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
 MAX_DAYS = 64        # days of company rows kept: a month of news either side, bounded memory
@@ -95,6 +95,9 @@ class CompanyDays:
     def window(lo: datetime, hi: datetime) -> tuple[str, ...] | None:
         """The days (YYYY-MM-DD) from lo to hi; None when a stored time of them would
         not begin with its day (strftime writes years before 1000 with fewer digits)."""
+        # UTC days, as the times are stored (feeds.models.iso_utc): a +08:00 time's own
+        # date would leave out the first hours of the window.
+        lo, hi = lo.astimezone(timezone.utc), hi.astimezone(timezone.utc)
         if not (1000 <= lo.year and hi.year <= 9999):
             return None
         return _days(lo.date(), hi.date())

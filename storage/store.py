@@ -92,6 +92,9 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
             try:
                 yield
                 self._index_waiting()
+                # In here: a COMMIT that fails (a full disk) may leave the transaction
+                # open, and every later write would join it, never to be committed.
+                self.db.conn.execute("COMMIT")
             except BaseException:
                 self._forget_stories()   # rolled-back rows' pks will be reused
                 self._search_rows.clear()
@@ -100,7 +103,6 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
                 raise
             finally:
                 self._own_transaction = False
-            self.db.conn.execute("COMMIT")
 
     def _nested(self) -> Iterator[None]:
         waiting = dict(self._search_rows)   # a rolled-back savepoint's rows go, not these

@@ -520,3 +520,27 @@ def test_clustering_more_candidates_than_the_signature_cache_holds(store, monkey
     stories = [make(f"Nvidia deal number {i} worth ${i + 2}bn with partner {i}",
                     guid=f"n{i}", companies=("Nvidia",)) for i in range(12)]
     assert len(add(store, *stories)) == 12
+
+
+def test_a_commit_that_fails_leaves_the_store_usable(tmp_path, monkeypatch):
+    """COMMIT itself can fail (a full disk when the pages reach the log; here a deferred
+    check): that transaction is gone, yet the next writes are committed, another process
+    can write, and the lost story is neither found nor a cluster candidate."""
+    monkeypatch.setattr("storage.store.BUSY_TIMEOUT", 0.5)   # locked out: say so soon
+    path = tmp_path / "ainews.db"
+    lost = make("Anthropic raises $4bn from Amazon", companies=("Anthropic", "Amazon"),
+                source="FT")
+    with Store(path) as store, Store(path) as other:
+        with pytest.raises(sqlite3.IntegrityError):
+            with store.transaction():
+                add(store, lost)
+                store.db.execute("PRAGMA defer_foreign_keys = ON")   # checked at COMMIT
+                store.db.execute("INSERT INTO story_topics (story_pk, topic, published, "
+                                 "is_lead, strategy) VALUES (99999, 'x', '', 0, 0)")
+        follow = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
+                      source="The Verge", hours=6, companies=("Amazon", "Anthropic"))
+        assert add(store, follow) == [follow]
+        other.set_meta("other process", 1)          # not locked out
+        assert other.known_story_ids([lost.id, follow.id]) == {follow.id}
+        assert store.cluster_info(follow.id)[0] == follow.id
+        assert [b.id for b in store.search("Anthropic")] == [follow.id]

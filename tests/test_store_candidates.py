@@ -108,3 +108,24 @@ def test_an_edit_that_changes_the_companies_moves_the_story(tmp_path):
                       source="The Verge", hours=6)
         add(store, follow)
         assert store.cluster_info(follow.id) == (first.id, first.id, ["The Verge"])
+
+
+@pytest.mark.parametrize("offset", [8, -5], ids=["east-of-utc", "west-of-utc"])
+def test_a_time_given_in_another_zone_finds_the_same_candidates(tmp_path, offset):
+    """A report whose time came with a zone other than UTC (stored as UTC): its window's
+    days are UTC days, so a candidate just inside the window's far end is still found."""
+    zone = timezone(timedelta(hours=offset))
+    with Store(tmp_path / "a.db") as store:
+        edge = WINDOW - timedelta(minutes=30)
+        # the stored report lies just inside the window, on the UTC day the local one misses
+        lead_at = (T0.replace(hour=23, minute=0) if offset > 0
+                   else T0.replace(hour=0, minute=30) + timedelta(days=3))
+        follow_at = lead_at + edge if offset > 0 else lead_at - edge
+        lead = make("Anthropic raises $4bn from Amazon", source="FT")
+        add(store, replace(lead, published=lead_at))
+        add(store, make("Amazon cuts Kindle prices", guid="k", companies=("Amazon",),
+                        hours=(follow_at - T0) / timedelta(hours=1)))   # the day is loaded
+        follow = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
+                      source="The Verge")
+        add(store, replace(follow, published=follow_at.astimezone(zone)))
+        assert store.cluster_info(follow.id) == (lead.id, lead.id, ["The Verge"])
