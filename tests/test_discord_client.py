@@ -12,7 +12,7 @@ from bot.config import Settings
 from feeds.models import Brief
 from tests.fakes.discord import (ALL_PERMISSIONS, DM, MEMBER_PERMISSIONS, PERM_ADMINISTRATOR,
                                  PERM_MANAGE_CHANNELS,
-                                 FakeDiscord, RecordingCommands, running_bot)
+                                 FakeDiscord, RecordingCommands, running_bot, served)
 
 EPHEMERAL = 64
 BRIEF = Brief(id="s1", headline="Tencent cuts Hunyuan API prices", bullets=("One.", "Two.", "Three."),
@@ -21,11 +21,7 @@ BRIEF = Brief(id="s1", headline="Tencent cuts Hunyuan API prices", bullets=("One
               topics=("pricing",))
 
 
-@pytest.fixture
-async def fake():
-    server = await FakeDiscord().start()
-    yield server
-    await server.close()
+fake = pytest.fixture(served, name="fake")
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from bot.discord.client import apply_endpoints, start_discord
 from bot.discord.invite import fetch_application_id
 from bot.errors import UserError
 from feeds.models import Brief
-from tests.fakes.discord import PERM_MANAGE_CHANNELS, FakeDiscord, RecordingCommands, running_bot
+from tests.fakes.discord import (PERM_MANAGE_CHANNELS, FakeDiscord, RecordingCommands, running_bot,
+                                 served)
 
 SNAPSHOT = Path(__file__).parent / "data" / "discord_commands.json"
 BRIEF = Brief(id="s1", headline="Tencent cuts Hunyuan API prices", bullets=("One.",),
@@ -24,11 +25,7 @@ BRIEF = Brief(id="s1", headline="Tencent cuts Hunyuan API prices", bullets=("One
               published=datetime(2026, 3, 1, tzinfo=timezone.utc))
 
 
-@pytest.fixture
-async def fake():
-    server = await FakeDiscord().start()
-    yield server
-    await server.close()
+fake = pytest.fixture(served, name="fake")
 
 
 @pytest.fixture

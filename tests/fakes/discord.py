@@ -547,3 +547,11 @@ async def running_bot(fake: FakeDiscord, core, state=None, **overrides):
             await runner.stop()
     finally:
         apply_endpoints(Settings())
+
+
+async def served():
+    """A started FakeDiscord, closed afterwards: the `fake` fixture of Discord test
+    modules, declared as `fake = pytest.fixture(served, name="fake")`."""
+    server = await FakeDiscord().start()
+    yield server
+    await server.close()
