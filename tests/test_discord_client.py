@@ -12,7 +12,7 @@ from bot.config import Settings
 from feeds.models import Brief
 from tests.fakes.discord import (ALL_PERMISSIONS, DM, MEMBER_PERMISSIONS, PERM_ADMINISTRATOR,
                                  PERM_MANAGE_CHANNELS,
-                                 FakeDiscord, RecordingCommands, running_bot, served)
+                                 RecordingCommands, running_bot, served)
 
 EPHEMERAL = 64
 BRIEF = Brief(id="s1", headline="Tencent cuts Hunyuan API prices", bullets=("One.", "Two.", "Three."),

@@ -16,7 +16,7 @@ from bot.discord.client import apply_endpoints, start_discord
 from bot.discord.invite import fetch_application_id
 from bot.errors import UserError
 from feeds.models import Brief
-from tests.fakes.discord import (PERM_MANAGE_CHANNELS, FakeDiscord, RecordingCommands, running_bot,
+from tests.fakes.discord import (PERM_MANAGE_CHANNELS, RecordingCommands, running_bot,
                                  served)
 
 SNAPSHOT = Path(__file__).parent / "data" / "discord_commands.json"
