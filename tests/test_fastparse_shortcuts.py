@@ -162,3 +162,14 @@ def test_element_names_in_an_unknown_namespace_follow_each_documents_prefix():
     docs = [f'<r xmlns:{p}="urn:unknown"><{p}:thing/></r>' for p in ("abc", "xyz")]
     keys = [elements.element_key(lxml.etree.fromstring(d)[0]) for d in docs * 2]
     assert keys == ["abc_thing", "xyz_thing"] * 2
+
+
+def test_separator_prefilter_hands_over_what_the_full_search_does():
+    """needs_feedparser skips its tag regex for HTML without U+2028/U+2029: the same
+    answer as searching every string (a tag split by either is still handed over)."""
+    pieces = ["<p", "<a href=", ">", "x", " ", "é", "\u2028", "\u2029", "\u3000", "</p", "<"]
+    html = [s for s in random_strings(9, 4000, pieces, longest=10) if not s.isascii()]
+    full = [bool("\x85" in s or htmlclean._SEPARATOR_IN_TAG.search(s)
+                 or htmlclean._GLUED_TAG.search(s)) for s in html]
+    assert sum(full) > 500 and len(full) - sum(full) > 500  # both answers are exercised
+    assert [htmlclean.needs_feedparser(s) for s in html] == full
