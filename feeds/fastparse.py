@@ -212,7 +212,10 @@ _TYPES = {"text": "text/plain", "plain": "text/plain", "html": "text/html",
 
 def _attr(el, name: str, default: str | None = None) -> str | None:
     """An attribute by its lower-cased name, as feedparser looks them up."""
-    return next((v for k, v in el.items() if k.lower() == name), default)
+    items = el.items()
+    if not items:  # most elements: no generator to set up
+        return default
+    return next((v for k, v in items if k.lower() == name), default)
 
 
 def _html(el, base: str, default: str) -> tuple[str, str | None]:
