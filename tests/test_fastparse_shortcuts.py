@@ -162,3 +162,30 @@ def test_element_names_in_an_unknown_namespace_follow_each_documents_prefix():
     docs = [f'<r xmlns:{p}="urn:unknown"><{p}:thing/></r>' for p in ("abc", "xyz")]
     keys = [elements.element_key(lxml.etree.fromstring(d)[0]) for d in docs * 2]
     assert keys == ["abc_thing", "xyz_thing"] * 2
+
+
+def test_separator_prefilter_hands_over_what_the_full_search_does():
+    """needs_feedparser skips its tag regex for HTML without U+2028/U+2029: the same
+    answer as searching every string (a tag split by either is still handed over)."""
+    pieces = ["<p", "<a href=", ">", "x", " ", "é", "\u2028", "\u2029", "\u3000", "</p", "<"]
+    html = [s for s in random_strings(9, 4000, pieces, longest=10) if not s.isascii()]
+    full = [bool("\x85" in s or htmlclean._SEPARATOR_IN_TAG.search(s)
+                 or htmlclean._GLUED_TAG.search(s)) for s in html]
+    assert sum(full) > 500 and len(full) - sum(full) > 500  # both answers are exercised
+    assert [htmlclean.needs_feedparser(s) for s in html] == full
+
+
+def test_hostile_flags_prefilters_flag_what_the_regexes_find():
+    """hostile_flags runs each regex only where its literal characters occur: the same
+    flags as running both on every string."""
+    pieces = ["@", "everyone", "here", "<!", "<#", "<@", "channel", "|", "](", "[", "]", "(",
+              "<", ">", "x", " ", "\n", "https:", "!", "#", "a1", "](https:", "<https:"]
+    texts = random_strings(10, 6000, pieces, longest=8)
+
+    def both_regexes(s):
+        found = [textmod._MENTION.search(s) and "mention", textmod._LINK.search(s) and "link"]
+        return tuple(f for f in found if f)
+    expected = [both_regexes(s) for s in texts]
+    assert {flags for flags in expected} == {(), ("mention",), ("link",), ("mention", "link")}
+    assert sum(f == ("link",) for f in expected) > 50
+    assert [textmod.hostile_flags(s) for s in texts] == expected
