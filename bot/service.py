@@ -100,10 +100,12 @@ class Service:
             except BaseException:   # e.g. Discord refused its token after Slack connected
                 await self._stop_adapters()
                 raise
-            self.delivery = delivery = self._delivery(adapters)
-            self._log_startup(adapters)
-            self.platforms.keep_starting(delivery.attach)
             try:
+                # Inside the try: a failure here (the store unreadable) must stop the
+                # platforms that started, or their connections keep the process alive.
+                self.delivery = delivery = self._delivery(adapters)
+                self._log_startup(adapters)
+                self.platforms.keep_starting(delivery.attach)
                 if once:
                     # A signal abandons the pass and stops delivery between posts, as in
                     # the loop (what was stored is dispatched on the next start).

@@ -293,6 +293,28 @@ async def test_a_stop_during_a_start_up_try_leaves_nothing_open(tmp_path, caplog
     assert not [r for r in caplog.records if "Unclosed" in r.getMessage()]
 
 
+async def test_a_failure_right_after_start_up_stops_the_platforms_that_started(
+        tmp_path, caplog, monkeypatch):
+    """Slack connected, then the service fails before its loop (the store unreadable):
+    the run ends with the error and Slack's connections are closed, not left running."""
+    def broken_delivery(self, adapters):
+        raise OSError("disk I/O error")
+    monkeypatch.setattr(Service, "_delivery", broken_delivery)
+    slack = await FakeSlack().start()
+    app = App(load_settings(settings_env(tmp_path, slack), dotenv_path=None))
+    try:
+        with pytest.raises(OSError, match="disk I/O error"):
+            await asyncio.wait_for(Service(app).run(), 30)
+        assert slack.calls_to("apps.connections.open")      # Slack had connected
+        await until(lambda: not slack._open_sockets())     # and is disconnected again
+    finally:
+        app.close()
+        await slack.stop()
+    gc.collect()
+    await asyncio.sleep(0)
+    assert not [r for r in caplog.records if "Unclosed" in r.getMessage()]
+
+
 async def test_run_once_leaves_the_unreachable_platforms_posts_in_the_outbox(tmp_path):
     """A cron-style `run --once` with Slack down: exit 0, the post waits for a later run."""
     slack = FakeSlack()
