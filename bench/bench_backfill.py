@@ -142,33 +142,35 @@ class _Stages:
 
 def code_at(rev: str) -> tuple:
     """(Classifier, Store) as they were at git revision `rev`: the classify and store
-    modules read with `git show` and loaded under other names beside today's."""
-    def load(path: str, name: str, renames: dict[str, str]):
+    modules read with `git show` and loaded under other names beside today's. Modules
+    split out later (phrases, learned, scan; candidates, clusters) are loaded where REV
+    has them."""
+    classify = load_at(rev, ("feeds/gazetteer.py", "feeds/phrases.py", "feeds/learned.py",
+                             "feeds/scan.py", "feeds/classify.py"), "_rev_")
+    store = load_at(rev, ("storage/schema.py", "feeds/cluster.py", "storage/candidates.py",
+                          "storage/clusters.py", "storage/stories.py", "storage/store.py"),
+                    "_rev_")
+    return classify.Classifier, store.Store
+
+
+def load_at(rev: str, paths: tuple[str, ...], prefix: str):
+    """Load the modules `paths` (in dependency order) as they were at `rev`, each named
+    `prefix` + its stem, their imports of each other pointed at these copies; those REV
+    lacks are skipped. Returns the last one loaded."""
+    renames: dict[str, str] = {}
+    module = None
+    for path in paths:
+        if not exists_at(rev, path):
+            continue
         src = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{path}"], check=True,
                              capture_output=True, text=True).stdout
         for old, new in renames.items():
             src = src.replace(f"from {old} import", f"from {new} import")
+        name = renames[path[:-3].replace("/", ".")] = prefix + Path(path).stem
         module = sys.modules[name] = types.ModuleType(name)
         module.__file__ = str(ROOT / path)   # so the gazetteer reads today's feeds/data
         exec(compile(src, f"{rev}:{path}", "exec"), module.__dict__)
-        return module
-    renames = {"feeds.gazetteer": "_rev_gazetteer"}
-    load("feeds/gazetteer.py", "_rev_gazetteer", {})
-    for part in ("phrases", "learned", "scan"):   # split out of gazetteer.py, classify.py later
-        if exists_at(rev, f"feeds/{part}.py"):
-            load(f"feeds/{part}.py", f"_rev_{part}", renames)
-            renames[f"feeds.{part}"] = f"_rev_{part}"
-    classify = load("feeds/classify.py", "_rev_classify", renames)
-    load("storage/schema.py", "_rev_schema", {})
-    load("feeds/cluster.py", "_rev_cluster", {})
-    stored = {"feeds.cluster": "_rev_cluster", "storage.schema": "_rev_schema"}
-    for part in ("candidates", "clusters"):   # split out of stories.py later on
-        if exists_at(rev, f"storage/{part}.py"):
-            load(f"storage/{part}.py", f"_rev_{part}", stored)
-            stored[f"storage.{part}"] = f"_rev_{part}"
-    load("storage/stories.py", "_rev_stories", stored)
-    store = load("storage/store.py", "_rev_store", {**stored, "storage.stories": "_rev_stories"})
-    return classify.Classifier, store.Store
+    return module
 
 
 def exists_at(rev: str, path: str) -> bool:

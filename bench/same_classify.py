@@ -16,34 +16,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
-import types
 
-from bench.bench_backfill import exists_at, feed_bytes
+from bench.bench_backfill import feed_bytes, load_at
 from bench.bench_parse import DATA, ITEMS
-from bench.common import ROOT, when
+from bench.common import when
 
 MODULES = ("gazetteer", "phrases", "learned", "lexical", "scan", "classify")   # dependency order
 
 
 def classifier_at(rev: str):
     """REV's Classifier class, its modules loaded as _old_<name> beside today's."""
-    renames: dict[str, str] = {}
-    module = None
-    for part in MODULES:
-        path = f"feeds/{part}.py"
-        if not exists_at(rev, path):
-            continue
-        src = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{path}"], check=True,
-                             capture_output=True, text=True).stdout
-        for old, new in renames.items():
-            src = src.replace(f"from {old} import", f"from {new} import")
-        name = renames[f"feeds.{part}"] = f"_old_{part}"
-        module = sys.modules[name] = types.ModuleType(name)
-        module.__file__ = str(ROOT / path)   # so the gazetteer reads today's feeds/data
-        exec(compile(src, f"{rev}:{path}", "exec"), module.__dict__)
-    return module.Classifier
+    return load_at(rev, tuple(f"feeds/{part}.py" for part in MODULES), "_old_").Classifier
 
 
 def farm(n: int) -> list[tuple[str, str]]:
