@@ -85,9 +85,7 @@ class Delivery(Roundups):
         self._warned: set[str] = set()
         self._cooldown: dict[Key, datetime] = {}   # channel -> earliest next worker
         self._split: dict[Key, int] = {}           # a refused roundup is retried in halves
-        # Adapters may declare their platform-wide limit (posts/s and burst).
-        self._gates = {p: RateGate(a.max_rate, getattr(a, "burst", 1.0))
-                       for p, a in self.adapters.items() if getattr(a, "max_rate", None)}
+        self._gates = {p: gate for p, a in self.adapters.items() if (gate := _gate(a))}
 
     # ---- entry points ----------------------------------------------------------------
     def recover(self) -> int:
@@ -103,9 +101,8 @@ class Delivery(Roundups):
         its stand-in's place, with its rate gate; its waiting posts go out now."""
         self.adapters[adapter.platform] = adapter
         self._gates.pop(adapter.platform, None)
-        if getattr(adapter, "max_rate", None):
-            self._gates[adapter.platform] = RateGate(adapter.max_rate,
-                                                     getattr(adapter, "burst", 1.0))
+        if gate := _gate(adapter):
+            self._gates[adapter.platform] = gate
         # Its channels idled while the stand-in was not ready: no need to wait that out.
         self._cooldown = {k: t for k, t in self._cooldown.items() if k[0] != adapter.platform}
         self.wake()
@@ -361,3 +358,10 @@ async def _first_of(*events: asyncio.Event, timeout: float, tasks=()) -> None:
     finally:
         for w in waiters:
             w.cancel()
+
+
+def _gate(adapter: Adapter) -> RateGate | None:
+    """The adapter's platform-wide limit (posts/s and burst), if it declares one."""
+    if not getattr(adapter, "max_rate", None):
+        return None
+    return RateGate(adapter.max_rate, getattr(adapter, "burst", 1.0))

@@ -18,7 +18,7 @@ from bot.app import App
 from bot.errors import StartUnavailable, UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
 from bot.runlock import run_lock
-from bot.startup import STOPPED, Pending, Platforms, Starter, unless_stopped
+from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless_stopped
 from feeds.feedlist import FeedListError, load_feed_list
 from feeds.models import Subscription, utcnow
 
@@ -131,9 +131,7 @@ class Service:
                 except Exception as e:   # e.g. the store was locked: the next tick retries
                     log.exception("service: poll cycle failed (%s: %s); retrying next tick",
                                   type(e).__name__, e)
-                tick = min(TICK_SECONDS, self.app.settings.poll_minutes * 60)
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(self.stop.wait(), tick)
+                await set_within(self.stop, min(TICK_SECONDS, self.app.settings.poll_minutes * 60))
         finally:
             self.stop.set()
             await deliver

@@ -102,7 +102,7 @@ class Starter:
         started (the runner) or `stop` is set (None). A stop during a try is the
         caller's to cancel this task (which cancels the try it awaits)."""
         runner = await in_flight if in_flight is not None else None
-        while runner is None and not await _set_within(stop, self.delay):
+        while runner is None and not await set_within(stop, self.delay):
             runner = await self.attempt()
         return runner
 
@@ -212,7 +212,8 @@ async def unless_stopped(stop: asyncio.Event, coro):
     return task.result()
 
 
-async def _set_within(event: asyncio.Event, timeout: float) -> bool:
+async def set_within(event: asyncio.Event, timeout: float) -> bool:
+    """Wait up to `timeout` seconds for `event`; whether it is set."""
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(event.wait(), timeout)
     return event.is_set()
