@@ -199,6 +199,15 @@ def migrate(conn: sqlite3.Connection, migrations: Iterable[tuple[int, str, str]]
         raise
 
 
+def unknown_versions(conn: sqlite3.Connection,
+                     migrations: Iterable[tuple[int, str, str]]) -> list[int]:
+    """Versions recorded in the file that this code does not know: a newer ainews
+    wrote it (a rollback after an upgrade), and this code cannot keep that schema's
+    promises."""
+    known = {v for v, _n, _s in migrations}
+    return sorted(_applied(conn) - known)
+
+
 def _applied(conn: sqlite3.Connection) -> set[int]:
     exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
                           "AND name = 'schema_migrations'").fetchone()

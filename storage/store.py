@@ -25,7 +25,7 @@ from storage.candidates import CompanyDays
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore
-from storage.schema import MIGRATIONS, StoreError, migrate
+from storage.schema import MIGRATIONS, StoreError, migrate, unknown_versions
 from storage.stories import StoryStore
 
 __all__ = ["Store", "StoreError", "FeedState"]
@@ -47,9 +47,15 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
             self.db = sqlite_utils.Database(self._connect(self.path))
             self._company_days = CompanyDays(self.db.conn)
             self._configure()
-            applied = migrate(self.db.conn, [*MIGRATIONS, *DELIVERY_MIGRATIONS])
+            newer = unknown_versions(self.db.conn, [*MIGRATIONS, *DELIVERY_MIGRATIONS])
+            applied = [] if newer else migrate(self.db.conn, [*MIGRATIONS, *DELIVERY_MIGRATIONS])
         except (OSError, sqlite3.Error) as e:
             raise StoreError(f"store: cannot open {self.path}: {_one_line(e)}") from None
+        if newer:
+            self.db.conn.close()
+            raise StoreError(f"store: {self.path} was written by a newer ainews (schema "
+                             f"versions {', '.join(map(str, newer))} are unknown here): "
+                             "upgrade ainews, or give this one another --db")
         if applied:
             log.debug("store: %s: applied migrations %s", self.path, applied)
 
@@ -95,11 +101,15 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
                 # In here: a COMMIT that fails (a full disk) may leave the transaction
                 # open, and every later write would join it, never to be committed.
                 self.db.conn.execute("COMMIT")
-            except BaseException:
+            except BaseException as e:
                 self._forget_stories()   # rolled-back rows' pks will be reused
                 self._search_rows.clear()
                 if self.db.conn.in_transaction:
                     self.db.conn.execute("ROLLBACK")
+                if _is_read_only(e):     # the operator's to fix: one line, no traceback
+                    raise StoreError(f"store: cannot write {self.path}: the database is "
+                                     "read-only (check the permissions of the file and "
+                                     "its folder)") from None
                 raise
             finally:
                 self._own_transaction = False
@@ -149,6 +159,12 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _is_read_only(e: BaseException) -> bool:
+    code = getattr(e, "sqlite_errorcode", None)
+    return isinstance(e, sqlite3.OperationalError) and code is not None \
+        and code & 0xFF == sqlite3.SQLITE_READONLY
 
 
 def _one_line(e: BaseException) -> str:

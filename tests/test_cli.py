@@ -89,6 +89,36 @@ def test_unwritable_database_is_one_line(env, capsys, tmp_path):
     assert code == 2 and err.startswith("ainews: store:") and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("argv", [("poll", "--once"), ("run", "--once"),
+                                  ("feeds", "remove", "https://down.example/rss")])
+def test_read_only_database_is_one_line(env, capsys, tmp_path, argv):
+    # A database the bot can read but not write (root-owned, a read-only mount)
+    # ended these with a sqlite3 traceback at their first write.
+    from feeds.models import FeedSource
+    from storage.store import Store
+    path = tmp_path / "ro.db"
+    with Store(path) as store:
+        store.upsert_feed(FeedSource("Down", "https://down.example/rss"))
+    (tmp_path / "feeds.toml").write_text('[[feed]]\nname = "Down"\n'
+                                         'url = "https://down.example/rss"\n')
+    env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    code, _, err = run_cli(capsys, "--db", f"file:{path}?mode=ro", *argv)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith("ainews: store: cannot write") and "read-only" in err
+
+
+def test_database_from_a_newer_ainews_is_one_line(env, capsys, tmp_path):
+    import sqlite3
+    from storage.store import Store
+    path = tmp_path / "new.db"
+    Store(path).close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("INSERT INTO schema_migrations VALUES (9999, 'future', 'now')")
+    code, _, err = run_cli(capsys, "--db", str(path), "latest")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "newer ainews" in err
+
+
 @pytest.mark.parametrize("source", ["seed-story.txt", "seed-story.xml"])
 def test_brief_of_the_seed_story(env, capsys, source):
     code, out, _ = run_cli(capsys, "brief", str(DATA / source), "--json")

@@ -201,6 +201,37 @@ def test_unopenable_path_gives_one_line_store_error(tmp_path, where):
     assert "\n" not in message
 
 
+def test_writing_a_read_only_database_gives_one_line_store_error(tmp_path):
+    # A database the bot may read but not write (a root-owned file, a read-only
+    # mount) crashed `ainews run` and `poll` with a traceback at their first write.
+    path = tmp_path / "ainews.db"
+    Store(path).close()
+    store = Store(f"file:{path}?mode=ro")
+    assert store.latest(5) == []        # lookups still work
+    with pytest.raises(StoreError) as err:
+        store.set_meta("imported_feeds", ["https://a.example/feed"])
+    message = str(err.value)
+    assert message.startswith(f"store: cannot write file:{path}?mode=ro: ")
+    assert "read-only" in message and "\n" not in message
+    assert not store.db.conn.in_transaction
+
+
+def test_database_from_a_newer_ainews_is_refused_with_one_line(tmp_path):
+    # After a downgrade, migrations this code does not know were applied: writing
+    # with the old code could break the newer schema's assumptions without a word.
+    path = tmp_path / "ainews.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("INSERT INTO schema_migrations VALUES (9999, 'future', '2027-01-01T00:00:00Z')")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError) as err:
+        Store(path)
+    message = str(err.value)
+    assert message.startswith(f"store: {path} was written by a newer ainews")
+    assert "9999" in message and "\n" not in message
+
+
 # dedupe, edits, backlog
 
 def test_same_guid_is_one_story_however_often_it_appears(store):
