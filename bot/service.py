@@ -199,6 +199,9 @@ class Service:
             # Without a way to receive commands Slack stays off: say so, not silently.
             log.warning("slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket "
                         "Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is; Slack stays off")
+        elif s.slack_app_token or s.slack_signing_secret:
+            log.warning("slack: %s is set but SLACK_BOT_TOKEN (xoxb-...) is not; Slack stays "
+                        "off", "SLACK_APP_TOKEN" if s.slack_app_token else "SLACK_SIGNING_SECRET")
         if s.discord_enabled:
             starters.append(Starter("discord", self._start_discord))
         return starters

@@ -194,18 +194,24 @@ async def test_a_failing_poll_cycle_is_logged_and_the_service_keeps_running(
                in r.getMessage() for r in caplog.records)
 
 
-async def test_a_slack_bot_token_without_a_connection_token_is_reported(tmp_path, caplog):
+@pytest.mark.parametrize("env,missing", [
+    ({"SLACK_BOT_TOKEN": "xoxb-only"}, "SLACK_APP_TOKEN"),
+    # The other half alone was silent: the bot ran on the console without a word.
+    ({"SLACK_APP_TOKEN": "xapp-only"}, "SLACK_BOT_TOKEN"),
+    ({"SLACK_SIGNING_SECRET": "secret-only"}, "SLACK_BOT_TOKEN"),
+])
+async def test_half_a_slack_configuration_is_reported(tmp_path, caplog, env, missing):
     from bot.app import App
     from bot.service import Service
-    app = App(_service_settings(tmp_path, SLACK_BOT_TOKEN="xoxb-only"))
+    app = App(_service_settings(tmp_path, **env))
     service = Service(app)
     try:
         adapters = await service._start_adapters()
     finally:
         app.close()
     assert list(adapters) == ["console"]
-    assert any("SLACK_APP_TOKEN" in r.getMessage() and r.levelname == "WARNING"
-               for r in caplog.records)
+    assert any(missing in r.getMessage() and "Slack stays off" in r.getMessage()
+               and r.levelname == "WARNING" for r in caplog.records)
 
 
 async def test_a_manual_poll_leaves_its_new_stories_to_the_bot_to_post(server, tmp_path):
