@@ -22,6 +22,8 @@ MAX_BULLET = 200
 MAX_WHY = 300
 MAX_HEADLINE = 120
 MAX_SOURCE_CHARS = 12_000   # what we send: enough for a news article, bounded cost
+REST_SECONDS = 60.0         # no calls for this long after the endpoint failed; doubles
+MAX_REST_SECONDS = 1800.0   # up to half an hour while it keeps failing
 
 SYSTEM = (
     "You condense AI-industry news for busy readers. Answer with one JSON object only: "
@@ -46,6 +48,11 @@ class LLMCondenser:
         self.hourly_cap = hourly_cap
         self.clock = clock
         self.calls: deque[float] = deque()
+        self._failures = 0              # endpoint failures in a row
+        self._resume_at = 0.0           # no calls before this (clock) after a failure
+        self._failure_kind = ""         # the last failure's type, reported once
+        self._rejections: set[str] = set()   # kinds of rejected answer reported so far
+        self._capped = False
         # The client's own retries would multiply cost and latency: we fall back instead.
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
                                   timeout=timeout, max_retries=0)
@@ -64,30 +71,62 @@ class LLMCondenser:
 
     async def condense(self, story: Story, fallback: Brief) -> Brief:
         """A validated LLM brief, or `fallback` (the extractive one) on any failure."""
-        if not self._allow_call():
-            log.info("llm: hourly cap of %d calls reached; using the extractive brief",
-                     self.hourly_cap)
+        if self.clock() < self._resume_at:   # resting after a failure: fall back at once
             return fallback
+        if not self._allow_call():
+            if not self._capped:
+                log.info("llm: hourly cap of %d calls reached; using the extractive brief",
+                         self.hourly_cap)
+            self._capped = True
+            return fallback
+        self._capped = False
         source = _source_text(story)
         try:
-            answer = await self._ask(story, source)
+            content = await self._ask(story, source)
+        except Exception as e:  # timeouts, HTTP errors, 429s, a garbled answer: all fall back
+            self._endpoint_failed(e)
+            return fallback
+        self._endpoint_answered()
+        try:
             # Grounded in what the model was shown: the title as well as the text.
-            return self._to_brief(answer, f"{story.title}\n{source}", fallback)
+            return self._to_brief(_parse_json(content), f"{story.title}\n{source}", fallback)
         except LLMRejected as e:
-            log.warning("llm: %s rejected for %s: %s", self.model, story.url or story.id, e)
-        except Exception as e:  # timeouts, HTTP errors, 429s: all fall back
-            log.warning("llm: %s failed for %s: %s", self.model, story.url or story.id,
-                        _short(e))
+            self._rejected(story, e)
         return fallback
 
-    async def _ask(self, story: Story, source: str) -> dict:
+    async def _ask(self, story: Story, source: str) -> str:
         resp = await self.client.chat.completions.create(
             model=self.model, temperature=0.2,
             response_format={"type": "json_object"},
             messages=[{"role": "system", "content": SYSTEM},
                       {"role": "user", "content": f"Title: {story.title}\n\n{source}"}])
-        content = (resp.choices[0].message.content or "") if resp.choices else ""
-        return _parse_json(content)
+        return (resp.choices[0].message.content or "") if resp.choices else ""
+
+    def _endpoint_failed(self, e: Exception) -> None:
+        """Rest before the next call: a wrong key, model or URL fails every story alike,
+        and a slow server would cost LLM_TIMEOUT per story, one after another. Said once
+        (again only when the failure changes), not per story."""
+        self._failures += 1
+        pause = min(REST_SECONDS * 2 ** (self._failures - 1), MAX_REST_SECONDS)
+        self._resume_at = self.clock() + pause
+        kind, self._failure_kind = self._failure_kind, type(e).__name__
+        level = logging.WARNING if kind != self._failure_kind else logging.DEBUG
+        log.log(level, "llm: %s failed (%s); briefs are extractive until it answers, next "
+                "try in %d s", self.model, _short(e), pause)
+
+    def _endpoint_answered(self) -> None:
+        if self._failures:
+            log.info("llm: %s answers again after %d failed call(s)", self.model, self._failures)
+        self._failures, self._resume_at, self._failure_kind = 0, 0.0, ""
+
+    def _rejected(self, story: Story, e: LLMRejected) -> None:
+        """The first answer rejected for each reason is a warning; the same reason again
+        (a model that never answers in JSON) is only logged at debug level."""
+        kind = _QUOTED.sub("…", str(e))
+        level = logging.DEBUG if kind in self._rejections else logging.WARNING
+        self._rejections.add(kind)
+        log.log(level, "llm: %s rejected for %s: %s%s", self.model, story.url or story.id, e,
+                "" if level == logging.DEBUG else " (like rejections are logged at debug level)")
 
     def _to_brief(self, answer: dict, source: str, fallback: Brief) -> Brief:
         headline, bullets, why = validate(answer, source)
@@ -142,6 +181,7 @@ def _text(value, what: str, limit: int) -> str:
     return value
 
 
+_QUOTED = re.compile(r"'[^']*'|\([^)]*\)")   # a rejection's specifics, not its kind
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:[-.][A-Za-z0-9]+)*\b")
 _COMMON = {"The", "This", "That", "These", "It", "Its", "A", "An", "In", "On", "As", "And",

@@ -1,6 +1,7 @@
 """The LLM condenser, driven through the real openai client against a fake server."""
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timezone
 
 import pytest
@@ -99,6 +100,76 @@ async def test_hourly_cap_stops_calls_then_recovers(fake_llm):
     assert len(fake_llm.requests) == 2
     now[0] = 3601.0
     assert (await llm.condense(STORY, FALLBACK)).condenser == "llm:qwen-plus"
+
+
+def _stories(n: int) -> list[Story]:
+    return [Story(id=f"s{i}", url=f"https://example.com/{i}", title=STORY.title, text=TEXT,
+                  source="Example", feed_url="", published=STORY.published) for i in range(n)]
+
+
+def _llm_warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.name == "ainews.llm" and r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize("script,words", [
+    ([("status", 401)], "AuthenticationError"),            # wrong key
+    ([("status", 404)], "NotFoundError"),                  # wrong model name
+    ([("status", 503)], "InternalServerError"),
+    ([("sleep", 3.0), ("json", GOOD)], "Timeout"),         # slow server
+    ([("body", "<html>502 Bad Gateway</html>")], "Error"),  # garbage instead of JSON
+], ids=["wrong-key", "wrong-model", "5xx", "slow", "garbage-body"])
+async def test_a_failing_endpoint_is_reported_once_and_rested(fake_llm, caplog, script, words):
+    # Each story used to pay the failure again (a slow server: LLM_TIMEOUT per story,
+    # one after another, holding up the posts) and log it again, line after line.
+    caplog.set_level(logging.INFO, logger="ainews.llm")
+    now = [0.0]
+    fake_llm.script = script
+    llm = condenser(fake_llm, timeout=0.5, clock=lambda: now[0])
+    briefs = [await llm.condense(s, FALLBACK) for s in _stories(5)]
+    assert briefs == [FALLBACK] * 5
+    assert len(fake_llm.requests) == 1
+    warnings = _llm_warnings(caplog)
+    assert len(warnings) == 1 and words in warnings[0] and "extractive" in warnings[0]
+    # After the rest it tries again, and says so once it answers.
+    fake_llm.script = [("json", GOOD)]
+    now[0] = 3600.0
+    assert (await llm.condense(STORY, FALLBACK)).condenser == "llm:qwen-plus"
+    assert any("answers again" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_endpoint_still_failing_after_its_rest_is_not_reported_again(fake_llm, caplog):
+    now = [0.0]
+    fake_llm.script = [("status", 401)]
+    llm = condenser(fake_llm, clock=lambda: now[0])
+    for step in range(4):
+        now[0] = step * 4000.0
+        assert await llm.condense(STORY, FALLBACK) == FALLBACK
+    assert len(fake_llm.requests) == 4 and len(_llm_warnings(caplog)) == 1
+
+
+async def test_answers_rejected_alike_are_reported_once(fake_llm, caplog):
+    # A model that never answers in JSON: every story is asked (the next may pass),
+    # but the log says it once, not per story.
+    fake_llm.script = [("raw", "Sure! Here is your summary: Alibaba cut prices.")]
+    llm = condenser(fake_llm)
+    assert [await llm.condense(s, FALLBACK) for s in _stories(4)] == [FALLBACK] * 4
+    assert len(fake_llm.requests) == 4
+    warnings = _llm_warnings(caplog)
+    assert len(warnings) == 1 and "not JSON" in warnings[0]
+
+
+async def test_the_hourly_cap_is_reported_once_per_hour(fake_llm, caplog):
+    caplog.set_level(logging.INFO, logger="ainews.llm")
+    now = [0.0]
+    llm = condenser(fake_llm, hourly_cap=1, clock=lambda: now[0])
+    for _ in range(4):
+        await llm.condense(STORY, FALLBACK)
+    now[0] = 3601.0
+    for _ in range(3):
+        await llm.condense(STORY, FALLBACK)
+    capped = [r for r in caplog.records if "hourly cap" in r.getMessage()]
+    assert len(capped) == 2
 
 
 async def test_unreachable_server_falls_back():

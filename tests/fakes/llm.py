@@ -5,6 +5,7 @@ Each request pops the next scripted behaviour (the last one repeats):
   ("raw", "text")   a completion whose content is that text
   ("status", 429)   an HTTP error with an OpenAI-style error body
   ("sleep", 2.0)    wait that long, then answer the next behaviour
+  ("body", "text")  HTTP 200 whose body is that text (not a completion: a broken proxy)
 """
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ class FakeLLM:
             err = {"error": {"message": f"fake error {value}", "type": "fake", "code": value}}
             headers = {"Retry-After": "1"} if value == 429 else {}
             return web.json_response(err, status=value, headers=headers)
+        if kind == "body":
+            return web.Response(text=value, content_type="application/json")
         content = json.dumps(value) if kind == "json" else value
         return web.json_response(_completion(body.get("model", "m"), content))
 
