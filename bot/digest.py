@@ -4,10 +4,11 @@ A channel in digest mode gets one roundup a day at its local time instead of ins
 posts; the same roundup also carries stories that went over the hourly cap."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -46,10 +47,17 @@ def parse_tz(name: str) -> ZoneInfo:
     try:
         if ".." in name or name.startswith("/"):
             raise ValueError(name)      # ZoneInfo would read paths; names only
-        return ZoneInfo(name)
+        return ZoneInfo(_zone_names().get(name.casefold(), name))
     except (ZoneInfoNotFoundError, ValueError):
         raise DigestError(f"digest: unknown time zone {name!r}; use an IANA name such as "
                           "UTC, Europe/London, America/New_York or Asia/Shanghai") from None
+
+
+@functools.cache
+def _zone_names() -> dict[str, str]:
+    """casefolded -> proper IANA name: zone names are case-sensitive file names on
+    Linux, and people type "europe/london"."""
+    return {n.casefold(): n for n in available_timezones()}
 
 
 def last_scheduled(schedule: Schedule, now: datetime) -> datetime:

@@ -23,6 +23,13 @@ def test_bad_time_or_zone_says_what_to_type(at, tz, message):
     assert "e.g." in str(e.value) or "such as" in str(e.value)
 
 
+@pytest.mark.parametrize("typed", ["europe/london", "EUROPE/LONDON", " Europe/london "])
+def test_a_time_zone_typed_in_another_case_is_understood(typed):
+    # Zone names are case-sensitive files on Linux: "europe/london" was refused as
+    # unknown, though the error's own example spells the same zone.
+    assert parse_schedule("08:30", typed).tz_name == "Europe/London"
+
+
 def test_schedule_is_local_time_of_the_zone():
     s = parse_schedule("8:30", "Asia/Shanghai")          # UTC+8: 00:30 UTC
     assert s.at_text == "08:30" and s.tz_name == "Asia/Shanghai"
