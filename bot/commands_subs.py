@@ -37,6 +37,10 @@ class SubscriptionCommands:
     def unsubscribe(self, caller: Caller, target: str) -> Reply:
         if not caller.is_admin:
             return Reply.error(NOT_ADMIN)
+        if not user_text(target):
+            return Reply.error(say("say what to stop following, e.g. {} ({} lists what "
+                                   "this channel follows)", ex.UNSUBSCRIBE_USAGE,
+                                   ex.SUBSCRIPTIONS))
         current = self.store.subscriptions_for_channel(caller.platform, caller.channel)
         match = self._existing(current, target)
         if match is None:

@@ -205,6 +205,16 @@ def test_unsubscribe(commands):
     assert commands.unsubscribe(ADMIN, "chips").kind == "error"
 
 
+@pytest.mark.parametrize("target", ["", "   ", None])
+def test_unsubscribe_without_a_target_says_what_to_type(commands, target):
+    # It answered "this channel doesn't follow ''", which tells no one what to do.
+    commands.subscribe(ADMIN, "pricing")
+    reply = commands.unsubscribe(ADMIN, target)
+    assert reply.kind == "error" and "''" not in reply.text
+    assert "unsubscribe chips" in reply.text or "unsubscribe TARGET" in reply.text
+    assert "pricing" in commands.subscriptions(MEMBER).text
+
+
 def test_subscriptions_empty_and_paused(commands):
     assert "follows nothing" in commands.subscriptions(MEMBER).text
     commands.subscribe(ADMIN, "all")
