@@ -28,6 +28,9 @@ def load_feed_list(path: Path | None = None) -> list[FeedSource]:
                             "UTF-8") from None
     except tomllib.TOMLDecodeError as e:
         raise FeedListError(f"feeds: {path} is not valid TOML: {e}") from None
+    if data and "feed" not in data:   # [[feeds]], [[Feed]]: else silently no feeds
+        raise FeedListError(f"feeds: {path} has no [[feed]] tables (found "
+                            f"{', '.join(map(repr, data))}); write one [[feed]] per feed")
     entries = data.get("feed", [])
     if not isinstance(entries, list):
         raise FeedListError(f"feeds: {path}: use [[feed]] tables, one per feed")

@@ -14,6 +14,13 @@ def test_the_bundled_list_loads():
     assert len(feeds) >= 15 and all(f.url.startswith(("http://", "https://")) for f in feeds)
 
 
+def test_an_empty_file_is_an_empty_list(tmp_path):
+    # How to start from no feeds at all (AINEWS_FEEDS empty means the bundled list).
+    path = tmp_path / "feeds.toml"
+    path.write_text("# feeds come from `ainews feeds add`\n")
+    assert load_feed_list(path) == []
+
+
 def test_a_file_saved_with_a_bom_loads(tmp_path):
     # Windows editors (Notepad, "UTF-8 with BOM") start the file with U+FEFF.
     path = tmp_path / "feeds.toml"
@@ -30,6 +37,9 @@ def test_a_file_saved_with_a_bom_loads(tmp_path):
     (b'feed = "https://example.com/rss"\n', "use [[feed]] tables"),
     (b'[[feed]]\nurl = "http://[::1/rss"\n', "is not an http(s) URL"),
     (b'[[feed]]\nurl = "https://example.com:99999/rss"\n', "is not an http(s) URL"),
+    # A misspelt table name read as no feeds at all: a bot that polled nothing, silently.
+    (b'[[feeds]]\nname = "Wire"\nurl = "https://example.com/rss"\n', "no [[feed]] tables"),
+    (b'[[Feed]]\nurl = "https://example.com/rss"\n', "no [[feed]] tables"),
 ])
 def test_a_bad_file_is_a_one_line_error(tmp_path, content, message):
     path = tmp_path / "feeds.toml"
