@@ -112,6 +112,10 @@ def _read_toml(path: Path) -> dict:
         raise GazetteerError(f"classify: {path} is not valid TOML: {e}") from e
 
 
+# What a user file may hold: the bundled files' sections.
+_SECTIONS = ("companies", "topics", "score", "ai", "strategy", "negative", "model", "cues")
+
+
 def load_gazetteer(user_file: Path | None = None) -> Gazetteer:
     """The bundled gazetteer, extended by `user_file` (same layout: new companies, new
     aliases for known ones, new topics or terms, extra strategy phrases)."""
@@ -123,6 +127,10 @@ def load_gazetteer(user_file: Path | None = None) -> Gazetteer:
         gz.add_rules(doc, name)
     if user_file is not None:
         doc = _read_toml(Path(user_file))
+        unknown = [k for k in doc if k not in _SECTIONS]
+        if unknown:   # a misspelt [company.X] would be ignored without a word
+            raise GazetteerError(f"classify: {user_file}: unknown section {unknown[0]!r}; "
+                                 f"use {', '.join(_SECTIONS[:2])} (or {', '.join(_SECTIONS[2:])})")
         gz.add_companies(doc.get("companies", {}), str(user_file))
         gz.add_topics(doc.get("topics", {}), str(user_file))
         gz.add_rules(doc, str(user_file))

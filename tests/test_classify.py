@@ -306,6 +306,9 @@ def test_user_file_adds_companies_aliases_and_topics(tmp_path, bom):
     ("[companies]\nFoo = 3", "must be a table"),
     ("[topics.x.weights]\nrobot = 'high'", "must be a number"),
     ("[negative.weights]\nsponsored = 'a lot'", "must be a number"),
+    # A misspelt section was ignored: the user's companies never showed up, no word why.
+    ("[company.Acme]\naliases = ['AcmeBot']", "unknown section 'company'"),
+    ("[Topics.robots]\nterms = ['robot']", "unknown section 'Topics'"),
 ])
 def test_bad_user_file_is_a_one_line_error(tmp_path, content, message):
     path = tmp_path / "bad.toml"
