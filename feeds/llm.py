@@ -111,8 +111,9 @@ class LLMCondenser:
         self._resume_at = self.clock() + pause
         kind, self._failure_kind = self._failure_kind, type(e).__name__
         level = logging.WARNING if kind != self._failure_kind else logging.DEBUG
-        log.log(level, "llm: %s failed (%s); briefs are extractive until it answers, next "
-                "try in %d s", self.model, _short(e), pause)
+        hint = _HINTS.get(type(e).__name__, "")
+        log.log(level, "llm: %s failed (%s)%s; briefs are extractive until it answers, "
+                "next try in %d s", self.model, _short(e), hint, pause)
 
     def _endpoint_answered(self) -> None:
         if self._failures:
@@ -181,6 +182,15 @@ def _text(value, what: str, limit: int) -> str:
     return value
 
 
+# What the operator can check, by the openai client's error class.
+_HINTS = {
+    "AuthenticationError": ": check LLM_API_KEY",
+    "PermissionDeniedError": ": check LLM_API_KEY and the model's access",
+    "NotFoundError": ": check LLM_MODEL, and that LLM_BASE_URL is the API's base (often "
+                     "ending in /v1)",
+    "APIConnectionError": ": is LLM_BASE_URL reachable?",
+    "APITimeoutError": ": slower than LLM_TIMEOUT",
+}
 _QUOTED = re.compile(r"'[^']*'|\([^)]*\)")   # a rejection's specifics, not its kind
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 _NAME = re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:[-.][A-Za-z0-9]+)*\b")

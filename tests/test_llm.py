@@ -113,10 +113,10 @@ def _llm_warnings(caplog) -> list[str]:
 
 
 @pytest.mark.parametrize("script,words", [
-    ([("status", 401)], "AuthenticationError"),            # wrong key
-    ([("status", 404)], "NotFoundError"),                  # wrong model name
+    ([("status", 401)], "check LLM_API_KEY"),              # wrong key
+    ([("status", 404)], "check LLM_MODEL"),                # wrong model name
     ([("status", 503)], "InternalServerError"),
-    ([("sleep", 3.0), ("json", GOOD)], "Timeout"),         # slow server
+    ([("sleep", 3.0), ("json", GOOD)], "slower than LLM_TIMEOUT"),   # slow server
     ([("body", "<html>502 Bad Gateway</html>")], "Error"),  # garbage instead of JSON
 ], ids=["wrong-key", "wrong-model", "5xx", "slow", "garbage-body"])
 async def test_a_failing_endpoint_is_reported_once_and_rested(fake_llm, caplog, script, words):
@@ -172,9 +172,10 @@ async def test_the_hourly_cap_is_reported_once_per_hour(fake_llm, caplog):
     assert len(capped) == 2
 
 
-async def test_unreachable_server_falls_back():
+async def test_unreachable_server_falls_back(caplog):
     llm = LLMCondenser("http://127.0.0.1:9/v1", "k", "m", timeout=2)
     assert await llm.condense(STORY, FALLBACK) == FALLBACK
+    assert "is LLM_BASE_URL reachable?" in " ".join(_llm_warnings(caplog))
 
 
 async def test_names_and_figures_from_the_title_count_as_the_story_s(fake_llm):
