@@ -321,6 +321,17 @@ async def test_real_core_company_lookup_and_autocomplete(fake, real_core):
     assert {"name": "Alibaba", "value": "Alibaba"} in choices
 
 
+@pytest.mark.parametrize("typed", ["qwen", "阿里巴巴", "ＡＬＩＢＡＢＡ"])
+async def test_subscribe_autocomplete_offers_a_company_by_its_alias(fake, real_core, typed):
+    # /company offered Alibaba for "qwen"; /subscribe filtered it out again by its name.
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        complete = await fake.autocomplete("subscribe", {"target": typed}, "target")
+        choices = (await fake.callback(complete))["data"]["choices"]
+    assert {"name": "Alibaba", "value": "Alibaba"} in choices
+    assert "all" not in [c["value"] for c in choices]
+
+
 async def test_real_core_subscribe_is_stored_for_this_channel(fake, real_core):
     core, store = real_core
     async with running_bot(fake, core, store):

@@ -188,9 +188,11 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
 
 def _channel_settings(tree: app_commands.CommandTree, commands) -> None:
     async def complete_target(interaction: discord.Interaction, current: str):
-        choices = [app_commands.Choice(name="Everything (all strategy stories)", value="all")]
+        everything = app_commands.Choice(name="Everything (all strategy stories)", value="all")
+        # The core's completions already match aliases (qwen -> Alibaba): no second filter.
+        choices = [everything] if current.lower() in (everything.name + "all").lower() else []
         choices += topic_choices(commands, current) + company_choices(commands, current)
-        return [c for c in choices if current.lower() in (c.name + c.value).lower()][:MAX_CHOICES]
+        return choices[:MAX_CHOICES]
 
     async def guarded(interaction, fn, *args):
         caller = caller_for(interaction)
