@@ -176,6 +176,8 @@ CASES = [
     ("/latest", "pricing 3", "U1", "latest", (3, "pricing"), "Latest", False),
     ("/latest", "7 open source", "U1", "latest", (7, "open source"), "Latest", False),
     ("/latest", "² 3", "U1", "latest", (3, "²"), "Latest", False),    # isdigit, not a number
+    # A negative limit was taken for a topic ("no topic '-1'"), unlike `/ainews latest -1`.
+    ("/latest", "-1", "U1", "latest", (-1, None), "Latest", False),
     ("/search", "open   weights", "U1", "search", ("open weights",), "Search: open weights",
      False),
     ("/topic", "chips", "U1", "topic", ("chips",), "Topic chips", False),

@@ -21,6 +21,7 @@ from bot.slack.syntax import SLASH_COMMANDS
 
 log = logging.getLogger("ainews.slack")
 
+_NUMBER = re.compile(r"^[+-]?\d+$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _SLACK_TOKEN = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
@@ -110,9 +111,10 @@ def plan(command: str, text: str) -> tuple[str, str]:
 
 def _latest(commands, caller: Caller, args: str):
     """'/latest pricing 3' or '/latest 3 pricing': a number is the limit, words the topic."""
-    # isdecimal, not isdigit: "²" is a digit that int() refuses
-    numbers = [w for w in args.split() if w.isdecimal()]
-    words = " ".join(w for w in args.split() if not w.isdecimal())
+    # As the text command reads it: "-1" is a (bad) limit, not a topic; "²" is a
+    # digit that int() refuses, so a word.
+    numbers = [w for w in args.split() if _NUMBER.match(w)]
+    words = " ".join(w for w in args.split() if not _NUMBER.match(w))
     return commands.latest(caller, limit=int(numbers[-1]) if numbers else None,
                            topic=words or None)
 
