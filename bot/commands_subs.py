@@ -104,8 +104,12 @@ class SubscriptionCommands:
                                    ex.DIGEST_EG))
         self.store.set_digest(caller.platform, caller.workspace, caller.channel,
                               schedule.at_text, schedule.tz_name, now=self.clock())
-        return Reply.message(f"This channel now gets one digest a day at {schedule.at_text} "
-                             f"{schedule.tz_name} instead of instant posts.", ephemeral=False)
+        text = say("This channel now gets one digest a day at {} {} instead of instant "
+                   "posts.", schedule.at_text, schedule.tz_name)
+        if not self.store.subscriptions_for_channel(caller.platform, caller.channel):
+            text += say(" It follows nothing yet, so the digest would be empty: {} (or a "
+                        "topic or company) first.", ex.SUBSCRIBE_ALL)
+        return Reply.message(text, ephemeral=False)
 
     # ---- helpers ---------------------------------------------------------------------
     def _target(self, target: str) -> tuple[str, str] | Reply:

@@ -242,6 +242,17 @@ def test_digest_daily_and_off(commands):
     assert commands.store.digest_setting("discord", "c1") is None
 
 
+@pytest.mark.parametrize("follows", [False, True])
+def test_a_digest_for_a_channel_that_follows_nothing_says_so(commands, follows):
+    # "now gets one digest a day" for a channel that follows nothing: an empty digest,
+    # waited for in vain.
+    if follows:
+        commands.subscribe(ADMIN, "pricing")
+    text = commands.digest(ADMIN, "daily", "8:30").text
+    assert "digest a day at 08:30" in text
+    assert ("follows nothing" in text and "subscribe all" in text) is not follows
+
+
 @pytest.mark.parametrize("args, message", [
     (("daily", "25:61"), "not a time"),
     (("daily", "08:30", "Moon/Base"), "unknown time zone"),
