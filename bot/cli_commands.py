@@ -19,11 +19,17 @@ def dispatch(args) -> int:
     """Run a sub-command; errors a user can act on become one-line UserErrors."""
     from feeds.classify import GazetteerError
     from feeds.feedlist import FeedListError
-    from storage.store import StoreError
+    import sqlite3
+    from storage.store import StoreError, damage_message
     try:
         return _dispatch(args)
     except (GazetteerError, FeedListError, StoreError) as e:
         raise UserError(str(e)) from None
+    except sqlite3.DatabaseError as e:
+        damaged = damage_message(args.db or load_settings().db_path, e)
+        if damaged is None:
+            raise
+        raise UserError(damaged) from None
 
 
 def _dispatch(args) -> int:

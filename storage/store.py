@@ -28,7 +28,7 @@ from storage.lookups import LookupStore
 from storage.schema import MIGRATIONS, StoreError, migrate, unknown_versions
 from storage.stories import StoryStore
 
-__all__ = ["Store", "StoreError", "FeedState"]
+__all__ = ["Store", "StoreError", "FeedState", "damage_message"]
 
 log = logging.getLogger("ainews.store")
 BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
@@ -159,6 +159,19 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+_DAMAGED = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
+def damage_message(path: str | Path, e: BaseException) -> str | None:
+    """The one line to show when `e` says the file itself is damaged (a bad disk, a
+    copy cut short), else None: that is the operator's to mend, not a bug's trace."""
+    code = getattr(e, "sqlite_errorcode", None)
+    if not isinstance(e, sqlite3.DatabaseError) or code is None or code & 0xFF not in _DAMAGED:
+        return None
+    return (f"store: {path} is damaged ({_one_line(e)}); restore a backup, or move it "
+            "away to start afresh (`sqlite3 FILE .recover` may save its stories)")
 
 
 def _is_read_only(e: BaseException) -> bool:

@@ -107,6 +107,29 @@ def test_read_only_database_is_one_line(env, capsys, tmp_path, argv):
     assert err.startswith("ainews: store: cannot write") and "read-only" in err
 
 
+@pytest.mark.parametrize("argv", [("latest",), ("search", "phone")])
+def test_a_damaged_database_is_one_line(env, capsys, tmp_path, argv):
+    # Damage past the schema pages (a bad disk, a copy cut short) opened fine, then
+    # every lookup ended in a sqlite3 traceback.
+    import sqlite3
+    from feeds.models import Story, utcnow
+    from storage.store import Store
+    path = tmp_path / "damaged.db"
+    with Store(path) as store:
+        store.add_new_stories([Story(f"s{i}", f"https://a.example/{i}", f"A phone review {i}",
+                                     "Alibaba phones. " * 200, "A", "https://a.example/rss",
+                                     utcnow()) for i in range(300)], backlog=False, now=utcnow())
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    data = bytearray(path.read_bytes())
+    start = len(data) // 3
+    data[start:] = b"\x5a" * (len(data) - start)
+    path.write_bytes(bytes(data))
+    code, out, err = run_cli(capsys, "--db", str(path), *argv)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert err.startswith(f"ainews: store: {path}") and "damaged" in err
+
+
 def test_database_from_a_newer_ainews_is_one_line(env, capsys, tmp_path):
     import sqlite3
     from storage.store import Store
