@@ -5,6 +5,7 @@ import asyncio
 import json
 import sys
 from dataclasses import replace
+from pathlib import Path
 
 from bot.config import ConfigError, load_settings
 from bot.errors import UserError
@@ -58,7 +59,8 @@ def _settings(args):
         settings = load_settings()
     except ConfigError as e:
         raise UserError(str(e)) from None
-    return replace(settings, db_path=args.db) if args.db else settings
+    # "--db=~/x.db" reaches us unexpanded (the shell expands only a word starting with ~).
+    return replace(settings, db_path=Path(args.db).expanduser()) if args.db else settings
 
 
 def _open_app(settings):

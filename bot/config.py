@@ -99,6 +99,11 @@ def _number(kind, name: str, raw: str, minimum: float, maximum: float | None = N
     return value
 
 
+def _path(raw: str) -> Path:
+    # `.env`, docker's --env-file and systemd pass "~/..." unexpanded: no shell reads them.
+    return Path(raw.strip()).expanduser()
+
+
 def _url(name: str, raw: str) -> str:
     v = raw.strip()
     if v and not v.startswith(("http://", "https://", "ws://", "wss://")):
@@ -108,8 +113,8 @@ def _url(name: str, raw: str) -> str:
 
 # env var -> (Settings field, parser). Parsers take (name, raw).
 _FIELDS = {
-    "AINEWS_DB": ("db_path", lambda n, v: Path(v)),
-    "AINEWS_FEEDS": ("feeds_file", lambda n, v: Path(v) if v else None),
+    "AINEWS_DB": ("db_path", lambda n, v: _path(v)),
+    "AINEWS_FEEDS": ("feeds_file", lambda n, v: _path(v) if v else None),
     "AINEWS_POLL_MINUTES": ("poll_minutes", lambda n, v: _number(float, n, v, 0.001, 1440)),
     "AINEWS_MAX_POST_AGE_HOURS": ("max_post_age_hours",
                                   lambda n, v: _number(float, n, v, 0, 24 * 366)),
@@ -120,7 +125,7 @@ _FIELDS = {
     "AINEWS_CONCURRENCY": ("concurrency", lambda n, v: _number(int, n, v, 1, 1024)),
     "AINEWS_PER_HOST": ("per_host", lambda n, v: _number(int, n, v, 1, 64)),
     "AINEWS_CHANNEL_HOURLY_CAP": ("channel_hourly_cap", lambda n, v: _number(int, n, v, 1)),
-    "AINEWS_USER_DATA": ("user_data", lambda n, v: Path(v) if v else None),
+    "AINEWS_USER_DATA": ("user_data", lambda n, v: _path(v) if v else None),
     "AINEWS_HTTP_PORT": ("http_port", lambda n, v: _number(int, n, v, 0, 65535)),
     "DISCORD_TOKEN": ("discord_token", lambda n, v: v.strip()),
     "DISCORD_GUILD_ID": ("discord_guild_id", lambda n, v: _number(int, n, v, 1) if v.strip() else None),

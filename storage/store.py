@@ -62,7 +62,8 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
     @staticmethod
     def _connect(path: str) -> sqlite3.Connection:
         if path != ":memory:" and not path.startswith("file:"):
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = str(Path(path).expanduser())   # SQLite itself would read "~" as a name
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
         # check_same_thread=False: the bot hands the store to worker threads
         # (asyncio.to_thread); self._lock serialises our transactions.
         return sqlite3.connect(path, timeout=BUSY_TIMEOUT, check_same_thread=False)

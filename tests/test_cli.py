@@ -82,6 +82,22 @@ def test_unreadable_dotenv_is_one_line(env, capsys, tmp_path, content, words):
     assert "xoxb" not in err   # the line is not quoted: it may hold a secret
 
 
+def test_paths_from_home_are_expanded(env, capsys, tmp_path):
+    # `.env`, docker's --env-file and systemd pass "~/..." as is (no shell expands it):
+    # the database failed to open ("unable to open database file") and the feeds file
+    # could not be read.
+    env.setenv("HOME", str(tmp_path))
+    (tmp_path / "feeds.toml").write_text('[[feed]]\nname = "Wire"\n'
+                                         'url = "http://127.0.0.1:9/rss"\n')
+    env.setenv("AINEWS_DB", "~/data/ainews.db")
+    env.setenv("AINEWS_FEEDS", "~/feeds.toml")
+    code, out, err = run_cli(capsys, "poll", "--once")
+    assert code == 0 and "1 feeds polled" in out
+    assert (tmp_path / "data" / "ainews.db").is_file()
+    code, out, err = run_cli(capsys, "--db=~/other.db", "status")
+    assert code == 0 and (tmp_path / "other.db").is_file()
+
+
 def test_unwritable_database_is_one_line(env, capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
