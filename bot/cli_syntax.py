@@ -21,6 +21,7 @@ ARGS: dict[str, dict[str, str | None]] = {
     "feeds list": {},
     "feeds add": {"url": None, "name": None},
     "feeds remove": {"url": None},
+    "feeds resume": {"url": None},
 }
 
 

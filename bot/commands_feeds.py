@@ -13,8 +13,8 @@ from bot.examples import say
 from bot.replies import Caller, Reply
 from feeds.models import FeedSource
 
-FEEDS_USAGE = say("use {}, {} or {}", ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
-                  ex.FEEDS_REMOVE_USAGE)
+FEEDS_USAGE = say("use {}, {}, {} or {}", ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
+                  ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
 NOT_ADMIN_FEEDS = "only admins can manage the bot's feeds"
 
 
@@ -31,8 +31,10 @@ class FeedCommands:
         url = (url or "").strip()
         if action == "list":
             return self._feed_list()
-        if action not in ("add", "remove") or not url:
+        if action not in ("add", "remove", "resume") or not url:
             return Reply.error(FEEDS_USAGE)
+        if action == "resume":
+            return self._feed_resume(url)
         if action == "remove":
             if self.store.remove_feed(url):
                 return Reply.message(f"Removed feed {url}.")
@@ -43,13 +45,25 @@ class FeedCommands:
         states = self.store.feed_states()
         if not states:
             return Reply.message(say("No feeds yet: {}.", ex.FEEDS_ADD_USAGE))
-        lines = [f"{len(states)} feed{'' if len(states) == 1 else 's'}:"]
+        lines: list = [f"{len(states)} feed{'' if len(states) == 1 else 's'}:"]
         for s in states:
-            line = f"  [{s.health}] {s.source.name} — {s.source.url}"
+            lines.append(f"\n  [{s.health}] {s.source.name} — {s.source.url}")
             if s.last_error:
-                line += f" (failures: {s.failures}; last error: {s.last_error})"
-            lines.append(line)
-        return Reply.message("\n".join(lines))
+                lines.append(f" (failures: {s.failures}; last error: {s.last_error})")
+            if s.paused:
+                lines += say(" — {} to poll it again", ex.feed_resume(s.source.url))
+        return Reply.message(tuple(lines))
+
+    def _feed_resume(self, url: str) -> Reply:
+        state = self.store.feed_state(url)
+        if state is None:
+            return Reply.error(say("no feed with URL {}; {} shows them", url, ex.FEEDS_LIST))
+        if not state.paused:
+            return Reply.error(f"{state.source.name} ({url}) is not paused; it is polled "
+                               "as usual.")
+        self.store.resume_feed(url)
+        return Reply.message(f"Resumed {state.source.name} ({url}): it is polled on the "
+                             "next cycle.")
 
     async def _feed_add(self, url: str, name: str) -> Reply:
         from feeds.fetcher import FetchError

@@ -137,9 +137,15 @@ FEEDS_LIST = example("feeds list")
 FEEDS_ADD_USAGE = example("feeds add", url=meta("URL", "https://news.example/ai.xml"),
                           name=meta("NAME", "Example News", optional=True))
 FEEDS_REMOVE_USAGE = example("feeds remove", url=meta("URL", "https://news.example/ai.xml"))
+FEEDS_RESUME_USAGE = example("feeds resume", url=meta("URL", "https://news.example/ai.xml"))
 
 REGISTRY: tuple[Example, ...] = tuple(
     v for k, v in sorted(globals().items()) if isinstance(v, Example) and k.isupper())
+
+
+def feed_resume(url: str) -> Example:
+    """`feeds resume URL` for a paused feed: its URL as stored."""
+    return example("feeds resume", url=url)
 
 
 def resume(target: str) -> Example:

@@ -335,6 +335,28 @@ async def test_feeds_add_test_fetches_and_lists(store, classifier, clock):
     assert (await commands.feeds(ADMIN, "frob")).kind == "error"
 
 
+async def test_a_paused_feed_can_be_resumed_from_chat(commands, store, clock):
+    # `/feeds list` showed a feed paused after 10 failures, and chat had no way to
+    # resume it (only `ainews feeds resume` on the bot's host).
+    from feeds.models import FeedSource
+    url = "https://down.example/rss"
+    store.upsert_feed(FeedSource("Down Wire", url))
+    for _ in range(10):
+        store.record_fetch_failure(url, now=clock(), next_poll=clock(), kind="http",
+                                   message="fetcher: down.example answered HTTP 503")
+    listing = await commands.feeds(ADMIN, "list")
+    assert "[paused]" in listing.text and f"feeds resume {url}" in listing.text
+    assert (await commands.feeds(MEMBER, "resume", url)).kind == "error"
+    resumed = await commands.run_text(ADMIN, f"feeds resume {url}")
+    assert resumed.kind == "text" and "Down Wire" in resumed.text
+    state = store.feed_state(url)
+    assert not state.paused and state.failures == 0
+    again = await commands.feeds(ADMIN, "resume", url)
+    assert again.kind == "error" and "not paused" in again.text
+    unknown = await commands.feeds(ADMIN, "resume", "https://nowhere.example/rss")
+    assert unknown.kind == "error" and "feeds list" in unknown.text
+
+
 def test_lookup_answers_when_condensing_a_story_fails(commands, store, monkeypatch, caplog):
     """A story that cannot be condensed on lookup still shows as its headline."""
     import bot.commands

@@ -58,7 +58,7 @@ def test_snapshot_reads_well_and_gates_admin_commands():
     for name in ("subscribe", "unsubscribe", "digest"):
         assert int(commands[name]["default_member_permissions"]) == PERM_MANAGE_CHANNELS
     assert int(commands["feeds"]["default_member_permissions"]) == 1 << 5   # Manage Server
-    assert {o["name"] for o in commands["feeds"]["options"]} == {"list", "add", "remove"}
+    assert {o["name"] for o in commands["feeds"]["options"]} == {"list", "add", "remove", "resume"}
     assert commands["company"]["options"][0]["autocomplete"] is True
     for c in commands.values():
         assert 10 <= len(c["description"]) <= 100

@@ -273,4 +273,10 @@ def _feeds_group(commands) -> app_commands.Group:
         """Stop reading a feed."""
         await run(interaction, "remove", url)
 
+    @group.command(name="resume", description="Poll a paused feed again")
+    @app_commands.describe(url="The feed's address, as shown by /feeds list")
+    async def feeds_resume(interaction: discord.Interaction, url: str):
+        """Poll a paused feed again."""
+        await run(interaction, "resume", url)
+
     return group

@@ -24,6 +24,7 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "feeds list": (),
     "feeds add": ("url", "name"),
     "feeds remove": ("url",),
+    "feeds resume": ("url",),
 }
 
 
