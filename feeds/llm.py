@@ -112,7 +112,7 @@ class LLMCondenser:
         kind, self._failure_kind = self._failure_kind, type(e).__name__
         level = logging.WARNING if kind != self._failure_kind else logging.DEBUG
         hint = _HINTS.get(type(e).__name__, "")
-        log.log(level, "llm: %s failed (%s)%s; briefs are extractive until it answers, "
+        log.log(level, "llm: %s failed (%s)%s. Briefs are extractive until it answers; "
                 "next try in %d s", self.model, _short(e), hint, pause)
 
     def _endpoint_answered(self) -> None:
@@ -184,12 +184,12 @@ def _text(value, what: str, limit: int) -> str:
 
 # What the operator can check, by the openai client's error class.
 _HINTS = {
-    "AuthenticationError": ": check LLM_API_KEY",
-    "PermissionDeniedError": ": check LLM_API_KEY and the model's access",
-    "NotFoundError": ": check LLM_MODEL, and that LLM_BASE_URL is the API's base (often "
+    "AuthenticationError": " — check LLM_API_KEY",
+    "PermissionDeniedError": " — check LLM_API_KEY and the model's access",
+    "NotFoundError": " — check LLM_MODEL, and that LLM_BASE_URL is the API's base (often "
                      "ending in /v1)",
-    "APIConnectionError": ": is LLM_BASE_URL reachable?",
-    "APITimeoutError": ": slower than LLM_TIMEOUT",
+    "APIConnectionError": " — is LLM_BASE_URL reachable?",
+    "APITimeoutError": " — slower than LLM_TIMEOUT",
 }
 _QUOTED = re.compile(r"'[^']*'|\([^)]*\)")   # a rejection's specifics, not its kind
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
