@@ -16,6 +16,7 @@ from feeds.models import FeedSource
 FEEDS_USAGE = say("use {}, {}, {} or {}", ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
                   ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
 NOT_ADMIN_FEEDS = "only admins can manage the bot's feeds"
+_ATTENTION = {"paused": 0, "failing": 1}   # listed first, in this order
 
 
 class FeedCommands:
@@ -45,7 +46,11 @@ class FeedCommands:
         states = self.store.feed_states()
         if not states:
             return Reply.message(say("No feeds yet: {}.", ex.FEEDS_ADD_USAGE))
-        lines: list = [f"{len(states)} feed{'' if len(states) == 1 else 's'}:"]
+        # Those needing attention first: a long list is cut at the platform's limit.
+        states = sorted(states, key=lambda s: _ATTENTION.get(s.health, len(_ATTENTION)))
+        counts = [f"{n} {h}" for h in _ATTENTION if (n := sum(s.health == h for s in states))]
+        lines: list = [f"{len(states)} feed{'' if len(states) == 1 else 's'}"
+                       + (f" ({', '.join(counts)}):" if counts else ":")]
         for s in states:
             lines.append(f"\n  [{s.health}] {s.source.name} — {s.source.url}")
             if s.last_error:

@@ -335,6 +335,21 @@ async def test_feeds_add_test_fetches_and_lists(store, classifier, clock):
     assert (await commands.feeds(ADMIN, "frob")).kind == "error"
 
 
+async def test_feeds_needing_attention_head_the_list(commands, store, clock):
+    # Discord cuts a reply at 4,096 characters: with 60+ feeds listed by name, a paused
+    # "Zeit" feed fell off the end, and with it the way to resume it.
+    from feeds.models import FeedSource
+    for i in range(80):
+        store.upsert_feed(FeedSource(f"Wire {i:02d}", f"https://wire{i}.example/rss"))
+    store.upsert_feed(FeedSource("Zeit Online", "https://zeit.example/rss"))
+    for _ in range(10):
+        store.record_fetch_failure("https://zeit.example/rss", now=clock(), next_poll=clock(),
+                                   kind="http", message="fetcher: zeit.example answered 410")
+    lines = (await commands.feeds(ADMIN, "list")).text.splitlines()
+    assert lines[0] == "81 feeds (1 paused):"
+    assert lines[1].startswith("  [paused] Zeit Online")
+
+
 async def test_a_paused_feed_can_be_resumed_from_chat(commands, store, clock):
     # `/feeds list` showed a feed paused after 10 failures, and chat had no way to
     # resume it (only `ainews feeds resume` on the bot's host).
