@@ -64,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
     q = fs.add_parser("check", help="fetch a feed now and report what it holds")
     q.add_argument("url")
     q.add_argument("--json", action="store_true")
-    q = fs.add_parser("resume", help="resume a paused feed")
-    q.add_argument("url")
+    q = fs.add_parser("resume", help="resume a paused feed (all: every paused feed)")
+    q.add_argument("url", help="the feed's URL, or all")
 
     p = sub.add_parser("status", help="feeds health, queue depth, paused subscriptions")
     p.add_argument("--json", action="store_true")

@@ -82,6 +82,13 @@ def _remove(app, args) -> int:
 
 
 def _resume(app, args) -> int:
+    if args.url == "all" and app.store.feed_state("all") is None:
+        paused = [s.source.url for s in app.store.feed_states() if s.paused]
+        for url in paused:
+            app.store.resume_feed(url)
+        print(f"resumed {len(paused)} paused feeds; they will be polled on the next cycle"
+              if paused else "no feed is paused")
+        return 0
     if app.store.feed_state(args.url) is None:
         raise UserError(f"feeds: no feed with url {args.url} (see `ainews feeds list`)")
     app.store.resume_feed(args.url)

@@ -430,6 +430,21 @@ def test_feeds_list_shows_what_remove_and_resume_need(env, capsys):
     assert row.split()[:3] == ["paused", "Gone", "-"]
 
 
+def test_feeds_resume_all_resumes_every_paused_feed(env, capsys):
+    # After days without network every feed is paused (10 failures each): resuming
+    # them one URL at a time was the only way back.
+    from storage.store import Store
+    urls = [f"https://gone{i}.example/rss" for i in range(3)]
+    for i, url in enumerate(urls):
+        _paused_feed(f"Gone {i}", url)
+    code, out, _ = run_cli(capsys, "feeds", "resume", "all")
+    assert code == 0 and "resumed 3 paused feeds" in out
+    with Store(os.environ["AINEWS_DB"]) as store:
+        assert not any(store.feed_state(u).paused for u in urls)
+    code, out, _ = run_cli(capsys, "feeds", "resume", "all")
+    assert code == 0 and "no feed is paused" in out
+
+
 async def test_status_reports_feed_health_and_queue(env, capsys, tmp_path):
     async with FeedServer() as srv:
         srv.add("/ok.xml", make_rss("Ok", [strategy_entry(0)]))
