@@ -127,6 +127,7 @@ class Pipeline:
     max_post_age: timedelta | None = None   # None: post whatever is new, however old
     # First polls waiting for their transaction; a list only while poll_once runs.
     _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
+    _offline: bool = field(default=False, init=False, repr=False)   # said once per outage
 
     async def poll_once(self, *, now: datetime | None = None, all_feeds: bool = False,
                         on_fresh: Callable[[], Awaitable] | None = None) -> PollSummary:
@@ -289,11 +290,28 @@ class Pipeline:
             if story.classification.strategy:
                 await self.formatter.brief_for(story)
 
+    def _offline_now(self, now: datetime) -> bool:
+        """Whether the bot itself looks offline (no feed reached lately, several tried):
+        then a feed's failure is not its own, and must not back it off towards a pause."""
+        offline = self.store.looks_offline(now=now, window=_offline_window(self.poll_minutes))
+        if offline and not self._offline:
+            log.warning("poller: no feed can be reached (DNS or connection failures "
+                        "everywhere); the network looks down: feeds are retried every %g "
+                        "min without counting it against them", self.poll_minutes)
+        self._offline = offline
+        return offline
+
     def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
         kind = getattr(err, "kind", "error")
         message = str(err) or type(err).__name__
         if not isinstance(err, (FetchError, ParseError)):   # those name their component
             message = f"poller: {state.source.url} failed ({type(err).__name__}: {message})"
+        if kind in ("dns", "connect") and self._offline_now(now):
+            self.store.record_unreachable(state.source.url, now=now, message=message, kind=kind,
+                                          next_poll=now + timedelta(minutes=self.poll_minutes))
+            out.error = message
+            log.debug("%s", message)
+            return
         retry_after = getattr(err, "retry_after", None)
         next_poll = schedule.next_poll_after_failure(now, self.poll_minutes, state.failures + 1,
                                                      retry_after=retry_after)
@@ -308,6 +326,11 @@ class Pipeline:
                         new_state.failures, message)
         else:
             log.warning("%s", message)
+
+
+def _offline_window(poll_minutes: float) -> timedelta:
+    # Longer than any healthy feed's interval (2 x base, a <ttl> up to 60 min).
+    return timedelta(minutes=max(3 * poll_minutes, 90))
 
 
 def _last_interval(state: FeedState) -> float | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from feeds.models import FeedSource, iso_utc, parse_iso
 
@@ -128,6 +128,28 @@ class FeedStore:
             log.warning("store: paused feed %s after %d failures (%s)", url,
                         state.failures, error)
         return state
+
+    def looks_offline(self, *, now: datetime, window: timedelta, min_feeds: int = 3) -> bool:
+        """True when no feed has been fetched since `now - window` while at least
+        `min_feeds` feeds failed to resolve or connect in that time: the bot's own
+        network is down, not the feeds."""
+        since = iso_utc(now - window)
+        if self.db.execute("SELECT 1 FROM feeds WHERE last_ok >= ? LIMIT 1",
+                           (since,)).fetchone():
+            return False
+        (n,) = self.db.execute(
+            "SELECT count(*) FROM feeds WHERE last_polled >= ? AND (last_error LIKE 'dns:%' "
+            "OR last_error LIKE 'connect:%')", (since,)).fetchone()
+        return n >= min_feeds
+
+    def record_unreachable(self, url: str, *, now: datetime, next_poll: datetime,
+                           kind: str, message: str) -> FeedState | None:
+        """A failure while the bot itself is offline: noted, not counted against the
+        feed (no backoff, no pause)."""
+        error = f"{kind}: {message}".replace("\n", " ")
+        self._update_feed(url, "last_polled = ?, next_poll = ?, last_error = ?",
+                          (iso_utc(now), iso_utc(next_poll), error))
+        return self.feed_state(url)
 
     def resume_feed(self, url: str) -> bool:
         """Unpause `url`, clear its failure count and make it due now."""

@@ -320,3 +320,49 @@ def test_the_summary_says_a_first_polls_stories_are_backlog_not_to_be_posted():
                               "posted): 12 stories, 4 strategy")
     assert summary.to_json()["backlog_stories"] == 12
     assert summary.to_json()["backlog_strategy_stories"] == 4
+
+
+async def _passes_while_unreachable(store, classifier, n: int) -> list:
+    """`n` poll passes, each when the next feed is due, with nothing answering
+    (closed loopback ports: connection refused, as with no network at all)."""
+    states = []
+    async with Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=10)
+        now = utcnow()
+        for _ in range(n):
+            await pipeline.poll_once(now=now)
+            states = store.feed_states()
+            due = [s.next_poll for s in states if s.next_poll and not s.paused]
+            if not due:
+                break
+            now = min(due)
+    return states
+
+
+async def test_a_bot_without_network_does_not_hold_it_against_every_feed(tmp_path, classifier,
+                                                                        caplog):
+    # With the bot's own network down, every feed's failures climbed: after a few hours
+    # offline the feeds waited hours more once it was back, and after ~5 days all were
+    # paused for good. Now such passes are retried at the base interval, uncounted.
+    store = Store(tmp_path / "a.db")
+    for i in range(4):
+        store.upsert_feed(FeedSource(f"Wire {i}", f"http://127.0.0.{i + 1}:9/feed.xml"))
+    states = await _passes_while_unreachable(store, classifier, 40)   # ~6 hours
+    assert not any(s.paused for s in states)
+    assert max(s.failures for s in states) <= 1
+    assert {s.next_poll - s.last_polled for s in states} == {timedelta(minutes=10)}
+    offline = [r for r in caplog.records if "network looks down" in r.getMessage()]
+    assert len(offline) == 1
+    store.close()
+
+
+async def test_feeds_unreachable_while_others_answer_still_back_off(env, classifier):
+    srv, store, pipeline, _ = env
+    for i in range(3):
+        store.upsert_feed(FeedSource(f"Dead {i}", f"http://127.0.0.{i + 2}:9/feed.xml"))
+    now = utcnow()
+    for step in range(4):
+        await pipeline.poll_once(now=now + timedelta(hours=step * 30), all_feeds=True)
+    dead = [s for s in store.feed_states() if s.source.name.startswith("Dead")]
+    assert {s.failures for s in dead} == {4}
+    assert {s.next_poll - s.last_polled for s in dead} == {timedelta(minutes=2 * 2 ** 4)}
