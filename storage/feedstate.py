@@ -145,9 +145,10 @@ class FeedStore:
     def record_unreachable(self, url: str, *, now: datetime, next_poll: datetime,
                            kind: str, message: str) -> FeedState | None:
         """A failure while the bot itself is offline: noted, not counted against the
-        feed (no backoff, no pause)."""
+        feed beyond one (listed as failing: no backoff, no pause)."""
         error = f"{kind}: {message}".replace("\n", " ")
-        self._update_feed(url, "last_polled = ?, next_poll = ?, last_error = ?",
+        self._update_feed(url, "last_polled = ?, next_poll = ?, last_error = ?, "
+                               "failures = max(failures, 1)",
                           (iso_utc(now), iso_utc(next_poll), error))
         return self.feed_state(url)
 

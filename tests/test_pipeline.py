@@ -349,7 +349,7 @@ async def test_a_bot_without_network_does_not_hold_it_against_every_feed(tmp_pat
         store.upsert_feed(FeedSource(f"Wire {i}", f"http://127.0.0.{i + 1}:9/feed.xml"))
     states = await _passes_while_unreachable(store, classifier, 40)   # ~6 hours
     assert not any(s.paused for s in states)
-    assert max(s.failures for s in states) <= 1
+    assert {s.failures for s in states} == {1} and {s.health for s in states} == {"failing"}
     assert {s.next_poll - s.last_polled for s in states} == {timedelta(minutes=10)}
     offline = [r for r in caplog.records if "network looks down" in r.getMessage()]
     assert len(offline) == 1
