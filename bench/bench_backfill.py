@@ -50,11 +50,8 @@ def baseline(feeds: list[tuple[str, bytes]]) -> float:
 
 
 def one_run(feeds: list[tuple[str, bytes]], code: tuple | None = None) -> dict:
-    from feeds.classify import Classifier
     from feeds.formatter import Formatter
-    from storage.store import Store
-    if code is not None:   # another revision's (Classifier, Store)
-        Classifier, Store = code
+    Classifier, Store = code or _today()   # code: another revision's (Classifier, Store)
     tmp = Path(tempfile.mkdtemp(prefix="ainews-bench-backfill-"))
     store = Store(tmp / "backfill.db")
     classifier = Classifier()
@@ -70,6 +67,12 @@ def one_run(feeds: list[tuple[str, bytes]], code: tuple | None = None) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
     return {"spent": stages.spent, "entries": stages.entries, "strategy": stages.strategy,
             "lookup": lookup}
+
+
+def _today() -> tuple:
+    from feeds.classify import Classifier
+    from storage.store import Store
+    return Classifier, Store
 
 
 def first_lookup(store, classifier) -> dict:
