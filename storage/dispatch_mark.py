@@ -7,7 +7,7 @@ UNIQUE (cluster, platform, channel) makes harmless. A mixin of Store (storage.de
 """
 from __future__ import annotations
 
-from storage.stories import STORY_COLUMNS, story_from_row
+from storage.story_rows import STORY_COLUMNS, story_from_row
 
 
 class DispatchMarkStore:
