@@ -17,16 +17,18 @@ about into over after before more most such which who whom what when where while
 said says say just new one two its it's
 """.split())
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.\-'’][a-z0-9]+)*|[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af]+")
-# Chinese characters only: the test of a token for bigrams, and of a sentence for CJK
-# rules (Chinese cue phrases, shorter sentences). A run that begins with kana or Hangul
-# stays one word.
+# Chinese characters only: the test of a sentence for the Chinese rules (cue phrases,
+# shorter sentences).
 CJK = re.compile("[\u4e00-\u9fff]")
+# Scripts written without spaces (Chinese and Japanese, kana included) are compared as
+# character pairs; Korean puts spaces between words, so Hangul stays whole words.
+_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u9fff]")
 
 
 def tokens(text: str) -> frozenset[str]:
     out = set()
     for tok in _TOKEN.findall(text.lower()):
-        if CJK.match(tok):  # no spaces in CJK: character bigrams stand in for words
+        if _UNSPACED.match(tok):  # no spaces: character pairs stand in for words
             out.update(tok[i:i + 2] for i in range(max(1, len(tok) - 1)))
             continue
         if tok.endswith(("'s", "’s")):
