@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/ainews run
 
-test: $(STAMP)
+# Lint first: pyflakes finds unused imports, undefined names and redefinitions in seconds.
+test: lint
 	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/python -m pyflakes bot feeds storage bench tests
 
 demo: $(STAMP)
 	$(BIN)/ainews demo

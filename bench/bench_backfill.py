@@ -15,7 +15,7 @@ Target: the stages after parsing add at most 50% to the parse time, the parse be
 issue's reference, bare feedparser.parse; the share of our own (faster) parse is shown
 beside it. --against REV also runs the classifier and store code of git revision REV
 (feeds/classify.py, feeds/gazetteer.py, feeds/cluster.py, storage/store.py, stories.py,
-schema.py; today's data files; a store without `transaction` is given one feed per
+schema.py and the modules split out of them; today's data files; a store without `transaction` is given one feed per
 transaction, as the pipeline of its time wrote first polls), interleaved with today's in the same process, and prints both side by side.
 """
 from __future__ import annotations
@@ -50,11 +50,8 @@ def baseline(feeds: list[tuple[str, bytes]]) -> float:
 
 
 def one_run(feeds: list[tuple[str, bytes]], code: tuple | None = None) -> dict:
-    from feeds.classify import Classifier
     from feeds.formatter import Formatter
-    from storage.store import Store
-    if code is not None:   # another revision's (Classifier, Store)
-        Classifier, Store = code
+    Classifier, Store = code or _today()   # code: another revision's (Classifier, Store)
     tmp = Path(tempfile.mkdtemp(prefix="ainews-bench-backfill-"))
     store = Store(tmp / "backfill.db")
     classifier = Classifier()
@@ -70,6 +67,12 @@ def one_run(feeds: list[tuple[str, bytes]], code: tuple | None = None) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
     return {"spent": stages.spent, "entries": stages.entries, "strategy": stages.strategy,
             "lookup": lookup}
+
+
+def _today() -> tuple:
+    from feeds.classify import Classifier
+    from storage.store import Store
+    return Classifier, Store
 
 
 def first_lookup(store, classifier) -> dict:
@@ -143,12 +146,13 @@ class _Stages:
 def code_at(rev: str) -> tuple:
     """(Classifier, Store) as they were at git revision `rev`: the classify and store
     modules read with `git show` and loaded under other names beside today's. Modules
-    split out later (phrases, learned, scan; candidates, clusters) are loaded where REV
-    has them."""
+    split out later (phrases, learned, scan; candidates, clusters, story_rows, dedupe,
+    briefs) are loaded where REV has them."""
     classify = load_at(rev, ("feeds/gazetteer.py", "feeds/phrases.py", "feeds/learned.py",
                              "feeds/scan.py", "feeds/classify.py"), "_rev_")
     store = load_at(rev, ("storage/schema.py", "feeds/cluster.py", "storage/candidates.py",
-                          "storage/clusters.py", "storage/stories.py", "storage/store.py"),
+                          "storage/clusters.py", "storage/story_rows.py", "storage/dedupe.py",
+                          "storage/briefs.py", "storage/stories.py", "storage/store.py"),
                     "_rev_")
     return classify.Classifier, store.Store
 

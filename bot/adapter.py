@@ -10,7 +10,7 @@ Adapters sort every failure into one of three errors; delivery acts on each:
                   content even after the adapter's own plain-text fallback): only that
                   row fails, with the reason; the channel goes on with its next post.
 Anything else an adapter raises is a bug: delivery retries it once like a transient
-error, then treats it as rejected (see bot/delivery.py UNEXPECTED_ATTEMPTS), so a bug
+error, then treats it as rejected (see bot/retry.py UNEXPECTED_ATTEMPTS), so a bug
 never stalls a channel for hours."""
 from __future__ import annotations
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import timedelta
+from functools import partial
 
-from bot.adapter import Adapter, PermanentError, RejectedError
+from bot.adapter import Adapter
 from bot.digest import (OVERFLOW_TITLE, digest_due, digest_title, last_scheduled,
                          parse_schedule)
-from bot.retry import (UNEXPECTED_ATTEMPTS, attempt_limit, bug_reason, earlier_post,
-                       reason_of, unexpected)
+from bot.failures import settle
+from bot.pacing import Key
+from bot.retry import attempt_limit, earlier_post, reason_of
 
 log = logging.getLogger("ainews.delivery")
-Key = tuple[str, str]          # (platform, channel)
 
 
 class Roundups:
@@ -70,18 +71,10 @@ class Roundups:
             message_id = (await earlier_post(adapter, key[1], batch, attempts)
                           or await adapter.send_digest(key[1], title, [r.brief for r in rows],
                                                        nonce=batch))
-        except PermanentError as e:
-            self._on_permanent(rows[0], e.reason)
-            return None
-        except RejectedError as e:
-            self._on_roundup_rejected(key, rows, batch, e.reason)
-            return 0
         except Exception as e:
-            if unexpected(e) and attempts >= UNEXPECTED_ATTEMPTS:
-                self._on_roundup_rejected(key, rows, batch, bug_reason(attempts, e))
-                return 0
-            self._on_roundup_transient(key, rows, batch, e)
-            return None
+            return settle(e, attempts, permanent=partial(self._on_permanent, rows[0]),
+                          rejected=partial(self._on_roundup_rejected, key, rows, batch),
+                          transient=partial(self._on_roundup_transient, key, rows, batch))
         finally:
             self._last_post[key] = self.clock()
         self.store.record_roundup_sent(batch, str(message_id or batch), self.clock())

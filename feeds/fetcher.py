@@ -10,14 +10,13 @@
 - Timeout: `policy.timeout` seconds of network time per fetch, all redirect hops
   together. Time spent queueing for a concurrency slot is not counted, or a big gather
   against one host would time out feeds that never got to start.
-- Size: `policy.max_bytes` caps both the bytes on the wire and the decompressed body;
-  the read is abandoned (connection closed) as soon as either passes the cap, so a
-  huge or endless body or a gzip bomb costs at most about twice the cap in memory.
+- Size: `policy.max_bytes` caps both the bytes on the wire and the decompressed body
+  (feeds/fetch_body.py): the read stops as soon as either passes the cap.
 - Redirects are followed here, not by aiohttp, so every hop passes the SSRF guard
   (feeds/guard.py) and loops are reported as such.
-- Encodings: gzip and deflate. br is not advertised: the brotli package is not a
-  dependency, and its streaming API cannot bound the output of one input chunk.
-Every failure is a FetchError with a one-line message naming the component and host.
+- Encodings: gzip and deflate (br is not advertised: see feeds/fetch_body.py).
+Every failure is a FetchError with a one-line message naming the component and host
+(feeds/fetch_errors.py).
 """
 from __future__ import annotations
 
@@ -26,7 +25,6 @@ import email.utils
 import logging
 import re
 import time
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -34,6 +32,8 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
+from feeds.fetch_body import read_body
+from feeds.fetch_errors import client_error, where
 from feeds.guard import FetchError, GuardedResolver, check_url, parse_url
 
 __all__ = ["FetchError", "FetchPolicy", "FetchResult", "Fetcher", "parse_retry_after",
@@ -45,7 +45,6 @@ FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml;q
                "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 REDIRECTS = (301, 302, 303, 307, 308)
-CHUNK = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -92,45 +91,6 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
 def parse_max_age(cache_control: str | None) -> float | None:
     m = re.search(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", cache_control or "", re.I)
     return float(m.group(1)) if m else None
-
-
-def _where(url: URL) -> str:
-    """The host as messages show it; the port only when it is not the default."""
-    host = url.host or "?"
-    return f"{host}:{url.port}" if url.explicit_port and not url.is_default_port() else host
-
-
-def _size(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):.3g} MB"
-    return f"{n / 1024:.3g} KB" if n >= 1024 else f"{n} bytes"
-
-
-class _Inflater:
-    """Streaming gzip/deflate decoder that never produces more than it is allowed to."""
-
-    def __init__(self, encoding: str):
-        self.gzip = encoding in ("gzip", "x-gzip")
-        self._z = zlib.decompressobj(16 + zlib.MAX_WBITS if self.gzip else zlib.MAX_WBITS)
-        self._started = False
-
-    def feed(self, data: bytes, room: int) -> bytes:
-        """Decode `data`, returning at most `room` bytes (more pending means too large)."""
-        out = bytearray()
-        while data and len(out) < room:
-            try:
-                out += self._z.decompress(data, room - len(out))
-            except zlib.error:
-                if self._started or self.gzip:
-                    raise
-                # Some servers send raw deflate without the zlib header.
-                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
-                out += self._z.decompress(data, room - len(out))
-            self._started = True
-            data = self._z.unconsumed_tail
-            if self._z.eof and self._z.unused_data and self.gzip:
-                data, self._z = self._z.unused_data, zlib.decompressobj(16 + zlib.MAX_WBITS)
-        return bytes(out)
 
 
 class Fetcher:
@@ -194,13 +154,13 @@ class Fetcher:
                 log.debug("fetcher: %s -> %s (%.2f s)", url, outcome.status, spent)
                 return outcome
             current = self._next_hop(current, outcome, seen)
-        raise FetchError("redirects", f"fetcher: {_where(parse_url(url))} redirected more "
+        raise FetchError("redirects", f"fetcher: {where(parse_url(url))} redirected more "
                                       f"than {self.policy.max_redirects} times")
 
     def _next_hop(self, current: URL, location: str, seen: list[str]) -> URL:
         target = current.join(parse_url(location))
         if str(target) in seen:
-            raise FetchError("redirects", f"fetcher: {_where(current)} redirected in a loop "
+            raise FetchError("redirects", f"fetcher: {where(current)} redirected in a loop "
                                           f"(back to {target})")
         seen.append(str(target))
         return target
@@ -225,10 +185,10 @@ class Fetcher:
             except FetchError:
                 raise
             except (TimeoutError, asyncio.TimeoutError):
-                raise FetchError("timeout", f"fetcher: {_where(url)} timed out after "
+                raise FetchError("timeout", f"fetcher: {where(url)} timed out after "
                                             f"{self.policy.timeout:g} s") from None
             except aiohttp.ClientError as e:
-                raise _client_error(url, e) from e
+                raise client_error(url, e) from e
 
     async def _request(self, url: URL, headers: dict[str, str]) -> FetchResult | str:
         session = self._ensure_session()
@@ -240,85 +200,17 @@ class Fetcher:
         if status in REDIRECTS:
             location = resp.headers.get("Location")
             if not location:
-                raise FetchError("http", f"fetcher: {_where(url)} answered HTTP {status} "
+                raise FetchError("http", f"fetcher: {where(url)} answered HTTP {status} "
                                          "without a Location", status=status)
             return location
         if status >= 400 or (300 <= status < 400 and status != 304):
-            raise FetchError("http", f"fetcher: {_where(url)} answered HTTP {status}",
+            raise FetchError("http", f"fetcher: {where(url)} answered HTTP {status}",
                              status=status,
                              retry_after=parse_retry_after(resp.headers.get("Retry-After")))
-        body = None if status == 304 else await self._read_body(url, resp)
+        body = None if status == 304 else await read_body(url, resp, self.policy.max_bytes)
         h = resp.headers
         return FetchResult(url=str(url), final_url=str(url), status=status, body=body,
                            not_modified=status == 304, etag=h.get("ETag"),
                            last_modified=h.get("Last-Modified"),
                            content_type=h.get("Content-Type"),
                            max_age=parse_max_age(h.get("Cache-Control")), elapsed=0.0)
-
-    async def _read_body(self, url: URL, resp: aiohttp.ClientResponse) -> bytes:
-        cap = self.policy.max_bytes
-        if resp.content_length is not None and resp.content_length > cap:
-            raise self._too_large(url, resp, f"announced a {_size(resp.content_length)} "
-                                             "body")
-        encoding = resp.headers.get("Content-Encoding", "identity").strip().lower()
-        if encoding not in ("identity", "", "gzip", "x-gzip", "deflate"):
-            resp.close()
-            raise FetchError("http", f"fetcher: {_where(url)} sent an unsupported "
-                                     f"Content-Encoding: {encoding}")
-        inflater = _Inflater(encoding) if encoding not in ("identity", "") else None
-        received, body = 0, bytearray()
-        async for chunk in resp.content.iter_chunked(CHUNK):
-            received += len(chunk)
-            if received > cap:
-                raise self._too_large(url, resp, f"sent more than {_size(cap)}")
-            body += self._decode(url, inflater, chunk, cap + 1 - len(body))
-            if len(body) > cap:
-                raise self._too_large(url, resp, "sent a body that decompresses to more "
-                                                 f"than {_size(cap)}")
-        return bytes(body)
-
-    @staticmethod
-    def _decode(url: URL, inflater: _Inflater | None, chunk: bytes, room: int) -> bytes:
-        if inflater is None:
-            return chunk
-        try:
-            return inflater.feed(chunk, room)
-        except zlib.error as e:
-            raise FetchError("http", f"fetcher: {_where(url)} sent a corrupt "
-                                     f"compressed body ({e})") from None
-
-    def _too_large(self, url: URL, resp: aiohttp.ClientResponse, what: str) -> FetchError:
-        resp.close()  # drop the connection now rather than drain the rest
-        return FetchError("too-large", f"fetcher: {_where(url)} {what}; the limit is "
-                                       f"{_size(self.policy.max_bytes)}")
-
-
-def _client_error(url: URL, e: aiohttp.ClientError) -> FetchError:
-    """Translate an aiohttp exception into a one-line FetchError."""
-    where = _where(url)
-    if isinstance(e.__cause__, FetchError):
-        return e.__cause__
-    if isinstance(e, aiohttp.ClientConnectorDNSError):
-        return FetchError("dns", f"fetcher: {where}: DNS lookup failed")
-    if isinstance(e, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)):
-        return FetchError("tls", f"fetcher: {where}: TLS handshake failed ({_tls_reason(e)})")
-    if isinstance(e, aiohttp.ClientConnectorError):
-        os_error = e.os_error
-        reason = ("connection refused" if isinstance(os_error, ConnectionRefusedError)
-                  else os_error.strerror or type(os_error).__name__)
-        return FetchError("connect", f"fetcher: {where}: could not connect ({reason})")
-    if isinstance(e, aiohttp.InvalidURL):
-        return FetchError("invalid-url", f"fetcher: {url} is not a valid URL")
-    if isinstance(e, aiohttp.ClientPayloadError):
-        return FetchError("connect", f"fetcher: {where} sent a broken body ({e})")
-    return FetchError("connect", f"fetcher: {where}: connection failed "
-                                 f"({type(e).__name__}: {e})")
-
-
-def _tls_reason(e: aiohttp.ClientError) -> str:
-    """The short part of an SSL error: "certificate verify failed: ...", "WRONG_VERSION..."."""
-    err = getattr(e, "certificate_error", None) or getattr(e, "os_error", None) or e
-    if getattr(err, "verify_message", None):
-        return f"certificate verify failed: {err.verify_message}"
-    code = getattr(err, "reason", None)   # e.g. WRONG_VERSION_NUMBER
-    return code.replace("_", " ").lower() if isinstance(code, str) else str(err)

@@ -1,7 +1,7 @@
 """The store's tables and the migration runner.
 
 Migrations are (version, name, sql), applied in version order, each recorded once in
-schema_migrations. Core versions are 1-99; storage.delivery's start at 100. Never edit an
+schema_migrations. Core versions are 1-99; storage.delivery_schema's start at 100. Never edit an
 applied migration: add a new one.
 """
 from __future__ import annotations

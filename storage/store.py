@@ -1,8 +1,8 @@
 """The Store: one SQLite file (sqlite-utils underneath) behind intent-named methods.
 
-Feeds (storage.feedstate), stories and briefs (storage.stories), lookups
-(storage.lookups) and the chat core's subscriptions/outbox (storage.delivery) are
-mixins of this one class. WAL lets the bot and a CLI lookup use the file at once;
+Feeds (storage.feedstate), stories and briefs (storage.stories, with storage.dedupe
+and storage.briefs), lookups (storage.lookups) and the chat core's subscriptions/outbox
+(storage.delivery) are mixins of this one class. WAL lets the bot and a CLI lookup use the file at once;
 writers wait (busy timeout) instead of failing.
 """
 from __future__ import annotations

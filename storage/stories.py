@@ -1,94 +1,37 @@
-"""Stories: dedupe, edits, clusters and the brief cache.
+"""Stories: new ones stored, edits, clusters, and a story read back with its cluster.
 
 One story is one id (the GUID, or the canonical URL) *or* one canonical URL, across all
-feeds. An edited entry (same id, new content_hash) updates the stored text but is not new
-again. A new story joins the cluster of an earlier report of the same event
-(feeds.cluster.same_event) or leads its own; lookups show each cluster once, its lead.
+feeds (storage/dedupe.py). An edited entry (same id, new content_hash) updates the stored
+text but is not new again. A new story joins the cluster of an earlier report of the
+same event (feeds.cluster.same_event) or leads its own; lookups show each cluster once,
+its lead. Rows: storage/story_rows.py; the brief cache: storage/briefs.py.
 """
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from json.encoder import encode_basestring_ascii
 
 from feeds.cluster import signature, title_key
-from feeds.models import SHARED_LINK, Brief, Classification, Story, iso_utc, parse_iso
-from storage.clusters import ClusterSearch, chunks, micros
+from feeds.models import SHARED_LINK, Story, iso_utc, parse_iso
+from storage.briefs import BriefCache
+from storage.clusters import ClusterSearch, micros
+from storage.dedupe import Known, KnownStories
+from storage.story_rows import (INDEX_STORY, INSERT_LINK, INSERT_STORY, STORY_COLUMNS,
+                                content_row, content_values, story_from_row)
+
+__all__ = ["STORY_COLUMNS", "StoryStore", "story_from_row"]
 
 log = logging.getLogger("ainews.store")
 
-STORY_COLUMNS = ("pk, id, url, title, text, source, feed_url, published, guid, author, "
-                 "summary, html, subtitle, flags, strategy, score, companies, topics, "
-                 "reasons, cluster_id")
 
-
-def story_from_row(row: tuple) -> Story:
-    (_pk, sid, url, title, text, source, feed_url, published, guid, author, summary, html,
-     subtitle, flags, strategy, score, companies, topics, reasons, _cluster) = row
-    c = Classification(bool(strategy), score, tuple(json.loads(companies)),
-                       tuple(json.loads(topics)), tuple(json.loads(reasons)))
-    return Story(sid, url, title, text, source, feed_url, parse_iso(published), guid, author,
-                 summary, html, subtitle, tuple(json.loads(flags)), c)
-
-
-_CONTENT_COLUMNS = ("title", "text", "source", "published", "guid", "author", "summary",
-                    "html", "subtitle", "flags", "strategy", "score", "companies", "topics",
-                    "reasons", "content_hash")
-_NEW_COLUMNS = ("pk", "id", "url", "feed_url", "status", "title_key", "first_seen",
-                "updated_at", "cluster_id", "is_lead", *_CONTENT_COLUMNS)
-_INSERT_STORY = (f"INSERT INTO stories ({', '.join(_NEW_COLUMNS)}) "
-                 f"VALUES ({', '.join('?' * len(_NEW_COLUMNS))})")
-
-
-def _content_row(s: Story, content_hash: str, published: str) -> tuple:
-    """The _CONTENT_COLUMNS values of `s`, in that order."""
-    c = s.classification
-    return (s.title, s.text, s.source, published, s.guid, s.author, s.summary, s.html,
-            s.subtitle, _json_list(s.flags), int(c.strategy), float(c.score),
-            _json_list(c.companies), _json_list(c.topics), _json_list(c.reasons),
-            content_hash)
-
-
-def _content_values(s: Story) -> dict:
-    return dict(zip(_CONTENT_COLUMNS,
-                    _content_row(s, s.content_hash, iso_utc(s.published))))
-
-
-def _json_list(items) -> str:
-    """json.dumps(list(items)): for strings without the encoder's set-up per call."""
-    try:
-        return "[" + ", ".join(map(encode_basestring_ascii, items)) + "]"
-    except TypeError:   # not all strings
-        return json.dumps(list(items))
-
-
-class StoryStore(ClusterSearch):
+class StoryStore(KnownStories, BriefCache, ClusterSearch):
     """Mixin of Store: uses self.db, self._write(), self._signatures (an OrderedDict)
     and self._company_days (storage.candidates), which the Store empties when a
     transaction rolls back (pks may be reused), self._data_version, and
     self._search_rows (new stories waiting for the search index), which the Store
     writes when its outermost transaction (self._own_transaction) commits. Story rows
     change only through these methods (the memory of them relies on it)."""
-
-    def known_story_ids(self, ids: Iterable[str]) -> set[str]:
-        """The ids among `ids` already stored (as a story or an alias of one)."""
-        return set(self.known_story_hashes(ids))
-
-    def known_story_hashes(self, ids: Iterable[str]) -> dict[str, str]:
-        """id -> stored content_hash for the known ids: lets a caller skip unchanged
-        entries yet still pass edited ones (a different hash) to add_new_stories."""
-        found: dict[str, str] = {}
-        for chunk in chunks(list(dict.fromkeys(ids)), 500):
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT id, content_hash FROM stories WHERE id IN ({marks}) "
-                f"UNION ALL SELECT a.alias, s.content_hash FROM story_aliases a "
-                f"JOIN stories s ON s.pk = a.story_pk WHERE a.alias IN ({marks})",
-                (*chunk, *chunk)).fetchall()
-            found.update(rows)
-        return found
 
     def add_new_stories(self, stories: Iterable[Story], *, backlog: bool, now: datetime,
                         hold: Callable[[Story], bool] | None = None) -> list[Story]:
@@ -99,27 +42,33 @@ class StoryStore(ClusterSearch):
         cluster_info(story.id) tells (post it as an "also reported by")."""
         seen = iso_utc(now)
         stories = list(stories)
-        new: list[Story] = []
         with self._write():
             self._forget_if_changed_elsewhere()
             known, later = self._known_rows(stories), _Later()
-            # Inside the write transaction nobody else inserts, so pks can be assigned
-            # here as SQLite would (max + 1): the cluster is then known before the INSERT
-            # and no second UPDATE per story rewrites the lead indexes.
-            (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
-            next_pk = (top or 0) + 1
-            for story in stories:
-                if self._merge_known(story, seen, known, later):
-                    continue
-                content_hash = story.content_hash   # a sha256 of the text: once per story
-                status = "backlog" if backlog or (hold and hold(story)) else "new"
-                self._insert_story(next_pk, story, status, seen, content_hash, later)
-                known.add(next_pk, story, content_hash)
-                next_pk += 1
-                new.append(story)
+            new = self._store_batch(stories, seen, known, later, backlog, hold)
             later.write(self.db.conn)
             if not self._own_transaction:   # a transaction begun elsewhere: index now
                 self._index_waiting()
+        return new
+
+    def _store_batch(self, stories: list[Story], seen: str, known: Known, later: "_Later",
+                     backlog: bool, hold: Callable[[Story], bool] | None) -> list[Story]:
+        """Merge the known stories, insert the others; the new ones, in input order."""
+        new: list[Story] = []
+        # Inside the write transaction nobody else inserts, so pks can be assigned
+        # here as SQLite would (max + 1): the cluster is then known before the INSERT
+        # and no second UPDATE per story rewrites the lead indexes.
+        (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
+        next_pk = (top or 0) + 1
+        for story in stories:
+            if self._merge_known(story, seen, known, later):
+                continue
+            content_hash = story.content_hash   # a sha256 of the text: once per story
+            status = "backlog" if backlog or (hold and hold(story)) else "new"
+            self._insert_story(next_pk, story, status, seen, content_hash, later)
+            known.add(next_pk, story, content_hash)
+            next_pk += 1
+            new.append(story)
         return new
 
     def _index_waiting(self, pk: int | None = None) -> None:
@@ -131,7 +80,7 @@ class StoryStore(ClusterSearch):
             rows, self._search_rows = self._search_rows, {}
         else:
             rows = {pk: self._search_rows.pop(pk)} if pk in self._search_rows else {}
-        self.db.conn.executemany(_INDEX_STORY, [(k, *v) for k, v in rows.items()])
+        self.db.conn.executemany(INDEX_STORY, [(k, *v) for k, v in rows.items()])
 
     def _forget_if_changed_elsewhere(self) -> None:
         """Another connection's commit may have added, edited or removed stories: what
@@ -142,29 +91,7 @@ class StoryStore(ClusterSearch):
             self._signatures.clear()
             self._company_days.clear()
 
-    def _known_rows(self, stories: list[Story]) -> "_Known":
-        """The stored rows a batch may match, by id, alias or URL: three queries for
-        the batch instead of two per story."""
-        known = _Known()
-        ids = list(dict.fromkeys(s.id for s in stories))
-        urls = list(dict.fromkeys(s.url for s in stories
-                                  if s.url and SHARED_LINK not in s.flags))
-        for chunk in chunks(ids, 500):
-            marks = ",".join("?" * len(chunk))
-            known.load(self.db.execute(   # aliases first: a story's own id wins below
-                "SELECT a.alias, s.pk, s.feed_url, s.content_hash FROM story_aliases a "
-                f"JOIN stories s ON s.pk = a.story_pk WHERE a.alias IN ({marks})", chunk),
-                known.ids)
-            known.load(self.db.execute("SELECT id, pk, feed_url, content_hash FROM stories "
-                                       f"WHERE id IN ({marks})", chunk), known.ids)
-        for chunk in chunks(urls, 500):
-            marks = ",".join("?" * len(chunk))
-            known.load(self.db.execute("SELECT url, pk, feed_url, content_hash FROM stories "
-                                       f"WHERE url IN ({marks}) AND url != ''", chunk),
-                       known.urls)
-        return known
-
-    def _merge_known(self, story: Story, seen: str, known: "_Known", later: "_Later") -> bool:
+    def _merge_known(self, story: Story, seen: str, known: Known, later: "_Later") -> bool:
         """Handle a story already stored (by id, alias or URL); False when it is new."""
         pk = known.ids.get(story.id)
         if pk is None and story.url and SHARED_LINK not in story.flags:
@@ -188,7 +115,7 @@ class StoryStore(ClusterSearch):
         self._signatures.pop(pk, None)
         self._company_days.clear()   # its company rows move (rare: simply reload)
         self._index_waiting(pk)   # the UPDATE's triggers take its old words out
-        values = {**_content_values(story), "title_key": title_key(story.title)}
+        values = {**content_values(story), "title_key": title_key(story.title)}
         sets = ", ".join(f"{k} = :{k}" for k in values)
         self.db.execute(f"UPDATE stories SET {sets}, updated_at = :seen WHERE pk = :pk",
                         {**values, "seen": seen, "pk": pk})
@@ -204,16 +131,16 @@ class StoryStore(ClusterSearch):
         cluster = self._find_cluster(pk, story, key, mine)
         lead = int(cluster is None)
         execute = self.db.conn.execute
-        execute(_INSERT_STORY, (pk, story.id, story.url, story.feed_url, status, key, seen,
-                                seen, cluster or pk, lead,
-                                *_content_row(story, content_hash, published)))
+        execute(INSERT_STORY, (pk, story.id, story.url, story.feed_url, status, key, seen,
+                               seen, cluster or pk, lead,
+                               *content_row(story, content_hash, published)))
         # Later stories of a backfill are compared with this one: keep its signature now
         # instead of reading the row back and computing it again (same values: the time
         # as stored, to the second).
         self._signatures[pk] = (cluster or pk, micros(parse_iso(published)), mine)
         c = story.classification
         # The next story's cluster search reads the company rows: written now.
-        self.db.conn.executemany(_INSERT_LINK["story_companies"],
+        self.db.conn.executemany(INSERT_LINK["story_companies"],
                                  [(pk, n, published, lead, int(c.strategy))
                                   for n in c.companies])
         self._company_days.add(pk, published, c.companies)
@@ -225,7 +152,7 @@ class StoryStore(ClusterSearch):
         c, published = story.classification, iso_utc(story.published)
         for table, names in (("story_companies", c.companies), ("story_topics", c.topics)):
             self.db.execute(f"DELETE FROM {table} WHERE story_pk = ?", (pk,))
-            self.db.conn.executemany(_INSERT_LINK[table],
+            self.db.conn.executemany(INSERT_LINK[table],
                                      [(pk, n, published, int(lead), int(c.strategy))
                                       for n in names])
 
@@ -262,48 +189,6 @@ class StoryStore(ClusterSearch):
                               (story_id,)).fetchone()
         return story_from_row(row) if row else None
 
-    def save_brief(self, story_id: str, content_hash: str, brief: Brief) -> None:
-        """Cache `brief` for this content: an unchanged story is never condensed twice."""
-        with self._write():
-            self.db.execute(
-                "INSERT INTO briefs (content_hash, story_id, brief, created_at) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (content_hash) DO UPDATE SET "
-                "story_id = excluded.story_id, brief = excluded.brief, "
-                "created_at = excluded.created_at",
-                (content_hash, story_id, json.dumps(brief.to_json(), ensure_ascii=False),
-                 iso_utc(self._now())))
-
-    def brief_for_hash(self, content_hash: str) -> Brief | None:
-        row = self.db.execute("SELECT brief FROM briefs WHERE content_hash = ?",
-                              (content_hash,)).fetchone()
-        return Brief.from_json(json.loads(row[0])) if row else None
-
-
-class _Known:
-    """One batch's view of stored stories: id or alias -> pk, URL -> pk, and each pk's
-    (feed_url, content_hash), kept current as the batch is written."""
-
-    def __init__(self):
-        self.ids: dict[str, int] = {}
-        self.urls: dict[str, int] = {}
-        self.rows: dict[int, tuple[str, str]] = {}
-
-    def load(self, rows, index: dict) -> None:
-        for key, pk, feed_url, content_hash in rows:
-            index[key] = pk
-            self.rows[pk] = (feed_url, content_hash)
-
-    def add(self, pk: int, story: Story, content_hash: str) -> None:
-        self.ids[story.id] = pk
-        if story.url and SHARED_LINK not in story.flags:
-            self.urls[story.url] = pk
-        self.rows[pk] = (story.feed_url, content_hash)
-
-
-_INSERT_LINK = {table: f"INSERT OR IGNORE INTO {table} (story_pk, {column}, published, "
-                       "is_lead, strategy) VALUES (?, ?, ?, ?, ?)"
-                for table, column in (("story_companies", "company"), ("story_topics", "topic"))}
-
 
 class _Later:
     """Topic rows, which nothing reads while a batch is written: one executemany per
@@ -318,9 +203,5 @@ class _Later:
         self.topics += [(pk, t, published, lead, strategy) for t in c.topics]
 
     def write(self, conn) -> None:
-        conn.executemany(_INSERT_LINK["story_topics"], self.topics)
+        conn.executemany(INSERT_LINK["story_topics"], self.topics)
         self.topics = []
-
-
-# Indexed by the store, not by a trigger: an FTS5 insert run by a trigger costs ~2 x more.
-_INDEX_STORY = "INSERT INTO stories_fts (rowid, title, text) VALUES (?, ?, ?)"

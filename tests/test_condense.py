@@ -188,6 +188,17 @@ def test_teaser_that_restates_the_headline_gives_no_bullets():
     assert brief.bullets == ()
 
 
+@pytest.mark.parametrize("title, text, kept", [
+    # Japanese has no spaces: a kana-led run was one "word", so a restated headline passed
+    ("ソフトバンクがオープンAIに追加出資", "ソフトバンクはオープンAIに追加出資すると発表した。", ()),
+    ("ソフトバンク、オープンAIに追加出資へ",
+     "ソフトバンクはオープンAIに追加で出資する。出資額は数十億ドル規模になる見通しだ。",
+     ("出資額は数十億ドル規模になる見通しだ。",)),
+])
+def test_japanese_sentence_restating_the_headline_is_not_a_bullet(title, text, kept):
+    assert condense(story(title, text)).bullets == kept
+
+
 def test_two_sentence_teaser_gives_two_bullets():
     text = "Baidu cut Ernie prices by 80%. Rivals are expected to respond within weeks."
     assert len(condense(story("Price war in China", text)).bullets) == 2

@@ -11,9 +11,10 @@ import pytest
 
 from bot.adapter import PermanentError, RejectedError, TransientError
 from bot.commands import Commands
-from bot.delivery import UNEXPECTED_ATTEMPTS, Delivery
+from bot.delivery import Delivery
 from bot.dispatch import dispatch_new
 from bot.replies import Caller
+from bot.retry import UNEXPECTED_ATTEMPTS
 from feeds.models import Brief, Subscription
 from storage.store import Store
 from tests.fakes.recorder import Digest, FakeClock, RecordingAdapter

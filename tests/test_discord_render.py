@@ -165,7 +165,7 @@ def test_hostile_feed_text_is_inert_in_the_digest_list(text, word, where):
               for i in range(12)]
     (embed,) = render.digest_embeds("Roundup", briefs)
     for line in embed.description.splitlines():
-        ours = re.escape(f"](https://n.example/")
+        ours = re.escape("](https://n.example/")
         rest = re.sub(ours + r"\d+\)", "", line, count=1)
         assert not re.search(r"\]\(", rest), line            # only our own link
         assert not re.search(r"@(everyone|here)|<[@#/]", rest), line

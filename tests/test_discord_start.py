@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.discord.client import apply_endpoints, start_discord
+from bot.discord.client import apply_endpoints
 from bot.discord.invite import fetch_application_id
+from bot.discord.start import start_discord
 from bot.errors import UserError
 from feeds.models import Brief
 from tests.fakes.discord import (PERM_MANAGE_CHANNELS, RecordingCommands, running_bot,

@@ -18,7 +18,7 @@ from bot.cli import main
 from bot.commands import Commands
 from bot.config import Settings
 from bot.console import format_reply, run_console_command
-from bot.discord import render as discord_render, syntax as discord_syntax
+from bot.discord import render as discord_render
 from bot.replies import Caller, Reply
 from bot.slack import render as slack_render, syntax as slack_syntax
 from feeds.classify import Classifier, load_gazetteer

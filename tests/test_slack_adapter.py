@@ -8,8 +8,9 @@ import time
 import pytest
 
 from bot.adapter import PermanentError, RejectedError, TransientError
-from bot.slack.adapter import (HISTORY_PAGE, HISTORY_PAGES, PERMANENT, TOKEN_REFUSED,
-                               SlackAdapter, make_client)
+from bot.slack.adapter import SlackAdapter
+from bot.slack.history import HISTORY_PAGE, HISTORY_PAGES
+from bot.slack.webapi import PERMANENT, TOKEN_REFUSED, make_client
 from tests.fakes.slack import FakeSlack, block_kit_problems, make_brief
 
 

@@ -18,9 +18,10 @@ import pytest
 from bot.config import Settings
 from bot.replies import Caller, Reply
 from bot.slack import render
-from bot.slack.adapter import SlackAdapter, make_client
+from bot.slack.adapter import SlackAdapter
 from bot.slack.app import SlackStartError, SlackUnavailable, start_slack
 from bot.slack.listeners import AdminCheck
+from bot.slack.webapi import make_client
 from tests.fakes.slack import FakeSlack, make_brief
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 
 async def start_discord(settings, commands, state, **kwargs):
-    """See bot.discord.client.start_discord."""
-    from bot.discord.client import start_discord as start
+    """See bot.discord.start.start_discord."""
+    from bot.discord.start import start_discord as start
     return await start(settings, commands, state, **kwargs)
 
 

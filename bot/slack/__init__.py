@@ -10,7 +10,7 @@ import importlib
 _EXPORTS = {
     "start_slack": "bot.slack.app", "SlackRunner": "bot.slack.app",
     "SlackStartError": "bot.slack.app",
-    "SlackAdapter": "bot.slack.adapter", "make_client": "bot.slack.adapter",
+    "SlackAdapter": "bot.slack.adapter", "make_client": "bot.slack.webapi",
 }
 
 __all__ = sorted(_EXPORTS)

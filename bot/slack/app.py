@@ -65,7 +65,7 @@ async def start_slack(settings: Settings, commands, *, connect_timeout: float = 
 
     Raises SlackStartError (one line: what to fix) when a token is refused, and its
     subclass SlackUnavailable when Slack can't be reached or is in trouble (retry)."""
-    from bot.slack.adapter import make_client
+    from bot.slack.webapi import make_client
 
     if not settings.slack_bot_token:
         raise SlackStartError("slack: SLACK_BOT_TOKEN is not set")
@@ -116,7 +116,7 @@ async def _check_bot_token(client, api_url: str) -> dict:
     """auth.test up front: a wrong token fails start-up in one clear line."""
     from slack_sdk.errors import SlackApiError
 
-    from bot.slack.adapter import NETWORK_ERRORS
+    from bot.slack.webapi import NETWORK_ERRORS
     try:
         return dict((await client.auth_test()).data)
     except SlackApiError as exc:
@@ -129,7 +129,7 @@ async def _check_bot_token(client, api_url: str) -> dict:
 def _api_failure(exc, token_name: str, hint: str, api_url: str) -> SlackStartError:
     """A refused token says which and what to do; an outage (5xx, 429, a proxy's error
     page) says so instead of sending the admin off to replace a good token."""
-    from bot.slack.adapter import _retry_after, _status_and_headers, error_code
+    from bot.slack.webapi import _retry_after, _status_and_headers, error_code
     code = error_code(exc)
     status, headers = _status_and_headers(exc)
     trouble = code in SLACK_TROUBLE or bool(status and (status >= 500 or status == 429))
@@ -157,7 +157,7 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
     from slack_sdk.errors import SlackApiError
 
-    from bot.slack.adapter import NETWORK_ERRORS
+    from bot.slack.webapi import NETWORK_ERRORS
 
     handler = AsyncSocketModeHandler(runner.app, app_token, web_client=runner.client,
                                      ping_interval=ping_interval)

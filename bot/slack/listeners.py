@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.replies import Caller, Reply
 from bot.slack import render
-from bot.slack.adapter import NETWORK_ERRORS
+from bot.slack.webapi import NETWORK_ERRORS
 from bot.slack.syntax import SLASH_COMMANDS
 
 log = logging.getLogger("ainews.slack")

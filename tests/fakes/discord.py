@@ -534,7 +534,8 @@ class RecordingCommands:
 async def running_bot(fake: FakeDiscord, core, state=None, **overrides):
     """The real start_discord against `fake`; stops it and restores Discord's endpoints."""
     from bot.config import Settings
-    from bot.discord.client import apply_endpoints, start_discord
+    from bot.discord.client import apply_endpoints
+    from bot.discord.start import start_discord
 
     settings = Settings(**{"discord_token": fake.token, "discord_api_url": fake.api_url,
                            "discord_gateway_url": fake.gateway_url, **overrides})

@@ -1,0 +1,73 @@
+"""Delivery's long-running loop: one worker task per channel with work, started,
+reaped and drained here. Mixed into bot.delivery.Delivery, whose _channel each runs."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+from bot.pacing import Key
+
+log = logging.getLogger("ainews.delivery")
+
+
+class ChannelWorkers:
+    """Uses Delivery's store, clock, idle_seconds, _wake, _stop, _cooldown and _channel."""
+
+    async def run_forever(self, stop: asyncio.Event) -> None:
+        """One worker per channel with work, each on its own: a channel waiting out a
+        Retry-After or a long queue never holds up the others. A finished worker is
+        replaced as soon as its channel has work again."""
+        self.recover()
+        self._stop = stop
+        workers: dict[Key, asyncio.Task] = {}
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                self._start_workers(workers)
+            except Exception:       # the store hiccuped: keep the loop alive, say so
+                log.exception("delivery: pass failed; retrying")
+            await _first_of(stop, self._wake, timeout=self.idle_seconds,
+                            tasks=list(workers.values()))
+            self._reap(workers)
+        await self._drain(workers)
+
+    def _start_workers(self, workers: dict[Key, asyncio.Task]) -> None:
+        now = self.clock()
+        for key in self.store.channels_with_outbox_work(now):
+            if key not in workers and self._cooldown.get(key, now) <= now:
+                workers[key] = asyncio.create_task(self._channel(*key),
+                                                   name=f"delivery {key[0]}/{key[1]}")
+
+    def _reap(self, workers: dict[Key, asyncio.Task]) -> None:
+        for key, task in list(workers.items()):
+            if not task.done():
+                continue
+            del workers[key]
+            failed = not task.cancelled() and task.exception() is not None
+            if failed:
+                log.error("delivery: %s/%s: worker failed: %r", *key, task.exception())
+            if failed or task.cancelled() or not task.result():
+                # Nothing went out (no adapter, blocked, an error): wait an idle tick
+                # before trying this channel again, instead of spinning.
+                self._cooldown[key] = self.clock() + timedelta(seconds=self.idle_seconds)
+
+    async def _drain(self, workers: dict[Key, asyncio.Task], grace: float = 10.0) -> None:
+        """On shutdown, let posts in flight finish; a worker still busy after `grace`
+        seconds is cancelled, and its claimed row goes back to due on the next start."""
+        if workers:
+            _, pending = await asyncio.wait(workers.values(), timeout=grace)
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def _first_of(*events: asyncio.Event, timeout: float, tasks=()) -> None:
+    """Return when an event is set, a task finishes, or `timeout` passes."""
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        await asyncio.wait([*waiters, *tasks], timeout=timeout,
+                           return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()

@@ -1,0 +1,125 @@
+"""Running the Discord bot inside ainews' event loop: login, gateway, command sync.
+
+discord.py owns the connection and its reconnects; we start it as a task, wait (with a
+timeout) until it is ready, and hand delivery an Adapter that refuses to post while the
+gateway is down (TransientError: the outbox retries later, nothing is lost).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import aiohttp
+import discord
+
+from bot.discord.adapter import DiscordAdapter
+from bot.discord.client import AinewsBot, apply_endpoints, install_error_handler
+from bot.errors import StartUnavailable, UserError
+
+log = logging.getLogger("ainews.discord")
+
+
+class DiscordRunner:
+    """What start_discord returns: the delivery adapter, and how to stop."""
+
+    def __init__(self, bot: AinewsBot, task: asyncio.Task, adapter: DiscordAdapter):
+        self.bot, self.task, self.adapter = bot, task, adapter
+
+    async def stop(self) -> None:
+        await self.bot.close()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await asyncio.wait_for(self.task, timeout=10)
+
+
+async def start_discord(settings, commands, state, *, ready_timeout: float = 30.0,
+                        guild_ready_timeout: float = 2.0) -> DiscordRunner:
+    """Log in, sync commands and connect; return once ready, or after `ready_timeout`
+    once logged in (discord.py keeps reconnecting the gateway; the adapter raises
+    TransientError until it is up).
+
+    Raises StartUnavailable when Discord's API can't be reached, is in trouble (5xx,
+    429) or did not answer the login within `ready_timeout` (`ainews run` retries), and
+    UserError (one line: what to fix) when the token or the configuration is refused.
+    Nothing is left open when it raises, or when the start-up is cancelled."""
+    apply_endpoints(settings)
+    bot = AinewsBot(settings, commands, state, guild_ready_timeout=guild_ready_timeout)
+    install_error_handler(bot)
+    task = asyncio.create_task(bot.start(settings.discord_token), name="ainews-discord")
+    try:
+        await _until_ready(bot, task, ready_timeout)
+    except BaseException:
+        task.cancel()
+        await bot.close()       # also the HTTP session login opened
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+        raise
+    task.add_done_callback(_report_exit)
+    adapter = DiscordAdapter(bot, threads=settings.discord_threads)
+    return DiscordRunner(bot, task, adapter)
+
+
+async def _until_ready(bot: AinewsBot, task: asyncio.Task, timeout: float) -> None:
+    ready = asyncio.create_task(bot.gateway_ready.wait())
+    try:
+        done, _ = await asyncio.wait({task, ready}, timeout=timeout,
+                                     return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        ready.cancel()
+    if task in done:
+        raise _start_failure(task.exception())
+    if bot.user is None:    # still logging in: the API never answered (aiohttp waits 5 min)
+        reason = f"{discord.http.Route.BASE} did not answer the login within {timeout:g} s"
+        raise StartUnavailable(f"discord: {reason}; check DISCORD_API_URL and the network",
+                               reason=reason)
+    if ready not in done:
+        log.warning("discord: not ready after %g s; posts wait until the gateway connects",
+                    timeout)
+
+
+def _report_exit(task: asyncio.Task) -> None:
+    """discord.py gives up only on fatal errors (token revoked, ...): say so loudly,
+    since posts will then wait in the outbox until a restart."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("discord: the bot stopped and will not reconnect until a restart: %s",
+                  task.exception())
+
+
+def _start_failure(exc: BaseException | None) -> UserError:
+    if isinstance(exc, discord.LoginFailure):
+        return UserError("discord: DISCORD_TOKEN was refused (401); copy the bot token again")
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return UserError("discord: the gateway asked for privileged intents, which ainews "
+                         "never uses")
+    trouble = _trouble(exc)
+    if trouble is not None:
+        reason, retry_after = trouble
+        return StartUnavailable(f"discord: {reason}; Discord may be having trouble: try "
+                                "again later, or check DISCORD_API_URL and the network",
+                                reason=reason, retry_after=retry_after)
+    return UserError(f"discord: could not start: {exc or 'the client stopped'}")
+
+
+def _trouble(exc: BaseException | None) -> tuple[str, float | None] | None:
+    """(why, Retry-After) when the failure is Discord's or the network's, not ours: a
+    5xx, a 429, no connection. None for everything a retry cannot mend."""
+    api = discord.http.Route.BASE
+    if isinstance(exc, discord.RateLimited):
+        return f"{api} rate-limited the login", exc.retry_after
+    if isinstance(exc, discord.HTTPException):
+        if exc.status == 429:
+            return f"{api} answered HTTP 429", _retry_after(exc.response)
+        return (f"{api} answered HTTP {exc.status}", None) if exc.status >= 500 else None
+    if isinstance(exc, aiohttp.InvalidURL):     # a bad DISCORD_API_URL stays bad
+        return None
+    if isinstance(exc, (OSError, aiohttp.ClientError, asyncio.TimeoutError,
+                        discord.GatewayNotFound)):
+        return f"can't reach {api} ({type(exc).__name__}: {exc})", None
+    return None
+
+
+def _retry_after(response) -> float | None:
+    try:
+        return float(response.headers["Retry-After"])
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None

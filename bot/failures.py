@@ -1,0 +1,95 @@
+"""What a failed post does to its row and channel: retry with backoff, fail the row
+alone, or pause the channel. `settle` sorts an error into those for single posts and
+roundups alike; the Failures mixin (of bot.delivery.Delivery) handles single posts."""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Callable
+
+from bot.adapter import PermanentError, RejectedError
+from bot.retry import (UNEXPECTED_ATTEMPTS, attempt_limit, bug_reason, platform_down,
+                       rate_limited, reason_of, unexpected)
+
+log = logging.getLogger("ainews.delivery")
+
+
+def settle(error: Exception, attempts: int, *, permanent: Callable[[str], None],
+           rejected: Callable[[str], None], transient: Callable[[Exception], None]) -> int | None:
+    """Hand a failed send to the handler its kind calls for. Returns None when the
+    channel stops for now, 0 when it goes on with its next post."""
+    if isinstance(error, PermanentError):
+        permanent(error.reason)
+        return None
+    if isinstance(error, RejectedError):
+        rejected(error.reason)
+        return 0
+    # TransientError, or an adapter bug: retried, but a bug only so often.
+    if unexpected(error) and attempts >= UNEXPECTED_ATTEMPTS:
+        rejected(bug_reason(attempts, error))
+        return 0
+    transient(error)
+    return None
+
+
+class Failures:
+    """Uses Delivery's store, clock, max_attempts, backoff and _blocked."""
+
+    def _on_transient(self, row, error: Exception) -> None:
+        reason, key = reason_of(error), (row.platform, row.channel)
+        limit = attempt_limit(self.max_attempts, error)
+        if row.attempts >= limit:
+            self._give_up(row, reason)
+            return
+        delay = self._delay(row.attempts, error)
+        self._blocked[key] = self.clock() + timedelta(seconds=delay)
+        self.store.record_retry(row.id, next_attempt=self.clock() + timedelta(seconds=delay),
+                                error=reason)
+        log.warning("delivery: %s/%s: attempt %d of %r failed (%s); retrying in %.0f s",
+                    *key, row.attempts, row.brief.headline, reason, delay)
+
+    def _on_rejected(self, row, reason: str) -> None:
+        """The platform will never take this row as it is: fail it alone. No backoff
+        and no pause, so the channel's other posts are not held up by it."""
+        if row.state == "editing":
+            self.store.record_edit_dropped(row.id, f"edit rejected: {reason}")
+            log.error("delivery: %s/%s: edit of %r rejected (%s); the first post stands",
+                      row.platform, row.channel, row.brief.headline, reason)
+            return
+        self.store.record_failed(row.id, f"rejected: {reason}")
+        log.error("delivery: %s/%s: post %r rejected (%s); marked failed, the channel "
+                  "goes on", row.platform, row.channel, row.brief.headline, reason)
+
+    def _give_up(self, row, reason: str) -> None:
+        error = f"gave up after {row.attempts} attempts: {reason}"
+        if row.state == "editing":
+            self.store.record_edit_dropped(row.id, error)   # the first post stands
+        else:
+            self.store.record_failed(row.id, error)
+        log.error("delivery: %s/%s: %s %r %s", row.platform, row.channel,
+                  "edit of" if row.state == "editing" else "post", row.brief.headline, error)
+
+    def _on_permanent(self, row, reason: str) -> None:
+        if row.state == "editing":
+            # A deleted message is no reason to pause a channel; the next post tells.
+            self.store.record_edit_dropped(row.id, f"edit refused: {reason}")
+            log.warning("delivery: %s/%s: edit refused (%s)", row.platform, row.channel,
+                        reason)
+            return
+        self.store.pause_channel(row.platform, row.channel, reason)
+        n = self.store.fail_channel_posts(row.platform, row.channel,
+                                          f"channel paused: {reason}")
+        log.error("delivery: %s/%s: paused its subscriptions: %s (%d waiting post(s) "
+                  "marked failed)", row.platform, row.channel, reason, n)
+
+    def _delay(self, attempt: int, error: Exception) -> float:
+        """The backoff step of this attempt; a 429's Retry-After alone for the first
+        max_attempts, then at least the backoff too (see RATE_LIMITED_FACTOR)."""
+        base, factor, top = self.backoff
+        if platform_down(error):   # the adapter paces its own re-checks
+            return float(error.retry_after or base)
+        if rate_limited(error):
+            over = attempt - self.max_attempts
+            step = min(top, base * factor ** (over - 1)) if over > 0 else 0.0
+            return max(0.0, float(error.retry_after), step)
+        return min(top, base * factor ** max(0, attempt - 1))

@@ -1,0 +1,58 @@
+"""First polls (backlogs: stored, never posted) written together, BACKLOG_BATCH stories
+to a transaction (bot/pipeline.py queues them). Mixed into bot.pipeline.Pipeline."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.poll_summary import FeedOutcome
+from feeds.models import Story
+from storage.feedstate import FeedState
+
+log = logging.getLogger("ainews.poller")
+
+
+@dataclass
+class _Backlog:
+    """A first poll, parsed and classified, waiting to be stored with others."""
+    state: FeedState
+    out: FeedOutcome
+    stories: list[Story]
+    now: datetime
+    fetched: dict   # record_fetch_ok's keywords
+
+
+class FirstPolls:
+    """Uses Pipeline's store, _backlog, _count_new and _record_failure."""
+
+    def _store_backlogs(self) -> None:
+        """Write the waiting first polls in one transaction. Should it fail, each is
+        written on its own, so one feed's bad data fails that feed alone, as before."""
+        waiting, self._backlog = self._backlog, []
+        if not waiting:
+            return
+        try:
+            with self.store.transaction():
+                for b in waiting:
+                    self._store_backlog(b)
+        except Exception:
+            log.warning("poller: storing %d first polls together failed; one by one now",
+                        len(waiting), exc_info=True)
+            self._store_each_backlog(waiting)
+
+    def _store_each_backlog(self, waiting: list[_Backlog]) -> None:
+        for b in waiting:
+            try:
+                self._store_backlog(b)
+            except Exception as e:
+                log.exception("poller: %s failed unexpectedly", b.state.source.url)
+                self._count_new(b.out, [])
+                self._record_failure(b.state, b.out, e, b.now)
+
+    def _store_backlog(self, b: _Backlog) -> None:
+        with self.store.transaction():
+            # condense_fresh has nothing to do for a backlog: briefs are made on lookup.
+            self._count_new(b.out, self.store.add_new_stories(b.stories, backlog=True,
+                                                              now=b.now))
+            self.store.record_fetch_ok(b.state.source.url, now=b.now, **b.fetched)

@@ -1,0 +1,64 @@
+"""A polled feed's entries the store lacks: classified, stored (new only), and the ones
+that may be posted condensed into briefs. Mixed into bot.pipeline.Pipeline."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+from bot.poll_summary import FeedOutcome
+from feeds.models import Story
+from storage.feedstate import FeedState
+
+
+class NewStories:
+    """Uses Pipeline's store, classifier, formatter and max_post_age."""
+
+    @staticmethod
+    def _count_new(out: FeedOutcome, new: list[Story]) -> None:
+        out.new = len(new)
+        out.new_strategy = sum(s.classification.strategy for s in new)
+
+    async def _store_new(self, stories: list[Story], *, backlog: bool, now,
+                         too_old: Callable[[Story], bool] | None = None,
+                         ) -> tuple[list[Story], list[Story]]:
+        """Store the unseen entries; return (new, fresh): fresh are the new ones that
+        may be posted (none of a backlog, none too old)."""
+        classified = self.classify_unseen(stories)
+        held = {s.id for s in classified if too_old(s)} if too_old and not backlog else set()
+        new = self.store.add_new_stories(classified, backlog=backlog, now=now,
+                                         hold=(lambda s: s.id in held) if held else None)
+        fresh = [] if backlog else [s for s in new if s.id not in held]
+        await self.condense_fresh(fresh, backlog=backlog)
+        return new, fresh
+
+    def _too_old(self, state: FeedState, now: datetime) -> Callable[[Story], bool] | None:
+        """What makes a new story of a later poll too old to post: being published before
+        the age limit, or, while no poll has read the feed's entries, not after the last
+        poll (an undated entry bears the fetch time, so it can't show that either)."""
+        cutoff = now - self.max_post_age if self.max_post_age else None
+        since = None if state.baselined else state.last_ok
+        if cutoff is None and since is None:
+            return None
+
+        def too_old(story: Story) -> bool:
+            when = story.published
+            return ((cutoff is not None and when < cutoff)
+                    or (since is not None and not since < when < now))
+        return too_old
+
+    def classify_unseen(self, stories: list[Story]) -> list[Story]:
+        """Classify the entries the store lacks. Known, unchanged entries are dropped
+        before the costly steps; an edited one goes on so the store can update its text."""
+        known = self.store.known_story_hashes([s.id for s in stories])
+        # an unknown id is new without hashing its text (a sha256 per story of a backlog)
+        return [s.with_classification(self.classifier.classify(s.title, s.text))
+                for s in stories if s.id not in known or known[s.id] != s.content_hash]
+
+    async def condense_fresh(self, new: list[Story], *, backlog: bool) -> None:
+        """Brief the stories that may be posted. A backlog is never posted, so its briefs
+        are made on first lookup (bot/commands.py), not for a whole feed's archive here."""
+        if backlog:
+            return
+        for story in new:
+            if story.classification.strategy:
+                await self.formatter.brief_for(story)

@@ -1,0 +1,76 @@
+"""What one pass of the pipeline did: a FeedOutcome per feed, summed up in a PollSummary
+(the service's log line, `ainews run --once --json`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from feeds.models import Story
+
+
+@dataclass
+class FeedOutcome:
+    url: str
+    name: str
+    new: int = 0
+    new_strategy: int = 0
+    backlog: bool = False
+    unchanged: bool = False
+    error: str = ""
+    paused: bool = False
+    warning: str = ""
+    too_old: int = 0        # of `new`: stored, not posted (see NewStories._too_old)
+
+
+@dataclass
+class PollSummary:
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+    fresh: list[Story] = field(default_factory=list)   # new, not backlog: for dispatch
+
+    @property
+    def feeds_polled(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def new_stories(self) -> int:
+        return sum(o.new for o in self.outcomes)
+
+    @property
+    def new_strategy(self) -> int:
+        return sum(o.new_strategy for o in self.outcomes)
+
+    @property
+    def failures(self) -> list[FeedOutcome]:
+        return [o for o in self.outcomes if o.error]
+
+    @property
+    def backlog(self) -> tuple[int, int]:
+        """(stories, strategy stories) of first polls: counted as new, never posted."""
+        firsts = [o for o in self.outcomes if o.backlog]
+        return sum(o.new for o in firsts), sum(o.new_strategy for o in firsts)
+
+    @property
+    def too_old(self) -> int:
+        """New stories of later polls published too long ago to post: stored only."""
+        return sum(o.too_old for o in self.outcomes)
+
+    def line(self) -> str:
+        paused = sum(o.paused for o in self.outcomes)
+        text = (f"poller: {self.feeds_polled} feeds polled, {self.new_stories} new stories, "
+                f"{self.new_strategy} new strategy stories, {len(self.failures)} failed")
+        text += f", {paused} paused" if paused else ""
+        stories, strategy = self.backlog
+        text += (f"; first polls' backlog (stored, never posted): {stories} stories, "
+                 f"{strategy} strategy" if stories else "")
+        return text + (f"; too old to post (stored, not posted): {self.too_old} stories"
+                       if self.too_old else "")
+
+    def to_json(self) -> dict:
+        return {
+            "feeds_polled": self.feeds_polled, "new_stories": self.new_stories,
+            "new_strategy_stories": self.new_strategy,
+            "backlog_stories": self.backlog[0], "backlog_strategy_stories": self.backlog[1],
+            "too_old_stories": self.too_old,
+            "failures": [{"url": o.url, "name": o.name, "error": o.error, "paused": o.paused}
+                         for o in self.failures],
+            "feeds": [o.__dict__ for o in self.outcomes],
+        }

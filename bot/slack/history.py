@@ -1,0 +1,116 @@
+"""find_sent: did Slack take a post before a crash or timeout? Slack has no idempotency
+key, so the adapter puts each post's nonce in its metadata and a retry looks for it in
+the channel's history first. Mixed into bot.slack.adapter.SlackAdapter."""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+
+from bot.adapter import RejectedError
+from bot.slack.webapi import NETWORK_ERRORS, classify_error, error_code
+
+log = logging.getLogger("ainews.slack")
+
+# find_sent: how far back a retry looks for its own earlier post (pages of 200 since the
+# first attempt, at most 1,000 messages), and the answers that mean "can't look" (post
+# anyway) rather than "try later".
+HISTORY_PAGE, HISTORY_PAGES = 200, 5
+CLOCK_SKEW = 300.0          # seconds: our clock against the ts Slack stamps on messages
+HISTORY_UNREADABLE = {"missing_scope", "not_in_channel", "channel_not_found",
+                      "no_permission", "restricted_action"}
+
+
+class SentLookup:
+    """Uses the adapter's client, _first_try, _bot_id, _warned_history, _recheck, _error."""
+
+    async def find_sent(self, channel: str, nonce: str, *,
+                        since: datetime | float | None = None) -> str | None:
+        """Our post carrying `nonce`, among the channel's messages since `since` (default:
+        this process's first attempt at the post; after a restart, the latest ones), in
+        pages, at most HISTORY_PAGES of them. Slack has no idempotency key, so this is how
+        a retry learns that Slack took the post before a crash or timeout. Needs
+        channels:history (groups:history for private channels); without it the answer is
+        None and the retry posts."""
+        bot_id = await self._own_bot_id()
+        args = self._history_args(channel, nonce, since)
+        for _ in range(HISTORY_PAGES):
+            resp = await self._history(args)
+            if resp is None:
+                return None
+            ts = _posted_ts(resp, nonce, bot_id)
+            if ts is not None:
+                return f"{channel}:{ts}"
+            args["cursor"] = (resp.get("response_metadata") or {}).get("next_cursor") or ""
+            if not (resp.get("has_more") and args["cursor"]):
+                return None
+        log.warning("slack: looked for %s in the latest %d messages of %s and stopped there; "
+                    "if Slack took it earlier, it may appear twice", nonce,
+                    HISTORY_PAGE * HISTORY_PAGES, channel)
+        return None
+
+    def _history_args(self, channel: str, nonce: str, since) -> dict:
+        """conversations.history's first page, read back to the post's first attempt."""
+        args = {"channel": channel, "limit": HISTORY_PAGE, "include_all_metadata": True}
+        start = since.timestamp() if isinstance(since, datetime) else since
+        start = self._first_try.get(nonce) if start is None else start
+        if start is not None:
+            args["oldest"] = f"{max(0.0, start - CLOCK_SKEW):.6f}"
+        return args
+
+    async def _history(self, args: dict) -> Any:
+        """One page of conversations.history, or None when Slack won't let us read it."""
+        channel = args["channel"]
+        self._recheck("conversations.history", channel)
+        try:
+            return await self.client.conversations_history(**args)
+        except SlackApiError as exc:
+            error = self._error(exc, "conversations.history", channel)
+            # A lookup Slack refuses says nothing of the post: a RejectedError here would
+            # fail a post that was never refused.
+            if error_code(exc) in HISTORY_UNREADABLE or isinstance(error, RejectedError):
+                self._history_unreadable(channel, error_code(exc))
+                return None
+            raise error from exc
+        except NETWORK_ERRORS as exc:
+            raise classify_error(exc, "conversations.history", channel) from exc
+
+    async def _own_bot_id(self) -> str:
+        """The bot's id (auth.test, asked once), to tell our posts from others'."""
+        if self._bot_id is None:
+            try:
+                self._bot_id = str((await self.client.auth_test()).get("bot_id") or "")
+            except (SlackApiError, *NETWORK_ERRORS) as exc:
+                raise self._error(exc, "auth.test", "the workspace") from exc
+        return self._bot_id
+
+    def _history_unreadable(self, channel: str, code: str) -> None:
+        # Once per kind of answer: each has its own fix.
+        if code in self._warned_history:
+            return
+        self._warned_history.add(code)
+        fix = (f"invite the bot to {channel} (/invite @ainews): posting through "
+               "chat:write.public needs no membership, but reading history does"
+               if code == "not_in_channel" else "add the channels:history and "
+               "groups:history scopes (slack-manifest.yml)")
+        log.warning("slack: can't read the history of %s (%s), so a post retried after a "
+                    "crash or timeout may appear twice; %s to close the gap",
+                    channel, code or "refused", fix)
+
+
+def _posted_ts(resp, nonce: str, bot_id: str) -> str | None:
+    """The ts of our post carrying `nonce` on this page of history, if it is there."""
+    for message in resp.get("messages") or []:
+        # Another app could post our metadata; only our own bot's post counts.
+        if _nonce_of(message) == nonce and message.get("bot_id") == bot_id:
+            return message["ts"]
+    return None
+
+
+def _nonce_of(message: dict) -> str | None:
+    meta = message.get("metadata") or {}
+    if not str(meta.get("event_type", "")).startswith("ainews_"):
+        return None
+    return (meta.get("event_payload") or {}).get("nonce")

@@ -1,0 +1,125 @@
+"""Slack's Web API as the bot uses it: the client, and what each failure means.
+
+Slack answers in three ways that matter to delivery: "try again later" (429 with
+Retry-After, 5xx, timeouts) -> TransientError; "this channel can't take posts"
+(deleted, archived, bot removed) -> PermanentError, so the channel's subscriptions
+pause instead of retrying forever; a payload Slack refuses -> RejectedError. A refused
+bot token is no channel's fault: a TransientError with down=True (bot/slack/token_watch.py).
+"""
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler, AsyncRateLimitErrorRetryHandler)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientError
+
+# Error codes that no retry will fix; the text says what the admin should do.
+PERMANENT = {
+    "channel_not_found": "the channel is gone or the bot can't see it",
+    "not_in_channel": "the bot is not in the channel; invite it with /invite @ainews",
+    "is_archived": "the channel is archived",
+    "missing_scope": "the app lacks a scope (chat:write); reinstall it from slack-manifest.yml",
+    "no_permission": "the bot has no permission to post there",
+    "restricted_action": "a workspace setting stops the bot posting there",
+    "team_access_not_granted": "the token has no access to that workspace",
+    "ekm_access_denied": "the workspace's key management denied access",
+}
+# The bot's token refused: no channel can take posts, but none is at fault either, so
+# nothing is paused or given up; posts wait while the adapter re-checks the token.
+TOKEN_REFUSED = {
+    "invalid_auth": "SLACK_BOT_TOKEN is not valid",
+    "not_authed": "no SLACK_BOT_TOKEN was sent",
+    "account_inactive": "the bot's account was deactivated",
+    "token_revoked": "the bot token was revoked; reinstall the app",
+    "token_expired": "the bot token expired; reinstall the app",
+}
+TOKEN_RECHECK = 600.0   # seconds between posts that try a refused token again
+# chat.update on a message that is gone or can no longer be edited.
+GONE_MESSAGE = ("message_not_found", "cant_update_message", "edit_window_closed")
+# Our payload was refused: post the plain fallback text once rather than nothing.
+PAYLOAD_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_too_long",
+                  "invalid_arguments", "invalid_metadata_format", "no_text",
+                  "too_many_attachments", "invalid_attachments"}
+
+NETWORK_ERRORS = (asyncio.TimeoutError, TimeoutError, aiohttp.ClientError, SlackClientError,
+                  OSError)
+
+
+
+class _SafeConnectionRetry(AsyncConnectionErrorRetryHandler):
+    """The SDK's retry on a dropped connection, except for chat.postMessage: a drop after
+    Slack took the post would post it twice. Delivery's own retry asks find_sent first."""
+
+    async def _can_retry_async(self, *, state, request, response=None, error=None) -> bool:
+        if request.url.split("?", 1)[0].endswith("/chat.postMessage"):
+            return False
+        return await super()._can_retry_async(state=state, request=request,
+                                              response=response, error=error)
+
+
+def make_client(token: str, api_url: str = "https://slack.com/api/", *,
+                timeout: float = 15.0, rate_limit_retries: int = 1,
+                shared_session: bool = False) -> AsyncWebClient:
+    """The one Web API client shape the bot uses (base_url: GovSlack and test doubles)."""
+    base = api_url if api_url.endswith("/") else api_url + "/"
+    handlers = [_SafeConnectionRetry(),
+                AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)]
+    # shared_session (call it in a running loop): one keep-alive session for the bot's
+    # life instead of a connection and TLS handshake per call. The SDK applies `timeout`
+    # only to sessions it makes itself, so a shared one must carry it.
+    session = (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
+               if shared_session else None)
+    return AsyncWebClient(token=token, base_url=base, timeout=timeout,  # type: ignore[arg-type]
+                          retry_handlers=handlers, session=session)
+
+
+def _status_and_headers(exc: SlackApiError) -> tuple[int | None, dict]:
+    resp = exc.response
+    status = getattr(resp, "status_code", None) or getattr(resp, "status", None)
+    return status, dict(getattr(resp, "headers", None) or {})
+
+
+def _retry_after(headers: dict) -> float | None:
+    for k, v in headers.items():
+        if k.lower() == "retry-after":
+            try:
+                return float(v[0] if isinstance(v, (list, tuple)) else v)
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def error_code(exc: SlackApiError) -> str:
+    try:
+        return str(exc.response.get("error") or "")
+    except (AttributeError, TypeError):
+        return ""
+
+
+def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryError:
+    """Any failure of a Web API call -> TransientError, PermanentError or RejectedError."""
+    where = f"slack: {method} to {channel}"
+    if isinstance(exc, SlackApiError):
+        status, headers = _status_and_headers(exc)
+        code = error_code(exc)
+        if status == 429 or code == "ratelimited":
+            wait = _retry_after(headers)
+            return TransientError(f"{where} rate-limited (retry after {wait} s)", wait)
+        if code in TOKEN_REFUSED:
+            return TransientError(f"{where} failed: {code}: {TOKEN_REFUSED[code]}; posts "
+                                  "wait until the token works", TOKEN_RECHECK, down=True)
+        if code in PERMANENT:
+            return PermanentError(f"{where} failed: {code}: {PERMANENT[code]}")
+        if code in PAYLOAD_ERRORS:
+            return RejectedError(f"{where} refused the message: {code}")
+        if status and status >= 500:
+            return TransientError(f"{where} failed: HTTP {status}")
+        return TransientError(f"{where} failed: {code or f'HTTP {status}'}")
+    if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
+        return TransientError(f"{where} timed out")
+    return TransientError(f"{where} failed: {type(exc).__name__}: {exc}")

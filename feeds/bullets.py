@@ -1,0 +1,87 @@
+"""What the story states itself, which the condenser keeps as written: its own bullet
+list and its "Why it matters" section; and the length cap every bullet gets.
+"""
+from __future__ import annotations
+
+import re
+
+from feeds.headline import trim_words
+from feeds.sentences import Block, is_why_heading, split_sentences
+from feeds.wordsets import restates, similar, tokens
+
+__all__ = ["MAX_BULLET", "MAX_DEK", "MAX_WHY", "stated_why", "story_bullets", "trim_bullet"]
+
+MAX_BULLET = 200
+MAX_WHY = 300
+MAX_DEK = 200
+
+_FIELD = re.compile(r"^[\w’'-]+(?: [\w’'-]+){0,2}: ")
+_NAV_HEADING = re.compile(r"related|read (?:more|next|also)|more (?:from|on|stories)|see also|"
+                          r"recommended|popular|trending|latest|share|tags|follow|newsletter", re.I)
+
+
+def trim_bullet(text: str, limit: int = MAX_BULLET) -> str:
+    """At most `limit` characters, cut at a clause boundary if one is late enough, else
+    at a word boundary; never mid-word; "…" marks the cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    window = text[:limit - 1]
+    cut = max(window.rfind(sep) for sep in (", ", "; ", " — ", " – ", ": "))
+    if cut >= limit * 0.6:
+        return window[:cut].rstrip(" ,;:—–") + "…"
+    return trim_words(text, limit)
+
+
+def stated_why(blocks: list[Block] | None) -> str:
+    for i, b in enumerate(blocks or ()):
+        if b.label and is_why_heading(b.label) and b.text:
+            return _short_why(b.text)
+        if b.kind == "h" and is_why_heading(b.text):
+            body = next((n.text for n in blocks[i + 1:] if n.kind != "h"), "")
+            if body:
+                return _short_why(body)
+    return ""
+
+
+def _short_why(text: str) -> str:
+    return trim_bullet(" ".join(split_sentences(text)[:2]), MAX_WHY)
+
+
+def story_bullets(blocks: list[Block], title: frozenset[str]) -> list[str]:
+    """Items of the story's own bullet list (the first that is not navigation)."""
+    groups, heading = _list_groups(blocks)
+    for gid, items in groups.items():
+        if _is_content_list(items, heading[gid]):
+            picked: list[str] = []
+            for item in items:
+                toks = tokens(item.text)
+                if not restates(toks, title) and not any(similar(toks, tokens(p)) for p in picked):
+                    picked.append(trim_bullet(item.text))
+            return picked[:3]
+    return []
+
+
+def _list_groups(blocks: list[Block]) -> tuple[dict[int, list[Block]], dict[int, str]]:
+    """The list items by list, and the heading each list stands under."""
+    groups: dict[int, list[Block]] = {}
+    heading: dict[int, str] = {}
+    last_heading = ""
+    for b in blocks:
+        if b.kind == "h":
+            last_heading = b.text
+        elif b.kind == "li" and not b.text.endswith(":"):  # "Read some books:" heads a sub-list
+            groups.setdefault(b.group, []).append(b)
+            heading.setdefault(b.group, last_heading)
+    return groups, heading
+
+
+def _is_content_list(items: list[Block], heading: str) -> bool:
+    if len(items) < 2 or (heading and _NAV_HEADING.search(heading)):
+        return False
+    words = sorted(len(b.text.split()) for b in items)
+    if words[len(words) // 2] < 4:
+        return False  # "Gambling", "Sexual themes": labels, not statements
+    if sum(bool(_FIELD.match(b.text)) for b in items) * 2 > len(items):
+        return False  # "Authors: ...", "PDF: ...": metadata, not the story's points
+    return sum(b.links for b in items) / len(items) < 0.6  # lists of links are navigation

@@ -1,0 +1,54 @@
+"""The fetcher's failures as one-liners: aiohttp's exceptions -> FetchError.
+
+Every message names the component ("fetcher:") and the host as `where` spells it, so a
+feed's failure reads the same in logs, in `ainews feeds` and in the admin's notice.
+"""
+from __future__ import annotations
+
+import aiohttp
+from yarl import URL
+
+from feeds.guard import FetchError
+
+__all__ = ["client_error", "where"]
+
+
+def where(url: URL) -> str:
+    """The host as messages show it; the port only when it is not the default."""
+    host = url.host or "?"
+    return f"{host}:{url.port}" if url.explicit_port and not url.is_default_port() else host
+
+
+def client_error(url: URL, e: aiohttp.ClientError) -> FetchError:
+    """Translate an aiohttp exception into a one-line FetchError."""
+    host = where(url)
+    if isinstance(e.__cause__, FetchError):
+        return e.__cause__
+    if isinstance(e, aiohttp.ClientConnectorDNSError):
+        return FetchError("dns", f"fetcher: {host}: DNS lookup failed")
+    if isinstance(e, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)):
+        return FetchError("tls", f"fetcher: {host}: TLS handshake failed ({_tls_reason(e)})")
+    if isinstance(e, aiohttp.ClientConnectorError):
+        return FetchError("connect", f"fetcher: {host}: could not connect "
+                                     f"({_connect_reason(e.os_error)})")
+    if isinstance(e, aiohttp.InvalidURL):
+        return FetchError("invalid-url", f"fetcher: {url} is not a valid URL")
+    if isinstance(e, aiohttp.ClientPayloadError):
+        return FetchError("connect", f"fetcher: {host} sent a broken body ({e})")
+    return FetchError("connect", f"fetcher: {host}: connection failed "
+                                 f"({type(e).__name__}: {e})")
+
+
+def _connect_reason(os_error: OSError) -> str:
+    if isinstance(os_error, ConnectionRefusedError):
+        return "connection refused"
+    return os_error.strerror or type(os_error).__name__
+
+
+def _tls_reason(e: aiohttp.ClientError) -> str:
+    """The short part of an SSL error: "certificate verify failed: ...", "WRONG_VERSION..."."""
+    err = getattr(e, "certificate_error", None) or getattr(e, "os_error", None) or e
+    if getattr(err, "verify_message", None):
+        return f"certificate verify failed: {err.verify_message}"
+    code = getattr(err, "reason", None)   # e.g. WRONG_VERSION_NUMBER
+    return code.replace("_", " ").lower() if isinstance(code, str) else str(err)

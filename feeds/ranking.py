@@ -1,0 +1,177 @@
+"""Ranked sentences for the condenser, when the story does not state its points itself.
+
+Sentences are scored (centrality, position, relevance to the headline, salience of
+companies, figures and strategy terms); up to three non-redundant ones become the
+bullets, in story order, and "Why it matters" comes from a sentence that states a
+consequence (cue phrases, English and Chinese), if one does.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from feeds.bullets import MAX_WHY, trim_bullet
+from feeds.models import Story
+from feeds.sentences import Block, is_why_heading, split_sentences
+from feeds.wordsets import CJK, restates, similar, tokens
+
+__all__ = ["candidates", "fill", "strip_tail", "usable"]
+
+_FIGURE = re.compile(r"[$€£¥]\s?\d|\d(?:[.,]\d+)?\s?(?:%|bn|billion|million|m\b|trillion|percent)")
+_STRATEGY = re.compile(
+    r"\b(?:pric\w*|revenue|monetiz\w*|monetis\w*|profit\w*|open[- ]source|open[- ]weights?|"
+    r"paid|subscription|api|fund\w*|rais\w*|invest\w*|valuation|acqui\w*|merger|deal|"
+    r"partner\w*|chips?|gpus?|semiconductor\w*|compute|export|sanction\w*|regulat\w*|"
+    r"antitrust|ceo|chief|resign\w*|appoint\w*|rival\w*|compet\w*|enterprise|cloud|"
+    r"launch\w*|release\w*|model)\b")  # matched on lowercased text
+_CUES = (  # (pattern, weight) on lowercased text: phrases that state a consequence
+    (r"\b(?:could|would|will|may|might) mean\b|\b(?:this|that|which|it) means\b", 2.0),
+    (r"\bsignals? (?:a|an|that|the|its|how|growing|further)\b", 2.0),
+    (r"\braises? (?:questions|concerns|the stakes)\b|\bputs? (?:\w+ )?pressure on\b", 2.0),
+    (r"\bas competition\b|\bcompetition (?:intensifies|heats up)\b", 2.0),
+    (r"\bunderscores?\b|\ba sign (?:of|that)\b|\bmarks? a (?:shift|turning point|departure)\b", 2.0),
+    (r"\bpaves? the way\b|\bsets? the stage\b", 2.0),
+    (r"\bimplications?\b|\breshap(?:e|es|ing)\b", 1.5),
+    (r"\b(?:this|which|that) reflects\b|\breflects (?:a|the|growing)\b", 1.5),
+    (r"\bfor (?:developers|customers|investors|enterprises|businesses|consumers|the industry)\b", 1.0),
+    (r"\bcould\b|\bis likely to\b|\bwill likely\b|\bmay\b|\bthreaten\w*\b", 0.5),
+)
+_CUES_ZH = (  # Chinese outlets: "means", "marks", "shows", "competition intensifies";
+    (r"意味着|标志着|表明|预示着?|凸显|竞争(?:日趋|日益|更加)?(?:激烈|加剧)", 2.0),
+    (r"价格战", 1.5),   # "price war"; "for developers/enterprises/...", "could", "is set to"
+    (r"对(?:开发者|企业|投资者|行业|用户)", 1.0),
+    (r"可能|或将|有望", 0.5),
+)
+_CUE_RES = tuple((re.compile(p), w) for p, w in _CUES)   # matched on lowercased text
+_ANY_CUE = re.compile("|".join(p for p, _ in _CUES))
+# Kept apart: in the English alternation they cost ~40% of condensing throughput.
+_CUE_RES_ZH = _CUE_RES + tuple((re.compile(p), w) for p, w in _CUES_ZH)
+_ANY_CUE_ZH = re.compile("|".join(p for p, _ in _CUES + _CUES_ZH))
+_BOILERPLATE = re.compile(
+    r"^(?:continue reading|read more|read the full|subscribe|sign up|click here|"
+    r"advertisement|getty images|photo:|image:|credit:|follow us|share this|"
+    r"the post .* appeared first on)", re.I)
+_TAIL_JUNK = re.compile(r"\s*(?:continue reading\W*|read more\W*|\[(?:…|\.\.\.)\])\s*$", re.I)
+_END_MARKS, _CLOSERS = set(".!?。！？…"), "\"'”’»)]」』）"
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'’/-]{2,40}(?:\([A-Za-z ]+\))?\s+[-–—]\s+(?=\S)")
+
+
+@dataclass
+class Sentence:
+    text: str
+    index: int
+    tokens: frozenset[str]
+    score: float = 0.0
+
+
+def candidates(blocks: list[Block]) -> list[Sentence]:
+    """Sentences that may become bullets: paragraphs only, outside any why section."""
+    out: list[Sentence] = []
+    in_why = False
+    for b in blocks:
+        if b.kind == "h":
+            in_why = is_why_heading(b.text)
+            continue
+        if b.kind != "p" or in_why or (b.label and is_why_heading(b.label)):
+            continue
+        sents = split_sentences(strip_tail(b.text))
+        for j, s in enumerate(sents):
+            s = _DATELINE.sub("", s) if j == 0 else s
+            if usable(s, last=j == len(sents) - 1):
+                out.append(Sentence(s, len(out), tokens(s)))
+    return _whole_only(out)
+
+
+def _whole_only(out: list[Sentence]) -> list[Sentence]:
+    """Feeds cut content mid-sentence ("..., will be"): such pieces go when whole
+    sentences are left."""
+    whole = [s for s in out if s.text.rstrip(_CLOSERS)[-1:] in _END_MARKS]
+    if whole and len(whole) < len(out):
+        return [Sentence(s.text, i, s.tokens) for i, s in enumerate(whole)]
+    return out
+
+
+def strip_tail(text: str) -> str:
+    """Drop "Continue reading…" and "[…]" endings (searched in the tail only: paragraphs
+    can be long and an end-anchored search would rescan them)."""
+    head, tail = text[:-40], text[-40:]
+    return head + _TAIL_JUNK.sub("", tail)
+
+
+def usable(s: str, *, last: bool) -> bool:
+    cjk = not s.isascii() and bool(CJK.search(s))  # CJK: short sentences, no spaces
+    if _BOILERPLATE.match(s) or len(s) < (6 if cjk else 20) or (len(s.split()) < 4 and not cjk):
+        return False
+    return not (last and s.endswith(("...", "…")))  # a teaser cut mid-sentence
+
+
+def fill(bullets: list[str], why: str, sents: list[Sentence], title: frozenset[str],
+         story: Story) -> tuple[list[str], str]:
+    """Bullets up to three and a why line, from the ranked `sents`, none repeating what
+    is already there."""
+    _score(sents, title, story)
+    taken = [tokens(b) for b in bullets]
+    if why:
+        taken.append(tokens(why))
+    elif len(sents) > 1:  # the lead states the news; a consequence comes after it
+        why = _take_why(sents[1:], title, taken)
+    chosen = _take_bullets(sents, title, taken, 3 - len(bullets))
+    return bullets + [trim_bullet(s.text) for s in sorted(chosen, key=lambda s: s.index)], why
+
+
+def _take_why(sents: list[Sentence], title: frozenset[str], taken: list) -> str:
+    pick = _why_sentence([s for s in sents if not any(similar(s.tokens, t) for t in taken)],
+                         title)
+    if not pick:
+        return ""
+    taken.append(pick.tokens)
+    return trim_bullet(pick.text, MAX_WHY)
+
+
+def _take_bullets(sents: list[Sentence], title: frozenset[str], taken: list,
+                  room: int) -> list[Sentence]:
+    """The best-scored sentences, up to `room`, that restate neither headline nor `taken`."""
+    chosen: list[Sentence] = []
+    for s in sorted(sents, key=lambda s: (-s.score, s.index)):
+        if len(chosen) >= room:
+            break
+        if s.tokens and not restates(s.tokens, title) and not any(similar(s.tokens, t) for t in taken):
+            chosen.append(s)
+            taken.append(s.tokens)
+    return chosen
+
+
+def _score(sents: list[Sentence], title: frozenset[str], story: Story) -> None:
+    df = Counter(t for s in sents for t in s.tokens)
+    companies = [c.lower() for c in story.classification.companies]
+    central = [sum(df[t] - 1 for t in s.tokens) / math.sqrt(len(s.tokens) + 1) for s in sents]
+    top = max(central, default=0) or 1.0
+    for s, c in zip(sents, central):
+        lower = s.text.lower()
+        salience = (0.4 * any(n in lower for n in companies) + 0.3 * bool(_FIGURE.search(lower))
+                    + 0.1 * min(3, len(_STRATEGY.findall(lower))))
+        relevance = len(s.tokens & title) / math.sqrt(len(title) + 1)
+        s.score = (0.35 * c / top + 0.25 * min(1.0, relevance) + 0.25 / (1 + 0.2 * s.index)
+                   + 0.15 * min(1.0, salience))
+        if len(s.text.split()) < 8 or s.text.endswith("?"):
+            s.score *= 0.6  # fragments and questions make weak bullets
+        if s.text[:1] in "\"“‘'":
+            s.score *= 0.8  # a quotation is colour; the facts around it come first
+
+
+def _why_sentence(sents: list[Sentence], title: frozenset[str]) -> Sentence | None:
+    """The sentence that best states a consequence, if one does. It must be about the
+    story (scored at least a fifth of the best sentence) and not a quotation (an opinion)."""
+    best, best_key = None, 0.0
+    floor = 0.2 * max((s.score for s in sents), default=0.0)
+    for s in sents:
+        lower = s.text.lower()
+        any_cue, cues = (_ANY_CUE_ZH, _CUE_RES_ZH) if CJK.search(lower) else (_ANY_CUE, _CUE_RES)
+        if s.score < floor or lower[:1] in "\"“‘'" or not any_cue.search(lower):
+            continue
+        cue = sum(w for r, w in cues if r.search(lower))
+        if cue >= 2.0 and not restates(s.tokens, title) and cue + s.score > best_key:
+            best, best_key = s, cue + s.score
+    return best

@@ -1,0 +1,78 @@
+"""Dedupe: which stored story an incoming one is, by id, alias or canonical URL.
+
+One story is one id (the GUID, or the canonical URL) *or* one canonical URL, across all
+feeds; an id that reached a story by its URL is kept as an alias of it.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from feeds.models import SHARED_LINK, Story
+from storage.clusters import chunks
+
+__all__ = ["Known", "KnownStories"]
+
+
+class KnownStories:
+    """Mixin of Store (through StoryStore): uses self.db."""
+
+    def known_story_ids(self, ids: Iterable[str]) -> set[str]:
+        """The ids among `ids` already stored (as a story or an alias of one)."""
+        return set(self.known_story_hashes(ids))
+
+    def known_story_hashes(self, ids: Iterable[str]) -> dict[str, str]:
+        """id -> stored content_hash for the known ids: lets a caller skip unchanged
+        entries yet still pass edited ones (a different hash) to add_new_stories."""
+        found: dict[str, str] = {}
+        for chunk in chunks(list(dict.fromkeys(ids)), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT id, content_hash FROM stories WHERE id IN ({marks}) "
+                f"UNION ALL SELECT a.alias, s.content_hash FROM story_aliases a "
+                f"JOIN stories s ON s.pk = a.story_pk WHERE a.alias IN ({marks})",
+                (*chunk, *chunk)).fetchall()
+            found.update(rows)
+        return found
+
+    def _known_rows(self, stories: list[Story]) -> Known:
+        """The stored rows a batch may match, by id, alias or URL: three queries for
+        the batch instead of two per story."""
+        known = Known()
+        ids = list(dict.fromkeys(s.id for s in stories))
+        urls = list(dict.fromkeys(s.url for s in stories
+                                  if s.url and SHARED_LINK not in s.flags))
+        for chunk in chunks(ids, 500):
+            marks = ",".join("?" * len(chunk))
+            known.load(self.db.execute(   # aliases first: a story's own id wins below
+                "SELECT a.alias, s.pk, s.feed_url, s.content_hash FROM story_aliases a "
+                f"JOIN stories s ON s.pk = a.story_pk WHERE a.alias IN ({marks})", chunk),
+                known.ids)
+            known.load(self.db.execute("SELECT id, pk, feed_url, content_hash FROM stories "
+                                       f"WHERE id IN ({marks})", chunk), known.ids)
+        for chunk in chunks(urls, 500):
+            marks = ",".join("?" * len(chunk))
+            known.load(self.db.execute("SELECT url, pk, feed_url, content_hash FROM stories "
+                                       f"WHERE url IN ({marks}) AND url != ''", chunk),
+                       known.urls)
+        return known
+
+
+class Known:
+    """One batch's view of stored stories: id or alias -> pk, URL -> pk, and each pk's
+    (feed_url, content_hash), kept current as the batch is written."""
+
+    def __init__(self):
+        self.ids: dict[str, int] = {}
+        self.urls: dict[str, int] = {}
+        self.rows: dict[int, tuple[str, str]] = {}
+
+    def load(self, rows, index: dict) -> None:
+        for key, pk, feed_url, content_hash in rows:
+            index[key] = pk
+            self.rows[pk] = (feed_url, content_hash)
+
+    def add(self, pk: int, story: Story, content_hash: str) -> None:
+        self.ids[story.id] = pk
+        if story.url and SHARED_LINK not in story.flags:
+            self.urls[story.url] = pk
+        self.rows[pk] = (story.feed_url, content_hash)

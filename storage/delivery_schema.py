@@ -1,0 +1,76 @@
+"""The delivery tables (subscriptions, digest settings, the outbox) and how they store time.
+
+Shared by the delivery mixins of Store (storage.subscriptions, storage.outbox,
+storage.receipts); storage.delivery composes them.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+# (version, name, sql): applied after the core migrations, versions from 100 up.
+# One statement each, so the Store may run them with a plain execute().
+DELIVERY_MIGRATIONS: list[tuple[int, str, str]] = [
+    (100, "subscriptions", """
+        CREATE TABLE IF NOT EXISTS subscriptions (
+            platform TEXT NOT NULL, workspace TEXT NOT NULL, channel TEXT NOT NULL,
+            kind TEXT NOT NULL, target TEXT NOT NULL,
+            paused_reason TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL,
+            PRIMARY KEY (platform, channel, kind, target))"""),
+    (101, "digest_settings", """
+        CREATE TABLE IF NOT EXISTS digest_settings (
+            platform TEXT NOT NULL, workspace TEXT NOT NULL, channel TEXT NOT NULL,
+            at_time TEXT NOT NULL, tz TEXT NOT NULL, last_run TEXT NOT NULL,
+            PRIMARY KEY (platform, channel))"""),
+    (102, "outbox", """
+        CREATE TABLE IF NOT EXISTS outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            cluster_id TEXT NOT NULL, story_id TEXT NOT NULL,
+            platform TEXT NOT NULL, workspace TEXT NOT NULL, channel TEXT NOT NULL,
+            brief TEXT NOT NULL, published TEXT NOT NULL, score REAL NOT NULL DEFAULT 0,
+            state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt TEXT NOT NULL, claimed_at TEXT, batch TEXT, message_id TEXT,
+            needs_edit INTEGER NOT NULL DEFAULT 0, last_error TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL, sent_at TEXT,
+            UNIQUE (cluster_id, platform, channel))"""),
+    (103, "outbox_state_index",
+     "CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, next_attempt)"),
+    (104, "outbox_channel_index",
+     "CREATE INDEX IF NOT EXISTS outbox_channel ON outbox (platform, channel, state)"),
+    # due_posts(channel) took outbox_state and walked every due row of every channel:
+    # quadratic in a fan-out (5,000 channels: 12 s of CPU, 2.4 s with this index).
+    (105, "outbox_channel_due_index",
+     "CREATE INDEX IF NOT EXISTS outbox_channel_due "
+     "ON outbox (platform, channel, state, next_attempt)"),
+]
+
+
+def ts(dt: datetime) -> str:
+    """Fixed-width UTC text, so string comparison in SQL is time comparison."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_ts(s: str | None) -> datetime | None:
+    if not s:
+        return None
+    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+
+
+def id_marks(row_ids: list[int]) -> str:
+    """The "?,?,?" of an `id IN (...)` over these rows."""
+    return ",".join("?" * len(row_ids))
+
+
+class DeliveryWrites:
+    """The write path the delivery mixins share; uses Store's self.db and self._write()."""
+
+    def _outbox_exec(self, sql: str, params=()) -> int:
+        """One statement in its own transaction; returns the changed row count."""
+        with self._outbox_tx() as c:
+            return c.execute(sql, params).rowcount
+
+    @contextmanager
+    def _outbox_tx(self):
+        """The store's write transaction (Store._write), yielding the connection."""
+        with self._write():
+            yield self.db.conn

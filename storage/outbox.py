@@ -1,0 +1,205 @@
+"""The outbox queue: posts waiting for a channel, claimed by a worker, held for a roundup.
+
+A mixin of Store (composed in storage.delivery); what came of a claimed row is recorded
+by storage.receipts. Outbox row states:
+  due      waiting to be posted (next_attempt says when)
+  sending  claimed by a worker (a crash leaves it here; recover_outbox() puts it back)
+  sent     posted; message_id kept for edits
+  edit     posted, but the cluster gained outlets: the post needs an edit
+  editing  edit claimed by a worker
+  held     waiting for the channel's next roundup (digest mode or over the hourly cap)
+  digested posted inside a roundup (message_id is the roundup's)
+  failed   gave up; last_error says why
+  cancelled  the channel unsubscribed from it before it went out
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+
+from feeds.models import Brief
+from storage.delivery_schema import DeliveryWrites, from_ts, id_marks, ts
+
+_OUTBOX_COLUMNS = ("id, cluster_id, story_id, platform, workspace, channel, brief, state, "
+                   "attempts, next_attempt, message_id, needs_edit, last_error, sent_at, batch")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxRow:
+    id: int
+    cluster_id: str
+    story_id: str
+    platform: str
+    workspace: str
+    channel: str
+    brief: Brief
+    state: str
+    attempts: int
+    next_attempt: datetime
+    message_id: str | None
+    needs_edit: bool
+    last_error: str
+    sent_at: datetime | None
+    batch: str | None
+
+    @property
+    def nonce(self) -> str:
+        """Stable per row: a platform that dedupes by nonce refuses a post twice."""
+        return f"ainews-{self.id}"
+
+
+def _row(r: tuple) -> OutboxRow:
+    return OutboxRow(id=r[0], cluster_id=r[1], story_id=r[2], platform=r[3], workspace=r[4],
+                     channel=r[5], brief=Brief.from_json(json.loads(r[6])), state=r[7],
+                     attempts=r[8], next_attempt=from_ts(r[9]), message_id=r[10],
+                     needs_edit=bool(r[11]), last_error=r[12], sent_at=from_ts(r[13]),
+                     batch=r[14])
+
+
+class OutboxStore(DeliveryWrites):
+    """Mixed into storage.store.Store; uses self.db (sqlite_utils.Database)."""
+
+    def _outbox_rows(self, sql: str, params=()) -> list[OutboxRow]:
+        return [_row(r) for r in self.db.execute(
+            f"SELECT {_OUTBOX_COLUMNS} FROM outbox {sql}", params).fetchall()]
+
+    # ---- dispatch side ---------------------------------------------------------------
+    def outbox_transaction(self):
+        """Group many outbox writes (a dispatch pass) into one transaction."""
+        return self._outbox_tx()
+
+    def outbox_entry(self, cluster_id: str, platform: str, channel: str) -> OutboxRow | None:
+        rows = self._outbox_rows("WHERE cluster_id=? AND platform=? AND channel=?",
+                          (cluster_id, platform, channel))
+        return rows[0] if rows else None
+
+    def enqueue_post(self, *, cluster_id: str, brief: Brief, platform: str, workspace: str,
+                     channel: str, held: bool, now: datetime) -> bool:
+        """One row per (cluster, channel): False when the channel already has it."""
+        return self._outbox_exec(
+            "INSERT OR IGNORE INTO outbox (cluster_id, story_id, platform, workspace, "
+            "channel, brief, published, score, state, next_attempt, created_at) "
+            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (cluster_id, brief.id, platform, workspace, channel, json.dumps(brief.to_json()),
+             ts(brief.published), brief.score, "held" if held else "due", ts(now), ts(now))
+        ) > 0
+
+    def update_post_brief(self, row_id: int, brief: Brief, *, now: datetime) -> str:
+        """A cluster grew: store the new brief; a post already out gets an edit queued.
+
+        Returns the row's state afterwards. A post being sent right now gets needs_edit,
+        which record_sent turns into an edit."""
+        with self._outbox_tx() as c:
+            c.execute("UPDATE outbox SET brief=? WHERE id=?",
+                      (json.dumps(brief.to_json()), row_id))
+            c.execute("UPDATE outbox SET state='edit', attempts=0, next_attempt=? "
+                      "WHERE id=? AND state='sent'", (ts(now), row_id))
+            c.execute("UPDATE outbox SET needs_edit=1 WHERE id=? AND state IN "
+                      "('sending','editing')", (row_id,))
+            return c.execute("SELECT state FROM outbox WHERE id=?", (row_id,)).fetchone()[0]
+
+    # ---- what is waiting -------------------------------------------------------------
+    def due_posts(self, now: datetime, platform: str | None = None,
+                  channel: str | None = None) -> list[OutboxRow]:
+        """Posts and edits due now; newest (then highest-scoring) first per channel."""
+        where, params = "", [ts(now)]
+        if platform is not None:
+            where, params = " AND platform=? AND channel=?", [ts(now), platform, channel]
+        return self._outbox_rows(f"WHERE state IN ('due','edit') AND next_attempt<=?{where} "
+                          "ORDER BY platform, channel, published DESC, score DESC, id",
+                          params)
+
+    def held_posts(self, platform: str, channel: str, limit: int = -1) -> list[OutboxRow]:
+        """The channel's posts waiting for a roundup, newest first."""
+        return self._outbox_rows("WHERE state='held' AND platform=? AND channel=? "
+                                 "ORDER BY published DESC, score DESC, id LIMIT ?",
+                                 (platform, channel, limit))
+
+    def oldest_held(self, platform: str, channel: str) -> datetime | None:
+        """When the channel's longest-waiting held post was queued (None: none held)."""
+        r = self.db.execute("SELECT MIN(created_at) FROM outbox WHERE state='held' AND "
+                            "platform=? AND channel=?", (platform, channel)).fetchone()
+        return from_ts(r[0]) if r and r[0] else None
+
+    def channels_with_outbox_work(self, now: datetime) -> list[tuple[str, str]]:
+        rows = self.db.execute(
+            "SELECT DISTINCT platform, channel FROM outbox WHERE state='held' OR "
+            "(state IN ('due','edit') AND next_attempt<=?) ORDER BY platform, channel",
+            (ts(now),)).fetchall()
+        return [(p, c) for p, c in rows]
+
+    def next_outbox_attempt(self) -> datetime | None:
+        r = self.db.execute("SELECT MIN(next_attempt) FROM outbox "
+                            "WHERE state IN ('due','edit')").fetchone()
+        return from_ts(r[0]) if r and r[0] else None
+
+    def waiting_posts(self, platform: str, channel: str) -> list[OutboxRow]:
+        """The channel's posts not yet out and not in flight (due at any time, held)."""
+        return self._outbox_rows("WHERE platform=? AND channel=? AND state IN ('due','held') "
+                                 "AND batch IS NULL", (platform, channel))
+
+    def outbox_counts(self) -> dict[str, int]:
+        return dict(self.db.execute(
+            "SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
+
+    def outbox_failures(self, limit: int = 20) -> list[OutboxRow]:
+        return self._outbox_rows("WHERE state='failed' ORDER BY id DESC LIMIT ?", (limit,))
+
+    def outbox_post(self, row_id: int) -> OutboxRow | None:
+        rows = self._outbox_rows("WHERE id=?", (row_id,))
+        return rows[0] if rows else None
+
+    # ---- claiming, holding, cancelling -----------------------------------------------
+    def claim_post(self, row_id: int, now: datetime) -> OutboxRow | None:
+        """Atomically take a due row (or edit); None if someone else has it."""
+        with self._outbox_tx() as c:
+            n = c.execute(
+                "UPDATE outbox SET state=CASE state WHEN 'edit' THEN 'editing' "
+                "ELSE 'sending' END, attempts=attempts+1, claimed_at=?, needs_edit=0 "
+                "WHERE id=? AND state IN ('due','edit')", (ts(now), row_id)).rowcount
+        rows = self._outbox_rows("WHERE id=?", (row_id,)) if n else []
+        return rows[0] if rows else None
+
+    def hold_posts(self, row_ids: list[int]) -> int:
+        """Move due posts into the channel's next roundup (over the cap, digest mode)."""
+        if not row_ids:
+            return 0
+        return self._outbox_exec(f"UPDATE outbox SET state='held' WHERE state='due' AND id IN "
+                           f"({id_marks(row_ids)})", row_ids)
+
+    def release_held(self, platform: str, channel: str, now: datetime) -> int:
+        """A channel's held posts become due again (its digest was turned off); a
+        roundup that may have gone out (batch kept) stays held for its retry."""
+        return self._outbox_exec("UPDATE outbox SET state='due', next_attempt=? WHERE "
+                                 "state='held' AND batch IS NULL AND platform=? AND "
+                                 "channel=?", (ts(now), platform, channel))
+
+    def cancel_posts(self, row_ids: list[int], reason: str) -> int:
+        """Waiting posts the channel no longer wants (unsubscribed): never sent."""
+        if not row_ids:
+            return 0
+        return self._outbox_exec(f"UPDATE outbox SET state='cancelled', last_error=? WHERE "
+                                 f"state IN ('due','held') AND batch IS NULL AND id IN "
+                                 f"({id_marks(row_ids)})", (reason, *row_ids))
+
+    # ---- roundups: several held posts claimed as one message ---------------------------
+    def claim_roundup(self, row_ids: list[int], batch: str, now: datetime) -> list[OutboxRow]:
+        with self._outbox_tx() as c:
+            c.execute(
+                f"UPDATE outbox SET state='sending', batch=?, attempts=attempts+1, "
+                f"claimed_at=? WHERE state='held' AND id IN ({id_marks(row_ids)})",
+                (batch, ts(now), *row_ids))
+        return self._outbox_rows("WHERE state='sending' AND batch=? ORDER BY published DESC, "
+                          "score DESC, id", (batch,))
+
+    def unconfirmed_roundup(self, platform: str, channel: str) -> tuple[list[int], str] | None:
+        """The held rows of a roundup that may have been posted (see release_roundup),
+        with its nonce; None when there is none."""
+        rows = self.db.execute("SELECT id, batch FROM outbox WHERE state='held' AND "
+                               "platform=? AND channel=? AND batch IS NOT NULL ORDER BY id",
+                               (platform, channel)).fetchall()
+        if not rows:
+            return None
+        batch = rows[0][1]
+        return [i for i, b in rows if b == batch], batch

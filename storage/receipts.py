@@ -1,0 +1,73 @@
+"""Delivery receipts: what came of a claimed outbox row (sent, retried, failed, dropped).
+
+A mixin of Store (composed in storage.delivery); the queue itself is storage.outbox.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from storage.delivery_schema import DeliveryWrites, from_ts, ts
+
+
+class ReceiptStore(DeliveryWrites):
+    """Mixed into storage.store.Store; uses self.db (sqlite_utils.Database)."""
+
+    def recover_outbox(self) -> int:
+        """After a crash: claimed rows go back to waiting. A roundup's rows go back to
+        held with their batch kept: the platform may have taken it, and only the same
+        nonce lets the retry find it (unconfirmed_roundup)."""
+        with self._outbox_tx() as c:
+            n = c.execute("UPDATE outbox SET state='held' "
+                          "WHERE state='sending' AND batch IS NOT NULL").rowcount
+            n += c.execute("UPDATE outbox SET state='due' WHERE state='sending'").rowcount
+            n += c.execute("UPDATE outbox SET state='edit' WHERE state='editing'").rowcount
+        return n
+
+    def record_sent(self, row_id: int, message_id: str, now: datetime) -> None:
+        """Posted (or edited). An edit that arrived meanwhile is queued now."""
+        self._outbox_exec(
+            "UPDATE outbox SET state=CASE WHEN needs_edit=1 THEN 'edit' ELSE 'sent' END, "
+            "message_id=?, sent_at=COALESCE(sent_at, ?), attempts=0, needs_edit=0, "
+            "last_error='', next_attempt=? WHERE id=?",
+            (message_id, ts(now), ts(now), row_id))
+
+    def record_roundup_sent(self, batch: str, message_id: str, now: datetime) -> int:
+        return self._outbox_exec("UPDATE outbox SET state='digested', message_id=?, sent_at=?, "
+                           "last_error='' WHERE state='sending' AND batch=?",
+                           (message_id, ts(now), batch))
+
+    def release_roundup(self, batch: str, error: str, *, maybe_posted: bool = True) -> int:
+        """A roundup failed: its rows wait for the next try. `maybe_posted` (a timeout,
+        a 5xx) keeps the batch, so the retry sends the same posts under the same nonce;
+        a refused roundup (never posted) lets its rows go into new roundups."""
+        keep = "batch" if maybe_posted else "NULL"
+        return self._outbox_exec(f"UPDATE outbox SET state='held', batch={keep}, last_error=? "
+                                 "WHERE state='sending' AND batch=?", (error, batch))
+
+    def record_retry(self, row_id: int, *, next_attempt: datetime, error: str) -> None:
+        self._outbox_exec("UPDATE outbox SET state=CASE state WHEN 'editing' THEN 'edit' "
+                    "ELSE 'due' END, next_attempt=?, last_error=? WHERE id=?",
+                    (ts(next_attempt), error, row_id))
+
+    def record_failed(self, row_id: int, error: str) -> None:
+        self._outbox_exec("UPDATE outbox SET state='failed', last_error=? WHERE id=?",
+                    (error, row_id))
+
+    def record_edit_dropped(self, row_id: int, error: str) -> None:
+        """An edit we gave up on: the original post stands."""
+        self._outbox_exec("UPDATE outbox SET state='sent', last_error=? WHERE id=?",
+                    (error, row_id))
+
+    def fail_channel_posts(self, platform: str, channel: str, error: str) -> int:
+        """A paused channel's waiting posts fail visibly instead of flooding on resume."""
+        return self._outbox_exec("UPDATE outbox SET state='failed', last_error=?, batch=NULL "
+                           "WHERE platform=? AND channel=? AND state IN "
+                           "('due','held','sending')", (error, platform, channel))
+
+    def posts_sent_since(self, platform: str, channel: str, since: datetime) -> list[datetime]:
+        """Send times of the channel's messages since `since` (a roundup counts once)."""
+        rows = self.db.execute(
+            "SELECT MIN(sent_at) FROM outbox WHERE platform=? AND channel=? AND "
+            "sent_at>=? AND message_id IS NOT NULL GROUP BY message_id",
+            (platform, channel, ts(since))).fetchall()
+        return sorted(from_ts(r[0]) for r in rows)
