@@ -27,6 +27,9 @@ ALLOWED_SCHEMES = ("http", "https")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # Names that always mean "this machine", whatever DNS says.
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+# Refused even with AINEWS_ALLOW_PRIVATE_HOSTS=1: link-local is where cloud metadata
+# services answer (169.254.169.254, fe80::), never an intranet feed.
+NEVER_ALLOWED = frozenset({"link-local"})
 
 
 class FetchError(Exception):
@@ -106,10 +109,10 @@ def check_url(url: str | URL, allow_private: bool) -> None:
     host = parsed.raw_host or ""
     if not host:
         raise FetchError("invalid-url", f"fetcher: {str(url):.200} has no host")
-    if allow_private:
-        return
     ip = literal_ip(host)
     problem = address_problem(ip) if ip is not None else None
+    if allow_private and problem not in NEVER_ALLOWED:
+        return
     if problem is None and host.rstrip(".").lower() in _LOCAL_NAMES:
         problem = "loopback"
     if problem:
@@ -119,8 +122,10 @@ def check_url(url: str | URL, allow_private: bool) -> None:
 def blocked(host: str, problem: str, address: object = None) -> FetchError:
     at = f" ({address})" if address is not None and str(address) != host else ""
     article = "an" if problem[0] in "aeiou" else "a"
+    hint = ("never fetched, as cloud metadata services answer there" if problem in NEVER_ALLOWED
+            else "AINEWS_ALLOW_PRIVATE_HOSTS=1 allows intranet feeds")
     return FetchError("blocked", f"fetcher: {host}{at} is {article} {problem} address; refused "
-                                 "(AINEWS_ALLOW_PRIVATE_HOSTS=1 allows intranet feeds)")
+                                 f"({hint})")
 
 
 class GuardedResolver(AbstractResolver):
@@ -136,11 +141,9 @@ class GuardedResolver(AbstractResolver):
         if self._inner is None:
             self._inner = DefaultResolver()
         results = await self._inner.resolve(host, port, family)
-        if self.allow_private:
-            return results
         kept, refused = [], []
         for r in results:
-            problem = address_problem(ipaddress.ip_address(r["host"].split("%", 1)[0]))
+            problem = self._problem(ipaddress.ip_address(r["host"].split("%", 1)[0]))
             (refused if problem else kept).append((r, problem))
         if refused:
             log.warning("fetcher: %s resolved to refused address(es) %s", host,
@@ -149,6 +152,10 @@ class GuardedResolver(AbstractResolver):
             r, problem = refused[0]
             raise blocked(host, problem, r["host"])
         return [r for r, _ in kept]
+
+    def _problem(self, ip: IPAddress) -> str | None:
+        problem = address_problem(ip)
+        return problem if not self.allow_private or problem in NEVER_ALLOWED else None
 
     async def close(self) -> None:
         if self._inner is not None:

@@ -53,7 +53,11 @@ def test_literal_private_addresses_are_blocked(url, problem):
     with pytest.raises(FetchError) as info:
         check_url(url, allow_private=False)
     assert info.value.kind == "blocked" and f" {problem} address; refused" in str(info.value)
-    check_url(url, allow_private=True)  # intranet feeds opt in
+    if problem == "link-local":   # cloud metadata: refused even for intranet feeds
+        with pytest.raises(FetchError, match="never fetched, as cloud metadata"):
+            check_url(url, allow_private=True)
+    else:
+        check_url(url, allow_private=True)  # intranet feeds opt in
 
 
 @pytest.mark.parametrize("url", [
@@ -102,6 +106,13 @@ async def test_resolver_keeps_only_public_addresses():
         await r.resolve("inside.example", 80)
     assert info.value.kind == "blocked" and "inside.example (10.1.2.3)" in str(info.value)
     assert len(await GuardedResolver(True, dns).resolve("inside.example", 80)) == 2
+
+
+async def test_a_name_resolving_to_cloud_metadata_is_refused_even_for_intranet_feeds():
+    dns = FakeDNS({"metadata.example": ["169.254.169.254"], "v6.example": ["fe80::1"]})
+    for name in ("metadata.example", "v6.example"):
+        with pytest.raises(FetchError, match="link-local address; refused"):
+            await GuardedResolver(True, dns).resolve(name, 80)
 
 
 @pytest.fixture
