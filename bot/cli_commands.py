@@ -47,6 +47,7 @@ def _dispatch(args) -> int:
     if args.cmd == "demo":
         from bot.demo import run_demo
         return run_demo(settings, seconds=args.seconds)
+    _refuse_missing_db(args.cmd, settings.db_path)
     app = _open_app(settings)
     try:
         return HANDLERS[args.cmd](app, args)
@@ -61,6 +62,17 @@ def _settings(args):
         raise UserError(str(e)) from None
     # "--db=~/x.db" reaches us unexpanded (the shell expands only a word starting with ~).
     return replace(settings, db_path=Path(args.db).expanduser()) if args.db else settings
+
+
+# Commands that only read: on a path with no database a typo is likelier than a wish for
+# a new, empty one (which would then answer "no stories" as if the archive were empty).
+LOOKUPS = frozenset({"latest", "company", "topic", "search", "status"})
+
+
+def _refuse_missing_db(cmd: str, db_path: Path) -> None:
+    if cmd in LOOKUPS and not db_path.exists():
+        raise UserError(f"cli: no database at {db_path}; check --db or AINEWS_DB "
+                        "(`ainews poll --once` or `make run` creates and fills one)")
 
 
 def _open_app(settings):

@@ -89,8 +89,9 @@ class FeedCommands:
             title = checked
         source = FeedSource(name=name or title or urlsplit(url).hostname or url, url=url)
         self.store.upsert_feed(source)
-        return Reply.message(f"Added feed {source.name} ({url}). Its current stories are "
-                             "stored as backlog; new ones will be posted.")
+        return Reply.message(f"Added feed {source.name} ({url}). Its first poll stores the "
+                             "stories it carries now as backlog (searchable, not posted); "
+                             "stories that appear after that will be posted.")
 
     async def _test_fetch(self, url: str) -> str | Reply:
         """The feed's title if `url` fetches and parses as a feed, else the error."""

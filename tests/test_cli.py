@@ -94,15 +94,24 @@ def test_paths_from_home_are_expanded(env, capsys, tmp_path):
     code, out, err = run_cli(capsys, "poll", "--once")
     assert code == 0 and "1 feeds polled" in out
     assert (tmp_path / "data" / "ainews.db").is_file()
-    code, out, err = run_cli(capsys, "--db=~/other.db", "status")
-    assert code == 0 and (tmp_path / "other.db").is_file()
+    code, out, err = run_cli(capsys, "--db=~/data/ainews.db", "status")
+    assert code == 0 and "feeds      1 failing" in out, err
 
 
 def test_unwritable_database_is_one_line(env, capsys, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    code, _, err = run_cli(capsys, "--db", str(blocker / "x.db"), "latest")
+    code, _, err = run_cli(capsys, "--db", str(blocker / "x.db"), "poll", "--once")
     assert code == 2 and err.startswith("ainews: store:") and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("cmd", [["latest"], ["company", "qwen"], ["search", "pricing"],
+                                 ["topic", "funding"], ["status"]])
+def test_a_lookup_on_a_mistyped_database_path_says_so(env, capsys, tmp_path, cmd):
+    # It used to create an empty database there and answer "no stories yet".
+    code, out, err = run_cli(capsys, "--db", str(tmp_path / "ainew.db"), *cmd)
+    assert code == 2 and "no database at" in err and "ainew.db" in err
+    assert not (tmp_path / "ainew.db").exists()
 
 
 @pytest.mark.parametrize("argv", [("poll", "--once"), ("run", "--once"),
@@ -348,6 +357,8 @@ def test_help_does_not_load_chat_libraries():
 def test_bad_user_data_file_is_one_line(env, capsys, tmp_path):
     (tmp_path / "mine.toml").write_text("[[company]\nname = ")
     env.setenv("AINEWS_USER_DATA", str(tmp_path / "mine.toml"))
+    from storage.store import Store
+    Store(tmp_path / "db" / "ainews.db").close()
     code, _, err = run_cli(capsys, "company", "qwen")
     assert code == 2 and "mine.toml" in err and len(err.strip().splitlines()) == 1
 
