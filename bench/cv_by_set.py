@@ -69,21 +69,23 @@ def report_pooled(data, tags, grid, seeds) -> tuple[float, list]:
 def report_temporal(data, tags, grid, seeds, splits: str) -> list[tuple[str, list, list, float]]:
     """Each split's figures on its newer set and their mean F1; returns, per split, the
     newer set's name, its indices, probabilities and threshold (for the error list)."""
-    out, f1s = [], []
+    out, f1s, grid_f1s = [], [], []
     for split in splits.split(";"):
         older, newer = split.split(">")
         old = [i for i, tag in enumerate(tags) if tag in older.split(",")]
         new = [i for i, tag in enumerate(tags) if tag == newer]
         if not old or not new:
             continue
-        settings, t, (p, r, f1), probs = tr.temporal([data[i] for i in old], [data[i] for i in new],
-                                                     grid, seeds)
+        settings, t, (p, r, f1), probs, per_setting = tr.temporal(
+            [data[i] for i in old], [data[i] for i in new], grid, seeds)
         print(f"temporal {older.replace(',', '+')} -> {newer}: {describe(settings)} threshold={t:.2f} "
-              f"precision={p:.3f} recall={r:.3f} f1={f1:.4f}")
+              f"precision={p:.3f} recall={r:.3f} f1={f1:.4f}; over the grid f1 "
+              + " ".join(f"{v:.3f}" for v in per_setting) + f" (mean {statistics.mean(per_setting):.4f})")
         out.append((newer, new, probs, t))
         f1s.append(f1)
+        grid_f1s.append(statistics.mean(per_setting))
     if f1s:
-        print(f"temporal mean f1={statistics.mean(f1s):.4f}")
+        print(f"temporal mean f1={statistics.mean(f1s):.4f}, over the grid {statistics.mean(grid_f1s):.4f}")
     return out
 
 

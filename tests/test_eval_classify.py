@@ -106,9 +106,9 @@ def test_temporal_check_learns_from_older_items_only():
     newer = ([item({"pricing@title": 1.0}, 1)] * 5 + [item({"agents@title": 1.0}, 1)] * 5
              + [item({}, 0)] * 10)
     grid = [{"lambda": 1.0, "lambda_words": 3.0, "min_docs": 3, "min_outlets": 2}]
-    settings, t, (p, r, f1), probs = trainer.temporal(older, newer, grid, seeds=(1,))
+    settings, t, (p, r, f1), probs, per_setting = trainer.temporal(older, newer, grid, seeds=(1,))
     assert settings is grid[0] and len(probs) == len(newer)
-    assert (p, r) == (1.0, 0.5)
+    assert (p, r) == (1.0, 0.5) and per_setting == [pytest.approx(2 / 3)]
 
 
 def test_cv_by_set_takes_only_labelled_set_names(capsys):
