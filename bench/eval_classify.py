@@ -124,20 +124,20 @@ def farm_stories(n_feeds: int) -> list[tuple[str, str]]:
             for s in parse_feed(body, feed_url=url).stories]
 
 
-def speed(clf: Classifier, stories: list[tuple[str, str]], passes: int = 9) -> None:
+def speed(clf: Classifier, stories: list[tuple[str, str]], passes: int = 9,
+          other: tuple[str, Classifier] | None = None) -> None:
     """Stories per second over the whole corpus, with the shipped model and with its word
-    features switched off, passes interleaved (the machine is shared, so the two see the
+    features switched off (or, with `other`, against another classifier: another
+    revision's data files), passes interleaved (the machine is shared, so the two see the
     same load) after one warm-up pass each; medians and their ratio. CPU time of this
     process, not wall time: on a shared machine the wall clock also counts the others."""
-    import copy
     import statistics
-    plain_clf = copy.copy(clf)
-    if clf._model is not None:
-        plain_clf._model = copy.copy(clf._model)
-        plain_clf._model.lexical = None
-    times: dict[str, list[float]] = {"with words": [], "without words": []}
+    if other is None:
+        other = ("without words", _without_words(clf))
+    pair = (("this tree" if other[0] != "without words" else "with words", clf), other)
+    times: dict[str, list[float]] = {name: [] for name, _ in pair}
     for n in range(passes + 1):
-        for name, c in (("with words", clf), ("without words", plain_clf))[::1 if n % 2 else -1]:
+        for name, c in pair[::1 if n % 2 else -1]:
             start = time.process_time()
             for title, text in stories:
                 c.classify(title, text)
@@ -145,9 +145,42 @@ def speed(clf: Classifier, stories: list[tuple[str, str]], passes: int = 9) -> N
                 times[name].append(time.process_time() - start)
     med = {name: statistics.median(t) for name, t in times.items()}
     chars = sum(len(t) + len(x) for t, x in stories)
+    (a, ta), (b, tb) = med.items()
     print(f"speed: {len(stories)} stories ({chars / len(stories):.0f} chars avg), median of {passes}: "
-          + ", ".join(f"{name} {len(stories) / m:.0f} stories/s" for name, m in med.items())
-          + f"; time ratio with/without words {med['with words'] / med['without words']:.3f}")
+          + ", ".join(f"{name} {len(stories) / m:.0f} stories/s ({m / len(stories) * 1e6:.0f} us)"
+                      for name, m in med.items())
+          + f"; time ratio {a}/{b} {ta / tb:.3f}")
+
+
+def _without_words(clf: Classifier) -> Classifier:
+    import copy
+    plain_clf = copy.copy(clf)
+    if clf._model is not None:
+        plain_clf._model = copy.copy(clf._model)
+        plain_clf._model.lexical = None
+    return plain_clf
+
+
+def classifier_at(rev: str) -> Classifier:
+    """A classifier over revision REV's data files (feeds/data: gazetteer and weights),
+    today's code: what a vocabulary or model change costs per story."""
+    import subprocess
+    import tempfile
+    import feeds.gazetteer
+    import feeds.learned
+    tmp = Path(tempfile.mkdtemp(prefix="ainews-data-"))
+    names = subprocess.run(["git", "-C", str(ROOT), "ls-tree", "--name-only", rev, "feeds/data/"],
+                           check=True, capture_output=True, text=True).stdout.split()
+    for name in names:
+        blob = subprocess.run(["git", "-C", str(ROOT), "show", f"{rev}:{name}"], check=True,
+                              capture_output=True).stdout
+        (tmp / Path(name).name).write_bytes(blob)
+    saved = feeds.gazetteer.DATA
+    feeds.gazetteer.DATA = feeds.learned.DATA = tmp
+    try:
+        return Classifier(load_gazetteer())
+    finally:
+        feeds.gazetteer.DATA = feeds.learned.DATA = saved
 
 
 # ---- training the learned layer (--train; the fitting itself is bench/trainer.py) -------
@@ -213,6 +246,8 @@ def main(argv=None) -> int:
     ap.add_argument("--user-file", type=Path, help="extra gazetteer TOML")
     ap.add_argument("--speed", action="store_true",
                     help="also time the whole corpus, with and without the word features")
+    ap.add_argument("--against", metavar="REV",
+                    help="with --speed: time against revision REV's data files (gazetteer and weights)")
     ap.add_argument("--farm", type=int, metavar="FEEDS",
                     help="with --speed: time the backfill benchmark's FEEDS farm feeds, not the corpus")
     ap.add_argument("--rules", action="store_true", help="score with the rules alone (no learned layer)")
@@ -225,7 +260,7 @@ def main(argv=None) -> int:
     tr.add_argument("--lead-chars", type=int, default=0,
                     help="characters of the text read for words besides the headline (shipped: 0)")
     tr.add_argument("--lambdas", default="0.3,1,3", help="L2 strengths tried for the cue features")
-    tr.add_argument("--lambda-words", default="3,10,30", help="L2 strengths tried for the word features")
+    tr.add_argument("--lambda-words", default="10,30", help="L2 strengths tried for the word features")
     tr.add_argument("--min-docs", type=int, default=3, help="a word must be in this many training items")
     tr.add_argument("--min-outlets", type=int, default=2, help="... from this many outlets")
     tr.add_argument("--repeats", type=int, default=5, help="shuffles of the 5-fold CV")
@@ -248,7 +283,7 @@ def main(argv=None) -> int:
     if args.train:
         return train_main(clf, corpus, args, sets)
     chosen = args.set or ("none" if args.speed else args.extra_set or "both")
-    names = {"both": ["dev", "test"], "none": []}.get(chosen) or set_names(chosen)
+    names = {"both": ["dev", "test"], "none": []}.get(chosen, set_names(chosen))
     unknown = [n for n in names if n not in sets]
     if unknown:
         print(f"eval_classify: --set takes names of labelled sets ({', '.join(sets)}), not {unknown[0]!r}",
@@ -257,7 +292,9 @@ def main(argv=None) -> int:
     for name in names:
         evaluate(clf, load_labels(sets[name]), corpus, args.show, name)
     if args.speed:
-        speed(clf, farm_stories(args.farm) if args.farm else [story_text(i) for i in corpus.values()])
+        other = (f"at {args.against}", classifier_at(args.against)) if args.against else None
+        speed(clf, farm_stories(args.farm) if args.farm else [story_text(i) for i in corpus.values()],
+              other=other)
     return 0
 
 
