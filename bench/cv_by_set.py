@@ -114,6 +114,7 @@ def main(argv=None) -> int:
     ap.add_argument("--words", action="store_true", help="the headline's words too (feeds.lexical)")
     ap.add_argument("--lambda-words", default="10,30")
     ap.add_argument("--lead-chars", type=int, default=0)
+    ap.add_argument("--min-docs", type=int, default=3, help="a word must be in this many training items")
     ap.add_argument("--no-bigrams", action="store_true")
     ap.add_argument("--user-file", type=Path, help="extra gazetteer TOML (a vocabulary trial)")
     args = ap.parse_args(argv)
@@ -125,7 +126,7 @@ def main(argv=None) -> int:
     lexical = {"bigrams": not args.no_bigrams, "lead_chars": args.lead_chars} if args.words else None
     data, tags, rows, corpus = pooled_items(names, lexical, args.user_file)
     floats = lambda text: [float(v) for v in text.split(",")]   # noqa: E731
-    grid = [{"lambda": lam, "lambda_words": lw, "min_docs": 3, "min_outlets": 2, "words": args.words,
+    grid = [{"lambda": lam, "lambda_words": lw, "min_docs": args.min_docs, "min_outlets": 2, "words": args.words,
              "balanced": args.balanced}
             for lam in floats(args.lambdas) for lw in (floats(args.lambda_words) if args.words else [3.0])]
     seeds = tuple(range(1, args.repeats + 1))

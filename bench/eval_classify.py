@@ -7,6 +7,7 @@ read from the shared corpus by link, because the outlets' text is not ours to co
     .venv/bin/python bench/eval_classify.py --set test --show 20
     .venv/bin/python bench/eval_classify.py --rules             # the rule score alone
     .venv/bin/python bench/eval_classify.py --train             # CV, then write the weights
+    .venv/bin/python bench/eval_classify.py --train --fit-on dev,test,fresh-dev,fresh-test   # as shipped
     .venv/bin/python bench/eval_classify.py --train --fit-on dev,test --no-words
     .venv/bin/python bench/eval_classify.py --speed             # time with and without the words
     .venv/bin/python bench/eval_classify.py --corpus other/items.jsonl --threshold 0.5
