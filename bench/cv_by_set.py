@@ -1,12 +1,20 @@
-"""Pooled cross-validation of the learned layer, broken down by labelled set.
+"""Pooled cross-validation of the learned layer by labelled set, and the temporal check.
 
-The same repeated stratified 5-fold CV as `bench/eval_classify.py --train --no-words`
-(cues only, lambda chosen by the precision >= recall rule), on the pooled sets; then the
-chosen setting's out-of-fold figures on each part, so a vocabulary change that helps
-2024-25 news (fresh-dev) can be seen not to hurt 2023 news (dev+test). Writes nothing.
+Pooled: the same repeated stratified 5-fold CV as `bench/eval_classify.py --train`
+(lambda and threshold chosen by the precision >= recall rule) on all the sets together,
+then the chosen setting's out-of-fold figures on each part (dev+test: 2023 news;
+fresh-dev: January-June 2024; fresh-test: July 2024-June 2025).
 
-    .venv/bin/python bench/cv_by_set.py                       # dev+test+fresh-dev, parts dev+test / fresh-dev
-    .venv/bin/python bench/cv_by_set.py --errors fresh-dev    # also the out-of-fold errors of a set
+Temporal (the yardstick for decisions, since a held-out set is later news than the
+training data): the trainer's whole procedure on the older sets only (CV for lambda
+and threshold, then a fit on all of them), scored on the newest set. Two splits by
+default: dev+test -> fresh-dev, and dev+test+fresh-dev -> fresh-test; their mean F1 is
+the one figure to compare. Writes nothing.
+
+    .venv/bin/python bench/cv_by_set.py                        # pooled and temporal figures
+    .venv/bin/python bench/cv_by_set.py --errors fresh-test    # also pooled out-of-fold errors of a set
+    .venv/bin/python bench/cv_by_set.py --temporal-errors      # also the temporal check's errors
+    .venv/bin/python bench/cv_by_set.py --words --lambda-words 10,30   # another model family
 """
 from __future__ import annotations
 
@@ -18,65 +26,118 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import eval_classify as ev  # noqa: E402
+from bench import trainer as tr  # noqa: E402
 from feeds.classify import Classifier, load_gazetteer  # noqa: E402
 
-PARTS = {"dev+test": {"dev", "test"}, "fresh-dev": {"fresh-dev"}}
+PARTS = {"dev+test": {"dev", "test"}, "fresh-dev": {"fresh-dev"}, "fresh-test": {"fresh-test"}}
+# older sets -> the newer set scored (each split's training data is earlier news)
+SPLITS = "dev,test>fresh-dev;dev,test,fresh-dev>fresh-test"
 
 
-def pooled_items(names: list[str]) -> tuple[list, list[str], list, dict]:
+def pooled_items(names: list[str], lexical: dict | None = None,
+                 user_file: Path | None = None) -> tuple[list, list[str], list, dict]:
     """(features, label, gate, outlet) per item, its set's name, its (link, label, reason),
     and the corpus."""
-    gz = load_gazetteer()
+    gz = load_gazetteer(user_file)
     gz.rules["model"] = {**gz.rules.get("model", {}), "enabled": False}   # as --train does
     clf = Classifier(gz)
-    corpus = ev.load_corpus(ev.DEFAULT_CORPUS, *[p for p in [ev.FRESH_CORPUS] if p.exists()])
+    paths = [ev.FRESH_CORPUS, ev.FRESH_TEST_CORPUS]
+    corpus = ev.load_corpus(ev.DEFAULT_CORPUS, *[p for p in paths if p.exists()])
     data, tags, rows = [], [], []
     for name in names:
         found = [r for r in ev.load_labels(ev.SETS[name]) if r[0] in corpus]
-        data += ev.labelled_items(clf, found, corpus, None)
+        data += ev.labelled_items(clf, found, corpus, lexical)
         tags += [name] * len(found)
         rows += found
     return data, tags, rows, corpus
 
 
-def mean_prf(runs, ys, t, keep) -> tuple[float, float, float]:
-    scores = [ev.prf([run[i] for i in keep], [ys[i] for i in keep], t) for run in runs]
-    return tuple(statistics.mean(s[k] for s in scores) for k in range(3))
+def report_pooled(data, tags, grid, seeds) -> tuple[float, list]:
+    """Pooled CV and its parts; the chosen threshold and out-of-fold runs."""
+    f1, settings, t, p, r, runs = tr.cv_table(data, grid, seeds, verbose=False)
+    ys = [d[1] for d in data]
+    print(f"pooled {'+'.join(dict.fromkeys(tags))}: {describe(settings)} threshold={t:.2f} "
+          f"precision={p:.3f} recall={r:.3f} f1={f1:.4f} (past the AI gate: {sum(d[2] for d in data)} "
+          f"of {len(data)})")
+    for part, members in PARTS.items():
+        keep = [i for i, tag in enumerate(tags) if tag in members]
+        if keep:
+            print("  {}: precision={:.3f} recall={:.3f} f1={:.3f}".format(part, *tr.mean_prf(runs, ys, t, keep)))
+    return t, runs
+
+
+def report_temporal(data, tags, grid, seeds, splits: str) -> list[tuple[str, list, list, float]]:
+    """Each split's figures on its newer set and their mean F1; returns, per split, the
+    newer set's name, its indices, probabilities and threshold (for the error list)."""
+    out, f1s, grid_f1s = [], [], []
+    for split in splits.split(";"):
+        older, newer = split.split(">")
+        old = [i for i, tag in enumerate(tags) if tag in older.split(",")]
+        new = [i for i, tag in enumerate(tags) if tag == newer]
+        if not old or not new:
+            continue
+        settings, t, (p, r, f1), probs, per_setting = tr.temporal(
+            [data[i] for i in old], [data[i] for i in new], grid, seeds)
+        print(f"temporal {older.replace(',', '+')} -> {newer}: {describe(settings)} threshold={t:.2f} "
+              f"precision={p:.3f} recall={r:.3f} f1={f1:.4f}; over the grid f1 "
+              + " ".join(f"{v:.3f}" for v in per_setting) + f" (mean {statistics.mean(per_setting):.4f})")
+        out.append((newer, new, probs, t))
+        f1s.append(f1)
+        grid_f1s.append(statistics.mean(per_setting))
+    if f1s:
+        print(f"temporal mean f1={statistics.mean(f1s):.4f}, over the grid {statistics.mean(grid_f1s):.4f}")
+    return out
+
+
+def describe(settings: dict) -> str:
+    words = f" words={settings['lambda_words']:g}" if settings.get("words") else ""
+    return f"lambda={settings['lambda']:g}{words}" + (" balanced" if settings.get("balanced") else "")
+
+
+def list_errors(indices, probs, t, rows, corpus) -> None:
+    for i, p in zip(indices, probs):
+        link, label, reason = rows[i]
+        if (p >= t) != bool(label):
+            title = ev.story_text(corpus[link])[0]
+            print(f"  {'FP' if label == 0 else 'FN'} p={p:.2f} {title[:90]!r}  label: {reason[:60]}")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sets", default="dev,test,fresh-dev")
+    ap.add_argument("--sets", default="dev,test,fresh-dev,fresh-test")
+    ap.add_argument("--splits", default=SPLITS, help="temporal splits, 'older,sets>newer;...' ('' for none)")
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--errors", default="", help="list the out-of-fold errors of these sets")
+    ap.add_argument("--errors", default="", help="list the pooled out-of-fold errors of these sets")
+    ap.add_argument("--temporal-errors", action="store_true", help="list each temporal split's errors")
+    ap.add_argument("--lambdas", default="0.3,1,3")
+    ap.add_argument("--balanced", action="store_true", help="class-balanced weights")
+    ap.add_argument("--words", action="store_true", help="the headline's words too (feeds.lexical)")
+    ap.add_argument("--lambda-words", default="10,30")
+    ap.add_argument("--lead-chars", type=int, default=0)
+    ap.add_argument("--min-docs", type=int, default=3, help="a word must be in this many training items")
+    ap.add_argument("--no-bigrams", action="store_true")
+    ap.add_argument("--user-file", type=Path, help="extra gazetteer TOML (a vocabulary trial)")
     args = ap.parse_args(argv)
-    names = args.sets.split(",")
-    if "fresh-test" in names:
-        print("cv_by_set: fresh-test is held out; it is not read here", file=sys.stderr)
+    names = ev.set_names(args.sets)
+    unknown = [n for n in names if n not in ev.SETS]
+    if unknown:
+        print(f"cv_by_set: --sets takes {', '.join(ev.SETS)}, not {unknown[0]!r}", file=sys.stderr)
         return 2
-    data, tags, rows, corpus = pooled_items(names)
-    ys, everyone = [d[1] for d in data], range(len(data))
-    best = None
-    for lam in (0.3, 1.0, 3.0):
-        settings = {"lambda": lam, "lambda_words": 3.0, "min_docs": 3, "min_outlets": 2}
-        runs = ev.cv_probs(data, settings, seeds=tuple(range(1, args.repeats + 1)))
-        for t in ev.THRESHOLDS:
-            p, r, f1 = mean_prf(runs, ys, t, everyone)
-            if p >= r and (best is None or f1 > best[0]):
-                best = (f1, lam, t, p, r, runs)
-    f1, lam, t, p, r, runs = best
-    print(f"pooled {'+'.join(names)}: lambda={lam:g} threshold={t:.2f} precision={p:.3f} "
-          f"recall={r:.3f} f1={f1:.4f} (past the AI gate: {sum(d[2] for d in data)} of {len(data)})")
-    for part, members in PARTS.items():
-        keep = [i for i, tag in enumerate(tags) if tag in members]
-        if keep:
-            p, r, f1 = mean_prf(runs, ys, t, keep)
-            print(f"  {part}: precision={p:.3f} recall={r:.3f} f1={f1:.3f}")
-    for i, (link, label, reason) in enumerate(rows):
-        prob = statistics.mean(run[i] for run in runs)
-        if tags[i] in args.errors.split(",") and (prob >= t) != bool(label):
-            title = ev.story_text(corpus[link])[0]
-            print(f"  {'FP' if label == 0 else 'FN'} p={prob:.2f} {title[:90]!r}  label: {reason[:60]}")
+    lexical = {"bigrams": not args.no_bigrams, "lead_chars": args.lead_chars} if args.words else None
+    data, tags, rows, corpus = pooled_items(names, lexical, args.user_file)
+    floats = lambda text: [float(v) for v in text.split(",")]   # noqa: E731
+    grid = [{"lambda": lam, "lambda_words": lw, "min_docs": args.min_docs, "min_outlets": 2, "words": args.words,
+             "balanced": args.balanced}
+            for lam in floats(args.lambdas) for lw in (floats(args.lambda_words) if args.words else [3.0])]
+    seeds = tuple(range(1, args.repeats + 1))
+    t, runs = report_pooled(data, tags, grid, seeds)
+    splits = report_temporal(data, tags, grid, seeds, args.splits) if args.splits else []
+    wanted = ev.set_names(args.errors)
+    keep = [i for i, tag in enumerate(tags) if tag in wanted]
+    list_errors(keep, [statistics.mean(run[i] for run in runs) for i in keep], t, rows, corpus)
+    for newer, indices, probs, t_new in splits if args.temporal_errors else []:
+        print(f"temporal errors on {newer}:")
+        list_errors(indices, probs, t_new, rows, corpus)
     return 0
 
 

@@ -582,3 +582,39 @@ def test_a_long_running_classifier_forgets_spellings_without_changing_results(mo
     clf = Classifier()
     assert [clf.classify(t, x) for t, x in stories * 2] == fresh * 2
     assert len(clf._scanner._terms_of) < 400   # it did start afresh
+
+
+# ---- fifth session: 2024-25 AI companies, AI evidence, governments' acts on AI ------------
+
+@pytest.mark.parametrize("title, text, strategy, why", [
+    ("Thinking Machines raises $2 billion seed round",
+     "The startup founded by former lab executives is valued at $10 billion.", True,
+     "ai-company:Thinking Machines Lab"),
+    ("Runway signs deal with film studio to train video models",
+     "The studio will provide its library of films.", True, "ai-company:Runway"),
+    ("State passes AI law requiring chatbot safeguards for minors",
+     "The governor signed the bill on Monday after months of debate.", True, "term:ai law"),
+    ("Regulator fines telecom over deepfake robocalls",
+     "The calls imitated a candidate's voice days before the primary.", True, "ai:deepfake"),
+    ("How to spot a deepfake: 5 tips", "Look closely at the hands and the lighting.", False,
+     "negative:how to"),
+    ("Animal shelter promises humane treatment for all its dogs",
+     "Volunteers say thinking machines cannot replace their care.", False, "gate:not about AI"),
+], ids=["ai-native-lab-funding", "ai-native-company-deal", "state-ai-law", "deepfake-is-ai",
+        "deepfake-how-to", "ordinary-words-are-no-companies"])
+def test_2025_categories_score_as_the_policy_says(clf, title, text, strategy, why):
+    c = clf.classify(title, text)
+    assert c.strategy is strategy, c.reasons
+    assert any(r.startswith(why) for r in c.reasons), c.reasons
+    if not strategy:
+        assert c.companies == ()
+
+
+def test_shipped_model_lists_the_headline_words_that_counted(clf):
+    """The shipped model weighs headline words (fifth session); a word that moved the
+    verdict is named in the reasons with its weight, after the features."""
+    c = clf.classify("Runway signs deal with film studio to train video models",
+                     "The studio will provide its library of films.")
+    words = [r for r in c.reasons if r.startswith("word:")]
+    assert words and all(float(r.rsplit(" ", 1)[1]) != 0 for r in words)
+    assert c.reasons.index(words[0]) > max(i for i, r in enumerate(c.reasons) if r.startswith("feature:"))
