@@ -28,8 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from feeds.classify import Classifier, load_gazetteer  # noqa: E402
 from feeds.lexical import word_features  # noqa: E402
-# the trainer's functions, also importable from here (tests and older notes use this name)
-from bench.trainer import (THRESHOLDS, cv_table, fit, fit_items, prob, vocabulary)  # noqa: E402,F401
+from bench.trainer import cv_table, fit_items  # noqa: E402
 
 # The shared corpus sits beside the main checkout; worktrees live one level deeper.
 DEFAULT_CORPUS = next((p / "shared" / "corpus" / "news" / "items.jsonl" for p in ROOT.parents[:2]

@@ -416,7 +416,7 @@ def test_shipped_weights_are_cues_or_vocabulary_words():
 
 
 def test_trainer_learns_a_separable_rule_and_regularisation_shrinks_it():
-    from bench.eval_classify import fit, prob
+    from bench.trainer import fit, prob
     xs = [{"pricing@title": 1.0}] * 20 + [{"cue:howto@title": 1.0}] * 20
     ys = [1] * 20 + [0] * 20
     w, b = fit(xs, ys, lam=0.1)

@@ -117,7 +117,7 @@ def test_bad_weights_files_are_one_line_errors(tmp_path, doc, message):
 # ---- the trainer -------------------------------------------------------------------------
 
 def test_vocabulary_needs_several_items_and_outlets():
-    from bench.eval_classify import vocabulary
+    from bench.trainer import vocabulary
     item = lambda words, outlet, gate=True: ({f"w:{w}": 1.0 for w in words} | {"rule-score": 1.0},  # noqa: E731
                                               1, gate, outlet)
     data = [item(["acquires", "rare", "verge", "one"], "A"), item(["acquires", "verge", "one"], "B"),
@@ -130,7 +130,7 @@ def test_vocabulary_needs_several_items_and_outlets():
 
 
 def test_trainer_penalises_words_apart_from_cues():
-    from bench.eval_classify import fit, prob
+    from bench.trainer import fit, prob
     xs = ([{"pricing@title": 1.0, "w:cuts": 1.0}] * 15 + [{"w:cuts": 1.0}] * 5
           + [{"cue:howto@title": 1.0}] * 20)
     ys = [1] * 15 + [1] * 5 + [0] * 20
