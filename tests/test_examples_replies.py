@@ -23,6 +23,7 @@ from bot.replies import Caller, Reply
 from bot.slack import render as slack_render, syntax as slack_syntax
 from feeds.classify import Classifier, load_gazetteer
 from feeds.models import Subscription, utcnow
+from storage.store import Store
 from tests.fakes.discord import FakeDiscord, running_bot
 
 ADMIN = Caller("slack", "T1", "C1", "U1", is_admin=True)
@@ -163,6 +164,7 @@ def test_cli_errors_show_cli_commands(monkeypatch, tmp_path, capsys, argv, shown
         if k.startswith(("AINEWS_", "DISCORD_", "SLACK_", "LLM_")):
             monkeypatch.delenv(k)
     monkeypatch.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
+    Store(tmp_path / "ainews.db").close()   # a lookup on no database says only that
     assert main(argv) == 1
     assert shown in capsys.readouterr().err
 
