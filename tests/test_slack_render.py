@@ -72,7 +72,8 @@ def test_link_in_digest_keeps_its_own_url_and_label():
     assert line.startswith("*<https://x.test/a%20b%7Cc%3Ed|Nvidia | chips &lt;fast&gt;>*")
 
 
-@pytest.mark.parametrize("url_len", [100, 2400, 2990])
+# Headline cut to 500 and sources to 1,000 leave 1,492 for a link that fits whole.
+@pytest.mark.parametrize("url_len", [100, 1492, 1500, 2400, 2990])
 def test_digest_link_is_whole_or_absent_however_long_the_url(url_len):
     """A cut inside <url|label> leaves a broken link token in the section."""
     url = "https://example.com/" + "a" * (url_len - 20)
@@ -81,7 +82,7 @@ def test_digest_link_is_whole_or_absent_however_long_the_url(url_len):
     text = block["text"]["text"]
     assert block_kit_problems([block]) == []
     assert text.count("<") == text.count(">") <= 1
-    assert (f"<{url}|" in text) == (url_len < 2400)
+    assert (f"<{url}|" in text) == (url_len <= 1492)
 
 
 BIG = "x" * 10_000
@@ -91,7 +92,7 @@ EMOJI = "\U0001F680" * 5000
 
 @pytest.mark.parametrize("big", [BIG, LONG_WORDS, EMOJI], ids=["ascii", "entities", "emoji"])
 def test_ten_kilobyte_fields_stay_within_block_kit_limits(big):
-    brief = make_brief(headline=big, dek=big, bullets=(big, big, big), why_it_matters=big,
+    brief = make_brief(headline=big, dek=big, bullets=(big,) * 4, why_it_matters=big,
                        source=big, companies=(big,) * 20, topics=(big,) * 20,
                        also_reported_by=(big,) * 20, url="https://x.test/" + "a" * 5000)
     msg = render.brief_message(brief)
@@ -100,7 +101,9 @@ def test_ten_kilobyte_fields_stay_within_block_kit_limits(big):
     assert header.endswith(render.ELLIPSIS) and render.utf16_len(header) <= 150
     bullets = next(b for b in msg["blocks"] if b["type"] == "section"
                    and b["text"]["text"].startswith("•"))["text"]["text"]
-    assert bullets.count("\n• ") == 2, "every bullet keeps its share of the section"
+    assert bullets.count("\n• ") == 2, "three bullets at most"
+    lines = bullets.split("\n")
+    assert len({render.utf16_len(b) for b in lines}) == 1, "every bullet gets an equal share"
 
 
 def test_cut_never_splits_an_entity():
@@ -113,7 +116,8 @@ def test_cut_never_splits_an_entity():
 @pytest.mark.parametrize("url,button", [
     ("https://example.com/a?b=1", True), ("http://example.com/", True),
     ("javascript:alert(1)", None), ("ftp://example.com/x", None), ("", None),
-    ("https://" + "a" * 3100, None),
+    ("https://" + "a" * 3100, None), ("https://" + "a" * 2992, True),   # 3,000: fits
+    ("  https://example.com/a \n", "https://example.com/a"), ("https:///no-host", None),
     ("https://例え.jp/ニュース?q=a b",
      "https://xn--r8jz45g.jp/%E3%83%8B%E3%83%A5%E3%83%BC%E3%82%B9?q=a%20b")])
 def test_read_button_only_for_http_urls(url, button):
@@ -135,8 +139,9 @@ def test_brief_layout_has_what_a_reader_needs():
     assert msg["text"] == "Alibaba moves from open models to paid AI services (FT)"
 
 
-def test_brief_without_bullets_or_why_skips_those_sections():
-    blocks = render.brief_blocks(make_brief(bullets=(), why_it_matters="", dek=""))
+@pytest.mark.parametrize("blank", ["", " \n "])
+def test_brief_without_bullets_or_why_skips_those_sections(blank):
+    blocks = render.brief_blocks(make_brief(bullets=(blank,), why_it_matters=blank, dek=blank))
     assert [b["type"] for b in blocks] == ["header", "context", "actions"]
 
 
@@ -148,6 +153,7 @@ def test_digest_is_one_message_within_limits_and_counts_the_overflow(n):
     shown = sum(1 for b in msg["blocks"] if b["type"] == "section")
     more = [e["text"] for b in msg["blocks"] if b["type"] == "context" for e in b["elements"]]
     assert shown + (int(re.search(r"(\d+) more", more[0]).group(1)) if more else 0) == n
+    assert bool(more) == (n > 49), "all shown while header + sections fit 50 blocks"
     assert msg["blocks"][1]["text"]["text"].startswith("*<https://example.com/alibaba-ai|Story 0>*")
 
 
@@ -215,10 +221,12 @@ def test_share_value_carries_the_lookup_or_nothing_when_too_long():
     assert json.loads(render.share_value("company", "qwen")) == {"cmd": "company",
                                                                  "args": "qwen"}
     assert render.share_value("search", "q" * 3000) is None
+    assert render.share_value("search", "人工智能" * 400) is not None   # counted as typed
 
 
-def test_date_uses_the_readers_time_zone_with_utc_fallback():
-    dt = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
+@pytest.mark.parametrize("tz", [timezone.utc, None], ids=["aware", "naive-is-utc"])
+def test_date_uses_the_readers_time_zone_with_utc_fallback(tz):
+    dt = datetime(2026, 1, 2, 3, 4, tzinfo=tz)
     assert render.slack_date(dt) == ("<!date^1767323040^{date_short_pretty} {time}"
                                      "|2026-01-02 03:04 UTC>")
 
@@ -234,3 +242,103 @@ def test_generated_context_line_has_no_why_label():
     text = str(brief_blocks(b))
     assert "Context: Baidu · pricing" in text and "Why it matters" not in text
     assert "Why it matters" in str(brief_blocks(_replace(b, why_is_generated=False)))
+
+
+# Exactly what Slack receives, so a renamed key, a lost flag or label is noticed:
+# `verbatim` keeps Slack from linking bare URLs and #names in feed text, unfurl off keeps
+# it from previewing an outlet's page, `emoji: False` shows a headline's :x: as typed.
+def _md(text: str) -> dict:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _header(text: str) -> dict:
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": False}}
+
+
+def _button(label: str, action: str, **extra) -> dict:
+    return {"type": "button", "action_id": action,
+            "text": {"type": "plain_text", "text": label}, **extra}
+
+
+_NEVER_UNFURL = {"unfurl_links": False, "unfurl_media": False}
+_HEADLINE = "Alibaba moves from open models to paid AI services"
+_DATE = "<!date^1748779200^{date_short_pretty} {time}|2025-06-01 12:00 UTC>"
+_CONTEXT = [_md("*FT*"), _md(_DATE), _md("Companies: Alibaba, Tencent"),
+            _md("Topics: open-source, pricing")]
+_READ = {"type": "actions", "elements": [
+    _button("Read the story", "ainews_read", url="https://example.com/alibaba-ai")]}
+_FULL_BRIEF = [
+    _header(_HEADLINE),
+    {"type": "context", "elements": _CONTEXT + [_md("Also reported by Reuters")]},
+    {"type": "section", "text": _md("A pivot to revenue.")},
+    {"type": "section", "text": _md("• Alibaba will release fewer free models.\n"
+                                    "• Teams focus on paid APIs for cloud customers.\n"
+                                    "• The aim is a return on heavy AI spending.")},
+    {"type": "section", "text": _md("*Why it matters:* Developers lose a source of free models.")},
+    _READ]
+
+
+def _payload(case: str) -> dict:
+    brief = make_brief(also_reported_by=("Reuters",))
+    if case == "brief":
+        return render.brief_message(brief)
+    if case == "digest":  # a blank title and a non-web link: "(untitled)", no link
+        odd = make_brief(id="s2", headline="  ", url="javascript:alert(1)", companies=(),
+                         source="")
+        return render.digest_message("Roundup", [brief, odd])
+    bare = make_brief(id="s3", dek="", bullets=(), why_it_matters="")
+    reply = Reply(kind="briefs", title="Latest on Alibaba", briefs=(brief, bare), shareable=True)
+    return render.reply_message(reply, share=render.share_value("company", "alibaba"),
+                                in_channel=True, note="Shared by <@U1>")
+
+
+EXPECTED_PAYLOADS = {
+    "brief": {"text": f"{_HEADLINE} (FT)", "blocks": _FULL_BRIEF, **_NEVER_UNFURL},
+    "digest": {"text": "Roundup: 2 stories", "blocks": [
+        _header("Roundup"),
+        {"type": "section", "text": _md(f"*<https://example.com/alibaba-ai|{_HEADLINE}>*\n"
+                                        "FT · Alibaba, Tencent")},
+        {"type": "section", "text": _md("*(untitled)*")}], **_NEVER_UNFURL},
+    "shared reply": {
+        "text": f"Latest on Alibaba: {_HEADLINE} (FT)", "response_type": "in_channel",
+        "blocks": [{"type": "section", "text": _md("*Latest on Alibaba*")}, *_FULL_BRIEF,
+                   {"type": "divider"}, _header(_HEADLINE),
+                   {"type": "context", "elements": _CONTEXT}, _READ,
+                   {"type": "actions", "elements": [_button(
+                       "Share in channel", "ainews_share", style="primary",
+                       value='{"cmd": "company", "args": "alibaba"}')]},
+                   {"type": "context", "elements": [_md("Shared by <@U1>")]}],
+        **_NEVER_UNFURL},
+}
+
+
+@pytest.mark.parametrize("case", EXPECTED_PAYLOADS)
+def test_slack_receives_exactly_this_payload(case):
+    assert _payload(case) == EXPECTED_PAYLOADS[case]
+
+
+@pytest.mark.parametrize("fn,text,shown", [
+    (render.escape, "*bold* _it_ ~gone~ `code`", "∗bold∗ ˍitˍ ∼gone∼ ˋcodeˋ"),
+    (render.escape, "[x](http://evil.example)", "[x]\u200b(http://evil.example)"),
+    (render.escape, "@here @Channel @everyone @hereafter",
+     "@\u2060here @\u2060Channel @\u2060everyone @hereafter"),
+    (render.plain, "@everyone <b> & _x_", "@\u2060everyone ‹b› & _x_"),
+    (render.plain, "@HERE <!channel>", "@\u2060HERE ‹!channel›"),
+])
+def test_escaping_breaks_pings_and_markup_but_keeps_every_character_readable(fn, text, shown):
+    """Lookalikes and invisible joiners, never deletions: the reader sees what was written."""
+    assert fn(text) == shown
+
+
+@pytest.mark.parametrize("text,limit,cut", [
+    ("x" * 3000, 3000, "x" * 3000),                 # exactly at the limit: untouched
+    ("abcdefghij", 5, "abcd…"),
+    ("ab cdefgh", 4, "ab…"),                        # no space before the ellipsis
+    ("aaaa\U0001F680bbbb", 6, "aaaa…"),             # the emoji would need 2 units
+    ("\U0001F680" * 100, 11, "\U0001F680" * 5 + "…"),
+    ("&amp;&amp;", 8, "&amp;…"),                    # never half an entity
+])
+def test_fit_cuts_to_the_limit_in_utf16_units_with_an_ellipsis(text, limit, cut):
+    assert render.fit(text, limit) == cut
+    assert render.utf16_len(render.fit(text, limit)) <= limit
+
