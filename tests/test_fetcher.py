@@ -15,6 +15,7 @@ import feedparser
 import pytest
 from aiohttp.abc import AbstractResolver
 
+from feeds.fetch_body import Inflater, size_text
 from feeds.fetcher import (FetchError, Fetcher, FetchPolicy, parse_max_age,
                            parse_retry_after)
 from tests.fakes.feedserver import FeedServer, Reply, make_atom, make_entries, make_rss
@@ -90,11 +91,56 @@ async def test_server_ignoring_conditional_get_still_gives_the_body(server, fetc
     ("gzip", gzip.compress),
     ("deflate", zlib.compress),                                   # zlib-wrapped
     ("deflate", lambda b: zlib.compress(b)[2:-4]),                # raw deflate
+    ("x-gzip", gzip.compress), ("GZip", gzip.compress),           # legacy name, any case
+    ("gzip", lambda b: gzip.compress(b[:1000]) + gzip.compress(b[1000:])),  # two members
+    ("", lambda b: b),                                            # an empty header
 ])
 async def test_compressed_bodies_are_decoded(server, fetcher, encoding, encode):
     server.add("/z.xml", encode(FEED), headers={"Content-Encoding": encoding})
     r = await fetcher.fetch(server.url("/z.xml"))
     assert r.body == FEED
+
+
+@pytest.mark.parametrize("encoding,body,message", [
+    ("br", b"\x1b\x00", "unsupported Content-Encoding: br"),
+    ("gzip", b"this is not gzip at all", "sent a corrupt compressed body"),
+])
+async def test_undecodable_bodies_are_refused_with_a_reason(server, fetcher, encoding, body,
+                                                           message):
+    server.add("/z.xml", body, headers={"Content-Encoding": encoding})
+    err = await fetch_error(fetcher, server.url("/z.xml"))
+    assert err.kind == "http" and message in str(err)
+
+
+CAP = 64 * 1024
+
+
+@pytest.mark.parametrize("extra", [0, 1], ids=["at-the-cap", "one-byte-over"])
+@pytest.mark.parametrize("how", ["streamed", "announced", "gzip"])
+async def test_the_size_cap_is_exact(server, how, extra):
+    """A body of exactly max_bytes is read; one byte more is refused, however it comes."""
+    if how == "gzip":
+        server.add("/b.xml", gzip.compress(b"x" * (CAP + extra)),
+                   headers={"Content-Encoding": "gzip"})
+    else:
+        server.add_stream("/b.xml", CAP + extra, chunk=4096, content_length=how == "announced")
+    async with Fetcher(policy(max_bytes=CAP)) as f:
+        outcome = await asyncio.gather(f.fetch(server.url("/b.xml")), return_exceptions=True)
+    got = outcome[0].kind if isinstance(outcome[0], FetchError) else len(outcome[0].body)
+    assert got == {0: CAP, 1: "too-large"}[extra]
+
+
+def test_inflater_never_produces_more_than_its_room():
+    """A bomb decoded in one call still yields only what is allowed (memory stays bounded)."""
+    bomb = gzip.compress(bytes(8 * 1024 * 1024))
+    assert len(Inflater("gzip").feed(bomb, 1000)) == 1000
+
+
+@pytest.mark.parametrize("n,text", [(0, "0 bytes"), (1023, "1023 bytes"), (1024, "1 KB"),
+                                    (1536, "1.5 KB"), (1024 * 1024, "1 MB"),
+                                    (10 * 1024 * 1024, "10 MB")])
+def test_sizes_in_messages_read_naturally(n, text):
+    assert size_text(n) == text
 
 
 async def test_gzip_bomb_is_stopped_at_the_cap(server):
