@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -117,6 +118,7 @@ def test_cut_never_splits_an_entity():
     ("https://example.com/a?b=1", True), ("http://example.com/", True),
     ("javascript:alert(1)", None), ("ftp://example.com/x", None), ("", None),
     ("https://" + "a" * 3100, None), ("https://" + "a" * 2992, True),   # 3,000: fits
+    ("https://" + "a" * 2993, None),                                      # 3,001: not
     ("  https://example.com/a \n", "https://example.com/a"), ("https:///no-host", None),
     ("https://例え.jp/ニュース?q=a b",
      "https://xn--r8jz45g.jp/%E3%83%8B%E3%83%A5%E3%83%BC%E3%82%B9?q=a%20b")])
@@ -137,6 +139,15 @@ def test_brief_layout_has_what_a_reader_needs():
     assert msg["unfurl_links"] is False and msg["unfurl_media"] is False
     assert "*Why it matters:*" in msg["blocks"][4]["text"]["text"]
     assert msg["text"] == "Alibaba moves from open models to paid AI services (FT)"
+
+
+@pytest.mark.parametrize("where", ["header", "fallback", "digest line"])
+def test_blank_headline_reads_untitled(where):
+    brief = make_brief(headline=" \n ")
+    msg = render.brief_message(brief)
+    shown = {"header": msg["blocks"][0]["text"]["text"], "fallback": msg["text"],
+             "digest line": render.digest_line(brief)}[where]
+    assert "(untitled)" in shown
 
 
 @pytest.mark.parametrize("blank", ["", " \n "])
@@ -222,10 +233,22 @@ def test_share_value_carries_the_lookup_or_nothing_when_too_long():
                                                                  "args": "qwen"}
     assert render.share_value("search", "q" * 3000) is None
     assert render.share_value("search", "人工智能" * 400) is not None   # counted as typed
+    assert len(render.share_value("search", "q" * 1971)) == 2000          # Slack's limit
+    assert render.share_value("search", "q" * 1972) is None
+
+
+@pytest.fixture
+def host_in_tokyo(monkeypatch):
+    """The bot's host clock is not UTC: a naive date must still be read as UTC."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.mark.parametrize("tz", [timezone.utc, None], ids=["aware", "naive-is-utc"])
-def test_date_uses_the_readers_time_zone_with_utc_fallback(tz):
+def test_date_uses_the_readers_time_zone_with_utc_fallback(tz, host_in_tokyo):
     dt = datetime(2026, 1, 2, 3, 4, tzinfo=tz)
     assert render.slack_date(dt) == ("<!date^1767323040^{date_short_pretty} {time}"
                                      "|2026-01-02 03:04 UTC>")
