@@ -50,13 +50,23 @@ def test_brief_embed_layout():
     assert d["color"] == render.TOPIC_COLOURS["open-source"]
 
 
+BLURPLE = 0x5865F2
+DEFAULT_TOPICS = ["open-source", "pricing", "funding", "acquisitions", "partnerships", "chips",
+                  "policy", "models", "leadership", "enterprise", "china"]
+
+
 @pytest.mark.parametrize("topics, colour", [
     (("chips", "policy"), render.TOPIC_COLOURS["chips"]),
-    (("my-own-topic",), render.DEFAULT_COLOUR),
-    ((), render.DEFAULT_COLOUR),
+    (("my-own-topic",), BLURPLE),
+    ((), BLURPLE),
 ])
 def test_colour_follows_first_topic(topics, colour):
     assert render.brief_embed(make_brief(topics=topics)).colour.value == colour
+
+
+def test_every_default_topic_has_a_colour_of_its_own():
+    colours = [render.brief_embed(make_brief(topics=(t,))).colour.value for t in DEFAULT_TOPICS]
+    assert BLURPLE not in colours and len(set(colours)) == len(DEFAULT_TOPICS)
 
 
 HOSTILE = [("@everyone look", "everyone"), ("@here now", "here"), ("hi <@123>", "123"),
@@ -145,12 +155,13 @@ def test_digest_of_big_briefs_fits_one_message(count):
     assert [e.title[:2].strip() for e in embeds] == [str(i) for i in range(count)]
 
 
-def test_digest_over_ten_is_one_list_of_linked_headlines():
+@pytest.mark.parametrize("count", [11, 25])
+def test_digest_over_ten_is_one_list_of_linked_headlines(count):
     briefs = [make_brief(id=str(i), headline=f"Story {i} [x]", url=f"https://n.example/{i}_(a)")
-              for i in range(25)]
+              for i in range(count)]
     (embed,) = render.digest_embeds("Weekly roundup", briefs)
     lines = embed.description.splitlines()
-    assert len(lines) == 25
+    assert len(lines) == count and embed.footer.text == f"{count} stories"
     assert lines[0] == r"• [Story 0 \[x\]](https://n.example/0_%28a%29) (Reuters)"
     assert embed.title == "Weekly roundup"
 
@@ -188,6 +199,8 @@ def test_digest_list_cuts_off_with_a_count_when_full():
     ("", None),
     ("https://", None),
     ("https://a.example/" + "p" * 3000, None),
+    ("https://a.example/" + "p" * 2030, "https://a.example/" + "p" * 2030),   # 2,048: fits
+    ("https://a.example/" + "p" * 2031, None),                                # 2,049: not
     # Discord refuses an embed whose url is not well formed (400): feeds do carry these.
     ("https://a.example/AI news/qwen 3", "https://a.example/AI%20news/qwen%203"),
     ("https://bücher.example/künstliche-intelligenz",
@@ -225,14 +238,20 @@ def test_reply_payload(reply, content, ephemeral, n_embeds):
     assert len(payload["embeds"]) == n_embeds
 
 
-@pytest.mark.parametrize("lines, in_embed", [(20, False), (300, True), (5000, True)])
-def test_long_text_replies_move_into_an_embed(lines, in_embed):
-    text = "\n".join(f"feed {i}: https://feeds.example/{i}.xml ok" for i in range(lines))
+def feed_list(lines: int) -> str:
+    return "\n".join(f"feed {i}: https://feeds.example/{i}.xml ok" for i in range(lines))
+
+
+@pytest.mark.parametrize("text, in_embed", [
+    (feed_list(20), False), (feed_list(300), True), (feed_list(5000), True),
+    ("x" * 2000, False), ("x" * 2001, True)], ids=["20", "300", "5000", "2000ch", "2001ch"])
+def test_long_text_replies_move_into_an_embed(text, in_embed):
+    """Discord refuses content over 2,000 characters: such a reply becomes an embed."""
     payload = render.reply_payload(Reply.message(text))
     if in_embed:
         (embed,) = payload["embeds"]
         assert payload["content"] is None
-        assert embed.description.startswith("feed 0: https://feeds.example/0.xml ok")
+        assert embed.description.startswith(text[:40])
         assert len(embed.description) <= 4096
     else:
         assert payload["content"] == text and payload["embeds"] == []
