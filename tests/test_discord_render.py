@@ -74,7 +74,8 @@ HOSTILE = [("@everyone look", "everyone"), ("@here now", "here"), ("hi <@123>", 
            ("ping <@!123456789012345678>", "123456789012345678"),
            ("see [Google](http://evil.example/x)", "evil.example"),
            ("[**Google**](<http://evil.example>)", "evil.example"), ("/cmd </ban:123>", "ban"),
-           ("open <id:customize>", "customize"), ("at <t:1700000000:R>", "1700000000")]
+           ("open <id:customize>", "customize"), ("at <t:1700000000:R>", "1700000000"),
+           ("wave <a:wave:123>", "wave"), ("smile <:pepe:123>", "pepe")]
 
 
 @pytest.mark.parametrize("text, word", HOSTILE)
@@ -83,7 +84,7 @@ def test_hostile_feed_text_is_inert(text, word, where):
     value = {"bullets": (text,), "companies": (text,)}.get(where, text)
     shown = visible_text(render.brief_embed(make_brief(**{where: value})))
     assert not re.search(r"@(everyone|here)", shown)           # no mass ping
-    assert not re.search(r"<([@#/]|id:|t:)", shown)             # no mention, no live link
+    assert not re.search(r"<([@#/:]|a:|id:|t:)", shown)         # no mention, link or emoji
     assert not re.search(r"\]\(", shown)                       # no masked link
     assert word in shown                                       # still readable
 
