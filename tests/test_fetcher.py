@@ -337,6 +337,7 @@ def test_generated_feeds_are_realistic_and_valid(make):
     ("120", 120.0), (" 0 ", 0.0), ("soon", None), ("", None), (None, None),
     ("Wed, 21 Oct 2026 07:28:00 GMT", 3600.0),
     ("Wed, 21 Oct 2026 05:00:00 GMT", 0.0),   # a date in the past: retry now
+    ("Wed, 21 Oct 2026 07:28:00 -0000", 3600.0),   # no zone given: read as UTC
 ])
 def test_parse_retry_after(value, expected):
     now = datetime(2026, 10, 21, 6, 28, tzinfo=timezone.utc)
