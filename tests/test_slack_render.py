@@ -20,6 +20,19 @@ OURS = re.compile(r"<!date\^\d+\^\{date_short_pretty\} \{time\}\|[^<>]*>"
                   r"|<https?://[^<>|\s]+\|[^<>]*>|<@U[A-Z0-9]+>")
 
 
+def _md(text: str) -> dict:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _header(text: str) -> dict:
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": False}}
+
+
+def _button(label: str, action: str, **extra) -> dict:
+    return {"type": "button", "action_id": action,
+            "text": {"type": "plain_text", "text": label}, **extra}
+
+
 def hostile_brief(text: str):
     return make_brief(headline=text, dek=text, bullets=(text, text + " 2", text + " 3"),
                       why_it_matters=text, source=text, companies=(text,), topics=(text,),
@@ -107,6 +120,14 @@ def test_ten_kilobyte_fields_stay_within_block_kit_limits(big):
     assert len({render.utf16_len(b) for b in lines}) == 1, "every bullet gets an equal share"
 
 
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_long_bullets_share_the_whole_section_equally(count):
+    text = render.bullets_text([BIG] * count)
+    lines = text.split("\n")
+    assert len({render.utf16_len(b) for b in lines}) == 1
+    assert 2990 <= render.utf16_len(text) <= 3000
+
+
 def test_cut_never_splits_an_entity():
     s = render.fit(render.escape("&" * 5000), 3000)
     assert render.utf16_len(s) <= 3000
@@ -141,22 +162,35 @@ def test_brief_layout_has_what_a_reader_needs():
     assert msg["text"] == "Alibaba moves from open models to paid AI services (FT)"
 
 
-@pytest.mark.parametrize("where", ["header", "fallback", "digest line"])
-def test_blank_headline_reads_untitled(where):
-    brief = make_brief(headline=" \n ")
+def _shown(brief, where: str) -> str:
     msg = render.brief_message(brief)
-    shown = {"header": msg["blocks"][0]["text"]["text"], "fallback": msg["text"],
-             "digest line": render.digest_line(brief)}[where]
-    assert "(untitled)" in shown
+    return {"header": msg["blocks"][0]["text"]["text"], "fallback": msg["text"],
+            "context": msg["blocks"][1]["elements"][0]["text"],
+            "digest line": render.digest_line(brief)}[where]
+
+
+@pytest.mark.parametrize("fields,where,expected", [
+    ({"headline": " \n "}, "header", "(untitled)"),
+    ({"headline": " \n "}, "fallback", "(untitled) (FT)"),
+    ({"headline": " \n "}, "digest line", "*<https://example.com/alibaba-ai|(untitled)>*\n"
+                                           "FT · Alibaba, Tencent"),
+    ({"source": ""}, "context", "*unknown source*"),
+    ({"companies": tuple("ABCDE")}, "digest line", "*<https://example.com/alibaba-ai|"
+     "Alibaba moves from open models to paid AI services>*\nFT · A, B, C, D"),
+])
+def test_missing_or_plentiful_fields_read_sensibly(fields, where, expected):
+    assert _shown(make_brief(**fields), where) == expected
 
 
 @pytest.mark.parametrize("blank", ["", " \n "])
 def test_brief_without_bullets_or_why_skips_those_sections(blank):
     blocks = render.brief_blocks(make_brief(bullets=(blank,), why_it_matters=blank, dek=blank))
     assert [b["type"] for b in blocks] == ["header", "context", "actions"]
+    one = render.brief_blocks(make_brief(bullets=(blank, "Only one.", blank)))
+    assert one[3]["text"]["text"] == "• Only one."
 
 
-@pytest.mark.parametrize("n", [1, 48, 49, 120])
+@pytest.mark.parametrize("n", [1, 48, 49, 50, 120])
 def test_digest_is_one_message_within_limits_and_counts_the_overflow(n):
     briefs = [make_brief(id=f"s{i}", headline=f"Story {i}") for i in range(n)]
     msg = render.digest_message("AI strategy roundup", briefs)
@@ -165,7 +199,24 @@ def test_digest_is_one_message_within_limits_and_counts_the_overflow(n):
     more = [e["text"] for b in msg["blocks"] if b["type"] == "context" for e in b["elements"]]
     assert shown + (int(re.search(r"(\d+) more", more[0]).group(1)) if more else 0) == n
     assert bool(more) == (n > 49), "all shown while header + sections fit 50 blocks"
+    assert len(msg["blocks"]) == min(n + 1, 50), "an overflowing digest uses every block"
+    assert msg["text"] == f"AI strategy roundup: {n} " + ("story" if n == 1 else "stories")
     assert msg["blocks"][1]["text"]["text"].startswith("*<https://example.com/alibaba-ai|Story 0>*")
+
+
+# A reply's full briefs, share button and a "Shared by" note must fit 50 blocks: 8 briefs
+# without a dek (5 blocks each) do, 7 with one (6 each) do not and become compact lines.
+@pytest.mark.parametrize("n,dek,full", [(8, "", True), (7, "A dek.", False),
+                                        (60, "A dek.", False)])
+def test_reply_shows_full_briefs_only_when_all_of_them_fit(n, dek, full):
+    reply = Reply(kind="briefs", title="Search", shareable=True,
+                  briefs=tuple(make_brief(id=f"s{i}", dek=dek) for i in range(n)))
+    msg = render.reply_message(reply, share=render.share_value("search", "ai"), note="Shared")
+    kinds = [b["type"] for b in msg["blocks"]]
+    assert block_kit_problems(msg["blocks"], msg["text"]) == []
+    assert kinds.count("header") == (n if full else 0)
+    assert kinds[-2:] == ["actions", "context"]   # the share button and the note survive
+    assert msg["blocks"][-2]["elements"][0]["action_id"] == render.SHARE_ACTION
 
 
 def test_reply_with_many_briefs_falls_back_to_compact_lines():
@@ -197,11 +248,32 @@ def test_error_reply_says_what_went_wrong():
     assert msg["blocks"][0]["text"]["text"] == ":warning: No such topic 'chipz'; try /topics."
 
 
-def test_empty_lookup_explains_itself():
-    msg = render.reply_message(Reply(kind="briefs", title="Latest on Baidu",
-                                     text="No stories about Baidu yet."))
-    texts = [t for _, t in render.all_texts(msg["blocks"])]
-    assert texts == ["*Latest on Baidu*", "No stories about Baidu yet."]
+def _plain(text: str) -> dict:
+    return {"type": "section", "text": {"type": "plain_text", "emoji": True, "text": text}}
+
+
+@pytest.mark.parametrize("reply,blocks,fallback", [
+    (Reply(kind="briefs", title="Latest on Baidu", text="No stories about Baidu yet."),
+     [{"type": "section", "text": _md("*Latest on Baidu*")},
+      _plain("No stories about Baidu yet.")], "No stories about Baidu yet."),
+    (Reply(kind="briefs", title="Search"), [{"type": "section", "text": _md("*Search*")},
+                                            _plain("Nothing found.")], "Search"),
+    (Reply(kind="briefs", title=" ", text="None yet."), [_plain("None yet.")], "None yet."),
+    (Reply.message(""), [_plain("(nothing to show)")], "Done."),
+    (Reply.message(" \n "), [_plain("(nothing to show)")], " \n "),
+    (Reply.message("x" * 3500), [_plain("x" * 2999 + "…")], "x" * 2999 + "…"),
+    (Reply.message("a" * 1500 + "\n" + "b" * 1499), [_plain("a" * 1500 + "\n" + "b" * 1499)],
+     "a" * 1500 + "\n" + "b" * 1499),                     # exactly 3,000: one section
+])
+def test_empty_lookup_explains_itself(reply, blocks, fallback):
+    msg = render.reply_message(reply)
+    assert msg["blocks"] == blocks and msg["text"] == fallback
+
+
+def test_a_huge_text_reply_is_cut_to_the_sections_a_message_holds():
+    msg = render.reply_message(Reply.message("\n".join(["y" * 2000] * 200)), note="Shared")
+    assert block_kit_problems(msg["blocks"]) == []
+    assert [b["type"] for b in msg["blocks"]] == ["section"] * 48 + ["context"]
 
 
 def test_long_help_text_is_split_into_sections_at_line_breaks():
@@ -264,25 +336,13 @@ def test_generated_context_line_has_no_why_label():
                source="Wire", published=_dt(2026, 1, 1, tzinfo=_tz.utc), why_is_generated=True)
     text = str(brief_blocks(b))
     assert "Context: Baidu · pricing" in text and "Why it matters" not in text
+    assert brief_blocks(b)[-2]["text"]["text"] == "Context: Baidu · pricing"
     assert "Why it matters" in str(brief_blocks(_replace(b, why_is_generated=False)))
 
 
 # Exactly what Slack receives, so a renamed key, a lost flag or label is noticed:
 # `verbatim` keeps Slack from linking bare URLs and #names in feed text, unfurl off keeps
 # it from previewing an outlet's page, `emoji: False` shows a headline's :x: as typed.
-def _md(text: str) -> dict:
-    return {"type": "mrkdwn", "text": text, "verbatim": True}
-
-
-def _header(text: str) -> dict:
-    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": False}}
-
-
-def _button(label: str, action: str, **extra) -> dict:
-    return {"type": "button", "action_id": action,
-            "text": {"type": "plain_text", "text": label}, **extra}
-
-
 _NEVER_UNFURL = {"unfurl_links": False, "unfurl_media": False}
 _HEADLINE = "Alibaba moves from open models to paid AI services"
 _DATE = "<!date^1748779200^{date_short_pretty} {time}|2025-06-01 12:00 UTC>"
@@ -292,7 +352,7 @@ _READ = {"type": "actions", "elements": [
     _button("Read the story", "ainews_read", url="https://example.com/alibaba-ai")]}
 _FULL_BRIEF = [
     _header(_HEADLINE),
-    {"type": "context", "elements": _CONTEXT + [_md("Also reported by Reuters")]},
+    {"type": "context", "elements": _CONTEXT + [_md("Also reported by Reuters, Caixin")]},
     {"type": "section", "text": _md("A pivot to revenue.")},
     {"type": "section", "text": _md("• Alibaba will release fewer free models.\n"
                                     "• Teams focus on paid APIs for cloud customers.\n"
@@ -302,7 +362,7 @@ _FULL_BRIEF = [
 
 
 def _payload(case: str) -> dict:
-    brief = make_brief(also_reported_by=("Reuters",))
+    brief = make_brief(also_reported_by=("Reuters", "Caixin"))
     if case == "brief":
         return render.brief_message(brief)
     if case == "digest":  # a blank title and a non-web link: "(untitled)", no link
@@ -359,6 +419,7 @@ def test_escaping_breaks_pings_and_markup_but_keeps_every_character_readable(fn,
     ("ab cdefgh", 4, "ab…"),                        # no space before the ellipsis
     ("aaaa\U0001F680bbbb", 6, "aaaa…"),             # the emoji would need 2 units
     ("\U0001F680" * 100, 11, "\U0001F680" * 5 + "…"),
+    ("aaaa\U00010000bbbb", 6, "aaaa…"),             # the first character outside the BMP
     ("&amp;&amp;", 8, "&amp;…"),                    # never half an entity
 ])
 def test_fit_cuts_to_the_limit_in_utf16_units_with_an_ellipsis(text, limit, cut):
