@@ -61,6 +61,18 @@ def test_literal_private_addresses_are_blocked(url, problem):
     check_url(url, allow_private=True)  # intranet feeds opt in
 
 
+@pytest.mark.parametrize("url,message", [
+    ("http://10.0.0.1/feed", "fetcher: 10.0.0.1 is a private address; refused "
+                             "(AINEWS_ALLOW_PRIVATE_HOSTS=1 allows intranet feeds)"),
+    ("http://0.0.0.0/", "fetcher: 0.0.0.0 is an unspecified address; refused "
+                        "(AINEWS_ALLOW_PRIVATE_HOSTS=1 allows intranet feeds)"),
+])
+def test_refusal_says_what_the_address_is_and_how_to_allow_it(url, message):
+    with pytest.raises(FetchError) as info:
+        check_url(url, allow_private=False)
+    assert str(info.value) == message
+
+
 @pytest.mark.parametrize("url", [
     "file:///etc/passwd", "ftp://example.com/feed.xml", "gopher://example.com/",
     "javascript:alert(1)",
@@ -109,6 +121,8 @@ async def test_resolver_keeps_only_public_addresses(caplog):
         await r.resolve("inside.example", 80)
     assert info.value.kind == "blocked" and "inside.example (10.1.2.3)" in str(info.value)
     assert len(await GuardedResolver(True, dns).resolve("inside.example", 80)) == 2
+    with pytest.raises(FetchError):      # private hosts are refused unless asked for
+        await GuardedResolver(inner=dns).resolve("inside.example", 80)
 
 
 async def test_closing_the_resolver_closes_the_dns_it_used():
