@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from feeds.models import story_id
-from feeds.urls import canonical_url, is_web_url
+from feeds.urls import canonical_url, find_alternate, is_web_url
 
 BASE = "https://news.example.com/feeds/ai/rss.xml"
 
@@ -75,3 +75,41 @@ def test_tracking_variants_share_the_id_when_there_is_no_guid():
 ])
 def test_is_web_url(s, expected):
     assert is_web_url(s) is expected
+
+
+# Written out here, not read from feeds.urls: dropping a key there must fail this test.
+TRACKING = ["fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+            "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "ref",
+            "ref_src", "ref_url", "referrer", "referer", "spm", "guccounter", "guce_referrer",
+            "guce_referrer_sig", "smid", "cmpid", "ncid", "icid", "sr_share", "at_medium",
+            "at_campaign", "WT.mc_id", "wt_mc", "oly_enc_id", "oly_anon_id", "vero_id",
+            "__twitter_impression", "share_source", "rss_source", "utm_content", "pk_campaign",
+            "mtm_source", "source=rss", "src=feed", "from=RSS", "via=rss_feed", "cmp=feedly"]
+
+
+@pytest.mark.parametrize("pair", TRACKING)
+def test_every_tracking_parameter_is_dropped(pair):
+    pair = pair if "=" in pair else pair + "=x1"
+    assert canonical_url(f"https://x.com/a?id=7&{pair}&page=2") == "https://x.com/a?id=7&page=2"
+
+
+@pytest.mark.parametrize("kind", ["application/rss+xml", "application/atom+xml",
+                                  "application/feed+json", "application/json",
+                                  "application/rdf+xml", "Application/RSS+XML; charset=utf-8"])
+def test_page_advertising_a_feed_of_any_kind_is_followed_to_it(kind):
+    page = (f'<html><head><link rel="stylesheet" href="/s.css">'
+            f'<link rel="Alternate" type="{kind}" href=" feeds/ai.xml "></head></html>')
+    assert find_alternate(page, "https://news.example/tech/") == \
+        "https://news.example/tech/feeds/ai.xml"
+
+
+@pytest.mark.parametrize("page,found", [
+    ('<link rel="alternate" type="text/html" href="/en">', None),       # not a feed
+    ('<link rel="alternate" type="application/rss+xml" href="  ">', None),
+    ('<base href="https://cdn.example/x/"><link rel="alternate" '
+     'type="application/rss+xml" href="rss">', "https://cdn.example/x/rss"),
+    ("", None),
+])
+def test_feed_discovery_follows_only_real_feed_links(page, found):
+    assert find_alternate(f"<html><head>{page}</head></html>" if page else page,
+                          "https://news.example/") == found
