@@ -20,11 +20,14 @@ BASE = "https://news.example.com/feeds/ai/rss.xml"
     ("https://x.com/a?source=rss&q=ai", "https://x.com/a?q=ai"),
     ("https://x.com/search?source=web&q=ai", "https://x.com/search?source=web&q=ai"),
     ("https://x.com/a?q=a%20b&utm_term=x", "https://x.com/a?q=a%20b"),
+    ("https://x.com/s?q=rss+feed&topic=feeds", "https://x.com/s?q=rss+feed&topic=feeds"),
     # host lowercased, default ports dropped, other ports kept, empty path -> "/"
     ("HTTPS://News.Example.COM:443/Path/Case", "https://news.example.com/Path/Case"),
     ("http://example.com:80", "http://example.com/"),
     ("https://example.com:8443/x", "https://example.com:8443/x"),
     ("http://example.com./a", "http://example.com/a"),
+    ("http://Example.com.:8080/a", "http://example.com:8080/a"),
+    ("http://[2001:DB8::1]:80/a?utm_source=x", "http://[2001:db8::1]/a"),
     ("  https://example.com/padded  ", "https://example.com/padded"),
     # userinfo dropped: it can disguise the host ("reuters.com@evil") or carry a secret
     ("https://www.reuters.com@evil.example/ai", "https://evil.example/ai"),
@@ -37,6 +40,8 @@ BASE = "https://news.example.com/feeds/ai/rss.xml"
     # not web URLs: left alone
     ("mailto:tips@example.com", "mailto:tips@example.com"),
     ("tag:example.com,2024:post-1", "tag:example.com,2024:post-1"),
+    ("ftp://example.com/a?utm_source=x#f", "ftp://example.com/a?utm_source=x#f"),
+    ("http:///no-host?utm_source=x", "http:///no-host?utm_source=x"),
 ])
 def test_canonical_url(url, expected):
     assert canonical_url(url, BASE) == expected
