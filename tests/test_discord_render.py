@@ -36,6 +36,19 @@ def visible_text(embed: discord.Embed) -> str:
     return "\n".join(parts)
 
 
+def test_brief_embed_is_exactly_what_discord_receives():
+    brief = make_brief(dek="A dek.", bullets=("One.", " ", "Two."), companies=("Alibaba", "Baidu"),
+                       also_reported_by=("FT", "Caixin"))
+    assert render.brief_embed(brief).to_dict() == {
+        "type": "rich", "flags": 0, "title": "Alibaba open-sources Qwen 3",
+        "url": "https://news.example/qwen",
+        "description": "• One.\n• Two.", "color": 0x2ECC71,
+        "timestamp": "2026-03-01T12:00:00+00:00",
+        "fields": [{"name": "Why it matters", "value": "Pressure on paid models.",
+                    "inline": False}],
+        "footer": {"text": "Reuters · Alibaba, Baidu · also reported by FT, Caixin"}}
+
+
 def test_brief_embed_layout():
     embed = render.brief_embed(make_brief())
     d = embed.to_dict()
@@ -87,6 +100,27 @@ def test_hostile_feed_text_is_inert(text, word, where):
     assert not re.search(r"<([@#/:]|a:|id:|t:)", shown)         # no mention, link or emoji
     assert not re.search(r"\]\(", shown)                       # no masked link
     assert word in shown                                       # still readable
+
+
+@pytest.mark.parametrize("fn,text,shown", [
+    (render.inert, "see [Google](http://evil.example/x) @everyone <@123> **b** `c`",
+     "see Google (http://evil.example/x) @\u200beveryone <\u200b@123> \\*\\*b\\*\\* \\`c\\`"),
+    (render.inert, "a](b @HERE", "a]\u200b(b @\u200bHERE"),
+    (render.inert, "Feeds:\n  - Wire", "Feeds:\n  \\- Wire"),
+    (render.plain, "see [Google](http://evil.example/x)  @here <#1> **b**",
+     "see Google (http://evil.example/x) @\u200bhere <\u200b#1> **b**"),
+])
+def test_neutralising_keeps_every_character_readable(fn, text, shown):
+    """Zero-width breaks and escapes, never deletions: the reader sees what was written."""
+    assert fn(text) == shown
+
+
+@pytest.mark.parametrize("text,limit,cut", [
+    ("x" * 10, 10, "x" * 10), ("abcdefgh", 5, "abcd…"), ("ab cdefg", 4, "ab…"),
+    ("ab\\*cdef", 4, "ab…"), ("ab\\\\cdef", 5, "ab\\\\…"),
+])
+def test_clip_cuts_with_an_ellipsis_and_never_half_an_escape(text, limit, cut):
+    assert render.clip(text, limit) == cut
 
 
 def test_masked_link_shows_its_real_target():
@@ -149,7 +183,7 @@ def assert_within_limits(embeds):
 @pytest.mark.parametrize("count", [1, 3, 10])
 def test_digest_of_big_briefs_fits_one_message(count):
     briefs = [make_brief(id=str(i), headline=f"{i} {BIG}", bullets=(BIG,) * 3,
-                         why_it_matters=BIG) for i in range(count)]
+                         why_it_matters=BIG, source=BIG) for i in range(count)]
     embeds = render.digest_embeds("Today", briefs)
     assert len(embeds) == count
     assert_within_limits(embeds)
@@ -163,6 +197,7 @@ def test_digest_over_ten_is_one_list_of_linked_headlines(count):
     (embed,) = render.digest_embeds("Weekly roundup", briefs)
     lines = embed.description.splitlines()
     assert len(lines) == count and embed.footer.text == f"{count} stories"
+    assert embed.colour.value == BLURPLE
     assert lines[0] == r"• [Story 0 \[x\]](https://n.example/0_%28a%29) (Reuters)"
     assert embed.title == "Weekly roundup"
 
@@ -183,6 +218,19 @@ def test_hostile_feed_text_is_inert_in_the_digest_list(text, word, where):
         assert not re.search(r"@(everyone|here)|<[@#/]", rest), line
         assert not re.search(r"(?<!\\)(\*\*|\|\|)", rest), line   # no live markdown
         assert word in line
+
+
+def test_digest_list_fills_the_description_but_never_overflows_it():
+    """Discord refuses a description over 4,096 characters; short of that, the list goes
+    on while one more line and the "… and N more" count still fit (every length swept)."""
+    for length in range(150, 200):
+        briefs = [make_brief(id=str(i), headline="h" * length, url="", source="")
+                  for i in range(40)]
+        (embed,) = render.digest_embeds("", briefs)
+        *shown, more = embed.description.split("\n")
+        assert embed.title == "Digest" and shown[0] == "• " + "h" * length
+        assert more == f"… and {40 - len(shown)} more", length
+        assert 0 <= 4096 - len(embed.description) <= length + 3, length
 
 
 def test_digest_list_cuts_off_with_a_count_when_full():
@@ -214,6 +262,7 @@ def test_only_http_links_in_embed_title(url, expected):
 def test_brief_without_bullets_uses_dek():
     embed = render.brief_embed(make_brief(bullets=(), dek="A short dek."))
     assert embed.description == "A short dek."
+    assert render.brief_embed(make_brief(headline="")).title == "(untitled)"
 
 
 @pytest.mark.parametrize("text", ["a\\" * 300, "\\" * 5000, "ab" * 3000])
@@ -231,6 +280,12 @@ def test_clip_never_leaves_a_dangling_escape(text):
     (Reply(kind="briefs", title="Latest on Alibaba", briefs=(make_brief(),)),
      "Latest on Alibaba", True, 1),
     (Reply(kind="briefs", text="Nothing about Foo yet."), "Nothing about Foo yet.", True, 0),
+    (Reply(kind="briefs", title="Latest on Foo", text="Nothing about Foo yet."),
+     "Nothing about Foo yet.", True, 0),
+    (Reply(kind="briefs", title="Latest on Foo"), "Latest on Foo", True, 0),
+    (Reply(kind="text"), "Nothing to show.", True, 0),
+    (Reply(kind="briefs", briefs=(make_brief(),)), None, True, 1),
+    (Reply(kind="briefs", briefs=(make_brief(),) * 12), None, True, 10),   # Discord's cap
 ])
 def test_reply_payload(reply, content, ephemeral, n_embeds):
     payload = render.reply_payload(reply)
@@ -251,8 +306,8 @@ def test_long_text_replies_move_into_an_embed(text, in_embed):
     payload = render.reply_payload(Reply.message(text))
     if in_embed:
         (embed,) = payload["embeds"]
-        assert payload["content"] is None
-        assert embed.description.startswith(text[:40])
+        assert payload["content"] is None and payload["ephemeral"] is True
+        assert embed.description.startswith(text[:40]) and embed.colour.value == BLURPLE
         assert len(embed.description) <= 4096
     else:
         assert payload["content"] == text and payload["embeds"] == []
