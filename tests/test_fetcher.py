@@ -115,6 +115,15 @@ async def test_undecodable_bodies_are_refused_with_a_reason(server, fetcher, enc
 CAP = 64 * 1024
 
 
+async def size_or_error(server, path: str, pol: FetchPolicy) -> int | str:
+    """The body's length, or the kind of FetchError the fetch ended with."""
+    async with Fetcher(pol) as f:
+        try:
+            return len((await f.fetch(server.url(path))).body)
+        except FetchError as e:
+            return e.kind
+
+
 @pytest.mark.parametrize("extra", [0, 1], ids=["at-the-cap", "one-byte-over"])
 @pytest.mark.parametrize("how", ["streamed", "announced", "gzip"])
 async def test_the_size_cap_is_exact(server, how, extra):
@@ -124,10 +133,25 @@ async def test_the_size_cap_is_exact(server, how, extra):
                    headers={"Content-Encoding": "gzip"})
     else:
         server.add_stream("/b.xml", CAP + extra, chunk=4096, content_length=how == "announced")
-    async with Fetcher(policy(max_bytes=CAP)) as f:
-        outcome = await asyncio.gather(f.fetch(server.url("/b.xml")), return_exceptions=True)
-    got = outcome[0].kind if isinstance(outcome[0], FetchError) else len(outcome[0].body)
-    assert got == {0: CAP, 1: "too-large"}[extra]
+    assert await size_or_error(server, "/b.xml", policy(max_bytes=CAP)) == \
+        {0: CAP, 1: "too-large"}[extra]
+
+
+@pytest.mark.parametrize("extra", [0, 1], ids=["10-MiB", "one-byte-more"])
+async def test_the_default_cap_is_ten_mebibytes(server, extra):
+    server.add("/big.xml", gzip.compress(bytes(10 * 1024 * 1024 + extra)),
+               headers={"Content-Encoding": "gzip"})
+    assert await size_or_error(server, "/big.xml", policy()) == \
+        {0: 10 * 1024 * 1024, 1: "too-large"}[extra]
+
+
+async def test_closing_is_safe_whether_or_not_the_fetcher_was_used(server):
+    await Fetcher(policy()).close()                      # never used: nothing to close
+    async with Fetcher(policy()) as f:
+        await f.fetch(server.url("/feed.xml"))
+    await f.close()                                      # closing again is harmless
+    async with f:                                        # and it can be used again
+        assert (await f.fetch(server.url("/feed.xml"))).body == FEED
 
 
 def test_inflater_never_produces_more_than_its_room():
@@ -205,12 +229,15 @@ async def test_redirect_chain_is_followed(server, fetcher, status):
     assert r.final_url == server.url("/feed.xml")
 
 
-async def test_redirect_loop_is_reported(server, fetcher):
-    server.add_redirect("/loop1", "/loop2")
-    server.add_redirect("/loop2", "/loop1")
+@pytest.mark.parametrize("hops", [["/loop1", "/loop2", "/loop1"],
+                                  ["/loop1", "/loop2", "/loop3", "/loop2"]],
+                         ids=["back-to-start", "back-to-a-middle-hop"])
+async def test_redirect_loop_is_reported(server, fetcher, hops):
+    for here, there in zip(hops, hops[1:]):
+        server.add_redirect(here, there)
     err = await fetch_error(fetcher, server.url("/loop1"))
     assert err.kind == "redirects" and "loop" in str(err)
-    assert len(server.requests) == 2
+    assert len(server.requests) == len(hops) - 1
 
 
 async def test_more_than_five_redirects_are_refused(server, fetcher):
