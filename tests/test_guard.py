@@ -117,12 +117,16 @@ async def test_resolver_keeps_only_public_addresses(caplog):
     assert len(await r.resolve("public.example", 80)) == 1 and not caplog.records
     assert [a["host"] for a in await r.resolve("mixed.example", 80)] == ["93.184.216.34"]
     assert "mixed.example resolved to refused address(es) 10.1.2.3" in caplog.text
+    assert {r.name for r in caplog.records} == {"ainews.fetcher"}
     with pytest.raises(FetchError) as info:
         await r.resolve("inside.example", 80)
     assert info.value.kind == "blocked" and "inside.example (10.1.2.3)" in str(info.value)
     assert len(await GuardedResolver(True, dns).resolve("inside.example", 80)) == 2
     with pytest.raises(FetchError):      # private hosts are refused unless asked for
         await GuardedResolver(inner=dns).resolve("inside.example", 80)
+    with pytest.raises(FetchError) as literal:   # an address is not repeated after itself
+        await GuardedResolver(False, FakeDNS({"10.9.9.9": ["10.9.9.9"]})).resolve("10.9.9.9")
+    assert str(literal.value).startswith("fetcher: 10.9.9.9 is a private address")
 
 
 async def test_closing_the_resolver_closes_the_dns_it_used():
