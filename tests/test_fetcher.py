@@ -240,6 +240,13 @@ async def test_redirect_loop_is_reported(server, fetcher, hops):
     assert len(server.requests) == len(hops) - 1
 
 
+async def test_five_redirects_are_followed(server, fetcher):
+    for i in range(5):
+        server.add_redirect(f"/r{i}", f"/r{i + 1}")
+    server.add("/r5", FEED)
+    assert (await fetcher.fetch(server.url("/r0"))).body == FEED
+
+
 async def test_more_than_five_redirects_are_refused(server, fetcher):
     for i in range(6):
         server.add_redirect(f"/r{i}", f"/r{i + 1}")
@@ -249,7 +256,7 @@ async def test_more_than_five_redirects_are_refused(server, fetcher):
     assert not server.requests_for("/r6")
 
 
-@pytest.mark.parametrize("status", [403, 404, 500, 502])
+@pytest.mark.parametrize("status", [300, 305, 403, 404, 500, 502])   # 3xx: no redirect
 async def test_http_errors_name_host_and_status(server, fetcher, status):
     server.script("/err.xml", [status])
     err = await fetch_error(fetcher, server.url("/err.xml"))
@@ -320,6 +327,26 @@ async def test_a_busy_host_does_not_hold_up_other_hosts(server):
         await asyncio.gather(*(f.fetch(u) for u in urls))
     hosts = [r.headers["Host"].split(":")[0] for r in server.requests]
     assert hosts[:2] == ["busy.example", "other.example"]
+
+
+async def test_no_state_is_shared_between_fetches(server, fetcher):
+    """A cookie one feed sets is never sent back (to it or to any other feed)."""
+    server.add("/c.xml", FEED, headers={"Set-Cookie": "sid=abc; Path=/"})
+    await fetcher.fetch(server.url("/c.xml"))
+    await fetcher.fetch(server.url("/c.xml"))
+    assert "Cookie" not in server.requests_for("/c.xml")[1].headers
+
+
+async def test_proxy_settings_in_the_environment_are_ignored(server, monkeypatch):
+    """A proxy would make the connection for us, past the SSRF guard's connect-time check."""
+    async with FeedServer() as proxy:
+        for name in ("HTTP_PROXY", "http_proxy"):
+            monkeypatch.setenv(name, proxy.base_url)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        async with Fetcher(policy()) as f:
+            assert (await f.fetch(server.url("/feed.xml"))).body == FEED
+        assert proxy.requests == []
 
 
 async def test_fetch_page_asks_for_html(server, fetcher):
