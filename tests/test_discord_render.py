@@ -250,6 +250,7 @@ def test_digest_list_cuts_off_with_a_count_when_full():
     ("https://a.example/" + "p" * 3000, None),
     ("https://a.example/" + "p" * 2030, "https://a.example/" + "p" * 2030),   # 2,048: fits
     ("https://a.example/" + "p" * 2031, None),                                # 2,049: not
+    ("  https://a.example/x \n", "https://a.example/x"),
     # Discord refuses an embed whose url is not well formed (400): feeds do carry these.
     ("https://a.example/AI news/qwen 3", "https://a.example/AI%20news/qwen%203"),
     ("https://bücher.example/künstliche-intelligenz",
