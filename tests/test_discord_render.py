@@ -13,6 +13,7 @@ import pytest
 
 from bot.discord import render
 from bot.discord.invite import invite_url
+from bot.examples import resume
 from bot.replies import Reply
 from feeds.models import Brief
 
@@ -121,6 +122,13 @@ def test_neutralising_keeps_every_character_readable(fn, text, shown):
 ])
 def test_clip_cuts_with_an_ellipsis_and_never_half_an_escape(text, limit, cut):
     assert render.clip(text, limit) == cut
+
+
+@pytest.mark.parametrize("target,code", [("Moonshot AI", True), ("Odd`Name", False),
+                                         ("Two\nlines", False)])
+def test_an_example_is_code_unless_its_value_could_end_the_code_span(target, code):
+    shown = render.example_code(resume(target))
+    assert shown.startswith("`") is code
 
 
 def test_masked_link_shows_its_real_target():
