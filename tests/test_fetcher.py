@@ -65,7 +65,7 @@ async def test_fetch_returns_body_validators_and_identifies_itself(server, fetch
     assert r.etag and r.last_modified == "Fri, 20 Nov 2026 12:00:00 GMT"
     assert r.content_type.startswith("application/rss+xml") and r.max_age == 300
     sent = server.requests_for("/feed.xml")[0].headers
-    assert "ainews" in sent["User-Agent"] and "gzip" in sent["Accept-Encoding"]
+    assert "ainews" in sent["User-Agent"] and sent["Accept-Encoding"] == "gzip, deflate"
     assert "rss+xml" in sent["Accept"]
     assert len(FEED) > 50_000  # a realistic size, not a toy
 
@@ -240,6 +240,12 @@ async def test_redirect_loop_is_reported(server, fetcher, hops):
     assert len(server.requests) == len(hops) - 1
 
 
+async def test_redirect_without_a_location_is_an_http_error(server, fetcher):
+    server.script("/nowhere", [Reply(302, b"", "text/plain", etag=None)])
+    err = await fetch_error(fetcher, server.url("/nowhere"))
+    assert (err.kind, err.status) == ("http", 302) and "without a Location" in str(err)
+
+
 async def test_five_redirects_are_followed(server, fetcher):
     for i in range(5):
         server.add_redirect(f"/r{i}", f"/r{i + 1}")
@@ -256,7 +262,7 @@ async def test_more_than_five_redirects_are_refused(server, fetcher):
     assert not server.requests_for("/r6")
 
 
-@pytest.mark.parametrize("status", [300, 305, 403, 404, 500, 502])   # 3xx: no redirect
+@pytest.mark.parametrize("status", [300, 305, 400, 403, 404, 500, 502])   # 3xx: no redirect
 async def test_http_errors_name_host_and_status(server, fetcher, status):
     server.script("/err.xml", [status])
     err = await fetch_error(fetcher, server.url("/err.xml"))
