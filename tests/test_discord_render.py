@@ -228,17 +228,23 @@ def test_hostile_feed_text_is_inert_in_the_digest_list(text, word, where):
         assert word in line
 
 
-def test_digest_list_fills_the_description_but_never_overflows_it():
+# Headline lengths of a 40-story roundup. 20 lines of 200 and one of 21 would end the
+# list one character past Discord's 4,096 if the line after them were let in.
+LAYOUTS = {f"all-{n}": [n] * 40 for n in range(150, 200)}
+LAYOUTS["one-char-over"] = [200] * 20 + [21] + [200] * 19
+
+
+@pytest.mark.parametrize("lengths", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_digest_list_fills_the_description_but_never_overflows_it(lengths):
     """Discord refuses a description over 4,096 characters; short of that, the list goes
-    on while one more line and the "… and N more" count still fit (every length swept)."""
-    for length in range(150, 200):
-        briefs = [make_brief(id=str(i), headline="h" * length, url="", source="")
-                  for i in range(40)]
-        (embed,) = render.digest_embeds("", briefs)
-        *shown, more = embed.description.split("\n")
-        assert embed.title == "Digest" and shown[0] == "• " + "h" * length
-        assert more == f"… and {40 - len(shown)} more", length
-        assert 0 <= 4096 - len(embed.description) <= length + 3, length
+    on while one more line and the "… and N more" count still fit."""
+    briefs = [make_brief(id=str(i), headline="h" * n, url="", source="")
+              for i, n in enumerate(lengths)]
+    (embed,) = render.digest_embeds("", briefs)
+    *shown, more = embed.description.split("\n")
+    assert embed.title == "Digest" and shown[0] == "• " + "h" * lengths[0]
+    assert more == f"… and {len(lengths) - len(shown)} more"
+    assert 0 <= 4096 - len(embed.description) <= lengths[len(shown)] + 3
 
 
 def test_digest_list_cuts_off_with_a_count_when_full():

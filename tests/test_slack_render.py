@@ -206,15 +206,15 @@ def test_digest_is_one_message_within_limits_and_counts_the_overflow(n):
 
 # A reply's full briefs, share button and a "Shared by" note must fit 50 blocks: 8 briefs
 # without a dek (5 blocks each) do, 7 with one (6 each) do not and become compact lines.
-@pytest.mark.parametrize("n,dek,full", [(8, "", True), (7, "A dek.", False),
-                                        (60, "A dek.", False)])
-def test_reply_shows_full_briefs_only_when_all_of_them_fit(n, dek, full):
+@pytest.mark.parametrize("n,dek,full,blocks", [(8, "", True, 50), (7, "A dek.", False, 10),
+                                               (60, "A dek.", False, 50)])
+def test_reply_shows_full_briefs_only_when_all_of_them_fit(n, dek, full, blocks):
     reply = Reply(kind="briefs", title="Search", shareable=True,
                   briefs=tuple(make_brief(id=f"s{i}", dek=dek) for i in range(n)))
     msg = render.reply_message(reply, share=render.share_value("search", "ai"), note="Shared")
     kinds = [b["type"] for b in msg["blocks"]]
     assert block_kit_problems(msg["blocks"], msg["text"]) == []
-    assert kinds.count("header") == (n if full else 0)
+    assert kinds.count("header") == (n if full else 0) and len(kinds) == blocks
     assert kinds[-2:] == ["actions", "context"]   # the share button and the note survive
     assert msg["blocks"][-2]["elements"][0]["action_id"] == render.SHARE_ACTION
 
@@ -419,7 +419,7 @@ def test_escaping_breaks_pings_and_markup_but_keeps_every_character_readable(fn,
     ("ab cdefgh", 4, "ab…"),                        # no space before the ellipsis
     ("aaaa\U0001F680bbbb", 6, "aaaa…"),             # the emoji would need 2 units
     ("\U0001F680" * 100, 11, "\U0001F680" * 5 + "…"),
-    ("aaaa\U00010000bbbb", 6, "aaaa…"),             # the first character outside the BMP
+    ("\U00010000\U00010000" + "b" * 10, 8, "\U00010000\U00010000bbb…"),   # first past the BMP
     ("&amp;&amp;", 8, "&amp;…"),                    # never half an entity
 ])
 def test_fit_cuts_to_the_limit_in_utf16_units_with_an_ellipsis(text, limit, cut):
