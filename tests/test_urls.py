@@ -20,12 +20,16 @@ BASE = "https://news.example.com/feeds/ai/rss.xml"
     ("https://x.com/a?source=rss&q=ai", "https://x.com/a?q=ai"),
     ("https://x.com/search?source=web&q=ai", "https://x.com/search?source=web&q=ai"),
     ("https://x.com/a?q=a%20b&utm_term=x", "https://x.com/a?q=a%20b"),
+    ("https://x.com/a?id=7&&utm_source=x&", "https://x.com/a?id=7"),   # empty pairs go too
+    ("https://x.com/a?+utm_source=x&id=1", "https://x.com/a?id=1"),
     ("https://x.com/s?q=rss+feed&topic=feeds", "https://x.com/s?q=rss+feed&topic=feeds"),
     # host lowercased, default ports dropped, other ports kept, empty path -> "/"
     ("HTTPS://News.Example.COM:443/Path/Case", "https://news.example.com/Path/Case"),
     ("http://example.com:80", "http://example.com/"),
     ("https://example.com:8443/x", "https://example.com:8443/x"),
     ("http://example.com./a", "http://example.com/a"),
+    ("https://News.Example.com", "https://news.example.com/"),
+    ("https://example.com?id=1", "https://example.com/?id=1"),
     ("http://Example.com.:8080/a", "http://example.com:8080/a"),
     ("http://[2001:DB8::1]:80/a?utm_source=x", "http://[2001:db8::1]/a"),
     ("  https://example.com/padded  ", "https://example.com/padded"),
@@ -60,6 +64,7 @@ def test_malformed_url_does_not_raise():
     # With a base too (every feed link has one): a JSON Feed item's "url" crashed the feed.
     assert canonical_url("http://[::1", "https://example.com/feed.json") == "http://[::1"
     assert canonical_url("/a", "http://[bad/feed") == "/a"
+    assert canonical_url("a.html", "  https://n.example/x/ ") == "https://n.example/x/a.html"
 
 
 def test_tracking_variants_share_the_id_when_there_is_no_guid():
@@ -100,7 +105,7 @@ def test_every_tracking_parameter_is_dropped(pair):
 
 @pytest.mark.parametrize("kind", ["application/rss+xml", "application/atom+xml",
                                   "application/feed+json", "application/json",
-                                  "application/rdf+xml", "Application/RSS+XML; charset=utf-8"])
+                                  "application/rdf+xml", "Application/RSS+XML ; charset=utf-8"])
 def test_page_advertising_a_feed_of_any_kind_is_followed_to_it(kind):
     page = (f'<html><head><link rel="stylesheet" href="/s.css">'
             f'<link rel="Alternate" type="{kind}" href=" feeds/ai.xml "></head></html>')
@@ -111,6 +116,10 @@ def test_page_advertising_a_feed_of_any_kind_is_followed_to_it(kind):
 @pytest.mark.parametrize("page,found", [
     ('<link rel="alternate" type="text/html" href="/en">', None),       # not a feed
     ('<link rel="alternate" type="application/rss+xml" href="  ">', None),
+    ('<link rel="self" type="application/rss+xml" href="/x">', None),
+    ('<link type="application/rss+xml" href="/x">', None),
+    ('<base href=" https://cdn.example/y/ "><link rel="alternate" '
+     'type="application/atom+xml" href="atom">', "https://cdn.example/y/atom"),
     ('<base href="https://cdn.example/x/"><link rel="alternate" '
      'type="application/rss+xml" href="rss">', "https://cdn.example/x/rss"),
     ("", None),
