@@ -13,6 +13,7 @@ import pytest
 
 from bot.discord import render
 from bot.discord.invite import invite_url
+from bot.examples import resume
 from bot.replies import Reply
 from feeds.models import Brief
 
@@ -36,6 +37,19 @@ def visible_text(embed: discord.Embed) -> str:
     return "\n".join(parts)
 
 
+def test_brief_embed_is_exactly_what_discord_receives():
+    brief = make_brief(dek="A dek.", bullets=("One.", " ", "Two."), companies=("Alibaba", "Baidu"),
+                       also_reported_by=("FT", "Caixin"))
+    assert render.brief_embed(brief).to_dict() == {
+        "type": "rich", "flags": 0, "title": "Alibaba open-sources Qwen 3",
+        "url": "https://news.example/qwen",
+        "description": "• One.\n• Two.", "color": 0x2ECC71,
+        "timestamp": "2026-03-01T12:00:00+00:00",
+        "fields": [{"name": "Why it matters", "value": "Pressure on paid models.",
+                    "inline": False}],
+        "footer": {"text": "Reuters · Alibaba, Baidu · also reported by FT, Caixin"}}
+
+
 def test_brief_embed_layout():
     embed = render.brief_embed(make_brief())
     d = embed.to_dict()
@@ -50,13 +64,23 @@ def test_brief_embed_layout():
     assert d["color"] == render.TOPIC_COLOURS["open-source"]
 
 
+BLURPLE = 0x5865F2
+DEFAULT_TOPICS = ["open-source", "pricing", "funding", "acquisitions", "partnerships", "chips",
+                  "policy", "models", "leadership", "enterprise", "china"]
+
+
 @pytest.mark.parametrize("topics, colour", [
     (("chips", "policy"), render.TOPIC_COLOURS["chips"]),
-    (("my-own-topic",), render.DEFAULT_COLOUR),
-    ((), render.DEFAULT_COLOUR),
+    (("my-own-topic",), BLURPLE),
+    ((), BLURPLE),
 ])
 def test_colour_follows_first_topic(topics, colour):
     assert render.brief_embed(make_brief(topics=topics)).colour.value == colour
+
+
+def test_every_default_topic_has_a_colour_of_its_own():
+    colours = [render.brief_embed(make_brief(topics=(t,))).colour.value for t in DEFAULT_TOPICS]
+    assert BLURPLE not in colours and len(set(colours)) == len(DEFAULT_TOPICS)
 
 
 HOSTILE = [("@everyone look", "everyone"), ("@here now", "here"), ("hi <@123>", "123"),
@@ -64,7 +88,8 @@ HOSTILE = [("@everyone look", "everyone"), ("@here now", "here"), ("hi <@123>", 
            ("ping <@!123456789012345678>", "123456789012345678"),
            ("see [Google](http://evil.example/x)", "evil.example"),
            ("[**Google**](<http://evil.example>)", "evil.example"), ("/cmd </ban:123>", "ban"),
-           ("open <id:customize>", "customize"), ("at <t:1700000000:R>", "1700000000")]
+           ("open <id:customize>", "customize"), ("at <t:1700000000:R>", "1700000000"),
+           ("wave <a:wave:123>", "wave"), ("smile <:pepe:123>", "pepe")]
 
 
 @pytest.mark.parametrize("text, word", HOSTILE)
@@ -73,9 +98,37 @@ def test_hostile_feed_text_is_inert(text, word, where):
     value = {"bullets": (text,), "companies": (text,)}.get(where, text)
     shown = visible_text(render.brief_embed(make_brief(**{where: value})))
     assert not re.search(r"@(everyone|here)", shown)           # no mass ping
-    assert not re.search(r"<([@#/]|id:|t:)", shown)             # no mention, no live link
+    assert not re.search(r"<([@#/:]|a:|id:|t:)", shown)         # no mention, link or emoji
     assert not re.search(r"\]\(", shown)                       # no masked link
     assert word in shown                                       # still readable
+
+
+@pytest.mark.parametrize("fn,text,shown", [
+    (render.inert, "see [Google](http://evil.example/x) @everyone <@123> **b** `c`",
+     "see Google (http://evil.example/x) @\u200beveryone <\u200b@123> \\*\\*b\\*\\* \\`c\\`"),
+    (render.inert, "a](b @HERE", "a]\u200b(b @\u200bHERE"),
+    (render.inert, "Feeds:\n  - Wire", "Feeds:\n  \\- Wire"),
+    (render.plain, "see [Google](http://evil.example/x)  @here <#1> **b**",
+     "see Google (http://evil.example/x) @\u200bhere <\u200b#1> **b**"),
+])
+def test_neutralising_keeps_every_character_readable(fn, text, shown):
+    """Zero-width breaks and escapes, never deletions: the reader sees what was written."""
+    assert fn(text) == shown
+
+
+@pytest.mark.parametrize("text,limit,cut", [
+    ("x" * 10, 10, "x" * 10), ("abcdefgh", 5, "abcd…"), ("ab cdefg", 4, "ab…"),
+    ("ab\\*cdef", 4, "ab…"), ("ab\\\\cdef", 5, "ab\\\\…"),
+])
+def test_clip_cuts_with_an_ellipsis_and_never_half_an_escape(text, limit, cut):
+    assert render.clip(text, limit) == cut
+
+
+@pytest.mark.parametrize("target,code", [("Moonshot AI", True), ("Odd`Name", False),
+                                         ("Two\nlines", False)])
+def test_an_example_is_code_unless_its_value_could_end_the_code_span(target, code):
+    shown = render.example_code(resume(target))
+    assert shown.startswith("`") is code
 
 
 def test_masked_link_shows_its_real_target():
@@ -138,19 +191,21 @@ def assert_within_limits(embeds):
 @pytest.mark.parametrize("count", [1, 3, 10])
 def test_digest_of_big_briefs_fits_one_message(count):
     briefs = [make_brief(id=str(i), headline=f"{i} {BIG}", bullets=(BIG,) * 3,
-                         why_it_matters=BIG) for i in range(count)]
+                         why_it_matters=BIG, source=BIG) for i in range(count)]
     embeds = render.digest_embeds("Today", briefs)
     assert len(embeds) == count
     assert_within_limits(embeds)
     assert [e.title[:2].strip() for e in embeds] == [str(i) for i in range(count)]
 
 
-def test_digest_over_ten_is_one_list_of_linked_headlines():
+@pytest.mark.parametrize("count", [11, 25])
+def test_digest_over_ten_is_one_list_of_linked_headlines(count):
     briefs = [make_brief(id=str(i), headline=f"Story {i} [x]", url=f"https://n.example/{i}_(a)")
-              for i in range(25)]
+              for i in range(count)]
     (embed,) = render.digest_embeds("Weekly roundup", briefs)
     lines = embed.description.splitlines()
-    assert len(lines) == 25
+    assert len(lines) == count and embed.footer.text == f"{count} stories"
+    assert embed.colour.value == BLURPLE
     assert lines[0] == r"• [Story 0 \[x\]](https://n.example/0_%28a%29) (Reuters)"
     assert embed.title == "Weekly roundup"
 
@@ -173,6 +228,25 @@ def test_hostile_feed_text_is_inert_in_the_digest_list(text, word, where):
         assert word in line
 
 
+# Headline lengths of a 40-story roundup. 20 lines of 200 and one of 21 would end the
+# list one character past Discord's 4,096 if the line after them were let in.
+LAYOUTS = {f"all-{n}": [n] * 40 for n in range(150, 200)}
+LAYOUTS["one-char-over"] = [200] * 20 + [21] + [200] * 19
+
+
+@pytest.mark.parametrize("lengths", LAYOUTS.values(), ids=LAYOUTS.keys())
+def test_digest_list_fills_the_description_but_never_overflows_it(lengths):
+    """Discord refuses a description over 4,096 characters; short of that, the list goes
+    on while one more line and the "… and N more" count still fit."""
+    briefs = [make_brief(id=str(i), headline="h" * n, url="", source="")
+              for i, n in enumerate(lengths)]
+    (embed,) = render.digest_embeds("", briefs)
+    *shown, more = embed.description.split("\n")
+    assert embed.title == "Digest" and shown[0] == "• " + "h" * lengths[0]
+    assert more == f"… and {len(lengths) - len(shown)} more"
+    assert 0 <= 4096 - len(embed.description) <= lengths[len(shown)] + 3
+
+
 def test_digest_list_cuts_off_with_a_count_when_full():
     briefs = [make_brief(id=str(i), headline=f"{i} " + "y" * 300) for i in range(100)]
     (embed,) = render.digest_embeds("Big", briefs)
@@ -188,6 +262,9 @@ def test_digest_list_cuts_off_with_a_count_when_full():
     ("", None),
     ("https://", None),
     ("https://a.example/" + "p" * 3000, None),
+    ("https://a.example/" + "p" * 2030, "https://a.example/" + "p" * 2030),   # 2,048: fits
+    ("https://a.example/" + "p" * 2031, None),                                # 2,049: not
+    ("  https://a.example/x \n", "https://a.example/x"),
     # Discord refuses an embed whose url is not well formed (400): feeds do carry these.
     ("https://a.example/AI news/qwen 3", "https://a.example/AI%20news/qwen%203"),
     ("https://bücher.example/künstliche-intelligenz",
@@ -200,6 +277,7 @@ def test_only_http_links_in_embed_title(url, expected):
 def test_brief_without_bullets_uses_dek():
     embed = render.brief_embed(make_brief(bullets=(), dek="A short dek."))
     assert embed.description == "A short dek."
+    assert render.brief_embed(make_brief(headline="")).title == "(untitled)"
 
 
 @pytest.mark.parametrize("text", ["a\\" * 300, "\\" * 5000, "ab" * 3000])
@@ -217,6 +295,12 @@ def test_clip_never_leaves_a_dangling_escape(text):
     (Reply(kind="briefs", title="Latest on Alibaba", briefs=(make_brief(),)),
      "Latest on Alibaba", True, 1),
     (Reply(kind="briefs", text="Nothing about Foo yet."), "Nothing about Foo yet.", True, 0),
+    (Reply(kind="briefs", title="Latest on Foo", text="Nothing about Foo yet."),
+     "Nothing about Foo yet.", True, 0),
+    (Reply(kind="briefs", title="Latest on Foo"), "Latest on Foo", True, 0),
+    (Reply(kind="text"), "Nothing to show.", True, 0),
+    (Reply(kind="briefs", briefs=(make_brief(),)), None, True, 1),
+    (Reply(kind="briefs", briefs=(make_brief(),) * 12), None, True, 10),   # Discord's cap
 ])
 def test_reply_payload(reply, content, ephemeral, n_embeds):
     payload = render.reply_payload(reply)
@@ -225,14 +309,20 @@ def test_reply_payload(reply, content, ephemeral, n_embeds):
     assert len(payload["embeds"]) == n_embeds
 
 
-@pytest.mark.parametrize("lines, in_embed", [(20, False), (300, True), (5000, True)])
-def test_long_text_replies_move_into_an_embed(lines, in_embed):
-    text = "\n".join(f"feed {i}: https://feeds.example/{i}.xml ok" for i in range(lines))
+def feed_list(lines: int) -> str:
+    return "\n".join(f"feed {i}: https://feeds.example/{i}.xml ok" for i in range(lines))
+
+
+@pytest.mark.parametrize("text, in_embed", [
+    (feed_list(20), False), (feed_list(300), True), (feed_list(5000), True),
+    ("x" * 2000, False), ("x" * 2001, True)], ids=["20", "300", "5000", "2000ch", "2001ch"])
+def test_long_text_replies_move_into_an_embed(text, in_embed):
+    """Discord refuses content over 2,000 characters: such a reply becomes an embed."""
     payload = render.reply_payload(Reply.message(text))
     if in_embed:
         (embed,) = payload["embeds"]
-        assert payload["content"] is None
-        assert embed.description.startswith("feed 0: https://feeds.example/0.xml ok")
+        assert payload["content"] is None and payload["ephemeral"] is True
+        assert embed.description.startswith(text[:40]) and embed.colour.value == BLURPLE
         assert len(embed.description) <= 4096
     else:
         assert payload["content"] == text and payload["embeds"] == []

@@ -15,6 +15,7 @@ import feedparser
 import pytest
 from aiohttp.abc import AbstractResolver
 
+from feeds.fetch_body import Inflater, size_text
 from feeds.fetcher import (FetchError, Fetcher, FetchPolicy, parse_max_age,
                            parse_retry_after)
 from tests.fakes.feedserver import FeedServer, Reply, make_atom, make_entries, make_rss
@@ -64,7 +65,7 @@ async def test_fetch_returns_body_validators_and_identifies_itself(server, fetch
     assert r.etag and r.last_modified == "Fri, 20 Nov 2026 12:00:00 GMT"
     assert r.content_type.startswith("application/rss+xml") and r.max_age == 300
     sent = server.requests_for("/feed.xml")[0].headers
-    assert "ainews" in sent["User-Agent"] and "gzip" in sent["Accept-Encoding"]
+    assert "ainews" in sent["User-Agent"] and sent["Accept-Encoding"] == "gzip, deflate"
     assert "rss+xml" in sent["Accept"]
     assert len(FEED) > 50_000  # a realistic size, not a toy
 
@@ -90,11 +91,80 @@ async def test_server_ignoring_conditional_get_still_gives_the_body(server, fetc
     ("gzip", gzip.compress),
     ("deflate", zlib.compress),                                   # zlib-wrapped
     ("deflate", lambda b: zlib.compress(b)[2:-4]),                # raw deflate
+    ("x-gzip", gzip.compress), ("GZip", gzip.compress),           # legacy name, any case
+    ("gzip", lambda b: gzip.compress(b[:1000]) + gzip.compress(b[1000:])),  # two members
+    ("", lambda b: b),                                            # an empty header
 ])
 async def test_compressed_bodies_are_decoded(server, fetcher, encoding, encode):
     server.add("/z.xml", encode(FEED), headers={"Content-Encoding": encoding})
     r = await fetcher.fetch(server.url("/z.xml"))
     assert r.body == FEED
+
+
+@pytest.mark.parametrize("encoding,body,message", [
+    ("br", b"\x1b\x00", "unsupported Content-Encoding: br"),
+    ("gzip", b"this is not gzip at all", "sent a corrupt compressed body"),
+])
+async def test_undecodable_bodies_are_refused_with_a_reason(server, fetcher, encoding, body,
+                                                           message):
+    server.add("/z.xml", body, headers={"Content-Encoding": encoding})
+    err = await fetch_error(fetcher, server.url("/z.xml"))
+    assert err.kind == "http" and message in str(err)
+
+
+CAP = 64 * 1024
+
+
+async def size_or_error(server, path: str, pol: FetchPolicy) -> int | str:
+    """The body's length, or the kind of FetchError the fetch ended with."""
+    async with Fetcher(pol) as f:
+        try:
+            return len((await f.fetch(server.url(path))).body)
+        except FetchError as e:
+            return e.kind
+
+
+@pytest.mark.parametrize("extra", [0, 1], ids=["at-the-cap", "one-byte-over"])
+@pytest.mark.parametrize("how", ["streamed", "announced", "gzip"])
+async def test_the_size_cap_is_exact(server, how, extra):
+    """A body of exactly max_bytes is read; one byte more is refused, however it comes."""
+    if how == "gzip":
+        server.add("/b.xml", gzip.compress(b"x" * (CAP + extra)),
+                   headers={"Content-Encoding": "gzip"})
+    else:
+        server.add_stream("/b.xml", CAP + extra, chunk=4096, content_length=how == "announced")
+    assert await size_or_error(server, "/b.xml", policy(max_bytes=CAP)) == \
+        {0: CAP, 1: "too-large"}[extra]
+
+
+@pytest.mark.parametrize("extra", [0, 1], ids=["10-MiB", "one-byte-more"])
+async def test_the_default_cap_is_ten_mebibytes(server, extra):
+    server.add("/big.xml", gzip.compress(bytes(10 * 1024 * 1024 + extra)),
+               headers={"Content-Encoding": "gzip"})
+    assert await size_or_error(server, "/big.xml", policy()) == \
+        {0: 10 * 1024 * 1024, 1: "too-large"}[extra]
+
+
+async def test_closing_is_safe_whether_or_not_the_fetcher_was_used(server):
+    await Fetcher(policy()).close()                      # never used: nothing to close
+    async with Fetcher(policy()) as f:
+        await f.fetch(server.url("/feed.xml"))
+    await f.close()                                      # closing again is harmless
+    async with f:                                        # and it can be used again
+        assert (await f.fetch(server.url("/feed.xml"))).body == FEED
+
+
+def test_inflater_never_produces_more_than_its_room():
+    """A bomb decoded in one call still yields only what is allowed (memory stays bounded)."""
+    bomb = gzip.compress(bytes(8 * 1024 * 1024))
+    assert len(Inflater("gzip").feed(bomb, 1000)) == 1000
+
+
+@pytest.mark.parametrize("n,text", [(0, "0 bytes"), (1023, "1023 bytes"), (1024, "1 KB"),
+                                    (1536, "1.5 KB"), (1024 * 1024, "1 MB"),
+                                    (10 * 1024 * 1024, "10 MB")])
+def test_sizes_in_messages_read_naturally(n, text):
+    assert size_text(n) == text
 
 
 async def test_gzip_bomb_is_stopped_at_the_cap(server):
@@ -159,12 +229,28 @@ async def test_redirect_chain_is_followed(server, fetcher, status):
     assert r.final_url == server.url("/feed.xml")
 
 
-async def test_redirect_loop_is_reported(server, fetcher):
-    server.add_redirect("/loop1", "/loop2")
-    server.add_redirect("/loop2", "/loop1")
+@pytest.mark.parametrize("hops", [["/loop1", "/loop2", "/loop1"],
+                                  ["/loop1", "/loop2", "/loop3", "/loop2"]],
+                         ids=["back-to-start", "back-to-a-middle-hop"])
+async def test_redirect_loop_is_reported(server, fetcher, hops):
+    for here, there in zip(hops, hops[1:]):
+        server.add_redirect(here, there)
     err = await fetch_error(fetcher, server.url("/loop1"))
     assert err.kind == "redirects" and "loop" in str(err)
-    assert len(server.requests) == 2
+    assert len(server.requests) == len(hops) - 1
+
+
+async def test_redirect_without_a_location_is_an_http_error(server, fetcher):
+    server.script("/nowhere", [Reply(302, b"", "text/plain", etag=None)])
+    err = await fetch_error(fetcher, server.url("/nowhere"))
+    assert (err.kind, err.status) == ("http", 302) and "without a Location" in str(err)
+
+
+async def test_five_redirects_are_followed(server, fetcher):
+    for i in range(5):
+        server.add_redirect(f"/r{i}", f"/r{i + 1}")
+    server.add("/r5", FEED)
+    assert (await fetcher.fetch(server.url("/r0"))).body == FEED
 
 
 async def test_more_than_five_redirects_are_refused(server, fetcher):
@@ -176,7 +262,7 @@ async def test_more_than_five_redirects_are_refused(server, fetcher):
     assert not server.requests_for("/r6")
 
 
-@pytest.mark.parametrize("status", [403, 404, 500, 502])
+@pytest.mark.parametrize("status", [300, 305, 400, 403, 404, 500, 502])   # 3xx: no redirect
 async def test_http_errors_name_host_and_status(server, fetcher, status):
     server.script("/err.xml", [status])
     err = await fetch_error(fetcher, server.url("/err.xml"))
@@ -249,6 +335,28 @@ async def test_a_busy_host_does_not_hold_up_other_hosts(server):
     assert hosts[:2] == ["busy.example", "other.example"]
 
 
+async def test_no_state_is_shared_between_fetches(server):
+    """A cookie one feed sets is never sent back (to it or to any other feed)."""
+    server.add("/c.xml", FEED, headers={"Set-Cookie": "sid=abc; Path=/"})
+    url = f"http://feeds.example:{server.port}/c.xml"   # a name: cookies for IPs are dropped
+    async with Fetcher(policy(), resolver=LoopbackDNS()) as f:
+        await f.fetch(url)
+        await f.fetch(url)
+    assert "Cookie" not in server.requests_for("/c.xml")[1].headers
+
+
+async def test_proxy_settings_in_the_environment_are_ignored(server, monkeypatch):
+    """A proxy would make the connection for us, past the SSRF guard's connect-time check."""
+    async with FeedServer() as proxy:
+        for name in ("HTTP_PROXY", "http_proxy"):
+            monkeypatch.setenv(name, proxy.base_url)
+        for name in ("NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(name, raising=False)
+        async with Fetcher(policy()) as f:
+            assert (await f.fetch(server.url("/feed.xml"))).body == FEED
+        assert proxy.requests == []
+
+
 async def test_fetch_page_asks_for_html(server, fetcher):
     server.add_html_with_feed("/article")
     r = await fetcher.fetch_page(server.url("/article"))
@@ -291,6 +399,7 @@ def test_generated_feeds_are_realistic_and_valid(make):
     ("120", 120.0), (" 0 ", 0.0), ("soon", None), ("", None), (None, None),
     ("Wed, 21 Oct 2026 07:28:00 GMT", 3600.0),
     ("Wed, 21 Oct 2026 05:00:00 GMT", 0.0),   # a date in the past: retry now
+    ("Wed, 21 Oct 2026 07:28:00 -0000", 3600.0),   # no zone given: read as UTC
 ])
 def test_parse_retry_after(value, expected):
     now = datetime(2026, 10, 21, 6, 28, tzinfo=timezone.utc)

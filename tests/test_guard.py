@@ -20,6 +20,7 @@ class FakeDNS(AbstractResolver):
 
     def __init__(self, table: dict[str, list[str]]):
         self.table = table
+        self.closed = False
 
     async def resolve(self, host, port=0, family=socket.AF_INET):
         if host not in self.table:
@@ -29,7 +30,7 @@ class FakeDNS(AbstractResolver):
                 for a in self.table[host]]
 
     async def close(self):
-        pass
+        self.closed = True
 
 
 @pytest.mark.parametrize("url,problem", [
@@ -48,6 +49,10 @@ class FakeDNS(AbstractResolver):
     ("http://127.1/", "loopback"),           # legacy short form
     ("http://2130706433/", "loopback"),      # 127.0.0.1 as one number
     ("http://localhost:8000/", "loopback"),
+    ("http://localhost.localdomain/", "loopback"),   # names that mean "this machine"
+    ("http://ip6-localhost/", "loopback"),
+    ("http://IP6-Loopback./", "loopback"),
+    ("http://[4000::1]/", "reserved"),               # reserved, though Python calls it global
 ])
 def test_literal_private_addresses_are_blocked(url, problem):
     with pytest.raises(FetchError) as info:
@@ -58,6 +63,18 @@ def test_literal_private_addresses_are_blocked(url, problem):
             check_url(url, allow_private=True)
     else:
         check_url(url, allow_private=True)  # intranet feeds opt in
+
+
+@pytest.mark.parametrize("url,message", [
+    ("http://10.0.0.1/feed", "fetcher: 10.0.0.1 is a private address; refused "
+                             "(AINEWS_ALLOW_PRIVATE_HOSTS=1 allows intranet feeds)"),
+    ("http://0.0.0.0/", "fetcher: 0.0.0.0 is an unspecified address; refused "
+                        "(AINEWS_ALLOW_PRIVATE_HOSTS=1 allows intranet feeds)"),
+])
+def test_refusal_says_what_the_address_is_and_how_to_allow_it(url, message):
+    with pytest.raises(FetchError) as info:
+        check_url(url, allow_private=False)
+    assert str(info.value) == message
 
 
 @pytest.mark.parametrize("url", [
@@ -72,7 +89,7 @@ def test_only_http_and_https_are_fetched(url):
 
 
 @pytest.mark.parametrize("url", ["http://", "http://:80/x", "https://exa mple.com:99999/",
-                                 "example.com/feed.xml"])
+                                 "https://example.com:99999/", "example.com/feed.xml"])
 def test_malformed_urls_are_invalid(url):
     with pytest.raises(FetchError) as info:
         check_url(url, allow_private=False)
@@ -97,15 +114,30 @@ def test_address_problem(ip, problem):
     assert address_problem(ipaddress.ip_address(ip)) == problem
 
 
-async def test_resolver_keeps_only_public_addresses():
+async def test_resolver_keeps_only_public_addresses(caplog):
     dns = FakeDNS({"mixed.example": ["10.1.2.3", "93.184.216.34"],
-                   "inside.example": ["10.1.2.3", "fd00::7"]})
+                   "inside.example": ["10.1.2.3", "fd00::7"], "public.example": ["8.8.8.8"]})
     r = GuardedResolver(False, dns)
+    assert len(await r.resolve("public.example", 80)) == 1 and not caplog.records
     assert [a["host"] for a in await r.resolve("mixed.example", 80)] == ["93.184.216.34"]
+    assert "mixed.example resolved to refused address(es) 10.1.2.3" in caplog.text
+    assert {r.name for r in caplog.records} == {"ainews.fetcher"}
     with pytest.raises(FetchError) as info:
         await r.resolve("inside.example", 80)
     assert info.value.kind == "blocked" and "inside.example (10.1.2.3)" in str(info.value)
     assert len(await GuardedResolver(True, dns).resolve("inside.example", 80)) == 2
+    with pytest.raises(FetchError):      # private hosts are refused unless asked for
+        await GuardedResolver(inner=dns).resolve("inside.example", 80)
+    with pytest.raises(FetchError) as literal:   # an address is not repeated after itself
+        await GuardedResolver(False, FakeDNS({"10.9.9.9": ["10.9.9.9"]})).resolve("10.9.9.9")
+    assert str(literal.value).startswith("fetcher: 10.9.9.9 is a private address")
+
+
+async def test_closing_the_resolver_closes_the_dns_it_used():
+    dns = FakeDNS({})
+    await GuardedResolver(False, dns).close()
+    await GuardedResolver(False).close()     # never resolved anything: nothing to close
+    assert dns.closed
 
 
 async def test_a_name_resolving_to_cloud_metadata_is_refused_even_for_intranet_feeds():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -17,6 +18,19 @@ HOSTILE = ["@everyone look", "@here!", "<!channel> now", "<!here>", "hi <@U123>"
 # Our own tokens, the only angle brackets a block may carry.
 OURS = re.compile(r"<!date\^\d+\^\{date_short_pretty\} \{time\}\|[^<>]*>"
                   r"|<https?://[^<>|\s]+\|[^<>]*>|<@U[A-Z0-9]+>")
+
+
+def _md(text: str) -> dict:
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _header(text: str) -> dict:
+    return {"type": "header", "text": {"type": "plain_text", "text": text, "emoji": False}}
+
+
+def _button(label: str, action: str, **extra) -> dict:
+    return {"type": "button", "action_id": action,
+            "text": {"type": "plain_text", "text": label}, **extra}
 
 
 def hostile_brief(text: str):
@@ -72,7 +86,8 @@ def test_link_in_digest_keeps_its_own_url_and_label():
     assert line.startswith("*<https://x.test/a%20b%7Cc%3Ed|Nvidia | chips &lt;fast&gt;>*")
 
 
-@pytest.mark.parametrize("url_len", [100, 2400, 2990])
+# Headline cut to 500 and sources to 1,000 leave 1,492 for a link that fits whole.
+@pytest.mark.parametrize("url_len", [100, 1492, 1500, 2400, 2990])
 def test_digest_link_is_whole_or_absent_however_long_the_url(url_len):
     """A cut inside <url|label> leaves a broken link token in the section."""
     url = "https://example.com/" + "a" * (url_len - 20)
@@ -81,7 +96,7 @@ def test_digest_link_is_whole_or_absent_however_long_the_url(url_len):
     text = block["text"]["text"]
     assert block_kit_problems([block]) == []
     assert text.count("<") == text.count(">") <= 1
-    assert (f"<{url}|" in text) == (url_len < 2400)
+    assert (f"<{url}|" in text) == (url_len <= 1492)
 
 
 BIG = "x" * 10_000
@@ -91,7 +106,7 @@ EMOJI = "\U0001F680" * 5000
 
 @pytest.mark.parametrize("big", [BIG, LONG_WORDS, EMOJI], ids=["ascii", "entities", "emoji"])
 def test_ten_kilobyte_fields_stay_within_block_kit_limits(big):
-    brief = make_brief(headline=big, dek=big, bullets=(big, big, big), why_it_matters=big,
+    brief = make_brief(headline=big, dek=big, bullets=(big,) * 4, why_it_matters=big,
                        source=big, companies=(big,) * 20, topics=(big,) * 20,
                        also_reported_by=(big,) * 20, url="https://x.test/" + "a" * 5000)
     msg = render.brief_message(brief)
@@ -100,7 +115,17 @@ def test_ten_kilobyte_fields_stay_within_block_kit_limits(big):
     assert header.endswith(render.ELLIPSIS) and render.utf16_len(header) <= 150
     bullets = next(b for b in msg["blocks"] if b["type"] == "section"
                    and b["text"]["text"].startswith("•"))["text"]["text"]
-    assert bullets.count("\n• ") == 2, "every bullet keeps its share of the section"
+    assert bullets.count("\n• ") == 2, "three bullets at most"
+    lines = bullets.split("\n")
+    assert len({render.utf16_len(b) for b in lines}) == 1, "every bullet gets an equal share"
+
+
+@pytest.mark.parametrize("count", [1, 2, 3])
+def test_long_bullets_share_the_whole_section_equally(count):
+    text = render.bullets_text([BIG] * count)
+    lines = text.split("\n")
+    assert len({render.utf16_len(b) for b in lines}) == 1
+    assert 2990 <= render.utf16_len(text) <= 3000
 
 
 def test_cut_never_splits_an_entity():
@@ -113,7 +138,9 @@ def test_cut_never_splits_an_entity():
 @pytest.mark.parametrize("url,button", [
     ("https://example.com/a?b=1", True), ("http://example.com/", True),
     ("javascript:alert(1)", None), ("ftp://example.com/x", None), ("", None),
-    ("https://" + "a" * 3100, None),
+    ("https://" + "a" * 3100, None), ("https://" + "a" * 2992, True),   # 3,000: fits
+    ("https://" + "a" * 2993, None),                                      # 3,001: not
+    ("  https://example.com/a \n", "https://example.com/a"), ("https:///no-host", None),
     ("https://例え.jp/ニュース?q=a b",
      "https://xn--r8jz45g.jp/%E3%83%8B%E3%83%A5%E3%83%BC%E3%82%B9?q=a%20b")])
 def test_read_button_only_for_http_urls(url, button):
@@ -135,12 +162,35 @@ def test_brief_layout_has_what_a_reader_needs():
     assert msg["text"] == "Alibaba moves from open models to paid AI services (FT)"
 
 
-def test_brief_without_bullets_or_why_skips_those_sections():
-    blocks = render.brief_blocks(make_brief(bullets=(), why_it_matters="", dek=""))
+def _shown(brief, where: str) -> str:
+    msg = render.brief_message(brief)
+    return {"header": msg["blocks"][0]["text"]["text"], "fallback": msg["text"],
+            "context": msg["blocks"][1]["elements"][0]["text"],
+            "digest line": render.digest_line(brief)}[where]
+
+
+@pytest.mark.parametrize("fields,where,expected", [
+    ({"headline": " \n "}, "header", "(untitled)"),
+    ({"headline": " \n "}, "fallback", "(untitled) (FT)"),
+    ({"headline": " \n "}, "digest line", "*<https://example.com/alibaba-ai|(untitled)>*\n"
+                                           "FT · Alibaba, Tencent"),
+    ({"source": ""}, "context", "*unknown source*"),
+    ({"companies": tuple("ABCDE")}, "digest line", "*<https://example.com/alibaba-ai|"
+     "Alibaba moves from open models to paid AI services>*\nFT · A, B, C, D"),
+])
+def test_missing_or_plentiful_fields_read_sensibly(fields, where, expected):
+    assert _shown(make_brief(**fields), where) == expected
+
+
+@pytest.mark.parametrize("blank", ["", " \n "])
+def test_brief_without_bullets_or_why_skips_those_sections(blank):
+    blocks = render.brief_blocks(make_brief(bullets=(blank,), why_it_matters=blank, dek=blank))
     assert [b["type"] for b in blocks] == ["header", "context", "actions"]
+    one = render.brief_blocks(make_brief(bullets=(blank, "Only one.", blank)))
+    assert one[3]["text"]["text"] == "• Only one."
 
 
-@pytest.mark.parametrize("n", [1, 48, 49, 120])
+@pytest.mark.parametrize("n", [1, 48, 49, 50, 120])
 def test_digest_is_one_message_within_limits_and_counts_the_overflow(n):
     briefs = [make_brief(id=f"s{i}", headline=f"Story {i}") for i in range(n)]
     msg = render.digest_message("AI strategy roundup", briefs)
@@ -148,7 +198,25 @@ def test_digest_is_one_message_within_limits_and_counts_the_overflow(n):
     shown = sum(1 for b in msg["blocks"] if b["type"] == "section")
     more = [e["text"] for b in msg["blocks"] if b["type"] == "context" for e in b["elements"]]
     assert shown + (int(re.search(r"(\d+) more", more[0]).group(1)) if more else 0) == n
+    assert bool(more) == (n > 49), "all shown while header + sections fit 50 blocks"
+    assert len(msg["blocks"]) == min(n + 1, 50), "an overflowing digest uses every block"
+    assert msg["text"] == f"AI strategy roundup: {n} " + ("story" if n == 1 else "stories")
     assert msg["blocks"][1]["text"]["text"].startswith("*<https://example.com/alibaba-ai|Story 0>*")
+
+
+# A reply's full briefs, share button and a "Shared by" note must fit 50 blocks: 8 briefs
+# without a dek (5 blocks each) do, 7 with one (6 each) do not and become compact lines.
+@pytest.mark.parametrize("n,dek,full,blocks", [(8, "", True, 50), (7, "A dek.", False, 10),
+                                               (60, "A dek.", False, 50)])
+def test_reply_shows_full_briefs_only_when_all_of_them_fit(n, dek, full, blocks):
+    reply = Reply(kind="briefs", title="Search", shareable=True,
+                  briefs=tuple(make_brief(id=f"s{i}", dek=dek) for i in range(n)))
+    msg = render.reply_message(reply, share=render.share_value("search", "ai"), note="Shared")
+    kinds = [b["type"] for b in msg["blocks"]]
+    assert block_kit_problems(msg["blocks"], msg["text"]) == []
+    assert kinds.count("header") == (n if full else 0) and len(kinds) == blocks
+    assert kinds[-2:] == ["actions", "context"]   # the share button and the note survive
+    assert msg["blocks"][-2]["elements"][0]["action_id"] == render.SHARE_ACTION
 
 
 def test_reply_with_many_briefs_falls_back_to_compact_lines():
@@ -180,11 +248,32 @@ def test_error_reply_says_what_went_wrong():
     assert msg["blocks"][0]["text"]["text"] == ":warning: No such topic 'chipz'; try /topics."
 
 
-def test_empty_lookup_explains_itself():
-    msg = render.reply_message(Reply(kind="briefs", title="Latest on Baidu",
-                                     text="No stories about Baidu yet."))
-    texts = [t for _, t in render.all_texts(msg["blocks"])]
-    assert texts == ["*Latest on Baidu*", "No stories about Baidu yet."]
+def _plain(text: str) -> dict:
+    return {"type": "section", "text": {"type": "plain_text", "emoji": True, "text": text}}
+
+
+@pytest.mark.parametrize("reply,blocks,fallback", [
+    (Reply(kind="briefs", title="Latest on Baidu", text="No stories about Baidu yet."),
+     [{"type": "section", "text": _md("*Latest on Baidu*")},
+      _plain("No stories about Baidu yet.")], "No stories about Baidu yet."),
+    (Reply(kind="briefs", title="Search"), [{"type": "section", "text": _md("*Search*")},
+                                            _plain("Nothing found.")], "Search"),
+    (Reply(kind="briefs", title=" ", text="None yet."), [_plain("None yet.")], "None yet."),
+    (Reply.message(""), [_plain("(nothing to show)")], "Done."),
+    (Reply.message(" \n "), [_plain("(nothing to show)")], " \n "),
+    (Reply.message("x" * 3500), [_plain("x" * 2999 + "…")], "x" * 2999 + "…"),
+    (Reply.message("a" * 1500 + "\n" + "b" * 1499), [_plain("a" * 1500 + "\n" + "b" * 1499)],
+     "a" * 1500 + "\n" + "b" * 1499),                     # exactly 3,000: one section
+])
+def test_empty_lookup_explains_itself(reply, blocks, fallback):
+    msg = render.reply_message(reply)
+    assert msg["blocks"] == blocks and msg["text"] == fallback
+
+
+def test_a_huge_text_reply_is_cut_to_the_sections_a_message_holds():
+    msg = render.reply_message(Reply.message("\n".join(["y" * 2000] * 200)), note="Shared")
+    assert block_kit_problems(msg["blocks"]) == []
+    assert [b["type"] for b in msg["blocks"]] == ["section"] * 48 + ["context"]
 
 
 def test_long_help_text_is_split_into_sections_at_line_breaks():
@@ -215,10 +304,24 @@ def test_share_value_carries_the_lookup_or_nothing_when_too_long():
     assert json.loads(render.share_value("company", "qwen")) == {"cmd": "company",
                                                                  "args": "qwen"}
     assert render.share_value("search", "q" * 3000) is None
+    assert render.share_value("search", "人工智能" * 400) is not None   # counted as typed
+    assert len(render.share_value("search", "q" * 1971)) == 2000          # Slack's limit
+    assert render.share_value("search", "q" * 1972) is None
 
 
-def test_date_uses_the_readers_time_zone_with_utc_fallback():
-    dt = datetime(2026, 1, 2, 3, 4, tzinfo=timezone.utc)
+@pytest.fixture
+def host_in_tokyo(monkeypatch):
+    """The bot's host clock is not UTC: a naive date must still be read as UTC."""
+    monkeypatch.setenv("TZ", "Asia/Tokyo")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize("tz", [timezone.utc, None], ids=["aware", "naive-is-utc"])
+def test_date_uses_the_readers_time_zone_with_utc_fallback(tz, host_in_tokyo):
+    dt = datetime(2026, 1, 2, 3, 4, tzinfo=tz)
     assert render.slack_date(dt) == ("<!date^1767323040^{date_short_pretty} {time}"
                                      "|2026-01-02 03:04 UTC>")
 
@@ -233,4 +336,93 @@ def test_generated_context_line_has_no_why_label():
                source="Wire", published=_dt(2026, 1, 1, tzinfo=_tz.utc), why_is_generated=True)
     text = str(brief_blocks(b))
     assert "Context: Baidu · pricing" in text and "Why it matters" not in text
+    assert brief_blocks(b)[-2]["text"]["text"] == "Context: Baidu · pricing"
     assert "Why it matters" in str(brief_blocks(_replace(b, why_is_generated=False)))
+
+
+# Exactly what Slack receives, so a renamed key, a lost flag or label is noticed:
+# `verbatim` keeps Slack from linking bare URLs and #names in feed text, unfurl off keeps
+# it from previewing an outlet's page, `emoji: False` shows a headline's :x: as typed.
+_NEVER_UNFURL = {"unfurl_links": False, "unfurl_media": False}
+_HEADLINE = "Alibaba moves from open models to paid AI services"
+_DATE = "<!date^1748779200^{date_short_pretty} {time}|2025-06-01 12:00 UTC>"
+_CONTEXT = [_md("*FT*"), _md(_DATE), _md("Companies: Alibaba, Tencent"),
+            _md("Topics: open-source, pricing")]
+_READ = {"type": "actions", "elements": [
+    _button("Read the story", "ainews_read", url="https://example.com/alibaba-ai")]}
+_FULL_BRIEF = [
+    _header(_HEADLINE),
+    {"type": "context", "elements": _CONTEXT + [_md("Also reported by Reuters, Caixin")]},
+    {"type": "section", "text": _md("A pivot to revenue.")},
+    {"type": "section", "text": _md("• Alibaba will release fewer free models.\n"
+                                    "• Teams focus on paid APIs for cloud customers.\n"
+                                    "• The aim is a return on heavy AI spending.")},
+    {"type": "section", "text": _md("*Why it matters:* Developers lose a source of free models.")},
+    _READ]
+
+
+def _payload(case: str) -> dict:
+    brief = make_brief(also_reported_by=("Reuters", "Caixin"))
+    if case == "brief":
+        return render.brief_message(brief)
+    if case == "digest":  # a blank title and a non-web link: "(untitled)", no link
+        odd = make_brief(id="s2", headline="  ", url="javascript:alert(1)", companies=(),
+                         source="")
+        return render.digest_message("Roundup", [brief, odd])
+    bare = make_brief(id="s3", dek="", bullets=(), why_it_matters="")
+    reply = Reply(kind="briefs", title="Latest on Alibaba", briefs=(brief, bare), shareable=True)
+    return render.reply_message(reply, share=render.share_value("company", "alibaba"),
+                                in_channel=True, note="Shared by <@U1>")
+
+
+EXPECTED_PAYLOADS = {
+    "brief": {"text": f"{_HEADLINE} (FT)", "blocks": _FULL_BRIEF, **_NEVER_UNFURL},
+    "digest": {"text": "Roundup: 2 stories", "blocks": [
+        _header("Roundup"),
+        {"type": "section", "text": _md(f"*<https://example.com/alibaba-ai|{_HEADLINE}>*\n"
+                                        "FT · Alibaba, Tencent")},
+        {"type": "section", "text": _md("*(untitled)*")}], **_NEVER_UNFURL},
+    "shared reply": {
+        "text": f"Latest on Alibaba: {_HEADLINE} (FT)", "response_type": "in_channel",
+        "blocks": [{"type": "section", "text": _md("*Latest on Alibaba*")}, *_FULL_BRIEF,
+                   {"type": "divider"}, _header(_HEADLINE),
+                   {"type": "context", "elements": _CONTEXT}, _READ,
+                   {"type": "actions", "elements": [_button(
+                       "Share in channel", "ainews_share", style="primary",
+                       value='{"cmd": "company", "args": "alibaba"}')]},
+                   {"type": "context", "elements": [_md("Shared by <@U1>")]}],
+        **_NEVER_UNFURL},
+}
+
+
+@pytest.mark.parametrize("case", EXPECTED_PAYLOADS)
+def test_slack_receives_exactly_this_payload(case):
+    assert _payload(case) == EXPECTED_PAYLOADS[case]
+
+
+@pytest.mark.parametrize("fn,text,shown", [
+    (render.escape, "*bold* _it_ ~gone~ `code`", "∗bold∗ ˍitˍ ∼gone∼ ˋcodeˋ"),
+    (render.escape, "[x](http://evil.example)", "[x]\u200b(http://evil.example)"),
+    (render.escape, "@here @Channel @everyone @hereafter",
+     "@\u2060here @\u2060Channel @\u2060everyone @hereafter"),
+    (render.plain, "@everyone <b> & _x_", "@\u2060everyone ‹b› & _x_"),
+    (render.plain, "@HERE <!channel>", "@\u2060HERE ‹!channel›"),
+])
+def test_escaping_breaks_pings_and_markup_but_keeps_every_character_readable(fn, text, shown):
+    """Lookalikes and invisible joiners, never deletions: the reader sees what was written."""
+    assert fn(text) == shown
+
+
+@pytest.mark.parametrize("text,limit,cut", [
+    ("x" * 3000, 3000, "x" * 3000),                 # exactly at the limit: untouched
+    ("abcdefghij", 5, "abcd…"),
+    ("ab cdefgh", 4, "ab…"),                        # no space before the ellipsis
+    ("aaaa\U0001F680bbbb", 6, "aaaa…"),             # the emoji would need 2 units
+    ("\U0001F680" * 100, 11, "\U0001F680" * 5 + "…"),
+    ("\U00010000\U00010000" + "b" * 10, 8, "\U00010000\U00010000bbb…"),   # first past the BMP
+    ("&amp;&amp;", 8, "&amp;…"),                    # never half an entity
+])
+def test_fit_cuts_to_the_limit_in_utf16_units_with_an_ellipsis(text, limit, cut):
+    assert render.fit(text, limit) == cut
+    assert render.utf16_len(render.fit(text, limit)) <= limit
+

@@ -254,6 +254,24 @@ def test_same_canonical_url_is_one_story_across_guids_and_feeds(store):
     assert [b.id for b in store.latest(50)] == [first.id]
 
 
+@pytest.mark.parametrize("together", [True, False], ids=["one-batch", "next-poll"])
+def test_same_guid_with_a_new_link_is_still_one_story(store, together):
+    # An outlet edits the item's link: the GUID still says which story it is.
+    s = make("Alibaba cuts Qwen API prices", guid="tag:ft.com,2026:1", url="https://ft.com/1")
+    moved = replace(s, url="https://ft.com/1-updated")
+    added = add(store, s, moved) if together else add(store, s) + add(store, moved)
+    assert added == [s] and len(store.latest(50, strategy_only=False)) == 1
+
+
+def test_an_alias_is_known_even_when_its_link_changes_again(store):
+    first = make("Alibaba cuts Qwen API prices", guid="g-1", url="https://ft.com/content/1")
+    unstable = replace(first, id=story_id(FEED_A, "g-2", first.url), guid="g-2")
+    add(store, first)
+    assert add(store, unstable) == []        # known by URL: g-2 becomes an alias
+    assert add(store, replace(unstable, url="https://ft.com/content/1?page=all")) == []
+    assert len(store.latest(50, strategy_only=False)) == 1
+
+
 @pytest.mark.parametrize("guid", ["https://x.example/p/{n}", "update-{n}"])
 def test_entries_sharing_one_link_are_stored_as_the_stories_they_are(store, guid):
     # A live blog or changelog links every entry to one page, told apart by GUID: the

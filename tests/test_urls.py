@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from feeds.models import story_id
-from feeds.urls import canonical_url, is_web_url
+from feeds.urls import canonical_url, find_alternate, is_web_url
 
 BASE = "https://news.example.com/feeds/ai/rss.xml"
 
@@ -20,11 +20,18 @@ BASE = "https://news.example.com/feeds/ai/rss.xml"
     ("https://x.com/a?source=rss&q=ai", "https://x.com/a?q=ai"),
     ("https://x.com/search?source=web&q=ai", "https://x.com/search?source=web&q=ai"),
     ("https://x.com/a?q=a%20b&utm_term=x", "https://x.com/a?q=a%20b"),
+    ("https://x.com/a?id=7&&utm_source=x&", "https://x.com/a?id=7"),   # empty pairs go too
+    ("https://x.com/a?+utm_source=x&id=1", "https://x.com/a?id=1"),
+    ("https://x.com/s?q=rss+feed&topic=feeds", "https://x.com/s?q=rss+feed&topic=feeds"),
     # host lowercased, default ports dropped, other ports kept, empty path -> "/"
     ("HTTPS://News.Example.COM:443/Path/Case", "https://news.example.com/Path/Case"),
     ("http://example.com:80", "http://example.com/"),
     ("https://example.com:8443/x", "https://example.com:8443/x"),
     ("http://example.com./a", "http://example.com/a"),
+    ("https://News.Example.com", "https://news.example.com/"),
+    ("https://example.com?id=1", "https://example.com/?id=1"),
+    ("http://Example.com.:8080/a", "http://example.com:8080/a"),
+    ("http://[2001:DB8::1]:80/a?utm_source=x", "http://[2001:db8::1]/a"),
     ("  https://example.com/padded  ", "https://example.com/padded"),
     # userinfo dropped: it can disguise the host ("reuters.com@evil") or carry a secret
     ("https://www.reuters.com@evil.example/ai", "https://evil.example/ai"),
@@ -37,6 +44,8 @@ BASE = "https://news.example.com/feeds/ai/rss.xml"
     # not web URLs: left alone
     ("mailto:tips@example.com", "mailto:tips@example.com"),
     ("tag:example.com,2024:post-1", "tag:example.com,2024:post-1"),
+    ("ftp://example.com/a?utm_source=x#f", "ftp://example.com/a?utm_source=x#f"),
+    ("http:///no-host?utm_source=x", "http:///no-host?utm_source=x"),
 ])
 def test_canonical_url(url, expected):
     assert canonical_url(url, BASE) == expected
@@ -55,6 +64,7 @@ def test_malformed_url_does_not_raise():
     # With a base too (every feed link has one): a JSON Feed item's "url" crashed the feed.
     assert canonical_url("http://[::1", "https://example.com/feed.json") == "http://[::1"
     assert canonical_url("/a", "http://[bad/feed") == "/a"
+    assert canonical_url("a.html", "  https://n.example/x/ ") == "https://n.example/x/a.html"
 
 
 def test_tracking_variants_share_the_id_when_there_is_no_guid():
@@ -75,3 +85,45 @@ def test_tracking_variants_share_the_id_when_there_is_no_guid():
 ])
 def test_is_web_url(s, expected):
     assert is_web_url(s) is expected
+
+
+# Written out here, not read from feeds.urls: dropping a key there must fail this test.
+TRACKING = ["fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid",
+            "igshid", "mc_cid", "mc_eid", "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "ref",
+            "ref_src", "ref_url", "referrer", "referer", "spm", "guccounter", "guce_referrer",
+            "guce_referrer_sig", "smid", "cmpid", "ncid", "icid", "sr_share", "at_medium",
+            "at_campaign", "WT.mc_id", "wt_mc", "oly_enc_id", "oly_anon_id", "vero_id",
+            "__twitter_impression", "share_source", "rss_source", "utm_content", "pk_campaign",
+            "mtm_source", "source=rss", "src=feed", "from=RSS", "via=rss_feed", "cmp=feedly"]
+
+
+@pytest.mark.parametrize("pair", TRACKING)
+def test_every_tracking_parameter_is_dropped(pair):
+    pair = pair if "=" in pair else pair + "=x1"
+    assert canonical_url(f"https://x.com/a?id=7&{pair}&page=2") == "https://x.com/a?id=7&page=2"
+
+
+@pytest.mark.parametrize("kind", ["application/rss+xml", "application/atom+xml",
+                                  "application/feed+json", "application/json",
+                                  "application/rdf+xml", "Application/RSS+XML ; charset=utf-8"])
+def test_page_advertising_a_feed_of_any_kind_is_followed_to_it(kind):
+    page = (f'<html><head><link rel="stylesheet" href="/s.css">'
+            f'<link rel="Alternate" type="{kind}" href=" feeds/ai.xml "></head></html>')
+    assert find_alternate(page, "https://news.example/tech/") == \
+        "https://news.example/tech/feeds/ai.xml"
+
+
+@pytest.mark.parametrize("page,found", [
+    ('<link rel="alternate" type="text/html" href="/en">', None),       # not a feed
+    ('<link rel="alternate" type="application/rss+xml" href="  ">', None),
+    ('<link rel="self" type="application/rss+xml" href="/x">', None),
+    ('<link type="application/rss+xml" href="/x">', None),
+    ('<base href=" https://cdn.example/y/ "><link rel="alternate" '
+     'type="application/atom+xml" href="atom">', "https://cdn.example/y/atom"),
+    ('<base href="https://cdn.example/x/"><link rel="alternate" '
+     'type="application/rss+xml" href="rss">', "https://cdn.example/x/rss"),
+    ("", None),
+])
+def test_feed_discovery_follows_only_real_feed_links(page, found):
+    assert find_alternate(f"<html><head>{page}</head></html>" if page else page,
+                          "https://news.example/") == found
