@@ -296,3 +296,37 @@ def test_bad_judge_settings_are_one_line_errors(env, words):
     with pytest.raises(ConfigError) as e:
         load_settings(env, dotenv_path=None)
     assert words in str(e.value) and "\n" not in str(e.value)
+
+
+async def _run_bench(clf, rows, corpus, env):
+    import asyncio
+    from bench.eval_classify import story_text
+    from bench.eval_judge import judge_sets
+    # judge_sets runs its own event loop, as the command does
+    return await asyncio.to_thread(judge_sets, clf, {"mine": rows}, corpus, story_text, env)
+
+
+async def test_the_bench_measures_the_judge_on_a_labelled_set(fake_llm, monkeypatch, capsys,
+                                                              tmp_path):
+    monkeypatch.chdir(tmp_path)   # no .env of the developer's
+    clf = Scripted()
+    clf.verdicts = {WRONG: offline(0.80), NEAR: offline(0.35), "Soup": offline(0.02)}
+    corpus = {f"https://x/{i}": {"title": t, "summary": t + ".", "outlet": "X"}
+              for i, t in enumerate([WRONG, NEAR, "Soup"])}
+    rows = [("https://x/0", 0, ""), ("https://x/1", 1, ""), ("https://x/2", 0, "")]
+    fake_llm.script = [("fn", verdict_for({NEAR}))]
+    env = {"LLM_BASE_URL": fake_llm.base_url, "LLM_MODEL": "qwen-plus"}
+    assert await _run_bench(clf, rows, corpus, env) == 0
+    out = capsys.readouterr().out
+    assert "sent to qwen-plus: 2, answered 2, no verdict 0" in out
+    assert "offline: precision=0.000 recall=0.000" in out
+    assert "offline + judge: precision=1.000 recall=1.000" in out
+    assert len(fake_llm.requests) == 2
+
+
+def test_the_bench_says_when_no_llm_is_configured(monkeypatch, capsys, tmp_path):
+    from bench.eval_classify import story_text
+    from bench.eval_judge import judge_sets
+    monkeypatch.chdir(tmp_path)
+    assert judge_sets(Scripted(), {}, {}, story_text, {}) == 2
+    assert "--llm-judge needs an LLM" in capsys.readouterr().out
