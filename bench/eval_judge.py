@@ -11,6 +11,7 @@ an invalid answer) keeps its offline verdict and is counted.
 from __future__ import annotations
 
 import asyncio
+import sys
 
 from bot.config import load_settings
 from feeds.judge import Judge, needs_judging
@@ -24,7 +25,7 @@ def judge_sets(clf, sets: dict[str, list], corpus: dict, story_text, environ=Non
     settings = load_settings(environ)
     if not settings.llm_enabled:
         print("eval_classify: --llm-judge needs an LLM: set LLM_MODEL and LLM_BASE_URL or "
-              "LLM_API_KEY (environment or .env)")
+              "LLM_API_KEY (environment or .env)", file=sys.stderr)
         return 2
     return asyncio.run(_judge_sets(clf, sets, corpus, story_text, settings))
 

@@ -84,5 +84,7 @@ def make_judge(s: Settings, llm):
     if llm is None or not s.llm_judge_enabled:
         return None
     from feeds.judge import Judge
+    # A second past the client's own timeout, so a slow endpoint is reported (and rested)
+    # by the client's timeout rather than cut off unnamed.
     return Judge(llm, hourly_cap=s.llm_judge_hourly_cap, margin=s.llm_judge_margin,
-                 deadline=s.llm_timeout)
+                 deadline=s.llm_timeout + 1)

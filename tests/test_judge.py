@@ -329,4 +329,4 @@ def test_the_bench_says_when_no_llm_is_configured(monkeypatch, capsys, tmp_path)
     from bench.eval_judge import judge_sets
     monkeypatch.chdir(tmp_path)
     assert judge_sets(Scripted(), {}, {}, story_text, {}) == 2
-    assert "--llm-judge needs an LLM" in capsys.readouterr().out
+    assert "--llm-judge needs an LLM" in capsys.readouterr().err
