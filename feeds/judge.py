@@ -90,7 +90,7 @@ class Judge:
     def __init__(self, llm: LLMCondenser, *, hourly_cap: int = 120, margin: float = MARGIN,
                  deadline: float = 30.0, concurrency: int = CONCURRENCY):
         self.llm, self.margin, self.deadline = llm, margin, deadline
-        self.cap = HourlyCap(hourly_cap, llm.clock, "offline verdicts stand")
+        self.cap = HourlyCap(hourly_cap, llm.clock, "offline verdicts stand", log)
         self._slots = asyncio.Semaphore(concurrency)
 
     async def judge_all(self, stories: list[Story]) -> list[Story]:

@@ -135,8 +135,9 @@ class LLMCondenser:
 class HourlyCap:
     """At most `limit` calls in any hour; reaching it is said once per capped stretch."""
 
-    def __init__(self, limit: int, clock: Callable[[], float], fallback: str):
-        self.limit, self.clock, self.fallback = limit, clock, fallback
+    def __init__(self, limit: int, clock: Callable[[], float], fallback: str,
+                 logger: logging.Logger = log):
+        self.limit, self.clock, self.fallback, self.log = limit, clock, fallback, logger
         self.calls: deque[float] = deque()
         self._capped = False
 
@@ -146,7 +147,8 @@ class HourlyCap:
             self.calls.popleft()
         if len(self.calls) >= self.limit:
             if not self._capped:
-                log.info("llm: hourly cap of %d calls reached; %s", self.limit, self.fallback)
+                self.log.info("%s: hourly cap of %d calls reached; %s",
+                              self.log.name.rsplit(".", 1)[-1], self.limit, self.fallback)
             self._capped = True
             return False
         self._capped = False

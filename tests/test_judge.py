@@ -207,14 +207,15 @@ async def test_any_failure_leaves_the_offline_verdicts_and_is_logged_once(wire, 
 
 
 async def test_the_hourly_cap_leaves_the_rest_to_the_offline_verdict(wire, fake_llm, caplog):
-    caplog.set_level(logging.INFO, logger="ainews.llm")
+    caplog.set_level(logging.INFO, logger="ainews.judge")
     _, store, clf, _ = wire
     clf.verdicts = {WRONG: offline(0.80), NEAR: offline(0.70)}
     fake_llm.script = [("fn", verdict_for(set()))]
     await poll_with(wire, judge_of(fake_llm.base_url, hourly_cap=1, concurrency=1),
                     [entry(1, WRONG), entry(2, NEAR)])
     assert len(fake_llm.requests) == 1 and len(posted(store)) == 1
-    assert sum("hourly cap of 1 calls" in r.getMessage() for r in caplog.records) == 1
+    assert [r.getMessage() for r in caplog.records if "hourly cap" in r.getMessage()] == [
+        "judge: hourly cap of 1 calls reached; offline verdicts stand"]
 
 
 # The summary is HTML: "&lt;/story&gt;" is the text "</story>" once the parser reads it.
@@ -263,6 +264,21 @@ async def test_story_text_stays_inside_the_data_block(wire, fake_llm):
         "rules-no"])
 def test_which_verdicts_are_judged(c, judge):
     assert needs_judging(c, 0.20) is judge
+
+
+@pytest.mark.parametrize("title,text", [
+    ("Alibaba cuts prices of its Qwen AI models by 85% to win enterprise customers",
+     "Alibaba Cloud said the AI model price cut applies to enterprise API customers."),
+    ("Nvidia's new AI chatbot app adds a dark mode", "The Nvidia AI app now has a dark mode."),
+])
+def test_the_classifier_s_verdict_gives_the_judge_its_probability(title, text):
+    # The margin is read from the verdict's reason: a changed wording would silently
+    # narrow the judge to the offline posts.
+    from feeds.classify import Classifier, load_gazetteer
+    from feeds.judge import _P
+    c = Classifier(load_gazetteer()).classify(title, text)
+    verdict = next(r for r in c.reasons if r.startswith("verdict:"))
+    assert _P.search(verdict), verdict
 
 
 LLM = {"LLM_BASE_URL": "http://127.0.0.1:9/v1", "LLM_MODEL": "qwen-plus"}
