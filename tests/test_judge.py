@@ -123,8 +123,10 @@ async def test_the_judge_turns_a_wrong_post_off_and_a_near_miss_on(wire, fake_ll
     near = stored_reasons(store, NEAR)
     assert "llm: strategy (chip export licences)" in near
     assert any(r.startswith("verdict:not strategy") for r in near)   # the offline one stays
-    # The lookups read the judged verdict too.
-    assert {b.url for b in store.latest(10, strategy_only=True)} == {entry(2)["link"]}
+    # The lookups read the judged verdict too, and their JSON says why.
+    (found,) = store.latest(10, strategy_only=True)
+    assert found.url == entry(2)["link"]
+    assert found.to_json()["verdict"] == "llm: strategy (chip export licences)"
 
 
 async def test_the_model_sees_the_policy_and_only_title_and_lead(wire, fake_llm):
