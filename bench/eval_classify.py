@@ -11,6 +11,7 @@ read from the shared corpus by link, because the outlets' text is not ours to co
     .venv/bin/python bench/eval_classify.py --train --fit-on dev,test --no-words
     .venv/bin/python bench/eval_classify.py --speed             # time with and without the words
     .venv/bin/python bench/eval_classify.py --corpus other/items.jsonl --threshold 0.5
+    .venv/bin/python bench/eval_classify.py --set fresh-test --llm-judge   # with the LLM judge
     .venv/bin/python bench/eval_classify.py --extra-set new --extra-items new.jsonl \
         --extra-labels new.tsv --show 0          # score a set kept outside the repository
 """
@@ -251,6 +252,9 @@ def main(argv=None) -> int:
     ap.add_argument("--farm", type=int, metavar="FEEDS",
                     help="with --speed: time the backfill benchmark's FEEDS farm feeds, not the corpus")
     ap.add_argument("--rules", action="store_true", help="score with the rules alone (no learned layer)")
+    ap.add_argument("--llm-judge", action="store_true",
+                    help="also run the LLM judge over the sets through the configured endpoint "
+                         "(LLM_* settings; bench/eval_judge.py)")
     tr = ap.add_argument_group("training (--train)")
     tr.add_argument("--train", action="store_true",
                     help="fit the learned layer (repeated 5-fold CV for its settings), write its weights")
@@ -289,6 +293,9 @@ def main(argv=None) -> int:
         print(f"eval_classify: --set takes names of labelled sets ({', '.join(sets)}), not {unknown[0]!r}",
               file=sys.stderr)
         return 2
+    if args.llm_judge:
+        from bench.eval_judge import judge_sets
+        return judge_sets(clf, {n: load_labels(sets[n]) for n in names}, corpus, story_text)
     for name in names:
         evaluate(clf, load_labels(sets[name]), corpus, args.show, name)
     if args.speed:

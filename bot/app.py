@@ -45,6 +45,11 @@ class App:
         """One LLM condenser per process, so its hourly call cap covers every poll."""
         return make_llm(self.settings)
 
+    @cached_property
+    def judge(self):
+        """The optional LLM judge: the condenser's client and rest, its own hourly cap."""
+        return make_judge(self.settings, self.llm)
+
     def formatter(self, fetcher: Fetcher | None = None):
         from feeds.formatter import Formatter
         return Formatter(self.store, llm=self.llm, fetcher=fetcher,
@@ -72,3 +77,14 @@ def make_llm(s: Settings):
     from feeds.llm import LLMCondenser
     return LLMCondenser(s.llm_base_url or None, s.llm_api_key or "unused", s.llm_model,
                         timeout=s.llm_timeout, hourly_cap=s.llm_hourly_cap)
+
+
+def make_judge(s: Settings, llm):
+    """The optional LLM judge, or None without an LLM or with AINEWS_LLM_JUDGE=0."""
+    if llm is None or not s.llm_judge_enabled:
+        return None
+    from feeds.judge import Judge
+    # A second past the client's own timeout, so a slow endpoint is reported (and rested)
+    # by the client's timeout rather than cut off unnamed.
+    return Judge(llm, hourly_cap=s.llm_judge_hourly_cap, margin=s.llm_judge_margin,
+                 deadline=s.llm_timeout + 1)

@@ -149,7 +149,7 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         # The lookup's row is current (classification, cluster): it wins, as for a cached brief.
         return replace(made, companies=brief.companies, topics=brief.topics,
                        strategy=brief.strategy, score=brief.score,
-                       also_reported_by=brief.also_reported_by)
+                       also_reported_by=brief.also_reported_by, verdict=brief.verdict)
 
     # ---- completion (the adapters' autocomplete) -------------------------------------
     def complete_company(self, prefix: str, limit: int = 25) -> list[str]:

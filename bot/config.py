@@ -52,10 +52,17 @@ class Settings:
     llm_model: str = ""
     llm_hourly_cap: int = 120
     llm_timeout: float = 30.0
+    llm_judge: bool | None = None           # None: on whenever an LLM is configured
+    llm_judge_hourly_cap: int = 120         # judge calls, beside the condenser's cap
+    llm_judge_margin: float = 0.20          # also judge stories this far below the threshold
 
     @property
     def llm_enabled(self) -> bool:
         return bool((self.llm_base_url or self.llm_api_key) and self.llm_model)
+
+    @property
+    def llm_judge_enabled(self) -> bool:
+        return self.llm_enabled and self.llm_judge is not False
 
     @property
     def max_post_age(self) -> timedelta | None:
@@ -143,6 +150,9 @@ _FIELDS = {
     "LLM_MODEL": ("llm_model", lambda n, v: v.strip()),
     "LLM_HOURLY_CAP": ("llm_hourly_cap", lambda n, v: _number(int, n, v, 0)),
     "LLM_TIMEOUT": ("llm_timeout", lambda n, v: _number(float, n, v, 0.1, 3600)),
+    "AINEWS_LLM_JUDGE": ("llm_judge", _bool),
+    "AINEWS_LLM_JUDGE_HOURLY_CAP": ("llm_judge_hourly_cap", lambda n, v: _number(int, n, v, 0)),
+    "AINEWS_LLM_JUDGE_MARGIN": ("llm_judge_margin", lambda n, v: _number(float, n, v, 0, 1)),
 }
 
 
@@ -177,6 +187,9 @@ def _check_llm(s: Settings) -> None:
     if (s.llm_base_url or s.llm_api_key) and not s.llm_model:
         raise ConfigError("config: LLM_MODEL is not set, so the LLM condenser would stay "
                           "off; set it (e.g. qwen-plus) or unset LLM_BASE_URL/LLM_API_KEY")
+    if s.llm_judge and not s.llm_enabled:
+        raise ConfigError("config: AINEWS_LLM_JUDGE=1 needs an LLM (LLM_MODEL and "
+                          "LLM_BASE_URL or LLM_API_KEY); set one or unset AINEWS_LLM_JUDGE")
     if s.llm_model and not (s.llm_base_url or s.llm_api_key):
         raise ConfigError(f"config: LLM_MODEL={s.llm_model!r} needs LLM_BASE_URL or "
                           "LLM_API_KEY too (an OpenAI-compatible endpoint); else unset it")

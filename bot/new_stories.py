@@ -11,7 +11,7 @@ from storage.feedstate import FeedState
 
 
 class NewStories:
-    """Uses Pipeline's store, classifier, formatter and max_post_age."""
+    """Uses Pipeline's store, classifier, judge, formatter and max_post_age."""
 
     @staticmethod
     def _count_new(out: FeedOutcome, new: list[Story]) -> None:
@@ -23,8 +23,12 @@ class NewStories:
                          ) -> tuple[list[Story], list[Story]]:
         """Store the unseen entries; return (new, fresh): fresh are the new ones that
         may be posted (none of a backlog, none too old)."""
-        classified = self.classify_unseen(stories)
+        unseen, known = self._unseen(stories)
+        classified = self._classify(unseen)
         held = {s.id for s in classified if too_old(s)} if too_old and not backlog else set()
+        if not backlog:
+            classified = await self._judge(classified, lambda s: s.id not in known
+                                           and s.id not in held)
         new = self.store.add_new_stories(classified, backlog=backlog, now=now,
                                          hold=(lambda s: s.id in held) if held else None)
         fresh = [] if backlog else [s for s in new if s.id not in held]
@@ -49,10 +53,29 @@ class NewStories:
     def classify_unseen(self, stories: list[Story]) -> list[Story]:
         """Classify the entries the store lacks. Known, unchanged entries are dropped
         before the costly steps; an edited one goes on so the store can update its text."""
+        return self._classify(self._unseen(stories)[0])
+
+    def _unseen(self, stories: list[Story]) -> tuple[list[Story], set[str]]:
+        """The entries the store lacks or holds edited, and the ids it holds."""
         known = self.store.known_story_hashes([s.id for s in stories])
         # an unknown id is new without hashing its text (a sha256 per story of a backlog)
+        return [s for s in stories
+                if s.id not in known or known[s.id] != s.content_hash], set(known)
+
+    def _classify(self, stories: list[Story]) -> list[Story]:
         return [s.with_classification(self.classifier.classify(s.title, s.text))
-                for s in stories if s.id not in known or known[s.id] != s.content_hash]
+                for s in stories]
+
+    async def _judge(self, stories: list[Story], postable: Callable[[Story], bool],
+                     ) -> list[Story]:
+        """The LLM judge's verdicts for the new stories that may be posted (a backlog,
+        a too-old or an edited story costs no call). Stored with the story, so a
+        re-poll or a restart never asks again."""
+        if self.judge is None:
+            return stories
+        todo = [s for s in stories if postable(s)]
+        verdicts = {s.id: s for s in await self.judge.judge_all(todo)}
+        return [verdicts.get(s.id, s) for s in stories]
 
     async def condense_fresh(self, new: list[Story], *, backlog: bool) -> None:
         """Brief the stories that may be posted. A backlog is never posted, so its briefs

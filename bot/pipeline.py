@@ -1,4 +1,5 @@
-"""One pass of the pipeline: fetch, parse, classify, store (new only), condense (fresh only).
+"""One pass of the pipeline: fetch, parse, classify (and, when configured, the LLM judge
+for new stories that may be posted), store (new only), condense (fresh only).
 
 Each due feed goes through `poll_feed`; `poll_once` runs them concurrently (the fetcher
 bounds concurrency) and sums up what happened. Dispatch to channels is the caller's
@@ -32,6 +33,7 @@ from feeds import schedule
 from feeds.classify import Classifier
 from feeds.fetcher import FetchError, Fetcher
 from feeds.formatter import Formatter
+from feeds.judge import Judge
 from feeds.models import FeedSource, Story, utcnow
 from feeds.parser import ParseError, parse_feed
 from storage.feedstate import FeedState
@@ -53,6 +55,7 @@ class Pipeline(NewStories, FirstPolls):
     formatter: Formatter
     poll_minutes: float = 10.0
     max_post_age: timedelta | None = None   # None: post whatever is new, however old
+    judge: Judge | None = None   # the optional LLM judge (feeds/judge.py)
     # First polls waiting for their transaction; a list only while poll_once runs.
     _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
     _offline: bool = field(default=False, init=False, repr=False)   # said once per outage

@@ -55,7 +55,7 @@ async def pipeline_for(app: App):
                     if app.settings.fetch_articles else None)
         yield Pipeline(app.store, feeds, app.classifier, app.formatter(articles),
                        poll_minutes=app.settings.poll_minutes,
-                       max_post_age=app.settings.max_post_age)
+                       max_post_age=app.settings.max_post_age, judge=app.judge)
 
 
 async def _brief_or_headline(pipeline: Pipeline, story) -> None:

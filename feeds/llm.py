@@ -47,12 +47,11 @@ class LLMCondenser:
         self.model = model
         self.hourly_cap = hourly_cap
         self.clock = clock
-        self.calls: deque[float] = deque()
+        self.cap = HourlyCap(hourly_cap, clock, "using the extractive brief")
         self._failures = 0              # endpoint failures in a row
         self._resume_at = 0.0           # no calls before this (clock) after a failure
         self._failure_kind = ""         # the last failure's type, reported once
         self._rejections: set[str] = set()   # kinds of rejected answer reported so far
-        self._capped = False
         # The client's own retries would multiply cost and latency: we fall back instead.
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
                                   timeout=timeout, max_retries=0)
@@ -60,59 +59,57 @@ class LLMCondenser:
     async def aclose(self) -> None:
         await self.client.close()
 
-    def _allow_call(self) -> bool:
-        now = self.clock()
-        while self.calls and now - self.calls[0] >= 3600:
-            self.calls.popleft()
-        if len(self.calls) >= self.hourly_cap:
-            return False
-        self.calls.append(now)
-        return True
+    def resting(self) -> bool:
+        """Whether calls wait out a rest after the endpoint failed (feeds/judge.py too)."""
+        return self.clock() < self._resume_at
 
     async def condense(self, story: Story, fallback: Brief) -> Brief:
         """A validated LLM brief, or `fallback` (the extractive one) on any failure."""
-        if self.clock() < self._resume_at:   # resting after a failure: fall back at once
+        if self.resting() or not self.cap.allow():   # fall back at once
             return fallback
-        if not self._allow_call():
-            if not self._capped:
-                log.info("llm: hourly cap of %d calls reached; using the extractive brief",
-                         self.hourly_cap)
-            self._capped = True
-            return fallback
-        self._capped = False
         source = _source_text(story)
-        try:
-            content = await self._ask(story, source)
-        except Exception as e:  # timeouts, HTTP errors, 429s, a garbled answer: all fall back
-            self._endpoint_failed(e)
+        content = await self.ask(SYSTEM, f"Title: {story.title}\n\n{source}", temperature=0.2)
+        if content is None:
             return fallback
-        self._endpoint_answered()
         try:
             # Grounded in what the model was shown: the title as well as the text.
-            return self._to_brief(_parse_json(content), f"{story.title}\n{source}", fallback)
+            return self._to_brief(parse_json(content), f"{story.title}\n{source}", fallback)
         except LLMRejected as e:
-            self._rejected(story, e)
+            self.rejected(story, e)
         return fallback
 
-    async def _ask(self, story: Story, source: str) -> str:
-        resp = await self.client.chat.completions.create(
-            model=self.model, temperature=0.2,
-            response_format={"type": "json_object"},
-            messages=[{"role": "system", "content": SYSTEM},
-                      {"role": "user", "content": f"Title: {story.title}\n\n{source}"}])
+    async def ask(self, system: str, user: str, *, temperature: float) -> str | None:
+        """One JSON-mode call through the shared client: the answer's text, or None when
+        resting or the endpoint failed (then rested, and said once per episode)."""
+        if self.resting():
+            return None
+        try:
+            resp = await self.client.chat.completions.create(
+                model=self.model, temperature=temperature,
+                response_format={"type": "json_object"},
+                messages=[{"role": "system", "content": system},
+                          {"role": "user", "content": user}])
+        except Exception as e:  # timeouts, HTTP errors, 429s, a garbled body: all fall back
+            self._endpoint_failed(e)
+            return None
+        self._endpoint_answered()
         return (resp.choices[0].message.content or "") if resp.choices else ""
 
     def _endpoint_failed(self, e: Exception) -> None:
         """Rest before the next call: a wrong key, model or URL fails every story alike,
         and a slow server would cost LLM_TIMEOUT per story, one after another. Said once
         (again only when the failure changes), not per story."""
+        if self.resting():   # a concurrent call failed first: one episode, one rest
+            log.debug("llm: %s failed too (%s)", self.model, _short(e))
+            return
         self._failures += 1
         pause = min(REST_SECONDS * 2 ** (self._failures - 1), MAX_REST_SECONDS)
         self._resume_at = self.clock() + pause
         kind, self._failure_kind = self._failure_kind, type(e).__name__
         level = logging.WARNING if kind != self._failure_kind else logging.DEBUG
         hint = _HINTS.get(type(e).__name__, "")
-        log.log(level, "llm: %s failed (%s)%s. Briefs are extractive until it answers; "
+        log.log(level, "llm: %s failed (%s)%s. Briefs are extractive and verdicts "
+                "offline until it answers; "
                 "next try in %d s", self.model, _short(e), hint, pause)
 
     def _endpoint_answered(self) -> None:
@@ -120,7 +117,7 @@ class LLMCondenser:
             log.info("llm: %s answers again after %d failed call(s)", self.model, self._failures)
         self._failures, self._resume_at, self._failure_kind = 0, 0.0, ""
 
-    def _rejected(self, story: Story, e: LLMRejected) -> None:
+    def rejected(self, story: Story, e: LLMRejected) -> None:
         """The first answer rejected for each reason is a warning; the same reason again
         (a model that never answers in JSON) is only logged at debug level."""
         kind = _QUOTED.sub("…", str(e))
@@ -135,12 +132,36 @@ class LLMCondenser:
                        condenser=f"llm:{self.model}", why_is_generated=False)
 
 
+class HourlyCap:
+    """At most `limit` calls in any hour; reaching it is said once per capped stretch."""
+
+    def __init__(self, limit: int, clock: Callable[[], float], fallback: str,
+                 logger: logging.Logger = log):
+        self.limit, self.clock, self.fallback, self.log = limit, clock, fallback, logger
+        self.calls: deque[float] = deque()
+        self._capped = False
+
+    def allow(self) -> bool:
+        now = self.clock()
+        while self.calls and now - self.calls[0] >= 3600:
+            self.calls.popleft()
+        if len(self.calls) >= self.limit:
+            if not self._capped:
+                self.log.info("%s: hourly cap of %d calls reached; %s",
+                              self.log.name.rsplit(".", 1)[-1], self.limit, self.fallback)
+            self._capped = True
+            return False
+        self._capped = False
+        self.calls.append(now)
+        return True
+
+
 def _source_text(story: Story) -> str:
     text = story.text or story.summary
     return text[:MAX_SOURCE_CHARS]
 
 
-def _parse_json(content: str) -> dict:
+def parse_json(content: str) -> dict:
     content = content.strip()
     fenced = re.match(r"^```(?:json)?\s*(.*?)\s*```$", content, re.S)
     if fenced:   # some local models wrap JSON in a code fence despite being asked not to

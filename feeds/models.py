@@ -98,6 +98,7 @@ class Brief:
     also_reported_by: tuple[str, ...] = ()
     condenser: str = "extractive"    # or "llm:MODEL"
     why_is_generated: bool = False   # True when no sentence in the story stated it
+    verdict: str = ""                # the LLM judge's, when it decided (lookups fill it in)
 
     def to_json(self) -> dict:
         d = asdict(self)

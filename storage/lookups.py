@@ -14,7 +14,7 @@ from datetime import datetime
 from feeds.models import Brief, iso_utc, parse_iso
 
 _BRIEF_COLUMNS = ("s.pk, s.id, s.url, s.title, s.source, s.published, s.subtitle, "
-                  "s.strategy, s.score, s.companies, s.topics, s.content_hash")
+                  "s.strategy, s.score, s.companies, s.topics, s.content_hash, s.reasons")
 # Search ranks the most recent matches only (news readers want recent anyway): ranking
 # every match of a common word would cost a full pass over the index at 1M stories.
 SEARCH_WINDOW = 2000
@@ -203,11 +203,19 @@ class LookupStore:
         return [_brief(r, cached.get(r[11]), tuple(also[r[0]])) for r in rows]
 
 
+def _judged(reasons: str) -> str:
+    """The LLM judge's verdict among a story's reasons (feeds/judge.py), when it decided."""
+    if '"llm:' not in reasons:   # most stories: no list to parse
+        return ""
+    return next((r for r in json.loads(reasons) if r.startswith("llm:")), "")
+
+
 def _brief(row: tuple, cached: str | None, also: tuple[str, ...]) -> Brief:
     (_pk, sid, url, title, source, published, subtitle, strategy, score, companies,
-     topics, _hash) = row
+     topics, _hash, reasons) = row
     current = dict(companies=tuple(json.loads(companies)), topics=tuple(json.loads(topics)),
-                   strategy=bool(strategy), score=score, also_reported_by=also)
+                   strategy=bool(strategy), score=score, also_reported_by=also,
+                   verdict=_judged(reasons))
     if cached is None:
         return Brief(id=sid, headline=title, bullets=(), why_it_matters="", url=url,
                      source=source, published=parse_iso(published), dek=subtitle, **current)

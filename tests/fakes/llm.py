@@ -6,6 +6,7 @@ Each request pops the next scripted behaviour (the last one repeats):
   ("status", 429)   an HTTP error with an OpenAI-style error body
   ("sleep", 2.0)    wait that long, then answer the next behaviour
   ("body", "text")  HTTP 200 whose body is that text (not a completion: a broken proxy)
+  ("fn", f)         the behaviour f(request body) returns: an answer per request
 """
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ class FakeLLM:
         body = await request.json()
         self.requests.append({"body": body, "auth": request.headers.get("Authorization", "")})
         kind, value = self._next()
+        if kind == "fn":
+            kind, value = value(body)
         if kind == "sleep":
             await asyncio.sleep(value)
             kind, value = self._next()
