@@ -668,3 +668,21 @@ def test_rule_score_alone_keeps_the_strict_gate(tmp_path):
     c = rules.classify("Search giant buys a data center developer for $4 billion",
                        "The deal brings the company several campuses under construction.")
     assert not c.strategy and any(r.startswith("gate:near AI") for r in c.reasons)
+
+
+# The 2025 categories added with it: chatbots as regulated products, a lab's launch told as
+# what its new agent can do (both strategy), and a chatbot's controversies (not strategy).
+@pytest.mark.parametrize("title, text, strategy, why", [
+    ("Regulator opens an inquiry into AI chatbots and child safety",
+     "The agency asked seven companies how they test their chatbots for harm to minors.",
+     True, "term:inquiry"),
+    ("OpenAI's new agent can book trips and fill in forms for you",
+     "The agent mode is rolling out to paying subscribers first.", True, "term:new agent"),
+    ("xAI's Grok chatbot draws backlash after offensive posts",
+     "The company said it removed the posts and changed the chatbot's instructions.",
+     False, "feature:cue:incident@title"),
+], ids=["chatbot-inquiry", "agent-launch", "chatbot-incident"])
+def test_2025_chatbot_and_agent_categories_score_as_the_policy_says(clf, title, text, strategy, why):
+    c = clf.classify(title, text)
+    assert c.strategy is strategy, c.reasons
+    assert any(r.startswith(why) for r in c.reasons), c.reasons
