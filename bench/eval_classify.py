@@ -7,7 +7,7 @@ read from the shared corpus by link, because the outlets' text is not ours to co
     .venv/bin/python bench/eval_classify.py --set test --show 20
     .venv/bin/python bench/eval_classify.py --rules             # the rule score alone
     .venv/bin/python bench/eval_classify.py --train             # CV, then write the weights
-    .venv/bin/python bench/eval_classify.py --train --fit-on dev,test,fresh-dev,fresh-test   # as shipped
+    .venv/bin/python bench/eval_classify.py --train --fit-on dev,test,fresh-dev,fresh-test,fresh2   # as shipped
     .venv/bin/python bench/eval_classify.py --train --fit-on dev,test --no-words
     .venv/bin/python bench/eval_classify.py --speed             # time with and without the words
     .venv/bin/python bench/eval_classify.py --corpus other/items.jsonl --threshold 0.5
@@ -46,9 +46,12 @@ def _beside(*parts: str) -> Path:
 FRESH_CORPUS = _beside("fresh", "items.jsonl")
 # fresh-test (July 2024-June 2025) was held out until the fifth session; now a training set
 FRESH_TEST_CORPUS = _beside("fresh", "held", "items-test.jsonl")
+# fresh2 (July-December 2025) was held out until scored once; a development set since
+FRESH2_CORPUS = _beside("fresh2", "items.jsonl")
 SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / "data" / "testset.tsv",
         "fresh-dev": ROOT / "tests" / "data" / "fresh-dev.tsv",
-        "fresh-test": ROOT / "tests" / "data" / "fresh-test.tsv"}
+        "fresh-test": ROOT / "tests" / "data" / "fresh-test.tsv",
+        "fresh2": ROOT / "tests" / "data" / "fresh2.tsv"}
 
 
 def plain(html: str | None) -> str:
@@ -232,8 +235,10 @@ def main(argv=None) -> int:
                     help="fresh-dev's items (read when present)")
     ap.add_argument("--fresh-test-corpus", type=Path, default=FRESH_TEST_CORPUS,
                     help="fresh-test's items (read when present)")
+    ap.add_argument("--fresh2-corpus", type=Path, default=FRESH2_CORPUS,
+                    help="fresh2's items (read when present)")
     ap.add_argument("--set", help="labelled sets to score, comma-separated: dev, test, fresh-dev, "
-                                  "fresh-test, the --extra-set, or both (= dev,test; the default, or the "
+                                  "fresh-test, fresh2, the --extra-set, or both (= dev,test; the default, or the "
                                   "--extra-set alone when one is named; none with --speed alone)")
     ex = ap.add_argument_group("a labelled set kept outside the repository (all three together)")
     ex.add_argument("--extra-set", metavar="NAME", help="its name, for --set and --fit-on")
@@ -282,7 +287,7 @@ def main(argv=None) -> int:
     if args.rules or args.train:
         gz.rules["model"] = {**gz.rules.get("model", {}), "enabled": False}
     clf = Classifier(gz)
-    extra = [args.fresh_corpus, args.fresh_test_corpus]
+    extra = [args.fresh_corpus, args.fresh_test_corpus, args.fresh2_corpus]
     corpus = load_corpus(args.corpus, *[p for p in extra if p.exists()], *filter(None, [args.extra_items]))
     if args.train:
         return train_main(clf, corpus, args, sets)

@@ -61,7 +61,7 @@ def _is_ai_phrase(key: tuple) -> bool:
 
 
 def story_features(scan: Scan, title: str, text: str, ai_companies: set[str],
-                   points: float = 0.0) -> dict[str, float]:
+                   points: float = 0.0, near_gate: bool = False) -> dict[str, float]:
     """The few dozen cues the learned layer weighs (see docs/classifier.md): per topic
     and place the summed phrase weights, AI evidence, companies, negatives, figures.
     Absent cues are 0, so a feature's weight times its value is what it contributed."""
@@ -84,6 +84,8 @@ def story_features(scan: Scan, title: str, text: str, ai_companies: set[str],
     f["no-text"] = float(len(text) < 40 or len(text.strip()) < 40)
     f["rule-score"] = max(-3.0, min(points, 12.0)) / 3
     f["lab-post"] = f["no-text"] * f["ai-company@title"]   # "Mistral Medium 3.5" and nothing else
+    f["near-ai"] = log1p(scan.near)
+    f["near-gate"] = float(near_gate)   # past the gate on chips, data centres or crawlers alone
     return dict(filter(itemgetter(1), f.items()))   # absent cues are left out
 
 
@@ -122,6 +124,9 @@ class Classifier:
         """The score and model settings each story reads, read once."""
         sc, model = self._rules["score"], self._rules["model"]
         self._min_ai = float(sc.get("min_ai", 2))
+        # near-AI evidence (chips, data centres, crawlers) opens the gate to the learned
+        # layer only: 2025's AI business is often told without an AI word
+        self._near_gate = bool(self._rules["ai"].get("near"))
         self._cap = float(sc.get("topic_cap", 4.5))
         self._lab_bonus = float(sc.get("ai_company", 0.5))
         self._lab_title_bonus = float(sc.get("ai_company_title", 1.0))
@@ -153,6 +158,7 @@ class Classifier:
         out += [(t, ("ai", "ai", 0.0), False) for t in ai.get("terms", []) + ai.get("products", [])]
         out += [(t, ("ai", "ai", 0.0), True) for t in ai.get("exact", [])]
         out += [(t, ("ai", "weak", 0.0), False) for t in ai.get("weak", [])]
+        out += [(t, ("ai", "near", 0.0), False) for t in ai.get("near", [])]
         for topic in gz.topics.values():
             for term in dict.fromkeys(topic.terms + topic.exact + list(topic.weights)):
                 w = topic.weights.get(term, topic.weight)
@@ -176,8 +182,11 @@ class Classifier:
                    + (" (title)" if scan.companies[c][1] else "") for c in companies[:6]]
         points, why = self._score(scan, companies)
         reasons += why
-        about_ai = scan.ai_strength >= self._min_ai
-        if not about_ai:
+        about_ai, near_gate = self._gate(scan)
+        if near_gate:
+            reasons.append(f"gate:near AI (AI evidence {scan.ai_strength:g} + chips, data centres, "
+                           f"crawlers {scan.near:g} >= {self._min_ai:g})")
+        elif not about_ai:
             reasons.append(f"gate:not about AI (AI evidence {scan.ai_strength:g} < {self._min_ai:g})")
         strategy, verdict = self._verdict(scan, title, text, points, about_ai, reasons)
         reasons.append(f"verdict:{'strategy' if strategy else 'not strategy'} (score {points:.2f}, {verdict})")
@@ -190,18 +199,28 @@ class Classifier:
         title, text = _ai_spelling(title or ""), _ai_spelling(text or "")
         scan = self._scanner.scan(title, text)
         points, _ = self._score(scan, self._rank_companies(scan))
-        about_ai = scan.ai_strength >= self._min_ai
-        return story_features(scan, title, text, self.gz.ai_companies, points), about_ai
+        about_ai, near_gate = self._gate(scan)
+        return story_features(scan, title, text, self.gz.ai_companies, points, near_gate), about_ai
+
+    def _gate(self, scan: Scan) -> tuple[bool, bool]:
+        """(past the AI gate, past it on near-AI evidence alone)."""
+        ai = scan.ai_strength
+        if ai >= self._min_ai:
+            return True, False
+        near = self._near_gate and ai + scan.near >= self._min_ai
+        return near, near
 
     def _verdict(self, scan, title, text, points, about_ai, reasons) -> tuple[bool, str]:
         """The learned layer decides when weights are loaded; else the rule threshold."""
-        if self._model is None:
+        if self._model is None:   # the rule score has no say on near-AI stories
             threshold = self._rule_threshold
-            return about_ai and points >= threshold, f"threshold {threshold:g}"
+            strict = scan.ai_strength >= self._min_ai
+            return strict and points >= threshold, f"threshold {threshold:g}"
         if scan.vetoed:  # a phrase weighted this heavily (a user's) means "never post these"
             reasons.append(f"veto:{scan.vetoed} (negative weight >= {self._veto:g})")
             return False, f"veto {scan.vetoed!r}"
-        x = story_features(scan, title, text, self.gz.ai_companies, points)
+        x = story_features(scan, title, text, self.gz.ai_companies, points,
+                           about_ai and scan.ai_strength < self._min_ai)
         lexical = self._model.lexical
         hits = (self._model.vocabulary.intersection(words(title, text, **lexical))
                 if lexical and about_ai else frozenset())   # words cannot overturn the gate

@@ -52,7 +52,7 @@ class Term:
 
 class Scan:
     """What one story's title and body matched, tallied for scoring (see _tally)."""
-    __slots__ = ("places", "by_company", "companies", "ai", "ai_strength", "ai_places",
+    __slots__ = ("places", "by_company", "companies", "ai", "ai_strength", "ai_places", "near",
                  "company_in_title", "lab_in_title", "vetoed",   # the scan's counts; the tally's:
                  "features", "owner_pts", "terms", "negatives", "negative", "strength")
 
@@ -64,6 +64,7 @@ class Scan:
         self.ai: dict[str, int] = {}            # AI phrase as written -> hits
         self.ai_strength = 0.0
         self.ai_places = [0.0, 0.0, 0.0]       # AI hits per place
+        self.near = 0.0   # evidence of AI's industry (chips, data centres, crawlers), weighed like AI
         self.vetoed = ""
         self.company_in_title = self.lab_in_title = False   # an (AI) company in the headline
 
@@ -149,6 +150,8 @@ class Scanner:
                     self._ai_hits(s, i, n, self._ai_w[i])
             elif owner == "weak":   # half a strong phrase, in the headline only
                 self._ai_hits(s, i, n, self._ai_w[0] / 2 if i == 0 else 0.0, count=False)
+            elif owner == "near":   # its own tally: it opens the gate only for the learned layer
+                s.near += n * self._ai_w[i]
             else:
                 s.ai[spelling] = s.ai.get(spelling, 0) + n
                 self._ai_hits(s, i, n, self._ai_w[i])

@@ -402,7 +402,8 @@ def test_shipped_weights_are_cues_or_vocabulary_words():
               "models", "leadership", "enterprise", "china", "strategy", "negative", "other", "ai"}
     cues = set(load_gazetteer().rules["cues"])
     named = {"ai-company", "ai-company@title", "company@title", "companies", "money@title", "money@lead",
-             "percent@title", "first-person@title", "short-title", "no-text", "lab-post", "rule-score"}
+             "percent@title", "first-person@title", "short-title", "no-text", "lab-post", "rule-score",
+             "near-ai", "near-gate"}
     for name in doc["weights"]:
         base, _, place = name.partition("@")
         if name.startswith(PREFIX):
@@ -525,7 +526,7 @@ def test_nyt_ai_spelling_counts_as_ai_and_is_not_first_person(clf, title, first_
     ("Smugglers keep Nvidia chips flowing to China",
      "Traders route the most advanced chips around US export controls.", True, "term:nvidia chips"),
     ("Nvidia's new GeForce graphics cards are cheaper and faster",
-     "The RTX 4070 Super targets gamers who want higher frame rates.", False, "gate:not about AI"),
+     "The RTX 4070 Super targets gamers who want higher frame rates.", False, "negative:gamers"),
     ("Google unveils Veo, a video generator to rival Sora",
      "The model makes minute-long clips from a text prompt.", True, "term:veo"),
     ("OpenAI signs a content deal with a newspaper group",
@@ -618,3 +619,70 @@ def test_shipped_model_lists_the_headline_words_that_counted(clf):
     words = [r for r in c.reasons if r.startswith("word:")]
     assert words and all(float(r.rsplit(" ", 1)[1]) != 0 for r in words)
     assert c.reasons.index(words[0]) > max(i for i, r in enumerate(c.reasons) if r.startswith("feature:"))
+
+
+# ---- fifth session, second round: the AI gate opens on near-AI evidence ------------------
+# 2025's AI business is often told as chips, their export rules, data centres and crawlers,
+# with no AI word: such a story reaches the learned layer ("gate:near AI"), which decides;
+# the policy's zeros among them (gaming GPUs, phones, EVs) stay zero, and a story with no AI,
+# chip, data-centre or crawler evidence at all is still vetoed by the gate.
+@pytest.mark.parametrize("title, text, strategy, why", [
+    ("Chipmakers agree to pay the government a share of their China sales for export licences",
+     "The two GPU makers will hand over part of the revenue from chips sold to Chinese customers.",
+     True, "gate:near AI"),
+    ("Beijing regulator rules that Nvidia broke its antitrust law",
+     "The ruling over an earlier acquisition comes as trade talks with Washington resume.",
+     True, "gate:near AI"),
+    ("Search giant buys a data center developer for $4 billion",
+     "The deal brings the company several campuses under construction and their power contracts.",
+     True, "gate:near AI"),
+    ("Gaming laptop maker cuts prices on models with new GPUs",
+     "The machines target gamers who want high frame rates in new games.", False, "gate:near AI"),
+    ("Phone maker unveils a foldable handset with a brighter screen",
+     "The device goes on sale next month in three colours.", False, "gate:not about AI"),
+    ("Electric carmaker raises $500 million to build a new factory",
+     "The funding round values the company at $4 billion.", False, "gate:not about AI"),
+], ids=["chip-export-licence-deal", "chip-antitrust-ruling", "data-centre-acquisition",
+        "gaming-laptop", "phone-launch", "ev-funding"])
+def test_near_ai_stories_pass_the_gate_and_the_learned_layer_decides(clf, title, text, strategy, why):
+    c = clf.classify(title, text)
+    assert c.strategy is strategy, c.reasons
+    assert any(r.startswith(why) for r in c.reasons), c.reasons
+
+
+def test_a_crawler_story_without_ai_words_reaches_the_learned_layer(clf):
+    """Crawlers and scrapers are near-AI evidence: the gate no longer vetoes such a story
+    (the learned layer, with few crawler stories to learn from, still decides)."""
+    c = clf.classify("Network company will charge crawlers for every page they scrape",
+                     "Publishers can now block bots by default or set a price for each crawl.")
+    assert any(r.startswith("gate:near AI") for r in c.reasons), c.reasons
+    assert any(r.startswith("feature:near-gate") for r in c.reasons), c.reasons
+
+
+def test_rule_score_alone_keeps_the_strict_gate(tmp_path):
+    """Without the learned layer nothing has learned which near-AI stories are strategy,
+    so the rule score asks for AI evidence itself."""
+    user = tmp_path / "rules.toml"
+    user.write_text("[model]\nenabled = false\n", encoding="utf-8")
+    rules = Classifier(load_gazetteer(user))
+    c = rules.classify("Search giant buys a data center developer for $4 billion",
+                       "The deal brings the company several campuses under construction.")
+    assert not c.strategy and any(r.startswith("gate:near AI") for r in c.reasons)
+
+
+# The 2025 categories added with it: chatbots as regulated products, a lab's launch told as
+# what its new agent can do (both strategy), and a chatbot's controversies (not strategy).
+@pytest.mark.parametrize("title, text, strategy, why", [
+    ("Regulator opens an inquiry into AI chatbots and child safety",
+     "The agency asked seven companies how they test their chatbots for harm to minors.",
+     True, "term:inquiry"),
+    ("OpenAI's new agent can book trips and fill in forms for you",
+     "The agent mode is rolling out to paying subscribers first.", True, "term:new agent"),
+    ("xAI's Grok chatbot draws backlash after offensive posts",
+     "The company said it removed the posts and changed the chatbot's instructions.",
+     False, "feature:cue:incident@title"),
+], ids=["chatbot-inquiry", "agent-launch", "chatbot-incident"])
+def test_2025_chatbot_and_agent_categories_score_as_the_policy_says(clf, title, text, strategy, why):
+    c = clf.classify(title, text)
+    assert c.strategy is strategy, c.reasons
+    assert any(r.startswith(why) for r in c.reasons), c.reasons
