@@ -3,14 +3,15 @@
 Pooled: the same repeated stratified 5-fold CV as `bench/eval_classify.py --train`
 (lambda and threshold chosen by the precision >= recall rule) on all the sets together,
 then the chosen setting's out-of-fold figures on each part (dev+test: 2023 news;
-fresh-dev: January-June 2024; fresh-test: July 2024-June 2025; fresh2: July-December 2025).
+fresh-dev: January-June 2024; fresh-test: July 2024-June 2025; fresh2: July-December 2025;
+fresh3: January-October 2026).
 
 Temporal (the yardstick for decisions, since a held-out set is later news than the
 training data): the trainer's whole procedure on the older sets only (CV for lambda
 and threshold, then a fit on all of them), scored on the newest set. The main split is
-dev+test+fresh-dev+fresh-test -> fresh2 (the newest news, furthest from its training
-data); the older two, dev+test -> fresh-dev and dev+test+fresh-dev -> fresh-test, are
-printed beside it (`--splits` chooses). Writes nothing.
+the five older sets -> fresh3 (the newest news, furthest from its training data); the
+older three (-> fresh2, -> fresh-test, -> fresh-dev) are printed beside it (`--splits`
+chooses). Writes nothing.
 
     .venv/bin/python bench/cv_by_set.py                        # pooled and temporal figures
     .venv/bin/python bench/cv_by_set.py --errors fresh-test    # also pooled out-of-fold errors of a set
@@ -31,10 +32,11 @@ from bench import trainer as tr  # noqa: E402
 from feeds.classify import Classifier, load_gazetteer  # noqa: E402
 
 PARTS = {"dev+test": {"dev", "test"}, "fresh-dev": {"fresh-dev"}, "fresh-test": {"fresh-test"},
-         "fresh2": {"fresh2"}}
+         "fresh2": {"fresh2"}, "fresh3": {"fresh3"}}
 # older sets -> the newer set scored (each split's training data is earlier news); the
 # first is the main yardstick (the newest news, the furthest from its training data)
-SPLITS = "dev,test,fresh-dev,fresh-test>fresh2;dev,test>fresh-dev;dev,test,fresh-dev>fresh-test"
+SPLITS = ("dev,test,fresh-dev,fresh-test,fresh2>fresh3;dev,test,fresh-dev,fresh-test>fresh2;"
+          "dev,test>fresh-dev;dev,test,fresh-dev>fresh-test")
 
 
 def pooled_items(names: list[str], lexical: dict | None = None,
@@ -44,7 +46,7 @@ def pooled_items(names: list[str], lexical: dict | None = None,
     gz = load_gazetteer(user_file)
     gz.rules["model"] = {**gz.rules.get("model", {}), "enabled": False}   # as --train does
     clf = Classifier(gz)
-    paths = [ev.FRESH_CORPUS, ev.FRESH_TEST_CORPUS, ev.FRESH2_CORPUS]
+    paths = [ev.FRESH_CORPUS, ev.FRESH_TEST_CORPUS, ev.FRESH2_CORPUS, ev.FRESH3_CORPUS]
     corpus = ev.load_corpus(ev.DEFAULT_CORPUS, *[p for p in paths if p.exists()])
     data, tags, rows = [], [], []
     for name in names:
@@ -107,7 +109,7 @@ def list_errors(indices, probs, t, rows, corpus) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sets", default="dev,test,fresh-dev,fresh-test,fresh2")
+    ap.add_argument("--sets", default="dev,test,fresh-dev,fresh-test,fresh2,fresh3")
     ap.add_argument("--splits", default=SPLITS, help="temporal splits, 'older,sets>newer;...' ('' for none)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--errors", default="", help="list the pooled out-of-fold errors of these sets")
