@@ -188,10 +188,11 @@ class Classifier:
                            f"crawlers {scan.near:g} >= {self._min_ai:g})")
         elif not about_ai:
             reasons.append(f"gate:not about AI (AI evidence {scan.ai_strength:g} < {self._min_ai:g})")
-        strategy, verdict = self._verdict(scan, title, text, points, about_ai, reasons)
+        strategy, verdict, p = self._verdict(scan, title, text, points, about_ai, reasons)
         reasons.append(f"verdict:{'strategy' if strategy else 'not strategy'} (score {points:.2f}, {verdict})")
         return Classification(strategy=strategy, score=round(points, 2), companies=tuple(companies),
-                              topics=tuple(self._topics(scan)), reasons=tuple(reasons))
+                              topics=tuple(self._topics(scan)), reasons=tuple(reasons),
+                              probability=p, threshold=None if p is None else self._p_threshold)
 
     def features(self, title: str, text: str) -> tuple[dict[str, float], bool]:
         """The learned layer's cue inputs for a story, and whether it passed the AI gate
@@ -210,15 +211,17 @@ class Classifier:
         near = self._near_gate and ai + scan.near >= self._min_ai
         return near, near
 
-    def _verdict(self, scan, title, text, points, about_ai, reasons) -> tuple[bool, str]:
-        """The learned layer decides when weights are loaded; else the rule threshold."""
+    def _verdict(self, scan, title, text, points, about_ai,
+                 reasons) -> tuple[bool, str, float | None]:
+        """The learned layer decides when weights are loaded; else the rule threshold.
+        The probability is None unless the learned layer decided a story about AI."""
         if self._model is None:   # the rule score has no say on near-AI stories
             threshold = self._rule_threshold
             strict = scan.ai_strength >= self._min_ai
-            return strict and points >= threshold, f"threshold {threshold:g}"
+            return strict and points >= threshold, f"threshold {threshold:g}", None
         if scan.vetoed:  # a phrase weighted this heavily (a user's) means "never post these"
             reasons.append(f"veto:{scan.vetoed} (negative weight >= {self._veto:g})")
-            return False, f"veto {scan.vetoed!r}"
+            return False, f"veto {scan.vetoed!r}", None
         x = story_features(scan, title, text, self.gz.ai_companies, points,
                            about_ai and scan.ai_strength < self._min_ai)
         lexical = self._model.lexical
@@ -228,7 +231,8 @@ class Classifier:
         reasons += [f"feature:{name} {c:+.2f}" for name, c in parts[:MAX_FEATURE_REASONS]]
         reasons += [f'word:"{w}" {c:+.2f}' for w, c in word_parts]
         threshold = self._p_threshold
-        return about_ai and p >= threshold, f"p {p:.2f}, threshold {threshold:g}"
+        return about_ai and p >= threshold, f"p {p:.2f}, threshold {threshold:g}", (
+            p if about_ai else None)
 
     def _rank_companies(self, scan: Scan) -> list[str]:
         """Main company first: headline mentions weigh most, then frequency, then who

@@ -26,7 +26,6 @@ CONCURRENCY = 4        # calls at once: a pass's stories are judged within one t
 MAX_TITLE = 300
 MAX_LEAD = 1500        # title + lead is what the labellers read: bounded cost
 MAX_REASON = 120
-_P = re.compile(r"\bp (\d+(?:\.\d+)?), threshold (\d+(?:\.\d+)?)")
 _COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
 # The block's markers may not appear inside it: a story could otherwise close it.
 _MARKER = re.compile(r"<\s*/?\s*story[^>]*>", re.I)
@@ -49,13 +48,9 @@ SYSTEM = (
 
 def needs_judging(c: Classification, margin: float = MARGIN) -> bool:
     """Past the AI gate and at or near the threshold; never a user's veto."""
-    if any(r.startswith(("gate:", "veto:")) for r in c.reasons):
-        return False
-    verdict = next((r for r in c.reasons if r.startswith("verdict:")), "")
-    m = _P.search(verdict)
-    if m is None:   # the rules alone decide (no learned layer): no probability to widen
-        return c.strategy
-    return float(m[1]) >= float(m[2]) - margin
+    if c.probability is None:   # the rules alone, a veto or the AI gate decided
+        return c.strategy and not any(r.startswith("veto:") for r in c.reasons)
+    return c.probability >= c.threshold - margin
 
 
 def story_block(story: Story) -> str:

@@ -34,7 +34,8 @@ def offline(p: float, *, gate: bool = False) -> Classification:
         reasons += ("gate:not about AI (AI evidence 0 < 1)",)
     word = "strategy" if strategy else "not strategy"
     reasons += (f"verdict:{word} (score 3.00, p {p:.2f}, threshold {THRESHOLD:g})",)
-    return Classification(strategy=strategy, score=3.0, companies=("Nvidia",), reasons=reasons)
+    return Classification(strategy=strategy, score=3.0, companies=("Nvidia",), reasons=reasons,
+                          probability=None if gate else p, threshold=None if gate else THRESHOLD)
 
 
 class Scripted:
@@ -268,19 +269,24 @@ def test_which_verdicts_are_judged(c, judge):
     assert needs_judging(c, 0.20) is judge
 
 
-@pytest.mark.parametrize("title,text", [
+@pytest.mark.parametrize("title,text,judged", [
     ("Alibaba cuts prices of its Qwen AI models by 85% to win enterprise customers",
-     "Alibaba Cloud said the AI model price cut applies to enterprise API customers."),
-    ("Nvidia's new AI chatbot app adds a dark mode", "The Nvidia AI app now has a dark mode."),
+     "Alibaba Cloud said the AI model price cut applies to enterprise API customers.", True),
+    # chips and export licences open the AI gate to the learned layer ("gate:near AI"):
+    # exactly the stories the offline layer is least sure of
+    ("Nvidia and AMD agree to pay a share of China chip revenue for export licences",
+     "The chipmakers will pay the government part of their data-centre chip sales.", True),
+    ("Electric car maker raises $2 billion in new funding round",
+     "The EV startup will use the money to expand its factory.", False),
 ])
-def test_the_classifier_s_verdict_gives_the_judge_its_probability(title, text):
-    # The margin is read from the verdict's reason: a changed wording would silently
-    # narrow the judge to the offline posts.
+def test_the_classifier_gives_the_judge_its_probability(title, text, judged):
     from feeds.classify import Classifier, load_gazetteer
-    from feeds.judge import _P
     c = Classifier(load_gazetteer()).classify(title, text)
-    verdict = next(r for r in c.reasons if r.startswith("verdict:"))
-    assert _P.search(verdict), verdict
+    assert (c.probability is not None) is judged, c.reasons
+    if judged:
+        assert 0 <= c.probability <= 1 and c.threshold == pytest.approx(THRESHOLD)
+        assert c.strategy is (c.probability >= c.threshold)
+    assert needs_judging(c, 1.0) is judged   # the widest margin: any story past the gate
 
 
 LLM = {"LLM_BASE_URL": "http://127.0.0.1:9/v1", "LLM_MODEL": "qwen-plus"}
