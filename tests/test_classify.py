@@ -180,9 +180,7 @@ def test_business_moves_in_ai_are_strategy(clf, title, text, main):
      "negative:black friday"),
 ])
 def test_reviews_tutorials_papers_deals_and_non_ai_news_are_not_strategy(clf, title, text, why):
-    c = clf.classify(title, text)
-    assert not c.strategy
-    assert any(r.startswith(why) for r in c.reasons), c.reasons
+    assert_verdict(clf.classify(title, text), False, why)
 
 
 # The adjudicated policy's categories (docs/classifier.md, "Vocabulary for the adjudicated
@@ -214,7 +212,11 @@ def test_reviews_tutorials_papers_deals_and_non_ai_news_are_not_strategy(clf, ti
 ], ids=["launch", "launch-hands-on", "launch-event", "launch-event-zh", "paid-tier", "npu-chip",
         "npu-chip-zh", "research-model", "opinion"])
 def test_adjudicated_policy_categories_score_as_the_policy_says(clf, title, text, strategy, why):
-    c = clf.classify(title, text)
+    assert_verdict(clf.classify(title, text), strategy, why)
+
+
+def assert_verdict(c, strategy: bool, why: str) -> None:
+    """The verdict, and the reason that names why (a phrase, a gate, a veto)."""
     assert c.strategy is strategy, c.reasons
     assert any(r.startswith(why) for r in c.reasons), c.reasons
 
@@ -544,9 +546,7 @@ def test_nyt_ai_spelling_counts_as_ai_and_is_not_first_person(clf, title, first_
 ], ids=["ai-chip-by-name", "chip-export-controls", "gaming-gpu", "launch-by-name", "content-deal",
         "earnings-capex", "platform-ai-content-rule", "survey", "lifetime-deal", "hands-on-comparison"])
 def test_2024_25_categories_score_as_the_policy_says(clf, title, text, strategy, why):
-    c = clf.classify(title, text)
-    assert c.strategy is strategy, c.reasons
-    assert any(r.startswith(why) for r in c.reasons), c.reasons
+    assert_verdict(clf.classify(title, text), strategy, why)
 
 
 @pytest.mark.parametrize("title, cues", [
@@ -604,9 +604,7 @@ def test_a_long_running_classifier_forgets_spellings_without_changing_results(mo
 ], ids=["ai-native-lab-funding", "ai-native-company-deal", "state-ai-law", "deepfake-is-ai",
         "deepfake-how-to", "ordinary-words-are-no-companies"])
 def test_2025_categories_score_as_the_policy_says(clf, title, text, strategy, why):
-    c = clf.classify(title, text)
-    assert c.strategy is strategy, c.reasons
-    assert any(r.startswith(why) for r in c.reasons), c.reasons
+    assert_verdict(clf.classify(title, text), strategy, why)
     if not strategy:
         assert c.companies == ()
 
@@ -645,9 +643,7 @@ def test_shipped_model_lists_the_headline_words_that_counted(clf):
 ], ids=["chip-export-licence-deal", "chip-antitrust-ruling", "data-centre-acquisition",
         "gaming-laptop", "phone-launch", "ev-funding"])
 def test_near_ai_stories_pass_the_gate_and_the_learned_layer_decides(clf, title, text, strategy, why):
-    c = clf.classify(title, text)
-    assert c.strategy is strategy, c.reasons
-    assert any(r.startswith(why) for r in c.reasons), c.reasons
+    assert_verdict(clf.classify(title, text), strategy, why)
 
 
 def test_a_crawler_story_without_ai_words_reaches_the_learned_layer(clf):
@@ -683,6 +679,4 @@ def test_rule_score_alone_keeps_the_strict_gate(tmp_path):
      False, "feature:cue:incident@title"),
 ], ids=["chatbot-inquiry", "agent-launch", "chatbot-incident"])
 def test_2025_chatbot_and_agent_categories_score_as_the_policy_says(clf, title, text, strategy, why):
-    c = clf.classify(title, text)
-    assert c.strategy is strategy, c.reasons
-    assert any(r.startswith(why) for r in c.reasons), c.reasons
+    assert_verdict(clf.classify(title, text), strategy, why)
