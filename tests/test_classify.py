@@ -604,7 +604,8 @@ def test_a_long_running_classifier_forgets_spellings_without_changing_results(mo
 ], ids=["ai-native-lab-funding", "ai-native-company-deal", "state-ai-law", "deepfake-is-ai",
         "deepfake-how-to", "ordinary-words-are-no-companies"])
 def test_2025_categories_score_as_the_policy_says(clf, title, text, strategy, why):
-    assert_verdict(clf.classify(title, text), strategy, why)
+    c = clf.classify(title, text)
+    assert_verdict(c, strategy, why)
     if not strategy:
         assert c.companies == ()
 
