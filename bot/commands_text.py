@@ -12,7 +12,9 @@ from bot import examples as ex
 from bot.examples import say
 from bot.replies import Caller, Reply
 
-_NUMBER = re.compile(r"^[+-]?\d+$")
+# A word that reads as a number is a limit, a bad one too ("-1", "1.5": "not a whole
+# number" beats "no topic '1.5'"); "²" is a digit to isdigit() but not to \d: a word.
+NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
 # Invisible format characters that come along when a name is pasted (zero-width space
 # and joiners, BOM, soft hyphen, bidi marks): never part of what was meant.
 _INVISIBLE = re.compile("[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
@@ -55,18 +57,18 @@ class TextCommands:
         return await handler(caller, args)
 
     async def _text_company(self, caller: Caller, args: list[str]) -> Reply:
-        limit = args.pop() if len(args) > 1 and _NUMBER.match(args[-1]) else None
+        limit = args.pop() if len(args) > 1 and NUMBER.match(args[-1]) else None
         return self.company(caller, " ".join(args), limit or "")
 
     async def _text_latest(self, caller: Caller, args: list[str]) -> Reply:
-        limits = [a for a in args if _NUMBER.match(a)]
-        topic = " ".join(a for a in args if not _NUMBER.match(a))   # "open source"
+        limits = [a for a in args if NUMBER.match(a)]
+        topic = " ".join(a for a in args if not NUMBER.match(a))   # "open source"
         if len(limits) > 1:
             return Reply.error(say("use {}, e.g. {}", ex.LATEST_USAGE, ex.LATEST_EG))
         return self.latest(caller, limits[0] if limits else None, topic or None)
 
     async def _text_topic(self, caller: Caller, args: list[str]) -> Reply:
-        limit = args.pop() if len(args) > 1 and _NUMBER.match(args[-1]) else None
+        limit = args.pop() if len(args) > 1 and NUMBER.match(args[-1]) else None
         return self.topic(caller, " ".join(args), limit or "")
 
     async def _text_search(self, caller: Caller, args: list[str]) -> Reply:

@@ -179,6 +179,7 @@ CASES = [
     ("/latest", "² 3", "U1", "latest", (3, "²"), "Latest", False),    # isdigit, not a number
     # A negative limit was taken for a topic ("no topic '-1'"), unlike `/ainews latest -1`.
     ("/latest", "-1", "U1", "latest", (-1, None), "Latest", False),
+    ("/latest", "1.5", "U1", "latest", ("1.5", None), "Latest", False),   # not "no topic"
     ("/search", "open   weights", "U1", "search", ("open weights",), "Search: open weights",
      False),
     ("/topic", "chips", "U1", "topic", ("chips",), "Topic chips", False),

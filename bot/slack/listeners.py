@@ -14,6 +14,7 @@ from typing import Any, Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError
 
+from bot.commands_text import NUMBER
 from bot.replies import Caller, Reply
 from bot.slack import render
 from bot.slack.webapi import NETWORK_ERRORS
@@ -21,7 +22,6 @@ from bot.slack.syntax import SLASH_COMMANDS
 
 log = logging.getLogger("ainews.slack")
 
-_NUMBER = re.compile(r"^[+-]?\d+$")
 _USER_ID = re.compile(r"^[UW][A-Z0-9]+$")
 _SLACK_TOKEN = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
@@ -111,12 +111,13 @@ def plan(command: str, text: str) -> tuple[str, str]:
 
 def _latest(commands, caller: Caller, args: str):
     """'/latest pricing 3' or '/latest 3 pricing': a number is the limit, words the topic."""
-    # As the text command reads it: "-1" is a (bad) limit, not a topic; "²" is a
-    # digit that int() refuses, so a word.
-    numbers = [w for w in args.split() if _NUMBER.match(w)]
-    words = " ".join(w for w in args.split() if not _NUMBER.match(w))
-    return commands.latest(caller, limit=int(numbers[-1]) if numbers else None,
-                           topic=words or None)
+    # As the text command reads it (NUMBER): "-1" and "1.5" are (bad) limits, not topics.
+    numbers = [w for w in args.split() if NUMBER.match(w)]
+    words = " ".join(w for w in args.split() if not NUMBER.match(w))
+    limit = numbers[-1] if numbers else None
+    if limit is not None and limit.lstrip("+-").isdigit():
+        limit = int(limit)
+    return commands.latest(caller, limit=limit, topic=words or None)
 
 
 # name -> how to call the chat core; args is the rest of the command line.
