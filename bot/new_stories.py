@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Callable
 
 from bot.poll_summary import FeedOutcome
+from feeds.judge import carried
 from feeds.models import Story
 from storage.feedstate import FeedState
 
@@ -29,6 +30,7 @@ class NewStories:
         if not backlog:
             classified = await self._judge(classified, lambda s: s.id not in known
                                            and s.id not in held)
+            classified = self._keep_verdicts(classified, known)
         new = self.store.add_new_stories(classified, backlog=backlog, now=now,
                                          hold=(lambda s: s.id in held) if held else None)
         fresh = [] if backlog else [s for s in new if s.id not in held]
@@ -76,6 +78,16 @@ class NewStories:
         todo = [s for s in stories if postable(s)]
         verdicts = {s.id: s for s in await self.judge.judge_all(todo)}
         return [verdicts.get(s.id, s) for s in stories]
+
+    def _keep_verdicts(self, stories: list[Story], known: set[str]) -> list[Story]:
+        """An edited story keeps the LLM judge's verdict on its earlier version (the
+        store's update would otherwise write the offline verdict over it)."""
+        out = []
+        for s in stories:
+            earlier = self.store.get_story(s.id) if s.id in known else None
+            out.append(s if earlier is None else
+                       s.with_classification(carried(s.classification, earlier.classification)))
+        return out
 
     async def condense_fresh(self, new: list[Story], *, backlog: bool) -> None:
         """Brief the stories that may be posted. A backlog is never posted, so its briefs

@@ -81,6 +81,17 @@ def judged(c: Classification, strategy: bool, reason: str) -> Classification:
     return replace(c, strategy=strategy, reasons=c.reasons + (f"llm: {word} ({reason})",))
 
 
+def carried(c: Classification, earlier: Classification) -> Classification:
+    """An edit's offline classification with the LLM's verdict on the story's earlier
+    version, if it had one: an edit (a typo, a tag) rarely changes what a story is, and
+    each story costs one call at most."""
+    verdict = next((r for r in reversed(earlier.reasons) if r.startswith("llm: ")), None)
+    if verdict is None:
+        return c
+    return replace(c, strategy=verdict.startswith("llm: strategy"),
+                   reasons=c.reasons + (verdict,))
+
+
 class Judge:
     def __init__(self, llm: LLMCondenser, *, hourly_cap: int = 120, margin: float = MARGIN,
                  deadline: float = 30.0, concurrency: int = CONCURRENCY):

@@ -179,6 +179,24 @@ async def test_a_verdict_is_asked_once_across_polls_and_restarts(wire, fake_llm)
     assert posted(store) == set()
 
 
+async def test_an_edited_story_keeps_the_verdict_on_its_first_version(wire, fake_llm):
+    # The store's update wrote the offline verdict over the judge's: a story judged
+    # "not strategy" came back in strategy lookups after a typo fix.
+    srv, store, clf, make = wire
+    clf.verdicts = {WRONG: offline(0.80)}
+    fake_llm.script = [("fn", verdict_for(set()))]
+    await poll_with(wire, judge_of(fake_llm.base_url), [entry(1, WRONG)])
+    edited = entry(1, WRONG)
+    edited["content_html"] = "<p>The app's settings now offer a darker theme, it said.</p>"
+    srv.add("/f.xml", make_rss("Wire", [edited, archive_entry(0), archive_entry(1)]))
+    await make(judge_of(fake_llm.base_url)).poll_once(all_feeds=True)
+    assert len(fake_llm.requests) == 1
+    (text,) = store.db.execute("SELECT text FROM stories WHERE title = ?", (WRONG,)).fetchone()
+    assert "darker theme" in text   # the edit was stored
+    assert "llm: not strategy (consumer feature)" in stored_reasons(store, WRONG)
+    assert store.latest(10, strategy_only=True) == []
+
+
 def _warnings(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records
             if r.name.startswith("ainews.") and r.levelno >= logging.WARNING]
