@@ -45,7 +45,6 @@ class LLMCondenser:
         from openai import AsyncOpenAI  # only when an LLM is configured
 
         self.model = model
-        self.hourly_cap = hourly_cap
         self.clock = clock
         self.cap = HourlyCap(hourly_cap, clock, "using the extractive brief")
         self._failures = 0              # endpoint failures in a row

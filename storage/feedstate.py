@@ -143,14 +143,13 @@ class FeedStore:
         return n >= min_feeds
 
     def record_unreachable(self, url: str, *, now: datetime, next_poll: datetime,
-                           kind: str, message: str) -> FeedState | None:
+                           kind: str, message: str) -> None:
         """A failure while the bot itself is offline: noted, not counted against the
         feed beyond one (listed as failing: no backoff, no pause)."""
         error = f"{kind}: {message}".replace("\n", " ")
         self._update_feed(url, "last_polled = ?, next_poll = ?, last_error = ?, "
                                "failures = max(failures, 1)",
                           (iso_utc(now), iso_utc(next_poll), error))
-        return self.feed_state(url)
 
     def resume_feed(self, url: str) -> bool:
         """Unpause `url`, clear its failure count and make it due now."""
