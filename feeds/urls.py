@@ -52,8 +52,12 @@ def canonical_url(url: str, base: str = "") -> str:
 
 def _parsed_canonical(url: str, base: str) -> str:
     """canonical_url through urllib: any URL."""
-    try:   # urljoin parses both URLs, so it raises on them as urlsplit does
-        url = urljoin(base.strip(), url) if base else url
+    if base:   # urljoin parses both URLs, so it raises on a malformed base as well
+        try:
+            url = urljoin(base.strip(), url)
+        except ValueError:   # an absolute link is still cleaned when the feed's base is bad
+            pass
+    try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:  # e.g. "http://[bad" or a non-numeric port: keep as given

@@ -64,6 +64,9 @@ def test_malformed_url_does_not_raise():
     # With a base too (every feed link has one): a JSON Feed item's "url" crashed the feed.
     assert canonical_url("http://[::1", "https://example.com/feed.json") == "http://[::1"
     assert canonical_url("/a", "http://[bad/feed") == "/a"
+    # A bad base must not keep an absolute link's tracking parameters (dedupe would miss it).
+    assert canonical_url("HTTPS://N.example/a?utm_source=x&id=1#top", "http://[bad/feed") \
+        == "https://n.example/a?id=1"
     assert canonical_url("a.html", "  https://n.example/x/ ") == "https://n.example/x/a.html"
 
 
