@@ -288,6 +288,42 @@ async def test_admin_commands_follow_workspace_roles_and_admin_ids(bot, commands
     assert asked == ([] if user == BOSS else [user])
 
 
+@pytest.mark.parametrize("command,text", [("/subscribe", "pricing"),
+                                          ("/ainews", "subscribe pricing")])
+async def test_subscribing_where_the_bot_cannot_post_says_to_invite_it(bot, commands,
+                                                                      command, text):
+    """A private channel the bot wasn't invited to takes slash commands but no posts: a
+    subscription there would only pause at its first story. Say how to fix it now."""
+    bot.fake.hidden.add("CPRIV")
+    answer = await bot.answer(await bot.slash(command, text, user="UADMIN", channel="CPRIV"))
+    assert "/invite @ainews" in texts(answer) and answer["response_type"] == "ephemeral"
+    assert commands.calls == []
+    # Invited: the same command goes through.
+    bot.fake.hidden.discard("CPRIV")
+    answer = await bot.answer(await bot.slash(command, text, user="UADMIN", channel="CPRIV"))
+    assert [c[0] for c in commands.calls] == [command.lstrip("/").replace("ainews", "text")]
+
+
+@pytest.mark.parametrize("error", ["not_in_channel", "missing_scope", "ratelimited"])
+async def test_subscribe_goes_ahead_when_slack_cannot_say_the_bot_is_shut_out(bot, commands,
+                                                                              error):
+    """not_in_channel is a public channel (chat:write.public posts there); no history
+    scope or a busy Slack proves nothing. None of them may refuse an admin."""
+    bot.fake.fail("conversations.history", error=error)
+    answer = await bot.answer(await bot.slash("/subscribe", "pricing", user="UADMIN"))
+    assert "Now following pricing." in texts(answer)
+
+
+async def test_only_an_admins_subscribe_reads_the_channel(bot, commands):
+    """A lookup, or a subscribe the core refuses anyway, costs no Slack call."""
+    bot.fake.hidden.add("CPRIV")
+    await bot.answer(await bot.slash("/latest", "pricing", user="UADMIN", channel="CPRIV"))
+    answer = await bot.answer(await bot.slash("/subscribe", "pricing", user="UPLAIN",
+                                              channel="CPRIV"))
+    assert "Only workspace admins" in texts(answer)
+    assert bot.fake.calls_to("conversations.history") == []
+
+
 async def test_users_info_is_cached_between_commands(bot):
     for _ in range(3):
         await bot.answer(await bot.slash("/subscribe", "pricing", user="UADMIN"))

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 from bot.commands_text import NUMBER
 from bot.replies import Caller, Reply
 from bot.slack import render
-from bot.slack.webapi import NETWORK_ERRORS
+from bot.slack.webapi import NETWORK_ERRORS, error_code
 from bot.slack.syntax import SLASH_COMMANDS
 
 log = logging.getLogger("ainews.slack")
@@ -165,7 +165,7 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
         return Caller(platform="slack", workspace=team or "", channel=channel or "",
                       user=user or "", is_admin=await is_admin(user) if user and ask else False)
 
-    async def on_command(ack, command, respond):
+    async def on_command(ack, command, respond, client):
         await ack()
         name, args = plan(command.get("command", ""), command.get("text", ""))
         # Only commands that can change something need users.info: a lookup never waits
@@ -173,7 +173,10 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
         caller = await caller_for(command.get("team_id"), command.get("channel_id"),
                                   command.get("user_id"), ask=name not in READ_ONLY)
         log.debug("slack: /%s %r from %s in %s", name, args[:100], caller.user, caller.channel)
-        reply = await run_command(commands, name, args, caller)
+        hidden = caller.is_admin and subscribes(name, args) \
+            and await hidden_from_bot(client, caller.channel)
+        reply = Reply.error(CANT_POST) if hidden else \
+            await run_command(commands, name, args, caller)
         share = render.share_value(name, args) if reply.shareable else None
         await _respond(respond, render.reply_message(reply, share=share), f"/{name}")
 
@@ -205,6 +208,31 @@ async def on_unknown_action(ack, body) -> None:
     await ack()
     actions = body.get("actions") or [{}]
     log.info("slack: ignored a click on unknown button %r", actions[0].get("action_id"))
+
+
+# Slash commands work in channels the bot can't see (private ones it wasn't invited to,
+# others' DMs); a subscription there would only pause at its first story.
+CANT_POST = ("I can't post in this channel: it's private (or a direct message) and I'm not "
+             "in it. Invite me with /invite @ainews, then run /subscribe again.")
+
+
+def subscribes(name: str, args: str) -> bool:
+    """/subscribe, or '/ainews subscribe ...' (the text form)."""
+    return name == "subscribe" or (name == "text" and args.split()[:1] == ["subscribe"])
+
+
+async def hidden_from_bot(client, channel: str) -> bool:
+    """True when Slack says the bot can't see `channel` (channel_not_found). Reading one
+    message needs only the history scopes the bot has; any other answer (not_in_channel:
+    a public channel, which chat:write.public can post to; no scope; Slack down) is not
+    proof, and the subscription goes ahead as before."""
+    try:
+        await client.conversations_history(channel=channel, limit=1)
+    except SlackApiError as exc:
+        return error_code(exc) == "channel_not_found"
+    except NETWORK_ERRORS as exc:
+        log.debug("slack: couldn't check %s before subscribing: %s", channel, exc)
+    return False
 
 
 LOOKUPS = ("company", "latest", "search", "topic")

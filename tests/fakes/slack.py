@@ -117,6 +117,9 @@ class FakeSlack:
         self.enterprise_id = ""     # set: auth.test says the workspace is in a Grid org
         self.calls: list[Call] = []
         self.users: dict[str, dict] = {}
+        # Channels the bot can't see (private ones it wasn't invited to, others' DMs):
+        # Slack answers channel_not_found for them, to posts and reads alike.
+        self.hidden: set[str] = set()
         self.messages: dict[tuple[str, str], dict] = {}
         self.responses: dict[str, list[dict]] = defaultdict(list)   # response id -> posts
         self.acks: dict[str, dict | None] = {}                      # envelope id -> payload
@@ -256,7 +259,7 @@ class FakeSlack:
         return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
 
     def _m_chat_postMessage(self, p: dict) -> dict:
-        problem = _message_problem(p)
+        problem = "channel_not_found" if p.get("channel") in self.hidden else _message_problem(p)
         if problem:
             return {"ok": False, "error": problem}
         ts = self.next_ts()
@@ -272,6 +275,8 @@ class FakeSlack:
         """The channel's messages after `oldest`, newest first, `limit` a page with a
         cursor to the next; metadata only when asked for."""
         channel, limit = p.get("channel"), int(p.get("limit") or 100)
+        if channel in self.hidden:
+            return {"ok": False, "error": "channel_not_found"}
         oldest, start = float(p.get("oldest") or 0), int(p.get("cursor") or 0)
         with_meta = str(p.get("include_all_metadata", "")).lower() in ("1", "true")
         found = sorted(((ts, m) for (ch, ts), m in self.messages.items()
