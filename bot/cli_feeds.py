@@ -83,9 +83,7 @@ def _remove(app, args) -> int:
 
 def _resume(app, args) -> int:
     if args.url == "all" and app.store.feed_state("all") is None:
-        paused = [s.source.url for s in app.store.feed_states() if s.paused]
-        for url in paused:
-            app.store.resume_feed(url)
+        paused = app.store.resume_paused_feeds()
         print(f"resumed {len(paused)} paused feeds; they will be polled on the next cycle"
               if paused else "no feed is paused")
         return 0

@@ -51,6 +51,8 @@ class FeedCommands:
         counts = [f"{n} {h}" for h in _ATTENTION if (n := sum(s.health == h for s in states))]
         lines: list = [f"{len(states)} feed{'' if len(states) == 1 else 's'}"
                        + (f" ({', '.join(counts)}):" if counts else ":")]
+        if sum(s.paused for s in states) > 1:
+            lines += say(" {} resumes every paused one.", ex.feed_resume("all"))
         for s in states:
             lines.append(f"\n  [{s.health}] {s.source.name} — {s.source.url}")
             if s.last_error:
@@ -61,6 +63,8 @@ class FeedCommands:
 
     def _feed_resume(self, url: str) -> Reply:
         state = self.store.feed_state(url)
+        if url.lower() == "all" and state is None:
+            return self._resume_all()
         if state is None:
             return Reply.error(say("no feed with URL {}; {} shows them", url, ex.FEEDS_LIST))
         if not state.paused:
@@ -69,6 +73,13 @@ class FeedCommands:
         self.store.resume_feed(url)
         return Reply.message(f"Resumed {state.source.name} ({url}): it is polled on the "
                              "next cycle.")
+
+    def _resume_all(self) -> Reply:
+        paused = self.store.resume_paused_feeds()
+        if not paused:
+            return Reply.message("No feed is paused.")
+        return Reply.message(f"Resumed {len(paused)} paused feed"
+                             f"{'' if len(paused) == 1 else 's'}: polled on the next cycle.")
 
     async def _feed_add(self, url: str, name: str) -> Reply:
         from feeds.fetcher import FetchError

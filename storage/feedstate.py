@@ -158,6 +158,13 @@ class FeedStore:
                 "UPDATE feeds SET paused = 0, failures = 0, last_error = '', "
                 "next_poll = NULL WHERE url = ?", (url,)).rowcount > 0
 
+    def resume_paused_feeds(self) -> list[str]:
+        """Unpause every paused feed (after an outage paused many); their URLs."""
+        paused = [s.source.url for s in self.feed_states() if s.paused]
+        for url in paused:
+            self.resume_feed(url)
+        return paused
+
     def _update_feed(self, url: str, assignments: str, params: tuple) -> None:
         with self._write():
             cur = self.db.execute(f"UPDATE feeds SET {assignments} WHERE url = ?",

@@ -373,6 +373,25 @@ async def test_a_paused_feed_can_be_resumed_from_chat(commands, store, clock):
     assert unknown.kind == "error" and "feeds list" in unknown.text
 
 
+async def test_every_paused_feed_can_be_resumed_from_chat_at_once(commands, store, clock):
+    # After an outage paused many feeds, chat had to resume them one URL at a time.
+    from feeds.models import FeedSource
+    urls = [f"https://down{i}.example/rss" for i in range(3)]
+    for i, url in enumerate(urls):
+        store.upsert_feed(FeedSource(f"Down {i}", url))
+        for _ in range(10 if i < 2 else 1):
+            store.record_fetch_failure(url, now=clock(), next_poll=clock(), kind="http",
+                                       message="fetcher: answered HTTP 503")
+    header = (await commands.feeds(ADMIN, "list")).text.splitlines()[0]
+    assert header.endswith("`feeds resume all` resumes every paused one.")
+    resumed = await commands.run_text(ADMIN, "feeds resume all")
+    assert resumed.kind == "text" and "Resumed 2 paused feeds" in resumed.text
+    assert [store.feed_state(u).paused for u in urls] == [False, False, False]
+    assert store.feed_state(urls[2]).failures == 1      # not paused: left as it was
+    again = await commands.feeds(ADMIN, "resume", "ALL")
+    assert again.text == "No feed is paused."
+
+
 def test_lookup_answers_when_condensing_a_story_fails(commands, store, monkeypatch, caplog):
     """A story that cannot be condensed on lookup still shows as its headline."""
     import bot.commands

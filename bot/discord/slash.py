@@ -274,7 +274,7 @@ def _feeds_group(commands) -> app_commands.Group:
         await run(interaction, "remove", url)
 
     @group.command(name="resume", description="Poll a paused feed again")
-    @app_commands.describe(url="The feed's address, as shown by /feeds list")
+    @app_commands.describe(url="The feed's address, as shown by /feeds list, or 'all'")
     async def feeds_resume(interaction: discord.Interaction, url: str):
         """Poll a paused feed again."""
         await run(interaction, "resume", url)
