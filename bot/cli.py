@@ -5,8 +5,11 @@ libraries load only when an adapter starts."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 EPILOG = "Settings come from the environment or .env (see .env.example)."
@@ -75,8 +78,36 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, ending a command the way Ctrl-C does."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """As PID 1 in a container (`docker run ... poll --once`) SIGTERM has no default
+    action: `docker stop` waited 10 s, then killed. `run` installs its own handler.
+    Only the main thread may set one (tests call main() from threads too)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    with _sigterm_as_interrupt():
+        return _run(args)
+
+
+def _run(args) -> int:
     from bot import cli_commands
     from bot.errors import UserError
 
@@ -87,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         print(f"ainews: {e}", file=sys.stderr)
         return 2
+    except Terminated:
+        print("ainews: stopped (SIGTERM)", file=sys.stderr)
+        return 143      # what a shell shows for a command ended by SIGTERM
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -474,6 +474,30 @@ async def test_status_reports_feed_health_and_queue(env, capsys, tmp_path):
     assert "feeds needing attention" in out and "Bad" in out
 
 
+async def test_sigterm_ends_a_poll_with_one_line_and_a_clean_exit(env, tmp_path):
+    """As PID 1 in a container (`docker run ... poll --once`) SIGTERM has no default
+    action: `docker stop` waited 10 s, then killed the poll. It now ends as Ctrl-C does."""
+    import asyncio
+    import signal
+    async with FeedServer() as srv:
+        srv.add_slow("/slow.xml", 60, make_rss("Slow AI", [strategy_entry(0)]))
+        feeds = tmp_path / "feeds.toml"
+        feeds.write_text(f'[[feed]]\nname = "Slow"\nurl = "{srv.url("/slow.xml")}"\n')
+        env.setenv("AINEWS_FEEDS", str(feeds))
+        proc = await asyncio.create_subprocess_exec(
+            AINEWS, "poll", "--once", cwd=tmp_path, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        for _ in range(600):          # the poll is under way once the feed is asked for
+            if srv.requests_for("/slow.xml") or proc.returncode is not None:
+                break
+            await asyncio.sleep(0.05)
+        proc.send_signal(signal.SIGTERM)
+        _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 143
+    assert err.decode().splitlines()[-1] == "ainews: stopped (SIGTERM)"
+    assert "Traceback" not in err.decode()
+
+
 @pytest.mark.parametrize("argv", [["topics"], ["brief", str(DATA / "seed-story.xml")]])
 def test_output_into_a_closed_pipe_is_no_traceback(tmp_path, argv):
     """`ainews latest --json | head -1`: the reader leaving early is no error to report."""
