@@ -10,7 +10,7 @@ import lxml.etree
 import pytest
 from feedparser.datetimes import _parse_date as feedparser_date
 
-from feeds import elements, htmlclean, urls
+from feeds import elements, fast_values, htmlclean, urls
 from feeds import text as textmod
 from feeds.entries import paragraphs
 from feeds.fastparse import parse_date
@@ -189,3 +189,31 @@ def test_hostile_flags_prefilters_flag_what_the_regexes_find():
     assert {flags for flags in expected} == {(), ("mention",), ("link",), ("mention", "link")}
     assert sum(f == ("link",) for f in expected) > 50
     assert [textmod.hostile_flags(s) for s in texts] == expected
+
+
+def test_hostile_flags_found_where_they_can_start_as_the_regexes_find_them():
+    """Mentions and links are looked for only at their possible starts ("@", "<!", "<@",
+    "<#", "[", and each "<" before a "|" with no ">", "|" or space between): the same
+    flags as each regex searching the whole string, "<" runs and odd cases included."""
+    pieces = ["<", "a", "b1", ":", "|", " ", "\n", ">", "[", "]", "](", "(", "@", "!", "#",
+              "everyone", "here", "x", "\u017f", "\u212a", "\u3000", "<a:", "<b:c", "https:"]
+    texts = random_strings(11, 20000, pieces, longest=30)
+
+    def both_regexes(s):
+        found = [textmod._MENTION.search(s) and "mention", textmod._LINK.search(s) and "link"]
+        return tuple(f for f in found if f)
+    expected = [both_regexes(s) for s in texts]
+    assert sum(f == ("link",) for f in expected) > 500
+    assert sum(f == ("mention",) for f in expected) > 300
+    assert [textmod.hostile_flags(s) for s in texts] == expected
+
+
+def test_c1_controls_found_as_the_regex_finds_them():
+    """finish() looks for C1 controls through a byte search of the UTF-8 text: the same
+    answer as the regex, next to the Latin-1 characters that share their lead byte."""
+    pieces = ["a", "\x80", "\x9f", "\xa0", "\xbf", "\xc2", "\xe9", "\u0100", "\u2019",
+              "\ud800", "\U0001F600", "\x7f"]
+    texts = random_strings(12, 4000, pieces, longest=6)
+    expected = [fast_values._C1.search(s) is not None for s in texts]
+    assert 500 < sum(expected) < len(texts) - 500
+    assert [fast_values._has_c1(s) for s in texts] == expected
