@@ -104,6 +104,19 @@ def test_plain_urls_canonicalise_as_urllib_reads_them(base):
         assert urls.canonical_url(url, base) == expected, url
 
 
+@pytest.mark.parametrize("base", ["", BASE, "http://other.example/d/", "http://[bad", "/rel"])
+def test_a_guid_spelled_as_its_link_shares_its_canonical_form_only_where_that_is_exact(base):
+    """build_stories reuses the link's canonical form for a GUID spelled the same when
+    base_plays_no_part says the base made no difference: it never says so wrongly."""
+    links = plain_urls(2000) + [" " + u for u in plain_urls(50)] + ["//x.com/a", "/a", "x"]
+    said = 0
+    for url in links:
+        if urls.base_plays_no_part(url, base):
+            said += 1
+            assert urls.canonical_url(url, base) == urls.canonical_url(url), url
+    assert said > 1500 or base == "http://[bad"
+
+
 ZONES = ["GMT", "UT", "Z", "+0000", "-0530", "+1400", "+9999", "EST", "+08:00"]
 
 
