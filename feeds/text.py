@@ -296,12 +296,23 @@ _CLOSES = frozenset(_BLOCK | {"br", "li"})
 
 def line_text(s: str) -> str:
     """tree_to_text of a fragment that is text alone (no markup): one line."""
+    if _single_spaced(s):  # most summaries: nothing to collapse, no line to split
+        return s.strip()
     return _fast_assemble(f"\n{s.replace(_NEWLINE, ' ')}\n")
 
 
 def lines_text(blocks: list[str]) -> str:
     """tree_to_text of a fragment of blocks (<p>) holding text alone: a line each."""
+    if all(map(_single_spaced, blocks)):
+        return _NEWLINE.join([line for b in blocks if (line := b.strip())])
     return _fast_assemble(_NEWLINE.join(b.replace(_NEWLINE, " ") for b in blocks))
+
+
+def _single_spaced(s: str) -> bool:
+    """True for text whose only whitespace is single spaces, so that its line is itself,
+    stripped: every other whitespace character (and the bullet mark's NUL) is
+    unprintable."""
+    return "  " not in s and s.isprintable()
 
 
 def _fast_assemble(raw: str) -> str:
@@ -330,9 +341,8 @@ _DOUBLE_SPACE = re.compile("  ")
 
 
 def _clean_fast(s: str) -> str:
-    """clean_line, skipping the work for the usual line with single spaces only: every
-    whitespace character but the space is unprintable, so isprintable() rules them out."""
-    if "  " not in s and s.isprintable():
+    """clean_line, skipping the work for the usual line with single spaces only."""
+    if _single_spaced(s):
         return s.strip()
     return " ".join(s.split())
 

@@ -44,6 +44,22 @@ def test_text_without_markup_reads_as_lxml_reads_it():
         outcome(htmlclean._clean_tree, s, BASE) for s in texts]
 
 
+# Mostly single-spaced words, sometimes a character that ends the single-spaced shortcut.
+WORDY = ["word", "é", "\u2019", ">", " ", " ", " ", "x.", "\U0001F600"] * 4 + CHARS
+
+
+def test_single_spaced_text_reads_as_lxml_reads_it():
+    """Text whose only whitespace is single spaces skips the line assembly: the same
+    HTML and text as lxml's parse, plain-text paragraphs included."""
+    texts = [s for s in random_strings(13, 3000, WORDY, longest=12) if s.strip()]
+    assert 400 < sum(map(textmod._single_spaced, texts)) < len(texts) - 400
+    assert [outcome(htmlclean.clean_html, s, BASE) for s in texts] == [
+        outcome(htmlclean._clean_tree, s, BASE) for s in texts]
+    values = ["\n\n".join(random_strings(i, 3, WORDY, longest=8)) for i in range(1000)]
+    assert [outcome(htmlclean.plain_html, v) for v in values] == [
+        outcome(lxml_paragraphs, v) for v in values]
+
+
 def lxml_paragraphs(value: str) -> tuple[str, str]:
     html = paragraphs(value)
     return html, textmod.tree_to_text(htmlclean._fragment(html)) if html else ""
