@@ -246,3 +246,23 @@ def test_c1_controls_found_as_the_regex_finds_them():
     expected = [fast_values._C1.search(s) is not None for s in texts]
     assert 500 < sum(expected) < len(texts) - 500
     assert [fast_values._has_c1(s) for s in texts] == expected
+
+
+def test_html_handed_to_lxml_as_utf8_parses_as_the_str_does():
+    """parse_fragment gives lxml UTF-8 bytes: the same document as the str gave, with
+    encoding declarations, references, controls and a lone surrogate in the HTML."""
+    odd = ['<meta charset="iso-8859-1">', '<?xml version="1.0" encoding="latin-1"?>',
+           '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">',
+           "\ud800", "\x00", "&eacute;", "&#x80;", "&#0;", "<![CDATA[", "<!--", "\u2019"]
+    pages = [f"<html><body>{h}</body></html>"
+             for h in random_strings(14, 3000, CHARS + TAGS + odd, longest=20)]
+    assert sum(not p.isascii() for p in pages) > 2000
+
+    def as_str(page):
+        return _serialised(lxml.etree.fromstring(page, lxml.etree.HTMLParser()))
+    assert [outcome(lambda p: _serialised(textmod._parse_html(p)[1]), p) for p in pages] == [
+        outcome(as_str, p) for p in pages]
+
+
+def _serialised(doc):
+    return doc if doc is None else lxml.etree.tostring(doc, encoding="unicode")
