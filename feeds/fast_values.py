@@ -17,7 +17,7 @@ from feeds.elements import element_key
 from feeds.htmlclean import (Unsupported, clean_html, feedparser_html, join_url,
                              needs_feedparser, plain_html)
 
-__all__ = ["atom_author", "attr", "author_name", "content_type", "finish", "guid_value",
+__all__ = ["atom_author", "attr", "attrs", "author_name", "content_type", "finish", "guid_value",
            "html_value", "link_value", "plain_or_html", "text_of"]
 
 _C1 = re.compile("[\x80-\x9f]")
@@ -99,8 +99,15 @@ def html_value(el, base: str, default: str) -> tuple[str, str | None]:
     return clean_html(value, base) if value.strip() else ("", "")
 
 
+def attrs(el) -> dict[str, str]:
+    """Every attribute by its lower-cased name, the first of a name winning (as attr()
+    finds it): for elements read by several names."""
+    return {k.lower(): v for k, v in reversed(el.items())}
+
+
 def link_value(el, base: str, current, *, in_entry: bool):
-    href = attr(el, "url", attr(el, "uri", attr(el, "href")))
+    found = attrs(el)
+    href = found.get("url", found.get("uri", found.get("href")))
     if href is None:  # RSS: the link is the element's text
         text = text_of(el)
         value = finish(join_url(base, text) if text else "")
@@ -109,8 +116,8 @@ def link_value(el, base: str, current, *, in_entry: bool):
         if in_entry:
             value = value.replace("&amp;", "&")
         return _NAMED_REF.sub(r"&\g<1>", value)
-    rel = attr(el, "rel", "alternate").lower()
-    kind = attr(el, "type", "application/atom+xml" if rel == "self" else "text/html").lower()
+    rel = found.get("rel", "alternate").lower()
+    kind = found.get("type", "application/atom+xml" if rel == "self" else "text/html").lower()
     if rel == "alternate" and _TYPES.get(kind, kind) in ("text/html", "application/xhtml+xml"):
         return join_url(base, href)
     return current

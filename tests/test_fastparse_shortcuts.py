@@ -266,3 +266,27 @@ def test_html_handed_to_lxml_as_utf8_parses_as_the_str_does():
 
 def _serialised(doc):
     return doc if doc is None else lxml.etree.tostring(doc, encoding="unicode")
+
+
+def test_attributes_read_at_once_as_one_by_one():
+    """link_value reads an element's attributes into one dict: the same value for each
+    name as attr() (the first attribute of that name in any case), or the default."""
+    rng = random.Random(15)
+    names = ["href", "HREF", "Href", "rel", "REL", "type", "uri", "url", "{urn:x}href"]
+    for _ in range(2000):
+        el = lxml.etree.Element("link")
+        for name in rng.sample(names, rng.randint(0, 5)):
+            el.set(name, rng.choice(["a", "b", "C", ""]))
+        found = fast_values.attrs(el)
+        for name in ("href", "rel", "type", "uri", "url", "x"):
+            assert found.get(name, "dflt") == fast_values.attr(el, name, "dflt")
+
+
+def test_children_read_a_tag_in_an_unknown_namespace_by_each_documents_prefix():
+    """children() remembers what to do with a tag only where its key is the tag's: an
+    unknown namespace's element is skipped under one prefix and read under another."""
+    docs = [f'<item xmlns:{p}="urn:unknown"><{p}:creator>Li</{p}:creator></item>'
+            for p in ("x", "dc", "x", "dc")]
+    keys = [[key for _, key in elements.children(lxml.etree.fromstring(d), set())]
+            for d in docs]
+    assert keys == [[], ["dc_creator"], [], ["dc_creator"]]
