@@ -43,7 +43,11 @@ _LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?[a-z][a-z0-9+.-]*:[^)\s]*"   # [text](sc
 def clean_line(s: str) -> str:
     """Collapse all whitespace (newlines included) to single spaces; strip the ends.
     (str.split() splits on exactly the characters the regex \\s matches, faster.)"""
-    return " ".join(s.split()) if s else ""
+    if not s:
+        return ""
+    if _single_spaced(s):  # the usual title or name: no word list to build and join
+        return s.strip()
+    return " ".join(s.split())
 
 
 def hostile_flags(s: str) -> tuple[str, ...]:
@@ -344,7 +348,7 @@ def _fast_assemble(raw: str) -> str:
         bullet = _BULLET in line
         if bullet:
             line = line.replace(_BULLET, " ")
-        line = line.strip() if plain else _clean_fast(line)
+        line = line.strip() if plain else clean_line(line)
         if line:
             lines.append(f"- {line}" if bullet else line)
     return _NEWLINE.join(lines)
@@ -352,13 +356,6 @@ def _fast_assemble(raw: str) -> str:
 
 _ASCII_ODD_SPACE = "\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _DOUBLE_SPACE = re.compile("  ")
-
-
-def _clean_fast(s: str) -> str:
-    """clean_line, skipping the work for the usual line with single spaces only."""
-    if _single_spaced(s):
-        return s.strip()
-    return " ".join(s.split())
 
 
 def may_be_hostile(s: str) -> bool:

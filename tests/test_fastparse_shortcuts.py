@@ -290,3 +290,11 @@ def test_children_read_a_tag_in_an_unknown_namespace_by_each_documents_prefix():
     keys = [[key for _, key in elements.children(lxml.etree.fromstring(d), set())]
             for d in docs]
     assert keys == [[], ["dc_creator"], [], ["dc_creator"]]
+
+
+def test_clean_line_skips_the_split_only_where_it_changes_nothing():
+    """clean_line returns single-spaced text stripped, without splitting it into words:
+    the same as joining its words, for every kind of space and control character."""
+    texts = random_strings(16, 6000, WORDY, longest=10)
+    assert 1000 < sum(map(textmod._single_spaced, texts)) < len(texts) - 1000
+    assert [textmod.clean_line(s) for s in texts] == [" ".join(s.split()) for s in texts]
