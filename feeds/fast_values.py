@@ -54,11 +54,17 @@ def plain_or_html(el, is_atom: bool) -> tuple[str, bool]:
     """A short text construct: (value, is_html), sanitised by feedparser itself."""
     kind = content_type(el, "text/plain")
     value = text_of(el)
-    if not is_atom and _FeedParserMixin.looks_like_html(value):
+    if not is_atom and _looks_like_html(value):
         kind = "text/html"
     if kind == "text/html":
         value = _sanitize_html(value, "utf-8", kind)
     return finish(value), kind == "text/html"
+
+
+def _looks_like_html(value: str) -> bool:
+    """feedparser's guess, whose first test needs a close tag or a reference: text with
+    neither "</" nor "&" (most titles) is plain without its regexes."""
+    return ("</" in value or "&" in value) and _FeedParserMixin.looks_like_html(value)
 
 
 def content_type(el, default: str) -> str:

@@ -298,3 +298,14 @@ def test_clean_line_skips_the_split_only_where_it_changes_nothing():
     texts = random_strings(16, 6000, WORDY, longest=10)
     assert 1000 < sum(map(textmod._single_spaced, texts)) < len(texts) - 1000
     assert [textmod.clean_line(s) for s in texts] == [" ".join(s.split()) for s in texts]
+
+
+def test_the_html_guess_skipped_only_for_text_it_calls_plain():
+    """plain_or_html asks feedparser whether an RSS title looks like HTML only when it
+    holds "</" or "&": the same answer as asking for every title."""
+    from feedparser.mixin import _FeedParserMixin
+    pieces = ["<b>", "</b>", "</x>", "&amp;", "&#38;", "&x;", "&", "<", "/", ">", "a", " ", ";"]
+    texts = random_strings(17, 4000, pieces, longest=6)
+    expected = [_FeedParserMixin.looks_like_html(s) for s in texts]
+    assert 200 < sum(expected) < len(texts) - 200
+    assert [fast_values._looks_like_html(s) for s in texts] == expected
