@@ -1,11 +1,12 @@
 """Parse stage: the feedparser path, the lxml fast path and bare lxml, side by side.
 
-    .venv/bin/python bench/bench_parse.py [--runs 7] [--entries 50] [--paragraphs 22]
-                                          [--against REV]
+    .venv/bin/python bench/bench_parse.py [--runs 7] [--repeat 1] [--entries 50]
+                                          [--paragraphs 22] [--against REV]
 
 Feeds: generated full-content feeds (tests/fakes/feedserver.py, 50 entries, ~400 KB, RSS
 and Atom), every XML feed in tests/data, and feeds built from the real news items. The
-readers take turns over each feed set, `--runs` rounds; the figure is the median, in
+readers take turns over each feed set (every other round in reverse order), `--runs`
+rounds of `--repeat` passes each; the figure is the median pass, in
 entries per CPU-second (process time: the machine is shared, and CPU time is what a
 parse costs it). Wall-clock is shown too.
 
@@ -98,29 +99,33 @@ def bare_lxml(body: bytes) -> int:
         return 0
 
 
-def measure(bodies: list[bytes], runs: int) -> dict[str, tuple[float, float]]:
+def measure(bodies: list[bytes], runs: int, repeat: int = 1) -> dict[str, tuple[float, float]]:
     """{reader: (median CPU seconds, median wall seconds)} for one pass over `bodies`.
-    Readers take turns within each run, so a busy neighbour slows them all alike."""
+    Readers take turns within each run, so a busy neighbour slows them all alike; every
+    other run in reverse order, so no reader always follows the same one. A turn is
+    `repeat` passes (a 7 ms feed timed once is at the mercy of one scheduler tick)."""
     cpu: dict[str, list[float]] = collections.defaultdict(list)
     wall: dict[str, list[float]] = collections.defaultdict(list)
-    for _ in range(runs):
-        for name, read in readers().items():
+    for run in range(runs):
+        turns = list(readers().items())
+        for name, read in (reversed(turns) if run % 2 else turns):
             c0, w0 = time.process_time(), time.perf_counter()
-            for body in bodies:
-                read(body)
-            cpu[name].append(time.process_time() - c0)
-            wall[name].append(time.perf_counter() - w0)
+            for _ in range(repeat):
+                for body in bodies:
+                    read(body)
+            cpu[name].append((time.process_time() - c0) / repeat)
+            wall[name].append((time.perf_counter() - w0) / repeat)
     return {n: (statistics.median(cpu[n]), statistics.median(wall[n])) for n in cpu}
 
 
-def bench(title: str, bodies: list[bytes], runs: int, entries_of: int) -> None:
+def bench(title: str, bodies: list[bytes], runs: int, entries_of: int, repeat: int = 1) -> None:
     size = sum(map(len, bodies)) / 1024
     fast = sum(parse_feed_with("auto", b, feed_url=FEED_URL).reader == "lxml" for b in bodies)
     print(f"\n{title}: {len(bodies)} feeds ({fast} read by the fast path), {size:.0f} KB, "
-          f"{entries_of} entries; median of {runs} runs")
+          f"{entries_of} entries; median of {runs} runs of {repeat} pass(es)")
     print(f"  {'reader':24} {'entries/CPU-s':>14} {'ms CPU':>9} {'ms wall':>9} "
           f"{'vs feedparser path':>19}")
-    results = measure(bodies, runs)
+    results = measure(bodies, runs, repeat)
     base = results["feedparser path"][0]
     for name, (cpu, wall) in results.items():
         print(f"  {name:24} {entries_of / cpu:14,.0f} {cpu * 1000:9.2f} {wall * 1000:9.2f} "
@@ -215,6 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--entries", type=int, default=50)
     ap.add_argument("--paragraphs", type=int, default=22)
+    ap.add_argument("--repeat", type=int, default=1, help="passes over a feed set per turn")
     ap.add_argument("--against", action="append", default=[], metavar="REV",
                     help="also time the fast path at this git revision (repeatable)")
     args = ap.parse_args(argv)
@@ -224,16 +230,16 @@ def main(argv: list[str] | None = None) -> None:
                                                               paragraphs=args.paragraphs))
                  for kind, make, s in (("RSS", make_rss, 1), ("Atom", make_atom, 2))}
     for kind, body in generated.items():
-        bench(f"Generated {kind}", [body], args.runs, args.entries)
+        bench(f"Generated {kind}", [body], args.runs, args.entries, args.repeat)
     data = readable(sorted(DATA.glob("*.xml")))
     n = sum(len(parse_feed_with("feedparser", b, feed_url=FEED_URL).stories) for b in data)
-    bench("tests/data corpus", data, args.runs, n)
+    bench("tests/data corpus", data, args.runs, n, args.repeat)
     real = corpus_feeds()
     if real:
         n = sum(len(parse_feed_with("feedparser", b, feed_url=FEED_URL).stories)
                 for b in real.values())
         bench("Real news items, one RSS and one Atom feed per outlet", list(real.values()),
-              args.runs, n)
+              args.runs, n, args.repeat)
     print("\nEquivalence, feedparser path vs fast path:")
     everything = {**{f"generated {k}": v for k, v in generated.items()},
                   **{f"tests/data #{i}": b for i, b in enumerate(data)}, **real}

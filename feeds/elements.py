@@ -55,17 +55,35 @@ def children(parent, once: set):
     """(element, feedparser's name for it) of each child that matters; raises Unsupported
     for nested elements feedparser would read and for repeats whose rules we don't copy.
     `once` collects the fields seen, across calls for the same entry."""
+    routes = _ROUTES
     for el in parent:
-        key = element_key(el)
-        if key is None or key in _HARMLESS or not _has_handler(key):
-            check_nested(el)
+        key, field_ = routes.get(el.tag) or _route(el)
+        if key is None:  # skipped, unless it holds an element that is read
+            if len(el):
+                check_nested(el)
             continue
-        if key in _ONCE:
-            field_ = _SAME_FIELD.get(key, key)
+        if field_ is not None:
             if field_ in once:
                 raise Unsupported(f"repeated <{key}>")
             once.add(field_)
         yield el, key
+
+
+def _route(el) -> tuple[str | None, str | None]:
+    """(key or None when skipped, the field a key read once fills): what children()
+    does with an element, remembered by tag where the key is (one dict lookup a child
+    instead of three calls)."""
+    key = element_key(el)
+    if key is None or key in _HARMLESS or not _has_handler(key):
+        route = (None, None)
+    else:
+        route = (key, _SAME_FIELD.get(key, key) if key in _ONCE else None)
+    if el.tag in _KEY_BY_TAG:  # the key is the tag's in every document: bounded there
+        _ROUTES[el.tag] = route
+    return route
+
+
+_ROUTES: dict[str, tuple[str | None, str | None]] = {}
 
 
 def check_nested(el) -> None:

@@ -19,7 +19,7 @@ from feeds import text as textmod
 from feeds.headline import MAX_HEADLINE, trim_words
 from feeds.models import SHARED_LINK, Story, story_id
 from feeds.sentences import split_sentences
-from feeds.urls import canonical_url, is_web_url
+from feeds.urls import base_plays_no_part, canonical_url, is_web_url
 
 _ENTITY_REF = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);", re.IGNORECASE)
 
@@ -99,7 +99,7 @@ def build_stories(entries: list[Entry], *, feed_url: str, base: str, source: str
     shared = _shared_links(entries, links)
     stories, seen = [], set()
     for entry, link in zip(entries, links):
-        story = _story(entry, link, link in shared, feed_url, source, fetched_at)
+        story = _story(entry, link, link in shared, feed_url, base, source, fetched_at)
         if story.id not in seen:  # duplicate GUIDs / links inside one feed: one story
             seen.add(story.id)
             stories.append(story)
@@ -116,12 +116,13 @@ def _shared_links(entries: list[Entry], links: list[str]) -> set[str]:
     return {link for link, g in guids.items() if len(g) > 1}
 
 
-def _identity(entry: Entry, link: str, link_shared: bool, feed_url: str, title: str):
+def _identity(entry: Entry, link: str, link_shared: bool, feed_url: str, base: str,
+              title: str):
     """(id, guid, url). A GUID that is a URL is canonicalised; when it names the same
     page as the link (differing only by query: tracking, timestamps) the link wins."""
     guid = entry.guid.strip()
     if is_web_url(guid):
-        guid = canonical_url(guid)
+        guid = _canonical_guid(guid, entry.link, link, base)
         # A link shared with other entries (a live blog's page) is no permalink; the GUID is.
         url = guid if link_shared or not link else link
         if not link_shared and _same_page(guid, url):
@@ -134,6 +135,14 @@ def _identity(entry: Entry, link: str, link_shared: bool, feed_url: str, title: 
     return story_id(feed_url, f"title:{title}", ""), "", ""
 
 
+def _canonical_guid(guid: str, raw_link: str, link: str, base: str) -> str:
+    """canonical_url(guid). A GUID spelled as the entry's link (most permalinks) has
+    the link's canonical form when the base played no part in it: not worked out twice."""
+    if link and guid == raw_link.strip() and base_plays_no_part(guid, base):
+        return link
+    return canonical_url(guid)
+
+
 def _same_page(a: str, b: str) -> bool:
     if a == b:  # the usual: the GUID is the link
         return True
@@ -141,10 +150,10 @@ def _same_page(a: str, b: str) -> bool:
     return (pa.hostname, pa.path.rstrip("/")) == (pb.hostname, pb.path.rstrip("/"))
 
 
-def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, source: str,
-           fetched_at: datetime) -> Story:
+def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, base: str,
+           source: str, fetched_at: datetime) -> Story:
     title = clean_title(entry.title, entry.title_is_html)
-    sid, guid, url = _identity(entry, link, link_shared, feed_url, title)
+    sid, guid, url = _identity(entry, link, link_shared, feed_url, base, title)
     summary = _text_of(entry.summary_html, entry.summary_text)
     body = _text_of(entry.content_html, entry.content_text) if entry.content_html else summary
     # Microblog feeds (Mastodon, JSON Feed 1.1) leave titles out; readers still need one.

@@ -21,9 +21,11 @@ __all__ = ["read_entry"]
 
 @dataclass
 class _Dates:
-    published: tuple | None = None
-    updated: tuple | None = None
-    created: tuple | None = None
+    """Each kind's last date text: read only when the kinds before it give no date (an
+    Atom entry's <updated> is rarely needed once <published> reads)."""
+    published: str | None = None
+    updated: str | None = None
+    created: str | None = None
 
 
 def read_entry(item, base: str, is_atom: bool) -> Entry:
@@ -90,9 +92,11 @@ def _date(key: str, el, dates: _Dates) -> bool:
     kind = _DATE_KEYS.get(key)
     if kind is None:
         return False
-    setattr(dates, kind, parse_date(finish(text_of(el))))  # the last one wins
+    setattr(dates, kind, finish(text_of(el)))  # the last one wins
     return True
 
 
 def _pick(dates: _Dates) -> datetime | None:
-    return first_date((dates.published, dates.updated, dates.created))
+    texts = (dates.published, dates.updated, dates.created)
+    # first_date stops at the first real date: later kinds are then never parsed
+    return first_date(parse_date(t) if t is not None else None for t in texts)

@@ -90,7 +90,8 @@ def feedparser_html(raw: str, base: str) -> str:
 def clean_html(raw: str, base: str) -> tuple[str, str]:
     """(sanitised HTML, its text) of an entry's non-empty HTML, relative URLs resolved
     against `base`; raises Unsupported where feedparser would read it differently."""
-    if "<" not in raw and "&" not in raw and raw.strip() and not _REFUSED.search(raw):
+    if "<" not in raw and "&" not in raw and raw.strip() and (
+            raw.isprintable() or not _REFUSED.search(raw)):  # (what it refuses is unprintable)
         return _markless(raw)
     return _clean_tree(raw, base)
 

@@ -43,7 +43,11 @@ _LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?[a-z][a-z0-9+.-]*:[^)\s]*"   # [text](sc
 def clean_line(s: str) -> str:
     """Collapse all whitespace (newlines included) to single spaces; strip the ends.
     (str.split() splits on exactly the characters the regex \\s matches, faster.)"""
-    return " ".join(s.split()) if s else ""
+    if not s:
+        return ""
+    if _single_spaced(s):  # the usual title or name: no word list to build and join
+        return s.strip()
+    return " ".join(s.split())
 
 
 def hostile_flags(s: str) -> tuple[str, ...]:
@@ -53,11 +57,51 @@ def hostile_flags(s: str) -> tuple[str, ...]:
     flags = []
     # Each regex only where its literal characters occur (a story's HTML often has an
     # "@" but no "|", or the reverse): those tests run at memchr speed, the regexes not.
-    if ("@" in s or "<!" in s or "<#" in s) and _MENTION.search(s):
+    if _has_mention(s):
         flags.append("mention")
-    if ("|" in s or "](" in s) and _LINK.search(s):
+    if _has_link(s):
         flags.append("link")
     return tuple(flags)
+
+
+def _has_mention(s: str) -> bool:
+    """_MENTION.search(s) is not None, tried only where a mention can start: every one
+    begins with "@", "<!", "<@" or "<#", i.e. at an "@", "!" or "#" or the "<" just
+    before one. Single characters are found at memchr speed; the regex's own search
+    steps through a story's ~5 KB of text and HTML character by character."""
+    for mark in "@!#":
+        i = s.find(mark)
+        while i >= 0:
+            if (mark == "@" and _MENTION.match(s, i)) or (
+                    i and s[i - 1] == "<" and _MENTION.match(s, i - 1)):
+                return True
+            i = s.find(mark, i + 1)
+    return False
+
+
+def _has_link(s: str) -> bool:
+    """_LINK.search(s) is not None, tried only where a link can start. "[text](" starts
+    at a "["; "<scheme:...|text>" at a "<" from which its first "|" follows with no ">",
+    "|" or whitespace between: for each "|", the "<"s back to the nearest of those."""
+    if "](" in s:
+        i = s.find("[")
+        while i >= 0:
+            if _LINK.match(s, i):
+                return True
+            i = s.find("[", i + 1)
+    after, bar = 0, s.find("|")  # after: just past the previous "|", where runs stop
+    while bar >= 0:
+        end = bar
+        start = s.rfind("<", after, end)
+        while start >= 0 and _LINK_STOP.search(s, start + 1, end) is None:
+            if _LINK.match(s, start):
+                return True
+            end, start = start, s.rfind("<", after, start)
+        after, bar = bar + 1, s.find("|", bar + 1)
+    return False
+
+
+_LINK_STOP = re.compile(r"[>|\s]")  # what the scheme and target of <scheme:...|...> exclude
 
 
 def html_to_text(html: str) -> str:
@@ -155,8 +199,7 @@ def parse_fragment(html: str):
         return None
     if _FULL_HTML.match(html):
         raise ValueError("text: a whole HTML document, not a fragment")
-    parser = _html_parser()
-    doc = lxml.etree.fromstring(f"<html><body>{html}</body></html>", parser)
+    parser, doc = _parse_html(f"<html><body>{html}</body></html>")
     bodies = [el for el in doc if el.tag == "body"] if doc is not None else []
     if len(bodies) != 1:
         raise ValueError("text: HTML that does not parse as one fragment")
@@ -176,9 +219,24 @@ _FULL_HTML = re.compile(r"\s*<(?:html|!doctype)", re.IGNORECASE)  # as lxml.html
 _LOCAL = threading.local()  # one parser per thread: a parser keeps state while it parses
 
 
-def _html_parser() -> lxml.etree.HTMLParser:
-    if (parser := getattr(_LOCAL, "parser", None)) is None:
-        parser = _LOCAL.parser = lxml.etree.HTMLParser()
+def _parse_html(markup: str):
+    """(parser, document) of lxml's HTML parse of `markup`, handed over as UTF-8 bytes:
+    for text beyond Latin-1 ~40% faster than the str, which libxml2 would convert from
+    UTF-16 or UTF-32 itself; the same tree (a <meta charset> cannot override the
+    parser's encoding). A lone surrogate has no UTF-8: that str goes as it is."""
+    try:
+        data = markup.encode("utf-8")
+    except UnicodeEncodeError:
+        parser = _html_parser("parser", None)
+        return parser, lxml.etree.fromstring(markup, parser)
+    parser = _html_parser("utf8_parser", "utf-8")
+    return parser, lxml.etree.fromstring(data, parser)
+
+
+def _html_parser(name: str, encoding: str | None) -> lxml.etree.HTMLParser:
+    if (parser := getattr(_LOCAL, name, None)) is None:
+        parser = lxml.etree.HTMLParser(encoding=encoding)
+        setattr(_LOCAL, name, parser)
     return parser
 
 
@@ -256,12 +314,23 @@ _CLOSES = frozenset(_BLOCK | {"br", "li"})
 
 def line_text(s: str) -> str:
     """tree_to_text of a fragment that is text alone (no markup): one line."""
+    if _single_spaced(s):  # most summaries: nothing to collapse, no line to split
+        return s.strip()
     return _fast_assemble(f"\n{s.replace(_NEWLINE, ' ')}\n")
 
 
 def lines_text(blocks: list[str]) -> str:
     """tree_to_text of a fragment of blocks (<p>) holding text alone: a line each."""
+    if all(map(_single_spaced, blocks)):
+        return _NEWLINE.join([line for b in blocks if (line := b.strip())])
     return _fast_assemble(_NEWLINE.join(b.replace(_NEWLINE, " ") for b in blocks))
+
+
+def _single_spaced(s: str) -> bool:
+    """True for text whose only whitespace is single spaces, so that its line is itself,
+    stripped: every other whitespace character (and the bullet mark's NUL) is
+    unprintable."""
+    return "  " not in s and s.isprintable()
 
 
 def _fast_assemble(raw: str) -> str:
@@ -279,7 +348,7 @@ def _fast_assemble(raw: str) -> str:
         bullet = _BULLET in line
         if bullet:
             line = line.replace(_BULLET, " ")
-        line = line.strip() if plain else _clean_fast(line)
+        line = line.strip() if plain else clean_line(line)
         if line:
             lines.append(f"- {line}" if bullet else line)
     return _NEWLINE.join(lines)
@@ -287,14 +356,6 @@ def _fast_assemble(raw: str) -> str:
 
 _ASCII_ODD_SPACE = "\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _DOUBLE_SPACE = re.compile("  ")
-
-
-def _clean_fast(s: str) -> str:
-    """clean_line, skipping the work for the usual line with single spaces only: every
-    whitespace character but the space is unprintable, so isprintable() rules them out."""
-    if "  " not in s and s.isprintable():
-        return s.strip()
-    return " ".join(s.split())
 
 
 def may_be_hostile(s: str) -> bool:

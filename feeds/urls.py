@@ -50,6 +50,12 @@ def canonical_url(url: str, base: str = "") -> str:
     return _parsed_canonical(url, base)
 
 
+def base_plays_no_part(url: str, base: str) -> bool:
+    """True when canonical_url(url, base) == canonical_url(url): an absolute URL that
+    takes the plain route with this base as without one."""
+    return _PLAIN_URL.match(url.strip()) is not None and (not base or _joinable(base))
+
+
 def _parsed_canonical(url: str, base: str) -> str:
     """canonical_url through urllib: any URL."""
     if base:   # urljoin parses both URLs, so it raises on a malformed base as well

@@ -125,6 +125,12 @@ TRICKY_RSS = {
     "both dates": "<item><title>T</title><link>https://x.com/1</link><dc:date>2025-02-03T04:05:06Z</dc:date>"
                   "<pubDate>Tue, 21 May 2024 10:30:00 +0800</pubDate></item>",
     "bad date": "<item><title>T</title><link>https://x.com/1</link><pubDate>soon</pubDate></item>",
+    # Each kind's last date counts; a later kind only when the earlier ones give none.
+    "bad pubDate, good dc:date": "<item><title>T</title><link>https://x.com/1</link>"
+                                 "<pubDate>soon</pubDate><dc:date>2025-02-03T04:05:06Z</dc:date></item>",
+    "zero pubDate, then a good one, then dc:date": "<item><title>T</title><link>https://x.com/1</link>"
+                                 "<dc:date>2025-02-03T04:05:06Z</dc:date><pubDate>Tue, 21 May 2024 "
+                                 "10:30:00 +0800</pubDate><pubDate>0000-00-00T00:00:00Z</pubDate></item>",
     "content before description": "<item><title>T</title><link>https://x.com/1</link><content:encoded>"
                                   "&lt;p&gt;Body&lt;/p&gt;</content:encoded><description>Sum</description></item>",
     "content only": "<item><title>T</title><link>https://x.com/1</link><content:encoded>"

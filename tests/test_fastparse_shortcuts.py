@@ -10,7 +10,7 @@ import lxml.etree
 import pytest
 from feedparser.datetimes import _parse_date as feedparser_date
 
-from feeds import elements, htmlclean, urls
+from feeds import elements, fast_values, htmlclean, urls
 from feeds import text as textmod
 from feeds.entries import paragraphs
 from feeds.fastparse import parse_date
@@ -42,6 +42,22 @@ def test_text_without_markup_reads_as_lxml_reads_it():
     assert len(texts) > 2500
     assert [outcome(htmlclean.clean_html, s, BASE) for s in texts] == [
         outcome(htmlclean._clean_tree, s, BASE) for s in texts]
+
+
+# Mostly single-spaced words, sometimes a character that ends the single-spaced shortcut.
+WORDY = ["word", "é", "\u2019", ">", " ", " ", " ", "x.", "\U0001F600"] * 4 + CHARS
+
+
+def test_single_spaced_text_reads_as_lxml_reads_it():
+    """Text whose only whitespace is single spaces skips the line assembly: the same
+    HTML and text as lxml's parse, plain-text paragraphs included."""
+    texts = [s for s in random_strings(13, 3000, WORDY, longest=12) if s.strip()]
+    assert 400 < sum(map(textmod._single_spaced, texts)) < len(texts) - 400
+    assert [outcome(htmlclean.clean_html, s, BASE) for s in texts] == [
+        outcome(htmlclean._clean_tree, s, BASE) for s in texts]
+    values = ["\n\n".join(random_strings(i, 3, WORDY, longest=8)) for i in range(1000)]
+    assert [outcome(htmlclean.plain_html, v) for v in values] == [
+        outcome(lxml_paragraphs, v) for v in values]
 
 
 def lxml_paragraphs(value: str) -> tuple[str, str]:
@@ -102,6 +118,19 @@ def test_plain_urls_canonicalise_as_urllib_reads_them(base):
                 urls.canonical_url(url, base)
             continue
         assert urls.canonical_url(url, base) == expected, url
+
+
+@pytest.mark.parametrize("base", ["", BASE, "http://other.example/d/", "http://[bad", "/rel"])
+def test_a_guid_spelled_as_its_link_shares_its_canonical_form_only_where_that_is_exact(base):
+    """build_stories reuses the link's canonical form for a GUID spelled the same when
+    base_plays_no_part says the base made no difference: it never says so wrongly."""
+    links = plain_urls(2000) + [" " + u for u in plain_urls(50)] + ["//x.com/a", "/a", "x"]
+    said = 0
+    for url in links:
+        if urls.base_plays_no_part(url, base):
+            said += 1
+            assert urls.canonical_url(url, base) == urls.canonical_url(url), url
+    assert said > 1500 or base == "http://[bad"
 
 
 ZONES = ["GMT", "UT", "Z", "+0000", "-0530", "+1400", "+9999", "EST", "+08:00"]
@@ -189,3 +218,94 @@ def test_hostile_flags_prefilters_flag_what_the_regexes_find():
     assert {flags for flags in expected} == {(), ("mention",), ("link",), ("mention", "link")}
     assert sum(f == ("link",) for f in expected) > 50
     assert [textmod.hostile_flags(s) for s in texts] == expected
+
+
+def test_hostile_flags_found_where_they_can_start_as_the_regexes_find_them():
+    """Mentions and links are looked for only at their possible starts ("@", "<!", "<@",
+    "<#", "[", and each "<" before a "|" with no ">", "|" or space between): the same
+    flags as each regex searching the whole string, "<" runs and odd cases included."""
+    pieces = ["<", "a", "b1", ":", "|", " ", "\n", ">", "[", "]", "](", "(", "@", "!", "#",
+              "everyone", "here", "x", "\u017f", "\u212a", "\u3000", "<a:", "<b:c", "https:"]
+    texts = random_strings(11, 20000, pieces, longest=30)
+
+    def both_regexes(s):
+        found = [textmod._MENTION.search(s) and "mention", textmod._LINK.search(s) and "link"]
+        return tuple(f for f in found if f)
+    expected = [both_regexes(s) for s in texts]
+    assert sum(f == ("link",) for f in expected) > 500
+    assert sum(f == ("mention",) for f in expected) > 300
+    assert [textmod.hostile_flags(s) for s in texts] == expected
+
+
+def test_c1_controls_found_as_the_regex_finds_them():
+    """finish() looks for C1 controls through a byte search of the UTF-8 text: the same
+    answer as the regex, next to the Latin-1 characters that share their lead byte."""
+    pieces = ["a", "\x80", "\x9f", "\xa0", "\xbf", "\xc2", "\xe9", "\u0100", "\u2019",
+              "\ud800", "\U0001F600", "\x7f"]
+    texts = random_strings(12, 4000, pieces, longest=6)
+    expected = [fast_values._C1.search(s) is not None for s in texts]
+    assert 500 < sum(expected) < len(texts) - 500
+    assert [fast_values._has_c1(s) for s in texts] == expected
+
+
+def test_html_handed_to_lxml_as_utf8_parses_as_the_str_does():
+    """parse_fragment gives lxml UTF-8 bytes: the same document as the str gave, with
+    encoding declarations, references, controls and a lone surrogate in the HTML."""
+    odd = ['<meta charset="iso-8859-1">', '<?xml version="1.0" encoding="latin-1"?>',
+           '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">',
+           "\ud800", "\x00", "&eacute;", "&#x80;", "&#0;", "<![CDATA[", "<!--", "\u2019"]
+    pages = [f"<html><body>{h}</body></html>"
+             for h in random_strings(14, 3000, CHARS + TAGS + odd, longest=20)]
+    assert sum(not p.isascii() for p in pages) > 2000
+
+    def as_str(page):
+        return _serialised(lxml.etree.fromstring(page, lxml.etree.HTMLParser()))
+    assert [outcome(lambda p: _serialised(textmod._parse_html(p)[1]), p) for p in pages] == [
+        outcome(as_str, p) for p in pages]
+
+
+def _serialised(doc):
+    return doc if doc is None else lxml.etree.tostring(doc, encoding="unicode")
+
+
+def test_attributes_read_at_once_as_one_by_one():
+    """link_value reads an element's attributes into one dict: the same value for each
+    name as attr() (the first attribute of that name in any case), or the default."""
+    rng = random.Random(15)
+    names = ["href", "HREF", "Href", "rel", "REL", "type", "uri", "url", "{urn:x}href"]
+    for _ in range(2000):
+        el = lxml.etree.Element("link")
+        for name in rng.sample(names, rng.randint(0, 5)):
+            el.set(name, rng.choice(["a", "b", "C", ""]))
+        found = fast_values.attrs(el)
+        for name in ("href", "rel", "type", "uri", "url", "x"):
+            assert found.get(name, "dflt") == fast_values.attr(el, name, "dflt")
+
+
+def test_children_read_a_tag_in_an_unknown_namespace_by_each_documents_prefix():
+    """children() remembers what to do with a tag only where its key is the tag's: an
+    unknown namespace's element is skipped under one prefix and read under another."""
+    docs = [f'<item xmlns:{p}="urn:unknown"><{p}:creator>Li</{p}:creator></item>'
+            for p in ("x", "dc", "x", "dc")]
+    keys = [[key for _, key in elements.children(lxml.etree.fromstring(d), set())]
+            for d in docs]
+    assert keys == [[], ["dc_creator"], [], ["dc_creator"]]
+
+
+def test_clean_line_skips_the_split_only_where_it_changes_nothing():
+    """clean_line returns single-spaced text stripped, without splitting it into words:
+    the same as joining its words, for every kind of space and control character."""
+    texts = random_strings(16, 6000, WORDY, longest=10)
+    assert 1000 < sum(map(textmod._single_spaced, texts)) < len(texts) - 1000
+    assert [textmod.clean_line(s) for s in texts] == [" ".join(s.split()) for s in texts]
+
+
+def test_the_html_guess_skipped_only_for_text_it_calls_plain():
+    """plain_or_html asks feedparser whether an RSS title looks like HTML only when it
+    holds "</" or "&": the same answer as asking for every title."""
+    from feedparser.mixin import _FeedParserMixin
+    pieces = ["<b>", "</b>", "</x>", "&amp;", "&#38;", "&x;", "&", "<", "/", ">", "a", " ", ";"]
+    texts = random_strings(17, 4000, pieces, longest=6)
+    expected = [_FeedParserMixin.looks_like_html(s) for s in texts]
+    assert 200 < sum(expected) < len(texts) - 200
+    assert [fast_values._looks_like_html(s) for s in texts] == expected
