@@ -32,6 +32,8 @@ __all__ = ["Store", "StoreError", "FeedState", "damage_message"]
 
 log = logging.getLogger("ainews.store")
 BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
+PAGE_SIZE = 16384     # bytes per page of a new store file (see _configure)
+WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
 
 
 class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
@@ -71,10 +73,18 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
     def _configure(self) -> None:
         conn = self.db.conn
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
-        conn.execute("PRAGMA foreign_keys = ON")
+        # A new file's pages are 16 KB (SQLite's default is 4): a backfill writes ~10 rows
+        # a story into a dozen B-trees, and fewer, larger pages mean fewer splits and
+        # less per-page work, ~15% of the store's CPU (bench 2). Only a file not yet
+        # written takes it (before WAL is on); an existing store keeps its page size.
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         if self.path != ":memory:":
             self.db.enable_wal()
             conn.execute("PRAGMA synchronous = NORMAL")   # safe with WAL; fewer fsyncs
+            # Checkpoint at ~4 MB of log whatever the page size, as with 4 KB pages.
+            (page,) = conn.execute("PRAGMA page_size").fetchone()
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_BYTES // page}")
+        conn.execute("PRAGMA foreign_keys = ON")
         # 16 MB of page cache (the default is 2): a feed's batch dirties index pages all
         # over the file, and a small cache spills and rewrites them before the commit.
         conn.execute("PRAGMA cache_size = -16384")

@@ -334,6 +334,25 @@ def test_batches_in_one_transaction_are_stored_or_dropped_together(store):
     assert store.cluster_info(follow.id) == (first.id, first.id, ["The Verge"])
 
 
+def test_a_new_store_has_16k_pages_and_an_old_one_keeps_its_own(tmp_path):
+    """Larger pages for new files (bench 2); a file made with SQLite's 4 KB pages opens,
+    stores and finds as before."""
+    with Store(tmp_path / "new.db") as new:
+        assert new.db.execute("PRAGMA page_size").fetchone()[0] == 16384
+        assert new.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 250
+    old_path = tmp_path / "old.db"
+    conn = sqlite3.connect(old_path)
+    conn.execute("CREATE TABLE early (x)")   # written before ainews opened it
+    conn.commit()
+    conn.close()
+    with Store(old_path) as old:
+        assert old.db.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert old.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        story = make("Alibaba cuts Qwen API prices")
+        assert add(old, story) == [story]
+        assert [b.id for b in old.search("qwen")] == [story.id]
+
+
 # clusters
 
 def test_same_event_from_two_outlets_is_one_cluster(store):
