@@ -45,6 +45,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
         self._data_version = None                        # likewise
         self._search_rows: dict[int, tuple[str, str]] = {}   # likewise
         self._own_transaction = False   # the outermost transaction is _write's
+        self._whole = self._failed = False   # see transaction(whole=True)
         try:
             self.db = sqlite_utils.Database(self._connect(self.path))
             self._company_days = CompanyDays(self.db.conn)
@@ -96,18 +97,22 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
         conn.execute("PRAGMA user_version").fetchone()
 
     @contextmanager
-    def _write(self) -> Iterator[None]:
-        """One write transaction (nested calls join the outer one, in a savepoint).
-        BEGIN IMMEDIATE takes the write lock up front, so a concurrent writer waits for
-        the busy timeout instead of failing halfway through."""
+    def _write(self, whole: bool = False) -> Iterator[None]:
+        """One write transaction (nested calls join the outer one, in a savepoint, or
+        with `whole` in none: see transaction). BEGIN IMMEDIATE takes the write lock up
+        front, so a concurrent writer waits for the busy timeout instead of failing
+        halfway through."""
         with self._lock:
             if self.db.conn.in_transaction:
-                yield from self._nested()
+                yield from (self._joined() if self._whole else self._nested())
                 return
             self.db.conn.execute("BEGIN IMMEDIATE")
-            self._own_transaction = True
+            self._own_transaction, self._whole, self._failed = True, whole, False
             try:
                 yield
+                if self._failed:   # a write inside failed and its error was caught
+                    raise StoreError(f"store: a write to {self.path} failed inside a "
+                                     "transaction; nothing of it was kept")
                 self._index_waiting()
                 # In here: a COMMIT that fails (a full disk) may leave the transaction
                 # open, and every later write would join it, never to be committed.
@@ -123,7 +128,16 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
                                      "its folder)") from None
                 raise
             finally:
-                self._own_transaction = False
+                self._own_transaction = self._whole = False
+
+    def _joined(self) -> Iterator[None]:
+        """A write inside a `whole` transaction: no savepoint of its own; should it fail,
+        the whole transaction rolls back, even if the caller catches the error."""
+        try:
+            yield
+        except BaseException:
+            self._failed = True
+            raise
 
     def _nested(self) -> Iterator[None]:
         waiting = dict(self._search_rows)   # a rolled-back savepoint's rows go, not these
@@ -139,12 +153,16 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
         self._signatures.clear()
         self._company_days.clear()
 
-    def transaction(self):
+    def transaction(self, *, whole: bool = False):
         """Several writes as one transaction: the store's own writes inside join it, and
         it commits at the end (or rolls back on an error). Only around synchronous code:
         held across an await, it would hold other writers' commits back. Stories added
-        inside are found by search once it commits (they are indexed then)."""
-        return self._write()
+        inside are found by search once it commits (they are indexed then).
+        Each write inside is a savepoint, so one whose error is caught is undone alone
+        and the rest commit. whole=True is all or nothing instead: no savepoints (each
+        copies the pages its write changes, ~8% of a backfill's store time), and if any
+        write inside fails, nothing commits (StoreError if its error was caught)."""
+        return self._write(whole)
 
     # Small persistent settings (e.g. which feeds-file entries were imported).
     def get_meta(self, key: str, default: Any = None) -> Any:

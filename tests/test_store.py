@@ -317,21 +317,44 @@ def test_add_new_stories_is_one_transaction(store):
     assert store.known_story_ids([good.id]) == set()
 
 
-def test_batches_in_one_transaction_are_stored_or_dropped_together(store):
-    """Pipeline.poll_once writes several feeds' first polls in one store.transaction()."""
+@pytest.mark.parametrize("whole", [False, True])
+def test_batches_in_one_transaction_are_stored_or_dropped_together(store, whole):
+    """Pipeline.poll_once writes several feeds' first polls in one
+    store.transaction(whole=True)."""
     first = make("Anthropic raises $4bn from Amazon", companies=("Anthropic", "Amazon"))
     broken = replace(make("Broken", guid="2"), published=None)
     with pytest.raises(Exception):
-        with store.transaction():
+        with store.transaction(whole=whole):
             add(store, first)
             add(store, broken)
     assert store.known_story_ids([first.id]) == set()
     follow = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
                   source="The Verge", hours=6, companies=("Amazon", "Anthropic"))
-    with store.transaction():
+    with store.transaction(whole=whole):
         assert add(store, first) == [first]
         assert add(store, follow) == [follow]   # sees the batch before it, uncommitted
     assert store.cluster_info(follow.id) == (first.id, first.id, ["The Verge"])
+
+
+def test_a_whole_transaction_keeps_nothing_when_a_write_inside_fails(store):
+    """Without savepoints a failed write may have left part of its rows: a caught error
+    inside a whole transaction still undoes all of it, and says so."""
+    first = make("Anthropic raises $4bn from Amazon", companies=("Anthropic", "Amazon"))
+    broken = replace(make("Broken", guid="2"), published=None)
+    with pytest.raises(StoreError, match="nothing of it was kept"):
+        with store.transaction(whole=True):
+            add(store, first)
+            with pytest.raises(Exception):
+                add(store, make("Nvidia ships chips", guid="3", companies=("Nvidia",)),
+                    broken)
+    assert store.known_story_ids([first.id, story_id(FEED_A, "3", "")]) == set()
+    assert store.search("Anthropic") == [] and store.stories_for_company("Nvidia") == []
+    assert add(store, first) == [first]   # the store is usable, and savepoints are back
+    with store.transaction():
+        with pytest.raises(Exception):
+            add(store, broken)
+        add(store, make("Nvidia ships chips", guid="3", companies=("Nvidia",)))
+    assert [b.headline for b in store.stories_for_company("Nvidia")] == ["Nvidia ships chips"]
 
 
 def test_a_new_store_has_16k_pages_and_an_old_one_keeps_its_own(tmp_path):
