@@ -378,6 +378,29 @@ def test_a_new_store_has_16k_pages_and_an_old_one_keeps_its_own(tmp_path):
 
 # clusters
 
+def test_verbatim_headlines_without_companies_cluster_by_title_key(store):
+    """Wire copy naming no company is found by its title key: stored before, written
+    earlier in the same batch, or given by an edit earlier in the batch."""
+    def wire(title: str, n: int, hours: float = 0) -> Story:
+        return make(title, guid=f"w{n}", feed=FEED_B if n % 2 else FEED_A,
+                    url=f"https://wire{n}.example/story", source=f"Outlet {n}", hours=hours,
+                    companies=())
+    stored = wire("Chip stocks slide as traders weigh new export rules", 1)
+    add(store, stored)
+    later = wire("Chip stocks slide as traders weigh new export rules", 2, hours=2)
+    first = wire("Central banks signal slower rate cuts this year", 3, hours=1)
+    again = wire("Central banks signal slower rate cuts this year", 5, hours=3)
+    assert add(store, later, first, again) == [later, first, again]
+    assert store.cluster_info(later.id)[0] == stored.id
+    assert store.cluster_info(again.id)[0] == first.id
+    edited = replace(wire("Shipping rates climb on longer routes around the cape", 7),
+                     id=first.id, url=first.url, guid="w3", feed_url=FEED_B,
+                     published=first.published)
+    copy = wire("Shipping rates climb on longer routes around the cape", 9, hours=2)
+    assert add(store, edited, copy) == [copy]
+    assert store.cluster_info(copy.id)[0] == first.id
+
+
 def test_same_event_from_two_outlets_is_one_cluster(store):
     lead = make("Anthropic raises $4bn from Amazon", companies=("Anthropic", "Amazon"),
                 topics=("funding",), source="FT")
