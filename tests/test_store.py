@@ -658,3 +658,17 @@ def test_a_commit_that_fails_leaves_the_store_usable(tmp_path, monkeypatch):
         assert other.known_story_ids([lost.id, follow.id]) == {follow.id}
         assert store.cluster_info(follow.id)[0] == follow.id
         assert [b.id for b in store.search("Anthropic")] == [follow.id]
+
+
+@pytest.mark.parametrize("when", [
+    datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc),
+    datetime(2026, 3, 2, 1, 30, 59, 999999, tzinfo=timezone(timedelta(hours=8))),
+    datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=timezone(timedelta(hours=-5))),
+    datetime(999, 1, 1, 12, 0, tzinfo=timezone.utc),     # years before 1000, as strftime
+    datetime(1000, 1, 1, 0, 0, 1, tzinfo=timezone(timedelta(minutes=30))),
+])
+def test_stored_times_keep_their_form(when):
+    """Stored times are compared as strings (windows, lookups, indexes): iso_utc writes
+    them exactly as the store always has."""
+    from feeds.models import iso_utc
+    assert iso_utc(when) == when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
