@@ -89,9 +89,10 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
         # 16 MB of page cache (the default is 2): a feed's batch dirties index pages all
         # over the file, and a small cache spills and rewrites them before the commit.
         conn.execute("PRAGMA cache_size = -16384")
-        # Each feed's batch is a savepoint inside the pass's transaction, and a savepoint
-        # keeps the pages it changes in a statement journal: a temp file by default,
-        # in memory here (~30% of the SQL of a backfill's writes went to that file).
+        # A write nested in a transaction() is a savepoint, and a savepoint keeps the
+        # pages it changes in a statement journal: a temp file by default, in memory
+        # here (~30% of the SQL of a backfill's writes went to that file before a
+        # pass's first polls were written in a whole transaction, without savepoints).
         conn.execute("PRAGMA temp_store = MEMORY")
         # Touch the file now, so a read-only place fails here with a clear message.
         conn.execute("PRAGMA user_version").fetchone()
