@@ -162,7 +162,9 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
         Each write inside is a savepoint, so one whose error is caught is undone alone
         and the rest commit. whole=True is all or nothing instead: no savepoints (each
         copies the pages its write changes, ~8% of a backfill's store time), and if any
-        write inside fails, nothing commits (StoreError if its error was caught)."""
+        write inside fails, nothing commits (StoreError if its error was caught).
+        `whole` is the outermost transaction's: a transaction nested in another joins
+        that one as it is."""
         return self._write(whole)
 
     # Small persistent settings (e.g. which feeds-file entries were imported).
