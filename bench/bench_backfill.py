@@ -30,7 +30,8 @@ import time
 import types
 from pathlib import Path
 
-from bench.common import ROOT, FarmContent, command_line, median, report, when
+from bench.common import (ROOT, FarmContent, command_line, first_polls_transaction, median,
+                          report, when)
 
 TARGET = 0.50
 STAGES = ("parse", "classify", "store", "condense")
@@ -131,7 +132,7 @@ class _Stages:
         add = self.store.add_new_stories
         if hasattr(self.store, "transaction"):
             def store():
-                with self.store.transaction():
+                with first_polls_transaction(self.store):
                     return [s for b in waiting for s in add(b, backlog=True, now=when(0))]
         else:
             def store():

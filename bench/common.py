@@ -312,3 +312,12 @@ def when(minutes: float) -> datetime:
 if __name__ == "__main__":
     if sys.argv[1:2] == ["farm"]:
         farm_main(sys.argv[2:])
+
+
+def first_polls_transaction(store):
+    """The transaction Pipeline.poll_once writes a pass's first polls in: all or nothing
+    (`whole`), for a store that has it; an older revision's plain one otherwise."""
+    import inspect
+    if "whole" in inspect.signature(store.transaction).parameters:
+        return store.transaction(whole=True)
+    return store.transaction()

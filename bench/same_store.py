@@ -27,7 +27,7 @@ from pathlib import Path
 
 from bench.bench_backfill import code_at, feed_bytes
 from bench.bench_parse import ITEMS
-from bench.common import when
+from bench.common import first_polls_transaction, when
 
 QUERIES = ["openai", "alibaba prices", "chips export", "funding round", "nvidia", "qwen",
            "google gemini", "meta llama"]
@@ -70,7 +70,7 @@ def dump(store_class, batches: list[list], *, grouped: bool) -> dict:
         store.add_new_stories(batch, backlog=i % 3 != 1, now=when(i))
 
     def flush() -> None:
-        with store.transaction():
+        with first_polls_transaction(store):
             for i, batch in waiting:
                 add(i, batch)
         waiting.clear()

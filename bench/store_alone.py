@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from bench.bench_backfill import code_at
-from bench.common import median, when
+from bench.common import first_polls_transaction, median, when
 
 TABLES = ("stories", "story_companies", "story_topics")
 
@@ -34,7 +34,7 @@ def store_all(store_class, batches: list[list]) -> tuple[float, Path]:
     store, waiting = store_class(path), []
 
     def flush() -> None:
-        with store.transaction():
+        with first_polls_transaction(store):
             for batch in waiting:
                 store.add_new_stories(batch, backlog=True, now=when(0))
         waiting.clear()

@@ -33,7 +33,9 @@ class FirstPolls:
         if not waiting:
             return
         try:
-            with self.store.transaction():
+            # whole: any failure undoes them all and they are written one by one, so a
+            # savepoint per feed would buy nothing here.
+            with self.store.transaction(whole=True):
                 for b in waiting:
                     self._store_backlog(b)
         except Exception:

@@ -137,7 +137,13 @@ class Subscription:
 
 
 def iso_utc(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """2026-03-02T09:00:00Z: the stored form of a time (to the second, UTC)."""
+    dt = dt.astimezone(timezone.utc)
+    if dt.year < 1000:   # strftime writes such years with fewer digits: kept as stored
+        return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat is ~2x cheaper than strftime (which builds a struct_time); the
+    # store writes ~3 of these a story.
+    return dt.isoformat(timespec="seconds")[:19] + "Z"
 
 
 def parse_iso(s: str) -> datetime:

@@ -317,24 +317,89 @@ def test_add_new_stories_is_one_transaction(store):
     assert store.known_story_ids([good.id]) == set()
 
 
-def test_batches_in_one_transaction_are_stored_or_dropped_together(store):
-    """Pipeline.poll_once writes several feeds' first polls in one store.transaction()."""
+@pytest.mark.parametrize("whole", [False, True])
+def test_batches_in_one_transaction_are_stored_or_dropped_together(store, whole):
+    """Pipeline.poll_once writes several feeds' first polls in one
+    store.transaction(whole=True)."""
     first = make("Anthropic raises $4bn from Amazon", companies=("Anthropic", "Amazon"))
     broken = replace(make("Broken", guid="2"), published=None)
     with pytest.raises(Exception):
-        with store.transaction():
+        with store.transaction(whole=whole):
             add(store, first)
             add(store, broken)
     assert store.known_story_ids([first.id]) == set()
     follow = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
                   source="The Verge", hours=6, companies=("Amazon", "Anthropic"))
-    with store.transaction():
+    with store.transaction(whole=whole):
         assert add(store, first) == [first]
         assert add(store, follow) == [follow]   # sees the batch before it, uncommitted
     assert store.cluster_info(follow.id) == (first.id, first.id, ["The Verge"])
 
 
+def test_a_whole_transaction_keeps_nothing_when_a_write_inside_fails(store):
+    """Without savepoints a failed write may have left part of its rows: a caught error
+    inside a whole transaction still undoes all of it, and says so."""
+    first = make("Anthropic raises $4bn from Amazon", companies=("Anthropic", "Amazon"))
+    broken = replace(make("Broken", guid="2"), published=None)
+    with pytest.raises(StoreError, match="nothing of it was kept"):
+        with store.transaction(whole=True):
+            add(store, first)
+            with pytest.raises(Exception):
+                add(store, make("Nvidia ships chips", guid="3", companies=("Nvidia",)),
+                    broken)
+    assert store.known_story_ids([first.id, story_id(FEED_A, "3", "")]) == set()
+    assert store.search("Anthropic") == [] and store.stories_for_company("Nvidia") == []
+    assert add(store, first) == [first]   # the store is usable, and savepoints are back
+    with store.transaction():
+        with pytest.raises(Exception):
+            add(store, broken)
+        add(store, make("Nvidia ships chips", guid="3", companies=("Nvidia",)))
+    assert [b.headline for b in store.stories_for_company("Nvidia")] == ["Nvidia ships chips"]
+
+
+def test_a_new_store_has_16k_pages_and_an_old_one_keeps_its_own(tmp_path):
+    """Larger pages for new files (bench 2); a file made with SQLite's 4 KB pages opens,
+    stores and finds as before."""
+    with Store(tmp_path / "new.db") as new:
+        assert new.db.execute("PRAGMA page_size").fetchone()[0] == 16384
+        assert new.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 250
+    old_path = tmp_path / "old.db"
+    conn = sqlite3.connect(old_path)
+    conn.execute("CREATE TABLE early (x)")   # written before ainews opened it
+    conn.commit()
+    conn.close()
+    with Store(old_path) as old:
+        assert old.db.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert old.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        story = make("Alibaba cuts Qwen API prices")
+        assert add(old, story) == [story]
+        assert [b.id for b in old.search("qwen")] == [story.id]
+
+
 # clusters
+
+def test_verbatim_headlines_without_companies_cluster_by_title_key(store):
+    """Wire copy naming no company is found by its title key: stored before, written
+    earlier in the same batch, or given by an edit earlier in the batch."""
+    def wire(title: str, n: int, hours: float = 0) -> Story:
+        return make(title, guid=f"w{n}", feed=FEED_B if n % 2 else FEED_A,
+                    url=f"https://wire{n}.example/story", source=f"Outlet {n}", hours=hours,
+                    companies=())
+    stored = wire("Chip stocks slide as traders weigh new export rules", 1)
+    add(store, stored)
+    later = wire("Chip stocks slide as traders weigh new export rules", 2, hours=2)
+    first = wire("Central banks signal slower rate cuts this year", 3, hours=1)
+    again = wire("Central banks signal slower rate cuts this year", 5, hours=3)
+    assert add(store, later, first, again) == [later, first, again]
+    assert store.cluster_info(later.id)[0] == stored.id
+    assert store.cluster_info(again.id)[0] == first.id
+    edited = replace(wire("Shipping rates climb on longer routes around the cape", 7),
+                     id=first.id, url=first.url, guid="w3", feed_url=FEED_B,
+                     published=first.published)
+    copy = wire("Shipping rates climb on longer routes around the cape", 9, hours=2)
+    assert add(store, edited, copy) == [copy]
+    assert store.cluster_info(copy.id)[0] == first.id
+
 
 def test_same_event_from_two_outlets_is_one_cluster(store):
     lead = make("Anthropic raises $4bn from Amazon", companies=("Anthropic", "Amazon"),
@@ -593,3 +658,17 @@ def test_a_commit_that_fails_leaves_the_store_usable(tmp_path, monkeypatch):
         assert other.known_story_ids([lost.id, follow.id]) == {follow.id}
         assert store.cluster_info(follow.id)[0] == follow.id
         assert [b.id for b in store.search("Anthropic")] == [follow.id]
+
+
+@pytest.mark.parametrize("when", [
+    datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc),
+    datetime(2026, 3, 2, 1, 30, 59, 999999, tzinfo=timezone(timedelta(hours=8))),
+    datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=timezone(timedelta(hours=-5))),
+    datetime(999, 1, 1, 12, 0, tzinfo=timezone.utc),     # years before 1000, as strftime
+    datetime(1000, 1, 1, 0, 0, 1, tzinfo=timezone(timedelta(minutes=30))),
+])
+def test_stored_times_keep_their_form(when):
+    """Stored times are compared as strings (windows, lookups, indexes): iso_utc writes
+    them exactly as the store always has."""
+    from feeds.models import iso_utc
+    assert iso_utc(when) == when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
