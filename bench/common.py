@@ -28,7 +28,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "out"
-SHARED = ROOT.parent / "shared"
+# ../shared beside the main checkout; a worktree (e.g. /work/wt/x) finds it further up,
+# or its farm would silently leave out the real feeds.
+SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "corpus").is_dir()),
+              ROOT.parent / "shared")
 MINIFLUX = SHARED / "corpus" / "feeds" / "miniflux"
 # The real feeds with many entries; the tiny encoding probes would not be realistic.
 REAL_FEEDS = ("parser__large_rss.xml", "parser__large_atom.xml", "parser__rdf_UTF8.xml",
