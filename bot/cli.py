@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("source")
     p.add_argument("--json", action="store_true", help="one JSON object per story")
 
-    p = sub.add_parser("feeds", help="manage feeds: list, add, remove, check")
+    p = sub.add_parser("feeds", help="manage feeds: list, add, remove, check, resume")
     fs = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     q = fs.add_parser("list", help="feeds with their health")
     q.add_argument("--json", action="store_true")
