@@ -10,7 +10,8 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from feeds.models import Story, story_id, utcnow
-from feeds.text import clean_line, hostile_flags, html_to_text
+from feeds.hostile import hostile_flags
+from feeds.text import clean_line, html_to_text
 from feeds.urls import canonical_url
 from feeds.xmlprep import decode_body
 

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from feeds import text as textmod
 from feeds.headline import MAX_HEADLINE, trim_words
+from feeds.hostile import hostile_flags, may_be_hostile
 from feeds.models import SHARED_LINK, Story, story_id
 from feeds.sentences import split_sentences
 from feeds.urls import base_plays_no_part, canonical_url, is_web_url
@@ -165,7 +166,7 @@ def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, base: str,
     # Raw fields too: cleaning can drop a "<!channel>" that a careless renderer would not.
     everything = "\n".join((entry.title, title, body, summary, author, subtitle,
                             entry.content_html, entry.summary_html))
-    flags = textmod.hostile_flags(everything) if textmod.may_be_hostile(everything) else ()
+    flags = hostile_flags(everything) if may_be_hostile(everything) else ()
     if link_shared and url == link:
         flags += (SHARED_LINK,)   # the store must not take the URL for the story's identity
     return Story(id=sid, url=url, title=title, text=body, source=source, feed_url=feed_url,

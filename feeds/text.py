@@ -1,4 +1,4 @@
-"""HTML -> plain text, whitespace cleanup, and flags for text that chat platforms act on.
+"""HTML -> plain text and whitespace cleanup (feeds/hostile.py flags what chat acts on).
 
 The condenser reads the text line by line: paragraphs and headings each get a line and
 list items become "- item" lines, so the structure the author gave survives.
@@ -28,18 +28,6 @@ _WS = re.compile(r"\s+")
 _NEWLINE = "\n"
 _BULLET = "\x00- "  # marks a list-item start until lines are assembled
 
-# Mentions that ping many people or a specific user/role on Slack or Discord.
-_MENTION = re.compile(
-    r"@(?:everyone|here|channel)\b|<!(?:channel|here|everyone|subteam\^[^>]*)(?:\|[^>]*)?>"
-    r"|<@[!&]?[A-Za-z0-9]+>|<#[A-Za-z0-9]+(?:\|[^>]*)?>",
-    re.IGNORECASE,
-)
-# Links whose visible text can differ from the target: [text](url) and <url|text>.
-_LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?[a-z][a-z0-9+.-]*:[^)\s]*"   # [text](scheme:...)
-                   r"|<[a-z][a-z0-9+.-]*:[^>|\s]*\|[^>]*>",             # <scheme:...|text>
-                   re.IGNORECASE)
-
-
 def clean_line(s: str) -> str:
     """Collapse all whitespace (newlines included) to single spaces; strip the ends.
     (str.split() splits on exactly the characters the regex \\s matches, faster.)"""
@@ -48,60 +36,6 @@ def clean_line(s: str) -> str:
     if _single_spaced(s):  # the usual title or name: no word list to build and join
         return s.strip()
     return " ".join(s.split())
-
-
-def hostile_flags(s: str) -> tuple[str, ...]:
-    """("mention",) / ("link",) / both, for text a chat platform would act on."""
-    if not s:
-        return ()
-    flags = []
-    # Each regex only where its literal characters occur (a story's HTML often has an
-    # "@" but no "|", or the reverse): those tests run at memchr speed, the regexes not.
-    if _has_mention(s):
-        flags.append("mention")
-    if _has_link(s):
-        flags.append("link")
-    return tuple(flags)
-
-
-def _has_mention(s: str) -> bool:
-    """_MENTION.search(s) is not None, tried only where a mention can start: every one
-    begins with "@", "<!", "<@" or "<#", i.e. at an "@", "!" or "#" or the "<" just
-    before one. Single characters are found at memchr speed; the regex's own search
-    steps through a story's ~5 KB of text and HTML character by character."""
-    for mark in "@!#":
-        i = s.find(mark)
-        while i >= 0:
-            if (mark == "@" and _MENTION.match(s, i)) or (
-                    i and s[i - 1] == "<" and _MENTION.match(s, i - 1)):
-                return True
-            i = s.find(mark, i + 1)
-    return False
-
-
-def _has_link(s: str) -> bool:
-    """_LINK.search(s) is not None, tried only where a link can start. "[text](" starts
-    at a "["; "<scheme:...|text>" at a "<" from which its first "|" follows with no ">",
-    "|" or whitespace between: for each "|", the "<"s back to the nearest of those."""
-    if "](" in s:
-        i = s.find("[")
-        while i >= 0:
-            if _LINK.match(s, i):
-                return True
-            i = s.find("[", i + 1)
-    after, bar = 0, s.find("|")  # after: just past the previous "|", where runs stop
-    while bar >= 0:
-        end = bar
-        start = s.rfind("<", after, end)
-        while start >= 0 and _LINK_STOP.search(s, start + 1, end) is None:
-            if _LINK.match(s, start):
-                return True
-            end, start = start, s.rfind("<", after, start)
-        after, bar = bar + 1, s.find("|", bar + 1)
-    return False
-
-
-_LINK_STOP = re.compile(r"[>|\s]")  # what the scheme and target of <scheme:...|...> exclude
 
 
 def html_to_text(html: str) -> str:
@@ -356,11 +290,3 @@ def _fast_assemble(raw: str) -> str:
 
 _ASCII_ODD_SPACE = "\t\r\x0b\x0c\x1c\x1d\x1e\x1f"
 _DOUBLE_SPACE = re.compile("  ")
-
-
-def may_be_hostile(s: str) -> bool:
-    """False guarantees hostile_flags(s) == (): a cheap test that spares its regexes the
-    usual text, which has none of the characters a mention or link needs. One-character
-    tests go first: they run at memchr speed, the two-character ones far slower."""
-    return ("@" in s or "|" in s or ("!" in s and "<!" in s) or ("#" in s and "<#" in s)
-            or ("]" in s and "](" in s))

@@ -11,6 +11,7 @@ import pytest
 from feedparser.datetimes import _parse_date as feedparser_date
 
 from feeds import elements, fast_values, htmlclean, urls
+from feeds import hostile
 from feeds import text as textmod
 from feeds.entries import paragraphs
 from feeds.fastparse import parse_date
@@ -212,12 +213,12 @@ def test_hostile_flags_prefilters_flag_what_the_regexes_find():
     texts = random_strings(10, 6000, pieces, longest=8)
 
     def both_regexes(s):
-        found = [textmod._MENTION.search(s) and "mention", textmod._LINK.search(s) and "link"]
+        found = [hostile._MENTION.search(s) and "mention", hostile._LINK.search(s) and "link"]
         return tuple(f for f in found if f)
     expected = [both_regexes(s) for s in texts]
     assert {flags for flags in expected} == {(), ("mention",), ("link",), ("mention", "link")}
     assert sum(f == ("link",) for f in expected) > 50
-    assert [textmod.hostile_flags(s) for s in texts] == expected
+    assert [hostile.hostile_flags(s) for s in texts] == expected
 
 
 def test_hostile_flags_found_where_they_can_start_as_the_regexes_find_them():
@@ -229,12 +230,12 @@ def test_hostile_flags_found_where_they_can_start_as_the_regexes_find_them():
     texts = random_strings(11, 20000, pieces, longest=30)
 
     def both_regexes(s):
-        found = [textmod._MENTION.search(s) and "mention", textmod._LINK.search(s) and "link"]
+        found = [hostile._MENTION.search(s) and "mention", hostile._LINK.search(s) and "link"]
         return tuple(f for f in found if f)
     expected = [both_regexes(s) for s in texts]
     assert sum(f == ("link",) for f in expected) > 500
     assert sum(f == ("mention",) for f in expected) > 300
-    assert [textmod.hostile_flags(s) for s in texts] == expected
+    assert [hostile.hostile_flags(s) for s in texts] == expected
 
 
 def test_c1_controls_found_as_the_regex_finds_them():

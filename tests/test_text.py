@@ -8,7 +8,8 @@ import pytest
 
 from feeds.fastparse import Unsupported
 from feeds.parser import ParseError, parse_feed_with
-from feeds.text import clean_line, document_to_text, hostile_flags, html_to_text
+from feeds.hostile import hostile_flags
+from feeds.text import clean_line, document_to_text, html_to_text
 
 
 @pytest.mark.parametrize("html, expected", [
