@@ -292,12 +292,18 @@ async def test_a_stuck_channel_does_not_hold_up_the_others_across_passes(store, 
     assert sorted(s.brief.id for s in adapter.sends if s.channel == "slow") == ["story1"]
 
 
-async def test_posts_wait_while_their_platform_is_not_running(store, clock):
+async def test_posts_wait_while_their_platform_is_not_running(store, clock, caplog):
     follow(store, clock, platform="slack")
     dispatch_new(store, [brief(1, clock)], clock())
     console = RecordingAdapter(clock=clock)
-    assert await delivery(store, clock, console).run_once() == 0
+    caplog.set_level(logging.WARNING, "ainews.delivery")
+    waiting = delivery(store, clock, console)
+    assert await waiting.run_once() == 0
+    assert await waiting.run_once() == 0
     assert states(store) == {"due": 1}        # kept, not dropped
+    # Said once, as a warning: not repeated every pass, not reported as a failure.
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.WARNING, "delivery: no slack adapter running; its posts wait in the outbox")]
     slack = RecordingAdapter(platform="slack", clock=clock)
     assert await delivery(store, clock, slack).run_once() == 1
 
@@ -680,3 +686,87 @@ async def test_turning_the_digest_off_posts_the_held_stories_as_they_come(store,
     assert await d.run_once() == 3
     assert [s.brief.id for s in adapter.sends] == ["story0", "story1", "story2"]
     assert adapter.digests == []
+
+
+async def test_a_post_cancelled_while_its_channel_is_posting_is_skipped_and_the_rest_go(
+        store, clock):
+    """The admin unsubscribes while the channel's queue is going out: the cancelled post
+    is never posted, and the posts after it still go out in the same pass."""
+    follow(store, clock)
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in (1, 2, 3)], clock())
+
+    class CancelsStory2(RecordingAdapter):
+        async def send(self, channel, b, *, nonce):
+            if b.id == "story1":
+                store.cancel_posts([r.id for r in store.waiting_posts("console", "c1")
+                                    if r.brief.id == "story2"], "unsubscribed")
+            return await super().send(channel, b, nonce=nonce)
+    adapter = CancelsStory2(clock=clock)
+    assert await delivery(store, clock, adapter).run_once() == 2
+    assert [s.brief.id for s in adapter.sends] == ["story1", "story3"]
+    assert states(store) == {"sent": 2, "cancelled": 1}
+
+
+async def test_posts_queued_before_the_digest_was_turned_on_join_the_digest(store, clock):
+    """Queued as instant posts, then the channel asked for a daily digest before they
+    went out: they wait for the digest (not posted now, not stranded)."""
+    follow(store, clock)
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in (1, 2)], clock())
+    store.set_digest("console", "w1", "c1", "18:00", "UTC", now=clock())
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter)
+    assert await d.run_once() == 0 and adapter.sends == []
+    clock.advance(hours=9)
+    assert await d.run_once() == 1
+    assert [[b.id for b in x.briefs] for x in adapter.digests] == [["story1", "story2"]]
+    assert states(store) == {"digested": 2}
+
+
+async def test_a_failing_channel_worker_is_reported_and_the_others_still_post(store, clock,
+                                                                            caplog):
+    follow(store, clock, channel="c1", platform="console")
+    follow(store, clock, channel="s1", platform="slack")
+    dispatch_new(store, [brief(1, clock)], clock())
+
+    class Broken(RecordingAdapter):
+        def ready(self):
+            raise RuntimeError("adapter state corrupt")
+    slack = RecordingAdapter(platform="slack", clock=clock)
+    d = Delivery(store, {"console": Broken(clock=clock), "slack": slack}, clock=clock,
+                 sleep=clock.sleep)
+    caplog.set_level(logging.WARNING, "ainews.delivery")
+    assert await d.run_once() == 1
+    assert [s.channel for s in slack.sends] == ["s1"]
+    assert states(store) == {"sent": 1, "due": 1}       # the console post still waits
+    assert any("console/c1: worker failed" in m and "adapter state corrupt" in m
+               for m in error_records(caplog))
+
+
+async def test_a_channel_told_to_wait_by_its_roundup_posts_nothing_until_then(store, clock):
+    """The hourly-cap roundup gets a 429 (Retry-After 30 s): the channel's new posts wait
+    out those 30 s too instead of being sent into the rate limit."""
+    follow(store, clock)
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(1, 4)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=2)
+    assert await d.run_once() == 2                       # story3 held for the roundup
+    clock.advance(hours=1, minutes=1)
+    dispatch_new(store, [brief(9, clock)], clock())
+    adapter.fail("c1", TransientError("HTTP 429", retry_after=30.0))
+    assert await d.run_once() == 0
+    assert [s.brief.id for s in adapter.sends] == ["story1", "story2"]
+    clock.advance(seconds=30)
+    assert await d.run_once() == 2
+    assert [b.id for x in adapter.digests for b in x.briefs] == ["story3"]
+    assert [s.brief.id for s in adapter.sends] == ["story1", "story2", "story9"]
+
+
+async def test_a_digest_goes_out_ten_stories_to_a_message_by_default(store, clock):
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(12)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    clock.advance(hours=1)
+    assert await Delivery(store, {"console": adapter}, clock=clock,
+                          sleep=clock.sleep).run_once() == 2
+    assert [len(x.briefs) for x in adapter.digests] == [10, 2]
