@@ -83,8 +83,9 @@ def strategy_stories(store, entries):
 async def test_unchanged_feed_is_not_parsed_again(env, parses, honour_conditional):
     srv, store, pipeline, counting = env
     srv.honour_conditional = honour_conditional
-    await poll(pipeline, 0)
+    first = await poll(pipeline, 0)
     summary = await poll(pipeline, 5)
+    assert [o.unchanged for o in first.outcomes] == [False]
     assert [o.unchanged for o in summary.outcomes] == [True]
     assert len(parses) == 1 and len(counting.titles) == len(ENTRIES)
 
@@ -117,6 +118,7 @@ async def test_first_poll_stores_backlog_without_briefs(env):
     assert summary.new_stories == len(ENTRIES) and summary.fresh == []
     backlog = strategy_stories(store, ENTRIES)
     assert backlog, "the generated entries include strategy stories"
+    assert store.stories_to_dispatch(0, store.last_story_pk()) == [], "a backlog is not posted"
     assert all(store.brief_for_hash(s.content_hash) is None for s in backlog)
 
 
@@ -128,6 +130,7 @@ async def test_fresh_strategy_story_is_briefed_at_poll_time(env):
     summary = await poll(pipeline, 5)
     (fresh,) = summary.fresh
     assert fresh.id == stored(store, extra).id and fresh.classification.strategy
+    assert (summary.new_stories, summary.new_strategy) == (1, 1)
     brief = store.brief_for_hash(fresh.content_hash)
     assert len(brief.bullets) == 3 and brief.why_it_matters
 
@@ -182,6 +185,8 @@ async def test_gone_feed_pauses_at_once_other_errors_back_off(env):
     summary = await poll(pipeline, 0)
     paused = {o.name: o.paused for o in summary.failures}
     assert paused == {"Gone": True, "Broken": False}
+    assert [(o.new, o.new_strategy, o.unchanged) for o in summary.failures] == [(0, 0, False)] * 2
+    assert ", 2 failed, 1 paused" in summary.line()
     assert store.feed_state(srv.url("/gone.xml")).health == "paused"
 
 
@@ -271,16 +276,22 @@ async def test_first_polls_are_stored_whole_however_they_are_batched(env, monkey
     assert story_commits == (4 if batch == 1 else 1)
 
 
-async def test_a_first_poll_that_cannot_be_stored_fails_alone(env, monkeypatch):
+@pytest.mark.parametrize("failing", ["add_new_stories", "record_fetch_ok"])
+async def test_a_first_poll_that_cannot_be_stored_fails_alone(env, monkeypatch, failing):
+    # Whether its stories or its poll record cannot be written, nothing of it is kept
+    # and the summary counts none of its stories as new.
     srv, store, pipeline, _ = env
     feeds = add_feeds(srv, store, 2)
-    real = store.add_new_stories
+    real = getattr(store, failing)
+    more0 = srv.url("/more0.xml")
 
-    def add(stories, **kw):
-        if any(s.guid == feeds[0][0]["guid"] for s in stories):
+    def add(*args, **kw):
+        if failing == "record_fetch_ok" and args[0] == more0 or \
+                failing == "add_new_stories" and \
+                any(s.guid == feeds[0][0]["guid"] for s in args[0]):
             raise RuntimeError("disk I/O error")
-        return real(stories, **kw)
-    monkeypatch.setattr(store, "add_new_stories", add)
+        return real(*args, **kw)
+    monkeypatch.setattr(store, failing, add)
     summary = await poll(pipeline, 0)
     (failed,) = summary.failures
     assert failed.name == "More 0" and "disk I/O error" in failed.error and failed.new == 0

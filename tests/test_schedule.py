@@ -23,7 +23,13 @@ def every(minutes: float, n: int = 10, newest_ago: float = 0.0) -> list[datetime
     (15, every(2, newest_ago=1), 7.5),              # busy: floor is base/2
     (15, every(6 * 60, newest_ago=30), 30),         # quiet: ceiling is 2 x base
     (15, every(10, newest_ago=120), 30),            # gone quiet for 2 h: slows down
+    (15, every(10, newest_ago=40), 10),             # quiet 40 min: half of that, not more
     (15, every(20, newest_ago=10) + [NOW + timedelta(days=2)], 10),  # future date ignored
+    (15, every(20, n=2, newest_ago=10) + [NOW + timedelta(days=2)], 10),
+    (15, every(20, n=2), 10),                       # two dates (one just now) are a rate
+    # Only the newest 20 entries count: a feed that turned busy is polled at its new
+    # rate however long its archive of daily posts (11 busy entries of the newest 20).
+    (15, every(10, n=11) + every(24 * 60, n=40, newest_ago=100 + 24 * 60), 7.5),
     (1.5, every(0.5), 1.0),                         # never under a minute...
     (0.05, every(0.02), 0.05),                      # ...unless configured (tests)
     (120, every(24 * 60, newest_ago=60), 240),

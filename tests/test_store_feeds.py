@@ -102,5 +102,33 @@ def test_result_for_a_feed_removed_mid_poll_is_ignored(store):
     store.remove_feed(URL)
     store.record_fetch_ok(URL, now=T0, next_poll=T0, etag=None, last_modified=None,
                           body_hash="h")
-    assert fail(store).failures == 1
+    s = fail(store)
+    assert (s.failures, s.paused) == (1, False), "not reported to the admin as paused"
     assert store.feed_states() == []
+
+
+WINDOW = timedelta(minutes=90)
+
+
+@pytest.mark.parametrize("failing,kind,answered_ago,offline", [
+    (3, "connect", None, True),              # nothing answers, 3 feeds can't connect
+    (3, "dns", timedelta(hours=2), True),    # the last answer predates the window
+    (2, "connect", None, False),             # two dead feeds are the feeds' own problem
+    (3, "connect", 10 * MIN, False),         # another feed answered lately: not us
+    (3, "connect", WINDOW, False),           # ...just within the window
+    (3, "timeout", None, False),             # the servers were reached, slowly
+], ids=["none-answer", "answer-before-window", "two-only", "one-answers", "answer-at-edge", "timeouts"])
+def test_the_bot_looks_offline_only_when_no_feed_answers_and_several_cannot_be_reached(
+        store, failing, kind, answered_ago, offline):
+    # Offline, failures are not held against the feeds (no backoff, no pause); wrongly
+    # offline, dead feeds would be retried every few minutes forever and never paused.
+    now = T0 + timedelta(hours=3)
+    if answered_ago is not None:
+        store.record_fetch_ok(URL, now=now - answered_ago, next_poll=now, etag=None,
+                              last_modified=None, body_hash="h")
+    for i in range(failing):
+        url = f"https://dead{i}.example/rss"
+        store.upsert_feed(FeedSource(f"Dead {i}", url))
+        store.record_fetch_failure(url, now=now - MIN, next_poll=now, kind=kind,
+                                   message="no route")
+    assert store.looks_offline(now=now, window=WINDOW) is offline
