@@ -108,6 +108,9 @@ def cmd_poll(app, args) -> int:
     for o in summary.failures:      # feed names and errors are feed text
         print(terminal_text(f"  failed: {o.name} ({o.url}): {o.error}"
                             + (" [paused]" if o.paused else "")))
+    for o in summary.outcomes:      # read, but repaired: the feed's owner may want to know
+        if o.warning:
+            print(terminal_text(f"  warning: {o.name}: {o.warning}"))
     for s in waiting:
         print(terminal_text(f"  waiting: {s.source.name} ({s.source.url}) after {s.failures} "
                             f"failures: {s.last_error}; next try "

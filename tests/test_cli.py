@@ -474,6 +474,23 @@ async def test_status_reports_feed_health_and_queue(env, capsys, tmp_path):
     assert "feeds needing attention" in out and "Bad" in out
 
 
+async def test_poll_reports_a_feed_read_despite_broken_xml(env, capsys, tmp_path):
+    """A slightly broken feed keeps its entries; the run says what was repaired, so the
+    operator is not left guessing why a story looks cut short."""
+    import asyncio
+    body = make_rss("Cut AI", [strategy_entry(0), strategy_entry(1)])
+    body = body[:body.index(b"</channel>")] + b"<item><title>thr"   # cut off mid-entry
+    async with FeedServer() as srv:
+        srv.add("/cut.xml", body)
+        feeds = tmp_path / "feeds.toml"
+        feeds.write_text(f'[[feed]]\nname = "Cut"\nurl = "{srv.url("/cut.xml")}"\n')
+        env.setenv("AINEWS_FEEDS", str(feeds))
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "poll", "--once")
+    warning = [line for line in out.splitlines() if line.startswith("  warning: Cut: ")]
+    assert code == 0 and "0 failed" in out
+    assert len(warning) == 1 and "malformed XML" in warning[0] and "kept 2 entries" in warning[0]
+
+
 async def test_sigterm_ends_a_poll_with_one_line_and_a_clean_exit(env, tmp_path):
     """As PID 1 in a container (`docker run ... poll --once`) SIGTERM has no default
     action: `docker stop` waited 10 s, then killed the poll. It now ends as Ctrl-C does."""
