@@ -333,21 +333,21 @@ def test_the_summary_says_a_first_polls_stories_are_backlog_not_to_be_posted():
     assert summary.to_json()["backlog_strategy_stories"] == 4
 
 
-async def _passes_while_unreachable(store, classifier, n: int) -> list:
+async def _passes_while_unreachable(store, classifier, n: int) -> tuple[list, object]:
     """`n` poll passes, each when the next feed is due, with nothing answering
     (closed loopback ports: connection refused, as with no network at all)."""
-    states = []
+    states, summary = [], None
     async with Fetcher(FetchPolicy(allow_private=True)) as fetcher:
         pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=10)
         now = utcnow()
         for _ in range(n):
-            await pipeline.poll_once(now=now)
+            summary = await pipeline.poll_once(now=now)
             states = store.feed_states()
             due = [s.next_poll for s in states if s.next_poll and not s.paused]
             if not due:
                 break
             now = min(due)
-    return states
+    return states, summary
 
 
 async def test_a_bot_without_network_does_not_hold_it_against_every_feed(tmp_path, classifier,
@@ -358,8 +358,11 @@ async def test_a_bot_without_network_does_not_hold_it_against_every_feed(tmp_pat
     store = Store(tmp_path / "a.db")
     for i in range(4):
         store.upsert_feed(FeedSource(f"Wire {i}", f"http://127.0.0.{i + 1}:9/feed.xml"))
-    states = await _passes_while_unreachable(store, classifier, 40)   # ~6 hours
+    states, last = await _passes_while_unreachable(store, classifier, 40)   # ~6 hours
     assert not any(s.paused for s in states)
+    # Not held against the feeds, but still reported: the pass says what failed and why.
+    assert last.outcomes and all(o.error for o in last.outcomes)
+    assert last.line().endswith(f"{len(last.outcomes)} failed")
     assert {s.failures for s in states} == {1} and {s.health for s in states} == {"failing"}
     assert {s.next_poll - s.last_polled for s in states} == {timedelta(minutes=10)}
     offline = [r for r in caplog.records if "network looks down" in r.getMessage()]
@@ -377,3 +380,41 @@ async def test_feeds_unreachable_while_others_answer_still_back_off(env, classif
     dead = [s for s in store.feed_states() if s.source.name.startswith("Dead")]
     assert {s.failures for s in dead} == {4}
     assert {s.next_poll - s.last_polled for s in dead} == {timedelta(minutes=2 * 2 ** 4)}
+
+
+class BrokenOn(CountingClassifier):
+    """The real classifier with a bug that only one feed's stories reach."""
+
+    def __init__(self, inner: Classifier, marker: str):
+        super().__init__(inner)
+        self.marker = marker
+
+    def classify(self, title, text):
+        if self.marker in title:
+            raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+        return super().classify(title, text)
+
+
+async def test_a_bug_in_one_feeds_handling_fails_that_feed_alone(tmp_path, classifier, caplog):
+    """An unexpected error is recorded on its feed, saying where it came from, with the
+    traceback in the log; the other feeds of the pass are stored as usual."""
+    store = Store(tmp_path / "a.db")
+    odd = [{**e, "title": f"Odd {e['title']}", "guid": f"odd-{e['guid']}"}
+           for e in make_entries(2, seed=9)]
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        srv.add("/good.xml", make_rss("Good", ENTRIES))
+        srv.add("/odd.xml", make_rss("Odd", odd))
+        for name in ("Good", "Odd"):
+            store.upsert_feed(FeedSource(name, srv.url(f"/{name.lower()}.xml")))
+        pipeline = Pipeline(store, fetcher, BrokenOn(classifier, "Odd "), Formatter(store))
+        summary = await pipeline.poll_once(now=utcnow(), all_feeds=True)
+        odd_url = srv.url("/odd.xml")
+    [failed] = summary.failures
+    assert failed.url == odd_url and failed.error == (
+        f"poller: {odd_url} failed (TypeError: unsupported operand type(s) for +: 'int' "
+        "and 'str')")
+    assert store.feed_state(odd_url).last_error.endswith(failed.error)
+    assert all(stored(store, e) is not None for e in ENTRIES)
+    assert [r.exc_info is not None for r in caplog.records
+            if "failed unexpectedly" in r.getMessage()] == [True]
+    store.close()
