@@ -190,10 +190,13 @@ async def test_gone_feed_pauses_at_once_other_errors_back_off(env):
     assert store.feed_state(srv.url("/gone.xml")).health == "paused"
 
 
-async def test_a_304_keeps_the_adaptive_interval(env):
+@pytest.mark.parametrize("gap_minutes", [45.0, 2.5])    # quiet: the ceiling; busy: inside
+async def test_a_304_keeps_the_adaptive_interval(env, gap_minutes):
     srv, store, pipeline, _ = env
     url = srv.url("/f.xml")
     now = utcnow()
+    srv.add("/f.xml", make_rss("Wire", make_entries(6, seed=3, start=now,
+                                                    gap_minutes=gap_minutes)))
     await pipeline.poll_once(now=now, all_feeds=True)     # full poll: interval from dates
     first = store.feed_state(url)
     chosen = first.next_poll - first.last_polled
@@ -203,6 +206,22 @@ async def test_a_304_keeps_the_adaptive_interval(env):
     second = store.feed_state(url)
     assert srv.requests_for("/f.xml")[-1].status == 304
     assert second.next_poll - second.last_polled == chosen
+
+
+async def test_a_304_after_a_failure_does_not_take_the_backoff_for_the_feeds_rhythm(env):
+    srv, store, pipeline, _ = env
+    url = srv.url("/f.xml")
+    now = utcnow()
+    await pipeline.poll_once(now=now, all_feeds=True)       # full poll
+    srv.script("/f.xml", [500, 500])
+    for _ in range(2):                                      # failing: backing off
+        now = store.feed_state(url).next_poll
+        await pipeline.poll_once(now=now)
+    srv.add("/f.xml", make_rss("Wire", ENTRIES))           # back, unchanged: a 304
+    await pipeline.poll_once(now=store.feed_state(url).next_poll)
+    state = store.feed_state(url)
+    assert srv.requests_for("/f.xml")[-1].status == 304 and state.failures == 0
+    assert state.next_poll - state.last_polled == timedelta(minutes=2)   # the base again
 
 
 async def test_a_fast_feeds_stories_are_handed_on_before_a_slow_feed_finishes(env):
