@@ -4,7 +4,7 @@ what the hourly cap counts, and which failures `ainews status` lists."""
 from __future__ import annotations
 
 import asyncio
-from bot.adapter import TransientError
+from bot.adapter import PermanentError, TransientError
 from bot.commands import Commands
 from bot.dispatch import dispatch_new
 from bot.replies import Caller
@@ -129,6 +129,20 @@ async def test_a_roundup_takes_the_highest_scoring_of_posts_published_together(s
     assert await delivery(store, clock, adapter, roundup_size=2).run_once() == 2
     assert [[b.id for b in g.briefs] for g in adapter.digests] == [
         ["story2", "story3"], ["story1"]]
+
+
+async def test_a_channel_its_roundup_paused_fails_every_post_it_was_holding(store, clock):
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in (1, 2, 3)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", PermanentError("missing permission: Send Messages"), times=None)
+    clock.advance(hours=1)
+    await delivery(store, clock, adapter, roundup_size=2).run_once()
+    assert store.subscriptions_for_channel("console", "c1")[0].paused
+    # story3 was not in the refused roundup: it fails too, not flood in on resume.
+    assert states(store) == {"failed": 3}
+    assert len(store.outbox_failures()) == 3
 
 
 def test_status_lists_the_latest_failures_newest_first(store, clock):
