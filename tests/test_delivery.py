@@ -92,19 +92,19 @@ async def test_slow_channel_does_not_block_others(store, clock):
 async def test_transient_error_retries_later_then_succeeds(store, clock, retry_after,
                                                           too_early, due_at):
     follow(store, clock)
-    dispatch_new(store, [brief(1, clock)], clock())
+    dispatch_new(store, [brief(1, clock), brief(2, clock, minutes_ago=5)], clock())
     adapter = RecordingAdapter(clock=clock)
     adapter.fail("c1", TransientError("HTTP 429", retry_after=retry_after))
     d = delivery(store, clock, adapter)
     start = clock()
-    assert await d.run_once() == 0
-    assert states(store) == {"due": 1}
+    assert await d.run_once() == 0            # the channel waits: story2 doesn't jump ahead
+    assert states(store) == {"due": 2}
     clock.now = start + timedelta(seconds=too_early)
     assert await d.run_once() == 0 and adapter.sends == []
     clock.now = start + timedelta(seconds=due_at)
-    assert await d.run_once() == 1
-    assert [s.nonce for s in adapter.sends] == ["ainews-1"]
-    assert states(store) == {"sent": 1}
+    assert await d.run_once() == 2
+    assert [s.nonce for s in adapter.sends] == ["ainews-1", "ainews-2"]
+    assert states(store) == {"sent": 2}
 
 
 @pytest.mark.parametrize("error, tries", [
