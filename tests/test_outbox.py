@@ -74,6 +74,28 @@ async def test_a_post_retried_after_its_cluster_grew_goes_out_grown_and_is_not_e
     assert adapter.edits == [] and states(store) == {"sent": 1}
 
 
+async def test_an_edit_queued_while_its_post_was_retried_gets_retries_of_its_own(store,
+                                                                                clock):
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", TransientError("HTTP 503"), times=1)
+    d = delivery(store, clock, adapter, max_attempts=2)
+    assert await d.run_once() == 0                     # the post's first try fails
+    clock.advance(hours=1)
+    adapter.hold("c1")
+    task = asyncio.create_task(d.run_once())
+    await until(lambda: adapter.calls == 2)            # its second try is on its way
+    assert store.update_post_brief(1, grown(store, 1, "FT"), now=clock()) == "sending"
+    adapter.release("c1")
+    assert await task == 1
+    adapter.fail("c1", TransientError("HTTP 503"), times=1)
+    assert await d.run_once() == 0                     # the edit's first try fails
+    clock.advance(hours=1)
+    assert await d.run_once() == 1
+    assert [b.also_reported_by for _, _, b in adapter.edits] == [("FT",)]
+
+
 async def test_digest_off_leaves_a_roundup_that_may_have_gone_out_to_its_retry(store,
                                                                               clock):
     follow(store, clock)
