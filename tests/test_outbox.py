@@ -96,6 +96,19 @@ async def test_an_edit_queued_while_its_post_was_retried_gets_retries_of_its_own
     assert [b.also_reported_by for _, _, b in adapter.edits] == [("FT",)]
 
 
+async def test_an_edit_that_keeps_failing_is_given_up_and_the_post_stands(store, clock):
+    adapter = RecordingAdapter(clock=clock)
+    await sent_then_edit_queued(store, clock, adapter)
+    adapter.fail("c1", TransientError("HTTP 503"), times=None)
+    d = delivery(store, clock, adapter, max_attempts=2)
+    for _ in range(4):
+        await d.run_once()
+        clock.advance(hours=7)
+    assert adapter.calls == 3                          # the post, two tries of its edit
+    assert adapter.edits == [] and states(store) == {"sent": 1}
+    assert store.outbox_post(1).last_error.startswith("gave up after 2 attempts: HTTP 503")
+
+
 async def test_digest_off_leaves_a_roundup_that_may_have_gone_out_to_its_retry(store,
                                                                               clock):
     follow(store, clock)
