@@ -82,6 +82,8 @@ async def test_unsubscribing_stops_the_posts_still_waiting(store, clock, digest)
                                                     for b in g.briefs]
     assert "story9" in posted and len(posted) == (1 if digest else 2)
     assert store.outbox_counts().get("held", 0) == store.outbox_counts().get("due", 0) == 0
+    # Nothing is waiting now: the last unsubscribe mentions no dropped posts.
+    assert "won't go out" not in commands.unsubscribe(admin, "Meta").text
 
 
 async def test_a_quiet_digest_channel_still_waits_for_its_time(store, clock):
