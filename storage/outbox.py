@@ -129,11 +129,6 @@ class OutboxStore(DeliveryWrites):
             (ts(now),)).fetchall()
         return [(p, c) for p, c in rows]
 
-    def next_outbox_attempt(self) -> datetime | None:
-        r = self.db.execute("SELECT MIN(next_attempt) FROM outbox "
-                            "WHERE state IN ('due','edit')").fetchone()
-        return from_ts(r[0]) if r and r[0] else None
-
     def waiting_posts(self, platform: str, channel: str) -> list[OutboxRow]:
         """The channel's posts not yet out and not in flight (due at any time, held)."""
         return self._outbox_rows("WHERE platform=? AND channel=? AND state IN ('due','held') "

@@ -105,10 +105,16 @@ async def test_a_post_rate_limited_more_often_than_max_attempts_still_goes_out(t
     store.close()
 
 
-async def test_a_declared_platform_rate_paces_posts_across_channels(tmp_path):
-    store, clock, adapter, delivery = _delivery_setup(tmp_path, 4, max_rate=2.0, burst=2.0)
+@pytest.mark.parametrize("declared, expected", [
+    ({"burst": 2.0}, [0.0, 0.0, 0.5, 1.0]),     # a burst of 2, then 2 per second
+    ({}, [0.0, 0.5, 1.0, 1.5]),                 # no burst declared: one at a time
+    ({"burst": 0.5}, [0.0, 0.5, 1.0, 1.5]),     # less than one post: still one at a time
+], ids=["burst-2", "no-burst", "burst-below-1"])
+async def test_a_declared_platform_rate_paces_posts_across_channels(tmp_path, declared,
+                                                                    expected):
+    store, clock, adapter, delivery = _delivery_setup(tmp_path, 4, max_rate=2.0, **declared)
     start = clock()
     assert await delivery.run_once() == 4
     offsets = sorted((s.at - start).total_seconds() for s in adapter.sends)
-    assert offsets == [0.0, 0.0, 0.5, 1.0]     # a burst of 2, then 2 per second
+    assert offsets == expected
     store.close()

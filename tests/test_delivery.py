@@ -92,35 +92,43 @@ async def test_slow_channel_does_not_block_others(store, clock):
 async def test_transient_error_retries_later_then_succeeds(store, clock, retry_after,
                                                           too_early, due_at):
     follow(store, clock)
-    dispatch_new(store, [brief(1, clock)], clock())
+    dispatch_new(store, [brief(1, clock), brief(2, clock, minutes_ago=5)], clock())
     adapter = RecordingAdapter(clock=clock)
     adapter.fail("c1", TransientError("HTTP 429", retry_after=retry_after))
     d = delivery(store, clock, adapter)
     start = clock()
-    assert await d.run_once() == 0
-    assert states(store) == {"due": 1}
+    assert await d.run_once() == 0            # the channel waits: story2 doesn't jump ahead
+    assert states(store) == {"due": 2}
     clock.now = start + timedelta(seconds=too_early)
     assert await d.run_once() == 0 and adapter.sends == []
     clock.now = start + timedelta(seconds=due_at)
-    assert await d.run_once() == 1
-    assert [s.nonce for s in adapter.sends] == ["ainews-1"]
-    assert states(store) == {"sent": 1}
+    assert await d.run_once() == 2
+    assert [s.nonce for s in adapter.sends] == ["ainews-1", "ainews-2"]
+    assert states(store) == {"sent": 2}
 
 
-async def test_gives_up_after_max_attempts_and_says_why(store, clock, caplog):
+@pytest.mark.parametrize("error, tries", [
+    (TransientError("HTTP 503 from platform"), 8),
+    (TransientError("HTTP 429 from platform", retry_after=30.0), 16),   # twice as many
+    (TransientError("HTTP 401 from platform", retry_after=30.0, down=True), None),
+], ids=["5xx", "429", "platform-down"])
+async def test_gives_up_after_max_attempts_and_says_why(store, clock, caplog, error, tries):
     follow(store, clock)
     dispatch_new(store, [brief(1, clock)], clock())
     adapter = RecordingAdapter(clock=clock)
-    adapter.fail("c1", TransientError("HTTP 503 from platform"), times=None)
+    adapter.fail("c1", error, times=20 if tries is None else None)
     d = delivery(store, clock, adapter, max_attempts=8)
     caplog.set_level(logging.WARNING, "ainews.delivery")
-    for _ in range(12):
+    for _ in range(24):
         await d.run_once()
         clock.advance(hours=7)                # longer than the longest backoff
-    assert adapter.calls == 8
+    if tries is None:       # the token, not the post: an outage of any length loses none
+        assert adapter.calls == 21 and len(adapter.sends) == 1 and states(store) == {"sent": 1}
+        return
+    assert adapter.calls == tries
     (failed,) = store.outbox_failures()
-    assert "gave up after 8 attempts" in failed.last_error
-    assert "HTTP 503" in failed.last_error
+    assert f"gave up after {tries} attempts" in failed.last_error
+    assert "from platform" in failed.last_error
     assert any("gave up" in r.getMessage() and r.levelno == logging.ERROR
                for r in caplog.records)
 

@@ -1,0 +1,188 @@
+"""The outbox's bookkeeping as a channel sees it: edits that race their post, a crash in
+the middle of an edit, roundups that may have gone out, which posts a roundup takes,
+what the hourly cap counts, and which failures `ainews status` lists."""
+from __future__ import annotations
+
+import asyncio
+from bot.adapter import PermanentError, TransientError
+from bot.commands import Commands
+from bot.dispatch import dispatch_new
+from bot.replies import Caller
+from feeds.models import Brief
+from storage.store import Store
+from tests.fakes.recorder import RecordingAdapter
+from tests.delivery_kit import (brief, delivery, follow, sent_then_edit_queued, states,
+                                 until)
+
+
+def grown(store, row_id: int, *outlets: str) -> Brief:
+    """The row's brief after more outlets reported its story."""
+    row = store.outbox_post(row_id)
+    return Brief.from_json({**row.brief.to_json(), "also_reported_by": list(outlets)})
+
+
+async def test_an_edit_claimed_at_a_crash_is_made_after_restart_not_posted_again(tmp_path,
+                                                                                 clock):
+    path = tmp_path / "crash.db"
+    first = Store(path)
+    adapter = RecordingAdapter(clock=clock)
+    await sent_then_edit_queued(first, clock, adapter)
+    assert first.claim_post(1, clock()).state == "editing"     # then the process dies
+    first.db.conn.close()
+    reopened = Store(path)
+    await delivery(reopened, clock, adapter).run_once()
+    (sent,) = adapter.sends
+    assert [(mid, b.also_reported_by) for _, mid, b in adapter.edits] == [
+        (sent.message_id, ("FT",))]
+    assert reopened.outbox_counts() == {"sent": 1}
+    reopened.close()
+
+
+async def test_an_outlet_joining_while_the_edit_is_in_flight_gets_its_own_edit(store,
+                                                                               clock):
+    adapter = RecordingAdapter(clock=clock)
+    d = await sent_then_edit_queued(store, clock, adapter)
+    adapter.hold("c1")
+    task = asyncio.create_task(d.run_once())
+    await until(lambda: adapter.calls == 2)            # the FT edit is on its way
+    assert store.update_post_brief(1, grown(store, 1, "FT", "WSJ"), now=clock()) == "editing"
+    adapter.release("c1")
+    await task
+    await d.run_once()
+    assert [b.also_reported_by for _, _, b in adapter.edits] == [("FT",), ("FT", "WSJ")]
+    assert len(adapter.sends) == 1 and states(store) == {"sent": 1}
+
+
+async def test_a_post_retried_after_its_cluster_grew_goes_out_grown_and_is_not_edited(
+        store, clock):
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.hold("c1")
+    adapter.fail("c1", TransientError("timeout"), times=1)
+    d = delivery(store, clock, adapter)
+    task = asyncio.create_task(d.run_once())
+    await until(lambda: adapter.calls == 1)            # the first try is on its way
+    assert store.update_post_brief(1, grown(store, 1, "FT"), now=clock()) == "sending"
+    adapter.release("c1")
+    assert await task == 0                             # it timed out
+    clock.advance(hours=1)
+    assert await d.run_once() == 1
+    clock.advance(hours=1)
+    assert await d.run_once() == 0
+    assert [s.brief.also_reported_by for s in adapter.sends] == [("FT",)]
+    assert adapter.edits == [] and states(store) == {"sent": 1}
+
+
+async def test_an_edit_queued_while_its_post_was_retried_gets_retries_of_its_own(store,
+                                                                                clock):
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", TransientError("HTTP 503"), times=1)
+    d = delivery(store, clock, adapter, max_attempts=2)
+    assert await d.run_once() == 0                     # the post's first try fails
+    clock.advance(hours=1)
+    adapter.hold("c1")
+    task = asyncio.create_task(d.run_once())
+    await until(lambda: adapter.calls == 2)            # its second try is on its way
+    assert store.update_post_brief(1, grown(store, 1, "FT"), now=clock()) == "sending"
+    adapter.release("c1")
+    assert await task == 1
+    adapter.fail("c1", TransientError("HTTP 503"), times=1)
+    assert await d.run_once() == 0                     # the edit's first try fails
+    clock.advance(hours=1)
+    assert await d.run_once() == 1
+    assert [b.also_reported_by for _, _, b in adapter.edits] == [("FT",)]
+
+
+async def test_an_edit_that_keeps_failing_is_given_up_and_the_post_stands(store, clock):
+    adapter = RecordingAdapter(clock=clock)
+    await sent_then_edit_queued(store, clock, adapter)
+    adapter.fail("c1", TransientError("HTTP 503"), times=None)
+    d = delivery(store, clock, adapter, max_attempts=2)
+    for _ in range(4):
+        await d.run_once()
+        clock.advance(hours=7)
+    assert adapter.calls == 3                          # the post, two tries of its edit
+    assert adapter.edits == [] and states(store) == {"sent": 1}
+    assert store.outbox_post(1).last_error.startswith("gave up after 2 attempts: HTTP 503")
+
+
+async def test_digest_off_leaves_a_roundup_that_may_have_gone_out_to_its_retry(store,
+                                                                              clock):
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(1, clock), brief(2, clock, minutes_ago=1)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", TransientError("timeout: the platform may have taken it"), times=1)
+    d = delivery(store, clock, adapter)
+    clock.advance(hours=1)
+    assert await d.run_once() == 0                     # the 10:00 roundup timed out
+    admin = Caller("console", "w1", "c1", "u1", is_admin=True)
+    assert "Digest off" in Commands(store, None, clock=clock).digest(admin, "off").text
+    clock.advance(hours=1)
+    await d.run_once()
+    assert adapter.sends == []                         # not posted again one by one
+    assert [(g.nonce, [b.id for b in g.briefs]) for g in adapter.digests] == [
+        (adapter.digests[0].nonce, ["story1", "story2"])]
+    assert states(store) == {"digested": 2}
+
+
+async def test_a_post_queued_just_after_digest_time_does_not_skip_that_digest(store,
+                                                                             clock):
+    follow(store, clock)                                   # 09:00 UTC
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(1, clock)], clock())
+    clock.advance(hours=1, seconds=10)                     # 10:00:10, before the pass
+    dispatch_new(store, [brief(2, clock)], clock())
+    clock.advance(seconds=20)
+    assert await delivery(store, clock, RecordingAdapter(clock=clock)).run_once() == 1
+    assert states(store) == {"digested": 2}
+
+
+async def test_the_hourly_cap_counts_a_post_from_its_first_send_not_its_edit(store, clock):
+    adapter = RecordingAdapter(clock=clock)
+    await sent_then_edit_queued(store, clock, adapter)     # story1 posted at 09:00
+    d = delivery(store, clock, adapter, hourly_cap=1)
+    clock.advance(minutes=50)
+    assert await d.run_once() == 1 and len(adapter.edits) == 1   # edited at 09:50
+    clock.advance(minutes=11)                              # 10:01: the hour is over
+    dispatch_new(store, [brief(2, clock)], clock())
+    assert await d.run_once() == 1
+    assert [s.brief.id for s in adapter.sends] == ["story1", "story2"]
+    assert adapter.digests == []
+
+
+async def test_a_roundup_takes_the_highest_scoring_of_posts_published_together(store, clock):
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    scores = {1: 1.0, 2: 3.0, 3: 2.0}
+    dispatch_new(store, [brief(n, clock, score=s) for n, s in scores.items()], clock())
+    adapter = RecordingAdapter(clock=clock)
+    clock.advance(hours=1)
+    assert await delivery(store, clock, adapter, roundup_size=2).run_once() == 2
+    assert [[b.id for b in g.briefs] for g in adapter.digests] == [
+        ["story2", "story3"], ["story1"]]
+
+
+async def test_a_channel_its_roundup_paused_fails_every_post_it_was_holding(store, clock):
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in (1, 2, 3)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", PermanentError("missing permission: Send Messages"), times=None)
+    clock.advance(hours=1)
+    await delivery(store, clock, adapter, roundup_size=2).run_once()
+    assert store.subscriptions_for_channel("console", "c1")[0].paused
+    # story3 was not in the refused roundup: it fails too, not flood in on resume.
+    assert states(store) == {"failed": 3}
+    assert len(store.outbox_failures()) == 3
+
+
+def test_status_lists_the_latest_failures_newest_first(store, clock):
+    follow(store, clock)
+    dispatch_new(store, [brief(n, clock) for n in range(12)], clock())
+    for row_id in range(1, 13):
+        store.record_failed(row_id, f"rejected: {row_id}")
+    assert [r.id for r in store.outbox_failures(10)] == list(range(12, 2, -1))
