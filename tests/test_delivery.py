@@ -230,14 +230,16 @@ async def test_daily_digest_goes_out_at_the_local_time(store, clock):
     assert [b.id for b in adapter.digests[1].briefs] == ["story9"]
 
 
-async def test_long_roundups_are_split(store, clock):
+@pytest.mark.parametrize("size, messages", [({"roundup_size": 5}, [5, 5, 2]),
+                                           ({}, [10, 2])])     # ten a message by default
+async def test_long_roundups_are_split(store, clock, size, messages):
     follow(store, clock)
     store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
     dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(12)], clock())
     adapter = RecordingAdapter(clock=clock)
     clock.advance(hours=1)
-    assert await delivery(store, clock, adapter, roundup_size=5).run_once() == 3
-    assert [len(d.briefs) for d in adapter.digests] == [5, 5, 2]
+    assert await delivery(store, clock, adapter, **size).run_once() == len(messages)
+    assert [len(d.briefs) for d in adapter.digests] == messages
 
 
 async def test_run_forever_delivers_and_stops(store, clock):

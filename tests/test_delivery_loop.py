@@ -217,17 +217,6 @@ async def test_a_channel_told_to_wait_by_its_roundup_posts_nothing_until_then(st
     assert [s.brief.id for s in adapter.sends] == ["story1", "story2", "story9"]
 
 
-async def test_a_digest_goes_out_ten_stories_to_a_message_by_default(store, clock):
-    follow(store, clock)
-    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
-    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(12)], clock())
-    adapter = RecordingAdapter(clock=clock)
-    clock.advance(hours=1)
-    assert await Delivery(store, {"console": adapter}, clock=clock,
-                          sleep=clock.sleep).run_once() == 2
-    assert [len(x.briefs) for x in adapter.digests] == [10, 2]
-
-
 @dataclass
 class NotReady(RecordingAdapter):
     """A platform still trying to start (bot/startup.py's stand-in): never ready."""
