@@ -289,7 +289,8 @@ async def test_admin_commands_follow_workspace_roles_and_admin_ids(bot, commands
 
 
 @pytest.mark.parametrize("command,text", [("/subscribe", "pricing"),
-                                          ("/ainews", "subscribe pricing")])
+                                          ("/ainews", "subscribe pricing"),
+                                          ("/ainews", "/Subscribe pricing")])
 async def test_subscribing_where_the_bot_cannot_post_says_to_invite_it(bot, commands,
                                                                       command, text):
     """A private channel the bot wasn't invited to takes slash commands but no posts: a

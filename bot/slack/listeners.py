@@ -218,7 +218,8 @@ CANT_POST = ("I can't post in this channel: it's private (or a direct message) a
 
 def subscribes(name: str, args: str) -> bool:
     """/subscribe, or '/ainews subscribe ...' (the text form)."""
-    return name == "subscribe" or (name == "text" and args.split()[:1] == ["subscribe"])
+    first = args.split()[0].lstrip("/").lower() if args.split() else ""   # as run_text reads it
+    return name == "subscribe" or (name == "text" and first == "subscribe")
 
 
 async def hidden_from_bot(client, channel: str) -> bool:
