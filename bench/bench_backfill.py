@@ -2,9 +2,17 @@
 condense, the share of each stage, against bare feedparser.parse on the same bytes.
 
     .venv/bin/python -m bench backfill [--feeds 100] [--runs 5] [--quick] [--against REV]
+                                       [--source farm|real|both]
 
-The bytes are the feed farm's (generated 20-50 entry feeds of ~100 KB, every 50th a
-real miniflux snapshot), built in-process: no network, so the stages are all there is.
+Two sets of bytes, each measured on its own (`--source`, default both), built in-process:
+no network, so the stages are all there is.
+- farm: the feed farm's generated 20-50 entry feeds of ~100 KB (every 50th a real
+  miniflux snapshot). A worst case for the stages after parsing: every generated entry
+  is an AI-strategy story about two of the same 20 companies, so each passes the AI gate
+  into the whole classifier and meets dozens of clustering candidates.
+- real: the shared corpus's 1,469 real news items, one RSS feed per outlet (30 feeds,
+  built as bench/bench_parse.py builds them), with the real mix: about a fifth of them
+  AI strategy.
 Each run goes through a fresh store in the pipeline's order, calling the pipeline's own
 stage methods: parse_feed, Pipeline.classify_unseen (known-id check, classify),
 add_new_stories (backlog; first polls BACKLOG_BATCH stories to a transaction, as
@@ -35,11 +43,23 @@ from bench.common import (ROOT, FarmContent, command_line, first_polls_transacti
 
 TARGET = 0.50
 STAGES = ("parse", "classify", "store", "condense")
+SOURCES = {"farm": "generated farm (every entry AI strategy)",
+           "real": "real news items (the shared corpus)"}
 
 
 def feed_bytes(n: int) -> list[tuple[str, bytes]]:
     content = FarmContent(n)
     return [(f"https://bench.invalid/feeds/{i}.xml", content.body(i)) for i in range(n)]
+
+
+def real_feed_bytes() -> list[tuple[str, bytes]]:
+    """One RSS feed per outlet of the shared corpus's real items. The Atom twin
+    bench_parse also builds is left out: its entries would all be known already."""
+    from bench.bench_parse import corpus_feeds
+    feeds = [body for name, body in corpus_feeds().items() if name.endswith("(RSS)")]
+    if not feeds:
+        raise SystemExit("bench backfill: the shared corpus (../shared/corpus/news) is missing")
+    return [(f"https://bench.invalid/real/{i}.xml", body) for i, body in enumerate(feeds)]
 
 
 def baseline(feeds: list[tuple[str, bytes]]) -> float:
@@ -185,15 +205,22 @@ def exists_at(rev: str, path: str) -> bool:
 
 def run(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="bench backfill")
-    ap.add_argument("--feeds", type=int, default=100)
+    ap.add_argument("--feeds", type=int, default=100, help="generated farm feeds")
     ap.add_argument("--runs", type=int, default=5)
-    ap.add_argument("--quick", action="store_true", help="8 feeds, 1 run")
+    ap.add_argument("--quick", action="store_true", help="8 farm feeds, 1 run")
     ap.add_argument("--against", metavar="REV", help="also run revision REV's classify and store")
+    ap.add_argument("--source", choices=("farm", "real", "both"), default="both")
     args, _ = ap.parse_known_args(argv)
     if args.quick:
         args.feeds, args.runs = 8, 1
-    feeds = feed_bytes(args.feeds)
     old = code_at(args.against) if args.against else None
+    sources = list(SOURCES) if args.source == "both" else [args.source]
+    return {source: measure(source, args, argv or [], old) for source in sources}
+
+
+def measure(source: str, args, argv: list[str], old: tuple | None) -> dict:
+    """One source's runs, interleaved with bare feedparser (and REV's code, if any)."""
+    feeds = feed_bytes(args.feeds) if source == "farm" else real_feed_bytes()
     runs, bases, olds = [], [], []
     for i in range(args.runs):      # interleaved, so machine noise hits all alike
         bases.append(baseline(feeds))
@@ -202,13 +229,13 @@ def run(argv: list[str] | None = None) -> dict:
         runs.append(one_run(feeds))
         if old and not i % 2:
             olds.append(one_run(feeds, old))
-    result = summarise(runs, bases, feeds, args, argv or [])
+    result = summarise(runs, bases, feeds, source, args, argv)
     if olds:
-        result["against"] = against(olds, runs, bases, args.against, argv or [])
+        result["against"] = against(olds, runs, bases, source, args.against, argv)
     return result
 
 
-def against(olds: list[dict], runs: list[dict], bases: list[float], rev: str,
+def against(olds: list[dict], runs: list[dict], bases: list[float], source: str, rev: str,
             argv: list[str]) -> dict:
     """Revision `rev` beside today's code: CPU medians per stage, and the ratio."""
     base = median(bases)
@@ -219,13 +246,14 @@ def against(olds: list[dict], runs: list[dict], bases: list[float], rev: str,
     after_old, after_new = (sum(v.values()) - v["parse"] for v in (old, new))
     rows.append(("stages after parsing / bare feedparser", f"{100 * after_old / base:.0f}%",
                  f"{100 * after_new / base:.0f}%", f"x {after_new / after_old:.2f}"))
-    report(f"Backfill: {rev} (left) and this tree (right), CPU medians, same runs",
+    report(f"Backfill, {SOURCES[source]}: {rev} (left) and this tree (right), CPU "
+           "medians, same runs",
            rows, command_line("backfill", argv))
     return {"rev": rev, "cpu_rev": old, "cpu": new, "entries_rev": olds[0]["entries"],
             "strategy_rev": olds[0]["strategy"]}
 
 
-def summarise(runs, bases, feeds, args, argv) -> dict:
+def summarise(runs, bases, feeds, source, args, argv) -> dict:
     spent = {s: median(r["spent"][s] for r in runs) for s in STAGES}
     total, entries = sum(spent.values()), runs[0]["entries"]
     base = median(bases)
@@ -256,7 +284,8 @@ def summarise(runs, bases, feeds, args, argv) -> dict:
              ("then `latest 25`: first / again", f"{1000 * lookup['first']:.1f} ms",
               f"{1000 * lookup['again']:.1f} ms cpu",
               f"{result['lookup_briefs']} of 25 with bullets")]
-    report(f"Backfill (first cycle), CPU medians of {args.runs} runs", rows, result["command"])
+    report(f"Backfill (first cycle), {SOURCES[source]}, CPU medians of {args.runs} runs",
+           rows, result["command"])
     return result
 
 

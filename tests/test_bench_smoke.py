@@ -6,7 +6,7 @@ import pytest
 
 from bench import __main__ as bench_main
 from bench import bench_backfill, bench_fanout, bench_footprint, bench_freshness
-from bench import bench_lookups, bench_poll
+from bench import bench_lookups, bench_parse, bench_poll
 from bench.common import percentile
 
 
@@ -30,14 +30,20 @@ def test_poll_cycles_find_every_new_entry_and_skip_unchanged_feeds():
             assert cycle["unchanged"] == 6 - 1
 
 
-def test_backfill_runs_every_stage_over_every_entry():
+def test_backfill_runs_every_stage_over_every_entry_of_both_sources():
     res = bench_backfill.run(["--feeds", "2", "--runs", "1"])
-    assert res["entries"] > 20 and res["strategy"] > 0
-    assert all(seconds > 0 for seconds in res["cpu"].values())
+    for got in res.values():
+        assert got["entries"] > 20 and got["strategy"] > 0
+        assert all(seconds > 0 for seconds in got["cpu"].values())
+    # The real items keep their real mix; the farm is a worst case of strategy stories.
+    assert res["real"]["entries"] == len(bench_parse.ITEMS.read_text().splitlines())
+    assert res["real"]["strategy"] < res["real"]["entries"] / 2
+    assert res["farm"]["strategy"] > res["farm"]["entries"] / 2
 
 
 def test_backfill_against_a_revision_runs_that_revisions_code_over_the_same_entries():
-    res = bench_backfill.run(["--feeds", "2", "--runs", "2", "--against", "HEAD"])
+    res = bench_backfill.run(["--feeds", "2", "--runs", "2", "--against", "HEAD",
+                              "--source", "farm"])["farm"]
     old = res["against"]
     assert (old["entries_rev"], old["strategy_rev"]) == (res["entries"], res["strategy"])
     assert all(seconds > 0 for seconds in old["cpu_rev"].values())
