@@ -87,10 +87,13 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
             if slug is None:
                 return Reply.error(self._unknown_topic(topic))
         briefs = self._condensed(self.store.latest(lim, topic=slug, strategy_only=strategy_only))
-        title = (f"Latest: {self.classifier.topic_label(slug)}" if slug
-                 else "Latest AI strategy news")
-        return _briefs(title, briefs, "No stories yet: the bot stores new ones as feeds "
-                                      "are polled.")
+        if slug:    # the archive may be full of other topics: not "no stories yet"
+            label = self.classifier.topic_label(slug)
+            return _briefs(f"Latest: {label}", briefs,
+                           f"No {'strategy ' if strategy_only else ''}stories on {label} "
+                           "in the archive yet.")
+        return _briefs("Latest AI strategy news", briefs, "No stories yet: the bot stores "
+                       "new ones as feeds are polled.")
 
     def topic(self, caller: Caller, slug: str, limit=None) -> Reply:
         args = _named_lookup(slug, limit, say("give a topic, e.g. {} ({} lists them)",

@@ -112,6 +112,13 @@ def test_latest_newest_first_and_by_topic(commands):
     assert headlines(reply) == ["Nvidia H20 export licences tightened"]
 
 
+def test_latest_of_a_topic_without_stories_names_the_topic(commands):
+    """The archive has stories, none on funding: not "no stories yet, feeds are polled"."""
+    reply = commands.latest(MEMBER, 5, "funding")
+    assert reply.kind == "briefs" and reply.briefs == ()
+    assert reply.text == "No strategy stories on Funding & investment in the archive yet."
+
+
 @pytest.mark.parametrize("call", [lambda c: c.latest(MEMBER, 5, "chipz"),
                                   lambda c: c.topic(MEMBER, "chipz")])
 def test_unknown_topic_lists_topics(commands, call):
