@@ -19,7 +19,7 @@ from typing import Callable
 
 from bot import examples as ex
 from bot.commands_feeds import FeedCommands
-from bot.commands_subs import SubscriptionCommands
+from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
 from bot.commands_text import TextCommands, quote, user_text
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
@@ -40,7 +40,7 @@ AI strategy news briefs. Commands:
   {} — full-text search of the archive
   {} — topics and companies with story counts, last 7 days
   {} — what this channel follows (and why a subscription is paused)
-Channel admins:
+Admins:
   {} — post new stories here; TARGET is a topic, a company or all
   {} — stop posting them
   {} — one roundup a day instead of instant posts (TIMEZONE: an IANA name such \
@@ -132,7 +132,8 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         return Reply.message("\n".join(lines))
 
     def help(self, caller: Caller) -> Reply:
-        return Reply.message(HELP)
+        who = WHO_IS_ADMIN.get(caller.platform)
+        return Reply.message(HELP + ((f"\nAdmins here: {who}.",) if who else ()))
 
     def _condensed(self, briefs: list[Brief]) -> list[Brief]:
         """Briefs with bullets: a backlog strategy story is condensed when first looked

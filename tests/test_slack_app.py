@@ -640,6 +640,26 @@ async def test_real_chat_core_answers_through_slack(fake):
         await runner.stop()
 
 
+async def test_a_member_is_told_who_can_change_the_channel_in_slacks_terms(fake):
+    """Slack has channel managers, who are no admins here: "only channel admins can..."
+    sent them to the wrong people. The refusal and the help name workspace admins."""
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from storage.store import Store
+    runner = await start_slack(settings_for(fake, "socket"), Commands(Store(":memory:"),
+                                                                      Classifier()))
+    try:
+        bot = Bot(fake, runner, "socket")
+        refused = texts(await bot.answer(await bot.slash("/subscribe", "pricing",
+                                                         user="UPLAIN")))
+        helped = texts(await bot.answer(await bot.slash("/ainews", "help", user="UPLAIN")))
+    finally:
+        await runner.stop()
+    assert "only workspace admins and owners" in refused
+    assert "channel admins" not in refused and "Discord" not in refused
+    assert "workspace admins and owners" in helped and "Channel admins" not in helped
+
+
 WRONG = [("/company", "", "UPLAIN"), ("/company", "NoSuchCorp", "UPLAIN"),
          ("/ainews", "topic", "UPLAIN"), ("/ainews", "topic nonsense", "UPLAIN"),
          ("/ainews", "search", "UPLAIN"),
