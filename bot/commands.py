@@ -25,6 +25,7 @@ from bot.examples import Text, say
 from bot.replies import Caller, Reply
 from feeds.condense import condense
 from feeds.models import Brief, utcnow
+from storage.lookups import excluded
 
 log = logging.getLogger("ainews.commands")
 
@@ -37,7 +38,7 @@ AI strategy news briefs. Commands:
   {} — latest briefs about a company (aliases work: qwen → Alibaba)
   {} — the newest strategy briefs, optionally of one topic
   {} — latest briefs of a topic ({} lists them)
-  {} — full-text search of the archive
+  {} — full-text search of the archive (-WORD leaves out stories with WORD)
   {} — topics and companies with story counts, last 7 days
   {} — what this channel follows (and why a subscription is paused)
 Admins:
@@ -113,6 +114,9 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         query = user_text(query)
         if not query:
             return Reply.error(say("give words to search for, e.g. {}", ex.SEARCH_EG))
+        if all(excluded(w) for w in query.split()):
+            return Reply.error(say("give a word to look for too: -WORD only leaves out the "
+                                   "stories with WORD, e.g. {}", ex.SEARCH_EXCLUDE_EG))
         lim = parse_limit(limit)
         if isinstance(lim, Reply):
             return lim

@@ -141,6 +141,15 @@ def test_search_and_its_errors(commands):
     assert commands.search(MEMBER, "   ").kind == "error"
 
 
+def test_search_leaves_out_minus_words(commands):
+    assert headlines(commands.search(MEMBER, "prices -ernie")) == []
+    assert headlines(commands.search(MEMBER, "alibaba -revenue")) == []
+    assert headlines(commands.search(MEMBER, "revenue -nvidia")) == [SEED]
+    only = commands.search(MEMBER, "-alibaba")
+    assert only.kind == "error" and "-WORD only leaves out" in only.text
+    assert "`search openai -microsoft`" in only.text
+
+
 def test_topics_counts_the_last_seven_days(commands):
     text = commands.topics(MEMBER).text
     assert "pricing (" in text and "): 1" in text.split("pricing (")[1].split("\n")[0]
