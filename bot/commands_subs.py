@@ -20,7 +20,7 @@ NOT_ADMIN = ("only channel admins can change what this channel gets (Discord: Ma
 WHO_IS_ADMIN = {
     "slack": "workspace admins and owners (and members listed in the bot's "
              "SLACK_ADMIN_USER_IDS)",
-    "discord": "members with the Manage Channels permission here (feeds: Manage Server)",
+    "discord": "members with the Manage Channels permission (feeds: Manage Server)",
 }
 
 
