@@ -123,6 +123,8 @@ def _latest(commands, caller: Caller, args: str):
     limit = numbers[-1] if numbers else None
     if limit is not None and limit.lstrip("+-").isdigit():
         limit = int(limit)
+    if len(numbers) > 1:    # '/latest 3 5': not the last one silently; the core says why
+        limit = " ".join(numbers)
     return commands.latest(caller, limit=limit, topic=words or None)
 
 
