@@ -19,12 +19,13 @@ from typing import Callable
 
 from bot import examples as ex
 from bot.commands_feeds import FeedCommands
-from bot.commands_subs import SubscriptionCommands
+from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
 from bot.commands_text import TextCommands, quote, user_text
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
 from feeds.condense import condense
 from feeds.models import Brief, utcnow
+from storage.lookups import excluded
 
 log = logging.getLogger("ainews.commands")
 
@@ -37,10 +38,10 @@ AI strategy news briefs. Commands:
   {} — latest briefs about a company (aliases work: qwen → Alibaba)
   {} — the newest strategy briefs, optionally of one topic
   {} — latest briefs of a topic ({} lists them)
-  {} — full-text search of the archive
+  {} — full-text search of the archive (-WORD leaves out stories with WORD)
   {} — topics and companies with story counts, last 7 days
   {} — what this channel follows (and why a subscription is paused)
-Channel admins:
+Admins:
   {} — post new stories here; TARGET is a topic, a company or all
   {} — stop posting them
   {} — one roundup a day instead of instant posts (TIMEZONE: an IANA name such \
@@ -87,10 +88,13 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
             if slug is None:
                 return Reply.error(self._unknown_topic(topic))
         briefs = self._condensed(self.store.latest(lim, topic=slug, strategy_only=strategy_only))
-        title = (f"Latest: {self.classifier.topic_label(slug)}" if slug
-                 else "Latest AI strategy news")
-        return _briefs(title, briefs, "No stories yet: the bot stores new ones as feeds "
-                                      "are polled.")
+        if slug:    # the archive may be full of other topics: not "no stories yet"
+            label = self.classifier.topic_label(slug)
+            return _briefs(f"Latest: {label}", briefs,
+                           f"No {'strategy ' if strategy_only else ''}stories on {label} "
+                           "in the archive yet.")
+        return _briefs("Latest AI strategy news", briefs, "No stories yet: the bot stores "
+                       "new ones as feeds are polled.")
 
     def topic(self, caller: Caller, slug: str, limit=None) -> Reply:
         args = _named_lookup(slug, limit, say("give a topic, e.g. {} ({} lists them)",
@@ -110,6 +114,9 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         query = user_text(query)
         if not query:
             return Reply.error(say("give words to search for, e.g. {}", ex.SEARCH_EG))
+        if all(excluded(w) for w in query.split()):
+            return Reply.error(say("give a word to look for too: -WORD only leaves out the "
+                                   "stories with WORD, e.g. {}", ex.SEARCH_EXCLUDE_EG))
         lim = parse_limit(limit)
         if isinstance(lim, Reply):
             return lim
@@ -129,7 +136,8 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         return Reply.message("\n".join(lines))
 
     def help(self, caller: Caller) -> Reply:
-        return Reply.message(HELP)
+        who = WHO_IS_ADMIN.get(caller.platform)
+        return Reply.message(HELP + ((f"\nAdmins here: {who}.",) if who else ()))
 
     def _condensed(self, briefs: list[Brief]) -> list[Brief]:
         """Briefs with bullets: a backlog strategy story is condensed when first looked

@@ -16,12 +16,28 @@ from feeds.models import Subscription
 
 NOT_ADMIN = ("only channel admins can change what this channel gets (Discord: Manage "
              "Channels; Slack: workspace admins or SLACK_ADMIN_USER_IDS)")
+# Who counts as an admin, as each platform's users know it (docs/slack.md, docs/discord.md).
+WHO_IS_ADMIN = {
+    "slack": "workspace admins and owners (and members listed in the bot's "
+             "SLACK_ADMIN_USER_IDS)",
+    "discord": "members with the Manage Channels permission (feeds: Manage Server)",
+}
+
+
+def not_admin(caller: Caller) -> str:
+    """The refusal a non-admin gets, naming who can: a Slack channel manager is no admin
+    here, so "only channel admins" told them the wrong thing."""
+    who = {"slack": WHO_IS_ADMIN["slack"],
+           "discord": "members with the Manage Channels permission"}.get(caller.platform)
+    if who is None:
+        return NOT_ADMIN
+    return f"only {who} can change what this channel gets; ask one of them"
 
 
 class SubscriptionCommands:
     def subscribe(self, caller: Caller, target: str) -> Reply:
         if not caller.is_admin:
-            return Reply.error(NOT_ADMIN)
+            return Reply.error(not_admin(caller))
         resolved = self._target(target)
         if isinstance(resolved, Reply):
             return resolved
@@ -36,7 +52,7 @@ class SubscriptionCommands:
 
     def unsubscribe(self, caller: Caller, target: str) -> Reply:
         if not caller.is_admin:
-            return Reply.error(NOT_ADMIN)
+            return Reply.error(not_admin(caller))
         if not user_text(target):
             return Reply.error(say("say what to stop following, e.g. {} ({} lists what "
                                    "this channel follows)", ex.UNSUBSCRIBE_USAGE,
@@ -72,7 +88,7 @@ class SubscriptionCommands:
     def digest(self, caller: Caller, mode: str, at: str | None = None,
                tz: str | None = None) -> Reply:
         if not caller.is_admin:
-            return Reply.error(NOT_ADMIN)
+            return Reply.error(not_admin(caller))
         if at is None and tz is None:        # one string: "daily 08:30 Europe/Berlin"
             words = user_text(mode).split()
             if len(words) > 3:

@@ -28,12 +28,19 @@ _UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 UNSPACED_SCAN = 5_000   # newest stories a Chinese query reads: about a week of news, ~20 ms
 
 
-def search_words(query: str) -> list[str]:
+def excluded(raw: str) -> bool:
+    """`-word` (as in every search box): stories with that word are left out."""
+    return raw.startswith("-") and any(ch.isalnum() for ch in raw)
+
+
+def search_words(query: str, *, exclusions: bool = False) -> list[str]:
     """The query's words for substring search, lowercased as SQLite's lower() does
-    (ASCII only), once each, at most MAX_TERMS."""
+    (ASCII only), once each, at most MAX_TERMS; with exclusions, the `-word`s instead."""
     words: list[str] = []
     for raw in "".join(ch if ch.isprintable() else " " for ch in query).split():
-        word = raw.replace('"', "").replace("*", "")
+        if excluded(raw) != exclusions:
+            continue
+        word = raw.lstrip("-").replace('"', "").replace("*", "")
         word = "".join(ch.lower() if ch.isascii() else ch for ch in word)
         if raw not in _OPERATORS and any(ch.isalnum() for ch in word) and word not in words:
             words.append(word)
@@ -45,15 +52,22 @@ def _cased(word: str) -> bool:
 
 
 def fts_query(query: str, *, any_term: bool = False) -> str:
-    """A user's words as a safe FTS5 query: each term quoted (so `"`, `(`, `AND`, `:`,
-    `-` are text, never syntax), all terms required (or any, with any_term).
-    A trailing `*` on a term of 2+ characters keeps prefix search. "" when nothing
-    searchable is left."""
+    """A user's words as a safe FTS5 query: each term quoted (so `"`, `(`, `AND`, `:`
+    are text, never syntax), all terms required (or any, with any_term); a `-word`
+    leaves out the stories that have it. A trailing `*` on a term of 2+ characters
+    keeps prefix search. "" when nothing searchable is left (a query of `-word`s only
+    too: FTS5 has no NOT on its own)."""
     # Control characters (NUL ends a string inside SQLite's FTS parser) become spaces.
     query = "".join(ch if ch.isprintable() else " " for ch in query)
     terms: list[str] = []
+    without: list[str] = []
     for raw in query.split():
         if raw in _OPERATORS:
+            continue
+        if excluded(raw):
+            term = fts_query(raw.lstrip("-"))
+            if term and term not in without:
+                without.append(term)
             continue
         prefix = raw.endswith("*")
         word = raw.replace('"', " ").replace("*", " ").strip()
@@ -64,7 +78,10 @@ def fts_query(query: str, *, any_term: bool = False) -> str:
         if term not in terms:
             terms.append(term)
     terms = terms[:MAX_TERMS]
-    return (" OR " if any_term else " ").join(terms)
+    match = (" OR " if any_term else " ").join(terms)
+    if match and without:
+        match = f"({match})" + "".join(f" NOT {t}" for t in without[:MAX_TERMS])
+    return match
 
 
 class LookupStore:
@@ -133,13 +150,14 @@ class LookupStore:
         """Chinese and Japanese put no spaces between words, so the index holds a whole
         clause as one token and finds no word inside it: look for the words as
         substrings of the newest UNSPACED_SCAN stories instead (a bounded scan)."""
-        words = search_words(query)
-        leads = self._substring_leads(words, limit, " AND ")
+        words, without = search_words(query), search_words(query, exclusions=True)
+        leads = self._substring_leads(words, limit, " AND ", without)
         if not leads and len(words) > 1:
-            leads = self._substring_leads(words, limit, " OR ")
+            leads = self._substring_leads(words, limit, " OR ", without)
         return leads
 
-    def _substring_leads(self, words: list[str], limit: int, join: str) -> list[int]:
+    def _substring_leads(self, words: list[str], limit: int, join: str,
+                         without: list[str] = ()) -> list[int]:
         if not words:
             return []
         (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
@@ -147,11 +165,14 @@ class LookupStore:
         title = ["instr(lower(title), ?)" if _cased(w) else "instr(title, ?)" for w in words]
         text = ["instr(lower(text), ?)" if _cased(w) else "instr(text, ?)" for w in words]
         anywhere = join.join(f"({a} OR {b})" for a, b in zip(title, text))
+        nowhere = "".join(" AND NOT (instr(lower(title), ?) OR instr(lower(text), ?))"
+                          if _cased(w) else " AND NOT (instr(title, ?) OR instr(text, ?))"
+                          for w in without)
         rows = self.db.execute(
-            f"SELECT pk, ({join.join(title)}) FROM stories WHERE pk > ? AND ({anywhere}) "
-            "ORDER BY pk DESC LIMIT ?",
+            f"SELECT pk, ({join.join(title)}) FROM stories WHERE pk > ? AND ({anywhere})"
+            f"{nowhere} ORDER BY pk DESC LIMIT ?",
             (*words, (top or 0) - UNSPACED_SCAN, *[w for w in words for _ in (0, 1)],
-             SEARCH_WINDOW)).fetchall()
+             *[w for w in without for _ in (0, 1)], SEARCH_WINDOW)).fetchall()
         return self._rank_leads([pk for pk, _ in rows], {pk for pk, t in rows if t}, limit)
 
     def _rank_leads(self, window: list[int], in_title: set[int], limit: int) -> list[int]:

@@ -112,6 +112,13 @@ def test_latest_newest_first_and_by_topic(commands):
     assert headlines(reply) == ["Nvidia H20 export licences tightened"]
 
 
+def test_latest_of_a_topic_without_stories_names_the_topic(commands):
+    """The archive has stories, none on funding: not "no stories yet, feeds are polled"."""
+    reply = commands.latest(MEMBER, 5, "funding")
+    assert reply.kind == "briefs" and reply.briefs == ()
+    assert reply.text == "No strategy stories on Funding & investment in the archive yet."
+
+
 @pytest.mark.parametrize("call", [lambda c: c.latest(MEMBER, 5, "chipz"),
                                   lambda c: c.topic(MEMBER, "chipz")])
 def test_unknown_topic_lists_topics(commands, call):
@@ -132,6 +139,15 @@ def test_search_and_its_errors(commands):
     empty = commands.search(MEMBER, "zeppelin")
     assert empty.kind == "briefs" and empty.briefs == () and "zeppelin" in empty.text
     assert commands.search(MEMBER, "   ").kind == "error"
+
+
+def test_search_leaves_out_minus_words(commands):
+    assert headlines(commands.search(MEMBER, "prices -ernie")) == []
+    assert headlines(commands.search(MEMBER, "alibaba -revenue")) == []
+    assert headlines(commands.search(MEMBER, "revenue -nvidia")) == [SEED]
+    only = commands.search(MEMBER, "-alibaba")
+    assert only.kind == "error" and "-WORD only leaves out" in only.text
+    assert "`search openai -microsoft`" in only.text
 
 
 def test_topics_counts_the_last_seven_days(commands):
@@ -186,7 +202,8 @@ def test_subscribe_and_list(commands, target, listed):
 ])
 def test_channel_changes_are_admin_only(commands, call):
     reply = call(commands)
-    assert reply.kind == "error" and "admin" in reply.text
+    assert reply.kind == "error"
+    assert "only members with the Manage Channels permission" in reply.text
     assert commands.store.subscriptions_for_channel("discord", "c1") == []
     assert commands.store.digest_setting("discord", "c1") is None
 

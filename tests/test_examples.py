@@ -135,6 +135,14 @@ def test_slack_gives_own_commands_their_own_slash_command():
     assert slack_syntax.spell(ex.HELP) == "/ainews help"
 
 
+def test_slack_spells_search_and_topic_through_ainews():
+    """/search and /topic are Slack's built-ins (search Slack, set the channel topic):
+    help that said `/topic SLUG` had users rename their channel's topic."""
+    assert slack_syntax.spell(ex.SEARCH_USAGE) == "/ainews search QUERY"
+    assert slack_syntax.spell(ex.TOPIC_USAGE) == "/ainews topic SLUG [LIMIT]"
+    assert slack_syntax.spell(ex.TOPICS) == "/topics"
+
+
 # ---- Discord --------------------------------------------------------------------------
 @pytest.fixture
 async def fake():

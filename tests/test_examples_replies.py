@@ -37,6 +37,7 @@ PATHS = {
     "unknown company": lambda c: c.company(ADMIN, "Qqqxz"),
     "topic without a slug": lambda c: c.topic(ADMIN, ""),
     "search without words": lambda c: c.search(ADMIN, ""),
+    "search with only -words": lambda c: c.search(ADMIN, "-qwen"),
     "limit not a number": lambda c: c.latest(ADMIN, "lots"),
     "unknown text command": lambda c: c.run_text(ADMIN, "frobnicate"),
     "latest with two limits": lambda c: c.run_text(ADMIN, "latest 1 2"),

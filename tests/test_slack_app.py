@@ -180,9 +180,11 @@ CASES = [
     # A negative limit was taken for a topic ("no topic '-1'"), unlike `/ainews latest -1`.
     ("/latest", "-1", "U1", "latest", (-1, None), "Latest", False),
     ("/latest", "1.5", "U1", "latest", ("1.5", None), "Latest", False),   # not "no topic"
-    ("/search", "open   weights", "U1", "search", ("open weights",), "Search: open weights",
-     False),
-    ("/topic", "chips", "U1", "topic", ("chips",), "Topic chips", False),
+    # /search and /topic are Slack's built-ins: these two lookups go through /ainews.
+    ("/ainews", "search open   weights", "U1", "search", ("open weights",),
+     "Search: open weights", False),
+    ("/ainews", "topic chips", "U1", "topic", ("chips",), "Topic chips", False),
+    ("/ainews", "Topic chips 3", "U1", "topic", ("chips 3",), "Topic chips 3", False),
     ("/topics", "", "U1", "topics", (), "open-source, pricing, chips", False),
     ("/subscribe", "pricing", "UADMIN", "subscribe", ("pricing",), "Now following pricing.",
      True),
@@ -196,7 +198,7 @@ CASES = [
     ("/ainews", "feeds list", "UADMIN", "feeds", ("list",), "3 feeds, all healthy", True),
     ("/ainews", "company qwen", "U1", "text", ("company qwen",), "ran: company qwen", False),
     # Slack sends & < > as entities, and a link the client formatted as <url|label>
-    ("/topic", "M&amp;A", "U1", "topic", ("M&A",), "Topic M", False),
+    ("/ainews", "topic M&amp;A", "U1", "topic", ("M&A",), "Topic M", False),
     ("/ainews", "feeds add <https://example.com/rss?a=1&amp;b=2|example.com/rss> Wire",
      "UADMIN", "feeds", ("add https://example.com/rss?a=1&b=2 Wire",), "3 feeds", True),
 ]
@@ -220,7 +222,7 @@ async def test_every_slash_command_answers_through_the_chat_core(
 
 async def test_slow_command_is_acked_at_once_and_answers_later(bot, commands):
     commands.gate.clear()
-    rid = await bot.slash("/search", "tencent pricing")   # returns only once acked
+    rid = await bot.slash("/ainews", "search tencent pricing")   # returns once acked
     assert bot.fake.responses[rid] == []                  # still computing
     commands.gate.set()
     answer = await bot.answer(rid)
@@ -332,7 +334,7 @@ async def test_users_info_is_cached_between_commands(bot):
 
 
 @pytest.mark.parametrize("command,text", [("/latest", ""), ("/company", "alibaba"),
-                                          ("/search", "qwen"), ("/topic", "chips"),
+                                          ("/ainews", "search qwen"), ("/ainews", "topic chips"),
                                           ("/topics", ""), ("/subscriptions", ""),
                                           ("/ainews", "help")])
 async def test_lookups_answer_without_asking_who_is_admin(bot, command, text):
@@ -540,6 +542,54 @@ def test_manifest_declares_every_command_the_bot_listens_to():
     assert re.search(r"interactivity:\s+is_enabled: true", manifest)
 
 
+# Slack's own commands (slack.com/help/articles/201259356): an app can't register these,
+# and a manifest that declares one is refused.
+SLACK_BUILT_INS = {"/active", "/away", "/archive", "/call", "/collapse", "/dm", "/dnd",
+                   "/expand", "/feed", "/feedback", "/invite", "/invite_people", "/join",
+                   "/leave", "/me", "/msg", "/mute", "/open", "/prefs", "/pro", "/remind",
+                   "/remove", "/rename", "/search", "/shortcuts", "/shrug", "/star",
+                   "/status", "/topic", "/who"}
+
+
+def test_manifest_declares_none_of_slacks_built_in_commands():
+    manifest = (ROOT / "slack-manifest.yml").read_text()
+    assert set(re.findall(r"- command: (/\w+)", manifest)) & SLACK_BUILT_INS == set()
+
+
+async def test_search_and_topic_answer_through_ainews_with_the_real_core(fake):
+    """`/ainews search` and `/ainews topic` are lookups like /company: answered privately
+    without asking users.info, with a share button that posts them."""
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from feeds.models import Classification, Story
+    from storage.store import Store
+    store = Store(":memory:")
+    story = Story(id="q3", url="https://news.example/qwen", title="Alibaba open-sources Qwen 3",
+                  text="Alibaba released Qwen 3 weights under Apache-2.0.", source="Reuters",
+                  feed_url="https://news.example/rss", published=make_brief().published,
+                  classification=Classification(strategy=True, score=5.0,
+                                                companies=("Alibaba",), topics=("open-source",)))
+    store.add_new_stories([story], backlog=False, now=make_brief().published)
+    runner = await start_slack(settings_for(fake, "socket"), Commands(store, Classifier()))
+    try:
+        bot = Bot(fake, runner, "socket")
+        helped = texts(await bot.answer(await bot.slash("/ainews", "help")))
+        assert "/ainews search QUERY" in helped and "/ainews topic SLUG" in helped
+        assert "/search" not in helped.replace("/ainews search", "")
+        for text in ("search qwen", "topic open-source 1"):
+            answer = await bot.answer(await bot.slash("/ainews", text, user="UPLAIN"))
+            assert answer["response_type"] == "ephemeral"
+            assert "Alibaba open-sources Qwen 3" in texts(answer)
+            [share] = [e for b in answer["blocks"] if b["type"] == "actions"
+                       for e in b["elements"] if e["action_id"] == render.SHARE_ACTION]
+            shared = await bot.answer(await bot.click(render.SHARE_ACTION, share["value"]))
+            assert shared["response_type"] == "in_channel"
+            assert "Alibaba open-sources Qwen 3" in texts(shared)
+        assert fake.calls_to("users.info") == []
+    finally:
+        await runner.stop()
+
+
 # Web API method -> the bot scope it needs (None: any token, or the app-level token).
 SCOPES = {"auth.test": None, "apps.connections.open": None, "users.info": "users:read",
           "chat.postMessage": "chat:write", "chat.update": "chat:write",
@@ -590,10 +640,32 @@ async def test_real_chat_core_answers_through_slack(fake):
         await runner.stop()
 
 
+async def test_a_member_is_told_who_can_change_the_channel_in_slacks_terms(fake):
+    """Slack has channel managers, who are no admins here: "only channel admins can..."
+    sent them to the wrong people. The refusal and the help name workspace admins."""
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from storage.store import Store
+    runner = await start_slack(settings_for(fake, "socket"), Commands(Store(":memory:"),
+                                                                      Classifier()))
+    try:
+        bot = Bot(fake, runner, "socket")
+        refused = texts(await bot.answer(await bot.slash("/subscribe", "pricing",
+                                                         user="UPLAIN")))
+        helped = texts(await bot.answer(await bot.slash("/ainews", "help", user="UPLAIN")))
+    finally:
+        await runner.stop()
+    assert "only workspace admins and owners" in refused
+    assert "channel admins" not in refused and "Discord" not in refused
+    assert "workspace admins and owners" in helped and "Channel admins" not in helped
+
+
 WRONG = [("/company", "", "UPLAIN"), ("/company", "NoSuchCorp", "UPLAIN"),
-         ("/topic", "", "UPLAIN"), ("/topic", "nonsense", "UPLAIN"), ("/search", "", "UPLAIN"),
+         ("/ainews", "topic", "UPLAIN"), ("/ainews", "topic nonsense", "UPLAIN"),
+         ("/ainews", "search", "UPLAIN"),
          ("/latest", "0", "UPLAIN"), ("/latest", "99999999999999999999", "UPLAIN"),
          ("/latest", "nonsense", "UPLAIN"), ("/latest", "²", "UPLAIN"),
+         ("/latest", "3 5", "UPLAIN"), ("/latest", "pricing 3 5", "UPLAIN"),
          ("/subscribe", "", "UADMIN"),
          ("/subscribe", "nonsense", "UADMIN"), ("/subscribe", "pricing", "UPLAIN"),
          ("/unsubscribe", "pricing", "UADMIN"), ("/digest", "daily 25:00", "UADMIN"),

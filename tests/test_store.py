@@ -563,6 +563,13 @@ def test_company_and_topic_lookups(news):
     ("qw\x00en", []),
     ("qwen\x00", [0]),
     ("qwen " + "x " * 5000, [0]),          # long paste: deduplicated, capped
+    # -word leaves out the stories with it (it required the word, the opposite)
+    ("alibaba -qwen", [3, 2]),
+    ("prices -OpenAI", [0]),
+    ("alibaba -qwen -agents", [3]),
+    ("cuts -qwen -gpt", []),
+    ("-qwen", []),                         # nothing to look for (the command says so)
+    ("open-source", [1]),                  # a hyphen inside a word is no exclusion
 ])
 def test_search_is_safe_and_ranked(news, query, expect):
     store, s = news
@@ -579,6 +586,8 @@ def test_search_is_safe_and_ranked(news, query, expect):
     ("模型", [0, 1]),               # in the older story's headline: it ranks first
     ("腾讯 不存在的词", [1]),        # no story has both: any-word fallback
     ("字节跳动", []),
+    ("模型 -降价", [0]),             # -word leaves out: here the newer story's headline
+    ("阿里巴巴 -qwen", []),
 ])
 def test_chinese_words_are_found_inside_unspaced_text(store, query, expect):
     # The index splits words at spaces and punctuation; Chinese has neither between words.

@@ -95,17 +95,23 @@ def from_slack(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+# Lookups without a slash command of their own: /search and /topic are Slack's built-ins.
+VIA_AINEWS = ("search", "topic")
+
+
 def plan(command: str, text: str) -> tuple[str, str]:
     """'/company qwen' -> ('company', 'qwen'); '/ainews feeds add URL' -> ('feeds', 'add URL');
+    '/ainews search qwen' -> ('search', 'qwen'), a lookup as '/company' is;
     '/ainews anything else' -> ('text', 'anything else')."""
     name, text = command.lstrip("/").lower(), " ".join(from_slack(text).split())
     if name != "ainews":
         return name, text
     first, _, rest = text.partition(" ")
-    if first.lower() in ("", "help"):
+    first = first.lstrip("/").lower()
+    if first in ("", "help"):
         return "help", ""
-    if first.lower() == "feeds":
-        return "feeds", rest
+    if first == "feeds" or first in VIA_AINEWS:
+        return first, rest
     return "text", text
 
 
@@ -117,6 +123,8 @@ def _latest(commands, caller: Caller, args: str):
     limit = numbers[-1] if numbers else None
     if limit is not None and limit.lstrip("+-").isdigit():
         limit = int(limit)
+    if len(numbers) > 1:    # '/latest 3 5': not the last one silently; the core says why
+        limit = " ".join(numbers)
     return commands.latest(caller, limit=limit, topic=words or None)
 
 

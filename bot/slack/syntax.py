@@ -1,15 +1,17 @@
 """Command examples spelled as a Slack user types them. Pure: no slack imports.
 
-Each lookup and channel setting is its own slash command (`/company Alibaba`); the rest
-goes through `/ainews` (`/ainews feeds list`, `/ainews help`), which the listeners read
-as a text command line."""
+Most lookups and channel settings are their own slash command (`/company Alibaba`); the
+rest goes through `/ainews` (`/ainews feeds list`, `/ainews help`), which the listeners
+read as a text command line. `/search` and `/topic` are Slack's own built-in commands
+(search Slack, set the channel topic): an app can't register them, so those two are
+`/ainews search QUERY` and `/ainews topic SLUG`."""
 from __future__ import annotations
 
 from functools import lru_cache
 
 from bot.examples import Example
 
-SLASH_COMMANDS = ("/company", "/latest", "/search", "/topic", "/topics", "/subscribe",
+SLASH_COMMANDS = ("/company", "/latest", "/topics", "/subscribe",
                   "/unsubscribe", "/subscriptions", "/digest", "/ainews")
 
 
