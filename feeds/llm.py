@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Callable
 
 from feeds.models import Brief, Story
+from feeds.text import visible
 
 log = logging.getLogger("ainews.llm")
 
@@ -196,7 +197,8 @@ def _field(answer: dict, key: str, limit: int) -> str:
 def _text(value, what: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
         raise LLMRejected(f"{what} is missing or empty")
-    value = " ".join(value.split())
+    # The model's answer is as untrusted as the feed it read: the same characters go.
+    value = " ".join(visible(value).split())
     if len(value) > limit:
         raise LLMRejected(f"{what} is longer than {limit} characters")
     return value

@@ -74,13 +74,14 @@ def parse_feed_with(reader: str, body: bytes, *, feed_url: str, source: str = ""
         used = "json"
     else:
         title, link, entries, notes, ttl, used = _read_xml_feed(body, base, content_type, reader)
-    name = source or textmod.clean_line(title) or urlsplit(feed_url).hostname or feed_url
+    title = textmod.visible(textmod.clean_line(title))   # the default source name
+    name = source or title or urlsplit(feed_url).hostname or feed_url
     stories = build_stories(entries, feed_url=feed_url, base=base, source=name,
                             fetched_at=fetched_at)
     warning = f"parser: {feed_url}: {'; '.join(notes)}" if notes else None
     if warning:
         log.info("%s", warning)
-    return ParsedFeed(title=textmod.clean_line(title), link=link, stories=stories,
+    return ParsedFeed(title=title, link=link, stories=stories,
                       warning=warning, ttl_minutes=ttl, reader=used)
 
 

@@ -587,6 +587,40 @@ def test_hostile_text_is_kept_verbatim_and_flagged(title, description, flags):
             assert needle in s.title + "\n" + s.text
 
 
+# Drawn by nothing, acted on by terminals and chat clients: an ANSI colour (ESC), an
+# OSC title's BEL, bidi override and isolate, a zero-width space splitting a mention, a
+# BOM and a Unicode tag character. (C1 controls such as CSI, U+009B, are read as the
+# windows-1252 characters they mostly are, on both XML paths.)
+INVISIBLE = "\x1b\x07\u202e\u2066\u200b\ufeff\U000e0041"
+
+
+def test_invisible_characters_never_reach_a_story():
+    # XML forbids ESC and BEL but feedparser's loose reading takes them as references;
+    # bidi and zero-width characters are valid XML on either path.
+    refs = "".join(f"&#{ord(c)};" for c in INVISIBLE)
+    item = (f"<item><title>Open{refs}AI [31m</title><link>https://x.com/1</link>"
+            f"<dc:creator>Ed{refs}</dc:creator>"
+            f"<description>Text{INVISIBLE[2:]} here</description></item>")
+    parsed = parse(rss(item, channel=f"<title>Wire{refs}</title>"))
+    (story,) = parsed.stories
+    assert (parsed.title, story.source, story.title, story.author, story.text, story.summary) \
+        == ("Wire", "Wire", "OpenAI [31m", "Ed", "Text here", "Text here")
+
+
+def test_invisible_characters_never_reach_a_json_feed_story():
+    emoji = "\U0001F468\u200d\U0001F469"   # ZWJ joins an emoji sequence: kept
+    hidden = INVISIBLE + "\x9b"   # JSON carries C1 controls as they are
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": f"J{hidden}",
+                       "items": [{"id": "1", "url": "https://x.com/1",
+                                  "title": f"\x1b]0;pwned\x07T{hidden} {emoji}",
+                                  "content_text": f"a{hidden}\n\nb",
+                                  "authors": [{"name": f"A{hidden}"}]}]}).encode()
+    parsed = parse(body)
+    (story,) = parsed.stories
+    assert (parsed.title, story.source, story.title, story.text, story.author) == (
+        "J", "J", f"]0;pwnedT {emoji}", "a\nb", "A")
+
+
 def test_json_feed_hostile_title():
     body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": [
         {"id": "1", "url": "https://x.com/1", "title": "<!channel> <http://evil|Google>",
