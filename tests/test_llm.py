@@ -122,6 +122,15 @@ async def test_invisible_characters_in_an_answer_are_dropped(fake_llm):
     assert "@everyone" in brief.bullets[2]   # one word again: the renderers escape it
 
 
+async def test_an_endpoint_quoting_the_key_does_not_put_it_in_the_log(fake_llm, caplog):
+    caplog.set_level(logging.DEBUG)
+    fake_llm.script = [("echo-key", 401)]
+    llm = LLMCondenser(fake_llm.base_url, "sk-live-0123456789abcdef", "qwen-plus")
+    assert await llm.condense(STORY, FALLBACK) == FALLBACK
+    assert "Incorrect API key provided: Bearer [LLM_API_KEY]" in caplog.text
+    assert "0123456789abcdef" not in caplog.text
+
+
 def _llm_warnings(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records
             if r.name == "ainews.llm" and r.levelno >= logging.WARNING]
