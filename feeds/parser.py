@@ -35,6 +35,11 @@ _DATE_KEYS = ("published_parsed", "updated_parsed", "created_parsed")
 _SY_PERIOD_MINUTES = {"hourly": 60, "daily": 1440, "weekly": 10080, "monthly": 43200,
                       "yearly": 525600}
 READERS = ("auto", "lxml", "feedparser")
+# Most entries one poll of a feed yields. News feeds carry 10-100 and busy ones
+# (arXiv's daily listings) several hundred; a hostile feed can fit ~100,000 entries in
+# the fetcher's 10 MB, which cost ~30 s of classifying and storing per poll (on the
+# event loop, holding up every chat connection) and ~150 MB of database each time.
+MAX_ENTRIES = 1000
 
 
 @dataclass
@@ -74,6 +79,9 @@ def parse_feed_with(reader: str, body: bytes, *, feed_url: str, source: str = ""
         used = "json"
     else:
         title, link, entries, notes, ttl, used = _read_xml_feed(body, base, content_type, reader)
+    if len(entries) > MAX_ENTRIES:
+        notes.append(f"kept the newest {MAX_ENTRIES} of {len(entries)} entries")
+        entries = _newest(entries, MAX_ENTRIES)
     title = textmod.visible(textmod.clean_line(title))   # the default source name
     name = source or title or urlsplit(feed_url).hostname or feed_url
     stories = build_stories(entries, feed_url=feed_url, base=base, source=name,
@@ -83,6 +91,15 @@ def parse_feed_with(reader: str, body: bytes, *, feed_url: str, source: str = ""
         log.info("%s", warning)
     return ParsedFeed(title=title, link=link, stories=stories,
                       warning=warning, ttl_minutes=ttl, reader=used)
+
+
+def _newest(entries: list[Entry], n: int) -> list[Entry]:
+    """The `n` newest entries, in feed order; undated ones count as new, and among
+    equals the feed's own order decides (feeds list the newest first)."""
+    latest = datetime.max.replace(tzinfo=timezone.utc)
+    ranked = sorted(range(len(entries)), reverse=True,
+                    key=lambda i: entries[i].published or latest)
+    return [entries[i] for i in sorted(ranked[:n])]
 
 
 # --- XML (feedparser) ---------------------------------------------------------------

@@ -8,13 +8,14 @@ import http.server
 import json
 import threading
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
 from feeds.models import Classification, story_id
-from feeds.parser import ParseError, parse_feed, parse_feed_with
+from feeds.parser import MAX_ENTRIES, ParseError, parse_feed, parse_feed_with
 
 DATA = Path(__file__).parent / "data"
 FEED = "https://feeds.example.com/ai.xml"
@@ -419,6 +420,26 @@ def test_external_entities_are_neither_read_nor_fetched(tmp_path, recorder, doct
     assert "TOP-SECRET" not in everything and "LEAKED" not in everything
     assert story.url == "https://x.com/1"
     assert _Recorder.hits == []
+
+
+def test_a_feed_yields_at_most_max_entries_the_newest_kept():
+    """100,000 entries fit in 10 MB: each poll would classify and store them all."""
+    n = MAX_ENTRIES + 5
+    items = "".join(   # oldest first, as some feeds list them
+        f"<item><title>T{i}</title><link>https://x.com/{i}</link>"
+        f"<pubDate>{format_datetime(FETCHED - timedelta(minutes=n - i), usegmt=True)}</pubDate>"
+        "</item>" for i in range(n))
+    parsed = parse(rss(items))
+    assert [s.title for s in parsed.stories] == [f"T{i}" for i in range(5, n)]
+    assert f"kept the newest {MAX_ENTRIES} of {n} entries" in parsed.warning
+
+
+def test_a_json_feed_yields_at_most_max_entries():
+    items = [{"id": str(i), "url": f"https://x.com/{i}", "title": f"T{i}"}
+             for i in range(MAX_ENTRIES + 1)]
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items})
+    parsed = parse(body.encode())
+    assert len(parsed.stories) == MAX_ENTRIES and parsed.stories[-1].title == f"T{MAX_ENTRIES - 1}"
 
 
 # --- ids, duplicates, GUIDs -----------------------------------------------------------
