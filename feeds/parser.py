@@ -8,11 +8,15 @@ feeds/entries.py.
 """
 from __future__ import annotations
 
+import asyncio
+import functools
 import io
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
 from urllib.parse import urlsplit
 
 import feedparser
@@ -62,6 +66,23 @@ def parse_feed(body: bytes, *, feed_url: str, source: str = "",
     every story. `base_url` (default feed_url) is where the body came from, for links."""
     return parse_feed_with("auto", body, feed_url=feed_url, source=source,
                            content_type=content_type, fetched_at=fetched_at, base_url=base_url)
+
+
+_THREAD: ThreadPoolExecutor | None = None
+
+
+async def off_the_loop(parse: Callable[..., ParsedFeed], body: bytes, **kw) -> ParsedFeed:
+    """`parse(body, **kw)` (parse_feed) in the parser's own thread, for async callers.
+
+    Hostile markup keeps feedparser busy for minutes (10 MB of empty elements: ~2 min):
+    on the event loop that would stall every chat connection's heartbeat and every other
+    feed. One thread, so parses still run one at a time and hold no more memory than
+    before; the loop gets the GIL back every few milliseconds meanwhile."""
+    global _THREAD
+    if _THREAD is None:
+        _THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ainews-parser")
+    call = functools.partial(parse, body, **kw)
+    return await asyncio.get_running_loop().run_in_executor(_THREAD, call)
 
 
 def parse_feed_with(reader: str, body: bytes, *, feed_url: str, source: str = "",
