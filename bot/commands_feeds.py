@@ -107,12 +107,13 @@ class FeedCommands:
     async def _test_fetch(self, url: str) -> str | Reply:
         """The feed's title if `url` fetches and parses as a feed, else the error."""
         from feeds.fetcher import FetchError
-        from feeds.parser import ParseError, parse_feed
+        from feeds.parser import ParseError, off_the_loop, parse_feed
         try:
             async with self.fetcher_factory() as fetcher:
                 res = await fetcher.fetch(url)
-            parsed = parse_feed(res.body or b"", feed_url=res.final_url or url,
-                                content_type=res.content_type)
+            parsed = await off_the_loop(parse_feed, res.body or b"",
+                                        feed_url=res.final_url or url,
+                                        content_type=res.content_type)
         except (FetchError, ParseError) as e:
             return Reply.error(f"can't add {url}: {e}")
         return (parsed.title or "").strip()[:80]

@@ -35,7 +35,7 @@ from feeds.fetcher import FetchError, Fetcher
 from feeds.formatter import Formatter
 from feeds.judge import Judge
 from feeds.models import FeedSource, Story, utcnow
-from feeds.parser import ParseError, parse_feed
+from feeds.parser import ParseError, off_the_loop, parse_feed
 from storage.feedstate import FeedState
 from storage.store import Store
 
@@ -114,8 +114,9 @@ class Pipeline(NewStories, FirstPolls):
             # Servers that ignore conditional GET: the same bytes cost no parse.
             return self._unchanged(state, out, res, now)
         # Ids stay keyed to the configured URL, so a redirecting feed keeps its stories.
-        parsed = parse_feed(res.body, feed_url=src.url, base_url=res.final_url, source=src.name,
-                            content_type=res.content_type, fetched_at=now)
+        parsed = await off_the_loop(parse_feed, res.body, feed_url=src.url,
+                                    base_url=res.final_url, source=src.name,
+                                    content_type=res.content_type, fetched_at=now)
         out.warning = parsed.warning or ""
         fetched = self._fetched(state, res, parsed, body_hash, now)
         if out.backlog and self._backlog is not None:

@@ -155,13 +155,16 @@ def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, base: str,
            source: str, fetched_at: datetime) -> Story:
     title = clean_title(entry.title, entry.title_is_html)
     sid, guid, url = _identity(entry, link, link_shared, feed_url, base, title)
-    summary = _text_of(entry.summary_html, entry.summary_text)
-    body = _text_of(entry.content_html, entry.content_text) if entry.content_html else summary
+    # Ids come from the raw title (above); what readers see has no control characters.
+    title = textmod.visible(title)
+    summary = textmod.visible(_text_of(entry.summary_html, entry.summary_text))
+    body = (textmod.visible(_text_of(entry.content_html, entry.content_text))
+            if entry.content_html else summary)
     # Microblog feeds (Mastodon, JSON Feed 1.1) leave titles out; readers still need one.
     # After _identity: a title-identified entry keeps the id it always had.
     title = title or _lead_sentence(body or summary)
-    author = textmod.clean_line(entry.author)
-    subtitle = textmod.clean_line(textmod.html_to_text(entry.subtitle))
+    author = textmod.visible(textmod.clean_line(entry.author))
+    subtitle = textmod.visible(textmod.clean_line(textmod.html_to_text(entry.subtitle)))
     published = entry.published or fetched_at
     # Raw fields too: cleaning can drop a "<!channel>" that a careless renderer would not.
     everything = "\n".join((entry.title, title, body, summary, author, subtitle,

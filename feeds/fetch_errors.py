@@ -35,6 +35,12 @@ def client_error(url: URL, e: aiohttp.ClientError) -> FetchError:
         return FetchError("invalid-url", f"fetcher: {url} is not a valid URL")
     if isinstance(e, aiohttp.ClientPayloadError):
         return FetchError("connect", f"fetcher: {host} sent a broken body ({e})")
+    if isinstance(e, aiohttp.ClientResponseError):
+        # A response aiohttp could not read (headers too large, a bad status line). Its
+        # str() appends the whole request URL, query and all (a private feed's token):
+        # messages name the host only.
+        return FetchError("connect", f"fetcher: {host} sent a malformed response "
+                                     f"({e.message})")
     return FetchError("connect", f"fetcher: {host}: connection failed "
                                  f"({type(e).__name__}: {e})")
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import re
 import socket
 
 from aiohttp.abc import AbstractResolver, ResolveResult
@@ -41,11 +42,25 @@ class FetchError(Exception):
 
     def __init__(self, kind: str, message: str, *, status: int | None = None,
                  retry_after: float | None = None):
+        message = one_line(message)
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.status = status
         self.retry_after = retry_after
+
+
+# A message quotes what a server sent (a Location, an aiohttp parse error): it is logged,
+# stored as the feed's last error and shown in `ainews feeds` and chat, so a control or
+# bidi character in it is written as an escape instead (no ANSI/OSC reaches a terminal).
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+MAX_MESSAGE = 400
+
+
+def one_line(message: str) -> str:
+    """`message` as one printable line of at most MAX_MESSAGE characters."""
+    message = _UNSAFE.sub(lambda m: ascii(m[0])[1:-1], message)
+    return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE - 1] + "…"
 
 
 def address_problem(ip: IPAddress) -> str | None:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from feeds.llm import HourlyCap, LLMCondenser, LLMRejected, parse_json
 from feeds.models import Classification, Story
+from feeds.text import visible
 
 log = logging.getLogger("ainews.judge")
 
@@ -69,7 +70,7 @@ def parse_verdict(content: str) -> tuple[bool, str]:
         raise LLMRejected("verdict strategy is not true or false")
     if not isinstance(reason, str) or not reason.strip():
         raise LLMRejected("verdict reason is missing or empty")
-    reason = " ".join(reason.split())
+    reason = " ".join(visible(reason).split())   # untrusted, like the feed (feeds/text.py)
     if len(reason) > MAX_REASON:
         raise LLMRejected(f"verdict reason is longer than {MAX_REASON} characters")
     return strategy, reason

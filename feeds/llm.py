@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Callable
 
 from feeds.models import Brief, Story
+from feeds.text import visible
 
 log = logging.getLogger("ainews.llm")
 
@@ -54,6 +55,7 @@ class LLMCondenser:
         # The client's own retries would multiply cost and latency: we fall back instead.
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
                                   timeout=timeout, max_retries=0)
+        self._api_key = api_key   # blanked out of the failures we log (_short)
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -99,7 +101,7 @@ class LLMCondenser:
         and a slow server would cost LLM_TIMEOUT per story, one after another. Said once
         (again only when the failure changes), not per story."""
         if self.resting():   # a concurrent call failed first: one episode, one rest
-            log.debug("llm: %s failed too (%s)", self.model, _short(e))
+            log.debug("llm: %s failed too (%s)", self.model, _short(e, self._api_key))
             return
         self._failures += 1
         pause = min(REST_SECONDS * 2 ** (self._failures - 1), MAX_REST_SECONDS)
@@ -109,7 +111,7 @@ class LLMCondenser:
         hint = _HINTS.get(type(e).__name__, "")
         log.log(level, "llm: %s failed (%s)%s. Briefs are extractive and verdicts "
                 "offline until it answers; "
-                "next try in %d s", self.model, _short(e), hint, pause)
+                "next try in %d s", self.model, _short(e, self._api_key), hint, pause)
 
     def _endpoint_answered(self) -> None:
         if self._failures:
@@ -196,7 +198,8 @@ def _field(answer: dict, key: str, limit: int) -> str:
 def _text(value, what: str, limit: int) -> str:
     if not isinstance(value, str) or not value.strip():
         raise LLMRejected(f"{what} is missing or empty")
-    value = " ".join(value.split())
+    # The model's answer is as untrusted as the feed it read: the same characters go.
+    value = " ".join(visible(value).split())
     if len(value) > limit:
         raise LLMRejected(f"{what} is longer than {limit} characters")
     return value
@@ -249,5 +252,10 @@ def _plain(figure: str) -> str:
     return figure.replace(",", "")
 
 
-def _short(e: Exception) -> str:
-    return f"{type(e).__name__}: {str(e)[:160]}"
+def _short(e: Exception, secret: str = "") -> str:
+    """One line for the log. An endpoint's error text is its own: some gateways quote
+    the key they were sent ("Incorrect API key provided: sk-..."), so it is cut out."""
+    text = str(e)
+    if secret:
+        text = text.replace(secret, "[LLM_API_KEY]")
+    return f"{type(e).__name__}: {text[:160]}"

@@ -8,11 +8,15 @@ feeds/entries.py.
 """
 from __future__ import annotations
 
+import asyncio
+import functools
 import io
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
 from urllib.parse import urlsplit
 
 import feedparser
@@ -35,6 +39,11 @@ _DATE_KEYS = ("published_parsed", "updated_parsed", "created_parsed")
 _SY_PERIOD_MINUTES = {"hourly": 60, "daily": 1440, "weekly": 10080, "monthly": 43200,
                       "yearly": 525600}
 READERS = ("auto", "lxml", "feedparser")
+# Most entries one poll of a feed yields. News feeds carry 10-100 and busy ones
+# (arXiv's daily listings) several hundred; a hostile feed can fit ~100,000 entries in
+# the fetcher's 10 MB, which cost ~30 s of classifying and storing per poll (on the
+# event loop, holding up every chat connection) and ~150 MB of database each time.
+MAX_ENTRIES = 1000
 
 
 @dataclass
@@ -59,6 +68,23 @@ def parse_feed(body: bytes, *, feed_url: str, source: str = "",
                            content_type=content_type, fetched_at=fetched_at, base_url=base_url)
 
 
+_THREAD: ThreadPoolExecutor | None = None
+
+
+async def off_the_loop(parse: Callable[..., ParsedFeed], body: bytes, **kw) -> ParsedFeed:
+    """`parse(body, **kw)` (parse_feed) in the parser's own thread, for async callers.
+
+    Hostile markup keeps feedparser busy for minutes (10 MB of empty elements: ~2 min):
+    on the event loop that would stall every chat connection's heartbeat and every other
+    feed. One thread, so parses still run one at a time and hold no more memory than
+    before; the loop gets the GIL back every few milliseconds meanwhile."""
+    global _THREAD
+    if _THREAD is None:
+        _THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ainews-parser")
+    call = functools.partial(parse, body, **kw)
+    return await asyncio.get_running_loop().run_in_executor(_THREAD, call)
+
+
 def parse_feed_with(reader: str, body: bytes, *, feed_url: str, source: str = "",
                     content_type: str | None = None, fetched_at: datetime | None = None,
                     base_url: str | None = None) -> ParsedFeed:
@@ -74,14 +100,27 @@ def parse_feed_with(reader: str, body: bytes, *, feed_url: str, source: str = ""
         used = "json"
     else:
         title, link, entries, notes, ttl, used = _read_xml_feed(body, base, content_type, reader)
-    name = source or textmod.clean_line(title) or urlsplit(feed_url).hostname or feed_url
+    if len(entries) > MAX_ENTRIES:
+        notes.append(f"kept the newest {MAX_ENTRIES} of {len(entries)} entries")
+        entries = _newest(entries, MAX_ENTRIES)
+    title = textmod.visible(textmod.clean_line(title))   # the default source name
+    name = source or title or urlsplit(feed_url).hostname or feed_url
     stories = build_stories(entries, feed_url=feed_url, base=base, source=name,
                             fetched_at=fetched_at)
     warning = f"parser: {feed_url}: {'; '.join(notes)}" if notes else None
     if warning:
         log.info("%s", warning)
-    return ParsedFeed(title=textmod.clean_line(title), link=link, stories=stories,
+    return ParsedFeed(title=title, link=link, stories=stories,
                       warning=warning, ttl_minutes=ttl, reader=used)
+
+
+def _newest(entries: list[Entry], n: int) -> list[Entry]:
+    """The `n` newest entries, in feed order; undated ones count as new, and among
+    equals the feed's own order decides (feeds list the newest first)."""
+    latest = datetime.max.replace(tzinfo=timezone.utc)
+    ranked = sorted(range(len(entries)), reverse=True,
+                    key=lambda i: entries[i].published or latest)
+    return [entries[i] for i in sorted(ranked[:n])]
 
 
 # --- XML (feedparser) ---------------------------------------------------------------

@@ -28,6 +28,22 @@ _WS = re.compile(r"\s+")
 _NEWLINE = "\n"
 _BULLET = "\x00- "  # marks a list-item start until lines are assembled
 
+# Characters that draw nothing yet act on whatever shows the text: C0/C1 controls (an
+# ANSI/OSC escape repaints a terminal that prints a log line or a title), bidi embeddings,
+# overrides and isolates (U+202E shows "moc.live" as "evil.com"), zero-width spaces and
+# invisible operators (they split "@every\u200bone" past a check) and Unicode tag
+# characters (text an LLM reads and a person can't see). Kept: tab and newline, ZWNJ and
+# ZWJ (U+200C/D: Persian words, emoji sequences) and the LRM/RLM marks, which reorder
+# nothing on their own.
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u202a-\u202e"
+                        "\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")
+
+
+def visible(s: str) -> str:
+    """`s` without the characters in _INVISIBLE: feed (and LLM) text, before anyone shows it."""
+    return _INVISIBLE.sub("", s) if s and _INVISIBLE.search(s) else s
+
+
 def clean_line(s: str) -> str:
     """Collapse all whitespace (newlines included) to single spaces; strip the ends.
     (str.split() splits on exactly the characters the regex \\s matches, faster.)"""

@@ -18,7 +18,8 @@ from aiohttp.abc import AbstractResolver
 from feeds.fetch_body import Inflater, size_text
 from feeds.fetcher import (FetchError, Fetcher, FetchPolicy, parse_max_age,
                            parse_retry_after)
-from tests.fakes.feedserver import FeedServer, Reply, make_atom, make_entries, make_rss
+from tests.fakes.feedserver import (FeedServer, RawServer, Reply, make_atom, make_entries,
+                                   make_rss)
 
 ROOT = Path(__file__).resolve().parents[1]
 FEED = make_rss("Example AI News", make_entries(20, paragraphs=8))
@@ -268,6 +269,30 @@ async def test_http_errors_name_host_and_status(server, fetcher, status):
     err = await fetch_error(fetcher, server.url("/err.xml"))
     assert (err.kind, err.status) == ("http", status)
     assert str(err) == f"fetcher: 127.0.0.1:{server.port} answered HTTP {status}"
+
+
+@pytest.mark.parametrize("response,shown", [
+    (b"HTTP/1.1 302 Found\r\nLocation: http://\x1b[31mevil\x1b]0;owned\x07/\r\n\r\n",
+     "http://\\x1b[31mevil\\x1b]0;owned\\x07/ is not a valid URL"),
+    (b"HTTP/1.1 2x0 \x1b[2J\r\n\r\n", "sent a malformed response (Bad status line"),
+], ids=["location", "status-line"])
+async def test_what_a_server_sent_is_quoted_without_control_characters(fetcher, response, shown):
+    """The message is logged, stored and printed: an ANSI or OSC escape from the server
+    shows as text rather than driving the operator's terminal."""
+    async with RawServer(response) as raw:
+        err = await fetch_error(fetcher, raw.url("/feed.xml"))
+    assert shown in str(err) and not any(c in str(err) for c in "\x1b\x07\n")
+
+
+async def test_a_malformed_response_names_the_host_not_the_url(fetcher):
+    """aiohttp's message for it ends with the request URL: a private feed's token too."""
+    huge = b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 20_000 + b"\r\nContent-Length: 0\r\n\r\n"
+    async with RawServer(huge) as raw:
+        err = await fetch_error(fetcher, raw.url("/feed.xml?token=s3cr3t"))
+    assert err.kind == "connect" and "s3cr3t" not in str(err)
+    assert str(err).startswith(f"fetcher: 127.0.0.1:{raw.port} sent a malformed response "
+                               "(Got more than 8190 bytes")
+    assert len(str(err)) <= 400
 
 
 @pytest.mark.parametrize("status", [429, 503])

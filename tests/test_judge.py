@@ -15,7 +15,7 @@ from bot.config import ConfigError, load_settings
 from bot.pipeline import Pipeline
 from feeds.fetcher import FetchPolicy, Fetcher
 from feeds.formatter import Formatter
-from feeds.judge import SYSTEM, Judge, needs_judging
+from feeds.judge import SYSTEM, Judge, needs_judging, parse_verdict
 from feeds.llm import LLMCondenser
 from feeds.models import Classification, FeedSource, utcnow
 from storage.store import Store
@@ -372,3 +372,9 @@ def test_the_bench_says_when_no_llm_is_configured(monkeypatch, capsys, tmp_path)
     monkeypatch.chdir(tmp_path)
     assert judge_sets(Scripted(), {}, {}, story_text, {}) == 2
     assert "--llm-judge needs an LLM" in capsys.readouterr().err
+
+
+def test_a_verdict_s_reason_loses_invisible_characters():
+    # The reason is stored and shown in lookups' JSON: the model's text is untrusted too.
+    answer = '{"strategy": true, "reason": "chip \\u001b[2J\\u202edeal\\u200b"}'
+    assert parse_verdict(answer) == (True, "chip [2Jdeal")

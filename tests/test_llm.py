@@ -107,6 +107,30 @@ def _stories(n: int) -> list[Story]:
                   source="Example", feed_url="", published=STORY.published) for i in range(n)]
 
 
+async def test_invisible_characters_in_an_answer_are_dropped(fake_llm):
+    # The model's text reaches chat and terminals like feed text: no ANSI escapes, no
+    # bidi override re-ordering a line, no zero-width space hiding a mention.
+    fake_llm.script = [("json", _with(
+        headline="Alibaba cuts \x1b[K Qwen\u202e model prices by 85%",
+        bullets=["Alibaba Cloud cut Qwen prices by 85%.\u2066",
+                 "Enterprise customers in China pay less for API calls.",
+                 "Baidu and Tencent are expected to @every\u200bone respond."]))]
+    brief = await condenser(fake_llm).condense(STORY, FALLBACK)
+    assert brief.condenser == "llm:qwen-plus"
+    assert brief.headline == "Alibaba cuts [K Qwen model prices by 85%"
+    assert brief.bullets[0] == GOOD["bullets"][0]
+    assert "@everyone" in brief.bullets[2]   # one word again: the renderers escape it
+
+
+async def test_an_endpoint_quoting_the_key_does_not_put_it_in_the_log(fake_llm, caplog):
+    caplog.set_level(logging.DEBUG)
+    fake_llm.script = [("echo-key", 401)]
+    llm = LLMCondenser(fake_llm.base_url, "sk-live-0123456789abcdef", "qwen-plus")
+    assert await llm.condense(STORY, FALLBACK) == FALLBACK
+    assert "Incorrect API key provided: Bearer [LLM_API_KEY]" in caplog.text
+    assert "0123456789abcdef" not in caplog.text
+
+
 def _llm_warnings(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records
             if r.name == "ainews.llm" and r.levelno >= logging.WARNING]

@@ -8,13 +8,14 @@ import http.server
 import json
 import threading
 import tracemalloc
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 
 from feeds.models import Classification, story_id
-from feeds.parser import ParseError, parse_feed, parse_feed_with
+from feeds.parser import MAX_ENTRIES, ParseError, parse_feed, parse_feed_with
 
 DATA = Path(__file__).parent / "data"
 FEED = "https://feeds.example.com/ai.xml"
@@ -421,6 +422,26 @@ def test_external_entities_are_neither_read_nor_fetched(tmp_path, recorder, doct
     assert _Recorder.hits == []
 
 
+def test_a_feed_yields_at_most_max_entries_the_newest_kept():
+    """100,000 entries fit in 10 MB: each poll would classify and store them all."""
+    n = MAX_ENTRIES + 5
+    items = "".join(   # oldest first, as some feeds list them
+        f"<item><title>T{i}</title><link>https://x.com/{i}</link>"
+        f"<pubDate>{format_datetime(FETCHED - timedelta(minutes=n - i), usegmt=True)}</pubDate>"
+        "</item>" for i in range(n))
+    parsed = parse(rss(items))
+    assert [s.title for s in parsed.stories] == [f"T{i}" for i in range(5, n)]
+    assert f"kept the newest {MAX_ENTRIES} of {n} entries" in parsed.warning
+
+
+def test_a_json_feed_yields_at_most_max_entries():
+    items = [{"id": str(i), "url": f"https://x.com/{i}", "title": f"T{i}"}
+             for i in range(MAX_ENTRIES + 1)]
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": items})
+    parsed = parse(body.encode())
+    assert len(parsed.stories) == MAX_ENTRIES and parsed.stories[-1].title == f"T{MAX_ENTRIES - 1}"
+
+
 # --- ids, duplicates, GUIDs -----------------------------------------------------------
 
 def test_duplicate_guids_inside_one_feed_give_one_story():
@@ -585,6 +606,40 @@ def test_hostile_text_is_kept_verbatim_and_flagged(title, description, flags):
     for needle in ("@everyone", "@here", "<!channel>", "[click](http://evil.example)"):
         if needle in title + description.replace("&lt;", "<").replace("&gt;", ">"):
             assert needle in s.title + "\n" + s.text
+
+
+# Drawn by nothing, acted on by terminals and chat clients: an ANSI colour (ESC), an
+# OSC title's BEL, bidi override and isolate, a zero-width space splitting a mention, a
+# BOM and a Unicode tag character. (C1 controls such as CSI, U+009B, are read as the
+# windows-1252 characters they mostly are, on both XML paths.)
+INVISIBLE = "\x1b\x07\u202e\u2066\u200b\ufeff\U000e0041"
+
+
+def test_invisible_characters_never_reach_a_story():
+    # XML forbids ESC and BEL but feedparser's loose reading takes them as references;
+    # bidi and zero-width characters are valid XML on either path.
+    refs = "".join(f"&#{ord(c)};" for c in INVISIBLE)
+    item = (f"<item><title>Open{refs}AI [31m</title><link>https://x.com/1</link>"
+            f"<dc:creator>Ed{refs}</dc:creator>"
+            f"<description>Text{INVISIBLE[2:]} here</description></item>")
+    parsed = parse(rss(item, channel=f"<title>Wire{refs}</title>"))
+    (story,) = parsed.stories
+    assert (parsed.title, story.source, story.title, story.author, story.text, story.summary) \
+        == ("Wire", "Wire", "OpenAI [31m", "Ed", "Text here", "Text here")
+
+
+def test_invisible_characters_never_reach_a_json_feed_story():
+    emoji = "\U0001F468\u200d\U0001F469"   # ZWJ joins an emoji sequence: kept
+    hidden = INVISIBLE + "\x9b"   # JSON carries C1 controls as they are
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": f"J{hidden}",
+                       "items": [{"id": "1", "url": "https://x.com/1",
+                                  "title": f"\x1b]0;pwned\x07T{hidden} {emoji}",
+                                  "content_text": f"a{hidden}\n\nb",
+                                  "authors": [{"name": f"A{hidden}"}]}]}).encode()
+    parsed = parse(body)
+    (story,) = parsed.stories
+    assert (parsed.title, story.source, story.title, story.text, story.author) == (
+        "J", "J", f"]0;pwnedT {emoji}", "a\nb", "A")
 
 
 def test_json_feed_hostile_title():

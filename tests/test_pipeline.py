@@ -4,6 +4,7 @@ backlog is stored without briefs, and a lookup condenses a backlog story on dema
 from __future__ import annotations
 
 import asyncio
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
@@ -88,6 +89,27 @@ async def test_unchanged_feed_is_not_parsed_again(env, parses, honour_conditiona
     assert [o.unchanged for o in first.outcomes] == [False]
     assert [o.unchanged for o in summary.outcomes] == [True]
     assert len(parses) == 1 and len(counting.titles) == len(ENTRIES)
+
+
+async def test_the_event_loop_runs_while_a_feed_is_parsed(env, monkeypatch):
+    """Hostile markup keeps feedparser busy for minutes; chat heartbeats, deliveries and
+    other feeds must go on meanwhile. The parse below waits for the loop to run."""
+    srv, store, pipeline, _ = env
+    started, loop_ran, waited = threading.Event(), threading.Event(), []
+    real = bot.pipeline.parse_feed
+
+    def slow_parse(body, **kw):
+        started.set()
+        waited.append(loop_ran.wait(10))   # False when the loop itself is stuck here
+        return real(body, **kw)
+
+    async def loop_turn():
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        loop_ran.set()
+    monkeypatch.setattr(bot.pipeline, "parse_feed", slow_parse)
+    summary, _ = await asyncio.gather(poll(pipeline, 0), loop_turn())
+    assert waited == [True] and summary.outcomes[0].error == ""
 
 
 async def test_known_entries_are_not_classified_again(env):

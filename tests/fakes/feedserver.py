@@ -278,6 +278,42 @@ def _file_type(path: Path) -> str:
     return mimetypes.guess_type(path.name)[0] or "application/octet-stream"
 
 
+class RawServer:
+    """Answers every connection with the same raw bytes: responses aiohttp's own server
+    refuses to write (control characters in a header, a bad status line, huge headers).
+
+        async with RawServer(b"HTTP/1.1 302 Found\\r\\nLocation: ...\\r\\n\\r\\n") as raw:
+            await fetcher.fetch(raw.url("/feed.xml"))
+    """
+
+    def __init__(self, response: bytes):
+        self.response = response
+        self.port = 0
+        self._server: asyncio.AbstractServer | None = None
+
+    async def __aenter__(self) -> "RawServer":
+        self._server = await asyncio.start_server(self._answer, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+    def url(self, path: str = "/") -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(self.response)
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+
 @functools.lru_cache(maxsize=4)
 def _bomb(size: int) -> bytes:
     z = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)

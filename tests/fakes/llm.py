@@ -7,6 +7,7 @@ Each request pops the next scripted behaviour (the last one repeats):
   ("sleep", 2.0)    wait that long, then answer the next behaviour
   ("body", "text")  HTTP 200 whose body is that text (not a completion: a broken proxy)
   ("fn", f)         the behaviour f(request body) returns: an answer per request
+  ("echo-key", 401) an HTTP error whose message quotes the key sent, as some gateways do
 """
 from __future__ import annotations
 
@@ -52,8 +53,11 @@ class FakeLLM:
         if kind == "sleep":
             await asyncio.sleep(value)
             kind, value = self._next()
-        if kind == "status":
-            err = {"error": {"message": f"fake error {value}", "type": "fake", "code": value}}
+        if kind in ("status", "echo-key"):
+            message = f"fake error {value}"
+            if kind == "echo-key":
+                message = f"Incorrect API key provided: {request.headers.get('Authorization')}"
+            err = {"error": {"message": message, "type": "fake", "code": value}}
             headers = {"Retry-After": "1"} if value == 429 else {}
             return web.json_response(err, status=value, headers=headers)
         if kind == "body":
