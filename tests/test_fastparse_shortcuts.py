@@ -249,6 +249,19 @@ def test_c1_controls_found_as_the_regex_finds_them():
     assert [fast_values._has_c1(s) for s in texts] == expected
 
 
+def test_invisible_characters_dropped_as_the_regex_drops_them():
+    """visible() runs the regex only where an exact prefilter finds a candidate: the same
+    text comes out, on ASCII and other text, with every kind of character the regex
+    lists and the visible ones around them."""
+    pieces = ["a", " ", "\n", "\t", "\r", "\x00", "\x1b", "\x7f", "\x85", "\xa0", "\xad", "é",
+              "\u061c", "\u200b", "\u200d", "\u200e", "\u202e", "\u2063", "\u2068",
+              "\u3000", "\ufeff", "\U000e0041", "\U000e0000", "\U0001F600", "\u2019"]
+    texts = random_strings(13, 6000, pieces, longest=8) + ["", "plain", "\x1b[31mred"]
+    expected = [textmod._INVISIBLE.sub("", s) for s in texts]
+    assert 500 < sum(e != s for e, s in zip(expected, texts)) < len(texts) - 500
+    assert [textmod.visible(s) for s in texts] == expected
+
+
 def test_html_handed_to_lxml_as_utf8_parses_as_the_str_does():
     """parse_fragment gives lxml UTF-8 bytes: the same document as the str gave, with
     encoding declarations, references, controls and a lone surrogate in the HTML."""
