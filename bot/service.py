@@ -21,6 +21,7 @@ from bot.runlock import run_lock
 from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless_stopped
 from feeds.feedlist import FeedListError, load_feed_list
 from feeds.models import Subscription, utcnow
+from storage.store import StoreError
 
 log = logging.getLogger("ainews.service")
 
@@ -128,7 +129,9 @@ class Service:
             while not self.stop.is_set():
                 try:
                     await self._until_stopped(self._cycle(pipeline))
-                except Exception as e:   # e.g. the store was locked: the next tick retries
+                except StoreError as e:  # locked or read-only: already one line, no trace
+                    log.warning("service: poll cycle failed (%s); retrying next tick", e)
+                except Exception as e:   # a bug: the trace is worth having; next tick retries
                     log.exception("service: poll cycle failed (%s: %s); retrying next tick",
                                   type(e).__name__, e)
                 await set_within(self.stop, min(TICK_SECONDS, self.app.settings.poll_minutes * 60))

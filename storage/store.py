@@ -107,7 +107,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
             if self.db.conn.in_transaction:
                 yield from (self._joined() if self._whole else self._nested())
                 return
-            self.db.conn.execute("BEGIN IMMEDIATE")
+            self._begin_immediate()
             self._own_transaction, self._whole, self._failed = True, whole, False
             try:
                 yield
@@ -130,6 +130,19 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
                 raise
             finally:
                 self._own_transaction = self._whole = False
+
+    def _begin_immediate(self) -> None:
+        """Take the write lock. Another program holding it past the busy timeout (a
+        `sqlite3` shell left in a transaction, a backup tool) is the operator's to end:
+        one line naming the file, not a sqlite3 traceback from `poll` or `feeds add`."""
+        try:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if not _is_busy(e):
+                raise
+            raise StoreError(f"store: {self.path} is locked: another program has held "
+                             f"its write lock for over {BUSY_TIMEOUT:g} s (a sqlite3 "
+                             "shell in a transaction?); end it and try again") from None
 
     def _joined(self) -> Iterator[None]:
         """A write inside a `whole` transaction: no savepoint of its own; should it fail,
@@ -210,6 +223,11 @@ def _is_read_only(e: BaseException) -> bool:
     code = getattr(e, "sqlite_errorcode", None)
     return isinstance(e, sqlite3.OperationalError) and code is not None \
         and code & 0xFF == sqlite3.SQLITE_READONLY
+
+
+def _is_busy(e: BaseException) -> bool:
+    code = getattr(e, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _one_line(e: BaseException) -> str:

@@ -132,6 +132,28 @@ def test_read_only_database_is_one_line(env, capsys, tmp_path, argv):
     assert err.startswith("ainews: store: cannot write") and "read-only" in err
 
 
+@pytest.mark.parametrize("argv", [("poll", "--once"), ("run", "--once"),
+                                  ("feeds", "remove", "https://down.example/rss")])
+def test_a_locked_database_is_one_line(env, capsys, tmp_path, argv):
+    # Another program holding the write lock (a sqlite3 shell mid-transaction) ended
+    # these with a "database is locked" traceback once the busy timeout ran out.
+    import sqlite3
+    from feeds.models import FeedSource
+    from storage.store import Store
+    env.setattr("storage.store.BUSY_TIMEOUT", 0.2)
+    path = tmp_path / "locked.db"
+    with Store(path) as store:
+        store.upsert_feed(FeedSource("Down", "https://down.example/rss"))
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        code, _, err = run_cli(capsys, "--db", str(path), *argv)
+    finally:
+        holder.close()
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"ainews: store: {path} is locked")
+
+
 @pytest.mark.parametrize("argv", [("latest",), ("search", "phone")])
 def test_a_damaged_database_is_one_line(env, capsys, tmp_path, argv):
     # Damage past the schema pages (a bad disk, a copy cut short) opened fine, then

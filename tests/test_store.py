@@ -216,6 +216,27 @@ def test_writing_a_read_only_database_gives_one_line_store_error(tmp_path):
     assert not store.db.conn.in_transaction
 
 
+def test_a_database_another_program_keeps_locked_gives_one_line_store_error(
+        tmp_path, monkeypatch):
+    # A sqlite3 shell left in a transaction on the bot's file ended `poll --once`,
+    # `feeds add/remove` and `run`'s start-up with a sqlite3 traceback.
+    monkeypatch.setattr("storage.store.BUSY_TIMEOUT", 0.2)
+    path = tmp_path / "ainews.db"
+    with Store(path) as store:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            assert store.latest(5) == []        # readers are not held up
+            with pytest.raises(StoreError) as err:
+                store.set_meta("imported_feeds", ["https://a.example/feed"])
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        message = str(err.value)
+        assert message.startswith(f"store: {path} is locked") and "\n" not in message
+        store.set_meta("imported_feeds", [])    # usable once the lock is gone
+
+
 def test_database_from_a_newer_ainews_is_refused_with_one_line(tmp_path):
     # After a downgrade, migrations this code does not know were applied: writing
     # with the old code could break the newer schema's assumptions without a word.
