@@ -73,7 +73,9 @@ def _import_feed_list(app: App) -> int:
     try:
         sources = load_feed_list(app.settings.feeds_file)
     except FeedListError as e:
-        raise UserError(str(e)) from None
+        # The bundled list is ours; a file of the operator's was named by AINEWS_FEEDS.
+        where = "; check AINEWS_FEEDS" if app.settings.feeds_file else ""
+        raise UserError(f"{e}{where}") from None
     return sync_feed_list(app.store, sources)
 
 

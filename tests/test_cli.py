@@ -383,6 +383,17 @@ def test_bad_user_data_file_is_one_line(env, capsys, tmp_path):
     Store(tmp_path / "db" / "ainews.db").close()
     code, _, err = run_cli(capsys, "company", "qwen")
     assert code == 2 and "mine.toml" in err and len(err.strip().splitlines()) == 1
+    assert "AINEWS_USER_DATA" in err      # where the path was set, not only the path
+
+
+@pytest.mark.parametrize("argv", [("poll", "--once"), ("run", "--once")])
+def test_a_missing_feeds_file_names_the_setting(env, capsys, tmp_path, argv):
+    # "feeds: cannot read feeds.toml: No such file or directory" did not say which
+    # setting to fix (the README promises one line naming the variable).
+    env.setenv("AINEWS_FEEDS", str(tmp_path / "my-feeds.toml"))
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "my-feeds.toml" in err and "AINEWS_FEEDS" in err
 
 
 def test_poll_names_the_failing_feeds_it_left_to_their_backoff(env, capsys, tmp_path):
