@@ -474,6 +474,26 @@ def test_feeds_list_shows_what_remove_and_resume_need(env, capsys):
     assert row.split()[:3] == ["paused", "Gone", "-"]
 
 
+def test_feeds_resume_says_whether_the_feed_was_paused(env, capsys):
+    # Resuming a healthy feed printed "resumed URL", as if it had been paused.
+    from datetime import timedelta
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    ok, waiting, gone = ("https://ok.example/rss", "https://slow.example/rss",
+                         "https://gone.example/rss")
+    _paused_feed("Gone", gone)
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.upsert_feed(FeedSource("Ok", ok))
+        store.upsert_feed(FeedSource("Slow", waiting))
+        store.record_fetch_failure(waiting, now=utcnow(), kind="http",
+                                   next_poll=utcnow() + timedelta(hours=1),
+                                   message="fetcher: slow.example answered HTTP 503")
+    assert run_cli(capsys, "feeds", "resume", ok)[1] == f"{ok} is not paused; it is polled as usual\n"
+    out = run_cli(capsys, "feeds", "resume", waiting)[1]
+    assert "was not paused" in out and "backoff after 1 failure is cleared" in out
+    assert run_cli(capsys, "feeds", "resume", gone)[1].startswith(f"resumed {gone}; ")
+
+
 def test_feeds_resume_all_resumes_every_paused_feed(env, capsys):
     # After days without network every feed is paused (10 failures each): resuming
     # them one URL at a time was the only way back.
