@@ -525,6 +525,7 @@ async def test_status_reports_feed_health_and_queue(env, capsys, tmp_path):
     assert status["last_poll"] and "HTTP 500" in status["problem_feeds"][0]["last_error"]
     code, out, _ = run_cli(capsys, "status")
     assert "feeds needing attention" in out and "Bad" in out
+    assert out.startswith("database ")      # not after a blank line
 
 
 async def test_poll_reports_a_feed_read_despite_broken_xml(env, capsys, tmp_path):
