@@ -68,6 +68,27 @@ def test_dotenv_is_read_from_the_working_directory(env, capsys, tmp_path):
     assert code == 2 and "AINEWS_POLL_MINUTES='soon'" in err
 
 
+@pytest.mark.parametrize("line, words", [
+    ("AINEWS_POLL_MINUTE=1", "sets AINEWS_POLL_MINUTE, which ainews does not read (did you "
+                             "mean AINEWS_POLL_MINUTES?)"),
+    ("AINEWS_FOO=1", "sets AINEWS_FOO, which ainews does not read; fix or remove it"),
+    ("SLACK_BOT_TOKN=xoxb-1", "(did you mean SLACK_BOT_TOKEN?)"),
+])
+def test_a_misspelt_setting_in_dotenv_is_one_line(env, capsys, tmp_path, line, words):
+    # The misspelt line was skipped without a word: the default applied while the
+    # operator believed the setting was in force.
+    (tmp_path / ".env").write_text(f"AINEWS_DB={tmp_path / 'x.db'}\n{line}\n")
+    code, _, err = run_cli(capsys, "latest")
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+
+
+def test_another_tools_settings_in_dotenv_are_left_alone(env, capsys, tmp_path):
+    (tmp_path / ".env").write_text("SLACK_WEBHOOK_URL=https://hooks.example/x\n"
+                                   "COMPOSE_PROJECT_NAME=news\nAINEWS_POLL_MINUTES=soon\n")
+    code, _, err = run_cli(capsys, "latest")
+    assert code == 2 and "AINEWS_POLL_MINUTES='soon'" in err     # read past them
+
+
 @pytest.mark.parametrize("content, words", [
     # Notepad's "Unicode" is UTF-16: the .env gave a UnicodeDecodeError traceback.
     ("AINEWS_POLL_MINUTES=5\n".encode("utf-16"), ".env is not UTF-8"),
