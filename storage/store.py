@@ -34,6 +34,7 @@ log = logging.getLogger("ainews.store")
 BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
 PAGE_SIZE = 16384     # bytes per page of a new store file (see _configure)
 WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
+READ_ONLY = "the database is read-only (check the permissions of the file and its folder)"
 
 
 class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
@@ -53,7 +54,11 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
             newer = unknown_versions(self.db.conn, [*MIGRATIONS, *DELIVERY_MIGRATIONS])
             applied = [] if newer else migrate(self.db.conn, [*MIGRATIONS, *DELIVERY_MIGRATIONS])
         except (OSError, sqlite3.Error) as e:
-            raise StoreError(f"store: cannot open {self.path}: {_one_line(e)}") from None
+            # Opening writes (WAL, migrations): sqlite3's "attempt to write a readonly
+            # database" read as a bug to an operator running a lookup on a file they
+            # may not write; say what to check, as _write does.
+            reason = READ_ONLY if _is_read_only(e) else _one_line(e)
+            raise StoreError(f"store: cannot open {self.path}: {reason}") from None
         if newer:
             self.db.conn.close()
             raise StoreError(f"store: {self.path} was written by a newer ainews (schema "
@@ -124,9 +129,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
                 if self.db.conn.in_transaction:
                     self.db.conn.execute("ROLLBACK")
                 if _is_read_only(e):     # the operator's to fix: one line, no traceback
-                    raise StoreError(f"store: cannot write {self.path}: the database is "
-                                     "read-only (check the permissions of the file and "
-                                     "its folder)") from None
+                    raise StoreError(f"store: cannot write {self.path}: {READ_ONLY}") from None
                 raise
             finally:
                 self._own_transaction = self._whole = False

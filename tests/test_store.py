@@ -216,6 +216,20 @@ def test_writing_a_read_only_database_gives_one_line_store_error(tmp_path):
     assert not store.db.conn.in_transaction
 
 
+def test_opening_a_database_that_cannot_be_written_says_read_only(tmp_path):
+    # Opening writes (WAL mode, migrations): on a file the user may not write, even a
+    # lookup ended in "cannot open ...: attempt to write a readonly database".
+    path = tmp_path / "plain.db"
+    conn = sqlite3.connect(path)        # not yet in WAL mode: opening must switch it
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError) as err:
+        Store(f"file:{path}?mode=ro")
+    assert str(err.value) == (f"store: cannot open file:{path}?mode=ro: the database is "
+                              "read-only (check the permissions of the file and its folder)")
+
+
 def test_a_database_another_program_keeps_locked_gives_one_line_store_error(
         tmp_path, monkeypatch):
     # A sqlite3 shell left in a transaction on the bot's file ended `poll --once`,
