@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from bot.config import Settings
-from feeds.classify import Classifier, load_gazetteer
+from feeds.classify import Classifier, GazetteerError, load_gazetteer
 from feeds.fetcher import FetchPolicy, Fetcher
 from storage.store import Store
 
@@ -25,7 +25,7 @@ class App:
 
     @cached_property
     def classifier(self) -> Classifier:
-        return Classifier(load_gazetteer(self.settings.user_data))
+        return Classifier(user_gazetteer(self.settings))
 
     @property
     def fetch_policy(self) -> FetchPolicy:
@@ -68,6 +68,17 @@ class App:
 
     def close(self) -> None:
         self.store.close()
+
+
+def user_gazetteer(s: Settings):
+    """The gazetteer with the operator's AINEWS_USER_DATA file; its errors name the
+    setting, since the path alone does not say where it was configured."""
+    try:
+        return load_gazetteer(s.user_data)
+    except GazetteerError as e:
+        if s.user_data is None:
+            raise
+        raise GazetteerError(f"{e}; check AINEWS_USER_DATA") from None
 
 
 def make_llm(s: Settings):

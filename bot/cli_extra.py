@@ -66,10 +66,10 @@ def stories_from_bytes(data: bytes, *, url: str = "", name: str = "") -> list[St
 
 
 async def _condense_all(settings, stories: list[Story]):
-    from bot.app import make_llm
-    from feeds.classify import Classifier, load_gazetteer
+    from bot.app import make_llm, user_gazetteer
+    from feeds.classify import Classifier
     from feeds.formatter import Formatter, MemoryCache
-    classifier = Classifier(load_gazetteer(settings.user_data))
+    classifier = Classifier(user_gazetteer(settings))
     formatter = Formatter(MemoryCache(), llm=make_llm(settings))
     out = []
     try:

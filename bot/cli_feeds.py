@@ -87,11 +87,26 @@ def _resume(app, args) -> int:
         print(f"resumed {len(paused)} paused feeds; they will be polled on the next cycle"
               if paused else "no feed is paused")
         return 0
-    if app.store.feed_state(args.url) is None:
+    state = app.store.feed_state(args.url)
+    if state is None:
         raise UserError(f"feeds: no feed with url {args.url} (see `ainews feeds list`)")
     app.store.resume_feed(args.url)
-    print(f"resumed {args.url}; it will be polled on the next cycle")
+    print(_resumed(state))
     return 0
+
+
+def _resumed(state) -> str:
+    """What resuming did: "resumed" alone, said of a healthy feed, read as if it had
+    been paused. A failing feed waiting out its backoff is retried now (as the CLI
+    always has; chat's resume takes paused feeds only)."""
+    url = state.source.url
+    if state.paused:
+        return f"resumed {url}; it will be polled on the next cycle"
+    if state.failures:
+        n = state.failures
+        return (f"{url} was not paused; its backoff after {n} failure{'s' * (n != 1)} is "
+                "cleared: it will be polled on the next cycle")
+    return f"{url} is not paused; it is polled as usual"
 
 
 def _check(app, args) -> int:

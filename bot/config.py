@@ -5,6 +5,7 @@ line naming the variable (ConfigError), never a traceback.
 """
 from __future__ import annotations
 
+import difflib
 import io
 import math
 import os
@@ -170,7 +171,9 @@ def load_settings(environ: Mapping[str, str] | None = None,
     Tests pass `environ={...}, dotenv_path=None` so the real `.env` is never read."""
     merged: dict[str, str] = {}
     if dotenv_path and Path(dotenv_path).is_file():
-        merged.update(_read_dotenv(Path(dotenv_path)))
+        from_file = _read_dotenv(Path(dotenv_path))
+        _check_names(Path(dotenv_path), from_file)
+        merged.update(from_file)
     merged.update(os.environ if environ is None else environ)
     values = {}
     for env_name, (attr, parse) in _FIELDS.items():
@@ -193,6 +196,24 @@ def _check_llm(s: Settings) -> None:
     if s.llm_model and not (s.llm_base_url or s.llm_api_key):
         raise ConfigError(f"config: LLM_MODEL={s.llm_model!r} needs LLM_BASE_URL or "
                           "LLM_API_KEY too (an OpenAI-compatible endpoint); else unset it")
+
+
+# Prefixes of the settings' names: another tool's SLACK_WEBHOOK_URL may share a .env,
+# so those three are only questioned when the name is close to one of ours.
+_OURS, _SHARED = "AINEWS_", ("DISCORD_", "SLACK_", "LLM_")
+
+
+def _check_names(path: Path, values: Mapping[str, str]) -> None:
+    """A misspelt name in .env (AINEWS_POLL_MINUTE) was skipped without a word, so the
+    default applied while the operator believed the setting was in force."""
+    for name in values:
+        if name in _FIELDS:
+            continue
+        close = difflib.get_close_matches(name, _FIELDS, n=1, cutoff=0.8)
+        if name.startswith(_OURS) or (name.startswith(_SHARED) and close):
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ConfigError(f"config: {path} sets {name}, which ainews does not read"
+                              f"{hint}; fix or remove it (.env.example lists the settings)")
 
 
 _NAME = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)")

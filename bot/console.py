@@ -9,10 +9,11 @@ import asyncio
 import itertools
 import re
 import sys
-from typing import Sequence, TextIO
+from datetime import datetime
+from typing import Callable, Sequence, TextIO
 
 from bot.replies import Caller, Reply
-from feeds.models import Brief
+from feeds.models import Brief, utcnow
 from feeds.render import render_text
 
 CONSOLE_CALLER = Caller(platform="console", workspace="console", channel="console",
@@ -50,26 +51,42 @@ class ConsoleAdapter:
     platform = "console"
     min_interval = 0.0
 
-    def __init__(self, stream: TextIO | None = None):
+    def __init__(self, stream: TextIO | None = None, clock: Callable[[], datetime] = utcnow):
         self.stream = stream
+        self.clock = clock
         self._ids = itertools.count(1)
 
     def _print(self, text: str) -> str:
         out = self.stream or sys.stdout
         out.write(text.rstrip("\n") + "\n\n")
         out.flush()
-        return f"console-{next(self._ids)}"
+        # The id outlives the process (the outbox keeps it for edits): a bare counter
+        # restarted at 1, so after a restart "(update to console-1)" named another post.
+        return f"console-{self.clock():%Y%m%dT%H%M%SZ}-{next(self._ids)}"
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         return self._print(f"{RULE}\n{render_brief(brief)}")
 
     async def edit(self, channel: str, message_id: str, brief: Brief) -> None:
-        self._print(f"{RULE}\n(update to {message_id})\n{render_brief(brief)}")
+        self._print(f"{RULE}\n({edited_post(message_id)})\n{render_brief(brief)}")
 
     async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
                           *, nonce: str) -> str:
         body = f"\n{RULE}\n".join(render_brief(b) for b in briefs)
         return self._print(f"{'=' * 72}\n{title}\n{'=' * 72}\n{body}")
+
+
+_PRINTED = re.compile(r"console-(\d{8}T\d{6}Z)-\d+")
+
+
+def edited_post(message_id: str) -> str:
+    """Which earlier post an update replaces, as a terminal reader can find it: by the
+    time it was printed (ids from before that was recorded name no post reliably)."""
+    m = _PRINTED.fullmatch(message_id)
+    if not m:
+        return "update to an earlier post"
+    when = datetime.strptime(m[1], "%Y%m%dT%H%M%SZ")
+    return f"update to the post printed {when:%Y-%m-%d %H:%M:%S} UTC"
 
 
 def run_console_command(commands, line: str, *, stream: TextIO | None = None,

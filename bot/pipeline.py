@@ -196,7 +196,11 @@ class Pipeline(NewStories, FirstPolls):
             log.warning("poller: paused %s after %d failures: %s", state.source.url,
                         new_state.failures, message)
         else:
-            log.warning("%s", message)
+            # The fetcher's message names the host only: with several feeds on one host
+            # (an outlet's sections, one intranet server) the log must say which feed.
+            log.warning("poller: %s (%s) failed (%d of %d before a pause): %s",
+                        state.source.name, state.source.url, new_state.failures,
+                        pause_after, message)
 
 
 def _offline_window(poll_minutes: float) -> timedelta:

@@ -21,6 +21,7 @@ from bot.runlock import run_lock
 from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless_stopped
 from feeds.feedlist import FeedListError, load_feed_list
 from feeds.models import Subscription, utcnow
+from storage.store import StoreError
 
 log = logging.getLogger("ainews.service")
 
@@ -72,7 +73,9 @@ def _import_feed_list(app: App) -> int:
     try:
         sources = load_feed_list(app.settings.feeds_file)
     except FeedListError as e:
-        raise UserError(str(e)) from None
+        # The bundled list is ours; a file of the operator's was named by AINEWS_FEEDS.
+        where = "; check AINEWS_FEEDS" if app.settings.feeds_file else ""
+        raise UserError(f"{e}{where}") from None
     return sync_feed_list(app.store, sources)
 
 
@@ -128,7 +131,9 @@ class Service:
             while not self.stop.is_set():
                 try:
                     await self._until_stopped(self._cycle(pipeline))
-                except Exception as e:   # e.g. the store was locked: the next tick retries
+                except StoreError as e:  # locked or read-only: already one line, no trace
+                    log.warning("service: poll cycle failed (%s); retrying next tick", e)
+                except Exception as e:   # a bug: the trace is worth having; next tick retries
                     log.exception("service: poll cycle failed (%s: %s); retrying next tick",
                                   type(e).__name__, e)
                 await set_within(self.stop, min(TICK_SECONDS, self.app.settings.poll_minutes * 60))

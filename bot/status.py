@@ -33,9 +33,10 @@ def print_status(app, *, as_json: bool = False) -> int:
         return 0
     feeds = ", ".join(f"{n} {h}" for h, n in sorted(st["feeds"].items())) or "none"
     queue = ", ".join(f"{n} {k}" for k, n in sorted(st["outbox"].items())) or "empty"
+    # The head row is empty: format_table would print it as a blank first line.
     print(format_table(["", ""], [["database", st["database"]], ["feeds", feeds],
                                   ["last poll", st["last_poll"] or "never"],
-                                  ["outbox", queue]]))
+                                  ["outbox", queue]]).removeprefix("\n"))
     _section("paused subscriptions", ["platform", "channel", "target", "reason"],
              [[p["platform"], p["channel"], p["target"], p["reason"]]
               for p in st["paused_subscriptions"]])

@@ -34,6 +34,7 @@ log = logging.getLogger("ainews.store")
 BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
 PAGE_SIZE = 16384     # bytes per page of a new store file (see _configure)
 WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
+READ_ONLY = "the database is read-only (check the permissions of the file and its folder)"
 
 
 class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
@@ -53,7 +54,11 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
             newer = unknown_versions(self.db.conn, [*MIGRATIONS, *DELIVERY_MIGRATIONS])
             applied = [] if newer else migrate(self.db.conn, [*MIGRATIONS, *DELIVERY_MIGRATIONS])
         except (OSError, sqlite3.Error) as e:
-            raise StoreError(f"store: cannot open {self.path}: {_one_line(e)}") from None
+            # Opening writes (WAL, migrations): sqlite3's "attempt to write a readonly
+            # database" read as a bug to an operator running a lookup on a file they
+            # may not write; say what to check, as _write does.
+            reason = READ_ONLY if _is_read_only(e) else _one_line(e)
+            raise StoreError(f"store: cannot open {self.path}: {reason}") from None
         if newer:
             self.db.conn.close()
             raise StoreError(f"store: {self.path} was written by a newer ainews (schema "
@@ -107,7 +112,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
             if self.db.conn.in_transaction:
                 yield from (self._joined() if self._whole else self._nested())
                 return
-            self.db.conn.execute("BEGIN IMMEDIATE")
+            self._begin_immediate()
             self._own_transaction, self._whole, self._failed = True, whole, False
             try:
                 yield
@@ -124,12 +129,23 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
                 if self.db.conn.in_transaction:
                     self.db.conn.execute("ROLLBACK")
                 if _is_read_only(e):     # the operator's to fix: one line, no traceback
-                    raise StoreError(f"store: cannot write {self.path}: the database is "
-                                     "read-only (check the permissions of the file and "
-                                     "its folder)") from None
+                    raise StoreError(f"store: cannot write {self.path}: {READ_ONLY}") from None
                 raise
             finally:
                 self._own_transaction = self._whole = False
+
+    def _begin_immediate(self) -> None:
+        """Take the write lock. Another program holding it past the busy timeout (a
+        `sqlite3` shell left in a transaction, a backup tool) is the operator's to end:
+        one line naming the file, not a sqlite3 traceback from `poll` or `feeds add`."""
+        try:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as e:
+            if not _is_busy(e):
+                raise
+            raise StoreError(f"store: {self.path} is locked: another program has held "
+                             f"its write lock for over {BUSY_TIMEOUT:g} s (a sqlite3 "
+                             "shell in a transaction?); end it and try again") from None
 
     def _joined(self) -> Iterator[None]:
         """A write inside a `whole` transaction: no savepoint of its own; should it fail,
@@ -210,6 +226,11 @@ def _is_read_only(e: BaseException) -> bool:
     code = getattr(e, "sqlite_errorcode", None)
     return isinstance(e, sqlite3.OperationalError) and code is not None \
         and code & 0xFF == sqlite3.SQLITE_READONLY
+
+
+def _is_busy(e: BaseException) -> bool:
+    code = getattr(e, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _one_line(e: BaseException) -> str:

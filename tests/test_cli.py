@@ -68,6 +68,27 @@ def test_dotenv_is_read_from_the_working_directory(env, capsys, tmp_path):
     assert code == 2 and "AINEWS_POLL_MINUTES='soon'" in err
 
 
+@pytest.mark.parametrize("line, words", [
+    ("AINEWS_POLL_MINUTE=1", "sets AINEWS_POLL_MINUTE, which ainews does not read (did you "
+                             "mean AINEWS_POLL_MINUTES?)"),
+    ("AINEWS_FOO=1", "sets AINEWS_FOO, which ainews does not read; fix or remove it"),
+    ("SLACK_BOT_TOKN=xoxb-1", "(did you mean SLACK_BOT_TOKEN?)"),
+])
+def test_a_misspelt_setting_in_dotenv_is_one_line(env, capsys, tmp_path, line, words):
+    # The misspelt line was skipped without a word: the default applied while the
+    # operator believed the setting was in force.
+    (tmp_path / ".env").write_text(f"AINEWS_DB={tmp_path / 'x.db'}\n{line}\n")
+    code, _, err = run_cli(capsys, "latest")
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+
+
+def test_another_tools_settings_in_dotenv_are_left_alone(env, capsys, tmp_path):
+    (tmp_path / ".env").write_text("SLACK_WEBHOOK_URL=https://hooks.example/x\n"
+                                   "COMPOSE_PROJECT_NAME=news\nAINEWS_POLL_MINUTES=soon\n")
+    code, _, err = run_cli(capsys, "latest")
+    assert code == 2 and "AINEWS_POLL_MINUTES='soon'" in err     # read past them
+
+
 @pytest.mark.parametrize("content, words", [
     # Notepad's "Unicode" is UTF-16: the .env gave a UnicodeDecodeError traceback.
     ("AINEWS_POLL_MINUTES=5\n".encode("utf-16"), ".env is not UTF-8"),
@@ -130,6 +151,28 @@ def test_read_only_database_is_one_line(env, capsys, tmp_path, argv):
     code, _, err = run_cli(capsys, "--db", f"file:{path}?mode=ro", *argv)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert err.startswith("ainews: store: cannot write") and "read-only" in err
+
+
+@pytest.mark.parametrize("argv", [("poll", "--once"), ("run", "--once"),
+                                  ("feeds", "remove", "https://down.example/rss")])
+def test_a_locked_database_is_one_line(env, capsys, tmp_path, argv):
+    # Another program holding the write lock (a sqlite3 shell mid-transaction) ended
+    # these with a "database is locked" traceback once the busy timeout ran out.
+    import sqlite3
+    from feeds.models import FeedSource
+    from storage.store import Store
+    env.setattr("storage.store.BUSY_TIMEOUT", 0.2)
+    path = tmp_path / "locked.db"
+    with Store(path) as store:
+        store.upsert_feed(FeedSource("Down", "https://down.example/rss"))
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        code, _, err = run_cli(capsys, "--db", str(path), *argv)
+    finally:
+        holder.close()
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith(f"ainews: store: {path} is locked")
 
 
 @pytest.mark.parametrize("argv", [("latest",), ("search", "phone")])
@@ -361,6 +404,17 @@ def test_bad_user_data_file_is_one_line(env, capsys, tmp_path):
     Store(tmp_path / "db" / "ainews.db").close()
     code, _, err = run_cli(capsys, "company", "qwen")
     assert code == 2 and "mine.toml" in err and len(err.strip().splitlines()) == 1
+    assert "AINEWS_USER_DATA" in err      # where the path was set, not only the path
+
+
+@pytest.mark.parametrize("argv", [("poll", "--once"), ("run", "--once")])
+def test_a_missing_feeds_file_names_the_setting(env, capsys, tmp_path, argv):
+    # "feeds: cannot read feeds.toml: No such file or directory" did not say which
+    # setting to fix (the README promises one line naming the variable).
+    env.setenv("AINEWS_FEEDS", str(tmp_path / "my-feeds.toml"))
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "my-feeds.toml" in err and "AINEWS_FEEDS" in err
 
 
 def test_poll_names_the_failing_feeds_it_left_to_their_backoff(env, capsys, tmp_path):
@@ -441,6 +495,26 @@ def test_feeds_list_shows_what_remove_and_resume_need(env, capsys):
     assert row.split()[:3] == ["paused", "Gone", "-"]
 
 
+def test_feeds_resume_says_whether_the_feed_was_paused(env, capsys):
+    # Resuming a healthy feed printed "resumed URL", as if it had been paused.
+    from datetime import timedelta
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    ok, waiting, gone = ("https://ok.example/rss", "https://slow.example/rss",
+                         "https://gone.example/rss")
+    _paused_feed("Gone", gone)
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.upsert_feed(FeedSource("Ok", ok))
+        store.upsert_feed(FeedSource("Slow", waiting))
+        store.record_fetch_failure(waiting, now=utcnow(), kind="http",
+                                   next_poll=utcnow() + timedelta(hours=1),
+                                   message="fetcher: slow.example answered HTTP 503")
+    assert run_cli(capsys, "feeds", "resume", ok)[1] == f"{ok} is not paused; it is polled as usual\n"
+    out = run_cli(capsys, "feeds", "resume", waiting)[1]
+    assert "was not paused" in out and "backoff after 1 failure is cleared" in out
+    assert run_cli(capsys, "feeds", "resume", gone)[1].startswith(f"resumed {gone}; ")
+
+
 def test_feeds_resume_all_resumes_every_paused_feed(env, capsys):
     # After days without network every feed is paused (10 failures each): resuming
     # them one URL at a time was the only way back.
@@ -472,6 +546,7 @@ async def test_status_reports_feed_health_and_queue(env, capsys, tmp_path):
     assert status["last_poll"] and "HTTP 500" in status["problem_feeds"][0]["last_error"]
     code, out, _ = run_cli(capsys, "status")
     assert "feeds needing attention" in out and "Bad" in out
+    assert out.startswith("database ")      # not after a blank line
 
 
 async def test_poll_reports_a_feed_read_despite_broken_xml(env, capsys, tmp_path):

@@ -53,11 +53,25 @@ async def test_digest_and_edit_are_printed():
                   published=BRIEF.published)
     await adapter.send_digest("console", "AI strategy digest, Mon 02 Mar 2026",
                               [BRIEF, other], nonce="ainews-d1")
-    await adapter.edit("console", "console-1", BRIEF)
+    await adapter.edit("console", "console-1", BRIEF)     # an id from an older ainews
     text = out.getvalue()
     assert "AI strategy digest, Mon 02 Mar 2026" in text
     assert BRIEF.headline in text and other.headline in text
-    assert "update to console-1" in text
+    assert "(update to an earlier post)" in text
+
+
+async def test_an_update_after_a_restart_names_the_post_it_replaces():
+    # Ids were a counter from 1 per process, kept in the outbox for edits: after a
+    # restart two updates of different stories both read "(update to console-1)".
+    first, second = io.StringIO(), io.StringIO()
+    posted = await ConsoleAdapter(first, clock=lambda: datetime(
+        2026, 3, 2, 8, 5, 9, tzinfo=timezone.utc)).send("console", BRIEF, nonce="ainews-1")
+    restarted = ConsoleAdapter(second, clock=lambda: datetime(2026, 3, 2, 9, 0,
+                                                              tzinfo=timezone.utc))
+    other = await restarted.send("console", BRIEF, nonce="ainews-2")
+    assert other != posted
+    await restarted.edit("console", posted, BRIEF)
+    assert "(update to the post printed 2026-03-02 08:05:09 UTC)" in second.getvalue()
 
 
 async def test_delivery_to_the_console_end_to_end(store):

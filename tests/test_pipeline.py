@@ -197,6 +197,18 @@ async def test_non_strategy_stories_get_no_brief_on_lookup(env, classifier):
     assert shown.bullets == () and store.brief_for_hash(plain.content_hash) is None
 
 
+async def test_a_failing_feeds_log_line_names_the_feed(env, caplog):
+    # "fetcher: 127.0.0.1:8765 answered HTTP 404" named the host only: with two feeds on
+    # one server the operator could not tell which one had broken.
+    srv, store, pipeline, _ = env
+    srv.script("/broken.xml", [404])
+    store.upsert_feed(FeedSource("Broken", srv.url("/broken.xml")))
+    await poll(pipeline, 0)
+    lines = [r.getMessage() for r in caplog.records if "HTTP 404" in r.getMessage()]
+    assert lines == [f"poller: Broken ({srv.url('/broken.xml')}) failed (1 of 10 before a "
+                     f"pause): fetcher: {srv.url('/').split('/')[2]} answered HTTP 404"]
+
+
 async def test_gone_feed_pauses_at_once_other_errors_back_off(env):
     srv, store, pipeline, _ = env
     srv.add("/gone.xml", b"", content_type="text/plain")

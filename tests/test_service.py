@@ -194,6 +194,33 @@ async def test_a_failing_poll_cycle_is_logged_and_the_service_keeps_running(
                in r.getMessage() for r in caplog.records)
 
 
+async def test_a_locked_store_in_a_poll_cycle_is_one_warning_line(
+        tmp_path, monkeypatch, caplog):
+    # A store locked by another program is the operator's to fix, and StoreError says
+    # so in one line: the log showed it with a traceback at every tick.
+    from bot.app import App
+    from bot.pipeline import Pipeline, PollSummary
+    from bot.service import Service
+    from storage.store import StoreError
+    app = App(_service_settings(tmp_path, AINEWS_POLL_MINUTES="0.001"))
+    service, calls = Service(app), []
+
+    async def locked_poll(self, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise StoreError("store: ainews.db is locked: another program has held it")
+        service.stop.set()
+        return PollSummary()
+    monkeypatch.setattr(Pipeline, "poll_once", locked_poll)
+    try:
+        assert await service.run() == 0
+    finally:
+        app.close()
+    failed = [r for r in caplog.records if "poll cycle failed" in r.getMessage()]
+    assert len(calls) == 2 and len(failed) == 1
+    assert "ainews.db is locked" in failed[0].getMessage() and failed[0].exc_info is None
+
+
 @pytest.mark.parametrize("env,missing", [
     ({"SLACK_BOT_TOKEN": "xoxb-only"}, "SLACK_APP_TOKEN"),
     # The other half alone was silent: the bot ran on the console without a word.

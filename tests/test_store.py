@@ -216,6 +216,41 @@ def test_writing_a_read_only_database_gives_one_line_store_error(tmp_path):
     assert not store.db.conn.in_transaction
 
 
+def test_opening_a_database_that_cannot_be_written_says_read_only(tmp_path):
+    # Opening writes (WAL mode, migrations): on a file the user may not write, even a
+    # lookup ended in "cannot open ...: attempt to write a readonly database".
+    path = tmp_path / "plain.db"
+    conn = sqlite3.connect(path)        # not yet in WAL mode: opening must switch it
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError) as err:
+        Store(f"file:{path}?mode=ro")
+    assert str(err.value) == (f"store: cannot open file:{path}?mode=ro: the database is "
+                              "read-only (check the permissions of the file and its folder)")
+
+
+def test_a_database_another_program_keeps_locked_gives_one_line_store_error(
+        tmp_path, monkeypatch):
+    # A sqlite3 shell left in a transaction on the bot's file ended `poll --once`,
+    # `feeds add/remove` and `run`'s start-up with a sqlite3 traceback.
+    monkeypatch.setattr("storage.store.BUSY_TIMEOUT", 0.2)
+    path = tmp_path / "ainews.db"
+    with Store(path) as store:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            assert store.latest(5) == []        # readers are not held up
+            with pytest.raises(StoreError) as err:
+                store.set_meta("imported_feeds", ["https://a.example/feed"])
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        message = str(err.value)
+        assert message.startswith(f"store: {path} is locked") and "\n" not in message
+        store.set_meta("imported_feeds", [])    # usable once the lock is gone
+
+
 def test_database_from_a_newer_ainews_is_refused_with_one_line(tmp_path):
     # After a downgrade, migrations this code does not know were applied: writing
     # with the old code could break the newer schema's assumptions without a word.
