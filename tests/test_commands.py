@@ -222,6 +222,17 @@ def test_unsubscribe(commands):
     assert commands.unsubscribe(ADMIN, "chips").kind == "error"
 
 
+def test_unsubscribe_choices_stay_removable_when_the_gazetteer_forgets_a_name(commands):
+    """A picker choice names its kind (`company:X`); one for a company no longer in the
+    company list (a custom one removed from the TOML) must still unsubscribe it."""
+    from feeds.models import Subscription
+    commands.store.subscribe(Subscription("discord", "g1", "c1", "company", "Gone Corp"))
+    [(label, value)] = commands.complete_subscription(ADMIN, "gone")
+    assert (label, value) == ("Gone Corp", "company:Gone Corp")
+    assert "no longer gets stories about Gone Corp" in commands.unsubscribe(ADMIN, value).text
+    assert commands.complete_subscription(ADMIN, "") == []
+
+
 @pytest.mark.parametrize("target", ["", "   ", None])
 def test_unsubscribe_without_a_target_says_what_to_type(commands, target):
     # It answered "this channel doesn't follow ''", which tells no one what to do.

@@ -233,6 +233,7 @@ AUTOCOMPLETE = [
     ("subscribe", {"target": "open"}, None, "target",
      [("Open source (open-source)", "open-source"), ("OpenAI", "OpenAI")]),
     ("subscribe", {"target": ""}, None, "target", None),
+    ("unsubscribe", {"target": "pri"}, None, "target", [("Pricing (pricing)", "topic:pricing")]),
 ]
 
 
@@ -339,3 +340,43 @@ async def test_real_core_subscribe_is_stored_for_this_channel(fake, real_core):
     assert not cb["data"].get("flags", 0) & EPHEMERAL
     (sub,) = store.subscriptions_for_channel("discord", str(fake.channel_ids[0]))
     assert (sub.workspace, sub.kind, sub.target) == (str(fake.guild_id), "topic", "pricing")
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("", [("Everything (all strategy stories)", "all"), ("Alibaba", "company:Alibaba"),
+          ("Pricing & monetization (pricing)", "topic:pricing")]),
+    ("PRI", [("Pricing & monetization (pricing)", "topic:pricing")]),
+    ("qwen", [("Alibaba", "company:Alibaba")]),       # an alias names what it follows
+    ("nvidia", []),                                   # followed elsewhere, not here
+])
+async def test_unsubscribe_offers_only_what_this_channel_follows(fake, real_core, typed,
+                                                                 expected):
+    """It offered every topic and company; the one to stop is one the channel follows."""
+    from feeds.models import Subscription
+    core, store = real_core
+    store.subscribe(Subscription("discord", str(fake.guild_id), "1300000000000000999",
+                                 "company", "Nvidia"))
+    async with running_bot(fake, core, store):
+        for target in ("pricing", "qwen", "all"):
+            await fake.callback(await fake.command("subscribe", {"target": target}))
+        inter = await fake.autocomplete("unsubscribe", {"target": typed}, "target")
+        choices = [(c["name"], c["value"]) for c in (await fake.callback(inter))["data"]["choices"]]
+        if choices:     # what it offers, unsubscribe takes
+            cb = await fake.callback(await fake.command("unsubscribe",
+                                                        {"target": choices[-1][1]}))
+            assert "no longer gets" in cb["data"]["content"]
+    assert choices == expected
+
+
+async def test_unsubscribe_offers_at_most_25_of_a_long_list(fake, real_core):
+    from feeds.classify import Classifier
+    from feeds.models import Subscription
+    core, store = real_core
+    names = Classifier().company_names()[:40]
+    for name in names:
+        store.subscribe(Subscription("discord", str(fake.guild_id), str(fake.channel_ids[0]),
+                                     "company", name))
+    async with running_bot(fake, core, store):
+        inter = await fake.autocomplete("unsubscribe", {"target": ""}, "target")
+        choices = (await fake.callback(inter))["data"]["choices"]
+    assert [c["value"] for c in choices] == [f"company:{n}" for n in sorted(names)[:25]]

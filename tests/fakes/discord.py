@@ -529,6 +529,10 @@ class RecordingCommands:
     def complete_topic(self, prefix):
         return [(s, label) for s, label in self.topic_pairs if s.startswith(prefix.lower())]
 
+    def complete_subscription(self, caller, prefix):
+        self.calls.append(("complete_subscription", caller, (prefix,), {}))
+        return [("Pricing (pricing)", "topic:pricing")]
+
 
 @contextlib.asynccontextmanager
 async def running_bot(fake: FakeDiscord, core, state=None, **overrides):
