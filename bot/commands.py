@@ -120,9 +120,15 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         lim = parse_limit(limit)
         if isinstance(lim, Reply):
             return lim
-        briefs = self._condensed(self.store.search(query, lim))
-        return _briefs(f"Search: {quote(query)}", briefs,
-                       f"Nothing matches '{quote(query)}'. Try fewer or other words.")
+        found = self.store.find(query, lim)
+        briefs = self._condensed(found.briefs)
+        reply = _briefs(f"Search: {quote(query)}", briefs,
+                        f"Nothing matches '{quote(query)}'. Try fewer or other words.")
+        if found.any_word:    # results lacking some words read as a broken search
+            wanted = " ".join(w for w in query.split() if not excluded(w))
+            reply = replace(reply, text=f"No story has all of: {quote(wanted)}; showing "
+                                        "stories with any of them.")
+        return reply
 
     def topics(self, caller: Caller) -> Reply:
         topics, companies = self.store.counts_since(self.clock() - timedelta(days=7))

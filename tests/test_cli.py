@@ -241,6 +241,17 @@ def test_search_leaves_out_minus_words_wherever_they_are(archive, capsys, argv, 
     assert {json.loads(line)["id"] for line in out.splitlines()} == found
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_search_says_when_it_shows_stories_with_only_some_words(archive, capsys, as_json):
+    code, out, err = run_cli(capsys, "search", "tokyo", "nvidia", *["--json"] * as_json)
+    note = "No story has all of: tokyo nvidia; showing stories with any of them."
+    assert code == 0 and note in (err if as_json else out)
+    if as_json:     # the rows stay JSON
+        assert {json.loads(line)["id"] for line in out.splitlines()} == {"t", "n"}
+    code, out, err = run_cli(capsys, "search", "openai", "tokyo")
+    assert code == 0 and "Tokyo" in out and "No story has all" not in out + err
+
+
 def test_search_options_still_say_what_is_wrong(archive, capsys):
     with pytest.raises(SystemExit):
         run_cli(capsys, "search", "openai", "--limit")

@@ -150,6 +150,34 @@ def test_search_leaves_out_minus_words(commands):
     assert "`search openai -microsoft`" in only.text
 
 
+def _discord(reply):
+    from bot.discord.render import reply_payload
+    return reply_payload(reply)["content"]
+
+
+def _slack(reply):
+    from bot.slack.render import all_texts, reply_message
+    return "\n".join(t for _, t in all_texts(reply_message(reply)["blocks"]))
+
+
+def _console(reply):
+    from bot.console import format_reply
+    return format_reply(reply)
+
+
+@pytest.mark.parametrize("shown", [lambda r: r.text, _discord, _slack, _console],
+                         ids=["core", "discord", "slack", "console"])
+def test_search_says_when_no_story_has_every_word(commands, shown):
+    """With no story having every word, stories with any of them are shown: without a
+    word of it, results lacking some words look like a broken search."""
+    some = commands.search(MEMBER, "revenue zeppelin -nvidia")
+    assert headlines(some) == [SEED]
+    assert ("No story has all of: revenue zeppelin; showing stories with any of them."
+            in shown(some))
+    every = commands.search(MEMBER, "revenue open-source")
+    assert headlines(every) == [SEED] and "No story has all" not in shown(every)
+
+
 def test_topics_counts_the_last_seven_days(commands):
     text = commands.topics(MEMBER).text
     assert "pricing (" in text and "): 1" in text.split("pricing (")[1].split("\n")[0]
