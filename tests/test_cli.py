@@ -252,6 +252,16 @@ def test_search_says_when_it_shows_stories_with_only_some_words(archive, capsys,
     assert code == 0 and "Tokyo" in out and "No story has all" not in out + err
 
 
+@pytest.mark.parametrize("argv, eg", [
+    (["company", "openai", "--limit", "0"], "`ainews company Alibaba --limit 3`"),
+    (["topic", "pricing", "-n", "99"], "`ainews topic pricing --limit 3`"),
+    (["latest", "--limit", "-1"], "`ainews latest --limit 5`"),
+])
+def test_a_bad_limit_names_the_command_typed(archive, capsys, argv, eg):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 1 and "is out of range" in err and f"e.g. {eg}" in err, err
+
+
 def test_search_options_still_say_what_is_wrong(archive, capsys):
     with pytest.raises(SystemExit):
         run_cli(capsys, "search", "openai", "--limit")

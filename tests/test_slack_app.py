@@ -692,6 +692,37 @@ async def test_wrong_arguments_get_an_error_only_the_caller_sees(fake, command, 
     assert shown.startswith(":warning: ") and "on our side" not in shown, shown
 
 
+LIMIT_ERRORS = [
+    # (slash command, its text) -> (what is wrong, the command with a good limit)
+    ("/company", "alibaba -1", "limit -1 is out of range", "/company Alibaba 3"),
+    ("/ainews", "company alibaba -1", "limit -1 is out of range", "/company Alibaba 3"),
+    ("/company", "alibaba 1.5", "limit '1.5' is not a number", "/company Alibaba 3"),
+    ("/ainews", "company alibaba 1.5", "limit '1.5' is not a number", "/company Alibaba 3"),
+    ("/ainews", "topic pricing 99", "limit 99 is out of range", "/ainews topic pricing 3"),
+    ("/ainews", "topic pricing -2", "limit -2 is out of range", "/ainews topic pricing 3"),
+    ("/latest", "-1", "limit -1 is out of range", "/latest 5"),
+]
+
+
+@pytest.mark.parametrize("command, text, wrong, eg", LIMIT_ERRORS,
+                         ids=[f"{c} {t}" for c, t, _, _ in LIMIT_ERRORS])
+async def test_a_bad_limit_is_named_with_the_command_typed(fake, command, text, wrong, eg):
+    """`/company alibaba -1` answered "no company 'alibaba -1'" where `/ainews company
+    alibaba -1` said the limit was wrong; and its example was `/latest 5`."""
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from storage.store import Store
+    runner = await start_slack(settings_for(fake, "socket"), Commands(Store(":memory:"),
+                                                                      Classifier()))
+    try:
+        bot = Bot(fake, runner, "socket")
+        shown = texts(await bot.answer(await bot.slash(command, text, user="UPLAIN")))
+    finally:
+        await runner.stop()
+    assert shown.startswith(":warning: ") and wrong in shown and f"e.g. {eg}" in shown, shown
+    assert "no company" not in shown and "no topic" not in shown
+
+
 @pytest.mark.parametrize("method", ["auth.test", "apps.connections.open"])
 @pytest.mark.parametrize("status, error, body", [
     (503, None, "<html>503 Service Unavailable</html>"),
