@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import re
 import signal
 import sys
 import threading
@@ -44,8 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("topic", help="latest stories on a topic")
     p.add_argument("slug")
     _lookup_flags(p)
-    p = sub.add_parser("search", help="full-text search")
-    p.add_argument("query", nargs="+")
+    p = sub.add_parser("search", help="full-text search",
+                       epilog="e.g. ainews search openai -microsoft --limit 5")
+    p.add_argument("query", nargs="+", metavar="WORD",
+                   help="words to look for; -WORD leaves out the stories with WORD")
     _lookup_flags(p)
     p = sub.add_parser("topics", help="topics and companies with counts for the last 7 days")
     p.add_argument("--json", action="store_true")
@@ -101,7 +104,37 @@ def _sigterm_as_interrupt():
         signal.signal(signal.SIGTERM, previous)
 
 
+def search_words_last(argv: list[str]) -> list[str]:
+    """`ainews search openai -microsoft`: argparse takes `-microsoft` for an unknown
+    option (and `-nvidia` for `-n vidia`). After the `search` command every word but its
+    own options (--json, --limit N, -n N, -h) is a search word, `-WORD`s included: they
+    go after a `--`, in the order typed. `--` typed by the user still ends the options."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("-") and argv[i] != "--":
+        # the global options before the command; --db (or --d, --db=) takes a value
+        takes_value = "=" not in argv[i] and len(argv[i]) > 2 and "--db".startswith(argv[i])
+        i += 2 if takes_value else 1
+    if i >= len(argv) or argv[i] != "search":
+        return argv
+    options, words, rest = [], [], iter(argv[i + 1:])
+    for word in rest:
+        if word == "--":
+            words += rest
+        elif word.startswith("--") or word in ("-h", "-n") or _SHORT_LIMIT.match(word):
+            options.append(word)
+            limit_flag = word == "-n" or (len(word) > 2 and "--limit".startswith(word))
+            value = next(rest, None) if limit_flag else None
+            options += [value] if value is not None else []
+        else:
+            words.append(word)
+    return argv[:i + 1] + options + ["--"] + words
+
+
+_SHORT_LIMIT = re.compile(r"^-n[+-]?\d+$")       # -n5, as argparse reads it
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = search_words_last(sys.argv[1:] if argv is None else list(argv))
     args = build_parser().parse_args(argv)
     with _sigterm_as_interrupt():
         return _run(args)

@@ -138,12 +138,16 @@ def print_reply(reply: Reply, as_json: bool) -> int:
         print(f"ainews: {terminal_text(text)}", file=sys.stderr)
         return 1
     if as_json:
+        if reply.briefs and text:   # a note on how to read them, kept out of the rows
+            print(f"ainews: {terminal_text(text)}", file=sys.stderr)
         for b in reply.briefs:
             print(json.dumps(b.to_json(), ensure_ascii=False))
         return 0
     if reply.title:
         print(terminal_text(reply.title) + "\n")
     if reply.briefs:
+        if text:    # a note on how to read them
+            print(terminal_text(text) + "\n")
         print("\n\n".join(render_text(b) for b in reply.briefs))
     elif text:
         print(terminal_text(text))

@@ -20,7 +20,7 @@ from typing import Callable
 from bot import examples as ex
 from bot.commands_feeds import FeedCommands
 from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
-from bot.commands_text import TextCommands, quote, user_text
+from bot.commands_text import NUMBER, TextCommands, quote, user_text
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
 from feeds.condense import condense
@@ -66,7 +66,7 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
     # ---- lookups ---------------------------------------------------------------------
     def company(self, caller: Caller, name: str, limit=None) -> Reply:
         args = _named_lookup(name, limit, say("give a company name, e.g. {}",
-                                                    ex.COMPANY_EG))
+                                                    ex.COMPANY_EG), ex.COMPANY_LIMIT_EG)
         if isinstance(args, Reply):
             return args
         name, lim = args
@@ -79,7 +79,7 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
 
     def latest(self, caller: Caller, limit=None, topic: str | None = None, *,
                strategy_only: bool = True) -> Reply:
-        lim = parse_limit(limit)
+        lim = parse_limit(limit, ex.LATEST_LIMIT_EG)
         if isinstance(lim, Reply):
             return lim
         slug, topic = None, user_text(topic)
@@ -98,7 +98,7 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
 
     def topic(self, caller: Caller, slug: str, limit=None) -> Reply:
         args = _named_lookup(slug, limit, say("give a topic, e.g. {} ({} lists them)",
-                                              ex.TOPIC_EG, ex.TOPICS))
+                                              ex.TOPIC_EG, ex.TOPICS), ex.TOPIC_LIMIT_EG)
         if isinstance(args, Reply):
             return args
         slug, lim = args
@@ -120,9 +120,15 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         lim = parse_limit(limit)
         if isinstance(lim, Reply):
             return lim
-        briefs = self._condensed(self.store.search(query, lim))
-        return _briefs(f"Search: {quote(query)}", briefs,
-                       f"Nothing matches '{quote(query)}'. Try fewer or other words.")
+        found = self.store.find(query, lim)
+        briefs = self._condensed(found.briefs)
+        reply = _briefs(f"Search: {quote(query)}", briefs,
+                        f"Nothing matches '{quote(query)}'. Try fewer or other words.")
+        if found.any_word:    # results lacking some words read as a broken search
+            wanted = " ".join(w for w in query.split() if not excluded(w))
+            reply = replace(reply, text=f"No story has all of: {quote(wanted)}; showing "
+                                        "stories with any of them.")
+        return reply
 
     def topics(self, caller: Caller) -> Reply:
         topics, companies = self.store.counts_since(self.clock() - timedelta(days=7))
@@ -196,28 +202,32 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         return f"no topic '{quote(slug)}' — {hint}topics are: {', '.join(slugs)}"
 
 
-def parse_limit(limit) -> int | Reply:
-    """None -> the default; "3" or 3 -> 3; anything else -> a Reply.error saying what to do."""
+def parse_limit(limit, example: ex.Example | None = None) -> int | Reply:
+    """None -> the default; "3" or 3 -> 3; anything else -> a Reply.error saying what to
+    do, with `example`: the command the user typed, with a good limit."""
     if limit is None or limit == "":
         return DEFAULT_LIMIT
     if isinstance(limit, bool):
         limit = str(limit)
+    eg = say(", e.g. {}", example) if example else ()
     try:
         value = int(user_text(limit))
     except ValueError:
         return Reply.error(say("limit {} is not a number: give a whole number from 1 to "
-                               "{}, e.g. {}", repr(str(limit)), str(MAX_LIMIT),
-                               ex.LATEST_LIMIT_EG))
+                               "{}", repr(str(limit)), str(MAX_LIMIT)) + eg)
     if not 1 <= value <= MAX_LIMIT:
-        return Reply.error(f"limit {value} is out of range: give a whole number from 1 "
-                           f"to {MAX_LIMIT}")
+        return Reply.error(say("limit {} is out of range: give a whole number from 1 to "
+                               "{}", str(value), str(MAX_LIMIT)) + eg)
     return value
 
 
 def _split_limit(arg: str | None, limit) -> tuple[str, object]:
-    """"alibaba 3" passed as one string (Slack's /company text) -> ("alibaba", "3")."""
+    """"alibaba 3" passed as one string (Slack's /company text) -> ("alibaba", "3").
+    A last word that reads as a number is the limit, a bad one too ("-1", "1.5"), as
+    the text command (`/ainews company alibaba -1`) reads it: a limit error, not "no
+    company 'alibaba -1'"."""
     words = user_text(arg).split()
-    if limit is None and len(words) > 1 and words[-1].isdigit():
+    if limit is None and len(words) > 1 and NUMBER.match(words[-1]):
         return " ".join(words[:-1]), words[-1]
     return " ".join(words), limit
 
@@ -245,10 +255,11 @@ def _complete(names: list[str], prefix: str, limit: int) -> list[str]:
     return (first + rest)[:max(0, limit)]
 
 
-def _named_lookup(text: str, limit, usage: Text) -> tuple[str, int] | Reply:
+def _named_lookup(text: str, limit, usage: Text,
+                  example: ex.Example) -> tuple[str, int] | Reply:
     """`company NAME [N]` / `topic SLUG [N]`: the name and a checked limit, or the error."""
     text, limit = _split_limit(text, limit)
     if not text:
         return Reply.error(usage)
-    lim = parse_limit(limit)
+    lim = parse_limit(limit, example)
     return lim if isinstance(lim, Reply) else (text, lim)

@@ -157,13 +157,48 @@ class SubscriptionCommands:
         return say("no topic or company '{}' — {}follow a topic slug ({} lists them), a "
                    "company, or everything: {}", quote(raw), hint, ex.TOPICS, ex.SUBSCRIBE_ALL)
 
+    def complete_subscription(self, caller: Caller, prefix: str,
+                              limit: int = 25) -> list[tuple[str, str]]:
+        """(label, value) of what this channel follows, for an unsubscribe picker: the
+        ones whose name starts with what was typed first, then those containing it or
+        named by it (an alias: qwen -> Alibaba). A value is what unsubscribe takes
+        (`topic:pricing`, `company:Alibaba`, `all`), so a topic and a company of the
+        same name stay apart."""
+        p = user_text(prefix).casefold()
+        subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        named = self._target(p) if p else None
+        choices = {(self._choice_label(s), _choice_value(s)): s for s in subs}
+
+        def starts(label: str, s: Subscription) -> bool:
+            return label.casefold().startswith(p) or s.target.casefold().startswith(p)
+
+        first = [c for c, s in choices.items() if starts(c[0], s)]
+        rest = [c for c, s in choices.items() if c not in first
+                and (p in c[0].casefold() or p in s.target.casefold()
+                     or (s.kind, s.target) == named)]
+        return (first + rest)[:max(0, limit)]
+
+    def _choice_label(self, s: Subscription) -> str:
+        if s.kind == "all":
+            label = "Everything (all strategy stories)"
+        elif s.kind == "topic":
+            label = f"{self.classifier.topic_label(s.target)} ({s.target})"
+        else:
+            label = s.target
+        return label + (" — paused" if s.paused else "")
+
     def _existing(self, subs: list[Subscription], target: str) -> Subscription | None:
         raw = user_text(target)
         resolved = self._target(raw)
         for s in subs:
             if not isinstance(resolved, Reply) and (s.kind, s.target) == resolved:
                 return s
-        # A target the gazetteer no longer knows can still be removed by its name.
+        # A target the gazetteer no longer knows can still be removed by its name
+        # (`company:Name` too, as a picker's choice names it).
+        kind, _, name = raw.partition(":")
+        if kind.lower() in ("topic", "company") and name.strip():
+            return next((s for s in subs if s.kind == kind.lower()
+                         and s.target.casefold() == name.strip().casefold()), None)
         return next((s for s in subs if s.target.casefold() == raw.casefold()), None)
 
     def _drop_unwanted(self, caller: Caller) -> int:
@@ -188,3 +223,7 @@ class SubscriptionCommands:
             return f"Delivery: one digest a day at {d.at_time} {d.tz}."
         return (f"Delivery: as they come, up to {self.hourly_cap} posts an hour (more roll "
                 "into one roundup).")
+
+
+def _choice_value(s: Subscription) -> str:
+    return "all" if s.kind == "all" else f"{s.kind}:{s.target}"

@@ -40,6 +40,7 @@ def format_reply(reply: Reply) -> str:
         return f"error: {terminal_text(reply.text)}"
     parts = [terminal_text(reply.title)] if reply.title else []
     if reply.briefs:
+        parts += [terminal_text(reply.text)] if reply.text else []   # how to read them
         parts.append(f"\n{RULE}\n".join(render_brief(b) for b in reply.briefs))
     elif reply.text:
         parts.append(terminal_text(reply.text))

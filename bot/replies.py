@@ -23,6 +23,8 @@ class Caller:
 class Reply:
     """What a command answers. `kind`:
     - "briefs": `briefs` to show (may be empty; then `text` says why), `title` above them;
+                with briefs, a `text` is a note under the title on how to read them
+                (search: no story had every word, these have some);
     - "text":   plain `text` (lines), e.g. help, subscriptions, topics tables;
     - "error":  `text` says what went wrong and what to do instead.
     Lookups are ephemeral (only the caller sees them, with a share button); changes to a

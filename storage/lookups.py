@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from feeds.models import Brief, iso_utc, parse_iso
@@ -84,6 +84,14 @@ def fts_query(query: str, *, any_term: bool = False) -> str:
     return match
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What a search found: `any_word` when no story had every word and these have
+    only some of them."""
+    briefs: list[Brief]
+    any_word: bool = False
+
+
 class LookupStore:
     """Mixin of Store: uses self.db."""
 
@@ -114,22 +122,29 @@ class LookupStore:
         """Full-text search over headlines and text: headline matches first, then newest.
         Hostile input (`alibaba "qwen`, `AND OR (`) is searched as words, never raises.
         When no story has every word, stories with any of them are returned."""
+        return self.find(query, limit).briefs
+
+    def find(self, query: str, limit: int = 10) -> Found:
+        """search(), saying whether the stories found have every word or, none having
+        them all, only some (`any_word`): a reader must be told which."""
+        any_word = False
         if _UNSPACED.search(query):
-            leads = self._search_unspaced(query, limit)
+            leads, any_word = self._search_unspaced(query, limit)
         else:
             match = fts_query(query)
             if not match:
-                return []
+                return Found([])
             leads = self._search_leads(match, limit)
             if not leads and " " in match:
                 leads = self._search_leads(fts_query(query, any_term=True), limit)
+                any_word = bool(leads)
         if not leads:
-            return []
+            return Found([])
         marks = ",".join("?" * len(leads))
         rows = self.db.execute(f"SELECT {_BRIEF_COLUMNS} FROM stories s "
                                f"WHERE s.pk IN ({marks})", leads).fetchall()
         rows.sort(key=lambda r: leads.index(r[0]))
-        return self._briefs(rows)
+        return Found(self._briefs(rows), any_word)
 
     def _search_leads(self, match: str, limit: int) -> list[int]:
         """Cluster leads of the recent window's matches: all words in the headline first,
@@ -146,7 +161,7 @@ class LookupStore:
             (f"{{title}} : ({match})", window[-1]))}
         return self._rank_leads(window, in_title, limit)
 
-    def _search_unspaced(self, query: str, limit: int) -> list[int]:
+    def _search_unspaced(self, query: str, limit: int) -> tuple[list[int], bool]:
         """Chinese and Japanese put no spaces between words, so the index holds a whole
         clause as one token and finds no word inside it: look for the words as
         substrings of the newest UNSPACED_SCAN stories instead (a bounded scan)."""
@@ -154,7 +169,8 @@ class LookupStore:
         leads = self._substring_leads(words, limit, " AND ", without)
         if not leads and len(words) > 1:
             leads = self._substring_leads(words, limit, " OR ", without)
-        return leads
+            return leads, bool(leads)
+        return leads, False
 
     def _substring_leads(self, words: list[str], limit: int, join: str,
                          without: list[str] = ()) -> list[int]:

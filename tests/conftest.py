@@ -34,3 +34,28 @@ def store(tmp_path):
     s = Store(tmp_path / "ainews.db")
     yield s
     s.close()
+
+
+@pytest.fixture
+def maximal_reply():
+    """The biggest lookup answer the core gives: 25 briefs (the most a limit allows),
+    every part long and hostile (pings, masked links, markup, entities, astral emoji,
+    a 5,000-character headline), under a long hostile title and a note. Each platform
+    must fit it into its own limits."""
+    from datetime import datetime, timezone
+    from bot.commands import MAX_LIMIT
+    from bot.replies import Reply
+    from feeds.models import Brief
+    hostile = ("@everyone <@&1> <!channel> [click](https://evil.example) **b** _i_ `c` "
+               "~s~ &amp; <b>&lt; \\*\\_ > quote | pipe 😀👩‍💻 ")
+    briefs = tuple(Brief(
+        id=f"max{i}", headline=f"{i} " + hostile * 60 + "é" * 1000,
+        bullets=tuple(hostile * 40 + f" bullet {n}" for n in range(3)),
+        why_it_matters=hostile * 40, url="https://news.example/" + "ü/" * 1200 + f"{i}",
+        source=hostile * 5, published=datetime(2026, 3, 1, i % 24, tzinfo=timezone.utc),
+        dek=hostile * 40, companies=tuple(f"Company {n} {hostile}" for n in range(12)),
+        topics=("pricing", "open-source"), strategy=True, score=9.0,
+        also_reported_by=tuple(f"Outlet {n} {hostile}" for n in range(12)))
+        for i in range(MAX_LIMIT))
+    return Reply(kind="briefs", title="Search: " + hostile * 20, briefs=briefs,
+                 text="No story has all of: " + hostile * 20, shareable=True)

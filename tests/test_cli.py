@@ -248,6 +248,69 @@ def test_latest_is_titled_for_what_it_lists(env, capsys, flags, title):
     assert code == 0 and out.splitlines()[0] == title
 
 
+@pytest.fixture
+def archive(env):
+    """Three stored stories about OpenAI (one with Microsoft, one with Nvidia)."""
+    from datetime import timedelta
+    from feeds.models import Story, utcnow
+    from storage.store import Store
+    now = utcnow()
+    rows = [("m", "OpenAI signs a Microsoft cloud deal", "OpenAI and Microsoft extend it."),
+            ("t", "OpenAI opens a Tokyo office", "OpenAI will hire in Japan."),
+            ("n", "Nvidia ships chips to OpenAI", "Nvidia said OpenAI bought them.")]
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.add_new_stories([Story(sid, f"https://a.example/{sid}", title, text, "A",
+                                     "https://a.example/rss", now - timedelta(hours=i))
+                               for i, (sid, title, text) in enumerate(rows)],
+                              backlog=False, now=now)
+
+
+@pytest.mark.parametrize("argv, found", [
+    (["openai", "-microsoft"], {"t", "n"}),
+    (["-microsoft", "openai"], {"t", "n"}),
+    (["--json", "openai", "-microsoft", "-nvidia"], {"t"}),
+    (["openai", "-nvidia", "--limit", "5"], {"m", "t"}),     # -nvidia is no -n vidia
+    (["-microsoft", "-n", "1", "openai"], {"t"}),
+    (["openai", "-n1", "-microsoft"], {"t"}),
+    (["--limit=1", "openai", "--", "-microsoft"], {"t"}),
+])
+def test_search_leaves_out_minus_words_wherever_they_are(archive, capsys, argv, found):
+    """`-microsoft` was an unknown option to argparse: `ainews search openai -microsoft`
+    stopped with a usage error. The options still work before, between and after."""
+    if "--json" not in argv:
+        argv = [*argv, "--json"] if "--" not in argv else ["--json", *argv]
+    code, out, err = run_cli(capsys, "search", *argv)
+    assert code == 0, err
+    assert {json.loads(line)["id"] for line in out.splitlines()} == found
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_search_says_when_it_shows_stories_with_only_some_words(archive, capsys, as_json):
+    code, out, err = run_cli(capsys, "search", "tokyo", "nvidia", *["--json"] * as_json)
+    note = "No story has all of: tokyo nvidia; showing stories with any of them."
+    assert code == 0 and note in (err if as_json else out)
+    if as_json:     # the rows stay JSON
+        assert {json.loads(line)["id"] for line in out.splitlines()} == {"t", "n"}
+    code, out, err = run_cli(capsys, "search", "openai", "tokyo")
+    assert code == 0 and "Tokyo" in out and "No story has all" not in out + err
+
+
+@pytest.mark.parametrize("argv, eg", [
+    (["company", "openai", "--limit", "0"], "`ainews company Alibaba --limit 3`"),
+    (["topic", "pricing", "-n", "99"], "`ainews topic pricing --limit 3`"),
+    (["latest", "--limit", "-1"], "`ainews latest --limit 5`"),
+])
+def test_a_bad_limit_names_the_command_typed(archive, capsys, argv, eg):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 1 and "is out of range" in err and f"e.g. {eg}" in err, err
+
+
+def test_search_options_still_say_what_is_wrong(archive, capsys):
+    with pytest.raises(SystemExit):
+        run_cli(capsys, "search", "openai", "--limit")
+    assert "--limit" in capsys.readouterr().err
+
+
 async def test_brief_through_the_llm_logs_no_http_client_chatter(env, capsys):
     # The openai client's HTTP library logs every request at INFO, naming no component.
     import asyncio

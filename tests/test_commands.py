@@ -150,6 +150,34 @@ def test_search_leaves_out_minus_words(commands):
     assert "`search openai -microsoft`" in only.text
 
 
+def _discord(reply):
+    from bot.discord.render import reply_payload
+    return reply_payload(reply)["content"]
+
+
+def _slack(reply):
+    from bot.slack.render import all_texts, reply_message
+    return "\n".join(t for _, t in all_texts(reply_message(reply)["blocks"]))
+
+
+def _console(reply):
+    from bot.console import format_reply
+    return format_reply(reply)
+
+
+@pytest.mark.parametrize("shown", [lambda r: r.text, _discord, _slack, _console],
+                         ids=["core", "discord", "slack", "console"])
+def test_search_says_when_no_story_has_every_word(commands, shown):
+    """With no story having every word, stories with any of them are shown: without a
+    word of it, results lacking some words look like a broken search."""
+    some = commands.search(MEMBER, "revenue zeppelin -nvidia")
+    assert headlines(some) == [SEED]
+    assert ("No story has all of: revenue zeppelin; showing stories with any of them."
+            in shown(some))
+    every = commands.search(MEMBER, "revenue open-source")
+    assert headlines(every) == [SEED] and "No story has all" not in shown(every)
+
+
 def test_topics_counts_the_last_seven_days(commands):
     text = commands.topics(MEMBER).text
     assert "pricing (" in text and "): 1" in text.split("pricing (")[1].split("\n")[0]
@@ -220,6 +248,17 @@ def test_unsubscribe(commands):
     text = commands.subscriptions(MEMBER).text
     assert "Nvidia" in text and "pricing" not in text
     assert commands.unsubscribe(ADMIN, "chips").kind == "error"
+
+
+def test_unsubscribe_choices_stay_removable_when_the_gazetteer_forgets_a_name(commands):
+    """A picker choice names its kind (`company:X`); one for a company no longer in the
+    company list (a custom one removed from the TOML) must still unsubscribe it."""
+    from feeds.models import Subscription
+    commands.store.subscribe(Subscription("discord", "g1", "c1", "company", "Gone Corp"))
+    [(label, value)] = commands.complete_subscription(ADMIN, "gone")
+    assert (label, value) == ("Gone Corp", "company:Gone Corp")
+    assert "no longer gets stories about Gone Corp" in commands.unsubscribe(ADMIN, value).text
+    assert commands.complete_subscription(ADMIN, "") == []
 
 
 @pytest.mark.parametrize("target", ["", "   ", None])

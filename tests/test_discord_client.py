@@ -233,6 +233,7 @@ AUTOCOMPLETE = [
     ("subscribe", {"target": "open"}, None, "target",
      [("Open source (open-source)", "open-source"), ("OpenAI", "OpenAI")]),
     ("subscribe", {"target": ""}, None, "target", None),
+    ("unsubscribe", {"target": "pri"}, None, "target", [("Pricing (pricing)", "topic:pricing")]),
 ]
 
 
@@ -339,3 +340,125 @@ async def test_real_core_subscribe_is_stored_for_this_channel(fake, real_core):
     assert not cb["data"].get("flags", 0) & EPHEMERAL
     (sub,) = store.subscriptions_for_channel("discord", str(fake.channel_ids[0]))
     assert (sub.workspace, sub.kind, sub.target) == (str(fake.guild_id), "topic", "pricing")
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("", [("Everything (all strategy stories)", "all"), ("Alibaba", "company:Alibaba"),
+          ("Pricing & monetization (pricing)", "topic:pricing")]),
+    ("PRI", [("Pricing & monetization (pricing)", "topic:pricing")]),
+    ("qwen", [("Alibaba", "company:Alibaba")]),       # an alias names what it follows
+    ("nvidia", []),                                   # followed elsewhere, not here
+])
+async def test_unsubscribe_offers_only_what_this_channel_follows(fake, real_core, typed,
+                                                                 expected):
+    """It offered every topic and company; the one to stop is one the channel follows."""
+    from feeds.models import Subscription
+    core, store = real_core
+    store.subscribe(Subscription("discord", str(fake.guild_id), "1300000000000000999",
+                                 "company", "Nvidia"))
+    async with running_bot(fake, core, store):
+        for target in ("pricing", "qwen", "all"):
+            await fake.callback(await fake.command("subscribe", {"target": target}))
+        inter = await fake.autocomplete("unsubscribe", {"target": typed}, "target")
+        choices = [(c["name"], c["value"]) for c in (await fake.callback(inter))["data"]["choices"]]
+        if choices:     # what it offers, unsubscribe takes
+            cb = await fake.callback(await fake.command("unsubscribe",
+                                                        {"target": choices[-1][1]}))
+            assert "no longer gets" in cb["data"]["content"]
+    assert choices == expected
+
+
+async def test_unsubscribe_offers_at_most_25_of_a_long_list(fake, real_core):
+    from feeds.classify import Classifier
+    from feeds.models import Subscription
+    core, store = real_core
+    names = Classifier().company_names()[:40]
+    for name in names:
+        store.subscribe(Subscription("discord", str(fake.guild_id), str(fake.channel_ids[0]),
+                                     "company", name))
+    async with running_bot(fake, core, store):
+        inter = await fake.autocomplete("unsubscribe", {"target": ""}, "target")
+        choices = (await fake.callback(inter))["data"]["choices"]
+    assert [c["value"] for c in choices] == [f"company:{n}" for n in sorted(names)[:25]]
+
+
+@pytest.mark.parametrize("name, options, deferred", [
+    ("company", {"name": "Tencent"}, False),
+    ("search", {"query": "hunyuan"}, True),
+])
+async def test_the_biggest_answer_fits_discords_limits(fake, maximal_reply, name, options,
+                                                       deferred):
+    """25 long, hostile briefs: the fake refuses what Discord refuses (content, embed
+    and field sizes, 10 embeds, 6,000 characters a message), so the answer and its
+    share both get through."""
+    core = RecordingCommands()
+    setattr(core, name, lambda caller, *args, **kw: maximal_reply)
+    async with running_bot(fake, core):
+        inter = await fake.command(name, options)
+        answer = (await fake.followup(inter)) if deferred else (await fake.callback(inter))["data"]
+        message = fake.messages[next(reversed(fake.messages))]
+        custom_id = answer["components"][0]["components"][0]["custom_id"]
+        shared = await fake.callback(await fake.click(message, custom_id))
+    assert fake.refused == []
+    assert len(answer["embeds"]) == 10 and shared["data"]["embeds"] == answer["embeds"]
+    assert answer["content"].startswith("Search: @\u200beveryone")
+
+
+TOO_BIG = "Must be {} or fewer in length."
+BREACHES = [    # (message, where Discord says it is wrong, what it says)
+    ({"content": "x" * 2001}, "content", TOO_BIG.format(2000)),
+    ({"embeds": [{"title": "t" * 257}] * 10}, "embeds.0.title", TOO_BIG.format(256)),
+    ({"embeds": [{"title": "t"}] * 11}, "embeds", TOO_BIG.format(10)),
+    ({"embeds": [{"description": "d" * 4097}]}, "embeds.0.description", TOO_BIG.format(4096)),
+    ({"embeds": [{"fields": [{"name": "n", "value": "v"}] * 26}]}, "embeds.0.fields",
+     TOO_BIG.format(25)),
+    ({"embeds": [{"fields": [{"name": "n" * 257, "value": "v"}]}]}, "embeds.0.fields.0.name",
+     TOO_BIG.format(256)),
+    ({"embeds": [{"fields": [{"name": "n", "value": "v" * 1025}]}]},
+     "embeds.0.fields.0.value", TOO_BIG.format(1024)),
+    ({"embeds": [{"footer": {"text": "f" * 2049}}]}, "embeds.0.footer.text",
+     TOO_BIG.format(2048)),
+    # 6,000 characters across a message's embeds, each within its own limits
+    ({"embeds": [{"description": "d" * 3000}, {"description": "d" * 3001}]}, "embeds",
+     "Embed size exceeds maximum size of 6000"),
+]
+
+
+@pytest.mark.parametrize("message, where, says", BREACHES, ids=[w for _, w, _ in BREACHES])
+async def test_the_fake_answers_a_message_over_a_limit_as_discord_does(fake, message, where,
+                                                                       says):
+    import aiohttp
+    url = f"{fake.api_url}/api/v10/channels/{fake.channel_ids[0]}/messages"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, json=message,
+                                headers={"Authorization": f"Bot {fake.token}"}) as resp:
+            status, body = resp.status, await resp.json()
+    assert (status, body["code"], body["message"]) == (400, 50035, "Invalid Form Body")
+    node = body["errors"]
+    for key in where.split("."):
+        node = node[key]
+    assert node["_errors"][0]["message"] == says
+    assert fake.messages == {}
+
+
+@pytest.mark.parametrize("message, where, says",
+                         [b for b in BREACHES if b[1] != "embeds" or "6000" in b[2]],
+                         ids=[w for _, w, s in BREACHES if w != "embeds" or "6000" in s])
+async def test_the_fake_refuses_what_discord_refuses(fake, monkeypatch, caplog, message, where,
+                                                     says):
+    """An answer over a limit is refused with Discord's 400 Invalid Form Body (50035),
+    which discord.py reads as Discord's own: the user is told the command failed.
+    (More than 10 embeds discord.py refuses itself, before sending.)"""
+    import discord
+    from bot.discord import slash
+    monkeypatch.setattr(slash, "reply_payload", lambda reply: {
+        "content": message.get("content"), "ephemeral": True,
+        "embeds": [discord.Embed.from_dict(e) for e in message.get("embeds", [])]})
+    caplog.set_level(logging.ERROR)
+    async with running_bot(fake, RecordingCommands(briefs=[BRIEF])):
+        inter = await fake.command("company", {"name": "Tencent"})
+        await fake.wait_for(lambda: inter.refused and inter.callbacks)
+    [refused] = [r for r in fake.requests if r.path.endswith("/callback") and r.status == 400]
+    assert refused.json["data"].get("content") == message.get("content")
+    assert f"error code: 50035): Invalid Form Body\nIn data.{where}: {says}" in caplog.text
+    assert "failed" in inter.callbacks[0]["data"]["content"]

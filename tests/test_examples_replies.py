@@ -39,6 +39,8 @@ PATHS = {
     "search without words": lambda c: c.search(ADMIN, ""),
     "search with only -words": lambda c: c.search(ADMIN, "-qwen"),
     "limit not a number": lambda c: c.latest(ADMIN, "lots"),
+    "company limit out of range": lambda c: c.company(ADMIN, "alibaba -1"),
+    "topic limit not a number": lambda c: c.topic(ADMIN, "pricing 1.5"),
     "unknown text command": lambda c: c.run_text(ADMIN, "frobnicate"),
     "latest with two limits": lambda c: c.run_text(ADMIN, "latest 1 2"),
     "text digest with too much": lambda c: c.run_text(ADMIN, "digest daily 08:30 UTC more"),

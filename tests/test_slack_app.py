@@ -692,6 +692,79 @@ async def test_wrong_arguments_get_an_error_only_the_caller_sees(fake, command, 
     assert shown.startswith(":warning: ") and "on our side" not in shown, shown
 
 
+async def test_the_biggest_answer_fits_slacks_limits(bot, commands, maximal_reply):
+    """25 long, hostile briefs: the fake refuses a response_url answer over Block Kit's
+    limits as Slack does, so the answer and its share both get through."""
+    commands.company = lambda caller, name, limit=None: maximal_reply
+    answer = await bot.answer(await bot.slash("/company", "tencent"))
+    [share] = [e for b in answer["blocks"] if b["type"] == "actions"
+               for e in b["elements"] if e["action_id"] == render.SHARE_ACTION]
+    shared = await bot.answer(await bot.click(render.SHARE_ACTION, share["value"]))
+    assert not any(bot.fake.refused.values())
+    assert "No story has all of" in texts(answer) and shared["response_type"] == "in_channel"
+    assert sum(texts(answer).count(f"{i} @") for i in range(25)) >= 25   # every brief
+
+
+SLACK_BREACHES = [    # a response_url answer Slack refuses, and what it answers
+    ({"blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}]},
+     "invalid_blocks"),
+    ({"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "s" * 3001}}]},
+     "invalid_blocks"),
+    ({"blocks": [{"type": "divider"}] * 51}, "invalid_blocks"),
+    ({"blocks": [], "text": ""}, "no_text"),
+]
+
+
+@pytest.mark.parametrize("message, error", SLACK_BREACHES,
+                         ids=["header", "section", "51 blocks", "empty"])
+async def test_an_answer_slack_refuses_is_logged_and_the_user_told(bot, monkeypatch, caplog,
+                                                                    message, error):
+    """response_url answers a bad payload with HTTP 400, which bolt's respond() returns
+    instead of raising: the user got nothing and the log said nothing."""
+    import logging
+    from bot.slack import listeners
+    monkeypatch.setattr(render, "reply_message",
+                        lambda reply, **kw: {"response_type": "ephemeral", "text": "", **message})
+    caplog.set_level(logging.WARNING, logger="ainews")
+    rid = await bot.slash("/company", "tencent")
+    await bot.fake.wait_for(lambda: bot.fake.responses[rid], what="the plain-text answer")
+    assert [e for e, _ in bot.fake.refused[rid]] == [error]
+    assert bot.fake.responses[rid] == [{"text": listeners.REFUSED, "response_type":
+                                        "ephemeral", "replace_original": False}]
+    assert f"Slack refused the answer to /company: HTTP 400 {error}" in caplog.text
+
+
+LIMIT_ERRORS = [
+    # (slash command, its text) -> (what is wrong, the command with a good limit)
+    ("/company", "alibaba -1", "limit -1 is out of range", "/company Alibaba 3"),
+    ("/ainews", "company alibaba -1", "limit -1 is out of range", "/company Alibaba 3"),
+    ("/company", "alibaba 1.5", "limit '1.5' is not a number", "/company Alibaba 3"),
+    ("/ainews", "company alibaba 1.5", "limit '1.5' is not a number", "/company Alibaba 3"),
+    ("/ainews", "topic pricing 99", "limit 99 is out of range", "/ainews topic pricing 3"),
+    ("/ainews", "topic pricing -2", "limit -2 is out of range", "/ainews topic pricing 3"),
+    ("/latest", "-1", "limit -1 is out of range", "/latest 5"),
+]
+
+
+@pytest.mark.parametrize("command, text, wrong, eg", LIMIT_ERRORS,
+                         ids=[f"{c} {t}" for c, t, _, _ in LIMIT_ERRORS])
+async def test_a_bad_limit_is_named_with_the_command_typed(fake, command, text, wrong, eg):
+    """`/company alibaba -1` answered "no company 'alibaba -1'" where `/ainews company
+    alibaba -1` said the limit was wrong; and its example was `/latest 5`."""
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from storage.store import Store
+    runner = await start_slack(settings_for(fake, "socket"), Commands(Store(":memory:"),
+                                                                      Classifier()))
+    try:
+        bot = Bot(fake, runner, "socket")
+        shown = texts(await bot.answer(await bot.slash(command, text, user="UPLAIN")))
+    finally:
+        await runner.stop()
+    assert shown.startswith(":warning: ") and wrong in shown and f"e.g. {eg}" in shown, shown
+    assert "no company" not in shown and "no topic" not in shown
+
+
 @pytest.mark.parametrize("method", ["auth.test", "apps.connections.open"])
 @pytest.mark.parametrize("status, error, body", [
     (503, None, "<html>503 Service Unavailable</html>"),

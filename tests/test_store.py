@@ -631,6 +631,8 @@ def test_chinese_words_are_found_inside_unspaced_text(store, query, expect):
             make("百度与腾讯跟进降价", hours=2, companies=("Baidu", "Tencent"),
                  text="百度文心一言与腾讯混元宣布部分模型免费。"))
     assert [b.id for b in store.search(query)] == [s[i].id for i in expect]
+    # find() says which: a reader must be told when stories lack some of the words
+    assert store.find(query).any_word == (query == "腾讯 不存在的词")
 
 
 def test_search_prefers_title_matches_then_recency(store):

@@ -218,7 +218,9 @@ def reply_text(reply: Reply) -> str:
 def reply_payload(reply: Reply) -> dict:
     """A Reply as send_message/followup keyword arguments (content, embeds, ephemeral)."""
     if reply.kind == "briefs" and reply.briefs:
-        head = inert(reply.title) if reply.title else reply_text(reply)
+        # The title, and a note on how to read the briefs when there is one.
+        head = "\n".join(([inert(reply.title)] if reply.title else [])
+                         + ([reply_text(reply)] if reply.text else []))
         return {"content": clip(head, CONTENT_MAX) or None,
                 "embeds": brief_embeds(reply.briefs), "ephemeral": reply.ephemeral}
     text = reply_text(reply) if reply.text else inert(reply.title or "Nothing to show.")

@@ -125,6 +125,14 @@ def topic_choices(commands, current: str) -> list[app_commands.Choice[str]]:
             for slug, label in pairs]
 
 
+def followed_choices(commands, caller: Caller, current: str) -> list[app_commands.Choice[str]]:
+    """What the channel follows, for /unsubscribe. A value Discord can't carry whole
+    (over 100 characters) is left out: cut, it would name nothing."""
+    pairs = commands.complete_subscription(caller, current or "")
+    return [app_commands.Choice(name=label[:100], value=value)
+            for label, value in pairs if len(value) <= 100][:MAX_CHOICES]
+
+
 def register(tree: app_commands.CommandTree, commands) -> None:
     """Add every ainews command to `tree`, bound to the platform-neutral `commands`."""
     _lookups(tree, commands)
@@ -194,6 +202,9 @@ def _channel_settings(tree: app_commands.CommandTree, commands) -> None:
         choices += topic_choices(commands, current) + company_choices(commands, current)
         return choices[:MAX_CHOICES]
 
+    async def complete_followed(interaction: discord.Interaction, current: str):
+        return followed_choices(commands, caller_for(interaction), current)
+
     async def guarded(interaction, fn, *args):
         caller = caller_for(interaction)
         if not caller.is_admin:
@@ -216,7 +227,7 @@ def _channel_settings(tree: app_commands.CommandTree, commands) -> None:
 
     @tree.command(name="unsubscribe", description="Stop posting a topic or company in this channel")
     @app_commands.describe(target="A topic, a company, or all")
-    @app_commands.autocomplete(target=complete_target)
+    @app_commands.autocomplete(target=complete_followed)
     @app_commands.default_permissions(manage_channels=True)
     @app_commands.guild_only()
     async def unsubscribe(interaction: discord.Interaction, target: str):

@@ -159,9 +159,21 @@ async def run_command(commands, name: str, args: str, caller: Caller) -> Reply:
                            "if it keeps failing, tell whoever runs the bot.")
 
 
+REFUSED = ("Sorry, Slack would not show that answer. Try again with a smaller limit; if "
+           "it keeps happening, tell whoever runs the bot.")
+
+
 async def _respond(respond, message: dict, what: str) -> None:
     try:
-        await respond(**message)
+        sent = await respond(**message)
+        # A response_url refusal (invalid_blocks, no_text) is an HTTP 400 answer, not an
+        # exception: unchecked, the user got nothing and the log said nothing.
+        status = getattr(sent, "status_code", 200)
+        if status >= 400:
+            log.warning("slack: Slack refused the answer to %s: HTTP %s %s", what, status,
+                        str(getattr(sent, "body", ""))[:200])
+            # Say so, once, in short plain text (which it takes).
+            await respond(text=REFUSED, response_type="ephemeral", replace_original=False)
     except Exception as exc:  # noqa: BLE001 - an expired response_url must not kill the bot
         log.warning("slack: answering %s failed: %s: %s", what, type(exc).__name__, exc)
 

@@ -251,6 +251,9 @@ def reply_blocks(reply: Reply, *, share: str | None = None) -> list[dict]:
     blocks = [section("*" + escape(reply.title) + "*")] if reply.title.strip() else []
     if not reply.briefs:
         return blocks + text_sections(reply_body(reply) or "Nothing found.")
+    if reply.text.strip():     # a note on how to read them
+        blocks.append({"type": "context",
+                       "elements": [mrkdwn(escape(reply_body(reply)), MAX_CONTEXT)]})
     full = [brief_blocks(b) for b in reply.briefs]
     if len(blocks) + sum(len(f) + 1 for f in full) + 1 > MAX_BLOCKS:
         blocks += digest_blocks("", reply.briefs, room=MAX_BLOCKS - len(blocks) - 1)[1:]

@@ -4,7 +4,10 @@ Drives the real discord.py: point it here with DISCORD_API_URL=fake.api_url and
 DISCORD_GATEWAY_URL=fake.gateway_url. Every REST request is recorded (method, path,
 Authorization header, JSON body); failures can be scripted per route; interactions
 (slash commands, autocomplete, button clicks) are dispatched over the gateway.
-Only the Discord behaviour ainews relies on is modelled.
+Only the Discord behaviour ainews relies on is modelled. Discord's size limits on
+messages (content, embeds) and on autocomplete choices are enforced: a breach answers
+400 with Discord's "Invalid Form Body" (code 50035) error, and `callback`/`followup`
+fail the test with what Discord refused.
 """
 from __future__ import annotations
 
@@ -25,6 +28,85 @@ PERM_MANAGE_GUILD = 1 << 5
 PERM_ADMINISTRATOR = 1 << 3
 DM = 1                  # channel type of a direct message
 MEMBER_PERMISSIONS = ALL_PERMISSIONS & ~(PERM_MANAGE_CHANNELS | PERM_MANAGE_GUILD | PERM_ADMINISTRATOR)
+
+
+# Discord's documented limits (characters), checked on every message the bot sends.
+LIMITS = {"content": 2000, "embeds": 10, "title": 256, "description": 4096, "fields": 25,
+          "field_name": 256, "field_value": 1024, "footer": 2048, "author": 256,
+          "embed_total": 6000, "choices": 25, "choice": 100}
+
+
+def _too_long(limit: int) -> dict:
+    return {"_errors": [{"code": "BASE_TYPE_MAX_LENGTH",
+                         "message": f"Must be {limit} or fewer in length."}]}
+
+
+def _text_errors(obj: dict, key: str, limit: int) -> tuple[dict, int]:
+    text = obj.get(key) or ""
+    return ({key: _too_long(limit)} if len(text) > limit else {}), len(text)
+
+
+def message_errors(body: dict) -> dict:
+    """Discord's `errors` for a message body over its limits ({}: fine). The 6,000
+    characters count title, description, field names and values, footer and author
+    name across all of a message's embeds."""
+    errors: dict = {}
+    content = body.get("content")
+    if isinstance(content, str) and len(content) > LIMITS["content"]:
+        errors["content"] = _too_long(LIMITS["content"])
+    embeds = body.get("embeds") or []
+    if len(embeds) > LIMITS["embeds"]:
+        errors["embeds"] = _too_long(LIMITS["embeds"])
+        return errors
+    each, total = {}, 0
+    for i, embed in enumerate(embeds):
+        found: dict = {}
+        for key, obj, name, limit in (
+                ("title", embed, "title", LIMITS["title"]),
+                ("description", embed, "description", LIMITS["description"]),
+                ("footer", embed.get("footer") or {}, "text", LIMITS["footer"]),
+                ("author", embed.get("author") or {}, "name", LIMITS["author"])):
+            err, n = _text_errors(obj, name, limit)
+            total += n
+            if err and key == name:     # embeds.0.title
+                found.update(err)
+            elif err:                   # embeds.0.footer.text
+                found[key] = err
+        fields = embed.get("fields") or []
+        if len(fields) > LIMITS["fields"]:
+            found["fields"] = _too_long(LIMITS["fields"])
+        for j, f in enumerate(fields[:LIMITS["fields"]]):
+            name_err, n1 = _text_errors(f, "name", LIMITS["field_name"])
+            value_err, n2 = _text_errors(f, "value", LIMITS["field_value"])
+            total += n1 + n2
+            if name_err or value_err:
+                found.setdefault("fields", {})[str(j)] = {**name_err, **value_err}
+        if found:
+            each[str(i)] = found
+    if each:
+        errors["embeds"] = each
+    elif total > LIMITS["embed_total"]:
+        errors["embeds"] = {"_errors": [{"code": "MAX_EMBED_SIZE_EXCEEDED", "message":
+                                         "Embed size exceeds maximum size of 6000"}]}
+    return errors
+
+
+def choices_errors(body: dict) -> dict:
+    """Discord's `errors` for autocomplete choices: at most 25, name and value 1-100."""
+    choices = body.get("choices") or []
+    if len(choices) > LIMITS["choices"]:
+        return {"choices": _too_long(LIMITS["choices"])}
+    each = {}
+    for i, c in enumerate(choices):
+        found = {k: _too_long(LIMITS["choice"]) for k in ("name", "value")
+                 if len(str(c.get(k, ""))) > LIMITS["choice"]}
+        if found:
+            each[str(i)] = found
+    return {"choices": each} if each else {}
+
+
+def invalid_form(errors: dict) -> "web.Response":
+    return _json({"message": "Invalid Form Body", "code": 50035, "errors": errors}, 400)
 
 
 @dataclass
@@ -55,6 +137,7 @@ class Interaction:
     token: str
     payload: dict
     callbacks: list = field(default_factory=list)
+    refused: list = field(default_factory=list)     # errors of callbacks Discord refused
 
 
 class FakeDiscord:
@@ -69,6 +152,7 @@ class FakeDiscord:
         self.interactions: dict[str, Interaction] = {}
         self.messages: dict[str, dict] = {}
         self.nonces: dict[tuple, str] = {}      # (channel, nonce) -> message id
+        self.refused: list[tuple[str, dict]] = []   # (path, errors): bodies over a limit
         self.identifies = self.resumes = 0
         self.refuse_gateway = False             # True: the gateway answers 503 (outage)
         self.session_id = "fake-session-1"
@@ -308,13 +392,20 @@ class FakeDiscord:
         return inter
 
     async def callback(self, inter: Interaction, timeout: float = 10.0) -> dict:
-        """The first response the bot sent to `inter` (the callback JSON body)."""
-        await self.wait_for(lambda: inter.callbacks, timeout)
+        """The first response the bot sent to `inter` (the callback JSON body); a test
+        fails if Discord refused one first (over a size limit)."""
+        await self.wait_for(lambda: inter.callbacks or inter.refused, timeout)
+        if inter.refused:
+            raise AssertionError(f"fake discord: refused the answer: {inter.refused[0]}")
         return inter.callbacks[0]
 
     async def followup(self, inter: Interaction, timeout: float = 10.0) -> dict:
         pattern = rf"/webhooks/{self.app_id}/{re.escape(inter.token)}"
-        return (await self.wait_request("POST", pattern, timeout)).json
+        rec = await self.wait_request("POST", pattern, timeout)
+        if rec.status >= 400:
+            raise AssertionError(f"fake discord: refused the follow-up ({rec.status}): "
+                                 f"{dict(self.refused).get(rec.path, '')}")
+        return rec.json
 
     # ---- REST ----------------------------------------------------------------------
     async def _rest(self, request: web.Request) -> web.Response:
@@ -381,6 +472,9 @@ class FakeDiscord:
             return self._interaction_callback(m.group(2), data)
         m = re.fullmatch(rf"/webhooks/{app}/([^/]+)(?:/messages/([^/]+))?", path)
         if m:
+            errors = message_errors(data or {})
+            if errors:
+                return self._refuse(path, errors)
             return _json(self._message(self._channel_of(m.group(1)), data or {}, flags=64))
         return self._channel_route(method, path, data)
 
@@ -399,8 +493,13 @@ class FakeDiscord:
         if inter.callbacks:
             return _json({"message": "Interaction has already been acknowledged.",
                           "code": 40060}, 400)
-        inter.callbacks.append(data)
         body = data.get("data") or {}
+        errors = (message_errors(body) if data["type"] in (4, 7)
+                  else choices_errors(body) if data["type"] == 8 else {})
+        if errors:
+            inter.refused.append({"data": errors})
+            return self._refuse(f"/interactions/{inter.id}/{token}/callback", {"data": errors})
+        inter.callbacks.append(data)
         answer = {"interaction": {"id": inter.id, "type": inter.payload["type"]}}
         if data["type"] in (4, 5, 7):
             msg = self._message(int(inter.payload["channel_id"]), body,
@@ -411,6 +510,10 @@ class FakeDiscord:
             answer["resource"] = {"type": data["type"], "message": msg}
         return _json(answer)
 
+    def _refuse(self, path: str, errors: dict) -> web.Response:
+        self.refused.append((path, errors))
+        return invalid_form(errors)
+
     def _channel_of(self, token: str) -> int:
         inter = self.interactions.get(token)
         return int(inter.payload["channel_id"]) if inter else self.channel_ids[0]
@@ -420,6 +523,10 @@ class FakeDiscord:
         if not m or int(m.group(1)) not in self.channel_ids:
             return _json({"message": "Unknown Channel", "code": 10003}, 404)
         channel = int(m.group(1))
+        errors = message_errors(data or {}) if method in ("POST", "PATCH") \
+            and not m.group(3) else {}
+        if errors:
+            return self._refuse(path, errors)
         if m.group(3) and method == "POST":
             return _json(self._thread(channel, m.group(2), data))
         if m.group(2) and method == "PATCH":
@@ -528,6 +635,10 @@ class RecordingCommands:
 
     def complete_topic(self, prefix):
         return [(s, label) for s, label in self.topic_pairs if s.startswith(prefix.lower())]
+
+    def complete_subscription(self, caller, prefix):
+        self.calls.append(("complete_subscription", caller, (prefix,), {}))
+        return [("Pricing (pricing)", "topic:pricing")]
 
 
 @contextlib.asynccontextmanager

@@ -5,7 +5,10 @@ It speaks enough of Slack for the real slack_sdk and slack_bolt to run against i
   apps.connections.open -> a ws:// URL to itself); every call recorded with its token
   and payload; failures scriptable per method (`fail`); Block Kit limits checked like
   Slack does (a breach answers invalid_blocks).
-- response_url endpoints (`/respond/<id>`) that record what the bot posted.
+- response_url endpoints (`/respond/<id>`) that record what the bot posted, with the
+  same Block Kit limits: a breach answers HTTP 400 `invalid_blocks` (no text or blocks:
+  `no_text`), as Slack answers a bad response_url payload, and `wait_response` fails
+  the test with what Slack refused.
 - a Socket Mode websocket that says `hello`, sends envelopes and records acks.
 - helpers that play Slack's side of a slash command or button click, over Socket Mode
   or as a signed HTTP request, and wait for the bot's answer.
@@ -122,6 +125,7 @@ class FakeSlack:
         self.hidden: set[str] = set()
         self.messages: dict[tuple[str, str], dict] = {}
         self.responses: dict[str, list[dict]] = defaultdict(list)   # response id -> posts
+        self.refused: dict[str, list[tuple[str, dict]]] = defaultdict(list)  # -> (error, post)
         self.acks: dict[str, dict | None] = {}                      # envelope id -> payload
         self.events: list[tuple[str, str]] = []     # ("ack"|"response", response id), in order
         self._scripts: dict[str, deque[Scripted]] = defaultdict(deque)
@@ -200,7 +204,12 @@ class FakeSlack:
                 raise AssertionError(f"fake slack: no {what} within {timeout} s") from None
 
     async def wait_response(self, rid: str, timeout: float = 5.0) -> dict:
-        await self.wait_for(lambda: self.responses[rid], timeout, f"response_url post to {rid}")
+        await self.wait_for(lambda: self.responses[rid] or self.refused[rid], timeout,
+                            f"response_url post to {rid}")
+        if self.refused[rid] and not self.responses[rid]:
+            error, body = self.refused[rid][0]
+            problems = block_kit_problems(body.get("blocks") or [], body.get("text", ""))
+            raise AssertionError(f"fake slack: refused the answer to {rid}: {error} {problems}")
         return self.responses[rid][0]
 
     async def wait_ack(self, envelope_id: str, timeout: float = 3.0) -> dict | None:
@@ -304,6 +313,10 @@ class FakeSlack:
 
     async def _respond(self, request: web.Request) -> web.Response:
         rid, body = request.match_info["rid"], await request.json()
+        problem = _response_problem(body)
+        if problem:
+            await self._record(lambda: self.refused[rid].append((problem, body)))
+            return web.Response(status=400, text=problem)
         await self._record(lambda: (self.responses[rid].append(body),
                                     self.events.append(("response", rid))))
         return web.Response(text="ok")
@@ -424,6 +437,17 @@ def _message_problem(p: dict) -> str | None:
     if not blocks and not p.get("text"):
         return "no_text"
     return "invalid_blocks" if blocks and block_kit_problems(blocks, p.get("text", "")) else None
+
+
+def _response_problem(body: dict) -> str | None:
+    """What Slack answers a response_url post it refuses (None: it takes it)."""
+    if body.get("delete_original"):
+        return None
+    blocks = body.get("blocks")
+    if not blocks and not body.get("text"):
+        return "no_text"
+    return "invalid_blocks" if blocks and block_kit_problems(blocks, body.get("text", "")) \
+        else None
 
 
 async def _read_payload(request: web.Request) -> dict:
