@@ -52,13 +52,15 @@ def feed_bytes(n: int) -> list[tuple[str, bytes]]:
     return [(f"https://bench.invalid/feeds/{i}.xml", content.body(i)) for i in range(n)]
 
 
-def real_feed_bytes() -> list[tuple[str, bytes]]:
-    """One RSS feed per outlet of the shared corpus's real items. The Atom twin
-    bench_parse also builds is left out: its entries would all be known already."""
-    from bench.bench_parse import corpus_feeds
-    feeds = [body for name, body in corpus_feeds().items() if name.endswith("(RSS)")]
+def real_feed_bytes(items: Path | None = None) -> list[tuple[str, bytes]]:
+    """One RSS feed per outlet of the shared corpus's real items (or `items`, a JSONL file
+    in its layout). The Atom twin bench_parse also builds is left out: its entries would
+    all be known already."""
+    from bench.bench_parse import ITEMS, corpus_feeds
+    items = items or ITEMS
+    feeds = [body for name, body in corpus_feeds(items).items() if name.endswith("(RSS)")]
     if not feeds:
-        raise SystemExit("bench backfill: the shared corpus (../shared/corpus/news) is missing")
+        raise SystemExit(f"bench backfill: no real items in {items} (../shared/corpus/news)")
     return [(f"https://bench.invalid/real/{i}.xml", body) for i, body in enumerate(feeds)]
 
 
@@ -210,6 +212,7 @@ def run(argv: list[str] | None = None) -> dict:
     ap.add_argument("--quick", action="store_true", help="8 farm feeds, 1 run")
     ap.add_argument("--against", metavar="REV", help="also run revision REV's classify and store")
     ap.add_argument("--source", choices=("farm", "real", "both"), default="both")
+    ap.add_argument("--items", type=Path, help="real items (JSONL) instead of the shared corpus's")
     args, _ = ap.parse_known_args(argv)
     if args.quick:
         args.feeds, args.runs = 8, 1
@@ -220,7 +223,7 @@ def run(argv: list[str] | None = None) -> dict:
 
 def measure(source: str, args, argv: list[str], old: tuple | None) -> dict:
     """One source's runs, interleaved with bare feedparser (and REV's code, if any)."""
-    feeds = feed_bytes(args.feeds) if source == "farm" else real_feed_bytes()
+    feeds = feed_bytes(args.feeds) if source == "farm" else real_feed_bytes(args.items)
     runs, bases, olds = [], [], []
     for i in range(args.runs):      # interleaved, so machine noise hits all alike
         bases.append(baseline(feeds))

@@ -191,12 +191,13 @@ def _stories(parse, body: bytes, kw: dict):
         (parsed.title, parsed.link, parsed.ttl_minutes, parsed.warning, parsed.reader)]
 
 
-def corpus_feeds() -> dict[str, bytes]:
-    """RSS and Atom feeds per outlet from the real items (built here, never stored)."""
-    if not ITEMS.exists():
+def corpus_feeds(items: Path = ITEMS) -> dict[str, bytes]:
+    """RSS and Atom feeds per outlet from the real items (built here, never stored);
+    `items`: a JSONL file in the corpus's layout (outlet, title, link, summary, ...)."""
+    if not items.exists():
         return {}
     by_outlet = collections.defaultdict(list)
-    for line in ITEMS.read_text(encoding="utf-8").splitlines():
+    for line in items.read_text(encoding="utf-8").splitlines():
         item = json.loads(line)
         by_outlet[item["outlet"]].append(item)
     feeds = {}
