@@ -136,22 +136,21 @@ def load_labels(path: Path) -> dict[frozenset, tuple[int, str]]:
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             a, b, label, *reason = line.rstrip("\r").split("\t", 3)
-            labels[frozenset((a, b))] = (int(label), reason[0] if reason else "")
+            labels[frozenset((a, b))] = (a, b, int(label), reason[0] if reason else "")
     return labels
 
 
 def score(clusters: dict, labels: dict, name: str, show: int = 0) -> dict:
     merged = merged_pairs(clusters)
-    m_same = sum(labels.get(frozenset(p), (None,))[0] == 1 for p in merged)
-    m_diff = sum(labels.get(frozenset(p), (None,))[0] == 0 for p in merged)
+    m_same = sum(labels.get(frozenset(p), (0, 0, None))[2] == 1 for p in merged)
+    m_diff = sum(labels.get(frozenset(p), (0, 0, None))[2] == 0 for p in merged)
     m_unl = len(merged) - m_same - m_diff
     tp = fp = fn = tn = 0
-    wrong = []
-    for pair, (label, reason) in labels.items():
-        a, b = tuple(pair)
+    wrong, together_ = [], {}
+    for a, b, label, reason in labels.values():   # in the file's order
         if a not in clusters or b not in clusters:
             continue
-        together = clusters[a]["lead"] == clusters[b]["lead"]
+        together = together_[a, b] = clusters[a]["lead"] == clusters[b]["lead"]
         if together and label:
             tp += 1
         elif together:
@@ -179,7 +178,7 @@ def score(clusters: dict, labels: dict, name: str, show: int = 0) -> dict:
                 print(f"  unlabelled merge: {clusters[a]['story'].title!r} / "
                       f"{clusters[b]['story'].title!r}")
     return {"merged": len(merged), "merge_precision": mp, "precision": p, "recall": r,
-            "tp": tp, "fp": fp, "fn": fn, "tn": tn}
+            "tp": tp, "fp": fp, "fn": fn, "tn": tn, "together": together_}
 
 
 def write_list(clusters: dict, path: Path) -> None:
@@ -220,6 +219,13 @@ def main(argv: list[str] | None = None) -> dict:
                                       args.against, args.show)
     clusters = cluster_corpus()
     results["this tree"] = score(clusters, labels, "this tree", args.show)
+    if args.against:   # the labelled pairs the two revisions decide differently
+        old, new = results[args.against]["together"], results["this tree"]["together"]
+        for a, b in (p for p in new if new[p] != old.get(p)):
+            label = labels[frozenset((a, b))][2]
+            verdict = "now merged" if new[a, b] else "now apart"
+            print(f"  {verdict} ({'right' if new[a, b] == bool(label) else 'wrong'}): "
+                  f"{clusters[a]['story'].title!r} / {clusters[b]['story'].title!r}")
     if args.list:
         write_list(clusters, args.list)
         print(f"wrote {args.list}")
