@@ -156,10 +156,14 @@ def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
     in_order = _title_words(title)
     title_words = set(in_order)
     headliners = frozenset(c for c in companies if _named_in(c, title_words))
-    subject = min(headliners, key=lambda c: (_first_at(c, in_order), c)) if headliners else ""
-    lead_words = set(_WORD.findall(lead.lower())) if len(headliners) < len(companies) else ()
-    named = headliners | {c for c in companies - headliners
-                          if any(w in lead_words for w in _WORD.findall(c) if w not in _STOP)}
+    if len(headliners) > 1:
+        subject = min(headliners, key=lambda c: (_first_at(c, in_order), c))
+    else:
+        subject = next(iter(headliners), "")
+    named = headliners
+    if len(companies) > len(headliners):   # the rest: a substring test is enough here
+        lower = lead.lower()
+        named = headliners | {c for c in companies - headliners if c in lower}
     events, terms, words = set(), set(), set()
     for w in title_words:
         if w in _STOP or not w or _NUMBER.fullmatch(w):
@@ -175,7 +179,7 @@ def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
     found = figures(f"{title}\n{lead}")
     amounts = frozenset(f for f in found if f.startswith("amt:"))
     return Signature(companies, found, frozenset(events), frozenset(terms), frozenset(words),
-                     amounts, found - amounts, headliners, subject, frozenset(named))
+                     amounts, found - amounts, headliners, subject, named)
 
 
 def _named_in(company: str, title_words: set[str]) -> bool:
@@ -223,7 +227,10 @@ def _score(a: Signature, b: Signature, shared: frozenset[str], overlap: float) -
     # More shared companies add evidence only when a title or lead names them: a company
     # found deep in both texts (a photo credit, "Getty Images"; a passing comparison)
     # says nothing about which event this is.
-    score = 1.0 + 0.75 * min(max(len(shared & (a.named | b.named)) - 1, 0), 2) if shared else 0.0
+    if len(shared) > 1:
+        score = 1.0 + 0.75 * min(max(len(shared & (a.named | b.named)) - 1, 0), 2)
+    else:
+        score = 1.0 if shared else 0.0
     score += _figure_score(a, b)
     if a.events & b.events:
         score += 1.0
