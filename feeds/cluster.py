@@ -96,6 +96,8 @@ class Signature:
     amounts: frozenset[str]          # the "amt:" figures
     others: frozenset[str]           # the rest ("pct:")
     headliners: frozenset[str] = frozenset()   # the companies the title names
+    subject: str = ""                # the company the title names first ("" if none)
+    named: frozenset[str] = frozenset()   # the companies the title or lead names
 
 
 def figures(text: str) -> frozenset[str]:
@@ -151,8 +153,17 @@ def signature(story: Story) -> Signature:
 def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
     companies = frozenset(c.casefold() for c in companies_)
     company_words = {w for c in companies for w in _WORD.findall(c)}
-    title_words = set(_title_words(title))
+    in_order = _title_words(title)
+    title_words = set(in_order)
     headliners = frozenset(c for c in companies if _named_in(c, title_words))
+    if len(headliners) > 1:
+        subject = min(headliners, key=lambda c: (_first_at(c, in_order), c))
+    else:
+        subject = next(iter(headliners), "")
+    named = headliners
+    if len(companies) > len(headliners):   # the rest: a substring test is enough here
+        lower = lead.lower()
+        named = headliners | {c for c in companies - headliners if c in lower}
     events, terms, words = set(), set(), set()
     for w in title_words:
         if w in _STOP or not w or _NUMBER.fullmatch(w):
@@ -168,12 +179,18 @@ def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
     found = figures(f"{title}\n{lead}")
     amounts = frozenset(f for f in found if f.startswith("amt:"))
     return Signature(companies, found, frozenset(events), frozenset(terms), frozenset(words),
-                     amounts, found - amounts, headliners)
+                     amounts, found - amounts, headliners, subject, named)
 
 
 def _named_in(company: str, title_words: set[str]) -> bool:
     """Whether a word of the company's name ("moonshot" of "moonshot ai") is in the title."""
     return any(_stem(w) in title_words for w in _WORD.findall(company) if w not in _STOP)
+
+
+def _first_at(company: str, in_order: tuple[str, ...]) -> int:
+    """Where the title (its words in order) first names `company`, as `_named_in` reads."""
+    return min((in_order.index(_stem(w)) for w in _WORD.findall(company)
+                if w not in _STOP and _stem(w) in in_order), default=len(in_order))
 
 
 def title_key(title: str) -> str:
@@ -207,7 +224,13 @@ def match_score(a: Signature, b: Signature) -> float:
 
 
 def _score(a: Signature, b: Signature, shared: frozenset[str], overlap: float) -> float:
-    score = 1.0 + 0.75 * min(len(shared) - 1, 2) if shared else 0.0
+    # More shared companies add evidence only when a title or lead names them: a company
+    # found deep in both texts (a photo credit, "Getty Images"; a passing comparison)
+    # says nothing about which event this is.
+    if len(shared) > 1:
+        score = 1.0 + 0.75 * min(max(len(shared & (a.named | b.named)) - 1, 0), 2)
+    else:
+        score = 1.0 if shared else 0.0
     score += _figure_score(a, b)
     if a.events & b.events:
         score += 1.0
@@ -236,12 +259,22 @@ def _rival_headliners(a: Signature, b: Signature) -> bool:
     return not (a.headliners <= b.companies or b.headliners <= a.companies)
 
 
+def _absent_subject(a: Signature, b: Signature) -> bool:
+    """One headline leads with a company the other story never mentions ("Microsoft hires
+    ex-OpenAI chief" / "OpenAI chief will not return"; "Baidu spins off chip unit" /
+    "Nvidia invests $2bn in ..." naming Nvidia only in passing): another event, the
+    shared company being only a party to, or a mention in, one of them."""
+    return bool(a.subject and a.subject not in b.companies
+                or b.subject and b.subject not in a.companies)
+
+
 def same_signature(a: Signature, b: Signature) -> bool:
     """Signatures alone (the time window is the caller's, see `same_event`)."""
     if not (a.companies and b.companies):
         # Unclassified or company-less stories: only near-identical titles merge.
         return _jaccard(a.words, b.words) >= 0.7
-    if a.companies.isdisjoint(b.companies) or _rival_headliners(a, b):
+    if (a.companies.isdisjoint(b.companies) or _rival_headliners(a, b)
+            or _absent_subject(a, b)):
         return False
     overlap = _jaccard(a.words, b.words)   # once: the anchor and the score both use it
     return (_anchored(a, b, overlap)
