@@ -157,6 +157,7 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
     from slack_sdk.errors import SlackApiError
 
+    from bot.slack.reconnect import PacedReconnect
     from bot.slack.webapi import NETWORK_ERRORS
 
     handler = AsyncSocketModeHandler(runner.app, app_token, web_client=runner.client,
@@ -179,6 +180,8 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
         if isinstance(exc, NETWORK_ERRORS):
             raise _unreachable(exc, api_url) from None
         raise
+    # From now on the SDK reconnects by itself; this paces it and says why it can't.
+    runner._closers.append(PacedReconnect(handler.client).install().close)
 
 
 async def _start_http(runner: SlackRunner, host: str, port: int) -> None:

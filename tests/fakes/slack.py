@@ -9,7 +9,8 @@ It speaks enough of Slack for the real slack_sdk and slack_bolt to run against i
   same Block Kit limits: a breach answers HTTP 400 `invalid_blocks` (no text or blocks:
   `no_text`), as Slack answers a bad response_url payload, and `wait_response` fails
   the test with what Slack refused.
-- a Socket Mode websocket that says `hello`, sends envelopes and records acks.
+- a Socket Mode websocket that says `hello`, sends envelopes and `disconnect` messages,
+  and records acks.
 - helpers that play Slack's side of a slash command or button click, over Socket Mode
   or as a signed HTTP request, and wait for the bot's answer.
 """
@@ -344,6 +345,13 @@ class FakeSlack:
         """Close every Socket Mode connection, as Slack does when it rotates them."""
         for ws in self._open_sockets():
             await ws.close()
+
+    async def send_disconnect(self, reason: str = "refresh_requested") -> None:
+        """Slack's `disconnect` message (refresh_requested, warning, link_disabled): the
+        app should open a new connection before Slack closes this one."""
+        await self.wait_connected()
+        await self._open_sockets()[-1].send_json(
+            {"type": "disconnect", "reason": reason, "debug_info": {"host": "fake-wss-1"}})
 
     async def send_envelope(self, kind: str, payload: dict, rid: str = "") -> str:
         """Push one envelope (slash_commands, interactive, events_api) to the bot."""
