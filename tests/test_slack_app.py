@@ -516,6 +516,23 @@ async def test_a_replayed_request_is_refused(http_bot, commands, kind):
     assert len(commands.calls) == 1 and len(fake.responses[rid]) == 1
 
 
+@pytest.mark.parametrize("body", [b"payload=not+json", b"command=%2Ftopics&text=\xff\xfe"],
+                         ids=["payload-not-json", "not-utf8"])
+async def test_a_body_that_is_not_a_slack_payload_is_refused_in_one_line(http_bot, caplog,
+                                                                          body):
+    """bolt parses the body before it checks the signature: such a body was a 500 and a
+    30-line traceback per request, from anyone who could reach the port."""
+    fake = http_bot.fake
+    status, _ = await fake.post_signed(http_bot.url, body, secret="not-the-secret")
+    assert status == 401 and caplog.records == []          # a stranger's: refused quietly
+    status, _ = await fake.post_signed(http_bot.url, body)
+    assert status == 400
+    (line,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert line.name == "ainews.slack" and "not a Slack payload" in line.getMessage()
+    assert not line.exc_info and fake.signing_secret not in caplog.text
+    assert "open-source" in texts(await http_bot.answer(await http_bot.slash("/topics")))
+
+
 async def test_good_signature_five_minutes_old_is_still_accepted(http_bot):
     status, _, rid = await http_bot.fake.slash_http(
         http_bot.url, "/company", "alibaba", timestamp=int(time.time()) - 4 * 60)

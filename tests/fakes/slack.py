@@ -52,9 +52,10 @@ class Scripted:
     drop: bool = False        # close the connection instead of answering
 
 
-def sign(secret: str, timestamp: str, body: str) -> str:
+def sign(secret: str, timestamp: str, body: str | bytes) -> str:
     """Slack's request signature: v0= + HMAC-SHA256(secret, "v0:{ts}:{body}")."""
-    base = f"v0:{timestamp}:{body}".encode()
+    raw = body if isinstance(body, bytes) else body.encode()
+    base = f"v0:{timestamp}:".encode() + raw
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
@@ -395,7 +396,7 @@ class FakeSlack:
         rid, payload = self.action_payload(action_id, value, **who)
         return await self.send_envelope("interactive", payload, rid), rid
 
-    async def post_signed(self, url: str, body: str, *, secret: str | None = None,
+    async def post_signed(self, url: str, body: str | bytes, *, secret: str | None = None,
                           timestamp: int | None = None, signature: str | None = None,
                           rid: str = "") -> tuple[int, str]:
         """POST as Slack does in HTTP mode; the answer is recorded as the ack.
@@ -405,7 +406,8 @@ class FakeSlack:
         headers = {"Content-Type": "application/x-www-form-urlencoded",
                    "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
         async with aiohttp.ClientSession() as session:
-            async with session.post(url, data=body.encode(), headers=headers,
+            raw = body if isinstance(body, bytes) else body.encode()
+            async with session.post(url, data=raw, headers=headers,
                                     timeout=aiohttp.ClientTimeout(total=3)) as resp:
                 text = await resp.text()
         if resp.status == 200:
