@@ -1,4 +1,5 @@
-"""`ainews status`: feeds health, queue depth, paused subscriptions, last poll."""
+"""`ainews status`: feeds health, queue depth, paused subscriptions, posts retrying or
+failed, last poll."""
 from __future__ import annotations
 
 import json
@@ -19,6 +20,9 @@ def collect_status(app) -> dict:
         "paused_subscriptions": [
             {"platform": s.platform, "channel": s.channel, "target": s.target,
              "reason": s.paused_reason} for s in app.store.paused_subscriptions()],
+        "retrying_posts": [
+            {"platform": p, "channel": c, "posts": n, "next_try": iso_utc(at), "error": e}
+            for p, c, n, at, e in app.store.outbox_retrying()],
         "failed_posts": [
             {"platform": r.platform, "channel": r.channel, "headline": r.brief.headline,
              "error": r.last_error} for r in app.store.outbox_failures(10)],
@@ -40,6 +44,12 @@ def print_status(app, *, as_json: bool = False) -> int:
     _section("paused subscriptions", ["platform", "channel", "target", "reason"],
              [[p["platform"], p["channel"], p["target"], p["reason"]]
               for p in st["paused_subscriptions"]])
+    # Posts that wait after a failed try: a refused token or an outage shows here, not
+    # only in the log (the outbox line alone says "due" as if all were well).
+    _section("posts waiting after a failed try", ["platform", "channel", "posts", "next try",
+                                                  "last error"],
+             [[r["platform"], r["channel"], str(r["posts"]), r["next_try"], r["error"][:90]]
+              for r in st["retrying_posts"]])
     _section("failed posts", ["platform", "channel", "story", "error"],
              [[f["platform"], f["channel"], f["headline"][:50], f["error"][:60]]
               for f in st["failed_posts"]])

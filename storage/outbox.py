@@ -138,6 +138,19 @@ class OutboxStore(DeliveryWrites):
         return dict(self.db.execute(
             "SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
 
+    def outbox_retrying(self) -> list[tuple[str, str, int, datetime, str]]:
+        """Channels whose posts wait after a failed try (a 429, an outage, a refused
+        token): (platform, channel, posts, next try, the latest error), for `status`."""
+        rows = self.db.execute(
+            "SELECT platform, channel, next_attempt, last_error FROM outbox WHERE state IN "
+            "('due','edit','held') AND last_error!='' ORDER BY next_attempt DESC").fetchall()
+        out: dict[tuple[str, str], list] = {}
+        for platform, channel, at, error in rows:
+            seen = out.setdefault((platform, channel), [platform, channel, 0, from_ts(at),
+                                                        error])
+            seen[2] += 1
+        return [tuple(v) for _, v in sorted(out.items())]
+
     def outbox_failures(self, limit: int = 20) -> list[OutboxRow]:
         return self._outbox_rows("WHERE state='failed' ORDER BY id DESC LIMIT ?", (limit,))
 

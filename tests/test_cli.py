@@ -612,6 +612,31 @@ async def test_status_reports_feed_health_and_queue(env, capsys, tmp_path):
     assert out.startswith("database ")      # not after a blank line
 
 
+def test_status_shows_posts_waiting_after_a_failed_try(env, capsys):
+    """Slack refusing the bot token (or an outage, a 429 storm) holds every post: the
+    status said only "3 due", as if all were well, and no failed post or paused channel."""
+    from datetime import datetime, timedelta, timezone
+    from storage.store import Store
+    from tests.fakes.slack import make_brief
+    now = datetime.now(timezone.utc)
+    Path(os.environ["AINEWS_DB"]).parent.mkdir(parents=True)
+    with Store(os.environ["AINEWS_DB"]) as store:
+        for i in range(3):
+            store.enqueue_post(cluster_id=f"k{i}", brief=make_brief(id=f"s{i}"),
+                               platform="slack", workspace="T1", channel="C1", held=False,
+                               now=now)
+        store.claim_post(1, now)
+        store.record_retry(1, next_attempt=now + timedelta(minutes=10), error=(
+            "slack: chat.postMessage to C1 failed: token_revoked: the bot token was "
+            "revoked; reinstall the app; posts wait until the token works"))
+    code, out, _ = run_cli(capsys, "status")
+    assert code == 0 and "posts waiting after a failed try" in out
+    assert "token_revoked" in out and "3 due" in out
+    (row,) = json.loads(run_cli(capsys, "status", "--json")[1])["retrying_posts"]
+    assert row["platform"] == "slack" and row["channel"] == "C1" and row["posts"] == 1
+    assert row["next_try"].startswith(str((now + timedelta(minutes=10)).year))
+
+
 async def test_poll_reports_a_feed_read_despite_broken_xml(env, capsys, tmp_path):
     """A slightly broken feed keeps its entries; the run says what was repaired, so the
     operator is not left guessing why a story looks cut short."""

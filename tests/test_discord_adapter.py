@@ -142,6 +142,15 @@ async def test_deleted_channel_is_permanent(fake, runner):
         await runner.adapter.send("1399999999999999999", make_brief(), nonce="n1")
 
 
+async def test_a_token_refused_over_rest_gives_no_post_up(fake, runner, channel):
+    """A 401 was an ordinary transient error: eight tries, then the post marked failed."""
+    fake.token = "reset-in-the-developer-portal"
+    with pytest.raises(TransientError, match="refuses DISCORD_TOKEN") as err:
+        await runner.adapter.send(channel, make_brief(), nonce="n1")
+    assert err.value.down and err.value.retry_after == 600
+    assert "reset-in" not in err.value.reason
+
+
 async def test_500_is_retried_by_discord_py(fake, runner, channel):
     fake.fail("POST", MESSAGES, 500)
     message_id = await runner.adapter.send(channel, make_brief(), nonce="n1")

@@ -2,7 +2,9 @@
 start-up errors, and the application id behind `ainews discord-invite`."""
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import os
 import re
 import socket
@@ -138,6 +140,23 @@ async def test_refused_token_is_one_line_error(fake, core):
         async with running_bot(fake, core, discord_token="not-the-token"):
             pass
     assert fake.identifies == 0
+
+
+async def test_a_token_reset_while_running_is_one_clear_line(fake, core, caplog):
+    """Discord closes the gateway with 4004 on the next resume: the line said only
+    "Shard ID None WebSocket closed with 4004"."""
+    async with running_bot(fake, core) as runner:
+        fake.token = "reset-in-the-developer-portal"
+        await fake.drop_gateway()
+        await fake.wait_for(runner.task.done)
+        await asyncio.sleep(0)                       # the task's done callback
+        assert not runner.adapter.ready()            # posts wait, none is given up
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.name for r in errors] == ["ainews.discord"]
+    line = errors[0].getMessage()
+    assert "DISCORD_TOKEN was refused by the gateway (4004" in line
+    assert "none is lost" in line and "restarted" in line and "\n" not in line
+    assert fake.token not in caplog.text
 
 
 async def test_fetch_application_id_for_invite(fake):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import subprocess
 import sys
@@ -275,6 +276,53 @@ async def test_socket_mode_reconnects_when_slack_drops_the_connection(fake, comm
         await runner.stop()
 
 
+async def test_a_refused_app_token_after_start_is_retried_with_backoff_and_said_once(
+        fake, commands, caplog, monkeypatch):
+    """SLACK_APP_TOKEN revoked while the bot runs: alone, slack_sdk asked
+    apps.connections.open (a Tier 1 method) again every ping interval for as long as the
+    bot ran, with two ERROR lines each time. Now: one line saying what to do, backoff."""
+    from bot.slack import reconnect
+    waits = []
+
+    async def pause(closed, seconds):    # the backoff, without waiting it out
+        waits.append(seconds)
+        await asyncio.sleep(0)
+    monkeypatch.setattr(reconnect, "_pause", pause)
+    runner = await start_slack(settings_for(fake, "socket"), commands, ping_interval=0.2)
+    try:
+        fake.fail("apps.connections.open", error="token_revoked", times=5)
+        await fake.drop_connections()
+        await fake.wait_for(lambda: not fake._scripts["apps.connections.open"]
+                            and fake._open_sockets(), what="reconnection")
+        bot = Bot(fake, runner, "socket")
+        assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
+    finally:
+        await runner.stop()
+    assert waits == [5, 10, 20, 40, 80]
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.name for r in errors] == ["ainews.slack"], [r.getMessage() for r in errors]
+    assert "Slack refuses SLACK_APP_TOKEN (token_revoked)" in errors[0].getMessage()
+    assert fake.app_token not in caplog.text
+
+
+@pytest.mark.parametrize("reason,said", [("refresh_requested", None),
+                                         ("link_disabled", "Socket Mode was turned off")])
+async def test_a_disconnect_message_reconnects_and_commands_are_answered(
+        fake, commands, caplog, reason, said):
+    runner = await start_slack(settings_for(fake, "socket"), commands)
+    try:
+        await fake.send_disconnect(reason)
+        await fake.wait_for(lambda: len(fake._sockets) == 2 and fake._open_sockets() == [
+            fake._sockets[1]], what="the new connection, and the old one closed")
+        bot = Bot(fake, runner, "socket")
+        assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
+    finally:
+        await runner.stop()
+    lines = [r.getMessage() for r in caplog.records
+             if r.name == "ainews.slack" and r.levelno >= logging.WARNING]
+    assert len(lines) == (said is not None) and all(said in line for line in lines)
+
+
 @pytest.mark.parametrize("user,admin", [("UADMIN", True), ("UOWNER", True),
                                         ("UPRIMARY", True), (BOSS, True), ("UPLAIN", False),
                                         ("UNOBODY", False)])
@@ -466,6 +514,23 @@ async def test_a_replayed_request_is_refused(http_bot, commands, kind):
     await http_bot.answer(rid)
     assert (await fake.post_signed(http_bot.url, body, **signed))[0] == 401
     assert len(commands.calls) == 1 and len(fake.responses[rid]) == 1
+
+
+@pytest.mark.parametrize("body", [b"payload=not+json", b"command=%2Ftopics&text=\xff\xfe"],
+                         ids=["payload-not-json", "not-utf8"])
+async def test_a_body_that_is_not_a_slack_payload_is_refused_in_one_line(http_bot, caplog,
+                                                                          body):
+    """bolt parses the body before it checks the signature: such a body was a 500 and a
+    30-line traceback per request, from anyone who could reach the port."""
+    fake = http_bot.fake
+    status, _ = await fake.post_signed(http_bot.url, body, secret="not-the-secret")
+    assert status == 401 and caplog.records == []          # a stranger's: refused quietly
+    status, _ = await fake.post_signed(http_bot.url, body)
+    assert status == 400
+    (line,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert line.name == "ainews.slack" and "not a Slack payload" in line.getMessage()
+    assert not line.exc_info and fake.signing_secret not in caplog.text
+    assert "open-source" in texts(await http_bot.answer(await http_bot.slash("/topics")))
 
 
 async def test_good_signature_five_minutes_old_is_still_accepted(http_bot):

@@ -40,6 +40,7 @@ PERMANENT_CODES = {
     40058: "a forum channel takes posts only in its threads",
 }
 UNKNOWN_MESSAGE = 10008
+TOKEN_RECHECK = 600.0       # seconds between tries of a post while the token is refused
 INVALID_FORM_BODY = 50035   # 400: a field of our payload was refused
 # JSON error codes that refuse this payload, not the channel: no retry can fix them.
 REJECTED_CODES = {
@@ -195,6 +196,10 @@ def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:
     if code in REJECTED_CODES:
         return _PayloadRefused(f"discord: channel {channel} refused the post: "
                                f"{REJECTED_CODES[code]} (code {code}) {exc.text}".strip())
+    if status == 401:  # the token, not this post or channel: the post waits, however long
+        return TransientError("discord: Discord refuses DISCORD_TOKEN (401 Unauthorized): "
+                              "it was reset; posts wait until the bot is restarted with "
+                              "the new token", TOKEN_RECHECK, down=True)
     if status == 429:  # no Via header: Cloudflare's limit, not Discord's bucket
         retry = _retry_after(exc)
         return TransientError(f"discord: rate limited (429) in channel {channel}", retry)

@@ -78,19 +78,46 @@ async def _until_ready(bot: AinewsBot, task: asyncio.Task, timeout: float) -> No
 
 
 def _report_exit(task: asyncio.Task) -> None:
-    """discord.py gives up only on fatal errors (token revoked, ...): say so loudly,
-    since posts will then wait in the outbox until a restart."""
-    if not task.cancelled() and task.exception() is not None:
-        log.error("discord: the bot stopped and will not reconnect until a restart: %s",
-                  task.exception())
+    """discord.py gives up only on fatal errors (token reset, ...): say so loudly, in
+    ainews' words, since posts will then wait in the outbox until a restart."""
+    if task.cancelled() or task.exception() is None:
+        return
+    exc = task.exception()
+    why = _refusal(exc) or f"the client stopped: {exc}"
+    log.error("discord: %s; the bot will not reconnect, and posts to Discord wait in the "
+              "outbox (none is lost) until it is restarted", why)
+
+
+# Gateway close codes after which discord.py does not reconnect (discord.com/developers/
+# docs/topics/opcodes-and-status-codes), for the ones a bot with ainews' setup can meet.
+FATAL_CLOSE = {
+    4004: "DISCORD_TOKEN was refused by the gateway (4004 Authentication failed): the "
+          "token was reset or the bot deleted; copy the bot token again",
+    4010: "the gateway refused the shard (4010 Invalid shard)",
+    4011: "the gateway requires sharding (4011): the bot is in too many servers for one "
+          "connection",
+    4012: "the gateway refused the API version (4012)",
+    4013: "the gateway refused the intents (4013 Invalid intents)",
+}
+
+
+def _refusal(exc: BaseException | None) -> str | None:
+    """What to fix, for the failures no retry mends (None: another failure)."""
+    if isinstance(exc, discord.LoginFailure):
+        return "DISCORD_TOKEN was refused (401); copy the bot token again"
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return ("the gateway refused the bot's intents (4014 Disallowed intents); ainews "
+                "asks for no privileged intent, so check the application in the Developer "
+                "Portal")
+    if isinstance(exc, discord.ConnectionClosed) and exc.code in FATAL_CLOSE:
+        return FATAL_CLOSE[exc.code]
+    return None
 
 
 def _start_failure(exc: BaseException | None) -> UserError:
-    if isinstance(exc, discord.LoginFailure):
-        return UserError("discord: DISCORD_TOKEN was refused (401); copy the bot token again")
-    if isinstance(exc, discord.PrivilegedIntentsRequired):
-        return UserError("discord: the gateway asked for privileged intents, which ainews "
-                         "never uses")
+    refusal = _refusal(exc)
+    if refusal is not None:
+        return UserError(f"discord: {refusal}")
     trouble = _trouble(exc)
     if trouble is not None:
         reason, retry_after = trouble

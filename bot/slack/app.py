@@ -8,6 +8,8 @@ inside start_slack, so `ainews --help` and the console path never load it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import time
 from dataclasses import dataclass, field
@@ -103,7 +105,7 @@ async def _connect(settings: Settings, commands, client, connect_timeout: float,
         await _start_socket_mode(runner, settings.slack_app_token, connect_timeout,
                                  ping_interval, settings.slack_api_url)
     elif settings.slack_signing_secret:
-        await _start_http(runner, http_host, settings.http_port)
+        await _start_http(runner, http_host, settings.http_port, settings.slack_signing_secret)
     else:
         raise SlackStartError("slack: set SLACK_APP_TOKEN (Socket Mode) or "
                               "SLACK_SIGNING_SECRET (HTTP mode) as well as SLACK_BOT_TOKEN")
@@ -157,6 +159,7 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
     from slack_sdk.errors import SlackApiError
 
+    from bot.slack.reconnect import PacedReconnect
     from bot.slack.webapi import NETWORK_ERRORS
 
     handler = AsyncSocketModeHandler(runner.app, app_token, web_client=runner.client,
@@ -179,9 +182,11 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
         if isinstance(exc, NETWORK_ERRORS):
             raise _unreachable(exc, api_url) from None
         raise
+    # From now on the SDK reconnects by itself; this paces it and says why it can't.
+    runner._closers.append(PacedReconnect(handler.client).install().close)
 
 
-async def _start_http(runner: SlackRunner, host: str, port: int) -> None:
+async def _start_http(runner: SlackRunner, host: str, port: int, secret: str) -> None:
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
@@ -193,7 +198,12 @@ async def _start_http(runner: SlackRunner, host: str, port: int) -> None:
             log.warning("slack: refused a request to %s whose signature was already used "
                         "(a replay)", EVENTS_PATH)
             return web.Response(status=401, text="replayed request")
-        bolt_response = await runner.app.async_dispatch(await to_bolt_request(request))
+        try:
+            bolt_request = await to_bolt_request(request)
+        except ValueError as exc:   # bolt parses the body before it checks the signature
+            replays.forget(signature)
+            return _unreadable(request.headers, await request.read(), secret, exc)
+        bolt_response = await runner.app.async_dispatch(bolt_request)
         if bolt_response.status == 401:
             replays.forget(signature)    # bolt refused it: it never ran, so it spends nothing
         return await to_aiohttp_response(bolt_response)
@@ -212,6 +222,30 @@ async def _start_http(runner: SlackRunner, host: str, port: int) -> None:
     runner._closers.append(site_runner.cleanup)
     runner.mode = "http"
     runner.http_port = site_runner.addresses[0][1] if site_runner.addresses else port
+
+
+def _unreadable(headers, body: bytes, secret: str, exc: ValueError):
+    """A body bolt can't parse (not UTF-8, a `payload` that isn't JSON): 401 unless Slack
+    signed it, as bolt answers any unsigned request, so strangers can't fill the log;
+    signed, one line (it would otherwise be a 500 and a traceback per request)."""
+    from aiohttp import web
+    if not signed(secret, headers, body, time.time()):
+        return web.Response(status=401, text="invalid request")
+    log.warning("slack: refused a signed request to %s whose body is not a Slack payload "
+                "(%s: %s)", EVENTS_PATH, type(exc).__name__, str(exc)[:80])
+    return web.Response(status=400, text="not a Slack request")
+
+
+def signed(secret: str, headers, body: bytes, now: float) -> bool:
+    """Slack's request signature (v0, HMAC-SHA256 over the raw bytes), timestamp fresh."""
+    stamp = headers.get("X-Slack-Request-Timestamp", "")
+    try:
+        if abs(now - int(stamp)) > REQUEST_MAX_AGE:
+            return False
+    except ValueError:
+        return False
+    mac = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
+    return hmac.compare_digest("v0=" + mac.hexdigest(), headers.get("X-Slack-Signature", ""))
 
 
 class ReplayGuard:

@@ -244,6 +244,9 @@ class FakeDiscord:
             await self.dispatch("GUILD_CREATE", self.guild_payload())
         elif op == 6:
             self.resumes += 1
+            if d.get("token") != self.token:     # the token was reset meanwhile
+                await ws.close(code=4004, message=b"Authentication failed.")
+                return
             if d.get("session_id") == self.session_id:
                 await self.dispatch("RESUMED", {})
             else:

@@ -9,7 +9,8 @@ It speaks enough of Slack for the real slack_sdk and slack_bolt to run against i
   same Block Kit limits: a breach answers HTTP 400 `invalid_blocks` (no text or blocks:
   `no_text`), as Slack answers a bad response_url payload, and `wait_response` fails
   the test with what Slack refused.
-- a Socket Mode websocket that says `hello`, sends envelopes and records acks.
+- a Socket Mode websocket that says `hello`, sends envelopes and `disconnect` messages,
+  and records acks.
 - helpers that play Slack's side of a slash command or button click, over Socket Mode
   or as a signed HTTP request, and wait for the bot's answer.
 """
@@ -51,9 +52,10 @@ class Scripted:
     drop: bool = False        # close the connection instead of answering
 
 
-def sign(secret: str, timestamp: str, body: str) -> str:
+def sign(secret: str, timestamp: str, body: str | bytes) -> str:
     """Slack's request signature: v0= + HMAC-SHA256(secret, "v0:{ts}:{body}")."""
-    base = f"v0:{timestamp}:{body}".encode()
+    raw = body if isinstance(body, bytes) else body.encode()
+    base = f"v0:{timestamp}:".encode() + raw
     return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
@@ -345,6 +347,13 @@ class FakeSlack:
         for ws in self._open_sockets():
             await ws.close()
 
+    async def send_disconnect(self, reason: str = "refresh_requested") -> None:
+        """Slack's `disconnect` message (refresh_requested, warning, link_disabled): the
+        app should open a new connection before Slack closes this one."""
+        await self.wait_connected()
+        await self._open_sockets()[-1].send_json(
+            {"type": "disconnect", "reason": reason, "debug_info": {"host": "fake-wss-1"}})
+
     async def send_envelope(self, kind: str, payload: dict, rid: str = "") -> str:
         """Push one envelope (slash_commands, interactive, events_api) to the bot."""
         await self.wait_connected()
@@ -387,7 +396,7 @@ class FakeSlack:
         rid, payload = self.action_payload(action_id, value, **who)
         return await self.send_envelope("interactive", payload, rid), rid
 
-    async def post_signed(self, url: str, body: str, *, secret: str | None = None,
+    async def post_signed(self, url: str, body: str | bytes, *, secret: str | None = None,
                           timestamp: int | None = None, signature: str | None = None,
                           rid: str = "") -> tuple[int, str]:
         """POST as Slack does in HTTP mode; the answer is recorded as the ack.
@@ -397,7 +406,8 @@ class FakeSlack:
         headers = {"Content-Type": "application/x-www-form-urlencoded",
                    "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig}
         async with aiohttp.ClientSession() as session:
-            async with session.post(url, data=body.encode(), headers=headers,
+            raw = body if isinstance(body, bytes) else body.encode()
+            async with session.post(url, data=raw, headers=headers,
                                     timeout=aiohttp.ClientTimeout(total=3)) as resp:
                 text = await resp.text()
         if resp.status == 200:

@@ -1,0 +1,100 @@
+"""Socket Mode reconnects, paced and said once.
+
+When the connection drops, slack_sdk asks apps.connections.open for a new URL; when Slack
+refuses (SLACK_APP_TOKEN revoked, an outage) the SDK asks again every ping interval (10 s)
+for as long as the bot runs, two ERROR lines each time, on a Tier 1 method (about one
+call a minute). Installed after start-up, `PacedReconnect` takes over that call: one log
+line per outage naming the cause and the fix, retries backing off from 5 s to 5 minutes
+(a 429's Retry-After honoured), and a line when the connection is back. Posts are not
+affected: they go through the Web API with the bot token."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from bot.slack.webapi import (NETWORK_ERRORS, TOKEN_REFUSED, _retry_after, _status_and_headers,
+                              error_code)
+
+log = logging.getLogger("ainews.slack")
+
+FIRST, MOST = 5.0, 300.0   # seconds between tries: FIRST doubling up to MOST
+
+
+class PacedReconnect:
+    """Replaces the Socket Mode client's issue_new_wss_url (see the module docstring)."""
+
+    def __init__(self, client):
+        self.client = client
+        self._closed = asyncio.Event()
+        self._lock = asyncio.Lock()   # the SDK's monitor and a `disconnect` may both ask
+        self._pause = _pause
+
+    def install(self) -> "PacedReconnect":
+        self.client.issue_new_wss_url = self.issue_new_wss_url
+        self.client.on_message_listeners.append(self._on_message)
+        return self
+
+    async def close(self) -> None:
+        self._closed.set()
+
+    async def issue_new_wss_url(self) -> str:
+        async with self._lock:
+            failures = 0
+            while not self._closed.is_set():
+                try:
+                    resp = await self.client.web_client.apps_connections_open(
+                        app_token=self.client.app_token)
+                    url = str(resp["url"])
+                except (SlackApiError, *NETWORK_ERRORS) as exc:
+                    failures += 1
+                    delay = self._failed(exc, failures)
+                    await self._pause(self._closed, delay)
+                    continue
+                if failures:
+                    log.warning("slack: Socket Mode connection reopened after %d failed "
+                                "attempt(s); slash commands are answered again", failures)
+                return url
+            return ""       # stopped: the SDK's client is closed and connects nothing
+
+    def _failed(self, exc: BaseException, failures: int) -> float:
+        """Say why once per outage; the wait before the next try."""
+        code, delay = "", min(MOST, FIRST * 2.0 ** min(failures - 1, 20))
+        if isinstance(exc, SlackApiError):
+            code, (_, headers) = error_code(exc), _status_and_headers(exc)
+            delay = max(delay, _retry_after(headers) or 0.0)     # a 429's Retry-After
+        if failures > 1:
+            log.debug("slack: apps.connections.open failed again (%s); next try in %.0f s",
+                      code or type(exc).__name__, delay)
+        elif code in TOKEN_REFUSED:
+            log.error("slack: Slack refuses SLACK_APP_TOKEN (%s) while reopening the Socket "
+                      "Mode connection: slash commands and buttons get no answer meanwhile "
+                      "(posts still go out); make a new app-level token with "
+                      "connections:write, put it in SLACK_APP_TOKEN and restart. Trying "
+                      "again every %.0f min", code, MOST / 60)
+        else:
+            why = code or f"{type(exc).__name__}: {exc}"
+            log.warning("slack: can't reopen the Socket Mode connection (apps.connections."
+                        "open: %s); slash commands wait, posts still go out; retrying, "
+                        "backing off to every %.0f min", why, MOST / 60)
+        return delay
+
+    async def _on_message(self, message) -> None:
+        """A `disconnect` envelope: Slack is about to close the connection. The SDK
+        reconnects at once; `link_disabled` (Socket Mode turned off for the app) is worth
+        a line, since no reconnect can bring commands back until it is turned on again."""
+        with contextlib.suppress(TypeError, ValueError, AttributeError):
+            data = json.loads(message.data)
+            if data.get("type") == "disconnect" and data.get("reason") == "link_disabled":
+                log.error("slack: Slack closed the Socket Mode connection (link_disabled: "
+                          "Socket Mode was turned off in the app's settings); slash commands "
+                          "get no answer until it is turned on again (posts still go out)")
+
+
+async def _pause(closed: asyncio.Event, seconds: float) -> None:
+    """Wait `seconds`, or less if the runner stops meanwhile."""
+    with contextlib.suppress(asyncio.TimeoutError):
+        await asyncio.wait_for(closed.wait(), seconds)
