@@ -20,10 +20,28 @@ _NAV_HEADING = re.compile(r"related|read (?:more|next|also)|more (?:from|on|stor
                           r"recommended|popular|trending|latest|share|tags|follow|newsletter", re.I)
 
 
+# Asides a long sentence can lose and still read whole, tried in this order, each on top
+# of the last: "(...)"; a pair of dashes " — ... — " (spaced em/en dashes or hyphens, or
+# unspaced em dashes); a closing " — ..." before the final stop, em dash only and only
+# when no other dash comes first (an en dash also joins names: "Canada – China").
+_PARENS = re.compile(r" \([^()“”\"]{1,160}\)")
+_DASH_PAIR = re.compile(r" (?:—|–|--?) [^—–“”\"]{1,160}? (?:—|–|--?) |(?<=\w)—[^—\s“”\"][^—“”\"]{0,160}?—(?=\w)")
+_DASH_TAIL = re.compile(r"(?<=\S) — [^—–“”\"]{1,200}?(?=[.!?][\"'”’]?$)")
+_DASHES = re.compile(r"[—–]| --? ")
+# "While X — an aside — Y": the closing dash stood for the comma that ends the clause.
+_CLAUSE_OPENER = re.compile(r"(?:while|although|though|ahead of|soon after|after|before|despite|"
+                            r"if|when|as|since|because|unlike|once|until|whereas)\b", re.I)
+
+
 def trim_bullet(text: str, limit: int = MAX_BULLET) -> str:
-    """At most `limit` characters, cut at a clause boundary if one is late enough, else
-    at a word boundary; never mid-word; "…" marks the cut."""
+    """At most `limit` characters. A longer sentence first drops its asides (a reader
+    would rather see the whole sentence without them than its start cut mid-clause);
+    if still too long it is cut at a clause boundary if one is late enough, else at a
+    word boundary; never mid-word; "…" marks the cut."""
     text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    text = drop_asides(text, limit)
     if len(text) <= limit:
         return text
     window = text[:limit - 1]
@@ -31,6 +49,25 @@ def trim_bullet(text: str, limit: int = MAX_BULLET) -> str:
     if cut >= limit * 0.6:
         return window[:cut].rstrip(" ,;:—–") + "…"
     return trim_words(text, limit)
+
+
+def drop_asides(text: str, limit: int) -> str:
+    """`text` without parenthetical and dashed asides, removed only until it fits in
+    `limit`; asides inside a quotation stay (a quote is not ours to shorten)."""
+    for aside in (_PARENS, _DASH_PAIR, _DASH_TAIL):
+        if len(text) <= limit or (aside is _DASH_TAIL and len(_DASHES.findall(text)) != 1):
+            break
+        text = aside.sub(lambda m: _aside_replacement(m, text), text)
+    return text
+
+
+def _aside_replacement(m: re.Match, text: str) -> str:
+    before = text[:m.start()]
+    if before.count("“") > before.count("”") or before.count('"') % 2 == 1:
+        return m.group(0)   # inside a quotation
+    if m.re is not _DASH_PAIR:
+        return ""
+    return ", " if _CLAUSE_OPENER.match(text) and "," not in before else " "
 
 
 def stated_why(blocks: list[Block] | None) -> str:

@@ -172,6 +172,45 @@ def test_long_sentence_trimmed_at_boundary_with_ellipsis():
     assert long[len(trimmed[0]) - 1] in " ,;:"
 
 
+# A long sentence reads whole without its asides; cut mid-clause it read as broken.
+_PAD = "across its data centres in Europe, Asia and the Americas over the next two years"
+@pytest.mark.parametrize("sentence, bullet", [
+    (f"Baidu will spend $2bn on new chips (its largest order since the founding of the "
+     f"Ernie unit in 2019, people familiar said) to expand inference capacity {_PAD}.",
+     f"Baidu will spend $2bn on new chips to expand inference capacity {_PAD}."),
+    (f"The cloud unit — which was split off from the parent company last spring after a "
+     f"long review — will raise prices for inference {_PAD}.",
+     f"The cloud unit will raise prices for inference {_PAD}."),
+    (f"Tencent will invest $3bn in new inference capacity {_PAD} — a move that follows "
+     f"similar spending plans from Alibaba and ByteDance earlier this year.",
+     f"Tencent will invest $3bn in new inference capacity {_PAD}."),
+    (f"While Meta has not released its largest model — the company says it is still "
+     f"testing it with outside researchers — it will open smaller versions {_PAD}.",
+     f"While Meta has not released its largest model, it will open smaller versions {_PAD}."),
+])
+def test_long_sentence_loses_its_asides_before_being_cut(sentence, bullet):
+    assert len(sentence) > MAX_BULLET >= len(bullet)
+    assert condense(story("Cloud spending", sentence)).bullets == (bullet,)
+
+
+@pytest.mark.parametrize("sentence", [
+    # an aside inside a quotation is the speaker's: the quote is cut, not rewritten
+    f"“We will keep building (and we will keep pricing it fairly) for every customer {_PAD} "
+    f"and beyond,” the chief executive said on a call with analysts on Tuesday.",
+    # an en dash also joins names ("Canada – China"): a closing one is not an aside
+    f"The committee will hear from executives of the largest chip makers {_PAD} about the "
+    f"Canada – People’s Republic of China Relationship.",
+])
+def test_asides_that_carry_the_sentence_stay(sentence):
+    bullet = condense(story("Cloud spending", sentence)).bullets[0]
+    assert bullet.endswith("…") and sentence.startswith(bullet[:-1])
+
+
+def test_short_sentence_keeps_its_asides():
+    sentence = "Baidu (the search group) will cut Ernie prices — again — next month."
+    assert condense(story("Cloud spending", sentence)).bullets == (sentence,)
+
+
 # --- short items ------------------------------------------------------------------------
 
 def test_one_sentence_teaser_gives_one_bullet_and_no_padding():
