@@ -389,6 +389,31 @@ def test_datelines_and_feed_boilerplate_are_not_in_bullets(text, expected):
     assert condense(story("AI pricing moves", text)).bullets == (expected,)
 
 
+_FACT = "Baidu will cut Ernie API prices for business users next month."
+@pytest.mark.parametrize("promo", [
+    "This is Chip Talk, Example News’s newsletter about semiconductors and the cloud.",
+    "This is The Wrap-Up, a weekly newsletter breaking down one big story in tech.",
+    "The Wrap-Up arrives in our subscribers’ inboxes at 7AM ET.",
+    "Opt in for The Wrap-Up here.",
+    "Plus: new phones, a robot vacuum and more in this week’s Gadget Hour newsletter.",
+    "Follow @ExampleDeals on X and subscribe to the Example Deals newsletter for more.",
+    "For more on all things AI, follow Jane Example.",
+    "This is a developing story.",
+])
+def test_a_newsletter_describing_itself_is_not_a_bullet(promo):
+    # Every issue of a newsletter opens or closes with the same lines about itself.
+    assert condense(story("AI pricing moves", f"{promo}\n{_FACT}")).bullets == (_FACT,)
+
+
+@pytest.mark.parametrize("lead, kept", [
+    ("The Daily AI News and Insights: ", ""),
+    ("Example Weekly Digest: ", ""),
+    ("Good news: ", "Good news: "),   # a phrase, not a section's name
+])
+def test_a_section_label_before_the_first_sentence_is_dropped(lead, kept):
+    assert condense(story("AI pricing moves", lead + _FACT)).bullets == (kept + _FACT,)
+
+
 @pytest.mark.parametrize("junk", ["&#8;", "&#5", "&#x1b;", "\x05"])
 def test_control_characters_in_html_do_not_stop_the_brief(junk):
     # lxml refuses to set text holding one (here: the tail kept when a <script> is
