@@ -7,9 +7,11 @@ import re
 
 from feeds.headline import trim_words
 from feeds.sentences import Block, is_why_heading, split_sentences
+from feeds.text import visible
 from feeds.wordsets import restates, similar, tokens
 
-__all__ = ["MAX_BULLET", "MAX_DEK", "MAX_WHY", "stated_why", "story_bullets", "trim_bullet"]
+__all__ = ["MAX_BULLET", "MAX_DEK", "MAX_WHY", "drop_asides", "stated_why", "story_bullets", "tidy",
+           "trim_bullet"]
 
 MAX_BULLET = 200
 MAX_WHY = 300
@@ -33,12 +35,24 @@ _CLAUSE_OPENER = re.compile(r"(?:while|although|though|ahead of|soon after|after
                             r"if|when|as|since|because|unlike|once|until|whereas)\b", re.I)
 
 
+# "ChatGPT , the chatbot": feeds that flatten links leave a space before the comma.
+# Not before ; : ! ?, which French typesets with a space.
+_SPACE_BEFORE_STOP = re.compile(r"\s+([,.])(?=\s|$)")
+
+
+def tidy(text: str) -> str:
+    """One line as a reader should see it: invisible characters (zero-width spaces, a
+    byte-order mark: story HTML is read here, not through the parser's text) dropped,
+    whitespace collapsed, no space before a comma or full stop."""
+    return _SPACE_BEFORE_STOP.sub(r"\1", " ".join(visible(text).split()))
+
+
 def trim_bullet(text: str, limit: int = MAX_BULLET) -> str:
     """At most `limit` characters. A longer sentence first drops its asides (a reader
     would rather see the whole sentence without them than its start cut mid-clause);
     if still too long it is cut at a clause boundary if one is late enough, else at a
     word boundary; never mid-word; "…" marks the cut."""
-    text = " ".join(text.split())
+    text = tidy(text)
     if len(text) <= limit:
         return text
     text = drop_asides(text, limit)

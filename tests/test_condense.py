@@ -10,6 +10,7 @@ import feedparser
 import lxml.html
 import pytest
 
+from feeds.bullets import tidy
 from feeds.condense import MAX_BULLET, condense
 from feeds.models import Classification, Story
 
@@ -138,7 +139,7 @@ def assert_sound_brief(brief, source_text: str) -> None:
         assert len(b) <= MAX_BULLET
         assert len(words(b) & head) / max(1, len(words(b))) < 0.8           # not the headline again
         body = b[:-1] if b.endswith("…") else b
-        flat = " ".join(source_text.split())
+        flat = tidy(source_text)   # verbatim up to spacing (no space before a comma)
         at = flat.find(body)
         assert at >= 0, f"bullet not found in story: {b!r}"
         after = flat[at + len(body): at + len(body) + 1]
@@ -412,6 +413,28 @@ def test_a_newsletter_describing_itself_is_not_a_bullet(promo):
 ])
 def test_a_section_label_before_the_first_sentence_is_dropped(lead, kept):
     assert condense(story("AI pricing moves", lead + _FACT)).bullets == (kept + _FACT,)
+
+
+@pytest.mark.parametrize("html, bullet", [
+    # feeds that flatten links leave "Qwen , the model" and "... next month ."
+    ("<p>Qwen , the model family from Alibaba , will cost less from next month .</p>",
+     "Qwen, the model family from Alibaba, will cost less from next month."),
+    # invisible characters in story HTML: a byte-order mark showed as a leading space
+    ("<p>\ufeff Alibaba will cut Qwen\u200b prices for cloud customers next month.</p>",
+     "Alibaba will cut Qwen prices for cloud customers next month."),
+    # French sets a space before ; : ! ? and keeps it
+    ("<p>Alibaba baisse ses prix ; Baidu suivra le mois prochain selon nos sources.</p>",
+     "Alibaba baisse ses prix ; Baidu suivra le mois prochain selon nos sources."),
+])
+def test_bullet_spacing_reads_as_typeset(html, bullet):
+    assert condense(story("AI pricing moves", html=html)).bullets == (bullet,)
+
+
+def test_dek_has_no_space_before_a_comma():
+    summary = "Qwen , the model family from Alibaba, is going premium for business users."
+    brief = condense(story("AI pricing moves", "Baidu will follow with its own cuts next week.",
+                           summary=summary))
+    assert brief.dek == "Qwen, the model family from Alibaba, is going premium for business users."
 
 
 @pytest.mark.parametrize("junk", ["&#8;", "&#5", "&#x1b;", "\x05"])
