@@ -228,6 +228,18 @@ def test_teaser_that_restates_the_headline_gives_no_bullets():
     assert brief.bullets == ()
 
 
+@pytest.mark.parametrize("title, text", [
+    ("Example-V4 发布 2025/12/01", "Example news: Example-V4 发布 2025/12/01"),
+    ("Example cuts API prices | Example Wire", "Example Wire: Example cuts API prices"),
+])
+def test_teaser_repeating_the_feeds_title_is_not_a_bullet(title, text):
+    # The headline loses the posting date or outlet; the teaser repeating the feed's
+    # title with them still repeats the headline.
+    brief = condense(story(title, text, summary=text, source="Example Wire"))
+    assert brief.bullets == () and brief.dek == ""
+    assert brief.headline in title and len(brief.headline) < len(title)
+
+
 @pytest.mark.parametrize("title, text, kept", [
     # Japanese has no spaces: a kana-led run was one "word", so a restated headline passed
     ("ソフトバンクがオープンAIに追加出資", "ソフトバンクはオープンAIに追加出資すると発表した。", ()),
