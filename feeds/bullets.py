@@ -7,9 +7,11 @@ import re
 
 from feeds.headline import trim_words
 from feeds.sentences import Block, is_why_heading, split_sentences
+from feeds.text import visible
 from feeds.wordsets import restates, similar, tokens
 
-__all__ = ["MAX_BULLET", "MAX_DEK", "MAX_WHY", "stated_why", "story_bullets", "trim_bullet"]
+__all__ = ["MAX_BULLET", "MAX_DEK", "MAX_WHY", "drop_asides", "stated_why", "story_bullets", "tidy",
+           "trim_bullet"]
 
 MAX_BULLET = 200
 MAX_WHY = 300
@@ -20,10 +22,40 @@ _NAV_HEADING = re.compile(r"related|read (?:more|next|also)|more (?:from|on|stor
                           r"recommended|popular|trending|latest|share|tags|follow|newsletter", re.I)
 
 
+# Asides a long sentence can lose and still read whole, tried in this order, each on top
+# of the last: "(...)"; a pair of dashes " — ... — " (spaced em/en dashes or hyphens, or
+# unspaced em dashes); a closing " — ..." before the final stop, em dash only and only
+# when no other dash comes first (an en dash also joins names: "Canada – China").
+_PARENS = re.compile(r" \([^()“”\"]{1,160}\)")
+_DASH_PAIR = re.compile(r" (?:—|–|--?) [^—–“”\"]{1,160}? (?:—|–|--?) |(?<=\w)—[^—\s“”\"][^—“”\"]{0,160}?—(?=\w)")
+_DASH_TAIL = re.compile(r"(?<=\S) — [^—–“”\"]{1,200}?(?=[.!?][\"'”’]?$)")
+_DASHES = re.compile(r"[—–]| --? ")
+# "While X — an aside — Y": the closing dash stood for the comma that ends the clause.
+_CLAUSE_OPENER = re.compile(r"(?:while|although|though|ahead of|soon after|after|before|despite|"
+                            r"if|when|as|since|because|unlike|once|until|whereas)\b", re.I)
+
+
+# "ChatGPT , the chatbot": feeds that flatten links leave a space before the comma.
+# Not before ; : ! ?, which French typesets with a space.
+_SPACE_BEFORE_STOP = re.compile(r"\s+([,.])(?=\s|$)")
+
+
+def tidy(text: str) -> str:
+    """One line as a reader should see it: invisible characters (zero-width spaces, a
+    byte-order mark: story HTML is read here, not through the parser's text) dropped,
+    whitespace collapsed, no space before a comma or full stop."""
+    return _SPACE_BEFORE_STOP.sub(r"\1", " ".join(visible(text).split()))
+
+
 def trim_bullet(text: str, limit: int = MAX_BULLET) -> str:
-    """At most `limit` characters, cut at a clause boundary if one is late enough, else
-    at a word boundary; never mid-word; "…" marks the cut."""
-    text = " ".join(text.split())
+    """At most `limit` characters. A longer sentence first drops its asides (a reader
+    would rather see the whole sentence without them than its start cut mid-clause);
+    if still too long it is cut at a clause boundary if one is late enough, else at a
+    word boundary; never mid-word; "…" marks the cut."""
+    text = tidy(text)
+    if len(text) <= limit:
+        return text
+    text = drop_asides(text, limit)
     if len(text) <= limit:
         return text
     window = text[:limit - 1]
@@ -31,6 +63,25 @@ def trim_bullet(text: str, limit: int = MAX_BULLET) -> str:
     if cut >= limit * 0.6:
         return window[:cut].rstrip(" ,;:—–") + "…"
     return trim_words(text, limit)
+
+
+def drop_asides(text: str, limit: int) -> str:
+    """`text` without parenthetical and dashed asides, removed only until it fits in
+    `limit`; asides inside a quotation stay (a quote is not ours to shorten)."""
+    for aside in (_PARENS, _DASH_PAIR, _DASH_TAIL):
+        if len(text) <= limit or (aside is _DASH_TAIL and len(_DASHES.findall(text)) != 1):
+            break
+        text = aside.sub(lambda m: _aside_replacement(m, text), text)
+    return text
+
+
+def _aside_replacement(m: re.Match, text: str) -> str:
+    before = text[:m.start()]
+    if before.count("“") > before.count("”") or before.count('"') % 2 == 1:
+        return m.group(0)   # inside a quotation
+    if m.re is not _DASH_PAIR:
+        return ""
+    return ", " if _CLAUSE_OPENER.match(text) and "," not in before else " "
 
 
 def stated_why(blocks: list[Block] | None) -> str:

@@ -24,7 +24,9 @@ __all__ = ["condense", "trim_bullet", "MAX_BULLET"]
 def condense(story: Story, *, article_text: str | None = None) -> Brief:
     """Condense a story into a Brief; article_text (the fetched page) replaces a teaser."""
     headline, source = clean_headline(story.title, story.source)
-    title = tokens(headline)
+    # The feed's whole title: a sentence repeating what the headline lost (an outlet's
+    # name, a posting date) plus the headline still adds nothing under it.
+    title = tokens(headline) | tokens(story.title)
     blocks = (blocks_from_html(story.html) if story.html.strip()
               else blocks_from_text(story.text or story.summary))
     article = blocks_from_text(article_text) if article_text and article_text.strip() else []

@@ -40,6 +40,9 @@ _PREFIX = re.compile(r"^\s*(?P<name>[^:\-–—|]{2,40}?)\s*(?:[:|]|\s[-–—])
 # Separators for a trailing outlet name. " — " and " – " also join clauses in
 # headlines, so those only strip known names; " - " and " | " allow the heuristic.
 _SUFFIX = re.compile(r"^(?P<rest>.*\S)\s+(?P<sep>[-|–—])\s+(?P<name>[^-|–—]{2,60})$")
+# A posting date glued to the end ("DeepSeek-V3 发布 2024/12/26", "... - 2025-03-01"): the
+# brief shows the published time already. Numeric dates only: "... in 2025" is a headline.
+_TRAILING_DATE = re.compile(r"\s*(?:[-–—|]\s*)?[(\[]?\d{4}([/.-])\d{1,2}\1\d{1,2}[)\]]?$")
 _CONNECTORS = {"of", "the", "and", "&", "for", "on", "de", "in"}
 
 
@@ -53,6 +56,7 @@ def clean_headline(title: str, source: str = "") -> tuple[str, str]:
     headline = " ".join(title.split())
     source = " ".join(source.split())
     original = source
+    headline = _TRAILING_DATE.sub("", headline) or headline
     headline, source = _strip_prefix(headline, source)
     for _ in range(2):  # "Title | Section | Outlet": the outlet, found first, names the source
         guess = not original or source != original   # no feed name, or the title named one

@@ -55,6 +55,20 @@ _BOILERPLATE = re.compile(
     r"the post .* appeared first on)", re.I)
 _TAIL_JUNK = re.compile(r"\s*(?:continue reading\W*|read more\W*|\[(?:…|\.\.\.)\])\s*$", re.I)
 _END_MARKS, _CLOSERS = set(".!?。！？…"), "\"'”’»)]」』）"
+# A newsletter describing itself ("This is Hot Pod, The Verge's newsletter about ...",
+# "... arrives in our subscribers' inboxes at 8AM ET"): the same line on every issue.
+_PROMO = re.compile(
+    r"^this is (?:the )?[^,.]{1,40}, [^.]{0,40}\bnewsletter\b|^this is a developing story|"
+    r"\bin this week[’']s [^.]{0,40}\bnewsletter\b|isn[’']t just a newsletter|"
+    r"\bsubscribe to (?:the|our) [^.]{0,40}\bnewsletter\b|^follow @\w|"
+    r"\b(?:arrives? in|delivered [^.]{0,30}(?:to|in)) (?:our|your) [^.]{0,30}\binbox|"
+    r"^opt in (?:for|to) |^for more (?:on|about) [^.]{0,60}, follow ", re.I)
+_PROMO_WORDS = ("newsletter", "inbox", "follow", "developing story", "opt in")
+# A section label before the first sentence: "The Batch AI News and Insights: ..."
+# (three or more capitalised words ending in a section word; "Good news:" is a phrase).
+_SECTION_LABEL = re.compile(
+    r"^(?:(?:[A-Z][\w.’'-]*|and|of|the|&|in|on) ){2,7}"
+    r"(?:News|Insights|Newsletter|Digest|Roundup|Briefing|Weekly|Daily|Updates?|Recap)\s*:\s+(?=\S)")
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’/-]{2,40}(?:\([A-Za-z ]+\))?\s+[-–—]\s+(?=\S)")
 
 
@@ -78,7 +92,7 @@ def candidates(blocks: list[Block]) -> list[Sentence]:
             continue
         sents = split_sentences(strip_tail(b.text))
         for j, s in enumerate(sents):
-            s = _DATELINE.sub("", s) if j == 0 else s
+            s = _SECTION_LABEL.sub("", _DATELINE.sub("", s)) if j == 0 else s
             if usable(s, last=j == len(sents) - 1):
                 out.append(Sentence(s, len(out), tokens(s)))
     return _whole_only(out)
@@ -104,7 +118,14 @@ def usable(s: str, *, last: bool) -> bool:
     cjk = not s.isascii() and bool(CJK.search(s))  # CJK: short sentences, no spaces
     if _BOILERPLATE.match(s) or len(s) < (6 if cjk else 20) or (len(s.split()) < 4 and not cjk):
         return False
+    if _is_promo(s):
+        return False
     return not (last and s.endswith(("...", "…")))  # a teaser cut mid-sentence
+
+
+def _is_promo(s: str) -> bool:
+    lower = s.lower()   # the substring test first: most sentences mention no newsletter
+    return any(w in lower for w in _PROMO_WORDS) and bool(_PROMO.search(s))
 
 
 def fill(bullets: list[str], why: str, sents: list[Sentence], title: frozenset[str],

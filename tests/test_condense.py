@@ -10,6 +10,7 @@ import feedparser
 import lxml.html
 import pytest
 
+from feeds.bullets import tidy
 from feeds.condense import MAX_BULLET, condense
 from feeds.models import Classification, Story
 
@@ -138,7 +139,7 @@ def assert_sound_brief(brief, source_text: str) -> None:
         assert len(b) <= MAX_BULLET
         assert len(words(b) & head) / max(1, len(words(b))) < 0.8           # not the headline again
         body = b[:-1] if b.endswith("…") else b
-        flat = " ".join(source_text.split())
+        flat = tidy(source_text)   # verbatim up to spacing (no space before a comma)
         at = flat.find(body)
         assert at >= 0, f"bullet not found in story: {b!r}"
         after = flat[at + len(body): at + len(body) + 1]
@@ -172,6 +173,45 @@ def test_long_sentence_trimmed_at_boundary_with_ellipsis():
     assert long[len(trimmed[0]) - 1] in " ,;:"
 
 
+# A long sentence reads whole without its asides; cut mid-clause it read as broken.
+_PAD = "across its data centres in Europe, Asia and the Americas over the next two years"
+@pytest.mark.parametrize("sentence, bullet", [
+    (f"Baidu will spend $2bn on new chips (its largest order since the founding of the "
+     f"Ernie unit in 2019, people familiar said) to expand inference capacity {_PAD}.",
+     f"Baidu will spend $2bn on new chips to expand inference capacity {_PAD}."),
+    (f"The cloud unit — which was split off from the parent company last spring after a "
+     f"long review — will raise prices for inference {_PAD}.",
+     f"The cloud unit will raise prices for inference {_PAD}."),
+    (f"Tencent will invest $3bn in new inference capacity {_PAD} — a move that follows "
+     f"similar spending plans from Alibaba and ByteDance earlier this year.",
+     f"Tencent will invest $3bn in new inference capacity {_PAD}."),
+    (f"While Meta has not released its largest model — the company says it is still "
+     f"testing it with outside researchers — it will open smaller versions {_PAD}.",
+     f"While Meta has not released its largest model, it will open smaller versions {_PAD}."),
+])
+def test_long_sentence_loses_its_asides_before_being_cut(sentence, bullet):
+    assert len(sentence) > MAX_BULLET >= len(bullet)
+    assert condense(story("Cloud spending", sentence)).bullets == (bullet,)
+
+
+@pytest.mark.parametrize("sentence", [
+    # an aside inside a quotation is the speaker's: the quote is cut, not rewritten
+    f"“We will keep building (and we will keep pricing it fairly) for every customer {_PAD} "
+    f"and beyond,” the chief executive said on a call with analysts on Tuesday.",
+    # an en dash also joins names ("Canada – China"): a closing one is not an aside
+    f"The committee will hear from executives of the largest chip makers {_PAD} about the "
+    f"Canada – People’s Republic of China Relationship.",
+])
+def test_asides_that_carry_the_sentence_stay(sentence):
+    bullet = condense(story("Cloud spending", sentence)).bullets[0]
+    assert bullet.endswith("…") and sentence.startswith(bullet[:-1])
+
+
+def test_short_sentence_keeps_its_asides():
+    sentence = "Baidu (the search group) will cut Ernie prices — again — next month."
+    assert condense(story("Cloud spending", sentence)).bullets == (sentence,)
+
+
 # --- short items ------------------------------------------------------------------------
 
 def test_one_sentence_teaser_gives_one_bullet_and_no_padding():
@@ -186,6 +226,18 @@ def test_teaser_that_restates_the_headline_gives_no_bullets():
     brief = condense(story(f"FT - {title}", "Alibaba shifts towards revenue over open-source AI models."))
     assert brief.headline == title
     assert brief.bullets == ()
+
+
+@pytest.mark.parametrize("title, text", [
+    ("Example-V4 发布 2025/12/01", "Example news: Example-V4 发布 2025/12/01"),
+    ("Example cuts API prices | Example Wire", "Example Wire: Example cuts API prices"),
+])
+def test_teaser_repeating_the_feeds_title_is_not_a_bullet(title, text):
+    # The headline loses the posting date or outlet; the teaser repeating the feed's
+    # title with them still repeats the headline.
+    brief = condense(story(title, text, summary=text, source="Example Wire"))
+    assert brief.bullets == () and brief.dek == ""
+    assert brief.headline in title and len(brief.headline) < len(title)
 
 
 @pytest.mark.parametrize("title, text, kept", [
@@ -348,6 +400,53 @@ def test_story_list_with_a_consequence_sentence_gets_that_why():
 ])
 def test_datelines_and_feed_boilerplate_are_not_in_bullets(text, expected):
     assert condense(story("AI pricing moves", text)).bullets == (expected,)
+
+
+_FACT = "Baidu will cut Ernie API prices for business users next month."
+@pytest.mark.parametrize("promo", [
+    "This is Chip Talk, Example News’s newsletter about semiconductors and the cloud.",
+    "This is The Wrap-Up, a weekly newsletter breaking down one big story in tech.",
+    "The Wrap-Up arrives in our subscribers’ inboxes at 7AM ET.",
+    "Opt in for The Wrap-Up here.",
+    "Plus: new phones, a robot vacuum and more in this week’s Gadget Hour newsletter.",
+    "Follow @ExampleDeals on X and subscribe to the Example Deals newsletter for more.",
+    "For more on all things AI, follow Jane Example.",
+    "This is a developing story.",
+])
+def test_a_newsletter_describing_itself_is_not_a_bullet(promo):
+    # Every issue of a newsletter opens or closes with the same lines about itself.
+    assert condense(story("AI pricing moves", f"{promo}\n{_FACT}")).bullets == (_FACT,)
+
+
+@pytest.mark.parametrize("lead, kept", [
+    ("The Daily AI News and Insights: ", ""),
+    ("Example Weekly Digest: ", ""),
+    ("Good news: ", "Good news: "),   # a phrase, not a section's name
+])
+def test_a_section_label_before_the_first_sentence_is_dropped(lead, kept):
+    assert condense(story("AI pricing moves", lead + _FACT)).bullets == (kept + _FACT,)
+
+
+@pytest.mark.parametrize("html, bullet", [
+    # feeds that flatten links leave "Qwen , the model" and "... next month ."
+    ("<p>Qwen , the model family from Alibaba , will cost less from next month .</p>",
+     "Qwen, the model family from Alibaba, will cost less from next month."),
+    # invisible characters in story HTML: a byte-order mark showed as a leading space
+    ("<p>\ufeff Alibaba will cut Qwen\u200b prices for cloud customers next month.</p>",
+     "Alibaba will cut Qwen prices for cloud customers next month."),
+    # French sets a space before ; : ! ? and keeps it
+    ("<p>Alibaba baisse ses prix ; Baidu suivra le mois prochain selon nos sources.</p>",
+     "Alibaba baisse ses prix ; Baidu suivra le mois prochain selon nos sources."),
+])
+def test_bullet_spacing_reads_as_typeset(html, bullet):
+    assert condense(story("AI pricing moves", html=html)).bullets == (bullet,)
+
+
+def test_dek_has_no_space_before_a_comma():
+    summary = "Qwen , the model family from Alibaba, is going premium for business users."
+    brief = condense(story("AI pricing moves", "Baidu will follow with its own cuts next week.",
+                           summary=summary))
+    assert brief.dek == "Qwen, the model family from Alibaba, is going premium for business users."
 
 
 @pytest.mark.parametrize("junk", ["&#8;", "&#5", "&#x1b;", "\x05"])

@@ -40,6 +40,18 @@ def test_headline_text_is_not_mistaken_for_attribution(title, source):
     assert clean_headline(title, source) == (title, source)
 
 
+@pytest.mark.parametrize("title, expected", [
+    ("Example-V4 发布 2025/12/01", "Example-V4 发布"),
+    ("Example API adds context caching 2024-08-02", "Example API adds context caching"),
+    ("Example Lab ships its new model (2025.03.25)", "Example Lab ships its new model"),
+    ("Example Lab ships its new model - 2025-03-25", "Example Lab ships its new model"),
+    ("Example Lab raises $2bn in 2025", "Example Lab raises $2bn in 2025"),   # a year is news
+    ("2025-03-25", "2025-03-25"),                                             # nothing else
+])
+def test_posting_date_glued_to_headline_is_dropped(title, expected):
+    assert clean_headline(title, "Example Lab (news)")[0] == expected
+
+
 def test_suffix_equal_to_feed_name_is_dropped_without_changing_source():
     assert clean_headline("Zhipu files for IPO in Hong Kong | Pandaily", "pandaily") == \
         ("Zhipu files for IPO in Hong Kong", "pandaily")
