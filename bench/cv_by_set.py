@@ -117,14 +117,18 @@ def threshold_curve(runs: list[list[float]], ys: list[int], keep=None,
     return rows
 
 
-def print_curve(title: str, rows, chosen: float) -> None:
-    """The curve as a table, the chosen threshold marked, and the highest precision
-    reached at any threshold with its recall."""
+def print_curve(title: str, rows, chosen: float, ys: list[int]) -> None:
+    """The curve as a table with its counts (right posts, wrong posts, missed strategy
+    stories among the `ys`; means over the repeats for the pooled curve), the chosen
+    threshold marked, and the highest precision reached at any threshold with its recall."""
+    n, positives = len(ys), sum(ys)
     print(f"curve, {title}:")
-    print("  threshold precision recall    f1  posts/100")
+    print("  threshold precision recall    f1  posts/100  right  wrong missed")
     for t, p, r, f1, posts in rows:
+        right, wrong = r * positives, posts * n / 100 - r * positives
         mark = "  <- chosen" if abs(t - chosen) < 1e-9 else ""
-        print(f"  {t:9.2f} {p:9.3f} {r:6.3f} {f1:5.3f} {posts:10.1f}{mark}")
+        print(f"  {t:9.2f} {p:9.3f} {r:6.3f} {f1:5.3f} {posts:10.1f} {right:6.0f} {wrong:6.0f} "
+              f"{positives - right:6.0f}{mark}")
     t, p, r, _, _ = max(rows, key=lambda row: (row[1], row[2]))
     print(f"  highest precision {p:.3f} at threshold {t:.2f} (recall {r:.3f})")
 
@@ -180,10 +184,11 @@ def main(argv=None) -> int:
     if args.curve:
         ys = [d[1] for d in data]
         print_curve(f"pooled CV out-of-fold, {len(data)} items, mean of {len(runs)} repeats",
-                    threshold_curve(runs, ys), t)
+                    threshold_curve(runs, ys), t, ys)
         for newer, indices, probs, t_new in splits:
-            print_curve(f"temporal -> {newer}, {len(indices)} items",
-                        threshold_curve([probs], [ys[i] for i in indices]), t_new)
+            new_ys = [ys[i] for i in indices]
+            print_curve(f"temporal -> {newer}, {len(indices)} items", threshold_curve([probs], new_ys),
+                        t_new, new_ys)
     for newer, indices, probs, t_new in splits if args.temporal_errors else []:
         print(f"temporal errors on {newer}:")
         list_errors(indices, probs, t_new, rows, corpus)
