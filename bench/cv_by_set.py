@@ -13,10 +13,16 @@ the five older sets -> fresh3 (the newest news, furthest from its training data)
 older three (-> fresh2, -> fresh-test, -> fresh-dev) are printed beside it (`--splits`
 chooses). Writes nothing.
 
+`--curve` also prints what each threshold (0.30-0.85) gives with the same probabilities:
+the pooled out-of-fold ones (averaged over the repeats) and each temporal split's on its
+newer set (settings chosen on the older sets, as above); nothing is re-tuned on the
+scored items, only the cut-off moves. See docs/classifier.md, "Choosing the threshold".
+
     .venv/bin/python bench/cv_by_set.py                        # pooled and temporal figures
     .venv/bin/python bench/cv_by_set.py --errors fresh-test    # also pooled out-of-fold errors of a set
     .venv/bin/python bench/cv_by_set.py --temporal-errors      # also the temporal check's errors
     .venv/bin/python bench/cv_by_set.py --words --lambda-words 10,30   # another model family
+    .venv/bin/python bench/cv_by_set.py --words --curve        # the shipped family, threshold by threshold
 """
 from __future__ import annotations
 
@@ -37,6 +43,8 @@ PARTS = {"dev+test": {"dev", "test"}, "fresh-dev": {"fresh-dev"}, "fresh-test": 
 # first is the main yardstick (the newest news, the furthest from its training data)
 SPLITS = ("dev,test,fresh-dev,fresh-test,fresh2>fresh3;dev,test,fresh-dev,fresh-test>fresh2;"
           "dev,test>fresh-dev;dev,test,fresh-dev>fresh-test")
+# --curve's cut-offs (the trainer chooses among 0.30-0.65; an operator may set any)
+CURVE = tuple(round(0.30 + 0.05 * k, 2) for k in range(12))   # 0.30 ... 0.85
 
 
 def pooled_items(names: list[str], lexical: dict | None = None,
@@ -94,6 +102,37 @@ def report_temporal(data, tags, grid, seeds, splits: str) -> list[tuple[str, lis
     return out
 
 
+def threshold_curve(runs: list[list[float]], ys: list[int], keep=None,
+                    thresholds=CURVE) -> list[tuple[float, float, float, float, float]]:
+    """(threshold, precision, recall, F1, posts per 100 items) at each threshold, from
+    fixed probabilities (one list per CV repeat, or one list); `keep`: only these items.
+    Precision, recall and F1 are means over the repeats, as `trainer.mean_prf`; a
+    threshold that posts nothing has precision 0."""
+    keep = list(range(len(ys)) if keep is None else keep)
+    rows = []
+    for t in thresholds:
+        p, r, f1 = tr.mean_prf(runs, ys, t, keep)
+        posts = statistics.mean(sum(1 for i in keep if run[i] >= t) for run in runs)
+        rows.append((t, p, r, f1, 100 * posts / len(keep) if keep else 0.0))
+    return rows
+
+
+def print_curve(title: str, rows, chosen: float, ys: list[int]) -> None:
+    """The curve as a table with its counts (right posts, wrong posts, missed strategy
+    stories among the `ys`; means over the repeats for the pooled curve), the chosen
+    threshold marked, and the highest precision reached at any threshold with its recall."""
+    n, positives = len(ys), sum(ys)
+    print(f"curve, {title}:")
+    print("  threshold precision recall    f1  posts/100  right  wrong missed")
+    for t, p, r, f1, posts in rows:
+        right, wrong = r * positives, posts * n / 100 - r * positives
+        mark = "  <- chosen" if abs(t - chosen) < 1e-9 else ""
+        print(f"  {t:9.2f} {p:9.3f} {r:6.3f} {f1:5.3f} {posts:10.1f} {right:6.0f} {wrong:6.0f} "
+              f"{positives - right:6.0f}{mark}")
+    t, p, r, _, _ = max(rows, key=lambda row: (row[1], row[2]))
+    print(f"  highest precision {p:.3f} at threshold {t:.2f} (recall {r:.3f})")
+
+
 def describe(settings: dict) -> str:
     words = f" words={settings['lambda_words']:g}" if settings.get("words") else ""
     return f"lambda={settings['lambda']:g}{words}" + (" balanced" if settings.get("balanced") else "")
@@ -114,6 +153,8 @@ def main(argv=None) -> int:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--errors", default="", help="list the pooled out-of-fold errors of these sets")
     ap.add_argument("--temporal-errors", action="store_true", help="list each temporal split's errors")
+    ap.add_argument("--curve", action="store_true",
+                    help="precision, recall, F1 and posts per 100 items at thresholds 0.30-0.85")
     ap.add_argument("--lambdas", default="0.3,1,3")
     ap.add_argument("--balanced", action="store_true", help="class-balanced weights")
     ap.add_argument("--words", action="store_true", help="the headline's words too (feeds.lexical)")
@@ -140,6 +181,14 @@ def main(argv=None) -> int:
     wanted = ev.set_names(args.errors)
     keep = [i for i, tag in enumerate(tags) if tag in wanted]
     list_errors(keep, [statistics.mean(run[i] for run in runs) for i in keep], t, rows, corpus)
+    if args.curve:
+        ys = [d[1] for d in data]
+        print_curve(f"pooled CV out-of-fold, {len(data)} items, mean of {len(runs)} repeats",
+                    threshold_curve(runs, ys), t, ys)
+        for newer, indices, probs, t_new in splits:
+            new_ys = [ys[i] for i in indices]
+            print_curve(f"temporal -> {newer}, {len(indices)} items", threshold_curve([probs], new_ys),
+                        t_new, new_ys)
     for newer, indices, probs, t_new in splits if args.temporal_errors else []:
         print(f"temporal errors on {newer}:")
         list_errors(indices, probs, t_new, rows, corpus)

@@ -114,3 +114,39 @@ def test_temporal_check_learns_from_older_items_only():
 def test_cv_by_set_takes_only_labelled_set_names(capsys):
     assert cv_by_set.main(["--sets", "dev,holdout"]) == 2
     assert "not 'holdout'" in capsys.readouterr().err
+
+
+def test_threshold_curve_posts_fewer_as_the_threshold_rises(tmp_path, monkeypatch, capsys):
+    """cv_by_set --curve on two tiny invented sets: pooled and temporal curves, each
+    posting no more (and finding no more) as the threshold rises."""
+    _write_set(tmp_path, n_each=10)
+    rows = (tmp_path / "labels.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    (tmp_path / "old.tsv").write_text("\n".join(rows[:12]) + "\n", encoding="utf-8")
+    (tmp_path / "new.tsv").write_text("\n".join(rows[12:]) + "\n", encoding="utf-8")
+    monkeypatch.setattr(eval_classify, "SETS", {"old": tmp_path / "old.tsv", "new": tmp_path / "new.tsv"})
+    monkeypatch.setattr(eval_classify, "DEFAULT_CORPUS", tmp_path / "items.jsonl")
+    for name in ("FRESH_CORPUS", "FRESH_TEST_CORPUS", "FRESH2_CORPUS", "FRESH3_CORPUS"):
+        monkeypatch.setattr(eval_classify, name, tmp_path / "absent.jsonl")
+    assert cv_by_set.main(["--sets", "old,new", "--splits", "old>new", "--repeats", "1",
+                           "--lambdas", "1", "--curve"]) == 0
+    out = capsys.readouterr().out
+    curves = out.split("curve, ")[1:]
+    assert [c.split(",")[0].split(" ->")[0] for c in curves] == ["pooled CV out-of-fold", "temporal"]
+    for curve in curves:
+        table = [line.split() for line in curve.splitlines()[2:] if line.strip()[:1].isdigit()]
+        assert [float(row[0]) for row in table] == list(cv_by_set.CURVE)
+        posts = [float(row[4]) for row in table]
+        recall = [float(row[2]) for row in table]
+        assert posts == sorted(posts, reverse=True) and posts[0] > 0
+        assert recall == sorted(recall, reverse=True)
+        assert "<- chosen" in curve and "highest precision" in curve
+
+
+def test_threshold_curve_counts_posts_per_hundred_items():
+    ys = [1, 1, 0, 0]
+    rows = cv_by_set.threshold_curve([[0.9, 0.5, 0.6, 0.1], [0.9, 0.3, 0.2, 0.1]], ys,
+                                     thresholds=(0.4, 0.95))
+    (t, p, r, f1, posts), (_, p_none, r_none, _, posts_none) = rows
+    assert t == 0.4 and posts == pytest.approx(100 * (3 + 1) / 2 / 4)
+    assert p == pytest.approx((2 / 3 + 1) / 2) and r == pytest.approx((1 + 0.5) / 2)
+    assert (p_none, r_none, posts_none) == (0.0, 0.0, 0.0)
