@@ -14,6 +14,7 @@ from bot.examples import Text, say
 from bot.replies import Caller, Reply
 from feeds.models import Subscription
 
+EVERYTHING = "Everything this channel follows (stop all)"
 NOT_ADMIN = ("only channel admins can change what this channel gets (Discord: Manage "
              "Channels; Slack: workspace admins or SLACK_ADMIN_USER_IDS)")
 # Who counts as an admin, as each platform's users know it (docs/slack.md, docs/discord.md).
@@ -58,6 +59,8 @@ class SubscriptionCommands:
                                    "this channel follows)", ex.UNSUBSCRIBE_USAGE,
                                    ex.SUBSCRIPTIONS))
         current = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        if user_text(target).casefold() in ("all", "everything"):
+            return self._unsubscribe_everything(caller, current)
         match = self._existing(current, target)
         if match is None:
             return Reply.error(say("this channel doesn't follow '{}'; {} lists what it "
@@ -69,6 +72,28 @@ class SubscriptionCommands:
         return Reply.message(f"This channel no longer gets "
                              f"{self._describe(match.kind, match.target)}.{note}",
                              ephemeral=False)
+
+    def _unsubscribe_everything(self, caller: Caller, current: list[Subscription]) -> Reply:
+        """`unsubscribe all`: the one step that stops everything the channel gets, whether
+        it follows `all` or only named topics and companies (it answered "doesn't follow
+        'all'" to a channel following pricing and Alibaba, leaving one command per target)."""
+        if not current:
+            return Reply.message(say("This channel follows nothing; nothing to stop. {} "
+                                     "lists what it follows.", ex.SUBSCRIPTIONS))
+        for s in current:
+            self.store.remove_subscription(caller.platform, caller.channel, s.kind, s.target)
+        dropped = self._drop_unwanted(caller)
+        names = ", ".join(self._short(s) for s in current)
+        text = say("This channel no longer gets anything (stopped: {}).", names)
+        if dropped:
+            text += (f" {dropped} waiting post(s) won't go out.",)
+        if self.store.digest_setting(caller.platform, caller.channel):
+            text += say(" Its digest setting stays for when it follows something again "
+                        "({} removes it).", ex.DIGEST_OFF)
+        return Reply.message(text, ephemeral=False)
+
+    def _short(self, s: Subscription) -> str:
+        return "all" if s.kind == "all" else s.target
 
     def subscriptions(self, caller: Caller) -> Reply:
         subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
@@ -176,6 +201,11 @@ class SubscriptionCommands:
         rest = [c for c, s in choices.items() if c not in first
                 and (p in c[0].casefold() or p in s.target.casefold()
                      or (s.kind, s.target) == named)]
+        # `all` stops everything: offered when the channel follows named targets only
+        # (a subscription to all is already a choice with that value).
+        if len(subs) > 1 and all(s.kind != "all" for s in subs) and (
+                EVERYTHING.casefold().startswith(p) or "all".startswith(p)):
+            rest.append((EVERYTHING, "all"))
         return (first + rest)[:max(0, limit)]
 
     def _choice_label(self, s: Subscription) -> str:

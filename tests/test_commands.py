@@ -261,6 +261,49 @@ def test_unsubscribe_choices_stay_removable_when_the_gazetteer_forgets_a_name(co
     assert commands.complete_subscription(ADMIN, "") == []
 
 
+@pytest.mark.parametrize("follows, stopped", [
+    (("pricing", "qwen"), "Alibaba, pricing"),            # named targets only
+    (("all", "pricing"), "all, pricing"),                 # all plus a named target
+    (("Nvidia",), "Nvidia"),
+])
+@pytest.mark.parametrize("typed", ["all", "ALL", "everything"])
+def test_unsubscribe_all_stops_everything_the_channel_follows(commands, follows, stopped,
+                                                              typed):
+    """An operator's channel followed pricing and Alibaba: `unsubscribe all` answered
+    "this channel doesn't follow 'all'", with no one step to stop everything."""
+    for target in follows:
+        commands.subscribe(ADMIN, target)
+    reply = commands.unsubscribe(ADMIN, typed)
+    assert reply.kind == "text" and not reply.ephemeral
+    assert f"no longer gets anything (stopped: {stopped})" in reply.text
+    assert commands.store.subscriptions_for_channel("discord", "c1") == []
+    assert "follows nothing" in commands.subscriptions(MEMBER).text
+    assert "follows nothing" in commands.unsubscribe(ADMIN, "all").text
+
+
+def test_unsubscribe_all_drops_the_waiting_posts_and_keeps_the_digest_setting(commands,
+                                                                              clock):
+    from bot.dispatch import dispatch_new
+    commands.subscribe(ADMIN, "pricing")
+    commands.subscribe(ADMIN, "Baidu")
+    commands.digest(ADMIN, "daily", "18:00", "Europe/London")
+    stored = commands.store.stories_to_dispatch(0, commands.store.last_story_pk())
+    assert dispatch_new(commands.store, stored, clock()) >= 1          # held for 18:00
+    text = commands.unsubscribe(ADMIN, "all").text
+    assert "waiting post(s) won't go out" in text and "digest off" in text
+    assert set(commands.store.outbox_counts()) == {"cancelled"}
+
+
+def test_unsubscribe_offers_all_and_help_says_what_it_does(commands):
+    commands.subscribe(ADMIN, "pricing")
+    assert ("Everything this channel follows (stop all)", "all") not in \
+        commands.complete_subscription(ADMIN, "")          # one target: itself is enough
+    commands.subscribe(ADMIN, "Nvidia")
+    assert commands.complete_subscription(ADMIN, "al")[-1] == (
+        "Everything this channel follows (stop all)", "all")
+    assert "unsubscribe all` stops everything" in commands.help(MEMBER).text
+
+
 @pytest.mark.parametrize("target", ["", "   ", None])
 def test_unsubscribe_without_a_target_says_what_to_type(commands, target):
     # It answered "this channel doesn't follow ''", which tells no one what to do.
