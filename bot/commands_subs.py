@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 
-from bot.digest import DigestError, parse_schedule
+from bot.digest import DigestError, parse_schedule, summer_time_note
 from bot.dispatch import matching_channels
 from bot.commands_text import quote, user_text
 from bot import examples as ex
@@ -147,6 +147,8 @@ class SubscriptionCommands:
                               schedule.at_text, schedule.tz_name, now=self.clock())
         text = say("This channel now gets one digest a day at {} {} instead of instant "
                    "posts.", schedule.at_text, schedule.tz_name)
+        if note := summer_time_note(schedule.tz_name):
+            text += (f" Note: {note}.",)
         if not self.store.subscriptions_for_channel(caller.platform, caller.channel):
             text += say(" It follows nothing yet, so the digest would be empty: {} (or a "
                         "topic or company) first.", ex.SUBSCRIBE_ALL)

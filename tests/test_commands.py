@@ -352,6 +352,27 @@ def test_a_digest_for_a_channel_that_follows_nothing_says_so(commands, follows):
     assert ("follows nothing" in text and "subscribe all" in text) is not follows
 
 
+@pytest.mark.parametrize("tz, note", [
+    ("EST", "EST has no summer time"),
+    ("GMT", "use Europe/London"),
+    ("Europe/London", None),
+    ("Asia/Shanghai", None),
+    ("UTC", None),
+])
+def test_a_digest_in_a_zone_without_summer_time_says_what_that_means(commands, tz, note):
+    """EST and GMT are valid zone names, but a New York or London channel that picks
+    them gets its digest an hour late all summer, with nothing said."""
+    text = commands.digest(ADMIN, "daily", "09:00", tz).text
+    assert f"09:00 {tz}" in text
+    assert (note in text) if note else ("summer time" not in text)
+
+
+def test_a_mistyped_digest_time_zone_suggests_the_zone_meant(commands):
+    reply = commands.digest(ADMIN, "daily 09:00 Europe/Londn")
+    assert reply.kind == "error" and "did you mean Europe/London?" in reply.text
+    assert commands.store.digest_setting("discord", "c1") is None
+
+
 @pytest.mark.parametrize("args, message", [
     (("daily", "25:61"), "not a time"),
     (("daily", "08:30", "Moon/Base"), "unknown time zone"),
