@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 
-from bot.digest import DigestError, parse_schedule, summer_time_note
+from bot.digest import DigestError, next_scheduled, parse_schedule, summer_time_note
 from bot.dispatch import matching_channels
 from bot.commands_text import quote, user_text
 from bot import examples as ex
@@ -43,13 +43,21 @@ class SubscriptionCommands:
         if isinstance(resolved, Reply):
             return resolved
         kind, name = resolved
+        before = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        paused = [s for s in before if s.paused and (s.kind, s.target) != (kind, name)]
         sub = Subscription(caller.platform, caller.workspace, caller.channel, kind, name)
         outcome = self.store.add_subscription(sub, now=self.clock())
         what = self._describe(kind, name)
         if outcome == "exists":
             return Reply.message(f"This channel already gets {what}.")
         verb = "gets again" if outcome == "resumed" else "now gets"
-        return Reply.message(f"This channel {verb} {what}.", ephemeral=False)
+        text = f"This channel {verb} {what}."
+        if paused:          # the pause was the channel's: every subscription resumes
+            text += (f" Posting here resumes for its other {len(paused)} "
+                     f"subscription{'s' if len(paused) > 1 else ''} too.")
+        if kind != "all" and any(s.kind == "all" for s in before):
+            text += " (It already gets all strategy stories, which include these.)"
+        return Reply.message(text, ephemeral=False)
 
     def unsubscribe(self, caller: Caller, target: str) -> Reply:
         if not caller.is_admin:
@@ -98,15 +106,27 @@ class SubscriptionCommands:
     def subscriptions(self, caller: Caller) -> Reply:
         subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
         if not subs:
-            return Reply.message(say("This channel follows nothing yet. Admins: {}, {} or {}.",
-                                     ex.SUBSCRIBE_ALL, ex.SUBSCRIBE_TOPIC,
-                                     ex.SUBSCRIBE_COMPANY))
+            text = say("This channel follows nothing yet. Admins: {}, {} or {}.",
+                       ex.SUBSCRIBE_ALL, ex.SUBSCRIBE_TOPIC, ex.SUBSCRIBE_COMPANY)
+            if self.store.digest_setting(caller.platform, caller.channel):
+                text += ("\n\n", self._delivery_line(caller))
+            return Reply.message(text)
         lines: list = ["This channel gets:"]
+        follows_all = any(s.kind == "all" for s in subs)
         for s in subs:
             lines += ["\n", f"  - {self._describe(s.kind, s.target)}"]
-            if s.paused:    # the reason is the platform's error text: kept verbatim
-                lines += say(" — PAUSED: {} (fix it, then {} to resume)", str(s.paused_reason),
-                             ex.resume(s.target))
+            if follows_all and s.kind != "all":
+                lines += [" (already included in all)"]
+            if s.paused:
+                lines += [" — paused"]
+        # A pause covers the whole channel (the platform refused its posts) and one
+        # subscribe lifts it for all: said once, not once per subscription with a
+        # command each, as if every one needed its own.
+        reasons = list(dict.fromkeys(str(s.paused_reason) for s in subs if s.paused))
+        if reasons:     # the reason is the platform's error text: kept verbatim
+            lines += say("\n\nPAUSED: nothing is posted here because {}. Fix that, then "
+                         "{} resumes every subscription above.", "; ".join(reasons),
+                         ex.resume(next(s.target for s in subs if s.paused)))
         lines += ["\n\n", self._delivery_line(caller)]
         return Reply.message(tuple(lines))
 
@@ -146,7 +166,8 @@ class SubscriptionCommands:
         self.store.set_digest(caller.platform, caller.workspace, caller.channel,
                               schedule.at_text, schedule.tz_name, now=self.clock())
         text = say("This channel now gets one digest a day at {} {} instead of instant "
-                   "posts.", schedule.at_text, schedule.tz_name)
+                   "posts (none on a day without new stories).", schedule.at_text,
+                   schedule.tz_name)
         if note := summer_time_note(schedule.tz_name):
             text += (f" Note: {note}.",)
         if not self.store.subscriptions_for_channel(caller.platform, caller.channel):
@@ -252,7 +273,11 @@ class SubscriptionCommands:
     def _delivery_line(self, caller: Caller) -> str:
         d = self.store.digest_setting(caller.platform, caller.channel)
         if d:
-            return f"Delivery: one digest a day at {d.at_time} {d.tz}."
+            schedule = parse_schedule(d.at_time, d.tz)
+            nxt = next_scheduled(schedule, self.clock()).astimezone(schedule.tz)
+            return (f"Delivery: one digest a day at {d.at_time} {d.tz} (next: "
+                    f"{nxt:%a %d %b} {nxt:%H:%M %Z}); no digest on a day without new "
+                    "stories.")
         return (f"Delivery: as they come, up to {self.hourly_cap} posts an hour (more roll "
                 "into one roundup).")
 

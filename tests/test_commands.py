@@ -318,9 +318,49 @@ def test_subscriptions_empty_and_paused(commands):
     assert "follows nothing" in commands.subscriptions(MEMBER).text
     commands.subscribe(ADMIN, "all")
     commands.store.pause_channel("discord", "c1", "bot removed from the server")
-    assert "PAUSED: bot removed from the server" in commands.subscriptions(MEMBER).text
+    assert "PAUSED: nothing is posted here because bot removed from the server" in \
+        commands.subscriptions(MEMBER).text
     assert commands.subscribe(ADMIN, "all").text.startswith("This channel gets again")
     assert "PAUSED" not in commands.subscriptions(MEMBER).text
+
+
+def test_a_paused_channel_says_so_once_with_one_command_that_resumes_everything(commands):
+    """The pause covers the channel: each subscription repeated the reason with its own
+    'subscribe X to resume', as if each needed a command, though one resumes them all."""
+    for target in ("pricing", "qwen", "Nvidia"):
+        commands.subscribe(ADMIN, target)
+    commands.store.pause_channel("discord", "c1", "Missing Access")
+    text = commands.subscriptions(MEMBER).text
+    assert text.count("Missing Access") == 1 and text.count("— paused") == 3
+    assert "then `subscribe Alibaba` resumes every subscription above" in text
+    resumed = commands.subscribe(ADMIN, "chips").text
+    assert "resumes for its other 3 subscriptions too" in resumed
+    assert "paused" not in commands.subscriptions(MEMBER).text.casefold()
+
+
+@pytest.mark.parametrize("tz, next_digest", [
+    ("Europe/London", "next: Tue 03 Mar 09:00 GMT"),     # clock: Mon 02 Mar 09:00 UTC
+    ("Asia/Shanghai", "next: Tue 03 Mar 09:00 CST"),
+])
+@pytest.mark.parametrize("follows", [True, False])
+def test_subscriptions_show_the_digest_time_zone_and_next_digest(commands, tz, next_digest,
+                                                                 follows):
+    """It said "one digest a day at 09:00 Europe/London": not when the next comes, nor
+    that a day with no new stories sends none; and nothing once the list was empty."""
+    if follows:
+        commands.subscribe(ADMIN, "pricing")
+    commands.digest(ADMIN, "daily", "09:00", tz)
+    text = commands.subscriptions(MEMBER).text
+    assert f"one digest a day at 09:00 {tz} ({next_digest})" in text
+    assert "no digest on a day without new stories" in text
+
+
+def test_all_plus_named_targets_says_the_named_ones_add_nothing(commands):
+    commands.subscribe(ADMIN, "all")
+    assert "already gets all strategy stories" in commands.subscribe(ADMIN, "pricing").text
+    text = commands.subscriptions(MEMBER).text
+    assert "(topic pricing) (already included in all)" in text
+    assert "all AI strategy stories\n" in text
 
 
 def test_subscriptions_are_per_channel(commands):
@@ -333,6 +373,7 @@ def test_subscriptions_are_per_channel(commands):
 def test_digest_daily_and_off(commands):
     reply = commands.digest(ADMIN, "daily", "8:30", "Europe/Berlin")
     assert "08:30 Europe/Berlin" in reply.text and not reply.ephemeral
+    assert "none on a day without new stories" in reply.text
     setting = commands.store.digest_setting("discord", "c1")
     assert (setting.at_time, setting.tz) == ("08:30", "Europe/Berlin")
     commands.subscribe(ADMIN, "all")
