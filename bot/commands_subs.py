@@ -201,6 +201,9 @@ class SubscriptionCommands:
         hints = list(self.classifier.suggest_companies(raw, 3))
         hints += difflib.get_close_matches(raw.casefold(), self.classifier.topic_slugs(),
                                            n=2, cutoff=0.6)
+        # Closest first, topics and companies alike ("pricng": pricing, not Microsoft).
+        key = raw.casefold()
+        hints.sort(key=lambda h: -difflib.SequenceMatcher(None, key, h.casefold()).ratio())
         hint = f"did you mean {' or '.join(hints)}? " if hints else ""
         return say("no topic or company '{}' — {}follow a topic slug ({} lists them), a "
                    "company, or everything: {}", quote(raw), hint, ex.TOPICS, ex.SUBSCRIBE_ALL)

@@ -236,9 +236,16 @@ def test_channel_changes_are_admin_only(commands, call):
     assert commands.store.digest_setting("discord", "c1") is None
 
 
-def test_unknown_subscription_target(commands):
-    reply = commands.subscribe(ADMIN, "alibabba")
-    assert reply.kind == "error" and "Alibaba" in reply.text
+@pytest.mark.parametrize("typed, first", [
+    ("alibabba", "Alibaba"),
+    ("pricng", "pricing"),          # a topic's typo: it came after a company ("Microsoft")
+    ("chipz", "chips"),
+    ("opnai", "OpenAI"),
+])
+def test_unknown_subscription_target_suggests_the_closest_first(commands, typed, first):
+    reply = commands.subscribe(ADMIN, typed)
+    assert reply.kind == "error" and f"did you mean {first}" in reply.text
+    assert commands.store.subscriptions_for_channel("discord", "c1") == []
 
 
 def test_unsubscribe(commands):
