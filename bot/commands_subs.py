@@ -124,8 +124,8 @@ class SubscriptionCommands:
         # command each, as if every one needed its own.
         reasons = list(dict.fromkeys(str(s.paused_reason) for s in subs if s.paused))
         if reasons:     # the reason is the platform's error text: kept verbatim
-            lines += say("\n\nPAUSED: nothing is posted here because {}. Fix that, then "
-                         "{} resumes every subscription above.", "; ".join(reasons),
+            lines += say("\n\nPAUSED: {}. Nothing is posted here until that is fixed; "
+                         "then {} resumes every subscription above.", "; ".join(reasons),
                          ex.resume(next(s.target for s in subs if s.paused)))
         lines += ["\n\n", self._delivery_line(caller)]
         return Reply.message(tuple(lines))
