@@ -43,7 +43,7 @@ AI strategy news briefs. Commands:
   {} — what this channel follows (and why a subscription is paused)
 Admins:
   {} — post new stories here; TARGET is a topic, a company or all
-  {} — stop posting them
+  {} — stop posting them ({} stops everything this channel gets)
   {} — one roundup a day instead of instant posts (TIMEZONE: an IANA name such \
 as Europe/Berlin; UTC if left out)
   {} — back to instant posts
@@ -51,7 +51,7 @@ as Europe/Berlin; UTC if left out)
 LIMIT is how many briefs to show (default 5).""",
            ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS, ex.SEARCH_USAGE,
            ex.TOPICS, ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,
-           ex.DIGEST_USAGE, ex.DIGEST_OFF, ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
+           ex.UNSUBSCRIBE_ALL, ex.DIGEST_USAGE, ex.DIGEST_OFF, ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
            ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
 
 

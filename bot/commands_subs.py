@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 
-from bot.digest import DigestError, parse_schedule
+from bot.digest import DigestError, next_scheduled, parse_schedule, summer_time_note
 from bot.dispatch import matching_channels
 from bot.commands_text import quote, user_text
 from bot import examples as ex
@@ -14,6 +14,7 @@ from bot.examples import Text, say
 from bot.replies import Caller, Reply
 from feeds.models import Subscription
 
+EVERYTHING = "Everything this channel follows (stop all)"
 NOT_ADMIN = ("only channel admins can change what this channel gets (Discord: Manage "
              "Channels; Slack: workspace admins or SLACK_ADMIN_USER_IDS)")
 # Who counts as an admin, as each platform's users know it (docs/slack.md, docs/discord.md).
@@ -42,13 +43,21 @@ class SubscriptionCommands:
         if isinstance(resolved, Reply):
             return resolved
         kind, name = resolved
+        before = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        paused = [s for s in before if s.paused and (s.kind, s.target) != (kind, name)]
         sub = Subscription(caller.platform, caller.workspace, caller.channel, kind, name)
         outcome = self.store.add_subscription(sub, now=self.clock())
         what = self._describe(kind, name)
         if outcome == "exists":
             return Reply.message(f"This channel already gets {what}.")
         verb = "gets again" if outcome == "resumed" else "now gets"
-        return Reply.message(f"This channel {verb} {what}.", ephemeral=False)
+        text = f"This channel {verb} {what}."
+        if paused:          # the pause was the channel's: every subscription resumes
+            text += (f" Posting here resumes for its other {len(paused)} "
+                     f"subscription{'s' if len(paused) > 1 else ''} too.")
+        if kind != "all" and any(s.kind == "all" for s in before):
+            text += " (It already gets all strategy stories, which include these.)"
+        return Reply.message(text, ephemeral=False)
 
     def unsubscribe(self, caller: Caller, target: str) -> Reply:
         if not caller.is_admin:
@@ -58,6 +67,8 @@ class SubscriptionCommands:
                                    "this channel follows)", ex.UNSUBSCRIBE_USAGE,
                                    ex.SUBSCRIPTIONS))
         current = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        if user_text(target).casefold() in ("all", "everything"):
+            return self._unsubscribe_everything(caller, current)
         match = self._existing(current, target)
         if match is None:
             return Reply.error(say("this channel doesn't follow '{}'; {} lists what it "
@@ -70,18 +81,52 @@ class SubscriptionCommands:
                              f"{self._describe(match.kind, match.target)}.{note}",
                              ephemeral=False)
 
+    def _unsubscribe_everything(self, caller: Caller, current: list[Subscription]) -> Reply:
+        """`unsubscribe all`: the one step that stops everything the channel gets, whether
+        it follows `all` or only named topics and companies (it answered "doesn't follow
+        'all'" to a channel following pricing and Alibaba, leaving one command per target)."""
+        if not current:
+            return Reply.message(say("This channel follows nothing; nothing to stop. {} "
+                                     "lists what it follows.", ex.SUBSCRIPTIONS))
+        for s in current:
+            self.store.remove_subscription(caller.platform, caller.channel, s.kind, s.target)
+        dropped = self._drop_unwanted(caller)
+        names = ", ".join(self._short(s) for s in current)
+        text = say("This channel no longer gets anything (stopped: {}).", names)
+        if dropped:
+            text += (f" {dropped} waiting post(s) won't go out.",)
+        if self.store.digest_setting(caller.platform, caller.channel):
+            text += say(" Its digest setting stays for when it follows something again "
+                        "({} removes it).", ex.DIGEST_OFF)
+        return Reply.message(text, ephemeral=False)
+
+    def _short(self, s: Subscription) -> str:
+        return "all" if s.kind == "all" else s.target
+
     def subscriptions(self, caller: Caller) -> Reply:
         subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
         if not subs:
-            return Reply.message(say("This channel follows nothing yet. Admins: {}, {} or {}.",
-                                     ex.SUBSCRIBE_ALL, ex.SUBSCRIBE_TOPIC,
-                                     ex.SUBSCRIBE_COMPANY))
+            text = say("This channel follows nothing yet. Admins: {}, {} or {}.",
+                       ex.SUBSCRIBE_ALL, ex.SUBSCRIBE_TOPIC, ex.SUBSCRIBE_COMPANY)
+            if self.store.digest_setting(caller.platform, caller.channel):
+                text += ("\n\n", self._delivery_line(caller))
+            return Reply.message(text)
         lines: list = ["This channel gets:"]
+        follows_all = any(s.kind == "all" for s in subs)
         for s in subs:
             lines += ["\n", f"  - {self._describe(s.kind, s.target)}"]
-            if s.paused:    # the reason is the platform's error text: kept verbatim
-                lines += say(" — PAUSED: {} (fix it, then {} to resume)", str(s.paused_reason),
-                             ex.resume(s.target))
+            if follows_all and s.kind != "all":
+                lines += [" (already included in all)"]
+            if s.paused:
+                lines += [" — paused"]
+        # A pause covers the whole channel (the platform refused its posts) and one
+        # subscribe lifts it for all: said once, not once per subscription with a
+        # command each, as if every one needed its own.
+        reasons = list(dict.fromkeys(str(s.paused_reason) for s in subs if s.paused))
+        if reasons:     # the reason is the platform's error text: kept verbatim
+            lines += say("\n\nPAUSED: {}. Nothing is posted here until that is fixed; "
+                         "then {} resumes every subscription above.", "; ".join(reasons),
+                         ex.resume(next(s.target for s in subs if s.paused)))
         lines += ["\n\n", self._delivery_line(caller)]
         return Reply.message(tuple(lines))
 
@@ -121,7 +166,10 @@ class SubscriptionCommands:
         self.store.set_digest(caller.platform, caller.workspace, caller.channel,
                               schedule.at_text, schedule.tz_name, now=self.clock())
         text = say("This channel now gets one digest a day at {} {} instead of instant "
-                   "posts.", schedule.at_text, schedule.tz_name)
+                   "posts (none on a day without new stories).", schedule.at_text,
+                   schedule.tz_name)
+        if note := summer_time_note(schedule.tz_name):
+            text += (f" Note: {note}.",)
         if not self.store.subscriptions_for_channel(caller.platform, caller.channel):
             text += say(" It follows nothing yet, so the digest would be empty: {} (or a "
                         "topic or company) first.", ex.SUBSCRIBE_ALL)
@@ -153,6 +201,9 @@ class SubscriptionCommands:
         hints = list(self.classifier.suggest_companies(raw, 3))
         hints += difflib.get_close_matches(raw.casefold(), self.classifier.topic_slugs(),
                                            n=2, cutoff=0.6)
+        # Closest first, topics and companies alike ("pricng": pricing, not Microsoft).
+        key = raw.casefold()
+        hints.sort(key=lambda h: -difflib.SequenceMatcher(None, key, h.casefold()).ratio())
         hint = f"did you mean {' or '.join(hints)}? " if hints else ""
         return say("no topic or company '{}' — {}follow a topic slug ({} lists them), a "
                    "company, or everything: {}", quote(raw), hint, ex.TOPICS, ex.SUBSCRIBE_ALL)
@@ -176,6 +227,11 @@ class SubscriptionCommands:
         rest = [c for c, s in choices.items() if c not in first
                 and (p in c[0].casefold() or p in s.target.casefold()
                      or (s.kind, s.target) == named)]
+        # `all` stops everything: offered when the channel follows named targets only
+        # (a subscription to all is already a choice with that value).
+        if len(subs) > 1 and all(s.kind != "all" for s in subs) and (
+                EVERYTHING.casefold().startswith(p) or "all".startswith(p)):
+            rest.append((EVERYTHING, "all"))
         return (first + rest)[:max(0, limit)]
 
     def _choice_label(self, s: Subscription) -> str:
@@ -220,7 +276,11 @@ class SubscriptionCommands:
     def _delivery_line(self, caller: Caller) -> str:
         d = self.store.digest_setting(caller.platform, caller.channel)
         if d:
-            return f"Delivery: one digest a day at {d.at_time} {d.tz}."
+            schedule = parse_schedule(d.at_time, d.tz)
+            nxt = next_scheduled(schedule, self.clock()).astimezone(schedule.tz)
+            return (f"Delivery: one digest a day at {d.at_time} {d.tz} (next: "
+                    f"{nxt:%a %d %b} {nxt:%H:%M %Z}); no digest on a day without new "
+                    "stories.")
         return (f"Delivery: as they come, up to {self.hourly_cap} posts an hour (more roll "
                 "into one roundup).")
 

@@ -4,6 +4,7 @@ A channel in digest mode gets one roundup a day at its local time instead of ins
 posts; the same roundup also carries stories that went over the hourly cap."""
 from __future__ import annotations
 
+import difflib
 import functools
 import re
 from dataclasses import dataclass
@@ -49,8 +50,68 @@ def parse_tz(name: str) -> ZoneInfo:
             raise ValueError(name)      # ZoneInfo would read paths; names only
         return ZoneInfo(_zone_names().get(name.casefold(), name))
     except (ZoneInfoNotFoundError, ValueError):
-        raise DigestError(f"digest: unknown time zone {name!r}; use an IANA name such as "
-                          "UTC, Europe/London, America/New_York or Asia/Shanghai") from None
+        hints = suggest_zones(name)
+        hint = f"did you mean {' or '.join(hints)}? " if hints else ""
+        raise DigestError(f"digest: unknown time zone {name!r}; {hint}use an IANA name "
+                          "such as UTC, Europe/London, America/New_York or Asia/Shanghai"
+                          ) from None
+
+
+# What people type for a zone that is no IANA name: abbreviations and capitals.
+_ALIASES = {
+    "bst": ("Europe/London",), "ist": ("Asia/Kolkata", "Europe/Dublin"),
+    "cest": ("Europe/Berlin", "Europe/Paris"), "pst": ("America/Los_Angeles",),
+    "pdt": ("America/Los_Angeles",), "edt": ("America/New_York",),
+    "cdt": ("America/Chicago",), "mdt": ("America/Denver",),
+    "cst": ("America/Chicago", "Asia/Shanghai"), "jst": ("Asia/Tokyo",),
+    "kst": ("Asia/Seoul",), "hkt": ("Asia/Hong_Kong",), "sgt": ("Asia/Singapore",),
+    "aest": ("Australia/Sydney",), "aedt": ("Australia/Sydney",),
+    "beijing": ("Asia/Shanghai",), "china": ("Asia/Shanghai",), "peking": ("Asia/Shanghai",),
+    "asia/beijing": ("Asia/Shanghai",), "shenzhen": ("Asia/Shanghai",),
+    "hangzhou": ("Asia/Shanghai",), "san francisco": ("America/Los_Angeles",),
+    "seattle": ("America/Los_Angeles",), "boston": ("America/New_York",),
+    "washington": ("America/New_York",), "delhi": ("Asia/Kolkata",),
+    "mumbai": ("Asia/Kolkata",), "bangalore": ("Asia/Kolkata",),
+}
+
+
+def suggest_zones(typed: str, n: int = 2) -> list[str]:
+    """IANA names for a mistyped or informal zone: "Europe/Londn", "London",
+    "new york", "BST", "Beijing" -> the zone meant (at most n)."""
+    key = " ".join((typed or "").replace("_", " ").split()).casefold()
+    if not key:
+        return []
+    if key in _ALIASES:
+        return list(_ALIASES[key])[:n]
+    names = _zone_names()
+    cities: dict[str, str] = {}
+    for folded, proper in sorted(names.items()):
+        if "/" in proper and not proper.startswith(("Etc/", "SystemV/")):
+            cities.setdefault(folded.rsplit("/", 1)[1].replace("_", " "), proper)
+    if key in cities:                                   # "London", "new york"
+        return [cities[key]]
+    # A misspelt full name ("Europe/Londn"): the closest one only, not its neighbours.
+    close = difflib.get_close_matches(key.replace(" ", "_"), list(names), n=1, cutoff=0.8)
+    if close:
+        return [names[close[0]]]
+    city = key.rsplit("/", 1)[-1]                       # "Tokio", "europe/londres"
+    return [cities[m] for m in difflib.get_close_matches(city, list(cities), n=n,
+                                                         cutoff=0.75)]
+
+
+# Zones of a fixed offset that people pick for a place that keeps summer time.
+_NO_SUMMER_TIME = {"EST": "America/New_York", "MST": "America/Denver",
+                   "GMT": "Europe/London", "WET": "Europe/Lisbon"}
+
+
+def summer_time_note(tz_name: str) -> str:
+    """A hint when the zone chosen never changes its clocks but the place it is named
+    for does: 09:00 EST is 10:00 in New York all summer."""
+    place = _NO_SUMMER_TIME.get(tz_name)
+    if place is None:
+        return ""
+    return (f"{tz_name} has no summer time: in summer the digest comes an hour later on "
+            f"{place}'s clocks; to follow them, use {place}")
 
 
 @functools.cache

@@ -32,9 +32,14 @@ class Roundups:
             # done (empty, not posted); posts queued since wait for the next one.
             self.store.record_digest_run(*key, now)
             return 0
-        title, sent = digest_title(schedule, now), 0
+        title, sent, part = digest_title(schedule, now), 0, 0
         while held := self.store.held_posts(*key, self._roundup_limit(key)):
-            ok = await self._roundup(adapter, key, held, title)
+            # A long digest goes in several messages: numbered, so six messages under
+            # one title don't read as the same digest posted six times.
+            part += 1
+            parts = part - 1 + -(-self.store.held_count(*key) // self._roundup_limit(key))
+            ok = await self._roundup(adapter, key, held,
+                                     title if parts == 1 else f"{title} ({part} of {parts})")
             if ok is None:
                 return sent         # retried on a later pass; the run is not recorded
             sent += ok

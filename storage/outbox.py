@@ -116,6 +116,10 @@ class OutboxStore(DeliveryWrites):
                                  "ORDER BY published DESC, score DESC, id LIMIT ?",
                                  (platform, channel, limit))
 
+    def held_count(self, platform: str, channel: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM outbox WHERE state='held' AND "
+                               "platform=? AND channel=?", (platform, channel)).fetchone()[0]
+
     def oldest_held(self, platform: str, channel: str) -> datetime | None:
         """When the channel's longest-waiting held post was queued (None: none held)."""
         r = self.db.execute("SELECT MIN(created_at) FROM outbox WHERE state='held' AND "

@@ -242,6 +242,28 @@ async def test_long_roundups_are_split(store, clock, size, messages):
     assert [len(d.briefs) for d in adapter.digests] == messages
 
 
+@pytest.mark.parametrize("stories, titles", [
+    (60, [f" ({n} of 6)" for n in range(1, 7)]),
+    (11, [" (1 of 2)", " (2 of 2)"]),
+    (10, [""]),
+    (1, [""]),
+])
+async def test_a_long_digest_is_one_digest_in_numbered_parts(store, clock, stories, titles):
+    """60 stories made six messages under the very same title: read as the digest
+    posted six times. Every story goes out once, in parts that say so."""
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "Europe/London", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(stories)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    clock.advance(hours=1)
+    await delivery(store, clock, adapter).run_once()
+    assert [d.title for d in adapter.digests] == [
+        f"AI strategy digest, Mon 02 Mar 2026{t}" for t in titles]
+    posted = [b.id for d in adapter.digests for b in d.briefs]
+    assert sorted(posted) == sorted(f"story{n}" for n in range(stories))
+    assert states(store) == {"digested": stories}
+
+
 async def test_run_forever_delivers_and_stops(store, clock):
     follow(store, clock)
     adapter = RecordingAdapter(clock=clock)

@@ -23,6 +23,35 @@ def test_bad_time_or_zone_says_what_to_type(at, tz, message):
     assert "e.g." in str(e.value) or "such as" in str(e.value)
 
 
+@pytest.mark.parametrize("typed, meant", [
+    ("Europe/Londn", "Europe/London"),        # a typo in a full name
+    ("Europe/Lodnon", "Europe/London"),
+    ("America/NewYork", "America/New_York"),
+    ("Asia/Shangai", "Asia/Shanghai"),
+    ("London", "Europe/London"),              # the city alone
+    ("new york", "America/New_York"),
+    ("Tokio", "Asia/Tokyo"),
+    ("BST", "Europe/London"),                 # abbreviations that are no IANA name
+    ("PST", "America/Los_Angeles"),
+    ("Beijing", "Asia/Shanghai"),             # China's one zone is named for Shanghai
+    ("Asia/Beijing", "Asia/Shanghai"),
+])
+def test_a_mistyped_or_informal_time_zone_gets_the_zone_meant(typed, meant):
+    """It said only "unknown time zone 'Europe/Londn'; use an IANA name such as ...":
+    no pointer to the zone the user plainly meant."""
+    with pytest.raises(DigestError) as e:
+        parse_schedule("09:00", typed)
+    assert f"did you mean {meant}?" in str(e.value)
+    assert "unknown time zone" in str(e.value)
+
+
+@pytest.mark.parametrize("typed", ["Mars/Olympus", "xyz"])
+def test_a_time_zone_like_no_other_gets_no_guess(typed):
+    with pytest.raises(DigestError) as e:
+        parse_schedule("09:00", typed)
+    assert "did you mean" not in str(e.value) and "Asia/Shanghai" in str(e.value)
+
+
 @pytest.mark.parametrize("typed", ["europe/london", "EUROPE/LONDON", " Europe/london "])
 def test_a_time_zone_typed_in_another_case_is_understood(typed):
     # Zone names are case-sensitive files on Linux: "europe/london" was refused as

@@ -226,7 +226,7 @@ def _channel_settings(tree: app_commands.CommandTree, commands) -> None:
         await guarded(interaction, commands.subscribe, target)
 
     @tree.command(name="unsubscribe", description="Stop posting a topic or company in this channel")
-    @app_commands.describe(target="A topic, a company, or all")
+    @app_commands.describe(target="A topic, a company, or all (stops everything it follows)")
     @app_commands.autocomplete(target=complete_followed)
     @app_commands.default_permissions(manage_channels=True)
     @app_commands.guild_only()
