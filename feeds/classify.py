@@ -21,8 +21,9 @@ from itertools import count, repeat
 from operator import call, itemgetter, neg
 
 from feeds.gazetteer import Gazetteer, GazetteerError, load_gazetteer
+from feeds.hanzi import simplified
 from feeds.learned import StrategyModel
-from feeds.phrases import PhraseMatcher
+from feeds.phrases import NOT_A_NAME, PhraseMatcher
 from feeds.lexical import words
 from feeds.models import Classification
 from feeds.scan import PLACES, Scan, Scanner, strongest
@@ -110,7 +111,7 @@ class Classifier:
         self._rules = {k: gz.rules.get(k, {}) for k in ("score", "ai", "strategy", "negative", "model", "cues")}
         self._model = StrategyModel.load(self._rules["model"])
         aliases = {a: canon for canon, al in gz.companies.items() for a in [canon, *al]}
-        self._lookup = {a.casefold(): canon for a, canon in aliases.items()}
+        self._lookup = {simplified(a).casefold(): canon for a, canon in aliases.items()}
         # AI phrases are listed as written ("ai:OpenAI x3"), so their case is kept
         self._matcher = PhraseMatcher(self._entries(aliases), as_written=_is_ai_phrase)
         self._topic_of_company = defaultdict(list)
@@ -171,7 +172,10 @@ class Classifier:
         out += [(t, ("negative", "negative", float(w)), False) for t, w in negatives.items()]
         for group, phrases in self._rules["cues"].items():  # features for the learned layer only
             out += [(t, ("cue", group, 1.0), t != t.lower()) for t in phrases]
-        return out
+        # a longer word holding an alias ("文心兰") matches instead of it, and means nothing
+        out += [(t, NOT_A_NAME, False) for t in gz.not_names]
+        # traditional characters match as simplified ones: the text is folded too
+        return [(simplified(t), key, exact) for t, key, exact in out]
 
     # ---- classification -------------------------------------------------------------
     def classify(self, title: str, text: str) -> Classification:
@@ -281,7 +285,7 @@ class Classifier:
     # ---- lookups used by commands ---------------------------------------------------
     def resolve_company(self, name: str) -> str | None:
         """Canonical name for a name, alias or product, any case ("qwen" -> "Alibaba")."""
-        key = " ".join((name or "").split()).casefold()
+        key = simplified(" ".join((name or "").split())).casefold()
         while key:
             if key in self._lookup:
                 return self._lookup[key]
@@ -325,5 +329,6 @@ class Classifier:
 
 
 def _ai_spelling(text: str) -> str:
-    """The NYT writes "A.I.": count it as "AI" in every phrase ("generative A.I.")."""
-    return text.replace("A.I.", "AI")
+    """The NYT writes "A.I.": count it as "AI" in every phrase ("generative A.I."). Hong
+    Kong and Taiwan write 騰訊, 降價: traditional characters count as simplified ones."""
+    return simplified(text.replace("A.I.", "AI"))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 
+from feeds.hanzi import simplified
 from feeds.models import Story
 
 WINDOW = timedelta(hours=48)
@@ -29,10 +30,13 @@ _NUM = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?")
 _CURRENCY_BEFORE = re.compile(r"(?:(?:us|hk|a|c|s)?\$|€|£|¥|\b(?:usd|eur|rmb|cny|gbp)\s?)$",
                               re.IGNORECASE)
 _AFTER = re.compile(
-    r"(?:\s?(?P<pct>%|per\s?cent\b|percent\b))?"
-    r"(?:[\s-]?(?P<scale>trillion|billion|million|thousand|bln|mln|bn|mn|tn|[kmbt])\b)?"
-    r"(?:\s?(?P<cur>dollars?|usd|euros?|eur|yuan|rmb|cny|pounds?|gbp|yen)\b)?",
+    r"(?:\s?(?P<pct>%|％|per\s?cent\b|percent\b))?"
+    r"(?:[\s-]?(?P<scale>trillion|billion|million|thousand|bln|mln|bn|mn|tn|[kmbt])\b"
+    r"|(?P<cn_scale>万亿|千亿|亿|万))?"   # Chinese: 10亿美元 = $1 billion, 3.5万 = 35,000
+    r"(?:\s?(?P<cur>dollars?|usd|euros?|eur|yuan|rmb|cny|pounds?|gbp|yen)\b"
+    r"|(?P<cn_cur>美元|人民币|港元|港币|元))?",
     re.IGNORECASE)
+_CN_SCALE = {"万": 1e4, "亿": 1e8, "千亿": 1e11, "万亿": 1e12}
 
 # Words naming the kind of event; a word may name more than one ("deal", "stake").
 _EVENTS = {
@@ -59,6 +63,28 @@ _EVENTS = {
                   "fired reinstated reinstates returns",
     "layoffs": "layoff layoffs lay lays laid jobs job workforce staff",
 }
+# Chinese headlines have no spaces: their event words are found as substrings (in
+# simplified characters; a traditional headline is folded first), and their words for
+# the title overlap are character pairs (阿里云降价 -> 阿里, 里云, 云降, 降价).
+_EVENTS_ZH = {
+    "funding": "融资 领投 参投 跟投 估值 募资",
+    "acquisition": "收购 并购 入股",
+    "pricing": "降价 定价 涨价 价格 免费 收费",
+    "earnings": "营收 财报 净利润 亏损 扭亏",
+    "launch": "发布 推出 上线 亮相",
+    "partnership": "合作 联手 牵手 结盟 联合实验室",
+    "legal": "起诉 诉讼 罚款 罚单 反垄断 立案调查",
+    "policy": "出口管制 禁令 制裁 监管 管制 实体清单 备案 许可证",
+    "leadership": "离职 辞职 任命 卸任 接任 兼任 出任 人事变动",
+    "layoffs": "裁员",
+}
+_ZH_EVENT_OF: dict[str, frozenset[str]] = {}
+for _kind, _words in _EVENTS_ZH.items():
+    for _w in _words.split():
+        _ZH_EVENT_OF[_w] = _ZH_EVENT_OF.get(_w, frozenset()) | {_kind}
+_ZH_EVENT = re.compile("|".join(sorted(_ZH_EVENT_OF, key=len, reverse=True)))
+_HAN_RUN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]+")
+
 _EVENT_OF: dict[str, frozenset[str]] = {}
 for _kind, _words in _EVENTS.items():
     for _w in _words.split():
@@ -115,7 +141,10 @@ def figures(text: str) -> frozenset[str]:
             found.add(f"pct:{value:g}")
             continue
         before = text[max(0, m.start() - 5):m.start()]
-        currency = bool(after["cur"] or _CURRENCY_BEFORE.search(before))
+        currency = bool(after["cur"] or after["cn_cur"] or _CURRENCY_BEFORE.search(before))
+        if after["cn_scale"]:
+            found.add(f"amt:{value * _CN_SCALE[after['cn_scale']]:.6g}")
+            continue
         scale = (after["scale"] or "").lower()
         if not (currency or scale) or (len(scale) == 1 and not currency):
             continue   # "2025", "5G", "7B parameters": not an amount
@@ -176,6 +205,12 @@ def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
         words.add(w)
         if w not in company_words and len(w) > 2:
             terms.add(w)
+    runs = _HAN_RUN.findall(simplified(title))
+    for run in runs:
+        for hit in _ZH_EVENT.findall(run):
+            events |= _ZH_EVENT_OF[hit]
+            words |= {f"event:{k}" for k in _ZH_EVENT_OF[hit]}
+        words.update(run[i:i + 2] for i in range(len(run) - 1))
     found = figures(f"{title}\n{lead}")
     amounts = frozenset(f for f in found if f.startswith("amt:"))
     return Signature(companies, found, frozenset(events), frozenset(terms), frozenset(words),

@@ -37,6 +37,8 @@ class Gazetteer:
     companies: dict[str, list[str]] = field(default_factory=dict)
     exact: set[str] = field(default_factory=set)          # aliases matched case-sensitively
     ai_companies: set[str] = field(default_factory=set)   # naming them is evidence of AI
+    # longer words holding an alias that are not the company (文心兰, an orchid; 阿里山)
+    not_names: list[str] = field(default_factory=list)
     topics: dict[str, Topic] = field(default_factory=dict)
     rules: dict = field(default_factory=dict)             # strategy.toml, merged
 
@@ -58,6 +60,8 @@ class Gazetteer:
                 if alias not in aliases and alias != canon:
                     aliases.append(alias)
             self.exact.update(exact)
+            self.not_names += [w for w in _strings(spec.get("not", []), origin, name)
+                               if w not in self.not_names]
             if spec.get("ai"):
                 self.ai_companies.add(canon)
 

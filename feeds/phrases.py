@@ -18,6 +18,9 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-
 _WORD = "0-9A-Za-z\u00c0-\u024f_"
 _TOKEN = re.compile(f"[{_WORD}]+")
 _WORD_CHARS = frozenset(ch for ch in map(chr, range(0x250)) if _TOKEN.match(ch))
+# The key of a phrase that only stops shorter phrases inside it from matching (文心兰, an
+# orchid, holds Baidu's 文心): it takes no keys of the phrases inside it.
+NOT_A_NAME = ("not", "not", 0.0)
 
 
 class PhraseMatcher:
@@ -150,9 +153,13 @@ class PhraseMatcher:
     def _inherit(self) -> None:
         originals = {low: list(entries) for low, entries in self._keys.items()}
         for low, entries in self._keys.items():
+            if any(key == NOT_A_NAME for _, key in entries):
+                continue
             listed = self._spelling[low]
             for part in _sub_phrases(low):
                 for exact, key in originals.get(part, ()):
+                    if key == NOT_A_NAME:
+                        continue
                     have = {(k[0], k[1]) for _, k in entries}
                     # an exact sub-phrase counts only if the longer phrase spells it so
                     if (key[0], key[1]) not in have and (not exact or exact in listed):

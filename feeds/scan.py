@@ -109,6 +109,8 @@ class Scanner:
         """A spelling's phrase keys as Terms; its company and AI keys go to _special."""
         terms, special, low = [], [], spelling.lower()
         for kind, owner, weight in self._matcher.keys(spelling):
+            if kind == "not":   # a word that only hides a name inside it (文心兰)
+                continue
             if kind in ("company", "ai"):
                 special.append((kind, owner, owner in self._ai_companies))
             else:

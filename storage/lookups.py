@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from feeds.hanzi import variants
 from feeds.models import Brief, iso_utc, parse_iso
 
 _BRIEF_COLUMNS = ("s.pk, s.id, s.url, s.title, s.source, s.published, s.subtitle, "
@@ -177,18 +178,22 @@ class LookupStore:
         if not words:
             return []
         (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
+        # A Chinese word in simplified and traditional characters (降价 finds 降價 too).
+        forms = [variants(w) for w in words]
+        shunned = [f for w in without for f in variants(w)]
         # lower() only where a word has letters with case: it copies the whole text.
-        title = ["instr(lower(title), ?)" if _cased(w) else "instr(title, ?)" for w in words]
-        text = ["instr(lower(text), ?)" if _cased(w) else "instr(text, ?)" for w in words]
-        anywhere = join.join(f"({a} OR {b})" for a, b in zip(title, text))
-        nowhere = "".join(" AND NOT (instr(lower(title), ?) OR instr(lower(text), ?))"
-                          if _cased(w) else " AND NOT (instr(title, ?) OR instr(text, ?))"
-                          for w in without)
+        def where(w: str, column: str) -> str:
+            return f"instr(lower({column}), ?)" if _cased(w) else f"instr({column}, ?)"
+        title = ["(" + " OR ".join(where(f, "title") for f in fs) + ")" for fs in forms]
+        anywhere = join.join("(" + " OR ".join(f"{where(f, 'title')} OR {where(f, 'text')}"
+                                               for f in fs) + ")" for fs in forms)
+        nowhere = "".join(f" AND NOT ({where(w, 'title')} OR {where(w, 'text')})" for w in shunned)
         rows = self.db.execute(
             f"SELECT pk, ({join.join(title)}) FROM stories WHERE pk > ? AND ({anywhere})"
             f"{nowhere} ORDER BY pk DESC LIMIT ?",
-            (*words, (top or 0) - UNSPACED_SCAN, *[w for w in words for _ in (0, 1)],
-             *[w for w in without for _ in (0, 1)], SEARCH_WINDOW)).fetchall()
+            (*[f for fs in forms for f in fs], (top or 0) - UNSPACED_SCAN,
+             *[f for fs in forms for f in fs for _ in (0, 1)],
+             *[w for w in shunned for _ in (0, 1)], SEARCH_WINDOW)).fetchall()
         return self._rank_leads([pk for pk, _ in rows], {pk for pk, t in rows if t}, limit)
 
     def _rank_leads(self, window: list[int], in_title: set[int], limit: int) -> list[int]:

@@ -139,6 +139,62 @@ def test_chinese_story_on_alibaba_pricing_is_strategy(clf):
     assert any(r.startswith("term:降价 +") for r in c.reasons)
 
 
+# Chinese outlets: a longer word holding an alias is not the company; traditional
+# characters (Hong Kong, Taiwan) name the same companies and topics as simplified ones.
+@pytest.mark.parametrize("text, company, named", [
+    ("文心兰喜欢温暖湿润的环境，浇水要见干见湿。", "Baidu", False),     # an orchid
+    ("百度文心大模型用户突破3亿。", "Baidu", True),
+    ("百度百科上线了新的人工智能词条。", "Baidu", True),                 # Baidu's own site
+    ("阿里山的日出和云海吸引了大批游客。", "Alibaba", False),            # a mountain
+    ("阿里云和阿里山都在这篇文章里。", "Alibaba", True),
+    ("海纳百川，有容乃大。", "Baichuan", False),                         # an idiom
+    ("百川智能发布新一代开源模型。", "Baichuan", True),
+    ("每个汉字在GBK编码下占两个字节。", "ByteDance", False),             # bytes
+    ("字节跳动旗下豆包上线新功能。", "ByteDance", True),
+    ("周末去海螺沟看冰川。", "MiniMax", False),                          # a glacier park
+    ("早餐喝了一碗小米粥。", "Xiaomi", False),                          # millet
+    ("騰訊雲宣佈混元大模型降價。", "Tencent", True),                     # traditional
+    ("華為昇騰晶片出貨量大增。", "Huawei", True),
+    ("中芯國際股價重挫。", "SMIC", True),
+    ("寒武紀上半年營收大增。", "Cambricon", True),
+    ("輝達的H20晶片被要求申請許可證。", "Nvidia", True),
+    ("美团收购光年之外。", "Meituan", True),
+])
+def test_chinese_names_in_longer_words_and_traditional_script(clf, text, company, named):
+    assert (company in clf.classify("", text).companies) is named
+
+
+@pytest.mark.parametrize("name, canonical", [
+    ("騰訊", "Tencent"), ("通義千問", "Alibaba"), ("華為雲", "Huawei"), ("字節跳動", "ByteDance"),
+    ("中芯国际", "SMIC"), ("寒武纪", "Cambricon"), ("智譜", "Zhipu"),
+])
+def test_resolve_company_in_either_script(clf, name, canonical):
+    assert clf.resolve_company(name) == canonical
+
+
+@pytest.mark.parametrize("title, text, strategy, topic", [
+    ("騰訊混元大模型宣佈降價，混元-lite全面免費",
+     "騰訊雲宣佈旗下混元大模型全面降價，推動人工智能應用落地。", True, "pricing"),
+    ("美國擴大對華晶片出口管制，中芯國際股價重挫",
+     "美國商務部宣佈擴大對中國先進晶片及製造設備的出口管制，多家中國企業被列入實體清單。",
+     True, "policy"),
+    ("寒武纪上半年营收同比增长43倍，扭亏为盈",
+     "公司表示，业绩增长主要来自云端AI芯片产品线。受出口管制影响，国内互联网公司加大了对国产算力的采购。",
+     True, "chips"),
+    ("通义实验室负责人变动：阿里云CTO将兼任",
+     "阿里巴巴内部邮件显示，通义实验室负责人出现变动，阿里云CTO将兼任，此前通义千问技术负责人已离职。",
+     True, "leadership"),
+    ("一文读懂大模型中的MoE架构：从原理到实践",
+     "混合专家模型是近年来大模型的热门架构。本文从原理出发，讲解门控网络和专家路由。", False, None),
+    ("文心兰怎么养？这5个养护要点请收好",
+     "文心兰又名跳舞兰，是一种常见的观赏兰花，喜欢温暖湿润、半阴的环境。", False, None),
+])
+def test_chinese_stories_strategy_and_topics(clf, title, text, strategy, topic):
+    c = clf.classify(title, text)
+    assert c.strategy is strategy, c.reasons
+    assert topic is None or topic in c.topics, c.topics
+
+
 @pytest.mark.parametrize("title, text, main", [
     ("US tightens export controls on Nvidia AI chips to China",
      "The Commerce Department said the new rules block sales of H20 accelerators to Chinese firms, "

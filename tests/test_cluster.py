@@ -103,6 +103,41 @@ DIFFERENT = [
 ]
 
 
+# A Chinese outlet and an English one (or a Hong Kong one, in traditional characters)
+# on one event; and Chinese headlines that share a product name but not the event.
+SAME_ZH = [
+    (("阿里云通义千问API降价97%，大模型价格战再升级", ("Alibaba", "ByteDance"),
+      "阿里云宣布通义千问系列大模型API全面降价，降幅达97%。"),
+     ("Alibaba cuts Qwen API prices by 97% as China's AI price war heats up", ("Alibaba", "ByteDance"),
+      "Alibaba Cloud cut the price of its Qwen models by as much as 97%.")),
+    (("月之暗面完成超10亿美元融资，估值约33亿美元", ("Moonshot AI", "Alibaba", "Tencent"),
+      "Kimi背后的公司月之暗面完成新一轮超10亿美元融资。"),
+     ("Moonshot AI raises over $1 billion in round backed by Alibaba and Tencent",
+      ("Moonshot AI", "Alibaba", "Tencent"), "The Kimi maker raised more than $1 billion.")),
+    (("腾讯混元大模型全面降价，混元-lite免费开放", ("Tencent",), "腾讯云宣布混元大模型全面降价。"),
+     ("騰訊混元大模型宣佈降價，混元-lite全面免費", ("Tencent",), "騰訊雲宣佈混元大模型全面降價。")),
+]
+DIFFERENT_ZH = [
+    (("豆包日活突破1亿，超越Kimi成国内最大AI应用", ("ByteDance", "Moonshot AI"),
+      "字节跳动旗下AI助手豆包的日活跃用户数已突破1亿。"),
+     ("教程：用Kimi写周报的五个技巧", ("Moonshot AI",), "Kimi智能助手还可以帮你写周报。")),
+    (("阿里云通义千问API降价97%", ("Alibaba",), "阿里云宣布通义千问降价97%。"),
+     ("阿里巴巴开源通义千问新一代模型", ("Alibaba",), "阿里云宣布开源通义千问新一代模型。")),
+]
+
+
+@pytest.mark.parametrize("a,b", SAME_ZH, ids=[p[0][0][:12] for p in SAME_ZH])
+def test_chinese_and_english_reports_of_one_event_merge(a, b):
+    assert same_event(story(*a), story(*b, hours=3))
+    assert same_event(story(*b), story(*a, hours=3))
+
+
+@pytest.mark.parametrize("a,b", DIFFERENT_ZH, ids=[p[0][0][:12] for p in DIFFERENT_ZH])
+def test_chinese_headlines_on_different_events_stay_apart(a, b):
+    assert not same_event(story(*a), story(*b, hours=2))
+    assert not same_event(story(*b), story(*a, hours=2))
+
+
 @pytest.mark.parametrize("a,b", SAME, ids=[p[0][0][:40] for p in SAME])
 def test_same_event_pairs_merge(a, b):
     assert same_event(story(*a), story(*b, hours=5))
@@ -132,6 +167,12 @@ def test_same_event_only_within_about_48_hours():
     ("12 per cent", {"pct:12"}),
     ("12 percent", {"pct:12"}),
     ("in 2025, 3 models, 5G phones, a 7B model", set()),
+    ("完成超10亿美元融资", {"amt:1e+09"}),
+    ("估值约33亿美元", {"amt:3.3e+09"}),
+    ("投入超3800亿元", {"amt:3.8e+11"}),
+    ("降幅达97％", {"pct:97"}),
+    ("每千tokens 0.0008元", {"amt:0.0008"}),
+    ("2025年发布3款模型", set()),
 ])
 def test_figures_are_normalised(text, expected):
     assert figures(text) == expected

@@ -635,6 +635,21 @@ def test_chinese_words_are_found_inside_unspaced_text(store, query, expect):
     assert store.find(query).any_word == (query == "腾讯 不存在的词")
 
 
+@pytest.mark.parametrize("query, expect", [
+    ("降价", [1, 0]),               # newest first; simplified finds the Hong Kong outlet's 降價 too
+    ("降價", [1, 0]),               # and the other way round
+    ("腾讯 降价", [1]),
+    ("騰訊", [1]),
+    ("降价 -腾讯", [0]),             # -word leaves out either script
+    ("降价 -騰訊", [0]),
+])
+def test_chinese_search_finds_simplified_and_traditional(store, query, expect):
+    s = add(store, make("阿里云宣布通义千问降价", hours=1, text="阿里云宣布通义千问API降价。"),
+            make("騰訊混元大模型宣佈降價", hours=2, companies=("Tencent",),
+                 text="騰訊雲宣佈混元大模型全面降價。"))
+    assert [b.id for b in store.search(query)] == [s[i].id for i in expect]
+
+
 def test_search_prefers_title_matches_then_recency(store):
     in_text = make("Cloud outage hits services", hours=5, companies=("Alibaba",),
                    text="Customers say Qwen endpoints were slow.")
