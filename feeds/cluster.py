@@ -205,16 +205,21 @@ def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
         words.add(w)
         if w not in company_words and len(w) > 2:
             terms.add(w)
-    runs = _HAN_RUN.findall(simplified(title))
-    for run in runs:
-        for hit in _ZH_EVENT.findall(run):
-            events |= _ZH_EVENT_OF[hit]
-            words |= {f"event:{k}" for k in _ZH_EVENT_OF[hit]}
-        words.update(run[i:i + 2] for i in range(len(run) - 1))
+    _chinese_title_words(title, events, words)
     found = figures(f"{title}\n{lead}")
     amounts = frozenset(f for f in found if f.startswith("amt:"))
     return Signature(companies, found, frozenset(events), frozenset(terms), frozenset(words),
                      amounts, found - amounts, headliners, subject, named)
+
+
+def _chinese_title_words(title: str, events: set[str], words: set[str]) -> None:
+    """Add a Chinese headline's event kinds (found as substrings: no spaces) to `events`
+    and `words`, and its character pairs to `words`, for the title overlap."""
+    for run in _HAN_RUN.findall(simplified(title)):
+        for hit in _ZH_EVENT.findall(run):
+            events |= _ZH_EVENT_OF[hit]
+            words |= {f"event:{k}" for k in _ZH_EVENT_OF[hit]}
+        words.update(run[i:i + 2] for i in range(len(run) - 1))
 
 
 def _named_in(company: str, title_words: set[str]) -> bool:
