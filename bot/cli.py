@@ -43,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="+")
     _lookup_flags(p)
     p = sub.add_parser("topic", help="latest stories on a topic")
-    p.add_argument("slug")
+    # A label of several words ("open source"), as chat takes it, or a slug (open-source).
+    p.add_argument("slug", nargs="+", metavar="TOPIC")
     _lookup_flags(p)
     p = sub.add_parser("search", help="full-text search",
                        epilog="e.g. ainews search openai -microsoft --limit 5")

@@ -173,7 +173,8 @@ def cmd_company(app, args) -> int:
 
 
 def cmd_topic(app, args) -> int:
-    return print_reply(_run(app, app.commands.topic(CONSOLE, args.slug, args.limit)), args.json)
+    reply = app.commands.topic(CONSOLE, " ".join(args.slug), args.limit)
+    return print_reply(_run(app, reply), args.json)
 
 
 def cmd_search(app, args) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from datetime import datetime
 
 from feeds.hanzi import variants
@@ -50,6 +51,24 @@ def search_words(query: str, *, exclusions: bool = False) -> list[str]:
 
 def _cased(word: str) -> bool:
     return any(ch.isascii() and ch.isalpha() for ch in word)
+
+
+def _latin(word: str) -> bool:
+    """A word of Latin letters and digits (h20, qwen3, gpt-4o): found only as a whole word."""
+    return not _UNSPACED.search(word) and any(ch.isascii() and ch.isalnum() for ch in word)
+
+
+@lru_cache(maxsize=256)
+def _whole_word(word: str) -> re.Pattern:
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])",
+                      re.ASCII | re.IGNORECASE)
+
+
+def has_word(text: str | None, word: str) -> bool:
+    """SQL function has_word(text, word): `word` in `text` with no Latin letter or digit
+    right before or after it, ASCII case ignored ("H20" in "英伟达H20被要求", "ai" not in
+    "said"). The store registers it on its connection."""
+    return bool(text) and _whole_word(word).search(text) is not None
 
 
 def fts_query(query: str, *, any_term: bool = False) -> str:
@@ -135,9 +154,10 @@ class LookupStore:
             match = fts_query(query)
             if not match:
                 return Found([])
-            leads = self._search_leads(match, limit)
+            leads = self._search_leads(match, limit, query, " AND ")
             if not leads and " " in match:
-                leads = self._search_leads(fts_query(query, any_term=True), limit)
+                leads = self._search_leads(fts_query(query, any_term=True), limit, query,
+                                           " OR ")
                 any_word = bool(leads)
         if not leads:
             return Found([])
@@ -147,20 +167,34 @@ class LookupStore:
         rows.sort(key=lambda r: leads.index(r[0]))
         return Found(self._briefs(rows), any_word)
 
-    def _search_leads(self, match: str, limit: int) -> list[int]:
+    def _search_leads(self, match: str, limit: int, query: str = "",
+                      join: str = " AND ") -> list[int]:
         """Cluster leads of the recent window's matches: all words in the headline first,
         then the rest, newest first within each. No bm25: its per-query statistics read
-        each term's whole doclist, 20-40 ms for a common word at 1M stories (bench/)."""
+        each term's whole doclist, 20-40 ms for a common word at 1M stories (bench/).
+
+        The index keeps an unspaced Chinese clause as one token, Latin words glued to it
+        included ("英伟达H20被要求"): when it finds fewer than `limit`, the query's words
+        are also looked for in the newest UNSPACED_SCAN stories (a bounded scan, as for
+        a Chinese query), as whole words (`ai` is not found inside `said`)."""
         window = [r for (r,) in self.db.execute(
             "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? ORDER BY rowid DESC "
             "LIMIT ?", (match, SEARCH_WINDOW))]
-        if not window:
-            return []
-        # Bounded by the window's oldest rowid, the title match seeks, never scans.
-        in_title = {r for (r,) in self.db.execute(
-            "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? AND rowid >= ?",
-            (f"{{title}} : ({match})", window[-1]))}
-        return self._rank_leads(window, in_title, limit)
+        in_title: set[int] = set()
+        if window:
+            # Bounded by the window's oldest rowid, the title match seeks, never scans.
+            in_title = {r for (r,) in self.db.execute(
+                "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? AND rowid >= ?",
+                (f"{{title}} : ({match})", window[-1]))}
+        leads = self._rank_leads(window, in_title, limit)
+        if len(leads) >= limit or not query:
+            return leads
+        glued, glued_title = self._substring_window(
+            search_words(query), join, search_words(query, exclusions=True))
+        if not set(glued) - set(window):
+            return leads
+        return self._rank_leads(list(dict.fromkeys(window + glued)), in_title | glued_title,
+                                limit)
 
     def _search_unspaced(self, query: str, limit: int) -> tuple[list[int], bool]:
         """Chinese and Japanese put no spaces between words, so the index holds a whole
@@ -175,26 +209,48 @@ class LookupStore:
 
     def _substring_leads(self, words: list[str], limit: int, join: str,
                          without: list[str] = ()) -> list[int]:
+        return self._rank_leads(*self._substring_window(words, join, without), limit)
+
+    def _substring_window(self, words: list[str], join: str, without: list[str] = ()
+                          ) -> tuple[list[int], set[int]]:
+        """The newest UNSPACED_SCAN stories holding the words (all with AND, any with
+        OR) and none of `without`, newest first, and those with them in the headline.
+        A Chinese word is a substring; a Latin one a whole word: no letter or digit
+        next to it (`ai` is in "AI芯片" and "OpenAI's AI", not in "said")."""
         if not words:
-            return []
+            return [], set()
         (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
         # A Chinese word in simplified and traditional characters (降价 finds 降價 too).
         forms = [variants(w) for w in words]
         shunned = [f for w in without for f in variants(w)]
-        # lower() only where a word has letters with case: it copies the whole text.
-        def where(w: str, column: str) -> str:
-            return f"instr(lower({column}), ?)" if _cased(w) else f"instr({column}, ?)"
-        title = ["(" + " OR ".join(where(f, "title") for f in fs) + ")" for fs in forms]
-        anywhere = join.join("(" + " OR ".join(f"{where(f, 'title')} OR {where(f, 'text')}"
+        params: list = []    # in the order the SQL below names them
+        def has(w: str, column: str) -> str:
+            # LIKE ignores ASCII case without copying the text (instr(lower()) copied it,
+            # 5 x slower); then the whole-word test (in Python) where LIKE found one.
+            # A pasted word longer than SQLite's LIKE pattern limit (50,000) keeps instr.
+            if _cased(w) and len(w) > 1000:
+                params.append(w)
+                found = f"instr(lower({column}), ?)"
+            elif _cased(w):
+                params.append("%" + re.sub(r"([\\%_])", r"\\\1", w) + "%")
+                found = f"{column} LIKE ? ESCAPE '\\'"
+            else:
+                params.append(w)
+                found = f"instr({column}, ?)"
+            if not _latin(w):
+                return found
+            params.append(w)
+            return f"(CASE WHEN {found} THEN has_word({column}, ?) ELSE 0 END)"
+        title = join.join("(" + " OR ".join(has(f, "title") for f in fs) + ")" for fs in forms)
+        params.append((top or 0) - UNSPACED_SCAN)
+        anywhere = join.join("(" + " OR ".join(f"{has(f, 'title')} OR {has(f, 'text')}"
                                                for f in fs) + ")" for fs in forms)
-        nowhere = "".join(f" AND NOT ({where(w, 'title')} OR {where(w, 'text')})" for w in shunned)
+        nowhere = "".join(f" AND NOT ({has(w, 'title')} OR {has(w, 'text')})" for w in shunned)
+        params.append(SEARCH_WINDOW)
         rows = self.db.execute(
-            f"SELECT pk, ({join.join(title)}) FROM stories WHERE pk > ? AND ({anywhere})"
-            f"{nowhere} ORDER BY pk DESC LIMIT ?",
-            (*[f for fs in forms for f in fs], (top or 0) - UNSPACED_SCAN,
-             *[f for fs in forms for f in fs for _ in (0, 1)],
-             *[w for w in shunned for _ in (0, 1)], SEARCH_WINDOW)).fetchall()
-        return self._rank_leads([pk for pk, _ in rows], {pk for pk, t in rows if t}, limit)
+            f"SELECT pk, ({title}) FROM stories WHERE pk > ? AND ({anywhere})"
+            f"{nowhere} ORDER BY pk DESC LIMIT ?", params).fetchall()
+        return [pk for pk, _ in rows], {pk for pk, t in rows if t}
 
     def _rank_leads(self, window: list[int], in_title: set[int], limit: int) -> list[int]:
         if not window:

@@ -24,7 +24,7 @@ from feeds.models import utcnow
 from storage.candidates import CompanyDays
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
-from storage.lookups import LookupStore
+from storage.lookups import LookupStore, has_word
 from storage.schema import MIGRATIONS, StoreError, migrate, unknown_versions
 from storage.stories import StoryStore
 
@@ -91,6 +91,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
             (page,) = conn.execute("PRAGMA page_size").fetchone()
             conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_BYTES // page}")
         conn.execute("PRAGMA foreign_keys = ON")
+        conn.create_function("has_word", 2, has_word, deterministic=True)   # search
         # 16 MB of page cache (the default is 2): a feed's batch dirties index pages all
         # over the file, and a small cache spills and rewrites them before the commit.
         conn.execute("PRAGMA cache_size = -16384")

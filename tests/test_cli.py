@@ -737,3 +737,21 @@ def _paused_feed(name: str, url: str) -> None:
                                message="fetcher: gone.example answered HTTP 410",
                                pause_after=1)
     store.close()
+
+
+@pytest.mark.parametrize("words", [["open", "source"], ["open-source"], ["Open", "Source"],
+                                   ["open", "source", "--limit", "5"]])
+def test_topic_takes_a_label_of_several_words_as_chat_does(env, capsys, words):
+    """`ainews topic open source` was an argparse error ('unrecognized arguments');
+    `/topic open source` in chat finds the open-source stories."""
+    from feeds.models import Classification, Story, utcnow
+    from storage.store import Store
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.add_new_stories([Story(
+            "o", "https://a.example/o", "Alibaba open-sources its Qwen model", "Apache 2.0.",
+            "A", "https://a.example/rss", utcnow(),
+            classification=Classification(True, 3.0, ("Alibaba",), ("open-source",)))],
+            backlog=False, now=utcnow())
+    code, out, err = run_cli(capsys, "topic", *words)
+    assert code == 0, err
+    assert "Alibaba open-sources its Qwen model" in out

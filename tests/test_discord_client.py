@@ -402,6 +402,49 @@ async def test_the_biggest_answer_fits_discords_limits(fake, maximal_reply, name
     assert fake.refused == []
     assert len(answer["embeds"]) == 10 and shared["data"]["embeds"] == answer["embeds"]
     assert answer["content"].startswith("Search: @\u200beveryone")
+    # the 15 a message cannot hold are said to be left out, after the long title
+    assert answer["content"].endswith("Showing 10 of 25: a Discord message holds 10.")
+
+
+@pytest.fixture
+def twelve_on_pricing():
+    from datetime import timedelta
+
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from feeds.models import Classification, Story
+    from storage.store import Store
+
+    # A week apart: twelve stories, not one cluster of the same event.
+    store, t0 = Store(":memory:"), datetime(2026, 3, 1, tzinfo=timezone.utc)
+    store.add_new_stories([Story(
+        id=f"p{i}", url=f"https://news.example/p{i}", title=f"Cloud {i} cuts model prices by {i}%",
+        text=f"Company {i} cut API prices.", source="Reuters", feed_url="https://news.example/rss",
+        published=t0 + timedelta(days=7 * i), classification=Classification(
+            strategy=True, score=5.0, companies=("Alibaba",), topics=("pricing",)))
+        for i in range(12)], backlog=False, now=t0)
+    return Commands(store, Classifier(), Settings()), store
+
+
+@pytest.mark.parametrize("name, options, shown, note", [
+    ("topic", {"slug": "pricing 12"}, 10, "Showing 10 of 12"),   # a limit typed in the text
+    ("company", {"name": "alibaba 11"}, 10, "Showing 10 of 11"),
+    ("topic", {"slug": "pricing 10"}, 10, None),
+    ("company", {"name": "alibaba", "limit": 3}, 3, None),
+])
+async def test_a_lookup_of_more_than_10_says_how_many_it_left_out(fake, twelve_on_pricing,
+                                                                  name, options, shown, note):
+    """The core allows 25; a Discord message holds 10 embeds: `/topic slug:pricing 12`
+    showed 10 briefs and dropped 2 without a word."""
+    core, store = twelve_on_pricing
+    async with running_bot(fake, core, store):
+        answer = (await fake.callback(await fake.command(name, options)))["data"]
+    assert len(answer["embeds"]) == shown
+    assert answer["embeds"][0]["title"] == "Cloud 11 cuts model prices by 11%"   # newest
+    if note:
+        assert f"{note}: a Discord message holds 10." in answer["content"]
+    else:
+        assert "Showing" not in answer["content"]
 
 
 TOO_BIG = "Must be {} or fewer in length."

@@ -300,7 +300,8 @@ def test_clip_never_leaves_a_dangling_escape(text):
     (Reply(kind="briefs", title="Latest on Foo"), "Latest on Foo", True, 0),
     (Reply(kind="text"), "Nothing to show.", True, 0),
     (Reply(kind="briefs", briefs=(make_brief(),)), None, True, 1),
-    (Reply(kind="briefs", briefs=(make_brief(),) * 12), None, True, 10),   # Discord's cap
+    (Reply(kind="briefs", briefs=(make_brief(),) * 12),                     # Discord's cap,
+     "Showing 10 of 12: a Discord message holds 10.", True, 10),           # said
 ])
 def test_reply_payload(reply, content, ephemeral, n_embeds):
     payload = render.reply_payload(reply)

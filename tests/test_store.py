@@ -598,6 +598,8 @@ def test_company_and_topic_lookups(news):
     ("qw\x00en", []),
     ("qwen\x00", [0]),
     ("qwen " + "x " * 5000, [0]),          # long paste: deduplicated, capped
+    ("x" * 60_000, []),                    # one huge word: no LIKE pattern too long
+    ("50%_off", []),                       # LIKE's wildcards are text
     # -word leaves out the stories with it (it required the word, the opposite)
     ("alibaba -qwen", [3, 2]),
     ("prices -OpenAI", [0]),
@@ -647,6 +649,40 @@ def test_chinese_search_finds_simplified_and_traditional(store, query, expect):
     s = add(store, make("阿里云宣布通义千问降价", hours=1, text="阿里云宣布通义千问API降价。"),
             make("騰訊混元大模型宣佈降價", hours=2, companies=("Tencent",),
                  text="騰訊雲宣佈混元大模型全面降價。"))
+    assert [b.id for b in store.search(query)] == [s[i].id for i in expect]
+
+
+@pytest.mark.parametrize("query, expect", [
+    ("H20", [0]),                   # a Latin word glued to Chinese on both sides
+    ("h20", [0]),
+    ("qwen3", [1]),
+    ("Qwen3 API", [1]),             # every word, both inside the unspaced clause
+    ("qwen3 降价", [1]),             # mixed scripts
+    ("英伟达 h20", [0]),
+    ("ai", [3, 2]),                 # a whole word: "AI芯片" and "OpenAI's AI", not "said"
+    ("ai -h20", [3, 2]),
+    ("api", [1]),                   # not inside "rapid" (story 2)
+    ("qwen", []),                   # not inside "Qwen3": a longer Latin word
+    ("h2", []),
+    ("qwen3 -降价", []),             # -word exclusion: either script
+    ("h20 -阿里云", [0]),
+    ("h20 -nvidia", []),            # a Latin -word inside the Chinese text too
+    ("ai -baidu", [3]),
+    ("ai -rapid", [3]),             # an English -word through the index
+])
+def test_latin_words_are_found_inside_unspaced_text(store, query, expect):
+    """FTS5 keeps an unspaced clause as one token with the Latin words glued to it:
+    `search H20` missed "英伟达H20被要求…". Found as whole words, never inside a longer
+    Latin word ("ai" is not in "said", "qwen" not in "Qwen3")."""
+    s = add(store,
+            make("英伟达H20被要求停止对华销售", hours=1, companies=("Nvidia",),
+                 text="美国商务部通知英伟达（Nvidia）H20芯片需要许可证。"),
+            make("阿里云宣布Qwen3 API降价", hours=2,
+                 text="阿里云宣布通义千问Qwen3系列模型API价格下调。"),
+            make("Analysts said the rollout was rapid", hours=3, companies=("Baidu",),
+                 text="Baidu said its AI芯片 plans are on track."),
+            make("OpenAI's AI chief leaves", hours=4, companies=("OpenAI",),
+                 text="The chief scientist said he would start a company."))
     assert [b.id for b in store.search(query)] == [s[i].id for i in expect]
 
 

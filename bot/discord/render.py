@@ -221,8 +221,15 @@ def reply_payload(reply: Reply) -> dict:
         # The title, and a note on how to read the briefs when there is one.
         head = "\n".join(([inert(reply.title)] if reply.title else [])
                          + ([reply_text(reply)] if reply.text else []))
+        embeds = brief_embeds(reply.briefs)
+        # A message holds 10 embeds; the core allows up to 25 (`/topic pricing 20`,
+        # `/company name:alibaba 20`): say how many are left out, never drop them unsaid.
+        more = (f"Showing {len(embeds)} of {len(reply.briefs)}: a Discord message holds "
+                f"{EMBEDS_PER_MESSAGE}." if len(reply.briefs) > len(embeds) else "")
+        if more:
+            head = clip(head, CONTENT_MAX - len(more) - 1) + "\n" + more if head else more
         return {"content": clip(head, CONTENT_MAX) or None,
-                "embeds": brief_embeds(reply.briefs), "ephemeral": reply.ephemeral}
+                "embeds": embeds, "ephemeral": reply.ephemeral}
     text = reply_text(reply) if reply.text else inert(reply.title or "Nothing to show.")
     if reply.kind == "error":
         text = "⚠️ " + text
