@@ -101,7 +101,7 @@ first latest big bigger biggest major top inside why how what when where who whi
 ai artificial intelligence model models company companies firm firms tech technology
 giant giants group inc corp ltd co plans plan plans set sets move moves amid amp
 another other others its own year years week weeks day days today now yet still
-sign signs signed strike strikes struck terms talks tie-up gets get
+sign signs signed strike strikes struck terms talks tie-up gets get getting all
 use using used here heres here's what's know best top getting
 billion million trillion bn mn percent per cent us usd dollars dollar
 """.split())
@@ -278,7 +278,7 @@ def _score(a: Signature, b: Signature, shared: frozenset[str], overlap: float) -
         score -= 2.0   # "cuts prices" vs "invests in": same company, different news
     common_terms = a.terms & b.terms
     if common_terms:
-        score += 0.75 * min(len(common_terms), 2)
+        score += 0.75 * min(len(common_terms), 3)
     elif a.terms and b.terms:
         score -= 1.0   # "launches GPT-5" vs "launches Sora": different products
     return score + 2.0 * overlap
@@ -288,7 +288,7 @@ def _anchored(a: Signature, b: Signature, overlap: float) -> bool:
     """Shared words about a company are not enough ("ChatGPT", "data"): one event needs
     a shared kind of event, a shared figure or largely the same title."""
     return (not a.events.isdisjoint(b.events) or not a.figures.isdisjoint(b.figures)
-            or overlap >= ANCHOR_OVERLAP)
+            or overlap >= ANCHOR_OVERLAP or len(a.terms & b.terms) >= 3)
 
 
 def _rival_headliners(a: Signature, b: Signature) -> bool:
