@@ -162,8 +162,14 @@ def _stem(word: str) -> str:
         return word   # event words are listed in all their forms; "gpt-4o" stays
     for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[:-len(suffix)]
-    return word
+            word = word[:-len(suffix)]
+            break
+    # A silent e goes too, so "image"/"images" and "release"/"released" agree.
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+# Title words are compared stemmed ("more" -> "mor"), so the stop words are too.
+_STOP = _STOP | frozenset(map(_stem, _STOP))
 
 
 @lru_cache(maxsize=4096)   # title_key and the signature both split each new title
@@ -181,7 +187,7 @@ def signature(story: Story) -> Signature:
 @lru_cache(maxsize=4096)   # a new story is compared with the same few recent ones
 def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
     companies = frozenset(c.casefold() for c in companies_)
-    company_words = {w for c in companies for w in _WORD.findall(c)}
+    company_words = {_stem(w) for c in companies for w in _WORD.findall(c)}
     in_order = _title_words(title)
     title_words = set(in_order)
     headliners = frozenset(c for c in companies if _named_in(c, title_words))
