@@ -90,6 +90,11 @@ for _kind, _words in _EVENTS.items():
     for _w in _words.split():
         _EVENT_OF[_w] = _EVENT_OF.get(_w, frozenset()) | {_kind}
 
+# A shopping post ("$300 off in an early Black Friday deal", "the best Prime Day deals")
+# reports a price, not a company's news: its "deal" is no acquisition.
+_SHOPPING = re.compile(r"\b(?:black friday|cyber monday|prime day)\b|\$\d[\d,.]*\s+off\b"
+                       r"|\bbest\b.*\bdeals\b", re.IGNORECASE)
+
 # Words that say nothing about which event this is.
 _STOP = frozenset("""
 a an the and or but of in on at to for from by with without as is are was were be been
@@ -124,6 +129,7 @@ class Signature:
     headliners: frozenset[str] = frozenset()   # the companies the title names
     subject: str = ""                # the company the title names first ("" if none)
     named: frozenset[str] = frozenset()   # the companies the title or lead names
+    shopping: bool = False           # a shopping post (see _SHOPPING)
 
 
 def figures(text: str) -> frozenset[str]:
@@ -215,7 +221,8 @@ def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
     found = figures(f"{title}\n{lead}")
     amounts = frozenset(f for f in found if f.startswith("amt:"))
     return Signature(companies, found, frozenset(events), frozenset(terms), frozenset(words),
-                     amounts, found - amounts, headliners, subject, named)
+                     amounts, found - amounts, headliners, subject, named,
+                     bool(_SHOPPING.search(title)))
 
 
 def _chinese_title_words(title: str, events: set[str], words: set[str]) -> None:
@@ -316,8 +323,10 @@ def _absent_subject(a: Signature, b: Signature) -> bool:
 
 def same_signature(a: Signature, b: Signature) -> bool:
     """Signatures alone (the time window is the caller's, see `same_event`)."""
-    if not (a.companies and b.companies):
-        # Unclassified or company-less stories: only near-identical titles merge.
+    if not (a.companies and b.companies) or a.shopping or b.shopping:
+        # Unclassified or company-less stories, and shopping posts (one product's price
+        # is another's news only when the headline is the same): only near-identical
+        # titles merge.
         return _jaccard(a.words, b.words) >= 0.7
     if (a.companies.isdisjoint(b.companies) or _rival_headliners(a, b)
             or _absent_subject(a, b)):
