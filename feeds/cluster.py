@@ -90,6 +90,11 @@ for _kind, _words in _EVENTS.items():
     for _w in _words.split():
         _EVENT_OF[_w] = _EVENT_OF.get(_w, frozenset()) | {_kind}
 
+# A shopping post ("$300 off in an early Black Friday deal", "the best Prime Day deals")
+# reports a price, not a company's news: its "deal" is no acquisition.
+_SHOPPING = re.compile(r"\b(?:black friday|cyber monday|prime day)\b|\$\d[\d,.]*\s+off\b"
+                       r"|\bbest\b.*\bdeals\b", re.IGNORECASE)
+
 # Words that say nothing about which event this is.
 _STOP = frozenset("""
 a an the and or but of in on at to for from by with without as is are was were be been
@@ -101,7 +106,7 @@ first latest big bigger biggest major top inside why how what when where who whi
 ai artificial intelligence model models company companies firm firms tech technology
 giant giants group inc corp ltd co plans plan plans set sets move moves amid amp
 another other others its own year years week weeks day days today now yet still
-sign signs signed strike strikes struck terms talks tie-up gets get
+sign signs signed strike strikes struck terms talks tie-up gets get getting all
 use using used here heres here's what's know best top getting
 billion million trillion bn mn percent per cent us usd dollars dollar
 """.split())
@@ -124,6 +129,7 @@ class Signature:
     headliners: frozenset[str] = frozenset()   # the companies the title names
     subject: str = ""                # the company the title names first ("" if none)
     named: frozenset[str] = frozenset()   # the companies the title or lead names
+    shopping: bool = False           # a shopping post (see _SHOPPING)
 
 
 def figures(text: str) -> frozenset[str]:
@@ -162,8 +168,14 @@ def _stem(word: str) -> str:
         return word   # event words are listed in all their forms; "gpt-4o" stays
     for suffix in ("ing", "ed", "es", "s"):
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[:-len(suffix)]
-    return word
+            word = word[:-len(suffix)]
+            break
+    # A silent e goes too, so "image"/"images" and "release"/"released" agree.
+    return word[:-1] if word.endswith("e") and len(word) > 4 else word
+
+
+# Title words are compared stemmed ("more" -> "mor"), so the stop words are too.
+_STOP = _STOP | frozenset(map(_stem, _STOP))
 
 
 @lru_cache(maxsize=4096)   # title_key and the signature both split each new title
@@ -181,7 +193,7 @@ def signature(story: Story) -> Signature:
 @lru_cache(maxsize=4096)   # a new story is compared with the same few recent ones
 def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
     companies = frozenset(c.casefold() for c in companies_)
-    company_words = {w for c in companies for w in _WORD.findall(c)}
+    company_words = {_stem(w) for c in companies for w in _WORD.findall(c)}
     in_order = _title_words(title)
     title_words = set(in_order)
     headliners = frozenset(c for c in companies if _named_in(c, title_words))
@@ -209,7 +221,8 @@ def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
     found = figures(f"{title}\n{lead}")
     amounts = frozenset(f for f in found if f.startswith("amt:"))
     return Signature(companies, found, frozenset(events), frozenset(terms), frozenset(words),
-                     amounts, found - amounts, headliners, subject, named)
+                     amounts, found - amounts, headliners, subject, named,
+                     bool(_SHOPPING.search(title)))
 
 
 def _chinese_title_words(title: str, events: set[str], words: set[str]) -> None:
@@ -278,7 +291,7 @@ def _score(a: Signature, b: Signature, shared: frozenset[str], overlap: float) -
         score -= 2.0   # "cuts prices" vs "invests in": same company, different news
     common_terms = a.terms & b.terms
     if common_terms:
-        score += 0.75 * min(len(common_terms), 2)
+        score += 0.75 * min(len(common_terms), 3)
     elif a.terms and b.terms:
         score -= 1.0   # "launches GPT-5" vs "launches Sora": different products
     return score + 2.0 * overlap
@@ -288,7 +301,7 @@ def _anchored(a: Signature, b: Signature, overlap: float) -> bool:
     """Shared words about a company are not enough ("ChatGPT", "data"): one event needs
     a shared kind of event, a shared figure or largely the same title."""
     return (not a.events.isdisjoint(b.events) or not a.figures.isdisjoint(b.figures)
-            or overlap >= ANCHOR_OVERLAP)
+            or overlap >= ANCHOR_OVERLAP or len(a.terms & b.terms) >= 3)
 
 
 def _rival_headliners(a: Signature, b: Signature) -> bool:
@@ -310,8 +323,10 @@ def _absent_subject(a: Signature, b: Signature) -> bool:
 
 def same_signature(a: Signature, b: Signature) -> bool:
     """Signatures alone (the time window is the caller's, see `same_event`)."""
-    if not (a.companies and b.companies):
-        # Unclassified or company-less stories: only near-identical titles merge.
+    if not (a.companies and b.companies) or a.shopping or b.shopping:
+        # Unclassified or company-less stories, and shopping posts (one product's price
+        # is another's news only when the headline is the same): only near-identical
+        # titles merge.
         return _jaccard(a.words, b.words) >= 0.7
     if (a.companies.isdisjoint(b.companies) or _rival_headliners(a, b)
             or _absent_subject(a, b)):

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from feeds.cluster import figures, same_event, signature, title_key
+from feeds.cluster import _stem, figures, same_event, signature, title_key
 from feeds.models import Classification, Story
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -49,6 +49,15 @@ SAME = [
     (("Microsoft lays off an AI ethics team as it doubles down on OpenAI",
       ("Microsoft", "OpenAI")),
      ("Microsoft lays off its responsible AI team", ("Microsoft",))),
+    # No shared kind of event or figure, but three distinctive headline words in common
+    # (beyond the company): one launch, worded two ways.
+    (("Spotify quietly gives free listeners in Canada audiobook chapters as it tests a "
+      "cheaper tier", ("Spotify",)),
+     ("Canada's audiobook chapters come to Spotify's free users, a first outside the US and UK",
+      ("Spotify",))),
+    # Singular and plural with a silent e agree ("image"/"images", "feature"/"features").
+    (("Canva adds a feature that turns sketches into images for students", ("Canva",)),
+     ("Canva features: sketch to image tool for students arrives", ("Canva",))),
     # Wire copy with no companies recognised: near-identical titles still merge.
     (("Chipmaker shares slide as investors weigh demand outlook", ()),
      ("Chipmaker shares slide as investors weigh demand outlook", ())),
@@ -78,6 +87,15 @@ DIFFERENT = [
      ("AI conference bans ChatGPT-written papers", ("OpenAI",))),
     (("How to use ChatGPT to write spreadsheet formulas", ("OpenAI",)),
      ("How to use ChatGPT to summarize a long report", ("OpenAI",))),
+    # Two distinctive headline words in common are not enough, and "all" is not one.
+    (("All new Pixel phones get satellite texting", ("Google",)),
+     ("All new Pixel phones get a thermometer app", ("Google",))),
+    # Shopping posts: "deal" is a price, not an acquisition; two products' discounts on
+    # one shopping day are two posts.
+    (("This robot vacuum is $200 off in an Amazon Black Friday deal", ("Amazon",)),
+     ("This robot vacuum and mop is only $450 in an early Black Friday deal", ("Amazon",))),
+    (("The 40 best Amazon holiday deals on smart speakers", ("Amazon",)),
+     ("The 25 best holiday deals on Roku streaming sticks at Amazon", ("Amazon",))),
     # Same buyer, same amount, each headline naming a party the other never mentions:
     # two deals (merged, one would be shown only as "also reported by" under the other).
     (("Microsoft invests $10bn in OpenAI", ("Microsoft", "OpenAI")),
@@ -196,6 +214,19 @@ def test_signature_names_companies_of_the_title_and_lead_only():
     s = signature(story("Council bans ChatGPT", ("OpenAI", "Getty", "Microsoft"),
                         summary="OpenAI said it was disappointed."))
     assert s.named == {"openai"}
+
+
+def test_title_words_are_stemmed_consistently():
+    assert _stem("images") == _stem("image") and _stem("features") == _stem("feature")
+    s = signature(story("Google adds AI to Gmail, Docs and more", ("Google",)))
+    assert s.terms == {"adds", "gmail", "docs"}   # "more" stays a stop word, Google a company
+
+
+def test_shopping_posts_are_recognised():
+    assert signature(story("The Acme X1 is $300 off in an early Black Friday deal", ())).shopping
+    assert signature(story("The best Prime Day deals under $50", ())).shopping
+    assert not signature(story("Microsoft expands OpenAI pact in multibillion deal",
+                               ("Microsoft", "OpenAI"))).shopping
 
 
 def test_title_key_skips_short_generic_titles():
