@@ -10,7 +10,8 @@ by storage.receipts. Outbox row states:
   held     waiting for the channel's next roundup (digest mode or over the hourly cap)
   digested posted inside a roundup (message_id is the roundup's)
   failed   gave up; last_error says why
-  cancelled  the channel unsubscribed from it before it went out
+  cancelled  the channel unsubscribed from it before it went out, or an edit made the
+           story no longer one the channel follows (bot/dispatch.py EDITED_OUT)
 """
 from __future__ import annotations
 
