@@ -55,22 +55,21 @@ EDITED_OUT = "cancelled: an edit made it no longer a strategy story this channel
 def dispatch_edits(store, stories: Iterable[Story], now: datetime, *,
                    max_age: timedelta | None = None) -> int:
     """Route edited new stories again, each as stored now; returns outbox rows changed
-    (posts queued, revised or cancelled, edits queued). Idempotent: a crash before the
-    store forgets the edits routes them again to the same effect. A story older than
-    `max_age` (AINEWS_MAX_POST_AGE_HOURS) gets no new post and no edit of a post
-    already out; its waiting posts still show the current version."""
+    (posts queued, revised, cancelled or revived, edits queued). Idempotent: a crash
+    before the store forgets the edits routes them again to the same effect. A story
+    older than `max_age` (AINEWS_MAX_POST_AGE_HOURS) is news no more: its edits change
+    nothing (no post, no edit; a feed rewriting its archive floods nothing)."""
     subs = store.active_subscriptions()
     changed = 0
     with store.outbox_transaction():
         for story in stories:
-            fresh = max_age is None or story.published >= now - max_age
-            changed += _reroute(store, subs, story, now, fresh=fresh)
+            if max_age is None or story.published >= now - max_age:
+                changed += _reroute(store, subs, story, now)
     log.debug("dispatch: edits changed %d outbox row(s)", changed)
     return changed
 
 
-def _reroute(store, subs: list[Subscription], story: Story, now: datetime, *,
-             fresh: bool) -> int:
+def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> int:
     post = post_for(store, story)
     wanted = {(p, c): (p, w, c) for p, w, c in matching_channels(subs, post.brief)} \
         if story.classification.strategy else {}
@@ -80,7 +79,7 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime, *,
         if row.story_id != story.id:
             continue          # another story of the cluster is that post: not this edit's
         if key in wanted:
-            changed += _revise(store, row, post.brief, now, fresh=fresh)
+            changed += _revise(store, row, post.brief, now)
         elif row.state in ("due", "held") and row.batch is None:
             if others is None:   # does another story of the cluster still earn it?
                 others = _channels_of_others(store, subs, story)
@@ -88,27 +87,24 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime, *,
                 changed += store.cancel_posts([row.id], EDITED_OUT)
                 log.info("dispatch: %s/%s: %r cancelled after an edit", *key,
                          post.brief.headline)
-    if fresh:
-        for key, target in wanted.items():
-            if key not in rows:
-                changed += _route(store, post, *target, now=now)
-                log.info("dispatch: %s/%s: %r queued after an edit", *key,
-                         post.brief.headline)
+    for key, target in wanted.items():
+        if key not in rows:
+            changed += _route(store, post, *target, now=now)
+            log.info("dispatch: %s/%s: %r queued after an edit", *key, post.brief.headline)
     return changed
 
 
-def _revise(store, row, brief: Brief, now: datetime, *, fresh: bool) -> int:
+def _revise(store, row, brief: Brief, now: datetime) -> int:
     """The row's story was edited and the channel still wants it."""
     brief = _merge_outlets(brief, row.brief.also_reported_by)
-    held = store.digest_setting(row.platform, row.channel) is not None
     if row.state == "cancelled":
-        return int(fresh and store.revive_post(row.id, brief, reason=EDITED_OUT, held=held,
-                                               now=now))
+        held = store.digest_setting(row.platform, row.channel) is not None
+        return int(store.revive_post(row.id, brief, reason=EDITED_OUT, held=held, now=now))
     if _shown(brief) == _shown(row.brief):
         return 0
-    state = store.revise_post(row.id, brief, now=now, edit_sent=fresh)
+    state = store.revise_post(row.id, brief, now=now)
     if state is None:
-        return 0          # out already and too old to edit, in a roundup, failed
+        return 0          # in a roundup, digested, failed
     log.info("dispatch: %s/%s: %r revised after an edit (%s)", row.platform, row.channel,
              brief.headline, state)
     return 1

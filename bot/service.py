@@ -189,7 +189,9 @@ class Service:
         edit and this routes it on the next start; routing twice changes nothing more."""
         from bot.dispatch import dispatch_edits
         store = self.app.store
-        stories = store.edited_stories(upto_seq)
+        # Past the age limit an edit changes nothing (dispatch_edits): not condensed.
+        stories = _still_news(store.edited_stories(upto_seq), self.app.settings.max_post_age,
+                              quiet=True)
         for story in stories:
             if story.classification.strategy:
                 await _brief_or_headline(pipeline, story)   # the new text's brief
@@ -293,7 +295,7 @@ class Service:
                  self.app.settings.db_path, self.app.settings.poll_minutes)
 
 
-def _still_news(stories: list, max_age) -> list:
+def _still_news(stories: list, max_age, *, quiet: bool = False) -> list:
     """The age limit holds at routing too: a story stored while fresh can be routed much
     later (`ainews poll` stored it and the bot started days after; a crash came between
     storing and routing)."""
@@ -301,7 +303,7 @@ def _still_news(stories: list, max_age) -> list:
         return stories
     cutoff = utcnow() - max_age
     kept = [s for s in stories if s.published >= cutoff]
-    if len(kept) < len(stories):
+    if len(kept) < len(stories) and not quiet:
         log.info("dispatch: %d stored stories are now too old to post; not posted",
                  len(stories) - len(kept))
     return kept

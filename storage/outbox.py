@@ -104,23 +104,21 @@ class OutboxStore(DeliveryWrites):
         """Every channel's row of a cluster (the UNIQUE index's prefix finds them)."""
         return self._outbox_rows("WHERE cluster_id=? ORDER BY id", (cluster_id,))
 
-    def revise_post(self, row_id: int, brief: Brief, *, now: datetime,
-                    edit_sent: bool) -> str | None:
+    def revise_post(self, row_id: int, brief: Brief, *, now: datetime) -> str | None:
         """The row's story was edited: a post not yet out goes out as `brief`; one
-        already out or in flight gets an edit queued when `edit_sent`. A roundup's rows (batch set:
-        it may have gone out) and digested, failed or cancelled rows are left alone.
-        Returns the row's state afterwards, None when it was left alone."""
-        states = "'due','held','edit'" + (",'sent','sending','editing'" if edit_sent else "")
+        already out gets an edit queued, one in flight needs_edit (record_sent turns it
+        into an edit). A roundup's rows (batch set: it may have gone out) and digested,
+        failed or cancelled rows are left alone. Returns the row's state afterwards,
+        None when it was left alone."""
         with self._outbox_tx() as c:
-            if not c.execute(f"UPDATE outbox SET brief=? WHERE id=? AND batch IS NULL AND "
-                             f"state IN ({states})",
+            if not c.execute("UPDATE outbox SET brief=? WHERE id=? AND batch IS NULL AND "
+                             "state IN ('due','held','edit','sent','sending','editing')",
                              (json.dumps(brief.to_json()), row_id)).rowcount:
                 return None
-            if edit_sent:
-                c.execute("UPDATE outbox SET state='edit', attempts=0, next_attempt=? "
-                          "WHERE id=? AND state='sent'", (ts(now), row_id))
-                c.execute("UPDATE outbox SET needs_edit=1 WHERE id=? AND batch IS NULL AND "
-                          "state IN ('sending','editing')", (row_id,))
+            c.execute("UPDATE outbox SET state='edit', attempts=0, next_attempt=? "
+                      "WHERE id=? AND state='sent'", (ts(now), row_id))
+            c.execute("UPDATE outbox SET needs_edit=1 WHERE id=? AND "
+                      "state IN ('sending','editing')", (row_id,))
             return c.execute("SELECT state FROM outbox WHERE id=?", (row_id,)).fetchone()[0]
 
     def revive_post(self, row_id: int, brief: Brief, *, reason: str, held: bool,

@@ -268,6 +268,17 @@ async def test_an_edit_a_queued_post_no_longer_earns_cancels_it_until_earned_aga
     assert [s.brief.headline for s in adapter.sends] == [BOTH + ", the companies confirm"]
 
 
+async def test_an_edit_making_a_story_strategy_routes_it_like_a_new_one(store, clock):
+    follow(store, clock, "c1")
+    new = add(store, clock, alibaba(clock, "Alibaba opens a bookshop", strategy=False))
+    assert dispatch_new(store, new, clock()) == 0
+    add(store, clock, alibaba(clock))
+    assert (route_edits(store, clock), route_edits(store, clock)) == (1, 0)
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    assert [s.brief.headline for s in adapter.sends] == [ALIBABA]
+
+
 async def test_a_post_another_story_of_the_cluster_still_earns_is_not_cancelled(store,
                                                                                  clock):
     follow(store, clock, "c1")
