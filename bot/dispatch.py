@@ -7,12 +7,18 @@ Entry point for the run loop, after a pass has stored and condensed new stories:
 Each (story cluster, channel) is one outbox row (UNIQUE in the store), so a channel gets
 a story once even when several of its subscriptions match or several outlets report it.
 A later outlet of a cluster already posted queues an edit ("also reported by") instead.
-Backlog (the first poll of a feed) must not be passed in: it is stored, never posted."""
+Backlog (the first poll of a feed) must not be passed in: it is stored, never posted.
+
+A story edited by its feed after it was routed is routed again (`dispatch_edits`, on the
+stories the store recorded as edited): a channel it newly matches gets it once, a post
+still waiting shows the current version, a post already out is edited in place, and a
+waiting post the story no longer earns (not strategy any more, or no longer what the
+channel follows) is cancelled, and comes back if a later edit earns it again."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable
 
 from feeds.models import Brief, Story, Subscription
@@ -41,6 +47,80 @@ def dispatch_new(store, stories: Iterable[Story | Brief], now: datetime) -> int:
                 queued += _route(store, post, *workspace_channel, now=now)
     log.debug("dispatch: queued %d post(s) and edit(s)", queued)   # the service logs it
     return queued
+
+
+EDITED_OUT = "cancelled: an edit made it no longer a strategy story this channel follows"
+
+
+def dispatch_edits(store, stories: Iterable[Story], now: datetime, *,
+                   max_age: timedelta | None = None) -> int:
+    """Route edited new stories again, each as stored now; returns outbox rows changed
+    (posts queued, revised, cancelled or revived, edits queued). Idempotent: a crash
+    before the store forgets the edits routes them again to the same effect. A story
+    older than `max_age` (AINEWS_MAX_POST_AGE_HOURS) is news no more: its edits change
+    nothing (no post, no edit; a feed rewriting its archive floods nothing)."""
+    subs = store.active_subscriptions()
+    changed = 0
+    with store.outbox_transaction():
+        for story in stories:
+            if max_age is None or story.published >= now - max_age:
+                changed += _reroute(store, subs, story, now)
+    log.debug("dispatch: edits changed %d outbox row(s)", changed)
+    return changed
+
+
+def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> int:
+    post = post_for(store, story)
+    wanted = {(p, c): (p, w, c) for p, w, c in matching_channels(subs, post.brief)} \
+        if story.classification.strategy else {}
+    rows = {(r.platform, r.channel): r for r in store.cluster_posts(post.cluster_id)}
+    changed, others = 0, None
+    for key, row in rows.items():
+        if row.story_id != story.id:
+            continue          # another story of the cluster is that post: not this edit's
+        if key in wanted:
+            changed += _revise(store, row, post.brief, now)
+        elif row.state in ("due", "held") and row.batch is None:
+            if others is None:   # does another story of the cluster still earn it?
+                others = _channels_of_others(store, subs, story)
+            if key not in others:
+                changed += store.cancel_posts([row.id], EDITED_OUT)
+                log.info("dispatch: %s/%s: %r cancelled after an edit", *key,
+                         post.brief.headline)
+    for key, target in wanted.items():
+        if key not in rows:
+            changed += _route(store, post, *target, now=now)
+            log.info("dispatch: %s/%s: %r queued after an edit", *key, post.brief.headline)
+    return changed
+
+
+def _revise(store, row, brief: Brief, now: datetime) -> int:
+    """The row's story was edited and the channel still wants it."""
+    brief = _merge_outlets(brief, row.brief.also_reported_by)
+    if row.state == "cancelled":
+        held = store.digest_setting(row.platform, row.channel) is not None
+        return int(store.revive_post(row.id, brief, reason=EDITED_OUT, held=held, now=now))
+    if _shown(brief) == _shown(row.brief):
+        return 0
+    state = store.revise_post(row.id, brief, now=now)
+    if state is None:
+        return 0          # in a roundup, digested, failed
+    log.info("dispatch: %s/%s: %r revised after an edit (%s)", row.platform, row.channel,
+             brief.headline, state)
+    return 1
+
+
+def _channels_of_others(store, subs: list[Subscription], story: Story) -> set:
+    return {(p, c) for other in store.cluster_strategy_stories(story.id)
+            if other.id != story.id
+            for p, _w, c in matching_channels(subs, _brief_of(store, other))}
+
+
+def _shown(brief: Brief) -> tuple:
+    """What a reader sees of a brief: a change elsewhere (score) is no reason to edit."""
+    return (brief.headline, brief.dek, brief.bullets, brief.why_it_matters, brief.url,
+            brief.source, brief.published, brief.companies, brief.topics,
+            brief.also_reported_by)
 
 
 def post_for(store, item: Story | Brief) -> Post:

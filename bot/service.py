@@ -96,6 +96,7 @@ class Service:
         if self.app.store.dispatch_mark() is None:
             # First run (or first since an upgrade): stories already stored are not news.
             self.app.store.set_dispatch_mark(self.app.store.last_story_pk())
+            self.app.store.forget_edits(self.app.store.last_edit_seq())   # nor their edits
         self._install_signal_handlers()
         async with pipeline_for(self.app) as pipeline:
             try:
@@ -167,16 +168,38 @@ class Service:
         from bot.dispatch import dispatch_new
         store = self.app.store
         mark, top = store.dispatch_mark() or 0, store.last_story_pk()
-        if top == mark:
-            return
-        stories = _still_news(store.stories_to_dispatch(mark, top),
-                              self.app.settings.max_post_age)
-        for story in stories:   # a crash may also have come before condensing
-            await _brief_or_headline(pipeline, story)
-        queued = dispatch_new(store, stories, utcnow()) if stories else 0
-        store.set_dispatch_mark(top)
-        if stories:
-            log.info("dispatch: %d new strategy stories queued %d posts", len(stories), queued)
+        edits = store.last_edit_seq()
+        if top != mark:
+            stories = _still_news(store.stories_to_dispatch(mark, top),
+                                  self.app.settings.max_post_age)
+            for story in stories:   # a crash may also have come before condensing
+                await _brief_or_headline(pipeline, story)
+            queued = dispatch_new(store, stories, utcnow()) if stories else 0
+            store.set_dispatch_mark(top)
+            if stories:
+                log.info("dispatch: %d new strategy stories queued %d posts", len(stories),
+                         queued)
+                self.delivery.wake()
+        if edits:
+            await self._dispatch_edits(pipeline, edits)
+
+    async def _dispatch_edits(self, pipeline: Pipeline, upto_seq: int) -> None:
+        """Route again the new stories their feeds edited (storage/dispatch_mark.py): the
+        edits are forgotten only after routing, so a crash between the poll storing an
+        edit and this routes it on the next start; routing twice changes nothing more."""
+        from bot.dispatch import dispatch_edits
+        store = self.app.store
+        # Past the age limit an edit changes nothing (dispatch_edits): not condensed.
+        stories = _still_news(store.edited_stories(upto_seq), self.app.settings.max_post_age,
+                              quiet=True)
+        for story in stories:
+            if story.classification.strategy:
+                await _brief_or_headline(pipeline, story)   # the new text's brief
+        changed = dispatch_edits(store, stories, utcnow(),
+                                 max_age=self.app.settings.max_post_age) if stories else 0
+        store.forget_edits(upto_seq)
+        if changed:
+            log.info("dispatch: %d edited stories changed %d posts", len(stories), changed)
             self.delivery.wake()
 
     def _delivery(self, adapters: dict):
@@ -272,7 +295,7 @@ class Service:
                  self.app.settings.db_path, self.app.settings.poll_minutes)
 
 
-def _still_news(stories: list, max_age) -> list:
+def _still_news(stories: list, max_age, *, quiet: bool = False) -> list:
     """The age limit holds at routing too: a story stored while fresh can be routed much
     later (`ainews poll` stored it and the bot started days after; a crash came between
     storing and routing)."""
@@ -280,7 +303,7 @@ def _still_news(stories: list, max_age) -> list:
         return stories
     cutoff = utcnow() - max_age
     kept = [s for s in stories if s.published >= cutoff]
-    if len(kept) < len(stories):
+    if len(kept) < len(stories) and not quiet:
         log.info("dispatch: %d stored stories are now too old to post; not posted",
                  len(stories) - len(kept))
     return kept

@@ -1,9 +1,14 @@
-"""The dispatch mark: stored-but-unrouted stories survive a crash.
+"""The dispatch mark: stored-but-unrouted stories (and edits) survive a crash.
 
 A poll stores stories before dispatch routes them; a crash in between must not lose
 them. Dispatch reads new stories back from the store above this mark (a story pk) and
 moves the mark only after routing: a crash means routing again, which the outbox's
 UNIQUE (cluster, platform, channel) makes harmless. A mixin of Store (storage.delivery).
+
+Edits work the same way with a queue instead of a mark: the store records an edit of a
+new story in `story_edits` in the edit's own transaction (storage/stories.py); dispatch
+routes the edited stories up to a sequence number, then forgets those rows. Routing an
+edit twice changes nothing the first time did not (bot/dispatch.py dispatch_edits).
 """
 from __future__ import annotations
 
@@ -27,4 +32,32 @@ class DispatchMarkStore:
         rows = self.db.execute(
             f"SELECT {STORY_COLUMNS} FROM stories WHERE pk > ? AND pk <= ? "
             "AND status = 'new' AND strategy = 1 ORDER BY pk", (after_pk, upto_pk)).fetchall()
+        return [story_from_row(r) for r in rows]
+
+    # ---- edits waiting to be routed again -------------------------------------------
+    def last_edit_seq(self) -> int:
+        """The newest edit waiting to be routed (0: none waits)."""
+        return self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM story_edits").fetchone()[0]
+
+    def edited_stories(self, upto_seq: int) -> list:
+        """The current version of each new story with an edit waiting (seq <= upto_seq),
+        once each, oldest first; strategy or not (an edit may have made it neither)."""
+        rows = self.db.execute(
+            f"SELECT {STORY_COLUMNS} FROM stories WHERE status = 'new' AND pk IN "
+            "(SELECT story_pk FROM story_edits WHERE seq <= ?) ORDER BY pk",
+            (upto_seq,)).fetchall()
+        return [story_from_row(r) for r in rows]
+
+    def forget_edits(self, upto_seq: int) -> None:
+        """The edits up to upto_seq are routed; a later one stays for the next pass."""
+        with self._write():
+            self.db.execute("DELETE FROM story_edits WHERE seq <= ?", (upto_seq,))
+
+    def cluster_strategy_stories(self, story_id: str) -> list:
+        """The new strategy stories of `story_id`'s cluster, itself included, current
+        versions: which channels the cluster still matches after an edit of one."""
+        rows = self.db.execute(
+            f"SELECT {STORY_COLUMNS} FROM stories WHERE cluster_id = (SELECT cluster_id "
+            "FROM stories WHERE id = ?) AND status = 'new' AND strategy = 1 ORDER BY pk",
+            (story_id,)).fetchall()
         return [story_from_row(r) for r in rows]

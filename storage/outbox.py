@@ -10,7 +10,8 @@ by storage.receipts. Outbox row states:
   held     waiting for the channel's next roundup (digest mode or over the hourly cap)
   digested posted inside a roundup (message_id is the roundup's)
   failed   gave up; last_error says why
-  cancelled  the channel unsubscribed from it before it went out
+  cancelled  the channel unsubscribed from it before it went out, or an edit made the
+           story no longer one the channel follows (bot/dispatch.py EDITED_OUT)
 """
 from __future__ import annotations
 
@@ -98,6 +99,37 @@ class OutboxStore(DeliveryWrites):
             c.execute("UPDATE outbox SET needs_edit=1 WHERE id=? AND state IN "
                       "('sending','editing')", (row_id,))
             return c.execute("SELECT state FROM outbox WHERE id=?", (row_id,)).fetchone()[0]
+
+    def cluster_posts(self, cluster_id: str) -> list[OutboxRow]:
+        """Every channel's row of a cluster (the UNIQUE index's prefix finds them)."""
+        return self._outbox_rows("WHERE cluster_id=? ORDER BY id", (cluster_id,))
+
+    def revise_post(self, row_id: int, brief: Brief, *, now: datetime) -> str | None:
+        """The row's story was edited: a post not yet out goes out as `brief`; one
+        already out gets an edit queued, one in flight needs_edit (record_sent turns it
+        into an edit). A roundup's rows (batch set: it may have gone out) and digested,
+        failed or cancelled rows are left alone. Returns the row's state afterwards,
+        None when it was left alone."""
+        with self._outbox_tx() as c:
+            if not c.execute("UPDATE outbox SET brief=? WHERE id=? AND batch IS NULL AND "
+                             "state IN ('due','held','edit','sent','sending','editing')",
+                             (json.dumps(brief.to_json()), row_id)).rowcount:
+                return None
+            c.execute("UPDATE outbox SET state='edit', attempts=0, next_attempt=? "
+                      "WHERE id=? AND state='sent'", (ts(now), row_id))
+            c.execute("UPDATE outbox SET needs_edit=1 WHERE id=? AND "
+                      "state IN ('sending','editing')", (row_id,))
+            return c.execute("SELECT state FROM outbox WHERE id=?", (row_id,)).fetchone()[0]
+
+    def revive_post(self, row_id: int, brief: Brief, *, reason: str, held: bool,
+                    now: datetime) -> bool:
+        """A post cancelled for `reason` (an edit made it unwanted) is wanted again: it
+        waits to be posted as `brief`. False when the row was cancelled otherwise."""
+        return self._outbox_exec(
+            "UPDATE outbox SET state=?, brief=?, attempts=0, next_attempt=?, last_error='' "
+            "WHERE id=? AND state='cancelled' AND last_error=?",
+            ("held" if held else "due", json.dumps(brief.to_json()), ts(now), row_id,
+             reason)) > 0
 
     # ---- what is waiting -------------------------------------------------------------
     def due_posts(self, now: datetime, platform: str | None = None,

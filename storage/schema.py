@@ -143,6 +143,16 @@ FTS_INSERT_BY_STORE = """
 DROP TRIGGER IF EXISTS stories_fts_insert;
 """
 
+# Edits of new (postable) stories waiting to be routed again (bot/dispatch.py
+# dispatch_edits): written in the edit's own transaction, deleted once routed, so a
+# crash in between routes the edit on the next start (storage/dispatch_mark.py).
+STORY_EDITS = """
+CREATE TABLE story_edits (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    story_pk INTEGER NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[int, str, str]] = [
     (1, "feeds", FEEDS),
     (2, "stories", STORIES),
@@ -150,6 +160,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (4, "stories_fts", FTS),
     (5, "meta", META),
     (6, "stories_fts_insert_by_store", FTS_INSERT_BY_STORE),
+    (7, "story_edits", STORY_EDITS),
 ]
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

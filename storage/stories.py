@@ -2,9 +2,11 @@
 
 One story is one id (the GUID, or the canonical URL) *or* one canonical URL, across all
 feeds (storage/dedupe.py). An edited entry (same id, new content_hash) updates the stored
-text but is not new again. A new story joins the cluster of an earlier report of the
-same event (feeds.cluster.same_event) or leads its own; lookups show each cluster once,
-its lead. Rows: storage/story_rows.py; the brief cache: storage/briefs.py.
+text but is not new again; an edit of a new (not backlog) story is recorded in the same
+transaction for dispatch to route again (story_edits, storage/dispatch_mark.py). A new
+story joins the cluster of an earlier report of the same event
+(feeds.cluster.same_event) or leads its own; lookups show each cluster once, its lead.
+Rows: storage/story_rows.py; the brief cache: storage/briefs.py.
 """
 from __future__ import annotations
 
@@ -119,9 +121,11 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
         sets = ", ".join(f"{k} = :{k}" for k in values)
         self.db.execute(f"UPDATE stories SET {sets}, updated_at = :seen WHERE pk = :pk",
                         {**values, "seen": seen, "pk": pk})
-        (lead,) = self.db.execute("SELECT is_lead FROM stories WHERE pk = ?",
-                                  (pk,)).fetchone()
+        (lead, status) = self.db.execute("SELECT is_lead, status FROM stories WHERE pk = ?",
+                                         (pk,)).fetchone()
         self._link(pk, story, bool(lead))
+        if status == "new":   # routed again by dispatch (a backlog story is never posted)
+            self.db.execute("INSERT INTO story_edits (story_pk) VALUES (?)", (pk,))
         log.debug("store: updated edited story %s", story.id)
 
     def _insert_story(self, pk: int, story: Story, status: str, seen: str,

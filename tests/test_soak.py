@@ -19,7 +19,7 @@ import pytest
 from bot.app import App
 from bot.config import Settings
 from bot.service import Service
-from feeds.models import Brief, Classification, Story
+from feeds.models import Brief, Classification, Story, Subscription
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -85,6 +85,42 @@ async def test_story_stored_but_not_dispatched_before_a_crash_is_posted_after_re
     app.store.add_new_stories([_story(1)], backlog=False, now=_now())   # ...and died here
     await Service(app).run(once=True)
     assert capsys.readouterr().out.count("soak-00001") == 1
+    await Service(_console_app(tmp_path)).run(once=True)
+    assert "soak-00001" not in capsys.readouterr().out            # and never twice
+
+
+@pytest.mark.parametrize("killed", ["before routing", "before forgetting the edit"])
+async def test_an_edit_stored_but_not_routed_before_a_crash_is_posted_after_restart(
+        tmp_path, capsys, monkeypatch, killed):
+    """An edit makes a story name Tencent; the one channel follows only Tencent. The
+    poll stored the edit and the bot died: the restart still posts it, once."""
+    from dataclasses import replace
+    from storage.store import Store
+    app = _console_app(tmp_path)
+    app.store.add_subscription(Subscription("console", "console", "console", "company",
+                                            "Tencent"), now=_now())
+    app.store.set_dispatch_mark(app.store.last_story_pk())       # a run was going...
+    first = _story(1)
+    app.store.add_new_stories([first], backlog=False, now=_now())
+    await Service(app).run(once=True)
+    assert "soak-00001" not in capsys.readouterr().out           # Alibaba only: not theirs
+    edited = replace(first, title="Alibaba and Tencent cut Qwen and Hunyuan API prices",
+                     classification=replace(first.classification,
+                                            companies=("Alibaba", "Tencent")))
+    app = _console_app(tmp_path)
+    app.store.add_new_stories([edited], backlog=False, now=_now())   # ...and died here
+    if killed == "before forgetting the edit":
+        with monkeypatch.context() as m:
+            m.setattr(Store, "forget_edits", lambda self, upto: None)
+            await Service(app).run(once=True)
+        assert capsys.readouterr().out.count("soak-00001") == 1
+        app = _console_app(tmp_path)
+    await Service(app).run(once=True)
+    out = capsys.readouterr().out
+    if killed == "before routing":
+        assert out.count("soak-00001") == 1 and "Tencent cut Qwen and Hunyuan" in out
+    else:
+        assert "soak-00001" not in out                           # routed again: no-op
     await Service(_console_app(tmp_path)).run(once=True)
     assert "soak-00001" not in capsys.readouterr().out            # and never twice
 

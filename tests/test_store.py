@@ -334,6 +334,30 @@ def test_edited_item_updates_text_but_is_not_new_again(store):
     assert store.search("50") == [], "the search index follows the edit"
 
 
+@pytest.mark.parametrize("backlog", [False, True], ids=["new", "backlog"])
+def test_an_edit_of_a_new_story_waits_for_dispatch_in_its_own_transaction(store, backlog):
+    """Dispatch routes an edited new story again (bot/dispatch.py dispatch_edits); the
+    record is written with the edit, so a crash before routing cannot lose it, and one
+    rolled back with its edit routes nothing. A backlog story is never posted: not kept."""
+    original = make("Alibaba cuts Qwen API prices", guid="g-1", text="Prices fall 50%.")
+    add(store, original, backlog=backlog)
+    add(store, original)                                   # unchanged: no edit
+    assert store.last_edit_seq() == 0
+    with pytest.raises(ValueError), store.transaction():
+        add(store, replace(original, text="Prices fall 90%."))
+        raise ValueError("the pass failed after storing the edit")
+    assert store.last_edit_seq() == 0
+    for n in (96, 97):
+        add(store, replace(original, text=f"Prices fall {n}%."))
+    upto = store.last_edit_seq()
+    assert [s.text for s in store.edited_stories(upto)] == ([] if backlog else
+                                                            ["Prices fall 97%."])
+    add(store, replace(original, text="Prices fall 98%."))   # while routing: kept
+    store.forget_edits(upto)
+    assert [s.text for s in store.edited_stories(store.last_edit_seq())] == (
+        [] if backlog else ["Prices fall 98%."])
+
+
 def test_backlog_stories_are_stored_but_marked_backlog(store):
     old = make("Alibaba cuts Qwen API prices", guid="1")
     fresh = make("Tencent opens Hunyuan weights", guid="2", companies=("Tencent",))
