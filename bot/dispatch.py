@@ -88,9 +88,12 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> in
                 log.info("dispatch: %s/%s: %r cancelled after an edit", *key,
                          post.brief.headline)
     for key, target in wanted.items():
-        if key not in rows:
-            changed += _route(store, post, *target, now=now)
-            log.info("dispatch: %s/%s: %r queued after an edit", *key, post.brief.headline)
+        if key not in rows or rows[key].story_id != story.id:
+            # New here, or another story's post: an edit may have cancelled it (_route).
+            if _route(store, post, *target, now=now):
+                changed += 1
+                log.info("dispatch: %s/%s: %r queued after an edit", *key,
+                         post.brief.headline)
     return changed
 
 
@@ -98,8 +101,7 @@ def _revise(store, row, brief: Brief, now: datetime) -> int:
     """The row's story was edited and the channel still wants it."""
     brief = _merge_outlets(brief, row.brief.also_reported_by)
     if row.state == "cancelled":
-        held = store.digest_setting(row.platform, row.channel) is not None
-        return int(store.revive_post(row.id, brief, reason=EDITED_OUT, held=held, now=now))
+        return _revive(store, row, brief, now)
     if _shown(brief) == _shown(row.brief):
         return 0
     state = store.revise_post(row.id, brief, now=now)
@@ -108,6 +110,12 @@ def _revise(store, row, brief: Brief, now: datetime) -> int:
     log.info("dispatch: %s/%s: %r revised after an edit (%s)", row.platform, row.channel,
              brief.headline, state)
     return 1
+
+
+def _revive(store, row, brief: Brief, now: datetime) -> int:
+    """A post an edit cancelled is earned again, by `brief`'s story: it waits as that."""
+    held = store.digest_setting(row.platform, row.channel) is not None
+    return int(store.revive_post(row.id, brief, reason=EDITED_OUT, held=held, now=now))
 
 
 def _channels_of_others(store, subs: list[Subscription], story: Story) -> set:
@@ -171,6 +179,10 @@ def _route(store, post: Post, platform: str, workspace: str, channel: str, *,
         return int(store.enqueue_post(cluster_id=post.cluster_id, brief=post.brief,
                                       platform=platform, workspace=workspace,
                                       channel=channel, held=held, now=now))
+    if existing.state == "cancelled" and existing.last_error == EDITED_OUT:
+        # An edit cancelled another story's post of this cluster (or this one's): this
+        # story earns the channel, so it gets the post (else the row's UNIQUE slot lost it).
+        return _revive(store, existing, post.brief, now)
     if existing.story_id == post.brief.id or existing.state in ("digested", "failed",
                                                                  "cancelled"):
         return 0

@@ -329,3 +329,40 @@ async def test_an_edit_of_a_backlog_or_old_story_posts_nothing(store, clock, how
     assert len(adapter.sends) == sent and adapter.edits == []
     if how != "too old now":
         assert store.last_edit_seq() == 0 and store.edited_stories(10) == []
+
+
+# ---- review of edits routing: lost posts, a poison edit, a date bump ------------------
+ANTHROPIC = "Anthropic raises $4bn from Amazon"
+AMAZON_FT = "Amazon to invest another $4 billion in Anthropic"
+
+
+@pytest.mark.parametrize("how", ["new story", "edit of the other story"])
+async def test_a_post_cancelled_by_an_edit_comes_back_when_another_story_earns_it(
+        store, clock, how):
+    """The edit cancelled s1's post; a story of the same cluster earning the channel
+    afterwards must post it (the cancelled row held the cluster's UNIQUE slot: lost)."""
+    follow(store, clock, "c1")
+    dispatch_new(store, add(store, clock, story("s1", ANTHROPIC, clock)), clock())
+    if how == "edit of the other story":     # s2 joins while not strategy: no post
+        assert dispatch_new(store, add(store, clock, story(
+            "s2", AMAZON_FT, clock, source="FT", strategy=False)), clock()) == 0
+    add(store, clock, story("s1", ANTHROPIC + " (corrected)", clock, strategy=False))
+    route_edits(store, clock)
+    assert store.outbox_counts() == {"cancelled": 1}
+    clock.advance(minutes=5)
+    if how == "new story":
+        dispatch_new(store, add(store, clock, story("s2", AMAZON_FT, clock, source="FT")),
+                     clock())
+    else:
+        add(store, clock, story("s2", AMAZON_FT + ", FT learns", clock, source="FT"))
+        route_edits(store, clock)
+        route_edits(store, clock)
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    assert [s.brief.id for s in adapter.sends] == ["s2"]
+    # s1 earning it again later changes nothing more: the post is s2's now
+    add(store, clock, story("s1", ANTHROPIC + " (confirmed)", clock))
+    route_edits(store, clock)
+    await deliver(store, clock, adapter)
+    assert len(adapter.sends) == 1
+
