@@ -64,7 +64,14 @@ def dispatch_edits(store, stories: Iterable[Story], now: datetime, *,
     with store.outbox_transaction():
         for story in stories:
             if max_age is None or story.published >= now - max_age:
-                changed += _reroute(store, subs, story, now)
+                try:   # a savepoint each: a story failing is undone alone
+                    with store.outbox_transaction():
+                        changed += _reroute(store, subs, story, now)
+                except Exception:
+                    # Logged and forgotten with the rest: retried, it would fail every
+                    # pass and hold back every later edit for good.
+                    log.exception("dispatch: routing the edit of %s (%s) failed; skipped",
+                                  story.id, story.url)
     log.debug("dispatch: edits changed %d outbox row(s)", changed)
     return changed
 

@@ -366,3 +366,28 @@ async def test_a_post_cancelled_by_an_edit_comes_back_when_another_story_earns_i
     await deliver(store, clock, adapter)
     assert len(adapter.sends) == 1
 
+
+async def test_an_edit_failing_to_route_does_not_block_the_other_edits(store, clock,
+                                                                       monkeypatch):
+    """A poison edit (a bug routing one story) must not hold back every later edit."""
+    follow(store, clock, "tencent", "company", "Tencent")
+    dispatch_new(store, add(store, clock, story("s0", "Nvidia ships H20 chips", clock,
+                                                companies=("Nvidia",))), clock())
+    add(store, clock, story("s0", "Nvidia ships H20 chips to Tencent", clock,
+                            companies=("Nvidia", "Tencent")))
+    add(store, clock, alibaba(clock))
+    add(store, clock, tencent_too(clock))
+    import bot.dispatch as dispatch
+    real = dispatch._reroute
+
+    def poisoned(store, subs, story, now):
+        if story.id == "s0":
+            raise ValueError("a bug")
+        return real(store, subs, story, now)
+    monkeypatch.setattr(dispatch, "_reroute", poisoned)
+    route_edits(store, clock)
+    assert store.last_edit_seq() == 0       # forgotten: not retried every pass for ever
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    assert [(s.channel, s.brief.id) for s in adapter.sends] == [("tencent", "s1")]
+
