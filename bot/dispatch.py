@@ -62,18 +62,30 @@ def dispatch_edits(store, stories: Iterable[Story], now: datetime, *,
     subs = store.active_subscriptions()
     changed = 0
     with store.outbox_transaction():
-        for story in stories:
-            if max_age is None or story.published >= now - max_age:
-                try:   # a savepoint each: a story failing is undone alone
-                    with store.outbox_transaction():
-                        changed += _reroute(store, subs, story, now)
-                except Exception:
-                    # Logged and forgotten with the rest: retried, it would fail every
-                    # pass and hold back every later edit for good.
-                    log.exception("dispatch: routing the edit of %s (%s) failed; skipped",
-                                  story.id, story.url)
+        for story in still_news(store, stories, now, max_age):
+            try:   # a savepoint each: a story failing is undone alone
+                with store.outbox_transaction():
+                    changed += _reroute(store, subs, story, now)
+            except Exception:
+                # Logged and forgotten with the rest: retried, it would fail every
+                # pass and hold back every later edit for good.
+                log.exception("dispatch: routing the edit of %s (%s) failed; skipped",
+                              story.id, story.url)
     log.debug("dispatch: edits changed %d outbox row(s)", changed)
     return changed
+
+
+def still_news(store, stories: Iterable[Story], now: datetime,
+               max_age: timedelta | None) -> list[Story]:
+    """The edited stories still news: published and first stored within `max_age`. A feed
+    rewriting its archive often stamps every entry with the time of the rewrite; the
+    story is as old as when it was first seen all the same."""
+    stories = list(stories)
+    if max_age is None or not stories:
+        return stories
+    cutoff = now - max_age
+    seen = store.first_seen([s.id for s in stories])
+    return [s for s in stories if s.published >= cutoff and seen.get(s.id, now) >= cutoff]
 
 
 def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> int:

@@ -391,3 +391,17 @@ async def test_an_edit_failing_to_route_does_not_block_the_other_edits(store, cl
     await deliver(store, clock, adapter)
     assert [(s.channel, s.brief.id) for s in adapter.sends] == [("tencent", "s1")]
 
+
+async def test_an_edit_bumping_an_old_storys_date_posts_nothing(store, clock):
+    """A feed that rewrites its archive often stamps every entry with the time of the
+    rewrite: the age limit is the story's, from when it was first seen."""
+    follow(store, clock, "tencent", "company", "Tencent")
+    follow(store, clock, "all")
+    adapter = RecordingAdapter()
+    dispatch_new(store, add(store, clock, alibaba(clock)), clock())
+    await deliver(store, clock, adapter)
+    clock.advance(days=3)
+    add(store, clock, tencent_too(clock))          # published: now
+    route_edits(store, clock)
+    await deliver(store, clock, adapter)
+    assert len(adapter.sends) == 1 and adapter.edits == []
