@@ -125,10 +125,13 @@ class OutboxStore(DeliveryWrites):
                     now: datetime) -> bool:
         """A post cancelled for `reason` (an edit made it unwanted) is wanted again: it
         waits to be posted as `brief`, the post of brief's story now (another story of
-        the cluster may earn it). False when the row was cancelled otherwise."""
+        the cluster may earn it). False when the row was cancelled otherwise. A try
+        made before the cancel may have been posted (a lost answer): attempts stays
+        above 0, so the next try looks for that post first (bot/retry.py earlier_post).
+        """
         return self._outbox_exec(
             "UPDATE outbox SET state=?, brief=?, story_id=?, published=?, score=?, "
-            "attempts=0, next_attempt=?, last_error='' "
+            "attempts=MIN(attempts, 1), next_attempt=?, last_error='' "
             "WHERE id=? AND state='cancelled' AND last_error=?",
             ("held" if held else "due", json.dumps(brief.to_json()), brief.id,
              ts(brief.published), brief.score, ts(now), row_id, reason)) > 0

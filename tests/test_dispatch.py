@@ -405,3 +405,39 @@ async def test_an_edit_bumping_an_old_storys_date_posts_nothing(store, clock):
     route_edits(store, clock)
     await deliver(store, clock, adapter)
     assert len(adapter.sends) == 1 and adapter.edits == []
+
+
+class _LostSendAnswer(RecordingAdapter):
+    """Slack when its answer is lost: the post is made, the call times out; a retry
+    looks the post up by its nonce (find_sent)."""
+    lose = 1
+
+    async def send(self, channel, brief, *, nonce):
+        mid = await super().send(channel, brief, nonce=nonce)
+        if self.lose:
+            self.lose -= 1
+            from bot.adapter import TransientError
+            raise TransientError("slack: chat.postMessage to c1: timed out")
+        return mid
+
+    async def find_sent(self, channel, nonce):
+        return next((s.message_id for s in self.sends if s.nonce == nonce), None)
+
+
+async def test_a_revived_post_whose_first_try_may_have_gone_out_is_not_posted_twice(
+        store, clock):
+    """The first try timed out after the platform took the post; an edit cancelled the
+    retry and a later one revived it: reviving must not forget that a try was made."""
+    follow(store, clock, "c1")
+    dispatch_new(store, add(store, clock, alibaba(clock)), clock())
+    adapter = _LostSendAnswer()
+    await deliver(store, clock, adapter)             # posted; the answer was lost
+    assert store.outbox_counts() == {"due": 1} and len(adapter.sends) == 1
+    add(store, clock, alibaba(clock, "Alibaba opens a bookshop", strategy=False))
+    route_edits(store, clock)
+    assert store.outbox_counts() == {"cancelled": 1}
+    add(store, clock, alibaba(clock, "Alibaba cuts Qwen API prices by 97%"))
+    route_edits(store, clock)
+    clock.advance(hours=1)
+    await deliver(store, clock, adapter)
+    assert len(adapter.sends) == 1
