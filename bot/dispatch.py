@@ -62,11 +62,30 @@ def dispatch_edits(store, stories: Iterable[Story], now: datetime, *,
     subs = store.active_subscriptions()
     changed = 0
     with store.outbox_transaction():
-        for story in stories:
-            if max_age is None or story.published >= now - max_age:
-                changed += _reroute(store, subs, story, now)
+        for story in still_news(store, stories, now, max_age):
+            try:   # a savepoint each: a story failing is undone alone
+                with store.outbox_transaction():
+                    changed += _reroute(store, subs, story, now)
+            except Exception:
+                # Logged and forgotten with the rest: retried, it would fail every
+                # pass and hold back every later edit for good.
+                log.exception("dispatch: routing the edit of %s (%s) failed; skipped",
+                              story.id, story.url)
     log.debug("dispatch: edits changed %d outbox row(s)", changed)
     return changed
+
+
+def still_news(store, stories: Iterable[Story], now: datetime,
+               max_age: timedelta | None) -> list[Story]:
+    """The edited stories still news: published and first stored within `max_age`. A feed
+    rewriting its archive often stamps every entry with the time of the rewrite; the
+    story is as old as when it was first seen all the same."""
+    stories = list(stories)
+    if max_age is None or not stories:
+        return stories
+    cutoff = now - max_age
+    seen = store.first_seen([s.id for s in stories])
+    return [s for s in stories if s.published >= cutoff and seen.get(s.id, now) >= cutoff]
 
 
 def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> int:
@@ -88,9 +107,12 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> in
                 log.info("dispatch: %s/%s: %r cancelled after an edit", *key,
                          post.brief.headline)
     for key, target in wanted.items():
-        if key not in rows:
-            changed += _route(store, post, *target, now=now)
-            log.info("dispatch: %s/%s: %r queued after an edit", *key, post.brief.headline)
+        if key not in rows or rows[key].story_id != story.id:
+            # New here, or another story's post: an edit may have cancelled it (_route).
+            if _route(store, post, *target, now=now):
+                changed += 1
+                log.info("dispatch: %s/%s: %r queued after an edit", *key,
+                         post.brief.headline)
     return changed
 
 
@@ -98,8 +120,7 @@ def _revise(store, row, brief: Brief, now: datetime) -> int:
     """The row's story was edited and the channel still wants it."""
     brief = _merge_outlets(brief, row.brief.also_reported_by)
     if row.state == "cancelled":
-        held = store.digest_setting(row.platform, row.channel) is not None
-        return int(store.revive_post(row.id, brief, reason=EDITED_OUT, held=held, now=now))
+        return _revive(store, row, brief, now)
     if _shown(brief) == _shown(row.brief):
         return 0
     state = store.revise_post(row.id, brief, now=now)
@@ -108,6 +129,12 @@ def _revise(store, row, brief: Brief, now: datetime) -> int:
     log.info("dispatch: %s/%s: %r revised after an edit (%s)", row.platform, row.channel,
              brief.headline, state)
     return 1
+
+
+def _revive(store, row, brief: Brief, now: datetime) -> int:
+    """A post an edit cancelled is earned again, by `brief`'s story: it waits as that."""
+    held = store.digest_setting(row.platform, row.channel) is not None
+    return int(store.revive_post(row.id, brief, reason=EDITED_OUT, held=held, now=now))
 
 
 def _channels_of_others(store, subs: list[Subscription], story: Story) -> set:
@@ -171,6 +198,10 @@ def _route(store, post: Post, platform: str, workspace: str, channel: str, *,
         return int(store.enqueue_post(cluster_id=post.cluster_id, brief=post.brief,
                                       platform=platform, workspace=workspace,
                                       channel=channel, held=held, now=now))
+    if existing.state == "cancelled" and existing.last_error == EDITED_OUT:
+        # An edit cancelled another story's post of this cluster (or this one's): this
+        # story earns the channel, so it gets the post (else the row's UNIQUE slot lost it).
+        return _revive(store, existing, post.brief, now)
     if existing.story_id == post.brief.id or existing.state in ("digested", "failed",
                                                                  "cancelled"):
         return 0

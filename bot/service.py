@@ -187,11 +187,12 @@ class Service:
         """Route again the new stories their feeds edited (storage/dispatch_mark.py): the
         edits are forgotten only after routing, so a crash between the poll storing an
         edit and this routes it on the next start; routing twice changes nothing more."""
-        from bot.dispatch import dispatch_edits
+        from bot.dispatch import dispatch_edits, still_news
         store = self.app.store
-        # Past the age limit an edit changes nothing (dispatch_edits): not condensed.
-        stories = _still_news(store.edited_stories(upto_seq), self.app.settings.max_post_age,
-                              quiet=True)
+        # Past the age limit (published or first seen) an edit changes nothing
+        # (dispatch_edits): not condensed either.
+        stories = still_news(store, store.edited_stories(upto_seq), utcnow(),
+                             self.app.settings.max_post_age)
         for story in stories:
             if story.classification.strategy:
                 await _brief_or_headline(pipeline, story)   # the new text's brief
@@ -295,7 +296,7 @@ class Service:
                  self.app.settings.db_path, self.app.settings.poll_minutes)
 
 
-def _still_news(stories: list, max_age, *, quiet: bool = False) -> list:
+def _still_news(stories: list, max_age) -> list:
     """The age limit holds at routing too: a story stored while fresh can be routed much
     later (`ainews poll` stored it and the bot started days after; a crash came between
     storing and routing)."""
@@ -303,7 +304,7 @@ def _still_news(stories: list, max_age, *, quiet: bool = False) -> list:
         return stories
     cutoff = utcnow() - max_age
     kept = [s for s in stories if s.published >= cutoff]
-    if len(kept) < len(stories) and not quiet:
+    if len(kept) < len(stories):
         log.info("dispatch: %d stored stories are now too old to post; not posted",
                  len(stories) - len(kept))
     return kept

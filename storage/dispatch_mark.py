@@ -12,6 +12,7 @@ edit twice changes nothing the first time did not (bot/dispatch.py dispatch_edit
 """
 from __future__ import annotations
 
+from feeds.models import parse_iso
 from storage.story_rows import STORY_COLUMNS, story_from_row
 
 
@@ -47,6 +48,16 @@ class DispatchMarkStore:
             "(SELECT story_pk FROM story_edits WHERE seq <= ?) ORDER BY pk",
             (upto_seq,)).fetchall()
         return [story_from_row(r) for r in rows]
+
+    def first_seen(self, story_ids: list[str]) -> dict:
+        """When each story was first stored (an edit may move `published`, not this)."""
+        out = {}
+        for i in range(0, len(story_ids), 500):
+            part = story_ids[i:i + 500]
+            out.update((sid, parse_iso(seen)) for sid, seen in self.db.execute(
+                f"SELECT id, first_seen FROM stories WHERE id IN ({','.join('?' * len(part))})",
+                part))
+        return out
 
     def forget_edits(self, upto_seq: int) -> None:
         """The edits up to upto_seq are routed; a later one stays for the next pass."""

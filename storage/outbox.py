@@ -124,12 +124,17 @@ class OutboxStore(DeliveryWrites):
     def revive_post(self, row_id: int, brief: Brief, *, reason: str, held: bool,
                     now: datetime) -> bool:
         """A post cancelled for `reason` (an edit made it unwanted) is wanted again: it
-        waits to be posted as `brief`. False when the row was cancelled otherwise."""
+        waits to be posted as `brief`, the post of brief's story now (another story of
+        the cluster may earn it). False when the row was cancelled otherwise. A try
+        made before the cancel may have been posted (a lost answer): attempts stays
+        above 0, so the next try looks for that post first (bot/retry.py earlier_post).
+        """
         return self._outbox_exec(
-            "UPDATE outbox SET state=?, brief=?, attempts=0, next_attempt=?, last_error='' "
+            "UPDATE outbox SET state=?, brief=?, story_id=?, published=?, score=?, "
+            "attempts=MIN(attempts, 1), next_attempt=?, last_error='' "
             "WHERE id=? AND state='cancelled' AND last_error=?",
-            ("held" if held else "due", json.dumps(brief.to_json()), ts(now), row_id,
-             reason)) > 0
+            ("held" if held else "due", json.dumps(brief.to_json()), brief.id,
+             ts(brief.published), brief.score, ts(now), row_id, reason)) > 0
 
     # ---- what is waiting -------------------------------------------------------------
     def due_posts(self, now: datetime, platform: str | None = None,
