@@ -123,6 +123,8 @@ def _revise(store, row, brief: Brief, now: datetime) -> int:
         return _revive(store, row, brief, now)
     if _shown(brief) == _shown(row.brief):
         return 0
+    if row.state == "sent" and _names(brief) == _names(row.brief):
+        return 0          # its text alone changed: see _names
     state = store.revise_post(row.id, brief, now=now)
     if state is None:
         return 0          # in a roundup, digested, failed
@@ -148,6 +150,14 @@ def _shown(brief: Brief) -> tuple:
     return (brief.headline, brief.dek, brief.bullets, brief.why_it_matters, brief.url,
             brief.source, brief.published, brief.companies, brief.topics,
             brief.also_reported_by)
+
+
+def _names(brief: Brief) -> tuple:
+    """What names the news: a post already out is edited when this changes. A feed whose
+    entries carry a changing count (Hacker News's points and comments) changes the text,
+    and so the bullets, at every poll: editing for that would touch every post it sent,
+    every poll, for 48 hours."""
+    return (brief.headline, brief.url, brief.companies, brief.topics)
 
 
 def post_for(store, item: Story | Brief) -> Post:

@@ -3,6 +3,7 @@ outlet reports a story already posted; a story its feed edits is routed again.""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -441,3 +442,35 @@ async def test_a_revived_post_whose_first_try_may_have_gone_out_is_not_posted_tw
     clock.advance(hours=1)
     await deliver(store, clock, adapter)
     assert len(adapter.sends) == 1
+
+
+async def test_a_sent_post_is_not_edited_for_its_text_alone(store, clock):
+    """A feed whose entries carry a changing count (Hacker News's points and comments)
+    changes the story, and so its brief, at every poll: a post already out is edited when
+    what names the news changes (headline, link, companies, topics), not at every poll
+    for 48 hours."""
+    follow(store, clock, "c1")
+    first = alibaba(clock)
+    dispatch_new(store, add(store, clock, first), clock())
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    for points in (120, 180, 240):
+        clock.advance(minutes=2)
+        edited = replace(first, text=f"{ALIBABA}. It had {points} points by noon.")
+        add(store, clock, edited)
+        condensed(store, edited, "The cut applies to every developer on its cloud.",
+                  f"The story had {points} points and {points // 3} comments by noon.")
+        route_edits(store, clock)
+        await deliver(store, clock, adapter)
+    assert len(adapter.sends) == 1 and adapter.edits == []
+    add(store, clock, alibaba(clock, "Alibaba cuts Qwen API prices by 97%"))
+    route_edits(store, clock)
+    await deliver(store, clock, adapter)
+    assert [e[2].headline for e in adapter.edits] == ["Alibaba cuts Qwen API prices by 97%"]
+
+
+def condensed(store, s: Story, *bullets: str) -> None:
+    """What the service does for an edited strategy story before routing it: its brief."""
+    store.save_brief(s.id, store.get_story(s.id).content_hash, Brief(
+        id=s.id, headline=s.title, bullets=bullets, why_it_matters="", url=s.url,
+        source=s.source, published=s.published))
