@@ -17,19 +17,21 @@ from feeds.models import Subscription
 EVERYTHING = "Everything this channel follows (stop all)"
 NOT_ADMIN = ("only channel admins can change what this channel gets (Discord: Manage "
              "Channels; Slack: workspace admins or SLACK_ADMIN_USER_IDS)")
-# Who counts as an admin, as each platform's users know it (docs/slack.md, docs/discord.md).
-WHO_IS_ADMIN = {
+# Who may change what a channel gets, as each platform's users know it (docs/slack.md,
+# docs/discord.md); help adds who may manage feeds where that differs.
+CHANNEL_ADMINS = {
     "slack": "workspace admins and owners (and members listed in the bot's "
              "SLACK_ADMIN_USER_IDS)",
-    "discord": "members with the Manage Channels permission (feeds: Manage Server)",
+    "discord": "members with the Manage Channels permission",
 }
+WHO_IS_ADMIN = {**CHANNEL_ADMINS,
+                "discord": CHANNEL_ADMINS["discord"] + " (feeds: Manage Server)"}
 
 
 def not_admin(caller: Caller) -> str:
     """The refusal a non-admin gets, naming who can: a Slack channel manager is no admin
     here, so "only channel admins" told them the wrong thing."""
-    who = {"slack": WHO_IS_ADMIN["slack"],
-           "discord": "members with the Manage Channels permission"}.get(caller.platform)
+    who = CHANNEL_ADMINS.get(caller.platform)
     if who is None:
         return NOT_ADMIN
     return f"only {who} can change what this channel gets; ask one of them"
