@@ -71,6 +71,30 @@ def has_word(text: str | None, word: str) -> bool:
     return bool(text) and _whole_word(word).search(text) is not None
 
 
+def _has(word: str, column: str) -> tuple[str, list]:
+    """SQL (and its parameters) true when `column` holds `word`: a Chinese word as a
+    substring, a Latin one as a whole word (see has_word)."""
+    # LIKE ignores ASCII case without copying the text (instr(lower()) copied it, 5 x
+    # slower); then the whole-word test (in Python) where LIKE found one. A pasted word
+    # longer than SQLite's LIKE pattern limit (50,000) keeps instr.
+    if _cased(word) and len(word) > 1000:
+        found, params = f"instr(lower({column}), ?)", [word]
+    elif _cased(word):
+        found = f"{column} LIKE ? ESCAPE '\\'"
+        params = ["%" + re.sub(r"([\\%_])", r"\\\1", word) + "%"]
+    else:
+        found, params = f"instr({column}, ?)", [word]
+    if not _latin(word):
+        return found, params
+    return f"(CASE WHEN {found} THEN has_word({column}, ?) ELSE 0 END)", [*params, word]
+
+
+def _joined(parts: list[tuple[str, list]], join: str) -> tuple[str, list]:
+    """SQL pieces joined by `join` (" AND ", " OR "), in parentheses, with their parameters."""
+    return ("(" + join.join(sql for sql, _ in parts) + ")",
+            [v for _, params in parts for v in params])
+
+
 def fts_query(query: str, *, any_term: bool = False) -> str:
     """A user's words as a safe FTS5 query: each term quoted (so `"`, `(`, `AND`, `:`
     are text, never syntax), all terms required (or any, with any_term); a `-word`
@@ -223,33 +247,15 @@ class LookupStore:
         # A Chinese word in simplified and traditional characters (降价 finds 降價 too).
         forms = [variants(w) for w in words]
         shunned = [f for w in without for f in variants(w)]
-        params: list = []    # in the order the SQL below names them
-        def has(w: str, column: str) -> str:
-            # LIKE ignores ASCII case without copying the text (instr(lower()) copied it,
-            # 5 x slower); then the whole-word test (in Python) where LIKE found one.
-            # A pasted word longer than SQLite's LIKE pattern limit (50,000) keeps instr.
-            if _cased(w) and len(w) > 1000:
-                params.append(w)
-                found = f"instr(lower({column}), ?)"
-            elif _cased(w):
-                params.append("%" + re.sub(r"([\\%_])", r"\\\1", w) + "%")
-                found = f"{column} LIKE ? ESCAPE '\\'"
-            else:
-                params.append(w)
-                found = f"instr({column}, ?)"
-            if not _latin(w):
-                return found
-            params.append(w)
-            return f"(CASE WHEN {found} THEN has_word({column}, ?) ELSE 0 END)"
-        title = join.join("(" + " OR ".join(has(f, "title") for f in fs) + ")" for fs in forms)
-        params.append((top or 0) - UNSPACED_SCAN)
-        anywhere = join.join("(" + " OR ".join(f"{has(f, 'title')} OR {has(f, 'text')}"
-                                               for f in fs) + ")" for fs in forms)
-        nowhere = "".join(f" AND NOT ({has(w, 'title')} OR {has(w, 'text')})" for w in shunned)
-        params.append(SEARCH_WINDOW)
-        rows = self.db.execute(
-            f"SELECT pk, ({title}) FROM stories WHERE pk > ? AND ({anywhere})"
-            f"{nowhere} ORDER BY pk DESC LIMIT ?", params).fetchall()
+        title = _joined([_joined([_has(f, "title") for f in fs], " OR ") for fs in forms], join)
+        anywhere = _joined([_joined([_has(f, c) for f in fs for c in ("title", "text")],
+                                    " OR ") for fs in forms], join)
+        nowhere = [_joined([_has(w, "title"), _has(w, "text")], " OR ") for w in shunned]
+        sql = (f"SELECT pk, {title[0]} FROM stories WHERE pk > ? AND {anywhere[0]}"
+               + "".join(f" AND NOT {n}" for n, _ in nowhere) + " ORDER BY pk DESC LIMIT ?")
+        params = [*title[1], (top or 0) - UNSPACED_SCAN, *anywhere[1],
+                  *(v for _, vs in nowhere for v in vs), SEARCH_WINDOW]
+        rows = self.db.execute(sql, params).fetchall()
         return [pk for pk, _ in rows], {pk for pk, t in rows if t}
 
     def _rank_leads(self, window: list[int], in_title: set[int], limit: int) -> list[int]:
