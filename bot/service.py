@@ -22,6 +22,7 @@ from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless
 from feeds.feedlist import FeedListError, load_feed_list
 from feeds.models import Subscription, utcnow
 from storage.store import StoreError
+from feeds.plural import count
 
 log = logging.getLogger("ainews.service")
 
@@ -177,8 +178,8 @@ class Service:
             queued = dispatch_new(store, stories, utcnow()) if stories else 0
             store.set_dispatch_mark(top)
             if stories:
-                log.info("dispatch: %d new strategy stories queued %d posts", len(stories),
-                         queued)
+                log.info("dispatch: %s queued %s", count(len(stories), "new strategy story"),
+                         count(queued, "post"))
                 self.delivery.wake()
         if edits:
             await self._dispatch_edits(pipeline, edits)
@@ -200,7 +201,8 @@ class Service:
                                  max_age=self.app.settings.max_post_age) if stories else 0
         store.forget_edits(upto_seq)
         if changed:
-            log.info("dispatch: %d edited stories changed %d posts", len(stories), changed)
+            log.info("dispatch: %s changed %s", count(len(stories), "edited story"),
+                     count(changed, "post"))
             self.delivery.wake()
 
     def _delivery(self, adapters: dict):
@@ -270,8 +272,8 @@ class Service:
         # Cancelled, not failed: nothing went wrong, so `status` lists no failures.
         n = store.cancel_posts([r.id for r in store.waiting_posts("console", "console")],
                                f"cancelled: {CONSOLE_OFF}")
-        log.info("service: console channel paused while a chat platform runs (%d waiting "
-                 "post(s) dropped); AINEWS_CONSOLE=1 keeps it on", n)
+        log.info("service: console channel paused while a chat platform runs (%s "
+                 "dropped); AINEWS_CONSOLE=1 keeps it on", count(n, "waiting post"))
 
     async def _stop_adapters(self) -> None:
         await self.platforms.stop()
@@ -291,8 +293,8 @@ class Service:
         active = sum(not f.paused for f in feeds)
         names = [f"{p} ({a.state})" if isinstance(a, Pending) else p
                  for p, a in adapters.items()]
-        log.info("service: adapters: %s; %d feeds (%d active); database %s; polling every %g min",
-                 ", ".join(names) or "none", len(feeds), active,
+        log.info("service: adapters: %s; %s (%d active); database %s; polling every %g min",
+                 ", ".join(names) or "none", count(len(feeds), "feed"), active,
                  self.app.settings.db_path, self.app.settings.poll_minutes)
 
 
@@ -305,7 +307,7 @@ def _still_news(stories: list, max_age) -> list:
     cutoff = utcnow() - max_age
     kept = [s for s in stories if s.published >= cutoff]
     if len(kept) < len(stories):
-        log.info("dispatch: %d stored stories are now too old to post; not posted",
-                 len(stories) - len(kept))
+        log.info("dispatch: %s now too old to post; not posted",
+                 count(len(stories) - len(kept), "stored story"))
     return kept
 

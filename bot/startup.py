@@ -21,6 +21,7 @@ from typing import Any, Awaitable, Callable
 
 from bot.adapter import TransientError
 from bot.errors import StartUnavailable
+from feeds.plural import count
 
 # Backoff between start-up attempts: FIRST seconds, doubling up to MAX. Each wait is
 # shortened by up to JITTER (a fraction) so bots restarted by one outage don't all
@@ -92,8 +93,8 @@ class Starter:
                              seconds(self.delay))
             return None
         if self.failures:
-            self.log.info("%s: started after %d failed attempt(s); its waiting posts go "
-                          "out now", self.platform, self.failures)
+            self.log.info("%s: started after %s; its waiting posts go out now",
+                          self.platform, count(self.failures, "failed attempt"))
         return runner
 
     async def keep_trying(self, stop: asyncio.Event,

@@ -113,7 +113,7 @@ def test_paths_from_home_are_expanded(env, capsys, tmp_path):
     env.setenv("AINEWS_DB", "~/data/ainews.db")
     env.setenv("AINEWS_FEEDS", "~/feeds.toml")
     code, out, err = run_cli(capsys, "poll", "--once")
-    assert code == 0 and "1 feeds polled" in out
+    assert code == 0 and "1 feed polled" in out
     assert (tmp_path / "data" / "ainews.db").is_file()
     code, out, err = run_cli(capsys, "--db=~/data/ainews.db", "status")
     assert code == 0 and "feeds      1 failing" in out, err
@@ -522,7 +522,7 @@ async def test_poll_says_how_many_new_stories_were_too_old_to_post(env, capsys, 
                                                      strategy_entry(0)]))
         code, out, _ = await asyncio.to_thread(run_cli, capsys, "poll", "--once")
         assert code == 0 and "2 new strategy stories" in out
-        assert ("too old to post (stored, not posted): 1 stories" in out) == bool(too_old)
+        assert ("too old to post (stored, not posted): 1 story" in out) == bool(too_old)
         srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(3, published=(
             utcnow() - timedelta(days=7, hours=1)))]))
         code, out, _ = await asyncio.to_thread(run_cli, capsys, "poll", "--once", "--json")

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.webapi import (NETWORK_ERRORS, TOKEN_REFUSED, _retry_after, _status_and_headers,
                               error_code)
+from feeds.plural import count
 
 log = logging.getLogger("ainews.slack")
 
@@ -55,8 +56,8 @@ class PacedReconnect:
                     await self._pause(self._closed, delay)
                     continue
                 if failures:
-                    log.warning("slack: Socket Mode connection reopened after %d failed "
-                                "attempt(s); slash commands are answered again", failures)
+                    log.warning("slack: Socket Mode connection reopened after %s; slash "
+                                "commands are answered again", count(failures, "failed attempt"))
                 return url
             return ""       # stopped: the SDK's client is closed and connects nothing
 
