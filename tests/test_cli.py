@@ -127,12 +127,34 @@ def test_unwritable_database_is_one_line(env, capsys, tmp_path):
 
 
 @pytest.mark.parametrize("cmd", [["latest"], ["company", "qwen"], ["search", "pricing"],
-                                 ["topic", "funding"], ["status"]])
+                                 ["topic", "funding"], ["status"], ["topics"],
+                                 ["feeds", "list"], ["feeds", "list", "--json"],
+                                 ["feeds", "remove", "https://a.example/rss"],
+                                 ["feeds", "resume", "all"]])
 def test_a_lookup_on_a_mistyped_database_path_says_so(env, capsys, tmp_path, cmd):
-    # It used to create an empty database there and answer "no stories yet".
+    # It used to create an empty database there and answer "no stories yet" (`topics`,
+    # `feeds list`: "no feeds yet", as if the archive were empty).
     code, out, err = run_cli(capsys, "--db", str(tmp_path / "ainew.db"), *cmd)
-    assert code == 2 and "no database at" in err and "ainew.db" in err
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith("ainews: cli: no database at ") and "ainew.db yet" in err
+    assert "ainews poll --once" in err
     assert not (tmp_path / "ainew.db").exists()
+
+
+def test_feeds_check_creates_no_database(env, capsys, tmp_path):
+    """It fetches and parses a feed; nothing of it is stored, so no file appears."""
+    code, out, _ = run_cli(capsys, "--db", str(tmp_path / "none.db"), "feeds", "check",
+                           "http://127.0.0.1:9/rss")
+    assert code == 1 and "ok: False" in out
+    assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.parametrize("cmd", [["poll", "--once"], ["run", "--once"]])
+def test_commands_that_write_create_the_database(env, capsys, tmp_path, cmd):
+    (tmp_path / "feeds.toml").write_text('[[feed]]\nname = "W"\nurl = "http://127.0.0.1:9/rss"\n')
+    env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    code, _, _ = run_cli(capsys, "--db", str(tmp_path / "new.db"), *cmd)
+    assert code == 0 and (tmp_path / "new.db").is_file()
 
 
 @pytest.mark.parametrize("argv", [("poll", "--once"), ("run", "--once"),
@@ -685,6 +707,8 @@ def test_output_into_a_closed_pipe_is_no_traceback(tmp_path, argv):
     os.close(read_end)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AINEWS_", "SLACK_",
                                                                       "DISCORD_", "LLM_"))}
+    subprocess.run([AINEWS, "--db", str(tmp_path / "a.db"), "feeds", "add", "x"], env=env,
+                   cwd=tmp_path, capture_output=True, timeout=60)     # creates the database
     try:
         proc = subprocess.run([AINEWS, "--db", str(tmp_path / "a.db"), *argv],
                               stdout=write_end, stderr=subprocess.PIPE, env=env,
