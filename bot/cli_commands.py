@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -111,8 +112,30 @@ def _open_app(settings):
 
 
 def cmd_run(app, args) -> int:
+    """0 after `--once`, or a requested stop (SIGTERM, SIGINT) once shut down cleanly;
+    what to fix (a refused token, an unwritable store) raises: one line, exit 2; a bug
+    is logged with its traceback and ends with one line and exit 1 (README, "Exit codes")."""
     from bot.service import Service
-    return asyncio.run(Service(app).run(once=args.once))
+    try:
+        return asyncio.run(Service(app).run(once=args.once))
+    except Exception as e:
+        if _explained(e, app.settings.db_path):
+            raise           # dispatch makes it the one line
+        logging.getLogger("ainews.service").exception("service: crashed")
+        print(f"ainews: service: stopped by an unexpected error ({type(e).__name__}: "
+              f"{str(e)[:200]}); the traceback is logged above", file=sys.stderr)
+        return 1
+
+
+def _explained(e: Exception, db_path) -> bool:
+    """An error that already says, in one line, what to fix (see dispatch)."""
+    import sqlite3
+    from feeds.classify import GazetteerError
+    from feeds.feedlist import FeedListError
+    from storage.store import StoreError, damage_message
+    if isinstance(e, (UserError, GazetteerError, FeedListError, StoreError)):
+        return True
+    return isinstance(e, sqlite3.DatabaseError) and damage_message(db_path, e) is not None
 
 
 def cmd_poll(app, args) -> int:

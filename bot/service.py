@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 
 from bot.app import App
 from bot.errors import StartUnavailable, UserError
@@ -21,7 +22,7 @@ from bot.runlock import run_lock
 from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless_stopped
 from feeds.feedlist import FeedListError, load_feed_list
 from feeds.models import Subscription, utcnow
-from storage.store import StoreError
+from storage.store import StoreError, StoreReadOnly, damage_message
 from feeds.plural import count
 
 log = logging.getLogger("ainews.service")
@@ -131,17 +132,29 @@ class Service:
         deliver = asyncio.create_task(delivery.run_forever(self.stop), name="delivery")
         try:
             while not self.stop.is_set():
-                try:
-                    await self._until_stopped(self._cycle(pipeline))
-                except StoreError as e:  # locked or read-only: already one line, no trace
-                    log.warning("service: poll cycle failed (%s); retrying next tick", e)
-                except Exception as e:   # a bug: the trace is worth having; next tick retries
-                    log.exception("service: poll cycle failed (%s: %s); retrying next tick",
-                                  type(e).__name__, e)
+                await self._guarded_cycle(pipeline)
                 await set_within(self.stop, min(TICK_SECONDS, self.app.settings.poll_minutes * 60))
         finally:
             self.stop.set()
             await deliver
+
+    async def _guarded_cycle(self, pipeline: Pipeline) -> None:
+        """One poll cycle; a failure the next tick may mend (a lock, a bug on one
+        story) is logged and left to it. A store that refuses writes or is damaged ends
+        the run instead (the CLI says it in one line and exits 2): polling on would
+        repeat the same line every tick while nothing is stored or posted, and the
+        operator, or a supervisor restarting the bot, must see it."""
+        try:
+            await self._until_stopped(self._cycle(pipeline))
+        except StoreReadOnly:
+            raise
+        except StoreError as e:  # locked: already one line, no trace
+            log.warning("service: poll cycle failed (%s); retrying next tick", e)
+        except Exception as e:   # a bug: the trace is worth having; next tick retries
+            if isinstance(e, sqlite3.DatabaseError) and damage_message("", e) is not None:
+                raise
+            log.exception("service: poll cycle failed (%s: %s); retrying next tick",
+                          type(e).__name__, e)
 
     async def _until_stopped(self, coro) -> None:
         """Run a poll pass, abandoning it if a stop is asked for: slow feeds must not hold
