@@ -16,6 +16,7 @@ import signal
 import sqlite3
 
 from bot.app import App
+from bot.connections import ConnectionLog, forget_connections
 from bot.errors import StartUnavailable, UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
 from bot.runlock import run_lock
@@ -87,6 +88,7 @@ class Service:
         self.stop = asyncio.Event()
         self.platforms = Platforms([], self.stop)   # the chat platforms, once started
         self.delivery = None
+        self.connections: dict[str, ConnectionLog] = {}   # what `ainews status` shows
         self._dispatching = asyncio.Lock()
 
     async def run(self, *, once: bool = False) -> int:
@@ -95,6 +97,7 @@ class Service:
 
     async def _run(self, *, once: bool) -> int:
         _import_feed_list(self.app)
+        forget_connections(self.app.store)      # the last run's, and platforms now off
         if self.app.store.dispatch_mark() is None:
             # First run (or first since an upgrade): stories already stored are not news.
             self.app.store.set_dispatch_mark(self.app.store.last_story_pk())
@@ -238,7 +241,7 @@ class Service:
     def _starters(self) -> list[Starter]:
         s, starters = self.app.settings, []
         if s.slack_enabled:
-            starters.append(Starter("slack", self._start_slack))
+            starters.append(Starter("slack", self._start_slack, self._connection("slack")))
         elif s.slack_bot_token:
             # Without a way to receive commands Slack stays off: say so, not silently.
             log.warning("slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket "
@@ -247,14 +250,22 @@ class Service:
             log.warning("slack: %s is set but SLACK_BOT_TOKEN (xoxb-...) is not; Slack stays "
                         "off", "SLACK_APP_TOKEN" if s.slack_app_token else "SLACK_SIGNING_SECRET")
         if s.discord_enabled:
-            starters.append(Starter("discord", self._start_discord))
+            starters.append(Starter("discord", self._start_discord, self._connection("discord")))
         return starters
+
+    def _connection(self, platform: str) -> ConnectionLog:
+        """One per platform and run: the starter and the client's events share it."""
+        if platform not in self.connections:
+            self.connections[platform] = ConnectionLog(self.app.store, platform)
+            self.connections[platform].set("starting")
+        return self.connections[platform]
 
     async def _start_slack(self):
         from bot.slack import start_slack
         from bot.slack.app import SlackStartError
         try:
-            return await start_slack(self.app.settings, self.app.commands)
+            return await start_slack(self.app.settings, self.app.commands,
+                                     connection=self._connection("slack"))
         except StartUnavailable:
             raise
         except SlackStartError as e:
@@ -262,7 +273,8 @@ class Service:
 
     async def _start_discord(self):
         from bot.discord import start_discord
-        return await start_discord(self.app.settings, self.app.commands, self.app.store)
+        return await start_discord(self.app.settings, self.app.commands, self.app.store,
+                                   connection=self._connection("discord"))
 
     def _console_adapter(self):
         from bot.console import ConsoleAdapter

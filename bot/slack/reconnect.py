@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.webapi import (NETWORK_ERRORS, TOKEN_REFUSED, _retry_after, _status_and_headers,
                               error_code)
+from bot.connections import ConnectionLog
 from feeds.plural import count
 
 log = logging.getLogger("ainews.slack")
@@ -29,8 +30,10 @@ FIRST, MOST = 5.0, 300.0   # seconds between tries: FIRST doubling up to MOST
 class PacedReconnect:
     """Replaces the Socket Mode client's issue_new_wss_url (see the module docstring)."""
 
-    def __init__(self, client):
+    def __init__(self, client, connection=None):
         self.client = client
+        # What `ainews status` shows of Socket Mode (bot/connections.py).
+        self.connection = connection or ConnectionLog(None, "slack")
         self._closed = asyncio.Event()
         self._lock = asyncio.Lock()   # the SDK's monitor and a `disconnect` may both ask
         self._pause = _pause
@@ -38,7 +41,7 @@ class PacedReconnect:
     def install(self) -> "PacedReconnect":
         self.client.issue_new_wss_url = self.issue_new_wss_url
         self.client.on_message_listeners.append(self._on_message)
-        self.quiet = QuietSocketRetries(self.client.ping_interval)
+        self.quiet = QuietSocketRetries(self.client.ping_interval, self.connection)
         self.client.logger.addFilter(self.quiet)
         return self
 
@@ -60,6 +63,8 @@ class PacedReconnect:
                     await self._pause(self._closed, delay)
                     continue
                 if failures:
+                    self.connection.set("reconnecting", "apps.connections.open answers again; "
+                                        "opening the websocket")
                     log.warning("slack: Socket Mode connection reopened after %s; slash "
                                 "commands are answered again", count(failures, "failed attempt"))
                 return url
@@ -71,6 +76,8 @@ class PacedReconnect:
         if isinstance(exc, SlackApiError):
             code, (_, headers) = error_code(exc), _status_and_headers(exc)
             delay = max(delay, _retry_after(headers) or 0.0)     # a 429's Retry-After
+        self.connection.set("reconnecting", "apps.connections.open: "
+                            + (code or f"{type(exc).__name__}: {exc}"))
         if failures > 1:
             log.debug("slack: apps.connections.open failed again (%s); next try in %.0f s",
                       code or type(exc).__name__, delay)
@@ -109,9 +116,9 @@ class QuietSocketRetries(logging.Filter):
     turns them into one line of ours when the failures start and one when a connection
     is back; the tries in between are debug lines."""
 
-    def __init__(self, interval: float):
+    def __init__(self, interval: float, connection):
         super().__init__()
-        self.interval, self.failures = interval, 0
+        self.interval, self.failures, self.connection = interval, 0, connection
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.getMessage().startswith("Failed to connect"):
@@ -122,6 +129,7 @@ class QuietSocketRetries(logging.Filter):
     def connected(self) -> None:
         """Slack's `hello` on a new connection (the SDK's own line for it is at INFO,
         below the level its logger runs at, so it never reaches this filter)."""
+        self.connection.set("connected")
         if self.failures:
             log.warning("slack: Socket Mode connection back after %s; slash commands are "
                         "answered again", count(self.failures, "failed attempt"))
@@ -129,6 +137,7 @@ class QuietSocketRetries(logging.Filter):
 
     def _failed(self, why: str) -> None:
         self.failures += 1
+        self.connection.set("reconnecting", f"socket mode unreachable: {why}")
         if self.failures == 1:
             log.warning("slack: socket mode unreachable (%s); slash commands wait, posts "
                         "still go out; retrying every %g s", why, self.interval)
