@@ -310,7 +310,12 @@ class Service:
                 loop.add_signal_handler(sig, self._on_signal, sig)
 
     def _on_signal(self, sig) -> None:
-        log.info("service: %s received, shutting down", signal.Signals(sig).name)
+        # A second signal (`make` passing on timeout's, an impatient Ctrl-C) after the
+        # first read as a second shutdown, even after "service: stopped".
+        again = self.stop.is_set()
+        log.log(logging.DEBUG if again else logging.INFO, "service: %s received, %s",
+                signal.Signals(sig).name, "already shutting down" if again else
+                "shutting down")
         self.stop.set()
 
     def _log_startup(self, adapters: dict) -> None:

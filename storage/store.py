@@ -58,6 +58,8 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
             # database" read as a bug to an operator running a lookup on a file they
             # may not write; say what to check, as _write does.
             reason = READ_ONLY if _is_read_only(e) else _one_line(e)
+            if Path(str(self.path)).is_dir():   # sqlite3 says only "unable to open"
+                reason = "it is a folder; give the path of a database file in it"
             raise StoreError(f"store: cannot open {self.path}: {reason}") from None
         if newer:
             self.db.conn.close()

@@ -779,3 +779,18 @@ def test_topic_takes_a_label_of_several_words_as_chat_does(env, capsys, words):
     code, out, err = run_cli(capsys, "topic", *words)
     assert code == 0, err
     assert "Alibaba open-sources its Qwen model" in out
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan"])
+def test_demo_refuses_a_run_time_it_cannot_show_anything_in(env, capsys, value):
+    # `demo --seconds -1` printed its banner and exited 0 before the first story.
+    with pytest.raises(SystemExit) as stop:
+        main(["demo", "--seconds", value])
+    assert stop.value.code == 2 and "is not a number of seconds above 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["status"], ["poll", "--once"]])
+def test_a_database_path_that_is_a_folder_says_so(env, capsys, tmp_path, argv):
+    # sqlite3 says only "unable to open database file".
+    code, _, err = run_cli(capsys, "--db", str(tmp_path), *argv)
+    assert code == 2 and "is a folder; give the path of a database file" in err

@@ -74,3 +74,22 @@ async def test_a_bug_that_ends_the_run_is_one_line_and_exit_1(feed, env, capsys)
 
 async def test_run_once_exits_0(feed, capsys):
     assert await asyncio.to_thread(main, ["run", "--once"]) == 0
+
+
+async def test_a_second_signal_is_not_a_second_shutdown(env, tmp_path, caplog):
+    """`make run` stopped by `timeout`: make passes the signal on, so the bot got two
+    and logged "shutting down" again after "service: stopped"."""
+    import logging
+    import signal
+    from bot.app import App
+    from bot.config import load_settings
+    caplog.set_level(logging.INFO, "ainews")
+    app = App(load_settings(dotenv_path=None))
+    try:
+        service = Service(app)
+        service._on_signal(signal.SIGTERM)
+        service._on_signal(signal.SIGTERM)
+    finally:
+        app.close()
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert said == ["service: SIGTERM received, shutting down"]
