@@ -77,9 +77,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("status", help="feeds health, queue depth, paused subscriptions")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("demo", help="the whole pipeline on bundled sample feeds, on loopback")
-    p.add_argument("--seconds", type=float, default=40.0, help="how long to run (default 40)")
+    p.add_argument("--seconds", type=_positive_seconds, default=40.0,
+                   help="how long to run (default 40)")
     sub.add_parser("discord-invite", help="print the Discord invite URL for this bot")
     return ap
+
+
+def _positive_seconds(text: str) -> float:
+    """`demo --seconds -1` ran a demo that stopped before its first story."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number: {text!r}") from None
+    if not 0 < value < 86400:
+        raise argparse.ArgumentTypeError(f"{text} is not a number of seconds above 0")
+    return value
 
 
 class Terminated(KeyboardInterrupt):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -47,7 +48,10 @@ def _dispatch(args) -> int:
     if args.cmd == "demo":
         from bot.demo import run_demo
         return run_demo(settings, seconds=args.seconds)
-    _refuse_missing_db(args.cmd, settings.db_path)
+    if _feed_check_without_db(args, settings.db_path):
+        # It fetches and parses, reading nothing stored: no reason to create a file.
+        settings = replace(settings, db_path=Path(":memory:"))
+    _refuse_missing_db(args, settings.db_path)
     app = _open_app(settings)
     try:
         return HANDLERS[args.cmd](app, args)
@@ -64,15 +68,38 @@ def _settings(args):
     return replace(settings, db_path=Path(args.db).expanduser()) if args.db else settings
 
 
-# Commands that only read: on a path with no database a typo is likelier than a wish for
-# a new, empty one (which would then answer "no stories" as if the archive were empty).
-LOOKUPS = frozenset({"latest", "company", "topic", "search", "status"})
+# Commands that only read, or change what must already be there: on a path with no
+# database a typo is likelier than a wish for a new, empty one (which would then answer
+# "no stories" or "no feeds yet" as if the archive were empty). poll, run and
+# `feeds add` create it.
+LOOKUPS = frozenset({"latest", "company", "topic", "topics", "search", "status"})
+FEED_ACTIONS_ON_A_DATABASE = frozenset({"list", "remove", "resume"})
 
 
-def _refuse_missing_db(cmd: str, db_path: Path) -> None:
-    if cmd in LOOKUPS and not db_path.exists():
-        raise UserError(f"cli: no database at {db_path}; check --db or AINEWS_DB "
-                        "(`ainews poll --once` or `make run` creates and fills one)")
+def _needs_existing_db(args) -> bool:
+    if args.cmd == "feeds":
+        return args.action in FEED_ACTIONS_ON_A_DATABASE
+    return args.cmd in LOOKUPS
+
+
+def _feed_check_without_db(args, db_path: Path) -> bool:
+    return args.cmd == "feeds" and args.action == "check" and _no_db_at(db_path)
+
+
+def _no_db_at(db_path: Path) -> bool:
+    """No database file there; an SQLite URI (`file:x.db?mode=ro`) names one by its path."""
+    text = str(db_path)
+    if text == ":memory:":
+        return False
+    if text.startswith("file:"):
+        text = text.removeprefix("file:").split("?", 1)[0]
+    return not Path(text).exists()
+
+
+def _refuse_missing_db(args, db_path: Path) -> None:
+    if _needs_existing_db(args) and _no_db_at(db_path):
+        raise UserError(f"cli: no database at {db_path} yet: check --db or AINEWS_DB, or "
+                        "run `ainews poll --once` (or `make run`) first to create and fill it")
 
 
 def _open_app(settings):
@@ -85,8 +112,30 @@ def _open_app(settings):
 
 
 def cmd_run(app, args) -> int:
+    """0 after `--once`, or a requested stop (SIGTERM, SIGINT) once shut down cleanly;
+    what to fix (a refused token, an unwritable store) raises: one line, exit 2; a bug
+    is logged with its traceback and ends with one line and exit 1 (README, "Exit codes")."""
     from bot.service import Service
-    return asyncio.run(Service(app).run(once=args.once))
+    try:
+        return asyncio.run(Service(app).run(once=args.once))
+    except Exception as e:
+        if _explained(e, app.settings.db_path):
+            raise           # dispatch makes it the one line
+        logging.getLogger("ainews.service").exception("service: crashed")
+        print(f"ainews: service: stopped by an unexpected error ({type(e).__name__}: "
+              f"{str(e)[:200]}); the traceback is logged above", file=sys.stderr)
+        return 1
+
+
+def _explained(e: Exception, db_path) -> bool:
+    """An error that already says, in one line, what to fix (see dispatch)."""
+    import sqlite3
+    from feeds.classify import GazetteerError
+    from feeds.feedlist import FeedListError
+    from storage.store import StoreError, damage_message
+    if isinstance(e, (UserError, GazetteerError, FeedListError, StoreError)):
+        return True
+    return isinstance(e, sqlite3.DatabaseError) and damage_message(db_path, e) is not None
 
 
 def cmd_poll(app, args) -> int:

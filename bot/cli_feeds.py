@@ -6,6 +6,7 @@ import json
 
 from bot.errors import UserError
 from feeds.models import FeedSource, iso_utc
+from feeds.plural import count
 
 
 def run(app, args) -> int:
@@ -84,7 +85,7 @@ def _remove(app, args) -> int:
 def _resume(app, args) -> int:
     if args.url == "all" and app.store.feed_state("all") is None:
         paused = app.store.resume_paused_feeds()
-        print(f"resumed {len(paused)} paused feeds; they will be polled on the next cycle"
+        print(f"resumed {count(len(paused), 'paused feed')}; they will be polled on the next cycle"
               if paused else "no feed is paused")
         return 0
     state = app.store.feed_state(args.url)
@@ -103,8 +104,7 @@ def _resumed(state) -> str:
     if state.paused:
         return f"resumed {url}; it will be polled on the next cycle"
     if state.failures:
-        n = state.failures
-        return (f"{url} was not paused; its backoff after {n} failure{'s' * (n != 1)} is "
+        return (f"{url} was not paused; its backoff after {count(state.failures, 'failure')} is "
                 "cleared: it will be polled on the next cycle")
     return f"{url} is not paused; it is polled as usual"
 

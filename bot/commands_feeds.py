@@ -12,6 +12,7 @@ from bot import examples as ex
 from bot.examples import say
 from bot.replies import Caller, Reply
 from feeds.models import FeedSource
+from feeds.plural import count
 
 FEEDS_USAGE = say("use {}, {}, {} or {}", ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
                   ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
@@ -49,7 +50,7 @@ class FeedCommands:
         # Those needing attention first: a long list is cut at the platform's limit.
         states = sorted(states, key=lambda s: _ATTENTION.get(s.health, len(_ATTENTION)))
         counts = [f"{n} {h}" for h in _ATTENTION if (n := sum(s.health == h for s in states))]
-        lines: list = [f"{len(states)} feed{'' if len(states) == 1 else 's'}"
+        lines: list = [count(len(states), "feed")
                        + (f" ({', '.join(counts)}):" if counts else ":")]
         if sum(s.paused for s in states) > 1:
             lines += say(" {} resumes every paused one.", ex.feed_resume("all"))
@@ -78,8 +79,8 @@ class FeedCommands:
         paused = self.store.resume_paused_feeds()
         if not paused:
             return Reply.message("No feed is paused.")
-        return Reply.message(f"Resumed {len(paused)} paused feed"
-                             f"{'' if len(paused) == 1 else 's'}: polled on the next cycle.")
+        return Reply.message(f"Resumed {count(len(paused), 'paused feed')}: polled on the "
+                             "next cycle.")
 
     async def _feed_add(self, url: str, name: str) -> Reply:
         from feeds.fetcher import FetchError

@@ -13,6 +13,7 @@ from bot import examples as ex
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
 from feeds.models import Subscription
+from feeds.plural import count
 
 EVERYTHING = "Everything this channel follows (stop all)"
 NOT_ADMIN = ("only channel admins can change what this channel gets (Discord: Manage "
@@ -78,7 +79,7 @@ class SubscriptionCommands:
         self.store.remove_subscription(caller.platform, caller.channel, match.kind,
                                        match.target)
         dropped = self._drop_unwanted(caller)
-        note = f" {dropped} waiting post(s) won't go out." if dropped else ""
+        note = f" {count(dropped, 'waiting post')} won't go out." if dropped else ""
         return Reply.message(f"This channel no longer gets "
                              f"{self._describe(match.kind, match.target)}.{note}",
                              ephemeral=False)
@@ -96,7 +97,7 @@ class SubscriptionCommands:
         names = ", ".join(self._short(s) for s in current)
         text = say("This channel no longer gets anything (stopped: {}).", names)
         if dropped:
-            text += (f" {dropped} waiting post(s) won't go out.",)
+            text += (f" {count(dropped, 'waiting post')} won't go out.",)
         if self.store.digest_setting(caller.platform, caller.channel):
             text += say(" Its digest setting stays for when it follows something again "
                         "({} removes it).", ex.DIGEST_OFF)
@@ -151,7 +152,7 @@ class SubscriptionCommands:
             # hourly cap still rolls a long list into a roundup).
             n = self.store.release_held(caller.platform, caller.channel, self.clock())
             held = ("" if not n else " The story held for the digest goes out now."
-                    if n == 1 else f" The {n} stories held for the digest go out now.")
+                    if n == 1 else f" The {count(n, 'story')} held for the digest go out now.")
             return Reply.message(f"Digest off: new stories are posted as they come.{held}",
                                  ephemeral=False)
         if mode != "daily":
@@ -283,8 +284,8 @@ class SubscriptionCommands:
             return (f"Delivery: one digest a day at {d.at_time} {d.tz} (next: "
                     f"{nxt:%a %d %b} {nxt:%H:%M %Z}); no digest on a day without new "
                     "stories.")
-        return (f"Delivery: as they come, up to {self.hourly_cap} posts an hour (more roll "
-                "into one roundup).")
+        return (f"Delivery: as they come, up to {count(self.hourly_cap, 'post')} an hour "
+                "(more roll into one roundup).")
 
 
 def _choice_value(s: Subscription) -> str:

@@ -33,6 +33,7 @@ from bot.pacing import Key, Pacing, gate_for
 from bot.retry import earlier_post
 from bot.roundups import Roundups
 from feeds.models import utcnow
+from feeds.plural import count
 
 log = logging.getLogger("ainews.delivery")
 
@@ -69,7 +70,8 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
         self._recovered = True
         n = self.store.recover_outbox()
         if n:
-            log.warning("delivery: recovered %d post(s) left in flight by the last run", n)
+            log.warning("delivery: recovered %s left in flight by the last run",
+                        count(n, "post"))
         return n
 
     def attach(self, adapter: Adapter) -> None:
@@ -144,8 +146,8 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
     def _hold_overflow(self, key: Key, rows) -> None:
         n = self.store.hold_posts([r.id for r in rows if r.state == "due"])
         if n:
-            log.info("delivery: %s/%s: hourly cap %d reached; %d post(s) join the next "
-                     "roundup", *key, self.hourly_cap, n)
+            log.info("delivery: %s/%s: hourly cap %d reached; %s held for the next "
+                     "roundup", *key, self.hourly_cap, count(n, "post"))
 
     async def _deliver(self, adapter: Adapter, key: Key, row_id: int) -> int | None:
         """Post or edit one row: 1 done, 0 not ours any more or rejected (go on with the

@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 from aiohttp import web
 
 from feeds.feedlist import DEFAULT_FEEDS_FILE
+from feeds.plural import count
 
 STORIES_FILE = DEFAULT_FEEDS_FILE.parent / "demo_stories.toml"
 
@@ -84,7 +85,7 @@ async def _demo(settings, seconds: float, interval: float) -> int:
     await feeds.start()
     # The feeds start empty: their first poll sees no backlog, so every story that
     # appears afterwards is news and (if it is about AI strategy) gets a brief.
-    print(f"demo: serving {len(feeds.live)} sample feeds on {feeds.base}; a new story every "
+    print(f"demo: serving {count(len(feeds.live), 'sample feed')} on {feeds.base}; a new story every "
           f"{interval:g} s; AI-strategy briefs appear below (the review is filtered out).\n",
           flush=True)
     with tempfile.TemporaryDirectory(prefix="ainews-demo-") as tmp:

@@ -10,6 +10,7 @@ from typing import Callable
 from bot.adapter import PermanentError, RejectedError
 from bot.retry import (UNEXPECTED_ATTEMPTS, attempt_limit, bug_reason, platform_down,
                        rate_limited, reason_of, unexpected)
+from feeds.plural import count
 
 log = logging.getLogger("ainews.delivery")
 
@@ -61,7 +62,7 @@ class Failures:
                   "goes on", row.platform, row.channel, row.brief.headline, reason)
 
     def _give_up(self, row, reason: str) -> None:
-        error = f"gave up after {row.attempts} attempts: {reason}"
+        error = f"gave up after {count(row.attempts, 'attempt')}: {reason}"
         if row.state == "editing":
             self.store.record_edit_dropped(row.id, error)   # the first post stands
         else:
@@ -79,8 +80,8 @@ class Failures:
         self.store.pause_channel(row.platform, row.channel, reason)
         n = self.store.fail_channel_posts(row.platform, row.channel,
                                           f"channel paused: {reason}")
-        log.error("delivery: %s/%s: paused its subscriptions: %s (%d waiting post(s) "
-                  "marked failed)", row.platform, row.channel, reason, n)
+        log.error("delivery: %s/%s: paused its subscriptions: %s (%s marked failed)",
+                  row.platform, row.channel, reason, count(n, "waiting post"))
 
     def _delay(self, attempt: int, error: Exception) -> float:
         """The backoff step of this attempt; a 429's Retry-After alone for the first

@@ -9,6 +9,7 @@ from datetime import datetime
 from bot.poll_summary import FeedOutcome
 from feeds.models import Story
 from storage.feedstate import FeedState
+from storage.store import StoreReadOnly
 
 log = logging.getLogger("ainews.poller")
 
@@ -38,6 +39,8 @@ class FirstPolls:
             with self.store.transaction(whole=True):
                 for b in waiting:
                     self._store_backlog(b)
+        except StoreReadOnly:   # one by one would fail the same way, feed after feed
+            raise
         except Exception:
             log.warning("poller: storing %d first polls together failed; one by one now",
                         len(waiting), exc_info=True)

@@ -37,7 +37,7 @@ from feeds.judge import Judge
 from feeds.models import FeedSource, Story, utcnow
 from feeds.parser import ParseError, off_the_loop, parse_feed
 from storage.feedstate import FeedState
-from storage.store import Store
+from storage.store import Store, StoreReadOnly
 
 __all__ = ["BACKLOG_BATCH", "FeedOutcome", "Pipeline", "PollSummary", "sync_feed_list"]
 
@@ -98,6 +98,8 @@ class Pipeline(NewStories, FirstPolls):
         except (FetchError, ParseError) as e:
             self._record_failure(state, out, e, now)
             return out, []
+        except StoreReadOnly:   # no feed's fault, and recording it would fail the same way
+            raise
         except Exception as e:  # a bug in one feed's handling must not stop the poll
             log.exception("poller: %s failed unexpectedly", src.url)
             self._record_failure(state, out, e, now)

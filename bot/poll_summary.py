@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from feeds.models import Story
+from feeds.plural import count
 
 
 @dataclass
@@ -55,13 +56,15 @@ class PollSummary:
 
     def line(self) -> str:
         paused = sum(o.paused for o in self.outcomes)
-        text = (f"poller: {self.feeds_polled} feeds polled, {self.new_stories} new stories, "
-                f"{self.new_strategy} new strategy stories, {len(self.failures)} failed")
+        text = (f"poller: {count(self.feeds_polled, 'feed')} polled, "
+                f"{count(self.new_stories, 'new story')}, "
+                f"{count(self.new_strategy, 'new strategy story')}, "
+                f"{len(self.failures)} failed")
         text += f", {paused} paused" if paused else ""
         stories, strategy = self.backlog
-        text += (f"; first polls' backlog (stored, never posted): {stories} stories, "
+        text += (f"; first polls' backlog (stored, never posted): {count(stories, 'story')}, "
                  f"{strategy} strategy" if stories else "")
-        return text + (f"; too old to post (stored, not posted): {self.too_old} stories"
+        return text + (f"; too old to post (stored, not posted): {count(self.too_old, 'story')}"
                        if self.too_old else "")
 
     def to_json(self) -> dict:

@@ -7,6 +7,7 @@ import logging
 import sys
 
 from bot.adapter import Adapter, DeliveryError, TransientError
+from feeds.plural import count
 
 log = logging.getLogger("ainews.delivery")
 
@@ -59,7 +60,7 @@ def unexpected(error: Exception) -> bool:
 
 
 def bug_reason(attempts: int, error: Exception) -> str:
-    return f"adapter error on {attempts} attempts: {reason_of(error)}"
+    return f"adapter error on {count(attempts, 'attempt')}: {reason_of(error)}"
 
 
 def reason_of(error: Exception) -> str:

@@ -13,6 +13,7 @@ from bot.digest import (OVERFLOW_TITLE, digest_due, digest_title, last_scheduled
 from bot.failures import settle
 from bot.pacing import Key
 from bot.retry import attempt_limit, earlier_post, reason_of
+from feeds.plural import count
 
 log = logging.getLogger("ainews.delivery")
 
@@ -83,7 +84,7 @@ class Roundups:
         finally:
             self._last_post[key] = self.clock()
         self.store.record_roundup_sent(batch, str(message_id or batch), self.clock())
-        log.info("delivery: %s/%s: roundup of %d posted", *key, len(rows))
+        log.info("delivery: %s/%s: roundup of %s posted", *key, count(len(rows), "post"))
         return 1
 
     def _roundup_limit(self, key: Key) -> int:

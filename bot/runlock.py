@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from pathlib import Path
 
 from bot.errors import UserError
@@ -48,12 +49,41 @@ def run_lock(db_path):
         os.close(fd)            # closing the descriptor releases the lock
 
 
+def running_pid(db_path) -> str | None:
+    """The pid of the `ainews run` holding this database's lock, or None when none runs
+    (`ainews status`). A shared lock is tried and dropped at once; a bot starting in that
+    instant waits for it (_take), it is not refused."""
+    path = lock_path(db_path)
+    if path is None or fcntl is None or not path.exists():
+        return None
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        return None
+    except BlockingIOError:
+        return os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+    finally:
+        os.close(fd)            # closing releases the shared lock, if taken
+
+
 def _take(fd: int, db_path) -> None:
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        _lock_waiting_out_status(fd)
     except BlockingIOError:
         holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
         raise UserError(f"service: another `ainews run` is using {db_path} (pid {holder}); "
                         "stop it first, or give this one its own --db") from None
     os.ftruncate(fd, 0)
     os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+
+
+def _lock_waiting_out_status(fd: int, tries: int = 20) -> None:
+    """LOCK_EX, allowing for a `status` holding its shared lock for an instant (a
+    running bot holds the lock for good: still BlockingIOError after ~0.2 s)."""
+    for _ in range(tries - 1):
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            time.sleep(0.01)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -13,15 +13,18 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 
 from bot.app import App
+from bot.connections import ConnectionLog, forget_connections
 from bot.errors import StartUnavailable, UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
 from bot.runlock import run_lock
 from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless_stopped
 from feeds.feedlist import FeedListError, load_feed_list
 from feeds.models import Subscription, utcnow
-from storage.store import StoreError
+from storage.store import StoreError, StoreReadOnly, damage_message
+from feeds.plural import count
 
 log = logging.getLogger("ainews.service")
 
@@ -85,6 +88,7 @@ class Service:
         self.stop = asyncio.Event()
         self.platforms = Platforms([], self.stop)   # the chat platforms, once started
         self.delivery = None
+        self.connections: dict[str, ConnectionLog] = {}   # what `ainews status` shows
         self._dispatching = asyncio.Lock()
 
     async def run(self, *, once: bool = False) -> int:
@@ -93,6 +97,7 @@ class Service:
 
     async def _run(self, *, once: bool) -> int:
         _import_feed_list(self.app)
+        forget_connections(self.app.store)      # the last run's, and platforms now off
         if self.app.store.dispatch_mark() is None:
             # First run (or first since an upgrade): stories already stored are not news.
             self.app.store.set_dispatch_mark(self.app.store.last_story_pk())
@@ -130,17 +135,29 @@ class Service:
         deliver = asyncio.create_task(delivery.run_forever(self.stop), name="delivery")
         try:
             while not self.stop.is_set():
-                try:
-                    await self._until_stopped(self._cycle(pipeline))
-                except StoreError as e:  # locked or read-only: already one line, no trace
-                    log.warning("service: poll cycle failed (%s); retrying next tick", e)
-                except Exception as e:   # a bug: the trace is worth having; next tick retries
-                    log.exception("service: poll cycle failed (%s: %s); retrying next tick",
-                                  type(e).__name__, e)
+                await self._guarded_cycle(pipeline)
                 await set_within(self.stop, min(TICK_SECONDS, self.app.settings.poll_minutes * 60))
         finally:
             self.stop.set()
             await deliver
+
+    async def _guarded_cycle(self, pipeline: Pipeline) -> None:
+        """One poll cycle; a failure the next tick may mend (a lock, a bug on one
+        story) is logged and left to it. A store that refuses writes or is damaged ends
+        the run instead (the CLI says it in one line and exits 2): polling on would
+        repeat the same line every tick while nothing is stored or posted, and the
+        operator, or a supervisor restarting the bot, must see it."""
+        try:
+            await self._until_stopped(self._cycle(pipeline))
+        except StoreReadOnly:
+            raise
+        except StoreError as e:  # locked: already one line, no trace
+            log.warning("service: poll cycle failed (%s); retrying next tick", e)
+        except Exception as e:   # a bug: the trace is worth having; next tick retries
+            if isinstance(e, sqlite3.DatabaseError) and damage_message("", e) is not None:
+                raise
+            log.exception("service: poll cycle failed (%s: %s); retrying next tick",
+                          type(e).__name__, e)
 
     async def _until_stopped(self, coro) -> None:
         """Run a poll pass, abandoning it if a stop is asked for: slow feeds must not hold
@@ -177,8 +194,8 @@ class Service:
             queued = dispatch_new(store, stories, utcnow()) if stories else 0
             store.set_dispatch_mark(top)
             if stories:
-                log.info("dispatch: %d new strategy stories queued %d posts", len(stories),
-                         queued)
+                log.info("dispatch: %s queued %s", count(len(stories), "new strategy story"),
+                         count(queued, "post"))
                 self.delivery.wake()
         if edits:
             await self._dispatch_edits(pipeline, edits)
@@ -200,7 +217,8 @@ class Service:
                                  max_age=self.app.settings.max_post_age) if stories else 0
         store.forget_edits(upto_seq)
         if changed:
-            log.info("dispatch: %d edited stories changed %d posts", len(stories), changed)
+            log.info("dispatch: %s changed %s", count(len(stories), "edited story"),
+                     count(changed, "post"))
             self.delivery.wake()
 
     def _delivery(self, adapters: dict):
@@ -223,7 +241,7 @@ class Service:
     def _starters(self) -> list[Starter]:
         s, starters = self.app.settings, []
         if s.slack_enabled:
-            starters.append(Starter("slack", self._start_slack))
+            starters.append(Starter("slack", self._start_slack, self._connection("slack")))
         elif s.slack_bot_token:
             # Without a way to receive commands Slack stays off: say so, not silently.
             log.warning("slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket "
@@ -232,14 +250,22 @@ class Service:
             log.warning("slack: %s is set but SLACK_BOT_TOKEN (xoxb-...) is not; Slack stays "
                         "off", "SLACK_APP_TOKEN" if s.slack_app_token else "SLACK_SIGNING_SECRET")
         if s.discord_enabled:
-            starters.append(Starter("discord", self._start_discord))
+            starters.append(Starter("discord", self._start_discord, self._connection("discord")))
         return starters
+
+    def _connection(self, platform: str) -> ConnectionLog:
+        """One per platform and run: the starter and the client's events share it."""
+        if platform not in self.connections:
+            self.connections[platform] = ConnectionLog(self.app.store, platform)
+            self.connections[platform].set("starting")
+        return self.connections[platform]
 
     async def _start_slack(self):
         from bot.slack import start_slack
         from bot.slack.app import SlackStartError
         try:
-            return await start_slack(self.app.settings, self.app.commands)
+            return await start_slack(self.app.settings, self.app.commands,
+                                     connection=self._connection("slack"))
         except StartUnavailable:
             raise
         except SlackStartError as e:
@@ -247,7 +273,8 @@ class Service:
 
     async def _start_discord(self):
         from bot.discord import start_discord
-        return await start_discord(self.app.settings, self.app.commands, self.app.store)
+        return await start_discord(self.app.settings, self.app.commands, self.app.store,
+                                   connection=self._connection("discord"))
 
     def _console_adapter(self):
         from bot.console import ConsoleAdapter
@@ -270,8 +297,8 @@ class Service:
         # Cancelled, not failed: nothing went wrong, so `status` lists no failures.
         n = store.cancel_posts([r.id for r in store.waiting_posts("console", "console")],
                                f"cancelled: {CONSOLE_OFF}")
-        log.info("service: console channel paused while a chat platform runs (%d waiting "
-                 "post(s) dropped); AINEWS_CONSOLE=1 keeps it on", n)
+        log.info("service: console channel paused while a chat platform runs (%s "
+                 "dropped); AINEWS_CONSOLE=1 keeps it on", count(n, "waiting post"))
 
     async def _stop_adapters(self) -> None:
         await self.platforms.stop()
@@ -283,7 +310,12 @@ class Service:
                 loop.add_signal_handler(sig, self._on_signal, sig)
 
     def _on_signal(self, sig) -> None:
-        log.info("service: %s received, shutting down", signal.Signals(sig).name)
+        # A second signal (`make` passing on timeout's, an impatient Ctrl-C) after the
+        # first read as a second shutdown, even after "service: stopped".
+        again = self.stop.is_set()
+        log.log(logging.DEBUG if again else logging.INFO, "service: %s received, %s",
+                signal.Signals(sig).name, "already shutting down" if again else
+                "shutting down")
         self.stop.set()
 
     def _log_startup(self, adapters: dict) -> None:
@@ -291,8 +323,8 @@ class Service:
         active = sum(not f.paused for f in feeds)
         names = [f"{p} ({a.state})" if isinstance(a, Pending) else p
                  for p, a in adapters.items()]
-        log.info("service: adapters: %s; %d feeds (%d active); database %s; polling every %g min",
-                 ", ".join(names) or "none", len(feeds), active,
+        log.info("service: adapters: %s; %s (%d active); database %s; polling every %g min",
+                 ", ".join(names) or "none", count(len(feeds), "feed"), active,
                  self.app.settings.db_path, self.app.settings.poll_minutes)
 
 
@@ -305,7 +337,7 @@ def _still_news(stories: list, max_age) -> list:
     cutoff = utcnow() - max_age
     kept = [s for s in stories if s.published >= cutoff]
     if len(kept) < len(stories):
-        log.info("dispatch: %d stored stories are now too old to post; not posted",
-                 len(stories) - len(kept))
+        log.info("dispatch: %s now too old to post; not posted",
+                 count(len(stories) - len(kept), "stored story"))
     return kept
 

@@ -21,6 +21,7 @@ from typing import Any, Awaitable, Callable
 
 from bot.adapter import TransientError
 from bot.errors import StartUnavailable
+from feeds.plural import count
 
 # Backoff between start-up attempts: FIRST seconds, doubling up to MAX. Each wait is
 # shortened by up to JITTER (a fraction) so bots restarted by one outage don't all
@@ -75,8 +76,10 @@ class Pending:
 class Starter:
     """Starts one platform: `start()` returns its runner (adapter, stop()) or raises."""
 
-    def __init__(self, platform: str, start: Callable[[], Awaitable[Any]]):
+    def __init__(self, platform: str, start: Callable[[], Awaitable[Any]],
+                 connection=None):
         self.platform, self.start = platform, start
+        self.connection = connection     # bot/connections.py, for `ainews status`
         self.failures, self.delay = 0, 0.0
         self.log = logging.getLogger(f"ainews.{platform}")
 
@@ -90,11 +93,17 @@ class Starter:
             self.delay = retry_delay(self.failures, e.retry_after)
             self.log.warning("%s: %s; retrying start-up in %s s", self.platform, e.reason,
                              seconds(self.delay))
+            self._record("starting", f"retrying start-up: {e.reason}")
             return None
+        self._record("connected")
         if self.failures:
-            self.log.info("%s: started after %d failed attempt(s); its waiting posts go "
-                          "out now", self.platform, self.failures)
+            self.log.info("%s: started after %s; its waiting posts go out now",
+                          self.platform, count(self.failures, "failed attempt"))
         return runner
+
+    def _record(self, state: str, reason: str = "") -> None:
+        if self.connection is not None:
+            self.connection.set(state, reason)
 
     async def keep_trying(self, stop: asyncio.Event,
                           in_flight: asyncio.Future | None = None) -> Any | None:

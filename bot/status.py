@@ -6,14 +6,19 @@ import json
 from collections import Counter
 
 from bot.cli_feeds import feed_row, format_table
-from feeds.models import iso_utc
+from bot.connections import read_connections
+from bot.runlock import running_pid
+from feeds.models import iso_utc, utcnow
 
 
 def collect_status(app) -> dict:
     states = app.store.feed_states()
     polled = [s.last_polled for s in states if s.last_polled]
+    pid = running_pid(app.settings.db_path)
     return {
         "database": str(app.settings.db_path),
+        "bot_pid": pid,      # None: no `ainews run` on this database
+        "connections": _connections(app.store, pid),
         "feeds": dict(Counter(s.health for s in states)),
         "last_poll": iso_utc(max(polled)) if polled else None,
         "outbox": app.store.outbox_counts(),
@@ -30,6 +35,32 @@ def collect_status(app) -> dict:
     }
 
 
+def _connections(store, pid: str | None) -> dict:
+    """The running bot's platforms; none when no bot runs (what a stopped or killed one
+    left behind says nothing of now)."""
+    if pid is None:
+        return {}
+    return {p: row for p, row in read_connections(store).items() if str(row.get("pid")) == pid}
+
+
+def _bot_rows(st: dict) -> list[list[str]]:
+    """"bot running (pid 7)", then "discord  reconnecting since 09:14 UTC (why)"."""
+    if st["bot_pid"] is None:
+        return [["bot", "not running (no `ainews run` on this database)"]]
+    rows = [["bot", f"running (pid {st['bot_pid']})"]]
+    for platform, c in sorted(st["connections"].items()):
+        why = f" ({c['reason']})" if c.get("reason") and c["state"] != "connected" else ""
+        rows.append([platform, f"{c['state']} since {_when(c['since'])}{why}"])
+    return rows
+
+
+def _when(iso: str) -> str:
+    """HH:MM UTC today, else with the date: a long outage shows how long."""
+    day, _, time = iso.partition("T")
+    today = iso_utc(utcnow()).partition("T")[0]
+    return f"{time[:5]} UTC" if day == today else f"{day} {time[:5]} UTC"
+
+
 def print_status(app, *, as_json: bool = False) -> int:
     st = collect_status(app)
     if as_json:
@@ -38,7 +69,8 @@ def print_status(app, *, as_json: bool = False) -> int:
     feeds = ", ".join(f"{n} {h}" for h, n in sorted(st["feeds"].items())) or "none"
     queue = ", ".join(f"{n} {k}" for k, n in sorted(st["outbox"].items())) or "empty"
     # The head row is empty: format_table would print it as a blank first line.
-    print(format_table(["", ""], [["database", st["database"]], ["feeds", feeds],
+    print(format_table(["", ""], [["database", st["database"]], *_bot_rows(st),
+                                  ["feeds", feeds],
                                   ["last poll", st["last_poll"] or "never"],
                                   ["outbox", queue]]).removeprefix("\n"))
     _section("paused subscriptions", ["platform", "channel", "target", "reason"],

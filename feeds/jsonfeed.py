@@ -16,6 +16,7 @@ from feedparser.sanitizer import _sanitize_html as feedparser_sanitize
 from feedparser.urls import resolve_relative_uris as feedparser_resolve
 
 from feeds.entries import Entry, ParseError, first_date, paragraphs
+from feeds.plural import count
 
 
 def looks_like_json(body: bytes) -> bool:
@@ -40,7 +41,7 @@ def read_json_feed(body: bytes, feed_url: str):
     notes = [] if "jsonfeed.org" in str(doc.get("version", "")) else ["JSON Feed without version"]
     entries = [_json_entry(item, feed_url) for item in doc["items"] if isinstance(item, dict)]
     skipped = len(doc["items"]) - len(entries)
-    notes += [f"{skipped} items are not objects"] if skipped else []
+    notes += [f"{count(skipped, 'item')} skipped (not JSON objects)"] if skipped else []
     home = _str(doc.get("home_page_url")).strip()
     link = urljoin(feed_url, home) if home else ""
     return _str(doc.get("title")), link, entries, notes, None

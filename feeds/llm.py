@@ -16,6 +16,7 @@ from typing import Callable
 
 from feeds.models import Brief, Story
 from feeds.text import visible
+from feeds.plural import count
 
 log = logging.getLogger("ainews.llm")
 
@@ -115,7 +116,8 @@ class LLMCondenser:
 
     def _endpoint_answered(self) -> None:
         if self._failures:
-            log.info("llm: %s answers again after %d failed call(s)", self.model, self._failures)
+            log.info("llm: %s answers again after %s", self.model,
+                     count(self._failures, "failed call"))
         self._failures, self._resume_at, self._failure_kind = 0, 0.0, ""
 
     def rejected(self, story: Story, e: LLMRejected) -> None:

@@ -29,6 +29,7 @@ from feeds.models import Story
 from feeds.urls import find_alternate
 from feeds.xmlprep import (as_utf8_xml, defuse_doctype, read_body, repair_surrogate_refs,
                            utf8_as_is)
+from feeds.plural import count
 
 log = logging.getLogger("ainews.parser")
 
@@ -193,7 +194,7 @@ def _read_with_feedparser(xml: bytes, text: str, feed_url: str, content_type: st
     # A truncated body can end in an entry with nothing in it yet: not a story.
     entries = [x for x in map(_xml_entry, d.entries) if x.has_content()]
     if d.bozo:
-        notes.append(f"{_describe(d.bozo_exception)}; kept {len(entries)} entries")
+        notes.append(f"{_describe(d.bozo_exception)}; kept {count(len(entries), 'entry')}")
     feed = d.feed
     title_type = feed.get("title_detail", {}).get("type", "")
     title = clean_title(feed.get("title", ""), "html" in title_type)

@@ -16,6 +16,11 @@ class StoreError(Exception):
     """The store cannot do what was asked; str(e) is one line naming the store."""
 
 
+class StoreReadOnly(StoreError):
+    """Writes are refused (the file or its folder read-only, a read-only mount): no
+    retry mends it, so `ainews run` stops rather than poll into a store it can't fill."""
+
+
 FEEDS = """
 CREATE TABLE feeds (
     url TEXT PRIMARY KEY,

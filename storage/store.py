@@ -25,10 +25,10 @@ from storage.candidates import CompanyDays
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore, has_word
-from storage.schema import MIGRATIONS, StoreError, migrate, unknown_versions
+from storage.schema import MIGRATIONS, StoreError, StoreReadOnly, migrate, unknown_versions
 from storage.stories import StoryStore
 
-__all__ = ["Store", "StoreError", "FeedState", "damage_message"]
+__all__ = ["Store", "StoreError", "StoreReadOnly", "FeedState", "damage_message"]
 
 log = logging.getLogger("ainews.store")
 BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
@@ -58,6 +58,8 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
             # database" read as a bug to an operator running a lookup on a file they
             # may not write; say what to check, as _write does.
             reason = READ_ONLY if _is_read_only(e) else _one_line(e)
+            if Path(str(self.path)).is_dir():   # sqlite3 says only "unable to open"
+                reason = "it is a folder; give the path of a database file in it"
             raise StoreError(f"store: cannot open {self.path}: {reason}") from None
         if newer:
             self.db.conn.close()
@@ -130,7 +132,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
                 if self.db.conn.in_transaction:
                     self.db.conn.execute("ROLLBACK")
                 if _is_read_only(e):     # the operator's to fix: one line, no traceback
-                    raise StoreError(f"store: cannot write {self.path}: {READ_ONLY}") from None
+                    raise StoreReadOnly(f"store: cannot write {self.path}: {READ_ONLY}") from None
                 raise
             finally:
                 self._own_transaction = self._whole = False
@@ -142,6 +144,8 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
         try:
             self.db.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as e:
+            if _is_read_only(e):    # read-only since it was opened (a remount, a chmod)
+                raise StoreReadOnly(f"store: cannot write {self.path}: {READ_ONLY}") from None
             if not _is_busy(e):
                 raise
             raise StoreError(f"store: {self.path} is locked: another program has held "

@@ -113,7 +113,7 @@ def test_paths_from_home_are_expanded(env, capsys, tmp_path):
     env.setenv("AINEWS_DB", "~/data/ainews.db")
     env.setenv("AINEWS_FEEDS", "~/feeds.toml")
     code, out, err = run_cli(capsys, "poll", "--once")
-    assert code == 0 and "1 feeds polled" in out
+    assert code == 0 and "1 feed polled" in out
     assert (tmp_path / "data" / "ainews.db").is_file()
     code, out, err = run_cli(capsys, "--db=~/data/ainews.db", "status")
     assert code == 0 and "feeds      1 failing" in out, err
@@ -127,12 +127,34 @@ def test_unwritable_database_is_one_line(env, capsys, tmp_path):
 
 
 @pytest.mark.parametrize("cmd", [["latest"], ["company", "qwen"], ["search", "pricing"],
-                                 ["topic", "funding"], ["status"]])
+                                 ["topic", "funding"], ["status"], ["topics"],
+                                 ["feeds", "list"], ["feeds", "list", "--json"],
+                                 ["feeds", "remove", "https://a.example/rss"],
+                                 ["feeds", "resume", "all"]])
 def test_a_lookup_on_a_mistyped_database_path_says_so(env, capsys, tmp_path, cmd):
-    # It used to create an empty database there and answer "no stories yet".
+    # It used to create an empty database there and answer "no stories yet" (`topics`,
+    # `feeds list`: "no feeds yet", as if the archive were empty).
     code, out, err = run_cli(capsys, "--db", str(tmp_path / "ainew.db"), *cmd)
-    assert code == 2 and "no database at" in err and "ainew.db" in err
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith("ainews: cli: no database at ") and "ainew.db yet" in err
+    assert "ainews poll --once" in err
     assert not (tmp_path / "ainew.db").exists()
+
+
+def test_feeds_check_creates_no_database(env, capsys, tmp_path):
+    """It fetches and parses a feed; nothing of it is stored, so no file appears."""
+    code, out, _ = run_cli(capsys, "--db", str(tmp_path / "none.db"), "feeds", "check",
+                           "http://127.0.0.1:9/rss")
+    assert code == 1 and "ok: False" in out
+    assert not (tmp_path / "none.db").exists()
+
+
+@pytest.mark.parametrize("cmd", [["poll", "--once"], ["run", "--once"]])
+def test_commands_that_write_create_the_database(env, capsys, tmp_path, cmd):
+    (tmp_path / "feeds.toml").write_text('[[feed]]\nname = "W"\nurl = "http://127.0.0.1:9/rss"\n')
+    env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    code, _, _ = run_cli(capsys, "--db", str(tmp_path / "new.db"), *cmd)
+    assert code == 0 and (tmp_path / "new.db").is_file()
 
 
 @pytest.mark.parametrize("argv", [("poll", "--once"), ("run", "--once"),
@@ -522,7 +544,7 @@ async def test_poll_says_how_many_new_stories_were_too_old_to_post(env, capsys, 
                                                      strategy_entry(0)]))
         code, out, _ = await asyncio.to_thread(run_cli, capsys, "poll", "--once")
         assert code == 0 and "2 new strategy stories" in out
-        assert ("too old to post (stored, not posted): 1 stories" in out) == bool(too_old)
+        assert ("too old to post (stored, not posted): 1 story" in out) == bool(too_old)
         srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(3, published=(
             utcnow() - timedelta(days=7, hours=1)))]))
         code, out, _ = await asyncio.to_thread(run_cli, capsys, "poll", "--once", "--json")
@@ -685,6 +707,8 @@ def test_output_into_a_closed_pipe_is_no_traceback(tmp_path, argv):
     os.close(read_end)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AINEWS_", "SLACK_",
                                                                       "DISCORD_", "LLM_"))}
+    subprocess.run([AINEWS, "--db", str(tmp_path / "a.db"), "feeds", "add", "x"], env=env,
+                   cwd=tmp_path, capture_output=True, timeout=60)     # creates the database
     try:
         proc = subprocess.run([AINEWS, "--db", str(tmp_path / "a.db"), *argv],
                               stdout=write_end, stderr=subprocess.PIPE, env=env,
@@ -755,3 +779,18 @@ def test_topic_takes_a_label_of_several_words_as_chat_does(env, capsys, words):
     code, out, err = run_cli(capsys, "topic", *words)
     assert code == 0, err
     assert "Alibaba open-sources its Qwen model" in out
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan"])
+def test_demo_refuses_a_run_time_it_cannot_show_anything_in(env, capsys, value):
+    # `demo --seconds -1` printed its banner and exited 0 before the first story.
+    with pytest.raises(SystemExit) as stop:
+        main(["demo", "--seconds", value])
+    assert stop.value.code == 2 and "is not a number of seconds above 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["status"], ["poll", "--once"]])
+def test_a_database_path_that_is_a_folder_says_so(env, capsys, tmp_path, argv):
+    # sqlite3 says only "unable to open database file".
+    code, _, err = run_cli(capsys, "--db", str(tmp_path), *argv)
+    assert code == 2 and "is a folder; give the path of a database file" in err

@@ -240,7 +240,7 @@ def test_json_feed():
     assert (b.guid, b.author) == ("42", "Legacy Author")
     assert b.published == datetime(2025, 3, 5, 12, 0, tzinfo=timezone.utc)
     assert (c.url, c.published) == ("", FETCHED)
-    assert parsed.warning == "parser: https://pricing.example.com/feed.json: 1 items are not objects"
+    assert parsed.warning == "parser: https://pricing.example.com/feed.json: 1 item skipped (not JSON objects)"
 
 
 @pytest.mark.parametrize("body, kind", [

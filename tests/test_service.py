@@ -252,7 +252,7 @@ async def test_a_manual_poll_leaves_its_new_stories_to_the_bot_to_post(server, t
     poll = await asyncio.create_subprocess_exec(AINEWS, "poll", "--once", env=env,
                                                 stdout=asyncio.subprocess.PIPE)
     out, _ = await poll.communicate()
-    assert await poll.wait() == 0 and b"1 new strategy stories" in out
+    assert await poll.wait() == 0 and b"1 new strategy story," in out
     assert story_links(await run_once(env)) == ["https://news.example.com/story/1"]
 
 
@@ -270,7 +270,7 @@ async def test_a_story_stored_fresh_but_routed_late_is_not_posted(server, tmp_pa
     poll = await asyncio.create_subprocess_exec(AINEWS, "poll", "--once", env=env,
                                                 stdout=asyncio.subprocess.PIPE)
     out, _ = await poll.communicate()
-    assert b"1 new strategy stories" in out                # stored as news (48 h limit)
+    assert b"1 new strategy story," in out                # stored as news (48 h limit)
     late = {**env, "AINEWS_MAX_POST_AGE_HOURS": "1"}
     assert story_links(await run_once(late)) == []
 

@@ -305,6 +305,32 @@ async def test_a_refused_app_token_after_start_is_retried_with_backoff_and_said_
     assert fake.app_token not in caplog.text
 
 
+async def test_an_unreachable_socket_mode_host_is_one_line_then_one_when_back(
+        fake, commands, caplog):
+    """The websocket host unreachable while the Web API answers: slack_sdk logged a full
+    traceback at ERROR for every try, every ping interval (10 s), for as long as it
+    lasted. Now one line when it starts failing and one when it is back."""
+    runner = await start_slack(settings_for(fake, "socket"), commands, ping_interval=0.05)
+    try:
+        fake.sockets_down = True
+        await fake.drop_connections()
+        await fake.wait_for(lambda: fake.socket_refusals >= 4, what="failed tries")
+        fake.sockets_down = False
+        await fake.wait_for(lambda: fake._open_sockets(), what="reconnection")
+        bot = Bot(fake, runner, "socket")
+        assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
+    finally:
+        await runner.stop()
+    shown = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.name for r in shown] == ["ainews.slack", "ainews.slack"], \
+        [r.getMessage() for r in shown]
+    down, back = (r.getMessage() for r in shown)
+    assert down.startswith("slack: socket mode unreachable (WSServerHandshakeError: 503")
+    assert "retrying" in down and "ticket=" not in down
+    assert back.startswith("slack: Socket Mode connection back after ")
+    assert not any(r.exc_info for r in shown)
+
+
 @pytest.mark.parametrize("reason,said", [("refresh_requested", None),
                                          ("link_disabled", "Socket Mode was turned off")])
 async def test_a_disconnect_message_reconnects_and_commands_are_answered(

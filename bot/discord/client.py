@@ -14,6 +14,7 @@ import yarl
 from discord import app_commands
 from discord.ext import commands as ext_commands
 
+from bot.connections import ConnectionLog
 from bot.discord.command_sync import CommandSync
 from bot.discord.slash import ShareView, register
 from bot.errors import UserError
@@ -45,7 +46,8 @@ def apply_endpoints(settings) -> None:
 class AinewsBot(CommandSync, ext_commands.Bot):
     """commands.Bot with default intents only: slash commands need no message content."""
 
-    def __init__(self, settings, core, state, *, guild_ready_timeout: float = 2.0):
+    def __init__(self, settings, core, state, *, guild_ready_timeout: float = 2.0,
+                 connection=None):
         # ainews never joins voice: don't warn users about missing voice libraries.
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
@@ -57,6 +59,8 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         )
         self.settings, self.core, self.state = settings, core, state
         self.gateway_ready = asyncio.Event()
+        # What `ainews status` shows of the gateway (bot/connections.py).
+        self.connection = connection or ConnectionLog(None, "discord")
         self.synced: str = ""   # "guild", "global" or "skipped": what setup_hook did
         register(self.tree, core)
 
@@ -78,14 +82,17 @@ class AinewsBot(CommandSync, ext_commands.Bot):
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s guilds)", self.user, len(self.guilds))
         self.gateway_ready.set()
+        self.connection.set("connected")
 
     async def on_resumed(self) -> None:
         log.info("discord: gateway session resumed")
         self.gateway_ready.set()
+        self.connection.set("connected")
 
     async def on_disconnect(self) -> None:
         if self.gateway_ready.is_set() and not self.is_closed():
             log.warning("discord: gateway disconnected; posts wait until it reconnects")
+            self.connection.set("reconnecting", "gateway disconnected")
         self.gateway_ready.clear()
 
 

@@ -18,6 +18,7 @@ from bot.discord import syntax
 from bot.examples import Example
 from bot.replies import Reply
 from feeds.models import Brief
+from feeds.plural import count
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -183,7 +184,7 @@ def headline_list(title: str, briefs: Sequence[Brief]) -> discord.Embed:
         used += len(line) + 1
     embed = discord.Embed(title=title_text, description="\n".join(lines),
                           colour=DEFAULT_COLOUR)
-    embed.set_footer(text=f"{len(briefs)} stories")
+    embed.set_footer(text=count(len(briefs), "story"))
     return embed
 
 

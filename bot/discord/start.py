@@ -33,7 +33,7 @@ class DiscordRunner:
 
 
 async def start_discord(settings, commands, state, *, ready_timeout: float = 30.0,
-                        guild_ready_timeout: float = 2.0) -> DiscordRunner:
+                        guild_ready_timeout: float = 2.0, connection=None) -> DiscordRunner:
     """Log in, sync commands and connect; return once ready, or after `ready_timeout`
     once logged in (discord.py keeps reconnecting the gateway; the adapter raises
     TransientError until it is up).
@@ -43,7 +43,8 @@ async def start_discord(settings, commands, state, *, ready_timeout: float = 30.
     UserError (one line: what to fix) when the token or the configuration is refused.
     Nothing is left open when it raises, or when the start-up is cancelled."""
     apply_endpoints(settings)
-    bot = AinewsBot(settings, commands, state, guild_ready_timeout=guild_ready_timeout)
+    bot = AinewsBot(settings, commands, state, guild_ready_timeout=guild_ready_timeout,
+                    connection=connection)
     install_error_handler(bot)
     task = asyncio.create_task(bot.start(settings.discord_token), name="ainews-discord")
     try:
@@ -54,7 +55,7 @@ async def start_discord(settings, commands, state, *, ready_timeout: float = 30.
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         raise
-    task.add_done_callback(_report_exit)
+    task.add_done_callback(lambda task: _report_exit(task, bot.connection))
     adapter = DiscordAdapter(bot, threads=settings.discord_threads)
     return DiscordRunner(bot, task, adapter)
 
@@ -77,13 +78,14 @@ async def _until_ready(bot: AinewsBot, task: asyncio.Task, timeout: float) -> No
                     timeout)
 
 
-def _report_exit(task: asyncio.Task) -> None:
+def _report_exit(task: asyncio.Task, connection) -> None:
     """discord.py gives up only on fatal errors (token reset, ...): say so loudly, in
     ainews' words, since posts will then wait in the outbox until a restart."""
     if task.cancelled() or task.exception() is None:
         return
     exc = task.exception()
     why = _refusal(exc) or f"the client stopped: {exc}"
+    connection.set("stopped", why)
     log.error("discord: %s; the bot will not reconnect, and posts to Discord wait in the "
               "outbox (none is lost) until it is restarted", why)
 

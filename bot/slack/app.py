@@ -62,7 +62,8 @@ class SlackRunner:
 
 async def start_slack(settings: Settings, commands, *, connect_timeout: float = 30.0,
                       admin_cache_seconds: float = 300.0,
-                      ping_interval: float = 10.0, http_host: str = "0.0.0.0") -> SlackRunner:
+                      ping_interval: float = 10.0, http_host: str = "0.0.0.0",
+                      connection=None) -> SlackRunner:
     """Connect to Slack in the running loop and return at once (no blocking serve).
 
     Raises SlackStartError (one line: what to fix) when a token is refused, and its
@@ -77,7 +78,7 @@ async def start_slack(settings: Settings, commands, *, connect_timeout: float = 
                          shared_session=True)
     try:
         return await _connect(settings, commands, client, connect_timeout,
-                              admin_cache_seconds, ping_interval, http_host)
+                              admin_cache_seconds, ping_interval, http_host, connection)
     except BaseException:
         await _close_client_session(client)
         raise
@@ -85,7 +86,7 @@ async def start_slack(settings: Settings, commands, *, connect_timeout: float = 
 
 async def _connect(settings: Settings, commands, client, connect_timeout: float,
                    admin_cache_seconds: float, ping_interval: float,
-                   http_host: str) -> SlackRunner:
+                   http_host: str, connection=None) -> SlackRunner:
     from slack_bolt.async_app import AsyncApp
 
     from bot.slack.adapter import SlackAdapter
@@ -103,7 +104,7 @@ async def _connect(settings: Settings, commands, client, connect_timeout: float,
                          bot_user_id=identity.get("user_id", ""))
     if settings.slack_app_token:
         await _start_socket_mode(runner, settings.slack_app_token, connect_timeout,
-                                 ping_interval, settings.slack_api_url)
+                                 ping_interval, settings.slack_api_url, connection)
     elif settings.slack_signing_secret:
         await _start_http(runner, http_host, settings.http_port, settings.slack_signing_secret)
     else:
@@ -155,7 +156,7 @@ def _unreachable(exc: BaseException, api_url: str) -> SlackStartError:
 
 
 async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float,
-                             ping_interval: float, api_url: str) -> None:
+                             ping_interval: float, api_url: str, connection=None) -> None:
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
     from slack_sdk.errors import SlackApiError
 
@@ -183,7 +184,7 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
             raise _unreachable(exc, api_url) from None
         raise
     # From now on the SDK reconnects by itself; this paces it and says why it can't.
-    runner._closers.append(PacedReconnect(handler.client).install().close)
+    runner._closers.append(PacedReconnect(handler.client, connection).install().close)
 
 
 async def _start_http(runner: SlackRunner, host: str, port: int, secret: str) -> None:

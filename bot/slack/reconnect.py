@@ -13,11 +13,14 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.webapi import (NETWORK_ERRORS, TOKEN_REFUSED, _retry_after, _status_and_headers,
                               error_code)
+from bot.connections import ConnectionLog
+from feeds.plural import count
 
 log = logging.getLogger("ainews.slack")
 
@@ -27,8 +30,10 @@ FIRST, MOST = 5.0, 300.0   # seconds between tries: FIRST doubling up to MOST
 class PacedReconnect:
     """Replaces the Socket Mode client's issue_new_wss_url (see the module docstring)."""
 
-    def __init__(self, client):
+    def __init__(self, client, connection=None):
         self.client = client
+        # What `ainews status` shows of Socket Mode (bot/connections.py).
+        self.connection = connection or ConnectionLog(None, "slack")
         self._closed = asyncio.Event()
         self._lock = asyncio.Lock()   # the SDK's monitor and a `disconnect` may both ask
         self._pause = _pause
@@ -36,10 +41,13 @@ class PacedReconnect:
     def install(self) -> "PacedReconnect":
         self.client.issue_new_wss_url = self.issue_new_wss_url
         self.client.on_message_listeners.append(self._on_message)
+        self.quiet = QuietSocketRetries(self.client.ping_interval, self.connection)
+        self.client.logger.addFilter(self.quiet)
         return self
 
     async def close(self) -> None:
         self._closed.set()
+        self.client.logger.removeFilter(self.quiet)
 
     async def issue_new_wss_url(self) -> str:
         async with self._lock:
@@ -55,8 +63,10 @@ class PacedReconnect:
                     await self._pause(self._closed, delay)
                     continue
                 if failures:
-                    log.warning("slack: Socket Mode connection reopened after %d failed "
-                                "attempt(s); slash commands are answered again", failures)
+                    self.connection.set("reconnecting", "apps.connections.open answers again; "
+                                        "opening the websocket")
+                    log.warning("slack: Socket Mode connection reopened after %s; slash "
+                                "commands are answered again", count(failures, "failed attempt"))
                 return url
             return ""       # stopped: the SDK's client is closed and connects nothing
 
@@ -66,6 +76,8 @@ class PacedReconnect:
         if isinstance(exc, SlackApiError):
             code, (_, headers) = error_code(exc), _status_and_headers(exc)
             delay = max(delay, _retry_after(headers) or 0.0)     # a 429's Retry-After
+        self.connection.set("reconnecting", "apps.connections.open: "
+                            + (code or f"{type(exc).__name__}: {exc}"))
         if failures > 1:
             log.debug("slack: apps.connections.open failed again (%s); next try in %.0f s",
                       code or type(exc).__name__, delay)
@@ -83,15 +95,62 @@ class PacedReconnect:
         return delay
 
     async def _on_message(self, message) -> None:
-        """A `disconnect` envelope: Slack is about to close the connection. The SDK
+        """`hello` opens every connection: the end of an outage, if there was one. A
+        `disconnect` envelope: Slack is about to close the connection. The SDK
         reconnects at once; `link_disabled` (Socket Mode turned off for the app) is worth
         a line, since no reconnect can bring commands back until it is turned on again."""
         with contextlib.suppress(TypeError, ValueError, AttributeError):
             data = json.loads(message.data)
+            if data.get("type") == "hello":
+                self.quiet.connected()
             if data.get("type") == "disconnect" and data.get("reason") == "link_disabled":
                 log.error("slack: Slack closed the Socket Mode connection (link_disabled: "
                           "Socket Mode was turned off in the app's settings); slash commands "
                           "get no answer until it is turned on again (posts still go out)")
+
+
+class QuietSocketRetries(logging.Filter):
+    """slack_sdk's connect loop logs a full traceback at ERROR for each failed try to
+    open the Socket Mode websocket (wss-primary.slack.com unreachable, a proxy refusing
+    the upgrade), every ping interval for as long as it lasts. On the SDK's logger this
+    turns them into one line of ours when the failures start and one when a connection
+    is back; the tries in between are debug lines."""
+
+    def __init__(self, interval: float, connection):
+        super().__init__()
+        self.interval, self.failures, self.connection = interval, 0, connection
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.getMessage().startswith("Failed to connect"):
+            self._failed(_why(record))
+            return False
+        return True
+
+    def connected(self) -> None:
+        """Slack's `hello` on a new connection (the SDK's own line for it is at INFO,
+        below the level its logger runs at, so it never reaches this filter)."""
+        self.connection.set("connected")
+        if self.failures:
+            log.warning("slack: Socket Mode connection back after %s; slash commands are "
+                        "answered again", count(self.failures, "failed attempt"))
+            self.failures = 0
+
+    def _failed(self, why: str) -> None:
+        self.failures += 1
+        self.connection.set("reconnecting", f"socket mode unreachable: {why}")
+        if self.failures == 1:
+            log.warning("slack: socket mode unreachable (%s); slash commands wait, posts "
+                        "still go out; retrying every %g s", why, self.interval)
+        else:
+            log.debug("slack: socket mode still unreachable (%s; attempt %d)", why,
+                      self.failures)
+
+
+def _why(record: logging.LogRecord) -> str:
+    """The failure in a few words, without the URL's query (its one-time ticket)."""
+    exc = record.exc_info[1] if record.exc_info else None
+    text = f"{type(exc).__name__}: {exc}" if exc else record.getMessage()
+    return re.sub(r"\?[^\s'\"]*", "", text)[:200]
 
 
 async def _pause(closed: asyncio.Event, seconds: float) -> None:

@@ -17,6 +17,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from bot.replies import Reply
 from bot.slack.syntax import spell
 from feeds.models import Brief
+from feeds.plural import count
 
 # Slack's documented Block Kit limits.
 MAX_BLOCKS = 50
@@ -210,8 +211,7 @@ def digest_blocks(title: str, briefs: Sequence[Brief], *, room: int = MAX_BLOCKS
 
 
 def digest_message(title: str, briefs: Sequence[Brief]) -> dict:
-    count = f"{len(briefs)} stor{'y' if len(briefs) == 1 else 'ies'}"
-    return {"text": fit(f"{escape(title)}: {count}", MAX_FALLBACK),
+    return {"text": fit(f"{escape(title)}: {count(len(briefs), 'story')}", MAX_FALLBACK),
             "blocks": digest_blocks(title, briefs),
             "unfurl_links": False, "unfurl_media": False}
 

@@ -133,6 +133,9 @@ class FakeSlack:
         self._scripts: dict[str, deque[Scripted]] = defaultdict(deque)
         self._envelope_rid: dict[str, str] = {}
         self._sockets: list[web.WebSocketResponse] = []
+        # While set, the Socket Mode URL answers 503 (the websocket host unreachable while
+        # the Web API works); each refused upgrade is counted.
+        self.sockets_down, self.socket_refusals = False, 0
         self._ids = itertools.count(1)
         self._last_ts = 0.0
         self._changed: asyncio.Condition | None = None
@@ -324,7 +327,11 @@ class FakeSlack:
         return web.Response(text="ok")
 
     # ---- Socket Mode
-    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+    async def _socket(self, request: web.Request) -> web.StreamResponse:
+        if self.sockets_down:
+            await self._record(lambda: setattr(self, "socket_refusals",
+                                               self.socket_refusals + 1))
+            return web.Response(status=503, text="upstream connect error")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         await ws.send_json({"type": "hello", "num_connections": 1,

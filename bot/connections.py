@@ -1,0 +1,57 @@
+"""Each chat platform's connection as the running bot last saw it, for `ainews status`.
+
+`ainews status` is another process: it learns about the bot only through the database
+and the run lock. So the bot writes one `meta` row per platform (`connection:discord`,
+`connection:slack`) whenever its connection changes: connected, reconnecting (with
+since when and why), starting (unreachable at start-up, retrying) or stopped (a refused
+token: no reconnect until a restart). A row is only news while a bot holds the run
+lock (bot/runlock.py); a bot killed with SIGKILL leaves its last rows behind."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from datetime import datetime
+
+from feeds.models import iso_utc, utcnow
+
+log = logging.getLogger("ainews.service")
+
+PREFIX = "connection:"
+STATES = ("connected", "reconnecting", "starting", "stopped")
+
+
+class ConnectionLog:
+    """Records one platform's connection state in the store; never raises (a store
+    hiccup must not break a gateway event handler: the next change writes again)."""
+
+    def __init__(self, store, platform: str):
+        self.store, self.platform = store, platform
+        self._last: tuple[str, str] | None = None
+
+    def set(self, state: str, reason: str = "", now: datetime | None = None) -> None:
+        if self.store is None or self._last == (state, reason):
+            return
+        if self._last is None or self._last[0] != state:
+            self._since = now or utcnow()   # a new reason alone keeps "since"
+        self._last = (state, reason)
+        row = {"state": state, "since": iso_utc(self._since), "reason": reason[:300],
+               "pid": os.getpid()}
+        try:
+            self.store.set_meta(PREFIX + self.platform, row)
+        except Exception as e:  # noqa: BLE001 - see the class docstring
+            log.debug("service: could not record %s's connection state (%s)",
+                      self.platform, e)
+
+
+def forget_connections(store) -> None:
+    """At start: rows of an earlier run would read as this one's."""
+    with store.transaction():
+        store.db.execute("DELETE FROM meta WHERE key LIKE ?", (PREFIX + "%",))
+
+
+def read_connections(store) -> dict[str, dict]:
+    """platform -> {state, since, reason, pid}, as the bot last wrote them."""
+    rows = store.db.execute("SELECT key, value FROM meta WHERE key LIKE ?",
+                            (PREFIX + "%",)).fetchall()
+    return {key.removeprefix(PREFIX): json.loads(value) for key, value in rows}

@@ -1,0 +1,71 @@
+"""`ainews status` beside a running bot: whether it runs, and each chat platform's
+connection as the bot last saw it (bot/connections.py). The real `ainews run` as a
+subprocess against the fake Slack, whose Socket Mode websocket is made unreachable."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.fakes.slack import FakeSlack
+
+AINEWS = str(Path(sys.executable).parent / "ainews")
+
+
+@pytest.fixture
+def env(monkeypatch, tmp_path):
+    for k in list(os.environ):
+        if k.startswith(("AINEWS_", "DISCORD_", "SLACK_", "LLM_")):
+            monkeypatch.delenv(k)
+    (tmp_path / "feeds.toml").write_text(
+        '[[feed]]\nname = "Wire"\nurl = "http://127.0.0.1:9/f.xml"\n')
+    monkeypatch.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
+    monkeypatch.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    monkeypatch.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "1")
+    return monkeypatch
+
+
+async def status_lines(capsys) -> dict[str, str]:
+    assert await asyncio.to_thread(main, ["status"]) == 0
+    rows = [line.split(None, 1) for line in capsys.readouterr().out.splitlines() if line]
+    return {r[0]: r[1] if len(r) > 1 else "" for r in rows}
+
+
+async def read_until(proc, words: bytes) -> None:
+    while words not in (line := await asyncio.wait_for(proc.stderr.readline(), 30)):
+        assert line, f"ainews run exited before logging {words!r}"
+
+
+async def test_status_says_when_slack_socket_mode_is_down_and_since_when(env, capsys):
+    fake = await FakeSlack().start()
+    env.setenv("SLACK_BOT_TOKEN", fake.bot_token)
+    env.setenv("SLACK_APP_TOKEN", fake.app_token)
+    env.setenv("SLACK_API_URL", fake.api_url)
+    proc = await asyncio.create_subprocess_exec(AINEWS, "run", stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.PIPE)
+    try:
+        await read_until(proc, b"service: adapters:")
+        lines = await status_lines(capsys)
+        assert lines["bot"] == f"running (pid {proc.pid})"
+        assert lines["slack"].startswith("connected since ")
+        fake.sockets_down = True
+        await fake.drop_connections()
+        await read_until(proc, b"slack: socket mode unreachable")
+        lines = await status_lines(capsys)
+        assert lines["slack"].startswith("reconnecting since ")
+        assert "UTC (socket mode unreachable: WSServerHandshakeError: 503" in lines["slack"]
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+        await fake.stop()
+    lines = await status_lines(capsys)
+    assert lines["bot"] == "not running (no `ainews run` on this database)"
+    assert "slack" not in lines
