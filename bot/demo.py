@@ -30,6 +30,8 @@ class DemoFeeds:
         self.live: dict[str, list[tuple[dict, datetime]]] = {s["feed"]: [] for s in stories}
         self.runner: web.AppRunner | None = None
         self.base = ""
+        self.polled = asyncio.Event()   # every feed served once: the backlog poll has read them
+        self._served: set[str] = set()
 
     def slug(self, feed: str) -> str:
         return feed.lower().replace(" ", "-")
@@ -58,6 +60,9 @@ class DemoFeeds:
         feed = next((f for f in self.live if self.slug(f) == request.match_info["slug"]), None)
         if feed is None:
             raise web.HTTPNotFound()
+        self._served.add(feed)
+        if len(self._served) == len(self.live):
+            self.polled.set()
         return web.Response(body=self._rss(feed).encode(), content_type="application/rss+xml")
 
     def _rss(self, feed: str) -> str:
@@ -117,10 +122,19 @@ def interval_minutes() -> float:
 
 async def _release(feeds: DemoFeeds, service, seconds: float, interval: float) -> None:
     loop = asyncio.get_running_loop()
+    # A story published before the first poll has read its feed would be stored as
+    # backlog and never shown: on a loaded machine start-up can take longer than a sleep.
+    await _first_poll(feeds, service)
     deadline = loop.time() + seconds
-    await asyncio.sleep(interval)        # let the first poll store the backlog silently
     while loop.time() < deadline and not service.stop.is_set():
         if not feeds.publish():
             await asyncio.sleep(interval * 2)   # let the last story reach the console
             return
         await asyncio.sleep(interval)
+
+
+async def _first_poll(feeds: DemoFeeds, service) -> None:
+    stopped = asyncio.create_task(service.stop.wait())
+    polled = asyncio.create_task(feeds.polled.wait())
+    await asyncio.wait({stopped, polled}, return_when=asyncio.FIRST_COMPLETED)
+    stopped.cancel(), polled.cancel()

@@ -2,13 +2,15 @@
 that may be posted condensed into briefs. Mixed into bot.pipeline.Pipeline."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable
 
 from bot.poll_summary import FeedOutcome
 from feeds.judge import carried
 from feeds.models import Story
 from storage.feedstate import FeedState
+
+DATE_GRAIN = timedelta(minutes=1)
 
 
 class NewStories:
@@ -42,7 +44,9 @@ class NewStories:
         the age limit, or, while no poll has read the feed's entries, not after the last
         poll (an undated entry bears the fetch time, so it can't show that either)."""
         cutoff = now - self.max_post_age if self.max_post_age else None
-        since = None if state.baselined else state.last_ok
+        # Feeds date entries in whole seconds or minutes: an entry published in the
+        # minute of the last poll would otherwise read as dated before it.
+        since = None if state.baselined or not state.last_ok else state.last_ok - DATE_GRAIN
         if cutoff is None and since is None:
             return None
 

@@ -173,3 +173,18 @@ def test_the_summary_says_how_many_new_stories_were_too_old_to_post():
         "too old to post (stored, not posted): 3 stories")
     assert summary.to_json()["too_old_stories"] == 3
     assert "too old" not in PollSummary(outcomes=[FeedOutcome("u", "B", new=1)]).line()
+
+
+@pytest.mark.parametrize("dated", [timedelta(0), timedelta(seconds=-30)],
+                         ids=["the poll's own second", "earlier in the poll's minute"])
+async def test_an_entry_dated_in_the_minute_of_an_empty_polls_time_is_news(wire, dated):
+    # Feeds date entries in whole seconds or minutes: an entry published just after an
+    # empty poll may carry a time that reads as before it (the demo lost its first story).
+    srv, store, make = wire
+    pipeline, now = make(), utcnow()
+    srv.add("/f.xml", make_rss("Wire", []))
+    await poll(pipeline, now)
+    entry = strategy_entry(3, published=(now + dated).replace(microsecond=0))
+    srv.add("/f.xml", make_rss("Wire", [entry]))
+    summary = await poll(pipeline, now + timedelta(minutes=2))
+    assert {s.url for s in summary.fresh} == {link(3)} == to_dispatch(store)

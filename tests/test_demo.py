@@ -1,0 +1,33 @@
+"""`ainews demo` publishes its first story only after the first poll has read every feed."""
+import asyncio
+
+from bot.demo import DemoFeeds, _release
+
+
+class _Service:
+    def __init__(self):
+        self.stop = asyncio.Event()
+
+
+async def test_no_story_is_published_before_every_feed_was_read_once():
+    # On a loaded machine start-up outlasted the old fixed sleep: the first story was then
+    # in the first poll's body, stored as backlog, and the demo showed nothing.
+    feeds = DemoFeeds([{"feed": "A", "title": "t1", "html": "x"},
+                       {"feed": "B", "title": "t2", "html": "y"}])
+    release = asyncio.create_task(_release(feeds, _Service(), seconds=0.2, interval=0.01))
+    await asyncio.sleep(0.1)
+    assert all(not items for items in feeds.live.values()) and not release.done()
+    feeds._served.add("A")
+    await asyncio.sleep(0.05)
+    assert len(feeds.pending) == 2          # one feed read is not the first poll
+    feeds._served.add("B"), feeds.polled.set()
+    await asyncio.wait_for(release, 5)
+    assert not feeds.pending                # both stories published once the poll had read all
+
+
+async def test_a_stop_before_the_first_poll_ends_the_demo_without_publishing():
+    feeds, service = DemoFeeds([{"feed": "A", "title": "t1", "html": "x"}]), _Service()
+    release = asyncio.create_task(_release(feeds, service, seconds=5, interval=0.01))
+    service.stop.set()
+    await asyncio.wait_for(release, 5)
+    assert feeds.pending
