@@ -17,7 +17,8 @@ EPILOG = "Settings come from the environment or .env (see .env.example)."
 
 
 def _lookup_flags(p: argparse.ArgumentParser, limit: int = 10) -> None:
-    p.add_argument("--limit", "-n", type=int, default=limit, help=f"how many (default {limit})")
+    command = p.prog.split()[-1]
+    p.add_argument("--limit", "-n", type=lambda text: _limit(command, text), default=limit, help=f"how many (default {limit})")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
@@ -81,6 +82,20 @@ def build_parser() -> argparse.ArgumentParser:
                    help="how long to run (default 40)")
     sub.add_parser("discord-invite", help="print the Discord invite URL for this bot")
     return ap
+
+
+def _limit(command: str, text: str) -> int:
+    """A wrong --limit is a usage error (exit 2) like any other wrong argument; it
+    exited 1, the code for "no such company". The chat core's check and words, with
+    an example of the command typed."""
+    from bot import cli_syntax, examples as ex
+    from bot.commands import parse_limit   # here: bot.commands is too heavy for --help
+    eg = {"company": ex.COMPANY_LIMIT_EG, "topic": ex.TOPIC_LIMIT_EG,
+          "latest": ex.LATEST_LIMIT_EG}.get(command)
+    value = parse_limit(text, eg)
+    if not isinstance(value, int):
+        raise argparse.ArgumentTypeError(value.spelled(cli_syntax.spell).removeprefix("limit "))
+    return value
 
 
 def _positive_seconds(text: str) -> float:

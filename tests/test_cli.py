@@ -323,8 +323,11 @@ def test_search_says_when_it_shows_stories_with_only_some_words(archive, capsys,
     (["latest", "--limit", "-1"], "`ainews latest --limit 5`"),
 ])
 def test_a_bad_limit_names_the_command_typed(archive, capsys, argv, eg):
-    code, _, err = run_cli(capsys, *argv)
-    assert code == 1 and "is out of range" in err and f"e.g. {eg}" in err, err
+    # A usage error, exit 2 like argparse's others (it was 1, "no such company").
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "is out of range" in err and f"e.g. {eg}" in err, err
 
 
 def test_search_options_still_say_what_is_wrong(archive, capsys):
