@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.store_alone REV [REV ...] [--runs 7] [--feeds 100]
     .venv/bin/python -m bench.store_alone --floor [--runs 7]
+    .venv/bin/python -m bench.store_alone --parts [--runs 7]
 
 The backfill bench's feeds, parsed and classified once, then stored by each revision's
 store (storage/ and feeds/cluster.py as `bench backfill --against` loads them; any git
@@ -12,6 +13,8 @@ first (and minima: on a shared machine, the least disturbed run).
 --floor writes the rows this tree's store produced (stories, search index, company and
 topic rows) again with bare executemany into a fresh store of the same schema: what the
 stage would cost with no Python work at all.
+--parts times this tree's store as it is, with the cluster search's comparisons left
+out, and with no cluster search at all, alternating: what finding clusters costs.
 """
 from __future__ import annotations
 
@@ -51,17 +54,41 @@ def store_all(store_class, batches: list[list]) -> tuple[float, Path]:
 
 
 def revisions(revs: list[str], batches: list[list], runs: int) -> None:
-    stores = {rev: code_at(rev)[1] for rev in revs}
-    spent: dict[str, list[float]] = {rev: [] for rev in revs}
+    alternate({rev: code_at(rev)[1] for rev in revs}, batches, runs)
+
+
+def parts(batches: list[list], runs: int) -> None:
+    """This tree's store as it is, without the comparisons (candidates gathered, none
+    compared) and without any cluster search: what the cluster search costs. Without
+    it every story leads its own cluster, so the index writes differ a little too."""
+    from storage.store import Store
+
+    class NoComparisons(Store):
+        def _first_match(self, story, mine, pks):
+            return None
+
+    class NoClusterSearch(Store):
+        def _find_cluster(self, pk, story, key, mine):
+            return None
+
+    alternate({"store": Store, "no comparisons": NoComparisons,
+               "no cluster search": NoClusterSearch}, batches, runs)
+
+
+def alternate(stores: dict, batches: list[list], runs: int) -> None:
+    """Each store class over the batches in turn, the order reversed every other run."""
+    names = list(stores)
+    spent: dict[str, list[float]] = {name: [] for name in names}
     for i in range(runs):
-        for rev in revs if i % 2 == 0 else revs[::-1]:
-            seconds, path = store_all(stores[rev], batches)
-            spent[rev].append(seconds)
+        for name in names if i % 2 == 0 else names[::-1]:
+            seconds, path = store_all(stores[name], batches)
+            spent[name].append(seconds)
             shutil.rmtree(path.parent, ignore_errors=True)
-    base = median(spent[revs[0]])
-    for rev in revs:
-        print(f"{rev:>10}  store {median(spent[rev]):.3f} s cpu  x {median(spent[rev]) / base:.2f}"
-              f"  min {min(spent[rev]):.3f} s  (runs: {' '.join(f'{s:.2f}' for s in spent[rev])})")
+    base = median(spent[names[0]])
+    for name in names:
+        runs_text = " ".join(f"{s:.2f}" for s in spent[name])
+        print(f"{name:>17}  store {median(spent[name]):.3f} s cpu  x "
+              f"{median(spent[name]) / base:.2f}  min {min(spent[name]):.3f} s  (runs: {runs_text})")
 
 
 def floor(batches: list[list], runs: int) -> None:
@@ -111,10 +138,13 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--feeds", type=int, default=100)
     ap.add_argument("--floor", action="store_true")
+    ap.add_argument("--parts", action="store_true")
     args = ap.parse_args(argv)
     batches = farm_batches(args.feeds, Classifier())
     if args.floor:
         floor(batches, args.runs)
+    if args.parts:
+        parts(batches, args.runs)
     if args.revs:
         revisions(args.revs, batches, args.runs)
 

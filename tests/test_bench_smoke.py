@@ -64,6 +64,13 @@ def test_backfill_against_a_revision_runs_that_revisions_code_over_the_same_entr
     assert all(seconds > 0 for seconds in old["cpu_rev"].values())
 
 
+def test_store_alone_parts_time_the_store_with_and_without_its_cluster_search(capsys):
+    from bench import store_alone
+    store_alone.main(["--parts", "--runs", "1", "--feeds", "2"])
+    out = capsys.readouterr().out
+    assert all(name in out for name in ("store", "no comparisons", "no cluster search"))
+
+
 def test_freshness_sees_every_entry_that_appears():
     res = bench_freshness.run(["--feeds", "8", "--hours", "3", "--runs", "1"])
     for variant in res["variants"].values():
