@@ -276,18 +276,24 @@ async def test_socket_mode_reconnects_when_slack_drops_the_connection(fake, comm
         await runner.stop()
 
 
+@pytest.fixture
+def waits(monkeypatch) -> list[float]:
+    """The reconnect backoff's waits, in order, without waiting them out."""
+    from bot.slack import reconnect
+    seen: list[float] = []
+
+    async def pause(closed, seconds):
+        seen.append(seconds)
+        await asyncio.sleep(0)
+    monkeypatch.setattr(reconnect, "_pause", pause)
+    return seen
+
+
 async def test_a_refused_app_token_after_start_is_retried_with_backoff_and_said_once(
-        fake, commands, caplog, monkeypatch):
+        fake, commands, caplog, waits):
     """SLACK_APP_TOKEN revoked while the bot runs: alone, slack_sdk asked
     apps.connections.open (a Tier 1 method) again every ping interval for as long as the
     bot ran, with two ERROR lines each time. Now: one line saying what to do, backoff."""
-    from bot.slack import reconnect
-    waits = []
-
-    async def pause(closed, seconds):    # the backoff, without waiting it out
-        waits.append(seconds)
-        await asyncio.sleep(0)
-    monkeypatch.setattr(reconnect, "_pause", pause)
     runner = await start_slack(settings_for(fake, "socket"), commands, ping_interval=0.2)
     try:
         fake.fail("apps.connections.open", error="token_revoked", times=5)
@@ -306,7 +312,7 @@ async def test_a_refused_app_token_after_start_is_retried_with_backoff_and_said_
 
 
 async def test_an_unreachable_socket_mode_host_is_one_line_then_one_when_back(
-        fake, commands, caplog):
+        fake, commands, caplog, waits):
     """The websocket host unreachable while the Web API answers: slack_sdk logged a full
     traceback at ERROR for every try, every ping interval (10 s), for as long as it
     lasted. Now one line when it starts failing and one when it is back."""
@@ -331,10 +337,69 @@ async def test_an_unreachable_socket_mode_host_is_one_line_then_one_when_back(
     assert not any(r.exc_info for r in shown)
 
 
+async def test_the_fake_takes_a_socket_mode_url_once_and_only_while_it_is_fresh(fake):
+    """The fake's Socket Mode URLs behave like Slack's one-time tickets."""
+    async def open_url() -> str:
+        async with session.post(fake.api_url + "apps.connections.open",
+                                headers={"Authorization": f"Bearer {fake.app_token}"}) as r:
+            return (await r.json())["url"]
+
+    async def status(url: str) -> int:
+        try:
+            async with session.ws_connect(url) as ws:
+                await ws.receive_json()      # hello
+                return 101
+        except aiohttp.WSServerHandshakeError as exc:
+            return exc.status
+
+    async with aiohttp.ClientSession() as session:
+        url = await open_url()
+        assert [await status(url), await status(url)] == [101, 408]      # used once
+        url = await open_url()
+        fake.expire_tickets()
+        assert await status(url) == 408                                  # outlived
+        fake.ticket_ttl = 0.0
+        assert await status(await open_url()) == 408                     # too old
+        assert await status(url.replace("ticket=", "ticket=x")) == 408   # never issued
+    assert fake.tickets_refused == 4
+
+
+async def test_after_an_outage_that_outlived_the_socket_mode_url_a_new_one_is_asked_for(
+        fake, commands, caplog, waits):
+    """Slack's Socket Mode URLs are single-use and short-lived. slack_sdk asked for one
+    when the connection dropped, then retried that same URL every ping interval for as
+    long as the websocket host was unreachable: once the outage outlived the URL, the
+    host refused it for good and slash commands stayed dead after the network was back.
+    Now every try after a failed one asks apps.connections.open for a new URL, backing
+    off as when apps.connections.open itself fails."""
+    runner = await start_slack(settings_for(fake, "socket"), commands, ping_interval=0.05)
+    try:
+        fake.sockets_down = True
+        await fake.drop_connections()
+        await fake.wait_for(lambda: fake.socket_refusals >= 3, what="failed tries")
+        fake.expire_tickets()         # the outage outlived every URL issued so far
+        fake.sockets_down = False
+        await fake.wait_for(lambda: fake._open_sockets(), what="reconnection")
+        bot = Bot(fake, runner, "socket")
+        assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
+    finally:
+        await runner.stop()
+    tried = fake.socket_tickets
+    assert len(set(tried)) == len(tried), f"a Socket Mode URL was tried twice: {tried}"
+    assert len(fake.calls_to("apps.connections.open")) == len(tried)
+    assert len(waits) >= 3 and waits == [min(300, 5 * 2 ** i) for i in range(len(waits))]
+    shown = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(shown) == 2 and shown[0].startswith("slack: socket mode unreachable"), shown
+    assert shown[1].startswith("slack: Socket Mode connection back after ")
+
+
 @pytest.mark.parametrize("reason,said", [("refresh_requested", None),
+                                         ("too_many_websockets", None),
                                          ("link_disabled", "Socket Mode was turned off")])
 async def test_a_disconnect_message_reconnects_and_commands_are_answered(
         fake, commands, caplog, reason, said):
+    """Slack's `disconnect`: slack_sdk reconnects through connect_to_new_endpoint, which
+    asks apps.connections.open for a new URL (the fake refuses a used one)."""
     runner = await start_slack(settings_for(fake, "socket"), commands)
     try:
         await fake.send_disconnect(reason)
@@ -344,6 +409,9 @@ async def test_a_disconnect_message_reconnects_and_commands_are_answered(
         assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
     finally:
         await runner.stop()
+    first, second = fake.socket_tickets
+    assert first != second and len(fake.calls_to("apps.connections.open")) == 2
+    assert fake.tickets_refused == 0
     lines = [r.getMessage() for r in caplog.records
              if r.name == "ainews.slack" and r.levelno >= logging.WARNING]
     assert len(lines) == (said is not None) and all(said in line for line in lines)

@@ -6,7 +6,17 @@ for as long as the bot runs, two ERROR lines each time, on a Tier 1 method (abou
 call a minute). Installed after start-up, `PacedReconnect` takes over that call: one log
 line per outage naming the cause and the fix, retries backing off from 5 s to 5 minutes
 (a 429's Retry-After honoured), and a line when the connection is back. Posts are not
-affected: they go through the Web API with the bot token."""
+affected: they go through the Web API with the bot token.
+
+The URL apps.connections.open gives is "a temporary Socket Mode WebSocket URL" (Slack's
+reference for the method, api.slack.com/methods/apps.connections.open; "The URL is
+created at runtime by calling the apps.connections.open method, and it refreshes
+regularly", api.slack.com/apis/socket-mode), a one-time `ticket` in its query. Slack
+documents no lifetime. slack_sdk's connect loop, though, retries a failed websocket with
+the URL it already has, every ping interval, for as long as the failures last: once an
+outage of the websocket host outlives the URL, Slack refuses it on every try and slash
+commands stay dead after the network is back. So after each failed try the URL is
+dropped, and the next try asks for a new one here, backing off the same way."""
 from __future__ import annotations
 
 import asyncio
@@ -41,9 +51,22 @@ class PacedReconnect:
     def install(self) -> "PacedReconnect":
         self.client.issue_new_wss_url = self.issue_new_wss_url
         self.client.on_message_listeners.append(self._on_message)
-        self.quiet = QuietSocketRetries(self.client.ping_interval, self.connection)
+        self.quiet = QuietSocketRetries(self.connection, self._url_spent)
         self.client.logger.addFilter(self.quiet)
         return self
+
+    def _url_spent(self) -> None:
+        """A websocket try failed: its URL (a one-time ticket, maybe expired) is not tried
+        again. slack_sdk's connect() (checked against slack_sdk 3.48.0; pyproject asks for
+        >= 3.30) loops `if self.wss_uri is None: self.wss_uri = await
+        self.issue_new_wss_url()`, then ws_connect(self.wss_uri); on failure it logs
+        "Failed to connect ..." with logger.exception and sleeps a ping interval. That log
+        record is the SDK's only hook between two tries, so QuietSocketRetries (a filter on
+        the client's logger, bolt's app logger, which bot/logs.py keeps at WARNING or
+        DEBUG, so the ERROR record always reaches it) calls this while the SDK handles the
+        failure, and the next try comes here for a new URL. If a slack_sdk upgrade changes
+        the loop or the message, the outage test in tests/test_slack_app.py fails."""
+        self.client.wss_uri = None
 
     async def close(self) -> None:
         self._closed.set()
@@ -51,6 +74,11 @@ class PacedReconnect:
 
     async def issue_new_wss_url(self) -> str:
         async with self._lock:
+            # The websocket failed with the last URL(s): back off before the next
+            # (slack_sdk has already waited a ping interval), as apps.connections.open is
+            # a Tier 1 method, about one call a minute.
+            if self.quiet.failures:
+                await self._pause(self._closed, _backoff(self.quiet.failures))
             failures = 0
             while not self._closed.is_set():
                 try:
@@ -72,7 +100,7 @@ class PacedReconnect:
 
     def _failed(self, exc: BaseException, failures: int) -> float:
         """Say why once per outage; the wait before the next try."""
-        code, delay = "", min(MOST, FIRST * 2.0 ** min(failures - 1, 20))
+        code, delay = "", _backoff(failures)
         if isinstance(exc, SlackApiError):
             code, (_, headers) = error_code(exc), _status_and_headers(exc)
             delay = max(delay, _retry_after(headers) or 0.0)     # a 429's Retry-After
@@ -114,14 +142,17 @@ class QuietSocketRetries(logging.Filter):
     open the Socket Mode websocket (wss-primary.slack.com unreachable, a proxy refusing
     the upgrade), every ping interval for as long as it lasts. On the SDK's logger this
     turns them into one line of ours when the failures start and one when a connection
-    is back; the tries in between are debug lines."""
+    is back; the tries in between are debug lines. `spent` is called at each failed try
+    (PacedReconnect._url_spent: the next try gets a new URL)."""
 
-    def __init__(self, interval: float, connection):
+    def __init__(self, connection, spent=None):
         super().__init__()
-        self.interval, self.failures, self.connection = interval, 0, connection
+        self.failures, self.connection, self.spent = 0, connection, spent
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.getMessage().startswith("Failed to connect"):
+            if self.spent is not None:
+                self.spent()
             self._failed(_why(record))
             return False
         return True
@@ -140,7 +171,8 @@ class QuietSocketRetries(logging.Filter):
         self.connection.set("reconnecting", f"socket mode unreachable: {why}")
         if self.failures == 1:
             log.warning("slack: socket mode unreachable (%s); slash commands wait, posts "
-                        "still go out; retrying every %g s", why, self.interval)
+                        "still go out; retrying with a new URL, backing off to every "
+                        "%.0f min", why, MOST / 60)
         else:
             log.debug("slack: socket mode still unreachable (%s; attempt %d)", why,
                       self.failures)
@@ -151,6 +183,11 @@ def _why(record: logging.LogRecord) -> str:
     exc = record.exc_info[1] if record.exc_info else None
     text = f"{type(exc).__name__}: {exc}" if exc else record.getMessage()
     return re.sub(r"\?[^\s'\"]*", "", text)[:200]
+
+
+def _backoff(failures: int) -> float:
+    """Seconds to wait after `failures` failed tries in a row: FIRST doubling to MOST."""
+    return min(MOST, FIRST * 2.0 ** min(failures - 1, 20))
 
 
 async def _pause(closed: asyncio.Event, seconds: float) -> None:

@@ -10,7 +10,8 @@ It speaks enough of Slack for the real slack_sdk and slack_bolt to run against i
   `no_text`), as Slack answers a bad response_url payload, and `wait_response` fails
   the test with what Slack refused.
 - a Socket Mode websocket that says `hello`, sends envelopes and `disconnect` messages,
-  and records acks.
+  and records acks; each URL apps.connections.open issues is good for one connection and
+  a short time, as Slack's are.
 - helpers that play Slack's side of a slash command or button click, over Socket Mode
   or as a signed HTTP request, and wait for the bot's answer.
 """
@@ -136,6 +137,19 @@ class FakeSlack:
         # While set, the Socket Mode URL answers 503 (the websocket host unreachable while
         # the Web API works); each refused upgrade is counted.
         self.sockets_down, self.socket_refusals = False, 0
+        # apps.connections.open hands out a "temporary Socket Mode WebSocket URL" (Slack's
+        # docs of the method), its ticket good for one connection and a short time: a URL
+        # used once, older than ticket_ttl seconds, or expired by expire_tickets() (an
+        # outage outliving it, without waiting it out) is refused with
+        # ticket_refused_status. Slack documents neither the life nor the status; 408 is
+        # what apps report from Slack's websocket host on such reconnects
+        # (github.com/slackapi/node-slack-sdk/issues/1472). Every ticket presented to the
+        # websocket URL, whether the host is up or not, is in socket_tickets, in order.
+        self.ticket_ttl, self.ticket_refused_status = 30.0, 408
+        self._tickets: dict[str, float] = {}        # ticket -> issued (monotonic)
+        self._spent: set[str] = set()               # used once, or expired
+        self.socket_tickets: list[str] = []
+        self.tickets_refused = 0
         self._ids = itertools.count(1)
         self._last_ts = 0.0
         self._changed: asyncio.Condition | None = None
@@ -266,7 +280,18 @@ class FakeSlack:
                 **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {})}
 
     def _m_apps_connections_open(self, p: dict) -> dict:
-        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket?ticket={next(self._ids)}"}
+        ticket = f"t{next(self._ids)}"
+        self._tickets[ticket] = time.monotonic()
+        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket?ticket={ticket}"}
+
+    def expire_tickets(self) -> None:
+        """Every Socket Mode URL issued so far is past its life, as after a long outage."""
+        self._spent.update(self._tickets)
+
+    def _ticket_good(self, ticket: str) -> bool:
+        issued = self._tickets.get(ticket)
+        return (issued is not None and ticket not in self._spent
+                and time.monotonic() - issued < self.ticket_ttl)
 
     def _m_users_info(self, p: dict) -> dict:
         user = self.users.get(str(p.get("user", "")))
@@ -328,10 +353,17 @@ class FakeSlack:
 
     # ---- Socket Mode
     async def _socket(self, request: web.Request) -> web.StreamResponse:
+        ticket = request.query.get("ticket", "")
+        await self._record(lambda: self.socket_tickets.append(ticket))
         if self.sockets_down:
             await self._record(lambda: setattr(self, "socket_refusals",
                                                self.socket_refusals + 1))
             return web.Response(status=503, text="upstream connect error")
+        if not self._ticket_good(ticket):
+            await self._record(lambda: setattr(self, "tickets_refused",
+                                               self.tickets_refused + 1))
+            return web.Response(status=self.ticket_refused_status)
+        self._spent.add(ticket)
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         await ws.send_json({"type": "hello", "num_connections": 1,
