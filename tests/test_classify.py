@@ -737,3 +737,37 @@ def test_rule_score_alone_keeps_the_strict_gate(tmp_path):
 ], ids=["chatbot-inquiry", "agent-launch", "chatbot-incident"])
 def test_2025_chatbot_and_agent_categories_score_as_the_policy_says(clf, title, text, strategy, why):
     assert_verdict(clf.classify(title, text), strategy, why)
+
+
+# The eighth session's cue groups for the 2026 adjudication's policy lines (our own
+# made-up headlines): a call, proposal or letter is not an act, an introduced bill is;
+# usage claims, robotics, tests inside a company. Each headline fires its cue.
+@pytest.mark.parametrize("title, text, cue", [
+    ("OpenAI urges governments to tax robots", "", "cue:statement@title"),
+    ("AI lab CEO calls for a global pause on superintelligence", "", "cue:statement@title"),
+    ("Senator proposes a wishlist of AI safety rules", "", "cue:statement@title"),
+    ("Chatbot maker says 800 million people use its assistant every week", "", "cue:usage@title"),
+    ("Humanoid robot start-up shows off its AI warehouse robots", "", "cue:robotics@title"),
+    ("Search giant tests its new AI assistant internally with staff", "", "cue:internal@title"),
+    ("Rogue AI agent hacked a hospital's network", "", "cue:incident@title"),
+])
+def test_2026_policy_cues_fire(clf, title, text, cue):
+    x, about_ai = clf.features(title, text)
+    assert about_ai and x.get(cue, 0) > 0, x
+
+
+@pytest.mark.parametrize("title, text, strategy, why", [
+    pytest.param("OpenAI urges governments to tax robots",
+                 "The company's letter asks lawmakers to consider a levy on automation.", False,
+                 "verdict:not strategy", marks=pytest.mark.xfail(
+                     strict=True, reason="known limit (docs, eighth session): the statement cue weighs "
+                     "-0.23 against a lab and policy words in the headline; p 0.85")),
+    ("Senator introduces bill to ban AI toys",
+     "The legislation would bar chatbots in toys sold to children.", True, "term:introduces bill"),
+    ("Chatbot maker says 800 million people use its assistant every week",
+     "The figure comes from the company's own usage data.", False, "verdict:not strategy"),
+    ("Nvidia acquires an AI software start-up for $700 million",
+     "The deal brings the company's inference tools in-house.", True, "verdict:strategy"),
+], ids=["call-is-not-an-act", "introduced-bill-is-an-act", "usage-claim", "acquisition-keeps-its-cues"])
+def test_2026_policy_lines_score_as_the_policy_says(clf, title, text, strategy, why):
+    assert_verdict(clf.classify(title, text), strategy, why)
