@@ -757,17 +757,14 @@ def test_2026_policy_cues_fire(clf, title, text, cue):
 
 
 @pytest.mark.parametrize("title, text, strategy, why", [
-    pytest.param("OpenAI urges governments to tax robots",
-                 "The company's letter asks lawmakers to consider a levy on automation.", False,
-                 "verdict:not strategy", marks=pytest.mark.xfail(
-                     strict=True, reason="known limit (docs, eighth session): the statement cue weighs "
-                     "-0.23 against a lab and policy words in the headline; p 0.85")),
     ("Senator introduces bill to ban AI toys",
      "The legislation would bar chatbots in toys sold to children.", True, "term:introduces bill"),
     ("Chatbot maker says 800 million people use its assistant every week",
      "The figure comes from the company's own usage data.", False, "verdict:not strategy"),
     ("Nvidia acquires an AI software start-up for $700 million",
      "The deal brings the company's inference tools in-house.", True, "verdict:strategy"),
-], ids=["call-is-not-an-act", "introduced-bill-is-an-act", "usage-claim", "acquisition-keeps-its-cues"])
+], ids=["introduced-bill-is-an-act", "usage-claim", "acquisition-keeps-its-cues"])
+# Not here: "OpenAI urges governments to tax robots" is still posted (p 0.85; the statement
+# cue learns little from the older sets), a known limit in docs/classifier.md.
 def test_2026_policy_lines_score_as_the_policy_says(clf, title, text, strategy, why):
     assert_verdict(clf.classify(title, text), strategy, why)
