@@ -4,7 +4,7 @@ Pooled: the same repeated stratified 5-fold CV as `bench/eval_classify.py --trai
 (lambda and threshold chosen by the precision >= recall rule) on all the sets together,
 then the chosen setting's out-of-fold figures on each part (dev+test: 2023 news;
 fresh-dev: January-June 2024; fresh-test: July 2024-June 2025; fresh2: July-December 2025;
-fresh3: January-October 2026).
+fresh3 and fresh4: January-October 2026, on different days).
 
 Temporal (the yardstick for decisions, since a held-out set is later news than the
 training data): the trainer's whole procedure on the older sets only (CV for lambda
@@ -38,7 +38,7 @@ from bench import trainer as tr  # noqa: E402
 from feeds.classify import Classifier, load_gazetteer  # noqa: E402
 
 PARTS = {"dev+test": {"dev", "test"}, "fresh-dev": {"fresh-dev"}, "fresh-test": {"fresh-test"},
-         "fresh2": {"fresh2"}, "fresh3": {"fresh3"}}
+         "fresh2": {"fresh2"}, "fresh3": {"fresh3"}, "fresh4": {"fresh4"}}
 # older sets -> the newer set scored (each split's training data is earlier news); the
 # first is the main yardstick (the newest news, the furthest from its training data)
 SPLITS = ("dev,test,fresh-dev,fresh-test,fresh2>fresh3;dev,test,fresh-dev,fresh-test>fresh2;"
@@ -54,7 +54,8 @@ def pooled_items(names: list[str], lexical: dict | None = None,
     gz = load_gazetteer(user_file)
     gz.rules["model"] = {**gz.rules.get("model", {}), "enabled": False}   # as --train does
     clf = Classifier(gz)
-    paths = [ev.FRESH_CORPUS, ev.FRESH_TEST_CORPUS, ev.FRESH2_CORPUS, ev.FRESH3_CORPUS]
+    paths = [ev.FRESH_CORPUS, ev.FRESH_TEST_CORPUS, ev.FRESH2_CORPUS, ev.FRESH3_CORPUS,
+             ev.FRESH4_CORPUS]
     corpus = ev.load_corpus(ev.DEFAULT_CORPUS, *[p for p in paths if p.exists()])
     data, tags, rows = [], [], []
     for name in names:
@@ -148,7 +149,7 @@ def list_errors(indices, probs, t, rows, corpus) -> None:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sets", default="dev,test,fresh-dev,fresh-test,fresh2,fresh3")
+    ap.add_argument("--sets", default="dev,test,fresh-dev,fresh-test,fresh2,fresh3,fresh4")
     ap.add_argument("--splits", default=SPLITS, help="temporal splits, 'older,sets>newer;...' ('' for none)")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--errors", default="", help="list the pooled out-of-fold errors of these sets")

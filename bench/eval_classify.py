@@ -7,7 +7,7 @@ read from the shared corpus by link, because the outlets' text is not ours to co
     .venv/bin/python bench/eval_classify.py --set test --show 20
     .venv/bin/python bench/eval_classify.py --rules             # the rule score alone
     .venv/bin/python bench/eval_classify.py --train             # CV, then write the weights
-    .venv/bin/python bench/eval_classify.py --train --fit-on dev,test,fresh-dev,fresh-test,fresh2,fresh3   # as shipped
+    .venv/bin/python bench/eval_classify.py --train --fit-on dev,test,fresh-dev,fresh-test,fresh2,fresh3,fresh4   # as shipped
     .venv/bin/python bench/eval_classify.py --train --fit-on dev,test --no-words
     .venv/bin/python bench/eval_classify.py --speed             # time with and without the words
     .venv/bin/python bench/eval_classify.py --corpus other/items.jsonl --threshold 0.5
@@ -50,11 +50,14 @@ FRESH_TEST_CORPUS = _beside("fresh", "held", "items-test.jsonl")
 FRESH2_CORPUS = _beside("fresh2", "items.jsonl")
 # fresh3 (January-October 2026) likewise: scored once held out, a development set since
 FRESH3_CORPUS = _beside("fresh3", "items.jsonl")
+# fresh4 (January-October 2026, other days; eighth session): scored held out, a training set since
+FRESH4_CORPUS = _beside("fresh4", "items.jsonl")
 SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / "data" / "testset.tsv",
         "fresh-dev": ROOT / "tests" / "data" / "fresh-dev.tsv",
         "fresh-test": ROOT / "tests" / "data" / "fresh-test.tsv",
         "fresh2": ROOT / "tests" / "data" / "fresh2.tsv",
-        "fresh3": ROOT / "tests" / "data" / "fresh3.tsv"}
+        "fresh3": ROOT / "tests" / "data" / "fresh3.tsv",
+        "fresh4": ROOT / "tests" / "data" / "fresh4.tsv"}
 
 
 def plain(html: str | None) -> str:
@@ -242,8 +245,10 @@ def main(argv=None) -> int:
                     help="fresh2's items (read when present)")
     ap.add_argument("--fresh3-corpus", type=Path, default=FRESH3_CORPUS,
                     help="fresh3's items (read when present)")
+    ap.add_argument("--fresh4-corpus", type=Path, default=FRESH4_CORPUS,
+                    help="fresh4's items (read when present)")
     ap.add_argument("--set", help="labelled sets to score, comma-separated: dev, test, fresh-dev, "
-                                  "fresh-test, fresh2, fresh3, the --extra-set, or both (= dev,test; the default, or the "
+                                  "fresh-test, fresh2, fresh3, fresh4, the --extra-set, or both (= dev,test; the default, or the "
                                   "--extra-set alone when one is named; none with --speed alone)")
     ex = ap.add_argument_group("a labelled set kept outside the repository (all three together)")
     ex.add_argument("--extra-set", metavar="NAME", help="its name, for --set and --fit-on")
@@ -292,7 +297,8 @@ def main(argv=None) -> int:
     if args.rules or args.train:
         gz.rules["model"] = {**gz.rules.get("model", {}), "enabled": False}
     clf = Classifier(gz)
-    extra = [args.fresh_corpus, args.fresh_test_corpus, args.fresh2_corpus, args.fresh3_corpus]
+    extra = [args.fresh_corpus, args.fresh_test_corpus, args.fresh2_corpus, args.fresh3_corpus,
+             args.fresh4_corpus]
     corpus = load_corpus(args.corpus, *[p for p in extra if p.exists()], *filter(None, [args.extra_items]))
     if args.train:
         return train_main(clf, corpus, args, sets)
