@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import lxml.etree
 
+from feeds.cdata import parse_lifted
 from feeds.elements import check_nested, element_key
 from feeds.entries import Entry
 from feeds.fast_dates import parse_date
@@ -50,10 +51,12 @@ def read_feed(xml: bytes, base: str) -> FastFeed:
         raise Unsupported("DOCTYPE or xml:base")
     parser = lxml.etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                                   huge_tree=False, remove_pis=True)
-    try:
-        root = lxml.etree.fromstring(xml, parser)
-    except lxml.etree.XMLSyntaxError as e:
-        raise NotWellFormed(f"not well-formed: {e}") from None
+    root = parse_lifted(xml, parser)  # most RSS: far faster without its CDATA (see there)
+    if root is None:
+        try:
+            root = lxml.etree.fromstring(xml, parser)
+        except lxml.etree.XMLSyntaxError as e:
+            raise NotWellFormed(f"not well-formed: {e}") from None
     info = root.getroottree().docinfo
     if info.doctype or info.internalDTD is not None:  # also one past the first 4 KB
         raise Unsupported("DOCTYPE")  # undefined entities would become silent gaps
