@@ -1,32 +1,37 @@
-"""CDATA sections lifted out of a feed before lxml parses it, and put back after.
+"""CDATA sections lifted out of a feed before lxml parses it, put back as its text is read.
 
 libxml2 reads CDATA several times slower per byte than other text (it decodes and checks
 each character in turn), and RSS feeds carry each entry's full HTML in one: in the
-bench's generated RSS feed, 1.4 of the 1.5 ms XML parse. Here each section becomes a
-short marker, the far smaller document is parsed, and each marked text is put back as a
-str where the parse would have put it (lxml's setter refuses what XML forbids, as the
-parse would). Whenever that might not be the parse's own tree (a marker not back in an
-element's text or tail: a "<![CDATA[" inside a comment or an attribute; a character XML
-forbids; not UTF-8), parse_lifted returns None and the caller parses the document as it
-came, so what it gets, tree or error, is always the plain parse's.
+bench's generated RSS feed, 1.4 of the 1.5 ms XML parse. Here each long section becomes
+a short marker, the far smaller document is parsed, and text_of (feeds/fast_values.py)
+puts the section back where it reads a marker, inside `sections_in_use`. The sections
+are checked first for what the parse would refuse (characters XML forbids, bytes that
+are not UTF-8) and their line ends read as the parse reads them. Whenever the tree might
+not be the parse's own (a marker outside element text: a "<![CDATA[" in a comment or
+an attribute), parse_lifted returns None and the caller parses the document as it came.
 """
 from __future__ import annotations
 
+import contextlib
 import re
+from contextvars import ContextVar
 
 import lxml.etree
 
-__all__ = ["parse_lifted"]
+__all__ = ["parse_lifted", "put_back", "sections_in_use"]
 
 _OPEN, _CLOSE = b"<![CDATA[", b"]]>"
 _MARK = re.compile("\ue000([0-9]+)\ue001")   # private-use characters around the index
-_MARKED = lxml.etree.XPath("//text()[contains(., '\ue000')]")
+# Shorter sections stay: below ~0.5 KB lifting one costs more than libxml2's reading it.
+_WORTH = 512
 _LIMIT = 10_000_000   # libxml2's longest text node without huge_tree: none can reach it
+_C0_FORBIDDEN = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
+_IN_USE: ContextVar[list[str]] = ContextVar("cdata_sections", default=[])
 
 
-def parse_lifted(xml: bytes, parser) -> lxml.etree._Element | None:
-    """The root lxml.etree.fromstring(xml, parser) gives, parsed without its CDATA
-    sections; None where the caller should parse `xml` itself (no sections, or any doubt)."""
+def parse_lifted(xml: bytes, parser) -> tuple[lxml.etree._Element, list[str]] | None:
+    """(the root lxml.etree.fromstring(xml, parser) gives, its sections' texts), parsed
+    without its long CDATA sections; None where the caller should parse `xml` itself."""
     # U+E000-U+EFFF all begin with the byte 0xEE: without one, every marker is ours.
     if b"\xee" in xml or len(xml) >= _LIMIT:
         return None
@@ -35,30 +40,51 @@ def parse_lifted(xml: bytes, parser) -> lxml.etree._Element | None:
         return None
     small, sections = lifted
     try:
+        texts = [_as_parsed(data) for data in sections]
         root = lxml.etree.fromstring(small, parser)
-        restored = _put_back(root, sections)
     except (lxml.etree.XMLSyntaxError, ValueError):  # (UnicodeDecodeError is a ValueError)
         return None
-    return root if restored == len(sections) else None
+    # Every marker in text, none in a comment or attribute: each was a section there.
+    in_text = lxml.etree.tostring(root, method="text", encoding="unicode").count("\ue000")
+    return (root, texts) if in_text == len(texts) else None
+
+
+@contextlib.contextmanager
+def sections_in_use(texts: list[str]):
+    """put_back reads these sections' markers while the block runs."""
+    token = _IN_USE.set(texts)
+    try:
+        yield
+    finally:
+        _IN_USE.reset(token)
+
+
+def put_back(text: str) -> str:
+    """An element's text with its markers replaced by their sections (outside a lifted
+    document's reading, `text` as it is: a "\\ue000" there is the feed's own)."""
+    texts = _IN_USE.get()
+    return _MARK.sub(lambda m: texts[int(m[1])], text) if texts else text
 
 
 def _lift(xml: bytes) -> tuple[bytes, list[bytes]] | None:
-    """(`xml` with each CDATA section a marker, the sections' contents); None without
-    sections or with one left open. Found by single-byte searches ("!" and "]"), which
-    run at memchr speed; a search for "<![CDATA[" itself is ~10x slower."""
+    """(`xml` with each long CDATA section a marker, those sections' contents); None when
+    there is none or a section is left open. Found by single-byte searches ("!" and "]"),
+    which run at memchr speed; a search for "<![CDATA[" itself is ~10x slower."""
     parts, sections, done = [], [], 0
     bang = xml.find(b"!")
     while bang >= 0:
         if bang == 0 or not xml.startswith(_OPEN, bang - 1):
             bang = xml.find(b"!", bang + 1)
             continue
-        end = _close(xml, bang + len(_OPEN) - 1)
+        start = bang + len(_OPEN) - 1
+        end = _close(xml, start)
         if end < 0:
             return None
-        parts += (xml[done:bang - 1], b"\xee\x80\x80%d\xee\x80\x81" % len(sections))
-        sections.append(xml[bang + len(_OPEN) - 1:end])
-        done = end + len(_CLOSE)
-        bang = xml.find(b"!", done)
+        if end - start >= _WORTH:
+            parts += (xml[done:bang - 1], b"\xee\x80\x80%d\xee\x80\x81" % len(sections))
+            sections.append(xml[start:end])
+            done = end + len(_CLOSE)
+        bang = xml.find(b"!", end + len(_CLOSE))
     if not sections:
         return None
     parts.append(xml[done:])
@@ -73,26 +99,14 @@ def _close(xml: bytes, start: int) -> int:
     return end
 
 
-def _put_back(root, sections: list[bytes]) -> int:
-    """Each marker in an element's text or tail replaced by its section's text, as the
-    parse reads it (UTF-8, line ends as LF); how many were put back."""
-    found = []
-
-    def section(m: re.Match) -> str:
-        found.append(m[1])
-        data = sections[int(m[1])]
-        if b"\r" in data:
-            data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-        return data.decode("utf-8")
-
-    done = set()
-    for text in _MARKED(root):
-        owner, is_tail = text.getparent(), text.is_tail
-        if (owner, is_tail) in done:  # (several text nodes of one element: read it once)
-            continue
-        done.add((owner, is_tail))
-        if is_tail:
-            owner.tail = _MARK.sub(section, owner.tail)
-        else:
-            owner.text = _MARK.sub(section, owner.text)
-    return len(set(found)) if len(set(found)) == len(found) else -1
+def _as_parsed(data: bytes) -> str:
+    """A section's text as the parse reads it: UTF-8, line ends as LF; ValueError for a
+    character XML forbids (C0 controls but tab, LF and CR; U+FFFE, U+FFFF)."""
+    if len(data.translate(None, _C0_FORBIDDEN)) != len(data):
+        raise ValueError("a control character XML forbids")
+    if b"\r" in data:
+        data = data.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    text = data.decode("utf-8")
+    if "\ufffe" in text or "\uffff" in text:
+        raise ValueError("a non-character XML forbids")
+    return text
