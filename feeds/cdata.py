@@ -26,7 +26,7 @@ _MARK = re.compile("\ue000([0-9]+)\ue001")   # private-use characters around the
 _WORTH = 512
 _LIMIT = 10_000_000   # libxml2's longest text node without huge_tree: none can reach it
 _C0_FORBIDDEN = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
-_IN_USE: ContextVar[list[str]] = ContextVar("cdata_sections", default=[])
+_IN_USE: ContextVar[list[str] | tuple] = ContextVar("cdata_sections", default=())
 
 
 def parse_lifted(xml: bytes, parser) -> tuple[lxml.etree._Element, list[str]] | None:
