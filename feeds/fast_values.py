@@ -13,7 +13,7 @@ import re
 from feedparser.mixin import _cp1252 as CP1252, _FeedParserMixin
 from feedparser.sanitizer import _sanitize_html
 
-from feeds.cdata import put_back
+from feeds.cdata import lifted_sections, put_back
 from feeds.elements import element_key
 from feeds.htmlclean import (Unsupported, clean_html, feedparser_html, join_url,
                              needs_feedparser, plain_html)
@@ -31,7 +31,9 @@ def text_of(el) -> str:
     text = el.text
     if not text:
         return ""
-    return (put_back(text) if "\ue000" in text else text).strip()
+    if (sections := lifted_sections()) and "\ue000" in text:
+        text = put_back(text, sections)
+    return text.strip()
 
 
 def finish(s: str) -> str:

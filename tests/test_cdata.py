@@ -49,7 +49,8 @@ def nodes(root) -> list[tuple]:
 
 
 def put(text):
-    return cdata.put_back(text) if text else text
+    sections = cdata.lifted_sections()
+    return cdata.put_back(text, sections) if text and sections else text
 
 
 def lifted(xml: bytes):
@@ -88,7 +89,10 @@ def test_sections_come_back_where_the_parse_puts_them():
 
 
 def test_outside_a_lifted_document_markers_are_text():
-    assert cdata.put_back("\ue0000\ue001") == "\ue0000\ue001"
+    assert cdata.lifted_sections() == ()
+    with cdata.sections_in_use(["x"]):
+        assert cdata.lifted_sections() == ["x"]
+    assert cdata.lifted_sections() == ()
 
 
 def test_rss_with_cdata_content_reads_as_without_the_lift(monkeypatch):
