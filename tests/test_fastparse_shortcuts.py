@@ -353,3 +353,13 @@ def any_outcome(read, html: str):
 def test_printable_as_str_isprintable():
     texts = random_strings(19, 6000, CHARS + WORDY + ["\x1f", "\x7f", "~", "\x00"], longest=8)
     assert [htmlclean._printable(s) for s in texts] == [s.isprintable() for s in texts]
+
+
+def test_paragraphs_without_a_newline_split_as_the_regex_splits_them():
+    """paragraph_list skips the blank-line split for text without "\\n": what the regex
+    split gives, for every kind of space and line end."""
+    from feeds import entries
+    texts = random_strings(20, 6000, CHARS + WORDY, longest=10)
+    assert 1000 < sum("\n" not in s for s in texts) < len(texts) - 1000
+    assert [entries.paragraph_list(s) for s in texts] == [
+        [p.strip() for p in entries._BLANK_LINE.split(s) if p.strip()] for s in texts]
