@@ -63,6 +63,8 @@ def paragraphs(text: str) -> str:
 
 def paragraph_list(text: str) -> list[str]:
     """The paragraphs of plain text (blank lines separate them), stripped."""
+    if "\n" not in text:  # one paragraph (most summaries): the split's regex steps
+        return [p] if (p := text.strip()) else []  # through every character to say so
     return [p.strip() for p in _BLANK_LINE.split(text) if p.strip()]
 
 

@@ -13,6 +13,7 @@ import re
 from feedparser.mixin import _cp1252 as CP1252, _FeedParserMixin
 from feedparser.sanitizer import _sanitize_html
 
+from feeds.cdata import lifted_sections, put_back
 from feeds.elements import element_key
 from feeds.htmlclean import (Unsupported, clean_html, feedparser_html, join_url,
                              needs_feedparser, plain_html)
@@ -24,9 +25,15 @@ _C1 = re.compile("[\x80-\x9f]")
 
 
 def text_of(el) -> str:
+    """An element's text, as every value here is read (a lifted CDATA section put back)."""
     if len(el):
         raise Unsupported(f"markup inside <{element_key(el)}>")
-    return (el.text or "").strip()
+    text = el.text
+    if not text:
+        return ""
+    if (sections := lifted_sections()) and "\ue000" in text:
+        text = put_back(text, sections)
+    return text.strip()
 
 
 def finish(s: str) -> str:

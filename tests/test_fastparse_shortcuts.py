@@ -323,3 +323,43 @@ def test_the_html_guess_skipped_only_for_text_it_calls_plain():
     expected = [_FeedParserMixin.looks_like_html(s) for s in texts]
     assert 200 < sum(expected) < len(texts) - 200
     assert [fast_values._looks_like_html(s) for s in texts] == expected
+
+
+# Paragraph HTML, mostly of the shape the shortcut takes, often one piece off it.
+PARAGRAPHED = ["<p>", "</p>", "</p><p>", "</p><p>", "word", "word", " ", " ", "x.", "é",
+               "\u2019", "\U0001F600"] * 12 + CHARS + [
+    "<", "&amp;", "&", "<P>", "</P>", "<b>", "</b>", "<br>", "<p >", "<p class=x>", "\x00",
+    "<script>", "</script>", "<!-- c -->", "<![CDATA[x]]>", "<li>", "<pre>", "</pre>"]
+
+
+def test_paragraph_html_reads_as_lxml_reads_it():
+    """HTML of nothing but "<p>text</p>" skips lxml: the same HTML and text as the parse,
+    sanitiser, serialiser and walk give, and everything else still goes to them."""
+    texts = ["<p>" + s + "</p>" for s in random_strings(18, 6000, PARAGRAPHED, longest=14)]
+    taken = sum(htmlclean._plain_paragraphs(s) is not None for s in texts)
+    assert 800 < taken < len(texts) - 800
+    assert [any_outcome(htmlclean.clean_html, s) for s in texts] == [
+        any_outcome(htmlclean._clean_tree, s) for s in texts]
+
+
+def any_outcome(read, html: str):
+    """outcome(), or the error's type (a tag name lxml refuses: a fallback either way)."""
+    try:
+        return outcome(read, html, BASE)
+    except ValueError as e:
+        return type(e).__name__
+
+
+def test_printable_as_str_isprintable():
+    texts = random_strings(19, 6000, CHARS + WORDY + ["\x1f", "\x7f", "~", "\x00"], longest=8)
+    assert [htmlclean._printable(s) for s in texts] == [s.isprintable() for s in texts]
+
+
+def test_paragraphs_without_a_newline_split_as_the_regex_splits_them():
+    """paragraph_list skips the blank-line split for text without "\\n": what the regex
+    split gives, for every kind of space and line end."""
+    from feeds import entries
+    texts = random_strings(20, 6000, CHARS + WORDY, longest=10)
+    assert 1000 < sum("\n" not in s for s in texts) < len(texts) - 1000
+    assert [entries.paragraph_list(s) for s in texts] == [
+        [p.strip() for p in entries._BLANK_LINE.split(s) if p.strip()] for s in texts]
