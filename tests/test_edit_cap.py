@@ -14,14 +14,16 @@ from datetime import timedelta
 
 import pytest
 
+from bot.cli import main
 from bot.console import ConsoleAdapter
 from bot.delivery import Delivery
 from bot.dispatch import dispatch_edits, dispatch_new
 from bot.slack.adapter import SlackAdapter
 from bot.slack.webapi import make_client
-from feeds.models import Classification, Story, Subscription
+from feeds.models import Classification, Story, Subscription, utcnow
 from storage.post_edits import MAX_EDITS
 from storage.store import Store
+from tests.fakes.recorder import FakeClock
 from tests.fakes.slack import FakeSlack
 
 A = "Alibaba cuts Qwen API prices by 50%"
@@ -249,3 +251,24 @@ def test_a_store_from_before_the_edit_rules_upgrades_with_its_sent_posts(tmp_pat
         row = store.outbox_post(1)
         assert (row.state, row.brief.headline) == ("edit", B)
         assert row.next_attempt == clock.now + timedelta(minutes=50)   # the post's hour
+
+
+async def test_status_shows_edits_waiting_and_posts_at_the_cap(tmp_path, capsys):
+    clock = FakeClock(utcnow())               # `ainews status` reads the real time
+    bot = Bot(tmp_path / "ainews.db", clock, Console())
+    bot.post(A)
+    await bot.deliver()
+    for n in range(MAX_EDITS + 1):            # five edits made, a sixth refused
+        clock.advance(hours=1)
+        await bot.poll(f"{A} ({n})")
+    bot.store.add_subscription(Subscription("console", "w1", "c2", "all", "all"),
+                               now=clock())   # a second channel's post, out at once...
+    clock.advance(minutes=1)
+    bot.route(f"{A} (again)")
+    await bot.deliver()
+    clock.advance(minutes=1)
+    bot.route(f"{A} (and again)")             # ...whose edit waits for its hour
+    bot.store.close()
+    assert main(["--db", str(tmp_path / "ainews.db"), "status"]) == 0
+    assert "1 edit waiting (one an hour per post), 1 post no longer edited (5 edits " \
+           "each)" in capsys.readouterr().out
