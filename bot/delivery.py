@@ -168,7 +168,8 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
         finally:
             self._last_post[key] = self.clock()
         # Message ids tell posts apart for the cap and edits: never store a blank one.
-        self.store.record_sent(row.id, str(message_id or row.nonce), self.clock())
+        self.store.record_sent(row.id, str(message_id or row.nonce), self.clock(),
+                               shown=row.brief)
         return 1
 
     async def _send_row(self, adapter: Adapter, row) -> str | None:

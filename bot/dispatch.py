@@ -11,8 +11,9 @@ Backlog (the first poll of a feed) must not be passed in: it is stored, never po
 
 A story edited by its feed after it was routed is routed again (`dispatch_edits`, on the
 stories the store recorded as edited): a channel it newly matches gets it once, a post
-still waiting shows the current version, a post already out is edited in place, and a
-waiting post the story no longer earns (not strategy any more, or no longer what the
+still waiting shows the current version, a post already out is edited in place when what
+names the news changed (at most once an hour and MAX_EDITS times: storage/post_edits.py),
+and a waiting post the story no longer earns (not strategy any more, or no longer what the
 channel follows) is cancelled, and comes back if a later edit earns it again."""
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from feeds.models import Brief, Story, Subscription
+from storage.post_edits import MAX_EDITS
 
 log = logging.getLogger("ainews.dispatch")
 
@@ -93,12 +95,12 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> in
     wanted = {(p, c): (p, w, c) for p, w, c in matching_channels(subs, post.brief)} \
         if story.classification.strategy else {}
     rows = {(r.platform, r.channel): r for r in store.cluster_posts(post.cluster_id)}
-    changed, others = 0, None
+    changed, others, capped = 0, None, []
     for key, row in rows.items():
         if row.story_id != story.id:
             continue          # another story of the cluster is that post: not this edit's
         if key in wanted:
-            changed += _revise(store, row, post.brief, now)
+            changed += _revise(store, row, post.brief, now, capped)
         elif row.state in ("due", "held") and row.batch is None:
             if others is None:   # does another story of the cluster still earn it?
                 others = _channels_of_others(store, subs, story)
@@ -113,24 +115,41 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> in
                 changed += 1
                 log.info("dispatch: %s/%s: %r queued after an edit", *key,
                          post.brief.headline)
+    if capped:
+        log.info("dispatch: %r has had its %d edits in %s; later changes are not applied "
+                 "to a post already out (the store, lookups and posts not yet out have "
+                 "them)", post.brief.headline, MAX_EDITS, ", ".join(capped))
     return changed
 
 
-def _revise(store, row, brief: Brief, now: datetime) -> int:
-    """The row's story was edited and the channel still wants it."""
+def _revise(store, row, brief: Brief, now: datetime, capped: list[str]) -> int:
+    """The row's story was edited and the channel still wants it. A post already out
+    follows the edit rules (storage/post_edits.py); `capped` gets the channels whose
+    post the cap has just stopped."""
     brief = _merge_outlets(brief, row.brief.also_reported_by)
     if row.state == "cancelled":
         return _revive(store, row, brief, now)
     if _shown(brief) == _shown(row.brief):
         return 0
-    if row.state == "sent" and _names(brief) == _names(row.brief):
-        return 0          # its text alone changed: see _names
-    state = store.revise_post(row.id, brief, now=now)
-    if state is None:
+    settled = store.revise_post(row.id, brief, now=now)
+    if settled is None:
         return 0          # in a roundup, digested, failed
-    log.info("dispatch: %s/%s: %r revised after an edit (%s)", row.platform, row.channel,
-             brief.headline, state)
-    return 1
+    if settled.capped:
+        capped.append(f"{row.platform}/{row.channel}")
+    if settled.changed:
+        _log_revision(row, brief, settled, now)
+    return int(settled.changed)
+
+
+def _log_revision(row, brief: Brief, settled, now: datetime) -> None:
+    """An edit waiting for its hour is a debug line: an A/B-tested headline moves it at
+    every poll, which would fill the log with one line per poll for 48 hours."""
+    if settled.at and settled.at > now:
+        log.debug("dispatch: %s/%s: %r: its edit waits until %s", row.platform,
+                  row.channel, brief.headline, f"{settled.at:%H:%M} UTC")
+    else:
+        log.info("dispatch: %s/%s: %r revised after an edit (%s)", row.platform,
+                 row.channel, brief.headline, settled.state)
 
 
 def _revive(store, row, brief: Brief, now: datetime) -> int:
@@ -150,14 +169,6 @@ def _shown(brief: Brief) -> tuple:
     return (brief.headline, brief.dek, brief.bullets, brief.why_it_matters, brief.url,
             brief.source, brief.published, brief.companies, brief.topics,
             brief.also_reported_by)
-
-
-def _names(brief: Brief) -> tuple:
-    """What names the news: a post already out is edited when this changes. A feed whose
-    entries carry a changing count (Hacker News's points and comments) changes the text,
-    and so the bullets, at every poll: editing for that would touch every post it sent,
-    every poll, for 48 hours."""
-    return (brief.headline, brief.url, brief.companies, brief.topics)
 
 
 def post_for(store, item: Story | Brief) -> Post:

@@ -83,8 +83,9 @@ def _import_feed_list(app: App) -> int:
 
 
 class Service:
-    def __init__(self, app: App):
+    def __init__(self, app: App, *, clock=utcnow):
         self.app = app
+        self.clock = clock   # dispatch and delivery time; tests pass a fake clock
         self.stop = asyncio.Event()
         self.platforms = Platforms([], self.stop)   # the chat platforms, once started
         self.delivery = None
@@ -191,7 +192,7 @@ class Service:
                                   self.app.settings.max_post_age)
             for story in stories:   # a crash may also have come before condensing
                 await _brief_or_headline(pipeline, story)
-            queued = dispatch_new(store, stories, utcnow()) if stories else 0
+            queued = dispatch_new(store, stories, self.clock()) if stories else 0
             store.set_dispatch_mark(top)
             if stories:
                 log.info("dispatch: %s queued %s", count(len(stories), "new strategy story"),
@@ -208,12 +209,12 @@ class Service:
         store = self.app.store
         # Past the age limit (published or first seen) an edit changes nothing
         # (dispatch_edits): not condensed either.
-        stories = still_news(store, store.edited_stories(upto_seq), utcnow(),
+        stories = still_news(store, store.edited_stories(upto_seq), self.clock(),
                              self.app.settings.max_post_age)
         for story in stories:
             if story.classification.strategy:
                 await _brief_or_headline(pipeline, story)   # the new text's brief
-        changed = dispatch_edits(store, stories, utcnow(),
+        changed = dispatch_edits(store, stories, self.clock(),
                                  max_age=self.app.settings.max_post_age) if stories else 0
         store.forget_edits(upto_seq)
         if changed:
@@ -223,7 +224,8 @@ class Service:
 
     def _delivery(self, adapters: dict):
         from bot.delivery import Delivery
-        return Delivery(self.app.store, adapters, hourly_cap=self.app.settings.channel_hourly_cap)
+        return Delivery(self.app.store, adapters, hourly_cap=self.app.settings.channel_hourly_cap,
+                        clock=self.clock)
 
     async def _start_adapters(self, *, once: bool = False) -> dict:
         """Try each chat platform. One that can't be reached yet (no network after a

@@ -9,6 +9,8 @@ from bot.cli_feeds import feed_row, format_table
 from bot.connections import read_connections
 from bot.runlock import running_pid
 from feeds.models import iso_utc, utcnow
+from feeds.plural import count
+from storage.post_edits import MAX_EDITS
 
 
 def collect_status(app) -> dict:
@@ -22,6 +24,7 @@ def collect_status(app) -> dict:
         "feeds": dict(Counter(s.health for s in states)),
         "last_poll": iso_utc(max(polled)) if polled else None,
         "outbox": app.store.outbox_counts(),
+        "edits": dict(zip(("waiting", "capped"), app.store.edit_holds(utcnow()))),
         "paused_subscriptions": [
             {"platform": s.platform, "channel": s.channel, "target": s.target,
              "reason": s.paused_reason} for s in app.store.paused_subscriptions()],
@@ -72,7 +75,7 @@ def print_status(app, *, as_json: bool = False) -> int:
     print(format_table(["", ""], [["database", st["database"]], *_bot_rows(st),
                                   ["feeds", feeds],
                                   ["last poll", st["last_poll"] or "never"],
-                                  ["outbox", queue]]).removeprefix("\n"))
+                                  ["outbox", queue], *_edit_rows(st)]).removeprefix("\n"))
     _section("paused subscriptions", ["platform", "channel", "target", "reason"],
              [[p["platform"], p["channel"], p["target"], p["reason"]]
               for p in st["paused_subscriptions"]])
@@ -88,6 +91,16 @@ def print_status(app, *, as_json: bool = False) -> int:
     _section("feeds needing attention", ["health", "name", "last error"],
              [[r["health"], r["name"], r["last_error"][:70]] for r in st["problem_feeds"]])
     return 0
+
+
+def _edit_rows(st: dict) -> list[list[str]]:
+    """Edits of posts already out held back by the edit rules (storage/post_edits.py):
+    without this line a story the feed keeps editing looks stuck."""
+    waiting, capped = st["edits"]["waiting"], st["edits"]["capped"]
+    if not (waiting or capped):
+        return []
+    return [["edits", f"{count(waiting, 'edit')} waiting (one an hour per post), "
+                      f"{count(capped, 'post')} no longer edited ({MAX_EDITS} edits each)"]]
 
 
 def _section(title: str, head: list[str], rows: list[list[str]]) -> None:

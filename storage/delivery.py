@@ -5,6 +5,7 @@ outbox and the dispatch mark, one mixin each, composed here into DeliveryStore.
   storage.subscriptions    subscriptions and digest settings
   storage.outbox           the queue: enqueue, what is waiting, claims, holds, roundups
   storage.receipts         what came of a claimed row: sent, retried, failed, recovered
+  storage.post_edits       edits of a post already out: one an hour, MAX_EDITS in all
   storage.dispatch_mark    stored-but-unrouted stories survive a crash
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 from storage.delivery_schema import DELIVERY_MIGRATIONS, from_ts, ts
 from storage.dispatch_mark import DispatchMarkStore
 from storage.outbox import OutboxRow, OutboxStore
+from storage.post_edits import PostEditStore
 from storage.receipts import ReceiptStore
 from storage.subscriptions import DigestSetting, SubscriptionStore
 
@@ -19,5 +21,6 @@ __all__ = ["DELIVERY_MIGRATIONS", "DeliveryStore", "DigestSetting", "OutboxRow",
            "from_ts", "ts"]
 
 
-class DeliveryStore(SubscriptionStore, OutboxStore, ReceiptStore, DispatchMarkStore):
+class DeliveryStore(SubscriptionStore, OutboxStore, ReceiptStore, PostEditStore,
+                    DispatchMarkStore):
     """Mixed into storage.store.Store; uses self.db (sqlite_utils.Database)."""

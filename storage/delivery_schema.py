@@ -42,6 +42,17 @@ DELIVERY_MIGRATIONS: list[tuple[int, str, str]] = [
     (105, "outbox_channel_due_index",
      "CREATE INDEX IF NOT EXISTS outbox_channel_due "
      "ON outbox (platform, channel, state, next_attempt)"),
+    # The edit budget of a post already out (storage/post_edits.py): what the platform
+    # shows, renaming edits made, when the last was made, whether the cap was reached.
+    (106, "outbox_shown", "ALTER TABLE outbox ADD COLUMN shown TEXT"),
+    # A post already out shows its brief (an edit waiting shows nothing yet: its brief
+    # is taken as shown, so that edit, made after the upgrade, is not counted).
+    (107, "outbox_shown_backfill",
+     "UPDATE outbox SET shown = brief WHERE message_id IS NOT NULL"),
+    (108, "outbox_edits", "ALTER TABLE outbox ADD COLUMN edits INTEGER NOT NULL DEFAULT 0"),
+    (109, "outbox_edited_at", "ALTER TABLE outbox ADD COLUMN edited_at TEXT"),
+    (110, "outbox_edit_capped",
+     "ALTER TABLE outbox ADD COLUMN edit_capped INTEGER NOT NULL DEFAULT 0"),
 ]
 
 

@@ -5,7 +5,8 @@ by storage.receipts. Outbox row states:
   due      waiting to be posted (next_attempt says when)
   sending  claimed by a worker (a crash leaves it here; recover_outbox() puts it back)
   sent     posted; message_id kept for edits
-  edit     posted, but the cluster gained outlets: the post needs an edit
+  edit     posted, but the post needs an edit (the cluster gained outlets, the story
+           was edited); next_attempt may be an hour off (storage/post_edits.py)
   editing  edit claimed by a worker
   held     waiting for the channel's next roundup (digest mode or over the hourly cap)
   digested posted inside a roundup (message_id is the roundup's)
@@ -21,7 +22,9 @@ from datetime import datetime
 
 from feeds.models import Brief
 from storage.delivery_schema import DeliveryWrites, from_ts, id_marks, ts
+from storage.post_edits import Settled
 
+_REVISABLE = ("due", "held", "edit", "sent", "sending", "editing")
 _OUTBOX_COLUMNS = ("id, cluster_id, story_id, platform, workspace, channel, brief, state, "
                    "attempts, next_attempt, message_id, needs_edit, last_error, sent_at, batch")
 
@@ -87,39 +90,40 @@ class OutboxStore(DeliveryWrites):
         ) > 0
 
     def update_post_brief(self, row_id: int, brief: Brief, *, now: datetime) -> str:
-        """A cluster grew: store the new brief; a post already out gets an edit queued.
+        """A cluster grew: store the new brief; a post already out gets an edit queued
+        (storage/post_edits.py: with an edit waiting for its hour, it joins that one).
 
         Returns the row's state afterwards. A post being sent right now gets needs_edit,
         which record_sent turns into an edit."""
         with self._outbox_tx() as c:
-            c.execute("UPDATE outbox SET brief=? WHERE id=?",
-                      (json.dumps(brief.to_json()), row_id))
-            c.execute("UPDATE outbox SET state='edit', attempts=0, next_attempt=? "
-                      "WHERE id=? AND state='sent'", (ts(now), row_id))
-            c.execute("UPDATE outbox SET needs_edit=1 WHERE id=? AND state IN "
-                      "('sending','editing')", (row_id,))
-            return c.execute("SELECT state FROM outbox WHERE id=?", (row_id,)).fetchone()[0]
+            settled = self._settle_edit(c, row_id, now, brief)
+            if settled.state not in ("sent", "edit"):
+                c.execute("UPDATE outbox SET brief=?, needs_edit=CASE WHEN state IN "
+                          "('sending','editing') THEN 1 ELSE needs_edit END WHERE id=?",
+                          (json.dumps(brief.to_json()), row_id))
+            return settled.state
 
     def cluster_posts(self, cluster_id: str) -> list[OutboxRow]:
         """Every channel's row of a cluster (the UNIQUE index's prefix finds them)."""
         return self._outbox_rows("WHERE cluster_id=? ORDER BY id", (cluster_id,))
 
-    def revise_post(self, row_id: int, brief: Brief, *, now: datetime) -> str | None:
-        """The row's story was edited: a post not yet out goes out as `brief`; one
-        already out gets an edit queued, one in flight needs_edit (record_sent turns it
-        into an edit). A roundup's rows (batch set: it may have gone out) and digested,
-        failed or cancelled rows are left alone. Returns the row's state afterwards,
-        None when it was left alone."""
+    def revise_post(self, row_id: int, brief: Brief, *, now: datetime) -> Settled | None:
+        """The row's story was edited: a post not yet out goes out as `brief`; one in
+        flight gets needs_edit (record_sent then settles its edit); one already out gets
+        its edit queued, moved or dropped by the edit rules (storage/post_edits.py). A
+        roundup's rows (batch set: it may have gone out) and digested, failed or
+        cancelled rows are left alone: None."""
         with self._outbox_tx() as c:
-            if not c.execute("UPDATE outbox SET brief=? WHERE id=? AND batch IS NULL AND "
-                             "state IN ('due','held','edit','sent','sending','editing')",
-                             (json.dumps(brief.to_json()), row_id)).rowcount:
+            state = c.execute("SELECT state FROM outbox WHERE id=? AND batch IS NULL",
+                              (row_id,)).fetchone()
+            if state is None or state[0] not in _REVISABLE:
                 return None
-            c.execute("UPDATE outbox SET state='edit', attempts=0, next_attempt=? "
-                      "WHERE id=? AND state='sent'", (ts(now), row_id))
-            c.execute("UPDATE outbox SET needs_edit=1 WHERE id=? AND "
-                      "state IN ('sending','editing')", (row_id,))
-            return c.execute("SELECT state FROM outbox WHERE id=?", (row_id,)).fetchone()[0]
+            if state[0] in ("sent", "edit"):
+                return self._settle_edit(c, row_id, now, brief)
+            c.execute("UPDATE outbox SET brief=?, needs_edit=CASE WHEN state IN "
+                      "('sending','editing') THEN 1 ELSE needs_edit END WHERE id=?",
+                      (json.dumps(brief.to_json()), row_id))
+            return Settled(state[0])
 
     def revive_post(self, row_id: int, brief: Brief, *, reason: str, held: bool,
                     now: datetime) -> bool:

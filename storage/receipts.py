@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from feeds.models import Brief
 from storage.delivery_schema import DeliveryWrites, from_ts, ts
 
 
@@ -23,13 +24,20 @@ class ReceiptStore(DeliveryWrites):
             n += c.execute("UPDATE outbox SET state='edit' WHERE state='editing'").rowcount
         return n
 
-    def record_sent(self, row_id: int, message_id: str, now: datetime) -> None:
-        """Posted (or edited). An edit that arrived meanwhile is queued now."""
-        self._outbox_exec(
-            "UPDATE outbox SET state=CASE WHEN needs_edit=1 THEN 'edit' ELSE 'sent' END, "
-            "message_id=?, sent_at=COALESCE(sent_at, ?), attempts=0, needs_edit=0, "
-            "last_error='', next_attempt=? WHERE id=?",
-            (message_id, ts(now), ts(now), row_id))
+    def record_sent(self, row_id: int, message_id: str, now: datetime, *,
+                    shown: Brief) -> None:
+        """Posted (or edited) as `shown`. A revision that arrived meanwhile (needs_edit)
+        is settled now by the edit rules: an edit at once, in an hour, or none."""
+        with self._outbox_tx() as c:
+            (state, pending) = c.execute("SELECT state, needs_edit FROM outbox WHERE id=?",
+                                         (row_id,)).fetchone()
+            self._record_shown(c, row_id, shown, now)
+            c.execute("UPDATE outbox SET state='sent', message_id=?, "
+                      "sent_at=COALESCE(sent_at, ?), attempts=0, needs_edit=0, "
+                      "last_error='', next_attempt=? WHERE id=?",
+                      (message_id, ts(now), ts(now), row_id))
+            if pending:   # known before this post landed: no reader saw the old one
+                self._settle_edit(c, row_id, now, at_once=state == "sending")
 
     def record_roundup_sent(self, batch: str, message_id: str, now: datetime) -> int:
         return self._outbox_exec("UPDATE outbox SET state='digested', message_id=?, sent_at=?, "

@@ -202,6 +202,8 @@ async def test_an_edit_naming_a_followed_company_posts_there_once(store, clock, 
         route_edits(store, clock)
         route_edits(store, clock)                  # nothing left
     await deliver(store, clock, adapter)
+    clock.advance(hours=1)                 # a post already out: one edit an hour
+    await deliver(store, clock, adapter)
     await deliver(store, clock, adapter)
     current = f"{BOTH} ({edits - 1})"
     assert [(s.channel, s.brief.headline) for s in adapter.sends if s.channel == "tencent"] \
@@ -236,6 +238,10 @@ async def test_an_edit_while_queued_shows_the_current_headline(store, clock, whe
         adapter.release("c1")
         await sending
     await deliver(store, clock, adapter)
+    if where == "sent":
+        assert adapter.edits == []          # a post already out: its edit waits an hour
+        clock.advance(hours=1)
+        await deliver(store, clock, adapter)
     if where == "held":
         clock.advance(hours=10)             # 18:00: the roundup
         await deliver(store, clock, adapter)
@@ -465,6 +471,7 @@ async def test_a_sent_post_is_not_edited_for_its_text_alone(store, clock):
     assert len(adapter.sends) == 1 and adapter.edits == []
     add(store, clock, alibaba(clock, "Alibaba cuts Qwen API prices by 97%"))
     route_edits(store, clock)
+    clock.advance(hours=1)                  # one edit an hour, from the post
     await deliver(store, clock, adapter)
     assert [e[2].headline for e in adapter.edits] == ["Alibaba cuts Qwen API prices by 97%"]
 
