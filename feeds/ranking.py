@@ -13,9 +13,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from feeds.antecedents import people, resolve
+from feeds.antecedents import resolve
 from feeds.bullets import MAX_WHY, trim_bullet
 from feeds.models import Story
+from feeds.people import people
 from feeds.references import opening
 from feeds.sentences import Block, is_why_heading, split_sentences
 from feeds.wordsets import CJK, restates, similar, tokens
