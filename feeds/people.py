@@ -50,7 +50,9 @@ _NOT_NAME = frozenset(
     "Police City Club United Wife Husband Mother Father Son Daughter Brother Sister Mum Dad "
     "Mr Mrs Ms Miss Dr Sgt Prof Sir Lord Lady Archbishop Bishop Pope President Senator "
     "Governor Judge General Professor Chancellor Prime Minister King Queen Prince Princess Sen "
-    "Rep Gov".split())
+    "Rep Gov Analyst Executive Chief Founder Co-founder Cofounder Spokesperson Spokesman "
+    "Spokeswoman Director Researcher Scientist Engineer Investor Economist Lawyer Attorney "
+    "Former Billionaire Entrepreneur Officer Head Chairman Chairwoman Vice Boss".split())
 
 
 def person_for(pronoun: str, before: tuple[str, ...], companies: tuple[str, ...],
