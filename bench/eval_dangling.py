@@ -12,7 +12,8 @@ that/those, "The company"/"The firm"/...; not an expletive "It is unclear ...", 
 "This week"); "orphan" when the brief shows no antecedent: the sentence before it in
 the story is not the bullet before it, and it is not the story's first sentence (which
 follows the headline). `--dump` writes every brief
-as JSON; `--diff` reads such a file and prints the strategy briefs whose bullets changed.
+as JSON; `--diff` reads such a file and prints the strategy briefs whose bullets changed
+(`--every`: all briefs).
 """
 from __future__ import annotations
 
@@ -85,9 +86,8 @@ def show(pairs, n: int) -> None:
 
 def diff(pairs, path: Path) -> None:
     old = json.loads(path.read_text(encoding="utf-8"))
-    changed = [(s, b) for s, b in pairs if s.classification.strategy
-               and tuple(old.get(s.id, {}).get("bullets", ())) != b.bullets]
-    print(f"{len(changed)} strategy briefs changed")
+    changed = [(s, b) for s, b in pairs if tuple(old.get(s.id, {}).get("bullets", ())) != b.bullets]
+    print(f"{len(changed)} briefs changed")
     for s, b in changed:
         print(f"\n## [{s.source}] {b.headline}")
         for line in old.get(s.id, {}).get("bullets", ()):
@@ -102,6 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--show", type=int, default=0, help="print the flagged bullets of N strategy briefs")
     ap.add_argument("--dump", type=Path, help="write every brief's headline and bullets as JSON")
     ap.add_argument("--diff", type=Path, help="print strategy briefs whose bullets differ from a dump")
+    ap.add_argument("--every", action="store_true", help="--diff: every brief, not only strategy ones")
     args = ap.parse_args(argv)
     pairs = briefs(args.items)
     strategy = [(s, b) for s, b in pairs if s.classification.strategy]
@@ -113,7 +114,7 @@ def main(argv: list[str] | None = None) -> None:
         args.dump.write_text(json.dumps({s.id: {"headline": b.headline, "bullets": b.bullets}
                                          for s, b in pairs}, ensure_ascii=False), encoding="utf-8")
     if args.diff:
-        diff(strategy, args.diff)
+        diff(pairs if args.every else strategy, args.diff)
 
 
 if __name__ == "__main__":

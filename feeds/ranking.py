@@ -174,9 +174,10 @@ def _resolve_openings(sents: list[Sentence], companies: tuple[str, ...], headlin
     resolved before the next ("Alibaba said ... It added ... The company also ...")."""
     known, done = None, {}
     for s in sents:
-        if opening(s.text) is None:
+        o = opening(s.text)
+        if o is None:
             continue
-        if known is None:
+        if known is None and o.kind == "person":   # names are looked for only when needed
             known = people([x.text for x in sents], companies)
         before = (*s.before[:-1], done.get(s.before[-1], s.before[-1])) if s.before else (headline,)
         text = resolve(s.text, before, companies, known)
