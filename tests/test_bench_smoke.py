@@ -8,7 +8,7 @@ import pytest
 
 from bench import __main__ as bench_main
 from bench import bench_backfill, bench_fanout, bench_footprint, bench_freshness
-from bench import bench_lookups, bench_poll, eval_dangling
+from bench import bench_lookups, bench_poll
 from bench.common import percentile
 
 
@@ -147,16 +147,3 @@ async def test_a_declared_platform_rate_paces_posts_across_channels(tmp_path, de
     assert offsets == expected
     store.close()
 
-
-def test_dangling_counts_bullets_opening_with_a_reference(tmp_path, capsys):
-    items = tmp_path / "items.jsonl"
-    html = ("<p>Zephyra Labs opened a robot factory in Ohio on Monday.</p>"
-            "<p>They say the plant will employ 300 people by next spring.</p>")
-    items.write_text(json.dumps({
-        "outlet": "Example", "title": "Robots in Ohio", "link": "https://example.com/1",
-        "summary": "", "content_html": html, "published": "2026-11-21T09:00:00+00:00"}) + "\n")
-    eval_dangling.main(["--items", str(items), "--dump", str(tmp_path / "briefs.json")])
-    out = capsys.readouterr().out
-    # "They" follows the bullet naming its antecedent: counted, but not an orphan
-    assert "all (1)" in out and "1 open with a reference (0 orphans)" in out
-    assert json.loads((tmp_path / "briefs.json").read_text())
