@@ -33,7 +33,8 @@ def condense(story: Story, *, article_text: str | None = None) -> Brief:
     bullets = story_bullets(blocks, title)
     why = stated_why(blocks) or stated_why(article)
     if len(bullets) < 3 or not why:
-        bullets, why = fill(bullets, why, candidates(article or blocks), title, story)
+        bullets, why = fill(bullets, why, candidates(article or blocks), title, story,
+                            headline=headline)
     if not headline and bullets:  # an untitled entry: its lead sentence stands in, once
         headline, bullets = trim_words(bullets[0], 120), bullets[1:]
     c = story.classification

@@ -7,13 +7,17 @@ consequence (cue phrases, English and Chinese), if one does.
 """
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass
 
+from feeds.antecedents import resolve
 from feeds.bullets import MAX_WHY, trim_bullet
 from feeds.models import Story
+from feeds.people import people
+from feeds.references import opening
 from feeds.sentences import Block, is_why_heading, split_sentences
 from feeds.wordsets import CJK, restates, similar, tokens
 
@@ -72,18 +76,24 @@ _SECTION_LABEL = re.compile(
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’/-]{2,40}(?:\([A-Za-z ]+\))?\s+[-–—]\s+(?=\S)")
 
 
+DANGLING = 0.7   # the score share of a sentence opening with an unresolved reference
+
+
 @dataclass
 class Sentence:
     text: str
     index: int
     tokens: frozenset[str]
     score: float = 0.0
+    before: tuple[str, ...] = ()   # the sentences before it: its paragraph so far, the one before
+    dangling: bool = False         # opens with a reference left unresolved ("They ...")
+    follows: bool = False          # the sentence before it in the story is sents[index - 1]
 
 
 def candidates(blocks: list[Block]) -> list[Sentence]:
     """Sentences that may become bullets: paragraphs only, outside any why section."""
     out: list[Sentence] = []
-    in_why = False
+    in_why, last = False, ()
     for b in blocks:
         if b.kind == "h":
             in_why = is_why_heading(b.text)
@@ -94,7 +104,10 @@ def candidates(blocks: list[Block]) -> list[Sentence]:
         for j, s in enumerate(sents):
             s = _SECTION_LABEL.sub("", _DATELINE.sub("", s)) if j == 0 else s
             if usable(s, last=j == len(sents) - 1):
-                out.append(Sentence(s, len(out), tokens(s)))
+                before = (*last, *sents[:j])
+                follows = bool(out and before) and out[-1].text == before[-1]
+                out.append(Sentence(s, len(out), tokens(s), before=before, follows=follows))
+        last = tuple(sents)
     return _whole_only(out)
 
 
@@ -103,7 +116,9 @@ def _whole_only(out: list[Sentence]) -> list[Sentence]:
     sentences are left."""
     whole = [s for s in out if s.text.rstrip(_CLOSERS)[-1:] in _END_MARKS]
     if whole and len(whole) < len(out):
-        return [Sentence(s.text, i, s.tokens) for i, s in enumerate(whole)]
+        return [Sentence(s.text, i, s.tokens, before=s.before,
+                         follows=s.follows and i > 0 and whole[i - 1].index == s.index - 1)
+                for i, s in enumerate(whole)]
     return out
 
 
@@ -129,10 +144,12 @@ def _is_promo(s: str) -> bool:
 
 
 def fill(bullets: list[str], why: str, sents: list[Sentence], title: frozenset[str],
-         story: Story) -> tuple[list[str], str]:
+         story: Story, *, headline: str = "") -> tuple[list[str], str]:
     """Bullets up to three and a why line, from the ranked `sents`, none repeating what
-    is already there."""
+    is already there. `headline` stands before the story's first sentence (its "It said"
+    is the headline's subject)."""
     _score(sents, title, story)
+    _resolve_openings(sents, story.classification.companies, headline)
     taken = [tokens(b) for b in bullets]
     if why:
         taken.append(tokens(why))
@@ -151,17 +168,48 @@ def _take_why(sents: list[Sentence], title: frozenset[str], taken: list) -> str:
     return trim_bullet(pick.text, MAX_WHY)
 
 
+def _resolve_openings(sents: list[Sentence], companies: tuple[str, ...], headline: str) -> None:
+    """"It said" -> "Alibaba said" where that is certain (feeds/antecedents.py); a
+    reference left unresolved marks the sentence dangling. A sentence resolved stands
+    resolved before the next ("Alibaba said ... It added ... The company also ...")."""
+    known, done = None, {}
+    for s in sents:
+        o = opening(s.text)
+        if o is None:
+            continue
+        if known is None and o.kind == "person":   # names are looked for only when needed
+            known = people([x.text for x in sents], companies)
+        before = (*s.before[:-1], done.get(s.before[-1], s.before[-1])) if s.before else (headline,)
+        text = resolve(s.text, before, companies, known)
+        if text is None:
+            s.dangling = True
+        else:
+            done[s.text] = text
+            s.text, s.tokens = text, tokens(text)
+
+
 def _take_bullets(sents: list[Sentence], title: frozenset[str], taken: list,
                   room: int) -> list[Sentence]:
-    """The best-scored sentences, up to `room`, that restate neither headline nor `taken`."""
+    """The best-scored sentences, up to `room`, that restate neither headline nor `taken`.
+    A dangling sentence ("They also ...") competes at DANGLING x its score, unless the
+    brief shows its antecedent (the sentence before it is chosen, or it opens the story
+    and follows the headline): a comparably ranked self-contained one wins."""
     chosen: list[Sentence] = []
-    for s in sorted(sents, key=lambda s: (-s.score, s.index)):
-        if len(chosen) >= room:
-            break
-        if s.tokens and not restates(s.tokens, title) and not any(similar(s.tokens, t) for t in taken):
+    queue = [(-s.score, s.index, False) for s in sents]
+    heapq.heapify(queue)
+    while queue and len(chosen) < room:
+        score, i, damped = heapq.heappop(queue)
+        s = sents[i]
+        if s.dangling and s.before and not damped and not _after_chosen(s, chosen):
+            heapq.heappush(queue, (score * DANGLING, i, True))
+        elif s.tokens and not restates(s.tokens, title) and not any(similar(s.tokens, t) for t in taken):
             chosen.append(s)
             taken.append(s.tokens)
     return chosen
+
+
+def _after_chosen(s: Sentence, chosen: list[Sentence]) -> bool:
+    return s.follows and any(c.index == s.index - 1 for c in chosen)
 
 
 def _score(sents: list[Sentence], title: frozenset[str], story: Story) -> None:

@@ -146,3 +146,4 @@ async def test_a_declared_platform_rate_paces_posts_across_channels(tmp_path, de
     offsets = sorted((s.at - start).total_seconds() for s in adapter.sends)
     assert offsets == expected
     store.close()
+

@@ -470,3 +470,38 @@ def test_a_chinese_story_states_why_it_matters_in_its_own_words():
         strategy=True, companies=("Alibaba", "Baidu", "Tencent"), topics=("pricing",))))
     assert brief.why_it_matters == "分析人士认为，这可能意味着大模型价格战进一步升级。"
     assert not brief.why_is_generated and brief.why_it_matters not in brief.bullets
+
+
+ZEPHYRA = Classification(strategy=True, score=4.0, companies=("Zephyra", "Quorra"), topics=("pricing",))
+
+
+@pytest.mark.parametrize("text, wanted, never", [
+    ("Zephyra said on Monday that it would halve the price of its flagship model for cloud customers.\n"
+     "It also plans to open two data centres in Jakarta next year to serve enterprise customers.\n"
+     "It is unclear whether rivals such as Quorra will follow the price cuts this year.",
+     "Zephyra also plans to open two data centres", ("It also", "Zephyra is unclear")),
+    ("Zephyra chief executive Mara Velden said the company would halve the price of its model.\n"
+     "She added that the cuts would be paid for by growing cloud revenue across Asia.\n"
+     "Quorra has not said whether it will match the new prices for its own models.",
+     "Mara Velden added that the cuts", ("She added",)),
+    ("Mara Velden and analyst Tomas Reyk said Zephyra would halve the price of its model.\n"
+     "She added that the cuts would be paid for by growing cloud revenue across Asia.\n"
+     "Quorra has not said whether it will match the new prices for its own models.\n"
+     "Zephyra shares rose 4% in Hong Kong after the price cuts were announced on Monday.",
+     "Zephyra shares rose 4%", ("Mara Velden added", "Tomas Reyk added", "She added")),
+], ids=["it-resolved-expletive-kept", "she-one-person", "two-people-avoided"])
+def test_bullets_never_open_with_a_dangling_or_wrong_reference(text, wanted, never):
+    brief = condense(story("Zephyra halves model prices", text, classification=ZEPHYRA))
+    assert any(b.startswith(wanted) for b in brief.bullets), brief.bullets
+    assert not any(b.startswith(n) for b in brief.bullets for n in never), brief.bullets
+
+
+def test_dangling_sentence_gives_way_to_a_comparable_self_contained_one():
+    text = ("Zephyra cut the price of its flagship model by half for cloud customers on Monday.\n"
+            "Analysts were surveyed by the bank this week.\n"
+            "They expect the Zephyra price cuts on its flagship model to spread to Quorra and rivals.\n"
+            "Quorra charges twice as much as Zephyra for a comparable model today.\n"
+            "Zephyra will also offer a free tier of the model to students from April.")
+    brief = condense(story("Zephyra halves model prices", text, classification=ZEPHYRA))
+    assert len(brief.bullets) == 3
+    assert not any(b.startswith(("They", "Analysts")) for b in brief.bullets), brief.bullets

@@ -1,0 +1,88 @@
+"""Resolving a bullet's opening reference the way a careful editor would, offline: only
+when exactly one name can be meant, else not at all (the ranking then avoids the
+sentence). Never a guess: a wrong name is worse than a vague pronoun.
+
+- "It said" / "Its shares" / "The company, which": when the sentence before opens with
+  the story's main company as its subject ("Alibaba said on Monday ..."), and "It" is
+  followed by what a company does (said, plans, launched, raised ...; never "It is ...",
+  which may be the product or an expletive "It is unclear whether ...").
+- "He said" / "She added" / "His comments": when the sentence before names exactly one
+  person and nobody else is named near it (feeds/people.py).
+"""
+from __future__ import annotations
+
+import re
+
+from feeds.people import person_for
+from feeds.references import Opening, opening
+
+__all__ = ["resolve"]
+
+# What "It" does when it is a company: speech and corporate acts (after "also", "has").
+_COMPANY_VERB = re.compile(
+    r"(?:[’']s )?(?:(?:also|previously|recently|later|then|now|has|had|will|would|plans to|"
+    r"did not|didn[’']t|does not|doesn[’']t|is also|was also) ){0,2}"
+    r"(?:said|says|say|added|announced|announces|plans|planned|expects|expected|reported|"
+    r"reports|launched|launch|launches|released|release|releases|raised|raise|unveiled|"
+    r"unveil|introduced|introduce|declined|decline|confirmed|confirm|told|noted|warned|"
+    r"acquired|acquire|bought|buy|invested|invest|hired|laid off|cut|cuts|aims|intends|hopes|"
+    r"claims|claimed|estimates|estimated|disclosed|disclose|filed|agreed|signed|sign|"
+    r"employs|posted|generated|partnered|comment|respond|responded|open-sourced|"
+    r"(?:is|[’']s) (?:also |now )?(?:planning|investing|hiring|extending|raising|cutting|laying off|"
+    r"seeking|working on|building|partnering|suing|charging))\b")
+# What "Its" owns when it is a company.
+_COMPANY_NOUN = re.compile(
+    r"(?:shares|stock|revenue|revenues|sales|profit|profits|valuation|market value|"
+    r"chief executive|CEO|founder|founders|co-founder|executives|investors|backers|board|"
+    r"employees|staff|workforce|rivals|competitors|customers|parent|spokesperson|"
+    r"spokesman|spokeswoman|headquarters)\b")
+# Lead-in before the subject: "On Monday, " or lowercase descriptors ("Chinese tech giant").
+_SUBJECT_LEAD = (r"(?:[^,.;:“”\"]{1,80}, )?(?:[A-Z][\w-]* )?"
+                 r"(?:(?!(?:which|who|that|whose|and|or|but|with|by|to|of|in|on|for|from|as|at|"
+                 r"is|was|has|had|said|says|after|before|while|than)\b)[a-z][\w-]* ){0,3}")
+# After the subject: a verb, "(", or an aside ", which ..." / ", China's ..."; not a list
+# ("Alibaba and Tencent", "Alibaba, Tencent and Baidu") nor a possessive.
+_SUBJECT_END = r"(?=,? \(| (?!and\b|or\b)[a-z]|, (?:[a-z]|[A-Z]\w*[’']s\b))"
+
+def resolve(text: str, before: tuple[str, ...], companies: tuple[str, ...],
+            known: dict[str, str] | None = None) -> str | None:
+    """`text` with its opening reference replaced by the one name it can stand for; None
+    when that name is not certain. `before`: the sentences before it (its paragraph so far
+    and the paragraph before); `companies`: the story's, main first; `known`: first or
+    last name -> full name of the people the story names (feeds.people.people)."""
+    o = opening(text)
+    if o is None:
+        return text
+    if o.kind == "person":
+        name = person_for(o.ref, before, companies, known or {})
+    elif o.kind == "company" and companies and before:
+        name = _company(text[o.start + len(o.ref):], o, before[-1], companies[0])
+    else:
+        name = None
+    return _substitute(text, o, name) if name else None
+
+
+def _company(rest: str, o: Opening, previous: str, main: str) -> str | None:
+    low, rest = o.ref.lower(), rest.lstrip()
+    if low == "it" and not _COMPANY_VERB.match(rest):
+        return None
+    if low == "its" and not _COMPANY_NOUN.match(rest):
+        return None
+    subject = re.match(_SUBJECT_LEAD + re.escape(main) + _SUBJECT_END, previous)
+    return main if subject and not _quoted(previous, subject.end()) else None
+
+
+def _quoted(text: str, at: int) -> bool:
+    head = text[:at]
+    return head.count("“") > head.count("”") or head.count('"') % 2 == 1
+
+
+def _substitute(text: str, o: Opening, name: str) -> str:
+    low, rest = o.ref.lower(), text[o.start + len(o.ref):]
+    if low in ("his", "her", "its"):
+        name += "’s" if "’" in text else "'s"
+    contraction = low in ("it", "he", "she") and re.match(r"[’']s (?=(?:(?:also|now) )?(\w+))", rest)
+    if contraction:  # "It’s announced" -> "AMD has announced", "He's taking" -> "... is taking"
+        verb = "has " if re.fullmatch(r"\w+(?:ed|en)|been|got", contraction.group(1)) else "is "
+        rest = " " + verb + rest[contraction.end():]
+    return text[:o.start] + name + rest
