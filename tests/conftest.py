@@ -59,3 +59,20 @@ def maximal_reply():
         for i in range(MAX_LIMIT))
     return Reply(kind="briefs", title="Search: " + hostile * 20, briefs=briefs,
                  text="No story has all of: " + hostile * 20, shareable=True)
+
+
+@pytest.fixture
+async def close_llms(monkeypatch):
+    """Closes every LLMCondenser a test makes. An unclosed one is closed by the openai
+    client's __del__, which schedules aclose() on whatever loop runs when it is
+    collected: another test's, where its traceback lands in that test's stderr."""
+    from feeds.llm import LLMCondenser
+    made, init = [], LLMCondenser.__init__
+
+    def recording(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(self)
+    monkeypatch.setattr(LLMCondenser, "__init__", recording)
+    yield
+    for llm in made:
+        await llm.aclose()

@@ -23,6 +23,8 @@ from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.llm import FakeLLM
 from tests.fakes.stories import archive_entry, strategy_entry
 
+pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
+
 THRESHOLD = 0.45
 
 

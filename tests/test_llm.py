@@ -10,6 +10,8 @@ from feeds.llm import LLMCondenser
 from feeds.models import Brief, Story
 from tests.fakes.llm import FakeLLM
 
+pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
+
 TEXT = ("Alibaba Cloud cut prices of its Qwen models by 85% on Tuesday. "
         "The company said enterprise customers in China would pay less for API calls. "
         "Rivals Baidu and Tencent are expected to respond as competition intensifies. "
