@@ -169,10 +169,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args) -> int:
-    from bot import cli_commands
-    from bot.errors import UserError
+    from bot.errors import UserError    # no imports of its own: done before a signal counts
 
     try:
+        # Inside the try: the imports take a while, and a SIGTERM meanwhile ended the
+        # command with a traceback and exit 1 (a bug's exit) instead of 143.
+        from bot import cli_commands
         code = cli_commands.dispatch(args)
         sys.stdout.flush()      # here, so a closed pipe is caught below, not at exit
         return code

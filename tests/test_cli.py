@@ -797,3 +797,30 @@ def test_a_database_path_that_is_a_folder_says_so(env, capsys, tmp_path, argv):
     # sqlite3 says only "unable to open database file".
     code, _, err = run_cli(capsys, "--db", str(tmp_path), *argv)
     assert code == 2 and "is a folder; give the path of a database file" in err
+
+
+def test_sigterm_while_the_command_loads_is_exit_143_not_a_traceback(env, capsys,
+                                                                       monkeypatch):
+    """Loading the command's modules takes a while (~50 ms at `ainews run`'s start); a
+    SIGTERM then (a supervisor stopping a bot that was just started) raised out of the
+    import: a traceback and exit 1, a bug's exit, where README promises 143."""
+    import importlib.abc
+
+    import bot
+    from bot.cli import Terminated
+
+    class SigtermOnImport(importlib.abc.MetaPathFinder):
+        def find_spec(self, name, path=None, target=None):
+            if name == "bot.cli_commands":
+                raise Terminated()
+            return None
+
+    monkeypatch.delitem(sys.modules, "bot.cli_commands", raising=False)
+    monkeypatch.delattr(bot, "cli_commands", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [SigtermOnImport(), *sys.meta_path])
+    try:
+        code, _, err = run_cli(capsys, "status")
+    except Terminated:      # a KeyboardInterrupt: uncaught, it would end the whole run
+        pytest.fail("SIGTERM during the imports escaped main()")
+    assert code == 143
+    assert err.splitlines() == ["ainews: stopped (SIGTERM)"]

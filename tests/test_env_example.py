@@ -62,3 +62,40 @@ def test_env_example_reads_the_same_to_docker_env_file():
     for line in example_lines():
         if m := SETTING.fullmatch(line):
             assert not re.search(r"""["'#]|\s$""", m[2]), line
+
+
+def _groups() -> list[tuple[str, list[str]]]:
+    """(the comment above, the settings under it), group by group."""
+    groups, comment, names = [], [], []
+    for line in example_lines() + [""]:
+        if not line.strip() or (line.startswith("#") and names):
+            if names:
+                groups.append((" ".join(comment), names))
+            comment, names = [], []
+        if line.startswith("#"):
+            comment.append(line.lstrip("# "))
+        elif m := SETTING.fullmatch(line):
+            names.append(m[1])
+    return groups
+
+
+def test_the_defaults_and_ranges_the_comments_state_are_the_codes():
+    """A comment saying `(default X)` or `A to B` is what an operator goes by: it must be
+    the value an empty setting gives and the range the setting takes."""
+    default = config.Settings()
+    checked = 0
+    for comment, names in _groups():
+        for stated in re.findall(r"\(default ([^\s;:)][^\s;)]*)", comment):
+            for name in names:
+                attr = config._FIELDS[name][0]
+                assert str(getattr(default, attr)) in (stated, stated.removeprefix("./")), name
+                checked += 1
+        for low, high in re.findall(r"\b(\d+(?:\.\d+)?) to (\d+(?:\.\d+)?)\b", comment):
+            for name in names:
+                for ok in (low, high):
+                    config.load_settings(environ={name: ok}, dotenv_path=None)
+                for bad in (float(low) / 2 or -1, float(high) * 2):
+                    with pytest.raises(config.ConfigError):
+                        config.load_settings(environ={name: str(bad)}, dotenv_path=None)
+                checked += 1
+    assert checked >= 3     # AINEWS_DB, AINEWS_POLL_MINUTES, SLACK_API_URL at least
