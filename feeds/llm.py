@@ -213,7 +213,7 @@ _HINTS = {
     "PermissionDeniedError": " — check LLM_API_KEY and the model's access",
     "NotFoundError": " — check LLM_MODEL, and that LLM_BASE_URL is the API's base (often "
                      "ending in /v1)",
-    "APIConnectionError": " — is LLM_BASE_URL reachable?",
+    "APIConnectionError": " — check that LLM_BASE_URL is reachable",
     "APITimeoutError": " — slower than LLM_TIMEOUT",
 }
 _QUOTED = re.compile(r"'[^']*'|\([^)]*\)")   # a rejection's specifics, not its kind

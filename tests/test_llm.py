@@ -201,7 +201,7 @@ async def test_the_hourly_cap_is_reported_once_per_hour(fake_llm, caplog):
 async def test_unreachable_server_falls_back(caplog):
     llm = LLMCondenser("http://127.0.0.1:9/v1", "k", "m", timeout=2)
     assert await llm.condense(STORY, FALLBACK) == FALLBACK
-    assert "is LLM_BASE_URL reachable?" in " ".join(_llm_warnings(caplog))
+    assert "check that LLM_BASE_URL is reachable. Briefs" in " ".join(_llm_warnings(caplog))
 
 
 async def test_names_and_figures_from_the_title_count_as_the_story_s(fake_llm):

@@ -656,6 +656,19 @@ async def test_socket_mode_opens_its_connection_through_slack_api_url(fake, comm
     await fake.wait_for(lambda: not fake._open_sockets(), what="socket closed")
 
 
+async def test_a_bot_token_in_the_environment_starts_without_bolts_unused_token_warning(
+        fake, commands, monkeypatch, caplog):
+    # Docker and systemd set SLACK_BOT_TOKEN in the environment; bolt reads it itself and
+    # warned at every start that it was unused (we hand it a client made from settings).
+    monkeypatch.setenv("SLACK_BOT_TOKEN", fake.bot_token)
+    runner = await start_slack(settings_for(fake, "socket"), commands)
+    try:
+        await fake.wait_connected()
+    finally:
+        await runner.stop()
+    assert "will be unused" not in caplog.text
+
+
 @pytest.mark.parametrize("change,words,retried", [
     ({"slack_bot_token": "xoxb-wrong"}, "SLACK_BOT_TOKEN was refused (invalid_auth)", False),
     ({"slack_app_token": "xapp-wrong"}, "SLACK_APP_TOKEN was refused (invalid_auth)", False),

@@ -20,6 +20,15 @@ from bot.errors import StartUnavailable
 
 log = logging.getLogger("ainews.slack")
 
+
+def _not_token_skipped(record: logging.LogRecord) -> bool:
+    """bolt reads SLACK_BOT_TOKEN from the environment itself and, since we hand it a
+    client made from our settings, warns at every start that the token is unused."""
+    return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.AsyncApp").addFilter(_not_token_skipped)
+
 EVENTS_PATH = "/slack/events"
 REQUEST_MAX_AGE = 300.0     # seconds: bolt's limit on a request timestamp's distance from now
 
