@@ -13,6 +13,7 @@ import logging
 import os
 from datetime import datetime
 
+from bot.console import terminal_text
 from feeds.models import iso_utc, utcnow
 
 log = logging.getLogger("ainews.service")
@@ -30,18 +31,27 @@ class ConnectionLog:
         self._last: tuple[str, str] | None = None
 
     def set(self, state: str, reason: str = "", now: datetime | None = None) -> None:
+        reason = one_line(reason, 300)
         if self.store is None or self._last == (state, reason):
             return
         if self._last is None or self._last[0] != state:
             self._since = now or utcnow()   # a new reason alone keeps "since"
         self._last = (state, reason)
-        row = {"state": state, "since": iso_utc(self._since), "reason": reason[:300],
+        row = {"state": state, "since": iso_utc(self._since), "reason": reason,
                "pid": os.getpid()}
         try:
             self.store.set_meta(PREFIX + self.platform, row)
         except Exception as e:  # noqa: BLE001 - see the class docstring
             log.debug("service: could not record %s's connection state (%s)",
                       self.platform, e)
+
+
+def one_line(text: str, limit: int) -> str:
+    """Error text a server wrote (a Slack error code, an exception's message) as one short
+    line: it goes into the log and `ainews status`, where a newline would forge a log
+    line, a control character drive the terminal, and 100 KB of it fill both."""
+    line = terminal_text(" ".join(str(text)[:4 * limit].split()))
+    return line if len(line) <= limit else line[:limit - 1] + "…"
 
 
 def forget_connections(store) -> None:

@@ -97,6 +97,9 @@ async def _demo(settings, seconds: float, interval: float) -> int:
         app = App(_demo_settings(settings, Path(tmp), feeds))
         service = Service(app)
         task = asyncio.create_task(service.run())
+        # A service that ends without a stop (it failed before its first poll) would
+        # leave _release waiting for that poll for ever: its end is a stop too.
+        task.add_done_callback(lambda _: service.stop.set())
         try:
             await _release(feeds, service, seconds, interval)
         finally:

@@ -26,6 +26,10 @@ _MARK = re.compile("\ue000([0-9]+)\ue001")   # private-use characters around the
 _WORTH = 512
 _LIMIT = 10_000_000   # libxml2's longest text node without huge_tree: none can reach it
 _C0_FORBIDDEN = bytes(range(0x09)) + b"\x0b\x0c" + bytes(range(0x0e, 0x20))
+# A character reference to either marker character (hex digits in any case, leading
+# zeros): the feed's own "marker" would count as one of ours in the check below and be
+# replaced by a section from a comment, a PI or an attribute, which the parse drops.
+_MARK_REF = re.compile(rb"&#(?:x0*[eE]00[01]|0*5734[45]);")
 _IN_USE: ContextVar[list[str] | tuple] = ContextVar("cdata_sections", default=())
 
 
@@ -34,6 +38,8 @@ def parse_lifted(xml: bytes, parser) -> tuple[lxml.etree._Element, list[str]] | 
     without its long CDATA sections; None where the caller should parse `xml` itself."""
     # U+E000-U+EFFF all begin with the byte 0xEE: without one, every marker is ours.
     if b"\xee" in xml or len(xml) >= _LIMIT:
+        return None
+    if b"&#" in xml and _MARK_REF.search(xml):
         return None
     lifted = _lift(xml)
     if lifted is None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 import lxml.etree
 
 from feeds import cdata
-from feeds.parser import parse_feed_with
+from feeds.parser import parse_feed, parse_feed_with
 from tests.fakes.feedserver import make_entries, make_rss
 
 PARSER = lxml.etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
@@ -102,3 +104,24 @@ def test_rss_with_cdata_content_reads_as_without_the_lift(monkeypatch):
     monkeypatch.setattr("feeds.fastparse.parse_lifted", lambda xml, parser: None)
     unlifted = parse_feed_with("lxml", body, feed_url="https://x.com/f")
     assert lifted.stories == unlifted.stories and len(lifted.stories) == 5
+
+
+# A reference to a marker character stands in for the one marker the parse drops (in a
+# comment, a PI, an attribute): counted as lifted, it let the dropped section back in.
+MARKER_REFS = ["&#xE000;0&#xE001;", "&#xe000;0&#xe001;", "&#57344;0&#57345;",
+               "&#x0E000;0&#x00e001;", "&#0057344;0&#57345;", "&#xE000;9&#xE001;"]
+HIDERS = ["<!-- <![CDATA[{}]]> -->", "<?pi <![CDATA[{}]]> ?>"]
+
+
+@pytest.mark.parametrize("ref", MARKER_REFS)
+@pytest.mark.parametrize("hider", HIDERS + ['<image x="<![CDATA[{}]]>"/>'])
+def test_a_reference_to_a_marker_character_is_not_a_marker(ref, hider):
+    hidden = hider.format("<p>hidden " + "x" * cdata._WORTH + "</p>")
+    xml = f"<a><b>{ref}</b>{hidden}</a>".encode()
+    assert cdata.parse_lifted(xml, PARSER) is None
+    body = make_rss("G", make_entries(1, seed=1)).replace(
+        b"<description>", f"{hidden}<description>{ref}".encode(), 1)
+    fast = parse_feed(body, feed_url="https://x.com/f")
+    assert all("hidden" not in s.text for s in fast.stories)
+    assert [s.text for s in fast.stories] == [
+        s.text for s in parse_feed_with("feedparser", body, feed_url="https://x.com/f").stories]

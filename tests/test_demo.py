@@ -1,7 +1,11 @@
 """`ainews demo` publishes its first story only after the first poll has read every feed."""
 import asyncio
 
-from bot.demo import DemoFeeds, _release
+import pytest
+
+from bot.config import load_settings
+from bot.demo import DemoFeeds, _demo, _release
+from bot.service import Service
 
 
 class _Service:
@@ -31,3 +35,17 @@ async def test_a_stop_before_the_first_poll_ends_the_demo_without_publishing():
     service.stop.set()
     await asyncio.wait_for(release, 5)
     assert feeds.pending
+
+
+async def test_a_service_failing_before_its_first_poll_ends_the_demo_with_its_error(monkeypatch):
+    # The demo waited for a first poll that never came: `ainews demo` hung until Ctrl-C.
+    async def broken(self, *, once=False):
+        raise RuntimeError("the store broke before the first poll")
+    monkeypatch.setattr(Service, "_run", broken)
+    demo = asyncio.create_task(_demo(load_settings({}, dotenv_path=None), 5, 0.01))
+    done, _ = await asyncio.wait({demo}, timeout=5)
+    if not done:
+        demo.cancel()
+    assert done, "the demo still waits for a first poll"
+    with pytest.raises(RuntimeError, match="before the first poll"):
+        demo.result()

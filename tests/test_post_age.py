@@ -188,3 +188,19 @@ async def test_an_entry_dated_in_the_minute_of_an_empty_polls_time_is_news(wire,
     srv.add("/f.xml", make_rss("Wire", [entry]))
     summary = await poll(pipeline, now + timedelta(minutes=2))
     assert {s.url for s in summary.fresh} == {link(3)} == to_dispatch(store)
+
+
+@pytest.mark.parametrize("dated", [timedelta(seconds=-61), timedelta(hours=-1), timedelta(days=-400),
+                                   timedelta(minutes=3)],
+                         ids=["past the grain", "an hour before", "the archive", "after this poll"])
+async def test_the_date_grain_lets_no_older_entry_of_an_empty_feed_through(wire, dated):
+    # A feed that was empty and now shows its archive: only the minute before the empty
+    # poll counts as news, never an older entry (nor one dated after the poll reading it).
+    srv, store, make = wire
+    pipeline, now = make(), utcnow()
+    srv.add("/f.xml", make_rss("Wire", []))
+    await poll(pipeline, now)
+    entry = strategy_entry(3, published=(now + dated).replace(microsecond=0))
+    srv.add("/f.xml", make_rss("Wire", [entry]))
+    summary = await poll(pipeline, now + timedelta(minutes=2))
+    assert not summary.fresh and not to_dispatch(store)

@@ -29,7 +29,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slack.webapi import (NETWORK_ERRORS, TOKEN_REFUSED, _retry_after, _status_and_headers,
                               error_code)
-from bot.connections import ConnectionLog
+from bot.connections import ConnectionLog, one_line
 from feeds.plural import count
 
 log = logging.getLogger("ainews.slack")
@@ -104,11 +104,12 @@ class PacedReconnect:
         if isinstance(exc, SlackApiError):
             code, (_, headers) = error_code(exc), _status_and_headers(exc)
             delay = max(delay, _retry_after(headers) or 0.0)     # a 429's Retry-After
-        self.connection.set("reconnecting", "apps.connections.open: "
-                            + (code or f"{type(exc).__name__}: {exc}"))
+        # The server's words, for the log and `ainews status`: one short line.
+        why = one_line(code or f"{type(exc).__name__}: {exc}", 200)
+        self.connection.set("reconnecting", "apps.connections.open: " + why)
         if failures > 1:
             log.debug("slack: apps.connections.open failed again (%s); next try in %.0f s",
-                      code or type(exc).__name__, delay)
+                      why, delay)
         elif code in TOKEN_REFUSED:
             log.error("slack: Slack refuses SLACK_APP_TOKEN (%s) while reopening the Socket "
                       "Mode connection: slash commands and buttons get no answer meanwhile "
@@ -116,7 +117,6 @@ class PacedReconnect:
                       "connections:write, put it in SLACK_APP_TOKEN and restart. Trying "
                       "again every %.0f min", code, MOST / 60)
         else:
-            why = code or f"{type(exc).__name__}: {exc}"
             log.warning("slack: can't reopen the Socket Mode connection (apps.connections."
                         "open: %s); slash commands wait, posts still go out; retrying, "
                         "backing off to every %.0f min", why, MOST / 60)
@@ -179,10 +179,11 @@ class QuietSocketRetries(logging.Filter):
 
 
 def _why(record: logging.LogRecord) -> str:
-    """The failure in a few words, without the URL's query (its one-time ticket)."""
+    """The failure in a few words, without the URL's query (its one-time ticket); one
+    short line (the server's text goes into the log and `ainews status`)."""
     exc = record.exc_info[1] if record.exc_info else None
     text = f"{type(exc).__name__}: {exc}" if exc else record.getMessage()
-    return re.sub(r"\?[^\s'\"]*", "", text)[:200]
+    return one_line(re.sub(r"\?[^\s'\"]*", "", text), 200)
 
 
 def _backoff(failures: int) -> float:
