@@ -505,3 +505,20 @@ def test_dangling_sentence_gives_way_to_a_comparable_self_contained_one():
     brief = condense(story("Zephyra halves model prices", text, classification=ZEPHYRA))
     assert len(brief.bullets) == 3
     assert not any(b.startswith(("They", "Analysts")) for b in brief.bullets), brief.bullets
+
+
+@pytest.mark.parametrize("as_html", [True, False], ids=["html", "text"])
+def test_a_huge_story_is_read_only_as_far_as_a_brief_needs(as_html):
+    # The condenser runs on the event loop: a hostile 3 MB story took seconds there.
+    # A stated "Why it matters" past the first 200,000 characters is not read.
+    lead = ("Zephyra Cloud cut prices of its models by 40% on Monday. "
+            "The company said enterprise customers would pay less. ")
+    filler = "Filler words about nothing in particular go on here. " * 60_000
+    tail = "Why it matters: a line from three megabytes down."
+    if as_html:
+        s = story(html=f"<p>{lead}</p><p>{filler}</p><h3>Why it matters</h3><p>{tail[16:]}</p>")
+    else:
+        s = story(text=f"{lead}\n\n{filler}\n\n{tail}")
+    brief = condense(s)
+    assert "three megabytes" not in brief.why_it_matters
+    assert any("Zephyra" in b or "40%" in b for b in brief.bullets), brief.bullets
