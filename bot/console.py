@@ -12,6 +12,7 @@ import sys
 from datetime import datetime
 from typing import Callable, Sequence, TextIO
 
+from bot.logs import CONTROL
 from bot.replies import Caller, Reply
 from feeds.models import Brief, utcnow
 from feeds.render import render_text
@@ -19,10 +20,9 @@ from feeds.render import render_text
 CONSOLE_CALLER = Caller(platform="console", workspace="console", channel="console",
                         user="console", is_admin=True)
 RULE = "-" * 72
-# Control and bidi characters but tab and newline: a reply quotes feed text (feed names
-# default to the feed's own title, last errors, headlines), which must not drive the
-# terminal (ANSI/OSC escapes) or reorder a line.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# A reply quotes feed text (feed names default to the feed's own title, last errors,
+# headlines): the same characters as in log lines are dropped.
+_CONTROL = CONTROL
 
 
 def terminal_text(text: str) -> str:

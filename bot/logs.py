@@ -2,12 +2,29 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 # Chat libraries log a lot at INFO; their warnings still come through. (httpx2 is the
 # httpx fork the installed openai client uses: one INFO line per LLM call.)
 _QUIET = ("discord", "slack_bolt", "slack_sdk", "aiohttp.access", "openai", "httpx", "httpx2",
           "trafilatura", "htmldate", "courlan")
+
+
+# Control and bidi characters but tab and newline: log lines and console replies quote
+# feed and server text (titles, error bodies), which must not drive the terminal
+# (ANSI/OSC escapes) or reorder a line. bot/console.py uses it too.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+class _OneEvent(logging.Formatter):
+    """A message quoting outside text: its control characters dropped and any further
+    line indented, so a newline in a feed's title can't forge a log line of its own.
+    A traceback (appended after the message) keeps its lines."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = CONTROL.sub("", record.message).replace("\n", "\n    ")
+        return super().formatMessage(record)
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -32,7 +49,7 @@ def setup_logging(level: str = "INFO", verbose: bool = False) -> None:
         return
     handler = _StderrHandler(sys.stderr)
     handler.addFilter(_name_libraries)
-    handler.setFormatter(logging.Formatter(
+    handler.setFormatter(_OneEvent(
         "%(asctime)s %(levelname)-7s %(component)s%(message)s", "%H:%M:%S"))
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else getattr(logging, level, logging.INFO))

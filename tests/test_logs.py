@@ -26,3 +26,28 @@ def test_every_line_names_where_it_came_from(root_logging, capsys, logger, text,
     logging.getLogger(logger).warning(text)
     line = capsys.readouterr().err.strip()
     assert line.endswith(line_ends), line
+
+
+@pytest.mark.parametrize("title", [
+    "Wire\n09:00:00 ERROR   service: forged line",       # a newline forging a log line
+    "Wire\x1b]0;owned\x07\x1b[2J",                     # OSC title + clear screen
+    "Wire\u202egnp.exe",                               # bidi override reordering the line
+])
+def test_outside_text_in_a_message_cannot_forge_a_line_or_drive_the_terminal(
+        root_logging, capsys, title):
+    logs.setup_logging()
+    logging.getLogger("ainews.poller").warning("poller: %s failed", title)
+    err = capsys.readouterr().err
+    lines = err.rstrip("\n").split("\n")
+    assert all(line.startswith("    ") for line in lines[1:]), err   # continuations only
+    assert not logs.CONTROL.search(err), repr(err)
+
+
+def test_a_traceback_keeps_its_lines(root_logging, capsys):
+    logs.setup_logging()
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logging.getLogger("ainews.service").exception("service: failed")
+    err = capsys.readouterr().err
+    assert "\nTraceback (most recent call last):\n" in err and "ValueError: boom" in err
