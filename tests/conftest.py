@@ -76,3 +76,15 @@ async def close_llms(monkeypatch):
     yield
     for llm in made:
         await llm.aclose()
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    """No setting of the developer's shell reaches the command under test; private
+    hosts allowed (the fakes are on loopback). Modules add their database and feeds."""
+    import os
+    for k in list(os.environ):
+        if k.startswith(("AINEWS_", "DISCORD_", "SLACK_", "LLM_")):
+            monkeypatch.delenv(k)
+    monkeypatch.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "1")
+    return monkeypatch

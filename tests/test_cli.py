@@ -21,13 +21,9 @@ SEED_HEADLINE = "China’s Alibaba shifts towards revenue over open-source AI"
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path):
-    for k in list(os.environ):
-        if k.startswith(("AINEWS_", "DISCORD_", "SLACK_", "LLM_")):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("AINEWS_DB", str(tmp_path / "db" / "ainews.db"))
-    monkeypatch.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "1")
-    return monkeypatch
+def env(clean_env, tmp_path):
+    clean_env.setenv("AINEWS_DB", str(tmp_path / "db" / "ainews.db"))
+    return clean_env
 
 
 def run_cli(capsys, *argv) -> tuple[int, str, str]:

@@ -28,13 +28,9 @@ def test_count_says_one_in_the_singular_and_the_rest_in_the_plural(n, noun, text
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path):
-    for k in list(os.environ):
-        if k.startswith(("AINEWS_", "DISCORD_", "SLACK_", "LLM_")):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
-    monkeypatch.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "1")
-    return monkeypatch
+def env(clean_env, tmp_path):
+    clean_env.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
+    return clean_env
 
 
 async def test_a_poll_of_one_feed_with_one_story_reads_in_the_singular(env, capsys, tmp_path):

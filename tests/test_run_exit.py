@@ -6,7 +6,6 @@ against a local feed server."""
 from __future__ import annotations
 
 import asyncio
-import os
 
 import pytest
 
@@ -17,14 +16,10 @@ from tests.fakes.stories import strategy_entry
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path):
-    for k in list(os.environ):
-        if k.startswith(("AINEWS_", "DISCORD_", "SLACK_", "LLM_")):
-            monkeypatch.delenv(k)
-    monkeypatch.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
-    monkeypatch.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "1")
-    monkeypatch.setenv("AINEWS_POLL_MINUTES", "0.005")
-    return monkeypatch
+def env(clean_env, tmp_path):
+    clean_env.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
+    clean_env.setenv("AINEWS_POLL_MINUTES", "0.005")
+    return clean_env
 
 
 @pytest.fixture

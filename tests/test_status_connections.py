@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import re
 import signal
 import sys
@@ -25,16 +24,12 @@ AINEWS = str(Path(sys.executable).parent / "ainews")
 
 
 @pytest.fixture
-def env(monkeypatch, tmp_path):
-    for k in list(os.environ):
-        if k.startswith(("AINEWS_", "DISCORD_", "SLACK_", "LLM_")):
-            monkeypatch.delenv(k)
+def env(clean_env, tmp_path):
     (tmp_path / "feeds.toml").write_text(
         '[[feed]]\nname = "Wire"\nurl = "http://127.0.0.1:9/f.xml"\n')
-    monkeypatch.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
-    monkeypatch.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
-    monkeypatch.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "1")
-    return monkeypatch
+    clean_env.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
+    clean_env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    return clean_env
 
 
 async def status_lines(capsys) -> dict[str, str]:
