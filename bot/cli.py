@@ -13,6 +13,8 @@ import sys
 import threading
 from pathlib import Path
 
+from bot import stopping
+
 EPILOG = "Settings come from the environment or .env (see .env.example)."
 
 
@@ -114,6 +116,7 @@ class Terminated(KeyboardInterrupt):
 
 
 def _on_sigterm(signum, frame) -> None:
+    stopping.request()      # in case the exception is dropped (bot/stopping.py)
     raise Terminated()
 
 
@@ -130,6 +133,7 @@ def _sigterm_as_interrupt():
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        stopping.forget()
 
 
 def search_words_last(argv: list[str]) -> list[str]:

@@ -15,6 +15,7 @@ import logging
 import signal
 import sqlite3
 
+from bot import stopping
 from bot.app import App
 from bot.connections import ConnectionLog, forget_connections
 from bot.errors import StartUnavailable, UserError
@@ -310,6 +311,8 @@ class Service:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self._on_signal, sig)
+        if stopping.requested():   # one came during start-up and its exception was lost
+            self._on_signal(signal.SIGTERM)
 
     def _on_signal(self, sig) -> None:
         # A second signal (`make` passing on timeout's, an impatient Ctrl-C) after the
