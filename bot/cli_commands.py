@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 from bot.config import ConfigError, load_settings
+from bot.console import json_line
 from bot.errors import UserError
 from bot.logs import setup_logging
 from bot.replies import Caller, Reply
@@ -150,7 +150,7 @@ def cmd_poll(app, args) -> int:
     if args.json:
         report = {**summary.to_json(), "paused_feeds": [_skipped_row(s) for s in paused],
                   "waiting_feeds": [_skipped_row(s) for s in waiting]}
-        print(json.dumps(report, ensure_ascii=False, default=str))
+        print(json_line(report, default=str))
         return 0
     from bot.console import terminal_text
     print(summary.line().removeprefix("poller: "))
@@ -190,7 +190,7 @@ def print_reply(reply: Reply, as_json: bool) -> int:
         if reply.briefs and text:   # a note on how to read them, kept out of the rows
             print(f"ainews: {terminal_text(text)}", file=sys.stderr)
         for b in reply.briefs:
-            print(json.dumps(b.to_json(), ensure_ascii=False))
+            print(json_line(b.to_json()))
         return 0
     if reply.title:
         print(terminal_text(reply.title) + "\n")
@@ -236,7 +236,7 @@ def cmd_topics(app, args) -> int:
     from feeds.models import utcnow
     if args.json:
         topics, companies = app.store.counts_since(utcnow() - timedelta(days=7))
-        print(json.dumps({"topics": topics, "companies": companies}, ensure_ascii=False))
+        print(json_line({"topics": topics, "companies": companies}))
         return 0
     return print_reply(_run(app, app.commands.topics(CONSOLE)), False)
 

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import sys
 from pathlib import Path
 
+from bot.console import json_line
 from bot.errors import UserError
 from feeds.models import Story, utcnow
 
@@ -20,7 +20,7 @@ def brief(settings, args) -> int:
     briefs = asyncio.run(_condense_all(settings, stories))
     from feeds.render import render_text
     for b in briefs:
-        print(json.dumps(b.to_json(), ensure_ascii=False) if args.json else render_text(b) + "\n")
+        print(json_line(b.to_json()) if args.json else render_text(b) + "\n")
     return 0
 
 

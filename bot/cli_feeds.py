@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
 
+from bot.console import json_line
 from bot.errors import UserError
 from feeds.models import FeedSource, iso_utc
 from feeds.plural import count
@@ -29,7 +29,7 @@ def _list(app, args) -> int:
     rows = [feed_row(s) for s in app.store.feed_states()]
     if args.json:
         for r in rows:
-            print(json.dumps(r, ensure_ascii=False))
+            print(json_line(r))
         return 0
     if not rows:
         print("no feeds yet: `ainews feeds add URL` or start `ainews run` to load the default list")
@@ -112,7 +112,7 @@ def _resumed(state) -> str:
 def _check(app, args) -> int:
     report = asyncio.run(check_feed(app, args.url))
     if args.json:
-        print(json.dumps(report, ensure_ascii=False))
+        print(json_line(report))
     else:
         for k, v in report.items():
             print(f"{k}: {v}")

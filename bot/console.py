@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import re
 import sys
 from datetime import datetime
@@ -28,6 +29,13 @@ _CONTROL = CONTROL
 def terminal_text(text: str) -> str:
     """Text for a terminal: lines kept, control characters dropped."""
     return _CONTROL.sub("", str(text))
+
+
+def json_line(value, **kwargs) -> str:
+    """One JSON line for --json output: feed text as written (CJK unescaped), but the
+    characters that drive or reorder a terminal escaped (JSON escapes only C0 itself)."""
+    text = json.dumps(value, ensure_ascii=False, **kwargs)
+    return _CONTROL.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def render_brief(brief: Brief) -> str:

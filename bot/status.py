@@ -2,11 +2,11 @@
 failed, last poll."""
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 from bot.cli_feeds import feed_row, format_table
 from bot.connections import read_connections
+from bot.console import json_line
 from bot.runlock import running_pid
 from feeds.models import iso_utc, utcnow
 from feeds.plural import count
@@ -67,7 +67,7 @@ def _when(iso: str) -> str:
 def print_status(app, *, as_json: bool = False) -> int:
     st = collect_status(app)
     if as_json:
-        print(json.dumps(st, ensure_ascii=False))
+        print(json_line(st))
         return 0
     feeds = ", ".join(f"{n} {h}" for h, n in sorted(st["feeds"].items())) or "none"
     queue = ", ".join(f"{n} {k}" for k, n in sorted(st["outbox"].items())) or "empty"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import json
 from datetime import datetime, timezone
 
 import pytest
@@ -122,3 +123,13 @@ def test_feed_text_in_a_reply_reaches_the_terminal_defused(store, line):
     run_console_command(Commands(store, Classifier(load_gazetteer())), line, stream=out)
     assert "Wire]0;pwned[2J" in out.getvalue()
     assert not any(c in out.getvalue() for c in "\x1b\x07\u202e")
+
+
+@pytest.mark.parametrize("text", ["Wire\u202egnp.exe", "a\x9b2Jb", "zero\u200bwidth", "阿里巴巴 Qwen"])
+def test_json_output_keeps_feed_text_but_cannot_drive_the_terminal(text):
+    # --json lines quote feed text; JSON escapes C0 itself but printed C1 and bidi raw.
+    from bot.console import json_line
+    from bot.logs import CONTROL
+    line = json_line({"headline": text})
+    assert not CONTROL.search(line) and json.loads(line) == {"headline": text}
+    assert "阿里巴巴" in json_line({"h": "阿里巴巴"})     # CJK stays readable
