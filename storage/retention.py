@@ -1,0 +1,111 @@
+"""Retention: old stories slimmed, settled outbox rows forgotten, so the file stops growing.
+
+A slimmed story keeps its row (id, aliases, canonical URL, title, source, dates, content
+hash, cluster, company and topic rows): dedupe still knows it, so a feed that keeps
+listing an old entry (or an undated one, dated when fetched) never gets it posted again,
+and `company`/`latest` still list it. What goes is the bulk: text, HTML, summary, the
+cached brief and the body's words in the search index. The index keeps the title: the
+triggers that keep it in step with an edit take out exactly what the row holds, so a
+row and its index entry must always agree (FTS5 external content).
+
+A slimmed story also becomes "backlog": should its feed edit it later, the edit is
+stored but never routed again (its outbox row, the guard against a second post, may be
+gone by then). Work goes in batches of BATCH stories, each its own short transaction,
+so a first prune of a big store never holds the write lock for long.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from feeds.models import iso_utc
+from storage.delivery_schema import ts
+
+BATCH = 2000    # stories (or outbox rows) a transaction: well under a second of lock each
+SETTLED = ("sent", "digested", "failed", "cancelled")   # outbox states nothing revisits
+_MARK = "slimmed_upto_pk"   # stories up to this pk are done (pks follow first_seen)
+
+
+@dataclass(frozen=True)
+class Slimmed:
+    stories: int    # stories slimmed by this call
+    posts: int      # settled outbox rows forgotten
+
+
+class RetentionStore:
+    """Mixin of Store: uses self.db, self._write(), get_meta/set_meta and the memory
+    of stories (self._forget_stories), which slimmed text makes stale."""
+
+    def slim_stories_older_than(self, cutoff: datetime) -> Slimmed:
+        """Slim the stories first seen before `cutoff`, forget settled outbox rows
+        created before it, then hand freed pages back if the file allows it."""
+        stories = self._slim_old_stories(iso_utc(cutoff))
+        posts = self._forget_settled_posts(ts(cutoff))
+        self._forget_stories()
+        self._reclaim_free_pages()
+        return Slimmed(stories, posts)
+
+    def _slim_old_stories(self, cutoff: str) -> int:
+        slimmed = 0
+        while True:
+            pks, done = self._next_old_pks(cutoff)
+            if pks:
+                slimmed += self._slim_batch(pks)
+            if done:
+                return slimmed
+
+    def _next_old_pks(self, cutoff: str) -> tuple[list[int], bool]:
+        """The next batch of stories past the mark first seen before `cutoff`, and
+        whether that was the last. Walking by pk (first_seen grows with it) reads only
+        stories not slimmed yet, with no index on first_seen to keep up."""
+        mark = self.get_meta(_MARK, 0)
+        rows = self.db.execute("SELECT pk, first_seen FROM stories WHERE pk > ? "
+                               "ORDER BY pk LIMIT ?", (mark, BATCH)).fetchall()
+        old = []
+        for pk, seen in rows:
+            if seen >= cutoff:   # the first recent story: the rest are newer still
+                return old, True
+            old.append(pk)
+        return old, len(rows) < BATCH
+
+    def _slim_batch(self, pks: list[int]) -> int:
+        marks = ",".join("?" * len(pks))
+        # A story with an edit waiting to be routed stays whole: the edit is not lost.
+        keep = "pk NOT IN (SELECT story_pk FROM story_edits)"
+        with self._write():
+            self.db.execute("DELETE FROM briefs WHERE story_id IN "
+                            f"(SELECT id FROM stories WHERE pk IN ({marks}) AND {keep})", pks)
+            # Setting text fires stories_fts_update: the index drops the body's words.
+            n = self.db.execute(
+                "UPDATE stories SET text = '', html = '', summary = '', status = 'backlog' "
+                f"WHERE pk IN ({marks}) AND {keep} "
+                "AND (text != '' OR html != '' OR summary != '' OR status = 'new')",
+                pks).rowcount
+            self.set_meta(_MARK, pks[-1])
+        return n
+
+    def _forget_settled_posts(self, cutoff: str) -> int:
+        """Delete settled outbox rows created before `cutoff`, a batch at a time; a row
+        still waiting (due, held, sending, an edit) is never touched."""
+        states = ",".join("?" * len(SETTLED))
+        forgotten = 0
+        while True:
+            with self._write():
+                n = self.db.execute(
+                    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state IN "
+                    f"({states}) AND needs_edit = 0 AND created_at < ? LIMIT ?)",
+                    (*SETTLED, cutoff, BATCH)).rowcount
+            forgotten += n
+            if n < BATCH:
+                return forgotten
+
+    def _reclaim_free_pages(self) -> None:
+        """Give freed pages back to the file system, only where the file was made for
+        it (auto_vacuum=INCREMENTAL). Other files keep their pages for new stories;
+        docs/reliability.md ("Retention") says how to shrink them (VACUUM, bot stopped)."""
+        (mode,) = self.db.execute("PRAGMA auto_vacuum").fetchone()
+        if mode == 2:
+            with self._lock:
+                # Each step of this statement frees one page and sqlite3's execute()
+                # takes one step; executescript runs it to the end.
+                self.db.conn.executescript("PRAGMA incremental_vacuum;")
