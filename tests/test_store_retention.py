@@ -3,6 +3,7 @@ stay known to dedupe and lookups; recent ones and waiting posts are untouched.""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -65,6 +66,28 @@ def test_an_old_story_is_slimmed_but_still_known_and_listed(store):
     assert [b.id for b in store.latest()] == [old.id]
     assert store.known_story_hashes([old.id]) == {old.id: old.content_hash}
     assert store.add_new_stories([old], backlog=False, now=NEW_SEEN) == []   # not new
+
+
+def links(store: Store) -> list:
+    return [store.db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
+            for t in ("story_aliases", "story_companies", "story_topics")] + \
+        [store.db.execute("SELECT pk, id, cluster_id, is_lead, first_seen FROM stories "
+                          "ORDER BY pk").fetchall()]
+
+
+def test_links_aliases_and_clusters_survive_slimming(store):
+    lead = stored(store, "Alibaba cuts cloud prices by 20%", OLD_SEEN)
+    also = make("Alibaba cuts cloud prices by 20%", feed="https://b.example/rss",
+                source="Outlet B", hours=1, url="https://b.example/alibaba-prices")
+    store.add_new_stories([also], backlog=False, now=OLD_SEEN)
+    other_id = replace(lead, id="unstable-guid-2")   # the same story: an alias
+    store.add_new_stories([other_id], backlog=False, now=OLD_SEEN)
+    before = links(store)
+    assert store.slim_stories_older_than(CUTOFF).stories == 2
+    assert links(store) == before
+    assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert store.known_story_ids([other_id.id]) == {other_id.id}
+    assert [b.also_reported_by for b in store.latest()] == [("Outlet B",)]
 
 
 def test_the_search_index_agrees_with_the_rows_after_slimming_and_an_edit(store):
