@@ -75,7 +75,7 @@ class RetentionStore:
         """Delete the batch's rows and write them back slim, pks unchanged. Not an
         UPDATE: a row shrunk in place leaves its page nearly empty, SQLite never merges
         such pages, and new stories go at the table's end, so the space would never be
-        used again (bench/bench_retention.py: 174 pages freed of 12,550; this: 8,944)."""
+        used again (bench/bench_retention.py: 174 pages freed of 12,550; this: 8,754)."""
         marks = ",".join("?" * len(pks))
         with self._write():
             # Other stories' cluster_id points at these pks: checked at commit, by when
