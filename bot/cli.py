@@ -82,6 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the whole pipeline on bundled sample feeds, on loopback")
     p.add_argument("--seconds", type=_positive_seconds, default=40.0,
                    help="how long to run (default 40)")
+    p = sub.add_parser("prune", help="slim stories older than AINEWS_KEEP_DAYS now "
+                                     "(the running bot does it daily)")
+    p.add_argument("--days", type=_keep_days, help="keep this many days whole instead")
     sub.add_parser("discord-invite", help="print the Discord invite URL for this bot")
     return ap
 
@@ -109,6 +112,15 @@ def _positive_seconds(text: str) -> float:
     if not 0 < value < 86400:
         raise argparse.ArgumentTypeError(f"{text} is not a number of seconds above 0")
     return value
+
+
+def _keep_days(text: str) -> int:
+    """The same rule as AINEWS_KEEP_DAYS (bot/config.py), as a usage error."""
+    from bot.config import ConfigError, keep_days
+    try:
+        return keep_days("--days", text)
+    except ConfigError as e:
+        raise argparse.ArgumentTypeError(str(e).removeprefix("config: ")) from None
 
 
 class Terminated(KeyboardInterrupt):

@@ -72,7 +72,7 @@ def _settings(args):
 # database a typo is likelier than a wish for a new, empty one (which would then answer
 # "no stories" or "no feeds yet" as if the archive were empty). poll, run and
 # `feeds add` create it.
-LOOKUPS = frozenset({"latest", "company", "topic", "topics", "search", "status"})
+LOOKUPS = frozenset({"latest", "company", "topic", "topics", "search", "status", "prune"})
 FEED_ACTIONS_ON_A_DATABASE = frozenset({"list", "remove", "resume"})
 
 
@@ -251,8 +251,17 @@ def cmd_status(app, args) -> int:
     return print_status(app, as_json=args.json)
 
 
+def cmd_prune(app, args) -> int:
+    """An operator's command (shell access is admin access): slim now, one line."""
+    from bot.retention import prune, prune_line
+    from feeds.models import utcnow
+    days = app.settings.keep_days if args.days is None else args.days
+    print(prune_line(prune(app.store, days, utcnow()), days))
+    return 0
+
+
 HANDLERS = {
     "run": cmd_run, "poll": cmd_poll, "latest": cmd_latest, "company": cmd_company,
     "topic": cmd_topic, "search": cmd_search, "topics": cmd_topics, "feeds": cmd_feeds,
-    "status": cmd_status,
+    "status": cmd_status, "prune": cmd_prune,
 }

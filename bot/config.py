@@ -29,6 +29,7 @@ class Settings:
     feeds_file: Path | None = None          # None: the bundled default list
     poll_minutes: float = 10.0
     max_post_age_hours: float = 48.0        # older stories are stored, not posted; 0: no limit
+    keep_days: int = 180                    # stories older are slimmed (bot/retention.py); 0: never
     allow_private_hosts: bool = False
     fetch_articles: bool = False
     console: bool = False                   # force the console adapter on
@@ -126,6 +127,7 @@ _FIELDS = {
     "AINEWS_POLL_MINUTES": ("poll_minutes", lambda n, v: _number(float, n, v, 0.001, 1440)),
     "AINEWS_MAX_POST_AGE_HOURS": ("max_post_age_hours",
                                   lambda n, v: _number(float, n, v, 0, 24 * 366)),
+    "AINEWS_KEEP_DAYS": ("keep_days", lambda n, v: keep_days(n, v)),
     "AINEWS_ALLOW_PRIVATE_HOSTS": ("allow_private_hosts", _bool),
     "AINEWS_FETCH_ARTICLES": ("fetch_articles", _bool),
     "AINEWS_CONSOLE": ("console", _bool),
@@ -155,6 +157,16 @@ _FIELDS = {
     "AINEWS_LLM_JUDGE_HOURLY_CAP": ("llm_judge_hourly_cap", lambda n, v: _number(int, n, v, 0)),
     "AINEWS_LLM_JUDGE_MARGIN": ("llm_judge_margin", lambda n, v: _number(float, n, v, 0, 1)),
 }
+
+
+def keep_days(name: str, raw: str) -> int:
+    """0 keeps everything; else at least 3 days: a new report joins the cluster of one
+    within 48 h, compared by text, so a story must stay whole that long."""
+    days = _number(int, name, raw, 0, 36600)
+    if 0 < days < 3:
+        raise ConfigError(f"config: {name}={raw!r} must be 0 (keep everything) or at "
+                          "least 3 (stories are clustered by their text within 48 h)")
+    return days
 
 
 def _level(name: str, raw: str) -> str:

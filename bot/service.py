@@ -20,6 +20,7 @@ from bot.app import App
 from bot.connections import ConnectionLog, forget_connections
 from bot.errors import StartUnavailable, UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
+from bot.retention import DailyPrune
 from bot.runlock import run_lock
 from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless_stopped
 from feeds.feedlist import FeedListError, load_feed_list
@@ -92,6 +93,7 @@ class Service:
         self.delivery = None
         self.connections: dict[str, ConnectionLog] = {}   # what `ainews status` shows
         self._dispatching = asyncio.Lock()
+        self.prune = DailyPrune(app.store, app.settings.keep_days, clock)
 
     async def run(self, *, once: bool = False) -> int:
         with run_lock(self.app.settings.db_path):     # one bot per database
@@ -123,6 +125,7 @@ class Service:
                     await self._until_stopped(self._cycle(pipeline, all_feeds=True))
                     if not self.stop.is_set():
                         await delivery.run_once(self.stop)
+                        await self._guarded_prune()   # cron's `run --once` prunes too
                 else:
                     await self._run_forever(pipeline, delivery)
             finally:
@@ -138,6 +141,7 @@ class Service:
         try:
             while not self.stop.is_set():
                 await self._guarded_cycle(pipeline)
+                await self._guarded_prune()
                 await set_within(self.stop, min(TICK_SECONDS, self.app.settings.poll_minutes * 60))
         finally:
             self.stop.set()
@@ -160,6 +164,16 @@ class Service:
                 raise
             log.exception("service: poll cycle failed (%s: %s); retrying next tick",
                           type(e).__name__, e)
+
+    async def _guarded_prune(self) -> None:
+        """The daily prune (bot/retention.py); a store busy or failing now is tried
+        again tomorrow, as polling goes on: retention is never worth stopping the bot."""
+        try:
+            await self.prune.maybe()
+        except StoreReadOnly:
+            raise
+        except StoreError as e:
+            log.warning("service: pruning the store failed (%s); trying again tomorrow", e)
 
     async def _until_stopped(self, coro) -> None:
         """Run a poll pass, abandoning it if a stop is asked for: slow feeds must not hold

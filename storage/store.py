@@ -1,8 +1,8 @@
 """The Store: one SQLite file (sqlite-utils underneath) behind intent-named methods.
 
 Feeds (storage.feedstate), stories and briefs (storage.stories, with storage.dedupe
-and storage.briefs), lookups (storage.lookups) and the chat core's subscriptions/outbox
-(storage.delivery) are mixins of this one class. WAL lets the bot and a CLI lookup use the file at once;
+and storage.briefs), lookups (storage.lookups) the chat core's subscriptions/outbox
+(storage.delivery) and retention (storage.retention) are mixins of this one class. WAL lets the bot and a CLI lookup use the file at once;
 writers wait (busy timeout) instead of failing.
 """
 from __future__ import annotations
@@ -25,10 +25,11 @@ from storage.candidates import CompanyDays
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore, has_word
+from storage.retention import RetentionStore, Slimmed
 from storage.schema import MIGRATIONS, StoreError, StoreReadOnly, migrate, unknown_versions
 from storage.stories import StoryStore
 
-__all__ = ["Store", "StoreError", "StoreReadOnly", "FeedState", "damage_message"]
+__all__ = ["Store", "StoreError", "StoreReadOnly", "FeedState", "Slimmed", "damage_message"]
 
 log = logging.getLogger("ainews.store")
 BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
@@ -37,7 +38,7 @@ WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
 READ_ONLY = "the database is read-only (check the permissions of the file and its folder)"
 
 
-class Store(FeedStore, StoryStore, LookupStore, DeliveryStore):
+class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore):
     def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow):
         self.path = str(path)
         self._now = clock

@@ -47,6 +47,9 @@ def run_cli(capsys, *argv) -> tuple[int, str, str]:
     ("AINEWS_MAX_POST_AGE_HOURS", "2d", "AINEWS_MAX_POST_AGE_HOURS='2d' is not a number"),
     ("AINEWS_MAX_POST_AGE_HOURS", "-1", "AINEWS_MAX_POST_AGE_HOURS='-1' must be at least 0"),
     ("AINEWS_MAX_POST_AGE_HOURS", "nan", "AINEWS_MAX_POST_AGE_HOURS='nan' is not a number"),
+    ("AINEWS_KEEP_DAYS", "abc", "AINEWS_KEEP_DAYS='abc' is not a whole number"),
+    ("AINEWS_KEEP_DAYS", "-1", "AINEWS_KEEP_DAYS='-1' must be at least 0"),
+    ("AINEWS_KEEP_DAYS", "2", "AINEWS_KEEP_DAYS='2' must be 0 (keep everything) or at least 3"),
     # Half an LLM configuration left the LLM condenser off without a word.
     ("LLM_BASE_URL", "http://127.0.0.1:11434/v1", "LLM_MODEL is not set"),
     ("LLM_API_KEY", "sk-test", "LLM_MODEL is not set"),

@@ -1,0 +1,57 @@
+"""Retention for the running bot and `ainews prune`: old stories slimmed once a day.
+
+What slimming keeps and drops is storage/retention.py's; this module decides when
+(AINEWS_KEEP_DAYS; 0 keeps everything) and says what it did in one line.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime, timedelta
+
+from storage.retention import Slimmed
+
+log = logging.getLogger("ainews.store")
+EVERY = timedelta(days=1)
+
+
+def prune(store, keep_days: int, now: datetime) -> Slimmed | None:
+    """Slim what is older than `keep_days`; None when everything is kept (0)."""
+    if keep_days <= 0:
+        return None
+    return store.slim_stories_older_than(now - timedelta(days=keep_days))
+
+
+def prune_line(result: Slimmed | None, keep_days: int) -> str:
+    if result is None:
+        return "store: AINEWS_KEEP_DAYS=0: every story is kept whole; nothing slimmed"
+    return (f"store: slimmed {result.stories} stories older than {keep_days} days "
+            f"(text and search index); {result.posts} delivered posts forgotten")
+
+
+class DailyPrune:
+    """The service's daily prune: the first after the first poll of a start, then one a
+    day. It runs in a thread on a connection of its own (the service's is used from the
+    event loop alone): a first prune of a big store takes a while, and meanwhile the bot
+    keeps delivering, each batch holding the write lock only briefly."""
+
+    def __init__(self, store, keep_days: int, clock):
+        self.store, self.keep_days, self.clock = store, keep_days, clock
+        self.last: datetime | None = None
+
+    async def maybe(self) -> None:
+        now = self.clock()
+        if self.keep_days <= 0 or (self.last is not None and now - self.last < EVERY):
+            return
+        self.last = now
+        if self.store.path == ":memory:":   # one connection only (tests)
+            result = prune(self.store, self.keep_days, now)
+        else:
+            result = await asyncio.to_thread(_prune_apart, self.store.path, self.keep_days, now)
+        log.info("%s", prune_line(result, self.keep_days))
+
+
+def _prune_apart(path: str, keep_days: int, now: datetime) -> Slimmed | None:
+    from storage.store import Store
+    with Store(path) as store:
+        return prune(store, keep_days, now)

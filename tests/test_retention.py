@@ -1,0 +1,109 @@
+"""Retention in the bot (bot/retention.py): the service prunes after its first poll and
+daily, `ainews prune` on demand, and a slimmed story is still never posted twice."""
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+
+import pytest
+
+from bot.app import App
+from bot.cli import main
+from bot.config import load_settings
+from bot.retention import DailyPrune, prune
+from bot.service import Service
+from feeds.models import Subscription, utcnow
+from storage.store import Store
+from tests.fakes.feedserver import FeedServer, make_rss
+from tests.fakes.stories import archive_entry, strategy_entry
+from tests.test_store import make
+
+LINK = "https://news.example.com/story/1"
+
+
+def undated_feed(*archive: int) -> bytes:
+    """story-1 without a date (the parser dates it when fetched), then archive entries."""
+    rss = make_rss("Wire", [strategy_entry(1), *map(archive_entry, archive)]).decode()
+    return re.sub(r"(>story-1</guid>)<pubDate>[^<]*</pubDate>", r"\1", rss).encode()
+
+
+@pytest.fixture
+async def feeds():
+    async with FeedServer() as srv:
+        yield srv
+
+
+def app_for(tmp_path, feeds: FeedServer, **extra) -> App:
+    (tmp_path / "feeds.toml").write_text(f'[[feed]]\nname = "Wire"\nurl = "{feeds.url("/f.xml")}"\n')
+    app = App(load_settings({
+        "AINEWS_DB": str(tmp_path / "a.db"), "AINEWS_FEEDS": str(tmp_path / "feeds.toml"),
+        "AINEWS_ALLOW_PRIVATE_HOSTS": "1", "AINEWS_CONSOLE": "1", **extra}, dotenv_path=None))
+    app.store.subscribe(Subscription("console", "console", "console", "all", "all"))
+    return app
+
+
+async def test_an_undated_entry_still_listed_is_not_posted_again_after_slimming(
+        feeds, tmp_path, capsys, caplog):
+    feeds.add("/f.xml", make_rss("Wire", [archive_entry(0)]))
+    app = app_for(tmp_path, feeds)
+    await Service(app).run(once=True)                 # first poll: backlog
+    feeds.add("/f.xml", undated_feed(0, 1))   # archive 1: a row stored after story 1
+    with caplog.at_level(logging.INFO, logger="ainews.store"):
+        await Service(app).run(once=True)
+    assert capsys.readouterr().out.count(LINK) == 1   # posted once, as new
+    assert "store: slimmed 0 stories older than 180 days (text and search index); " \
+           "0 delivered posts forgotten" in caplog.text
+    slimmed = app.store.slim_stories_older_than(utcnow() + timedelta(days=1))
+    assert (slimmed.stories, slimmed.posts) == (3, 1)   # and its outbox row is gone
+    feeds.add("/f.xml", undated_feed(0, 1, 2))        # still listed; the feed changed
+    await Service(app).run(once=True)
+    assert LINK not in capsys.readouterr().out
+    assert app.store.outbox_counts() == {}
+    app.close()
+
+
+def old_store(path, days: int = 200) -> Store:
+    store = Store(path)
+    store.add_new_stories([make("Alibaba cuts cloud prices", text="Zorblat body.")],
+                          backlog=False, now=utcnow() - timedelta(days=days))
+    return store
+
+
+def test_keep_days_zero_keeps_everything(tmp_path):
+    with old_store(tmp_path / "a.db") as store:
+        assert prune(store, 0, utcnow()) is None
+        assert store.search("zorblat")
+
+
+async def test_the_daily_prune_runs_after_the_first_poll_then_once_a_day(tmp_path):
+    now = [utcnow()]
+    with old_store(tmp_path / "a.db") as store:
+        daily = DailyPrune(store, 180, lambda: now[0])
+        await daily.maybe()
+        assert store.search("zorblat") == []
+        store.add_new_stories([make("Tencent opens a model", text="Quuxite body.")],
+                              backlog=False, now=now[0] - timedelta(days=200))
+        now[0] += timedelta(hours=23)
+        await daily.maybe()
+        assert store.search("quuxite")                # not yet a day since the last
+        now[0] += timedelta(hours=2)
+        await daily.maybe()
+        assert store.search("quuxite") == []
+
+
+def test_the_prune_command_prints_the_counts(clean_env, tmp_path, capsys):
+    old_store(tmp_path / "a.db").close()
+    clean_env.setenv("AINEWS_DB", str(tmp_path / "a.db"))
+    assert main(["prune"]) == 0
+    assert capsys.readouterr().out == ("store: slimmed 1 stories older than 180 days (text "
+                                       "and search index); 0 delivered posts forgotten\n")
+    assert main(["prune", "--days", "3"]) == 0
+    assert "slimmed 0 stories older than 3 days" in capsys.readouterr().out
+
+
+def test_the_prune_command_refuses_a_bad_days_value(clean_env, tmp_path, capsys):
+    clean_env.setenv("AINEWS_DB", str(tmp_path / "a.db"))
+    with pytest.raises(SystemExit) as stop:
+        main(["prune", "--days", "-1"])
+    assert stop.value.code == 2 and "--days='-1' must be at least 0" in capsys.readouterr().err
