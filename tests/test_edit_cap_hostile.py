@@ -4,24 +4,18 @@ control characters. The post already out is edited at most MAX_EDITS times, ever
 is as inert as the post (console: no control characters), and the store does not grow with the versions."""
 from __future__ import annotations
 
-import re
 import sqlite3
 from datetime import timedelta
 
 import pytest
 
+from bot.logs import CONTROL
 from bot.service import Service
 from storage.post_edits import MAX_EDITS
-from tests.fakes.feedserver import FeedServer, make_rss
+from tests.fakes.feedserver import FeedServer
 from tests.fakes.recorder import FakeClock
-from tests.fakes.stories import archive_entry
-from tests.test_edit_cap_service import STORY, app_for
+from tests.test_edit_cap_service import STORY, app_for, publish
 from tests.test_slack_render import HOSTILE
-
-# A terminal acts on no mention or link, only on control and bidi characters (the chat
-# adapters' edits render as their posts do: tests/test_*_render.py).
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]")
-
 
 @pytest.fixture
 async def feeds():
@@ -29,11 +23,6 @@ async def feeds():
     await server.start()
     yield server
     await server.stop()
-
-
-def publish(feeds, title: str | None) -> None:
-    entries = [{**STORY, "title": title}] if title else []
-    feeds.add("/f.xml", make_rss("Wire", entries + [archive_entry(0)]))
 
 
 async def test_an_ever_changing_hostile_headline_is_edited_at_most_the_cap(tmp_path, feeds, capsys):
@@ -59,5 +48,7 @@ async def test_an_ever_changing_hostile_headline_is_edited_at_most_the_cap(tmp_p
                                    "FROM outbox").fetchone()[0])
     app.store.close()
     assert edits == MAX_EDITS
+    # A terminal acts on no mention or link, only on control and bidi characters (the
+    # chat adapters' edits render as their posts do: tests/test_*_render.py).
     assert not CONTROL.search(printed) and printed.count(" more ") >= MAX_EDITS
     assert max(sizes) < 4 * sizes[0]   # the headline is cut at 120 characters
