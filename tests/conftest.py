@@ -88,3 +88,13 @@ def clean_env(monkeypatch):
             monkeypatch.delenv(k)
     monkeypatch.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "1")
     return monkeypatch
+
+
+@pytest.fixture
+async def feeds():
+    """A local feed server (tests/fakes/feedserver.py) for tests that poll for real."""
+    from tests.fakes.feedserver import FeedServer
+    server = FeedServer()
+    await server.start()
+    yield server
+    await server.stop()

@@ -7,23 +7,12 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
-import pytest
-
 from bot.logs import CONTROL
 from bot.service import Service
 from storage.post_edits import MAX_EDITS
-from tests.fakes.feedserver import FeedServer
 from tests.fakes.recorder import FakeClock
 from tests.test_edit_cap_service import STORY, app_for, publish
 from tests.test_slack_render import HOSTILE
-
-@pytest.fixture
-async def feeds():
-    server = FeedServer()
-    await server.start()
-    yield server
-    await server.stop()
-
 
 async def test_an_ever_changing_hostile_headline_is_edited_at_most_the_cap(tmp_path, feeds, capsys):
     clock = FakeClock(STORY["published"] + timedelta(minutes=5))

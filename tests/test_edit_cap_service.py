@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from bot.app import App
 from bot.config import load_settings
 from bot.service import Service
@@ -18,14 +16,6 @@ from tests.fakes.stories import archive_entry, strategy_entry
 
 STORY = strategy_entry(1)                      # Tencent cuts prices of its AI models ...
 OTHER = "Tencent slashes AI model prices by 13% in a push for enterprise customers"
-
-
-@pytest.fixture
-async def feeds():
-    server = FeedServer()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 def app_for(tmp_path, feeds: FeedServer) -> App:

@@ -311,22 +311,30 @@ async def test_a_refused_app_token_after_start_is_retried_with_backoff_and_said_
     assert fake.app_token not in caplog.text
 
 
-async def test_an_unreachable_socket_mode_host_is_one_line_then_one_when_back(
-        fake, commands, caplog, waits):
-    """The websocket host unreachable while the Web API answers: slack_sdk logged a full
-    traceback at ERROR for every try, every ping interval (10 s), for as long as it
-    lasted. Now one line when it starts failing and one when it is back."""
+async def _through_a_socket_outage(fake, commands, *, tries: int, urls_expire: bool = False):
+    """The websocket host refuses `tries` connects (its issued URLs expired meanwhile if
+    `urls_expire`), comes back; the bot must reconnect and answer a slash command."""
     runner = await start_slack(settings_for(fake, "socket"), commands, ping_interval=0.05)
     try:
         fake.sockets_down = True
         await fake.drop_connections()
-        await fake.wait_for(lambda: fake.socket_refusals >= 4, what="failed tries")
+        await fake.wait_for(lambda: fake.socket_refusals >= tries, what="failed tries")
+        if urls_expire:
+            fake.expire_tickets()
         fake.sockets_down = False
         await fake.wait_for(lambda: fake._open_sockets(), what="reconnection")
         bot = Bot(fake, runner, "socket")
         assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
     finally:
         await runner.stop()
+
+
+async def test_an_unreachable_socket_mode_host_is_one_line_then_one_when_back(
+        fake, commands, caplog, waits):
+    """The websocket host unreachable while the Web API answers: slack_sdk logged a full
+    traceback at ERROR for every try, every ping interval (10 s), for as long as it
+    lasted. Now one line when it starts failing and one when it is back."""
+    await _through_a_socket_outage(fake, commands, tries=4)
     shown = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [r.name for r in shown] == ["ainews.slack", "ainews.slack"], \
         [r.getMessage() for r in shown]
@@ -372,18 +380,8 @@ async def test_after_an_outage_that_outlived_the_socket_mode_url_a_new_one_is_as
     host refused it for good and slash commands stayed dead after the network was back.
     Now every try after a failed one asks apps.connections.open for a new URL, backing
     off as when apps.connections.open itself fails."""
-    runner = await start_slack(settings_for(fake, "socket"), commands, ping_interval=0.05)
-    try:
-        fake.sockets_down = True
-        await fake.drop_connections()
-        await fake.wait_for(lambda: fake.socket_refusals >= 3, what="failed tries")
-        fake.expire_tickets()         # the outage outlived every URL issued so far
-        fake.sockets_down = False
-        await fake.wait_for(lambda: fake._open_sockets(), what="reconnection")
-        bot = Bot(fake, runner, "socket")
-        assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
-    finally:
-        await runner.stop()
+    # the outage outlives every URL issued so far
+    await _through_a_socket_outage(fake, commands, tries=3, urls_expire=True)
     tried = fake.socket_tickets
     assert len(set(tried)) == len(tried), f"a Socket Mode URL was tried twice: {tried}"
     assert len(fake.calls_to("apps.connections.open")) == len(tried)
