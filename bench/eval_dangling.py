@@ -11,7 +11,9 @@ reference feeds/references.py finds (he/she/his/her, it/its, they/their, this/th
 that/those, "The company"/"The firm"/...; not an expletive "It is unclear ...", nor
 "This week"); "orphan" when the brief shows no antecedent: the sentence before it in
 the story is not the bullet before it, and it is not the story's first sentence (which
-follows the headline). `--dump` writes every brief
+follows the headline). It also prints the briefs' shape: how many have 0-3 bullets and
+whether the last line is a "Why it matters" sentence of the text, the marked Context
+line, or nothing. `--dump` writes every brief
 as JSON; `--diff` reads such a file and prints the strategy briefs whose bullets changed
 (`--every`: all briefs).
 """
@@ -77,6 +79,16 @@ def report(label: str, c: Counter) -> None:
           f"other {c['other']}")
 
 
+def shape(label: str, pairs) -> None:
+    """How many briefs have 0-3 bullets, and where their last line comes from: a
+    sentence of the text ("Why it matters"), the marked Context line, or nothing."""
+    n = Counter(min(len(b.bullets), 3) for _, b in pairs)
+    why = Counter("context" if b.why_is_generated else "text" if b.why_it_matters else "none"
+                  for _, b in pairs)
+    print(f"  {label:16} bullets 0/1/2/3: {n[0]}/{n[1]}/{n[2]}/{n[3]}; last line: "
+          f"why from the text {why['text']}, Context line {why['context']}, none {why['none']}")
+
+
 def show(pairs, n: int) -> None:
     for story, brief in pairs[:n]:
         for b in brief.bullets:
@@ -109,6 +121,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"eval_dangling: {len(pairs)} items, {len(strategy)} strategy briefs (HTML path)")
     report(f"strategy ({len(strategy)})", count(strategy))
     report(f"all ({len(pairs)})", count(pairs))
+    shape(f"strategy ({len(strategy)})", strategy)
+    shape(f"all ({len(pairs)})", pairs)
     show(strategy, args.show)
     if args.dump:
         args.dump.write_text(json.dumps({s.id: {"headline": b.headline, "bullets": b.bullets}
