@@ -2,6 +2,7 @@
 that may be posted condensed into briefs. Mixed into bot.pipeline.Pipeline."""
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -11,6 +12,7 @@ from feeds.models import Story
 from storage.feedstate import FeedState
 
 DATE_GRAIN = timedelta(minutes=1)
+CONDENSE_AT_ONCE = 4   # briefs of one feed's new stories made at once (LLM calls, pages)
 
 
 class NewStories:
@@ -95,9 +97,21 @@ class NewStories:
 
     async def condense_fresh(self, new: list[Story], *, backlog: bool) -> None:
         """Brief the stories that may be posted. A backlog is never posted, so its briefs
-        are made on first lookup (bot/commands.py), not for a whole feed's archive here."""
+        are made on first lookup (bot/commands.py), not for a whole feed's archive here.
+        A few at once: with an LLM or article pages each brief waits on the network, and
+        one at a time a feed's ten new stories would hold its posts for a minute."""
         if backlog:
             return
+        todo: dict[str, Story] = {}   # one per content: a copy finds its brief cached
         for story in new:
             if story.classification.strategy:
+                todo.setdefault(story.content_hash, story)
+        slots = asyncio.Semaphore(CONDENSE_AT_ONCE)
+
+        async def brief(story: Story) -> None:
+            async with slots:
                 await self.formatter.brief_for(story)
+        results = await asyncio.gather(*map(brief, todo.values()),
+                                       return_exceptions=True)
+        for failed in (r for r in results if isinstance(r, BaseException)):
+            raise failed   # as before: the feed's handling reports it, none is left running

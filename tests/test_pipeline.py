@@ -157,6 +157,32 @@ async def test_fresh_strategy_story_is_briefed_at_poll_time(env):
     assert len(brief.bullets) == 3 and brief.why_it_matters
 
 
+async def test_new_teasers_article_pages_are_read_side_by_side(env):
+    # Read one after another, a feed's new teasers held its posts for the sum of their
+    # page fetches (with an LLM, of their calls too): ten slow pages, minutes.
+    srv, store, pipeline, _ = env
+    await poll(pipeline, 0)
+    teasers = [{**e, "content_html": "", "summary": e["summary"][:200]}
+               for e in make_entries(4, seed=11)]
+    for i, e in enumerate(teasers):
+        e["link"] = srv.url(f"/article/{i}")
+        srv.add_slow(f"/article/{i}", 0.3, _article_page(e))
+    srv.add("/f.xml", make_rss("Wire", [*teasers, *ENTRIES]))
+    pipeline.formatter = Formatter(store, fetcher=pipeline.fetcher, fetch_articles=True)
+    srv.max_in_flight = 0
+    summary = await poll(pipeline, 5)
+    assert summary.fresh and all(s.classification.strategy for s in summary.fresh)
+    for s in summary.fresh:   # every brief from its article, not from the teaser
+        assert len(store.brief_for_hash(s.content_hash).bullets) == 3
+    assert srv.max_in_flight == 2   # the fetcher's per-host limit, not one at a time
+
+
+def _article_page(entry: dict) -> bytes:
+    return (f"<html><head><title>{entry['title']}</title></head><body><article>"
+            f"<h1>{entry['title']}</h1>{make_entries(1, seed=12)[0]['content_html']}"
+            f"</article></body></html>").encode()
+
+
 LOOKUPS = {
     "company": lambda c, s: c.company(CALLER, s.classification.companies[0], 25),
     "latest": lambda c, s: c.latest(CALLER, 25),
