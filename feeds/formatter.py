@@ -6,6 +6,7 @@ the extractive condenser, then the LLM when configured (which falls back to the
 extractive brief on any failure)."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import replace
 from typing import Protocol
@@ -70,7 +71,14 @@ class Formatter:
         except Exception as e:   # FetchError or anything else: keep the teaser
             log.info("formatter: article fetch failed for %s: %s", story.url, e)
             return None
-        return extract_main_text(decode_page(page.body or b"", page.content_type), story.url)
+        # Off the loop: a page may be megabytes (seconds of extraction), and chat
+        # heartbeats, slash-command replies and other feeds must go on meanwhile.
+        return await asyncio.to_thread(_page_text, page.body or b"", page.content_type,
+                                       story.url)
+
+
+def _page_text(body: bytes, content_type: str | None, url: str) -> str | None:
+    return extract_main_text(decode_page(body, content_type), url)
 
 
 def _for_story(brief: Brief, story: Story) -> Brief:

@@ -2,6 +2,8 @@
 fetched for teasers when enabled, the LLM used only when configured and allowed."""
 from __future__ import annotations
 
+import asyncio
+import threading
 from datetime import datetime, timezone
 
 import pytest
@@ -104,6 +106,31 @@ async def test_article_fetch_obeys_the_ssrf_guard():
         f = Formatter(Store(":memory:"), fetcher=fetcher, fetch_articles=True)
         brief = await f.brief_for(story(url=srv.url("/kunlun"), text=TEASER))
     assert srv.requests_for("/kunlun") == [] and brief.bullets == (TEASER,)
+
+
+async def test_the_event_loop_runs_while_an_article_page_is_read(monkeypatch):
+    # A page of megabytes takes seconds to extract; on the loop that stalled chat
+    # heartbeats and slash-command replies. The extraction below waits for the loop.
+    import feeds.formatter
+    started, loop_ran, waited = threading.Event(), threading.Event(), []
+    real = feeds.formatter.extract_main_text
+
+    def slow_extract(html, url=""):
+        started.set()
+        waited.append(loop_ran.wait(10))   # False when the loop itself is stuck here
+        return real(html, url)
+
+    async def loop_turn():
+        while not started.is_set():
+            await asyncio.sleep(0.01)
+        loop_ran.set()
+    monkeypatch.setattr(feeds.formatter, "extract_main_text", slow_extract)
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        srv.add("/kunlun", PAGE, content_type="text/html; charset=utf-8")
+        f = Formatter(Store(":memory:"), fetcher=fetcher, fetch_articles=True)
+        brief, _ = await asyncio.gather(f.brief_for(story(url=srv.url("/kunlun"), text=TEASER)),
+                                        loop_turn())
+    assert waited == [True] and len(brief.bullets) == 3
 
 
 ARTICLE_ZH = "".join(f"<p>{s}</p>" for s in [
