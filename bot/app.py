@@ -87,7 +87,8 @@ def make_llm(s: Settings):
         return None
     from feeds.llm import LLMCondenser
     return LLMCondenser(s.llm_base_url or None, s.llm_api_key or "unused", s.llm_model,
-                        timeout=s.llm_timeout, hourly_cap=s.llm_hourly_cap)
+                        timeout=s.llm_timeout, hourly_cap=s.llm_hourly_cap,
+                        concurrency=s.llm_concurrency)
 
 
 def make_judge(s: Settings, llm):

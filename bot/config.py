@@ -54,6 +54,7 @@ class Settings:
     llm_model: str = ""
     llm_hourly_cap: int = 120
     llm_timeout: float = 30.0
+    llm_concurrency: int = 4
     llm_judge: bool | None = None           # None: on whenever an LLM is configured
     llm_judge_hourly_cap: int = 120         # judge calls, beside the condenser's cap
     llm_judge_margin: float = 0.20          # also judge stories this far below the threshold
@@ -153,6 +154,7 @@ _FIELDS = {
     "LLM_MODEL": ("llm_model", lambda n, v: v.strip()),
     "LLM_HOURLY_CAP": ("llm_hourly_cap", lambda n, v: _number(int, n, v, 0)),
     "LLM_TIMEOUT": ("llm_timeout", lambda n, v: _number(float, n, v, 0.1, 3600)),
+    "LLM_CONCURRENCY": ("llm_concurrency", lambda n, v: _number(int, n, v, 1, 64)),
     "AINEWS_LLM_JUDGE": ("llm_judge", _bool),
     "AINEWS_LLM_JUDGE_HOURLY_CAP": ("llm_judge_hourly_cap", lambda n, v: _number(int, n, v, 0)),
     "AINEWS_LLM_JUDGE_MARGIN": ("llm_judge_margin", lambda n, v: _number(float, n, v, 0, 1)),

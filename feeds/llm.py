@@ -6,6 +6,7 @@ lengths, names and figures present in the source) and any failure falls back to 
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -26,6 +27,7 @@ MAX_HEADLINE = 120
 MAX_SOURCE_CHARS = 12_000   # what we send: enough for a news article, bounded cost
 REST_SECONDS = 60.0         # no calls for this long after the endpoint failed; doubles
 MAX_REST_SECONDS = 1800.0   # up to half an hour while it keeps failing
+CONCURRENCY = 4             # calls in flight at once (LLM_CONCURRENCY)
 
 SYSTEM = (
     "You condense AI-industry news for busy readers. Answer with one JSON object only: "
@@ -43,7 +45,8 @@ class LLMRejected(Exception):
 
 class LLMCondenser:
     def __init__(self, base_url: str | None, api_key: str, model: str, *, timeout: float = 30.0,
-                 hourly_cap: int = 120, clock: Callable[[], float] = time.monotonic):
+                 hourly_cap: int = 120, concurrency: int = CONCURRENCY,
+                 clock: Callable[[], float] = time.monotonic):
         from openai import AsyncOpenAI  # only when an LLM is configured
 
         self.model = model
@@ -53,6 +56,9 @@ class LLMCondenser:
         self._resume_at = 0.0           # no calls before this (clock) after a failure
         self._failure_kind = ""         # the last failure's type, reported once
         self._rejections: set[str] = set()   # kinds of rejected answer reported so far
+        # One limit for every caller (the briefs and the judge of every feed polled at
+        # once): a local model serving dozens of requests at once times them all out.
+        self._slots = asyncio.Semaphore(concurrency)
         # The client's own retries would multiply cost and latency: we fall back instead.
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
                                   timeout=timeout, max_retries=0)
@@ -83,17 +89,18 @@ class LLMCondenser:
     async def ask(self, system: str, user: str, *, temperature: float) -> str | None:
         """One JSON-mode call through the shared client: the answer's text, or None when
         resting or the endpoint failed (then rested, and said once per episode)."""
-        if self.resting():
-            return None
-        try:
-            resp = await self.client.chat.completions.create(
-                model=self.model, temperature=temperature,
-                response_format={"type": "json_object"},
-                messages=[{"role": "system", "content": system},
-                          {"role": "user", "content": user}])
-        except Exception as e:  # timeouts, HTTP errors, 429s, a garbled body: all fall back
-            self._endpoint_failed(e)
-            return None
+        async with self._slots:
+            if self.resting():   # checked once a slot is free: a failure may have come meanwhile
+                return None
+            try:
+                resp = await self.client.chat.completions.create(
+                    model=self.model, temperature=temperature,
+                    response_format={"type": "json_object"},
+                    messages=[{"role": "system", "content": system},
+                              {"role": "user", "content": user}])
+            except Exception as e:  # timeouts, HTTP errors, 429s, a garbled body: all fall back
+                self._endpoint_failed(e)
+                return None
         self._endpoint_answered()
         return (resp.choices[0].message.content or "") if resp.choices else ""
 

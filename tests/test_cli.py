@@ -43,6 +43,7 @@ def run_cli(capsys, *argv) -> tuple[int, str, str]:
     ("AINEWS_POLL_MINUTES", "inf", "AINEWS_POLL_MINUTES='inf' must be at most 1440"),
     ("AINEWS_POLL_MINUTES", "1e308", "AINEWS_POLL_MINUTES='1e308' must be at most"),
     ("LLM_TIMEOUT", "nan", "LLM_TIMEOUT='nan' is not a number"),
+    ("LLM_CONCURRENCY", "0", "LLM_CONCURRENCY='0' must be at least 1"),
     ("AINEWS_HTTP_PORT", "99999", "AINEWS_HTTP_PORT='99999' must be at most 65535"),
     ("AINEWS_MAX_POST_AGE_HOURS", "2d", "AINEWS_MAX_POST_AGE_HOURS='2d' is not a number"),
     ("AINEWS_MAX_POST_AGE_HOURS", "-1", "AINEWS_MAX_POST_AGE_HOURS='-1' must be at least 0"),

@@ -1,6 +1,7 @@
 """The LLM condenser, driven through the real openai client against a fake server."""
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime, timezone
 
@@ -102,6 +103,16 @@ async def test_hourly_cap_stops_calls_then_recovers(fake_llm):
     assert len(fake_llm.requests) == 2
     now[0] = 3601.0
     assert (await llm.condense(STORY, FALLBACK)).condenser == "llm:qwen-plus"
+
+
+async def test_calls_in_flight_are_capped_for_all_callers(fake_llm):
+    # Every feed polled at once briefs (and judges) its new stories at once: dozens of
+    # requests in flight timed a local model out, and every brief fell back.
+    fake_llm.script, fake_llm.delay = [("json", GOOD)], 0.1
+    llm = condenser(fake_llm, concurrency=2)
+    briefs = await asyncio.gather(*(llm.condense(s, FALLBACK) for s in _stories(6)))
+    assert fake_llm.max_in_flight == 2 and len(fake_llm.requests) == 6
+    assert {b.condenser for b in briefs} == {"llm:qwen-plus"}
 
 
 def _stories(n: int) -> list[Story]:

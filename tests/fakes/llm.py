@@ -8,6 +8,8 @@ Each request pops the next scripted behaviour (the last one repeats):
   ("body", "text")  HTTP 200 whose body is that text (not a completion: a broken proxy)
   ("fn", f)         the behaviour f(request body) returns: an answer per request
   ("echo-key", 401) an HTTP error whose message quotes the key sent, as some gateways do
+`delay` makes every request wait that long first; `max_in_flight` is the most requests
+handled at once.
 """
 from __future__ import annotations
 
@@ -25,6 +27,8 @@ class FakeLLM:
         self.requests: list[dict] = []
         self.runner: web.AppRunner | None = None
         self.base_url = ""
+        self.delay = 0.0
+        self.in_flight = self.max_in_flight = 0
 
     async def start(self) -> "FakeLLM":
         app = web.Application()
@@ -45,6 +49,15 @@ class FakeLLM:
         return self.script.pop(0) if len(self.script) > 1 else self.script[0]
 
     async def _completions(self, request: web.Request) -> web.Response:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            await asyncio.sleep(self.delay)
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.requests.append({"body": body, "auth": request.headers.get("Authorization", "")})
         kind, value = self._next()
