@@ -147,3 +147,14 @@ async def test_a_declared_platform_rate_paces_posts_across_channels(tmp_path, de
     assert offsets == expected
     store.close()
 
+
+
+def test_why_labels_are_ids_indices_and_fixed_halves():
+    import hashlib
+    from bench.eval_why import LABELS, read_labels
+    labels = read_labels(LABELS)
+    assert len(labels) == 154 and {k for k, _ in labels} == {"corpus", "cnndm"}
+    for (kind, sid), lab in labels.items():
+        parity = int(hashlib.sha1(f"{kind}:{sid}".encode()).hexdigest(), 16) % 2
+        assert lab["half"] == ("tune" if parity == 0 else "held")
+        assert all(0 < i < lab["n"] for i in lab["good"])   # never the lead sentence

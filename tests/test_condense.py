@@ -306,6 +306,40 @@ def test_why_picked_from_cue_sentence_not_from_bullets():
     assert not brief.why_is_generated
 
 
+_WHY_FACTS = ("Nimbus Labs cut the price of its Orca model by half on Tuesday.\n"
+              "The new price applies to every customer from next month.\n"
+              "Orca was released in March and now serves about two million developers.\n")
+
+
+@pytest.mark.parametrize("why", [
+    "The move could push rival labs to cut their own prices before the summer.",
+    "The cut sends a clear message that model makers now compete on cost.",
+    "Billions of dollars in cloud contracts are at stake as buyers compare offers.",
+    "The pricing could serve as a template for other labs selling to small firms.",
+    "The cut is the latest sign that prices for capable models are falling fast.",
+    "Cheaper tokens could give smaller startups an edge over the largest labs.",
+    "Lower prices could reduce costs across the software industry this year.",
+    "That means a small team can now afford to run Orca on every support ticket.",
+])
+def test_why_found_by_a_consequence_cue(why):
+    brief = condense(story("Nimbus Labs halves Orca prices", _WHY_FACTS + why))
+    assert brief.why_it_matters == why and not brief.why_is_generated
+    assert why not in brief.bullets
+
+
+@pytest.mark.parametrize("line", [
+    "“The move could push rival labs to cut their own prices,” the chief executive said.",
+    "They said the move could push rival labs to cut their own prices.",
+    "Nimbus Labs halves Orca prices, and the move could push rivals to follow.",
+    "Orca is what is known as a mixture-of-experts model, which means it is cheap to run.",
+    "Rivals said they would match the price even if it means thinner margins.",
+])
+def test_why_not_taken_from_quote_pronoun_headline_or_definition(line):
+    c = Classification(strategy=True, score=3.0, companies=("Nimbus Labs",), topics=("pricing",))
+    brief = condense(story("Nimbus Labs halves Orca prices", _WHY_FACTS + line, classification=c))
+    assert brief.why_is_generated and brief.why_it_matters == "Context: Nimbus Labs · pricing"
+
+
 def test_no_consequence_stated_gives_marked_context_line():
     text = "Alibaba cut Qwen API prices by 40% on Monday. The cut applies to all regions."
     c = Classification(strategy=True, score=3.0, companies=("Alibaba",), topics=("pricing", "open-source"))
