@@ -72,7 +72,8 @@ def _settings(args):
 # database a typo is likelier than a wish for a new, empty one (which would then answer
 # "no stories" or "no feeds yet" as if the archive were empty). poll, run and
 # `feeds add` create it.
-LOOKUPS = frozenset({"latest", "company", "topic", "topics", "search", "status", "prune"})
+LOOKUPS = frozenset({"latest", "company", "topic", "topics", "search", "status", "prune",
+                     "why"})
 FEED_ACTIONS_ON_A_DATABASE = frozenset({"list", "remove", "resume"})
 
 
@@ -260,8 +261,13 @@ def cmd_prune(app, args) -> int:
     return 0
 
 
+def cmd_why(app, args) -> int:
+    from bot.cli_why import explain   # the store's records module: only when asked
+    return explain(app, args)
+
+
 HANDLERS = {
     "run": cmd_run, "poll": cmd_poll, "latest": cmd_latest, "company": cmd_company,
     "topic": cmd_topic, "search": cmd_search, "topics": cmd_topics, "feeds": cmd_feeds,
-    "status": cmd_status, "prune": cmd_prune,
+    "status": cmd_status, "prune": cmd_prune, "why": cmd_why,
 }

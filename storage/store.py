@@ -25,6 +25,7 @@ from storage.candidates import CompanyDays
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore, has_word
+from storage.records import RecordStore
 from storage.retention import RetentionStore, Slimmed
 from storage.schema import MIGRATIONS, StoreError, StoreReadOnly, migrate, unknown_versions
 from storage.stories import StoryStore
@@ -38,7 +39,7 @@ WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
 READ_ONLY = "the database is read-only (check the permissions of the file and its folder)"
 
 
-class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore):
+class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, RecordStore):
     def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow):
         self.path = str(path)
         self._now = clock

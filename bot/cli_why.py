@@ -1,0 +1,92 @@
+"""`ainews why STORY`: why a story was posted or not, from what the classifier recorded.
+
+A post that should not have gone out (or a story that should have) is the question an
+operator asks first; the answer is the verdict, the phrases, learned features and
+headline words that weighed most, the LLM judge's word, the cluster (only a cluster's
+lead is posted) and where the cluster's post went."""
+from __future__ import annotations
+
+import sys
+
+from bot.console import json_line, terminal_text
+from feeds.models import iso_utc
+from storage.records import Post, StoryRecord
+
+# Reasons by what recorded them (feeds/classify.py, feeds/judge.py): the rest are the
+# rule layer's phrases, companies and the AI gate.
+_GROUPS = (("learned", "feature:"), ("words", "word:"))
+_BACKLOG = "backlog: stored by a feed's first poll, never posted"
+
+
+def explain(app, args) -> int:
+    record = app.store.story_record(args.story)
+    if record is None:
+        print(terminal_text(f"why: no stored story has the id or link {args.story!r}; "
+                            "`ainews search WORDS` finds one by its words"), file=sys.stderr)
+        return 1
+    print(json_line(as_json(record)) if args.json else terminal_text(as_text(record)))
+    return 0
+
+
+def as_text(r: StoryRecord) -> str:
+    s, c = r.story, r.story.classification
+    when = s.published.strftime("%Y-%m-%d %H:%M UTC")
+    lines = [s.title, f"{s.source} · {when} · {s.url or s.id}",
+             _verdict(c.reasons) or f"verdict: {'strategy' if c.strategy else 'not strategy'}"]
+    lines += [f"LLM judge: {j.removeprefix('llm: ')}" for j in _judge(c.reasons)]
+    lines.append(f"companies: {', '.join(c.companies) or '-'} · topics: "
+                 f"{', '.join(c.topics) or '-'}")
+    lines += [f"{name}: {'; '.join(items)}" for name, items in _grouped(c.reasons) if items]
+    lines += [_cluster_line(r), _BACKLOG if r.status == "backlog" else _posts_line(r)]
+    return "\n".join(lines)
+
+
+def as_json(r: StoryRecord) -> dict:
+    s, c = r.story, r.story.classification
+    return {"id": s.id, "url": s.url, "headline": s.title, "source": s.source,
+            "published": iso_utc(s.published), "strategy": c.strategy, "score": c.score,
+            "verdict": _verdict(c.reasons), "judge": " ".join(_judge(c.reasons)),
+            "companies": list(c.companies), "topics": list(c.topics),
+            "reasons": list(c.reasons), "status": r.status,
+            "lead": {"id": r.lead[0], "source": r.lead[1]} if r.lead else None,
+            "also_reported_by": list(r.members),
+            "posts": [p.__dict__ for p in r.posts]}
+
+
+def _verdict(reasons: tuple[str, ...]) -> str:
+    return next((x for x in reasons if x.startswith("verdict:")), "")
+
+
+def _judge(reasons: tuple[str, ...]) -> list[str]:
+    return [x for x in reasons if x.startswith("llm: ")][-1:]
+
+
+def _grouped(reasons: tuple[str, ...]) -> list[tuple[str, list[str]]]:
+    told = ("verdict:", "llm: ") + tuple(prefix for _, prefix in _GROUPS)
+    rules = [x for x in reasons if not x.startswith(told)]
+    return [("rules", rules)] + [(name, [x for x in reasons if x.startswith(prefix)])
+                                 for name, prefix in _GROUPS]
+
+
+def _cluster_line(r: StoryRecord) -> str:
+    if r.lead:
+        return (f"cluster: another report leads ({r.lead[1]}, {r.lead[0]}); only the lead "
+                "is posted, this one shows as also reported by")
+    if not r.members:
+        return "cluster: no other outlet's report of this event is stored"
+    return f"cluster: this story leads, also reported by {', '.join(r.members)}"
+
+
+def _posts_line(r: StoryRecord) -> str:
+    where = "posts of its cluster" if r.lead else "posts"
+    if r.posts:
+        return f"{where}: " + "; ".join(map(_post, r.posts))
+    if not r.story.classification.strategy:
+        return f"{where}: none (not a strategy story)"
+    return f"{where}: none (no channel subscribed to its companies or topics, or not yet due)"
+
+
+def _post(p: Post) -> str:
+    sent = f" {p.sent_at}" if p.sent_at else ""
+    error = f" ({p.last_error})" if p.last_error else ""
+    return f"{p.platform} {p.channel} {p.state}{sent}{error}"

@@ -1,0 +1,69 @@
+"""One story's record, for `ainews why`: the story behind an id or a link as a post shows
+it, its cluster, and where its cluster was posted."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from feeds.models import Story
+from feeds.urls import canonical_url
+from storage.story_rows import STORY_COLUMNS, story_from_row
+
+
+@dataclass(frozen=True)
+class Post:
+    """One channel's post of a cluster (an outbox row)."""
+    platform: str
+    channel: str
+    state: str          # due, held, sent, failed, cancelled, ... (storage/outbox.py)
+    sent_at: str        # ISO time, "" until sent
+    last_error: str
+
+
+@dataclass(frozen=True)
+class StoryRecord:
+    story: Story
+    status: str                     # "new" or "backlog" (a first poll's: never posted)
+    lead: tuple[str, str] | None    # (lead id, lead source) when another report leads
+    members: tuple[str, ...]        # the other outlets of its cluster
+    posts: tuple[Post, ...]
+
+
+class RecordStore:
+    """Mixin of Store (uses self.db and StoryStore.cluster_info)."""
+
+    def story_record(self, ref: str) -> StoryRecord | None:
+        """The story whose id, other id (an unstable GUID) or link is `ref`; a link may
+        be spelled with tracking parameters or a fragment, as posts and browsers show it."""
+        row = self._story_row(ref.strip())
+        if row is None:
+            return None
+        *columns, status = row
+        story, pk, lead_pk = story_from_row(tuple(columns)), columns[0], columns[-1]
+        lead_id, _, members = self.cluster_info(story.id)
+        lead = None
+        if lead_pk != pk:
+            lead = self.db.execute("SELECT id, source FROM stories WHERE pk = ?",
+                                   (lead_pk,)).fetchone()
+        return StoryRecord(story, status, tuple(lead) if lead else None, tuple(members),
+                           self._posts_of(lead_id))
+
+    def _story_row(self, ref: str):
+        columns = f"{STORY_COLUMNS}, status"
+        for where, value in (("id = ?", ref), ("url = ?", _link(ref)),
+                             ("pk = (SELECT story_pk FROM story_aliases WHERE alias = ?)", ref)):
+            if value:
+                row = self.db.execute(f"SELECT {columns} FROM stories WHERE {where}",
+                                      (value,)).fetchone()
+                if row:
+                    return row
+        return None
+
+    def _posts_of(self, cluster_id: str) -> tuple[Post, ...]:
+        rows = self.db.execute(
+            "SELECT platform, channel, state, coalesce(sent_at, ''), last_error FROM outbox "
+            "WHERE cluster_id = ? ORDER BY id", (cluster_id,)).fetchall()
+        return tuple(Post(*r) for r in rows)
+
+
+def _link(ref: str) -> str:
+    return canonical_url(ref) if ref.startswith(("http://", "https://")) else ""
