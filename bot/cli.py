@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("why", help="why a story was posted or not: verdict, what counted, "
                                    "its cluster and posts")
-    p.add_argument("story", help="the story's link (as a post shows it) or id")
+    p.add_argument("link", metavar="LINK", help="the story's link (as a post shows it) or id")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("brief", help="condense a feed file, article, URL or - (stdin)")

@@ -262,8 +262,13 @@ def cmd_prune(app, args) -> int:
 
 
 def cmd_why(app, args) -> int:
-    from bot.cli_why import explain   # the store's records module: only when asked
-    return explain(app, args)
+    from bot.commands_text import user_text
+    record = app.store.story_record(user_text(args.link)) if args.json else None
+    if record is None:   # the text, or the one-line error of a story not found
+        return print_reply(app.commands.why(CONSOLE, args.link), False)
+    from bot.why import as_json
+    print(json_line(as_json(record)))
+    return 0
 
 
 HANDLERS = {

@@ -18,6 +18,7 @@ ARGS: dict[str, dict[str, str | None]] = {
     "topic": {"slug": None, "limit": "--limit"},
     "search": {"query": None, "limit": "--limit"},
     "topics": {},
+    "why": {"link": None},
     "feeds list": {},
     "feeds add": {"url": None, "name": None},
     "feeds remove": {"url": None},

@@ -40,6 +40,7 @@ AI strategy news briefs. Commands:
   {} — latest briefs of a topic ({} lists them)
   {} — full-text search of the archive (-WORD leaves out stories with WORD)
   {} — topics and companies with story counts, last 7 days
+  {} — why a story was posted or not (its link as the post shows it)
   {} — what this channel follows (and why a subscription is paused)
 Admins:
   {} — post new stories here; TARGET is a topic, a company or all
@@ -50,7 +51,7 @@ as Europe/Berlin; UTC if left out)
   {}, {}, {}, {} — manage the feeds the bot reads
 LIMIT is how many briefs to show (default 5).""",
            ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS, ex.SEARCH_USAGE,
-           ex.TOPICS, ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,
+           ex.TOPICS, ex.WHY_USAGE, ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,
            ex.UNSUBSCRIBE_ALL, ex.DIGEST_USAGE, ex.DIGEST_OFF, ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
            ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
 
@@ -140,6 +141,20 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         lines += ["", "Companies:"] + ([f"  {c}: {n}" for n, c in ranked[:20]]
                                        or ["  none in the news this week"])
         return Reply.message("\n".join(lines))
+
+    def why(self, caller: Caller, link: str) -> Reply:
+        """Why the story behind `link` (as its post shows it) or an id was posted or not."""
+        from bot.why import as_text   # the record's wording: only when asked
+        ref = user_text(link)
+        if not ref:
+            return Reply.error(say("give a story's link as its post shows it, e.g. {}",
+                                   ex.WHY_USAGE))
+        record = self.store.story_record(ref)
+        if record is None:
+            return Reply.error(say("no stored story has the link or id '{}' — {} finds one "
+                                   "by its words", quote(ref), ex.SEARCH_EG))
+        here = None if caller.platform == "console" else (caller.platform, caller.workspace)
+        return Reply.message(as_text(record, here))
 
     def help(self, caller: Caller) -> Reply:
         who = WHO_IS_ADMIN.get(caller.platform)

@@ -74,6 +74,9 @@ class TextCommands:
     async def _text_search(self, caller: Caller, args: list[str]) -> Reply:
         return self.search(caller, " ".join(args))
 
+    async def _text_why(self, caller: Caller, args: list[str]) -> Reply:
+        return self.why(caller, " ".join(args))
+
     async def _text_topics(self, caller: Caller, args: list[str]) -> Reply:
         return self.topics(caller)
 

@@ -13,6 +13,7 @@ from storage.story_rows import STORY_COLUMNS, story_from_row
 class Post:
     """One channel's post of a cluster (an outbox row)."""
     platform: str
+    workspace: str
     channel: str
     state: str          # due, held, sent, failed, cancelled, ... (storage/outbox.py)
     sent_at: str        # ISO time, "" until sent
@@ -60,7 +61,7 @@ class RecordStore:
 
     def _posts_of(self, cluster_id: str) -> tuple[Post, ...]:
         rows = self.db.execute(
-            "SELECT platform, channel, state, coalesce(sent_at, ''), last_error FROM outbox "
+            "SELECT platform, workspace, channel, state, coalesce(sent_at, ''), last_error FROM outbox "
             "WHERE cluster_id = ? ORDER BY id", (cluster_id,)).fetchall()
         return tuple(Post(*r) for r in rows)
 

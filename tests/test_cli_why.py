@@ -14,6 +14,7 @@ from feeds.classify import Classifier
 from feeds.models import Story, utcnow
 from storage.store import Store
 from tests.fakes.slack import make_brief
+from tests.fakes.stories import classified
 
 
 
@@ -47,9 +48,7 @@ def archive(clean_env, tmp_path, classifier):
 
 
 def _story(sid, title, text, when, classifier, source="Tech Daily") -> Story:
-    story = Story(sid, f"https://news.example.com/{sid}", title, text, source,
-                  "https://news.example.com/rss", when)
-    return story.with_classification(classifier.classify(title, text))
+    return classified(classifier, sid, title, text, when, source)
 
 
 def run(capsys, *argv) -> tuple[int, str, str]:

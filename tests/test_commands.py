@@ -188,7 +188,7 @@ def test_topics_counts_the_last_seven_days(commands):
 
 def test_help_lists_every_command(commands):
     lines = commands.help(MEMBER).text.splitlines()
-    for word in ("company", "latest", "topic", "search", "topics", "subscribe",
+    for word in ("company", "latest", "topic", "search", "topics", "why", "subscribe",
                  "unsubscribe", "subscriptions", "digest", "feeds"):
         assert any(line.startswith(f"  `{word}") for line in lines), word
 

@@ -56,7 +56,7 @@ async def test_synced_command_schema_matches_snapshot(fake, bot):
 
 def test_snapshot_reads_well_and_gates_admin_commands():
     commands = {c["name"]: c for c in json.loads(SNAPSHOT.read_text())}
-    assert set(commands) == {"company", "latest", "topic", "search", "topics", "help",
+    assert set(commands) == {"company", "latest", "topic", "search", "topics", "help", "why",
                              "subscribe", "unsubscribe", "subscriptions", "digest", "feeds"}
     for name in ("subscribe", "unsubscribe", "digest"):
         assert int(commands[name]["default_member_permissions"]) == PERM_MANAGE_CHANNELS

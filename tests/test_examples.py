@@ -66,6 +66,9 @@ class Recorder(TextCommands):
     def topics(self, caller):
         return self._record("topics")
 
+    def why(self, caller, link):
+        return self._record("why", link=link)
+
     def help(self, caller):
         return self._record("help")
 

@@ -136,6 +136,7 @@ def followed_choices(commands, caller: Caller, current: str) -> list[app_command
 def register(tree: app_commands.CommandTree, commands) -> None:
     """Add every ainews command to `tree`, bound to the platform-neutral `commands`."""
     _lookups(tree, commands)
+    _why(tree, commands)
     _channel_settings(tree, commands)
     tree.add_command(_feeds_group(commands))
 
@@ -192,6 +193,14 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
     async def help_(interaction: discord.Interaction):
         """What this bot does and how to use it."""
         await respond(interaction, await call(commands.help, caller_for(interaction)))
+
+
+def _why(tree: app_commands.CommandTree, commands) -> None:
+    @tree.command(name="why", description="Why a story was posted or not")
+    @app_commands.describe(link="The story's link, as its post shows it")
+    async def why(interaction: discord.Interaction, link: app_commands.Range[str, 1, 2000]):
+        """Why a story was posted or not."""
+        await respond(interaction, await call(commands.why, caller_for(interaction), link))
 
 
 def _channel_settings(tree: app_commands.CommandTree, commands) -> None:

@@ -16,6 +16,7 @@ OPTIONS: dict[str, tuple[str, ...]] = {
     "topic": ("slug",),
     "search": ("query",),
     "topics": (),
+    "why": ("link",),
     "help": (),
     "subscribe": ("target",),
     "unsubscribe": ("target",),

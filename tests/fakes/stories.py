@@ -55,3 +55,12 @@ def archive_entry(i: int, *, base_url: str = "https://news.example.com",
             "published": published or RECENT - timedelta(days=30, minutes=i),
             "content_html": "<p>Leeks, potatoes and a little butter make a simple soup.</p>",
             "summary": "A simple soup.", "author": "Staff reporter"}
+
+
+def classified(classifier, sid: str, title: str, text: str, when: datetime,
+               source: str = "Tech Daily"):
+    """A Story at https://news.example.com/SID, classified by the real classifier."""
+    from feeds.models import Story
+    story = Story(sid, f"https://news.example.com/{sid}", title, text, source,
+                  "https://news.example.com/rss", when)
+    return story.with_classification(classifier.classify(title, text))

@@ -1,14 +1,14 @@
-"""`ainews why STORY`: why a story was posted or not, from what the classifier recorded.
+"""Why a story was posted or not, from what the classifier recorded: `why` in chat and
+`ainews why` (bot/commands.py), as text for any surface or as JSON.
 
-A post that should not have gone out (or a story that should have) is the question an
-operator asks first; the answer is the verdict, the phrases, learned features and
-headline words that weighed most, the LLM judge's word, the cluster (only a cluster's
-lead is posted) and where the cluster's post went."""
+A post that should not have gone out (or a story that should have) is the question a
+reader or operator asks first; the answer is the verdict, the phrases, learned features
+and headline words that weighed most, the LLM judge's word, the cluster (only a
+cluster's lead is posted) and where the cluster's post went."""
 from __future__ import annotations
 
-import sys
+from dataclasses import asdict, replace
 
-from bot.console import json_line, terminal_text
 from feeds.models import iso_utc
 from storage.records import Post, StoryRecord
 
@@ -18,17 +18,12 @@ _GROUPS = (("learned", "feature:"), ("words", "word:"))
 _BACKLOG = "backlog: stored by a feed's first poll, never posted"
 
 
-def explain(app, args) -> int:
-    record = app.store.story_record(args.story)
-    if record is None:
-        print(terminal_text(f"why: no stored story has the id or link {args.story!r}; "
-                            "`ainews search WORDS` finds one by its words"), file=sys.stderr)
-        return 1
-    print(json_line(as_json(record)) if args.json else terminal_text(as_text(record)))
-    return 0
-
-
-def as_text(r: StoryRecord) -> str:
+def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None) -> str:
+    """The record for people; `workspace` (platform, id): show only the posts there (a
+    chat user sees their own workspace's channels, the operator's console all)."""
+    if workspace:
+        r = replace(r, posts=tuple(p for p in r.posts
+                                   if (p.platform, p.workspace) == workspace))
     s, c = r.story, r.story.classification
     when = s.published.strftime("%Y-%m-%d %H:%M UTC")
     lines = [s.title, f"{s.source} · {when} · {s.url or s.id}",
@@ -50,7 +45,7 @@ def as_json(r: StoryRecord) -> dict:
             "reasons": list(c.reasons), "status": r.status,
             "lead": {"id": r.lead[0], "source": r.lead[1]} if r.lead else None,
             "also_reported_by": list(r.members),
-            "posts": [p.__dict__ for p in r.posts]}
+            "posts": [asdict(p) for p in r.posts]}
 
 
 def _verdict(reasons: tuple[str, ...]) -> str:

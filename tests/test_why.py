@@ -1,0 +1,80 @@
+"""`why` in chat (bot/commands.py, bot/why.py): a reader's "why was this posted?" answered
+from the stored verdict, showing only their own workspace's posts, safe to render."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bot.commands import Commands
+from bot.config import Settings
+from bot.replies import Caller
+from feeds.classify import Classifier
+from feeds.models import utcnow
+from storage.store import Store
+from tests.fakes.slack import make_brief
+from tests.fakes.stories import classified
+
+SLACK_T1 = Caller("slack", "T1", "C1", "U1")
+LINK = "https://news.example.com/lead"
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return Classifier()
+
+
+@pytest.fixture
+def commands(tmp_path, classifier):
+    now = utcnow()
+    store = Store(tmp_path / "ainews.db")
+    store.add_new_stories([classified(
+        classifier, "lead", "Alibaba cuts Qwen API prices by 50% <!channel> @everyone",
+        "Alibaba Cloud said it would cut Qwen prices for enterprise customers.", now)],
+        backlog=False, now=now)
+    for platform, workspace, channel in (("slack", "T1", "C1"), ("slack", "T2", "C9"),
+                                         ("discord", "g1", "123")):
+        store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"), platform=platform,
+                           workspace=workspace, channel=channel, held=False, now=now)
+    yield Commands(store, classifier, settings=Settings())
+    store.close()
+
+
+@pytest.mark.parametrize("caller, shown, hidden", [
+    (SLACK_T1, ["slack C1 due"], ["C9", "discord"]),
+    (Caller("discord", "g1", "123", "u1"), ["discord 123 due"], ["slack"]),
+    (Caller("console", "console", "console", "cli"), ["slack C1", "slack C9", "discord 123"], []),
+])
+def test_a_reader_sees_the_verdict_and_only_their_workspaces_posts(commands, caller, shown,
+                                                                   hidden):
+    text = commands.why(caller, LINK).text
+    assert "verdict:strategy" in text and "rules: company:Alibaba" in text
+    posts = text.splitlines()[-1]
+    assert all(w in posts for w in shown) and not any(w in posts for w in hidden)
+
+
+@pytest.mark.parametrize("link, words", [
+    ("", "give a story's link as its post shows it, e.g. `why LINK`"),
+    ("https://news.example.com/other", "no stored story has the link or id"),
+])
+def test_what_to_do_when_no_story_is_found(commands, link, words):
+    reply = commands.why(SLACK_T1, link)
+    assert reply.kind == "error" and words in reply.text
+
+
+async def test_the_text_command_line_takes_a_link(commands):
+    reply = await commands.run_text(SLACK_T1, f"why {LINK}?utm_campaign=x")
+    assert reply.kind == "text" and reply.text.startswith("Alibaba cuts Qwen API prices")
+
+
+def test_a_hostile_headline_pings_no_one_in_slack(commands):
+    from bot.slack.render import all_texts, reply_message
+    shown = "\n".join(t for _, t in all_texts(reply_message(commands.why(SLACK_T1, LINK))["blocks"]))
+    assert "<!channel>" not in shown and "Alibaba cuts Qwen API prices" in shown
+
+
+def test_a_hostile_headline_pings_no_one_in_discord(commands):
+    from bot.discord.render import reply_payload
+    payload = reply_payload(commands.why(replace(SLACK_T1, platform="discord"), LINK))
+    shown = payload["content"] or payload["embeds"][0].description
+    assert "@everyone" not in shown and "Alibaba cuts Qwen API prices" in shown
