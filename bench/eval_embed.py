@@ -258,13 +258,18 @@ def pooled(run: Runner, fam, comps=None) -> dict:
     return {"setting": describe(s), "t": t, "prf": (p, r, f1), "counts": c, "parts": parts}
 
 
-def temporal(run: Runner, fam, split: str, comps=None) -> dict:
-    """Chosen by CV on the older sets, fitted on all of them, scored on the newer."""
-    d = run.d
+def split_rows(d, split: str) -> tuple[list[int], list[int], list[int], list[int]]:
+    """"older,sets>newer": the older and newer items' rows, and their labels."""
     older, newer = split.split(">")
     old = [i for i, tag in enumerate(d.tags) if tag in older.split(",")]
     new = [i for i, tag in enumerate(d.tags) if tag == newer]
-    ys_old, ys_new = [int(d.y[i]) for i in old], [int(d.y[i]) for i in new]
+    return old, new, [int(d.y[i]) for i in old], [int(d.y[i]) for i in new]
+
+
+def temporal(run: Runner, fam, split: str, comps=None) -> dict:
+    """Chosen by CV on the older sets, fitted on all of them, scored on the newer."""
+    d = run.d
+    old, new, ys_old, ys_new = split_rows(d, split)
     if comps:
         chosen = [choose_row(run.choose(c, old)) for c in comps]
         runs = [[statistics.mean(v) for v in zip(*rs)] for rs in zip(*(c[5] for c in chosen))]

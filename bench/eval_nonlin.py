@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench import eval_classify as ev  # noqa: E402
 from bench import nonlin_families as nf  # noqa: E402
 from bench import trainer as tr  # noqa: E402
-from bench.eval_embed import Runner, choose_row, counts, pick  # noqa: E402
+from bench.eval_embed import Runner, choose_row, counts, pick, split_rows  # noqa: E402
 
 SPLITS = ("dev,test,fresh-dev,fresh-test,fresh2>fresh3;dev,test,fresh-dev,fresh-test>fresh2;"
           "dev,test,fresh-dev,fresh-test,fresh2,fresh3>fresh4")
@@ -87,10 +87,7 @@ def pooled(run: Runner, fam, comps=None) -> dict:
 def temporal(run: Runner, fam, split: str, comps=None) -> dict:
     """Chosen by CV on the older sets, fitted on all of them, scored on the newer."""
     d = run.d
-    older, newer = split.split(">")
-    old = [i for i, tag in enumerate(d.tags) if tag in older.split(",")]
-    new = [i for i, tag in enumerate(d.tags) if tag == newer]
-    ys_old, ys_new = [int(d.y[i]) for i in old], [int(d.y[i]) for i in new]
+    old, new, ys_old, ys_new = split_rows(d, split)
     grid = None
     if comps:
         chosen = [choose_row(run.choose(c, old)) for c in comps]
