@@ -72,6 +72,9 @@ class FakeCommands:
     def help(self, caller):
         return self._text("help", caller, text="/company NAME: the latest on a company")
 
+    def why(self, caller, link):
+        return self._text("why", caller, link, text="verdict:strategy (p 0.93)")
+
     def subscribe(self, caller, target):
         return self._admin_only("subscribe", caller, target, done=f"Now following {target}.")
 
@@ -187,6 +190,9 @@ CASES = [
     ("/ainews", "topic chips", "U1", "topic", ("chips",), "Topic chips", False),
     ("/ainews", "Topic chips 3", "U1", "topic", ("chips 3",), "Topic chips 3", False),
     ("/topics", "", "U1", "topics", (), "open-source, pricing, chips", False),
+    # A link as Slack sends it, wrapped: why reads the URL.
+    ("/ainews", "why <https://news.example.com/a?utm_source=x>", "U1", "why",
+     ("https://news.example.com/a?utm_source=x",), "verdict:strategy", False),
     ("/subscribe", "pricing", "UADMIN", "subscribe", ("pricing",), "Now following pricing.",
      True),
     ("/unsubscribe", "pricing", "UADMIN", "unsubscribe", ("pricing",), "Stopped pricing.",
@@ -476,7 +482,8 @@ async def test_users_info_is_cached_between_commands(bot):
 @pytest.mark.parametrize("command,text", [("/latest", ""), ("/company", "alibaba"),
                                           ("/ainews", "search qwen"), ("/ainews", "topic chips"),
                                           ("/topics", ""), ("/subscriptions", ""),
-                                          ("/ainews", "help")])
+                                          ("/ainews", "help"),
+                                          ("/ainews", "why <https://news.example.com/a>")])
 async def test_lookups_answer_without_asking_who_is_admin(bot, command, text):
     """users.info slow, rate-limited or not granted must not hold up or spam a lookup."""
     bot.fake.fail("users.info", status=429, retry_after=30)

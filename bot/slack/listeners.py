@@ -95,8 +95,9 @@ def from_slack(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
-# Lookups without a slash command of their own: /search and /topic are Slack's built-ins.
-VIA_AINEWS = ("search", "topic")
+# Lookups without a slash command of their own: /search and /topic are Slack's built-ins;
+# why has none (the app's manifest keeps its commands few).
+VIA_AINEWS = ("search", "topic", "why")
 
 
 def plan(command: str, text: str) -> tuple[str, str]:
@@ -135,6 +136,7 @@ _CALLS: dict[str, Callable[[Any, Caller, str], Any]] = {
     "search": lambda c, who, a: c.search(who, a),
     "topic": lambda c, who, a: c.topic(who, a),
     "topics": lambda c, who, a: c.topics(who),
+    "why": lambda c, who, a: c.why(who, a),
     "subscribe": lambda c, who, a: c.subscribe(who, a),
     "unsubscribe": lambda c, who, a: c.unsubscribe(who, a),
     "subscriptions": lambda c, who, a: c.subscriptions(who),
@@ -260,7 +262,7 @@ LOOKUPS = ("company", "latest", "search", "topic")
 # Commands that only read: they never ask who is admin. Any other (a change, /ainews
 # anything, a command added to the core later) asks, so a new admin-only command can't
 # silently refuse the admins.
-READ_ONLY = frozenset({*LOOKUPS, "topics", "subscriptions", "help"})
+READ_ONLY = frozenset({*LOOKUPS, "topics", "why", "subscriptions", "help"})
 
 
 def parse_share(value: str) -> tuple[str, str] | None:
