@@ -5,22 +5,15 @@ is as inert as the post (console: no control characters), and the store does not
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
 
 from bot.logs import CONTROL
 from bot.service import Service
 from storage.post_edits import MAX_EDITS
-from tests.fakes.recorder import FakeClock
-from tests.test_edit_cap_service import STORY, app_for, publish
+from tests.test_edit_cap_service import STORY, posted, publish
 from tests.test_slack_render import HOSTILE
 
 async def test_an_ever_changing_hostile_headline_is_edited_at_most_the_cap(tmp_path, feeds, capsys):
-    clock = FakeClock(STORY["published"] + timedelta(minutes=5))
-    app = app_for(tmp_path, feeds)
-    publish(feeds, None)
-    await Service(app, clock=clock).run(once=True)          # the first poll: backlog
-    publish(feeds, STORY["title"])
-    await Service(app, clock=clock).run(once=True)
+    app, clock = await posted(tmp_path, feeds)
     capsys.readouterr()
     db = tmp_path / "a.db"
     sizes, edits, printed = [], 0, ""

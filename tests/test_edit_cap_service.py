@@ -30,14 +30,20 @@ def publish(feeds: FeedServer, title: str | None) -> None:
     feeds.add("/f.xml", make_rss("Wire", entries + [archive_entry(0)]))
 
 
-async def test_a_headline_ab_test_edits_the_console_post_once_an_hour_five_times(
-        tmp_path, feeds, capsys):
+async def posted(tmp_path, feeds: FeedServer):
+    """(app, clock) once STORY's post is out: a first poll (backlog), then STORY as new."""
     clock = FakeClock(STORY["published"] + timedelta(minutes=5))
     app = app_for(tmp_path, feeds)
     publish(feeds, None)
     await Service(app, clock=clock).run(once=True)          # the first poll: backlog
     publish(feeds, STORY["title"])
     await Service(app, clock=clock).run(once=True)
+    return app, clock
+
+
+async def test_a_headline_ab_test_edits_the_console_post_once_an_hour_five_times(
+        tmp_path, feeds, capsys):
+    app, clock = await posted(tmp_path, feeds)
     assert capsys.readouterr().out.count(STORY["title"]) == 1     # posted
     edits = []
     for n in range(1, 8 * 6):                               # 8 hours of 10-minute polls
