@@ -9,6 +9,7 @@ from typing import Callable
 from bot.poll_summary import FeedOutcome
 from feeds.judge import carried
 from feeds.models import Story
+from feeds.parser import off_the_loop
 from storage.feedstate import FeedState
 
 DATE_GRAIN = timedelta(minutes=1)
@@ -29,7 +30,7 @@ class NewStories:
         """Store the unseen entries; return (new, fresh): fresh are the new ones that
         may be posted (none of a backlog, none too old)."""
         unseen, known = self._unseen(stories)
-        classified = self._classify(unseen)
+        classified = await self._classify_off_loop(unseen)
         held = {s.id for s in classified if too_old(s)} if too_old and not backlog else set()
         if not backlog:
             classified = await self._judge(classified, lambda s: s.id not in known
@@ -73,6 +74,16 @@ class NewStories:
     def _classify(self, stories: list[Story]) -> list[Story]:
         return [s.with_classification(self.classifier.classify(s.title, s.text))
                 for s in stories]
+
+    async def _classify_off_loop(self, stories: list[Story]) -> list[Story]:
+        """_classify in the parser's thread: a feed of long full-text entries (or one
+        10 MB entry) costs tenths of a second, which on the loop would stall chat
+        heartbeats, slash-command replies and deliveries meanwhile."""
+        return await off_the_loop(self._classify, stories) if stories else []
+
+    async def classify_unseen_off_loop(self, stories: list[Story]) -> list[Story]:
+        """classify_unseen, the classifying done off the event loop."""
+        return await self._classify_off_loop(self._unseen(stories)[0])
 
     async def _judge(self, stories: list[Story], postable: Callable[[Story], bool],
                      ) -> list[Story]:

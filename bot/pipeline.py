@@ -122,8 +122,8 @@ class Pipeline(NewStories, FirstPolls):
         out.warning = parsed.warning or ""
         fetched = self._fetched(state, res, parsed, body_hash, now)
         if out.backlog and self._backlog is not None:
-            self._queue_backlog(_Backlog(state, out, self.classify_unseen(parsed.stories),
-                                         now, fetched))
+            classified = await self.classify_unseen_off_loop(parsed.stories)
+            self._queue_backlog(_Backlog(state, out, classified, now, fetched))
             return []
         return await self._store_polled(state, out, parsed.stories, now, fetched)
 

@@ -16,7 +16,7 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, TypeVar
 from urllib.parse import urlsplit
 
 import feedparser
@@ -69,11 +69,13 @@ def parse_feed(body: bytes, *, feed_url: str, source: str = "",
                            content_type=content_type, fetched_at=fetched_at, base_url=base_url)
 
 
+T = TypeVar("T")
 _THREAD: ThreadPoolExecutor | None = None
 
 
-async def off_the_loop(parse: Callable[..., ParsedFeed], body: bytes, **kw) -> ParsedFeed:
-    """`parse(body, **kw)` (parse_feed) in the parser's own thread, for async callers.
+async def off_the_loop(work: Callable[..., T], *args, **kw) -> T:
+    """`work(*args, **kw)` (parse_feed, or classifying its stories) in the parser's own
+    thread, for async callers.
 
     Hostile markup keeps feedparser busy for minutes (10 MB of empty elements: ~2 min):
     on the event loop that would stall every chat connection's heartbeat and every other
@@ -82,7 +84,7 @@ async def off_the_loop(parse: Callable[..., ParsedFeed], body: bytes, **kw) -> P
     global _THREAD
     if _THREAD is None:
         _THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ainews-parser")
-    call = functools.partial(parse, body, **kw)
+    call = functools.partial(work, *args, **kw)
     return await asyncio.get_running_loop().run_in_executor(_THREAD, call)
 
 

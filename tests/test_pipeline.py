@@ -91,25 +91,40 @@ async def test_unchanged_feed_is_not_parsed_again(env, parses, honour_conditiona
     assert len(parses) == 1 and len(counting.titles) == len(ENTRIES)
 
 
-async def test_the_event_loop_runs_while_a_feed_is_parsed(env, monkeypatch):
-    """Hostile markup keeps feedparser busy for minutes; chat heartbeats, deliveries and
-    other feeds must go on meanwhile. The parse below waits for the loop to run."""
-    srv, store, pipeline, _ = env
-    started, loop_ran, waited = threading.Event(), threading.Event(), []
-    real = bot.pipeline.parse_feed
-
-    def slow_parse(body, **kw):
+def blocking_until_the_loop_runs(real, started, loop_ran, waited):
+    """`real`, which first waits for the event loop to run (it never does when `real`
+    is called on the loop itself)."""
+    def slow(*args, **kw):
         started.set()
         waited.append(loop_ran.wait(10))   # False when the loop itself is stuck here
-        return real(body, **kw)
+        return real(*args, **kw)
+    return slow
+
+
+@pytest.mark.parametrize("stage", ["parse", "classify first poll", "classify later poll"])
+async def test_the_event_loop_runs_while_a_feed_is_read(env, monkeypatch, stage):
+    """Hostile markup keeps feedparser busy for minutes, and long full-text entries keep
+    the classifier busy for tenths of a second each; chat heartbeats, deliveries and
+    other feeds must go on meanwhile. The stage below waits for the loop to run."""
+    srv, store, pipeline, counting = env
+    if stage == "classify later poll":
+        await poll(pipeline, 0)
+        srv.add("/f.xml", make_rss("Wire", [*make_entries(1, seed=9), *ENTRIES]))
+    started, loop_ran, waited = threading.Event(), threading.Event(), []
+    if stage == "parse":
+        monkeypatch.setattr(bot.pipeline, "parse_feed", blocking_until_the_loop_runs(
+            bot.pipeline.parse_feed, started, loop_ran, waited))
+    else:
+        monkeypatch.setattr(counting, "classify", blocking_until_the_loop_runs(
+            counting.classify, started, loop_ran, waited))
 
     async def loop_turn():
         while not started.is_set():
             await asyncio.sleep(0.01)
         loop_ran.set()
-    monkeypatch.setattr(bot.pipeline, "parse_feed", slow_parse)
-    summary, _ = await asyncio.gather(poll(pipeline, 0), loop_turn())
-    assert waited == [True] and summary.outcomes[0].error == ""
+    summary, _ = await asyncio.gather(poll(pipeline, 5), loop_turn())
+    assert waited[0] is True and summary.outcomes[0].error == ""
+    assert summary.new_stories == (1 if stage == "classify later poll" else len(ENTRIES))
 
 
 async def test_known_entries_are_not_classified_again(env):
