@@ -7,7 +7,6 @@ lengths, names and figures present in the source) and any failure falls back to 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -15,15 +14,15 @@ from collections import deque
 from dataclasses import replace
 from typing import Callable
 
+from feeds.llm_reply import LLMRejected, parse_json, reply_text
+from feeds.llm_validate import validate
 from feeds.models import Brief, Story
-from feeds.text import visible
 from feeds.plural import count
+
+__all__ = ["HourlyCap", "LLMCondenser", "LLMRejected", "parse_json", "validate"]
 
 log = logging.getLogger("ainews.llm")
 
-MAX_BULLET = 200
-MAX_WHY = 300
-MAX_HEADLINE = 120
 MAX_SOURCE_CHARS = 12_000   # what we send: enough for a news article, bounded cost
 REST_SECONDS = 60.0         # no calls for this long after the endpoint failed; doubles
 MAX_REST_SECONDS = 1800.0   # up to half an hour while it keeps failing
@@ -37,10 +36,6 @@ SYSTEM = (
     "not repeating the headline. why_it_matters: one or two sentences on the consequence "
     "for the reader. Use only facts, names and figures stated in the article."
 )
-
-
-class LLMRejected(Exception):
-    """The model's answer failed validation; str() says why."""
 
 
 class LLMCondenser:
@@ -98,11 +93,12 @@ class LLMCondenser:
                     response_format={"type": "json_object"},
                     messages=[{"role": "system", "content": system},
                               {"role": "user", "content": user}])
+                text = reply_text(resp)   # NotACompletion: a proxy's page, not an answer
             except Exception as e:  # timeouts, HTTP errors, 429s, a garbled body: all fall back
                 self._endpoint_failed(e)
                 return None
         self._endpoint_answered()
-        return (resp.choices[0].message.content or "") if resp.choices else ""
+        return text
 
     def _endpoint_failed(self, e: Exception) -> None:
         """Rest before the next call: a wrong key, model or URL fails every story alike,
@@ -171,48 +167,6 @@ def _source_text(story: Story) -> str:
     return text[:MAX_SOURCE_CHARS]
 
 
-def parse_json(content: str) -> dict:
-    content = content.strip()
-    fenced = re.match(r"^```(?:json)?\s*(.*?)\s*```$", content, re.S)
-    if fenced:   # some local models wrap JSON in a code fence despite being asked not to
-        content = fenced.group(1)
-    try:
-        data = json.loads(content)
-    except json.JSONDecodeError as e:
-        raise LLMRejected(f"answer is not JSON ({e.msg})") from None
-    if not isinstance(data, dict):
-        raise LLMRejected("answer is not a JSON object")
-    return data
-
-
-def validate(answer: dict, source: str) -> tuple[str, list[str], str]:
-    headline = _field(answer, "headline", MAX_HEADLINE)
-    why = _field(answer, "why_it_matters", MAX_WHY)
-    bullets = answer.get("bullets")
-    if not isinstance(bullets, list) or len(bullets) != 3:
-        raise LLMRejected("bullets must be a list of exactly three")
-    clean = [_text(b, "bullet", MAX_BULLET) for b in bullets]
-    if len({b.lower() for b in clean}) < 3:
-        raise LLMRejected("bullets repeat each other")
-    grounded = _Grounding(source)
-    for b in clean + [headline, why]:
-        grounded.check(b)
-    return headline, clean, why
-
-
-def _field(answer: dict, key: str, limit: int) -> str:
-    return _text(answer.get(key), key, limit)
-
-
-def _text(value, what: str, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise LLMRejected(f"{what} is missing or empty")
-    # The model's answer is as untrusted as the feed it read: the same characters go.
-    value = " ".join(visible(value).split())
-    if len(value) > limit:
-        raise LLMRejected(f"{what} is longer than {limit} characters")
-    return value
-
 
 # What the operator can check, by the openai client's error class.
 _HINTS = {
@@ -224,41 +178,6 @@ _HINTS = {
     "APITimeoutError": " — slower than LLM_TIMEOUT",
 }
 _QUOTED = re.compile(r"'[^']*'|\([^)]*\)")   # a rejection's specifics, not its kind
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
-_NAME = re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:[-.][A-Za-z0-9]+)*\b")
-_COMMON = {"The", "This", "That", "These", "It", "Its", "A", "An", "In", "On", "As", "And",
-           "But", "For", "With", "Why", "What", "How", "Chinese", "American", "US", "AI",
-           # the readers a why line speaks to, capitalised as a sentence's first word
-           "Investors", "Developers", "Users", "Customers", "Businesses", "Enterprises",
-           "Companies", "Rivals", "Competitors", "Regulators", "Analysts", "Consumers",
-           "Startups", "Buyers", "Researchers", "Policymakers", "Governments", "Firms"}
-
-
-class _Grounding:
-    """Every figure and capitalised name must appear in the source: no invented facts.
-
-    Whole figures and whole words only: "8%" is not in "85%", nor "Ten" in "Tencent"."""
-
-    def __init__(self, source: str):
-        self.figures = {_plain(f) for f in _FIGURE.findall(source)}
-        self.lowered = source.lower()
-
-    def check(self, text: str) -> None:
-        for fig in _FIGURE.findall(text):
-            if _plain(fig) not in self.figures:
-                raise LLMRejected(f"figure {fig!r} is not in the story")
-        for name in _NAME.findall(text):
-            # Case-insensitive: a sentence's capitalised first word is usually in the text;
-            # singular or plural ("APIs" for "API") count as the same word.
-            stem = re.escape(re.sub(r"(?<=\w{3})e?s$", "", name.lower()))
-            if name not in _COMMON and not re.search(
-                    rf"(?<![a-z0-9]){stem}(?:e?s)?(?![a-z0-9])", self.lowered):
-                raise LLMRejected(f"name {name!r} is not in the story")
-
-
-def _plain(figure: str) -> str:
-    """"1,500" and "1500" are one figure."""
-    return figure.replace(",", "")
 
 
 def _short(e: Exception, secret: str = "") -> str:
