@@ -123,3 +123,92 @@ async def test_an_answer_without_json_says_what_it_was(fake_llm, caplog, content
     assert await condenser(fake_llm).condense(STORY, FALLBACK) == FALLBACK
     (warning,) = _warnings(caplog)
     assert words in warning
+
+
+def _stories(n: int):
+    from tests.test_llm import _stories as made
+    return made(n)
+
+
+CONTEXT = ("This model's maximum context length is 4096 tokens. However, you requested "
+           "5210 tokens (4910 in the messages, 300 in the completion).")   # vLLM's words
+
+
+async def test_one_article_too_long_for_the_model_does_not_rest_the_endpoint(fake_llm, caplog):
+    # vLLM or a small local model answers 400 for an article past its context window:
+    # that one story goes extractive; the rest of the poll still gets LLM briefs (the
+    # 400 used to rest the endpoint for a minute, and every brief after it fell back).
+    fake_llm.script = [("error", (400, CONTEXT)), ("json", GOOD)]
+    llm = condenser(fake_llm)
+    briefs = [await llm.condense(s, FALLBACK) for s in _stories(3)]
+    assert [b.condenser for b in briefs] == ["extractive", "llm:qwen-plus", "llm:qwen-plus"]
+    (warning,) = _warnings(caplog)
+    assert "refused a request" in warning and "context window" in warning
+
+
+def _refuses(part: str, message: str, default: bool):
+    """An endpoint that turns down every request unless `part` (a top-level key, whose
+    value is `default` when absent) is absent or false."""
+    def answer(body: dict) -> tuple:
+        if body.get(part, default) is not False:
+            return "error", (400, message)
+        return "json", GOOD
+    return answer
+
+
+@pytest.mark.parametrize("part,message,default", [
+    ("response_format", "'response_format.type' must be 'json_schema' or 'text'", False),
+    # DashScope's Qwen3 open models think unless told not to, and not outside streaming
+    ("enable_thinking", "parameter.enable_thinking must be set to false for non-streaming "
+                        "calls", True),
+], ids=["lm-studio-json-mode", "dashscope-qwen3-thinking"])
+async def test_a_request_part_the_endpoint_does_not_take_is_dropped_once(fake_llm, caplog,
+                                                                         part, message,
+                                                                         default):
+    # Every brief used to fall back, the endpoint rested as if down.
+    fake_llm.script = [("fn", _refuses(part, message, default))]
+    llm = condenser(fake_llm)
+    briefs = [await llm.condense(s, FALLBACK) for s in _stories(3)]
+    assert {b.condenser for b in briefs} == {"llm:qwen-plus"}
+    assert len(fake_llm.requests) == 4   # one refused, then each story once
+    (warning,) = _warnings(caplog)
+    assert warning.startswith("llm: qwen-plus ")
+
+
+async def test_a_429_s_retry_after_is_waited_out(fake_llm):
+    # DashScope and OpenAI say how long to wait; asking again after our own minute only
+    # met another 429.
+    now = [0.0]
+    fake_llm.script = [("error", (429, "Throttling.RateQuota", {"Retry-After": "600"})),
+                       ("json", GOOD)]
+    llm = condenser(fake_llm, clock=lambda: now[0])
+    assert await llm.condense(STORY, FALLBACK) == FALLBACK
+    now[0] = 120.0
+    assert await llm.condense(STORY, FALLBACK) == FALLBACK
+    assert len(fake_llm.requests) == 1
+    now[0] = 601.0
+    assert (await llm.condense(STORY, FALLBACK)).condenser == "llm:qwen-plus"
+
+
+async def test_a_slow_model_does_not_hold_a_poll_s_briefs(fake_llm, caplog):
+    # One slot and a model that takes most of LLM_TIMEOUT per brief: the fifth story of
+    # a poll used to wait for the four before it (minutes with a local model); a brief
+    # now waits at most LLM_TIMEOUT plus a second, its queue for a slot included.
+    import asyncio
+    fake_llm.script, fake_llm.delay = [("json", GOOD)], 0.8
+    llm = condenser(fake_llm, timeout=1.0, concurrency=1)
+    briefs = await asyncio.gather(*(llm.condense(s, FALLBACK) for s in _stories(5)))
+    assert briefs[0].condenser == "llm:qwen-plus" and briefs[-1] == FALLBACK
+    (warning,) = _warnings(caplog)
+    assert "gave no brief within 2 s" in warning
+
+
+async def test_a_bug_in_the_llm_path_leaves_the_extractive_brief(fake_llm, caplog, monkeypatch):
+    def broken(answer, source):
+        raise KeyError("bullets")
+    monkeypatch.setattr("feeds.llm.validate", broken)
+    fake_llm.script = [("json", GOOD)]
+    llm = condenser(fake_llm)
+    assert [await llm.condense(s, FALLBACK) for s in _stories(3)] == [FALLBACK] * 3
+    (warning,) = _warnings(caplog)
+    assert warning.startswith("llm: condensing") and "KeyError" in warning
