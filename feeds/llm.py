@@ -35,6 +35,8 @@ SYSTEM = (
     "for the reader. Use only facts, names and figures stated in the article."
 )
 
+CHECK = 'Answer with this JSON object only: {"ok": true}'
+
 
 class LLMCondenser:
     def __init__(self, base_url: str | None, api_key: str, model: str, *, timeout: float = 30.0,
@@ -64,6 +66,14 @@ class LLMCondenser:
     def resting(self) -> bool:
         """Whether calls wait out a rest after the endpoint failed (feeds/judge.py too)."""
         return self.endpoint.resting()
+
+    async def check(self) -> bool:
+        """One small call (bot/llm_health.py at start-up): a failure is logged and
+        rested as any other, with its hint; an answer in any form will do."""
+        answered = await self.ask(CHECK, "ping", temperature=0.0) is not None
+        if answered:
+            log.info("llm: %s answers (start-up check)", self.model)
+        return answered
 
     async def condense(self, story: Story, fallback: Brief) -> Brief:
         """A validated LLM brief, or `fallback` (the extractive one) on any failure,

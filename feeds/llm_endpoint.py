@@ -73,7 +73,7 @@ class Endpoint:
                 "until it answers; next try in %d s", self.model, short, hint, pause)
         self._answered = False
         if self.on_change:
-            self.on_change("failing", f"{short}{hint}; next try in {pause:.0f} s")
+            self.on_change("failing", f"{short}{hint}")
 
     def answered(self) -> None:
         if self._failures:
