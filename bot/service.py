@@ -17,8 +17,7 @@ import sqlite3
 
 from bot import stopping
 from bot.app import App
-from bot.connections import ConnectionLog, forget_connections
-from bot.llm_health import llm_watched
+from bot.connections import ConnectionLog, forget_connections, llm_watched
 from bot.errors import StartUnavailable, UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
 from bot.retention import DailyPrune

@@ -12,7 +12,7 @@ import pytest
 from bot.app import App
 from bot.cli import main
 from bot.config import load_settings
-from bot.llm_health import llm_watched
+from bot.connections import llm_watched
 from bot.runlock import run_lock
 from tests.fakes.llm import FakeLLM
 
