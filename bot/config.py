@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Mapping
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
@@ -121,6 +122,22 @@ def _url(name: str, raw: str) -> str:
     return v
 
 
+def _llm_url(name: str, raw: str) -> str:
+    """The API's base, as the openai client takes it: a pasted endpoint
+    (.../v1/chat/completions) or a host-less URL would fail every call with a 404 or a
+    connection error, found only at the first brief."""
+    v = _url(name, raw).rstrip("/")
+    parts = urlsplit(v)
+    if v and (parts.scheme not in ("http", "https") or not parts.hostname):
+        raise ConfigError(f"config: {name}={raw!r} must be an http(s) URL with a host, "
+                          "e.g. http://localhost:11434/v1")
+    base = re.sub(r"/(chat/)?completions$", "", v)
+    if base != v:
+        raise ConfigError(f"config: {name}={raw!r} is the chat endpoint; set the API's "
+                          f"base instead: {base}")
+    return v
+
+
 # env var -> (Settings field, parser). Parsers take (name, raw).
 _FIELDS = {
     "AINEWS_DB": ("db_path", lambda n, v: _path(v)),
@@ -149,7 +166,7 @@ _FIELDS = {
     "SLACK_API_URL": ("slack_api_url", lambda n, v: _url(n, v) or "https://slack.com/api/"),
     "SLACK_ADMIN_USER_IDS": ("slack_admin_user_ids",
                              lambda n, v: tuple(x.strip() for x in v.split(",") if x.strip())),
-    "LLM_BASE_URL": ("llm_base_url", _url),
+    "LLM_BASE_URL": ("llm_base_url", _llm_url),
     "LLM_API_KEY": ("llm_api_key", lambda n, v: v.strip()),
     "LLM_MODEL": ("llm_model", lambda n, v: v.strip()),
     "LLM_HOURLY_CAP": ("llm_hourly_cap", lambda n, v: _number(int, n, v, 0)),

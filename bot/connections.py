@@ -5,9 +5,16 @@ and the run lock. So the bot writes one `meta` row per platform (`connection:dis
 `connection:slack`) whenever its connection changes: connected, reconnecting (with
 since when and why), starting (unreachable at start-up, retrying) or stopped (a refused
 token: no reconnect until a restart). A row is only news while a bot holds the run
-lock (bot/runlock.py); a bot killed with SIGKILL leaves its last rows behind."""
+lock (bot/runlock.py); a bot killed with SIGKILL leaves its last rows behind.
+
+The optional LLM has a row too (`connection:llm`: answering, or failing and why), and
+one small call when `ainews run` starts (`llm_watched`), so a wrong key, model name or
+URL (or Ollama not started) is said in the first seconds rather than at the first new
+strategy story, maybe hours later."""
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -65,3 +72,21 @@ def read_connections(store) -> dict[str, dict]:
     rows = store.db.execute("SELECT key, value FROM meta WHERE key LIKE ?",
                             (PREFIX + "%",)).fetchall()
     return {key.removeprefix(PREFIX): json.loads(value) for key, value in rows}
+
+
+@contextlib.asynccontextmanager
+async def llm_watched(app, *, check: bool = True):
+    """Yields the start-up check's task (None without an LLM, or unasked: a cron's
+    `run --once` meets a wrong setting on its first story anyway); it runs beside the
+    start of the platforms and the first poll, and never holds them up."""
+    llm = app.llm
+    if llm is not None:
+        llm.endpoint.on_change = ConnectionLog(app.store, "llm").set
+    task = asyncio.create_task(llm.check()) if llm is not None and check else None
+    try:
+        yield task
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -17,7 +17,7 @@ import sqlite3
 
 from bot import stopping
 from bot.app import App
-from bot.connections import ConnectionLog, forget_connections
+from bot.connections import ConnectionLog, forget_connections, llm_watched
 from bot.errors import StartUnavailable, UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
 from bot.retention import DailyPrune
@@ -107,7 +107,7 @@ class Service:
             self.app.store.set_dispatch_mark(self.app.store.last_story_pk())
             self.app.store.forget_edits(self.app.store.last_edit_seq())   # nor their edits
         self._install_signal_handlers()
-        async with pipeline_for(self.app) as pipeline:
+        async with pipeline_for(self.app) as pipeline, llm_watched(self.app, check=not once):
             try:
                 adapters = await self._start_adapters(once=once)
             except BaseException:   # e.g. Discord refused its token after Slack connected

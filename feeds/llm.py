@@ -7,7 +7,6 @@ lengths, names and figures present in the source) and any failure falls back to 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import time
@@ -15,18 +14,16 @@ from collections import deque
 from dataclasses import replace
 from typing import Callable
 
+from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, status_of
+from feeds.llm_reply import LLMRejected, parse_json, reply_text
+from feeds.llm_validate import validate
 from feeds.models import Brief, Story
-from feeds.text import visible
-from feeds.plural import count
+
+__all__ = ["HourlyCap", "LLMCondenser", "LLMRejected", "parse_json", "validate"]
 
 log = logging.getLogger("ainews.llm")
 
-MAX_BULLET = 200
-MAX_WHY = 300
-MAX_HEADLINE = 120
 MAX_SOURCE_CHARS = 12_000   # what we send: enough for a news article, bounded cost
-REST_SECONDS = 60.0         # no calls for this long after the endpoint failed; doubles
-MAX_REST_SECONDS = 1800.0   # up to half an hour while it keeps failing
 CONCURRENCY = 4             # calls in flight at once (LLM_CONCURRENCY)
 
 SYSTEM = (
@@ -38,43 +35,66 @@ SYSTEM = (
     "for the reader. Use only facts, names and figures stated in the article."
 )
 
-
-class LLMRejected(Exception):
-    """The model's answer failed validation; str() says why."""
+CHECK = 'Answer with this JSON object only: {"ok": true}'
 
 
 class LLMCondenser:
     def __init__(self, base_url: str | None, api_key: str, model: str, *, timeout: float = 30.0,
                  hourly_cap: int = 120, concurrency: int = CONCURRENCY,
-                 clock: Callable[[], float] = time.monotonic):
+                 deadline: float | None = None, clock: Callable[[], float] = time.monotonic,
+                 on_change: Callable[[str, str], None] | None = None):
         from openai import AsyncOpenAI  # only when an LLM is configured
 
         self.model = model
         self.clock = clock
         self.cap = HourlyCap(hourly_cap, clock, "using the extractive brief")
-        self._failures = 0              # endpoint failures in a row
-        self._resume_at = 0.0           # no calls before this (clock) after a failure
-        self._failure_kind = ""         # the last failure's type, reported once
-        self._rejections: set[str] = set()   # kinds of rejected answer reported so far
+        self.endpoint = Endpoint(model, api_key, clock, on_change)
+        self.shape = RequestShape()
+        # A brief waits at most this long, a free slot included: with a slow model and
+        # many new stories the queue for LLM_CONCURRENCY slots would hold the posts.
+        self.deadline = deadline if deadline is not None else timeout + 1
         # One limit for every caller (the briefs and the judge of every feed polled at
         # once): a local model serving dozens of requests at once times them all out.
         self._slots = asyncio.Semaphore(concurrency)
         # The client's own retries would multiply cost and latency: we fall back instead.
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
                                   timeout=timeout, max_retries=0)
-        self._api_key = api_key   # blanked out of the failures we log (_short)
 
     async def aclose(self) -> None:
         await self.client.close()
 
     def resting(self) -> bool:
         """Whether calls wait out a rest after the endpoint failed (feeds/judge.py too)."""
-        return self.clock() < self._resume_at
+        return self.endpoint.resting()
+
+    async def check(self) -> bool:
+        """One small call (bot/llm_health.py at start-up): a failure is logged and
+        rested as any other, with its hint; an answer in any form will do."""
+        answered = await self.ask(CHECK, "ping", temperature=0.0) is not None
+        if answered:
+            log.info("llm: %s answers (start-up check)", self.model)
+        return answered
 
     async def condense(self, story: Story, fallback: Brief) -> Brief:
-        """A validated LLM brief, or `fallback` (the extractive one) on any failure."""
+        """A validated LLM brief, or `fallback` (the extractive one) on any failure,
+        within `deadline` seconds."""
         if self.resting() or not self.cap.allow():   # fall back at once
             return fallback
+        try:
+            return await asyncio.wait_for(self._condense(story, fallback), self.deadline)
+        except asyncio.TimeoutError:
+            self.endpoint.once("late", f"llm: {self.model} gave no brief within "
+                               f"{self.deadline:g} s (LLM_TIMEOUT plus a second, waiting "
+                               "for a free LLM_CONCURRENCY slot included); the extractive "
+                               f"brief is posted for {story.url or story.id}")
+        except Exception as e:   # a bug here must not fail the feed's poll: said once a kind
+            self.endpoint.once(f"bug {type(e).__name__}", f"llm: condensing "
+                               f"{story.url or story.id} failed ({self.endpoint.short(e)}); "
+                               "the extractive brief stands")
+            log.debug("llm: the failure's traceback", exc_info=True)
+        return fallback
+
+    async def _condense(self, story: Story, fallback: Brief) -> Brief:
         source = _source_text(story)
         content = await self.ask(SYSTEM, f"Title: {story.title}\n\n{source}", temperature=0.2)
         if content is None:
@@ -88,53 +108,41 @@ class LLMCondenser:
 
     async def ask(self, system: str, user: str, *, temperature: float) -> str | None:
         """One JSON-mode call through the shared client: the answer's text, or None when
-        resting or the endpoint failed (then rested, and said once per episode)."""
+        resting, the endpoint failed (then rested, and said once per episode) or it
+        refused this request (said once)."""
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         async with self._slots:
             if self.resting():   # checked once a slot is free: a failure may have come meanwhile
                 return None
             try:
-                resp = await self.client.chat.completions.create(
-                    model=self.model, temperature=temperature,
-                    response_format={"type": "json_object"},
-                    messages=[{"role": "system", "content": system},
-                              {"role": "user", "content": user}])
+                text = await self._answer(messages, temperature)
             except Exception as e:  # timeouts, HTTP errors, 429s, a garbled body: all fall back
-                self._endpoint_failed(e)
+                if status_of(e) in REFUSED:
+                    self.endpoint.refused(e)
+                else:
+                    self.endpoint.failed(e)
                 return None
-        self._endpoint_answered()
-        return (resp.choices[0].message.content or "") if resp.choices else ""
+        self.endpoint.answered()
+        return text
 
-    def _endpoint_failed(self, e: Exception) -> None:
-        """Rest before the next call: a wrong key, model or URL fails every story alike,
-        and a slow server would cost LLM_TIMEOUT per story, one after another. Said once
-        (again only when the failure changes), not per story."""
-        if self.resting():   # a concurrent call failed first: one episode, one rest
-            log.debug("llm: %s failed too (%s)", self.model, _short(e, self._api_key))
-            return
-        self._failures += 1
-        pause = min(REST_SECONDS * 2 ** (self._failures - 1), MAX_REST_SECONDS)
-        self._resume_at = self.clock() + pause
-        kind, self._failure_kind = self._failure_kind, type(e).__name__
-        level = logging.WARNING if kind != self._failure_kind else logging.DEBUG
-        hint = _HINTS.get(type(e).__name__, "")
-        log.log(level, "llm: %s failed (%s)%s. Briefs are extractive and verdicts "
-                "offline until it answers; "
-                "next try in %d s", self.model, _short(e, self._api_key), hint, pause)
-
-    def _endpoint_answered(self) -> None:
-        if self._failures:
-            log.info("llm: %s answers again after %s", self.model,
-                     count(self._failures, "failed call"))
-        self._failures, self._resume_at, self._failure_kind = 0, 0.0, ""
+    async def _answer(self, messages: list[dict], temperature: float) -> str:
+        """The answer's text. A request refused for a part the endpoint does not take
+        is sent again without it (RequestShape: each part at most once)."""
+        while True:
+            try:
+                resp = await self.client.chat.completions.create(
+                    model=self.model, temperature=temperature, messages=messages,
+                    **self.shape.options)
+                return reply_text(resp)   # NotACompletion: a proxy's page, not an answer
+            except Exception as e:
+                if status_of(e) not in REFUSED or not self.shape.adapt(e, self.model):
+                    raise
 
     def rejected(self, story: Story, e: LLMRejected) -> None:
         """The first answer rejected for each reason is a warning; the same reason again
         (a model that never answers in JSON) is only logged at debug level."""
-        kind = _QUOTED.sub("…", str(e))
-        level = logging.DEBUG if kind in self._rejections else logging.WARNING
-        self._rejections.add(kind)
-        log.log(level, "llm: %s rejected for %s: %s%s", self.model, story.url or story.id, e,
-                "" if level == logging.DEBUG else " (like rejections are logged at debug level)")
+        self.endpoint.once("rejected " + _QUOTED.sub("…", str(e)),
+                           f"llm: {self.model} rejected for {story.url or story.id}: {e}")
 
     def _to_brief(self, answer: dict, source: str, fallback: Brief) -> Brief:
         headline, bullets, why = validate(answer, source)
@@ -171,100 +179,4 @@ def _source_text(story: Story) -> str:
     return text[:MAX_SOURCE_CHARS]
 
 
-def parse_json(content: str) -> dict:
-    content = content.strip()
-    fenced = re.match(r"^```(?:json)?\s*(.*?)\s*```$", content, re.S)
-    if fenced:   # some local models wrap JSON in a code fence despite being asked not to
-        content = fenced.group(1)
-    try:
-        data = json.loads(content)
-    except json.JSONDecodeError as e:
-        raise LLMRejected(f"answer is not JSON ({e.msg})") from None
-    if not isinstance(data, dict):
-        raise LLMRejected("answer is not a JSON object")
-    return data
-
-
-def validate(answer: dict, source: str) -> tuple[str, list[str], str]:
-    headline = _field(answer, "headline", MAX_HEADLINE)
-    why = _field(answer, "why_it_matters", MAX_WHY)
-    bullets = answer.get("bullets")
-    if not isinstance(bullets, list) or len(bullets) != 3:
-        raise LLMRejected("bullets must be a list of exactly three")
-    clean = [_text(b, "bullet", MAX_BULLET) for b in bullets]
-    if len({b.lower() for b in clean}) < 3:
-        raise LLMRejected("bullets repeat each other")
-    grounded = _Grounding(source)
-    for b in clean + [headline, why]:
-        grounded.check(b)
-    return headline, clean, why
-
-
-def _field(answer: dict, key: str, limit: int) -> str:
-    return _text(answer.get(key), key, limit)
-
-
-def _text(value, what: str, limit: int) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise LLMRejected(f"{what} is missing or empty")
-    # The model's answer is as untrusted as the feed it read: the same characters go.
-    value = " ".join(visible(value).split())
-    if len(value) > limit:
-        raise LLMRejected(f"{what} is longer than {limit} characters")
-    return value
-
-
-# What the operator can check, by the openai client's error class.
-_HINTS = {
-    "AuthenticationError": " — check LLM_API_KEY",
-    "PermissionDeniedError": " — check LLM_API_KEY and the model's access",
-    "NotFoundError": " — check LLM_MODEL, and that LLM_BASE_URL is the API's base (often "
-                     "ending in /v1)",
-    "APIConnectionError": " — check that LLM_BASE_URL is reachable",
-    "APITimeoutError": " — slower than LLM_TIMEOUT",
-}
 _QUOTED = re.compile(r"'[^']*'|\([^)]*\)")   # a rejection's specifics, not its kind
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
-_NAME = re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:[-.][A-Za-z0-9]+)*\b")
-_COMMON = {"The", "This", "That", "These", "It", "Its", "A", "An", "In", "On", "As", "And",
-           "But", "For", "With", "Why", "What", "How", "Chinese", "American", "US", "AI",
-           # the readers a why line speaks to, capitalised as a sentence's first word
-           "Investors", "Developers", "Users", "Customers", "Businesses", "Enterprises",
-           "Companies", "Rivals", "Competitors", "Regulators", "Analysts", "Consumers",
-           "Startups", "Buyers", "Researchers", "Policymakers", "Governments", "Firms"}
-
-
-class _Grounding:
-    """Every figure and capitalised name must appear in the source: no invented facts.
-
-    Whole figures and whole words only: "8%" is not in "85%", nor "Ten" in "Tencent"."""
-
-    def __init__(self, source: str):
-        self.figures = {_plain(f) for f in _FIGURE.findall(source)}
-        self.lowered = source.lower()
-
-    def check(self, text: str) -> None:
-        for fig in _FIGURE.findall(text):
-            if _plain(fig) not in self.figures:
-                raise LLMRejected(f"figure {fig!r} is not in the story")
-        for name in _NAME.findall(text):
-            # Case-insensitive: a sentence's capitalised first word is usually in the text;
-            # singular or plural ("APIs" for "API") count as the same word.
-            stem = re.escape(re.sub(r"(?<=\w{3})e?s$", "", name.lower()))
-            if name not in _COMMON and not re.search(
-                    rf"(?<![a-z0-9]){stem}(?:e?s)?(?![a-z0-9])", self.lowered):
-                raise LLMRejected(f"name {name!r} is not in the story")
-
-
-def _plain(figure: str) -> str:
-    """"1,500" and "1500" are one figure."""
-    return figure.replace(",", "")
-
-
-def _short(e: Exception, secret: str = "") -> str:
-    """One line for the log. An endpoint's error text is its own: some gateways quote
-    the key they were sent ("Incorrect API key provided: sk-..."), so it is cut out."""
-    text = str(e)
-    if secret:
-        text = text.replace(secret, "[LLM_API_KEY]")
-    return f"{type(e).__name__}: {text[:160]}"

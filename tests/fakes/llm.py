@@ -8,6 +8,7 @@ Each request pops the next scripted behaviour (the last one repeats):
   ("body", "text")  HTTP 200 whose body is that text (not a completion: a broken proxy)
   ("fn", f)         the behaviour f(request body) returns: an answer per request
   ("echo-key", 401) an HTTP error whose message quotes the key sent, as some gateways do
+  ("error", (400, "message", {headers}))  an HTTP error with that message (and headers)
 `delay` makes every request wait that long first; `max_in_flight` is the most requests
 handled at once.
 """
@@ -66,6 +67,10 @@ class FakeLLM:
         if kind == "sleep":
             await asyncio.sleep(value)
             kind, value = self._next()
+        if kind == "error":
+            status, message, *headers = value
+            err = {"error": {"message": message, "type": "fake", "code": status}}
+            return web.json_response(err, status=status, headers=(headers or [{}])[0])
         if kind in ("status", "echo-key"):
             message = f"fake error {value}"
             if kind == "echo-key":

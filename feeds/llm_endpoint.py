@@ -1,0 +1,144 @@
+"""The LLM endpoint's health as the bot meets it (feeds/llm.py): failures, the rest after
+them, what is said about them, and the request parts an endpoint turns down.
+
+Three kinds of trouble, told apart because they call for different things:
+- the endpoint fails (a wrong key or model, a server down, slow or overloaded: 401, 404,
+  429, 5xx, timeouts): every call would fail alike, so calls rest, longer while it keeps
+  failing (a 429's Retry-After at least), and it is said once per episode;
+- it refuses one request (400, 413, 422: most often an article longer than a local
+  model's context window): that story alone goes without, the others still ask;
+- it refuses a part of every request that it does not support (LM Studio's
+  response_format, DashScope's Qwen3 thinking outside streaming): the part is dropped
+  or set once, and the request sent again.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Callable
+
+from feeds.plural import count
+
+log = logging.getLogger("ainews.llm")
+
+REST_SECONDS = 60.0         # no calls for this long after the endpoint failed; doubles
+MAX_REST_SECONDS = 1800.0   # up to half an hour while it keeps failing
+REFUSED = (400, 413, 422)   # the request's fault, not the endpoint's
+
+# What the operator can check, by the openai client's error class.
+_HINTS = {
+    "AuthenticationError": " — check LLM_API_KEY",
+    "PermissionDeniedError": " — check LLM_API_KEY and the model's access",
+    "NotFoundError": " — check LLM_MODEL, and that LLM_BASE_URL is the API's base (often "
+                     "ending in /v1)",
+    "APIConnectionError": " — check that LLM_BASE_URL is reachable",
+    "APITimeoutError": " — slower than LLM_TIMEOUT",
+    "RateLimitError": " — rate-limited or out of quota",
+}
+_CONTEXT = re.compile(r"context|too long|maximum.{0,20}length|input length|tokens", re.I)
+
+
+class Endpoint:
+    """One endpoint's state. `on_change(state, reason)` hears "failing" (with the line
+    the log got) and "answering": `ainews status` shows it (bot/app.py)."""
+
+    def __init__(self, model: str, api_key: str, clock: Callable[[], float],
+                 on_change: Callable[[str, str], None] | None = None):
+        self.model, self.clock, self.on_change = model, clock, on_change
+        self._api_key = api_key    # blanked out of the failures we log (short)
+        self._failures = 0         # endpoint failures in a row
+        self._resume_at = 0.0      # no calls before this (clock) after a failure
+        self._failure_kind = ""    # the last failure's type, reported once
+        self._answered = False
+        self.reported: set[str] = set()   # kinds of refusal or rejection said so far
+
+    def resting(self) -> bool:
+        return self.clock() < self._resume_at
+
+    def failed(self, e: Exception) -> None:
+        """Rest before the next call: a wrong key, model or URL fails every story alike,
+        and a slow server would cost LLM_TIMEOUT per story, one after another. Said once
+        (again only when the failure changes), not per story."""
+        if self.resting():   # a concurrent call failed first: one episode, one rest
+            log.debug("llm: %s failed too (%s)", self.model, self.short(e))
+            return
+        self._failures += 1
+        pause = min(max(REST_SECONDS * 2 ** (self._failures - 1), _retry_after(e)),
+                    MAX_REST_SECONDS)
+        self._resume_at = self.clock() + pause
+        kind, self._failure_kind = self._failure_kind, type(e).__name__
+        level = logging.WARNING if kind != self._failure_kind else logging.DEBUG
+        short, hint = self.short(e), _HINTS.get(type(e).__name__, "")
+        log.log(level, "llm: %s failed (%s)%s. Briefs are extractive and verdicts offline "
+                "until it answers; next try in %d s", self.model, short, hint, pause)
+        self._answered = False
+        if self.on_change:
+            self.on_change("failing", f"{short}{hint}")
+
+    def answered(self) -> None:
+        if self._failures:
+            log.info("llm: %s answers again after %s", self.model,
+                     count(self._failures, "failed call"))
+        self._failures, self._resume_at, self._failure_kind = 0, 0.0, ""
+        if not self._answered and self.on_change:
+            self.on_change("answering", "")
+        self._answered = True
+
+    def refused(self, e: Exception) -> None:
+        """One request turned down (HTTP 400/413/422): that story goes without, the
+        endpoint does not rest. Said once per status."""
+        hint = (" — the article is longer than the model's context window"
+                if _CONTEXT.search(str(e)) else "")
+        self.once(f"refused {getattr(e, 'status_code', '')}",
+                  f"llm: {self.model} refused a request ({self.short(e)}){hint}; that "
+                  "story's brief is extractive (or its verdict offline)")
+
+    def once(self, kind: str, message: str) -> None:
+        """The first of each kind is a warning; the same again only a debug line."""
+        first = kind not in self.reported
+        self.reported.add(kind)
+        log.log(logging.WARNING if first else logging.DEBUG, "%s%s", message,
+                " (more like it are logged at debug level)" if first else "")
+
+    def short(self, e: Exception) -> str:
+        """One line for the log. An endpoint's error text is its own: some gateways quote
+        the key they were sent ("Incorrect API key provided: sk-..."), so it is cut out."""
+        text = " ".join(str(e).split())
+        if self._api_key:
+            text = text.replace(self._api_key, "[LLM_API_KEY]")
+        return f"{type(e).__name__}: {text[:160]}"
+
+
+class RequestShape:
+    """The request's optional parts, narrowed once when the endpoint turns one down."""
+
+    def __init__(self):
+        self.options: dict = {"response_format": {"type": "json_object"}}
+
+    def adapt(self, e: Exception, model: str) -> bool:
+        """Whether a refusal was about a part we can drop or set (then send again)."""
+        text = str(e).lower()
+        if "response_format" in text and "response_format" in self.options:
+            del self.options["response_format"]   # the prompts ask for JSON too
+            change = "does not take response_format json_object: JSON is asked for in " \
+                     "the prompt alone"
+        elif "enable_thinking" in text and "extra_body" not in self.options:
+            self.options["extra_body"] = {"enable_thinking": False}
+            change = "thinks only when streamed: asking with enable_thinking off"
+        else:
+            return False
+        log.warning("llm: %s %s", model, change)
+        return True
+
+
+def status_of(e: Exception) -> int | None:
+    return getattr(e, "status_code", None)
+
+
+def _retry_after(e: Exception) -> float:
+    """A 429's Retry-After in seconds (0 when absent or an HTTP date)."""
+    response = getattr(e, "response", None)
+    try:
+        return float(response.headers.get("retry-after", 0)) if response is not None else 0.0
+    except (TypeError, ValueError):
+        return 0.0

@@ -1,0 +1,87 @@
+"""Reading an OpenAI-compatible endpoint's answer (feeds/llm.py, feeds/judge.py).
+
+The servers operators run differ in what they send back: a proxy may answer 200 with
+JSON that is no chat completion, some gateways send `content` as a list of text parts,
+reasoning models (Qwen3, DeepSeek-R1 through Ollama or vLLM) put `<think>...</think>`
+before the answer, and small local models wrap the JSON in a code fence or a sentence.
+Each is read here, or refused with a reason, never with an AttributeError.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+
+class LLMRejected(Exception):
+    """The model's answer failed validation; str() says why."""
+
+
+class NotACompletion(Exception):
+    """HTTP 200 whose body is no chat completion: the endpoint's fault, not the story's."""
+
+
+_THINK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.S | re.I)
+_FENCED = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
+
+
+def reply_text(resp) -> str:
+    """The first choice's text ("" for an empty `choices` or `content: null`: the
+    model said nothing, a rejection). Anything shaped otherwise is NotACompletion."""
+    choices = getattr(resp, "choices", None)
+    if choices is None or not isinstance(choices, list):
+        raise NotACompletion(f"the answer is not a chat completion ({_shape(resp)}); "
+                             "is LLM_BASE_URL an OpenAI-compatible API?")
+    if not choices:
+        return ""
+    message = getattr(choices[0], "message", None)
+    content = getattr(message, "content", None)
+    if content is None or isinstance(content, str):
+        return content or ""
+    if isinstance(content, list):   # [{"type": "text", "text": "..."}], as some gateways send
+        return "".join(p.get("text", "") if isinstance(p, dict) else getattr(p, "text", "")
+                       for p in content if _is_text_part(p))
+    raise NotACompletion(f"the answer's content is {type(content).__name__}, not text")
+
+
+def _is_text_part(part) -> bool:
+    kind = part.get("type") if isinstance(part, dict) else getattr(part, "type", None)
+    return kind in (None, "text")
+
+
+def _shape(resp) -> str:
+    return type(resp).__name__ if not hasattr(resp, "choices") else "no choices list"
+
+
+def parse_json(content: str) -> dict:
+    """The one JSON object in a model's answer. Reasoning before it is dropped; so is a
+    code fence or a sentence around it, which small local models add despite being
+    asked not to (the object is validated field by field afterwards)."""
+    content = _THINK.sub("", content).strip()
+    if not content:
+        raise LLMRejected("answer is empty")
+    if content.lower().startswith(("<think>", "<thinking>")):   # cut off while reasoning
+        raise LLMRejected("answer is reasoning only (cut off before the JSON)")
+    fenced = _FENCED.match(content)
+    if fenced:
+        content = fenced.group(1)
+    try:
+        data = json.loads(content)
+    except json.JSONDecodeError as e:
+        data = _embedded_object(content)
+        if data is None:
+            raise LLMRejected(f"answer is not JSON ({e.msg})") from None
+    if not isinstance(data, dict):
+        raise LLMRejected("answer is not a JSON object")
+    return data
+
+
+def _embedded_object(content: str) -> dict | None:
+    """'Here is the JSON: {...}' -> the object, when the text holds exactly one."""
+    start, end = content.find("{"), content.rfind("}")
+    if start == -1 or end < start:
+        return None
+    try:
+        data = json.loads(content[start:end + 1])
+    except json.JSONDecodeError:
+        return None
+    return data if isinstance(data, dict) else None

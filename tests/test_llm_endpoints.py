@@ -1,0 +1,214 @@
+"""The LLM path as operators meet it: what OpenAI, Qwen on DashScope, Ollama, vLLM and
+the proxies in front of them really send back. The real poller and openai client against
+a fake OpenAI-compatible server and a loopback feed server."""
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+
+import pytest
+
+from bot.pipeline import Pipeline
+from feeds.classify import Classifier
+from feeds.fetcher import FetchPolicy, Fetcher
+from feeds.formatter import Formatter
+from feeds.judge import Judge
+from feeds.llm import LLMCondenser
+from feeds.models import FeedSource
+from storage.store import Store
+from tests.fakes.feedserver import FeedServer, make_rss
+from tests.fakes.llm import FakeLLM
+from tests.fakes.stories import archive_entry, strategy_entry
+from tests.test_llm import FALLBACK, GOOD, STORY, condenser
+
+pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
+
+
+@pytest.fixture
+async def fake_llm():
+    server = await FakeLLM().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return Classifier()
+
+
+@pytest.fixture
+async def poll(tmp_path, fake_llm, classifier):
+    """poll(entries, llm=..., judge=...) -> the store, after a first poll read the feed's
+    archive (so these entries are news to post)."""
+    store = Store(tmp_path / "a.db")
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        srv.add("/f.xml", make_rss("Wire", [archive_entry(0)]))
+        store.upsert_feed(FeedSource("Wire", srv.url("/f.xml")))
+
+        def pipeline(llm=None, judge=None):
+            return Pipeline(store, fetcher, classifier, Formatter(store, llm=llm),
+                            poll_minutes=2, max_post_age=timedelta(hours=48), judge=judge)
+        await pipeline().poll_once(all_feeds=True)
+
+        async def run(entries, **parts):
+            srv.add("/f.xml", make_rss("Wire", entries + [archive_entry(0)]))
+            return await pipeline(**parts).poll_once(all_feeds=True)
+        yield store, run
+    store.close()
+
+
+def _warnings(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.name.startswith("ainews.") and r.levelno >= logging.WARNING]
+
+
+@pytest.mark.parametrize("body", [
+    '"OK"',                                                   # a health-check proxy
+    '[{"generated_text": "Alibaba cut prices."}]',             # a non-OpenAI inference API
+    '{"choices": [{"message": null}]}',
+    '{"choices": [{"message": {"content": {"headline": "h"}}}]}',
+], ids=["string", "list", "null-message", "object-content"])
+async def test_an_answer_that_is_no_chat_completion_costs_the_feed_nothing(poll, fake_llm,
+                                                                           caplog, body):
+    # It used to raise AttributeError out of the brief: the feed was counted as failing
+    # (paused after ten such polls) and its new stories were not handed on to post.
+    store, run = poll
+    fake_llm.script = [("body", body)]
+    llm = LLMCondenser(fake_llm.base_url, "k", "qwen-plus")
+    summary = await run([strategy_entry(1), strategy_entry(2)], llm=llm)
+    (state,) = store.feed_states()
+    assert state.failures == 0 and not summary.outcomes[0].error
+    assert len(summary.fresh) == 2
+    briefs = [store.brief_for_hash(s.content_hash) for s in summary.fresh]
+    assert {b.condenser for b in briefs} == {"extractive"}
+    (warning,) = _warnings(caplog)   # once, naming the component; no traceback
+    assert warning.startswith("llm: qwen-plus ")
+    assert not any(r.exc_info for r in caplog.records)
+
+
+async def test_content_sent_as_text_parts_is_read(fake_llm):
+    parts = [{"type": "text", "text": json.dumps(GOOD)[:40]},
+             {"type": "text", "text": json.dumps(GOOD)[40:]}]
+    fake_llm.script = [("body", json.dumps({"choices": [{"message": {"content": parts}}]}))]
+    assert (await condenser(fake_llm).condense(STORY, FALLBACK)).condenser == "llm:qwen-plus"
+
+
+@pytest.mark.parametrize("content", [
+    # Qwen3 or DeepSeek-R1 through Ollama or vLLM without a reasoning parser
+    "<think>\nThe article says Alibaba cut prices {maybe}.\n</think>\n\n" + json.dumps(GOOD),
+    "Here is the JSON you asked for:\n" + json.dumps(GOOD) + "\nLet me know!",
+    "<think>The user wants JSON.</think>```json\n" + json.dumps(GOOD) + "\n```",
+], ids=["think", "prose-around", "think-then-fence"])
+async def test_a_reasoning_or_chatty_model_s_answer_is_read(fake_llm, content):
+    fake_llm.script = [("raw", content)]
+    brief = await condenser(fake_llm).condense(STORY, FALLBACK)
+    assert brief.condenser == "llm:qwen-plus" and brief.headline == GOOD["headline"]
+
+
+async def test_a_reasoning_model_s_verdict_is_read(fake_llm):
+    fake_llm.script = [("raw", '<think>Chip export rules are policy.</think>\n'
+                               '{"strategy": true, "reason": "export controls"}')]
+    judge = Judge(condenser(fake_llm))
+    judged = await judge.judge(STORY)
+    assert "llm: strategy (export controls)" in judged.classification.reasons
+
+
+@pytest.mark.parametrize("content,words", [
+    ("<think>\nLet me think about Alibaba and", "reasoning only"),
+    ("", "answer is empty"),
+], ids=["cut-off-reasoning", "empty"])
+async def test_an_answer_without_json_says_what_it_was(fake_llm, caplog, content, words):
+    fake_llm.script = [("raw", content)]
+    assert await condenser(fake_llm).condense(STORY, FALLBACK) == FALLBACK
+    (warning,) = _warnings(caplog)
+    assert words in warning
+
+
+def _stories(n: int):
+    from tests.test_llm import _stories as made
+    return made(n)
+
+
+CONTEXT = ("This model's maximum context length is 4096 tokens. However, you requested "
+           "5210 tokens (4910 in the messages, 300 in the completion).")   # vLLM's words
+
+
+async def test_one_article_too_long_for_the_model_does_not_rest_the_endpoint(fake_llm, caplog):
+    # vLLM or a small local model answers 400 for an article past its context window:
+    # that one story goes extractive; the rest of the poll still gets LLM briefs (the
+    # 400 used to rest the endpoint for a minute, and every brief after it fell back).
+    fake_llm.script = [("error", (400, CONTEXT)), ("json", GOOD)]
+    llm = condenser(fake_llm)
+    briefs = [await llm.condense(s, FALLBACK) for s in _stories(3)]
+    assert [b.condenser for b in briefs] == ["extractive", "llm:qwen-plus", "llm:qwen-plus"]
+    (warning,) = _warnings(caplog)
+    assert "refused a request" in warning and "context window" in warning
+
+
+def _refuses(part: str, message: str, default: bool):
+    """An endpoint that turns down every request unless `part` (a top-level key, whose
+    value is `default` when absent) is absent or false."""
+    def answer(body: dict) -> tuple:
+        if body.get(part, default) is not False:
+            return "error", (400, message)
+        return "json", GOOD
+    return answer
+
+
+@pytest.mark.parametrize("part,message,default", [
+    ("response_format", "'response_format.type' must be 'json_schema' or 'text'", False),
+    # DashScope's Qwen3 open models think unless told not to, and not outside streaming
+    ("enable_thinking", "parameter.enable_thinking must be set to false for non-streaming "
+                        "calls", True),
+], ids=["lm-studio-json-mode", "dashscope-qwen3-thinking"])
+async def test_a_request_part_the_endpoint_does_not_take_is_dropped_once(fake_llm, caplog,
+                                                                         part, message,
+                                                                         default):
+    # Every brief used to fall back, the endpoint rested as if down.
+    fake_llm.script = [("fn", _refuses(part, message, default))]
+    llm = condenser(fake_llm)
+    briefs = [await llm.condense(s, FALLBACK) for s in _stories(3)]
+    assert {b.condenser for b in briefs} == {"llm:qwen-plus"}
+    assert len(fake_llm.requests) == 4   # one refused, then each story once
+    (warning,) = _warnings(caplog)
+    assert warning.startswith("llm: qwen-plus ")
+
+
+async def test_a_429_s_retry_after_is_waited_out(fake_llm):
+    # DashScope and OpenAI say how long to wait; asking again after our own minute only
+    # met another 429.
+    now = [0.0]
+    fake_llm.script = [("error", (429, "Throttling.RateQuota", {"Retry-After": "600"})),
+                       ("json", GOOD)]
+    llm = condenser(fake_llm, clock=lambda: now[0])
+    assert await llm.condense(STORY, FALLBACK) == FALLBACK
+    now[0] = 120.0
+    assert await llm.condense(STORY, FALLBACK) == FALLBACK
+    assert len(fake_llm.requests) == 1
+    now[0] = 601.0
+    assert (await llm.condense(STORY, FALLBACK)).condenser == "llm:qwen-plus"
+
+
+async def test_a_slow_model_does_not_hold_a_poll_s_briefs(fake_llm, caplog):
+    # One slot and a model that takes most of LLM_TIMEOUT per brief: the fifth story of
+    # a poll used to wait for the four before it (minutes with a local model); a brief
+    # now waits at most LLM_TIMEOUT plus a second, its queue for a slot included.
+    import asyncio
+    fake_llm.script, fake_llm.delay = [("json", GOOD)], 0.8
+    llm = condenser(fake_llm, timeout=1.0, concurrency=1)
+    briefs = await asyncio.gather(*(llm.condense(s, FALLBACK) for s in _stories(5)))
+    assert briefs[0].condenser == "llm:qwen-plus" and briefs[-1] == FALLBACK
+    (warning,) = _warnings(caplog)
+    assert "gave no brief within 2 s" in warning
+
+
+async def test_a_bug_in_the_llm_path_leaves_the_extractive_brief(fake_llm, caplog, monkeypatch):
+    def broken(answer, source):
+        raise KeyError("bullets")
+    monkeypatch.setattr("feeds.llm.validate", broken)
+    fake_llm.script = [("json", GOOD)]
+    llm = condenser(fake_llm)
+    assert [await llm.condense(s, FALLBACK) for s in _stories(3)] == [FALLBACK] * 3
+    (warning,) = _warnings(caplog)
+    assert warning.startswith("llm: condensing") and "KeyError" in warning

@@ -1,0 +1,95 @@
+"""The LLM's health where an operator looks: a check when `ainews run` starts (a wrong
+key or model is said in the first seconds, not at the first new strategy story) and a
+line in `ainews status` beside the chat platforms'. The real openai client against the
+fake OpenAI-compatible server; the run lock held as a running bot holds it."""
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import pytest
+
+from bot.app import App
+from bot.cli import main
+from bot.config import load_settings
+from bot.connections import llm_watched
+from bot.runlock import run_lock
+from tests.fakes.llm import FakeLLM
+
+pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
+
+KEY = "sk-live-0123456789abcdef"
+
+
+@pytest.fixture
+async def fake_llm():
+    server = await FakeLLM().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
+def app(tmp_path, fake_llm, clean_env):
+    clean_env.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
+    settings = load_settings(environ={"AINEWS_DB": str(tmp_path / "ainews.db"),
+                                      "LLM_BASE_URL": fake_llm.base_url, "LLM_API_KEY": KEY,
+                                      "LLM_MODEL": "qwen-plus"}, dotenv_path=None)
+    made = App(settings)
+    yield made
+    made.close()
+
+
+async def status_lines(capsys) -> dict[str, str]:
+    assert await asyncio.to_thread(main, ["status"]) == 0
+    rows = [line.split(None, 1) for line in capsys.readouterr().out.splitlines() if line]
+    return {r[0]: r[1] if len(r) > 1 else "" for r in rows}
+
+
+@pytest.mark.parametrize("script,words", [
+    ([("echo-key", 401)], "check LLM_API_KEY"),
+    ([("error", (404, "model 'qwen3:8b' not found, try pulling it first"))], "check LLM_MODEL"),
+], ids=["wrong-key", "model-not-pulled"])
+async def test_a_wrong_setting_is_said_at_start_and_shown_by_status(app, fake_llm, capsys,
+                                                                    caplog, script, words):
+    fake_llm.script = script
+    with run_lock(app.settings.db_path):
+        async with llm_watched(app) as check:
+            assert await check is False
+            lines = await status_lines(capsys)
+    assert lines["llm"].startswith("failing since ") and words in lines["llm"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].startswith("llm: qwen-plus failed")
+    assert words in warnings[0]
+    assert "0123456789abcdef" not in caplog.text + lines["llm"]
+
+
+async def test_an_llm_that_answers_is_shown_as_answering(app, fake_llm, capsys, caplog):
+    caplog.set_level(logging.INFO, logger="ainews.llm")
+    fake_llm.script = [("json", {"ok": True})]
+    with run_lock(app.settings.db_path):
+        async with llm_watched(app) as check:
+            assert await check is True
+            lines = await status_lines(capsys)
+    assert lines["llm"].startswith("answering since ")
+    assert "llm: qwen-plus answers (start-up check)" in caplog.text
+    assert "llm" not in await status_lines(capsys)   # no bot runs: nothing to say of now
+
+
+@pytest.mark.parametrize("env,words", [
+    ({"LLM_BASE_URL": "http://localhost:11434/v1/chat/completions"},
+     "is the chat endpoint; set the API's base instead: http://localhost:11434/v1"),
+    ({"LLM_BASE_URL": "ws://localhost:8000/v1"}, "must be an http(s) URL with a host"),
+    ({"LLM_BASE_URL": "http:///v1"}, "must be an http(s) URL with a host"),
+    ({"LLM_BASE_URL": "localhost:11434"}, "must start with http:// or https://"),
+    ({"LLM_BASE_URL": "http://localhost:11434/v1", "LLM_MODEL": ""}, "LLM_MODEL is not set"),
+    ({"LLM_CONCURRENCY": "0"}, "LLM_CONCURRENCY='0' must be at least 1"),
+    ({"LLM_TIMEOUT": "soon"}, "LLM_TIMEOUT='soon' is not a number"),
+], ids=["pasted-endpoint", "websocket", "no-host", "no-scheme", "no-model", "concurrency-0",
+        "timeout-word"])
+def test_a_bad_llm_setting_is_a_one_line_error_at_start(env, words):
+    from bot.config import ConfigError
+    base = {"LLM_BASE_URL": "http://localhost:11434/v1", "LLM_MODEL": "qwen3:8b"}
+    with pytest.raises(ConfigError) as e:
+        load_settings({**base, **env}, dotenv_path=None)
+    assert words in str(e.value) and "\n" not in str(e.value)
+
