@@ -20,6 +20,7 @@ poll are news: the rest is the archive that poll did not show.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass, field
@@ -43,6 +44,7 @@ __all__ = ["BACKLOG_BATCH", "FeedOutcome", "Pipeline", "PollSummary", "sync_feed
 
 log = logging.getLogger("ainews.poller")
 BACKLOG_BATCH = 500   # stories of first polls per transaction (~14 feeds; ~5 MB held)
+READ_AHEAD_PER_FETCH = 2   # feeds fetched or being read at once, per fetch slot
 
 
 @dataclass
@@ -59,6 +61,8 @@ class Pipeline(NewStories, FirstPolls):
     # First polls waiting for their transaction; a list only while poll_once runs.
     _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
     _offline: bool = field(default=False, init=False, repr=False)   # said once per outage
+    # Feeds fetched and being read (parse, classify) at once; only while poll_once runs.
+    _reading: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
 
     async def poll_once(self, *, now: datetime | None = None, all_feeds: bool = False,
                         on_fresh: Callable[[], Awaitable] | None = None) -> PollSummary:
@@ -67,12 +71,15 @@ class Pipeline(NewStories, FirstPolls):
         now = now or utcnow()
         states = [s for s in self.store.feed_states() if _due(s, now, all_feeds)]
         self._backlog = []
+        # Bodies come in faster than one thread parses them (16 fetches at once): unbounded,
+        # a first cycle of 1,000 feeds held hundreds of 100 KB bodies waiting to be read.
+        self._reading = asyncio.Semaphore(READ_AHEAD_PER_FETCH * self.fetcher.policy.concurrency)
         try:
             outcomes = await asyncio.gather(*(self._poll_and_hand_on(s, now, on_fresh)
                                               for s in states))
             self._store_backlogs()
         finally:   # an abandoned pass drops its waiting first polls: they are polled again
-            self._backlog = None
+            self._backlog, self._reading = None, None
         summary = PollSummary(outcomes=[o for o, _ in outcomes])
         for _, fresh in outcomes:
             summary.fresh.extend(fresh)
@@ -107,6 +114,20 @@ class Pipeline(NewStories, FirstPolls):
         return out, fresh
 
     async def _fetch_and_store(self, state: FeedState, out: FeedOutcome, now) -> list[Story]:
+        async with self._reading or contextlib.nullcontext():
+            read = await self._fetch_and_read(state, out, now)
+        if read is None:
+            return []
+        stories, fetched = read
+        if out.backlog and self._backlog is not None:
+            self._queue_backlog(_Backlog(state, out, stories, now, fetched))
+            return []
+        return await self._store_polled(state, out, stories, now, fetched)
+
+    async def _fetch_and_read(self, state: FeedState, out: FeedOutcome, now,
+                              ) -> tuple[list[Story], dict] | None:
+        """Fetch and parse a feed (None: unchanged); a first poll's entries come back
+        classified too, a later poll's are classified once the store says which are new."""
         src = state.source
         res = await self.fetcher.fetch(src.url, etag=state.etag, last_modified=state.last_modified)
         if res.not_modified:
@@ -122,19 +143,16 @@ class Pipeline(NewStories, FirstPolls):
         out.warning = parsed.warning or ""
         fetched = self._fetched(state, res, parsed, body_hash, now)
         if out.backlog and self._backlog is not None:
-            classified = await self.classify_unseen_off_loop(parsed.stories)
-            self._queue_backlog(_Backlog(state, out, classified, now, fetched))
-            return []
-        return await self._store_polled(state, out, parsed.stories, now, fetched)
+            return await self.classify_unseen_off_loop(parsed.stories), fetched
+        return parsed.stories, fetched
 
-    def _unchanged(self, state: FeedState, out: FeedOutcome, res, now) -> list[Story]:
+    def _unchanged(self, state: FeedState, out: FeedOutcome, res, now) -> None:
         """Nothing new to read: the next poll keeps the feed's last rhythm."""
         next_ok = schedule.next_poll_after_unchanged(
             now, self.poll_minutes, _last_interval(state), max_age=res.max_age,
             ttl_minutes=state.ttl_minutes)
         out.unchanged = True
         self.store.record_not_modified(state.source.url, now=now, next_poll=next_ok)
-        return []
 
     def _fetched(self, state: FeedState, res, parsed, body_hash: str, now) -> dict:
         """record_fetch_ok's keywords for a poll that was parsed."""
