@@ -182,8 +182,28 @@ def search_words_last(argv: list[str]) -> list[str]:
 _SHORT_LIMIT = re.compile(r"^-n[+-]?\d+$")       # -n5, as argparse reads it
 
 
+def db_option_first(argv: list[str]) -> list[str]:
+    """`ainews latest --db x.db`: argparse takes a global option only before the
+    command, and said "unrecognized arguments: --db x.db". --db (or --db=PATH) anywhere
+    before a `--` is moved to the front; no command takes a --db of its own."""
+    front, rest, i = [], [], 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            rest += argv[i:]
+            break
+        if word == "--db" and i + 1 < len(argv):
+            front += argv[i:i + 2]
+            i += 2
+            continue
+        (front if word.startswith("--db=") else rest).append(word)
+        i += 1
+    return front + rest
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = search_words_last(sys.argv[1:] if argv is None else list(argv))
+    argv = db_option_first(sys.argv[1:] if argv is None else list(argv))
+    argv = search_words_last(argv)
     args = build_parser().parse_args(argv)
     with _sigterm_as_interrupt():
         return _run(args)

@@ -428,6 +428,17 @@ async def test_poll_then_lookups(env, capsys, tmp_path):
     assert health == {"FT": "ok", "Gone": "failing"}
 
 
+@pytest.mark.parametrize("argv", [
+    ["latest", "--db", "{db}", "--json"], ["search", "openai", "--db", "{db}"],
+    ["feeds", "list", "--db={db}"], ["--db", "{db}", "company", "qwen"]])
+def test_db_is_taken_before_or_after_the_command(env, capsys, tmp_path, argv):
+    """`ainews latest --db x.db` was "unrecognized arguments": --db is global, and
+    users type it where the rest of the command is."""
+    missing = tmp_path / "elsewhere.db"
+    code, _, err = run_cli(capsys, *[a.format(db=missing) for a in argv])
+    assert code == 2 and f"no database at {missing}" in err
+
+
 @pytest.mark.parametrize("url,words", [
     ("file:///etc/passwd", "only http and https"),
     ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),

@@ -350,6 +350,26 @@ async def test_overall_bound_across_hosts(server):
     assert server.max_in_flight == 3 and len(server.requests) == 9
 
 
+@pytest.mark.parametrize("per_host, concurrency, most", [("1", "16", 1), ("8", "3", 3)])
+async def test_the_bots_fetcher_takes_its_bounds_from_the_settings(server, tmp_path,
+                                                                   per_host, concurrency,
+                                                                   most):
+    """AINEWS_PER_HOST and AINEWS_CONCURRENCY reach the fetcher the bot and the CLI
+    build (bot/app.py); dropped there, the settings were ignored without a word."""
+    from bot.app import App
+    from bot.config import load_settings
+    app = App(load_settings({"AINEWS_DB": str(tmp_path / "a.db"), "AINEWS_PER_HOST": per_host,
+                             "AINEWS_CONCURRENCY": concurrency,
+                             "AINEWS_ALLOW_PRIVATE_HOSTS": "1"}, dotenv_path=None))
+    server.latency = 0.2
+    try:
+        async with app.fetcher() as f:
+            await asyncio.gather(*(f.fetch(server.url("/feed.xml")) for _ in range(9)))
+    finally:
+        app.store.close()
+    assert server.max_in_flight == most
+
+
 async def test_a_busy_host_does_not_hold_up_other_hosts(server):
     server.latency = 0.3
     async with Fetcher(policy(concurrency=2, per_host=1), resolver=LoopbackDNS()) as f:

@@ -19,7 +19,7 @@ from feeds.fetcher import FetchPolicy, Fetcher
 from feeds.formatter import Formatter
 from feeds.models import FeedSource, utcnow
 from storage.store import Store
-from tests.fakes.feedserver import FeedServer, make_entries, make_rss
+from tests.fakes.feedserver import FeedServer, Reply, make_entries, make_rss
 
 CALLER = Caller("console", "console", "c1", "u1")
 ENTRIES = make_entries(6, seed=3)
@@ -89,6 +89,19 @@ async def test_unchanged_feed_is_not_parsed_again(env, parses, honour_conditiona
     assert [o.unchanged for o in first.outcomes] == [False]
     assert [o.unchanged for o in summary.outcomes] == [True]
     assert len(parses) == 1 and len(counting.titles) == len(ENTRIES)
+
+
+async def test_a_feed_sending_only_last_modified_is_asked_conditionally(env, parses):
+    """Many servers send Last-Modified and no ETag: it is kept per feed and sent back,
+    so the server can answer 304 (the body hash alone would still cost the download)."""
+    srv, store, pipeline, _ = env
+    srv.script("/f.xml", [Reply(200, make_rss("Wire", ENTRIES), etag=None,
+                                last_modified="Fri, 20 Nov 2026 12:00:00 GMT")])
+    await poll(pipeline, 0)
+    await poll(pipeline, 5)
+    last = srv.requests_for("/f.xml")[-1]
+    assert last.headers["If-Modified-Since"] == "Fri, 20 Nov 2026 12:00:00 GMT"
+    assert last.status == 304 and len(parses) == 1
 
 
 def blocking_until_the_loop_runs(real, started, loop_ran, waited):

@@ -256,6 +256,19 @@ async def test_a_manual_poll_leaves_its_new_stories_to_the_bot_to_post(server, t
     assert story_links(await run_once(env)) == ["https://news.example.com/story/1"]
 
 
+async def test_a_manual_poll_before_the_bots_first_run_leaves_it_the_news(server, tmp_path):
+    """README: `poll --once` posts nothing itself; the next `ainews run` posts its new
+    strategy stories. Before the bot had ever run, that run took them for history."""
+    publish(server, 1, [strategy_entry(0)])
+    env = env_for(tmp_path, [server.url("/feed0.xml")])
+    for entries in ([strategy_entry(0)], [strategy_entry(0), strategy_entry(1)]):
+        publish(server, 1, entries)    # first poll: backlog; second: one new story
+        poll = await asyncio.create_subprocess_exec(AINEWS, "poll", "--once", env=env,
+                                                    stdout=asyncio.subprocess.PIPE)
+        await poll.communicate()
+    assert story_links(await run_once(env)) == ["https://news.example.com/story/1"]
+
+
 async def test_a_story_stored_fresh_but_routed_late_is_not_posted(server, tmp_path):
     """The age limit holds when a story is routed, not only when it is stored: here a
     manual poll stored it while it was news, and the bot ran only when it no longer was
