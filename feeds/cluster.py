@@ -184,6 +184,23 @@ def _title_words(title: str) -> tuple[str, ...]:
     return tuple(map(_stem, _WORD.findall(text.replace("'s ", " "))))
 
 
+# Signatures stay cached by the thousand (storage/clusters.py: 20,000, ~3 KB each); most
+# of their small sets recur (the same companies, event kinds, no figures), so one copy of
+# each is kept. Bounded: cleared when full (a set then just isn't shared).
+_SHARED: dict[frozenset[str], frozenset[str]] = {}
+_SHARED_MAX = 20_000
+
+
+def _shared(items) -> frozenset[str]:
+    fs = frozenset(items)
+    found = _SHARED.get(fs)
+    if found is None:
+        if len(_SHARED) >= _SHARED_MAX:
+            _SHARED.clear()
+        _SHARED[fs] = found = fs
+    return found
+
+
 def signature(story: Story) -> Signature:
     """The cheap-to-compare summary of a story used by `same_event`."""
     lead = f"{story.subtitle}\n{(story.summary or story.text)[:400]}"
@@ -192,11 +209,11 @@ def signature(story: Story) -> Signature:
 
 @lru_cache(maxsize=4096)   # a new story is compared with the same few recent ones
 def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
-    companies = frozenset(c.casefold() for c in companies_)
+    companies = _shared(c.casefold() for c in companies_)
     company_words = {_stem(w) for c in companies for w in _WORD.findall(c)}
     in_order = _title_words(title)
     title_words = set(in_order)
-    headliners = frozenset(c for c in companies if _named_in(c, title_words))
+    headliners = _shared(c for c in companies if _named_in(c, title_words))
     if len(headliners) > 1:
         subject = min(headliners, key=lambda c: (_first_at(c, in_order), c))
     else:
@@ -204,7 +221,7 @@ def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
     named = headliners
     if len(companies) > len(headliners):   # the rest: a substring test is enough here
         lower = lead.lower()
-        named = headliners | {c for c in companies - headliners if c in lower}
+        named = _shared(headliners | {c for c in companies - headliners if c in lower})
     events, terms, words = set(), set(), set()
     for w in title_words:
         if w in _STOP or not w or _NUMBER.fullmatch(w):
@@ -219,9 +236,9 @@ def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
             terms.add(w)
     _chinese_title_words(title, events, words)
     found = figures(f"{title}\n{lead}")
-    amounts = frozenset(f for f in found if f.startswith("amt:"))
-    return Signature(companies, found, frozenset(events), frozenset(terms), frozenset(words),
-                     amounts, found - amounts, headliners, subject, named,
+    amounts = _shared(f for f in found if f.startswith("amt:"))
+    return Signature(companies, _shared(found), _shared(events), _shared(terms),
+                     _shared(words), amounts, _shared(found - amounts), headliners, subject, named,
                      bool(_SHOPPING.search(title)))
 
 
