@@ -32,7 +32,8 @@ SYSTEM = (
     "headline: the story in plain words, at most 120 characters, no outlet name. "
     "bullets: exactly three key facts, one sentence each, at most 200 characters, "
     "not repeating the headline. why_it_matters: one or two sentences on the consequence "
-    "for the reader. Use only facts, names and figures stated in the article."
+    "for the reader. Use only facts, names and figures stated in the article. "
+    "Write in the article's language."
 )
 
 CHECK = 'Answer with this JSON object only: {"ok": true}'
@@ -96,7 +97,8 @@ class LLMCondenser:
 
     async def _condense(self, story: Story, fallback: Brief) -> Brief:
         source = _source_text(story)
-        content = await self.ask(SYSTEM, f"Title: {story.title}\n\n{source}", temperature=0.2)
+        content = await self.ask(SYSTEM, f"{language_note(story.title, source)}Title: "
+                                 f"{story.title}\n\n{source}", temperature=0.2)
         if content is None:
             return fallback
         try:
@@ -172,6 +174,22 @@ class HourlyCap:
         self._capped = False
         self.calls.append(now)
         return True
+
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_KANA = re.compile(r"[\u3040-\u30ff]")
+CHINESE_NOTE = "The article is in Chinese: write the brief in Chinese, in its script.\n\n"
+
+
+def language_note(title: str, source: str) -> str:
+    """A Chinese story's explicit instruction. Told in English only, models answer in
+    English, and the English names ("Alibaba") and figures ("2 billion") are not in the
+    Chinese text the answer is checked against: every such brief fell back."""
+    sample = f"{title}\n{source[:600]}"
+    han, letters = len(_HAN.findall(sample)), sum(map(str.isalpha, sample))
+    if _KANA.search(sample) or not letters or han * 2 < letters:   # kana: Japanese
+        return ""
+    return CHINESE_NOTE
 
 
 def _source_text(story: Story) -> str:

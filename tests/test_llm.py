@@ -237,3 +237,38 @@ async def test_a_why_line_may_open_with_a_word_the_story_lacks(fake_llm):
                                                      "margins. Developers gain cheaper APIs."))]
     brief = await condenser(fake_llm).condense(STORY, FALLBACK)
     assert brief.condenser == "llm:qwen-plus"
+
+
+ZH_TEXT = ("阿里巴巴周二表示，将把通义千问模型的价格下调85%。"
+           "公司称，国内企业客户调用接口的费用将随之减少。"
+           "分析人士认为，百度和腾讯可能跟进，价格战将压低行业利润。")
+ZH_STORY = Story(id="s3", url="https://example.cn/a", title="阿里巴巴下调通义千问价格85%",
+                 text=ZH_TEXT, source="Example", feed_url="", summary=ZH_TEXT,
+                 published=STORY.published)
+ZH_BRIEF = {"headline": "阿里巴巴将通义千问价格下调85%",
+            "bullets": ["阿里巴巴将通义千问模型价格下调85%。", "企业客户调用接口的费用减少。",
+                        "百度和腾讯可能跟进。"],
+            "why_it_matters": "价格战将压低行业利润。"}
+
+
+@pytest.mark.parametrize("story, note", [(ZH_STORY, True), (STORY, False)],
+                         ids=["chinese", "english"])
+async def test_a_chinese_story_is_briefed_in_chinese(fake_llm, story, note):
+    # Asked in English alone, models answer in English, whose names and figures are not
+    # in the Chinese text the brief is checked against: every Chinese brief fell back.
+    fake_llm.script = [("json", ZH_BRIEF if note else GOOD)]
+    brief = await condenser(fake_llm).condense(story, FALLBACK)
+    asked = fake_llm.requests[0]["body"]["messages"][1]["content"]
+    assert ("write the brief in Chinese" in asked) == note
+    assert brief.condenser == "llm:qwen-plus"
+    assert brief.headline == (ZH_BRIEF if note else GOOD)["headline"]
+
+
+@pytest.mark.parametrize("title, text", [
+    ("ソフトバンク、OpenAIに追加出資", "ソフトバンクグループは追加出資を発表した。"),   # Japanese
+    ("Alibaba 阿里巴巴 cuts prices", "Alibaba Cloud cut prices of its models on Tuesday."),
+    ("", ""),
+])
+def test_only_a_chinese_text_gets_the_chinese_note(title, text):
+    from feeds.llm import language_note
+    assert language_note(title, text) == ""
