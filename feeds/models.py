@@ -6,7 +6,7 @@ Briefs; chat channels hold Subscriptions. Nothing here does I/O.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 DEFAULT_TOPICS = (
@@ -105,7 +105,9 @@ class Brief:
     verdict: str = ""                # the LLM judge's, when it decided (lookups fill it in)
 
     def to_json(self) -> dict:
-        d = asdict(self)
+        # Not dataclasses.asdict: its deep copy was a tenth of the bot's CPU when one
+        # brief was queued for a hundred channels (bench service, py-spy).
+        d = {name: getattr(self, name) for name in self.__slots__}
         d["published"] = iso_utc(self.published)
         for k in ("bullets", "companies", "topics", "also_reported_by"):
             d[k] = list(d[k])

@@ -64,7 +64,8 @@ def ts(dt: datetime) -> str:
 def from_ts(s: str | None) -> datetime | None:
     if not s:
         return None
-    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    # ts()'s fixed width reads as ISO; strptime took 7% of the running bot's CPU.
+    return datetime.fromisoformat(s.removesuffix("Z")).replace(tzinfo=timezone.utc)
 
 
 def id_marks(row_ids: list[int]) -> str:

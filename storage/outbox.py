@@ -19,10 +19,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from feeds.models import Brief
 from storage.delivery_schema import DeliveryWrites, from_ts, id_marks, ts
 from storage.post_edits import Settled
+
+
+@lru_cache(maxsize=64)   # one brief is queued for every channel that follows it
+def brief_json(brief: Brief) -> str:
+    return json.dumps(brief.to_json())
+
 
 _REVISABLE = ("due", "held", "edit", "sent", "sending", "editing")
 _OUTBOX_COLUMNS = ("id, cluster_id, story_id, platform, workspace, channel, brief, state, "
@@ -85,7 +92,7 @@ class OutboxStore(DeliveryWrites):
             "INSERT OR IGNORE INTO outbox (cluster_id, story_id, platform, workspace, "
             "channel, brief, published, score, state, next_attempt, created_at) "
             "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (cluster_id, brief.id, platform, workspace, channel, json.dumps(brief.to_json()),
+            (cluster_id, brief.id, platform, workspace, channel, brief_json(brief),
              ts(brief.published), brief.score, "held" if held else "due", ts(now), ts(now))
         ) > 0
 
@@ -100,7 +107,7 @@ class OutboxStore(DeliveryWrites):
             if settled.state not in ("sent", "edit"):
                 c.execute("UPDATE outbox SET brief=?, needs_edit=CASE WHEN state IN "
                           "('sending','editing') THEN 1 ELSE needs_edit END WHERE id=?",
-                          (json.dumps(brief.to_json()), row_id))
+                          (brief_json(brief), row_id))
             return settled.state
 
     def cluster_posts(self, cluster_id: str) -> list[OutboxRow]:
@@ -122,7 +129,7 @@ class OutboxStore(DeliveryWrites):
                 return self._settle_edit(c, row_id, now, brief)
             c.execute("UPDATE outbox SET brief=?, needs_edit=CASE WHEN state IN "
                       "('sending','editing') THEN 1 ELSE needs_edit END WHERE id=?",
-                      (json.dumps(brief.to_json()), row_id))
+                      (brief_json(brief), row_id))
             return Settled(state[0])
 
     def revive_post(self, row_id: int, brief: Brief, *, reason: str, held: bool,
@@ -137,7 +144,7 @@ class OutboxStore(DeliveryWrites):
             "UPDATE outbox SET state=?, brief=?, story_id=?, published=?, score=?, "
             "attempts=MIN(attempts, 1), next_attempt=?, last_error='' "
             "WHERE id=? AND state='cancelled' AND last_error=?",
-            ("held" if held else "due", json.dumps(brief.to_json()), brief.id,
+            ("held" if held else "due", brief_json(brief), brief.id,
              ts(brief.published), brief.score, ts(now), row_id, reason)) > 0
 
     # ---- what is waiting -------------------------------------------------------------
