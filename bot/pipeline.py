@@ -71,8 +71,9 @@ class Pipeline(NewStories, FirstPolls):
         now = now or utcnow()
         states = [s for s in self.store.feed_states() if _due(s, now, all_feeds)]
         self._backlog = []
-        # Bodies come in faster than one thread parses them (16 fetches at once): unbounded,
-        # a first cycle of 1,000 feeds held hundreds of 100 KB bodies waiting to be read.
+        # Bodies can come in faster than the one parser thread reads them: unbounded, all
+        # of them would wait in its queue (a few MB on the farm's 100 KB feeds, section 7
+        # of docs/benchmarks.md; far more on feeds of megabytes).
         self._reading = asyncio.Semaphore(READ_AHEAD_PER_FETCH * self.fetcher.policy.concurrency)
         try:
             outcomes = await asyncio.gather(*(self._poll_and_hand_on(s, now, on_fresh)
