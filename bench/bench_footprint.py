@@ -23,6 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.common import ROOT, command_line, feed_farm, median, report, when
@@ -80,19 +81,25 @@ def _polls(db: Path) -> tuple[int, int]:
 def measure_run(feeds: int, channels: int, latency: float, limit_s: float) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="ainews-bench-footprint-"))
     with feed_farm(feeds, latency=latency) as farm:
-        env = _prepare(tmp, farm.urls, channels)
-        proc = subprocess.Popen([str(AINEWS), "run"], env=env, cwd=tmp,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
+        with running_bot(_prepare(tmp, farm.urls, channels), tmp) as proc:
             watched = _watch(proc, farm, tmp / "run.db", feeds, limit_s)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
     shutil.rmtree(tmp, ignore_errors=True)
     return {**watched, "exit": proc.returncode}
+
+
+@contextmanager
+def running_bot(env: dict, cwd: Path):
+    """`ainews run` as a child process, stopped with SIGTERM (killed after 30 s)."""
+    proc = subprocess.Popen([str(AINEWS), "run"], env=env, cwd=cwd,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def _prepare(tmp: Path, urls: list[str], channels: int) -> dict:

@@ -21,16 +21,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import signal
 import sqlite3
-import subprocess
 import shutil
 import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench.bench_footprint import AINEWS, _polls, _prepare, _vm_hwm
+from bench.bench_footprint import _polls, _prepare, _vm_hwm, running_bot
 from bench.common import command_line, feed_farm, report
 
 SHARE_TARGET = 0.10
@@ -84,18 +82,10 @@ def measure(feeds: int, channels: int, minutes: float, interval: float,
     db = tmp / "run.db"
     with feed_farm(feeds, latency=latency) as farm:
         env = {**_prepare(tmp, farm.urls, channels), "AINEWS_POLL_MINUTES": f"{interval:g}"}
-        proc = subprocess.Popen([str(AINEWS), "run"], env=env, cwd=tmp,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
+        with running_bot(env, tmp) as proc:
             first_s = _wait_first_cycle(proc, db, feeds, limit_s=900)
             window = _window(proc, farm, db, minutes, interval) if first_s else {}
             peak = _vm_hwm(proc.pid)
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
     shutil.rmtree(tmp, ignore_errors=True)
     return {**window, "first_cycle_s": first_s, "peak_rss_mb": peak}
 

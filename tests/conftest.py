@@ -62,6 +62,15 @@ def maximal_reply():
 
 
 @pytest.fixture
+async def fake_llm():
+    """A fake OpenAI-compatible server on loopback (tests/fakes/llm.py)."""
+    from tests.fakes.llm import FakeLLM
+    server = await FakeLLM().start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture
 async def close_llms(monkeypatch):
     """Closes every LLMCondenser a test makes. An unclosed one is closed by the openai
     client's __del__, which schedules aclose() on whatever loop runs when it is

@@ -14,7 +14,6 @@ from feeds.llm import LLMCondenser
 from feeds.models import Story
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer
-from tests.fakes.llm import FakeLLM
 
 TEASER = "The unit, valued at about $2bn, designs accelerators for Ernie, people familiar said."
 ARTICLE = "".join(
@@ -46,11 +45,9 @@ def story(url: str = "https://news.example.com/kunlun", text: str = ARTICLE) -> 
 
 
 @pytest.fixture
-async def fake_llm():
-    server = await FakeLLM().start()
-    server.script = [("json", GOOD)]
-    yield server
-    await server.stop()
+def fake_llm(fake_llm):
+    fake_llm.script = [("json", GOOD)]
+    return fake_llm
 
 
 async def test_a_story_is_condensed_once_across_polls_and_restarts(fake_llm, tmp_path):

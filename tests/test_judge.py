@@ -20,7 +20,6 @@ from feeds.llm import LLMCondenser
 from feeds.models import Classification, FeedSource, utcnow
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer, make_rss
-from tests.fakes.llm import FakeLLM
 from tests.fakes.stories import archive_entry, strategy_entry
 
 pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
@@ -65,13 +64,6 @@ def verdict_for(accepted: set[str]):
         return "json", {"strategy": ok,
                         "reason": "chip export licences" if ok else "consumer feature"}
     return answer
-
-
-@pytest.fixture
-async def fake_llm():
-    server = await FakeLLM().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

@@ -29,13 +29,6 @@ GOOD = {"headline": "Alibaba cuts Qwen model prices by 85%",
         "why_it_matters": "A price war could squeeze margins across the sector."}
 
 
-@pytest.fixture
-async def fake_llm():
-    server = await FakeLLM().start()
-    yield server
-    await server.stop()
-
-
 def condenser(server: FakeLLM, **kw) -> LLMCondenser:
     return LLMCondenser(server.base_url, "test-key", "qwen-plus", **kw)
 

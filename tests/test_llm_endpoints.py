@@ -18,18 +18,10 @@ from feeds.llm import LLMCondenser
 from feeds.models import FeedSource
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer, make_rss
-from tests.fakes.llm import FakeLLM
 from tests.fakes.stories import archive_entry, strategy_entry
 from tests.test_llm import FALLBACK, GOOD, STORY, condenser
 
 pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
-
-
-@pytest.fixture
-async def fake_llm():
-    server = await FakeLLM().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture(scope="module")

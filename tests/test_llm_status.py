@@ -14,18 +14,10 @@ from bot.cli import main
 from bot.config import load_settings
 from bot.connections import llm_watched
 from bot.runlock import run_lock
-from tests.fakes.llm import FakeLLM
 
 pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
 
 KEY = "sk-live-0123456789abcdef"
-
-
-@pytest.fixture
-async def fake_llm():
-    server = await FakeLLM().start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture
