@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -57,3 +58,33 @@ async def test_an_answer_json_cannot_read_is_a_rejection_not_a_bug(fake_llm, cap
     assert not any(r.exc_info for r in caplog.records)
     (warning,) = _warnings(caplog)
     assert "rejected" in warning and "not JSON" in warning
+
+
+def _with_bullet(bullet: str) -> dict:
+    return {**GOOD, "bullets": [bullet, *GOOD["bullets"][1:]]}
+
+
+@pytest.mark.parametrize("bullet,name", [
+    ("Micr\u043esoft will invest in Qwen.", "Micr\u043esoft"),      # a Cyrillic о inside
+    ("\uff2d\uff45\uff54\uff41 will invest in Qwen.", "\uff2d\uff45\uff54\uff41"),  # full-width
+    ("\u00c9lys\u00e9e backs the Qwen price cut.", "\u00c9lys\u00e9e"),   # a capital not in A-Z
+    ("xAI matched the Qwen price cut.", "xAI"),                     # a capital inside
+], ids=["homoglyph", "full-width", "accented-capital", "inner-capital"])
+async def test_a_name_the_story_never_mentions_is_rejected_in_any_script(fake_llm, caplog,
+                                                                         bullet, name):
+    # The check found names with [A-Z] only: these went out in a post as if reported.
+    fake_llm.script = [("json", _with_bullet(bullet))]
+    assert await condenser(fake_llm).condense(STORY, FALLBACK) == FALLBACK
+    (warning,) = _warnings(caplog)
+    assert f"name {name!r} is not in the story" in warning
+
+
+@pytest.mark.parametrize("bullet", [
+    "Alibaba Cloud cut Qwen prices by 85%.",
+    "阿里巴巴Qwen降价85%.",             # a Latin name against Han characters
+    "Alibaba's Qwen models cost less.",
+])
+async def test_names_in_the_story_still_pass(fake_llm, bullet):
+    fake_llm.script = [("json", _with_bullet(bullet))]
+    story = STORY if bullet.isascii() else replace(STORY, text=STORY.text + " 阿里巴巴Qwen降价85%。")
+    assert (await condenser(fake_llm).condense(story, FALLBACK)).condenser == "llm:qwen-plus"
