@@ -127,7 +127,10 @@ def _llm_url(name: str, raw: str) -> str:
     (.../v1/chat/completions) or a host-less URL would fail every call with a 404 or a
     connection error, found only at the first brief."""
     v = _url(name, raw).rstrip("/")
-    parts = urlsplit(v)
+    try:
+        parts = urlsplit(v)
+    except ValueError:   # "http://[::1/v1": urlsplit's own error was a traceback, exit 1
+        parts = urlsplit("")
     if v and (parts.scheme not in ("http", "https") or not parts.hostname):
         raise ConfigError(f"config: {name}={raw!r} must be an http(s) URL with a host, "
                           "e.g. http://localhost:11434/v1")

@@ -26,6 +26,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from bot.first_polls import FirstPolls, _Backlog
 from bot.new_stories import NewStories
@@ -47,6 +48,38 @@ BACKLOG_BATCH = 500   # stories of first polls per transaction (~14 feeds; ~5 MB
 READ_AHEAD_PER_FETCH = 2   # feeds fetched or being read at once, per fetch slot
 
 
+class _ReadAhead:
+    """Bodies can come in faster than the one parser thread reads them: unbounded, all of
+    them would wait in its queue (a few MB on the farm's 100 KB feeds, section 7 of
+    docs/benchmarks.md; far more on feeds of megabytes). So at most READ_AHEAD_PER_FETCH
+    feeds per fetch slot are fetched or being read at once.
+
+    A feed waits for its host's turn (FetchPolicy.per_host) before it takes one of those
+    slots, as the fetcher takes its own slots host first: otherwise the feeds of one host
+    (forty Google News searches, a host timing out) queued behind its per-host bound
+    while holding every slot, and no other host's feed was fetched meanwhile."""
+
+    def __init__(self, policy):
+        self._slots = asyncio.Semaphore(READ_AHEAD_PER_FETCH * policy.concurrency)
+        self._per_host = policy.per_host
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, url: str):
+        host = _host(url)
+        if host not in self._hosts:
+            self._hosts[host] = asyncio.Semaphore(self._per_host)
+        async with self._hosts[host], self._slots:
+            yield
+
+
+def _host(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:   # a URL the fetcher will refuse with its own error
+        return url
+
+
 @dataclass
 class Pipeline(NewStories, FirstPolls):
     """The pass itself; bot.new_stories classifies, stores and condenses a feed's
@@ -62,7 +95,7 @@ class Pipeline(NewStories, FirstPolls):
     _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
     _offline: bool = field(default=False, init=False, repr=False)   # said once per outage
     # Feeds fetched and being read (parse, classify) at once; only while poll_once runs.
-    _reading: asyncio.Semaphore | None = field(default=None, init=False, repr=False)
+    _reading: _ReadAhead | None = field(default=None, init=False, repr=False)
 
     async def poll_once(self, *, now: datetime | None = None, all_feeds: bool = False,
                         on_fresh: Callable[[], Awaitable] | None = None) -> PollSummary:
@@ -71,10 +104,7 @@ class Pipeline(NewStories, FirstPolls):
         now = now or utcnow()
         states = [s for s in self.store.feed_states() if _due(s, now, all_feeds)]
         self._backlog = []
-        # Bodies can come in faster than the one parser thread reads them: unbounded, all
-        # of them would wait in its queue (a few MB on the farm's 100 KB feeds, section 7
-        # of docs/benchmarks.md; far more on feeds of megabytes).
-        self._reading = asyncio.Semaphore(READ_AHEAD_PER_FETCH * self.fetcher.policy.concurrency)
+        self._reading = _ReadAhead(self.fetcher.policy)
         try:
             outcomes = await asyncio.gather(*(self._poll_and_hand_on(s, now, on_fresh)
                                               for s in states))
@@ -115,7 +145,8 @@ class Pipeline(NewStories, FirstPolls):
         return out, fresh
 
     async def _fetch_and_store(self, state: FeedState, out: FeedOutcome, now) -> list[Story]:
-        async with self._reading or contextlib.nullcontext():
+        reading = self._reading
+        async with reading.turn(state.source.url) if reading else contextlib.nullcontext():
             read = await self._fetch_and_read(state, out, now)
         if read is None:
             return []

@@ -20,8 +20,12 @@ class NotACompletion(Exception):
     """HTTP 200 whose body is no chat completion: the endpoint's fault, not the story's."""
 
 
-_THINK = re.compile(r"<think(?:ing)?>.*?</think(?:ing)?>", re.S | re.I)
-_FENCED = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.S)
+# The tags alone, found in one pass; what lies between is cut by index (_without_thinking).
+# A regex spanning open to close (`<think>.*?</think>`) rescans the rest of the answer
+# from every unclosed `<think>`, and one for a fence (^```\s*(.*?)\s*```$) backtracks over
+# whitespace: a degenerate answer of a few thousand newlines held the event loop (every
+# chat connection, every post) for minutes.
+_THINK_TAG = re.compile(r"<(/?)think(?:ing)?>", re.I)
 
 
 def reply_text(resp) -> str:
@@ -56,20 +60,18 @@ def parse_json(content: str) -> dict:
     """The one JSON object in a model's answer. Reasoning before it is dropped; so is a
     code fence or a sentence around it, which small local models add despite being
     asked not to (the object is validated field by field afterwards)."""
-    content = _THINK.sub("", content).strip()
+    content = _without_thinking(content).strip()
     if not content:
         raise LLMRejected("answer is empty")
     if content.lower().startswith(("<think>", "<thinking>")):   # cut off while reasoning
         raise LLMRejected("answer is reasoning only (cut off before the JSON)")
-    fenced = _FENCED.match(content)
-    if fenced:
-        content = fenced.group(1)
+    content = _unfenced(content)
     try:
         data = json.loads(content)
-    except json.JSONDecodeError as e:
+    except _NOT_JSON as e:
         data = _embedded_object(content)
         if data is None:
-            raise LLMRejected(f"answer is not JSON ({e.msg})") from None
+            raise LLMRejected(f"answer is not JSON ({_why_not(e)})") from None
     if not isinstance(data, dict):
         raise LLMRejected("answer is not a JSON object")
     return data
@@ -82,6 +84,39 @@ def _embedded_object(content: str) -> dict | None:
         return None
     try:
         data = json.loads(content[start:end + 1])
-    except json.JSONDecodeError:
+    except _NOT_JSON:
         return None
     return data if isinstance(data, dict) else None
+
+
+# Besides JSONDecodeError, json.loads raises RecursionError for arrays nested some
+# thousands deep and ValueError for an integer of over 4,300 digits: the answer's fault,
+# a rejection like any other, not a bug with a traceback per story.
+_NOT_JSON = (ValueError, RecursionError)
+
+
+def _why_not(e: Exception) -> str:
+    return e.msg if isinstance(e, json.JSONDecodeError) else "nested too deep or too long"
+
+
+def _without_thinking(content: str) -> str:
+    """Each `<think>...</think>` (or <thinking>) cut out: from an opening tag to the first
+    closing one after it. An opening tag never closed, and all after it, stays."""
+    kept, start, open_at = [], 0, None
+    for tag in _THINK_TAG.finditer(content):
+        closing = bool(tag.group(1))
+        if open_at is None and not closing:
+            open_at = tag.start()
+        elif open_at is not None and closing:
+            kept.append(content[start:open_at])
+            start, open_at = tag.end(), None
+    kept.append(content[start:])
+    return "".join(kept)
+
+
+def _unfenced(content: str) -> str:
+    """```json ... ``` -> what is inside (content is stripped already)."""
+    if len(content) < 6 or not (content.startswith("```") and content.endswith("```")):
+        return content
+    inner = content[3:-3]
+    return (inner[4:] if inner.startswith("json") else inner).strip()

@@ -42,7 +42,12 @@ def _text(value, what: str, limit: int) -> str:
 
 
 _FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
-_NAME = re.compile(r"\b[A-Z][a-zA-Z0-9]+(?:[-.][A-Za-z0-9]+)*\b")
+# A word in any script but the CJK ones (their names have no capitals to find; figures
+# are still checked): a name is one with a capital anywhere in it. ASCII-only, "Micrоsoft"
+# with a Cyrillic о, "Ｍｅｔａ" in full-width letters, "Ébay" and "xAI" went unchecked, so
+# a model could name a company the story never mentions and pass.
+_WORD = re.compile(r"[^\W_\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
+                   r"(?:[-.][^\W_\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]+)*")
 _COMMON = {"The", "This", "That", "These", "It", "Its", "A", "An", "In", "On", "As", "And",
            "But", "For", "With", "Why", "What", "How", "Chinese", "American", "US", "AI",
            # the readers a why line speaks to, capitalised as a sentence's first word
@@ -64,13 +69,18 @@ class _Grounding:
         for fig in _FIGURE.findall(text):
             if _plain(fig) not in self.figures:
                 raise LLMRejected(f"figure {fig!r} is not in the story")
-        for name in _NAME.findall(text):
+        for name in filter(_is_name, _WORD.findall(text)):
             # Case-insensitive: a sentence's capitalised first word is usually in the text;
             # singular or plural ("APIs" for "API") count as the same word.
             stem = re.escape(re.sub(r"(?<=\w{3})e?s$", "", name.lower()))
-            if name not in _COMMON and not re.search(
+            if not re.search(
                     rf"(?<![a-z0-9]){stem}(?:e?s)?(?![a-z0-9])", self.lowered):
                 raise LLMRejected(f"name {name!r} is not in the story")
+
+
+def _is_name(word: str) -> bool:
+    # A capital anywhere ("xAI"); a script without case (Arabic, Thai) has no names to find.
+    return len(word) > 1 and word not in _COMMON and any(map(str.isupper, word))
 
 
 def _plain(figure: str) -> str:

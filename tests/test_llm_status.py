@@ -72,11 +72,13 @@ async def test_an_llm_that_answers_is_shown_as_answering(app, fake_llm, capsys, 
      "is the chat endpoint; set the API's base instead: http://localhost:11434/v1"),
     ({"LLM_BASE_URL": "ws://localhost:8000/v1"}, "must be an http(s) URL with a host"),
     ({"LLM_BASE_URL": "http:///v1"}, "must be an http(s) URL with a host"),
+    # an unclosed IPv6 bracket: urlsplit's ValueError was a traceback and exit 1
+    ({"LLM_BASE_URL": "http://[::1/v1"}, "must be an http(s) URL with a host"),
     ({"LLM_BASE_URL": "localhost:11434"}, "must start with http:// or https://"),
     ({"LLM_BASE_URL": "http://localhost:11434/v1", "LLM_MODEL": ""}, "LLM_MODEL is not set"),
     ({"LLM_CONCURRENCY": "0"}, "LLM_CONCURRENCY='0' must be at least 1"),
     ({"LLM_TIMEOUT": "soon"}, "LLM_TIMEOUT='soon' is not a number"),
-], ids=["pasted-endpoint", "websocket", "no-host", "no-scheme", "no-model", "concurrency-0",
+], ids=["pasted-endpoint", "websocket", "no-host", "bad-ipv6", "no-scheme", "no-model", "concurrency-0",
         "timeout-word"])
 def test_a_bad_llm_setting_is_a_one_line_error_at_start(env, words):
     from bot.config import ConfigError
