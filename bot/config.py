@@ -118,8 +118,17 @@ def _path(raw: str) -> Path:
 def _url(name: str, raw: str) -> str:
     v = raw.strip()
     if v and not v.startswith(("http://", "https://", "ws://", "wss://")):
-        raise ConfigError(f"config: {name}={raw!r} must start with http:// or https://")
+        raise ConfigError(f"config: {name}={_shown(raw)!r} must start with http:// or "
+                          "https://")
     return v
+
+
+_USERINFO = re.compile(r"(?<=//)[^/?#@]*@")
+
+
+def _shown(url: str) -> str:
+    """The URL as an error may print it: a user:password@ part is a secret."""
+    return _USERINFO.sub("***@", url)
 
 
 def _llm_url(name: str, raw: str) -> str:
@@ -132,12 +141,12 @@ def _llm_url(name: str, raw: str) -> str:
     except ValueError:   # "http://[::1/v1": urlsplit's own error was a traceback, exit 1
         parts = urlsplit("")
     if v and (parts.scheme not in ("http", "https") or not parts.hostname):
-        raise ConfigError(f"config: {name}={raw!r} must be an http(s) URL with a host, "
+        raise ConfigError(f"config: {name}={_shown(raw)!r} must be an http(s) URL with a host, "
                           "e.g. http://localhost:11434/v1")
     base = re.sub(r"/(chat/)?completions$", "", v)
     if base != v:
-        raise ConfigError(f"config: {name}={raw!r} is the chat endpoint; set the API's "
-                          f"base instead: {base}")
+        raise ConfigError(f"config: {name}={_shown(raw)!r} is the chat endpoint; set the "
+                          f"API's base instead: {_shown(base)}")
     return v
 
 

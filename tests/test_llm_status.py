@@ -87,3 +87,16 @@ def test_a_bad_llm_setting_is_a_one_line_error_at_start(env, words):
         load_settings({**base, **env}, dotenv_path=None)
     assert words in str(e.value) and "\n" not in str(e.value)
 
+
+
+@pytest.mark.parametrize("name, raw", [
+    ("LLM_BASE_URL", "https://bob:s3cret-pass@llm.example/v1/chat/completions"),
+    ("LLM_BASE_URL", "http://bob:s3cret-pass@/v1"),
+    ("DISCORD_API_URL", "ftp://bob:s3cret-pass@discord.example/api"),
+])
+def test_a_bad_url_setting_s_error_does_not_print_its_password(name, raw):
+    from bot.config import ConfigError
+    base = {"LLM_BASE_URL": "http://localhost:11434/v1", "LLM_MODEL": "qwen3:8b"}
+    with pytest.raises(ConfigError) as e:
+        load_settings({**base, name: raw}, dotenv_path=None)
+    assert "s3cret-pass" not in str(e.value) and f"config: {name}=" in str(e.value)
