@@ -136,9 +136,9 @@ def status_of(e: Exception) -> int | None:
 
 
 def _retry_after(e: Exception) -> float:
-    """A 429's Retry-After in seconds (0 when absent or an HTTP date)."""
+    """A 429's Retry-After in seconds, delta or HTTP date (0 when absent or unreadable)."""
+    from feeds.fetcher import parse_retry_after   # the feeds' reading of the same header
     response = getattr(e, "response", None)
-    try:
-        return float(response.headers.get("retry-after", 0)) if response is not None else 0.0
-    except (TypeError, ValueError):
+    if response is None:
         return 0.0
+    return parse_retry_after(response.headers.get("retry-after")) or 0.0

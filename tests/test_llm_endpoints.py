@@ -167,11 +167,19 @@ async def test_a_request_part_the_endpoint_does_not_take_is_dropped_once(fake_ll
     assert warning.startswith("llm: qwen-plus ")
 
 
-async def test_a_429_s_retry_after_is_waited_out(fake_llm):
+def _in_600_s() -> str:
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+    return format_datetime(datetime.now(timezone.utc) + timedelta(seconds=600), usegmt=True)
+
+
+@pytest.mark.parametrize("retry_after", ["600", _in_600_s], ids=["seconds", "http-date"])
+async def test_a_429_s_retry_after_is_waited_out(fake_llm, retry_after):
     # DashScope and OpenAI say how long to wait; asking again after our own minute only
-    # met another 429.
+    # met another 429. HTTP allows the header as a date too.
     now = [0.0]
-    fake_llm.script = [("error", (429, "Throttling.RateQuota", {"Retry-After": "600"})),
+    wait = retry_after if isinstance(retry_after, str) else retry_after()
+    fake_llm.script = [("error", (429, "Throttling.RateQuota", {"Retry-After": wait})),
                        ("json", GOOD)]
     llm = condenser(fake_llm, clock=lambda: now[0])
     assert await llm.condense(STORY, FALLBACK) == FALLBACK
