@@ -18,6 +18,7 @@ from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, status_of
 from feeds.llm_reply import LLMRejected, parse_json, reply_text
 from feeds.llm_validate import validate
 from feeds.models import Brief, Story
+from feeds.wordsets import CJK   # Chinese characters: the Chinese rules' test
 
 __all__ = ["HourlyCap", "LLMCondenser", "LLMRejected", "parse_json", "validate"]
 
@@ -176,7 +177,6 @@ class HourlyCap:
         return True
 
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _KANA = re.compile(r"[\u3040-\u30ff]")
 CHINESE_NOTE = "The article is in Chinese: write the brief in Chinese, in its script.\n\n"
 
@@ -186,7 +186,7 @@ def language_note(title: str, source: str) -> str:
     English, and the English names ("Alibaba") and figures ("2 billion") are not in the
     Chinese text the answer is checked against: every such brief fell back."""
     sample = f"{title}\n{source[:600]}"
-    han, letters = len(_HAN.findall(sample)), sum(map(str.isalpha, sample))
+    han, letters = len(CJK.findall(sample)), sum(map(str.isalpha, sample))
     if _KANA.search(sample) or not letters or han * 2 < letters:   # kana: Japanese
         return ""
     return CHINESE_NOTE
