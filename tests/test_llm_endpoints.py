@@ -126,16 +126,32 @@ CONTEXT = ("This model's maximum context length is 4096 tokens. However, you req
            "5210 tokens (4910 in the messages, 300 in the completion).")   # vLLM's words
 
 
-async def test_one_article_too_long_for_the_model_does_not_rest_the_endpoint(fake_llm, caplog):
+@pytest.mark.parametrize("message,words", [
+    (CONTEXT, "context window"),
+    # OpenAI: a cap above the model's output limit
+    ("max_tokens is too large: 100000. This model supports at most 16384 completion tokens, "
+     "whereas you provided 100000.", "LLM_MAX_TOKENS"),
+    # vLLM counts the cap in the context window (its newer words)
+    ("This model's maximum context length is 2048 tokens. However, your request has 8 input "
+     "tokens plus 2045 'max_tokens'. Please reduce one or the other.", "LLM_MAX_TOKENS"),
+    # names max_completion_tokens, but asks for no rename: no second try
+    ("'max_tokens' or 'max_completion_tokens' is too large: 4096. This model's maximum "
+     "context length is 4096 tokens and your request has 610 input tokens (4096 > 4096 - "
+     "610).", "LLM_MAX_TOKENS"),
+], ids=["article-too-long", "cap-over-output-limit", "cap-over-context", "too-large-either"])
+async def test_a_request_refused_for_itself_does_not_rest_the_endpoint(fake_llm, caplog,
+                                                                       message, words):
     # vLLM or a small local model answers 400 for an article past its context window:
     # that one story goes extractive; the rest of the poll still gets LLM briefs (the
     # 400 used to rest the endpoint for a minute, and every brief after it fell back).
-    fake_llm.script = [("error", (400, CONTEXT)), ("json", GOOD)]
+    # A refusal of the answer's cap names the setting, not the article's length.
+    fake_llm.script = [("error", (400, message)), ("json", GOOD)]
     llm = condenser(fake_llm)
     briefs = [await llm.condense(s, FALLBACK) for s in _stories(3)]
     assert [b.condenser for b in briefs] == ["extractive", "llm:qwen-plus", "llm:qwen-plus"]
+    assert len(fake_llm.requests) == 3
     (warning,) = _warnings(caplog)
-    assert "refused a request" in warning and "context window" in warning
+    assert "refused a request" in warning and words in warning
 
 
 def _refuses(part: str, message: str, default: bool):
@@ -148,21 +164,27 @@ def _refuses(part: str, message: str, default: bool):
     return answer
 
 
-@pytest.mark.parametrize("part,message,default", [
-    ("response_format", "'response_format.type' must be 'json_schema' or 'text'", False),
+@pytest.mark.parametrize("part,message,default,sent", [
+    ("response_format", "'response_format.type' must be 'json_schema' or 'text'", False,
+     {"response_format": None}),
     # DashScope's Qwen3 open models think unless told not to, and not outside streaming
     ("enable_thinking", "parameter.enable_thinking must be set to false for non-streaming "
-                        "calls", True),
-], ids=["lm-studio-json-mode", "dashscope-qwen3-thinking"])
+                        "calls", True, {"enable_thinking": False}),
+    # OpenAI's reasoning models (o1, o3, o4, gpt-5) take the cap under another name
+    ("max_tokens", "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                   "Use 'max_completion_tokens' instead.", False,
+     {"max_tokens": None, "max_completion_tokens": 4096}),
+], ids=["lm-studio-json-mode", "dashscope-qwen3-thinking", "openai-reasoning-max-tokens"])
 async def test_a_request_part_the_endpoint_does_not_take_is_dropped_once(fake_llm, caplog,
                                                                          part, message,
-                                                                         default):
+                                                                         default, sent):
     # Every brief used to fall back, the endpoint rested as if down.
     fake_llm.script = [("fn", _refuses(part, message, default))]
     llm = condenser(fake_llm)
     briefs = [await llm.condense(s, FALLBACK) for s in _stories(3)]
     assert {b.condenser for b in briefs} == {"llm:qwen-plus"}
     assert len(fake_llm.requests) == 4   # one refused, then each story once
+    assert [{k: r["body"].get(k) for k in sent} for r in fake_llm.requests[1:]] == [sent] * 3
     (warning,) = _warnings(caplog)
     assert warning.startswith("llm: qwen-plus ")
 
