@@ -14,7 +14,7 @@ from collections import deque
 from dataclasses import replace
 from typing import Callable
 
-from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, status_of
+from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, fitted_cap, status_of
 from feeds.llm_reply import LLMRejected, cut_off, parse_json, reply_text
 from feeds.llm_validate import validate
 from feeds.models import Brief, Story
@@ -154,12 +154,26 @@ class LLMCondenser:
         while True:
             try:
                 resp = await self.client.chat.completions.create(
-                    model=self.model, temperature=temperature, messages=messages,
-                    **self.shape.capped(cap))
+                    model=self.model, messages=messages,
+                    **self.shape.request(temperature, cap))
                 return self._read(resp, cap)
             except Exception as e:
-                if status_of(e) not in REFUSED or not self.shape.adapt(e, self.model):
+                if status_of(e) not in REFUSED:
                     raise
+                cap = self._refit(e, cap)
+
+    def _refit(self, e: Exception, cap: int) -> int:
+        """The cap to ask again with after a refusal, or the refusal raised again: a
+        smaller cap that fits this article in the context window, or the same cap once
+        the request's shape is adapted to what the endpoint takes."""
+        fitted = fitted_cap(e, cap)
+        if fitted:
+            log.debug("llm: %s has room for %d answer tokens beside this article", self.model,
+                      fitted)
+            return fitted
+        if self.shape.adapt(e, self.model):
+            return cap
+        raise e
 
     def _read(self, resp, cap: int) -> str:
         text = reply_text(resp)   # NotACompletion: a proxy's page, not an answer

@@ -131,14 +131,10 @@ CONTEXT = ("This model's maximum context length is 4096 tokens. However, you req
     # OpenAI: a cap above the model's output limit
     ("max_tokens is too large: 100000. This model supports at most 16384 completion tokens, "
      "whereas you provided 100000.", "LLM_MAX_TOKENS"),
-    # vLLM counts the cap in the context window (its newer words)
-    ("This model's maximum context length is 2048 tokens. However, your request has 8 input "
-     "tokens plus 2045 'max_tokens'. Please reduce one or the other.", "LLM_MAX_TOKENS"),
-    # names max_completion_tokens, but asks for no rename: no second try
-    ("'max_tokens' or 'max_completion_tokens' is too large: 4096. This model's maximum "
-     "context length is 4096 tokens and your request has 610 input tokens (4096 > 4096 - "
-     "610).", "LLM_MAX_TOKENS"),
-], ids=["article-too-long", "cap-over-output-limit", "cap-over-context", "too-large-either"])
+    # vLLM counts the cap in the window: here not even the floor of 256 fits beside it
+    ("This model's maximum context length is 2048 tokens. However, your request has 1900 "
+     "input tokens plus 4096 'max_tokens'. Please reduce one or the other.", "LLM_MAX_TOKENS"),
+], ids=["article-too-long", "cap-over-output-limit", "cap-over-context"])
 async def test_a_request_refused_for_itself_does_not_rest_the_endpoint(fake_llm, caplog,
                                                                        message, words):
     # vLLM or a small local model answers 400 for an article past its context window:
@@ -152,6 +148,29 @@ async def test_a_request_refused_for_itself_does_not_rest_the_endpoint(fake_llm,
     assert len(fake_llm.requests) == 3
     (warning,) = _warnings(caplog)
     assert "refused a request" in warning and words in warning
+
+
+@pytest.mark.parametrize("message,room", [
+    ("This model's maximum context length is 2048 tokens. However, your request has 8 input "
+     "tokens plus 4096 'max_tokens'. Please reduce one or the other.", 2032),
+    # names max_completion_tokens, but asks for no rename: the cap is fitted all the same
+    ("'max_tokens' or 'max_completion_tokens' is too large: 4096. This model's maximum "
+     "context length is 4096 tokens and your request has 610 input tokens (4096 > 4096 - "
+     "610).", 3478),
+    ("This model's maximum context length is 8192 tokens. However, you requested 9000 tokens "
+     "(4904 in the messages, 4096 in the completion).", 3280),
+], ids=["vllm-plus", "vllm-too-large", "vllm-requested"])
+async def test_a_cap_past_a_small_context_window_is_fitted_to_the_article(fake_llm, caplog,
+                                                                           message, room):
+    # A local vLLM with a 2-8k window refused every long article once answers were capped
+    # at 4096 tokens: the request is asked again with the room the window leaves, and the
+    # next article gets the whole cap again.
+    fake_llm.script = [("error", (400, message)), ("json", GOOD)]
+    llm = condenser(fake_llm)
+    briefs = [await llm.condense(s, FALLBACK) for s in _stories(2)]
+    assert [b.condenser for b in briefs] == ["llm:qwen-plus"] * 2
+    assert [r["body"]["max_tokens"] for r in fake_llm.requests] == [4096, room, 4096]
+    assert _warnings(caplog) == []
 
 
 def _refuses(part: str, message: str, default: bool):
@@ -174,7 +193,11 @@ def _refuses(part: str, message: str, default: bool):
     ("max_tokens", "Unsupported parameter: 'max_tokens' is not supported with this model. "
                    "Use 'max_completion_tokens' instead.", False,
      {"max_tokens": None, "max_completion_tokens": 4096}),
-], ids=["lm-studio-json-mode", "dashscope-qwen3-thinking", "openai-reasoning-max-tokens"])
+    # ... and only their default temperature
+    ("temperature", "Unsupported value: 'temperature' does not support 0.2 with this model. "
+                    "Only the default (1) value is supported.", False, {"temperature": None}),
+], ids=["lm-studio-json-mode", "dashscope-qwen3-thinking", "openai-reasoning-max-tokens",
+        "openai-reasoning-temperature"])
 async def test_a_request_part_the_endpoint_does_not_take_is_dropped_once(fake_llm, caplog,
                                                                          part, message,
                                                                          default, sent):
