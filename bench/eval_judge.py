@@ -32,7 +32,7 @@ def judge_sets(clf, sets: dict[str, list], corpus: dict, story_text, environ=Non
 
 async def _judge_sets(clf, sets, corpus, story_text, settings) -> int:
     llm = LLMCondenser(settings.llm_base_url or None, settings.llm_api_key, settings.llm_model,
-                       timeout=settings.llm_timeout)
+                       timeout=settings.llm_timeout, max_tokens=settings.llm_max_tokens)
     judge = Judge(llm, hourly_cap=CALLS_PER_HOUR, margin=settings.llm_judge_margin)
     try:
         for name, rows in sets.items():

@@ -88,7 +88,7 @@ def make_llm(s: Settings):
     from feeds.llm import LLMCondenser
     return LLMCondenser(s.llm_base_url or None, s.llm_api_key or "unused", s.llm_model,
                         timeout=s.llm_timeout, hourly_cap=s.llm_hourly_cap,
-                        concurrency=s.llm_concurrency)
+                        concurrency=s.llm_concurrency, max_tokens=s.llm_max_tokens)
 
 
 def make_judge(s: Settings, llm):

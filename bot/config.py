@@ -56,6 +56,7 @@ class Settings:
     llm_hourly_cap: int = 120
     llm_timeout: float = 30.0
     llm_concurrency: int = 4
+    llm_max_tokens: int = 4096              # cap on an answer (feeds/llm.py MAX_TOKENS); 0: none
     llm_judge: bool | None = None           # None: on whenever an LLM is configured
     llm_judge_hourly_cap: int = 120         # judge calls, beside the condenser's cap
     llm_judge_margin: float = 0.20          # also judge stories this far below the threshold
@@ -184,6 +185,7 @@ _FIELDS = {
     "LLM_HOURLY_CAP": ("llm_hourly_cap", lambda n, v: _number(int, n, v, 0)),
     "LLM_TIMEOUT": ("llm_timeout", lambda n, v: _number(float, n, v, 0.1, 3600)),
     "LLM_CONCURRENCY": ("llm_concurrency", lambda n, v: _number(int, n, v, 1, 64)),
+    "LLM_MAX_TOKENS": ("llm_max_tokens", lambda n, v: max_tokens(n, v)),
     "AINEWS_LLM_JUDGE": ("llm_judge", _bool),
     "AINEWS_LLM_JUDGE_HOURLY_CAP": ("llm_judge_hourly_cap", lambda n, v: _number(int, n, v, 0)),
     "AINEWS_LLM_JUDGE_MARGIN": ("llm_judge_margin", lambda n, v: _number(float, n, v, 0, 1)),
@@ -198,6 +200,16 @@ def keep_days(name: str, raw: str) -> int:
         raise ConfigError(f"config: {name}={raw!r} must be 0 (keep everything) or at "
                           "least 3 (stories are clustered by their text within 48 h)")
     return days
+
+
+def max_tokens(name: str, raw: str) -> int:
+    """0 sends no cap; else at least 256: below it not even an English brief (about 230
+    tokens) fits, and every answer would be cut off."""
+    cap = _number(int, name, raw, 0)
+    if 0 < cap < 256:
+        raise ConfigError(f"config: {name}={raw!r} must be 0 (no cap) or at least 256 (a "
+                          "long brief takes about 230 tokens in English, 1,200 in Chinese)")
+    return cap
 
 
 def _level(name: str, raw: str) -> str:

@@ -97,6 +97,10 @@ class Judge:
     def __init__(self, llm: LLMCondenser, *, hourly_cap: int = 120, margin: float = MARGIN,
                  deadline: float = 30.0, concurrency: int = CONCURRENCY):
         self.llm, self.margin, self.deadline = llm, margin, deadline
+        # A verdict is about 25 tokens, a long brief up to 1,200: half the brief's cap
+        # still leaves a thinking model 2,000 tokens (at the default), and halves what
+        # a model that loops costs per story (0, no cap, stays 0).
+        self.max_tokens = llm.max_tokens // 2
         self.cap = HourlyCap(hourly_cap, llm.clock, "offline verdicts stand", log)
         self._slots = asyncio.Semaphore(concurrency)
 
@@ -126,12 +130,17 @@ class Judge:
         async with self._slots:
             if self.llm.resting() or not self.cap.allow():
                 return story
-            content = await self.llm.ask(SYSTEM, story_block(story), temperature=0.0)
-        if content is None:
+            try:
+                verdict = await self._verdict(story)
+            except LLMRejected as e:
+                self.llm.rejected(story, e)
+                return story
+        if verdict is None:
             return story
-        try:
-            strategy, reason = parse_verdict(content)
-        except LLMRejected as e:
-            self.llm.rejected(story, e)
-            return story
-        return story.with_classification(judged(story.classification, strategy, reason))
+        return story.with_classification(judged(story.classification, *verdict))
+
+    async def _verdict(self, story: Story) -> tuple[bool, str] | None:
+        """The model's verdict, None without an answer; LLMRejected for a bad one."""
+        content = await self.llm.ask(SYSTEM, story_block(story), temperature=0.0,
+                                     max_tokens=self.max_tokens)
+        return None if content is None else parse_verdict(content)

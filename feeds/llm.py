@@ -14,8 +14,8 @@ from collections import deque
 from dataclasses import replace
 from typing import Callable
 
-from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, status_of
-from feeds.llm_reply import LLMRejected, parse_json, reply_text
+from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, fitted_cap, status_of
+from feeds.llm_reply import LLMRejected, cut_off, parse_json, reply_text
 from feeds.llm_validate import validate
 from feeds.models import Brief, Story
 from feeds.wordsets import CJK   # Chinese characters: the Chinese rules' test
@@ -26,6 +26,13 @@ log = logging.getLogger("ainews.llm")
 
 MAX_SOURCE_CHARS = 12_000   # what we send: enough for a news article, bounded cost
 CONCURRENCY = 4             # calls in flight at once (LLM_CONCURRENCY)
+# The most tokens an answer may take (LLM_MAX_TOKENS; 0: no cap). Without a cap a model
+# that loops generates until its context is full: billed, or holding a local GPU long
+# after our deadline gave up. The longest brief validation accepts (120 + 3 x 200 + 300
+# characters) measured 230 tokens in English and 575-1,220 in Chinese (DeepSeek-V3's
+# tokenizer, OpenAI's o200k and cl100k); the rest, 2,900 tokens or more, is room for a
+# model that thinks first (<think>...</think> in the content, or hidden reasoning).
+MAX_TOKENS = 4096
 
 SYSTEM = (
     "You condense AI-industry news for busy readers. Answer with one JSON object only: "
@@ -43,11 +50,12 @@ CHECK = 'Answer with this JSON object only: {"ok": true}'
 class LLMCondenser:
     def __init__(self, base_url: str | None, api_key: str, model: str, *, timeout: float = 30.0,
                  hourly_cap: int = 120, concurrency: int = CONCURRENCY,
-                 deadline: float | None = None, clock: Callable[[], float] = time.monotonic,
+                 max_tokens: int = MAX_TOKENS, deadline: float | None = None,
+                 clock: Callable[[], float] = time.monotonic,
                  on_change: Callable[[str, str], None] | None = None):
         from openai import AsyncOpenAI  # only when an LLM is configured
 
-        self.model = model
+        self.model, self.max_tokens = model, max_tokens
         self.clock = clock
         self.cap = HourlyCap(hourly_cap, clock, "using the extractive brief")
         self.endpoint = Endpoint(model, api_key, clock, on_change)
@@ -72,7 +80,10 @@ class LLMCondenser:
     async def check(self) -> bool:
         """One small call (bot/llm_health.py at start-up): a failure is logged and
         rested as any other, with its hint; an answer in any form will do."""
-        answered = await self.ask(CHECK, "ping", temperature=0.0) is not None
+        try:
+            answered = await self.ask(CHECK, "ping", temperature=0.0) is not None
+        except LLMRejected:   # cut off at the cap: it answers all the same
+            answered = True
         if answered:
             log.info("llm: %s answers (start-up check)", self.model)
         return answered
@@ -98,48 +109,81 @@ class LLMCondenser:
 
     async def _condense(self, story: Story, fallback: Brief) -> Brief:
         source = _source_text(story)
-        content = await self.ask(SYSTEM, f"{language_note(story.title, source)}Title: "
-                                 f"{story.title}\n\n{source}", temperature=0.2)
-        if content is None:
-            return fallback
         try:
+            content = await self.ask(SYSTEM, f"{language_note(story.title, source)}Title: "
+                                     f"{story.title}\n\n{source}", temperature=0.2)
+            if content is None:
+                return fallback
             # Grounded in what the model was shown: the title as well as the text.
             return self._to_brief(parse_json(content), f"{story.title}\n{source}", fallback)
         except LLMRejected as e:
             self.rejected(story, e)
         return fallback
 
-    async def ask(self, system: str, user: str, *, temperature: float) -> str | None:
-        """One JSON-mode call through the shared client: the answer's text, or None when
-        resting, the endpoint failed (then rested, and said once per episode) or it
-        refused this request (said once)."""
+    async def ask(self, system: str, user: str, *, temperature: float,
+                  max_tokens: int | None = None) -> str | None:
+        """One JSON-mode call through the shared client, its answer capped at `max_tokens`
+        (default LLM_MAX_TOKENS): the answer's text, or None when resting, the endpoint
+        failed (then rested, and said once per episode) or it refused this request (said
+        once). LLMRejected: the answer was cut off at the cap, the caller's to report."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+        cap = self.max_tokens if max_tokens is None else max_tokens
         async with self._slots:
             if self.resting():   # checked once a slot is free: a failure may have come meanwhile
                 return None
             try:
-                text = await self._answer(messages, temperature)
+                text = await self._answer(messages, temperature, cap)
+            except LLMRejected:   # it answers: the answer is this story's loss only
+                self.endpoint.answered()
+                raise
             except Exception as e:  # timeouts, HTTP errors, 429s, a garbled body: all fall back
-                if status_of(e) in REFUSED:
-                    self.endpoint.refused(e)
-                else:
-                    self.endpoint.failed(e)
+                self._failed(e)
                 return None
         self.endpoint.answered()
         return text
 
-    async def _answer(self, messages: list[dict], temperature: float) -> str:
+    def _failed(self, e: Exception) -> None:
+        if status_of(e) in REFUSED:
+            self.endpoint.refused(e)
+        else:
+            self.endpoint.failed(e)
+
+    async def _answer(self, messages: list[dict], temperature: float, cap: int) -> str:
         """The answer's text. A request refused for a part the endpoint does not take
         is sent again without it (RequestShape: each part at most once)."""
         while True:
             try:
                 resp = await self.client.chat.completions.create(
-                    model=self.model, temperature=temperature, messages=messages,
-                    **self.shape.options)
-                return reply_text(resp)   # NotACompletion: a proxy's page, not an answer
+                    model=self.model, messages=messages,
+                    **self.shape.request(temperature, cap))
+                return self._read(resp, cap)
             except Exception as e:
-                if status_of(e) not in REFUSED or not self.shape.adapt(e, self.model):
+                if status_of(e) not in REFUSED:
                     raise
+                cap = self._refit(e, cap)
+
+    def _refit(self, e: Exception, cap: int) -> int:
+        """The cap to ask again with after a refusal, or the refusal raised again: a
+        smaller cap that fits this article in the context window, or the same cap once
+        the request's shape is adapted to what the endpoint takes."""
+        fitted = fitted_cap(e, cap)
+        if fitted:
+            log.debug("llm: %s has room for %d answer tokens beside this article", self.model,
+                      fitted)
+            return fitted
+        if self.shape.adapt(e, self.model):
+            return cap
+        raise e
+
+    def _read(self, resp, cap: int) -> str:
+        text = reply_text(resp)   # NotACompletion: a proxy's page, not an answer
+        # Even with a whole object before the cut: a model that loops costs the cap on
+        # every call, which the operator should hear of rather than pay unawares.
+        if cut_off(resp):
+            room = "" if cap == self.max_tokens else f", LLM_MAX_TOKENS={self.max_tokens}"
+            raise LLMRejected(f"answer was cut off at its token cap ({cap} tokens{room}): "
+                              "raise LLM_MAX_TOKENS if the model thinks at length first")
+        return text
 
     def rejected(self, story: Story, e: LLMRejected) -> None:
         """The first answer rejected for each reason is a warning; the same reason again

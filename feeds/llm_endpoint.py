@@ -8,8 +8,10 @@ Three kinds of trouble, told apart because they call for different things:
 - it refuses one request (400, 413, 422: most often an article longer than a local
   model's context window): that story alone goes without, the others still ask;
 - it refuses a part of every request that it does not support (LM Studio's
-  response_format, DashScope's Qwen3 thinking outside streaming): the part is dropped
-  or set once, and the request sent again.
+  response_format, DashScope's Qwen3 thinking outside streaming, max_tokens and the
+  temperature on OpenAI's reasoning models): the part is dropped, set or renamed once, and
+  the request sent again; a cap that does not fit beside a long article in a small
+  context window (vLLM says by how much) is lowered for that request.
 """
 from __future__ import annotations
 
@@ -36,6 +38,22 @@ _HINTS = {
     "RateLimitError": " — rate-limited or out of quota",
 }
 _CONTEXT = re.compile(r"context|too long|maximum.{0,20}length|input length|tokens", re.I)
+# OpenAI and Azure: "Unsupported parameter: 'max_tokens' is not supported with this
+# model. Use 'max_completion_tokens' instead." The instruction, not the name alone: a server
+# may say "'max_tokens' or 'max_completion_tokens' is too large" of a cap past its context.
+_USE_COMPLETION_TOKENS = re.compile(r"\buse\W*max_completion_tokens\b")
+# A refusal naming the answer's cap: more than the model's output limit (OpenAI: "max_tokens
+# is too large"), or more than its context window leaves beside the prompt (vLLM counts the
+# cap in: "(4910 in the messages, 300 in the completion)", "8 input tokens plus 2045
+# 'max_tokens'").
+_CAP = re.compile(r"max_(?:completion_)?tokens|completion tokens|in the completion", re.I)
+_DEFAULT_TEMPERATURE = re.compile(r"temperature.{0,80}(?:unsupported|not support|only the "
+                                  r"default)|(?:unsupported|not support).{0,40}temperature")
+# vLLM: "maximum context length is 4096 tokens. However, you requested 5210 tokens (4910
+# in the messages, 300 in the completion)" / "... your request has 610 input tokens".
+_WINDOW = re.compile(r"maximum context length is (\d+)", re.I)
+_PROMPT = re.compile(r"(\d+) in the messages|has (\d+) input tokens", re.I)
+MIN_CAP = 256   # below it even an English brief is cut off (LLM_MAX_TOKENS's floor)
 
 
 class Endpoint:
@@ -87,8 +105,7 @@ class Endpoint:
     def refused(self, e: Exception) -> None:
         """One request turned down (HTTP 400/413/422): that story goes without, the
         endpoint does not rest. Said once per status."""
-        hint = (" — the article is longer than the model's context window"
-                if _CONTEXT.search(str(e)) else "")
+        hint = _refusal_hint(str(e))
         self.once(f"refused {getattr(e, 'status_code', '')}",
                   f"llm: {self.model} refused a request ({self.short(e)}){hint}; that "
                   "story's brief is extractive (or its verdict offline)")
@@ -114,21 +131,77 @@ class RequestShape:
 
     def __init__(self):
         self.options: dict = {"response_format": {"type": "json_object"}}
+        # The answer's token cap. OpenAI's reasoning models (o1, o3, o4, gpt-5) take it
+        # only as max_completion_tokens; most other servers only as max_tokens.
+        self.cap_name = "max_tokens"
+        self.temperature = True   # OpenAI's reasoning models take only their default
+
+    def request(self, temperature: float, max_tokens: int) -> dict:
+        """The optional parts, the temperature and the answer's token cap (none for 0)."""
+        parts = dict(self.options)
+        if self.temperature:
+            parts["temperature"] = temperature
+        if max_tokens:
+            parts[self.cap_name] = max_tokens
+        return parts
 
     def adapt(self, e: Exception, model: str) -> bool:
         """Whether a refusal was about a part we can drop or set (then send again)."""
         text = str(e).lower()
-        if "response_format" in text and "response_format" in self.options:
-            del self.options["response_format"]   # the prompts ask for JSON too
-            change = "does not take response_format json_object: JSON is asked for in " \
-                     "the prompt alone"
-        elif "enable_thinking" in text and "extra_body" not in self.options:
-            self.options["extra_body"] = {"enable_thinking": False}
-            change = "thinks only when streamed: asking with enable_thinking off"
-        else:
-            return False
-        log.warning("llm: %s %s", model, change)
-        return True
+        for part in (self._json_mode, self._thinking, self._cap, self._temperature):
+            change = part(text)
+            if change:
+                log.warning("llm: %s %s", model, change)
+                return True
+        return False
+
+    def _json_mode(self, text: str) -> str:
+        if "response_format" not in text or "response_format" not in self.options:
+            return ""
+        del self.options["response_format"]   # the prompts ask for JSON too
+        return "does not take response_format json_object: JSON is asked for in the prompt alone"
+
+    def _thinking(self, text: str) -> str:
+        if "enable_thinking" not in text or "extra_body" in self.options:
+            return ""
+        self.options["extra_body"] = {"enable_thinking": False}
+        return "thinks only when streamed: asking with enable_thinking off"
+
+    def _cap(self, text: str) -> str:
+        if not _USE_COMPLETION_TOKENS.search(text) or self.cap_name != "max_tokens":
+            return ""
+        self.cap_name = "max_completion_tokens"
+        return "takes max_completion_tokens, not max_tokens: LLM_MAX_TOKENS is sent as that"
+
+    def _temperature(self, text: str) -> str:
+        # OpenAI: "Unsupported value: 'temperature' does not support 0.2 with this model.
+        # Only the default (1) value is supported."
+        if not _DEFAULT_TEMPERATURE.search(text) or not self.temperature:
+            return ""
+        self.temperature = False
+        return "takes only its default temperature: asking without one"
+
+
+def fitted_cap(e: Exception, cap: int) -> int:
+    """A smaller cap that fits this refused request in the model's context window, or 0.
+    vLLM counts the answer's cap in the window and says by how much a request is over,
+    so a small local model can still answer a long article with less room to answer."""
+    text = str(e)
+    window, prompt = _WINDOW.search(text), _PROMPT.search(text)
+    if not (cap and window and prompt):
+        return 0
+    room = int(window[1]) - int(prompt[1] or prompt[2]) - 8   # a little slack for counting
+    return room if MIN_CAP <= room < cap else 0
+
+
+def _refusal_hint(text: str) -> str:
+    """What the operator can check when a request is refused for itself."""
+    if _CAP.search(text):
+        return (" — the article and the answer's room (LLM_MAX_TOKENS) exceed the model's "
+                "context window, or LLM_MAX_TOKENS its output limit")
+    if _CONTEXT.search(text):
+        return " — the article is longer than the model's context window"
+    return ""
 
 
 def status_of(e: Exception) -> int | None:

@@ -3,7 +3,8 @@
 The servers operators run differ in what they send back: a proxy may answer 200 with
 JSON that is no chat completion, some gateways send `content` as a list of text parts,
 reasoning models (Qwen3, DeepSeek-R1 through Ollama or vLLM) put `<think>...</think>`
-before the answer, and small local models wrap the JSON in a code fence or a sentence.
+before the answer, small local models wrap the JSON in a code fence or a sentence, and
+a model that rambles or loops stops at the token cap (finish_reason "length").
 Each is read here, or refused with a reason, never with an AttributeError.
 """
 from __future__ import annotations
@@ -45,6 +46,13 @@ def reply_text(resp) -> str:
         return "".join(p.get("text", "") if isinstance(p, dict) else getattr(p, "text", "")
                        for p in content if _is_text_part(p))
     raise NotACompletion(f"the answer's content is {type(content).__name__}, not text")
+
+
+def cut_off(resp) -> bool:
+    """Whether the answer stopped at the token cap rather than at its end (after
+    reply_text: resp is a completion)."""
+    choices = getattr(resp, "choices", None) or [None]
+    return getattr(choices[0], "finish_reason", None) == "length"
 
 
 def _is_text_part(part) -> bool:

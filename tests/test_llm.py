@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import datetime, timezone
 
 import pytest
 
+from feeds.judge import Judge
 from feeds.llm import LLMCondenser
-from feeds.models import Brief, Story
+from feeds.models import Brief, Classification, Story
 from tests.fakes.llm import FakeLLM
 
 pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
@@ -187,6 +189,43 @@ async def test_answers_rejected_alike_are_reported_once(fake_llm, caplog):
     assert len(fake_llm.requests) == 4
     warnings = _llm_warnings(caplog)
     assert len(warnings) == 1 and "not JSON" in warnings[0]
+
+
+VERDICT = {"strategy": True, "reason": "a price war"}
+
+
+@pytest.mark.parametrize("kw,brief_cap,verdict_cap", [
+    ({}, 4096, 2048),
+    ({"max_tokens": 1000}, 1000, 500),
+    ({"max_tokens": 0}, None, None),    # LLM_MAX_TOKENS=0: no cap sent
+], ids=["default", "set", "no-cap"])
+async def test_every_answer_is_capped(fake_llm, kw, brief_cap, verdict_cap):
+    # Uncapped, a model that loops generates until its context is full: billed, or
+    # holding a local GPU long after the brief's deadline gave up on it.
+    fake_llm.script = [("json", GOOD), ("json", VERDICT)]
+    llm = condenser(fake_llm, **kw)
+    assert (await llm.condense(STORY, FALLBACK)).condenser == "llm:qwen-plus"
+    judged = await Judge(llm).judge(STORY)
+    assert "llm: strategy (a price war)" in judged.classification.reasons
+    assert [r["body"].get("max_tokens") for r in fake_llm.requests] == [brief_cap, verdict_cap]
+
+
+@pytest.mark.parametrize("content", [
+    json.dumps(GOOD)[:150],                          # a brief longer than the cap
+    "<think>\nThe article says Alibaba cut prices", # reasoning past the cap
+    "",                                              # hidden reasoning took it all (OpenAI's o3)
+    json.dumps(GOOD) + "\n" * 4000,                  # a model that loops after its answer
+], ids=["half-a-brief", "reasoning", "empty", "loops-after-the-answer"])
+async def test_an_answer_cut_off_at_the_cap_is_rejected_and_said_once(fake_llm, caplog,
+                                                                      content):
+    fake_llm.script = [("cut", content)]
+    llm = condenser(fake_llm)
+    assert [await llm.condense(s, FALLBACK) for s in _stories(3)] == [FALLBACK] * 3
+    story = STORY.with_classification(Classification(strategy=True, score=4.0))
+    assert await Judge(llm).judge(story) == story   # the offline verdict stands
+    assert len(fake_llm.requests) == 4               # it answers: no rest
+    (warning,) = _llm_warnings(caplog)
+    assert "cut off at its token cap (4096 tokens): raise LLM_MAX_TOKENS" in warning
 
 
 async def test_the_hourly_cap_is_reported_once_per_hour(fake_llm, caplog):

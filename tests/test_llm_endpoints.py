@@ -126,16 +126,51 @@ CONTEXT = ("This model's maximum context length is 4096 tokens. However, you req
            "5210 tokens (4910 in the messages, 300 in the completion).")   # vLLM's words
 
 
-async def test_one_article_too_long_for_the_model_does_not_rest_the_endpoint(fake_llm, caplog):
+@pytest.mark.parametrize("message,words", [
+    (CONTEXT, "context window"),
+    # OpenAI: a cap above the model's output limit
+    ("max_tokens is too large: 100000. This model supports at most 16384 completion tokens, "
+     "whereas you provided 100000.", "LLM_MAX_TOKENS"),
+    # vLLM counts the cap in the window: here not even the floor of 256 fits beside it
+    ("This model's maximum context length is 2048 tokens. However, your request has 1900 "
+     "input tokens plus 4096 'max_tokens'. Please reduce one or the other.", "LLM_MAX_TOKENS"),
+], ids=["article-too-long", "cap-over-output-limit", "cap-over-context"])
+async def test_a_request_refused_for_itself_does_not_rest_the_endpoint(fake_llm, caplog,
+                                                                       message, words):
     # vLLM or a small local model answers 400 for an article past its context window:
     # that one story goes extractive; the rest of the poll still gets LLM briefs (the
     # 400 used to rest the endpoint for a minute, and every brief after it fell back).
-    fake_llm.script = [("error", (400, CONTEXT)), ("json", GOOD)]
+    # A refusal of the answer's cap names the setting, not the article's length.
+    fake_llm.script = [("error", (400, message)), ("json", GOOD)]
     llm = condenser(fake_llm)
     briefs = [await llm.condense(s, FALLBACK) for s in _stories(3)]
     assert [b.condenser for b in briefs] == ["extractive", "llm:qwen-plus", "llm:qwen-plus"]
+    assert len(fake_llm.requests) == 3
     (warning,) = _warnings(caplog)
-    assert "refused a request" in warning and "context window" in warning
+    assert "refused a request" in warning and words in warning
+
+
+@pytest.mark.parametrize("message,room", [
+    ("This model's maximum context length is 2048 tokens. However, your request has 8 input "
+     "tokens plus 4096 'max_tokens'. Please reduce one or the other.", 2032),
+    # names max_completion_tokens, but asks for no rename: the cap is fitted all the same
+    ("'max_tokens' or 'max_completion_tokens' is too large: 4096. This model's maximum "
+     "context length is 4096 tokens and your request has 610 input tokens (4096 > 4096 - "
+     "610).", 3478),
+    ("This model's maximum context length is 8192 tokens. However, you requested 9000 tokens "
+     "(4904 in the messages, 4096 in the completion).", 3280),
+], ids=["vllm-plus", "vllm-too-large", "vllm-requested"])
+async def test_a_cap_past_a_small_context_window_is_fitted_to_the_article(fake_llm, caplog,
+                                                                           message, room):
+    # A local vLLM with a 2-8k window refused every long article once answers were capped
+    # at 4096 tokens: the request is asked again with the room the window leaves, and the
+    # next article gets the whole cap again.
+    fake_llm.script = [("error", (400, message)), ("json", GOOD)]
+    llm = condenser(fake_llm)
+    briefs = [await llm.condense(s, FALLBACK) for s in _stories(2)]
+    assert [b.condenser for b in briefs] == ["llm:qwen-plus"] * 2
+    assert [r["body"]["max_tokens"] for r in fake_llm.requests] == [4096, room, 4096]
+    assert _warnings(caplog) == []
 
 
 def _refuses(part: str, message: str, default: bool):
@@ -148,21 +183,31 @@ def _refuses(part: str, message: str, default: bool):
     return answer
 
 
-@pytest.mark.parametrize("part,message,default", [
-    ("response_format", "'response_format.type' must be 'json_schema' or 'text'", False),
+@pytest.mark.parametrize("part,message,default,sent", [
+    ("response_format", "'response_format.type' must be 'json_schema' or 'text'", False,
+     {"response_format": None}),
     # DashScope's Qwen3 open models think unless told not to, and not outside streaming
     ("enable_thinking", "parameter.enable_thinking must be set to false for non-streaming "
-                        "calls", True),
-], ids=["lm-studio-json-mode", "dashscope-qwen3-thinking"])
+                        "calls", True, {"enable_thinking": False}),
+    # OpenAI's reasoning models (o1, o3, o4, gpt-5) take the cap under another name
+    ("max_tokens", "Unsupported parameter: 'max_tokens' is not supported with this model. "
+                   "Use 'max_completion_tokens' instead.", False,
+     {"max_tokens": None, "max_completion_tokens": 4096}),
+    # ... and only their default temperature
+    ("temperature", "Unsupported value: 'temperature' does not support 0.2 with this model. "
+                    "Only the default (1) value is supported.", False, {"temperature": None}),
+], ids=["lm-studio-json-mode", "dashscope-qwen3-thinking", "openai-reasoning-max-tokens",
+        "openai-reasoning-temperature"])
 async def test_a_request_part_the_endpoint_does_not_take_is_dropped_once(fake_llm, caplog,
                                                                          part, message,
-                                                                         default):
+                                                                         default, sent):
     # Every brief used to fall back, the endpoint rested as if down.
     fake_llm.script = [("fn", _refuses(part, message, default))]
     llm = condenser(fake_llm)
     briefs = [await llm.condense(s, FALLBACK) for s in _stories(3)]
     assert {b.condenser for b in briefs} == {"llm:qwen-plus"}
     assert len(fake_llm.requests) == 4   # one refused, then each story once
+    assert [{k: r["body"].get(k) for k in sent} for r in fake_llm.requests[1:]] == [sent] * 3
     (warning,) = _warnings(caplog)
     assert warning.startswith("llm: qwen-plus ")
 

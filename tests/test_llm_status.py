@@ -14,6 +14,7 @@ from bot.cli import main
 from bot.config import load_settings
 from bot.connections import llm_watched
 from bot.runlock import run_lock
+from feeds.llm import MAX_TOKENS
 
 pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
 
@@ -78,8 +79,12 @@ async def test_an_llm_that_answers_is_shown_as_answering(app, fake_llm, capsys, 
     ({"LLM_BASE_URL": "http://localhost:11434/v1", "LLM_MODEL": ""}, "LLM_MODEL is not set"),
     ({"LLM_CONCURRENCY": "0"}, "LLM_CONCURRENCY='0' must be at least 1"),
     ({"LLM_TIMEOUT": "soon"}, "LLM_TIMEOUT='soon' is not a number"),
+    ({"LLM_MAX_TOKENS": "4k"}, "LLM_MAX_TOKENS='4k' is not a whole number"),
+    ({"LLM_MAX_TOKENS": "-1"}, "LLM_MAX_TOKENS='-1' must be at least 0"),
+    # every answer would be cut off: said at start, not at each brief
+    ({"LLM_MAX_TOKENS": "100"}, "LLM_MAX_TOKENS='100' must be 0 (no cap) or at least 256"),
 ], ids=["pasted-endpoint", "websocket", "no-host", "bad-ipv6", "no-scheme", "no-model", "concurrency-0",
-        "timeout-word"])
+        "timeout-word", "max-tokens-word", "max-tokens-negative", "max-tokens-too-few"])
 def test_a_bad_llm_setting_is_a_one_line_error_at_start(env, words):
     from bot.config import ConfigError
     base = {"LLM_BASE_URL": "http://localhost:11434/v1", "LLM_MODEL": "qwen3:8b"}
@@ -87,6 +92,14 @@ def test_a_bad_llm_setting_is_a_one_line_error_at_start(env, words):
         load_settings({**base, **env}, dotenv_path=None)
     assert words in str(e.value) and "\n" not in str(e.value)
 
+
+
+@pytest.mark.parametrize("raw,cap", [("", MAX_TOKENS), ("0", 0), ("8192", 8192)])
+def test_llm_max_tokens_reaches_the_condenser(raw, cap):
+    from bot.app import make_llm
+    settings = load_settings({"LLM_BASE_URL": "http://localhost:11434/v1",
+                              "LLM_MODEL": "qwen3:8b", "LLM_MAX_TOKENS": raw}, dotenv_path=None)
+    assert make_llm(settings).max_tokens == cap
 
 
 @pytest.mark.parametrize("name, raw", [

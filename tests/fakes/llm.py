@@ -3,6 +3,7 @@
 Each request pops the next scripted behaviour (the last one repeats):
   ("json", {...})   a completion whose content is that object as JSON
   ("raw", "text")   a completion whose content is that text
+  ("cut", "text")   that text, stopped at the token cap (finish_reason "length")
   ("status", 429)   an HTTP error with an OpenAI-style error body
   ("sleep", 2.0)    wait that long, then answer the next behaviour
   ("body", "text")  HTTP 200 whose body is that text (not a completion: a broken proxy)
@@ -81,14 +82,15 @@ class FakeLLM:
         if kind == "body":
             return web.Response(text=value, content_type="application/json")
         content = json.dumps(value) if kind == "json" else value
-        return web.json_response(_completion(body.get("model", "m"), content))
+        finish = "length" if kind == "cut" else "stop"
+        return web.json_response(_completion(body.get("model", "m"), content, finish))
 
 
-def _completion(model: str, content: str) -> dict:
+def _completion(model: str, content: str, finish: str = "stop") -> dict:
     return {
         "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
         "model": model,
-        "choices": [{"index": 0, "finish_reason": "stop",
+        "choices": [{"index": 0, "finish_reason": finish,
                      "message": {"role": "assistant", "content": content}}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
     }
