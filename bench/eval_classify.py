@@ -52,12 +52,15 @@ FRESH2_CORPUS = _beside("fresh2", "items.jsonl")
 FRESH3_CORPUS = _beside("fresh3", "items.jsonl")
 # fresh4 (January-October 2026, other days; eighth session): scored held out, a training set since
 FRESH4_CORPUS = _beside("fresh4", "items.jsonl")
+# zh1 (Chinese outlets, July-August 2026; eleventh session): scored held out, a training set since
+ZH1_CORPUS = _beside("zh1", "items.jsonl")
 SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / "data" / "testset.tsv",
         "fresh-dev": ROOT / "tests" / "data" / "fresh-dev.tsv",
         "fresh-test": ROOT / "tests" / "data" / "fresh-test.tsv",
         "fresh2": ROOT / "tests" / "data" / "fresh2.tsv",
         "fresh3": ROOT / "tests" / "data" / "fresh3.tsv",
-        "fresh4": ROOT / "tests" / "data" / "fresh4.tsv"}
+        "fresh4": ROOT / "tests" / "data" / "fresh4.tsv",
+        "zh1": ROOT / "tests" / "data" / "zh1.tsv"}
 
 
 def plain(html: str | None) -> str:
@@ -247,8 +250,10 @@ def main(argv=None) -> int:
                     help="fresh3's items (read when present)")
     ap.add_argument("--fresh4-corpus", type=Path, default=FRESH4_CORPUS,
                     help="fresh4's items (read when present)")
+    ap.add_argument("--zh1-corpus", type=Path, default=ZH1_CORPUS,
+                    help="zh1's items (read when present)")
     ap.add_argument("--set", help="labelled sets to score, comma-separated: dev, test, fresh-dev, "
-                                  "fresh-test, fresh2, fresh3, fresh4, the --extra-set, or both (= dev,test; the default, or the "
+                                  "fresh-test, fresh2, fresh3, fresh4, zh1, the --extra-set, or both (= dev,test; the default, or the "
                                   "--extra-set alone when one is named; none with --speed alone)")
     ex = ap.add_argument_group("a labelled set kept outside the repository (all three together)")
     ex.add_argument("--extra-set", metavar="NAME", help="its name, for --set and --fit-on")
@@ -298,7 +303,7 @@ def main(argv=None) -> int:
         gz.rules["model"] = {**gz.rules.get("model", {}), "enabled": False}
     clf = Classifier(gz)
     extra = [args.fresh_corpus, args.fresh_test_corpus, args.fresh2_corpus, args.fresh3_corpus,
-             args.fresh4_corpus]
+             args.fresh4_corpus, args.zh1_corpus]
     corpus = load_corpus(args.corpus, *[p for p in extra if p.exists()], *filter(None, [args.extra_items]))
     if args.train:
         return train_main(clf, corpus, args, sets)
