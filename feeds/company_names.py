@@ -32,21 +32,33 @@ class CompanyNames:
 
     def __init__(self, gazetteer: Gazetteer):
         gz = gazetteer
-        entries = [(simplified(alias), ("company", canon, 0.0), alias in gz.exact)
-                   for canon, aliases in gz.companies.items() for alias in [canon, *aliases]]
+        names = [(simplified(alias), ("company", canon, 0.0), alias in gz.exact)
+                 for canon, aliases in gz.companies.items() for alias in [canon, *aliases]]
         # a longer word holding a name (文心兰, 阿里山) is found instead, and is no company
-        entries += [(simplified(word), NOT_A_NAME, False) for word in gz.not_names]
-        self._matcher = PhraseMatcher(entries)
+        not_names = [(simplified(word), NOT_A_NAME, False) for word in gz.not_names]
+        self._matcher = PhraseMatcher(names + not_names)
+        # What a story names is read in any case: "META shares", an all-caps "APPLE
+        # UNVEILS" name the companies a brief may write as "Meta" and "Apple".
+        self._any_case = PhraseMatcher([(n, key, False) for n, key, _ in names] + not_names)
 
     def find(self, text: str) -> list[Mention]:
-        """Every company name in text, in order (spans are text's: folding keeps length)."""
-        folded, out = simplified(text), []
-        for start, end in self._matcher.spans(folded):
-            keys = self._matcher.keys(folded[start:end])
-            companies = frozenset(owner for kind, owner, _ in keys if kind == "company")
-            if companies:
-                out.append(Mention(text[start:end], companies, start, end))
-        return out
+        """Every company name in text, in order (spans are text's: folding keeps length);
+        a name that is also a word ("Apple", "Arm") only as the gazetteer writes it."""
+        return _mentions(self._matcher, text)
+
+    def named(self, text: str) -> frozenset[str]:
+        """The companies text names by any of their names, in any case."""
+        return frozenset().union(*(m.companies for m in _mentions(self._any_case, text)))
+
+
+def _mentions(matcher: PhraseMatcher, text: str) -> list[Mention]:
+    folded, out = simplified(text), []
+    for start, end in matcher.spans(folded):
+        keys = matcher.keys(folded[start:end])
+        companies = frozenset(owner for kind, owner, _ in keys if kind == "company")
+        if companies:
+            out.append(Mention(text[start:end], companies, start, end))
+    return out
 
 
 @lru_cache(maxsize=1)

@@ -72,9 +72,8 @@ class _Grounding:
 
     def __init__(self, source: str, names: CompanyNames):
         self.names = names
-        mentions = names.find(source)
-        self.companies = frozenset().union(*(m.companies for m in mentions))
-        figures = read_figures(_unnamed(source, mentions))
+        self.companies = names.named(source)
+        figures = read_figures(_unnamed(source, names.find(source)))
         self.values = frozenset().union(*(f.gives for f in figures))
         self.lowered = source.lower()
 
