@@ -56,11 +56,16 @@ _ZH_SCALES = _ZH_SMALL | _ZH_BIG
 _ZH_SPECIAL = {"一半": (Decimal("0.5"), 50), "减半": (Decimal("0.5"), 50),
                "翻倍": (2, 100), "翻番": (2, 100), "翻一番": (2, 100)}
 _ZH = "".join(_ZH_DIGITS) + "".join(_ZH_SCALES)
+# Set phrases whose numerals count nothing, though a measure word follows one: a brief
+# may well write "走进千家万户" ("into every home") of a story that has no 1,000 in it.
+_ZH_IDIOMS = ("千家万户", "百家争鸣", "三番五次", "三天两头", "百年一遇", "十年磨一剑",
+              "两条腿走路", "一石二鸟", "三年五载")
 # What after a lone Chinese numeral makes it a count (三家, 两年, 五倍, 三成); not the
-# words these begin (零成本 "zero cost", 零部件 "parts", 周二部分 "on Tuesday some").
+# words these begin (零成本 "zero cost", 零部件 "parts", 周二部分 "on Tuesday some",
+# 两位数 "double-digit").
 _CHENG = "成(?![本为功立员果熟交长绩效就都型品分年])"   # 三成: three tenths, 30%
 _ZH_MEASURE = re.compile(
-    "个|家|款|位|名|人|项|次(?!元)|年|月|日|天|周|倍|元|美元|台|部(?![分件])|辆|张|条|种|类|"
+    "个|家|款|位(?!数)|名|人|项|次(?!元)|年|月|日|天|周|倍|元|美元|台|部(?![分件])|辆|张|条|种|类|"
     f"所|座|件|篇|轮|期|季度|层|块|颗|枚|架|艘|小时|分钟|秒|%|％|{_CHENG}")
 # Before a Chinese numeral: an ordinal or weekday (第三, 周三), or a vague amount (数十亿,
 # 几百, 上万, 成千).
@@ -79,6 +84,7 @@ _FIGURE = re.compile(
     rf"|(?<![a-z])(?P<words>(?:(?:an?|half[ -]an?)[ -]+(?=(?:{_SCALE_ALT})(?![a-z])))?"
     rf"(?:{_WORD_ALT})(?:(?:[ -]+and)?[ -]+(?:{_WORD_ALT}|a[ -]half))*)(?![a-z])"
     rf"|(?<![a-z])(?P<multiple>{'|'.join(_MULTIPLES)})(?![a-z])"
+    rf"|(?P<idiom>{'|'.join(_ZH_IDIOMS)})"
     rf"|(?P<zh>[{_ZH}]+(?:点[{''.join(_ZH_DIGITS)}]+[万亿]*)?)",
     re.I)
 
@@ -324,5 +330,9 @@ def _zh_small(run: str) -> int | None:
     return total + (digit or 0) * (unit // 10 if colloquial else 1)
 
 
+def _idiom(m: re.Match, text: str) -> list[Figure]:
+    return []
+
+
 _READERS = {"num": _number, "words": _words, "multiple": _multiple, "pct": _percent,
-            "zhword": _zh_word, "zh": _zh}
+            "zhword": _zh_word, "idiom": _idiom, "zh": _zh}

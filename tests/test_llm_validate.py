@@ -115,6 +115,8 @@ ZH_STORY_TEXT = "百度、三星、零一万物和阿里巴巴的通义千问本
     (ZH_STORY_TEXT, "数十亿用户、上万家企业关注。", "新增五家伙伴。", "五家"),
     (ZH_STORY_TEXT, "零成本接入，零部件供应商在十四五期间万一受影响。", "新增五家伙伴。", "五家"),
     (ZH_STORY_TEXT, "零一万物和通义千问的新模型发布。", "融资三十亿元。", "三十亿"),
+    (ZH_STORY_TEXT, "周二部分二次元用户看到两位数增长。", "新增五家伙伴。", "五家"),
+    (ZH_STORY_TEXT, "新模型走进千家万户，百家争鸣。", "新增五家伙伴。", "五家"),
 ])
 def test_common_words_are_no_figures(source, text, invented, figure):
     # The check is on for this very text: the same text with an invented figure fails.
