@@ -207,19 +207,22 @@ def run(argv: list[str] | None = None) -> dict:
     counts: dict[str, Counter] = defaultdict(Counter)
     wrong: list[str] = []
     for title, text, html in stories(args.items):
-        source = f"{title}\n{text[:12000]}"
+        source = f"{title}\n{text[:12000]}"   # what the condenser shows the model
         for kind, make in (("lead", lead_brief), ("condense", condense_brief)):
             brief = make(title, text, html)
             for name, (b, should_pass) in (variants(brief, source) if brief else {}).items():
-                if b is None:
-                    continue
-                why = rejection(b, source)
-                right = (why is None) == should_pass
-                counts[f"{kind} {name}"].update(briefs=1, right=right)
-                if not right:
-                    shown = json.dumps(b, ensure_ascii=False)
-                    wrong.append(f"{kind} {name}: {why or 'passed'}: {shown}")
+                if b is not None:
+                    _score(f"{kind} {name}", b, source, should_pass, counts, wrong)
     return {"counts": {k: dict(v) for k, v in counts.items()}, "wrong": wrong[:args.show]}
+
+
+def _score(name: str, brief: dict, source: str, should_pass: bool,
+           counts: dict[str, Counter], wrong: list[str]) -> None:
+    why = rejection(brief, source)
+    right = (why is None) == should_pass
+    counts[name].update(briefs=1, right=right)
+    if not right:
+        wrong.append(f"{name}: {why or 'passed'}: {json.dumps(brief, ensure_ascii=False)}")
 
 
 def main() -> None:
