@@ -1,18 +1,28 @@
 """Validating an LLM brief (feeds/llm.py): three distinct bullets, bounded lengths, and
-every figure and capitalised name found in the story the model was shown."""
+every figure, capitalised name and company name found in the story the model was shown.
+
+Figures are compared by value in any form news writes them (feeds/figures.py: "2
+billion" = "2bn" = "two billion" = "20亿" = "二十亿"); company names by company, whatever
+name the story uses for it (feeds/company_names.py: 阿里云 is Alibaba)."""
 from __future__ import annotations
 
 import re
 
+from feeds.company_names import CompanyNames, Mention, bundled_names
+from feeds.figures import NUMBER_WORDS, read_figures
 from feeds.llm_reply import LLMRejected
 from feeds.text import visible
+from feeds.wordsets import CJK
 
 MAX_BULLET = 200
 MAX_WHY = 300
 MAX_HEADLINE = 120
 
 
-def validate(answer: dict, source: str) -> tuple[str, list[str], str]:
+def validate(answer: dict, source: str,
+             names: CompanyNames | None = None) -> tuple[str, list[str], str]:
+    """(headline, bullets, why) of a valid answer, or LLMRejected saying what is wrong.
+    `names`: the gazetteer's company names (the bundled gazetteer's when None)."""
     headline = _field(answer, "headline", MAX_HEADLINE)
     why = _field(answer, "why_it_matters", MAX_WHY)
     bullets = answer.get("bullets")
@@ -21,7 +31,7 @@ def validate(answer: dict, source: str) -> tuple[str, list[str], str]:
     clean = [_text(b, "bullet", MAX_BULLET) for b in bullets]
     if len({b.lower() for b in clean}) < 3:
         raise LLMRejected("bullets repeat each other")
-    grounded = _Grounding(source)
+    grounded = _Grounding(source, names or bundled_names())
     for b in clean + [headline, why]:
         grounded.check(b)
     return headline, clean, why
@@ -41,11 +51,10 @@ def _text(value, what: str, limit: int) -> str:
     return value
 
 
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 # A word in any script but the CJK ones (their names have no capitals to find; figures
-# are still checked): a name is one with a capital anywhere in it. ASCII-only, "Micrоsoft"
-# with a Cyrillic о, "Ｍｅｔａ" in full-width letters, "Ébay" and "xAI" went unchecked, so
-# a model could name a company the story never mentions and pass.
+# and company names are still checked): a name is one with a capital anywhere in it.
+# ASCII-only, "Micrоsoft" with a Cyrillic о, "Ｍｅｔａ" in full-width letters, "Ébay" and
+# "xAI" went unchecked, so a model could name a company the story never mentions and pass.
 _WORD = re.compile(r"[^\W_\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]+"
                    r"(?:[-.][^\W_\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff]+)*")
 _COMMON = {"The", "This", "That", "These", "It", "Its", "A", "An", "In", "On", "As", "And",
@@ -57,18 +66,28 @@ _COMMON = {"The", "This", "That", "These", "It", "Its", "A", "An", "In", "On", "
 
 
 class _Grounding:
-    """Every figure and capitalised name must appear in the source: no invented facts.
+    """Every figure, capitalised name and company name must be the story's: no invented
+    facts. Whole figures and whole words only: "8%" is not in "85%", nor "Ten" in
+    "Tencent"; a figure by value ("three billion" is in "$3bn", not in "$2 billion")."""
 
-    Whole figures and whole words only: "8%" is not in "85%", nor "Ten" in "Tencent"."""
-
-    def __init__(self, source: str):
-        self.figures = {_plain(f) for f in _FIGURE.findall(source)}
+    def __init__(self, source: str, names: CompanyNames):
+        self.names = names
+        self.companies = names.named(source)
+        figures = read_figures(_unnamed(source, names.find(source)))
+        self.values = frozenset().union(*(f.gives for f in figures))
         self.lowered = source.lower()
 
     def check(self, text: str) -> None:
-        for fig in _FIGURE.findall(text):
-            if _plain(fig) not in self.figures:
-                raise LLMRejected(f"figure {fig!r} is not in the story")
+        mentions = self.names.find(text)
+        for fig in read_figures(_unnamed(text, mentions)):
+            if fig.says and fig.says.isdisjoint(self.values):
+                raise LLMRejected(f"figure {fig.text!r} is not in the story")
+        self._names(text)
+        for mention in mentions:   # after the name check, which says more of a Latin name
+            if mention.companies.isdisjoint(self.companies):
+                raise LLMRejected(f"company {mention.text!r} is not in the story")
+
+    def _names(self, text: str) -> None:
         for name in filter(_is_name, _WORD.findall(text)):
             # Case-insensitive: a sentence's capitalised first word is usually in the text;
             # singular or plural ("APIs" for "API") count as the same word.
@@ -78,11 +97,26 @@ class _Grounding:
                 raise LLMRejected(f"name {name!r} is not in the story")
 
 
+def _unnamed(text: str, mentions: list[Mention]) -> str:
+    """text without its Han-script company names, whose characters may be numerals
+    (百度, 三星, 零一万物) but are no figures. Latin names keep theirs: "Qwen3" for
+    "Qwen2.5" is a figure the story lacks."""
+    for m in mentions:
+        if CJK.search(m.text):
+            text = text[:m.start] + " " * (m.end - m.start) + text[m.end:]
+    return text
+
+
 def _is_name(word: str) -> bool:
-    # A capital anywhere ("xAI"); a script without case (Arabic, Thai) has no names to find.
-    return len(word) > 1 and word not in _COMMON and any(map(str.isupper, word))
+    # A capital anywhere ("xAI"); a script without case (Arabic, Thai) has no names to
+    # find. Figures are checked as figures, not names: a word that begins with a digit
+    # ("7B", "128K") and number words ("Three-year" is 3, "Hundreds" says none).
+    if len(word) < 2 or word in _COMMON or word[0].isdigit():
+        return False
+    parts = [p for p in re.split(r"[-.]", word) if not _number_word(p)]
+    return any(map(str.isupper, "".join(parts)))
 
 
-def _plain(figure: str) -> str:
-    """"1,500" and "1500" are one figure."""
-    return figure.replace(",", "")
+def _number_word(part: str) -> bool:
+    low = part.lower()
+    return low in NUMBER_WORDS or low.removesuffix("s") in NUMBER_WORDS

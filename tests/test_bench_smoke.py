@@ -158,3 +158,20 @@ def test_why_labels_are_ids_indices_and_fixed_halves():
         parity = int(hashlib.sha1(f"{kind}:{sid}".encode()).hexdigest(), 16) % 2
         assert lab["half"] == ("tune" if parity == 0 else "held")
         assert all(0 < i < lab["n"] for i in lab["good"])   # never the lead sentence
+
+
+def test_grounding_eval_passes_faithful_briefs_and_catches_invented_ones(tmp_path):
+    from bench import eval_grounding
+    items = tmp_path / "items.jsonl"
+    items.write_text("".join(json.dumps(item, ensure_ascii=False) + "\n" for item in [
+        {"title": "Alibaba raises $2 billion for Qwen",
+         "summary": "Alibaba raised $2 billion on Tuesday for its Qwen models. The round "
+                    "was led by two investors, the company said. Tencent is expected to "
+                    "follow with a round of its own. Analysts expect more deals this year."},
+        {"title": "阿里巴巴融资20亿元",
+         "summary": "阿里巴巴周二宣布融资20亿元。本轮由两家机构领投。腾讯表示将跟进。"
+                    "分析人士预计今年还有更多交易。"}]), encoding="utf-8")
+    counts = eval_grounding.run(["--items", str(items)])["counts"]
+    assert {"lead faithful", "lead words->digits", "lead digits->汉字", "lead invented figure",
+            "lead invented company"} <= set(counts)
+    assert all(c["right"] == c["briefs"] for c in counts.values())

@@ -1,0 +1,179 @@
+"""The grounding check of an LLM brief (feeds/llm_validate.py): a figure is grounded by
+its value in any form the story writes it (digits, number words, Chinese numerals, with
+scale words), a company name by the story naming that company by any of its names.
+Tables of (story, brief text) per rule; the brief text is one bullet of an otherwise
+neutral brief. The condenser's end-to-end fallback is at the bottom."""
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from feeds.company_names import CompanyNames
+from feeds.gazetteer import load_gazetteer
+from feeds.llm_reply import LLMRejected
+from feeds.llm_validate import validate
+from feeds.models import Story
+from tests.test_llm import FALLBACK, ZH_BRIEF, ZH_STORY, condenser
+
+pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
+
+
+def _brief(text: str) -> dict:
+    # lowercase, no figures, no names: grounded in any story
+    return {"headline": "an update", "bullets": [text, "more details are to come.",
+                                                  "no comment was given."],
+            "why_it_matters": "watch this space."}
+
+
+def _grounded(source: str, text: str, **kw) -> None:
+    validate(_brief(text), source, **kw)
+
+
+def _rejected(source: str, text: str, **kw) -> str:
+    with pytest.raises(LLMRejected) as e:
+        validate(_brief(text), source, **kw)
+    return str(e.value)
+
+
+# ---- a figure in another form is the same figure ----------------------------------------
+@pytest.mark.parametrize("source, text", [
+    ("Alibaba raised two billion dollars.", "Alibaba raised $2bn."),
+    ("Alibaba raised $2bn.", "Alibaba raised $2,000 million."),
+    ("Alibaba raised two billion dollars.", "Alibaba raised $2,000 million."),
+    ("Alibaba 融资20亿元。", "Alibaba raised 2 billion yuan."),
+    ("The model has 7 billion parameters.", "The 7B model is open."),
+    ("It reads 128,000 tokens.", "It reads 128K tokens."),
+    ("3 companies joined.", "Three companies joined."),   # a capitalised number word is no name
+    ("Two hundred and five staff left.", "205 staff left."),
+    ("It took a dozen engineers.", "It took 12 engineers."),
+    ("Two and a half years later it shipped.", "It shipped 2.5 years later."),
+    ("Prices fell by half.", "Prices fell 50%."),
+    ("Revenue doubled to two million dollars.", "Revenue rose 100% to $2 million."),
+    ("Sales were 1,500 units, up eighty percent.", "Sales were 1500 units, up 80%."),
+    ("阿里巴巴融资二十亿元。", "阿里巴巴融资20亿元。"),
+    ("阿里巴巴融资20亿元，用户增长三成。", "阿里巴巴融资二十亿元，用户增长30%。"),
+    ("用户达到一万五千人。", "用户达到1.5万人。"),
+    ("用户达到15,000人，增长两成。", "用户达到一万五人，增长20%。"),
+    ("投入百亿元。", "投入100亿元。"),
+    ("投入1.2万亿元，覆盖五家银行。", "投入一万二千亿元，覆盖5家银行。"),
+    ("三亿五千万用户", "3.5亿用户"),
+    ("三成用户付费。", "30%的用户付费。"),
+    ("30%的用户付费，涉及两家公司。", "三成用户付费，涉及2家公司。"),
+    ("毛利率为百分之八十五。", "毛利率为85%。"),
+    ("二〇二五年发布。", "2025年发布。"),
+    ("价格下调了一半。", "价格下调50%。"),
+    ("销量同比翻倍。", "销量增长100%。"),
+    ("新增三家合作伙伴。", "新增3家合作伙伴。"),
+])
+def test_a_figure_in_another_form_is_grounded(source, text):
+    # Digits were compared as strings: "2" was not in "two billion", nor "20" in "二十亿".
+    _grounded(source, text)
+
+
+# ---- an invented figure is rejected, in words or Chinese numerals ------------------------
+@pytest.mark.parametrize("source, text, figure", [
+    ("Alibaba raised $2 billion.", "Alibaba raised three billion dollars.", "three billion"),
+    ("Alibaba raised $2 billion.", "Alibaba raised $2 million.", "2 million"),
+    ("Alibaba raised $2 billion.", "Alibaba raised $2bn, three times its last round.", "three"),
+    ("Prices fell 30%.", "Prices fell by half.", "half"),
+    ("Revenue rose 40%.", "Revenue tripled.", "tripled"),
+    ("It took 10 engineers.", "It took a dozen engineers.", "a dozen"),
+    ("Two firms joined.", "Four firms joined.", "Four"),
+    ("阿里巴巴融资20亿元。", "阿里巴巴融资三十亿元。", "三十亿"),
+    ("阿里巴巴融资20亿元。", "阿里巴巴融资20万元。", "20万"),
+    ("阿里巴巴融资二十亿元。", "阿里巴巴融资30亿元。", "30亿"),
+    ("两成用户付费。", "三成用户付费。", "三成"),
+    ("新增三家合作伙伴。", "新增五家合作伙伴。", "五家"),
+    ("用户达到一万五千人。", "用户达到一万六人。", "一万六"),
+    ("毛利率为85%。", "毛利率为百分之八十。", "百分之八十"),
+    ("价格下调30%。", "价格下调了一半。", "一半"),
+    ("投入100亿元。", "投入千亿元。", "千亿"),
+])
+def test_an_invented_figure_is_rejected_in_any_form(source, text, figure):
+    # Only digit runs were checked: worded and Chinese figures went out unchecked.
+    assert _rejected(source, text) == f"figure {figure!r} is not in the story"
+
+
+# ---- common words with a number in them are no figures ---------------------------------
+EN_STORY = "OpenAI and Google released new models this week."
+ZH_STORY_TEXT = "百度、三星、零一万物和阿里巴巴的通义千问本周发布了新模型。"
+
+
+@pytest.mark.parametrize("source, text, invented, figure", [
+    (EN_STORY, "OpenAI released one of the new models.", " It raised $3 billion.", "3 billion"),
+    (EN_STORY, "Google was the first to release.", " Three rivals followed.", "Three"),
+    (EN_STORY, "A single model was released.", " Two rivals followed.", "Two"),
+    (EN_STORY, "OpenAI said no one expected a one-time release.", " Two followed.", "Two"),
+    (EN_STORY, "Hundreds of developers use billion-dollar models.", " Four joined.", "Four"),
+    (EN_STORY, "Zero-shot results improved for dozens of tasks.", " Five joined.", "Five"),
+    (ZH_STORY_TEXT, "一些公司一起发布了新模型。", "融资三十亿元。", "三十亿"),
+    (ZH_STORY_TEXT, "这是统一的、唯一的、同一个模型。", "融资三十亿元。", "三十亿"),
+    (ZH_STORY_TEXT, "百度是之一，一直在发布新一代模型。", "融资三十亿元。", "三十亿"),
+    (ZH_STORY_TEXT, "三星第三次在周三发布，星期五上线。", "新增五家伙伴。", "五家"),
+    (ZH_STORY_TEXT, "四川和两岸的用户十分关注。", "新增五家伙伴。", "五家"),
+    (ZH_STORY_TEXT, "数十亿用户、上万家企业关注。", "新增五家伙伴。", "五家"),
+    (ZH_STORY_TEXT, "零成本接入，零部件供应商在十四五期间万一受影响。", "新增五家伙伴。", "五家"),
+    (ZH_STORY_TEXT, "零一万物和通义千问的新模型发布。", "融资三十亿元。", "三十亿"),
+    (ZH_STORY_TEXT, "周二部分二次元用户看到两位数增长。", "新增五家伙伴。", "五家"),
+    (ZH_STORY_TEXT, "新模型走进千家万户，百家争鸣。", "新增五家伙伴。", "五家"),
+])
+def test_common_words_are_no_figures(source, text, invented, figure):
+    # The check is on for this very text: the same text with an invented figure fails.
+    _grounded(source, text)
+    assert _rejected(source, text + invented) == f"figure {figure!r} is not in the story"
+
+
+# ---- a company the story never names is rejected, in any script ----------------------
+@pytest.mark.parametrize("source, grounded, invented, company", [
+    ("阿里巴巴发布通义千问新模型。", "阿里巴巴发布千问新模型。", "腾讯发布新模型。", "腾讯"),
+    ("字节跳动发布新模型。", "豆包发布新模型。", "百度发布新模型。", "百度"),
+    ("Tencent unveiled a new Hunyuan model.", "腾讯发布混元新模型。", "字节跳动发布新模型。",
+     "字节跳动"),
+    ("騰訊發布混元新模型。", "腾讯发布混元新模型。", "百度发布文心新模型。", "百度"),
+    ("文心兰开花了。", "文心兰开花了。", "文心发布新版本。", "文心"),
+    ("零一万物发布新模型。", "零一万物发布新模型。", "月之暗面发布新模型。", "月之暗面"),
+    # a story names a company in any case (a ticker, an all-caps headline); a brief must
+    # name one the story names, whichever name it uses (Tim Cook is Apple's)
+    ("META shares rose as Tim, a cook, spoke.", "Meta shares rose.", "Tim Cook spoke.",
+     "Tim Cook"),
+])
+def test_a_company_the_story_never_names_is_rejected(source, grounded, invented, company):
+    # CJK was left out of the name check: a Chinese brief could name any company.
+    _grounded(source, grounded)
+    assert _rejected(source, invented) == f"company {company!r} is not in the story"
+
+
+def test_a_user_gazetteer_s_companies_are_checked_when_given(tmp_path):
+    # The bundled gazetteer is the default; a condenser may pass the user's (more names).
+    user = tmp_path / "companies.toml"
+    user.write_text('[companies.AgiBot]\naliases = ["智元机器人"]\n', encoding="utf-8")
+    names = CompanyNames(load_gazetteer(user))
+    source, text = "阿里巴巴发布新模型。", "智元机器人发布新模型。"
+    _grounded(source, text)
+    assert _rejected(source, text, names=names) == "company '智元机器人' is not in the story"
+
+
+# ---- end to end: the condenser posts the extractive brief instead ---------------------
+@pytest.mark.parametrize("bullet, reason", [
+    ("阿里巴巴为此投入三十亿元。", "figure '三十亿' is not in the story"),
+    ("字节跳动可能跟进。", "company '字节跳动' is not in the story"),
+], ids=["invented-figure", "invented-company"])
+async def test_a_chinese_brief_with_an_invented_fact_falls_back(fake_llm, caplog, bullet,
+                                                                 reason):
+    fake_llm.script = [("json", {**ZH_BRIEF, "bullets": [*ZH_BRIEF["bullets"][:2], bullet]})]
+    brief = await condenser(fake_llm).condense(ZH_STORY, FALLBACK)
+    assert brief == FALLBACK
+    warnings = [r.getMessage() for r in caplog.records
+                if r.name == "ainews.llm" and r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and reason in warnings[0]
+
+
+async def test_a_chinese_brief_stating_the_story_s_figures_in_numerals_is_posted(fake_llm):
+    # The story writes 二十亿元, the brief 20亿元: "20" was not among the story's digits.
+    story = Story(id="s4", url="https://example.cn/b", title=ZH_STORY.title,
+                  text=ZH_STORY.text + "公司今年将投入二十亿元。", source="Example", feed_url="",
+                  published=ZH_STORY.published)
+    fake_llm.script = [("json", {**ZH_BRIEF, "why_it_matters": "阿里巴巴今年投入20亿元。"})]
+    brief = await condenser(fake_llm).condense(story, FALLBACK)
+    assert brief.condenser == "llm:qwen-plus"
