@@ -43,7 +43,7 @@ class App:
     @cached_property
     def llm(self):
         """One LLM condenser per process, so its hourly call cap covers every poll."""
-        return make_llm(self.settings)
+        return make_llm(self.settings, self.classifier.gz)
 
     @cached_property
     def judge(self):
@@ -81,14 +81,18 @@ def user_gazetteer(s: Settings):
         raise GazetteerError(f"{e}; check AINEWS_USER_DATA") from None
 
 
-def make_llm(s: Settings):
-    """The optional LLM condenser, or None when LLM_MODEL and an endpoint/key aren't set."""
+def make_llm(s: Settings, gazetteer=None):
+    """The optional LLM condenser, or None when LLM_MODEL and an endpoint/key aren't set.
+    `gazetteer`: the classifier's, whose companies a brief's names are checked against."""
     if not s.llm_enabled:
         return None
+    from feeds.company_names import CompanyNames
     from feeds.llm import LLMCondenser
+    names = CompanyNames(gazetteer) if gazetteer is not None else None
     return LLMCondenser(s.llm_base_url or None, s.llm_api_key or "unused", s.llm_model,
                         timeout=s.llm_timeout, hourly_cap=s.llm_hourly_cap,
-                        concurrency=s.llm_concurrency, max_tokens=s.llm_max_tokens)
+                        concurrency=s.llm_concurrency, max_tokens=s.llm_max_tokens,
+                        names=names)
 
 
 def make_judge(s: Settings, llm):

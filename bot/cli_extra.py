@@ -70,7 +70,7 @@ async def _condense_all(settings, stories: list[Story]):
     from feeds.classify import Classifier
     from feeds.formatter import Formatter, MemoryCache
     classifier = Classifier(user_gazetteer(settings))
-    formatter = Formatter(MemoryCache(), llm=make_llm(settings))
+    formatter = Formatter(MemoryCache(), llm=make_llm(settings, classifier.gz))
     out = []
     try:
         for s in stories:

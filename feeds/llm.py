@@ -16,6 +16,7 @@ from typing import Callable
 
 from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, fitted_cap, status_of
 from feeds.llm_reply import LLMRejected, cut_off, parse_json, reply_text
+from feeds.company_names import CompanyNames
 from feeds.llm_validate import validate
 from feeds.models import Brief, Story
 from feeds.wordsets import CJK   # Chinese characters: the Chinese rules' test
@@ -52,10 +53,14 @@ class LLMCondenser:
                  hourly_cap: int = 120, concurrency: int = CONCURRENCY,
                  max_tokens: int = MAX_TOKENS, deadline: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
-                 on_change: Callable[[str, str], None] | None = None):
+                 on_change: Callable[[str, str], None] | None = None,
+                 names: CompanyNames | None = None):
         from openai import AsyncOpenAI  # only when an LLM is configured
 
         self.model, self.max_tokens = model, max_tokens
+        # The operator's gazetteer (AINEWS_USER_DATA): a company they added is checked in
+        # briefs as the bundled ones are (None: the bundled gazetteer's names).
+        self.names = names
         self.clock = clock
         self.cap = HourlyCap(hourly_cap, clock, "using the extractive brief")
         self.endpoint = Endpoint(model, api_key, clock, on_change)
@@ -192,7 +197,7 @@ class LLMCondenser:
                            f"llm: {self.model} rejected for {story.url or story.id}: {e}")
 
     def _to_brief(self, answer: dict, source: str, fallback: Brief) -> Brief:
-        headline, bullets, why = validate(answer, source)
+        headline, bullets, why = validate(answer, source, self.names)
         return replace(fallback, headline=headline, bullets=tuple(bullets), why_it_matters=why,
                        condenser=f"llm:{self.model}", why_is_generated=False)
 

@@ -177,3 +177,21 @@ async def test_a_chinese_brief_stating_the_story_s_figures_in_numerals_is_posted
     fake_llm.script = [("json", {**ZH_BRIEF, "why_it_matters": "阿里巴巴今年投入20亿元。"})]
     brief = await condenser(fake_llm).condense(story, FALLBACK)
     assert brief.condenser == "llm:qwen-plus"
+
+
+async def test_the_bot_checks_briefs_against_the_operator_s_companies(fake_llm, tmp_path):
+    # A company added in AINEWS_USER_DATA was checked by the classifier but not in briefs:
+    # the bot's condenser is built with the classifier's gazetteer.
+    from bot.app import App
+    from bot.config import load_settings
+    user = tmp_path / "companies.toml"
+    user.write_text('[companies.AgiBot]\naliases = ["智元机器人"]\n', encoding="utf-8")
+    app = App(load_settings({"AINEWS_DB": str(tmp_path / "a.db"), "AINEWS_USER_DATA": str(user),
+                             "LLM_BASE_URL": fake_llm.base_url, "LLM_API_KEY": "k",
+                             "LLM_MODEL": "qwen-plus"}, dotenv_path=None))
+    try:
+        fake_llm.script = [("json", {**ZH_BRIEF, "why_it_matters": "智元机器人可能跟进。"})]
+        assert await app.llm.condense(ZH_STORY, FALLBACK) == FALLBACK
+    finally:
+        await app.llm.aclose()
+        app.close()
