@@ -73,6 +73,11 @@ def test_dotenv_is_read_from_the_working_directory(env, capsys, tmp_path):
                              "mean AINEWS_POLL_MINUTES?)"),
     ("AINEWS_FOO=1", "sets AINEWS_FOO, which ainews does not read; fix or remove it"),
     ("SLACK_BOT_TOKN=xoxb-1", "(did you mean SLACK_BOT_TOKEN?)"),
+    # Names are case-sensitive: these were skipped without a word, as misspelt ones were.
+    ("ainews_poll_minutes=1", "sets ainews_poll_minutes, which ainews does not read (did "
+                              "you mean AINEWS_POLL_MINUTES?)"),
+    ("slack_bot_token=xoxb-1", "(did you mean SLACK_BOT_TOKEN?)"),
+    ("AINEWS_CONSOLE", "names AINEWS_CONSOLE without a value; write AINEWS_CONSOLE=VALUE"),
 ])
 def test_a_misspelt_setting_in_dotenv_is_one_line(env, capsys, tmp_path, line, words):
     # The misspelt line was skipped without a word: the default applied while the
@@ -84,7 +89,8 @@ def test_a_misspelt_setting_in_dotenv_is_one_line(env, capsys, tmp_path, line, w
 
 def test_another_tools_settings_in_dotenv_are_left_alone(env, capsys, tmp_path):
     (tmp_path / ".env").write_text("SLACK_WEBHOOK_URL=https://hooks.example/x\n"
-                                   "COMPOSE_PROJECT_NAME=news\nAINEWS_POLL_MINUTES=soon\n")
+                                   "COMPOSE_PROJECT_NAME=news\nslack_webhook_url=x\n"
+                                   "export PATH\nAINEWS_POLL_MINUTES=soon\n")
     code, _, err = run_cli(capsys, "latest")
     assert code == 2 and "AINEWS_POLL_MINUTES='soon'" in err     # read past them
 
