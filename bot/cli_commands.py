@@ -257,7 +257,8 @@ def cmd_prune(app, args) -> int:
     from bot.retention import prune, prune_line
     from feeds.models import utcnow
     days = app.settings.keep_days if args.days is None else args.days
-    print(prune_line(prune(app.store, days, utcnow()), days))
+    setting = "AINEWS_KEEP_DAYS" if args.days is None else "--days"
+    print(prune_line(prune(app.store, days, utcnow()), days, setting))
     return 0
 
 
