@@ -538,7 +538,8 @@ def test_poll_names_the_failing_feeds_it_left_to_their_backoff(env, capsys, tmp_
     store.close()
     code, out, _ = run_cli(capsys, "poll", "--once")
     assert code == 0 and out.startswith("0 feeds polled")
-    assert f"waiting: Down ({url})" in out and "HTTP 503" in out and "next try" in out
+    assert f"waiting: Down ({url}) after 1 failure: " in out   # was "after 1 failures"
+    assert "HTTP 503" in out and "next try" in out
     code, out, _ = run_cli(capsys, "poll", "--once", "--json")
     assert [w["url"] for w in json.loads(out)["waiting_feeds"]] == [url]
 
