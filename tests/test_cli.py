@@ -484,6 +484,9 @@ async def test_feeds_add_checks_the_feed_then_remove(env, capsys):
         assert code == 0 and "Added feed Example AI" in out
         code, out, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add", url)
         assert code == 0 and "Already following Example AI" in out
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add",
+                                               url.replace("http://", "HTTP://"), "--tag", "labs")
+        assert code == 0 and f"Already following Example AI ({url})" in out
         code, _, err = await asyncio.to_thread(run_cli, capsys, "feeds", "add", srv.url("/page"))
         assert code == 1 and "not a feed" in err
     code, out, _ = run_cli(capsys, "feeds", "list", "--json")
