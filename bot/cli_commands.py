@@ -12,6 +12,7 @@ from bot.console import json_line
 from bot.errors import UserError
 from bot.logs import setup_logging
 from bot.replies import Caller, Reply
+from feeds.plural import count
 
 CONSOLE = Caller(platform="console", workspace="console", channel="console", user="cli",
                  is_admin=True)
@@ -162,8 +163,8 @@ def cmd_poll(app, args) -> int:
         if o.warning:
             print(terminal_text(f"  warning: {o.name}: {o.warning}"))
     for s in waiting:
-        print(terminal_text(f"  waiting: {s.source.name} ({s.source.url}) after {s.failures} "
-                            f"failures: {s.last_error}; next try "
+        print(terminal_text(f"  waiting: {s.source.name} ({s.source.url}) after "
+                            f"{count(s.failures, 'failure')}: {s.last_error}; next try "
                             f"{_skipped_row(s)['next_poll']}"))
     for s in paused:
         print(terminal_text(f"  paused: {s.source.name} ({s.source.url}): {s.last_error}; "
@@ -257,7 +258,8 @@ def cmd_prune(app, args) -> int:
     from bot.retention import prune, prune_line
     from feeds.models import utcnow
     days = app.settings.keep_days if args.days is None else args.days
-    print(prune_line(prune(app.store, days, utcnow()), days))
+    setting = "AINEWS_KEEP_DAYS" if args.days is None else "--days"
+    print(prune_line(prune(app.store, days, utcnow()), days, setting))
     return 0
 
 

@@ -65,8 +65,8 @@ def _add(app, args) -> int:
     from bot.cli_commands import CONSOLE, print_reply
     reply = asyncio.run(app.commands.feeds(CONSOLE, "add", args.url, args.name))
     if reply.kind != "error" and args.tag:
-        state = app.store.feed_state(args.url)
-        app.store.upsert_feed(FeedSource(state.source.name, args.url, tuple(args.tag)))
+        state = app.commands.followed(args.url)
+        app.store.upsert_feed(FeedSource(state.source.name, state.source.url, tuple(args.tag)))
     return print_reply(reply, False)
 
 

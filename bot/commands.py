@@ -154,7 +154,7 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
             return Reply.error(say("no stored story has the link or id '{}' — {} finds one "
                                    "by its words", quote(ref), ex.SEARCH_EG))
         here = None if caller.platform == "console" else (caller.platform, caller.workspace)
-        return Reply.message(as_text(record, here))
+        return Reply.message(as_text(record, here, getattr(self.settings, "max_post_age", None)))
 
     def help(self, caller: Caller) -> Reply:
         who = WHO_IS_ADMIN.get(caller.platform)

@@ -90,9 +90,9 @@ class FeedCommands:
             check_url(url, allow_private)
         except FetchError as e:
             return Reply.error(f"can't add {url}: {e}")
-        known = self.store.feed_state(url)
+        known = self.followed(url)
         if known is not None:
-            return Reply.message(f"Already following {known.source.name} ({url}).")
+            return Reply.message(f"Already following {known.source.name} ({known.source.url}).")
         title = ""
         if self.fetcher_factory is not None:
             checked = await self._test_fetch(url)
@@ -104,6 +104,14 @@ class FeedCommands:
         return Reply.message(f"Added feed {source.name} ({url}). Its first poll stores the "
                              "stories it carries now as backlog (searchable, not posted); "
                              "stories that appear after that will be posted.")
+
+    def followed(self, url: str):
+        """The feed followed at `url`, its scheme and host spelt in any case and its
+        default port given or not: HTTP://Example.COM:80/rss was added a second time
+        beside http://example.com/rss, and polled twice."""
+        key = _feed_key(url)
+        return self.store.feed_state(url) or next(
+            (s for s in self.store.feed_states() if _feed_key(s.source.url) == key), None)
 
     async def _test_fetch(self, url: str) -> str | Reply:
         """The feed's title if `url` fetches and parses as a feed, else the error."""
@@ -118,3 +126,13 @@ class FeedCommands:
         except (FetchError, ParseError) as e:
             return Reply.error(f"can't add {url}: {e}")
         return (parsed.title or "").strip()[:80]
+
+
+def _feed_key(url: str) -> str:
+    """`url` as the fetcher requests it (yarl: scheme and host lower case, no default port)."""
+    from feeds.fetcher import FetchError
+    from feeds.guard import parse_url
+    try:
+        return str(parse_url(url))
+    except FetchError:
+        return url

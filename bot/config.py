@@ -228,7 +228,7 @@ def load_settings(environ: Mapping[str, str] | None = None,
     if dotenv_path and Path(dotenv_path).is_file():
         from_file = _read_dotenv(Path(dotenv_path))
         _check_names(Path(dotenv_path), from_file)
-        merged.update(from_file)
+        merged.update((k, v) for k, v in from_file.items() if v is not None)
     merged.update(os.environ if environ is None else environ)
     values = {}
     for env_name, (attr, parse) in _FIELDS.items():
@@ -258,14 +258,18 @@ def _check_llm(s: Settings) -> None:
 _OURS, _SHARED = "AINEWS_", ("DISCORD_", "SLACK_", "LLM_")
 
 
-def _check_names(path: Path, values: Mapping[str, str]) -> None:
+def _check_names(path: Path, values: Mapping[str, str | None]) -> None:
     """A misspelt name in .env (AINEWS_POLL_MINUTE) was skipped without a word, so the
     default applied while the operator believed the setting was in force."""
-    for name in values:
+    for name, value in values.items():
         if name in _FIELDS:
+            if value is None:   # "AINEWS_CONSOLE" alone: python-dotenv skips the line
+                raise ConfigError(f"config: {path} names {name} without a value; write "
+                                  f"{name}=VALUE, or remove the line")
             continue
-        close = difflib.get_close_matches(name, _FIELDS, n=1, cutoff=0.8)
-        if name.startswith(_OURS) or (name.startswith(_SHARED) and close):
+        # Names are case-sensitive: ainews_poll_minutes was skipped without a word.
+        close = difflib.get_close_matches(name.upper(), _FIELDS, n=1, cutoff=0.8)
+        if name.upper().startswith(_OURS) or (name.upper().startswith(_SHARED) and close):
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise ConfigError(f"config: {path} sets {name}, which ainews does not read"
                               f"{hint}; fix or remove it (.env.example lists the settings)")
@@ -274,7 +278,7 @@ def _check_names(path: Path, values: Mapping[str, str]) -> None:
 _NAME = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def _read_dotenv(path: Path) -> dict[str, str]:
+def _read_dotenv(path: Path) -> dict[str, str | None]:
     """The `.env` file's settings; ConfigError for a file or line that can't be read
     (python-dotenv itself skips such a line, so a default would silently apply)."""
     try:
@@ -291,4 +295,4 @@ def _read_dotenv(path: Path) -> dict[str, str]:
             what = f" ({name[1]})" if name else ""
             raise ConfigError(f"config: {path} line {binding.original.line}{what} cannot "
                               "be read: check its quotes and the NAME=value form")
-    return {k: v for k, v in dotenv_values(stream=io.StringIO(text)).items() if v is not None}
+    return dotenv_values(stream=io.StringIO(text))   # None: a name without "="

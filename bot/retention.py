@@ -9,6 +9,7 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
+from feeds.plural import count
 from storage.retention import Slimmed
 
 log = logging.getLogger("ainews.store")
@@ -22,11 +23,13 @@ def prune(store, keep_days: int, now: datetime) -> Slimmed | None:
     return store.slim_stories_older_than(now - timedelta(days=keep_days))
 
 
-def prune_line(result: Slimmed | None, keep_days: int) -> str:
+def prune_line(result: Slimmed | None, keep_days: int, setting: str = "AINEWS_KEEP_DAYS") -> str:
+    """`setting` names where keep_days came from (`ainews prune --days`)."""
     if result is None:
-        return "store: AINEWS_KEEP_DAYS=0: every story is kept whole; nothing slimmed"
-    return (f"store: slimmed {result.stories} stories older than {keep_days} days "
-            f"(text and search index); {result.posts} delivered posts forgotten")
+        return f"store: {setting}=0: every story is kept whole; nothing slimmed"
+    return (f"store: slimmed {count(result.stories, 'story')} older than "
+            f"{count(keep_days, 'day')} (text and search index); "
+            f"{count(result.posts, 'delivered post')} forgotten")
 
 
 class DailyPrune:

@@ -141,7 +141,8 @@ class Service:
         try:
             while not self.stop.is_set():
                 await self._guarded_cycle(pipeline)
-                await self._guarded_prune()
+                if not self.stop.is_set():   # a first prune of a big store takes seconds
+                    await self._guarded_prune()
                 await set_within(self.stop, min(TICK_SECONDS, self.app.settings.poll_minutes * 60))
         finally:
             self.stop.set()

@@ -19,7 +19,8 @@ def collect_status(app) -> dict:
     pid = running_pid(app.settings.db_path)
     return {
         "database": str(app.settings.db_path),
-        "bot_pid": pid,      # None: no `ainews run` on this database
+        # None: no `ainews run` on this database; a number, as each connection's "pid"
+        "bot_pid": int(pid) if pid and pid.isdigit() else pid,
         "connections": _connections(app.store, pid),
         "feeds": dict(Counter(s.health for s in states)),
         "last_poll": iso_utc(max(polled)) if polled else None,

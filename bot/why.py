@@ -8,6 +8,7 @@ cluster's lead is posted) and where the cluster's post went."""
 from __future__ import annotations
 
 from dataclasses import asdict, replace
+from datetime import timedelta
 
 from feeds.models import iso_utc
 from storage.records import Post, StoryRecord
@@ -18,9 +19,11 @@ _GROUPS = (("learned", "feature:"), ("words", "word:"))
 _BACKLOG = "backlog: stored by a feed's first poll, never posted"
 
 
-def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None) -> str:
+def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None,
+            max_post_age: timedelta | None = None) -> str:
     """The record for people; `workspace` (platform, id): show only the posts there (a
-    chat user sees their own workspace's channels, the operator's console all)."""
+    chat user sees their own workspace's channels, the operator's console all);
+    `max_post_age` (AINEWS_MAX_POST_AGE_HOURS) tells a too-old story from a backlog."""
     if workspace:
         r = replace(r, posts=tuple(p for p in r.posts
                                    if (p.platform, p.workspace) == workspace))
@@ -32,14 +35,16 @@ def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None) -> str:
     lines.append(f"companies: {', '.join(c.companies) or '-'} · topics: "
                  f"{', '.join(c.topics) or '-'}")
     lines += [f"{name}: {'; '.join(items)}" for name, items in _grouped(c.reasons) if items]
-    lines += [_cluster_line(r), _BACKLOG if r.status == "backlog" else _posts_line(r)]
+    lines += [_cluster_line(r),
+              _held_line(r, max_post_age) if r.status == "backlog" else _posts_line(r)]
     return "\n".join(lines)
 
 
 def as_json(r: StoryRecord) -> dict:
     s, c = r.story, r.story.classification
     return {"id": s.id, "url": s.url, "headline": s.title, "source": s.source,
-            "published": iso_utc(s.published), "strategy": c.strategy, "score": c.score,
+            "published": iso_utc(s.published),
+            "first_seen": iso_utc(r.first_seen) if r.first_seen else None, "strategy": c.strategy, "score": c.score,
             "verdict": _verdict(c.reasons), "judge": " ".join(_judge(c.reasons)),
             "companies": list(c.companies), "topics": list(c.topics),
             "reasons": list(c.reasons), "status": r.status,
@@ -70,6 +75,18 @@ def _cluster_line(r: StoryRecord) -> str:
     if not r.members:
         return "cluster: no other outlet's report of this event is stored"
     return f"cluster: this story leads, also reported by {', '.join(r.members)}"
+
+
+def _held_line(r: StoryRecord, max_post_age: timedelta | None) -> str:
+    """Why a stored story was never posted: a story published long before the bot first
+    saw it was told "stored by a feed's first poll", the wrong reason to act on."""
+    late = r.first_seen - r.story.published if r.first_seen else None
+    if not (max_post_age and late and late > max_post_age):
+        return _BACKLOG
+    age = f"{late.days} days" if late.days >= 2 else f"{late.total_seconds() / 3600:.0f} h"
+    hours = max_post_age.total_seconds() / 3600
+    return (f"too old: published {age} before it was first seen, over "
+            f"AINEWS_MAX_POST_AGE_HOURS ({hours:g}); stored, never posted")
 
 
 def _posts_line(r: StoryRecord) -> str:

@@ -71,17 +71,16 @@ class Gazetteer:
                 raise GazetteerError(f"classify: {origin}: topic {slug!r} must be a table")
             topic = self.topics.setdefault(slug, Topic(slug, spec.get("label", slug)))
             topic.label = spec.get("label", topic.label)
-            topic.weight = float(spec.get("weight", topic.weight))
-            for term, w in spec.get("weights", {}).items():
-                if not isinstance(w, (int, float)) or isinstance(w, bool):
-                    raise GazetteerError(f"classify: {origin}: weight of {term!r} must be a number")
-                topic.weights[term] = float(w)
+            topic.weight = _number(spec.get("weight", topic.weight), origin,
+                                   f"weight of topic {slug!r}")
+            for term, w in _table(spec.get("weights", {}), origin, f"topics.{slug}.weights").items():
+                topic.weights[term] = _number(w, origin, f"weight of {term!r}")
             for key in ("terms", "exact", "synonyms", "companies"):
                 items = getattr(topic, key)
                 items += [s for s in _strings(spec.get(key, []), origin, slug) if s not in items]
 
     def add_rules(self, doc: dict, origin: str) -> None:
-        weights = doc.get("negative", {}).get("weights", {})
+        weights = _table(doc.get("negative", {}).get("weights", {}), origin, "negative.weights")
         for phrase, w in list(doc.get("score", {}).items()) + list(weights.items()):
             if not isinstance(w, (int, float)) or isinstance(w, bool):
                 raise GazetteerError(f"classify: {origin}: {phrase!r} must be a number")
@@ -98,6 +97,18 @@ class Gazetteer:
                     merged[key] = {**merged.get(key, {}), **value}
                 else:
                     merged[key] = value
+
+
+def _number(value, origin: str, what: str) -> float:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise GazetteerError(f"classify: {origin}: {what} must be a number")
+    return float(value)
+
+
+def _table(value, origin: str, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise GazetteerError(f"classify: {origin}: {what} must be a table ([{what}])")
+    return value
 
 
 def _strings(value, origin: str, owner: str) -> list[str]:
@@ -135,6 +146,8 @@ def load_gazetteer(user_file: Path | None = None) -> Gazetteer:
         if unknown:   # a misspelt [company.X] would be ignored without a word
             raise GazetteerError(f"classify: {user_file}: unknown section {unknown[0]!r}; "
                                  f"use {', '.join(_SECTIONS[:2])} (or {', '.join(_SECTIONS[2:])})")
+        for section in _SECTIONS:   # `topics = [...]` was an AttributeError's traceback
+            _table(doc.get(section, {}), str(user_file), section)
         gz.add_companies(doc.get("companies", {}), str(user_file))
         gz.add_topics(doc.get("topics", {}), str(user_file))
         gz.add_rules(doc, str(user_file))

@@ -115,7 +115,7 @@ def check_url(url: str | URL, allow_private: bool) -> None:
     by GuardedResolver."""
     parsed = parse_url(url)
     scheme = (parsed.scheme or "").lower()
-    if not scheme:
+    if not scheme or _host_as_scheme(str(url), scheme):
         raise FetchError("invalid-url", f"fetcher: {str(url):.200} has no scheme; "
                                         "start it with https:// or http://")
     if scheme not in ALLOWED_SCHEMES:
@@ -132,6 +132,13 @@ def check_url(url: str | URL, allow_private: bool) -> None:
         problem = "loopback"
     if problem:
         raise blocked(host, problem)
+
+
+def _host_as_scheme(url: str, scheme: str) -> bool:
+    """"localhost:8080/feed.xml" parses as scheme "localhost": a host (and port) typed
+    without http://, which was refused as "localhost:// is not fetched"."""
+    rest = url.strip()[len(scheme) + 1:]
+    return not rest.startswith("/") and (rest[:1].isdigit() or "." in scheme)
 
 
 def blocked(host: str, problem: str, address: object = None) -> FetchError:

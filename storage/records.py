@@ -3,8 +3,9 @@ it, its cluster, and where its cluster was posted."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from feeds.models import Story
+from feeds.models import Story, parse_iso
 from feeds.urls import canonical_url
 from storage.story_rows import STORY_COLUMNS, story_from_row
 
@@ -27,6 +28,7 @@ class StoryRecord:
     lead: tuple[str, str] | None    # (lead id, lead source) when another report leads
     members: tuple[str, ...]        # the other outlets of its cluster
     posts: tuple[Post, ...]
+    first_seen: datetime | None = None   # when a poll first stored it
 
 
 class RecordStore:
@@ -38,7 +40,7 @@ class RecordStore:
         row = self._story_row(ref.strip())
         if row is None:
             return None
-        *columns, status = row
+        *columns, status, first_seen = row
         story, pk, lead_pk = story_from_row(tuple(columns)), columns[0], columns[-1]
         lead_id, _, members = self.cluster_info(story.id)
         lead = None
@@ -46,10 +48,10 @@ class RecordStore:
             lead = self.db.execute("SELECT id, source FROM stories WHERE pk = ?",
                                    (lead_pk,)).fetchone()
         return StoryRecord(story, status, tuple(lead) if lead else None, tuple(members),
-                           self._posts_of(lead_id))
+                           self._posts_of(lead_id), parse_iso(first_seen))
 
     def _story_row(self, ref: str):
-        columns = f"{STORY_COLUMNS}, status"
+        columns = f"{STORY_COLUMNS}, status, first_seen"
         for where, value in (("id = ?", ref), ("url = ?", _link(ref)),
                              ("pk = (SELECT story_pk FROM story_aliases WHERE alias = ?)", ref)):
             if value:

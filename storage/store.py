@@ -37,6 +37,7 @@ BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to fi
 PAGE_SIZE = 16384     # bytes per page of a new store file (see _configure)
 WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
 READ_ONLY = "the database is read-only (check the permissions of the file and its folder)"
+CANT_OPEN = "check that its folder exists and that you may write in it"
 
 
 class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, RecordStore):
@@ -60,6 +61,8 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             # database" read as a bug to an operator running a lookup on a file they
             # may not write; say what to check, as _write does.
             reason = READ_ONLY if _is_read_only(e) else _one_line(e)
+            if _code(e) == sqlite3.SQLITE_CANTOPEN:   # a new file in a folder it may not write
+                reason += f" ({CANT_OPEN})"
             if Path(str(self.path)).is_dir():   # sqlite3 says only "unable to open"
                 reason = "it is a folder; give the path of a database file in it"
             raise StoreError(f"store: cannot open {self.path}: {reason}") from None
@@ -234,10 +237,14 @@ def damage_message(path: str | Path, e: BaseException) -> str | None:
             "away to start afresh (`sqlite3 FILE .recover` may save its stories)")
 
 
-def _is_read_only(e: BaseException) -> bool:
+def _code(e: BaseException) -> int | None:
+    """SQLite's primary result code of `e` (SQLITE_READONLY...), None for other errors."""
     code = getattr(e, "sqlite_errorcode", None)
-    return isinstance(e, sqlite3.OperationalError) and code is not None \
-        and code & 0xFF == sqlite3.SQLITE_READONLY
+    return code & 0xFF if isinstance(e, sqlite3.Error) and code is not None else None
+
+
+def _is_read_only(e: BaseException) -> bool:
+    return isinstance(e, sqlite3.OperationalError) and _code(e) == sqlite3.SQLITE_READONLY
 
 
 def _is_busy(e: BaseException) -> bool:

@@ -364,6 +364,13 @@ def test_user_file_adds_companies_aliases_and_topics(tmp_path, bom):
     ("[companies]\nFoo = 3", "must be a table"),
     ("[topics.x.weights]\nrobot = 'high'", "must be a number"),
     ("[negative.weights]\nsponsored = 'a lot'", "must be a number"),
+    # A value of the wrong kind ended in a ValueError's or AttributeError's traceback.
+    ("[topics.robots]\nweight = 'high'", "weight of topic 'robots' must be a number"),
+    ("[topics.robots]\nweights = 3", "topics.robots.weights must be a table ([topics.robots.weights])"),
+    ("topics = ['robots']", "topics must be a table"),
+    ("companies = 3", "companies must be a table"),
+    ("negative = 3", "negative must be a table"),
+    ("[negative]\nweights = 3", "negative.weights must be a table"),
     # A misspelt section was ignored: the user's companies never showed up, no word why.
     ("[company.Acme]\naliases = ['AcmeBot']", "unknown section 'company'"),
     ("[Topics.robots]\nterms = ['robot']", "unknown section 'Topics'"),

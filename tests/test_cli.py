@@ -73,6 +73,11 @@ def test_dotenv_is_read_from_the_working_directory(env, capsys, tmp_path):
                              "mean AINEWS_POLL_MINUTES?)"),
     ("AINEWS_FOO=1", "sets AINEWS_FOO, which ainews does not read; fix or remove it"),
     ("SLACK_BOT_TOKN=xoxb-1", "(did you mean SLACK_BOT_TOKEN?)"),
+    # Names are case-sensitive: these were skipped without a word, as misspelt ones were.
+    ("ainews_poll_minutes=1", "sets ainews_poll_minutes, which ainews does not read (did "
+                              "you mean AINEWS_POLL_MINUTES?)"),
+    ("slack_bot_token=xoxb-1", "(did you mean SLACK_BOT_TOKEN?)"),
+    ("AINEWS_CONSOLE", "names AINEWS_CONSOLE without a value; write AINEWS_CONSOLE=VALUE"),
 ])
 def test_a_misspelt_setting_in_dotenv_is_one_line(env, capsys, tmp_path, line, words):
     # The misspelt line was skipped without a word: the default applied while the
@@ -84,7 +89,8 @@ def test_a_misspelt_setting_in_dotenv_is_one_line(env, capsys, tmp_path, line, w
 
 def test_another_tools_settings_in_dotenv_are_left_alone(env, capsys, tmp_path):
     (tmp_path / ".env").write_text("SLACK_WEBHOOK_URL=https://hooks.example/x\n"
-                                   "COMPOSE_PROJECT_NAME=news\nAINEWS_POLL_MINUTES=soon\n")
+                                   "COMPOSE_PROJECT_NAME=news\nslack_webhook_url=x\n"
+                                   "export PATH\nAINEWS_POLL_MINUTES=soon\n")
     code, _, err = run_cli(capsys, "latest")
     assert code == 2 and "AINEWS_POLL_MINUTES='soon'" in err     # read past them
 
@@ -478,6 +484,9 @@ async def test_feeds_add_checks_the_feed_then_remove(env, capsys):
         assert code == 0 and "Added feed Example AI" in out
         code, out, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add", url)
         assert code == 0 and "Already following Example AI" in out
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add",
+                                               url.replace("http://", "HTTP://"), "--tag", "labs")
+        assert code == 0 and f"Already following Example AI ({url})" in out
         code, _, err = await asyncio.to_thread(run_cli, capsys, "feeds", "add", srv.url("/page"))
         assert code == 1 and "not a feed" in err
     code, out, _ = run_cli(capsys, "feeds", "list", "--json")
@@ -532,7 +541,8 @@ def test_poll_names_the_failing_feeds_it_left_to_their_backoff(env, capsys, tmp_
     store.close()
     code, out, _ = run_cli(capsys, "poll", "--once")
     assert code == 0 and out.startswith("0 feeds polled")
-    assert f"waiting: Down ({url})" in out and "HTTP 503" in out and "next try" in out
+    assert f"waiting: Down ({url}) after 1 failure: " in out   # was "after 1 failures"
+    assert "HTTP 503" in out and "next try" in out
     code, out, _ = run_cli(capsys, "poll", "--once", "--json")
     assert [w["url"] for w in json.loads(out)["waiting_feeds"]] == [url]
 

@@ -90,6 +90,7 @@ def test_why_as_json(archive, capsys):
     assert row["strategy"] and row["verdict"].startswith("verdict:strategy")
     assert any(r.startswith("company:Alibaba") for r in row["reasons"])
     assert row["posts"][0]["platform"] == "slack" and row["posts"][0]["state"] == "due"
+    assert row["first_seen"].endswith("Z")   # beside "published": how late it was seen
 
 
 def test_a_story_is_found_by_an_id_its_feed_gave_it_before(archive, capsys, classifier):

@@ -484,6 +484,19 @@ async def test_feeds_add_refuses_unsafe_urls(commands, url, message):
     assert commands.store.feed_states() == []
 
 
+@pytest.mark.parametrize("typed", [
+    "https://news.example.com/rss", "HTTPS://News.Example.COM/rss",
+    "https://news.example.com:443/rss", " https://NEWS.example.com/rss ",
+])
+async def test_feeds_add_knows_a_feed_however_its_scheme_and_host_are_spelt(commands, typed):
+    # HTTP://Example.COM/rss was added beside http://example.com/rss: one feed, polled twice.
+    from feeds.models import FeedSource
+    commands.store.upsert_feed(FeedSource("News", "https://news.example.com/rss"))
+    reply = await commands.feeds(ADMIN, "add", typed)
+    assert reply.text == "Already following News (https://news.example.com/rss)."
+    assert len(commands.store.feed_states()) == 1
+
+
 async def test_feeds_add_test_fetches_and_lists(store, classifier, clock):
     settings = Settings(allow_private_hosts=True)
     commands = Commands(store, classifier, settings=settings, clock=clock,

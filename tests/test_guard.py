@@ -97,6 +97,19 @@ def test_malformed_urls_are_invalid(url):
 
 
 @pytest.mark.parametrize("url", [
+    # A host and port typed without http:// read as a scheme: "localhost:// is not fetched".
+    "localhost:8080/feed.xml", "127.0.0.1:8080/rss", "news.example.com:443/feed",
+    "news.example.com/feed",
+])
+def test_a_url_without_a_scheme_says_to_add_one(url):
+    with pytest.raises(FetchError) as info:
+        check_url(url, allow_private=True)
+    assert info.value.kind == "invalid-url"
+    assert str(info.value) == (f"fetcher: {url} has no scheme; start it with https:// or "
+                               "http://")
+
+
+@pytest.mark.parametrize("url", [
     "https://example.com/feed.xml", "HTTP://News.Example.COM/rss", "http://8.8.8.8/",
     "http://[2606:4700::1111]/feed",
 ])

@@ -96,10 +96,25 @@ def test_the_prune_command_prints_the_counts(clean_env, tmp_path, capsys):
     old_store(tmp_path / "a.db").close()
     clean_env.setenv("AINEWS_DB", str(tmp_path / "a.db"))
     assert main(["prune"]) == 0
-    assert capsys.readouterr().out == ("store: slimmed 1 stories older than 180 days (text "
+    assert capsys.readouterr().out == ("store: slimmed 1 story older than 180 days (text "
                                        "and search index); 0 delivered posts forgotten\n")
     assert main(["prune", "--days", "3"]) == 0
     assert "slimmed 0 stories older than 3 days" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, env, line", [
+    # --days 0 was answered "AINEWS_KEEP_DAYS=0", a setting the operator had not made.
+    (["prune", "--days", "0"], {}, "store: --days=0: every story is kept whole"),
+    (["prune"], {"AINEWS_KEEP_DAYS": "0"}, "store: AINEWS_KEEP_DAYS=0: every story is kept"),
+])
+def test_the_prune_command_names_what_kept_everything(clean_env, tmp_path, capsys, argv,
+                                                      env, line):
+    old_store(tmp_path / "a.db").close()
+    clean_env.setenv("AINEWS_DB", str(tmp_path / "a.db"))
+    for name, value in env.items():
+        clean_env.setenv(name, value)
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith(line)
 
 
 def test_the_prune_command_refuses_a_bad_days_value(clean_env, tmp_path, capsys):

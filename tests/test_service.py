@@ -221,6 +221,31 @@ async def test_a_locked_store_in_a_poll_cycle_is_one_warning_line(
     assert "ainews.db is locked" in failed[0].getMessage() and failed[0].exc_info is None
 
 
+async def test_a_stop_during_the_first_poll_does_not_wait_for_a_prune(tmp_path, monkeypatch):
+    # The start's first prune ran after the abandoned pass, on the way out: on a big
+    # store it held a SIGTERM'd shutdown for seconds (a supervisor's SIGKILL comes at 10).
+    from bot.app import App
+    from bot.pipeline import Pipeline, PollSummary
+    from bot.retention import DailyPrune
+    from bot.service import Service
+    app = App(_service_settings(tmp_path))
+    service, pruned = Service(app), []
+
+    async def stopped_poll(self, **kwargs):
+        service.stop.set()
+        return PollSummary()
+
+    async def prune(self):
+        pruned.append(1)
+    monkeypatch.setattr(Pipeline, "poll_once", stopped_poll)
+    monkeypatch.setattr(DailyPrune, "maybe", prune)
+    try:
+        assert await service.run() == 0
+    finally:
+        app.close()
+    assert pruned == []
+
+
 @pytest.mark.parametrize("env,missing", [
     ({"SLACK_BOT_TOKEN": "xoxb-only"}, "SLACK_APP_TOKEN"),
     # The other half alone was silent: the bot ran on the console without a word.

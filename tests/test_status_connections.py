@@ -4,6 +4,7 @@ subprocess against the fake Slack, whose Socket Mode websocket is made unreachab
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import signal
@@ -55,6 +56,9 @@ async def test_status_says_when_slack_socket_mode_is_down_and_since_when(env, ca
         lines = await status_lines(capsys)
         assert lines["bot"] == f"running (pid {proc.pid})"
         assert lines["slack"].startswith("connected since ")
+        assert await asyncio.to_thread(main, ["status", "--json"]) == 0
+        st = json.loads(capsys.readouterr().out)   # the pid a number in both places
+        assert st["bot_pid"] == st["connections"]["slack"]["pid"] == proc.pid
         fake.sockets_down = True
         await fake.drop_connections()
         await read_until(proc, b"slack: socket mode unreachable")

@@ -230,6 +230,17 @@ def test_opening_a_database_that_cannot_be_written_says_read_only(tmp_path):
                               "read-only (check the permissions of the file and its folder)")
 
 
+def test_a_database_that_cannot_be_created_says_what_to_check(tmp_path):
+    # A new database in a folder the user may not write (mode=ro stands in for it: root
+    # writes anywhere) ended in SQLite's bare "unable to open database file".
+    path = tmp_path / "missing.db"
+    with pytest.raises(StoreError) as err:
+        Store(f"file:{path}?mode=ro")
+    assert str(err.value) == (f"store: cannot open file:{path}?mode=ro: unable to open "
+                              "database file (check that its folder exists and that you "
+                              "may write in it)")
+
+
 def test_a_database_another_program_keeps_locked_gives_one_line_store_error(
         tmp_path, monkeypatch):
     # A sqlite3 shell left in a transaction on the bot's file ended `poll --once`,

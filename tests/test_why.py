@@ -3,6 +3,7 @@ from the stored verdict, showing only their own workspace's posts, safe to rende
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -78,3 +79,21 @@ def test_a_hostile_headline_pings_no_one_in_discord(commands):
     payload = reply_payload(commands.why(replace(SLACK_T1, platform="discord"), LINK))
     shown = payload["content"] or payload["embeds"][0].description
     assert "@everyone" not in shown and "Alibaba cuts Qwen API prices" in shown
+
+
+@pytest.mark.parametrize("published_ago, backlog, line", [
+    # Held for its age (AINEWS_MAX_POST_AGE_HOURS, 48 h by default): the reason was
+    # given as a feed's first poll, which sent the operator looking at the wrong thing.
+    (timedelta(days=3), False, "too old: published 3 days before it was first seen, over "
+                               "AINEWS_MAX_POST_AGE_HOURS (48); stored, never posted"),
+    (timedelta(hours=1), True, "backlog: stored by a feed's first poll, never posted"),
+])
+def test_a_story_never_posted_says_which_rule_held_it(commands, classifier, published_ago,
+                                                      backlog, line):
+    now = utcnow()
+    story = classified(classifier, "held", "OpenAI raises $6.6bn at a $157bn valuation",
+                       "OpenAI closed its funding round led by Thrive Capital.",
+                       now - published_ago)
+    commands.store.add_new_stories([story], backlog=backlog, now=now, hold=lambda s: True)
+    text = commands.why(SLACK_T1, "held").text
+    assert text.splitlines()[-1] == line, text
