@@ -54,13 +54,16 @@ FRESH3_CORPUS = _beside("fresh3", "items.jsonl")
 FRESH4_CORPUS = _beside("fresh4", "items.jsonl")
 # zh1 (Chinese outlets, July-August 2026; eleventh session): scored held out, a training set since
 ZH1_CORPUS = _beside("zh1", "items.jsonl")
+# zh2 (more of the same dump, no event shared with zh1): scored held out once, a training set since
+ZH2_CORPUS = _beside("zh2", "items.jsonl")
 SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / "data" / "testset.tsv",
         "fresh-dev": ROOT / "tests" / "data" / "fresh-dev.tsv",
         "fresh-test": ROOT / "tests" / "data" / "fresh-test.tsv",
         "fresh2": ROOT / "tests" / "data" / "fresh2.tsv",
         "fresh3": ROOT / "tests" / "data" / "fresh3.tsv",
         "fresh4": ROOT / "tests" / "data" / "fresh4.tsv",
-        "zh1": ROOT / "tests" / "data" / "zh1.tsv"}
+        "zh1": ROOT / "tests" / "data" / "zh1.tsv",
+        "zh2": ROOT / "tests" / "data" / "zh2.tsv"}
 
 
 def plain(html: str | None) -> str:
@@ -252,8 +255,10 @@ def main(argv=None) -> int:
                     help="fresh4's items (read when present)")
     ap.add_argument("--zh1-corpus", type=Path, default=ZH1_CORPUS,
                     help="zh1's items (read when present)")
+    ap.add_argument("--zh2-corpus", type=Path, default=ZH2_CORPUS,
+                    help="zh2's items (read when present)")
     ap.add_argument("--set", help="labelled sets to score, comma-separated: dev, test, fresh-dev, "
-                                  "fresh-test, fresh2, fresh3, fresh4, zh1, the --extra-set, or both (= dev,test; the default, or the "
+                                  "fresh-test, fresh2, fresh3, fresh4, zh1, zh2, the --extra-set, or both (= dev,test; the default, or the "
                                   "--extra-set alone when one is named; none with --speed alone)")
     ex = ap.add_argument_group("a labelled set kept outside the repository (all three together)")
     ex.add_argument("--extra-set", metavar="NAME", help="its name, for --set and --fit-on")
@@ -303,7 +308,7 @@ def main(argv=None) -> int:
         gz.rules["model"] = {**gz.rules.get("model", {}), "enabled": False}
     clf = Classifier(gz)
     extra = [args.fresh_corpus, args.fresh_test_corpus, args.fresh2_corpus, args.fresh3_corpus,
-             args.fresh4_corpus, args.zh1_corpus]
+             args.fresh4_corpus, args.zh1_corpus, args.zh2_corpus]
     corpus = load_corpus(args.corpus, *[p for p in extra if p.exists()], *filter(None, [args.extra_items]))
     if args.train:
         return train_main(clf, corpus, args, sets)
