@@ -39,7 +39,7 @@ from feeds.classify import Classifier, load_gazetteer  # noqa: E402
 
 PARTS = {"dev+test": {"dev", "test"}, "fresh-dev": {"fresh-dev"}, "fresh-test": {"fresh-test"},
          "fresh2": {"fresh2"}, "fresh3": {"fresh3"}, "fresh4": {"fresh4"},
-         "zh1": {"zh1"}, "zh2": {"zh2"}}
+         "zh1": {"zh1"}, "zh2": {"zh2"}, "zh3": {"zh3"}}
 # older sets -> the newer set scored (each split's training data is earlier news); the
 # first is the main yardstick (the newest news, the furthest from its training data)
 SPLITS = ("dev,test,fresh-dev,fresh-test,fresh2>fresh3;dev,test,fresh-dev,fresh-test>fresh2;"
@@ -57,7 +57,7 @@ def pooled_items(names: list[str], lexical: dict | None = None,
     clf = Classifier(gz)
     paths = [ev.FRESH_CORPUS, ev.FRESH_TEST_CORPUS, ev.FRESH2_CORPUS, ev.FRESH3_CORPUS,
              ev.FRESH4_CORPUS, ev.ZH1_CORPUS,
-             ev.ZH2_CORPUS]
+             ev.ZH2_CORPUS, ev.ZH3_CORPUS]
     corpus = ev.load_corpus(ev.DEFAULT_CORPUS, *[p for p in paths if p.exists()])
     data, tags, rows = [], [], []
     for name in names:

@@ -56,6 +56,7 @@ FRESH4_CORPUS = _beside("fresh4", "items.jsonl")
 ZH1_CORPUS = _beside("zh1", "items.jsonl")
 # zh2 (more of the same dump, no event shared with zh1): scored held out once, a training set since
 ZH2_CORPUS = _beside("zh2", "items.jsonl")
+ZH3_CORPUS = _beside("zh3", "items.jsonl")   # and zh3, after zh2, the same way
 SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / "data" / "testset.tsv",
         "fresh-dev": ROOT / "tests" / "data" / "fresh-dev.tsv",
         "fresh-test": ROOT / "tests" / "data" / "fresh-test.tsv",
@@ -63,7 +64,8 @@ SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / 
         "fresh3": ROOT / "tests" / "data" / "fresh3.tsv",
         "fresh4": ROOT / "tests" / "data" / "fresh4.tsv",
         "zh1": ROOT / "tests" / "data" / "zh1.tsv",
-        "zh2": ROOT / "tests" / "data" / "zh2.tsv"}
+        "zh2": ROOT / "tests" / "data" / "zh2.tsv",
+        "zh3": ROOT / "tests" / "data" / "zh3.tsv"}
 
 
 def plain(html: str | None) -> str:
@@ -257,8 +259,10 @@ def main(argv=None) -> int:
                     help="zh1's items (read when present)")
     ap.add_argument("--zh2-corpus", type=Path, default=ZH2_CORPUS,
                     help="zh2's items (read when present)")
+    ap.add_argument("--zh3-corpus", type=Path, default=ZH3_CORPUS,
+                    help="zh3's items (read when present)")
     ap.add_argument("--set", help="labelled sets to score, comma-separated: dev, test, fresh-dev, "
-                                  "fresh-test, fresh2, fresh3, fresh4, zh1, zh2, the --extra-set, or both (= dev,test; the default, or the "
+                                  "fresh-test, fresh2, fresh3, fresh4, zh1, zh2, zh3, the --extra-set, or both (= dev,test; the default, or the "
                                   "--extra-set alone when one is named; none with --speed alone)")
     ex = ap.add_argument_group("a labelled set kept outside the repository (all three together)")
     ex.add_argument("--extra-set", metavar="NAME", help="its name, for --set and --fit-on")
@@ -308,7 +312,8 @@ def main(argv=None) -> int:
         gz.rules["model"] = {**gz.rules.get("model", {}), "enabled": False}
     clf = Classifier(gz)
     extra = [args.fresh_corpus, args.fresh_test_corpus, args.fresh2_corpus, args.fresh3_corpus,
-             args.fresh4_corpus, args.zh1_corpus, args.zh2_corpus]
+             args.fresh4_corpus, args.zh1_corpus, args.zh2_corpus,
+             args.zh3_corpus]
     corpus = load_corpus(args.corpus, *[p for p in extra if p.exists()], *filter(None, [args.extra_items]))
     if args.train:
         return train_main(clf, corpus, args, sets)

@@ -82,7 +82,7 @@ def test_training_on_an_outside_set_writes_weights_that_load(tmp_path, capsys):
 def test_every_set_name_is_offered_for_training(tmp_path, capsys):
     args = _write_set(tmp_path)
     assert eval_classify.main(args + ["--train", "--fit-on", "fresh-test,holdout"]) == 2
-    assert "(dev, test, fresh-dev, fresh-test, fresh2, fresh3, fresh4, zh1, zh2, late)" in capsys.readouterr().err
+    assert "(dev, test, fresh-dev, fresh-test, fresh2, fresh3, fresh4, zh1, zh2, zh3, late)" in capsys.readouterr().err
 
 
 def test_balanced_weights_lift_the_rare_class():
@@ -150,3 +150,4 @@ def test_threshold_curve_counts_posts_per_hundred_items():
     assert t == 0.4 and posts == pytest.approx(100 * (3 + 1) / 2 / 4)
     assert p == pytest.approx((2 / 3 + 1) / 2) and r == pytest.approx((1 + 0.5) / 2)
     assert (p_none, r_none, posts_none) == (0.0, 0.0, 0.0)
+
