@@ -202,3 +202,12 @@ async def test_the_bot_checks_briefs_against_the_operator_s_companies(fake_llm, 
     finally:
         await app.llm.aclose()
         app.close()
+
+
+# ---- long untrusted text ----------------------------------------------------------------
+@pytest.mark.parametrize("names", ["腾讯", "百度 "])
+def test_a_story_naming_a_chinese_company_a_million_times_is_checked(names):
+    # Each Han-script name was blanked out by copying the whole text (quadratic: 94 s for
+    # a megabyte of 腾讯, on the event loop); a feed's title has no length limit.
+    source = "腾讯发布新模型。" + names * (2_000_000 // len(names))
+    assert _rejected(source, "腾讯融资三十亿元。") == "figure '三十亿' is not in the story"
