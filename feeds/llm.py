@@ -158,7 +158,10 @@ class LLMCondenser:
 
     async def _answer(self, messages: list[dict], temperature: float, cap: int) -> str:
         """The answer's text. A request refused for a part the endpoint does not take
-        is sent again without it (RequestShape: each part at most once)."""
+        is sent again without it (RequestShape: each part at most once), or with its cap
+        fitted to the context window (once: a server saying each time that one token
+        less would fit was asked 3,840 times for one story)."""
+        fitted = False
         while True:
             try:
                 resp = await self.client.chat.completions.create(
@@ -168,13 +171,15 @@ class LLMCondenser:
             except Exception as e:
                 if status_of(e) not in REFUSED:
                     raise
-                cap = self._refit(e, cap)
+                asked, cap = cap, self._refit(e, cap, fitted)
+                fitted = fitted or cap != asked
 
-    def _refit(self, e: Exception, cap: int) -> int:
+    def _refit(self, e: Exception, cap: int, fitted: bool = False) -> int:
         """The cap to ask again with after a refusal, or the refusal raised again: a
-        smaller cap that fits this article in the context window, or the same cap once
-        the request's shape is adapted to what the endpoint takes."""
-        fitted = fitted_cap(e, cap)
+        smaller cap that fits this article in the context window (unless one was
+        `fitted` already), or the same cap once the request's shape is adapted to what
+        the endpoint takes."""
+        fitted = 0 if fitted else fitted_cap(e, cap)
         if fitted:
             log.debug("llm: %s has room for %d answer tokens beside this article", self.model,
                       fitted)
