@@ -16,8 +16,10 @@ nothing (`says` is empty) but still give their value to a story.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, replace
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation, localcontext
+
+from feeds.hanzi import simplified
 
 __all__ = ["Figure", "NUMBER_WORDS", "read_figures"]
 
@@ -74,7 +76,10 @@ _ZH_LONGEST = 40   # characters in a numeral read at most (9999,9999,9999,9999 t
 
 _WORD_ALT = "|".join(sorted(NUMBER_WORDS - set(_MULTIPLES), key=len, reverse=True))
 _SCALE_ALT = "hundred|thousand|million|billion|trillion|dozen"
-_DIGITS = r"\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d+(?:\.\d+)*"
+# "1,234,567" is one number, also before a clause's comma ("$1,500, the firm said"); a
+# grouping starts a run of digits and commas ("1234,567" is two numbers), or each of its
+# groups would scan the rest of a long run ("1,234,234,...": quadratic).
+_DIGITS = r"(?<!\d)(?<!\d,)\d{1,3}(?:,\d{3})+(?!\d|,\d)(?:\.\d+)?|\d+(?:\.\d+)*"
 _FIGURE = re.compile(
     rf"(?P<pct>百分之(?:\d+(?:\.\d+)?|[{_ZH}]+))"
     rf"|(?P<zhword>{'|'.join(_ZH_SPECIAL)})"
@@ -89,12 +94,34 @@ _FIGURE = re.compile(
     re.I)
 
 
+# Values are exact to 28 digits, as by default, but with no bound on the exponent: untrusted
+# text may stack scales ("1亿亿亿...", "a trillion trillion ...") past Decimal's 10^999,999,
+# which raised decimal.Overflow.
+_CONTEXT = Context(prec=28, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+
 def read_figures(text: str) -> list[Figure]:
-    """Every figure in text, in order (see the module's note for what counts)."""
+    """Every figure in text, in order (see the module's note for what counts).
+    Traditional characters are read as simplified ones (兩億 as 两亿, 數十億 as 数十亿),
+    each figure's text as written."""
+    folded = simplified(text)   # the same length
+    same = folded == text
     out: list[Figure] = []
-    for m in _FIGURE.finditer(text):
-        kind = m.lastgroup if m.lastgroup != "scale" else "num"
-        out += _READERS[kind](m, text)
+    with localcontext(_CONTEXT):
+        for m in _FIGURE.finditer(folded):
+            kind = m.lastgroup if m.lastgroup != "scale" else "num"
+            figures = _READERS[kind](m, folded)
+            out += figures if same else _as_written(figures, text, folded, m.start())
+    return out
+
+
+def _as_written(figures: list[Figure], text: str, folded: str, at: int) -> list[Figure]:
+    """Figures read from `folded` with their text as `text` writes it (in order from `at`)."""
+    out = []
+    for f in figures:
+        at = folded.find(f.text, at)
+        out.append(replace(f, text=text[at:at + len(f.text)]))
+        at += len(f.text)
     return out
 
 
@@ -134,7 +161,7 @@ def _number(m: re.Match, text: str) -> list[Figure]:
     return [_figure(m.group(), says, [value])]
 
 
-def _scale(scale: str) -> int:
+def _scale(scale: str) -> Decimal | int:
     """What a scale multiplies by: "billion", "thousand million", "bn", "b", "万亿"."""
     if scale[0] in _ZH_SCALES:
         return _product(_ZH_SCALES[ch] for ch in scale.replace(" ", ""))
@@ -143,8 +170,10 @@ def _scale(scale: str) -> int:
     return _product(_SCALES[w.rstrip("s")] for w in re.split(r"[ -]+", scale))
 
 
-def _product(factors) -> int:
-    out = 1
+def _product(factors) -> Decimal:
+    """The factors' product (in read_figures' context: 28 digits, any exponent; an exact
+    int of a thousand scales took quadratic time)."""
+    out = Decimal(1)
     for f in factors:
         out *= f
     return out
@@ -188,7 +217,8 @@ def _word_groups(m: re.Match) -> list[tuple[int, int, list[str]]]:
             continue
         if groups and _continues(groups[-1][2], word, joined):
             start, _, words = groups[-1]
-            groups[-1] = (start, m.start() + t.end(), words + [word])
+            words.append(word)   # in place: a copy per word was quadratic in a long number
+            groups[-1] = (start, m.start() + t.end(), words)
         else:
             groups.append((m.start() + t.start(), m.start() + t.end(), [word]))
         joined = False

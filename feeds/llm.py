@@ -26,6 +26,9 @@ __all__ = ["HourlyCap", "LLMCondenser", "LLMRejected", "parse_json", "validate"]
 log = logging.getLogger("ainews.llm")
 
 MAX_SOURCE_CHARS = 12_000   # what we send: enough for a news article, bounded cost
+# ... and of its title, which a feed may make as long as the feed (10 MB): it was sent
+# whole, and checked whole on the event loop (feeds/judge.py sends as much).
+MAX_TITLE_CHARS = 300
 CONCURRENCY = 4             # calls in flight at once (LLM_CONCURRENCY)
 # The most tokens an answer may take (LLM_MAX_TOKENS; 0: no cap). Without a cap a model
 # that loops generates until its context is full: billed, or holding a local GPU long
@@ -113,14 +116,14 @@ class LLMCondenser:
         return fallback
 
     async def _condense(self, story: Story, fallback: Brief) -> Brief:
-        source = _source_text(story)
+        source, title = _source_text(story), story.title[:MAX_TITLE_CHARS]
         try:
-            content = await self.ask(SYSTEM, f"{language_note(story.title, source)}Title: "
-                                     f"{story.title}\n\n{source}", temperature=0.2)
+            content = await self.ask(SYSTEM, f"{language_note(title, source)}Title: "
+                                     f"{title}\n\n{source}", temperature=0.2)
             if content is None:
                 return fallback
             # Grounded in what the model was shown: the title as well as the text.
-            return self._to_brief(parse_json(content), f"{story.title}\n{source}", fallback)
+            return self._to_brief(parse_json(content), f"{title}\n{source}", fallback)
         except LLMRejected as e:
             self.rejected(story, e)
         return fallback
@@ -155,7 +158,10 @@ class LLMCondenser:
 
     async def _answer(self, messages: list[dict], temperature: float, cap: int) -> str:
         """The answer's text. A request refused for a part the endpoint does not take
-        is sent again without it (RequestShape: each part at most once)."""
+        is sent again without it (RequestShape: each part at most once), or with its cap
+        fitted to the context window (once: a server saying each time that one token
+        less would fit was asked 3,840 times for one story)."""
+        fitted = False
         while True:
             try:
                 resp = await self.client.chat.completions.create(
@@ -165,13 +171,15 @@ class LLMCondenser:
             except Exception as e:
                 if status_of(e) not in REFUSED:
                     raise
-                cap = self._refit(e, cap)
+                asked, cap = cap, self._refit(e, cap, fitted)
+                fitted = fitted or cap != asked
 
-    def _refit(self, e: Exception, cap: int) -> int:
+    def _refit(self, e: Exception, cap: int, fitted: bool = False) -> int:
         """The cap to ask again with after a refusal, or the refusal raised again: a
-        smaller cap that fits this article in the context window, or the same cap once
-        the request's shape is adapted to what the endpoint takes."""
-        fitted = fitted_cap(e, cap)
+        smaller cap that fits this article in the context window (unless one was
+        `fitted` already), or the same cap once the request's shape is adapted to what
+        the endpoint takes."""
+        fitted = 0 if fitted else fitted_cap(e, cap)
         if fitted:
             log.debug("llm: %s has room for %d answer tokens beside this article", self.model,
                       fitted)

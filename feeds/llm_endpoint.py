@@ -51,8 +51,11 @@ _DEFAULT_TEMPERATURE = re.compile(r"temperature.{0,80}(?:unsupported|not support
                                   r"default)|(?:unsupported|not support).{0,40}temperature")
 # vLLM: "maximum context length is 4096 tokens. However, you requested 5210 tokens (4910
 # in the messages, 300 in the completion)" / "... your request has 610 input tokens".
-_WINDOW = re.compile(r"maximum context length is (\d+)", re.I)
-_PROMPT = re.compile(r"(\d+) in the messages|has (\d+) input tokens", re.I)
+# At most 9 digits, each a whole number: "(\d+) in the messages" tried every digit of a
+# long run as a start and scanned to its end (quadratic: 51 s for a 100 KB error body),
+# and int() refuses more than 4,300 digits (a ValueError out of the refusal's handling).
+_WINDOW = re.compile(r"maximum context length is (\d{1,9})(?!\d)", re.I)
+_PROMPT = re.compile(r"(?<!\d)(\d{1,9}) in the messages|has (\d{1,9}) input tokens", re.I)
 MIN_CAP = 256   # below it even an English brief is cut off (LLM_MAX_TOKENS's floor)
 
 

@@ -101,10 +101,12 @@ def _unnamed(text: str, mentions: list[Mention]) -> str:
     """text without its Han-script company names, whose characters may be numerals
     (百度, 三星, 零一万物) but are no figures. Latin names keep theirs: "Qwen3" for
     "Qwen2.5" is a figure the story lacks."""
-    for m in mentions:
+    pieces, at = [], 0
+    for m in mentions:   # in order, none overlapping; one copy of text, not one per name
         if CJK.search(m.text):
-            text = text[:m.start] + " " * (m.end - m.start) + text[m.end:]
-    return text
+            pieces += [text[at:m.start], " " * (m.end - m.start)]
+            at = m.end
+    return "".join(pieces) + text[at:] if pieces else text
 
 
 def _is_name(word: str) -> bool:

@@ -46,6 +46,18 @@ async def test_valid_answer_becomes_the_brief(fake_llm):
     assert "Qwen" in req["body"]["messages"][1]["content"]
 
 
+async def test_a_title_as_long_as_its_feed_is_sent_and_checked_in_part(fake_llm):
+    # A feed may carry a title of megabytes: it was sent whole to the model, and the
+    # grounding check read all of it on the event loop (seconds per megabyte).
+    from dataclasses import replace
+    long = replace(STORY, title=STORY.title + " 腾讯" * 1_000_000)
+    fake_llm.script = [("json", GOOD)]
+    brief = await condenser(fake_llm).condense(long, FALLBACK)
+    assert brief.condenser == "llm:qwen-plus"
+    sent = fake_llm.requests[0]["body"]["messages"][1]["content"]
+    assert STORY.title in sent and len(sent) < len(TEXT) + 1_000
+
+
 def _with(**changes) -> dict:
     return {**GOOD, **changes}
 

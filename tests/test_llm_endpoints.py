@@ -173,6 +173,39 @@ async def test_a_cap_past_a_small_context_window_is_fitted_to_the_article(fake_l
     assert _warnings(caplog) == []
 
 
+async def test_a_cap_is_fitted_once_per_request(fake_llm, caplog):
+    # A server that says, each time, that one token less would fit was asked 3,840
+    # times for one story (the cap fell by one a request, down to the floor of 256).
+    def one_less(body: dict) -> tuple:
+        cap = body["max_tokens"]
+        return "error", (400, f"This model's maximum context length is {cap + 1007} tokens. "
+                              f"However, your request has 1000 input tokens plus {cap} "
+                              "'max_tokens'. Please reduce one or the other.")
+    fake_llm.script = [("fn", one_less)]
+    llm = condenser(fake_llm)
+    assert await llm.condense(STORY, FALLBACK) == FALLBACK
+    assert [r["body"]["max_tokens"] for r in fake_llm.requests] == [4096, 4095]
+    (warning,) = _warnings(caplog)
+    assert "refused a request" in warning and not llm.resting()
+
+
+@pytest.mark.parametrize("message", [
+    # a long run of digits: each was a start of "(\d+) in the messages" (quadratic)
+    "This model's maximum context length is 4096 tokens. " + "1" * 1_000_000,
+    # past int()'s 4,300 digits: a ValueError, taken for the endpoint failing
+    "This model's maximum context length is " + "9" * 5_000 + " tokens. However, you "
+    "requested 5210 tokens (4910 in the messages, 300 in the completion).",
+], ids=["digit-run", "huge-window"])
+async def test_a_refusal_with_odd_numbers_is_a_refusal(fake_llm, caplog, message):
+    fake_llm.script = [("error", (400, message)), ("json", GOOD)]
+    llm = condenser(fake_llm)
+    briefs = [await llm.condense(s, FALLBACK) for s in _stories(2)]
+    assert [b.condenser for b in briefs] == ["extractive", "llm:qwen-plus"]
+    assert len(fake_llm.requests) == 2
+    (warning,) = _warnings(caplog)
+    assert "refused a request" in warning
+
+
 def _refuses(part: str, message: str, default: bool):
     """An endpoint that turns down every request unless `part` (a top-level key, whose
     value is `default` when absent) is absent or false."""

@@ -65,6 +65,8 @@ def _rejected(source: str, text: str, **kw) -> str:
     ("价格下调了一半。", "价格下调50%。"),
     ("销量同比翻倍。", "销量增长100%。"),
     ("新增三家合作伙伴。", "新增3家合作伙伴。"),
+    ("營收達十億元，新增兩家夥伴。", "营收达10亿元，新增2家伙伴。"),
+    ("It raised $1,500, the firm said.", "It raised $1,500."),
 ])
 def test_a_figure_in_another_form_is_grounded(source, text):
     # Digits were compared as strings: "2" was not in "two billion", nor "20" in "二十亿".
@@ -89,6 +91,11 @@ def test_a_figure_in_another_form_is_grounded(source, text):
     ("毛利率为85%。", "毛利率为百分之八十。", "百分之八十"),
     ("价格下调30%。", "价格下调了一半。", "一半"),
     ("投入100亿元。", "投入千亿元。", "千亿"),
+    # traditional characters: 億, 萬 and 兩 were no numerals, so these said nothing
+    ("騰訊營收達十億元。", "騰訊營收達五億元。", "五億"),
+    ("用戶達一萬人。", "用戶達三萬人。", "三萬"),
+    ("新增三家夥伴。", "新增兩家夥伴。", "兩家"),
+    ("It raised $1,500, the firm said.", "It raised $1,600, the firm said.", "1,600"),
 ])
 def test_an_invented_figure_is_rejected_in_any_form(source, text, figure):
     # Only digit runs were checked: worded and Chinese figures went out unchecked.
@@ -195,3 +202,12 @@ async def test_the_bot_checks_briefs_against_the_operator_s_companies(fake_llm, 
     finally:
         await app.llm.aclose()
         app.close()
+
+
+# ---- long untrusted text ----------------------------------------------------------------
+@pytest.mark.parametrize("names", ["腾讯", "百度 "])
+def test_a_story_naming_a_chinese_company_a_million_times_is_checked(names):
+    # Each Han-script name was blanked out by copying the whole text (quadratic: 94 s for
+    # a megabyte of 腾讯, on the event loop); a feed's title has no length limit.
+    source = "腾讯发布新模型。" + names * (2_000_000 // len(names))
+    assert _rejected(source, "腾讯融资三十亿元。") == "figure '三十亿' is not in the story"
