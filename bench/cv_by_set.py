@@ -55,9 +55,7 @@ def pooled_items(names: list[str], lexical: dict | None = None,
     gz = load_gazetteer(user_file)
     gz.rules["model"] = {**gz.rules.get("model", {}), "enabled": False}   # as --train does
     clf = Classifier(gz)
-    paths = [ev.FRESH_CORPUS, ev.FRESH_TEST_CORPUS, ev.FRESH2_CORPUS, ev.FRESH3_CORPUS,
-             ev.FRESH4_CORPUS, ev.ZH1_CORPUS,
-             ev.ZH2_CORPUS, ev.ZH3_CORPUS]
+    paths = list(ev.ITEMS.values())
     corpus = ev.load_corpus(ev.DEFAULT_CORPUS, *[p for p in paths if p.exists()])
     data, tags, rows = [], [], []
     for name in names:

@@ -57,6 +57,10 @@ ZH1_CORPUS = _beside("zh1", "items.jsonl")
 # zh2 (more of the same dump, no event shared with zh1): scored held out once, a training set since
 ZH2_CORPUS = _beside("zh2", "items.jsonl")
 ZH3_CORPUS = _beside("zh3", "items.jsonl")   # and zh3, after zh2, the same way
+# Each set's items kept outside the repository, by the name of its --NAME-corpus option
+ITEMS = {"fresh": FRESH_CORPUS, "fresh-test": FRESH_TEST_CORPUS, "fresh2": FRESH2_CORPUS,
+         "fresh3": FRESH3_CORPUS, "fresh4": FRESH4_CORPUS, "zh1": ZH1_CORPUS, "zh2": ZH2_CORPUS,
+         "zh3": ZH3_CORPUS}
 SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / "data" / "testset.tsv",
         "fresh-dev": ROOT / "tests" / "data" / "fresh-dev.tsv",
         "fresh-test": ROOT / "tests" / "data" / "fresh-test.tsv",
@@ -245,22 +249,9 @@ def train(clf: Classifier, rows, corpus, lexical: dict | None, grid: list[dict],
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    ap.add_argument("--fresh-corpus", type=Path, default=FRESH_CORPUS,
-                    help="fresh-dev's items (read when present)")
-    ap.add_argument("--fresh-test-corpus", type=Path, default=FRESH_TEST_CORPUS,
-                    help="fresh-test's items (read when present)")
-    ap.add_argument("--fresh2-corpus", type=Path, default=FRESH2_CORPUS,
-                    help="fresh2's items (read when present)")
-    ap.add_argument("--fresh3-corpus", type=Path, default=FRESH3_CORPUS,
-                    help="fresh3's items (read when present)")
-    ap.add_argument("--fresh4-corpus", type=Path, default=FRESH4_CORPUS,
-                    help="fresh4's items (read when present)")
-    ap.add_argument("--zh1-corpus", type=Path, default=ZH1_CORPUS,
-                    help="zh1's items (read when present)")
-    ap.add_argument("--zh2-corpus", type=Path, default=ZH2_CORPUS,
-                    help="zh2's items (read when present)")
-    ap.add_argument("--zh3-corpus", type=Path, default=ZH3_CORPUS,
-                    help="zh3's items (read when present)")
+    for name, path in ITEMS.items():   # --fresh-corpus, --fresh-test-corpus, ... --zh3-corpus
+        ap.add_argument(f"--{name}-corpus", type=Path, default=path, dest=f"items_{name}",
+                        help=f"{name}'s items (read when present)")
     ap.add_argument("--set", help="labelled sets to score, comma-separated: dev, test, fresh-dev, "
                                   "fresh-test, fresh2, fresh3, fresh4, zh1, zh2, zh3, the --extra-set, or both (= dev,test; the default, or the "
                                   "--extra-set alone when one is named; none with --speed alone)")
@@ -311,9 +302,7 @@ def main(argv=None) -> int:
     if args.rules or args.train:
         gz.rules["model"] = {**gz.rules.get("model", {}), "enabled": False}
     clf = Classifier(gz)
-    extra = [args.fresh_corpus, args.fresh_test_corpus, args.fresh2_corpus, args.fresh3_corpus,
-             args.fresh4_corpus, args.zh1_corpus, args.zh2_corpus,
-             args.zh3_corpus]
+    extra = [getattr(args, f"items_{name}") for name in ITEMS]
     corpus = load_corpus(args.corpus, *[p for p in extra if p.exists()], *filter(None, [args.extra_items]))
     if args.train:
         return train_main(clf, corpus, args, sets)
