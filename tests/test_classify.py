@@ -54,9 +54,17 @@ def test_seed_story_reasons_name_what_counted(clf):
     ("英伟达", "Nvidia"), ("Ascend 910B", "Huawei"), ("昇腾", "Huawei"), ("GLM", "Zhipu"),
     ("AWS", "Amazon"), ("Bedrock", "Amazon"), ("hugging face", "Hugging Face"),
     ("Character.AI", "Character.AI"), ("深度求索", "DeepSeek"), ("Arm Holdings", "Arm"),
+    # Chinese corporate suffixes, unspaced (百度智能云 was suggested as Baichuan)
+    ("腾讯控股", "Tencent"), ("阿里巴巴集团控股有限公司", "Alibaba"), ("百度智能云", "Baidu"),
+    ("华为技术", "Huawei"), ("小米集团", "Xiaomi"), ("華為雲", "Huawei"),
 ])
 def test_resolve_company_by_alias_any_case(clf, name, canonical):
     assert clf.resolve_company(name) == canonical
+
+
+@pytest.mark.parametrize("name", ["科技", "云", "集团公司", "阿里山集团"])
+def test_a_suffix_alone_or_on_no_company_resolves_to_none(clf, name):
+    assert clf.resolve_company(name) is None
 
 
 @pytest.mark.parametrize("name", ["Acme Widgets", "", "   ", "meta data"])
