@@ -174,12 +174,12 @@ class LLMCondenser:
                 asked, cap = cap, self._refit(e, cap, fitted)
                 fitted = fitted or cap != asked
 
-    def _refit(self, e: Exception, cap: int, fitted: bool = False) -> int:
+    def _refit(self, e: Exception, cap: int, already: bool = False) -> int:
         """The cap to ask again with after a refusal, or the refusal raised again: a
-        smaller cap that fits this article in the context window (unless one was
-        `fitted` already), or the same cap once the request's shape is adapted to what
-        the endpoint takes."""
-        fitted = 0 if fitted else fitted_cap(e, cap)
+        smaller cap that fits this article in the context window (unless this request's
+        cap was fitted `already`), or the same cap once the request's shape is adapted to
+        what the endpoint takes."""
+        fitted = 0 if already else fitted_cap(e, cap)
         if fitted:
             log.debug("llm: %s has room for %d answer tokens beside this article", self.model,
                       fitted)
