@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bench_parse import ITEMS  # noqa: E402
 from feeds.company_names import bundled_names  # noqa: E402
 from feeds.condense import condense  # noqa: E402
-from feeds.figures import _FIGURE, _READERS, read_figures  # noqa: E402  (the reader's own)
+from feeds.figures import PATTERN, read_figures, read_match  # noqa: E402
 from feeds.llm_reply import LLMRejected  # noqa: E402
 from feeds.llm_validate import validate  # noqa: E402
 from feeds.models import Story  # noqa: E402
@@ -133,7 +133,7 @@ def invented_figure(brief: dict, story_values: frozenset) -> dict | None:
     next one) to a value the story lacks, in its place."""
     parts = [brief["headline"], *brief["bullets"], brief["why_it_matters"]]
     for i, part in enumerate(parts):
-        for m in _FIGURE.finditer(part):
+        for m in PATTERN.finditer(part):
             new = _changed(m.group()) if _says_at(part, m.start()) else None
             changed = part[:m.start()] + (new or "") + part[m.end():]
             says = _says_at(changed, m.start()) if new else frozenset()
@@ -145,10 +145,10 @@ def invented_figure(brief: dict, story_values: frozenset) -> dict | None:
 
 def _says_at(text: str, start: int) -> frozenset:
     """What the figure read at start says (nothing when none begins there)."""
-    m = _FIGURE.search(text, start)
+    m = PATTERN.search(text, start)
     if m is None or m.start() != start:
         return frozenset()
-    return _READERS[m.lastgroup if m.lastgroup != "scale" else "num"](m, text)[0].says
+    return read_match(m, text)[0].says
 
 
 def _brief(parts: list[str]) -> dict:

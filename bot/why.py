@@ -44,7 +44,8 @@ def as_json(r: StoryRecord) -> dict:
     s, c = r.story, r.story.classification
     return {"id": s.id, "url": s.url, "headline": s.title, "source": s.source,
             "published": iso_utc(s.published),
-            "first_seen": iso_utc(r.first_seen) if r.first_seen else None, "strategy": c.strategy, "score": c.score,
+            "first_seen": iso_utc(r.first_seen) if r.first_seen else None,
+            "strategy": c.strategy, "score": c.score,
             "verdict": _verdict(c.reasons), "judge": " ".join(_judge(c.reasons)),
             "companies": list(c.companies), "topics": list(c.topics),
             "reasons": list(c.reasons), "status": r.status,

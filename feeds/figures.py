@@ -21,7 +21,7 @@ from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation, loca
 
 from feeds.hanzi import simplified
 
-__all__ = ["Figure", "NUMBER_WORDS", "read_figures"]
+__all__ = ["Figure", "NUMBER_WORDS", "PATTERN", "read_figures", "read_match"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ _SCALE_ALT = "hundred|thousand|million|billion|trillion|dozen"
 # grouping starts a run of digits and commas ("1234,567" is two numbers), or each of its
 # groups would scan the rest of a long run ("1,234,234,...": quadratic).
 _DIGITS = r"(?<!\d)(?<!\d,)\d{1,3}(?:,\d{3})+(?!\d|,\d)(?:\.\d+)?|\d+(?:\.\d+)*"
-_FIGURE = re.compile(
+PATTERN = re.compile(
     rf"(?P<pct>百分之(?:\d+(?:\.\d+)?|[{_ZH}]+))"
     rf"|(?P<zhword>{'|'.join(_ZH_SPECIAL)})"
     rf"|(?P<num>{_DIGITS})(?P<scale>(?:[ -]?(?:{_SCALE_ALT})s?(?![a-z]))+"
@@ -108,11 +108,15 @@ def read_figures(text: str) -> list[Figure]:
     same = folded == text
     out: list[Figure] = []
     with localcontext(_CONTEXT):
-        for m in _FIGURE.finditer(folded):
-            kind = m.lastgroup if m.lastgroup != "scale" else "num"
-            figures = _READERS[kind](m, folded)
+        for m in PATTERN.finditer(folded):
+            figures = read_match(m, folded)
             out += figures if same else _as_written(figures, text, folded, m.start())
     return out
+
+
+def read_match(m: re.Match, text: str) -> list[Figure]:
+    """The figures one match of PATTERN in `text` reads (read_figures' step)."""
+    return _READERS[m.lastgroup if m.lastgroup != "scale" else "num"](m, text)
 
 
 def _as_written(figures: list[Figure], text: str, folded: str, at: int) -> list[Figure]:
