@@ -36,6 +36,16 @@ _COMPANY_NOUN = re.compile(
     r"chief executive|CEO|founder|founders|co-founder|executives|investors|backers|board|"
     r"employees|staff|workforce|rivals|competitors|customers|parent|spokesperson|"
     r"spokesman|spokeswoman|headquarters)\b")
+# References that say nothing of what the company is, so they follow the subject.
+_GENERIC = frozenset({"it", "its", "the company", "the firm", "the group"})
+# A second organisation in the sentence before, named by what it is (singular: "It" and
+# "The company" cannot mean "rivals").
+_PARTY_NOUN = re.compile(
+    r"\b(?:start-?up|company|firm|developer|maker|provider|lab|rival|unit|subsidiary|"
+    r"supplier|partner|venture|business|chipmaker|giant|operator|group|platform|"
+    r"manufacturer|designer|retailer|bank|fund|insurer|carrier|unicorn|newcomer|"
+    r"challenger|player|outfit|owner|parent|acquirer|buyer|seller|vendor|customer|"
+    r"client|competitor|conglomerate|affiliate|joint venture|spin-?off)\b", re.I)
 # Lead-in before the subject: "On Monday, " or lowercase descriptors ("Chinese tech giant").
 _SUBJECT_LEAD = (r"(?:[^,.;:“”\"]{1,80}, )?(?:[A-Z][\w-]* )?"
                  r"(?:(?!(?:which|who|that|whose|and|or|but|with|by|to|of|in|on|for|from|as|at|"
@@ -56,20 +66,33 @@ def resolve(text: str, before: tuple[str, ...], companies: tuple[str, ...],
     if o.kind == "person":
         name = person_for(o.ref, before, companies, known or {})
     elif o.kind == "company" and companies and before:
-        name = _company(text[o.start + len(o.ref):], o, before[-1], companies[0])
+        name = _company(text[o.start + len(o.ref):], o, before[-1], companies)
     else:
         name = None
     return _substitute(text, o, name) if name else None
 
 
-def _company(rest: str, o: Opening, previous: str, main: str) -> str | None:
-    low, rest = o.ref.lower(), rest.lstrip()
+def _company(rest: str, o: Opening, previous: str, companies: tuple[str, ...]) -> str | None:
+    low, rest, main = o.ref.lower(), rest.lstrip(), companies[0]
     if low == "it" and not _COMPANY_VERB.match(rest):
         return None
     if low == "its" and not _COMPANY_NOUN.match(rest):
         return None
     subject = re.match(_SUBJECT_LEAD + re.escape(main) + _SUBJECT_END, previous)
-    return main if subject and not _quoted(previous, subject.end()) else None
+    if not subject or _quoted(previous, subject.end()):
+        return None
+    described = low not in _GENERIC and _other_party(previous[subject.end():], companies[1:])
+    return None if described else main
+
+
+def _other_party(after: str, others: tuple[str, ...]) -> bool:
+    """Whether the sentence, after its subject, names another party a described
+    reference could mean: "Nvidia agreed to invest in a Tokyo-based developer. The
+    start-up, founded in 2023, ..." is the developer, not Nvidia. ("It" and "The company"
+    stay with the subject, as writers use them.)"""
+    if _PARTY_NOUN.search(after):
+        return True
+    return any(re.search(rf"(?<!\w){re.escape(name)}(?!\w)", after) for name in others)
 
 
 def _quoted(text: str, at: int) -> bool:

@@ -24,12 +24,17 @@ WU = "Zephyra chief executive Mara Velden said the cuts would be paid for by clo
     ((LEAD,), "It’s announced two smaller models too.", "Zephyra has announced two smaller models too."),
     (("On Monday, Chinese start-up Zephyra raised $40m from investors.",), "It plans to hire 50 people.",
      "Zephyra plans to hire 50 people."),
+    ((LEAD,), "The start-up, founded in 2021, employs 40 people.",
+     "Zephyra, founded in 2021, employs 40 people."),
+    (("Zephyra is pouring money into Quorra as part of a wider partnership.",),
+     "The company is making a $2bn investment.", "Zephyra is making a $2bn investment."),
     ((WU,), "She added that prices would fall again next year.",
      "Mara Velden added that prices would fall again next year."),
     ((WU,), "His comments came a day after the launch.", "Mara Velden's comments came a day after the launch."),
     ((WU,), "He's planning a second round of cuts.", "Mara Velden is planning a second round of cuts."),
 ], ids=["it-also-plans", "it-said", "the-company-which", "its-shares", "but-it", "its-announced",
-        "lead-in-and-descriptor", "she-one-person", "his-one-person", "hes-contraction"])
+        "lead-in-and-descriptor", "described-subject",
+        "generic-follows-subject", "she-one-person", "his-one-person", "hes-contraction"])
 def test_reference_resolved_to_the_one_name(before, text, expected):
     assert resolve(text, before, CO) == expected
 
@@ -51,10 +56,13 @@ def test_reference_resolved_to_the_one_name(before, text, expected):
     (("Demand was strong, analysts said.",), "He said prices would fall."),      # nobody named
     ((LEAD,), "They also said the cuts would last."),                            # they: never resolved
     ((), "It said prices would fall."),                                          # nothing before it
+    (("Zephyra has agreed to invest $2bn in a Tokyo-based model developer.",),
+     "The start-up, founded in 2023, plans to build a cluster."),                # the developer
+    (("Zephyra said it would buy a stake in Quorra.",), "The chipmaker said the deal closes in May."),
 ], ids=["it-is-product", "it-will-be", "other-company-subject", "possessive-subject", "two-companies",
         "company-unnamed", "longer-name", "two-people", "title-gender", "other-pronoun",
         "other-capitalised", "another-person-nearby", "in-quotation", "nobody-named", "they",
-        "no-context"])
+        "no-context", "described-other-party", "described-named-other"])
 def test_uncertain_reference_is_not_substituted(before, text):
     assert resolve(text, before, CO) is None
 
