@@ -57,6 +57,8 @@ def test_seed_story_reasons_name_what_counted(clf):
     # Chinese corporate suffixes, unspaced (百度智能云 was suggested as Baichuan)
     ("腾讯控股", "Tencent"), ("阿里巴巴集团控股有限公司", "Alibaba"), ("百度智能云", "Baidu"),
     ("华为技术", "Huawei"), ("小米集团", "Xiaomi"), ("華為雲", "Huawei"),
+    # 2026's AI start-ups the fifth fresh set's misses named
+    ("cursor", "Anysphere"), ("lovable", "Lovable"), ("ComfyUI", "Comfy Org"), ("openclaw", "OpenClaw"),
 ])
 def test_resolve_company_by_alias_any_case(clf, name, canonical):
     assert clf.resolve_company(name) == canonical
@@ -113,6 +115,9 @@ def test_gazetteer_covers_the_companies_users_ask_for(clf):
     ("Intel cut prices on Xeon parts.", "Intel", True),
     ("The amazon rainforest lost more trees this year.", "Amazon", False),
     ("I finally grok how closures work.", "xAI", False),
+    ("Move the cursor to the top of the page.", "Anysphere", False),
+    ("Cursor is in talks to raise $2bn at a $50bn valuation.", "Anysphere", True),
+    ("The puppy was lovable and calm.", "Lovable", False),
     ("An azure sky over the harbour.", "Microsoft", False),
     ("A moonshot idea for cheap fusion.", "Moonshot AI", False),
     ("阿里的Qwen模型下载量第一", "Alibaba", True),       # Latin name inside Chinese text
