@@ -76,7 +76,24 @@ def trim_words(text: str, limit: int) -> str:
         space = cut.rfind(" ")
         if space > limit // 2:  # else one huge token (a URL): cutting it is all we can do
             cut = cut[:space]
-    return cut.rstrip(" ,;:-–—") + "…"
+        else:
+            cut = _outside_run(cut, text[len(cut)], limit // 2)
+    return cut.rstrip(" ,;:-–—，；：、") + "…"
+
+
+# The end of a Latin word or a figure, and what may follow a figure: text without spaces
+# (Chinese) cut there would read "12…" for "122亿" or "GP…" for "GPT-5".
+_RUN_END = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,%$€£¥-]*$")
+_RUN_NEXT = re.compile(r"[A-Za-z0-9.,%/亿万千百-]")
+
+
+def _outside_run(cut: str, following: str, floor: int) -> str:
+    """`cut` backed off to before a word or figure it would split, unless that leaves
+    less than `floor` characters (one huge token: cutting it is all we can do)."""
+    m = _RUN_END.search(cut)
+    if m and _RUN_NEXT.match(following) and m.start() > floor:
+        return cut[:m.start()]
+    return cut
 
 
 def _key(name: str) -> str:
