@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from feeds.antecedents import resolve
-from feeds.bullets import MAX_WHY, trim_bullet
+from feeds.bullets import MAX_BULLET, MAX_WHY, trim_bullet
 from feeds.models import Story
 from feeds.people import people
 from feeds.references import opening
@@ -265,7 +265,10 @@ def _score(sents: list[Sentence], title: frozenset[str], story: Story) -> None:
         if len(s.text.split()) < 8 or s.text.endswith("?"):
             s.score *= 0.6  # fragments and questions make weak bullets
         if s.text[:1] in "\"“‘'":
-            s.score *= 0.8  # a quotation is colour; the facts around it come first
+            # A quotation is colour; the facts around it come first. One too long for a
+            # bullet is cut before its speaker is named: a quote from no one.
+            cut = len(s.text) > MAX_BULLET and trim_bullet(s.text).endswith("…")
+            s.score *= 0.4 if cut else 0.8
 
 
 def _why_sentence(sents: list[Sentence], title: frozenset[str]) -> Sentence | None:

@@ -81,3 +81,26 @@ def test_a_chinese_list_of_labels_is_still_navigation():
     html = ("<p>阿里云宣布旗下主力模型的调用价格大幅下降。</p>"
             "<ul><li>相关阅读</li><li>热门文章</li><li>更多资讯</li></ul>")
     assert condense(_story(html)).bullets == ("阿里云宣布旗下主力模型的调用价格大幅下降。",)
+
+
+def test_a_cut_never_ends_on_a_function_word():
+    head = ("Data workers asked the United States Senate in Washington to guard against low and "
+            "falling wages across its data centres in Europe and Asia and the Americas over the "
+            "next two years for the people")
+    sentence = f"{head} in charge of labelling the images that train the models."
+    assert len(head + " in") < MAX_BULLET < len(sentence)
+    assert trim_bullet(sentence) == head + "…"   # not "... for the people in…"
+
+
+def test_a_quotation_that_would_lose_its_speaker_gives_way():
+    quote = ("“Acme Robotics will put warehouse robots in every shop, every warehouse and every "
+             "factory floor in Europe within the decade, and Acme Robotics intends to build "
+             "them all in Berlin for retailers,” said Acme Robotics chief executive Jane Roe.")
+    text = (f"Acme Robotics raised $50m to build warehouse robots for retailers in Europe. {quote} "
+            "Example Ventures led the round, which values the warehouse robots maker at $400m. "
+            "Acme Robotics will hire 200 engineers for its warehouse robots next year.")
+    brief = condense(Story(id="s2", url="https://example.com/b", title="Acme Robotics raises $50m",
+                           text=text, source="Example", feed_url="https://example.com/feed",
+                           published=datetime(2026, 5, 21, tzinfo=timezone.utc)))
+    assert len(brief.bullets) == 3
+    assert not any(b.startswith("“") for b in brief.bullets), brief.bullets
