@@ -51,7 +51,7 @@ _MONEY = re.compile(r"[$€£¥\d](?:(?<=[$€£¥])\s?\d"
 # Verge"): it names who took the picture, not what the story is about.
 _CREDIT = re.compile(r"^[ \t]*(?:photo(?:graph)?|image|illustration|screenshot|picture|credit)s?"
                      r"(?:[ \t]+by)?[ \t]*:?[ \t]+([^\n]{2,100})$"
-                     r"|[|][ \t]*(?:photo|image|illustration|screenshot)s?(?:[ \t]+by)?[ \t]*:[ \t]*"
+                     r"|[|][ \t]*(?:photo|image|illustration|screenshot)s?(?:[ \t]+by[ \t]*:?|[ \t]*:)[ \t]*"
                      r"([^\n|]{2,80})$", re.I | re.M)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.I)
 # I, I'm, I've, my, My, we, We, Our as a word of their own: each alternative begins with
