@@ -17,6 +17,7 @@ MAX_BULLET = 200
 MAX_WHY = 300
 MAX_DEK = 200
 
+_HANZI = re.compile("[\u3400-\u9fff]")
 _FIELD = re.compile(r"^[\w’'-]+(?: [\w’'-]+){0,2}: ")
 _NAV_HEADING = re.compile(r"related|read (?:more|next|also)|more (?:from|on|stories)|see also|"
                           r"recommended|popular|trending|latest|share|tags|follow|newsletter", re.I)
@@ -30,9 +31,25 @@ _PARENS = re.compile(r" \([^()“”\"]{1,160}\)")
 _DASH_PAIR = re.compile(r" (?:—|–|--?) [^—–“”\"]{1,160}? (?:—|–|--?) |(?<=\w)—[^—\s“”\"][^—“”\"]{0,160}?—(?=\w)")
 _DASH_TAIL = re.compile(r"(?<=\S) — [^—–“”\"]{1,200}?(?=[.!?][\"'”’]?$)")
 _DASHES = re.compile(r"[—–]| --? ")
+# A closing clause that elaborates on what came before: a non-restrictive relative
+# (", which ...", ", who ..."), an appositive (", a company that ...") or a participle
+# (", raising ...", ", making ...").
+_TRAILING = re.compile(r", (?:which|who|whose|including|(?:a|an) (?:[\w-]+ ){0,2}(?:company|firm|startup|"
+                       r"group|maker|provider|developer|platform|service|nonprofit|organi[sz]ation|"
+                       r"agency|unit|subsidiary) (?:that|which|who)|([a-z]{2,}ing))\b")
+# Words in -ing that open no droppable clause: nouns, prepositions, and "according (to
+# X)", which says whose claim the sentence is: without it a report reads as fact.
+_NOT_PARTICIPLES = frozenset("according during something nothing anything everything thing bring "
+                             "king string spring morning evening ceiling pricing funding "
+                             "building".split())
+_FINAL_STOP = re.compile(r"[.!?][\"'”’]?$")
 # "While X — an aside — Y": the closing dash stood for the comma that ends the clause.
 _CLAUSE_OPENER = re.compile(r"(?:while|although|though|ahead of|soon after|after|before|despite|"
                             r"if|when|as|since|because|unlike|once|until|whereas)\b", re.I)
+
+
+# Where a clause ends: Chinese sets its commas without a space after them.
+_CLAUSE_ENDS = (", ", "; ", " — ", " – ", ": ", "，", "；", "：")
 
 
 # "ChatGPT , the chatbot": feeds that flatten links leave a space before the comma.
@@ -59,9 +76,9 @@ def trim_bullet(text: str, limit: int = MAX_BULLET) -> str:
     if len(text) <= limit:
         return text
     window = text[:limit - 1]
-    cut = max(window.rfind(sep) for sep in (", ", "; ", " — ", " – ", ": "))
+    cut = max(window.rfind(sep) for sep in _CLAUSE_ENDS)
     if cut >= limit * 0.6:
-        return window[:cut].rstrip(" ,;:—–") + "…"
+        return window[:cut].rstrip(" ,;:—–，；：") + "…"
     return trim_words(text, limit)
 
 
@@ -72,12 +89,35 @@ def drop_asides(text: str, limit: int) -> str:
         if len(text) <= limit or (aside is _DASH_TAIL and len(_DASHES.findall(text)) != 1):
             break
         text = aside.sub(lambda m: _aside_replacement(m, text), text)
+    return text if len(text) <= limit else _drop_trailing(text, limit)
+
+
+def _drop_trailing(text: str, limit: int) -> str:
+    """`text` without its closing ", which ..." / ", raising ..." clause, the shortest
+    such that makes it fit, when what stays is most of a bullet: the sentence then ends
+    whole at its own stop instead of being cut mid-clause with "…"."""
+    end = _FINAL_STOP.search(text)
+    if not end:
+        return text
+    for m in reversed(list(_TRAILING.finditer(text, 0, end.start()))):
+        before, tail = text[:m.start()], text[m.end():end.start()]
+        if (m.group(1) or "") in _NOT_PARTICIPLES or "," in tail or _open_quote(tail):
+            continue   # not a participle; not one clause to the end ("..., including X, means")
+        if _open_quote(before):
+            continue   # inside a quotation
+        if len(before) + len(end.group(0)) <= limit:
+            return before + end.group(0) if len(before) >= limit * 0.4 else text
     return text
+
+
+def _open_quote(text: str) -> bool:
+    """True when `text` leaves a quotation open."""
+    return text.count("“") > text.count("”") or text.count('"') % 2 == 1
 
 
 def _aside_replacement(m: re.Match, text: str) -> str:
     before = text[:m.start()]
-    if before.count("“") > before.count("”") or before.count('"') % 2 == 1:
+    if _open_quote(before):
         return m.group(0)   # inside a quotation
     if m.re is not _DASH_PAIR:
         return ""
@@ -99,8 +139,9 @@ def _short_why(text: str) -> str:
     return trim_bullet(" ".join(split_sentences(text)[:2]), MAX_WHY)
 
 
-def story_bullets(blocks: list[Block], title: frozenset[str]) -> list[str]:
-    """Items of the story's own bullet list (the first that is not navigation)."""
+def story_bullets(blocks: list[Block], title: frozenset[str]) -> tuple[list[str], int]:
+    """Items of the story's own bullet list (the first that is not navigation), and where
+    in `blocks` that list starts (len(blocks) when there is none)."""
     groups, heading = _list_groups(blocks)
     for gid, items in groups.items():
         if _is_content_list(items, heading[gid]):
@@ -109,8 +150,15 @@ def story_bullets(blocks: list[Block], title: frozenset[str]) -> list[str]:
                 toks = tokens(item.text)
                 if not restates(toks, title) and not any(similar(toks, tokens(p)) for p in picked):
                     picked.append(trim_bullet(item.text))
-            return picked[:3]
-    return []
+            return picked[:3], next(i for i, b in enumerate(blocks) if b is items[0])
+    return [], len(blocks)
+
+
+def _word_count(text: str) -> int:
+    """Words in `text`; Chinese, written without spaces, at about two characters a word
+    (split() alone made every Chinese item one "word", and so every list navigation)."""
+    hanzi = len(_HANZI.findall(text))
+    return len(_HANZI.sub(" ", text).split()) + (hanzi + 1) // 2
 
 
 def _list_groups(blocks: list[Block]) -> tuple[dict[int, list[Block]], dict[int, str]]:
@@ -130,7 +178,7 @@ def _list_groups(blocks: list[Block]) -> tuple[dict[int, list[Block]], dict[int,
 def _is_content_list(items: list[Block], heading: str) -> bool:
     if len(items) < 2 or (heading and _NAV_HEADING.search(heading)):
         return False
-    words = sorted(len(b.text.split()) for b in items)
+    words = sorted(_word_count(b.text) for b in items)
     if words[len(words) // 2] < 4:
         return False  # "Gambling", "Sexual themes": labels, not statements
     if sum(bool(_FIELD.match(b.text)) for b in items) * 2 > len(items):

@@ -47,6 +47,12 @@ _SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings|ltd\.?
 # alternatives at every character).
 _MONEY = re.compile(r"[$€£¥\d](?:(?<=[$€£¥])\s?\d"
                     r"|(?<=\d)(?:\s?(?:bn|billion|million|trillion|亿)\b|(?:bn|m)\b|亿))", re.I)
+# A photo credit ("Photo by X / Getty Images", "Image: Nvidia", "... | Illustration: The
+# Verge"): it names who took the picture, not what the story is about.
+_CREDIT = re.compile(r"^[ \t]*(?:photo(?:graph)?|image|illustration|screenshot|picture|credit)s?"
+                     r"(?:[ \t]+by)?[ \t]*:?[ \t]+([^\n]{2,100})$"
+                     r"|[|][ \t]*(?:photo|image|illustration|screenshot)s?(?:[ \t]+by[ \t]*:?|[ \t]*:)[ \t]*"
+                     r"([^\n|]{2,80})$", re.I | re.M)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.I)
 # I, I'm, I've, my, My, we, We, Our as a word of their own: each alternative begins with
 # its letter and checks behind it for the word start, so `re` skips to those letters in C.
@@ -186,10 +192,7 @@ class Classifier:
         title, text = _ai_spelling(title or ""), _ai_spelling(text or "")
         scan = self._scanner.scan(title, text)
         companies = self._rank_companies(scan)
-        reasons = [f"company:{c} x{scan.companies[c][0]}"
-                   + (" (title)" if scan.companies[c][1] else "") for c in companies[:6]]
-        points, why = self._score(scan, companies)
-        reasons += why
+        points, reasons = self._score(scan, companies)
         about_ai, near_gate = self._gate(scan)
         if near_gate:
             reasons.append(f"gate:near AI (AI evidence {scan.ai_strength:g} + chips, data centres, "
@@ -198,7 +201,10 @@ class Classifier:
             reasons.append(f"gate:not about AI (AI evidence {scan.ai_strength:g} < {self._min_ai:g})")
         strategy, verdict, p = self._verdict(scan, title, text, points, about_ai, reasons)
         reasons.append(f"verdict:{'strategy' if strategy else 'not strategy'} (score {points:.2f}, {verdict})")
-        return Classification(strategy=strategy, score=round(points, 2), companies=tuple(companies),
+        named = self._named_in_story(scan, companies, text)   # last: it scans again
+        reasons[:0] = [f"company:{c} x{scan.companies[c][0]}"
+                       + (" (title)" if scan.companies[c][1] else "") for c in named[:6]]
+        return Classification(strategy=strategy, score=round(points, 2), companies=tuple(named),
                               topics=tuple(self._topics(scan)), reasons=tuple(reasons),
                               probability=p, threshold=None if p is None else self._p_threshold)
 
@@ -241,6 +247,16 @@ class Classifier:
         threshold = self._p_threshold
         return about_ai and p >= threshold, f"p {p:.2f}, threshold {threshold:g}", (
             p if about_ai else None)
+
+    def _named_in_story(self, scan: Scan, companies: list[str], text: str) -> list[str]:
+        """`companies` less those named only in photo credits (a reader saw "Getty" as
+        the story's company). The verdict still counts them: its figures were measured so."""
+        credits = "\n".join(a or b for a, b in _CREDIT.findall(text)) if companies else ""
+        if not credits:
+            return companies
+        credited = self._scanner.scan("", credits).companies
+        return [c for c in companies if c not in credited or scan.companies[c][1]
+                or scan.companies[c][0] > credited[c][0]]
 
     def _rank_companies(self, scan: Scan) -> list[str]:
         """Main company first: headline mentions weigh most, then frequency, then who

@@ -35,11 +35,12 @@ def condense(story: Story, *, article_text: str | None = None) -> Brief:
               else blocks_from_text((story.text or story.summary)[:READ_CHARS]))
     article = (blocks_from_text(article_text[:READ_CHARS])
                if article_text and article_text.strip() else [])
-    bullets = story_bullets(blocks, title)
+    bullets, list_at = story_bullets(blocks, title)
     why = stated_why(blocks) or stated_why(article)
     if len(bullets) < 3 or not why:
+        # A sentence of the fetched page has no place among the entry's blocks: after them.
         bullets, why = fill(bullets, why, candidates(article or blocks), title, story,
-                            headline=headline)
+                            headline=headline, list_at=len(blocks) if article else list_at)
     if not headline and bullets:  # an untitled entry: its lead sentence stands in, once
         headline, bullets = trim_words(bullets[0], 120), bullets[1:]
     c = story.classification

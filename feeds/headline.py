@@ -75,8 +75,42 @@ def trim_words(text: str, limit: int) -> str:
     if not text[limit - 1].isspace():
         space = cut.rfind(" ")
         if space > limit // 2:  # else one huge token (a URL): cutting it is all we can do
-            cut = cut[:space]
-    return cut.rstrip(" ,;:-–—") + "…"
+            cut = _content_end(cut[:space], limit // 2)
+        else:
+            cut = _outside_run(cut, text[len(cut)], limit // 2)
+    return cut.rstrip(" ,;:-–—，；：、") + "…"
+
+
+# Words a cut must not end on: "... for the people in…", "... was false, according…"
+# leave the reader a preposition pointing at nothing.
+_FUNCTION_WORDS = frozenset("""a an the of in on at to for with from by into onto over about
+and or but nor as than that which who whom whose its their his her our your this these
+those according such like via per""".split())
+
+
+def _content_end(cut: str, floor: int) -> str:
+    """`cut` without the function words it ends on (up to three), if enough is left."""
+    for _ in range(3):
+        head, _, last = cut.rpartition(" ")
+        if last.lower() not in _FUNCTION_WORDS or len(head) <= floor:
+            break
+        cut = head
+    return cut
+
+
+# The end of a Latin word or a figure, and what may follow a figure: text without spaces
+# (Chinese) cut there would read "12…" for "122亿" or "GP…" for "GPT-5".
+_RUN_END = re.compile(r"[A-Za-z0-9][A-Za-z0-9.,%$€£¥-]*$")
+_RUN_NEXT = re.compile(r"[A-Za-z0-9.,%/亿万千百-]")
+
+
+def _outside_run(cut: str, following: str, floor: int) -> str:
+    """`cut` backed off to before a word or figure it would split, unless that leaves
+    less than `floor` characters (one huge token: cutting it is all we can do)."""
+    m = _RUN_END.search(cut)
+    if m and _RUN_NEXT.match(following) and m.start() > floor:
+        return cut[:m.start()]
+    return cut
 
 
 def _key(name: str) -> str:

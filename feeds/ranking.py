@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from feeds.antecedents import resolve
-from feeds.bullets import MAX_WHY, trim_bullet
+from feeds.bullets import MAX_BULLET, MAX_WHY, trim_bullet
 from feeds.models import Story
 from feeds.people import people
 from feeds.references import opening
@@ -95,6 +95,9 @@ _SECTION_LABEL = re.compile(
     r"^(?:(?:[A-Z][\w.’'-]*|and|of|the|&|in|on) ){2,7}"
     r"(?:News|Insights|Newsletter|Digest|Roundup|Briefing|Weekly|Daily|Updates?|Recap)\s*:\s+(?=\S)")
 _DATELINE = re.compile(r"^[A-Z][A-Z .,'’/-]{2,40}(?:\([A-Za-z ]+\))?\s+[-–—]\s+(?=\S)")
+# A Chinese outlet's dateline: "36氪获悉，" / "记者获悉：" ("36Kr has learned"), the
+# outlet's name before the news; "记者从阿里巴巴获悉" names a source ("from Alibaba") and stays.
+_DATELINE_ZH = re.compile(r"^据?[^\s，,。：:；从]{1,10}?获悉[，,：:]\s*(?=\S)")
 
 
 # Why lines opening with these, unresolved, point at people the brief may not show ("it"
@@ -112,13 +115,14 @@ class Sentence:
     before: tuple[str, ...] = ()   # the sentences before it: its paragraph so far, the one before
     dangling: bool = False         # opens with a reference left unresolved ("They ...")
     follows: bool = False          # the sentence before it in the story is sents[index - 1]
+    block: int = 0                 # the index of its paragraph among the story's blocks
 
 
 def candidates(blocks: list[Block]) -> list[Sentence]:
     """Sentences that may become bullets: paragraphs only, outside any why section."""
     out: list[Sentence] = []
     in_why, last = False, ()
-    for b in blocks:
+    for at, b in enumerate(blocks):
         if b.kind == "h":
             in_why = is_why_heading(b.text)
             continue
@@ -126,13 +130,19 @@ def candidates(blocks: list[Block]) -> list[Sentence]:
             continue
         sents = split_sentences(strip_tail(b.text))
         for j, s in enumerate(sents):
-            s = _SECTION_LABEL.sub("", _DATELINE.sub("", s)) if j == 0 else s
+            s = _opening_label(s) if j == 0 else s
             if usable(s, last=j == len(sents) - 1):
                 before = (*last, *sents[:j])
                 follows = bool(out and before) and out[-1].text == before[-1]
-                out.append(Sentence(s, len(out), tokens(s), before=before, follows=follows))
+                out.append(Sentence(s, len(out), tokens(s), before=before, follows=follows,
+                                    block=at))
         last = tuple(sents)
     return _whole_only(out)
+
+
+def _opening_label(s: str) -> str:
+    """A paragraph's first sentence without its dateline or section label."""
+    return _SECTION_LABEL.sub("", _DATELINE_ZH.sub("", _DATELINE.sub("", s)))
 
 
 def _whole_only(out: list[Sentence]) -> list[Sentence]:
@@ -141,7 +151,8 @@ def _whole_only(out: list[Sentence]) -> list[Sentence]:
     whole = [s for s in out if s.text.rstrip(_CLOSERS)[-1:] in _END_MARKS]
     if whole and len(whole) < len(out):
         return [Sentence(s.text, i, s.tokens, before=s.before,
-                         follows=s.follows and i > 0 and whole[i - 1].index == s.index - 1)
+                         follows=s.follows and i > 0 and whole[i - 1].index == s.index - 1,
+                         block=s.block)
                 for i, s in enumerate(whole)]
     return out
 
@@ -168,10 +179,11 @@ def _is_promo(s: str) -> bool:
 
 
 def fill(bullets: list[str], why: str, sents: list[Sentence], title: frozenset[str],
-         story: Story, *, headline: str = "") -> tuple[list[str], str]:
+         story: Story, *, headline: str = "", list_at: int = 0) -> tuple[list[str], str]:
     """Bullets up to three and a why line, from the ranked `sents`, none repeating what
-    is already there. `headline` stands before the story's first sentence (its "It said"
-    is the headline's subject)."""
+    is already there, in story order: a sentence from a paragraph before block `list_at`
+    (where the story's own list of `bullets` starts) goes before them. `headline` stands
+    before the story's first sentence (its "It said" is the headline's subject)."""
     _score(sents, title, story)
     _resolve_openings(sents, story.classification.companies, headline)
     taken = [tokens(b) for b in bullets]
@@ -179,8 +191,10 @@ def fill(bullets: list[str], why: str, sents: list[Sentence], title: frozenset[s
         taken.append(tokens(why))
     elif len(sents) > 1:  # the lead states the news; a consequence comes after it
         why = _take_why(sents[1:], title, taken)
-    chosen = _take_bullets(sents, title, taken, 3 - len(bullets))
-    return bullets + [trim_bullet(s.text) for s in sorted(chosen, key=lambda s: s.index)], why
+    chosen = sorted(_take_bullets(sents, title, taken, 3 - len(bullets)), key=lambda s: s.index)
+    ahead = [trim_bullet(s.text) for s in chosen if s.block < list_at]
+    after = [trim_bullet(s.text) for s in chosen if s.block >= list_at]
+    return ahead + bullets + after, why
 
 
 def _take_why(sents: list[Sentence], title: frozenset[str], taken: list) -> str:
@@ -251,7 +265,10 @@ def _score(sents: list[Sentence], title: frozenset[str], story: Story) -> None:
         if len(s.text.split()) < 8 or s.text.endswith("?"):
             s.score *= 0.6  # fragments and questions make weak bullets
         if s.text[:1] in "\"“‘'":
-            s.score *= 0.8  # a quotation is colour; the facts around it come first
+            # A quotation is colour; the facts around it come first. One too long for a
+            # bullet is cut before its speaker is named: a quote from no one.
+            cut = len(s.text) > MAX_BULLET and trim_bullet(s.text).endswith("…")
+            s.score *= 0.4 if cut else 0.8
 
 
 def _why_sentence(sents: list[Sentence], title: frozenset[str]) -> Sentence | None:

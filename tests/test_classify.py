@@ -788,3 +788,18 @@ def test_2026_policy_cues_fire(clf, title, text, cue):
 # cue learns little from the older sets), a known limit in docs/classifier.md.
 def test_2026_policy_lines_score_as_the_policy_says(clf, title, text, strategy, why):
     assert_verdict(clf.classify(title, text), strategy, why)
+
+
+# A photo credit names who took the picture: a brief read "Context: Getty · policy".
+@pytest.mark.parametrize("credit", ["Photo by Jane Doe / Getty Images", "Image: Getty Images",
+                                    "A robot arm on a factory floor. | Photo: Getty Images",
+                                    "The chief executive on stage. | Photo by Jane Doe/Getty Images"])
+def test_a_company_named_only_in_a_photo_credit_is_not_the_storys(clf, credit):
+    text = f"{credit}\nOpenAI raised $6bn from investors to build data centres for its models."
+    c = clf.classify("OpenAI raises $6bn for compute", text)
+    assert c.companies == ("OpenAI",)
+
+
+def test_a_credited_company_the_story_names_stays(clf):
+    text = "Image: Getty Images\nGetty Images will license its photo library to train image models."
+    assert "Getty" in clf.classify("Getty Images licenses photos for AI training", text).companies
