@@ -1,0 +1,202 @@
+"""Rebuild the labelled sets' item files (kept outside the repository) from their public sources.
+
+Only links and labels are committed (tests/data/NAME.tsv); each item's text is the outlet's
+and lives beside the checkout, where bench/eval_classify.py reads it (its ITEMS table:
+../fresh/items.jsonl, ../zh1/items.jsonl, ...). tests/data/NAME-sources.tsv says where each
+item came from: a daily file of feed entries in rumca-js/RSS-Link-Database-YEAR, or the
+irisfeng/ai36kr database dump. This script reads those from git mirrors (the search tool's
+`fetch` brings a repository's snapshot to MIRRORS/owner+name/repo; nothing here touches the
+network), finds every labelled link and writes the set's items. A set some of whose links
+are not found is not written: a partial file would train a different model in silence.
+
+    .venv/bin/python bench/rebuild_sets.py                 # every set
+    .venv/bin/python bench/rebuild_sets.py --only zh1      # one set (comma-separated for more)
+    .venv/bin/python bench/rebuild_sets.py --mirrors /work/.mirror --out-dir /work
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench import eval_classify as ev  # noqa: E402
+from bench.rebuild_match import Entry, Source, find_entry, read_sources  # noqa: E402
+
+DATA = ROOT / "tests" / "data"
+DUMP = ("irisfeng/ai36kr", "backup/tidewire-2026-08-22.jsonl.gz")   # zh1-zh3's one source file
+# set -> (its sources file, where eval_classify reads its items: a path under --out-dir)
+SETS = {"fresh-dev": ("freshset-sources.tsv", ("fresh", "items.jsonl")),
+        "fresh-test": ("freshset-sources.tsv", ("fresh", "held", "items-test.jsonl")),
+        "fresh2": ("fresh2-sources.tsv", ("fresh2", "items.jsonl")),
+        "fresh3": ("fresh3-sources.tsv", ("fresh3", "items.jsonl")),
+        "fresh4": ("fresh4-sources.tsv", ("fresh4", "items.jsonl")),
+        "zh1": ("zh1-sources.tsv", ("zh1", "items.jsonl")),
+        "zh2": ("zh2-sources.tsv", ("zh2", "items.jsonl")),
+        "zh3": ("zh3-sources.tsv", ("zh3", "items.jsonl"))}
+
+
+class MissingSource(Exception):
+    """A mirror or a file in it that is not on this machine (the message says how to get it)."""
+
+
+class Mirrors:
+    """Read-only access to the fetch tool's git mirrors, one file's entries at a time."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self._cache: dict[tuple[str, str], list[Entry]] = {}
+
+    def entries(self, repo: str, path: str) -> list[Entry]:
+        if (repo, path) not in self._cache:
+            blob = self._blob(repo, path)
+            self._cache[repo, path] = (tidewire_entries(gzip.decompress(blob)) if path.endswith(".gz")
+                                       else rumca_entries(blob))
+        return self._cache[repo, path]
+
+    def _blob(self, repo: str, path: str) -> bytes:
+        """The file from the git mirror (its HEAD, else the newest commit of any branch that
+        has it: the dump sits on a `snapshot` branch), else from MIRRORS/owner+name/files/PATH
+        (files saved one by one, for a repository whose snapshot fetch refuses or is old)."""
+        folder = self.root / repo.replace("/", "+")
+        git_dir, saved = folder / "repo", folder / "files" / path
+        blob = _git_file(git_dir, path) if git_dir.is_dir() else None
+        if blob is None and saved.is_file():
+            blob = saved.read_bytes()
+        if blob is not None:
+            return blob
+        if not git_dir.is_dir():
+            raise MissingSource(f"no mirror of {repo} at {git_dir}: bring it with the search tool's "
+                                f"fetch (source github:{repo}); where fetch refuses it (a snapshot "
+                                f"over its size cap), save the files the sources name under {folder}/files/")
+        newest = subprocess.run(["git", "--git-dir", str(git_dir), "log", "-1", "--format=%cs"],
+                                capture_output=True, text=True).stdout.strip() or "?"
+        raise MissingSource(f"{repo}: {path} is not in its mirror (the snapshot's newest commit is "
+                            f"of {newest}); save the file as {saved} (the search tool's read_file)")
+
+
+def _git_file(git_dir: Path, path: str) -> bytes | None:
+    """PATH at HEAD, else at the newest commit on any branch that holds it."""
+    git = ["git", "--git-dir", str(git_dir)]
+    shown = subprocess.run(git + ["show", f"HEAD:{path}"], capture_output=True)
+    if shown.returncode == 0:
+        return shown.stdout
+    for commit in subprocess.run(git + ["log", "--all", "--format=%H", "--", path],
+                                 capture_output=True, text=True).stdout.split():
+        shown = subprocess.run(git + ["show", f"{commit}:{path}"], capture_output=True)
+        if shown.returncode == 0:
+            return shown.stdout
+    return None
+
+
+def rumca_entries(blob: bytes) -> list[Entry]:
+    """A day's feed entries as the RSS link database stores them (a JSON list)."""
+    return [Entry(link=e.get("link") or "", title=e.get("title") or "",
+                  summary=e.get("description") or "", content_html=e.get("content") or None,
+                  published=e.get("date_published") or "", outlet="")
+            for e in json.loads(blob)]
+
+
+def tidewire_entries(text: bytes) -> list[Entry]:
+    """The aggregator's posts and flashes from its dump (one {table, row} a line). A flash
+    has no title field: its content is "headline — text", as the site shows it."""
+    entries = []
+    for line in text.decode("utf-8").splitlines():
+        record = json.loads(line)
+        row = record["row"]
+        if record["table"] == "posts":
+            title, summary = row.get("title") or "", row.get("summary") or ""
+        elif record["table"] == "flashes":
+            title, _, summary = (row.get("content") or "").partition(" — ")
+        else:
+            continue
+        entries.append(Entry(link=row.get("url") or "", title=title, summary=summary,
+                             content_html=None, published=row.get("created_at") or "",
+                             outlet=row.get("source") or ""))
+    return entries
+
+
+def item(source: Source, entry: Entry) -> dict:
+    """One line of the set's items file: the link exactly as labelled, the entry's text."""
+    return {"link": source.link, "title": entry.title, "summary": entry.summary,
+            "content_html": entry.content_html, "outlet": source.outlet or entry.outlet,
+            "published": source.published or entry.published}
+
+
+def rebuild(name: str, mirrors: Mirrors) -> tuple[list[dict], list[str]]:
+    """The set's items in label order, and what could not be found (one line each)."""
+    sources_file, _ = SETS[name]
+    sources = read_sources(DATA / sources_file, default=DUMP)
+    items, problems = [], []
+    for link, _label, _reason in ev.load_labels(ev.SETS[name]):
+        source = sources.get(link)
+        if source is None:
+            problems.append(f"{link}: not in {sources_file}")
+            continue
+        try:
+            entry = find_entry(source, mirrors.entries(source.repo, source.path))
+        except MissingSource as e:
+            problems.append(str(e))
+            continue
+        if entry is None:
+            problems.append(f"{link}: no entry in {source.repo} {source.path}")
+        else:
+            items.append(item(source, entry))
+    return items, problems
+
+
+def out_base() -> Path:
+    """Where the sets' folders go: beside the main checkout, next to shared/ (a worktree
+    lives one level deeper), as eval_classify looks for them."""
+    return next((p for p in ROOT.parents[:2] if (p / "shared").is_dir()), ROOT.parent)
+
+
+def write_items(items: list[dict], path: Path) -> None:
+    if path.resolve().is_relative_to(ROOT):
+        raise SystemExit(f"rebuild_sets: {path} is inside the repository; the outlets' text stays out")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items)
+    path.write_text(text, encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", help=f"sets to rebuild, comma-separated ({', '.join(SETS)}); default all")
+    ap.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"),
+                    help="the fetch tool's mirrors: FOLDER/owner+name/repo (default /work/.mirror)")
+    ap.add_argument("--out-dir", type=Path, default=out_base(),
+                    help="where the sets' folders (fresh/, zh1/, ...) go (default: beside the main checkout)")
+    args = ap.parse_args(argv)
+    names = ev.set_names(args.only) if args.only else list(SETS)
+    unknown = [n for n in names if n not in SETS]
+    if unknown:
+        print(f"rebuild_sets: --only takes {', '.join(SETS)}, not {unknown[0]!r}", file=sys.stderr)
+        return 2
+    mirrors, failed = Mirrors(args.mirrors), 0
+    for name in names:
+        failed += not rebuild_one(name, mirrors, args.out_dir)
+    return 1 if failed else 0
+
+
+def rebuild_one(name: str, mirrors: Mirrors, out_dir: Path) -> bool:
+    items, problems = rebuild(name, mirrors)
+    labelled = len(items) + len(problems)
+    path = out_dir.joinpath(*SETS[name][1])
+    if problems:
+        print(f"rebuild_sets: {name}: {len(items)} / {labelled} labelled links found; not written. "
+              f"Missing ({len(problems)}):", file=sys.stderr)
+        for line in sorted(set(problems)):
+            print(f"  {line}", file=sys.stderr)
+        return False
+    write_items(items, path)
+    print(f"rebuild_sets: {name}: {len(items)} / {labelled} labelled links found; wrote {path}")
+    return True
+
+
+if __name__ == "__main__":
+    sys.exit(main())
