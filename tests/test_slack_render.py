@@ -326,18 +326,23 @@ def test_date_uses_the_readers_time_zone_with_utc_fallback(tz, host_in_tokyo):
                                      "|2026-01-02 03:04 UTC>")
 
 
-def test_generated_context_line_has_no_why_label():
+def test_generated_context_line_is_not_repeated_under_the_context_block():
+    """The marked "Context: ..." line lists the companies and topics the context block
+    already shows: a post said them twice. A why sentence of the story is labelled."""
     from dataclasses import replace as _replace
     from datetime import datetime as _dt, timezone as _tz
     from bot.slack.render import brief_blocks
     from feeds.models import Brief as _Brief
     b = _Brief(id="g", headline="Baidu prices Ernie", bullets=("Cuts prices.",),
                why_it_matters="Context: Baidu · pricing", url="https://x.example/1",
-               source="Wire", published=_dt(2026, 1, 1, tzinfo=_tz.utc), why_is_generated=True)
+               source="Wire", published=_dt(2026, 1, 1, tzinfo=_tz.utc), why_is_generated=True,
+               companies=("Baidu",), topics=("pricing",))
     text = str(brief_blocks(b))
-    assert "Context: Baidu · pricing" in text and "Why it matters" not in text
-    assert brief_blocks(b)[-2]["text"]["text"] == "Context: Baidu · pricing"
-    assert "Why it matters" in str(brief_blocks(_replace(b, why_is_generated=False)))
+    assert "Context:" not in text and "Why it matters" not in text
+    assert "Companies: Baidu" in text and "Topics: pricing" in text
+    assert [x["type"] for x in brief_blocks(b)] == ["header", "context", "section", "actions"]
+    why = _replace(b, why_is_generated=False, why_it_matters="Cheaper calls widen the price war.")
+    assert brief_blocks(why)[-2]["text"]["text"] == "*Why it matters:* Cheaper calls widen the price war."
 
 
 # Exactly what Slack receives, so a renamed key, a lost flag or label is noticed:

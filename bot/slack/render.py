@@ -164,10 +164,10 @@ def brief_blocks(brief: Brief) -> list[dict]:
         blocks.append(section(escape(brief.dek)))
     if any(b.strip() for b in brief.bullets):
         blocks.append(section(bullets_text(brief.bullets)))
-    if brief.why_it_matters.strip():
-        # A generated line ("Context: ...") states no consequence: it gets no label.
-        label = "" if brief.why_is_generated else "*Why it matters:* "
-        blocks.append(section(label + escape(brief.why_it_matters)))
+    # A generated line ("Context: Baidu · pricing") states no consequence and only
+    # repeats the companies and topics the context block shows: left out here.
+    if brief.why_it_matters.strip() and not brief.why_is_generated:
+        blocks.append(section("*Why it matters:* " + escape(brief.why_it_matters)))
     url = safe_url(brief.url)
     if url:
         blocks.append({"type": "actions",
