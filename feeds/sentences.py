@@ -87,7 +87,10 @@ def _period_ends_sentence(before: str, next_word: str) -> bool:
     if bare in _NEVER_FINAL:
         return False
     if re.fullmatch(r"[A-Z]", token.lstrip("\"'“‘([").rstrip(".")):
-        return False  # an initial: "John F. Kennedy"
+        # An initial ("John F. Kennedy", "J. A. Smith"), unless a sentence plainly opens
+        # after it: "raised a Series A. The company ...", "shared on X. It said ..."
+        opener = next_word.strip("\"'“‘")
+        return len(opener) > 1 and opener.lower() in _OPENERS
     if bare in _MAYBE_FINAL or re.fullmatch(r"(?:[a-z]\.)+[a-z]", bare):
         return next_word.strip("\"'“‘").lower() in _OPENERS
     return True
