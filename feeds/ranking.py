@@ -103,6 +103,9 @@ _DATELINE_ZH = re.compile(r"^据?[^\s，,。：:；从]{1,10}?获悉[，,：:]\s
 # Why lines opening with these, unresolved, point at people the brief may not show ("it"
 # is mostly the headline's subject or event: "It means users can ...").
 _PRONOUNS = frozenset(("he", "she", "his", "her", "they", "their", "them"))
+# "If it does, ...", "If so, ...": a condition on a sentence the why line does not show.
+_ELLIPTIC_IF = re.compile(r"(?:but |and )?if (?:so|not|it|this|that|they|he|she|the deal|"
+                          r"the move|the plan)\b(?! (?:is|are|was|were) (?:a|an|the)\b)")
 DANGLING = 0.7   # the score share of a sentence opening with an unresolved reference
 
 
@@ -281,7 +284,8 @@ def _why_sentence(sents: list[Sentence], title: frozenset[str]) -> Sentence | No
     for s in sents:
         lower = s.text.lower()
         any_cue, cues = (_ANY_CUE_ZH, _CUE_RES_ZH) if CJK.search(lower) else (_ANY_CUE, _CUE_RES)
-        if s.score < floor or lower[:1] in "\"“‘'" or not any_cue.search(lower) or _pronoun_opening(s):
+        if (s.score < floor or lower[:1] in "\"“‘'" or not any_cue.search(lower)
+                or _pronoun_opening(s) or _ELLIPTIC_IF.match(lower)):
             continue
         cue = sum(w for r, w in cues if r.search(lower))
         if cue >= 2.0 and not restates(s.tokens, title) and cue + s.score > best_key:

@@ -335,6 +335,8 @@ def test_why_found_by_a_consequence_cue(why):
     "Nimbus Labs halves Orca prices, and the move could push rivals to follow.",
     "Orca is what is known as a mixture-of-experts model, which means it is cheap to run.",
     "Rivals said they would match the price even if it means thinner margins.",
+    "If it does, the move could push rival labs to cut their own prices before the summer.",
+    "If so, the move could push rival labs to cut their own prices.",
 ])
 def test_why_not_taken_from_quote_pronoun_headline_or_definition(line):
     c = Classification(strategy=True, score=3.0, companies=("Nimbus Labs",), topics=("pricing",))
