@@ -49,10 +49,13 @@ def parse_tz(name: str) -> ZoneInfo:
         if ".." in name or name.startswith("/"):
             raise ValueError(name)      # ZoneInfo would read paths; names only
         return ZoneInfo(_zone_names().get(name.casefold(), name))
-    except (ZoneInfoNotFoundError, ValueError):
+    # OSError: ZoneInfo opens the name as a file, and a region ("Europe": a directory)
+    # or a long name (too long for a file name) raised it past this to the user.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         hints = suggest_zones(name)
         hint = f"did you mean {' or '.join(hints)}? " if hints else ""
-        raise DigestError(f"digest: unknown time zone {name!r}; {hint}use an IANA name "
+        shown = name if len(name) <= 60 else name[:59] + "…"    # a reply quotes it
+        raise DigestError(f"digest: unknown time zone {shown!r}; {hint}use an IANA name "
                           "such as UTC, Europe/London, America/New_York or Asia/Shanghai"
                           ) from None
 

@@ -1,0 +1,111 @@
+"""The chat core as a user meets it: what they type in Slack and Discord, through the
+real slack-bolt and discord.py against the fakes on loopback, and what comes back.
+(test_commands.py calls the core directly; test_slack_app.py and
+test_discord_client.py check the adapters with a stand-in core.)"""
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.commands import Commands
+from bot.config import Settings
+from bot.slack import render
+from bot.slack.app import start_slack
+from feeds.classify import Classifier
+from feeds.models import Classification, Story
+from storage.store import Store
+from tests.fakes.discord import ALL_PERMISSIONS, MEMBER_PERMISSIONS, FakeDiscord, running_bot
+from tests.fakes.slack import FakeSlack
+
+WHEN = datetime(2026, 3, 1, tzinfo=timezone.utc)
+QWEN = Story(id="q3", url="https://news.example/qwen", title="Alibaba open-sources Qwen 3",
+             text="Alibaba released Qwen 3 weights under Apache-2.0.", source="Reuters",
+             feed_url="https://news.example/rss", published=WHEN,
+             classification=Classification(strategy=True, score=5.0, companies=("Alibaba",),
+                                           topics=("open-source",)))
+
+
+class Slack:
+    """Types a slash command in channel C1 of the fake Slack; the answer as shown."""
+    platform, channel = "slack", "C1"
+
+    def __init__(self, fake: FakeSlack):
+        self.fake = fake
+
+    async def ask(self, slack: tuple[str, str], discord, *, admin: bool = False) -> str:
+        user = "UADMIN" if admin else "UPLAIN"
+        _, rid = await self.fake.slash_socket(*slack, user=user, channel=self.channel)
+        answer = await self.fake.wait_response(rid, timeout=5)
+        return "\n".join(t for _, t in render.all_texts(answer["blocks"]))
+
+
+class Discord:
+    """Runs a slash command in the fake guild's first channel; the answer as shown."""
+    platform = "discord"
+
+    def __init__(self, fake: FakeDiscord):
+        self.fake, self.channel = fake, str(fake.channel_ids[0])
+
+    async def ask(self, slack, discord: tuple[str, dict], *, admin: bool = False) -> str:
+        perms = ALL_PERMISSIONS if admin else MEMBER_PERMISSIONS
+        inter = await self.fake.command(*discord, permissions=perms)
+        data = (await self.fake.callback(inter))["data"]
+        shown = [data.get("content") or ""] + [e.get("title") or e.get("description") or ""
+                                               for e in data.get("embeds") or []]
+        return "\n".join(shown)
+
+
+@contextlib.asynccontextmanager
+async def slack_chat(core):
+    fake = await FakeSlack().start()
+    fake.add_user("UADMIN", is_admin=True)
+    fake.add_user("UPLAIN")
+    settings = Settings(slack_bot_token=fake.bot_token, slack_api_url=fake.api_url,
+                        slack_app_token=fake.app_token, http_port=0)
+    runner = await start_slack(settings, core)
+    try:
+        yield Slack(fake)
+    finally:
+        await runner.stop()
+        await fake.stop()
+
+
+@contextlib.asynccontextmanager
+async def discord_chat(core):
+    fake = await FakeDiscord().start()
+    try:
+        async with running_bot(fake, core, core.store):
+            yield Discord(fake)
+    finally:
+        await fake.close()
+
+
+@pytest.fixture
+def core():
+    store = Store(":memory:")
+    store.add_new_stories([QWEN], backlog=False, now=WHEN)
+    yield Commands(store, Classifier(), Settings())
+    store.close()
+
+
+@pytest.fixture(params=["slack", "discord"])
+async def chat(request, core):
+    opened = slack_chat if request.param == "slack" else discord_chat
+    async with opened(core) as platform:
+        yield platform
+
+
+@pytest.mark.parametrize("zone, quoted", [("Europe", "Europe"),
+                                          ("E" * 5000, "E" * 59 + "…")],
+                         ids=["region", "5000 characters"])
+async def test_a_time_zone_that_is_no_zone_file_is_refused_with_the_reason(chat, core, zone,
+                                                                         quoted):
+    """`/digest daily 08:30 Europe` (a region: a directory of zone files) or a very long
+    name (too long for a file name) crashed the command: "Sorry, /digest failed"."""
+    answer = await chat.ask(("/digest", f"daily 08:30 {zone}"),
+                            ("digest", {"mode": "daily", "at": "08:30", "timezone": zone}),
+                            admin=True)
+    assert f"unknown time zone '{quoted}'" in answer and "failed" not in answer, answer
+    assert core.store.digest_setting(chat.platform, chat.channel) is None
