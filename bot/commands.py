@@ -20,7 +20,7 @@ from typing import Callable
 from bot import examples as ex
 from bot.commands_feeds import FeedCommands
 from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
-from bot.commands_text import NUMBER, TextCommands, quote, user_text
+from bot.commands_text import NUMBER, TextCommands, quote, unquoted, user_text
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
 from feeds.condense import condense
@@ -83,7 +83,7 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         lim = parse_limit(limit, ex.LATEST_LIMIT_EG)
         if isinstance(lim, Reply):
             return lim
-        slug, topic = None, user_text(topic)
+        slug, topic = None, unquoted(topic)
         if topic:
             slug = self.classifier.resolve_topic(topic)
             if slug is None:
@@ -145,7 +145,9 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
     def why(self, caller: Caller, link: str) -> Reply:
         """Why the story behind `link` (as its post shows it) or an id was posted or not."""
         from bot.why import as_text   # the record's wording: only when asked
-        ref = user_text(link)
+        ref = unquoted(link)
+        if ref.startswith("<") and ref.endswith(">"):   # Discord's <link>: no preview
+            ref = ref[1:-1].strip()
         if not ref:
             return Reply.error(say("give a story's link as its post shows it, e.g. {}",
                                    ex.WHY_USAGE))
@@ -274,6 +276,7 @@ def _named_lookup(text: str, limit, usage: Text,
                   example: ex.Example) -> tuple[str, int] | Reply:
     """`company NAME [N]` / `topic SLUG [N]`: the name and a checked limit, or the error."""
     text, limit = _split_limit(text, limit)
+    text = unquoted(text)
     if not text:
         return Reply.error(usage)
     lim = parse_limit(limit, example)

@@ -8,7 +8,7 @@ import difflib
 
 from bot.digest import DigestError, next_scheduled, parse_schedule, summer_time_note
 from bot.dispatch import matching_channels
-from bot.commands_text import quote, user_text
+from bot.commands_text import quote, unquoted, user_text
 from bot import examples as ex
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
@@ -70,7 +70,7 @@ class SubscriptionCommands:
                                    "this channel follows)", ex.UNSUBSCRIBE_USAGE,
                                    ex.SUBSCRIPTIONS))
         current = self.store.subscriptions_for_channel(caller.platform, caller.channel)
-        if user_text(target).casefold() in ("all", "everything"):
+        if unquoted(target).casefold() in ("all", "everything"):
             return self._unsubscribe_everything(caller, current)
         match = self._existing(current, target)
         if match is None:
@@ -181,13 +181,13 @@ class SubscriptionCommands:
     # ---- helpers ---------------------------------------------------------------------
     def _target(self, target: str) -> tuple[str, str] | Reply:
         """("all"|"topic"|"company", name) for what the user typed, or an error."""
-        raw = user_text(target)
+        raw = unquoted(target)
         if not raw:
             return Reply.error(say("say what to follow: a topic ({} lists them), a company, "
                                    "or everything: {}", ex.TOPICS, ex.SUBSCRIBE_ALL))
         kind, _, rest = raw.partition(":")
         if kind.lower() in ("topic", "company") and rest.strip():
-            raw, only = rest.strip(), kind.lower()
+            raw, only = unquoted(rest), kind.lower()
         else:
             only = None
         if raw.lower() == "all" and only is None:
@@ -247,7 +247,7 @@ class SubscriptionCommands:
         return label + (" — paused" if s.paused else "")
 
     def _existing(self, subs: list[Subscription], target: str) -> Subscription | None:
-        raw = user_text(target)
+        raw = unquoted(target)
         resolved = self._target(raw)
         for s in subs:
             if not isinstance(resolved, Reply) and (s.kind, s.target) == resolved:

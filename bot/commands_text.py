@@ -29,6 +29,20 @@ def user_text(text) -> str:
     return " ".join(_INVISIBLE.sub("", text).split())
 
 
+# Quotes around a name ("Alibaba Group", as one quotes a name with a space in it; a
+# phone's smart quotes make “Alibaba Group”; a Chinese IME 「阿里巴巴」): not part of it.
+_QUOTES = {'"': '"', "'": "'", "“": "”", "”": "”", "„": "“", "‘": "’", "«": "»",
+           "「": "」", "『": "』"}
+
+
+def unquoted(text) -> str:
+    """A name as the user meant it (user_text), without quotes around it."""
+    text = user_text(text)
+    while len(text) > 1 and _QUOTES.get(text[0]) == text[-1]:
+        text = text[1:-1].strip()
+    return text
+
+
 def split_line(line: str) -> list[str]:
     try:
         return shlex.split(line)

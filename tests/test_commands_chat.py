@@ -97,6 +97,37 @@ async def chat(request, core):
         yield platform
 
 
+# (what the user types in Slack, the same in Discord, admin?) -> words in the answer
+NAMES = {
+    # Quotes around a name with a space in it; a phone's smart quotes; a Chinese IME's.
+    "quoted company": (("/company", '"Alibaba Group"'),
+                       ("company", {"name": '"Alibaba Group"'}), False,
+                       "Alibaba open-sources Qwen 3"),
+    "smart quotes and a limit": (("/company", "“Alibaba Group” 2"),
+                                 ("company", {"name": "“Alibaba Group”", "limit": 2}), False,
+                                 "Alibaba open-sources Qwen 3"),
+    "corner brackets": (("/company", "「阿里巴巴」"), ("company", {"name": "「阿里巴巴」"}),
+                        False, "Alibaba open-sources Qwen 3"),
+    "quoted topic": (("/latest", '"open source"'), ("latest", {"topic": '"open source"'}),
+                     False, "Alibaba open-sources Qwen 3"),
+    # Alibaba's legal name, as filings and Wikipedia give it.
+    "legal name": (("/company", "Alibaba Group Holding Limited"),
+                   ("company", {"name": "Alibaba Group Holding Limited"}), False,
+                   "Alibaba open-sources Qwen 3"),
+    "quoted subscribe": (("/subscribe", "‘Alibaba Group’"),
+                         ("subscribe", {"target": "‘Alibaba Group’"}), True,
+                         "This channel now gets stories about Alibaba."),
+}
+
+
+@pytest.mark.parametrize("slack, discord, admin, shown", NAMES.values(), ids=NAMES)
+async def test_a_name_in_quotes_or_in_full_is_the_name(chat, slack, discord, admin, shown):
+    """`/company "Alibaba Group"` answered "no company '"Alibaba Group"' — did you mean
+    Alibaba?": the quotes were read as part of the name."""
+    answer = await chat.ask(slack, discord, admin=admin)
+    assert shown in answer and "no company" not in answer, answer
+
+
 @pytest.mark.parametrize("zone, quoted", [("Europe", "Europe"),
                                           ("E" * 5000, "E" * 59 + "…")],
                          ids=["region", "5000 characters"])
@@ -109,3 +140,11 @@ async def test_a_time_zone_that_is_no_zone_file_is_refused_with_the_reason(chat,
                             admin=True)
     assert f"unknown time zone '{quoted}'" in answer and "failed" not in answer, answer
     assert core.store.digest_setting(chat.platform, chat.channel) is None
+
+
+async def test_a_link_wrapped_to_hide_its_preview_is_the_link(core):
+    """Discord users write <https://...> to keep a link from unfurling; /why said no
+    story has that link. (Slack sends links wrapped anyway: test_slack_app.)"""
+    async with discord_chat(core) as chat:
+        answer = await chat.ask(None, ("why", {"link": f"<{QWEN.url}>"}))
+    assert "verdict: strategy" in answer and "no stored story" not in answer, answer
