@@ -206,13 +206,20 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
 
     # ---- messages --------------------------------------------------------------------
     def _unknown_company(self, name: str) -> Text:
+        slug = self.classifier.resolve_topic(name)
+        if slug:    # `/company pricing` told to look at the companies this week
+            return say("'{}' is a topic, not a company: {}", quote(name), ex.topic_named(slug))
         hints = self.classifier.suggest_companies(name, 3)
         if hints:
             return say("no company '{}' — did you mean {}?", quote(name), _either(hints))
         return say("no company '{}' — {} shows the companies in the news this week",
                    quote(name), ex.TOPICS)
 
-    def _unknown_topic(self, slug: str) -> str:
+    def _unknown_topic(self, slug: str) -> str | Text:
+        company = self.classifier.resolve_company(slug)
+        if company:  # `/latest alibaba` was told the topic slugs, not where Alibaba is
+            return say("'{}' is a company, not a topic: {}", quote(slug),
+                       ex.company_named(company))
         slugs = self.classifier.topic_slugs()
         close = difflib.get_close_matches(slug.strip().casefold(), slugs, n=2, cutoff=0.6)
         hint = f"did you mean {_either(close)}? " if close else ""

@@ -74,8 +74,7 @@ class SubscriptionCommands:
             return self._unsubscribe_everything(caller, current)
         match = self._existing(current, target)
         if match is None:
-            return Reply.error(say("this channel doesn't follow '{}'; {} lists what it "
-                                   "follows", quote(target or ""), ex.SUBSCRIPTIONS))
+            return Reply.error(self._not_followed(current, target))
         self.store.remove_subscription(caller.platform, caller.channel, match.kind,
                                        match.target)
         dropped = self._drop_unwanted(caller)
@@ -102,6 +101,18 @@ class SubscriptionCommands:
             text += say(" Its digest setting stays for when it follows something again "
                         "({} removes it).", ex.DIGEST_OFF)
         return Reply.message(text, ephemeral=False)
+
+    def _not_followed(self, current: list[Subscription], target: str) -> Text:
+        """Why `unsubscribe TARGET` stops nothing. In a channel following all, the
+        stories asked about still come through all: "doesn't follow 'Alibaba'" read as
+        if they would stop."""
+        named = self._target(target)
+        if not isinstance(named, Reply) and any(s.kind == "all" for s in current):
+            return say("this channel doesn't follow {} on their own: they come with all "
+                       "strategy stories, which it follows ({} stops everything)",
+                       self._describe(*named), ex.UNSUBSCRIBE_ALL)
+        return say("this channel doesn't follow '{}'; {} lists what it follows",
+                   quote(target or ""), ex.SUBSCRIPTIONS)
 
     def _short(self, s: Subscription) -> str:
         return "all" if s.kind == "all" else s.target

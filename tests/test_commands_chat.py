@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.slack import render
 from bot.slack.app import start_slack
 from feeds.classify import Classifier
-from feeds.models import Classification, Story
+from feeds.models import Classification, Story, Subscription
 from storage.store import Store
 from tests.fakes.discord import ALL_PERMISSIONS, MEMBER_PERMISSIONS, FakeDiscord, running_bot
 from tests.fakes.slack import FakeSlack
@@ -128,6 +128,28 @@ async def test_a_name_in_quotes_or_in_full_is_the_name(chat, slack, discord, adm
     assert shown in answer and "no company" not in answer, answer
 
 
+MIXED_UP = {
+    "topic for a company": (("/company", "pricing"), ("company", {"name": "pricing"}),
+                            "'pricing' is a topic, not a company: ",
+                            {"slack": "/ainews topic pricing", "discord": "/topic slug:pricing"}),
+    "company for a topic": (("/ainews", "topic alibaba"), ("topic", {"slug": "alibaba"}),
+                            "'alibaba' is a company, not a topic: ",
+                            {"slack": "/company Alibaba", "discord": "/company name:Alibaba"}),
+    "alias for a topic": (("/latest", "qwen"), ("latest", {"topic": "qwen"}),
+                          "'qwen' is a company, not a topic: ",
+                          {"slack": "/company Alibaba", "discord": "/company name:Alibaba"}),
+}
+
+
+@pytest.mark.parametrize("slack, discord, said, example", MIXED_UP.values(), ids=MIXED_UP)
+async def test_a_topic_typed_for_a_company_or_back_says_where_it_goes(chat, slack, discord,
+                                                                      said, example):
+    """`/company pricing` said to look at /topics for companies, `/latest alibaba` listed
+    the topic slugs: the user had the right word in the wrong command."""
+    answer = await chat.ask(slack, discord)
+    assert said in answer and example[chat.platform] in answer, answer
+
+
 @pytest.mark.parametrize("zone, quoted", [("Europe", "Europe"),
                                           ("E" * 5000, "E" * 59 + "…")],
                          ids=["region", "5000 characters"])
@@ -140,6 +162,19 @@ async def test_a_time_zone_that_is_no_zone_file_is_refused_with_the_reason(chat,
                             admin=True)
     assert f"unknown time zone '{quoted}'" in answer and "failed" not in answer, answer
     assert core.store.digest_setting(chat.platform, chat.channel) is None
+
+
+async def test_unsubscribing_one_topic_of_all_says_it_comes_with_all(chat, core):
+    """A channel following all: `/unsubscribe chips` said "this channel doesn't follow
+    'chips'", as if no chip stories would come; they still come, through all."""
+    core.store.subscribe(Subscription(chat.platform, "w", chat.channel, "all", "all"))
+    answer = await chat.ask(("/unsubscribe", "chips"), ("unsubscribe", {"target": "chips"}),
+                            admin=True)
+    assert "they come with all strategy stories, which it follows" in answer, answer
+    assert {"slack": "/unsubscribe all", "discord": "/unsubscribe target:all"}[
+        chat.platform] in answer
+    assert [s.kind for s in core.store.subscriptions_for_channel(chat.platform,
+                                                                 chat.channel)] == ["all"]
 
 
 async def test_a_link_wrapped_to_hide_its_preview_is_the_link(core):
