@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import difflib
 
-from bot.digest import DigestError, next_scheduled, parse_schedule, summer_time_note
+from bot.digest import DigestError, next_scheduled, parse_schedule, zone_note
 from bot.dispatch import matching_channels
 from bot.commands_text import quote, unquoted, user_text
 from bot import examples as ex
@@ -182,7 +182,7 @@ class SubscriptionCommands:
         text = say("This channel now gets one digest a day at {} {} instead of instant "
                    "posts (none on a day without new stories).", schedule.at_text,
                    schedule.tz_name)
-        if note := summer_time_note(schedule.tz_name):
+        if note := zone_note(schedule.tz_name):
             text += (f" Note: {note}.",)
         if not self.store.subscriptions_for_channel(caller.platform, caller.channel):
             text += say(" It follows nothing yet, so the digest would be empty: {} (or a "

@@ -183,3 +183,28 @@ async def test_a_link_wrapped_to_hide_its_preview_is_the_link(core):
     async with discord_chat(core) as chat:
         answer = await chat.ask(None, ("why", {"link": f"<{QWEN.url}>"}))
     assert "verdict: strategy" in answer and "no stored story" not in answer, answer
+
+
+@pytest.mark.parametrize("zone", ["GMT+8", "UTC+8", "+08:00"])
+async def test_a_utc_offset_for_a_time_zone_is_pointed_to_the_zones_at_that_offset(chat, core,
+                                                                                  zone):
+    """`/digest daily 08:30 GMT+8`, how China writes its time: the answer suggested
+    GMT+0, a digest 8 hours off; UTC+8 got no suggestion at all."""
+    answer = await chat.ask(("/digest", f"daily 08:30 {zone}"),
+                            ("digest", {"mode": "daily", "at": "08:30", "timezone": zone}),
+                            admin=True)
+    assert f"'{zone}' is a UTC offset, not a time zone" in answer, answer
+    assert "Asia/Shanghai" in answer and "Etc/GMT-8 for that offset all year" in answer
+    assert "GMT+0" not in answer
+    assert core.store.digest_setting(chat.platform, chat.channel) is None
+
+
+async def test_an_etc_zone_is_said_to_count_the_other_way(chat, core):
+    """Etc/GMT+8 is UTC-8: set for a UTC+8 channel, its digest came 16 hours off with
+    nothing said."""
+    answer = await chat.ask(("/digest", "daily 08:30 Etc/GMT+8"),
+                            ("digest", {"mode": "daily", "at": "08:30",
+                                        "timezone": "Etc/GMT+8"}), admin=True)
+    assert "one digest a day at 08:30 Etc/GMT+8" in answer, answer
+    assert "Note: Etc/GMT+8 is UTC-8, 8 hours behind UTC (Etc/ names count the other way)" \
+        in answer
