@@ -121,14 +121,21 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         lim = parse_limit(limit)
         if isinstance(lim, Reply):
             return lim
-        found = self.store.find(query, lim)
-        briefs = self._condensed(found.briefs)
+        found = self.store.find(query, lim + 1)     # one more: are there more than shown?
+        briefs = self._condensed(found.briefs[:lim])
         reply = _briefs(f"Search: {quote(query)}", briefs,
                         f"Nothing matches '{quote(query)}'. Try fewer or other words.")
+        more = len(found.briefs) > lim    # 5 of thousands read as all there is
         if found.any_word:    # results lacking some words read as a broken search
             wanted = " ".join(w for w in query.split() if not excluded(w))
-            reply = replace(reply, text=f"No story has all of: {quote(wanted)}; showing "
-                                        "stories with any of them.")
+            some = f"{lim} of the stories" if more else "stories"
+            return replace(reply, text=f"No story has all of: {quote(wanted)}; showing "
+                                       f"{some} with any of them.")
+        if more:
+            return replace(reply, parts=say(
+                "More stories match than these {}: add a word to narrow the search, or "
+                "leave stories out with -WORD, e.g. {}", str(lim), ex.SEARCH_EXCLUDE_EG),
+                text="")
         return reply
 
     def topics(self, caller: Caller) -> Reply:

@@ -51,7 +51,8 @@ class Discord:
     async def ask(self, slack, discord: tuple[str, dict], *, admin: bool = False) -> str:
         perms = ALL_PERMISSIONS if admin else MEMBER_PERMISSIONS
         inter = await self.fake.command(*discord, permissions=perms)
-        data = (await self.fake.callback(inter))["data"]
+        answer = await self.fake.callback(inter)
+        data = (await self.fake.followup(inter)) if answer["type"] == 5 else answer["data"]
         shown = [data.get("content") or ""] + [e.get("title") or e.get("description") or ""
                                                for e in data.get("embeds") or []]
         return "\n".join(shown)
@@ -208,3 +209,19 @@ async def test_an_etc_zone_is_said_to_count_the_other_way(chat, core):
     assert "one digest a day at 08:30 Etc/GMT+8" in answer, answer
     assert "Note: Etc/GMT+8 is UTC-8, 8 hours behind UTC (Etc/ names count the other way)" \
         in answer
+
+
+async def test_a_search_that_finds_more_than_it_shows_says_so(chat, core):
+    """`/ainews search alibaba` over an archive of thousands showed 5 stories and
+    nothing more, as if those were all there is; search takes no limit in chat."""
+    core.store.add_new_stories([Story(
+        id=f"a{i}", url=f"https://news.example/a{i}", title=f"Alibaba deal {i} with vendor{i}",
+        text=f"Alibaba agreed terms{i} with supplier{i}.", source="Reuters",
+        feed_url="https://news.example/rss", published=WHEN.replace(day=1 + i),
+        classification=QWEN.classification) for i in range(12)], backlog=False, now=WHEN)
+    many = await chat.ask(("/ainews", "search alibaba"), ("search", {"query": "alibaba"}))
+    one = await chat.ask(("/ainews", "search qwen"), ("search", {"query": "qwen"}))
+    assert "More stories match than these 5: add a word to narrow the search" in many, many
+    assert {"slack": "/ainews search openai -microsoft",
+            "discord": "/search query:openai -microsoft"}[chat.platform] in many
+    assert "Alibaba open-sources Qwen 3" in one and "More stories" not in one
