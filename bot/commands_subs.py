@@ -8,7 +8,7 @@ import difflib
 
 from bot.digest import DigestError, next_scheduled, parse_schedule, zone_note
 from bot.dispatch import matching_channels
-from bot.commands_text import quote, unquoted, user_text
+from bot.commands_text import digest_words, quote, unquoted, user_text
 from bot import examples as ex
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
@@ -149,10 +149,7 @@ class SubscriptionCommands:
         if not caller.is_admin:
             return Reply.error(not_admin(caller))
         if at is None and tz is None:        # one string: "daily 08:30 Europe/Berlin"
-            words = user_text(mode).split()
-            if len(words) > 3:
-                return Reply.error(say("use {} or {}", ex.DIGEST_USAGE, ex.DIGEST_OFF))
-            mode, at, tz = (words + ["", None, None])[:3]
+            mode, at, tz = digest_words(user_text(mode).split())
         mode, at, tz = user_text(mode).lower(), user_text(at), user_text(tz) or None
         if mode == "off":
             had = self.store.clear_digest(caller.platform, caller.channel)

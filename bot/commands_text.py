@@ -43,6 +43,14 @@ def unquoted(text) -> str:
     return text
 
 
+def digest_words(words: list[str]) -> tuple[str, str | None, str | None]:
+    """`daily 08:30 America/New York` -> mode, time, zone: the zone is the rest, spaces
+    and all (a zone with a space was "use /digest daily HH:MM [TIMEZONE]", though the
+    zone is known with an underscore)."""
+    return (words[0] if words else "", words[1] if len(words) > 1 else None,
+            " ".join(words[2:]) or None)
+
+
 def split_line(line: str) -> list[str]:
     try:
         return shlex.split(line)
@@ -107,10 +115,8 @@ class TextCommands:
         return self.subscriptions(caller)
 
     async def _text_digest(self, caller: Caller, args: list[str]) -> Reply:
-        if len(args) > 3:
-            return Reply.error(say("use {} or {}", ex.DIGEST_USAGE, ex.DIGEST_OFF))
-        mode, at, tz = (args + ["", "", None])[:3]
-        return self.digest(caller, mode, at, tz)
+        mode, at, tz = digest_words(args)
+        return self.digest(caller, mode, at or "", tz)
 
     async def _text_feeds(self, caller: Caller, args: list[str]) -> Reply:
         action = args[0] if args else ""

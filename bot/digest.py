@@ -48,7 +48,9 @@ def parse_tz(name: str) -> ZoneInfo:
     try:
         if ".." in name or name.startswith("/"):
             raise ValueError(name)      # ZoneInfo would read paths; names only
-        return ZoneInfo(_zone_names().get(name.casefold(), name))
+        names = _zone_names()    # "America/New York" is America/New_York
+        return ZoneInfo(names.get(name.casefold(), names.get(
+            "_".join(name.casefold().split()), name)))
     # OSError: ZoneInfo opens the name as a file, and a region ("Europe": a directory)
     # or a long name (too long for a file name) raised it past this to the user.
     except (ZoneInfoNotFoundError, ValueError, OSError):

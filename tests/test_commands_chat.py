@@ -5,6 +5,7 @@ test_discord_client.py check the adapters with a stand-in core.)"""
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -20,6 +21,7 @@ from tests.fakes.discord import ALL_PERMISSIONS, MEMBER_PERMISSIONS, FakeDiscord
 from tests.fakes.slack import FakeSlack
 
 WHEN = datetime(2026, 3, 1, tzinfo=timezone.utc)
+MARKDOWN_ESCAPE = re.compile(r"\\([\\`*_~|>#\-\[\]()])")
 QWEN = Story(id="q3", url="https://news.example/qwen", title="Alibaba open-sources Qwen 3",
              text="Alibaba released Qwen 3 weights under Apache-2.0.", source="Reuters",
              feed_url="https://news.example/rss", published=WHEN,
@@ -55,7 +57,7 @@ class Discord:
         data = (await self.fake.followup(inter)) if answer["type"] == 5 else answer["data"]
         shown = [data.get("content") or ""] + [e.get("title") or e.get("description") or ""
                                                for e in data.get("embeds") or []]
-        return "\n".join(shown)
+        return MARKDOWN_ESCAPE.sub(r"\1", "\n".join(shown))    # Discord shows \_ as _
 
 
 @contextlib.asynccontextmanager
@@ -225,3 +227,14 @@ async def test_a_search_that_finds_more_than_it_shows_says_so(chat, core):
     assert {"slack": "/ainews search openai -microsoft",
             "discord": "/search query:openai -microsoft"}[chat.platform] in many
     assert "Alibaba open-sources Qwen 3" in one and "More stories" not in one
+
+
+async def test_a_time_zone_with_a_space_for_its_underscore_is_the_zone(chat, core):
+    """`/digest daily 08:30 America/New York` was refused in Slack with the usage (one
+    word too many) and in Discord as an unknown zone, though the zone was plain."""
+    answer = await chat.ask(("/digest", "daily 08:30 America/New York"),
+                            ("digest", {"mode": "daily", "at": "08:30",
+                                        "timezone": "America/New York"}), admin=True)
+    assert "one digest a day at 08:30 America/New_York" in answer, answer
+    setting = core.store.digest_setting(chat.platform, chat.channel)
+    assert (setting.at_time, setting.tz) == ("08:30", "America/New_York")
