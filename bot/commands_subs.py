@@ -56,8 +56,8 @@ class SubscriptionCommands:
         verb = "gets again" if outcome == "resumed" else "now gets"
         text = f"This channel {verb} {what}."
         if paused:          # the pause was the channel's: every subscription resumes
-            text += (f" Posting here resumes for its other {len(paused)} "
-                     f"subscription{'s' if len(paused) > 1 else ''} too.")
+            others = "subscription" if len(paused) == 1 else count(len(paused), "subscription")
+            text += f" Posting here resumes for its other {others} too."
         if kind != "all" and any(s.kind == "all" for s in before):
             text += " (It already gets all strategy stories, which include these.)"
         return Reply.message(text, ephemeral=False)

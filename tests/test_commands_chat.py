@@ -238,3 +238,15 @@ async def test_a_time_zone_with_a_space_for_its_underscore_is_the_zone(chat, cor
     assert "one digest a day at 08:30 America/New_York" in answer, answer
     setting = core.store.digest_setting(chat.platform, chat.channel)
     assert (setting.at_time, setting.tz) == ("08:30", "America/New_York")
+
+
+async def test_subscribing_in_a_paused_channel_says_its_other_subscription_resumes(chat, core):
+    """It said "resumes for its other 1 subscription too"."""
+    core.store.subscribe(Subscription(chat.platform, "w", chat.channel, "topic", "pricing"))
+    core.store.pause_channel(chat.platform, chat.channel, "channel_not_found")
+    answer = await chat.ask(("/subscribe", "qwen"), ("subscribe", {"target": "qwen"}),
+                            admin=True)
+    assert answer == ("This channel now gets stories about Alibaba. Posting here resumes "
+                      "for its other subscription too."), answer
+    assert not any(s.paused for s in core.store.subscriptions_for_channel(chat.platform,
+                                                                          chat.channel))
