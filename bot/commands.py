@@ -20,7 +20,7 @@ from typing import Callable
 from bot import examples as ex
 from bot.commands_feeds import FeedCommands
 from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
-from bot.commands_text import NUMBER, TextCommands, quote, unquoted, user_text
+from bot.commands_text import NUMBER, TextCommands, link_text, quote, unquoted, user_text
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
 from feeds.condense import condense
@@ -152,9 +152,7 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
     def why(self, caller: Caller, link: str) -> Reply:
         """Why the story behind `link` (as its post shows it) or an id was posted or not."""
         from bot.why import as_text   # the record's wording: only when asked
-        ref = unquoted(link)
-        if ref.startswith("<") and ref.endswith(">"):   # Discord's <link>: no preview
-            ref = ref[1:-1].strip()
+        ref = link_text(link)
         if not ref:
             return Reply.error(say("give a story's link as its post shows it, e.g. {}",
                                    ex.WHY_USAGE))

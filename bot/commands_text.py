@@ -43,6 +43,15 @@ def unquoted(text) -> str:
     return text
 
 
+def link_text(text) -> str:
+    """A link as the user meant it: unquoted, and without the <> that Discord users put
+    around a link to keep it from unfurling (Slack's own <url|label> is undone first)."""
+    text = unquoted(text)
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1].strip()
+    return text
+
+
 def digest_words(words: list[str]) -> tuple[str, str | None, str | None]:
     """`daily 08:30 America/New York` -> mode, time, zone: the zone is the rest, spaces
     and all (a zone with a space was "use /digest daily HH:MM [TIMEZONE]", though the

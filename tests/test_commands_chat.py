@@ -52,7 +52,8 @@ class Discord:
 
     async def ask(self, slack, discord: tuple[str, dict], *, admin: bool = False) -> str:
         perms = ALL_PERMISSIONS if admin else MEMBER_PERMISSIONS
-        inter = await self.fake.command(*discord, permissions=perms)
+        name, values, *how = discord        # how: {"subcommand": "add"}
+        inter = await self.fake.command(name, values, permissions=perms, **dict(*how))
         answer = await self.fake.callback(inter)
         data = (await self.fake.followup(inter)) if answer["type"] == 5 else answer["data"]
         shown = [data.get("content") or ""] + [e.get("title") or e.get("description") or ""
@@ -250,3 +251,18 @@ async def test_subscribing_in_a_paused_channel_says_its_other_subscription_resum
                       "for its other subscription too."), answer
     assert not any(s.paused for s in core.store.subscriptions_for_channel(chat.platform,
                                                                           chat.channel))
+
+
+FEED = "https://news.example/ai.xml"
+
+
+async def test_a_feed_added_with_a_quoted_name_is_named_without_the_quotes(chat, core):
+    """`/ainews feeds add URL "Example News"` stored the name with its quotes, and every
+    post from the feed showed the outlet as "Example News", quotes and all; a quoted
+    URL was refused as having no scheme. In Discord a <URL> (kept from unfurling) too."""
+    answer = await chat.ask(("/ainews", f'feeds add "{FEED}" "Example News"'),
+                            ("feeds", {"url": f"<{FEED}>", "name": "“Example News”"},
+                             {"subcommand": "add"}),
+                            admin=True)
+    assert f"Added feed Example News ({FEED})" in answer, answer
+    assert [s.source.name for s in core.store.feed_states()] == ["Example News"]
