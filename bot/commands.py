@@ -94,6 +94,11 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
             return _briefs(f"Latest: {label}", briefs,
                            f"No {'strategy ' if strategy_only else ''}stories on {label} "
                            "in the archive yet.")
+        if not briefs and strategy_only and self.store.latest(1, strategy_only=False):
+            # "No stories yet" read as a broken bot while /company listed stories.
+            return _briefs("Latest AI strategy news", briefs, say(
+                "No AI strategy stories yet: the stories stored so far are other news ({} "
+                "finds them by their words).", ex.SEARCH_EG))
         return _briefs("Latest AI strategy news", briefs, "No stories yet: the bot stores "
                        "new ones as feeds are polled.")
 
@@ -261,10 +266,12 @@ def _split_limit(arg: str | None, limit) -> tuple[str, object]:
     return " ".join(words), limit
 
 
-def _briefs(title: str, briefs, empty: str) -> Reply:
+def _briefs(title: str, briefs, empty: str | Text) -> Reply:
     briefs = tuple(briefs)
-    return Reply(kind="briefs", title=title, briefs=briefs, text="" if briefs else empty,
-                 shareable=bool(briefs))
+    if briefs:
+        return Reply(kind="briefs", title=title, briefs=briefs, shareable=True)
+    said = {"text": empty} if isinstance(empty, str) else {"parts": tuple(empty)}
+    return Reply(kind="briefs", title=title, **said)
 
 
 def _unbriefed(brief: Brief) -> bool:

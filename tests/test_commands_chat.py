@@ -266,3 +266,20 @@ async def test_a_feed_added_with_a_quoted_name_is_named_without_the_quotes(chat,
                             admin=True)
     assert f"Added feed Example News ({FEED})" in answer, answer
     assert [s.source.name for s in core.store.feed_states()] == ["Example News"]
+
+
+@pytest.mark.parametrize("opened", [slack_chat, discord_chat], ids=["slack", "discord"])
+async def test_latest_in_an_archive_of_other_news_says_so(opened):
+    """With stories stored but none of them strategy news, /latest said "No stories yet:
+    the bot stores new ones as feeds are polled", as if the bot read nothing."""
+    store = Store(":memory:")
+    store.add_new_stories([Story(
+        id="g1", url="https://news.example/phone", title="A phone review", text="A phone.",
+        source="Reuters", feed_url="https://news.example/rss", published=WHEN)],
+        backlog=False, now=WHEN)
+    async with opened(Commands(store, Classifier(), Settings())) as chat:
+        answer = await chat.ask(("/latest", ""), ("latest", {}))
+    store.close()
+    assert "No AI strategy stories yet: the stories stored so far are other news" in answer
+    assert {"slack": "/ainews search qwen pricing",
+            "discord": "/search query:qwen pricing"}[chat.platform] in answer, answer
