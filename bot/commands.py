@@ -2,8 +2,8 @@
 
 Discord, Slack and the console only translate their events into these calls and render
 the Reply. Lookups live here; subscriptions and digests in commands_subs.py; feed
-management in commands_feeds.py; the text command line (`/ainews company alibaba 3`,
-the console) in commands_text.py.
+management in commands_feeds.py; why a story was posted in commands_why.py; the text
+command line (`/ainews company alibaba 3`, the console) in commands_text.py.
 
     commands = Commands(store, classifier, settings=settings, fetcher_factory=app.fetcher)
     reply = commands.company(caller, "qwen", 3)
@@ -20,7 +20,8 @@ from typing import Callable
 from bot import examples as ex
 from bot.commands_feeds import FeedCommands
 from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
-from bot.commands_text import NUMBER, TextCommands, link_text, quote, unquoted, user_text
+from bot.commands_text import NUMBER, TextCommands, quote, unquoted, user_text
+from bot.commands_why import WhyCommands
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
 from feeds.condense import condense
@@ -40,7 +41,7 @@ AI strategy news briefs. Commands:
   {} — latest briefs of a topic ({} lists them)
   {} — full-text search of the archive (-WORD leaves out stories with WORD)
   {} — topics and companies with story counts, last 7 days
-  {} — why a story was posted or not (its link as the post shows it)
+  {} — why a story was posted or not (its link, or the post's own message link)
   {} — what this channel follows (and why a subscription is paused)
 Admins:
   {} — post new stories here; TARGET is a topic, a company or all
@@ -56,7 +57,7 @@ LIMIT is how many briefs to show (default 5).""",
            ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
 
 
-class Commands(SubscriptionCommands, FeedCommands, TextCommands):
+class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
     def __init__(self, store, classifier, settings=None, *, fetcher_factory=None,
                  hourly_cap: int | None = None, clock: Callable[[], datetime] = utcnow):
         self.store, self.classifier, self.settings = store, classifier, settings
@@ -153,20 +154,6 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         lines += ["", "Companies:"] + ([f"  {c}: {n}" for n, c in ranked[:20]]
                                        or ["  none in the news this week"])
         return Reply.message("\n".join(lines))
-
-    def why(self, caller: Caller, link: str) -> Reply:
-        """Why the story behind `link` (as its post shows it) or an id was posted or not."""
-        from bot.why import as_text   # the record's wording: only when asked
-        ref = link_text(link)
-        if not ref:
-            return Reply.error(say("give a story's link as its post shows it, e.g. {}",
-                                   ex.WHY_USAGE))
-        record = self.store.story_record(ref)
-        if record is None:
-            return Reply.error(say("no stored story has the link or id '{}' — {} finds one "
-                                   "by its words", quote(ref), ex.SEARCH_EG))
-        here = None if caller.platform == "console" else (caller.platform, caller.workspace)
-        return Reply.message(as_text(record, here, getattr(self.settings, "max_post_age", None)))
 
     def help(self, caller: Caller) -> Reply:
         who = WHO_IS_ADMIN.get(caller.platform)

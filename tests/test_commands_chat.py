@@ -9,6 +9,8 @@ import pytest
 
 from bot.commands import Commands
 from bot.config import Settings
+from bot.delivery import Delivery
+from bot.dispatch import dispatch_new
 from feeds.classify import Classifier
 from feeds.models import Story, Subscription
 from storage.store import Store
@@ -151,3 +153,20 @@ async def test_latest_in_an_archive_of_other_news_says_so(opened):
     assert "No AI strategy stories yet: the stories stored so far are other news" in answer
     assert {"slack": "/ainews search qwen pricing",
             "discord": "/search query:qwen pricing"}[chat.platform] in answer, answer
+
+
+async def test_why_takes_the_posts_own_message_link(chat, chat_core):
+    """Asked why a post went out, people copy the post's link ("Copy link", "Copy Message
+    Link"): /why answered that no story has that link. In Slack the story's own link is
+    behind a button, which can't be copied: the message link was all a user had."""
+    store = chat_core.store
+    store.subscribe(Subscription(chat.platform, "w", chat.channel, "all", "all"))
+    dispatch_new(store, [QWEN], WHEN)
+    assert await Delivery(store, {chat.platform: chat.adapter}).run_once() == 1
+    link = chat.message_link(store.outbox_post(1).message_id)
+    answer = await chat.ask(("/ainews", f"why {link}"), ("why", {"link": link}))
+    assert answer.startswith("Alibaba open-sources Qwen 3\nReuters · ") and \
+        "verdict: strategy" in answer, answer
+    gone = link[:-3] + "999"       # a message of someone else's, or one long forgotten
+    answer = await chat.ask(("/ainews", f"why {gone}"), ("why", {"link": gone}))
+    assert "that message is no post of this bot's that it still keeps" in answer, answer

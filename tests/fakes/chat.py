@@ -29,11 +29,17 @@ QWEN = Story(id="q3", url="https://news.example/qwen", title="Alibaba open-sourc
 
 
 class Slack:
-    """Types a slash command in channel C1 of the fake Slack; the answer as shown."""
+    """Types a slash command in channel C1 of the fake Slack; the answer as shown.
+    `adapter` posts there as delivery does."""
     platform, channel = "slack", "C1"
 
-    def __init__(self, fake: FakeSlack):
-        self.fake = fake
+    def __init__(self, fake: FakeSlack, adapter):
+        self.fake, self.adapter = fake, adapter
+
+    def message_link(self, message_id: str) -> str:
+        """What Slack's "Copy link" gives for a post (message id CHANNEL:TS)."""
+        channel, ts = message_id.split(":")
+        return f"https://fake.slack.com/archives/{channel}/p{ts.replace('.', '')}"
 
     async def ask(self, slack: tuple[str, str], discord, *, admin: bool = False) -> str:
         user = "UADMIN" if admin else "UPLAIN"
@@ -46,8 +52,12 @@ class Discord:
     """Runs a slash command in the fake guild's first channel; the answer as shown."""
     platform = "discord"
 
-    def __init__(self, fake: FakeDiscord):
-        self.fake, self.channel = fake, str(fake.channel_ids[0])
+    def __init__(self, fake: FakeDiscord, adapter):
+        self.fake, self.adapter, self.channel = fake, adapter, str(fake.channel_ids[0])
+
+    def message_link(self, message_id: str) -> str:
+        """What Discord's "Copy Message Link" gives for a post."""
+        return f"https://discord.com/channels/{self.fake.guild_id}/{self.channel}/{message_id}"
 
     async def ask(self, slack, discord: tuple[str, dict], *, admin: bool = False) -> str:
         perms = ALL_PERMISSIONS if admin else MEMBER_PERMISSIONS
@@ -69,7 +79,7 @@ async def slack_chat(core):
                         slack_app_token=fake.app_token, http_port=0)
     runner = await start_slack(settings, core)
     try:
-        yield Slack(fake)
+        yield Slack(fake, runner.adapter)
     finally:
         await runner.stop()
         await fake.stop()
@@ -79,7 +89,7 @@ async def slack_chat(core):
 async def discord_chat(core):
     fake = await FakeDiscord().start()
     try:
-        async with running_bot(fake, core, core.store):
-            yield Discord(fake)
+        async with running_bot(fake, core, core.store) as runner:
+            yield Discord(fake, runner.adapter)
     finally:
         await fake.close()
