@@ -311,8 +311,9 @@ class Classifier:
         return out[:n]
 
     def resolve_topic(self, slug: str) -> str | None:
-        """Slug for a slug, label or synonym ("open source", "m&a", "export controls")."""
-        key = " ".join((slug or "").split()).casefold()
+        """Slug for a slug, label or synonym ("open source", "m&a", "export controls", 芯片),
+        traditional characters as simplified ones (監管)."""
+        key = simplified(" ".join((slug or "").split())).casefold()
         for cand in (key, key.replace(" ", "-"), key.replace("_", "-")):
             if cand in self.gz.topics:
                 return cand

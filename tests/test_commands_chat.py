@@ -170,3 +170,18 @@ async def test_why_takes_the_posts_own_message_link(chat, chat_core):
     gone = link[:-3] + "999"       # a message of someone else's, or one long forgotten
     answer = await chat.ask(("/ainews", f"why {gone}"), ("why", {"link": gone}))
     assert "that message is no post of this bot's that it still keeps" in answer, answer
+
+
+@pytest.mark.parametrize("slack, discord, admin, shown", [
+    (("/ainews", "topic 开源"), ("topic", {"slug": "开源"}), False,
+     "Alibaba open-sources Qwen 3"),
+    (("/latest", "芯片"), ("latest", {"topic": "芯片"}), False,
+     "No strategy stories on Chips & compute in the archive yet."),
+    (("/subscribe", "監管"), ("subscribe", {"target": "監管"}), True,     # traditional
+     "This channel now gets stories on Policy, regulation & export controls (topic policy)."),
+], ids=["topic", "latest", "subscribe"])
+async def test_a_topic_named_in_chinese_is_the_topic(chat, slack, discord, admin, shown):
+    """The bot reads Chinese outlets and takes 阿里巴巴 for Alibaba, but `/ainews topic 开源`
+    answered "no topic '开源'": only China (中国) had a Chinese name."""
+    answer = await chat.ask(slack, discord, admin=admin)
+    assert shown in answer and "no topic" not in answer, answer
