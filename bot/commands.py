@@ -197,8 +197,9 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         p = user_text(prefix).casefold()
         first = [s for s, lab in labels.items()
                  if s.startswith(p) or lab.casefold().startswith(p)]
+        named = self.classifier.resolve_topic(p) if p else None   # a synonym: 芯片, m&a
         rest = [s for s, lab in labels.items() if s not in first
-                and (p in s or p in lab.casefold())]
+                and (p in s or p in lab.casefold() or s == named)]
         return [(s, labels[s]) for s in (first + rest)[:limit]]
 
     # ---- messages --------------------------------------------------------------------

@@ -185,3 +185,14 @@ async def test_a_topic_named_in_chinese_is_the_topic(chat, slack, discord, admin
     answered "no topic '开源'": only China (中国) had a Chinese name."""
     answer = await chat.ask(slack, discord, admin=admin)
     assert shown in answer and "no topic" not in answer, answer
+
+
+@pytest.mark.parametrize("typed, slug", [("芯片", "chips"), ("m&a", "acquisitions"),
+                                         ("price", "pricing")])
+async def test_the_topic_picker_offers_a_topic_by_another_name(chat_core, typed, slug):
+    """/topic 芯片 and /topic m&a work, but Discord's picker offered nothing for them, as if
+    no such topic were there."""
+    async with discord_chat(chat_core) as chat:
+        inter = await chat.fake.autocomplete("topic", {"slug": typed}, "slug")
+        choices = (await chat.fake.callback(inter))["data"]["choices"]
+    assert slug in [c["value"] for c in choices], choices
