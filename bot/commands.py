@@ -183,13 +183,14 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
     def complete_company(self, prefix: str, limit: int = 25) -> list[str]:
         """Canonical names by their own name first, then by an alias or product the
         company command also accepts (qwen, 阿里巴巴 -> Alibaba)."""
-        prefix = user_text(prefix)
+        prefix = unquoted(prefix)
         names = _complete(self.classifier.company_names(), prefix, limit)
         p = prefix.casefold()
         if p and len(names) < limit:
             aliases = self.classifier.gz.companies
+            named = self.classifier.resolve_company(p)    # a legal name, 腾讯控股
             names += [c for c in self.classifier.company_names() if c not in names
-                      and any(p in a.casefold() for a in aliases.get(c, ()))]
+                      and (c == named or any(p in a.casefold() for a in aliases.get(c, ())))]
         return names[:max(0, limit)]
 
     def complete_topic(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:

@@ -187,12 +187,15 @@ async def test_a_topic_named_in_chinese_is_the_topic(chat, slack, discord, admin
     assert shown in answer and "no topic" not in answer, answer
 
 
-@pytest.mark.parametrize("typed, slug", [("芯片", "chips"), ("m&a", "acquisitions"),
-                                         ("price", "pricing")])
-async def test_the_topic_picker_offers_a_topic_by_another_name(chat_core, typed, slug):
-    """/topic 芯片 and /topic m&a work, but Discord's picker offered nothing for them, as if
-    no such topic were there."""
+@pytest.mark.parametrize("command, option, typed, value", [
+    ("topic", "slug", "芯片", "chips"), ("topic", "slug", "m&a", "acquisitions"),
+    ("topic", "slug", "price", "pricing"),
+    ("company", "name", "Alibaba Group Holding Limited", "Alibaba"),
+    ("company", "name", '"Tencent Holdings"', "Tencent")])
+async def test_the_picker_offers_what_a_name_names(chat_core, command, option, typed, value):
+    """/topic 芯片, /topic m&a, /company Alibaba Group Holding Limited work, but Discord's
+    picker offered nothing for them, as if there were no such topic or company."""
     async with discord_chat(chat_core) as chat:
-        inter = await chat.fake.autocomplete("topic", {"slug": typed}, "slug")
+        inter = await chat.fake.autocomplete(command, {option: typed}, option)
         choices = (await chat.fake.callback(inter))["data"]["choices"]
-    assert slug in [c["value"] for c in choices], choices
+    assert value in [c["value"] for c in choices], choices
