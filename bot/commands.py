@@ -2,8 +2,8 @@
 
 Discord, Slack and the console only translate their events into these calls and render
 the Reply. Lookups live here; subscriptions and digests in commands_subs.py; feed
-management in commands_feeds.py; the text command line (`/ainews company alibaba 3`,
-the console) in commands_text.py.
+management in commands_feeds.py; why a story was posted in commands_why.py; the text
+command line (`/ainews company alibaba 3`, the console) in commands_text.py.
 
     commands = Commands(store, classifier, settings=settings, fetcher_factory=app.fetcher)
     reply = commands.company(caller, "qwen", 3)
@@ -20,7 +20,8 @@ from typing import Callable
 from bot import examples as ex
 from bot.commands_feeds import FeedCommands
 from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
-from bot.commands_text import NUMBER, TextCommands, quote, user_text
+from bot.commands_text import NUMBER, TextCommands, quote, unquoted, user_text
+from bot.commands_why import WhyCommands
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
 from feeds.condense import condense
@@ -40,7 +41,7 @@ AI strategy news briefs. Commands:
   {} — latest briefs of a topic ({} lists them)
   {} — full-text search of the archive (-WORD leaves out stories with WORD)
   {} — topics and companies with story counts, last 7 days
-  {} — why a story was posted or not (its link as the post shows it)
+  {} — why a story was posted or not (its link, or the post's own message link)
   {} — what this channel follows (and why a subscription is paused)
 Admins:
   {} — post new stories here; TARGET is a topic, a company or all
@@ -56,7 +57,7 @@ LIMIT is how many briefs to show (default 5).""",
            ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
 
 
-class Commands(SubscriptionCommands, FeedCommands, TextCommands):
+class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
     def __init__(self, store, classifier, settings=None, *, fetcher_factory=None,
                  hourly_cap: int | None = None, clock: Callable[[], datetime] = utcnow):
         self.store, self.classifier, self.settings = store, classifier, settings
@@ -83,7 +84,7 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         lim = parse_limit(limit, ex.LATEST_LIMIT_EG)
         if isinstance(lim, Reply):
             return lim
-        slug, topic = None, user_text(topic)
+        slug, topic = None, unquoted(topic)
         if topic:
             slug = self.classifier.resolve_topic(topic)
             if slug is None:
@@ -94,6 +95,11 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
             return _briefs(f"Latest: {label}", briefs,
                            f"No {'strategy ' if strategy_only else ''}stories on {label} "
                            "in the archive yet.")
+        if not briefs and strategy_only and self.store.latest(1, strategy_only=False):
+            # "No stories yet" read as a broken bot while /company listed stories.
+            return _briefs("Latest AI strategy news", briefs, say(
+                "No AI strategy stories yet: the stories stored so far are other news ({} "
+                "finds them by their words).", ex.SEARCH_EG))
         return _briefs("Latest AI strategy news", briefs, "No stories yet: the bot stores "
                        "new ones as feeds are polled.")
 
@@ -121,14 +127,21 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         lim = parse_limit(limit)
         if isinstance(lim, Reply):
             return lim
-        found = self.store.find(query, lim)
-        briefs = self._condensed(found.briefs)
+        found = self.store.find(query, lim + 1)     # one more: are there more than shown?
+        briefs = self._condensed(found.briefs[:lim])
         reply = _briefs(f"Search: {quote(query)}", briefs,
                         f"Nothing matches '{quote(query)}'. Try fewer or other words.")
+        more = len(found.briefs) > lim    # 5 of thousands read as all there is
         if found.any_word:    # results lacking some words read as a broken search
             wanted = " ".join(w for w in query.split() if not excluded(w))
-            reply = replace(reply, text=f"No story has all of: {quote(wanted)}; showing "
-                                        "stories with any of them.")
+            some = f"{lim} of the stories" if more else "stories"
+            return replace(reply, text=f"No story has all of: {quote(wanted)}; showing "
+                                       f"{some} with any of them.")
+        if more:
+            return replace(reply, parts=say(
+                "More stories match than these {}: add a word to narrow the search, or "
+                "leave stories out with -WORD, e.g. {}", str(lim), ex.SEARCH_EXCLUDE_EG),
+                text="")
         return reply
 
     def topics(self, caller: Caller) -> Reply:
@@ -141,20 +154,6 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         lines += ["", "Companies:"] + ([f"  {c}: {n}" for n, c in ranked[:20]]
                                        or ["  none in the news this week"])
         return Reply.message("\n".join(lines))
-
-    def why(self, caller: Caller, link: str) -> Reply:
-        """Why the story behind `link` (as its post shows it) or an id was posted or not."""
-        from bot.why import as_text   # the record's wording: only when asked
-        ref = user_text(link)
-        if not ref:
-            return Reply.error(say("give a story's link as its post shows it, e.g. {}",
-                                   ex.WHY_USAGE))
-        record = self.store.story_record(ref)
-        if record is None:
-            return Reply.error(say("no stored story has the link or id '{}' — {} finds one "
-                                   "by its words", quote(ref), ex.SEARCH_EG))
-        here = None if caller.platform == "console" else (caller.platform, caller.workspace)
-        return Reply.message(as_text(record, here, getattr(self.settings, "max_post_age", None)))
 
     def help(self, caller: Caller) -> Reply:
         who = WHO_IS_ADMIN.get(caller.platform)
@@ -184,13 +183,14 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
     def complete_company(self, prefix: str, limit: int = 25) -> list[str]:
         """Canonical names by their own name first, then by an alias or product the
         company command also accepts (qwen, 阿里巴巴 -> Alibaba)."""
-        prefix = user_text(prefix)
+        prefix = unquoted(prefix)
         names = _complete(self.classifier.company_names(), prefix, limit)
         p = prefix.casefold()
         if p and len(names) < limit:
             aliases = self.classifier.gz.companies
+            named = self.classifier.resolve_company(p)    # a legal name, 腾讯控股
             names += [c for c in self.classifier.company_names() if c not in names
-                      and any(p in a.casefold() for a in aliases.get(c, ()))]
+                      and (c == named or any(p in a.casefold() for a in aliases.get(c, ())))]
         return names[:max(0, limit)]
 
     def complete_topic(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
@@ -198,19 +198,27 @@ class Commands(SubscriptionCommands, FeedCommands, TextCommands):
         p = user_text(prefix).casefold()
         first = [s for s, lab in labels.items()
                  if s.startswith(p) or lab.casefold().startswith(p)]
+        named = self.classifier.resolve_topic(p) if p else None   # a synonym: 芯片, m&a
         rest = [s for s, lab in labels.items() if s not in first
-                and (p in s or p in lab.casefold())]
+                and (p in s or p in lab.casefold() or s == named)]
         return [(s, labels[s]) for s in (first + rest)[:limit]]
 
     # ---- messages --------------------------------------------------------------------
     def _unknown_company(self, name: str) -> Text:
+        slug = self.classifier.resolve_topic(name)
+        if slug:    # `/company pricing` told to look at the companies this week
+            return say("'{}' is a topic, not a company: {}", quote(name), ex.topic_named(slug))
         hints = self.classifier.suggest_companies(name, 3)
         if hints:
             return say("no company '{}' — did you mean {}?", quote(name), _either(hints))
         return say("no company '{}' — {} shows the companies in the news this week",
                    quote(name), ex.TOPICS)
 
-    def _unknown_topic(self, slug: str) -> str:
+    def _unknown_topic(self, slug: str) -> str | Text:
+        company = self.classifier.resolve_company(slug)
+        if company:  # `/latest alibaba` was told the topic slugs, not where Alibaba is
+            return say("'{}' is a company, not a topic: {}", quote(slug),
+                       ex.company_named(company))
         slugs = self.classifier.topic_slugs()
         close = difflib.get_close_matches(slug.strip().casefold(), slugs, n=2, cutoff=0.6)
         hint = f"did you mean {_either(close)}? " if close else ""
@@ -247,10 +255,12 @@ def _split_limit(arg: str | None, limit) -> tuple[str, object]:
     return " ".join(words), limit
 
 
-def _briefs(title: str, briefs, empty: str) -> Reply:
+def _briefs(title: str, briefs, empty: str | Text) -> Reply:
     briefs = tuple(briefs)
-    return Reply(kind="briefs", title=title, briefs=briefs, text="" if briefs else empty,
-                 shareable=bool(briefs))
+    if briefs:
+        return Reply(kind="briefs", title=title, briefs=briefs, shareable=True)
+    said = {"text": empty} if isinstance(empty, str) else {"parts": tuple(empty)}
+    return Reply(kind="briefs", title=title, **said)
 
 
 def _unbriefed(brief: Brief) -> bool:
@@ -274,6 +284,7 @@ def _named_lookup(text: str, limit, usage: Text,
                   example: ex.Example) -> tuple[str, int] | Reply:
     """`company NAME [N]` / `topic SLUG [N]`: the name and a checked limit, or the error."""
     text, limit = _split_limit(text, limit)
+    text = unquoted(text)
     if not text:
         return Reply.error(usage)
     lim = parse_limit(limit, example)

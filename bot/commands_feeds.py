@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from bot import examples as ex
+from bot.commands_text import link_text, unquoted
 from bot.examples import say
 from bot.replies import Caller, Reply
 from feeds.models import FeedSource
@@ -29,8 +30,9 @@ class FeedCommands:
             action, _, rest = (action or "").strip().partition(" ")
             url, _, rest = rest.strip().partition(" ")
             name = name or rest.strip() or None
-        action = (action or "").strip().lower()
-        url = (url or "").strip()
+        # Quoted (a name with spaces: `feeds add URL "Example News"`), the quotes were
+        # kept: every post showed the outlet as "Example News", quotes and all.
+        action, url, name = (action or "").strip().lower(), link_text(url), unquoted(name)
         if action == "list":
             return self._feed_list()
         if action not in ("add", "remove", "resume") or not url:
@@ -41,7 +43,7 @@ class FeedCommands:
             if self.store.remove_feed(url):
                 return Reply.message(f"Removed feed {url}.")
             return Reply.error(say("no feed with URL {}; {} shows them", url, ex.FEEDS_LIST))
-        return await self._feed_add(url, (name or "").strip())
+        return await self._feed_add(url, name)
 
     def _feed_list(self) -> Reply:
         states = self.store.feed_states()

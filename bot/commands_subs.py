@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import difflib
 
-from bot.digest import DigestError, next_scheduled, parse_schedule, summer_time_note
+from bot.digest import DigestError, next_scheduled, parse_schedule, zone_note
 from bot.dispatch import matching_channels
-from bot.commands_text import quote, user_text
+from bot.commands_text import digest_words, quote, unquoted, user_text
 from bot import examples as ex
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
@@ -56,8 +56,8 @@ class SubscriptionCommands:
         verb = "gets again" if outcome == "resumed" else "now gets"
         text = f"This channel {verb} {what}."
         if paused:          # the pause was the channel's: every subscription resumes
-            text += (f" Posting here resumes for its other {len(paused)} "
-                     f"subscription{'s' if len(paused) > 1 else ''} too.")
+            others = "subscription" if len(paused) == 1 else count(len(paused), "subscription")
+            text += f" Posting here resumes for its other {others} too."
         if kind != "all" and any(s.kind == "all" for s in before):
             text += " (It already gets all strategy stories, which include these.)"
         return Reply.message(text, ephemeral=False)
@@ -70,12 +70,11 @@ class SubscriptionCommands:
                                    "this channel follows)", ex.UNSUBSCRIBE_USAGE,
                                    ex.SUBSCRIPTIONS))
         current = self.store.subscriptions_for_channel(caller.platform, caller.channel)
-        if user_text(target).casefold() in ("all", "everything"):
+        if unquoted(target).casefold() in ("all", "everything"):
             return self._unsubscribe_everything(caller, current)
         match = self._existing(current, target)
         if match is None:
-            return Reply.error(say("this channel doesn't follow '{}'; {} lists what it "
-                                   "follows", quote(target or ""), ex.SUBSCRIPTIONS))
+            return Reply.error(self._not_followed(current, target))
         self.store.remove_subscription(caller.platform, caller.channel, match.kind,
                                        match.target)
         dropped = self._drop_unwanted(caller)
@@ -102,6 +101,18 @@ class SubscriptionCommands:
             text += say(" Its digest setting stays for when it follows something again "
                         "({} removes it).", ex.DIGEST_OFF)
         return Reply.message(text, ephemeral=False)
+
+    def _not_followed(self, current: list[Subscription], target: str) -> Text:
+        """Why `unsubscribe TARGET` stops nothing. In a channel following all, the
+        stories asked about still come through all: "doesn't follow 'Alibaba'" read as
+        if they would stop."""
+        named = self._target(target)
+        if not isinstance(named, Reply) and any(s.kind == "all" for s in current):
+            return say("this channel doesn't follow {} on their own: they come with all "
+                       "strategy stories, which it follows ({} stops everything)",
+                       self._describe(*named), ex.UNSUBSCRIBE_ALL)
+        return say("this channel doesn't follow '{}'; {} lists what it follows",
+                   quote(target or ""), ex.SUBSCRIPTIONS)
 
     def _short(self, s: Subscription) -> str:
         return "all" if s.kind == "all" else s.target
@@ -138,10 +149,7 @@ class SubscriptionCommands:
         if not caller.is_admin:
             return Reply.error(not_admin(caller))
         if at is None and tz is None:        # one string: "daily 08:30 Europe/Berlin"
-            words = user_text(mode).split()
-            if len(words) > 3:
-                return Reply.error(say("use {} or {}", ex.DIGEST_USAGE, ex.DIGEST_OFF))
-            mode, at, tz = (words + ["", None, None])[:3]
+            mode, at, tz = digest_words(user_text(mode).split())
         mode, at, tz = user_text(mode).lower(), user_text(at), user_text(tz) or None
         if mode == "off":
             had = self.store.clear_digest(caller.platform, caller.channel)
@@ -171,7 +179,7 @@ class SubscriptionCommands:
         text = say("This channel now gets one digest a day at {} {} instead of instant "
                    "posts (none on a day without new stories).", schedule.at_text,
                    schedule.tz_name)
-        if note := summer_time_note(schedule.tz_name):
+        if note := zone_note(schedule.tz_name):
             text += (f" Note: {note}.",)
         if not self.store.subscriptions_for_channel(caller.platform, caller.channel):
             text += say(" It follows nothing yet, so the digest would be empty: {} (or a "
@@ -181,13 +189,13 @@ class SubscriptionCommands:
     # ---- helpers ---------------------------------------------------------------------
     def _target(self, target: str) -> tuple[str, str] | Reply:
         """("all"|"topic"|"company", name) for what the user typed, or an error."""
-        raw = user_text(target)
+        raw = unquoted(target)
         if not raw:
             return Reply.error(say("say what to follow: a topic ({} lists them), a company, "
                                    "or everything: {}", ex.TOPICS, ex.SUBSCRIBE_ALL))
         kind, _, rest = raw.partition(":")
         if kind.lower() in ("topic", "company") and rest.strip():
-            raw, only = rest.strip(), kind.lower()
+            raw, only = unquoted(rest), kind.lower()
         else:
             only = None
         if raw.lower() == "all" and only is None:
@@ -247,7 +255,7 @@ class SubscriptionCommands:
         return label + (" — paused" if s.paused else "")
 
     def _existing(self, subs: list[Subscription], target: str) -> Subscription | None:
-        raw = user_text(target)
+        raw = unquoted(target)
         resolved = self._target(raw)
         for s in subs:
             if not isinstance(resolved, Reply) and (s.kind, s.target) == resolved:

@@ -29,6 +29,37 @@ def user_text(text) -> str:
     return " ".join(_INVISIBLE.sub("", text).split())
 
 
+# Quotes around a name ("Alibaba Group", as one quotes a name with a space in it; a
+# phone's smart quotes make “Alibaba Group”; a Chinese IME 「阿里巴巴」): not part of it.
+_QUOTES = {'"': '"', "'": "'", "“": "”", "”": "”", "„": "“", "‘": "’", "«": "»",
+           "「": "」", "『": "』"}
+
+
+def unquoted(text) -> str:
+    """A name as the user meant it (user_text), without quotes around it."""
+    text = user_text(text)
+    while len(text) > 1 and _QUOTES.get(text[0]) == text[-1]:
+        text = text[1:-1].strip()
+    return text
+
+
+def link_text(text) -> str:
+    """A link as the user meant it: unquoted, and without the <> that Discord users put
+    around a link to keep it from unfurling (Slack's own <url|label> is undone first)."""
+    text = unquoted(text)
+    if text.startswith("<") and text.endswith(">"):
+        text = text[1:-1].strip()
+    return text
+
+
+def digest_words(words: list[str]) -> tuple[str, str | None, str | None]:
+    """`daily 08:30 America/New York` -> mode, time, zone: the zone is the rest, spaces
+    and all (a zone with a space was "use /digest daily HH:MM [TIMEZONE]", though the
+    zone is known with an underscore)."""
+    return (words[0] if words else "", words[1] if len(words) > 1 else None,
+            " ".join(words[2:]) or None)
+
+
 def split_line(line: str) -> list[str]:
     try:
         return shlex.split(line)
@@ -93,10 +124,8 @@ class TextCommands:
         return self.subscriptions(caller)
 
     async def _text_digest(self, caller: Caller, args: list[str]) -> Reply:
-        if len(args) > 3:
-            return Reply.error(say("use {} or {}", ex.DIGEST_USAGE, ex.DIGEST_OFF))
-        mode, at, tz = (args + ["", "", None])[:3]
-        return self.digest(caller, mode, at, tz)
+        mode, at, tz = digest_words(args)
+        return self.digest(caller, mode, at or "", tz)
 
     async def _text_feeds(self, caller: Caller, args: list[str]) -> Reply:
         action = args[0] if args else ""

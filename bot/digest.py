@@ -48,13 +48,41 @@ def parse_tz(name: str) -> ZoneInfo:
     try:
         if ".." in name or name.startswith("/"):
             raise ValueError(name)      # ZoneInfo would read paths; names only
-        return ZoneInfo(_zone_names().get(name.casefold(), name))
-    except (ZoneInfoNotFoundError, ValueError):
+        names = _zone_names()    # "America/New York" is America/New_York
+        return ZoneInfo(names.get(name.casefold(), names.get(
+            "_".join(name.casefold().split()), name)))
+    # OSError: ZoneInfo opens the name as a file, and a region ("Europe": a directory)
+    # or a long name (too long for a file name) raised it past this to the user.
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        shown = name if len(name) <= 60 else name[:59] + "…"    # a reply quotes it
+        offset = _OFFSET.match(name.strip().casefold())
+        if offset and int(offset.group(2)) <= 14:
+            raise DigestError(_offset_advice(shown, *offset.groups())) from None
         hints = suggest_zones(name)
         hint = f"did you mean {' or '.join(hints)}? " if hints else ""
-        raise DigestError(f"digest: unknown time zone {name!r}; {hint}use an IANA name "
+        raise DigestError(f"digest: unknown time zone {shown!r}; {hint}use an IANA name "
                           "such as UTC, Europe/London, America/New_York or Asia/Shanghai"
                           ) from None
+
+
+# "UTC+8", "GMT+8", "+08:00": how many people give their zone, China's "UTC+8" above all.
+_OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?([0-5]\d))?$")
+
+
+def _offset_advice(shown: str, sign: str, hours: str, minutes: str | None) -> str:
+    """A UTC offset typed for a zone: the well-known places at that offset, and the Etc/
+    zone for a fixed one. ("GMT+8" was answered "did you mean GMT+0?", 8 hours off.)"""
+    total = (int(hours) * 60 + int(minutes or 0)) * (1 if sign == "+" else -1)
+    places = [z for z in _PLACES if any(
+        ZoneInfo(z).utcoffset(datetime(2025, month, 15)) == timedelta(minutes=total)
+        for month in (1, 7))][:2]
+    said = f"digest: {shown!r} is a UTC offset, not a time zone; give your place's zone"
+    said += f" (did you mean {' or '.join(places)}?)" if places else \
+        " (an IANA name such as Europe/Berlin)"
+    fixed = f"Etc/GMT{'-' if total > 0 else '+'}{abs(total) // 60}"
+    if total % 60 == 0 and 0 < abs(total) <= 12 * 60:
+        said += f", or {fixed} for that offset all year (Etc/ names count the other way)"
+    return said
 
 
 # What people type for a zone that is no IANA name: abbreviations and capitals.
@@ -73,6 +101,10 @@ _ALIASES = {
     "washington": ("America/New_York",), "delhi": ("Asia/Kolkata",),
     "mumbai": ("Asia/Kolkata",), "bangalore": ("Asia/Kolkata",),
 }
+
+
+# Well-known places' zones, which a UTC offset is matched against.
+_PLACES = list(dict.fromkeys(z for zones in _ALIASES.values() for z in zones))
 
 
 def suggest_zones(typed: str, n: int = 2) -> list[str]:
@@ -104,9 +136,18 @@ _NO_SUMMER_TIME = {"EST": "America/New_York", "MST": "America/Denver",
                    "GMT": "Europe/London", "WET": "Europe/Lisbon"}
 
 
-def summer_time_note(tz_name: str) -> str:
-    """A hint when the zone chosen never changes its clocks but the place it is named
-    for does: 09:00 EST is 10:00 in New York all summer."""
+_ETC = re.compile(r"^Etc/GMT([+-])(\d+)$")
+
+
+def zone_note(tz_name: str) -> str:
+    """A hint when the zone chosen is likely not the one meant: it never changes its
+    clocks but the place it is named for does (09:00 EST is 10:00 in New York all
+    summer), or it is an Etc/ zone, whose sign is the reverse of the offset's."""
+    if (etc := _ETC.match(tz_name)) and int(etc.group(2)):
+        sign, hours = etc.groups()
+        return (f"{tz_name} is UTC{'-' if sign == '+' else '+'}{hours}, {hours} hours "
+                f"{'behind' if sign == '+' else 'ahead of'} UTC (Etc/ names count the "
+                "other way)")
     place = _NO_SUMMER_TIME.get(tz_name)
     if place is None:
         return ""

@@ -10,8 +10,8 @@ its users type it: the console `company Alibaba`, Slack `/company Alibaba` (or
 
 Only the template is read for `{}` fields; the values filled in (user or feed text)
 are kept verbatim, so outside text can never become an example, only ours can.
-Every example the core uses is in REGISTRY (or made by `resume`), which the tests walk
-on every surface with that surface's own parser."""
+Every example the core uses is in REGISTRY (or made by the functions at the end), which
+the tests walk on every surface with that surface's own parser."""
 from __future__ import annotations
 
 import string
@@ -157,3 +157,13 @@ def feed_resume(url: str) -> Example:
 def resume(target: str) -> Example:
     """`subscribe TARGET` for a paused subscription: the target as stored."""
     return example("subscribe", target=target)
+
+
+def topic_named(slug: str) -> Example:
+    """`topic SLUG` for a topic typed where a company goes (`company pricing`)."""
+    return example("topic", slug=slug)
+
+
+def company_named(name: str) -> Example:
+    """`company NAME` for a company typed where a topic goes (`topic alibaba`)."""
+    return example("company", name=name)

@@ -32,8 +32,9 @@ __all__ = ["Classifier", "Gazetteer", "GazetteerError", "load_gazetteer"]
 log = logging.getLogger("ainews.classify")
 MAX_TERM_REASONS = 12   # the strongest phrases explain a verdict; a long tail only clutters
 MAX_FEATURE_REASONS = 6  # likewise the learned layer's strongest contributions
-_SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings|ltd\.?|limited|co\.?"
-                       r"|platforms|technologies|technology|company)$"
+# Legal names too: "Alibaba Group Holding Limited", "Arm Holdings plc", "OpenAI LLC".
+_SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings?|ltd\.?|limited|co\.?"
+                       r"|plc|llc|platforms|technologies|technology|company)$"
                        # Chinese company names take theirs unspaced: 腾讯控股, 阿里巴巴集团,
                        # 华为技术, 百度智能云 (Baidu's AI cloud), 小米科技有限公司
                        r"|(?<=\S)(集团|控股|股份|有限责任公司|有限公司|公司|科技|技术|网络|智能云|云)$",
@@ -330,8 +331,9 @@ class Classifier:
         return out[:n]
 
     def resolve_topic(self, slug: str) -> str | None:
-        """Slug for a slug, label or synonym ("open source", "m&a", "export controls")."""
-        key = " ".join((slug or "").split()).casefold()
+        """Slug for a slug, label or synonym ("open source", "m&a", "export controls", 芯片),
+        traditional characters as simplified ones (監管)."""
+        key = simplified(" ".join((slug or "").split())).casefold()
         for cand in (key, key.replace(" ", "-"), key.replace("_", "-")):
             if cand in self.gz.topics:
                 return cand

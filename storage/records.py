@@ -50,6 +50,12 @@ class RecordStore:
         return StoryRecord(story, status, tuple(lead) if lead else None, tuple(members),
                            self._posts_of(lead_id), parse_iso(first_seen))
 
+    def stories_of_message(self, platform: str, message_id: str) -> list[str]:
+        """The stories a chat message of ours shows: one post's, or a roundup's many."""
+        return [r for (r,) in self.db.execute(
+            "SELECT story_id FROM outbox WHERE platform = ? AND message_id = ? "
+            "GROUP BY story_id ORDER BY min(id)", (platform, message_id))]
+
     def _story_row(self, ref: str):
         columns = f"{STORY_COLUMNS}, status, first_seen"
         for where, value in (("id = ?", ref), ("url = ?", _link(ref)),

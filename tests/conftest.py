@@ -107,3 +107,27 @@ async def feeds():
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+def chat_core():
+    """The chat core over an in-memory store holding one strategy story (Qwen 3)."""
+    from bot.commands import Commands
+    from bot.config import Settings
+    from feeds.classify import Classifier
+    from storage.store import Store
+    from tests.fakes.chat import QWEN, WHEN
+    store = Store(":memory:")
+    store.add_new_stories([QWEN], backlog=False, now=WHEN)
+    yield Commands(store, Classifier(), Settings())
+    store.close()
+
+
+@pytest.fixture(params=["slack", "discord"])
+async def chat(request, chat_core):
+    """A user in a Slack workspace, then in a Discord server, where `chat_core` runs
+    (tests/fakes/chat.py)."""
+    from tests.fakes.chat import discord_chat, slack_chat
+    opened = slack_chat if request.param == "slack" else discord_chat
+    async with opened(chat_core) as platform:
+        yield platform

@@ -27,11 +27,14 @@ from tests.fakes.discord import FakeDiscord, running_bot
 SLACK_ADMIN = Caller("slack", "T1", "C1", "U1", is_admin=True)
 # Stored subscription targets the paused-subscription line asks to subscribe to again.
 TARGETS = ["all", "pricing", "OpenAI", "Moonshot AI"]
+# What a topic typed for a company (or back) is pointed to.
+NAMED = (*map(ex.topic_named, ["pricing", "open-source"]),
+         *map(ex.company_named, ["Alibaba", "Moonshot AI"]))
 
 
 def _variants() -> list[ex.Example]:
     """Each example as typed: placeholders filled, optional options in and left out."""
-    found = [e for base in ex.REGISTRY + tuple(map(ex.resume, TARGETS))
+    found = [e for base in ex.REGISTRY + tuple(map(ex.resume, TARGETS)) + NAMED
              for e in (base.concrete(), base.concrete(optional=False))]
     return list(dict.fromkeys(found))
 

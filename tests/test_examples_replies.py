@@ -28,6 +28,7 @@ from tests.fakes.discord import FakeDiscord, running_bot
 
 ADMIN = Caller("slack", "T1", "C1", "U1", is_admin=True)
 QUIET = Caller("slack", "T1", "C2", "U1", is_admin=True)      # a channel following nothing
+ALL = Caller("slack", "T1", "C3", "U1", is_admin=True)        # one following all
 PAUSED_TARGETS = ("pricing", "Moonshot AI")
 
 # Every path to a help or error text the core has, with input that reaches it.
@@ -35,6 +36,8 @@ PATHS = {
     "help": lambda c: c.help(ADMIN),
     "company without a name": lambda c: c.company(ADMIN, ""),
     "unknown company": lambda c: c.company(ADMIN, "Qqqxz"),
+    "a topic for a company": lambda c: c.company(ADMIN, "open source"),
+    "a company for a topic": lambda c: c.latest(ADMIN, topic="Moonshot"),
     "topic without a slug": lambda c: c.topic(ADMIN, ""),
     "search without words": lambda c: c.search(ADMIN, ""),
     "search with only -words": lambda c: c.search(ADMIN, "-qwen"),
@@ -51,6 +54,7 @@ PATHS = {
     "subscribe to nothing": lambda c: c.subscribe(ADMIN, ""),
     "subscribe to the unknown": lambda c: c.subscribe(ADMIN, "Qqqxz"),
     "unsubscribe from the unknown": lambda c: c.unsubscribe(ADMIN, "Qqqxz"),
+    "unsubscribe from what all brings": lambda c: c.unsubscribe(ALL, "chips"),
     "no subscriptions": lambda c: c.subscriptions(QUIET),
     "paused subscriptions": lambda c: c.subscriptions(ADMIN),
     "feeds usage": lambda c: c.feeds(ADMIN, "frobnicate"),
@@ -70,6 +74,7 @@ def commands(store, classifier):
         kind = "topic" if target == "pricing" else "company"
         store.add_subscription(Subscription("slack", "T1", "C1", kind, target), now=utcnow())
     store.pause_channel("slack", "C1", "channel_not_found")
+    store.add_subscription(Subscription("slack", "T1", "C3", "all", "all"), now=utcnow())
     return Commands(store, classifier, settings=Settings())
 
 
@@ -85,7 +90,8 @@ async def replies(commands) -> dict[str, Reply]:
 
 def test_the_replies_use_every_registered_example_and_no_other(replies):
     used = {e for r in replies.values() for e in ex.examples_in(r.parts)}
-    assert used == set(ex.REGISTRY) | {ex.resume(t) for t in PAUSED_TARGETS}
+    assert used == set(ex.REGISTRY) | {ex.resume(t) for t in PAUSED_TARGETS} | {
+        ex.topic_named("open-source"), ex.company_named("Moonshot AI")}
 
 
 SURFACES = {
@@ -173,7 +179,7 @@ def test_cli_errors_show_cli_commands(monkeypatch, tmp_path, capsys, argv, shown
 
 
 CORE = ["commands.py", "commands_subs.py", "commands_text.py", "commands_feeds.py",
-        "replies.py", "digest.py"]
+        "commands_why.py", "replies.py", "digest.py"]
 
 
 @pytest.mark.parametrize("module", CORE)

@@ -97,3 +97,15 @@ def test_a_story_never_posted_says_which_rule_held_it(commands, classifier, publ
     commands.store.add_new_stories([story], backlog=backlog, now=now, hold=lambda s: True)
     text = commands.why(SLACK_T1, "held").text
     assert text.splitlines()[-1] == line, text
+
+
+def test_a_roundups_message_link_asks_for_one_storys_link(commands):
+    """A roundup is one message of many stories: its link names none of them alone."""
+    store, now = commands.store, utcnow()
+    store.enqueue_post(cluster_id="other", brief=make_brief(id="other"), platform="slack",
+                       workspace="T1", channel="C1", held=False, now=now)
+    for row in (1, 4):          # lead's C1 post and the other story's, in one roundup
+        store.record_sent(row, "C1:1700000000.000100", now, shown=make_brief())
+    text = commands.why(SLACK_T1, "https://t1.slack.com/archives/C1/p1700000000000100").text
+    assert text == ("that message is a roundup of 2 stories; give one story's link (its "
+                    "headline's link in the roundup)")

@@ -1,0 +1,40 @@
+"""`why LINK`: why a story was posted or not (a Commands mixin). LINK is the story's
+link as its post shows it, its id, or the post's own message link (bot/post_links.py)."""
+from __future__ import annotations
+
+from bot import examples as ex
+from bot.commands_text import link_text, quote
+from bot.examples import say
+from bot.post_links import message_of
+from bot.replies import Caller, Reply
+
+
+class WhyCommands:
+    def why(self, caller: Caller, link: str) -> Reply:
+        """Why the story behind `link` (as its post shows it) or an id was posted or not."""
+        from bot.why import as_text   # the record's wording: only when asked
+        ref = link_text(link)
+        if not ref:
+            return Reply.error(say("give a story's link as its post shows it, e.g. {}",
+                                   ex.WHY_USAGE))
+        if message := message_of(ref):      # the post's own link, copied from chat
+            ref = self._story_of_message(*message)
+            if isinstance(ref, Reply):
+                return ref
+        record = self.store.story_record(ref)
+        if record is None:
+            return Reply.error(say("no stored story has the link or id '{}' — {} finds one "
+                                   "by its words", quote(ref), ex.SEARCH_EG))
+        here = None if caller.platform == "console" else (caller.platform, caller.workspace)
+        return Reply.message(as_text(record, here, getattr(self.settings, "max_post_age", None)))
+
+    def _story_of_message(self, platform: str, message_id: str) -> str | Reply:
+        ids = self.store.stories_of_message(platform, message_id)
+        if len(ids) == 1:
+            return ids[0]
+        if ids:
+            return Reply.error(f"that message is a roundup of {len(ids)} stories; give "
+                               "one story's link (its headline's link in the roundup)")
+        return Reply.error(say("that message is no post of this bot's that it still keeps; "
+                               "give the story's link, or find the story with {}",
+                               ex.SEARCH_EG))

@@ -1,0 +1,201 @@
+"""The chat core as a user meets it: what they type in Slack and Discord, through the
+real slack-bolt and discord.py against the fakes on loopback (tests/fakes/chat.py), and
+what comes back. (test_commands.py calls the core directly; test_slack_app.py and
+test_discord_client.py check the adapters with a stand-in core; /digest:
+test_digest_chat.py.)"""
+from __future__ import annotations
+
+import pytest
+
+from bot.commands import Commands
+from bot.config import Settings
+from bot.delivery import Delivery
+from bot.dispatch import dispatch_new
+from feeds.classify import Classifier
+from feeds.models import Story, Subscription
+from storage.store import Store
+from tests.fakes.chat import QWEN, WHEN, discord_chat, slack_chat
+
+
+# (what the user types in Slack, the same in Discord, admin?) -> words in the answer
+NAMES = {
+    # Quotes around a name with a space in it; a phone's smart quotes; a Chinese IME's.
+    "quoted company": (("/company", '"Alibaba Group"'),
+                       ("company", {"name": '"Alibaba Group"'}), False,
+                       "Alibaba open-sources Qwen 3"),
+    "smart quotes and a limit": (("/company", "“Alibaba Group” 2"),
+                                 ("company", {"name": "“Alibaba Group”", "limit": 2}),
+                                 False, "Alibaba open-sources Qwen 3"),
+    "corner brackets": (("/company", "「阿里巴巴」"),
+                        ("company", {"name": "「阿里巴巴」"}), False,
+                        "Alibaba open-sources Qwen 3"),
+    "quoted topic": (("/latest", '"open source"'), ("latest", {"topic": '"open source"'}),
+                     False, "Alibaba open-sources Qwen 3"),
+    # Alibaba's legal name, as filings and Wikipedia give it.
+    "legal name": (("/company", "Alibaba Group Holding Limited"),
+                   ("company", {"name": "Alibaba Group Holding Limited"}), False,
+                   "Alibaba open-sources Qwen 3"),
+    "quoted subscribe": (("/subscribe", "‘Alibaba Group’"),
+                         ("subscribe", {"target": "‘Alibaba Group’"}), True,
+                         "This channel now gets stories about Alibaba."),
+}
+
+
+@pytest.mark.parametrize("slack, discord, admin, shown", NAMES.values(), ids=NAMES)
+async def test_a_name_in_quotes_or_in_full_is_the_name(chat, slack, discord, admin, shown):
+    """`/company "Alibaba Group"` answered "no company '"Alibaba Group"' — did you mean
+    Alibaba?": the quotes were read as part of the name."""
+    answer = await chat.ask(slack, discord, admin=admin)
+    assert shown in answer and "no company" not in answer, answer
+
+
+MIXED_UP = {
+    "topic for a company": (("/company", "pricing"), ("company", {"name": "pricing"}),
+                            "'pricing' is a topic, not a company: ",
+                            {"slack": "/ainews topic pricing",
+                             "discord": "/topic slug:pricing"}),
+    "company for a topic": (("/ainews", "topic alibaba"), ("topic", {"slug": "alibaba"}),
+                            "'alibaba' is a company, not a topic: ",
+                            {"slack": "/company Alibaba", "discord": "/company name:Alibaba"}),
+    "alias for a topic": (("/latest", "qwen"), ("latest", {"topic": "qwen"}),
+                          "'qwen' is a company, not a topic: ",
+                          {"slack": "/company Alibaba", "discord": "/company name:Alibaba"}),
+}
+
+
+@pytest.mark.parametrize("slack, discord, said, example", MIXED_UP.values(), ids=MIXED_UP)
+async def test_a_topic_typed_for_a_company_or_back_says_where_it_goes(chat, slack, discord,
+                                                                      said, example):
+    """`/company pricing` said to look at /topics for companies, `/latest alibaba` listed
+    the topic slugs: the user had the right word in the wrong command."""
+    answer = await chat.ask(slack, discord)
+    assert said in answer and example[chat.platform] in answer, answer
+
+
+async def test_unsubscribing_one_topic_of_all_says_it_comes_with_all(chat, chat_core):
+    """A channel following all: `/unsubscribe chips` said "this channel doesn't follow
+    'chips'", as if no chip stories would come; they still come, through all."""
+    chat_core.store.subscribe(Subscription(chat.platform, "w", chat.channel, "all", "all"))
+    answer = await chat.ask(("/unsubscribe", "chips"), ("unsubscribe", {"target": "chips"}),
+                            admin=True)
+    assert "they come with all strategy stories, which it follows" in answer, answer
+    assert {"slack": "/unsubscribe all", "discord": "/unsubscribe target:all"}[
+        chat.platform] in answer
+    followed = chat_core.store.subscriptions_for_channel(chat.platform, chat.channel)
+    assert [s.kind for s in followed] == ["all"]
+
+
+async def test_a_link_wrapped_to_hide_its_preview_is_the_link(chat_core):
+    """Discord users write <https://...> to keep a link from unfurling; /why said no
+    story has that link. (Slack sends links wrapped anyway: test_slack_app.)"""
+    async with discord_chat(chat_core) as chat:
+        answer = await chat.ask(None, ("why", {"link": f"<{QWEN.url}>"}))
+    assert "verdict: strategy" in answer and "no stored story" not in answer, answer
+
+
+async def test_a_search_that_finds_more_than_it_shows_says_so(chat, chat_core):
+    """`/ainews search alibaba` over an archive of thousands showed 5 stories and
+    nothing more, as if those were all there is; search takes no limit in chat."""
+    chat_core.store.add_new_stories([Story(
+        id=f"a{i}", url=f"https://news.example/a{i}", title=f"Alibaba deal {i} with vendor{i}",
+        text=f"Alibaba agreed terms{i} with supplier{i}.", source="Reuters",
+        feed_url="https://news.example/rss", published=WHEN.replace(day=1 + i),
+        classification=QWEN.classification) for i in range(12)], backlog=False, now=WHEN)
+    many = await chat.ask(("/ainews", "search alibaba"), ("search", {"query": "alibaba"}))
+    one = await chat.ask(("/ainews", "search qwen"), ("search", {"query": "qwen"}))
+    assert "More stories match than these 5: add a word to narrow the search" in many, many
+    assert {"slack": "/ainews search openai -microsoft",
+            "discord": "/search query:openai -microsoft"}[chat.platform] in many
+    assert "Alibaba open-sources Qwen 3" in one and "More stories" not in one
+
+
+async def test_subscribing_in_a_paused_channel_says_its_other_subscription_resumes(
+        chat, chat_core):
+    """It said "resumes for its other 1 subscription too"."""
+    store = chat_core.store
+    store.subscribe(Subscription(chat.platform, "w", chat.channel, "topic", "pricing"))
+    store.pause_channel(chat.platform, chat.channel, "channel_not_found")
+    answer = await chat.ask(("/subscribe", "qwen"), ("subscribe", {"target": "qwen"}),
+                            admin=True)
+    assert answer == ("This channel now gets stories about Alibaba. Posting here resumes "
+                      "for its other subscription too."), answer
+    assert not any(s.paused for s in store.subscriptions_for_channel(chat.platform,
+                                                                     chat.channel))
+
+
+FEED = "https://news.example/ai.xml"
+
+
+async def test_a_feed_added_with_a_quoted_name_is_named_without_the_quotes(chat, chat_core):
+    """`/ainews feeds add URL "Example News"` stored the name with its quotes, and every
+    post from the feed showed the outlet as "Example News", quotes and all; a quoted
+    URL was refused as having no scheme. In Discord a <URL> (kept from unfurling) too."""
+    answer = await chat.ask(("/ainews", f'feeds add "{FEED}" "Example News"'),
+                            ("feeds", {"url": f"<{FEED}>", "name": "“Example News”"},
+                             {"subcommand": "add"}),
+                            admin=True)
+    assert f"Added feed Example News ({FEED})" in answer, answer
+    assert [s.source.name for s in chat_core.store.feed_states()] == ["Example News"]
+
+
+@pytest.mark.parametrize("opened", [slack_chat, discord_chat], ids=["slack", "discord"])
+async def test_latest_in_an_archive_of_other_news_says_so(opened):
+    """With stories stored but none of them strategy news, /latest said "No stories yet:
+    the bot stores new ones as feeds are polled", as if the bot read nothing."""
+    store = Store(":memory:")
+    store.add_new_stories([Story(
+        id="g1", url="https://news.example/phone", title="A phone review", text="A phone.",
+        source="Reuters", feed_url="https://news.example/rss", published=WHEN)],
+        backlog=False, now=WHEN)
+    async with opened(Commands(store, Classifier(), Settings())) as chat:
+        answer = await chat.ask(("/latest", ""), ("latest", {}))
+    store.close()
+    assert "No AI strategy stories yet: the stories stored so far are other news" in answer
+    assert {"slack": "/ainews search qwen pricing",
+            "discord": "/search query:qwen pricing"}[chat.platform] in answer, answer
+
+
+async def test_why_takes_the_posts_own_message_link(chat, chat_core):
+    """Asked why a post went out, people copy the post's link ("Copy link", "Copy Message
+    Link"): /why answered that no story has that link. In Slack the story's own link is
+    behind a button, which can't be copied: the message link was all a user had."""
+    store = chat_core.store
+    store.subscribe(Subscription(chat.platform, "w", chat.channel, "all", "all"))
+    dispatch_new(store, [QWEN], WHEN)
+    assert await Delivery(store, {chat.platform: chat.adapter}).run_once() == 1
+    link = chat.message_link(store.outbox_post(1).message_id)
+    answer = await chat.ask(("/ainews", f"why {link}"), ("why", {"link": link}))
+    assert answer.startswith("Alibaba open-sources Qwen 3\nReuters · ") and \
+        "verdict: strategy" in answer, answer
+    gone = link[:-3] + "999"       # a message of someone else's, or one long forgotten
+    answer = await chat.ask(("/ainews", f"why {gone}"), ("why", {"link": gone}))
+    assert "that message is no post of this bot's that it still keeps" in answer, answer
+
+
+@pytest.mark.parametrize("slack, discord, admin, shown", [
+    (("/ainews", "topic 开源"), ("topic", {"slug": "开源"}), False,
+     "Alibaba open-sources Qwen 3"),
+    (("/latest", "芯片"), ("latest", {"topic": "芯片"}), False,
+     "No strategy stories on Chips & compute in the archive yet."),
+    (("/subscribe", "監管"), ("subscribe", {"target": "監管"}), True,     # traditional
+     "This channel now gets stories on Policy, regulation & export controls (topic policy)."),
+], ids=["topic", "latest", "subscribe"])
+async def test_a_topic_named_in_chinese_is_the_topic(chat, slack, discord, admin, shown):
+    """The bot reads Chinese outlets and takes 阿里巴巴 for Alibaba, but `/ainews topic 开源`
+    answered "no topic '开源'": only China (中国) had a Chinese name."""
+    answer = await chat.ask(slack, discord, admin=admin)
+    assert shown in answer and "no topic" not in answer, answer
+
+
+@pytest.mark.parametrize("command, option, typed, value", [
+    ("topic", "slug", "芯片", "chips"), ("topic", "slug", "m&a", "acquisitions"),
+    ("topic", "slug", "price", "pricing"),
+    ("company", "name", "Alibaba Group Holding Limited", "Alibaba"),
+    ("company", "name", '"Tencent Holdings"', "Tencent")])
+async def test_the_picker_offers_what_a_name_names(chat_core, command, option, typed, value):
+    """/topic 芯片, /topic m&a, /company Alibaba Group Holding Limited work, but Discord's
+    picker offered nothing for them, as if there were no such topic or company."""
+    async with discord_chat(chat_core) as chat:
+        inter = await chat.fake.autocomplete(command, {option: typed}, option)
+        choices = (await chat.fake.callback(inter))["data"]["choices"]
+    assert value in [c["value"] for c in choices], choices

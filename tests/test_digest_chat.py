@@ -1,0 +1,55 @@
+"""/digest as a user types it in Slack and Discord, through the real clients against
+the fakes (tests/fakes/chat.py): the time zones people write, and what comes back."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("zone, quoted", [("Europe", "Europe"),
+                                          ("E" * 5000, "E" * 59 + "…")],
+                         ids=["region", "5000 characters"])
+async def test_a_time_zone_that_is_no_zone_file_is_refused_with_the_reason(
+        chat, chat_core, zone, quoted):
+    """`/digest daily 08:30 Europe` (a region: a directory of zone files) or a very long
+    name (too long for a file name) crashed the command: "Sorry, /digest failed"."""
+    answer = await chat.ask(("/digest", f"daily 08:30 {zone}"),
+                            ("digest", {"mode": "daily", "at": "08:30", "timezone": zone}),
+                            admin=True)
+    assert f"unknown time zone '{quoted}'" in answer and "failed" not in answer, answer
+    assert chat_core.store.digest_setting(chat.platform, chat.channel) is None
+
+
+@pytest.mark.parametrize("zone", ["GMT+8", "UTC+8", "+08:00"])
+async def test_a_utc_offset_for_a_time_zone_is_pointed_to_the_zones_at_that_offset(
+        chat, chat_core, zone):
+    """`/digest daily 08:30 GMT+8`, how China writes its time: the answer suggested
+    GMT+0, a digest 8 hours off; UTC+8 got no suggestion at all."""
+    answer = await chat.ask(("/digest", f"daily 08:30 {zone}"),
+                            ("digest", {"mode": "daily", "at": "08:30", "timezone": zone}),
+                            admin=True)
+    assert f"'{zone}' is a UTC offset, not a time zone" in answer, answer
+    assert "Asia/Shanghai" in answer and "Etc/GMT-8 for that offset all year" in answer
+    assert "GMT+0" not in answer
+    assert chat_core.store.digest_setting(chat.platform, chat.channel) is None
+
+
+async def test_an_etc_zone_is_said_to_count_the_other_way(chat, chat_core):
+    """Etc/GMT+8 is UTC-8: set for a UTC+8 channel, its digest came 16 hours off with
+    nothing said."""
+    answer = await chat.ask(("/digest", "daily 08:30 Etc/GMT+8"),
+                            ("digest", {"mode": "daily", "at": "08:30",
+                                        "timezone": "Etc/GMT+8"}), admin=True)
+    assert "one digest a day at 08:30 Etc/GMT+8" in answer, answer
+    assert "Note: Etc/GMT+8 is UTC-8, 8 hours behind UTC (Etc/ names count the other way)" \
+        in answer
+
+
+async def test_a_time_zone_with_a_space_for_its_underscore_is_the_zone(chat, chat_core):
+    """`/digest daily 08:30 America/New York` was refused in Slack with the usage (one
+    word too many) and in Discord as an unknown zone, though the zone was plain."""
+    answer = await chat.ask(("/digest", "daily 08:30 America/New York"),
+                            ("digest", {"mode": "daily", "at": "08:30",
+                                        "timezone": "America/New York"}), admin=True)
+    assert "one digest a day at 08:30 America/New_York" in answer, answer
+    setting = chat_core.store.digest_setting(chat.platform, chat.channel)
+    assert (setting.at_time, setting.tz) == ("08:30", "America/New_York")
