@@ -82,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     q = fs.add_parser("resume", help="resume a paused feed (all: every paused feed)")
     q.add_argument("url", help="the feed's URL, or all")
 
+    p = sub.add_parser("subscriptions", help="what each chat channel follows; remove a "
+                                             "channel's (a deleted channel's stay paused)")
+    ss = p.add_subparsers(dest="action", metavar="ACTION")
+    p.add_argument("--json", action="store_true")
+    q = ss.add_parser("list", help="every channel's subscriptions (the default)")
+    q.add_argument("--json", action="store_true", default=argparse.SUPPRESS)
+    q = ss.add_parser("remove", help="stop a channel's subscriptions: all, or one target")
+    q.add_argument("platform", choices=("discord", "slack", "console"))
+    q.add_argument("channel", help="the channel id, as `ainews subscriptions` or `status` shows it")
+    q.add_argument("target", nargs="*", help="a topic or company (default: everything)")
+
     p = sub.add_parser("status", help="feeds health, queue depth, paused subscriptions")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("demo", help="the whole pipeline on bundled sample feeds, on loopback")

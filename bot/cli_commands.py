@@ -74,7 +74,7 @@ def _settings(args):
 # "no stories" or "no feeds yet" as if the archive were empty). poll, run and
 # `feeds add` create it.
 LOOKUPS = frozenset({"latest", "company", "topic", "topics", "search", "status", "prune",
-                     "why"})
+                     "why", "subscriptions"})
 FEED_ACTIONS_ON_A_DATABASE = frozenset({"list", "remove", "resume"})
 
 
@@ -273,8 +273,14 @@ def cmd_why(app, args) -> int:
     return 0
 
 
+def cmd_subscriptions(app, args) -> int:
+    from bot import cli_subs
+    return cli_subs.run(app, args)
+
+
 HANDLERS = {
     "run": cmd_run, "poll": cmd_poll, "latest": cmd_latest, "company": cmd_company,
     "topic": cmd_topic, "search": cmd_search, "topics": cmd_topics, "feeds": cmd_feeds,
     "status": cmd_status, "prune": cmd_prune, "why": cmd_why,
+    "subscriptions": cmd_subscriptions,
 }

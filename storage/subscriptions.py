@@ -58,6 +58,9 @@ class SubscriptionStore(DeliveryWrites):
         """add_subscription with the current time (for start-up defaults)."""
         return self.add_subscription(sub, now=now or datetime.now(timezone.utc))
 
+    def all_subscriptions(self) -> list[Subscription]:
+        return self._sub_rows()
+
     def active_subscriptions(self) -> list[Subscription]:
         return self._sub_rows("WHERE paused_reason=''")
 

@@ -1,0 +1,59 @@
+"""`ainews subscriptions [list|remove]`: what every channel follows, and removing a
+channel's subscriptions from the command line.
+
+Why from here: a channel that was deleted, or that the bot was removed from, keeps its
+subscriptions paused (listed in `ainews status`), and nobody can type `/unsubscribe`
+there any more. The removal is the chat command's own (`Commands.unsubscribe`), run as
+an admin of that channel, so waiting posts are cancelled the same way.
+"""
+from __future__ import annotations
+
+from bot.cli_feeds import format_table
+from bot.console import json_line
+from bot.errors import UserError
+from bot.replies import Caller
+
+PLATFORMS = ("discord", "slack", "console")
+
+
+def run(app, args) -> int:
+    return _remove(app, args) if args.action == "remove" else _list(app, args)
+
+
+def _list(app, args) -> int:
+    subs = app.store.all_subscriptions()
+    if args.json:
+        for s in subs:
+            print(json_line({"platform": s.platform, "workspace": s.workspace,
+                             "channel": s.channel, "kind": s.kind, "target": s.target,
+                             "paused": s.paused_reason}))
+        return 0
+    if not subs:
+        print("no subscriptions yet: a channel admin types /subscribe in Slack or Discord")
+        return 0
+    print(format_table(["platform", "channel", "follows", "state"],
+                       [[s.platform, s.channel, _follows(s), s.paused_reason or "active"]
+                        for s in subs]))
+    return 0
+
+
+def _follows(s) -> str:
+    return "all" if s.kind == "all" else f"{s.kind} {s.target}"
+
+
+def _remove(app, args) -> int:
+    current = app.store.subscriptions_for_channel(args.platform, args.channel)
+    if not current:
+        raise UserError(f"subscriptions: {args.platform} channel {args.channel} follows "
+                        "nothing (`ainews subscriptions` lists every channel's)")
+    caller = Caller(platform=args.platform, workspace=current[0].workspace,
+                    channel=args.channel, user="cli", is_admin=True)
+    target = " ".join(args.target) or "all"
+    # Everything removed: the digest setting goes too (the chat command keeps it for when
+    # the channel follows something again; a deleted channel never will).
+    digest = target == "all" and app.store.clear_digest(args.platform, args.channel)
+    from bot.cli_commands import print_reply
+    code = print_reply(app.commands.unsubscribe(caller, target), False)
+    if digest:
+        print("Its digest setting is removed too.")
+    return code

@@ -1,0 +1,89 @@
+"""`ainews subscriptions [list|remove]`: a deleted channel's paused subscriptions could
+only be seen (`ainews status`), never removed: nobody can type /unsubscribe in a channel
+that is gone."""
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from feeds.models import Subscription
+from storage.store import Store
+from tests.fakes.slack import make_brief
+
+NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture()
+def db(clean_env, tmp_path) -> str:
+    """A deleted Discord channel (paused, a held post, a digest) and a live Slack one."""
+    path = str(tmp_path / "db" / "ainews.db")
+    clean_env.setenv("AINEWS_DB", path)
+    Path(path).parent.mkdir()
+    with Store(path) as store:
+        store.add_subscription(Subscription("discord", "G1", "999", "all", "all"), now=NOW)
+        store.add_subscription(Subscription("slack", "T1", "C1", "topic", "pricing"), now=NOW)
+        store.add_subscription(Subscription("slack", "T1", "C1", "company", "Alibaba"), now=NOW)
+        store.pause_channel("discord", "999", "channel deleted (404)")
+        store.set_digest("discord", "G1", "999", "08:30", "UTC", now=NOW)
+        store.enqueue_post(cluster_id="k1", brief=make_brief(id="s1"), platform="discord",
+                           workspace="G1", channel="999", held=True, now=NOW)
+    return path
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.mark.parametrize("argv", [("subscriptions",), ("subscriptions", "list")])
+def test_every_channels_subscriptions_are_listed_with_their_state(db, capsys, argv):
+    code, out, _ = run_cli(capsys, *argv)
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["platform", "channel", "follows", "state"]
+    assert any("999" in x and "all" in x and "channel deleted (404)" in x for x in lines)
+    assert any("C1" in x and "topic pricing" in x and "active" in x for x in lines)
+
+
+@pytest.mark.parametrize("argv", [("subscriptions", "--json"), ("subscriptions", "list", "--json")])
+def test_subscriptions_as_json_rows(db, capsys, argv):
+    code, out, _ = run_cli(capsys, *argv)
+    rows = [json.loads(x) for x in out.splitlines()]
+    assert code == 0 and len(rows) == 3
+    assert {"platform": "discord", "workspace": "G1", "channel": "999", "kind": "all",
+            "target": "all", "paused": "channel deleted (404)"} in rows
+
+
+def test_removing_a_deleted_channel_clears_it_and_nothing_else(db, capsys):
+    assert "ainews subscriptions remove PLATFORM CHANNEL" in run_cli(capsys, "status")[1]
+    code, out, _ = run_cli(capsys, "subscriptions", "remove", "discord", "999")
+    assert code == 0 and "no longer gets anything" in out and "digest setting is removed" in out
+    with Store(os.environ["AINEWS_DB"]) as store:
+        assert store.subscriptions_for_channel("discord", "999") == []
+        assert store.digest_setting("discord", "999") is None
+        assert store.waiting_posts("discord", "999") == []          # the held post won't go
+        assert len(store.subscriptions_for_channel("slack", "C1")) == 2
+    status = json.loads(run_cli(capsys, "status", "--json")[1])
+    assert status["paused_subscriptions"] == []
+    code, _, err = run_cli(capsys, "subscriptions", "remove", "discord", "999")
+    assert code == 2 and "discord channel 999 follows nothing" in err
+
+
+def test_removing_one_target_keeps_the_others(db, capsys):
+    code, out, _ = run_cli(capsys, "subscriptions", "remove", "slack", "C1", "pricing")
+    assert code == 0 and "no longer gets stories on" in out
+    with Store(os.environ["AINEWS_DB"]) as store:
+        assert [s.target for s in store.subscriptions_for_channel("slack", "C1")] == ["Alibaba"]
+    code, _, err = run_cli(capsys, "subscriptions", "remove", "slack", "C1", "chips")
+    assert code == 1 and "chips" in err
+
+
+def test_an_unknown_platform_is_a_usage_error(db, capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["subscriptions", "remove", "telegram", "C1"])
+    assert e.value.code == 2 and "invalid choice: 'telegram'" in capsys.readouterr().err
