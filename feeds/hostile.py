@@ -5,6 +5,7 @@ renderers escape all feed text whatever the flags say."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 # Mentions that ping many people or a specific user/role on Slack or Discord.
 _MENTION = re.compile(
@@ -78,3 +79,22 @@ def may_be_hostile(s: str) -> bool:
     tests go first: they run at memchr speed, the two-character ones far slower."""
     return ("@" in s or "|" in s or ("!" in s and "<!" in s) or ("#" in s and "<#" in s)
             or ("]" in s and "](" in s))
+
+
+# A web address in text: "paypal.com", "https://bank.example/login", "www.x.co.uk".
+_ADDRESS = re.compile(r"(?<![\w@.-])(?:https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,24})(?![\w-])",
+                      re.IGNORECASE)
+
+
+def misleading_link_text(text: str, url: str) -> bool:
+    """True when `text`, shown as the text of a link to `url`, names a web address other
+    than `url`'s host: a headline "paypal.com/security" over a link elsewhere would be a
+    spoofed link. Renderers then show the text plain and the address beside it."""
+    if "." not in text:
+        return False
+    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    for m in _ADDRESS.finditer(text):
+        named = m.group(1).lower().removeprefix("www.")
+        if not (host == named or host.endswith("." + named) or named.endswith("." + host)):
+            return True
+    return False

@@ -210,6 +210,16 @@ def test_digest_over_ten_is_one_list_of_linked_headlines(count):
     assert embed.title == "Weekly roundup"
 
 
+def test_a_headline_naming_another_address_is_not_the_link_text():
+    """A headline "paypal.com: verify ..." as the text of a link elsewhere spoofs it:
+    it is shown plain, the story's own address beside it."""
+    briefs = [make_brief(id=str(i), headline="paypal.com: verify your account",
+                         url=f"https://n.example/{i}") for i in range(11)]
+    (embed,) = render.digest_embeds("Roundup", briefs)
+    line = embed.description.splitlines()[0]
+    assert line == "• paypal.com: verify your account (Reuters) <https://n.example/0>"
+
+
 @pytest.mark.parametrize("text, word", HOSTILE + [("[ok](http://evil.example/(y))", "evil"),
                                           ("||spoiler|| **bold**", "spoiler")])
 @pytest.mark.parametrize("where", ["headline", "source"])

@@ -17,7 +17,7 @@ HOSTILE = ["@everyone look", "@here!", "<!channel> now", "<!here>", "hi <@U123>"
            "*bold* _it_ ~gone~ `code`", "a > b < c & d", "&lt;!channel&gt;"]
 # Our own tokens, the only angle brackets a block may carry.
 OURS = re.compile(r"<!date\^\d+\^\{date_short_pretty\} \{time\}\|[^<>]*>"
-                  r"|<https?://[^<>|\s]+\|[^<>]*>|<@U[A-Z0-9]+>")
+                  r"|<https?://[^<>|\s]+(?:\|[^<>]*)?>|<@U[A-Z0-9]+>")
 
 
 def _md(text: str) -> dict:
@@ -78,6 +78,20 @@ def test_escaped_text_still_reads_the_same():
     out = render.escape("AT&T <b> says @here")
     assert out.startswith("AT&amp;T &lt;b&gt; says @")
     assert out.replace("\u2060", "").endswith("@here")
+
+
+@pytest.mark.parametrize("headline, linked", [
+    ("paypal.com: verify your account", False), ("See https://bank.example/login now", False),
+    ("Reuters.com exclusive: Nvidia cuts prices", True), ("GPT-4.5 costs less", True),
+])
+def test_a_headline_naming_another_address_is_not_the_link_text(headline, linked):
+    """Slack shows a link's text, not its address: a headline naming another address
+    over the story's link would spoof it. Then the headline is plain and the address
+    shown."""
+    line = render.digest_line(make_brief(headline=headline, url="https://www.reuters.com/a"))
+    assert ("|" in line.split("\n")[0]) is linked
+    assert line.startswith("*<https://www.reuters.com/a|" if linked else
+                           f"*{headline}* <https://www.reuters.com/a>")
 
 
 def test_link_in_digest_keeps_its_own_url_and_label():

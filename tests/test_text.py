@@ -83,6 +83,18 @@ def test_hostile_flags(s, expected):
     assert hostile_flags(s) == expected
 
 
+@pytest.mark.parametrize("text, misleading", [
+    ("Nvidia raises prices", False), ("GPT-4.5 is here", False), ("U.S. bans chips, e.g. H20", False),
+    ("Reuters.com exclusive", False), ("news.reuters.com says", False),
+    ("write to bob@paypal.com", False),
+    ("paypal.com security alert", True), ("https://paypal.com/login", True),
+    ("Character.AI raises $1bn", True),      # a name that is an address: shown plain, harmless
+])
+def test_link_text_naming_another_address_is_misleading(text, misleading):
+    from feeds.hostile import misleading_link_text
+    assert misleading_link_text(text, "https://www.reuters.com/tech/x") is misleading
+
+
 # html_to_text reads fragments with parse_fragment + tree_to_text (fast) and everything
 # else with document_to_text (lxml.html); for a fragment both must give the same text.
 PIECES = ["x", " ", "\n", "\t", "\u00a0", "&", ";", "amp", "nbsp", "#8217", "é", "<p>", "</p>",

@@ -17,6 +17,7 @@ import discord
 from bot.discord import syntax
 from bot.examples import Example
 from bot.replies import Reply
+from feeds.hostile import misleading_link_text
 from feeds.models import Brief
 from feeds.plural import count
 
@@ -196,6 +197,8 @@ def _headline_line(brief: Brief) -> str:
     source = clip(inert(brief.source), 60)   # a description renders markdown: not plain()
     if url:
         url = url.replace("(", "%28").replace(")", "%29")
+    if url and misleading_link_text(brief.headline, url):   # "paypal.com ..." elsewhere
+        return f"• {headline}" + (f" ({source})" if source else "") + f" <{url}>"
     text = f"[{headline}]({url})" if url else headline
     return f"• {text}" + (f" ({source})" if source else "")
 

@@ -16,6 +16,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 from bot.replies import Reply
 from bot.slack.syntax import spell
+from feeds.hostile import misleading_link_text
 from feeds.models import Brief
 from feeds.plural import count
 
@@ -195,8 +196,11 @@ def digest_line(brief: Brief) -> str:
     # A link only if it fits whole: a cut inside <url|label> leaves a broken token.
     url = safe_url(brief.url)
     room = MAX_SECTION - utf16_len(headline) - utf16_len(meta_line) - 8
-    title = f"*<{url}|{headline}>*" if url and len(url) <= room else f"*{headline}*"
-    return title + ("\n" + meta_line if meta_line else "")
+    if not url or len(url) > room:
+        return f"*{headline}*" + ("\n" + meta_line if meta_line else "")
+    if misleading_link_text(brief.headline, url):   # "paypal.com ..." over another address
+        return f"*{headline}* <{url}>" + ("\n" + meta_line if meta_line else "")
+    return f"*<{url}|{headline}>*" + ("\n" + meta_line if meta_line else "")
 
 
 def digest_blocks(title: str, briefs: Sequence[Brief], *, room: int = MAX_BLOCKS) -> list[dict]:
