@@ -210,6 +210,15 @@ def test_digest_over_ten_is_one_list_of_linked_headlines(count):
     assert embed.title == "Weekly roundup"
 
 
+def test_a_headline_naming_another_address_does_not_link_the_title():
+    brief = make_brief(headline="paypal.com: verify your account", url="https://n.example/1")
+    embed = render.brief_embed(brief)
+    assert embed.url is None and embed.fields[-1].name == "Link"
+    assert embed.fields[-1].value == "https://n.example/1"
+    plain_one = render.brief_embed(make_brief(url="https://n.example/1"))
+    assert plain_one.url == "https://n.example/1" and "Link" not in [f.name for f in plain_one.fields]
+
+
 def test_a_headline_naming_another_address_is_not_the_link_text():
     """A headline "paypal.com: verify ..." as the text of a link elsewhere spoofs it:
     it is shown plain, the story's own address beside it."""

@@ -125,17 +125,31 @@ def brief_embed(brief: Brief, budget: int = EMBED_TOTAL_MAX) -> discord.Embed:
     why_text = brief.why_it_matters.removeprefix("Context: ") if brief.why_is_generated \
         else brief.why_it_matters
     why = clip(inert(why_text), min(FIELD_VALUE_MAX, budget // 4))
-    used = len(title) + len(footer) + (len(field_name) + len(why) if why else 0)
+    title_url, link = _title_link(brief)
+    used = (len(title) + len(footer) + (len(field_name) + len(why) if why else 0)
+            + (len("Link") + len(link) if link else 0))
     embed = discord.Embed(
-        title=title, url=safe_url(brief.url),
+        title=title, url=title_url,
         description=clip(_bullets(brief), max(0, min(DESCRIPTION_MAX, budget - used))) or None,
         colour=topic_colour(brief.topics), timestamp=brief.published,
     )
     if why:
         embed.add_field(name=field_name, value=why, inline=False)
+    if link:
+        embed.add_field(name="Link", value=link, inline=False)
     if footer:
         embed.set_footer(text=footer)
     return embed
+
+
+def _title_link(brief: Brief) -> tuple[str | None, str | None]:
+    """(the title's link, a Link field's): the story's address goes on the title unless
+    the headline names another address ("paypal.com: verify ..."), which would make the
+    title a spoofed link; then it is shown as itself, in a field."""
+    url = safe_url(brief.url)
+    if not url or not misleading_link_text(brief.headline, url):
+        return url, None
+    return None, (url if len(url) <= FIELD_VALUE_MAX else None)
 
 
 def _bullets(brief: Brief) -> str:
