@@ -11,6 +11,7 @@ import re
 from datetime import timezone
 from urllib.parse import quote, urlsplit
 
+from feeds.hostile import misleading_link_text
 from feeds.models import Brief
 
 __all__ = ["render_text", "render_markdown", "meta_line", "safe_url"]
@@ -52,7 +53,9 @@ def render_markdown(brief: Brief) -> str:
         lines.append("Also reported by: " + _md(", ".join(brief.also_reported_by)))
     url = safe_url(brief.url)
     if url:
-        lines += ["", f"[Read at {_md(brief.source or 'source')}]({_md_url(url)})"]
+        source = brief.source or "source"
+        lines += ["", f"Read at {_md(source)}: <{_md_url(url)}>" if misleading_link_text(source, url)
+                  else f"[Read at {_md(source)}]({_md_url(url)})"]
     return "\n".join(lines) + "\n"
 
 

@@ -106,3 +106,9 @@ def test_only_http_links_are_rendered(url):
 def test_markdown_link_target_cannot_be_broken_out_of():
     out = render_markdown(replace(BRIEF, url="https://example.com/a_(b)c)[x](y"))
     assert out.splitlines()[-1] == "[Read at FT](https://example.com/a_%28b%29c%29[x]%28y)"
+
+
+def test_markdown_link_text_never_names_another_address():
+    """A feed named "paypal.com" would make "[Read at paypal.com](story)" a spoofed link."""
+    out = render_markdown(replace(BRIEF, source="paypal.com", url="https://n.example/a"))
+    assert out.splitlines()[-1] == "Read at paypal.com: <https://n.example/a>"
