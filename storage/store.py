@@ -68,9 +68,11 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             raise StoreError(f"store: cannot open {self.path}: {reason}") from None
         if newer:
             self.db.conn.close()
+            versions = (f"version {newer[0]} is" if len(newer) == 1 else
+                        f"versions {', '.join(map(str, newer))} are")
             raise StoreError(f"store: {self.path} was written by a newer ainews (schema "
-                             f"versions {', '.join(map(str, newer))} are unknown here): "
-                             "upgrade ainews, or give this one another --db")
+                             f"{versions} unknown here): upgrade ainews, or give this "
+                             "one another --db")
         if applied:
             log.debug("store: %s: applied migrations %s", self.path, applied)
         if MIGRATIONS[0][0] in applied:
