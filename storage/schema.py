@@ -2,13 +2,15 @@
 
 Migrations are (version, name, sql), applied in version order, each recorded once in
 schema_migrations. Core versions are 1-99; storage.delivery_schema's start at 100. Never edit an
-applied migration: add a new one.
+applied migration: add a new one. A migration whose `sql` is a function is run as
+`sql(conn)`, for data SQL cannot work out (rekey_titles).
 """
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
+from feeds.cluster import title_key
 from feeds.models import iso_utc, utcnow
 
 
@@ -158,7 +160,25 @@ CREATE TABLE story_edits (
 );
 """
 
-MIGRATIONS: list[tuple[int, str, str]] = [
+
+def rekey_titles(conn: sqlite3.Connection, batch: int = 5000) -> None:
+    """Store every story's title key as feeds.cluster.title_key makes it now. The key
+    finds wire copies of a stored story (storage/clusters.py); when its stemming changed
+    (30 November: "approve" -> "approv"), stories stored before kept the old keys, so the
+    same headline from a second outlet found no cluster and was posted again. Any later
+    change to title_key needs a migration running this again."""
+    last = 0
+    while rows := conn.execute("SELECT pk, title, title_key FROM stories WHERE pk > ? "
+                               "ORDER BY pk LIMIT ?", (last, batch)).fetchall():
+        conn.executemany("UPDATE stories SET title_key = ? WHERE pk = ?",
+                         [(key, pk) for pk, title, old in rows
+                          if (key := title_key(title)) != old])
+        last = rows[-1][0]
+
+
+Migration = tuple[int, str, str | Callable[[sqlite3.Connection], None]]
+
+MIGRATIONS: list[Migration] = [
     (1, "feeds", FEEDS),
     (2, "stories", STORIES),
     (3, "briefs", BRIEFS),
@@ -166,6 +186,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (5, "meta", META),
     (6, "stories_fts_insert_by_store", FTS_INSERT_BY_STORE),
     (7, "story_edits", STORY_EDITS),
+    (8, "stories_title_key_stemmed", rekey_titles),
 ]
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -186,7 +207,7 @@ def statements(sql: str) -> Iterator[str]:
         yield buf.strip()
 
 
-def migrate(conn: sqlite3.Connection, migrations: Iterable[tuple[int, str, str]]) -> list[int]:
+def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> list[int]:
     """Apply the migrations not yet recorded, all in one write transaction; return the
     versions applied. An up-to-date file needs no write lock (opening never waits for a
     busy writer); otherwise the ledger is read again under the lock, so two processes
@@ -202,8 +223,11 @@ def migrate(conn: sqlite3.Connection, migrations: Iterable[tuple[int, str, str]]
         for version, name, sql in migrations:
             if version in done:
                 continue
-            for stmt in statements(sql):
-                conn.execute(stmt)
+            if callable(sql):
+                sql(conn)
+            else:
+                for stmt in statements(sql):
+                    conn.execute(stmt)
             conn.execute("INSERT INTO schema_migrations (version, name, applied_at) "
                          "VALUES (?, ?, ?)", (version, name, iso_utc(utcnow())))
             applied.append(version)
@@ -215,8 +239,7 @@ def migrate(conn: sqlite3.Connection, migrations: Iterable[tuple[int, str, str]]
         raise
 
 
-def unknown_versions(conn: sqlite3.Connection,
-                     migrations: Iterable[tuple[int, str, str]]) -> list[int]:
+def unknown_versions(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> list[int]:
     """Versions recorded in the file that this code does not know: a newer ainews
     wrote it (a rollback after an upgrade), and this code cannot keep that schema's
     promises."""
