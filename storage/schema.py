@@ -160,6 +160,17 @@ CREATE TABLE story_edits (
 );
 """
 
+# The dispatch mark (storage/dispatch_mark.py) of a file without one: a new file starts
+# at 0, so the bot's first run posts what a `poll --once` stored before it (README); an
+# older file's stories (and edits) are history, as its own first run would have taken
+# them. Set here, when the file is opened, not at the bot's first run: that run took a
+# poll made after the upgrade for history as well, and never posted its news.
+DISPATCH_MARK = """
+DELETE FROM story_edits WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'dispatch_mark');
+INSERT OR IGNORE INTO meta (key, value)
+    SELECT 'dispatch_mark', CAST(COALESCE(MAX(pk), 0) AS TEXT) FROM stories;
+"""
+
 
 def rekey_titles(conn: sqlite3.Connection, batch: int = 5000) -> None:
     """Store every story's title key as feeds.cluster.title_key makes it now. The key
@@ -187,6 +198,7 @@ MIGRATIONS: list[Migration] = [
     (6, "stories_fts_insert_by_store", FTS_INSERT_BY_STORE),
     (7, "story_edits", STORY_EDITS),
     (8, "stories_title_key_stemmed", rekey_titles),
+    (9, "dispatch_mark_at_open", DISPATCH_MARK),
 ]
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -75,11 +75,6 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
                              "one another --db")
         if applied:
             log.debug("store: %s: applied migrations %s", self.path, applied)
-        if MIGRATIONS[0][0] in applied:
-            # A new file: every story it holds is this ainews's, so the bot's first run
-            # posts the new ones a `poll --once` stored before it (README). Only a file
-            # without a mark (one from before dispatch marks) starts at its last story.
-            self.set_dispatch_mark(0)
 
     @staticmethod
     def _connect(path: str) -> sqlite3.Connection:

@@ -1,8 +1,9 @@
 -- ainews at 92a6c3a (30 November 02:43 UTC)
 -- Made with that version's own CLI (run --once, poll --once) and API (subscribe,
 -- digest, a paused channel and feed) from synthetic feeds (tests/fakes/feedserver.py
--- make_entries and one headline written for the test), then dumped by
--- tests/test_upgrade.py's recipe: schema in creation order, rows, FTS rebuilt.
+-- make_entries and one headline written for the test), then dumped: the schema in
+-- creation order (FTS5 makes its own tables), every row, the search index rebuilt;
+-- the feed server's port replaced by 9 (tests/test_upgrade.py).
 PRAGMA foreign_keys = OFF;
 BEGIN;
 CREATE TABLE schema_migrations (
