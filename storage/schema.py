@@ -251,6 +251,12 @@ def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> list[i
         raise
 
 
+def upgrading(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> bool:
+    """Whether this file was made by an older ainews: migrated before, not fully."""
+    done = _applied(conn)
+    return bool(done) and not done >= {v for v, _n, _s in migrations}
+
+
 def unknown_versions(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> list[int]:
     """Versions recorded in the file that this code does not know: a newer ainews
     wrote it (a rollback after an upgrade), and this code cannot keep that schema's

@@ -192,3 +192,22 @@ def test_the_first_run_after_the_upgrade_posts_nothing_twice(clean_env, capsys, 
     assert set(before[0]) <= set(queued), "a post was lost or sent again"
     assert stored == before[1], "a story changed status (backlog stays backlog)"
     assert still_paused == before[2] != []
+
+
+def test_it_is_not_upgraded_under_an_older_bot_still_running_on_it(clean_env, capsys,
+                                                                   old_db):
+    # `git pull`, then `ainews status` before the restart: the file was migrated under
+    # the old bot, which went on writing the old way (title keys, search index).
+    from bot.runlock import run_lock
+    known = {v for v, _n, _s in [*MIGRATIONS, *DELIVERY_MIGRATIONS]}
+    ledger = "SELECT * FROM schema_migrations ORDER BY version"
+    before = query(old_db, ledger)
+    with run_lock(old_db):                    # the bot that wrote it, still running
+        code, out, err = run_cli(capsys, old_db, "status")
+    if {v for v, *_ in before} == known:      # a bot of this version: nothing to upgrade
+        assert code == 0 and "bot        running (pid" in out
+        return
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "needs upgrading" in err and "stop that bot first" in err
+    assert query(old_db, ledger) == before
+    assert run_cli(capsys, old_db, "status")[0] == 0    # once it has stopped
