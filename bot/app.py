@@ -21,7 +21,20 @@ class App:
     store: Store = field(init=False)
 
     def __post_init__(self) -> None:
-        self.store = Store(self.settings.db_path)
+        self.store = Store(self.settings.db_path, upgrade_refused=self._older_bot_running)
+
+    def _older_bot_running(self) -> str | None:
+        """Why an older ainews's database must not be upgraded now: its bot still runs on
+        it (`git pull`, then a lookup before the restart). Migrated under it, that bot
+        goes on writing the old way (before 29 November 17:22 its new stories were never
+        indexed for search once migration 6 ran). A bot of this version would have
+        upgraded the file when it started, so the bot holding the lock is an older one."""
+        from bot.runlock import running_pid
+        pid = running_pid(self.settings.db_path)
+        if pid is None:
+            return None
+        return (f"an `ainews run` of an older version (pid {pid}) is using it: stop that "
+                "bot first, then start this version")
 
     @cached_property
     def classifier(self) -> Classifier:

@@ -103,7 +103,8 @@ class Service:
         _import_feed_list(self.app)
         forget_connections(self.app.store)      # the last run's, and platforms now off
         if self.app.store.dispatch_mark() is None:
-            # First run (or first since an upgrade): stories already stored are not news.
+            # Every file gets a mark when opened (storage/schema.py, migration 9); one
+            # without (its meta row deleted): stories already stored are not news.
             self.app.store.set_dispatch_mark(self.app.store.last_story_pk())
             self.app.store.forget_edits(self.app.store.last_edit_seq())   # nor their edits
         self._install_signal_handlers()

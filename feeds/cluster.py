@@ -265,7 +265,10 @@ def _first_at(company: str, in_order: tuple[str, ...]) -> int:
 
 def title_key(title: str) -> str:
     """Normalised title for finding verbatim syndication (wire copy) cheaply in SQL;
-    empty for short titles ("Podcast", "Week in review") that would merge unrelated items."""
+    empty for short titles ("Podcast", "Week in review") that would merge unrelated items.
+    Stored with each story: a change here needs a migration running rekey_titles again
+    (storage/schema.py), or stories stored before it miss their wire copies
+    (tests/test_upgrade.py fails until there is one)."""
     words = [w for w in _title_words(title) if w]
     return " ".join(words) if len(words) >= 4 else ""
 

@@ -2,13 +2,15 @@
 
 Migrations are (version, name, sql), applied in version order, each recorded once in
 schema_migrations. Core versions are 1-99; storage.delivery_schema's start at 100. Never edit an
-applied migration: add a new one.
+applied migration: add a new one. A migration whose `sql` is a function is run as
+`sql(conn)`, for data SQL cannot work out (rekey_titles).
 """
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
+from feeds.cluster import title_key
 from feeds.models import iso_utc, utcnow
 
 
@@ -158,7 +160,36 @@ CREATE TABLE story_edits (
 );
 """
 
-MIGRATIONS: list[tuple[int, str, str]] = [
+# The dispatch mark (storage/dispatch_mark.py) of a file without one: a new file starts
+# at 0, so the bot's first run posts what a `poll --once` stored before it (README); an
+# older file's stories (and edits) are history, as its own first run would have taken
+# them. Set here, when the file is opened, not at the bot's first run: that run took a
+# poll made after the upgrade for history as well, and never posted its news.
+DISPATCH_MARK = """
+DELETE FROM story_edits WHERE NOT EXISTS (SELECT 1 FROM meta WHERE key = 'dispatch_mark');
+INSERT OR IGNORE INTO meta (key, value)
+    SELECT 'dispatch_mark', CAST(COALESCE(MAX(pk), 0) AS TEXT) FROM stories;
+"""
+
+
+def rekey_titles(conn: sqlite3.Connection, batch: int = 5000) -> None:
+    """Store every story's title key as feeds.cluster.title_key makes it now. The key
+    finds wire copies of a stored story (storage/clusters.py); when its stemming changed
+    (30 November: "approve" -> "approv"), stories stored before kept the old keys, so the
+    same headline from a second outlet found no cluster and was posted again. Any later
+    change to title_key needs a migration running this again."""
+    last = 0
+    while rows := conn.execute("SELECT pk, title, title_key FROM stories WHERE pk > ? "
+                               "ORDER BY pk LIMIT ?", (last, batch)).fetchall():
+        conn.executemany("UPDATE stories SET title_key = ? WHERE pk = ?",
+                         [(key, pk) for pk, title, old in rows
+                          if (key := title_key(title)) != old])
+        last = rows[-1][0]
+
+
+Migration = tuple[int, str, str | Callable[[sqlite3.Connection], None]]
+
+MIGRATIONS: list[Migration] = [
     (1, "feeds", FEEDS),
     (2, "stories", STORIES),
     (3, "briefs", BRIEFS),
@@ -166,6 +197,8 @@ MIGRATIONS: list[tuple[int, str, str]] = [
     (5, "meta", META),
     (6, "stories_fts_insert_by_store", FTS_INSERT_BY_STORE),
     (7, "story_edits", STORY_EDITS),
+    (8, "stories_title_key_stemmed", rekey_titles),
+    (9, "dispatch_mark_at_open", DISPATCH_MARK),
 ]
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -186,7 +219,7 @@ def statements(sql: str) -> Iterator[str]:
         yield buf.strip()
 
 
-def migrate(conn: sqlite3.Connection, migrations: Iterable[tuple[int, str, str]]) -> list[int]:
+def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> list[int]:
     """Apply the migrations not yet recorded, all in one write transaction; return the
     versions applied. An up-to-date file needs no write lock (opening never waits for a
     busy writer); otherwise the ledger is read again under the lock, so two processes
@@ -202,8 +235,11 @@ def migrate(conn: sqlite3.Connection, migrations: Iterable[tuple[int, str, str]]
         for version, name, sql in migrations:
             if version in done:
                 continue
-            for stmt in statements(sql):
-                conn.execute(stmt)
+            if callable(sql):
+                sql(conn)
+            else:
+                for stmt in statements(sql):
+                    conn.execute(stmt)
             conn.execute("INSERT INTO schema_migrations (version, name, applied_at) "
                          "VALUES (?, ?, ?)", (version, name, iso_utc(utcnow())))
             applied.append(version)
@@ -215,8 +251,13 @@ def migrate(conn: sqlite3.Connection, migrations: Iterable[tuple[int, str, str]]
         raise
 
 
-def unknown_versions(conn: sqlite3.Connection,
-                     migrations: Iterable[tuple[int, str, str]]) -> list[int]:
+def upgrading(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> bool:
+    """Whether this file was made by an older ainews: migrated before, not fully."""
+    done = _applied(conn)
+    return bool(done) and not done >= {v for v, _n, _s in migrations}
+
+
+def unknown_versions(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> list[int]:
     """Versions recorded in the file that this code does not know: a newer ainews
     wrote it (a rollback after an upgrade), and this code cannot keep that schema's
     promises."""

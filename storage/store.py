@@ -27,7 +27,8 @@ from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore, has_word
 from storage.records import RecordStore
 from storage.retention import RetentionStore, Slimmed
-from storage.schema import MIGRATIONS, StoreError, StoreReadOnly, migrate, unknown_versions
+from storage.schema import (MIGRATIONS, StoreError, StoreReadOnly, migrate, unknown_versions,
+                            upgrading)
 from storage.stories import StoryStore
 
 __all__ = ["Store", "StoreError", "StoreReadOnly", "FeedState", "Slimmed", "damage_message"]
@@ -41,7 +42,10 @@ CANT_OPEN = "check that its folder exists and that you may write in it"
 
 
 class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, RecordStore):
-    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow):
+    def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow,
+                 upgrade_refused: Callable[[], str | None] = lambda: None):
+        """upgrade_refused: asked before an older ainews's file is migrated; a reason
+        (a bot of that version still running on it) leaves the file as it is."""
         self.path = str(path)
         self._now = clock
         self._lock = threading.RLock()
@@ -54,8 +58,10 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             self.db = sqlite_utils.Database(self._connect(self.path))
             self._company_days = CompanyDays(self.db.conn)
             self._configure()
-            newer = unknown_versions(self.db.conn, [*MIGRATIONS, *DELIVERY_MIGRATIONS])
-            applied = [] if newer else migrate(self.db.conn, [*MIGRATIONS, *DELIVERY_MIGRATIONS])
+            known = [*MIGRATIONS, *DELIVERY_MIGRATIONS]
+            newer = unknown_versions(self.db.conn, known)
+            refused = None if newer or not upgrading(self.db.conn, known) else upgrade_refused()
+            applied = [] if newer or refused else migrate(self.db.conn, known)
         except (OSError, sqlite3.Error) as e:
             # Opening writes (WAL, migrations): sqlite3's "attempt to write a readonly
             # database" read as a bug to an operator running a lookup on a file they
@@ -68,16 +74,17 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             raise StoreError(f"store: cannot open {self.path}: {reason}") from None
         if newer:
             self.db.conn.close()
+            versions = (f"version {newer[0]} is" if len(newer) == 1 else
+                        f"versions {', '.join(map(str, newer))} are")
             raise StoreError(f"store: {self.path} was written by a newer ainews (schema "
-                             f"versions {', '.join(map(str, newer))} are unknown here): "
-                             "upgrade ainews, or give this one another --db")
+                             f"{versions} unknown here): upgrade ainews, or give this "
+                             "one another --db")
+        if refused:
+            self.db.conn.close()
+            raise StoreError(f"store: {self.path} needs upgrading for this ainews, but "
+                             f"{refused}")
         if applied:
             log.debug("store: %s: applied migrations %s", self.path, applied)
-        if MIGRATIONS[0][0] in applied:
-            # A new file: every story it holds is this ainews's, so the bot's first run
-            # posts the new ones a `poll --once` stored before it (README). Only a file
-            # without a mark (one from before dispatch marks) starts at its last story.
-            self.set_dispatch_mark(0)
 
     @staticmethod
     def _connect(path: str) -> sqlite3.Connection:

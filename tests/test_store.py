@@ -262,20 +262,25 @@ def test_a_database_another_program_keeps_locked_gives_one_line_store_error(
         store.set_meta("imported_feeds", [])    # usable once the lock is gone
 
 
-def test_database_from_a_newer_ainews_is_refused_with_one_line(tmp_path):
+@pytest.mark.parametrize("versions,words", [
+    ([9999], "(schema version 9999 is unknown here)"),
+    ([111, 9999], "(schema versions 111, 9999 are unknown here)"),
+])
+def test_database_from_a_newer_ainews_is_refused_with_one_line(tmp_path, versions, words):
     # After a downgrade, migrations this code does not know were applied: writing
     # with the old code could break the newer schema's assumptions without a word.
     path = tmp_path / "ainews.db"
     Store(path).close()
     conn = sqlite3.connect(path)
-    conn.execute("INSERT INTO schema_migrations VALUES (9999, 'future', '2027-01-01T00:00:00Z')")
+    conn.executemany("INSERT INTO schema_migrations VALUES (?, 'future', '2027-01-01T00:00:00Z')",
+                     [(v,) for v in versions])
     conn.commit()
     conn.close()
     with pytest.raises(StoreError) as err:
         Store(path)
     message = str(err.value)
     assert message.startswith(f"store: {path} was written by a newer ainews")
-    assert "9999" in message and "\n" not in message
+    assert words in message and "\n" not in message
 
 
 # dedupe, edits, backlog
