@@ -19,6 +19,7 @@ ARGS: dict[str, dict[str, str | None]] = {
     "search": {"query": None, "limit": "--limit"},
     "topics": {},
     "why": {"link": None},
+    "subscriptions": {},      # on the command line: every channel's, this one's among them
     "feeds list": {},
     "feeds add": {"url": None, "name": None},
     "feeds remove": {"url": None},

@@ -31,7 +31,8 @@ from storage.lookups import excluded
 log = logging.getLogger("ainews.commands")
 
 DEFAULT_LIMIT = 5
-MAX_LIMIT = 25
+MAX_LIMIT = 25            # a chat answer: one message's worth
+CONSOLE_MAX_LIMIT = 500   # the command line: a script reading --json rows
 # Rows are "example — what it does": no columns, which Slack's and Discord's
 # proportional fonts would not keep aligned anyway.
 HELP = say("""\
@@ -68,7 +69,8 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
     # ---- lookups ---------------------------------------------------------------------
     def company(self, caller: Caller, name: str, limit=None) -> Reply:
         args = _named_lookup(name, limit, say("give a company name, e.g. {}",
-                                                    ex.COMPANY_EG), ex.COMPANY_LIMIT_EG)
+                                                    ex.COMPANY_EG), ex.COMPANY_LIMIT_EG,
+                             limit_cap(caller))
         if isinstance(args, Reply):
             return args
         name, lim = args
@@ -81,7 +83,7 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
 
     def latest(self, caller: Caller, limit=None, topic: str | None = None, *,
                strategy_only: bool = True) -> Reply:
-        lim = parse_limit(limit, ex.LATEST_LIMIT_EG)
+        lim = parse_limit(limit, ex.LATEST_LIMIT_EG, limit_cap(caller))
         if isinstance(lim, Reply):
             return lim
         slug, topic = None, unquoted(topic)
@@ -105,7 +107,8 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
 
     def topic(self, caller: Caller, slug: str, limit=None) -> Reply:
         args = _named_lookup(slug, limit, say("give a topic, e.g. {} ({} lists them)",
-                                              ex.TOPIC_EG, ex.TOPICS), ex.TOPIC_LIMIT_EG)
+                                              ex.TOPIC_EG, ex.TOPICS), ex.TOPIC_LIMIT_EG,
+                             limit_cap(caller))
         if isinstance(args, Reply):
             return args
         slug, lim = args
@@ -124,7 +127,7 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         if all(excluded(w) for w in query.split()):
             return Reply.error(say("give a word to look for too: -WORD only leaves out the "
                                    "stories with WORD, e.g. {}", ex.SEARCH_EXCLUDE_EG))
-        lim = parse_limit(limit)
+        lim = parse_limit(limit, most=limit_cap(caller))
         if isinstance(lim, Reply):
             return lim
         found = self.store.find(query, lim + 1)     # one more: are there more than shown?
@@ -225,9 +228,14 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         return f"no topic '{quote(slug)}' — {hint}topics are: {', '.join(slugs)}"
 
 
-def parse_limit(limit, example: ex.Example | None = None) -> int | Reply:
-    """None -> the default; "3" or 3 -> 3; anything else -> a Reply.error saying what to
-    do, with `example`: the command the user typed, with a good limit."""
+def limit_cap(caller: Caller) -> int:
+    return CONSOLE_MAX_LIMIT if caller.platform == "console" else MAX_LIMIT
+
+
+def parse_limit(limit, example: ex.Example | None = None, most: int = MAX_LIMIT) -> int | Reply:
+    """None -> the default; "3" or 3 -> 3 (at most `most`); anything else -> a
+    Reply.error saying what to do, with `example`: the command the user typed, with a
+    good limit."""
     if limit is None or limit == "":
         return DEFAULT_LIMIT
     if isinstance(limit, bool):
@@ -237,10 +245,10 @@ def parse_limit(limit, example: ex.Example | None = None) -> int | Reply:
         value = int(user_text(limit))
     except ValueError:
         return Reply.error(say("limit {} is not a number: give a whole number from 1 to "
-                               "{}", repr(str(limit)), str(MAX_LIMIT)) + eg)
-    if not 1 <= value <= MAX_LIMIT:
+                               "{}", repr(str(limit)), str(most)) + eg)
+    if not 1 <= value <= most:
         return Reply.error(say("limit {} is out of range: give a whole number from 1 to "
-                               "{}", str(value), str(MAX_LIMIT)) + eg)
+                               "{}", str(value), str(most)) + eg)
     return value
 
 
@@ -280,12 +288,12 @@ def _complete(names: list[str], prefix: str, limit: int) -> list[str]:
     return (first + rest)[:max(0, limit)]
 
 
-def _named_lookup(text: str, limit, usage: Text,
-                  example: ex.Example) -> tuple[str, int] | Reply:
+def _named_lookup(text: str, limit, usage: Text, example: ex.Example,
+                  most: int) -> tuple[str, int] | Reply:
     """`company NAME [N]` / `topic SLUG [N]`: the name and a checked limit, or the error."""
     text, limit = _split_limit(text, limit)
     text = unquoted(text)
     if not text:
         return Reply.error(usage)
-    lim = parse_limit(limit, example)
+    lim = parse_limit(limit, example, most)
     return lim if isinstance(lim, Reply) else (text, lim)

@@ -325,7 +325,7 @@ def test_search_says_when_it_shows_stories_with_only_some_words(archive, capsys,
 
 @pytest.mark.parametrize("argv, eg", [
     (["company", "openai", "--limit", "0"], "`ainews company Alibaba --limit 3`"),
-    (["topic", "pricing", "-n", "99"], "`ainews topic pricing --limit 3`"),
+    (["topic", "pricing", "-n", "501"], "`ainews topic pricing --limit 3`"),
     (["latest", "--limit", "-1"], "`ainews latest --limit 5`"),
 ])
 def test_a_bad_limit_names_the_command_typed(archive, capsys, argv, eg):
@@ -334,6 +334,22 @@ def test_a_bad_limit_names_the_command_typed(archive, capsys, argv, eg):
         main(argv)
     err = capsys.readouterr().err
     assert stop.value.code == 2 and "is out of range" in err and f"e.g. {eg}" in err, err
+
+
+def test_the_command_line_lists_more_than_a_chat_answer_holds(archive, capsys):
+    """A script reading `latest --json --limit 100` was refused: "give a whole number
+    from 1 to 25", the cap of one chat message. The command line takes up to 500."""
+    from feeds.models import Story, utcnow
+    from storage.store import Store
+    with Store(os.environ["AINEWS_DB"]) as store:   # 30 in all with the archive's three
+        store.add_new_stories([Story(f"x{i}", f"https://a.example/x{i}", f"OpenAI deal {i}",
+                                     "OpenAI signed it.", "A", "https://a.example/rss", utcnow())
+                               for i in range(27)], backlog=False, now=utcnow())
+    code, out, _ = run_cli(capsys, "latest", "--json", "--limit", "100")
+    assert code == 0 and len(out.splitlines()) == 30
+    with pytest.raises(SystemExit):
+        main(["latest", "--limit", "501"])
+    assert "from 1 to 500" in capsys.readouterr().err
 
 
 def test_search_options_still_say_what_is_wrong(archive, capsys):
