@@ -9,6 +9,7 @@ an admin of that channel, so waiting posts are cancelled the same way.
 from __future__ import annotations
 
 from bot.cli_feeds import format_table
+from bot.commands_subs import means_everything
 from bot.console import json_line
 from bot.errors import UserError
 from bot.replies import Caller
@@ -51,7 +52,7 @@ def _remove(app, args) -> int:
     target = " ".join(args.target) or "all"
     # Everything removed: the digest setting goes too (the chat command keeps it for when
     # the channel follows something again; a deleted channel never will).
-    digest = target == "all" and app.store.clear_digest(args.platform, args.channel)
+    digest = means_everything(target) and app.store.clear_digest(args.platform, args.channel)
     from bot.cli_commands import print_reply
     code = print_reply(app.commands.unsubscribe(caller, target), False)
     if digest:

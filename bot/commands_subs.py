@@ -70,7 +70,7 @@ class SubscriptionCommands:
                                    "this channel follows)", ex.UNSUBSCRIBE_USAGE,
                                    ex.SUBSCRIPTIONS))
         current = self.store.subscriptions_for_channel(caller.platform, caller.channel)
-        if unquoted(target).casefold() in ("all", "everything"):
+        if means_everything(target):
             return self._unsubscribe_everything(caller, current)
         match = self._existing(current, target)
         if match is None:
@@ -298,3 +298,8 @@ class SubscriptionCommands:
 
 def _choice_value(s: Subscription) -> str:
     return "all" if s.kind == "all" else f"{s.kind}:{s.target}"
+
+
+def means_everything(target) -> bool:
+    """`unsubscribe TARGET` stops everything the channel gets (all, everything, ALL)."""
+    return unquoted(target).casefold() in ("all", "everything")

@@ -38,9 +38,10 @@ def condense(story: Story, *, article_text: str | None = None) -> Brief:
     bullets, list_at = story_bullets(blocks, title)
     why = stated_why(blocks) or stated_why(article)
     if len(bullets) < 3 or not why:
-        # A sentence of the fetched page has no place among the entry's blocks: after them.
+        # A sentence of the fetched page has no place among the entry's blocks (its block
+        # numbers are the page's): it goes after the entry's own list.
         bullets, why = fill(bullets, why, candidates(article or blocks), title, story,
-                            headline=headline, list_at=len(blocks) if article else list_at)
+                            headline=headline, list_at=0 if article else list_at)
     if not headline and bullets:  # an untitled entry: its lead sentence stands in, once
         headline, bullets = trim_words(bullets[0], 120), bullets[1:]
     c = story.classification

@@ -72,7 +72,9 @@ def trim_words(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     cut = text[:limit - 1]  # room for the ellipsis
-    if not text[limit - 1].isspace():
+    if text[limit - 1].isspace():   # the cut falls after a whole word: maybe "in"
+        cut = _content_end(cut.rstrip(), limit // 2)
+    else:
         space = cut.rfind(" ")
         if space > limit // 2:  # else one huge token (a URL): cutting it is all we can do
             cut = _content_end(cut[:space], limit // 2)

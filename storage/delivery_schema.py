@@ -53,6 +53,11 @@ DELIVERY_MIGRATIONS: list[tuple[int, str, str]] = [
     (109, "outbox_edited_at", "ALTER TABLE outbox ADD COLUMN edited_at TEXT"),
     (110, "outbox_edit_capped",
      "ALTER TABLE outbox ADD COLUMN edit_capped INTEGER NOT NULL DEFAULT 0"),
+    # `why` given a post's own message link (storage/records.py stories_of_message) read
+    # every row of that platform, briefs and all: 0.4 s per 100,000 posts, on the loop.
+    (111, "outbox_message_index",
+     "CREATE INDEX IF NOT EXISTS outbox_message ON outbox (platform, message_id) "
+     "WHERE message_id IS NOT NULL"),
 ]
 
 

@@ -83,10 +83,15 @@ def test_a_chinese_list_of_labels_is_still_navigation():
     assert condense(_story(html)).bullets == ("阿里云宣布旗下主力模型的调用价格大幅下降。",)
 
 
-def test_a_cut_never_ends_on_a_function_word():
-    head = ("Data workers asked the United States Senate in Washington to guard against low and "
-            "falling wages across its data centres in Europe and Asia and the Americas over the "
-            "next two years for the people")
+@pytest.mark.parametrize("asked, low", [
+    ("asked", "low"),
+    # the cut falls just after "in" ("... people in" + " charge"): kept as a whole word
+    ("asks", "lower"),
+])
+def test_a_cut_never_ends_on_a_function_word(asked, low):
+    head = (f"Data workers {asked} the United States Senate in Washington to guard against {low} "
+            "and falling wages across its data centres in Europe and Asia and the Americas over "
+            "the next two years for the people")
     sentence = f"{head} in charge of labelling the images that train the models."
     assert len(head + " in") < MAX_BULLET < len(sentence)
     assert trim_bullet(sentence) == head + "…"   # not "... for the people in…"

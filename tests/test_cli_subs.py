@@ -59,10 +59,14 @@ def test_subscriptions_as_json_rows(db, capsys, argv):
             "target": "all", "paused": "channel deleted (404)"} in rows
 
 
-def test_removing_a_deleted_channel_clears_it_and_nothing_else(db, capsys):
+# "everything" and "ALL" stop everything as "all" does: they kept the digest setting and
+# told the user to type `digest off`, which no command line has (nor a deleted channel).
+@pytest.mark.parametrize("everything", [(), ("all",), ("everything",), ("ALL",)])
+def test_removing_a_deleted_channel_clears_it_and_nothing_else(db, capsys, everything):
     assert "ainews subscriptions remove PLATFORM CHANNEL" in run_cli(capsys, "status")[1]
-    code, out, _ = run_cli(capsys, "subscriptions", "remove", "discord", "999")
+    code, out, _ = run_cli(capsys, "subscriptions", "remove", "discord", "999", *everything)
     assert code == 0 and "no longer gets anything" in out and "digest setting is removed" in out
+    assert "digest off" not in out
     with Store(os.environ["AINEWS_DB"]) as store:
         assert store.subscriptions_for_channel("discord", "999") == []
         assert store.digest_setting("discord", "999") is None

@@ -274,6 +274,21 @@ def test_article_text_replaces_the_teaser():
     assert brief.why_it_matters == "For developers, this could mean higher costs and fewer free models."
 
 
+@pytest.mark.parametrize("ads", [0, 3])
+def test_article_sentences_go_after_the_entrys_own_list(ads):
+    # The page's paragraphs were numbered as if they were the entry's: its lead went
+    # before the entry's list, or after it once three "Advertisement" lines came first.
+    html = ("<p>Alibaba is changing its AI strategy, reports say.</p>"
+            "<ul><li>Its Qwen models will no longer be released under open licenses.</li>"
+            "<li>Paid API access replaces the free downloads for enterprise customers.</li></ul>")
+    lead = "Executives want returns on the billions Alibaba spent on training clusters in China."
+    brief = condense(story("Alibaba rethinks open-source AI", html=html),
+                     article_text="Advertisement\n" * ads + lead)
+    assert brief.bullets == ("Its Qwen models will no longer be released under open licenses.",
+                             "Paid API access replaces the free downloads for enterprise customers.",
+                             lead)
+
+
 # --- why it matters ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("tail", [
