@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("why", help="why a story was posted or not: verdict, what counted, "
                                    "its cluster and posts")
-    p.add_argument("link", metavar="LINK", help="the story's link (as a post shows it) or id")
+    p.add_argument("link", metavar="LINK",
+                   help="the story's link (as a post shows it), the post's own message link "
+                        "(Slack's Copy link, Discord's Copy Message Link) or the story's id")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("brief", help="condense a feed file, article, URL or - (stdin)")
@@ -97,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("demo", help="the whole pipeline on bundled sample feeds, on loopback")
     p.add_argument("--seconds", type=_positive_seconds, default=40.0,
-                   help="how long to run (default 40)")
+                   help="run at most this long (default 40; it ends sooner, about half a "
+                        "minute in, once every sample story is out)")
     p = sub.add_parser("prune", help="slim stories older than AINEWS_KEEP_DAYS now "
                                      "(the running bot does it daily)")
     p.add_argument("--days", type=_keep_days, help="keep this many days whole instead")

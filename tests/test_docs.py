@@ -1,15 +1,22 @@
 """The commands the user-facing docs show are the ones the code registers, with the same
-options: README's `ainews` table, docs/discord.md's slash-command table and the Slack
-commands docs/slack.md names."""
+options: README's `ainews` table, docs/discord.md's slash-command table, the Slack
+commands docs/slack.md names and the manifest's `/ainews` hint. Every setting is
+described somewhere a reader looks; docs/architecture.md names every module and the
+gazetteer's counts as they are."""
 from __future__ import annotations
 
 import argparse
 import json
 import re
+from fnmatch import fnmatch
 from pathlib import Path
 
+import pytest
+
+from bot import config
 from bot.cli import build_parser
 from bot.slack.syntax import SLASH_COMMANDS
+from feeds.classify import Classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAPSHOT = ROOT / "tests" / "data" / "discord_commands.json"   # = the synced schema
@@ -92,3 +99,50 @@ def test_slack_md_names_the_commands_the_bot_listens_to():
     named = {f"/{c}" for c in re.findall(r"`/(\w+)", intro)}
     builtin = {"/search", "/topic"}     # Slack's own: `/ainews search`, `/ainews topic`
     assert named - builtin == set(SLASH_COMMANDS)
+
+
+def test_slack_manifest_hints_every_word_ainews_takes():
+    """What Slack shows while typing `/ainews`: a word missing there (why) is not found."""
+    from bot.slack.listeners import VIA_AINEWS
+    manifest = (ROOT / "slack-manifest.yml").read_text(encoding="utf-8")
+    hint = re.search(r"- command: /ainews\n(?:.*\n)*?\s+usage_hint: \"([^\"]+)\"", manifest)[1]
+    assert {part.split()[0] for part in hint.split(" | ")} == {"help", "feeds", *VIA_AINEWS}
+
+
+def _platform_page(name: str) -> str | None:
+    if name.startswith(("DISCORD_", "AINEWS_DISCORD_")):
+        return "discord.md"
+    if name.startswith("SLACK_") or name == "AINEWS_HTTP_PORT":
+        return "slack.md"
+    return None
+
+
+def test_every_setting_is_described_in_the_readme_or_its_platforms_page():
+    """.env.example lists them all; a setting the docs never name (AINEWS_POLL_MINUTES)
+    is one an operator does not know to look for."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in config._FIELDS:
+        page = _platform_page(name)
+        text = _section(ROOT / "docs" / page, "Settings") if page else readme
+        assert re.search(rf"`{name}[`=]", text), (name, page or "README.md")
+
+
+def _architecture_names() -> set[str]:
+    return set(re.findall(r"`([\w*./-]+\.py)`", (ROOT / "docs" / "architecture.md")
+                          .read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("package", ["feeds", "storage", "bot", "tests/fakes"])
+def test_architecture_names_every_module(package):
+    named = _architecture_names()
+    missing = [str(p.relative_to(ROOT)) for p in sorted((ROOT / package).rglob("*.py"))
+               if p.name != "__init__.py" and not any(
+                   fnmatch(p.name, n) or p.as_posix().endswith("/" + n) for n in named)]
+    assert missing == []
+
+
+def test_architecture_counts_the_gazetteers_companies_and_topics():
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    companies, topics = re.search(r"companies \((\d+), bilingual\), topics \((\d+) default", text).groups()
+    clf = Classifier()
+    assert (int(companies), int(topics)) == (len(clf.company_names()), len(clf.topic_slugs()))
