@@ -116,6 +116,7 @@ def test_gazetteer_covers_the_companies_users_ask_for(clf):
     ("The amazon rainforest lost more trees this year.", "Amazon", False),
     ("I finally grok how closures work.", "xAI", False),
     ("Move the cursor to the top of the page.", "Anysphere", False),
+    ("How to Hide the Mouse Cursor in Windows 11", "Anysphere", False),
     ("Cursor is in talks to raise $2bn at a $50bn valuation.", "Anysphere", True),
     ("The puppy was lovable and calm.", "Lovable", False),
     ("An azure sky over the harbour.", "Microsoft", False),
