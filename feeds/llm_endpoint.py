@@ -37,7 +37,13 @@ _HINTS = {
     "APIConnectionError": " — check that LLM_BASE_URL is reachable",
     "APITimeoutError": " — slower than LLM_TIMEOUT",
     "RateLimitError": " — rate-limited or out of quota",
+    # The openai client's reading of a body sent as JSON that is not (a proxy's HTML page)
+    "JSONDecodeError": " — the answer is not JSON: check that LLM_BASE_URL is an "
+                       "OpenAI-compatible API, not a proxy's or a login page",
 }
+# A key the endpoint wants, when none is set: "check LLM_API_KEY" beside the endpoint's
+# "Incorrect API key provided: unused" (the client's placeholder) read as a wrong key.
+_NO_KEY = " — LLM_API_KEY is not set, and this endpoint asks for one"
 _CONTEXT = re.compile(r"context|too long|maximum.{0,20}length|input length|tokens", re.I)
 # OpenAI and Azure: "Unsupported parameter: 'max_tokens' is not supported with this
 # model. Use 'max_completion_tokens' instead." The instruction, not the name alone: a server
@@ -94,12 +100,18 @@ class Endpoint:
         self._resume_at = self.clock() + pause
         kind, self._failure_kind = self._failure_kind, type(e).__name__
         level = logging.WARNING if kind != self._failure_kind else logging.DEBUG
-        short, hint = self.short(e), _HINTS.get(type(e).__name__, "")
+        short, hint = self.short(e), self._hint(e)
         log.log(level, "llm: %s failed (%s)%s. Briefs are extractive and verdicts offline "
                 "until it answers; next try in %d s", self.model, short, hint, pause)
         self._answered = False
         if self.on_change:
             self.on_change("failing", f"{short}{hint}")
+
+    def _hint(self, e: Exception) -> str:
+        if not self._api_key and type(e).__name__ in ("AuthenticationError",
+                                                      "PermissionDeniedError"):
+            return _NO_KEY
+        return _HINTS.get(type(e).__name__, "")
 
     def answered(self) -> None:
         if self._failures:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -38,13 +39,18 @@ async def status_lines(capsys) -> dict[str, str]:
     return {r[0]: r[1] if len(r) > 1 else "" for r in rows}
 
 
-@pytest.mark.parametrize("script,words", [
-    ([("echo-key", 401)], "check LLM_API_KEY"),
-    ([("error", (404, "model 'qwen3:8b' not found, try pulling it first"))], "check LLM_MODEL"),
-], ids=["wrong-key", "model-not-pulled"])
+@pytest.mark.parametrize("script,key,words", [
+    ([("echo-key", 401)], KEY, "check LLM_API_KEY"),
+    # Told "Incorrect API key provided: [LLM_API_KEY]", as if a wrong one were set.
+    ([("echo-key", 401)], "", "LLM_API_KEY is not set"),
+    ([("error", (404, "model 'qwen3:8b' not found, try pulling it first"))], KEY,
+     "check LLM_MODEL"),
+], ids=["wrong-key", "no-key", "model-not-pulled"])
 async def test_a_wrong_setting_is_said_at_start_and_shown_by_status(app, fake_llm, capsys,
-                                                                    caplog, script, words):
+                                                                    caplog, script, key,
+                                                                    words):
     fake_llm.script = script
+    app.settings = replace(app.settings, llm_api_key=key)
     with run_lock(app.settings.db_path):
         async with llm_watched(app) as check:
             assert await check is False
@@ -54,6 +60,8 @@ async def test_a_wrong_setting_is_said_at_start_and_shown_by_status(app, fake_ll
     assert len(warnings) == 1 and warnings[0].startswith("llm: qwen-plus failed")
     assert words in warnings[0]
     assert "0123456789abcdef" not in caplog.text + lines["llm"]
+    if not key:   # the client's placeholder is no key of the operator's to hide
+        assert "[LLM_API_KEY]" not in caplog.text
 
 
 async def test_an_llm_that_answers_is_shown_as_answering(app, fake_llm, capsys, caplog):
