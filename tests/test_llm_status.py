@@ -91,8 +91,11 @@ async def test_an_llm_that_answers_is_shown_as_answering(app, fake_llm, capsys, 
     ({"LLM_MAX_TOKENS": "-1"}, "LLM_MAX_TOKENS='-1' must be at least 0"),
     # every answer would be cut off: said at start, not at each brief
     ({"LLM_MAX_TOKENS": "100"}, "LLM_MAX_TOKENS='100' must be 0 (no cap) or at least 256"),
+    # every call failed with "UnicodeEncodeError: 'ascii' codec can't encode character"
+    ({"LLM_API_KEY": "“sk-proj-abc”"}, "LLM_API_KEY=[not shown] holds '“' (character 1 of 13)"),
 ], ids=["pasted-endpoint", "websocket", "no-host", "bad-ipv6", "no-scheme", "no-model", "concurrency-0",
-        "timeout-word", "max-tokens-word", "max-tokens-negative", "max-tokens-too-few"])
+        "timeout-word", "max-tokens-word", "max-tokens-negative", "max-tokens-too-few",
+        "key-in-typographic-quotes"])
 def test_a_bad_llm_setting_is_a_one_line_error_at_start(env, words):
     from bot.config import ConfigError
     base = {"LLM_BASE_URL": "http://localhost:11434/v1", "LLM_MODEL": "qwen3:8b"}
@@ -114,6 +117,7 @@ def test_llm_max_tokens_reaches_the_condenser(raw, cap):
     ("LLM_BASE_URL", "https://bob:s3cret-pass@llm.example/v1/chat/completions"),
     ("LLM_BASE_URL", "http://bob:s3cret-pass@/v1"),
     ("DISCORD_API_URL", "ftp://bob:s3cret-pass@discord.example/api"),
+    ("LLM_API_KEY", "s3cret-pass…"),
 ])
 def test_a_bad_url_setting_s_error_does_not_print_its_password(name, raw):
     from bot.config import ConfigError
