@@ -102,7 +102,7 @@ def make_llm(s: Settings, gazetteer=None):
     from feeds.company_names import CompanyNames
     from feeds.llm import LLMCondenser
     names = CompanyNames(gazetteer) if gazetteer is not None else None
-    return LLMCondenser(s.llm_base_url or None, s.llm_api_key or "unused", s.llm_model,
+    return LLMCondenser(s.llm_base_url or None, s.llm_api_key, s.llm_model,
                         timeout=s.llm_timeout, hourly_cap=s.llm_hourly_cap,
                         concurrency=s.llm_concurrency, max_tokens=s.llm_max_tokens,
                         names=names)

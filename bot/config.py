@@ -151,6 +151,19 @@ def _llm_url(name: str, raw: str) -> str:
     return v
 
 
+def _header_secret(name: str, raw: str) -> str:
+    """A key sent in an HTTP header: printable ASCII only. A key pasted with typographic
+    quotes or an ellipsis failed every call with a UnicodeEncodeError naming no setting.
+    The error does not print the key, only the character at fault."""
+    v = raw.strip()
+    bad = next((i for i, c in enumerate(v) if not " " <= c <= "~"), None)
+    if bad is not None:
+        raise ConfigError(f"config: {name}=[not shown] holds {v[bad]!r} (character {bad + 1} "
+                          f"of {len(v)}), which an HTTP header cannot carry: was it pasted "
+                          "with typographic quotes or an ellipsis?")
+    return v
+
+
 # env var -> (Settings field, parser). Parsers take (name, raw).
 _FIELDS = {
     "AINEWS_DB": ("db_path", lambda n, v: _path(v)),
@@ -180,7 +193,7 @@ _FIELDS = {
     "SLACK_ADMIN_USER_IDS": ("slack_admin_user_ids",
                              lambda n, v: tuple(x.strip() for x in v.split(",") if x.strip())),
     "LLM_BASE_URL": ("llm_base_url", _llm_url),
-    "LLM_API_KEY": ("llm_api_key", lambda n, v: v.strip()),
+    "LLM_API_KEY": ("llm_api_key", lambda n, v: _header_secret(n, v)),
     "LLM_MODEL": ("llm_model", lambda n, v: v.strip()),
     "LLM_HOURLY_CAP": ("llm_hourly_cap", lambda n, v: _number(int, n, v, 0)),
     "LLM_TIMEOUT": ("llm_timeout", lambda n, v: _number(float, n, v, 0.1, 3600)),

@@ -16,6 +16,7 @@ from typing import Callable
 
 from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, fitted_cap, status_of
 from feeds.llm_reply import LLMRejected, cut_off, parse_json, reply_text
+from feeds.llm_stream import collected, from_events
 from feeds.company_names import CompanyNames
 from feeds.llm_validate import validate
 from feeds.models import Brief, Story
@@ -163,10 +164,12 @@ class LLMCondenser:
         less would fit was asked 3,840 times for one story)."""
         fitted = False
         while True:
+            parts = self.shape.request(temperature, cap)
             try:
                 resp = await self.client.chat.completions.create(
-                    model=self.model, messages=messages,
-                    **self.shape.request(temperature, cap))
+                    model=self.model, messages=messages, **parts)
+                if parts.get("stream"):
+                    resp = await collected(resp)
                 return self._read(resp, cap)
             except Exception as e:
                 if status_of(e) not in REFUSED:
@@ -189,6 +192,8 @@ class LLMCondenser:
         raise e
 
     def _read(self, resp, cap: int) -> str:
+        if isinstance(resp, str):   # the openai client's reading of a body not JSON
+            resp = from_events(resp) or resp   # a server that streams unasked
         text = reply_text(resp)   # NotACompletion: a proxy's page, not an answer
         # Even with a whole object before the cut: a model that loops costs the cap on
         # every call, which the operator should hear of rather than pay unawares.

@@ -9,9 +9,10 @@ Three kinds of trouble, told apart because they call for different things:
   model's context window): that story alone goes without, the others still ask;
 - it refuses a part of every request that it does not support (LM Studio's
   response_format, DashScope's Qwen3 thinking outside streaming, max_tokens and the
-  temperature on OpenAI's reasoning models): the part is dropped, set or renamed once, and
-  the request sent again; a cap that does not fit beside a long article in a small
-  context window (vLLM says by how much) is lowered for that request.
+  temperature on OpenAI's reasoning models), or one not streamed (DashScope's QwQ): the
+  part is dropped, set or renamed once, or the answer streamed, and the request sent
+  again; a cap that does not fit beside a long article in a small context window (vLLM
+  says by how much) is lowered for that request.
 """
 from __future__ import annotations
 
@@ -36,7 +37,13 @@ _HINTS = {
     "APIConnectionError": " — check that LLM_BASE_URL is reachable",
     "APITimeoutError": " — slower than LLM_TIMEOUT",
     "RateLimitError": " — rate-limited or out of quota",
+    # The openai client's reading of a body sent as JSON that is not (a proxy's HTML page)
+    "JSONDecodeError": " — the answer is not JSON: check that LLM_BASE_URL is an "
+                       "OpenAI-compatible API, not a proxy's or a login page",
 }
+# A key the endpoint wants, when none is set: "check LLM_API_KEY" beside the endpoint's
+# "Incorrect API key provided: unused" (the client's placeholder) read as a wrong key.
+_NO_KEY = " — LLM_API_KEY is not set, and this endpoint asks for one"
 _CONTEXT = re.compile(r"context|too long|maximum.{0,20}length|input length|tokens", re.I)
 # OpenAI and Azure: "Unsupported parameter: 'max_tokens' is not supported with this
 # model. Use 'max_completion_tokens' instead." The instruction, not the name alone: a server
@@ -56,6 +63,10 @@ _DEFAULT_TEMPERATURE = re.compile(r"temperature.{0,80}(?:unsupported|not support
 # and int() refuses more than 4,300 digits (a ValueError out of the refusal's handling).
 _WINDOW = re.compile(r"maximum context length is (\d{1,9})(?!\d)", re.I)
 _PROMPT = re.compile(r"(?<!\d)(\d{1,9}) in the messages|has (\d{1,9}) input tokens", re.I)
+# DashScope's QwQ and QVQ: "This model only support stream mode, please enable the stream
+# parameter to access the model." (not "... for non-streaming calls": Qwen3's thinking).
+_STREAM_ONLY = re.compile(r"only supports? stream|stream mode|enable the stream|"
+                          r"\bstream(?:ing)? (?:is |must be )?(?:required|true)")
 MIN_CAP = 256   # below it even an English brief is cut off (LLM_MAX_TOKENS's floor)
 
 
@@ -89,12 +100,18 @@ class Endpoint:
         self._resume_at = self.clock() + pause
         kind, self._failure_kind = self._failure_kind, type(e).__name__
         level = logging.WARNING if kind != self._failure_kind else logging.DEBUG
-        short, hint = self.short(e), _HINTS.get(type(e).__name__, "")
+        short, hint = self.short(e), self._hint(e)
         log.log(level, "llm: %s failed (%s)%s. Briefs are extractive and verdicts offline "
                 "until it answers; next try in %d s", self.model, short, hint, pause)
         self._answered = False
         if self.on_change:
             self.on_change("failing", f"{short}{hint}")
+
+    def _hint(self, e: Exception) -> str:
+        if not self._api_key and type(e).__name__ in ("AuthenticationError",
+                                                      "PermissionDeniedError"):
+            return _NO_KEY
+        return _HINTS.get(type(e).__name__, "")
 
     def answered(self) -> None:
         if self._failures:
@@ -138,6 +155,7 @@ class RequestShape:
         # only as max_completion_tokens; most other servers only as max_tokens.
         self.cap_name = "max_tokens"
         self.temperature = True   # OpenAI's reasoning models take only their default
+        self.stream = False       # asked for (feeds/llm_stream.py) by a model that only streams
 
     def request(self, temperature: float, max_tokens: int) -> dict:
         """The optional parts, the temperature and the answer's token cap (none for 0)."""
@@ -146,12 +164,15 @@ class RequestShape:
             parts["temperature"] = temperature
         if max_tokens:
             parts[self.cap_name] = max_tokens
+        if self.stream:
+            parts["stream"] = True
         return parts
 
     def adapt(self, e: Exception, model: str) -> bool:
         """Whether a refusal was about a part we can drop or set (then send again)."""
         text = str(e).lower()
-        for part in (self._json_mode, self._thinking, self._cap, self._temperature):
+        for part in (self._json_mode, self._thinking, self._cap, self._temperature,
+                     self._streamed):
             change = part(text)
             if change:
                 log.warning("llm: %s %s", model, change)
@@ -183,6 +204,14 @@ class RequestShape:
             return ""
         self.temperature = False
         return "takes only its default temperature: asking without one"
+
+    def _streamed(self, text: str) -> str:
+        # Every story was refused as if for itself, and the check at start-up failed
+        # with a warning that blamed one story: no LLM brief ever, and no word why.
+        if not _STREAM_ONLY.search(text) or self.stream:
+            return ""
+        self.stream = True
+        return "answers only when streamed: asking with stream on"
 
 
 def fitted_cap(e: Exception, cap: int) -> int:

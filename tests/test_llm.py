@@ -161,7 +161,8 @@ def _llm_warnings(caplog) -> list[str]:
     ([("status", 404)], "check LLM_MODEL"),                # wrong model name
     ([("status", 503)], "InternalServerError"),
     ([("sleep", 3.0), ("json", GOOD)], "slower than LLM_TIMEOUT"),   # slow server
-    ([("body", "<html>502 Bad Gateway</html>")], "Error"),  # garbage instead of JSON
+    # a proxy's page sent as JSON: the endpoint is not the API
+    ([("body", "<html>502 Bad Gateway</html>")], "check that LLM_BASE_URL"),
 ], ids=["wrong-key", "wrong-model", "5xx", "slow", "garbage-body"])
 async def test_a_failing_endpoint_is_reported_once_and_rested(fake_llm, caplog, script, words):
     # Each story used to pay the failure again (a slow server: LLM_TIMEOUT per story,

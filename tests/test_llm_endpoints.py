@@ -245,6 +245,30 @@ async def test_a_request_part_the_endpoint_does_not_take_is_dropped_once(fake_ll
     assert warning.startswith("llm: qwen-plus ")
 
 
+@pytest.mark.parametrize("server", ["stream_only", "always_stream"],
+                         ids=["dashscope-qwq-refuses-unstreamed", "gateway-streams-unasked"])
+async def test_a_model_that_only_streams_writes_the_briefs(fake_llm, caplog, server):
+    # Every request was refused as if for its story (a warning blaming one story), or
+    # the streamed body taken for a page that is no API: never an LLM brief.
+    setattr(fake_llm, server, True)
+    fake_llm.script = [("json", GOOD)]
+    llm = condenser(fake_llm)
+    assert await llm.check() is True
+    briefs = [await llm.condense(s, FALLBACK) for s in _stories(3)]
+    assert [b.headline for b in briefs] == [GOOD["headline"]] * 3
+    assert not llm.resting()
+    assert _warnings(caplog) == (["llm: qwen-plus answers only when streamed: asking with "
+                                  "stream on"] if server == "stream_only" else [])
+
+
+async def test_a_streamed_answer_cut_off_at_its_cap_is_still_said(fake_llm, caplog):
+    fake_llm.stream_only = True
+    fake_llm.script = [("cut", '{"headline": "Alibaba')]
+    llm = condenser(fake_llm)
+    assert (await llm.condense(STORY, FALLBACK)).condenser == "extractive"
+    assert any("cut off at its token cap" in w for w in _warnings(caplog))
+
+
 def _in_600_s() -> str:
     from datetime import datetime, timedelta, timezone
     from email.utils import format_datetime

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -38,13 +39,18 @@ async def status_lines(capsys) -> dict[str, str]:
     return {r[0]: r[1] if len(r) > 1 else "" for r in rows}
 
 
-@pytest.mark.parametrize("script,words", [
-    ([("echo-key", 401)], "check LLM_API_KEY"),
-    ([("error", (404, "model 'qwen3:8b' not found, try pulling it first"))], "check LLM_MODEL"),
-], ids=["wrong-key", "model-not-pulled"])
+@pytest.mark.parametrize("script,key,words", [
+    ([("echo-key", 401)], KEY, "check LLM_API_KEY"),
+    # Told "Incorrect API key provided: [LLM_API_KEY]", as if a wrong one were set.
+    ([("echo-key", 401)], "", "LLM_API_KEY is not set"),
+    ([("error", (404, "model 'qwen3:8b' not found, try pulling it first"))], KEY,
+     "check LLM_MODEL"),
+], ids=["wrong-key", "no-key", "model-not-pulled"])
 async def test_a_wrong_setting_is_said_at_start_and_shown_by_status(app, fake_llm, capsys,
-                                                                    caplog, script, words):
+                                                                    caplog, script, key,
+                                                                    words):
     fake_llm.script = script
+    app.settings = replace(app.settings, llm_api_key=key)
     with run_lock(app.settings.db_path):
         async with llm_watched(app) as check:
             assert await check is False
@@ -54,6 +60,8 @@ async def test_a_wrong_setting_is_said_at_start_and_shown_by_status(app, fake_ll
     assert len(warnings) == 1 and warnings[0].startswith("llm: qwen-plus failed")
     assert words in warnings[0]
     assert "0123456789abcdef" not in caplog.text + lines["llm"]
+    if not key:   # the client's placeholder is no key of the operator's to hide
+        assert "[LLM_API_KEY]" not in caplog.text
 
 
 async def test_an_llm_that_answers_is_shown_as_answering(app, fake_llm, capsys, caplog):
@@ -83,8 +91,11 @@ async def test_an_llm_that_answers_is_shown_as_answering(app, fake_llm, capsys, 
     ({"LLM_MAX_TOKENS": "-1"}, "LLM_MAX_TOKENS='-1' must be at least 0"),
     # every answer would be cut off: said at start, not at each brief
     ({"LLM_MAX_TOKENS": "100"}, "LLM_MAX_TOKENS='100' must be 0 (no cap) or at least 256"),
+    # every call failed with "UnicodeEncodeError: 'ascii' codec can't encode character"
+    ({"LLM_API_KEY": "“sk-proj-abc”"}, "LLM_API_KEY=[not shown] holds '“' (character 1 of 13)"),
 ], ids=["pasted-endpoint", "websocket", "no-host", "bad-ipv6", "no-scheme", "no-model", "concurrency-0",
-        "timeout-word", "max-tokens-word", "max-tokens-negative", "max-tokens-too-few"])
+        "timeout-word", "max-tokens-word", "max-tokens-negative", "max-tokens-too-few",
+        "key-in-typographic-quotes"])
 def test_a_bad_llm_setting_is_a_one_line_error_at_start(env, words):
     from bot.config import ConfigError
     base = {"LLM_BASE_URL": "http://localhost:11434/v1", "LLM_MODEL": "qwen3:8b"}
@@ -106,6 +117,7 @@ def test_llm_max_tokens_reaches_the_condenser(raw, cap):
     ("LLM_BASE_URL", "https://bob:s3cret-pass@llm.example/v1/chat/completions"),
     ("LLM_BASE_URL", "http://bob:s3cret-pass@/v1"),
     ("DISCORD_API_URL", "ftp://bob:s3cret-pass@discord.example/api"),
+    ("LLM_API_KEY", "s3cret-pass…"),
 ])
 def test_a_bad_url_setting_s_error_does_not_print_its_password(name, raw):
     from bot.config import ConfigError

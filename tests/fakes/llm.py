@@ -11,7 +11,9 @@ Each request pops the next scripted behaviour (the last one repeats):
   ("echo-key", 401) an HTTP error whose message quotes the key sent, as some gateways do
   ("error", (400, "message", {headers}))  an HTTP error with that message (and headers)
 `delay` makes every request wait that long first; `max_in_flight` is the most requests
-handled at once.
+handled at once. A request with `stream` true gets its completion as server-sent events,
+as does every request when `always_stream` is set (a gateway that streams unasked);
+`stream_only` refuses a request not streamed with DashScope's 400 (its QwQ models).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ class FakeLLM:
         self.base_url = ""
         self.delay = 0.0
         self.in_flight = self.max_in_flight = 0
+        self.stream_only = self.always_stream = False
 
     async def start(self) -> "FakeLLM":
         app = web.Application()
@@ -62,6 +65,8 @@ class FakeLLM:
     async def _answer(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.requests.append({"body": body, "auth": request.headers.get("Authorization", "")})
+        if self.stream_only and not body.get("stream"):
+            return _error(400, STREAM_ONLY)
         kind, value = self._next()
         if kind == "fn":
             kind, value = value(body)
@@ -83,7 +88,34 @@ class FakeLLM:
             return web.Response(text=value, content_type="application/json")
         content = json.dumps(value) if kind == "json" else value
         finish = "length" if kind == "cut" else "stop"
+        if body.get("stream") or self.always_stream:
+            return _events(body.get("model", "m"), content, finish)
         return web.json_response(_completion(body.get("model", "m"), content, finish))
+
+
+STREAM_ONLY = ("This model only support stream mode, please enable the stream parameter "
+               "to access the model. ")
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": {"message": message, "type": "fake", "code": status}},
+                             status=status)
+
+
+def _events(model: str, content: str | None, finish: str) -> web.Response:
+    """The completion as chunks of a few characters each, then the finish and [DONE]."""
+    text = content or ""
+    deltas = [{"content": text[i:i + 7]} for i in range(0, len(text), 7)]
+    deltas.insert(0, {"role": "assistant", "reasoning_content": "thinking..."})
+    chunks = [_chunk(model, d, None) for d in deltas] + [_chunk(model, {}, finish)]
+    body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
+    return web.Response(text=body, content_type="text/event-stream")
+
+
+def _chunk(model: str, delta: dict, finish: str | None) -> dict:
+    return {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
+            "created": int(time.time()), "model": model,
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
 
 def _completion(model: str, content: str, finish: str = "stop") -> dict:
