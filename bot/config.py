@@ -152,7 +152,8 @@ def _llm_url(name: str, raw: str) -> str:
 
 
 def _header_secret(name: str, raw: str) -> str:
-    """A key sent in an HTTP header: printable ASCII only. A key pasted with typographic
+    """A key or token sent in an HTTP header (LLM_API_KEY, the chat tokens; Slack's
+    signing secret too, ASCII hex): printable ASCII only. A key pasted with typographic
     quotes or an ellipsis failed every call with a UnicodeEncodeError naming no setting.
     The error does not print the key, only the character at fault."""
     v = raw.strip()
@@ -181,19 +182,19 @@ _FIELDS = {
     "AINEWS_CHANNEL_HOURLY_CAP": ("channel_hourly_cap", lambda n, v: _number(int, n, v, 1)),
     "AINEWS_USER_DATA": ("user_data", lambda n, v: _path(v) if v else None),
     "AINEWS_HTTP_PORT": ("http_port", lambda n, v: _number(int, n, v, 0, 65535)),
-    "DISCORD_TOKEN": ("discord_token", lambda n, v: v.strip()),
+    "DISCORD_TOKEN": ("discord_token", _header_secret),
     "DISCORD_GUILD_ID": ("discord_guild_id", lambda n, v: _number(int, n, v, 1) if v.strip() else None),
     "DISCORD_API_URL": ("discord_api_url", _url),
     "DISCORD_GATEWAY_URL": ("discord_gateway_url", _url),
     "AINEWS_DISCORD_THREADS": ("discord_threads", _bool),
-    "SLACK_BOT_TOKEN": ("slack_bot_token", lambda n, v: v.strip()),
-    "SLACK_APP_TOKEN": ("slack_app_token", lambda n, v: v.strip()),
-    "SLACK_SIGNING_SECRET": ("slack_signing_secret", lambda n, v: v.strip()),
+    "SLACK_BOT_TOKEN": ("slack_bot_token", _header_secret),
+    "SLACK_APP_TOKEN": ("slack_app_token", _header_secret),
+    "SLACK_SIGNING_SECRET": ("slack_signing_secret", _header_secret),
     "SLACK_API_URL": ("slack_api_url", lambda n, v: _url(n, v) or "https://slack.com/api/"),
     "SLACK_ADMIN_USER_IDS": ("slack_admin_user_ids",
                              lambda n, v: tuple(x.strip() for x in v.split(",") if x.strip())),
     "LLM_BASE_URL": ("llm_base_url", _llm_url),
-    "LLM_API_KEY": ("llm_api_key", lambda n, v: _header_secret(n, v)),
+    "LLM_API_KEY": ("llm_api_key", _header_secret),
     "LLM_MODEL": ("llm_model", lambda n, v: v.strip()),
     "LLM_HOURLY_CAP": ("llm_hourly_cap", lambda n, v: _number(int, n, v, 0)),
     "LLM_TIMEOUT": ("llm_timeout", lambda n, v: _number(float, n, v, 0.1, 3600)),

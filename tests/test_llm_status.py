@@ -118,6 +118,8 @@ def test_llm_max_tokens_reaches_the_condenser(raw, cap):
     ("LLM_BASE_URL", "http://bob:s3cret-pass@/v1"),
     ("DISCORD_API_URL", "ftp://bob:s3cret-pass@discord.example/api"),
     ("LLM_API_KEY", "s3cret-pass…"),
+    ("DISCORD_TOKEN", "“s3cret-pass”"), ("SLACK_BOT_TOKEN", "xoxb-s3cret-pass…"),
+    ("SLACK_APP_TOKEN", "xapp-s3cret-pass​"), ("SLACK_SIGNING_SECRET", "s3cret-pass’"),
 ])
 def test_a_bad_url_setting_s_error_does_not_print_its_password(name, raw):
     from bot.config import ConfigError
