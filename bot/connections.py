@@ -7,7 +7,8 @@ since when and why), starting (unreachable at start-up, retrying) or stopped (a 
 token: no reconnect until a restart). A row is only news while a bot holds the run
 lock (bot/runlock.py); a bot killed with SIGKILL leaves its last rows behind.
 
-The optional LLM has a row too (`connection:llm`: answering, or failing and why), and
+The optional LLM has a row too (`connection:llm`: answering, failing and why, or refusing
+every request for itself and why), and
 one small call when `ainews run` starts (`llm_watched`), so a wrong key, model name or
 URL (or Ollama not started) is said in the first seconds rather than at the first new
 strategy story, maybe hours later."""

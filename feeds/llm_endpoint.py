@@ -67,6 +67,7 @@ _PROMPT = re.compile(r"(?<!\d)(\d{1,9}) in the messages|has (\d{1,9}) input toke
 # parameter to access the model." (not "... for non-streaming calls": Qwen3's thinking).
 _STREAM_ONLY = re.compile(r"only supports? stream|stream mode|enable the stream|"
                           r"\bstream(?:ing)? (?:is |must be )?(?:required|true)")
+REFUSALS_SHOWN = 3   # refused in a row before `ainews status` says so
 MIN_CAP = 256   # below it even an English brief is cut off (LLM_MAX_TOKENS's floor)
 
 
@@ -82,6 +83,7 @@ class Endpoint:
         self._resume_at = 0.0      # no calls before this (clock) after a failure
         self._failure_kind = ""    # the last failure's type, reported once
         self._answered = False
+        self._refusals = 0         # requests refused in a row, none answered between
         self.reported: set[str] = set()   # kinds of refusal or rejection said so far
 
     def resting(self) -> bool:
@@ -118,6 +120,7 @@ class Endpoint:
             log.info("llm: %s answers again after %s", self.model,
                      count(self._failures, "failed call"))
         self._failures, self._resume_at, self._failure_kind = 0, 0.0, ""
+        self._refusals = 0
         if not self._answered and self.on_change:
             self.on_change("answering", "")
         self._answered = True
@@ -129,6 +132,13 @@ class Endpoint:
         self.once(f"refused {getattr(e, 'status_code', '')}",
                   f"llm: {self.model} refused a request ({self.short(e)}){hint}; that "
                   "story's brief is extractive (or its verdict offline)")
+        self._refusals += 1
+        # Every request refused (a context window too small for any article, a model
+        # that takes none of them): `ainews status` said "answering" all the while.
+        if self._refusals == REFUSALS_SHOWN and self.on_change:
+            self._answered = False     # the next answer says "answering" again
+            self.on_change("refusing", f"{REFUSALS_SHOWN} requests in a row: "
+                                       f"{self.short(e)}{hint}")
 
     def once(self, kind: str, message: str) -> None:
         """The first of each kind is a warning; the same again only a debug line."""

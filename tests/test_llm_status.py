@@ -76,6 +76,25 @@ async def test_an_llm_that_answers_is_shown_as_answering(app, fake_llm, capsys, 
     assert "llm" not in await status_lines(capsys)   # no bot runs: nothing to say of now
 
 
+async def test_an_llm_that_refuses_every_request_is_shown_as_refusing(app, fake_llm, capsys):
+    """A model that turns down every request for itself (HTTP 400: a context window no
+    article fits, a filter, a parameter it takes from no one) was shown as "answering"
+    while every brief was extractive. Said after three in a row; an answer clears it."""
+    fake_llm.script = [("json", {"ok": True}),
+                       ("error", (400, "the request was rejected by the content filter"))]
+    with run_lock(app.settings.db_path):
+        async with llm_watched(app) as check:
+            assert await check is True                 # the start-up ping is answered
+            for _ in range(3):
+                assert await app.llm.ask("s", "u", temperature=0.0) is None
+            llm = (await status_lines(capsys))["llm"]
+            assert llm.startswith("refusing since ") and "3 requests in a row" in llm
+            assert "content filter" in llm
+            fake_llm.script = [("json", {"ok": True})]
+            assert await app.llm.ask("s", "u", temperature=0.0) is not None
+            assert (await status_lines(capsys))["llm"].startswith("answering since ")
+
+
 @pytest.mark.parametrize("env,words", [
     ({"LLM_BASE_URL": "http://localhost:11434/v1/chat/completions"},
      "is the chat endpoint; set the API's base instead: http://localhost:11434/v1"),
