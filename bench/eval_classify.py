@@ -59,10 +59,13 @@ ZH2_CORPUS = _beside("zh2", "items.jsonl")
 ZH3_CORPUS = _beside("zh3", "items.jsonl")   # and zh3, after zh2, the same way
 # fresh5 (February-October 2026, other archives and outlets; twelfth session)
 FRESH5_CORPUS = _beside("fresh5", "items.jsonl")
+# fresh6 (the same archives, items fresh5 did not draw; scored held out at the session's end)
+FRESH6_CORPUS = _beside("fresh6", "items.jsonl")
 # Each set's items kept outside the repository, by the name of its --NAME-corpus option
 ITEMS = {"fresh": FRESH_CORPUS, "fresh-test": FRESH_TEST_CORPUS, "fresh2": FRESH2_CORPUS,
          "fresh3": FRESH3_CORPUS, "fresh4": FRESH4_CORPUS, "zh1": ZH1_CORPUS, "zh2": ZH2_CORPUS,
-         "zh3": ZH3_CORPUS, "fresh5": FRESH5_CORPUS}
+         "zh3": ZH3_CORPUS, "fresh5": FRESH5_CORPUS,
+         "fresh6": FRESH6_CORPUS}
 SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / "data" / "testset.tsv",
         "fresh-dev": ROOT / "tests" / "data" / "fresh-dev.tsv",
         "fresh-test": ROOT / "tests" / "data" / "fresh-test.tsv",
@@ -72,7 +75,8 @@ SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / 
         "zh1": ROOT / "tests" / "data" / "zh1.tsv",
         "zh2": ROOT / "tests" / "data" / "zh2.tsv",
         "zh3": ROOT / "tests" / "data" / "zh3.tsv",
-        "fresh5": ROOT / "tests" / "data" / "fresh5.tsv"}
+        "fresh5": ROOT / "tests" / "data" / "fresh5.tsv",
+        "fresh6": ROOT / "tests" / "data" / "fresh6.tsv"}
 
 
 def plain(html: str | None) -> str:
@@ -256,7 +260,7 @@ def main(argv=None) -> int:
         ap.add_argument(f"--{name}-corpus", type=Path, default=path, dest=f"items_{name}",
                         help=f"{name}'s items (read when present)")
     ap.add_argument("--set", help="labelled sets to score, comma-separated: dev, test, fresh-dev, "
-                                  "fresh-test, fresh2, fresh3, fresh4, zh1, zh2, zh3, fresh5, the --extra-set, or both (= dev,test; the default, or the "
+                                  "fresh-test, fresh2, fresh3, fresh4, zh1, zh2, zh3, fresh5, fresh6, the --extra-set, or both (= dev,test; the default, or the "
                                   "--extra-set alone when one is named; none with --speed alone)")
     ex = ap.add_argument_group("a labelled set kept outside the repository (all three together)")
     ex.add_argument("--extra-set", metavar="NAME", help="its name, for --set and --fit-on")
