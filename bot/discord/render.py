@@ -211,10 +211,10 @@ def _headline_line(brief: Brief) -> str:
     source = clip(inert(brief.source), 60)   # a description renders markdown: not plain()
     if url:
         url = url.replace("(", "%28").replace(")", "%29")
-    if url and misleading_link_text(brief.headline, url):   # "paypal.com ..." elsewhere
-        return f"• {headline}" + (f" ({source})" if source else "") + f" <{url}>"
-    text = f"[{headline}]({url})" if url else headline
-    return f"• {text}" + (f" ({source})" if source else "")
+    shown = url and not misleading_link_text(brief.headline, url)   # "paypal.com ..." elsewhere
+    line = f"• [{headline}]({url})" if shown else f"• {headline}"
+    line += f" ({source})" if source else ""
+    return line + (f" <{url}>" if url and not shown else "")
 
 
 @functools.lru_cache(maxsize=512)

@@ -197,10 +197,12 @@ def digest_line(brief: Brief) -> str:
     url = safe_url(brief.url)
     room = MAX_SECTION - utf16_len(headline) - utf16_len(meta_line) - 8
     if not url or len(url) > room:
-        return f"*{headline}*" + ("\n" + meta_line if meta_line else "")
-    if misleading_link_text(brief.headline, url):   # "paypal.com ..." over another address
-        return f"*{headline}* <{url}>" + ("\n" + meta_line if meta_line else "")
-    return f"*<{url}|{headline}>*" + ("\n" + meta_line if meta_line else "")
+        title = f"*{headline}*"
+    elif misleading_link_text(brief.headline, url):   # "paypal.com ..." over another address
+        title = f"*{headline}* <{url}>"
+    else:
+        title = f"*<{url}|{headline}>*"
+    return title + ("\n" + meta_line if meta_line else "")
 
 
 def digest_blocks(title: str, briefs: Sequence[Brief], *, room: int = MAX_BLOCKS) -> list[dict]:
