@@ -12,6 +12,7 @@ read from the shared corpus by link, because the outlets' text is not ours to co
     .venv/bin/python bench/eval_classify.py --speed             # time with and without the words
     .venv/bin/python bench/eval_classify.py --corpus other/items.jsonl --threshold 0.5
     .venv/bin/python bench/eval_classify.py --set fresh-test --llm-judge   # with the LLM judge
+    .venv/bin/python bench/eval_classify.py --set fresh7 --llm-judge --replay tests/data/judge-answers.jsonl
     .venv/bin/python bench/eval_classify.py --extra-set new --extra-items new.jsonl \
         --extra-labels new.tsv --show 0          # score a set kept outside the repository
 """
@@ -61,11 +62,13 @@ ZH3_CORPUS = _beside("zh3", "items.jsonl")   # and zh3, after zh2, the same way
 FRESH5_CORPUS = _beside("fresh5", "items.jsonl")
 # fresh6 (the same archives, items fresh5 did not draw; scored held out at the session's end)
 FRESH6_CORPUS = _beside("fresh6", "items.jsonl")
+# fresh7 (the same archives again, items neither drew; thirteenth session)
+FRESH7_CORPUS = _beside("fresh7", "items.jsonl")
 # Each set's items kept outside the repository, by the name of its --NAME-corpus option
 ITEMS = {"fresh": FRESH_CORPUS, "fresh-test": FRESH_TEST_CORPUS, "fresh2": FRESH2_CORPUS,
          "fresh3": FRESH3_CORPUS, "fresh4": FRESH4_CORPUS, "zh1": ZH1_CORPUS, "zh2": ZH2_CORPUS,
          "zh3": ZH3_CORPUS, "fresh5": FRESH5_CORPUS,
-         "fresh6": FRESH6_CORPUS}
+         "fresh6": FRESH6_CORPUS, "fresh7": FRESH7_CORPUS}
 SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / "data" / "testset.tsv",
         "fresh-dev": ROOT / "tests" / "data" / "fresh-dev.tsv",
         "fresh-test": ROOT / "tests" / "data" / "fresh-test.tsv",
@@ -76,7 +79,8 @@ SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / 
         "zh2": ROOT / "tests" / "data" / "zh2.tsv",
         "zh3": ROOT / "tests" / "data" / "zh3.tsv",
         "fresh5": ROOT / "tests" / "data" / "fresh5.tsv",
-        "fresh6": ROOT / "tests" / "data" / "fresh6.tsv"}
+        "fresh6": ROOT / "tests" / "data" / "fresh6.tsv",
+        "fresh7": ROOT / "tests" / "data" / "fresh7.tsv"}
 
 
 def plain(html: str | None) -> str:
@@ -238,8 +242,9 @@ def train(clf: Classifier, rows, corpus, lexical: dict | None, grid: list[dict],
     data = labelled_items(clf, rows, corpus, lexical)
     f1, settings, t, p, r, _ = cv_table(data, grid, seeds)
     w, b = fit_items(data, settings)
+    refined = " (refining a prior model's weights)" if settings.get("prior") else ""
     doc = {"about": "logistic regression over feeds.classify.story_features and feeds.lexical "
-                    f"words, trained by bench/eval_classify.py --train on {fit_on}",
+                    f"words, trained by bench/eval_classify.py --train on {fit_on}{refined}",
            "lambda": settings["lambda"], "lambda_words": settings["lambda_words"],
            "balanced": settings.get("balanced", False),
            "min_docs": settings["min_docs"], "min_outlets": settings["min_outlets"],
@@ -260,7 +265,7 @@ def main(argv=None) -> int:
         ap.add_argument(f"--{name}-corpus", type=Path, default=path, dest=f"items_{name}",
                         help=f"{name}'s items (read when present)")
     ap.add_argument("--set", help="labelled sets to score, comma-separated: dev, test, fresh-dev, "
-                                  "fresh-test, fresh2, fresh3, fresh4, zh1, zh2, zh3, fresh5, fresh6, the --extra-set, or both (= dev,test; the default, or the "
+                                  "fresh-test, fresh2, fresh3, fresh4, zh1, zh2, zh3, fresh5, fresh6, fresh7, the --extra-set, or both (= dev,test; the default, or the "
                                   "--extra-set alone when one is named; none with --speed alone)")
     ex = ap.add_argument_group("a labelled set kept outside the repository (all three together)")
     ex.add_argument("--extra-set", metavar="NAME", help="its name, for --set and --fit-on")
@@ -282,6 +287,9 @@ def main(argv=None) -> int:
     ap.add_argument("--llm-judge", action="store_true",
                     help="also run the LLM judge over the sets through the configured endpoint "
                          "(LLM_* settings; bench/eval_judge.py)")
+    ap.add_argument("--replay", type=Path, metavar="ANSWERS",
+                    help="with --llm-judge: answer from recorded answers (bench/judge_replay.py) "
+                         "served on loopback, not from the configured endpoint")
     tr = ap.add_argument_group("training (--train)")
     tr.add_argument("--train", action="store_true",
                     help="fit the learned layer (repeated 5-fold CV for its settings), write its weights")
@@ -296,6 +304,9 @@ def main(argv=None) -> int:
     tr.add_argument("--min-outlets", type=int, default=2, help="... from this many outlets")
     tr.add_argument("--repeats", type=int, default=5, help="shuffles of the 5-fold CV")
     tr.add_argument("--out", type=Path, default=MODEL_FILE, help="where to write the weights")
+    tr.add_argument("--prior", type=Path, metavar="WEIGHTS",
+                    help="refine these weights (e.g. the shipped feeds/data/strategy_model.json) "
+                         "with the --fit-on sets: the penalty pulls towards them, not towards 0")
     tr.add_argument("--balanced", action="store_true",
                     help="class-balanced weights (each class weighs as much in all)")
     args = ap.parse_args(argv)
@@ -322,7 +333,11 @@ def main(argv=None) -> int:
         return 2
     if args.llm_judge:
         from bench.eval_judge import judge_sets
-        return judge_sets(clf, {n: load_labels(sets[n]) for n in names}, corpus, story_text)
+        labelled = {n: load_labels(sets[n]) for n in names}
+        if args.replay:
+            from bench.eval_judge import judge_replayed
+            return judge_replayed(clf, labelled, corpus, story_text, args.replay)
+        return judge_sets(clf, labelled, corpus, story_text)
     for name in names:
         evaluate(clf, load_labels(sets[name]), corpus, args.show, name)
     if args.speed:
@@ -363,8 +378,12 @@ def train_main(clf: Classifier, corpus: dict, args, sets: dict[str, Path]) -> in
     rows = [row for n in names for row in load_labels(sets[n])]
     lexical = None if args.no_words else {"bigrams": not args.no_bigrams, "lead_chars": args.lead_chars}
     floats = lambda text: [float(v) for v in text.split(",")]   # noqa: E731
+    prior = None
+    if args.prior:
+        doc = json.loads(args.prior.read_text(encoding="utf-8"))
+        prior = (doc["weights"], doc["bias"])
     grid = [{"lambda": lam, "lambda_words": lw, "min_docs": args.min_docs, "min_outlets": args.min_outlets,
-             "balanced": args.balanced}
+             "balanced": args.balanced, "prior": prior}
             for lam in floats(args.lambdas) for lw in floats(args.lambda_words)]
     train(clf, rows, corpus, lexical, grid, "+".join(names), seeds=tuple(range(1, args.repeats + 1)),
           out=args.out)

@@ -11,10 +11,11 @@ an invalid answer) keeps its offline verdict and is counted.
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 
 from bot.config import load_settings
-from feeds.judge import Judge, needs_judging
+from feeds.judge import Judge
 from feeds.llm import LLMCondenser
 from feeds.models import Story, utcnow
 
@@ -30,15 +31,37 @@ def judge_sets(clf, sets: dict[str, list], corpus: dict, story_text, environ=Non
     return asyncio.run(_judge_sets(clf, sets, corpus, story_text, settings))
 
 
+def judge_replayed(clf, sets: dict[str, list], corpus: dict, story_text, answers_file) -> int:
+    """The same, the endpoint being recorded answers served on loopback
+    (bench/judge_replay.py): the real client and judge, no model reached."""
+    from bench.judge_replay import load_answers, serve
+    if not answers_file.exists():
+        print(f"eval_classify: --replay {answers_file} not found", file=sys.stderr)
+        return 2
+    answers = load_answers(answers_file)
+
+    async def run() -> int:
+        runner, url = await serve(answers)
+        try:
+            margins = {k: v for k, v in os.environ.items() if k.startswith("AINEWS_LLM_JUDGE")}
+            settings = load_settings({**margins, "LLM_BASE_URL": url, "LLM_API_KEY": "replay",
+                                      "LLM_MODEL": f"replay of {answers_file.name}"}, dotenv_path=None)
+            return await _judge_sets(clf, sets, corpus, story_text, settings)
+        finally:
+            await runner.cleanup()
+    return asyncio.run(run())
+
+
 async def _judge_sets(clf, sets, corpus, story_text, settings) -> int:
     llm = LLMCondenser(settings.llm_base_url or None, settings.llm_api_key, settings.llm_model,
                        timeout=settings.llm_timeout, max_tokens=settings.llm_max_tokens)
-    judge = Judge(llm, hourly_cap=CALLS_PER_HOUR, margin=settings.llm_judge_margin)
+    judge = Judge(llm, hourly_cap=CALLS_PER_HOUR, margin=settings.llm_judge_margin,
+                  gate_margin=settings.llm_judge_gate_margin)
     try:
         for name, rows in sets.items():
             items = _stories(clf, rows, corpus, story_text)
             judged = await asyncio.gather(*(judge.judge(s) for s, _ in items
-                                            if needs_judging(s.classification, judge.margin)))
+                                            if judge.wants(s)))
             report(name, items, {s.id: s for s in judged}, settings.llm_model)
     finally:
         await llm.aclose()

@@ -17,11 +17,16 @@ from feeds.lexical import PREFIX, in_vocabulary  # noqa: E402
 
 
 def fit(xs: list[dict], ys: list[int], lam: float, lam_words: float | None = None,
-        iters: int = 400, balanced: bool = False) -> tuple[dict, float]:
+        iters: int = 400, balanced: bool = False,
+        prior: tuple[dict, float] | None = None) -> tuple[dict, float]:
     """L2-regularised logistic regression by L-BFGS (pure Python over sparse rows: a few
     thousand word features are too many for Newton's dense Hessian). Word features
     (`w:`) take their own, stronger penalty; the bias is not penalised. `balanced`
-    weighs each class by n / (2 n_class), so the rarer class counts as much in all."""
+    weighs each class by n / (2 n_class), so the rarer class counts as much in all.
+
+    `prior` (weights, bias), e.g. the shipped model: the penalty pulls each weight towards
+    its prior value instead of 0, so new items refine a model whose own training items
+    are no longer at hand; the prior's features absent from `xs` keep their weights."""
     names = sorted({k for x in xs for k in x})
     idx = {k: i + 1 for i, k in enumerate(names)}       # 0 is the bias
     rows = [([0] + [idx[k] for k in x], [1.0] + list(x.values())) for x in xs]
@@ -29,10 +34,13 @@ def fit(xs: list[dict], ys: list[int], lam: float, lam_words: float | None = Non
     pen = [0.0] + [lw if k.startswith(PREFIX) else lam for k in names]
     cw = class_weights(ys) if balanced else (1.0, 1.0)
     sw = [cw[y] for y in ys]
+    pw, pb = prior or ({}, 0.0)
+    w0 = [pb] + [pw.get(k, 0.0) for k in names]
 
     def loss_grad(w: list[float]) -> tuple[float, list[float]]:
-        g = [p * wi for p, wi in zip(pen, w)]
-        loss = 0.5 * sum(p * wi * wi for p, wi in zip(pen, w))
+        d = [wi - ci for wi, ci in zip(w, w0)]
+        g = [p * di for p, di in zip(pen, d)]
+        loss = 0.5 * sum(p * di * di for p, di in zip(pen, d))
         for (ix, vs), y, c in zip(rows, ys, sw):
             z = sum(w[j] * v for j, v in zip(ix, vs))
             e = math.exp(-abs(z))
@@ -42,8 +50,8 @@ def fit(xs: list[dict], ys: list[int], lam: float, lam_words: float | None = Non
                 g[j] += r * v
         return loss, g
 
-    w = lbfgs(loss_grad, [0.0] * (len(names) + 1), iters)
-    return {k: w[i] for k, i in idx.items()}, w[0]
+    w = lbfgs(loss_grad, w0[:], iters)
+    return {**pw, **{k: w[i] for k, i in idx.items()}}, w[0]
 
 
 def class_weights(ys: list[int]) -> tuple[float, float]:
@@ -134,10 +142,13 @@ def restrict(x: dict, vocab: set[str]) -> dict:
 
 def fit_items(data, settings: dict) -> tuple[dict, float]:
     """Fit on the items that pass the AI gate, words limited to their vocabulary."""
+    prior = settings.get("prior")
     vocab = vocabulary(data, settings["min_docs"], settings["min_outlets"])
+    if prior:   # the prior's words were chosen on its own items: they stay in play
+        vocab |= {k for k in prior[0] if k.startswith(PREFIX)}
     train = [(restrict(x, vocab), y) for x, y, gate, _ in data if gate]
     return fit([x for x, _ in train], [y for _, y in train], settings["lambda"],
-               settings["lambda_words"], balanced=settings.get("balanced", False))
+               settings["lambda_words"], balanced=settings.get("balanced", False), prior=prior)
 
 
 def cv_probs(data, settings: dict, k: int = 5, seeds=(1, 2)) -> list[list[float]]:

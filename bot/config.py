@@ -59,7 +59,8 @@ class Settings:
     llm_max_tokens: int = 4096              # cap on an answer (feeds/llm.py MAX_TOKENS); 0: none
     llm_judge: bool | None = None           # None: on whenever an LLM is configured
     llm_judge_hourly_cap: int = 120         # judge calls, beside the condenser's cap
-    llm_judge_margin: float = 0.20          # also judge stories this far below the threshold
+    llm_judge_margin: float = 0.30          # also judge stories this far below the threshold
+    llm_judge_gate_margin: float | None = 0.20   # ... and those the AI gate stopped (None: never)
 
     @property
     def llm_enabled(self) -> bool:
@@ -203,7 +204,15 @@ _FIELDS = {
     "AINEWS_LLM_JUDGE": ("llm_judge", _bool),
     "AINEWS_LLM_JUDGE_HOURLY_CAP": ("llm_judge_hourly_cap", lambda n, v: _number(int, n, v, 0)),
     "AINEWS_LLM_JUDGE_MARGIN": ("llm_judge_margin", lambda n, v: _number(float, n, v, 0, 1)),
+    "AINEWS_LLM_JUDGE_GATE_MARGIN": ("llm_judge_gate_margin", lambda n, v: gate_margin(n, v)),
 }
+
+
+def gate_margin(name: str, raw: str) -> float | None:
+    """A margin like AINEWS_LLM_JUDGE_MARGIN's, or "off": the AI gate's "no" stands."""
+    if raw.strip().lower() == "off":
+        return None
+    return _number(float, name, raw, 0, 1)
 
 
 def keep_days(name: str, raw: str) -> int:

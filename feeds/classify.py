@@ -211,7 +211,8 @@ class Classifier:
                        + (" (title)" if scan.companies[c][1] else "") for c in named[:6]]
         return Classification(strategy=strategy, score=round(points, 2), companies=tuple(named),
                               topics=tuple(self._topics(scan)), reasons=tuple(reasons),
-                              probability=p, threshold=None if p is None else self._p_threshold)
+                              probability=p, threshold=None if p is None else self._p_threshold,
+                              about_ai=about_ai)
 
     def features(self, title: str, text: str) -> tuple[dict[str, float], bool]:
         """The learned layer's cue inputs for a story, and whether it passed the AI gate
@@ -233,7 +234,8 @@ class Classifier:
     def _verdict(self, scan, title, text, points, about_ai,
                  reasons) -> tuple[bool, str, float | None]:
         """The learned layer decides when weights are loaded; else the rule threshold.
-        The probability is None unless the learned layer decided a story about AI."""
+        The probability is None unless the learned layer decided (a story the AI gate
+        stopped has one too, computed without its words)."""
         if self._model is None:   # the rule score has no say on near-AI stories
             threshold = self._rule_threshold
             strict = scan.ai_strength >= self._min_ai
@@ -250,8 +252,7 @@ class Classifier:
         reasons += [f"feature:{name} {c:+.2f}" for name, c in parts[:MAX_FEATURE_REASONS]]
         reasons += [f'word:"{w}" {c:+.2f}' for w, c in word_parts]
         threshold = self._p_threshold
-        return about_ai and p >= threshold, f"p {p:.2f}, threshold {threshold:g}", (
-            p if about_ai else None)
+        return about_ai and p >= threshold, f"p {p:.2f}, threshold {threshold:g}", p
 
     def _named_in_story(self, scan: Scan, companies: list[str], text: str) -> list[str]:
         """`companies` less those named only in photo credits (a reader saw "Getty" as

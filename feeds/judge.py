@@ -22,7 +22,8 @@ from feeds.text import visible
 
 log = logging.getLogger("ainews.judge")
 
-MARGIN = 0.20          # judge stories with p >= threshold - MARGIN: docs/classifier.md
+MARGIN = 0.30          # judge stories with p >= threshold - MARGIN: docs/classifier.md
+GATE_MARGIN = 0.20     # ... and those the AI gate stopped, with p >= threshold - GATE_MARGIN
 CONCURRENCY = 4        # calls at once: a pass's stories are judged within one timeout
 MAX_TITLE = 300
 MAX_LEAD = 1500        # title + lead is what the labellers read: bounded cost
@@ -47,11 +48,15 @@ SYSTEM = (
 )
 
 
-def needs_judging(c: Classification, margin: float = MARGIN) -> bool:
-    """Past the AI gate and at or near the threshold; never a user's veto."""
-    if c.probability is None:   # the rules alone, a veto or the AI gate decided
+def needs_judging(c: Classification, margin: float = MARGIN,
+                  gate_margin: float | None = GATE_MARGIN) -> bool:
+    """At or near the threshold; a story the AI gate stopped only within `gate_margin`
+    (None: never); never a user's veto."""
+    if c.probability is None:   # the rules alone or a veto decided
         return c.strategy and not any(r.startswith("veto:") for r in c.reasons)
-    return c.probability >= c.threshold - margin
+    if not c.about_ai and gate_margin is None:
+        return False
+    return c.probability >= c.threshold - (margin if c.about_ai else gate_margin)
 
 
 def story_block(story: Story) -> str:
@@ -95,8 +100,9 @@ def carried(c: Classification, earlier: Classification) -> Classification:
 
 class Judge:
     def __init__(self, llm: LLMCondenser, *, hourly_cap: int = 120, margin: float = MARGIN,
-                 deadline: float = 30.0, concurrency: int = CONCURRENCY):
-        self.llm, self.margin, self.deadline = llm, margin, deadline
+                 gate_margin: float | None = GATE_MARGIN, deadline: float = 30.0,
+                 concurrency: int = CONCURRENCY):
+        self.llm, self.margin, self.gate_margin, self.deadline = llm, margin, gate_margin, deadline
         # A verdict is about 25 tokens, a long brief up to 1,200: half the brief's cap
         # still leaves a thinking model 2,000 tokens (at the default), and halves what
         # a model that loops costs per story (0, no cap, stays 0).
@@ -107,7 +113,7 @@ class Judge:
     async def judge_all(self, stories: list[Story]) -> list[Story]:
         """The stories, those near or past the threshold judged. Within one deadline
         (LLM_TIMEOUT): a story not judged by then keeps its offline verdict."""
-        todo = [i for i, s in enumerate(stories) if needs_judging(s.classification, self.margin)]
+        todo = [i for i, s in enumerate(stories) if self.wants(s)]
         if not todo:
             return stories
         tasks = [asyncio.ensure_future(self.judge(stories[i])) for i in todo]
@@ -124,6 +130,9 @@ class Judge:
             elif t in done:   # a bug, not the endpoint: the offline verdict stands
                 log.error("judge: judging %s failed", stories[i].id, exc_info=t.exception())
         return out
+
+    def wants(self, story: Story) -> bool:
+        return needs_judging(story.classification, self.margin, self.gate_margin)
 
     async def judge(self, story: Story) -> Story:
         """The story with the LLM's verdict, or unchanged on any failure."""

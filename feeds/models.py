@@ -35,6 +35,9 @@ class Classification:
     # alone, a veto, or the AI gate did); not stored: the LLM judge reads them at poll time.
     probability: float | None = None
     threshold: float | None = None
+    # Past the AI gate. A story the gate stopped keeps its probability (the layer's view
+    # of it as a business move), so the judge can ask whether it is about AI after all.
+    about_ai: bool = True
 
 
 SHARED_LINK = "shared-link"   # a Story flag: see Story

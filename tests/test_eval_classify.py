@@ -82,7 +82,7 @@ def test_training_on_an_outside_set_writes_weights_that_load(tmp_path, capsys):
 def test_every_set_name_is_offered_for_training(tmp_path, capsys):
     args = _write_set(tmp_path)
     assert eval_classify.main(args + ["--train", "--fit-on", "fresh-test,holdout"]) == 2
-    assert "(dev, test, fresh-dev, fresh-test, fresh2, fresh3, fresh4, zh1, zh2, zh3, fresh5, fresh6, late)" in capsys.readouterr().err
+    assert "(dev, test, fresh-dev, fresh-test, fresh2, fresh3, fresh4, zh1, zh2, zh3, fresh5, fresh6, fresh7, late)" in capsys.readouterr().err
 
 
 def test_balanced_weights_lift_the_rare_class():
@@ -151,3 +151,27 @@ def test_threshold_curve_counts_posts_per_hundred_items():
     assert p == pytest.approx((2 / 3 + 1) / 2) and r == pytest.approx((1 + 0.5) / 2)
     assert (p_none, r_none, posts_none) == (0.0, 0.0, 0.0)
 
+
+
+def test_a_prior_model_is_refined_not_forgotten():
+    """Retraining when the old sets' items are gone: new items refine the shipped weights."""
+    xs, ys = [{"a": 1.0}, {"a": 1.0}, {}, {}], [1, 1, 0, 0]
+    prior = ({"a": 2.0, "b": -3.0}, -1.0)
+    w, _ = trainer.fit(xs, ys, lam=1000.0, prior=prior)
+    assert w["b"] == -3.0                          # not in the new items: kept as it was
+    assert w["a"] == pytest.approx(2.0, abs=0.05)  # a strong penalty keeps it near the prior
+    w0, _ = trainer.fit(xs, ys, lam=1000.0)
+    assert abs(w0["a"]) < 0.05 and "b" not in w0   # without a prior: pulled to 0
+    loose, _ = trainer.fit(xs, ys, lam=0.01, prior=prior)
+    assert loose["a"] > 3.0                        # a weak one lets the new items speak
+
+
+def test_training_from_a_prior_keeps_its_features(tmp_path, capsys):
+    prior, out = tmp_path / "prior.json", tmp_path / "model.json"
+    prior.write_text(json.dumps({"weights": {"cue:never-seen": 1.5}, "bias": -2.0}), encoding="utf-8")
+    args = _write_set(tmp_path, n_each=10)
+    assert eval_classify.main(args + ["--train", "--fit-on", "late", "--no-words", "--lambdas", "1",
+                                      "--repeats", "1", "--prior", str(prior), "--out", str(out)]) == 0
+    doc = json.loads(out.read_text(encoding="utf-8"))
+    assert doc["weights"]["cue:never-seen"] == 1.5
+    assert doc["about"].endswith("on late (refining a prior model's weights)")

@@ -15,7 +15,7 @@ from bot.config import ConfigError, load_settings
 from bot.pipeline import Pipeline
 from feeds.fetcher import FetchPolicy, Fetcher
 from feeds.formatter import Formatter
-from feeds.judge import SYSTEM, Judge, needs_judging, parse_verdict
+from feeds.judge import GATE_MARGIN, SYSTEM, Judge, needs_judging, parse_verdict
 from feeds.llm import LLMCondenser
 from feeds.models import Classification, FeedSource, utcnow
 from storage.store import Store
@@ -36,7 +36,7 @@ def offline(p: float, *, gate: bool = False) -> Classification:
     word = "strategy" if strategy else "not strategy"
     reasons += (f"verdict:{word} (score 3.00, p {p:.2f}, threshold {THRESHOLD:g})",)
     return Classification(strategy=strategy, score=3.0, companies=("Nvidia",), reasons=reasons,
-                          probability=None if gate else p, threshold=None if gate else THRESHOLD)
+                          probability=p, threshold=THRESHOLD, about_ai=not gate)
 
 
 class Scripted:
@@ -124,6 +124,23 @@ async def test_the_judge_turns_a_wrong_post_off_and_a_near_miss_on(wire, fake_ll
     assert found.to_json()["verdict"] == "llm: strategy (chip export licences)"
 
 
+UNKNOWN = "Zorblax raises $400M Series B, quadrupling its valuation"   # no AI word in it
+
+
+@pytest.mark.parametrize("gate_margin, posts", [(0.20, {UNKNOWN}), (None, set())],
+                         ids=["asked", "gate-stands"])
+async def test_a_move_the_ai_gate_stopped_is_posted_when_the_model_says_it_is_ai(
+        wire, fake_llm, gate_margin, posts):
+    """A start-up the gazetteer does not know raises money: the offline gate cannot tell
+    it is an AI company, the model can (2026's Higgsfield, Mercor, World Labs)."""
+    _, store, clf, _ = wire
+    clf.verdicts = {UNKNOWN: offline(0.70, gate=True)}
+    fake_llm.script = [("fn", verdict_for({UNKNOWN}))]
+    await poll_with(wire, judge_of(fake_llm.base_url, gate_margin=gate_margin), [entry(1, UNKNOWN)])
+    assert posted(store) == posts
+    assert len(fake_llm.requests) == len(posts)
+
+
 async def test_the_model_sees_the_policy_and_only_title_and_lead(wire, fake_llm):
     _, store, clf, _ = wire
     clf.verdicts = {NEAR: offline(0.60)}
@@ -138,13 +155,13 @@ async def test_the_model_sees_the_policy_and_only_title_and_lead(wire, fake_llm)
 @pytest.mark.parametrize("title,p,age,first", [
     (NEAR, 0.60, timedelta(hours=1), True),       # a backlog: never posted
     (NEAR, 0.60, timedelta(days=5), False),       # too old to post
-    (NEAR, 0.20, timedelta(hours=1), False),      # far below the threshold
-    (NEAR, None, timedelta(hours=1), False),      # not about AI
+    (NEAR, 0.10, timedelta(hours=1), False),      # far below the threshold
+    (NEAR, None, timedelta(hours=1), False),      # not about AI, nor a likely move
 ], ids=["backlog", "too-old", "far-below", "not-about-ai"])
 async def test_stories_that_cannot_be_posted_cost_no_call(tmp_path, fake_llm, title, p, age,
                                                           first):
     store, clf = Store(tmp_path / "b.db"), Scripted()
-    clf.verdicts = {title: offline(0.9, gate=True) if p is None else offline(p)}
+    clf.verdicts = {title: offline(0.1, gate=True) if p is None else offline(p)}
     async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
         store.upsert_feed(FeedSource("Wire", srv.url("/f.xml")))
         pipeline = Pipeline(store, fetcher, clf, Formatter(store), poll_minutes=2,
@@ -268,37 +285,49 @@ async def test_story_text_stays_inside_the_data_block(wire, fake_llm):
     (offline(0.45), True),
     (offline(0.26), True),
     (offline(0.24), False),
-    (offline(0.90, gate=True), False),
+    (offline(0.90, gate=True), True),             # a move the AI gate stopped: is it AI?
+    (offline(0.26, gate=True), True),
+    (offline(0.24, gate=True), False),
     (Classification(strategy=True, reasons=("veto:soup (negative weight >= 9)",
                                             "verdict:not strategy (score 9, veto 'soup')")),
      False),
     (Classification(strategy=True, reasons=("verdict:strategy (score 4, threshold 3)",)), True),
     (Classification(strategy=False, reasons=("verdict:not strategy (score 2, threshold 3)",)),
      False),
-], ids=["past", "at", "within-margin", "beyond-margin", "gate", "veto", "rules-yes",
-        "rules-no"])
+], ids=["past", "at", "within-margin", "beyond-margin", "gate", "gate-within", "gate-beyond",
+        "veto", "rules-yes", "rules-no"])
 def test_which_verdicts_are_judged(c, judge):
-    assert needs_judging(c, 0.20) is judge
+    assert needs_judging(c, 0.20, 0.20) is judge
 
 
-@pytest.mark.parametrize("title,text,judged", [
+@pytest.mark.parametrize("gate_margin, judged", [(None, False), (0.0, False), (0.30, True)])
+def test_the_gate_margin_is_its_own(gate_margin, judged):
+    """A story the AI gate stopped at p 0.20 (threshold 0.45), with a wide margin for the
+    rest: only the gate margin says whether the model is asked."""
+    assert needs_judging(offline(0.20, gate=True), 0.40, gate_margin) is judged
+    assert needs_judging(offline(0.20), 0.40, gate_margin)
+
+
+@pytest.mark.parametrize("title,text,about_ai", [
     ("Alibaba cuts prices of its Qwen AI models by 85% to win enterprise customers",
      "Alibaba Cloud said the AI model price cut applies to enterprise API customers.", True),
     # chips and export licences open the AI gate to the learned layer ("gate:near AI"):
     # exactly the stories the offline layer is least sure of
     ("Nvidia and AMD agree to pay a share of China chip revenue for export licences",
      "The chipmakers will pay the government part of their data-centre chip sales.", True),
+    # a funding round of a company the gazetteer does not know: the AI gate stops it,
+    # and only the model can tell whether the company is an AI one
     ("Electric car maker raises $2 billion in new funding round",
      "The EV startup will use the money to expand its factory.", False),
 ])
-def test_the_classifier_gives_the_judge_its_probability(title, text, judged):
+def test_the_classifier_gives_the_judge_its_probability(title, text, about_ai):
     from feeds.classify import Classifier, load_gazetteer
     c = Classifier(load_gazetteer()).classify(title, text)
-    assert (c.probability is not None) is judged, c.reasons
-    if judged:
-        assert 0 <= c.probability <= 1 and c.threshold == pytest.approx(THRESHOLD)
-        assert c.strategy is (c.probability >= c.threshold)
-    assert needs_judging(c, 1.0) is judged   # the widest margin: any story past the gate
+    assert c.about_ai is about_ai, c.reasons
+    assert 0 <= c.probability <= 1 and c.threshold == pytest.approx(THRESHOLD)
+    assert c.strategy is (about_ai and c.probability >= c.threshold)
+    assert needs_judging(c, 1.0, None) is about_ai   # no gate margin: the gate's no stands
+    assert needs_judging(c, 1.0, 1.0)                # the widest: every scored story
 
 
 LLM = {"LLM_BASE_URL": "http://127.0.0.1:9/v1", "LLM_MODEL": "qwen-plus"}
@@ -322,12 +351,27 @@ async def test_the_judge_is_on_with_an_llm_unless_turned_off(tmp_path, env, enab
         app.close()
 
 
+@pytest.mark.parametrize("raw, margin", [(None, GATE_MARGIN), ("off", None), ("0.3", 0.3)])
+async def test_the_gate_margin_setting_reaches_the_judge(tmp_path, raw, margin):
+    from bot.app import App
+    env = {**LLM, "AINEWS_DB": str(tmp_path / "c.db")}
+    if raw is not None:
+        env["AINEWS_LLM_JUDGE_GATE_MARGIN"] = raw
+    app = App(load_settings(env, dotenv_path=None))
+    try:
+        assert app.judge.gate_margin == margin
+    finally:
+        await app.aclose_clients()
+        app.close()
+
+
 @pytest.mark.parametrize("env,words", [
     ({"AINEWS_LLM_JUDGE": "1"}, "AINEWS_LLM_JUDGE=1 needs an LLM"),
     ({**LLM, "AINEWS_LLM_JUDGE": "maybe"}, "AINEWS_LLM_JUDGE='maybe'"),
     ({**LLM, "AINEWS_LLM_JUDGE_HOURLY_CAP": "-1"}, "AINEWS_LLM_JUDGE_HOURLY_CAP='-1'"),
     ({**LLM, "AINEWS_LLM_JUDGE_MARGIN": "2"}, "AINEWS_LLM_JUDGE_MARGIN='2'"),
-], ids=["on-without-llm", "not-bool", "cap", "margin"])
+    ({**LLM, "AINEWS_LLM_JUDGE_GATE_MARGIN": "never"}, "AINEWS_LLM_JUDGE_GATE_MARGIN='never'"),
+], ids=["on-without-llm", "not-bool", "cap", "margin", "gate-margin"])
 def test_bad_judge_settings_are_one_line_errors(env, words):
     with pytest.raises(ConfigError) as e:
         load_settings(env, dotenv_path=None)
