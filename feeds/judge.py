@@ -1,9 +1,12 @@
 """Optional LLM judge: an OpenAI-compatible model decides post / no post for the new
-stories the offline classifier calls strategy or nearly so.
+stories the offline classifier calls strategy or nearly so, and for the business moves
+its AI gate stopped (a company it does not know may be an AI one).
 
 The offline classifier meets news in words it has not seen (precision 0.58-0.73 on
 news newer than its training data); people given the written policy (feeds/policy.md)
-agree far better, so a capable model given the same policy should too. The judge
+agree far better, and so does a capable model given the same policy: on two held-out
+sets of 2026 news, P 0.906 R 0.896 with the judge against 0.64 / 0.74 without
+(docs/classifier.md, "The optional LLM judge"). The judge
 shares the condenser's client, rest after failures and hourly-cap logic (feeds/llm.py);
 on any failure the offline verdict stands. The story goes to the model inside a
 delimited data block, never as instructions.

@@ -31,8 +31,8 @@ class Classification:
     companies: tuple[str, ...] = ()   # canonical names, main company first
     topics: tuple[str, ...] = ()      # topic slugs
     reasons: tuple[str, ...] = ()     # e.g. ("company:Alibaba x3", "term:open-source +1.5")
-    # The learned layer's probability and threshold, when it decided (None: the rules
-    # alone, a veto, or the AI gate did); not stored: the LLM judge reads them at poll time.
+    # The learned layer's probability and threshold, when it scored the story (None: the
+    # rules alone or a veto decided); not stored: the LLM judge reads them at poll time.
     probability: float | None = None
     threshold: float | None = None
     # Past the AI gate. A story the gate stopped keeps its probability (the layer's view
