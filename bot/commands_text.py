@@ -94,9 +94,8 @@ class TextCommands:
     async def _text_latest(self, caller: Caller, args: list[str]) -> Reply:
         limits = [a for a in args if NUMBER.match(a)]
         topic = " ".join(a for a in args if not NUMBER.match(a))   # "open source"
-        if len(limits) > 1:
-            return Reply.error(say("use {}, e.g. {}", ex.LATEST_USAGE, ex.LATEST_EG))
-        return self.latest(caller, limits[0] if limits else None, topic or None)
+        # Several limits go on as one string: the core says it takes one.
+        return self.latest(caller, " ".join(limits) or None, topic or None)
 
     async def _text_topic(self, caller: Caller, args: list[str]) -> Reply:
         limit = args.pop() if len(args) > 1 and NUMBER.match(args[-1]) else None

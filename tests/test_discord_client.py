@@ -322,6 +322,23 @@ async def test_real_core_company_lookup_and_autocomplete(fake, real_core):
     assert {"name": "Alibaba", "value": "Alibaba"} in choices
 
 
+@pytest.mark.parametrize("command, options, usage", [
+    ("company", {"name": "alibaba 3 4"}, "/company name:NAME [limit:LIMIT]"),
+    ("company", {"name": "alibaba 3", "limit": 4}, "/company name:NAME [limit:LIMIT]"),
+    ("topic", {"slug": "chips 3 4"}, "/topic"),
+])
+async def test_a_second_count_gets_the_commands_usage(fake, real_core, command, options,
+                                                      usage):
+    """A count typed into the name box beside the limit was "no company 'alibaba 3' —
+    did you mean Alibaba or Meta?"."""
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        cb = await fake.callback(await fake.command(command, options))
+    shown = cb["data"]["content"]
+    assert cb["data"]["flags"] & EPHEMERAL and "at most one LIMIT" in shown, shown
+    assert usage in shown and "no company" not in shown and "no topic" not in shown, shown
+
+
 @pytest.mark.parametrize("typed", ["qwen", "阿里巴巴", "ＡＬＩＢＡＢＡ"])
 async def test_subscribe_autocomplete_offers_a_company_by_its_alias(fake, real_core, typed):
     # /company offered Alibaba for "qwen"; /subscribe filtered it out again by its name.
