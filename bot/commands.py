@@ -20,7 +20,7 @@ from typing import Callable
 from bot import examples as ex
 from bot.commands_feeds import FeedCommands
 from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
-from bot.commands_text import NUMBER, TextCommands, quote, unquoted, user_text
+from bot.commands_text import NUMBER, TextCommands, quote, typed_name, unquoted, user_text
 from bot.commands_why import WhyCommands
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
@@ -195,7 +195,7 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
     def complete_company(self, prefix: str, limit: int = 25) -> list[str]:
         """Canonical names by their own name first, then by an alias or product the
         company command also accepts (qwen, 阿里巴巴 -> Alibaba)."""
-        prefix = unquoted(prefix)
+        prefix = typed_name(prefix)
         names = _complete(self.classifier.company_names(), prefix, limit)
         p = prefix.casefold()
         if p and len(names) < limit:
@@ -207,7 +207,7 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
 
     def complete_topic(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
         labels = {s: self.classifier.topic_label(s) for s in self.classifier.topic_slugs()}
-        p = user_text(prefix).casefold()
+        p = typed_name(prefix).casefold()
         first = [s for s, lab in labels.items()
                  if s.startswith(p) or lab.casefold().startswith(p)]
         named = self.classifier.resolve_topic(p) if p else None   # a synonym: 芯片, m&a

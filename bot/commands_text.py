@@ -43,6 +43,15 @@ def unquoted(text) -> str:
     return text
 
 
+def typed_name(text) -> str:
+    """What is typed so far into a picker (Discord's autocomplete), as the command will
+    read it: unquoted, and without an opening quote whose closing one is not typed yet
+    ("chi, “Ali): the topic picker offered nothing for "chips" or 「芯片」, which
+    /topic itself accepts."""
+    text = unquoted(text)
+    return text[1:].lstrip() if text[:1] in _QUOTES else text
+
+
 def link_text(text) -> str:
     """A link as the user meant it: unquoted, and without the <> that Discord users put
     around a link to keep it from unfurling (Slack's own <url|label> is undone first)."""

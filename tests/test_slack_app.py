@@ -975,6 +975,26 @@ async def test_a_second_count_gets_the_commands_usage(fake, command, text, usage
         assert confusing not in shown, shown
 
 
+@pytest.mark.parametrize("command, text", [
+    ("/ainews", 'topic "chips"'), ("/ainews", "topic “chips”"), ("/ainews", "topic 「芯片」"),
+    ("/latest", "“chips”"), ("/subscribe", "「芯片」"), ("/subscribe", '"chips"'),
+])
+async def test_a_quoted_topic_is_taken_as_a_quoted_company_is(fake, command, text):
+    """Discord's topic picker offered nothing for "chips"; Slack has no picker, and its
+    commands must take the topic quoted as well (they do: this keeps it so)."""
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from storage.store import Store
+    runner = await start_slack(settings_for(fake, "socket"), Commands(Store(":memory:"),
+                                                                      Classifier()))
+    try:
+        bot = Bot(fake, runner, "socket")
+        shown = texts(await bot.answer(await bot.slash(command, text, user="UADMIN")))
+    finally:
+        await runner.stop()
+    assert "Chips & compute" in shown and not shown.startswith(":warning:"), shown
+
+
 @pytest.mark.parametrize("method", ["auth.test", "apps.connections.open"])
 @pytest.mark.parametrize("status, error, body", [
     (503, None, "<html>503 Service Unavailable</html>"),
