@@ -122,6 +122,19 @@ def _limit(command: str, text: str) -> int:
     return value
 
 
+def _refuse_extra_words(parser: argparse.ArgumentParser, command: str, extra: list[str]):
+    """`ainews latest 3 4`: argparse said "unrecognized arguments" under the usage of
+    ainews itself, not of latest; a lookup's error shows what that command takes."""
+    from bot import cli_syntax, examples as ex
+    usage = {"latest": ex.LATEST_USAGE, "company": ex.COMPANY_USAGE,
+             "topic": ex.TOPIC_USAGE, "search": ex.SEARCH_USAGE}.get(command)
+    if usage is None:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    print(f"ainews {command}: unexpected {' '.join(extra)!r}: use {cli_syntax.spell(usage)}",
+          file=sys.stderr)
+    sys.exit(2)
+
+
 def _positive_seconds(text: str) -> float:
     """`demo --seconds -1` ran a demo that stopped before its first story."""
     try:
@@ -218,7 +231,10 @@ def db_option_first(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     argv = db_option_first(sys.argv[1:] if argv is None else list(argv))
     argv = search_words_last(argv)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        _refuse_extra_words(parser, args.cmd, extra)
     with _sigterm_as_interrupt():
         return _run(args)
 

@@ -20,7 +20,7 @@ from typing import Callable
 from bot import examples as ex
 from bot.commands_feeds import FeedCommands
 from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
-from bot.commands_text import NUMBER, TextCommands, quote, unquoted, user_text
+from bot.commands_text import NUMBER, TextCommands, quote, typed_name, unquoted, user_text
 from bot.commands_why import WhyCommands
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
@@ -75,6 +75,9 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
             return args
         name, lim = args
         canonical = self.classifier.resolve_company(name)
+        if canonical is None and _ends_in_count(name):
+            return Reply.error(say("use {}: one company and at most one LIMIT, e.g. {}",
+                                   ex.COMPANY_USAGE, ex.COMPANY_LIMIT_EG))
         if canonical is None:
             return Reply.error(self._unknown_company(name))
         briefs = self._condensed(self.store.stories_for_company(canonical, lim))
@@ -83,6 +86,9 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
 
     def latest(self, caller: Caller, limit=None, topic: str | None = None, *,
                strategy_only: bool = True) -> Reply:
+        if _several_counts(limit):    # Slack's `/latest 3 4` hands both on, as "3 4"
+            return Reply.error(say("use {}: at most one LIMIT, e.g. {}", ex.LATEST_USAGE,
+                                   ex.LATEST_EG))
         lim = parse_limit(limit, ex.LATEST_LIMIT_EG, limit_cap(caller))
         if isinstance(lim, Reply):
             return lim
@@ -113,6 +119,9 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
             return args
         slug, lim = args
         resolved = self.classifier.resolve_topic(slug.strip())
+        if resolved is None and _ends_in_count(slug):
+            return Reply.error(say("use {}: one topic and at most one LIMIT, e.g. {}",
+                                   ex.TOPIC_USAGE, ex.TOPIC_LIMIT_EG))
         if resolved is None:
             return Reply.error(self._unknown_topic(slug))
         label = self.classifier.topic_label(resolved)
@@ -186,7 +195,7 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
     def complete_company(self, prefix: str, limit: int = 25) -> list[str]:
         """Canonical names by their own name first, then by an alias or product the
         company command also accepts (qwen, 阿里巴巴 -> Alibaba)."""
-        prefix = unquoted(prefix)
+        prefix = typed_name(prefix)
         names = _complete(self.classifier.company_names(), prefix, limit)
         p = prefix.casefold()
         if p and len(names) < limit:
@@ -198,7 +207,7 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
 
     def complete_topic(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
         labels = {s: self.classifier.topic_label(s) for s in self.classifier.topic_slugs()}
-        p = user_text(prefix).casefold()
+        p = typed_name(prefix).casefold()
         first = [s for s, lab in labels.items()
                  if s.startswith(p) or lab.casefold().startswith(p)]
         named = self.classifier.resolve_topic(p) if p else None   # a synonym: 芯片, m&a
@@ -261,6 +270,21 @@ def _split_limit(arg: str | None, limit) -> tuple[str, object]:
     if limit is None and len(words) > 1 and NUMBER.match(words[-1]):
         return " ".join(words[:-1]), words[-1]
     return " ".join(words), limit
+
+
+def _ends_in_count(name: str) -> bool:
+    """`company alibaba 3 4`: the limit was split off and a count is still left. Checked
+    only for a name nothing resolves ("Llama 3" is Meta): 'no company "alibaba 3" — did
+    you mean Alibaba or Meta?' hid that the command takes one limit."""
+    words = name.split()
+    return len(words) > 1 and bool(NUMBER.match(words[-1]))
+
+
+def _several_counts(limit) -> bool:
+    """"3 4": more than one count where one LIMIT goes ('limit "3 4" is not a number'
+    read as if 3 alone had been wrong)."""
+    words = user_text(limit).split() if isinstance(limit, str) else []
+    return len(words) > 1 and all(NUMBER.match(w) for w in words)
 
 
 def _briefs(title: str, briefs, empty: str | Text) -> Reply:

@@ -8,7 +8,7 @@ import difflib
 
 from bot.digest import DigestError, next_scheduled, parse_schedule, zone_note
 from bot.dispatch import matching_channels
-from bot.commands_text import digest_words, quote, unquoted, user_text
+from bot.commands_text import digest_words, quote, typed_name, unquoted, user_text
 from bot import examples as ex
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
@@ -226,7 +226,7 @@ class SubscriptionCommands:
         named by it (an alias: qwen -> Alibaba). A value is what unsubscribe takes
         (`topic:pricing`, `company:Alibaba`, `all`), so a topic and a company of the
         same name stay apart."""
-        p = user_text(prefix).casefold()
+        p = typed_name(prefix).casefold()
         subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
         named = self._target(p) if p else None
         choices = {(self._choice_label(s), _choice_value(s)): s for s in subs}

@@ -43,6 +43,15 @@ def unquoted(text) -> str:
     return text
 
 
+def typed_name(text) -> str:
+    """What is typed so far into a picker (Discord's autocomplete), as the command will
+    read it: unquoted, and without an opening quote whose closing one is not typed yet
+    ("chi, “Ali): the topic picker offered nothing for "chips" or 「芯片」, which
+    /topic itself accepts."""
+    text = unquoted(text)
+    return text[1:].lstrip() if text[:1] in _QUOTES else text
+
+
 def link_text(text) -> str:
     """A link as the user meant it: unquoted, and without the <> that Discord users put
     around a link to keep it from unfurling (Slack's own <url|label> is undone first)."""
@@ -94,9 +103,8 @@ class TextCommands:
     async def _text_latest(self, caller: Caller, args: list[str]) -> Reply:
         limits = [a for a in args if NUMBER.match(a)]
         topic = " ".join(a for a in args if not NUMBER.match(a))   # "open source"
-        if len(limits) > 1:
-            return Reply.error(say("use {}, e.g. {}", ex.LATEST_USAGE, ex.LATEST_EG))
-        return self.latest(caller, limits[0] if limits else None, topic or None)
+        # Several limits go on as one string: the core says it takes one.
+        return self.latest(caller, " ".join(limits) or None, topic or None)
 
     async def _text_topic(self, caller: Caller, args: list[str]) -> Reply:
         limit = args.pop() if len(args) > 1 and NUMBER.match(args[-1]) else None

@@ -58,6 +58,14 @@ _CREDIT_LINE = re.compile(r"[ \t]*(?:photo(?:graph)?|image|illustration|screensh
                           r"(?:[ \t]+by)?[ \t]*:?[ \t]+([^\n]{2,100})$", re.I)
 _CREDIT_INLINE = re.compile(r"[|][ \t]*(?:photo|image|illustration|screenshot)s?"
                             r"(?:[ \t]+by[ \t]*:?|[ \t]*:)[ \t]*([^\n|]{2,80})$", re.I | re.M)
+# A company named in the headline as a modifier of another's news, not the one acting:
+# "Microsoft-backed OpenAI raises ...", "Microsoft hires former OpenAI CEO ...".
+_MODIFIED_AFTER = re.compile(r"[-‐–]\s*(?:backed|owned|funded|based|led|linked|supported|powered)\b"
+                             r"|'s?\s+(?:rival|partner|investor|backer|supplier)s?\b|’s?\s+"
+                             r"(?:rival|partner|investor|backer|supplier)s?\b", re.I)
+# ... or named before the subject in a clause of its own ("Four years after Apple, Google ...").
+_MODIFIED_BEFORE = re.compile(r"\b(?:former|ex|onetime|ousted)[-\s]+$|\b(?:after|like|unlike"
+                              r"|following|amid|despite|than)\s+$", re.I)
 _PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.I)
 # I, I'm, I've, my, My, we, We, Our as a word of their own: each alternative begins with
 # its letter and checks behind it for the word start, so `re` skips to those letters in C.
@@ -196,8 +204,9 @@ class Classifier:
     def classify(self, title: str, text: str) -> Classification:
         title, text = _ai_spelling(title or ""), _ai_spelling(text or "")
         scan = self._scanner.scan(title, text)
-        companies = self._rank_companies(scan)
-        points, reasons = self._score(scan, companies)
+        mentioned = self._rank_companies(scan)
+        points, reasons = self._score(scan, mentioned)
+        companies = self._subject_first(mentioned, scan, title)
         about_ai, near_gate = self._gate(scan)
         if near_gate:
             reasons.append(f"gate:near AI (AI evidence {scan.ai_strength:g} + chips, data centres, "
@@ -265,12 +274,35 @@ class Classifier:
                 or scan.companies[c][0] > credited[c][0]]
 
     def _rank_companies(self, scan: Scan) -> list[str]:
-        """Main company first: headline mentions weigh most, then frequency, then who
-        is named first (the scan lists companies in that order; the sort keeps it)."""
+        """Companies by mentions: headline mentions weigh most, then frequency, then who
+        is named first (the scan lists companies in that order; the sort keeps it). The
+        score's AI lab bonus takes the first lab of this order (measured so)."""
         def rank(canon):
             hits, in_title = scan.companies[canon]
             return -(3 * in_title + hits)
         return sorted(scan.companies, key=rank) if len(scan.companies) > 1 else list(scan.companies)
+
+    def _subject_first(self, ranked: list[str], scan: Scan, title: str) -> list[str]:
+        """The company the story is about first: the headline's subject, the first
+        company it names that is not a modifier of another's news. Mentions put OpenAI
+        first in "Microsoft hires former OpenAI CEO ..." (its body names OpenAI more)."""
+        if sum(1 for hits in scan.companies.values() if hits[1]) < 2 and (
+                not ranked or scan.companies[ranked[0]][1]):
+            return ranked    # one headline company, and mentions already put it first
+        subject = self._headline_subject(title)
+        if subject not in scan.companies:
+            return ranked
+        return [subject] + [c for c in ranked if c != subject]
+
+    def _headline_subject(self, title: str) -> str | None:
+        """The first company named in the headline, passing over one that only
+        qualifies another (Microsoft-backed, former OpenAI CEO) when another follows."""
+        named = [(key[1], start, start + len(spelled))
+                 for key, spelled, start in self._matcher.find(title) if key[0] == "company"]
+        for canon, start, end in named:
+            if not (_MODIFIED_AFTER.match(title, end) or _MODIFIED_BEFORE.search(title[:start])):
+                return canon
+        return named[0][0] if named else None
 
     def _score(self, scan: Scan, companies: list[str]) -> tuple[float, list[str]]:
         """Points for the story (topics capped, negatives off, the AI lab bonus), and

@@ -87,15 +87,26 @@ class LLMCondenser:
         return self.endpoint.resting()
 
     async def check(self) -> bool:
-        """One small call (bot/llm_health.py at start-up): a failure is logged and
-        rested as any other, with its hint; an answer in any form will do."""
+        """One small call (bot/connections.py at start-up): a failure is logged and
+        rested as any other, with its hint; an answer in any form will do. Within the
+        deadline a brief has: the client's timeout counts only the quiet between two
+        reads, so an endpoint that kept sending held the check (and a slot) unsaid."""
         try:
-            answered = await self.ask(CHECK, "ping", temperature=0.0) is not None
-        except LLMRejected:   # cut off at the cap: it answers all the same
-            answered = True
+            answered = await asyncio.wait_for(self._ping(), self.deadline)
+        except asyncio.TimeoutError:
+            self.endpoint.failed(TimeoutError(
+                f"no answer to the start-up check within {self.deadline:g} s "
+                "(LLM_TIMEOUT plus a second)"))
+            return False
         if answered:
             log.info("llm: %s answers (start-up check)", self.model)
         return answered
+
+    async def _ping(self) -> bool:
+        try:
+            return await self.ask(CHECK, "ping", temperature=0.0) is not None
+        except LLMRejected:   # cut off at the cap: it answers all the same
+            return True
 
     async def condense(self, story: Story, fallback: Brief) -> Brief:
         """A validated LLM brief, or `fallback` (the extractive one) on any failure,

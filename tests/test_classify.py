@@ -804,3 +804,35 @@ def test_a_company_named_only_in_a_photo_credit_is_not_the_storys(clf, credit):
 def test_a_credited_company_the_story_names_stays(clf):
     text = "Image: Getty Images\nGetty Images will license its photo library to train image models."
     assert "Getty" in clf.classify("Getty Images licenses photos for AI training", text).companies
+
+
+@pytest.mark.parametrize("title, text, first", [
+    # The issue's case: the body names OpenAI more, the headline's subject is Microsoft.
+    ("Microsoft hires former OpenAI CEO Sam Altman",
+     "OpenAI's board fired Altman on Friday. OpenAI investors pushed for his return; "
+     "OpenAI staff threatened to quit. Microsoft will set up a new AI research team.",
+     "Microsoft"),
+    ("Microsoft just made a huge investment in ChatGPT maker OpenAI",
+     "OpenAI will use the money to scale its models. OpenAI said the deal runs for years.",
+     "Microsoft"),
+    # A company that only qualifies another's news does not lead it.
+    ("Microsoft-backed OpenAI raises $6.6 billion in new funding",
+     "Microsoft has invested in OpenAI since 2019. Microsoft and Nvidia joined the round.",
+     "OpenAI"),
+    ("Four years after Apple, Google will finally kill third-party cookies in AI ads push",
+     "Apple blocked them in Safari. Apple's move hurt ad firms; Apple users were spared.",
+     "Google"),
+])
+def test_the_company_the_headline_is_about_comes_first(clf, title, text, first):
+    c = clf.classify(title, text)
+    assert c.companies[0] == first, c.companies
+
+
+def test_the_order_of_companies_does_not_change_the_verdict(clf):
+    """The lead is for people; the score's AI lab bonus keeps the order it was measured
+    with, so the same story scores the same whichever company leads."""
+    title = "Microsoft hires former OpenAI CEO Sam Altman"
+    text = "OpenAI's board fired Altman. OpenAI investors and OpenAI staff protested."
+    swapped = clf.classify(title.replace("Microsoft hires former OpenAI CEO",
+                                         "Former OpenAI CEO joins Microsoft:"), text)
+    assert clf.classify(title, text).score == swapped.score

@@ -336,6 +336,26 @@ def test_a_bad_limit_names_the_command_typed(archive, capsys, argv, eg):
     assert stop.value.code == 2 and "is out of range" in err and f"e.g. {eg}" in err, err
 
 
+@pytest.mark.parametrize("argv, said", [
+    (["latest", "3", "4"], "ainews latest: unexpected '3 4': use `ainews latest [--limit "
+                           "LIMIT] [--topic TOPIC]`"),
+    (["latest", "--limit", "3", "4"], "ainews latest: unexpected '4'"),
+    (["company", "openai", "3", "4"], "use `ainews company NAME [--limit LIMIT]`: one "
+                                      "company and at most one LIMIT"),
+    (["topic", "chips", "3", "4"], "use `ainews topic SLUG [--limit LIMIT]`: one topic"),
+])
+def test_extra_counts_say_what_the_command_takes(archive, capsys, argv, said):
+    """`ainews latest 3 4` printed the usage of ainews itself and "unrecognized
+    arguments"; `ainews company openai 3 4` "no company 'openai 3 4'"."""
+    try:
+        code = main(argv)
+    except SystemExit as stop:
+        code = stop.code
+    err = capsys.readouterr().err
+    assert code in (1, 2) and said in err and len(err.strip().splitlines()) == 1, err
+    assert "no company" not in err and "usage: ainews [-h]" not in err
+
+
 def test_the_command_line_lists_more_than_a_chat_answer_holds(archive, capsys):
     """A script reading `latest --json --limit 100` was refused: "give a whole number
     from 1 to 25", the cap of one chat message. The command line takes up to 500."""

@@ -624,3 +624,10 @@ def test_subscribing_again_lifts_a_channel_pause_for_all_its_subscriptions(comma
 ])
 def test_full_width_and_zero_width_input_is_read_as_meant(commands, call, check):
     assert check(call(commands))
+
+
+@pytest.mark.parametrize("typed", ["llama 3 4", "Claude 3.5 2"])
+def test_a_product_with_a_number_is_still_a_name_before_its_limit(commands, typed):
+    """A second count is refused only when the name does not resolve: "Llama 3" is Meta."""
+    reply = commands.company(MEMBER, typed)
+    assert reply.kind == "briefs" and reply.title in ("Latest on Meta", "Latest on Anthropic")

@@ -322,6 +322,23 @@ async def test_real_core_company_lookup_and_autocomplete(fake, real_core):
     assert {"name": "Alibaba", "value": "Alibaba"} in choices
 
 
+@pytest.mark.parametrize("command, options, usage", [
+    ("company", {"name": "alibaba 3 4"}, "/company name:NAME [limit:LIMIT]"),
+    ("company", {"name": "alibaba 3", "limit": 4}, "/company name:NAME [limit:LIMIT]"),
+    ("topic", {"slug": "chips 3 4"}, "/topic"),
+])
+async def test_a_second_count_gets_the_commands_usage(fake, real_core, command, options,
+                                                      usage):
+    """A count typed into the name box beside the limit was "no company 'alibaba 3' —
+    did you mean Alibaba or Meta?"."""
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        cb = await fake.callback(await fake.command(command, options))
+    shown = cb["data"]["content"]
+    assert cb["data"]["flags"] & EPHEMERAL and "at most one LIMIT" in shown, shown
+    assert usage in shown and "no company" not in shown and "no topic" not in shown, shown
+
+
 @pytest.mark.parametrize("typed", ["qwen", "阿里巴巴", "ＡＬＩＢＡＢＡ"])
 async def test_subscribe_autocomplete_offers_a_company_by_its_alias(fake, real_core, typed):
     # /company offered Alibaba for "qwen"; /subscribe filtered it out again by its name.
@@ -331,6 +348,35 @@ async def test_subscribe_autocomplete_offers_a_company_by_its_alias(fake, real_c
         choices = (await fake.callback(complete))["data"]["choices"]
     assert {"name": "Alibaba", "value": "Alibaba"} in choices
     assert "all" not in [c["value"] for c in choices]
+
+
+QUOTED_TOPICS = ['"chips"', "“chips”", "「芯片」", '"chi', "“Chips & comp"]
+
+
+@pytest.mark.parametrize("command, option", [("topic", "slug"), ("latest", "topic"),
+                                             ("subscribe", "target")])
+@pytest.mark.parametrize("typed", QUOTED_TOPICS)
+async def test_topic_pickers_take_quotes_as_the_company_picker_does(fake, real_core, command,
+                                                                    option, typed):
+    """The company picker offered Alibaba for "Alibaba Group" and 「阿里巴巴」; a topic
+    picker offered nothing for "chips" or 「芯片」, which /topic itself accepts."""
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        complete = await fake.autocomplete(command, {option: typed}, option)
+        choices = (await fake.callback(complete))["data"]["choices"]
+        picked = await fake.callback(await fake.command(command, {option: typed}))
+    assert {"name": "Chips & compute (chips)", "value": "chips"} in choices
+    if "”" in typed or "」" in typed or typed.endswith('"'):   # typed whole: the command too
+        assert "no topic" not in str(picked["data"]) and "Chips & compute" in str(picked["data"])
+
+
+async def test_unsubscribe_picker_takes_a_quoted_topic(fake, real_core):
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        await fake.callback(await fake.command("subscribe", {"target": "「芯片」"}))
+        inter = await fake.autocomplete("unsubscribe", {"target": "“chips”"}, "target")
+        choices = [(c["name"], c["value"]) for c in (await fake.callback(inter))["data"]["choices"]]
+    assert choices == [("Chips & compute (chips)", "topic:chips")]
 
 
 async def test_real_core_subscribe_is_stored_for_this_channel(fake, real_core):

@@ -64,6 +64,30 @@ async def test_a_wrong_setting_is_said_at_start_and_shown_by_status(app, fake_ll
         assert "[LLM_API_KEY]" not in caplog.text
 
 
+@pytest.mark.parametrize("stream", [False, True])
+async def test_an_endpoint_that_never_goes_quiet_is_given_up_at_start(app, fake_llm, capsys,
+                                                                      caplog, stream):
+    """The client's LLM_TIMEOUT counts the quiet between two reads: an endpoint that keeps
+    sending without answering held the start-up check (and an LLM_CONCURRENCY slot) for
+    as long as it went on, with nothing in the log or `ainews status`. The check gives up
+    after LLM_TIMEOUT plus a second, says so in one line and the endpoint rests."""
+    app.settings = replace(app.settings, llm_timeout=1.0)
+    fake_llm.always_stream = stream
+    fake_llm.script = [("trickle", (40, 0.5, {"ok": True}))]   # answers after 20 s
+    with run_lock(app.settings.db_path):
+        async with llm_watched(app) as check:
+            assert await check is False
+            lines = await status_lines(capsys)
+            assert await app.llm.ask("s", "u", temperature=0.0) is None   # resting
+    assert lines["llm"].startswith("failing since ") and "start-up check" in lines["llm"]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING
+                and r.name.startswith("ainews")]   # not the fake's "client went away"
+    assert len(warnings) == 1 and warnings[0].startswith("llm: qwen-plus failed"), warnings
+    assert "no answer to the start-up check within 2 s (LLM_TIMEOUT plus a second)" \
+        in warnings[0]
+    assert len(fake_llm.requests) == 1
+
+
 async def test_an_llm_that_answers_is_shown_as_answering(app, fake_llm, capsys, caplog):
     caplog.set_level(logging.INFO, logger="ainews.llm")
     fake_llm.script = [("json", {"ok": True})]

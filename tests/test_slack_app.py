@@ -942,6 +942,59 @@ async def test_a_bad_limit_is_named_with_the_command_typed(fake, command, text, 
     assert "no company" not in shown and "no topic" not in shown
 
 
+EXTRA_COUNTS = [
+    # (slash command, its text) -> the usage the answer names
+    ("/company", "alibaba 3 4", "/company NAME [LIMIT]"),
+    ("/ainews", "company alibaba 3 4", "/company NAME [LIMIT]"),
+    ("/ainews", "topic chips 3 4", "/ainews topic SLUG [LIMIT]"),
+    ("/latest", "3 4", "/latest [LIMIT] [TOPIC]"),
+    ("/latest", "pricing 3 4", "/latest [LIMIT] [TOPIC]"),
+    ("/ainews", "latest 3 4", "/latest [LIMIT] [TOPIC]"),
+]
+
+
+@pytest.mark.parametrize("command, text, usage", EXTRA_COUNTS,
+                         ids=[f"{c} {t}" for c, t, _ in EXTRA_COUNTS])
+async def test_a_second_count_gets_the_commands_usage(fake, command, text, usage):
+    """`/company alibaba 3 4` answered "no company 'alibaba 3' — did you mean Alibaba or
+    Meta?", and `/latest 3 4` "limit '3 4' is not a number": one line of what the
+    command takes says it."""
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from storage.store import Store
+    runner = await start_slack(settings_for(fake, "socket"), Commands(Store(":memory:"),
+                                                                      Classifier()))
+    try:
+        bot = Bot(fake, runner, "socket")
+        shown = texts(await bot.answer(await bot.slash(command, text, user="UPLAIN")))
+    finally:
+        await runner.stop()
+    assert shown.startswith(":warning: ") and f"use {usage}" in shown, shown
+    assert "at most one LIMIT" in shown and "\n" not in shown.strip()
+    for confusing in ("no company", "no topic", "not a number", "on our side"):
+        assert confusing not in shown, shown
+
+
+@pytest.mark.parametrize("command, text", [
+    ("/ainews", 'topic "chips"'), ("/ainews", "topic “chips”"), ("/ainews", "topic 「芯片」"),
+    ("/latest", "“chips”"), ("/subscribe", "「芯片」"), ("/subscribe", '"chips"'),
+])
+async def test_a_quoted_topic_is_taken_as_a_quoted_company_is(fake, command, text):
+    """Discord's topic picker offered nothing for "chips"; Slack has no picker, and its
+    commands must take the topic quoted as well (they do: this keeps it so)."""
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from storage.store import Store
+    runner = await start_slack(settings_for(fake, "socket"), Commands(Store(":memory:"),
+                                                                      Classifier()))
+    try:
+        bot = Bot(fake, runner, "socket")
+        shown = texts(await bot.answer(await bot.slash(command, text, user="UADMIN")))
+    finally:
+        await runner.stop()
+    assert "Chips & compute" in shown and not shown.startswith(":warning:"), shown
+
+
 @pytest.mark.parametrize("method", ["auth.test", "apps.connections.open"])
 @pytest.mark.parametrize("status, error, body", [
     (503, None, "<html>503 Service Unavailable</html>"),

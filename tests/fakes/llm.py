@@ -6,6 +6,8 @@ Each request pops the next scripted behaviour (the last one repeats):
   ("cut", "text")   that text, stopped at the token cap (finish_reason "length")
   ("status", 429)   an HTTP error with an OpenAI-style error body
   ("sleep", 2.0)    wait that long, then answer the next behaviour
+  ("trickle", (n, s, {...}))  n blank lines, one every s seconds, then a completion of
+                    that object: never quiet long enough for the client's timeout
   ("body", "text")  HTTP 200 whose body is that text (not a completion: a broken proxy)
   ("fn", f)         the behaviour f(request body) returns: an answer per request
   ("echo-key", 401) an HTTP error whose message quotes the key sent, as some gateways do
@@ -86,6 +88,9 @@ class FakeLLM:
             return web.json_response(err, status=value, headers=headers)
         if kind == "body":
             return web.Response(text=value, content_type="application/json")
+        if kind == "trickle":
+            return await _trickled(request, body, *value,
+                                   stream=bool(body.get("stream") or self.always_stream))
         content = json.dumps(value) if kind == "json" else value
         finish = "length" if kind == "cut" else "stop"
         if body.get("stream") or self.always_stream:
@@ -110,6 +115,24 @@ def _events(model: str, content: str | None, finish: str) -> web.Response:
     chunks = [_chunk(model, d, None) for d in deltas] + [_chunk(model, {}, finish)]
     body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
     return web.Response(text=body, content_type="text/event-stream")
+
+
+async def _trickled(request: web.Request, body: dict, pieces: int, every: float,
+                    answer: dict, stream: bool) -> web.StreamResponse:
+    """A server that keeps sending (blank lines, which JSON and server-sent events both
+    pass over) and answers only after `pieces` of them."""
+    model, content = body.get("model", "m"), json.dumps(answer)
+    kind = "text/event-stream" if stream else "application/json"
+    resp = web.StreamResponse(headers={"Content-Type": kind})
+    await resp.prepare(request)
+    for _ in range(pieces):
+        await resp.write(b"\n")
+        await asyncio.sleep(every)
+    done = _events(model, content, "stop").text if stream else json.dumps(
+        _completion(model, content))
+    await resp.write(done.encode())
+    await resp.write_eof()
+    return resp
 
 
 def _chunk(model: str, delta: dict, finish: str | None) -> dict:
