@@ -3,6 +3,7 @@ failed, last poll."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 from bot.cli_feeds import feed_row, format_table
 from bot.connections import read_connections
@@ -25,6 +26,7 @@ def collect_status(app) -> dict:
         "feeds": dict(Counter(s.health for s in states)),
         "last_poll": iso_utc(max(polled)) if polled else None,
         "outbox": app.store.outbox_counts(),
+        "judge_24h": app.store.judge_tally(utcnow() - timedelta(hours=24)),
         "edits": dict(zip(("waiting", "capped"), app.store.edit_holds(utcnow()))),
         "paused_subscriptions": [
             {"platform": s.platform, "channel": s.channel, "target": s.target,
@@ -76,7 +78,8 @@ def print_status(app, *, as_json: bool = False) -> int:
     print(format_table(["", ""], [["database", st["database"]], *_bot_rows(st),
                                   ["feeds", feeds],
                                   ["last poll", st["last_poll"] or "never"],
-                                  ["outbox", queue], *_edit_rows(st)]).removeprefix("\n"))
+                                  ["outbox", queue], *_edit_rows(st),
+                                  *_judge_rows(st)]).removeprefix("\n"))
     _section("paused subscriptions", ["platform", "channel", "target", "reason"],
              [[p["platform"], p["channel"], p["target"], p["reason"]]
               for p in st["paused_subscriptions"]])
@@ -95,6 +98,17 @@ def print_status(app, *, as_json: bool = False) -> int:
     _section("feeds needing attention", ["health", "name", "last error"],
              [[r["health"], r["name"], r["last_error"][:70]] for r in st["problem_feeds"]])
     return 0
+
+
+def _judge_rows(st: dict) -> list[list[str]]:
+    """The LLM judge's last day, when it decided anything: what it changed is what an
+    operator weighs against its calls."""
+    j = st["judge_24h"]
+    if not j["asked"]:
+        return []
+    return [["LLM judge", f"{count(j['asked'], 'story')} judged in 24 h: {j['posted']} posted, "
+             f"{j['rescued']} of them missed by the offline classifier; "
+             f"{j['turned_down']} of its posts turned down"]]
 
 
 def _edit_rows(st: dict) -> list[list[str]]:

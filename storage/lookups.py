@@ -293,6 +293,18 @@ class LookupStore:
             (iso_utc(since),))
         return dict(rows.fetchall())
 
+    def judge_tally(self, since: datetime) -> dict[str, int]:
+        """What the LLM judge decided on new stories published since `since`: asked,
+        posted, rescued (the offline classifier said no) and turned_down (it said yes):
+        `ainews status` shows an operator whether the judge is at work and what it does."""
+        rows = self.db.execute(   # is_lead IN: the (is_lead, published) index reads the range
+            "SELECT strategy, reasons LIKE '%\"verdict:strategy%' FROM stories "
+            "WHERE is_lead IN (0, 1) AND published >= ? AND status = 'new' "
+            "AND reasons LIKE '%\"llm: %'", (iso_utc(since),)).fetchall()
+        return {"asked": len(rows), "posted": sum(1 for judged, _ in rows if judged),
+                "rescued": sum(1 for judged, offline in rows if judged and not offline),
+                "turned_down": sum(1 for judged, offline in rows if offline and not judged)}
+
     def _briefs(self, rows: list[tuple]) -> list[Brief]:
         """Rows of _BRIEF_COLUMNS (cluster leads) -> Briefs: the cached brief of the
         story's current content when there is one, else a headline-only brief."""

@@ -416,3 +416,23 @@ def test_a_verdict_s_reason_loses_invisible_characters():
     # The reason is stored and shown in lookups' JSON: the model's text is untrusted too.
     answer = '{"strategy": true, "reason": "chip \\u001b[2J\\u202edeal\\u200b"}'
     assert parse_verdict(answer) == (True, "chip [2Jdeal")
+
+
+async def test_status_shows_what_the_judge_did_in_the_last_day(wire, fake_llm, capsys):
+    from bot.cli import main
+    _, store, clf, _ = wire
+    assert "LLM judge" not in await _status(main, store, capsys)   # nothing judged yet
+    clf.verdicts = {WRONG: offline(0.80), NEAR: offline(0.35), UNKNOWN: offline(0.70, gate=True)}
+    fake_llm.script = [("fn", verdict_for({NEAR, UNKNOWN}))]
+    await poll_with(wire, judge_of(fake_llm.base_url),
+                    [entry(1, WRONG), entry(2, NEAR), entry(3, UNKNOWN)])
+    assert store.judge_tally(utcnow() - timedelta(hours=24)) == {
+        "asked": 3, "posted": 2, "rescued": 2, "turned_down": 1}
+    assert re.search(r"LLM judge +3 stories judged in 24 h: 2 posted, 2 of them missed by the "
+                     r"offline classifier; 1 of its posts turned down", await _status(main, store, capsys))
+
+
+async def _status(main, store, capsys) -> str:
+    import asyncio
+    assert await asyncio.to_thread(main, ["--db", str(store.path), "status"]) == 0
+    return capsys.readouterr().out
