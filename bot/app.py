@@ -116,4 +116,5 @@ def make_judge(s: Settings, llm):
     # A second past the client's own timeout, so a slow endpoint is reported (and rested)
     # by the client's timeout rather than cut off unnamed.
     return Judge(llm, hourly_cap=s.llm_judge_hourly_cap, margin=s.llm_judge_margin,
-                 gate_margin=s.llm_judge_gate_margin, deadline=s.llm_timeout + 1)
+                 gate_margin=s.llm_judge_gate_margin, deadline=s.llm_timeout + 1,
+                 same_events=s.llm_same_event)

@@ -61,6 +61,7 @@ class Settings:
     llm_judge_hourly_cap: int = 120         # judge calls, beside the condenser's cap
     llm_judge_margin: float = 0.30          # also judge stories this far below the threshold
     llm_judge_gate_margin: float | None = 0.20   # ... and those the AI gate stopped (None: never)
+    llm_same_event: bool = True             # with the judge: ask whether two reports are one event
 
     @property
     def llm_enabled(self) -> bool:
@@ -205,6 +206,7 @@ _FIELDS = {
     "AINEWS_LLM_JUDGE_HOURLY_CAP": ("llm_judge_hourly_cap", lambda n, v: _number(int, n, v, 0)),
     "AINEWS_LLM_JUDGE_MARGIN": ("llm_judge_margin", lambda n, v: _number(float, n, v, 0, 1)),
     "AINEWS_LLM_JUDGE_GATE_MARGIN": ("llm_judge_gate_margin", lambda n, v: gate_margin(n, v)),
+    "AINEWS_LLM_SAME_EVENT": ("llm_same_event", _bool),
 }
 
 

@@ -32,12 +32,15 @@ class NewStories:
         unseen, known = self._unseen(stories)
         classified = await self._classify_off_loop(unseen)
         held = {s.id for s in classified if too_old(s)} if too_old and not backlog else set()
+        joins: dict[str, int] = {}
         if not backlog:
-            classified = await self._judge(classified, lambda s: s.id not in known
-                                           and s.id not in held)
+            postable = lambda s: s.id not in known and s.id not in held   # noqa: E731
+            classified = await self._judge(classified, postable)
             classified = self._keep_verdicts(classified, known)
+            joins = await self._same_events(classified, postable)
         new = self.store.add_new_stories(classified, backlog=backlog, now=now,
-                                         hold=(lambda s: s.id in held) if held else None)
+                                         hold=(lambda s: s.id in held) if held else None,
+                                         joins=joins)
         fresh = [] if backlog else [s for s in new if s.id not in held]
         await self.condense_fresh(fresh, backlog=backlog)
         return new, fresh
@@ -95,6 +98,17 @@ class NewStories:
         todo = [s for s in stories if postable(s)]
         verdicts = {s.id: s for s in await self.judge.judge_all(todo)}
         return [verdicts.get(s.id, s) for s in stories]
+
+    async def _same_events(self, stories: list[Story], postable: Callable[[Story], bool],
+                           ) -> dict[str, int]:
+        """With the LLM judge on: the earlier report each new strategy story joins when
+        the model calls them one event and the offline rule did not (feeds/same_event.py),
+        so a channel gets one post per event, the other outlets listed under it."""
+        if self.judge is None or not self.judge.same_event_checks:
+            return {}
+        asks = [(s, self.store.event_candidates(s)) for s in stories
+                if postable(s) and s.classification.strategy]
+        return await self.judge.same_events([(s, c) for s, c in asks if c])
 
     def _keep_verdicts(self, stories: list[Story], known: set[str]) -> list[Story]:
         """An edited story keeps the LLM judge's verdict on its earlier version (the

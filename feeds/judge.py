@@ -104,8 +104,9 @@ def carried(c: Classification, earlier: Classification) -> Classification:
 class Judge:
     def __init__(self, llm: LLMCondenser, *, hourly_cap: int = 120, margin: float = MARGIN,
                  gate_margin: float | None = GATE_MARGIN, deadline: float = 30.0,
-                 concurrency: int = CONCURRENCY):
+                 concurrency: int = CONCURRENCY, same_events: bool = True):
         self.llm, self.margin, self.gate_margin, self.deadline = llm, margin, gate_margin, deadline
+        self.same_event_checks = same_events   # AINEWS_LLM_SAME_EVENT
         # A verdict is about 25 tokens, a long brief up to 1,200: half the brief's cap
         # still leaves a thinking model 2,000 tokens (at the default), and halves what
         # a model that loops costs per story (0, no cap, stays 0).
@@ -133,6 +134,45 @@ class Judge:
             elif t in done:   # a bug, not the endpoint: the offline verdict stands
                 log.error("judge: judging %s failed", stories[i].id, exc_info=t.exception())
         return out
+
+    async def same_events(self, asks: list[tuple[Story, list[tuple[int, Story]]]],
+                          ) -> dict[str, int]:
+        """Story id -> the key of the first of its candidates (best first) that the model
+        calls the same event (feeds/same_event.py). Within one deadline, as judge_all; a
+        story not answered keeps the offline rule's decision (a cluster of its own)."""
+        tasks = [asyncio.ensure_future(self._first_same(s, c)) for s, c in asks]
+        if not tasks:
+            return {}
+        done, late = await asyncio.wait(tasks, timeout=self.deadline)
+        for t in late:
+            t.cancel()
+        found = {}
+        for (story, _), t in zip(asks, tasks):
+            if t in done and t.exception() is not None:   # a bug: the offline rule stands
+                log.error("judge: same-event check of %s failed", story.id, exc_info=t.exception())
+            elif t in done and t.result() is not None:
+                found[story.id] = t.result()
+        return found
+
+    async def _first_same(self, story: Story, candidates: list[tuple[int, Story]]) -> int | None:
+        from feeds.same_event import SYSTEM as SAME, pair_block, parse_same
+        for key, earlier in candidates:
+            async with self._slots:
+                if self.llm.resting() or not self.cap.allow():
+                    return None
+                try:
+                    content = await self.llm.ask(SAME, pair_block(earlier, story),
+                                                 temperature=0.0, max_tokens=self.max_tokens)
+                    same, reason = (False, "") if content is None else parse_same(content)
+                except LLMRejected as e:
+                    self.llm.rejected(story, e)
+                    continue
+            if content is None:
+                return None
+            if same:
+                log.info("judge: %s reports the same event as %s (%s)", story.id, earlier.id, reason)
+                return key
+        return None
 
     def wants(self, story: Story) -> bool:
         return needs_judging(story.classification, self.margin, self.gate_margin)

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from itertools import filterfalse, repeat
 from operator import itemgetter, sub
 
-from feeds.cluster import WINDOW, Signature, same_signature, signature
+from feeds.cluster import WINDOW, Signature, match_score, same_signature, signature, title_key
 from feeds.models import Classification, Story, iso_utc, parse_iso
 from storage.candidates import CompanyDays
 
@@ -42,6 +42,37 @@ class ClusterSearch:
                 (key, lo_s, hi_s, pk, _CANDIDATES_PER_KEY)).fetchall()
             pks.update(dict.fromkeys(map(itemgetter(0), rows)))
         return self._first_match(story, mine, list(pks))
+
+    def event_candidates(self, story: Story, limit: int = 3) -> list[tuple[int, Story]]:
+        """Earlier reports an LLM may call the same event as `story` (not stored yet):
+        the leads of other outlets' strategy stories naming one of its main companies
+        within WINDOW, best match first ([] when the offline rule finds its cluster)."""
+        key, mine = title_key(story.title), signature(story)
+        if self._find_cluster(-1, story, key, mine) is not None:
+            return []
+        lo, hi = story.published - WINDOW, story.published + WINDOW
+        days, pks = CompanyDays.window(lo, hi), {}
+        for company in story.classification.companies[:_MAX_COMPANIES]:
+            pks.update(dict.fromkeys(self._by_company(company, days, iso_utc(lo), iso_utc(hi), -1)))
+        leads = [(pk, sig) for pk, (cluster, _, sig) in zip(pks, self._signatures_for(list(pks)))
+                 if cluster == pk]
+        leads.sort(key=lambda c: -match_score(mine, c[1]))   # stable: nearest first on ties
+        return self._lead_stories([pk for pk, _ in leads], story.source, limit)
+
+    def _lead_stories(self, pks: list[int], source: str, limit: int) -> list[tuple[int, Story]]:
+        """The first `limit` of `pks` that are other outlets' strategy stories, as Stories."""
+        out = []
+        for pk in pks:
+            row = self.db.execute(
+                "SELECT id, url, title, summary, substr(text, 1, 800), source, published "
+                "FROM stories WHERE pk = ? AND strategy = 1 AND source != ?", (pk, source)).fetchone()
+            if row:
+                sid, url, title, summary, text, src, published = row
+                out.append((pk, Story(sid, url, title, text, src, "", parse_iso(published),
+                                      summary=summary)))
+            if len(out) == limit:
+                break
+        return out
 
     def _by_company(self, company: str, days: tuple[str, ...] | None, lo_s: str, hi_s: str,
                     pk: int) -> list[int]:

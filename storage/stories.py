@@ -36,25 +36,29 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
     change only through these methods (the memory of them relies on it)."""
 
     def add_new_stories(self, stories: Iterable[Story], *, backlog: bool, now: datetime,
-                        hold: Callable[[Story], bool] | None = None) -> list[Story]:
+                        hold: Callable[[Story], bool] | None = None,
+                        joins: dict[str, int] | None = None) -> list[Story]:
         """Store `stories` in one transaction; return those never seen before (by id or
         canonical URL), in input order. backlog=True stores them as "backlog": the first
         poll of a feed, never to be posted; so are the new stories `hold` is true of (too
         old to post). A returned story may have joined an earlier cluster:
-        cluster_info(story.id) tells (post it as an "also reported by")."""
+        cluster_info(story.id) tells (post it as an "also reported by"). `joins`: story
+        id -> an earlier story the LLM called the same event (Store.event_candidates),
+        whose cluster the story joins when the offline rule finds none."""
         seen = iso_utc(now)
         stories = list(stories)
         with self._write():
             self._forget_if_changed_elsewhere()
             known, later = self._known_rows(stories), _Later()
-            new = self._store_batch(stories, seen, known, later, backlog, hold)
+            new = self._store_batch(stories, seen, known, later, backlog, hold, joins or {})
             later.write(self.db.conn)
             if not self._own_transaction:   # a transaction begun elsewhere: index now
                 self._index_waiting()
         return new
 
     def _store_batch(self, stories: list[Story], seen: str, known: Known, later: "_Later",
-                     backlog: bool, hold: Callable[[Story], bool] | None) -> list[Story]:
+                     backlog: bool, hold: Callable[[Story], bool] | None,
+                     joins: dict[str, int]) -> list[Story]:
         """Merge the known stories, insert the others; the new ones, in input order."""
         new: list[Story] = []
         # Inside the write transaction nobody else inserts, so pks can be assigned
@@ -67,7 +71,8 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
                 continue
             content_hash = story.content_hash   # a sha256 of the text: once per story
             status = "backlog" if backlog or (hold and hold(story)) else "new"
-            self._insert_story(next_pk, story, status, seen, content_hash, later)
+            self._insert_story(next_pk, story, status, seen, content_hash, later,
+                               joins.get(story.id))
             known.add(next_pk, story, content_hash)
             next_pk += 1
             new.append(story)
@@ -129,10 +134,10 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
         log.debug("store: updated edited story %s", story.id)
 
     def _insert_story(self, pk: int, story: Story, status: str, seen: str,
-                      content_hash: str, later: "_Later") -> None:
+                      content_hash: str, later: "_Later", join: int | None = None) -> None:
         published = iso_utc(story.published)   # once: the row and its company/topic rows
         key, mine = title_key(story.title), signature(story)
-        cluster = self._find_cluster(pk, story, key, mine)
+        cluster = self._find_cluster(pk, story, key, mine) or self._cluster_of(join)
         lead = int(cluster is None)
         execute = self.db.conn.execute
         execute(INSERT_STORY, (pk, story.id, story.url, story.feed_url, status, key, seen,
@@ -150,6 +155,13 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
         self._company_days.add(pk, published, c.companies)
         self._search_rows[pk] = (story.title, story.text)   # indexed at the commit
         later.add(pk, story, published, lead)
+
+    def _cluster_of(self, pk: int | None) -> int | None:
+        """The cluster (lead pk) story `pk` is in now, if it is still stored."""
+        if pk is None:
+            return None
+        row = self.db.execute("SELECT cluster_id FROM stories WHERE pk = ?", (pk,)).fetchone()
+        return row[0] if row else None
 
     def _link(self, pk: int, story: Story, lead: bool) -> None:
         """Rewrite an edited story's company and topic rows (the lookups read them)."""
