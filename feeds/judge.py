@@ -70,18 +70,24 @@ def story_block(story: Story) -> str:
 
 def parse_verdict(content: str) -> tuple[bool, str]:
     """Exactly {"strategy": bool, "reason": short text}; anything else is rejected."""
+    return yes_no_answer(content, "strategy", "verdict")
+
+
+def yes_no_answer(content: str, flag: str, what: str) -> tuple[bool, str]:
+    """Exactly {flag: bool, "reason": short text} (the judge's and the same-event
+    check's answers); anything else is rejected, the message starting with `what`."""
     answer = parse_json(content)
-    if set(answer) != {"strategy", "reason"}:
-        raise LLMRejected(f"verdict keys are {sorted(answer)}, not strategy and reason")
-    strategy, reason = answer["strategy"], answer["reason"]
-    if not isinstance(strategy, bool):
-        raise LLMRejected("verdict strategy is not true or false")
+    if set(answer) != {flag, "reason"}:
+        raise LLMRejected(f"{what} keys are {sorted(answer)}, not {flag} and reason")
+    value, reason = answer[flag], answer["reason"]
+    if not isinstance(value, bool):
+        raise LLMRejected(f"{what} {flag} is not true or false")
     if not isinstance(reason, str) or not reason.strip():
-        raise LLMRejected("verdict reason is missing or empty")
+        raise LLMRejected(f"{what} reason is missing or empty")
     reason = " ".join(visible(reason).split())   # untrusted, like the feed (feeds/text.py)
     if len(reason) > MAX_REASON:
-        raise LLMRejected(f"verdict reason is longer than {MAX_REASON} characters")
-    return strategy, reason
+        raise LLMRejected(f"{what} reason is longer than {MAX_REASON} characters")
+    return value, reason
 
 
 def judged(c: Classification, strategy: bool, reason: str) -> Classification:

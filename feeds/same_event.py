@@ -11,13 +11,10 @@ instructions; any failure leaves the offline decision.
 """
 from __future__ import annotations
 
-from feeds.judge import _MARKER, MAX_TITLE
-from feeds.llm import LLMRejected, parse_json
+from feeds.judge import _MARKER, MAX_TITLE, yes_no_answer
 from feeds.models import Story
-from feeds.text import visible
 
 MAX_LEAD = 800         # a lead says what happened; the rest costs tokens
-MAX_REASON = 120
 
 SYSTEM = (
     "You decide whether two news reports describe the same event, for a channel that "
@@ -48,15 +45,4 @@ def pair_block(earlier: Story, later: Story) -> str:
 
 def parse_same(content: str) -> tuple[bool, str]:
     """Exactly {"same": bool, "reason": short text}; anything else is rejected."""
-    answer = parse_json(content)
-    if set(answer) != {"same", "reason"}:
-        raise LLMRejected(f"same-event answer keys are {sorted(answer)}, not same and reason")
-    same, reason = answer["same"], answer["reason"]
-    if not isinstance(same, bool):
-        raise LLMRejected("same-event answer 'same' is not true or false")
-    if not isinstance(reason, str) or not reason.strip():
-        raise LLMRejected("same-event answer reason is missing or empty")
-    reason = " ".join(visible(reason).split())
-    if len(reason) > MAX_REASON:
-        raise LLMRejected(f"same-event answer reason is longer than {MAX_REASON} characters")
-    return same, reason
+    return yes_no_answer(content, "same", "same-event answer")

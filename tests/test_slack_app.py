@@ -923,11 +923,8 @@ LIMIT_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("command, text, wrong, eg", LIMIT_ERRORS,
-                         ids=[f"{c} {t}" for c, t, _, _ in LIMIT_ERRORS])
-async def test_a_bad_limit_is_named_with_the_command_typed(fake, command, text, wrong, eg):
-    """`/company alibaba -1` answered "no company 'alibaba -1'" where `/ainews company
-    alibaba -1` said the limit was wrong; and its example was `/latest 5`."""
+async def plain_answer(fake, command: str, text: str) -> str:
+    """The text a plain user sees for one slash command, from a bot over an empty store."""
     from bot.commands import Commands
     from feeds.classify import Classifier
     from storage.store import Store
@@ -935,9 +932,17 @@ async def test_a_bad_limit_is_named_with_the_command_typed(fake, command, text, 
                                                                       Classifier()))
     try:
         bot = Bot(fake, runner, "socket")
-        shown = texts(await bot.answer(await bot.slash(command, text, user="UPLAIN")))
+        return texts(await bot.answer(await bot.slash(command, text, user="UPLAIN")))
     finally:
         await runner.stop()
+
+
+@pytest.mark.parametrize("command, text, wrong, eg", LIMIT_ERRORS,
+                         ids=[f"{c} {t}" for c, t, _, _ in LIMIT_ERRORS])
+async def test_a_bad_limit_is_named_with_the_command_typed(fake, command, text, wrong, eg):
+    """`/company alibaba -1` answered "no company 'alibaba -1'" where `/ainews company
+    alibaba -1` said the limit was wrong; and its example was `/latest 5`."""
+    shown = await plain_answer(fake, command, text)
     assert shown.startswith(":warning: ") and wrong in shown and f"e.g. {eg}" in shown, shown
     assert "no company" not in shown and "no topic" not in shown
 
@@ -959,16 +964,7 @@ async def test_a_second_count_gets_the_commands_usage(fake, command, text, usage
     """`/company alibaba 3 4` answered "no company 'alibaba 3' — did you mean Alibaba or
     Meta?", and `/latest 3 4` "limit '3 4' is not a number": one line of what the
     command takes says it."""
-    from bot.commands import Commands
-    from feeds.classify import Classifier
-    from storage.store import Store
-    runner = await start_slack(settings_for(fake, "socket"), Commands(Store(":memory:"),
-                                                                      Classifier()))
-    try:
-        bot = Bot(fake, runner, "socket")
-        shown = texts(await bot.answer(await bot.slash(command, text, user="UPLAIN")))
-    finally:
-        await runner.stop()
+    shown = await plain_answer(fake, command, text)
     assert shown.startswith(":warning: ") and f"use {usage}" in shown, shown
     assert "at most one LIMIT" in shown and "\n" not in shown.strip()
     for confusing in ("no company", "no topic", "not a number", "on our side"):
