@@ -34,16 +34,22 @@ class NewStories:
         held = {s.id for s in classified if too_old(s)} if too_old and not backlog else set()
         joins: dict[str, int] = {}
         if not backlog:
-            postable = lambda s: s.id not in known and s.id not in held   # noqa: E731
-            classified = await self._judge(classified, postable)
-            classified = self._keep_verdicts(classified, known)
-            joins = await self._same_events(classified, postable)
+            classified, joins = await self._llm_decisions(classified, known, held)
         new = self.store.add_new_stories(classified, backlog=backlog, now=now,
                                          hold=(lambda s: s.id in held) if held else None,
                                          joins=joins)
         fresh = [] if backlog else [s for s in new if s.id not in held]
         await self.condense_fresh(fresh, backlog=backlog)
         return new, fresh
+
+    async def _llm_decisions(self, stories: list[Story], known: set[str], held: set[str],
+                             ) -> tuple[list[Story], dict[str, int]]:
+        """The judge's verdicts and same-event joins for the new stories that may be
+        posted (none edited, none too old); an edit keeps its first version's verdict."""
+        def postable(s: Story) -> bool:
+            return s.id not in known and s.id not in held
+        stories = self._keep_verdicts(await self._judge(stories, postable), known)
+        return stories, await self._same_events(stories, postable)
 
     def _too_old(self, state: FeedState, now: datetime) -> Callable[[Story], bool] | None:
         """What makes a new story of a later poll too old to post: being published before
