@@ -84,7 +84,8 @@ async def as_the_bot_asks(answers: dict[str, str], missing: list | None = None,
     try:
         for _, story in stories:
             cands = store.event_candidates(story, limit) if story.classification.strategy else []
-            joins = await judge.same_events([(story, cands)]) if cands else {}
+            found = await judge.same_events([(story, cands)]) if cands else {}
+            joins = {sid: key for sid, (key, _) in found.items()}
             asked[0] += len(cands)
             for _, c in cands:
                 key = request_key(SYSTEM, pair_block(c, story))

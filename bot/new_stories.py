@@ -3,6 +3,7 @@ that may be posted condensed into briefs. Mixed into bot.pipeline.Pipeline."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable
 
@@ -49,7 +50,11 @@ class NewStories:
         def postable(s: Story) -> bool:
             return s.id not in known and s.id not in held
         stories = self._keep_verdicts(await self._judge(stories, postable), known)
-        return stories, await self._same_events(stories, postable)
+        found = await self._same_events(stories, postable)
+        noted = [s.with_classification(replace(s.classification, reasons=s.classification.reasons
+                                               + (f"llm-event: {found[s.id][1]}",)))
+                 if s.id in found else s for s in stories]   # `why` shows who joined it
+        return noted, {sid: key for sid, (key, _) in found.items()}
 
     def _too_old(self, state: FeedState, now: datetime) -> Callable[[Story], bool] | None:
         """What makes a new story of a later poll too old to post: being published before
@@ -106,7 +111,7 @@ class NewStories:
         return [verdicts.get(s.id, s) for s in stories]
 
     async def _same_events(self, stories: list[Story], postable: Callable[[Story], bool],
-                           ) -> dict[str, int]:
+                           ) -> dict[str, tuple[int, str]]:
         """With the LLM judge on: the earlier report each new strategy story joins when
         the model calls them one event and the offline rule did not (feeds/same_event.py),
         so a channel gets one post per event, the other outlets listed under it."""

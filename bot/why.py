@@ -32,6 +32,8 @@ def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None,
     lines = [s.title, f"{s.source} · {when} · {s.url or s.id}",
              _verdict(c.reasons) or f"verdict: {'strategy' if c.strategy else 'not strategy'}"]
     lines += [f"LLM judge: {j.removeprefix('llm: ')}" for j in _judge(c.reasons)]
+    lines += [f"LLM same-event check: {x.removeprefix('llm-event: ')}" for x in c.reasons
+              if x.startswith("llm-event: ")]
     lines.append(f"companies: {', '.join(c.companies) or '-'} · topics: "
                  f"{', '.join(c.topics) or '-'}")
     lines += [f"{name}: {'; '.join(items)}" for name, items in _grouped(c.reasons) if items]
@@ -63,7 +65,7 @@ def _judge(reasons: tuple[str, ...]) -> list[str]:
 
 
 def _grouped(reasons: tuple[str, ...]) -> list[tuple[str, list[str]]]:
-    told = ("verdict:", "llm: ") + tuple(prefix for _, prefix in _GROUPS)
+    told = ("verdict:", "llm: ", "llm-event: ") + tuple(prefix for _, prefix in _GROUPS)
     rules = [x for x in reasons if not x.startswith(told)]
     return [("rules", rules)] + [(name, [x for x in reasons if x.startswith(prefix)])
                                  for name, prefix in _GROUPS]

@@ -142,10 +142,11 @@ class Judge:
         return out
 
     async def same_events(self, asks: list[tuple[Story, list[tuple[int, Story]]]],
-                          ) -> dict[str, int]:
-        """Story id -> the key of the first of its candidates (best first) that the model
-        calls the same event (feeds/same_event.py). Within one deadline, as judge_all; a
-        story not answered keeps the offline rule's decision (a cluster of its own)."""
+                          ) -> dict[str, tuple[int, str]]:
+        """Story id -> (the key of the first of its candidates, best first, that the model
+        calls the same event (feeds/same_event.py), a note saying which and why). Within
+        one deadline, as judge_all; a story not answered keeps the offline rule's
+        decision (a cluster of its own)."""
         tasks = [asyncio.ensure_future(self._first_same(s, c)) for s, c in asks]
         if not tasks:
             return {}
@@ -160,7 +161,8 @@ class Judge:
                 found[story.id] = t.result()
         return found
 
-    async def _first_same(self, story: Story, candidates: list[tuple[int, Story]]) -> int | None:
+    async def _first_same(self, story: Story, candidates: list[tuple[int, Story]],
+                          ) -> tuple[int, str] | None:
         from feeds.same_event import SYSTEM as SAME, pair_block, parse_same
         for key, earlier in candidates:
             async with self._slots:
@@ -177,7 +179,7 @@ class Judge:
                 return None
             if same:
                 log.info("judge: %s reports the same event as %s (%s)", story.id, earlier.id, reason)
-                return key
+                return key, f"same event as {earlier.url or earlier.id} ({reason})"
         return None
 
     def wants(self, story: Story) -> bool:

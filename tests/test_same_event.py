@@ -85,8 +85,14 @@ async def test_two_outlets_reports_of_one_event_are_posted_once(outlets, fake_ll
     assert user.index(FIRST) < user.index(SECOND)   # the earlier report first
     lead = store.cluster_info(store.db.execute(
         "SELECT id FROM stories WHERE title = ?", (SECOND,)).fetchone()[0])[1]
-    first_id = store.db.execute("SELECT id FROM stories WHERE title = ?", (FIRST,)).fetchone()[0]
+    first_id, first_url = store.db.execute("SELECT id, url FROM stories WHERE title = ?",
+                                           (FIRST,)).fetchone()
     assert (lead == first_id) is same
+    # `why` on the second report says the model joined it, to which report and why
+    from bot.why import as_text
+    second_id = store.db.execute("SELECT id FROM stories WHERE title = ?", (SECOND,)).fetchone()[0]
+    said = f"LLM same-event check: same event as {first_url} (one acquisition)"
+    assert (said in as_text(store.story_record(second_id))) is same
 
 
 async def test_no_check_within_one_outlet_or_with_the_setting_off(outlets, fake_llm):
