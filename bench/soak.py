@@ -38,6 +38,7 @@ from soak_check import Channel, posted  # noqa: E402
 from soak_fakes import SoakDiscord, SoakSlack  # noqa: E402
 from soak_feeds import FAULT_KINDS, Fault, FeedFleet  # noqa: E402
 from soak_report import judge  # noqa: E402
+from soak_llm import SoakLLM, llm_events  # noqa: E402
 from soak_run import BotProcess, bot_env, kill_times, platform_faults, run_schedule  # noqa: E402
 from soak_stories import StoryPool  # noqa: E402
 from storage.store import Store  # noqa: E402
@@ -144,6 +145,7 @@ class Rig:
     expected: dict = field(default_factory=dict)    # story uid -> {t, feed, hostile}
     events_done: list = field(default_factory=list)
     t0: float = 0.0
+    llm: SoakLLM | None = None      # --llm: the fake OpenAI-compatible endpoint
 
     @property
     def active(self) -> float:
@@ -163,6 +165,8 @@ class Rig:
         await self.discord.close()
         await self.slack.stop()
         await self.fleet.stop()
+        if self.llm is not None:
+            await self.llm.stop()
 
 
 async def build(args) -> Rig:
@@ -178,8 +182,11 @@ async def build(args) -> Rig:
     write_feeds(workdir / "feeds.toml", fleet)
     prepare_store(workdir / "ainews.db", workdir / "feeds.toml", fleet)
     env = bot_env(workdir, workdir / "feeds.toml", discord, slack, POLL_MINUTES)
+    llm = await SoakLLM().start() if args.llm else None
+    if llm is not None:
+        env.update(llm.env())
     return Rig(args, workdir, fleet, discord, slack, BotProcess(env, workdir), pool, rng,
-               backlog)
+               backlog, llm=llm)
 
 
 async def run(rig: Rig) -> float | None:
@@ -233,6 +240,8 @@ def _events(rig: Rig) -> list:
                       and c.id in (str(DX), SX))
             action = _marking(action, ch, rig.t0)
         events.append((fault.at * rig.active, fault.name, action))
+    if rig.llm is not None:
+        events += llm_events(rig.llm, rig.active, rig.short)
     for at in kill_times(rig.rng, rig.args.kills, rig.active):
         events.append((at, "SIGKILL ainews and restart it", rig.bot.kill_and_restart))
     return events
@@ -275,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", help="write the results here as JSON")
     ap.add_argument("--workdir", help="keep the database and ainews.log here")
     ap.add_argument("--keep", action="store_true", help="keep the temp dir even on success")
+    ap.add_argument("--llm", action="store_true",
+                    help="with a fake LLM (judge, same-event check, briefs) and its faults")
     ap.add_argument("-v", "--verbose", action="store_true")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from soak_check import (Verdict, delivery_rows, feed_rows, hostile_rows, posted,
                         render_table, subscription_rows)
+from soak_llm import latency_line, llm_checks
 from soak_run import rss_verdict
 from storage.store import Store
 
@@ -23,6 +24,10 @@ def judge(rig, exit_code: int | None, drained_at: float | None) -> Verdict:
     rss = rss_verdict(rig.bot.rss)
     _process_checks(v, rig, rss, exit_code, drained_at)
     v.data.update(_summary(rig, rss, outbox, drained_at))
+    if rig.llm is not None:
+        llm_checks(v, rig.llm, rig.short, v.data.get("latency_s", {}))
+        lines = [rig.llm.line(), latency_line(v.data.get("latency_s", {}), rig.short)]
+        v.data["llm"] = {**rig.llm.summary(), "lines": lines}
     v.data["post_times"] = {f"{p}/{c}": sorted((round(at, 1), uid) for uid, at in got)
                             for (p, c), got in posts.items()}
     v.data["published_times"] = {uid: round(e["t"], 1) for uid, e in rig.expected.items()}
@@ -80,6 +85,7 @@ def report(v: Verdict, feeds: list, subs: list, rss: dict) -> str:
                       "backlog posted"], v.rows),
         f"hostile: {len(d['hostile']['violations'])} posts with an active mention or "
         f"disguised link; {d['hostile']['hostile_stories_posted']} hostile stories posted",
+        *d.get("llm", {}).get("lines", []),
         _memory_line(rss),
         render_table(["feed fault", "feeds", "health at end", "last error"], feeds),
         render_table(["channel", "state", "subscription"], subs),
