@@ -166,7 +166,11 @@ class Judge:
         from feeds.same_event import SYSTEM as SAME, pair_block, parse_same
         for key, earlier in candidates:
             async with self._slots:
-                if self.llm.resting() or not self.cap.allow():
+                # The hour's last quarter of calls is kept for verdicts, which decide
+                # whether a story is posted at all: a burst of new stories (a restart
+                # after downtime) would otherwise spend it on same-event checks.
+                if (self.llm.resting() or self.cap.room() <= self.cap.limit // 4
+                        or not self.cap.allow()):
                     return None
                 try:
                     content = await self.llm.ask(SAME, pair_block(earlier, story),

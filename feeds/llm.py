@@ -235,10 +235,18 @@ class HourlyCap:
         self.calls: deque[float] = deque()
         self._capped = False
 
-    def allow(self) -> bool:
-        now = self.clock()
+    def room(self) -> int:
+        """Calls left in the current hour (none taken)."""
+        self._forget_old(self.clock())
+        return max(0, self.limit - len(self.calls))
+
+    def _forget_old(self, now: float) -> None:
         while self.calls and now - self.calls[0] >= 3600:
             self.calls.popleft()
+
+    def allow(self) -> bool:
+        now = self.clock()
+        self._forget_old(now)
         if len(self.calls) >= self.limit:
             if not self._capped:
                 self.log.info("%s: hourly cap of %d calls reached; %s",

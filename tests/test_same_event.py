@@ -185,3 +185,21 @@ def test_the_setting_is_checked_and_reaches_the_judge():
         load_settings({**env, "AINEWS_LLM_SAME_EVENT": "maybe"}, dotenv_path=None)
     assert load_settings({**env, "AINEWS_LLM_SAME_EVENT": "0"}, dotenv_path=None).llm_same_event is False
     assert load_settings(env, dotenv_path=None).llm_same_event is True
+
+
+async def test_same_event_checks_leave_the_hours_last_quarter_to_verdicts(fake_llm):
+    """A burst (a restart after downtime) must not spend the judge's hourly cap on
+    same-event checks: the verdicts decide whether a story is posted at all."""
+    fake_llm.script = [("fn", model(False))]
+    judge = judge_of(fake_llm.base_url, hourly_cap=8)
+    now = utcnow()
+    stories = [Story(id=f"s{i}", url=f"https://b.invalid/{i}", title=f"Nvidia news {i}", text="",
+                     source="b", feed_url="", published=now).with_classification(offline(0.8))
+               for i in range(5)]
+    earlier = Story(id="e", url="https://a.invalid/e", title=FIRST, text="", source="a",
+                    feed_url="", published=now).with_classification(offline(0.8))
+    assert await judge.same_events([(s, [(1, earlier), (2, earlier)]) for s in stories]) == {}
+    asked = [r for r in fake_llm.requests if r["body"]["messages"][0]["content"] == SYSTEM]
+    assert len(asked) == 6                       # 8 an hour, the last 2 kept
+    judged = await judge.judge(stories[0])       # a verdict still gets its call
+    assert any(r.startswith("llm: strategy") for r in judged.classification.reasons)
