@@ -223,11 +223,19 @@ class _FarmServer:
             await srv.start()
         ctl = web.Application()
         ctl.router.add_post("/control", self.control)
-        runner = web.AppRunner(ctl, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        return f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/control"
+        _runner, port = await serve_loopback(ctl)
+        return f"http://127.0.0.1:{port}/control"
+
+
+async def serve_loopback(app) -> tuple:
+    """Start an aiohttp app on a free loopback port: (runner, port); the caller cleans
+    the runner up."""
+    from aiohttp import web
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, site._server.sockets[0].getsockname()[1]
 
 
 async def _serve_farm(feeds: int, hosts: int, latency: float) -> None:

@@ -89,13 +89,10 @@ async def serve(answers: dict[str, str]):
                          "message": {"role": "assistant", "content": content}}],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}})
 
+    from bench.common import serve_loopback
     app = web.Application()
     app.router.add_post("/v1/chat/completions", completions)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
+    runner, port = await serve_loopback(app)
     return runner, f"http://127.0.0.1:{port}/v1"
 
 

@@ -61,13 +61,10 @@ class SoakLLM:
         self.early = 0                         # requests before a Retry-After was over
 
     async def start(self) -> "SoakLLM":
+        from bench.common import serve_loopback
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._completions)
-        self.runner = web.AppRunner(app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]
+        self.runner, port = await serve_loopback(app)
         self.base_url = f"http://127.0.0.1:{port}/v1"
         return self
 
