@@ -29,50 +29,48 @@ class ClusterSearch:
 
     def _find_cluster(self, pk: int, story: Story, key: str, mine: Signature) -> int | None:
         """The cluster (lead pk) of the nearest earlier report of the same event."""
+        by_company, by_key = self._candidates(pk, story, key)
+        return self._first_match(story, mine, list(dict.fromkeys(by_company + by_key)))
+
+    def _candidates(self, pk: int, story: Story, key: str) -> tuple[list[int], list[int]]:
+        """Reports within WINDOW of `story`: those naming one of its main companies (newest
+        first, in company order) and those with its exact title key."""
         lo, hi = story.published - WINDOW, story.published + WINDOW
         lo_s, hi_s = iso_utc(lo), iso_utc(hi)
-        pks: dict[int, None] = {}
         days = CompanyDays.window(lo, hi)
+        by_company: dict[int, None] = {}
         for company in story.classification.companies[:_MAX_COMPANIES]:
-            pks.update(dict.fromkeys(self._by_company(company, days, lo_s, hi_s, pk)))
-        if key:
-            rows = self.db.conn.execute(
-                "SELECT pk FROM stories WHERE title_key = ? AND title_key != '' "
-                "AND published BETWEEN ? AND ? AND pk != ? LIMIT ?",
-                (key, lo_s, hi_s, pk, _CANDIDATES_PER_KEY)).fetchall()
-            pks.update(dict.fromkeys(map(itemgetter(0), rows)))
-        return self._first_match(story, mine, list(pks))
+            by_company.update(dict.fromkeys(self._by_company(company, days, lo_s, hi_s, pk)))
+        rows = self.db.conn.execute(
+            "SELECT pk FROM stories WHERE title_key = ? AND title_key != '' "
+            "AND published BETWEEN ? AND ? AND pk != ? LIMIT ?",
+            (key, lo_s, hi_s, pk, _CANDIDATES_PER_KEY)).fetchall() if key else []
+        return list(by_company), list(map(itemgetter(0), rows))
 
     def event_candidates(self, story: Story, limit: int = 3) -> list[tuple[int, Story]]:
         """Earlier reports an LLM may call the same event as `story` (not stored yet):
         the leads of other outlets' strategy stories naming one of its main companies
         within WINDOW, best match first ([] when the offline rule finds its cluster)."""
         key, mine = title_key(story.title), signature(story)
-        if self._find_cluster(-1, story, key, mine) is not None:
+        by_company, by_key = self._candidates(-1, story, key)
+        if self._first_match(story, mine, list(dict.fromkeys(by_company + by_key))) is not None:
             return []
-        lo, hi = story.published - WINDOW, story.published + WINDOW
-        days, pks = CompanyDays.window(lo, hi), {}
-        for company in story.classification.companies[:_MAX_COMPANIES]:
-            pks.update(dict.fromkeys(self._by_company(company, days, iso_utc(lo), iso_utc(hi), -1)))
-        leads = [(pk, sig) for pk, (cluster, _, sig) in zip(pks, self._signatures_for(list(pks)))
+        leads = [(pk, sig) for pk, (cluster, _, sig) in zip(by_company, self._signatures_for(by_company))
                  if cluster == pk]
         leads.sort(key=lambda c: -match_score(mine, c[1]))   # stable: nearest first on ties
         return self._lead_stories([pk for pk, _ in leads], story.source, limit)
 
     def _lead_stories(self, pks: list[int], source: str, limit: int) -> list[tuple[int, Story]]:
-        """The first `limit` of `pks` that are other outlets' strategy stories, as Stories."""
-        out = []
-        for pk in pks:
-            row = self.db.execute(
-                "SELECT id, url, title, summary, substr(text, 1, 800), source, published "
-                "FROM stories WHERE pk = ? AND strategy = 1 AND source != ?", (pk, source)).fetchone()
-            if row:
-                sid, url, title, summary, text, src, published = row
-                out.append((pk, Story(sid, url, title, text, src, "", parse_iso(published),
-                                      summary=summary)))
-            if len(out) == limit:
-                break
-        return out
+        """The first `limit` of `pks` that are other outlets' strategy stories, as Stories
+        (one query: the candidates are at most a few hundred)."""
+        marks = ",".join("?" * len(pks))
+        rows = {r[0]: r[1:] for r in self.db.execute(
+            "SELECT pk, id, url, title, summary, substr(text, 1, 800), source, published "
+            f"FROM stories WHERE pk IN ({marks}) AND strategy = 1 AND source != ?",
+            (*pks, source))} if pks else {}
+        return [(pk, Story(sid, url, title, text, src, "", parse_iso(published), summary=summary))
+                for pk in pks if pk in rows
+                for sid, url, title, summary, text, src, published in [rows[pk]]][:limit]
 
     def _by_company(self, company: str, days: tuple[str, ...] | None, lo_s: str, hi_s: str,
                     pk: int) -> list[int]:
