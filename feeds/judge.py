@@ -163,6 +163,7 @@ class Judge:
 
     async def _first_same(self, story: Story, candidates: list[tuple[int, Story]],
                           ) -> tuple[int, str] | None:
+        # here, not at the top: feeds.same_event builds on this module's block and answer checks
         from feeds.same_event import SYSTEM as SAME, pair_block, parse_same
         for key, earlier in candidates:
             async with self._slots:
