@@ -39,7 +39,8 @@ def parse_lifted(xml: bytes, parser) -> tuple[lxml.etree._Element, list[str]] | 
     # U+E000-U+EFFF all begin with the byte 0xEE: without one, every marker is ours.
     if b"\xee" in xml or len(xml) >= _LIMIT:
         return None
-    if b"&#" in xml and _MARK_REF.search(xml):
+    # `b"&" in` is a memchr; a two-byte `in` scans ~1 ns a byte (0.5 ms a 400 KB feed).
+    if b"&" in xml and _MARK_REF.search(xml):
         return None
     lifted = _lift(xml)
     if lifted is None:
