@@ -203,3 +203,23 @@ async def test_same_event_checks_leave_the_hours_last_quarter_to_verdicts(fake_l
     assert len(asked) == 6                       # 8 an hour, the last 2 kept
     judged = await judge.judge(stories[0])       # a verdict still gets its call
     assert any(r.startswith("llm: strategy") for r in judged.classification.reasons)
+
+
+@pytest.mark.parametrize("cap, checks", [(6, 4), (3, 2), (1, 0)])
+async def test_same_event_checks_take_at_most_three_quarters_of_a_small_cap(fake_llm, cap,
+                                                                           checks):
+    """An operator's small AINEWS_LLM_JUDGE_HOURLY_CAP keeps its quarter for verdicts too:
+    rounding the reserve down left none of a cap of 1-3 and 1 of 6 (5 of 6 checks)."""
+    fake_llm.script = [("fn", model(False))]
+    judge = judge_of(fake_llm.base_url, hourly_cap=cap)
+    now = utcnow()
+    earlier = Story(id="e", url="https://a.invalid/e", title=FIRST, text="", source="a",
+                    feed_url="", published=now).with_classification(offline(0.8))
+    stories = [Story(id=f"s{i}", url=f"https://b.invalid/{i}", title=f"Nvidia news {i}",
+                     text="", source="b", feed_url="", published=now,
+                     ).with_classification(offline(0.8)) for i in range(cap)]
+    await judge.same_events([(s, [(1, earlier), (2, earlier)]) for s in stories])
+    asked = [r for r in fake_llm.requests if r["body"]["messages"][0]["content"] == SYSTEM]
+    assert len(asked) == checks
+    judged = await judge.judge(stories[0])       # the verdict still gets its call
+    assert any(r.startswith("llm: strategy") for r in judged.classification.reasons)
