@@ -99,12 +99,13 @@ def judged(c: Classification, strategy: bool, reason: str) -> Classification:
 def carried(c: Classification, earlier: Classification) -> Classification:
     """An edit's offline classification with the LLM's verdict on the story's earlier
     version, if it had one: an edit (a typo, a tag) rarely changes what a story is, and
-    each story costs one call at most."""
+    each story costs one call at most. Its same-event note goes along too: the edit
+    stays in the cluster the model put it in, and `why` says why."""
     verdict = next((r for r in reversed(earlier.reasons) if r.startswith("llm: ")), None)
-    if verdict is None:
-        return c
-    return replace(c, strategy=verdict.startswith("llm: strategy"),
-                   reasons=c.reasons + (verdict,))
+    joined = tuple(r for r in earlier.reasons if r.startswith("llm-event: "))
+    strategy = c.strategy if verdict is None else verdict.startswith("llm: strategy")
+    kept = ((verdict,) if verdict else ()) + joined
+    return replace(c, strategy=strategy, reasons=c.reasons + kept)
 
 
 class Judge:
