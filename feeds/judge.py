@@ -99,12 +99,13 @@ def judged(c: Classification, strategy: bool, reason: str) -> Classification:
 def carried(c: Classification, earlier: Classification) -> Classification:
     """An edit's offline classification with the LLM's verdict on the story's earlier
     version, if it had one: an edit (a typo, a tag) rarely changes what a story is, and
-    each story costs one call at most."""
+    each story costs one call at most. Its same-event note goes along too: the edit
+    stays in the cluster the model put it in, and `why` says why."""
     verdict = next((r for r in reversed(earlier.reasons) if r.startswith("llm: ")), None)
-    if verdict is None:
-        return c
-    return replace(c, strategy=verdict.startswith("llm: strategy"),
-                   reasons=c.reasons + (verdict,))
+    joined = tuple(r for r in earlier.reasons if r.startswith("llm-event: "))
+    strategy = c.strategy if verdict is None else verdict.startswith("llm: strategy")
+    kept = ((verdict,) if verdict else ()) + joined
+    return replace(c, strategy=strategy, reasons=c.reasons + kept)
 
 
 class Judge:
@@ -167,11 +168,7 @@ class Judge:
         from feeds.same_event import SYSTEM as SAME, pair_block, parse_same
         for key, earlier in candidates:
             async with self._slots:
-                # The hour's last quarter of calls is kept for verdicts, which decide
-                # whether a story is posted at all: a burst of new stories (a restart
-                # after downtime) would otherwise spend it on same-event checks.
-                if (self.llm.resting() or self.cap.room() <= self.cap.limit // 4
-                        or not self.cap.allow()):
+                if not self._may_check():
                     return None
                 try:
                     content = await self.llm.ask(SAME, pair_block(earlier, story),
@@ -186,6 +183,15 @@ class Judge:
                 log.info("judge: %s reports the same event as %s (%s)", story.id, earlier.id, reason)
                 return key, f"same event as {earlier.url or earlier.id} ({reason})"
         return None
+
+    def _may_check(self) -> bool:
+        """Whether a same-event check may take a call now. At most three quarters of the
+        hour's cap, rounded down: the rest is kept for verdicts, which decide whether a
+        story is posted at all, and a burst of new stories (a restart after downtime)
+        would otherwise spend it (rounding the reserve down left a cap of 3 none)."""
+        used = self.cap.limit - self.cap.room()
+        return (not self.llm.resting() and used < self.cap.limit * 3 // 4
+                and self.cap.allow())
 
     def wants(self, story: Story) -> bool:
         return needs_judging(story.classification, self.margin, self.gate_margin)

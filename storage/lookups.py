@@ -294,16 +294,27 @@ class LookupStore:
         return dict(rows.fetchall())
 
     def judge_tally(self, since: datetime) -> dict[str, int]:
-        """What the LLM judge decided on new stories published since `since`: asked,
+        """What the LLM judge decided on new stories first seen since `since`: asked,
         posted, rescued (the offline classifier said no) and turned_down (it said yes):
         `ainews status` shows an operator whether the judge is at work and what it does."""
-        rows = self.db.execute(   # is_lead IN: the (is_lead, published) index reads the range
-            "SELECT strategy, reasons LIKE '%\"verdict:strategy%' FROM stories "
-            "WHERE is_lead IN (0, 1) AND published >= ? AND status = 'new' "
-            "AND reasons LIKE '%\"llm: %'", (iso_utc(since),)).fetchall()
+        rows = self._judged_since(iso_utc(since))
         return {"asked": len(rows), "posted": sum(1 for judged, _ in rows if judged),
                 "rescued": sum(1 for judged, offline in rows if judged and not offline),
                 "turned_down": sum(1 for judged, offline in rows if offline and not judged)}
+
+    def _judged_since(self, since: str) -> list[tuple[int, bool]]:
+        """(verdict, the offline one) of each judged new story first seen since `since`.
+        By first_seen, not the feed's date: a late or wrongly dated story is judged when
+        it comes. Newest pk first (pks follow first_seen), so only the day's rows are read."""
+        rows = self.db.execute("SELECT first_seen, status, strategy, reasons FROM stories "
+                               "ORDER BY pk DESC")
+        out = []
+        for seen, status, strategy, reasons in rows:
+            if seen < since:
+                break
+            if status == "new" and '"llm: ' in reasons:
+                out.append((strategy, '"verdict:strategy' in reasons))
+        return out
 
     def _briefs(self, rows: list[tuple]) -> list[Brief]:
         """Rows of _BRIEF_COLUMNS (cluster leads) -> Briefs: the cached brief of the

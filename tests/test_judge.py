@@ -15,9 +15,9 @@ from bot.config import ConfigError, load_settings
 from bot.pipeline import Pipeline
 from feeds.fetcher import FetchPolicy, Fetcher
 from feeds.formatter import Formatter
-from feeds.judge import GATE_MARGIN, SYSTEM, Judge, needs_judging, parse_verdict
+from feeds.judge import GATE_MARGIN, SYSTEM, Judge, judged, needs_judging, parse_verdict
 from feeds.llm import LLMCondenser
-from feeds.models import Classification, FeedSource, utcnow
+from feeds.models import Classification, FeedSource, Story, utcnow
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.stories import archive_entry, strategy_entry
@@ -436,3 +436,21 @@ async def _status(main, store, capsys) -> str:
     import asyncio
     assert await asyncio.to_thread(main, ["--db", str(store.path), "status"]) == 0
     return capsys.readouterr().out
+
+
+def test_status_counts_what_the_judge_did_today_whatever_the_stories_dates(tmp_path):
+    """A feed that publishes late (or dates entries by a wrong clock): a story dated 30 h
+    ago, judged today, is today's work; one judged yesterday, dated today, is not."""
+    store, now = Store(tmp_path / "t.db"), utcnow()
+
+    def judged_story(n: int, published, first_seen) -> None:
+        c = judged(offline(0.35), True, "chip export licences")
+        s = Story(id=f"s{n}", url=f"https://x.invalid/{n}", title=f"Nvidia news {n}", text="",
+                  source="X", feed_url="https://x.invalid/f", published=published)
+        store.add_new_stories([s.with_classification(c)], backlog=False, now=first_seen)
+    judged_story(1, now - timedelta(hours=26), now - timedelta(hours=25))   # yesterday's
+    judged_story(2, now - timedelta(hours=30), now - timedelta(minutes=5))  # late feed
+    judged_story(3, now + timedelta(hours=3), now - timedelta(minutes=4))   # clock ahead
+    assert store.judge_tally(now - timedelta(hours=24)) == {
+        "asked": 2, "posted": 2, "rescued": 2, "turned_down": 0}
+    store.close()

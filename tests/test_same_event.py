@@ -59,9 +59,13 @@ async def outlets(tmp_path, fake_llm):
             return Pipeline(store, fetcher, clf, Formatter(store), poll_minutes=2,
                             max_post_age=timedelta(hours=48), judge=judge)
 
-        async def post(judge, name: str, title: str, hours_ago: float, n: int) -> None:
+        async def post(judge, name: str, title: str, hours_ago: float, n: int,
+                       html: str = "") -> None:
+            """Entry n again (same guid) is an edit of it: `html`, its new text."""
             e = strategy_entry(n, published=utcnow() - timedelta(hours=hours_ago))
             e["title"] = title
+            e["content_html"] = html or e["content_html"]
+            entries[name][:] = [x for x in entries[name] if x["guid"] != e["guid"]]
             entries[name].insert(0, e)
             srv.add(f"/{name}.xml", make_rss(name, entries[name]))
             await pipeline(judge).poll_once(all_feeds=True)
@@ -93,6 +97,22 @@ async def test_two_outlets_reports_of_one_event_are_posted_once(outlets, fake_ll
     second_id = store.db.execute("SELECT id FROM stories WHERE title = ?", (SECOND,)).fetchone()[0]
     said = f"LLM same-event check: same event as {first_url} (one acquisition)"
     assert (said in as_text(store.story_record(second_id))) is same
+
+
+async def test_an_edit_of_a_joined_report_still_says_why_it_joined(outlets, fake_llm):
+    """The feed edits the second report (a typo fixed): it stays under the first report's
+    post, and `why` must still name the model's reason, not leave the join unexplained."""
+    from bot.why import as_text
+    store, post = outlets
+    fake_llm.script = [("fn", model(True))]
+    judge = judge_of(fake_llm.base_url)
+    await post(judge, "A", FIRST, 2, 10)
+    await post(judge, "B", SECOND, 1, 11)
+    await post(judge, "B", SECOND, 1, 11, html="<p>Nvidia buys Run:ai, the start-up said.</p>")
+    (second_id, text) = store.db.execute("SELECT id, text FROM stories WHERE title = ?",
+                                         (SECOND,)).fetchone()
+    assert "the start-up said" in text and posts_of_their_own(store) == {FIRST}
+    assert "LLM same-event check: same event as" in as_text(store.story_record(second_id))
 
 
 async def test_no_check_within_one_outlet_or_with_the_setting_off(outlets, fake_llm):
@@ -202,4 +222,24 @@ async def test_same_event_checks_leave_the_hours_last_quarter_to_verdicts(fake_l
     asked = [r for r in fake_llm.requests if r["body"]["messages"][0]["content"] == SYSTEM]
     assert len(asked) == 6                       # 8 an hour, the last 2 kept
     judged = await judge.judge(stories[0])       # a verdict still gets its call
+    assert any(r.startswith("llm: strategy") for r in judged.classification.reasons)
+
+
+@pytest.mark.parametrize("cap, checks", [(6, 4), (3, 2), (1, 0)])
+async def test_same_event_checks_take_at_most_three_quarters_of_a_small_cap(fake_llm, cap,
+                                                                           checks):
+    """An operator's small AINEWS_LLM_JUDGE_HOURLY_CAP keeps its quarter for verdicts too:
+    rounding the reserve down left none of a cap of 1-3 and 1 of 6 (5 of 6 checks)."""
+    fake_llm.script = [("fn", model(False))]
+    judge = judge_of(fake_llm.base_url, hourly_cap=cap)
+    now = utcnow()
+    earlier = Story(id="e", url="https://a.invalid/e", title=FIRST, text="", source="a",
+                    feed_url="", published=now).with_classification(offline(0.8))
+    stories = [Story(id=f"s{i}", url=f"https://b.invalid/{i}", title=f"Nvidia news {i}",
+                     text="", source="b", feed_url="", published=now,
+                     ).with_classification(offline(0.8)) for i in range(cap)]
+    await judge.same_events([(s, [(1, earlier), (2, earlier)]) for s in stories])
+    asked = [r for r in fake_llm.requests if r["body"]["messages"][0]["content"] == SYSTEM]
+    assert len(asked) == checks
+    judged = await judge.judge(stories[0])       # the verdict still gets its call
     assert any(r.startswith("llm: strategy") for r in judged.classification.reasons)
