@@ -115,8 +115,8 @@ class NewStories:
         """With the LLM judge on: the earlier report each new strategy story joins when
         the model calls them one event and the offline rule did not (feeds/same_event.py),
         so a channel gets one post per event, the other outlets listed under it."""
-        if self.judge is None or not self.judge.same_event_checks:
-            return {}
+        if self.judge is None or not self.judge.checks_same_events():
+            return {}   # resting or out of calls: no candidate search on the loop either
         asks = [(s, self.store.event_candidates(s)) for s in stories
                 if postable(s) and s.classification.strategy]
         return await self.judge.same_events([(s, c) for s, c in asks if c])

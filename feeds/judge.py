@@ -128,12 +128,7 @@ class Judge:
         if not todo:
             return stories
         tasks = [asyncio.ensure_future(self.judge(stories[i])) for i in todo]
-        done, late = await asyncio.wait(tasks, timeout=self.deadline)
-        for t in late:
-            t.cancel()
-        if late:
-            log.info("judge: %d story(ies) not judged within %g s; offline verdicts stand",
-                     len(late), self.deadline)
+        done = await self._within_deadline(tasks, "not judged", "offline verdicts stand")
         out = list(stories)
         for i, t in zip(todo, tasks):
             if t in done and t.exception() is None:
@@ -151,9 +146,8 @@ class Judge:
         tasks = [asyncio.ensure_future(self._first_same(s, c)) for s, c in asks]
         if not tasks:
             return {}
-        done, late = await asyncio.wait(tasks, timeout=self.deadline)
-        for t in late:
-            t.cancel()
+        done = await self._within_deadline(tasks, "not checked for the same event",
+                                           "each keeps its own post")
         found = {}
         for (story, _), t in zip(asks, tasks):
             if t in done and t.exception() is not None:   # a bug: the offline rule stands
@@ -184,14 +178,30 @@ class Judge:
                 return key, f"same event as {earlier.url or earlier.id} ({reason})"
         return None
 
+    async def _within_deadline(self, tasks: list[asyncio.Future], late_what: str,
+                               outcome: str) -> set[asyncio.Future]:
+        """The tasks done within the deadline; the others are cancelled, and logged."""
+        done, late = await asyncio.wait(tasks, timeout=self.deadline)
+        for t in late:
+            t.cancel()
+        if late:
+            log.info("judge: %d story(ies) %s within %g s; %s", len(late), late_what,
+                     self.deadline, outcome)
+        return done
+
+    def checks_same_events(self) -> bool:
+        """Whether same-event checks are on and may take a call now (spends none): when
+        not, the caller need not look for candidates."""
+        used = self.cap.limit - self.cap.room()
+        return (self.same_event_checks and not self.llm.resting()
+                and used < self.cap.limit * 3 // 4)
+
     def _may_check(self) -> bool:
         """Whether a same-event check may take a call now. At most three quarters of the
         hour's cap, rounded down: the rest is kept for verdicts, which decide whether a
         story is posted at all, and a burst of new stories (a restart after downtime)
         would otherwise spend it (rounding the reserve down left a cap of 3 none)."""
-        used = self.cap.limit - self.cap.room()
-        return (not self.llm.resting() and used < self.cap.limit * 3 // 4
-                and self.cap.allow())
+        return self.checks_same_events() and self.cap.allow()
 
     def wants(self, story: Story) -> bool:
         return needs_judging(story.classification, self.margin, self.gate_margin)
