@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import datetime
 
 from feeds.cluster import signature, title_key
@@ -137,7 +138,10 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
                       content_hash: str, later: "_Later", join: int | None = None) -> None:
         published = iso_utc(story.published)   # once: the row and its company/topic rows
         key, mine = title_key(story.title), signature(story)
-        cluster = self._find_cluster(pk, story, key, mine) or self._cluster_of(join)
+        joined = self._cluster_of(join)   # None without a join: no query
+        cluster = self._find_cluster(pk, story, key, mine) or joined
+        if join is not None and (joined is None or cluster != joined):
+            story = without_llm_join(story)
         lead = int(cluster is None)
         execute = self.db.conn.execute
         execute(INSERT_STORY, (pk, story.id, story.url, story.feed_url, status, key, seen,
@@ -221,3 +225,14 @@ class _Later:
     def write(self, conn) -> None:
         conn.executemany(INSERT_LINK["story_topics"], self.topics)
         self.topics = []
+
+
+def without_llm_join(story: Story) -> Story:
+    """The story without the LLM's same-event note, when the join it names was not made:
+    the offline rule found a cluster first (another outlet's report stored meanwhile), or
+    the report named was removed. `why` would otherwise name a post the story is not under."""
+    c = story.classification
+    if c is None:
+        return story
+    reasons = tuple(r for r in c.reasons if not r.startswith("llm-event: "))
+    return story.with_classification(replace(c, reasons=reasons))

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from bot.config import ConfigError, load_settings
 from bot.pipeline import Pipeline
+from bot.why import as_text
 from feeds.fetcher import FetchPolicy, Fetcher
 from feeds.formatter import Formatter
 from feeds.llm import LLMRejected
@@ -175,6 +177,30 @@ def test_a_join_to_a_story_that_joined_another_goes_to_its_lead(tmp_path):
     store.add_new_stories([third], backlog=False, now=utcnow(), joins={third.id: member_pk})
     assert store.cluster_info("c-1")[1] == lead.id
     assert store.cluster_info("b-1")[1] == lead.id
+    store.close()
+
+
+@pytest.mark.parametrize("case", ["joined", "report-removed", "rule-found-another"])
+def test_why_names_the_llm_grouping_only_when_it_was_made(tmp_path, case):
+    """The model's note travels with the story to the store; the join it names can fail
+    there (the report pruned meanwhile, or the offline rule finding another cluster
+    first). `why` must then not say the story is under a post it is not under."""
+    store = Store(tmp_path / "w.db")
+    lead = _stored(store, FIRST, "a", 5, n=1)
+    (pk,) = store.db.execute("SELECT pk FROM stories WHERE id = ?", (lead.id,)).fetchone()
+    if case == "report-removed":
+        store.db.execute("DELETE FROM stories WHERE pk = ?", (pk,))
+    title = SECOND if case != "rule-found-another" else "Nvidia opens a new office in Tokyo"
+    if case == "rule-found-another":   # another outlet's report of that other event
+        _stored(store, "Nvidia to open a Tokyo office", "c", 2, n=3)
+    c = offline(0.8)
+    note = f"llm-event: same event as {lead.url} (one acquisition)"
+    story = Story(id="b-1", url="https://b.invalid/1", title=title, text="", source="b",
+                  feed_url="", published=utcnow()).with_classification(
+                      replace(c, reasons=c.reasons + (note,)))
+    store.add_new_stories([story], backlog=False, now=utcnow(), joins={story.id: pk})
+    said = as_text(store.story_record("b-1"))
+    assert ("LLM same-event check: same event as" in said) == (case == "joined")
     store.close()
 
 
