@@ -65,12 +65,14 @@ FRESH6_CORPUS = _beside("fresh6", "items.jsonl")
 # fresh7 (the same archives again, items neither drew; thirteenth session)
 FRESH7_CORPUS = _beside("fresh7", "items.jsonl")
 FRESH8_CORPUS = _beside("fresh8", "items.jsonl")   # and fresh8, the judge's second held-out look
+# fresh9 (fourteenth session): the refined model's and the judge's held-out look
+FRESH9_CORPUS = _beside("fresh9", "items.jsonl")
 # Each set's items kept outside the repository, by the name of its --NAME-corpus option
 ITEMS = {"fresh": FRESH_CORPUS, "fresh-test": FRESH_TEST_CORPUS, "fresh2": FRESH2_CORPUS,
          "fresh3": FRESH3_CORPUS, "fresh4": FRESH4_CORPUS, "zh1": ZH1_CORPUS, "zh2": ZH2_CORPUS,
          "zh3": ZH3_CORPUS, "fresh5": FRESH5_CORPUS,
          "fresh6": FRESH6_CORPUS, "fresh7": FRESH7_CORPUS,
-         "fresh8": FRESH8_CORPUS}
+         "fresh8": FRESH8_CORPUS, "fresh9": FRESH9_CORPUS}
 SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / "data" / "testset.tsv",
         "fresh-dev": ROOT / "tests" / "data" / "fresh-dev.tsv",
         "fresh-test": ROOT / "tests" / "data" / "fresh-test.tsv",
@@ -83,7 +85,8 @@ SETS = {"dev": ROOT / "tests" / "data" / "devset.tsv", "test": ROOT / "tests" / 
         "fresh5": ROOT / "tests" / "data" / "fresh5.tsv",
         "fresh6": ROOT / "tests" / "data" / "fresh6.tsv",
         "fresh7": ROOT / "tests" / "data" / "fresh7.tsv",
-        "fresh8": ROOT / "tests" / "data" / "fresh8.tsv"}
+        "fresh8": ROOT / "tests" / "data" / "fresh8.tsv",
+        "fresh9": ROOT / "tests" / "data" / "fresh9.tsv"}
 
 
 def plain(html: str | None) -> str:
@@ -268,7 +271,7 @@ def main(argv=None) -> int:
         ap.add_argument(f"--{name}-corpus", type=Path, default=path, dest=f"items_{name}",
                         help=f"{name}'s items (read when present)")
     ap.add_argument("--set", help="labelled sets to score, comma-separated: dev, test, fresh-dev, "
-                                  "fresh-test, fresh2, fresh3, fresh4, zh1, zh2, zh3, fresh5, fresh6, fresh7, fresh8, the --extra-set, or both (= dev,test; the default, or the "
+                                  "fresh-test, fresh2, fresh3, fresh4, zh1, zh2, zh3, fresh5, fresh6, fresh7, fresh8, fresh9, the --extra-set, or both (= dev,test; the default, or the "
                                   "--extra-set alone when one is named; none with --speed alone)")
     ex = ap.add_argument_group("a labelled set kept outside the repository (all three together)")
     ex.add_argument("--extra-set", metavar="NAME", help="its name, for --set and --fit-on")

@@ -82,7 +82,7 @@ def test_training_on_an_outside_set_writes_weights_that_load(tmp_path, capsys):
 def test_every_set_name_is_offered_for_training(tmp_path, capsys):
     args = _write_set(tmp_path)
     assert eval_classify.main(args + ["--train", "--fit-on", "fresh-test,holdout"]) == 2
-    assert "(dev, test, fresh-dev, fresh-test, fresh2, fresh3, fresh4, zh1, zh2, zh3, fresh5, fresh6, fresh7, fresh8, late)" in capsys.readouterr().err
+    assert "(dev, test, fresh-dev, fresh-test, fresh2, fresh3, fresh4, zh1, zh2, zh3, fresh5, fresh6, fresh7, fresh8, fresh9, late)" in capsys.readouterr().err
 
 
 def test_balanced_weights_lift_the_rare_class():
