@@ -15,6 +15,8 @@ from storage.feedstate import FeedState
 
 DATE_GRAIN = timedelta(minutes=1)
 CONDENSE_AT_ONCE = 4   # briefs of one feed's new stories made at once (LLM calls, pages)
+SAME_EVENT_ROUNDS = 3  # same-event questions about reports stored meanwhile: at most
+                       # three waits for the model before a story is stored
 
 
 class NewStories:
@@ -117,9 +119,28 @@ class NewStories:
         so a channel gets one post per event, the other outlets listed under it."""
         if self.judge is None or not self.judge.checks_same_events():
             return {}   # resting or out of calls: no candidate search on the loop either
-        asks = [(s, self.store.event_candidates(s)) for s in stories
-                if postable(s) and s.classification.strategy]
-        return await self.judge.same_events([(s, c) for s, c in asks if c])
+        todo = [s for s in stories if postable(s) and s.classification.strategy]
+        asked: dict[str, set[int]] = {s.id: set() for s in todo}
+        found: dict[str, tuple[int, str]] = {}
+        # Another feed of the same pass may store its report of the event while these
+        # questions wait for the model (an embargo lifting: every outlet at once). The
+        # store follows the last round with no wait between, so nothing slips through.
+        for _ in range(SAME_EVENT_ROUNDS):
+            asks = [(s, c) for s in todo if s.id not in found
+                    for c in [self._unasked_candidates(s, asked[s.id])] if c]
+            if not asks:
+                break
+            found.update(await self.judge.same_events(asks))
+        return found
+
+    def _unasked_candidates(self, story: Story, asked: set[int]) -> list[tuple[int, Story]]:
+        """The story's best candidates not asked about yet (the best 3 at first; later,
+        reports stored meanwhile that rank among the best 3 beside those asked), noted
+        as asked."""
+        fresh = [(k, e) for k, e in self.store.event_candidates(story, limit=3 + len(asked))
+                 if k not in asked][:3]
+        asked.update(k for k, _ in fresh)
+        return fresh
 
     def _keep_verdicts(self, stories: list[Story], known: set[str]) -> list[Story]:
         """An edited story keeps the LLM judge's verdict on its earlier version (the

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
 FIRST = "Nvidia agrees to buy Run:ai"                          # outlet A
 SECOND = "Chipmaker snaps up Israeli start-up in a $700m deal"  # outlet B, an hour later
 OTHER = "Nvidia opens a new office in Tokyo"                    # outlet B: another event
+CLOUD = "Nvidia invests in a cloud firm"                        # yet another
 
 
 def model(same: bool):
@@ -50,7 +51,7 @@ def posts_of_their_own(store: Store) -> set[str]:
 async def outlets(tmp_path, fake_llm):
     """Two outlets' feeds, both baselined; post(outlet, title, hours_ago) publishes and polls."""
     store, clf = Store(tmp_path / "e.db"), Scripted()
-    clf.verdicts = {t: offline(0.8) for t in (FIRST, SECOND, OTHER)}
+    clf.verdicts = {t: offline(0.8) for t in (FIRST, SECOND, OTHER, CLOUD)}
     async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
         entries = {"A": [archive_entry(0)], "B": [archive_entry(1)]}
         for name in entries:
@@ -62,15 +63,17 @@ async def outlets(tmp_path, fake_llm):
                             max_post_age=timedelta(hours=48), judge=judge)
 
         async def post(judge, name: str, title: str, hours_ago: float, n: int,
-                       html: str = "") -> None:
-            """Entry n again (same guid) is an edit of it: `html`, its new text."""
+                       html: str = "", poll: bool = True) -> None:
+            """Entry n again (same guid) is an edit of it: `html`, its new text. Without
+            `poll`, only published: the next post's poll finds both."""
             e = strategy_entry(n, published=utcnow() - timedelta(hours=hours_ago))
             e["title"] = title
             e["content_html"] = html or e["content_html"]
             entries[name][:] = [x for x in entries[name] if x["guid"] != e["guid"]]
             entries[name].insert(0, e)
             srv.add(f"/{name}.xml", make_rss(name, entries[name]))
-            await pipeline(judge).poll_once(all_feeds=True)
+            if poll:
+                await pipeline(judge).poll_once(all_feeds=True)
         await pipeline(None).poll_once(all_feeds=True)   # the baselines: never posted
         yield store, post
     store.close()
@@ -99,6 +102,32 @@ async def test_two_outlets_reports_of_one_event_are_posted_once(outlets, fake_ll
     second_id = store.db.execute("SELECT id FROM stories WHERE title = ?", (SECOND,)).fetchone()[0]
     said = f"LLM same-event check: same event as {first_url} (one acquisition)"
     assert (said in as_text(store.story_record(second_id))) is same
+
+
+async def test_two_reports_of_one_event_in_the_same_poll_are_posted_once(outlets, fake_llm):
+    """An embargo lifts and both outlets publish at once: one pass polls both feeds, and
+    each report's questions about older stories wait on the model while the other is
+    stored. The one stored later must still be asked about the one stored first."""
+    store, post = outlets
+    pair = {FIRST, SECOND}
+
+    def answer(body: dict) -> tuple:
+        if body["messages"][0]["content"] != SYSTEM:
+            return "json", {"strategy": True, "reason": "acquisition"}
+        both = all(t in body["messages"][1]["content"] for t in pair)
+        return "json", {"same": both, "reason": "one acquisition" if both else "two events"}
+    fake_llm.script = [("fn", answer)]
+    judge = judge_of(fake_llm.base_url)
+    await post(judge, "A", OTHER, 5, 10)   # older reports of other events: each new
+    await post(judge, "B", CLOUD, 4, 11)   # report has one to ask about first
+    fake_llm.delay = 0.5                   # ... and both wait on the model together
+    await post(judge, "A", FIRST, 1, 12, poll=False)
+    await post(judge, "B", SECOND, 1, 13)
+    posted = posts_of_their_own(store)
+    assert {OTHER, CLOUD} <= posted and len(posted & pair) == 1   # whichever came first
+    asked = [r["body"]["messages"][1]["content"] for r in fake_llm.requests
+             if r["body"]["messages"][0]["content"] == SYSTEM]
+    assert sum(FIRST in u and SECOND in u for u in asked) == 1
 
 
 async def test_an_edit_of_a_joined_report_still_says_why_it_joined(outlets, fake_llm):
