@@ -48,29 +48,44 @@ class ClusterSearch:
         return list(by_company), list(map(itemgetter(0), rows))
 
     def event_candidates(self, story: Story, limit: int = 3) -> list[tuple[int, Story]]:
-        """Earlier reports an LLM may call the same event as `story` (not stored yet):
-        the leads of other outlets' strategy stories naming one of its main companies
-        within WINDOW, best match first ([] when the offline rule finds its cluster)."""
+        """Earlier reports an LLM may call the same event as `story` (not stored yet): one
+        per cluster led by a strategy story, its other outlets' strategy report naming one
+        of the story's main companies within WINDOW that matches best, best first ([] when
+        the offline rule finds its cluster)."""
         key, mine = title_key(story.title), signature(story)
         by_company, by_key = self._candidates(-1, story, key)
         if self._first_match(story, mine, list(dict.fromkeys(by_company + by_key))) is not None:
             return []
-        leads = [(pk, sig) for pk, (cluster, _, sig) in zip(by_company, self._signatures_for(by_company))
-                 if cluster == pk]
-        leads.sort(key=lambda c: -match_score(mine, c[1]))   # stable: nearest first on ties
-        return self._lead_stories([pk for pk, _ in leads], story.source, limit)
+        scored = [(pk, match_score(mine, sig))
+                  for pk, (_, _, sig) in zip(by_company, self._signatures_for(by_company))]
+        scored.sort(key=lambda c: -c[1])   # stable: nearest first on ties
+        return self._cluster_reports([pk for pk, _ in scored], story.source, limit)
 
-    def _lead_stories(self, pks: list[int], source: str, limit: int) -> list[tuple[int, Story]]:
-        """The first `limit` of `pks` that are other outlets' strategy stories, as Stories
-        (one query: the candidates are at most a few hundred)."""
+    def _cluster_reports(self, pks: list[int], source: str, limit: int) -> list[tuple[int, Story]]:
+        """The first of `pks` in each of the first `limit` clusters, as Stories. Any member
+        speaks for its cluster, not only the lead: a lead from the story's own outlet would
+        hide the others' reports, and a round-up lead may read as another event than the
+        member that matches (docs/clustering.md, "Candidates the model never saw")."""
+        rows = self._reports(pks, source)
+        out, clusters = [], set()
+        for pk in pks:
+            if pk in rows and rows[pk][0] not in clusters and len(out) < limit:
+                cluster, sid, url, title, summary, text, src, published = rows[pk]
+                clusters.add(cluster)
+                out.append((pk, Story(sid, url, title, text, src, "", parse_iso(published),
+                                      summary=summary)))
+        return out
+
+    def _reports(self, pks: list[int], source: str) -> dict[int, tuple]:
+        """pk -> (cluster, story fields) of those of `pks` that are other outlets' strategy
+        stories in a cluster led by a strategy story (the lead is the post a join lists
+        it under). One query: the candidates are at most a few hundred."""
         marks = ",".join("?" * len(pks))
-        rows = {r[0]: r[1:] for r in self.db.execute(
-            "SELECT pk, id, url, title, summary, substr(text, 1, 800), source, published "
-            f"FROM stories WHERE pk IN ({marks}) AND strategy = 1 AND source != ?",
+        return {r[0]: r[1:] for r in self.db.execute(
+            "SELECT s.pk, s.cluster_id, s.id, s.url, s.title, s.summary, substr(s.text, 1, 800), "
+            "s.source, s.published FROM stories s JOIN stories l ON l.pk = s.cluster_id "
+            f"WHERE s.pk IN ({marks}) AND s.strategy = 1 AND l.strategy = 1 AND s.source != ?",
             (*pks, source))} if pks else {}
-        return [(pk, Story(sid, url, title, text, src, "", parse_iso(published), summary=summary))
-                for pk in pks if pk in rows
-                for sid, url, title, summary, text, src, published in [rows[pk]]][:limit]
 
     def _by_company(self, company: str, days: tuple[str, ...] | None, lo_s: str, hi_s: str,
                     pk: int) -> list[int]:

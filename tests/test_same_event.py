@@ -193,6 +193,46 @@ def test_candidates_are_other_outlets_strategy_leads_within_two_days(tmp_path):
     store.close()
 
 
+def _joined(store: Store, title: str, source: str, hours_ago: float, to: Story, n: int) -> Story:
+    """A report the model put in `to`'s cluster."""
+    (pk,) = store.db.execute("SELECT pk FROM stories WHERE id = ?", (to.id,)).fetchone()
+    s = Story(id=f"{source}-{n}", url=f"https://{source}.invalid/{n}", title=title, text="",
+              source=source, feed_url="", published=utcnow() - timedelta(hours=hours_ago),
+              ).with_classification(offline(0.8))
+    store.add_new_stories([s], backlog=False, now=utcnow(), joins={s.id: pk})
+    assert store.cluster_info(s.id)[1] == to.id
+    return s
+
+
+def _new(title: str, source: str) -> Story:
+    return Story(id=f"{source}-9", url=f"https://{source}.invalid/9", title=title, text="",
+                 source=source, feed_url="", published=utcnow()).with_classification(offline(0.8))
+
+
+def test_a_cluster_led_by_the_storys_own_outlet_is_asked_through_another_outlets_member(tmp_path):
+    """An aggregator's item leads the cluster, another outlet's report joined it: the
+    aggregator's next item of the event must still be shown that report (it was shown
+    nothing: the only lead was its own outlet's)."""
+    store = Store(tmp_path / "o.db")
+    lead = _stored(store, FIRST, "hn", 5, n=1)
+    _joined(store, SECOND, "a", 4, lead, n=2)
+    found = [(s.source, s.title) for _, s in store.event_candidates(_new("Run:ai goes to Nvidia", "hn"))]
+    assert found == [("a", SECOND)]
+    store.close()
+
+
+def test_a_cluster_is_asked_once_through_its_best_matching_report(tmp_path):
+    """A round-up leads the cluster; a member reports the event as the new story does.
+    The member speaks for the cluster (the round-up may read as another event), and the
+    cluster takes one question, not one per member."""
+    store = Store(tmp_path / "m.db")
+    lead = _stored(store, "All the news from Nvidia's developer day", "v", 5, n=1)
+    _joined(store, "Nvidia unveils the Blackwell B200 chip", "e", 4, lead, n=2)
+    found = store.event_candidates(_new("Chipmaker shows its fastest Blackwell part", "z"))
+    assert [s.title for _, s in found] == ["Nvidia unveils the Blackwell B200 chip"]
+    store.close()
+
+
 def test_a_join_to_a_story_that_joined_another_goes_to_its_lead(tmp_path):
     store = Store(tmp_path / "j.db")
     lead = _stored(store, FIRST, "a", 5, n=1)
