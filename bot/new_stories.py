@@ -15,8 +15,8 @@ from storage.feedstate import FeedState
 
 DATE_GRAIN = timedelta(minutes=1)
 CONDENSE_AT_ONCE = 4   # briefs of one feed's new stories made at once (LLM calls, pages)
-SAME_EVENT_ROUNDS = 3  # same-event questions about reports stored meanwhile: at most
-                       # three waits for the model before a story is stored
+SAME_EVENT_ROUNDS = 3  # rounds of same-event questions (later ones about reports stored
+                       # meanwhile), all within the judge's one deadline
 
 
 class NewStories:
@@ -123,22 +123,32 @@ class NewStories:
         asked: dict[str, set[int]] = {s.id: set() for s in todo}
         found: dict[str, tuple[int, str]] = {}
         # Another feed of the same pass may store its report of the event while these
-        # questions wait for the model (an embargo lifting: every outlet at once). The
-        # store follows the last round with no wait between, so nothing slips through.
+        # questions wait for the model (an embargo lifting: every outlet at once): later
+        # rounds ask about those. All rounds share the judge's one deadline, so a slow
+        # model holds a story no longer than one round would (README, "An LLM is optional").
+        clock = asyncio.get_running_loop().time
+        end = clock() + self.judge.deadline
         for _ in range(SAME_EVENT_ROUNDS):
-            asks = [(s, c) for s in todo if s.id not in found
-                    for c in [self._unasked_candidates(s, asked[s.id])] if c]
+            asks = [] if clock() >= end else self._round_asks(todo, asked, found)
             if not asks:
                 break
-            found.update(await self.judge.same_events(asks))
+            found.update(await self.judge.same_events(asks, within=end - clock()))
         return found
 
+    def _round_asks(self, todo: list[Story], asked: dict[str, set[int]],
+                    found: dict[str, tuple[int, str]]) -> list[tuple[Story, list]]:
+        """Each story not joined yet, with its candidates not asked about yet (a story
+        with none is left out)."""
+        return [(s, c) for s in todo if s.id not in found
+                for c in [self._unasked_candidates(s, asked[s.id])] if c]
+
     def _unasked_candidates(self, story: Story, asked: set[int]) -> list[tuple[int, Story]]:
-        """The story's best candidates not asked about yet (the best 3 at first; later,
-        reports stored meanwhile that rank among the best 3 beside those asked), noted
-        as asked."""
-        fresh = [(k, e) for k, e in self.store.event_candidates(story, limit=3 + len(asked))
-                 if k not in asked][:3]
+        """The story's best 3 candidates now, less those asked about already (noted as
+        asked now). A later round so asks about a report stored meanwhile that ranks
+        among the best 3, never about the 4th best of before, which a story stored at
+        once is not asked about either (the questions docs/clustering.md counts)."""
+        fresh = [(k, e) for k, e in self.store.event_candidates(story, limit=3)
+                 if k not in asked]
         asked.update(k for k, _ in fresh)
         return fresh
 

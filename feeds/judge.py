@@ -138,16 +138,16 @@ class Judge:
         return out
 
     async def same_events(self, asks: list[tuple[Story, list[tuple[int, Story]]]],
-                          ) -> dict[str, tuple[int, str]]:
+                          within: float | None = None) -> dict[str, tuple[int, str]]:
         """Story id -> (the key of the first of its candidates, best first, that the model
         calls the same event (feeds/same_event.py), a note saying which and why). Within
-        one deadline, as judge_all; a story not answered keeps the offline rule's
-        decision (a cluster of its own)."""
+        one deadline, as judge_all (or `within` seconds, what is left of it); a story not
+        answered keeps the offline rule's decision (a cluster of its own)."""
         tasks = [asyncio.ensure_future(self._first_same(s, c)) for s, c in asks]
         if not tasks:
             return {}
         done = await self._within_deadline(tasks, "not checked for the same event",
-                                           "each keeps its own post")
+                                           "each keeps its own post", within)
         found = {}
         for (story, _), t in zip(asks, tasks):
             if t in done and t.exception() is not None:   # a bug: the offline rule stands
@@ -179,14 +179,17 @@ class Judge:
         return None
 
     async def _within_deadline(self, tasks: list[asyncio.Future], late_what: str,
-                               outcome: str) -> set[asyncio.Future]:
-        """The tasks done within the deadline; the others are cancelled, and logged."""
-        done, late = await asyncio.wait(tasks, timeout=self.deadline)
+                               outcome: str, within: float | None = None,
+                               ) -> set[asyncio.Future]:
+        """The tasks done within the deadline (or `within` seconds); the others are
+        cancelled, and logged."""
+        limit = self.deadline if within is None else within
+        done, late = await asyncio.wait(tasks, timeout=limit)
         for t in late:
             t.cancel()
         if late:
             log.info("judge: %d story(ies) %s within %g s; %s", len(late), late_what,
-                     self.deadline, outcome)
+                     limit, outcome)
         return done
 
     def checks_same_events(self) -> bool:

@@ -29,6 +29,10 @@ FIRST = "Nvidia agrees to buy Run:ai"                          # outlet A
 SECOND = "Chipmaker snaps up Israeli start-up in a $700m deal"  # outlet B, an hour later
 OTHER = "Nvidia opens a new office in Tokyo"                    # outlet B: another event
 CLOUD = "Nvidia invests in a cloud firm"                        # yet another
+CFO = "Nvidia names a new chief financial officer"              # and others
+LAB = "Nvidia opens a research lab in Paris"
+ROBOTS = "Nvidia hires a new head of robotics"
+FOXCONN = "Nvidia signs a supply deal with Foxconn"
 
 
 def model(same: bool):
@@ -51,7 +55,7 @@ def posts_of_their_own(store: Store) -> set[str]:
 async def outlets(tmp_path, fake_llm):
     """Two outlets' feeds, both baselined; post(outlet, title, hours_ago) publishes and polls."""
     store, clf = Store(tmp_path / "e.db"), Scripted()
-    clf.verdicts = {t: offline(0.8) for t in (FIRST, SECOND, OTHER, CLOUD)}
+    clf.verdicts = {t: offline(0.8) for t in (FIRST, SECOND, OTHER, CLOUD, CFO, LAB, ROBOTS, FOXCONN)}
     async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
         entries = {"A": [archive_entry(0)], "B": [archive_entry(1)]}
         for name in entries:
@@ -128,6 +132,47 @@ async def test_two_reports_of_one_event_in_the_same_poll_are_posted_once(outlets
     asked = [r["body"]["messages"][1]["content"] for r in fake_llm.requests
              if r["body"]["messages"][0]["content"] == SYSTEM]
     assert sum(FIRST in u and SECOND in u for u in asked) == 1
+
+
+async def test_a_story_is_asked_about_its_best_three_candidates_only(outlets, fake_llm):
+    """Five older reports of other events from another outlet: the model is asked about
+    the best three, as docs/clustering.md says and bench/eval_same_event.py measures;
+    later rounds are for reports stored meanwhile, not the fourth and fifth best (which
+    cost calls of the judge's hourly cap and hold the post for more answers)."""
+    store, post = outlets
+    fake_llm.script = [("fn", model(False))]
+    judge = judge_of(fake_llm.base_url)
+    for n, title in enumerate((CLOUD, CFO, LAB, ROBOTS, FOXCONN)):
+        await post(judge, "B", title, 6 - n, 20 + n)
+    await post(judge, "A", FIRST, 1, 12)
+    asked = [r["body"]["messages"][1]["content"] for r in fake_llm.requests
+             if r["body"]["messages"][0]["content"] == SYSTEM]
+    assert sum(FIRST in u for u in asked) == 3
+    assert FIRST in posts_of_their_own(store)
+
+
+async def test_a_slow_model_holds_a_story_one_deadline_however_many_rounds(outlets,
+                                                                            fake_llm):
+    """The same-event questions before a story is stored share the judge's one deadline
+    (LLM_TIMEOUT + 1 s, as the README promises): when the model is too slow to answer a
+    story's questions by then, it is posted on its own, not held for another deadline
+    to be asked about a report another feed stored meanwhile."""
+    store, post = outlets
+    fake_llm.script = [("fn", model(False))]
+    judge = judge_of(fake_llm.base_url)
+    for n, title in enumerate((CLOUD, CFO, LAB)):   # three older reports to ask about
+        await post(judge, "B", title, 5 - n, 20 + n)
+    await post(judge, "A", OTHER, 4, 10)            # and one for the other outlet
+    fake_llm.delay, judge.deadline = 0.4, 1.0       # A's three answers take 1.2 s
+    await post(judge, "A", FIRST, 1, 12, poll=False)
+    await post(judge, "B", SECOND, 1, 13)           # B's one is in by 0.8 s: stored
+    pks = dict(store.db.execute("SELECT title, pk FROM stories WHERE title IN (?, ?)",
+                                (FIRST, SECOND)).fetchall())
+    asked = [r["body"]["messages"][1]["content"] for r in fake_llm.requests
+             if r["body"]["messages"][0]["content"] == SYSTEM]
+    assert pks[SECOND] < pks[FIRST]                 # stored while FIRST waited
+    assert not any(FIRST in u and SECOND in u for u in asked)
+    assert {FIRST, SECOND} <= posts_of_their_own(store)
 
 
 async def test_an_edit_of_a_joined_report_still_says_why_it_joined(outlets, fake_llm):
