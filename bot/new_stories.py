@@ -129,7 +129,9 @@ class NewStories:
         clock = asyncio.get_running_loop().time
         end = clock() + self.judge.deadline
         for _ in range(SAME_EVENT_ROUNDS):
-            asks = [] if clock() >= end else self._round_asks(todo, asked, found)
+            if clock() >= end or not self.judge.checks_same_events():
+                break   # out of time, resting or out of calls: no search for nothing
+            asks = self._round_asks(todo, asked, found)
             if not asks:
                 break
             found.update(await self.judge.same_events(asks, within=end - clock()))
