@@ -201,3 +201,16 @@ async def test_the_picker_offers_what_a_name_names(chat_core, command, option, t
         inter = await chat.fake.autocomplete(command, {option: typed}, option)
         choices = (await chat.fake.callback(inter))["data"]["choices"]
     assert value in [c["value"] for c in choices], choices
+
+
+@pytest.mark.parametrize("slack, discord, said", [
+    (("/unsubscribe", "\u202eevil"), ("unsubscribe", {"target": "\u202eevil"}),
+     "this channel doesn't follow 'evil'; "),
+    (("/ainews", "why \u202elive.com\x1b[2J"), ("why", {"link": "\u202elive.com\x1b[2J"}),
+     "no stored story has the link or id 'live.com[2J' — "),
+], ids=["unsubscribe", "why"])
+async def test_an_error_quoting_a_bidi_override_reads_left_to_right(chat, slack, discord, said):
+    """A U+202E pasted into a command came back inside the error, and reversed the rest
+    of it: "this channel doesn't follow 'swollof ti tahw stsil snoitpircsbus/ ;'live"."""
+    answer = await chat.ask(slack, discord, admin=True)
+    assert said in answer and "\u202e" not in answer and "\x1b" not in answer, answer
