@@ -5,6 +5,7 @@ renderers escape all feed text whatever the flags say."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 # Mentions that ping many people or a specific user/role on Slack or Discord.
@@ -96,6 +97,8 @@ def misleading_link_text(text: str, url: str) -> bool:
     spoofed link. Renderers then show the text plain and the address beside it."""
     if not any(dot in text for dot in _DOTS):
         return False
+    if not text.isascii():   # invisible joiners and marks: "paypal\u200d.com" reads as paypal.com
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     host = _ascii_host(urlsplit(url).hostname or "")
     for m in _ADDRESS.finditer(text):
         named = _ascii_host(m.group(1))

@@ -92,6 +92,7 @@ def test_hostile_flags(s, expected):
     # Lookalikes a reader takes for the address: another script, a full-width dot, an IP.
     ("p\u0430ypal.com security alert", True), ("paypal\uff0ecom security alert", True),
     ("see http://203.0.113.9/login", True), ("m\u00fcnchen.de news", True),
+    ("paypal\u200d.com security alert", True), ("paypal.\u200ccom security alert", True),
     ("阿里巴巴发布Qwen3.5模型。腾讯跟进", False), ("Python 3.12.1.2 ships", False),
 ])
 def test_link_text_naming_another_address_is_misleading(text, misleading):
