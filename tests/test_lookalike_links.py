@@ -1,7 +1,8 @@
 """A headline that names a lookalike of a known address ("pаypal.com" with a Cyrillic
 "а", "paypal．com" with a full-width dot, an IP) is never the text of a link elsewhere,
 as posted through the real discord.py and slack_sdk to the fakes on loopback. These
-passed the ASCII-only check (feeds/hostile.py) and went out as spoofed links."""
+passed the ASCII-only check (feeds/hostile.py) and went out as spoofed links. And a
+Slack post whose headline names another address shows the story's own beside its button."""
 from __future__ import annotations
 
 import json
@@ -65,3 +66,24 @@ async def test_slack_roundup_line_is_plain_beside_a_lookalike(slack, headline):
     blocks = call.payload["blocks"]
     line = (json.loads(blocks) if isinstance(blocks, str) else blocks)[1]["text"]["text"]
     assert f"<{STORY}|" not in line and f"* <{STORY}>" in line, line
+
+
+@pytest.mark.parametrize("headline", ["paypal.com: verify your account"] + LOOKALIKES)
+async def test_slack_post_shows_the_story_address_beside_its_button(slack, headline):
+    """Discord's post shows the story's address when the headline names another; Slack's
+    showed the headline over a "Read the story" button, which doesn't show where it goes."""
+    fake, adapter = slack
+    await adapter.send("C42", slack_brief(headline=headline, url=STORY), nonce="n1")
+    [call] = fake.calls_to("chat.postMessage")
+    blocks = call.payload["blocks"]
+    blocks = json.loads(blocks) if isinstance(blocks, str) else blocks
+    shown = [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"]]
+    assert f"<{STORY}>" in shown, blocks
+    assert blocks[-1]["elements"][0]["url"] == STORY     # the button still goes there
+
+
+async def test_slack_post_of_an_ordinary_headline_has_only_its_button(slack):
+    fake, adapter = slack
+    await adapter.send("C42", slack_brief(headline="Baidu cuts prices", url=STORY), nonce="n1")
+    [call] = fake.calls_to("chat.postMessage")
+    assert f"<{STORY}>" not in json.dumps(call.payload["blocks"])
