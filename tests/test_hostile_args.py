@@ -24,7 +24,10 @@ COMMANDS = {
     "subscribe": ("/subscribe", "{}", "subscribe", "target", True),
     "unsubscribe": ("/unsubscribe", "{}", "unsubscribe", "target", True),
     "digest": ("/digest", "daily {}", "digest", "at", True),
+    "digest zone": ("/digest", "daily 08:30 {}", "digest", "timezone", True),
 }
+# Discord options the command needs besides the hostile one.
+FIXED = {"digest": {"mode": "daily"}, "digest zone": {"mode": "daily", "at": "08:30"}}
 PINGS = {"slack": re.compile(r"@(everyone|here|channel)\b|<[!@#]", re.IGNORECASE),
          "discord": re.compile(r"@(everyone|here)\b|<([@#/:]|a:|t:|id:)", re.IGNORECASE)}
 # Link text that can differ from its target (Discord shows <http://a|b> as that address).
@@ -49,7 +52,7 @@ async def shown(chat, slack, discord, admin) -> list[tuple[str, str]]:
 async def test_a_hostile_argument_comes_back_as_text(chat, command):
     slash, line, name, option, admin = COMMANDS[command]
     for hostile in HOSTILE:
-        values = {option: hostile, **({"mode": "daily"} if name == "digest" else {})}
+        values = {option: hostile, **FIXED.get(command, {})}
         parts = await shown(chat, (slash, line.format(hostile)), (name, values), admin)
         for kind, text in parts:
             text = OURS.sub("", text)
