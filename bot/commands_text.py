@@ -11,6 +11,7 @@ import unicodedata
 from bot import examples as ex
 from bot.examples import say
 from bot.replies import Caller, Reply
+from feeds.text import visible
 
 # A word that reads as a number is a limit, a bad one too ("-1", "1.5": "not a whole
 # number" beats "no topic '1.5'"); "²" is a digit to isdigit() but not to \d: a word.
@@ -77,8 +78,9 @@ def split_line(line: str) -> list[str]:
 
 
 def quote(user_text: str, width: int = 60) -> str:
-    """User input echoed in a reply: one line, bounded."""
-    text = " ".join(str(user_text).split())
+    """User input echoed in a reply: one line, bounded, and without the characters that
+    draw nothing yet act on the text (a U+202E pasted in reversed the rest of the reply)."""
+    text = " ".join(visible(str(user_text)).split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 

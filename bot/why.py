@@ -11,6 +11,7 @@ from dataclasses import asdict, replace
 from datetime import timedelta
 
 from feeds.models import iso_utc
+from feeds.urls import shown_url
 from storage.records import Post, StoryRecord
 
 # Reasons by what recorded them (feeds/classify.py, feeds/judge.py): the rest are the
@@ -29,7 +30,7 @@ def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None,
                                    if (p.platform, p.workspace) == workspace))
     s, c = r.story, r.story.classification
     when = s.published.strftime("%Y-%m-%d %H:%M UTC")
-    lines = [s.title, f"{s.source} · {when} · {s.url or s.id}",
+    lines = [s.title, f"{s.source} · {when} · {shown_url(s.url) or s.id}",
              _verdict(c.reasons) or f"verdict: {'strategy' if c.strategy else 'not strategy'}"]
     lines += [f"LLM judge: {j.removeprefix('llm: ')}" for j in _judge(c.reasons)]
     lines += [f"LLM same-event check: {x.removeprefix('llm-event: ')}" for x in c.reasons

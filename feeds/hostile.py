@@ -5,6 +5,7 @@ renderers escape all feed text whatever the flags say."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from urllib.parse import urlsplit
 
 # Mentions that ping many people or a specific user/role on Slack or Discord.
@@ -81,20 +82,36 @@ def may_be_hostile(s: str) -> bool:
             or ("]" in s and "](" in s))
 
 
-# A web address in text: "paypal.com", "https://bank.example/login", "www.x.co.uk".
-_ADDRESS = re.compile(r"(?<![\w@.-])(?:https?://)?((?:[a-z0-9-]+\.)+[a-z]{2,24})(?![\w-])",
-                      re.IGNORECASE)
+# A web address in text: "paypal.com", "https://bank.example/login", "www.x.co.uk", and
+# the lookalikes a reader takes for one: labels in any script ("pаypal.com" with a
+# Cyrillic "а", "münchen.de"), the full-width dots browsers read as "." and an IP.
+_DOTS = ".\uff0e\uff61"
+_ADDRESS = re.compile(r"(?<![\w@.\uff0e\uff61-])(?:https?://)?"
+                      r"((?:[^\W_](?:[\w-]*[^\W_])?[.\uff0e\uff61])+(?:[^\W\d_]{2,24}|xn--[a-z0-9-]+)"
+                      r"|(?<=//)\d{1,3}(?:\.\d{1,3}){3})(?![\w-])", re.IGNORECASE)
 
 
 def misleading_link_text(text: str, url: str) -> bool:
     """True when `text`, shown as the text of a link to `url`, names a web address other
     than `url`'s host: a headline "paypal.com/security" over a link elsewhere would be a
     spoofed link. Renderers then show the text plain and the address beside it."""
-    if "." not in text:
+    if not any(dot in text for dot in _DOTS):
         return False
-    host = (urlsplit(url).hostname or "").lower().removeprefix("www.")
+    if not text.isascii():   # invisible joiners and marks: "paypal\u200d.com" reads as paypal.com
+        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+    host = _ascii_host(urlsplit(url).hostname or "")
     for m in _ADDRESS.finditer(text):
-        named = m.group(1).lower().removeprefix("www.")
+        named = _ascii_host(m.group(1))
         if not (host == named or host.endswith("." + named) or named.endswith("." + host)):
             return True
     return False
+
+
+def _ascii_host(host: str) -> str:
+    """A host as DNS spells it (punycode, "." for full-width dots, no "www."), so
+    "münchen.de" in a headline is the story's own https://xn--mnchen-3ya.de."""
+    host = re.sub("[\uff0e\uff61]", ".", host.lower()).removeprefix("www.")
+    try:
+        return host.encode("idna").decode("ascii")
+    except UnicodeError:       # a label too long for DNS: compared as written
+        return host

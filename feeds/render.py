@@ -13,6 +13,7 @@ from urllib.parse import quote, urlsplit
 
 from feeds.hostile import misleading_link_text
 from feeds.models import Brief
+from feeds.urls import shown_url
 
 __all__ = ["render_text", "render_markdown", "meta_line", "safe_url"]
 
@@ -75,7 +76,7 @@ def safe_url(url: str) -> str:
         return ""
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or " " in url:
         return ""
-    return url
+    return shown_url(url)
 
 
 def _why_line(brief: Brief) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 import lxml.etree
 import lxml.html
@@ -48,6 +48,25 @@ def canonical_url(url: str, base: str = "") -> str:
     if (m := _PLAIN_URL.match(url)) and (not base or _joinable(base)):
         return _plain_canonical(*m.groups())
     return _parsed_canonical(url, base)
+
+
+def shown_url(url: str) -> str:
+    """`url` as text for people: a host in another script in punycode, as browsers show
+    it, so "https://pаypal.com/login" (a Cyrillic "а") does not pass for PayPal's; a
+    URL urllib can't read comes back as it is."""
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname or "", parts.port
+    except ValueError:
+        return url
+    if host.isascii():
+        return url
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:             # not a name DNS could hold: no one's site either
+        host = quote(host, safe="")
+    netloc = host + (f":{port}" if port is not None else "")
+    return urlunsplit(parts._replace(netloc=netloc))
 
 
 def base_plays_no_part(url: str, base: str) -> bool:

@@ -201,3 +201,27 @@ async def test_the_picker_offers_what_a_name_names(chat_core, command, option, t
         inter = await chat.fake.autocomplete(command, {option: typed}, option)
         choices = (await chat.fake.callback(inter))["data"]["choices"]
     assert value in [c["value"] for c in choices], choices
+
+
+@pytest.mark.parametrize("slack, discord, said", [
+    (("/unsubscribe", "\u202eevil"), ("unsubscribe", {"target": "\u202eevil"}),
+     "this channel doesn't follow 'evil'; "),
+    (("/ainews", "why \u202elive.com\x1b[2J"), ("why", {"link": "\u202elive.com\x1b[2J"}),
+     "no stored story has the link or id 'live.com[2J' — "),
+], ids=["unsubscribe", "why"])
+async def test_an_error_quoting_a_bidi_override_reads_left_to_right(chat, slack, discord, said):
+    """A U+202E pasted into a command came back inside the error, and reversed the rest
+    of it: "this channel doesn't follow 'swollof ti tahw stsil snoitpircsbus/ ;'live"."""
+    answer = await chat.ask(slack, discord, admin=True)
+    assert said in answer and "\u202e" not in answer and "\x1b" not in answer, answer
+
+
+async def test_why_shows_a_lookalike_host_as_punycode(chat, chat_core):
+    """/why showed a story's link https://pаypal.com/login (a Cyrillic "а") as written,
+    and Discord made it a link reading "paypal.com"; browsers show such hosts in punycode."""
+    chat_core.store.add_new_stories([Story(
+        id="p1", url="https://p\u0430ypal.com/login", title="Alibaba pays out",
+        text="Alibaba pays.", source="Reuters", feed_url="https://news.example/rss",
+        published=WHEN, classification=QWEN.classification)], backlog=False, now=WHEN)
+    answer = await chat.ask(("/ainews", "why p1"), ("why", {"link": "p1"}))
+    assert "https://xn--pypal-4ve.com/login" in answer and "\u0430" not in answer, answer

@@ -46,6 +46,17 @@ async def test_send_prints_the_whole_brief():
         assert part in text
 
 
+async def test_a_lookalike_host_is_printed_as_punycode():
+    """A story at https://pаypal.com/login (a Cyrillic "а") printed as that, which a
+    terminal makes a link reading "paypal.com": it is shown as a browser shows it."""
+    from dataclasses import replace
+    out = io.StringIO()
+    await ConsoleAdapter(out).send("console", replace(
+        BRIEF, url="https://p\u0430ypal.com/login"), nonce="ainews-1")
+    assert "https://xn--pypal-4ve.com/login\n" in out.getvalue()
+    assert "\u0430" not in out.getvalue()
+
+
 async def test_digest_and_edit_are_printed():
     out = io.StringIO()
     adapter = ConsoleAdapter(out)

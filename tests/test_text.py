@@ -89,10 +89,21 @@ def test_hostile_flags(s, expected):
     ("write to bob@paypal.com", False),
     ("paypal.com security alert", True), ("https://paypal.com/login", True),
     ("Character.AI raises $1bn", True),      # a name that is an address: shown plain, harmless
+    # Lookalikes a reader takes for the address: another script, a full-width dot, an IP.
+    ("p\u0430ypal.com security alert", True), ("paypal\uff0ecom security alert", True),
+    ("see http://203.0.113.9/login", True), ("m\u00fcnchen.de news", True),
+    ("paypal\u200d.com security alert", True), ("paypal.\u200ccom security alert", True),
+    ("阿里巴巴发布Qwen3.5模型。腾讯跟进", False), ("Python 3.12.1.2 ships", False),
 ])
 def test_link_text_naming_another_address_is_misleading(text, misleading):
     from feeds.hostile import misleading_link_text
     assert misleading_link_text(text, "https://www.reuters.com/tech/x") is misleading
+
+
+@pytest.mark.parametrize("url", ["https://m\u00fcnchen.de/a", "https://xn--mnchen-3ya.de/a"])
+def test_a_headline_naming_its_own_international_address_is_not_misleading(url):
+    from feeds.hostile import misleading_link_text
+    assert not misleading_link_text("m\u00fcnchen.de opens an AI lab", url)
 
 
 # html_to_text reads fragments with parse_fragment + tree_to_text (fast) and everything

@@ -159,7 +159,8 @@ def bullets_text(bullets: Sequence[str]) -> str:
 
 
 def brief_blocks(brief: Brief) -> list[dict]:
-    """One brief: header, context, dek, bullets, why it matters, buttons (<= 6 blocks)."""
+    """One brief: header, context, dek, bullets, why it matters, the address when the
+    headline names another, buttons (<= 7 blocks)."""
     blocks = [header(brief.headline), context_for(brief)]
     if brief.dek.strip():
         blocks.append(section(escape(brief.dek)))
@@ -170,6 +171,10 @@ def brief_blocks(brief: Brief) -> list[dict]:
     if brief.why_it_matters.strip() and not brief.why_is_generated:
         blocks.append(section("*Why it matters:* " + escape(brief.why_it_matters)))
     url = safe_url(brief.url)
+    if url and misleading_link_text(brief.headline, url) and len(url) + 2 <= MAX_CONTEXT:
+        # "paypal.com: verify ..." over a button that goes elsewhere: the button doesn't
+        # show where it goes, so the address is shown as itself (as a digest does).
+        blocks.append({"type": "context", "elements": [mrkdwn(f"<{url}>", MAX_CONTEXT)]})
     if url:
         blocks.append({"type": "actions",
                        "elements": [button("Read the story", READ_ACTION, url=url)]})
