@@ -13,7 +13,8 @@ from feedparser.datetimes import _parse_date as feedparser_date
 from feeds import elements, fast_values, htmlclean, urls
 from feeds import hostile
 from feeds import text as textmod
-from feeds.entries import paragraphs
+from feeds.entries import first_date, paragraphs
+from feeds.fast_dates import parse_datetime
 from feeds.fastparse import parse_date
 from feeds.parser import parse_feed_with
 from tests.test_fastparse import FEED, assert_same, both, rss
@@ -158,6 +159,13 @@ def test_common_dates_read_as_feedparser_reads_them():
     for s in dates(5000):
         expected, got = feedparser_date(s), parse_date(s)
         assert (got and tuple(got[:6])) == (expected and tuple(expected[:6])), s
+
+
+def test_dates_read_straight_to_a_datetime_as_first_date_reads_feedparsers():
+    """An entry's date as the parser stores it: the same moment and zone as feedparser's
+    time tuple made into a datetime, or no date where that has none."""
+    for s in dates(5000) + ["0000-00-00T00:00:00Z", "Mon, 31 Dec 9999 23:59:59 -0100"]:
+        assert parse_datetime(s) == first_date([feedparser_date(s)]), s
 
 
 UTF8_BODIES = {
