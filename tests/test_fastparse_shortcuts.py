@@ -64,7 +64,7 @@ def test_single_spaced_text_reads_as_lxml_reads_it():
 
 def lxml_paragraphs(value: str) -> tuple[str, str]:
     html = paragraphs(value)
-    return html, textmod.tree_to_text(htmlclean._fragment(html)) if html else ""
+    return html, textmod.visible(textmod.tree_to_text(htmlclean._fragment(html))) if html else ""
 
 
 def test_plain_text_paragraphs_read_as_lxml_reads_them():
@@ -268,6 +268,27 @@ def test_invisible_characters_dropped_as_the_regex_drops_them():
     expected = [textmod._INVISIBLE.sub("", s) for s in texts]
     assert 500 < sum(e != s for e, s in zip(expected, texts)) < len(texts) - 500
     assert [textmod.visible(s) for s in texts] == expected
+
+
+def test_printable_text_has_nothing_visible_would_drop():
+    """Why the fast path skips visible() for text it found printable: every character
+    visible() drops is unprintable."""
+    dropped = [c for c in map(chr, range(0x110000)) if textmod._INVISIBLE.match(c)]
+    assert len(dropped) > 150 and not any(c.isprintable() for c in dropped)
+
+
+@pytest.mark.parametrize("read", ["clean_html", "plain_html"])
+def test_fast_path_texts_come_out_visible(read):
+    """clean_html and plain_html give text with no invisible character on every route
+    (no markup, paragraphs, the tree; one line or several), as the stories need."""
+    pieces = WORDY + TAGS + ["<p>", "</p>", "\u200b", "\u202e", "\x1b", "\ufeff", "\U000e0041"]
+    texts = [t for t in random_strings(21, 4000, pieces, longest=10) if t.strip()]
+    args = (BASE,) if read == "clean_html" else ()
+    results = [outcome(getattr(htmlclean, read), t, *args) for t in texts]
+    read_texts = [r[1] for r in results if r != "declined"]
+    assert len(read_texts) > 2000
+    assert sum(t != textmod.visible(t) for t in texts) > 500
+    assert [textmod.visible(t) for t in read_texts] == read_texts
 
 
 def test_html_handed_to_lxml_as_utf8_parses_as_the_str_does():
