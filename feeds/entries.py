@@ -38,8 +38,7 @@ class ParseError(Exception):
 @dataclass
 class Entry:
     """One entry, format-neutral, before cleaning. A reader that already has the plain
-    text of the HTML (the fast path) passes it in *_text, sparing a second HTML parse;
-    that text is visible() already (the reader often knows it printable, at no cost)."""
+    text of the HTML (the fast path) passes it in *_text, sparing a second HTML parse."""
     guid: str = ""
     link: str = ""
     title: str = ""
@@ -160,8 +159,9 @@ def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, base: str,
     sid, guid, url = _identity(entry, link, link_shared, feed_url, base, title)
     # Ids come from the raw title (above); what readers see has no control characters.
     title = textmod.visible(title)
-    summary = _text_of(entry.summary_html, entry.summary_text)
-    body = _text_of(entry.content_html, entry.content_text) if entry.content_html else summary
+    summary = textmod.visible(_text_of(entry.summary_html, entry.summary_text))
+    body = (textmod.visible(_text_of(entry.content_html, entry.content_text))
+            if entry.content_html else summary)
     # Microblog feeds (Mastodon, JSON Feed 1.1) leave titles out; readers still need one.
     # After _identity: a title-identified entry keeps the id it always had.
     title = title or _lead_sentence(body or summary)
@@ -186,5 +186,4 @@ def _lead_sentence(text: str) -> str:
 
 
 def _text_of(html: str, text: str | None) -> str:
-    """The visible text of an entry's HTML; a reader's own text is visible already."""
-    return text if text is not None else textmod.visible(textmod.html_to_text(html))
+    return text if text is not None else textmod.html_to_text(html)

@@ -4,13 +4,11 @@ read here, the rest by feedparser itself.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from feedparser.datetimes import _parse_date as feedparser_date
 
-from feeds.entries import first_date
-
-__all__ = ["parse_date", "parse_datetime"]
+__all__ = ["parse_date"]
 
 
 def parse_date(s: str):
@@ -18,39 +16,23 @@ def parse_date(s: str):
     feeds use most (RFC 822 with a numeric or GMT zone, W3C-DTF with Z or +hh:mm) are read
     here as feedparser's handlers read them; the rest, and out-of-range values, by
     feedparser itself (its handler chain and struct_time cost ~4 us a date)."""
-    stamp = _common_date(s)
-    if stamp is None:
-        return feedparser_date(s)
-    # The fields first_date reads (a struct_time costs more than the parse)
-    return stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second
-
-
-def parse_datetime(s: str) -> datetime | None:
-    """first_date([parse_date(s)]): the date as an aware UTC datetime, or None. A common
-    spelling gives its datetime at once, not a tuple first_date builds a second one from
-    (~1 us of an entry's ~80 on the real items)."""
-    stamp = _common_date(s)
-    return first_date((feedparser_date(s),)) if stamp is None else stamp
-
-
-def _common_date(s: str) -> datetime | None:
-    """The aware UTC datetime of an RFC 822 or W3C-DTF date in range; None for any other
-    text, which only feedparser's handler chain reads as feedparser does."""
     low = s.lower()
     m = _RFC822.match(low) or _W3CDTF.match(low)
     if m is None:
-        return None
+        return feedparser_date(s)
     year, month, day, hour, minute, second, zone = m.group("y", "mo", "d", "h", "mi", "s", "z")
     month = _MONTHS.get(month) or int(month)
     zone_min = 0
     if zone[0] in "+-":
         zone_min = (-1 if zone[0] == "-" else 1) * (int(zone[1:3]) * 60 + int(zone[-2:]))
     try:
-        stamp = datetime(int(year), month, int(day), int(hour), int(minute), int(second),
-                         tzinfo=timezone.utc)
-        return stamp - timedelta(minutes=zone_min) if zone_min else stamp
+        stamp = datetime(int(year), month, int(day), int(hour), int(minute), int(second))
+        if zone_min:
+            stamp -= timedelta(minutes=zone_min)
     except (ValueError, OverflowError):
-        return None  # out of range: whatever feedparser's other handlers make of it
+        return feedparser_date(s)  # out of range: whatever feedparser's other handlers make of it
+    # The fields first_date reads (a struct_time costs more than the parse)
+    return stamp.year, stamp.month, stamp.day, stamp.hour, stamp.minute, stamp.second
 
 
 _MONTHS = {m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug",

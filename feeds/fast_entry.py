@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feeds.elements import children
-from feeds.entries import Entry
-from feeds.fast_dates import parse_datetime
+from feeds.entries import Entry, first_date
+from feeds.fast_dates import parse_date
 from feeds.fast_values import (atom_author, attr, author_name, finish, guid_value, html_value,
                                link_value, plain_or_html, text_of)
 from feeds.htmlclean import Unsupported
@@ -97,9 +97,6 @@ def _date(key: str, el, dates: _Dates) -> bool:
 
 
 def _pick(dates: _Dates) -> datetime | None:
-    """The first kind's date that reads, as first_date picks it: later kinds are then
-    never parsed."""
-    for text in (dates.published, dates.updated, dates.created):
-        if text is not None and (found := parse_datetime(text)) is not None:
-            return found
-    return None
+    texts = (dates.published, dates.updated, dates.created)
+    # first_date stops at the first real date: later kinds are then never parsed
+    return first_date(parse_date(t) if t is not None else None for t in texts)

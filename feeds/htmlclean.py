@@ -89,9 +89,8 @@ def feedparser_html(raw: str, base: str) -> str:
 
 
 def clean_html(raw: str, base: str) -> tuple[str, str]:
-    """(sanitised HTML, its text without invisible characters: textmod.visible) of an
-    entry's non-empty HTML, relative URLs resolved against `base`; raises Unsupported
-    where feedparser would read it differently."""
+    """(sanitised HTML, its text) of an entry's non-empty HTML, relative URLs resolved
+    against `base`; raises Unsupported where feedparser would read it differently."""
     if "<" not in raw and "&" not in raw and raw.strip() and (
             raw.isprintable() or not _REFUSED.search(raw)):  # (what it refuses is unprintable)
         return _markless(raw)
@@ -110,7 +109,7 @@ def _clean_tree(raw: str, base: str) -> tuple[str, str]:
     root = _fragment(raw)
     prose_only = _sanitize(root, base)
     html = lxml.etree.tostring(root, method="html", encoding="unicode", with_tail=False)
-    return html[5:-6].strip(), textmod.visible(textmod.tree_to_text(root, clean=not prose_only))
+    return html[5:-6].strip(), textmod.tree_to_text(root, clean=not prose_only)
 
 
 def _markless(raw: str) -> tuple[str, str]:
@@ -137,7 +136,7 @@ def _plain_paragraphs(raw: str) -> tuple[str, str] | None:
         if piece[:3] != "<p>" or "<" in text or ">" in text:
             return None
     if not _printable(raw) or _DOUBLE_SPACE.search(raw):
-        return None  # (printable: its text is visible() already)
+        return None
     return raw, _NEWLINE.join([line for text in texts if (line := text.strip())])
 
 
@@ -155,7 +154,7 @@ def _printable(s: str) -> bool:
 
 
 def plain_html(value: str) -> tuple[str, str]:
-    """Plain text as the parser's paragraphs, with their visible text. No parse: reading the
+    """Plain text as the parser's paragraphs, with their text. No parse: reading the
     escaped paragraphs back gives each one's text (with CRs as LFs, which the text
     collapses like any whitespace)."""
     paras = paragraph_list(value)

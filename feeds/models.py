@@ -6,7 +6,7 @@ Briefs; chat channels hold Subscriptions. Nothing here does I/O.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 DEFAULT_TOPICS = (
@@ -41,9 +41,6 @@ class Classification:
 
 
 SHARED_LINK = "shared-link"   # a Story flag: see Story
-# Every story starts unclassified. Frozen, so one instance serves them all: a new one
-# per story was ~40% of a Story's construction (~1.4 us of a fast-path entry's ~80).
-UNCLASSIFIED = Classification()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +62,7 @@ class Story:
     html: str = ""               # the entry's HTML (content, else summary), for condense
     subtitle: str = ""           # entry subtitle if the feed has one (used as dek)
     flags: tuple[str, ...] = ()
-    classification: Classification = UNCLASSIFIED
+    classification: Classification = field(default_factory=Classification)
 
     @property
     def content_hash(self) -> str:

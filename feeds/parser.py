@@ -129,11 +129,10 @@ def _newest(entries: list[Entry], n: int) -> list[Entry]:
 # --- XML (feedparser) ---------------------------------------------------------------
 
 def _read_xml_feed(body: bytes, feed_url: str, content_type: str | None, reader: str):
-    # lstrip, not strip: the same test, without copying a body that ends in a newline
-    if not body.lstrip():
+    if not body.strip():
         raise ParseError("parse", f"parser: {feed_url}: empty body")
     text, notes, codec = read_body(body, content_type)
-    if not text.lstrip("\ufeff \t\r\n"):   # a byte order mark and nothing else
+    if not text.strip("\ufeff \t\r\n"):   # a byte order mark and nothing else
         raise ParseError("parse", f"parser: {feed_url}: empty body")
     if _HTML_START.match(text[:4096]):
         raise _not_a_feed(text, feed_url)

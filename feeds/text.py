@@ -280,18 +280,17 @@ _CLOSES = frozenset(_BLOCK | {"br", "li"})
 
 
 def line_text(s: str) -> str:
-    """visible(tree_to_text) of a fragment that is text alone (no markup): one line."""
-    if _single_spaced(s):  # most summaries: nothing to collapse, no line to split, and
-        return s.strip()   # printable, so nothing for visible() to drop either
-    return visible(_fast_assemble(f"\n{s.replace(_NEWLINE, ' ')}\n"))
+    """tree_to_text of a fragment that is text alone (no markup): one line."""
+    if _single_spaced(s):  # most summaries: nothing to collapse, no line to split
+        return s.strip()
+    return _fast_assemble(f"\n{s.replace(_NEWLINE, ' ')}\n")
 
 
 def lines_text(blocks: list[str]) -> str:
-    """visible(tree_to_text) of a fragment of blocks (<p>) holding text alone: a line
-    each."""
-    if all(map(_single_spaced, blocks)):  # printable: visible() would drop nothing
+    """tree_to_text of a fragment of blocks (<p>) holding text alone: a line each."""
+    if all(map(_single_spaced, blocks)):
         return _NEWLINE.join([line for b in blocks if (line := b.strip())])
-    return visible(_fast_assemble(_NEWLINE.join(b.replace(_NEWLINE, " ") for b in blocks)))
+    return _fast_assemble(_NEWLINE.join(b.replace(_NEWLINE, " ") for b in blocks))
 
 
 def _single_spaced(s: str) -> bool:

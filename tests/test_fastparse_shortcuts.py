@@ -13,8 +13,7 @@ from feedparser.datetimes import _parse_date as feedparser_date
 from feeds import elements, fast_values, htmlclean, urls
 from feeds import hostile
 from feeds import text as textmod
-from feeds.entries import first_date, paragraphs
-from feeds.fast_dates import parse_datetime
+from feeds.entries import paragraphs
 from feeds.fastparse import parse_date
 from feeds.parser import parse_feed_with
 from tests.test_fastparse import FEED, assert_same, both, rss
@@ -64,7 +63,7 @@ def test_single_spaced_text_reads_as_lxml_reads_it():
 
 def lxml_paragraphs(value: str) -> tuple[str, str]:
     html = paragraphs(value)
-    return html, textmod.visible(textmod.tree_to_text(htmlclean._fragment(html))) if html else ""
+    return html, textmod.tree_to_text(htmlclean._fragment(html)) if html else ""
 
 
 def test_plain_text_paragraphs_read_as_lxml_reads_them():
@@ -159,13 +158,6 @@ def test_common_dates_read_as_feedparser_reads_them():
     for s in dates(5000):
         expected, got = feedparser_date(s), parse_date(s)
         assert (got and tuple(got[:6])) == (expected and tuple(expected[:6])), s
-
-
-def test_dates_read_straight_to_a_datetime_as_first_date_reads_feedparsers():
-    """An entry's date as the parser stores it: the same moment and zone as feedparser's
-    time tuple made into a datetime, or no date where that has none."""
-    for s in dates(5000) + ["0000-00-00T00:00:00Z", "Mon, 31 Dec 9999 23:59:59 -0100"]:
-        assert parse_datetime(s) == first_date([feedparser_date(s)]), s
 
 
 UTF8_BODIES = {
@@ -268,27 +260,6 @@ def test_invisible_characters_dropped_as_the_regex_drops_them():
     expected = [textmod._INVISIBLE.sub("", s) for s in texts]
     assert 500 < sum(e != s for e, s in zip(expected, texts)) < len(texts) - 500
     assert [textmod.visible(s) for s in texts] == expected
-
-
-def test_printable_text_has_nothing_visible_would_drop():
-    """Why the fast path skips visible() for text it found printable: every character
-    visible() drops is unprintable."""
-    dropped = [c for c in map(chr, range(0x110000)) if textmod._INVISIBLE.match(c)]
-    assert len(dropped) > 150 and not any(c.isprintable() for c in dropped)
-
-
-@pytest.mark.parametrize("read", ["clean_html", "plain_html"])
-def test_fast_path_texts_come_out_visible(read):
-    """clean_html and plain_html give text with no invisible character on every route
-    (no markup, paragraphs, the tree; one line or several), as the stories need."""
-    pieces = WORDY + TAGS + ["<p>", "</p>", "\u200b", "\u202e", "\x1b", "\ufeff", "\U000e0041"]
-    texts = [t for t in random_strings(21, 4000, pieces, longest=10) if t.strip()]
-    args = (BASE,) if read == "clean_html" else ()
-    results = [outcome(getattr(htmlclean, read), t, *args) for t in texts]
-    read_texts = [r[1] for r in results if r != "declined"]
-    assert len(read_texts) > 2000
-    assert sum(t != textmod.visible(t) for t in texts) > 500
-    assert [textmod.visible(t) for t in read_texts] == read_texts
 
 
 def test_html_handed_to_lxml_as_utf8_parses_as_the_str_does():
