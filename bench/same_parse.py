@@ -44,7 +44,8 @@ def outcome(parse, reader: str, body: bytes):
 
 
 def feeds(random_entries: int) -> dict[str, bytes]:
-    found = {str(p): p.read_bytes() for p in sorted((ROOT / "tests" / "data").glob("*"))}
+    found = {str(p): p.read_bytes() for p in sorted((ROOT / "tests" / "data").glob("*"))
+             if p.is_file()}  # (tests/data/upgrade holds stores, not feeds)
     shared = ITEMS.parents[1] / "feeds"
     found.update({str(p): p.read_bytes() for p in sorted(shared.rglob("*")) if p.is_file()})
     for seed in range(6):
