@@ -102,10 +102,10 @@ STORY_MEMOS = {"cluster": ("_signature", "_title_words", "_stem", "_name_words",
 
 
 def forget_story_memos() -> None:
-    """Empty STORY_MEMOS, in today's modules and in a revision's loaded by code_at."""
+    """Empty STORY_MEMOS, in today's modules and in every revision's loaded by load_at."""
     for stem, names in STORY_MEMOS.items():
-        for module in (sys.modules.get(f"feeds.{stem}"), sys.modules.get(f"storage.{stem}"),
-                       sys.modules.get(f"_rev_{stem}")):
+        today = (sys.modules.get(f"feeds.{stem}"), sys.modules.get(f"storage.{stem}"))
+        for module in (*today, *LOADED.get(stem, ())):
             for name in names:
                 memo = getattr(module, name, None)
                 clear = getattr(memo, "cache_clear", None) or getattr(memo, "clear", None)
@@ -201,6 +201,9 @@ def code_at(rev: str) -> tuple:
     return classify.Classifier, store.Store
 
 
+LOADED: dict[str, list[types.ModuleType]] = {}   # stem -> every revision's copy loaded
+
+
 def load_at(rev: str, paths: tuple[str, ...], prefix: str):
     """Load the modules `paths` (in dependency order) as they were at `rev`, each named
     `prefix` + its stem, their imports of each other pointed at these copies; those REV
@@ -216,6 +219,7 @@ def load_at(rev: str, paths: tuple[str, ...], prefix: str):
             src = src.replace(f"from {old} import", f"from {new} import")
         name = renames[path[:-3].replace("/", ".")] = prefix + Path(path).stem
         module = sys.modules[name] = types.ModuleType(name)
+        LOADED.setdefault(Path(path).stem, []).append(module)   # two revisions: same name
         module.__file__ = str(ROOT / path)   # so the gazetteer reads today's feeds/data
         exec(compile(src, f"{rev}:{path}", "exec"), module.__dict__)
     return module
