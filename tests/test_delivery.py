@@ -71,6 +71,26 @@ async def test_hourly_cap_rolls_overflow_into_one_roundup(store, clock):
     assert states(store) == {"sent": 10, "digested": 1}
 
 
+@dataclass
+class NoIdAdapter(RecordingAdapter):
+    """A platform (or a webhook) that answers a post without a message id."""
+
+    async def send(self, channel, brief, *, nonce):
+        await super().send(channel, brief, nonce=nonce)
+        return None
+
+
+async def test_the_hourly_cap_holds_for_a_platform_that_gives_no_message_ids(store, clock):
+    """Posts without an id are stored under their nonce: each counts toward the cap,
+    rather than all of them as one (and the cap never reached)."""
+    follow(store, clock)
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(3)], clock())
+    adapter = NoIdAdapter(clock=clock)
+    assert await delivery(store, clock, adapter, hourly_cap=2).run_once() == 2
+    assert len(adapter.sends) == 2 and states(store) == {"sent": 2, "held": 1}
+    assert {store.outbox_post(i).message_id for i in (1, 2)} == {"ainews-1", "ainews-2"}
+
+
 async def test_slow_channel_does_not_block_others(store, clock):
     follow(store, clock, "slow")
     follow(store, clock, "fast")

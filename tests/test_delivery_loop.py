@@ -15,8 +15,8 @@ from bot.delivery import Delivery
 from bot.dispatch import dispatch_new
 from bot.replies import Caller
 from tests.fakes.recorder import RecordingAdapter
-from tests.delivery_kit import (brief, delivery, error_records, follow, sent_then_edit_queued,
-                                 states, until)
+from tests.delivery_kit import (brief, delivery, error_records, follow, run_until_idle,
+                                 sent_then_edit_queued, states, until)
 
 
 async def test_a_stop_ends_delivery_after_the_post_in_flight(store, clock):
@@ -56,6 +56,28 @@ async def test_a_stop_waits_for_the_post_in_flight_to_be_recorded(store, clock):
     adapter.release("c1")
     await asyncio.wait_for(task, 5)
     assert states(store) == {"sent": 1} and len(adapter.sends) == 1
+
+
+async def test_a_failed_look_at_the_outbox_does_not_stop_delivery(store, clock, monkeypatch,
+                                                                caplog):
+    """A locked database once ("database is locked" while a backup runs) costs one
+    pass, not every post until the bot is restarted."""
+    import sqlite3
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    real, calls = store.channels_with_outbox_work, []
+
+    def flaky(now):
+        calls.append(now)
+        if len(calls) == 1:
+            raise sqlite3.OperationalError("database is locked")
+        return real(now)
+    monkeypatch.setattr(store, "channels_with_outbox_work", flaky)
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, idle_seconds=0.01)
+    assert await run_until_idle(d, adapter, 1) == 1
+    assert states(store) == {"sent": 1}
+    assert "delivery: pass failed; retrying" in caplog.text
 
 
 @pytest.mark.parametrize("digest", [True, False])

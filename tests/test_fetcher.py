@@ -241,6 +241,18 @@ async def test_redirect_loop_is_reported(server, fetcher, hops):
     assert len(server.requests) == len(hops) - 1
 
 
+async def test_a_loop_through_a_long_url_is_reported_in_one_short_line(server, fetcher):
+    """The message is shown in `ainews feeds` and in chat: a 1,000-character Location
+    is cut at 400 characters rather than flooding them."""
+    long_path = "/loop/" + "x" * 1000
+    server.add_redirect("/loop1", long_path)
+    server.add_redirect(long_path, "/loop2")
+    server.add_redirect("/loop2", long_path)
+    err = await fetch_error(fetcher, server.url("/loop1"))
+    assert err.kind == "redirects" and "redirected in a loop" in str(err)
+    assert len(str(err)) == 400 and str(err).endswith("x…")
+
+
 async def test_redirect_without_a_location_is_an_http_error(server, fetcher):
     server.script("/nowhere", [Reply(302, b"", "text/plain", etag=None)])
     err = await fetch_error(fetcher, server.url("/nowhere"))
@@ -368,6 +380,20 @@ async def test_the_bots_fetcher_takes_its_bounds_from_the_settings(server, tmp_p
     finally:
         app.store.close()
     assert server.max_in_flight == most
+
+
+def test_the_bots_fetcher_keeps_the_documented_limits(tmp_path):
+    """docs/architecture.md: a feed gets 15 s, 5 redirects and 10 MB; a feed that could stall
+    the bot for longer, or a redirect chain that could go on, holds up other feeds."""
+    from bot.app import App
+    from bot.config import load_settings
+    app = App(load_settings({"AINEWS_DB": str(tmp_path / "a.db")}, dotenv_path=None))
+    try:
+        p = app.fetch_policy
+    finally:
+        app.store.close()
+    assert (p.timeout, p.max_redirects, p.max_bytes) == (15.0, 5, 10 * 1024 * 1024)
+    assert not p.allow_private
 
 
 async def test_a_busy_host_does_not_hold_up_other_hosts(server):

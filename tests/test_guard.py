@@ -53,6 +53,8 @@ class FakeDNS(AbstractResolver):
     ("http://ip6-localhost/", "loopback"),
     ("http://IP6-Loopback./", "loopback"),
     ("http://[4000::1]/", "reserved"),               # reserved, though Python calls it global
+    ("http://127.0.0.1%25eth0/", "loopback"),        # a zone id does not hide the address
+    ("http://[fe80::1%25eth0]/", "link-local"),
 ])
 def test_literal_private_addresses_are_blocked(url, problem):
     with pytest.raises(FetchError) as info:

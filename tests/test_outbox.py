@@ -154,6 +154,24 @@ async def test_the_hourly_cap_counts_a_post_from_its_first_send_not_its_edit(sto
     assert adapter.digests == []
 
 
+async def test_a_roundup_counts_once_toward_the_hourly_cap(store, clock):
+    """A roundup is one message in the channel: after a roundup of three, a channel
+    capped at three messages an hour has room for two posts, not none."""
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in (1, 2, 3)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=3)
+    clock.advance(hours=1)
+    assert await d.run_once() == 1                         # the 10:00 roundup
+    admin = Caller("console", "w1", "c1", "u1", is_admin=True)
+    assert "Digest off" in Commands(store, None, clock=clock).digest(admin, "off").text
+    dispatch_new(store, [brief(4, clock), brief(5, clock, minutes_ago=1)], clock())
+    assert await d.run_once() == 2
+    assert [s.brief.id for s in adapter.sends] == ["story4", "story5"]
+    assert states(store) == {"digested": 3, "sent": 2}
+
+
 async def test_a_roundup_takes_the_highest_scoring_of_posts_published_together(store, clock):
     follow(store, clock)
     store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())

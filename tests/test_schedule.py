@@ -30,6 +30,8 @@ def every(minutes: float, n: int = 10, newest_ago: float = 0.0) -> list[datetime
     # Only the newest 20 entries count: a feed that turned busy is polled at its new
     # rate however long its archive of daily posts (11 busy entries of the newest 20).
     (15, every(10, n=11) + every(24 * 60, n=40, newest_ago=100 + 24 * 60), 7.5),
+    # A quick follow-up post does not double an hourly feed's polls: the median gap counts.
+    (15, [NOW - timedelta(minutes=1)] + every(60, n=15, newest_ago=11), 30),
     (1.5, every(0.5), 1.0),                         # never under a minute...
     (0.05, every(0.02), 0.05),                      # ...unless configured (tests)
     (120, every(24 * 60, newest_ago=60), 240),
@@ -88,3 +90,12 @@ def test_unchanged_poll_keeps_the_previous_interval(previous, expected):
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     got = next_poll_after_unchanged(now, 10.0, previous)
     assert (got - now).total_seconds() / 60 == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("ttl,max_age", [(30, None), (None, 1800)], ids=["ttl", "max-age"])
+def test_an_unchanged_poll_still_honours_what_the_feed_asked_for(ttl, max_age):
+    """A feed that asks for 30 minutes between polls is not polled every 10 because
+    the last full poll chose 10 and then nothing changed."""
+    from feeds.schedule import next_poll_after_unchanged
+    got = next_poll_after_unchanged(NOW, 15.0, 10.0, ttl_minutes=ttl, max_age=max_age)
+    assert got == NOW + timedelta(minutes=30)

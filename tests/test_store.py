@@ -314,6 +314,20 @@ def test_same_guid_with_a_new_link_is_still_one_story(store, together):
     assert added == [s] and len(store.latest(50, strategy_only=False)) == 1
 
 
+def test_another_outlets_copy_never_rewrites_a_stored_story(store):
+    """A syndicated copy (the same page from another feed, in its own words) is the same
+    story: the post keeps the first outlet's words and is not edited into the copy's."""
+    first = make("Alibaba cuts Qwen API prices", url="https://ft.com/content/1",
+                 text="Prices fall 50%.")
+    copy = make("Alibaba slashes Qwen prices", feed=FEED_B, source="Outlet B",
+                url="https://ft.com/content/1", text="Syndicated: prices fall.")
+    add(store, first)
+    assert add(store, copy) == []
+    kept = store.get_story(first.id)
+    assert (kept.title, kept.text, kept.source) == (first.title, first.text, "Outlet A")
+    assert store.last_edit_seq() == 0, "no edit of the post is queued"
+
+
 def test_an_alias_is_known_even_when_its_link_changes_again(store):
     first = make("Alibaba cuts Qwen API prices", guid="g-1", url="https://ft.com/content/1")
     unstable = replace(first, id=story_id(FEED_A, "g-2", first.url), guid="g-2")
@@ -474,6 +488,22 @@ def test_verbatim_headlines_without_companies_cluster_by_title_key(store):
     copy = wire("Shipping rates climb on longer routes around the cape", 9, hours=2)
     assert add(store, edited, copy) == [copy]
     assert store.cluster_info(copy.id)[0] == first.id
+
+
+def test_also_reported_by_names_each_other_outlet_once(store):
+    """"FT: ... also reported by FT, The Verge, The Verge" repeats what the post says."""
+    both = ("Anthropic", "Amazon")
+    lead = make("Anthropic raises $4bn from Amazon", companies=both, source="FT")
+    more = [make("Anthropic secures fresh $4bn investment from Amazon", feed=FEED_B,
+                 source="FT", hours=2, companies=both),
+            make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
+                 source="The Verge", hours=6, companies=both),
+            make("Amazon invests a further $4bn in Anthropic", feed=FEED_B,
+                 source="The Verge", hours=7, companies=both)]
+    add(store, lead)
+    add(store, *more)
+    assert {store.cluster_info(s.id)[1] for s in more} == {lead.id}
+    assert store.cluster_info(lead.id) == (lead.id, lead.id, ["The Verge"])
 
 
 def test_same_event_from_two_outlets_is_one_cluster(store):

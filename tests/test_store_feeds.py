@@ -132,3 +132,34 @@ def test_the_bot_looks_offline_only_when_no_feed_answers_and_several_cannot_be_r
         store.record_fetch_failure(url, now=now - MIN, next_poll=now, kind=kind,
                                    message="no route")
     assert store.looks_offline(now=now, window=WINDOW) is offline
+
+
+def test_polls_while_the_bot_is_offline_never_pause_a_feed(store):
+    """An hour without network must not leave every feed one failure from a pause, or
+    with a day's backoff, once the network is back."""
+    for i in range(12):
+        store.record_unreachable(URL, now=T0 + i * MIN, next_poll=T0 + (i + 1) * MIN,
+                                 kind="dns", message="a.example: DNS lookup failed")
+    s = store.feed_state(URL)
+    assert (s.health, s.failures, s.paused) == ("failing", 1, False)
+    assert (fail(store).failures, store.feed_state(URL).paused) == (2, False)
+
+
+def test_resuming_paused_feeds_leaves_the_others_alone(store):
+    failing = "https://b.example/feed.xml"
+    store.upsert_feed(FeedSource("Outlet B", failing))
+    fail(store, 10)
+    store.record_fetch_failure(failing, now=T0, next_poll=T0 + 30 * MIN, kind="timeout",
+                               message="b.example timed out")
+    assert store.resume_paused_feeds() == [URL]
+    b = store.feed_state(failing)
+    assert (b.failures, b.next_poll, b.health) == (1, T0 + 30 * MIN, "failing")
+    assert store.feed_state(URL).health == "new"
+
+
+def test_a_multi_line_error_is_stored_as_one_line(store):
+    """`ainews feeds` shows last_error in a table row: a line break would tear it."""
+    s = store.record_fetch_failure(URL, now=T0, next_poll=T0 + MIN, kind="parse",
+                                   message="poller: not XML\nline 2, column 1")
+    assert s.last_error == "parse: poller: not XML line 2, column 1"
+    assert store.feed_state(URL).last_error == s.last_error

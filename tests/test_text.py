@@ -88,6 +88,8 @@ def test_hostile_flags(s, expected):
     ("Reuters.com exclusive", False), ("news.reuters.com says", False),
     ("write to bob@paypal.com", False),
     ("paypal.com security alert", True), ("https://paypal.com/login", True),
+    # Sharing the link's last letters is not being its domain: each is a lookalike.
+    ("fakereuters.com exclusive", True), ("ters.com login", True),
     ("Character.AI raises $1bn", True),      # a name that is an address: shown plain, harmless
     # Lookalikes a reader takes for the address: another script, a full-width dot, an IP.
     ("p\u0430ypal.com security alert", True), ("paypal\uff0ecom security alert", True),
