@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from itertools import filterfalse, repeat
+from itertools import chain, filterfalse, repeat
 from operator import itemgetter, sub
 
 from feeds.cluster import WINDOW, Signature, match_score, same_signature, signature, title_key
@@ -30,7 +30,8 @@ class ClusterSearch:
     def _find_cluster(self, pk: int, story: Story, key: str, mine: Signature) -> int | None:
         """The cluster (lead pk) of the nearest earlier report of the same event."""
         by_company, by_key = self._candidates(pk, story, key)
-        return self._first_match(story, mine, list(dict.fromkeys(by_company + by_key)))
+        pks = list(dict.fromkeys(by_company + by_key)) if by_key else by_company   # unique
+        return self._first_match(story, mine, pks)
 
     def _candidates(self, pk: int, story: Story, key: str) -> tuple[list[int], list[int]]:
         """Reports within WINDOW of `story`: those naming one of its main companies (newest
@@ -38,9 +39,9 @@ class ClusterSearch:
         lo, hi = story.published - WINDOW, story.published + WINDOW
         lo_s, hi_s = iso_utc(lo), iso_utc(hi)
         days = CompanyDays.window(lo, hi)
-        by_company: dict[int, None] = {}
-        for company in story.classification.companies[:_MAX_COMPANIES]:
-            by_company.update(dict.fromkeys(self._by_company(company, days, lo_s, hi_s, pk)))
+        by_company = dict.fromkeys(chain.from_iterable(   # each once, first seen first
+            self._by_company(company, days, lo_s, hi_s, pk)
+            for company in story.classification.companies[:_MAX_COMPANIES]))
         rows = self.db.conn.execute(
             "SELECT pk FROM stories WHERE title_key = ? AND title_key != '' "
             "AND published BETWEEN ? AND ? AND pk != ? LIMIT ?",
