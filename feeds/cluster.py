@@ -204,8 +204,19 @@ def _shared(items) -> frozenset[str]:
 
 def signature(story: Story) -> Signature:
     """The cheap-to-compare summary of a story used by `same_event`."""
+    return _signature(*signature_input(story))
+
+
+def signature_input(story: Story) -> tuple[str, str, tuple[str, ...]]:
+    """What a story's signature is made of: a store keeps this for a story nothing was
+    compared with yet, and makes the signature (`signed`) when a later story needs it."""
     lead = f"{story.subtitle}\n{(story.summary or story.text)[:400]}"
-    return _signature(story.title, lead, story.classification.companies)
+    return story.title, lead, story.classification.companies
+
+
+def signed(made_of: tuple[str, str, tuple[str, ...]]) -> Signature:
+    """The signature of a story whose `signature_input` this is."""
+    return _signature(*made_of)
 
 
 @lru_cache(maxsize=4096)   # a new story is compared with the same few recent ones
