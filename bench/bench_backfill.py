@@ -97,7 +97,7 @@ def one_run(feeds: list[tuple[str, bytes]], code: tuple | None = None) -> dict:
 # words). The runs replay the same stories, so without this every run after the first
 # found every signature made already, which a real first cycle (a fresh process, new
 # stories) never does: the store stage read ~0.4 s (a quarter) low on the farm.
-STORY_MEMOS = {"cluster": ("_signature", "_title_words", "_stem", "_SHARED"),
+STORY_MEMOS = {"cluster": ("_signature", "_title_words", "_stem", "_name_words", "_SHARED"),
                "candidates": ("_days",)}
 
 

@@ -69,8 +69,8 @@ def parts(batches: list[list], runs: int) -> None:
             return None
 
     class NoClusterSearch(Store):
-        def _find_cluster(self, pk, story, key, mine):
-            return None
+        def _find_cluster(self, pk, story, key):
+            return None, None   # (cluster, signature): no signature made either
 
     alternate({"store": Store, "no comparisons": NoComparisons,
                "no cluster search": NoClusterSearch}, batches, runs)

@@ -25,8 +25,9 @@ _SCALE = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "mln": 1e6, "million":
           "b": 1e9, "bn": 1e9, "bln": 1e9, "billion": 1e9, "t": 1e12, "tn": 1e12,
           "trillion": 1e12}
 # Figures are found from their digits (a regex anchored anywhere is ~20x slower on
-# long summaries): the currency before, the percent/scale/currency word after.
-_NUM = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?")
+# long summaries): the currency before, the percent/scale/currency word after. The
+# first digit is outside the alternatives, so `re` skips to digits in C (3x faster).
+_NUM = re.compile(r"\d(?:\d{0,2}(?:,\d{3})+(?!\d)|\d*(?:\.\d+)?)")
 _CURRENCY_BEFORE = re.compile(r"(?:(?:us|hk|a|c|s)?\$|€|£|¥|\b(?:usd|eur|rmb|cny|gbp)\s?)$",
                               re.IGNORECASE)
 _AFTER = re.compile(
@@ -203,14 +204,25 @@ def _shared(items) -> frozenset[str]:
 
 def signature(story: Story) -> Signature:
     """The cheap-to-compare summary of a story used by `same_event`."""
+    return _signature(*signature_input(story))
+
+
+def signature_input(story: Story) -> tuple[str, str, tuple[str, ...]]:
+    """What a story's signature is made of: a store keeps this for a story nothing was
+    compared with yet, and makes the signature (`signed`) when a later story needs it."""
     lead = f"{story.subtitle}\n{(story.summary or story.text)[:400]}"
-    return _signature(story.title, lead, story.classification.companies)
+    return story.title, lead, story.classification.companies
+
+
+def signed(made_of: tuple[str, str, tuple[str, ...]]) -> Signature:
+    """The signature of a story whose `signature_input` this is."""
+    return _signature(*made_of)
 
 
 @lru_cache(maxsize=4096)   # a new story is compared with the same few recent ones
 def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
     companies = _shared(c.casefold() for c in companies_)
-    company_words = {_stem(w) for c in companies for w in _WORD.findall(c)}
+    company_words = {w for c in companies for w in _name_words(c)[0]}
     in_order = _title_words(title)
     title_words = set(in_order)
     headliners = _shared(c for c in companies if _named_in(c, title_words))
@@ -252,15 +264,22 @@ def _chinese_title_words(title: str, events: set[str], words: set[str]) -> None:
         words.update(run[i:i + 2] for i in range(len(run) - 1))
 
 
+@lru_cache(maxsize=4096)   # the same companies in every story: their words split once
+def _name_words(company: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The stems of the words of a company's name, and of those that are not stop words."""
+    words = _WORD.findall(company)
+    return tuple(map(_stem, words)), tuple(_stem(w) for w in words if w not in _STOP)
+
+
 def _named_in(company: str, title_words: set[str]) -> bool:
     """Whether a word of the company's name ("moonshot" of "moonshot ai") is in the title."""
-    return any(_stem(w) in title_words for w in _WORD.findall(company) if w not in _STOP)
+    return any(map(title_words.__contains__, _name_words(company)[1]))
 
 
 def _first_at(company: str, in_order: tuple[str, ...]) -> int:
     """Where the title (its words in order) first names `company`, as `_named_in` reads."""
-    return min((in_order.index(_stem(w)) for w in _WORD.findall(company)
-                if w not in _STOP and _stem(w) in in_order), default=len(in_order))
+    return min((in_order.index(w) for w in _name_words(company)[1] if w in in_order),
+               default=len(in_order))
 
 
 def title_key(title: str) -> str:

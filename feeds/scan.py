@@ -27,27 +27,43 @@ MEMO_LIMIT = 50_000   # spellings remembered; a stream of odd ones must not grow
 points_of = itemgetter(0)
 
 
+# A Term's topic strength per mask: 2 for the headline, 1 for the rest of the body.
+STRENGTH = [2 * ("title" in order) + (len(order) > ("title" in order)) for order in ORDERS]
+
+
 class Term:
     """A phrase key (kind, owner, lowercased phrase) with its weight and, per mask of
-    places, its feature names, points and (points, reason text), and topic strength."""
+    places, its feature names, points and (points, reason text) (`at`), and topic strength."""
     __slots__ = ("kind", "owner", "phrase", "weight", "at", "strength")
 
     def __init__(self, key: tuple[str, str, str], weight: float, factors: tuple[dict, dict]):
-        self.kind, self.owner, self.phrase = kind, owner, phrase = key
+        self.kind, self.owner, self.phrase = key
         self.weight = weight
+        self.strength = STRENGTH
+        self.at = _Masks(key, weight, factors[key[0] == "negative"])
+
+
+class _Masks(dict):
+    """mask -> a Term's (feature names, points, (points, reason text)) for that set of
+    places, made on first use: a story meets one or two of a Term's eight masks, and a
+    first cycle makes a Term for each of its thousand-odd phrases (a dozen formats each)."""
+    __slots__ = ("key", "weight", "factor")
+
+    def __init__(self, key: tuple[str, str, str], weight: float, factor: dict):
+        super().__init__()
+        self.key, self.weight, self.factor = key, weight, factor
+
+    def __missing__(self, mask: int) -> tuple:
+        kind, owner, phrase = self.key
         name = (owner if owner in TOPIC_OWNERS else f"cue:{owner}" if kind == "cue"
                 else "negative" if kind == "negative" else "other")
-        names = [tuple(f"{name}@{p}" for p in order) for order in ORDERS]
-        factor = factors[kind == "negative"]
-        points = [weight * sum(map(factor.__getitem__, order)) for order in ORDERS]
-        title = ["title" in order for order in ORDERS]
-        self.strength = [2 * t + (len(order) > t) for t, order in zip(title, ORDERS)]
-        sign = "-" if kind == "negative" else "+"
-        head = "negative:" if kind == "negative" else "term:"
-        tail = "" if kind == "negative" else f" [{owner}]"
-        why = [(pts, f"{head}{phrase} {sign}{pts:.3g}{tail}" + (" (title)" if t else ""))
-               for pts, t in zip(points, title)]
-        self.at = list(zip(names, points, why))
+        order = ORDERS[mask]
+        pts = self.weight * sum(map(self.factor.__getitem__, order))
+        sign, head, tail = (("-", "negative:", "") if kind == "negative"
+                            else ("+", "term:", f" [{owner}]"))
+        why = f"{head}{phrase} {sign}{pts:.3g}{tail}" + (" (title)" if "title" in order else "")
+        value = self[mask] = (tuple(f"{name}@{p}" for p in order), pts, (pts, why))
+        return value
 
 
 class Scan:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta, timezone
-from itertools import filterfalse, repeat
+from itertools import chain, filterfalse, repeat
 from operator import itemgetter, sub
 
-from feeds.cluster import WINDOW, Signature, match_score, same_signature, signature, title_key
+from feeds.cluster import (WINDOW, Signature, match_score, same_signature, signature, signed,
+                           title_key)
 from feeds.models import Classification, Story, iso_utc, parse_iso
 from storage.candidates import CompanyDays
 
@@ -25,12 +26,20 @@ _WINDOW_US = WINDOW // _ONE_US
 
 class ClusterSearch:
     """Mixin of StoryStore: uses self.db, self._signatures (pk -> (cluster, published
-    in micros, Signature), oldest first) and self._company_days."""
+    in micros, Signature), oldest first), self._unsigned (see _sign_unsigned) and
+    self._company_days."""
 
-    def _find_cluster(self, pk: int, story: Story, key: str, mine: Signature) -> int | None:
-        """The cluster (lead pk) of the nearest earlier report of the same event."""
+    def _find_cluster(self, pk: int, story: Story, key: str
+                      ) -> tuple[int | None, Signature | None]:
+        """The cluster (lead pk) of the nearest earlier report of the same event, and the
+        story's signature, made only when there is a report to compare it with (half
+        the stories of a real backfill have none: no company, no wire copy)."""
         by_company, by_key = self._candidates(pk, story, key)
-        return self._first_match(story, mine, list(dict.fromkeys(by_company + by_key)))
+        pks = list(dict.fromkeys(by_company + by_key)) if by_key else by_company   # unique
+        if not pks:
+            return None, None
+        mine = signature(story)
+        return self._first_match(story, mine, pks), mine
 
     def _candidates(self, pk: int, story: Story, key: str) -> tuple[list[int], list[int]]:
         """Reports within WINDOW of `story`: those naming one of its main companies (newest
@@ -38,9 +47,9 @@ class ClusterSearch:
         lo, hi = story.published - WINDOW, story.published + WINDOW
         lo_s, hi_s = iso_utc(lo), iso_utc(hi)
         days = CompanyDays.window(lo, hi)
-        by_company: dict[int, None] = {}
-        for company in story.classification.companies[:_MAX_COMPANIES]:
-            by_company.update(dict.fromkeys(self._by_company(company, days, lo_s, hi_s, pk)))
+        by_company = dict.fromkeys(chain.from_iterable(   # each once, first seen first
+            self._by_company(company, days, lo_s, hi_s, pk)
+            for company in story.classification.companies[:_MAX_COMPANIES]))
         rows = self.db.conn.execute(
             "SELECT pk FROM stories WHERE title_key = ? AND title_key != '' "
             "AND published BETWEEN ? AND ? AND pk != ? LIMIT ?",
@@ -126,7 +135,7 @@ class ClusterSearch:
         return found
 
     def _load_signatures(self, missing: list[int]) -> None:
-        for chunk in chunks(missing, 500):
+        for chunk in chunks(self._sign_unsigned(missing), 500):
             marks = ",".join("?" * len(chunk))
             # Only what a signature reads: html and full text would cost I/O for nothing.
             rows = self.db.execute(
@@ -137,6 +146,29 @@ class ClusterSearch:
                               summary=summary, subtitle=subtitle, classification=Classification(
                                   companies=tuple(json.loads(companies))))
                 self._signatures[pk] = (cluster, micros(other.published), signature(other))
+
+
+    def _sign_unsigned(self, missing: list[int]) -> list[int]:
+        """Make the signatures of those of `missing` stored unsigned (self._unsigned:
+        pk -> (cluster, published in micros, feeds.cluster.signature_input)); the rest,
+        to be read from the table."""
+        unsigned, rest = self._unsigned, []
+        for pk in missing:
+            entry = unsigned.pop(pk, None)
+            if entry is None:
+                rest.append(pk)
+            else:
+                cluster, when, made_of = entry
+                self._signatures[pk] = (cluster, when, signed(made_of))
+        return rest
+
+    def _keep_unsigned(self, pk: int, entry: tuple) -> None:
+        """Keep a new story's (cluster, micros, signature_input) until a later story
+        needs its signature; bounded as the signatures are (a dropped one is read)."""
+        unsigned = self._unsigned
+        unsigned[pk] = entry
+        if len(unsigned) > SIGNATURE_CACHE:
+            del unsigned[next(iter(unsigned))]
 
 
 def micros(when: datetime) -> int:

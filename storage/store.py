@@ -50,6 +50,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
         self._now = clock
         self._lock = threading.RLock()
         self._signatures: OrderedDict = OrderedDict()   # see StoryStore
+        self._unsigned: dict = {}                        # likewise
         self._data_version = None                        # likewise
         self._search_rows: dict[int, tuple[str, str]] = {}   # likewise
         self._own_transaction = False   # the outermost transaction is _write's
@@ -190,6 +191,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
 
     def _forget_stories(self) -> None:
         self._signatures.clear()
+        self._unsigned.clear()
         self._company_days.clear()
 
     def transaction(self, *, whole: bool = False):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
 
-from feeds.cluster import signature, title_key
+from feeds.cluster import signature_input, title_key
 from feeds.models import SHARED_LINK, Story, iso_utc, parse_iso
 from storage.briefs import BriefCache
 from storage.clusters import ClusterSearch, micros
@@ -29,9 +29,9 @@ log = logging.getLogger("ainews.store")
 
 
 class StoryStore(KnownStories, BriefCache, ClusterSearch):
-    """Mixin of Store: uses self.db, self._write(), self._signatures (an OrderedDict)
-    and self._company_days (storage.candidates), which the Store empties when a
-    transaction rolls back (pks may be reused), self._data_version, and
+    """Mixin of Store: uses self.db, self._write(), self._signatures (an OrderedDict),
+    self._unsigned (a dict) and self._company_days (storage.candidates), which the Store
+    empties when a transaction rolls back (pks may be reused), self._data_version, and
     self._search_rows (new stories waiting for the search index), which the Store
     writes when its outermost transaction (self._own_transaction) commits. Story rows
     change only through these methods (the memory of them relies on it)."""
@@ -97,6 +97,7 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
         if version != self._data_version:
             self._data_version = version
             self._signatures.clear()
+            self._unsigned.clear()
             self._company_days.clear()
 
     def _merge_known(self, story: Story, seen: str, known: Known, later: "_Later") -> bool:
@@ -121,6 +122,7 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
 
     def _update_content(self, pk: int, story: Story, seen: str) -> None:
         self._signatures.pop(pk, None)
+        self._unsigned.pop(pk, None)
         self._company_days.clear()   # its company rows move (rare: simply reload)
         self._index_waiting(pk)   # the UPDATE's triggers take its old words out
         values = {**content_values(story), "title_key": title_key(story.title)}
@@ -137,9 +139,10 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
     def _insert_story(self, pk: int, story: Story, status: str, seen: str,
                       content_hash: str, later: "_Later", join: int | None = None) -> None:
         published = iso_utc(story.published)   # once: the row and its company/topic rows
-        key, mine = title_key(story.title), signature(story)
+        key = title_key(story.title)
         joined = self._cluster_of(join)   # None without a join: no query
-        cluster = self._find_cluster(pk, story, key, mine) or joined
+        found, mine = self._find_cluster(pk, story, key)
+        cluster = found or joined
         if join is not None and (joined is None or cluster != joined):
             story = without_llm_join(story)
         lead = int(cluster is None)
@@ -147,10 +150,14 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
         execute(INSERT_STORY, (pk, story.id, story.url, story.feed_url, status, key, seen,
                                seen, cluster or pk, lead,
                                *content_row(story, content_hash, published)))
-        # Later stories of a backfill are compared with this one: keep its signature now
-        # instead of reading the row back and computing it again (same values: the time
-        # as stored, to the second).
-        self._signatures[pk] = (cluster or pk, micros(parse_iso(published)), mine)
+        # Later stories of a backfill are compared with this one: keep its signature (or
+        # what it is made of) instead of reading the row back (same values: the time as
+        # stored, to the second).
+        entry = (cluster or pk, micros(parse_iso(published)))
+        if mine is None:   # compared with nothing yet: signed when a later story needs it
+            self._keep_unsigned(pk, (*entry, signature_input(story)))
+        else:
+            self._signatures[pk] = (*entry, mine)
         c = story.classification
         # The next story's cluster search reads the company rows: written now.
         self.db.conn.executemany(INSERT_LINK["story_companies"],

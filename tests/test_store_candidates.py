@@ -129,3 +129,36 @@ def test_a_time_given_in_another_zone_finds_the_same_candidates(tmp_path, offset
                       source="The Verge")
         add(store, replace(follow, published=follow_at.astimezone(zone)))
         assert store.cluster_info(follow.id) == (lead.id, lead.id, ["The Verge"])
+
+
+def test_an_edit_by_another_process_moves_the_story(tmp_path):
+    """The CLI stores an outlet's correction of which companies a report is about while
+    the bot runs: the bot's later reports cluster by the corrected ones."""
+    path = tmp_path / "ainews.db"
+    with Store(path) as bot, Store(path) as cli:
+        first = make("Anthropic raises $4bn from Amazon", source="FT", guid="g",
+                     companies=("Nvidia",))
+        add(bot, first)
+        add(cli, replace(first, title="Anthropic raises $4bn from Amazon, it says",
+                         classification=replace(first.classification,
+                                                companies=("Anthropic", "Amazon"))))
+        follow = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
+                      source="The Verge", hours=6)
+        add(bot, follow)
+        assert bot.cluster_info(follow.id) == (first.id, first.id, ["The Verge"])
+
+
+def test_reports_beyond_the_signature_bound_still_cluster(tmp_path, monkeypatch):
+    """More first reports (nothing yet to compare them with) than the store keeps in
+    memory: a later report of the oldest one's event still joins it."""
+    import storage.clusters
+    monkeypatch.setattr(storage.clusters, "SIGNATURE_CACHE", 2)
+    with Store(tmp_path / "a.db") as store:
+        lead = make("Anthropic raises $4bn from Amazon", source="FT")
+        others = [make(f"{c} opens an office in Paris", guid=c, hours=1, companies=(c,))
+                  for c in ("Nvidia", "Baidu", "Mistral", "Zhipu")]
+        add(store, lead, *others)
+        follow = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
+                      source="The Verge", hours=6)
+        add(store, follow)
+        assert store.cluster_info(follow.id) == (lead.id, lead.id, ["The Verge"])
