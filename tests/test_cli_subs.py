@@ -103,8 +103,8 @@ def test_a_post_the_running_bot_sends_while_its_channel_is_removed_stays_sent(db
                          workspace="T1", channel="C1", held=False, now=NOW)
     real = Store.waiting_posts
 
-    def then_the_bot_posts(self, platform, channel):
-        rows = real(self, platform, channel)
+    def then_the_bot_posts(self, platform, channel, **kw):
+        rows = real(self, platform, channel, **kw)
         with Store(db) as bot:
             row = bot.claim_post(rows[0].id, NOW)
             bot.record_sent(row.id, "1700000000.000100", NOW, shown=row.brief)
