@@ -14,6 +14,10 @@ log = logging.getLogger("ainews.delivery")
 class ChannelWorkers:
     """Uses Delivery's store, clock, idle_seconds, _wake, _stop, _cooldown and _channel."""
 
+    # Seconds a post in flight gets to finish on shutdown: a supervisor's stop timeout
+    # (Docker's is 10 s, systemd's 90 s) must allow it, or it SIGKILLs us mid-post.
+    drain_grace = 10.0
+
     async def run_forever(self, stop: asyncio.Event) -> None:
         """One worker per channel with work, each on its own: a channel waiting out a
         Retry-After or a long queue never holds up the others. A finished worker is
@@ -52,11 +56,12 @@ class ChannelWorkers:
                 # before trying this channel again, instead of spinning.
                 self._cooldown[key] = self.clock() + timedelta(seconds=self.idle_seconds)
 
-    async def _drain(self, workers: dict[Key, asyncio.Task], grace: float = 10.0) -> None:
-        """On shutdown, let posts in flight finish; a worker still busy after `grace`
-        seconds is cancelled, and its claimed row goes back to due on the next start."""
+    async def _drain(self, workers: dict[Key, asyncio.Task]) -> None:
+        """On shutdown, let posts in flight finish; a worker still busy after
+        drain_grace seconds is cancelled, and its claimed row goes back to due on the
+        next start (which looks for the post before making it again: bot/retry.py)."""
         if workers:
-            _, pending = await asyncio.wait(workers.values(), timeout=grace)
+            _, pending = await asyncio.wait(workers.values(), timeout=self.drain_grace)
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)

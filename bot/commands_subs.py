@@ -16,6 +16,10 @@ from feeds.models import Subscription
 from feeds.plural import count
 
 EVERYTHING = "Everything this channel follows (stop all)"
+UNSUBSCRIBED = "cancelled: unsubscribed before it was posted"
+# Told apart in `ainews why`: that roundup may be in the channel after all.
+UNSUBSCRIBED_UNCONFIRMED = ("cancelled: unsubscribed while its roundup was unconfirmed "
+                            "(an earlier try may have posted it)")
 NOT_ADMIN = ("only channel admins can change what this channel gets (Discord: Manage "
              "Channels; Slack: workspace admins or SLACK_ADMIN_USER_IDS)")
 # Who may change what a channel gets, as each platform's users know it (docs/slack.md,
@@ -270,12 +274,17 @@ class SubscriptionCommands:
 
     def _drop_unwanted(self, caller: Caller) -> int:
         """Posts still waiting (held for the digest or over the hourly cap, or retrying)
-        that no remaining subscription wants: the channel said stop, so they never go."""
+        that no remaining subscription wants: the channel said stop, so they never go.
+        A roundup whose answer was lost goes too: its retry would be a new post if the
+        try never arrived (and if it did, the channel has already seen it)."""
         subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
-        unwanted = [r.id for r in self.store.waiting_posts(caller.platform, caller.channel)
+        unwanted = [r for r in self.store.waiting_posts(caller.platform, caller.channel,
+                                                        unconfirmed=True)
                     if not matching_channels(subs, r.brief)]
-        return self.store.cancel_posts(unwanted, "cancelled: unsubscribed before it was "
-                                                 "posted")
+        return (self.store.cancel_posts([r.id for r in unwanted if r.batch is None],
+                                        UNSUBSCRIBED)
+                + self.store.cancel_posts([r.id for r in unwanted if r.batch is not None],
+                                          UNSUBSCRIBED_UNCONFIRMED, unconfirmed=True))
 
     def _describe(self, kind: str, target: str) -> str:
         if kind == "all":

@@ -181,10 +181,12 @@ class OutboxStore(DeliveryWrites):
             (ts(now),)).fetchall()
         return [(p, c) for p, c in rows]
 
-    def waiting_posts(self, platform: str, channel: str) -> list[OutboxRow]:
-        """The channel's posts not yet out and not in flight (due at any time, held)."""
+    def waiting_posts(self, platform: str, channel: str, *,
+                      unconfirmed: bool = False) -> list[OutboxRow]:
+        """The channel's posts not yet out and not in flight (due at any time, held);
+        unconfirmed: also a roundup's whose try may have been posted (batch kept)."""
         return self._outbox_rows("WHERE platform=? AND channel=? AND state IN ('due','held') "
-                                 "AND batch IS NULL", (platform, channel))
+                                 "AND (batch IS NULL OR ?)", (platform, channel, unconfirmed))
 
     def outbox_counts(self) -> dict[str, int]:
         return dict(self.db.execute(
@@ -235,13 +237,16 @@ class OutboxStore(DeliveryWrites):
                                  "state='held' AND batch IS NULL AND platform=? AND "
                                  "channel=?", (ts(now), platform, channel))
 
-    def cancel_posts(self, row_ids: list[int], reason: str) -> int:
-        """Waiting posts the channel no longer wants (unsubscribed): never sent."""
+    def cancel_posts(self, row_ids: list[int], reason: str, *,
+                     unconfirmed: bool = False) -> int:
+        """Waiting posts the channel no longer wants (unsubscribed): never sent. A
+        roundup's whose try may have been posted are cancelled only when `unconfirmed`
+        (an unsubscribe: its retry would post to a channel that said stop)."""
         if not row_ids:
             return 0
         return self._outbox_exec(f"UPDATE outbox SET state='cancelled', last_error=? WHERE "
-                                 f"state IN ('due','held') AND batch IS NULL AND id IN "
-                                 f"({id_marks(row_ids)})", (reason, *row_ids))
+                                 f"state IN ('due','held') AND (batch IS NULL OR ?) AND id "
+                                 f"IN ({id_marks(row_ids)})", (reason, unconfirmed, *row_ids))
 
     # ---- roundups: several held posts claimed as one message ---------------------------
     def claim_roundup(self, row_ids: list[int], batch: str, now: datetime) -> list[OutboxRow]:

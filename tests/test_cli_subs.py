@@ -91,3 +91,27 @@ def test_an_unknown_platform_is_a_usage_error(db, capsys):
     with pytest.raises(SystemExit) as e:
         main(["subscriptions", "remove", "telegram", "C1"])
     assert e.value.code == 2 and "invalid choice: 'telegram'" in capsys.readouterr().err
+
+
+def test_a_post_the_running_bot_sends_while_its_channel_is_removed_stays_sent(db, capsys,
+                                                                              monkeypatch):
+    """`subscriptions remove` reads the waiting posts, and `ainews run`, another
+    process, posts one before the removal cancels them: the post is out, so it stays
+    recorded as sent (its edits, `why`), and the removal doesn't claim it won't go out."""
+    with Store(db) as bot:
+        bot.enqueue_post(cluster_id="k2", brief=make_brief(id="s2"), platform="slack",
+                         workspace="T1", channel="C1", held=False, now=NOW)
+    real = Store.waiting_posts
+
+    def then_the_bot_posts(self, platform, channel, **kw):
+        rows = real(self, platform, channel, **kw)
+        with Store(db) as bot:
+            row = bot.claim_post(rows[0].id, NOW)
+            bot.record_sent(row.id, "1700000000.000100", NOW, shown=row.brief)
+        return rows
+    monkeypatch.setattr(Store, "waiting_posts", then_the_bot_posts)
+    code, out, _ = run_cli(capsys, "subscriptions", "remove", "slack", "C1")
+    assert code == 0 and "no longer gets anything" in out and "won't go out" not in out
+    with Store(db) as store:
+        assert store.outbox_counts() == {"sent": 1, "held": 1}
+        assert store.outbox_entry("k2", "slack", "C1").message_id == "1700000000.000100"

@@ -272,3 +272,37 @@ async def test_status_shows_edits_waiting_and_posts_at_the_cap(tmp_path, capsys)
     assert main(["--db", str(tmp_path / "ainews.db"), "status"]) == 0
     assert "1 edit waiting (one an hour per post), 1 post no longer edited (5 edits " \
            "each)" in capsys.readouterr().out
+
+
+class ChangesDuringEdit:
+    """The channel's adapter; the feed shows `title` while an edit is on its way."""
+
+    def __init__(self, bot, title: str):
+        self.bot, self.title, self.adapter = bot, title, bot.channel.adapter
+
+    def __getattr__(self, name):
+        return getattr(self.adapter, name)
+
+    async def edit(self, channel, message_id, brief):
+        if self.title:
+            self.bot.route(self.title)
+            self.title = None
+        return await self.adapter.edit(channel, message_id, brief)
+
+
+async def test_a_version_arriving_while_an_edit_goes_out_waits_an_hour_after_it(bot, clock):
+    """The channel has just read the edit: a later version is a second edit, one an hour
+    (only a version known before the first post landed is applied at once)."""
+    C = "Alibaba halves Qwen prices for every developer"
+    clock.advance(hours=1)
+    bot.route(B)                               # due at once: the post is an hour old
+    bot.channel.adapter = ChangesDuringEdit(bot, C)
+    await bot.deliver()
+    await bot.poll()
+    assert bot.channel.edits() == [B]
+    clock.advance(minutes=59)
+    await bot.poll()
+    assert bot.channel.edits() == [B]
+    clock.advance(minutes=1)
+    await bot.poll()
+    assert bot.channel.edits() == [B, C]
