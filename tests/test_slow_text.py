@@ -1,0 +1,51 @@
+"""Text that made a regex backtrack for minutes: each case here took the old code longer
+than pytest's 120 s timeout (one poll's feed, on the one event loop or holding the GIL
+from the parser's thread) and now takes milliseconds. No timings are asserted: the
+timeout is the check, the assertions say what a user still gets."""
+from __future__ import annotations
+
+import inspect
+import random
+import re
+from datetime import datetime, timezone
+
+import pytest
+from feedparser.mixin import _FeedParserMixin
+
+from feeds.author_email import PATTERN, email_search
+from feeds.models import Story
+from feeds.parser import parse_feed_with
+from tests.test_fastparse import rss
+
+WHEN = datetime(2030, 1, 1, tzinfo=timezone.utc)
+
+
+def one_story(reader: str, item: str) -> Story:
+    feed = parse_feed_with(reader, rss(item), feed_url="https://x.com/feed", fetched_at=WHEN)
+    (story,) = feed.stories
+    return story
+
+
+@pytest.mark.parametrize("reader", ["lxml", "feedparser"])
+def test_a_long_author_without_an_address_is_read(reader):
+    author = "a." * 500_000   # old: each position rescanned the rest for an "@"
+    item = f"<item><title>T</title><link>https://x.com/1</link><author>{author}</author></item>"
+    assert one_story(reader, item).author == author
+
+
+@pytest.mark.parametrize("reader", ["lxml", "feedparser"])
+def test_an_author_s_address_still_comes_off_the_name(reader):
+    item = ("<item><title>T</title><link>https://x.com/1</link>"
+            "<author>jane@x.com (Jane Doe)</author></item>")
+    assert one_story(reader, item).author == "Jane Doe"
+
+
+def test_author_addresses_are_found_as_feedparser_finds_them():
+    assert PATTERN in inspect.getsource(_FeedParserMixin._sync_author_detail)
+    rng = random.Random(2)
+    pieces = list("a.@-_+[1]?( )Z") + ["subject=", "x.com", "@a.b", "[1.2.3.", "1.2.3.4"]
+    for _ in range(20_000):
+        s = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 14)))
+        old, new = re.search(PATTERN, s), email_search(s)
+        assert (old and (old.span(), old.groups())) == (new and (new.span(), new.groups())), s
+
