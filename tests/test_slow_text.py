@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 import pytest
 from feedparser.mixin import _FeedParserMixin
 
+from feeds import judge, same_event
 from feeds.author_email import PATTERN, email_search
 from feeds.models import Story
 from feeds.parser import parse_feed_with
@@ -49,3 +50,11 @@ def test_author_addresses_are_found_as_feedparser_finds_them():
         old, new = re.search(PATTERN, s), email_search(s)
         assert (old and (old.span(), old.groups())) == (new and (new.span(), new.groups())), s
 
+
+def test_a_lead_full_of_unclosed_markers_is_still_shown_to_the_model():
+    lead = "<story" * 400_000   # old: each "<story" rescanned the rest for a ">"
+    story = Story(id="1", url="https://x.com/1", title="<story> T", text=lead,
+                  source="X", feed_url="https://x.com/feed", published=WHEN, summary=lead)
+    assert judge.story_block(story) == (
+        f"<story>\nTitle:   T\n\n{lead[:judge.MAX_LEAD]}\n</story>")
+    assert f"\n\n{lead[:same_event.MAX_LEAD]}\n</story>" in same_event.story_block(story)
