@@ -14,8 +14,10 @@ from feedparser.mixin import _FeedParserMixin
 
 from feeds import judge, same_event
 from feeds.author_email import PATTERN, email_search
+from feeds.condense import condense
 from feeds.models import Story
 from feeds.parser import parse_feed_with
+from feeds.sentences import split_sentences
 from tests.test_fastparse import rss
 
 WHEN = datetime(2030, 1, 1, tzinfo=timezone.utc)
@@ -58,3 +60,17 @@ def test_a_lead_full_of_unclosed_markers_is_still_shown_to_the_model():
     assert judge.story_block(story) == (
         f"<story>\nTitle:   T\n\n{lead[:judge.MAX_LEAD]}\n</story>")
     assert f"\n\n{lead[:same_event.MAX_LEAD]}\n</story>" in same_event.story_block(story)
+
+
+def test_a_summary_of_millions_of_short_sentences_is_split():
+    text = "Mr. Aaa Bbb said it. " * 400_000   # old: the line copied up to each period
+    sentences = split_sentences(text)
+    assert len(sentences) == 400_000 and sentences[-1] == "Mr. Aaa Bbb said it."
+
+
+def test_a_huge_summary_still_gives_its_first_sentence_as_the_dek():
+    summary = "Nvidia will sell its chips to Alibaba, the company said. " * 200_000
+    story = Story(id="1", url="https://x.com/1", title="Nvidia and Alibaba", source="X",
+                  text="Alibaba plans new data centres across Asia this year.",
+                  feed_url="https://x.com/feed", published=WHEN, summary=summary)
+    assert condense(story).dek == "Nvidia will sell its chips to Alibaba, the company said."
