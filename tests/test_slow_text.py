@@ -14,6 +14,7 @@ from feedparser.mixin import _FeedParserMixin
 
 from feeds import judge, same_event
 from feeds.author_email import PATTERN, email_search
+from feeds.classify import Classifier
 from feeds.condense import condense
 from feeds.models import Story
 from feeds.parser import parse_feed_with
@@ -74,3 +75,9 @@ def test_a_huge_summary_still_gives_its_first_sentence_as_the_dek():
                   text="Alibaba plans new data centres across Asia this year.",
                   feed_url="https://x.com/feed", published=WHEN, summary=summary)
     assert condense(story).dek == "Nvidia will sell its chips to Alibaba, the company said."
+
+
+def test_a_headline_naming_a_company_after_thousands_of_modified_ones_is_classified():
+    title = "after OpenAI " * 40_000 + "Alibaba"   # old: the title before each name searched
+    c = Classifier().classify(title, "Alibaba and Google AI chips")
+    assert c.companies[0] == "Alibaba"   # the headline's subject, as in a short headline
