@@ -17,7 +17,8 @@ from feeds.author_email import PATTERN, email_search
 from feeds.classify import Classifier
 from feeds.condense import condense
 from feeds.models import Story
-from feeds.parser import parse_feed_with
+from feeds.entries import ParseError
+from feeds.parser import parse_feed, parse_feed_with
 from feeds.sentences import split_sentences
 from tests.test_fastparse import rss
 
@@ -93,3 +94,24 @@ def test_a_feed_of_paragraphs_of_thousands_of_he_said_still_names_who_said_it():
                       text="", source="X", feed_url="https://x.com/feed", published=WHEN,
                       html=html)
         assert "Eddie Wu said it was fine." in condense(story).bullets
+
+
+ITEM = ("<rss version='2.0'><channel><title>W</title><item><title>Alibaba cuts prices</title>"
+        "<link>https://x.com/1</link></item></channel></rss>")
+DTD = '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "b">'
+
+
+@pytest.mark.parametrize("body", [
+    DTD + "]>" + "<!DOCTYPE [" * 200_000 + ITEM,   # old: each rescanned the rest for "]>"
+    DTD + "[<]>" * 500_000 + ITEM,                 # old: brackets counted again per "<"
+], ids=["unclosed doctypes", "brackets in the subset"])
+def test_a_feed_behind_a_hostile_doctype_is_read(body):
+    feed = parse_feed(body.encode(), feed_url="https://x.com/feed", fetched_at=WHEN)
+    assert [s.title for s in feed.stories] == ["Alibaba cuts prices"]
+
+
+def test_a_doctype_of_endless_unclosed_entities_is_refused_as_unreadable():
+    body = DTD + "<!ENTITY" * 600_000   # old: each rescanned the rest for a ">"
+    with pytest.raises(ParseError) as e:
+        parse_feed(body.encode(), feed_url="https://x.com/feed", fetched_at=WHEN)
+    assert e.value.kind == "parse"
