@@ -55,16 +55,18 @@ _SUBJECT_LEAD = (r"(?:[^,.;:“”\"]{1,80}, )?(?:[A-Z][\w-]* )?"
 _SUBJECT_END = r"(?=,? \(| (?!and\b|or\b)[a-z]|, (?:[a-z]|[A-Z]\w*[’']s\b))"
 
 def resolve(text: str, before: tuple[str, ...], companies: tuple[str, ...],
-            known: dict[str, str] | None = None) -> str | None:
+            known: dict[str, str] | None = None,
+            marks: tuple[int, ...] | None = None) -> str | None:
     """`text` with its opening reference replaced by the one name it can stand for; None
     when that name is not certain. `before`: the sentences before it (its paragraph so far
     and the paragraph before); `companies`: the story's, main first; `known`: first or
-    last name -> full name of the people the story names (feeds.people.people)."""
+    last name -> full name of the people the story names (feeds.people.people); `marks`:
+    the quote_marks of all the sentences before, when `before` holds the last few only."""
     o = opening(text)
     if o is None:
         return text
     if o.kind == "person":
-        name = person_for(o.ref, before, companies, known or {})
+        name = person_for(o.ref, before, companies, known or {}, marks)
     elif o.kind == "company" and companies and before:
         name = _company(text[o.start + len(o.ref):], o, before[-1], companies)
     else:

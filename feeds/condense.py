@@ -63,7 +63,9 @@ def _context_line(companies: tuple[str, ...], topics: tuple[str, ...]) -> str:
 def _dek(story: Story, title: frozenset[str], bullets: list[str], why: str) -> str:
     if story.subtitle.strip():
         return trim_bullet(story.subtitle, MAX_DEK)
-    first = next(iter(split_sentences(strip_tail(story.summary))), "")
+    # Its first sentence, from the part condense reads: the whole of a 10 MB summary was
+    # split into sentences to take one (seconds on the event loop).
+    first = next(iter(split_sentences(strip_tail(story.summary[:READ_CHARS]))), "")
     toks = tokens(first)
     if not toks or restates(toks, title) or not usable(first, last=True):
         return ""

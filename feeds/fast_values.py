@@ -13,6 +13,7 @@ import re
 from feedparser.mixin import _cp1252 as CP1252, _FeedParserMixin
 from feedparser.sanitizer import _sanitize_html
 
+from feeds import author_email
 from feeds.cdata import lifted_sections, put_back
 from feeds.elements import element_key
 from feeds.htmlclean import (Unsupported, clean_html, feedparser_html, join_url,
@@ -159,6 +160,7 @@ class _AuthorContext:
 def author_name(value: str) -> str:
     """feedparser's name from an author value: a pure function of it, and a feed's
     entries mostly share a few authors, so remembered (~3 us a call)."""
+    author_email.install()   # its e-mail search in linear time: feeds/author_email.py
     ctx = _AuthorContext(value)
     ctx.context["authors"] = [{}]
     _FeedParserMixin._sync_author_detail(ctx)

@@ -36,6 +36,14 @@ _COMMENT = re.compile(r"<!--.*?-->\s*", re.S)
 _MARKER = re.compile(r"<\s*/?\s*story[^>]*>", re.I)
 
 
+def unmarked(text: str) -> str:
+    """`text` with every block marker (_MARKER) made a space. None starts after the last
+    ">": searched there, each "<story" would rescan the rest of a 10 MB summary for one
+    (quadratic: minutes on the event loop), so that tail is passed over as it is."""
+    end = text.rfind(">") + 1
+    return _MARKER.sub(" ", text[:end]) + text[end:]
+
+
 def load_policy() -> str:
     text = (Path(__file__).with_name("policy.md")).read_text(encoding="utf-8")
     return _COMMENT.sub("", text).strip()
@@ -63,8 +71,8 @@ def needs_judging(c: Classification, margin: float = MARGIN,
 
 
 def story_block(story: Story) -> str:
-    title = _MARKER.sub(" ", story.title)[:MAX_TITLE]
-    lead = _MARKER.sub(" ", story.summary or story.text)[:MAX_LEAD]
+    title = unmarked(story.title)[:MAX_TITLE]
+    lead = unmarked(story.summary or story.text)[:MAX_LEAD]
     return f"<story>\nTitle: {title}\n\n{lead}\n</story>"
 
 

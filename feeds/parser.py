@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 
-from feeds import fastparse, jsonfeed
+from feeds import author_email, fastparse, jsonfeed
 from feeds import text as textmod
 from feeds.entries import (Entry, ParseError, build_stories, clean_title, first_date,
                            paragraphs)
@@ -30,6 +30,8 @@ from feeds.urls import find_alternate
 from feeds.xmlprep import (as_utf8_xml, defuse_doctype, read_body, repair_surrogate_refs,
                            utf8_as_is)
 from feeds.plural import count
+
+author_email.install()   # feedparser's author e-mail search, linear: feeds/author_email.py
 
 log = logging.getLogger("ainews.parser")
 

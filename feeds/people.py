@@ -56,9 +56,11 @@ _NOT_NAME = frozenset(
 
 
 def person_for(pronoun: str, before: tuple[str, ...], companies: tuple[str, ...],
-               known: dict[str, str]) -> str | None:
-    """The full name `pronoun` (he, she, his, her) stands for, or None when not certain."""
-    if not before or _in_quote(before):
+               known: dict[str, str], marks: tuple[int, ...] | None = None) -> str | None:
+    """The full name `pronoun` (he, she, his, her) stands for, or None when not certain.
+    `marks`: quote_marks of all the sentences before, when `before` holds only the last
+    three (feeds/ranking.py: every sentence's whole paragraph so far was quadratic)."""
+    if not before or quote_open(quote_marks(" ".join(before)) if marks is None else marks):
         return None
     cued = {n for n in cued_names(before[-1]) if not _is_company(n, companies)}
     if len(cued) != 1:
@@ -89,14 +91,35 @@ def _same(mention: str, name: str, known: dict[str, str]) -> bool:
     return mention == name or mention in name.split() or known.get(mention) == name
 
 
-def _in_quote(before: tuple[str, ...]) -> bool:
-    """True when a quotation opened in `before` is still open at its end."""
-    text = " ".join(before)
-    if text.count("“") != text.count("”") or text.count('"') % 2:
-        return True
-    opened = len(re.findall(r"(?:^|(?<=\s))‘", text))
-    closed = len(re.findall(r"(?<=[.,!?])’", text))
-    return opened > closed
+def quote_marks(text: str) -> tuple[int, int, int, int, int]:
+    """The quotation marks in `text`: “, ”, ", an opening ‘ and a closing ’. Those of
+    sentences joined by spaces are the sums of each sentence's."""
+    return (text.count("“"), text.count("”"), text.count('"'),
+            len(_SINGLE_OPENS.findall(text)) if "‘" in text else 0,
+            len(_SINGLE_CLOSES.findall(text)) if "’" in text else 0)
+
+
+def marks_of(sentences: tuple[str, ...]) -> tuple[int, ...]:
+    """quote_marks(" ".join(sentences)), summed sentence by sentence."""
+    marks = (0,) * 5
+    for s in sentences:
+        marks = plus_marks(marks, quote_marks(s))
+    return marks
+
+
+def plus_marks(marks: tuple[int, ...], more: tuple[int, ...],
+               less: tuple[int, ...] = (0,) * 5) -> tuple[int, ...]:
+    """marks + more - less: a sentence's marks added, or one sentence's swapped."""
+    return tuple(m + a - b for m, a, b in zip(marks, more, less))
+
+
+def quote_open(marks: tuple[int, ...]) -> bool:
+    """True when text with these quote_marks leaves a quotation open at its end."""
+    double_open, double_close, straight, opened, closed = marks
+    return double_open != double_close or straight % 2 == 1 or opened > closed
+
+
+_SINGLE_OPENS, _SINGLE_CLOSES = re.compile(r"(?:^|(?<=\s))‘"), re.compile(r"(?<=[.,!?])’")
 
 
 def named(sentence: str, companies: tuple[str, ...], known: dict[str, str]) -> set[str]:

@@ -11,7 +11,7 @@ instructions; any failure leaves the offline decision.
 """
 from __future__ import annotations
 
-from feeds.judge import _MARKER, MAX_TITLE, yes_no_answer
+from feeds.judge import MAX_TITLE, unmarked, yes_no_answer
 from feeds.models import Story
 
 MAX_LEAD = 800         # a lead says what happened; the rest costs tokens
@@ -33,9 +33,9 @@ SYSTEM = (
 
 def story_block(s: Story) -> str:
     """Title, outlet, time and lead: what tells one event from another."""
-    title = _MARKER.sub(" ", s.title)[:MAX_TITLE]
-    lead = _MARKER.sub(" ", s.summary or s.text)[:MAX_LEAD]
-    return (f"<story>\nTitle: {title}\nOutlet: {_MARKER.sub(' ', s.source)}\n"
+    title = unmarked(s.title)[:MAX_TITLE]
+    lead = unmarked(s.summary or s.text)[:MAX_LEAD]
+    return (f"<story>\nTitle: {title}\nOutlet: {unmarked(s.source)}\n"
             f"Published: {s.published:%Y-%m-%d %H:%M} UTC\n\n{lead}\n</story>")
 
 

@@ -104,8 +104,9 @@ def defuse_doctype(text: str) -> tuple[str, str | None]:
         return text, None
     decls = ((m[1], m[2] if m[2] is not None else m[3]) for m in _ENTITY_DECL.finditer(head))
     safe = {name: value for name, value in decls if _SAFE_VALUE.match(value)}
-    head = re.sub(r"<!DOCTYPE[^\[>]*(\[.*?\]\s*)?>", "", head, flags=re.IGNORECASE | re.DOTALL)
-    head = re.sub(r"<!ENTITY[^>]*>", "", head, flags=re.IGNORECASE)
+    head = _without_doctypes(head)
+    last = head.rfind(">") + 1   # none ends later; searched there, each rescanned the rest
+    head = _ENTITY_DECL_ANY.sub("", head[:last]) + head[last:]
     body = _ENTITY_USE.sub(lambda m: _expand(m, safe), text[head_end:])
     return head + body, "DTD entity declarations ignored"
 
@@ -117,18 +118,54 @@ def _expand(m: re.Match, safe: dict[str, str]) -> str:
     return safe.get(name, f"&amp;{name};")
 
 
+_ENTITY_DECL_ANY = re.compile(r"<!ENTITY[^>]*>", re.IGNORECASE)
+_DOCTYPE = re.compile(r"<!DOCTYPE", re.IGNORECASE)
+_DOCTYPE_RUN_END = re.compile(r"[\[>]")
+_SUBSET_END = re.compile(r"\]\s*>")
+
+
+def _without_doctypes(head: str) -> str:
+    """re.sub(r"<!DOCTYPE[^\\[>]*(\\[.*?\\]\\s*)?>", "", head, flags=re.I | re.S), in one
+    pass: that regex rescanned the rest of the head for each "<!DOCTYPE" it could not
+    close (220 KB of them: 20 s holding the GIL). A failed start means every start before
+    the same "[" or ">" fails, and no "]>" left means no "[" after closes either."""
+    out, at, pos, closable = [], 0, 0, True
+    while m := _DOCTYPE.search(head, pos):
+        run_end = _DOCTYPE_RUN_END.search(head, m.end())
+        if run_end is None:
+            break
+        end = run_end.end() if run_end[0] == ">" else None
+        if end is None and closable:
+            subset = _SUBSET_END.search(head, run_end.end())
+            end, closable = (subset.end(), True) if subset else (None, False)
+        if end is None:
+            pos = run_end.start()
+            continue
+        out.append(head[at:m.start()])
+        at = pos = end
+    return "".join(out) + head[at:]
+
+
+_DOCTYPE_ASCII = re.compile(r"<!DOCTYPE", re.IGNORECASE | re.ASCII)   # as str.upper() reads it
+
+
 def _first_element(text: str) -> int:
-    """Offset of the root element's "<" (the prolog and DOCTYPE come before it)."""
-    pos = 0
+    """Offset of the root element's "<" (the prolog and DOCTYPE come before it). Brackets
+    are counted as the search goes: counted again up to each "<" they were quadratic."""
+    pos = counted = opened = closed = 0
+    doctype = _DOCTYPE_ASCII.search(text)
     while True:
         m = _TAG_START.search(text, pos)
         if not m:
             return len(text)
+        start = m.start()
+        opened += text.count("[", counted, start)
+        closed += text.count("]", counted, start)
+        counted = start
         # A "<" inside the DOCTYPE's internal subset (e.g. in an entity value) doesn't count.
-        before = text[:m.start()]
-        if before.count("[") <= before.count("]") or "<!DOCTYPE" not in before.upper():
-            return m.start()
-        close = text.find("]>", m.start())
+        if opened <= closed or doctype is None or doctype.end() > start:
+            return start
+        close = text.find("]>", start)
         if close < 0:
             return len(text)
         pos = close + 2
