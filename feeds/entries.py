@@ -22,6 +22,9 @@ from feeds.models import SHARED_LINK, Story, story_id
 from feeds.sentences import split_sentences
 from feeds.urls import base_plays_no_part, canonical_url, is_web_url
 
+# Far above any real headline (the shared corpus's longest is 137 characters).
+MAX_TITLE = 1000
+
 _ENTITY_REF = re.compile(r"&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);", re.IGNORECASE)
 
 
@@ -157,8 +160,9 @@ def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, base: str,
            source: str, fetched_at: datetime) -> Story:
     title = clean_title(entry.title, entry.title_is_html)
     sid, guid, url = _identity(entry, link, link_shared, feed_url, base, title)
-    # Ids come from the raw title (above); what readers see has no control characters.
-    title = textmod.visible(title)
+    # Ids come from the raw title (above); what readers see has no control characters,
+    # and is bounded: a hostile feed's megabyte "title" cost seconds in every later stage.
+    title = trim_words(textmod.visible(title), MAX_TITLE)
     summary = textmod.visible(_text_of(entry.summary_html, entry.summary_text))
     body = (textmod.visible(_text_of(entry.content_html, entry.content_text))
             if entry.content_html else summary)

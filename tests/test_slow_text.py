@@ -115,3 +115,19 @@ def test_a_doctype_of_endless_unclosed_entities_is_refused_as_unreadable():
     with pytest.raises(ParseError) as e:
         parse_feed(body.encode(), feed_url="https://x.com/feed", fetched_at=WHEN)
     assert e.value.kind == "parse"
+
+
+@pytest.mark.parametrize("reader", ["lxml", "feedparser"])
+def test_a_megabyte_title_is_shown_cut_and_keeps_its_identity(reader):
+    # Uncut, every later stage (store, classify, condense, the link-text check) paid
+    # seconds for it on the event loop; cut, the story still reads and is still itself.
+    head = "OpenAI raises $40 billion from SoftBank "
+    items = "".join(f"<item><title>{head}{'funding round ' * 100_000}{n}</title>"
+                    f"<description>OpenAI raised money.</description></item>" for n in (1, 2))
+    feed = parse_feed_with(reader, rss(items), feed_url="https://x.com/feed", fetched_at=WHEN)
+    first, second = feed.stories
+    assert first.title.startswith(head) and first.title.endswith("…")
+    assert len(first.title) <= 1000
+    assert first.id != second.id   # ids still come from the whole title
+    assert Classifier().classify(first.title, first.text).companies[0] == "OpenAI"
+    assert condense(first).headline.startswith("OpenAI raises $40 billion")
