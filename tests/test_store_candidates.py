@@ -94,20 +94,23 @@ def test_a_rolled_back_story_is_no_candidate(tmp_path, monkeypatch):
         assert store.cluster_info(follow.id) == (lead.id, lead.id, ["The Verge"])
 
 
-def test_an_edit_that_changes_the_companies_moves_the_story(tmp_path):
-    """An outlet corrects which companies a report is about: later reports cluster by
-    the corrected ones."""
-    with Store(tmp_path / "a.db") as store:
+@pytest.mark.parametrize("by", ["the bot", "another process"])
+def test_an_edit_that_changes_the_companies_moves_the_story(tmp_path, by):
+    """An outlet corrects which companies a report is about, stored by the bot itself or
+    by the CLI while the bot runs: later reports cluster by the corrected ones."""
+    path = tmp_path / "ainews.db"
+    with Store(path) as bot, Store(path) as cli:
         first = make("Anthropic raises $4bn from Amazon", source="FT", guid="g",
                      companies=("Nvidia",))
-        add(store, first, make("Amazon cuts Kindle prices", hours=3, companies=("Amazon",)))
-        add(store, replace(first, title="Anthropic raises $4bn from Amazon, it says",
-                           classification=replace(first.classification,
-                                                  companies=("Anthropic", "Amazon"))))
+        add(bot, first, make("Amazon cuts Kindle prices", hours=3, companies=("Amazon",)))
+        add(bot if by == "the bot" else cli,
+            replace(first, title="Anthropic raises $4bn from Amazon, it says",
+                    classification=replace(first.classification,
+                                           companies=("Anthropic", "Amazon"))))
         follow = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
                       source="The Verge", hours=6)
-        add(store, follow)
-        assert store.cluster_info(follow.id) == (first.id, first.id, ["The Verge"])
+        add(bot, follow)
+        assert bot.cluster_info(follow.id) == (first.id, first.id, ["The Verge"])
 
 
 @pytest.mark.parametrize("offset", [8, -5], ids=["east-of-utc", "west-of-utc"])
@@ -129,23 +132,6 @@ def test_a_time_given_in_another_zone_finds_the_same_candidates(tmp_path, offset
                       source="The Verge")
         add(store, replace(follow, published=follow_at.astimezone(zone)))
         assert store.cluster_info(follow.id) == (lead.id, lead.id, ["The Verge"])
-
-
-def test_an_edit_by_another_process_moves_the_story(tmp_path):
-    """The CLI stores an outlet's correction of which companies a report is about while
-    the bot runs: the bot's later reports cluster by the corrected ones."""
-    path = tmp_path / "ainews.db"
-    with Store(path) as bot, Store(path) as cli:
-        first = make("Anthropic raises $4bn from Amazon", source="FT", guid="g",
-                     companies=("Nvidia",))
-        add(bot, first)
-        add(cli, replace(first, title="Anthropic raises $4bn from Amazon, it says",
-                         classification=replace(first.classification,
-                                                companies=("Anthropic", "Amazon"))))
-        follow = make("Amazon to invest another $4 billion in Anthropic", feed=FEED_B,
-                      source="The Verge", hours=6)
-        add(bot, follow)
-        assert bot.cluster_info(follow.id) == (first.id, first.id, ["The Verge"])
 
 
 def test_reports_beyond_the_signature_bound_still_cluster(tmp_path, monkeypatch):
