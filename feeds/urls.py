@@ -12,6 +12,7 @@ import functools
 import re
 from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
+import idna
 import lxml.etree
 import lxml.html
 
@@ -62,11 +63,22 @@ def shown_url(url: str) -> str:
     if host.isascii():
         return url
     try:
-        host = host.encode("idna").decode("ascii")
+        host = dns_host(host)
     except UnicodeError:             # not a name DNS could hold: no one's site either
         host = quote(host, safe="")
     netloc = host + (f":{port}" if port is not None else "")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def dns_host(host: str) -> str:
+    """`host` in ASCII as browsers and the fetcher (yarl) look it up: IDNA 2008 (UTS 46),
+    where "straße.de" is xn--strae-oqa.de; Python's own "idna" codec is IDNA 2003, which
+    makes it strasse.de, someone else's site. That codec still takes what 2008 refuses
+    (an emoji label), as yarl does. Raises UnicodeError for what neither can spell."""
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except UnicodeError:
+        return host.encode("idna").decode("ascii")
 
 
 def base_plays_no_part(url: str, base: str) -> bool:
