@@ -57,17 +57,27 @@ def shown_url(url: str) -> str:
     URL urllib can't read comes back as it is."""
     try:
         parts = urlsplit(url)
-        host, port = parts.hostname or "", parts.port
+        parts.port   # raises ValueError for a port no one's site has
     except ValueError:
         return url
-    if host.isascii():
+    if parts.netloc.isascii():
         return url
     try:
-        host = dns_host(host)
+        netloc = ascii_netloc(parts.netloc)
     except UnicodeError:             # not a name DNS could hold: no one's site either
-        host = quote(host, safe="")
-    netloc = host + (f":{port}" if port is not None else "")
+        netloc = quote(parts.netloc, safe="@:[]")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def ascii_netloc(netloc: str) -> str:
+    """`netloc` with its host as `dns_host` spells it, its user and port as written (the
+    whole netloc through the codec made "straße.de:8443" strasse.de's). Raises
+    UnicodeError for a host no DNS could hold."""
+    user, at, host_port = netloc.rpartition("@")
+    host, colon, port = host_port.partition(":")   # an IDN host is no [IPv6] literal
+    if host.isascii():
+        return netloc
+    return f"{user}{at}{dns_host(host)}{colon}{port}"
 
 
 def dns_host(host: str) -> str:

@@ -20,7 +20,7 @@ from bot.replies import Reply
 from feeds.hostile import misleading_link_text
 from feeds.models import Brief
 from feeds.plural import count
-from feeds.urls import dns_host
+from feeds.urls import ascii_netloc
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -102,7 +102,7 @@ def safe_url(url: str) -> str | None:
     netloc = parts.netloc
     if not netloc.isascii():            # an IDN host: punycode, as Discord wants
         try:
-            netloc = dns_host(netloc)   # as browsers: straße.de is not strasse.de
+            netloc = ascii_netloc(netloc)   # as browsers: straße.de is not strasse.de
         except UnicodeError:
             return None
     # Discord refuses (400) an embed url with spaces or raw non-ASCII in it.
