@@ -8,6 +8,8 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from feeds.urls import dns_host
+
 # Mentions that ping many people or a specific user/role on Slack or Discord.
 _MENTION = re.compile(
     r"@(?:everyone|here|channel)\b|<!(?:channel|here|everyone|subteam\^[^>]*)(?:\|[^>]*)?>"
@@ -111,7 +113,9 @@ def _ascii_host(host: str) -> str:
     """A host as DNS spells it (punycode, "." for full-width dots, no "www."), so
     "münchen.de" in a headline is the story's own https://xn--mnchen-3ya.de."""
     host = re.sub("[\uff0e\uff61]", ".", host.lower()).removeprefix("www.")
+    if host.isascii():
+        return host
     try:
-        return host.encode("idna").decode("ascii")
+        return dns_host(host).removeprefix("www.")   # "ｗｗｗ." too
     except UnicodeError:       # a label too long for DNS: compared as written
         return host

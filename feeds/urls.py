@@ -12,6 +12,7 @@ import functools
 import re
 from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
+import idna
 import lxml.etree
 import lxml.html
 
@@ -56,17 +57,38 @@ def shown_url(url: str) -> str:
     URL urllib can't read comes back as it is."""
     try:
         parts = urlsplit(url)
-        host, port = parts.hostname or "", parts.port
+        parts.port   # raises ValueError for a port no one's site has
     except ValueError:
         return url
-    if host.isascii():
+    if parts.netloc.isascii():
         return url
     try:
-        host = host.encode("idna").decode("ascii")
+        netloc = ascii_netloc(parts.netloc)
     except UnicodeError:             # not a name DNS could hold: no one's site either
-        host = quote(host, safe="")
-    netloc = host + (f":{port}" if port is not None else "")
+        netloc = quote(parts.netloc, safe="@:[]")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+def ascii_netloc(netloc: str) -> str:
+    """`netloc` with its host as `dns_host` spells it, its user and port as written (the
+    whole netloc through the codec made "straße.de:8443" strasse.de's). Raises
+    UnicodeError for a host no DNS could hold."""
+    user, at, host_port = netloc.rpartition("@")
+    host, colon, port = host_port.partition(":")   # an IDN host is no [IPv6] literal
+    if host.isascii():
+        return netloc
+    return f"{user}{at}{dns_host(host)}{colon}{port}"
+
+
+def dns_host(host: str) -> str:
+    """`host` in ASCII as browsers and the fetcher (yarl) look it up: IDNA 2008 (UTS 46),
+    where "straße.de" is xn--strae-oqa.de; Python's own "idna" codec is IDNA 2003, which
+    makes it strasse.de, someone else's site. That codec still takes what 2008 refuses
+    (an emoji label), as yarl does. Raises UnicodeError for what neither can spell."""
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except UnicodeError:
+        return host.encode("idna").decode("ascii")
 
 
 def base_plays_no_part(url: str, base: str) -> bool:

@@ -57,6 +57,20 @@ async def test_a_lookalike_host_is_printed_as_punycode():
     assert "\u0430" not in out.getvalue()
 
 
+@pytest.mark.parametrize("url, shown", [
+    ("https://stra\u00dfe.de/ki", "https://xn--strae-oqa.de/ki"),
+    ("https://ed@m\u00fcnchen.de:8443/ki", "https://ed@xn--mnchen-3ya.de:8443/ki"),
+])
+async def test_an_international_host_is_printed_as_browsers_reach_it(url, shown):
+    """https://straße.de/ki was printed as https://strasse.de/ki (Python's IDNA 2003
+    codec): another site than the one browsers and the fetcher open (IDNA 2008); and a
+    link's user ("ed@") was dropped along the way."""
+    from dataclasses import replace
+    out = io.StringIO()
+    await ConsoleAdapter(out).send("console", replace(BRIEF, url=url), nonce="ainews-1")
+    assert shown + "\n" in out.getvalue()
+
+
 async def test_digest_and_edit_are_printed():
     out = io.StringIO()
     adapter = ConsoleAdapter(out)

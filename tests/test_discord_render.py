@@ -288,6 +288,9 @@ def test_digest_list_cuts_off_with_a_count_when_full():
     ("https://a.example/AI news/qwen 3", "https://a.example/AI%20news/qwen%203"),
     ("https://bücher.example/künstliche-intelligenz",
      "https://xn--bcher-kva.example/k%C3%BCnstliche-intelligenz"),
+    # IDNA 2008, as browsers: Python's codec made it strasse.de, another site
+    ("https://stra\u00dfe.de/ki", "https://xn--strae-oqa.de/ki"),
+    ("https://ed@stra\u00dfe.de:8443/ki", "https://ed@xn--strae-oqa.de:8443/ki"),
 ])
 def test_only_http_links_in_embed_title(url, expected):
     assert render.brief_embed(make_brief(url=url)).url == expected

@@ -156,7 +156,10 @@ def test_cut_never_splits_an_entity():
     ("https://" + "a" * 2993, None),                                      # 3,001: not
     ("  https://example.com/a \n", "https://example.com/a"), ("https:///no-host", None),
     ("https://例え.jp/ニュース?q=a b",
-     "https://xn--r8jz45g.jp/%E3%83%8B%E3%83%A5%E3%83%BC%E3%82%B9?q=a%20b")])
+     "https://xn--r8jz45g.jp/%E3%83%8B%E3%83%A5%E3%83%BC%E3%82%B9?q=a%20b"),
+    # IDNA 2008, as browsers: Python's codec made it strasse.de, another site
+    ("https://stra\u00dfe.de/ki", "https://xn--strae-oqa.de/ki"),
+    ("https://ed@stra\u00dfe.de:8443/ki", "https://ed@xn--strae-oqa.de:8443/ki")])
 def test_read_button_only_for_http_urls(url, button):
     blocks = render.brief_blocks(make_brief(url=url))
     urls = [e.get("url") for b in blocks if b["type"] == "actions" for e in b["elements"]]

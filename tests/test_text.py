@@ -108,6 +108,17 @@ def test_a_headline_naming_its_own_international_address_is_not_misleading(url):
     assert not misleading_link_text("m\u00fcnchen.de opens an AI lab", url)
 
 
+@pytest.mark.parametrize("headline, url, misleading", [
+    # its own address, as browsers spell it (IDNA 2008): was shown as a spoof
+    ("stra\u00dfe.de opens an AI lab", "https://xn--strae-oqa.de/a", False),
+    # another site: IDNA 2003 took strasse.de for straße.de and let it pass
+    ("strasse.de opens an AI lab", "https://stra\u00dfe.de/a", True),
+])
+def test_a_sharp_s_address_is_told_from_its_ss_spelling(headline, url, misleading):
+    from feeds.hostile import misleading_link_text
+    assert misleading_link_text(headline, url) is misleading
+
+
 # html_to_text reads fragments with parse_fragment + tree_to_text (fast) and everything
 # else with document_to_text (lxml.html); for a fragment both must give the same text.
 PIECES = ["x", " ", "\n", "\t", "\u00a0", "&", ";", "amp", "nbsp", "#8217", "é", "<p>", "</p>",

@@ -20,6 +20,7 @@ from bot.replies import Reply
 from feeds.hostile import misleading_link_text
 from feeds.models import Brief
 from feeds.plural import count
+from feeds.urls import ascii_netloc
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -101,7 +102,7 @@ def safe_url(url: str) -> str | None:
     netloc = parts.netloc
     if not netloc.isascii():            # an IDN host: punycode, as Discord wants
         try:
-            netloc = netloc.encode("idna").decode("ascii")
+            netloc = ascii_netloc(netloc)   # as browsers: straße.de is not strasse.de
         except UnicodeError:
             return None
     # Discord refuses (400) an embed url with spaces or raw non-ASCII in it.

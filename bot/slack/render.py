@@ -19,6 +19,7 @@ from bot.slack.syntax import spell
 from feeds.hostile import misleading_link_text
 from feeds.models import Brief
 from feeds.plural import count
+from feeds.urls import ascii_netloc
 
 # Slack's documented Block Kit limits.
 MAX_BLOCKS = 50
@@ -89,7 +90,7 @@ def safe_url(url: str) -> str | None:
     netloc = parts.netloc
     if not netloc.isascii():              # an IDN host: punycode, not %-escapes
         try:
-            netloc = netloc.encode("idna").decode("ascii")
+            netloc = ascii_netloc(netloc)   # as browsers: straße.de is not strasse.de
         except UnicodeError:
             return None
     url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
