@@ -19,6 +19,8 @@ from feeds.elements import element_key
 from feeds.htmlclean import (Unsupported, clean_html, feedparser_html, join_url,
                              needs_feedparser, plain_html)
 
+author_email.install()   # author_name runs feedparser's e-mail search: linear there
+
 __all__ = ["atom_author", "attr", "attrs", "author_name", "content_type", "finish", "guid_value",
            "html_value", "link_value", "plain_or_html", "text_of"]
 
@@ -160,7 +162,6 @@ class _AuthorContext:
 def author_name(value: str) -> str:
     """feedparser's name from an author value: a pure function of it, and a feed's
     entries mostly share a few authors, so remembered (~3 us a call)."""
-    author_email.install()   # its e-mail search in linear time: feeds/author_email.py
     ctx = _AuthorContext(value)
     ctx.context["authors"] = [{}]
     _FeedParserMixin._sync_author_detail(ctx)
