@@ -114,9 +114,13 @@ def forget_story_memos() -> None:
 
 
 def _today() -> tuple:
+    from functools import partial
+
     from feeds.classify import Classifier
     from storage.store import Store
-    return Classifier, Store
+    # as `ainews run` makes it by default (bot.app.make_classifier: no LLM judge, so no
+    # probability for what the AI gate stopped)
+    return partial(Classifier, score_gated=False), Store
 
 
 def first_lookup(store, classifier) -> dict:

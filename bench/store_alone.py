@@ -3,6 +3,7 @@
     .venv/bin/python -m bench.store_alone REV [REV ...] [--runs 7] [--feeds 100]
     .venv/bin/python -m bench.store_alone --floor [--runs 7]
     .venv/bin/python -m bench.store_alone --parts [--runs 7]
+    (each also takes --source real: the backfill bench's real feeds instead of the farm)
 
 The backfill bench's feeds, parsed and classified once, then stored by each revision's
 store (storage/ and feeds/cluster.py as `bench backfill --against` loads them; any git
@@ -131,6 +132,17 @@ def _bare_writes(rows: dict[str, list[tuple]], columns: list[str]) -> float:
     return spent
 
 
+def real_batches(classifier) -> list[list]:
+    """The backfill bench's real feeds (the shared corpus, one feed per outlet), parsed
+    and classified: one batch per feed."""
+    from bench.bench_backfill import real_feed_bytes
+    from feeds.parser import parse_feed
+    return [[s.with_classification(classifier.classify(s.title, s.text))
+             for s in parse_feed(body, feed_url=url, source="Bench",
+                                 fetched_at=when(0)).stories]
+            for url, body in real_feed_bytes()]
+
+
 def main(argv: list[str] | None = None) -> None:
     from bench.same_store import farm_batches
     from feeds.classify import Classifier
@@ -140,8 +152,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--feeds", type=int, default=100)
     ap.add_argument("--floor", action="store_true")
     ap.add_argument("--parts", action="store_true")
+    ap.add_argument("--source", choices=("farm", "real"), default="farm")
     args = ap.parse_args(argv)
-    batches = farm_batches(args.feeds, Classifier())
+    classifier = Classifier()
+    batches = (real_batches(classifier) if args.source == "real"
+               else farm_batches(args.feeds, classifier))
     if args.floor:
         floor(batches, args.runs)
     if args.parts:

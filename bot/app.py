@@ -38,7 +38,7 @@ class App:
 
     @cached_property
     def classifier(self) -> Classifier:
-        return Classifier(user_gazetteer(self.settings))
+        return make_classifier(self.settings)
 
     @property
     def fetch_policy(self) -> FetchPolicy:
@@ -92,6 +92,11 @@ def user_gazetteer(s: Settings):
         if s.user_data is None:
             raise
         raise GazetteerError(f"{e}; check AINEWS_USER_DATA") from None
+
+
+def make_classifier(s: Settings) -> Classifier:
+    """The classifier, scoring what the AI gate stopped only when the judge asks."""
+    return Classifier(user_gazetteer(s), score_gated=s.llm_judge_asks_gated)
 
 
 def make_llm(s: Settings, gazetteer=None):

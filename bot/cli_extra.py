@@ -66,10 +66,9 @@ def stories_from_bytes(data: bytes, *, url: str = "", name: str = "") -> list[St
 
 
 async def _condense_all(settings, stories: list[Story]):
-    from bot.app import make_llm, user_gazetteer
-    from feeds.classify import Classifier
+    from bot.app import make_classifier, make_llm
     from feeds.formatter import Formatter, MemoryCache
-    classifier = Classifier(user_gazetteer(settings))
+    classifier = make_classifier(settings)
     formatter = Formatter(MemoryCache(), llm=make_llm(settings, classifier.gz))
     out = []
     try:

@@ -72,6 +72,11 @@ class Settings:
         return self.llm_enabled and self.llm_judge is not False
 
     @property
+    def llm_judge_asks_gated(self) -> bool:
+        """Whether the judge asks about stories the AI gate stopped (see Classifier)."""
+        return self.llm_judge_enabled and self.llm_judge_gate_margin is not None
+
+    @property
     def max_post_age(self) -> timedelta | None:
         """How old a newly seen story may be and still be posted; None: any age."""
         return timedelta(hours=self.max_post_age_hours) if self.max_post_age_hours else None

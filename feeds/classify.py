@@ -129,8 +129,12 @@ _SHAPES = _Shapes()
 
 
 class Classifier:
-    def __init__(self, gazetteer: Gazetteer | None = None):
+    def __init__(self, gazetteer: Gazetteer | None = None, *, score_gated: bool = True):
+        """score_gated: the learned layer also scores stories the AI gate stopped, for
+        the LLM judge's gate margin. Off when no judge asks about them: nothing reads
+        that probability then, and half of a real backfill is such stories."""
         self.gz = gz = gazetteer or load_gazetteer()
+        self.score_gated = score_gated
         self._rules = {k: gz.rules.get(k, {}) for k in ("score", "ai", "strategy", "negative", "model", "cues")}
         self._model = StrategyModel.load(self._rules["model"])
         aliases = {a: canon for canon, al in gz.companies.items() for a in [canon, *al]}
@@ -252,6 +256,8 @@ class Classifier:
         if scan.vetoed:  # a phrase weighted this heavily (a user's) means "never post these"
             reasons.append(f"veto:{scan.vetoed} (negative weight >= {self._veto:g})")
             return False, f"veto {scan.vetoed!r}", None
+        if not (about_ai or self.score_gated):   # the gate's no stands: no one asks p
+            return False, "not about AI", None
         x = story_features(scan, title, text, self.gz.ai_companies, points,
                            about_ai and scan.ai_strength < self._min_ai)
         lexical = self._model.lexical

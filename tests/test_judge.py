@@ -454,3 +454,41 @@ def test_status_counts_what_the_judge_did_today_whatever_the_stories_dates(tmp_p
     assert store.judge_tally(now - timedelta(hours=24)) == {
         "asked": 2, "posted": 2, "rescued": 2, "turned_down": 0}
     store.close()
+
+
+GATED = ("Electric car maker raises $2 billion in new funding round",
+         "The EV startup will use the money to expand its factory.")
+ABOUT_AI = ("Alibaba cuts prices of its Qwen AI models by 85% to win enterprise customers",
+            "Alibaba Cloud said the AI model price cut applies to enterprise API customers.")
+
+
+def test_without_a_judge_asking_the_gate_decides_alone():
+    """No judge asks about what the AI gate stopped: such a story gets no probability
+    (nothing would read it), and `why` says the gate decided, not "p 0.6, threshold
+    0.45"; the verdict, companies and topics are the same either way."""
+    from feeds.classify import Classifier, load_gazetteer
+    gz = load_gazetteer()
+    scored, alone = Classifier(gz), Classifier(gz, score_gated=False)
+    c, d = scored.classify(*GATED), alone.classify(*GATED)
+    assert c.probability is not None and d.probability is None
+    assert (d.strategy, d.companies, d.topics, d.about_ai) == (c.strategy, c.companies, c.topics, False)
+    assert "not about AI)" in d.reasons[-1] and not any(r.startswith("feature:") for r in d.reasons)
+    assert not needs_judging(d, 1.0, 1.0)
+    assert alone.classify(*ABOUT_AI) == scored.classify(*ABOUT_AI)   # past the gate: scored
+
+
+@pytest.mark.parametrize("env,scores_gated", [
+    ({}, False),                                          # no LLM: no judge
+    (LLM, True),                                          # the judge asks within 0.20
+    ({**LLM, "AINEWS_LLM_JUDGE_GATE_MARGIN": "off"}, False),
+    ({**LLM, "AINEWS_LLM_JUDGE": "0"}, False),
+], ids=["no-llm", "judge", "gate-margin-off", "judge-off"])
+async def test_the_bot_scores_gated_stories_only_for_a_judge_that_asks(tmp_path, env, scores_gated):
+    from bot.app import App
+    app = App(load_settings({**env, "AINEWS_DB": str(tmp_path / "c.db")}, dotenv_path=None))
+    try:
+        c = app.classifier.classify(*GATED)
+        assert (c.probability is not None) is scores_gated
+    finally:
+        await app.aclose_clients()
+        app.close()
