@@ -69,6 +69,30 @@ def shown_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+# What a URL may already hold; anything else (spaces, <, >, |, raw non-ASCII) is %-escaped.
+_LINK_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
+
+
+def link_url(url: str, max_len: int) -> str | None:
+    """`url` fit for a chat link or button: http(s) with a host, an IDN host in punycode
+    (as browsers: straße.de is not strasse.de), the rest %-escaped (Discord refuses raw
+    spaces or non-ASCII, Slack reads < > | as markup); None for any other URL, or one
+    longer than the platform's `max_len`."""
+    url = (url or "").strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    try:
+        netloc = ascii_netloc(parts.netloc)
+    except UnicodeError:
+        return None
+    quoted = quote(urlunsplit(parts._replace(netloc=netloc)), safe=_LINK_SAFE)
+    return quoted if len(quoted) <= max_len else None
+
+
 def ascii_netloc(netloc: str) -> str:
     """`netloc` with its host as `dns_host` spells it, its user and port as written (the
     whole netloc through the codec made "straße.de:8443" strasse.de's). Raises

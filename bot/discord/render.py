@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import re
 from typing import Sequence
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import discord
 
@@ -20,7 +19,7 @@ from bot.replies import Reply
 from feeds.hostile import misleading_link_text
 from feeds.models import Brief
 from feeds.plural import count
-from feeds.urls import ascii_netloc
+from feeds.urls import link_url
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -49,7 +48,6 @@ _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
 # escape_markdown puts its backslash before the indent of "  - item" lines, where
 # Discord shows it; before the marker it escapes the same list and stays hidden.
 _INDENTED_MARKER = re.compile(r"^\\([ \t]+)(?=[-*+])", re.MULTILINE)
-_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"   # what a URL may already hold; the rest is %-escaped
 
 
 def neutralise_links(text: str) -> str:
@@ -93,21 +91,7 @@ def clip(text: str, limit: int) -> str:
 
 def safe_url(url: str) -> str | None:
     """Only http(s) links with a host go into an embed; anything else is dropped."""
-    try:
-        parts = urlsplit((url or "").strip())
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    netloc = parts.netloc
-    if not netloc.isascii():            # an IDN host: punycode, as Discord wants
-        try:
-            netloc = ascii_netloc(netloc)   # as browsers: straße.de is not strasse.de
-        except UnicodeError:
-            return None
-    # Discord refuses (400) an embed url with spaces or raw non-ASCII in it.
-    full = quote(urlunsplit(parts._replace(netloc=netloc)), safe=_URL_SAFE)
-    return full if len(full) <= URL_MAX else None
+    return link_url(url, URL_MAX)
 
 
 def topic_colour(topics: Sequence[str]) -> int:

@@ -12,14 +12,13 @@ import json
 import re
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
-from urllib.parse import quote, urlsplit, urlunsplit
 
 from bot.replies import Reply
 from bot.slack.syntax import spell
 from feeds.hostile import misleading_link_text
 from feeds.models import Brief
 from feeds.plural import count
-from feeds.urls import ascii_netloc
+from feeds.urls import link_url
 
 # Slack's documented Block Kit limits.
 MAX_BLOCKS = 50
@@ -41,7 +40,6 @@ _MARKS = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
 _BROADCAST = re.compile(r"@(?=(?:everyone|here|channel)\b)", re.IGNORECASE)
 _MD_LINK = re.compile(r"\]\(")
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
-_URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
 
 
 def utf16_len(s: str) -> int:
@@ -80,22 +78,7 @@ def fit(s: str, limit: int) -> str:
 
 def safe_url(url: str) -> str | None:
     """An http(s) URL fit for a button or a <url|label> link, or None."""
-    url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    netloc = parts.netloc
-    if not netloc.isascii():              # an IDN host: punycode, not %-escapes
-        try:
-            netloc = ascii_netloc(netloc)   # as browsers: straße.de is not strasse.de
-        except UnicodeError:
-            return None
-    url = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    quoted = quote(url, safe=_URL_SAFE)   # spaces, <, >, | and non-ASCII get %-encoded
-    return quoted if len(quoted) <= MAX_URL else None
+    return link_url(url, MAX_URL)
 
 
 def mrkdwn(text: str, limit: int = MAX_SECTION) -> dict:
