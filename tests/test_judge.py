@@ -5,6 +5,7 @@ The offline verdicts are scripted (a stand-in classifier) so each story sits whe
 test needs it: well past the threshold, just below it, far below, or not about AI."""
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from datetime import timedelta
@@ -333,6 +334,18 @@ def test_the_classifier_gives_the_judge_its_probability(title, text, about_ai):
 LLM = {"LLM_BASE_URL": "http://127.0.0.1:9/v1", "LLM_MODEL": "qwen-plus"}
 
 
+@contextlib.asynccontextmanager
+async def app_with(env: dict, tmp_path):
+    """The bot's App with these settings (and a store in tmp_path), closed after."""
+    from bot.app import App
+    app = App(load_settings({**env, "AINEWS_DB": str(tmp_path / "c.db")}, dotenv_path=None))
+    try:
+        yield app
+    finally:
+        await app.aclose_clients()
+        app.close()
+
+
 @pytest.mark.parametrize("env,enabled", [
     ({}, False),                                  # no LLM: exactly today's pipeline
     (LLM, True),                                  # on with an LLM
@@ -340,29 +353,17 @@ LLM = {"LLM_BASE_URL": "http://127.0.0.1:9/v1", "LLM_MODEL": "qwen-plus"}
     ({**LLM, "AINEWS_LLM_JUDGE": "on"}, True),
 ], ids=["no-llm", "llm", "off", "on"])
 async def test_the_judge_is_on_with_an_llm_unless_turned_off(tmp_path, env, enabled):
-    from bot.app import App
-    app = App(load_settings({**env, "AINEWS_DB": str(tmp_path / "c.db")}, dotenv_path=None))
-    try:
+    async with app_with(env, tmp_path) as app:
         assert (app.judge is not None) is enabled
         if enabled:   # one client, one rest: the condenser's
             assert app.judge.llm is app.llm
-    finally:
-        await app.aclose_clients()
-        app.close()
 
 
 @pytest.mark.parametrize("raw, margin", [(None, GATE_MARGIN), ("off", None), ("0.3", 0.3)])
 async def test_the_gate_margin_setting_reaches_the_judge(tmp_path, raw, margin):
-    from bot.app import App
-    env = {**LLM, "AINEWS_DB": str(tmp_path / "c.db")}
-    if raw is not None:
-        env["AINEWS_LLM_JUDGE_GATE_MARGIN"] = raw
-    app = App(load_settings(env, dotenv_path=None))
-    try:
+    env = dict(LLM) if raw is None else {**LLM, "AINEWS_LLM_JUDGE_GATE_MARGIN": raw}
+    async with app_with(env, tmp_path) as app:
         assert app.judge.gate_margin == margin
-    finally:
-        await app.aclose_clients()
-        app.close()
 
 
 @pytest.mark.parametrize("env,words", [
@@ -484,11 +485,6 @@ def test_without_a_judge_asking_the_gate_decides_alone():
     ({**LLM, "AINEWS_LLM_JUDGE": "0"}, False),
 ], ids=["no-llm", "judge", "gate-margin-off", "judge-off"])
 async def test_the_bot_scores_gated_stories_only_for_a_judge_that_asks(tmp_path, env, scores_gated):
-    from bot.app import App
-    app = App(load_settings({**env, "AINEWS_DB": str(tmp_path / "c.db")}, dotenv_path=None))
-    try:
+    async with app_with(env, tmp_path) as app:
         c = app.classifier.classify(*GATED)
         assert (c.probability is not None) is scores_gated
-    finally:
-        await app.aclose_clients()
-        app.close()
