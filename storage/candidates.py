@@ -20,7 +20,10 @@ from bisect import bisect_left, bisect_right
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
-MAX_DAYS = 64        # days of company rows kept: a month of news either side, bounded memory
+# Company rows kept (~12 MB), whole days, the first loaded dropped first past it: bounded
+# by rows, not days, so a dense store (15,000 rows a day) can't fill hundreds of MB, and
+# feeds whose backlogs span months don't reload their sparse days over and over.
+MAX_ROWS = 100_000
 _ONE_DAY = timedelta(days=1)
 _ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
@@ -61,9 +64,11 @@ class CompanyDays:
     def __init__(self, conn: sqlite3.Connection):
         self._conn = conn
         self._days: dict[str, Day] = {}   # first loaded first
+        self._rows = 0                    # rows in _days
 
     def clear(self) -> None:
         self._days.clear()
+        self._rows = 0
 
     def newest(self, company: str, days: tuple[str, ...], lo: str, hi: str,
                exclude: int, limit: int) -> list[int]:
@@ -90,6 +95,7 @@ class CompanyDays:
             if rows is None:
                 rows = day[key] = _Rows()
             rows.insert(published, pk)
+            self._rows += 1
 
     @staticmethod
     def window(lo: datetime, hi: datetime) -> tuple[str, ...] | None:
@@ -106,9 +112,15 @@ class CompanyDays:
         rows = self._days.get(day)
         if rows is None:
             rows = self._days[day] = self._load(day)
-            if len(self._days) > MAX_DAYS:   # a day in use is only loaded again
-                del self._days[next(iter(self._days))]
+            self._rows += _count(rows)
+            self._trim()
         return rows
+
+    def _trim(self) -> None:
+        """Drop the first loaded days past MAX_ROWS, never the last one loaded (in use;
+        a dropped day in use is only loaded again)."""
+        while self._rows > MAX_ROWS and len(self._days) > 1:
+            self._rows -= _count(self._days.pop(next(iter(self._days))))
 
     def _load(self, day: str) -> Day:
         following = (date.fromisoformat(day) + _ONE_DAY).isoformat()
@@ -118,6 +130,10 @@ class CompanyDays:
                 "WHERE published >= ? AND published < ?", (day, following)):
             loaded.setdefault(fold(company), []).append((published, pk))
         return {key: _sorted_rows(pairs) for key, pairs in loaded.items()}
+
+
+def _count(day: Day) -> int:
+    return sum(len(rows.pks) for rows in day.values())
 
 
 def _sorted_rows(pairs: list[tuple[str, int]]) -> _Rows:

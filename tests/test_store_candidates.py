@@ -34,13 +34,13 @@ def add(store: Store, *stories: Story) -> list[Story]:
     return store.add_new_stories(list(stories), backlog=True, now=T0)
 
 
-@pytest.mark.parametrize("max_days", [64, 2], ids=["all-days-kept", "days-dropped"])
+@pytest.mark.parametrize("max_rows", [100_000, 60], ids=["all-days-kept", "days-dropped"])
 @pytest.mark.parametrize("seed", range(4))
-def test_memory_answers_as_the_query(tmp_path, monkeypatch, seed, max_days):
+def test_memory_answers_as_the_query(tmp_path, monkeypatch, seed, max_rows):
     """Random stories over a week, many at the same second, company spellings that
     NOCASE folds and some it does not: every window's candidates, memory and SQL."""
     import storage.candidates
-    monkeypatch.setattr(storage.candidates, "MAX_DAYS", max_days)
+    monkeypatch.setattr(storage.candidates, "MAX_ROWS", max_rows)
     rnd = random.Random(seed)
     stories = [Story(f"s{i}", f"https://x.example/{i}", f"Story {i}", "text", "X", FEED_A,
                      T0 + timedelta(hours=rnd.choice(range(0, 24 * 7, 3))),
@@ -148,3 +148,23 @@ def test_reports_beyond_the_signature_bound_still_cluster(tmp_path, monkeypatch)
                       source="The Verge", hours=6)
         add(store, follow)
         assert store.cluster_info(follow.id) == (lead.id, lead.id, ["The Verge"])
+
+
+def test_memory_is_bounded_by_rows_not_days(tmp_path, monkeypatch):
+    """A dense store: clustering a backlog that spans its days keeps at most MAX_ROWS
+    company rows in memory (plus the day in use), however many days it walks."""
+    import storage.candidates
+    monkeypatch.setattr(storage.candidates, "MAX_ROWS", 100)
+    per_day = [make(f"Report {d}-{i}", hours=24 * d + i % 20, guid=f"{d}-{i}")
+               for d in range(12) for i in range(30)]             # 30 stories, 60 rows a day
+    with Store(tmp_path / "a.db") as store:
+        add(store, *per_day)
+        days = store._company_days
+        days.clear()
+        late = [make(f"Late report {d}", hours=24 * d + 21, source="Outlet C",
+                     feed=FEED_B, guid=f"late-{d}") for d in range(12)]
+        for story in late:   # each one walks its window's days
+            add(store, story)
+            kept = sum(len(r.pks) for day in days._days.values() for r in day.values())
+            assert kept == days._rows and kept <= 100 + 2 * 31
+        assert len(days._days) < 12
