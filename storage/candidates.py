@@ -83,6 +83,7 @@ class CompanyDays:
                     break
         if exclude in found:
             found.remove(exclude)   # once: a story names a company once
+        self._trim(days)
         return found[:limit]
 
     def add(self, pk: int, published: str, companies) -> None:
@@ -113,14 +114,18 @@ class CompanyDays:
         if rows is None:
             rows = self._days[day] = self._load(day)
             self._rows += _count(rows)
-            self._trim()
         return rows
 
-    def _trim(self) -> None:
-        """Drop the first loaded days past MAX_ROWS, never the last one loaded (in use;
-        a dropped day in use is only loaded again)."""
-        while self._rows > MAX_ROWS and len(self._days) > 1:
-            self._rows -= _count(self._days.pop(next(iter(self._days))))
+    def _trim(self, in_use: tuple[str, ...]) -> None:
+        """Past MAX_ROWS, drop the first loaded days, but not the window in use (at most
+        five days): the next story most likely needs them, and dropped they would be
+        read again for every story of a busy week."""
+        if self._rows <= MAX_ROWS:
+            return
+        for day in [d for d in self._days if d not in in_use]:
+            self._rows -= _count(self._days.pop(day))
+            if self._rows <= MAX_ROWS:
+                return
 
     def _load(self, day: str) -> Day:
         following = (date.fromisoformat(day) + _ONE_DAY).isoformat()

@@ -152,19 +152,25 @@ def test_reports_beyond_the_signature_bound_still_cluster(tmp_path, monkeypatch)
 
 def test_memory_is_bounded_by_rows_not_days(tmp_path, monkeypatch):
     """A dense store: clustering a backlog that spans its days keeps at most MAX_ROWS
-    company rows in memory (plus the day in use), however many days it walks."""
+    company rows in memory besides the window in use, however many days it walks; and
+    a window bigger than MAX_ROWS on its own is kept, not read again for every story."""
     import storage.candidates
     monkeypatch.setattr(storage.candidates, "MAX_ROWS", 100)
     per_day = [make(f"Report {d}-{i}", hours=24 * d + i % 20, guid=f"{d}-{i}")
                for d in range(12) for i in range(30)]             # 30 stories, 60 rows a day
     with Store(tmp_path / "a.db") as store:
         add(store, *per_day)
-        days = store._company_days
+        days, loads = store._company_days, []
+        monkeypatch.setattr(days, "_load", lambda day, load=days._load: loads.append(day) or load(day))
         days.clear()
-        late = [make(f"Late report {d}", hours=24 * d + 21, source="Outlet C",
-                     feed=FEED_B, guid=f"late-{d}") for d in range(12)]
-        for story in late:   # each one walks its window's days
-            add(store, story)
-            kept = sum(len(r.pks) for day in days._days.values() for r in day.values())
-            assert kept == days._rows and kept <= 100 + 2 * 31
-        assert len(days._days) < 12
+        for d in range(12):   # two reports a day: each walks its window's days
+            for n in range(2):
+                late = make(f"Late report {d} {n}", hours=24 * d + 21 + n, guid=f"late-{d}-{n}",
+                            source="Outlet C", feed=FEED_B)
+                add(store, late)
+                window = CompanyDays.window(late.published - WINDOW, late.published + WINDOW)
+                kept = {day: sum(len(r.pks) for r in rows.values())
+                        for day, rows in days._days.items()}
+                assert sum(kept.values()) == days._rows
+                assert sum(n for day, n in kept.items() if day not in window) <= 100
+        assert len(loads) == len(set(loads))   # no day read twice: the windows move on
