@@ -93,7 +93,8 @@ class Pipeline(NewStories, FirstPolls):
     judge: Judge | None = None   # the optional LLM judge (feeds/judge.py)
     # First polls waiting for their transaction; a list only while poll_once runs.
     _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
-    _offline: bool = field(default=False, init=False, repr=False)   # said once per outage
+    _offline: bool = field(default=False, init=False, repr=False)   # since a feed answered
+    _offline_said: bool = field(default=False, init=False, repr=False)   # once per outage
     # Feeds fetched and being read (parse, classify) at once; only while poll_once runs.
     _reading: _ReadAhead | None = field(default=None, init=False, repr=False)
 
@@ -114,7 +115,20 @@ class Pipeline(NewStories, FirstPolls):
         summary = PollSummary(outcomes=[o for o, _ in outcomes])
         for _, fresh in outcomes:
             summary.fresh.extend(fresh)
+        self._say_if_offline(summary)
         return summary
+
+    def _say_if_offline(self, summary: PollSummary) -> None:
+        """Said once the pass is over, and only if no feed of it answered: DNS failures
+        come back first, and a pass that went on to read five feeds said "no feed can be
+        reached" (a fresh database, a few dead hosts, an intranet feed)."""
+        if any(not o.error for o in summary.outcomes):
+            self._offline = self._offline_said = False
+        elif self._offline and not self._offline_said:
+            log.warning("poller: no feed can be reached (DNS or connection failures "
+                        "everywhere); the network looks down: feeds are retried every %g "
+                        "min without counting it against them", self.poll_minutes)
+            self._offline_said = True
 
     async def _poll_and_hand_on(self, state: FeedState, now: datetime,
                                 on_fresh: Callable[[], Awaitable] | None,
@@ -217,11 +231,7 @@ class Pipeline(NewStories, FirstPolls):
         """Whether the bot itself looks offline (no feed reached lately, several tried):
         then a feed's failure is not its own, and must not back it off towards a pause."""
         offline = self.store.looks_offline(now=now, window=_offline_window(self.poll_minutes))
-        if offline and not self._offline:
-            log.warning("poller: no feed can be reached (DNS or connection failures "
-                        "everywhere); the network looks down: feeds are retried every %g "
-                        "min without counting it against them", self.poll_minutes)
-        self._offline = offline
+        self._offline = self._offline or offline    # said at the pass's end
         return offline
 
     def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
