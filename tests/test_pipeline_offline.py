@@ -44,6 +44,11 @@ async def test_a_pass_that_read_a_feed_does_not_call_the_network_down(tmp_path, 
         summary = await pipeline.poll_once(now=utcnow(), all_feeds=True)
     assert len(summary.failures) == 4 and summary.new_stories == 3
     assert _said(caplog) == []
+    # Each dead feed is named, as any failing feed is: after the third, they were held
+    # back at debug level as the network's failures.
+    warned = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert all(f"Dead {i} (http://127.0.0.{i + 2}:9/feed.xml) failed" in warned
+               for i in range(4))
     store.close()
 
 
