@@ -33,8 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("run", help="poll, condense and post, until stopped")
     p.add_argument("--once", action="store_true", help="one poll, deliver what is due, exit")
-    p = sub.add_parser("poll", help="one pass over all active feeds; posts nothing itself "
-                                    "(a running bot posts what it finds)")
+    p = sub.add_parser("poll", help="one pass over the active feeds (those waiting out a "
+                                    "failure's backoff are named, not polled); posts nothing "
+                                    "itself (a running bot posts what it finds)")
     p.add_argument("--once", action="store_true", help="(the default; kept for symmetry)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -81,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     q = fs.add_parser("check", help="fetch a feed now and report what it holds")
     q.add_argument("url")
     q.add_argument("--json", action="store_true")
-    q = fs.add_parser("resume", help="resume a paused feed (all: every paused feed)")
+    q = fs.add_parser("resume", help="resume a paused feed, or poll a failing one at the "
+                                     "next cycle instead of after its backoff (all: every "
+                                     "paused feed)")
     q.add_argument("url", help="the feed's URL, or all")
 
     p = sub.add_parser("subscriptions", help="what each chat channel follows; remove a "

@@ -31,6 +31,9 @@ async def _stories_from(settings, source: str) -> list[Story]:
 
 
 def _read_local(source: str) -> bytes:
+    if not source.strip():   # Path("") is the working directory: "Is a directory"
+        raise UserError("brief: give a feed or text file, an article (file or URL), or - "
+                        "for stdin, e.g. `ainews brief story.txt`")
     try:
         return sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
     except OSError as e:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+from unicodedata import east_asian_width
 
 from bot.console import json_line
 from bot.errors import UserError
@@ -44,10 +45,20 @@ def _list(app, args) -> int:
 
 def format_table(head: list[str], rows: list[list[str]]) -> str:
     rows = [[_cell(v) for v in r] for r in rows]
-    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)] if rows else map(len, head)
-    lines = ["  ".join(str(v).ljust(w) for v, w in zip(r, widths)).rstrip()
+    widths = [max(map(_width, col)) for col in zip(head, *rows)] if rows else map(len, head)
+    lines = ["  ".join(_pad(str(v), w) for v, w in zip(r, widths)).rstrip()
              for r in [head, *rows]]
     return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Columns a terminal gives the text: a CJK feed name (科技快讯) takes two per
+    character, and padding by len() pushed the rest of its row out of line."""
+    return sum(2 if east_asian_width(c) in "WF" else 1 for c in str(text))
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
 
 
 def _cell(value) -> str:

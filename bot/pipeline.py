@@ -93,7 +93,9 @@ class Pipeline(NewStories, FirstPolls):
     judge: Judge | None = None   # the optional LLM judge (feeds/judge.py)
     # First polls waiting for their transaction; a list only while poll_once runs.
     _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
-    _offline: bool = field(default=False, init=False, repr=False)   # said once per outage
+    _offline: bool = field(default=False, init=False, repr=False)   # since a feed answered
+    _offline_said: bool = field(default=False, init=False, repr=False)   # once per outage
+    _quiet: list[FeedOutcome] = field(default_factory=list, init=False, repr=False)
     # Feeds fetched and being read (parse, classify) at once; only while poll_once runs.
     _reading: _ReadAhead | None = field(default=None, init=False, repr=False)
 
@@ -103,7 +105,7 @@ class Pipeline(NewStories, FirstPolls):
         stories worth posting, so one slow feed doesn't hold up the others' posts."""
         now = now or utcnow()
         states = [s for s in self.store.feed_states() if _due(s, now, all_feeds)]
-        self._backlog = []
+        self._backlog, self._quiet = [], []   # an abandoned pass's are not this one's
         self._reading = _ReadAhead(self.fetcher.policy)
         try:
             outcomes = await asyncio.gather(*(self._poll_and_hand_on(s, now, on_fresh)
@@ -114,7 +116,24 @@ class Pipeline(NewStories, FirstPolls):
         summary = PollSummary(outcomes=[o for o, _ in outcomes])
         for _, fresh in outcomes:
             summary.fresh.extend(fresh)
+        self._say_if_offline(summary)
         return summary
+
+    def _say_if_offline(self, summary: PollSummary) -> None:
+        """Said once the pass is over, and only if no feed of it answered: DNS failures
+        come back first, and a pass that went on to read five feeds said "no feed can be
+        reached" (a fresh database, a few dead hosts, an intranet feed). If some did
+        answer, the failures held back as the network's are named after all."""
+        quiet, self._quiet = self._quiet, []
+        if any(not o.error for o in summary.outcomes):
+            self._offline = self._offline_said = False
+            for o in quiet:     # not the network's failures after all: each feed's own
+                log.warning("poller: %s (%s) failed: %s", o.name, o.url, o.error)
+        elif self._offline and not self._offline_said:
+            log.warning("poller: no feed can be reached (DNS or connection failures "
+                        "everywhere); the network looks down: feeds are retried every %g "
+                        "min without counting it against them", self.poll_minutes)
+            self._offline_said = True
 
     async def _poll_and_hand_on(self, state: FeedState, now: datetime,
                                 on_fresh: Callable[[], Awaitable] | None,
@@ -217,11 +236,7 @@ class Pipeline(NewStories, FirstPolls):
         """Whether the bot itself looks offline (no feed reached lately, several tried):
         then a feed's failure is not its own, and must not back it off towards a pause."""
         offline = self.store.looks_offline(now=now, window=_offline_window(self.poll_minutes))
-        if offline and not self._offline:
-            log.warning("poller: no feed can be reached (DNS or connection failures "
-                        "everywhere); the network looks down: feeds are retried every %g "
-                        "min without counting it against them", self.poll_minutes)
-        self._offline = offline
+        self._offline = self._offline or offline    # said at the pass's end
         return offline
 
     def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
@@ -234,6 +249,7 @@ class Pipeline(NewStories, FirstPolls):
                                           next_poll=now + timedelta(minutes=self.poll_minutes))
             out.error = message
             log.debug("%s", message)
+            self._quiet.append(out)   # named at the pass's end if other feeds answered
             return
         retry_after = getattr(err, "retry_after", None)
         next_poll = schedule.next_poll_after_failure(now, self.poll_minutes, state.failures + 1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from feeds.models import Story
 from feeds.plural import count
@@ -77,3 +78,16 @@ class PollSummary:
                          for o in self.failures],
             "feeds": [o.__dict__ for o in self.outcomes],
         }
+
+
+def waiting_note(states: list, now: datetime) -> str:
+    """"; N waiting after failures, next try HH:MM UTC" for the start-up line, or "":
+    restarted after an outage, the bot polls nothing until their backoff ends, and
+    without a word it looked idle (`run --once` printed no poll at all)."""
+    waiting = [s.next_poll for s in states
+               if s.failures and not s.paused and s.next_poll and s.next_poll > now]
+    if not waiting:
+        return ""
+    return (f"; {len(waiting)} waiting after failures, next try {min(waiting):%H:%M} UTC "
+            "(`ainews feeds list` says why)")
+

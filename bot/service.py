@@ -20,6 +20,7 @@ from bot.app import App
 from bot.connections import ConnectionLog, forget_connections, llm_watched
 from bot.errors import StartUnavailable, UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
+from bot.poll_summary import waiting_note
 from bot.retention import DailyPrune
 from bot.runlock import run_lock
 from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless_stopped
@@ -344,9 +345,10 @@ class Service:
         active = sum(not f.paused for f in feeds)
         names = [f"{p} ({a.state})" if isinstance(a, Pending) else p
                  for p, a in adapters.items()]
-        log.info("service: adapters: %s; %s (%d active); database %s; polling every %g min",
+        log.info("service: adapters: %s; %s (%d active)%s; database %s; polling every %g min",
                  ", ".join(names) or "none", count(len(feeds), "feed"), active,
-                 self.app.settings.db_path, self.app.settings.poll_minutes)
+                 waiting_note(feeds, utcnow()), self.app.settings.db_path,
+                 self.app.settings.poll_minutes)
 
 
 def _still_news(stories: list, max_age) -> list:

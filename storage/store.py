@@ -67,12 +67,8 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             # Opening writes (WAL, migrations): sqlite3's "attempt to write a readonly
             # database" read as a bug to an operator running a lookup on a file they
             # may not write; say what to check, as _write does.
-            reason = READ_ONLY if _is_read_only(e) else _one_line(e)
-            if _code(e) == sqlite3.SQLITE_CANTOPEN:   # a new file in a folder it may not write
-                reason += f" ({CANT_OPEN})"
-            if Path(str(self.path)).is_dir():   # sqlite3 says only "unable to open"
-                reason = "it is a folder; give the path of a database file in it"
-            raise StoreError(f"store: cannot open {self.path}: {reason}") from None
+            raise StoreError(f"store: cannot open {self.path}: {_open_failure(e, self.path)}"
+                             ) from None
         if newer:
             self.db.conn.close()
             versions = (f"version {newer[0]} is" if len(newer) == 1 else
@@ -244,6 +240,21 @@ def damage_message(path: str | Path, e: BaseException) -> str | None:
         return None
     return (f"store: {path} is damaged ({_one_line(e)}); restore a backup, or move it "
             "away to start afresh (`sqlite3 FILE .recover` may save its stories)")
+
+
+def _open_failure(e: BaseException, path: str) -> str:
+    """Why a database could not be opened, as what to check."""
+    in_a_file = next((p for p in Path(str(path)).parents if p.exists() and not p.is_dir()),
+                     None)
+    if in_a_file is not None:
+        # --db notes.txt/ainews.db: making its folder failed with "[Errno 17] File exists"
+        return f"{in_a_file} is a file, not a folder; give a database path in a folder"
+    if Path(str(path)).is_dir():   # sqlite3 says only "unable to open"
+        return "it is a folder; give the path of a database file in it"
+    reason = READ_ONLY if _is_read_only(e) else _one_line(e)
+    if _code(e) == sqlite3.SQLITE_CANTOPEN:   # a new file in a folder it may not write
+        reason += f" ({CANT_OPEN})"
+    return reason
 
 
 def _code(e: BaseException) -> int | None:

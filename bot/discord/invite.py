@@ -31,6 +31,7 @@ async def fetch_application_id(settings) -> int:
     import aiohttp
     import discord
     from bot.discord.client import apply_endpoints
+    from bot.discord.start import error_text
 
     if not settings.discord_token:
         raise UserError("discord: DISCORD_TOKEN is not set; it is needed to find the application id")
@@ -43,7 +44,7 @@ async def fetch_application_id(settings) -> int:
         raise UserError("discord: DISCORD_TOKEN was refused (401); copy the bot token again") from None
     except (discord.HTTPException, aiohttp.ClientError, OSError) as exc:
         raise UserError(f"discord: could not ask {discord.http.Route.BASE} for the "
-                        f"application id: {exc}") from None
+                        f"application id: {error_text(exc)}") from None
     finally:
         await http.close()
     try:

@@ -13,6 +13,7 @@ import logging
 import aiohttp
 import discord
 
+from bot.connections import one_line
 from bot.discord.adapter import DiscordAdapter
 from bot.discord.client import AinewsBot, apply_endpoints, install_error_handler
 from bot.errors import StartUnavailable, UserError
@@ -126,7 +127,19 @@ def _start_failure(exc: BaseException | None) -> UserError:
         return StartUnavailable(f"discord: {reason}; Discord may be having trouble: try "
                                 "again later, or check DISCORD_API_URL and the network",
                                 reason=reason, retry_after=retry_after)
-    return UserError(f"discord: could not start: {exc or 'the client stopped'}")
+    return UserError(f"discord: could not start: {error_text(exc) or 'the client stopped'}")
+
+
+def error_text(exc: BaseException | None) -> str:
+    """An exception as one line: a 404 from something that is not Discord's API (a
+    proxy, a wrong DISCORD_API_URL) carries its HTML error page, and the command's one
+    line of error became a dozen lines of markup."""
+    if isinstance(exc, discord.HTTPException):
+        text = exc.text.strip()
+        page = text.startswith("<")
+        said = " (an HTML page, not Discord's JSON)" if page else f": {text}" if text else ""
+        return one_line(f"HTTP {exc.status}{said}", 300)
+    return one_line(str(exc or ""), 300)
 
 
 def _trouble(exc: BaseException | None) -> tuple[str, float | None] | None:

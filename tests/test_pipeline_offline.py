@@ -1,0 +1,66 @@
+""""The network looks down" is said only of a pass in which no feed answered: an
+operator reads it as a fault of their own machine to go and look for."""
+from __future__ import annotations
+
+import pytest
+
+from bot.pipeline import Pipeline
+from feeds.classify import Classifier, load_gazetteer
+from feeds.fetcher import FetchPolicy, Fetcher
+from feeds.formatter import Formatter
+from feeds.models import FeedSource, utcnow
+from storage.store import Store
+from tests.fakes.feedserver import FeedServer, make_entries, make_rss
+
+DOWN = "network looks down"
+
+
+@pytest.fixture(scope="module")
+def classifier():
+    return Classifier(load_gazetteer())
+
+
+def _dead_feeds(store: Store, n: int) -> None:
+    # Closed loopback ports: refused at once, as a host with no network refuses.
+    for i in range(n):
+        store.upsert_feed(FeedSource(f"Dead {i}", f"http://127.0.0.{i + 2}:9/feed.xml"))
+
+
+def _said(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records if DOWN in r.getMessage()]
+
+
+async def test_a_pass_that_read_a_feed_does_not_call_the_network_down(tmp_path, classifier,
+                                                                      caplog):
+    # A fresh database, four dead hosts and one feed that answers after them: the dead
+    # ones' failures came back first and the pass said "no feed can be reached" before
+    # it went on to read the live feed.
+    store = Store(tmp_path / "a.db")
+    _dead_feeds(store, 4)
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        srv.add_slow("/live.xml", 1.0, make_rss("Live", make_entries(3, seed=5)))
+        store.upsert_feed(FeedSource("Live", srv.url("/live.xml")))
+        pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=10)
+        summary = await pipeline.poll_once(now=utcnow(), all_feeds=True)
+    assert len(summary.failures) == 4 and summary.new_stories == 3
+    assert _said(caplog) == []
+    # Each dead feed is named, as any failing feed is: after the third, they were held
+    # back at debug level as the network's failures.
+    warned = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert all(f"Dead {i} (http://127.0.0.{i + 2}:9/feed.xml) failed" in warned
+               for i in range(4))
+    store.close()
+
+
+async def test_a_pass_where_nothing_answered_says_so_once(tmp_path, classifier, caplog):
+    store = Store(tmp_path / "a.db")
+    _dead_feeds(store, 4)
+    async with Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=10)
+        now = utcnow()
+        for _ in range(3):   # each pass when the feeds are due again
+            summary = await pipeline.poll_once(now=now)
+            now = min(s.next_poll for s in store.feed_states())
+    assert summary.feeds_polled == 4 and len(summary.failures) == 4
+    assert len(_said(caplog)) == 1 and "retried every 10 min" in _said(caplog)[0]
+    store.close()

@@ -1,0 +1,50 @@
+"""A bot started while its feeds wait out a failure's backoff says so at once: it polls
+nothing until then, and restarted after an outage it looked idle."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.cli import main
+from feeds.models import FeedSource, utcnow
+from storage.store import Store
+
+URL = "https://down.example/rss"
+
+
+def _failing_feed(db, minutes: int):
+    """The feed, failed once and due again in `minutes`; its next poll."""
+    store = Store(db)
+    store.upsert_feed(FeedSource("Down", URL))
+    next_poll = utcnow() + timedelta(minutes=minutes)
+    store.record_fetch_failure(URL, now=utcnow(), next_poll=next_poll, kind="dns",
+                               message="fetcher: down.example: DNS lookup failed")
+    store.close()
+    return next_poll
+
+
+def _feeds_file(tmp_path) -> str:
+    path = tmp_path / "feeds.toml"
+    path.write_text(f'[[feed]]\nname = "Down"\nurl = "{URL}"\n')
+    return str(path)
+
+
+def test_run_once_says_the_feeds_it_left_to_their_backoff(clean_env, tmp_path, capsys):
+    # `run --once` from cron printed "adapters: console; 1 feed (1 active)" and
+    # "stopped": no poll, and nothing said why.
+    db = tmp_path / "a.db"
+    clean_env.setenv("AINEWS_FEEDS", _feeds_file(tmp_path))
+    next_poll = _failing_feed(db, 25)
+    assert main(["--db", str(db), "run", "--once"]) == 0
+    err = capsys.readouterr().err
+    start = next(line for line in err.splitlines() if "service: adapters:" in line)
+    assert f"1 waiting after failures, next try {next_poll:%H:%M} UTC" in start
+    assert "ainews feeds list" in start
+
+
+def test_a_start_with_every_feed_healthy_says_nothing_of_waiting(clean_env, tmp_path,
+                                                                 capsys):
+    db = tmp_path / "a.db"
+    clean_env.setenv("AINEWS_FEEDS", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("")
+    assert main(["--db", str(db), "run", "--once"]) == 0
+    assert "waiting" not in capsys.readouterr().err
