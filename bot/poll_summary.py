@@ -90,4 +90,3 @@ def waiting_note(states: list, now: datetime) -> str:
         return ""
     return (f"; {len(waiting)} waiting after failures, next try {min(waiting):%H:%M} UTC "
             "(`ainews feeds list` says why)")
-
