@@ -20,9 +20,9 @@ from bisect import bisect_left, bisect_right
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 
-# Company rows kept (~12 MB), whole days, the first loaded dropped first past it: bounded
-# by rows, not days, so a dense store (15,000 rows a day) can't fill hundreds of MB, and
-# feeds whose backlogs span months don't reload their sparse days over and over.
+# Company rows kept (~14 MB), whole days, the first loaded dropped first past it: bounded
+# by rows, not days, so a dense store (10,000 rows a day) can't fill ~90 MB with 64 days,
+# and feeds whose backlogs span months don't reload their sparse days over and over.
 MAX_ROWS = 100_000
 _ONE_DAY = timedelta(days=1)
 _ASCII_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
