@@ -99,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     q = ss.add_parser("remove", help="stop a channel's subscriptions: all, or one target")
     q.add_argument("platform", choices=("discord", "slack", "console"))
     q.add_argument("channel", help="the channel id, as `ainews subscriptions` or `status` shows it")
-    q.add_argument("target", nargs="*", help="a topic or company (default: everything)")
+    # A default: else argparse named `target` among the missing arguments, though optional.
+    q.add_argument("target", nargs="*", default=[], help="a topic or company (default: everything)")
 
     p = sub.add_parser("status", help="feeds health, queue depth, paused subscriptions")
     p.add_argument("--json", action="store_true")
