@@ -50,12 +50,12 @@ Admins:
   {} — one roundup a day instead of instant posts (TIMEZONE: an IANA name such \
 as Europe/Berlin; UTC if left out)
   {} — back to instant posts
-  {}, {}, {}, {} — manage the feeds the bot reads
+  {}, {}, {}, {} — manage the feeds the bot reads ({} resumes every paused one)
 LIMIT is how many briefs to show (default 5).""",
            ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS, ex.SEARCH_USAGE,
            ex.TOPICS, ex.WHY_USAGE, ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,
            ex.UNSUBSCRIBE_ALL, ex.DIGEST_USAGE, ex.DIGEST_OFF, ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
-           ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
+           ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE, ex.feed_resume("all"))
 
 
 class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
