@@ -55,7 +55,7 @@ LIMIT is how many briefs to show (default 5).""",
            ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS, ex.SEARCH_USAGE,
            ex.TOPICS, ex.WHY_USAGE, ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,
            ex.UNSUBSCRIBE_ALL, ex.DIGEST_USAGE, ex.DIGEST_OFF, ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
-           ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE, ex.feed_resume("all"))
+           ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE, ex.FEEDS_RESUME_ALL)
 
 
 class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
