@@ -10,6 +10,7 @@ from functools import cached_property
 from bot.config import Settings
 from feeds.classify import Classifier, GazetteerError, load_gazetteer
 from feeds.fetcher import FetchPolicy, Fetcher
+from feeds.gazetteer import log_loaded
 from storage.store import Store
 
 log = logging.getLogger("ainews.app")
@@ -39,6 +40,12 @@ class App:
     @cached_property
     def classifier(self) -> Classifier:
         return make_classifier(self.settings)
+
+    def log_user_data(self) -> None:
+        """`ainews run` names the operator's AINEWS_USER_DATA file once, at start-up;
+        a lookup (`ainews company x`) loads it without a word."""
+        if self.settings.user_data is not None:
+            log_loaded(self.classifier.gz, self.settings.user_data, logging.INFO)
 
     @property
     def fetch_policy(self) -> FetchPolicy:

@@ -29,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
                                  description="AI-industry strategy news briefs for chat.")
     ap.add_argument("--db", type=Path, help="SQLite database (default: AINEWS_DB or ./data/ainews.db)")
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
-    sub = ap.add_subparsers(dest="cmd", required=True, metavar="COMMAND")
+    # Not required: argparse's "required: COMMAND" listed no command (see _menu_of).
+    sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
+    ap.set_defaults(menu=ap)
 
     p = sub.add_parser("run", help="poll, condense and post, until stopped")
     p.add_argument("--once", action="store_true", help="one poll, deliver what is due, exit")
@@ -70,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="one JSON object per story")
 
     p = sub.add_parser("feeds", help="manage feeds: list, add, remove, check, resume")
-    fs = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    fs = p.add_subparsers(dest="action", metavar="ACTION")
+    p.set_defaults(menu=p)
     q = fs.add_parser("list", help="feeds with their health")
     q.add_argument("--json", action="store_true")
     q = fs.add_parser("add", help="add a feed")
@@ -96,7 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     q = ss.add_parser("remove", help="stop a channel's subscriptions: all, or one target")
     q.add_argument("platform", choices=("discord", "slack", "console"))
     q.add_argument("channel", help="the channel id, as `ainews subscriptions` or `status` shows it")
-    q.add_argument("target", nargs="*", help="a topic or company (default: everything)")
+    # A default: else argparse named `target` among the missing arguments, though optional.
+    q.add_argument("target", nargs="*", default=[], help="a topic or company (default: everything)")
 
     p = sub.add_parser("status", help="feeds health, queue depth, paused subscriptions")
     p.add_argument("--json", action="store_true")
@@ -136,6 +140,14 @@ def _refuse_extra_words(parser: argparse.ArgumentParser, command: str, extra: li
     print(f"ainews {command}: unexpected {' '.join(extra)!r}: use {cli_syntax.spell(usage)}",
           file=sys.stderr)
     sys.exit(2)
+
+
+def _menu_of(args) -> argparse.ArgumentParser | None:
+    """The parser whose command is missing (`ainews`, `ainews feeds`): its whole help,
+    with the list of commands, is what a user typing it wants; exit 2, a usage error."""
+    if args.cmd is None or (args.cmd == "feeds" and args.action is None):
+        return args.menu
+    return None
 
 
 def _positive_seconds(text: str) -> float:
@@ -238,6 +250,9 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra:
         _refuse_extra_words(parser, args.cmd, extra)
+    if (menu := _menu_of(args)) is not None:
+        menu.print_help(sys.stderr)
+        return 2
     with _sigterm_as_interrupt():
         return _run(args)
 

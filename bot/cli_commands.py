@@ -234,10 +234,8 @@ def cmd_search(app, args) -> int:
 
 
 def cmd_topics(app, args) -> int:
-    from datetime import timedelta
-    from feeds.models import utcnow
     if args.json:
-        topics, companies = app.store.counts_since(utcnow() - timedelta(days=7))
+        topics, companies = app.commands.week_counts()
         print(json_line({"topics": topics, "companies": companies}))
         return 0
     return print_reply(_run(app, app.commands.topics(CONSOLE)), False)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from unicodedata import east_asian_width
 
 from bot.console import json_line
@@ -124,10 +125,46 @@ def _check(app, args) -> int:
     report = asyncio.run(check_feed(app, args.url))
     if args.json:
         print(json_line(report))
+    elif not report["ok"]:
+        _say_no_feed(report)
     else:
-        for k, v in report.items():
-            print(f"{k}: {v}")
+        # The head row is empty: format_table would print it as a blank first line.
+        print(format_table(["", ""], _check_rows(report)).removeprefix("\n"))
     return 0 if report["ok"] else 1
+
+
+def _say_no_feed(report: dict) -> None:
+    """Not a feed is the "nothing there" of `feeds check`: one line, exit 1, as for an
+    unknown company (the raw `ok: False` / `error:` pair read as a dump)."""
+    from bot.console import terminal_text
+    print(f"ainews: feeds check: {report['url']} is no working feed: "
+          f"{terminal_text(report['error'])}", file=sys.stderr)
+
+
+def _check_rows(r: dict) -> list[list[str]]:
+    """What a person checking a feed wants: its title, what it holds, what the bot
+    would make of it, warnings only when there are some, caching said in words."""
+    rows = [["feed", r["title"].strip() or "(no title)"], ["url", r["url"]]]
+    if r["final_url"] and r["final_url"] != r["url"]:
+        rows.append(["moved to", r["final_url"]])
+    rows.append(["entries", _entries(r["entries"], r["strategy_entries"])])
+    rows += [["warning", r["warning"]]] if r["warning"] else []
+    return rows + [["caching", _caching(r["etag"], r["last_modified"])]]
+
+
+def _entries(n: int, strategy: int) -> str:
+    if not n:
+        return "none for now (an empty feed)"
+    return (f"{n} found, stored once the feed is followed; "
+            f"{count(strategy, 'AI-strategy story')} among them (the kind the bot posts)")
+
+
+def _caching(etag: bool, last_modified: bool) -> str:
+    named = " and ".join(name for name, sent in (("ETag", etag), ("Last-Modified", last_modified))
+                         if sent)
+    if not named:
+        return "none (no ETag or Last-Modified): every poll downloads the whole feed"
+    return f"yes ({named}): an unchanged feed is not downloaded again"
 
 
 async def check_feed(app, url: str) -> dict:

@@ -50,12 +50,12 @@ Admins:
   {} — one roundup a day instead of instant posts (TIMEZONE: an IANA name such \
 as Europe/Berlin; UTC if left out)
   {} — back to instant posts
-  {}, {}, {}, {} — manage the feeds the bot reads
+  {}, {}, {}, {} — manage the feeds the bot reads ({} resumes every paused one)
 LIMIT is how many briefs to show (default 5).""",
            ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS, ex.SEARCH_USAGE,
            ex.TOPICS, ex.WHY_USAGE, ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,
            ex.UNSUBSCRIBE_ALL, ex.DIGEST_USAGE, ex.DIGEST_OFF, ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
-           ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
+           ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE, ex.FEEDS_RESUME_ALL)
 
 
 class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
@@ -157,7 +157,7 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         return reply
 
     def topics(self, caller: Caller) -> Reply:
-        topics, companies = self.store.counts_since(self.clock() - timedelta(days=7))
+        topics, companies = self.week_counts()
         lines = ["Stories in the last 7 days", "", "Topics:"]
         for slug in self.classifier.topic_slugs():
             label = self.classifier.topic_label(slug)
@@ -166,6 +166,12 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         lines += ["", "Companies:"] + ([f"  {c}: {n}" for n, c in ranked[:20]]
                                        or ["  none in the news this week"])
         return Reply.message("\n".join(lines))
+
+    def week_counts(self) -> tuple[dict[str, int], dict[str, int]]:
+        """Stories per topic and per company, last 7 days; every topic, those at 0 too
+        (`ainews topics --json` left them out while the text listed them)."""
+        topics, companies = self.store.counts_since(self.clock() - timedelta(days=7))
+        return {s: 0 for s in self.classifier.topic_slugs()} | topics, companies
 
     def help(self, caller: Caller) -> Reply:
         who = WHO_IS_ADMIN.get(caller.platform)

@@ -55,7 +55,7 @@ class FeedCommands:
         lines: list = [count(len(states), "feed")
                        + (f" ({', '.join(counts)}):" if counts else ":")]
         if sum(s.paused for s in states) > 1:
-            lines += say(" {} resumes every paused one.", ex.feed_resume("all"))
+            lines += say(" {} resumes every paused one.", ex.FEEDS_RESUME_ALL)
         for s in states:
             lines.append(f"\n  [{s.health}] {s.source.name} — {s.source.url}")
             if s.last_error:

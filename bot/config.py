@@ -244,6 +244,7 @@ def max_tokens(name: str, raw: str) -> int:
 
 def _level(name: str, raw: str) -> str:
     v = raw.strip().upper()
+    v = "WARNING" if v == "WARN" else v     # Python's logging takes WARN too
     if v not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"config: {name}={raw!r} must be DEBUG, INFO, WARNING or ERROR")
     return v

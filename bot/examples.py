@@ -144,6 +144,7 @@ FEEDS_ADD_USAGE = example("feeds add", url=meta("URL", "https://news.example/ai.
                           name=meta("NAME", "Example News", optional=True))
 FEEDS_REMOVE_USAGE = example("feeds remove", url=meta("URL", "https://news.example/ai.xml"))
 FEEDS_RESUME_USAGE = example("feeds resume", url=meta("URL", "https://news.example/ai.xml"))
+FEEDS_RESUME_ALL = example("feeds resume", url="all")
 
 REGISTRY: tuple[Example, ...] = tuple(
     v for k, v in sorted(globals().items()) if isinstance(v, Example) and k.isupper())

@@ -120,6 +120,7 @@ class Service:
                 # platforms that started, or their connections keep the process alive.
                 self.delivery = delivery = self._delivery(adapters)
                 self._log_startup(adapters)
+                self.app.log_user_data()
                 self.platforms.keep_starting(delivery.attach)
                 if once:
                     # A signal abandons the pass and stops delivery between posts, as in

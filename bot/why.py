@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, replace
 from datetime import timedelta
 
+from feeds.headline import clean_headline
 from feeds.models import iso_utc
 from feeds.urls import shown_url
 from storage.records import Post, StoryRecord
@@ -30,8 +31,11 @@ def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None,
                                    if (p.platform, p.workspace) == workspace))
     s, c = r.story, r.story.classification
     when = s.published.strftime("%Y-%m-%d %H:%M UTC")
-    lines = [s.title, f"{s.source} · {when} · {shown_url(s.url) or s.id}",
-             _verdict(c.reasons) or f"verdict: {'strategy' if c.strategy else 'not strategy'}"]
+    # As its brief shows it: "FT - Alibaba ..." read as another story than the post's.
+    headline, source = clean_headline(s.title, s.source)
+    verdict = _verdict(c.reasons).removeprefix("verdict:")
+    lines = [headline, f"{source} · {when} · {shown_url(s.url) or s.id}",
+             f"verdict: {verdict or ('strategy' if c.strategy else 'not strategy')}"]
     lines += [f"LLM judge: {j.removeprefix('llm: ')}" for j in _judge(c.reasons)]
     lines += [f"LLM same-event check: {x.removeprefix('llm-event: ')}" for x in c.reasons
               if x.startswith("llm-event: ")]

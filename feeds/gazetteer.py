@@ -151,6 +151,12 @@ def load_gazetteer(user_file: Path | None = None) -> Gazetteer:
         gz.add_companies(doc.get("companies", {}), str(user_file))
         gz.add_topics(doc.get("topics", {}), str(user_file))
         gz.add_rules(doc, str(user_file))
-        log.info("classify: loaded %s (%d companies, %d topics in total)",
-                 user_file, len(gz.companies), len(gz.topics))
+        log_loaded(gz, user_file)
     return gz
+
+
+def log_loaded(gz: Gazetteer, user_file: Path, level: int = logging.DEBUG) -> None:
+    """What the operator's file added. Debug when loaded: every one-shot command loads
+    it; the running bot says it at start-up (bot/app.py)."""
+    log.log(level, "classify: loaded %s (%d companies, %d topics in total)",
+            user_file, len(gz.companies), len(gz.topics))

@@ -149,9 +149,9 @@ def test_a_lookup_on_a_mistyped_database_path_says_so(env, capsys, tmp_path, cmd
 
 def test_feeds_check_creates_no_database(env, capsys, tmp_path):
     """It fetches and parses a feed; nothing of it is stored, so no file appears."""
-    code, out, _ = run_cli(capsys, "--db", str(tmp_path / "none.db"), "feeds", "check",
+    code, _, err = run_cli(capsys, "--db", str(tmp_path / "none.db"), "feeds", "check",
                            "http://127.0.0.1:9/rss")
-    assert code == 1 and "ok: False" in out
+    assert code == 1 and "is no working feed" in err
     assert not (tmp_path / "none.db").exists()
 
 

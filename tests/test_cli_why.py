@@ -65,7 +65,7 @@ def run(capsys, *argv) -> tuple[int, str, str]:
 def test_a_posted_story_says_why_and_where(archive, capsys, ref):
     code, out, _ = run(capsys, ref)
     assert code == 0 and out.startswith("Alibaba cuts Qwen API prices")
-    assert "verdict:strategy (score" in out and "threshold 0.45" in out
+    assert "verdict: strategy (score" in out and "threshold 0.45" in out
     assert "companies: Alibaba" in out and "rules: company:Alibaba" in out
     assert "learned: feature:rule-score" in out
     assert "cluster: this story leads, also reported by Wire" in out
@@ -74,7 +74,7 @@ def test_a_posted_story_says_why_and_where(archive, capsys, ref):
 
 @pytest.mark.parametrize("ref, words", [
     ("copy", ["cluster: another report leads (Tech Daily, lead)", "posts of its cluster: slack C1"]),
-    ("review", ["verdict:not strategy", "gate:not about AI", "posts: none (not a strategy story)",
+    ("review", ["verdict: not strategy", "gate:not about AI", "posts: none (not a strategy story)",
                 "cluster: no other outlet's report of this event is stored"]),
     ("old", ["backlog: stored by a feed's first poll, never posted"]),
 ])
@@ -117,3 +117,21 @@ def test_feed_text_reaches_the_terminal_without_escapes(clean_env, tmp_path, cap
                               backlog=False, now=utcnow())
     code, out, _ = run(capsys, "x")
     assert code == 0 and "\x1b" not in out and "\x07" not in out
+
+
+def test_why_shows_the_headline_as_the_brief_does(clean_env, tmp_path, capsys, classifier):
+    # "FT - Alibaba ..." and "verdict:strategy": not the headline the post showed, and
+    # a reason code where the other lines read "name: value".
+    from feeds.condense import condense
+    clean_env.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
+    story = _story("ft", "FT - Alibaba shifts towards revenue over open source AI",
+                   "Alibaba will charge for Qwen models.", utcnow(), classifier,
+                   source="Financial Times")
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.add_new_stories([story], backlog=False, now=utcnow())
+    code, out, _ = run(capsys, "ft")
+    headline, source, verdict = out.splitlines()[:3]
+    brief = condense(story)
+    assert code == 0 and headline == brief.headline and not headline.startswith("FT")
+    assert source.startswith(f"{brief.source} · ")
+    assert verdict.startswith(("verdict: strategy (", "verdict: not strategy ("))

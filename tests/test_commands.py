@@ -193,6 +193,13 @@ def test_help_lists_every_command(commands):
         assert any(line.startswith(f"  `{word}") for line in lines), word
 
 
+def test_help_tells_admins_that_every_paused_feed_resumes_at_once(commands):
+    # Chat takes `feeds resume all` (after an outage paused many), which help never said.
+    feeds_line = next(line for line in commands.help(MEMBER).text.splitlines()
+                      if line.startswith("  `feeds list`"))
+    assert feeds_line.endswith("(`feeds resume all` resumes every paused one)")
+
+
 def test_completion(commands):
     assert commands.complete_company("ali")[0] == "Alibaba"
     assert len(commands.complete_company("", limit=25)) == 25

@@ -99,3 +99,13 @@ def test_the_defaults_and_ranges_the_comments_state_are_the_codes():
                         config.load_settings(environ={name: str(bad)}, dotenv_path=None)
                 checked += 1
     assert checked >= 3     # AINEWS_DB, AINEWS_POLL_MINUTES, SLACK_API_URL at least
+
+
+@pytest.mark.parametrize("value, level", [("warn", "WARNING"), ("WARN", "WARNING"),
+                                          ("warning", "WARNING"), (" debug ", "DEBUG")])
+def test_log_level_takes_pythons_names_in_any_case(value, level):
+    # AINEWS_LOG_LEVEL=warn, which Python's logging itself takes, stopped the bot.
+    settings = config.load_settings(environ={"AINEWS_LOG_LEVEL": value}, dotenv_path=None)
+    assert settings.log_level == level
+    comment = next(line for line in example_lines() if "WARNING" in line)
+    assert "WARN)" in comment and "lower case" in comment

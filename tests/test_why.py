@@ -49,7 +49,7 @@ def commands(tmp_path, classifier):
 def test_a_reader_sees_the_verdict_and_only_their_workspaces_posts(commands, caller, shown,
                                                                    hidden):
     text = commands.why(caller, LINK).text
-    assert "verdict:strategy" in text and "rules: company:Alibaba" in text
+    assert "verdict: strategy (" in text and "rules: company:Alibaba" in text
     posts = text.splitlines()[-1]
     assert all(w in posts for w in shown) and not any(w in posts for w in hidden)
 

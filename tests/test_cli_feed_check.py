@@ -1,0 +1,61 @@
+"""`ainews feeds check URL`: what a feed holds, in words for a person; `--json` keeps
+its keys for scripts."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from bot.cli import main
+from tests.fakes.feedserver import FeedServer, make_rss
+from tests.fakes.stories import strategy_entry
+
+JSON_KEYS = {"ok", "url", "title", "entries", "strategy_entries", "warning", "final_url",
+             "etag", "last_modified"}
+
+
+@pytest.fixture
+def env(clean_env, tmp_path):
+    clean_env.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
+    return clean_env
+
+
+async def _check(capsys, srv: FeedServer, path: str, *flags) -> tuple[int, str, str]:
+    code = await asyncio.to_thread(main, ["feeds", "check", srv.url(path), *flags])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+async def test_a_feed_is_described_in_words(env, capsys):
+    # It printed "ok: True", an empty "warning:" and "etag: False".
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0), strategy_entry(1)]),
+                etag=None)
+        code, out, _ = await _check(capsys, srv, "/feed.xml")
+    rows = dict(line.split(None, 1) for line in out.splitlines())
+    assert code == 0 and list(rows) == ["feed", "url", "entries", "caching"]   # no warning
+    assert rows["feed"] == "Example AI" and rows["url"] == srv.url("/feed.xml")
+    assert rows["entries"].startswith("2 found, stored once the feed is followed; "
+                                      "2 AI-strategy stories among them")
+    assert rows["caching"].startswith("none (no ETag or Last-Modified): every poll downloads")
+    assert "True" not in out and "False" not in out
+
+
+async def test_caching_and_json_keys(env, capsys):
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))   # with an ETag
+        _, out, _ = await _check(capsys, srv, "/feed.xml")
+        _, row, _ = await _check(capsys, srv, "/feed.xml", "--json")
+    assert "caching  yes (ETag): an unchanged feed is not downloaded again" in out
+    row = json.loads(row)
+    assert set(row) == JSON_KEYS and row["ok"] is True and row["etag"] is True
+
+
+async def test_no_feed_is_one_line_on_stderr(env, capsys):
+    async with FeedServer() as srv:
+        srv.add("/page", "<html><body>no feed here</body></html>", content_type="text/html")
+        code, out, err = await _check(capsys, srv, "/page")
+    assert code == 1 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith(f"ainews: feeds check: {srv.url('/page')} is no working feed: ")
+    assert "not a feed" in err
