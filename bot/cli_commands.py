@@ -95,7 +95,11 @@ def _no_db_at(db_path: Path) -> bool:
         return False
     if text.startswith("file:"):
         text = text.removeprefix("file:").split("?", 1)[0]
-    return not Path(text).exists()
+    try:
+        return not Path(text).exists()
+    except PermissionError as e:   # a folder this user may not enter: no traceback
+        raise UserError(f"cli: cannot look for a database at {db_path}: {e.strerror}; "
+                        "check its folder's permissions, or give another --db") from None
 
 
 def _refuse_missing_db(args, db_path: Path) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from unicodedata import east_asian_width
+from unicodedata import category, east_asian_width
 
 from bot.console import json_line
 from bot.errors import UserError
@@ -55,7 +55,15 @@ def format_table(head: list[str], rows: list[list[str]]) -> str:
 def _width(text: str) -> int:
     """Columns a terminal gives the text: a CJK feed name (科技快讯) takes two per
     character, and padding by len() pushed the rest of its row out of line."""
-    return sum(2 if east_asian_width(c) in "WF" else 1 for c in str(text))
+    return sum(map(_columns, str(text)))
+
+
+def _columns(c: str) -> int:
+    """As the terminal (wcwidth): none for an accent written after its letter (Café
+    as e + U+0301, Thai and Hindi vowel signs) or a zero-width mark (a title's BOM)."""
+    if east_asian_width(c) in "WF":
+        return 2
+    return 0 if category(c) in ("Mn", "Me", "Cf") and c != "\xad" else 1   # soft hyphen: 1
 
 
 def _pad(text: str, width: int) -> str:

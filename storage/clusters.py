@@ -27,7 +27,7 @@ _WINDOW_US = WINDOW // _ONE_US
 class ClusterSearch:
     """Mixin of StoryStore: uses self.db, self._signatures (pk -> (cluster, published
     in micros, Signature), oldest first), self._unsigned (see _sign_unsigned) and
-    self._company_days."""
+    self._company_days, and StoryStore._forget_if_changed_elsewhere."""
 
     def _find_cluster(self, pk: int, story: Story, key: str
                       ) -> tuple[int | None, Signature | None]:
@@ -61,6 +61,9 @@ class ClusterSearch:
         per cluster led by a strategy story, its other outlets' strategy report naming one
         of the story's main companies within WINDOW that matches best, best first ([] when
         the offline rule finds its cluster)."""
+        # Asked outside a write: the memos may hold what another connection changed
+        # since (`ainews poll` alongside, the daily prune's own connection).
+        self._forget_if_changed_elsewhere()
         key, mine = title_key(story.title), signature(story)
         by_company, by_key = self._candidates(-1, story, key)
         if self._first_match(story, mine, list(dict.fromkeys(by_company + by_key))) is not None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sqlite3
 import threading
 from collections import OrderedDict
@@ -244,17 +245,38 @@ def damage_message(path: str | Path, e: BaseException) -> str | None:
 
 def _open_failure(e: BaseException, path: str) -> str:
     """Why a database could not be opened, as what to check."""
-    in_a_file = next((p for p in Path(str(path)).parents if p.exists() and not p.is_dir()),
-                     None)
-    if in_a_file is not None:
+    in_the_way = next(filter(None, map(_not_a_folder, Path(str(path)).parents)), None)
+    if in_the_way is not None:
         # --db notes.txt/ainews.db: making its folder failed with "[Errno 17] File exists"
-        return f"{in_a_file} is a file, not a folder; give a database path in a folder"
-    if Path(str(path)).is_dir():   # sqlite3 says only "unable to open"
+        return in_the_way
+    if _is_dir(Path(str(path))):   # sqlite3 says only "unable to open"
         return "it is a folder; give the path of a database file in it"
     reason = READ_ONLY if _is_read_only(e) else _one_line(e)
     if _code(e) == sqlite3.SQLITE_CANTOPEN:   # a new file in a folder it may not write
         reason += f" ({CANT_OPEN})"
     return reason
+
+
+def _not_a_folder(p: Path) -> str | None:
+    """What is in the way of a database path's folder `p`, if anything: a file, or a
+    link to nothing (a disk not mounted), of which mkdir said only "File exists"."""
+    try:
+        if p.is_symlink() and not p.exists():
+            return f"{p} is a link to {os.readlink(p)}, which does not exist"
+        if p.exists() and not p.is_dir():
+            return f"{p} is a file, not a folder; give a database path in a folder"
+    except PermissionError:   # inside a folder we may not look into: sqlite3's reason
+        pass
+    return None
+
+
+def _is_dir(p: Path) -> bool:
+    """p.is_dir(), False where we may not look: it raises then, and the operator got
+    a traceback instead of the reason to open the store."""
+    try:
+        return p.is_dir()
+    except PermissionError:
+        return False
 
 
 def _code(e: BaseException) -> int | None:

@@ -35,3 +35,14 @@ def test_columns_after_a_wide_cell_line_up():
     table = format_table(["name", "follows"], [["阿里巴巴", "all"], ["Alibaba", "pricing"]])
     head, cn, en = table.splitlines()
     assert _column_of(cn, "all") == _column_of(en, "pricing") == _column_of(head, "follows")
+
+
+def test_accents_and_zero_width_marks_take_no_column():
+    # "Café" as e + a combining accent (as some feeds spell it) and a name with a BOM
+    # before it look like "Café" and "Wire" on screen, but len() counted the accent and
+    # the BOM: their rows' next column stood one to the left of the others'.
+    from unicodedata import normalize
+    composed = format_table(["name", "url"], [["Café Tech", "https://a"], ["Wire", "https://b"]])
+    decomposed = format_table(["name", "url"], [[normalize("NFD", "Café Tech"), "https://a"],
+                                                ["\ufeffWire", "https://b"]])
+    assert normalize("NFC", decomposed).replace("\ufeff", "") == composed

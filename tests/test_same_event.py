@@ -16,7 +16,7 @@ from bot.why import as_text
 from feeds.fetcher import FetchPolicy, Fetcher
 from feeds.formatter import Formatter
 from feeds.llm import LLMRejected
-from feeds.models import FeedSource, Story, utcnow
+from feeds.models import Classification, FeedSource, Story, utcnow
 from feeds.same_event import SYSTEM, pair_block, parse_same
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer, make_rss
@@ -213,8 +213,8 @@ async def test_a_failing_model_leaves_the_offline_decision(outlets, fake_llm):
 
 
 def _stored(store: Store, title: str, source: str, hours_ago: float, strategy: bool = True,
-            n: int = 0) -> Story:
-    c = offline(0.8 if strategy else 0.1)
+            n: int = 0, c: Classification | None = None) -> Story:
+    c = c or offline(0.8 if strategy else 0.1)
     s = Story(id=f"{source}-{n}", url=f"https://{source}.invalid/{n}", title=title,
               text="The chipmaker said so on Monday.", source=source, feed_url=f"https://{source}.invalid/f",
               published=utcnow() - timedelta(hours=hours_ago)).with_classification(c)
@@ -236,6 +236,33 @@ def test_candidates_are_other_outlets_strategy_leads_within_two_days(tmp_path):
                         feed_url="", published=utcnow()).with_classification(offline(0.8))
     assert [s.title for _, s in store.event_candidates(same_outlet)] == ["Nvidia invests in a cloud firm"]
     store.close()
+
+
+def test_a_report_another_process_stored_is_asked_about(tmp_path):
+    """`ainews poll` stores a report while the bot runs: the bot's next report of the
+    event is asked about it too (its memory of company rows was from before: the model
+    never saw that report, and one event had two posts)."""
+    path = tmp_path / "c.db"
+    with Store(path) as bot, Store(path) as cli:
+        _stored(bot, FIRST, "a", 5, n=1)
+        _stored(cli, CLOUD, "c", 3, n=4)
+        found = [s.title for _, s in bot.event_candidates(_new(SECOND, "b"))]
+    assert sorted(found) == sorted([FIRST, CLOUD])
+
+
+def test_a_report_another_connection_removed_is_no_candidate(tmp_path):
+    """The daily prune runs on a connection of its own: a report it removed stayed in
+    the bot's memory of company rows, and asking for its signature failed the feed's
+    poll with a KeyError."""
+    path = tmp_path / "c.db"
+    amd = replace(offline(0.8), companies=("AMD",))
+    with Store(path) as bot, Store(path) as other:
+        _stored(other, "AMD buys a chip start-up", "c", 3, n=1, c=amd)
+        _stored(bot, FIRST, "a", 5, n=2)   # its cluster search reads the day's rows
+        with other.transaction():
+            other.db.execute("DELETE FROM stories WHERE id = 'c-1'")
+        story = _new("AMD agrees to buy a chip start-up", "b").with_classification(amd)
+        assert bot.event_candidates(story) == []
 
 
 def _joined(store: Store, title: str, source: str, hours_ago: float, to: Story, n: int) -> Story:

@@ -19,3 +19,48 @@ def test_a_database_path_under_a_file_names_the_file(clean_env, capsys, tmp_path
     err = capsys.readouterr().err
     assert err == (f"ainews: store: cannot open {db}: {tmp_path / 'notes.txt'} is a file, "
                    "not a folder; give a database path in a folder\n")
+
+
+@pytest.mark.parametrize("below", ["ainews.db", "sub/ainews.db"])
+def test_a_database_folder_linked_to_nothing_says_so(clean_env, capsys, tmp_path, below):
+    # data -> a disk not mounted: mkdir said "[Errno 17] File exists: 'data'", of a
+    # folder that, to the operator's eye, does not exist.
+    (tmp_path / "feeds.toml").write_text("")
+    clean_env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    (tmp_path / "data").symlink_to(tmp_path / "unmounted")
+    db = tmp_path / "data" / below
+    assert main(["--db", str(db), "poll", "--once"]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"ainews: store: cannot open {db}: {tmp_path / 'data'} is a link to "
+                   f"{tmp_path / 'unmounted'}, which does not exist\n")
+
+
+def _private(monkeypatch, folder):
+    """`folder` as for a user who may not enter it (the tests run as root, whom
+    permissions do not stop): looking at anything inside it is refused."""
+    import os
+    import pathlib
+    stat, mkdir = pathlib.Path.stat, os.mkdir
+
+    def refused(path):
+        if str(path).startswith(f"{folder}{os.sep}"):
+            raise PermissionError(13, "Permission denied", str(path))
+    monkeypatch.setattr(pathlib.Path, "stat",
+                        lambda self, **kw: refused(self) or stat(self, **kw))
+    monkeypatch.setattr(os, "mkdir", lambda p, *a, **kw: refused(p) or mkdir(p, *a, **kw))
+
+
+@pytest.mark.parametrize("argv", [("poll", "--once"), ("latest",)])
+def test_a_database_in_a_folder_one_may_not_enter_is_one_line(clean_env, capsys, tmp_path,
+                                                               argv):
+    # --db /root/x/ainews.db as another user: a PermissionError traceback from the
+    # checks that were to say what is wrong with the path.
+    (tmp_path / "feeds.toml").write_text("")
+    clean_env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    (tmp_path / "private").mkdir()
+    _private(clean_env, tmp_path / "private")
+    db = tmp_path / "private" / "sub" / "ainews.db"
+    assert main(["--db", str(db), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("ainews: ") and "Permission denied" in err
+    assert len(err.splitlines()) == 1
