@@ -105,7 +105,9 @@ class Pipeline(NewStories, FirstPolls):
         stories worth posting, so one slow feed doesn't hold up the others' posts."""
         now = now or utcnow()
         states = [s for s in self.store.feed_states() if _due(s, now, all_feeds)]
-        self._backlog, self._quiet = [], []   # an abandoned pass's are not this one's
+        # An abandoned pass's are not this one's (its "offline" would be said of a pass
+        # that polled nothing).
+        self._backlog, self._quiet, self._offline = [], [], False
         self._reading = _ReadAhead(self.fetcher.policy)
         try:
             outcomes = await asyncio.gather(*(self._poll_and_hand_on(s, now, on_fresh)
@@ -125,7 +127,7 @@ class Pipeline(NewStories, FirstPolls):
         reached" (a fresh database, a few dead hosts, an intranet feed). If some did
         answer, the failures held back as the network's are named after all."""
         quiet, self._quiet = self._quiet, []
-        if any(not o.error for o in summary.outcomes):
+        if any(not o.unreached for o in summary.outcomes):   # a server answered, 404 too
             self._offline = self._offline_said = False
             for o in quiet:     # not the network's failures after all: each feed's own
                 log.warning("poller: %s (%s) failed: %s", o.name, o.url, o.error)
@@ -242,6 +244,7 @@ class Pipeline(NewStories, FirstPolls):
     def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
         kind = getattr(err, "kind", "error")
         message = str(err) or type(err).__name__
+        out.unreached = kind in ("dns", "connect")
         if not isinstance(err, (FetchError, ParseError)):   # those name their component
             message = f"poller: {state.source.url} failed ({type(err).__name__}: {message})"
         if kind in ("dns", "connect") and self._offline_now(now):

@@ -18,6 +18,7 @@ class FeedOutcome:
     backlog: bool = False
     unchanged: bool = False
     error: str = ""
+    unreached: bool = False  # the error came before any server answered (DNS, connection)
     paused: bool = False
     warning: str = ""
     too_old: int = 0        # of `new`: stored, not posted (see NewStories._too_old)
@@ -88,5 +89,7 @@ def waiting_note(states: list, now: datetime) -> str:
                if s.failures and not s.paused and s.next_poll and s.next_poll > now]
     if not waiting:
         return ""
-    return (f"; {len(waiting)} waiting after failures, next try {min(waiting):%H:%M} UTC "
+    first = min(waiting)
+    when = f"{first:%H:%M}" if first.date() == now.date() else f"{first:%Y-%m-%d %H:%M}"
+    return (f"; {len(waiting)} waiting after failures, next try {when} UTC "
             "(`ainews feeds list` says why)")

@@ -64,3 +64,36 @@ async def test_a_pass_where_nothing_answered_says_so_once(tmp_path, classifier, 
     assert summary.feeds_polled == 4 and len(summary.failures) == 4
     assert len(_said(caplog)) == 1 and "retried every 10 min" in _said(caplog)[0]
     store.close()
+
+
+async def test_a_server_that_answers_with_an_error_is_no_network_down(tmp_path, classifier, caplog):
+    # Dead hosts and a server answering 404: the machine's network works.
+    store = Store(tmp_path / "a.db")
+    _dead_feeds(store, 4)
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        store.upsert_feed(FeedSource("Gone", srv.url("/missing.xml")))   # no such route: 404
+        pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=10)
+        summary = await pipeline.poll_once(now=utcnow(), all_feeds=True)
+    assert len(summary.failures) == 5 and "404" in " ".join(o.error for o in summary.outcomes)
+    assert _said(caplog) == []
+    store.close()
+
+
+async def test_an_abandoned_pass_leaves_no_network_down_for_the_next(tmp_path, classifier,
+                                                                    caplog, monkeypatch):
+    # A pass that failed after its feeds did (the store locked, say) must not leave its
+    # "offline" behind: the next pass, which polled nothing, said the network looked down.
+    store = Store(tmp_path / "a.db")
+    _dead_feeds(store, 4)
+    async with Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=10)
+
+        def locked():
+            raise RuntimeError("database is locked")
+        monkeypatch.setattr(pipeline, "_store_backlogs", locked)
+        with pytest.raises(RuntimeError):
+            await pipeline.poll_once(now=utcnow())
+        monkeypatch.undo()
+        summary = await pipeline.poll_once(now=utcnow())   # none due: their retry is later
+    assert summary.feeds_polled == 0 and _said(caplog) == []
+    store.close()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.cli import main
 from feeds.models import FeedSource, utcnow
 from storage.store import Store
@@ -28,16 +30,18 @@ def _feeds_file(tmp_path) -> str:
     return str(path)
 
 
-def test_run_once_says_the_feeds_it_left_to_their_backoff(clean_env, tmp_path, capsys):
+@pytest.mark.parametrize("minutes", [25, 26 * 60], ids=["soon", "another-day"])
+def test_run_once_says_the_feeds_it_left_to_their_backoff(clean_env, tmp_path, capsys, minutes):
     # `run --once` from cron printed "adapters: console; 1 feed (1 active)" and
-    # "stopped": no poll, and nothing said why.
+    # "stopped": no poll, and nothing said why. A try on another day names the day.
     db = tmp_path / "a.db"
     clean_env.setenv("AINEWS_FEEDS", _feeds_file(tmp_path))
-    next_poll = _failing_feed(db, 25)
+    next_poll = _failing_feed(db, minutes)
     assert main(["--db", str(db), "run", "--once"]) == 0
     err = capsys.readouterr().err
     start = next(line for line in err.splitlines() if "service: adapters:" in line)
-    assert f"1 waiting after failures, next try {next_poll:%H:%M} UTC" in start
+    when = next_poll.strftime("%H:%M" if next_poll.date() == utcnow().date() else "%Y-%m-%d %H:%M")
+    assert f"1 waiting after failures, next try {when} UTC" in start
     assert "ainews feeds list" in start
 
 
