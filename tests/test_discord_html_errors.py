@@ -28,25 +28,23 @@ def _one_line(err: UserError, words: str) -> None:
     assert words in text and "HTTP 404 (an HTML page, not Discord's JSON)" in text
 
 
-async def test_invite_with_an_api_url_answering_an_html_404_is_one_line():
+async def _refused(start) -> UserError:
+    """The UserError `start(settings)` raises against an API answering HTML 404 pages."""
     async with FeedServer() as web:
         _not_found_pages(web)
         settings = Settings(discord_token="fake-token", discord_api_url=web.url("/x"))
         try:
             with pytest.raises(UserError) as err:
-                await fetch_application_id(settings)
+                await start(settings)
         finally:
             apply_endpoints(Settings())
-    _one_line(err.value, "for the application id")
+    return err.value
 
 
-async def test_start_with_an_api_url_answering_an_html_404_is_one_line():
-    async with FeedServer() as web:
-        _not_found_pages(web)
-        settings = Settings(discord_token="fake-token", discord_api_url=web.url("/x"))
-        try:
-            with pytest.raises(UserError) as err:
-                await start_discord(settings, RecordingCommands(), {}, ready_timeout=5)
-        finally:
-            apply_endpoints(Settings())
-    _one_line(err.value, "discord: could not start")
+@pytest.mark.parametrize("start, words", [
+    (fetch_application_id, "for the application id"),                  # discord-invite
+    (lambda s: start_discord(s, RecordingCommands(), {}, ready_timeout=5),
+     "discord: could not start"),                                        # run
+], ids=["invite", "run"])
+async def test_an_api_url_answering_an_html_404_is_one_line(start, words):
+    _one_line(await _refused(start), words)
