@@ -118,7 +118,8 @@ async def test_rate_limit_not_waited_out_is_transient_with_retry_after(fake, run
 
 
 @pytest.mark.parametrize("status, code, reason", [
-    (403, 50013, "Missing Permissions"),
+    # A subscribed thread needs Send Messages in Threads: the reason must say so.
+    (403, 50013, "Missing Permissions (needs Send Messages, or Send Messages in Threads"),
     (403, 50001, "Missing Access"),
     (404, 10003, "Unknown Channel"),
     # A thread subscribed to and later archived or locked, a voice or forum channel:

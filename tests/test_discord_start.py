@@ -91,6 +91,17 @@ async def test_guild_sync_when_guild_id_set(fake, core):
     assert global_puts(fake) == []
 
 
+@pytest.mark.parametrize("status, code", [(403, 50001), (404, 10004)])
+async def test_a_guild_id_the_bot_is_not_in_names_the_setting(fake, core, caplog, status, code):
+    """A mistyped DISCORD_GUILD_ID (or a server the bot was never added to): the warning
+    names the setting and the invite, not only "command sync failed (403 ...)"."""
+    fake.fail("PUT", rf"/applications/{fake.app_id}/guilds/4242/commands", status, code=code)
+    async with running_bot(fake, core, {}, discord_guild_id=4242) as runner:
+        assert runner.bot.synced == ""
+    line = next(r.getMessage() for r in caplog.records if "4242" in r.getMessage())
+    assert "DISCORD_GUILD_ID" in line and "discord-invite" in line
+
+
 async def test_switching_between_guild_and_global_commands_leaves_one_set(fake, core):
     """Each command must show once in the guild's picker, whichever mode ran before."""
     state: dict = {}

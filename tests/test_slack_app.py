@@ -540,6 +540,16 @@ async def test_failing_users_info_means_not_admin_and_is_not_cached(fake):
     assert await check("UADMIN") is True
 
 
+async def test_users_info_without_its_scope_says_which_scope_to_add(fake, caplog):
+    """An app made without users:read refuses every admin: the log names the fix."""
+    check = AdminCheck(make_client(fake.bot_token, fake.api_url), ())
+    fake.fail("users.info", error="missing_scope")
+    assert await check("UADMIN") is False
+    [line] = [r.getMessage() for r in caplog.records if "users.info" in r.getMessage()]
+    assert "missing_scope" in line and "users:read" in line
+    assert "SLACK_ADMIN_USER_IDS" in line
+
+
 async def test_admin_ids_that_are_not_member_ids_are_named_at_start(fake, commands, caplog):
     """'@alice' or a display name never matches a caller: say so, instead of refusing
     that admin with no clue why. A lowercase ID is still the ID."""

@@ -31,7 +31,8 @@ NONCE_MAX = 25                  # Discord rejects longer nonces
 PERMANENT_CODES = {
     10003: "Unknown Channel (deleted)",
     50001: "Missing Access (bot removed or cannot see the channel)",
-    50013: "Missing Permissions (needs Send Messages and Embed Links)",
+    50013: "Missing Permissions (needs Send Messages, or Send Messages in Threads in a "
+           "thread, and Embed Links)",
     # These come as 400s, but like the ones above no retry can ever post there.
     50083: "the channel is an archived thread",
     160005: "the thread is locked",

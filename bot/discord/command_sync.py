@@ -70,7 +70,15 @@ class CommandSync:
         # Development: guild commands update instantly, global ones take up to an hour.
         guild = discord.Object(id=guild_id)
         self.tree.copy_global_to(guild=guild)
-        await self.tree.sync(guild=guild)
+        try:
+            await self.tree.sync(guild=guild)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            # A mistyped id, or a server the bot was not added to: name the setting.
+            log.warning("discord: can't register commands in server %s (%s %s): the bot is "
+                        "not in it, or was added without applications.commands; add it with "
+                        "the link `ainews discord-invite` prints, or correct or unset "
+                        "DISCORD_GUILD_ID", guild_id, exc.status, exc.text or "")
+            return ""
         _state_set(self.state, GUILD_KEY.format(app_id=self.application_id), str(guild_id))
         hash_key = HASH_KEY.format(app_id=self.application_id)
         if _state_get(self.state, hash_key):

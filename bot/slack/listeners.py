@@ -56,10 +56,8 @@ class AdminCheck:
             resp = await self.client.users_info(user=user_id)
         except (SlackApiError, *NETWORK_ERRORS) as exc:
             # Not cached: the next command asks again instead of refusing for minutes.
-            why = (exc.response.get("error") if isinstance(exc, SlackApiError)
-                   and hasattr(exc.response, "get") else None) or type(exc).__name__
-            log.warning("slack: users.info for %s failed (%s); treating as non-admin",
-                        user_id, why)
+            log.warning("slack: users.info for %s failed (%s); treating as non-admin%s",
+                        user_id, *_users_info_failure(exc))
             return False
         user = resp.get("user") or {}
         is_admin = (any(bool(user.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner"))
@@ -83,6 +81,16 @@ class AdminCheck:
         team, org = self._home
         user_org = str((user.get("enterprise_user") or {}).get("enterprise_id") or "")
         return user.get("team_id") == team or bool(org and user_org == org)
+
+
+def _users_info_failure(exc) -> tuple[str, str]:
+    """Why users.info failed, and the fix when the operator can make one: an app made
+    without users:read refuses every admin, and the log is all they have to go on."""
+    why = (exc.response.get("error") if isinstance(exc, SlackApiError)
+           and hasattr(exc.response, "get") else None) or type(exc).__name__
+    fix = ("; add the users:read scope (slack-manifest.yml) and reinstall the app, or "
+           "name the admins in SLACK_ADMIN_USER_IDS") if why == "missing_scope" else ""
+    return why, fix
 
 
 def from_slack(text: str) -> str:
