@@ -93,8 +93,8 @@ class Pipeline(NewStories, FirstPolls):
     judge: Judge | None = None   # the optional LLM judge (feeds/judge.py)
     # First polls waiting for their transaction; a list only while poll_once runs.
     _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
-    _offline: bool = field(default=False, init=False, repr=False)   # since a feed answered
     _offline_said: bool = field(default=False, init=False, repr=False)   # once per outage
+    # This pass's failures held back as the network's (the bot looked offline then).
     _quiet: list[FeedOutcome] = field(default_factory=list, init=False, repr=False)
     # Feeds fetched and being read (parse, classify) at once; only while poll_once runs.
     _reading: _ReadAhead | None = field(default=None, init=False, repr=False)
@@ -107,7 +107,7 @@ class Pipeline(NewStories, FirstPolls):
         states = [s for s in self.store.feed_states() if _due(s, now, all_feeds)]
         # An abandoned pass's are not this one's (its "offline" would be said of a pass
         # that polled nothing).
-        self._backlog, self._quiet, self._offline = [], [], False
+        self._backlog, self._quiet = [], []
         self._reading = _ReadAhead(self.fetcher.policy)
         try:
             outcomes = await asyncio.gather(*(self._poll_and_hand_on(s, now, on_fresh)
@@ -128,10 +128,10 @@ class Pipeline(NewStories, FirstPolls):
         answer, the failures held back as the network's are named after all."""
         quiet, self._quiet = self._quiet, []
         if any(not o.unreached for o in summary.outcomes):   # a server answered, 404 too
-            self._offline = self._offline_said = False
+            self._offline_said = False
             for o in quiet:     # not the network's failures after all: each feed's own
                 log.warning("poller: %s (%s) failed: %s", o.name, o.url, o.error)
-        elif self._offline and not self._offline_said:
+        elif quiet and not self._offline_said:
             log.warning("poller: no feed can be reached (DNS or connection failures "
                         "everywhere); the network looks down: feeds are retried every %g "
                         "min without counting it against them", self.poll_minutes)
@@ -237,9 +237,7 @@ class Pipeline(NewStories, FirstPolls):
     def _offline_now(self, now: datetime) -> bool:
         """Whether the bot itself looks offline (no feed reached lately, several tried):
         then a feed's failure is not its own, and must not back it off towards a pause."""
-        offline = self.store.looks_offline(now=now, window=_offline_window(self.poll_minutes))
-        self._offline = self._offline or offline    # said at the pass's end
-        return offline
+        return self.store.looks_offline(now=now, window=_offline_window(self.poll_minutes))
 
     def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
         kind = getattr(err, "kind", "error")
