@@ -253,8 +253,8 @@ def test_reviews_tutorials_papers_deals_and_non_ai_news_are_not_strategy(clf, ti
     assert_verdict(clf.classify(title, text), False, why)
 
 
-# The adjudicated policy's categories (docs/classifier.md, "Vocabulary for the adjudicated
-# policy"): each sentence must get the verdict the policy gives and name the phrase for it.
+# The adjudicated policy's categories (docs/history/classifier-journal.md, "Vocabulary for
+# the adjudicated policy"): each sentence must get the verdict the policy gives and name the phrase for it.
 @pytest.mark.parametrize("title, text, strategy, why", [
     ("OpenAI unveils GPT-4 Turbo, its most capable model yet",
      "The new model reads longer prompts and is generally available to developers.",
@@ -583,7 +583,7 @@ def test_text_the_fast_scan_cannot_take_still_matches(clf, odd):
     assert "OpenAI" in c.companies
 
 
-# ---- 2024-25 wording (docs/classifier.md, "Fresh set and 2024-25 vocabulary") ----------
+# ---- 2024-25 wording (docs/history/classifier-journal.md, "Fresh set and 2024-25 vocabulary")
 
 @pytest.mark.parametrize("title, first_person", [
     ("Chipmakers bet on generative A.I. as profits climb", False),
