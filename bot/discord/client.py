@@ -62,7 +62,7 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         # What `ainews status` shows of the gateway (bot/connections.py).
         self.connection = connection or ConnectionLog(None, "discord")
         self.synced: str = ""   # "guild", "global" or "skipped": what setup_hook did
-        register(self.tree, core)
+        register(self.tree, core, threads=settings.discord_threads)
 
     async def setup_hook(self) -> None:
         self.add_view(ShareView())   # every "Post to channel" click, old answers' too
