@@ -69,8 +69,9 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         try:
             self.synced = await self.sync_commands()
         except discord.HTTPException as exc:  # the bot still posts without fresh commands
-            log.warning("discord: command sync failed (%s %s); slash commands may be stale",
-                        exc.status, exc.text or "")
+            from bot.discord.start import error_text   # start imports this module
+            log.warning("discord: command sync failed (%s); slash commands may be stale",
+                        error_text(exc))
         except discord.RateLimited as exc:    # e.g. Discord's daily command-update limit
             log.warning("discord: command sync rate limited for %.0f s; slash commands may "
                         "be stale until a later start syncs them", exc.retry_after)
