@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from bot.console import json_line
 from bot.errors import UserError
 from feeds.models import Story, utcnow
 
+log = logging.getLogger("ainews.brief")
 _HTML = re.compile(rb"<\s*(html|body|article|p|div)\b", re.I)
 
 
@@ -54,9 +56,13 @@ def stories_from_bytes(data: bytes, *, url: str = "", name: str = "") -> list[St
     from feeds.article import decode_page, story_from_html, story_from_text
     from feeds.parser import ParseError, parse_feed
     try:
-        return parse_feed(data, feed_url=url or name, fetched_at=utcnow()).stories
+        parsed = parse_feed(data, feed_url=url or name, fetched_at=utcnow())
     except ParseError as e:
         error = e
+    else:
+        if parsed.warning:   # what was repaired may explain a brief cut short
+            log.info("%s", parsed.warning)
+        return parsed.stories
     if _HTML.search(data[:4096]):
         return [story_from_html(decode_page(data), url=url)]
     if error.kind == "not-a-feed":   # XML or JSON, but of something else: no prose to brief

@@ -194,6 +194,8 @@ class Pipeline(NewStories, FirstPolls):
                                     base_url=res.final_url, source=src.name,
                                     content_type=res.content_type, fetched_at=now)
         out.warning = parsed.warning or ""
+        if out.warning:
+            log.info("%s", out.warning)
         fetched = self._fetched(state, res, parsed, body_hash, now)
         if out.backlog and self._backlog is not None:
             return await self.classify_unseen_off_loop(parsed.stories), fetched

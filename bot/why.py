@@ -33,9 +33,8 @@ def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None,
     when = s.published.strftime("%Y-%m-%d %H:%M UTC")
     # As its brief shows it: "FT - Alibaba ..." read as another story than the post's.
     headline, source = clean_headline(s.title, s.source)
-    verdict = _verdict(c.reasons).removeprefix("verdict:")
     lines = [headline, f"{source} · {when} · {shown_url(s.url) or s.id}",
-             f"verdict: {verdict or ('strategy' if c.strategy else 'not strategy')}"]
+             f"verdict: {_verdict_text(r)}"]
     lines += [f"LLM judge: {j.removeprefix('llm: ')}" for j in _judge(c.reasons)]
     lines += [f"LLM same-event check: {x.removeprefix('llm-event: ')}" for x in c.reasons
               if x.startswith("llm-event: ")]
@@ -53,7 +52,9 @@ def as_json(r: StoryRecord) -> dict:
             "published": iso_utc(s.published),
             "first_seen": iso_utc(r.first_seen) if r.first_seen else None,
             "strategy": c.strategy, "score": c.score,
-            "verdict": _verdict(c.reasons), "judge": " ".join(_judge(c.reasons)),
+            # "verdict" is the raw reason, kept for scripts; "verdict_text" the text's words.
+            "verdict": _verdict(c.reasons), "verdict_text": _verdict_text(r),
+            "judge": " ".join(_judge(c.reasons)),
             "companies": list(c.companies), "topics": list(c.topics),
             "reasons": list(c.reasons), "status": r.status,
             "lead": {"id": r.lead[0], "source": r.lead[1]} if r.lead else None,
@@ -63,6 +64,14 @@ def as_json(r: StoryRecord) -> dict:
 
 def _verdict(reasons: tuple[str, ...]) -> str:
     return next((x for x in reasons if x.startswith("verdict:")), "")
+
+
+def _verdict_text(r: StoryRecord) -> str:
+    """"strategy (score 1.20, ...)": the classifier's verdict in words, or the bare
+    outcome for a story stored before verdicts were recorded."""
+    c = r.story.classification
+    said = _verdict(c.reasons).removeprefix("verdict:")
+    return said or ("strategy" if c.strategy else "not strategy")
 
 
 def _judge(reasons: tuple[str, ...]) -> list[str]:

@@ -112,9 +112,9 @@ def parse_feed_with(reader: str, body: bytes, *, feed_url: str, source: str = ""
     name = source or title or urlsplit(feed_url).hostname or feed_url
     stories = build_stories(entries, feed_url=feed_url, base=base, source=name,
                             fetched_at=fetched_at)
+    # Returned, not logged: the caller says it once, where it belongs (the poller's
+    # log, `feeds check`'s report).
     warning = f"parser: {feed_url}: {'; '.join(notes)}" if notes else None
-    if warning:
-        log.info("%s", warning)
     return ParsedFeed(title=title, link=link, stories=stories,
                       warning=warning, ttl_minutes=ttl, reader=used)
 

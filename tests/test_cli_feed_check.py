@@ -59,3 +59,16 @@ async def test_no_feed_is_one_line_on_stderr(env, capsys):
     assert code == 1 and out == "" and len(err.splitlines()) == 1
     assert err.startswith(f"ainews: feeds check: {srv.url('/page')} is no working feed: ")
     assert "not a feed" in err
+
+
+async def test_a_repaired_feed_says_its_warning_once_in_the_report(env, capsys):
+    """The parser's note on a broken feed came twice: as an INFO log line on stderr,
+    then as the report's warning row."""
+    body = make_rss("Cut AI", [strategy_entry(0), strategy_entry(1)])
+    body = body[:body.index(b"</channel>")] + b"<item><title>thr"   # cut off mid-entry
+    async with FeedServer() as srv:
+        srv.add("/cut.xml", body)
+        code, out, err = await _check(capsys, srv, "/cut.xml")
+    rows = dict(line.split(None, 1) for line in out.splitlines())
+    assert code == 0 and "malformed XML" in rows["warning"] and "kept 2 entries" in rows["warning"]
+    assert "malformed XML" not in err

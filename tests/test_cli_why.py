@@ -93,6 +93,19 @@ def test_why_as_json(archive, capsys):
     assert row["first_seen"].endswith("Z")   # beside "published": how late it was seen
 
 
+@pytest.mark.parametrize("ref", ["lead", "review"])
+def test_why_as_json_words_the_verdict_as_the_text_does(archive, capsys, ref):
+    """"verdict" is the raw reason ("verdict:strategy (...)"), kept for scripts that
+    read it; "verdict_text" is what the text's verdict line says."""
+    _, text, _ = run(capsys, ref)
+    _, out, _ = run(capsys, ref, "--json")
+    row = json.loads(out)
+    (line,) = [x for x in text.splitlines() if x.startswith("verdict: ")]
+    assert row["verdict_text"] == line.removeprefix("verdict: ")
+    assert row["verdict_text"].startswith(("strategy (", "not strategy ("))
+    assert row["verdict"] == "verdict:" + row["verdict_text"]
+
+
 def test_a_story_is_found_by_an_id_its_feed_gave_it_before(archive, capsys, classifier):
     # Feeds with unstable GUIDs give one story several ids; a log line may name any.
     again = _story("lead-v2", "Alibaba cuts Qwen API prices", "Alibaba cut prices.", utcnow(),

@@ -244,6 +244,24 @@ async def test_thread_failure_does_not_fail_the_post(fake, channel):
     assert message_id in fake.messages
 
 
+async def test_a_channel_without_threads_is_logged_once_until_one_opens(fake, channel, caplog):
+    """Every post's thread failing (no Create Public Threads) logged one warning per
+    post; the posts go on without a thread, and the log says so once per channel."""
+    fake.fail("POST", MESSAGES + r"/\d+/threads", 403, code=50013, times=3)
+    async with running_bot(fake, RecordingCommands(), discord_threads=True) as runner:
+        for i in range(3):
+            await runner.adapter.send(channel, make_brief(i), nonce=f"n{i}")
+        said = [r.getMessage() for r in caplog.records if "thread" in r.getMessage()]
+        await runner.adapter.send(channel, make_brief(3), nonce="n3")      # opens again
+        fake.fail("POST", MESSAGES + r"/\d+/threads", 403, code=50013)
+        await runner.adapter.send(channel, make_brief(4), nonce="n4")
+    assert len(fake.find("POST", MESSAGES)) == 5          # every post went out
+    assert len(said) == 1 and f"could not open a thread in channel {channel}" in said[0]
+    assert "Create Public Threads" in said[0]
+    warned = [r for r in caplog.records if "could not open a thread" in r.getMessage()]
+    assert len(warned) == 2      # once more after a thread opened in between
+
+
 async def wait_until(predicate, timeout: float = 15.0) -> None:
     async def poll():
         while not predicate():

@@ -204,6 +204,38 @@ async def test_subscribe_where_the_bot_can_post(fake, bot, core, app_permissions
     assert cb["data"]["content"] == "subscribe: done (pricing)"
 
 
+CREATE_PUBLIC_THREADS = 1 << 35
+
+
+@pytest.fixture
+async def threads_bot(fake, core):
+    async with running_bot(fake, core, discord_threads=True) as runner:
+        yield runner
+
+
+async def test_subscribe_with_threads_on_says_a_missing_create_public_threads(fake,
+                                                                            threads_bot, core):
+    """AINEWS_DISCORD_THREADS=1 opens a thread under each post: without Create Public
+    Threads every post's thread failed, after /subscribe had said "done"."""
+    inter = await fake.command("subscribe", {"target": "pricing"},
+                               app_permissions=NOT_ADMIN & ~CREATE_PUBLIC_THREADS)
+    cb = await fake.callback(inter)
+    assert cb["type"] == 4 and cb["data"]["flags"] & EPHEMERAL
+    assert "missing: Create Public Threads)" in cb["data"]["content"]
+    assert "thread under each post" in cb["data"]["content"]
+    assert core.calls == []
+
+
+@pytest.mark.parametrize("threads", [False, True])
+async def test_subscribe_needs_create_public_threads_only_with_threads_on(fake, core, threads):
+    async with running_bot(fake, core, discord_threads=threads):
+        inter = await fake.command("subscribe", {"target": "pricing"},
+                                   app_permissions=NOT_ADMIN & ~CREATE_PUBLIC_THREADS
+                                   if not threads else NOT_ADMIN)
+        cb = await fake.callback(inter)
+    assert cb["data"]["content"] == "subscribe: done (pricing)"
+
+
 DM_CHANNEL = 1700000000000000001
 
 

@@ -100,6 +100,7 @@ async def test_a_guild_id_the_bot_is_not_in_names_the_setting(fake, core, caplog
         assert runner.bot.synced == ""
     line = next(r.getMessage() for r in caplog.records if "4242" in r.getMessage())
     assert "DISCORD_GUILD_ID" in line and "discord-invite" in line
+    assert f"(code {code})" in line     # Discord's own code, to look up or quote
 
 
 async def test_switching_between_guild_and_global_commands_leaves_one_set(fake, core):
@@ -206,6 +207,25 @@ async def test_fetch_application_id_errors_are_one_line(fake, token, api, messag
     finally:
         apply_endpoints(Settings())
     assert "s3cret" not in str(err.value) and "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("start, path", [
+    (fetch_application_id, "/oauth2/applications/@me"),                  # discord-invite
+    (lambda s: start_discord(s, RecordingCommands(), {}, ready_timeout=5), "/users/@me"),
+], ids=["invite", "run"])
+async def test_a_json_refusal_is_one_line_with_discords_code(fake, start, path):
+    """Discord's JSON error ({"message": "Missing Access", "code": 50001}) lost its code
+    in the one line: the number Discord's docs and support go by."""
+    fake.fail("GET", path, 403, code=50001, times=5)
+    settings = Settings(discord_token=fake.token, discord_api_url=fake.api_url,
+                        discord_gateway_url=fake.gateway_url)
+    try:
+        with pytest.raises(UserError) as err:
+            await start(settings)
+    finally:
+        apply_endpoints(Settings())
+    assert str(err.value).endswith("HTTP 403: Missing Access (code 50001)")
+    assert "\n" not in str(err.value)
 
 
 @pytest.mark.parametrize("body, content_type", [

@@ -109,6 +109,17 @@ def test_slack_manifest_hints_every_word_ainews_takes():
     assert {part.split()[0] for part in hint.split(" | ")} == {"help", "feeds", *VIA_AINEWS}
 
 
+def test_slack_manifest_hint_is_the_helps_ainews_commands():
+    """The hint had drifted from the help (no `feeds remove`, no `feeds resume`): it is
+    made from the help's examples (bot/slack/syntax.py), the manifest keeps a copy."""
+    from bot.commands import HELP
+    from bot.slack.syntax import ainews_hint
+    manifest = (ROOT / "slack-manifest.yml").read_text(encoding="utf-8")
+    hint = re.search(r"- command: /ainews\n(?:.*\n)*?\s+usage_hint: \"([^\"]+)\"", manifest)[1]
+    assert hint == ainews_hint(HELP)
+    assert "feeds remove URL" in hint and "feeds resume URL" in hint
+
+
 def _platform_page(name: str) -> str | None:
     if name.startswith(("DISCORD_", "AINEWS_DISCORD_")):
         return "discord.md"

@@ -263,6 +263,19 @@ async def test_a_failing_feeds_log_line_names_the_feed(env, caplog):
                      f"pause): fetcher: {srv.url('/').split('/')[2]} answered HTTP 404"]
 
 
+async def test_a_repaired_feeds_warning_is_logged_once_by_the_poller(env, caplog):
+    """The parser returns what it repaired; the poller's log says it (once per poll), as
+    the parser's own log line did before `feeds check` stopped showing it twice."""
+    caplog.set_level("INFO")
+    srv, store, pipeline, _ = env
+    body = make_rss("Cut", ENTRIES[:2])
+    srv.add("/cut.xml", body[:body.index(b"</channel>")] + b"<item><title>thr")
+    store.upsert_feed(FeedSource("Cut", srv.url("/cut.xml")))
+    await poll(pipeline, 0)
+    lines = [r.getMessage() for r in caplog.records if "malformed XML" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith(f"parser: {srv.url('/cut.xml')}: ")
+
+
 async def test_gone_feed_pauses_at_once_other_errors_back_off(env):
     srv, store, pipeline, _ = env
     srv.add("/gone.xml", b"", content_type="text/plain")

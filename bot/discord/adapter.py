@@ -73,6 +73,8 @@ class DiscordAdapter:
 
     def __init__(self, bot: discord.Client, *, threads: bool = False, timeout: float = 30.0):
         self.bot, self.threads, self.timeout = bot, threads, timeout
+        # Channels whose last thread failed: said once, not at every post, until one opens.
+        self.threadless: set[str] = set()
         if threads:  # each post is two requests (the message, then its thread)
             self.max_rate, self.burst = self.max_rate / 2, self.burst // 2
 
@@ -132,14 +134,30 @@ class DiscordAdapter:
         return self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.text)
 
     async def _open_thread(self, channel: str, message_id: int, brief: Brief) -> None:
-        """Optional discussion thread; the post already succeeded, so failures only log."""
+        """Optional discussion thread; the post already succeeded, so failures only log,
+        once per channel until a thread opens there again."""
         name = clip(plain(brief.headline) or "Discussion", 100)
         try:
             await self._call(channel, self.bot.http.start_thread_with_message(
                 channel, message_id, name=name, auto_archive_duration=1440))
-        except DeliveryError as exc:   # Discord's error: our reasons are worded for posts
-            log.warning("discord: could not open a thread in channel %s: %s", channel,
-                        exc.__cause__ or exc.reason)
+        except DeliveryError as exc:
+            return self._thread_failed(channel, exc)
+        if channel in self.threadless:
+            self.threadless.discard(channel)
+            log.info("discord: threads open again in channel %s", channel)
+
+    def _thread_failed(self, channel: str, exc: DeliveryError) -> None:
+        """A channel without Create Public Threads fails every post's thread: one
+        warning, not one per post."""
+        said = channel in self.threadless
+        self.threadless.add(channel)
+        refused = getattr(exc.__cause__, "code", None) in (50001, 50013)
+        # Discord's error, not our reason: those are worded for posts.
+        log.log(logging.DEBUG if said else logging.WARNING,
+                "discord: could not open a thread in channel %s: %s; its posts go out "
+                "without one%s; not logged again until a thread opens there", channel,
+                exc.__cause__ or exc.reason,
+                " (the bot needs Create Public Threads there)" if refused else "")
 
     async def _call(self, channel: str, request: Awaitable):
         # Shielded: a request cancelled while discord.py waits out a global 429 would

@@ -62,15 +62,16 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         # What `ainews status` shows of the gateway (bot/connections.py).
         self.connection = connection or ConnectionLog(None, "discord")
         self.synced: str = ""   # "guild", "global" or "skipped": what setup_hook did
-        register(self.tree, core)
+        register(self.tree, core, threads=settings.discord_threads)
 
     async def setup_hook(self) -> None:
         self.add_view(ShareView())   # every "Post to channel" click, old answers' too
         try:
             self.synced = await self.sync_commands()
         except discord.HTTPException as exc:  # the bot still posts without fresh commands
-            log.warning("discord: command sync failed (%s %s); slash commands may be stale",
-                        exc.status, exc.text or "")
+            from bot.discord.start import error_text   # start imports this module
+            log.warning("discord: command sync failed (%s); slash commands may be stale",
+                        error_text(exc))
         except discord.RateLimited as exc:    # e.g. Discord's daily command-update limit
             log.warning("discord: command sync rate limited for %.0f s; slash commands may "
                         "be stale until a later start syncs them", exc.retry_after)

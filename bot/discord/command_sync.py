@@ -74,10 +74,10 @@ class CommandSync:
             await self.tree.sync(guild=guild)
         except (discord.Forbidden, discord.NotFound) as exc:
             # A mistyped id, or a server the bot was not added to: name the setting.
-            log.warning("discord: can't register commands in server %s (%s %s): the bot is "
+            log.warning("discord: can't register commands in server %s (%s): the bot is "
                         "not in it, or was added without applications.commands; add it with "
                         "the link `ainews discord-invite` prints, or correct or unset "
-                        "DISCORD_GUILD_ID", guild_id, exc.status, exc.text or "")
+                        "DISCORD_GUILD_ID", guild_id, _error_text(exc))
             return ""
         _state_set(self.state, GUILD_KEY.format(app_id=self.application_id), str(guild_id))
         hash_key = HASH_KEY.format(app_id=self.application_id)
@@ -100,5 +100,10 @@ class CommandSync:
             # The bot left that guild: nothing there to clear now, and asking again at
             # every start would fail the same way and keep today's commands from syncing.
             log.warning("discord: can't clear the commands an earlier run synced to guild %s "
-                        "(%s %s); forgetting it", earlier, exc.status, exc.text or "")
+                        "(%s); forgetting it", earlier, _error_text(exc))
         _state_set(self.state, key, "")
+
+
+def _error_text(exc: discord.HTTPException) -> str:
+    from bot.discord.start import error_text   # start imports this module (via client)
+    return error_text(exc)

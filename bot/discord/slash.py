@@ -96,12 +96,18 @@ THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_t
                 discord.ChannelType.news_thread)
 
 
-def missing_post_permissions(interaction: discord.Interaction) -> list[str]:
-    """What the bot lacks to post briefs where the command ran (empty: nothing)."""
+OPEN_THREADS = "Create Public Threads"
+
+
+def missing_post_permissions(interaction: discord.Interaction, threads: bool = False) -> list[str]:
+    """What the bot lacks to post briefs where the command ran (empty: nothing);
+    `threads`: AINEWS_DISCORD_THREADS, a thread opened under each post."""
     in_thread = getattr(interaction.channel, "type", None) in THREAD_TYPES
     send = ("send_messages_in_threads", "Send Messages in Threads") if in_thread \
         else ("send_messages", "Send Messages")
     needed = [("view_channel", "View Channel"), send, ("embed_links", "Embed Links")]
+    if threads and not in_thread:    # a thread can't have threads of its own
+        needed.append(("create_public_threads", OPEN_THREADS))
     perms = interaction.app_permissions
     if perms.administrator:   # implies every other permission
         return []
@@ -111,6 +117,8 @@ def missing_post_permissions(interaction: discord.Interaction) -> list[str]:
 async def refuse_unpostable(interaction: discord.Interaction, missing: list[str]) -> None:
     text = (f"I can't post in this channel (missing: {', '.join(missing)}). Give the bot "
             "these permissions here, then run /subscribe again.")
+    if OPEN_THREADS in missing:
+        text += " (This bot opens a thread under each post.)"
     await respond(interaction, Reply.error(text))
 
 
@@ -133,11 +141,12 @@ def followed_choices(commands, caller: Caller, current: str) -> list[app_command
             for label, value in pairs if len(value) <= 100][:MAX_CHOICES]
 
 
-def register(tree: app_commands.CommandTree, commands) -> None:
-    """Add every ainews command to `tree`, bound to the platform-neutral `commands`."""
+def register(tree: app_commands.CommandTree, commands, *, threads: bool = False) -> None:
+    """Add every ainews command to `tree`, bound to the platform-neutral `commands`;
+    `threads`: AINEWS_DISCORD_THREADS (/subscribe checks the bot may open them)."""
     _lookups(tree, commands)
     _why(tree, commands)
-    _channel_settings(tree, commands)
+    _channel_settings(tree, commands, threads)
     tree.add_command(_feeds_group(commands))
 
 
@@ -203,7 +212,7 @@ def _why(tree: app_commands.CommandTree, commands) -> None:
         await respond(interaction, await call(commands.why, caller_for(interaction), link))
 
 
-def _channel_settings(tree: app_commands.CommandTree, commands) -> None:
+def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -> None:
     async def complete_target(interaction: discord.Interaction, current: str):
         everything = app_commands.Choice(name="Everything (all strategy stories)", value="all")
         # The core's completions already match aliases (qwen -> Alibaba): no second filter.
@@ -229,7 +238,7 @@ def _channel_settings(tree: app_commands.CommandTree, commands) -> None:
         """Post new stories on a topic or company in this channel."""
         # Slash commands work even where the bot can't post (a private channel it can't
         # see): such a subscription would only pause at its first story.
-        missing = missing_post_permissions(interaction)
+        missing = missing_post_permissions(interaction, threads)
         if missing and caller_for(interaction).is_admin:
             return await refuse_unpostable(interaction, missing)
         await guarded(interaction, commands.subscribe, target)

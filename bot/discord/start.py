@@ -133,12 +133,14 @@ def _start_failure(exc: BaseException | None) -> UserError:
 def error_text(exc: BaseException | None) -> str:
     """An exception as one line: a 404 from something that is not Discord's API (a
     proxy, a wrong DISCORD_API_URL) carries its HTML error page, and the command's one
-    line of error became a dozen lines of markup."""
+    line of error became a dozen lines of markup. Discord's JSON error code is kept
+    (cut last): it is what Discord's docs and support go by."""
     if isinstance(exc, discord.HTTPException):
         text = exc.text.strip()
         page = text.startswith("<")
         said = " (an HTML page, not Discord's JSON)" if page else f": {text}" if text else ""
-        return one_line(f"HTTP {exc.status}{said}", 300)
+        code = f" (code {exc.code})" if exc.code else ""
+        return one_line(f"HTTP {exc.status}{said}", 300 - len(code)) + code
     return one_line(str(exc or ""), 300)
 
 

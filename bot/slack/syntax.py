@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from bot.examples import Example
+from bot.examples import Example, Text, examples_in
 
 SLASH_COMMANDS = ("/company", "/latest", "/topics", "/subscribe",
                   "/unsubscribe", "/subscriptions", "/digest", "/ainews")
@@ -20,3 +20,11 @@ def spell(example: Example) -> str:
     """`/company Alibaba`, `/digest daily HH:MM [TIMEZONE]`, `/ainews feeds list`."""
     own = f"/{example.verb}" in SLASH_COMMANDS
     return ("/" if own else "/ainews ") + example.text
+
+
+def ainews_hint(help_text: Text) -> str:
+    """The `/ainews` usage_hint Slack shows while typing: `help`, then every command of
+    the help typed through /ainews, in its order. slack-manifest.yml keeps a copy (Slack
+    reads it there), which tests/test_docs.py holds to this."""
+    through = [e.text for e in examples_in(help_text) if spell(e).startswith("/ainews ")]
+    return " | ".join(dict.fromkeys(["help", *through]))
