@@ -7,7 +7,9 @@ read from the shared corpus by link, because the outlets' text is not ours to co
     .venv/bin/python bench/eval_classify.py --set test --show 20
     .venv/bin/python bench/eval_classify.py --rules             # the rule score alone
     .venv/bin/python bench/eval_classify.py --train             # CV, then write the weights
-    .venv/bin/python bench/eval_classify.py --train --fit-on dev,test,fresh-dev,fresh-test,fresh2,fresh3,fresh4   # as shipped
+    .venv/bin/python bench/eval_classify.py --train --prior feeds/data/strategy_model.json \
+        --fit-on dev,test,zh1,zh2,zh3,fresh5,fresh6,fresh7,fresh8 \
+        --lambdas 3,10,30,100 --lambda-words 10,30,100,300   # as shipped (docs/classifier.md)
     .venv/bin/python bench/eval_classify.py --train --fit-on dev,test --no-words
     .venv/bin/python bench/eval_classify.py --speed             # time with and without the words
     .venv/bin/python bench/eval_classify.py --corpus other/items.jsonl --threshold 0.5

@@ -98,7 +98,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
         conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
         # A new file's pages are 16 KB (SQLite's default is 4): a backfill writes ~10 rows
         # a story into a dozen B-trees, and fewer, larger pages mean fewer splits and
-        # less per-page work, ~15% of the store's CPU (bench 2). Only a file not yet
+        # less per-page work: the store's CPU x 0.89-0.93 (bench 2). Only a file not yet
         # written takes it (before WAL is on); an existing store keeps its page size.
         conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
         if self.path != ":memory:":
