@@ -45,9 +45,17 @@ _MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?([^()<>\s]*)>?(?:\s+[^()]*)?\)"
 # <id:customize> (a link into the server's own pages)
 _MENTION_LIKE = re.compile(r"<(?=[@#/:]|a:|t:|id:)")
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+# Discord's parser reads a lone CR as a line break (and a reader sees U+2028/9 as one);
+# escape_markdown's "^" only knows "\n": a "\r# x" stayed a heading.
+_LINE_BREAK = re.compile(r"\r\n?|[\u2028\u2029]")
+# An indent a reader doesn't see as text: spaces of any width, invisible format marks.
+_INDENT = r"(?:[^\S\n]|[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff])+"
 # escape_markdown puts its backslash before the indent of "  - item" lines, where
 # Discord shows it; before the marker it escapes the same list and stays hidden.
-_INDENTED_MARKER = re.compile(r"^\\([ \t]+)(?=[-*+])", re.MULTILINE)
+_INDENTED_MARKER = re.compile(rf"^\\({_INDENT})(?=[-*+])")
+# It escapes "# heading" and "> quote" only in the first column; Discord renders
+# them indented too ("  # x", "\u00a0> x").
+_INDENTED_BLOCK = re.compile(rf"^({_INDENT})(?=#{{1,3}}\s|>|-)")
 
 
 def neutralise_links(text: str) -> str:
@@ -62,12 +70,19 @@ def neutralise_links(text: str) -> str:
 
 def inert(text: str) -> str:
     """Untrusted text -> text Discord shows literally (no pings, links or formatting)."""
-    text = neutralise_links(text or "")
-    text = discord.utils.escape_markdown(text)
-    text = _INDENTED_MARKER.sub(lambda m: m.group(1) + "\\", text)
+    text = neutralise_links(_LINE_BREAK.sub("\n", text or ""))
+    text = "\n".join(_escape_line(line) for line in text.split("\n"))
     text = _MASS_MENTION.sub(lambda m: "@" + ZWSP + m.group(1), text)
     text = _MENTION_LIKE.sub("<" + ZWSP, text)
     return text.replace("](", "]" + ZWSP + "(")
+
+
+def _escape_line(line: str) -> str:
+    """One line escaped: escape_markdown's "^\\s*-" ran across line breaks, so a line
+    "-# x" after a break got its backslash before the break (shown) and stayed subtext."""
+    line = discord.utils.escape_markdown(line)
+    line = _INDENTED_MARKER.sub(lambda m: m.group(1) + "\\", line)
+    return _INDENTED_BLOCK.sub(lambda m: m.group(1) + "\\", line)
 
 
 def plain(text: str) -> str:
