@@ -7,8 +7,9 @@ import pytest
 
 from bot.discord import render as drender
 from bot.replies import Reply
+from bot.slack import render as srender
 from tests.fakes.slack import make_brief
-from tests.markup_check import discord_problems
+from tests.markup_check import discord_problems, slack_problems
 
 # Discord hides a backslash only before ASCII punctuation; anywhere else it shows.
 SHOWN_BACKSLASH = re.compile(r"\\(?![!-/:-@\[-`{-~])")
@@ -46,3 +47,38 @@ def test_discord_indented_heading_does_not_restyle_a_brief_or_reply(where):
     assert all(discord_problems(s, links={"https://example.com/alibaba-ai"}) == []
                for s in shown), shown
     assert any("FREE MODELS" in s for s in shown)
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("> quoted", "› quoted"),
+    ("Cuts prices\n> quoted", "Cuts prices\n› quoted"),
+    ("Cuts prices\n  >>> all", "Cuts prices\n  ›&gt;&gt; all"),
+    ("Cuts prices\r\n\u200b> quoted", "Cuts prices\r\n\u200b› quoted"),
+    ("a > b and c <> d", "a &gt; b and c &lt;&gt; d"),           # mid-line: unchanged
+])
+def test_slack_line_start_quote_from_outside_is_a_lookalike(text, shown):
+    assert srender.escape(text) == shown
+    assert slack_problems(srender.escape(text)) == []
+
+
+def test_slack_dek_why_and_notification_cannot_open_a_quote():
+    brief = make_brief(dek="A pivot.\n> Quoted", why_it_matters="Less free.\n> Quoted",
+                       source="FT\n> Quoted")
+    message = srender.brief_message(brief)
+    mrkdwn = [t for kind, t in srender.all_texts(message["blocks"]) if kind == "mrkdwn"]
+    links = {"https://example.com/alibaba-ai"}
+    assert all(slack_problems(t, links=links) == [] for t in mrkdwn + [message["text"]])
+
+
+@pytest.mark.parametrize("source, shown", [
+    ("Reuters\nWire", "*Reuters Wire*"), (" FT ", "*FT*"), ("Caixin\r\n", "*Caixin*")])
+def test_slack_source_with_breaks_or_edge_spaces_stays_bold(source, shown):
+    context = srender.context_for(make_brief(source=source))
+    assert context["elements"][0]["text"] == shown
+
+
+def test_slack_reply_title_with_a_line_break_stays_one_bold_line():
+    reply = Reply(kind="briefs", title="Search: 'qwen\n pricing '", briefs=(make_brief(),))
+    first = srender.reply_blocks(reply)[0]["text"]["text"]
+    assert first == "*Search: 'qwen pricing '*"
+    assert slack_problems(first) == []

@@ -40,6 +40,10 @@ _MARKS = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
 _BROADCAST = re.compile(r"@(?=(?:everyone|here|channel)\b)", re.IGNORECASE)
 _MD_LINK = re.compile(r"\]\(")
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+# A ">" opening a line (after any indent a reader doesn't see) is a block quote in mrkdwn,
+# escaped or not: it becomes a lookalike there, and stays ">" everywhere else.
+_LINE_QUOTE = re.compile(r"(^|[\r\n\u2028\u2029])((?:[^\S\r\n\u2028\u2029]|"
+                         r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff])*)&gt;")
 
 
 def utf16_len(s: str) -> int:
@@ -52,7 +56,14 @@ def escape(text: str) -> str:
     s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _BROADCAST.sub("@\u2060", s)        # word joiner: "@here" no longer matches
     s = _MD_LINK.sub("]\u200b(", s)          # breaks [text](url) link syntax
+    s = _LINE_QUOTE.sub(r"\1\2›", s)
     return s.translate(_MARKS)
+
+
+def one_line(text: str) -> str:
+    """Text for inside our own *bold* run: Slack ends the run at a line break and
+    shows both asterisks when it starts or ends with a space."""
+    return " ".join(str(text).split())
 
 
 def plain(text: str) -> str:
@@ -124,7 +135,8 @@ def slack_date(dt: datetime) -> str:
 
 
 def context_for(brief: Brief) -> dict:
-    parts = [f"*{escape(brief.source or 'unknown source')}*", slack_date(brief.published)]
+    parts = [f"*{escape(one_line(brief.source) or 'unknown source')}*",
+             slack_date(brief.published)]
     if brief.companies:
         parts.append("Companies: " + escape(", ".join(brief.companies)))
     if brief.topics:
@@ -243,7 +255,7 @@ def reply_blocks(reply: Reply, *, share: str | None = None) -> list[dict]:
         return [plain_section(":warning: " + reply_body(reply))]
     if reply.kind != "briefs":
         return text_sections(reply_body(reply))
-    blocks = [section("*" + escape(reply.title) + "*")] if reply.title.strip() else []
+    blocks = [section("*" + escape(one_line(reply.title)) + "*")] if reply.title.strip() else []
     if not reply.briefs:
         return blocks + text_sections(reply_body(reply) or "Nothing found.")
     if reply.text.strip():     # a note on how to read them
