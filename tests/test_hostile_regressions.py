@@ -3,6 +3,8 @@ LLM or user text that restyled a message or put a lookalike address on a link.""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+
 import pytest
 
 from bot.discord import render as drender
@@ -82,3 +84,28 @@ def test_slack_reply_title_with_a_line_break_stays_one_bold_line():
     first = srender.reply_blocks(reply)[0]["text"]["text"]
     assert first == "*Search: 'qwen pricing '*"
     assert slack_problems(first) == []
+
+
+# A headline a reader takes for an address elsewhere is never the text of the story link.
+LOOKALIKES = ["paypal。com: verify your account", "ｐａｙｐａｌ。ｃｏｍ: verify",
+              "paypal\u2024com: verify", "paypal\ufe52com: verify",
+              "paypal.c\u0301om: verify", "Log in at bank.example_ now"]
+
+
+@pytest.mark.parametrize("headline", LOOKALIKES)
+def test_lookalike_address_headline_is_not_the_link_text(headline):
+    brief = make_brief(headline=headline, url="https://news.example/1")
+    embed = drender.brief_embed(brief)
+    assert embed.url is None and embed.fields[-1].value == "https://news.example/1"
+    (digest,) = drender.digest_embeds("Roundup", [replace(brief, id=str(i)) for i in range(11)])
+    assert "](https://news.example/1)" not in digest.description
+    assert "|" not in srender.digest_line(brief).split(">")[0]      # no <url|headline>
+    context = srender.brief_blocks(brief)[-2]["elements"][0]["text"]
+    assert context == "<https://news.example/1>"                      # the address shown
+
+
+def test_a_chinese_sentence_stop_is_no_address():
+    """"。" ends Chinese sentences: a headline with one still links to its story."""
+    brief = make_brief(headline="阿里巴巴发布Qwen3。腾讯回应", url="https://news.example/1")
+    assert drender.brief_embed(brief).url == "https://news.example/1"
+    assert srender.digest_line(brief).startswith("*<https://news.example/1|阿里巴巴发布Qwen3")
