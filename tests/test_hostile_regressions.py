@@ -73,10 +73,20 @@ def test_slack_dek_why_and_notification_cannot_open_a_quote():
 
 
 @pytest.mark.parametrize("source, shown", [
-    ("Reuters\nWire", "*Reuters Wire*"), (" FT ", "*FT*"), ("Caixin\r\n", "*Caixin*")])
+    ("Reuters\nWire", "*Reuters Wire*"), (" FT ", "*FT*"), ("Caixin\r\n", "*Caixin*"),
+    (" \n", "*unknown source*")])
 def test_slack_source_with_breaks_or_edge_spaces_stays_bold(source, shown):
     context = srender.context_for(make_brief(source=source))
     assert context["elements"][0]["text"] == shown
+
+
+def test_slack_long_source_or_title_is_cut_inside_its_bold_run():
+    source = srender.context_for(make_brief(source="Wire " * 600))["elements"][0]["text"]
+    reply = Reply(kind="briefs", title="Search: " + "qwen " * 800, briefs=(make_brief(),))
+    title = srender.reply_blocks(reply)[0]["text"]["text"]
+    assert source.endswith("…*") and len(source) <= srender.MAX_CONTEXT
+    assert title.endswith("…*") and len(title) <= srender.MAX_SECTION
+    assert slack_problems(source) == slack_problems(title) == []
 
 
 def test_slack_reply_title_with_a_line_break_stays_one_bold_line():

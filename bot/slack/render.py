@@ -60,10 +60,11 @@ def escape(text: str) -> str:
     return s.translate(_MARKS)
 
 
-def one_line(text: str) -> str:
-    """Text for inside our own *bold* run: Slack ends the run at a line break and
-    shows both asterisks when it starts or ends with a space."""
-    return " ".join(str(text).split())
+def bold(text: str, limit: int) -> str:
+    """Outside text as one of our own *bold* runs, whole within `limit`: Slack ends a run
+    at a line break, and shows both asterisks when it starts or ends with a space or its
+    closing one is cut off."""
+    return "*" + fit(escape(" ".join(str(text).split())), limit - 2) + "*"
 
 
 def plain(text: str) -> str:
@@ -135,7 +136,7 @@ def slack_date(dt: datetime) -> str:
 
 
 def context_for(brief: Brief) -> dict:
-    parts = [f"*{escape(one_line(brief.source) or 'unknown source')}*",
+    parts = [bold(brief.source if brief.source.strip() else "unknown source", MAX_CONTEXT),
              slack_date(brief.published)]
     if brief.companies:
         parts.append("Companies: " + escape(", ".join(brief.companies)))
@@ -255,7 +256,7 @@ def reply_blocks(reply: Reply, *, share: str | None = None) -> list[dict]:
         return [plain_section(":warning: " + reply_body(reply))]
     if reply.kind != "briefs":
         return text_sections(reply_body(reply))
-    blocks = [section("*" + escape(one_line(reply.title)) + "*")] if reply.title.strip() else []
+    blocks = [section(bold(reply.title, MAX_SECTION))] if reply.title.strip() else []
     if not reply.briefs:
         return blocks + text_sections(reply_body(reply) or "Nothing found.")
     if reply.text.strip():     # a note on how to read them
