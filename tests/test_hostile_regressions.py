@@ -119,3 +119,25 @@ def test_a_chinese_sentence_stop_is_no_address():
     brief = make_brief(headline="阿里巴巴发布Qwen3。腾讯回应", url="https://news.example/1")
     assert drender.brief_embed(brief).url == "https://news.example/1"
     assert srender.digest_line(brief).startswith("*<https://news.example/1|阿里巴巴发布Qwen3")
+
+
+def cut_after_paypal(limit: int) -> str:
+    """A headline whose cut to `limit` characters ends right after "paypal.com", a
+    name its whole ("paypal.com.evil.example") does not claim."""
+    return "y" * (limit - 1 - len(" paypal.com")) + " paypal.com.evil.example login"
+
+
+def test_a_headline_cut_to_another_address_is_not_the_link_text():
+    brief = make_brief(headline=cut_after_paypal(drender.TITLE_MAX), url="https://evil.example/1")
+    embed = drender.brief_embed(brief)
+    assert embed.title.endswith(" paypal.com…") and embed.url is None
+    assert embed.fields[-1].value == "https://evil.example/1"
+    listed = replace(brief, headline=cut_after_paypal(200))
+    (digest,) = drender.digest_embeds("Roundup", [replace(listed, id=str(i)) for i in range(11)])
+    assert "](https://evil.example/1)" not in digest.description
+    slack = replace(brief, headline=cut_after_paypal(500))
+    assert "|" not in srender.digest_line(slack).split(">")[0]
+    header = replace(brief, headline=cut_after_paypal(srender.MAX_HEADER))
+    blocks = srender.brief_blocks(header)
+    assert blocks[0]["text"]["text"].endswith(" paypal.com…")
+    assert blocks[-2]["elements"][0]["text"] == "<https://evil.example/1>"

@@ -125,7 +125,7 @@ def brief_embed(brief: Brief, budget: int = EMBED_TOTAL_MAX) -> discord.Embed:
     why_text = brief.why_it_matters.removeprefix("Context: ") if brief.why_is_generated \
         else brief.why_it_matters
     why = clip(inert(why_text), min(FIELD_VALUE_MAX, budget // 4))
-    title_url, link = _title_link(brief)
+    title_url, link = _title_link(brief, title)
     used = (len(title) + len(footer) + (len(field_name) + len(why) if why else 0)
             + (len("Link") + len(link) if link else 0))
     embed = discord.Embed(
@@ -142,14 +142,21 @@ def brief_embed(brief: Brief, budget: int = EMBED_TOTAL_MAX) -> discord.Embed:
     return embed
 
 
-def _title_link(brief: Brief) -> tuple[str | None, str | None]:
+def _title_link(brief: Brief, title: str) -> tuple[str | None, str | None]:
     """(the title's link, a Link field's): the story's address goes on the title unless
     the headline names another address ("paypal.com: verify ..."), which would make the
     title a spoofed link; then it is shown as itself, in a field."""
     url = safe_url(brief.url)
-    if not url or not misleading_link_text(brief.headline, url):
+    if not url or not spoofs(brief.headline, title, url):
         return url, None
     return None, (url if len(url) <= FIELD_VALUE_MAX else None)
+
+
+def spoofs(headline: str, shown: str, url: str) -> bool:
+    """Would the headline, as written or as `shown` cut to fit, name another address than
+    `url` as a link's text? A cut can end one early: "paypal.com.evil.example" over a link
+    to evil.example is its own, "paypal.com…" is not."""
+    return misleading_link_text(headline, url) or misleading_link_text(shown, url)
 
 
 def _bullets(brief: Brief) -> str:
@@ -211,7 +218,7 @@ def _headline_line(brief: Brief) -> str:
     source = clip(inert(brief.source), 60)   # a description renders markdown: not plain()
     if url:
         url = url.replace("(", "%28").replace(")", "%29")
-    shown = url and not misleading_link_text(brief.headline, url)   # "paypal.com ..." elsewhere
+    shown = url and not spoofs(brief.headline, headline, url)   # "paypal.com ..." elsewhere
     line = f"• [{headline}]({url})" if shown else f"• {headline}"
     line += f" ({source})" if source else ""
     return line + (f" <{url}>" if url and not shown else "")
