@@ -141,3 +141,11 @@ def test_a_headline_cut_to_another_address_is_not_the_link_text():
     blocks = srender.brief_blocks(header)
     assert blocks[0]["text"]["text"].endswith(" paypal.com…")
     assert blocks[-2]["elements"][0]["text"] == "<https://evil.example/1>"
+
+
+def test_slack_cut_never_leaves_a_broadcast_word_before_the_ellipsis():
+    """"@everyonebank" is left as written; cut after "@everyone" it would read as one."""
+    typed = "a" * 2989 + " @everyonebank"
+    shown = srender.reply_message(Reply.error(typed))["text"]
+    assert shown.endswith("a…") and "@everyone" not in shown
+    assert srender.escape("@everyonebank") == "@everyonebank"

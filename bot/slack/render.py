@@ -40,6 +40,9 @@ _MARKS = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
 _BROADCAST = re.compile(r"@(?=(?:everyone|here|channel)\b)", re.IGNORECASE)
 _MD_LINK = re.compile(r"\]\(")
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+# "@everyonebank" is no broadcast and left as written; cut to "@everyone…" it would read
+# as one, so a cut drops it.
+_CUT_BROADCAST = re.compile(r"@(?:everyone|here|channel)$", re.IGNORECASE)
 # A ">" opening a line (after any indent a reader doesn't see) is a block quote in mrkdwn,
 # escaped or not: it becomes a lookalike there, and stays ">" everywhere else.
 _LINE_QUOTE = re.compile(r"(^|[\r\n\u2028\u2029])((?:[^\S\r\n\u2028\u2029]|"
@@ -84,7 +87,7 @@ def fit(s: str, limit: int) -> str:
             if used > limit - 1:
                 break
         cut = cut[:end]
-    cut = _PARTIAL_ENTITY.sub("", cut)
+    cut = _CUT_BROADCAST.sub("", _PARTIAL_ENTITY.sub("", cut))
     return cut.rstrip() + ELLIPSIS
 
 
