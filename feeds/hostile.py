@@ -117,6 +117,13 @@ def misleading_link_text(text: str, url: str) -> bool:
     return False
 
 
+def spoofed_link(text: str, shown: str, url: str) -> bool:
+    """misleading_link_text for `text` as written or as `shown` cut to fit a platform's
+    limit, which can end an address early: "paypal.com.evil.example" over a link to
+    evil.example names its own host, "paypal.com…" does not."""
+    return misleading_link_text(text, url) or misleading_link_text(shown, url)
+
+
 def _ascii_host(host: str) -> str:
     """A host as DNS spells it (punycode, "." for full-width dots, no "www."), so
     "münchen.de" in a headline is the story's own https://xn--mnchen-3ya.de."""

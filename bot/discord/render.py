@@ -16,7 +16,7 @@ import discord
 from bot.discord import syntax
 from bot.examples import Example
 from bot.replies import Reply
-from feeds.hostile import misleading_link_text
+from feeds.hostile import spoofed_link
 from feeds.models import Brief
 from feeds.plural import count
 from feeds.urls import link_url
@@ -147,16 +147,9 @@ def _title_link(brief: Brief, title: str) -> tuple[str | None, str | None]:
     the headline names another address ("paypal.com: verify ..."), which would make the
     title a spoofed link; then it is shown as itself, in a field."""
     url = safe_url(brief.url)
-    if not url or not spoofs(brief.headline, title, url):
+    if not url or not spoofed_link(brief.headline, title, url):
         return url, None
     return None, (url if len(url) <= FIELD_VALUE_MAX else None)
-
-
-def spoofs(headline: str, shown: str, url: str) -> bool:
-    """Would the headline, as written or as `shown` cut to fit, name another address than
-    `url` as a link's text? A cut can end one early: "paypal.com.evil.example" over a link
-    to evil.example is its own, "paypal.com…" is not."""
-    return misleading_link_text(headline, url) or misleading_link_text(shown, url)
 
 
 def _bullets(brief: Brief) -> str:
@@ -218,7 +211,7 @@ def _headline_line(brief: Brief) -> str:
     source = clip(inert(brief.source), 60)   # a description renders markdown: not plain()
     if url:
         url = url.replace("(", "%28").replace(")", "%29")
-    shown = url and not spoofs(brief.headline, headline, url)   # "paypal.com ..." elsewhere
+    shown = url and not spoofed_link(brief.headline, headline, url)   # "paypal.com ..." elsewhere
     line = f"• [{headline}]({url})" if shown else f"• {headline}"
     line += f" ({source})" if source else ""
     return line + (f" <{url}>" if url and not shown else "")

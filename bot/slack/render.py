@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 from bot.replies import Reply
 from bot.slack.syntax import spell
-from feeds.hostile import misleading_link_text
+from feeds.hostile import spoofed_link
 from feeds.models import Brief
 from feeds.plural import count
 from feeds.urls import link_url
@@ -172,7 +172,7 @@ def brief_blocks(brief: Brief) -> list[dict]:
     if brief.why_it_matters.strip() and not brief.why_is_generated:
         blocks.append(section("*Why it matters:* " + escape(brief.why_it_matters)))
     url = safe_url(brief.url)
-    if url and spoofs(brief.headline, shown, url) and len(url) + 2 <= MAX_CONTEXT:
+    if url and spoofed_link(brief.headline, shown, url) and len(url) + 2 <= MAX_CONTEXT:
         # "paypal.com: verify ..." over a button that goes elsewhere: the button doesn't
         # show where it goes, so the address is shown as itself (as a digest does).
         blocks.append({"type": "context", "elements": [mrkdwn(f"<{url}>", MAX_CONTEXT)]})
@@ -180,13 +180,6 @@ def brief_blocks(brief: Brief) -> list[dict]:
         blocks.append({"type": "actions",
                        "elements": [button("Read the story", READ_ACTION, url=url)]})
     return blocks
-
-
-def spoofs(headline: str, shown: str, url: str) -> bool:
-    """Would the headline, as written or as `shown` cut to fit, name another address than
-    `url`? A cut can end one early: "paypal.com.evil.example" over a link to evil.example
-    is its own, "paypal.com…" is not."""
-    return misleading_link_text(headline, url) or misleading_link_text(shown, url)
 
 
 def fallback_text(brief: Brief) -> str:
@@ -211,7 +204,7 @@ def digest_line(brief: Brief) -> str:
     room = MAX_SECTION - utf16_len(headline) - utf16_len(meta_line) - 8
     if not url or len(url) > room:
         title = f"*{headline}*"
-    elif spoofs(brief.headline, headline, url):   # "paypal.com ..." over another address
+    elif spoofed_link(brief.headline, headline, url):   # "paypal.com ..." over another address
         title = f"*{headline}* <{url}>"
     else:
         title = f"*<{url}|{headline}>*"
