@@ -34,11 +34,15 @@ LINE_START = st.tuples(st.sampled_from(["\n", "\r\n", "\r", "\u2028", ""]),
                        st.sampled_from(["# ", "## ", "-# ", "> ", ">>> ", "- ", "* ", "```"]),
                        ).map("".join)
 # A web address as a reader takes it: lookalike dots, full-width letters, a combining mark.
-ADDRESS = st.tuples(st.sampled_from(["paypal", "ｐａｙｐａｌ", "news", "bank", "pаypal", "evil"]),
+ADDRESS = st.tuples(st.sampled_from(["paypal", "ｐａｙｐａｌ", "pаypal", "news", "bank", "evil"]),
                     st.sampled_from([".", "．", "。", "｡", "․", "\ufe52", "\u200d."]),
                     st.sampled_from(["com", "example", "c\u0301om", "ｃｏｍ"])).map("".join)
 
-hostile = st.lists(st.one_of(st.sampled_from(ATOMS), LINE_START, ADDRESS),
+# Now and then a run long enough that the renderers cut it to the platform's limits.
+LONG = st.tuples(st.sampled_from(ATOMS + ["word "]), st.sampled_from([300, 1500])).map(
+    lambda pair: pair[0] * pair[1])
+
+hostile = st.lists(st.one_of(st.sampled_from(ATOMS), LINE_START, ADDRESS, LONG),
                    max_size=10).map("".join)
 STORY_URLS = ["https://news.example/story", "https://bank.com/x", "https://evil.example/a"]
 WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)

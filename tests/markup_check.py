@@ -62,7 +62,7 @@ _S_OUR_DATE = re.compile(r"!date\^\d+\^[^|]*\|[^|]*")
 _S_BROADCAST = re.compile(r"@(everyone|here|channel)\b", re.IGNORECASE)
 _S_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
 _S_QUOTE = re.compile(rf"^{_INDENT}(&gt;|>)")
-_S_BOLD = re.compile(r"(?<!\S)\*[^\s*](?:[^*\n]*[^\s*])?\*(?!\S)")   # ours: *Reuters*
+_S_BOLD = re.compile(r"(?<!\w)\*[^\s*](?:[^*\n]*[^\s*])?\*(?!\w)")   # ours: *Reuters*
 _S_STYLE = re.compile(r"[*_~`]")
 
 
@@ -95,7 +95,8 @@ def _slack_token(token: str, links) -> list[str]:
 
 
 # Addresses ---------------------------------------------------------------------------
-_HOST = re.compile(r"(?<![^\W_]|[.@-])((?:[^\W_][\w-]*\.)+[^\W\d_]{2,})(?![^\W_]|-)")
+# A top-level domain has 2 to 24 letters (the longest, in punycode, 24).
+_HOST = re.compile(r"(?<![^\W_]|[.@-])((?:[^\W_][\w-]*\.)+[^\W\d_]{2,24})(?![^\W_]|-)")
 _SHOWN = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import itertools
 from types import SimpleNamespace
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -157,7 +156,7 @@ def test_commands_echoing_what_a_user_typed_are_inert(command, typed):
 
 def test_the_grammar_reaches_every_kind_of_construct():
     """A guard on the generator itself: the examples it draws do carry the constructs."""
-    drawn = "".join(itertools.islice(_examples(hostile), 300))
+    drawn = "".join(_examples(hostile))
     for construct in ("@everyone", "<!channel>", "](", "|", "\n# ", "```", "\u200d", "＠"):
         assert construct in drawn, construct
 
@@ -165,12 +164,12 @@ def test_the_grammar_reaches_every_kind_of_construct():
 def _examples(strategy):
     found = []
 
-    @settings(max_examples=300, derandomize=True, database=None)
+    @settings(max_examples=500, derandomize=True, database=None)
     @given(strategy)
     def collect(x):
         found.append(x)
     collect()
-    return iter(found)
+    return found
 
 
 LIVE_DISCORD = ["@everyone", "hi <@123>", "<@&1>", "<#1>", "</ban:1>", "<t:1:R>",
