@@ -87,10 +87,15 @@ def may_be_hostile(s: str) -> bool:
 # A web address in text: "paypal.com", "https://bank.example/login", "www.x.co.uk", and
 # the lookalikes a reader takes for one: labels in any script ("pаypal.com" with a
 # Cyrillic "а", "münchen.de"), the full-width dots browsers read as "." and an IP.
-_DOTS = ".\uff0e\uff61"
-_ADDRESS = re.compile(r"(?<![\w@.\uff0e\uff61-])(?:https?://)?"
+_DOTS = ".\uff0e\uff61\u2024\ufe52\u3002"
+# The ideographic full stop reads as "." before a Latin letter ("paypal。com"); Chinese
+# text ends its sentences with it ("发布。阿里"). NFKC makes the other lookalike dots
+# "." but the half-width "｡" an ideographic one, so that one is swapped before.
+_IDEOGRAPHIC_DOT = re.compile("\u3002(?=[A-Za-z])")
+# "_" is no part of a host name: "_paypal.com_" names paypal.com.
+_ADDRESS = re.compile(r"(?<![^\W_]|[@.\uff0e\uff61-])(?:https?://)?"
                       r"((?:[^\W_](?:[\w-]*[^\W_])?[.\uff0e\uff61])+(?:[^\W\d_]{2,24}|xn--[a-z0-9-]+)"
-                      r"|(?<=//)\d{1,3}(?:\.\d{1,3}){3})(?![\w-])", re.IGNORECASE)
+                      r"|(?<=//)\d{1,3}(?:\.\d{1,3}){3})(?![^\W_]|-)", re.IGNORECASE)
 
 
 def misleading_link_text(text: str, url: str) -> bool:
@@ -100,6 +105,9 @@ def misleading_link_text(text: str, url: str) -> bool:
     if not any(dot in text for dot in _DOTS):
         return False
     if not text.isascii():   # invisible joiners and marks: "paypal\u200d.com" reads as paypal.com
+        # As read: "c\u0301" is one letter "ć" ("paypal.ćom"), "ｃｏｍ" is "com".
+        text = unicodedata.normalize("NFKC", text.replace("\uff61", "."))
+        text = _IDEOGRAPHIC_DOT.sub(".", text)
         text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     host = _ascii_host(urlsplit(url).hostname or "")
     for m in _ADDRESS.finditer(text):
@@ -107,6 +115,13 @@ def misleading_link_text(text: str, url: str) -> bool:
         if not (host == named or host.endswith("." + named) or named.endswith("." + host)):
             return True
     return False
+
+
+def spoofed_link(text: str, shown: str, url: str) -> bool:
+    """misleading_link_text for `text` as written or as `shown` cut to fit a platform's
+    limit, which can end an address early: "paypal.com.evil.example" over a link to
+    evil.example names its own host, "paypal.com…" does not."""
+    return misleading_link_text(text, url) or misleading_link_text(shown, url)
 
 
 def _ascii_host(host: str) -> str:

@@ -4,6 +4,7 @@ each once, and a backlog story reaches neither."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -15,6 +16,7 @@ from tests.fakes.discord import FakeDiscord
 from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.slack import FakeSlack
 from tests.fakes.stories import strategy_entry
+from tests.markup_check import discord_problems
 
 SLACK_CHANNEL = "C0NEWS"
 
@@ -74,3 +76,35 @@ async def test_new_story_reaches_both_platforms_once(servers, tmp_path):
     assert json.loads(discord_post)["allowed_mentions"]["parse"] == []
     with app.store as store:
         assert store.outbox_counts() == {"sent": 2}
+
+
+HOSTILE_TITLE = "@everyone <@&1> <!channel> [paypal.com](https://evil.example) "
+# Into the sentence the brief's bullet comes from, so the bullet carries it too.
+HOSTILE_BULLET = ("from next month, &lt;@U123&gt; &lt;!subteam^S1|devs&gt; @here "
+                  "&lt;https://evil.example|bank.com&gt; said.")
+
+
+async def test_a_hostile_story_arrives_inert_on_both_platforms(servers, tmp_path):
+    """Pings, masked links and markup in an outlet's title, text and name arrive as text:
+    Discord's post mentions nobody, Slack's carries no mention token."""
+    feeds, slack, discord = servers
+    app = App(settings_for(tmp_path, feeds, slack, discord))
+    (tmp_path / "feeds.toml").write_text(
+        f'[[feed]]\nname = "Wire <!here> @everyone"\nurl = "{feeds.url("/f.xml")}"\n')
+    channel = subscribe(app, discord)
+    feeds.add("/f.xml", make_rss("Wire", [strategy_entry(0)]))
+    await Service(app).run(once=True)                                  # backlog
+    story = strategy_entry(1)
+    story.update(title=HOSTILE_TITLE + story["title"],
+                 content_html=story["content_html"].replace("from next month.", HOSTILE_BULLET))
+    feeds.add("/f.xml", make_rss("Wire", [strategy_entry(0), story]))
+    await Service(app).run(once=True)
+    [slack_post], [discord_post] = slack_posts(slack), discord_posts(discord, channel)
+    sent = json.loads(discord_post)
+    assert sent["allowed_mentions"] == {"parse": []} and "everyone" in discord_post
+    for embed in sent["embeds"]:
+        shown = [embed["title"], embed["description"], embed["footer"]["text"]]
+        shown += [field["value"] for field in embed["fields"]]
+        assert all(discord_problems(s, links={story["link"]}) == [] for s in shown), shown
+    assert re.findall(r"<[!@][^>]*>", slack_post) == re.findall(r"<!date\^[^>]*>", slack_post)
+    assert "everyone" in slack_post and "paypal.com" in slack_post and "U123" in slack_post

@@ -16,7 +16,7 @@ import discord
 from bot.discord import syntax
 from bot.examples import Example
 from bot.replies import Reply
-from feeds.hostile import misleading_link_text
+from feeds.hostile import spoofed_link
 from feeds.models import Brief
 from feeds.plural import count
 from feeds.urls import link_url
@@ -45,9 +45,17 @@ _MASKED_LINK = re.compile(r"\[([^\[\]]*)\]\(\s*<?([^()<>\s]*)>?(?:\s+[^()]*)?\)"
 # <id:customize> (a link into the server's own pages)
 _MENTION_LIKE = re.compile(r"<(?=[@#/:]|a:|t:|id:)")
 _MASS_MENTION = re.compile(r"@(everyone|here)", re.IGNORECASE)
+# Discord's parser reads a lone CR as a line break (and a reader sees U+2028/9 as one);
+# escape_markdown's "^" only knows "\n": a "\r# x" stayed a heading.
+_LINE_BREAK = re.compile(r"\r\n?|[\u2028\u2029]")
+# An indent a reader doesn't see as text: spaces of any width, invisible format marks.
+_INDENT = r"(?:[^\S\n]|[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff])+"
 # escape_markdown puts its backslash before the indent of "  - item" lines, where
 # Discord shows it; before the marker it escapes the same list and stays hidden.
-_INDENTED_MARKER = re.compile(r"^\\([ \t]+)(?=[-*+])", re.MULTILINE)
+_INDENTED_MARKER = re.compile(rf"^\\({_INDENT})(?=[-*+])")
+# It escapes "# heading" and "> quote" only in the first column; Discord renders
+# them indented too ("  # x", "\u00a0> x").
+_INDENTED_BLOCK = re.compile(rf"^({_INDENT})(?=#{{1,3}}\s|>|-)")
 
 
 def neutralise_links(text: str) -> str:
@@ -62,12 +70,19 @@ def neutralise_links(text: str) -> str:
 
 def inert(text: str) -> str:
     """Untrusted text -> text Discord shows literally (no pings, links or formatting)."""
-    text = neutralise_links(text or "")
-    text = discord.utils.escape_markdown(text)
-    text = _INDENTED_MARKER.sub(lambda m: m.group(1) + "\\", text)
+    text = neutralise_links(_LINE_BREAK.sub("\n", text or ""))
+    text = "\n".join(_escape_line(line) for line in text.split("\n"))
     text = _MASS_MENTION.sub(lambda m: "@" + ZWSP + m.group(1), text)
     text = _MENTION_LIKE.sub("<" + ZWSP, text)
     return text.replace("](", "]" + ZWSP + "(")
+
+
+def _escape_line(line: str) -> str:
+    """One line escaped: escape_markdown's "^\\s*-" ran across line breaks, so a line
+    "-# x" after a break got its backslash before the break (shown) and stayed subtext."""
+    line = discord.utils.escape_markdown(line)
+    line = _INDENTED_MARKER.sub(lambda m: m.group(1) + "\\", line)
+    return _INDENTED_BLOCK.sub(lambda m: m.group(1) + "\\", line)
 
 
 def plain(text: str) -> str:
@@ -110,7 +125,7 @@ def brief_embed(brief: Brief, budget: int = EMBED_TOTAL_MAX) -> discord.Embed:
     why_text = brief.why_it_matters.removeprefix("Context: ") if brief.why_is_generated \
         else brief.why_it_matters
     why = clip(inert(why_text), min(FIELD_VALUE_MAX, budget // 4))
-    title_url, link = _title_link(brief)
+    title_url, link = _title_link(brief, title)
     used = (len(title) + len(footer) + (len(field_name) + len(why) if why else 0)
             + (len("Link") + len(link) if link else 0))
     embed = discord.Embed(
@@ -127,12 +142,12 @@ def brief_embed(brief: Brief, budget: int = EMBED_TOTAL_MAX) -> discord.Embed:
     return embed
 
 
-def _title_link(brief: Brief) -> tuple[str | None, str | None]:
+def _title_link(brief: Brief, title: str) -> tuple[str | None, str | None]:
     """(the title's link, a Link field's): the story's address goes on the title unless
     the headline names another address ("paypal.com: verify ..."), which would make the
     title a spoofed link; then it is shown as itself, in a field."""
     url = safe_url(brief.url)
-    if not url or not misleading_link_text(brief.headline, url):
+    if not url or not spoofed_link(brief.headline, title, url):
         return url, None
     return None, (url if len(url) <= FIELD_VALUE_MAX else None)
 
@@ -196,7 +211,7 @@ def _headline_line(brief: Brief) -> str:
     source = clip(inert(brief.source), 60)   # a description renders markdown: not plain()
     if url:
         url = url.replace("(", "%28").replace(")", "%29")
-    shown = url and not misleading_link_text(brief.headline, url)   # "paypal.com ..." elsewhere
+    shown = url and not spoofed_link(brief.headline, headline, url)   # "paypal.com ..." elsewhere
     line = f"• [{headline}]({url})" if shown else f"• {headline}"
     line += f" ({source})" if source else ""
     return line + (f" <{url}>" if url and not shown else "")

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 from bot.replies import Reply
 from bot.slack.syntax import spell
-from feeds.hostile import misleading_link_text
+from feeds.hostile import spoofed_link
 from feeds.models import Brief
 from feeds.plural import count
 from feeds.urls import link_url
@@ -40,6 +40,13 @@ _MARKS = str.maketrans({"*": "∗", "_": "ˍ", "~": "∼", "`": "ˋ"})
 _BROADCAST = re.compile(r"@(?=(?:everyone|here|channel)\b)", re.IGNORECASE)
 _MD_LINK = re.compile(r"\]\(")
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+# "@everyonebank" is no broadcast and left as written; cut to "@everyone…" it would read
+# as one, so a cut drops it.
+_CUT_BROADCAST = re.compile(r"@(?:everyone|here|channel)$", re.IGNORECASE)
+# A ">" opening a line (after any indent a reader doesn't see) is a block quote in mrkdwn,
+# escaped or not: it becomes a lookalike there, and stays ">" everywhere else.
+_LINE_QUOTE = re.compile(r"(^|[\r\n\u2028\u2029])((?:[^\S\r\n\u2028\u2029]|"
+                         r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff])*)&gt;")
 
 
 def utf16_len(s: str) -> int:
@@ -52,7 +59,15 @@ def escape(text: str) -> str:
     s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _BROADCAST.sub("@\u2060", s)        # word joiner: "@here" no longer matches
     s = _MD_LINK.sub("]\u200b(", s)          # breaks [text](url) link syntax
+    s = _LINE_QUOTE.sub(r"\1\2›", s)
     return s.translate(_MARKS)
+
+
+def bold(text: str, limit: int) -> str:
+    """Outside text as one of our own *bold* runs, whole within `limit`: Slack ends a run
+    at a line break, and shows both asterisks when it starts or ends with a space or its
+    closing one is cut off."""
+    return "*" + fit(escape(" ".join(str(text).split())), limit - 2) + "*"
 
 
 def plain(text: str) -> str:
@@ -72,7 +87,7 @@ def fit(s: str, limit: int) -> str:
             if used > limit - 1:
                 break
         cut = cut[:end]
-    cut = _PARTIAL_ENTITY.sub("", cut)
+    cut = _CUT_BROADCAST.sub("", _PARTIAL_ENTITY.sub("", cut))
     return cut.rstrip() + ELLIPSIS
 
 
@@ -124,7 +139,8 @@ def slack_date(dt: datetime) -> str:
 
 
 def context_for(brief: Brief) -> dict:
-    parts = [f"*{escape(brief.source or 'unknown source')}*", slack_date(brief.published)]
+    parts = [bold(brief.source if brief.source.strip() else "unknown source", MAX_CONTEXT),
+             slack_date(brief.published)]
     if brief.companies:
         parts.append("Companies: " + escape(", ".join(brief.companies)))
     if brief.topics:
@@ -146,6 +162,7 @@ def brief_blocks(brief: Brief) -> list[dict]:
     """One brief: header, context, dek, bullets, why it matters, the address when the
     headline names another, buttons (<= 7 blocks)."""
     blocks = [header(brief.headline), context_for(brief)]
+    shown = blocks[0]["text"]["text"]
     if brief.dek.strip():
         blocks.append(section(escape(brief.dek)))
     if any(b.strip() for b in brief.bullets):
@@ -155,7 +172,7 @@ def brief_blocks(brief: Brief) -> list[dict]:
     if brief.why_it_matters.strip() and not brief.why_is_generated:
         blocks.append(section("*Why it matters:* " + escape(brief.why_it_matters)))
     url = safe_url(brief.url)
-    if url and misleading_link_text(brief.headline, url) and len(url) + 2 <= MAX_CONTEXT:
+    if url and spoofed_link(brief.headline, shown, url) and len(url) + 2 <= MAX_CONTEXT:
         # "paypal.com: verify ..." over a button that goes elsewhere: the button doesn't
         # show where it goes, so the address is shown as itself (as a digest does).
         blocks.append({"type": "context", "elements": [mrkdwn(f"<{url}>", MAX_CONTEXT)]})
@@ -187,7 +204,7 @@ def digest_line(brief: Brief) -> str:
     room = MAX_SECTION - utf16_len(headline) - utf16_len(meta_line) - 8
     if not url or len(url) > room:
         title = f"*{headline}*"
-    elif misleading_link_text(brief.headline, url):   # "paypal.com ..." over another address
+    elif spoofed_link(brief.headline, headline, url):   # "paypal.com ..." over another address
         title = f"*{headline}* <{url}>"
     else:
         title = f"*<{url}|{headline}>*"
@@ -243,7 +260,7 @@ def reply_blocks(reply: Reply, *, share: str | None = None) -> list[dict]:
         return [plain_section(":warning: " + reply_body(reply))]
     if reply.kind != "briefs":
         return text_sections(reply_body(reply))
-    blocks = [section("*" + escape(reply.title) + "*")] if reply.title.strip() else []
+    blocks = [section(bold(reply.title, MAX_SECTION))] if reply.title.strip() else []
     if not reply.briefs:
         return blocks + text_sections(reply_body(reply) or "Nothing found.")
     if reply.text.strip():     # a note on how to read them

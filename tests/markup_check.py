@@ -1,0 +1,125 @@
+"""An independent reader of chat markup, for tests of what the renderers make of hostile
+text. Written from the platforms' documented syntax (Discord: message formatting and
+"Markdown Text 101"; Slack: "Formatting text for app surfaces", Block Kit), not from
+the renderers: it reports what a client would act on. Conservative where the docs are
+vague (an indented "  # x" or "  > x" counts as a heading or quote; Discord's parser
+reads a lone CR as a line break; any "@everyone" counts, whatever its case).
+
+Each checker returns a list of problems (empty when the text is inert); `links` are the
+addresses our own links may point to (the story's)."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from urllib.parse import urlsplit
+
+import idna
+
+LINE_BREAK = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
+# Indentation a reader doesn't see: spaces of any width and invisible format characters.
+_INDENT = r"(?:[^\S\r\n\u2028\u2029]|[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff])*"
+
+# Discord -----------------------------------------------------------------------------
+_D_MASS = re.compile(r"@(everyone|here)", re.IGNORECASE)
+_D_PILL = re.compile(r"<(?:@[!&]?|#|/[^<>\n]*:|a?:\w*:|t:|id:)[^<>\n]*>")
+_D_ESCAPED = re.compile(r"\\[!-/:-@\[-`{-~]")     # a backslash hides ASCII punctuation
+_D_AUTOLINK = re.compile(r"https?://[^\s<]+[^<.,:;\"')\]\s]")
+_D_MASKED = re.compile(r"\[([^\]\n]*)\]\(\s*<?([a-z][\w+.-]*:[^\s)>]*)", re.IGNORECASE)
+_D_LINE_START = re.compile(rf"^{_INDENT}(#{{1,3}}\s|-#\s|>>>\s|>\s|[-*]\s)")
+_D_OUR_CODE = re.compile(r"`/[^`\n]*`")          # our own command examples
+_D_STYLE = re.compile(r"[*_~|`]")
+
+
+def discord_problems(text: str, *, markdown: bool = True, links=()) -> list[str]:
+    """What Discord would act on in `text`: a mention (pill or ping) anywhere; where it
+    renders markdown also a masked link to elsewhere or under another address, a live
+    style mark, and a heading, subtext, quote or list at a line start."""
+    found = [f"mention {m.group()!r}" for m in _D_MASS.finditer(text)]
+    found += [f"mention {m.group()!r}" for m in _D_PILL.finditer(text)]
+    if not markdown:
+        return found
+    masked = _blank(_D_ESCAPED, text)
+    for m in _D_MASKED.finditer(masked):
+        label, target = text[m.start(1):m.end(1)], text[m.start(2):m.end(2)]
+        if target not in links or names_other_address(label, target):
+            found.append(f"masked link {m.group()!r}")
+    masked = _blank(_D_OUR_CODE, _blank(_D_AUTOLINK, masked))
+    found += [f"style mark {m.group()!r}" for m in _D_STYLE.finditer(masked)]
+    for line in LINE_BREAK.split(masked):
+        if m := _D_LINE_START.match(line):
+            found.append(f"line starts with {m.group(1)!r}: {line!r}")
+    return found
+
+
+def _blank(pattern: re.Pattern, text: str) -> str:
+    """`text` with what `pattern` matches made inert, same length (spans stay valid)."""
+    return pattern.sub(lambda m: "\x00" * len(m.group()), text)
+
+
+# Slack -------------------------------------------------------------------------------
+_S_TOKEN = re.compile(r"<([^<>]*)>")
+_S_OUR_DATE = re.compile(r"!date\^\d+\^[^|]*\|[^|]*")
+_S_BROADCAST = re.compile(r"@(everyone|here|channel)\b", re.IGNORECASE)
+_S_ENTITY = re.compile(r"&(?!amp;|lt;|gt;)")
+_S_QUOTE = re.compile(rf"^{_INDENT}(&gt;|>)")
+_S_BOLD = re.compile(r"(?<!\w)\*[^\s*](?:[^*\n]*[^\s*])?\*(?!\w)")   # ours: *Reuters*
+_S_STYLE = re.compile(r"[*_~`]")
+
+
+def slack_problems(text: str, *, links=()) -> list[str]:
+    """What Slack would act on in mrkdwn `text`: a mention token or broadcast word, a
+    link to elsewhere or under another address, a stray "&" entity, a quote at a line
+    start, and any style mark outside a well-formed bold run."""
+    found = [f"broadcast {m.group()!r}" for m in _S_BROADCAST.finditer(text)]
+    found += [f"bare & at {m.start()}" for m in _S_ENTITY.finditer(text)]
+    for m in _S_TOKEN.finditer(text):
+        found += _slack_token(m.group(1), links)
+    rest = _S_TOKEN.sub("x", text)
+    for line in rest.split("\n"):
+        if _S_QUOTE.match(line):
+            found.append(f"quote: {line!r}")
+        found += [f"style mark {s.group()!r} in {line!r}"
+                  for s in _S_STYLE.finditer(_S_BOLD.sub("", line))]
+    return found
+
+
+def _slack_token(token: str, links) -> list[str]:
+    if _S_OUR_DATE.fullmatch(token):
+        return []
+    if token[:1] in "!@#":
+        return [f"mention <{token}>"]
+    target, bar, label = token.partition("|")
+    if target not in links or (bar and names_other_address(label, target)):
+        return [f"link <{token}>"]
+    return []
+
+
+# Addresses ---------------------------------------------------------------------------
+# A top-level domain has 2 to 24 letters (the longest, in punycode, 24).
+_HOST = re.compile(r"(?<![^\W_]|[.@-])((?:[^\W_][\w-]*\.)+[^\W\d_]{2,24})(?![^\W_]|-)")
+_SHOWN = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
+
+
+def names_other_address(label: str, url: str) -> bool:
+    """Does `label` read as a web address other than `url`'s host? Read as a person does:
+    full-width and other lookalike dots and letters as their ASCII selves, invisible
+    joiners and combining marks unseen."""
+    # The ideographic full stop ends Chinese sentences; before a Latin letter it is a dot.
+    seen = _D_ESCAPED.sub(lambda m: m.group()[1], label)          # as Discord shows it
+    seen = re.sub("&(lt|gt|amp);", lambda m: _SHOWN[m.group()], seen)   # as Slack does
+    seen = re.sub("\u3002(?=[A-Za-z])", ".", unicodedata.normalize("NFKC", seen))
+    seen = "".join(ch for ch in seen if unicodedata.category(ch) not in ("Cf", "Mn"))
+    host = _ascii(urlsplit(url).hostname or "")
+    for m in _HOST.finditer(seen):
+        named = _ascii(m.group(1))
+        if not (named == host or host.endswith("." + named) or named.endswith("." + host)):
+            return True
+    return False
+
+
+def _ascii(host: str) -> str:
+    host = host.lower().removeprefix("www.")
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return host

@@ -1,0 +1,151 @@
+"""What the hostile-text property (test_hostile_property.py) found, one case each: feed,
+LLM or user text that restyled a message or put a lookalike address on a link."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from bot.discord import render as drender
+from bot.replies import Reply
+from bot.slack import render as srender
+from tests.fakes.slack import make_brief
+from tests.markup_check import discord_problems, slack_problems
+
+# Discord hides a backslash only before ASCII punctuation; anywhere else it shows.
+SHOWN_BACKSLASH = re.compile(r"\\(?![!-/:-@\[-`{-~])")
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("Note:\n  # Buy now", "Note:\n  \\# Buy now"),               # indented heading
+    ("Note:\n\u00a0## Buy now", "Note:\n\u00a0\\## Buy now"),      # NBSP indent
+    ("Note:\n\t> quoted", "Note:\n\t\\> quoted"),                  # indented quote
+    ("Note:\n  >>> all of it", "Note:\n  \\>>> all of it"),
+    ("Note:\n\u200b# Buy now", "Note:\n\u200b\\# Buy now"),        # invisible indent
+    ("Note:\u200b\n\u200b-# small print", "Note:\u200b\n\u200b\\-# small print"),
+    ("Cuts prices\r# Buy now", "Cuts prices\n\\# Buy now"),        # a lone CR breaks a line
+    ("Cuts prices\u2028> quoted", "Cuts prices\n\\> quoted"),      # so does U+2028
+    ("\n-# small print", "\n\\-# small print"),                    # was "\\\n-# ..."
+    ("\n\n- item", "\n\n\\- item"),
+])
+def test_discord_line_start_markup_from_outside_is_shown_as_typed(text, shown):
+    out = drender.inert(text)
+    assert out == shown
+    assert discord_problems(out) == [] and not SHOWN_BACKSLASH.search(out)
+
+
+@pytest.mark.parametrize("where", ["bullets", "why_it_matters", "dek", "error"])
+def test_discord_indented_heading_does_not_restyle_a_brief_or_reply(where):
+    text = "Alibaba cuts prices\n  # FREE MODELS\r> and a quote"
+    if where == "error":
+        payload = drender.reply_payload(Reply.error(f"No company called '{text}'"))
+        shown = [payload["content"]]
+    else:
+        value = (text,) if where == "bullets" else text
+        brief = make_brief(**{where: value, **({"bullets": ()} if where == "dek" else {})})
+        embed = drender.brief_embed(brief).to_dict()
+        shown = [embed["description"]] + [f["value"] for f in embed["fields"]]
+    assert all(discord_problems(s, links={"https://example.com/alibaba-ai"}) == []
+               for s in shown), shown
+    assert any("FREE MODELS" in s for s in shown)
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("> quoted", "› quoted"),
+    ("Cuts prices\n> quoted", "Cuts prices\n› quoted"),
+    ("Cuts prices\n  >>> all", "Cuts prices\n  ›&gt;&gt; all"),
+    ("Cuts prices\r\n\u200b> quoted", "Cuts prices\r\n\u200b› quoted"),
+    ("a > b and c <> d", "a &gt; b and c &lt;&gt; d"),           # mid-line: unchanged
+])
+def test_slack_line_start_quote_from_outside_is_a_lookalike(text, shown):
+    assert srender.escape(text) == shown
+    assert slack_problems(srender.escape(text)) == []
+
+
+def test_slack_dek_why_and_notification_cannot_open_a_quote():
+    brief = make_brief(dek="A pivot.\n> Quoted", why_it_matters="Less free.\n> Quoted",
+                       source="FT\n> Quoted")
+    message = srender.brief_message(brief)
+    mrkdwn = [t for kind, t in srender.all_texts(message["blocks"]) if kind == "mrkdwn"]
+    links = {"https://example.com/alibaba-ai"}
+    assert all(slack_problems(t, links=links) == [] for t in mrkdwn + [message["text"]])
+
+
+@pytest.mark.parametrize("source, shown", [
+    ("Reuters\nWire", "*Reuters Wire*"), (" FT ", "*FT*"), ("Caixin\r\n", "*Caixin*"),
+    (" \n", "*unknown source*")])
+def test_slack_source_with_breaks_or_edge_spaces_stays_bold(source, shown):
+    context = srender.context_for(make_brief(source=source))
+    assert context["elements"][0]["text"] == shown
+
+
+def test_slack_long_source_or_title_is_cut_inside_its_bold_run():
+    source = srender.context_for(make_brief(source="Wire " * 600))["elements"][0]["text"]
+    reply = Reply(kind="briefs", title="Search: " + "qwen " * 800, briefs=(make_brief(),))
+    title = srender.reply_blocks(reply)[0]["text"]["text"]
+    assert source.endswith("…*") and len(source) <= srender.MAX_CONTEXT
+    assert title.endswith("…*") and len(title) <= srender.MAX_SECTION
+    assert slack_problems(source) == slack_problems(title) == []
+
+
+def test_slack_reply_title_with_a_line_break_stays_one_bold_line():
+    reply = Reply(kind="briefs", title="Search: 'qwen\n pricing '", briefs=(make_brief(),))
+    first = srender.reply_blocks(reply)[0]["text"]["text"]
+    assert first == "*Search: 'qwen pricing '*"
+    assert slack_problems(first) == []
+
+
+# A headline a reader takes for an address elsewhere is never the text of the story link.
+LOOKALIKES = ["paypal。com: verify your account", "ｐａｙｐａｌ。ｃｏｍ: verify",
+              "paypal\u2024com: verify", "paypal\ufe52com: verify",
+              "paypal.c\u0301om: verify", "Log in at bank.example_ now"]
+
+
+@pytest.mark.parametrize("headline", LOOKALIKES)
+def test_lookalike_address_headline_is_not_the_link_text(headline):
+    brief = make_brief(headline=headline, url="https://news.example/1")
+    embed = drender.brief_embed(brief)
+    assert embed.url is None and embed.fields[-1].value == "https://news.example/1"
+    (digest,) = drender.digest_embeds("Roundup", [replace(brief, id=str(i)) for i in range(11)])
+    assert "](https://news.example/1)" not in digest.description
+    assert "|" not in srender.digest_line(brief).split(">")[0]      # no <url|headline>
+    context = srender.brief_blocks(brief)[-2]["elements"][0]["text"]
+    assert context == "<https://news.example/1>"                      # the address shown
+
+
+def test_a_chinese_sentence_stop_is_no_address():
+    """"。" ends Chinese sentences: a headline with one still links to its story."""
+    brief = make_brief(headline="阿里巴巴发布Qwen3。腾讯回应", url="https://news.example/1")
+    assert drender.brief_embed(brief).url == "https://news.example/1"
+    assert srender.digest_line(brief).startswith("*<https://news.example/1|阿里巴巴发布Qwen3")
+
+
+def cut_after_paypal(limit: int) -> str:
+    """A headline whose cut to `limit` characters ends right after "paypal.com", a
+    name its whole ("paypal.com.evil.example") does not claim."""
+    return "y" * (limit - 1 - len(" paypal.com")) + " paypal.com.evil.example login"
+
+
+def test_a_headline_cut_to_another_address_is_not_the_link_text():
+    brief = make_brief(headline=cut_after_paypal(drender.TITLE_MAX), url="https://evil.example/1")
+    embed = drender.brief_embed(brief)
+    assert embed.title.endswith(" paypal.com…") and embed.url is None
+    assert embed.fields[-1].value == "https://evil.example/1"
+    listed = replace(brief, headline=cut_after_paypal(200))
+    (digest,) = drender.digest_embeds("Roundup", [replace(listed, id=str(i)) for i in range(11)])
+    assert "](https://evil.example/1)" not in digest.description
+    slack = replace(brief, headline=cut_after_paypal(500))
+    assert "|" not in srender.digest_line(slack).split(">")[0]
+    header = replace(brief, headline=cut_after_paypal(srender.MAX_HEADER))
+    blocks = srender.brief_blocks(header)
+    assert blocks[0]["text"]["text"].endswith(" paypal.com…")
+    assert blocks[-2]["elements"][0]["text"] == "<https://evil.example/1>"
+
+
+def test_slack_cut_never_leaves_a_broadcast_word_before_the_ellipsis():
+    """"@everyonebank" is left as written; cut after "@everyone" it would read as one."""
+    typed = "a" * 2989 + " @everyonebank"
+    shown = srender.reply_message(Reply.error(typed))["text"]
+    assert shown.endswith("a…") and "@everyone" not in shown
+    assert srender.escape("@everyonebank") == "@everyonebank"
