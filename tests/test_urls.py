@@ -152,6 +152,7 @@ def test_only_a_web_link_with_a_host_becomes_a_chat_link(url, link):
 @pytest.mark.parametrize("url,shown", [
     ("https://news.example/a?b=1", "https://news.example/a?b=1"),
     ("https://pаypal.com/login", "https://xn--pypal-4ve.com/login"),   # a Cyrillic "а"
+    ("https://pаypal.com:99999/x", "https://xn--pypal-4ve.com:99999/x"),   # bad port too
     ("https://☕.example/x", "https://xn--53h.example/x"),     # IDNA 2008 refuses: as yarl
     ("http://[bad/feed", "http://[bad/feed"),                 # unreadable: as it came
     ("https://" + "ä" * 64 + ".de/x", "https://" + "%C3%A4" * 64 + ".de/x"),   # no DNS name
