@@ -274,3 +274,28 @@ def test_a_roundup_takes_only_its_own_channels_posts(store, clock):
     store.hold_posts([rows["c1"]])
     taken = store.claim_roundup([rows["c1"]], "roundup-1", clock())
     assert [(r.channel, r.story_id) for r in taken] == [("c1", "story1")]
+
+
+def test_an_edit_leaves_a_roundup_that_may_have_gone_out_as_it_was_sent(store, clock):
+    """Its retry goes out under the same nonce with the same posts; c2's post, not yet
+    out, takes the edit."""
+    rows = two_channels(store, clock)
+    store.hold_posts([rows["c1"]])
+    store.claim_roundup([rows["c1"]], "roundup-1", clock())
+    store.release_roundup("roundup-1", "timeout: the platform may have taken it")
+    edited = Brief.from_json({**brief(1, clock).to_json(), "headline": "Story 1, revised"})
+    assert store.revise_post(rows["c1"], edited, now=clock()) is None
+    assert store.revise_post(rows["c2"], edited, now=clock()).state == "due"
+    assert [store.outbox_post(rows[c]).brief.headline for c in ("c1", "c2")] == [
+        "Story 1", "Story 1, revised"]
+
+
+def test_a_channels_roundup_is_timed_from_its_own_oldest_held_post(store, clock):
+    """When a roundup is due (bot/roundups.py): c2's post held since earlier does not
+    bring c1's forward."""
+    rows = two_channels(store, clock)
+    store.hold_posts([rows["c2"]])
+    clock.advance(minutes=30)
+    dispatch_new(store, [brief(2, clock)], clock())
+    store.hold_posts([store.outbox_entry("story2", "console", "c1").id])
+    assert store.oldest_held("console", "c1") == clock()
