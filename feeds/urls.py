@@ -54,10 +54,10 @@ def canonical_url(url: str, base: str = "") -> str:
 def shown_url(url: str) -> str:
     """`url` as text for people: a host in another script in punycode, as browsers show
     it, so "https://pаypal.com/login" (a Cyrillic "а") does not pass for PayPal's; a
-    URL urllib can't read comes back as it is."""
+    URL urllib can't split comes back as it is. A port no one's site has is no reason
+    to show the host as written: ascii_netloc keeps the port as it came."""
     try:
         parts = urlsplit(url)
-        parts.port   # raises ValueError for a port no one's site has
     except ValueError:
         return url
     if parts.netloc.isascii():

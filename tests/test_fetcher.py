@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import random
 import socket
 import subprocess
 import sys
@@ -111,6 +112,23 @@ async def test_undecodable_bodies_are_refused_with_a_reason(server, fetcher, enc
     server.add("/z.xml", body, headers={"Content-Encoding": encoding})
     err = await fetch_error(fetcher, server.url("/z.xml"))
     assert err.kind == "http" and message in str(err)
+
+
+# Text that compresses about 2:1 (hex digits), so its compressed form takes many reads.
+LARGE = random.Random(7).randbytes(300_000).hex().encode()
+
+
+@pytest.mark.parametrize("encoding,encode", [
+    ("gzip", gzip.compress), ("deflate", zlib.compress),
+    ("deflate", lambda b: zlib.compress(b)[2:-4]),
+], ids=["gzip", "deflate", "raw-deflate"])
+async def test_a_large_compressed_body_is_decoded_across_reads(server, fetcher, encoding,
+                                                               encode):
+    """A big feed served compressed (hundreds of KB on the wire) is read whole, not
+    refused as corrupt after its first read."""
+    assert len(encode(LARGE)) > 4 * 64 * 1024
+    server.add("/big.xml", encode(LARGE), headers={"Content-Encoding": encoding})
+    assert (await fetcher.fetch(server.url("/big.xml"))).body == LARGE
 
 
 CAP = 64 * 1024

@@ -101,7 +101,7 @@ def test_malformed_urls_are_invalid(url):
 @pytest.mark.parametrize("url", [
     # A host and port typed without http:// read as a scheme: "localhost:// is not fetched".
     "localhost:8080/feed.xml", "127.0.0.1:8080/rss", "news.example.com:443/feed",
-    "news.example.com/feed",
+    "news.example.com/feed", "localhost:8/feed.xml",
 ])
 def test_a_url_without_a_scheme_says_to_add_one(url):
     with pytest.raises(FetchError) as info:
@@ -127,6 +127,12 @@ def test_public_urls_pass(url):
 ])
 def test_address_problem(ip, problem):
     assert address_problem(ipaddress.ip_address(ip)) == problem
+
+
+@pytest.mark.parametrize("length,shown", [(400, "x" * 400), (401, "x" * 399 + "…")])
+def test_an_error_line_is_cut_only_past_400_characters(length, shown):
+    """Shown in `ainews feeds` and chat: a line of 400 characters is kept whole."""
+    assert str(FetchError("http", "x" * length)) == shown
 
 
 async def test_resolver_keeps_only_public_addresses(caplog):
@@ -156,8 +162,9 @@ async def test_closing_the_resolver_closes_the_dns_it_used():
 
 
 async def test_a_name_resolving_to_cloud_metadata_is_refused_even_for_intranet_feeds():
-    dns = FakeDNS({"metadata.example": ["169.254.169.254"], "v6.example": ["fe80::1"]})
-    for name in ("metadata.example", "v6.example"):
+    dns = FakeDNS({"metadata.example": ["169.254.169.254"], "v6.example": ["fe80::1"],
+                   "zoned.example": ["fe80::1%eth0"]})     # a zone id as getaddrinfo gives
+    for name in ("metadata.example", "v6.example", "zoned.example"):
         with pytest.raises(FetchError, match="link-local address; refused"):
             await GuardedResolver(True, dns).resolve(name, 80)
 

@@ -4,9 +4,12 @@ what the hourly cap counts, and which failures `ainews status` lists."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
+
 from bot.adapter import PermanentError, TransientError
 from bot.commands import Commands
-from bot.dispatch import dispatch_new
+from bot.cli import main
+from bot.dispatch import EDITED_OUT, dispatch_new
 from bot.replies import Caller
 from feeds.models import Brief
 from storage.store import Store
@@ -204,3 +207,95 @@ def test_status_lists_the_latest_failures_newest_first(store, clock):
     for row_id in range(1, 13):
         store.record_failed(row_id, f"rejected: {row_id}")
     assert [r.id for r in store.outbox_failures(10)] == list(range(12, 2, -1))
+
+
+async def test_a_story_queued_again_for_a_channel_that_has_it_is_not_posted_again(store,
+                                                                                 clock):
+    """The outbox's own guard behind dispatch's check: a second enqueue of a cluster the
+    channel already has changes nothing, whatever state its post is in."""
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    await delivery(store, clock, adapter).run_once()
+    row = store.outbox_post(1)
+    assert not store.enqueue_post(cluster_id=row.cluster_id, brief=row.brief,
+                                  platform="console", workspace="w1", channel="c1",
+                                  held=False, now=clock())
+    await delivery(store, clock, adapter).run_once()
+    assert len(adapter.sends) == 1 and states(store) == {"sent": 1}
+
+
+def two_channels(store, clock) -> dict[str, int]:
+    """story1 queued for channels c1 and c2: their row ids."""
+    follow(store, clock, "c1")
+    follow(store, clock, "c2")
+    dispatch_new(store, [brief(1, clock)], clock())
+    return {c: store.outbox_entry("story1", "console", c).id for c in ("c1", "c2")}
+
+
+async def test_a_post_an_edit_wins_back_returns_to_its_own_channel_only(store, clock):
+    """Both channels' posts were cancelled by an edit; a later edit wins c1's back."""
+    rows = two_channels(store, clock)
+    assert store.cancel_posts(list(rows.values()), EDITED_OUT) == 2
+    assert store.revive_post(rows["c1"], brief(1, clock), reason=EDITED_OUT, held=False,
+                             now=clock())
+    adapter = RecordingAdapter(clock=clock)
+    await delivery(store, clock, adapter).run_once()
+    assert [s.channel for s in adapter.sends] == ["c1"]
+    assert states(store) == {"sent": 1, "cancelled": 1}
+
+
+async def test_unsubscribing_one_channel_leaves_another_channels_posts_to_go_out(store,
+                                                                                clock):
+    two_channels(store, clock)
+    assert main(["--db", str(store.path), "subscriptions", "remove", "console", "c1"]) == 0
+    adapter = RecordingAdapter(clock=clock)
+    await delivery(store, clock, adapter).run_once()
+    assert [s.channel for s in adapter.sends] == ["c2"]
+
+
+def test_status_lists_the_channels_whose_posts_wait_after_a_failed_try(store, clock):
+    """`ainews status`: c1's two posts wait for their next try (the latest and its
+    error shown); c2's post failed for good, so it is not waiting."""
+    rows = two_channels(store, clock)
+    dispatch_new(store, [brief(2, clock)], clock())
+    second = store.outbox_entry("story2", "console", "c1").id
+    soon, later = clock() + timedelta(minutes=5), clock() + timedelta(minutes=10)
+    store.record_retry(rows["c1"], next_attempt=soon, error="HTTP 503")
+    store.record_retry(second, next_attempt=later, error="HTTP 429")
+    store.record_failed(rows["c2"], "gave up after 5 attempts: HTTP 503")
+    assert store.outbox_retrying() == [("console", "c1", 2, later, "HTTP 429")]
+
+
+def test_a_roundup_takes_only_its_own_channels_posts(store, clock):
+    """c2's post is on its way when c1's roundup is claimed: it is not in c1's roundup."""
+    rows = two_channels(store, clock)
+    assert store.claim_post(rows["c2"], clock()).state == "sending"
+    store.hold_posts([rows["c1"]])
+    taken = store.claim_roundup([rows["c1"]], "roundup-1", clock())
+    assert [(r.channel, r.story_id) for r in taken] == [("c1", "story1")]
+
+
+def test_an_edit_leaves_a_roundup_that_may_have_gone_out_as_it_was_sent(store, clock):
+    """Its retry goes out under the same nonce with the same posts; c2's post, not yet
+    out, takes the edit."""
+    rows = two_channels(store, clock)
+    store.hold_posts([rows["c1"]])
+    store.claim_roundup([rows["c1"]], "roundup-1", clock())
+    store.release_roundup("roundup-1", "timeout: the platform may have taken it")
+    edited = Brief.from_json({**brief(1, clock).to_json(), "headline": "Story 1, revised"})
+    assert store.revise_post(rows["c1"], edited, now=clock()) is None
+    assert store.revise_post(rows["c2"], edited, now=clock()).state == "due"
+    assert [store.outbox_post(rows[c]).brief.headline for c in ("c1", "c2")] == [
+        "Story 1", "Story 1, revised"]
+
+
+def test_a_channels_roundup_is_timed_from_its_own_oldest_held_post(store, clock):
+    """When a roundup is due (bot/roundups.py): c2's post held since earlier does not
+    bring c1's forward."""
+    rows = two_channels(store, clock)
+    store.hold_posts([rows["c2"]])
+    clock.advance(minutes=30)
+    dispatch_new(store, [brief(2, clock)], clock())
+    store.hold_posts([store.outbox_entry("story2", "console", "c1").id])
+    assert store.oldest_held("console", "c1") == clock()

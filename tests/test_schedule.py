@@ -30,6 +30,8 @@ def every(minutes: float, n: int = 10, newest_ago: float = 0.0) -> list[datetime
     # Only the newest 20 entries count: a feed that turned busy is polled at its new
     # rate however long its archive of daily posts (11 busy entries of the newest 20).
     (15, every(10, n=11) + every(24 * 60, n=40, newest_ago=100 + 24 * 60), 7.5),
+    # ...all 20 of them: 10 hourly entries after 11 ten-minute ones is still a busy feed.
+    (15, every(60, n=10) + every(10, n=11, newest_ago=9 * 60 + 10), 7.5),
     # A quick follow-up post does not double an hourly feed's polls: the median gap counts.
     (15, [NOW - timedelta(minutes=1)] + every(60, n=15, newest_ago=11), 30),
     (1.5, every(0.5), 1.0),                         # never under a minute...

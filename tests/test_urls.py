@@ -1,10 +1,11 @@
-"""URL canonicalisation: tracking variants of one article collapse to one spelling."""
+"""URL canonicalisation: tracking variants of one article collapse to one spelling; links
+and hosts as chat shows them."""
 from __future__ import annotations
 
 import pytest
 
 from feeds.models import story_id
-from feeds.urls import canonical_url, find_alternate, is_web_url
+from feeds.urls import canonical_url, find_alternate, is_web_url, link_url, shown_url
 
 BASE = "https://news.example.com/feeds/ai/rss.xml"
 
@@ -130,3 +131,31 @@ def test_page_advertising_a_feed_of_any_kind_is_followed_to_it(kind):
 def test_feed_discovery_follows_only_real_feed_links(page, found):
     assert find_alternate(f"<html><head>{page}</head></html>" if page else page,
                           "https://news.example/") == found
+
+
+LONGEST = "https://news.example/" + "a" * (512 - len("https://news.example/"))
+
+
+@pytest.mark.parametrize("url,link", [
+    ("https://news.example/a b?q=<x>|y", "https://news.example/a%20b?q=%3Cx%3E%7Cy"),
+    (" https://news.example/x \n", "https://news.example/x"),   # as a feed may space it
+    ("https://straße.de:8443/x", "https://xn--strae-oqa.de:8443/x"),   # not strasse.de
+    ("https://Straße.de/x", "https://xn--strae-oqa.de/x"),             # whatever its case
+    ("ftp://files.example/x", None), ("file://host/etc/passwd", None),
+    ("javascript:alert(1)", None), ("http:///no-host", None),
+    (LONGEST, LONGEST), (LONGEST + "a", None),               # the platform's limit: 512
+])
+def test_only_a_web_link_with_a_host_becomes_a_chat_link(url, link):
+    assert link_url(url, 512) == link
+
+
+@pytest.mark.parametrize("url,shown", [
+    ("https://news.example/a?b=1", "https://news.example/a?b=1"),
+    ("https://pаypal.com/login", "https://xn--pypal-4ve.com/login"),   # a Cyrillic "а"
+    ("https://pаypal.com:99999/x", "https://xn--pypal-4ve.com:99999/x"),   # bad port too
+    ("https://☕.example/x", "https://xn--53h.example/x"),     # IDNA 2008 refuses: as yarl
+    ("http://[bad/feed", "http://[bad/feed"),                 # unreadable: as it came
+    ("https://" + "ä" * 64 + ".de/x", "https://" + "%C3%A4" * 64 + ".de/x"),   # no DNS name
+])
+def test_a_link_is_shown_with_its_host_as_browsers_reach_it(url, shown):
+    assert shown_url(url) == shown
