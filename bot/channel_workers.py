@@ -12,7 +12,8 @@ log = logging.getLogger("ainews.delivery")
 
 
 class ChannelWorkers:
-    """Uses Delivery's store, clock, idle_seconds, _wake, _stop, _cooldown and _channel."""
+    """Uses Delivery's store, clock, idle_seconds, _wake, _stop, _cooldown, _held_until
+    and _channel."""
 
     # Seconds a post in flight gets to finish on shutdown: a supervisor's stop timeout
     # (Docker's is 10 s, systemd's 90 s) must allow it, or it SIGKILLs us mid-post.
@@ -38,10 +39,16 @@ class ChannelWorkers:
 
     def _start_workers(self, workers: dict[Key, asyncio.Task]) -> None:
         now = self.clock()
-        for key in self.store.channels_with_outbox_work(now):
-            if key not in workers and self._cooldown.get(key, now) <= now:
+        for platform, channel, ready in self.store.outbox_work(now):
+            key = (platform, channel)
+            if key in workers or self._cooldown.get(key, now) > now:
+                continue
+            # Held posts alone wait for their roundup or digest (bot.roundups): a busy
+            # channel over its hourly cap was looked at every idle tick, which cost
+            # more CPU than polling 1,000 feeds (docs/benchmarks.md, section 8).
+            if ready or self._held_until.get(key, now) <= now:
                 workers[key] = asyncio.create_task(self._channel(*key),
-                                                   name=f"delivery {key[0]}/{key[1]}")
+                                                   name=f"delivery {platform}/{channel}")
 
     def _reap(self, workers: dict[Key, asyncio.Task]) -> None:
         for key, task in list(workers.items()):

@@ -22,18 +22,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Awaitable, Callable, Mapping
 
 from bot.adapter import Adapter
 from bot.channel_workers import ChannelWorkers
+from bot.digest import next_scheduled, parse_schedule
 from bot.failures import Failures, settle
 from bot.pacing import Key, Pacing, gate_for
 from bot.retry import earlier_post
 from bot.roundups import Roundups
 from feeds.models import utcnow
 from feeds.plural import count
+
+# A channel holding posts is looked at again at least this often: a digest time or
+# hourly cap changed meanwhile is then at most this late.
+HELD_RECHECK = timedelta(seconds=60)
 
 log = logging.getLogger("ainews.delivery")
 
@@ -61,6 +66,7 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
         self._stop: asyncio.Event | None = None    # once set, channels stop between posts
         self._warned: set[str] = set()
         self._cooldown: dict[Key, datetime] = {}   # channel -> earliest next worker
+        self._held_until: dict[Key, datetime] = {}  # channel -> when its held posts may go
         self._split: dict[Key, int] = {}           # a refused roundup is retried in halves
         self._gates = {p: gate for p, a in self.adapters.items() if (gate := gate_for(a))}
 
@@ -83,6 +89,8 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
             self._gates[adapter.platform] = gate
         # Its channels idled while the stand-in was not ready: no need to wait that out.
         self._cooldown = {k: t for k, t in self._cooldown.items() if k[0] != adapter.platform}
+        self._held_until = {k: t for k, t in self._held_until.items()
+                            if k[0] != adapter.platform}
         self.wake()
 
     def wake(self) -> None:
@@ -124,7 +132,20 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
             sent = await self._daily_digest(adapter, key, setting)
         else:
             sent = await self._overflow_roundup(adapter, key)
-        return sent + await self._post_rows(adapter, key, rows)
+        sent += await self._post_rows(adapter, key, rows)
+        self._note_held(key, setting)
+        return sent
+
+    def _note_held(self, key: Key, setting) -> None:
+        """When the channel's held posts can next go: its digest time, or when the hourly
+        cap has room again. Looked at again then, or within HELD_RECHECK if sooner (a
+        digest setting changed meanwhile), not at every idle tick."""
+        now = self.clock()
+        if setting is not None:
+            when = next_scheduled(parse_schedule(setting.at_time, setting.tz), now)
+        else:
+            when = self._cap_frees_at(key)
+        self._held_until[key] = min(when, now + HELD_RECHECK)
 
     async def _post_rows(self, adapter: Adapter, key: Key, rows) -> int:
         """Due posts newest first; past the hourly cap they wait for the roundup."""

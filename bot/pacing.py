@@ -55,6 +55,14 @@ class Pacing:
         since = self.clock() - HOUR
         return len(self.store.posts_sent_since(*key, since)) < self.hourly_cap
 
+    def _cap_frees_at(self, key: Key) -> datetime:
+        """Now if the hourly cap has room, else just after the send that fills it turns
+        an hour old (_cap_room counts a send exactly an hour old)."""
+        now = self.clock()
+        sent = self.store.posts_sent_since(*key, now - HOUR)   # oldest first
+        over = len(sent) - self.hourly_cap
+        return now if over < 0 else sent[over] + HOUR + timedelta(seconds=1)
+
     def _is_blocked(self, key: Key) -> bool:
         until = self._blocked.get(key)
         return until is not None and self.clock() < until

@@ -175,11 +175,17 @@ class OutboxStore(DeliveryWrites):
         return from_ts(r[0]) if r and r[0] else None
 
     def channels_with_outbox_work(self, now: datetime) -> list[tuple[str, str]]:
+        return [(p, c) for p, c, _ready in self.outbox_work(now)]
+
+    def outbox_work(self, now: datetime) -> list[tuple[str, str, bool]]:
+        """Channels with posts waiting: (platform, channel, whether a post or edit is
+        due now). A channel holding posts only waits for its roundup or digest."""
         rows = self.db.execute(
-            "SELECT DISTINCT platform, channel FROM outbox WHERE state='held' OR "
-            "(state IN ('due','edit') AND next_attempt<=?) ORDER BY platform, channel",
-            (ts(now),)).fetchall()
-        return [(p, c) for p, c in rows]
+            "SELECT platform, channel, MAX(state IN ('due','edit') AND next_attempt<=?) "
+            "FROM outbox WHERE state='held' OR (state IN ('due','edit') AND next_attempt<=?) "
+            "GROUP BY platform, channel ORDER BY platform, channel",
+            (ts(now), ts(now))).fetchall()
+        return [(p, c, bool(ready)) for p, c, ready in rows]
 
     def waiting_posts(self, platform: str, channel: str, *,
                       unconfirmed: bool = False) -> list[OutboxRow]:

@@ -65,14 +65,14 @@ async def test_a_failed_look_at_the_outbox_does_not_stop_delivery(store, clock, 
     import sqlite3
     follow(store, clock)
     dispatch_new(store, [brief(1, clock)], clock())
-    real, calls = store.channels_with_outbox_work, []
+    real, calls = store.outbox_work, []
 
     def flaky(now):
         calls.append(now)
         if len(calls) == 1:
             raise sqlite3.OperationalError("database is locked")
         return real(now)
-    monkeypatch.setattr(store, "channels_with_outbox_work", flaky)
+    monkeypatch.setattr(store, "outbox_work", flaky)
     adapter = RecordingAdapter(clock=clock)
     d = delivery(store, clock, adapter, idle_seconds=0.01)
     assert await run_until_idle(d, adapter, 1) == 1
@@ -333,3 +333,43 @@ async def test_a_failing_post_is_retried_on_the_documented_schedule(store, clock
         await d.run_once()
     assert [(b - a).total_seconds() for a, b in zip(attempts, attempts[1:])] == gaps
     assert states(store) == {end: 1}
+
+
+@pytest.mark.parametrize("digest", [False, True])
+async def test_held_posts_wait_for_their_roundup_without_a_look_every_idle_tick(
+        store, clock, monkeypatch, digest):
+    """A busy channel over its hourly cap (or in digest mode) holds its posts for a
+    roundup whose time is known: the service's loop leaves the channel alone until then
+    instead of reading its outbox at every idle tick (for a bot following everything in
+    100 channels that cost more CPU than polling 1,000 feeds), and the roundup still goes
+    out on time."""
+    follow(store, clock)                                  # clock: 09:00 UTC
+    if digest:
+        store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(1, 5)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=2, idle_seconds=0.001)
+    passes, looks = [], []
+    start_workers, due_posts = d._start_workers, store.due_posts
+
+    def one_second_a_pass(workers):                       # the loop's ticks, on the fake clock
+        passes.append(clock.advance(seconds=1))
+        start_workers(workers)
+    monkeypatch.setattr(d, "_start_workers", one_second_a_pass)
+    monkeypatch.setattr(store, "due_posts", lambda *a: looks.append(a) or due_posts(*a))
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run_forever(stop))
+    await until(lambda: len(passes) >= 50, loops=10**9)
+    assert states(store) == ({"held": 4} if digest else {"sent": 2, "held": 2})
+    assert len(looks) == 1                 # the first pass held them; then nothing
+    monkeypatch.setattr(d, "_start_workers", start_workers)
+    # The digest's time, or the first post an hour old (and a second: _cap_room counts it)
+    due = (clock.now.replace(hour=10, minute=0, second=0) if digest
+           else adapter.sends[0].at + timedelta(hours=1, seconds=1))
+    clock.now = due
+    await until(lambda: adapter.digests, loops=10**9)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    roundup = adapter.digests[0]
+    assert len(roundup.briefs) == (4 if digest else 2)
+    assert roundup.at == due
