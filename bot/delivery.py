@@ -133,7 +133,8 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
         else:
             sent = await self._overflow_roundup(adapter, key)
         sent += await self._post_rows(adapter, key, rows)
-        self._note_held(key, setting)
+        if not sent:    # (a pass that posted is followed by one more, which notes it)
+            self._note_held(key, setting)
         return sent
 
     def _note_held(self, key: Key, setting) -> None:
