@@ -52,12 +52,11 @@ class Pacing:
     _last_post and _blocked."""
 
     def _cap_room(self, key: Key) -> bool:
-        since = self.clock() - HOUR
-        return len(self.store.posts_sent_since(*key, since)) < self.hourly_cap
+        return self._cap_frees_at(key) <= self.clock()
 
     def _cap_frees_at(self, key: Key) -> datetime:
         """Now if the hourly cap has room, else just after the send that fills it turns
-        an hour old (_cap_room counts a send exactly an hour old)."""
+        an hour old (one exactly an hour old still counts)."""
         now = self.clock()
         sent = self.store.posts_sent_since(*key, now - HOUR)   # oldest first
         over = len(sent) - self.hourly_cap
