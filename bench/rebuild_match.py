@@ -63,14 +63,19 @@ def _agreement(source: Source, entry: Entry) -> int:
 
 
 def read_sources(path: Path, default: tuple[str, str]) -> dict[str, Source]:
-    """link -> Source. Rows are `link, repo, path, outlet, published, ...`, or, where the
-    whole set came from one file (`default`: repo, path), `link, outlet, published`."""
+    """link -> Source. Rows are `link, repo, path, outlet, published, ...`, or `link,
+    repo:path, outlet, published, ...` (fresh5 on; a note may follow the path after a
+    space), or, where the whole set came from one file (`default`: repo, path), `link,
+    outlet, published`."""
     sources = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         cols = line.rstrip("\r").split("\t")
-        if "/" in cols[1] and len(cols) >= 5:
+        origin = cols[1].split(" ")[0].split(":", 1)
+        if len(origin) == 2 and "/" in origin[0] and len(cols) >= 4:
+            (link, _, outlet, published), (repo, file) = cols[:4], origin
+        elif "/" in cols[1] and len(cols) >= 5:
             link, repo, file, outlet, published = cols[:5]
         else:
             (link, outlet, published), (repo, file) = cols[:3], default
