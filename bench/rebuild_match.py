@@ -2,8 +2,8 @@
 
 The labels hold links as the sets' collectors wrote them, which is not always the string
 the source stores: an http link was written as https (the aggregator's dump keeps some
-blogs' http), a trailing slash or a tracking query (utm_*) may be gone. So a link is
-matched first as written, then by a key that ignores just those differences; where two
+blogs' http), a trailing slash or a tracking query (utm_*, the BBC's at_*) may be gone. So
+a link is matched first as written, then by a key that ignores just those differences; where two
 entries share the key (the dump keeps an article both as a post and as a flash), the one
 with the source file's outlet and publication time is the labelled one.
 """
@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-TRACKING = ("utm_",)   # query parameters that say where a click came from, not what it is
+# query parameters that say where a click came from, not what it is (at_*: the BBC's feeds;
+# fresh5's September-October BBC links were labelled without them)
+TRACKING = ("utm_", "at_")
 
 
 @dataclass(frozen=True)
@@ -63,14 +65,19 @@ def _agreement(source: Source, entry: Entry) -> int:
 
 
 def read_sources(path: Path, default: tuple[str, str]) -> dict[str, Source]:
-    """link -> Source. Rows are `link, repo, path, outlet, published, ...`, or, where the
-    whole set came from one file (`default`: repo, path), `link, outlet, published`."""
+    """link -> Source. Rows are `link, repo, path, outlet, published, ...`, or `link,
+    repo:path, outlet, published, ...` (fresh5 on; a note may follow the path after a
+    space), or, where the whole set came from one file (`default`: repo, path), `link,
+    outlet, published`."""
     sources = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         cols = line.rstrip("\r").split("\t")
-        if "/" in cols[1] and len(cols) >= 5:
+        origin = cols[1].split(" ")[0].split(":", 1)
+        if len(origin) == 2 and "/" in origin[0] and len(cols) >= 4:
+            (link, _, outlet, published), (repo, file) = cols[:4], origin
+        elif "/" in cols[1] and len(cols) >= 5:
             link, repo, file, outlet, published = cols[:5]
         else:
             (link, outlet, published), (repo, file) = cols[:3], default

@@ -3,8 +3,9 @@
 Only links and labels are committed (tests/data/NAME.tsv); each item's text is the outlet's
 and lives beside the checkout, where bench/eval_classify.py reads it (its ITEMS table:
 ../fresh/items.jsonl, ../zh1/items.jsonl, ...). tests/data/NAME-sources.tsv says where each
-item came from: a daily file of feed entries in rumca-js/RSS-Link-Database-YEAR, or the
-irisfeng/ai36kr database dump. This script reads those from git mirrors (the search tool's
+item came from: a daily file of feed entries in rumca-js/RSS-Link-Database-YEAR, the
+irisfeng/ai36kr database dump, or (fresh5-fresh9) a daily file of one of three RSS archives
+(bench/rebuild_archives.py). This script reads those from git mirrors (the search tool's
 `fetch` brings a repository's snapshot to MIRRORS/owner+name/repo; nothing here touches the
 network), finds every labelled link and writes the set's items. A set some of whose links
 are not found is not written: a partial file would train a different model in silence.
@@ -12,11 +13,13 @@ are not found is not written: a partial file would train a different model in si
     .venv/bin/python bench/rebuild_sets.py                 # every set
     .venv/bin/python bench/rebuild_sets.py --only zh1      # one set (comma-separated for more)
     .venv/bin/python bench/rebuild_sets.py --mirrors /work/.mirror --out-dir /work
+    .venv/bin/python bench/rebuild_sets.py --only fresh9 --out-dir /tmp/r --check-against /work
 """
 from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import subprocess
 import sys
@@ -26,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import eval_classify as ev  # noqa: E402
+from bench.rebuild_archives import ARCHIVES  # noqa: E402
+from bench.rebuild_check import check_items  # noqa: E402
 from bench.rebuild_match import Entry, Source, find_entry, read_sources  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
@@ -38,7 +43,8 @@ SETS = {"fresh-dev": ("freshset-sources.tsv", ("fresh", "items.jsonl")),
         "fresh4": ("fresh4-sources.tsv", ("fresh4", "items.jsonl")),
         "zh1": ("zh1-sources.tsv", ("zh1", "items.jsonl")),
         "zh2": ("zh2-sources.tsv", ("zh2", "items.jsonl")),
-        "zh3": ("zh3-sources.tsv", ("zh3", "items.jsonl"))}
+        "zh3": ("zh3-sources.tsv", ("zh3", "items.jsonl")),
+        **{f"fresh{n}": (f"fresh{n}-sources.tsv", (f"fresh{n}", "items.jsonl")) for n in range(5, 10)}}
 
 
 class MissingSource(Exception):
@@ -55,8 +61,12 @@ class Mirrors:
     def entries(self, repo: str, path: str) -> list[Entry]:
         if (repo, path) not in self._cache:
             blob = self._blob(repo, path)
-            self._cache[repo, path] = (tidewire_entries(gzip.decompress(blob)) if path.endswith(".gz")
-                                       else rumca_entries(blob))
+            if repo in ARCHIVES:
+                self._cache[repo, path] = ARCHIVES[repo](blob)
+            elif path.endswith(".gz"):
+                self._cache[repo, path] = tidewire_entries(gzip.decompress(blob))
+            else:
+                self._cache[repo, path] = rumca_entries(blob)
         return self._cache[repo, path]
 
     def _blob(self, repo: str, path: str) -> bytes:
@@ -122,7 +132,13 @@ def tidewire_entries(text: bytes) -> list[Entry]:
 
 
 def item(source: Source, entry: Entry) -> dict:
-    """One line of the set's items file: the link exactly as labelled, the entry's text."""
+    """One line of the set's items file: the link exactly as labelled, the entry's text. The
+    archives' sets (fresh5 on) keep their collector's fields: id (sha1 of the link), the
+    outlet as `source`, the file as `origin`."""
+    if source.repo in ARCHIVES:
+        return {"id": hashlib.sha1(source.link.encode()).hexdigest(), "link": source.link,
+                "title": entry.title, "published": entry.published, "source": entry.outlet,
+                "summary": entry.summary, "origin": f"{source.repo}:{source.path}"}
     return {"link": source.link, "title": entry.title, "summary": entry.summary,
             "content_html": entry.content_html, "outlet": source.outlet or entry.outlet,
             "published": source.published or entry.published}
@@ -171,6 +187,8 @@ def main(argv=None) -> int:
                     help="the fetch tool's mirrors: FOLDER/owner+name/repo (default /work/.mirror)")
     ap.add_argument("--out-dir", type=Path, default=out_base(),
                     help="where the sets' folders (fresh/, zh1/, ...) go (default: beside the main checkout)")
+    ap.add_argument("--check-against", type=Path, metavar="DIR",
+                    help="compare each set's rebuilt items, link by link, with DIR's copy (e.g. /work)")
     args = ap.parse_args(argv)
     names = ev.set_names(args.only) if args.only else list(SETS)
     unknown = [n for n in names if n not in SETS]
@@ -179,14 +197,19 @@ def main(argv=None) -> int:
         return 2
     mirrors, failed = Mirrors(args.mirrors), 0
     for name in names:
-        failed += not rebuild_one(name, mirrors, args.out_dir)
+        failed += not rebuild_one(name, mirrors, args.out_dir, args.check_against)
     return 1 if failed else 0
 
 
-def rebuild_one(name: str, mirrors: Mirrors, out_dir: Path) -> bool:
+def rebuild_one(name: str, mirrors: Mirrors, out_dir: Path, check_against: Path | None = None) -> bool:
+    """Rebuild, check (when asked: the items found so far, whole or not) and write one set."""
     items, problems = rebuild(name, mirrors)
+    same = check_items(name, items, check_against.joinpath(*SETS[name][1])) if check_against else True
+    return write_whole(name, items, problems, out_dir.joinpath(*SETS[name][1])) and same
+
+
+def write_whole(name: str, items: list[dict], problems: list[str], path: Path) -> bool:
     labelled = len(items) + len(problems)
-    path = out_dir.joinpath(*SETS[name][1])
     if problems:
         print(f"rebuild_sets: {name}: {len(items)} / {labelled} labelled links found; not written. "
               f"Missing ({len(problems)}):", file=sys.stderr)

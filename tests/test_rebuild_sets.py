@@ -21,6 +21,7 @@ DUMP = "backup/dump.jsonl.gz"
     ("https://news.invalid/ai/2025/07/acme-raises", "https://news.invalid/ai/2025/07/acme-raises/"),
     ("https://news.invalid/a?id=7", "https://News.invalid/a?id=7&utm_source=rss&utm_medium=feed"),
     ("https://news.invalid/a", "https://news.invalid/a#comments"),
+    ("https://news.invalid/news/articles/c1", "https://news.invalid/news/articles/c1?at_medium=RSS&at_campaign=rss"),
 ])
 def test_a_link_normalised_by_the_collector_keys_as_the_stored_one(labelled, stored):
     assert link_key(labelled) == link_key(stored)
