@@ -172,12 +172,19 @@ def out_base() -> Path:
     return next((p for p in ROOT.parents[:2] if (p / "shared").is_dir()), ROOT.parent)
 
 
-def write_items(items: list[dict], path: Path) -> None:
+def write_items(items: list[dict], path: Path, replace: bool = False) -> bool:
+    """Write the set's items; an existing, different file is kept unless `replace`: it
+    may be the collected original (the labels' reference), which a rebuild must not lose."""
     if path.resolve().is_relative_to(ROOT):
         raise SystemExit(f"rebuild_sets: {path} is inside the repository; the outlets' text stays out")
-    path.parent.mkdir(parents=True, exist_ok=True)
     text = "".join(json.dumps(i, ensure_ascii=False) + "\n" for i in items)
+    if path.exists() and not replace and path.read_text(encoding="utf-8") != text:
+        print(f"rebuild_sets: {path} exists and differs from the rebuilt items; kept "
+              "(--replace to overwrite, --out-dir to write elsewhere)", file=sys.stderr)
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
+    return True
 
 
 def main(argv=None) -> int:
@@ -189,6 +196,8 @@ def main(argv=None) -> int:
                     help="where the sets' folders (fresh/, zh1/, ...) go (default: beside the main checkout)")
     ap.add_argument("--check-against", type=Path, metavar="DIR",
                     help="compare each set's rebuilt items, link by link, with DIR's copy (e.g. /work)")
+    ap.add_argument("--replace", action="store_true",
+                    help="overwrite an existing items file that differs from the rebuilt one")
     args = ap.parse_args(argv)
     names = ev.set_names(args.only) if args.only else list(SETS)
     unknown = [n for n in names if n not in SETS]
@@ -197,18 +206,20 @@ def main(argv=None) -> int:
         return 2
     mirrors, failed = Mirrors(args.mirrors), 0
     for name in names:
-        failed += not rebuild_one(name, mirrors, args.out_dir, args.check_against)
+        failed += not rebuild_one(name, mirrors, args.out_dir, args.check_against, args.replace)
     return 1 if failed else 0
 
 
-def rebuild_one(name: str, mirrors: Mirrors, out_dir: Path, check_against: Path | None = None) -> bool:
+def rebuild_one(name: str, mirrors: Mirrors, out_dir: Path, check_against: Path | None = None,
+                replace: bool = False) -> bool:
     """Rebuild, check (when asked: the items found so far, whole or not) and write one set."""
     items, problems = rebuild(name, mirrors)
     same = check_items(name, items, check_against.joinpath(*SETS[name][1])) if check_against else True
-    return write_whole(name, items, problems, out_dir.joinpath(*SETS[name][1])) and same
+    return write_whole(name, items, problems, out_dir.joinpath(*SETS[name][1]), replace) and same
 
 
-def write_whole(name: str, items: list[dict], problems: list[str], path: Path) -> bool:
+def write_whole(name: str, items: list[dict], problems: list[str], path: Path,
+                replace: bool = False) -> bool:
     labelled = len(items) + len(problems)
     if problems:
         print(f"rebuild_sets: {name}: {len(items)} / {labelled} labelled links found; not written. "
@@ -216,7 +227,8 @@ def write_whole(name: str, items: list[dict], problems: list[str], path: Path) -
         for line in sorted(set(problems)):
             print(f"  {line}", file=sys.stderr)
         return False
-    write_items(items, path)
+    if not write_items(items, path, replace):
+        return False
     print(f"rebuild_sets: {name}: {len(items)} / {labelled} labelled links found; wrote {path}")
     return True
 

@@ -161,6 +161,17 @@ def test_every_labelled_link_is_found_and_written_as_labelled(tiny, tmp_path, ca
     assert "daily: 2 / 2 labelled links found" in capsys.readouterr().out
 
 
+def test_a_different_items_file_already_there_is_kept_unless_replace_is_asked(tiny, tmp_path, capsys):
+    kept = tmp_path / "out" / "daily" / "items.jsonl"
+    kept.parent.mkdir(parents=True)
+    kept.write_text('{"link": "collected"}\n', encoding="utf-8")
+    assert rb.main(tiny + ["--only", "daily"]) == 1
+    assert kept.read_text(encoding="utf-8") == '{"link": "collected"}\n'
+    assert "exists and differs" in capsys.readouterr().err
+    assert rb.main(tiny + ["--only", "daily", "--replace"]) == 0
+    assert _items(kept)[0]["link"] == "https://news.invalid/ai/acme-raises/"
+
+
 def test_the_items_are_what_eval_classify_reads(tiny, tmp_path):
     rb.main(tiny + ["--only", "daily"])
     corpus = ev.load_corpus(tmp_path / "out" / "daily" / "items.jsonl")
