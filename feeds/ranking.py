@@ -87,8 +87,16 @@ _PROMO = re.compile(
     r"\bin this week[’']s [^.]{0,40}\bnewsletter\b|isn[’']t just a newsletter|"
     r"\bsubscribe to (?:the|our) [^.]{0,40}\bnewsletter\b|^follow @\w|"
     r"\b(?:arrives? in|delivered [^.]{0,30}(?:to|in)) (?:our|your) [^.]{0,30}\binbox|"
-    r"^opt in (?:for|to) |^for more (?:on|about) [^.]{0,60}, follow ", re.I)
-_PROMO_WORDS = ("newsletter", "inbox", "follow", "developing story", "opt in")
+    r"^opt in (?:for|to) |^for more (?:on|about) [^.]{0,60}, follow |"
+    r"^this (?:story|article|piece|post) (?:originally |first )?appeared (?:first )?in |"
+    r"^to (?:get|receive) [^.]{0,60}\binbox\b|\bsign up here\b|"
+    r"^(?:each|every) (?:week|day|morning|month),? (?:i|we) round up\b", re.I)
+_PROMO_WORDS = ("newsletter", "inbox", "follow", "developing story", "opt in", "appeared",
+                "sign up", "round up")
+# A writer introducing themself at the top of a column ("I’m Jane Doe, Chief Content
+# Officer at Example Media."): the same line on every issue, and no news.
+_SELF_INTRO = re.compile(r"^I[’']m (?:[A-Z][\w.’'-]* ){1,3}?[A-Z][\w’'-]*, "
+                         r"[^.]{0,80}?\b(?:at|of|for) [A-Z]")
 # A section label before the first sentence: "The Batch AI News and Insights: ..."
 # (three or more capitalised words ending in a section word; "Good news:" is a phrase).
 _SECTION_LABEL = re.compile(
@@ -177,7 +185,7 @@ def usable(s: str, *, last: bool) -> bool:
     cjk = not s.isascii() and bool(CJK.search(s))  # CJK: short sentences, no spaces
     if _BOILERPLATE.match(s) or len(s) < (6 if cjk else 20) or (len(s.split()) < 4 and not cjk):
         return False
-    if _is_promo(s):
+    if _is_promo(s) or _SELF_INTRO.match(s):
         return False
     return not (last and s.endswith(("...", "…")))  # a teaser cut mid-sentence
 

@@ -1,0 +1,31 @@
+"""Defects found by reading real briefs beside their stories (docs/condenser.md, "Reading
+briefs, third pass"), each pinned on synthetic text shaped like what the feeds sent."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from feeds.condense import condense
+from feeds.models import Classification, Story
+
+WHEN = datetime(2026, 3, 3, 9, 0, tzinfo=timezone.utc)
+FACT = "Example Labs will cut its API prices for business users next month."
+CLASSIFIED = Classification(strategy=True, score=5.0, companies=("Example Labs",),
+                            topics=("pricing",))
+
+
+def story(text: str, title: str = "AI pricing moves", **kw) -> Story:
+    return Story(id="s-1", url="https://example.com/a", title=title, text=text,
+                 source="Example News", feed_url="https://example.com/feed", published=WHEN, **kw)
+
+
+@pytest.mark.parametrize("line", [
+    "This story originally appeared in The Example, our weekly newsletter on AI.",
+    "To get stories like this in your inbox first, sign up here.",
+    "I’m Jane Example, Chief Content Officer at Example Media Group.",
+    "Each week, I round up the most important AI developments.",
+])
+def test_a_column_introducing_itself_gives_no_bullet(line):
+    # Every issue opens with the same line about the newsletter or its writer.
+    assert condense(story(f"{line}\n{FACT}")).bullets == (FACT,)
