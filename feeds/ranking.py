@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from feeds.antecedents import resolve
 from feeds.bullets import MAX_BULLET, MAX_WHY, trim_bullet
+from feeds.headline import mark_cut
 from feeds.models import Story
 from feeds.people import marks_of, people, plus_marks, quote_marks
 from feeds.references import opening
@@ -164,9 +165,15 @@ def _opening_label(s: str) -> str:
 
 def _whole_only(out: list[Sentence]) -> list[Sentence]:
     """Feeds cut content mid-sentence ("..., will be"): such pieces go when whole
-    sentences are left."""
+    sentences are left; when none is, they stay marked as cut ("..., will…"), as a
+    feed's own "…" would have shown (some feeds cut teasers at N words, unmarked)."""
     whole = [s for s in out if s.text.rstrip(_CLOSERS)[-1:] in _END_MARKS]
-    if whole and len(whole) < len(out):
+    if not whole:
+        for s in out:
+            if not CJK.search(s.text):   # Chinese lines often go without a stop
+                s.text = mark_cut(s.text)
+        return out
+    if len(whole) < len(out):
         return [Sentence(s.text, i, s.tokens, before=s.before, marks=s.marks,
                          follows=s.follows and i > 0 and whole[i - 1].index == s.index - 1,
                          block=s.block)

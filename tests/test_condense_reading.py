@@ -29,3 +29,19 @@ def story(text: str, title: str = "AI pricing moves", **kw) -> Story:
 def test_a_column_introducing_itself_gives_no_bullet(line):
     # Every issue opens with the same line about the newsletter or its writer.
     assert condense(story(f"{line}\n{FACT}")).bullets == (FACT,)
+
+
+@pytest.mark.parametrize("teaser, bullet", [
+    # a feed that cuts every teaser at 20 words, without "…"
+    ("Example Labs on Wednesday launched Example Agents, a new service that allows "
+     "businesses to quickly build",
+     "Example Labs on Wednesday launched Example Agents, a new service that allows "
+     "businesses to quickly build…"),
+    # the cut leaves a function word and an open bracket: neither is shown
+    ("Example Labs launched Model 5 on Friday, the latest version of what used to be "
+     "its flagship model (before the",
+     "Example Labs launched Model 5 on Friday, the latest version of what used to be "
+     "its flagship model…"),
+])
+def test_a_teaser_the_feed_cut_unmarked_is_shown_as_cut(teaser, bullet):
+    assert condense(story(teaser, title="Example Labs ships")).bullets == (bullet,)
