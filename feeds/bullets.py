@@ -68,8 +68,29 @@ def trim_bullet(text: str, limit: int = MAX_BULLET) -> str:
     """At most `limit` characters. A longer sentence first drops its asides (a reader
     would rather see the whole sentence without them than its start cut mid-clause);
     if still too long it is cut at a clause boundary if one is late enough, else at a
-    word boundary; never mid-word; "…" marks the cut."""
+    word boundary; never mid-word; "…" marks the cut. A quotation the bullet leaves
+    open (cut, or a sentence of a longer quote) is closed where the bullet ends."""
     text = tidy(text)
+    out = _trim(text, limit)
+    mark = _closing_mark(out)
+    if mark and len(out) >= limit:
+        out = _trim(text, limit - 1)
+        mark = _closing_mark(out)
+    return out + mark
+
+
+def _closing_mark(text: str) -> str:
+    """The quotation mark `text` leaves open, if any: “ or a straight " opening a quote
+    (after a space or at the start; 13" is a measure)."""
+    if text.count("“") > text.count("”"):
+        return "”"
+    at = text.rfind('"')
+    if text.count('"') % 2 and (at == 0 or text[at - 1] in " (:[—–") and text[at + 1:at + 2].isalnum():
+        return '"'
+    return ""
+
+
+def _trim(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     text = drop_asides(text, limit)

@@ -296,7 +296,7 @@ def _score(sents: list[Sentence], title: frozenset[str], story: Story) -> None:
         if s.text[:1] in "\"“‘'":
             # A quotation is colour; the facts around it come first. One too long for a
             # bullet is cut before its speaker is named: a quote from no one.
-            cut = len(s.text) > MAX_BULLET and trim_bullet(s.text).endswith("…")
+            cut = len(s.text) > MAX_BULLET and trim_bullet(s.text).rstrip("\"”").endswith("…")
             s.score *= 0.4 if cut else 0.8
 
 

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
+from feeds.bullets import MAX_BULLET, trim_bullet
 from feeds.condense import condense
 from feeds.models import Classification, Story
 
@@ -45,3 +46,17 @@ def test_a_column_introducing_itself_gives_no_bullet(line):
 ])
 def test_a_teaser_the_feed_cut_unmarked_is_shown_as_cut(teaser, bullet):
     assert condense(story(teaser, title="Example Labs ships")).bullets == (bullet,)
+
+
+def test_a_sentence_of_a_longer_quotation_is_closed():
+    text = ('Asked about the launch, Example Labs chief Jane Example said: "We clearly have '
+            'more capable models. They will reach every paying customer this spring."')
+    assert 'said: "We clearly have more capable models."' in condense(story(text)).bullets[0]
+
+
+def test_a_quotation_cut_to_fit_is_closed_after_the_cut():
+    quote = ("“the transformational innovation that pushes the boundaries of medicine, energy "
+             "and science, and the sustainable innovation necessary to drive advancements in "
+             "security, accountability and transparency,” according to the release.")
+    bullet = trim_bullet("On the agenda: " + quote)
+    assert bullet.endswith("…”") and len(bullet) <= MAX_BULLET
