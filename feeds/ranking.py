@@ -115,6 +115,7 @@ _PRONOUNS = frozenset(("he", "she", "his", "her", "they", "their", "them"))
 # "If it does, ...", "If so, ...": a condition on a sentence the why line does not show.
 _ELLIPTIC_IF = re.compile(r"(?:but |and )?if (?:so|not|it|this|that|they|he|she|the deal|"
                           r"the move|the plan)\b(?! (?:is|are|was|were) (?:a|an|the)\b)")
+_WRITER = re.compile(r"(?:I|We)(?:[’'](?:ve|re|ll|d|m))?\b(?![-’'])")
 DANGLING = 0.7   # the score share of a sentence opening with an unresolved reference
 
 
@@ -311,12 +312,19 @@ def _why_sentence(sents: list[Sentence], title: frozenset[str]) -> Sentence | No
         lower = s.text.lower()
         any_cue, cues = (_ANY_CUE_ZH, _CUE_RES_ZH) if CJK.search(lower) else (_ANY_CUE, _CUE_RES)
         if (s.score < floor or lower[:1] in "\"“‘'" or not any_cue.search(lower)
-                or _pronoun_opening(s) or _ELLIPTIC_IF.match(lower)):
+                or _pronoun_opening(s) or _ELLIPTIC_IF.match(lower) or _asks_or_writer(s.text)):
             continue
         cue = sum(w for r, w in cues if r.search(lower))
         if cue >= 2.0 and not restates(s.tokens, title) and cue + s.score > best_key:
             best, best_key = s, cue + s.score
     return best
+
+
+def _asks_or_writer(text: str) -> bool:
+    """A question ("what are a few misquoted facts against ...?") or the writer speaking
+    ("We’ve contacted the company ..., but remember that pricing could change"): neither
+    states a consequence, however many cue words they hold."""
+    return text.rstrip(_CLOSERS).endswith("?") or bool(_WRITER.match(text))
 
 
 def _pronoun_opening(s: Sentence) -> bool:

@@ -60,3 +60,13 @@ def test_a_quotation_cut_to_fit_is_closed_after_the_cut():
              "security, accountability and transparency,” according to the release.")
     bullet = trim_bullet("On the agenda: " + quote)
     assert bullet.endswith("…”") and len(bullet) <= MAX_BULLET
+
+
+@pytest.mark.parametrize("line", [
+    "But with this much at stake, what could the move mean for its rivals?",
+    "We’ve asked Example Labs for details, but remember the move could hurt smaller rivals.",
+])
+def test_a_question_or_the_writer_speaking_is_not_why_it_matters(line):
+    text = f"{FACT} The cut applies to every model it sells today. {line}"
+    brief = condense(story(text, classification=CLASSIFIED))
+    assert brief.why_is_generated and brief.why_it_matters.startswith("Context:")
