@@ -48,6 +48,9 @@ _CLAUSE_OPENER = re.compile(r"(?:while|although|though|ahead of|soon after|after
                             r"if|when|as|since|because|unlike|once|until|whereas)\b", re.I)
 
 
+_ATTRIBUTION = re.compile(r"as (?:\w+ed|part of)\b", re.I)
+
+
 # Where a clause ends: Chinese sets its commas without a space after them.
 _CLAUSE_ENDS = (", ", "; ", " — ", " – ", ": ", "，", "；", "：")
 
@@ -98,9 +101,20 @@ def _trim(text: str, limit: int) -> str:
         return text
     window = text[:limit - 1]
     cut = max(window.rfind(sep) for sep in _CLAUSE_ENDS)
-    if cut >= limit * 0.6:
+    if cut >= limit * 0.6 and not _fronted_clause(text):
         return window[:cut].rstrip(" ,;:—–，；：") + "…"
     return trim_words(text, limit)
+
+
+def _fronted_clause(text: str) -> bool:
+    """True when `text` opens with a clause before its subject ("While X, ...",
+    "Drawing on X, ..."): a cut at a clause end may keep that clause alone, without the
+    sentence's news, so it is cut at a word boundary, further on, instead."""
+    first = text.split(" ", 1)[0].lower()
+    if _ATTRIBUTION.match(text):
+        return False   # "As announced on Monday, X ...": a short phrase, then the news
+    return bool(_CLAUSE_OPENER.match(text)) or (
+        first.endswith("ing") and first not in _NOT_PARTICIPLES)
 
 
 def drop_asides(text: str, limit: int) -> str:

@@ -70,3 +70,19 @@ def test_a_question_or_the_writer_speaking_is_not_why_it_matters(line):
     text = f"{FACT} The cut applies to every model it sells today. {line}"
     brief = condense(story(text, classification=CLASSIFIED))
     assert brief.why_is_generated and brief.why_it_matters.startswith("Context:")
+
+
+def test_a_long_sentence_opening_with_a_clause_keeps_its_news_when_cut():
+    # Cut at the clause end, it showed the "While ..." clause alone, without the news.
+    text = ("While Example Corp has been dealing with fierce competition on all sides and is "
+            "putting AI into as many of its products as it can, its ads business, the company’s "
+            "bread and butter, is still humming along, analysts said on Tuesday.")
+    bullet = trim_bullet(text)
+    assert "is still" in bullet and bullet.endswith("…") and len(bullet) <= MAX_BULLET
+
+
+def test_a_short_attribution_before_the_news_still_cuts_at_a_clause_end():
+    text = ("As announced earlier this week, Senator Jane Example and Representatives John "
+            "Example, Ann Example, and Bob Example have introduced the Example Act, which would "
+            "stop federal funds from paying for such launches, a step its supporters call overdue.")
+    assert trim_bullet(text).endswith("the Example Act…")
