@@ -48,7 +48,8 @@ _CLAUSE_OPENER = re.compile(r"(?:while|although|though|ahead of|soon after|after
                             r"if|when|as|since|because|unlike|once|until|whereas)\b", re.I)
 
 
-_ATTRIBUTION = re.compile(r"as (?:\w+ed|part of)\b", re.I)
+# "As announced on Monday, X ...", "As an analyst, I ...": a short phrase, then the news.
+_ATTRIBUTION = re.compile(r"as (?:\w+ed|part of|an?)\b", re.I)
 
 
 # Where a clause ends: Chinese sets its commas without a space after them.
@@ -112,7 +113,7 @@ def _fronted_clause(text: str) -> bool:
     sentence's news, so it is cut at a word boundary, further on, instead."""
     first = text.split(" ", 1)[0].lower()
     if _ATTRIBUTION.match(text):
-        return False   # "As announced on Monday, X ...": a short phrase, then the news
+        return False
     return bool(_CLAUSE_OPENER.match(text)) or (
         first.endswith("ing") and first not in _NOT_PARTICIPLES)
 

@@ -81,8 +81,16 @@ def test_a_long_sentence_opening_with_a_clause_keeps_its_news_when_cut():
     assert "is still" in bullet and bullet.endswith("…") and len(bullet) <= MAX_BULLET
 
 
-def test_a_short_attribution_before_the_news_still_cuts_at_a_clause_end():
-    text = ("As announced earlier this week, Senator Jane Example and Representatives John "
-            "Example, Ann Example, and Bob Example have introduced the Example Act, which would "
-            "stop federal funds from paying for such launches, a step its supporters call overdue.")
-    assert trim_bullet(text).endswith("the Example Act…")
+@pytest.mark.parametrize("text, end", [
+    ("As announced earlier this week, Senator Jane Example and Representatives John Example, "
+     "Ann Example, and Bob Example have introduced the Example Act, which would stop federal "
+     "funds from paying for such launches, a step its supporters call overdue.",
+     "the Example Act…"),
+    # a role, not a clause: cut at "will…" it read "... what I discovered is so horrifying I will…"
+    ("As an environmental journalist, I have visited Example Land, the world’s leading exporter "
+     "of farmed prawns, many times to investigate the prawn trade, and what I discovered is so "
+     "horrifying I will never eat another one.",
+     "to investigate the prawn trade…"),
+])
+def test_a_short_phrase_before_the_news_still_cuts_at_a_clause_end(text, end):
+    assert trim_bullet(text).endswith(end)
