@@ -84,14 +84,17 @@ def trim_bullet(text: str, limit: int = MAX_BULLET) -> str:
 
 
 def _closing_mark(text: str) -> str:
-    """The quotation mark `text` leaves open, if any: “ or a straight " opening a quote
-    (after a space or at the start; 13" is a measure)."""
-    if text.count("“") > text.count("”"):
-        return "”"
-    at = text.rfind('"')
-    if text.count('"') % 2 and (at == 0 or text[at - 1] in " (:[—–") and text[at + 1:at + 2].isalnum():
-        return '"'
-    return ""
+    """The mark that closes the quotation `text` leaves open, if any. A straight " opens
+    a quote after a space or at the start, else closes one (13" is a measure; feeds mix
+    "..." and "...”)."""
+    opened: list[str] = []
+    for i, ch in enumerate(text):
+        if ch == "“" or (ch == '"' and (i == 0 or text[i - 1] in " (:[—–")
+                         and text[i + 1:i + 2].isalnum()):
+            opened.append("”" if ch == "“" else '"')
+        elif ch in '"”' and opened:
+            opened.pop()
+    return opened[-1] if opened else ""
 
 
 def _trim(text: str, limit: int) -> str:

@@ -54,6 +54,15 @@ def test_a_sentence_of_a_longer_quotation_is_closed():
     assert 'said: "We clearly have more capable models."' in condense(story(text)).bullets[0]
 
 
+@pytest.mark.parametrize("sentence", [
+    'The tablet uses "nano-matrix lithography” to sharpen its screen, Example Corp said.',
+    'Example Corp sells a 13" laptop with its own AI chip from next month.',
+])
+def test_a_closed_quotation_or_a_measure_is_left_as_written(sentence):
+    # a feed mixing " and ” closed its quote; 13" is inches: adding a mark misquotes
+    assert trim_bullet(sentence) == sentence
+
+
 def test_a_quotation_cut_to_fit_is_closed_after_the_cut():
     quote = ("“the transformational innovation that pushes the boundaries of medicine, energy "
              "and science, and the sustainable innovation necessary to drive advancements in "
