@@ -48,6 +48,10 @@ _CLAUSE_OPENER = re.compile(r"(?:while|although|though|ahead of|soon after|after
                             r"if|when|as|since|because|unlike|once|until|whereas)\b", re.I)
 
 
+# "As announced on Monday, X ...", "As an analyst, I ...": a short phrase, then the news.
+_ATTRIBUTION = re.compile(r"as (?:\w+ed|part of|an?)\b", re.I)
+
+
 # Where a clause ends: Chinese sets its commas without a space after them.
 _CLAUSE_ENDS = (", ", "; ", " — ", " – ", ": ", "，", "；", "：")
 
@@ -68,8 +72,32 @@ def trim_bullet(text: str, limit: int = MAX_BULLET) -> str:
     """At most `limit` characters. A longer sentence first drops its asides (a reader
     would rather see the whole sentence without them than its start cut mid-clause);
     if still too long it is cut at a clause boundary if one is late enough, else at a
-    word boundary; never mid-word; "…" marks the cut."""
+    word boundary; never mid-word; "…" marks the cut. A quotation the bullet leaves
+    open (cut, or a sentence of a longer quote) is closed where the bullet ends."""
     text = tidy(text)
+    out = _trim(text, limit)
+    mark = _closing_mark(out)
+    if mark and len(out) >= limit:
+        out = _trim(text, limit - 1)
+        mark = _closing_mark(out)
+    return out + mark
+
+
+def _closing_mark(text: str) -> str:
+    """The mark that closes the quotation `text` leaves open, if any. A straight " opens
+    a quote after a space or at the start, else closes one (13" is a measure; feeds mix
+    "..." and "...”)."""
+    opened: list[str] = []
+    for i, ch in enumerate(text):
+        if ch == "“" or (ch == '"' and (i == 0 or text[i - 1] in " (:[—–")
+                         and text[i + 1:i + 2].isalnum()):
+            opened.append("”" if ch == "“" else '"')
+        elif ch in '"”' and opened:
+            opened.pop()
+    return opened[-1] if opened else ""
+
+
+def _trim(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
     text = drop_asides(text, limit)
@@ -77,9 +105,20 @@ def trim_bullet(text: str, limit: int = MAX_BULLET) -> str:
         return text
     window = text[:limit - 1]
     cut = max(window.rfind(sep) for sep in _CLAUSE_ENDS)
-    if cut >= limit * 0.6:
+    if cut >= limit * 0.6 and not _fronted_clause(text):
         return window[:cut].rstrip(" ,;:—–，；：") + "…"
     return trim_words(text, limit)
+
+
+def _fronted_clause(text: str) -> bool:
+    """True when `text` opens with a clause before its subject ("While X, ...",
+    "Drawing on X, ..."): a cut at a clause end may keep that clause alone, without the
+    sentence's news, so it is cut at a word boundary, further on, instead."""
+    first = text.split(" ", 1)[0].lower()
+    if _ATTRIBUTION.match(text):
+        return False
+    return bool(_CLAUSE_OPENER.match(text)) or (
+        first.endswith("ing") and first not in _NOT_PARTICIPLES)
 
 
 def drop_asides(text: str, limit: int) -> str:

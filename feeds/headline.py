@@ -83,6 +83,15 @@ def trim_words(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-–—，；：、") + "…"
 
 
+def mark_cut(text: str) -> str:
+    """`text` where a feed cut it without saying so ("... that allows businesses to"):
+    without the function words or open bracket it ends on, marked "…" as our cuts are."""
+    cut = _content_end(text.rstrip(), len(text) // 2).rstrip(" ,;:-–—(")
+    if cut.count("(") > cut.count(")"):   # "... flagship model (before": the aside goes
+        cut = cut[:cut.rfind("(")].rstrip(" ,;:-–—")
+    return cut + "…"
+
+
 # Words a cut must not end on: "... for the people in…", "... was false, according…"
 # leave the reader a preposition pointing at nothing.
 _FUNCTION_WORDS = frozenset("""a an the of in on at to for with from by into onto over about

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from feeds.antecedents import resolve
 from feeds.bullets import MAX_BULLET, MAX_WHY, trim_bullet
+from feeds.headline import mark_cut
 from feeds.models import Story
 from feeds.people import marks_of, people, plus_marks, quote_marks
 from feeds.references import opening
@@ -87,8 +88,16 @@ _PROMO = re.compile(
     r"\bin this week[’']s [^.]{0,40}\bnewsletter\b|isn[’']t just a newsletter|"
     r"\bsubscribe to (?:the|our) [^.]{0,40}\bnewsletter\b|^follow @\w|"
     r"\b(?:arrives? in|delivered [^.]{0,30}(?:to|in)) (?:our|your) [^.]{0,30}\binbox|"
-    r"^opt in (?:for|to) |^for more (?:on|about) [^.]{0,60}, follow ", re.I)
-_PROMO_WORDS = ("newsletter", "inbox", "follow", "developing story", "opt in")
+    r"^opt in (?:for|to) |^for more (?:on|about) [^.]{0,60}, follow |"
+    r"^this (?:story|article|piece|post) (?:originally |first )?appeared (?:first )?in |"
+    r"^to (?:get|receive) [^.]{0,60}\binbox\b|\bsign up here\b|"
+    r"^(?:each|every) (?:week|day|morning|month),? (?:i|we) round up\b", re.I)
+_PROMO_WORDS = ("newsletter", "inbox", "follow", "developing story", "opt in", "appeared",
+                "sign up", "round up")
+# A writer introducing themself at the top of a column ("I’m Jane Doe, Chief Content
+# Officer at Example Media."): the same line on every issue, and no news.
+_SELF_INTRO = re.compile(r"^I[’']m (?:[A-Z][\w.’'-]* ){1,3}?[A-Z][\w’'-]*, "
+                         r"[^.]{0,80}?\b(?:at|of|for) [A-Z]")
 # A section label before the first sentence: "The Batch AI News and Insights: ..."
 # (three or more capitalised words ending in a section word; "Good news:" is a phrase).
 _SECTION_LABEL = re.compile(
@@ -106,6 +115,7 @@ _PRONOUNS = frozenset(("he", "she", "his", "her", "they", "their", "them"))
 # "If it does, ...", "If so, ...": a condition on a sentence the why line does not show.
 _ELLIPTIC_IF = re.compile(r"(?:but |and )?if (?:so|not|it|this|that|they|he|she|the deal|"
                           r"the move|the plan)\b(?! (?:is|are|was|were) (?:a|an|the)\b)")
+_WRITER = re.compile(r"(?:I|We)(?:[’'](?:ve|re|ll|d|m))?\b(?![-’'])")
 DANGLING = 0.7   # the score share of a sentence opening with an unresolved reference
 
 
@@ -156,9 +166,15 @@ def _opening_label(s: str) -> str:
 
 def _whole_only(out: list[Sentence]) -> list[Sentence]:
     """Feeds cut content mid-sentence ("..., will be"): such pieces go when whole
-    sentences are left."""
+    sentences are left; when none is, they stay marked as cut ("..., will…"), as a
+    feed's own "…" would have shown (some feeds cut teasers at N words, unmarked)."""
     whole = [s for s in out if s.text.rstrip(_CLOSERS)[-1:] in _END_MARKS]
-    if whole and len(whole) < len(out):
+    if not whole:
+        for s in out:
+            if not CJK.search(s.text):   # Chinese lines often go without a stop
+                s.text = mark_cut(s.text)
+        return out
+    if len(whole) < len(out):
         return [Sentence(s.text, i, s.tokens, before=s.before, marks=s.marks,
                          follows=s.follows and i > 0 and whole[i - 1].index == s.index - 1,
                          block=s.block)
@@ -177,7 +193,7 @@ def usable(s: str, *, last: bool) -> bool:
     cjk = not s.isascii() and bool(CJK.search(s))  # CJK: short sentences, no spaces
     if _BOILERPLATE.match(s) or len(s) < (6 if cjk else 20) or (len(s.split()) < 4 and not cjk):
         return False
-    if _is_promo(s):
+    if _is_promo(s) or _SELF_INTRO.match(s):
         return False
     return not (last and s.endswith(("...", "…")))  # a teaser cut mid-sentence
 
@@ -281,7 +297,7 @@ def _score(sents: list[Sentence], title: frozenset[str], story: Story) -> None:
         if s.text[:1] in "\"“‘'":
             # A quotation is colour; the facts around it come first. One too long for a
             # bullet is cut before its speaker is named: a quote from no one.
-            cut = len(s.text) > MAX_BULLET and trim_bullet(s.text).endswith("…")
+            cut = len(s.text) > MAX_BULLET and trim_bullet(s.text).rstrip("\"”").endswith("…")
             s.score *= 0.4 if cut else 0.8
 
 
@@ -296,12 +312,19 @@ def _why_sentence(sents: list[Sentence], title: frozenset[str]) -> Sentence | No
         lower = s.text.lower()
         any_cue, cues = (_ANY_CUE_ZH, _CUE_RES_ZH) if CJK.search(lower) else (_ANY_CUE, _CUE_RES)
         if (s.score < floor or lower[:1] in "\"“‘'" or not any_cue.search(lower)
-                or _pronoun_opening(s) or _ELLIPTIC_IF.match(lower)):
+                or _pronoun_opening(s) or _ELLIPTIC_IF.match(lower) or _asks_or_writer(s.text)):
             continue
         cue = sum(w for r, w in cues if r.search(lower))
         if cue >= 2.0 and not restates(s.tokens, title) and cue + s.score > best_key:
             best, best_key = s, cue + s.score
     return best
+
+
+def _asks_or_writer(text: str) -> bool:
+    """A question ("what are a few misquoted facts against ...?") or the writer speaking
+    ("We’ve contacted the company ..., but remember that pricing could change"): neither
+    states a consequence, however many cue words they hold."""
+    return text.rstrip(_CLOSERS).endswith("?") or bool(_WRITER.match(text))
 
 
 def _pronoun_opening(s: Sentence) -> bool:

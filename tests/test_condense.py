@@ -138,9 +138,12 @@ def assert_sound_brief(brief, source_text: str) -> None:
     for b in brief.bullets:
         assert len(b) <= MAX_BULLET
         assert len(words(b) & head) / max(1, len(words(b))) < 0.8           # not the headline again
-        body = b[:-1] if b.endswith("…") else b
+        body = re.sub(r"…[\"”]?$", "", b)   # our cut mark, and a quotation it closes
         flat = tidy(source_text)   # verbatim up to spacing (no space before a comma)
         at = flat.find(body)
+        if at < 0 and body[-1:] in '"”':   # a sentence of a longer quotation, closed
+            body = body[:-1]
+            at = flat.find(body)
         if at < 0:   # a closing ", which ..." clause dropped to fit, the stop kept
             at = flat.find(re.sub(r"[.!?][\"'”’]?$", "", body) + ", ")
         assert at >= 0, f"bullet not found in story: {b!r}"
