@@ -59,6 +59,10 @@ class _StubBot:
         self.sent, self.threads = [], []
         self.gateway_ready = SimpleNamespace(is_set=lambda: True)
         self.http = SimpleNamespace(start_thread_with_message=self._thread)
+        self.thread_channels: set[str] = set()      # channel "1" is no thread
+
+    def get_channel(self, channel_id):
+        return None
 
     def get_partial_messageable(self, channel_id, type=None):
         return SimpleNamespace(send=self._send)
