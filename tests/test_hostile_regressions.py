@@ -63,6 +63,20 @@ def test_slack_line_start_quote_from_outside_is_a_lookalike(text, shown):
     assert slack_problems(srender.escape(text)) == []
 
 
+def test_slack_a_figure_after_our_label_keeps_its_greater_than_sign():
+    """"Why it matters: > 50% ..." showed "› 50%": a ">" after our own text on its line
+    is no quote; one after a line break in the same text still is."""
+    brief = make_brief(why_it_matters="> 50% of revenue is cloud.\n> Quoted",
+                       bullets=(">1,000 GPUs bought.",), source="> Wire")
+    message = srender.brief_message(brief)
+    mrkdwn = [t for kind, t in srender.all_texts(message["blocks"]) if kind == "mrkdwn"]
+    assert "*Why it matters:* &gt; 50% of revenue is cloud.\n› Quoted" in mrkdwn
+    assert "• &gt;1,000 GPUs bought." in mrkdwn
+    assert message["text"].endswith("(&gt; Wire)")
+    links = {"https://example.com/alibaba-ai"}
+    assert all(slack_problems(t, links=links) == [] for t in mrkdwn + [message["text"]])
+
+
 def test_slack_dek_why_and_notification_cannot_open_a_quote():
     brief = make_brief(dek="A pivot.\n> Quoted", why_it_matters="Less free.\n> Quoted",
                        source="FT\n> Quoted")
