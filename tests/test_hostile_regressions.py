@@ -28,6 +28,11 @@ SHOWN_BACKSLASH = re.compile(r"\\(?![!-/:-@\[-`{-~])")
     ("Cuts prices\u2028> quoted", "Cuts prices\n\\> quoted"),      # so does U+2028
     ("\n-# small print", "\n\\-# small print"),                    # was "\\\n-# ..."
     ("\n\n- item", "\n\n\\- item"),
+    ("Steps:\n1. Buy now", "Steps:\n1\\. Buy now"),                # a numbered list
+    ("2024. A year of AI", "2024\\. A year of AI"),
+    ("Note:\n\u00a012. item", "Note:\n\u00a012\\. item"),
+    ("+ no list in Discord", "+ no list in Discord"),               # shown as typed
+    ("up 3.5% in 2024.", "up 3.5% in 2024."),
 ])
 def test_discord_line_start_markup_from_outside_is_shown_as_typed(text, shown):
     out = drender.inert(text)
