@@ -161,8 +161,7 @@ def cmd_poll(app, args) -> int:
     from bot.console import terminal_text
     print(summary.line().removeprefix("poller: "))
     for o in summary.failures:      # feed names and errors are feed text
-        print(terminal_text(f"  failed: {o.name} ({o.url}): {o.error}"
-                            + (" [paused]" if o.paused else "")))
+        print(terminal_text(f"  failed: {o.name} ({o.url}): {o.error}{_towards_pause(o)}"))
     for o in summary.outcomes:      # read, but repaired: the feed's owner may want to know
         if o.warning:
             print(terminal_text(f"  warning: {o.name}: {o.warning}"))
@@ -174,6 +173,15 @@ def cmd_poll(app, args) -> int:
         print(terminal_text(f"  paused: {s.source.name} ({s.source.url}): {s.last_error}; "
                             f"`ainews feeds resume {s.source.url}` polls it again"))
     return 0
+
+
+def _towards_pause(outcome) -> str:
+    """What the poller's log line said besides the error: how near the feed is to a pause."""
+    from feeds.schedule import PAUSE_AFTER
+    if outcome.paused:
+        return " [paused]"
+    return (f" ({outcome.failures} of {PAUSE_AFTER} failures before a pause)"
+            if outcome.failures else "")
 
 
 def _skipped_row(state) -> dict:

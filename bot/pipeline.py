@@ -38,6 +38,7 @@ from feeds.formatter import Formatter
 from feeds.judge import Judge
 from feeds.models import FeedSource, Story, utcnow
 from feeds.parser import ParseError, off_the_loop, parse_feed
+from feeds.plural import count
 from storage.feedstate import FeedState
 from storage.store import Store, StoreReadOnly
 
@@ -91,6 +92,9 @@ class Pipeline(NewStories, FirstPolls):
     poll_minutes: float = 10.0
     max_post_age: timedelta | None = None   # None: post whatever is new, however old
     judge: Judge | None = None   # the optional LLM judge (feeds/judge.py)
+    # True: the caller shows each feed's failure and parser warning itself (`ainews
+    # poll`'s summary), so the log keeps them for -v only instead of saying them twice.
+    reports_feeds: bool = False
     # First polls waiting for their transaction; a list only while poll_once runs.
     _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
     _offline_said: bool = field(default=False, init=False, repr=False)   # once per outage
@@ -130,7 +134,8 @@ class Pipeline(NewStories, FirstPolls):
         if any(not o.unreached for o in summary.outcomes):   # a server answered, 404 too
             self._offline_said = False
             for o in quiet:     # not the network's failures after all: each feed's own
-                log.warning("poller: %s (%s) failed: %s", o.name, o.url, o.error)
+                self._say(logging.WARNING, "poller: %s (%s) failed: %s", o.name, o.url,
+                          o.error)
         elif quiet and not self._offline_said:
             log.warning("poller: no feed can be reached (DNS or connection failures "
                         "everywhere); the network looks down: feeds are retried every %g "
@@ -195,7 +200,7 @@ class Pipeline(NewStories, FirstPolls):
                                     content_type=res.content_type, fetched_at=now)
         out.warning = parsed.warning or ""
         if out.warning:
-            log.info("%s", out.warning)
+            self._say(logging.INFO, "%s", out.warning)
         fetched = self._fetched(state, res, parsed, body_hash, now)
         if out.backlog and self._backlog is not None:
             return await self.classify_unseen_off_loop(parsed.stories), fetched
@@ -262,16 +267,20 @@ class Pipeline(NewStories, FirstPolls):
         new_state = self.store.record_fetch_failure(state.source.url, now=now, next_poll=next_poll,
                                                     kind=kind, message=message,
                                                     pause_after=pause_after)
-        out.error, out.paused = message, new_state.paused
+        out.error, out.paused, out.failures = message, new_state.paused, new_state.failures
         if new_state.paused:
-            log.warning("poller: paused %s after %d failures: %s", state.source.url,
-                        new_state.failures, message)
+            self._say(logging.WARNING, "poller: paused %s after %s: %s", state.source.url,
+                      count(new_state.failures, "failure"), message)
         else:
             # The fetcher's message names the host only: with several feeds on one host
             # (an outlet's sections, one intranet server) the log must say which feed.
-            log.warning("poller: %s (%s) failed (%d of %d before a pause): %s",
-                        state.source.name, state.source.url, new_state.failures,
-                        pause_after, message)
+            self._say(logging.WARNING, "poller: %s (%s) failed (%d of %d before a pause): %s",
+                      state.source.name, state.source.url, new_state.failures,
+                      pause_after, message)
+
+    def _say(self, level: int, msg: str, *args) -> None:
+        """A feed's failure or warning, logged unless the caller reports it itself."""
+        log.log(logging.DEBUG if self.reports_feeds else level, msg, *args)
 
 
 def _offline_window(poll_minutes: float) -> timedelta:

@@ -20,6 +20,7 @@ class FeedOutcome:
     error: str = ""
     unreached: bool = False  # the error came before any server answered (DNS, connection)
     paused: bool = False
+    failures: int = 0       # in a row, this poll's counted (0: none, or the network's)
     warning: str = ""
     too_old: int = 0        # of `new`: stored, not posted (see NewStories._too_old)
 

@@ -45,6 +45,7 @@ async def poll_only(app: App, *, all_feeds: bool = True) -> PollSummary:
     _import_feed_list(app)
     try:
         async with pipeline_for(app) as pipeline:
+            pipeline.reports_feeds = True   # the command prints each feed's failure and warning
             summary = await pipeline.poll_once(all_feeds=all_feeds)
     finally:
         await app.aclose_clients()

@@ -34,7 +34,6 @@ class ParseError(Exception):
     def __init__(self, kind: str, message: str, alternate: str | None = None):
         super().__init__(message)
         self.kind = kind
-        self.message = message
         self.alternate = alternate
 
 

@@ -45,7 +45,6 @@ class FetchError(Exception):
         message = one_line(message)
         super().__init__(message)
         self.kind = kind
-        self.message = message
         self.status = status
         self.retry_after = retry_after
 

@@ -8,7 +8,6 @@ advertises, for when a user gives a site's page instead of its feed.
 """
 from __future__ import annotations
 
-import functools
 import re
 from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
@@ -46,7 +45,7 @@ def canonical_url(url: str, base: str = "") -> str:
     tracking parameters dropped, other parameters kept in order. Non-web URLs (mailto:,
     tag:) come back stripped."""
     url = (url or "").strip()
-    if (m := _PLAIN_URL.match(url)) and (not base or _joinable(base)):
+    if m := _PLAIN_URL.match(url):   # any base, even one urljoin refuses, leaves it as is
         return _plain_canonical(*m.groups())
     return _parsed_canonical(url, base)
 
@@ -117,8 +116,8 @@ def dns_host(host: str) -> str:
 
 def base_plays_no_part(url: str, base: str) -> bool:
     """True when canonical_url(url, base) == canonical_url(url): an absolute URL that
-    takes the plain route with this base as without one."""
-    return _PLAIN_URL.match(url.strip()) is not None and (not base or _joinable(base))
+    takes the plain route, with any base as without one."""
+    return _PLAIN_URL.match(url.strip()) is not None
 
 
 def _parsed_canonical(url: str, base: str) -> str:
@@ -151,17 +150,6 @@ _PLAIN_URL = re.compile(r"(https?)://([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.?)"
 def _plain_canonical(scheme: str, host: str, path: str | None, query: str | None) -> str:
     query = _clean_query(query) if query else ""
     return f"{scheme}://{host.lower().rstrip('.')}{path or '/'}{'?' if query else ''}{query}"
-
-
-@functools.lru_cache(maxsize=64)
-def _joinable(base: str) -> bool:
-    """True when urljoin(base, url) gives an absolute http(s) `url` back as it is: it
-    raises for a base urlsplit refuses (a stray "[", say), which the fast path mustn't hide."""
-    try:
-        urlsplit(base.strip())
-    except ValueError:
-        return False
-    return True
 
 
 def _netloc(parts, scheme: str, port: int | None) -> str:

@@ -124,10 +124,7 @@ class FeedStore:
             state = self.feed_state(url)
         if state is None:
             return FeedState(FeedSource(url, url), failures=1, last_error=error)
-        if state.paused and state.failures == pause_after:
-            log.warning("store: paused feed %s after %d failures (%s)", url,
-                        state.failures, error)
-        return state
+        return state     # the poller says when this paused the feed
 
     def looks_offline(self, *, now: datetime, window: timedelta, min_feeds: int = 3) -> bool:
         """True when no feed has been fetched since `now - window` while at least

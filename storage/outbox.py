@@ -32,8 +32,8 @@ def brief_json(brief: Brief) -> str:
 
 
 _REVISABLE = ("due", "held", "edit", "sent", "sending", "editing")
-_OUTBOX_COLUMNS = ("id, cluster_id, story_id, platform, workspace, channel, brief, state, "
-                   "attempts, next_attempt, message_id, needs_edit, last_error, sent_at, batch")
+_OUTBOX_COLUMNS = ("id, cluster_id, story_id, platform, channel, brief, state, attempts, "
+                   "next_attempt, message_id, last_error, batch")
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,16 +42,13 @@ class OutboxRow:
     cluster_id: str
     story_id: str
     platform: str
-    workspace: str
     channel: str
     brief: Brief
     state: str
     attempts: int
     next_attempt: datetime
     message_id: str | None
-    needs_edit: bool
     last_error: str
-    sent_at: datetime | None
     batch: str | None
 
     @property
@@ -61,11 +58,10 @@ class OutboxRow:
 
 
 def _row(r: tuple) -> OutboxRow:
-    return OutboxRow(id=r[0], cluster_id=r[1], story_id=r[2], platform=r[3], workspace=r[4],
-                     channel=r[5], brief=Brief.from_json(json.loads(r[6])), state=r[7],
-                     attempts=r[8], next_attempt=from_ts(r[9]), message_id=r[10],
-                     needs_edit=bool(r[11]), last_error=r[12], sent_at=from_ts(r[13]),
-                     batch=r[14])
+    return OutboxRow(id=r[0], cluster_id=r[1], story_id=r[2], platform=r[3], channel=r[4],
+                     brief=Brief.from_json(json.loads(r[5])), state=r[6], attempts=r[7],
+                     next_attempt=from_ts(r[8]), message_id=r[9], last_error=r[10],
+                     batch=r[11])
 
 
 class OutboxStore(DeliveryWrites):

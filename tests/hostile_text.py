@@ -31,7 +31,8 @@ ATOMS = MENTIONS + LINKS + MARKUP + UNICODE + WORDS
 # The line starts are what matter most: a break, some indent, a marker.
 LINE_START = st.tuples(st.sampled_from(["\n", "\r\n", "\r", "\u2028", ""]),
                        st.sampled_from(["", " ", "  ", "\u00a0", "\t", "\u200b"]),
-                       st.sampled_from(["# ", "## ", "-# ", "> ", ">>> ", "- ", "* ", "```"]),
+                       st.sampled_from(["# ", "## ", "-# ", "> ", ">>> ", "- ", "* ", "1. ",
+                                        "2024. ", "+ ", "```"]),
                        ).map("".join)
 # A web address as a reader takes it: lookalike dots, full-width letters, a combining mark.
 ADDRESS = st.tuples(st.sampled_from(["paypal", "ｐａｙｐａｌ", "pаypal", "news", "bank", "evil"]),

@@ -3,7 +3,9 @@ text. Written from the platforms' documented syntax (Discord: message formatting
 "Markdown Text 101"; Slack: "Formatting text for app surfaces", Block Kit), not from
 the renderers: it reports what a client would act on. Conservative where the docs are
 vague (an indented "  # x" or "  > x" counts as a heading or quote; Discord's parser
-reads a lone CR as a line break; any "@everyone" counts, whatever its case).
+reads a lone CR as a line break; any "@everyone" counts, whatever its case). Discord's
+lists are "- ", "* " and numbered ("1. "); "+ " is none there (its client's list rule,
+a copy of simple-markdown's, leaves "+" out).
 
 Each checker returns a list of problems (empty when the text is inert); `links` are the
 addresses our own links may point to (the story's)."""
@@ -25,7 +27,7 @@ _D_PILL = re.compile(r"<(?:@[!&]?|#|/[^<>\n]*:|a?:\w*:|t:|id:)[^<>\n]*>")
 _D_ESCAPED = re.compile(r"\\[!-/:-@\[-`{-~]")     # a backslash hides ASCII punctuation
 _D_AUTOLINK = re.compile(r"https?://[^\s<]+[^<.,:;\"')\]\s]")
 _D_MASKED = re.compile(r"\[([^\]\n]*)\]\(\s*<?([a-z][\w+.-]*:[^\s)>]*)", re.IGNORECASE)
-_D_LINE_START = re.compile(rf"^{_INDENT}(#{{1,3}}\s|-#\s|>>>\s|>\s|[-*]\s)")
+_D_LINE_START = re.compile(rf"^{_INDENT}(#{{1,3}}\s|-#\s|>>>\s|>\s|[-*]\s|\d+\.\s)")
 _D_OUR_CODE = re.compile(r"`/[^`\n]*`")          # our own command examples
 _D_STYLE = re.compile(r"[*_~|`]")
 

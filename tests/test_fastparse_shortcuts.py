@@ -111,14 +111,8 @@ def plain_urls(n: int) -> list[str]:
 def test_plain_urls_canonicalise_as_urllib_reads_them(base):
     links = plain_urls(2000)
     assert sum(bool(urls._PLAIN_URL.match(u)) for u in links) > 1500
-    for url in links:
-        try:
-            expected = urls._parsed_canonical(url, base)
-        except ValueError:  # urljoin refuses the base: so must the fast path
-            with pytest.raises(ValueError):
-                urls.canonical_url(url, base)
-            continue
-        assert urls.canonical_url(url, base) == expected, url
+    for url in links:   # a base urljoin refuses ("http://[bad") is passed over by both
+        assert urls.canonical_url(url, base) == urls._parsed_canonical(url, base), url
 
 
 @pytest.mark.parametrize("base", ["", BASE, "http://other.example/d/", "http://[bad", "/rel"])
@@ -131,7 +125,7 @@ def test_a_guid_spelled_as_its_link_shares_its_canonical_form_only_where_that_is
         if urls.base_plays_no_part(url, base):
             said += 1
             assert urls.canonical_url(url, base) == urls.canonical_url(url), url
-    assert said > 1500 or base == "http://[bad"
+    assert said > 1500
 
 
 ZONES = ["GMT", "UT", "Z", "+0000", "-0530", "+1400", "+9999", "EST", "+08:00"]

@@ -59,6 +59,10 @@ class _StubBot:
         self.sent, self.threads = [], []
         self.gateway_ready = SimpleNamespace(is_set=lambda: True)
         self.http = SimpleNamespace(start_thread_with_message=self._thread)
+        self.thread_channels: set[str] = set()      # channel "1" is no thread
+
+    def get_channel(self, channel_id):
+        return None
 
     def get_partial_messageable(self, channel_id, type=None):
         return SimpleNamespace(send=self._send)
@@ -157,7 +161,8 @@ def test_commands_echoing_what_a_user_typed_are_inert(command, typed):
 def test_the_grammar_reaches_every_kind_of_construct():
     """A guard on the generator itself: the examples it draws do carry the constructs."""
     drawn = "".join(_examples(hostile))
-    for construct in ("@everyone", "<!channel>", "](", "|", "\n# ", "```", "\u200d", "＠"):
+    for construct in ("@everyone", "<!channel>", "](", "|", "\n# ", "```", "\u200d", "＠",
+                      "1. "):
         assert construct in drawn, construct
 
 
@@ -174,7 +179,8 @@ def _examples(strategy):
 
 LIVE_DISCORD = ["@everyone", "hi <@123>", "<@&1>", "<#1>", "</ban:1>", "<t:1:R>",
                 "[bank.com](https://evil.example)", "a\n  # heading", "a\r-# subtext",
-                "a\u2028> quote", "```code```", "**bold**", "||spoiler||"]
+                "a\u2028> quote", "```code```", "**bold**", "||spoiler||", "a\n1. item",
+                "a\n  12. item", "2024. A year"]
 LIVE_SLACK = ["<!channel>", "<@U1>", "<!subteam^S1|devs>", "@here", "a\n&gt; quote",
               "<https://evil.example|bank.com>", "*bold", "_it_", "`code`", "a & b",
               "*Reuters\nWire*", "* FT *"]
@@ -185,4 +191,5 @@ def test_the_checker_sees_what_the_platforms_act_on():
     assert all(discord_problems(s) for s in LIVE_DISCORD)
     assert all(slack_problems(s) for s in LIVE_SLACK)
     assert discord_problems("Alibaba cuts prices \\*by half\\* @\u200beveryone") == []
+    assert discord_problems("1\\. item\n+ item\nup 3.5% in 2024.") == []
     assert slack_problems("*Reuters* AT&amp;T cuts ∗prices∗ by &gt; 50%") == []

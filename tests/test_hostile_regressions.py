@@ -28,6 +28,11 @@ SHOWN_BACKSLASH = re.compile(r"\\(?![!-/:-@\[-`{-~])")
     ("Cuts prices\u2028> quoted", "Cuts prices\n\\> quoted"),      # so does U+2028
     ("\n-# small print", "\n\\-# small print"),                    # was "\\\n-# ..."
     ("\n\n- item", "\n\n\\- item"),
+    ("Steps:\n1. Buy now", "Steps:\n1\\. Buy now"),                # a numbered list
+    ("2024. A year of AI", "2024\\. A year of AI"),
+    ("Note:\n\u00a012. item", "Note:\n\u00a012\\. item"),
+    ("+ no list in Discord", "+ no list in Discord"),               # shown as typed
+    ("up 3.5% in 2024.", "up 3.5% in 2024."),
 ])
 def test_discord_line_start_markup_from_outside_is_shown_as_typed(text, shown):
     out = drender.inert(text)
@@ -61,6 +66,20 @@ def test_discord_indented_heading_does_not_restyle_a_brief_or_reply(where):
 def test_slack_line_start_quote_from_outside_is_a_lookalike(text, shown):
     assert srender.escape(text) == shown
     assert slack_problems(srender.escape(text)) == []
+
+
+def test_slack_a_figure_after_our_label_keeps_its_greater_than_sign():
+    """"Why it matters: > 50% ..." showed "› 50%": a ">" after our own text on its line
+    is no quote; one after a line break in the same text still is."""
+    brief = make_brief(why_it_matters="> 50% of revenue is cloud.\n> Quoted",
+                       bullets=(">1,000 GPUs bought.",), source="> Wire")
+    message = srender.brief_message(brief)
+    mrkdwn = [t for kind, t in srender.all_texts(message["blocks"]) if kind == "mrkdwn"]
+    assert "*Why it matters:* &gt; 50% of revenue is cloud.\n› Quoted" in mrkdwn
+    assert "• &gt;1,000 GPUs bought." in mrkdwn
+    assert message["text"].endswith("(&gt; Wire)")
+    links = {"https://example.com/alibaba-ai"}
+    assert all(slack_problems(t, links=links) == [] for t in mrkdwn + [message["text"]])
 
 
 def test_slack_dek_why_and_notification_cannot_open_a_quote():

@@ -21,6 +21,7 @@ import discord
 from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientError
 from bot.discord.render import (CONTENT_MAX, brief_embed, clip, digest_embeds, inert,
                                 plain, safe_url)
+from bot.discord.slash import THREAD_TYPES
 from feeds.models import Brief
 
 log = logging.getLogger("ainews.discord")
@@ -41,6 +42,7 @@ PERMANENT_CODES = {
     40058: "a forum channel takes posts only in its threads",
 }
 UNKNOWN_MESSAGE = 10008
+NO_THREADS_HERE = 50024     # a thread opened under a post in a thread (or a voice chat)
 TOKEN_RECHECK = 600.0       # seconds between tries of a post while the token is refused
 INVALID_FORM_BODY = 50035   # 400: a field of our payload was refused
 # JSON error codes that refuse this payload, not the channel: no retry can fix them.
@@ -95,7 +97,7 @@ class DiscordAdapter:
             message = await self._call(channel, target.send(
                 content=text_fallback(brief), nonce=discord_nonce(nonce),
                 allowed_mentions=NO_MENTIONS))
-        if self.threads:
+        if self.threads and not self._in_thread(channel):
             await self._open_thread(channel, message.id, brief)
         return str(message.id)
 
@@ -133,6 +135,16 @@ class DiscordAdapter:
             raise PermanentError(f"discord: channel id {channel!r} is not a number") from None
         return self.bot.get_partial_messageable(channel_id, type=discord.ChannelType.text)
 
+    def _in_thread(self, channel: str) -> bool:
+        """A thread takes posts but no threads of its own. Known from /subscribe run in
+        it (bot.thread_channels), from discord.py's cache (Discord lists the active
+        threads at connect), or from Discord refusing a thread there before."""
+        known = self.bot.thread_channels
+        if channel not in known and \
+                getattr(self.bot.get_channel(int(channel)), "type", None) in THREAD_TYPES:
+            known.add(channel)
+        return channel in known
+
     async def _open_thread(self, channel: str, message_id: int, brief: Brief) -> None:
         """Optional discussion thread; the post already succeeded, so failures only log,
         once per channel until a thread opens there again."""
@@ -149,6 +161,12 @@ class DiscordAdapter:
     def _thread_failed(self, channel: str, exc: DeliveryError) -> None:
         """A channel without Create Public Threads fails every post's thread: one
         warning, not one per post."""
+        if getattr(exc.__cause__, "code", None) == NO_THREADS_HERE:
+            # Not a failure: the channel is a thread the cache didn't know. Never ask again.
+            self.bot.thread_channels.add(channel)
+            log.info("discord: channel %s is a thread: its posts go there without threads "
+                     "of their own", channel)
+            return
         said = channel in self.threadless
         self.threadless.add(channel)
         refused = getattr(exc.__cause__, "code", None) in (50001, 50013)

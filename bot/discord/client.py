@@ -62,6 +62,9 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         # What `ainews status` shows of the gateway (bot/connections.py).
         self.connection = connection or ConnectionLog(None, "discord")
         self.synced: str = ""   # "guild", "global" or "skipped": what setup_hook did
+        # Channel ids that are threads, told by /subscribe run there: posts in a thread
+        # get no thread of their own (bot/discord/adapter.py).
+        self.thread_channels: set[str] = set()
         register(self.tree, core, threads=settings.discord_threads)
 
     async def setup_hook(self) -> None:

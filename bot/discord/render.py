@@ -56,6 +56,9 @@ _INDENTED_MARKER = re.compile(rf"^\\({_INDENT})(?=[-*+])")
 # It escapes "# heading" and "> quote" only in the first column; Discord renders
 # them indented too ("  # x", "\u00a0> x").
 _INDENTED_BLOCK = re.compile(rf"^({_INDENT})(?=#{{1,3}}\s|>|-)")
+# A numbered list ("1. x", indented too), which escape_markdown leaves alone. ("+ x" is
+# no list in Discord: its list rule takes "-", "*" and numbers only.)
+_NUMBERED = re.compile(rf"^((?:{_INDENT})?\d+)\.(?=\s)")
 
 
 def neutralise_links(text: str) -> str:
@@ -82,6 +85,7 @@ def _escape_line(line: str) -> str:
     "-# x" after a break got its backslash before the break (shown) and stayed subtext."""
     line = discord.utils.escape_markdown(line)
     line = _INDENTED_MARKER.sub(lambda m: m.group(1) + "\\", line)
+    line = _NUMBERED.sub(lambda m: m.group(1) + "\\.", line)
     return _INDENTED_BLOCK.sub(lambda m: m.group(1) + "\\", line)
 
 

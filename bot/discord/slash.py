@@ -99,14 +99,18 @@ THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_t
 OPEN_THREADS = "Create Public Threads"
 
 
+def in_thread(interaction: discord.Interaction) -> bool:
+    return getattr(interaction.channel, "type", None) in THREAD_TYPES
+
+
 def missing_post_permissions(interaction: discord.Interaction, threads: bool = False) -> list[str]:
     """What the bot lacks to post briefs where the command ran (empty: nothing);
     `threads`: AINEWS_DISCORD_THREADS, a thread opened under each post."""
-    in_thread = getattr(interaction.channel, "type", None) in THREAD_TYPES
-    send = ("send_messages_in_threads", "Send Messages in Threads") if in_thread \
+    thread = in_thread(interaction)
+    send = ("send_messages_in_threads", "Send Messages in Threads") if thread \
         else ("send_messages", "Send Messages")
     needed = [("view_channel", "View Channel"), send, ("embed_links", "Embed Links")]
-    if threads and not in_thread:    # a thread can't have threads of its own
+    if threads and not thread:    # a thread can't have threads of its own
         needed.append(("create_public_threads", OPEN_THREADS))
     perms = interaction.app_permissions
     if perms.administrator:   # implies every other permission
@@ -236,6 +240,8 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
     @app_commands.guild_only()
     async def subscribe(interaction: discord.Interaction, target: str):
         """Post new stories on a topic or company in this channel."""
+        if in_thread(interaction):  # its posts then open no thread (adapter.py)
+            interaction.client.thread_channels.add(str(interaction.channel_id))
         # Slash commands work even where the bot can't post (a private channel it can't
         # see): such a subscription would only pause at its first story.
         missing = missing_post_permissions(interaction, threads)

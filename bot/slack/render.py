@@ -45,8 +45,10 @@ _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 _CUT_BROADCAST = re.compile(r"@(?:everyone|here|channel)$", re.IGNORECASE)
 # A ">" opening a line (after any indent a reader doesn't see) is a block quote in mrkdwn,
 # escaped or not: it becomes a lookalike there, and stays ">" everywhere else.
-_LINE_QUOTE = re.compile(r"(^|[\r\n\u2028\u2029])((?:[^\S\r\n\u2028\u2029]|"
-                         r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff])*)&gt;")
+_QUOTE = (r"((?:[^\S\r\n\u2028\u2029]|"
+          r"[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff])*)&gt;")
+_LINE_QUOTE = re.compile(r"(^|[\r\n\u2028\u2029])" + _QUOTE)
+_BREAK_QUOTE = re.compile(r"([\r\n\u2028\u2029])" + _QUOTE)    # a piece placed mid-line
 
 
 def utf16_len(s: str) -> int:
@@ -54,12 +56,14 @@ def utf16_len(s: str) -> int:
     return len(s.encode("utf-16-le")) // 2
 
 
-def escape(text: str) -> str:
-    """Untrusted text -> inert mrkdwn (no pings, no links, no styling)."""
+def escape(text: str, *, mid_line: bool = False) -> str:
+    """Untrusted text -> inert mrkdwn (no pings, no links, no styling). `mid_line`: it
+    follows our own text on its line ("Why it matters: > 50% ..."), where a ">" it
+    starts with is no quote: only one after a line break in it is."""
     s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     s = _BROADCAST.sub("@\u2060", s)        # word joiner: "@here" no longer matches
     s = _MD_LINK.sub("]\u200b(", s)          # breaks [text](url) link syntax
-    s = _LINE_QUOTE.sub(r"\1\2›", s)
+    s = (_BREAK_QUOTE if mid_line else _LINE_QUOTE).sub(r"\1\2›", s)
     return s.translate(_MARKS)
 
 
@@ -142,11 +146,12 @@ def context_for(brief: Brief) -> dict:
     parts = [bold(brief.source if brief.source.strip() else "unknown source", MAX_CONTEXT),
              slack_date(brief.published)]
     if brief.companies:
-        parts.append("Companies: " + escape(", ".join(brief.companies)))
+        parts.append("Companies: " + escape(", ".join(brief.companies), mid_line=True))
     if brief.topics:
-        parts.append("Topics: " + escape(", ".join(brief.topics)))
+        parts.append("Topics: " + escape(", ".join(brief.topics), mid_line=True))
     if brief.also_reported_by:
-        parts.append("Also reported by " + escape(", ".join(brief.also_reported_by)))
+        parts.append("Also reported by " + escape(", ".join(brief.also_reported_by),
+                                                  mid_line=True))
     elements = [mrkdwn(p, MAX_CONTEXT) for p in parts[:MAX_CONTEXT_ELEMENTS]]
     return {"type": "context", "elements": elements}
 
@@ -155,7 +160,8 @@ def bullets_text(bullets: Sequence[str]) -> str:
     # Each bullet gets an equal share, so one huge bullet can't push the others out.
     items = [b for b in bullets if b.strip()][:3]
     share = (MAX_SECTION - 4 * len(items)) // max(1, len(items))
-    return "\n".join("• " + fit(escape(" ".join(b.split())), share) for b in items)
+    return "\n".join("• " + fit(escape(" ".join(b.split()), mid_line=True), share)
+                     for b in items)
 
 
 def brief_blocks(brief: Brief) -> list[dict]:
@@ -170,7 +176,8 @@ def brief_blocks(brief: Brief) -> list[dict]:
     # A generated line ("Context: Baidu · pricing") states no consequence and only
     # repeats the companies and topics the context block shows: left out here.
     if brief.why_it_matters.strip() and not brief.why_is_generated:
-        blocks.append(section("*Why it matters:* " + escape(brief.why_it_matters)))
+        blocks.append(section("*Why it matters:* " + escape(brief.why_it_matters,
+                                                             mid_line=True)))
     url = safe_url(brief.url)
     if url and spoofed_link(brief.headline, shown, url) and len(url) + 2 <= MAX_CONTEXT:
         # "paypal.com: verify ..." over a button that goes elsewhere: the button doesn't
@@ -185,7 +192,8 @@ def brief_blocks(brief: Brief) -> list[dict]:
 def fallback_text(brief: Brief) -> str:
     """Notification text: what a phone shows when the blocks can't be."""
     line = escape(" ".join(brief.headline.split()) or "(untitled)")
-    return fit(f"{line} ({escape(brief.source)})" if brief.source else line, MAX_FALLBACK)
+    source = escape(brief.source, mid_line=True)
+    return fit(f"{line} ({source})" if brief.source else line, MAX_FALLBACK)
 
 
 def brief_message(brief: Brief) -> dict:

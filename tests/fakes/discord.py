@@ -143,9 +143,14 @@ class Interaction:
 class FakeDiscord:
     def __init__(self, *, token: str = "fake-token", app_id: int = 1100000000000000001,
                  guild_id: int = 1200000000000000001, channel_ids=(1300000000000000001,),
-                 user_id: int = 1400000000000000001):
+                 user_id: int = 1400000000000000001, thread_ids=()):
         self.token, self.app_id, self.guild_id = token, app_id, guild_id
         self.channel_ids, self.user_id = list(channel_ids), user_id
+        # Public threads under the first channel: they take posts, not threads of their
+        # own. Those in listed_threads come with GUILD_CREATE (Discord sends the active
+        # ones); the others (archived, say) the bot learns of only by asking.
+        self.thread_ids = list(thread_ids)
+        self.listed_threads = list(thread_ids)
         self.requests: list[Recorded] = []
         self.failures: list[Failure] = []
         self.commands: dict[str, list] = {}     # "global" / guild id -> synced payload
@@ -299,7 +304,8 @@ class FakeDiscord:
         return {"id": str(self.guild_id), "name": "Test Guild", "icon": None,
                 "owner_id": "1", "roles": [everyone], "emojis": [], "stickers": [],
                 "features": [], "channels": [self.channel_payload(c) for c in self.channel_ids],
-                "threads": [], "members": [], "voice_states": [], "presences": [],
+                "threads": [self.channel_payload(t, 11) for t in self.listed_threads],
+                "members": [], "voice_states": [], "presences": [],
                 "stage_instances": [], "guild_scheduled_events": [], "member_count": 2,
                 "large": False, "unavailable": False, "joined_at": EPOCH_ISO,
                 "premium_tier": 0, "verification_level": 0, "mfa_level": 0,
@@ -309,9 +315,12 @@ class FakeDiscord:
     # ---- interactions --------------------------------------------------------------
     def _interaction(self, kind: int, data: dict, *, permissions: int, channel_id=None,
                      user_id: int = 1600000000000000001, message: dict | None = None,
-                     app_permissions: int = ALL_PERMISSIONS, channel_type: int = 0) -> Interaction:
+                     app_permissions: int = ALL_PERMISSIONS,
+                     channel_type: int | None = None) -> Interaction:
         iid, token = str(next(self._ids)), f"itoken-{len(self.interactions) + 1}"
         channel_id = channel_id or self.channel_ids[0]
+        if channel_type is None:    # Discord says what the channel is: one of the threads?
+            channel_type = 11 if channel_id in self.thread_ids else 0
         user = {"id": str(user_id), "username": "reader", "discriminator": "0",
                 "global_name": "Reader", "avatar": None}
         payload = {
@@ -523,9 +532,12 @@ class FakeDiscord:
 
     def _channel_route(self, method: str, path: str, data) -> web.Response:
         m = re.fullmatch(r"/channels/(\d+)/messages(?:/(\d+))?(/threads)?", path)
-        if not m or int(m.group(1)) not in self.channel_ids:
+        if not m or int(m.group(1)) not in self.channel_ids + self.thread_ids:
             return _json({"message": "Unknown Channel", "code": 10003}, 404)
         channel = int(m.group(1))
+        if m.group(3) and channel in self.thread_ids:   # Discord has no thread in a thread
+            return _json({"message": "Cannot execute action on this channel type",
+                          "code": 50024}, 400)
         errors = message_errors(data or {}) if method in ("POST", "PATCH") \
             and not m.group(3) else {}
         if errors:
