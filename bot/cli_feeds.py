@@ -7,6 +7,7 @@ from unicodedata import category, east_asian_width
 
 from bot.console import json_line
 from bot.errors import UserError
+from feeds.headline import trim_words
 from feeds.models import FeedSource, iso_utc
 from feeds.plural import count
 
@@ -40,8 +41,15 @@ def _list(app, args) -> int:
     print(format_table(["health", "name", "next poll", "url", "last error"],
                        [[r["health"], r["name"][:28],
                          "-" if r["health"] == "paused" else _short_time(r["next_poll"]),
-                         r["url"], r["last_error"][:70]] for r in rows]))
+                         r["url"], error_cell(r["last_error"])] for r in rows]))
     return 0
+
+
+def error_cell(error: str) -> str:
+    """An error in a table's last column: nothing after it to line up, and its end most
+    often says what to fix ("refused (AINEWS_ALLOW_PRIVATE_HOSTS=1 allows ...)", which
+    a cut at 70 characters lost); only a runaway message is shortened, visibly."""
+    return trim_words(error, 240)
 
 
 def format_table(head: list[str], rows: list[list[str]]) -> str:
