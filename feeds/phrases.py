@@ -82,7 +82,7 @@ class PhraseMatcher:
     @cached_property
     def _re(self) -> re.Pattern:
         """Compiled at the first scan, not with the matcher: a lookup (`ainews latest`)
-        builds a classifier for its names and topics only, and this took 0.4 s of it."""
+        builds a classifier for its names and topics only (this was 0.17 s of its 0.7 s)."""
         return re.compile(self._body)
 
     def _spans(self, low: str, text: str | None = None) -> list:
