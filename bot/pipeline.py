@@ -91,8 +91,6 @@ class Pipeline(NewStories, FirstPolls):
     poll_minutes: float = 10.0
     max_post_age: timedelta | None = None   # None: post whatever is new, however old
     judge: Judge | None = None   # the optional LLM judge (feeds/judge.py)
-    # False: the caller prints each failed feed itself (`ainews poll`'s summary).
-    log_feed_failures: bool = True
     # First polls waiting for their transaction; a list only while poll_once runs.
     _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
     _offline_said: bool = field(default=False, init=False, repr=False)   # once per outage
@@ -132,7 +130,7 @@ class Pipeline(NewStories, FirstPolls):
         if any(not o.unreached for o in summary.outcomes):   # a server answered, 404 too
             self._offline_said = False
             for o in quiet:     # not the network's failures after all: each feed's own
-                self._feed_failed("poller: %s (%s) failed: %s", o.name, o.url, o.error)
+                log.warning("poller: %s (%s) failed: %s", o.name, o.url, o.error)
         elif quiet and not self._offline_said:
             log.warning("poller: no feed can be reached (DNS or connection failures "
                         "everywhere); the network looks down: feeds are retried every %g "
@@ -266,19 +264,14 @@ class Pipeline(NewStories, FirstPolls):
                                                     pause_after=pause_after)
         out.error, out.paused = message, new_state.paused
         if new_state.paused:
-            self._feed_failed("poller: paused %s after %d failures: %s", state.source.url,
-                              new_state.failures, message)
+            log.warning("poller: paused %s after %d failures: %s", state.source.url,
+                        new_state.failures, message)
         else:
             # The fetcher's message names the host only: with several feeds on one host
             # (an outlet's sections, one intranet server) the log must say which feed.
-            self._feed_failed("poller: %s (%s) failed (%d of %d before a pause): %s",
-                              state.source.name, state.source.url, new_state.failures,
-                              pause_after, message)
-
-    def _feed_failed(self, msg: str, *args) -> None:
-        """A warning in the bot's log; `ainews poll` lists each failure itself, and
-        saying it twice was 40 lines for 20 unreachable feeds."""
-        (log.warning if self.log_feed_failures else log.debug)(msg, *args)
+            log.warning("poller: %s (%s) failed (%d of %d before a pause): %s",
+                        state.source.name, state.source.url, new_state.failures,
+                        pause_after, message)
 
 
 def _offline_window(poll_minutes: float) -> timedelta:

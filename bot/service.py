@@ -45,7 +45,6 @@ async def poll_only(app: App, *, all_feeds: bool = True) -> PollSummary:
     _import_feed_list(app)
     try:
         async with pipeline_for(app) as pipeline:
-            pipeline.log_feed_failures = False   # its summary names each failed feed
             summary = await pipeline.poll_once(all_feeds=all_feeds)
     finally:
         await app.aclose_clients()

@@ -897,21 +897,6 @@ def test_a_lookup_does_not_build_the_classifiers_phrase_scan(archive, capsys, mo
     assert code == 0 and out and not [n for n in compiled if n > 10_000]
 
 
-async def test_poll_names_each_failing_feed_once(env, capsys, tmp_path):
-    """`poll --once` lists every failed feed in its summary; the poller's log said each
-    again on stderr (20 unreachable feeds: 40 lines)."""
-    import asyncio
-    async with FeedServer() as srv:
-        srv.add("/ok.xml", make_rss("Example AI", [strategy_entry(0)]))
-        (tmp_path / "feeds.toml").write_text(
-            f'[[feed]]\nname = "Fine"\nurl = "{srv.url("/ok.xml")}"\n'
-            f'[[feed]]\nname = "Gone"\nurl = "{srv.url("/gone.xml")}"\n')
-        env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
-        code, out, err = await asyncio.to_thread(run_cli, capsys, "poll", "--once")
-    assert code == 0 and f"  failed: Gone ({srv.url('/gone.xml')}): " in out
-    assert "Gone" not in err
-
-
 def test_a_lookup_does_not_load_the_http_client(archive, tmp_path):
     """aiohttp (for feeds, chat, loopback servers) was imported by every lookup, though
     a lookup reads only the database: 0.13 s of each `ainews latest`."""
