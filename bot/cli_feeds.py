@@ -7,6 +7,7 @@ from unicodedata import category, east_asian_width
 
 from bot.console import json_line
 from bot.errors import UserError
+from feeds.headline import trim_words
 from feeds.models import FeedSource, iso_utc
 from feeds.plural import count
 
@@ -40,8 +41,15 @@ def _list(app, args) -> int:
     print(format_table(["health", "name", "next poll", "url", "last error"],
                        [[r["health"], r["name"][:28],
                          "-" if r["health"] == "paused" else _short_time(r["next_poll"]),
-                         r["url"], r["last_error"][:70]] for r in rows]))
+                         r["url"], error_cell(r["last_error"])] for r in rows]))
     return 0
+
+
+def error_cell(error: str) -> str:
+    """An error in a table's last column: nothing after it to line up, and its end most
+    often says what to fix ("refused (AINEWS_ALLOW_PRIVATE_HOSTS=1 allows ...)", which
+    a cut at 70 characters lost); only a runaway message is shortened, visibly."""
+    return trim_words(error, 240)
 
 
 def format_table(head: list[str], rows: list[list[str]]) -> str:
@@ -137,7 +145,8 @@ def _check(app, args) -> int:
         _say_no_feed(report)
     else:
         # The head row is empty: format_table would print it as a blank first line.
-        print(format_table(["", ""], _check_rows(report)).removeprefix("\n"))
+        followed = app.store.feed_state(args.url) is not None
+        print(format_table(["", ""], _check_rows(report, followed)).removeprefix("\n"))
     return 0 if report["ok"] else 1
 
 
@@ -149,21 +158,25 @@ def _say_no_feed(report: dict) -> None:
           f"{terminal_text(report['error'])}", file=sys.stderr)
 
 
-def _check_rows(r: dict) -> list[list[str]]:
+def _check_rows(r: dict, followed: bool = False) -> list[list[str]]:
     """What a person checking a feed wants: its title, what it holds, what the bot
     would make of it, warnings only when there are some, caching said in words."""
     rows = [["feed", r["title"].strip() or "(no title)"], ["url", r["url"]]]
     if r["final_url"] and r["final_url"] != r["url"]:
         rows.append(["moved to", r["final_url"]])
-    rows.append(["entries", _entries(r["entries"], r["strategy_entries"])])
+    rows.append(["entries", _entries(r["entries"], r["strategy_entries"], followed)])
     rows += [["warning", r["warning"]]] if r["warning"] else []
     return rows + [["caching", _caching(r["etag"], r["last_modified"])]]
 
 
-def _entries(n: int, strategy: int) -> str:
+def _entries(n: int, strategy: int, followed: bool) -> str:
+    """What the entries become: of a feed already followed, "once the feed is
+    followed" read as if it were not."""
     if not n:
         return "none for now (an empty feed)"
-    return (f"{n} found, stored once the feed is followed; "
+    stored = ("you follow this feed: the bot stores them as it polls" if followed
+              else "stored once the feed is followed")
+    return (f"{n} found, {stored}; "
             f"{count(strategy, 'AI-strategy story')} among them (the kind the bot posts)")
 
 

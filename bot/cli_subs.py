@@ -57,4 +57,9 @@ def _remove(app, args) -> int:
     code = print_reply(app.commands.unsubscribe(caller, target), False)
     if digest:
         print("Its digest setting is removed too.")
+    if args.platform == "console" and not app.store.subscriptions_for_channel("console",
+                                                                             "console"):
+        # bot/service.py subscribes the terminal again: "no longer gets anything" was false.
+        print("The console follows everything again at the next `ainews run` that prints "
+              "to it (no chat platform set, or AINEWS_CONSOLE=1).")
     return code

@@ -190,7 +190,10 @@ def _brief_of(store, story: Story) -> Brief:
                           url=story.url, source=story.source, published=story.published,
                           dek=story.subtitle)
     # The saved brief may come from an identical story elsewhere: this story is the post.
-    return replace(base, id=story.id, url=story.url, source=story.source,
+    # Its own brief keeps the outlet its title named ("... | TechCrunch"), as lookups show.
+    if base.id != story.id:
+        base = replace(base, source=story.source)
+    return replace(base, id=story.id, url=story.url,
                    published=story.published, companies=c.companies or base.companies,
                    topics=c.topics or base.topics, strategy=c.strategy or base.strategy,
                    score=c.score or base.score)

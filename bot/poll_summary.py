@@ -94,3 +94,16 @@ def waiting_note(states: list, now: datetime) -> str:
     when = f"{first:%H:%M}" if first.date() == now.date() else f"{first:%Y-%m-%d %H:%M}"
     return (f"; {len(waiting)} waiting after failures, next try {when} UTC "
             "(`ainews feeds list` says why)")
+
+
+def idle_warning(states: list) -> str:
+    """What to do when the bot has no feed to poll, or "": it ran on, silent for good,
+    with only "0 feeds" (an empty AINEWS_FEEDS file, every feed removed) or "(0
+    active)" (every feed paused) in its start-up line to tell."""
+    if not states:
+        return ("service: no feeds to poll: add one with `ainews feeds add URL`, or list "
+                "them in the AINEWS_FEEDS file")
+    if all(s.paused for s in states):
+        return ("service: every feed is paused, so nothing is polled: `ainews feeds list` "
+                "says why, `ainews feeds resume all` polls them again")
+    return ""

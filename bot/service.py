@@ -20,7 +20,7 @@ from bot.app import App
 from bot.connections import ConnectionLog, forget_connections, llm_watched
 from bot.errors import StartUnavailable, UserError
 from bot.pipeline import Pipeline, PollSummary, sync_feed_list
-from bot.poll_summary import waiting_note
+from bot.poll_summary import idle_warning, waiting_note
 from bot.retention import DailyPrune
 from bot.runlock import run_lock
 from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless_stopped
@@ -351,6 +351,8 @@ class Service:
                  ", ".join(names) or "none", count(len(feeds), "feed"), active,
                  waiting_note(feeds, utcnow()), self.app.settings.db_path,
                  self.app.settings.poll_minutes)
+        if idle := idle_warning(feeds):
+            log.warning("%s", idle)
 
 
 def _still_news(stories: list, max_age) -> list:

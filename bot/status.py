@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from bot.cli_feeds import feed_row, format_table
+from bot.cli_feeds import error_cell, feed_row, format_table
 from bot.connections import read_connections
 from bot.console import json_line
 from bot.runlock import running_pid
@@ -90,13 +90,13 @@ def print_status(app, *, as_json: bool = False) -> int:
     # only in the log (the outbox line alone says "due" as if all were well).
     _section("posts waiting after a failed try", ["platform", "channel", "posts", "next try",
                                                   "last error"],
-             [[r["platform"], r["channel"], str(r["posts"]), r["next_try"], r["error"][:90]]
+             [[r["platform"], r["channel"], str(r["posts"]), r["next_try"], error_cell(r["error"])]
               for r in st["retrying_posts"]])
     _section("failed posts", ["platform", "channel", "story", "error"],
-             [[f["platform"], f["channel"], f["headline"][:50], f["error"][:60]]
+             [[f["platform"], f["channel"], f["headline"][:50], error_cell(f["error"])]
               for f in st["failed_posts"]])
     _section("feeds needing attention", ["health", "name", "last error"],
-             [[r["health"], r["name"], r["last_error"][:70]] for r in st["problem_feeds"]])
+             [[r["health"], r["name"], error_cell(r["last_error"])] for r in st["problem_feeds"]])
     return 0
 
 

@@ -13,6 +13,7 @@ from functools import lru_cache
 from datetime import datetime
 
 from feeds.hanzi import variants
+from feeds.headline import clean_headline
 from feeds.models import Brief, iso_utc, parse_iso
 
 _BRIEF_COLUMNS = ("s.pk, s.id, s.url, s.title, s.source, s.published, s.subtitle, "
@@ -343,9 +344,10 @@ def _brief(row: tuple, cached: str | None, also: tuple[str, ...]) -> Brief:
     current = dict(companies=tuple(json.loads(companies)), topics=tuple(json.loads(topics)),
                    strategy=bool(strategy), score=score, also_reported_by=also,
                    verdict=_judged(reasons))
-    if cached is None:
-        return Brief(id=sid, headline=title, bullets=(), why_it_matters="", url=url,
-                     source=source, published=parse_iso(published), dek=subtitle, **current)
+    if cached is None:   # not condensed (not strategy): its title as a brief would show it
+        headline, shown = clean_headline(title, source)
+        return Brief(id=sid, headline=headline, bullets=(), why_it_matters="", url=url,
+                     source=shown, published=parse_iso(published), dek=subtitle, **current)
     brief = Brief.from_json(json.loads(cached))
     if brief.id != sid:
         # Identical content cached for another story (syndicated copy): this story's facts.

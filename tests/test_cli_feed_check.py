@@ -72,3 +72,16 @@ async def test_a_repaired_feed_says_its_warning_once_in_the_report(env, capsys):
     rows = dict(line.split(None, 1) for line in out.splitlines())
     assert code == 0 and "malformed XML" in rows["warning"] and "kept 2 entries" in rows["warning"]
     assert "malformed XML" not in err
+
+
+async def test_a_followed_feed_is_not_said_to_be_unfollowed(env, capsys):
+    # Checking a feed already in the list said its entries are "stored once the feed is
+    # followed", as if `feeds add` were still to do.
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))
+        assert await asyncio.to_thread(main, ["feeds", "add", srv.url("/feed.xml")]) == 0
+        capsys.readouterr()
+        code, out, _ = await _check(capsys, srv, "/feed.xml")
+    rows = dict(line.split(None, 1) for line in out.splitlines())
+    assert code == 0 and rows["entries"].startswith(
+        "1 found, you follow this feed: the bot stores them as it polls; 1 AI-strategy story")

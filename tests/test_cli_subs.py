@@ -115,3 +115,15 @@ def test_a_post_the_running_bot_sends_while_its_channel_is_removed_stays_sent(db
     with Store(db) as store:
         assert store.outbox_counts() == {"sent": 1, "held": 1}
         assert store.outbox_entry("k2", "slack", "C1").message_id == "1700000000.000100"
+
+
+def test_removing_the_consoles_says_it_comes_back(db, capsys):
+    """The terminal's channel is subscribed again by the next `ainews run` on the console
+    (bot/service.py): "no longer gets anything" alone was untrue there."""
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.add_subscription(Subscription("console", "console", "console", "all", "all"),
+                               now=NOW)
+    code, out, _ = run_cli(capsys, "subscriptions", "remove", "console", "console")
+    assert code == 0 and "follows everything again at the next `ainews run`" in out
+    code, out, _ = run_cli(capsys, "subscriptions", "remove", "slack", "C1")
+    assert code == 0 and "again" not in out

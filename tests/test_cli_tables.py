@@ -46,3 +46,20 @@ def test_accents_and_zero_width_marks_take_no_column():
     decomposed = format_table(["name", "url"], [[normalize("NFD", "Café Tech"), "https://a"],
                                                 ["\ufeffWire", "https://b"]])
     assert normalize("NFC", decomposed).replace("\ufeff", "") == composed
+
+
+def test_a_feeds_error_keeps_what_to_fix(clean_env, tmp_path, capsys):
+    # The last error was cut at 70 characters: "...; refused (AINEWS_ALL", the setting
+    # that fixes it lost. The last column lines nothing up after it.
+    db = tmp_path / "a.db"
+    url = "http://127.0.0.1:8765/feed.xml"
+    with Store(db) as store:
+        store.upsert_feed(FeedSource("Local", url))
+        store.record_fetch_failure(
+            url, now=store._now(), next_poll=store._now(), kind="blocked",
+            message="fetcher: 127.0.0.1 is a loopback address; refused "
+                    "(AINEWS_ALLOW_PRIVATE_HOSTS=1 allows intranet feeds)")
+    for argv in (["feeds", "list"], ["status"]):
+        assert main(["--db", str(db), *argv]) == 0
+        row = next(x for x in capsys.readouterr().out.splitlines() if "Local" in x)
+        assert row.endswith("(AINEWS_ALLOW_PRIVATE_HOSTS=1 allows intranet feeds)"), argv

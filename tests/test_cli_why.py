@@ -148,3 +148,17 @@ def test_why_shows_the_headline_as_the_brief_does(clean_env, tmp_path, capsys, c
     assert code == 0 and headline == brief.headline and not headline.startswith("FT")
     assert source.startswith(f"{brief.source} · ")
     assert verdict.startswith(("verdict: strategy (", "verdict: not strategy ("))
+
+
+def test_a_sent_post_says_when_as_the_other_times_read(archive, capsys):
+    # "posts: slack C1 sent 2026-12-01T05:29:57.782384Z": the only raw timestamp in the
+    # text, beside "2026-12-01 05:29 UTC" everywhere else.
+    from datetime import datetime, timezone
+    sent = datetime(2026, 12, 1, 5, 29, 57, 782384, tzinfo=timezone.utc)
+    with Store(os.environ["AINEWS_DB"]) as store:
+        row = store.outbox_entry("lead", "slack", "C1")
+        store.record_sent(row.id, "1.2", sent, shown=make_brief(id="lead"))
+    code, out, _ = run(capsys, "lead")
+    assert code == 0 and "posts: slack C1 sent 2026-12-01 05:29 UTC" in out
+    code, out, _ = run(capsys, "lead", "--json")
+    assert json.loads(out)["posts"][0]["sent_at"].startswith("2026-12-01T05:29:57")

@@ -481,3 +481,36 @@ def condensed(store, s: Story, *bullets: str) -> None:
     store.save_brief(s.id, store.get_story(s.id).content_hash, Brief(
         id=s.id, headline=s.title, bullets=bullets, why_it_matters="", url=s.url,
         source=s.source, published=s.published))
+
+
+async def test_post_names_the_outlet_its_lookups_name(store, clock):
+    """A title's outlet ("... | TechCrunch" in a feed named "TC Local") is the source the
+    brief, `ainews latest` and `ainews why` show: the post showed the feed's name instead."""
+    from feeds.condense import condense
+    follow(store, clock, "c1")
+    s = story("s1", "Anthropic raises $4bn from Amazon | TechCrunch", clock, source="TC Local")
+    new = add(store, clock, s)
+    store.save_brief(s.id, s.content_hash, condense(s))
+    dispatch_new(store, new, clock())
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    [shown] = store.latest(1)
+    assert (adapter.sends[0].brief.source, shown.source) == ("TechCrunch", "TechCrunch")
+    assert adapter.sends[0].brief.headline == "Anthropic raises $4bn from Amazon"
+
+
+async def test_syndicated_copy_posts_under_its_own_feed(store, clock):
+    """An identical story under another id takes the saved brief's text, this story's
+    outlet and link."""
+    from feeds.condense import condense
+    follow(store, clock, "c1")
+    first = story("s1", "Anthropic raises $4bn from Amazon", clock, source="Reuters")
+    add(store, clock, first)
+    store.save_brief(first.id, first.content_hash, condense(first))
+    copy = replace(first, id="s2", url="https://yahoo.example/s2", source="Yahoo")
+    store.save_brief(copy.id, copy.content_hash, condense(first))
+    dispatch_new(store, [copy], clock())
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    assert [(p.brief.source, p.brief.url) for p in adapter.sends] == [
+        ("Yahoo", "https://yahoo.example/s2")]

@@ -52,3 +52,25 @@ def test_a_start_with_every_feed_healthy_says_nothing_of_waiting(clean_env, tmp_
     (tmp_path / "none.toml").write_text("")
     assert main(["--db", str(db), "run", "--once"]) == 0
     assert "waiting" not in capsys.readouterr().err
+
+
+def test_a_bot_with_no_feed_to_poll_says_what_to_do(clean_env, tmp_path, capsys):
+    # An empty AINEWS_FEEDS file: "0 feeds (0 active)", then silence for good.
+    db = tmp_path / "a.db"
+    clean_env.setenv("AINEWS_FEEDS", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("")
+    assert main(["--db", str(db), "run", "--once"]) == 0
+    assert "no feeds to poll: add one with `ainews feeds add URL`" in capsys.readouterr().err
+
+
+def test_a_bot_whose_feeds_are_all_paused_says_so(clean_env, tmp_path, capsys):
+    db = tmp_path / "a.db"
+    clean_env.setenv("AINEWS_FEEDS", _feeds_file(tmp_path))
+    store = Store(db)
+    store.upsert_feed(FeedSource("Down", URL))
+    store.record_fetch_failure(URL, now=utcnow(), next_poll=utcnow(), kind="http",
+                               message="fetcher: down.example answered HTTP 410", pause_after=1)
+    store.close()
+    assert main(["--db", str(db), "run", "--once"]) == 0
+    err = capsys.readouterr().err
+    assert "every feed is paused" in err and "ainews feeds resume all" in err

@@ -839,3 +839,12 @@ def test_stored_times_keep_their_form(when):
     them exactly as the store always has."""
     from feeds.models import iso_utc
     assert iso_utc(when) == when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_a_story_without_a_brief_is_listed_as_its_brief_would_be(store):
+    """`ainews latest` listed a story that was never condensed (not strategy) with the
+    outlet still glued to its title ("... | TechCrunch") under the feed's name."""
+    add(store, make("Roots launches a screen time app | TechCrunch", source="TC Local",
+                    strategy=False))
+    [b] = store.latest(strategy_only=False)
+    assert (b.headline, b.source) == ("Roots launches a screen time app", "TechCrunch")
