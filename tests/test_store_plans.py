@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from feeds.models import Classification, Story
+from feeds.models import Brief, Classification, Story
 from storage.store import Store
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
@@ -82,3 +82,23 @@ def test_a_post_is_found_by_its_message_link_through_an_index(store):
     # the platform (briefs and all), 0.4 s per 100,000 posts while both bots waited.
     (sql, plan), = plans_of(store, lambda: store.stories_of_message("slack", "C1:1700000000.000100"))
     assert any(step.startswith("SEARCH outbox") and "message_id=?" in step for step in plan), plan
+
+
+def test_which_channels_have_posts_waiting_is_read_from_an_index_alone(store):
+    # The delivery loop asks this every idle tick. Through outbox_state it read every
+    # held post's row and sorted them: 11.6 ms at 24,000 held posts, every 2 s.
+    for i, state in enumerate(("held", "held", "due", "edit")):
+        store.enqueue_post(cluster_id=f"s{i}", brief=_brief(f"s{i}"), platform="slack",
+                           workspace="T1", channel=f"C{i % 3}", held=False, now=T0)
+        store.db.conn.execute("UPDATE outbox SET state=? WHERE story_id=?", (state, f"s{i}"))
+    assert store.outbox_work(T0) == [("slack", "C0", True), ("slack", "C1", False),
+                                     ("slack", "C2", True)]
+    plans = plans_of(store, lambda: store.outbox_work(T0))
+    held = [plan for sql, plan in plans if "state='held'" in sql]
+    assert held and all("COVERING INDEX" in step for plan in held for step in plan), plans
+
+
+def _brief(story_id: str) -> Brief:
+    return Brief(id=story_id, headline="Alibaba cuts prices", bullets=("a", "b", "c"),
+                 why_it_matters="because", url="https://a.example/", source="Outlet",
+                 published=T0)
