@@ -102,3 +102,16 @@ def _brief(story_id: str) -> Brief:
     return Brief(id=story_id, headline="Alibaba cuts prices", bullets=("a", "b", "c"),
                  why_it_matters="because", url="https://a.example/", source="Outlet",
                  published=T0)
+
+
+def test_the_hourly_caps_count_reads_only_the_channels_recent_posts(store):
+    # Each channel's every delivery pass counts its posts of the last hour. Through
+    # outbox_message it read every post the platform had sent, in every channel, back to
+    # retention's 180 days.
+    store.enqueue_post(cluster_id="s1", brief=_brief("s1"), platform="slack",
+                       workspace="T1", channel="C1", held=False, now=T0)
+    store.record_sent(1, "C1:1.000100", T0, shown=_brief("s1"))
+    assert store.posts_sent_since("slack", "C1", T0 - timedelta(hours=1)) == [T0]
+    (sql, plan), = plans_of(store, lambda: store.posts_sent_since("slack", "C1", T0))
+    (search,) = [step for step in plan if step.startswith("SEARCH outbox")]
+    assert "COVERING INDEX" in search and "channel=?" in search and "sent_at>?" in search, plan
