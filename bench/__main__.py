@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-NAMES = ["poll", "backfill", "freshness", "lookups", "fanout", "footprint", "service"]
+NAMES = ["poll", "backfill", "freshness", "lookups", "fanout", "footprint", "service", "outbox"]
 OPTIONAL = ["parse"]          # run when its module is present
 QUICK_PARSE = ["--runs", "2", "--entries", "20"]
 

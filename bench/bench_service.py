@@ -1,7 +1,7 @@
 """The running bot's CPU share: `ainews run` polling 1,000 feeds every 2 minutes.
 
     .venv/bin/python -m bench service [--feeds 1000] [--channels 100] [--minutes 10]
-                                      [--interval 2] [--quick]
+                                      [--interval 2] [--aged POSTS] [--quick]
 
 The performance issue's claim, measured end to end: "2-minute polling of 1,000 feeds
 costs under 10% of one core". The poll benchmark (section 1) times the pipeline's cycle
@@ -13,7 +13,9 @@ its first cycle (every feed new: the backfill, not measured here), it is watched
 `--minutes`: at the start of each interval 5% of the feeds gain one entry dated now, and
 the child's CPU time (utime + stime, /proc/PID/stat) over the window is divided by the
 window's wall time. Also reported: polls made, stories posted to each channel, peak RSS.
-The farm runs in its own process, so its CPU is not counted.
+The farm runs in its own process, so its CPU is not counted. `--aged 60000` starts the
+bot on a store that already holds 60,000 posts sent to its channels over the 180 days
+retention keeps (bench/bench_outbox.py): what a bot run for months reads on every pass.
 Target: CPU share < 10% of one core.
 """
 from __future__ import annotations
@@ -29,6 +31,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench.bench_footprint import _polls, _prepare, _vm_hwm, running_bot
+from bench.bench_outbox import age_store
 from bench.common import command_line, feed_farm, report
 
 SHARE_TARGET = 0.10
@@ -77,11 +80,13 @@ def _window(proc, farm, db: Path, minutes: float, interval: float) -> dict:
 
 
 def measure(feeds: int, channels: int, minutes: float, interval: float,
-            latency: float) -> dict:
+            latency: float, aged: int = 0) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="ainews-bench-service-"))
     db = tmp / "run.db"
     with feed_farm(feeds, latency=latency) as farm:
         env = {**_prepare(tmp, farm.urls, channels), "AINEWS_POLL_MINUTES": f"{interval:g}"}
+        if aged:   # the channels' posts of the last 180 days, as a bot run for months has
+            age_store(db, channels, aged, ("console", "console", "c"))
         with running_bot(env, tmp) as proc:
             first_s = _wait_first_cycle(proc, db, feeds, limit_s=900)
             window = _window(proc, farm, db, minutes, interval) if first_s else {}
@@ -97,12 +102,15 @@ def run(argv: list[str] | None = None) -> dict:
     ap.add_argument("--minutes", type=float, default=10.0, help="the measured window")
     ap.add_argument("--interval", type=float, default=2.0, help="AINEWS_POLL_MINUTES")
     ap.add_argument("--latency", type=float, default=0.1)
+    ap.add_argument("--aged", type=int, default=0, metavar="POSTS",
+                    help="start from a store holding POSTS sent posts of the last 180 days")
     ap.add_argument("--quick", action="store_true", help="40 feeds, 0.5-min interval, 1 min")
     args, _ = ap.parse_known_args(argv)
     if args.quick:
         args.feeds, args.channels, args.minutes, args.interval = 40, 10, 1.0, 0.5
         args.latency = 0.01
-    m = measure(args.feeds, args.channels, args.minutes, args.interval, args.latency)
+    m = measure(args.feeds, args.channels, args.minutes, args.interval, args.latency,
+                args.aged)
     ok = bool(m.get("wall_s")) and m["share"] < SHARE_TARGET
     result = {**m, "feeds": args.feeds, "channels": args.channels, "ok": ok,
               "interval_min": args.interval, "command": command_line("service", argv or [])}
@@ -116,6 +124,7 @@ def run(argv: list[str] | None = None) -> dict:
          f"{m['cpu_s']:.1f} CPU-s in {m['wall_s'] / 60:.1f} min", "OK" if ok else "MISSED"),
         ("in the window", f"{m['polls']} polls", f"{m['bumps']} bumps of 5%",
          f"{m['sent']} posts sent"),
+        ("store at the start", f"{args.aged:,} posts already sent" if args.aged else "empty"),
         ("first cycle (not measured)", f"{m['first_cycle_s']:.0f} s",
          f"peak RSS {m['peak_rss_mb']:.0f} MB")], result["command"])
     return result
