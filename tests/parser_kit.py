@@ -1,0 +1,42 @@
+"""Shared pieces of the parser tests: an RSS wrapper and `parse`, which reads through
+the XML reader the `reader` fixture chose. Every parser test runs twice: through
+parse_feed as shipped (the lxml fast path where it applies) and forced onto feedparser, the
+path every feed the fast path declines still takes. Modules declare
+`reader = pytest.fixture(set_reader, name="reader", autouse=True, params=["auto", "feedparser"])`."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from feeds.parser import parse_feed_with
+
+
+DATA = Path(__file__).parent / "data"
+FEED = "https://feeds.example.com/ai.xml"
+FETCHED = datetime(2025, 6, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def rss(items: str, channel: str = "<title>AI Wire</title><link>https://wire.example.com/</link>",
+        prolog: str = '<?xml version="1.0" encoding="utf-8"?>') -> bytes:
+    return (f'{prolog}<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"'
+            f' xmlns:dc="http://purl.org/dc/elements/1.1/"'
+            f' xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"'
+            f' xmlns:sy="http://purl.org/rss/1.0/modules/syndication/">'
+            f"<channel>{channel}{items}</channel></rss>").encode("utf-8")
+
+
+READER = "auto"
+
+
+def set_reader(request):
+    """The `reader` fixture: the XML reader parse() uses (see the module docstring)."""
+    global READER
+    READER = request.param
+    yield request.param
+    READER = "auto"
+
+
+def parse(body: bytes, **kw):
+    kw.setdefault("feed_url", FEED)
+    kw.setdefault("fetched_at", FETCHED)
+    return parse_feed_with(READER, body, **kw)
