@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from feeds.classify import Classifier
+from feeds.classify import Classifier, load_gazetteer
 
 
 DATA = Path(__file__).parent / "data"
@@ -13,6 +13,11 @@ DATA = Path(__file__).parent / "data"
 
 def classifier() -> Classifier:
     return Classifier()
+
+
+def gazetteer_classifier() -> Classifier:
+    """A classifier over the gazetteer load_gazetteer() finds (a user's file, if set)."""
+    return Classifier(load_gazetteer())
 
 
 def seed() -> tuple[str, str]:

@@ -9,7 +9,6 @@ from datetime import timedelta
 
 from bot.commands import Commands
 from bot.config import Settings
-from feeds.classify import Classifier, load_gazetteer
 from feeds.models import Classification, Story
 from storage.store import Store
 from bot.replies import Caller
@@ -18,10 +17,6 @@ from bot.replies import Caller
 ADMIN = Caller("discord", "g1", "c1", "u1", is_admin=True)
 MEMBER = replace(ADMIN, user="u2", is_admin=False)
 SEED = "China's Alibaba shifts towards revenue over open-source AI"
-
-
-def gazetteer_classifier() -> Classifier:
-    return Classifier(load_gazetteer())
 
 
 def seeded_store(tmp_path, clock):

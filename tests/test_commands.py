@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.commands_kit import ADMIN, MEMBER, SEED, headlines, gazetteer_classifier, seeded_store, core_commands
+from tests.classify_kit import gazetteer_classifier
+from tests.commands_kit import ADMIN, MEMBER, SEED, headlines, seeded_store, core_commands
 
 
 classifier = pytest.fixture(gazetteer_classifier, name="classifier", scope="module")

@@ -7,7 +7,8 @@ from dataclasses import replace
 
 import pytest
 
-from tests.commands_kit import ADMIN, MEMBER, gazetteer_classifier, seeded_store, core_commands
+from tests.classify_kit import gazetteer_classifier
+from tests.commands_kit import ADMIN, MEMBER, seeded_store, core_commands
 
 
 classifier = pytest.fixture(gazetteer_classifier, name="classifier", scope="module")
