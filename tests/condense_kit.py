@@ -14,3 +14,6 @@ def story(title="Alibaba changes course on AI", text="", *, html="", summary="",
     return Story(id="story-1", url="https://example.com/a", title=title, text=text, source=source,
                  feed_url="https://example.com/feed", published=WHEN, summary=summary, html=html,
                  subtitle=subtitle, classification=classification)
+
+
+ZEPHYRA = Classification(strategy=True, score=4.0, companies=("Zephyra", "Quorra"), topics=("pricing",))

@@ -40,3 +40,29 @@ def parse(body: bytes, **kw):
     kw.setdefault("feed_url", FEED)
     kw.setdefault("fetched_at", FETCHED)
     return parse_feed_with(READER, body, **kw)
+
+
+RDF = b"""<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
+         xmlns:dc="http://purl.org/dc/elements/1.1/">
+  <channel rdf:about="https://r.example.org/"><title>RDF News</title>
+    <link>https://r.example.org/</link><description>d</description>
+    <items><rdf:Seq><rdf:li resource="https://r.example.org/1"/></rdf:Seq></items></channel>
+  <item rdf:about="https://r.example.org/1"><title>Baidu unveils Ernie 5</title>
+    <link>https://r.example.org/1?utm_source=rdf</link><dc:date>2025-02-03T04:05:06+09:00</dc:date>
+    <dc:creator>Li Wei</dc:creator><description>Baidu &lt;b&gt;cut&lt;/b&gt; prices.</description></item>
+</rdf:RDF>"""
+
+
+BILLION_LAUGHS = (
+    '<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY lol "lol">\n'
+    + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'
+              for i in range(1, 10))
+    + ']>\n<rss version="2.0"><channel><title>Bomb</title><item><title>boom &lol9;</title>'
+    '<link>https://x.com/1</link><description>&lol9;&lol9;</description></item></channel></rss>'
+).encode()
+QUADRATIC = (
+    '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "' + "A" * 20000 + '">]>'
+    '<rss version="2.0"><channel><title>Q</title><item><title>q</title><link>https://x.com/q</link>'
+    "<description>" + "&a;" * 20000 + "</description></item></channel></rss>"
+).encode()

@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from feeds.condense import MAX_BULLET, condense
-from feeds.models import Classification
-from tests.condense_kit import story
+from tests.condense_kit import story, ZEPHYRA
 
 
 def test_long_sentence_trimmed_at_boundary_with_ellipsis():
@@ -169,9 +168,6 @@ def test_control_characters_in_html_do_not_stop_the_brief(junk):
             "to follow with cuts of their own.</p>")
     brief = condense(story(html=html, text="Alibaba cut Qwen prices by half."))
     assert any("Baidu and Tencent" in b for b in brief.bullets)
-
-
-ZEPHYRA = Classification(strategy=True, score=4.0, companies=("Zephyra", "Quorra"), topics=("pricing",))
 
 
 @pytest.mark.parametrize("text, wanted, never", [

@@ -10,7 +10,7 @@ import pytest
 
 from feeds.models import Classification, story_id
 from feeds.parser import ParseError
-from tests.parser_kit import DATA, FEED, FETCHED, rss, parse, set_reader
+from tests.parser_kit import DATA, FEED, FETCHED, rss, parse, set_reader, RDF
 
 
 reader = pytest.fixture(set_reader, name="reader", autouse=True, params=["auto", "feedparser"])
@@ -101,17 +101,6 @@ def test_corpus_xml_that_is_not_a_feed():
 
 
 # --- formats --------------------------------------------------------------------------
-
-RDF = b"""<?xml version="1.0"?>
-<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"
-         xmlns:dc="http://purl.org/dc/elements/1.1/">
-  <channel rdf:about="https://r.example.org/"><title>RDF News</title>
-    <link>https://r.example.org/</link><description>d</description>
-    <items><rdf:Seq><rdf:li resource="https://r.example.org/1"/></rdf:Seq></items></channel>
-  <item rdf:about="https://r.example.org/1"><title>Baidu unveils Ernie 5</title>
-    <link>https://r.example.org/1?utm_source=rdf</link><dc:date>2025-02-03T04:05:06+09:00</dc:date>
-    <dc:creator>Li Wei</dc:creator><description>Baidu &lt;b&gt;cut&lt;/b&gt; prices.</description></item>
-</rdf:RDF>"""
 
 
 def test_rss10_rdf():

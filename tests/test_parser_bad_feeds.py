@@ -13,7 +13,7 @@ from email.utils import format_datetime
 import pytest
 
 from feeds.parser import MAX_ENTRIES, ParseError
-from tests.parser_kit import FEED, FETCHED, rss, parse, set_reader
+from tests.parser_kit import FEED, FETCHED, rss, parse, set_reader, BILLION_LAUGHS, QUADRATIC
 
 
 reader = pytest.fixture(set_reader, name="reader", autouse=True, params=["auto", "feedparser"])
@@ -104,19 +104,6 @@ def test_html_page_without_doctype_is_detected():
 
 
 # --- security: entity expansion and external entities ---------------------------------
-
-BILLION_LAUGHS = (
-    '<?xml version="1.0"?>\n<!DOCTYPE rss [\n<!ENTITY lol "lol">\n'
-    + "".join(f'<!ENTITY lol{i} "{("&lol" + (str(i - 1) if i > 1 else "") + ";") * 10}">\n'
-              for i in range(1, 10))
-    + ']>\n<rss version="2.0"><channel><title>Bomb</title><item><title>boom &lol9;</title>'
-    '<link>https://x.com/1</link><description>&lol9;&lol9;</description></item></channel></rss>'
-).encode()
-QUADRATIC = (
-    '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "' + "A" * 20000 + '">]>'
-    '<rss version="2.0"><channel><title>Q</title><item><title>q</title><link>https://x.com/q</link>'
-    "<description>" + "&a;" * 20000 + "</description></item></channel></rss>"
-).encode()
 
 
 @pytest.mark.parametrize("body", [BILLION_LAUGHS, QUADRATIC], ids=["billion-laughs", "quadratic"])
