@@ -7,9 +7,9 @@ import os
 
 import pytest
 
+from tests.cli_kit import DATA, BRIEF_KEYS, SEED_HEADLINE, run_cli, paused_feed, db_env
 from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.stories import strategy_entry
-from tests.cli_kit import DATA, BRIEF_KEYS, SEED_HEADLINE, run_cli, paused_feed, db_env
 
 
 env = pytest.fixture(db_env, name="env")

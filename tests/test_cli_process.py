@@ -9,9 +9,9 @@ import sys
 import pytest
 
 from bot.cli import main
+from tests.cli_kit import DATA, AINEWS, run_cli, db_env
 from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.stories import strategy_entry
-from tests.cli_kit import DATA, AINEWS, run_cli, db_env
 
 
 env = pytest.fixture(db_env, name="env")

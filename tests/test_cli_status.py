@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_kit import run_cli, db_env
 from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.stories import strategy_entry
-from tests.cli_kit import run_cli, db_env
 
 
 env = pytest.fixture(db_env, name="env")

@@ -7,9 +7,9 @@ import pytest
 from bot.commands import Commands
 from bot.config import Settings
 from feeds.fetcher import FetchPolicy, Fetcher
-from tests.fakes.feedserver import FeedServer, make_entries, make_rss
 from tests.classify_kit import gazetteer_classifier
 from tests.commands_kit import ADMIN, MEMBER, seeded_store, core_commands
+from tests.fakes.feedserver import FeedServer, make_entries, make_rss
 
 
 classifier = pytest.fixture(gazetteer_classifier, name="classifier", scope="module")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from feeds.condense import MAX_BULLET, condense
-from tests.condense_kit import story, ZEPHYRA
+from tests.condense_kit import story, ZEPHYRA, PAD
 
 
 def test_long_sentence_trimmed_at_boundary_with_ellipsis():
@@ -20,20 +20,19 @@ def test_long_sentence_trimmed_at_boundary_with_ellipsis():
 
 
 # A long sentence reads whole without its asides; cut mid-clause it read as broken.
-_PAD = "across its data centres in Europe, Asia and the Americas over the next two years"
 @pytest.mark.parametrize("sentence, bullet", [
     (f"Baidu will spend $2bn on new chips (its largest order since the founding of the "
-     f"Ernie unit in 2019, people familiar said) to expand inference capacity {_PAD}.",
-     f"Baidu will spend $2bn on new chips to expand inference capacity {_PAD}."),
+     f"Ernie unit in 2019, people familiar said) to expand inference capacity {PAD}.",
+     f"Baidu will spend $2bn on new chips to expand inference capacity {PAD}."),
     (f"The cloud unit — which was split off from the parent company last spring after a "
-     f"long review — will raise prices for inference {_PAD}.",
-     f"The cloud unit will raise prices for inference {_PAD}."),
-    (f"Tencent will invest $3bn in new inference capacity {_PAD} — a move that follows "
+     f"long review — will raise prices for inference {PAD}.",
+     f"The cloud unit will raise prices for inference {PAD}."),
+    (f"Tencent will invest $3bn in new inference capacity {PAD} — a move that follows "
      f"similar spending plans from Alibaba and ByteDance earlier this year.",
-     f"Tencent will invest $3bn in new inference capacity {_PAD}."),
+     f"Tencent will invest $3bn in new inference capacity {PAD}."),
     (f"While Meta has not released its largest model — the company says it is still "
-     f"testing it with outside researchers — it will open smaller versions {_PAD}.",
-     f"While Meta has not released its largest model, it will open smaller versions {_PAD}."),
+     f"testing it with outside researchers — it will open smaller versions {PAD}.",
+     f"While Meta has not released its largest model, it will open smaller versions {PAD}."),
 ])
 def test_long_sentence_loses_its_asides_before_being_cut(sentence, bullet):
     assert len(sentence) > MAX_BULLET >= len(bullet)
@@ -42,10 +41,10 @@ def test_long_sentence_loses_its_asides_before_being_cut(sentence, bullet):
 
 @pytest.mark.parametrize("sentence", [
     # an aside inside a quotation is the speaker's: the quote is cut, not rewritten
-    f"“We will keep building (and we will keep pricing it fairly) for every customer {_PAD} "
+    f"“We will keep building (and we will keep pricing it fairly) for every customer {PAD} "
     f"and beyond,” the chief executive said on a call with analysts on Tuesday.",
     # an en dash also joins names ("Canada – China"): a closing one is not an aside
-    f"The committee will hear from executives of the largest chip makers {_PAD} about the "
+    f"The committee will hear from executives of the largest chip makers {PAD} about the "
     f"Canada – People’s Republic of China Relationship.",
 ])
 def test_asides_that_carry_the_sentence_stay(sentence):

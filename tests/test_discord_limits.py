@@ -8,8 +8,8 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.config import Settings
-from tests.fakes.discord import RecordingCommands, running_bot, served
 from tests.discord_kit import BRIEF
+from tests.fakes.discord import RecordingCommands, running_bot, served
 
 
 fake = pytest.fixture(served, name="fake")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.discord import ALL_PERMISSIONS, PERM_ADMINISTRATOR, running_bot, served
 from tests.discord_kit import EPHEMERAL, recording_core, bot_on_fake
+from tests.fakes.discord import ALL_PERMISSIONS, PERM_ADMINISTRATOR, running_bot, served
 
 
 fake = pytest.fixture(served, name="fake")

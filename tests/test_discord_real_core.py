@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.config import Settings
-from tests.fakes.discord import running_bot, served
 from tests.discord_kit import EPHEMERAL
+from tests.fakes.discord import running_bot, served
 
 
 fake = pytest.fixture(served, name="fake")

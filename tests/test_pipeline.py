@@ -15,8 +15,8 @@ from bot.commands import Commands
 from bot.replies import Caller
 from feeds.formatter import Formatter
 from feeds.models import utcnow
-from tests.fakes.feedserver import Reply, make_entries, make_rss
 from tests.classify_kit import gazetteer_classifier
+from tests.fakes.feedserver import Reply, make_entries, make_rss
 from tests.pipeline_kit import ENTRIES, poll, stored, strategy_stories, pipeline_env
 
 

@@ -13,8 +13,8 @@ from feeds.fetcher import FetchPolicy, Fetcher
 from feeds.formatter import Formatter
 from feeds.models import FeedSource, utcnow
 from storage.store import Store
-from tests.fakes.feedserver import FeedServer, make_entries, make_rss
 from tests.classify_kit import gazetteer_classifier
+from tests.fakes.feedserver import FeedServer, make_entries, make_rss
 from tests.pipeline_kit import ENTRIES, CountingClassifier, poll, stored, pipeline_env
 
 

@@ -11,8 +11,8 @@ import pytest
 import bot.pipeline
 from bot.pipeline import FeedOutcome, PollSummary
 from feeds.models import FeedSource, utcnow
-from tests.fakes.feedserver import make_entries, make_rss
 from tests.classify_kit import gazetteer_classifier
+from tests.fakes.feedserver import make_entries, make_rss
 from tests.pipeline_kit import ENTRIES, poll, stored, pipeline_env
 
 
