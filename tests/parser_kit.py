@@ -1,8 +1,9 @@
 """Shared pieces of the parser tests: an RSS wrapper and `parse`, which reads through
 the XML reader the `reader` fixture chose. Every parser test runs twice: through
 parse_feed as shipped (the lxml fast path where it applies) and forced onto feedparser, the
-path every feed the fast path declines still takes. Modules declare
-`reader = pytest.fixture(set_reader, name="reader", autouse=True, params=["auto", "feedparser"])`."""
+path every feed the fast path declines still takes. Modules declare the fixture as
+`reader = pytest.fixture(set_reader, name="reader", autouse=True,
+params=["auto", "feedparser"])`."""
 from __future__ import annotations
 
 from datetime import datetime, timezone

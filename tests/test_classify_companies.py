@@ -104,7 +104,7 @@ def test_headline_company_comes_first(clf):
     assert set(c.companies) == {"Google", "OpenAI", "Microsoft"}
 
 
-# ---- strategy or not ------------------------------------------------------------------
+# ---- Chinese stories: companies in either script, and their verdicts ------------------
 
 CHINESE = ("阿里云宣布通义千问大模型全面降价",
            "阿里巴巴旗下阿里云今天宣布，通义千问系列大模型API价格下调，最高降价97%。"

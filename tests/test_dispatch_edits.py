@@ -8,7 +8,8 @@ import asyncio
 import pytest
 
 from bot.dispatch import EDITED_OUT, dispatch_new
-from tests.dispatch_kit import story, add, follow, deliver, ALIBABA, BOTH, route_edits, alibaba, tencent_too
+from tests.dispatch_kit import (story, add, follow, deliver, ALIBABA, BOTH, route_edits,
+                                alibaba, tencent_too)
 from tests.fakes.recorder import RecordingAdapter
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from bot.dispatch import dispatch_new
 from feeds.models import Brief, Story
-from tests.dispatch_kit import story, add, follow, deliver, ALIBABA, route_edits, alibaba, tencent_too
+from tests.dispatch_kit import (story, add, follow, deliver, ALIBABA, route_edits, alibaba,
+                                tencent_too)
 from tests.fakes.recorder import RecordingAdapter
 
 

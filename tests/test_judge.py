@@ -17,7 +17,8 @@ from feeds.models import FeedSource, utcnow
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.stories import archive_entry, strategy_entry
-from tests.judge_kit import offline, Scripted, entry, verdict_for, judge_of, poll_with, posted, WRONG, NEAR, UNKNOWN, judged_wire
+from tests.judge_kit import (offline, Scripted, entry, verdict_for, judge_of, poll_with,
+                             posted, WRONG, NEAR, UNKNOWN, judged_wire)
 
 
 wire = pytest.fixture(judged_wire, name="wire")

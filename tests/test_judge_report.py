@@ -10,7 +10,8 @@ import pytest
 from feeds.judge import judged
 from feeds.models import Story, utcnow
 from storage.store import Store
-from tests.judge_kit import offline, Scripted, entry, verdict_for, judge_of, poll_with, WRONG, NEAR, UNKNOWN, judged_wire
+from tests.judge_kit import (offline, Scripted, entry, verdict_for, judge_of, poll_with,
+                             WRONG, NEAR, UNKNOWN, judged_wire)
 
 
 pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
