@@ -13,7 +13,7 @@ clf = pytest.fixture(classifier, name="clf", scope="module")
 
 # The adjudicated policy's categories (docs/history/classifier-journal.md, "Vocabulary for
 # the adjudicated policy"): each sentence must get the verdict the policy gives and name the phrase for it.
-@pytest.mark.parametrize("title, text, strategy, why", [
+ADJUDICATED = ([
     ("OpenAI unveils GPT-4 Turbo, its most capable model yet",
      "The new model reads longer prompts and is generally available to developers.",
      True, "term:gpt-4 turbo"),
@@ -37,15 +37,13 @@ clf = pytest.fixture(classifier, name="clf", scope="module")
     ("Op-ed: the AI market is a bubble, and the hype will fade",
      "In this op-ed, a columnist argues that valuations of AI startups cannot last.",
      False, "negative:op-ed"),
-], ids=["launch", "launch-hands-on", "launch-event", "launch-event-zh", "paid-tier", "npu-chip",
-        "npu-chip-zh", "research-model", "opinion"])
-def test_adjudicated_policy_categories_score_as_the_policy_says(clf, title, text, strategy, why):
-    assert_verdict(clf.classify(title, text), strategy, why)
+], ["launch", "launch-hands-on", "launch-event", "launch-event-zh", "paid-tier", "npu-chip",
+    "npu-chip-zh", "research-model", "opinion"])
 
 
 # The categories of 2024-25 news the fourth session's vocabulary was written for: each
 # sentence (our own words) gets the policy's verdict and names the phrase that decided it.
-@pytest.mark.parametrize("title, text, strategy, why", [
+NEWS_2024_25 = ([
     ("Nvidia's Blackwell chips are sold out for the next year",
      "Cloud providers have ordered the B200 and GB200 systems through next year.", True, "ai:Blackwell"),
     ("Smugglers keep Nvidia chips flowing to China",
@@ -66,10 +64,8 @@ def test_adjudicated_policy_categories_score_as_the_policy_says(clf, title, text
      "The app drafts emails and posts for a one-time price.", False, "negative:with this deal"),
     ("AI video throwdown: three generators put to the test",
      "We gave the same prompts to each tool and compared the clips.", False, "negative:throwdown"),
-], ids=["ai-chip-by-name", "chip-export-controls", "gaming-gpu", "launch-by-name", "content-deal",
-        "earnings-capex", "platform-ai-content-rule", "survey", "lifetime-deal", "hands-on-comparison"])
-def test_2024_25_categories_score_as_the_policy_says(clf, title, text, strategy, why):
-    assert_verdict(clf.classify(title, text), strategy, why)
+], ["ai-chip-by-name", "chip-export-controls", "gaming-gpu", "launch-by-name", "content-deal",
+    "earnings-capex", "platform-ai-content-rule", "survey", "lifetime-deal", "hands-on-comparison"])
 
 
 @pytest.mark.parametrize("title, text, strategy, why", [
@@ -107,7 +103,7 @@ def test_shipped_model_lists_the_headline_words_that_counted(clf):
 
 # The 2025 categories added with it: chatbots as regulated products, a lab's launch told as
 # what its new agent can do (both strategy), and a chatbot's controversies (not strategy).
-@pytest.mark.parametrize("title, text, strategy, why", [
+CHATBOTS_2025 = ([
     ("Regulator opens an inquiry into AI chatbots and child safety",
      "The agency asked seven companies how they test their chatbots for harm to minors.",
      True, "term:inquiry"),
@@ -116,9 +112,7 @@ def test_shipped_model_lists_the_headline_words_that_counted(clf):
     ("xAI's Grok chatbot draws backlash after offensive posts",
      "The company said it removed the posts and changed the chatbot's instructions.",
      False, "feature:cue:incident@title"),
-], ids=["chatbot-inquiry", "agent-launch", "chatbot-incident"])
-def test_2025_chatbot_and_agent_categories_score_as_the_policy_says(clf, title, text, strategy, why):
-    assert_verdict(clf.classify(title, text), strategy, why)
+], ["chatbot-inquiry", "agent-launch", "chatbot-incident"])
 
 
 # The eighth session's cue groups for the 2026 adjudication's policy lines (our own
@@ -138,15 +132,24 @@ def test_2026_policy_cues_fire(clf, title, text, cue):
     assert about_ai and x.get(cue, 0) > 0, x
 
 
-@pytest.mark.parametrize("title, text, strategy, why", [
+LINES_2026 = ([
     ("Senator introduces bill to ban AI toys",
      "The legislation would bar chatbots in toys sold to children.", True, "term:introduces bill"),
     ("Chatbot maker says 800 million people use its assistant every week",
      "The figure comes from the company's own usage data.", False, "verdict:not strategy"),
     ("Nvidia acquires an AI software start-up for $700 million",
      "The deal brings the company's inference tools in-house.", True, "verdict:strategy"),
-], ids=["introduced-bill-is-an-act", "usage-claim", "acquisition-keeps-its-cues"])
+], ["introduced-bill-is-an-act", "usage-claim", "acquisition-keeps-its-cues"])
 # Not here: "OpenAI urges governments to tax robots" is still posted (p 0.85; the statement
 # cue learns little from the older sets), a known limit in docs/classifier.md.
-def test_2026_policy_lines_score_as_the_policy_says(clf, title, text, strategy, why):
+
+
+SESSIONS = [ADJUDICATED, NEWS_2024_25, CHATBOTS_2025, LINES_2026]
+
+
+@pytest.mark.parametrize("title, text, strategy, why", [c for cases, _ in SESSIONS for c in cases],
+                         ids=[i for _, ids in SESSIONS for i in ids])
+def test_policy_categories_score_as_the_policy_says(clf, title, text, strategy, why):
+    """Each session's sentences (a table a session, above) get the policy's verdict and
+    name the phrase, cue or gate that decided it."""
     assert_verdict(clf.classify(title, text), strategy, why)
