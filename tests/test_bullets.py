@@ -9,22 +9,21 @@ import pytest
 from feeds.bullets import MAX_BULLET, trim_bullet
 from feeds.condense import condense
 from feeds.models import Story
-
-_PAD = "across its data centres in Europe, Asia and the Americas over the next two years"
+from tests.condense_kit import PAD
 
 
 # A closing clause that only elaborates goes, so the sentence ends whole at its own stop;
 # before, these read "... which analysts expect to lift…".
 @pytest.mark.parametrize("sentence, bullet", [
-    (f"Nvidia will sell its new inference chip to cloud providers {_PAD}, which analysts "
+    (f"Nvidia will sell its new inference chip to cloud providers {PAD}, which analysts "
      f"expect to lift margins in its data centre business by a wide margin.",
-     f"Nvidia will sell its new inference chip to cloud providers {_PAD}."),
-    (f"Amazon will put another $4bn into its model partner {_PAD}, raising its total "
+     f"Nvidia will sell its new inference chip to cloud providers {PAD}."),
+    (f"Amazon will put another $4bn into its model partner {PAD}, raising its total "
      f"commitment to the largest it has made in any startup so far.",
-     f"Amazon will put another $4bn into its model partner {_PAD}."),
-    (f"Microsoft will offer the models to shop owners {_PAD} through a deal with Acme "
+     f"Amazon will put another $4bn into its model partner {PAD}."),
+    (f"Microsoft will offer the models to shop owners {PAD} through a deal with Acme "
      f"Robotics, a startup that builds warehouse robots for retailers.",
-     f"Microsoft will offer the models to shop owners {_PAD} through a deal with Acme Robotics."),
+     f"Microsoft will offer the models to shop owners {PAD} through a deal with Acme Robotics."),
 ])
 def test_a_closing_clause_goes_before_the_sentence_is_cut(sentence, bullet):
     assert len(sentence) > MAX_BULLET >= len(bullet)
@@ -33,16 +32,16 @@ def test_a_closing_clause_goes_before_the_sentence_is_cut(sentence, bullet):
 
 @pytest.mark.parametrize("sentence", [
     # whose claim it is stays: without "according to" a report reads as fact
-    f"Baidu will cut the price of its largest model by half {_PAD}, according to three "
+    f"Baidu will cut the price of its largest model by half {PAD}, according to three "
     f"people familiar with the plans who asked not to be named.",
     # not one clause to the end: dropping from ", including" would leave no verb
     f"The departure of most of the research staff, including the two founders who built "
-    f"its first model, means the lab must rebuild {_PAD}.",
+    f"its first model, means the lab must rebuild {PAD}.",
     # "a spokesperson confirmed that" is a clause of its own, not an aside
-    f"The chief executive said the company is exploring ads in its chatbot {_PAD}, and "
+    f"The chief executive said the company is exploring ads in its chatbot {PAD}, and "
     f"when asked, a company spokesperson confirmed that ads would come.",
     # inside a quotation the speaker's words are cut, never rewritten
-    f"“We will sell the chip to every cloud provider {_PAD}, which is what our customers "
+    f"“We will sell the chip to every cloud provider {PAD}, which is what our customers "
     f"have asked us for,” the chief executive said.",
 ])
 def test_a_clause_that_carries_the_sentence_stays(sentence):

@@ -13,7 +13,9 @@ import pytest
 from bot.cli import main
 from feeds.models import Subscription
 from storage.store import Store
+from tests.cli_kit import run_cli
 from tests.fakes.slack import make_brief
+
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 
@@ -33,12 +35,6 @@ def db(clean_env, tmp_path) -> str:
         store.enqueue_post(cluster_id="k1", brief=make_brief(id="s1"), platform="discord",
                            workspace="G1", channel="999", held=True, now=NOW)
     return path
-
-
-def run_cli(capsys, *argv) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 @pytest.mark.parametrize("argv", [("subscriptions",), ("subscriptions", "list")])

@@ -1,7 +1,7 @@
 """The chat core as a user meets it: what they type in Slack and Discord, through the
 real slack-bolt and discord.py against the fakes on loopback (tests/fakes/chat.py), and
-what comes back. (test_commands.py calls the core directly; test_slack_app.py and
-test_discord_client.py check the adapters with a stand-in core; /digest:
+what comes back. (test_commands*.py call the core directly; test_slack_commands.py and
+test_discord_commands.py check the adapters with a stand-in core; /digest:
 test_digest_chat.py.)"""
 from __future__ import annotations
 
@@ -87,7 +87,7 @@ async def test_unsubscribing_one_topic_of_all_says_it_comes_with_all(chat, chat_
 
 async def test_a_link_wrapped_to_hide_its_preview_is_the_link(chat_core):
     """Discord users write <https://...> to keep a link from unfurling; /why said no
-    story has that link. (Slack sends links wrapped anyway: test_slack_app.)"""
+    story has that link. (Slack sends links wrapped anyway: test_slack_commands.)"""
     async with discord_chat(chat_core) as chat:
         answer = await chat.ask(None, ("why", {"link": f"<{QWEN.url}>"}))
     assert "verdict: strategy" in answer and "no stored story" not in answer, answer

@@ -3,8 +3,8 @@ an edit routes again only the stories edited, each as old as when it was first s
 from __future__ import annotations
 
 from bot.dispatch import dispatch_new
+from tests.dispatch_kit import add, deliver, follow, route_edits, story
 from tests.fakes.recorder import RecordingAdapter
-from tests.test_dispatch import add, deliver, follow, route_edits, story
 
 QWEN = "Alibaba cuts Qwen API prices by 50%"
 

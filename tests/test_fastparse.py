@@ -17,7 +17,7 @@ from feeds import hostile
 from feeds import text as textmod
 from feeds.parser import ParseError, parse_feed, parse_feed_with
 from tests.fakes.feedserver import make_atom, make_entries, make_rss
-from tests.test_parser import BILLION_LAUGHS, QUADRATIC, RDF
+from tests.parser_kit import BILLION_LAUGHS, QUADRATIC, RDF
 
 DATA = Path(__file__).parent / "data"
 FEED = "https://feeds.example.com/ai.xml"

@@ -11,7 +11,7 @@ from feeds.formatter import Formatter
 from feeds.models import FeedSource
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer, make_entries, make_rss
-from tests.test_fetcher import LoopbackDNS
+from tests.fetcher_kit import LoopbackDNS
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from bot.console import render_brief
 from bot.discord import render as discord_render
 from bot.slack import render as slack_render
 from feeds.condense import condense
-from tests.test_condense import ZEPHYRA, story
+from tests.condense_kit import ZEPHYRA, story
 from tests.test_discord_render import HOSTILE as DISCORD_HOSTILE, visible_text
 from tests.test_slack_render import HOSTILE as SLACK_HOSTILE, assert_inert
 

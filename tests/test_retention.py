@@ -17,7 +17,7 @@ from feeds.models import Subscription, utcnow
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.stories import archive_entry, strategy_entry
-from tests.test_store import make
+from tests.store_kit import make
 
 LINK = "https://news.example.com/story/1"
 

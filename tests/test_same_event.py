@@ -21,7 +21,7 @@ from feeds.same_event import SYSTEM, pair_block, parse_same
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.stories import archive_entry, strategy_entry
-from tests.test_judge import Scripted, judge_of, offline
+from tests.judge_kit import Scripted, judge_of, offline
 
 pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
 

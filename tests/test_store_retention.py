@@ -11,7 +11,7 @@ import pytest
 import storage.retention
 from feeds.models import Brief
 from storage.store import Store
-from tests.test_store import T0, make
+from tests.store_kit import T0, make
 
 OLD_SEEN, NEW_SEEN = T0, T0 + timedelta(days=200)
 CUTOFF = T0 + timedelta(days=20)

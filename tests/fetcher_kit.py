@@ -1,0 +1,51 @@
+"""Shared pieces of the fetcher tests: the local feed server with one cached feed, a
+fetcher allowed to reach loopback, a resolver sending every name there, and the
+FetchError a fetch ends with. Modules declare
+`server = pytest.fixture(feed_server, name="server")` and the like."""
+from __future__ import annotations
+
+import socket
+from datetime import datetime, timezone
+
+import pytest
+from aiohttp.abc import AbstractResolver
+
+from feeds.fetcher import FetchError, Fetcher, FetchPolicy
+from tests.fakes.feedserver import FeedServer, make_entries, make_rss
+
+
+FEED = make_rss("Example AI News", make_entries(20, paragraphs=8))
+
+
+async def feed_server():
+    """The `server` fixture: a FeedServer with /feed.xml, cacheable for five minutes."""
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", FEED, headers={"Cache-Control": "public, max-age=300"},
+                last_modified=datetime(2026, 11, 20, 12, tzinfo=timezone.utc))
+        yield srv
+
+
+async def loopback_fetcher():
+    async with Fetcher(FetchPolicy(allow_private=True)) as f:
+        yield f
+
+
+def policy(**kw) -> FetchPolicy:
+    return FetchPolicy(allow_private=True, **kw)
+
+
+class LoopbackDNS(AbstractResolver):
+    """Resolves every name to 127.0.0.1, so tests can use many host names."""
+
+    async def resolve(self, host, port=0, family=socket.AF_INET):
+        return [{"hostname": host, "host": "127.0.0.1", "port": port,
+                 "family": socket.AF_INET, "proto": 0, "flags": 0}]
+
+    async def close(self):
+        pass
+
+
+async def fetch_error(fetcher: Fetcher, url: str, **kw) -> FetchError:
+    with pytest.raises(FetchError) as info:
+        await fetcher.fetch(url, **kw)
+    return info.value

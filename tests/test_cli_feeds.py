@@ -1,0 +1,113 @@
+"""`ainews feeds add/remove/list/resume` (bot/cli_feeds.py): unsafe and pasted URLs,
+a checked add, and what list and resume say about paused feeds."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from tests.cli_kit import run_cli, paused_feed, db_env
+from tests.fakes.feedserver import FeedServer, make_rss
+from tests.fakes.stories import strategy_entry
+
+
+env = pytest.fixture(db_env, name="env")
+
+
+@pytest.mark.parametrize("url,words", [
+    ("file:///etc/passwd", "only http and https"),
+    ("http://169.254.169.254/latest/meta-data", "169.254.169.254"),
+    # What to do about it, for an intranet feed: the setting by name.
+    ("http://10.1.2.3/rss", "is a private address; refused (AINEWS_ALLOW_PRIVATE_HOSTS=1"),
+    ("http://0.0.0.0/rss", "0.0.0.0 is an unspecified address"),
+])
+def test_feeds_add_refuses_unsafe_urls(env, capsys, url, words):
+    env.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "0")
+    code, _, err = run_cli(capsys, "feeds", "add", url)
+    assert code == 1 and words in err
+
+
+async def test_feeds_commands_take_a_pasted_url_with_spaces_around_it(env, capsys):
+    # `feeds add " URL " --tag x` stored the stripped URL, then looked up the raw one:
+    # a traceback, and the tags were lost.
+    import asyncio
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))
+        url = srv.url("/feed.xml")
+        code, _, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add", f" {url}\n",
+                                             "--tag", "labs")
+    _, out, _ = run_cli(capsys, "feeds", "list", "--json")
+    assert code == 0 and json.loads(out)["tags"] == ["labs"]
+    assert run_cli(capsys, "feeds", "resume", f"{url} ")[0] == 0
+    assert run_cli(capsys, "feeds", "remove", f" {url}")[0] == 0
+
+
+async def test_feeds_add_checks_the_feed_then_remove(env, capsys):
+    import asyncio
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))
+        srv.add("/page", "<html><body>no feed here</body></html>", content_type="text/html")
+        url = srv.url("/feed.xml")
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add", url,
+                                               "--tag", "labs")
+        assert code == 0 and "Added feed Example AI" in out
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add", url)
+        assert code == 0 and "Already following Example AI" in out
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add",
+                                               url.replace("http://", "HTTP://"), "--tag", "labs")
+        assert code == 0 and f"Already following Example AI ({url})" in out
+        code, _, err = await asyncio.to_thread(run_cli, capsys, "feeds", "add", srv.url("/page"))
+        assert code == 1 and "not a feed" in err
+    code, out, _ = run_cli(capsys, "feeds", "list", "--json")
+    row = json.loads(out)
+    assert (row["health"], row["name"], row["tags"]) == ("new", "Example AI", ["labs"])
+    assert run_cli(capsys, "feeds", "remove", url)[0] == 0
+    code, _, err = run_cli(capsys, "feeds", "remove", url)
+    assert code == 2 and "no feed with url" in err
+
+
+def test_feeds_list_shows_what_remove_and_resume_need(env, capsys):
+    # `feeds remove URL` and `feeds resume URL` take the URL: the list must show it, and
+    # a paused feed has no next poll until it is resumed.
+    url = "https://gone.example/rss"
+    paused_feed("Gone", url)
+    code, out, _ = run_cli(capsys, "feeds", "list")
+    head, row = out.splitlines()
+    assert code == 0 and "url" in head and url in row
+    assert row.split()[:3] == ["paused", "Gone", "-"]
+
+
+def test_feeds_resume_says_whether_the_feed_was_paused(env, capsys):
+    # Resuming a healthy feed printed "resumed URL", as if it had been paused.
+    from datetime import timedelta
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    ok, waiting, gone = ("https://ok.example/rss", "https://slow.example/rss",
+                         "https://gone.example/rss")
+    paused_feed("Gone", gone)
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.upsert_feed(FeedSource("Ok", ok))
+        store.upsert_feed(FeedSource("Slow", waiting))
+        store.record_fetch_failure(waiting, now=utcnow(), kind="http",
+                                   next_poll=utcnow() + timedelta(hours=1),
+                                   message="fetcher: slow.example answered HTTP 503")
+    assert run_cli(capsys, "feeds", "resume", ok)[1] == f"{ok} is not paused; it is polled as usual\n"
+    out = run_cli(capsys, "feeds", "resume", waiting)[1]
+    assert "was not paused" in out and "backoff after 1 failure is cleared" in out
+    assert run_cli(capsys, "feeds", "resume", gone)[1].startswith(f"resumed {gone}; ")
+
+
+def test_feeds_resume_all_resumes_every_paused_feed(env, capsys):
+    # After days without network every feed is paused (10 failures each): resuming
+    # them one URL at a time was the only way back.
+    from storage.store import Store
+    urls = [f"https://gone{i}.example/rss" for i in range(3)]
+    for i, url in enumerate(urls):
+        paused_feed(f"Gone {i}", url)
+    code, out, _ = run_cli(capsys, "feeds", "resume", "all")
+    assert code == 0 and "resumed 3 paused feeds" in out
+    with Store(os.environ["AINEWS_DB"]) as store:
+        assert not any(store.feed_state(u).paused for u in urls)
+    code, out, _ = run_cli(capsys, "feeds", "resume", "all")
+    assert code == 0 and "no feed is paused" in out

@@ -1,0 +1,149 @@
+"""`ainews` lookups (latest, search, company, topic) over a stored archive: titles,
+minus words, limits and counts said the way chat says them."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from bot.cli import main
+from tests.cli_kit import run_cli, db_env
+
+
+env = pytest.fixture(db_env, name="env")
+
+
+@pytest.mark.parametrize("flags, title", [
+    ([], "Latest stories"),
+    (["--strategy-only"], "Latest AI strategy news"),
+])
+def test_latest_is_titled_for_what_it_lists(env, capsys, flags, title):
+    from feeds.models import Story, utcnow
+    from storage.store import Store
+    store = Store(os.environ["AINEWS_DB"])
+    store.add_new_stories([Story("s1", "https://a.example/1", "A phone review", "Nice.", "A",
+                                 "https://a.example/rss", utcnow())], backlog=False, now=utcnow())
+    store.close()
+    code, out, _ = run_cli(capsys, "latest", *flags)
+    assert code == 0 and out.splitlines()[0] == title
+
+
+@pytest.fixture
+def archive(env):
+    """Three stored stories about OpenAI (one with Microsoft, one with Nvidia)."""
+    from datetime import timedelta
+    from feeds.models import Story, utcnow
+    from storage.store import Store
+    now = utcnow()
+    rows = [("m", "OpenAI signs a Microsoft cloud deal", "OpenAI and Microsoft extend it."),
+            ("t", "OpenAI opens a Tokyo office", "OpenAI will hire in Japan."),
+            ("n", "Nvidia ships chips to OpenAI", "Nvidia said OpenAI bought them.")]
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.add_new_stories([Story(sid, f"https://a.example/{sid}", title, text, "A",
+                                     "https://a.example/rss", now - timedelta(hours=i))
+                               for i, (sid, title, text) in enumerate(rows)],
+                              backlog=False, now=now)
+
+
+@pytest.mark.parametrize("argv, found", [
+    (["openai", "-microsoft"], {"t", "n"}),
+    (["-microsoft", "openai"], {"t", "n"}),
+    (["--json", "openai", "-microsoft", "-nvidia"], {"t"}),
+    (["openai", "-nvidia", "--limit", "5"], {"m", "t"}),     # -nvidia is no -n vidia
+    (["-microsoft", "-n", "1", "openai"], {"t"}),
+    (["openai", "-n1", "-microsoft"], {"t"}),
+    (["--limit=1", "openai", "--", "-microsoft"], {"t"}),
+])
+def test_search_leaves_out_minus_words_wherever_they_are(archive, capsys, argv, found):
+    """`-microsoft` was an unknown option to argparse: `ainews search openai -microsoft`
+    stopped with a usage error. The options still work before, between and after."""
+    if "--json" not in argv:
+        argv = [*argv, "--json"] if "--" not in argv else ["--json", *argv]
+    code, out, err = run_cli(capsys, "search", *argv)
+    assert code == 0, err
+    assert {json.loads(line)["id"] for line in out.splitlines()} == found
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_search_says_when_it_shows_stories_with_only_some_words(archive, capsys, as_json):
+    code, out, err = run_cli(capsys, "search", "tokyo", "nvidia", *["--json"] * as_json)
+    note = "No story has all of: tokyo nvidia; showing stories with any of them."
+    assert code == 0 and note in (err if as_json else out)
+    if as_json:     # the rows stay JSON
+        assert {json.loads(line)["id"] for line in out.splitlines()} == {"t", "n"}
+    code, out, err = run_cli(capsys, "search", "openai", "tokyo")
+    assert code == 0 and "Tokyo" in out and "No story has all" not in out + err
+
+
+@pytest.mark.parametrize("argv, eg", [
+    (["company", "openai", "--limit", "0"], "`ainews company Alibaba --limit 3`"),
+    (["topic", "pricing", "-n", "501"], "`ainews topic pricing --limit 3`"),
+    (["latest", "--limit", "-1"], "`ainews latest --limit 5`"),
+])
+def test_a_bad_limit_names_the_command_typed(archive, capsys, argv, eg):
+    # A usage error, exit 2 like argparse's others (it was 1, "no such company").
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "is out of range" in err and f"e.g. {eg}" in err, err
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["latest", "3", "4"], "ainews latest: unexpected '3 4': use `ainews latest [--limit "
+                           "LIMIT] [--topic TOPIC]`"),
+    (["latest", "--limit", "3", "4"], "ainews latest: unexpected '4'"),
+    (["company", "openai", "3", "4"], "use `ainews company NAME [--limit LIMIT]`: one "
+                                      "company and at most one LIMIT"),
+    (["topic", "chips", "3", "4"], "use `ainews topic SLUG [--limit LIMIT]`: one topic"),
+])
+def test_extra_counts_say_what_the_command_takes(archive, capsys, argv, said):
+    """`ainews latest 3 4` printed the usage of ainews itself and "unrecognized
+    arguments"; `ainews company openai 3 4` "no company 'openai 3 4'"."""
+    try:
+        code = main(argv)
+    except SystemExit as stop:
+        code = stop.code
+    err = capsys.readouterr().err
+    assert code in (1, 2) and said in err and len(err.strip().splitlines()) == 1, err
+    assert "no company" not in err and "usage: ainews [-h]" not in err
+
+
+def test_the_command_line_lists_more_than_a_chat_answer_holds(archive, capsys):
+    """A script reading `latest --json --limit 100` was refused: "give a whole number
+    from 1 to 25", the cap of one chat message. The command line takes up to 500."""
+    from feeds.models import Story, utcnow
+    from storage.store import Store
+    with Store(os.environ["AINEWS_DB"]) as store:   # 30 in all with the archive's three
+        store.add_new_stories([Story(f"x{i}", f"https://a.example/x{i}", f"OpenAI deal {i}",
+                                     "OpenAI signed it.", "A", "https://a.example/rss", utcnow())
+                               for i in range(27)], backlog=False, now=utcnow())
+    code, out, _ = run_cli(capsys, "latest", "--json", "--limit", "100")
+    assert code == 0 and len(out.splitlines()) == 30
+    with pytest.raises(SystemExit):
+        main(["latest", "--limit", "501"])
+    assert "from 1 to 500" in capsys.readouterr().err
+
+
+def test_search_options_still_say_what_is_wrong(archive, capsys):
+    with pytest.raises(SystemExit):
+        run_cli(capsys, "search", "openai", "--limit")
+    assert "--limit" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("words", [["open", "source"], ["open-source"], ["Open", "Source"],
+                                   ["open", "source", "--limit", "5"]])
+def test_topic_takes_a_label_of_several_words_as_chat_does(env, capsys, words):
+    """`ainews topic open source` was an argparse error ('unrecognized arguments');
+    `/topic open source` in chat finds the open-source stories."""
+    from feeds.models import Classification, Story, utcnow
+    from storage.store import Store
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.add_new_stories([Story(
+            "o", "https://a.example/o", "Alibaba open-sources its Qwen model", "Apache 2.0.",
+            "A", "https://a.example/rss", utcnow(),
+            classification=Classification(True, 3.0, ("Alibaba",), ("open-source",)))],
+            backlog=False, now=utcnow())
+    code, out, err = run_cli(capsys, "topic", *words)
+    assert code == 0, err
+    assert "Alibaba open-sources its Qwen model" in out

@@ -1,0 +1,134 @@
+"""`ainews` settings: the environment, `.env` in the working directory, paths from
+home, the user data and feeds files; each mistake is one line."""
+from __future__ import annotations
+
+import pytest
+
+from tests.cli_kit import run_cli, db_env
+
+
+env = pytest.fixture(db_env, name="env")
+
+
+@pytest.mark.parametrize("var,value,words", [
+    ("AINEWS_POLL_MINUTES", "abc", "AINEWS_POLL_MINUTES='abc' is not a number"),
+    ("AINEWS_POLL_MINUTES", "-1", "AINEWS_POLL_MINUTES='-1' must be at least"),
+    ("AINEWS_ALLOW_PRIVATE_HOSTS", "maybe", "AINEWS_ALLOW_PRIVATE_HOSTS='maybe' is not a yes/no"),
+    ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL='slack.com/api' must start with http"),
+    ("DISCORD_GUILD_ID", "guild", "DISCORD_GUILD_ID='guild' is not a whole number"),
+    # Not numbers a schedule or a timeout can use: they crashed every feed's poll.
+    ("AINEWS_POLL_MINUTES", "nan", "AINEWS_POLL_MINUTES='nan' is not a number"),
+    ("AINEWS_POLL_MINUTES", "inf", "AINEWS_POLL_MINUTES='inf' must be at most 1440"),
+    ("AINEWS_POLL_MINUTES", "1e308", "AINEWS_POLL_MINUTES='1e308' must be at most"),
+    ("LLM_TIMEOUT", "nan", "LLM_TIMEOUT='nan' is not a number"),
+    ("LLM_CONCURRENCY", "0", "LLM_CONCURRENCY='0' must be at least 1"),
+    ("AINEWS_HTTP_PORT", "99999", "AINEWS_HTTP_PORT='99999' must be at most 65535"),
+    ("AINEWS_MAX_POST_AGE_HOURS", "2d", "AINEWS_MAX_POST_AGE_HOURS='2d' is not a number"),
+    ("AINEWS_MAX_POST_AGE_HOURS", "-1", "AINEWS_MAX_POST_AGE_HOURS='-1' must be at least 0"),
+    ("AINEWS_MAX_POST_AGE_HOURS", "nan", "AINEWS_MAX_POST_AGE_HOURS='nan' is not a number"),
+    ("AINEWS_KEEP_DAYS", "abc", "AINEWS_KEEP_DAYS='abc' is not a whole number"),
+    ("AINEWS_KEEP_DAYS", "-1", "AINEWS_KEEP_DAYS='-1' must be at least 0"),
+    ("AINEWS_KEEP_DAYS", "2", "AINEWS_KEEP_DAYS='2' must be 0 (keep everything) or at least 3"),
+    # Half an LLM configuration left the LLM condenser off without a word.
+    ("LLM_BASE_URL", "http://127.0.0.1:11434/v1", "LLM_MODEL is not set"),
+    ("LLM_API_KEY", "sk-test", "LLM_MODEL is not set"),
+    ("LLM_MODEL", "qwen-plus", "LLM_BASE_URL or LLM_API_KEY"),
+])
+def test_bad_setting_stops_with_one_line(env, capsys, var, value, words):
+    env.setenv(var, value)
+    code, out, err = run_cli(capsys, "latest")
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+
+
+def test_dotenv_is_read_from_the_working_directory(env, capsys, tmp_path):
+    (tmp_path / ".env").write_text("AINEWS_POLL_MINUTES=soon\n")
+    code, _, err = run_cli(capsys, "latest")
+    assert code == 2 and "AINEWS_POLL_MINUTES='soon'" in err
+
+
+@pytest.mark.parametrize("line, words", [
+    ("AINEWS_POLL_MINUTE=1", "sets AINEWS_POLL_MINUTE, which ainews does not read (did you "
+                             "mean AINEWS_POLL_MINUTES?)"),
+    ("AINEWS_FOO=1", "sets AINEWS_FOO, which ainews does not read; fix or remove it"),
+    ("SLACK_BOT_TOKN=xoxb-1", "(did you mean SLACK_BOT_TOKEN?)"),
+    # Names are case-sensitive: these were skipped without a word, as misspelt ones were.
+    ("ainews_poll_minutes=1", "sets ainews_poll_minutes, which ainews does not read (did "
+                              "you mean AINEWS_POLL_MINUTES?)"),
+    ("slack_bot_token=xoxb-1", "(did you mean SLACK_BOT_TOKEN?)"),
+    ("AINEWS_CONSOLE", "names AINEWS_CONSOLE without a value; write AINEWS_CONSOLE=VALUE"),
+])
+def test_a_misspelt_setting_in_dotenv_is_one_line(env, capsys, tmp_path, line, words):
+    # The misspelt line was skipped without a word: the default applied while the
+    # operator believed the setting was in force.
+    (tmp_path / ".env").write_text(f"AINEWS_DB={tmp_path / 'x.db'}\n{line}\n")
+    code, _, err = run_cli(capsys, "latest")
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+
+
+def test_another_tools_settings_in_dotenv_are_left_alone(env, capsys, tmp_path):
+    (tmp_path / ".env").write_text("SLACK_WEBHOOK_URL=https://hooks.example/x\n"
+                                   "COMPOSE_PROJECT_NAME=news\nslack_webhook_url=x\n"
+                                   "export PATH\nAINEWS_POLL_MINUTES=soon\n")
+    code, _, err = run_cli(capsys, "latest")
+    assert code == 2 and "AINEWS_POLL_MINUTES='soon'" in err     # read past them
+
+
+@pytest.mark.parametrize("content, words", [
+    # Notepad's "Unicode" is UTF-16: the .env gave a UnicodeDecodeError traceback.
+    ("AINEWS_POLL_MINUTES=5\n".encode("utf-16"), ".env is not UTF-8"),
+    # A line python-dotenv can't read was skipped without a word: the default applied.
+    (b'AINEWS_POLL_MINUTES="5\n', ".env line 1 (AINEWS_POLL_MINUTES) cannot be read"),
+    (b"A=1\nexport SLACK_BOT_TOKEN='xoxb-secret\n", ".env line 2 (SLACK_BOT_TOKEN)"),
+])
+def test_unreadable_dotenv_is_one_line(env, capsys, tmp_path, content, words):
+    (tmp_path / ".env").write_bytes(content)
+    code, _, err = run_cli(capsys, "latest")
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+    assert "xoxb" not in err   # the line is not quoted: it may hold a secret
+
+
+def test_paths_from_home_are_expanded(env, capsys, tmp_path):
+    # `.env`, docker's --env-file and systemd pass "~/..." as is (no shell expands it):
+    # the database failed to open ("unable to open database file") and the feeds file
+    # could not be read.
+    env.setenv("HOME", str(tmp_path))
+    (tmp_path / "feeds.toml").write_text('[[feed]]\nname = "Wire"\n'
+                                         'url = "http://127.0.0.1:9/rss"\n')
+    env.setenv("AINEWS_DB", "~/data/ainews.db")
+    env.setenv("AINEWS_FEEDS", "~/feeds.toml")
+    code, out, err = run_cli(capsys, "poll", "--once")
+    assert code == 0 and "1 feed polled" in out
+    assert (tmp_path / "data" / "ainews.db").is_file()
+    code, out, err = run_cli(capsys, "--db=~/data/ainews.db", "status")
+    assert code == 0 and "feeds      1 failing" in out, err
+
+
+@pytest.mark.parametrize("argv", [
+    ["latest", "--db", "{db}", "--json"], ["search", "openai", "--db", "{db}"],
+    ["feeds", "list", "--db={db}"], ["--db", "{db}", "company", "qwen"]])
+def test_db_is_taken_before_or_after_the_command(env, capsys, tmp_path, argv):
+    """`ainews latest --db x.db` was "unrecognized arguments": --db is global, and
+    users type it where the rest of the command is."""
+    missing = tmp_path / "elsewhere.db"
+    code, _, err = run_cli(capsys, *[a.format(db=missing) for a in argv])
+    assert code == 2 and f"no database at {missing}" in err
+
+
+def test_bad_user_data_file_is_one_line(env, capsys, tmp_path):
+    (tmp_path / "mine.toml").write_text("[[company]\nname = ")
+    env.setenv("AINEWS_USER_DATA", str(tmp_path / "mine.toml"))
+    from storage.store import Store
+    Store(tmp_path / "db" / "ainews.db").close()
+    code, _, err = run_cli(capsys, "company", "qwen")
+    assert code == 2 and "mine.toml" in err and len(err.strip().splitlines()) == 1
+    assert "AINEWS_USER_DATA" in err      # where the path was set, not only the path
+
+
+@pytest.mark.parametrize("argv", [("poll", "--once"), ("run", "--once")])
+def test_a_missing_feeds_file_names_the_setting(env, capsys, tmp_path, argv):
+    # "feeds: cannot read feeds.toml: No such file or directory" did not say which
+    # setting to fix (the README promises one line naming the variable).
+    env.setenv("AINEWS_FEEDS", str(tmp_path / "my-feeds.toml"))
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "my-feeds.toml" in err and "AINEWS_FEEDS" in err

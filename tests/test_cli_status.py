@@ -1,0 +1,80 @@
+"""`ainews status`: feed health, the queue, posts waiting after a failed try, and
+feed text shown without terminal escapes."""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.cli_kit import run_cli, db_env
+from tests.fakes.feedserver import FeedServer, make_rss
+from tests.fakes.stories import strategy_entry
+
+
+env = pytest.fixture(db_env, name="env")
+
+
+async def test_status_reports_feed_health_and_queue(env, capsys, tmp_path):
+    async with FeedServer() as srv:
+        srv.add("/ok.xml", make_rss("Ok", [strategy_entry(0)]))
+        srv.script("/bad.xml", [500])
+        feeds = tmp_path / "feeds.toml"
+        feeds.write_text(f'[[feed]]\nname = "Ok"\nurl = "{srv.url("/ok.xml")}"\n'
+                         f'[[feed]]\nname = "Bad"\nurl = "{srv.url("/bad.xml")}"\n')
+        env.setenv("AINEWS_FEEDS", str(feeds))
+        import asyncio
+        await asyncio.to_thread(run_cli, capsys, "poll", "--once")
+    code, out, _ = run_cli(capsys, "status", "--json")
+    status = json.loads(out)
+    assert code == 0 and status["feeds"] == {"ok": 1, "failing": 1}
+    assert status["last_poll"] and "HTTP 500" in status["problem_feeds"][0]["last_error"]
+    code, out, _ = run_cli(capsys, "status")
+    assert "feeds needing attention" in out and "Bad" in out
+    assert out.startswith("database ")      # not after a blank line
+
+
+def test_status_shows_posts_waiting_after_a_failed_try(env, capsys):
+    """Slack refusing the bot token (or an outage, a 429 storm) holds every post: the
+    status said only "3 due", as if all were well, and no failed post or paused channel."""
+    from datetime import datetime, timedelta, timezone
+    from storage.store import Store
+    from tests.fakes.slack import make_brief
+    now = datetime.now(timezone.utc)
+    Path(os.environ["AINEWS_DB"]).parent.mkdir(parents=True)
+    with Store(os.environ["AINEWS_DB"]) as store:
+        for i in range(3):
+            store.enqueue_post(cluster_id=f"k{i}", brief=make_brief(id=f"s{i}"),
+                               platform="slack", workspace="T1", channel="C1", held=False,
+                               now=now)
+        store.claim_post(1, now)
+        store.record_retry(1, next_attempt=now + timedelta(minutes=10), error=(
+            "slack: chat.postMessage to C1 failed: token_revoked: the bot token was "
+            "revoked; reinstall the app; posts wait until the token works"))
+    code, out, _ = run_cli(capsys, "status")
+    assert code == 0 and "posts waiting after a failed try" in out
+    assert "token_revoked" in out and "3 due" in out
+    (row,) = json.loads(run_cli(capsys, "status", "--json")[1])["retrying_posts"]
+    assert row["platform"] == "slack" and row["channel"] == "C1" and row["posts"] == 1
+    assert row["next_try"].startswith(str((now + timedelta(minutes=10)).year))
+
+
+def test_status_shows_feed_text_without_terminal_escapes(env, capsys, tmp_path):
+    """A failed post's headline is feed text: an ANSI/OSC sequence in it must not reach
+    the operator's terminal (recolour it, retitle the window, hide lines)."""
+    from datetime import datetime, timezone
+    from feeds.models import Brief
+    from storage.store import Store
+    hostile = "\x1b]0;pwned\x07\x1b[2J\x1b[31mOpenAI\u202e cuts\nprices"
+    with Store(tmp_path / "db" / "ainews.db") as store:
+        b = Brief(id="s1", headline=hostile, bullets=(), why_it_matters="",
+                  url="https://news.example/1", source="Wire\x1b[8m",
+                  published=datetime(2026, 3, 2, tzinfo=timezone.utc), strategy=True)
+        store.enqueue_post(cluster_id="s1", brief=b, platform="slack", workspace="T",
+                           channel="C\x1b[1m", held=False, now=b.published)
+        store.record_failed(1, "rejected: \x1b[5mblink")
+    code, out, _ = run_cli(capsys, "status")
+    assert code == 0 and "failed posts" in out
+    assert "]0;pwned" in out and "OpenAI cuts prices" in out     # shown, defused
+    assert not any(c in out for c in "\x1b\x07\u202e")

@@ -1,0 +1,121 @@
+"""`/feeds` through the neutral layer (bot/commands_feeds.py): admin only, unsafe and
+known URLs, a tested add, feeds needing attention first, resuming paused feeds."""
+from __future__ import annotations
+
+import pytest
+
+from bot.commands import Commands
+from bot.config import Settings
+from feeds.fetcher import FetchPolicy, Fetcher
+from tests.classify_kit import gazetteer_classifier
+from tests.commands_kit import ADMIN, MEMBER, seeded_store, core_commands
+from tests.fakes.feedserver import FeedServer, make_entries, make_rss
+
+
+classifier = pytest.fixture(gazetteer_classifier, name="classifier", scope="module")
+store = pytest.fixture(seeded_store, name="store")
+commands = pytest.fixture(core_commands, name="commands")
+
+
+# ---- feeds --------------------------------------------------------------------------------
+async def test_feeds_admin_only(commands):
+    assert (await commands.feeds(MEMBER, "list")).kind == "error"
+
+
+@pytest.mark.parametrize("url, message", [
+    ("http://127.0.0.1/feed.xml", "127.0.0.1"),
+    ("file:///etc/passwd", "only http and https"),
+])
+async def test_feeds_add_refuses_unsafe_urls(commands, url, message):
+    reply = await commands.feeds(ADMIN, "add", url)
+    assert reply.kind == "error" and message in reply.text
+    assert commands.store.feed_states() == []
+
+
+@pytest.mark.parametrize("typed", [
+    "https://news.example.com/rss", "HTTPS://News.Example.COM/rss",
+    "https://news.example.com:443/rss", " https://NEWS.example.com/rss ",
+])
+async def test_feeds_add_knows_a_feed_however_its_scheme_and_host_are_spelt(commands, typed):
+    # HTTP://Example.COM/rss was added beside http://example.com/rss: one feed, polled twice.
+    from feeds.models import FeedSource
+    commands.store.upsert_feed(FeedSource("News", "https://news.example.com/rss"))
+    reply = await commands.feeds(ADMIN, "add", typed)
+    assert reply.text == "Already following News (https://news.example.com/rss)."
+    assert len(commands.store.feed_states()) == 1
+
+
+async def test_feeds_add_test_fetches_and_lists(store, classifier, clock):
+    settings = Settings(allow_private_hosts=True)
+    commands = Commands(store, classifier, settings=settings, clock=clock,
+                        fetcher_factory=lambda: Fetcher(FetchPolicy(allow_private=True)))
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI Wire", make_entries(3)))
+        srv.add_html_with_feed("/", "/feed.xml")
+        added = await commands.feeds(ADMIN, "add", srv.url("/feed.xml"))
+        assert added.kind == "text" and "Example AI Wire" in added.text
+        page = await commands.run_text(ADMIN, f"feeds add {srv.url('/')}")
+        assert page.kind == "error" and srv.url("/feed.xml") in page.text
+        missing = await commands.feeds(ADMIN, f"add {srv.url('/nope.xml')} Nope")
+        assert missing.kind == "error" and "404" in missing.text
+    listing = await commands.feeds(ADMIN, "list")
+    assert "Example AI Wire" in listing.text and listing.text.startswith("1 feed:")
+    assert (await commands.feeds(ADMIN, "remove", srv.url("/feed.xml"))).kind == "text"
+    assert (await commands.feeds(ADMIN, "remove", srv.url("/feed.xml"))).kind == "error"
+    assert (await commands.feeds(ADMIN, "frob")).kind == "error"
+
+
+async def test_feeds_needing_attention_head_the_list(commands, store, clock):
+    # Discord cuts a reply at 4,096 characters: with 60+ feeds listed by name, a paused
+    # "Zeit" feed fell off the end, and with it the way to resume it.
+    from feeds.models import FeedSource
+    for i in range(80):
+        store.upsert_feed(FeedSource(f"Wire {i:02d}", f"https://wire{i}.example/rss"))
+    store.upsert_feed(FeedSource("Zeit Online", "https://zeit.example/rss"))
+    for _ in range(10):
+        store.record_fetch_failure("https://zeit.example/rss", now=clock(), next_poll=clock(),
+                                   kind="http", message="fetcher: zeit.example answered 410")
+    lines = (await commands.feeds(ADMIN, "list")).text.splitlines()
+    assert lines[0] == "81 feeds (1 paused):"
+    assert lines[1].startswith("  [paused] Zeit Online")
+
+
+async def test_a_paused_feed_can_be_resumed_from_chat(commands, store, clock):
+    # `/feeds list` showed a feed paused after 10 failures, and chat had no way to
+    # resume it (only `ainews feeds resume` on the bot's host).
+    from feeds.models import FeedSource
+    url = "https://down.example/rss"
+    store.upsert_feed(FeedSource("Down Wire", url))
+    for _ in range(10):
+        store.record_fetch_failure(url, now=clock(), next_poll=clock(), kind="http",
+                                   message="fetcher: down.example answered HTTP 503")
+    listing = await commands.feeds(ADMIN, "list")
+    assert "[paused]" in listing.text and f"feeds resume {url}" in listing.text
+    assert (await commands.feeds(MEMBER, "resume", url)).kind == "error"
+    resumed = await commands.run_text(ADMIN, f"feeds resume {url}")
+    assert resumed.kind == "text" and "Down Wire" in resumed.text
+    state = store.feed_state(url)
+    assert not state.paused and state.failures == 0
+    again = await commands.feeds(ADMIN, "resume", url)
+    assert again.kind == "error" and "not paused" in again.text
+    unknown = await commands.feeds(ADMIN, "resume", "https://nowhere.example/rss")
+    assert unknown.kind == "error" and "feeds list" in unknown.text
+
+
+async def test_every_paused_feed_can_be_resumed_from_chat_at_once(commands, store, clock):
+    # After an outage paused many feeds, chat had to resume them one URL at a time.
+    from feeds.models import FeedSource
+    urls = [f"https://down{i}.example/rss" for i in range(3)]
+    for i, url in enumerate(urls):
+        store.upsert_feed(FeedSource(f"Down {i}", url))
+        for _ in range(10 if i < 2 else 1):
+            store.record_fetch_failure(url, now=clock(), next_poll=clock(), kind="http",
+                                       message="fetcher: answered HTTP 503")
+    header = (await commands.feeds(ADMIN, "list")).text.splitlines()[0]
+    assert header.endswith("`feeds resume all` resumes every paused one.")
+    resumed = await commands.run_text(ADMIN, "feeds resume all")
+    assert resumed.kind == "text" and "Resumed 2 paused feeds" in resumed.text
+    assert [store.feed_state(u).paused for u in urls] == [False, False, False]
+    assert store.feed_state(urls[2]).failures == 1      # not paused: left as it was
+    again = await commands.feeds(ADMIN, "resume", "ALL")
+    assert again.text == "No feed is paused."

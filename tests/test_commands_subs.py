@@ -1,0 +1,250 @@
+"""Channel commands through the neutral layer (bot/commands_subs.py): subscribe,
+unsubscribe, subscriptions and digest, admin only, with their errors and pauses."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+
+from tests.classify_kit import gazetteer_classifier
+from tests.commands_kit import ADMIN, MEMBER, seeded_store, core_commands
+
+
+classifier = pytest.fixture(gazetteer_classifier, name="classifier", scope="module")
+store = pytest.fixture(seeded_store, name="store")
+commands = pytest.fixture(core_commands, name="commands")
+
+
+# ---- subscriptions ----------------------------------------------------------------------
+@pytest.mark.parametrize("target, listed", [
+    ("all", "all AI strategy stories"),
+    ("pricing", "(topic pricing)"),
+    ("qwen", "stories about Alibaba"),
+    ("company:Meta", "stories about Meta"),
+])
+def test_subscribe_and_list(commands, target, listed):
+    reply = commands.subscribe(ADMIN, target)
+    assert reply.kind == "text" and not reply.ephemeral      # the channel sees it
+    assert listed in commands.subscriptions(MEMBER).text
+    again = commands.subscribe(ADMIN, target)
+    assert "already" in again.text
+
+
+@pytest.mark.parametrize("call", [
+    lambda c: c.subscribe(MEMBER, "all"),
+    lambda c: c.unsubscribe(MEMBER, "all"),
+    lambda c: c.digest(MEMBER, "daily", "08:00"),
+    lambda c: c.digest(MEMBER, "off"),
+])
+def test_channel_changes_are_admin_only(commands, call):
+    reply = call(commands)
+    assert reply.kind == "error"
+    assert "only members with the Manage Channels permission" in reply.text
+    assert commands.store.subscriptions_for_channel("discord", "c1") == []
+    assert commands.store.digest_setting("discord", "c1") is None
+
+
+@pytest.mark.parametrize("typed, first", [
+    ("alibabba", "Alibaba"),
+    ("pricng", "pricing"),          # a topic's typo: it came after a company ("Microsoft")
+    ("chipz", "chips"),
+    ("opnai", "OpenAI"),
+])
+def test_unknown_subscription_target_suggests_the_closest_first(commands, typed, first):
+    reply = commands.subscribe(ADMIN, typed)
+    assert reply.kind == "error" and f"did you mean {first}" in reply.text
+    assert commands.store.subscriptions_for_channel("discord", "c1") == []
+
+
+def test_unsubscribe(commands):
+    commands.subscribe(ADMIN, "pricing")
+    commands.subscribe(ADMIN, "Nvidia")
+    assert "no longer" in commands.unsubscribe(ADMIN, "pricing").text
+    text = commands.subscriptions(MEMBER).text
+    assert "Nvidia" in text and "pricing" not in text
+    assert commands.unsubscribe(ADMIN, "chips").kind == "error"
+
+
+def test_unsubscribe_choices_stay_removable_when_the_gazetteer_forgets_a_name(commands):
+    """A picker choice names its kind (`company:X`); one for a company no longer in the
+    company list (a custom one removed from the TOML) must still unsubscribe it."""
+    from feeds.models import Subscription
+    commands.store.subscribe(Subscription("discord", "g1", "c1", "company", "Gone Corp"))
+    [(label, value)] = commands.complete_subscription(ADMIN, "gone")
+    assert (label, value) == ("Gone Corp", "company:Gone Corp")
+    assert "no longer gets stories about Gone Corp" in commands.unsubscribe(ADMIN, value).text
+    assert commands.complete_subscription(ADMIN, "") == []
+
+
+@pytest.mark.parametrize("follows, stopped", [
+    (("pricing", "qwen"), "Alibaba, pricing"),            # named targets only
+    (("all", "pricing"), "all, pricing"),                 # all plus a named target
+    (("Nvidia",), "Nvidia"),
+])
+@pytest.mark.parametrize("typed", ["all", "ALL", "everything"])
+def test_unsubscribe_all_stops_everything_the_channel_follows(commands, follows, stopped,
+                                                              typed):
+    """An operator's channel followed pricing and Alibaba: `unsubscribe all` answered
+    "this channel doesn't follow 'all'", with no one step to stop everything."""
+    for target in follows:
+        commands.subscribe(ADMIN, target)
+    reply = commands.unsubscribe(ADMIN, typed)
+    assert reply.kind == "text" and not reply.ephemeral
+    assert f"no longer gets anything (stopped: {stopped})" in reply.text
+    assert commands.store.subscriptions_for_channel("discord", "c1") == []
+    assert "follows nothing" in commands.subscriptions(MEMBER).text
+    assert "follows nothing" in commands.unsubscribe(ADMIN, "all").text
+
+
+def test_unsubscribe_all_drops_the_waiting_posts_and_keeps_the_digest_setting(commands,
+                                                                              clock):
+    from bot.dispatch import dispatch_new
+    commands.subscribe(ADMIN, "pricing")
+    commands.subscribe(ADMIN, "Baidu")
+    commands.digest(ADMIN, "daily", "18:00", "Europe/London")
+    stored = commands.store.stories_to_dispatch(0, commands.store.last_story_pk())
+    assert dispatch_new(commands.store, stored, clock()) >= 1          # held for 18:00
+    text = commands.unsubscribe(ADMIN, "all").text
+    assert re.search(r"\d+ waiting posts? won't go out", text) and "digest off" in text
+    assert set(commands.store.outbox_counts()) == {"cancelled"}
+
+
+def test_unsubscribe_offers_all_and_help_says_what_it_does(commands):
+    commands.subscribe(ADMIN, "pricing")
+    assert ("Everything this channel follows (stop all)", "all") not in \
+        commands.complete_subscription(ADMIN, "")          # one target: itself is enough
+    commands.subscribe(ADMIN, "Nvidia")
+    assert commands.complete_subscription(ADMIN, "al")[-1] == (
+        "Everything this channel follows (stop all)", "all")
+    assert "unsubscribe all` stops everything" in commands.help(MEMBER).text
+
+
+@pytest.mark.parametrize("target", ["", "   ", None])
+def test_unsubscribe_without_a_target_says_what_to_type(commands, target):
+    # It answered "this channel doesn't follow ''", which tells no one what to do.
+    commands.subscribe(ADMIN, "pricing")
+    reply = commands.unsubscribe(ADMIN, target)
+    assert reply.kind == "error" and "''" not in reply.text
+    assert "unsubscribe chips" in reply.text or "unsubscribe TARGET" in reply.text
+    assert "pricing" in commands.subscriptions(MEMBER).text
+
+
+def test_subscriptions_empty_and_paused(commands):
+    assert "follows nothing" in commands.subscriptions(MEMBER).text
+    commands.subscribe(ADMIN, "all")
+    commands.store.pause_channel("discord", "c1", "bot removed from the server")
+    assert "PAUSED: bot removed from the server" in commands.subscriptions(MEMBER).text
+    assert commands.subscribe(ADMIN, "all").text.startswith("This channel gets again")
+    assert "PAUSED" not in commands.subscriptions(MEMBER).text
+
+
+def test_a_paused_channel_says_so_once_with_one_command_that_resumes_everything(commands):
+    """The pause covers the channel: each subscription repeated the reason with its own
+    'subscribe X to resume', as if each needed a command, though one resumes them all."""
+    for target in ("pricing", "qwen", "Nvidia"):
+        commands.subscribe(ADMIN, target)
+    commands.store.pause_channel("discord", "c1", "Missing Access")
+    text = commands.subscriptions(MEMBER).text
+    assert text.count("Missing Access") == 1 and text.count("— paused") == 3
+    assert "then `subscribe Alibaba` resumes every subscription above" in text
+    resumed = commands.subscribe(ADMIN, "chips").text
+    assert "resumes for its other 3 subscriptions too" in resumed
+    assert "paused" not in commands.subscriptions(MEMBER).text.casefold()
+
+
+@pytest.mark.parametrize("tz, next_digest", [
+    ("Europe/London", "next: Tue 03 Mar 09:00 GMT"),     # clock: Mon 02 Mar 09:00 UTC
+    ("Asia/Shanghai", "next: Tue 03 Mar 09:00 CST"),
+])
+@pytest.mark.parametrize("follows", [True, False])
+def test_subscriptions_show_the_digest_time_zone_and_next_digest(commands, tz, next_digest,
+                                                                 follows):
+    """It said "one digest a day at 09:00 Europe/London": not when the next comes, nor
+    that a day with no new stories sends none; and nothing once the list was empty."""
+    if follows:
+        commands.subscribe(ADMIN, "pricing")
+    commands.digest(ADMIN, "daily", "09:00", tz)
+    text = commands.subscriptions(MEMBER).text
+    assert f"one digest a day at 09:00 {tz} ({next_digest})" in text
+    assert "no digest on a day without new stories" in text
+
+
+def test_all_plus_named_targets_says_the_named_ones_add_nothing(commands):
+    commands.subscribe(ADMIN, "all")
+    assert "already gets all strategy stories" in commands.subscribe(ADMIN, "pricing").text
+    text = commands.subscriptions(MEMBER).text
+    assert "(topic pricing) (already included in all)" in text
+    assert "all AI strategy stories\n" in text
+
+
+def test_subscriptions_are_per_channel(commands):
+    commands.subscribe(ADMIN, "all")
+    other = replace(MEMBER, channel="c2")
+    assert "follows nothing" in commands.subscriptions(other).text
+
+
+# ---- digest -------------------------------------------------------------------------------
+def test_digest_daily_and_off(commands):
+    reply = commands.digest(ADMIN, "daily", "8:30", "Europe/Berlin")
+    assert "08:30 Europe/Berlin" in reply.text and not reply.ephemeral
+    assert "none on a day without new stories" in reply.text
+    setting = commands.store.digest_setting("discord", "c1")
+    assert (setting.at_time, setting.tz) == ("08:30", "Europe/Berlin")
+    commands.subscribe(ADMIN, "all")
+    assert "digest a day at 08:30 Europe/Berlin" in commands.subscriptions(MEMBER).text
+    assert "Digest off" in commands.digest(ADMIN, "off").text
+    assert commands.store.digest_setting("discord", "c1") is None
+
+
+@pytest.mark.parametrize("follows", [False, True])
+def test_a_digest_for_a_channel_that_follows_nothing_says_so(commands, follows):
+    # "now gets one digest a day" for a channel that follows nothing: an empty digest,
+    # waited for in vain.
+    if follows:
+        commands.subscribe(ADMIN, "pricing")
+    text = commands.digest(ADMIN, "daily", "8:30").text
+    assert "digest a day at 08:30" in text
+    assert ("follows nothing" in text and "subscribe all" in text) is not follows
+
+
+@pytest.mark.parametrize("tz, note", [
+    ("EST", "EST has no summer time"),
+    ("GMT", "use Europe/London"),
+    ("Europe/London", None),
+    ("Asia/Shanghai", None),
+    ("UTC", None),
+])
+def test_a_digest_in_a_zone_without_summer_time_says_what_that_means(commands, tz, note):
+    """EST and GMT are valid zone names, but a New York or London channel that picks
+    them gets its digest an hour late all summer, with nothing said."""
+    text = commands.digest(ADMIN, "daily", "09:00", tz).text
+    assert f"09:00 {tz}" in text
+    assert (note in text) if note else ("summer time" not in text)
+
+
+def test_a_mistyped_digest_time_zone_suggests_the_zone_meant(commands):
+    reply = commands.digest(ADMIN, "daily 09:00 Europe/Londn")
+    assert reply.kind == "error" and "did you mean Europe/London?" in reply.text
+    assert commands.store.digest_setting("discord", "c1") is None
+
+
+@pytest.mark.parametrize("args, message", [
+    (("daily", "25:61"), "not a time"),
+    (("daily", "08:30", "Moon/Base"), "unknown time zone"),
+    (("daily",), "give the time of day"),
+    (("weekly", "08:30"), "digest daily HH:MM"),
+])
+def test_digest_errors(commands, args, message):
+    reply = commands.digest(ADMIN, *args)
+    assert reply.kind == "error" and message in reply.text
+    assert commands.store.digest_setting("discord", "c1") is None
+
+
+def test_subscribing_again_lifts_a_channel_pause_for_all_its_subscriptions(commands):
+    commands.subscribe(ADMIN, "pricing")
+    commands.subscribe(ADMIN, "Nvidia")
+    commands.store.pause_channel("discord", "c1", "missing permission")
+    commands.subscribe(ADMIN, "chips")              # the admin fixed the channel
+    text = commands.subscriptions(MEMBER).text
+    assert "PAUSED" not in text and all(t in text for t in ("pricing", "Nvidia", "chips"))

@@ -1,0 +1,150 @@
+"""Slash commands with the real chat core (Commands over an in-memory Store) through
+real discord.py and the fake Discord: lookups, usage, pickers and quoted topics."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.config import Settings
+from tests.discord_kit import EPHEMERAL
+from tests.fakes.discord import running_bot, served
+
+
+fake = pytest.fixture(served, name="fake")
+
+
+@pytest.fixture
+def real_core():
+    from bot.commands import Commands
+    from feeds.classify import Classifier
+    from feeds.models import Classification, Story
+    from storage.store import Store
+
+    store = Store(":memory:")
+    story = Story(id="st1", url="https://news.example/qwen", title="Alibaba open-sources Qwen 3",
+                  text="Alibaba released Qwen 3 weights under Apache-2.0.", source="Reuters",
+                  feed_url="https://news.example/rss",
+                  published=datetime(2026, 3, 1, tzinfo=timezone.utc),
+                  classification=Classification(strategy=True, score=5.0, companies=("Alibaba",),
+                                                topics=("open-source",)))
+    store.add_new_stories([story], backlog=False, now=datetime(2026, 3, 1, tzinfo=timezone.utc))
+    return Commands(store, Classifier(), Settings()), store
+
+
+async def test_real_core_company_lookup_and_autocomplete(fake, real_core):
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        inter = await fake.command("company", {"name": "alibaba"})
+        cb = await fake.callback(inter)
+        complete = await fake.autocomplete("company", {"name": "aliba"}, "name")
+        choices = (await fake.callback(complete))["data"]["choices"]
+    assert cb["data"]["flags"] & EPHEMERAL
+    assert cb["data"]["embeds"][0]["title"] == "Alibaba open-sources Qwen 3"
+    assert {"name": "Alibaba", "value": "Alibaba"} in choices
+
+
+@pytest.mark.parametrize("command, options, usage", [
+    ("company", {"name": "alibaba 3 4"}, "/company name:NAME [limit:LIMIT]"),
+    ("company", {"name": "alibaba 3", "limit": 4}, "/company name:NAME [limit:LIMIT]"),
+    ("topic", {"slug": "chips 3 4"}, "/topic"),
+])
+async def test_a_second_count_gets_the_commands_usage(fake, real_core, command, options,
+                                                      usage):
+    """A count typed into the name box beside the limit was "no company 'alibaba 3' —
+    did you mean Alibaba or Meta?"."""
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        cb = await fake.callback(await fake.command(command, options))
+    shown = cb["data"]["content"]
+    assert cb["data"]["flags"] & EPHEMERAL and "at most one LIMIT" in shown, shown
+    assert usage in shown and "no company" not in shown and "no topic" not in shown, shown
+
+
+@pytest.mark.parametrize("typed", ["qwen", "阿里巴巴", "ＡＬＩＢＡＢＡ"])
+async def test_subscribe_autocomplete_offers_a_company_by_its_alias(fake, real_core, typed):
+    # /company offered Alibaba for "qwen"; /subscribe filtered it out again by its name.
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        complete = await fake.autocomplete("subscribe", {"target": typed}, "target")
+        choices = (await fake.callback(complete))["data"]["choices"]
+    assert {"name": "Alibaba", "value": "Alibaba"} in choices
+    assert "all" not in [c["value"] for c in choices]
+
+
+QUOTED_TOPICS = ['"chips"', "“chips”", "「芯片」", '"chi', "“Chips & comp"]
+
+
+@pytest.mark.parametrize("command, option", [("topic", "slug"), ("latest", "topic"),
+                                             ("subscribe", "target")])
+@pytest.mark.parametrize("typed", QUOTED_TOPICS)
+async def test_topic_pickers_take_quotes_as_the_company_picker_does(fake, real_core, command,
+                                                                    option, typed):
+    """The company picker offered Alibaba for "Alibaba Group" and 「阿里巴巴」; a topic
+    picker offered nothing for "chips" or 「芯片」, which /topic itself accepts."""
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        complete = await fake.autocomplete(command, {option: typed}, option)
+        choices = (await fake.callback(complete))["data"]["choices"]
+        picked = await fake.callback(await fake.command(command, {option: typed}))
+    assert {"name": "Chips & compute (chips)", "value": "chips"} in choices
+    if "”" in typed or "」" in typed or typed.endswith('"'):   # typed whole: the command too
+        assert "no topic" not in str(picked["data"]) and "Chips & compute" in str(picked["data"])
+
+
+async def test_unsubscribe_picker_takes_a_quoted_topic(fake, real_core):
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        await fake.callback(await fake.command("subscribe", {"target": "「芯片」"}))
+        inter = await fake.autocomplete("unsubscribe", {"target": "“chips”"}, "target")
+        choices = [(c["name"], c["value"]) for c in (await fake.callback(inter))["data"]["choices"]]
+    assert choices == [("Chips & compute (chips)", "topic:chips")]
+
+
+async def test_real_core_subscribe_is_stored_for_this_channel(fake, real_core):
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        cb = await fake.callback(await fake.command("subscribe", {"target": "pricing"}))
+    assert not cb["data"].get("flags", 0) & EPHEMERAL
+    (sub,) = store.subscriptions_for_channel("discord", str(fake.channel_ids[0]))
+    assert (sub.workspace, sub.kind, sub.target) == (str(fake.guild_id), "topic", "pricing")
+
+
+@pytest.mark.parametrize("typed, expected", [
+    ("", [("Everything (all strategy stories)", "all"), ("Alibaba", "company:Alibaba"),
+          ("Pricing & monetization (pricing)", "topic:pricing")]),
+    ("PRI", [("Pricing & monetization (pricing)", "topic:pricing")]),
+    ("qwen", [("Alibaba", "company:Alibaba")]),       # an alias names what it follows
+    ("nvidia", []),                                   # followed elsewhere, not here
+])
+async def test_unsubscribe_offers_only_what_this_channel_follows(fake, real_core, typed,
+                                                                 expected):
+    """It offered every topic and company; the one to stop is one the channel follows."""
+    from feeds.models import Subscription
+    core, store = real_core
+    store.subscribe(Subscription("discord", str(fake.guild_id), "1300000000000000999",
+                                 "company", "Nvidia"))
+    async with running_bot(fake, core, store):
+        for target in ("pricing", "qwen", "all"):
+            await fake.callback(await fake.command("subscribe", {"target": target}))
+        inter = await fake.autocomplete("unsubscribe", {"target": typed}, "target")
+        choices = [(c["name"], c["value"]) for c in (await fake.callback(inter))["data"]["choices"]]
+        if choices:     # what it offers, unsubscribe takes
+            cb = await fake.callback(await fake.command("unsubscribe",
+                                                        {"target": choices[-1][1]}))
+            assert "no longer gets" in cb["data"]["content"]
+    assert choices == expected
+
+
+async def test_unsubscribe_offers_at_most_25_of_a_long_list(fake, real_core):
+    from feeds.classify import Classifier
+    from feeds.models import Subscription
+    core, store = real_core
+    names = Classifier().company_names()[:40]
+    for name in names:
+        store.subscribe(Subscription("discord", str(fake.guild_id), str(fake.channel_ids[0]),
+                                     "company", name))
+    async with running_bot(fake, core, store):
+        inter = await fake.autocomplete("unsubscribe", {"target": ""}, "target")
+        choices = (await fake.callback(inter))["data"]["choices"]
+    assert [c["value"] for c in choices] == [f"company:{n}" for n in sorted(names)[:25]]

@@ -1,0 +1,142 @@
+"""Redirects and fetch errors: chains, loops and limits of redirects, HTTP errors
+naming host and status, defused server text, Retry-After, DNS, refused connections and TLS."""
+from __future__ import annotations
+
+import socket
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+
+import pytest
+
+from tests.fakes.feedserver import RawServer, Reply
+from tests.fetcher_kit import FEED, fetch_error, feed_server, loopback_fetcher
+
+
+server = pytest.fixture(feed_server, name="server")
+fetcher = pytest.fixture(loopback_fetcher, name="fetcher")
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+async def test_redirect_chain_is_followed(server, fetcher, status):
+    server.add_redirect("/a", server.url("/b"), status)   # absolute
+    server.add_redirect("/b", "c", status)                # relative
+    server.add_redirect("/c", "/feed.xml", status)
+    r = await fetcher.fetch(server.url("/a"))
+    assert r.body == FEED and r.url == server.url("/a")
+    assert r.final_url == server.url("/feed.xml")
+
+
+@pytest.mark.parametrize("hops", [["/loop1", "/loop2", "/loop1"],
+                                  ["/loop1", "/loop2", "/loop3", "/loop2"]],
+                         ids=["back-to-start", "back-to-a-middle-hop"])
+async def test_redirect_loop_is_reported(server, fetcher, hops):
+    for here, there in zip(hops, hops[1:]):
+        server.add_redirect(here, there)
+    err = await fetch_error(fetcher, server.url("/loop1"))
+    assert err.kind == "redirects" and "loop" in str(err)
+    assert len(server.requests) == len(hops) - 1
+
+
+async def test_a_loop_through_a_long_url_is_reported_in_one_short_line(server, fetcher):
+    """The message is shown in `ainews feeds` and in chat: a 1,000-character Location
+    is cut at 400 characters rather than flooding them."""
+    long_path = "/loop/" + "x" * 1000
+    server.add_redirect("/loop1", long_path)
+    server.add_redirect(long_path, "/loop2")
+    server.add_redirect("/loop2", long_path)
+    err = await fetch_error(fetcher, server.url("/loop1"))
+    assert err.kind == "redirects" and "redirected in a loop" in str(err)
+    assert len(str(err)) == 400 and str(err).endswith("x…")
+
+
+async def test_redirect_without_a_location_is_an_http_error(server, fetcher):
+    server.script("/nowhere", [Reply(302, b"", "text/plain", etag=None)])
+    err = await fetch_error(fetcher, server.url("/nowhere"))
+    assert (err.kind, err.status) == ("http", 302) and "without a Location" in str(err)
+
+
+async def test_five_redirects_are_followed(server, fetcher):
+    for i in range(5):
+        server.add_redirect(f"/r{i}", f"/r{i + 1}")
+    server.add("/r5", FEED)
+    assert (await fetcher.fetch(server.url("/r0"))).body == FEED
+
+
+async def test_more_than_five_redirects_are_refused(server, fetcher):
+    for i in range(6):
+        server.add_redirect(f"/r{i}", f"/r{i + 1}")
+    server.add("/r6", FEED)
+    err = await fetch_error(fetcher, server.url("/r0"))
+    assert err.kind == "redirects" and "more than 5 times" in str(err)
+    assert not server.requests_for("/r6")
+
+
+@pytest.mark.parametrize("status", [300, 305, 400, 403, 404, 500, 502])   # 3xx: no redirect
+async def test_http_errors_name_host_and_status(server, fetcher, status):
+    server.script("/err.xml", [status])
+    err = await fetch_error(fetcher, server.url("/err.xml"))
+    assert (err.kind, err.status) == ("http", status)
+    assert str(err) == f"fetcher: 127.0.0.1:{server.port} answered HTTP {status}"
+
+
+@pytest.mark.parametrize("response,shown", [
+    (b"HTTP/1.1 302 Found\r\nLocation: http://\x1b[31mevil\x1b]0;owned\x07/\r\n\r\n",
+     "http://\\x1b[31mevil\\x1b]0;owned\\x07/ is not a valid URL"),
+    (b"HTTP/1.1 2x0 \x1b[2J\r\n\r\n", "sent a malformed response (Bad status line"),
+], ids=["location", "status-line"])
+async def test_what_a_server_sent_is_quoted_without_control_characters(fetcher, response, shown):
+    """The message is logged, stored and printed: an ANSI or OSC escape from the server
+    shows as text rather than driving the operator's terminal."""
+    async with RawServer(response) as raw:
+        err = await fetch_error(fetcher, raw.url("/feed.xml"))
+    assert shown in str(err) and not any(c in str(err) for c in "\x1b\x07\n")
+
+
+async def test_a_malformed_response_names_the_host_not_the_url(fetcher):
+    """aiohttp's message for it ends with the request URL: a private feed's token too."""
+    huge = b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 20_000 + b"\r\nContent-Length: 0\r\n\r\n"
+    async with RawServer(huge) as raw:
+        err = await fetch_error(fetcher, raw.url("/feed.xml?token=s3cr3t"))
+    assert err.kind == "connect" and "s3cr3t" not in str(err)
+    assert str(err).startswith(f"fetcher: 127.0.0.1:{raw.port} sent a malformed response "
+                               "(Got more than 8190 bytes")
+    assert len(str(err)) <= 400
+
+
+@pytest.mark.parametrize("status", [429, 503])
+@pytest.mark.parametrize("header,low,high", [("120", 120, 120), ("http-date", 200, 301)])
+async def test_retry_after_is_parsed(server, fetcher, status, header, low, high):
+    if header == "http-date":
+        header = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=300),
+                                 usegmt=True)
+    server.add_rate_limited("/busy.xml", header, status)
+    err = await fetch_error(fetcher, server.url("/busy.xml"))
+    assert err.status == status and low <= err.retry_after <= high
+
+
+async def test_feed_recovers_after_scripted_failures(server, fetcher):
+    server.script("/flaky.xml", [500, 500, Reply(200, FEED)])
+    for _ in range(2):
+        assert (await fetch_error(fetcher, server.url("/flaky.xml"))).status == 500
+    assert (await fetcher.fetch(server.url("/flaky.xml"))).body == FEED
+
+
+async def test_dns_failure(fetcher):
+    err = await fetch_error(fetcher, "http://no.such.host.invalid/feed.xml")
+    assert err.kind == "dns"
+    assert str(err) == "fetcher: no.such.host.invalid: DNS lookup failed"
+
+
+async def test_connection_refused(fetcher):
+    with socket.socket() as s:  # a port that was free a moment ago
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    err = await fetch_error(fetcher, f"http://127.0.0.1:{port}/feed.xml")
+    assert err.kind == "connect" and "connection refused" in str(err)
+
+
+async def test_https_to_a_server_without_tls_is_a_tls_error(server, fetcher):
+    err = await fetch_error(fetcher, f"https://127.0.0.1:{server.port}/feed.xml")
+    assert err.kind == "tls"
+    assert str(err) == (f"fetcher: 127.0.0.1:{server.port}: TLS handshake failed "
+                        "(wrong version number)")

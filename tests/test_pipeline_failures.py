@@ -1,0 +1,183 @@
+"""A pass's failing feeds: log lines that name the feed, a repaired feed's warning
+once, gone feeds paused, backoff and 304s, no network at all, and a bug in one feed's
+handling that fails that feed alone."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from bot.pipeline import Pipeline
+from feeds.classify import Classifier
+from feeds.fetcher import FetchPolicy, Fetcher
+from feeds.formatter import Formatter
+from feeds.models import FeedSource, utcnow
+from storage.store import Store
+from tests.classify_kit import gazetteer_classifier
+from tests.fakes.feedserver import FeedServer, make_entries, make_rss
+from tests.pipeline_kit import ENTRIES, CountingClassifier, poll, stored, pipeline_env
+
+
+classifier = pytest.fixture(gazetteer_classifier, name="classifier", scope="module")
+env = pytest.fixture(pipeline_env, name="env")
+
+
+async def test_a_failing_feeds_log_line_names_the_feed(env, caplog):
+    # "fetcher: 127.0.0.1:8765 answered HTTP 404" named the host only: with two feeds on
+    # one server the operator could not tell which one had broken.
+    srv, store, pipeline, _ = env
+    srv.script("/broken.xml", [404])
+    store.upsert_feed(FeedSource("Broken", srv.url("/broken.xml")))
+    await poll(pipeline, 0)
+    lines = [r.getMessage() for r in caplog.records if "HTTP 404" in r.getMessage()]
+    assert lines == [f"poller: Broken ({srv.url('/broken.xml')}) failed (1 of 10 before a "
+                     f"pause): fetcher: {srv.url('/').split('/')[2]} answered HTTP 404"]
+
+
+async def test_a_repaired_feeds_warning_is_logged_once_by_the_poller(env, caplog):
+    """The parser returns what it repaired; the poller's log says it (once per poll), as
+    the parser's own log line did before `feeds check` stopped showing it twice."""
+    caplog.set_level("INFO")
+    srv, store, pipeline, _ = env
+    body = make_rss("Cut", ENTRIES[:2])
+    srv.add("/cut.xml", body[:body.index(b"</channel>")] + b"<item><title>thr")
+    store.upsert_feed(FeedSource("Cut", srv.url("/cut.xml")))
+    await poll(pipeline, 0)
+    lines = [r.getMessage() for r in caplog.records if "malformed XML" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith(f"parser: {srv.url('/cut.xml')}: ")
+
+
+async def test_gone_feed_pauses_at_once_other_errors_back_off(env):
+    srv, store, pipeline, _ = env
+    srv.add("/gone.xml", b"", content_type="text/plain")
+    srv.script("/gone.xml", [410])
+    srv.script("/broken.xml", [500])
+    store.upsert_feed(FeedSource("Gone", srv.url("/gone.xml")))
+    store.upsert_feed(FeedSource("Broken", srv.url("/broken.xml")))
+    summary = await poll(pipeline, 0)
+    paused = {o.name: o.paused for o in summary.failures}
+    assert paused == {"Gone": True, "Broken": False}
+    assert [(o.new, o.new_strategy, o.unchanged) for o in summary.failures] == [(0, 0, False)] * 2
+    assert ", 2 failed, 1 paused" in summary.line()
+    assert store.feed_state(srv.url("/gone.xml")).health == "paused"
+
+
+@pytest.mark.parametrize("gap_minutes", [45.0, 2.5])    # quiet: the ceiling; busy: inside
+async def test_a_304_keeps_the_adaptive_interval(env, gap_minutes):
+    srv, store, pipeline, _ = env
+    url = srv.url("/f.xml")
+    now = utcnow()
+    srv.add("/f.xml", make_rss("Wire", make_entries(6, seed=3, start=now,
+                                                    gap_minutes=gap_minutes)))
+    await pipeline.poll_once(now=now, all_feeds=True)     # full poll: interval from dates
+    first = store.feed_state(url)
+    chosen = first.next_poll - first.last_polled
+    assert chosen != timedelta(minutes=2)             # adaptive, not the base interval
+    later = now + chosen
+    await pipeline.poll_once(now=later, all_feeds=True)   # a 304
+    second = store.feed_state(url)
+    assert srv.requests_for("/f.xml")[-1].status == 304
+    assert second.next_poll - second.last_polled == chosen
+
+
+async def test_a_304_after_a_failure_does_not_take_the_backoff_for_the_feeds_rhythm(env):
+    srv, store, pipeline, _ = env
+    url = srv.url("/f.xml")
+    now = utcnow()
+    await pipeline.poll_once(now=now, all_feeds=True)       # full poll
+    srv.script("/f.xml", [500, 500])
+    for _ in range(2):                                      # failing: backing off
+        now = store.feed_state(url).next_poll
+        await pipeline.poll_once(now=now)
+    srv.add("/f.xml", make_rss("Wire", ENTRIES))           # back, unchanged: a 304
+    await pipeline.poll_once(now=store.feed_state(url).next_poll)
+    state = store.feed_state(url)
+    assert srv.requests_for("/f.xml")[-1].status == 304 and state.failures == 0
+    assert state.next_poll - state.last_polled == timedelta(minutes=2)   # the base again
+
+
+async def _passes_while_unreachable(store, classifier, n: int) -> tuple[list, object]:
+    """`n` poll passes, each when the next feed is due, with nothing answering
+    (closed loopback ports: connection refused, as with no network at all)."""
+    states, summary = [], None
+    async with Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=10)
+        now = utcnow()
+        for _ in range(n):
+            summary = await pipeline.poll_once(now=now)
+            states = store.feed_states()
+            due = [s.next_poll for s in states if s.next_poll and not s.paused]
+            if not due:
+                break
+            now = min(due)
+    return states, summary
+
+
+async def test_a_bot_without_network_does_not_hold_it_against_every_feed(tmp_path, classifier,
+                                                                        caplog):
+    # With the bot's own network down, every feed's failures climbed: after a few hours
+    # offline the feeds waited hours more once it was back, and after ~5 days all were
+    # paused for good. Now such passes are retried at the base interval, uncounted.
+    store = Store(tmp_path / "a.db")
+    for i in range(4):
+        store.upsert_feed(FeedSource(f"Wire {i}", f"http://127.0.0.{i + 1}:9/feed.xml"))
+    states, last = await _passes_while_unreachable(store, classifier, 40)   # ~6 hours
+    assert not any(s.paused for s in states)
+    # Not held against the feeds, but still reported: the pass says what failed and why.
+    assert last.outcomes and all(o.error for o in last.outcomes)
+    assert last.line().endswith(f"{len(last.outcomes)} failed")
+    assert {s.failures for s in states} == {1} and {s.health for s in states} == {"failing"}
+    assert {s.next_poll - s.last_polled for s in states} == {timedelta(minutes=10)}
+    offline = [r for r in caplog.records if "network looks down" in r.getMessage()]
+    assert len(offline) == 1
+    store.close()
+
+
+async def test_feeds_unreachable_while_others_answer_still_back_off(env, classifier):
+    srv, store, pipeline, _ = env
+    for i in range(3):
+        store.upsert_feed(FeedSource(f"Dead {i}", f"http://127.0.0.{i + 2}:9/feed.xml"))
+    now = utcnow()
+    for step in range(4):
+        await pipeline.poll_once(now=now + timedelta(hours=step * 30), all_feeds=True)
+    dead = [s for s in store.feed_states() if s.source.name.startswith("Dead")]
+    assert {s.failures for s in dead} == {4}
+    assert {s.next_poll - s.last_polled for s in dead} == {timedelta(minutes=2 * 2 ** 4)}
+
+
+class BrokenOn(CountingClassifier):
+    """The real classifier with a bug that only one feed's stories reach."""
+
+    def __init__(self, inner: Classifier, marker: str):
+        super().__init__(inner)
+        self.marker = marker
+
+    def classify(self, title, text):
+        if self.marker in title:
+            raise TypeError("unsupported operand type(s) for +: 'int' and 'str'")
+        return super().classify(title, text)
+
+
+async def test_a_bug_in_one_feeds_handling_fails_that_feed_alone(tmp_path, classifier, caplog):
+    """An unexpected error is recorded on its feed, saying where it came from, with the
+    traceback in the log; the other feeds of the pass are stored as usual."""
+    store = Store(tmp_path / "a.db")
+    odd = [{**e, "title": f"Odd {e['title']}", "guid": f"odd-{e['guid']}"}
+           for e in make_entries(2, seed=9)]
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        srv.add("/good.xml", make_rss("Good", ENTRIES))
+        srv.add("/odd.xml", make_rss("Odd", odd))
+        for name in ("Good", "Odd"):
+            store.upsert_feed(FeedSource(name, srv.url(f"/{name.lower()}.xml")))
+        pipeline = Pipeline(store, fetcher, BrokenOn(classifier, "Odd "), Formatter(store))
+        summary = await pipeline.poll_once(now=utcnow(), all_feeds=True)
+        odd_url = srv.url("/odd.xml")
+    [failed] = summary.failures
+    assert failed.url == odd_url and failed.error == (
+        f"poller: {odd_url} failed (TypeError: unsupported operand type(s) for +: 'int' "
+        "and 'str')")
+    assert store.feed_state(odd_url).last_error.endswith(failed.error)
+    assert all(stored(store, e) is not None for e in ENTRIES)
+    assert [r.exc_info is not None for r in caplog.records
+            if "failed unexpectedly" in r.getMessage()] == [True]
+    store.close()

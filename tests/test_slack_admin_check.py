@@ -1,0 +1,109 @@
+"""Who counts as a Slack admin (bot.slack.listeners.AdminCheck): workspace roles,
+SLACK_ADMIN_USER_IDS, the users.info cache and its failures."""
+from __future__ import annotations
+
+import pytest
+
+from bot.slack.app import start_slack
+from bot.slack.listeners import AdminCheck
+from bot.slack.webapi import make_client
+from tests.slack_kit import settings_for, Bot, texts, served, recording_commands, started_bot
+
+
+fake = pytest.fixture(served, name="fake")
+commands = pytest.fixture(recording_commands, name="commands")
+bot = pytest.fixture(started_bot, name="bot", params=["socket", "http"])
+
+
+async def test_users_info_is_cached_between_commands(bot):
+    for _ in range(3):
+        await bot.answer(await bot.slash("/subscribe", "pricing", user="UADMIN"))
+    assert len(bot.fake.calls_to("users.info")) == 1
+
+
+@pytest.mark.parametrize("command,text", [("/latest", ""), ("/company", "alibaba"),
+                                          ("/ainews", "search qwen"), ("/ainews", "topic chips"),
+                                          ("/topics", ""), ("/subscriptions", ""),
+                                          ("/ainews", "help"),
+                                          ("/ainews", "why <https://news.example.com/a>")])
+async def test_lookups_answer_without_asking_who_is_admin(bot, command, text):
+    """users.info slow, rate-limited or not granted must not hold up or spam a lookup."""
+    bot.fake.fail("users.info", status=429, retry_after=30)
+    await bot.answer(await bot.slash(command, text, user="UPLAIN"))
+    assert bot.fake.calls_to("users.info") == []
+
+
+async def test_admin_check_asks_again_after_the_cache_expires(fake):
+    now = [0.0]
+    check = AdminCheck(make_client(fake.bot_token, fake.api_url), (), ttl=300,
+                       clock=lambda: now[0])
+    assert await check("UADMIN") is True
+    fake.users["UADMIN"]["is_admin"] = False       # demoted in Slack
+    now[0] = 299.0
+    assert await check("UADMIN") is True
+    now[0] = 301.0
+    assert await check("UADMIN") is False
+    assert len(fake.calls_to("users.info")) == 2
+
+
+@pytest.mark.parametrize("profile, admin", [
+    ({"team_id": "T0OTHER"}, False),                            # another org, Slack Connect
+    ({"team_id": "T0OTHER", "enterprise_user": {"enterprise_id": "E0THEM"}}, False),
+    ({}, True),                                                  # our own workspace
+], ids=["other-org", "other-grid-org", "ours"])
+async def test_only_our_own_workspaces_admins_count(fake, profile, admin):
+    """A workspace admin of an organisation sharing a channel with us is no admin here."""
+    fake.add_user("UGUEST", is_admin=True, is_owner=True)
+    fake.users["UGUEST"].update(profile)
+    check = AdminCheck(make_client(fake.bot_token, fake.api_url), ())
+    assert await check("UGUEST") is admin
+    assert await AdminCheck(make_client(fake.bot_token, fake.api_url), ("UGUEST",))("UGUEST")
+
+
+async def test_a_failed_auth_test_does_not_lock_an_admin_out_for_the_cache_time(fake):
+    check = AdminCheck(make_client(fake.bot_token, fake.api_url), ())
+    fake.fail("auth.test", status=503, body="down")
+    assert await check("UADMIN") is False          # can't tell now: not an admin now
+    assert await check("UADMIN") is True           # asked again, not cached for 5 min
+
+
+async def test_an_admin_of_another_workspace_of_our_grid_org_counts(fake):
+    fake.add_user("UGRID", is_admin=True, team_id="T0SISTER",
+                  enterprise_user={"enterprise_id": "E0OURS"})
+    fake.enterprise_id = "E0OURS"
+    check = AdminCheck(make_client(fake.bot_token, fake.api_url), ())
+    assert await check("UGRID") is True
+
+
+async def test_failing_users_info_means_not_admin_and_is_not_cached(fake):
+    check = AdminCheck(make_client(fake.bot_token, fake.api_url), ())
+    fake.fail("users.info", status=503, body="down")
+    assert await check("UADMIN") is False
+    assert await check("UADMIN") is True
+
+
+async def test_users_info_without_its_scope_says_which_scope_to_add(fake, caplog):
+    """An app made without users:read refuses every admin: the log names the fix."""
+    check = AdminCheck(make_client(fake.bot_token, fake.api_url), ())
+    fake.fail("users.info", error="missing_scope")
+    assert await check("UADMIN") is False
+    [line] = [r.getMessage() for r in caplog.records if "users.info" in r.getMessage()]
+    assert "missing_scope" in line and "users:read" in line
+    assert "SLACK_ADMIN_USER_IDS" in line
+
+
+async def test_admin_ids_that_are_not_member_ids_are_named_at_start(fake, commands, caplog):
+    """'@alice' or a display name never matches a caller: say so, instead of refusing
+    that admin with no clue why. A lowercase ID is still the ID."""
+    ids = ("@alice", "u0boss", "UOK1")
+    runner = await start_slack(settings_for(fake, "socket", slack_admin_user_ids=ids),
+                               commands)
+    try:
+        bot = Bot(fake, runner, "socket")
+        answer = await bot.answer(await bot.slash("/subscribe", "pricing", user="U0BOSS"))
+        assert "Now following pricing." in texts(answer)
+    finally:
+        await runner.stop()
+    [warning] = [r.message for r in caplog.records if "SLACK_ADMIN_USER_IDS" in r.message]
+    assert warning.startswith("slack: ") and "'@alice'" in warning
+    assert "u0boss" not in warning and "UOK1" not in warning

@@ -1,0 +1,102 @@
+"""Slack's HTTP mode: request signatures, replays, bodies that are not Slack's, and
+the endpoint's port."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from urllib.parse import urlencode
+
+import aiohttp
+import pytest
+
+from bot.slack import render
+from bot.slack.app import SlackStartError, start_slack
+from tests.slack_kit import settings_for, Bot, texts, served, recording_commands
+
+
+fake = pytest.fixture(served, name="fake")
+commands = pytest.fixture(recording_commands, name="commands")
+
+
+@pytest.fixture
+async def http_bot(fake, commands):
+    runner = await start_slack(settings_for(fake, "http"), commands, http_host="127.0.0.1")
+    yield Bot(fake, runner, "http")
+    await runner.stop()
+
+
+@pytest.mark.parametrize("signing", [
+    {"secret": "not-the-secret"},
+    {"signature": "v0=" + "0" * 64},
+    {"age": 6 * 60},                                   # signed correctly, but stale
+    {"age": -6 * 60},                                  # from the future
+], ids=["wrong-secret", "forged", "stale", "future"])
+async def test_bad_or_stale_signatures_are_rejected(http_bot, commands, signing):
+    signing = dict(signing)
+    if "age" in signing:   # taken now, not at collection: the suite may run for minutes
+        signing["timestamp"] = int(time.time()) - signing.pop("age")
+    status, _, rid = await http_bot.fake.slash_http(http_bot.url, "/company", "alibaba",
+                                                    **signing)
+    assert status == 401
+    assert commands.calls == [] and http_bot.fake.responses[rid] == []
+
+
+@pytest.mark.parametrize("kind", ["slash", "button"])
+async def test_a_replayed_request_is_refused(http_bot, commands, kind):
+    """Someone who captured a signed request (a proxy's log, say) sends it again within
+    the five minutes its timestamp is good for: it must not run twice."""
+    fake = http_bot.fake
+    if kind == "slash":
+        rid, payload = fake.slash_payload("/company", "alibaba")
+        body = urlencode(payload)
+    else:
+        value = render.share_value("company", "alibaba")
+        rid, payload = fake.action_payload(render.SHARE_ACTION, value)
+        body = urlencode({"payload": json.dumps(payload)})
+    signed = {"timestamp": int(time.time()), "rid": rid}
+    assert (await fake.post_signed(http_bot.url, body, **signed))[0] == 200
+    await http_bot.answer(rid)
+    assert (await fake.post_signed(http_bot.url, body, **signed))[0] == 401
+    assert len(commands.calls) == 1 and len(fake.responses[rid]) == 1
+
+
+@pytest.mark.parametrize("body", [b"payload=not+json", b"command=%2Ftopics&text=\xff\xfe"],
+                         ids=["payload-not-json", "not-utf8"])
+async def test_a_body_that_is_not_a_slack_payload_is_refused_in_one_line(http_bot, caplog,
+                                                                          body):
+    """bolt parses the body before it checks the signature: such a body was a 500 and a
+    30-line traceback per request, from anyone who could reach the port."""
+    fake = http_bot.fake
+    status, _ = await fake.post_signed(http_bot.url, body, secret="not-the-secret")
+    assert status == 401 and caplog.records == []          # a stranger's: refused quietly
+    status, _ = await fake.post_signed(http_bot.url, body)
+    assert status == 400
+    (line,) = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert line.name == "ainews.slack" and "not a Slack payload" in line.getMessage()
+    assert not line.exc_info and fake.signing_secret not in caplog.text
+    assert "open-source" in texts(await http_bot.answer(await http_bot.slash("/topics")))
+
+
+async def test_good_signature_five_minutes_old_is_still_accepted(http_bot):
+    status, _, rid = await http_bot.fake.slash_http(
+        http_bot.url, "/company", "alibaba", timestamp=int(time.time()) - 4 * 60)
+    assert status == 200 and "Latest on alibaba" in texts(await http_bot.answer(rid))
+
+
+async def test_stop_closes_the_http_endpoint(fake, commands):
+    runner = await start_slack(settings_for(fake, "http"), commands, http_host="127.0.0.1")
+    url = f"http://127.0.0.1:{runner.http_port}/slack/events"
+    await runner.stop()
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await fake.slash_http(url, "/topics")
+
+
+async def test_busy_http_port_is_a_clear_error(fake, commands):
+    first = await start_slack(settings_for(fake, "http"), commands, http_host="127.0.0.1")
+    try:
+        busy = settings_for(fake, "http", http_port=first.http_port)
+        with pytest.raises(SlackStartError, match="AINEWS_HTTP_PORT"):
+            await start_slack(busy, commands, http_host="127.0.0.1")
+    finally:
+        await first.stop()

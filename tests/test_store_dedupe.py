@@ -1,0 +1,126 @@
+"""Store dedupe (storage/dedupe.py): one story per guid, canonical URL and alias;
+edits update a story without making it new; backlog is stored but marked."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from feeds.models import story_id
+from tests.store_kit import FEED_A, FEED_B, make, add, both_stores
+
+
+store = pytest.fixture(both_stores, name="store", params=["memory", "file"])
+
+
+def test_same_guid_is_one_story_however_often_it_appears(store):
+    s = make("Alibaba cuts Qwen API prices", guid="tag:ft.com,2026:1")
+    assert add(store, s, s) == [s]
+    assert add(store, s) == []
+    assert store.known_story_ids([s.id, "unknown"]) == {s.id}
+    assert len(store.latest(50)) == 1
+
+
+def test_same_canonical_url_is_one_story_across_guids_and_feeds(store):
+    first = make("Alibaba cuts Qwen API prices", guid="g-1", url="https://ft.com/content/1")
+    unstable = replace(first, id=story_id(FEED_A, "g-2", first.url), guid="g-2")
+    other_feed = make("Alibaba cuts Qwen API prices", feed=FEED_B, source="Outlet B",
+                      url="https://ft.com/content/1")
+    assert add(store, first) == [first]
+    assert add(store, unstable, other_feed) == []
+    # The unstable GUID is remembered, so the next poll skips it before classifying.
+    assert store.known_story_ids([unstable.id, other_feed.id]) == {unstable.id, other_feed.id}
+    assert [b.id for b in store.latest(50)] == [first.id]
+
+
+@pytest.mark.parametrize("together", [True, False], ids=["one-batch", "next-poll"])
+def test_same_guid_with_a_new_link_is_still_one_story(store, together):
+    # An outlet edits the item's link: the GUID still says which story it is.
+    s = make("Alibaba cuts Qwen API prices", guid="tag:ft.com,2026:1", url="https://ft.com/1")
+    moved = replace(s, url="https://ft.com/1-updated")
+    added = add(store, s, moved) if together else add(store, s) + add(store, moved)
+    assert added == [s] and len(store.latest(50, strategy_only=False)) == 1
+
+
+def test_another_outlets_copy_never_rewrites_a_stored_story(store):
+    """A syndicated copy (the same page from another feed, in its own words) is the same
+    story: the post keeps the first outlet's words and is not edited into the copy's."""
+    first = make("Alibaba cuts Qwen API prices", url="https://ft.com/content/1",
+                 text="Prices fall 50%.")
+    copy = make("Alibaba slashes Qwen prices", feed=FEED_B, source="Outlet B",
+                url="https://ft.com/content/1", text="Syndicated: prices fall.")
+    add(store, first)
+    assert add(store, copy) == []
+    kept = store.get_story(first.id)
+    assert (kept.title, kept.text, kept.source) == (first.title, first.text, "Outlet A")
+    assert store.last_edit_seq() == 0, "no edit of the post is queued"
+
+
+def test_an_alias_is_known_even_when_its_link_changes_again(store):
+    first = make("Alibaba cuts Qwen API prices", guid="g-1", url="https://ft.com/content/1")
+    unstable = replace(first, id=story_id(FEED_A, "g-2", first.url), guid="g-2")
+    add(store, first)
+    assert add(store, unstable) == []        # known by URL: g-2 becomes an alias
+    assert add(store, replace(unstable, url="https://ft.com/content/1?page=all")) == []
+    assert len(store.latest(50, strategy_only=False)) == 1
+
+
+@pytest.mark.parametrize("guid", ["https://x.example/p/{n}", "update-{n}"])
+def test_entries_sharing_one_link_are_stored_as_the_stories_they_are(store, guid):
+    # A live blog or changelog links every entry to one page, told apart by GUID: the
+    # store merged them by that URL, so all but the first were lost as "edits".
+    from feeds.parser import parse_feed
+    titles = ["GPT-5 ships to every user", "Sora gets new pricing", "Board posts a statement"]
+    items = "".join(f"<item><guid>{guid.format(n=n)}</guid><title>{t}</title>"
+                    f"<link>https://x.example/live</link></item>" for n, t in enumerate(titles))
+    body = f'<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
+    stories = parse_feed(body, feed_url="https://x.example/rss").stories
+    assert len(add(store, *stories)) == 3 and len(store.latest(10, strategy_only=False)) == 3
+    assert add(store, *stories) == [], "and each is known on the next poll"
+
+
+def test_edited_item_updates_text_but_is_not_new_again(store):
+    original = make("Alibaba cuts Qwen API prices", guid="g-1", text="Prices fall 50%.")
+    edited = replace(original, title="Alibaba cuts Qwen API prices by 97%",
+                     text="Prices fall 97%, the company said.")
+    assert edited.content_hash != original.content_hash
+    add(store, original)
+    assert add(store, edited) == []
+    assert store.known_story_hashes([original.id]) == {original.id: edited.content_hash}
+    assert [b.headline for b in store.latest()] == ["Alibaba cuts Qwen API prices by 97%"]
+    assert [b.id for b in store.search("97")] == [original.id]
+    assert store.search("50") == [], "the search index follows the edit"
+
+
+@pytest.mark.parametrize("backlog", [False, True], ids=["new", "backlog"])
+def test_an_edit_of_a_new_story_waits_for_dispatch_in_its_own_transaction(store, backlog):
+    """Dispatch routes an edited new story again (bot/dispatch.py dispatch_edits); the
+    record is written with the edit, so a crash before routing cannot lose it, and one
+    rolled back with its edit routes nothing. A backlog story is never posted: not kept."""
+    original = make("Alibaba cuts Qwen API prices", guid="g-1", text="Prices fall 50%.")
+    add(store, original, backlog=backlog)
+    add(store, original)                                   # unchanged: no edit
+    assert store.last_edit_seq() == 0
+    with pytest.raises(ValueError), store.transaction():
+        add(store, replace(original, text="Prices fall 90%."))
+        raise ValueError("the pass failed after storing the edit")
+    assert store.last_edit_seq() == 0
+    for n in (96, 97):
+        add(store, replace(original, text=f"Prices fall {n}%."))
+    upto = store.last_edit_seq()
+    assert [s.text for s in store.edited_stories(upto)] == ([] if backlog else
+                                                            ["Prices fall 97%."])
+    add(store, replace(original, text="Prices fall 98%."))   # while routing: kept
+    store.forget_edits(upto)
+    assert [s.text for s in store.edited_stories(store.last_edit_seq())] == (
+        [] if backlog else ["Prices fall 98%."])
+
+
+def test_backlog_stories_are_stored_but_marked_backlog(store):
+    old = make("Alibaba cuts Qwen API prices", guid="1")
+    fresh = make("Tencent opens Hunyuan weights", guid="2", companies=("Tencent",))
+    assert add(store, old, backlog=True) == [old]
+    assert add(store, old, fresh) == [fresh], "a backlog story never comes back as new"
+    status = dict(store.db.execute("SELECT id, status FROM stories").fetchall())
+    assert status == {old.id: "backlog", fresh.id: "new"}
+    assert {b.id for b in store.latest()} == {old.id, fresh.id}

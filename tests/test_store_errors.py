@@ -1,0 +1,107 @@
+"""Opening the Store: a path that cannot be opened, written or created, a locked
+database and one from a newer ainews are each one line (StoreError)."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from storage.store import Store, StoreError
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "is-a-directory"])
+def test_unopenable_path_gives_one_line_store_error(tmp_path, where):
+    blocker = tmp_path / "blocker"
+    if where == "under-a-file":
+        blocker.write_text("not a directory")
+        path = blocker / "ainews.db"
+    else:
+        blocker.mkdir()
+        path = blocker
+    with pytest.raises(StoreError) as err:
+        Store(path)
+    message = str(err.value)
+    assert message.startswith(f"store: cannot open {path}: ")
+    assert "\n" not in message
+
+
+def test_writing_a_read_only_database_gives_one_line_store_error(tmp_path):
+    # A database the bot may read but not write (a root-owned file, a read-only
+    # mount) crashed `ainews run` and `poll` with a traceback at their first write.
+    path = tmp_path / "ainews.db"
+    Store(path).close()
+    store = Store(f"file:{path}?mode=ro")
+    assert store.latest(5) == []        # lookups still work
+    with pytest.raises(StoreError) as err:
+        store.set_meta("imported_feeds", ["https://a.example/feed"])
+    message = str(err.value)
+    assert message.startswith(f"store: cannot write file:{path}?mode=ro: ")
+    assert "read-only" in message and "\n" not in message
+    assert not store.db.conn.in_transaction
+
+
+def test_opening_a_database_that_cannot_be_written_says_read_only(tmp_path):
+    # Opening writes (WAL mode, migrations): on a file the user may not write, even a
+    # lookup ended in "cannot open ...: attempt to write a readonly database".
+    path = tmp_path / "plain.db"
+    conn = sqlite3.connect(path)        # not yet in WAL mode: opening must switch it
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError) as err:
+        Store(f"file:{path}?mode=ro")
+    assert str(err.value) == (f"store: cannot open file:{path}?mode=ro: the database is "
+                              "read-only (check the permissions of the file and its folder)")
+
+
+def test_a_database_that_cannot_be_created_says_what_to_check(tmp_path):
+    # A new database in a folder the user may not write (mode=ro stands in for it: root
+    # writes anywhere) ended in SQLite's bare "unable to open database file".
+    path = tmp_path / "missing.db"
+    with pytest.raises(StoreError) as err:
+        Store(f"file:{path}?mode=ro")
+    assert str(err.value) == (f"store: cannot open file:{path}?mode=ro: unable to open "
+                              "database file (check that its folder exists and that you "
+                              "may write in it)")
+
+
+def test_a_database_another_program_keeps_locked_gives_one_line_store_error(
+        tmp_path, monkeypatch):
+    # A sqlite3 shell left in a transaction on the bot's file ended `poll --once`,
+    # `feeds add/remove` and `run`'s start-up with a sqlite3 traceback.
+    monkeypatch.setattr("storage.store.BUSY_TIMEOUT", 0.2)
+    path = tmp_path / "ainews.db"
+    with Store(path) as store:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            assert store.latest(5) == []        # readers are not held up
+            with pytest.raises(StoreError) as err:
+                store.set_meta("imported_feeds", ["https://a.example/feed"])
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        message = str(err.value)
+        assert message.startswith(f"store: {path} is locked") and "\n" not in message
+        store.set_meta("imported_feeds", [])    # usable once the lock is gone
+
+
+@pytest.mark.parametrize("versions,words", [
+    ([9999], "(schema version 9999 is unknown here)"),
+    ([9998, 9999], "(schema versions 9998, 9999 are unknown here)"),
+])
+def test_database_from_a_newer_ainews_is_refused_with_one_line(tmp_path, versions, words):
+    # After a downgrade, migrations this code does not know were applied: writing
+    # with the old code could break the newer schema's assumptions without a word.
+    path = tmp_path / "ainews.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.executemany("INSERT INTO schema_migrations VALUES (?, 'future', '2027-01-01T00:00:00Z')",
+                     [(v,) for v in versions])
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError) as err:
+        Store(path)
+    message = str(err.value)
+    assert message.startswith(f"store: {path} was written by a newer ainews")
+    assert words in message and "\n" not in message

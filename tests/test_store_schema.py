@@ -1,0 +1,124 @@
+"""Store schema: migrations recorded once and applied atomically, an old store
+upgraded, page sizes, and what is stored comes back as it went in."""
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from storage.schema import migrate
+from storage.store import Store
+from tests.store_kit import make, add, fts_in_step, both_stores
+
+
+store = pytest.fixture(both_stores, name="store", params=["memory", "file"])
+
+
+def test_migrations_are_recorded_once_and_reopening_is_idempotent(tmp_path):
+    path = tmp_path / "nested" / "dir" / "ainews.db"
+    with Store(path) as first:
+        applied = first.migrations()
+        add(first, make("Alibaba cuts Qwen API prices"))
+    assert path.exists(), "parent directories are created"
+    versions = [v for v, _name, _at in applied]
+    assert versions == sorted(set(versions)) and 1 in versions
+    with Store(path) as again:
+        assert again.migrations() == applied
+        assert [b.headline for b in again.latest()] == ["Alibaba cuts Qwen API prices"]
+        assert again.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert again.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_migration_runner_applies_new_versions_once_and_atomically():
+    conn = sqlite3.connect(":memory:")
+    steps = [(1, "plain", "-- a comment first, no final semicolon\nCREATE TABLE a (x)"),
+             (2, "trigger", "CREATE TABLE b (y);\nCREATE TRIGGER copy AFTER INSERT ON a "
+                            "BEGIN INSERT INTO b VALUES (new.x); END;")]
+    assert migrate(conn, steps) == [1, 2]
+    assert migrate(conn, steps) == []
+    conn.execute("INSERT INTO a VALUES (7)")
+    assert conn.execute("SELECT y FROM b").fetchall() == [(7,)]
+    broken = [*steps, (3, "ok", "CREATE TABLE c (z)"), (4, "bad", "CREATE TABLE a (x)")]
+    with pytest.raises(sqlite3.OperationalError):
+        migrate(conn, broken)
+    assert [v for (v,) in conn.execute("SELECT version FROM schema_migrations")] == [1, 2]
+    assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'c'").fetchall() == []
+
+
+def test_store_made_before_migration_6_upgrades_and_indexes_new_stories(tmp_path,
+                                                                            monkeypatch):
+    import storage.store
+    from storage.schema import MIGRATIONS
+    path = tmp_path / "old.db"
+    # The schema as it was before: new stories indexed by the stories_fts_insert trigger.
+    monkeypatch.setattr(storage.store, "MIGRATIONS", [m for m in MIGRATIONS if m[0] < 6])
+    with Store(path) as old:
+        old.db.conn.execute(
+            "INSERT INTO stories (pk, id, url, title, text, published, content_hash, status, "
+            "first_seen, updated_at, cluster_id) VALUES (1, 'old-1', 'https://a.example/old', "
+            "'Tencent opens Hunyuan weights', 'Tencent released the weights.', "
+            "'2026-03-01T09:00:00Z', 'h', 'backlog', '2026-03-01T09:00:00Z', "
+            "'2026-03-01T09:00:00Z', 1)")
+        old.db.conn.commit()
+        assert 6 not in [v for v, _n, _at in old.migrations()]
+    monkeypatch.undo()
+    with Store(path) as store:
+        assert 6 in [v for v, _n, _at in store.migrations()]
+        assert store.db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND "
+                                "name = 'stories_fts_insert'").fetchall() == []
+        new = make("Tencent cuts Hunyuan API prices", companies=("Tencent",))
+        add(store, new)
+        fts_in_step(store)
+        assert [b.id for b in store.search("hunyuan")] == [new.id, "old-1"]
+
+
+def test_a_new_store_has_16k_pages_and_an_old_one_keeps_its_own(tmp_path):
+    """Larger pages for new files (bench 2); a file made with SQLite's 4 KB pages opens,
+    stores and finds as before."""
+    with Store(tmp_path / "new.db") as new:
+        assert new.db.execute("PRAGMA page_size").fetchone()[0] == 16384
+        assert new.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 250
+    old_path = tmp_path / "old.db"
+    conn = sqlite3.connect(old_path)
+    conn.execute("CREATE TABLE early (x)")   # written before ainews opened it
+    conn.commit()
+    conn.close()
+    with Store(old_path) as old:
+        assert old.db.execute("PRAGMA page_size").fetchone()[0] == 4096
+        assert old.db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000
+        story = make("Alibaba cuts Qwen API prices")
+        assert add(old, story) == [story]
+        assert [b.id for b in old.search("qwen")] == [story.id]
+
+
+def test_meta_round_trip(store):
+    assert store.get_meta("imported_feeds", []) == []
+    store.set_meta("imported_feeds", ["https://a.example/feed"])
+    assert store.get_meta("imported_feeds") == ["https://a.example/feed"]
+
+
+def test_stored_story_round_trips(store):
+    s = replace(make("Alibaba cuts Qwen API prices", guid="g"), flags=("mention",),
+                author="Jane", html="<p>x</p>", summary="Sum")
+    add(store, s)
+    got = store.get_story(s.id)
+    assert got == replace(s, published=s.published.replace(microsecond=0))
+    assert json.loads(store.db.execute("SELECT companies FROM stories").fetchone()[0]) == \
+        ["Alibaba"]
+
+
+@pytest.mark.parametrize("when", [
+    datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc),
+    datetime(2026, 3, 2, 1, 30, 59, 999999, tzinfo=timezone(timedelta(hours=8))),
+    datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=timezone(timedelta(hours=-5))),
+    datetime(999, 1, 1, 12, 0, tzinfo=timezone.utc),     # years before 1000, as strftime
+    datetime(1000, 1, 1, 0, 0, 1, tzinfo=timezone(timedelta(minutes=30))),
+])
+def test_stored_times_keep_their_form(when):
+    """Stored times are compared as strings (windows, lookups, indexes): iso_utc writes
+    them exactly as the store always has."""
+    from feeds.models import iso_utc
+    assert iso_utc(when) == when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
