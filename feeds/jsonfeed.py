@@ -70,6 +70,8 @@ def _clean_json_html(html: str, base: str) -> str:
 def _json_author(item: dict) -> str:
     legacy = item.get("author")  # JSON Feed 1.0 had one author object
     authors = item.get("authors") or ([legacy] if isinstance(legacy, dict) else [])
+    if not isinstance(authors, list):   # "authors": 5 or {...} would fail the whole feed
+        authors = [authors]
     names = [_str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")]
     return ", ".join(names)
 
@@ -81,6 +83,8 @@ def _json_date(value) -> datetime | None:
     try:
         dt = datetime.fromisoformat(s)
         return dt.astimezone(timezone.utc) if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    except OverflowError:   # 0001-01-01T00:00+14:00 is before year 1 in UTC: unusable
+        return None
     except ValueError:
         return first_date([feedparser_date(s)])  # RFC 822 and the other forms feeds use
 

@@ -217,6 +217,21 @@ def test_surrogate_character_references_cost_nothing_but_the_character(title, ex
     assert (first.title, second.title) == (expected, "Next")
 
 
+@pytest.mark.parametrize("odd", [
+    {"authors": 5}, {"authors": {"name": "Ada"}}, {"authors": True}, {"authors": [None, 3]},
+    {"author": "Ada"}, {"date_published": "0001-01-01T00:00:00+14:00"},
+    {"date_published": ["2024"]}, {"title": None, "url": 7}, {"content_html": ["x"]},
+], ids=repr)
+def test_json_feed_item_with_odd_types_is_still_read(odd):
+    # A number where a list belongs, or a date before year 1 in UTC, failed the whole
+    # feed with a TypeError or OverflowError instead of costing that field alone.
+    item = {"id": "1", "url": "https://x.com/1", "title": "Kept", "content_text": "Body.", **odd}
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [
+        item, {"id": "2", "url": "https://x.com/2", "title": "Next"}]})
+    first, second = parse(body.encode()).stories
+    assert (first.text, first.published, second.title) == ("Body.", FETCHED, "Next")
+
+
 def test_json_feed_lone_surrogate_escape_is_replaced():
     body = (b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "a", '
             b'"url": "https://j.example/a", "title": "Lone \\ud83d half", "content_text": "x"}]}')
