@@ -20,7 +20,7 @@ from feeds.headline import MAX_HEADLINE, trim_words
 from feeds.hostile import hostile_flags, may_be_hostile
 from feeds.models import SHARED_LINK, Story, story_id
 from feeds.sentences import split_sentences
-from feeds.urls import base_plays_no_part, canonical_url, is_web_url
+from feeds.urls import base_plays_no_part, canonical_url, is_web_url, web_link
 
 # Far above any real headline (the shared corpus's longest is 137 characters).
 MAX_TITLE = 1000
@@ -178,7 +178,8 @@ def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, base: str,
     flags = hostile_flags(everything) if may_be_hostile(everything) else ()
     if link_shared and url == link:
         flags += (SHARED_LINK,)   # the store must not take the URL for the story's identity
-    return Story(id=sid, url=url, title=title, text=body, source=source, feed_url=feed_url,
+    # The id above still comes from any link: a story keeps the id it always had.
+    return Story(id=sid, url=web_link(url), title=title, text=body, source=source, feed_url=feed_url,
                  published=min(published, fetched_at), guid=guid, author=author,
                  summary=summary, html=entry.content_html or entry.summary_html,
                  subtitle=subtitle, flags=flags)

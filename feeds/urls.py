@@ -38,6 +38,21 @@ def is_web_url(s: str) -> bool:
     return s.strip().lower().startswith(("http://", "https://"))
 
 
+def web_link(url: str) -> str:
+    """`url` when a reader can follow it: http(s) with a host and nothing unprintable;
+    "" for anything else (javascript:, data:, mailto:, a tag: GUID feedparser took for
+    the link), which a client given the story's JSON might otherwise make a link of."""
+    if _PLAIN_URL.match(url):   # most links: no urllib
+        return url
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return ""
+    web = parts.scheme.lower() in DEFAULT_PORTS and host and url.isprintable()
+    return url if web else ""
+
+
 def canonical_url(url: str, base: str = "") -> str:
     """The canonical spelling of `url`, resolved against `base` when relative.
 

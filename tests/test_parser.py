@@ -4,6 +4,7 @@ Every test runs twice: through parse_feed as shipped (the lxml fast path where i
 and forced onto feedparser, the path every feed the fast path declines still takes."""
 from __future__ import annotations
 
+import html as htmllib
 import http.server
 import json
 import threading
@@ -230,6 +231,30 @@ def test_json_feed_item_with_odd_types_is_still_read(odd):
         item, {"id": "2", "url": "https://x.com/2", "title": "Next"}]})
     first, second = parse(body.encode()).stories
     assert (first.text, first.published, second.title) == ("Body.", FETCHED, "Next")
+
+
+@pytest.mark.parametrize("link", [
+    "javascript:alert(1)", "JaVaScRiPt:alert(1)", " java\tscript:alert(1)",
+    "data:text/html;base64,PHNjcmlwdD4=", "vbscript:x", "mailto:a@b.example",
+    "file:///etc/passwd", "https://e.example/\x7fx",
+])
+def test_a_link_a_reader_cannot_follow_is_dropped_not_the_story(link):
+    # Such links reached Story.url, `ainews brief --json` and the store as they came.
+    body = rss(f"<item><title>Kept</title><link>{htmllib.escape(link)}</link></item>"
+               "<item><title>Next</title><link>https://x.com/2</link></item>")
+    first, second = parse(body).stories
+    assert (first.title, first.url, second.url) == ("Kept", "", "https://x.com/2")
+
+
+@pytest.mark.parametrize("entry", [
+    "<entry><id>urn:uuid:5</id><title>Kept</title></entry>",     # feedparser's link
+    "<entry><id>tag:b.example,2025:1</id><title>Kept</title><link href='mailto:a@b'/></entry>",
+])
+def test_an_atom_id_that_is_no_web_address_is_no_link(entry):
+    body = ("<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>B</title>"
+            f"{entry}</feed>").encode()
+    (story,) = parse(body).stories
+    assert (story.title, story.url) == ("Kept", "")
 
 
 def test_json_feed_lone_surrogate_escape_is_replaced():
