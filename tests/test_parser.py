@@ -257,6 +257,15 @@ def test_an_atom_id_that_is_no_web_address_is_no_link(entry):
     assert (story.title, story.url) == ("Kept", "")
 
 
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be"])
+def test_a_utf32_feed_without_byte_order_mark_reads_right_on_either_path(codec):
+    # Its bytes pass for UTF-8: feedparser's path read "Цитата" as "&8B0B0".
+    body = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Баш</title><item>'
+            "<title>Цитата #1</title><link>https://x.com/1</link></item></channel></rss>")
+    feed = parse(body.encode(codec))
+    assert (feed.title, feed.stories[0].title) == ("Баш", "Цитата #1")
+
+
 def test_json_feed_lone_surrogate_escape_is_replaced():
     body = (b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "a", '
             b'"url": "https://j.example/a", "title": "Lone \\ud83d half", "content_text": "x"}]}')
