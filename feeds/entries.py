@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from feeds import text as textmod
 from feeds.headline import MAX_HEADLINE, trim_words
@@ -135,7 +135,10 @@ def _identity(entry: Entry, link: str, link_shared: bool, feed_url: str, base: s
             return story_id(feed_url, "", url), guid, url
         return story_id(feed_url, guid, url), guid, url
     if guid:
-        return story_id(feed_url, guid, link), guid, link
+        # Entries sharing a link, told apart by GUIDs that are no URLs, each get the page
+        # at their own fragment: one URL for all broke the store's one-story-a-URL rule.
+        url = f"{link}#{quote(guid, safe='')}" if link_shared else link
+        return story_id(feed_url, guid, link), guid, url
     if link:
         return story_id(feed_url, "", link), "", link
     return story_id(feed_url, f"title:{title}", ""), "", ""
@@ -152,8 +155,11 @@ def _canonical_guid(guid: str, raw_link: str, link: str, base: str) -> str:
 def _same_page(a: str, b: str) -> bool:
     if a == b:  # the usual: the GUID is the link
         return True
-    pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.hostname, pa.path.rstrip("/")) == (pb.hostname, pb.path.rstrip("/"))
+    try:
+        pa, pb = urlsplit(a), urlsplit(b)
+        return (pa.hostname, pa.path.rstrip("/")) == (pb.hostname, pb.path.rstrip("/"))
+    except ValueError:   # "http://[::1": no page at all, and no reason to fail the feed
+        return False
 
 
 def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, base: str,

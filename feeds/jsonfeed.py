@@ -42,9 +42,15 @@ def read_json_feed(body: bytes, feed_url: str):
     entries = [_json_entry(item, feed_url) for item in doc["items"] if isinstance(item, dict)]
     skipped = len(doc["items"]) - len(entries)
     notes += [f"{count(skipped, 'item')} skipped (not JSON objects)"] if skipped else []
-    home = _str(doc.get("home_page_url")).strip()
-    link = urljoin(feed_url, home) if home else ""
+    link = _home_page(_str(doc.get("home_page_url")).strip(), feed_url)
     return _str(doc.get("title")), link, entries, notes, None
+
+
+def _home_page(home: str, feed_url: str) -> str:
+    try:
+        return urljoin(feed_url, home) if home else ""
+    except ValueError:   # "http://[::1": urljoin raises; the feed's items still count
+        return ""
 
 
 def _json_entry(item: dict, feed_url: str) -> Entry:

@@ -266,6 +266,18 @@ def test_a_utf32_feed_without_byte_order_mark_reads_right_on_either_path(codec):
     assert (feed.title, feed.stories[0].title) == ("Баш", "Цитата #1")
 
 
+@pytest.mark.parametrize("body", [
+    rss("<item><guid isPermaLink='false'>http://[::1</guid><title>Kept</title><link>/1</link></item>"
+        "<item><title>Next</title><link>https://x.com/2</link></item>"),
+    json.dumps({"version": "https://jsonfeed.org/version/1.1", "home_page_url": "http://[::1",
+                "items": [{"id": "1", "url": "https://x.com/1", "title": "Kept"},
+                          {"id": "2", "url": "https://x.com/2", "title": "Next"}]}).encode(),
+], ids=["rss-guid", "json-home-page"])
+def test_a_malformed_ipv6_address_costs_nothing_but_itself(body):
+    # urlsplit raises on "http://[::1": it failed the whole feed with a ValueError.
+    assert [s.title for s in parse(body).stories] == ["Kept", "Next"]
+
+
 def test_json_feed_lone_surrogate_escape_is_replaced():
     body = (b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "a", '
             b'"url": "https://j.example/a", "title": "Lone \\ud83d half", "content_text": "x"}]}')
