@@ -39,18 +39,19 @@ def is_web_url(s: str) -> bool:
 
 
 def web_link(url: str) -> str:
-    """`url` when a reader can follow it: http(s) with a host and nothing unprintable;
-    "" for anything else (javascript:, data:, mailto:, a tag: GUID feedparser took for
-    the link), which a client given the story's JSON might otherwise make a link of."""
-    if _PLAIN_URL.match(url):   # most links: no urllib
-        return url
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        return ""
-    web = parts.scheme.lower() in DEFAULT_PORTS and host and url.isprintable()
-    return url if web else ""
+    """`url` when a reader can follow it: http(s) with a host, anything unprintable in it
+    %-escaped (a soft hyphen or an RTL override would hide in it); "" for anything else
+    (javascript:, data:, mailto:, a tag: GUID feedparser took for the link), which a
+    client given the story's JSON might otherwise make a link of."""
+    if not _PLAIN_URL.match(url):   # most links match: no urllib
+        try:
+            parts = urlsplit(url)
+            if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
+                return ""
+        except ValueError:
+            return ""
+    return url if url.isprintable() else "".join(
+        c if c.isprintable() else quote(c, safe="") for c in url)
 
 
 def canonical_url(url: str, base: str = "") -> str:

@@ -236,7 +236,7 @@ def test_json_feed_item_with_odd_types_is_still_read(odd):
 @pytest.mark.parametrize("link", [
     "javascript:alert(1)", "JaVaScRiPt:alert(1)", " java\tscript:alert(1)",
     "data:text/html;base64,PHNjcmlwdD4=", "vbscript:x", "mailto:a@b.example",
-    "file:///etc/passwd", "https://e.example/\x7fx",
+    "file:///etc/passwd",
 ])
 def test_a_link_a_reader_cannot_follow_is_dropped_not_the_story(link):
     # Such links reached Story.url, `ainews brief --json` and the store as they came.
@@ -244,6 +244,16 @@ def test_a_link_a_reader_cannot_follow_is_dropped_not_the_story(link):
                "<item><title>Next</title><link>https://x.com/2</link></item>")
     first, second = parse(body).stories
     assert (first.title, first.url, second.url) == ("Kept", "", "https://x.com/2")
+
+
+@pytest.mark.parametrize("link, url", [
+    ("https://e.example/a\u00adb", "https://e.example/a%C2%ADb"),       # a soft hyphen
+    ("https://e.example/\u202egpj.exe", "https://e.example/%E2%80%AEgpj.exe"),
+    ("https://e.example/x\x7f", "https://e.example/x%7F"),
+])
+def test_an_invisible_character_in_a_link_is_escaped_not_hidden(link, url):
+    body = rss(f"<item><title>Kept</title><link>{link}</link></item>")
+    assert parse(body).stories[0].url == url
 
 
 @pytest.mark.parametrize("entry", [
