@@ -32,7 +32,7 @@ LINKS = ["https://x.example/live", "/p/1", "javascript:alert(1)", "data:text/htm
          "mailto:a@b.example", "http://[::1", "https://e.example/a b", "", " ", "tag:x,2025:1"]
 GUIDS = ["", "g-1", "g-2", "https://x.example/p/1", "http://[::1", "tag:x,2025:1 a/b"]
 DATES = ["Tue, 21 May 2024 10:30:00 GMT", "0999-11-30T00:00:00Z", "0001-01-01T00:00:00+14:00",
-         "0000-00-00T00:00:00Z", "9999-12-31T23:59:59-23:59", "tomorrow", ""]
+         "0001-01-01T10:00:00Z", "0000-00-00T00:00:00Z", "9999-12-31T23:59:59-23:59", "tomorrow", ""]
 HTML = ["<p>Alibaba cuts Qwen prices.</p>", "k<nftig x <a href='https://e.example/t'>T</a>",
         "a<iframe>x <b>y</b>", "a<>b</>c", "<b c=\"d\"<i>e</i>", "x &amp; <xmp>y &amp; z</xmp>",
         "&#0; &#x110000; &nosuch;", "\u202e@everyone\u200b", "<script>x()</script>ok", "&lt;b&gt;"]
