@@ -40,9 +40,11 @@ _RAW_TEXT_TAG = re.compile(r"<(/?)(s(?:cript|tyle)|applet|iframe|textarea|title|
 _ODD_DECL = re.compile(r"<!(?!--)")
 # A "<" before a tag's ">", or in a quoted value (an unclosed quote runs on into the next
 # tags): sgmllib ends the tag there, lxml reads on into its attributes ("<b <a href=...>"
-# keeps the link for one only). "<>" and "</>" are SGML shorthand for the last tag, to
-# sgmllib alone.
-_TAG_IN_TAG = re.compile(r"</?[A-Za-z][^<>]*<|</?>|<[A-Za-z][^<>]*?=\s*(?:\"[^\"]*<|'[^']*<)")
+# keeps the link for one only). HTML that is one tag, never closed: sgmllib keeps it as
+# the content, lxml reads none and the summary stood in (a tag cut off after some text
+# reads alike: Engadget's summaries). "<>" and "</>" are SGML shorthand, to sgmllib.
+_TAG_IN_TAG = re.compile(r"</?[A-Za-z][^<>]*<|</?>|\A\s*</?[A-Za-z][^<>]*\Z"
+                         r"|<[A-Za-z][^<>]*?=\s*(?:\"[^\"]*<|'[^']*<)")
 # Absolute http(s) URLs that urljoin gives back as they are: no params, empty query or
 # fragment, brackets, whitespace or non-ASCII host to normalise or reject.
 _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^;?#\s\x00-\x1f\x7f]*)?"

@@ -328,6 +328,7 @@ def test_character_references_read_the_same(description, reader):
     "<img src='https://e.com/i.jpg' he\"ght=\"<40\">Text",
     "<ul><li>a<li>b<>c</ul>", "a</>b",                             # SGML shorthand tags
     '<span class="n>o</span>:<span class="o">%</span>m',          # an unclosed quote
+    "<p&gt;Body&lt;/p&gt;", "<a href='https://e.com/'",             # one tag, never closed
     "Hi<iframe src='/f'>frame text<main>unknown tag</main>",        # never closed
     "a<iframe>x &amp; <b>y</b></iframe> w", "a<xmp>x <b>y</b></xmp>", "a<title>x <b>y</b></title>",
     "a<textarea>x <b>y</b></textarea>", "a<noembed>x <b>y</b></noembed>", "a<plaintext>x <b>y</b>",
