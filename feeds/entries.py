@@ -13,14 +13,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from feeds import text as textmod
 from feeds.headline import MAX_HEADLINE, trim_words
 from feeds.hostile import hostile_flags, may_be_hostile
 from feeds.models import SHARED_LINK, Story, story_id
 from feeds.sentences import split_sentences
-from feeds.urls import base_plays_no_part, canonical_url, is_web_url
+from feeds.urls import base_plays_no_part, canonical_url, is_web_url, web_link
 
 # Far above any real headline (the shared corpus's longest is 137 characters).
 MAX_TITLE = 1000
@@ -134,7 +134,10 @@ def _identity(entry: Entry, link: str, link_shared: bool, feed_url: str, base: s
             return story_id(feed_url, "", url), guid, url
         return story_id(feed_url, guid, url), guid, url
     if guid:
-        return story_id(feed_url, guid, link), guid, link
+        # Entries sharing a link, told apart by GUIDs that are no URLs, each get the page
+        # at their own fragment: one URL for all broke the store's one-story-a-URL rule.
+        url = f"{link}#{quote(guid, safe='')}" if link_shared else link
+        return story_id(feed_url, guid, link), guid, url
     if link:
         return story_id(feed_url, "", link), "", link
     return story_id(feed_url, f"title:{title}", ""), "", ""
@@ -151,8 +154,11 @@ def _canonical_guid(guid: str, raw_link: str, link: str, base: str) -> str:
 def _same_page(a: str, b: str) -> bool:
     if a == b:  # the usual: the GUID is the link
         return True
-    pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.hostname, pa.path.rstrip("/")) == (pb.hostname, pb.path.rstrip("/"))
+    try:
+        pa, pb = urlsplit(a), urlsplit(b)
+        return (pa.hostname, pa.path.rstrip("/")) == (pb.hostname, pb.path.rstrip("/"))
+    except ValueError:   # "http://[::1": no page at all, and no reason to fail the feed
+        return False
 
 
 def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, base: str,
@@ -177,7 +183,8 @@ def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, base: str,
     flags = hostile_flags(everything) if may_be_hostile(everything) else ()
     if link_shared and url == link:
         flags += (SHARED_LINK,)   # the store must not take the URL for the story's identity
-    return Story(id=sid, url=url, title=title, text=body, source=source, feed_url=feed_url,
+    # The id above still comes from any link: a story keeps the id it always had.
+    return Story(id=sid, url=web_link(url), title=title, text=body, source=source, feed_url=feed_url,
                  published=min(published, fetched_at), guid=guid, author=author,
                  summary=summary, html=entry.content_html or entry.summary_html,
                  subtitle=subtitle, flags=flags)

@@ -33,8 +33,18 @@ _NEWLINE = "\n"
 # value repaired from mojibake might): the shortcuts that skip lxml must refuse them too.
 _REFUSED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _SGML_REF = re.compile(r"&([a-zA-Z][-.a-zA-Z0-9]*)[^a-zA-Z0-9]")  # as sgmllib matches
-_DROPPED_TAG = re.compile(r"<(/?)(s(?:cript|tyle)|applet)(?![\w-])", re.IGNORECASE)
+# feedparser drops the content of script, style and applet; lxml reads the others' as raw
+# text (markup and references shown as typed), where feedparser reads them as HTML.
+_RAW_TEXT_TAG = re.compile(r"<(/?)(s(?:cript|tyle)|applet|iframe|textarea|title|xmp|noembed"
+                           r"|noframes|plaintext)(?![\w-])", re.IGNORECASE)
 _ODD_DECL = re.compile(r"<!(?!--)")
+# A "<" before a tag's ">", or in a quoted value (an unclosed quote runs on into the next
+# tags): sgmllib ends the tag there, lxml reads on into its attributes ("<b <a href=...>"
+# keeps the link for one only). HTML that is one tag, never closed: sgmllib keeps it as
+# the content, lxml reads none and the summary stood in (a tag cut off after some text
+# reads alike: Engadget's summaries). "<>" and "</>" are SGML shorthand, to sgmllib.
+_TAG_IN_TAG = re.compile(r"</?[A-Za-z][^<>]*<|</?>|\A\s*</?[A-Za-z][^<>]*\Z"
+                         r"|<[A-Za-z][^<>]*?=\s*(?:\"[^\"]*<|'[^']*<)")
 # Absolute http(s) URLs that urljoin gives back as they are: no params, empty query or
 # fragment, brackets, whitespace or non-ASCII host to normalise or reject.
 _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^;?#\s\x00-\x1f\x7f]*)?"
@@ -105,7 +115,9 @@ def _clean_tree(raw: str, base: str) -> tuple[str, str]:
         raise Unsupported("markup declaration in HTML")
     if "&" in raw:
         _check_refs(raw)
-    _check_dropped_elements(raw)
+    if _TAG_IN_TAG.search(raw):
+        raise Unsupported("a tag inside a tag")
+    _check_raw_text_elements(raw)
     root = _fragment(raw)
     prose_only = _sanitize(root, base)
     html = lxml.etree.tostring(root, method="html", encoding="unicode", with_tail=False)
@@ -192,14 +204,18 @@ def _check_refs(html: str) -> None:
         i = html.find("&", i + 1)
 
 
-def _check_dropped_elements(html: str) -> None:
-    """<script>, <style> and <applet> must open and close in turn and hold no markup or
-    references: feedparser drops their text by counting open tags, yet still writes the
+def _check_raw_text_elements(html: str) -> None:
+    """<script>, <style>, <applet> and the elements lxml reads as raw text (<iframe>,
+    <textarea>...) must open and close in turn and hold no markup or references:
+    feedparser drops the first three's text by counting open tags, yet still writes the
     tags and references inside, so a stray close tag silences the rest of the entry and
-    a <br> in a script breaks a line."""
+    a <br> in a script breaks a line; an unclosed <iframe> made the rest of an entry
+    raw markup in its text for lxml alone. <plaintext> never ends for lxml."""
     opened = None
-    for m in _DROPPED_TAG.finditer(html):
+    for m in _RAW_TEXT_TAG.finditer(html):
         closing, tag = bool(m[1]), m[2].lower()
+        if tag == "plaintext":
+            raise Unsupported("<plaintext>")
         if closing != (opened is not None) or (closing and tag != opened[0]):
             raise Unsupported(f"unbalanced <{m[1]}{tag}>")
         if closing:

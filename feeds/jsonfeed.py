@@ -42,9 +42,15 @@ def read_json_feed(body: bytes, feed_url: str):
     entries = [_json_entry(item, feed_url) for item in doc["items"] if isinstance(item, dict)]
     skipped = len(doc["items"]) - len(entries)
     notes += [f"{count(skipped, 'item')} skipped (not JSON objects)"] if skipped else []
-    home = _str(doc.get("home_page_url")).strip()
-    link = urljoin(feed_url, home) if home else ""
+    link = _home_page(_str(doc.get("home_page_url")).strip(), feed_url)
     return _str(doc.get("title")), link, entries, notes, None
+
+
+def _home_page(home: str, feed_url: str) -> str:
+    try:
+        return urljoin(feed_url, home) if home else ""
+    except ValueError:   # "http://[::1": urljoin raises; the feed's items still count
+        return ""
 
 
 def _json_entry(item: dict, feed_url: str) -> Entry:
@@ -70,6 +76,8 @@ def _clean_json_html(html: str, base: str) -> str:
 def _json_author(item: dict) -> str:
     legacy = item.get("author")  # JSON Feed 1.0 had one author object
     authors = item.get("authors") or ([legacy] if isinstance(legacy, dict) else [])
+    if not isinstance(authors, list):   # "authors": 5 or {...} would fail the whole feed
+        authors = [authors]
     names = [_str(a.get("name")) for a in authors if isinstance(a, dict) and a.get("name")]
     return ", ".join(names)
 
@@ -81,6 +89,8 @@ def _json_date(value) -> datetime | None:
     try:
         dt = datetime.fromisoformat(s)
         return dt.astimezone(timezone.utc) if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    except OverflowError:   # 0001-01-01T00:00+14:00 is before year 1 in UTC: unusable
+        return None
     except ValueError:
         return first_date([feedparser_date(s)])  # RFC 822 and the other forms feeds use
 

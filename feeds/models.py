@@ -144,10 +144,10 @@ class Subscription:
 def iso_utc(dt: datetime) -> str:
     """2026-03-02T09:00:00Z: the stored form of a time (to the second, UTC)."""
     dt = dt.astimezone(timezone.utc)
-    if dt.year < 1000:   # strftime writes such years with fewer digits: kept as stored
-        return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     # isoformat is ~2x cheaper than strftime (which builds a struct_time); the
-    # store writes ~3 of these a story.
+    # store writes ~3 of these a story. It writes years before 1000 with four digits,
+    # as parse_iso reads them back and as they sort among the others (strftime's "999-"
+    # failed a whole poll's store, and sorted after "2026-").
     return dt.isoformat(timespec="seconds")[:19] + "Z"
 
 

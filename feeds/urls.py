@@ -37,6 +37,22 @@ def is_web_url(s: str) -> bool:
     return s.strip().lower().startswith(("http://", "https://"))
 
 
+def web_link(url: str) -> str:
+    """`url` when a reader can follow it: http(s) with a host, anything unprintable in it
+    %-escaped (a soft hyphen or an RTL override would hide in it); "" for anything else
+    (javascript:, data:, mailto:, a tag: GUID feedparser took for the link), which a
+    client given the story's JSON might otherwise make a link of."""
+    if not _PLAIN_URL.match(url):   # most links match: no urllib
+        try:
+            parts = urlsplit(url)
+            if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
+                return ""
+        except ValueError:
+            return ""
+    return url if url.isprintable() else "".join(
+        c if c.isprintable() else quote(c, safe="") for c in url)
+
+
 def canonical_url(url: str, base: str = "") -> str:
     """The canonical spelling of `url`, resolved against `base` when relative.
 

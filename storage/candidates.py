@@ -101,11 +101,12 @@ class CompanyDays:
     @staticmethod
     def window(lo: datetime, hi: datetime) -> tuple[str, ...] | None:
         """The days (YYYY-MM-DD) from lo to hi; None when a stored time of them would
-        not begin with its day (strftime writes years before 1000 with fewer digits)."""
+        not begin with its day (strftime wrote years before 1000 with fewer digits) or
+        the day after the last has no date (9999-12-31): the caller queries instead."""
         # UTC days, as the times are stored (feeds.models.iso_utc): a +08:00 time's own
         # date would leave out the first hours of the window.
         lo, hi = lo.astimezone(timezone.utc), hi.astimezone(timezone.utc)
-        if not (1000 <= lo.year and hi.year <= 9999):
+        if not (1000 <= lo.year and hi.date() < date.max):
             return None
         return _days(lo.date(), hi.date())
 

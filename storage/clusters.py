@@ -22,6 +22,15 @@ _MAX_COMPANIES = 3         # the main companies find the candidates; the rest on
 SIGNATURE_CACHE = 20_000   # recent stories' signatures: a few days of news
 _EPOCH, _ONE_US = datetime(1970, 1, 1, tzinfo=timezone.utc), timedelta(microseconds=1)
 _WINDOW_US = WINDOW // _ONE_US
+# Times a window fits around: a CMS's year-1 date is stored, and must not overflow it.
+_FIRST = datetime.min.replace(tzinfo=timezone.utc) + WINDOW
+_LAST = datetime.max.replace(tzinfo=timezone.utc) - WINDOW
+
+
+def window_around(published: datetime) -> tuple[datetime, datetime]:
+    """published -/+ WINDOW, clamped to the years datetime holds."""
+    middle = min(max(published, _FIRST), _LAST)
+    return middle - WINDOW, middle + WINDOW
 
 
 class ClusterSearch:
@@ -44,7 +53,7 @@ class ClusterSearch:
     def _candidates(self, pk: int, story: Story, key: str) -> tuple[list[int], list[int]]:
         """Reports within WINDOW of `story`: those naming one of its main companies (newest
         first, in company order) and those with its exact title key."""
-        lo, hi = story.published - WINDOW, story.published + WINDOW
+        lo, hi = window_around(story.published)
         lo_s, hi_s = iso_utc(lo), iso_utc(hi)
         days = CompanyDays.window(lo, hi)
         by_company = dict.fromkeys(chain.from_iterable(   # each once, first seen first

@@ -323,6 +323,24 @@ def test_character_references_read_the_same(description, reader):
     assert_same(slow, auto)
 
 
+@pytest.mark.parametrize("html", [
+    "soll es k<nftig x <a href='https://e.com/t'>Twitch</a>, y",   # a "<" inside a tag
+    "<img src='https://e.com/i.jpg' he\"ght=\"<40\">Text",
+    "<ul><li>a<li>b<>c</ul>", "a</>b",                             # SGML shorthand tags
+    '<span class="n>o</span>:<span class="o">%</span>m',          # an unclosed quote
+    "<p&gt;Body&lt;/p&gt;", "<a href='https://e.com/'",             # one tag, never closed
+    "Hi<iframe src='/f'>frame text<main>unknown tag</main>",        # never closed
+    "a<iframe>x &amp; <b>y</b></iframe> w", "a<xmp>x <b>y</b></xmp>", "a<title>x <b>y</b></title>",
+    "a<textarea>x <b>y</b></textarea>", "a<noembed>x <b>y</b></noembed>", "a<plaintext>x <b>y</b>",
+])
+def test_html_the_readers_split_apart_goes_to_feedparser(html):
+    # Found by fuzzing: read by lxml, these lost a link or showed raw markup as text.
+    slow, auto = both(rss("<item><title>T</title><link>https://x.com/1</link>"
+                          f"<description><![CDATA[{html}]]></description></item>"))
+    assert auto.reader == "feedparser"
+    assert_same(slow, auto)
+
+
 def test_a_fast_path_failure_falls_back_and_is_logged(monkeypatch, caplog):
     def broken(xml, base):
         raise RuntimeError("boom")

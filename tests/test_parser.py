@@ -3,6 +3,7 @@ Atom and JSON Feed documents inline. Every test runs through both XML readers
 (tests/parser_kit.py)."""
 from __future__ import annotations
 
+import html as htmllib
 import json
 from datetime import datetime, timezone
 
@@ -169,6 +170,76 @@ def test_surrogate_character_references_cost_nothing_but_the_character(title, ex
                "<item><title>Next</title><link>https://wire.example.com/2</link></item>")
     first, second = parse(body).stories
     assert (first.title, second.title) == (expected, "Next")
+
+
+@pytest.mark.parametrize("odd", [
+    {"authors": 5}, {"authors": {"name": "Ada"}}, {"authors": True}, {"authors": [None, 3]},
+    {"author": "Ada"}, {"date_published": "0001-01-01T00:00:00+14:00"},
+    {"date_published": ["2024"]}, {"title": None, "url": 7}, {"content_html": ["x"]},
+], ids=repr)
+def test_json_feed_item_with_odd_types_is_still_read(odd):
+    # A number where a list belongs, or a date before year 1 in UTC, failed the whole
+    # feed with a TypeError or OverflowError instead of costing that field alone.
+    item = {"id": "1", "url": "https://x.com/1", "title": "Kept", "content_text": "Body.", **odd}
+    body = json.dumps({"version": "https://jsonfeed.org/version/1.1", "items": [
+        item, {"id": "2", "url": "https://x.com/2", "title": "Next"}]})
+    first, second = parse(body.encode()).stories
+    assert (first.text, first.published, second.title) == ("Body.", FETCHED, "Next")
+
+
+@pytest.mark.parametrize("link", [
+    "javascript:alert(1)", "JaVaScRiPt:alert(1)", " java\tscript:alert(1)",
+    "data:text/html;base64,PHNjcmlwdD4=", "vbscript:x", "mailto:a@b.example",
+    "file:///etc/passwd",
+])
+def test_a_link_a_reader_cannot_follow_is_dropped_not_the_story(link):
+    # Such links reached Story.url, `ainews brief --json` and the store as they came.
+    body = rss(f"<item><title>Kept</title><link>{htmllib.escape(link)}</link></item>"
+               "<item><title>Next</title><link>https://x.com/2</link></item>")
+    first, second = parse(body).stories
+    assert (first.title, first.url, second.url) == ("Kept", "", "https://x.com/2")
+
+
+@pytest.mark.parametrize("link, url", [
+    ("https://e.example/a\u00adb", "https://e.example/a%C2%ADb"),       # a soft hyphen
+    ("https://e.example/\u202egpj.exe", "https://e.example/%E2%80%AEgpj.exe"),
+    ("https://e.example/x\x7f", "https://e.example/x%7F"),
+])
+def test_an_invisible_character_in_a_link_is_escaped_not_hidden(link, url):
+    body = rss(f"<item><title>Kept</title><link>{link}</link></item>")
+    assert parse(body).stories[0].url == url
+
+
+@pytest.mark.parametrize("entry", [
+    "<entry><id>urn:uuid:5</id><title>Kept</title></entry>",     # feedparser's link
+    "<entry><id>tag:b.example,2025:1</id><title>Kept</title><link href='mailto:a@b'/></entry>",
+])
+def test_an_atom_id_that_is_no_web_address_is_no_link(entry):
+    body = ("<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom'><title>B</title>"
+            f"{entry}</feed>").encode()
+    (story,) = parse(body).stories
+    assert (story.title, story.url) == ("Kept", "")
+
+
+@pytest.mark.parametrize("codec", ["utf-32-le", "utf-32-be"])
+def test_a_utf32_feed_without_byte_order_mark_reads_right_on_either_path(codec):
+    # Its bytes pass for UTF-8: feedparser's path read "Цитата" as "&8B0B0".
+    body = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Баш</title><item>'
+            "<title>Цитата #1</title><link>https://x.com/1</link></item></channel></rss>")
+    feed = parse(body.encode(codec))
+    assert (feed.title, feed.stories[0].title) == ("Баш", "Цитата #1")
+
+
+@pytest.mark.parametrize("body", [
+    rss("<item><guid isPermaLink='false'>http://[::1</guid><title>Kept</title><link>/1</link></item>"
+        "<item><title>Next</title><link>https://x.com/2</link></item>"),
+    json.dumps({"version": "https://jsonfeed.org/version/1.1", "home_page_url": "http://[::1",
+                "items": [{"id": "1", "url": "https://x.com/1", "title": "Kept"},
+                          {"id": "2", "url": "https://x.com/2", "title": "Next"}]}).encode(),
+], ids=["rss-guid", "json-home-page"])
+def test_a_malformed_ipv6_address_costs_nothing_but_itself(body):
+    # urlsplit raises on "http://[::1": it failed the whole feed with a ValueError.
+    assert [s.title for s in parse(body).stories] == ["Kept", "Next"]
 
 
 def test_json_feed_lone_surrogate_escape_is_replaced():

@@ -65,18 +65,22 @@ def test_an_alias_is_known_even_when_its_link_changes_again(store):
     assert len(store.latest(50, strategy_only=False)) == 1
 
 
-@pytest.mark.parametrize("guid", ["https://x.example/p/{n}", "update-{n}"])
+@pytest.mark.parametrize("guid", ["<guid>https://x.example/p/{n}</guid>", "<guid>update-{n}</guid>",
+                                  "<guid isPermaLink='false'>update-{n}</guid>",
+                                  "<guid isPermaLink='false'>tag:x,2025:{n} a/b</guid>"])
 def test_entries_sharing_one_link_are_stored_as_the_stories_they_are(store, guid):
     # A live blog or changelog links every entry to one page, told apart by GUID: the
-    # store merged them by that URL, so all but the first were lost as "edits".
+    # store merged them by that URL, so all but the first were lost as "edits". With
+    # GUIDs that are no URLs, storing them failed the whole poll (UNIQUE stories.url).
     from feeds.parser import parse_feed
     titles = ["GPT-5 ships to every user", "Sora gets new pricing", "Board posts a statement"]
-    items = "".join(f"<item><guid>{guid.format(n=n)}</guid><title>{t}</title>"
+    items = "".join(f"<item>{guid.format(n=n)}<title>{t}</title>"
                     f"<link>https://x.example/live</link></item>" for n, t in enumerate(titles))
     body = f'<rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
     stories = parse_feed(body, feed_url="https://x.example/rss").stories
     assert len(add(store, *stories)) == 3 and len(store.latest(10, strategy_only=False)) == 3
     assert add(store, *stories) == [], "and each is known on the next poll"
+    assert all(s.url.startswith("https://x.example/") for s in stories)   # each still links
 
 
 def test_edited_item_updates_text_but_is_not_new_again(store):

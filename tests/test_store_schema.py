@@ -11,7 +11,7 @@ import pytest
 
 from storage.schema import migrate
 from storage.store import Store
-from tests.store_kit import make, add, fts_in_step, both_stores
+from tests.store_kit import T0, make, add, fts_in_step, both_stores
 
 
 store = pytest.fixture(both_stores, name="store", params=["memory", "file"])
@@ -114,11 +114,25 @@ def test_stored_story_round_trips(store):
     datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc),
     datetime(2026, 3, 2, 1, 30, 59, 999999, tzinfo=timezone(timedelta(hours=8))),
     datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=timezone(timedelta(hours=-5))),
-    datetime(999, 1, 1, 12, 0, tzinfo=timezone.utc),     # years before 1000, as strftime
-    datetime(1000, 1, 1, 0, 0, 1, tzinfo=timezone(timedelta(minutes=30))),
+    datetime(1000, 1, 1, 0, 0, 1, tzinfo=timezone(timedelta(minutes=30))),  # 999 in UTC
 ])
 def test_stored_times_keep_their_form(when):
     """Stored times are compared as strings (windows, lookups, indexes): iso_utc writes
-    them exactly as the store always has."""
+    them exactly as the store always has (years before 1000 with four digits)."""
     from feeds.models import iso_utc
-    assert iso_utc(when) == when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    utc = when.astimezone(timezone.utc)
+    assert iso_utc(when) == f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%SZ")
+
+
+@pytest.mark.parametrize("when", [datetime(1, 1, 1, tzinfo=timezone.utc),
+                                  datetime(9999, 12, 31, 23, 59, tzinfo=timezone.utc),
+                                  T0.replace(year=99), T0.replace(year=999)])
+def test_a_story_dated_at_the_ends_of_time_is_stored_and_sorts_right(store, when):
+    # A feed's "0999-11-30" date was written "999-11-30...", which parse_iso refused, and
+    # a date within 48 h of year 1 overflowed the clustering window: either failed the
+    # poll's whole batch to store, every story in it lost.
+    old = replace(make("Dated by a broken CMS", hours=0), published=when)
+    assert add(store, old, make("Dated right")) != []
+    assert store.get_story(old.id).published == old.published
+    from feeds.models import iso_utc
+    assert (iso_utc(old.published) < iso_utc(T0)) == (when < T0)

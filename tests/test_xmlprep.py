@@ -21,6 +21,9 @@ from feeds.xmlprep import decode_body
     (b"<t>" + "Москва".encode("cp1251") + b"</t>", "text/xml; charset=windows-1251", "Москва"),
     ("\ufeff<t>bom ✓</t>".encode("utf-8"), None, "bom ✓"),
     ("<t>utf16 ✓</t>".encode("utf-16"), None, "utf16 ✓"),
+    ('<?xml version="1.0"?><t>Цитата</t>'.encode("utf-32-le"), None, "Цитата"),   # no BOM
+    ('<?xml version="1.0"?><t>Цитата</t>'.encode("utf-32-be"), None, "Цитата"),
+    ("<t>Цитата</t>".encode("utf-32-le"), None, "Цитата"),
 ])
 def test_decode_body(body, content_type, expected):
     text, _notes = decode_body(body, content_type)
