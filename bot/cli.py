@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="full-text search",
                        epilog="e.g. ainews search openai -microsoft --limit 5")
     p.add_argument("query", nargs="+", metavar="WORD",
-                   help="words to look for; -WORD leaves out the stories with WORD")
+                   help="words to look for; -WORD leaves out the stories with WORD, "
+                        'A OR B takes either, "two words" is a phrase')
     _lookup_flags(p)
     p = sub.add_parser("topics", help="topics and companies with counts for the last 7 days")
     p.add_argument("--json", action="store_true")

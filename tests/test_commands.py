@@ -151,6 +151,15 @@ def test_search_leaves_out_minus_words(commands):
     assert "`search openai -microsoft`" in only.text
 
 
+@pytest.mark.parametrize("query", ["...", "-- ?", "AND OR (", '""'])
+def test_search_of_no_word_says_so(commands, query):
+    """Punctuation alone (or operators) read "Nothing matches '...'. Try fewer or other
+    words", as if the archive had been searched."""
+    reply = commands.search(MEMBER, query)
+    assert reply.kind == "error", reply
+    assert f"'{query}' has no word to search for (letters or digits)" in reply.text
+
+
 def _discord(reply):
     from bot.discord.render import reply_payload
     return reply_payload(reply)["content"]
