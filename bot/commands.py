@@ -150,8 +150,8 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
                                        f"showing {some} with any of them.")
         if more:
             return replace(reply, parts=say(
-                "More stories match than these {}: add a word to narrow the search, or "
-                "leave stories out with -WORD, e.g. {}", str(lim), ex.SEARCH_EXCLUDE_EG),
+                "More stories match than {}: add a word to narrow the search, or "
+                "leave stories out with -WORD, e.g. {}", _these(lim), ex.SEARCH_EXCLUDE_EG),
                 text="")
         return reply
 
@@ -299,6 +299,11 @@ def _nothing_to_find(query: str, wanted: Query) -> Text:
                    "WORD (as NOT WORD does), e.g. {}", ex.SEARCH_EXCLUDE_EG)
     return say("'{}' has no word to search for (letters or digits), e.g. {}", quote(query),
                ex.SEARCH_EG)
+
+
+def _these(n: int) -> str:
+    """"than these 5", "than this one" (a limit of 1 read "than these 1")."""
+    return "this one" if n == 1 else f"these {n}"
 
 
 def _briefs(title: str, briefs, empty: str | Text) -> Reply:

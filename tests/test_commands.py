@@ -160,6 +160,12 @@ def test_search_of_no_word_says_so(commands, query):
     assert f"'{query}' has no word to search for (letters or digits)" in reply.text
 
 
+def test_search_with_more_matches_than_a_limit_of_one_says_this_one(commands):
+    reply = commands.search(MEMBER, "company", 1)       # in every story's text
+    assert headlines(reply) == [SEED]
+    assert "More stories match than this one:" in reply.text, reply.text
+
+
 def _discord(reply):
     from bot.discord.render import reply_payload
     return reply_payload(reply)["content"]
