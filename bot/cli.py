@@ -82,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("name", nargs="?")
     q.add_argument("--tag", action="append", default=[])
     q = fs.add_parser("remove", help="remove a feed")
-    q.add_argument("url")
+    q.add_argument("url", nargs="+", metavar="URL_OR_NAME",
+                   help="the feed's URL, or its name as `feeds list` shows it")
     q = fs.add_parser("check", help="fetch a feed now and report what it holds")
     q.add_argument("url")
     q.add_argument("--json", action="store_true")

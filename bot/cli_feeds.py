@@ -13,6 +13,8 @@ from feeds.plural import count
 
 
 def run(app, args) -> int:
+    if isinstance(getattr(args, "url", None), list):    # `feeds remove Hacker News`
+        args.url = " ".join(args.url)
     if getattr(args, "url", None) is not None:
         args.url = args.url.strip()   # pasted URLs bring spaces and newlines along
     return {"list": _list, "add": _add, "remove": _remove, "check": _check,
@@ -104,9 +106,14 @@ def _host(url: str) -> str:
 
 
 def _remove(app, args) -> int:
-    if not app.store.remove_feed(args.url):
-        raise UserError(f"feeds: no feed with url {args.url} (see `ainews feeds list`)")
-    print(f"removed {args.url}")
+    """By URL or by the name `feeds list` shows (chat's `feeds remove` reads the same)."""
+    from bot import cli_syntax
+    from bot.replies import Reply
+    state = app.commands.feed_named(args.url)
+    if isinstance(state, (str, tuple)):
+        raise UserError(f"feeds: {Reply.error(state).spelled(cli_syntax.spell)}")
+    app.store.remove_feed(state.source.url)
+    print(f"removed {state.source.name} ({state.source.url})")
     return 0
 
 

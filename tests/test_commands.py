@@ -653,3 +653,13 @@ def test_a_product_with_a_number_is_still_a_name_before_its_limit(commands, type
     """A second count is refused only when the name does not resolve: "Llama 3" is Meta."""
     reply = commands.company(MEMBER, typed)
     assert reply.kind == "briefs" and reply.title in ("Latest on Meta", "Latest on Anthropic")
+
+
+async def test_chat_feeds_remove_takes_a_feed_name(commands, store):
+    """`/ainews feeds remove Hacker News` (the name `feeds list` shows) said "no feed
+    with URL Hacker"."""
+    from feeds.models import FeedSource
+    store.upsert_feed(FeedSource("Hacker News", "https://hn.example/rss"))
+    reply = await commands.feeds(ADMIN, "remove hacker news")
+    assert reply.text == "Removed feed Hacker News (https://hn.example/rss)."
+    assert store.feed_states() == []
