@@ -80,7 +80,8 @@ def build_parser() -> argparse.ArgumentParser:
     q = fs.add_parser("add", help="add a feed")
     q.add_argument("url")
     q.add_argument("name", nargs="?")
-    q.add_argument("--tag", action="append", default=[])
+    q.add_argument("--tag", action="append", default=[],
+                   help="a tag for the feed; repeat it or separate tags with commas")
     q = fs.add_parser("remove", help="remove a feed")
     q.add_argument("url", nargs="+", metavar="URL_OR_NAME",
                    help="the feed's URL, or its name as `feeds list` shows it")

@@ -7,6 +7,7 @@ from unicodedata import category, east_asian_width
 
 from bot.console import json_line
 from bot.errors import UserError
+from feeds.feedlist import split_tags
 from feeds.headline import trim_words
 from feeds.models import FeedSource, iso_utc
 from feeds.plural import count
@@ -94,9 +95,10 @@ def _add(app, args) -> int:
     """The chat command's checks (SSRF guard, a test fetch, already followed) and words."""
     from bot.cli_commands import CONSOLE, print_reply
     reply = asyncio.run(app.commands.feeds(CONSOLE, "add", args.url, args.name))
-    if reply.kind != "error" and args.tag:
+    tags = split_tags(args.tag)
+    if reply.kind != "error" and tags:
         state = app.commands.followed(args.url)
-        app.store.upsert_feed(FeedSource(state.source.name, state.source.url, tuple(args.tag)))
+        app.store.upsert_feed(FeedSource(state.source.name, state.source.url, tags))
     return print_reply(reply, False)
 
 

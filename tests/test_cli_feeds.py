@@ -1,11 +1,16 @@
 """`ainews feeds remove|add|list` as a user types them: names for URLs, tags, times."""
 from __future__ import annotations
 
+import asyncio
+import json
+
 import pytest
 
 from bot.cli import main
 from feeds.models import FeedSource
 from storage.store import Store
+from tests.fakes.feedserver import FeedServer, make_rss
+from tests.fakes.stories import strategy_entry
 
 HN = FeedSource("Hacker News", "https://hn.example/rss")
 
@@ -55,3 +60,15 @@ def test_feeds_remove_of_a_misspelt_name_suggests_the_closest(db, capsys):
            f"({HN.url})?" in err
     code, _, err = run_cli(capsys, "feeds", "remove", "zeppelin")
     assert "no feed with URL or name 'zeppelin'; `ainews feeds list` shows them" in err
+
+
+async def test_feeds_add_splits_tags_at_commas(db, capsys):
+    """`--tag labs,china` stored one tag, "labs,china"."""
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))
+        code, _, _ = await asyncio.to_thread(
+            run_cli, capsys, "feeds", "add", srv.url("/feed.xml"), "--tag", "labs, china,",
+            "--tag", " us ", "--tag", "labs")
+    _, out, _ = run_cli(capsys, "feeds", "list", "--json")
+    row = next(r for r in map(json.loads, out.splitlines()) if r["name"] == "Example AI")
+    assert code == 0 and row["tags"] == ["labs", "china", "us"]
