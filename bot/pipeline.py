@@ -37,13 +37,13 @@ from feeds.classify import Classifier
 from feeds.fetcher import FetchError, Fetcher
 from feeds.formatter import Formatter
 from feeds.judge import Judge
-from feeds.models import FeedSource, Story, utcnow
+from feeds.models import Story, utcnow
 from feeds.parser import ParseError, off_the_loop, parse_feed
 from feeds.plural import count
 from storage.feedstate import FeedState
 from storage.store import Store, StoreReadOnly
 
-__all__ = ["BACKLOG_BATCH", "FeedOutcome", "Pipeline", "PollSummary", "sync_feed_list"]
+__all__ = ["BACKLOG_BATCH", "FeedOutcome", "Pipeline", "PollSummary"]
 
 log = logging.getLogger("ainews.poller")
 BACKLOG_BATCH = 500   # stories of first polls per transaction (~14 feeds; ~5 MB held)
@@ -284,18 +284,3 @@ def _due(state: FeedState, now: datetime, all_feeds: bool) -> bool:
     if state.next_poll is None or state.next_poll <= now:
         return True
     return all_feeds and not state.failures
-
-
-def sync_feed_list(store: Store, sources: list[FeedSource]) -> int:
-    """Add feeds from the feeds file that the store has not seen; return how many.
-
-    Removing a feed with `ainews feeds remove` sticks: a file entry is imported once."""
-    imported = set(store.get_meta("imported_feeds", []))
-    added = 0
-    for src in sources:
-        if src.url not in imported:
-            store.upsert_feed(src)
-            imported.add(src.url)
-            added += 1
-    store.set_meta("imported_feeds", sorted(imported))
-    return added
