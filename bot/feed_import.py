@@ -44,11 +44,12 @@ def sync_feed_list(store: Store, sources: list[FeedSource]) -> int:
 
     Removing a feed with `ainews feeds remove` sticks: a file entry is imported once."""
     imported = set(store.get_meta("imported_feeds", []))
+    known = {s.source.url for s in store.feed_states()}
     added = 0
     for src in sources:
         if src.url not in imported:
             store.upsert_feed(src)
             imported.add(src.url)
-            added += 1
+            added += src.url not in known
     store.set_meta("imported_feeds", sorted(imported))
     return added

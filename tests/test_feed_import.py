@@ -57,3 +57,10 @@ def test_the_bundled_list_seeds_an_empty_store_and_keeps_it_up(store):
 def test_a_store_the_bundled_list_seeded_before_it_was_noted_is_kept_up(store):
     store.set_meta("imported_feeds", [s.url for s in BUNDLED[:-1]])   # an older version's
     assert import_feed_list(store, BUNDLED, None) == "1 feed added from the bundled feed list"
+
+
+def test_a_file_entry_the_store_already_has_is_not_said_to_be_added(store, tmp_path):
+    store.upsert_feed(MINE[0])          # `ainews feeds add`, then the same feed in the file
+    both = [*MINE, FeedSource("Other", "https://other.example/rss")]
+    assert import_feed_list(store, both, tmp_path / "mine.toml") == \
+        f"1 feed added from {tmp_path / 'mine.toml'}"
