@@ -9,7 +9,7 @@ from bot.console import json_line
 from bot.errors import UserError
 from feeds.feedlist import split_tags
 from feeds.headline import trim_words
-from feeds.models import FeedSource, iso_utc
+from feeds.models import FeedSource, iso_utc, shown_utc
 from feeds.plural import count
 
 
@@ -88,7 +88,7 @@ def _cell(value) -> str:
 
 
 def _short_time(iso: str | None) -> str:
-    return iso.replace("T", " ").removesuffix("Z")[:16] if iso else "-"
+    return shown_utc(iso) if iso else "-"
 
 
 def _add(app, args) -> int:
