@@ -31,7 +31,7 @@ from pathlib import Path
 BENCH = Path(__file__).resolve().parent
 sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 
-from bot.pipeline import sync_feed_list  # noqa: E402
+from bot.feed_import import sync_feed_list  # noqa: E402
 from feeds.feedlist import load_feed_list  # noqa: E402
 from feeds.models import Subscription  # noqa: E402
 from soak_check import Channel, posted  # noqa: E402

@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="full-text search",
                        epilog="e.g. ainews search openai -microsoft --limit 5")
     p.add_argument("query", nargs="+", metavar="WORD",
-                   help="words to look for; -WORD leaves out the stories with WORD")
+                   help="words to look for; -WORD leaves out the stories with WORD, "
+                        'A OR B takes either, "two words" is a phrase')
     _lookup_flags(p)
     p = sub.add_parser("topics", help="topics and companies with counts for the last 7 days")
     p.add_argument("--json", action="store_true")
@@ -79,9 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     q = fs.add_parser("add", help="add a feed")
     q.add_argument("url")
     q.add_argument("name", nargs="?")
-    q.add_argument("--tag", action="append", default=[])
+    q.add_argument("--tag", action="append", default=[],
+                   help="a tag for the feed; repeat it or separate tags with commas")
     q = fs.add_parser("remove", help="remove a feed")
-    q.add_argument("url")
+    q.add_argument("url", nargs="+", metavar="URL_OR_NAME",
+                   help="the feed's URL, or its name as `feeds list` shows it")
     q = fs.add_parser("check", help="fetch a feed now and report what it holds")
     q.add_argument("url")
     q.add_argument("--json", action="store_true")

@@ -12,6 +12,7 @@ from bot.console import json_line
 from bot.errors import UserError
 from bot.logs import setup_logging
 from bot.replies import Caller, Reply
+from feeds.models import shown_utc
 from feeds.plural import count
 
 CONSOLE = Caller(platform="console", workspace="console", channel="console", user="cli",
@@ -168,7 +169,7 @@ def cmd_poll(app, args) -> int:
     for s in waiting:
         print(terminal_text(f"  waiting: {s.source.name} ({s.source.url}) after "
                             f"{count(s.failures, 'failure')}: {s.last_error}; next try "
-                            f"{_skipped_row(s)['next_poll']}"))
+                            f"{shown_utc(s.next_poll) if s.next_poll else 'not set'}"))
     for s in paused:
         print(terminal_text(f"  paused: {s.source.name} ({s.source.url}): {s.last_error}; "
                             f"`ainews feeds resume {s.source.url}` polls it again"))

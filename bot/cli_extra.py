@@ -29,6 +29,9 @@ def brief(settings, args) -> int:
 async def _stories_from(settings, source: str) -> list[Story]:
     url = source if source.startswith(("http://", "https://")) else ""
     data = await _read(settings, source) if url else _read_local(source)
+    if not data.strip():     # said "found no story in -", as if a story had been read
+        raise UserError("brief: no input on stdin: pipe a story in, e.g. `ainews brief - "
+                        "< story.txt`" if source == "-" else f"brief: {source} is empty")
     return stories_from_bytes(data, url=url, name=Path(source).name if not url else "")
 
 

@@ -7,12 +7,15 @@ from unicodedata import category, east_asian_width
 
 from bot.console import json_line
 from bot.errors import UserError
+from feeds.feedlist import split_tags
 from feeds.headline import trim_words
-from feeds.models import FeedSource, iso_utc
+from feeds.models import FeedSource, iso_utc, shown_utc
 from feeds.plural import count
 
 
 def run(app, args) -> int:
+    if isinstance(getattr(args, "url", None), list):    # `feeds remove Hacker News`
+        args.url = " ".join(args.url)
     if getattr(args, "url", None) is not None:
         args.url = args.url.strip()   # pasted URLs bring spaces and newlines along
     return {"list": _list, "add": _add, "remove": _remove, "check": _check,
@@ -85,16 +88,17 @@ def _cell(value) -> str:
 
 
 def _short_time(iso: str | None) -> str:
-    return iso.replace("T", " ").removesuffix("Z")[:16] if iso else "-"
+    return shown_utc(iso) if iso else "-"
 
 
 def _add(app, args) -> int:
     """The chat command's checks (SSRF guard, a test fetch, already followed) and words."""
     from bot.cli_commands import CONSOLE, print_reply
     reply = asyncio.run(app.commands.feeds(CONSOLE, "add", args.url, args.name))
-    if reply.kind != "error" and args.tag:
+    tags = split_tags(args.tag)
+    if reply.kind != "error" and tags:
         state = app.commands.followed(args.url)
-        app.store.upsert_feed(FeedSource(state.source.name, state.source.url, tuple(args.tag)))
+        app.store.upsert_feed(FeedSource(state.source.name, state.source.url, tags))
     return print_reply(reply, False)
 
 
@@ -104,9 +108,14 @@ def _host(url: str) -> str:
 
 
 def _remove(app, args) -> int:
-    if not app.store.remove_feed(args.url):
-        raise UserError(f"feeds: no feed with url {args.url} (see `ainews feeds list`)")
-    print(f"removed {args.url}")
+    """By URL or by the name `feeds list` shows (chat's `feeds remove` reads the same)."""
+    from bot import cli_syntax
+    from bot.replies import Reply
+    state = app.commands.feed_named(args.url)
+    if isinstance(state, (str, tuple)):
+        raise UserError(f"feeds: {Reply.error(state).spelled(cli_syntax.spell)}")
+    app.store.remove_feed(state.source.url)
+    print(f"removed {state.source.name} ({state.source.url})")
     return 0
 
 

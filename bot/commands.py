@@ -26,7 +26,7 @@ from bot.examples import Text, say
 from bot.replies import Caller, Reply
 from feeds.condense import condense
 from feeds.models import Brief, utcnow
-from storage.lookups import excluded
+from storage.query import Query, parse as parse_query
 
 log = logging.getLogger("ainews.commands")
 
@@ -133,9 +133,9 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         query = user_text(query)
         if not query:
             return Reply.error(say("give words to search for, e.g. {}", ex.SEARCH_EG))
-        if all(excluded(w) for w in query.split()):
-            return Reply.error(say("give a word to look for too: -WORD only leaves out the "
-                                   "stories with WORD, e.g. {}", ex.SEARCH_EXCLUDE_EG))
+        wanted = parse_query(query)
+        if not wanted.clauses:
+            return Reply.error(_nothing_to_find(query, wanted))
         lim = parse_limit(limit, most=limit_cap(caller))
         if isinstance(lim, Reply):
             return lim
@@ -145,14 +145,13 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
                         f"Nothing matches '{quote(query)}'. Try fewer or other words.")
         more = len(found.briefs) > lim    # 5 of thousands read as all there is
         if found.any_word:    # results lacking some words read as a broken search
-            wanted = " ".join(w for w in query.split() if not excluded(w))
             some = f"{lim} of the stories" if more else "stories"
-            return replace(reply, text=f"No story has all of: {quote(wanted)}; showing "
-                                       f"{some} with any of them.")
+            return replace(reply, text=f"No story has all of: {quote(wanted.wanted())}; "
+                                       f"showing {some} with any of them.")
         if more:
             return replace(reply, parts=say(
-                "More stories match than these {}: add a word to narrow the search, or "
-                "leave stories out with -WORD, e.g. {}", str(lim), ex.SEARCH_EXCLUDE_EG),
+                "More stories match than {}: add a word to narrow the search, or "
+                "leave stories out with -WORD, e.g. {}", _these(lim), ex.SEARCH_EXCLUDE_EG),
                 text="")
         return reply
 
@@ -291,6 +290,20 @@ def _several_counts(limit) -> bool:
     read as if 3 alone had been wrong)."""
     words = user_text(limit).split() if isinstance(limit, str) else []
     return len(words) > 1 and all(NUMBER.match(w) for w in words)
+
+
+def _nothing_to_find(query: str, wanted: Query) -> Text:
+    """Why a query has nothing to look for: only -WORDs, or no letter or digit at all."""
+    if wanted.without:
+        return say("give a word to look for too: -WORD only leaves out the stories with "
+                   "WORD (as NOT WORD does), e.g. {}", ex.SEARCH_EXCLUDE_EG)
+    return say("'{}' has no word to search for (letters or digits), e.g. {}", quote(query),
+               ex.SEARCH_EG)
+
+
+def _these(n: int) -> str:
+    """"than these 5", "than this one" (a limit of 1 read "than these 1")."""
+    return "this one" if n == 1 else f"these {n}"
 
 
 def _briefs(title: str, briefs, empty: str | Text) -> Reply:

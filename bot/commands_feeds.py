@@ -6,10 +6,11 @@ page is refused with the reason (and the page's own feed suggested) instead of f
 silently at the next poll."""
 from __future__ import annotations
 
+import difflib
 from urllib.parse import urlsplit
 
 from bot import examples as ex
-from bot.commands_text import link_text, unquoted
+from bot.commands_text import link_text, quote, unquoted
 from bot.examples import say
 from bot.replies import Caller, Reply
 from feeds.models import FeedSource
@@ -40,10 +41,31 @@ class FeedCommands:
         if action == "resume":
             return self._feed_resume(url)
         if action == "remove":
-            if self.store.remove_feed(url):
-                return Reply.message(f"Removed feed {url}.")
-            return Reply.error(say("no feed with URL {}; {} shows them", url, ex.FEEDS_LIST))
+            return self._feed_remove(" ".join(filter(None, (url, name))))
         return await self._feed_add(url, name)
+
+    def _feed_remove(self, key: str) -> Reply:
+        state = self.feed_named(key)
+        if isinstance(state, (str, tuple)):
+            return Reply.error(state)
+        self.store.remove_feed(state.source.url)
+        return Reply.message(f"Removed feed {state.source.name} ({state.source.url}).")
+
+    def feed_named(self, key: str):
+        """The feed at URL `key`, or named `key` (any case: the name `feeds list` shows,
+        as `feeds remove` was only given the URL); else why not, as a reply's text:
+        the feeds sharing that name, or the closest names."""
+        state = self.followed(key)
+        if state is not None:
+            return state
+        states = self.store.feed_states()
+        named = [s for s in states if s.source.name.casefold() == key.casefold()]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            urls = ", ".join(s.source.url for s in named)
+            return f"{len(named)} feeds are named '{quote(key)}': give one's URL ({urls})"
+        return _no_feed(key, states)
 
     def _feed_list(self) -> Reply:
         states = self.store.feed_states()
@@ -128,6 +150,16 @@ class FeedCommands:
         except (FetchError, ParseError) as e:
             return Reply.error(f"can't add {url}: {e}")
         return (parsed.title or "").strip()[:80]
+
+
+def _no_feed(key: str, states) -> str | tuple:
+    """No feed at or named `key`: the closest names (typed as `company` suggests)."""
+    names = {s.source.name.casefold(): s for s in states}
+    close = difflib.get_close_matches(key.casefold(), list(names), n=3, cutoff=0.6)
+    if close:
+        hints = " or ".join(f"{names[n].source.name} ({names[n].source.url})" for n in close)
+        return f"no feed with URL or name '{quote(key)}' — did you mean {hints}?"
+    return say("no feed with URL or name '{}'; {} shows them", quote(key), ex.FEEDS_LIST)
 
 
 def _feed_key(url: str) -> str:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from feeds.plural import count
+
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -145,7 +147,8 @@ def zone_note(tz_name: str) -> str:
     summer), or it is an Etc/ zone, whose sign is the reverse of the offset's."""
     if (etc := _ETC.match(tz_name)) and int(etc.group(2)):
         sign, hours = etc.groups()
-        return (f"{tz_name} is UTC{'-' if sign == '+' else '+'}{hours}, {hours} hours "
+        return (f"{tz_name} is UTC{'-' if sign == '+' else '+'}{hours}, "
+                f"{count(int(hours), 'hour')} "
                 f"{'behind' if sign == '+' else 'ahead of'} UTC (Etc/ names count the "
                 "other way)")
     place = _NO_SUMMER_TIME.get(tz_name)

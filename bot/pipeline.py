@@ -31,18 +31,19 @@ from urllib.parse import urlsplit
 from bot.first_polls import FirstPolls, _Backlog
 from bot.new_stories import NewStories
 from bot.poll_summary import FeedOutcome, PollSummary
+from bot.unreached import Unreached, _Unreached
 from feeds import schedule
 from feeds.classify import Classifier
 from feeds.fetcher import FetchError, Fetcher
 from feeds.formatter import Formatter
 from feeds.judge import Judge
-from feeds.models import FeedSource, Story, utcnow
+from feeds.models import Story, utcnow
 from feeds.parser import ParseError, off_the_loop, parse_feed
 from feeds.plural import count
 from storage.feedstate import FeedState
 from storage.store import Store, StoreReadOnly
 
-__all__ = ["BACKLOG_BATCH", "FeedOutcome", "Pipeline", "PollSummary", "sync_feed_list"]
+__all__ = ["BACKLOG_BATCH", "FeedOutcome", "Pipeline", "PollSummary"]
 
 log = logging.getLogger("ainews.poller")
 BACKLOG_BATCH = 500   # stories of first polls per transaction (~14 feeds; ~5 MB held)
@@ -82,7 +83,7 @@ def _host(url: str) -> str:
 
 
 @dataclass
-class Pipeline(NewStories, FirstPolls):
+class Pipeline(NewStories, FirstPolls, Unreached):
     """The pass itself; bot.new_stories classifies, stores and condenses a feed's
     unseen entries, bot.first_polls writes first polls together."""
     store: Store
@@ -98,8 +99,8 @@ class Pipeline(NewStories, FirstPolls):
     # First polls waiting for their transaction; a list only while poll_once runs.
     _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
     _offline_said: bool = field(default=False, init=False, repr=False)   # once per outage
-    # This pass's failures held back as the network's (the bot looked offline then).
-    _quiet: list[FeedOutcome] = field(default_factory=list, init=False, repr=False)
+    # This pass's DNS and connection failures, recorded at its end (bot/unreached.py).
+    _unreached: list[_Unreached] | None = field(default=None, init=False, repr=False)
     # Feeds fetched and being read (parse, classify) at once; only while poll_once runs.
     _reading: _ReadAhead | None = field(default=None, init=False, repr=False)
 
@@ -111,36 +112,24 @@ class Pipeline(NewStories, FirstPolls):
         states = [s for s in self.store.feed_states() if _due(s, now, all_feeds)]
         # An abandoned pass's are not this one's (its "offline" would be said of a pass
         # that polled nothing).
-        self._backlog, self._quiet = [], []
+        self._backlog, self._unreached = [], []
         self._reading = _ReadAhead(self.fetcher.policy)
         try:
             outcomes = await asyncio.gather(*(self._poll_and_hand_on(s, now, on_fresh)
                                               for s in states))
+            summary = PollSummary(outcomes=[o for o, _ in outcomes])
+            # Once every feed is in (DNS failures come back first, and a pass that went
+            # on to read five feeds said "no feed can be reached"), before the backlogs'
+            # writes, which may fail.
+            offline = self._settle_unreached(summary)
             self._store_backlogs()
         finally:   # an abandoned pass drops its waiting first polls: they are polled again
-            self._backlog, self._reading = None, None
-        summary = PollSummary(outcomes=[o for o, _ in outcomes])
+            self._backlog, self._reading, self._unreached = None, None, None
         for _, fresh in outcomes:
             summary.fresh.extend(fresh)
-        self._say_if_offline(summary)
+        if offline:
+            self._say_offline()
         return summary
-
-    def _say_if_offline(self, summary: PollSummary) -> None:
-        """Said once the pass is over, and only if no feed of it answered: DNS failures
-        come back first, and a pass that went on to read five feeds said "no feed can be
-        reached" (a fresh database, a few dead hosts, an intranet feed). If some did
-        answer, the failures held back as the network's are named after all."""
-        quiet, self._quiet = self._quiet, []
-        if any(not o.unreached for o in summary.outcomes):   # a server answered, 404 too
-            self._offline_said = False
-            for o in quiet:     # not the network's failures after all: each feed's own
-                self._say(logging.WARNING, "poller: %s (%s) failed: %s", o.name, o.url,
-                          o.error)
-        elif quiet and not self._offline_said:
-            log.warning("poller: no feed can be reached (DNS or connection failures "
-                        "everywhere); the network looks down: feeds are retried every %g "
-                        "min without counting it against them", self.poll_minutes)
-            self._offline_said = True
 
     async def _poll_and_hand_on(self, state: FeedState, now: datetime,
                                 on_fresh: Callable[[], Awaitable] | None,
@@ -241,24 +230,21 @@ class Pipeline(NewStories, FirstPolls):
         self.store.record_fetch_ok(state.source.url, now=now, **fetched)
         return [s for s in fresh if s.classification.strategy]
 
-    def _offline_now(self, now: datetime) -> bool:
-        """Whether the bot itself looks offline (no feed reached lately, several tried):
-        then a feed's failure is not its own, and must not back it off towards a pause."""
-        return self.store.looks_offline(now=now, window=_offline_window(self.poll_minutes))
-
     def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
         kind = getattr(err, "kind", "error")
         message = str(err) or type(err).__name__
         out.unreached = kind in ("dns", "connect")
         if not isinstance(err, (FetchError, ParseError)):   # those name their component
             message = f"poller: {state.source.url} failed ({type(err).__name__}: {message})"
-        if kind in ("dns", "connect") and self._offline_now(now):
-            self.store.record_unreachable(state.source.url, now=now, message=message, kind=kind,
-                                          next_poll=now + timedelta(minutes=self.poll_minutes))
-            out.error = message
-            log.debug("%s", message)
-            self._quiet.append(out)   # named at the pass's end if other feeds answered
+        out.error = message
+        if out.unreached and self._unreached is not None:   # the network's, or the feed's?
+            self._unreached.append(_Unreached(state, out, err, now))
             return
+        self._count_failure(state, out, err, now)
+
+    def _count_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
+        """A feed's own failure: backed off, and paused after PAUSE_AFTER in a row."""
+        kind, message = getattr(err, "kind", "error"), out.error
         retry_after = getattr(err, "retry_after", None)
         next_poll = schedule.next_poll_after_failure(now, self.poll_minutes, state.failures + 1,
                                                      retry_after=retry_after)
@@ -267,7 +253,7 @@ class Pipeline(NewStories, FirstPolls):
         new_state = self.store.record_fetch_failure(state.source.url, now=now, next_poll=next_poll,
                                                     kind=kind, message=message,
                                                     pause_after=pause_after)
-        out.error, out.paused, out.failures = message, new_state.paused, new_state.failures
+        out.paused, out.failures = new_state.paused, new_state.failures
         if new_state.paused:
             self._say(logging.WARNING, "poller: paused %s after %s: %s", state.source.url,
                       count(new_state.failures, "failure"), message)
@@ -281,11 +267,6 @@ class Pipeline(NewStories, FirstPolls):
     def _say(self, level: int, msg: str, *args) -> None:
         """A feed's failure or warning, logged unless the caller reports it itself."""
         log.log(logging.DEBUG if self.reports_feeds else level, msg, *args)
-
-
-def _offline_window(poll_minutes: float) -> timedelta:
-    # Longer than any healthy feed's interval (2 x base, a <ttl> up to 60 min).
-    return timedelta(minutes=max(3 * poll_minutes, 90))
 
 
 def _last_interval(state: FeedState) -> float | None:
@@ -303,18 +284,3 @@ def _due(state: FeedState, now: datetime, all_feeds: bool) -> bool:
     if state.next_poll is None or state.next_poll <= now:
         return True
     return all_feeds and not state.failures
-
-
-def sync_feed_list(store: Store, sources: list[FeedSource]) -> int:
-    """Add feeds from the feeds file that the store has not seen; return how many.
-
-    Removing a feed with `ainews feeds remove` sticks: a file entry is imported once."""
-    imported = set(store.get_meta("imported_feeds", []))
-    added = 0
-    for src in sources:
-        if src.url not in imported:
-            store.upsert_feed(src)
-            imported.add(src.url)
-            added += 1
-    store.set_meta("imported_feeds", sorted(imported))
-    return added

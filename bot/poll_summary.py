@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from feeds.models import Story
+from feeds.models import Story, shown_utc
 from feeds.plural import count
 
 
@@ -90,9 +90,7 @@ def waiting_note(states: list, now: datetime) -> str:
                if s.failures and not s.paused and s.next_poll and s.next_poll > now]
     if not waiting:
         return ""
-    first = min(waiting)
-    when = f"{first:%H:%M}" if first.date() == now.date() else f"{first:%Y-%m-%d %H:%M}"
-    return (f"; {len(waiting)} waiting after failures, next try {when} UTC "
+    return (f"; {len(waiting)} waiting after failures, next try {shown_utc(min(waiting))} "
             "(`ainews feeds list` says why)")
 
 

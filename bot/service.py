@@ -19,7 +19,8 @@ from bot import stopping
 from bot.app import App
 from bot.connections import ConnectionLog, forget_connections, llm_watched
 from bot.errors import StartUnavailable, UserError
-from bot.pipeline import Pipeline, PollSummary, sync_feed_list
+from bot.feed_import import import_feed_list
+from bot.pipeline import Pipeline, PollSummary
 from bot.poll_summary import idle_warning, waiting_note
 from bot.retention import DailyPrune
 from bot.runlock import run_lock
@@ -76,14 +77,15 @@ async def _brief_or_headline(pipeline: Pipeline, story) -> None:
                       story.id, story.url)
 
 
-def _import_feed_list(app: App) -> int:
+def _import_feed_list(app: App) -> str:
+    """The feeds file into the store; what happened, for the start-up line."""
     try:
         sources = load_feed_list(app.settings.feeds_file)
     except FeedListError as e:
         # The bundled list is ours; a file of the operator's was named by AINEWS_FEEDS.
         where = "; check AINEWS_FEEDS" if app.settings.feeds_file else ""
         raise UserError(f"{e}{where}") from None
-    return sync_feed_list(app.store, sources)
+    return import_feed_list(app.store, sources, app.settings.feeds_file)
 
 
 class Service:
@@ -96,13 +98,14 @@ class Service:
         self.connections: dict[str, ConnectionLog] = {}   # what `ainews status` shows
         self._dispatching = asyncio.Lock()
         self.prune = DailyPrune(app.store, app.settings.keep_days, clock)
+        self._feeds_note = ""   # what importing the feeds file did, said at start-up
 
     async def run(self, *, once: bool = False) -> int:
         with run_lock(self.app.settings.db_path):     # one bot per database
             return await self._run(once=once)
 
     async def _run(self, *, once: bool) -> int:
-        _import_feed_list(self.app)
+        self._feeds_note = _import_feed_list(self.app)
         forget_connections(self.app.store)      # the last run's, and platforms now off
         if self.app.store.dispatch_mark() is None:
             # Every file gets a mark when opened (storage/schema.py, migration 9); one
@@ -347,9 +350,10 @@ class Service:
         active = sum(not f.paused for f in feeds)
         names = [f"{p} ({a.state})" if isinstance(a, Pending) else p
                  for p, a in adapters.items()]
-        log.info("service: adapters: %s; %s (%d active)%s; database %s; polling every %g min",
-                 ", ".join(names) or "none", count(len(feeds), "feed"), active,
-                 waiting_note(feeds, utcnow()), self.app.settings.db_path,
+        note = f"; {self._feeds_note}" if self._feeds_note else ""
+        log.info("service: adapters: %s; %s (%d active)%s%s; database %s; polling every "
+                 "%g min", ", ".join(names) or "none", count(len(feeds), "feed"), active,
+                 note, waiting_note(feeds, utcnow()), self.app.settings.db_path,
                  self.app.settings.poll_minutes)
         if idle := idle_warning(feeds):
             log.warning("%s", idle)

@@ -9,7 +9,7 @@ from bot.cli_feeds import error_cell, feed_row, format_table
 from bot.connections import read_connections
 from bot.console import json_line
 from bot.runlock import running_pid
-from feeds.models import iso_utc, utcnow
+from feeds.models import iso_utc, shown_utc, utcnow
 from feeds.plural import count
 from storage.post_edits import MAX_EDITS
 
@@ -56,15 +56,8 @@ def _bot_rows(st: dict) -> list[list[str]]:
     rows = [["bot", f"running (pid {st['bot_pid']})"]]
     for platform, c in sorted(st["connections"].items()):
         why = f" ({c['reason']})" if c.get("reason") and c["state"] != "connected" else ""
-        rows.append([platform, f"{c['state']} since {_when(c['since'])}{why}"])
+        rows.append([platform, f"{c['state']} since {shown_utc(c['since'])}{why}"])
     return rows
-
-
-def _when(iso: str) -> str:
-    """HH:MM UTC today, else with the date: a long outage shows how long."""
-    day, _, time = iso.partition("T")
-    today = iso_utc(utcnow()).partition("T")[0]
-    return f"{time[:5]} UTC" if day == today else f"{day} {time[:5]} UTC"
 
 
 def print_status(app, *, as_json: bool = False) -> int:
@@ -77,7 +70,7 @@ def print_status(app, *, as_json: bool = False) -> int:
     # The head row is empty: format_table would print it as a blank first line.
     print(format_table(["", ""], [["database", st["database"]], *_bot_rows(st),
                                   ["feeds", feeds],
-                                  ["last poll", st["last_poll"] or "never"],
+                                  ["last poll", _shown(st["last_poll"]) or "never"],
                                   ["outbox", queue], *_edit_rows(st),
                                   *_judge_rows(st)]).removeprefix("\n"))
     _section("paused subscriptions", ["platform", "channel", "target", "reason"],
@@ -90,7 +83,8 @@ def print_status(app, *, as_json: bool = False) -> int:
     # only in the log (the outbox line alone says "due" as if all were well).
     _section("posts waiting after a failed try", ["platform", "channel", "posts", "next try",
                                                   "last error"],
-             [[r["platform"], r["channel"], str(r["posts"]), r["next_try"], error_cell(r["error"])]
+             [[r["platform"], r["channel"], str(r["posts"]), _shown(r["next_try"]),
+               error_cell(r["error"])]
               for r in st["retrying_posts"]])
     _section("failed posts", ["platform", "channel", "story", "error"],
              [[f["platform"], f["channel"], f["headline"][:50], error_cell(f["error"])]
@@ -98,6 +92,11 @@ def print_status(app, *, as_json: bool = False) -> int:
     _section("feeds needing attention", ["health", "name", "last error"],
              [[r["health"], r["name"], error_cell(r["last_error"])] for r in st["problem_feeds"]])
     return 0
+
+
+def _shown(iso: str | None) -> str:
+    """A time of the JSON report as the text shows every time: 2026-12-01 05:29 UTC."""
+    return shown_utc(iso) if iso else ""
 
 
 def _judge_rows(st: dict) -> list[list[str]]:

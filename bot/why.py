@@ -11,7 +11,7 @@ from dataclasses import asdict, replace
 from datetime import timedelta
 
 from feeds.headline import clean_headline
-from feeds.models import iso_utc, parse_iso
+from feeds.models import iso_utc, shown_utc
 from feeds.urls import shown_url
 from storage.records import Post, StoryRecord
 
@@ -30,7 +30,7 @@ def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None,
         r = replace(r, posts=tuple(p for p in r.posts
                                    if (p.platform, p.workspace) == workspace))
     s, c = r.story, r.story.classification
-    when = s.published.strftime("%Y-%m-%d %H:%M UTC")
+    when = shown_utc(s.published)
     # As its brief shows it: "FT - Alibaba ..." read as another story than the post's.
     headline, source = clean_headline(s.title, s.source)
     lines = [headline, f"{source} · {when} · {shown_url(s.url) or s.id}",
@@ -116,14 +116,7 @@ def _posts_line(r: StoryRecord) -> str:
 
 
 def _post(p: Post) -> str:
-    sent = f" {_when(p.sent_at)}" if p.sent_at else ""
+    sent = f" {shown_utc(p.sent_at)}" if p.sent_at else ""
     error = f" ({p.last_error})" if p.last_error else ""
     return f"{p.platform} {p.channel} {p.state}{sent}{error}"
 
-
-def _when(stamp: str) -> str:
-    """As every other time here reads ("2026-12-01 05:29 UTC"); --json keeps the raw one."""
-    try:
-        return f"{parse_iso(stamp):%Y-%m-%d %H:%M UTC}"
-    except ValueError:   # not ISO (an older version's row): as stored
-        return stamp

@@ -50,9 +50,17 @@ def _feed_source(path: Path, n: int, entry: object) -> FeedSource:
         raise FeedListError(f"feeds: {path}: feed #{n} url {url!r} is not an http(s) URL")
     name = str(entry.get("name") or parts.hostname).strip()
     tags = entry.get("tags", [])
+    tags = [tags] if isinstance(tags, str) else tags     # tags = "labs, china" too
     if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
         raise FeedListError(f"feeds: {path}: feed #{n} tags must be a list of strings")
-    return FeedSource(name=name, url=url, tags=tuple(tags))
+    return FeedSource(name=name, url=url, tags=split_tags(tags))
+
+
+def split_tags(values: list[str]) -> tuple[str, ...]:
+    """Tags as typed (`--tag labs,china --tag us`, tags = ["labs, china"]): split at
+    commas, trimmed, empty ones dropped, each once. "a,b" was stored as one tag."""
+    tags = (t.strip() for v in values for t in v.split(","))
+    return tuple(dict.fromkeys(t for t in tags if t))
 
 
 def _dedupe(sources: list[FeedSource]) -> list[FeedSource]:

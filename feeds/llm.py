@@ -20,6 +20,7 @@ from feeds.llm_stream import collected, from_events
 from feeds.company_names import CompanyNames
 from feeds.llm_validate import validate
 from feeds.models import Brief, Story
+from feeds.plural import count
 from feeds.wordsets import CJK   # Chinese characters: the Chinese rules' test
 
 __all__ = ["HourlyCap", "LLMCondenser", "LLMRejected", "parse_json", "validate"]
@@ -249,8 +250,9 @@ class HourlyCap:
         self._forget_old(now)
         if len(self.calls) >= self.limit:
             if not self._capped:
-                self.log.info("%s: hourly cap of %d calls reached; %s",
-                              self.log.name.rsplit(".", 1)[-1], self.limit, self.fallback)
+                self.log.info("%s: hourly cap of %s reached; %s",
+                              self.log.name.rsplit(".", 1)[-1], count(self.limit, "call"),
+                              self.fallback)
             self._capped = True
             return False
         self._capped = False

@@ -156,5 +156,16 @@ def parse_iso(s: str) -> datetime:
     return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
 
 
+def shown_utc(when: datetime | str) -> str:
+    """A time as text output shows it, "2026-12-01 05:29 UTC" (`--json` keeps iso_utc's
+    form); a stored value that is no ISO time (an older version's row) as stored."""
+    if isinstance(when, str):
+        try:
+            when = parse_iso(when)
+        except ValueError:
+            return when
+    return f"{when.astimezone(timezone.utc):%Y-%m-%d %H:%M} UTC"
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)

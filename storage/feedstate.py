@@ -126,18 +126,20 @@ class FeedStore:
             return FeedState(FeedSource(url, url), failures=1, last_error=error)
         return state     # the poller says when this paused the feed
 
-    def looks_offline(self, *, now: datetime, window: timedelta, min_feeds: int = 3) -> bool:
+    def looks_offline(self, *, now: datetime, window: timedelta, min_feeds: int = 3,
+                      failing_now: set[str] = frozenset()) -> bool:
         """True when no feed has been fetched since `now - window` while at least
-        `min_feeds` feeds failed to resolve or connect in that time: the bot's own
-        network is down, not the feeds."""
+        `min_feeds` feeds failed to resolve or connect in that time (`failing_now`: the
+        URLs of those failing now, not recorded yet): the bot's own network is down,
+        not the feeds."""
         since = iso_utc(now - window)
         if self.db.execute("SELECT 1 FROM feeds WHERE last_ok >= ? LIMIT 1",
                            (since,)).fetchone():
             return False
-        (n,) = self.db.execute(
-            "SELECT count(*) FROM feeds WHERE last_polled >= ? AND (last_error LIKE 'dns:%' "
-            "OR last_error LIKE 'connect:%')", (since,)).fetchone()
-        return n >= min_feeds
+        failed = {url for (url,) in self.db.execute(
+            "SELECT url FROM feeds WHERE last_polled >= ? AND (last_error LIKE 'dns:%' "
+            "OR last_error LIKE 'connect:%')", (since,))}
+        return len(failed | failing_now) >= min_feeds
 
     def record_unreachable(self, url: str, *, now: datetime, next_poll: datetime,
                            kind: str, message: str) -> None:

@@ -15,39 +15,19 @@ from datetime import datetime
 from feeds.hanzi import variants
 from feeds.headline import clean_headline
 from feeds.models import Brief, iso_utc, parse_iso
+from storage.query import Query, parse
 
 _BRIEF_COLUMNS = ("s.pk, s.id, s.url, s.title, s.source, s.published, s.subtitle, "
                   "s.strategy, s.score, s.companies, s.topics, s.content_hash, s.reasons")
 # Search ranks the most recent matches only (news readers want recent anyway): ranking
 # every match of a common word would cost a full pass over the index at 1M stories.
 SEARCH_WINDOW = 2000
-_OPERATORS = {"AND", "OR", "NOT", "NEAR"}
-MAX_TERMS = 16   # a pasted paragraph is not a query; bound its cost
 
 
 # Scripts written without spaces between words (CJK ideographs, kana).
 _UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
                        "\U00020000-\U0002fa1f]")
 UNSPACED_SCAN = 5_000   # newest stories a Chinese query reads: about a week of news, ~20 ms
-
-
-def excluded(raw: str) -> bool:
-    """`-word` (as in every search box): stories with that word are left out."""
-    return raw.startswith("-") and any(ch.isalnum() for ch in raw)
-
-
-def search_words(query: str, *, exclusions: bool = False) -> list[str]:
-    """The query's words for substring search, lowercased as SQLite's lower() does
-    (ASCII only), once each, at most MAX_TERMS; with exclusions, the `-word`s instead."""
-    words: list[str] = []
-    for raw in "".join(ch if ch.isprintable() else " " for ch in query).split():
-        if excluded(raw) != exclusions:
-            continue
-        word = raw.lstrip("-").replace('"', "").replace("*", "")
-        word = "".join(ch.lower() if ch.isascii() else ch for ch in word)
-        if raw not in _OPERATORS and any(ch.isalnum() for ch in word) and word not in words:
-            words.append(word)
-    return words[:MAX_TERMS]
 
 
 def _cased(word: str) -> bool:
@@ -96,39 +76,6 @@ def _joined(parts: list[tuple[str, list]], join: str) -> tuple[str, list]:
             [v for _, params in parts for v in params])
 
 
-def fts_query(query: str, *, any_term: bool = False) -> str:
-    """A user's words as a safe FTS5 query: each term quoted (so `"`, `(`, `AND`, `:`
-    are text, never syntax), all terms required (or any, with any_term); a `-word`
-    leaves out the stories that have it. A trailing `*` on a term of 2+ characters
-    keeps prefix search. "" when nothing searchable is left (a query of `-word`s only
-    too: FTS5 has no NOT on its own)."""
-    # Control characters (NUL ends a string inside SQLite's FTS parser) become spaces.
-    query = "".join(ch if ch.isprintable() else " " for ch in query)
-    terms: list[str] = []
-    without: list[str] = []
-    for raw in query.split():
-        if raw in _OPERATORS:
-            continue
-        if excluded(raw):
-            term = fts_query(raw.lstrip("-"))
-            if term and term not in without:
-                without.append(term)
-            continue
-        prefix = raw.endswith("*")
-        word = raw.replace('"', " ").replace("*", " ").strip()
-        if not any(ch.isalnum() for ch in word):
-            continue
-        star = "*" if prefix and len(word) >= 2 else ""
-        term = f'"{word}"{star}'
-        if term not in terms:
-            terms.append(term)
-    terms = terms[:MAX_TERMS]
-    match = (" OR " if any_term else " ").join(terms)
-    if match and without:
-        match = f"({match})" + "".join(f" NOT {t}" for t in without[:MAX_TERMS])
-    return match
-
-
 @dataclass(frozen=True, slots=True)
 class Found:
     """What a search found: `any_word` when no story had every word and these have
@@ -171,18 +118,18 @@ class LookupStore:
 
     def find(self, query: str, limit: int = 10) -> Found:
         """search(), saying whether the stories found have every word or, none having
-        them all, only some (`any_word`): a reader must be told which."""
-        any_word = False
+        them all, only some (`any_word`): a reader must be told which. The query is
+        read by storage/query.py: phrases, OR, NOT and -word work, FTS5 syntax doesn't."""
+        wanted = parse(query)
+        if not wanted.clauses:
+            return Found([])
         if _UNSPACED.search(query):
-            leads, any_word = self._search_unspaced(query, limit)
+            leads, any_word = self._search_unspaced(wanted, limit)
         else:
-            match = fts_query(query)
-            if not match:
-                return Found([])
-            leads = self._search_leads(match, limit, query, " AND ")
-            if not leads and " " in match:
-                leads = self._search_leads(fts_query(query, any_term=True), limit, query,
-                                           " OR ")
+            leads, any_word = self._search_leads(wanted.match(), limit, wanted), False
+            if not leads and len(wanted.clauses) > 1:
+                leads = self._search_leads(wanted.match(any_term=True), limit, wanted,
+                                           any_term=True)
                 any_word = bool(leads)
         if not leads:
             return Found([])
@@ -192,8 +139,8 @@ class LookupStore:
         rows.sort(key=lambda r: leads.index(r[0]))
         return Found(self._briefs(rows), any_word)
 
-    def _search_leads(self, match: str, limit: int, query: str = "",
-                      join: str = " AND ") -> list[int]:
+    def _search_leads(self, match: str, limit: int, wanted: Query | None = None,
+                      any_term: bool = False) -> list[int]:
         """Cluster leads of the recent window's matches: all words in the headline first,
         then the rest, newest first within each. No bm25: its per-query statistics read
         each term's whole doclist, 20-40 ms for a common word at 1M stories (bench/).
@@ -212,45 +159,39 @@ class LookupStore:
                 "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? AND rowid >= ?",
                 (f"{{title}} : ({match})", window[-1]))}
         leads = self._rank_leads(window, in_title, limit)
-        if len(leads) >= limit or not query:
+        if len(leads) >= limit or wanted is None:
             return leads
-        glued, glued_title = self._substring_window(
-            search_words(query), join, search_words(query, exclusions=True))
+        glued, glued_title = self._substring_window(wanted, any_term)
         if not set(glued) - set(window):
             return leads
         return self._rank_leads(list(dict.fromkeys(window + glued)), in_title | glued_title,
                                 limit)
 
-    def _search_unspaced(self, query: str, limit: int) -> tuple[list[int], bool]:
+    def _search_unspaced(self, wanted: Query, limit: int) -> tuple[list[int], bool]:
         """Chinese and Japanese put no spaces between words, so the index holds a whole
         clause as one token and finds no word inside it: look for the words as
         substrings of the newest UNSPACED_SCAN stories instead (a bounded scan)."""
-        words, without = search_words(query), search_words(query, exclusions=True)
-        leads = self._substring_leads(words, limit, " AND ", without)
-        if not leads and len(words) > 1:
-            leads = self._substring_leads(words, limit, " OR ", without)
+        leads = self._rank_leads(*self._substring_window(wanted, False), limit)
+        if not leads and len(wanted.clauses) > 1:
+            leads = self._rank_leads(*self._substring_window(wanted, True), limit)
             return leads, bool(leads)
         return leads, False
 
-    def _substring_leads(self, words: list[str], limit: int, join: str,
-                         without: list[str] = ()) -> list[int]:
-        return self._rank_leads(*self._substring_window(words, join, without), limit)
-
-    def _substring_window(self, words: list[str], join: str, without: list[str] = ()
-                          ) -> tuple[list[int], set[int]]:
-        """The newest UNSPACED_SCAN stories holding the words (all with AND, any with
-        OR) and none of `without`, newest first, and those with them in the headline.
-        A Chinese word is a substring; a Latin one a whole word: no letter or digit
-        next to it (`ai` is in "AI芯片" and "OpenAI's AI", not in "said")."""
-        if not words:
-            return [], set()
+    def _substring_window(self, wanted: Query, any_term: bool) -> tuple[list[int], set[int]]:
+        """The newest UNSPACED_SCAN stories holding the words (every clause, or any word
+        with any_term) and none of the left-out ones, newest first, and those with them
+        in the headline. A Chinese word is a substring; a Latin one a whole word: no
+        letter or digit next to it (`ai` is in "AI芯片" and "OpenAI's AI", not in "said")."""
         (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
         # A Chinese word in simplified and traditional characters (降价 finds 降價 too).
-        forms = [variants(w) for w in words]
-        shunned = [f for w in without for f in variants(w)]
-        title = _joined([_joined([_has(f, "title") for f in fs], " OR ") for fs in forms], join)
+        forms = [[f for w in clause for f in variants(w)] for clause in wanted.substrings()]
+        if any_term:
+            forms = [[f for fs in forms for f in fs]]
+        shunned = [f for w in wanted.shunned() for f in variants(w)]
+        title = _joined([_joined([_has(f, "title") for f in fs], " OR ") for fs in forms],
+                        " AND ")
         anywhere = _joined([_joined([_has(f, c) for f in fs for c in ("title", "text")],
-                                    " OR ") for fs in forms], join)
+                                    " OR ") for fs in forms], " AND ")
         nowhere = [_joined([_has(w, "title"), _has(w, "text")], " OR ") for w in shunned]
         sql = (f"SELECT pk, {title[0]} FROM stories WHERE pk > ? AND {anywhere[0]}"
                + "".join(f" AND NOT {n}" for n, _ in nowhere) + " ORDER BY pk DESC LIMIT ?")

@@ -100,6 +100,21 @@ def test_search_leaves_out_minus_words(commands):
     assert "`search openai -microsoft`" in only.text
 
 
+@pytest.mark.parametrize("query", ["...", "-- ?", "AND OR (", '""'])
+def test_search_of_no_word_says_so(commands, query):
+    """Punctuation alone (or operators) read "Nothing matches '...'. Try fewer or other
+    words", as if the archive had been searched."""
+    reply = commands.search(MEMBER, query)
+    assert reply.kind == "error", reply
+    assert f"'{query}' has no word to search for (letters or digits)" in reply.text
+
+
+def test_search_with_more_matches_than_a_limit_of_one_says_this_one(commands):
+    reply = commands.search(MEMBER, "company", 1)       # in every story's text
+    assert headlines(reply) == [SEED]
+    assert "More stories match than this one:" in reply.text, reply.text
+
+
 def _discord(reply):
     from bot.discord.render import reply_payload
     return reply_payload(reply)["content"]
@@ -249,3 +264,13 @@ def test_a_product_with_a_number_is_still_a_name_before_its_limit(commands, type
     """A second count is refused only when the name does not resolve: "Llama 3" is Meta."""
     reply = commands.company(MEMBER, typed)
     assert reply.kind == "briefs" and reply.title in ("Latest on Meta", "Latest on Anthropic")
+
+
+async def test_chat_feeds_remove_takes_a_feed_name(commands, store):
+    """`/ainews feeds remove Hacker News` (the name `feeds list` shows) said "no feed
+    with URL Hacker"."""
+    from feeds.models import FeedSource
+    store.upsert_feed(FeedSource("Hacker News", "https://hn.example/rss"))
+    reply = await commands.feeds(ADMIN, "remove hacker news")
+    assert reply.text == "Removed feed Hacker News (https://hn.example/rss)."
+    assert store.feed_states() == []

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.digest import (DigestError, digest_due, digest_title, last_scheduled,
-                        next_scheduled, parse_schedule)
+                        next_scheduled, parse_schedule, zone_note)
 
 UTC = timezone.utc
 
@@ -122,3 +122,9 @@ def test_daylight_saving_day_gives_exactly_one_digest(tz, day, expected):
     s = parse_schedule("02:30", tz)
     sent = _digests_sent(s, day.replace(tzinfo=UTC) - timedelta(hours=2), 14)
     assert sent == [expected.replace(tzinfo=UTC)]
+
+
+def test_an_etc_zone_one_hour_off_says_one_hour():
+    """Etc/GMT+1's note read "UTC-1, 1 hours behind UTC"."""
+    assert zone_note("Etc/GMT+1").startswith("Etc/GMT+1 is UTC-1, 1 hour behind UTC")
+    assert zone_note("Etc/GMT-3").startswith("Etc/GMT-3 is UTC+3, 3 hours ahead of UTC")

@@ -48,3 +48,12 @@ def test_a_bad_file_is_a_one_line_error(tmp_path, content, message):
         load_feed_list(path)
     assert str(err.value).startswith(f"feeds: {path}") and message in str(err.value)
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("tags", ['["labs,china"]', '["labs, china", " ", "labs"]',
+                                  '"labs, china,"'])
+def test_tags_are_split_at_commas_as_feeds_add_splits_them(tmp_path, tags):
+    """tags = ["labs,china"] was one tag "labs,china"; a plain string was refused."""
+    path = tmp_path / "feeds.toml"
+    path.write_text(f'[[feed]]\nurl = "https://example.com/rss"\ntags = {tags}\n')
+    assert load_feed_list(path)[0].tags == ("labs", "china")

@@ -168,7 +168,7 @@ async def test_the_hourly_cap_leaves_the_rest_to_the_offline_verdict(wire, fake_
                     [entry(1, WRONG), entry(2, NEAR)])
     assert len(fake_llm.requests) == 1 and len(posted(store)) == 1
     assert [r.getMessage() for r in caplog.records if "hourly cap" in r.getMessage()] == [
-        "judge: hourly cap of 1 calls reached; offline verdicts stand"]
+        "judge: hourly cap of 1 call reached; offline verdicts stand"]
 
 
 # The summary is HTML: "&lt;/story&gt;" is the text "</story>" once the parser reads it.

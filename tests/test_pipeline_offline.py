@@ -2,6 +2,8 @@
 operator reads it as a fault of their own machine to go and look for."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from bot.pipeline import Pipeline
@@ -96,4 +98,22 @@ async def test_an_abandoned_pass_leaves_no_network_down_for_the_next(tmp_path, c
         monkeypatch.undo()
         summary = await pipeline.poll_once(now=utcnow())   # none due: their retry is later
     assert summary.feeds_polled == 0 and _said(caplog) == []
+    store.close()
+
+
+async def test_no_feed_of_an_outage_is_held_to_a_backoff(tmp_path, classifier, caplog):
+    """The pass says failures are not counted: the first three to fail were counted all
+    the same (a 20-minute backoff, one step nearer a pause), decided before the store
+    held enough failures to call the network down; the rest were retried in 10."""
+    store = Store(tmp_path / "a.db")
+    _dead_feeds(store, 6)
+    async with Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=10)
+        summary = await pipeline.poll_once(now=utcnow())
+    states = store.feed_states()
+    assert len(summary.failures) == 6 and len(_said(caplog)) == 1
+    assert {s.next_poll - s.last_polled for s in states} == {timedelta(minutes=10)}
+    assert {s.failures for s in states} == {1}, "listed as failing, no nearer a pause"
+    assert [r.getMessage() for r in caplog.records
+            if "before a pause" in r.getMessage()] == []
     store.close()

@@ -40,8 +40,7 @@ def test_run_once_says_the_feeds_it_left_to_their_backoff(clean_env, tmp_path, c
     assert main(["--db", str(db), "run", "--once"]) == 0
     err = capsys.readouterr().err
     start = next(line for line in err.splitlines() if "service: adapters:" in line)
-    when = next_poll.strftime("%H:%M" if next_poll.date() == utcnow().date() else "%Y-%m-%d %H:%M")
-    assert f"1 waiting after failures, next try {when} UTC" in start
+    assert f"1 waiting after failures, next try {next_poll:%Y-%m-%d %H:%M} UTC" in start
     assert "ainews feeds list" in start
 
 
@@ -74,3 +73,26 @@ def test_a_bot_whose_feeds_are_all_paused_says_so(clean_env, tmp_path, capsys):
     assert main(["--db", str(db), "run", "--once"]) == 0
     err = capsys.readouterr().err
     assert "every feed is paused" in err and "ainews feeds resume all" in err
+
+
+def test_a_start_without_ainews_feeds_says_it_left_the_bundled_list_out(
+        clean_env, tmp_path, capsys, monkeypatch):
+    """A store seeded from the operator's file got the 20 bundled feeds added by one run
+    without AINEWS_FEEDS, and nothing said so. (The bundled list here is a stand-in on
+    loopback: no test reaches the internet.)"""
+    import feeds.feedlist
+    db, mine = tmp_path / "a.db", tmp_path / "mine.toml"
+    mine.write_text('[[feed]]\nname = "Mine"\nurl = "http://127.0.0.1:9/mine.xml"\n')
+    bundled = tmp_path / "bundled.toml"
+    bundled.write_text('[[feed]]\nname = "Bundled"\nurl = "http://127.0.0.2:9/b.xml"\n')
+    monkeypatch.setattr(feeds.feedlist, "DEFAULT_FEEDS_FILE", bundled)
+    clean_env.setenv("AINEWS_FEEDS", str(mine))
+    assert main(["--db", str(db), "run", "--once"]) == 0
+    assert f"1 feed (1 active); 1 feed added from {mine}" in capsys.readouterr().err
+    clean_env.delenv("AINEWS_FEEDS")
+    assert main(["--db", str(db), "run", "--once"]) == 0
+    start = next(line for line in capsys.readouterr().err.splitlines()
+                 if "service: adapters:" in line)
+    assert "1 feed (1 active); the bundled feed list is not added" in start
+    with Store(db) as store:
+        assert [s.source.name for s in store.feed_states()] == ["Mine"]

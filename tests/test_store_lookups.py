@@ -88,7 +88,7 @@ def test_company_and_topic_lookups(news):
     ('"qwen"', [0]),
     ("AND OR (", []),
     ("qwen OR", [0]),
-    ("NOT qwen", [0]),
+    ("NOT qwen", []),                      # NOT leaves out, as -qwen (the command says so)
     ("ernie 4.5", [1]),
     ("open-source", [1]),
     ("price:cut", []),

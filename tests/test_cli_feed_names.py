@@ -1,0 +1,68 @@
+"""`ainews feeds remove|add|list` as a user types them: names for URLs, tags, times."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from feeds.models import FeedSource
+from storage.store import Store
+from tests.cli_kit import run_cli
+from tests.fakes.feedserver import FeedServer, make_rss
+from tests.fakes.stories import strategy_entry
+
+HN = FeedSource("Hacker News", "https://hn.example/rss")
+
+
+@pytest.fixture
+def db(clean_env, tmp_path):
+    path = tmp_path / "ainews.db"
+    clean_env.setenv("AINEWS_DB", str(path))
+    with Store(path) as store:
+        for source in (HN, FeedSource("The Verge AI", "https://verge.example/ai.xml"),
+                       FeedSource("Tech", "https://one.example/rss"),
+                       FeedSource("tech", "https://two.example/rss")):
+            store.upsert_feed(source)
+    return path
+
+
+def urls(db) -> set[str]:
+    with Store(db) as store:
+        return {s.source.url for s in store.feed_states()}
+
+
+@pytest.mark.parametrize("argv", [["hacker news"], ["Hacker", "News"], [HN.url]])
+def test_feeds_remove_takes_the_name_feeds_list_shows(db, capsys, argv):
+    """Only the URL worked: "no feed with url Hacker News"."""
+    code, out, err = run_cli(capsys, "feeds", "remove", *argv)
+    assert (code, out, err) == (0, f"removed Hacker News ({HN.url})\n", "")
+    assert HN.url not in urls(db) and len(urls(db)) == 3
+
+
+def test_feeds_remove_of_a_shared_name_lists_them_and_removes_none(db, capsys):
+    code, _, err = run_cli(capsys, "feeds", "remove", "TECH")
+    assert code == 2 and len(urls(db)) == 4
+    assert err == ("ainews: feeds: 2 feeds are named 'TECH': give one's URL "
+                   "(https://one.example/rss, https://two.example/rss)\n")
+
+
+def test_feeds_remove_of_a_misspelt_name_suggests_the_closest(db, capsys):
+    code, _, err = run_cli(capsys, "feeds", "remove", "Hacker Nws")
+    assert code == 2 and len(urls(db)) == 4
+    assert "no feed with URL or name 'Hacker Nws' — did you mean Hacker News " \
+           f"({HN.url})?" in err
+    code, _, err = run_cli(capsys, "feeds", "remove", "zeppelin")
+    assert "no feed with URL or name 'zeppelin'; `ainews feeds list` shows them" in err
+
+
+async def test_feeds_add_splits_tags_at_commas(db, capsys):
+    """`--tag labs,china` stored one tag, "labs,china"."""
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))
+        code, _, _ = await asyncio.to_thread(
+            run_cli, capsys, "feeds", "add", srv.url("/feed.xml"), "--tag", "labs, china,",
+            "--tag", " us ", "--tag", "labs")
+    _, out, _ = run_cli(capsys, "feeds", "list", "--json")
+    row = next(r for r in map(json.loads, out.splitlines()) if r["name"] == "Example AI")
+    assert code == 0 and row["tags"] == ["labs", "china", "us"]

@@ -1,0 +1,66 @@
+"""The feeds file into the store at `ainews run`: the bundled list seeds only an empty
+store (or one it seeded); a file named by AINEWS_FEEDS is the operator's."""
+from __future__ import annotations
+
+import pytest
+
+from bot.feed_import import import_feed_list
+from feeds.feedlist import load_feed_list
+from feeds.models import FeedSource
+from storage.store import Store
+
+BUNDLED = load_feed_list()
+MINE = [FeedSource("Mine", "https://mine.example/rss")]
+
+
+@pytest.fixture
+def store(tmp_path):
+    with Store(tmp_path / "a.db") as s:
+        yield s
+
+
+def urls(store) -> set[str]:
+    return {s.source.url for s in store.feed_states()}
+
+
+def test_a_store_seeded_from_a_file_gets_no_bundled_feed(store, tmp_path):
+    """One `ainews run` without AINEWS_FEEDS added the 20 bundled feeds to it."""
+    assert import_feed_list(store, MINE, tmp_path / "mine.toml") == \
+        f"1 feed added from {tmp_path / 'mine.toml'}"
+    note = import_feed_list(store, BUNDLED, None)
+    assert urls(store) == {"https://mine.example/rss"}
+    assert note == ("the bundled feed list is not added: the database has feeds of its "
+                    "own (set AINEWS_FEEDS to import a file)")
+
+
+def test_a_store_with_feeds_added_by_hand_gets_no_bundled_feed(store):
+    store.upsert_feed(MINE[0])          # `ainews feeds add` before any `ainews run`
+    assert import_feed_list(store, BUNDLED, None).startswith("the bundled feed list is not")
+    assert urls(store) == {"https://mine.example/rss"}
+
+
+def test_a_store_seeded_from_an_empty_file_stays_empty(store, tmp_path):
+    import_feed_list(store, [], tmp_path / "none.toml")     # how to start from no feeds
+    import_feed_list(store, BUNDLED, None)
+    assert urls(store) == set()
+
+
+def test_the_bundled_list_seeds_an_empty_store_and_keeps_it_up(store):
+    assert import_feed_list(store, BUNDLED[:-1], None) == \
+        f"{len(BUNDLED) - 1} feeds added from the bundled feed list"
+    store.remove_feed(BUNDLED[0].url)                       # a removal sticks
+    assert import_feed_list(store, BUNDLED, None) == "1 feed added from the bundled feed list"
+    assert import_feed_list(store, BUNDLED, None) == ""
+    assert urls(store) == {s.url for s in BUNDLED[1:]}
+
+
+def test_a_store_the_bundled_list_seeded_before_it_was_noted_is_kept_up(store):
+    store.set_meta("imported_feeds", [s.url for s in BUNDLED[:-1]])   # an older version's
+    assert import_feed_list(store, BUNDLED, None) == "1 feed added from the bundled feed list"
+
+
+def test_a_file_entry_the_store_already_has_is_not_said_to_be_added(store, tmp_path):
+    store.upsert_feed(MINE[0])          # `ainews feeds add`, then the same feed in the file
+    both = [*MINE, FeedSource("Other", "https://other.example/rss")]
+    assert import_feed_list(store, both, tmp_path / "mine.toml") == \
+        f"1 feed added from {tmp_path / 'mine.toml'}"

@@ -1,0 +1,94 @@
+"""Search as a user types it: words written with hyphens or punctuation, OR, NOT, AND,
+"quoted phrases" (storage/query.py reads the text, storage/lookups.py searches)."""
+from __future__ import annotations
+
+import pytest
+
+from storage.store import Store
+from tests.store_kit import add, make
+
+
+@pytest.fixture(scope="module")
+def found(tmp_path_factory):
+    """query -> the headlines found (title matches first, then newest), None when they
+    are a fallback with only some of the words (a reply then says "No story has all")."""
+    store = Store(tmp_path_factory.mktemp("search") / "ainews.db")
+    add(store,
+        make("OpenAI launches ChatGPT agent", hours=1, companies=("OpenAI",)),
+        make("OpenAI and Microsoft renegotiate their deal", hours=2,
+             companies=("OpenAI", "Microsoft")),
+        make("Microsoft ships a Copilot update", hours=3, companies=("Microsoft",)),
+        make("OpenAI cuts GPT-4o prices", hours=4, companies=("OpenAI",)),
+        make("Meta bets on open source models", hours=5, companies=("Meta",)),
+        make("Mistral releases an opensource model", hours=6, companies=("Mistral",)),
+        make("Anthropic source: open to talks with Amazon", hours=7,
+             companies=("Anthropic",)))
+    def headlines(query: str) -> list[str] | None:
+        result = store.find(query)
+        return None if result.any_word else [b.headline for b in result.briefs]
+    yield headlines
+    store.close()
+
+
+CHATGPT, DEAL, COPILOT = ("OpenAI launches ChatGPT agent",
+                          "OpenAI and Microsoft renegotiate their deal",
+                          "Microsoft ships a Copilot update")
+GPT4O, META_OPEN, MISTRAL, SOURCE_OPEN = ("OpenAI cuts GPT-4o prices",
+                                          "Meta bets on open source models",
+                                          "Mistral releases an opensource model",
+                                          "Anthropic source: open to talks with Amazon")
+
+
+@pytest.mark.parametrize("query, expect", [
+    ("chat-gpt", [CHATGPT]),                    # found nothing: ChatGPT is one word
+    ("Chat-GPT agent", [CHATGPT]),
+    ("gpt-4o", [GPT4O]),
+    ("gpt-4o.", [GPT4O]),                       # a full stop typed after it
+    ("open-source", [MISTRAL, META_OPEN]),      # the closed form and the two words
+    ("chat-gpt -agent", []),                    # a -word still leaves out
+])
+def test_a_word_written_with_a_hyphen_finds_it_written_closed_up(found, query, expect):
+    assert found(query) == expect
+
+
+@pytest.mark.parametrize("query, expect", [
+    ("openai AND microsoft", [DEAL]),
+    ("openai NOT microsoft", [GPT4O, CHATGPT]),        # it required microsoft instead
+    ("openai OR copilot", [GPT4O, COPILOT, DEAL, CHATGPT]),   # it required both
+    ("microsoft openai OR copilot", [COPILOT, DEAL]),  # OR binds the two words beside it
+    ("(openai OR copilot) deal", [DEAL]),
+    ("NOT microsoft openai", [GPT4O, CHATGPT]),
+    ("openai OR", [GPT4O, DEAL, CHATGPT]),             # a dangling operator is dropped
+])
+def test_and_or_not_are_operators(found, query, expect):
+    assert found(query) == expect
+
+
+@pytest.mark.parametrize("query, expect", [
+    ('"open source"', [META_OPEN]),            # matched both words anywhere, in any order
+    ('"source open"', [SOURCE_OPEN]),
+    ('source -"open source"', [SOURCE_OPEN]),
+    ('"open source', [META_OPEN]),             # the closing quote forgotten
+])
+def test_quoted_words_are_a_phrase(found, query, expect):
+    assert found(query) == expect
+
+
+@pytest.mark.parametrize("query", ['"', '..."', "AND OR NOT (", "NEAR(a b)", "a:b*",
+                                   '{title} : x', "-", "*\"*", "^", "c++ OR"])
+def test_no_query_is_fts5_syntax(found, query):
+    found(query)     # raised "fts5: syntax error" before every term was quoted
+
+
+@pytest.mark.parametrize("query, expect", [
+    ("阿里巴巴 OR 腾讯", [1, 0]),     # it required both, then fell back to "any of them"
+    ("价格 NOT 腾讯", [0]),           # it required 腾讯
+    ('"混元 降价"', []),              # a phrase in Chinese too: not next to each other
+])
+def test_operators_work_in_chinese_search(store, query, expect):
+    """A Chinese query is a substring scan, not FTS5: it reads the same operators."""
+    s = add(store, make("阿里巴巴下调通义千问价格", hours=1),
+            make("腾讯混元宣布降价", hours=2, companies=("Tencent",)))
+    result = store.find(query)
+    assert ([b.id for b in result.briefs], result.any_word) == ([s[i].id for i in expect],
+                                                                 False)
