@@ -91,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     q = fs.add_parser("resume", help="resume a paused feed, or poll a failing one at the "
                                      "next cycle instead of after its backoff (all: every "
                                      "paused feed)")
-    q.add_argument("url", help="the feed's URL, or all")
+    q.add_argument("url", nargs="+", metavar="URL_OR_NAME",
+                   help="the feed's URL, or its name as `feeds list` shows it, or all")
 
     p = sub.add_parser("subscriptions", help="what each chat channel follows; remove a "
                                              "channel's (a deleted channel's stay paused)")

@@ -109,11 +109,7 @@ def _host(url: str) -> str:
 
 def _remove(app, args) -> int:
     """By URL or by the name `feeds list` shows (chat's `feeds remove` reads the same)."""
-    from bot import cli_syntax
-    from bot.replies import Reply
-    state = app.commands.feed_named(args.url)
-    if isinstance(state, (str, tuple)):
-        raise UserError(f"feeds: {Reply.error(state).spelled(cli_syntax.spell)}")
+    state = _feed_named(app, args.url)
     app.store.remove_feed(state.source.url)
     print(f"removed {state.source.name} ({state.source.url})")
     return 0
@@ -125,12 +121,20 @@ def _resume(app, args) -> int:
         print(f"resumed {count(len(paused), 'paused feed')}; they will be polled on the next cycle"
               if paused else "no feed is paused")
         return 0
-    state = app.store.feed_state(args.url)
-    if state is None:
-        raise UserError(f"feeds: no feed with url {args.url} (see `ainews feeds list`)")
-    app.store.resume_feed(args.url)
+    state = _feed_named(app, args.url)
+    app.store.resume_feed(state.source.url)
     print(_resumed(state))
     return 0
+
+
+def _feed_named(app, key: str):
+    """The feed at URL `key` or named `key` (as chat reads it), else a one-line error."""
+    from bot import cli_syntax
+    from bot.replies import Reply
+    state = app.commands.feed_named(key)
+    if isinstance(state, (str, tuple)):
+        raise UserError(f"feeds: {Reply.error(state).spelled(cli_syntax.spell)}")
+    return state
 
 
 def _resumed(state) -> str:

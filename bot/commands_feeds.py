@@ -39,7 +39,7 @@ class FeedCommands:
         if action not in ("add", "remove", "resume") or not url:
             return Reply.error(FEEDS_USAGE)
         if action == "resume":
-            return self._feed_resume(url)
+            return self._feed_resume(" ".join(filter(None, (url, name))))
         if action == "remove":
             return self._feed_remove(" ".join(filter(None, (url, name))))
         return await self._feed_add(url, name)
@@ -86,12 +86,13 @@ class FeedCommands:
                 lines += say(" — {} to poll it again", ex.feed_resume(s.source.url))
         return Reply.message(tuple(lines))
 
-    def _feed_resume(self, url: str) -> Reply:
-        state = self.store.feed_state(url)
-        if url.lower() == "all" and state is None:
+    def _feed_resume(self, key: str) -> Reply:
+        if key.lower() == "all" and self.store.feed_state(key) is None:
             return self._resume_all()
-        if state is None:
-            return Reply.error(say("no feed with URL {}; {} shows them", url, ex.FEEDS_LIST))
+        state = self.feed_named(key)
+        if isinstance(state, (str, tuple)):
+            return Reply.error(state)
+        url = state.source.url
         if not state.paused:
             return Reply.error(f"{state.source.name} ({url}) is not paused; it is polled "
                                "as usual.")

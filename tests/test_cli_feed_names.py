@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime, timezone
 
 import pytest
 
@@ -13,6 +14,7 @@ from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.stories import strategy_entry
 
 HN = FeedSource("Hacker News", "https://hn.example/rss")
+T = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
@@ -54,6 +56,21 @@ def test_feeds_remove_of_a_misspelt_name_suggests_the_closest(db, capsys):
            f"({HN.url})?" in err
     code, _, err = run_cli(capsys, "feeds", "remove", "zeppelin")
     assert "no feed with URL or name 'zeppelin'; `ainews feeds list` shows them" in err
+
+
+@pytest.mark.parametrize("argv", [["hacker news"], ["Hacker", "News"], [HN.url]])
+def test_feeds_resume_takes_the_name_feeds_list_shows(db, capsys, argv):
+    """`feeds list` names the paused feed; resume took only its URL."""
+    with Store(db) as store:
+        for _ in range(10):
+            store.record_fetch_failure(HN.url, now=T, next_poll=T, kind="http",
+                                       message="fetcher: hn.example answered HTTP 503")
+    code, out, _ = run_cli(capsys, "feeds", "resume", *argv)
+    assert (code, out) == (0, f"resumed {HN.url}; it will be polled on the next cycle\n")
+    with Store(db) as store:
+        assert not store.feed_state(HN.url).paused
+    code, _, err = run_cli(capsys, "feeds", "resume", "Hacker Nws")
+    assert code == 2 and f"did you mean Hacker News ({HN.url})?" in err
 
 
 async def test_feeds_add_splits_tags_at_commas(db, capsys):

@@ -102,6 +102,19 @@ async def test_a_paused_feed_can_be_resumed_from_chat(commands, store, clock):
     assert unknown.kind == "error" and "feeds list" in unknown.text
 
 
+async def test_a_paused_feed_is_resumed_from_chat_by_the_name_feeds_list_shows(commands, store,
+                                                                             clock):
+    from feeds.models import FeedSource
+    url = "https://down.example/rss"
+    store.upsert_feed(FeedSource("Down Wire", url))
+    for _ in range(10):
+        store.record_fetch_failure(url, now=clock(), next_poll=clock(), kind="http",
+                                   message="fetcher: down.example answered HTTP 503")
+    resumed = await commands.run_text(ADMIN, "feeds resume down wire")
+    assert resumed.kind == "text" and f"Resumed Down Wire ({url})" in resumed.text
+    assert not store.feed_state(url).paused
+
+
 async def test_every_paused_feed_can_be_resumed_from_chat_at_once(commands, store, clock):
     # After an outage paused many feeds, chat had to resume them one URL at a time.
     from feeds.models import FeedSource
