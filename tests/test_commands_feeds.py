@@ -80,15 +80,20 @@ async def test_feeds_needing_attention_head_the_list(commands, store, clock):
     assert lines[1].startswith("  [paused] Zeit Online")
 
 
-async def test_a_paused_feed_can_be_resumed_from_chat(commands, store, clock):
-    # `/feeds list` showed a feed paused after 10 failures, and chat had no way to
-    # resume it (only `ainews feeds resume` on the bot's host).
+def paused_feed(store, clock, name: str, url: str) -> str:
+    """A feed paused after 10 failures in a row; its URL."""
     from feeds.models import FeedSource
-    url = "https://down.example/rss"
-    store.upsert_feed(FeedSource("Down Wire", url))
+    store.upsert_feed(FeedSource(name, url))
     for _ in range(10):
         store.record_fetch_failure(url, now=clock(), next_poll=clock(), kind="http",
                                    message="fetcher: down.example answered HTTP 503")
+    return url
+
+
+async def test_a_paused_feed_can_be_resumed_from_chat(commands, store, clock):
+    # `/feeds list` showed a feed paused after 10 failures, and chat had no way to
+    # resume it (only `ainews feeds resume` on the bot's host).
+    url = paused_feed(store, clock, "Down Wire", "https://down.example/rss")
     listing = await commands.feeds(ADMIN, "list")
     assert "[paused]" in listing.text and f"feeds resume {url}" in listing.text
     assert (await commands.feeds(MEMBER, "resume", url)).kind == "error"
@@ -104,12 +109,7 @@ async def test_a_paused_feed_can_be_resumed_from_chat(commands, store, clock):
 
 async def test_a_paused_feed_is_resumed_from_chat_by_the_name_feeds_list_shows(commands, store,
                                                                              clock):
-    from feeds.models import FeedSource
-    url = "https://down.example/rss"
-    store.upsert_feed(FeedSource("Down Wire", url))
-    for _ in range(10):
-        store.record_fetch_failure(url, now=clock(), next_poll=clock(), kind="http",
-                                   message="fetcher: down.example answered HTTP 503")
+    url = paused_feed(store, clock, "Down Wire", "https://down.example/rss")
     resumed = await commands.run_text(ADMIN, "feeds resume down wire")
     assert resumed.kind == "text" and f"Resumed Down Wire ({url})" in resumed.text
     assert not store.feed_state(url).paused
