@@ -43,8 +43,13 @@ _ODD_DECL = re.compile(r"<!(?!--)")
 # keeps the link for one only). HTML that is one tag, never closed: sgmllib keeps it as
 # the content, lxml reads none and the summary stood in (a tag cut off after some text
 # reads alike: Engadget's summaries). "<>" and "</>" are SGML shorthand, to sgmllib.
-_TAG_IN_TAG = re.compile(r"</?[A-Za-z][^<>]*<|</?>|\A\s*</?[A-Za-z][^<>]*\Z"
-                         r"|<[A-Za-z][^<>]*?=\s*(?:\"[^\"]*<|'[^']*<)")
+# Three patterns, not one alternation: with the \A branch in it `re` tried every branch
+# at every character, and the quoted-value branch's lazy scan ran for every tag (15.4 ms
+# over the real items' 962 KB of HTML, x 0.84 on the whole fast path; 2.3 ms so).
+_TAG_IN_TAG = re.compile(r"</?(?:[A-Za-z][^<>]*<|>)")
+_ONE_OPEN_TAG = re.compile(r"\s*</?[A-Za-z][^<>]*\Z")          # matched at the start
+_QUOTE_INTO_TAGS = re.compile(r"<[A-Za-z][^<>]*?=\s*(?:\"[^\"]*<|'[^']*<)")
+_QUOTED_LT = re.compile(r"=\s*(?:\"[^\"]*<|'[^']*<)")   # in every match of the above
 # Absolute http(s) URLs that urljoin gives back as they are: no params, empty query or
 # fragment, brackets, whitespace or non-ASCII host to normalise or reject.
 _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^;?#\s\x00-\x1f\x7f]*)?"
@@ -115,7 +120,8 @@ def _clean_tree(raw: str, base: str) -> tuple[str, str]:
         raise Unsupported("markup declaration in HTML")
     if "&" in raw:
         _check_refs(raw)
-    if _TAG_IN_TAG.search(raw):
+    if (_TAG_IN_TAG.search(raw) or _ONE_OPEN_TAG.match(raw)
+            or _QUOTED_LT.search(raw) and _QUOTE_INTO_TAGS.search(raw)):
         raise Unsupported("a tag inside a tag")
     _check_raw_text_elements(raw)
     root = _fragment(raw)
