@@ -40,7 +40,8 @@ AI strategy news briefs. Commands:
   {} — latest briefs about a company (aliases work: qwen → Alibaba)
   {} — the newest strategy briefs, optionally of one topic
   {} — latest briefs of a topic ({} lists them)
-  {} — full-text search of the archive (-WORD leaves out stories with WORD)
+  {} — full-text search of the archive (-WORD or NOT WORD leaves out stories with \
+WORD, A OR B takes either, "two words" is a phrase)
   {} — topics and companies with story counts, last 7 days
   {} — why a story was posted or not (its link, or the post's own message link)
   {} — what this channel follows (and why a subscription is paused)
@@ -50,12 +51,13 @@ Admins:
   {} — one roundup a day instead of instant posts (TIMEZONE: an IANA name such \
 as Europe/Berlin; UTC if left out)
   {} — back to instant posts
-  {}, {}, {}, {} — manage the feeds the bot reads ({} resumes every paused one)
+  {}, {}, {}, {} — manage the feeds the bot reads (remove and resume also take a \
+feed's name as {} shows it; {} resumes every paused one)
 LIMIT is how many briefs to show (default 5).""",
            ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS, ex.SEARCH_USAGE,
            ex.TOPICS, ex.WHY_USAGE, ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,
            ex.UNSUBSCRIBE_ALL, ex.DIGEST_USAGE, ex.DIGEST_OFF, ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
-           ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE, ex.FEEDS_RESUME_ALL)
+           ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE, ex.FEEDS_LIST, ex.FEEDS_RESUME_ALL)
 
 
 class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):

@@ -161,7 +161,17 @@ def test_help_tells_admins_that_every_paused_feed_resumes_at_once(commands):
     # Chat takes `feeds resume all` (after an outage paused many), which help never said.
     feeds_line = next(line for line in commands.help(MEMBER).text.splitlines()
                       if line.startswith("  `feeds list`"))
-    assert feeds_line.endswith("(`feeds resume all` resumes every paused one)")
+    assert feeds_line.endswith("`feeds resume all` resumes every paused one)")
+
+
+def test_help_says_what_search_and_feeds_take_beyond_plain_words_and_urls(commands):
+    # Search reads OR, NOT and "phrases", and feeds remove/resume take a feed's name: the
+    # help said only -WORD and URL, so nobody would try them.
+    lines = commands.help(MEMBER).text.splitlines()
+    search = next(line for line in lines if line.startswith("  `search"))
+    assert "NOT WORD" in search and "A OR B" in search and '"two words" is a phrase' in search
+    feeds = next(line for line in lines if line.startswith("  `feeds list`"))
+    assert "remove and resume also take a feed's name as `feeds list` shows it" in feeds
 
 
 def test_completion(commands):

@@ -1,7 +1,7 @@
 """Property: whatever a feed holds, the feed path ends in stories or one clear error.
 
-A bounded version of the fuzzing that found the bugs in tests/test_parser.py,
-tests/test_fastparse.py and tests/test_store.py marked "found by fuzzing": feeds built
+A bounded version of the fuzzing that found the bugs tested in tests/test_parser*.py,
+tests/test_fastparse*.py and tests/test_store_schema.py: feeds built
 from the pieces that broke it (links no reader can follow, malformed addresses, odd
 dates, entries sharing a link, HTML sgmllib and lxml split apart, encodings without a
 byte order mark, JSON Feed fields of the wrong type), read by the real parser, then

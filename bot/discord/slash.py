@@ -190,7 +190,8 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
         await respond(interaction, await call(commands.topic, caller_for(interaction), slug))
 
     @tree.command(name="search", description="Search stored stories by words in them")
-    @app_commands.describe(query='Words to look for, e.g. "open-source pricing"')
+    @app_commands.describe(query='Words to look for, e.g. "open-source pricing"; '
+                                 '-word or NOT word leaves out, A OR B takes either')
     async def search(interaction: discord.Interaction, query: app_commands.Range[str, 1, 200]):
         """Search stored stories."""
         # Full-text search can take a moment on a big archive: answer within 3 s first.
@@ -303,13 +304,13 @@ def _feeds_group(commands) -> app_commands.Group:
         await run(interaction, "add", url, name)
 
     @group.command(name="remove", description="Stop reading a feed")
-    @app_commands.describe(url="The feed's address, as shown by /feeds list")
+    @app_commands.describe(url="The feed's address or name, as /feeds list shows them")
     async def feeds_remove(interaction: discord.Interaction, url: str):
         """Stop reading a feed."""
         await run(interaction, "remove", url)
 
     @group.command(name="resume", description="Poll a paused feed again")
-    @app_commands.describe(url="The feed's address, as shown by /feeds list, or 'all'")
+    @app_commands.describe(url="The feed's address or name, as /feeds list shows them, or 'all'")
     async def feeds_resume(interaction: discord.Interaction, url: str):
         """Poll a paused feed again."""
         await run(interaction, "resume", url)

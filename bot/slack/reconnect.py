@@ -65,7 +65,7 @@ class PacedReconnect:
         the client's logger, bolt's app logger, which bot/logs.py keeps at WARNING or
         DEBUG, so the ERROR record always reaches it) calls this while the SDK handles the
         failure, and the next try comes here for a new URL. If a slack_sdk upgrade changes
-        the loop or the message, the outage test in tests/test_slack_app.py fails."""
+        the loop or the message, the outage test in tests/test_slack_socket_mode.py fails."""
         self.client.wss_uri = None
 
     async def close(self) -> None:
