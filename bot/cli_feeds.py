@@ -38,7 +38,7 @@ def _list(app, args) -> int:
             print(json_line(r))
         return 0
     if not rows:
-        print("no feeds yet: `ainews feeds add URL` or start `ainews run` to load the default list")
+        print(_no_feeds(app.store))
         return 0
     # The url comes before the error: `feeds remove/resume` need it whole.
     print(format_table(["health", "name", "next poll", "url", "last error"],
@@ -100,6 +100,14 @@ def _add(app, args) -> int:
         state = app.commands.followed(args.url)
         app.store.upsert_feed(FeedSource(state.source.name, state.source.url, tags))
     return print_reply(reply, False)
+
+
+def _no_feeds(store) -> str:
+    """`ainews run` loads a feeds file's entries once: after they were all removed it adds
+    none again, so pointing at it then would be wrong."""
+    if store.get_meta("imported_feeds"):
+        return "no feeds: every imported feed was removed; `ainews feeds add URL` adds one"
+    return "no feeds yet: `ainews feeds add URL` or start `ainews run` to load the default list"
 
 
 def _host(url: str) -> str:

@@ -83,3 +83,17 @@ async def test_feeds_add_splits_tags_at_commas(db, capsys):
     _, out, _ = run_cli(capsys, "feeds", "list", "--json")
     row = next(r for r in map(json.loads, out.splitlines()) if r["name"] == "Example AI")
     assert code == 0 and row["tags"] == ["labs", "china", "us"]
+
+
+def test_an_emptied_feed_list_does_not_send_the_user_to_run(clean_env, tmp_path, capsys):
+    """`ainews run` imports a feeds file once: after every feed was removed it adds none
+    again, yet `feeds list` said "start `ainews run` to load the default list"."""
+    path = tmp_path / "empty.db"
+    clean_env.setenv("AINEWS_DB", str(path))
+    Store(path).close()
+    assert run_cli(capsys, "feeds", "list")[1].startswith("no feeds yet: ")
+    with Store(path) as store:
+        store.set_meta("imported_feeds", [HN.url])
+    code, out, _ = run_cli(capsys, "feeds", "list")
+    assert (code, out) == (0, "no feeds: every imported feed was removed; "
+                              "`ainews feeds add URL` adds one\n")
