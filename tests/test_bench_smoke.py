@@ -209,3 +209,21 @@ def test_grounding_eval_passes_faithful_briefs_and_catches_invented_ones(tmp_pat
     assert {"lead faithful", "lead words->digits", "lead digits->汉字", "lead invented figure",
             "lead invented company"} <= set(counts)
     assert all(c["right"] == c["briefs"] for c in counts.values())
+
+
+def test_outbox_bench_fills_the_store_it_says_and_times_both_revisions(tmp_path):
+    """The aged store holds held posts in every channel and sent posts back 180 days;
+    `--against` times a revision's store beside today's on the same rows."""
+    from datetime import datetime, timedelta, timezone
+    from bench import bench_outbox
+    from storage.store import Store
+    now = datetime.now(timezone.utc)
+    store = bench_outbox.filled_store(Store, tmp_path, bench_outbox.outbox_rows(now, 4, 400, 8))
+    assert store.outbox_work(now) == [("slack", f"C{c}", False) for c in range(4)]
+    sent = store.posts_sent_since("slack", "C0", now - timedelta(days=181))
+    assert len(sent) == 34           # C0's 100 of the 400 posts, 3 to a message
+    assert now - timedelta(days=181) < sent[0] < now - timedelta(days=178)
+    store.close()
+    got = bench_outbox.run(["--quick", "--against", "HEAD"])["ms"]
+    assert set(got) == {"today", "HEAD"} and all(
+        ms >= 0 for reads in got.values() for ms in reads.values())
