@@ -109,7 +109,7 @@ def store_classes(against: str | None) -> dict:
     classes = {"today": Store}
     if against:
         from bench.bench_backfill import load_at
-        classes[against] = load_at(against, STORAGE, f"_outbox_{len(against)}_").Store
+        classes[against] = load_at(against, STORAGE, "_outbox_rev_").Store
     return classes
 
 
