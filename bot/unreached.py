@@ -52,6 +52,12 @@ class Unreached:
                         "everywhere); the network looks down: feeds are retried every %g "
                         "min without counting it against them", self.poll_minutes)
             self._offline_said = True
+            if not any(s.last_ok for s in self.store.feed_states()):
+                # A first run on a machine with no way out (a sandbox, a laptop offline):
+                # the demo shows what the bot does without one.
+                log.warning("poller: no feed has ever been reached from here; `ainews "
+                            "demo` runs the whole pipeline on bundled sample feeds, "
+                            "offline")
 
     def _looks_offline(self, pending: list[_Unreached]) -> bool:
         now = max(u.now for u in pending)

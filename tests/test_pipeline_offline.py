@@ -68,6 +68,27 @@ async def test_a_pass_where_nothing_answered_says_so_once(tmp_path, classifier, 
     store.close()
 
 
+@pytest.mark.parametrize("reached_before", [False, True])
+async def test_a_first_run_with_no_network_points_at_the_demo(tmp_path, classifier, caplog,
+                                                               reached_before):
+    # `make run` on a machine with no way out printed failures and "the network looks
+    # down", and nothing said how to see the bot work; a bot that has read its feeds
+    # before is in an outage, and the demo would be beside the point.
+    store = Store(tmp_path / "a.db")
+    _dead_feeds(store, 4)
+    if reached_before:
+        last_week = utcnow() - timedelta(days=7)
+        store.record_fetch_ok(store.feed_states()[0].source.url, now=last_week,
+                              next_poll=last_week, etag=None, last_modified=None,
+                              body_hash=None)
+    async with Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=10)
+        await pipeline.poll_once(now=utcnow(), all_feeds=True)
+    hints = [r.getMessage() for r in caplog.records if "ainews demo" in r.getMessage()]
+    assert len(_said(caplog)) == 1 and len(hints) == (0 if reached_before else 1)
+    store.close()
+
+
 async def test_a_server_that_answers_with_an_error_is_no_network_down(tmp_path, classifier, caplog):
     # Dead hosts and a server answering 404: the machine's network works.
     store = Store(tmp_path / "a.db")
