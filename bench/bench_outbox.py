@@ -36,6 +36,7 @@ STORAGE = ("storage/schema.py", "feeds/cluster.py", "storage/candidates.py",
            "storage/retention.py", "storage/store.py")
 COLUMNS = ("cluster_id, story_id, platform, workspace, channel, brief, published, state, "
            "next_attempt, created_at, sent_at, message_id")
+INSERT = f"INSERT INTO outbox ({COLUMNS}) VALUES ({','.join('?' * 12)})"
 
 
 def _ts(when: datetime) -> str:
@@ -64,14 +65,13 @@ def age_store(path: Path, channels: int, sent: int, where: tuple[str, str, str])
     import sqlite3
     rows = outbox_rows(datetime.now(timezone.utc), channels, sent, 0, where)
     with sqlite3.connect(path) as conn:
-        conn.executemany(f"INSERT INTO outbox ({COLUMNS}) VALUES ({','.join('?' * 12)})", rows)
+        conn.executemany(INSERT, rows)
 
 
 def filled_store(store_class, folder: Path, rows: list[tuple]):
     store = store_class(folder / "s.db")
     with store.db.conn:
-        store.db.conn.executemany(f"INSERT INTO outbox ({COLUMNS}) VALUES "
-                                  f"({','.join('?' * 12)})", rows)
+        store.db.conn.executemany(INSERT, rows)
     return store
 
 
