@@ -88,7 +88,8 @@ class Farm:
                 srv.add(f"/f/{j}.xml", make_rss(f"Fresh {j}", visible[::-1][:20]))
 
 
-async def simulate(feeds: int, hours: float, seed: int, max_factor: float) -> dict:
+async def simulate(feeds: int, hours: float, seed: int, max_factor: float,
+                   base: float = BASE_MINUTES) -> dict:
     """One simulated run; `max_factor` stands in for schedule.MAX_FACTOR meanwhile."""
     from feeds import schedule
     from storage.store import Store
@@ -99,7 +100,7 @@ async def simulate(feeds: int, hours: float, seed: int, max_factor: float) -> di
     store = Store(tmp / "fresh.db", clock=clock)
     saved, schedule.MAX_FACTOR = schedule.MAX_FACTOR, max_factor
     try:
-        polls, adapter = await _service_loop(farm, store, clock, hours)
+        polls, adapter = await _service_loop(farm, store, clock, hours, base)
         seen = _first_seen(store)
         return {"posted": _post_delays(store, adapter, farm), "appeared": len(farm.appeared),
                 "seen": [(seen[g] - t) / 60 for g, t in farm.appeared.items() if g in seen],
@@ -110,7 +111,7 @@ async def simulate(feeds: int, hours: float, seed: int, max_factor: float) -> di
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-async def _service_loop(farm: Farm, store, clock, hours: float):
+async def _service_loop(farm: Farm, store, clock, hours: float, base: float):
     """What bot/service.py's loop does each tick, on the fake clock: poll the due feeds,
     dispatch the fresh stories, deliver. Returns (feeds polled, the channel)."""
     from bot.delivery import Delivery
@@ -131,7 +132,7 @@ async def _service_loop(farm: Farm, store, clock, hours: float):
         for j in range(len(farm.entries)):
             store.upsert_feed(FeedSource(f"Fresh {j}", srv.url(f"/f/{j}.xml")))
         pipe = Pipeline(store, fetcher, Classifier(), Formatter(store),
-                        poll_minutes=BASE_MINUTES)
+                        poll_minutes=base)
         for tick in range(int(hours * 3600 / TICK) + 1):
             clock.now = when(tick * TICK / 60)
             farm.update(srv, tick * TICK)
@@ -185,11 +186,15 @@ def run(argv: list[str] | None = None) -> dict:
     args, _ = ap.parse_known_args(argv)
     if args.quick:
         args.feeds, args.hours, args.runs = 12, 2.0, 1
-    variants = {"shipped (ceiling 2 x base)": 2.0, "ceiling 4 x base": 4.0}
+    # (quiet-feed ceiling, base interval): as shipped, a looser ceiling, and the 10-minute
+    # default shipped until the nineteenth session (MonitoRSS's pace).
+    variants = {"shipped (ceiling 2 x base)": (2.0, BASE_MINUTES),
+                "ceiling 4 x base": (4.0, BASE_MINUTES),
+                "base 10 min (the default before)": (2.0, 10.0)}
     result = {"feeds": args.feeds, "hours": args.hours, "variants": {}}
     rows = []
-    for label, factor in variants.items():
-        runs = [asyncio.run(simulate(args.feeds, args.hours, seed + 1, factor))
+    for label, (factor, base) in variants.items():
+        runs = [asyncio.run(simulate(args.feeds, args.hours, seed + 1, factor, base))
                 for seed in range(args.runs)]
         v = result["variants"][label] = _summary(runs, factor, args)
         rows.append((label, f"posted: median {v['median_min']:.2f} min, p95 "
@@ -199,7 +204,7 @@ def run(argv: list[str] | None = None) -> dict:
                      f"{v['posted']} posts of {v['appeared']} entries",
                      f"{v['polls_per_feed_hour']:.1f} polls/feed/h",
                      "OK" if v["ok"] else "MISSED"))
-    result["ok"] = all(v["ok"] for v in result["variants"].values())
+    result["ok"] = result["variants"]["shipped (ceiling 2 x base)"]["ok"]   # the others compare
     result["command"] = command_line("freshness", argv or [])
     report(f"Freshness: {args.feeds} feeds, {args.hours:g} simulated hours, poll interval "
            f"{BASE_MINUTES:g} min (pooled over {args.runs} runs; target median <= "

@@ -19,6 +19,12 @@ from urllib.parse import urlsplit
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
+# The shipped base interval (AINEWS_POLL_MINUTES). Two minutes keeps a story's
+# publish-to-post delay near two minutes (docs/benchmarks.md, section 4), the point of
+# the bot; peers default to 10-60. A 304 costs an outlet little; quiet feeds drift to
+# twice the base (feeds/schedule.py).
+DEFAULT_POLL_MINUTES = 2.0
+
 
 class ConfigError(Exception):
     """A setting is wrong; str() is the one line to show the user."""
@@ -28,7 +34,7 @@ class ConfigError(Exception):
 class Settings:
     db_path: Path = Path("data/ainews.db")
     feeds_file: Path | None = None          # None: the bundled default list
-    poll_minutes: float = 10.0
+    poll_minutes: float = DEFAULT_POLL_MINUTES
     max_post_age_hours: float = 48.0        # older stories are stored, not posted; 0: no limit
     keep_days: int = 180                    # stories older are slimmed (bot/retention.py); 0: never
     allow_private_hosts: bool = False

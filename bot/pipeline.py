@@ -28,6 +28,7 @@ from typing import Awaitable, Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from bot.config import DEFAULT_POLL_MINUTES
 from bot.first_polls import FirstPolls, _Backlog
 from bot.new_stories import NewStories
 from bot.poll_summary import FeedOutcome, PollSummary
@@ -90,7 +91,7 @@ class Pipeline(NewStories, FirstPolls, Unreached):
     fetcher: Fetcher
     classifier: Classifier
     formatter: Formatter
-    poll_minutes: float = 10.0
+    poll_minutes: float = DEFAULT_POLL_MINUTES
     max_post_age: timedelta | None = None   # None: post whatever is new, however old
     judge: Judge | None = None   # the optional LLM judge (feeds/judge.py)
     # True: the caller shows each feed's failure and parser warning itself (`ainews

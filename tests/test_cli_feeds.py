@@ -111,3 +111,18 @@ def test_feeds_resume_all_resumes_every_paused_feed(env, capsys):
         assert not any(store.feed_state(u).paused for u in urls)
     code, out, _ = run_cli(capsys, "feeds", "resume", "all")
     assert code == 0 and "no feed is paused" in out
+
+
+async def test_by_default_a_feed_is_read_again_within_two_minutes(env, capsys):
+    # The bot's promise is a post about two minutes after a story appears (issue #7);
+    # the shipped default of 10 minutes read a feed every 10-20.
+    import asyncio
+    from datetime import datetime, timedelta, timezone
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))
+        await asyncio.to_thread(run_cli, capsys, "feeds", "add", srv.url("/feed.xml"))
+        polled = datetime.now(timezone.utc)
+        code, _, _ = await asyncio.to_thread(run_cli, capsys, "poll", "--once")
+    _, out, _ = run_cli(capsys, "feeds", "list", "--json")
+    next_poll = datetime.fromisoformat(json.loads(out.splitlines()[0])["next_poll"])
+    assert code == 0 and next_poll - polled <= timedelta(minutes=2, seconds=30)
