@@ -10,6 +10,7 @@ irisfeng/ai36kr database dump, or (fresh5-fresh9) a daily file of one of three R
 network), finds every labelled link and writes the set's items. A set some of whose links
 are not found is not written: a partial file would train a different model in silence.
 
+    .venv/bin/python bench/rebuild_sets.py --list-sources  # what to fetch, what is still missing
     .venv/bin/python bench/rebuild_sets.py                 # every set
     .venv/bin/python bench/rebuild_sets.py --only zh1      # one set (comma-separated for more)
     .venv/bin/python bench/rebuild_sets.py --mirrors /work/.mirror --out-dir /work
@@ -32,6 +33,7 @@ from bench import eval_classify as ev  # noqa: E402
 from bench.rebuild_archives import ARCHIVES  # noqa: E402
 from bench.rebuild_check import check_items  # noqa: E402
 from bench.rebuild_match import Entry, Source, find_entry, read_sources  # noqa: E402
+from bench.rebuild_sources import list_sources  # noqa: E402
 
 DATA = ROOT / "tests" / "data"
 DUMP = ("irisfeng/ai36kr", "backup/tidewire-2026-08-22.jsonl.gz")   # zh1-zh3's one source file
@@ -69,11 +71,29 @@ class Mirrors:
                 self._cache[repo, path] = rumca_entries(blob)
         return self._cache[repo, path]
 
+    def folder(self, repo: str) -> Path:
+        return self.root / repo.replace("/", "+")
+
+    def where(self, repo: str, path: str) -> str | None:
+        """"mirror" or "saved" for a file this machine holds (as _blob would read it), else None."""
+        git_dir, saved = self.folder(repo) / "repo", self.folder(repo) / "files" / path
+        if git_dir.is_dir() and _git_commit_with(git_dir, path):
+            return "mirror"
+        return "saved" if saved.is_file() else None
+
+    def newest(self, repo: str) -> str | None:
+        """The date of the snapshot's newest commit; None when the repository was not fetched."""
+        git_dir = self.folder(repo) / "repo"
+        if not git_dir.is_dir():
+            return None
+        return subprocess.run(["git", "--git-dir", str(git_dir), "log", "-1", "--format=%cs"],
+                              capture_output=True, text=True).stdout.strip() or "?"
+
     def _blob(self, repo: str, path: str) -> bytes:
         """The file from the git mirror (its HEAD, else the newest commit of any branch that
         has it: the dump sits on a `snapshot` branch), else from MIRRORS/owner+name/files/PATH
         (files saved one by one, for a repository whose snapshot fetch refuses or is old)."""
-        folder = self.root / repo.replace("/", "+")
+        folder = self.folder(repo)
         git_dir, saved = folder / "repo", folder / "files" / path
         blob = _git_file(git_dir, path) if git_dir.is_dir() else None
         if blob is None and saved.is_file():
@@ -84,24 +104,29 @@ class Mirrors:
             raise MissingSource(f"no mirror of {repo} at {git_dir}: bring it with the search tool's "
                                 f"fetch (source github:{repo}); where fetch refuses it (a snapshot "
                                 f"over its size cap), save the files the sources name under {folder}/files/")
-        newest = subprocess.run(["git", "--git-dir", str(git_dir), "log", "-1", "--format=%cs"],
-                                capture_output=True, text=True).stdout.strip() or "?"
         raise MissingSource(f"{repo}: {path} is not in its mirror (the snapshot's newest commit is "
-                            f"of {newest}); save the file as {saved} (the search tool's read_file)")
+                            f"of {self.newest(repo)}); save the file as {saved} (the search tool's read_file)")
+
+
+def _git_commit_with(git_dir: Path, path: str) -> str | None:
+    """HEAD when it holds PATH, else the newest commit on any branch that holds it, else None."""
+    git = ["git", "--git-dir", str(git_dir)]
+    if subprocess.run(git + ["cat-file", "-e", f"HEAD:{path}"], capture_output=True).returncode == 0:
+        return "HEAD"
+    for commit in subprocess.run(git + ["log", "--all", "--format=%H", "--", path],
+                                 capture_output=True, text=True).stdout.split():
+        if subprocess.run(git + ["cat-file", "-e", f"{commit}:{path}"], capture_output=True).returncode == 0:
+            return commit
+    return None
 
 
 def _git_file(git_dir: Path, path: str) -> bytes | None:
     """PATH at HEAD, else at the newest commit on any branch that holds it."""
-    git = ["git", "--git-dir", str(git_dir)]
-    shown = subprocess.run(git + ["show", f"HEAD:{path}"], capture_output=True)
-    if shown.returncode == 0:
-        return shown.stdout
-    for commit in subprocess.run(git + ["log", "--all", "--format=%H", "--", path],
-                                 capture_output=True, text=True).stdout.split():
-        shown = subprocess.run(git + ["show", f"{commit}:{path}"], capture_output=True)
-        if shown.returncode == 0:
-            return shown.stdout
-    return None
+    commit = _git_commit_with(git_dir, path)
+    if commit is None:
+        return None
+    return subprocess.run(["git", "--git-dir", str(git_dir), "show", f"{commit}:{path}"],
+                          capture_output=True, check=True).stdout
 
 
 def rumca_entries(blob: bytes) -> list[Entry]:
@@ -166,6 +191,18 @@ def rebuild(name: str, mirrors: Mirrors) -> tuple[list[dict], list[str]]:
     return items, problems
 
 
+def needed_files(names: list[str]) -> dict[str, dict[str, list[str]]]:
+    """repo -> path -> the sets drawing on that file, for the named sets' labelled links."""
+    needs: dict[str, dict[str, list[str]]] = {}
+    for name in names:
+        sources = read_sources(DATA / SETS[name][0], default=DUMP)
+        for link, _label, _reason in ev.load_labels(ev.SETS[name]):
+            if link in sources:
+                sets = needs.setdefault(sources[link].repo, {}).setdefault(sources[link].path, [])
+                sets += [name] if name not in sets else []
+    return needs
+
+
 def out_base() -> Path:
     """Where the sets' folders go: beside the main checkout, next to shared/ (a worktree
     lives one level deeper), as eval_classify looks for them."""
@@ -198,6 +235,9 @@ def main(argv=None) -> int:
                     help="compare each set's rebuilt items, link by link, with DIR's copy (e.g. /work)")
     ap.add_argument("--replace", action="store_true",
                     help="overwrite an existing items file that differs from the rebuilt one")
+    ap.add_argument("--list-sources", action="store_true",
+                    help="list the repositories and files the sets are rebuilt from, and which are not "
+                         "on this machine yet (exit 1 while any is missing); writes nothing")
     args = ap.parse_args(argv)
     names = ev.set_names(args.only) if args.only else list(SETS)
     unknown = [n for n in names if n not in SETS]
@@ -205,6 +245,8 @@ def main(argv=None) -> int:
         print(f"rebuild_sets: --only takes {', '.join(SETS)}, not {unknown[0]!r}", file=sys.stderr)
         return 2
     mirrors, failed = Mirrors(args.mirrors), 0
+    if args.list_sources:
+        return list_sources(needed_files(names), mirrors, names)
     for name in names:
         failed += not rebuild_one(name, mirrors, args.out_dir, args.check_against, args.replace)
     return 1 if failed else 0

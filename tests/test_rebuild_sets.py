@@ -220,3 +220,38 @@ def test_items_are_never_written_inside_the_repository(tiny):
 def test_an_unknown_set_is_refused(tiny, capsys):
     assert rb.main(tiny + ["--only", "zh9"]) == 2
     assert "not 'zh9'" in capsys.readouterr().err
+
+
+# ---- --list-sources: what a fresh machine needs before it can rebuild ------------------------
+
+def test_list_sources_names_each_repository_with_its_sets_and_writes_nothing(tiny, tmp_path, capsys):
+    assert rb.main(tiny + ["--list-sources"]) == 0
+    out = capsys.readouterr().out
+    assert "owner/daily (daily): 1 file; snapshot here" in out
+    assert "owner/dump (dump): 1 file; snapshot here" in out
+    assert "2 of 2 source files here (2 repositories, 0 not fetched, 0 files to get)" in out
+    assert not (tmp_path / "out").exists()
+
+
+def test_list_sources_says_what_to_fetch_when_no_mirror_is_here(tiny, tmp_path, capsys):
+    assert rb.main(["--mirrors", str(tmp_path / "nowhere"), "--list-sources", "--only", "dump"]) == 1
+    out = capsys.readouterr().out
+    assert "owner/dump (dump): 1 file; not fetched: fetch github:owner/dump" in out
+    assert f"    {DUMP} (dump)" in out
+
+
+def test_list_sources_names_a_file_the_snapshot_lacks_until_it_is_saved(tiny, tmp_path, capsys):
+    later = DAY.replace("03-02", "09-30").replace("/03/", "/09/")
+    with (rb.DATA / "daily-sources.tsv").open("a", encoding="utf-8") as f:
+        f.write(f"https://news.invalid/late\towner/daily\t{later}\tNews\t2026-09-30T08:00:00+00:00\tai\n")
+    with (rb.DATA / "daily.tsv").open("a", encoding="utf-8") as f:
+        f.write("https://news.invalid/late\t0\tx\n")
+    saved = tmp_path / "mirrors" / "owner+daily" / "files" / later
+    assert rb.main(tiny + ["--list-sources", "--only", "daily"]) == 1
+    out = capsys.readouterr().out
+    assert f"1 not here: save each with read_file (repo owner/daily, the path) as {saved.parents[3]}/PATH" in out
+    assert f"    {later} (daily)" in out
+    saved.parent.mkdir(parents=True)
+    saved.write_text("[]")
+    assert rb.main(tiny + ["--list-sources", "--only", "daily"]) == 0
+    assert "2 of 2 source files here" in capsys.readouterr().out
