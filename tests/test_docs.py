@@ -117,7 +117,8 @@ def test_slack_manifest_hint_is_the_helps_ainews_commands():
     manifest = (ROOT / "slack-manifest.yml").read_text(encoding="utf-8")
     hint = re.search(r"- command: /ainews\n(?:.*\n)*?\s+usage_hint: \"([^\"]+)\"", manifest)[1]
     assert hint == ainews_hint(HELP)
-    assert "feeds remove URL" in hint and "feeds resume URL" in hint
+    # Both find a feed by its name too: the hint said URL only, so nobody typed a name.
+    assert "feeds remove URL|NAME" in hint and "feeds resume URL|NAME" in hint
 
 
 def _platform_page(name: str) -> str | None:
