@@ -22,7 +22,8 @@ from pathlib import Path
 from bench.bench_parse import FEED_URL, FIELDS, ITEMS, corpus_feeds, load_revision
 from feeds.parser import parse_feed_with
 from tests.fakes.feedserver import make_atom, make_entries, make_rss
-from tests.test_fastparse import BROKEN, FRAGMENT_PIECES, TRICKY, atom, rss
+from tests.fastparse_kit import atom, rss
+from tests.test_fastparse import BROKEN, FRAGMENT_PIECES, TRICKY
 from tests.test_fastparse_shortcuts import CHARS, TAGS
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -51,8 +51,8 @@ Admins:
   {} — one roundup a day instead of instant posts (TIMEZONE: an IANA name such \
 as Europe/Berlin; UTC if left out)
   {} — back to instant posts
-  {}, {}, {}, {} — manage the feeds the bot reads (remove and resume also take a \
-feed's name as {} shows it; {} resumes every paused one)
+  {}, {}, {}, {} — manage the feeds the bot reads (NAME is a feed's name \
+as {} shows it; {} resumes every paused one)
 LIMIT is how many briefs to show (default 5).""",
            ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS, ex.SEARCH_USAGE,
            ex.TOPICS, ex.WHY_USAGE, ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,

@@ -59,12 +59,12 @@ class Settings:
     llm_base_url: str = ""
     llm_api_key: str = field(default="", repr=False)
     llm_model: str = ""
-    llm_hourly_cap: int = 120
+    llm_hourly_cap: int | None = 120        # None: unlimited; 0: no calls at all
     llm_timeout: float = 30.0
     llm_concurrency: int = 4
     llm_max_tokens: int = 4096              # cap on an answer (feeds/llm.py MAX_TOKENS); 0: none
     llm_judge: bool | None = None           # None: on whenever an LLM is configured
-    llm_judge_hourly_cap: int = 120         # judge calls, beside the condenser's cap
+    llm_judge_hourly_cap: int | None = 120  # judge calls, beside the condenser's cap; as above
     llm_judge_margin: float = 0.30          # also judge stories this far below the threshold
     llm_judge_gate_margin: float | None = 0.20   # ... and those the AI gate stopped (None: never)
     llm_same_event: bool = True             # with the judge: ask whether two reports are one event
@@ -183,8 +183,7 @@ _FIELDS = {
     "AINEWS_DB": ("db_path", lambda n, v: _path(v)),
     "AINEWS_FEEDS": ("feeds_file", lambda n, v: _path(v) if v else None),
     "AINEWS_POLL_MINUTES": ("poll_minutes", lambda n, v: _number(float, n, v, 0.001, 1440)),
-    "AINEWS_MAX_POST_AGE_HOURS": ("max_post_age_hours",
-                                  lambda n, v: _number(float, n, v, 0, 24 * 366)),
+    "AINEWS_MAX_POST_AGE_HOURS": ("max_post_age_hours", lambda n, v: max_post_age(n, v)),
     "AINEWS_KEEP_DAYS": ("keep_days", lambda n, v: keep_days(n, v)),
     "AINEWS_ALLOW_PRIVATE_HOSTS": ("allow_private_hosts", _bool),
     "AINEWS_FETCH_ARTICLES": ("fetch_articles", _bool),
@@ -209,12 +208,12 @@ _FIELDS = {
     "LLM_BASE_URL": ("llm_base_url", _llm_url),
     "LLM_API_KEY": ("llm_api_key", _header_secret),
     "LLM_MODEL": ("llm_model", lambda n, v: v.strip()),
-    "LLM_HOURLY_CAP": ("llm_hourly_cap", lambda n, v: _number(int, n, v, 0)),
+    "LLM_HOURLY_CAP": ("llm_hourly_cap", lambda n, v: hourly_cap(n, v)),
     "LLM_TIMEOUT": ("llm_timeout", lambda n, v: _number(float, n, v, 0.1, 3600)),
     "LLM_CONCURRENCY": ("llm_concurrency", lambda n, v: _number(int, n, v, 1, 64)),
     "LLM_MAX_TOKENS": ("llm_max_tokens", lambda n, v: max_tokens(n, v)),
     "AINEWS_LLM_JUDGE": ("llm_judge", _bool),
-    "AINEWS_LLM_JUDGE_HOURLY_CAP": ("llm_judge_hourly_cap", lambda n, v: _number(int, n, v, 0)),
+    "AINEWS_LLM_JUDGE_HOURLY_CAP": ("llm_judge_hourly_cap", lambda n, v: hourly_cap(n, v)),
     "AINEWS_LLM_JUDGE_MARGIN": ("llm_judge_margin", lambda n, v: _number(float, n, v, 0, 1)),
     "AINEWS_LLM_JUDGE_GATE_MARGIN": ("llm_judge_gate_margin", lambda n, v: gate_margin(n, v)),
     "AINEWS_LLM_SAME_EVENT": ("llm_same_event", _bool),
@@ -228,24 +227,69 @@ def gate_margin(name: str, raw: str) -> float | None:
     return _number(float, name, raw, 0, 1)
 
 
+# One word lifts any limit. 0 lifts the limits where zero could mean nothing else (an
+# age, days kept, an answer's tokens), as it always has; for the hourly call caps 0 is
+# zero calls, so "unlimited" is their only way to say "no cap" (`none` or `off` would
+# read either way there).
+UNLIMITED = "unlimited"
+
+
+def _limit(kind, name: str, raw: str, minimum: float, maximum: float | None, spellings: str):
+    """A number, or UNLIMITED (None); a bad value's line lists what is accepted."""
+    if raw.strip().lower() == UNLIMITED:
+        return None
+    try:
+        return _number(kind, name, raw, minimum, maximum)
+    except ConfigError as e:
+        raise ConfigError(f"{e}; use {spellings}") from None
+
+
+def hourly_cap(name: str, raw: str) -> int | None:
+    """Calls an hour: 0 is none at all (the LLM unused), `unlimited` no cap."""
+    return _limit(int, name, raw, 0, None, "a number of calls (0: no calls at all) or "
+                  f"{UNLIMITED} (no cap)")
+
+
+def max_post_age(name: str, raw: str) -> float:
+    hours = _limit(float, name, raw, 0, 24 * 366, f"a number of hours or {UNLIMITED} (0: "
+                   "the same, no limit)")
+    return hours or 0.0
+
+
 def keep_days(name: str, raw: str) -> int:
-    """0 keeps everything; else at least 3 days: a new report joins the cluster of one
-    within 48 h, compared by text, so a story must stay whole that long."""
-    days = _number(int, name, raw, 0, 36600)
+    """0 or `unlimited` keeps everything; else at least 3 days: a new report joins the
+    cluster of one within 48 h, compared by text, so a story must stay whole that long."""
+    spellings = f"3 or more days, or {UNLIMITED} (0: the same, keep everything)"
+    days = _limit(int, name, raw, 0, 36600, spellings) or 0
     if 0 < days < 3:
-        raise ConfigError(f"config: {name}={raw!r} must be 0 (keep everything) or at "
-                          "least 3 (stories are clustered by their text within 48 h)")
+        raise ConfigError(f"config: {name}={raw!r} is too few (stories are clustered by "
+                          f"their text within 48 h); use {spellings}")
     return days
 
 
 def max_tokens(name: str, raw: str) -> int:
-    """0 sends no cap; else at least 256: below it not even an English brief (about 230
-    tokens) fits, and every answer would be cut off."""
-    cap = _number(int, name, raw, 0)
+    """0 or `unlimited` sends no cap; else at least 256: below it not even an English
+    brief (about 230 tokens) fits, and every answer would be cut off."""
+    spellings = f"256 or more, or {UNLIMITED} (0: the same, no cap)"
+    cap = _limit(int, name, raw, 0, None, spellings) or 0
     if 0 < cap < 256:
-        raise ConfigError(f"config: {name}={raw!r} must be 0 (no cap) or at least 256 (a "
-                          "long brief takes about 230 tokens in English, 1,200 in Chinese)")
+        raise ConfigError(f"config: {name}={raw!r} is too few (a long brief takes about "
+                          f"230 tokens in English, 1,200 in Chinese); use {spellings}")
     return cap
+
+
+def cap_warnings(s: Settings) -> list[str]:
+    """Start-up lines for an hourly cap of 0 with the LLM on: it means no calls at all,
+    which a reader of LLM_MAX_TOKENS (0: no cap) may not have meant."""
+    lines = []
+    if s.llm_enabled and s.llm_hourly_cap == 0:
+        lines.append("llm: LLM_HOURLY_CAP=0 allows no LLM calls: every brief is "
+                     f"extractive ({UNLIMITED} is no cap)")
+    if s.llm_judge_enabled and s.llm_judge_hourly_cap == 0:
+        lines.append("judge: AINEWS_LLM_JUDGE_HOURLY_CAP=0 allows no judge calls: the "
+                     f"offline verdicts stand ({UNLIMITED} is no cap; AINEWS_LLM_JUDGE=0 "
+                     "turns the judge off)")
+    return lines
 
 
 def _level(name: str, raw: str) -> str:

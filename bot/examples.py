@@ -142,8 +142,10 @@ DIGEST_OFF = example("digest", mode="off")
 FEEDS_LIST = example("feeds list")
 FEEDS_ADD_USAGE = example("feeds add", url=meta("URL", "https://news.example/ai.xml"),
                           name=meta("NAME", "Example News", optional=True))
-FEEDS_REMOVE_USAGE = example("feeds remove", url=meta("URL", "https://news.example/ai.xml"))
-FEEDS_RESUME_USAGE = example("feeds resume", url=meta("URL", "https://news.example/ai.xml"))
+# Remove and resume find a feed by its URL or by the name `feeds list` shows.
+FEED_KEY = meta("URL|NAME", "https://news.example/ai.xml")
+FEEDS_REMOVE_USAGE = example("feeds remove", url=FEED_KEY)
+FEEDS_RESUME_USAGE = example("feeds resume", url=FEED_KEY)
 FEEDS_RESUME_ALL = example("feeds resume", url="all")
 
 REGISTRY: tuple[Example, ...] = tuple(

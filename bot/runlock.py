@@ -4,7 +4,9 @@ Two bots on one database would both post every story, and a second start puts th
 first one's posts in flight back to due (recover_outbox): duplicates. So `run` holds an
 exclusive lock on a file next to the database for as long as it runs. (`ainews poll`
 needs none: it stores stories and leaves posting them to the bot.) The kernel drops the lock when the process dies (even by SIGKILL), so a
-crash never leaves a stale lock behind.
+crash never leaves a stale lock behind. The file itself (`ainews.db.run.lock`) stays,
+holding the running bot's pid, emptied when it stops: see run_lock for why it is never
+removed.
 
     with run_lock(settings.db_path):
         ...
@@ -44,8 +46,16 @@ def run_lock(db_path):
         raise UserError(f"service: cannot open the lock file {path}: {e.strerror}") from None
     try:
         _take(fd, db_path)
+    except BaseException:
+        os.close(fd)            # another bot's: its pid stays in the file
+        raise
+    try:
         yield
     finally:
+        # Emptied, not removed: a bot starting now may hold the file open, waiting for
+        # the lock; removed, it would lock the old file while a third bot created and
+        # locked a new one, and two bots would run. Empty, it names no stale pid.
+        os.ftruncate(fd, 0)
         os.close(fd)            # closing the descriptor releases the lock
 
 

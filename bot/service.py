@@ -17,6 +17,7 @@ import sqlite3
 
 from bot import stopping
 from bot.app import App
+from bot.config import cap_warnings
 from bot.connections import ConnectionLog, forget_connections, llm_watched
 from bot.errors import StartUnavailable, UserError
 from bot.feed_import import import_feed_list
@@ -357,6 +358,8 @@ class Service:
                  self.app.settings.poll_minutes)
         if idle := idle_warning(feeds):
             log.warning("%s", idle)
+        for line in cap_warnings(self.app.settings):
+            log.warning("%s", line)
 
 
 def _still_news(stories: list, max_age) -> list:

@@ -117,7 +117,7 @@ def carried(c: Classification, earlier: Classification) -> Classification:
 
 
 class Judge:
-    def __init__(self, llm: LLMCondenser, *, hourly_cap: int = 120, margin: float = MARGIN,
+    def __init__(self, llm: LLMCondenser, *, hourly_cap: int | None = 120, margin: float = MARGIN,
                  gate_margin: float | None = GATE_MARGIN, deadline: float = 30.0,
                  concurrency: int = CONCURRENCY, same_events: bool = True):
         self.llm, self.margin, self.gate_margin, self.deadline = llm, margin, gate_margin, deadline
@@ -203,9 +203,9 @@ class Judge:
     def checks_same_events(self) -> bool:
         """Whether same-event checks are on and may take a call now (spends none): when
         not, the caller need not look for candidates."""
-        used = self.cap.limit - self.cap.room()
+        limit, room = self.cap.limit, self.cap.room()
         return (self.same_event_checks and not self.llm.resting()
-                and used < self.cap.limit * 3 // 4)
+                and (limit is None or limit - room < limit * 3 // 4))
 
     def _may_check(self) -> bool:
         """Whether a same-event check may take a call now. At most three quarters of the

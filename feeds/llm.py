@@ -55,7 +55,7 @@ CHECK = 'Answer with this JSON object only: {"ok": true}'
 
 class LLMCondenser:
     def __init__(self, base_url: str | None, api_key: str, model: str, *, timeout: float = 30.0,
-                 hourly_cap: int = 120, concurrency: int = CONCURRENCY,
+                 hourly_cap: int | None = 120, concurrency: int = CONCURRENCY,
                  max_tokens: int = MAX_TOKENS, deadline: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  on_change: Callable[[str, str], None] | None = None,
@@ -228,16 +228,19 @@ class LLMCondenser:
 
 
 class HourlyCap:
-    """At most `limit` calls in any hour; reaching it is said once per capped stretch."""
+    """At most `limit` calls in any hour (None: no cap, LLM_HOURLY_CAP=unlimited);
+    reaching it is said once per capped stretch."""
 
-    def __init__(self, limit: int, clock: Callable[[], float], fallback: str,
+    def __init__(self, limit: int | None, clock: Callable[[], float], fallback: str,
                  logger: logging.Logger = log):
         self.limit, self.clock, self.fallback, self.log = limit, clock, fallback, logger
         self.calls: deque[float] = deque()
         self._capped = False
 
-    def room(self) -> int:
-        """Calls left in the current hour (none taken)."""
+    def room(self) -> int | None:
+        """Calls left in the current hour (none taken); None: no cap."""
+        if self.limit is None:
+            return None
         self._forget_old(self.clock())
         return max(0, self.limit - len(self.calls))
 
@@ -246,6 +249,8 @@ class HourlyCap:
             self.calls.popleft()
 
     def allow(self) -> bool:
+        if self.limit is None:
+            return True
         now = self.clock()
         self._forget_old(now)
         if len(self.calls) >= self.limit:

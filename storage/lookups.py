@@ -158,24 +158,50 @@ class LookupStore:
             in_title = {r for (r,) in self.db.execute(
                 "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? AND rowid >= ?",
                 (f"{{title}} : ({match})", window[-1]))}
+        if wanted is not None:
+            window, in_title = self._as_typed(wanted, any_term, window, in_title)
         leads = self._rank_leads(window, in_title, limit)
         if len(leads) >= limit or wanted is None:
             return leads
-        glued, glued_title = self._substring_window(wanted, any_term)
+        glued, glued_title = self._scanned(wanted, any_term)
         if not set(glued) - set(window):
             return leads
         return self._rank_leads(list(dict.fromkeys(window + glued)), in_title | glued_title,
                                 limit)
 
+    def _as_typed(self, wanted: Query, any_term: bool, window: list[int],
+                  in_title: set[int]) -> tuple[list[int], set[int]]:
+        """The stories of `window` that hold each loosely indexed clause as typed (a
+        prefix unstemmed, "U.S." with its dots: Term.strict), and which of them hold it
+        in the headline. Reads their text: only for such queries, and within the window."""
+        loose = wanted.loose(any_term=any_term)
+        if not loose or not window:
+            return window, in_title
+        marks = ",".join("?" * len(window))
+        rows = self.db.execute(f"SELECT pk, title, text FROM stories WHERE pk IN ({marks})",
+                               window).fetchall()
+        kept, titled = set(), set()
+        for pk, title, text in rows:
+            heads = [any(t.search(title) for t in c) for c in loose]
+            if all(heads):
+                kept.add(pk)
+                titled |= {pk} & in_title
+            elif all(h or any(t.search(text) for t in c) for h, c in zip(heads, loose)):
+                kept.add(pk)
+        return [pk for pk in window if pk in kept], titled
+
     def _search_unspaced(self, wanted: Query, limit: int) -> tuple[list[int], bool]:
         """Chinese and Japanese put no spaces between words, so the index holds a whole
         clause as one token and finds no word inside it: look for the words as
         substrings of the newest UNSPACED_SCAN stories instead (a bounded scan)."""
-        leads = self._rank_leads(*self._substring_window(wanted, False), limit)
+        leads = self._rank_leads(*self._scanned(wanted, False), limit)
         if not leads and len(wanted.clauses) > 1:
-            leads = self._rank_leads(*self._substring_window(wanted, True), limit)
+            leads = self._rank_leads(*self._scanned(wanted, True), limit)
             return leads, bool(leads)
         return leads, False
+
+    def _scanned(self, wanted: Query, any_term: bool) -> tuple[list[int], set[int]]:
+        return self._as_typed(wanted, any_term, *self._substring_window(wanted, any_term))
 
     def _substring_window(self, wanted: Query, any_term: bool) -> tuple[list[int], set[int]]:
         """The newest UNSPACED_SCAN stories holding the words (every clause, or any word

@@ -1,9 +1,11 @@
 """Shared pieces of the tests that drive real slack-bolt against the fake Slack on
 loopback: a recording stand-in for the chat core, settings, the bot in either mode, and
-the fixtures' bodies (each module declares `fake = pytest.fixture(served, name="fake")`)."""
+the fixtures' bodies (each module declares `fake = pytest.fixture(served, name="fake")`);
+hostile feed text and `assert_inert`, shared by the renderer tests."""
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -160,3 +162,28 @@ def texts(message: dict) -> str:
 def action_ids(message: dict) -> list[str]:
     return [e["action_id"] for b in message["blocks"] if b["type"] == "actions"
             for e in b["elements"]]
+
+
+# Feed text that would act in Slack (pings, links, styling): every renderer keeps it inert.
+HOSTILE = ["@everyone look", "@here!", "@Channel: read", "<!channel> now", "<!here>", "hi <@U123>", "<@U123|boss>",
+           "<!subteam^S123|devs>", "<http://evil.example|Google>", "[x](http://evil.example)",
+           "*bold* _it_ ~gone~ `code`", "a > b < c & d", "&lt;!channel&gt;"]
+# Our own tokens, the only angle brackets a block may carry.
+OURS = re.compile(r"<!date\^\d+\^\{date_short_pretty\} \{time\}\|[^<>]*>"
+                  r"|<https?://[^<>|\s]+(?:\|[^<>]*)?>|<@U[A-Z0-9]+>")
+
+
+def leftovers(s: str) -> str:
+    return OURS.sub("", s)
+
+
+def assert_inert(blocks: list, fallback: str) -> None:
+    """No raw < > from outside anywhere; in mrkdwn also no link or styling syntax.
+    (plain_text renders nothing, so [x](url) there is just visible text.)"""
+    for kind, text in render.all_texts(blocks) + [("mrkdwn", fallback)]:
+        rest = leftovers(text)
+        assert "<" not in rest and ">" not in rest, (kind, text)
+        assert not re.search(r"@(everyone|here|channel)\b", text, re.I), (kind, text)
+        if kind == "mrkdwn":
+            for bad in ("](http", "*bold*", "_it_", "`code`", "~gone~"):
+                assert bad not in text, (bad, text)

@@ -127,6 +127,46 @@ def test_the_command_line_lists_more_than_a_chat_answer_holds(archive, capsys):
     assert "from 1 to 500" in capsys.readouterr().err
 
 
+@pytest.fixture
+def spellings(env):
+    """Stories the index reads alike: "U.S.", "US" and "use" (all `us` to the stemmer,
+    the first one as the words "u s"); "opens", "opened" and "OpenAI" (`opens*` was
+    stemmed to `open*`)."""
+    from datetime import timedelta
+    from feeds.models import Story, utcnow
+    from storage.store import Store
+    now = utcnow()
+    rows = [("dots", "U.S. widens its chip export rules", "The rules cover more chips."),
+            ("caps", "US export ban hits Nvidia", "The ban starts in May."),
+            ("use", "Firms use export data to train models", "They say it helps."),
+            ("spaced", "Model U S-class export edition ships", "A product name."),
+            ("opens", "Alibaba opens its Qwen weights", "Anyone may download them."),
+            ("opened", "Tencent opened a lab in Paris", "It hires researchers."),
+            ("openai", "OpenAI signs a cloud deal", "The deal is large.")]
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.add_new_stories([Story(sid, f"https://a.example/{sid}", title, text, "A",
+                                     "https://a.example/rss", now - timedelta(hours=i))
+                               for i, (sid, title, text) in enumerate(rows)],
+                              backlog=False, now=now)
+
+
+@pytest.mark.parametrize("query, found", [
+    # The index holds "U.S." as "u s", and "US" as "us", which is also "use": searched
+    # as typed, with its dots or closed up ("chat-gpt" finds ChatGPT), and nothing else.
+    (["U.S. export"], {"dots", "caps"}),
+    (['"U.S."', "export"], {"dots", "caps"}),
+    # A prefix as typed: `opens*` found "opened" and "OpenAI" (the stemmer's `open*`).
+    (["opens*"], {"opens"}),
+    (["open*"], {"opens", "opened", "openai"}),
+    (["Open-s*"], {"opens"}),
+])
+def test_search_finds_what_was_typed_not_what_the_stemmer_reads_alike(spellings, capsys,
+                                                                       query, found):
+    code, out, err = run_cli(capsys, "search", "--json", *query)
+    assert code == 0, err
+    assert {json.loads(line)["id"] for line in out.splitlines()} == found
+
+
 def test_search_options_still_say_what_is_wrong(archive, capsys):
     with pytest.raises(SystemExit):
         run_cli(capsys, "search", "openai", "--limit")

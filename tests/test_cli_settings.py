@@ -28,7 +28,11 @@ env = pytest.fixture(db_env, name="env")
     ("AINEWS_MAX_POST_AGE_HOURS", "nan", "AINEWS_MAX_POST_AGE_HOURS='nan' is not a number"),
     ("AINEWS_KEEP_DAYS", "abc", "AINEWS_KEEP_DAYS='abc' is not a whole number"),
     ("AINEWS_KEEP_DAYS", "-1", "AINEWS_KEEP_DAYS='-1' must be at least 0"),
-    ("AINEWS_KEEP_DAYS", "2", "AINEWS_KEEP_DAYS='2' must be 0 (keep everything) or at least 3"),
+    ("AINEWS_KEEP_DAYS", "2", "AINEWS_KEEP_DAYS='2' is too few (stories are clustered by "
+                              "their text within 48 h); use 3 or more days, or unlimited "
+                              "(0: the same, keep everything)"),
+    ("AINEWS_MAX_POST_AGE_HOURS", "none", "AINEWS_MAX_POST_AGE_HOURS='none' is not a number; "
+                                          "use a number of hours or unlimited"),
     # Half an LLM configuration left the LLM condenser off without a word.
     ("LLM_BASE_URL", "http://127.0.0.1:11434/v1", "LLM_MODEL is not set"),
     ("LLM_API_KEY", "sk-test", "LLM_MODEL is not set"),
@@ -132,3 +136,13 @@ def test_a_missing_feeds_file_names_the_setting(env, capsys, tmp_path, argv):
     code, _, err = run_cli(capsys, *argv)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert "my-feeds.toml" in err and "AINEWS_FEEDS" in err
+
+
+@pytest.mark.parametrize("var, field", [("AINEWS_MAX_POST_AGE_HOURS", "max_post_age_hours"),
+                                        ("AINEWS_KEEP_DAYS", "keep_days")])
+def test_unlimited_lifts_a_limit_as_0_does(var, field):
+    """One word lifts every limit (LLM_HOURLY_CAP=0 is no calls, so 0 can't be it there)."""
+    from bot.config import load_settings
+    lifted = [getattr(load_settings({var: raw}, dotenv_path=None), field)
+              for raw in ("unlimited", "0")]
+    assert lifted == [0, 0]

@@ -171,7 +171,8 @@ def test_help_says_what_search_and_feeds_take_beyond_plain_words_and_urls(comman
     search = next(line for line in lines if line.startswith("  `search"))
     assert "NOT WORD" in search and "A OR B" in search and '"two words" is a phrase' in search
     feeds = next(line for line in lines if line.startswith("  `feeds list`"))
-    assert "remove and resume also take a feed's name as `feeds list` shows it" in feeds
+    assert "`feeds remove URL|NAME`, `feeds resume URL|NAME`" in feeds
+    assert "NAME is a feed's name as `feeds list` shows it" in feeds
 
 
 def test_completion(commands):

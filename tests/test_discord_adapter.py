@@ -3,27 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime, timezone
 
 import pytest
 
 from bot.adapter import PermanentError, RejectedError, TransientError
 from bot.discord.adapter import DiscordAdapter
-from feeds.models import Brief
+from tests.discord_kit import MESSAGES, make_brief
 from tests.fakes.discord import FakeDiscord, RecordingCommands, running_bot
-
-MESSAGES = r"/channels/\d+/messages"
-
-
-def make_brief(i: int = 0, **kw) -> Brief:
-    base = dict(id=f"s{i}", headline=f"Baidu prices Ernie {i} below rivals",
-                bullets=("Cuts list prices.", "Free tier widened.", "Targets startups."),
-                why_it_matters="The price war spreads.", url=f"https://news.example/{i}",
-                source="Caixin", published=datetime(2026, 3, 1, tzinfo=timezone.utc),
-                companies=("Baidu",), topics=("pricing",))
-    base.update(kw)
-    return Brief(**base)
-
 
 @pytest.fixture
 async def fake():

@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import discord
 import pytest
 
 from bot.discord import render
@@ -16,6 +15,7 @@ from bot.discord.invite import invite_url
 from bot.examples import resume
 from bot.replies import Reply
 from feeds.models import Brief
+from tests.discord_kit import HOSTILE, visible_text
 
 WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -27,14 +27,6 @@ def make_brief(**kw) -> Brief:
                 source="Reuters", published=WHEN, companies=("Alibaba",), topics=("open-source",))
     base.update(kw)
     return Brief(**base)
-
-
-def visible_text(embed: discord.Embed) -> str:
-    """Everything a reader sees in an embed, markdown-rendered parts together."""
-    d = embed.to_dict()
-    parts = [d.get("title", ""), d.get("description", ""), d.get("footer", {}).get("text", "")]
-    parts += [f["name"] + "\n" + f["value"] for f in d.get("fields", [])]
-    return "\n".join(parts)
 
 
 def test_brief_embed_is_exactly_what_discord_receives():
@@ -81,15 +73,6 @@ def test_colour_follows_first_topic(topics, colour):
 def test_every_default_topic_has_a_colour_of_its_own():
     colours = [render.brief_embed(make_brief(topics=(t,))).colour.value for t in DEFAULT_TOPICS]
     assert BLURPLE not in colours and len(set(colours)) == len(DEFAULT_TOPICS)
-
-
-HOSTILE = [("@everyone look", "everyone"), ("@here now", "here"), ("hi <@123>", "123"),
-           ("role <@&123>", "123"), ("chan <#123>", "123"),
-           ("ping <@!123456789012345678>", "123456789012345678"),
-           ("see [Google](http://evil.example/x)", "evil.example"),
-           ("[**Google**](<http://evil.example>)", "evil.example"), ("/cmd </ban:123>", "ban"),
-           ("open <id:customize>", "customize"), ("at <t:1700000000:R>", "1700000000"),
-           ("wave <a:wave:123>", "wave"), ("smile <:pepe:123>", "pepe")]
 
 
 @pytest.mark.parametrize("text, word", HOSTILE)

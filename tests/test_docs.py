@@ -2,7 +2,7 @@
 options: README's `ainews` table, docs/discord.md's slash-command table, the Slack
 commands docs/slack.md names and the manifest's `/ainews` hint. Every setting is
 described somewhere a reader looks; docs/architecture.md names every module and the
-gazetteer's counts as they are."""
+gazetteer's counts as they are; test modules share helpers through kits."""
 from __future__ import annotations
 
 import argparse
@@ -117,7 +117,8 @@ def test_slack_manifest_hint_is_the_helps_ainews_commands():
     manifest = (ROOT / "slack-manifest.yml").read_text(encoding="utf-8")
     hint = re.search(r"- command: /ainews\n(?:.*\n)*?\s+usage_hint: \"([^\"]+)\"", manifest)[1]
     assert hint == ainews_hint(HELP)
-    assert "feeds remove URL" in hint and "feeds resume URL" in hint
+    # Both find a feed by its name too: the hint said URL only, so nobody typed a name.
+    assert "feeds remove URL|NAME" in hint and "feeds resume URL|NAME" in hint
 
 
 def _platform_page(name: str) -> str | None:
@@ -157,3 +158,18 @@ def test_architecture_counts_the_gazetteers_companies_and_topics():
     companies, topics = re.search(r"companies \((\d+), bilingual\), topics \((\d+) default", text).groups()
     clf = Classifier()
     assert (int(companies), int(topics)) == (len(clf.company_names()), len(clf.topic_slugs()))
+
+
+def test_test_modules_share_helpers_through_kits_not_through_each_other():
+    """docs/architecture.md: what a subject's test files share is in tests/*_kit.py.
+    Eleven modules imported another test module's helpers instead, which couples them and
+    runs that module's top level (and its slow data) in every importer."""
+    import ast
+    offenders = []
+    for path in sorted((ROOT / "tests").glob("test_*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.name}: {n}" for n in names
+                          if re.match(r"(tests\.)?test_", n.removeprefix("."))]
+    assert offenders == []

@@ -9,8 +9,8 @@ import sqlite3
 from bot.logs import CONTROL
 from bot.service import Service
 from storage.post_edits import MAX_EDITS
-from tests.test_edit_cap_service import STORY, posted, publish
-from tests.test_slack_render import HOSTILE
+from tests.edit_cap_kit import STORY, posted, publish
+from tests.slack_kit import HOSTILE
 
 async def test_an_ever_changing_hostile_headline_is_edited_at_most_the_cap(tmp_path, feeds, capsys):
     app, clock = await posted(tmp_path, feeds)

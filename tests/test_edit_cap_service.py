@@ -6,39 +6,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.app import App
-from bot.config import load_settings
 from bot.service import Service
 from storage.post_edits import MAX_EDITS
-from tests.fakes.feedserver import FeedServer, make_rss
-from tests.fakes.recorder import FakeClock
-from tests.fakes.stories import archive_entry, strategy_entry
+from tests.edit_cap_kit import STORY, posted, publish
 
-STORY = strategy_entry(1)                      # Tencent cuts prices of its AI models ...
 OTHER = "Tencent slashes AI model prices by 13% in a push for enterprise customers"
-
-
-def app_for(tmp_path, feeds: FeedServer) -> App:
-    (tmp_path / "feeds.toml").write_text(f'[[feed]]\nname = "Wire"\nurl = "{feeds.url("/f.xml")}"\n')
-    return App(load_settings({
-        "AINEWS_DB": str(tmp_path / "a.db"), "AINEWS_FEEDS": str(tmp_path / "feeds.toml"),
-        "AINEWS_ALLOW_PRIVATE_HOSTS": "1"}, dotenv_path=None))
-
-
-def publish(feeds: FeedServer, title: str | None) -> None:
-    entries = [{**STORY, "title": title}] if title else []
-    feeds.add("/f.xml", make_rss("Wire", entries + [archive_entry(0)]))
-
-
-async def posted(tmp_path, feeds: FeedServer):
-    """(app, clock) once STORY's post is out: a first poll (backlog), then STORY as new."""
-    clock = FakeClock(STORY["published"] + timedelta(minutes=5))
-    app = app_for(tmp_path, feeds)
-    publish(feeds, None)
-    await Service(app, clock=clock).run(once=True)          # the first poll: backlog
-    publish(feeds, STORY["title"])
-    await Service(app, clock=clock).run(once=True)
-    return app, clock
 
 
 async def test_a_headline_ab_test_edits_the_console_post_once_an_hour_five_times(

@@ -3,12 +3,8 @@ whatever it does not read. Real feeds from tests/data, generated ones from the f
 feed server, tricky constructs inline."""
 from __future__ import annotations
 
-import html as htmllib
-import re
 import tracemalloc
-from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import unquote
 
 import pytest
 
@@ -17,13 +13,10 @@ from feeds import hostile
 from feeds import text as textmod
 from feeds.parser import ParseError, parse_feed, parse_feed_with
 from tests.fakes.feedserver import make_atom, make_entries, make_rss
+from tests.fastparse_kit import FEED, FETCHED, assert_same, atom, both, rss
 from tests.parser_kit import BILLION_LAUGHS, QUADRATIC, RDF
 
 DATA = Path(__file__).parent / "data"
-FEED = "https://feeds.example.com/ai.xml"
-FETCHED = datetime(2026, 12, 1, tzinfo=timezone.utc)
-STORY_FIELDS = ("id", "url", "title", "text", "published", "author", "guid", "summary",
-                "subtitle", "flags", "source", "feed_url")
 # Files the fast path must decline: RSS 1.0, Atom without its namespace, XML that is no feed.
 DECLINED = {"feed_miniflux_parser__rdf_UTF8.xml", "feed_miniflux_encoding__utf8.xml",
             "feed_miniflux_encoding__utf8-incorrect-prolog.xml",
@@ -32,29 +25,6 @@ DECLINED = {"feed_miniflux_parser__rdf_UTF8.xml", "feed_miniflux_encoding__utf8.
 # Undeclared ISO-8859-1: decoding it was a guess, so "auto" trusts feedparser with it.
 GUESSED = {"feed_miniflux_parser__no_encoding_ISO-8859-1.xml"}
 XML_FILES = sorted(p.name for p in DATA.glob("*.xml"))
-
-
-def both(body: bytes, **kw):
-    kw = {"feed_url": FEED, "fetched_at": FETCHED, **kw}
-    return parse_feed_with("feedparser", body, **kw), parse_feed(body, **kw)
-
-
-def assert_same(slow, fast) -> None:
-    assert (fast.title, fast.link, fast.ttl_minutes, fast.warning) == (
-        slow.title, slow.link, slow.ttl_minutes, slow.warning)
-    assert len(fast.stories) == len(slow.stories)
-    for a, b in zip(slow.stories, fast.stories):
-        assert {f: getattr(b, f) for f in STORY_FIELDS} == {f: getattr(a, f) for f in STORY_FIELDS}
-        # The HTML is serialised differently (lxml, not feedparser) but reads the same
-        # and links to the same places (the story's text minus invisible characters).
-        assert textmod.html_to_text(b.html) == textmod.html_to_text(a.html)
-        assert textmod.visible(textmod.html_to_text(b.html)) == b.text
-        assert links(b.html) == links(a.html)
-
-
-def links(html: str) -> list[str]:
-    # lxml writes a space in a URL as %20 (libxml2 escapes URL attributes), feedparser as is.
-    return [unquote(htmllib.unescape(m)) for m in re.findall(r'(?:href|src)="([^"]*)"', html)]
 
 
 def test_all_real_feeds_are_checked():
@@ -93,21 +63,6 @@ def test_generated_full_content_feeds_read_the_same(make, seed):
     slow, fast = both(body)
     assert fast.reader == "lxml" and len(fast.stories) == 50
     assert_same(slow, fast)
-
-
-def rss(items: str, channel: str = "<title>Wire</title><link>https://wire.example.com/</link>") -> bytes:
-    return ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0"'
-            ' xmlns:content="http://purl.org/rss/1.0/modules/content/"'
-            ' xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:atom="http://www.w3.org/2005/Atom"'
-            ' xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"'
-            ' xmlns:sy="http://purl.org/rss/1.0/modules/syndication/"'
-            ' xmlns:media="http://search.yahoo.com/mrss/">'
-            f"<channel>{channel}{items}</channel></rss>").encode("utf-8")
-
-
-def atom(entries: str, head: str = "<title>Blog</title><link href='https://b.example/'/>") -> bytes:
-    return (f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom">{head}{entries}</feed>'
-            ).encode("utf-8")
 
 
 TRICKY_RSS = {

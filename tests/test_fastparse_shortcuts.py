@@ -16,7 +16,7 @@ from feeds import text as textmod
 from feeds.entries import paragraphs
 from feeds.fastparse import parse_date
 from feeds.parser import parse_feed_with
-from tests.test_fastparse import FEED, assert_same, both, rss
+from tests.fastparse_kit import FEED, assert_same, both, rss
 
 BASE = "https://feeds.example.com/ai.xml"
 # Characters that lxml's HTML reading changes or that whitespace handling treats apart.

@@ -9,7 +9,7 @@ import pytest
 
 from feeds.htmlclean import needs_feedparser
 from feeds.parser import parse_feed_with
-from tests.test_fastparse import FEED, FETCHED, assert_same, atom, both, rss
+from tests.fastparse_kit import FEED, FETCHED, assert_same, atom, both, rss
 
 CHARS = [chr(c) for c in range(0x80, 0xA0)] + ["\u2028", "\u2029", "\x0c", "\x0b"]
 # Where a character can sit in entry HTML; each place reads differently in one reader or

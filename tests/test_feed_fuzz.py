@@ -21,7 +21,7 @@ from feeds.classify import Classifier
 from feeds.condense import condense
 from feeds.parser import ParseError, parse_feed, parse_feed_with
 from storage.store import Store
-from tests.test_fastparse import STORY_FIELDS
+from tests.fastparse_kit import STORY_FIELDS
 
 PROPERTY = settings(max_examples=150, derandomize=True, deadline=None, database=None,
                     suppress_health_check=[HealthCheck.too_slow])

@@ -4,36 +4,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime, timezone
 
 import pytest
 
 from feeds.judge import Judge
 from feeds.llm import LLMCondenser
-from feeds.models import Brief, Classification, Story
-from tests.fakes.llm import FakeLLM
+from feeds.models import Classification, Story
+from tests.llm_kit import FALLBACK, GOOD, STORY, TEXT, ZH_BRIEF, ZH_STORY, condenser, stories
 
 pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
-
-TEXT = ("Alibaba Cloud cut prices of its Qwen models by 85% on Tuesday. "
-        "The company said enterprise customers in China would pay less for API calls. "
-        "Rivals Baidu and Tencent are expected to respond as competition intensifies. "
-        "Analysts said the move could pressure margins across the sector.")
-STORY = Story(id="s1", url="https://example.com/a", title="Alibaba cuts Qwen prices by 85%",
-              text=TEXT, source="Example", feed_url="", summary=TEXT,
-              published=datetime(2026, 11, 1, tzinfo=timezone.utc))
-FALLBACK = Brief(id="s1", headline="extractive headline", bullets=("x",),
-                 why_it_matters="", url=STORY.url, source="Example", published=STORY.published)
-GOOD = {"headline": "Alibaba cuts Qwen model prices by 85%",
-        "bullets": ["Alibaba Cloud cut Qwen prices by 85%.",
-                    "Enterprise customers in China pay less for API calls.",
-                    "Baidu and Tencent are expected to respond."],
-        "why_it_matters": "A price war could squeeze margins across the sector."}
-
-
-def condenser(server: FakeLLM, **kw) -> LLMCondenser:
-    return LLMCondenser(server.base_url, "test-key", "qwen-plus", **kw)
-
 
 async def test_valid_answer_becomes_the_brief(fake_llm):
     fake_llm.script = [("json", GOOD)]
@@ -117,14 +96,9 @@ async def test_calls_in_flight_are_capped_for_all_callers(fake_llm):
     # requests in flight timed a local model out, and every brief fell back.
     fake_llm.script, fake_llm.delay = [("json", GOOD)], 0.1
     llm = condenser(fake_llm, concurrency=2)
-    briefs = await asyncio.gather(*(llm.condense(s, FALLBACK) for s in _stories(6)))
+    briefs = await asyncio.gather(*(llm.condense(s, FALLBACK) for s in stories(6)))
     assert fake_llm.max_in_flight == 2 and len(fake_llm.requests) == 6
     assert {b.condenser for b in briefs} == {"llm:qwen-plus"}
-
-
-def _stories(n: int) -> list[Story]:
-    return [Story(id=f"s{i}", url=f"https://example.com/{i}", title=STORY.title, text=TEXT,
-                  source="Example", feed_url="", published=STORY.published) for i in range(n)]
 
 
 async def test_invisible_characters_in_an_answer_are_dropped(fake_llm):
@@ -171,7 +145,7 @@ async def test_a_failing_endpoint_is_reported_once_and_rested(fake_llm, caplog, 
     now = [0.0]
     fake_llm.script = script
     llm = condenser(fake_llm, timeout=0.5, clock=lambda: now[0])
-    briefs = [await llm.condense(s, FALLBACK) for s in _stories(5)]
+    briefs = [await llm.condense(s, FALLBACK) for s in stories(5)]
     assert briefs == [FALLBACK] * 5
     assert len(fake_llm.requests) == 1
     warnings = _llm_warnings(caplog)
@@ -198,7 +172,7 @@ async def test_answers_rejected_alike_are_reported_once(fake_llm, caplog):
     # but the log says it once, not per story.
     fake_llm.script = [("raw", "Sure! Here is your summary: Alibaba cut prices.")]
     llm = condenser(fake_llm)
-    assert [await llm.condense(s, FALLBACK) for s in _stories(4)] == [FALLBACK] * 4
+    assert [await llm.condense(s, FALLBACK) for s in stories(4)] == [FALLBACK] * 4
     assert len(fake_llm.requests) == 4
     warnings = _llm_warnings(caplog)
     assert len(warnings) == 1 and "not JSON" in warnings[0]
@@ -233,7 +207,7 @@ async def test_an_answer_cut_off_at_the_cap_is_rejected_and_said_once(fake_llm, 
                                                                       content):
     fake_llm.script = [("cut", content)]
     llm = condenser(fake_llm)
-    assert [await llm.condense(s, FALLBACK) for s in _stories(3)] == [FALLBACK] * 3
+    assert [await llm.condense(s, FALLBACK) for s in stories(3)] == [FALLBACK] * 3
     story = STORY.with_classification(Classification(strategy=True, score=4.0))
     assert await Judge(llm).judge(story) == story   # the offline verdict stands
     assert len(fake_llm.requests) == 4               # it answers: no rest
@@ -282,18 +256,6 @@ async def test_a_why_line_may_open_with_a_word_the_story_lacks(fake_llm):
                                                      "margins. Developers gain cheaper APIs."))]
     brief = await condenser(fake_llm).condense(STORY, FALLBACK)
     assert brief.condenser == "llm:qwen-plus"
-
-
-ZH_TEXT = ("阿里巴巴周二表示，将把通义千问模型的价格下调85%。"
-           "公司称，国内企业客户调用接口的费用将随之减少。"
-           "分析人士认为，百度和腾讯可能跟进，价格战将压低行业利润。")
-ZH_STORY = Story(id="s3", url="https://example.cn/a", title="阿里巴巴下调通义千问价格85%",
-                 text=ZH_TEXT, source="Example", feed_url="", summary=ZH_TEXT,
-                 published=STORY.published)
-ZH_BRIEF = {"headline": "阿里巴巴将通义千问价格下调85%",
-            "bullets": ["阿里巴巴将通义千问模型价格下调85%。", "企业客户调用接口的费用减少。",
-                        "百度和腾讯可能跟进。"],
-            "why_it_matters": "价格战将压低行业利润。"}
 
 
 @pytest.mark.parametrize("story, note", [(ZH_STORY, True), (STORY, False)],

@@ -19,7 +19,7 @@ from feeds.models import FeedSource
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.stories import archive_entry, strategy_entry
-from tests.test_llm import FALLBACK, GOOD, STORY, condenser
+from tests.llm_kit import FALLBACK, GOOD, STORY, condenser, stories
 
 pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
 
@@ -117,11 +117,6 @@ async def test_an_answer_without_json_says_what_it_was(fake_llm, caplog, content
     assert words in warning
 
 
-def _stories(n: int):
-    from tests.test_llm import _stories as made
-    return made(n)
-
-
 CONTEXT = ("This model's maximum context length is 4096 tokens. However, you requested "
            "5210 tokens (4910 in the messages, 300 in the completion).")   # vLLM's words
 
@@ -143,7 +138,7 @@ async def test_a_request_refused_for_itself_does_not_rest_the_endpoint(fake_llm,
     # A refusal of the answer's cap names the setting, not the article's length.
     fake_llm.script = [("error", (400, message)), ("json", GOOD)]
     llm = condenser(fake_llm)
-    briefs = [await llm.condense(s, FALLBACK) for s in _stories(3)]
+    briefs = [await llm.condense(s, FALLBACK) for s in stories(3)]
     assert [b.condenser for b in briefs] == ["extractive", "llm:qwen-plus", "llm:qwen-plus"]
     assert len(fake_llm.requests) == 3
     (warning,) = _warnings(caplog)
@@ -167,7 +162,7 @@ async def test_a_cap_past_a_small_context_window_is_fitted_to_the_article(fake_l
     # next article gets the whole cap again.
     fake_llm.script = [("error", (400, message)), ("json", GOOD)]
     llm = condenser(fake_llm)
-    briefs = [await llm.condense(s, FALLBACK) for s in _stories(2)]
+    briefs = [await llm.condense(s, FALLBACK) for s in stories(2)]
     assert [b.condenser for b in briefs] == ["llm:qwen-plus"] * 2
     assert [r["body"]["max_tokens"] for r in fake_llm.requests] == [4096, room, 4096]
     assert _warnings(caplog) == []
@@ -199,7 +194,7 @@ async def test_a_cap_is_fitted_once_per_request(fake_llm, caplog):
 async def test_a_refusal_with_odd_numbers_is_a_refusal(fake_llm, caplog, message):
     fake_llm.script = [("error", (400, message)), ("json", GOOD)]
     llm = condenser(fake_llm)
-    briefs = [await llm.condense(s, FALLBACK) for s in _stories(2)]
+    briefs = [await llm.condense(s, FALLBACK) for s in stories(2)]
     assert [b.condenser for b in briefs] == ["extractive", "llm:qwen-plus"]
     assert len(fake_llm.requests) == 2
     (warning,) = _warnings(caplog)
@@ -237,7 +232,7 @@ async def test_a_request_part_the_endpoint_does_not_take_is_dropped_once(fake_ll
     # Every brief used to fall back, the endpoint rested as if down.
     fake_llm.script = [("fn", _refuses(part, message, default))]
     llm = condenser(fake_llm)
-    briefs = [await llm.condense(s, FALLBACK) for s in _stories(3)]
+    briefs = [await llm.condense(s, FALLBACK) for s in stories(3)]
     assert {b.condenser for b in briefs} == {"llm:qwen-plus"}
     assert len(fake_llm.requests) == 4   # one refused, then each story once
     assert [{k: r["body"].get(k) for k in sent} for r in fake_llm.requests[1:]] == [sent] * 3
@@ -254,7 +249,7 @@ async def test_a_model_that_only_streams_writes_the_briefs(fake_llm, caplog, ser
     fake_llm.script = [("json", GOOD)]
     llm = condenser(fake_llm)
     assert await llm.check() is True
-    briefs = [await llm.condense(s, FALLBACK) for s in _stories(3)]
+    briefs = [await llm.condense(s, FALLBACK) for s in stories(3)]
     assert [b.headline for b in briefs] == [GOOD["headline"]] * 3
     assert not llm.resting()
     assert _warnings(caplog) == (["llm: qwen-plus answers only when streamed: asking with "
@@ -299,7 +294,7 @@ async def test_a_slow_model_does_not_hold_a_poll_s_briefs(fake_llm, caplog):
     import asyncio
     fake_llm.script, fake_llm.delay = [("json", GOOD)], 0.8
     llm = condenser(fake_llm, timeout=1.0, concurrency=1)
-    briefs = await asyncio.gather(*(llm.condense(s, FALLBACK) for s in _stories(5)))
+    briefs = await asyncio.gather(*(llm.condense(s, FALLBACK) for s in stories(5)))
     assert briefs[0].condenser == "llm:qwen-plus" and briefs[-1] == FALLBACK
     (warning,) = _warnings(caplog)
     assert "gave no brief within 2 s" in warning
@@ -311,6 +306,6 @@ async def test_a_bug_in_the_llm_path_leaves_the_extractive_brief(fake_llm, caplo
     monkeypatch.setattr("feeds.llm.validate", broken)
     fake_llm.script = [("json", GOOD)]
     llm = condenser(fake_llm)
-    assert [await llm.condense(s, FALLBACK) for s in _stories(3)] == [FALLBACK] * 3
+    assert [await llm.condense(s, FALLBACK) for s in stories(3)] == [FALLBACK] * 3
     (warning,) = _warnings(caplog)
     assert warning.startswith("llm: condensing") and "KeyError" in warning

@@ -13,7 +13,7 @@ import pytest
 from feeds.judge import Judge
 from feeds.models import Classification
 from tests.fakes.llm import FakeLLM
-from tests.test_llm import FALLBACK, GOOD, STORY, condenser
+from tests.llm_kit import FALLBACK, GOOD, STORY, condenser
 
 pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
 

@@ -133,7 +133,9 @@ async def test_an_llm_that_refuses_every_request_is_shown_as_refusing(app, fake_
     ({"LLM_MAX_TOKENS": "4k"}, "LLM_MAX_TOKENS='4k' is not a whole number"),
     ({"LLM_MAX_TOKENS": "-1"}, "LLM_MAX_TOKENS='-1' must be at least 0"),
     # every answer would be cut off: said at start, not at each brief
-    ({"LLM_MAX_TOKENS": "100"}, "LLM_MAX_TOKENS='100' must be 0 (no cap) or at least 256"),
+    ({"LLM_MAX_TOKENS": "100"}, "LLM_MAX_TOKENS='100' is too few (a long brief takes about "
+                                "230 tokens in English, 1,200 in Chinese); use 256 or more, "
+                                "or unlimited (0: the same, no cap)"),
     # every call failed with "UnicodeEncodeError: 'ascii' codec can't encode character"
     ({"LLM_API_KEY": "“sk-proj-abc”"}, "LLM_API_KEY=[not shown] holds '“' (character 1 of 13)"),
 ], ids=["pasted-endpoint", "websocket", "no-host", "bad-ipv6", "no-scheme", "no-model", "concurrency-0",
@@ -148,7 +150,8 @@ def test_a_bad_llm_setting_is_a_one_line_error_at_start(env, words):
 
 
 
-@pytest.mark.parametrize("raw,cap", [("", MAX_TOKENS), ("0", 0), ("8192", 8192)])
+@pytest.mark.parametrize("raw,cap", [("", MAX_TOKENS), ("0", 0), ("unlimited", 0),
+                                     ("8192", 8192)])
 def test_llm_max_tokens_reaches_the_condenser(raw, cap):
     from bot.app import make_llm
     settings = load_settings({"LLM_BASE_URL": "http://localhost:11434/v1",
@@ -170,3 +173,56 @@ def test_a_bad_url_setting_s_error_does_not_print_its_password(name, raw):
     with pytest.raises(ConfigError) as e:
         load_settings({**base, name: raw}, dotenv_path=None)
     assert "s3cret-pass" not in str(e.value) and f"config: {name}=" in str(e.value)
+
+
+# LLM_MAX_TOKENS=0 is no cap, LLM_HOURLY_CAP=0 no calls: one word, `unlimited`, lifts
+# either, and a value that is neither a number nor that word says what is accepted.
+@pytest.mark.parametrize("name, raw, words", [
+    ("LLM_HOURLY_CAP", "none", "LLM_HOURLY_CAP='none' is not a whole number; use a number "
+                               "of calls (0: no calls at all) or unlimited (no cap)"),
+    ("AINEWS_LLM_JUDGE_HOURLY_CAP", "off", "AINEWS_LLM_JUDGE_HOURLY_CAP='off' is not a whole "
+                                           "number; use a number of calls (0: no calls at "
+                                           "all) or unlimited (no cap)"),
+    ("LLM_MAX_TOKENS", "none", "LLM_MAX_TOKENS='none' is not a whole number; use 256 or "
+                               "more, or unlimited (0: the same, no cap)"),
+])
+def test_a_cap_that_is_no_number_lists_what_it_takes(name, raw, words):
+    from bot.config import ConfigError
+    with pytest.raises(ConfigError) as e:
+        load_settings({"LLM_BASE_URL": "http://localhost:11434/v1", "LLM_MODEL": "qwen3:8b",
+                       name: raw}, dotenv_path=None)
+    assert str(e.value) == f"config: {words}"
+
+
+async def test_an_unlimited_hourly_cap_calls_the_llm_past_the_default(fake_llm):
+    """LLM_HOURLY_CAP=unlimited: the 121st brief of the hour (the default cap is 120)
+    is still the LLM's; a number was the only way to lift the cap, and 0 stops every call."""
+    from bot.app import make_llm
+    from tests.llm_kit import FALLBACK, GOOD, STORY
+    settings = load_settings({"LLM_BASE_URL": fake_llm.base_url, "LLM_MODEL": "qwen-plus",
+                              "LLM_HOURLY_CAP": "Unlimited"}, dotenv_path=None)
+    fake_llm.script = [("json", GOOD)]
+    llm = make_llm(settings)
+    briefs = [await llm.condense(STORY, FALLBACK) for _ in range(121)]
+    assert {b.condenser for b in briefs} == {"llm:qwen-plus"}
+    assert len(fake_llm.requests) == 121
+
+
+@pytest.mark.parametrize("env, words", [
+    ({"LLM_HOURLY_CAP": "0"}, "llm: LLM_HOURLY_CAP=0 allows no LLM calls: every brief is "
+                              "extractive (unlimited is no cap)"),
+    ({"AINEWS_LLM_JUDGE_HOURLY_CAP": "0"}, "judge: AINEWS_LLM_JUDGE_HOURLY_CAP=0 allows no "
+                                           "judge calls: the offline verdicts stand"),
+])
+def test_a_start_with_an_hourly_cap_of_0_says_it_means_no_calls(clean_env, tmp_path, capsys,
+                                                                fake_llm, env, words):
+    """Read beside LLM_MAX_TOKENS (0: no cap), LLM_HOURLY_CAP=0 looks like "no cap"; it
+    is no calls, and the LLM went unused with nothing said at start."""
+    (tmp_path / "none.toml").write_text("")
+    for name, value in {"AINEWS_FEEDS": str(tmp_path / "none.toml"), "LLM_MODEL": "qwen-plus",
+                        "LLM_BASE_URL": fake_llm.base_url, **env}.items():
+        clean_env.setenv(name, value)
+    assert main(["--db", str(tmp_path / "a.db"), "run", "--once"]) == 0
+    err = capsys.readouterr().err
+    assert words in err and err.count("allows no") == 1
+

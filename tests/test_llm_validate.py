@@ -14,7 +14,7 @@ from feeds.gazetteer import load_gazetteer
 from feeds.llm_reply import LLMRejected
 from feeds.llm_validate import validate
 from feeds.models import Story
-from tests.test_llm import FALLBACK, ZH_BRIEF, ZH_STORY, condenser
+from tests.llm_kit import FALLBACK, ZH_BRIEF, ZH_STORY, condenser
 
 pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
 

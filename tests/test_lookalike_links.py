@@ -13,7 +13,7 @@ from bot.slack.adapter import SlackAdapter
 from bot.slack.webapi import make_client
 from tests.fakes.discord import FakeDiscord, RecordingCommands, running_bot
 from tests.fakes.slack import FakeSlack, make_brief as slack_brief
-from tests.test_discord_adapter import MESSAGES, make_brief as discord_brief
+from tests.discord_kit import MESSAGES, make_brief as discord_brief
 
 STORY = "https://news.example/s0"
 LOOKALIKES = ["p\u0430ypal.com: verify your account",       # Cyrillic а

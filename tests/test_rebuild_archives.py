@@ -12,7 +12,7 @@ from bench import eval_classify as ev
 from bench import rebuild_sets as rb
 from bench.rebuild_archives import eric_entries, kosih_entries, pulkit_entries
 from bench.rebuild_match import read_sources
-from tests.test_rebuild_sets import _mirror
+from tests.rebuild_kit import mirror
 
 KOSIH, ERIC, PULKIT = "kosih77778/tech-pulse", "EricArnold6/newspaper-about-ai", "PulkitNigam/digest-fetcher"
 KDAY, DAY = "data/archive/2026-03-02.json", "data/2026-03-02.json"
@@ -88,8 +88,8 @@ def archived(tmp_path, monkeypatch):
     pday = {"rss": {"The Verge": {"items": [{"title": "Beta cuts prices", "summary": "Invented too.",
                                              "url": "https://news.invalid/p",
                                              "published": "Sun, 01 Mar 2026 10:00:00 +0000"}]}}}
-    _mirror(tmp_path, KOSIH, {KDAY: json.dumps(kday).encode()})
-    _mirror(tmp_path, PULKIT, {DAY: json.dumps(pday).encode()})
+    mirror(tmp_path, KOSIH, {KDAY: json.dumps(kday).encode()})
+    mirror(tmp_path, PULKIT, {DAY: json.dumps(pday).encode()})
     data = tmp_path / "data"
     data.mkdir()
     rows = [("https://news.invalid/k", f"{KOSIH}:{KDAY}", "InfoQ"),

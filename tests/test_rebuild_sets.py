@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
 
 import pytest
 
 from bench import eval_classify as ev
 from bench import rebuild_sets as rb
 from bench.rebuild_match import Entry, Source, find_entry, link_key, read_sources
+from tests.rebuild_kit import mirror
 
 DAY = "2026/03/2026-03-02/https...news.invalid.feed_entries.json"
 DUMP = "backup/dump.jsonl.gz"
@@ -85,33 +85,6 @@ def test_a_flash_is_split_into_headline_and_text_and_other_tables_are_skipped():
 
 # ---- end to end: mirrors made with git in the test's folder ----------------------------------
 
-def _git(cwd, *args):
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@invalid", *args], cwd=cwd,
-                   check=True, capture_output=True)
-
-
-def _mirror(root, repo, files, branch_files=None):
-    """A bare mirror as fetch leaves it: ROOT/owner+name/repo; `branch_files` only on a
-    `snapshot` branch, not at HEAD."""
-    work = root / "work" / repo.replace("/", "+")
-    work.mkdir(parents=True)
-    _git(work, "init", "-q", "-b", "main")
-    for path, blob in files.items():
-        (work / path).parent.mkdir(parents=True, exist_ok=True)
-        (work / path).write_bytes(blob)
-    _git(work, "add", "-A")
-    _git(work, "commit", "-q", "-m", "day")
-    if branch_files:
-        _git(work, "checkout", "-q", "-b", "snapshot")
-        for path, blob in branch_files.items():
-            (work / path).parent.mkdir(parents=True, exist_ok=True)
-            (work / path).write_bytes(blob)
-        _git(work, "add", "-A")
-        _git(work, "commit", "-q", "-m", "backup")
-        _git(work, "checkout", "-q", "main")
-    _git(root, "clone", "-q", "--bare", str(work), str(root / "mirrors" / repo.replace("/", "+") / "repo"))
-
-
 @pytest.fixture
 def tiny(tmp_path, monkeypatch):
     """Two invented sets: `daily` (feed entries by day) and `dump` (the aggregator's dump on a
@@ -123,8 +96,8 @@ def tiny(tmp_path, monkeypatch):
     dump = json.dumps({"table": "posts", "row": {
         "url": "http://blog.invalid/p/1?f=rss", "title": "甲公司发布大模型", "summary": "虚构的摘要",
         "source": "Blog", "created_at": "2026-08-01T00:00:00.000Z"}}, ensure_ascii=False)
-    _mirror(tmp_path, "owner/daily", {DAY: json.dumps(day).encode()})
-    _mirror(tmp_path, "owner/dump", {"README.md": b"x"}, {DUMP: gzip.compress(dump.encode())})
+    mirror(tmp_path, "owner/daily", {DAY: json.dumps(day).encode()})
+    mirror(tmp_path, "owner/dump", {"README.md": b"x"}, {DUMP: gzip.compress(dump.encode())})
     data = tmp_path / "data"
     data.mkdir()
     (data / "daily-sources.tsv").write_text("".join(

@@ -12,8 +12,8 @@ from bot.discord import render as discord_render
 from bot.slack import render as slack_render
 from feeds.condense import condense
 from tests.condense_kit import ZEPHYRA, story
-from tests.test_discord_render import HOSTILE as DISCORD_HOSTILE, visible_text
-from tests.test_slack_render import HOSTILE as SLACK_HOSTILE, assert_inert
+from tests.discord_kit import HOSTILE as DISCORD_HOSTILE, visible_text
+from tests.slack_kit import HOSTILE as SLACK_HOSTILE, assert_inert
 
 HOSTILE = [t for t, _ in DISCORD_HOSTILE] + SLACK_HOSTILE + ["\x1b]8;;http://e\x07x", "\u202eevil"]
 STORIES = [  # (text with {h} where the hostile text goes, how the resolved bullet opens)

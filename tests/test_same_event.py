@@ -410,3 +410,22 @@ async def test_same_event_checks_take_at_most_three_quarters_of_a_small_cap(fake
     assert len(asked) == checks
     judged = await judge.judge(stories[0])       # the verdict still gets its call
     assert any(r.startswith("llm: strategy") for r in judged.classification.reasons)
+
+
+async def test_an_unlimited_judge_cap_leaves_every_same_event_check_its_call(fake_llm):
+    """AINEWS_LLM_JUDGE_HOURLY_CAP=unlimited: no quarter to keep back, each story asked."""
+    from bot.config import load_settings
+    cap = load_settings({"AINEWS_LLM_JUDGE_HOURLY_CAP": "unlimited"},
+                        dotenv_path=None).llm_judge_hourly_cap
+    fake_llm.script = [("fn", model(False))]
+    judge = judge_of(fake_llm.base_url, hourly_cap=cap)
+    now = utcnow()
+    earlier = Story(id="e", url="https://a.invalid/e", title=FIRST, text="", source="a",
+                    feed_url="", published=now).with_classification(offline(0.8))
+    stories = [Story(id=f"s{i}", url=f"https://b.invalid/{i}", title=f"Nvidia news {i}",
+                     text="", source="b", feed_url="", published=now,
+                     ).with_classification(offline(0.8)) for i in range(5)]
+    await judge.same_events([(s, [(1, earlier)]) for s in stories])
+    asked = [r for r in fake_llm.requests if r["body"]["messages"][0]["content"] == SYSTEM]
+    assert len(asked) == 5
+

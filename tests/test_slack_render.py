@@ -11,13 +11,8 @@ import pytest
 from bot.replies import Reply
 from bot.slack import render
 from tests.fakes.slack import block_kit_problems, make_brief
+from tests.slack_kit import HOSTILE, assert_inert
 
-HOSTILE = ["@everyone look", "@here!", "@Channel: read", "<!channel> now", "<!here>", "hi <@U123>", "<@U123|boss>",
-           "<!subteam^S123|devs>", "<http://evil.example|Google>", "[x](http://evil.example)",
-           "*bold* _it_ ~gone~ `code`", "a > b < c & d", "&lt;!channel&gt;"]
-# Our own tokens, the only angle brackets a block may carry.
-OURS = re.compile(r"<!date\^\d+\^\{date_short_pretty\} \{time\}\|[^<>]*>"
-                  r"|<https?://[^<>|\s]+(?:\|[^<>]*)?>|<@U[A-Z0-9]+>")
 
 
 def _md(text: str) -> dict:
@@ -37,22 +32,6 @@ def hostile_brief(text: str):
     return make_brief(headline=text, dek=text, bullets=(text, text + " 2", text + " 3"),
                       why_it_matters=text, source=text, companies=(text,), topics=(text,),
                       also_reported_by=(text,))
-
-
-def leftovers(s: str) -> str:
-    return OURS.sub("", s)
-
-
-def assert_inert(blocks: list, fallback: str) -> None:
-    """No raw < > from outside anywhere; in mrkdwn also no link or styling syntax.
-    (plain_text renders nothing, so [x](url) there is just visible text.)"""
-    for kind, text in render.all_texts(blocks) + [("mrkdwn", fallback)]:
-        rest = leftovers(text)
-        assert "<" not in rest and ">" not in rest, (kind, text)
-        assert not re.search(r"@(everyone|here|channel)\b", text, re.I), (kind, text)
-        if kind == "mrkdwn":
-            for bad in ("](http", "*bold*", "_it_", "`code`", "~gone~"):
-                assert bad not in text, (bad, text)
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -302,7 +281,7 @@ def test_long_help_text_is_split_into_sections_at_line_breaks():
 
 
 COPYABLE = ["1 feed:\n  [ok] My_Feed — https://example.com/ai_news/feed_1.xml",
-            "only admins (SLACK_ADMIN_USER_IDS) can do that; e.g. `feeds remove URL`",
+            "only admins (SLACK_ADMIN_USER_IDS) can do that; e.g. `feeds remove URL|NAME`",
             "no company 'Meta_AI *x*' — did you mean Meta?"]
 
 

@@ -20,7 +20,7 @@ from feeds.models import Story
 from feeds.entries import ParseError
 from feeds.parser import parse_feed, parse_feed_with
 from feeds.sentences import split_sentences
-from tests.test_fastparse import rss
+from tests.fastparse_kit import rss
 
 WHEN = datetime(2030, 1, 1, tzinfo=timezone.utc)
 
