@@ -116,6 +116,7 @@ def test_freshness_sees_every_entry_that_appears():
 def test_lookups_answer_every_command_from_a_generated_store(tmp_path):
     res = bench_lookups.run(["--stories", "3000", "--queries", "5", "--out", str(tmp_path)])
     assert set(res["lookups"]) == {"company", "latest", "topic", "search"}
+    assert set(res["search_kinds"]) == set(bench_lookups.SEARCH_KINDS)
     assert res["db_bytes"] > 0
 
 
