@@ -28,6 +28,7 @@ TARGETS_MS = {"company": 10.0, "latest": 10.0, "topic": 10.0, "search": 50.0}
 # mostly type): a dotted abbreviation and prefixes are read back as typed
 # (storage/query.py Term.strict), a hyphenated prefix makes FTS5 expand a short prefix.
 SEARCH_KINDS = {"words": "export controls", "dotted abbreviation": "U.S. export",
+                "two capitals": "US export",
                 "prefix": "price*", "hyphenated prefix": "open-w*"}
 SEARCH_TERMS = ["qwen pricing", "export controls", "open source model", "nvidia chips",
                 "acquire", "funding round valuation", "tencent hunyuan", "alibaba cloud",

@@ -22,6 +22,8 @@ _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 _HYPHENATED = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
 # An abbreviation written with dots, its last one trimmed: "U.S", "U.K", "E.U".
 _DOTTED = re.compile(r"[A-Za-z](?:\.[A-Za-z])+")
+# Two capitals typed, "US", "UK", "EU": an abbreviation, as a writer would dot it too.
+_CAPITALS = re.compile(r"[A-Z]{2}")
 
 
 def excluded(raw: str) -> bool:
@@ -43,6 +45,8 @@ class Term:
             return [self.text, re.sub(r"[-\u2010\u2011]", "", self.text)]
         if _DOTTED.fullmatch(self.text):
             return [self.text, self.text.replace(".", "")]
+        if _CAPITALS.fullmatch(self.text) and not self.prefix:
+            return [self.text, ".".join(self.text) + "."]
         return [self.text]
 
     def strict(self) -> Written | None:
@@ -51,8 +55,9 @@ class Term:
         matched every word from "open" ("openai"), and "US" is also "use", "using".
         The index holds "U.S." as the words "u s": only the story's text tells "U.S."
         from "U S". So: a prefix as typed, at a word's start (any case), and an
-        abbreviation as written, "U.S." or "US" (case kept: "us" is a pronoun)."""
-        if _DOTTED.fullmatch(self.text):
+        abbreviation as written, "U.S." or "US" (case kept: "us" is a pronoun), typed
+        either way: "US" found "use" and "using" (281 of 403 results on the shared corpus)."""
+        if _DOTTED.fullmatch(self.text) or (_CAPITALS.fullmatch(self.text) and not self.prefix):
             return Written(_at_word_start(tuple(self.forms()), spaced=False), folded=False)
         if not self.prefix:
             return None
@@ -87,7 +92,8 @@ class Written:
 
 @lru_cache(maxsize=256)
 def _at_word_start(forms: tuple[str, ...], *, spaced: bool, whole: bool = True) -> re.Pattern:
-    """Any of `forms` with no letter or digit before it (`whole`: nor after it);
+    """Any of `forms` with no Latin letter or digit before it (`whole`: nor after it:
+    "AI" is a word in "AI芯片", as the unspaced scan finds it, lookups.has_word);
     `spaced`: its words apart as the index reads them (any punctuation or space between),
     else exactly as written. The look-behind comes after a form's first word: a pattern
     opening with a literal word is found fast (one opening with the look-behind read
@@ -95,8 +101,8 @@ def _at_word_start(forms: tuple[str, ...], *, spaced: bool, whole: bool = True) 
     def one(form: str) -> str:
         words = re.split(r"[\W_]+", form) if spaced else [form]
         head, rest = words[0], "".join(r"[\W_]+" + re.escape(w) for w in words[1:])
-        return rf"{re.escape(head)}(?<![^\W_].{{{len(head)}}}){rest}"
-    end = r"(?![^\W_])" if whole else ""
+        return rf"{re.escape(head)}(?<![A-Za-z0-9].{{{len(head)}}}){rest}"
+    end = r"(?![A-Za-z0-9])" if whole else ""
     return re.compile("(?:" + "|".join(one(f) for f in forms) + ")" + end)
 
 

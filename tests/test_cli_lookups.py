@@ -142,7 +142,8 @@ def spellings(env):
             ("spaced", "Model U S-class export edition ships", "A product name."),
             ("opens", "Alibaba opens its Qwen weights", "Anyone may download them."),
             ("opened", "Tencent opened a lab in Paris", "It hires researchers."),
-            ("openai", "OpenAI signs a cloud deal", "The deal is large.")]
+            ("openai", "OpenAI signs a cloud deal", "The deal is large."),
+            ("zh", "阿里巴巴发布AI芯片", "通义千问Qwen3模型降价。")]
     with Store(os.environ["AINEWS_DB"]) as store:
         store.add_new_stories([Story(sid, f"https://a.example/{sid}", title, text, "A",
                                      "https://a.example/rss", now - timedelta(hours=i))
@@ -155,10 +156,15 @@ def spellings(env):
     # as typed, with its dots or closed up ("chat-gpt" finds ChatGPT), and nothing else.
     (["U.S. export"], {"dots", "caps"}),
     (['"U.S."', "export"], {"dots", "caps"}),
+    (["US", "export"], {"dots", "caps"}),       # found "use" too: the stemmer's `us`
+    (["us", "export"], {"caps", "use"}),        # lower case: a pronoun or the country
     # A prefix as typed: `opens*` found "opened" and "OpenAI" (the stemmer's `open*`).
     (["opens*"], {"opens"}),
     (["open*"], {"opens", "opened", "openai"}),
     (["Open-s*"], {"opens"}),
+    # Latin words inside Chinese text, as the unspaced scan finds them.
+    (["AI"], {"zh"}),
+    (["qwen3*"], {"zh"}),
 ])
 def test_search_finds_what_was_typed_not_what_the_stemmer_reads_alike(spellings, capsys,
                                                                        query, found):
