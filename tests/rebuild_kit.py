@@ -17,17 +17,17 @@ def mirror(root, repo, files, branch_files=None):
     work = root / "work" / repo.replace("/", "+")
     work.mkdir(parents=True)
     _git(work, "init", "-q", "-b", "main")
+    _commit(work, files, "day")
+    if branch_files:
+        _git(work, "checkout", "-q", "-b", "snapshot")
+        _commit(work, branch_files, "backup")
+        _git(work, "checkout", "-q", "main")
+    _git(root, "clone", "-q", "--bare", str(work), str(root / "mirrors" / repo.replace("/", "+") / "repo"))
+
+
+def _commit(work, files, message):
     for path, blob in files.items():
         (work / path).parent.mkdir(parents=True, exist_ok=True)
         (work / path).write_bytes(blob)
     _git(work, "add", "-A")
-    _git(work, "commit", "-q", "-m", "day")
-    if branch_files:
-        _git(work, "checkout", "-q", "-b", "snapshot")
-        for path, blob in branch_files.items():
-            (work / path).parent.mkdir(parents=True, exist_ok=True)
-            (work / path).write_bytes(blob)
-        _git(work, "add", "-A")
-        _git(work, "commit", "-q", "-m", "backup")
-        _git(work, "checkout", "-q", "main")
-    _git(root, "clone", "-q", "--bare", str(work), str(root / "mirrors" / repo.replace("/", "+") / "repo"))
+    _git(work, "commit", "-q", "-m", message)

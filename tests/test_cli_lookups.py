@@ -16,6 +16,19 @@ from tests.cli_kit import run_cli, db_env
 env = pytest.fixture(db_env, name="env")
 
 
+def store_rows(rows: list[tuple[str, str, str]]) -> None:
+    """(id, title, text) rows stored as new stories, an hour apart, newest first."""
+    from datetime import timedelta
+    from feeds.models import Story, utcnow
+    from storage.store import Store
+    now = utcnow()
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.add_new_stories([Story(sid, f"https://a.example/{sid}", title, text, "A",
+                                     "https://a.example/rss", now - timedelta(hours=i))
+                               for i, (sid, title, text) in enumerate(rows)],
+                              backlog=False, now=now)
+
+
 @pytest.mark.parametrize("flags, title", [
     ([], "Latest stories"),
     (["--strategy-only"], "Latest AI strategy news"),
@@ -34,18 +47,10 @@ def test_latest_is_titled_for_what_it_lists(env, capsys, flags, title):
 @pytest.fixture
 def archive(env):
     """Three stored stories about OpenAI (one with Microsoft, one with Nvidia)."""
-    from datetime import timedelta
-    from feeds.models import Story, utcnow
-    from storage.store import Store
-    now = utcnow()
     rows = [("m", "OpenAI signs a Microsoft cloud deal", "OpenAI and Microsoft extend it."),
             ("t", "OpenAI opens a Tokyo office", "OpenAI will hire in Japan."),
             ("n", "Nvidia ships chips to OpenAI", "Nvidia said OpenAI bought them.")]
-    with Store(os.environ["AINEWS_DB"]) as store:
-        store.add_new_stories([Story(sid, f"https://a.example/{sid}", title, text, "A",
-                                     "https://a.example/rss", now - timedelta(hours=i))
-                               for i, (sid, title, text) in enumerate(rows)],
-                              backlog=False, now=now)
+    store_rows(rows)
 
 
 @pytest.mark.parametrize("argv, found", [
@@ -132,10 +137,6 @@ def spellings(env):
     """Stories the index reads alike: "U.S.", "US" and "use" (all `us` to the stemmer,
     the first one as the words "u s"); "opens", "opened" and "OpenAI" (`opens*` was
     stemmed to `open*`)."""
-    from datetime import timedelta
-    from feeds.models import Story, utcnow
-    from storage.store import Store
-    now = utcnow()
     rows = [("dots", "U.S. widens its chip export rules", "The rules cover more chips."),
             ("caps", "US export ban hits Nvidia", "The ban starts in May."),
             ("use", "Firms use export data to train models", "They say it helps."),
@@ -144,11 +145,7 @@ def spellings(env):
             ("opened", "Tencent opened a lab in Paris", "It hires researchers."),
             ("openai", "OpenAI signs a cloud deal", "The deal is large."),
             ("zh", "阿里巴巴发布AI芯片", "通义千问Qwen3模型降价。")]
-    with Store(os.environ["AINEWS_DB"]) as store:
-        store.add_new_stories([Story(sid, f"https://a.example/{sid}", title, text, "A",
-                                     "https://a.example/rss", now - timedelta(hours=i))
-                               for i, (sid, title, text) in enumerate(rows)],
-                              backlog=False, now=now)
+    store_rows(rows)
 
 
 @pytest.mark.parametrize("query, found", [

@@ -399,12 +399,7 @@ async def test_same_event_checks_take_at_most_three_quarters_of_a_small_cap(fake
     rounding the reserve down left none of a cap of 1-3 and 1 of 6 (5 of 6 checks)."""
     fake_llm.script = [("fn", model(False))]
     judge = judge_of(fake_llm.base_url, hourly_cap=cap)
-    now = utcnow()
-    earlier = Story(id="e", url="https://a.invalid/e", title=FIRST, text="", source="a",
-                    feed_url="", published=now).with_classification(offline(0.8))
-    stories = [Story(id=f"s{i}", url=f"https://b.invalid/{i}", title=f"Nvidia news {i}",
-                     text="", source="b", feed_url="", published=now,
-                     ).with_classification(offline(0.8)) for i in range(cap)]
+    earlier, stories = _reports(cap)
     await judge.same_events([(s, [(1, earlier), (2, earlier)]) for s in stories])
     asked = [r for r in fake_llm.requests if r["body"]["messages"][0]["content"] == SYSTEM]
     assert len(asked) == checks
@@ -419,13 +414,17 @@ async def test_an_unlimited_judge_cap_leaves_every_same_event_check_its_call(fak
                         dotenv_path=None).llm_judge_hourly_cap
     fake_llm.script = [("fn", model(False))]
     judge = judge_of(fake_llm.base_url, hourly_cap=cap)
-    now = utcnow()
-    earlier = Story(id="e", url="https://a.invalid/e", title=FIRST, text="", source="a",
-                    feed_url="", published=now).with_classification(offline(0.8))
-    stories = [Story(id=f"s{i}", url=f"https://b.invalid/{i}", title=f"Nvidia news {i}",
-                     text="", source="b", feed_url="", published=now,
-                     ).with_classification(offline(0.8)) for i in range(5)]
+    earlier, stories = _reports(5)
     await judge.same_events([(s, [(1, earlier)]) for s in stories])
     asked = [r for r in fake_llm.requests if r["body"]["messages"][0]["content"] == SYSTEM]
     assert len(asked) == 5
 
+
+def _reports(n: int) -> tuple[Story, list[Story]]:
+    """Outlet a's report of FIRST, and n of outlet b's, all strategy (p 0.8) and now."""
+    now = utcnow()
+    earlier = Story(id="e", url="https://a.invalid/e", title=FIRST, text="", source="a",
+                    feed_url="", published=now).with_classification(offline(0.8))
+    return earlier, [Story(id=f"s{i}", url=f"https://b.invalid/{i}", title=f"Nvidia news {i}",
+                           text="", source="b", feed_url="", published=now,
+                           ).with_classification(offline(0.8)) for i in range(n)]
