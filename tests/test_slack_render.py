@@ -79,9 +79,11 @@ def test_link_in_digest_keeps_its_own_url_and_label():
     assert line.startswith("*<https://x.test/a%20b%7Cc%3Ed|Nvidia | chips &lt;fast&gt;>*")
 
 
-# Headline cut to 500 and sources to 1,000 leave 1,492 for a link that fits whole.
-@pytest.mark.parametrize("url_len", [100, 1492, 1500, 2400, 2990])
-def test_digest_link_is_whole_or_absent_however_long_the_url(url_len):
+# Headline cut to 500 and sources to 1,000 (at most) leave 1,492 for a link that fits
+# whole; past 1,500 or so (the cuts end at a word, some characters short) none does.
+@pytest.mark.parametrize("url_len, shown", [(100, True), (1492, True), (2400, False),
+                                            (2990, False)])
+def test_digest_link_is_whole_or_absent_however_long_the_url(url_len, shown):
     """A cut inside <url|label> leaves a broken link token in the section."""
     url = "https://example.com/" + "a" * (url_len - 20)
     brief = make_brief(url=url, headline="H" * 600, companies=("C" * 900,) * 4)
@@ -89,7 +91,7 @@ def test_digest_link_is_whole_or_absent_however_long_the_url(url_len):
     text = block["text"]["text"]
     assert block_kit_problems([block]) == []
     assert text.count("<") == text.count(">") <= 1
-    assert (f"<{url}|" in text) == (url_len <= 1492)
+    assert (f"<{url}|" in text) == shown and (url in text) == shown
 
 
 BIG = "x" * 10_000
@@ -427,3 +429,24 @@ def test_fit_cuts_to_the_limit_in_utf16_units_with_an_ellipsis(text, limit, cut)
     assert render.fit(text, limit) == cut
     assert render.utf16_len(render.fit(text, limit)) <= limit
 
+
+
+@pytest.mark.parametrize("text, limit, cut", [
+    ("Apple describes the new digital narration feature on its website", 40,
+     "Apple describes the new digital…"),
+    ("Q&amp;A prompts arrive in Gmail and Docs for business users", 12, "Q&amp;A…"),
+    ("阿里巴巴宣布通义千问大模型API价格下调50%，加剧国内大模型价格战", 16, "阿里巴巴宣布通义千问大模型…"),
+])
+def test_a_cut_ends_at_a_word_not_inside_one(text, limit, cut):
+    """A header or bullet cut to fit read "... narration featu…"; text without spaces
+    (Chinese) is cut where it must, but not inside a Latin word or figure in it."""
+    assert render.fit(text, limit) == cut
+
+
+def test_a_headline_too_long_for_a_header_ends_at_a_word():
+    """Slack's header holds 150 characters: it read "... and enterprise licensin…"."""
+    headline = ("Baidu, Tencent and ByteDance announce a sweeping multi-year partnership "
+                "covering custom accelerators, sovereign cloud regions and enterprise "
+                "licensing terms")
+    [header] = render.brief_blocks(make_brief(headline=headline))[:1]
+    assert header["text"]["text"] == headline[:headline.index(" licensing")] + "…"

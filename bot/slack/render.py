@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 
 from bot.replies import Reply
 from bot.slack.syntax import spell
+from feeds.headline import cut_at_word
 from feeds.hostile import spoofed_link
 from feeds.models import Brief
 from feeds.plural import count
@@ -80,7 +81,8 @@ def plain(text: str) -> str:
 
 
 def fit(s: str, limit: int) -> str:
-    """Cut to `limit` UTF-16 units with an ellipsis, never inside an &amp; entity."""
+    """Cut to `limit` UTF-16 units with an ellipsis, at a word boundary where there is
+    one (feeds.headline.cut_at_word), never inside an &amp; entity."""
     if utf16_len(s) <= limit:
         return s
     cut = s[: limit - 1]
@@ -91,6 +93,8 @@ def fit(s: str, limit: int) -> str:
             if used > limit - 1:
                 break
         cut = cut[:end]
+    if cut:
+        cut = cut_at_word(cut, s[len(cut)])
     cut = _CUT_BROADCAST.sub("", _PARTIAL_ENTITY.sub("", cut))
     return cut.rstrip() + ELLIPSIS
 
