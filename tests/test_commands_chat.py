@@ -225,3 +225,14 @@ async def test_why_shows_a_lookalike_host_as_punycode(chat, chat_core):
         published=WHEN, classification=QWEN.classification)], backlog=False, now=WHEN)
     answer = await chat.ask(("/ainews", "why p1"), ("why", {"link": "p1"}))
     assert "https://xn--pypal-4ve.com/login" in answer and "\u0430" not in answer, answer
+
+
+async def test_a_member_managing_feeds_is_told_who_may(chat):
+    """`/ainews feeds list` from a Slack member said "only admins can manage the bot's
+    feeds": which admins (a channel manager is none here) it did not say, as the channel
+    commands' refusal does."""
+    answer = await chat.ask(("/ainews", "feeds list"), ("feeds", {}, {"subcommand": "list"}))
+    who = {"slack": "only workspace admins and owners (and members listed in the bot's "
+                    "SLACK_ADMIN_USER_IDS) can manage the bot's feeds; ask one of them",
+           "discord": "You need the Manage Server permission"}[chat.platform]
+    assert who in answer, answer
