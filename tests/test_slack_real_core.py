@@ -61,7 +61,7 @@ async def test_real_chat_core_answers_through_slack(fake):
         unknown = await bot.answer(await bot.slash("/company", "qwen 3"))
         assert unknown["response_type"] == "ephemeral" and "Alibaba" in texts(unknown)
         refused = await bot.answer(await bot.slash("/ainews", "feeds list", user="UPLAIN"))
-        assert "only admins" in texts(refused)
+        assert "only workspace admins and owners" in texts(refused)
         listed = await bot.answer(await bot.slash("/ainews", "feeds list", user="UADMIN"))
         assert "only admins" not in texts(listed)
         digest = await bot.answer(await bot.slash("/digest", "daily 08:30", user="UADMIN"))
