@@ -63,7 +63,7 @@ async def test_real_chat_core_answers_through_slack(fake):
         refused = await bot.answer(await bot.slash("/ainews", "feeds list", user="UPLAIN"))
         assert "only workspace admins and owners" in texts(refused)
         listed = await bot.answer(await bot.slash("/ainews", "feeds list", user="UADMIN"))
-        assert "only admins" not in texts(listed)
+        assert "only workspace admins" not in texts(listed)
         digest = await bot.answer(await bot.slash("/digest", "daily 08:30", user="UADMIN"))
         assert digest["response_type"] == "in_channel" and "08:30" in texts(digest)
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -204,7 +205,7 @@ def test_digest_is_one_message_within_limits_and_counts_the_overflow(n):
 
 # A reply's full briefs, share button and a "Shared by" note must fit 50 blocks: 8 briefs
 # without a dek (5 blocks each) do, 7 with one (6 each) do not and become compact lines.
-@pytest.mark.parametrize("n,dek,full,blocks", [(8, "", True, 50), (7, "A dek.", False, 10),
+@pytest.mark.parametrize("n,dek,full,blocks", [(8, "", True, 50), (7, "A dek.", False, 11),
                                                (60, "A dek.", False, 50)])
 def test_reply_shows_full_briefs_only_when_all_of_them_fit(n, dek, full, blocks):
     reply = Reply(kind="briefs", title="Search", shareable=True,
@@ -215,6 +216,22 @@ def test_reply_shows_full_briefs_only_when_all_of_them_fit(n, dek, full, blocks)
     assert kinds.count("header") == (n if full else 0) and len(kinds) == blocks
     assert kinds[-2:] == ["actions", "context"]   # the share button and the note survive
     assert msg["blocks"][-2]["elements"][0]["action_id"] == render.SHARE_ACTION
+
+
+def test_headlines_only_says_so_and_how_many_show_in_full():
+    """`/latest 10` showed headlines only where `/latest 5` had bullets, unexplained."""
+    biggest = make_brief(dek="A dek.", headline="paypal.com: verify your account",
+                         url="https://evil.example/1")     # + the address beside it
+    assert len(render.brief_blocks(biggest)) == render.MAX_BRIEF_BLOCKS
+    for n, compact in ((render.ALWAYS_FULL, False), (10, True)):
+        reply = Reply(kind="briefs", title="Latest", text="A note.", shareable=True,
+                      briefs=tuple(replace(biggest, id=f"s{i}") for i in range(n)))
+        msg = render.reply_message(reply, share=render.share_value("latest", ""), note="Shared")
+        assert block_kit_problems(msg["blocks"], msg["text"]) == []
+        said = "Headlines only: the bullets of 10 stories don't fit in one Slack message; " \
+               "5 or fewer show in full."
+        assert (said in json.dumps(msg["blocks"], ensure_ascii=False)) == compact
+        assert [b["type"] for b in msg["blocks"]].count("header") == (0 if compact else n)
 
 
 def test_reply_with_many_briefs_falls_back_to_compact_lines():

@@ -32,6 +32,11 @@ MAX_URL = 3000
 MAX_VALUE = 2000
 MAX_FALLBACK = 3000   # top-level `text`: only notifications read it; keep it short
 
+# Briefs a lookup always shows in full: a brief is at most 7 blocks and a divider, beside
+# the title, a note, the share button and "Shared by" (reply_blocks, reply_message).
+MAX_BRIEF_BLOCKS = 7
+ALWAYS_FULL = (MAX_BLOCKS - 4 + 1) // (MAX_BRIEF_BLOCKS + 1)
+
 SHARE_ACTION = "ainews_share"
 READ_ACTION = "ainews_read"
 ELLIPSIS = "…"
@@ -280,6 +285,10 @@ def reply_blocks(reply: Reply, *, share: str | None = None) -> list[dict]:
                        "elements": [mrkdwn(escape(reply_body(reply)), MAX_CONTEXT)]})
     full = [brief_blocks(b) for b in reply.briefs]
     if len(blocks) + sum(len(f) + 1 for f in full) + 1 > MAX_BLOCKS:
+        # Said, or `/latest 10` read as a broken bot: the bullets of `/latest 5` gone.
+        blocks.append({"type": "context", "elements": [mrkdwn(
+            f"Headlines only: the bullets of {count(len(reply.briefs), 'story')} don't fit "
+            f"in one Slack message; {ALWAYS_FULL} or fewer show in full.")]})
         blocks += digest_blocks("", reply.briefs, room=MAX_BLOCKS - len(blocks) - 1)[1:]
     else:
         for i, f in enumerate(full):
