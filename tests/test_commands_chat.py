@@ -236,3 +236,15 @@ async def test_a_member_managing_feeds_is_told_who_may(chat):
                     "SLACK_ADMIN_USER_IDS) can manage the bot's feeds; ask one of them",
            "discord": "You need the Manage Server permission"}[chat.platform]
     assert who in answer, answer
+
+
+async def test_a_command_that_breaks_says_so_alike_on_both_platforms(chat, chat_core,
+                                                                      monkeypatch):
+    """Discord said "Sorry, that command failed. The error was logged; please try again
+    later." where Slack named the command and whom to tell if it keeps failing."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("store is locked")
+    monkeypatch.setattr(chat_core, "company", broken)
+    answer = await chat.ask(("/company", "qwen"), ("company", {"name": "qwen"}))
+    assert "Sorry, /company failed on our side. Try again in a minute; if it keeps failing, " \
+           "tell whoever runs the bot." in answer, answer
