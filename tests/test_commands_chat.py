@@ -227,15 +227,24 @@ async def test_why_shows_a_lookalike_host_as_punycode(chat, chat_core):
     assert "https://xn--pypal-4ve.com/login" in answer and "\u0430" not in answer, answer
 
 
-async def test_a_member_managing_feeds_is_told_who_may(chat):
+@pytest.mark.parametrize("slack, discord, does", [
+    (("/ainews", "feeds list"), ("feeds", {}, {"subcommand": "list"}),
+     "can manage the bot's feeds; ask one of them"),
+    (("/subscribe", "pricing"), ("subscribe", {"target": "pricing"}),
+     "can change what this channel gets; ask one of them"),
+], ids=["feeds", "subscribe"])
+async def test_a_member_refused_is_told_who_may_in_the_same_words(chat, slack, discord, does):
     """`/ainews feeds list` from a Slack member said "only admins can manage the bot's
-    feeds": which admins (a channel manager is none here) it did not say, as the channel
-    commands' refusal does."""
-    answer = await chat.ask(("/ainews", "feeds list"), ("feeds", {}, {"subcommand": "list"}))
+    feeds" (which admins? a channel manager is none here), and Discord refused in words
+    of its own ("You need the Manage Server permission in this server to use this
+    command") where Slack said who may and what to do."""
+    answer = await chat.ask(slack, discord)
     who = {"slack": "only workspace admins and owners (and members listed in the bot's "
-                    "SLACK_ADMIN_USER_IDS) can manage the bot's feeds; ask one of them",
-           "discord": "You need the Manage Server permission"}[chat.platform]
-    assert who in answer, answer
+                    "SLACK_ADMIN_USER_IDS) ",
+           "discord": "only members with the Manage Server permission "
+                      if slack[0] == "/ainews" else
+                      "only members with the Manage Channels permission "}[chat.platform]
+    assert who + does in answer, answer
 
 
 async def test_a_command_that_breaks_says_so_alike_on_both_platforms(chat, chat_core,
