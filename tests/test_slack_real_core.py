@@ -126,8 +126,8 @@ LIMIT_ERRORS = [
     # (slash command, its text) -> (what is wrong, the command with a good limit)
     ("/company", "alibaba -1", "limit -1 is out of range", "/company Alibaba 3"),
     ("/ainews", "company alibaba -1", "limit -1 is out of range", "/company Alibaba 3"),
-    ("/company", "alibaba 1.5", "limit '1.5' is not a number", "/company Alibaba 3"),
-    ("/ainews", "company alibaba 1.5", "limit '1.5' is not a number", "/company Alibaba 3"),
+    ("/company", "alibaba 1.5", "limit '1.5' is not a whole number", "/company Alibaba 3"),
+    ("/ainews", "company alibaba 1.5", "limit '1.5' is not a whole number", "/company Alibaba 3"),
     ("/ainews", "topic pricing 99", "limit 99 is out of range", "/ainews topic pricing 3"),
     ("/ainews", "topic pricing -2", "limit -2 is out of range", "/ainews topic pricing 3"),
     ("/latest", "-1", "limit -1 is out of range", "/latest 5"),
