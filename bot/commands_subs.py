@@ -92,9 +92,13 @@ class SubscriptionCommands:
             return Reply.message(say("This channel follows nothing; nothing to stop. {} "
                                      "lists what it follows.", ex.SUBSCRIPTIONS))
         names = ", ".join(self._short(s) for s in current)
+        named = [s for s in current if s.kind != "all"]
+        if not named:       # "e.g. /unsubscribe all, or /unsubscribe all for everything"
+            return Reply.error(say("say what to stop following; this channel follows all "
+                                   "strategy stories: {} stops them", ex.UNSUBSCRIBE_ALL))
         return Reply.error(say("say what to stop following; this channel follows {}: e.g. "
                                "{}, or {} for everything", names,
-                               ex.unsubscribe_named(self._short(current[0])),
+                               ex.unsubscribe_named(self._short(named[0])),
                                ex.UNSUBSCRIBE_ALL))
 
     def _unsubscribe_everything(self, caller: Caller, current: list[Subscription]) -> Reply:

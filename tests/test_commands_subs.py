@@ -77,6 +77,13 @@ def test_unsubscribe_without_a_target_names_what_the_channel_follows(commands):
     assert reply.kind == "error" and reply.text == (
         "say what to stop following; this channel follows Nvidia, pricing: e.g. "
         "`unsubscribe Nvidia`, or `unsubscribe all` for everything")
+    commands.subscribe(ADMIN, "all")     # stored first: no "e.g. unsubscribe all, or ..."
+    assert "e.g. `unsubscribe Nvidia`, or `unsubscribe all`" in commands.unsubscribe(ADMIN, "").text
+    for target in ("Nvidia", "pricing"):
+        commands.unsubscribe(ADMIN, target)
+    assert commands.unsubscribe(ADMIN, "").text == (
+        "say what to stop following; this channel follows all strategy stories: "
+        "`unsubscribe all` stops them")
 
 
 def test_unsubscribe_choices_stay_removable_when_the_gazetteer_forgets_a_name(commands):
