@@ -260,8 +260,9 @@ def parse_limit(limit, example: ex.Example | None = None, most: int = MAX_LIMIT)
     try:
         value = int(user_text(limit))
     except ValueError:
-        return Reply.error(say("limit {} is not a number: give a whole number from 1 to "
-                               "{}", repr(str(limit)), str(most)) + eg)
+        # "1.5 is not a number" was not so: it is no whole number (nor is "lots").
+        return Reply.error(say("limit {} is not a whole number: give one from 1 to {}",
+                               repr(str(limit)), str(most)) + eg)
     if not 1 <= value <= most:
         return Reply.error(say("limit {} is out of range: give a whole number from 1 to "
                                "{}", str(value), str(most)) + eg)

@@ -69,11 +69,9 @@ class SubscriptionCommands:
     def unsubscribe(self, caller: Caller, target: str) -> Reply:
         if not caller.is_admin:
             return Reply.error(not_admin(caller))
-        if not user_text(target):
-            return Reply.error(say("say what to stop following, e.g. {} ({} lists what "
-                                   "this channel follows)", ex.UNSUBSCRIBE_USAGE,
-                                   ex.SUBSCRIPTIONS))
         current = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        if not user_text(target):
+            return self._what_to_stop(current)
         if means_everything(target):
             return self._unsubscribe_everything(caller, current)
         match = self._existing(current, target)
@@ -86,6 +84,22 @@ class SubscriptionCommands:
         return Reply.message(f"This channel no longer gets "
                              f"{self._describe(match.kind, match.target)}.{note}",
                              ephemeral=False)
+
+    def _what_to_stop(self, current: list[Subscription]) -> Reply:
+        """`unsubscribe` with no target: what the channel follows, to name one of
+        ("e.g. /unsubscribe TARGET" gave a placeholder where the targets were known)."""
+        if not current:
+            return Reply.message(say("This channel follows nothing; nothing to stop. {} "
+                                     "lists what it follows.", ex.SUBSCRIPTIONS))
+        names = ", ".join(self._short(s) for s in current)
+        named = [s for s in current if s.kind != "all"]
+        if not named:       # "e.g. /unsubscribe all, or /unsubscribe all for everything"
+            return Reply.error(say("say what to stop following; this channel follows all "
+                                   "strategy stories: {} stops them", ex.UNSUBSCRIBE_ALL))
+        return Reply.error(say("say what to stop following; this channel follows {}: e.g. "
+                               "{}, or {} for everything", names,
+                               ex.unsubscribe_named(self._short(named[0])),
+                               ex.UNSUBSCRIBE_ALL))
 
     def _unsubscribe_everything(self, caller: Caller, current: list[Subscription]) -> Reply:
         """`unsubscribe all`: the one step that stops everything the channel gets, whether

@@ -26,7 +26,8 @@ class WhyCommands:
             return Reply.error(say("no stored story has the link or id '{}' — {} finds one "
                                    "by its words", quote(ref), ex.SEARCH_EG))
         here = None if caller.platform == "console" else (caller.platform, caller.workspace)
-        return Reply.message(as_text(record, here, getattr(self.settings, "max_post_age", None)))
+        return Reply.message(as_text(record, here, getattr(self.settings, "max_post_age", None),
+                                     caller.channel))
 
     def _story_of_message(self, platform: str, message_id: str) -> str | Reply:
         ids = self.store.stories_of_message(platform, message_id)

@@ -162,6 +162,11 @@ def resume(target: str) -> Example:
     return example("subscribe", target=target)
 
 
+def unsubscribe_named(target: str) -> Example:
+    """`unsubscribe TARGET` for one of the channel's subscriptions, as stored."""
+    return example("unsubscribe", target=target)
+
+
 def topic_named(slug: str) -> Example:
     """`topic SLUG` for a topic typed where a company goes (`company pricing`)."""
     return example("topic", slug=slug)

@@ -65,3 +65,11 @@ class Reply:
 
 def _text(text: "str | Text") -> dict:
     return {"text": text} if isinstance(text, str) else {"parts": tuple(text)}
+
+
+def failed(command: str) -> Reply:
+    """What a user sees when a command broke on our side, in Slack and Discord alike
+    (Discord said "Sorry, that command failed ... try again later", Slack named the
+    command and whom to tell)."""
+    return Reply.error(f"Sorry, /{command} failed on our side. Try again in a minute; if "
+                       "it keeps failing, tell whoever runs the bot.")

@@ -22,10 +22,12 @@ _BACKLOG = "backlog: stored by a feed's first poll, never posted"
 
 
 def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None,
-            max_post_age: timedelta | None = None) -> str:
+            max_post_age: timedelta | None = None, channel: str | None = None) -> str:
     """The record for people; `workspace` (platform, id): show only the posts there (a
-    chat user sees their own workspace's channels, the operator's console all);
-    `max_post_age` (AINEWS_MAX_POST_AGE_HOURS) tells a too-old story from a backlog."""
+    chat user sees their own workspace's channels, the operator's console all), and
+    `channel`, the asker's, as "this channel" (its id, "slack C0123", told a reader
+    nothing); `max_post_age` (AINEWS_MAX_POST_AGE_HOURS) tells a too-old story from a
+    backlog."""
     if workspace:
         r = replace(r, posts=tuple(p for p in r.posts
                                    if (p.platform, p.workspace) == workspace))
@@ -42,7 +44,8 @@ def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None,
                  f"{', '.join(c.topics) or '-'}")
     lines += [f"{name}: {'; '.join(items)}" for name, items in _grouped(c.reasons) if items]
     lines += [_cluster_line(r),
-              _held_line(r, max_post_age) if r.status == "backlog" else _posts_line(r)]
+              _held_line(r, max_post_age) if r.status == "backlog"
+              else _posts_line(r, channel if workspace else None)]
     return "\n".join(lines)
 
 
@@ -106,8 +109,12 @@ def _held_line(r: StoryRecord, max_post_age: timedelta | None) -> str:
             f"AINEWS_MAX_POST_AGE_HOURS ({hours:g}); stored, never posted")
 
 
-def _posts_line(r: StoryRecord) -> str:
+def _posts_line(r: StoryRecord, here: str | None = None) -> str:
+    """The posts, each with its channel: `here`, the asker's channel in chat, is "this
+    channel" and the others "channel ID" (one workspace's: no platform to tell apart)."""
     where = "posts of its cluster" if r.lead else "posts"
+    if r.posts and here is not None:
+        return f"{where}: " + "; ".join(_post_here(p, here) for p in r.posts)
     if r.posts:
         return f"{where}: " + "; ".join(map(_post, r.posts))
     if not r.story.classification.strategy:
@@ -116,7 +123,15 @@ def _posts_line(r: StoryRecord) -> str:
 
 
 def _post(p: Post) -> str:
+    return f"{p.platform} {p.channel} {_state(p)}"
+
+
+def _post_here(p: Post, here: str) -> str:
+    return f"{'this channel' if p.channel == here else f'channel {p.channel}'}, {_state(p)}"
+
+
+def _state(p: Post) -> str:
     sent = f" {shown_utc(p.sent_at)}" if p.sent_at else ""
     error = f" ({p.last_error})" if p.last_error else ""
-    return f"{p.platform} {p.channel} {p.state}{sent}{error}"
+    return f"{p.state}{sent}{error}"
 

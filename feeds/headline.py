@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clean_headline", "outlet_name", "MAX_HEADLINE"]
+__all__ = ["clean_headline", "cut_at_word", "outlet_name", "trim_words", "MAX_HEADLINE"]
 
 MAX_HEADLINE = 120
 
@@ -71,16 +71,24 @@ def trim_words(text: str, limit: int) -> str:
     """Cut text to at most `limit` characters at a word boundary, marked with "…"."""
     if len(text) <= limit:
         return text
-    cut = text[:limit - 1]  # room for the ellipsis
-    if text[limit - 1].isspace():   # the cut falls after a whole word: maybe "in"
-        cut = _content_end(cut.rstrip(), limit // 2)
+    return cut_at_word(text[:limit - 1], text[limit - 1]) + "…"   # room for the ellipsis
+
+
+def cut_at_word(cut: str, following: str) -> str:
+    """`cut`, the first part of a text whose next character is `following`, backed off
+    to a word boundary and without the function words or punctuation it would end on;
+    cut where it is when that would leave less than half (one huge token: a URL).
+    The renderers' cuts use it too: "procurement t…" in a chat post read as a typo."""
+    floor = (len(cut) + 1) // 2
+    if following.isspace():   # the cut falls after a whole word: maybe "in"
+        cut = _content_end(cut.rstrip(), floor)
     else:
         space = cut.rfind(" ")
-        if space > limit // 2:  # else one huge token (a URL): cutting it is all we can do
-            cut = _content_end(cut[:space], limit // 2)
+        if space > floor:
+            cut = _content_end(cut[:space], floor)
         else:
-            cut = _outside_run(cut, text[len(cut)], limit // 2)
-    return cut.rstrip(" ,;:-–—，；：、") + "…"
+            cut = _outside_run(cut, following, floor)
+    return cut.rstrip(" ,;:-–—，；：、")
 
 
 def mark_cut(text: str) -> str:

@@ -204,7 +204,7 @@ def test_completion_knows_the_aliases_the_command_accepts(commands, typed):
     ("", lambda r: "Commands:" in r.text),
     ("help", lambda r: "Commands:" in r.text),
     ("latest abc", lambda r: r.kind == "error" and "no topic 'abc'" in r.text),
-    ("latest 1.5", lambda r: r.kind == "error" and "'1.5' is not a number" in r.text),
+    ("latest 1.5", lambda r: r.kind == "error" and "'1.5' is not a whole number: give one from 1 to 25" in r.text),
     ("latest 0", lambda r: r.kind == "error" and "25" in r.text),
     ("frobnicate", lambda r: r.kind == "error" and "help" in r.text),
     ("subscribe open-source", lambda r: "Open" in r.text and not r.ephemeral),

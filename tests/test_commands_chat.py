@@ -225,3 +225,35 @@ async def test_why_shows_a_lookalike_host_as_punycode(chat, chat_core):
         published=WHEN, classification=QWEN.classification)], backlog=False, now=WHEN)
     answer = await chat.ask(("/ainews", "why p1"), ("why", {"link": "p1"}))
     assert "https://xn--pypal-4ve.com/login" in answer and "\u0430" not in answer, answer
+
+
+@pytest.mark.parametrize("slack, discord, does", [
+    (("/ainews", "feeds list"), ("feeds", {}, {"subcommand": "list"}),
+     "can manage the bot's feeds; ask one of them"),
+    (("/subscribe", "pricing"), ("subscribe", {"target": "pricing"}),
+     "can change what this channel gets; ask one of them"),
+], ids=["feeds", "subscribe"])
+async def test_a_member_refused_is_told_who_may_in_the_same_words(chat, slack, discord, does):
+    """`/ainews feeds list` from a Slack member said "only admins can manage the bot's
+    feeds" (which admins? a channel manager is none here), and Discord refused in words
+    of its own ("You need the Manage Server permission in this server to use this
+    command") where Slack said who may and what to do."""
+    answer = await chat.ask(slack, discord)
+    who = {"slack": "only workspace admins and owners (and members listed in the bot's "
+                    "SLACK_ADMIN_USER_IDS) ",
+           "discord": "only members with the Manage Server permission "
+                      if slack[0] == "/ainews" else
+                      "only members with the Manage Channels permission "}[chat.platform]
+    assert who + does in answer, answer
+
+
+async def test_a_command_that_breaks_says_so_alike_on_both_platforms(chat, chat_core,
+                                                                      monkeypatch):
+    """Discord said "Sorry, that command failed. The error was logged; please try again
+    later." where Slack named the command and whom to tell if it keeps failing."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("store is locked")
+    monkeypatch.setattr(chat_core, "company", broken)
+    answer = await chat.ask(("/company", "qwen"), ("company", {"name": "qwen"}))
+    assert "Sorry, /company failed on our side. Try again in a minute; if it keeps failing, " \
+           "tell whoever runs the bot." in answer, answer

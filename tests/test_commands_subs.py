@@ -66,6 +66,26 @@ def test_unsubscribe(commands):
     assert commands.unsubscribe(ADMIN, "chips").kind == "error"
 
 
+def test_unsubscribe_without_a_target_names_what_the_channel_follows(commands):
+    """`/unsubscribe` alone answered "e.g. /unsubscribe TARGET": a placeholder, though
+    the channel's own targets were known."""
+    assert commands.unsubscribe(ADMIN, " ").text == (
+        "This channel follows nothing; nothing to stop. `subscriptions` lists what it follows.")
+    commands.subscribe(ADMIN, "pricing")
+    commands.subscribe(ADMIN, "Nvidia")
+    reply = commands.unsubscribe(ADMIN, "")
+    assert reply.kind == "error" and reply.text == (
+        "say what to stop following; this channel follows Nvidia, pricing: e.g. "
+        "`unsubscribe Nvidia`, or `unsubscribe all` for everything")
+    commands.subscribe(ADMIN, "all")     # stored first: no "e.g. unsubscribe all, or ..."
+    assert "e.g. `unsubscribe Nvidia`, or `unsubscribe all`" in commands.unsubscribe(ADMIN, "").text
+    for target in ("Nvidia", "pricing"):
+        commands.unsubscribe(ADMIN, target)
+    assert commands.unsubscribe(ADMIN, "").text == (
+        "say what to stop following; this channel follows all strategy stories: "
+        "`unsubscribe all` stops them")
+
+
 def test_unsubscribe_choices_stay_removable_when_the_gazetteer_forgets_a_name(commands):
     """A picker choice names its kind (`company:X`); one for a company no longer in the
     company list (a custom one removed from the TOML) must still unsubscribe it."""
@@ -126,7 +146,7 @@ def test_unsubscribe_without_a_target_says_what_to_type(commands, target):
     commands.subscribe(ADMIN, "pricing")
     reply = commands.unsubscribe(ADMIN, target)
     assert reply.kind == "error" and "''" not in reply.text
-    assert "unsubscribe chips" in reply.text or "unsubscribe TARGET" in reply.text
+    assert "e.g. `unsubscribe pricing`" in reply.text
     assert "pricing" in commands.subscriptions(MEMBER).text
 
 

@@ -366,3 +366,34 @@ def test_generated_context_line_is_not_labelled_why_it_matters():
     assert field == {"name": "Context", "value": "Baidu · pricing", "inline": False}
     stated = brief_embed(_replace(b, why_it_matters="Prices fall.", why_is_generated=False))
     assert stated.to_dict()["fields"][0]["name"] == "Why it matters"
+
+
+# Headlines as outlets write them (MAX_HEADLINE is 120): ten in one lookup answer.
+HEADLINES = ["Startup Lumen raises $40m to build agents for procurement teams",
+             "Microsoft expands its pact with OpenAI in 'multibillion dollar' deal",
+             "‘AI is going to reinvent how you do everything on Windows,’ says Microsoft’s "
+             "Windows boss",
+             "Google Assistant might be doomed: division reorganizes to focus on Bard"]
+
+
+def test_ten_briefs_in_one_answer_keep_their_headlines_whole():
+    """`/latest limit:10`: a tenth of the embed budget each cut every title at 60
+    characters, mid-word ("... agents for procurement t…")."""
+    briefs = [make_brief(id=f"s{i}", headline=HEADLINES[i % len(HEADLINES)],
+                         bullets=("A long bullet about the deal and what it changes. " * 4,) * 3)
+              for i in range(10)]
+    embeds = render.reply_payload(Reply(kind="briefs", title="Latest", briefs=tuple(briefs),
+                                        shareable=True))["embeds"]
+    assert [e.title for e in embeds] == [b.headline for b in briefs]
+    assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL_MAX
+
+
+@pytest.mark.parametrize("text, limit, cut", [
+    ("Apple describes the new digital narration feature on its website", 40,
+     "Apple describes the new digital…"),
+    ("阿里巴巴宣布通义千问大模型API价格下调50%，加剧国内大模型价格战", 16, "阿里巴巴宣布通义千问大模型…"),
+])
+def test_a_cut_ends_at_a_word_not_inside_one(text, limit, cut):
+    """A description or footer cut to fit read "... in Apple B…"; text without spaces
+    (Chinese) is cut where it must, but not inside a Latin word or figure in it."""
+    assert render.clip(text, limit) == cut

@@ -29,7 +29,8 @@ SLACK_ADMIN = Caller("slack", "T1", "C1", "U1", is_admin=True)
 TARGETS = ["all", "pricing", "OpenAI", "Moonshot AI"]
 # What a topic typed for a company (or back) is pointed to.
 NAMED = (*map(ex.topic_named, ["pricing", "open-source"]),
-         *map(ex.company_named, ["Alibaba", "Moonshot AI"]))
+         *map(ex.company_named, ["Alibaba", "Moonshot AI"]),
+         *map(ex.unsubscribe_named, ["pricing", "Moonshot AI"]))
 
 
 def _variants() -> list[ex.Example]:

@@ -54,6 +54,7 @@ PATHS = {
     "subscribe to nothing": lambda c: c.subscribe(ADMIN, ""),
     "subscribe to the unknown": lambda c: c.subscribe(ADMIN, "Qqqxz"),
     "unsubscribe from the unknown": lambda c: c.unsubscribe(ADMIN, "Qqqxz"),
+    "unsubscribe without a target": lambda c: c.unsubscribe(ADMIN, ""),
     "unsubscribe from what all brings": lambda c: c.unsubscribe(ALL, "chips"),
     "no subscriptions": lambda c: c.subscriptions(QUIET),
     "paused subscriptions": lambda c: c.subscriptions(ADMIN),
@@ -91,7 +92,8 @@ async def replies(commands) -> dict[str, Reply]:
 def test_the_replies_use_every_registered_example_and_no_other(replies):
     used = {e for r in replies.values() for e in ex.examples_in(r.parts)}
     assert used == set(ex.REGISTRY) | {ex.resume(t) for t in PAUSED_TARGETS} | {
-        ex.topic_named("open-source"), ex.company_named("Moonshot AI")}
+        ex.topic_named("open-source"), ex.company_named("Moonshot AI"),
+        ex.unsubscribe_named("Moonshot AI")}
 
 
 SURFACES = {

@@ -142,14 +142,15 @@ def test_a_chinese_sentence_stop_is_no_address():
 
 def cut_after_paypal(limit: int) -> str:
     """A headline whose cut to `limit` characters ends right after "paypal.com", a
-    name its whole ("paypal.com.evil.example") does not claim."""
-    return "y" * (limit - 1 - len(" paypal.com")) + " paypal.com.evil.example login"
+    name its whole ("yy…paypal.com.evil.example") does not claim. One long token: a cut
+    backs off to a space in the later half of the text, which would keep it whole."""
+    return "y" * (limit - 1 - len("paypal.com")) + "paypal.com.evil.example login"
 
 
 def test_a_headline_cut_to_another_address_is_not_the_link_text():
     brief = make_brief(headline=cut_after_paypal(drender.TITLE_MAX), url="https://evil.example/1")
     embed = drender.brief_embed(brief)
-    assert embed.title.endswith(" paypal.com…") and embed.url is None
+    assert embed.title.endswith("ypaypal.com…") and embed.url is None
     assert embed.fields[-1].value == "https://evil.example/1"
     listed = replace(brief, headline=cut_after_paypal(200))
     (digest,) = drender.digest_embeds("Roundup", [replace(listed, id=str(i)) for i in range(11)])
@@ -158,7 +159,7 @@ def test_a_headline_cut_to_another_address_is_not_the_link_text():
     assert "|" not in srender.digest_line(slack).split(">")[0]
     header = replace(brief, headline=cut_after_paypal(srender.MAX_HEADER))
     blocks = srender.brief_blocks(header)
-    assert blocks[0]["text"]["text"].endswith(" paypal.com…")
+    assert blocks[0]["text"]["text"].endswith("ypaypal.com…")
     assert blocks[-2]["elements"][0]["text"] == "<https://evil.example/1>"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import pytest
@@ -79,9 +80,11 @@ def test_link_in_digest_keeps_its_own_url_and_label():
     assert line.startswith("*<https://x.test/a%20b%7Cc%3Ed|Nvidia | chips &lt;fast&gt;>*")
 
 
-# Headline cut to 500 and sources to 1,000 leave 1,492 for a link that fits whole.
-@pytest.mark.parametrize("url_len", [100, 1492, 1500, 2400, 2990])
-def test_digest_link_is_whole_or_absent_however_long_the_url(url_len):
+# Headline cut to 500 and sources to 1,000 (at most) leave 1,492 for a link that fits
+# whole; past 1,500 or so (the cuts end at a word, some characters short) none does.
+@pytest.mark.parametrize("url_len, shown", [(100, True), (1492, True), (2400, False),
+                                            (2990, False)])
+def test_digest_link_is_whole_or_absent_however_long_the_url(url_len, shown):
     """A cut inside <url|label> leaves a broken link token in the section."""
     url = "https://example.com/" + "a" * (url_len - 20)
     brief = make_brief(url=url, headline="H" * 600, companies=("C" * 900,) * 4)
@@ -89,7 +92,7 @@ def test_digest_link_is_whole_or_absent_however_long_the_url(url_len):
     text = block["text"]["text"]
     assert block_kit_problems([block]) == []
     assert text.count("<") == text.count(">") <= 1
-    assert (f"<{url}|" in text) == (url_len <= 1492)
+    assert (f"<{url}|" in text) == shown and (url in text) == shown
 
 
 BIG = "x" * 10_000
@@ -202,7 +205,7 @@ def test_digest_is_one_message_within_limits_and_counts_the_overflow(n):
 
 # A reply's full briefs, share button and a "Shared by" note must fit 50 blocks: 8 briefs
 # without a dek (5 blocks each) do, 7 with one (6 each) do not and become compact lines.
-@pytest.mark.parametrize("n,dek,full,blocks", [(8, "", True, 50), (7, "A dek.", False, 10),
+@pytest.mark.parametrize("n,dek,full,blocks", [(8, "", True, 50), (7, "A dek.", False, 11),
                                                (60, "A dek.", False, 50)])
 def test_reply_shows_full_briefs_only_when_all_of_them_fit(n, dek, full, blocks):
     reply = Reply(kind="briefs", title="Search", shareable=True,
@@ -213,6 +216,22 @@ def test_reply_shows_full_briefs_only_when_all_of_them_fit(n, dek, full, blocks)
     assert kinds.count("header") == (n if full else 0) and len(kinds) == blocks
     assert kinds[-2:] == ["actions", "context"]   # the share button and the note survive
     assert msg["blocks"][-2]["elements"][0]["action_id"] == render.SHARE_ACTION
+
+
+def test_headlines_only_says_so_and_how_many_show_in_full():
+    """`/latest 10` showed headlines only where `/latest 5` had bullets, unexplained."""
+    biggest = make_brief(dek="A dek.", headline="paypal.com: verify your account",
+                         url="https://evil.example/1")     # + the address beside it
+    assert len(render.brief_blocks(biggest)) == render.MAX_BRIEF_BLOCKS
+    for n, compact in ((render.ALWAYS_FULL, False), (10, True)):
+        reply = Reply(kind="briefs", title="Latest", text="A note.", shareable=True,
+                      briefs=tuple(replace(biggest, id=f"s{i}") for i in range(n)))
+        msg = render.reply_message(reply, share=render.share_value("latest", ""), note="Shared")
+        assert block_kit_problems(msg["blocks"], msg["text"]) == []
+        said = "Headlines only: the bullets of 10 stories don't fit in one Slack message; " \
+               "5 or fewer show in full."
+        assert (said in json.dumps(msg["blocks"], ensure_ascii=False)) == compact
+        assert [b["type"] for b in msg["blocks"]].count("header") == (0 if compact else n)
 
 
 def test_reply_with_many_briefs_falls_back_to_compact_lines():
@@ -427,3 +446,24 @@ def test_fit_cuts_to_the_limit_in_utf16_units_with_an_ellipsis(text, limit, cut)
     assert render.fit(text, limit) == cut
     assert render.utf16_len(render.fit(text, limit)) <= limit
 
+
+
+@pytest.mark.parametrize("text, limit, cut", [
+    ("Apple describes the new digital narration feature on its website", 40,
+     "Apple describes the new digital…"),
+    ("Q&amp;A prompts arrive in Gmail and Docs for business users", 12, "Q&amp;A…"),
+    ("阿里巴巴宣布通义千问大模型API价格下调50%，加剧国内大模型价格战", 16, "阿里巴巴宣布通义千问大模型…"),
+])
+def test_a_cut_ends_at_a_word_not_inside_one(text, limit, cut):
+    """A header or bullet cut to fit read "... narration featu…"; text without spaces
+    (Chinese) is cut where it must, but not inside a Latin word or figure in it."""
+    assert render.fit(text, limit) == cut
+
+
+def test_a_headline_too_long_for_a_header_ends_at_a_word():
+    """Slack's header holds 150 characters: it read "... and enterprise licensin…"."""
+    headline = ("Baidu, Tencent and ByteDance announce a sweeping multi-year partnership "
+                "covering custom accelerators, sovereign cloud regions and enterprise "
+                "licensing terms")
+    [header] = render.brief_blocks(make_brief(headline=headline))[:1]
+    assert header["text"]["text"] == headline[:headline.index(" licensing")] + "…"

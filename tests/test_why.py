@@ -42,8 +42,8 @@ def commands(tmp_path, classifier):
 
 
 @pytest.mark.parametrize("caller, shown, hidden", [
-    (SLACK_T1, ["slack C1 due"], ["C9", "discord"]),
-    (Caller("discord", "g1", "123", "u1"), ["discord 123 due"], ["slack"]),
+    (SLACK_T1, ["posts: this channel, due"], ["C9", "discord", "slack"]),
+    (Caller("discord", "g1", "123", "u1"), ["posts: this channel, due"], ["slack", "discord"]),
     (Caller("console", "console", "console", "cli"), ["slack C1", "slack C9", "discord 123"], []),
 ])
 def test_a_reader_sees_the_verdict_and_only_their_workspaces_posts(commands, caller, shown,
@@ -52,6 +52,18 @@ def test_a_reader_sees_the_verdict_and_only_their_workspaces_posts(commands, cal
     assert "verdict: strategy (" in text and "rules: company:Alibaba" in text
     posts = text.splitlines()[-1]
     assert all(w in posts for w in shown) and not any(w in posts for w in hidden)
+
+
+def test_a_reader_is_told_which_post_is_in_their_channel(commands):
+    """"posts: slack C1 sent 2026-12-01 11:36 UTC": a Slack or Discord reader knows no
+    channel by its id, nor needs the platform named in their own workspace."""
+    commands.store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"),
+                                platform="slack", workspace="T1", channel="C2", held=False,
+                                now=utcnow())
+    posts = commands.why(SLACK_T1, LINK).text.splitlines()[-1]
+    assert posts == "posts: this channel, due; channel C2, due", posts
+    elsewhere = commands.why(replace(SLACK_T1, channel="C7"), LINK).text.splitlines()[-1]
+    assert elsewhere == "posts: channel C1, due; channel C2, due", elsewhere
 
 
 @pytest.mark.parametrize("link, words", [

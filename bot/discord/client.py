@@ -16,8 +16,10 @@ from discord.ext import commands as ext_commands
 
 from bot.connections import ConnectionLog
 from bot.discord.command_sync import CommandSync
+from bot.discord.render import reply_payload
 from bot.discord.slash import ShareView, register
 from bot.errors import UserError
+from bot.replies import Reply, failed
 
 log = logging.getLogger("ainews.discord")
 
@@ -115,11 +117,14 @@ def install_error_handler(bot: AinewsBot) -> None:
             or (interaction.data or {}).get("name", "?")
         if isinstance(error, OUTDATED_PICKER):
             log.warning("discord: /%s: %s (a client with the old command list)", name, error)
-            text = ("This command was updated; your Discord app still shows the old version. "
-                    "Please try again in a few minutes.")
+            reply = Reply.error("This command was updated; your Discord app still shows the "
+                                "old version. Please try again in a few minutes.")
         else:
             log.error("discord: /%s failed: %s", name, error, exc_info=error)
-            text = "Sorry, that command failed. The error was logged; please try again later."
+            reply = failed(name)
+        # Plain text, as the core's errors show (render.reply_payload): whatever failed
+        # may have been the rendering or sending of the answer itself.
+        text = reply_payload(reply)["content"]
         with contextlib.suppress(discord.HTTPException):
             if interaction.response.is_done():
                 await interaction.followup.send(text, ephemeral=True)

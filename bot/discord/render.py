@@ -16,6 +16,7 @@ import discord
 from bot.discord import syntax
 from bot.examples import Example
 from bot.replies import Reply
+from feeds.headline import cut_at_word
 from feeds.hostile import spoofed_link
 from feeds.models import Brief
 from feeds.plural import count
@@ -98,10 +99,13 @@ def plain(text: str) -> str:
 
 
 def clip(text: str, limit: int) -> str:
-    """Cut to `limit` characters with an ellipsis, never leaving a dangling escape."""
+    """Cut to `limit` characters with an ellipsis, at a word boundary where there is one
+    (feeds.headline.cut_at_word), never leaving a dangling escape."""
     if len(text) <= limit:
         return text
     cut = text[: max(limit - 1, 0)]
+    if cut:
+        cut = cut_at_word(cut, text[len(cut)])
     trailing = len(cut) - len(cut.rstrip("\\"))
     if trailing % 2:
         cut = cut[:-1]
@@ -121,10 +125,11 @@ def brief_embed(brief: Brief, budget: int = EMBED_TOTAL_MAX) -> discord.Embed:
     """One brief as an embed of at most `budget` counted characters.
 
     Each part gets a share of the budget (a full digest has 600 per embed); what the
-    short parts leave unused goes to the bullets."""
+    short parts leave unused goes to the bullets. The title's share holds a whole
+    headline (MAX_HEADLINE) even then: a tenth cut ten headlines at 60 characters."""
     # A generated line ("Context: ...") states no consequence: it is labelled as context.
     field_name = "Context" if brief.why_is_generated else "Why it matters"
-    title = clip(inert(brief.headline) or "(untitled)", min(TITLE_MAX, budget // 10))
+    title = clip(inert(brief.headline) or "(untitled)", min(TITLE_MAX, budget // 5))
     footer = clip(_footer(brief), min(FOOTER_MAX, budget // 10))
     why_text = brief.why_it_matters.removeprefix("Context: ") if brief.why_is_generated \
         else brief.why_it_matters

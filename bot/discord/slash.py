@@ -10,6 +10,8 @@ import discord
 from discord import app_commands
 
 from bot.discord.render import reply_payload
+from bot.commands_feeds import not_admin_feeds
+from bot.commands_subs import not_admin
 from bot.replies import Caller, Reply
 
 log = logging.getLogger("ainews.discord")
@@ -87,9 +89,9 @@ def _followup(payload: dict) -> dict:
     return {k: v for k, v in payload.items() if v not in (None, [])}
 
 
-async def refuse(interaction: discord.Interaction, permission: str) -> None:
-    text = f"You need the {permission} permission in this server to use this command."
-    await respond(interaction, Reply.error(text))
+async def refuse(interaction: discord.Interaction, why: str) -> None:
+    """The core's refusal (who may, as in Slack), before the core is called at all."""
+    await respond(interaction, Reply.error(why))
 
 
 THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread,
@@ -231,7 +233,7 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
     async def guarded(interaction, fn, *args):
         caller = caller_for(interaction)
         if not caller.is_admin:
-            return await refuse(interaction, "Manage Channels")
+            return await refuse(interaction, not_admin(caller))
         await respond(interaction, await call(fn, caller, *args))
 
     @tree.command(name="subscribe", description="Post new stories on a topic or company in this channel")
@@ -287,7 +289,7 @@ def _feeds_group(commands) -> app_commands.Group:
     async def run(interaction: discord.Interaction, action: str, url=None, name=None):
         caller = caller_for(interaction, admin_perm="manage_guild")
         if not caller.is_admin:
-            return await refuse(interaction, "Manage Server")
+            return await refuse(interaction, not_admin_feeds(caller))
         if action == "add":  # adding a feed fetches it first: defer so Discord doesn't time out
             await interaction.response.defer(ephemeral=True, thinking=True)
         await respond(interaction, await call(commands.feeds, caller, action, url, name))

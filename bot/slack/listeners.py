@@ -15,7 +15,7 @@ from typing import Any, Awaitable, Callable
 from slack_sdk.errors import SlackApiError
 
 from bot.commands_text import NUMBER
-from bot.replies import Caller, Reply
+from bot.replies import Caller, Reply, failed
 from bot.slack import render
 from bot.slack.webapi import NETWORK_ERRORS, error_code
 from bot.slack.syntax import SLASH_COMMANDS
@@ -165,8 +165,7 @@ async def run_command(commands, name: str, args: str, caller: Caller) -> Reply:
         return await result if inspect.isawaitable(result) else result
     except Exception:  # noqa: BLE001 - the user gets an answer whatever broke
         log.exception("slack: /%s %r failed for %s", name, args[:100], caller.user)
-        return Reply.error(f"Sorry, /{name} failed on our side. Try again in a minute; "
-                           "if it keeps failing, tell whoever runs the bot.")
+        return failed(name)
 
 
 REFUSED = ("Sorry, Slack would not show that answer. Try again with a smaller limit; if "

@@ -15,6 +15,7 @@ from typing import Iterable, Sequence
 
 from bot.replies import Reply
 from bot.slack.syntax import spell
+from feeds.headline import cut_at_word
 from feeds.hostile import spoofed_link
 from feeds.models import Brief
 from feeds.plural import count
@@ -30,6 +31,11 @@ MAX_BUTTON_TEXT = 75
 MAX_URL = 3000
 MAX_VALUE = 2000
 MAX_FALLBACK = 3000   # top-level `text`: only notifications read it; keep it short
+
+# Briefs a lookup always shows in full: a brief is at most 7 blocks and a divider, beside
+# the title, a note, the share button and "Shared by" (reply_blocks, reply_message).
+MAX_BRIEF_BLOCKS = 7
+ALWAYS_FULL = (MAX_BLOCKS - 4 + 1) // (MAX_BRIEF_BLOCKS + 1)
 
 SHARE_ACTION = "ainews_share"
 READ_ACTION = "ainews_read"
@@ -80,7 +86,8 @@ def plain(text: str) -> str:
 
 
 def fit(s: str, limit: int) -> str:
-    """Cut to `limit` UTF-16 units with an ellipsis, never inside an &amp; entity."""
+    """Cut to `limit` UTF-16 units with an ellipsis, at a word boundary where there is
+    one (feeds.headline.cut_at_word), never inside an &amp; entity."""
     if utf16_len(s) <= limit:
         return s
     cut = s[: limit - 1]
@@ -91,6 +98,8 @@ def fit(s: str, limit: int) -> str:
             if used > limit - 1:
                 break
         cut = cut[:end]
+    if cut:
+        cut = cut_at_word(cut, s[len(cut)])
     cut = _CUT_BROADCAST.sub("", _PARTIAL_ENTITY.sub("", cut))
     return cut.rstrip() + ELLIPSIS
 
@@ -276,6 +285,10 @@ def reply_blocks(reply: Reply, *, share: str | None = None) -> list[dict]:
                        "elements": [mrkdwn(escape(reply_body(reply)), MAX_CONTEXT)]})
     full = [brief_blocks(b) for b in reply.briefs]
     if len(blocks) + sum(len(f) + 1 for f in full) + 1 > MAX_BLOCKS:
+        # Said, or `/latest 10` read as a broken bot: the bullets of `/latest 5` gone.
+        blocks.append({"type": "context", "elements": [mrkdwn(
+            f"Headlines only: the bullets of {count(len(reply.briefs), 'story')} don't fit "
+            f"in one Slack message; {ALWAYS_FULL} or fewer show in full.")]})
         blocks += digest_blocks("", reply.briefs, room=MAX_BLOCKS - len(blocks) - 1)[1:]
     else:
         for i, f in enumerate(full):
