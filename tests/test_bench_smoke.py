@@ -120,6 +120,15 @@ def test_lookups_answer_every_command_from_a_generated_store(tmp_path):
     assert res["db_bytes"] > 0
 
 
+def test_lookups_ask_for_the_limit_given(tmp_path):
+    for limit in (3, 12):
+        res = bench_lookups.run(["--stories", "3000", "--queries", "5", "--limit", str(limit),
+                                 "--out", str(tmp_path)])
+        assert res["limit"] == limit
+        assert all(v["most_briefs"] <= limit for v in res["lookups"].values())
+        assert res["lookups"]["latest"]["most_briefs"] == limit    # 3,000 stories: enough
+
+
 def test_help_loads_no_chat_library():
     assert "discord" not in bench_footprint.time_help(runs=1)["heavy_imports"]
 
