@@ -1,7 +1,7 @@
 """Lookups at scale: /company, /latest, /topic and /search through the command layer on
 a store of 1,000,000 generated stories.
 
-    .venv/bin/python -m bench lookups [--stories 1000000] [--queries 200] [--quick]
+    .venv/bin/python -m bench lookups [--stories 1000000] [--queries 200] [--limit 10] [--quick]
 
 The store is generated once into bench/out/lookups-<N>.db with bulk inserts (one
 transaction per 20,000 rows, the schema's own triggers filling FTS5) and reused while
@@ -9,7 +9,9 @@ its row count matches. The mix is realistic: companies and topics follow a long 
 (a few giants in most stories, many rare names), ~40% of stories are strategy stories
 with a cached brief, ~10% join an earlier story's cluster. Timings are per call of
 Commands.company/latest/topic/search (what a slash command runs), p50/p95 over
-`queries` calls each with varied arguments.
+`queries` calls each with varied arguments, each asking for `--limit` results (10 by
+default, as before; a chat command asks for 5 unless told, at most 10 in Discord and 25
+in Slack: bot/commands.py DEFAULT_LIMIT and MAX_LIMIT, bot/discord/slash.py).
 """
 from __future__ import annotations
 
@@ -168,8 +170,9 @@ def open_store(total: int, out: Path = OUT):
     return Store(path), path
 
 
-def _calls(store, n: int) -> dict[str, tuple]:
-    """n varied calls of each command, as a slash command would make them."""
+def _calls(store, n: int, limit: int = 10) -> dict[str, tuple]:
+    """n varied calls of each command, as a slash command would make them, each asking
+    for `limit` results."""
     from bot.commands import Commands
     from bot.replies import Caller
     from feeds.classify import Classifier
@@ -179,21 +182,27 @@ def _calls(store, n: int) -> dict[str, tuple]:
     caller = Caller("console", "console", "console", "bench")
     companies = classifier.company_names()
     return {
-        "company": (commands.company, [(caller, rng.choice(companies), 10) for _ in range(n)]),
-        "latest": (commands.latest, [(caller, 10, rng.choice([None, None, *DEFAULT_TOPICS]))
+        "company": (commands.company, [(caller, rng.choice(companies), limit)
+                                       for _ in range(n)]),
+        "latest": (commands.latest, [(caller, limit, rng.choice([None, None, *DEFAULT_TOPICS]))
                                      for _ in range(n)]),
-        "topic": (commands.topic, [(caller, rng.choice(DEFAULT_TOPICS), 10) for _ in range(n)]),
-        "search": (commands.search, [(caller, rng.choice(SEARCH_TERMS), 10) for _ in range(n)]),
+        "topic": (commands.topic, [(caller, rng.choice(DEFAULT_TOPICS), limit)
+                                   for _ in range(n)]),
+        "search": (commands.search, [(caller, rng.choice(SEARCH_TERMS), limit)
+                                     for _ in range(n)]),
     }
 
 
-def _time_calls(fn, args_list) -> list[float]:
+def _time_calls(fn, args_list, sizes: list[int] | None = None) -> list[float]:
+    """Milliseconds per call; `sizes` gets each answer's number of briefs."""
     out = []
     for args in args_list:
         t0 = time.perf_counter()
         reply = fn(*args)
         out.append((time.perf_counter() - t0) * 1000)
         assert reply.kind == "briefs", (fn.__name__, args, reply.text)
+        if sizes is not None:
+            sizes.append(len(reply.briefs))
     return out
 
 
@@ -202,37 +211,43 @@ def run(argv: list[str] | None = None) -> dict:
     ap.add_argument("--stories", type=int, default=1_000_000)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--out", default=str(OUT), help="where the generated store lives")
+    ap.add_argument("--limit", type=int, default=10,
+                    help="results each call asks for (chat: 5 by default, 1-25)")
     ap.add_argument("--quick", action="store_true", help="20,000 stories, 40 queries")
     args, _ = ap.parse_known_args(argv)
     if args.quick:
         args.stories, args.queries = 20_000, 40
     store, path = open_store(args.stories, Path(args.out))
-    calls = _calls(store, args.queries)
-    result = {"stories": args.stories, "db_bytes": _size(path), "lookups": {}}
+    calls = _calls(store, args.queries, args.limit)
+    result = {"stories": args.stories, "limit": args.limit, "db_bytes": _size(path),
+              "lookups": {}}
     rows = [("store", f"{args.stories:,} stories", f"{result['db_bytes'] / 1e6:,.0f} MB on disk")]
     for name, (fn, arglist) in calls.items():
         _time_calls(fn, arglist[:5])                     # warm the page cache
-        ms = _time_calls(fn, arglist)
+        sizes: list[int] = []
+        ms = _time_calls(fn, arglist, sizes)
         p50, p95 = median(ms), percentile(ms, 95)
         target = TARGETS_MS[name]
         result["lookups"][name] = {"p50_ms": p50, "p95_ms": p95, "target_p95_ms": target,
-                                   "ok": p95 <= target}
+                                   "ok": p95 <= target, "most_briefs": max(sizes),
+                                   "mean_briefs": sum(sizes) / len(sizes)}
         rows.append((name, f"p50 {p50:.2f} ms", f"p95 {p95:.2f} ms",
                      f"target p95 <= {target:g} ms", "OK" if p95 <= target else "MISSED"))
-    rows += _search_kinds(calls["search"][0], result)
+    rows += _search_kinds(calls["search"][0], result, args.limit)
     store.close()
     result["command"] = command_line("lookups", argv or [])
-    report(f"Lookups at {args.stories:,} stories ({args.queries} calls each)", rows,
+    report(f"Lookups at {args.stories:,} stories ({args.queries} calls each, "
+           f"{args.limit} results asked for)", rows,
            result["command"])
     return result
 
 
-def _search_kinds(search, result: dict) -> list[tuple]:
+def _search_kinds(search, result: dict, limit: int = 10) -> list[tuple]:
     """p50 of each SEARCH_KINDS query, 15 calls after 3 to warm the cache."""
     from bot.replies import Caller
     caller, rows = Caller("console", "console", "console", "bench"), []
     for kind, query in SEARCH_KINDS.items():
-        ms = _time_calls(search, [(caller, query, 10)] * 18)[3:]
+        ms = _time_calls(search, [(caller, query, limit)] * 18)[3:]
         result.setdefault("search_kinds", {})[kind] = {"p50_ms": median(ms), "query": query}
         rows.append((f"search: {kind}", f"{query!r}", f"p50 {median(ms):.2f} ms"))
     return rows

@@ -105,12 +105,23 @@ def test_store_alone_parts_time_the_store_with_and_without_its_cluster_search(ca
     assert all(name in out for name in ("store", "no comparisons", "no cluster search"))
 
 
-def test_freshness_sees_every_entry_that_appears():
-    res = bench_freshness.run(["--feeds", "8", "--hours", "3", "--runs", "1"])
+def test_freshness_sees_every_entry_and_times_stories_that_went_out_in_roundups():
+    from bot.config import Settings
+    # A cap of one post an hour: past it stories wait for the channel's roundup.
+    res = bench_freshness.run(["--feeds", "8", "--hours", "3", "--runs", "1", "--cap", "1"])
+    assert res["shipped"]["cap"] == Settings().channel_hourly_cap
     for variant in res["variants"].values():
         assert variant["appeared"] > 0
         assert variant["seen"] == variant["appeared"]
         assert variant["posted"] <= variant["seen"]
+        # Every story the outbox says went out is timed: alone or in a roundup.
+        assert variant["unmatched"] == 0
+        assert variant["own_posts"] + variant["in_roundups"] == variant["posted"]
+        assert variant["posted"] == variant["delivered_rows"]
+    capped, uncapped = res["variants"]["as shipped"], res["variants"]["no hourly cap"]
+    assert capped["cap"] == 1 and capped["in_roundups"] > 0 and capped["roundups"] > 0
+    assert uncapped["in_roundups"] == 0
+    assert res["ok"] == capped["ok"]
 
 
 def test_lookups_answer_every_command_from_a_generated_store(tmp_path):
@@ -118,6 +129,15 @@ def test_lookups_answer_every_command_from_a_generated_store(tmp_path):
     assert set(res["lookups"]) == {"company", "latest", "topic", "search"}
     assert set(res["search_kinds"]) == set(bench_lookups.SEARCH_KINDS)
     assert res["db_bytes"] > 0
+
+
+def test_lookups_ask_for_the_limit_given(tmp_path):
+    for limit in (3, 12):
+        res = bench_lookups.run(["--stories", "3000", "--queries", "5", "--limit", str(limit),
+                                 "--out", str(tmp_path)])
+        assert res["limit"] == limit
+        assert all(v["most_briefs"] <= limit for v in res["lookups"].values())
+        assert res["lookups"]["latest"]["most_briefs"] == limit    # 3,000 stories: enough
 
 
 def test_help_loads_no_chat_library():
