@@ -154,7 +154,7 @@ async def test_discord_help_and_a_missing_digest_time_come_spelled_for_discord(c
     shown = help_["data"]["content"] or help_["data"]["embeds"][0]["description"]
     assert "`/subscribe target:TARGET`" in shown and "`/feeds list`" in shown
     assert digest["data"]["flags"] & 64                     # only the admin sees it
-    assert digest["data"]["content"] == ("⚠️ give the time of day for the digest, e.g. "
+    assert digest["data"]["content"] == ("⚠️ Give the time of day for the digest, e.g. "
                                          "`/digest mode:daily at:08:30 timezone:Europe/Berlin`")
 
 
@@ -229,6 +229,6 @@ def test_say_reads_fields_only_in_its_own_template():
 
 @pytest.mark.parametrize("surface", SURFACES)
 def test_a_replaced_text_is_what_every_surface_shows(surface):
-    reply = replace(Reply.error(ex.say("see {}", ex.TOPICS)), text="nothing to type")
-    assert "nothing to type" in SURFACES[surface][0](reply)
+    reply = replace(Reply.error(ex.say("see {}", ex.TOPICS)), text="Nothing to type")
+    assert "Nothing to type" in SURFACES[surface][0](reply)
     assert "topics" not in SURFACES[surface][0](reply)

@@ -239,7 +239,7 @@ def example_code(example: Example) -> str:
 
 def reply_text(reply: Reply) -> str:
     """The reply's text as markdown: outside text inert, our examples as code."""
-    return reply.spelled(example_code, inert)
+    return reply.said(example_code, inert)
 
 
 def reply_payload(reply: Reply) -> dict:
