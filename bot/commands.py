@@ -32,6 +32,7 @@ log = logging.getLogger("ainews.commands")
 
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 25            # a chat answer: one message's worth
+DISCORD_MAX_LIMIT = 10    # a Discord message holds 10 embeds: its LIMIT options stop there
 CONSOLE_MAX_LIMIT = 500   # the command line: a script reading --json rows
 # Rows are "example — what it does": no columns, which Slack's and Discord's
 # proportional fonts would not keep aligned anyway.
@@ -52,8 +53,7 @@ Admins:
 as Europe/Berlin; UTC if left out)
   {} — back to instant posts
   {}, {}, {}, {} — manage the feeds the bot reads (NAME is a feed's name \
-as {} shows it; {} resumes every paused one)
-LIMIT is how many briefs to show (default 5).""",
+as {} shows it; {} resumes every paused one)""",
            ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS, ex.SEARCH_USAGE,
            ex.TOPICS, ex.WHY_USAGE, ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,
            ex.UNSUBSCRIBE_ALL, ex.DIGEST_USAGE, ex.DIGEST_OFF, ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
@@ -176,7 +176,11 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
 
     def help(self, caller: Caller) -> Reply:
         who = WHO_IS_ADMIN.get(caller.platform)
-        return Reply.message(HELP + ((f"\nAdmins here: {who}.",) if who else ()))
+        # The most differs by platform (a Discord message holds 10 briefs): said, or
+        # `/latest 20` was the way to learn it.
+        limits = (f"\nLIMIT is how many briefs to show (default {DEFAULT_LIMIT}, at most "
+                  f"{most_shown(caller)}).")
+        return Reply.message(HELP + (limits,) + ((f"\nAdmins here: {who}.",) if who else ()))
 
     def _condensed(self, briefs: list[Brief]) -> list[Brief]:
         """Briefs with bullets: a backlog strategy story is condensed when first looked
@@ -246,6 +250,13 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
 
 def limit_cap(caller: Caller) -> int:
     return CONSOLE_MAX_LIMIT if caller.platform == "console" else MAX_LIMIT
+
+
+def most_shown(caller: Caller) -> int:
+    """The largest LIMIT that shows in full where `caller` asks (help says it): Discord's
+    options stop at 10; a larger one typed into a name (`/topic slug:pricing 12`) shows
+    10 and says how many it left out."""
+    return DISCORD_MAX_LIMIT if caller.platform == "discord" else limit_cap(caller)
 
 
 def parse_limit(limit, example: ex.Example | None = None, most: int = MAX_LIMIT) -> int | Reply:

@@ -2,6 +2,8 @@
 topics, help and completion, and every error a user can make in them."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.classify_kit import gazetteer_classifier
@@ -155,6 +157,14 @@ def test_help_lists_every_command(commands):
     for word in ("company", "latest", "topic", "search", "topics", "why", "subscribe",
                  "unsubscribe", "subscriptions", "digest", "feeds"):
         assert any(line.startswith(f"  `{word}") for line in lines), word
+
+
+@pytest.mark.parametrize("platform, most", [("slack", 25), ("discord", 10), ("console", 500)])
+def test_help_says_the_largest_limit_where_it_is_read(commands, platform, most):
+    """Help said only "default 5": a Discord user learned the most (10, a message's
+    embeds) by typing 20, a Slack user never learned 25 would do."""
+    text = commands.help(replace(MEMBER, platform=platform)).text
+    assert f"LIMIT is how many briefs to show (default 5, at most {most})." in text
 
 
 def test_help_tells_admins_that_every_paused_feed_resumes_at_once(commands):
