@@ -11,7 +11,6 @@ command line (`/ainews company alibaba 3`, the console) in commands_text.py.
 """
 from __future__ import annotations
 
-import difflib
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -243,7 +242,7 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
             return say("'{}' is a company, not a topic: {}", quote(slug),
                        ex.company_named(company))
         slugs = self.classifier.topic_slugs()
-        close = difflib.get_close_matches(slug.strip().casefold(), slugs, n=2, cutoff=0.6)
+        close = self.classifier.suggest_topics(slug, 2)
         hint = f"did you mean {_either(close)}? " if close else ""
         return f"no topic '{quote(slug)}' — {hint}topics are: {', '.join(slugs)}"
 

@@ -24,10 +24,14 @@ def test_company_by_name_or_alias(commands, name):
     assert reply.ephemeral and reply.shareable
 
 
-def test_unknown_company_suggests(commands):
-    reply = commands.company(MEMBER, "alibabba")
-    assert reply.kind == "error"
-    assert reply.text == "no company 'alibabba' — did you mean Alibaba?"
+@pytest.mark.parametrize("typed, said", [
+    ("alibba", "no company 'alibba' — did you mean Alibaba?"),
+    # Was "did you mean OpenClaw?" (its old name Moltbot has letters of "robots").
+    ("robots", "no company 'robots' — `topics` shows the companies in the news this week"),
+])
+def test_unknown_company_suggests_only_a_close_name(commands, typed, said):
+    reply = commands.company(MEMBER, typed)
+    assert reply.kind == "error" and reply.text == said
 
 
 def test_echoed_input_is_one_bounded_line(commands):
@@ -71,13 +75,15 @@ def test_latest_of_a_topic_without_stories_names_the_topic(commands):
     assert reply.text == "No strategy stories on Funding & investment in the archive yet."
 
 
-@pytest.mark.parametrize("call", [lambda c: c.latest(MEMBER, 5, "chipz"),
-                                  lambda c: c.topic(MEMBER, "chipz")])
-def test_unknown_topic_lists_topics(commands, call):
-    reply = call(commands)
+@pytest.mark.parametrize("call", [lambda c, t: c.latest(MEMBER, 5, t),
+                                  lambda c, t: c.topic(MEMBER, t)])
+@pytest.mark.parametrize("typed, hint", [("chipz", "did you mean chips? "),
+                                         ("privacy", ""), ("robots", "")])
+def test_unknown_topic_lists_topics(commands, call, typed, hint):
+    """Only a close topic is offered: "chipz" was "chips or china", "privacy" policy."""
+    reply = call(commands, typed)
     assert reply.kind == "error"
-    assert "no topic 'chipz'" in reply.text and "did you mean chips" in reply.text
-    assert "open-source" in reply.text
+    assert reply.text.startswith(f"no topic '{typed}' — {hint}topics are: open-source, ")
 
 
 def test_topic(commands):
