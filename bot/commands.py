@@ -82,8 +82,8 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         if canonical is None:
             return Reply.error(self._unknown_company(name))
         briefs = self._condensed(self.store.stories_for_company(canonical, lim))
-        return _briefs(f"Latest on {canonical}", briefs,
-                       f"No stories about {canonical} in the archive yet.")
+        return _briefs(f"Latest on {canonical}", briefs, say(
+            "No stories about {} in the archive yet.", canonical) + _next_step(canonical))
 
     def latest(self, caller: Caller, limit=None, topic: str | None = None, *,
                strategy_only: bool = True) -> Reply:
@@ -101,9 +101,9 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         briefs = self._condensed(self.store.latest(lim, topic=slug, strategy_only=strategy_only))
         if slug:    # the archive may be full of other topics: not "no stories yet"
             label = self.classifier.topic_label(slug)
-            return _briefs(f"Latest: {label}", briefs,
-                           f"No {'strategy ' if strategy_only else ''}stories on {label} "
-                           "in the archive yet.")
+            return _briefs(f"Latest: {label}", briefs, say(
+                "No {}stories on {} in the archive yet.", "strategy " if strategy_only else "",
+                label) + _next_step(slug))
         if not briefs and strategy_only and self.store.latest(1, strategy_only=False):
             # "No stories yet" read as a broken bot while /company listed stories.
             return _briefs("Latest AI strategy news", briefs, say(
@@ -127,8 +127,8 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
             return Reply.error(self._unknown_topic(slug))
         label = self.classifier.topic_label(resolved)
         briefs = self._condensed(self.store.stories_for_topic(resolved, lim))
-        return _briefs(f"Latest: {label}", briefs,
-                       f"No stories about {label} in the archive yet.")
+        return _briefs(f"Latest: {label}", briefs, say(
+            "No stories about {} in the archive yet.", label) + _next_step(resolved))
 
     def search(self, caller: Caller, query: str, limit=None) -> Reply:
         query = user_text(query)
@@ -142,8 +142,8 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
             return lim
         found = self.store.find(query, lim + 1)     # one more: are there more than shown?
         briefs = self._condensed(found.briefs[:lim])
-        reply = _briefs(f"Search: {quote(query)}", briefs,
-                        f"Nothing matches '{quote(query)}'. Try fewer or other words.")
+        reply = _briefs(f"Search: {quote(query)}", briefs, say(
+            "Nothing matches '{}'. Try fewer or other words.", quote(query)) + _next_step())
         more = len(found.briefs) > lim    # 5 of thousands read as all there is
         if found.any_word:    # results lacking some words read as a broken search
             some = f"{lim} of the stories" if more else "stories"
@@ -312,6 +312,14 @@ def _nothing_to_find(query: str, wanted: Query) -> Text:
                    "WORD (as NOT WORD does), e.g. {}", ex.SEARCH_EXCLUDE_EG)
     return say("'{}' has no word to search for (letters or digits), e.g. {}", quote(query),
                ex.SEARCH_EG)
+
+
+def _next_step(target: str | None = None) -> Text:
+    """What to do after an empty lookup, in the same words for each: the newest stories,
+    and to be told of the next one about `target`. "No stories yet" read as a dead end."""
+    follow = say("; {} (admins) has the next one posted here", ex.follow(target)) \
+        if target else ()
+    return say(" {} shows the newest stories", ex.LATEST) + follow + (".",)
 
 
 def _these(n: int) -> str:

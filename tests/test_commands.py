@@ -39,10 +39,24 @@ def test_echoed_input_is_one_bounded_line(commands):
     assert reply.kind == "error" and len(reply.text) < 200 and "\n" not in reply.text
 
 
-def test_company_without_stories_says_so(commands):
-    reply = commands.company(MEMBER, "Anthropic")
-    assert reply.kind == "briefs" and reply.briefs == ()
-    assert "No stories about Anthropic" in reply.text
+NEXT = "`latest` shows the newest stories"
+
+
+@pytest.mark.parametrize("call, said", [
+    (lambda c: c.company(MEMBER, "Anthropic"), "No stories about Anthropic in the archive "
+     f"yet. {NEXT}; `subscribe Anthropic` (admins) has the next one posted here."),
+    (lambda c: c.topic(MEMBER, "funding"), "No stories about Funding & investment in the "
+     f"archive yet. {NEXT}; `subscribe funding` (admins) has the next one posted here."),
+    (lambda c: c.latest(MEMBER, 5, "funding"), "No strategy stories on Funding & investment "
+     f"in the archive yet. {NEXT}; `subscribe funding` (admins) has the next one posted here."),
+    (lambda c: c.search(MEMBER, "zeppelin"), f"Nothing matches 'zeppelin'. Try fewer or "
+     f"other words. {NEXT}."),
+], ids=["company", "topic", "latest topic", "search"])
+def test_an_empty_lookup_says_what_to_do_next(commands, call, said):
+    """"No stories about Anthropic in the archive yet." read as a dead end: each empty
+    answer names the same next steps, the newest stories and being told of the next one."""
+    reply = call(commands)
+    assert reply.kind == "briefs" and reply.briefs == () and reply.text == said
 
 
 @pytest.mark.parametrize("call", [
@@ -72,7 +86,7 @@ def test_latest_of_a_topic_without_stories_names_the_topic(commands):
     """The archive has stories, none on funding: not "no stories yet, feeds are polled"."""
     reply = commands.latest(MEMBER, 5, "funding")
     assert reply.kind == "briefs" and reply.briefs == ()
-    assert reply.text == "No strategy stories on Funding & investment in the archive yet."
+    assert reply.text.startswith("No strategy stories on Funding & investment in the archive yet.")
 
 
 @pytest.mark.parametrize("call", [lambda c, t: c.latest(MEMBER, 5, t),

@@ -61,6 +61,7 @@ PATHS = {
     "feeds usage": lambda c: c.feeds(ADMIN, "frobnicate"),
     "remove an unknown feed": lambda c: c.feeds(ADMIN, "remove", "https://none.example/rss"),
     "no feeds": lambda c: c.feeds(ADMIN, "list"),
+    "no stories about a company": lambda c: c.company(ADMIN, "Anthropic"),
 }
 
 
@@ -93,7 +94,7 @@ def test_the_replies_use_every_registered_example_and_no_other(replies):
     used = {e for r in replies.values() for e in ex.examples_in(r.parts)}
     assert used == set(ex.REGISTRY) | {ex.resume(t) for t in PAUSED_TARGETS} | {
         ex.topic_named("open-source"), ex.company_named("Moonshot AI"),
-        ex.unsubscribe_named("Moonshot AI")}
+        ex.unsubscribe_named("Moonshot AI"), ex.follow("Anthropic")}
 
 
 SURFACES = {
