@@ -42,7 +42,8 @@ def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None,
               if x.startswith("llm-event: ")]
     lines.append(f"companies: {', '.join(c.companies) or '-'} · topics: "
                  f"{', '.join(c.topics) or '-'}")
-    lines += [f"{name}: {'; '.join(items)}" for name, items in _grouped(c.reasons) if items]
+    lines += [f"{name}: {'; '.join(map(_arrowed, items))}"
+              for name, items in _grouped(c.reasons) if items]
     lines += [_cluster_line(r),
               _held_line(r, max_post_age) if r.status == "backlog"
               else _posts_line(r, channel if workspace else None)]
@@ -86,6 +87,12 @@ def _grouped(reasons: tuple[str, ...]) -> list[tuple[str, list[str]]]:
     rules = [x for x in reasons if not x.startswith(told)]
     return [("rules", rules)] + [(name, [x for x in reasons if x.startswith(prefix)])
                                  for name, prefix in _GROUPS]
+
+
+def _arrowed(reason: str) -> str:
+    """"cap:pricing 18.3 -> 4.5" with an arrow: Slack, which keeps ">" out of its text,
+    showed "-›"."""
+    return reason.replace(" -> ", " → ")
 
 
 def _cluster_line(r: StoryRecord) -> str:

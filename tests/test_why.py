@@ -86,6 +86,20 @@ def test_a_hostile_headline_pings_no_one_in_slack(commands):
     assert "<!channel>" not in shown and "Alibaba cuts Qwen API prices" in shown
 
 
+def test_a_capped_topic_shows_a_clean_arrow(commands, classifier):
+    """"cap:pricing 18.3 -> 4.5" came out of Slack as "18.3 -› 4.5"."""
+    from bot.slack.render import all_texts, reply_message
+    now = utcnow()
+    commands.store.add_new_stories([classified(
+        classifier, "capped", "Alibaba cuts Qwen API prices as price war with DeepSeek heats up",
+        "Alibaba Cloud cut Qwen prices. The pricing change follows DeepSeek's cheaper "
+        "model; the price war hits revenue.", now)], backlog=False, now=now)
+    console = commands.why(Caller("console", "console", "console", "cli"), "capped").text
+    assert " → " in console and " -> " not in console, console
+    slack = reply_message(commands.why(SLACK_T1, "capped"))
+    assert "-›" not in "\n".join(t for _, t in all_texts(slack["blocks"]))
+
+
 def test_a_hostile_headline_pings_no_one_in_discord(commands):
     from bot.discord.render import reply_payload
     payload = reply_payload(commands.why(replace(SLACK_T1, platform="discord"), LINK))
