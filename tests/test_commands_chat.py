@@ -90,7 +90,7 @@ async def test_a_link_wrapped_to_hide_its_preview_is_the_link(chat_core):
     story has that link. (Slack sends links wrapped anyway: test_slack_commands.)"""
     async with discord_chat(chat_core) as chat:
         answer = await chat.ask(None, ("why", {"link": f"<{QWEN.url}>"}))
-    assert "verdict: strategy" in answer and "no stored story" not in answer, answer
+    assert "Counted as AI strategy news." in answer and "No stored story" not in answer, answer
 
 
 async def test_a_search_that_finds_more_than_it_shows_says_so(chat, chat_core):
@@ -166,7 +166,7 @@ async def test_why_takes_the_posts_own_message_link(chat, chat_core):
     link = chat.message_link(store.outbox_post(1).message_id)
     answer = await chat.ask(("/ainews", f"why {link}"), ("why", {"link": link}))
     assert answer.startswith("Alibaba open-sources Qwen 3\nReuters · ") and \
-        "verdict: strategy" in answer, answer
+        "Counted as AI strategy news." in answer, answer
     # A message of someone else's, or one long forgotten (another id, even when the
     # fake's own ends in 999: the test failed then).
     gone = link[:-3] + ("998" if link.endswith("999") else "999")
