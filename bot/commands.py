@@ -11,7 +11,6 @@ command line (`/ainews company alibaba 3`, the console) in commands_text.py.
 """
 from __future__ import annotations
 
-import difflib
 import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -32,6 +31,7 @@ log = logging.getLogger("ainews.commands")
 
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 25            # a chat answer: one message's worth
+DISCORD_MAX_LIMIT = 10    # a Discord message holds 10 embeds: its LIMIT options stop there
 CONSOLE_MAX_LIMIT = 500   # the command line: a script reading --json rows
 # Rows are "example — what it does": no columns, which Slack's and Discord's
 # proportional fonts would not keep aligned anyway.
@@ -52,8 +52,7 @@ Admins:
 as Europe/Berlin; UTC if left out)
   {} — back to instant posts
   {}, {}, {}, {} — manage the feeds the bot reads (NAME is a feed's name \
-as {} shows it; {} resumes every paused one)
-LIMIT is how many briefs to show (default 5).""",
+as {} shows it; {} resumes every paused one)""",
            ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS, ex.SEARCH_USAGE,
            ex.TOPICS, ex.WHY_USAGE, ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,
            ex.UNSUBSCRIBE_ALL, ex.DIGEST_USAGE, ex.DIGEST_OFF, ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
@@ -83,8 +82,8 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         if canonical is None:
             return Reply.error(self._unknown_company(name))
         briefs = self._condensed(self.store.stories_for_company(canonical, lim))
-        return _briefs(f"Latest on {canonical}", briefs,
-                       f"No stories about {canonical} in the archive yet.")
+        return _briefs(f"Latest on {canonical}", briefs, say(
+            "No stories about {} in the archive yet.", canonical) + _next_step(canonical))
 
     def latest(self, caller: Caller, limit=None, topic: str | None = None, *,
                strategy_only: bool = True) -> Reply:
@@ -102,9 +101,9 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         briefs = self._condensed(self.store.latest(lim, topic=slug, strategy_only=strategy_only))
         if slug:    # the archive may be full of other topics: not "no stories yet"
             label = self.classifier.topic_label(slug)
-            return _briefs(f"Latest: {label}", briefs,
-                           f"No {'strategy ' if strategy_only else ''}stories on {label} "
-                           "in the archive yet.")
+            return _briefs(f"Latest: {label}", briefs, say(
+                "No {}stories on {} in the archive yet.", "strategy " if strategy_only else "",
+                label) + _next_step(slug))
         if not briefs and strategy_only and self.store.latest(1, strategy_only=False):
             # "No stories yet" read as a broken bot while /company listed stories.
             return _briefs("Latest AI strategy news", briefs, say(
@@ -128,8 +127,8 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
             return Reply.error(self._unknown_topic(slug))
         label = self.classifier.topic_label(resolved)
         briefs = self._condensed(self.store.stories_for_topic(resolved, lim))
-        return _briefs(f"Latest: {label}", briefs,
-                       f"No stories about {label} in the archive yet.")
+        return _briefs(f"Latest: {label}", briefs, say(
+            "No stories about {} in the archive yet.", label) + _next_step(resolved))
 
     def search(self, caller: Caller, query: str, limit=None) -> Reply:
         query = user_text(query)
@@ -143,8 +142,8 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
             return lim
         found = self.store.find(query, lim + 1)     # one more: are there more than shown?
         briefs = self._condensed(found.briefs[:lim])
-        reply = _briefs(f"Search: {quote(query)}", briefs,
-                        f"Nothing matches '{quote(query)}'. Try fewer or other words.")
+        reply = _briefs(f"Search: {quote(query)}", briefs, say(
+            "Nothing matches '{}'. Try fewer or other words.", quote(query)) + _next_step())
         more = len(found.briefs) > lim    # 5 of thousands read as all there is
         if found.any_word:    # results lacking some words read as a broken search
             some = f"{lim} of the stories" if more else "stories"
@@ -176,7 +175,11 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
 
     def help(self, caller: Caller) -> Reply:
         who = WHO_IS_ADMIN.get(caller.platform)
-        return Reply.message(HELP + ((f"\nAdmins here: {who}.",) if who else ()))
+        # The most differs by platform (a Discord message holds 10 briefs): said, or
+        # `/latest 20` was the way to learn it.
+        limits = (f"\nLIMIT is how many briefs to show (default {DEFAULT_LIMIT}, at most "
+                  f"{most_shown(caller)}).")
+        return Reply.message(HELP + (limits,) + ((f"\nAdmins here: {who}.",) if who else ()))
 
     def _condensed(self, briefs: list[Brief]) -> list[Brief]:
         """Briefs with bullets: a backlog strategy story is condensed when first looked
@@ -239,13 +242,20 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
             return say("'{}' is a company, not a topic: {}", quote(slug),
                        ex.company_named(company))
         slugs = self.classifier.topic_slugs()
-        close = difflib.get_close_matches(slug.strip().casefold(), slugs, n=2, cutoff=0.6)
+        close = self.classifier.suggest_topics(slug, 2)
         hint = f"did you mean {_either(close)}? " if close else ""
         return f"no topic '{quote(slug)}' — {hint}topics are: {', '.join(slugs)}"
 
 
 def limit_cap(caller: Caller) -> int:
     return CONSOLE_MAX_LIMIT if caller.platform == "console" else MAX_LIMIT
+
+
+def most_shown(caller: Caller) -> int:
+    """The largest LIMIT that shows in full where `caller` asks (help says it): Discord's
+    options stop at 10; a larger one typed into a name (`/topic slug:pricing 12`) shows
+    10 and says how many it left out."""
+    return DISCORD_MAX_LIMIT if caller.platform == "discord" else limit_cap(caller)
 
 
 def parse_limit(limit, example: ex.Example | None = None, most: int = MAX_LIMIT) -> int | Reply:
@@ -302,6 +312,14 @@ def _nothing_to_find(query: str, wanted: Query) -> Text:
                    "WORD (as NOT WORD does), e.g. {}", ex.SEARCH_EXCLUDE_EG)
     return say("'{}' has no word to search for (letters or digits), e.g. {}", quote(query),
                ex.SEARCH_EG)
+
+
+def _next_step(target: str | None = None) -> Text:
+    """What to do after an empty lookup, in the same words for each: the newest stories,
+    and to be told of the next one about `target`. "No stories yet" read as a dead end."""
+    follow = say("; {} (admins) has the next one posted here", ex.follow(target)) \
+        if target else ()
+    return say(" {} shows the newest stories", ex.LATEST) + follow + (".",)
 
 
 def _these(n: int) -> str:

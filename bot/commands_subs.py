@@ -228,8 +228,7 @@ class SubscriptionCommands:
 
     def _unknown_target(self, raw: str) -> Text:
         hints = list(self.classifier.suggest_companies(raw, 3))
-        hints += difflib.get_close_matches(raw.casefold(), self.classifier.topic_slugs(),
-                                           n=2, cutoff=0.6)
+        hints += self.classifier.suggest_topics(raw, 2)
         # Closest first, topics and companies alike ("pricng": pricing, not Microsoft).
         key = raw.casefold()
         hints.sort(key=lambda h: -difflib.SequenceMatcher(None, key, h.casefold()).ratio())

@@ -13,6 +13,7 @@ class WhyCommands:
     def why(self, caller: Caller, link: str) -> Reply:
         """Why the story behind `link` (as its post shows it) or an id was posted or not."""
         from bot.why import as_text   # the record's wording: only when asked
+        from bot.why_chat import as_chat_text
         ref = link_text(link)
         if not ref:
             return Reply.error(say("give a story's link as its post shows it, e.g. {}",
@@ -25,9 +26,11 @@ class WhyCommands:
         if record is None:
             return Reply.error(say("no stored story has the link or id '{}' — {} finds one "
                                    "by its words", quote(ref), ex.SEARCH_EG))
-        here = None if caller.platform == "console" else (caller.platform, caller.workspace)
-        return Reply.message(as_text(record, here, getattr(self.settings, "max_post_age", None),
-                                     caller.channel))
+        max_age = getattr(self.settings, "max_post_age", None)
+        if caller.platform == "console":    # the operator: the classifier's own terms
+            return Reply.message(as_text(record, None, max_age))
+        here = (caller.platform, caller.workspace, caller.channel)
+        return Reply.message(as_chat_text(record, self.store, here, max_age))
 
     def _story_of_message(self, platform: str, message_id: str) -> str | Reply:
         ids = self.store.stories_of_message(platform, message_id)

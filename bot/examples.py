@@ -116,6 +116,7 @@ COMPANY_USAGE = example("company", name=meta("NAME", "OpenAI"), limit=LIMIT)
 COMPANY_EG = example("company", name="Alibaba")
 LATEST_USAGE = example("latest", limit=LIMIT, topic=meta("TOPIC", "chips", optional=True))
 LATEST_LIMIT_EG = example("latest", limit="5")
+LATEST = example("latest")
 # A limit example for each command that takes one (optional: Discord's /topic has none).
 COMPANY_LIMIT_EG = example("company", name="Alibaba", limit=Arg("", "3", optional=True))
 TOPIC_LIMIT_EG = example("topic", slug="pricing", limit=Arg("", "3", optional=True))
@@ -159,6 +160,11 @@ def feed_resume(url: str) -> Example:
 
 def resume(target: str) -> Example:
     """`subscribe TARGET` for a paused subscription: the target as stored."""
+    return example("subscribe", target=target)
+
+
+def follow(target: str) -> Example:
+    """`subscribe TARGET` for a company or topic a lookup found no stories about."""
     return example("subscribe", target=target)
 
 

@@ -54,6 +54,15 @@ class Reply:
         """The text as one platform shows it: examples by `example`, the rest by `text`."""
         return spell(self.parts, example, text)
 
+    def said(self, example: Callable[[Example], str],
+             text: Callable[[str], str] = str) -> str:
+        """The text as a chat message shows it (Slack, Discord): `spelled`, an error in
+        sentence case. The core writes errors in lower case to follow "ainews: " on the
+        command line; in chat they started lower case beside the adapters' capitalised
+        ones. Other kinds are left as written: the why answer opens with a headline."""
+        parts = _sentence_case(self.parts) if self.kind == "error" else self.parts
+        return spell(parts, example, text)
+
     @classmethod
     def error(cls, text: "str | Text") -> "Reply":
         return cls(kind="error", ephemeral=True, **_text(text))
@@ -61,6 +70,14 @@ class Reply:
     @classmethod
     def message(cls, text: "str | Text", *, ephemeral: bool = True) -> "Reply":
         return cls(kind="text", ephemeral=ephemeral, **_text(text))
+
+
+def _sentence_case(parts: Text) -> Text:
+    """A capital first letter; one that opens an example or a quote stays as typed."""
+    first = parts[0] if parts else None
+    if not (isinstance(first, str) and first[:1].islower()):
+        return parts
+    return (first[0].upper() + first[1:],) + parts[1:]
 
 
 def _text(text: "str | Text") -> dict:

@@ -42,7 +42,8 @@ def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None,
               if x.startswith("llm-event: ")]
     lines.append(f"companies: {', '.join(c.companies) or '-'} · topics: "
                  f"{', '.join(c.topics) or '-'}")
-    lines += [f"{name}: {'; '.join(items)}" for name, items in _grouped(c.reasons) if items]
+    lines += [f"{name}: {'; '.join(map(_arrowed, items))}"
+              for name, items in _grouped(c.reasons) if items]
     lines += [_cluster_line(r),
               _held_line(r, max_post_age) if r.status == "backlog"
               else _posts_line(r, channel if workspace else None)]
@@ -88,6 +89,12 @@ def _grouped(reasons: tuple[str, ...]) -> list[tuple[str, list[str]]]:
                                  for name, prefix in _GROUPS]
 
 
+def _arrowed(reason: str) -> str:
+    """"cap:pricing 18.3 -> 4.5" with an arrow: Slack, which keeps ">" out of its text,
+    showed "-›"."""
+    return reason.replace(" -> ", " → ")
+
+
 def _cluster_line(r: StoryRecord) -> str:
     if r.lead:
         return (f"cluster: another report leads ({r.lead[1]}, {r.lead[0]}); only the lead "
@@ -100,13 +107,21 @@ def _cluster_line(r: StoryRecord) -> str:
 def _held_line(r: StoryRecord, max_post_age: timedelta | None) -> str:
     """Why a stored story was never posted: a story published long before the bot first
     saw it was told "stored by a feed's first poll", the wrong reason to act on."""
+    late = too_late(r, max_post_age)
+    if late is None:
+        return _BACKLOG
+    hours = max_post_age.total_seconds() / 3600
+    return (f"too old: published {late} before it was first seen, over "
+            f"AINEWS_MAX_POST_AGE_HOURS ({hours:g}); stored, never posted")
+
+
+def too_late(r: StoryRecord, max_post_age: timedelta | None) -> str | None:
+    """How long before the bot first saw it the story was published ("3 days"), when
+    that is over `max_post_age`; else None."""
     late = r.first_seen - r.story.published if r.first_seen else None
     if not (max_post_age and late and late > max_post_age):
-        return _BACKLOG
-    age = f"{late.days} days" if late.days >= 2 else f"{late.total_seconds() / 3600:.0f} h"
-    hours = max_post_age.total_seconds() / 3600
-    return (f"too old: published {age} before it was first seen, over "
-            f"AINEWS_MAX_POST_AGE_HOURS ({hours:g}); stored, never posted")
+        return None
+    return f"{late.days} days" if late.days >= 2 else f"{late.total_seconds() / 3600:.0f} h"
 
 
 def _posts_line(r: StoryRecord, here: str | None = None) -> str:

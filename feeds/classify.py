@@ -12,7 +12,6 @@ matches are counted by feeds/scan.py, once per distinct phrase and place.
 """
 from __future__ import annotations
 
-import difflib
 import logging
 import math
 import re
@@ -27,6 +26,7 @@ from feeds.phrases import NOT_A_NAME, PhraseMatcher
 from feeds.lexical import words
 from feeds.models import Classification
 from feeds.scan import PLACES, Scan, Scanner, strongest
+from feeds.suggest import closest
 
 __all__ = ["Classifier", "Gazetteer", "GazetteerError", "load_gazetteer"]
 log = logging.getLogger("ainews.classify")
@@ -360,14 +360,15 @@ class Classifier:
         return None
 
     def suggest_companies(self, name: str, n: int = 3) -> list[str]:
-        """Closest canonical names for a misspelt name ("alibabba" -> ["Alibaba", ...])."""
-        matches = difflib.get_close_matches((name or "").casefold(), list(self._lookup),
-                                            n=n * 4, cutoff=0.6)
-        out: list[str] = []
-        for m in matches:
-            if self._lookup[m] not in out:
-                out.append(self._lookup[m])
-        return out[:n]
+        """Closest canonical names for a mistyped one ("alibba" -> ["Alibaba"]), or none."""
+        return closest(name, self._lookup, n)
+
+    def suggest_topics(self, name: str, n: int = 2) -> list[str]:
+        """Closest topic slugs for a mistyped topic, by its slug, label or synonyms
+        ("acquisition" -> ["acquisitions"]), or none."""
+        spellings = {simplified(spelled).casefold(): t.slug for t in self.gz.topics.values()
+                     for spelled in (t.slug, t.label, *t.synonyms)}
+        return closest(name, spellings, n)
 
     def resolve_topic(self, slug: str) -> str | None:
         """Slug for a slug, label or synonym ("open source", "m&a", "export controls", 芯片),

@@ -2,6 +2,8 @@
 topics, help and completion, and every error a user can make in them."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tests.classify_kit import gazetteer_classifier
@@ -22,10 +24,14 @@ def test_company_by_name_or_alias(commands, name):
     assert reply.ephemeral and reply.shareable
 
 
-def test_unknown_company_suggests(commands):
-    reply = commands.company(MEMBER, "alibabba")
-    assert reply.kind == "error"
-    assert reply.text == "no company 'alibabba' — did you mean Alibaba?"
+@pytest.mark.parametrize("typed, said", [
+    ("alibba", "no company 'alibba' — did you mean Alibaba?"),
+    # Was "did you mean OpenClaw?" (its old name Moltbot has letters of "robots").
+    ("robots", "no company 'robots' — `topics` shows the companies in the news this week"),
+])
+def test_unknown_company_suggests_only_a_close_name(commands, typed, said):
+    reply = commands.company(MEMBER, typed)
+    assert reply.kind == "error" and reply.text == said
 
 
 def test_echoed_input_is_one_bounded_line(commands):
@@ -33,10 +39,24 @@ def test_echoed_input_is_one_bounded_line(commands):
     assert reply.kind == "error" and len(reply.text) < 200 and "\n" not in reply.text
 
 
-def test_company_without_stories_says_so(commands):
-    reply = commands.company(MEMBER, "Anthropic")
-    assert reply.kind == "briefs" and reply.briefs == ()
-    assert "No stories about Anthropic" in reply.text
+NEXT = "`latest` shows the newest stories"
+
+
+@pytest.mark.parametrize("call, said", [
+    (lambda c: c.company(MEMBER, "Anthropic"), "No stories about Anthropic in the archive "
+     f"yet. {NEXT}; `subscribe Anthropic` (admins) has the next one posted here."),
+    (lambda c: c.topic(MEMBER, "funding"), "No stories about Funding & investment in the "
+     f"archive yet. {NEXT}; `subscribe funding` (admins) has the next one posted here."),
+    (lambda c: c.latest(MEMBER, 5, "funding"), "No strategy stories on Funding & investment "
+     f"in the archive yet. {NEXT}; `subscribe funding` (admins) has the next one posted here."),
+    (lambda c: c.search(MEMBER, "zeppelin"), f"Nothing matches 'zeppelin'. Try fewer or "
+     f"other words. {NEXT}."),
+], ids=["company", "topic", "latest topic", "search"])
+def test_an_empty_lookup_says_what_to_do_next(commands, call, said):
+    """"No stories about Anthropic in the archive yet." read as a dead end: each empty
+    answer names the same next steps, the newest stories and being told of the next one."""
+    reply = call(commands)
+    assert reply.kind == "briefs" and reply.briefs == () and reply.text == said
 
 
 @pytest.mark.parametrize("call", [
@@ -66,16 +86,18 @@ def test_latest_of_a_topic_without_stories_names_the_topic(commands):
     """The archive has stories, none on funding: not "no stories yet, feeds are polled"."""
     reply = commands.latest(MEMBER, 5, "funding")
     assert reply.kind == "briefs" and reply.briefs == ()
-    assert reply.text == "No strategy stories on Funding & investment in the archive yet."
+    assert reply.text.startswith("No strategy stories on Funding & investment in the archive yet.")
 
 
-@pytest.mark.parametrize("call", [lambda c: c.latest(MEMBER, 5, "chipz"),
-                                  lambda c: c.topic(MEMBER, "chipz")])
-def test_unknown_topic_lists_topics(commands, call):
-    reply = call(commands)
+@pytest.mark.parametrize("call", [lambda c, t: c.latest(MEMBER, 5, t),
+                                  lambda c, t: c.topic(MEMBER, t)])
+@pytest.mark.parametrize("typed, hint", [("chipz", "did you mean chips? "),
+                                         ("privacy", ""), ("robots", "")])
+def test_unknown_topic_lists_topics(commands, call, typed, hint):
+    """Only a close topic is offered: "chipz" was "chips or china", "privacy" policy."""
+    reply = call(commands, typed)
     assert reply.kind == "error"
-    assert "no topic 'chipz'" in reply.text and "did you mean chips" in reply.text
-    assert "open-source" in reply.text
+    assert reply.text.startswith(f"no topic '{typed}' — {hint}topics are: open-source, ")
 
 
 def test_topic(commands):
@@ -155,6 +177,14 @@ def test_help_lists_every_command(commands):
     for word in ("company", "latest", "topic", "search", "topics", "why", "subscribe",
                  "unsubscribe", "subscriptions", "digest", "feeds"):
         assert any(line.startswith(f"  `{word}") for line in lines), word
+
+
+@pytest.mark.parametrize("platform, most", [("slack", 25), ("discord", 10), ("console", 500)])
+def test_help_says_the_largest_limit_where_it_is_read(commands, platform, most):
+    """Help said only "default 5": a Discord user learned the most (10, a message's
+    embeds) by typing 20, a Slack user never learned 25 would do."""
+    text = commands.help(replace(MEMBER, platform=platform)).text
+    assert f"LIMIT is how many briefs to show (default 5, at most {most})." in text
 
 
 def test_help_tells_admins_that_every_paused_feed_resumes_at_once(commands):

@@ -90,7 +90,7 @@ async def test_a_link_wrapped_to_hide_its_preview_is_the_link(chat_core):
     story has that link. (Slack sends links wrapped anyway: test_slack_commands.)"""
     async with discord_chat(chat_core) as chat:
         answer = await chat.ask(None, ("why", {"link": f"<{QWEN.url}>"}))
-    assert "verdict: strategy" in answer and "no stored story" not in answer, answer
+    assert "Counted as AI strategy news." in answer and "No stored story" not in answer, answer
 
 
 async def test_a_search_that_finds_more_than_it_shows_says_so(chat, chat_core):
@@ -166,12 +166,12 @@ async def test_why_takes_the_posts_own_message_link(chat, chat_core):
     link = chat.message_link(store.outbox_post(1).message_id)
     answer = await chat.ask(("/ainews", f"why {link}"), ("why", {"link": link}))
     assert answer.startswith("Alibaba open-sources Qwen 3\nReuters · ") and \
-        "verdict: strategy" in answer, answer
+        "Counted as AI strategy news." in answer, answer
     # A message of someone else's, or one long forgotten (another id, even when the
     # fake's own ends in 999: the test failed then).
     gone = link[:-3] + ("998" if link.endswith("999") else "999")
     answer = await chat.ask(("/ainews", f"why {gone}"), ("why", {"link": gone}))
-    assert "that message is no post of this bot's that it still keeps" in answer, answer
+    assert "That message is no post of this bot's that it still keeps" in answer, answer
 
 
 @pytest.mark.parametrize("slack, discord, admin, shown", [
@@ -205,9 +205,9 @@ async def test_the_picker_offers_what_a_name_names(chat_core, command, option, t
 
 @pytest.mark.parametrize("slack, discord, said", [
     (("/unsubscribe", "\u202eevil"), ("unsubscribe", {"target": "\u202eevil"}),
-     "this channel doesn't follow 'evil'; "),
+     "This channel doesn't follow 'evil'; "),
     (("/ainews", "why \u202elive.com\x1b[2J"), ("why", {"link": "\u202elive.com\x1b[2J"}),
-     "no stored story has the link or id 'live.com[2J' — "),
+     "No stored story has the link or id 'live.com[2J' — "),
 ], ids=["unsubscribe", "why"])
 async def test_an_error_quoting_a_bidi_override_reads_left_to_right(chat, slack, discord, said):
     """A U+202E pasted into a command came back inside the error, and reversed the rest
@@ -239,12 +239,26 @@ async def test_a_member_refused_is_told_who_may_in_the_same_words(chat, slack, d
     of its own ("You need the Manage Server permission in this server to use this
     command") where Slack said who may and what to do."""
     answer = await chat.ask(slack, discord)
-    who = {"slack": "only workspace admins and owners (and members listed in the bot's "
+    who = {"slack": "Only workspace admins and owners (and members listed in the bot's "
                     "SLACK_ADMIN_USER_IDS) ",
-           "discord": "only members with the Manage Server permission "
+           "discord": "Only members with the Manage Server permission "
                       if slack[0] == "/ainews" else
-                      "only members with the Manage Channels permission "}[chat.platform]
+                      "Only members with the Manage Channels permission "}[chat.platform]
     assert who + does in answer, answer
+
+
+@pytest.mark.parametrize("slack, discord, said", [
+    (("/company", "zzqx"), ("company", {"name": "zzqx"}), "No company 'zzqx' — "),
+    (("/latest", "0"), ("latest", {"topic": "zzqx"}), ("Limit 0 is out", "No topic 'zzqx'")),
+    (("/ainews", "why zzqx"), ("why", {"link": "zzqx"}), "No stored story has the link "),
+], ids=["company", "latest", "why"])
+async def test_the_cores_errors_start_with_a_capital_as_the_adapters_do(chat, slack, discord,
+                                                                       said):
+    """"no company 'zzqx' — ..." came under Slack's ":warning:" and Discord's "⚠️" in
+    lower case, beside the adapters' own "Sorry, /company failed ..."."""
+    answer = await chat.ask(slack, discord)
+    said = said if isinstance(said, str) else said[chat.platform == "discord"]
+    assert said in answer and answer.split(" ", 1)[1].startswith(said), answer
 
 
 async def test_a_command_that_breaks_says_so_alike_on_both_platforms(chat, chat_core,

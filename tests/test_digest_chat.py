@@ -15,7 +15,7 @@ async def test_a_time_zone_that_is_no_zone_file_is_refused_with_the_reason(
     answer = await chat.ask(("/digest", f"daily 08:30 {zone}"),
                             ("digest", {"mode": "daily", "at": "08:30", "timezone": zone}),
                             admin=True)
-    assert f"unknown time zone '{quoted}'" in answer and "failed" not in answer, answer
+    assert f"Unknown time zone '{quoted}'" in answer and "failed" not in answer, answer
     assert chat_core.store.digest_setting(chat.platform, chat.channel) is None
 
 

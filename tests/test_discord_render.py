@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -38,7 +39,8 @@ def test_brief_embed_is_exactly_what_discord_receives():
         "description": "• One.\n• Two.", "color": 0x2ECC71,
         "timestamp": "2026-03-01T12:00:00+00:00",
         "fields": [{"name": "Why it matters", "value": "Pressure on paid models.",
-                    "inline": False}],
+                    "inline": False},
+                   {"name": "Topics", "value": "open-source", "inline": False}],
         "footer": {"text": "Reuters · Alibaba, Baidu · also reported by FT, Caixin"}}
 
 
@@ -50,7 +52,8 @@ def test_brief_embed_layout():
     assert d["description"].splitlines() == ["• Weights are public.", "• Apache-2.0 licence.",
                                              "• Cheaper API too."]
     assert d["fields"] == [{"name": "Why it matters", "value": "Pressure on paid models.",
-                            "inline": False}]
+                            "inline": False},
+                           {"name": "Topics", "value": "open-source", "inline": False}]
     assert d["footer"]["text"] == "Reuters · Alibaba"
     assert d["timestamp"].startswith("2026-03-01T12:00:00")
     assert d["color"] == render.TOPIC_COLOURS["open-source"]
@@ -354,18 +357,18 @@ def test_importing_the_package_does_not_load_discord_py():
     assert out.stdout.strip() == "False", out.stderr
 
 
-def test_generated_context_line_is_not_labelled_why_it_matters():
-    from dataclasses import replace as _replace
-    from datetime import datetime as _dt, timezone as _tz
-    from bot.discord.render import brief_embed
-    from feeds.models import Brief as _Brief
-    b = _Brief(id="g", headline="Baidu prices Ernie", bullets=("Cuts prices.",),
-               why_it_matters="Context: Baidu · pricing", url="https://x.example/1",
-               source="Wire", published=_dt(2026, 1, 1, tzinfo=_tz.utc), why_is_generated=True)
-    field = brief_embed(b).to_dict()["fields"][0]
-    assert field == {"name": "Context", "value": "Baidu · pricing", "inline": False}
-    stated = brief_embed(_replace(b, why_it_matters="Prices fall.", why_is_generated=False))
-    assert stated.to_dict()["fields"][0]["name"] == "Why it matters"
+def test_a_briefs_topics_are_labelled_topics_as_in_slack():
+    """Discord showed a "Context" field (Baidu · pricing) where Slack showed "Topics:
+    pricing" for the same brief; the generated line only repeats the footer's companies
+    and the topics, and is left out as Slack leaves it out. A stated why is labelled."""
+    b = make_brief(id="g", headline="Baidu prices Ernie", bullets=("Cuts prices.",),
+                   why_it_matters="Context: Baidu · pricing", why_is_generated=True,
+                   companies=("Baidu",), topics=("pricing",))
+    d = render.brief_embed(b).to_dict()
+    assert d["fields"] == [{"name": "Topics", "value": "pricing", "inline": False}]
+    assert d["footer"]["text"] == "Reuters · Baidu"
+    stated = render.brief_embed(replace(b, why_it_matters="Prices fall.", why_is_generated=False))
+    assert [f["name"] for f in stated.to_dict()["fields"]] == ["Why it matters", "Topics"]
 
 
 # Headlines as outlets write them (MAX_HEADLINE is 120): ten in one lookup answer.

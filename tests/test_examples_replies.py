@@ -61,6 +61,7 @@ PATHS = {
     "feeds usage": lambda c: c.feeds(ADMIN, "frobnicate"),
     "remove an unknown feed": lambda c: c.feeds(ADMIN, "remove", "https://none.example/rss"),
     "no feeds": lambda c: c.feeds(ADMIN, "list"),
+    "no stories about a company": lambda c: c.company(ADMIN, "Anthropic"),
 }
 
 
@@ -93,7 +94,7 @@ def test_the_replies_use_every_registered_example_and_no_other(replies):
     used = {e for r in replies.values() for e in ex.examples_in(r.parts)}
     assert used == set(ex.REGISTRY) | {ex.resume(t) for t in PAUSED_TARGETS} | {
         ex.topic_named("open-source"), ex.company_named("Moonshot AI"),
-        ex.unsubscribe_named("Moonshot AI")}
+        ex.unsubscribe_named("Moonshot AI"), ex.follow("Anthropic")}
 
 
 SURFACES = {
@@ -154,7 +155,7 @@ async def test_discord_help_and_a_missing_digest_time_come_spelled_for_discord(c
     shown = help_["data"]["content"] or help_["data"]["embeds"][0]["description"]
     assert "`/subscribe target:TARGET`" in shown and "`/feeds list`" in shown
     assert digest["data"]["flags"] & 64                     # only the admin sees it
-    assert digest["data"]["content"] == ("⚠️ give the time of day for the digest, e.g. "
+    assert digest["data"]["content"] == ("⚠️ Give the time of day for the digest, e.g. "
                                          "`/digest mode:daily at:08:30 timezone:Europe/Berlin`")
 
 
@@ -229,6 +230,6 @@ def test_say_reads_fields_only_in_its_own_template():
 
 @pytest.mark.parametrize("surface", SURFACES)
 def test_a_replaced_text_is_what_every_surface_shows(surface):
-    reply = replace(Reply.error(ex.say("see {}", ex.TOPICS)), text="nothing to type")
-    assert "nothing to type" in SURFACES[surface][0](reply)
+    reply = replace(Reply.error(ex.say("see {}", ex.TOPICS)), text="Nothing to type")
+    assert "Nothing to type" in SURFACES[surface][0](reply)
     assert "topics" not in SURFACES[surface][0](reply)

@@ -61,9 +61,9 @@ async def test_real_chat_core_answers_through_slack(fake):
         unknown = await bot.answer(await bot.slash("/company", "qwen 3"))
         assert unknown["response_type"] == "ephemeral" and "Alibaba" in texts(unknown)
         refused = await bot.answer(await bot.slash("/ainews", "feeds list", user="UPLAIN"))
-        assert "only workspace admins and owners" in texts(refused)
+        assert "Only workspace admins and owners" in texts(refused)
         listed = await bot.answer(await bot.slash("/ainews", "feeds list", user="UADMIN"))
-        assert "only workspace admins" not in texts(listed)
+        assert "Only workspace admins" not in texts(listed)
         digest = await bot.answer(await bot.slash("/digest", "daily 08:30", user="UADMIN"))
         assert digest["response_type"] == "in_channel" and "08:30" in texts(digest)
     finally:
@@ -85,7 +85,7 @@ async def test_a_member_is_told_who_can_change_the_channel_in_slacks_terms(fake)
         helped = texts(await bot.answer(await bot.slash("/ainews", "help", user="UPLAIN")))
     finally:
         await runner.stop()
-    assert "only workspace admins and owners" in refused
+    assert "Only workspace admins and owners" in refused
     assert "channel admins" not in refused and "Discord" not in refused
     assert "workspace admins and owners" in helped and "Channel admins" not in helped
 
@@ -124,13 +124,13 @@ async def test_wrong_arguments_get_an_error_only_the_caller_sees(fake, command, 
 
 LIMIT_ERRORS = [
     # (slash command, its text) -> (what is wrong, the command with a good limit)
-    ("/company", "alibaba -1", "limit -1 is out of range", "/company Alibaba 3"),
-    ("/ainews", "company alibaba -1", "limit -1 is out of range", "/company Alibaba 3"),
-    ("/company", "alibaba 1.5", "limit '1.5' is not a whole number", "/company Alibaba 3"),
-    ("/ainews", "company alibaba 1.5", "limit '1.5' is not a whole number", "/company Alibaba 3"),
-    ("/ainews", "topic pricing 99", "limit 99 is out of range", "/ainews topic pricing 3"),
-    ("/ainews", "topic pricing -2", "limit -2 is out of range", "/ainews topic pricing 3"),
-    ("/latest", "-1", "limit -1 is out of range", "/latest 5"),
+    ("/company", "alibaba -1", "Limit -1 is out of range", "/company Alibaba 3"),
+    ("/ainews", "company alibaba -1", "Limit -1 is out of range", "/company Alibaba 3"),
+    ("/company", "alibaba 1.5", "Limit '1.5' is not a whole number", "/company Alibaba 3"),
+    ("/ainews", "company alibaba 1.5", "Limit '1.5' is not a whole number", "/company Alibaba 3"),
+    ("/ainews", "topic pricing 99", "Limit 99 is out of range", "/ainews topic pricing 3"),
+    ("/ainews", "topic pricing -2", "Limit -2 is out of range", "/ainews topic pricing 3"),
+    ("/latest", "-1", "Limit -1 is out of range", "/latest 5"),
 ]
 
 
@@ -155,7 +155,7 @@ async def test_a_bad_limit_is_named_with_the_command_typed(fake, command, text, 
     alibaba -1` said the limit was wrong; and its example was `/latest 5`."""
     shown = await plain_answer(fake, command, text)
     assert shown.startswith(":warning: ") and wrong in shown and f"e.g. {eg}" in shown, shown
-    assert "no company" not in shown and "no topic" not in shown
+    assert "No company" not in shown and "No topic" not in shown
 
 
 EXTRA_COUNTS = [
@@ -176,9 +176,9 @@ async def test_a_second_count_gets_the_commands_usage(fake, command, text, usage
     Meta?", and `/latest 3 4` "limit '3 4' is not a number": one line of what the
     command takes says it."""
     shown = await plain_answer(fake, command, text)
-    assert shown.startswith(":warning: ") and f"use {usage}" in shown, shown
+    assert shown.startswith(":warning: ") and f"Use {usage}" in shown, shown
     assert "at most one LIMIT" in shown and "\n" not in shown.strip()
-    for confusing in ("no company", "no topic", "not a number", "on our side"):
+    for confusing in ("No company", "No topic", "not a number", "on our side"):
         assert confusing not in shown, shown
 
 

@@ -300,8 +300,8 @@ def test_long_help_text_is_split_into_sections_at_line_breaks():
 
 
 COPYABLE = ["1 feed:\n  [ok] My_Feed — https://example.com/ai_news/feed_1.xml",
-            "only admins (SLACK_ADMIN_USER_IDS) can do that; e.g. `feeds remove URL|NAME`",
-            "no company 'Meta_AI *x*' — did you mean Meta?"]
+            "Only admins (SLACK_ADMIN_USER_IDS) can do that; e.g. `feeds remove URL|NAME`",
+            "No company 'Meta_AI *x*' — did you mean Meta?"]
 
 
 @pytest.mark.parametrize("reply", [Reply.message(t) for t in COPYABLE]

@@ -11,7 +11,7 @@ from bot.commands import Commands
 from bot.config import Settings
 from bot.replies import Caller
 from feeds.classify import Classifier
-from feeds.models import utcnow
+from feeds.models import Subscription, shown_utc, utcnow
 from storage.store import Store
 from tests.fakes.slack import make_brief
 from tests.fakes.stories import classified
@@ -41,17 +41,48 @@ def commands(tmp_path, classifier):
     store.close()
 
 
-@pytest.mark.parametrize("caller, shown, hidden", [
-    (SLACK_T1, ["posts: this channel, due"], ["C9", "discord", "slack"]),
-    (Caller("discord", "g1", "123", "u1"), ["posts: this channel, due"], ["slack", "discord"]),
-    (Caller("console", "console", "console", "cli"), ["slack C1", "slack C9", "discord 123"], []),
-])
-def test_a_reader_sees_the_verdict_and_only_their_workspaces_posts(commands, caller, shown,
-                                                                   hidden):
+@pytest.mark.parametrize("caller", [SLACK_T1, Caller("discord", "g1", "123", "u1")])
+def test_a_reader_sees_the_verdict_and_only_their_workspaces_posts(commands, caller):
     text = commands.why(caller, LINK).text
+    assert text.splitlines()[2:] == [
+        "Counted as AI strategy news.", "Companies: Alibaba · Topics: enterprise, pricing, china",
+        'Words that weighed most: "prices" in the headline, "api" in the headline, '
+        '"alibaba cloud".', "This channel: waiting to be posted."], text     # not C9's
+
+
+def test_the_operator_sees_the_classifiers_terms_and_every_post(commands):
+    text = commands.why(Caller("console", "console", "console", "cli"), LINK).text
     assert "verdict: strategy (" in text and "rules: company:Alibaba" in text
-    posts = text.splitlines()[-1]
-    assert all(w in posts for w in shown) and not any(w in posts for w in hidden)
+    assert text.splitlines()[-1] == "posts: slack C1 due; slack C9 due; discord 123 due"
+
+
+@pytest.mark.parametrize("follows, line", [
+    (("company", "Alibaba"), "This channel: posted {}, because it follows Alibaba."),
+    (("all", "all"), "This channel: posted {}, because it follows all AI strategy news."),
+])
+def test_a_reader_is_told_in_plain_words_why_it_came_to_their_channel(commands, follows, line):
+    """"verdict: strategy (score 15.45, p 0.96, threshold 0.45)", "rules: term:price war
+    +6.75 [pricing] (title); cap:pricing 18.3 -> 4.5", "feature:company@title +1.65":
+    a channel member learned neither why the story counted nor which subscription
+    brought it. The chat answer says both in words."""
+    store, now = commands.store, utcnow()
+    store.add_subscription(Subscription("slack", "T1", "C1", *follows), now=now)
+    store.record_sent(1, "C1:1700000000.000100", now, shown=make_brief())
+    text = commands.why(SLACK_T1, LINK).text
+    assert text.splitlines()[-1] == line.format(shown_utc(now)), text
+    for technical in ("verdict:", "rules:", "term:", "feature:", "score", "cap:", "->"):
+        assert technical not in text, technical
+
+
+def test_a_held_post_says_it_waits_for_the_channels_roundup(commands):
+    store, now = commands.store, utcnow()
+    store.add_subscription(Subscription("slack", "T1", "C4", "topic", "pricing"), now=now)
+    store.set_digest("slack", "T1", "C4", "08:30", "UTC", now=now)
+    store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"), platform="slack",
+                       workspace="T1", channel="C4", held=True, now=now)
+    text = commands.why(replace(SLACK_T1, channel="C4"), LINK).text
+    assert ("This channel: held for the channel's daily roundup, because it follows pricing."
+            in text.splitlines()), text
 
 
 def test_a_reader_is_told_which_post_is_in_their_channel(commands):
@@ -60,10 +91,12 @@ def test_a_reader_is_told_which_post_is_in_their_channel(commands):
     commands.store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"),
                                 platform="slack", workspace="T1", channel="C2", held=False,
                                 now=utcnow())
-    posts = commands.why(SLACK_T1, LINK).text.splitlines()[-1]
-    assert posts == "posts: this channel, due; channel C2, due", posts
-    elsewhere = commands.why(replace(SLACK_T1, channel="C7"), LINK).text.splitlines()[-1]
-    assert elsewhere == "posts: channel C1, due; channel C2, due", elsewhere
+    posts = commands.why(SLACK_T1, LINK).text.splitlines()[-2:]
+    assert posts == ["This channel: waiting to be posted.",
+                     "Channel C2: waiting to be posted."], posts
+    elsewhere = commands.why(replace(SLACK_T1, channel="C7"), LINK).text.splitlines()[-2:]
+    assert elsewhere == ["Channel C1: waiting to be posted.",
+                         "Channel C2: waiting to be posted."], elsewhere
 
 
 @pytest.mark.parametrize("link, words", [
@@ -86,6 +119,20 @@ def test_a_hostile_headline_pings_no_one_in_slack(commands):
     assert "<!channel>" not in shown and "Alibaba cuts Qwen API prices" in shown
 
 
+def test_a_capped_topic_shows_a_clean_arrow(commands, classifier):
+    """"cap:pricing 18.3 -> 4.5" came out of Slack as "18.3 -› 4.5"."""
+    from bot.slack.render import all_texts, reply_message
+    now = utcnow()
+    commands.store.add_new_stories([classified(
+        classifier, "capped", "Alibaba cuts Qwen API prices as price war with DeepSeek heats up",
+        "Alibaba Cloud cut Qwen prices. The pricing change follows DeepSeek's cheaper "
+        "model; the price war hits revenue.", now)], backlog=False, now=now)
+    console = commands.why(Caller("console", "console", "console", "cli"), "capped").text
+    assert " → " in console and " -> " not in console, console
+    slack = reply_message(commands.why(SLACK_T1, "capped"))
+    assert "-›" not in "\n".join(t for _, t in all_texts(slack["blocks"]))
+
+
 def test_a_hostile_headline_pings_no_one_in_discord(commands):
     from bot.discord.render import reply_payload
     payload = reply_payload(commands.why(replace(SLACK_T1, platform="discord"), LINK))
@@ -96,9 +143,10 @@ def test_a_hostile_headline_pings_no_one_in_discord(commands):
 @pytest.mark.parametrize("published_ago, backlog, line", [
     # Held for its age (AINEWS_MAX_POST_AGE_HOURS, 48 h by default): the reason was
     # given as a feed's first poll, which sent the operator looking at the wrong thing.
-    (timedelta(days=3), False, "too old: published 3 days before it was first seen, over "
-                               "AINEWS_MAX_POST_AGE_HOURS (48); stored, never posted"),
-    (timedelta(hours=1), True, "backlog: stored by a feed's first poll, never posted"),
+    (timedelta(days=3), False, "Not posted: it was published 3 days before the bot first "
+                               "saw it, older than the news it posts."),
+    (timedelta(hours=1), True, "Not posted: the bot stored it when it first read its feed, "
+                               "and posts none of that first batch (no flood of old news)."),
 ])
 def test_a_story_never_posted_says_which_rule_held_it(commands, classifier, published_ago,
                                                       backlog, line):

@@ -30,6 +30,7 @@ FOOTER_MAX = 2048
 EMBED_TOTAL_MAX = 6000          # Discord counts this across all embeds of one message
 EMBEDS_PER_MESSAGE = 10
 CONTENT_MAX = 2000
+WHY, TOPICS = "Why it matters", "Topics"     # a brief's field names, Slack's labels
 URL_MAX = 2048
 
 DEFAULT_COLOUR = 0x5865F2       # Discord blurple: no topic, or a user-defined one
@@ -127,15 +128,17 @@ def brief_embed(brief: Brief, budget: int = EMBED_TOTAL_MAX) -> discord.Embed:
     Each part gets a share of the budget (a full digest has 600 per embed); what the
     short parts leave unused goes to the bullets. The title's share holds a whole
     headline (MAX_HEADLINE) even then: a tenth cut ten headlines at 60 characters."""
-    # A generated line ("Context: ...") states no consequence: it is labelled as context.
-    field_name = "Context" if brief.why_is_generated else "Why it matters"
     title = clip(inert(brief.headline) or "(untitled)", min(TITLE_MAX, budget // 5))
     footer = clip(_footer(brief), min(FOOTER_MAX, budget // 10))
-    why_text = brief.why_it_matters.removeprefix("Context: ") if brief.why_is_generated \
-        else brief.why_it_matters
-    why = clip(inert(why_text), min(FIELD_VALUE_MAX, budget // 4))
+    # A generated line ("Context: Baidu · pricing") states no consequence and repeats the
+    # footer's companies and the Topics field: left out, as Slack leaves it out.
+    why = "" if brief.why_is_generated else \
+        clip(inert(brief.why_it_matters), min(FIELD_VALUE_MAX, budget // 4))
+    # "Topics", as Slack labels them (a "Context" field here told them apart).
+    topics = clip(inert(", ".join(brief.topics)), min(FIELD_VALUE_MAX, budget // 10))
     title_url, link = _title_link(brief, title)
-    used = (len(title) + len(footer) + (len(field_name) + len(why) if why else 0)
+    used = (len(title) + len(footer) + (len(WHY) + len(why) if why else 0)
+            + (len(TOPICS) + len(topics) if topics else 0)
             + (len("Link") + len(link) if link else 0))
     embed = discord.Embed(
         title=title, url=title_url,
@@ -143,7 +146,9 @@ def brief_embed(brief: Brief, budget: int = EMBED_TOTAL_MAX) -> discord.Embed:
         colour=topic_colour(brief.topics), timestamp=brief.published,
     )
     if why:
-        embed.add_field(name=field_name, value=why, inline=False)
+        embed.add_field(name=WHY, value=why, inline=False)
+    if topics:
+        embed.add_field(name=TOPICS, value=topics, inline=False)
     if link:
         embed.add_field(name="Link", value=link, inline=False)
     if footer:
@@ -239,7 +244,7 @@ def example_code(example: Example) -> str:
 
 def reply_text(reply: Reply) -> str:
     """The reply's text as markdown: outside text inert, our examples as code."""
-    return reply.spelled(example_code, inert)
+    return reply.said(example_code, inert)
 
 
 def reply_payload(reply: Reply) -> dict:

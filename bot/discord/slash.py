@@ -9,6 +9,7 @@ from typing import Any, Optional
 import discord
 from discord import app_commands
 
+from bot.commands import DISCORD_MAX_LIMIT
 from bot.discord.render import reply_payload
 from bot.commands_feeds import not_admin_feeds
 from bot.commands_subs import not_admin
@@ -17,6 +18,7 @@ from bot.replies import Caller, Reply
 log = logging.getLogger("ainews.discord")
 
 NO_MENTIONS = discord.AllowedMentions.none()
+HOW_MANY = f"How many stories (1-{DISCORD_MAX_LIMIT})"
 MAX_CHOICES = 25
 
 
@@ -165,20 +167,20 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
 
     @tree.command(name="company", description="Latest AI-strategy stories about one company")
     @app_commands.describe(name="Company, e.g. Alibaba, OpenAI or Nvidia",
-                           limit="How many stories (1-10)")
+                           limit=HOW_MANY)
     @app_commands.autocomplete(name=complete_company)
     async def company(interaction: discord.Interaction, name: str,
-                      limit: Optional[app_commands.Range[int, 1, 10]] = None):
+                      limit: Optional[app_commands.Range[int, 1, DISCORD_MAX_LIMIT]] = None):
         """Latest AI-strategy stories about one company."""
         reply = await call(commands.company, caller_for(interaction), name, limit=limit)
         await respond(interaction, reply)
 
     @tree.command(name="latest", description="The newest AI-strategy stories")
     @app_commands.describe(topic="Only this topic (optional)",
-                           limit="How many stories (1-10)")
+                           limit=HOW_MANY)
     @app_commands.autocomplete(topic=complete_topic)
     async def latest(interaction: discord.Interaction, topic: Optional[str] = None,
-                     limit: Optional[app_commands.Range[int, 1, 10]] = None):
+                     limit: Optional[app_commands.Range[int, 1, DISCORD_MAX_LIMIT]] = None):
         """The newest AI-strategy stories."""
         reply = await call(commands.latest, caller_for(interaction), limit=limit,
                            topic=topic or None)

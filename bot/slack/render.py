@@ -269,7 +269,7 @@ def text_sections(text: str) -> list[dict]:
 def reply_body(reply: Reply) -> str:
     """The reply's text with its command examples as Slack users type them. Plain text:
     backticks would show as they are, so an example is just the command."""
-    return reply.spelled(spell)
+    return reply.said(spell)
 
 
 def reply_blocks(reply: Reply, *, share: str | None = None) -> list[dict]:

@@ -1,0 +1,110 @@
+"""`/why` for a channel member, in plain words: whether the bot counted the story as AI
+strategy news and what weighed most, which subscription brought it to a channel, and
+whether it was posted, held or put in a roundup. The operator's console and
+`ainews why` keep the classifier's own terms (bot/why.py): "rules: term:price war
++6.75 [pricing] (title); cap:pricing 18.3 → 4.5" told a reader nothing."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from bot.why import too_late
+from feeds.headline import clean_headline
+from feeds.models import Subscription, shown_utc
+from feeds.urls import shown_url
+from storage.records import Post, StoryRecord
+
+_TERM = re.compile(r"^term:(?P<phrase>.+) \+[\d.e+-]+ \[(?P<topic>[^\]]+)\](?P<title> \(title\))?$")
+_MOST_TERMS = 3
+# What an outbox state means to a reader (storage/outbox.py).
+_STATES = {"due": "waiting to be posted", "sending": "being posted",
+           "sent": "posted {when}", "edit": "posted {when} (an update is on its way)",
+           "editing": "posted {when} (an update is on its way)",
+           "digested": "posted in a roundup {when}", "failed": "could not be posted ({error})",
+           "cancelled": "not posted: the channel stopped following it first"}
+
+
+def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
+                 max_post_age: timedelta | None = None) -> str:
+    """The record for a reader in channel `here` (platform, workspace, channel): only
+    their workspace's posts, theirs named "this channel"."""
+    s, c = r.story, r.story.classification
+    headline, source = clean_headline(s.title, s.source)
+    lines = [headline, f"{source} · {shown_utc(s.published)} · {shown_url(s.url) or s.id}",
+             _verdict(c), f"Companies: {', '.join(c.companies) or 'none'} · Topics: "
+                          f"{', '.join(c.topics) or 'none'}"]
+    lines += [x for x in (_weighed(c.reasons), _judge(c.reasons), _cluster(r)) if x]
+    posts = [p for p in r.posts if (p.platform, p.workspace) == here[:2]]
+    if r.status == "backlog":
+        return "\n".join(lines + [_never_posted(r, max_post_age)])
+    lines += [_post_line(p, store, c, here[2]) for p in posts] or [_unposted(c)]
+    return "\n".join(lines)
+
+
+def _verdict(c) -> str:
+    if c.strategy:
+        return "Counted as AI strategy news."
+    if any(x.startswith("veto:") for x in c.reasons):
+        return "Not counted as AI strategy news: it names something this bot never posts."
+    if any(x.startswith("gate:not about AI") for x in c.reasons):
+        return "Not counted as AI strategy news: it is not about AI."
+    return "Not counted as AI strategy news: too little of it is about AI strategy."
+
+
+def _weighed(reasons: tuple[str, ...]) -> str:
+    """The phrases that weighed most, with their topics ("price war" for pricing)."""
+    terms = [m for x in reasons if (m := _TERM.match(x))][:_MOST_TERMS]
+    if not terms:
+        return ""
+    said = [f"\"{m['phrase']}\"" + (" in the headline" if m["title"] else "") for m in terms]
+    return "Words that weighed most: " + ", ".join(said) + "."
+
+
+def _judge(reasons: tuple[str, ...]) -> str:
+    said = [x for x in reasons if x.startswith("llm: ")][-1:]
+    return f"Second opinion (a language model): {said[0].removeprefix('llm: ')}." if said else ""
+
+
+def _cluster(r: StoryRecord) -> str:
+    if r.lead:
+        return (f"Another outlet's report of the same news ({r.lead[1]}) was posted instead; "
+                "this one is listed under it as also reported by.")
+    if r.members:
+        return f"Also reported by {', '.join(r.members)}: one post for all of them."
+    return ""
+
+
+def _post_line(p: Post, store, c, here: str) -> str:
+    where = "This channel" if p.channel == here else f"Channel {p.channel}"
+    state = _STATES.get(p.state, p.state).format(
+        when=shown_utc(p.sent_at) if p.sent_at else "", error=p.last_error or "no reason given")
+    if p.state == "held":
+        roundup = store.digest_setting(p.platform, p.channel) is not None
+        state = ("held for the channel's daily roundup" if roundup else
+                 "held for a roundup: the channel had its hourly number of posts")
+    why = _followed(store.subscriptions_for_channel(p.platform, p.channel), c)
+    return f"{where}: {' '.join(state.split())}" + (f", because it follows {why}." if why else ".")
+
+
+def _followed(subs: list[Subscription], c) -> str:
+    """What the channel follows that the story is about ("Alibaba and pricing")."""
+    companies, topics = {x.casefold() for x in c.companies}, {x.casefold() for x in c.topics}
+    names = ["all AI strategy news" if s.kind == "all" else s.target for s in subs
+             if s.kind == "all" or s.target.casefold() in (companies | topics)]
+    return " and ".join(names)
+
+
+def _never_posted(r: StoryRecord, max_post_age: timedelta | None) -> str:
+    late = too_late(r, max_post_age)
+    if late:
+        return (f"Not posted: it was published {late} before the bot first saw it, older "
+                "than the news it posts.")
+    return ("Not posted: the bot stored it when it first read its feed, and posts none of "
+            "that first batch (no flood of old news).")
+
+
+def _unposted(c) -> str:
+    if not c.strategy:
+        return "Not posted: only AI strategy news is posted."
+    return ("Not posted here: no channel in this workspace follows its companies or topics "
+            "(or its post is not due yet).")

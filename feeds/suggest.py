@@ -1,0 +1,62 @@
+"""Closest names for a mistyped one: "alibba" -> Alibaba, "acquisition" -> acquisitions.
+
+A wrong suggestion is worse than none: "robots" was offered OpenClaw (difflib found
+the letters of its old name Moltbot similar enough). A name is offered only when it is
+a typo away (a letter or two wrong, missing, extra or swapped) or the same word with
+another ending (leaders -> leadership, policies -> policy); else none is."""
+from __future__ import annotations
+
+import re
+from typing import Mapping
+
+from feeds.hanzi import simplified
+
+# A typo in three letters makes another word ("llm" -> GLM, Zhipu's), and two in six
+# another name ("gaming" -> Gemini): one typo from 4 letters on, two from LONG.
+MIN_TYPED = 4
+LONG = 7
+_ENDING = re.compile(r"(?:ships?|ings?|ies|ers?|es|s|y)$")
+_MIN_STEM = 4
+
+
+def closest(typed: str, names: Mapping[str, str], n: int) -> list[str]:
+    """Up to `n` answers (the values of `names`, keyed by each way to spell one, in
+    lower case) whose spelling is a typo away from `typed` or has its stem, best first."""
+    key = simplified(" ".join((typed or "").split())).casefold()
+    if len(key) < MIN_TYPED:
+        return []
+    most = 2 if len(key) >= LONG else 1
+    scored = sorted((_typos(key, spelled, most), answer) for spelled, answer in names.items())
+    found: list[str] = []
+    for typos, answer in scored:
+        if typos <= most and answer not in found:
+            found.append(answer)
+    return found[:n]
+
+
+def _typos(key: str, spelled: str, most: int) -> int:
+    """0 for the same stem, else the typos between the two (more than `most`: most + 1)."""
+    if _stem(key) == _stem(spelled):
+        return 0
+    if abs(len(key) - len(spelled)) > most:
+        return most + 1
+    return min(_distance(key, spelled), most + 1)
+
+
+def _distance(a: str, b: str) -> int:
+    """Letters to change, add, drop or swap with a neighbour to make `a` into `b`."""
+    before, row = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            current[j] = min(row[j] + 1, current[j - 1] + 1, row[j - 1] + (ca != cb))
+            if before and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], before[j - 2] + 1)
+        before, row = row, current
+    return row[-1]
+
+
+def _stem(word: str) -> str:
+    """The word without a plural or -ing, -er, -ship ending, if enough is left."""
+    stem = _ENDING.sub("", word)
+    return stem if len(stem) >= _MIN_STEM else word

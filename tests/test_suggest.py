@@ -1,0 +1,32 @@
+"""Closest names for a mistyped one (feeds/suggest.py), as /company, /topic and
+/subscribe offer them: a typo or another ending of the same word, else nothing."""
+from __future__ import annotations
+
+import pytest
+
+from tests.classify_kit import gazetteer_classifier
+
+clf = pytest.fixture(gazetteer_classifier, name="clf", scope="module")
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("alibba", "Alibaba"), ("googel", "Google"), ("mata", "Meta"), ("tencnet", "Tencent"),
+    ("bytedanse", "ByteDance"), ("opnai", "OpenAI"),
+])
+def test_a_typo_of_a_company_is_offered_alone(clf, typed, meant):
+    assert clf.suggest_companies(typed) == [meant]
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("policies", "policy"), ("funds", "funding"), ("leader", "leadership"),
+    ("pricng", "pricing"), ("enterprize", "enterprise"),
+])
+def test_another_ending_or_a_typo_of_a_topic_is_offered(clf, typed, meant):
+    assert clf.suggest_topics(typed) == [meant]
+
+
+@pytest.mark.parametrize("typed", ["robots", "gaming", "llm", "search", "startup", "ai"])
+def test_a_word_only_some_letters_alike_gets_no_company(clf, typed):
+    """"robots" was offered OpenClaw (by the letters of its old name Moltbot), "gaming"
+    Gemini, "search" SearchGPT's OpenAI: no suggestion beats a wrong one."""
+    assert clf.suggest_companies(typed) == []
