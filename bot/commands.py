@@ -83,7 +83,8 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
             return Reply.error(self._unknown_company(name))
         briefs = self._condensed(self.store.stories_for_company(canonical, lim))
         return _briefs(f"Latest on {canonical}", briefs, say(
-            "No stories about {} in the archive yet.", canonical) + _next_step(canonical))
+            "No stories about {} in the archive yet.", canonical)
+            + self._next_step_for(caller, canonical))
 
     def latest(self, caller: Caller, limit=None, topic: str | None = None, *,
                strategy_only: bool = True) -> Reply:
@@ -103,7 +104,7 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
             label = self.classifier.topic_label(slug)
             return _briefs(f"Latest: {label}", briefs, say(
                 "No {}stories on {} in the archive yet.", "strategy " if strategy_only else "",
-                label) + _next_step(slug))
+                label) + self._next_step_for(caller, slug))
         if not briefs and strategy_only and self.store.latest(1, strategy_only=False):
             # "No stories yet" read as a broken bot while /company listed stories.
             return _briefs("Latest AI strategy news", briefs, say(
@@ -128,7 +129,8 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         label = self.classifier.topic_label(resolved)
         briefs = self._condensed(self.store.stories_for_topic(resolved, lim))
         return _briefs(f"Latest: {label}", briefs, say(
-            "No stories about {} in the archive yet.", label) + _next_step(resolved))
+            "No stories about {} in the archive yet.", label)
+            + self._next_step_for(caller, resolved))
 
     def search(self, caller: Caller, query: str, limit=None) -> Reply:
         query = user_text(query)
@@ -226,6 +228,14 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         return [(s, labels[s]) for s in (first + rest)[:limit]]
 
     # ---- messages --------------------------------------------------------------------
+    def _next_step_for(self, caller: Caller, target: str) -> Text:
+        """_next_step, told whether the caller's channel already follows `target`
+        (by name, or all AI strategy news) and so will be sent the next one."""
+        subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        followed = any(not s.paused and (s.kind == "all" or s.target.casefold() ==
+                                         target.casefold()) for s in subs)
+        return _next_step(target, followed)
+
     def _unknown_company(self, name: str) -> Text:
         slug = self.classifier.resolve_topic(name)
         if slug:    # `/company pricing` told to look at the companies this week
@@ -314,11 +324,15 @@ def _nothing_to_find(query: str, wanted: Query) -> Text:
                ex.SEARCH_EG)
 
 
-def _next_step(target: str | None = None) -> Text:
+def _next_step(target: str | None = None, followed: bool = False) -> Text:
     """What to do after an empty lookup, in the same words for each: the newest stories,
-    and to be told of the next one about `target`. "No stories yet" read as a dead end."""
-    follow = say("; {} (admins) has the next one posted here", ex.follow(target)) \
-        if target else ()
+    and to be told of the next one about `target`. "No stories yet" read as a dead end;
+    suggesting /subscribe to a channel that already follows it read as a broken one."""
+    if followed:
+        follow = ("; this channel follows it, so the next one is posted here",)
+    else:
+        follow = say("; {} (admins) has the next one posted here", ex.follow(target)) \
+            if target else ()
     return say(" {} shows the newest stories", ex.LATEST) + follow + (".",)
 
 

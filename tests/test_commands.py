@@ -6,6 +6,7 @@ from dataclasses import replace
 
 import pytest
 
+from feeds.models import Subscription
 from tests.classify_kit import gazetteer_classifier
 from tests.commands_kit import ADMIN, MEMBER, SEED, headlines, seeded_store, core_commands
 
@@ -57,6 +58,27 @@ def test_an_empty_lookup_says_what_to_do_next(commands, call, said):
     answer names the same next steps, the newest stories and being told of the next one."""
     reply = call(commands)
     assert reply.kind == "briefs" and reply.briefs == () and reply.text == said
+
+
+@pytest.mark.parametrize("follows, call", [
+    (("company", "Anthropic"), lambda c: c.company(MEMBER, "Anthropic")),
+    (("topic", "funding"), lambda c: c.topic(MEMBER, "funding")),
+    (("all", "all"), lambda c: c.latest(MEMBER, 5, "funding")),
+], ids=["company", "topic", "all"])
+def test_an_empty_lookup_in_a_channel_following_it_says_the_next_one_comes_here(
+        commands, store, follows, call):
+    """Told to `subscribe Anthropic` in a channel that follows Anthropic, a member
+    wondered whether the subscription worked: the answer says it does."""
+    store.subscribe(Subscription(MEMBER.platform, MEMBER.workspace, MEMBER.channel, *follows))
+    text = call(commands).text
+    assert text.endswith(f"{NEXT}; this channel follows it, so the next one is posted here.")
+    assert "subscribe" not in text
+
+
+def test_an_empty_lookup_elsewhere_still_offers_to_subscribe(commands, store):
+    store.subscribe(Subscription(MEMBER.platform, MEMBER.workspace, "other", "company",
+                                 "Anthropic"))
+    assert "`subscribe Anthropic` (admins)" in commands.company(MEMBER, "Anthropic").text
 
 
 @pytest.mark.parametrize("call", [
