@@ -396,7 +396,7 @@ def test_ten_briefs_in_one_answer_keep_their_headlines_whole():
      "Apple describes the new digital…"),
     ("阿里巴巴宣布通义千问大模型API价格下调50%，加剧国内大模型价格战", 16, "阿里巴巴宣布通义千问大模型…"),
 ])
-def test_a_cut_ends_at_a_word_not_inside_one(text, limit, cut):
+def test_clip_ends_at_a_word_not_inside_one(text, limit, cut):
     """A description or footer cut to fit read "... in Apple B…"; text without spaces
     (Chinese) is cut where it must, but not inside a Latin word or figure in it."""
     assert render.clip(text, limit) == cut

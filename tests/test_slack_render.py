@@ -454,7 +454,7 @@ def test_fit_cuts_to_the_limit_in_utf16_units_with_an_ellipsis(text, limit, cut)
     ("Q&amp;A prompts arrive in Gmail and Docs for business users", 12, "Q&amp;A…"),
     ("阿里巴巴宣布通义千问大模型API价格下调50%，加剧国内大模型价格战", 16, "阿里巴巴宣布通义千问大模型…"),
 ])
-def test_a_cut_ends_at_a_word_not_inside_one(text, limit, cut):
+def test_fit_ends_at_a_word_not_inside_one(text, limit, cut):
     """A header or bullet cut to fit read "... narration featu…"; text without spaces
     (Chinese) is cut where it must, but not inside a Latin word or figure in it."""
     assert render.fit(text, limit) == cut
