@@ -23,6 +23,9 @@ def test_default_topics_and_labels(clf):
     ("m&a", "acquisitions"), ("M&A", "acquisitions"), ("export controls", "policy"),
     ("regulation", "policy"), ("Chips & compute", "chips"), ("PRICING", "pricing"),
     ("monetization", "pricing"), ("funding", "funding"), ("opensource", "open-source"),
+    # Names users type that no typo or ending relates to the slug (fundraising -> funding).
+    ("fundraising", "funding"), ("IPO", "funding"), ("takeover", "acquisitions"),
+    ("deal", "partnerships"),
 ])
 def test_resolve_topic_accepts_slugs_labels_synonyms(clf, typed, slug):
     assert clf.resolve_topic(typed) == slug
