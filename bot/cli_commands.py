@@ -192,12 +192,13 @@ def _skipped_row(state) -> dict:
             "next_poll": iso_utc(state.next_poll) if state.next_poll else None}
 
 
-def print_reply(reply: Reply, as_json: bool) -> int:
-    """Show a command's reply: JSON rows for briefs with --json, else readable text."""
+def print_reply(reply: Reply, as_json: bool, spell=None) -> int:
+    """Show a command's reply: JSON rows for briefs with --json, else readable text.
+    `spell`: how its examples are written (default: as this command line takes them)."""
     from bot import cli_syntax
     from bot.console import terminal_text
     from feeds.render import render_text
-    text = reply.spelled(cli_syntax.spell)      # examples as this command line takes them
+    text = reply.spelled(spell or cli_syntax.spell)
     if reply.kind == "error":
         print(f"ainews: {terminal_text(text)}", file=sys.stderr)
         return 1

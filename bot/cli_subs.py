@@ -8,6 +8,8 @@ an admin of that channel, so waiting posts are cancelled the same way.
 """
 from __future__ import annotations
 
+import shlex
+
 from bot.cli_feeds import format_table
 from bot.commands_subs import means_everything
 from bot.console import json_line
@@ -54,7 +56,8 @@ def _remove(app, args) -> int:
     # the channel follows something again; a deleted channel never will).
     digest = means_everything(target) and app.store.clear_digest(args.platform, args.channel)
     from bot.cli_commands import print_reply
-    code = print_reply(app.commands.unsubscribe(caller, target), False)
+    code = print_reply(app.commands.unsubscribe(caller, target), False,
+                       _spelling(args.platform, args.channel))
     if digest:
         print("Its digest setting is removed too.")
     if args.platform == "console" and not app.store.subscriptions_for_channel("console",
@@ -63,3 +66,17 @@ def _remove(app, args) -> int:
         print("The console follows everything again at the next `ainews run` that prints "
               "to it (no chat platform set, or AINEWS_CONSOLE=1).")
     return code
+
+
+def _spelling(platform: str, channel: str):
+    """The command line's spelling, with the chat's `unsubscribe TARGET` written as this
+    command takes it for the channel: "(`unsubscribe all` stops everything)" named a
+    command no terminal has."""
+    from bot import cli_syntax
+
+    def spell(example) -> str:
+        if example.command != "unsubscribe":
+            return cli_syntax.spell(example)
+        words = ["subscriptions", "remove", platform, channel, *(a.value for a in example.args)]
+        return "`ainews " + " ".join(shlex.quote(w) for w in words) + "`"
+    return spell

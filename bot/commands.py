@@ -234,6 +234,8 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
         followed = any(not s.paused and (s.kind == "all" or s.target.casefold() ==
                                          target.casefold()) for s in subs)
+        if caller.platform == "console":
+            return _next_step_in_terminal(followed)
         return _next_step(target, followed)
 
     def _unknown_company(self, name: str) -> Text:
@@ -333,6 +335,15 @@ def _next_step(target: str | None = None, followed: bool = False) -> Text:
     else:
         follow = say("; {} (admins) has the next one posted here", ex.follow(target)) \
             if target else ()
+    return say(" {} shows the newest stories", ex.LATEST) + follow + (".",)
+
+
+def _next_step_in_terminal(followed: bool) -> Text:
+    """_next_step for the command line, which is no channel and has no subscribe (a chat
+    channel's command): "`subscribe Alibaba` (admins) has the next one posted here" and
+    "this channel follows it" sent the operator after a command and a channel that the
+    terminal does not have. What it has: the running bot prints what the console follows."""
+    follow = ("; the running bot prints the next one on its console",) if followed else ()
     return say(" {} shows the newest stories", ex.LATEST) + follow + (".",)
 
 

@@ -107,7 +107,14 @@ async def _demo(settings, seconds: float, interval: float) -> int:
             await task
             app.close()
             await feeds.stop()
+    print(DONE, flush=True)
     return 0
+
+
+# The demo ended on its last brief with no word: the operator could not tell it was over,
+# and `ainews latest` afterwards said "No stories yet" of the briefs just shown.
+DONE = ("demo: done. Its feeds and database were temporary, so `ainews latest` does not "
+        "list these stories; `make run` polls the real feeds.")
 
 
 def _demo_settings(settings, tmp: Path, feeds: DemoFeeds):

@@ -24,6 +24,7 @@ def collect_status(app) -> dict:
         "bot_pid": int(pid) if pid and pid.isdigit() else pid,
         "connections": _connections(app.store, pid),
         "feeds": dict(Counter(s.health for s in states)),
+        "network_looks_down": _network_looks_down(app),
         "last_poll": iso_utc(max(polled)) if polled else None,
         "outbox": app.store.outbox_counts(),
         "judge_24h": app.store.judge_tally(utcnow() - timedelta(hours=24)),
@@ -39,6 +40,15 @@ def collect_status(app) -> dict:
              "error": r.last_error} for r in app.store.outbox_failures(10)],
         "problem_feeds": [feed_row(s) for s in states if s.health in ("failing", "paused")],
     }
+
+
+def _network_looks_down(app) -> bool:
+    """The poller's verdict (bot/unreached.py), read from the store: "20 failing" with a
+    DNS error on each row read as twenty broken feeds while the bot's log said its own
+    network was down and counted none of it against them."""
+    from bot.unreached import offline_window
+    return app.store.looks_offline(now=utcnow(),
+                                   window=offline_window(app.settings.poll_minutes))
 
 
 def _connections(store, pid: str | None) -> dict:
@@ -66,6 +76,9 @@ def print_status(app, *, as_json: bool = False) -> int:
         print(json_line(st))
         return 0
     feeds = ", ".join(f"{n} {h}" for h, n in sorted(st["feeds"].items())) or "none"
+    if st["network_looks_down"]:
+        feeds += (" (no feed answers, DNS or connection failures everywhere: the network "
+                  "looks down; not counted against the feeds)")
     queue = ", ".join(f"{n} {k}" for k, n in sorted(st["outbox"].items())) or "empty"
     # The head row is empty: format_table would print it as a blank first line.
     print(format_table(["", ""], [["database", st["database"]], *_bot_rows(st),

@@ -216,3 +216,33 @@ def test_a_lookup_does_not_load_the_http_client(archive, tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          cwd=tmp_path, env=os.environ, timeout=120).stdout
     assert out.splitlines()[-1] == "0 False"
+
+
+CONSOLE_OFF = "the console adapter is off (a chat platform is configured)"
+
+
+@pytest.mark.parametrize("argv", [["company", "qwen"], ["topic", "chips"],
+                                  ["latest", "--topic", "chips"]],
+                         ids=["company", "topic", "latest-topic"])
+@pytest.mark.parametrize("console, next_step", [
+    ("", "`ainews latest` shows the newest stories; the running bot prints the next one "
+         "on its console."),
+    (CONSOLE_OFF, "`ainews latest` shows the newest stories."),
+    (None, "`ainews latest` shows the newest stories."),
+], ids=["console-follows-all", "console-paused", "no-console"])
+def test_an_empty_lookup_names_no_chat_command_or_channel(env, capsys, argv, console,
+                                                          next_step):
+    """The terminal is no channel and has no `subscribe`: an empty `ainews company qwen`
+    said "this channel follows it, so the next one is posted here", or sent the operator
+    to "`subscribe Alibaba` (admins)", a command only chat has."""
+    from feeds.models import Subscription
+    from storage.store import Store
+    with Store(os.environ["AINEWS_DB"]) as store:
+        if console is not None:
+            store.subscribe(Subscription("console", "console", "console", "all", "all"))
+        if console:
+            store.pause_channel("console", "console", console)
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 0, err
+    assert out.rstrip().endswith(next_step)
+    assert "subscribe" not in out and "channel" not in out

@@ -78,3 +78,31 @@ def test_status_shows_feed_text_without_terminal_escapes(env, capsys, tmp_path):
     assert code == 0 and "failed posts" in out
     assert "]0;pwned" in out and "OpenAI cuts prices" in out     # shown, defused
     assert not any(c in out for c in "\x1b\x07\u202e")
+
+
+@pytest.mark.parametrize("reached, said", [
+    (False, "feeds      3 failing (no feed answers, DNS or connection failures everywhere: "
+            "the network looks down; not counted against the feeds)"),
+    (True, "feeds      2 failing, 1 ok"),
+], ids=["none-reached", "one-reached"])
+def test_status_says_when_the_network_not_the_feeds_looks_down(env, capsys, reached, said):
+    """With no way out, every feed was "failing" on a DNS error and status said only
+    "3 failing", while the bot's log said the network looked down and counted nothing."""
+    from datetime import timedelta
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    now = utcnow()
+    Path(os.environ["AINEWS_DB"]).parent.mkdir(parents=True)
+    with Store(os.environ["AINEWS_DB"]) as store:
+        for i in range(3):
+            url = f"https://feed{i}.example/rss"
+            store.upsert_feed(FeedSource(f"Feed {i}", url))
+            if reached and i == 0:
+                store.record_not_modified(url, now=now, next_poll=now + timedelta(minutes=2))
+                continue
+            store.record_unreachable(url, now=now, next_poll=now + timedelta(minutes=2),
+                                     kind="dns", message=f"fetcher: feed{i}.example: DNS "
+                                                         "lookup failed")
+    code, out, _ = run_cli(capsys, "status")
+    assert code == 0 and said in out.splitlines()
+    assert json.loads(run_cli(capsys, "status", "--json")[1])["network_looks_down"] is not reached

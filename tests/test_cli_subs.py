@@ -123,3 +123,13 @@ def test_removing_the_consoles_says_it_comes_back(db, capsys):
     assert code == 0 and "follows everything again at the next `ainews run`" in out
     code, out, _ = run_cli(capsys, "subscriptions", "remove", "slack", "C1")
     assert code == 0 and "again" not in out
+
+
+def test_removing_a_topic_the_channel_gets_through_all_names_the_command_that_stops_it(
+        db, capsys):
+    """The chat's answer said "(`unsubscribe all` stops everything)", which no command
+    line has: it names the command to type here."""
+    code, _, err = run_cli(capsys, "subscriptions", "remove", "discord", "999", "chips")
+    assert code == 1
+    assert err.rstrip().endswith("(`ainews subscriptions remove discord 999 all` stops "
+                                 "everything)"), err

@@ -49,3 +49,19 @@ async def test_a_service_failing_before_its_first_poll_ends_the_demo_with_its_er
     assert done, "the demo still waits for a first poll"
     with pytest.raises(RuntimeError, match="before the first poll"):
         demo.result()
+
+
+async def test_the_demo_says_it_is_done_and_where_its_stories_went(monkeypatch, capsys):
+    """It ended on its last brief without a word, and `ainews latest` afterwards said
+    "No stories yet" of the briefs just shown."""
+    async def idle(self, *, once=False):
+        await self.stop.wait()
+
+    async def released(*args):
+        pass
+    monkeypatch.setattr(Service, "_run", idle)
+    monkeypatch.setattr("bot.demo._release", released)
+    assert await asyncio.wait_for(_demo(load_settings({}, dotenv_path=None), 5, 0.01), 10) == 0
+    last = capsys.readouterr().out.rstrip().splitlines()[-1]
+    assert last == ("demo: done. Its feeds and database were temporary, so `ainews latest` "
+                    "does not list these stories; `make run` polls the real feeds.")
