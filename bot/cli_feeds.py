@@ -9,7 +9,7 @@ from bot.console import json_line
 from bot.errors import UserError
 from feeds.feedlist import split_tags
 from feeds.headline import trim_words
-from feeds.models import FeedSource, iso_utc, shown_utc
+from feeds.models import FeedSource, iso_utc, parse_iso, shown_utc, utcnow
 from feeds.plural import count
 
 
@@ -41,9 +41,9 @@ def _list(app, args) -> int:
         print(_no_feeds(app.store))
         return 0
     # The url comes before the error: `feeds remove/resume` need it whole.
+    now = utcnow()
     print(format_table(["health", "name", "next poll", "url", "last error"],
-                       [[r["health"], r["name"][:28],
-                         "-" if r["health"] == "paused" else _short_time(r["next_poll"]),
+                       [[r["health"], r["name"][:28], _next_poll_cell(r, now),
                          r["url"], error_cell(r["last_error"])] for r in rows]))
     return 0
 
@@ -87,8 +87,15 @@ def _cell(value) -> str:
     return terminal_text(" ".join(str(value).split()))
 
 
-def _short_time(iso: str | None) -> str:
-    return shown_utc(iso) if iso else "-"
+def _next_poll_cell(row: dict, now) -> str:
+    """A paused feed has no next poll until resumed. A new feed, or one whose time has
+    passed (the bot was stopped), is polled as soon as the bot runs: a past time read
+    as a feed stuck since then."""
+    if row["health"] == "paused":
+        return "-"
+    if not row["next_poll"] or parse_iso(row["next_poll"]) <= now:
+        return "due now"
+    return shown_utc(row["next_poll"])
 
 
 def _add(app, args) -> int:

@@ -78,6 +78,28 @@ def test_feeds_list_shows_what_remove_and_resume_need(env, capsys):
     assert row.split()[:3] == ["paused", "Gone", "-"]
 
 
+@pytest.mark.parametrize("hours, shown", [
+    (None, "due now"),      # never polled: the bot polls it first thing
+    (-3, "due now"),        # its time passed while the bot was stopped
+    (1, "{when}"),
+], ids=["new", "overdue", "later"])
+def test_feeds_list_says_a_feed_is_due_rather_than_show_a_past_time(env, capsys, hours, shown):
+    """With the bot stopped, `feeds list` showed next polls hours in the past, which read
+    as feeds stuck since then."""
+    from datetime import timedelta
+    from feeds.models import FeedSource, shown_utc, utcnow
+    from storage.store import Store
+    url = "https://example.com/rss"
+    when = utcnow() + timedelta(hours=hours or 0)
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.upsert_feed(FeedSource("Example", url))
+        if hours is not None:
+            store.record_fetch_failure(url, now=utcnow(), kind="http", next_poll=when,
+                                       message="fetcher: example.com answered HTTP 503")
+    row = run_cli(capsys, "feeds", "list")[1].splitlines()[1]
+    assert shown.format(when=shown_utc(when)) in row
+
+
 def test_feeds_resume_says_whether_the_feed_was_paused(env, capsys):
     # Resuming a healthy feed printed "resumed URL", as if it had been paused.
     from datetime import timedelta
