@@ -51,7 +51,9 @@ class DailyPrune:
             result = prune(self.store, self.keep_days, now)
         else:
             result = await asyncio.to_thread(_prune_apart, self.store.path, self.keep_days, now)
-        log.info("%s", prune_line(result, self.keep_days))
+        # Every start prunes: "slimmed 0 stories ... 0 forgotten" at each was noise.
+        done = result is not None and (result.stories or result.posts)
+        log.log(logging.INFO if done else logging.DEBUG, "%s", prune_line(result, self.keep_days))
 
 
 def _prune_apart(path: str, keep_days: int, now: datetime) -> Slimmed | None:

@@ -49,7 +49,7 @@ async def test_an_undated_entry_still_listed_is_not_posted_again_after_slimming(
     app = app_for(tmp_path, feeds)
     await Service(app).run(once=True)                 # first poll: backlog
     feeds.add("/f.xml", undated_feed(0, 1))   # archive 1: a row stored after story 1
-    with caplog.at_level(logging.INFO, logger="ainews.store"):
+    with caplog.at_level(logging.DEBUG, logger="ainews.store"):
         await Service(app).run(once=True)
     assert capsys.readouterr().out.count(LINK) == 1   # posted once, as new
     assert "store: slimmed 0 stories older than 180 days (text and search index); " \
@@ -90,6 +90,17 @@ async def test_the_daily_prune_runs_after_the_first_poll_then_once_a_day(tmp_pat
         now[0] += timedelta(hours=2)
         await daily.maybe()
         assert store.search("quuxite") == []
+
+
+@pytest.mark.parametrize("age_days, logged", [(200, True), (10, False)],
+                         ids=["slimmed", "nothing"])
+async def test_the_daily_prune_logs_only_when_it_slimmed_something(tmp_path, caplog,
+                                                                 age_days, logged):
+    """Each start's prune logged "slimmed 0 stories ... 0 delivered posts forgotten"."""
+    with old_store(tmp_path / "a.db", days=age_days) as store, \
+            caplog.at_level(logging.INFO, logger="ainews.store"):
+        await DailyPrune(store, 180, utcnow).maybe()
+    assert ("store: slimmed" in caplog.text) is logged
 
 
 def test_the_prune_command_prints_the_counts(clean_env, tmp_path, capsys):
