@@ -323,8 +323,9 @@ class Service:
         # Cancelled, not failed: nothing went wrong, so `status` lists no failures.
         n = store.cancel_posts([r.id for r in store.waiting_posts("console", "console")],
                                f"cancelled: {CONSOLE_OFF}")
-        log.info("service: console channel paused while a chat platform runs (%s "
-                 "dropped); AINEWS_CONSOLE=1 keeps it on", count(n, "waiting post"))
+        dropped = f"; {count(n, 'waiting post')} dropped" if n else ""
+        log.info("service: console channel paused while a chat platform runs%s; "
+                 "AINEWS_CONSOLE=1 keeps it on", dropped)
 
     async def _stop_adapters(self) -> None:
         await self.platforms.stop()

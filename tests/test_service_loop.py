@@ -137,6 +137,33 @@ async def test_half_a_slack_configuration_is_reported(tmp_path, caplog, env, mis
                and r.levelname == "WARNING" for r in caplog.records)
 
 
+@pytest.mark.parametrize("waiting, said", [
+    (0, "console channel paused while a chat platform runs; AINEWS_CONSOLE=1 keeps it on"),
+    (1, "console channel paused while a chat platform runs; 1 waiting post dropped; "
+        "AINEWS_CONSOLE=1 keeps it on"),
+], ids=["none waiting", "one waiting"])
+def test_pausing_the_console_names_dropped_posts_only_when_there_were_some(
+        tmp_path, caplog, waiting, said):
+    """It logged "(0 waiting posts dropped)" on a first start with a chat platform."""
+    from bot.app import App
+    from bot.dispatch import dispatch_new
+    from bot.service import Service
+    from feeds.models import Brief, Subscription, utcnow
+    app = App(_service_settings(tmp_path))
+    app.store.subscribe(Subscription("console", "console", "console", "all", "all"))
+    for i in range(waiting):
+        dispatch_new(app.store, [Brief(id=f"x{i}", headline="Left over", bullets=(),
+                                       url="https://x/", why_it_matters="", source="S",
+                                       published=utcnow(), strategy=True)], utcnow())
+    try:
+        with caplog.at_level("INFO", logger="ainews"):
+            Service(app)._pause_console()
+    finally:
+        app.close()
+    assert [r.getMessage() for r in caplog.records if "console channel" in r.getMessage()] \
+        == [f"service: {said}"]
+
+
 async def test_a_sigterm_lost_during_start_up_still_stops_the_service(tmp_path, caplog):
     # Before the service takes signals over, SIGTERM is an exception (bot/cli.py); one
     # raised inside a finalizer is dropped, and the bot ran on until killed.
