@@ -30,3 +30,18 @@ def test_a_word_only_some_letters_alike_gets_no_company(clf, typed):
     """"robots" was offered OpenClaw (by the letters of its old name Moltbot), "gaming"
     Gemini, "search" SearchGPT's OpenAI: no suggestion beats a wrong one."""
     assert clf.suggest_companies(typed) == []
+
+
+@pytest.mark.parametrize("typed", ["Dell", "Plaid", "Reliance", "said", "details"])
+def test_a_word_a_typo_from_a_topics_everyday_synonym_gets_no_topic(clf, typed):
+    """A topic's synonyms are everyday words: "Dell" was offered partnerships (by
+    "deal"), "Plaid" pricing (by "paid"), "Reliance" partnerships (by "alliance")."""
+    assert clf.suggest_topics(typed) == []
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("raised", "funding"), ("goverment", "policy"), ("semiconductr", "chips"),
+    ("opensources", "open-source"),
+])
+def test_a_typo_in_a_longer_synonym_still_finds_its_topic(clf, typed, meant):
+    assert clf.suggest_topics(typed) == [meant]
