@@ -45,3 +45,19 @@ def test_a_word_a_typo_from_a_topics_everyday_synonym_gets_no_topic(clf, typed):
 ])
 def test_a_typo_in_a_longer_synonym_still_finds_its_topic(clf, typed, meant):
     assert clf.suggest_topics(typed) == [meant]
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("阿里巴", "Alibaba"), ("字节跳", "ByteDance"), ("月之暗", "Moonshot AI"),
+    ("英伟大", "Nvidia"), ("深度求", "DeepSeek"),
+])
+def test_a_chinese_name_with_a_character_missing_or_wrong_is_offered(clf, typed, meant):
+    """Three characters were too few letters to offer anything: "阿里巴" (阿里巴巴 with
+    one left out) got no suggestion, where the old rule offered Alibaba."""
+    assert clf.suggest_companies(typed) == [meant]
+
+
+@pytest.mark.parametrize("typed", ["微博", "小红", "腾迅"])
+def test_two_chinese_characters_one_wrong_get_no_company(clf, typed):
+    """微博 is Weibo, not WeChat (微信): one character of two is another word."""
+    assert clf.suggest_companies(typed) == []
