@@ -104,8 +104,10 @@ class FeedCommands:
             return Reply.error(state)
         url = state.source.url
         if not state.paused:
-            return Reply.error(f"{state.source.name} ({url}) is not paused; it is polled "
-                               "as usual.")
+            # Not opened by the name: chat capitalises an error's first letter, which
+            # turned a feed named "iThome" or "news.example.com" into "IThome".
+            return Reply.error(f"feed {state.source.name} ({url}) is not paused; it is "
+                               "polled as usual.")
         self.store.resume_feed(url)
         return Reply.message(f"Resumed {state.source.name} ({url}): it is polled on the "
                              "next cycle.")

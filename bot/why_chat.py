@@ -87,11 +87,15 @@ def _post_line(p: Post, store, c, here: str) -> str:
 
 
 def _followed(subs: list[Subscription], c) -> str:
-    """What the channel follows that the story is about ("Alibaba and pricing")."""
-    companies, topics = {x.casefold() for x in c.companies}, {x.casefold() for x in c.topics}
-    names = ["all AI strategy news" if s.kind == "all" else s.target for s in subs
-             if s.kind == "all" or s.target.casefold() in (companies | topics)]
-    return " and ".join(names)
+    """What the channel follows that the story is about ("Alibaba, the topic pricing
+    and the topic china"). A topic is called one: its slug alone read as a word
+    ("because it follows policy", "follows china"), and three read "A and B and C"."""
+    about = {"company": {x.casefold() for x in c.companies},
+             "topic": {x.casefold() for x in c.topics}}
+    names = ["all AI strategy news" if s.kind == "all" else
+             f"the topic {s.target}" if s.kind == "topic" else s.target for s in subs
+             if s.kind == "all" or s.target.casefold() in about.get(s.kind, ())]
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
 def _never_posted(r: StoryRecord, max_post_age: timedelta | None) -> str:

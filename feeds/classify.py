@@ -365,10 +365,14 @@ class Classifier:
 
     def suggest_topics(self, name: str, n: int = 2) -> list[str]:
         """Closest topic slugs for a mistyped topic, by its slug, label or synonyms
-        ("acquisition" -> ["acquisitions"]), or none."""
-        spellings = {simplified(spelled).casefold(): t.slug for t in self.gz.topics.values()
-                     for spelled in (t.slug, t.label, *t.synonyms)}
-        return closest(name, spellings, n)
+        ("acquisition" -> ["acquisitions"]), or none. Synonyms are everyday words
+        (deal, paid): offered by their stem, not by any word a typo away."""
+        topics = self.gz.topics.values()
+        names = {simplified(spelled).casefold(): t.slug for t in topics
+                 for spelled in (t.slug, t.label)}
+        words = {simplified(spelled).casefold(): t.slug for t in topics
+                 for spelled in t.synonyms}
+        return closest(name, names, n, words)
 
     def resolve_topic(self, slug: str) -> str | None:
         """Slug for a slug, label or synonym ("open source", "m&a", "export controls", 芯片),

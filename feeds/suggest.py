@@ -7,6 +7,7 @@ another ending (leaders -> leadership, policies -> policy); else none is."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Mapping
 
 from feeds.hanzi import simplified
@@ -15,23 +16,51 @@ from feeds.hanzi import simplified
 # another name ("gaming" -> Gemini): one typo from 4 letters on, two from LONG.
 MIN_TYPED = 4
 LONG = 7
+# A Chinese, Japanese or Korean character is a syllable, most of a word: "阿里巴" is
+# Alibaba (阿里巴巴) with one left out, and was offered nothing at 4 letters. Two
+# characters with one wrong are another word (微博 is Weibo, not WeChat's 微信).
+WIDE_MIN_TYPED = 3
+WIDE_LONG = 6
+# An everyday word (`words`) is offered for a typo in it from 5 letters, two from 10.
+WORD_TYPO, WORD_TWO_TYPOS = 5, 10
 _ENDING = re.compile(r"(?:ships?|ings?|ies|ers?|es|s|y)$")
 _MIN_STEM = 4
 
 
-def closest(typed: str, names: Mapping[str, str], n: int) -> list[str]:
+def closest(typed: str, names: Mapping[str, str], n: int,
+            words: Mapping[str, str] | None = None) -> list[str]:
     """Up to `n` answers (the values of `names`, keyed by each way to spell one, in
-    lower case) whose spelling is a typo away from `typed` or has its stem, best first."""
+    lower case) whose spelling is a typo away from `typed` or has its stem, best first.
+    `words`: other spellings that are everyday words (a topic's synonyms: deal, paid,
+    alliance), offered by their stem, or a typo in a longer one: a typo in a short
+    everyday word, or two in one of eight letters, makes another word or a name ("dell"
+    was offered partnerships by "deal", "plaid" pricing by "paid", "reliance"
+    partnerships by "alliance")."""
     key = simplified(" ".join((typed or "").split())).casefold()
-    if len(key) < MIN_TYPED:
+    shortest, long = (WIDE_MIN_TYPED, WIDE_LONG) if _wide(key) else (MIN_TYPED, LONG)
+    if len(key) < shortest:
         return []
-    most = 2 if len(key) >= LONG else 1
-    scored = sorted((_typos(key, spelled, most), answer) for spelled, answer in names.items())
+    most = 2 if len(key) >= long else 1
+    allowed = [(spelled, answer, most) for spelled, answer in names.items()]
+    allowed += [(spelled, answer, min(most, _word_typos(spelled)))
+                for spelled, answer in (words or {}).items()]
+    scored = sorted((typos, answer) for spelled, answer, limit in allowed
+                    if (typos := _typos(key, spelled, limit)) <= limit)
     found: list[str] = []
-    for typos, answer in scored:
-        if typos <= most and answer not in found:
+    for _, answer in scored:
+        if answer not in found:
             found.append(answer)
     return found[:n]
+
+
+def _wide(text: str) -> bool:
+    """Written in wide characters (Chinese, Japanese, Korean), where each says more."""
+    return any(unicodedata.east_asian_width(ch) == "W" for ch in text)
+
+
+def _word_typos(word: str) -> int:
+    """Typos that still point at an everyday word: none in a short one."""
+    return 0 if len(word) < WORD_TYPO else 1 if len(word) < WORD_TWO_TYPOS else 2
 
 
 def _typos(key: str, spelled: str, most: int) -> int:

@@ -132,3 +132,18 @@ async def test_every_paused_feed_can_be_resumed_from_chat_at_once(commands, stor
     assert store.feed_state(urls[2]).failures == 1      # not paused: left as it was
     again = await commands.feeds(ADMIN, "resume", "ALL")
     assert again.text == "No feed is paused."
+
+
+@pytest.mark.parametrize("name", ["iThome", "news.example.com"])
+async def test_a_feed_that_is_not_paused_keeps_its_names_case_in_chat(commands, store, name):
+    """Chat starts an error with a capital: "{name} (URL) is not paused" showed a feed
+    named iThome as "IThome" and one named by its host as "News.example.com"."""
+    from bot.discord.render import reply_text
+    from bot.slack.render import reply_body
+    from feeds.models import FeedSource
+    url = "https://www.ithome.example/rss"
+    store.upsert_feed(FeedSource(name, url))
+    reply = await commands.feeds(ADMIN, "resume", name)
+    assert reply.kind == "error"
+    assert reply_body(reply) == f"Feed {name} ({url}) is not paused; it is polled as usual."
+    assert f"Feed {name} (" in reply_text(reply)

@@ -30,3 +30,34 @@ def test_a_word_only_some_letters_alike_gets_no_company(clf, typed):
     """"robots" was offered OpenClaw (by the letters of its old name Moltbot), "gaming"
     Gemini, "search" SearchGPT's OpenAI: no suggestion beats a wrong one."""
     assert clf.suggest_companies(typed) == []
+
+
+@pytest.mark.parametrize("typed", ["Dell", "Plaid", "Reliance", "said", "details"])
+def test_a_word_a_typo_from_a_topics_everyday_synonym_gets_no_topic(clf, typed):
+    """A topic's synonyms are everyday words: "Dell" was offered partnerships (by
+    "deal"), "Plaid" pricing (by "paid"), "Reliance" partnerships (by "alliance")."""
+    assert clf.suggest_topics(typed) == []
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("raised", "funding"), ("goverment", "policy"), ("semiconductr", "chips"),
+    ("opensources", "open-source"),
+])
+def test_a_typo_in_a_longer_synonym_still_finds_its_topic(clf, typed, meant):
+    assert clf.suggest_topics(typed) == [meant]
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("阿里巴", "Alibaba"), ("字节跳", "ByteDance"), ("月之暗", "Moonshot AI"),
+    ("英伟大", "Nvidia"), ("深度求", "DeepSeek"),
+])
+def test_a_chinese_name_with_a_character_missing_or_wrong_is_offered(clf, typed, meant):
+    """Three characters were too few letters to offer anything: "阿里巴" (阿里巴巴 with
+    one left out) got no suggestion, where the old rule offered Alibaba."""
+    assert clf.suggest_companies(typed) == [meant]
+
+
+@pytest.mark.parametrize("typed", ["微博", "小红", "腾迅"])
+def test_two_chinese_characters_one_wrong_get_no_company(clf, typed):
+    """微博 is Weibo, not WeChat (微信): one character of two is another word."""
+    assert clf.suggest_companies(typed) == []

@@ -74,6 +74,19 @@ def test_a_reader_is_told_in_plain_words_why_it_came_to_their_channel(commands, 
         assert technical not in text, technical
 
 
+def test_a_channel_following_several_of_its_names_reads_them_as_a_list(commands):
+    """"because it follows Alibaba and china and pricing": topics by their slugs alone
+    read as words (a lower-case country), and three were strung on "and"."""
+    store, now = commands.store, utcnow()
+    for kind, target in (("company", "Alibaba"), ("topic", "china"), ("topic", "pricing"),
+                         ("topic", "funding")):      # not one of the story's topics
+        store.add_subscription(Subscription("slack", "T1", "C1", kind, target), now=now)
+    store.record_sent(1, "C1:1700000000.000100", now, shown=make_brief())
+    assert commands.why(SLACK_T1, LINK).text.splitlines()[-1] == (
+        f"This channel: posted {shown_utc(now)}, because it follows Alibaba, the topic "
+        "china and the topic pricing.")
+
+
 def test_a_held_post_says_it_waits_for_the_channels_roundup(commands):
     store, now = commands.store, utcnow()
     store.add_subscription(Subscription("slack", "T1", "C4", "topic", "pricing"), now=now)
@@ -81,8 +94,8 @@ def test_a_held_post_says_it_waits_for_the_channels_roundup(commands):
     store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"), platform="slack",
                        workspace="T1", channel="C4", held=True, now=now)
     text = commands.why(replace(SLACK_T1, channel="C4"), LINK).text
-    assert ("This channel: held for the channel's daily roundup, because it follows pricing."
-            in text.splitlines()), text
+    assert ("This channel: held for the channel's daily roundup, because it follows the "
+            "topic pricing." in text.splitlines()), text
 
 
 def test_a_reader_is_told_which_post_is_in_their_channel(commands):
