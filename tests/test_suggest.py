@@ -11,7 +11,8 @@ clf = pytest.fixture(gazetteer_classifier, name="clf", scope="module")
 
 @pytest.mark.parametrize("typed, meant", [
     ("alibba", "Alibaba"), ("googel", "Google"), ("mata", "Meta"), ("tencnet", "Tencent"),
-    ("bytedanse", "ByteDance"), ("opnai", "OpenAI"),
+    ("bytedanse", "ByteDance"), ("opnai", "OpenAI"), ("Microsof", "Microsoft"),
+    ("perplxeity", "Perplexity"),
 ])
 def test_a_typo_of_a_company_is_offered_alone(clf, typed, meant):
     assert clf.suggest_companies(typed) == [meant]
@@ -25,10 +26,12 @@ def test_another_ending_or_a_typo_of_a_topic_is_offered(clf, typed, meant):
     assert clf.suggest_topics(typed) == [meant]
 
 
-@pytest.mark.parametrize("typed", ["robots", "gaming", "llm", "search", "startup", "ai"])
+@pytest.mark.parametrize("typed", ["robots", "gaming", "llm", "search", "startup", "ai",
+                                   "ZeniMax", "Training", "Sundance", "Stephen"])
 def test_a_word_only_some_letters_alike_gets_no_company(clf, typed):
     """"robots" was offered OpenClaw (by the letters of its old name Moltbot), "gaming"
-    Gemini, "search" SearchGPT's OpenAI: no suggestion beats a wrong one."""
+    Gemini, "search" SearchGPT's OpenAI, ZeniMax (Microsoft's studio) MiniMax: no
+    suggestion beats a wrong one."""
     assert clf.suggest_companies(typed) == []
 
 
