@@ -81,9 +81,19 @@ class SubscriptionCommands:
                                        match.target)
         dropped = self._drop_unwanted(caller)
         note = f" {count(dropped, 'waiting post')} won't go out." if dropped else ""
-        return Reply.message(f"This channel no longer gets "
-                             f"{self._describe(match.kind, match.target)}.{note}",
-                             ephemeral=False)
+        return Reply.message(self._stopped(caller, match) + (note,), ephemeral=False)
+
+    def _stopped(self, caller: Caller, match: Subscription) -> Text:
+        """What `unsubscribe TARGET` stopped. In a channel that still follows all, the
+        stories keep coming through it: "no longer gets stories on Pricing" said they
+        would stop, and the channel went on getting them."""
+        what = self._describe(match.kind, match.target)
+        left = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        if match.kind == "all" or not any(s.kind == "all" for s in left):
+            return say("This channel no longer gets {}.", what)
+        return say("This channel no longer follows {} on their own; they still come with "
+                   "all AI strategy stories, which it follows ({} stops everything).", what,
+                   ex.UNSUBSCRIBE_ALL)
 
     def _what_to_stop(self, current: list[Subscription]) -> Reply:
         """`unsubscribe` with no target: what the channel follows, to name one of

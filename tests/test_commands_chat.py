@@ -85,6 +85,25 @@ async def test_unsubscribing_one_topic_of_all_says_it_comes_with_all(chat, chat_
     assert [s.kind for s in followed] == ["all"]
 
 
+UNSUBSCRIBE_ALL = {"slack": "/unsubscribe all", "discord": "/unsubscribe target:all"}
+
+
+@pytest.mark.parametrize("target", ["pricing", "Alibaba"])
+async def test_unsubscribing_a_target_of_a_channel_following_all_says_it_still_comes(
+        chat, chat_core, target):
+    """A channel following all and pricing: `/unsubscribe pricing` said "This channel no
+    longer gets stories on Pricing & monetization", and the pricing stories kept coming."""
+    for kind, name in (("all", "all"), ("topic", "pricing"), ("company", "Alibaba")):
+        chat_core.store.subscribe(Subscription(chat.platform, "w", chat.channel, kind, name))
+    answer = await chat.ask(("/unsubscribe", target), ("unsubscribe", {"target": target}),
+                            admin=True)
+    assert "no longer gets" not in answer and "on their own; they still come with all AI " \
+        "strategy stories, which it follows" in answer, answer
+    assert UNSUBSCRIBE_ALL[chat.platform] in answer and "stops everything)." in answer
+    followed = chat_core.store.subscriptions_for_channel(chat.platform, chat.channel)
+    assert target not in [s.target for s in followed] and "all" in [s.kind for s in followed]
+
+
 async def test_a_link_wrapped_to_hide_its_preview_is_the_link(chat_core):
     """Discord users write <https://...> to keep a link from unfurling; /why said no
     story has that link. (Slack sends links wrapped anyway: test_slack_commands.)"""
