@@ -5,6 +5,7 @@ and answered visibly, so the channel sees who changed what it gets."""
 from __future__ import annotations
 
 import difflib
+import re
 
 from bot.digest import DigestError, next_scheduled, parse_schedule, zone_note
 from bot.dispatch import matching_channels
@@ -134,6 +135,8 @@ class SubscriptionCommands:
         """Why `unsubscribe TARGET` stops nothing. In a channel following all, the
         stories asked about still come through all: "doesn't follow 'Alibaba'" read as
         if they would stop."""
+        if several := self._several(unquoted(target)):
+            return one_at_a_time(several, ex.unsubscribe_named)
         named = self._target(target)
         if not isinstance(named, Reply) and any(s.kind == "all" for s in current):
             return say("this channel doesn't follow {} on their own: they come with all "
@@ -237,6 +240,8 @@ class SubscriptionCommands:
         return Reply.error(self._unknown_target(raw))
 
     def _unknown_target(self, raw: str) -> Text:
+        if several := self._several(raw):
+            return one_at_a_time(several, ex.follow)
         hints = list(self.classifier.suggest_companies(raw, 3))
         hints += self.classifier.suggest_topics(raw, 2)
         # Closest first, topics and companies alike ("pricng": pricing, not Microsoft).
@@ -245,6 +250,19 @@ class SubscriptionCommands:
         hint = f"did you mean {' or '.join(hints)}? " if hints else ""
         return say("no topic or company '{}' — {}follow a topic slug ({} lists them), a "
                    "company, or everything: {}", quote(raw), hint, ex.TOPICS, ex.SUBSCRIBE_ALL)
+
+    def _several(self, raw: str) -> list[str]:
+        """The targets in "pricing, chips" or "pricing chips" when every part names one:
+        no command takes several, and "no topic or company 'pricing, chips'" read as if
+        neither existed."""
+        parts = _SEPARATORS.split(raw) if _SEPARATORS.search(raw) else raw.split()
+        named = [self._one(unquoted(p)) for p in parts if p.strip()]
+        return named if len(named) > 1 and all(named) else []
+
+    def _one(self, part: str) -> str | None:
+        if part.lower() == "all":
+            return "all"
+        return self.classifier.resolve_topic(part) or self.classifier.resolve_company(part)
 
     def complete_subscription(self, caller: Caller, prefix: str,
                               limit: int = 25) -> list[tuple[str, str]]:
@@ -326,6 +344,17 @@ class SubscriptionCommands:
                     "stories.")
         return (f"Delivery: as they come, up to {count(self.hourly_cap, 'post')} an hour "
                 "(more roll into one roundup).")
+
+
+# Between targets typed as a list: commas (full-width and ideographic too), semicolons.
+_SEPARATORS = re.compile("[,;，、；]")
+
+
+def one_at_a_time(targets: list[str], example) -> Text:
+    """`pricing, chips` -> "one topic or company at a time: `subscribe pricing`, then
+    `subscribe chips`", each spelled as the platform types it."""
+    fields = ", ".join(["{}"] * (len(targets) - 1)) + ", then {}"
+    return say("one topic or company at a time: " + fields, *map(example, targets))
 
 
 def _choice_value(s: Subscription) -> str:

@@ -104,6 +104,29 @@ async def test_unsubscribing_a_target_of_a_channel_following_all_says_it_still_c
     assert target not in [s.target for s in followed] and "all" in [s.kind for s in followed]
 
 
+SEVERAL = {
+    "slack": "One topic or company at a time: /{0} pricing, then /{0} Alibaba",
+    "discord": "One topic or company at a time: `/{0} target:pricing`, then "
+               "`/{0} target:Alibaba`",
+}
+
+
+@pytest.mark.parametrize("command", ["subscribe", "unsubscribe"])
+@pytest.mark.parametrize("typed", ["pricing, qwen", "pricing qwen", "pricing，阿里巴巴"])
+async def test_several_targets_at_once_are_asked_for_one_at_a_time(chat, chat_core,
+                                                                   command, typed):
+    """`/subscribe pricing, qwen` answered "No topic or company 'pricing, qwen'", as if
+    neither existed; `/unsubscribe pricing, qwen` "doesn't follow 'pricing, qwen'"."""
+    for kind, name in (("topic", "pricing"), ("company", "Alibaba")):
+        if command == "unsubscribe":
+            chat_core.store.subscribe(Subscription(chat.platform, "w", chat.channel, kind,
+                                                   name))
+    before = chat_core.store.subscriptions_for_channel(chat.platform, chat.channel)
+    answer = await chat.ask((f"/{command}", typed), (command, {"target": typed}), admin=True)
+    assert answer.endswith(SEVERAL[chat.platform].format(command)), answer
+    assert chat_core.store.subscriptions_for_channel(chat.platform, chat.channel) == before
+
+
 async def test_a_link_wrapped_to_hide_its_preview_is_the_link(chat_core):
     """Discord users write <https://...> to keep a link from unfurling; /why said no
     story has that link. (Slack sends links wrapped anyway: test_slack_commands.)"""
