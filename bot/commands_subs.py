@@ -167,8 +167,8 @@ class SubscriptionCommands:
         # A pause covers the whole channel (the platform refused its posts) and one
         # subscribe lifts it for all: said once, not once per subscription with a
         # command each, as if every one needed its own.
-        reasons = list(dict.fromkeys(str(s.paused_reason) for s in subs if s.paused))
-        if reasons:     # the reason is the platform's error text: kept verbatim
+        reasons = list(dict.fromkeys(pause_reason(s.paused_reason) for s in subs if s.paused))
+        if reasons:     # the platform's error text, without the log's prefix
             lines += say("\n\nPAUSED: {}. Nothing is posted here until that is fixed; "
                          "then {} resumes every subscription above.", "; ".join(reasons),
                          ex.resume(next(s.target for s in subs if s.paused)))
@@ -355,6 +355,23 @@ def one_at_a_time(targets: list[str], example) -> Text:
     `subscribe chips`", each spelled as the platform types it."""
     fields = ", ".join(["{}"] * (len(targets) - 1)) + ", then {}"
     return say("one topic or company at a time: " + fields, *map(example, targets))
+
+
+# The log's words before the platform's reason: which channel and call ("slack:
+# chat.postMessage to C0123 failed: not_in_channel: ..."); `ainews status` keeps them.
+_SLACK_PAUSE = re.compile(r"^slack: \S+ to \S+ failed: (\w+): (.+)$", re.S)
+_DISCORD_PAUSE = re.compile(r"^discord: channel \d+: (.+)$", re.S)
+
+
+def pause_reason(reason) -> str:
+    """Why a channel is paused, as its own members read it: the channel's ID and the
+    Web API method meant nothing to them. Slack's error code stays, after the reason."""
+    reason = str(reason)
+    if m := _SLACK_PAUSE.match(reason):
+        return f"{m.group(2)} (Slack said {m.group(1)})"
+    if m := _DISCORD_PAUSE.match(reason):
+        return m.group(1)
+    return reason
 
 
 def _choice_value(s: Subscription) -> str:

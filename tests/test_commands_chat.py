@@ -165,6 +165,33 @@ async def test_subscribing_in_a_paused_channel_says_its_other_subscription_resum
                                                                      chat.channel))
 
 
+REFUSED = {   # the platform refuses the bot's post; what /subscriptions says about it
+    "slack": (lambda fake: fake.fail("chat.postMessage", error="not_in_channel"),
+              "PAUSED: the bot is not in the channel; invite it with /invite @ainews "
+              "(Slack said not_in_channel). Nothing is posted here until that is fixed; "
+              "then /subscribe all resumes every subscription above."),
+    "discord": (lambda fake: fake.fail("POST", r"/channels/\d+/messages", 403, code=50013),
+                "PAUSED: Missing Permissions (needs Send Messages, or Send Messages in "
+                "Threads in a thread, and Embed Links). Nothing is posted here until that "
+                "is fixed; then `/subscribe target:all` resumes every subscription above."),
+}
+
+
+async def test_a_channel_paused_by_a_refused_post_says_why_without_the_logs_words(
+        chat, chat_core):
+    """It said "PAUSED: slack: chat.postMessage to C1 failed: not_in_channel: ..." and
+    "PAUSED: discord: channel 1300000000000000001: Missing Permissions": the log line,
+    with the channel's ID and an API method a member never sees."""
+    store = chat_core.store
+    store.subscribe(Subscription(chat.platform, "w", chat.channel, "all", "all"))
+    dispatch_new(store, [QWEN], WHEN)
+    refuse, said = REFUSED[chat.platform]
+    refuse(chat.fake)
+    assert await Delivery(store, {chat.platform: chat.adapter}).run_once() == 0
+    answer = await chat.ask(("/subscriptions", ""), ("subscriptions", {}))
+    assert said in answer and chat.channel not in answer, answer
+
+
 FEED = "https://news.example/ai.xml"
 
 
