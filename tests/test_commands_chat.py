@@ -207,6 +207,23 @@ async def test_a_feed_added_with_a_quoted_name_is_named_without_the_quotes(chat,
     assert [s.source.name for s in chat_core.store.feed_states()] == ["Example News"]
 
 
+@pytest.mark.parametrize("url, said", [
+    ("http://127.0.0.1/feed.xml", "Can't add http://127.0.0.1/feed.xml: 127.0.0.1 is a "
+                                  "loopback address; refused"),
+    ("file:///etc/passwd", "Can't add file:///etc/passwd: file:// is not fetched"),
+    ("news.example/ai.xml", "Can't add news.example/ai.xml: news.example/ai.xml has no "
+                            "scheme; start it with https:// or http://"),
+])
+async def test_a_feed_that_cant_be_added_says_why_without_the_logs_component(
+        chat, chat_core, url, said):
+    """`/feeds add` answered "Can't add URL: fetcher: 127.0.0.1 is a loopback address":
+    the name of the module that logs it, as /digest no longer says "digest: "."""
+    answer = await chat.ask(("/ainews", f"feeds add {url}"),
+                            ("feeds", {"url": url}, {"subcommand": "add"}), admin=True)
+    assert said in answer and "fetcher:" not in answer, answer
+    assert chat_core.store.feed_states() == []
+
+
 @pytest.mark.parametrize("opened", [slack_chat, discord_chat], ids=["slack", "discord"])
 async def test_latest_in_an_archive_of_other_news_says_so(opened):
     """With stories stored but none of them strategy news, /latest said "No stories yet:
