@@ -7,6 +7,7 @@ silently at the next poll."""
 from __future__ import annotations
 
 import difflib
+import re
 from urllib.parse import urlsplit
 
 from bot import examples as ex
@@ -126,7 +127,7 @@ class FeedCommands:
         try:
             check_url(url, allow_private)
         except FetchError as e:
-            return Reply.error(f"can't add {url}: {e}")
+            return Reply.error(f"can't add {url}: {why_not(e)}")
         known = self.followed(url)
         if known is not None:
             return Reply.message(f"Already following {known.source.name} ({known.source.url}).")
@@ -161,8 +162,18 @@ class FeedCommands:
                                         feed_url=res.final_url or url,
                                         content_type=res.content_type)
         except (FetchError, ParseError) as e:
-            return Reply.error(f"can't add {url}: {e}")
+            return Reply.error(f"can't add {url}: {why_not(e)}")
         return (parsed.title or "").strip()[:80]
+
+
+# The component a reason names for the log ("fetcher: 127.0.0.1 is a loopback address").
+_COMPONENT = re.compile(r"^(?:fetcher|parser|guard): ")
+
+
+def why_not(error: Exception) -> str:
+    """Why a feed can't be added, as an admin reads it: without the log's component name,
+    as /digest drops "digest: " (the reason itself names the host or page)."""
+    return _COMPONENT.sub("", str(error))
 
 
 def _no_feed(key: str, states) -> str | tuple:

@@ -5,6 +5,7 @@ and answered visibly, so the channel sees who changed what it gets."""
 from __future__ import annotations
 
 import difflib
+import re
 
 from bot.digest import DigestError, next_scheduled, parse_schedule, zone_note
 from bot.dispatch import matching_channels
@@ -81,9 +82,19 @@ class SubscriptionCommands:
                                        match.target)
         dropped = self._drop_unwanted(caller)
         note = f" {count(dropped, 'waiting post')} won't go out." if dropped else ""
-        return Reply.message(f"This channel no longer gets "
-                             f"{self._describe(match.kind, match.target)}.{note}",
-                             ephemeral=False)
+        return Reply.message(self._stopped(caller, match) + (note,), ephemeral=False)
+
+    def _stopped(self, caller: Caller, match: Subscription) -> Text:
+        """What `unsubscribe TARGET` stopped. In a channel that still follows all, the
+        stories keep coming through it: "no longer gets stories on Pricing" said they
+        would stop, and the channel went on getting them."""
+        what = self._describe(match.kind, match.target)
+        left = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        if match.kind == "all" or not any(s.kind == "all" for s in left):
+            return say("This channel no longer gets {}.", what)
+        return say("This channel no longer follows {} on their own; they still come with "
+                   "all AI strategy stories, which it follows ({} stops everything).", what,
+                   ex.UNSUBSCRIBE_ALL)
 
     def _what_to_stop(self, current: list[Subscription]) -> Reply:
         """`unsubscribe` with no target: what the channel follows, to name one of
@@ -124,6 +135,8 @@ class SubscriptionCommands:
         """Why `unsubscribe TARGET` stops nothing. In a channel following all, the
         stories asked about still come through all: "doesn't follow 'Alibaba'" read as
         if they would stop."""
+        if several := self._several(unquoted(target)):
+            return one_at_a_time(several, ex.unsubscribe_named)
         named = self._target(target)
         if not isinstance(named, Reply) and any(s.kind == "all" for s in current):
             return say("this channel doesn't follow {} on their own: they come with all "
@@ -154,8 +167,8 @@ class SubscriptionCommands:
         # A pause covers the whole channel (the platform refused its posts) and one
         # subscribe lifts it for all: said once, not once per subscription with a
         # command each, as if every one needed its own.
-        reasons = list(dict.fromkeys(str(s.paused_reason) for s in subs if s.paused))
-        if reasons:     # the reason is the platform's error text: kept verbatim
+        reasons = list(dict.fromkeys(pause_reason(s.paused_reason) for s in subs if s.paused))
+        if reasons:     # the platform's error text, without the log's prefix
             lines += say("\n\nPAUSED: {}. Nothing is posted here until that is fixed; "
                          "then {} resumes every subscription above.", "; ".join(reasons),
                          ex.resume(next(s.target for s in subs if s.paused)))
@@ -227,6 +240,8 @@ class SubscriptionCommands:
         return Reply.error(self._unknown_target(raw))
 
     def _unknown_target(self, raw: str) -> Text:
+        if several := self._several(raw):
+            return one_at_a_time(several, ex.follow)
         hints = list(self.classifier.suggest_companies(raw, 3))
         hints += self.classifier.suggest_topics(raw, 2)
         # Closest first, topics and companies alike ("pricng": pricing, not Microsoft).
@@ -235,6 +250,19 @@ class SubscriptionCommands:
         hint = f"did you mean {' or '.join(hints)}? " if hints else ""
         return say("no topic or company '{}' — {}follow a topic slug ({} lists them), a "
                    "company, or everything: {}", quote(raw), hint, ex.TOPICS, ex.SUBSCRIBE_ALL)
+
+    def _several(self, raw: str) -> list[str]:
+        """The targets in "pricing, chips" or "pricing chips" when every part names one:
+        no command takes several, and "no topic or company 'pricing, chips'" read as if
+        neither existed."""
+        parts = _SEPARATORS.split(raw) if _SEPARATORS.search(raw) else raw.split()
+        named = [self._one(unquoted(p)) for p in parts if p.strip()]
+        return named if len(named) > 1 and all(named) else []
+
+    def _one(self, part: str) -> str | None:
+        if part.lower() == "all":
+            return "all"
+        return self.classifier.resolve_topic(part) or self.classifier.resolve_company(part)
 
     def complete_subscription(self, caller: Caller, prefix: str,
                               limit: int = 25) -> list[tuple[str, str]]:
@@ -316,6 +344,34 @@ class SubscriptionCommands:
                     "stories.")
         return (f"Delivery: as they come, up to {count(self.hourly_cap, 'post')} an hour "
                 "(more roll into one roundup).")
+
+
+# Between targets typed as a list: commas (full-width and ideographic too), semicolons.
+_SEPARATORS = re.compile("[,;，、；]")
+
+
+def one_at_a_time(targets: list[str], example) -> Text:
+    """`pricing, chips` -> "one topic or company at a time: `subscribe pricing`, then
+    `subscribe chips`", each spelled as the platform types it."""
+    fields = ", ".join(["{}"] * (len(targets) - 1)) + ", then {}"
+    return say("one topic or company at a time: " + fields, *map(example, targets))
+
+
+# The log's words before the platform's reason: which channel and call ("slack:
+# chat.postMessage to C0123 failed: not_in_channel: ..."); `ainews status` keeps them.
+_SLACK_PAUSE = re.compile(r"^slack: \S+ to \S+ failed: (\w+): (.+)$", re.S)
+_DISCORD_PAUSE = re.compile(r"^discord: channel \d+: (.+)$", re.S)
+
+
+def pause_reason(reason) -> str:
+    """Why a channel is paused, as its own members read it: the channel's ID and the
+    Web API method meant nothing to them. Slack's error code stays, after the reason."""
+    reason = str(reason)
+    if m := _SLACK_PAUSE.match(reason):
+        return f"{m.group(2)} (Slack said {m.group(1)})"
+    if m := _DISCORD_PAUSE.match(reason):
+        return m.group(1)
+    return reason
 
 
 def _choice_value(s: Subscription) -> str:

@@ -85,6 +85,48 @@ async def test_unsubscribing_one_topic_of_all_says_it_comes_with_all(chat, chat_
     assert [s.kind for s in followed] == ["all"]
 
 
+UNSUBSCRIBE_ALL = {"slack": "/unsubscribe all", "discord": "/unsubscribe target:all"}
+
+
+@pytest.mark.parametrize("target", ["pricing", "Alibaba"])
+async def test_unsubscribing_a_target_of_a_channel_following_all_says_it_still_comes(
+        chat, chat_core, target):
+    """A channel following all and pricing: `/unsubscribe pricing` said "This channel no
+    longer gets stories on Pricing & monetization", and the pricing stories kept coming."""
+    for kind, name in (("all", "all"), ("topic", "pricing"), ("company", "Alibaba")):
+        chat_core.store.subscribe(Subscription(chat.platform, "w", chat.channel, kind, name))
+    answer = await chat.ask(("/unsubscribe", target), ("unsubscribe", {"target": target}),
+                            admin=True)
+    assert "no longer gets" not in answer and "on their own; they still come with all AI " \
+        "strategy stories, which it follows" in answer, answer
+    assert UNSUBSCRIBE_ALL[chat.platform] in answer and "stops everything)." in answer
+    followed = chat_core.store.subscriptions_for_channel(chat.platform, chat.channel)
+    assert target not in [s.target for s in followed] and "all" in [s.kind for s in followed]
+
+
+SEVERAL = {
+    "slack": "One topic or company at a time: /{0} pricing, then /{0} Alibaba",
+    "discord": "One topic or company at a time: `/{0} target:pricing`, then "
+               "`/{0} target:Alibaba`",
+}
+
+
+@pytest.mark.parametrize("command", ["subscribe", "unsubscribe"])
+@pytest.mark.parametrize("typed", ["pricing, qwen", "pricing qwen", "pricing，阿里巴巴"])
+async def test_several_targets_at_once_are_asked_for_one_at_a_time(chat, chat_core,
+                                                                   command, typed):
+    """`/subscribe pricing, qwen` answered "No topic or company 'pricing, qwen'", as if
+    neither existed; `/unsubscribe pricing, qwen` "doesn't follow 'pricing, qwen'"."""
+    for kind, name in (("topic", "pricing"), ("company", "Alibaba")):
+        if command == "unsubscribe":
+            chat_core.store.subscribe(Subscription(chat.platform, "w", chat.channel, kind,
+                                                   name))
+    before = chat_core.store.subscriptions_for_channel(chat.platform, chat.channel)
+    answer = await chat.ask((f"/{command}", typed), (command, {"target": typed}), admin=True)
+    assert answer.endswith(SEVERAL[chat.platform].format(command)), answer
+    assert chat_core.store.subscriptions_for_channel(chat.platform, chat.channel) == before
+
+
 async def test_a_link_wrapped_to_hide_its_preview_is_the_link(chat_core):
     """Discord users write <https://...> to keep a link from unfurling; /why said no
     story has that link. (Slack sends links wrapped anyway: test_slack_commands.)"""
@@ -123,6 +165,33 @@ async def test_subscribing_in_a_paused_channel_says_its_other_subscription_resum
                                                                      chat.channel))
 
 
+REFUSED = {   # the platform refuses the bot's post; what /subscriptions says about it
+    "slack": (lambda fake: fake.fail("chat.postMessage", error="not_in_channel"),
+              "PAUSED: the bot is not in the channel; invite it with /invite @ainews "
+              "(Slack said not_in_channel). Nothing is posted here until that is fixed; "
+              "then /subscribe all resumes every subscription above."),
+    "discord": (lambda fake: fake.fail("POST", r"/channels/\d+/messages", 403, code=50013),
+                "PAUSED: Missing Permissions (needs Send Messages, or Send Messages in "
+                "Threads in a thread, and Embed Links). Nothing is posted here until that "
+                "is fixed; then `/subscribe target:all` resumes every subscription above."),
+}
+
+
+async def test_a_channel_paused_by_a_refused_post_says_why_without_the_logs_words(
+        chat, chat_core):
+    """It said "PAUSED: slack: chat.postMessage to C1 failed: not_in_channel: ..." and
+    "PAUSED: discord: channel 1300000000000000001: Missing Permissions": the log line,
+    with the channel's ID and an API method a member never sees."""
+    store = chat_core.store
+    store.subscribe(Subscription(chat.platform, "w", chat.channel, "all", "all"))
+    dispatch_new(store, [QWEN], WHEN)
+    refuse, said = REFUSED[chat.platform]
+    refuse(chat.fake)
+    assert await Delivery(store, {chat.platform: chat.adapter}).run_once() == 0
+    answer = await chat.ask(("/subscriptions", ""), ("subscriptions", {}))
+    assert said in answer and chat.channel not in answer, answer
+
+
 FEED = "https://news.example/ai.xml"
 
 
@@ -136,6 +205,23 @@ async def test_a_feed_added_with_a_quoted_name_is_named_without_the_quotes(chat,
                             admin=True)
     assert f"Added feed Example News ({FEED})" in answer, answer
     assert [s.source.name for s in chat_core.store.feed_states()] == ["Example News"]
+
+
+@pytest.mark.parametrize("url, said", [
+    ("http://127.0.0.1/feed.xml", "Can't add http://127.0.0.1/feed.xml: 127.0.0.1 is a "
+                                  "loopback address; refused"),
+    ("file:///etc/passwd", "Can't add file:///etc/passwd: file:// is not fetched"),
+    ("news.example/ai.xml", "Can't add news.example/ai.xml: news.example/ai.xml has no "
+                            "scheme; start it with https:// or http://"),
+])
+async def test_a_feed_that_cant_be_added_says_why_without_the_logs_component(
+        chat, chat_core, url, said):
+    """`/feeds add` answered "Can't add URL: fetcher: 127.0.0.1 is a loopback address":
+    the name of the module that logs it, as /digest no longer says "digest: "."""
+    answer = await chat.ask(("/ainews", f"feeds add {url}"),
+                            ("feeds", {"url": url}, {"subcommand": "add"}), admin=True)
+    assert said in answer and "fetcher:" not in answer, answer
+    assert chat_core.store.feed_states() == []
 
 
 @pytest.mark.parametrize("opened", [slack_chat, discord_chat], ids=["slack", "discord"])

@@ -132,7 +132,7 @@ async def test_unsubscribe_offers_only_what_this_channel_follows(fake, real_core
         if choices:     # what it offers, unsubscribe takes
             cb = await fake.callback(await fake.command("unsubscribe",
                                                         {"target": choices[-1][1]}))
-            assert "no longer gets" in cb["data"]["content"]
+            assert "This channel no longer " in cb["data"]["content"]
     assert choices == expected
 
 
