@@ -58,8 +58,9 @@ class SubscriptionCommands:
         what = self._describe(kind, name)
         if outcome == "exists":
             return Reply.message(f"This channel already gets {what}.")
-        verb = "gets again" if outcome == "resumed" else "now gets"
-        text = f"This channel {verb} {what}."
+        # "gets again stories on X" read backwards: "again" goes last.
+        text = (f"This channel gets {what} again." if outcome == "resumed" else
+                f"This channel now gets {what}.")
         if paused:          # the pause was the channel's: every subscription resumes
             others = "subscription" if len(paused) == 1 else count(len(paused), "subscription")
             text += f" Posting here resumes for its other {others} too."

@@ -155,7 +155,8 @@ def test_subscriptions_empty_and_paused(commands):
     commands.subscribe(ADMIN, "all")
     commands.store.pause_channel("discord", "c1", "bot removed from the server")
     assert "PAUSED: bot removed from the server" in commands.subscriptions(MEMBER).text
-    assert commands.subscribe(ADMIN, "all").text.startswith("This channel gets again")
+    assert commands.subscribe(ADMIN, "all").text.startswith(
+        "This channel gets all AI strategy stories again.")
     assert "PAUSED" not in commands.subscriptions(MEMBER).text
 
 
