@@ -333,7 +333,7 @@ def _next_step(target: str | None = None, followed: bool = False) -> Text:
     if followed:
         follow = ("; this channel follows it, so the next one is posted here",)
     else:
-        follow = say("; {} (admins) has the next one posted here", ex.follow(target)) \
+        follow = say("; {} (admins) has the next one posted here", ex.subscribe_named(target)) \
             if target else ()
     return say(" {} shows the newest stories", ex.LATEST) + follow + (".",)
 

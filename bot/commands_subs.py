@@ -172,7 +172,7 @@ class SubscriptionCommands:
         if reasons:     # the platform's error text, without the log's prefix
             lines += say("\n\nPAUSED: {}. Nothing is posted here until that is fixed; "
                          "then {} resumes every subscription above.", "; ".join(reasons),
-                         ex.resume(next(s.target for s in subs if s.paused)))
+                         ex.subscribe_named(next(s.target for s in subs if s.paused)))
         lines += ["\n\n", self._delivery_line(caller)]
         return Reply.message(tuple(lines))
 
@@ -242,7 +242,7 @@ class SubscriptionCommands:
 
     def _unknown_target(self, raw: str) -> Text:
         if several := self._several(raw):
-            return one_at_a_time(several, ex.follow)
+            return one_at_a_time(several, ex.subscribe_named)
         hints = list(self.classifier.suggest_companies(raw, 3))
         hints += self.classifier.suggest_topics(raw, 2)
         # Closest first, topics and companies alike ("pricng": pricing, not Microsoft).

@@ -158,13 +158,9 @@ def feed_resume(url: str) -> Example:
     return example("feeds resume", url=url)
 
 
-def resume(target: str) -> Example:
-    """`subscribe TARGET` for a paused subscription: the target as stored."""
-    return example("subscribe", target=target)
-
-
-def follow(target: str) -> Example:
-    """`subscribe TARGET` for a company or topic a lookup found no stories about."""
+def subscribe_named(target: str) -> Example:
+    """`subscribe TARGET`: a paused subscription's target as stored (subscribing again
+    resumes it), or a company or topic a lookup found no stories about."""
     return example("subscribe", target=target)
 
 

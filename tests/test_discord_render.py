@@ -13,7 +13,7 @@ import pytest
 
 from bot.discord import render
 from bot.discord.invite import invite_url
-from bot.examples import resume
+from bot.examples import subscribe_named
 from bot.replies import Reply
 from feeds.models import Brief
 from tests.discord_kit import HOSTILE, visible_text
@@ -113,7 +113,7 @@ def test_clip_cuts_with_an_ellipsis_and_never_half_an_escape(text, limit, cut):
 @pytest.mark.parametrize("target,code", [("Moonshot AI", True), ("Odd`Name", False),
                                          ("Two\nlines", False)])
 def test_an_example_is_code_unless_its_value_could_end_the_code_span(target, code):
-    shown = render.example_code(resume(target))
+    shown = render.example_code(subscribe_named(target))
     assert shown.startswith("`") is code
 
 

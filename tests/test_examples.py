@@ -35,7 +35,7 @@ NAMED = (*map(ex.topic_named, ["pricing", "open-source"]),
 
 def _variants() -> list[ex.Example]:
     """Each example as typed: placeholders filled, optional options in and left out."""
-    found = [e for base in ex.REGISTRY + tuple(map(ex.resume, TARGETS)) + NAMED
+    found = [e for base in ex.REGISTRY + tuple(map(ex.subscribe_named, TARGETS)) + NAMED
              for e in (base.concrete(), base.concrete(optional=False))]
     return list(dict.fromkeys(found))
 

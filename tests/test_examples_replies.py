@@ -92,9 +92,9 @@ async def replies(commands) -> dict[str, Reply]:
 
 def test_the_replies_use_every_registered_example_and_no_other(replies):
     used = {e for r in replies.values() for e in ex.examples_in(r.parts)}
-    assert used == set(ex.REGISTRY) | {ex.resume(t) for t in PAUSED_TARGETS} | {
+    assert used == set(ex.REGISTRY) | {ex.subscribe_named(t) for t in PAUSED_TARGETS} | {
         ex.topic_named("open-source"), ex.company_named("Moonshot AI"),
-        ex.unsubscribe_named("Moonshot AI"), ex.follow("Anthropic")}
+        ex.unsubscribe_named("Moonshot AI"), ex.subscribe_named("Anthropic")}
 
 
 SURFACES = {
@@ -216,9 +216,9 @@ def test_quoted_user_text_never_becomes_an_example_or_a_ping(surface):
 
 
 def test_a_stored_target_with_a_backtick_is_not_code_on_discord():
-    shown = discord_render.example_code(ex.resume("Odd`Name <@1>"))
+    shown = discord_render.example_code(ex.subscribe_named("Odd`Name <@1>"))
     assert not shown.startswith("`") and "<@1" not in shown
-    assert discord_render.example_code(ex.resume("Moonshot AI")) == \
+    assert discord_render.example_code(ex.subscribe_named("Moonshot AI")) == \
         "`/subscribe target:Moonshot AI`"
 
 
