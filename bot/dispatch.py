@@ -201,17 +201,24 @@ def _brief_of(store, story: Story) -> Brief:
 
 def matching_channels(subs: list[Subscription], brief: Brief) -> list[tuple[str, str, str]]:
     """(platform, workspace, channel) of each channel with a matching subscription, once."""
-    companies = {c.casefold() for c in brief.companies}
-    topics = {t.casefold() for t in brief.topics}
+    about = story_keys(brief.companies, brief.topics)
     seen: dict[tuple[str, str], tuple[str, str, str]] = {}
     for s in subs:
-        if s.paused:
-            continue
-        t = s.target.casefold()
-        if (s.kind == "all" or (s.kind == "topic" and t in topics)
-                or (s.kind == "company" and t in companies)):
+        if not s.paused and covers(s, about):
             seen.setdefault((s.platform, s.channel), (s.platform, s.workspace, s.channel))
     return list(seen.values())
+
+
+def story_keys(companies: Iterable[str], topics: Iterable[str]) -> dict[str, set[str]]:
+    """A story's companies and topics as `covers` compares them."""
+    return {"company": {c.casefold() for c in companies},
+            "topic": {t.casefold() for t in topics}}
+
+
+def covers(sub: Subscription, about: dict[str, set[str]]) -> bool:
+    """Whether `sub` brings a story about `about` (story_keys) to its channel: the one
+    rule routing and /why's "because it follows ..." share."""
+    return sub.kind == "all" or sub.target.casefold() in about.get(sub.kind, ())
 
 
 def _route(store, post: Post, platform: str, workspace: str, channel: str, *,

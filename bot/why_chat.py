@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from bot.dispatch import covers, story_keys
 from bot.why import too_late
 from feeds.headline import clean_headline
 from feeds.models import Subscription, shown_utc
@@ -90,11 +91,10 @@ def _followed(subs: list[Subscription], c) -> str:
     """What the channel follows that the story is about ("Alibaba, the topic pricing
     and the topic china"). A topic is called one: its slug alone read as a word
     ("because it follows policy", "follows china"), and three read "A and B and C"."""
-    about = {"company": {x.casefold() for x in c.companies},
-             "topic": {x.casefold() for x in c.topics}}
+    about = story_keys(c.companies, c.topics)
     names = ["all AI strategy news" if s.kind == "all" else
              f"the topic {s.target}" if s.kind == "topic" else s.target for s in subs
-             if s.kind == "all" or s.target.casefold() in about.get(s.kind, ())]
+             if covers(s, about)]
     return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
 
 
