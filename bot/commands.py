@@ -235,8 +235,14 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         followed = any(not s.paused and (s.kind == "all" or s.target.casefold() ==
                                          target.casefold()) for s in subs)
         if caller.platform == "console":
-            return _next_step_in_terminal(followed)
-        return _next_step(target, followed)
+            # The terminal is no channel and has no subscribe (a chat command): what it
+            # has is the running bot printing what the console follows.
+            return _next_step(("; the running bot prints the next one on its console",)
+                              if followed else ())
+        if followed:
+            return _next_step(("; this channel follows it, so the next one is posted here",))
+        return _next_step(say("; {} (admins) has the next one posted here",
+                              ex.subscribe_named(target)))
 
     def _unknown_company(self, name: str) -> Text:
         slug = self.classifier.resolve_topic(name)
@@ -326,25 +332,11 @@ def _nothing_to_find(query: str, wanted: Query) -> Text:
                ex.SEARCH_EG)
 
 
-def _next_step(target: str | None = None, followed: bool = False) -> Text:
+def _next_step(follow: Text = ()) -> Text:
     """What to do after an empty lookup, in the same words for each: the newest stories,
-    and to be told of the next one about `target`. "No stories yet" read as a dead end;
+    then `follow`, how to be told of the next one. "No stories yet" read as a dead end;
     suggesting /subscribe to a channel that already follows it read as a broken one."""
-    if followed:
-        follow = ("; this channel follows it, so the next one is posted here",)
-    else:
-        follow = say("; {} (admins) has the next one posted here", ex.subscribe_named(target)) \
-            if target else ()
-    return say(" {} shows the newest stories", ex.LATEST) + follow + (".",)
-
-
-def _next_step_in_terminal(followed: bool) -> Text:
-    """_next_step for the command line, which is no channel and has no subscribe (a chat
-    channel's command): "`subscribe Alibaba` (admins) has the next one posted here" and
-    "this channel follows it" sent the operator after a command and a channel that the
-    terminal does not have. What it has: the running bot prints what the console follows."""
-    follow = ("; the running bot prints the next one on its console",) if followed else ()
-    return say(" {} shows the newest stories", ex.LATEST) + follow + (".",)
+    return say(" {} shows the newest stories", ex.LATEST) + tuple(follow) + (".",)
 
 
 def _these(n: int) -> str:
