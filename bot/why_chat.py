@@ -38,8 +38,16 @@ def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
     posts = [p for p in r.posts if (p.platform, p.workspace) == here[:2]]
     if r.status == "backlog":
         return "\n".join(lines + [_never_posted(r, max_post_age)])
-    lines += [_post_line(p, store, c, here[2]) for p in posts] or [_unposted(c)]
+    routed = _routed_on(r, store)
+    lines += [_post_line(p, store, routed, here[2]) for p in posts] or [_unposted(routed)]
     return "\n".join(lines)
+
+
+def _routed_on(r: StoryRecord, store):
+    """The verdict routing judged: a story listed under another outlet's report went
+    out as that lead's post, for the lead's companies and topics, not its own."""
+    lead = store.story_record(r.lead[0]) if r.lead else None
+    return (lead or r).story.classification
 
 
 def _verdict(c) -> str:

@@ -182,3 +182,21 @@ def test_a_roundups_message_link_asks_for_one_storys_link(commands):
     text = commands.why(SLACK_T1, "https://t1.slack.com/archives/C1/p1700000000000100").text
     assert text == ("that message is a roundup of 2 stories; give one story's link (its "
                     "headline's link in the roundup)")
+
+
+def test_a_grouped_story_names_what_brought_its_leads_post(commands, classifier):
+    """A story listed under another outlet's post went out as that post: the channel got
+    it for the lead's companies and topics. Judged on its own (no "enterprise" in this
+    report), the reader saw no reason at all."""
+    store, now = commands.store, utcnow()
+    member = classified(classifier, "member", "Alibaba halves Qwen model prices by 50%",
+                        "Alibaba halved the prices of its Qwen models by 50%.", now,
+                        source="Other Wire")
+    store.add_new_stories([member], backlog=False, now=now)
+    assert "enterprise" not in member.classification.topics
+    store.add_subscription(Subscription("slack", "T1", "C1", "topic", "enterprise"), now=now)
+    store.record_sent(1, "C1:1700000000.000100", now, shown=make_brief())
+    text = commands.why(SLACK_T1, "member").text
+    assert "this one is listed under it as also reported by" in text, text
+    assert text.splitlines()[-1] == (f"This channel: posted {shown_utc(now)}, because it "
+                                     "follows the topic enterprise."), text
