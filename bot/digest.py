@@ -196,3 +196,28 @@ def digest_title(schedule: Schedule, now: datetime) -> str:
 
 
 OVERFLOW_TITLE = "More AI strategy news (this channel's hourly cap was reached)"
+ROUNDUP_SIZE = 10     # briefs in one roundup message (a Discord message holds 10 embeds)
+
+
+def released_note(held: int, room: int, cap: int) -> str:
+    """What /digest off says of the `held` stories it lets go with `room` posts left in
+    the channel's hourly `cap`: posted now as far as there is room, the rest in roundups
+    once the cap frees, within the hour. All were said to "go out now"."""
+    if held <= room:
+        return (" The story held for the digest goes out now." if held == 1 else
+                f" The {count(held, 'story')} held for the digest go out now.")
+    later = held - max(room, 0)
+    how = f"within about an hour in {_roundups(later)}"
+    if room <= 0:
+        these = ("the story held for the digest follows" if held == 1 else
+                 f"the {count(held, 'story')} held for the digest follow")
+        return f" This channel has had its {count(cap, 'post')} this hour, so {these} {how}."
+    rest = "the last one follows" if later == 1 else f"the other {later} follow"
+    return (f" Of the {count(held, 'story')} held for the digest, {room} go"
+            f"{'es' if room == 1 else ''} out now and {rest} {how} (this channel gets at "
+            f"most {count(cap, 'post')} an hour).")
+
+
+def _roundups(stories: int) -> str:
+    n = -(-stories // ROUNDUP_SIZE)
+    return "one roundup" if n == 1 else f"{n} roundups"
