@@ -254,15 +254,15 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         return say("no company '{}' — {} shows the companies in the news this week",
                    quote(name), ex.TOPICS)
 
-    def _unknown_topic(self, slug: str) -> str | Text:
+    def _unknown_topic(self, slug: str) -> Text:
         company = self.classifier.resolve_company(slug)
         if company:  # `/latest alibaba` was told the topic slugs, not where Alibaba is
             return say("'{}' is a company, not a topic: {}", quote(slug),
                        ex.company_named(company))
         slugs = self.classifier.topic_slugs()
         close = self.classifier.suggest_topics(slug, 2)
-        hint = f"did you mean {_either(close)}? " if close else ""
-        return f"no topic '{quote(slug)}' — {hint}topics are: {', '.join(slugs)}"
+        return say("no topic '{}' — ", quote(slug)) + ex.did_you_mean(
+            _either(close) if close else "", ("topics are: " + ", ".join(slugs),))
 
 
 def limit_cap(caller: Caller) -> int:

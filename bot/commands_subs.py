@@ -249,9 +249,9 @@ class SubscriptionCommands:
         # Closest first, topics and companies alike ("pricng": pricing, not Microsoft).
         key = raw.casefold()
         hints.sort(key=lambda h: -difflib.SequenceMatcher(None, key, h.casefold()).ratio())
-        hint = f"did you mean {' or '.join(hints)}? " if hints else ""
-        return say("no topic or company '{}' — {}follow a topic slug ({} lists them), a "
-                   "company, or everything: {}", quote(raw), hint, ex.TOPICS, ex.SUBSCRIBE_ALL)
+        return say("no topic or company '{}' — ", quote(raw)) + ex.did_you_mean(
+            " or ".join(hints), say("follow a topic slug ({} lists them), a company, or "
+                                    "everything: {}", ex.TOPICS, ex.SUBSCRIBE_ALL))
 
     def _several(self, raw: str) -> list[str]:
         """The targets in "pricing, chips" or "pricing chips" when every part names one:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.examples import did_you_mean
 from feeds.plural import count
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -60,11 +61,9 @@ def parse_tz(name: str) -> ZoneInfo:
         offset = _OFFSET.match(name.strip().casefold())
         if offset and int(offset.group(2)) <= 14:
             raise DigestError(_offset_advice(shown, *offset.groups())) from None
-        hints = suggest_zones(name)
-        hint = f"did you mean {' or '.join(hints)}? " if hints else ""
-        raise DigestError(f"digest: unknown time zone {shown!r}; {hint}use an IANA name "
-                          "such as UTC, Europe/London, America/New_York or Asia/Shanghai"
-                          ) from None
+        advice = did_you_mean(" or ".join(suggest_zones(name)), (
+            "use an IANA name such as UTC, Europe/London, America/New_York or Asia/Shanghai",))
+        raise DigestError(f"digest: unknown time zone {shown!r}; {''.join(advice)}") from None
 
 
 # "UTC+8", "GMT+8", "+08:00": how many people give their zone, China's "UTC+8" above all.
