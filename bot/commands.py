@@ -71,7 +71,7 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
     def company(self, caller: Caller, name: str, limit=None) -> Reply:
         args = _named_lookup(name, limit, say("give a company name, e.g. {}",
                                                     ex.COMPANY_EG), ex.COMPANY_LIMIT_EG,
-                             limit_cap(caller))
+                             caller)
         if isinstance(args, Reply):
             return args
         name, lim = args
@@ -91,7 +91,7 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         if _several_counts(limit):    # Slack's `/latest 3 4` hands both on, as "3 4"
             return Reply.error(say("use {}: at most one LIMIT, e.g. {}", ex.LATEST_USAGE,
                                    ex.LATEST_EG))
-        lim = parse_limit(limit, ex.LATEST_LIMIT_EG, limit_cap(caller))
+        lim = caller_limit(caller, limit, ex.LATEST_LIMIT_EG)
         if isinstance(lim, Reply):
             return lim
         slug, topic = None, unquoted(topic)
@@ -116,7 +116,7 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
     def topic(self, caller: Caller, slug: str, limit=None) -> Reply:
         args = _named_lookup(slug, limit, say("give a topic, e.g. {} ({} lists them)",
                                               ex.TOPIC_EG, ex.TOPICS), ex.TOPIC_LIMIT_EG,
-                             limit_cap(caller))
+                             caller)
         if isinstance(args, Reply):
             return args
         slug, lim = args
@@ -139,7 +139,7 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         wanted = parse_query(query)
         if not wanted.clauses:
             return Reply.error(_nothing_to_find(query, wanted))
-        lim = parse_limit(limit, most=limit_cap(caller))
+        lim = caller_limit(caller, limit)
         if isinstance(lim, Reply):
             return lim
         found = self.store.find(query, lim + 1)     # one more: are there more than shown?
@@ -254,15 +254,15 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
         return say("no company '{}' — {} shows the companies in the news this week",
                    quote(name), ex.TOPICS)
 
-    def _unknown_topic(self, slug: str) -> str | Text:
+    def _unknown_topic(self, slug: str) -> Text:
         company = self.classifier.resolve_company(slug)
         if company:  # `/latest alibaba` was told the topic slugs, not where Alibaba is
             return say("'{}' is a company, not a topic: {}", quote(slug),
                        ex.company_named(company))
         slugs = self.classifier.topic_slugs()
         close = self.classifier.suggest_topics(slug, 2)
-        hint = f"did you mean {_either(close)}? " if close else ""
-        return f"no topic '{quote(slug)}' — {hint}topics are: {', '.join(slugs)}"
+        return say("no topic '{}' — ", quote(slug)) + ex.did_you_mean(
+            _either(close) if close else "", ("topics are: " + ", ".join(slugs),))
 
 
 def limit_cap(caller: Caller) -> int:
@@ -276,10 +276,22 @@ def most_shown(caller: Caller) -> int:
     return DISCORD_MAX_LIMIT if caller.platform == "discord" else limit_cap(caller)
 
 
-def parse_limit(limit, example: ex.Example | None = None, most: int = MAX_LIMIT) -> int | Reply:
+def caller_limit(caller: Caller, limit, example: ex.Example | None = None) -> int | Reply:
+    """parse_limit with the caller's cap. A refusal on Discord names 1 to 10, as /help
+    and the LIMIT options do ("from 1 to 25" contradicted them), though 11 to 25 typed
+    into a name are still taken: 10 shown, the rest counted."""
+    shown = most_shown(caller)
+    said = (f"1 to {shown} (Discord shows {shown} at a time)"
+            if shown < limit_cap(caller) else None)
+    return parse_limit(limit, example, limit_cap(caller), said=said)
+
+
+def parse_limit(limit, example: ex.Example | None = None, most: int = MAX_LIMIT, *,
+                said: str | None = None) -> int | Reply:
     """None -> the default; "3" or 3 -> 3 (at most `most`); anything else -> a
     Reply.error saying what to do, with `example`: the command the user typed, with a
-    good limit."""
+    good limit. `said`: the range the error names, if not "1 to `most`"."""
+    said = said or f"1 to {most}"
     if limit is None or limit == "":
         return DEFAULT_LIMIT
     if isinstance(limit, bool):
@@ -289,11 +301,11 @@ def parse_limit(limit, example: ex.Example | None = None, most: int = MAX_LIMIT)
         value = int(user_text(limit))
     except ValueError:
         # "1.5 is not a number" was not so: it is no whole number (nor is "lots").
-        return Reply.error(say("limit {} is not a whole number: give one from 1 to {}",
-                               repr(str(limit)), str(most)) + eg)
+        return Reply.error(say("limit {} is not a whole number: give one from {}",
+                               repr(str(limit)), said) + eg)
     if not 1 <= value <= most:
-        return Reply.error(say("limit {} is out of range: give a whole number from 1 to "
-                               "{}", str(value), str(most)) + eg)
+        return Reply.error(say("limit {} is out of range: give a whole number from {}",
+                               str(value), said) + eg)
     return value
 
 
@@ -370,11 +382,11 @@ def _complete(names: list[str], prefix: str, limit: int) -> list[str]:
 
 
 def _named_lookup(text: str, limit, usage: Text, example: ex.Example,
-                  most: int) -> tuple[str, int] | Reply:
+                  caller: Caller) -> tuple[str, int] | Reply:
     """`company NAME [N]` / `topic SLUG [N]`: the name and a checked limit, or the error."""
     text, limit = _split_limit(text, limit)
     text = unquoted(text)
     if not text:
         return Reply.error(usage)
-    lim = parse_limit(limit, example, most)
+    lim = caller_limit(caller, limit, example)
     return lim if isinstance(lim, Reply) else (text, lim)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import difflib
 import re
+from datetime import timedelta
 
-from bot.digest import DigestError, next_scheduled, parse_schedule, zone_note
+from bot.digest import (DigestError, next_scheduled, parse_schedule, released_note,
+                         zone_note)
 from bot.dispatch import matching_channels
 from bot.commands_text import digest_words, quote, typed_name, unquoted, user_text
 from bot import examples as ex
@@ -191,8 +193,7 @@ class SubscriptionCommands:
             # Held for the digest: now they go as the instant posts asked for (the
             # hourly cap still rolls a long list into a roundup).
             n = self.store.release_held(caller.platform, caller.channel, self.clock())
-            held = ("" if not n else " The story held for the digest goes out now."
-                    if n == 1 else f" The {count(n, 'story')} held for the digest go out now.")
+            held = released_note(n, self._cap_room(caller), self.hourly_cap) if n else ""
             return Reply.message(f"Digest off: new stories are posted as they come.{held}",
                                  ephemeral=False)
         if mode != "daily":
@@ -248,9 +249,9 @@ class SubscriptionCommands:
         # Closest first, topics and companies alike ("pricng": pricing, not Microsoft).
         key = raw.casefold()
         hints.sort(key=lambda h: -difflib.SequenceMatcher(None, key, h.casefold()).ratio())
-        hint = f"did you mean {' or '.join(hints)}? " if hints else ""
-        return say("no topic or company '{}' — {}follow a topic slug ({} lists them), a "
-                   "company, or everything: {}", quote(raw), hint, ex.TOPICS, ex.SUBSCRIBE_ALL)
+        return say("no topic or company '{}' — ", quote(raw)) + ex.did_you_mean(
+            " or ".join(hints), say("follow a topic slug ({} lists them), a company, or "
+                                    "everything: {}", ex.TOPICS, ex.SUBSCRIBE_ALL))
 
     def _several(self, raw: str) -> list[str]:
         """The targets in "pricing, chips" or "pricing chips" when every part names one:
@@ -334,6 +335,12 @@ class SubscriptionCommands:
         if kind == "topic":
             return f"stories on {self.classifier.topic_label(target)} (topic {target})"
         return f"stories about {target}"
+
+    def _cap_room(self, caller: Caller) -> int:
+        """Posts the channel's hourly cap has room for now (bot/pacing.py counts alike)."""
+        since = self.clock() - timedelta(hours=1)
+        return self.hourly_cap - len(self.store.posts_sent_since(caller.platform,
+                                                                 caller.channel, since))
 
     def _delivery_line(self, caller: Caller) -> str:
         d = self.store.digest_setting(caller.platform, caller.channel)

@@ -28,7 +28,7 @@ from typing import Awaitable, Callable, Mapping
 
 from bot.adapter import Adapter
 from bot.channel_workers import ChannelWorkers
-from bot.digest import next_scheduled, parse_schedule
+from bot.digest import ROUNDUP_SIZE, next_scheduled, parse_schedule
 from bot.failures import Failures, settle
 from bot.pacing import Key, Pacing, gate_for
 from bot.retry import earlier_post
@@ -53,7 +53,7 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
                  sleep: Callable[[float], Awaitable] = asyncio.sleep,
                  max_attempts: int = 8, backoff_base: float = 60.0,
                  backoff_factor: float = 3.0, backoff_max: float = 6 * 3600.0,
-                 roundup_size: int = 10, idle_seconds: float = 2.0):
+                 roundup_size: int = ROUNDUP_SIZE, idle_seconds: float = 2.0):
         self.store, self.adapters = store, dict(adapters)
         self.hourly_cap, self.clock, self.sleep = hourly_cap, clock, sleep
         self.max_attempts, self.roundup_size = max_attempts, roundup_size

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from bot.examples import did_you_mean
 from feeds.plural import count
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -60,11 +61,9 @@ def parse_tz(name: str) -> ZoneInfo:
         offset = _OFFSET.match(name.strip().casefold())
         if offset and int(offset.group(2)) <= 14:
             raise DigestError(_offset_advice(shown, *offset.groups())) from None
-        hints = suggest_zones(name)
-        hint = f"did you mean {' or '.join(hints)}? " if hints else ""
-        raise DigestError(f"digest: unknown time zone {shown!r}; {hint}use an IANA name "
-                          "such as UTC, Europe/London, America/New_York or Asia/Shanghai"
-                          ) from None
+        advice = did_you_mean(" or ".join(suggest_zones(name)), (
+            "use an IANA name such as UTC, Europe/London, America/New_York or Asia/Shanghai",))
+        raise DigestError(f"digest: unknown time zone {shown!r}; {''.join(advice)}") from None
 
 
 # "UTC+8", "GMT+8", "+08:00": how many people give their zone, China's "UTC+8" above all.
@@ -196,3 +195,28 @@ def digest_title(schedule: Schedule, now: datetime) -> str:
 
 
 OVERFLOW_TITLE = "More AI strategy news (this channel's hourly cap was reached)"
+ROUNDUP_SIZE = 10     # briefs in one roundup message (a Discord message holds 10 embeds)
+
+
+def released_note(held: int, room: int, cap: int) -> str:
+    """What /digest off says of the `held` stories it lets go with `room` posts left in
+    the channel's hourly `cap`: posted now as far as there is room, the rest in roundups
+    once the cap frees, within the hour. All were said to "go out now"."""
+    if held <= room:
+        return (" The story held for the digest goes out now." if held == 1 else
+                f" The {count(held, 'story')} held for the digest go out now.")
+    later = held - max(room, 0)
+    how = f"within about an hour in {_roundups(later)}"
+    if room <= 0:
+        these = ("the story held for the digest follows" if held == 1 else
+                 f"the {count(held, 'story')} held for the digest follow")
+        return f" This channel has had its {count(cap, 'post')} this hour, so {these} {how}."
+    rest = "the last one follows" if later == 1 else f"the other {later} follow"
+    return (f" Of the {count(held, 'story')} held for the digest, {room} go"
+            f"{'es' if room == 1 else ''} out now and {rest} {how} (this channel gets at "
+            f"most {count(cap, 'post')} an hour).")
+
+
+def _roundups(stories: int) -> str:
+    n = -(-stories // ROUNDUP_SIZE)
+    return "one roundup" if n == 1 else f"{n} roundups"

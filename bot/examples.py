@@ -93,6 +93,23 @@ def say(template: str, *values: Part) -> Text:
     return tuple(parts)
 
 
+def sentence_case(parts: Text) -> Text:
+    """A capital first letter; one that opens an example or a quote stays as typed."""
+    first = parts[0] if parts else None
+    if not (isinstance(first, str) and first[:1].islower()):
+        return parts
+    return (first[0].upper() + first[1:],) + tuple(parts[1:])
+
+
+def did_you_mean(names: str, then: Text) -> Text:
+    """"did you mean NAMES? " and `then` as the new sentence it is, with a capital ("did
+    you mean Europe/London? use ..." read as a typo); no names: `then` alone. `then`
+    opens with our words (an example opening it stays as typed)."""
+    if not names:
+        return tuple(then)
+    return say("did you mean {}? ", names) + sentence_case(tuple(then))
+
+
 def spell(parts: Text, example: Callable[[Example], str],
           text: Callable[[str], str] = str) -> str:
     """The whole text on one surface: examples by `example`, everything else by `text`

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from bot.examples import Example, Text, console, spell
+from bot.examples import Example, Text, console, sentence_case, spell
 from feeds.models import Brief
 
 
@@ -60,7 +60,7 @@ class Reply:
         sentence case. The core writes errors in lower case to follow "ainews: " on the
         command line; in chat they started lower case beside the adapters' capitalised
         ones. Other kinds are left as written: the why answer opens with a headline."""
-        parts = _sentence_case(self.parts) if self.kind == "error" else self.parts
+        parts = sentence_case(self.parts) if self.kind == "error" else self.parts
         return spell(parts, example, text)
 
     @classmethod
@@ -70,14 +70,6 @@ class Reply:
     @classmethod
     def message(cls, text: "str | Text", *, ephemeral: bool = True) -> "Reply":
         return cls(kind="text", ephemeral=ephemeral, **_text(text))
-
-
-def _sentence_case(parts: Text) -> Text:
-    """A capital first letter; one that opens an example or a quote stays as typed."""
-    first = parts[0] if parts else None
-    if not (isinstance(first, str) and first[:1].islower()):
-        return parts
-    return (first[0].upper() + first[1:],) + parts[1:]
 
 
 def _text(text: "str | Text") -> dict:

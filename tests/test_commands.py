@@ -81,21 +81,31 @@ def test_an_empty_lookup_elsewhere_still_offers_to_subscribe(commands, store):
     assert "`subscribe Anthropic` (admins)" in commands.company(MEMBER, "Anthropic").text
 
 
+SLACK_MEMBER = replace(MEMBER, platform="slack")
+
+
 @pytest.mark.parametrize("call", [
-    lambda c, lim: c.company(MEMBER, "alibaba", lim),
-    lambda c, lim: c.latest(MEMBER, lim),
-    lambda c, lim: c.topic(MEMBER, "pricing", lim),
-    lambda c, lim: c.search(MEMBER, "Alibaba", lim),
+    lambda c, who, lim: c.company(who, "alibaba", lim),
+    lambda c, who, lim: c.latest(who, lim),
+    lambda c, who, lim: c.topic(who, "pricing", lim),
+    lambda c, who, lim: c.search(who, "Alibaba", lim),
 ])
+@pytest.mark.parametrize("who", [MEMBER, SLACK_MEMBER], ids=["discord", "slack"])
 @pytest.mark.parametrize("limit", ["abc", 0, 26, "-1", "2.5"])
-def test_bad_limits_say_what_to_do(commands, call, limit):
-    reply = call(commands, limit)
-    assert reply.kind == "error" and "1" in reply.text and "25" in reply.text
+def test_bad_limits_name_the_range_help_states(commands, call, who, limit):
+    """Discord's refusal said "from 1 to 25" where /help says at most 10 (a message
+    holds 10 briefs): each platform names the range its /help states."""
+    most = commands.help(who).text.rsplit("at most ", 1)[1].split(")")[0]
+    reply = call(commands, who, limit)
+    assert reply.kind == "error" and f"from 1 to {most}" in reply.text
+    assert ("Discord shows 10 at a time" in reply.text) == (who is MEMBER)
 
 
-def test_limit_caps_results(commands):
-    assert len(commands.latest(MEMBER, "1").briefs) == 1
-    assert len(commands.latest(MEMBER, 25).briefs) == 3
+@pytest.mark.parametrize("who", [MEMBER, SLACK_MEMBER], ids=["discord", "slack"])
+def test_limit_caps_results(commands, who):
+    """Up to 25 are taken on both: Discord shows 10 of them and counts the rest."""
+    assert len(commands.latest(who, "1").briefs) == 1
+    assert len(commands.latest(who, 25).briefs) == 3
 
 
 def test_latest_newest_first_and_by_topic(commands):
@@ -113,13 +123,13 @@ def test_latest_of_a_topic_without_stories_names_the_topic(commands):
 
 @pytest.mark.parametrize("call", [lambda c, t: c.latest(MEMBER, 5, t),
                                   lambda c, t: c.topic(MEMBER, t)])
-@pytest.mark.parametrize("typed, hint", [("chipz", "did you mean chips? "),
-                                         ("privacy", ""), ("robots", "")])
-def test_unknown_topic_lists_topics(commands, call, typed, hint):
+@pytest.mark.parametrize("typed, listed", [("chipz", "did you mean chips? Topics are"),
+                                           ("privacy", "topics are"), ("robots", "topics are")])
+def test_unknown_topic_lists_topics(commands, call, typed, listed):
     """Only a close topic is offered: "chipz" was "chips or china", "privacy" policy."""
     reply = call(commands, typed)
     assert reply.kind == "error"
-    assert reply.text.startswith(f"no topic '{typed}' — {hint}topics are: open-source, ")
+    assert reply.text.startswith(f"no topic '{typed}' — {listed}: open-source, ")
 
 
 def test_topic(commands):
@@ -256,8 +266,8 @@ def test_completion_knows_the_aliases_the_command_accepts(commands, typed):
     ("", lambda r: "Commands:" in r.text),
     ("help", lambda r: "Commands:" in r.text),
     ("latest abc", lambda r: r.kind == "error" and "no topic 'abc'" in r.text),
-    ("latest 1.5", lambda r: r.kind == "error" and "'1.5' is not a whole number: give one from 1 to 25" in r.text),
-    ("latest 0", lambda r: r.kind == "error" and "25" in r.text),
+    ("latest 1.5", lambda r: r.kind == "error" and "'1.5' is not a whole number: give one from 1 to 10" in r.text),
+    ("latest 0", lambda r: r.kind == "error" and "from 1 to 10 (Discord shows 10" in r.text),
     ("frobnicate", lambda r: r.kind == "error" and "help" in r.text),
     ("subscribe open-source", lambda r: "Open" in r.text and not r.ephemeral),
     ('digest daily 07:15 "America/New_York"', lambda r: "07:15 America/New_York" in r.text),

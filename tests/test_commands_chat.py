@@ -347,6 +347,22 @@ async def test_the_cores_errors_start_with_a_capital_as_the_adapters_do(chat, sl
     assert said in answer and answer.split(" ", 1)[1].startswith(said), answer
 
 
+@pytest.mark.parametrize("slack, discord, said", [
+    (("/latest", "chipz"), ("latest", {"topic": "chipz"}),
+     "No topic 'chipz' — did you mean chips? Topics are: "),
+    (("/subscribe", "pricng"), ("subscribe", {"target": "pricng"}),
+     "No topic or company 'pricng' — did you mean pricing? Follow a topic slug ("),
+    (("/digest", "daily 08:30 Europe/Londn"),
+     ("digest", {"mode": "daily", "at": "08:30", "timezone": "Europe/Londn"}),
+     "Unknown time zone 'Europe/Londn'; did you mean Europe/London? Use an IANA name "),
+], ids=["topic", "subscribe", "time zone"])
+async def test_a_sentence_after_a_suggestion_starts_with_a_capital(chat, slack, discord,
+                                                                   said):
+    """"did you mean Europe/London? use an IANA name": the sentence after the question
+    began in lower case; the name offered stays as spelled (pricing, a slug)."""
+    assert said in await chat.ask(slack, discord, admin=True)
+
+
 async def test_a_command_that_breaks_says_so_alike_on_both_platforms(chat, chat_core,
                                                                       monkeypatch):
     """Discord said "Sorry, that command failed. The error was logged; please try again

@@ -146,24 +146,58 @@ async def test_a_long_429_storm_with_short_retry_after_loses_no_post(store, cloc
     assert states(store) == {"sent": 1}
 
 
-async def test_turning_the_digest_off_posts_the_held_stories_as_they_come(store, clock):
+DIGEST_OFF = [
+    # (stories held, posts the channel had this hour) -> what /digest off says of them,
+    # the posts that then go out at once, and the roundups that follow within the hour
+    (1, 0, "The story held for the digest goes out now.", 1, []),
+    (3, 0, "The 3 stories held for the digest go out now.", 3, []),
+    (10, 0, "The 10 stories held for the digest go out now.", 10, []),
+    (12, 0, "Of the 12 stories held for the digest, 10 go out now and the other 2 follow "
+            "within about an hour in one roundup (this channel gets at most 10 posts an "
+            "hour).", 10, [2]),
+    (11, 0, "Of the 11 stories held for the digest, 10 go out now and the last one follows "
+            "within about an hour in one roundup (this channel gets at most 10 posts an "
+            "hour).", 10, [1]),
+    (3, 9, "Of the 3 stories held for the digest, 1 goes out now and the other 2 follow "
+           "within about an hour in one roundup (this channel gets at most 10 posts an "
+           "hour).", 1, [2]),
+    (25, 0, "Of the 25 stories held for the digest, 10 go out now and the other 15 follow "
+            "within about an hour in 2 roundups (this channel gets at most 10 posts an "
+            "hour).", 10, [10, 5]),
+    (1, 10, "This channel has had its 10 posts this hour, so the story held for the "
+            "digest follows within about an hour in one roundup.", 0, [1]),
+    (4, 10, "This channel has had its 10 posts this hour, so the 4 stories held for the "
+            "digest follow within about an hour in one roundup.", 0, [4]),
+]
+
+
+@pytest.mark.parametrize("held, earlier, said, now, roundups", DIGEST_OFF,
+                         ids=[f"{h} held, {e} posted" for h, e, *_ in DIGEST_OFF])
+async def test_turning_the_digest_off_says_when_the_held_stories_go(
+        store, clock, held, earlier, said, now, roundups):
     """Stories held for today's digest go out when the digest is turned off, as the
-    instant posts the channel now asks for: not as a roundup claiming the hourly cap
-    was reached."""
+    instant posts the channel now asks for, as far as its hourly cap has room: "The 12
+    stories held for the digest go out now" was said while 2 went an hour later."""
     from feeds.classify import Classifier, load_gazetteer
     commands = Commands(store, Classifier(load_gazetteer()), clock=clock)
     admin = Caller("console", "w1", "c1", "u1", is_admin=True)
     commands.subscribe(admin, "all")
-    commands.digest(admin, "daily", "18:00", "UTC")
-    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(3)], clock())
     adapter = RecordingAdapter(clock=clock)
-    d = delivery(store, clock, adapter)
+    d = delivery(store, clock, adapter, hourly_cap=10)
+    dispatch_new(store, [brief(100 + n, clock) for n in range(earlier)], clock())
+    assert await d.run_once() == earlier               # sent before the digest was set
+    clock.advance(minutes=20)
+    commands.digest(admin, "daily", "18:00", "UTC")
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(held)], clock())
     assert await d.run_once() == 0                     # held for 18:00
     reply = commands.digest(admin, "off")
-    assert "3 stories held for the digest" in reply.text
-    assert await d.run_once() == 3
-    assert [s.brief.id for s in adapter.sends] == ["story0", "story1", "story2"]
-    assert adapter.digests == []
+    assert reply.text == f"Digest off: new stories are posted as they come. {said}"
+    assert await d.run_once() == now
+    assert [s.brief.id for s in adapter.sends[earlier:]] == [f"story{n}" for n in range(now)]
+    clock.advance(minutes=60, seconds=2)
+    await d.run_once()
+    assert [len(r.briefs) for r in adapter.digests] == roundups
+    assert all("hourly cap" in r.title for r in adapter.digests)
 
 
 async def test_a_post_cancelled_while_its_channel_is_posting_is_skipped_and_the_rest_go(

@@ -138,3 +138,19 @@ async def test_the_fake_refuses_what_discord_refuses(fake, monkeypatch, caplog, 
     assert refused.json["data"].get("content") == message.get("content")
     assert f"error code: 50035): Invalid Form Body\nIn data.{where}: {says}" in caplog.text
     assert "failed" in inter.callbacks[0]["data"]["content"]
+
+
+@pytest.mark.parametrize("name, options", [
+    ("topic", {"slug": "pricing 30"}), ("company", {"name": "alibaba 30"}),
+    ("company", {"name": "alibaba 0"}), ("topic", {"slug": "pricing -1"}),
+])
+async def test_a_refused_limit_names_the_range_help_states(fake, twelve_on_pricing, name,
+                                                           options):
+    """/help says LIMIT is at most 10 here; `/company name:alibaba 30` was told "give a
+    whole number from 1 to 25"."""
+    core, store = twelve_on_pricing
+    async with running_bot(fake, core, store):
+        helped = (await fake.callback(await fake.command("help", {})))["data"]
+        answer = (await fake.callback(await fake.command(name, options)))["data"]
+    assert "at most 10)" in helped["content"] + str(helped.get("embeds"))
+    assert "give a whole number from 1 to 10 (Discord shows 10 at a time)" in answer["content"]

@@ -156,6 +156,7 @@ async def test_a_bad_limit_is_named_with_the_command_typed(fake, command, text, 
     shown = await plain_answer(fake, command, text)
     assert shown.startswith(":warning: ") and wrong in shown and f"e.g. {eg}" in shown, shown
     assert "No company" not in shown and "No topic" not in shown
+    assert "from 1 to 25" in shown and "Discord" not in shown   # Slack shows 25 at once
 
 
 EXTRA_COUNTS = [
