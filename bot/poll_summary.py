@@ -105,3 +105,31 @@ def idle_warning(states: list) -> str:
         return ("service: every feed is paused, so nothing is polled: `ainews feeds list` "
                 "says why, `ainews feeds resume all` polls them again")
     return ""
+
+
+def first_poll_note(states: list, now: datetime) -> str:
+    """When `ainews run` polls first and why, or "" when a feed is due now: started
+    right after `ainews poll --once` it said nothing until the feeds were due again
+    (up to twice the interval) and looked hung."""
+    active = [s for s in states if not s.paused]
+    if not active or any(not s.next_poll or s.next_poll <= now for s in active):
+        return ""
+    on_time = [s for s in active if not s.failures and s.last_polled]
+    if not on_time:   # all wait after failures: waiting_note says until when
+        return ""
+    failing = len(active) - len(on_time)
+    why = [_polled_ago(on_time, len(active), now)]
+    why += [f"{failing} waiting after failures"] if failing else []
+    return (f"poller: {', '.join(why)}, none is due yet; next poll "
+            f"{shown_utc(min(s.next_poll for s in active))}")
+
+
+def _polled_ago(states: list, active: int, now: datetime) -> str:
+    """"all 20 feeds were polled 1 min ago", "17 feeds were polled 1-3 min ago"."""
+    ages = sorted(round((now - s.last_polled).total_seconds() / 60) for s in states)
+    ago = "-".join(dict.fromkeys(str(a) if a else "<1" for a in (ages[0], ages[-1])))
+    if len(states) < active:
+        which = count(len(states), "feed")
+    else:
+        which = "the feed" if active == 1 else f"all {count(active, 'feed')}"
+    return f"{which} {'was' if len(states) == 1 else 'were'} polled {ago} min ago"

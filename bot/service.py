@@ -22,7 +22,7 @@ from bot.connections import ConnectionLog, forget_connections, llm_watched
 from bot.errors import StartUnavailable, UserError
 from bot.feed_import import import_feed_list
 from bot.pipeline import Pipeline, PollSummary
-from bot.poll_summary import idle_warning, waiting_note
+from bot.poll_summary import first_poll_note, idle_warning, waiting_note
 from bot.retention import DailyPrune
 from bot.runlock import run_lock
 from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless_stopped
@@ -124,7 +124,7 @@ class Service:
                 # Inside the try: a failure here (the store unreadable) must stop the
                 # platforms that started, or their connections keep the process alive.
                 self.delivery = delivery = self._delivery(adapters)
-                self._log_startup(adapters)
+                self._log_startup(adapters, once=once)
                 self.app.log_user_data()
                 self.platforms.keep_starting(delivery.attach)
                 if once:
@@ -347,7 +347,7 @@ class Service:
                 "shutting down")
         self.stop.set()
 
-    def _log_startup(self, adapters: dict) -> None:
+    def _log_startup(self, adapters: dict, *, once: bool) -> None:
         feeds = self.app.store.feed_states()
         active = sum(not f.paused for f in feeds)
         names = [f"{p} ({a.state})" if isinstance(a, Pending) else p
@@ -357,6 +357,8 @@ class Service:
                  "%g min", ", ".join(names) or "none", count(len(feeds), "feed"), active,
                  note, waiting_note(feeds, utcnow()), self.app.settings.db_path,
                  self.app.settings.poll_minutes)
+        if not once and (first := first_poll_note(feeds, utcnow())):
+            log.info("%s", first)   # `run --once` polls every feed not failing at once
         if idle := idle_warning(feeds):
             log.warning("%s", idle)
         for line in cap_warnings(self.app.settings):
