@@ -2,8 +2,9 @@
 (the service's log line, `ainews run --once --json`)."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from feeds.models import Story, shown_utc
 from feeds.plural import count
@@ -80,6 +81,33 @@ class PollSummary:
                          for o in self.failures],
             "feeds": [o.__dict__ for o in self.outcomes],
         }
+
+
+# A quiet pass (nothing new, nothing failed) is a DEBUG line, but one at least this
+# often is INFO: a quiet night logged nothing for hours and looked like a hung bot.
+QUIET_REPORT = timedelta(hours=1)
+
+
+class PassLog:
+    """The level and line of each pass the service logs: INFO when it found or failed
+    something, for the run's first pass that polled a feed, and once a QUIET_REPORT."""
+
+    def __init__(self):
+        self.said: datetime | None = None     # the last INFO line
+        self.quiet = 0                        # quiet passes since, each polled a feed
+
+    def line(self, summary: PollSummary, now: datetime) -> tuple[int, str]:
+        quiet = not (summary.new_stories or summary.failures)
+        if quiet and (not summary.feeds_polled or (
+                self.said and now - self.said < QUIET_REPORT)):
+            self.quiet += bool(summary.feeds_polled)
+            return logging.DEBUG, summary.line()
+        text = summary.line()
+        if quiet and self.said:
+            text += (f"; nothing new in {count(self.quiet + 1, 'poll')} since "
+                     f"{shown_utc(self.said)}")
+        self.said, self.quiet = now, 0
+        return logging.INFO, text
 
 
 def waiting_note(states: list, now: datetime) -> str:

@@ -22,7 +22,7 @@ from bot.connections import ConnectionLog, forget_connections, llm_watched
 from bot.errors import StartUnavailable, UserError
 from bot.feed_import import import_feed_list
 from bot.pipeline import Pipeline, PollSummary
-from bot.poll_summary import first_poll_note, idle_warning, waiting_note
+from bot.poll_summary import PassLog, first_poll_note, idle_warning, waiting_note
 from bot.retention import DailyPrune
 from bot.runlock import run_lock
 from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless_stopped
@@ -100,6 +100,7 @@ class Service:
         self._dispatching = asyncio.Lock()
         self.prune = DailyPrune(app.store, app.settings.keep_days, clock)
         self._feeds_note = ""   # what importing the feeds file did, said at start-up
+        self.pass_log = PassLog()   # which poll passes are INFO lines
 
     async def run(self, *, once: bool = False) -> int:
         with run_lock(self.app.settings.db_path):     # one bot per database
@@ -196,9 +197,8 @@ class Service:
             async with self._dispatching:   # feeds finish concurrently: one at a time
                 await self._dispatch_stored(pipeline)
         summary = await pipeline.poll_once(all_feeds=all_feeds, on_fresh=dispatch)
-        # A quiet pass (nothing new, nothing failed) is only worth a debug line.
-        quiet = not (summary.new_stories or summary.failures)
-        log.log(logging.DEBUG if quiet else logging.INFO, "%s", summary.line())
+        level, line = self.pass_log.line(summary, self.clock())
+        log.log(level, "%s", line)
         await dispatch()
 
     async def _dispatch_stored(self, pipeline: Pipeline) -> None:
