@@ -110,14 +110,18 @@ class PassLog:
         return logging.INFO, text
 
 
-def waiting_note(states: list, now: datetime) -> str:
+def waiting_note(states: list, now: datetime, offline: bool = False) -> str:
     """"; N waiting after failures, next try HH:MM UTC" for the start-up line, or "":
     restarted after an outage, the bot polls nothing until their backoff ends, and
-    without a word it looked idle (`run --once` printed no poll at all)."""
+    without a word it looked idle (`run --once` printed no poll at all). `offline`: the
+    last polls found the network down, which counted against no feed."""
     waiting = [s.next_poll for s in states
                if s.failures and not s.paused and s.next_poll and s.next_poll > now]
     if not waiting:
         return ""
+    if offline:
+        return (f"; no feed could be reached at the last poll (the network looked down; "
+                f"not counted against the feeds), next try {shown_utc(min(waiting))}")
     return (f"; {len(waiting)} waiting after failures, next try {shown_utc(min(waiting))} "
             "(`ainews feeds list` says why)")
 

@@ -347,6 +347,10 @@ class Service:
                 "shutting down")
         self.stop.set()
 
+    def _network_looks_down(self) -> bool:
+        from bot.unreached import network_looks_down
+        return network_looks_down(self.app.store, self.app.settings.poll_minutes, utcnow())
+
     def _log_startup(self, adapters: dict, *, once: bool) -> None:
         feeds = self.app.store.feed_states()
         active = sum(not f.paused for f in feeds)
@@ -355,7 +359,8 @@ class Service:
         note = f"; {self._feeds_note}" if self._feeds_note else ""
         log.info("service: adapters: %s; %s (%d active)%s%s; database %s; polling every "
                  "%g min", ", ".join(names) or "none", count(len(feeds), "feed"), active,
-                 note, waiting_note(feeds, utcnow()), self.app.settings.db_path,
+                 note, waiting_note(feeds, utcnow(), self._network_looks_down()),
+                 self.app.settings.db_path,
                  self.app.settings.poll_minutes)
         if not once and (first := first_poll_note(feeds, utcnow())):
             log.info("%s", first)   # `run --once` polls every feed not failing at once

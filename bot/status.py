@@ -46,9 +46,8 @@ def _network_looks_down(app) -> bool:
     """The poller's verdict (bot/unreached.py), read from the store: "20 failing" with a
     DNS error on each row read as twenty broken feeds while the bot's log said its own
     network was down and counted none of it against them."""
-    from bot.unreached import offline_window
-    return app.store.looks_offline(now=utcnow(),
-                                   window=offline_window(app.settings.poll_minutes))
+    from bot.unreached import network_looks_down
+    return network_looks_down(app.store, app.settings.poll_minutes, utcnow())
 
 
 def _connections(store, pid: str | None) -> dict:

@@ -68,3 +68,10 @@ class Unreached:
 def offline_window(poll_minutes: float) -> timedelta:
     # Longer than any healthy feed's interval (2 x base, a <ttl> up to 60 min).
     return timedelta(minutes=max(3 * poll_minutes, 90))
+
+
+def network_looks_down(store, poll_minutes: float, now: datetime) -> bool:
+    """The poller's verdict read back from the store, for what `ainews run` says at
+    start-up and `status`/`feeds list` say: the feeds' DNS and connection errors then
+    are the network's, not counted against them."""
+    return store.looks_offline(now=now, window=offline_window(poll_minutes))

@@ -157,3 +157,33 @@ async def test_run_says_when_it_polls_first_when_no_feed_is_due(
         assert lines == []
     else:
         assert lines == [f"{expected}{next_poll:%Y-%m-%d %H:%M} UTC"]
+
+
+def _outage(db, kind: str) -> tuple[str, datetime]:
+    """Three feeds the last poll could not reach, the network's failure (not counted
+    against them, as bot/unreached.py records it); their feeds file and next try."""
+    store, now = Store(db), utcnow()
+    next_poll, urls = now + timedelta(minutes=2), [f"https://f{i}.example/rss" for i in range(3)]
+    for url in urls:
+        store.upsert_feed(FeedSource(url, url))
+        store.record_unreachable(url, now=now, next_poll=next_poll, kind=kind,
+                                 message=f"fetcher: {url}: unreachable")
+    store.close()
+    path = db.parent / "feeds.toml"
+    path.write_text("".join(f'[[feed]]\nname = "{u}"\nurl = "{u}"\n' for u in urls))
+    return str(path), next_poll
+
+
+@pytest.mark.parametrize("kind", ["dns", "connect"])
+def test_a_start_during_an_outage_says_the_network_looked_down(clean_env, tmp_path, capsys,
+                                                                 kind):
+    # It said "3 waiting after failures", though the poller had counted none of it
+    # against the feeds (`status` said the network looks down).
+    feeds_file, next_poll = _outage(tmp_path / "a.db", kind)
+    clean_env.setenv("AINEWS_FEEDS", feeds_file)
+    assert main(["--db", str(tmp_path / "a.db"), "run", "--once"]) == 0
+    start = next(line for line in capsys.readouterr().err.splitlines()
+                 if "service: adapters:" in line)
+    assert "waiting after failures" not in start
+    assert ("; no feed could be reached at the last poll (the network looked down; not "
+            f"counted against the feeds), next try {next_poll:%Y-%m-%d %H:%M} UTC") in start
