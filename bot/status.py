@@ -76,8 +76,8 @@ def print_status(app, *, as_json: bool = False) -> int:
         return 0
     feeds = ", ".join(f"{n} {h}" for h, n in sorted(st["feeds"].items())) or "none"
     if st["network_looks_down"]:
-        feeds += (" (no feed answers, DNS or connection failures everywhere: the network "
-                  "looks down; not counted against the feeds)")
+        from bot.unreached import NETWORK_DOWN
+        feeds += f" ({NETWORK_DOWN})"
     queue = ", ".join(f"{n} {k}" for k, n in sorted(st["outbox"].items())) or "empty"
     # The head row is empty: format_table would print it as a blank first line.
     print(format_table(["", ""], [["database", st["database"]], *_bot_rows(st),
