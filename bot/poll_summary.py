@@ -30,6 +30,7 @@ class FeedOutcome:
 class PollSummary:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     fresh: list[Story] = field(default_factory=list)   # new, not backlog: for dispatch
+    offline: bool = False   # its failures were the network's (bot/unreached.py), uncounted
 
     @property
     def feeds_polled(self) -> int:
@@ -64,6 +65,9 @@ class PollSummary:
                 f"{count(self.new_stories, 'new story')}, "
                 f"{count(self.new_strategy, 'new strategy story')}, "
                 f"{len(self.failures)} failed")
+        # "20 failed" alone, every pass of an outage, read as twenty broken feeds.
+        text += (" (no feed reached: the network looks down; not counted against the feeds)"
+                 if self.offline else "")
         text += f", {paused} paused" if paused else ""
         stories, strategy = self.backlog
         text += (f"; first polls' backlog (stored, never posted): {count(stories, 'story')}, "
@@ -77,6 +81,7 @@ class PollSummary:
             "new_strategy_stories": self.new_strategy,
             "backlog_stories": self.backlog[0], "backlog_strategy_stories": self.backlog[1],
             "too_old_stories": self.too_old,
+            "network_looks_down": self.offline,
             "failures": [{"url": o.url, "name": o.name, "error": o.error, "paused": o.paused}
                          for o in self.failures],
             "feeds": [o.__dict__ for o in self.outcomes],
