@@ -12,7 +12,7 @@ from bot.console import json_line
 from bot.errors import UserError
 from bot.logs import setup_logging
 from bot.replies import Caller, Reply
-from feeds.models import shown_utc
+from feeds.models import shown_utc, utcnow
 from feeds.plural import count
 
 CONSOLE = Caller(platform="console", workspace="console", channel="console", user="cli",
@@ -166,14 +166,27 @@ def cmd_poll(app, args) -> int:
     for o in summary.outcomes:      # read, but repaired: the feed's owner may want to know
         if o.warning:
             print(terminal_text(f"  warning: {o.name}: {o.warning}"))
-    for s in waiting:
-        print(terminal_text(f"  waiting: {s.source.name} ({s.source.url}) after "
-                            f"{count(s.failures, 'failure')}: {s.last_error}; next try "
-                            f"{shown_utc(s.next_poll) if s.next_poll else 'not set'}"))
+    _print_waiting(app, waiting)
     for s in paused:
         print(terminal_text(f"  paused: {s.source.name} ({s.source.url}): {s.last_error}; "
                             f"`ainews feeds resume {s.source.url}` polls it again"))
     return 0
+
+
+def _print_waiting(app, waiting: list) -> None:
+    """Each feed's failures and next try; during an outage one line: "after 1 failure"
+    on every feed read as each broken, though the poller counted none of it."""
+    from bot.console import terminal_text
+    from bot.unreached import network_looks_down
+    if waiting and network_looks_down(app.store, app.settings.poll_minutes, utcnow()):
+        print(f"  waiting: {count(len(waiting), 'feed')}, none reached at the last poll: the "
+              "network looks down (not counted against the feeds); next try "
+              f"{shown_utc(min(s.next_poll for s in waiting))}")
+        return
+    for s in waiting:
+        print(terminal_text(f"  waiting: {s.source.name} ({s.source.url}) after "
+                            f"{count(s.failures, 'failure')}: {s.last_error}; next try "
+                            f"{shown_utc(s.next_poll) if s.next_poll else 'not set'}"))
 
 
 def _towards_pause(outcome) -> str:

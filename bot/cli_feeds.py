@@ -45,7 +45,16 @@ def _list(app, args) -> int:
     print(format_table(["health", "name", "next poll", "url", "last error"],
                        [[r["health"], r["name"][:28], _next_poll_cell(r, now),
                          r["url"], error_cell(r["last_error"])] for r in rows]))
+    _say_if_offline(app, now)
     return 0
+
+
+def _say_if_offline(app, now) -> None:
+    """Every row "failing" with a DNS error read as broken feeds, while the poller had
+    found its own network down and counted none of it (as `status` says)."""
+    from bot.unreached import NETWORK_DOWN, network_looks_down
+    if network_looks_down(app.store, app.settings.poll_minutes, now):
+        print(f"({NETWORK_DOWN})")
 
 
 def error_cell(error: str) -> str:

@@ -15,6 +15,7 @@ from bot.commands_subs import CHANNEL_ADMINS
 from bot.commands_text import link_text, quote, unquoted
 from bot.examples import say
 from bot.replies import Caller, Reply
+from bot.unreached import NETWORK_DOWN, network_looks_down
 from feeds.models import FeedSource
 from feeds.plural import count
 
@@ -89,6 +90,8 @@ class FeedCommands:
                        + (f" ({', '.join(counts)}):" if counts else ":")]
         if sum(s.paused for s in states) > 1:
             lines += say(" {} resumes every paused one.", ex.FEEDS_RESUME_ALL)
+        if self._network_down():
+            lines.append(f"\n  ({NETWORK_DOWN})")
         for s in states:
             lines.append(f"\n  [{s.health}] {s.source.name} — {s.source.url}")
             if s.last_error:
@@ -96,6 +99,13 @@ class FeedCommands:
             if s.paused:
                 lines += say(" — {} to poll it again", ex.feed_resume(s.source.url))
         return Reply.message(tuple(lines))
+
+    def _network_down(self) -> bool:
+        """As `ainews feeds list` says: each "[failing]" row read as a broken feed while
+        the poller had found the bot's network down and counted none of it."""
+        from bot.config import DEFAULT_POLL_MINUTES
+        minutes = getattr(self.settings, "poll_minutes", DEFAULT_POLL_MINUTES)
+        return network_looks_down(self.store, minutes, self.clock())
 
     def _feed_resume(self, key: str) -> Reply:
         if key.lower() == "all" and self.store.feed_state(key) is None:

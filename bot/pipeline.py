@@ -122,7 +122,7 @@ class Pipeline(NewStories, FirstPolls, Unreached):
             # Once every feed is in (DNS failures come back first, and a pass that went
             # on to read five feeds said "no feed can be reached"), before the backlogs'
             # writes, which may fail.
-            offline = self._settle_unreached(summary)
+            offline = summary.offline = self._settle_unreached(summary)
             self._store_backlogs()
         finally:   # an abandoned pass drops its waiting first polls: they are polled again
             self._backlog, self._reading, self._unreached = None, None, None

@@ -2,8 +2,9 @@
 (the service's log line, `ainews run --once --json`)."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from feeds.models import Story, shown_utc
 from feeds.plural import count
@@ -29,6 +30,7 @@ class FeedOutcome:
 class PollSummary:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     fresh: list[Story] = field(default_factory=list)   # new, not backlog: for dispatch
+    offline: bool = False   # its failures were the network's (bot/unreached.py), uncounted
 
     @property
     def feeds_polled(self) -> int:
@@ -63,6 +65,9 @@ class PollSummary:
                 f"{count(self.new_stories, 'new story')}, "
                 f"{count(self.new_strategy, 'new strategy story')}, "
                 f"{len(self.failures)} failed")
+        # "20 failed" alone, every pass of an outage, read as twenty broken feeds.
+        text += (" (no feed reached: the network looks down; not counted against the feeds)"
+                 if self.offline else "")
         text += f", {paused} paused" if paused else ""
         stories, strategy = self.backlog
         text += (f"; first polls' backlog (stored, never posted): {count(stories, 'story')}, "
@@ -76,20 +81,52 @@ class PollSummary:
             "new_strategy_stories": self.new_strategy,
             "backlog_stories": self.backlog[0], "backlog_strategy_stories": self.backlog[1],
             "too_old_stories": self.too_old,
+            "network_looks_down": self.offline,
             "failures": [{"url": o.url, "name": o.name, "error": o.error, "paused": o.paused}
                          for o in self.failures],
             "feeds": [o.__dict__ for o in self.outcomes],
         }
 
 
-def waiting_note(states: list, now: datetime) -> str:
+# A quiet pass (nothing new, nothing failed) is a DEBUG line, but one at least this
+# often is INFO: a quiet night logged nothing for hours and looked like a hung bot.
+QUIET_REPORT = timedelta(hours=1)
+
+
+class PassLog:
+    """The level and line of each pass the service logs: INFO when it found or failed
+    something, for the run's first pass that polled a feed, and once a QUIET_REPORT."""
+
+    def __init__(self):
+        self.said: datetime | None = None     # the last INFO line
+        self.quiet = 0                        # quiet passes since, each polled a feed
+
+    def line(self, summary: PollSummary, now: datetime) -> tuple[int, str]:
+        quiet = not (summary.new_stories or summary.failures)
+        if quiet and (not summary.feeds_polled or (
+                self.said and now - self.said < QUIET_REPORT)):
+            self.quiet += bool(summary.feeds_polled)
+            return logging.DEBUG, summary.line()
+        text = summary.line()
+        if quiet and self.said:
+            text += (f"; nothing new in {count(self.quiet + 1, 'poll')} since "
+                     f"{shown_utc(self.said)}")
+        self.said, self.quiet = now, 0
+        return logging.INFO, text
+
+
+def waiting_note(states: list, now: datetime, offline: bool = False) -> str:
     """"; N waiting after failures, next try HH:MM UTC" for the start-up line, or "":
     restarted after an outage, the bot polls nothing until their backoff ends, and
-    without a word it looked idle (`run --once` printed no poll at all)."""
+    without a word it looked idle (`run --once` printed no poll at all). `offline`: the
+    last polls found the network down, which counted against no feed."""
     waiting = [s.next_poll for s in states
                if s.failures and not s.paused and s.next_poll and s.next_poll > now]
     if not waiting:
         return ""
+    if offline:
+        return (f"; no feed could be reached at the last poll (the network looked down; "
+                f"not counted against the feeds), next try {shown_utc(min(waiting))}")
     return (f"; {len(waiting)} waiting after failures, next try {shown_utc(min(waiting))} "
             "(`ainews feeds list` says why)")
 
@@ -105,3 +142,31 @@ def idle_warning(states: list) -> str:
         return ("service: every feed is paused, so nothing is polled: `ainews feeds list` "
                 "says why, `ainews feeds resume all` polls them again")
     return ""
+
+
+def first_poll_note(states: list, now: datetime) -> str:
+    """When `ainews run` polls first and why, or "" when a feed is due now: started
+    right after `ainews poll --once` it said nothing until the feeds were due again
+    (up to twice the interval) and looked hung."""
+    active = [s for s in states if not s.paused]
+    if not active or any(not s.next_poll or s.next_poll <= now for s in active):
+        return ""
+    on_time = [s for s in active if not s.failures and s.last_polled]
+    if not on_time:   # all wait after failures: waiting_note says until when
+        return ""
+    failing = len(active) - len(on_time)
+    why = [_polled_ago(on_time, len(active), now)]
+    why += [f"{failing} waiting after failures"] if failing else []
+    return (f"poller: {', '.join(why)}, none is due yet; next poll "
+            f"{shown_utc(min(s.next_poll for s in active))}")
+
+
+def _polled_ago(states: list, active: int, now: datetime) -> str:
+    """"all 20 feeds were polled 1 min ago", "17 feeds were polled 1-3 min ago"."""
+    ages = sorted(round((now - s.last_polled).total_seconds() / 60) for s in states)
+    ago = "-".join(dict.fromkeys(str(a) if a else "<1" for a in (ages[0], ages[-1])))
+    if len(states) < active:
+        which = count(len(states), "feed")
+    else:
+        which = "the feed" if active == 1 else f"all {count(active, 'feed')}"
+    return f"{which} {'was' if len(states) == 1 else 'were'} polled {ago} min ago"

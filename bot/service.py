@@ -22,7 +22,7 @@ from bot.connections import ConnectionLog, forget_connections, llm_watched
 from bot.errors import StartUnavailable, UserError
 from bot.feed_import import import_feed_list
 from bot.pipeline import Pipeline, PollSummary
-from bot.poll_summary import idle_warning, waiting_note
+from bot.poll_summary import PassLog, first_poll_note, idle_warning, waiting_note
 from bot.retention import DailyPrune
 from bot.runlock import run_lock
 from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless_stopped
@@ -100,6 +100,7 @@ class Service:
         self._dispatching = asyncio.Lock()
         self.prune = DailyPrune(app.store, app.settings.keep_days, clock)
         self._feeds_note = ""   # what importing the feeds file did, said at start-up
+        self.pass_log = PassLog()   # which poll passes are INFO lines
 
     async def run(self, *, once: bool = False) -> int:
         with run_lock(self.app.settings.db_path):     # one bot per database
@@ -124,7 +125,7 @@ class Service:
                 # Inside the try: a failure here (the store unreadable) must stop the
                 # platforms that started, or their connections keep the process alive.
                 self.delivery = delivery = self._delivery(adapters)
-                self._log_startup(adapters)
+                self._log_startup(adapters, once=once)
                 self.app.log_user_data()
                 self.platforms.keep_starting(delivery.attach)
                 if once:
@@ -196,9 +197,8 @@ class Service:
             async with self._dispatching:   # feeds finish concurrently: one at a time
                 await self._dispatch_stored(pipeline)
         summary = await pipeline.poll_once(all_feeds=all_feeds, on_fresh=dispatch)
-        # A quiet pass (nothing new, nothing failed) is only worth a debug line.
-        quiet = not (summary.new_stories or summary.failures)
-        log.log(logging.DEBUG if quiet else logging.INFO, "%s", summary.line())
+        level, line = self.pass_log.line(summary, self.clock())
+        log.log(level, "%s", line)
         await dispatch()
 
     async def _dispatch_stored(self, pipeline: Pipeline) -> None:
@@ -347,7 +347,11 @@ class Service:
                 "shutting down")
         self.stop.set()
 
-    def _log_startup(self, adapters: dict) -> None:
+    def _network_looks_down(self) -> bool:
+        from bot.unreached import network_looks_down
+        return network_looks_down(self.app.store, self.app.settings.poll_minutes, utcnow())
+
+    def _log_startup(self, adapters: dict, *, once: bool) -> None:
         feeds = self.app.store.feed_states()
         active = sum(not f.paused for f in feeds)
         names = [f"{p} ({a.state})" if isinstance(a, Pending) else p
@@ -355,8 +359,11 @@ class Service:
         note = f"; {self._feeds_note}" if self._feeds_note else ""
         log.info("service: adapters: %s; %s (%d active)%s%s; database %s; polling every "
                  "%g min", ", ".join(names) or "none", count(len(feeds), "feed"), active,
-                 note, waiting_note(feeds, utcnow()), self.app.settings.db_path,
+                 note, waiting_note(feeds, utcnow(), self._network_looks_down()),
+                 self.app.settings.db_path,
                  self.app.settings.poll_minutes)
+        if not once and (first := first_poll_note(feeds, utcnow())):
+            log.info("%s", first)   # `run --once` polls every feed not failing at once
         if idle := idle_warning(feeds):
             log.warning("%s", idle)
         for line in cap_warnings(self.app.settings):

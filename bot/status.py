@@ -46,9 +46,8 @@ def _network_looks_down(app) -> bool:
     """The poller's verdict (bot/unreached.py), read from the store: "20 failing" with a
     DNS error on each row read as twenty broken feeds while the bot's log said its own
     network was down and counted none of it against them."""
-    from bot.unreached import offline_window
-    return app.store.looks_offline(now=utcnow(),
-                                   window=offline_window(app.settings.poll_minutes))
+    from bot.unreached import network_looks_down
+    return network_looks_down(app.store, app.settings.poll_minutes, utcnow())
 
 
 def _connections(store, pid: str | None) -> dict:
@@ -77,8 +76,8 @@ def print_status(app, *, as_json: bool = False) -> int:
         return 0
     feeds = ", ".join(f"{n} {h}" for h, n in sorted(st["feeds"].items())) or "none"
     if st["network_looks_down"]:
-        feeds += (" (no feed answers, DNS or connection failures everywhere: the network "
-                  "looks down; not counted against the feeds)")
+        from bot.unreached import NETWORK_DOWN
+        feeds += f" ({NETWORK_DOWN})"
     queue = ", ".join(f"{n} {k}" for k, n in sorted(st["outbox"].items())) or "empty"
     # The head row is empty: format_table would print it as a blank first line.
     print(format_table(["", ""], [["database", st["database"]], *_bot_rows(st),

@@ -68,3 +68,15 @@ class Unreached:
 def offline_window(poll_minutes: float) -> timedelta:
     # Longer than any healthy feed's interval (2 x base, a <ttl> up to 60 min).
     return timedelta(minutes=max(3 * poll_minutes, 90))
+
+
+# What `status` and `feeds list` add when it does: their "failing" rows read as broken feeds.
+NETWORK_DOWN = ("no feed answers, DNS or connection failures everywhere: the network looks "
+                "down; not counted against the feeds")
+
+
+def network_looks_down(store, poll_minutes: float, now: datetime) -> bool:
+    """The poller's verdict read back from the store, for what `ainews run` says at
+    start-up and `status`/`feeds list` say: the feeds' DNS and connection errors then
+    are the network's, not counted against them."""
+    return store.looks_offline(now=now, window=offline_window(poll_minutes))

@@ -148,3 +148,31 @@ async def test_by_default_a_feed_is_read_again_within_two_minutes(env, capsys):
     _, out, _ = run_cli(capsys, "feeds", "list", "--json")
     next_poll = datetime.fromisoformat(json.loads(out.splitlines()[0])["next_poll"])
     assert code == 0 and next_poll - polled <= timedelta(minutes=2, seconds=30)
+
+
+NETWORK_DOWN = ("(no feed answers, DNS or connection failures everywhere: the network looks "
+                "down; not counted against the feeds)")
+
+
+@pytest.mark.parametrize("reached, kind, said", [
+    (0, "dns", True), (0, "connect", True),   # the poller found the network down
+    (1, "dns", False),                         # one feed answered: the others' own failures
+], ids=["outage-dns", "outage-connect", "one-answered"])
+def test_feeds_list_says_when_the_network_looks_down(env, capsys, reached, kind, said):
+    # Every row read "failing" with a DNS error, like twenty broken feeds, while the
+    # poller had counted none of it against them (`status` said why).
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    now = utcnow()
+    with Store(os.environ["AINEWS_DB"]) as store:
+        for i in range(3):
+            url = f"https://f{i}.example/rss"
+            store.upsert_feed(FeedSource(f"F{i}", url))
+            store.record_unreachable(url, now=now, next_poll=now, kind=kind,
+                                     message=f"fetcher: f{i}.example: unreachable")
+        if reached:
+            store.upsert_feed(FeedSource("Up", "https://up.example/rss"))
+            store.record_fetch_ok("https://up.example/rss", now=now, next_poll=now, etag=None,
+                                  last_modified=None, body_hash="h")
+    code, out, _ = run_cli(capsys, "feeds", "list")
+    assert code == 0 and (out.splitlines()[-1] == NETWORK_DOWN) == said

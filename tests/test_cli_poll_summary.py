@@ -64,6 +64,28 @@ def test_poll_names_the_failing_feeds_it_left_to_their_backoff(env, capsys, tmp_
     assert [w["url"] for w in json.loads(out)["waiting_feeds"]] == [url]
 
 
+@pytest.mark.parametrize("kind", ["dns", "connect"])
+def test_poll_during_an_outage_says_the_network_looked_down(env, capsys, tmp_path, kind):
+    # Each feed read "waiting: ... after 1 failure", as if broken, while the poller had
+    # found the network down and counted none of it against them.
+    from datetime import timedelta
+    from feeds.models import FeedSource, shown_utc, utcnow
+    from storage.store import Store
+    urls, next_poll = [f"https://f{i}.example/rss" for i in range(3)], utcnow() + timedelta(hours=1)
+    (tmp_path / "feeds.toml").write_text("".join(f'[[feed]]\nname = "{u}"\nurl = "{u}"\n'
+                                                 for u in urls))
+    env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    with Store(os.environ["AINEWS_DB"]) as store:
+        for url in urls:
+            store.upsert_feed(FeedSource(url, url))
+            store.record_unreachable(url, now=utcnow(), next_poll=next_poll, kind=kind,
+                                     message=f"fetcher: {url}: unreachable")
+    code, out, _ = run_cli(capsys, "poll", "--once")
+    assert code == 0 and out.splitlines()[1:] == [
+        "  waiting: 3 feeds, none reached at the last poll: the network looks down (not "
+        f"counted against the feeds); next try {shown_utc(next_poll)}"]
+
+
 @pytest.mark.parametrize("setting,too_old", [(None, 1), ("0", 0), ("200", 0)])
 async def test_poll_says_how_many_new_stories_were_too_old_to_post(env, capsys, tmp_path,
                                                                    setting, too_old):

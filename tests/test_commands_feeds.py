@@ -147,3 +147,24 @@ async def test_a_feed_that_is_not_paused_keeps_its_names_case_in_chat(commands, 
     assert reply.kind == "error"
     assert reply_body(reply) == f"Feed {name} ({url}) is not paused; it is polled as usual."
     assert f"Feed {name} (" in reply_text(reply)
+
+
+@pytest.mark.parametrize("reached, said", [(False, True), (True, False)],
+                         ids=["outage", "one-answered"])
+async def test_feeds_list_in_chat_says_when_the_network_looks_down(commands, store, clock,
+                                                                  reached, said):
+    # "3 feeds (3 failing)", each with its DNS error, read as three broken feeds while
+    # the poller had found the bot's own network down and counted none of it.
+    from feeds.models import FeedSource
+    for i in range(3):
+        url = f"https://f{i}.example/rss"
+        store.upsert_feed(FeedSource(f"F{i}", url))
+        store.record_unreachable(url, now=clock(), next_poll=clock(), kind="dns",
+                                 message=f"fetcher: f{i}.example: DNS lookup failed")
+    if reached:
+        store.upsert_feed(FeedSource("Up", "https://up.example/rss"))
+        store.record_fetch_ok("https://up.example/rss", now=clock(), next_poll=clock(),
+                              etag=None, last_modified=None, body_hash="h")
+    lines = (await commands.feeds(ADMIN, "list")).text.splitlines()
+    assert (lines[1] == "  (no feed answers, DNS or connection failures everywhere: the "
+            "network looks down; not counted against the feeds)") == said

@@ -138,3 +138,25 @@ async def test_no_feed_of_an_outage_is_held_to_a_backoff(tmp_path, classifier, c
     assert [r.getMessage() for r in caplog.records
             if "before a pause" in r.getMessage()] == []
     store.close()
+
+
+@pytest.mark.parametrize("live, note", [
+    (False, " (no feed reached: the network looks down; not counted against the feeds)"),
+    (True, ""),
+], ids=["nothing-answered", "one-answered"])
+async def test_the_pass_line_says_its_failures_were_the_networks(tmp_path, classifier, live,
+                                                                 note):
+    # "4 failed", on `poll --once` and on every pass of an outage in the log, read as four
+    # broken feeds, though none of it was counted against them.
+    store = Store(tmp_path / "a.db")
+    _dead_feeds(store, 4)
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        if live:
+            srv.add("/live.xml", make_rss("Live", make_entries(3, seed=5)))
+            store.upsert_feed(FeedSource("Live", srv.url("/live.xml")))
+        pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=10)
+        summary = await pipeline.poll_once(now=utcnow(), all_feeds=True)
+    store.close()
+    after = summary.line().partition("4 failed")[2]   # then a first poll's backlog, if any
+    assert after.startswith(note) and ("network" in after) == bool(note)
+    assert summary.to_json()["network_looks_down"] == (not live)

@@ -56,7 +56,7 @@ async def test_a_store_that_turns_read_only_mid_run_ends_it_with_exit_2(feed, en
 
 
 async def test_a_bug_that_ends_the_run_is_one_line_and_exit_1(feed, env, capsys):
-    def broken(self, adapters):
+    def broken(self, adapters, **kwargs):
         raise RuntimeError("boom")
     env.setattr(Service, "_log_startup", broken)
     code = await asyncio.to_thread(main, ["run"])

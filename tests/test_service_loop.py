@@ -179,3 +179,47 @@ async def test_a_sigterm_lost_during_start_up_still_stops_the_service(tmp_path, 
         stopping.forget()
         app.close()
     assert "service: SIGTERM received, shutting down" in caplog.text
+
+
+class _Passes:
+    """A pipeline whose passes polled `feeds` feeds and found `new` stories each."""
+
+    def __init__(self):
+        self.feeds, self.new = 0, 0
+
+    async def poll_once(self, **kwargs):
+        from bot.poll_summary import FeedOutcome, PollSummary
+        return PollSummary(outcomes=[FeedOutcome(f"https://f{i}.example/rss", "F", new=self.new)
+                                     for i in range(self.feeds)])
+
+
+QUIET_HOUR = [(m, 3, 0) for m in range(0, 63, 2)]   # a pass every 2 min, nothing new
+
+
+@pytest.mark.parametrize("passes, expected", [
+    (QUIET_HOUR, {0: "", 60: "; nothing new in 30 polls since 2026-12-01 05:00 UTC"}),
+    ([(0, 0, 0), (1, 0, 0), (2, 3, 0), (4, 3, 0)], {2: ""}),
+    ([(0, 3, 0), (2, 3, 1), (4, 3, 0), (64, 3, 0)],
+     {0: "", 2: "", 64: "; nothing new in 2 polls since 2026-12-01 05:02 UTC"}),
+], ids=["quiet-hour", "nothing-due-at-first", "after-news"])
+async def test_quiet_passes_say_the_bot_is_polling_once_an_hour(tmp_path, caplog, passes,
+                                                                 expected):
+    # A quiet pass is a DEBUG line: the first one of a run, then a quiet night,
+    # logged nothing at all, and the bot looked hung.
+    import logging
+    from datetime import datetime, timedelta, timezone
+    from bot.app import App
+    from bot.service import Service
+    caplog.set_level(logging.INFO, "ainews")
+    start, now = datetime(2026, 12, 1, 5, 0, tzinfo=timezone.utc), [None]
+    app = App(_service_settings(tmp_path))
+    service, pipeline, said = Service(app, clock=lambda: now[0]), _Passes(), {}
+    try:
+        for minute, pipeline.feeds, pipeline.new in passes:
+            now[0], caplog.records[:] = start + timedelta(minutes=minute), []
+            await service._cycle(pipeline)
+            said.update({minute: r.getMessage() for r in caplog.records
+                         if r.getMessage().startswith("poller: ")})
+    finally:
+        app.close()
+    assert {m: line.partition(" failed")[2] for m, line in said.items()} == expected

@@ -2,7 +2,8 @@
 nothing until then, and restarted after an outage it looked idle."""
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -96,3 +97,93 @@ def test_a_start_without_ainews_feeds_says_it_left_the_bundled_list_out(
     assert "1 feed (1 active); the bundled feed list is not added" in start
     with Store(db) as store:
         assert [s.source.name for s in store.feed_states()] == ["Mine"]
+
+
+def _polled_feeds(db, failing: bool, due_now: bool) -> datetime:
+    """Two feeds polled a minute ago (one failed, one due already, as asked); the
+    healthy one's next poll."""
+    store, now = Store(db), utcnow()
+    next_poll = now + timedelta(minutes=3)
+    for name, url in (("Up", "https://up.example/rss"), ("Down", URL)):
+        store.upsert_feed(FeedSource(name, url))
+        store.record_fetch_ok(url, now=now - timedelta(minutes=1), next_poll=next_poll,
+                              etag=None, last_modified=None, body_hash="h")
+    if failing:
+        store.record_fetch_failure(URL, now=now, next_poll=now + timedelta(minutes=30),
+                                   kind="dns", message="fetcher: down.example: DNS lookup failed")
+    if due_now:
+        store.record_fetch_ok(URL, now=now - timedelta(minutes=1), next_poll=now,
+                              etag=None, last_modified=None, body_hash="h")
+    store.close()
+    return next_poll
+
+
+async def _run_until_first_pass(db, feeds_file, monkeypatch) -> None:
+    """`ainews run`, stopped at its first poll pass (nothing is fetched)."""
+    from bot.app import App
+    from bot.config import load_settings
+    from bot.pipeline import Pipeline, PollSummary
+    from bot.service import Service
+    app = App(load_settings({"AINEWS_DB": str(db), "AINEWS_FEEDS": feeds_file},
+                            dotenv_path=None))
+    service = Service(app)
+
+    async def stop_at_first_pass(self, **kwargs):
+        service.stop.set()
+        return PollSummary()
+    monkeypatch.setattr(Pipeline, "poll_once", stop_at_first_pass)
+    try:
+        assert await service.run() == 0
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize("failing, due_now, expected", [
+    (False, False, "poller: all 2 feeds were polled 1 min ago, none is due yet; next poll "),
+    (True, False, "poller: 1 feed was polled 1 min ago, 1 waiting after failures, none is "
+                  "due yet; next poll "),
+    (False, True, None),
+], ids=["all-just-polled", "one-failing", "one-due-now"])
+async def test_run_says_when_it_polls_first_when_no_feed_is_due(
+        clean_env, tmp_path, caplog, monkeypatch, failing, due_now, expected):
+    # Started right after `ainews poll --once`, `ainews run` said nothing until the
+    # feeds were due again, minutes later: it looked hung.
+    caplog.set_level(logging.INFO, "ainews")
+    db = tmp_path / "a.db"
+    next_poll = _polled_feeds(db, failing, due_now)
+    await _run_until_first_pass(db, _feeds_file(tmp_path), monkeypatch)
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("poller: ")]
+    if expected is None:
+        assert lines == []
+    else:
+        assert lines == [f"{expected}{next_poll:%Y-%m-%d %H:%M} UTC"]
+
+
+def _outage(db, kind: str) -> tuple[str, datetime]:
+    """Three feeds the last poll could not reach, the network's failure (not counted
+    against them, as bot/unreached.py records it); their feeds file and next try."""
+    store, now = Store(db), utcnow()
+    next_poll, urls = now + timedelta(minutes=2), [f"https://f{i}.example/rss" for i in range(3)]
+    for url in urls:
+        store.upsert_feed(FeedSource(url, url))
+        store.record_unreachable(url, now=now, next_poll=next_poll, kind=kind,
+                                 message=f"fetcher: {url}: unreachable")
+    store.close()
+    path = db.parent / "feeds.toml"
+    path.write_text("".join(f'[[feed]]\nname = "{u}"\nurl = "{u}"\n' for u in urls))
+    return str(path), next_poll
+
+
+@pytest.mark.parametrize("kind", ["dns", "connect"])
+def test_a_start_during_an_outage_says_the_network_looked_down(clean_env, tmp_path, capsys,
+                                                                 kind):
+    # It said "3 waiting after failures", though the poller had counted none of it
+    # against the feeds (`status` said the network looks down).
+    feeds_file, next_poll = _outage(tmp_path / "a.db", kind)
+    clean_env.setenv("AINEWS_FEEDS", feeds_file)
+    assert main(["--db", str(tmp_path / "a.db"), "run", "--once"]) == 0
+    start = next(line for line in capsys.readouterr().err.splitlines()
+                 if "service: adapters:" in line)
+    assert "waiting after failures" not in start
+    assert ("; no feed could be reached at the last poll (the network looked down; not "
+            f"counted against the feeds), next try {next_poll:%Y-%m-%d %H:%M} UTC") in start
