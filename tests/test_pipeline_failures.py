@@ -125,7 +125,8 @@ async def test_a_bot_without_network_does_not_hold_it_against_every_feed(tmp_pat
     assert not any(s.paused for s in states)
     # Not held against the feeds, but still reported: the pass says what failed and why.
     assert last.outcomes and all(o.error for o in last.outcomes)
-    assert last.line().endswith(f"{len(last.outcomes)} failed")
+    assert last.line().endswith(f"{len(last.outcomes)} failed (no feed reached: the network "
+                                "looks down; not counted against the feeds)")
     assert {s.failures for s in states} == {1} and {s.health for s in states} == {"failing"}
     assert {s.next_poll - s.last_polled for s in states} == {timedelta(minutes=10)}
     offline = [r for r in caplog.records if "network looks down" in r.getMessage()]
