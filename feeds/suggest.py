@@ -17,6 +17,12 @@ from feeds.hanzi import simplified
 # capitalised words of the news corpus were wrong): one typo from 4 letters, two from LONG.
 MIN_TYPED = 4
 LONG = 9
+# A typo in a name under SHORT letters is mostly another word: a letter added ("being"
+# -> Bing, "metal" -> Meta, "harm" -> Arm) or the first changed ("beta" -> Meta, "card"
+# -> Bard). There only a later letter changed counts (mata -> Meta), and in an alias or
+# product (Bard, Sora: words too) only two swapped (qwne -> Qwen; "sort" is no Sora):
+# of the 3000 commonest lower-case corpus words, 31 got a company, 14 do now.
+SHORT = 5
 # A Chinese, Japanese or Korean character is a syllable, most of a word: "阿里巴" is
 # Alibaba (阿里巴巴) with one left out, and was offered nothing at 4 letters. Two
 # characters with one wrong are another word (微博 is Weibo, not WeChat's 微信).
@@ -38,11 +44,13 @@ def closest(typed: str, names: Mapping[str, str], n: int,
     was offered partnerships by "deal", "plaid" pricing by "paid", "reliance"
     partnerships by "alliance")."""
     key = simplified(" ".join((typed or "").split())).casefold()
-    shortest, long = (WIDE_MIN_TYPED, WIDE_LONG) if _wide(key) else (MIN_TYPED, LONG)
+    shortest, short, long = (WIDE_MIN_TYPED, 0, WIDE_LONG) if _wide(key) else (
+        MIN_TYPED, SHORT, LONG)
     if len(key) < shortest:
         return []
     most = 2 if len(key) >= long else 1
-    allowed = [(spelled, answer, most) for spelled, answer in names.items()]
+    allowed = [(spelled, answer, most if len(spelled) >= short else
+                _short_typos(key, spelled, answer)) for spelled, answer in names.items()]
     allowed += [(spelled, answer, min(most, _word_typos(spelled)))
                 for spelled, answer in (words or {}).items()]
     scored = sorted((typos, answer) for spelled, answer, limit in allowed
@@ -57,6 +65,16 @@ def closest(typed: str, names: Mapping[str, str], n: int,
 def _wide(text: str) -> bool:
     """Written in wide characters (Chinese, Japanese, Korean), where each says more."""
     return any(unicodedata.east_asian_width(ch) == "W" for ch in text)
+
+
+def _short_typos(key: str, spelled: str, answer: str) -> int:
+    """Typos that still point at a short name: a later letter changed, and in an alias
+    (not the `answer` itself) only two swapped."""
+    if len(key) != len(spelled) or key[0] != spelled[0]:
+        return 0
+    if spelled == answer.casefold() or sorted(key) == sorted(spelled):
+        return 1
+    return 0
 
 
 def _word_typos(word: str) -> int:

@@ -29,6 +29,8 @@ def test_company_by_name_or_alias(commands, name):
     ("alibba", "no company 'alibba' — did you mean Alibaba?"),
     # Was "did you mean OpenClaw?" (its old name Moltbot has letters of "robots").
     ("robots", "no company 'robots' — `topics` shows the companies in the news this week"),
+    # Was "did you mean Microsoft?" (a letter added to its search engine Bing).
+    ("being", "no company 'being' — `topics` shows the companies in the news this week"),
 ])
 def test_unknown_company_suggests_only_a_close_name(commands, typed, said):
     reply = commands.company(MEMBER, typed)
