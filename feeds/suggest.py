@@ -6,8 +6,8 @@ a typo away (a letter or two wrong, missing, extra or swapped) or the same word 
 another ending (leaders -> leadership, policies -> policy); else none is."""
 from __future__ import annotations
 
-import re
 import unicodedata
+from functools import lru_cache
 from typing import Mapping
 
 from feeds.hanzi import simplified
@@ -30,8 +30,13 @@ WIDE_MIN_TYPED = 3
 WIDE_LONG = 6
 # An everyday word (`words`) is offered for a typo in it from 5 letters, two from 10.
 WORD_TYPO, WORD_TWO_TYPOS = 5, 10
-_ENDING = re.compile(r"(?:ships?|ings?|ies|ers?|es|s|y)$")
-_MIN_STEM = 4
+# Endings a word takes (plural, -ed, -ing, -er, -ship) and what its base ends in then:
+# policies/policy, partnered/partner, raised/raise, computers/computer/compute. A word
+# is offered a name that shares a base; a final y is no ending ("getting" is no Getty).
+_ENDINGS = (("ies", "y"), ("ied", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"),
+            ("ing", ""), ("ing", "e"), ("er", ""), ("er", "e"), ("ship", ""))
+# Three letters are a base only of a plural: ceos (ceo), laws (law); "armed" is no Arm.
+_MIN_BASE, _MIN_PLURAL_BASE = 4, 3
 
 
 def closest(typed: str, names: Mapping[str, str], n: int,
@@ -83,8 +88,8 @@ def _word_typos(word: str) -> int:
 
 
 def _typos(key: str, spelled: str, most: int) -> int:
-    """0 for the same stem, else the typos between the two (more than `most`: most + 1)."""
-    if _stem(key) == _stem(spelled):
+    """0 for a shared base (partnered, partner), else the typos between the two (more than `most`: most + 1)."""
+    if _bases(key) & _bases(spelled):
         return 0
     if abs(len(key) - len(spelled)) > most:
         return most + 1
@@ -104,7 +109,16 @@ def _distance(a: str, b: str) -> int:
     return row[-1]
 
 
-def _stem(word: str) -> str:
-    """The word without a plural or -ing, -er, -ship ending, if enough is left."""
-    stem = _ENDING.sub("", word)
-    return stem if len(stem) >= _MIN_STEM else word
+@lru_cache(maxsize=4096)
+def _bases(word: str) -> frozenset[str]:
+    """The word and those it is made of by endings: computers, computer, compute."""
+    found, todo = {word}, [word]
+    while todo:
+        word = todo.pop()
+        for ending, base in _ENDINGS:
+            stem = word[:-len(ending)] + base
+            least = _MIN_PLURAL_BASE if ending == "s" else _MIN_BASE
+            if word.endswith(ending) and len(stem) >= least and stem not in found:
+                found.add(stem)
+                todo.append(stem)
+    return frozenset(found)

@@ -126,6 +126,7 @@ def test_latest_of_a_topic_without_stories_names_the_topic(commands):
 @pytest.mark.parametrize("call", [lambda c, t: c.latest(MEMBER, 5, t),
                                   lambda c, t: c.topic(MEMBER, t)])
 @pytest.mark.parametrize("typed, listed", [("chipz", "did you mean chips? Topics are"),
+                                           ("ceos", "did you mean leadership? Topics are"),
                                            ("privacy", "topics are"), ("robots", "topics are")])
 def test_unknown_topic_lists_topics(commands, call, typed, listed):
     """Only a close topic is offered: "chipz" was "chips or china", "privacy" policy."""
