@@ -29,6 +29,8 @@ def test_company_by_name_or_alias(commands, name):
     ("alibba", "no company 'alibba' — did you mean Alibaba?"),
     # Was "did you mean OpenClaw?" (its old name Moltbot has letters of "robots").
     ("robots", "no company 'robots' — `topics` shows the companies in the news this week"),
+    # Was "did you mean Microsoft?" (a letter added to its search engine Bing).
+    ("being", "no company 'being' — `topics` shows the companies in the news this week"),
 ])
 def test_unknown_company_suggests_only_a_close_name(commands, typed, said):
     reply = commands.company(MEMBER, typed)
@@ -124,6 +126,7 @@ def test_latest_of_a_topic_without_stories_names_the_topic(commands):
 @pytest.mark.parametrize("call", [lambda c, t: c.latest(MEMBER, 5, t),
                                   lambda c, t: c.topic(MEMBER, t)])
 @pytest.mark.parametrize("typed, listed", [("chipz", "did you mean chips? Topics are"),
+                                           ("ceos", "did you mean leadership? Topics are"),
                                            ("privacy", "topics are"), ("robots", "topics are")])
 def test_unknown_topic_lists_topics(commands, call, typed, listed):
     """Only a close topic is offered: "chipz" was "chips or china", "privacy" policy."""

@@ -35,6 +35,41 @@ def test_a_word_only_some_letters_alike_gets_no_company(clf, typed):
     assert clf.suggest_companies(typed) == []
 
 
+@pytest.mark.parametrize("typed", ["being", "bring", "metal", "harm", "amid", "laws",
+                                   "beta", "card", "sort", "gets", "memo"])
+def test_an_everyday_word_a_typo_from_a_short_name_gets_no_company(clf, typed):
+    """A letter added to a name under 5 letters ("being": Bing, "metal": Meta, "harm":
+    Arm), its first changed ("beta": Meta, "card": Bard) or a letter changed in a short
+    product ("sort": Sora, "gets": GPTs) makes another word, and was offered Microsoft,
+    Meta, Arm, Google, OpenAI."""
+    assert clf.suggest_companies(typed) == []
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("mata", "Meta"), ("metq", "Meta"), ("gorq", "Groq"), ("udoi", "Udio"),
+    ("qwne", "Alibaba"), ("sroa", "OpenAI"), ("bign", "Microsoft"), ("kiim", "Moonshot AI"),
+])
+def test_a_short_name_with_a_later_letter_changed_or_two_swapped_is_offered(clf, typed, meant):
+    """A changed letter in a short name (Meta, Groq), two swapped in a product (Qwen, Sora)."""
+    assert clf.suggest_companies(typed) == [meant]
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("partnered", "partnerships"), ("ceos", "leadership"), ("computers", "chips"),
+    ("computing", "chips"), ("raising", "funding"), ("laws", "policy"),
+])
+def test_a_topic_word_with_another_ending_finds_its_topic(clf, typed, meant):
+    """A plural, -ed, -ing or -er of a topic's word or synonym (partner, ceo, compute)
+    got no topic once a synonym's typos were limited."""
+    assert clf.suggest_topics(typed) == [meant]
+
+
+@pytest.mark.parametrize("typed", ["getting", "armed"])
+def test_a_word_whose_ending_leaves_no_name_gets_no_company(clf, typed):
+    """"getting" was offered Getty (both cut to "gett"); "armed" is no Arm."""
+    assert clf.suggest_companies(typed) == []
+
+
 @pytest.mark.parametrize("typed", ["Dell", "Plaid", "Reliance", "said", "details"])
 def test_a_word_a_typo_from_a_topics_everyday_synonym_gets_no_topic(clf, typed):
     """A topic's synonyms are everyday words: "Dell" was offered partnerships (by
