@@ -88,7 +88,8 @@ def _word_typos(word: str) -> int:
 
 
 def _typos(key: str, spelled: str, most: int) -> int:
-    """0 for a shared base (partnered, partner), else the typos between the two (more than `most`: most + 1)."""
+    """0 for a shared base (partnered, partner), else the typos between the two (more
+    than `most`: most + 1)."""
     if _bases(key) & _bases(spelled):
         return 0
     if abs(len(key) - len(spelled)) > most:
