@@ -162,11 +162,12 @@ def first_poll_note(states: list, now: datetime) -> str:
 
 
 def _polled_ago(states: list, active: int, now: datetime) -> str:
-    """"all 20 feeds were polled 1 min ago", "17 feeds were polled 1-3 min ago"."""
+    """"all 20 feeds were polled 1 min ago" ("both feeds": "all 2" read oddly), "17 feeds
+    were polled 1-3 min ago"."""
     ages = sorted(round((now - s.last_polled).total_seconds() / 60) for s in states)
     ago = "-".join(dict.fromkeys(str(a) if a else "<1" for a in (ages[0], ages[-1])))
     if len(states) < active:
         which = count(len(states), "feed")
     else:
-        which = "the feed" if active == 1 else f"all {count(active, 'feed')}"
+        which = {1: "the feed", 2: "both feeds"}.get(active, f"all {count(active, 'feed')}")
     return f"{which} {'was' if len(states) == 1 else 'were'} polled {ago} min ago"

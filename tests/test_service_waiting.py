@@ -139,7 +139,7 @@ async def _run_until_first_pass(db, feeds_file, monkeypatch) -> None:
 
 
 @pytest.mark.parametrize("failing, due_now, expected", [
-    (False, False, "poller: all 2 feeds were polled 1 min ago, none is due yet; next poll "),
+    (False, False, "poller: both feeds were polled 1 min ago, none is due yet; next poll "),
     (True, False, "poller: 1 feed was polled 1 min ago, 1 waiting after failures, none is "
                   "due yet; next poll "),
     (False, True, None),
