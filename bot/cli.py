@@ -124,7 +124,7 @@ def _limit(command: str, text: str) -> int:
     exited 1, the code for "no such company". The chat core's check and words, with
     an example of the command typed."""
     from bot import cli_syntax, examples as ex
-    from bot.commands import CONSOLE_MAX_LIMIT, parse_limit   # here: heavy for --help
+    from bot.commands_limit import CONSOLE_MAX_LIMIT, parse_limit   # here: heavy for --help
     eg = {"company": ex.COMPANY_LIMIT_EG, "topic": ex.TOPIC_LIMIT_EG,
           "latest": ex.LATEST_LIMIT_EG}.get(command)
     value = parse_limit(text, eg, CONSOLE_MAX_LIMIT)

@@ -3,7 +3,8 @@
 Discord, Slack and the console only translate their events into these calls and render
 the Reply. Lookups live here; subscriptions and digests in commands_subs.py; feed
 management in commands_feeds.py; why a story was posted in commands_why.py; the text
-command line (`/ainews company alibaba 3`, the console) in commands_text.py.
+command line (`/ainews company alibaba 3`, the console) in commands_text.py; the LIMIT
+argument in commands_limit.py.
 
     commands = Commands(store, classifier, settings=settings, fetcher_factory=app.fetcher)
     reply = commands.company(caller, "qwen", 3)
@@ -18,8 +19,10 @@ from typing import Callable
 
 from bot import examples as ex
 from bot.commands_feeds import FeedCommands
+from bot.commands_limit import (DEFAULT_LIMIT, _ends_in_count, _named_lookup, _several_counts,
+                                caller_limit, most_shown)
 from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
-from bot.commands_text import NUMBER, TextCommands, quote, typed_name, unquoted, user_text
+from bot.commands_text import TextCommands, quote, typed_name, unquoted, user_text
 from bot.commands_why import WhyCommands
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
@@ -29,10 +32,6 @@ from storage.query import Query, parse as parse_query
 
 log = logging.getLogger("ainews.commands")
 
-DEFAULT_LIMIT = 5
-MAX_LIMIT = 25            # a chat answer: one message's worth
-DISCORD_MAX_LIMIT = 10    # a Discord message holds 10 embeds: its LIMIT options stop there
-CONSOLE_MAX_LIMIT = 500   # the command line: a script reading --json rows
 # Rows are "example — what it does": no columns, which Slack's and Discord's
 # proportional fonts would not keep aligned anyway.
 HELP = say("""\
@@ -265,75 +264,6 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
             _either(close) if close else "", ("topics are: " + ", ".join(slugs),))
 
 
-def limit_cap(caller: Caller) -> int:
-    return CONSOLE_MAX_LIMIT if caller.platform == "console" else MAX_LIMIT
-
-
-def most_shown(caller: Caller) -> int:
-    """The largest LIMIT that shows in full where `caller` asks (help says it): Discord's
-    options stop at 10; a larger one typed into a name (`/topic slug:pricing 12`) shows
-    10 and says how many it left out."""
-    return DISCORD_MAX_LIMIT if caller.platform == "discord" else limit_cap(caller)
-
-
-def caller_limit(caller: Caller, limit, example: ex.Example | None = None) -> int | Reply:
-    """parse_limit with the caller's cap. A refusal on Discord names 1 to 10, as /help
-    and the LIMIT options do ("from 1 to 25" contradicted them), though 11 to 25 typed
-    into a name are still taken: 10 shown, the rest counted."""
-    shown = most_shown(caller)
-    said = (f"1 to {shown} (Discord shows {shown} at a time)"
-            if shown < limit_cap(caller) else None)
-    return parse_limit(limit, example, limit_cap(caller), said=said)
-
-
-def parse_limit(limit, example: ex.Example | None = None, most: int = MAX_LIMIT, *,
-                said: str | None = None) -> int | Reply:
-    """None -> the default; "3" or 3 -> 3 (at most `most`); anything else -> a
-    Reply.error saying what to do, with `example`: the command the user typed, with a
-    good limit. `said`: the range the error names, if not "1 to `most`"."""
-    said = said or f"1 to {most}"
-    if limit is None or limit == "":
-        return DEFAULT_LIMIT
-    if isinstance(limit, bool):
-        limit = str(limit)
-    eg = say(", e.g. {}", example) if example else ()
-    try:
-        value = int(user_text(limit))
-    except ValueError:
-        # "1.5 is not a number" was not so: it is no whole number (nor is "lots").
-        return Reply.error(say("limit {} is not a whole number: give one from {}",
-                               repr(str(limit)), said) + eg)
-    if not 1 <= value <= most:
-        return Reply.error(say("limit {} is out of range: give a whole number from {}",
-                               str(value), said) + eg)
-    return value
-
-
-def _split_limit(arg: str | None, limit) -> tuple[str, object]:
-    """"alibaba 3" passed as one string (Slack's /company text) -> ("alibaba", "3").
-    A last word that reads as a number is the limit, a bad one too ("-1", "1.5"), as
-    the text command (`/ainews company alibaba -1`) reads it: a limit error, not "no
-    company 'alibaba -1'"."""
-    words = user_text(arg).split()
-    if limit is None and len(words) > 1 and NUMBER.match(words[-1]):
-        return " ".join(words[:-1]), words[-1]
-    return " ".join(words), limit
-
-
-def _ends_in_count(name: str) -> bool:
-    """`company alibaba 3 4`: the limit was split off and a count is still left. Checked
-    only for a name nothing resolves ("Llama 3" is Meta): 'no company "alibaba 3" — did
-    you mean Alibaba or Meta?' hid that the command takes one limit."""
-    words = name.split()
-    return len(words) > 1 and bool(NUMBER.match(words[-1]))
-
-
-def _several_counts(limit) -> bool:
-    """"3 4": more than one count where one LIMIT goes ('limit "3 4" is not a number'
-    read as if 3 alone had been wrong)."""
-    words = user_text(limit).split() if isinstance(limit, str) else []
-    return len(words) > 1 and all(NUMBER.match(w) for w in words)
-
 
 def _nothing_to_find(query: str, wanted: Query) -> Text:
     """Why a query has nothing to look for: only -WORDs, or no letter or digit at all."""
@@ -379,14 +309,3 @@ def _complete(names: list[str], prefix: str, limit: int) -> list[str]:
     first = [n for n in ordered if n.casefold().startswith(p)]
     rest = [n for n in ordered if p and p in n.casefold() and n not in first]
     return (first + rest)[:max(0, limit)]
-
-
-def _named_lookup(text: str, limit, usage: Text, example: ex.Example,
-                  caller: Caller) -> tuple[str, int] | Reply:
-    """`company NAME [N]` / `topic SLUG [N]`: the name and a checked limit, or the error."""
-    text, limit = _split_limit(text, limit)
-    text = unquoted(text)
-    if not text:
-        return Reply.error(usage)
-    lim = caller_limit(caller, limit, example)
-    return lim if isinstance(lim, Reply) else (text, lim)
