@@ -4,7 +4,7 @@ Discord, Slack and the console only translate their events into these calls and 
 the Reply. Lookups live here; subscriptions and digests in commands_subs.py; feed
 management in commands_feeds.py; why a story was posted in commands_why.py; the text
 command line (`/ainews company alibaba 3`, the console) in commands_text.py; the LIMIT
-argument in commands_limit.py.
+argument in commands_limit.py; autocomplete in commands_complete.py.
 
     commands = Commands(store, classifier, settings=settings, fetcher_factory=app.fetcher)
     reply = commands.company(caller, "qwen", 3)
@@ -18,11 +18,12 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from bot import examples as ex
+from bot.commands_complete import CompletionCommands
 from bot.commands_feeds import FeedCommands
 from bot.commands_limit import (DEFAULT_LIMIT, _ends_in_count, _named_lookup, _several_counts,
                                 caller_limit, most_shown)
 from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
-from bot.commands_text import TextCommands, quote, typed_name, unquoted, user_text
+from bot.commands_text import TextCommands, quote, unquoted, user_text
 from bot.commands_why import WhyCommands
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
@@ -58,7 +59,8 @@ as {} shows it; {} resumes every paused one)""",
            ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE, ex.FEEDS_LIST, ex.FEEDS_RESUME_ALL)
 
 
-class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
+class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands,
+               CompletionCommands):
     def __init__(self, store, classifier, settings=None, *, fetcher_factory=None,
                  hourly_cap: int | None = None, clock: Callable[[], datetime] = utcnow):
         self.store, self.classifier, self.settings = store, classifier, settings
@@ -202,30 +204,6 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
                        strategy=brief.strategy, score=brief.score,
                        also_reported_by=brief.also_reported_by, verdict=brief.verdict)
 
-    # ---- completion (the adapters' autocomplete) -------------------------------------
-    def complete_company(self, prefix: str, limit: int = 25) -> list[str]:
-        """Canonical names by their own name first, then by an alias or product the
-        company command also accepts (qwen, 阿里巴巴 -> Alibaba)."""
-        prefix = typed_name(prefix)
-        names = _complete(self.classifier.company_names(), prefix, limit)
-        p = prefix.casefold()
-        if p and len(names) < limit:
-            aliases = self.classifier.gz.companies
-            named = self.classifier.resolve_company(p)    # a legal name, 腾讯控股
-            names += [c for c in self.classifier.company_names() if c not in names
-                      and (c == named or any(p in a.casefold() for a in aliases.get(c, ())))]
-        return names[:max(0, limit)]
-
-    def complete_topic(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
-        labels = {s: self.classifier.topic_label(s) for s in self.classifier.topic_slugs()}
-        p = typed_name(prefix).casefold()
-        first = [s for s, lab in labels.items()
-                 if s.startswith(p) or lab.casefold().startswith(p)]
-        named = self.classifier.resolve_topic(p) if p else None   # a synonym: 芯片, m&a
-        rest = [s for s, lab in labels.items() if s not in first
-                and (p in s or p in lab.casefold() or s == named)]
-        return [(s, labels[s]) for s in (first + rest)[:limit]]
-
     # ---- messages --------------------------------------------------------------------
     def _next_step_for(self, caller: Caller, target: str) -> Text:
         """_next_step, told whether the caller's channel already follows `target`
@@ -301,11 +279,3 @@ def _unbriefed(brief: Brief) -> bool:
 
 def _either(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" or {names[-1]}"
-
-
-def _complete(names: list[str], prefix: str, limit: int) -> list[str]:
-    p = (prefix or "").strip().casefold()
-    ordered = sorted(names, key=str.casefold)
-    first = [n for n in ordered if n.casefold().startswith(p)]
-    rest = [n for n in ordered if p and p in n.casefold() and n not in first]
-    return (first + rest)[:max(0, limit)]
