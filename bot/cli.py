@@ -166,8 +166,9 @@ def _positive_seconds(text: str) -> float:
 
 
 def _keep_days(text: str) -> int:
-    """The same rule as AINEWS_KEEP_DAYS (bot/config.py), as a usage error."""
-    from bot.config import ConfigError, keep_days
+    """The same rule as AINEWS_KEEP_DAYS (bot/config_values.py), as a usage error."""
+    from bot.config import ConfigError
+    from bot.config_values import keep_days
     try:
         return keep_days("--days", text)
     except ConfigError as e:
