@@ -2,10 +2,10 @@
 
 Start-up prints which adapters run, how many feeds, where the database is. A chat
 platform that can't be reached yet is retried in the background while the rest runs
-(bot/startup.py); a refused token or another configuration error ends the run. SIGINT and
-SIGTERM abandon the poll pass in progress (what it stored is dispatched on the next
-start), let in-flight deliveries finish (or release them) and stop the adapters; the
-caller (the CLI) closes the store.
+(bot/startup.py, bot/service_platforms.py); a refused token or another configuration
+error ends the run. SIGINT and SIGTERM abandon the poll pass in progress (what it stored
+is dispatched on the next start), let in-flight deliveries finish (or release them) and
+stop the adapters; the caller (the CLI) closes the store.
 """
 from __future__ import annotations
 
@@ -19,22 +19,21 @@ from bot import stopping
 from bot.app import App
 from bot.config import cap_warnings
 from bot.connections import ConnectionLog, forget_connections, llm_watched
-from bot.errors import StartUnavailable, UserError
+from bot.errors import UserError
 from bot.feed_import import import_feed_list
 from bot.pipeline import Pipeline, PollSummary
 from bot.poll_summary import PassLog, first_poll_note, idle_warning, waiting_note
 from bot.retention import DailyPrune
 from bot.runlock import run_lock
-from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless_stopped
+from bot.service_platforms import PlatformStarts
+from bot.startup import STOPPED, Pending, Platforms, set_within, unless_stopped
 from feeds.feedlist import FeedListError, load_feed_list
-from feeds.models import Subscription, utcnow
+from feeds.models import utcnow
 from storage.store import StoreError, StoreReadOnly, damage_message
 from feeds.plural import count
 
 log = logging.getLogger("ainews.service")
 
-CONSOLE_OFF = ("the console adapter is off (a chat platform is configured; "
-               "AINEWS_CONSOLE=1 keeps it on)")
 TICK_SECONDS = 15.0   # how often the loop looks for due feeds (each feed has its own time)
 
 
@@ -89,7 +88,7 @@ def _import_feed_list(app: App) -> str:
     return import_feed_list(app.store, sources, app.settings.feeds_file)
 
 
-class Service:
+class Service(PlatformStarts):
     def __init__(self, app: App, *, clock=utcnow):
         self.app = app
         self.clock = clock   # dispatch and delivery time; tests pass a fake clock
@@ -250,85 +249,6 @@ class Service:
         from bot.delivery import Delivery
         return Delivery(self.app.store, adapters, hourly_cap=self.app.settings.channel_hourly_cap,
                         clock=self.clock)
-
-    async def _start_adapters(self, *, once: bool = False) -> dict:
-        """Try each chat platform. One that can't be reached yet (no network after a
-        reboot, an outage) gets a stand-in that holds its posts in the outbox, and is
-        retried in the background once delivery runs (bot/startup.py). `run --once`
-        waits for every first try: its single delivery pass comes soon after."""
-        self.platforms = Platforms(self._starters(), self.stop)
-        adapters = await self.platforms.start(wait_all=once)
-        if self.app.settings.console_enabled:
-            adapters["console"] = self._console_adapter()
-        else:
-            self._pause_console()
-        return adapters
-
-    def _starters(self) -> list[Starter]:
-        s, starters = self.app.settings, []
-        if s.slack_enabled:
-            starters.append(Starter("slack", self._start_slack, self._connection("slack")))
-        elif s.slack_bot_token:
-            # Without a way to receive commands Slack stays off: say so, not silently.
-            log.warning("slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket "
-                        "Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is; Slack stays off")
-        elif s.slack_app_token or s.slack_signing_secret:
-            log.warning("slack: %s is set but SLACK_BOT_TOKEN (xoxb-...) is not; Slack stays "
-                        "off", "SLACK_APP_TOKEN" if s.slack_app_token else "SLACK_SIGNING_SECRET")
-        if s.discord_enabled:
-            starters.append(Starter("discord", self._start_discord, self._connection("discord")))
-        return starters
-
-    def _connection(self, platform: str) -> ConnectionLog:
-        """One per platform and run: the starter and the client's events share it."""
-        if platform not in self.connections:
-            self.connections[platform] = ConnectionLog(self.app.store, platform)
-            self.connections[platform].set("starting")
-        return self.connections[platform]
-
-    async def _start_slack(self):
-        from bot.slack import start_slack
-        from bot.slack.app import SlackStartError
-        try:
-            return await start_slack(self.app.settings, self.app.commands,
-                                     connection=self._connection("slack"))
-        except StartUnavailable:
-            raise
-        except SlackStartError as e:
-            raise UserError(str(e)) from None
-
-    async def _start_discord(self):
-        from bot.discord import start_discord
-        return await start_discord(self.app.settings, self.app.commands, self.app.store,
-                                   connection=self._connection("discord"))
-
-    def _console_adapter(self):
-        from bot.console import ConsoleAdapter
-        # The console channel follows all strategy stories unless told otherwise; a
-        # pause from a run on a chat platform (_pause_console) ends here.
-        subs = self.app.store.subscriptions_for_channel("console", "console")
-        if not subs or subs[0].paused:
-            self.app.store.subscribe(subs[0] if subs else Subscription(
-                "console", "console", "console", "all", "all"))
-        return ConsoleAdapter()
-
-    def _pause_console(self) -> None:
-        """A chat platform replaces the console (tried first without tokens): its posts
-        would pile up unseen in the outbox, and flood the terminal when it is next on."""
-        store = self.app.store
-        if not any(not sub.paused for sub in store.subscriptions_for_channel("console",
-                                                                             "console")):
-            return
-        store.pause_channel("console", "console", CONSOLE_OFF)
-        # Cancelled, not failed: nothing went wrong, so `status` lists no failures.
-        n = store.cancel_posts([r.id for r in store.waiting_posts("console", "console")],
-                               f"cancelled: {CONSOLE_OFF}")
-        dropped = f"; {count(n, 'waiting post')} dropped" if n else ""
-        log.info("service: console channel paused while a chat platform runs%s; "
-                 "AINEWS_CONSOLE=1 keeps it on", dropped)
-
-    async def _stop_adapters(self) -> None:
-        await self.platforms.stop()
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
