@@ -25,21 +25,14 @@ from feeds.learned import StrategyModel
 from feeds.phrases import NOT_A_NAME, PhraseMatcher
 from feeds.lexical import words
 from feeds.models import Classification
+from feeds.name_lookups import NameLookups
 from feeds.scan import Scan, Scanner, strongest
-from feeds.suggest import closest
 
 # story_features lives in feeds/features.py; the shipped model names it feeds.classify's.
 __all__ = ["Classifier", "Gazetteer", "GazetteerError", "load_gazetteer", "story_features"]
 log = logging.getLogger("ainews.classify")
 MAX_TERM_REASONS = 12   # the strongest phrases explain a verdict; a long tail only clutters
 MAX_FEATURE_REASONS = 6  # likewise the learned layer's strongest contributions
-# Legal names too: "Alibaba Group Holding Limited", "Arm Holdings plc", "OpenAI LLC".
-_SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings?|ltd\.?|limited|co\.?"
-                       r"|plc|llc|platforms|technologies|technology|company)$"
-                       # Chinese company names take theirs unspaced: 腾讯控股, 阿里巴巴集团,
-                       # 华为技术, 百度智能云 (Baidu's AI cloud), 小米科技有限公司
-                       r"|(?<=\S)(集团|控股|股份|有限责任公司|有限公司|公司|科技|技术|网络|智能云|云)$",
-                       re.I)
 
 # A photo credit ("Photo by X / Getty Images", "Image: Nvidia", "... | Illustration: The
 # Verge"): it names who took the picture, not what the story is about.
@@ -65,7 +58,7 @@ def _is_ai_phrase(key: tuple) -> bool:
     return key[:2] == ("ai", "ai")
 
 
-class Classifier:
+class Classifier(NameLookups):
     def __init__(self, gazetteer: Gazetteer | None = None, *, score_gated: bool = True):
         """score_gated: the learned layer also scores stories the AI gate stopped, for
         the LLM judge's gate margin. Off when no judge asks about them: nothing reads
@@ -282,57 +275,6 @@ class Classifier:
         keys = zip(map(neg, map(strength.__getitem__, chosen)),
                    map(neg, map(topic_pts.get, chosen, repeat(0.0))), count())
         return [s for _, s in sorted(zip(keys, chosen))]
-
-    # ---- lookups used by commands ---------------------------------------------------
-    def resolve_company(self, name: str) -> str | None:
-        """Canonical name for a name, alias or product, any case ("qwen" -> "Alibaba")."""
-        key = simplified(" ".join((name or "").split())).casefold()
-        while key:
-            if key in self._lookup:
-                return self._lookup[key]
-            shorter = _SUFFIXES.sub("", key)
-            if shorter == key:
-                return None
-            key = shorter
-        return None
-
-    def suggest_companies(self, name: str, n: int = 3) -> list[str]:
-        """Closest canonical names for a mistyped one ("alibba" -> ["Alibaba"]), or none."""
-        return closest(name, self._lookup, n)
-
-    def suggest_topics(self, name: str, n: int = 2) -> list[str]:
-        """Closest topic slugs for a mistyped topic, by its slug, label or synonyms
-        ("acquisition" -> ["acquisitions"]), or none. Synonyms are everyday words
-        (deal, paid): offered by their stem, not by any word a typo away."""
-        topics = self.gz.topics.values()
-        names = {simplified(spelled).casefold(): t.slug for t in topics
-                 for spelled in (t.slug, t.label)}
-        words = {simplified(spelled).casefold(): t.slug for t in topics
-                 for spelled in t.synonyms}
-        return closest(name, names, n, words)
-
-    def resolve_topic(self, slug: str) -> str | None:
-        """Slug for a slug, label or synonym ("open source", "m&a", "export controls", 芯片),
-        traditional characters as simplified ones (監管)."""
-        key = simplified(" ".join((slug or "").split())).casefold()
-        for cand in (key, key.replace(" ", "-"), key.replace("_", "-")):
-            if cand in self.gz.topics:
-                return cand
-        for topic in self.gz.topics.values():
-            names = [topic.label, *topic.synonyms]
-            if key in (s.casefold() for s in names) or key == topic.slug.replace("-", ""):
-                return topic.slug
-        return None
-
-    def company_names(self) -> list[str]:
-        return sorted(self.gz.companies, key=str.casefold)
-
-    def topic_slugs(self) -> list[str]:
-        return list(self.gz.topics)
-
-    def topic_label(self, slug: str) -> str:
-        resolved = self.resolve_topic(slug)
-        return self.gz.topics[resolved].label if resolved else slug
 
 
 def _modified_before(title: str, start: int) -> re.Match | None:
