@@ -11,7 +11,7 @@ with a cached brief, ~10% join an earlier story's cluster. Timings are per call 
 Commands.company/latest/topic/search (what a slash command runs), p50/p95 over
 `queries` calls each with varied arguments, each asking for `--limit` results (10 by
 default, as before; a chat command asks for 5 unless told, at most 10 in Discord and 25
-in Slack: bot/commands.py DEFAULT_LIMIT and MAX_LIMIT, bot/discord/slash.py).
+in Slack: bot/commands_limit.py DEFAULT_LIMIT and MAX_LIMIT, bot/discord/slash.py).
 """
 from __future__ import annotations
 

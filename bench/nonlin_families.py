@@ -3,7 +3,7 @@ each family fits on training items and scores others (needs numpy, scipy, scikit
 
 Every family sees the items past the AI gate only (as the shipped layer does: gate
 failures are not strategy) and the same inputs: the cue features of
-`feeds.classify.story_features` and the headline's words and pairs, whose vocabulary
+`feeds.features.story_features` and the headline's words and pairs, whose vocabulary
 `trainer.vocabulary` chooses from the training items of each fit.
 """
 from __future__ import annotations

@@ -124,7 +124,7 @@ def _limit(command: str, text: str) -> int:
     exited 1, the code for "no such company". The chat core's check and words, with
     an example of the command typed."""
     from bot import cli_syntax, examples as ex
-    from bot.commands import CONSOLE_MAX_LIMIT, parse_limit   # here: heavy for --help
+    from bot.commands_limit import CONSOLE_MAX_LIMIT, parse_limit   # here: heavy for --help
     eg = {"company": ex.COMPANY_LIMIT_EG, "topic": ex.TOPIC_LIMIT_EG,
           "latest": ex.LATEST_LIMIT_EG}.get(command)
     value = parse_limit(text, eg, CONSOLE_MAX_LIMIT)
@@ -166,8 +166,9 @@ def _positive_seconds(text: str) -> float:
 
 
 def _keep_days(text: str) -> int:
-    """The same rule as AINEWS_KEEP_DAYS (bot/config.py), as a usage error."""
-    from bot.config import ConfigError, keep_days
+    """The same rule as AINEWS_KEEP_DAYS (bot/config_values.py), as a usage error."""
+    from bot.config import ConfigError
+    from bot.config_values import keep_days
     try:
         return keep_days("--days", text)
     except ConfigError as e:

@@ -3,7 +3,8 @@
 Discord, Slack and the console only translate their events into these calls and render
 the Reply. Lookups live here; subscriptions and digests in commands_subs.py; feed
 management in commands_feeds.py; why a story was posted in commands_why.py; the text
-command line (`/ainews company alibaba 3`, the console) in commands_text.py.
+command line (`/ainews company alibaba 3`, the console) in commands_text.py; the LIMIT
+argument in commands_limit.py; autocomplete in commands_complete.py.
 
     commands = Commands(store, classifier, settings=settings, fetcher_factory=app.fetcher)
     reply = commands.company(caller, "qwen", 3)
@@ -17,9 +18,12 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from bot import examples as ex
+from bot.commands_complete import CompletionCommands
 from bot.commands_feeds import FeedCommands
+from bot.commands_limit import (DEFAULT_LIMIT, _ends_in_count, _named_lookup, _several_counts,
+                                caller_limit, most_shown)
 from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
-from bot.commands_text import NUMBER, TextCommands, quote, typed_name, unquoted, user_text
+from bot.commands_text import TextCommands, quote, unquoted, user_text
 from bot.commands_why import WhyCommands
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
@@ -29,10 +33,6 @@ from storage.query import Query, parse as parse_query
 
 log = logging.getLogger("ainews.commands")
 
-DEFAULT_LIMIT = 5
-MAX_LIMIT = 25            # a chat answer: one message's worth
-DISCORD_MAX_LIMIT = 10    # a Discord message holds 10 embeds: its LIMIT options stop there
-CONSOLE_MAX_LIMIT = 500   # the command line: a script reading --json rows
 # Rows are "example — what it does": no columns, which Slack's and Discord's
 # proportional fonts would not keep aligned anyway.
 HELP = say("""\
@@ -59,7 +59,8 @@ as {} shows it; {} resumes every paused one)""",
            ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE, ex.FEEDS_LIST, ex.FEEDS_RESUME_ALL)
 
 
-class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
+class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands,
+               CompletionCommands):
     def __init__(self, store, classifier, settings=None, *, fetcher_factory=None,
                  hourly_cap: int | None = None, clock: Callable[[], datetime] = utcnow):
         self.store, self.classifier, self.settings = store, classifier, settings
@@ -203,30 +204,6 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
                        strategy=brief.strategy, score=brief.score,
                        also_reported_by=brief.also_reported_by, verdict=brief.verdict)
 
-    # ---- completion (the adapters' autocomplete) -------------------------------------
-    def complete_company(self, prefix: str, limit: int = 25) -> list[str]:
-        """Canonical names by their own name first, then by an alias or product the
-        company command also accepts (qwen, 阿里巴巴 -> Alibaba)."""
-        prefix = typed_name(prefix)
-        names = _complete(self.classifier.company_names(), prefix, limit)
-        p = prefix.casefold()
-        if p and len(names) < limit:
-            aliases = self.classifier.gz.companies
-            named = self.classifier.resolve_company(p)    # a legal name, 腾讯控股
-            names += [c for c in self.classifier.company_names() if c not in names
-                      and (c == named or any(p in a.casefold() for a in aliases.get(c, ())))]
-        return names[:max(0, limit)]
-
-    def complete_topic(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
-        labels = {s: self.classifier.topic_label(s) for s in self.classifier.topic_slugs()}
-        p = typed_name(prefix).casefold()
-        first = [s for s, lab in labels.items()
-                 if s.startswith(p) or lab.casefold().startswith(p)]
-        named = self.classifier.resolve_topic(p) if p else None   # a synonym: 芯片, m&a
-        rest = [s for s, lab in labels.items() if s not in first
-                and (p in s or p in lab.casefold() or s == named)]
-        return [(s, labels[s]) for s in (first + rest)[:limit]]
-
     # ---- messages --------------------------------------------------------------------
     def _next_step_for(self, caller: Caller, target: str) -> Text:
         """_next_step, told whether the caller's channel already follows `target`
@@ -265,75 +242,6 @@ class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands):
             _either(close) if close else "", ("topics are: " + ", ".join(slugs),))
 
 
-def limit_cap(caller: Caller) -> int:
-    return CONSOLE_MAX_LIMIT if caller.platform == "console" else MAX_LIMIT
-
-
-def most_shown(caller: Caller) -> int:
-    """The largest LIMIT that shows in full where `caller` asks (help says it): Discord's
-    options stop at 10; a larger one typed into a name (`/topic slug:pricing 12`) shows
-    10 and says how many it left out."""
-    return DISCORD_MAX_LIMIT if caller.platform == "discord" else limit_cap(caller)
-
-
-def caller_limit(caller: Caller, limit, example: ex.Example | None = None) -> int | Reply:
-    """parse_limit with the caller's cap. A refusal on Discord names 1 to 10, as /help
-    and the LIMIT options do ("from 1 to 25" contradicted them), though 11 to 25 typed
-    into a name are still taken: 10 shown, the rest counted."""
-    shown = most_shown(caller)
-    said = (f"1 to {shown} (Discord shows {shown} at a time)"
-            if shown < limit_cap(caller) else None)
-    return parse_limit(limit, example, limit_cap(caller), said=said)
-
-
-def parse_limit(limit, example: ex.Example | None = None, most: int = MAX_LIMIT, *,
-                said: str | None = None) -> int | Reply:
-    """None -> the default; "3" or 3 -> 3 (at most `most`); anything else -> a
-    Reply.error saying what to do, with `example`: the command the user typed, with a
-    good limit. `said`: the range the error names, if not "1 to `most`"."""
-    said = said or f"1 to {most}"
-    if limit is None or limit == "":
-        return DEFAULT_LIMIT
-    if isinstance(limit, bool):
-        limit = str(limit)
-    eg = say(", e.g. {}", example) if example else ()
-    try:
-        value = int(user_text(limit))
-    except ValueError:
-        # "1.5 is not a number" was not so: it is no whole number (nor is "lots").
-        return Reply.error(say("limit {} is not a whole number: give one from {}",
-                               repr(str(limit)), said) + eg)
-    if not 1 <= value <= most:
-        return Reply.error(say("limit {} is out of range: give a whole number from {}",
-                               str(value), said) + eg)
-    return value
-
-
-def _split_limit(arg: str | None, limit) -> tuple[str, object]:
-    """"alibaba 3" passed as one string (Slack's /company text) -> ("alibaba", "3").
-    A last word that reads as a number is the limit, a bad one too ("-1", "1.5"), as
-    the text command (`/ainews company alibaba -1`) reads it: a limit error, not "no
-    company 'alibaba -1'"."""
-    words = user_text(arg).split()
-    if limit is None and len(words) > 1 and NUMBER.match(words[-1]):
-        return " ".join(words[:-1]), words[-1]
-    return " ".join(words), limit
-
-
-def _ends_in_count(name: str) -> bool:
-    """`company alibaba 3 4`: the limit was split off and a count is still left. Checked
-    only for a name nothing resolves ("Llama 3" is Meta): 'no company "alibaba 3" — did
-    you mean Alibaba or Meta?' hid that the command takes one limit."""
-    words = name.split()
-    return len(words) > 1 and bool(NUMBER.match(words[-1]))
-
-
-def _several_counts(limit) -> bool:
-    """"3 4": more than one count where one LIMIT goes ('limit "3 4" is not a number'
-    read as if 3 alone had been wrong)."""
-    words = user_text(limit).split() if isinstance(limit, str) else []
-    return len(words) > 1 and all(NUMBER.match(w) for w in words)
-
 
 def _nothing_to_find(query: str, wanted: Query) -> Text:
     """Why a query has nothing to look for: only -WORDs, or no letter or digit at all."""
@@ -371,22 +279,3 @@ def _unbriefed(brief: Brief) -> bool:
 
 def _either(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" or {names[-1]}"
-
-
-def _complete(names: list[str], prefix: str, limit: int) -> list[str]:
-    p = (prefix or "").strip().casefold()
-    ordered = sorted(names, key=str.casefold)
-    first = [n for n in ordered if n.casefold().startswith(p)]
-    rest = [n for n in ordered if p and p in n.casefold() and n not in first]
-    return (first + rest)[:max(0, limit)]
-
-
-def _named_lookup(text: str, limit, usage: Text, example: ex.Example,
-                  caller: Caller) -> tuple[str, int] | Reply:
-    """`company NAME [N]` / `topic SLUG [N]`: the name and a checked limit, or the error."""
-    text, limit = _split_limit(text, limit)
-    text = unquoted(text)
-    if not text:
-        return Reply.error(usage)
-    lim = caller_limit(caller, limit, example)
-    return lim if isinstance(lim, Reply) else (text, lim)

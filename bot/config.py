@@ -1,33 +1,32 @@
 """Settings: read once from the environment and `.env` into a frozen object.
 
 Nothing else in the project reads os.environ. A bad value stops start-up with one
-line naming the variable (ConfigError), never a traceback.
+line naming the variable (ConfigError), never a traceback; each kind of value is read by
+its parser in bot/config_values.py.
 """
 from __future__ import annotations
 
 import difflib
 import io
-import math
 import os
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Mapping
-from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
+
+from bot.config_values import (UNLIMITED, ConfigError, _bool, _header_secret, _level, _llm_url,
+                               _number, _path, _url, gate_margin, hourly_cap, keep_days,
+                               max_post_age, max_tokens)
 
 # The shipped base interval (AINEWS_POLL_MINUTES). Two minutes keeps a story's
 # publish-to-post delay near two minutes (docs/benchmarks.md, section 4), the point of
 # the bot; peers default to 10-60. A 304 costs an outlet little; quiet feeds drift to
 # twice the base (feeds/schedule.py).
 DEFAULT_POLL_MINUTES = 2.0
-
-
-class ConfigError(Exception):
-    """A setting is wrong; str() is the one line to show the user."""
 
 
 @dataclass(frozen=True)
@@ -100,84 +99,6 @@ class Settings:
         return self.console or not (self.discord_enabled or self.slack_enabled)
 
 
-def _bool(name: str, raw: str) -> bool:
-    v = raw.strip().lower()
-    if v in ("1", "true", "yes", "on"):
-        return True
-    if v in ("0", "false", "no", "off", ""):
-        return False
-    raise ConfigError(f"config: {name}={raw!r} is not a yes/no value (use 1 or 0)")
-
-
-def _number(kind, name: str, raw: str, minimum: float, maximum: float | None = None):
-    try:
-        value = kind(raw.strip())
-    except ValueError:
-        value = math.nan
-    if math.isnan(value):   # float("nan") parses, but no schedule or timeout can use it
-        word = "a whole number" if kind is int else "a number"
-        raise ConfigError(f"config: {name}={raw!r} is not {word}") from None
-    if value < minimum:
-        raise ConfigError(f"config: {name}={raw!r} must be at least {minimum:g}")
-    if maximum is not None and value > maximum:
-        raise ConfigError(f"config: {name}={raw!r} must be at most {maximum:g}")
-    return value
-
-
-def _path(raw: str) -> Path:
-    # `.env`, docker's --env-file and systemd pass "~/..." unexpanded: no shell reads them.
-    return Path(raw.strip()).expanduser()
-
-
-def _url(name: str, raw: str) -> str:
-    v = raw.strip()
-    if v and not v.startswith(("http://", "https://", "ws://", "wss://")):
-        raise ConfigError(f"config: {name}={_shown(raw)!r} must start with http:// or "
-                          "https://")
-    return v
-
-
-_USERINFO = re.compile(r"(?<=//)[^/?#@]*@")
-
-
-def _shown(url: str) -> str:
-    """The URL as an error may print it: a user:password@ part is a secret."""
-    return _USERINFO.sub("***@", url)
-
-
-def _llm_url(name: str, raw: str) -> str:
-    """The API's base, as the openai client takes it: a pasted endpoint
-    (.../v1/chat/completions) or a host-less URL would fail every call with a 404 or a
-    connection error, found only at the first brief."""
-    v = _url(name, raw).rstrip("/")
-    try:
-        parts = urlsplit(v)
-    except ValueError:   # "http://[::1/v1": urlsplit's own error was a traceback, exit 1
-        parts = urlsplit("")
-    if v and (parts.scheme not in ("http", "https") or not parts.hostname):
-        raise ConfigError(f"config: {name}={_shown(raw)!r} must be an http(s) URL with a host, "
-                          "e.g. http://localhost:11434/v1")
-    base = re.sub(r"/(chat/)?completions$", "", v)
-    if base != v:
-        raise ConfigError(f"config: {name}={_shown(raw)!r} is the chat endpoint; set the "
-                          f"API's base instead: {_shown(base)}")
-    return v
-
-
-def _header_secret(name: str, raw: str) -> str:
-    """A key or token sent in an HTTP header (LLM_API_KEY, the chat tokens; Slack's
-    signing secret too, ASCII hex): printable ASCII only. A key pasted with typographic
-    quotes or an ellipsis failed every call with a UnicodeEncodeError naming no setting.
-    The error does not print the key, only the character at fault."""
-    v = raw.strip()
-    bad = next((i for i, c in enumerate(v) if not " " <= c <= "~"), None)
-    if bad is not None:
-        raise ConfigError(f"config: {name}=[not shown] holds {v[bad]!r} (character {bad + 1} "
-                          f"of {len(v)}), which an HTTP header cannot carry: was it pasted "
-                          "with typographic quotes or an ellipsis?")
-    return v
-
-
 # env var -> (Settings field, parser). Parsers take (name, raw).
 _FIELDS = {
     "AINEWS_DB": ("db_path", lambda n, v: _path(v)),
@@ -220,64 +141,6 @@ _FIELDS = {
 }
 
 
-def gate_margin(name: str, raw: str) -> float | None:
-    """A margin like AINEWS_LLM_JUDGE_MARGIN's, or "off": the AI gate's "no" stands."""
-    if raw.strip().lower() == "off":
-        return None
-    return _number(float, name, raw, 0, 1)
-
-
-# One word lifts any limit. 0 lifts the limits where zero could mean nothing else (an
-# age, days kept, an answer's tokens), as it always has; for the hourly call caps 0 is
-# zero calls, so "unlimited" is their only way to say "no cap" (`none` or `off` would
-# read either way there).
-UNLIMITED = "unlimited"
-
-
-def _limit(kind, name: str, raw: str, minimum: float, maximum: float | None, spellings: str):
-    """A number, or UNLIMITED (None); a bad value's line lists what is accepted."""
-    if raw.strip().lower() == UNLIMITED:
-        return None
-    try:
-        return _number(kind, name, raw, minimum, maximum)
-    except ConfigError as e:
-        raise ConfigError(f"{e}; use {spellings}") from None
-
-
-def hourly_cap(name: str, raw: str) -> int | None:
-    """Calls an hour: 0 is none at all (the LLM unused), `unlimited` no cap."""
-    return _limit(int, name, raw, 0, None, "a number of calls (0: no calls at all) or "
-                  f"{UNLIMITED} (no cap)")
-
-
-def max_post_age(name: str, raw: str) -> float:
-    hours = _limit(float, name, raw, 0, 24 * 366, f"a number of hours or {UNLIMITED} (0: "
-                   "the same, no limit)")
-    return hours or 0.0
-
-
-def keep_days(name: str, raw: str) -> int:
-    """0 or `unlimited` keeps everything; else at least 3 days: a new report joins the
-    cluster of one within 48 h, compared by text, so a story must stay whole that long."""
-    spellings = f"3 or more days, or {UNLIMITED} (0: the same, keep everything)"
-    days = _limit(int, name, raw, 0, 36600, spellings) or 0
-    if 0 < days < 3:
-        raise ConfigError(f"config: {name}={raw!r} is too few (stories are clustered by "
-                          f"their text within 48 h); use {spellings}")
-    return days
-
-
-def max_tokens(name: str, raw: str) -> int:
-    """0 or `unlimited` sends no cap; else at least 256: below it not even an English
-    brief (about 230 tokens) fits, and every answer would be cut off."""
-    spellings = f"256 or more, or {UNLIMITED} (0: the same, no cap)"
-    cap = _limit(int, name, raw, 0, None, spellings) or 0
-    if 0 < cap < 256:
-        raise ConfigError(f"config: {name}={raw!r} is too few (a long brief takes about "
-                          f"230 tokens in English, 1,200 in Chinese); use {spellings}")
-    return cap
-
-
 def cap_warnings(s: Settings) -> list[str]:
     """Start-up lines for an hourly cap of 0 with the LLM on: it means no calls at all,
     which a reader of LLM_MAX_TOKENS (0: no cap) may not have meant."""
@@ -290,14 +153,6 @@ def cap_warnings(s: Settings) -> list[str]:
                      f"offline verdicts stand ({UNLIMITED} is no cap; AINEWS_LLM_JUDGE=0 "
                      "turns the judge off)")
     return lines
-
-
-def _level(name: str, raw: str) -> str:
-    v = raw.strip().upper()
-    v = "WARNING" if v == "WARN" else v     # Python's logging takes WARN too
-    if v not in ("DEBUG", "INFO", "WARNING", "ERROR"):
-        raise ConfigError(f"config: {name}={raw!r} must be DEBUG, INFO, WARNING or ERROR")
-    return v
 
 
 def load_settings(environ: Mapping[str, str] | None = None,

@@ -2,10 +2,11 @@
 
 Start-up prints which adapters run, how many feeds, where the database is. A chat
 platform that can't be reached yet is retried in the background while the rest runs
-(bot/startup.py); a refused token or another configuration error ends the run. SIGINT and
-SIGTERM abandon the poll pass in progress (what it stored is dispatched on the next
-start), let in-flight deliveries finish (or release them) and stop the adapters; the
-caller (the CLI) closes the store.
+(bot/startup.py, bot/service_platforms.py); a refused token or another configuration
+error ends the run. SIGINT and SIGTERM abandon the poll pass in progress (what it stored
+is dispatched on the next start), let in-flight deliveries finish (or release them) and
+stop the adapters; the caller (the CLI) closes the store. Stored stories are dispatched
+from the store (bot/service_dispatch.py).
 """
 from __future__ import annotations
 
@@ -19,22 +20,22 @@ from bot import stopping
 from bot.app import App
 from bot.config import cap_warnings
 from bot.connections import ConnectionLog, forget_connections, llm_watched
-from bot.errors import StartUnavailable, UserError
+from bot.errors import UserError
 from bot.feed_import import import_feed_list
 from bot.pipeline import Pipeline, PollSummary
 from bot.poll_summary import PassLog, first_poll_note, idle_warning, waiting_note
 from bot.retention import DailyPrune
 from bot.runlock import run_lock
-from bot.startup import STOPPED, Pending, Platforms, Starter, set_within, unless_stopped
+from bot.service_dispatch import StoredDispatch
+from bot.service_platforms import PlatformStarts
+from bot.startup import STOPPED, Pending, Platforms, set_within, unless_stopped
 from feeds.feedlist import FeedListError, load_feed_list
-from feeds.models import Subscription, utcnow
+from feeds.models import utcnow
 from storage.store import StoreError, StoreReadOnly, damage_message
 from feeds.plural import count
 
 log = logging.getLogger("ainews.service")
 
-CONSOLE_OFF = ("the console adapter is off (a chat platform is configured; "
-               "AINEWS_CONSOLE=1 keeps it on)")
 TICK_SECONDS = 15.0   # how often the loop looks for due feeds (each feed has its own time)
 
 
@@ -68,16 +69,6 @@ async def pipeline_for(app: App):
                        max_post_age=app.settings.max_post_age, judge=app.judge)
 
 
-async def _brief_or_headline(pipeline: Pipeline, story) -> None:
-    """Make the story's brief; if that fails it is posted with its headline and link:
-    raising here would fail every dispatch after it on the same story, for good."""
-    try:
-        await pipeline.formatter.brief_for(story)
-    except Exception:
-        log.exception("dispatch: condensing %s (%s) failed; posting its headline",
-                      story.id, story.url)
-
-
 def _import_feed_list(app: App) -> str:
     """The feeds file into the store; what happened, for the start-up line."""
     try:
@@ -89,7 +80,7 @@ def _import_feed_list(app: App) -> str:
     return import_feed_list(app.store, sources, app.settings.feeds_file)
 
 
-class Service:
+class Service(StoredDispatch, PlatformStarts):
     def __init__(self, app: App, *, clock=utcnow):
         self.app = app
         self.clock = clock   # dispatch and delivery time; tests pass a fake clock
@@ -201,134 +192,10 @@ class Service:
         log.log(level, "%s", line)
         await dispatch()
 
-    async def _dispatch_stored(self, pipeline: Pipeline) -> None:
-        """Route the new strategy stories stored since the last dispatch.
-
-        They are read back from the store, not taken from the poll's summary, so a crash
-        between storing and routing loses nothing: the next start routes them (the soak
-        test found posts lost that way while a slow feed held up the poll)."""
-        from bot.dispatch import dispatch_new
-        store = self.app.store
-        mark, top = store.dispatch_mark() or 0, store.last_story_pk()
-        edits = store.last_edit_seq()
-        if top != mark:
-            stories = _still_news(store.stories_to_dispatch(mark, top),
-                                  self.app.settings.max_post_age)
-            for story in stories:   # a crash may also have come before condensing
-                await _brief_or_headline(pipeline, story)
-            queued = dispatch_new(store, stories, self.clock()) if stories else 0
-            store.set_dispatch_mark(top)
-            if stories:
-                log.info("dispatch: %s queued %s", count(len(stories), "new strategy story"),
-                         count(queued, "post"))
-                self.delivery.wake()
-        if edits:
-            await self._dispatch_edits(pipeline, edits)
-
-    async def _dispatch_edits(self, pipeline: Pipeline, upto_seq: int) -> None:
-        """Route again the new stories their feeds edited (storage/dispatch_mark.py): the
-        edits are forgotten only after routing, so a crash between the poll storing an
-        edit and this routes it on the next start; routing twice changes nothing more."""
-        from bot.dispatch import dispatch_edits, still_news
-        store = self.app.store
-        # Past the age limit (published or first seen) an edit changes nothing
-        # (dispatch_edits): not condensed either.
-        stories = still_news(store, store.edited_stories(upto_seq), self.clock(),
-                             self.app.settings.max_post_age)
-        for story in stories:
-            if story.classification.strategy:
-                await _brief_or_headline(pipeline, story)   # the new text's brief
-        changed = dispatch_edits(store, stories, self.clock(),
-                                 max_age=self.app.settings.max_post_age) if stories else 0
-        store.forget_edits(upto_seq)
-        if changed:
-            log.info("dispatch: %s changed %s", count(len(stories), "edited story"),
-                     count(changed, "post"))
-            self.delivery.wake()
-
     def _delivery(self, adapters: dict):
         from bot.delivery import Delivery
         return Delivery(self.app.store, adapters, hourly_cap=self.app.settings.channel_hourly_cap,
                         clock=self.clock)
-
-    async def _start_adapters(self, *, once: bool = False) -> dict:
-        """Try each chat platform. One that can't be reached yet (no network after a
-        reboot, an outage) gets a stand-in that holds its posts in the outbox, and is
-        retried in the background once delivery runs (bot/startup.py). `run --once`
-        waits for every first try: its single delivery pass comes soon after."""
-        self.platforms = Platforms(self._starters(), self.stop)
-        adapters = await self.platforms.start(wait_all=once)
-        if self.app.settings.console_enabled:
-            adapters["console"] = self._console_adapter()
-        else:
-            self._pause_console()
-        return adapters
-
-    def _starters(self) -> list[Starter]:
-        s, starters = self.app.settings, []
-        if s.slack_enabled:
-            starters.append(Starter("slack", self._start_slack, self._connection("slack")))
-        elif s.slack_bot_token:
-            # Without a way to receive commands Slack stays off: say so, not silently.
-            log.warning("slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket "
-                        "Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is; Slack stays off")
-        elif s.slack_app_token or s.slack_signing_secret:
-            log.warning("slack: %s is set but SLACK_BOT_TOKEN (xoxb-...) is not; Slack stays "
-                        "off", "SLACK_APP_TOKEN" if s.slack_app_token else "SLACK_SIGNING_SECRET")
-        if s.discord_enabled:
-            starters.append(Starter("discord", self._start_discord, self._connection("discord")))
-        return starters
-
-    def _connection(self, platform: str) -> ConnectionLog:
-        """One per platform and run: the starter and the client's events share it."""
-        if platform not in self.connections:
-            self.connections[platform] = ConnectionLog(self.app.store, platform)
-            self.connections[platform].set("starting")
-        return self.connections[platform]
-
-    async def _start_slack(self):
-        from bot.slack import start_slack
-        from bot.slack.app import SlackStartError
-        try:
-            return await start_slack(self.app.settings, self.app.commands,
-                                     connection=self._connection("slack"))
-        except StartUnavailable:
-            raise
-        except SlackStartError as e:
-            raise UserError(str(e)) from None
-
-    async def _start_discord(self):
-        from bot.discord import start_discord
-        return await start_discord(self.app.settings, self.app.commands, self.app.store,
-                                   connection=self._connection("discord"))
-
-    def _console_adapter(self):
-        from bot.console import ConsoleAdapter
-        # The console channel follows all strategy stories unless told otherwise; a
-        # pause from a run on a chat platform (_pause_console) ends here.
-        subs = self.app.store.subscriptions_for_channel("console", "console")
-        if not subs or subs[0].paused:
-            self.app.store.subscribe(subs[0] if subs else Subscription(
-                "console", "console", "console", "all", "all"))
-        return ConsoleAdapter()
-
-    def _pause_console(self) -> None:
-        """A chat platform replaces the console (tried first without tokens): its posts
-        would pile up unseen in the outbox, and flood the terminal when it is next on."""
-        store = self.app.store
-        if not any(not sub.paused for sub in store.subscriptions_for_channel("console",
-                                                                             "console")):
-            return
-        store.pause_channel("console", "console", CONSOLE_OFF)
-        # Cancelled, not failed: nothing went wrong, so `status` lists no failures.
-        n = store.cancel_posts([r.id for r in store.waiting_posts("console", "console")],
-                               f"cancelled: {CONSOLE_OFF}")
-        dropped = f"; {count(n, 'waiting post')} dropped" if n else ""
-        log.info("service: console channel paused while a chat platform runs%s; "
-                 "AINEWS_CONSOLE=1 keeps it on", dropped)
-
-    async def _stop_adapters(self) -> None:
-        await self.platforms.stop()
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
@@ -368,18 +235,3 @@ class Service:
             log.warning("%s", idle)
         for line in cap_warnings(self.app.settings):
             log.warning("%s", line)
-
-
-def _still_news(stories: list, max_age) -> list:
-    """The age limit holds at routing too: a story stored while fresh can be routed much
-    later (`ainews poll` stored it and the bot started days after; a crash came between
-    storing and routing)."""
-    if not max_age:
-        return stories
-    cutoff = utcnow() - max_age
-    kept = [s for s in stories if s.published >= cutoff]
-    if len(kept) < len(stories):
-        log.info("dispatch: %s now too old to post; not posted",
-                 count(len(stories) - len(kept), "stored story"))
-    return kept
-

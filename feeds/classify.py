@@ -13,41 +13,27 @@ matches are counted by feeds/scan.py, once per distinct phrase and place.
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections import defaultdict
 from itertools import count, repeat
-from operator import call, itemgetter, neg
+from operator import itemgetter, neg
 
+from feeds.features import story_features
 from feeds.gazetteer import Gazetteer, GazetteerError, load_gazetteer
 from feeds.hanzi import simplified
 from feeds.learned import StrategyModel
 from feeds.phrases import NOT_A_NAME, PhraseMatcher
 from feeds.lexical import words
 from feeds.models import Classification
-from feeds.scan import PLACES, Scan, Scanner, strongest
-from feeds.suggest import closest
+from feeds.name_lookups import NameLookups
+from feeds.scan import Scan, Scanner, strongest
 
-__all__ = ["Classifier", "Gazetteer", "GazetteerError", "load_gazetteer"]
+# story_features lives in feeds/features.py; the shipped model names it feeds.classify's.
+__all__ = ["Classifier", "Gazetteer", "GazetteerError", "load_gazetteer", "story_features"]
 log = logging.getLogger("ainews.classify")
 MAX_TERM_REASONS = 12   # the strongest phrases explain a verdict; a long tail only clutters
 MAX_FEATURE_REASONS = 6  # likewise the learned layer's strongest contributions
-# Legal names too: "Alibaba Group Holding Limited", "Arm Holdings plc", "OpenAI LLC".
-_SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings?|ltd\.?|limited|co\.?"
-                       r"|plc|llc|platforms|technologies|technology|company)$"
-                       # Chinese company names take theirs unspaced: 腾讯控股, 阿里巴巴集团,
-                       # 华为技术, 百度智能云 (Baidu's AI cloud), 小米科技有限公司
-                       r"|(?<=\S)(集团|控股|股份|有限责任公司|有限公司|公司|科技|技术|网络|智能云|云)$",
-                       re.I)
 
-# Outlet-independent cues the vocabulary cannot see: money figures are deals and rounds;
-# a bare short headline with no text is a vendor post; first person is a hands-on test.
-# Money: $5, 5 bn, 5 billion, 5bn, 5m, 5亿. Every figure begins with a currency sign or a
-# digit; the pattern starts with that class, so `re` skips to such characters in C, and
-# each alternative checks behind it which one it was (~4x faster than trying all four
-# alternatives at every character).
-_MONEY = re.compile(r"[$€£¥\d](?:(?<=[$€£¥])\s?\d"
-                    r"|(?<=\d)(?:\s?(?:bn|billion|million|trillion|亿)\b|(?:bn|m)\b|亿))", re.I)
 # A photo credit ("Photo by X / Getty Images", "Image: Nvidia", "... | Illustration: The
 # Verge"): it names who took the picture, not what the story is about.
 # Two patterns, each run only where it can match (a line that opens with a credit word,
@@ -66,69 +52,13 @@ _MODIFIED_AFTER = re.compile(r"[-‐–]\s*(?:backed|owned|funded|based|led|link
 # ... or named before the subject in a clause of its own ("Four years after Apple, Google ...").
 _MODIFIED_BEFORE = re.compile(r"\b(?:former|ex|onetime|ousted)[-\s]+$|\b(?:after|like|unlike"
                               r"|following|amid|despite|than)\s+$", re.I)
-_PERCENT = re.compile(r"\d\s?%|\bpercent\b", re.I)
-# I, I'm, I've, my, My, we, We, Our as a word of their own: each alternative begins with
-# its letter and checks behind it for the word start, so `re` skips to those letters in C.
-# The character before the word may not be "." either: not the I of "A.I.".
-_FIRST_PERSON = re.compile(r"(?:I(?<![\w.].)(?:'m|'ve)?|m(?<![\w.].)y|M(?<![\w.].)y"
-                           r"|w(?<![\w.].)e|W(?<![\w.].)e|O(?<![\w.].)ur)(?=\W)")
-_AI_FEATURES = tuple(f"ai@{place}" for place in PLACES)
-
-
-def _has_percent(title: str) -> bool:
-    """_PERCENT.search(title); each of its forms needs a "%" or the word "percent"."""
-    return ("%" in title or "percent" in title.lower()) and _PERCENT.search(title) is not None
 
 
 def _is_ai_phrase(key: tuple) -> bool:
     return key[:2] == ("ai", "ai")
 
 
-def story_features(scan: Scan, title: str, text: str, ai_companies: set[str],
-                   points: float = 0.0, near_gate: bool = False) -> dict[str, float]:
-    """The few dozen cues the learned layer weighs (see docs/classifier.md): per topic
-    and place the summed phrase weights, AI evidence, companies, negatives, figures.
-    Absent cues are 0, so a feature's weight times its value is what it contributed."""
-    log1p, sums = math.log1p, scan.features
-    # a headline's phrase weights are capped, elsewhere damped (shapes applied in C)
-    f = dict(zip(sums, map(call, map(_SHAPES.__getitem__, sums), sums.values())))
-    for name, hits in zip(_AI_FEATURES, scan.ai_places):
-        if hits:
-            f[name] = log1p(hits)
-    named = scan.companies
-    f["ai-company"] = float(not ai_companies.isdisjoint(named))
-    f["ai-company@title"] = float(scan.lab_in_title)
-    f["company@title"] = float(scan.company_in_title)
-    f["companies"] = log1p(len(named))
-    f["money@title"] = float(_MONEY.search(title) is not None)
-    f["money@lead"] = float(_MONEY.search(text, 0, 300) is not None)   # as on text[:300]
-    f["percent@title"] = float(_has_percent(title))
-    f["first-person@title"] = float(bool(_FIRST_PERSON.search(title)))
-    f["short-title"] = float(len(title.split()) <= 5)
-    f["no-text"] = float(len(text) < 40 or len(text.strip()) < 40)
-    f["rule-score"] = max(-3.0, min(points, 12.0)) / 3
-    f["lab-post"] = f["no-text"] * f["ai-company@title"]   # "Mistral Medium 3.5" and nothing else
-    f["near-ai"] = log1p(scan.near)
-    f["near-gate"] = float(near_gate)   # past the gate on chips, data centres or crawlers alone
-    return dict(filter(itemgetter(1), f.items()))   # absent cues are left out
-
-
-class _Shapes(dict):
-    """Feature name -> what its summed phrase weights become: min(sum, 3) for a
-    headline's, log1p(sum) elsewhere (one entry per name, made on first sight)."""
-    def __missing__(self, name: str):
-        shape = self[name] = _cap_at_3 if name.endswith("@title") else math.log1p
-        return shape
-
-
-def _cap_at_3(value: float) -> float:
-    return min(value, 3.0)
-
-
-_SHAPES = _Shapes()
-
-
-class Classifier:
+class Classifier(NameLookups):
     def __init__(self, gazetteer: Gazetteer | None = None, *, score_gated: bool = True):
         """score_gated: the learned layer also scores stories the AI gate stopped, for
         the LLM judge's gate margin. Off when no judge asks about them: nothing reads
@@ -345,58 +275,6 @@ class Classifier:
         keys = zip(map(neg, map(strength.__getitem__, chosen)),
                    map(neg, map(topic_pts.get, chosen, repeat(0.0))), count())
         return [s for _, s in sorted(zip(keys, chosen))]
-
-    # ---- lookups used by commands ---------------------------------------------------
-    def resolve_company(self, name: str) -> str | None:
-        """Canonical name for a name, alias or product, any case ("qwen" -> "Alibaba")."""
-        key = simplified(" ".join((name or "").split())).casefold()
-        while key:
-            if key in self._lookup:
-                return self._lookup[key]
-            shorter = _SUFFIXES.sub("", key)
-            if shorter == key:
-                return None
-            key = shorter
-        return None
-
-    def suggest_companies(self, name: str, n: int = 3) -> list[str]:
-        """Closest canonical names for a mistyped one ("alibba" -> ["Alibaba"]), or none."""
-        return closest(name, self._lookup, n)
-
-    def suggest_topics(self, name: str, n: int = 2) -> list[str]:
-        """Closest topic slugs for a mistyped topic, by its slug, label or synonyms
-        ("acquisition" -> ["acquisitions"]), or none. Synonyms are everyday words
-        (deal, paid): offered by their stem, not by any word a typo away."""
-        topics = self.gz.topics.values()
-        names = {simplified(spelled).casefold(): t.slug for t in topics
-                 for spelled in (t.slug, t.label)}
-        words = {simplified(spelled).casefold(): t.slug for t in topics
-                 for spelled in t.synonyms}
-        return closest(name, names, n, words)
-
-    def resolve_topic(self, slug: str) -> str | None:
-        """Slug for a slug, label or synonym ("open source", "m&a", "export controls", 芯片),
-        traditional characters as simplified ones (監管)."""
-        key = simplified(" ".join((slug or "").split())).casefold()
-        for cand in (key, key.replace(" ", "-"), key.replace("_", "-")):
-            if cand in self.gz.topics:
-                return cand
-        for topic in self.gz.topics.values():
-            names = [topic.label, *topic.synonyms]
-            if key in (s.casefold() for s in names) or key == topic.slug.replace("-", ""):
-                return topic.slug
-        return None
-
-    def company_names(self) -> list[str]:
-        return sorted(self.gz.companies, key=str.casefold)
-
-    def topic_slugs(self) -> list[str]:
-        return list(self.gz.topics)
-
-    def topic_label(self, slug: str) -> str:
-        resolved = self.resolve_topic(slug)
-        return self.gz.topics[resolved].label if resolved else slug
-
 
 
 def _modified_before(title: str, start: int) -> re.Match | None:

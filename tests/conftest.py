@@ -43,7 +43,7 @@ def maximal_reply():
     a 5,000-character headline), under a long hostile title and a note. Each platform
     must fit it into its own limits."""
     from datetime import datetime, timezone
-    from bot.commands import MAX_LIMIT
+    from bot.commands_limit import MAX_LIMIT
     from bot.replies import Reply
     from feeds.models import Brief
     hostile = ("@everyone <@&1> <!channel> [click](https://evil.example) **b** _i_ `c` "

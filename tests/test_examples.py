@@ -15,7 +15,7 @@ import pytest
 
 from bot import cli_syntax, examples as ex
 from bot.cli import build_parser
-from bot.commands import _split_limit
+from bot.commands_limit import _split_limit
 from bot.commands_text import TextCommands, user_text
 from bot.console import CONSOLE_CALLER
 from bot.discord import syntax as discord_syntax

@@ -182,7 +182,8 @@ def test_cli_errors_show_cli_commands(monkeypatch, tmp_path, capsys, argv, shown
 
 
 CORE = ["commands.py", "commands_subs.py", "commands_text.py", "commands_feeds.py",
-        "commands_why.py", "replies.py", "digest.py"]
+        "commands_why.py", "commands_limit.py", "commands_complete.py", "replies.py",
+        "digest.py"]
 
 
 @pytest.mark.parametrize("module", CORE)

@@ -9,7 +9,7 @@ from typing import Any, Optional
 import discord
 from discord import app_commands
 
-from bot.commands import DISCORD_MAX_LIMIT
+from bot.commands_limit import DISCORD_MAX_LIMIT
 from bot.discord.render import reply_payload
 from bot.commands_feeds import not_admin_feeds
 from bot.commands_subs import not_admin

@@ -1,0 +1,98 @@
+"""The chat platforms of `ainews run`, started, and the console (a Service mixin): each
+configured platform tried (one not reachable yet retried in the background, bot/startup.py),
+the console on when no chat platform is, else its channel paused."""
+from __future__ import annotations
+
+import logging
+
+from bot.connections import ConnectionLog
+from bot.errors import StartUnavailable, UserError
+from bot.startup import Platforms, Starter
+from feeds.models import Subscription
+from feeds.plural import count
+
+log = logging.getLogger("ainews.service")
+
+CONSOLE_OFF = ("the console adapter is off (a chat platform is configured; "
+               "AINEWS_CONSOLE=1 keeps it on)")
+
+
+class PlatformStarts:
+    async def _start_adapters(self, *, once: bool = False) -> dict:
+        """Try each chat platform. One that can't be reached yet (no network after a
+        reboot, an outage) gets a stand-in that holds its posts in the outbox, and is
+        retried in the background once delivery runs (bot/startup.py). `run --once`
+        waits for every first try: its single delivery pass comes soon after."""
+        self.platforms = Platforms(self._starters(), self.stop)
+        adapters = await self.platforms.start(wait_all=once)
+        if self.app.settings.console_enabled:
+            adapters["console"] = self._console_adapter()
+        else:
+            self._pause_console()
+        return adapters
+
+    def _starters(self) -> list[Starter]:
+        s, starters = self.app.settings, []
+        if s.slack_enabled:
+            starters.append(Starter("slack", self._start_slack, self._connection("slack")))
+        elif s.slack_bot_token:
+            # Without a way to receive commands Slack stays off: say so, not silently.
+            log.warning("slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket "
+                        "Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is; Slack stays off")
+        elif s.slack_app_token or s.slack_signing_secret:
+            log.warning("slack: %s is set but SLACK_BOT_TOKEN (xoxb-...) is not; Slack stays "
+                        "off", "SLACK_APP_TOKEN" if s.slack_app_token else "SLACK_SIGNING_SECRET")
+        if s.discord_enabled:
+            starters.append(Starter("discord", self._start_discord, self._connection("discord")))
+        return starters
+
+    def _connection(self, platform: str) -> ConnectionLog:
+        """One per platform and run: the starter and the client's events share it."""
+        if platform not in self.connections:
+            self.connections[platform] = ConnectionLog(self.app.store, platform)
+            self.connections[platform].set("starting")
+        return self.connections[platform]
+
+    async def _start_slack(self):
+        from bot.slack import start_slack
+        from bot.slack.app import SlackStartError
+        try:
+            return await start_slack(self.app.settings, self.app.commands,
+                                     connection=self._connection("slack"))
+        except StartUnavailable:
+            raise
+        except SlackStartError as e:
+            raise UserError(str(e)) from None
+
+    async def _start_discord(self):
+        from bot.discord import start_discord
+        return await start_discord(self.app.settings, self.app.commands, self.app.store,
+                                   connection=self._connection("discord"))
+
+    def _console_adapter(self):
+        from bot.console import ConsoleAdapter
+        # The console channel follows all strategy stories unless told otherwise; a
+        # pause from a run on a chat platform (_pause_console) ends here.
+        subs = self.app.store.subscriptions_for_channel("console", "console")
+        if not subs or subs[0].paused:
+            self.app.store.subscribe(subs[0] if subs else Subscription(
+                "console", "console", "console", "all", "all"))
+        return ConsoleAdapter()
+
+    def _pause_console(self) -> None:
+        """A chat platform replaces the console (tried first without tokens): its posts
+        would pile up unseen in the outbox, and flood the terminal when it is next on."""
+        store = self.app.store
+        if not any(not sub.paused for sub in store.subscriptions_for_channel("console",
+                                                                             "console")):
+            return
+        store.pause_channel("console", "console", CONSOLE_OFF)
+        # Cancelled, not failed: nothing went wrong, so `status` lists no failures.
+        n = store.cancel_posts([r.id for r in store.waiting_posts("console", "console")],
+                               f"cancelled: {CONSOLE_OFF}")
+        dropped = f"; {count(n, 'waiting post')} dropped" if n else ""
+        log.info("service: console channel paused while a chat platform runs%s; "
+                 "AINEWS_CONSOLE=1 keeps it on", dropped)
+
+    async def _stop_adapters(self) -> None:
+        await self.platforms.stop()

@@ -1,0 +1,70 @@
+"""Company and topic names as users type them (a Classifier mixin): a name, alias,
+product or legal name to its company, a slug, label or synonym to its topic, the closest
+ones for a mistyped name (feeds/suggest.py), and the lists the commands show."""
+from __future__ import annotations
+
+import re
+
+from feeds.hanzi import simplified
+from feeds.suggest import closest
+
+# Legal names too: "Alibaba Group Holding Limited", "Arm Holdings plc", "OpenAI LLC".
+_SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings?|ltd\.?|limited|co\.?"
+                       r"|plc|llc|platforms|technologies|technology|company)$"
+                       # Chinese company names take theirs unspaced: 腾讯控股, 阿里巴巴集团,
+                       # 华为技术, 百度智能云 (Baidu's AI cloud), 小米科技有限公司
+                       r"|(?<=\S)(集团|控股|股份|有限责任公司|有限公司|公司|科技|技术|网络|智能云|云)$",
+                       re.I)
+
+
+class NameLookups:
+    # ---- lookups used by commands ---------------------------------------------------
+    def resolve_company(self, name: str) -> str | None:
+        """Canonical name for a name, alias or product, any case ("qwen" -> "Alibaba")."""
+        key = simplified(" ".join((name or "").split())).casefold()
+        while key:
+            if key in self._lookup:
+                return self._lookup[key]
+            shorter = _SUFFIXES.sub("", key)
+            if shorter == key:
+                return None
+            key = shorter
+        return None
+
+    def suggest_companies(self, name: str, n: int = 3) -> list[str]:
+        """Closest canonical names for a mistyped one ("alibba" -> ["Alibaba"]), or none."""
+        return closest(name, self._lookup, n)
+
+    def suggest_topics(self, name: str, n: int = 2) -> list[str]:
+        """Closest topic slugs for a mistyped topic, by its slug, label or synonyms
+        ("acquisition" -> ["acquisitions"]), or none. Synonyms are everyday words
+        (deal, paid): offered by their stem, not by any word a typo away."""
+        topics = self.gz.topics.values()
+        names = {simplified(spelled).casefold(): t.slug for t in topics
+                 for spelled in (t.slug, t.label)}
+        words = {simplified(spelled).casefold(): t.slug for t in topics
+                 for spelled in t.synonyms}
+        return closest(name, names, n, words)
+
+    def resolve_topic(self, slug: str) -> str | None:
+        """Slug for a slug, label or synonym ("open source", "m&a", "export controls", 芯片),
+        traditional characters as simplified ones (監管)."""
+        key = simplified(" ".join((slug or "").split())).casefold()
+        for cand in (key, key.replace(" ", "-"), key.replace("_", "-")):
+            if cand in self.gz.topics:
+                return cand
+        for topic in self.gz.topics.values():
+            names = [topic.label, *topic.synonyms]
+            if key in (s.casefold() for s in names) or key == topic.slug.replace("-", ""):
+                return topic.slug
+        return None
+
+    def company_names(self) -> list[str]:
+        return sorted(self.gz.companies, key=str.casefold)
+
+    def topic_slugs(self) -> list[str]:
+        return list(self.gz.topics)
+
+    def topic_label(self, slug: str) -> str:
+        resolved = self.resolve_topic(slug)
+        return self.gz.topics[resolved].label if resolved else slug
