@@ -206,7 +206,7 @@ def released_note(held: int, room: int, cap: int) -> str:
         return (" The story held for the digest goes out now." if held == 1 else
                 f" The {count(held, 'story')} held for the digest go out now.")
     later = held - max(room, 0)
-    how = f"within about an hour in {_roundups(later)}"
+    how = _roundups(later, cap)
     if room <= 0:
         these = ("the story held for the digest follows" if held == 1 else
                  f"the {count(held, 'story')} held for the digest follow")
@@ -217,6 +217,13 @@ def released_note(held: int, room: int, cap: int) -> str:
             f"most {count(cap, 'post')} an hour).")
 
 
-def _roundups(stories: int) -> str:
+def _roundups(stories: int, cap: int) -> str:
+    """When and how `stories` follow: a roundup is one of the `cap` posts an hour, so
+    more roundups than the cap take an hour more for each cap's worth (a cap of 2 sent
+    the 3 roundups of 23 stories over 2 hours, said to follow "within about an hour")."""
     n = -(-stories // ROUNDUP_SIZE)
-    return "one roundup" if n == 1 else f"{n} roundups"
+    if n == 1:
+        return "within about an hour in one roundup"
+    hours = -(-n // max(cap, 1))
+    return (f"within about an hour in {n} roundups" if hours == 1 else
+            f"in {n} roundups over about {hours} hours")

@@ -165,7 +165,8 @@ def _polled_ago(states: list, active: int, now: datetime) -> str:
     """"all 20 feeds were polled 1 min ago" ("both feeds": "all 2" read oddly), "17 feeds
     were polled 1-3 min ago"."""
     ages = sorted(round((now - s.last_polled).total_seconds() / 60) for s in states)
-    ago = "-".join(dict.fromkeys(str(a) if a else "<1" for a in (ages[0], ages[-1])))
+    # "<1" alone: "<1-3 min ago" read as a typo
+    ago = "-".join(dict.fromkeys(map(str, (ages[0], ages[-1])))) if ages[-1] else "<1"
     if len(states) < active:
         which = count(len(states), "feed")
     else:

@@ -38,16 +38,21 @@ def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
     posts = [p for p in r.posts if (p.platform, p.workspace) == here[:2]]
     if r.status == "backlog":
         return "\n".join(lines + [_never_posted(r, max_post_age)])
-    routed = _routed_on(r, store)
-    lines += [_post_line(p, store, routed, here[2]) for p in posts] or [_unposted(routed)]
+    strategy, about = _routed_on(r, store)
+    lines += ([_post_line(p, store, about, here[2]) for p in posts]
+              or [_unposted(strategy)])
     return "\n".join(lines)
 
 
-def _routed_on(r: StoryRecord, store):
-    """The verdict routing judged: a story listed under another outlet's report went
-    out as that lead's post, for the lead's companies and topics, not its own."""
-    lead = store.story_record(r.lead[0]) if r.lead else None
-    return (lead or r).story.classification
+def _routed_on(r: StoryRecord, store) -> tuple[bool, dict[str, set[str]]]:
+    """Whether routing posts the story's cluster, and the companies and topics it judged:
+    each strategy report of the cluster is routed by its own, so a channel may have the
+    lead's post for the lead's (a report listed under it was judged on its own: no
+    reason given) or this report's for this one's (judged on the lead's: none either)."""
+    stories = store.cluster_strategy_stories(r.story.id) or [r.story]
+    cs = [s.classification for s in stories]
+    return (any(c.strategy for c in cs),
+            story_keys([n for c in cs for n in c.companies], [t for c in cs for t in c.topics]))
 
 
 def _verdict(c) -> str:
@@ -83,7 +88,7 @@ def _cluster(r: StoryRecord) -> str:
     return ""
 
 
-def _post_line(p: Post, store, c, here: str) -> str:
+def _post_line(p: Post, store, about: dict[str, set[str]], here: str) -> str:
     where = "This channel" if p.channel == here else f"Channel {p.channel}"
     state = _STATES.get(p.state, p.state).format(
         when=shown_utc(p.sent_at) if p.sent_at else "", error=p.last_error or "no reason given")
@@ -91,15 +96,15 @@ def _post_line(p: Post, store, c, here: str) -> str:
         roundup = store.digest_setting(p.platform, p.channel) is not None
         state = ("held for the channel's daily roundup" if roundup else
                  "held for a roundup: the channel had its hourly number of posts")
-    why = _followed(store.subscriptions_for_channel(p.platform, p.channel), c)
+    why = _followed(store.subscriptions_for_channel(p.platform, p.channel), about)
     return f"{where}: {' '.join(state.split())}" + (f", because it follows {why}." if why else ".")
 
 
-def _followed(subs: list[Subscription], c) -> str:
+def _followed(subs: list[Subscription], about: dict[str, set[str]]) -> str:
     """What the channel follows that the story is about ("Alibaba, the topic pricing
-    and the topic china"). A topic is called one: its slug alone read as a word
-    ("because it follows policy", "follows china"), and three read "A and B and C"."""
-    about = story_keys(c.companies, c.topics)
+    and the topic china"; `about`: story_keys). A topic is called one: its slug alone
+    read as a word ("because it follows policy", "follows china"), and three read "A
+    and B and C"."""
     names = ["all AI strategy news" if s.kind == "all" else
              f"the topic {s.target}" if s.kind == "topic" else s.target for s in subs
              if covers(s, about)]
@@ -115,8 +120,8 @@ def _never_posted(r: StoryRecord, max_post_age: timedelta | None) -> str:
             "that first batch (no flood of old news).")
 
 
-def _unposted(c) -> str:
-    if not c.strategy:
+def _unposted(strategy: bool) -> str:
+    if not strategy:
         return "Not posted: only AI strategy news is posted."
     return ("Not posted here: no channel in this workspace follows its companies or topics "
             "(or its post is not due yet).")

@@ -200,6 +200,28 @@ async def test_turning_the_digest_off_says_when_the_held_stories_go(
     assert all("hourly cap" in r.title for r in adapter.digests)
 
 
+async def test_a_small_cap_says_its_roundups_take_more_than_an_hour(store, clock):
+    """A roundup is one of the cap's posts: with 2 an hour, the 3 roundups of 23 held
+    stories go over 2 hours ("within about an hour" was said whatever the cap)."""
+    from feeds.classify import Classifier, load_gazetteer
+    commands = Commands(store, Classifier(load_gazetteer()), clock=clock, hourly_cap=2)
+    admin = Caller("console", "w1", "c1", "u1", is_admin=True)
+    commands.subscribe(admin, "all")
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=2)
+    commands.digest(admin, "daily", "18:00", "UTC")
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(25)], clock())
+    assert await d.run_once() == 0                     # held for 18:00
+    assert commands.digest(admin, "off").text.endswith(
+        "Of the 25 stories held for the digest, 2 go out now and the other 23 follow in 3 "
+        "roundups over about 2 hours (this channel gets at most 2 posts an hour).")
+    assert await d.run_once() == 2
+    for hour, roundups in ((1, [10, 10]), (2, [10, 10, 3])):
+        clock.advance(minutes=60, seconds=2)
+        await d.run_once()
+        assert [len(r.briefs) for r in adapter.digests] == roundups, hour
+
+
 async def test_a_post_cancelled_while_its_channel_is_posting_is_skipped_and_the_rest_go(
         store, clock):
     """The admin unsubscribes while the channel's queue is going out: the cancelled post

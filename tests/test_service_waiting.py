@@ -187,3 +187,17 @@ def test_a_start_during_an_outage_says_the_network_looked_down(clean_env, tmp_pa
     assert "waiting after failures" not in start
     assert ("; no feed could be reached at the last poll (the network looked down; not "
             f"counted against the feeds), next try {next_poll:%Y-%m-%d %H:%M} UTC") in start
+
+
+@pytest.mark.parametrize("seconds_ago, said", [
+    ((10, 170), "both feeds were polled 0-3 min ago"),      # was "<1-3 min ago"
+    ((10, 20), "both feeds were polled <1 min ago"),
+    ((90, 170), "both feeds were polled 2-3 min ago"),
+])
+def test_the_first_poll_note_gives_the_feeds_ages_as_a_range(seconds_ago, said):
+    from types import SimpleNamespace
+    from bot.poll_summary import first_poll_note
+    now = utcnow()
+    feeds = [SimpleNamespace(paused=False, failures=0, next_poll=now + timedelta(minutes=2),
+                             last_polled=now - timedelta(seconds=s)) for s in seconds_ago]
+    assert first_poll_note(feeds, now).startswith(f"poller: {said}, none is due yet; ")

@@ -200,3 +200,27 @@ def test_a_grouped_story_names_what_brought_its_leads_post(commands, classifier)
     assert "this one is listed under it as also reported by" in text, text
     assert text.splitlines()[-1] == (f"This channel: posted {shown_utc(now)}, because it "
                                      "follows the topic enterprise."), text
+
+
+def test_a_grouped_storys_own_post_names_what_brought_it(commands, classifier):
+    """A report listed under another outlet's post is still routed by its own companies
+    and topics: a channel following one the lead lacks (chips) gets this report as the
+    cluster's post. Judged on the lead's alone, that channel read no reason at all, and
+    the lead's channel none either once judged on the report's alone."""
+    from bot.dispatch import dispatch_new
+    store, now = commands.store, utcnow()
+    for channel, topic in (("C1", "enterprise"), ("C3", "chips")):
+        store.add_subscription(Subscription("slack", "T1", channel, "topic", topic), now=now)
+    member = classified(classifier, "member", "Alibaba halves Qwen model prices by 50% as "
+                        "it raises $2 billion for AI chips", "Alibaba halved the prices of "
+                        "its Qwen models by 50%, and raised $2 billion for its AI chips.",
+                        now, source="Other Wire")
+    store.add_new_stories([member], backlog=False, now=now)
+    assert store.cluster_info("member")[0] == "lead"
+    assert "chips" in member.classification.topics
+    assert "chips" not in store.story_record("lead").story.classification.topics
+    dispatch_new(store, [member], now)       # C3 gets this report as the cluster's post
+    lines = commands.why(SLACK_T1, "member").text.splitlines()
+    assert "Channel C3: waiting to be posted, because it follows the topic chips." in lines
+    assert ("This channel: waiting to be posted, because it follows the topic "
+            "enterprise.") in lines
