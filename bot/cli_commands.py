@@ -174,16 +174,19 @@ def cmd_poll(app, args) -> int:
 
 
 def _print_waiting(app, waiting: list) -> None:
-    """Each feed's failures and next try; during an outage one line: "after 1 failure"
-    on every feed read as each broken, though the poller counted none of it."""
+    """Each feed's failures and next try; during an outage one line for the feeds the
+    network failed: "after 1 failure" on every feed read as each broken, though the
+    poller counted none of it."""
     from bot.console import terminal_text
+    from bot.poll_summary import split_waiting
     from bot.unreached import network_looks_down
-    if waiting and network_looks_down(app.store, app.settings.poll_minutes, utcnow()):
-        print(f"  waiting: {count(len(waiting), 'feed')}, none reached at the last poll: the "
-              "network looks down (not counted against the feeds); next try "
-              f"{shown_utc(min(s.next_poll for s in waiting))}")
-        return
-    for s in waiting:
+    down = bool(waiting) and network_looks_down(app.store, app.settings.poll_minutes, utcnow())
+    unreached, own = split_waiting(waiting, down)
+    if unreached:
+        print(f"  waiting: {count(len(unreached), 'feed')}, none reached at the last poll: "
+              "the network looks down (not counted against the feeds); next try "
+              f"{shown_utc(min(s.next_poll for s in unreached))}")
+    for s in own:
         print(terminal_text(f"  waiting: {s.source.name} ({s.source.url}) after "
                             f"{count(s.failures, 'failure')}: {s.last_error}; next try "
                             f"{shown_utc(s.next_poll) if s.next_poll else 'not set'}"))

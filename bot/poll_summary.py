@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from feeds.models import Story, shown_utc
 from feeds.plural import count
+from storage.feedstate import network_error
 
 
 @dataclass
@@ -120,15 +121,27 @@ def waiting_note(states: list, now: datetime, offline: bool = False) -> str:
     restarted after an outage, the bot polls nothing until their backoff ends, and
     without a word it looked idle (`run --once` printed no poll at all). `offline`: the
     last polls found the network down, which counted against no feed."""
-    waiting = [s.next_poll for s in states
-               if s.failures and not s.paused and s.next_poll and s.next_poll > now]
-    if not waiting:
-        return ""
-    if offline:
-        return (f"; no feed could be reached at the last poll (the network looked down; "
-                f"not counted against the feeds), next try {shown_utc(min(waiting))}")
-    return (f"; {len(waiting)} waiting after failures, next try {shown_utc(min(waiting))} "
-            "(`ainews feeds list` says why)")
+    unreached, own = split_waiting([s for s in states if s.failures and not s.paused
+                                    and s.next_poll and s.next_poll > now], offline)
+    note = (f"; no feed could be reached at the last poll (the network looked down; not "
+            f"counted against the feeds), next try {_next_try(unreached)}" if unreached else "")
+    if own:
+        whose = f"{'its' if len(own) == 1 else 'their'} own " if unreached else ""
+        note += (f"; {len(own)} waiting after {whose}failures, next try {_next_try(own)} "
+                 "(`ainews feeds list` says why)")
+    return note
+
+
+def split_waiting(waiting: list, offline: bool) -> tuple[list, list]:
+    """Feeds waiting after failures: (the network's, their own). During an outage a feed
+    that failed for its own reason (a 404, backed off for hours) keeps its backoff; told
+    with the rest "not counted against the feeds", it read as merely unreached."""
+    network = [s for s in waiting if offline and network_error(s.last_error)]
+    return network, [s for s in waiting if s not in network]
+
+
+def _next_try(states: list) -> str:
+    return shown_utc(min(s.next_poll for s in states))
 
 
 def idle_warning(states: list) -> str:

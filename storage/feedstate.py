@@ -18,6 +18,16 @@ _FEED_COLUMNS = ("url, name, tags, etag, last_modified, body_hash, last_polled, 
                  "next_poll, failures, last_error, paused, polls_ok, ttl")
 
 
+# The failures a feed's host never answered (DNS, connection): when every feed has them,
+# the bot's own network is down (looks_offline), and not the feeds.
+NETWORK_KINDS = ("dns", "connect")
+
+
+def network_error(last_error: str) -> bool:
+    """Whether a feed's last error is one its host never answered (NETWORK_KINDS)."""
+    return last_error.startswith(tuple(f"{k}:" for k in NETWORK_KINDS))
+
+
 @dataclass(frozen=True, slots=True)
 class FeedState:
     source: FeedSource
@@ -137,8 +147,8 @@ class FeedStore:
                            (since,)).fetchone():
             return False
         failed = {url for (url,) in self.db.execute(
-            "SELECT url FROM feeds WHERE last_polled >= ? AND (last_error LIKE 'dns:%' "
-            "OR last_error LIKE 'connect:%')", (since,))}
+            "SELECT url FROM feeds WHERE last_polled >= ? AND (last_error LIKE ? "
+            "OR last_error LIKE ?)", (since, *(f"{k}:%" for k in NETWORK_KINDS)))}
         return len(failed | failing_now) >= min_feeds
 
     def record_unreachable(self, url: str, *, now: datetime, next_poll: datetime,

@@ -64,8 +64,9 @@ def test_poll_names_the_failing_feeds_it_left_to_their_backoff(env, capsys, tmp_
     assert [w["url"] for w in json.loads(out)["waiting_feeds"]] == [url]
 
 
-@pytest.mark.parametrize("kind", ["dns", "connect"])
-def test_poll_during_an_outage_says_the_network_looked_down(env, capsys, tmp_path, kind):
+@pytest.mark.parametrize("kind, own_404", [("dns", False), ("connect", False), ("dns", True)])
+def test_poll_during_an_outage_says_the_network_looked_down(env, capsys, tmp_path, kind,
+                                                            own_404):
     # Each feed read "waiting: ... after 1 failure", as if broken, while the poller had
     # found the network down and counted none of it against them.
     from datetime import timedelta
@@ -80,10 +81,18 @@ def test_poll_during_an_outage_says_the_network_looked_down(env, capsys, tmp_pat
             store.upsert_feed(FeedSource(url, url))
             store.record_unreachable(url, now=utcnow(), next_poll=next_poll, kind=kind,
                                      message=f"fetcher: {url}: unreachable")
+        if own_404:     # its own failures, counted: it keeps its line and its backoff
+            store.upsert_feed(FeedSource("Gone", "https://gone.example/rss"))
+            store.record_fetch_failure("https://gone.example/rss", now=utcnow(),
+                                       next_poll=next_poll + timedelta(hours=5), kind="http",
+                                       message="fetcher: gone.example answered HTTP 404")
     code, out, _ = run_cli(capsys, "poll", "--once")
     assert code == 0 and out.splitlines()[1:] == [
         "  waiting: 3 feeds, none reached at the last poll: the network looks down (not "
-        f"counted against the feeds); next try {shown_utc(next_poll)}"]
+        f"counted against the feeds); next try {shown_utc(next_poll)}"] + ([
+        "  waiting: Gone (https://gone.example/rss) after 1 failure: http: fetcher: "
+        f"gone.example answered HTTP 404; next try {shown_utc(next_poll + timedelta(hours=5))}"]
+        if own_404 else [])
 
 
 @pytest.mark.parametrize("setting,too_old", [(None, 1), ("0", 0), ("200", 0)])

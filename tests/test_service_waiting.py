@@ -189,6 +189,34 @@ def test_a_start_during_an_outage_says_the_network_looked_down(clean_env, tmp_pa
             f"counted against the feeds), next try {next_poll:%Y-%m-%d %H:%M} UTC") in start
 
 
+def test_a_feed_failing_on_its_own_is_named_beside_an_outage(clean_env, tmp_path, capsys):
+    # A feed with its own counted failures (a 404, backed off for hours) was folded into
+    # "no feed could be reached ... not counted against the feeds": its backoff hidden.
+    db = tmp_path / "a.db"
+    feeds_file, next_poll = _outage(db, "dns")
+    own_try = _failing_on_its_own(db, feeds_file)
+    clean_env.setenv("AINEWS_FEEDS", feeds_file)
+    assert main(["--db", str(db), "run", "--once"]) == 0
+    start = next(line for line in capsys.readouterr().err.splitlines()
+                 if "service: adapters:" in line)
+    assert (f"counted against the feeds), next try {next_poll:%Y-%m-%d %H:%M} UTC; 1 waiting "
+            f"after its own failures, next try {own_try:%Y-%m-%d %H:%M} UTC (`ainews feeds "
+            "list` says why)") in start, start
+
+
+def _failing_on_its_own(db, feeds_file: str) -> datetime:
+    """A fourth feed, beside an outage's three: 4 counted 404s, its next try hours away."""
+    url, next_poll = "https://gone.example/rss", utcnow() + timedelta(hours=6)
+    with Store(db) as store:
+        store.upsert_feed(FeedSource(url, url))
+        for _ in range(4):
+            store.record_fetch_failure(url, now=utcnow(), next_poll=next_poll, kind="http",
+                                       message="fetcher: gone.example answered HTTP 404")
+    with open(feeds_file, "a") as f:
+        f.write(f'[[feed]]\nname = "{url}"\nurl = "{url}"\n')
+    return next_poll
+
+
 @pytest.mark.parametrize("seconds_ago, said", [
     ((10, 170), "both feeds were polled 0-3 min ago"),      # was "<1-3 min ago"
     ((10, 20), "both feeds were polled <1 min ago"),
