@@ -122,6 +122,19 @@ def hourly_cap(name: str, raw: str) -> int | None:
                   f"{UNLIMITED} (no cap)")
 
 
+def channel_cap(name: str, raw: str) -> int:
+    """Posts a channel gets an hour, 1 or more. Not `unlimited`, though the other caps
+    take it: past the cap stories go out in roundups instead of burying a channel."""
+    spellings = "use a number of posts an hour, 1 or more, e.g. 60"
+    if raw.strip().lower() == UNLIMITED:
+        raise ConfigError(f"config: {name}={raw!r}: a channel's posts always have a cap "
+                          f"(past it they go out in roundups); {spellings}")
+    try:
+        return _number(int, name, raw, 1)
+    except ConfigError as e:
+        raise ConfigError(f"{e}; {spellings}") from None
+
+
 def max_post_age(name: str, raw: str) -> float:
     hours = _limit(float, name, raw, 0, 24 * 366, f"a number of hours or {UNLIMITED} (0: "
                    "the same, no limit)")

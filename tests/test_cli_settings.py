@@ -33,6 +33,13 @@ env = pytest.fixture(db_env, name="env")
                               "(0: the same, keep everything)"),
     ("AINEWS_MAX_POST_AGE_HOURS", "none", "AINEWS_MAX_POST_AGE_HOURS='none' is not a number; "
                                           "use a number of hours or unlimited"),
+    # "is not a whole number" alone, though the other caps take `unlimited`.
+    ("AINEWS_CHANNEL_HOURLY_CAP", "unlimited", "AINEWS_CHANNEL_HOURLY_CAP='unlimited': a "
+                                               "channel's posts always have a cap (past it "
+                                               "they go out in roundups); use a number of "
+                                               "posts an hour, 1 or more, e.g. 60"),
+    ("AINEWS_CHANNEL_HOURLY_CAP", "0", "AINEWS_CHANNEL_HOURLY_CAP='0' must be at least 1; use "
+                                       "a number of posts an hour, 1 or more, e.g. 60"),
     # Half an LLM configuration left the LLM condenser off without a word.
     ("LLM_BASE_URL", "http://127.0.0.1:11434/v1", "LLM_MODEL is not set"),
     ("LLM_API_KEY", "sk-test", "LLM_MODEL is not set"),
