@@ -64,13 +64,14 @@ from statistics import median
 ROOT = Path(__file__).resolve().parents[1]
 PY = sys.executable
 
-BACKFILL_MODULES = ["feeds/cluster.py", "feeds/classify.py", "feeds/gazetteer.py",
-                    "feeds/phrases.py", "feeds/learned.py", "feeds/lexical.py",
-                    "feeds/scan.py", "storage/clusters.py", "storage/candidates.py",
-                    "storage/stories.py"]
+BACKFILL_MODULES = ["feeds/cluster.py", "feeds/event_match.py", "feeds/classify.py",
+                    "feeds/gazetteer.py", "feeds/phrases.py", "feeds/learned.py",
+                    "feeds/lexical.py", "feeds/scan.py", "storage/clusters.py",
+                    "storage/candidates.py", "storage/stories.py"]
 PARSE_MODULES = ["feeds/fastparse.py", "feeds/fast_entry.py", "feeds/fast_values.py",
                  "feeds/fast_dates.py", "feeds/htmlclean.py", "feeds/text.py",
-                 "feeds/urls.py", "feeds/entries.py", "feeds/elements.py", "feeds/cdata.py"]
+                 "feeds/invisible.py", "feeds/urls.py", "feeds/entries.py", "feeds/elements.py",
+                 "feeds/cdata.py"]
 CYTHON = BACKFILL_MODULES + PARSE_MODULES
 MYPYC_BROKEN = ["feeds/classify.py", "feeds/elements.py"]
 MYPYC = [m for m in CYTHON if m not in MYPYC_BROKEN]

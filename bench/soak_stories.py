@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from feeds.classify import Classifier
-from feeds.cluster import same_signature, _signature
+from feeds.cluster import _signature
+from feeds.event_match import same_signature
 
 COMPANIES = ["Alibaba", "Tencent", "Baidu", "ByteDance", "Moonshot AI", "DeepSeek", "Zhipu",
              "MiniMax", "Baichuan", "SenseTime", "iFlytek", "Huawei", "Xiaomi", "OpenAI",

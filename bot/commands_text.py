@@ -11,7 +11,7 @@ import unicodedata
 from bot import examples as ex
 from bot.examples import say
 from bot.replies import Caller, Reply
-from feeds.text import visible
+from feeds.invisible import visible
 
 # A word that reads as a number is a limit, a bad one too ("-1", "1.5": "not a whole
 # number" beats "no topic '1.5'"); "²" is a digit to isdigit() but not to \d: a word.

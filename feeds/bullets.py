@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from feeds.headline import trim_words
+from feeds.invisible import visible
 from feeds.sentences import Block, is_why_heading, split_sentences
-from feeds.text import visible
 from feeds.wordsets import restates, similar, tokens
 
 __all__ = ["MAX_BULLET", "MAX_DEK", "MAX_WHY", "drop_asides", "stated_why", "story_bullets", "tidy",

@@ -7,14 +7,16 @@ and up to three non-redundant ones become the bullets, in story order. "Why it m
 comes from a sentence that states a consequence; when none does we say less rather than
 invent: a line marked "Context:" built from the classification (why_is_generated=True),
 or nothing when there is no classification either. The parts: feeds/bullets.py (what
-the story states), feeds/ranking.py (ranked sentences), feeds/wordsets.py (word overlap).
+the story states), feeds/ranking.py (ranked sentences), feeds/boilerplate.py (sentences
+that are no news), feeds/wordsets.py (word overlap).
 """
 from __future__ import annotations
 
+from feeds.boilerplate import strip_tail, usable
 from feeds.bullets import MAX_BULLET, MAX_DEK, stated_why, story_bullets, trim_bullet
 from feeds.headline import clean_headline, trim_words
 from feeds.models import Brief, Story
-from feeds.ranking import candidates, fill, strip_tail, usable
+from feeds.ranking import candidates, fill
 from feeds.sentences import blocks_from_html, blocks_from_text, split_sentences
 from feeds.wordsets import restates, similar, tokens
 

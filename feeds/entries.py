@@ -18,6 +18,7 @@ from urllib.parse import quote, urlsplit
 from feeds import text as textmod
 from feeds.headline import MAX_HEADLINE, trim_words
 from feeds.hostile import hostile_flags, may_be_hostile
+from feeds.invisible import visible
 from feeds.models import SHARED_LINK, Story, story_id
 from feeds.sentences import split_sentences
 from feeds.urls import base_plays_no_part, canonical_url, is_web_url, web_link
@@ -167,15 +168,15 @@ def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, base: str,
     sid, guid, url = _identity(entry, link, link_shared, feed_url, base, title)
     # Ids come from the raw title (above); what readers see has no control characters,
     # and is bounded: a hostile feed's megabyte "title" cost seconds in every later stage.
-    title = trim_words(textmod.visible(title), MAX_TITLE)
-    summary = textmod.visible(_text_of(entry.summary_html, entry.summary_text))
-    body = (textmod.visible(_text_of(entry.content_html, entry.content_text))
+    title = trim_words(visible(title), MAX_TITLE)
+    summary = visible(_text_of(entry.summary_html, entry.summary_text))
+    body = (visible(_text_of(entry.content_html, entry.content_text))
             if entry.content_html else summary)
     # Microblog feeds (Mastodon, JSON Feed 1.1) leave titles out; readers still need one.
     # After _identity: a title-identified entry keeps the id it always had.
     title = title or _lead_sentence(body or summary)
-    author = textmod.visible(textmod.clean_line(entry.author))
-    subtitle = textmod.visible(textmod.clean_line(textmod.html_to_text(entry.subtitle)))
+    author = visible(textmod.clean_line(entry.author))
+    subtitle = visible(textmod.clean_line(textmod.html_to_text(entry.subtitle)))
     published = entry.published or fetched_at
     # Raw fields too: cleaning can drop a "<!channel>" that a careless renderer would not.
     everything = "\n".join((entry.title, title, body, summary, author, subtitle,

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation, localcontext
 
 from feeds.hanzi import simplified
+from feeds.number_words import SCALES, SMALL, word_groups, words_value
 
 __all__ = ["Figure", "NUMBER_WORDS", "PATTERN", "read_figures", "read_match"]
 
@@ -31,19 +32,13 @@ class Figure:
     gives: frozenset       # what it grounds when the story says it (says, and its bare number)
 
 
-_UNITS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-          "fourteen fifteen sixteen seventeen eighteen nineteen").split()
-_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
-_SMALL = {w: i for i, w in enumerate(_UNITS)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
-_SCALES = {"hundred": 100, "dozen": 12, "thousand": 10**3, "million": 10**6,
-           "billion": 10**9, "trillion": 10**12}
 # A multiple says both ways of stating it: "doubled" is x2 or up 100%, "half" 0.5 or 50%.
 _MULTIPLES = {"half": (Decimal("0.5"), 50), "halved": (Decimal("0.5"), 50),
               "halving": (Decimal("0.5"), 50), "twice": (2, 100), "doubled": (2, 100),
               "doubling": (2, 100), "doubles": (2, 100), "tripled": (3, 200),
               "tripling": (3, 200), "triples": (3, 200), "quadrupled": (4, 300)}
 # Capitalised at a sentence's start these are figures, not names (feeds/llm_validate.py).
-NUMBER_WORDS = frozenset([*_SMALL, *_SCALES, *_MULTIPLES])
+NUMBER_WORDS = frozenset([*SMALL, *SCALES, *_MULTIPLES])
 # Abbreviated scales after digits: unambiguous ones, and single letters, which may be a
 # unit instead ("5m" is also five metres), so they say either reading.
 _ABBREVIATED = {"bn": 10**9, "bln": 10**9, "mn": 10**6, "mln": 10**6, "tn": 10**12,
@@ -171,7 +166,7 @@ def _scale(scale: str) -> Decimal | int:
         return _product(_ZH_SCALES[ch] for ch in scale.replace(" ", ""))
     if scale in _ABBREVIATED or scale in _LETTERS:
         return _ABBREVIATED.get(scale) or _LETTERS[scale]
-    return _product(_SCALES[w.rstrip("s")] for w in re.split(r"[ -]+", scale))
+    return _product(SCALES[w.rstrip("s")] for w in re.split(r"[ -]+", scale))
 
 
 def _product(factors) -> Decimal:
@@ -193,87 +188,17 @@ def _decimal(digits: str) -> Decimal | None:
         return None
 
 
-_TOKEN = re.compile(r"half[ -]an?(?=[ -])|an?[ -]half|[a-z]+", re.I)
-_BIG = frozenset(_SCALES) - {"hundred", "dozen"}
-
-
 def _words(m: re.Match, text: str) -> list[Figure]:
     """Number words, one figure per number: "two and three" are two, "two hundred and
     five" one. A lone "one" or "zero" says nothing ("one of the", "zero-shot"), nor does
     a scale without a number ("billion-dollar")."""
     out = []
-    for start, end, words in _word_groups(m):
-        bare, value = _words_value(words)
+    for start, end, words in word_groups(m):
+        bare, value = words_value(words)
         weak = words in (["one"], ["zero"]) or bare is None
         out.append(_figure(text[start:end], [] if weak else [value],
                            [value] + ([] if bare is None else [bare])))
     return out
-
-
-def _word_groups(m: re.Match) -> list[tuple[int, int, list[str]]]:
-    """The match's tokens as numbers: (start, end, words) each, "and" dropped."""
-    groups: list[tuple[int, int, list[str]]] = []
-    joined = False   # an "and" since the last number word
-    for t in _TOKEN.finditer(m.group()):
-        word = _token(t.group())
-        if word == "and":
-            joined = True
-            continue
-        if groups and _continues(groups[-1][2], word, joined):
-            start, _, words = groups[-1]
-            words.append(word)   # in place: a copy per word was quadratic in a long number
-            groups[-1] = (start, m.start() + t.end(), words)
-        else:
-            groups.append((m.start() + t.start(), m.start() + t.end(), [word]))
-        joined = False
-    return groups
-
-
-def _token(token: str) -> str:
-    """One spelling per word: "A", "an" are "a"; "half a(n)" is "half"; "a half", "+half"."""
-    low = " ".join(re.split(r"[ -]", token.lower()))
-    if low in ("a", "an"):
-        return "a"
-    return _SPELLINGS.get(low, low)
-
-
-_SPELLINGS = {"half a": "half", "half an": "half", "a half": "+half", "an half": "+half"}
-
-
-def _continues(words: list[str], word: str, joined: bool) -> bool:
-    """Whether word belongs to the number so far: "twenty" "five", "two" "hundred",
-    "hundred" (and) "five", "two" and "a half"; not "two" (and) "three"."""
-    last = words[-1]
-    if word in _SCALES:
-        return not joined and last not in ("dozen",)
-    if word == "+half":
-        return joined
-    after_scale = last in _SCALES and last != "dozen"
-    if joined:
-        return after_scale
-    return after_scale or (last in _TENS and 0 < _SMALL.get(word, 0) < 10)
-
-
-def _words_value(words: list[str]) -> tuple[Decimal | None, Decimal]:
-    """(the number before its first scale or None when there is none, the value)."""
-    total, current, bare = Decimal(0), None, None
-    for word in words:
-        if word in _SCALES:
-            bare = current if bare is None and current is not None else bare
-            if word in _BIG and current is None and total:   # "thousand million"
-                total *= _SCALES[word]
-            elif word in _BIG:
-                total, current = total + (current or 1) * _SCALES[word], None
-            else:
-                current = (current or 1) * _SCALES[word]
-        else:
-            current = (current or 0) + _WORD_VALUES[word]
-    bare = current if words[0] not in _SCALES and bare is None else bare
-    return bare, total + (current or 0)
-
-
-_WORD_VALUES = {w: Decimal(v) for w, v in _SMALL.items()} | {
-    "a": Decimal(1), "half": Decimal("0.5"), "+half": Decimal("0.5")}
 
 
 def _zh(m: re.Match, text: str) -> list[Figure]:

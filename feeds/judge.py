@@ -19,9 +19,9 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+from feeds.invisible import visible
 from feeds.llm import HourlyCap, LLMCondenser, LLMRejected, parse_json
 from feeds.models import Classification, Story
-from feeds.text import visible
 
 log = logging.getLogger("ainews.judge")
 
@@ -92,7 +92,7 @@ def yes_no_answer(content: str, flag: str, what: str) -> tuple[bool, str]:
         raise LLMRejected(f"{what} {flag} is not true or false")
     if not isinstance(reason, str) or not reason.strip():
         raise LLMRejected(f"{what} reason is missing or empty")
-    reason = " ".join(visible(reason).split())   # untrusted, like the feed (feeds/text.py)
+    reason = " ".join(visible(reason).split())   # untrusted, like the feed (feeds/invisible.py)
     if len(reason) > MAX_REASON:
         raise LLMRejected(f"{what} reason is longer than {MAX_REASON} characters")
     return value, reason

@@ -10,8 +10,8 @@ import re
 
 from feeds.company_names import CompanyNames, Mention, bundled_names
 from feeds.figures import NUMBER_WORDS, read_figures
+from feeds.invisible import visible
 from feeds.llm_reply import LLMRejected
-from feeds.text import visible
 from feeds.wordsets import CJK
 
 MAX_BULLET = 200

@@ -25,6 +25,7 @@ from feeds import author_email, fastparse, jsonfeed
 from feeds import text as textmod
 from feeds.entries import (Entry, ParseError, build_stories, clean_title, first_date,
                            paragraphs)
+from feeds.invisible import visible
 from feeds.models import Story
 from feeds.urls import find_alternate
 from feeds.xmlprep import (as_utf8_xml, defuse_doctype, read_body, repair_surrogate_refs,
@@ -108,7 +109,7 @@ def parse_feed_with(reader: str, body: bytes, *, feed_url: str, source: str = ""
     if len(entries) > MAX_ENTRIES:
         notes.append(f"kept the newest {MAX_ENTRIES} of {len(entries)} entries")
         entries = _newest(entries, MAX_ENTRIES)
-    title = textmod.visible(textmod.clean_line(title))   # the default source name
+    title = visible(textmod.clean_line(title))   # the default source name
     name = source or title or urlsplit(feed_url).hostname or feed_url
     stories = build_stories(entries, feed_url=feed_url, base=base, source=name,
                             fetched_at=fetched_at)

@@ -3,7 +3,7 @@
 Candidates are the newest reports naming one of the story's main companies
 (storage.candidates, from memory) or with its exact title key (SQL), within
 feeds.cluster.WINDOW of it; they are compared nearest first, and the first that
-feeds.cluster.same_signature accepts gives the cluster.
+feeds.event_match.same_signature accepts gives the cluster.
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from datetime import datetime, timedelta, timezone
 from itertools import chain, filterfalse, repeat
 from operator import itemgetter, sub
 
-from feeds.cluster import (WINDOW, Signature, match_score, same_signature, signature, signed,
-                           title_key)
+from feeds.cluster import WINDOW, Signature, signature, signed, title_key
+from feeds.event_match import match_score, same_signature
 from feeds.models import Classification, Story, iso_utc, parse_iso
 from storage.candidates import CompanyDays
 

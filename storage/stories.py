@@ -5,7 +5,7 @@ feeds (storage/dedupe.py). An edited entry (same id, new content_hash) updates t
 text but is not new again; an edit of a new (not backlog) story is recorded in the same
 transaction for dispatch to route again (story_edits, storage/dispatch_mark.py). A new
 story joins the cluster of an earlier report of the same event
-(feeds.cluster.same_event) or leads its own; lookups show each cluster once, its lead.
+(feeds.event_match.same_event) or leads its own; lookups show each cluster once, its lead.
 Rows: storage/story_rows.py; the brief cache: storage/briefs.py.
 """
 from __future__ import annotations

@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from urllib.parse import unquote
 
 from feeds import text as textmod
+from feeds.invisible import visible
 from feeds.parser import parse_feed, parse_feed_with
 
 FEED = "https://feeds.example.com/ai.xml"
@@ -32,7 +33,7 @@ def assert_same(slow, fast) -> None:
         # The HTML is serialised differently (lxml, not feedparser) but reads the same
         # and links to the same places (the story's text minus invisible characters).
         assert textmod.html_to_text(b.html) == textmod.html_to_text(a.html)
-        assert textmod.visible(textmod.html_to_text(b.html)) == b.text
+        assert visible(textmod.html_to_text(b.html)) == b.text
         assert links(b.html) == links(a.html)
 
 

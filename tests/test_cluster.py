@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from feeds.cluster import _stem, figures, same_event, signature, title_key
+from feeds.cluster import _stem, figures, signature, title_key
+from feeds.event_match import same_event
 from feeds.models import Classification, Story
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)

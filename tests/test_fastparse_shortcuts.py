@@ -11,7 +11,7 @@ import pytest
 from feedparser.datetimes import _parse_date as feedparser_date
 
 from feeds import elements, fast_values, htmlclean, urls
-from feeds import hostile
+from feeds import hostile, invisible
 from feeds import text as textmod
 from feeds.entries import paragraphs
 from feeds.fastparse import parse_date
@@ -251,9 +251,9 @@ def test_invisible_characters_dropped_as_the_regex_drops_them():
               "\u061c", "\u200b", "\u200d", "\u200e", "\u202e", "\u2063", "\u2068",
               "\u3000", "\ufeff", "\U000e0041", "\U000e0000", "\U0001F600", "\u2019"]
     texts = random_strings(13, 6000, pieces, longest=8) + ["", "plain", "\x1b[31mred"]
-    expected = [textmod._INVISIBLE.sub("", s) for s in texts]
+    expected = [invisible._INVISIBLE.sub("", s) for s in texts]
     assert 500 < sum(e != s for e, s in zip(expected, texts)) < len(texts) - 500
-    assert [textmod.visible(s) for s in texts] == expected
+    assert [invisible.visible(s) for s in texts] == expected
 
 
 def test_html_handed_to_lxml_as_utf8_parses_as_the_str_does():

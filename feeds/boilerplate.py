@@ -1,0 +1,68 @@
+"""What in a story's paragraphs is no news, for the condenser's sentence ranking
+(feeds/ranking.py): boilerplate ("Continue reading", photo credits), a newsletter's or
+a columnist's line about itself, datelines and section labels, fragments and teasers cut
+mid-sentence.
+"""
+from __future__ import annotations
+
+import re
+
+from feeds.wordsets import CJK
+
+_BOILERPLATE = re.compile(
+    r"^(?:continue reading|read more|read the full|subscribe|sign up|click here|"
+    r"advertisement|getty images|photo:|image:|credit:|follow us|share this|"
+    r"the post .* appeared first on)", re.I)
+_TAIL_JUNK = re.compile(r"\s*(?:continue reading\W*|read more\W*|\[(?:…|\.\.\.)\])\s*$", re.I)
+# A newsletter describing itself ("This is Hot Pod, The Verge's newsletter about ...",
+# "... arrives in our subscribers' inboxes at 8AM ET"): the same line on every issue.
+_PROMO = re.compile(
+    r"^this is (?:the )?[^,.]{1,40}, [^.]{0,40}\bnewsletter\b|^this is a developing story|"
+    r"\bin this week[’']s [^.]{0,40}\bnewsletter\b|isn[’']t just a newsletter|"
+    r"\bsubscribe to (?:the|our) [^.]{0,40}\bnewsletter\b|^follow @\w|"
+    r"\b(?:arrives? in|delivered [^.]{0,30}(?:to|in)) (?:our|your) [^.]{0,30}\binbox|"
+    r"^opt in (?:for|to) |^for more (?:on|about) [^.]{0,60}, follow |"
+    r"^this (?:story|article|piece|post) (?:originally |first )?appeared (?:first )?in |"
+    r"^to (?:get|receive) [^.]{0,60}\binbox\b|\bsign up here\b|"
+    r"^(?:each|every) (?:week|day|morning|month),? (?:i|we) round up\b", re.I)
+_PROMO_WORDS = ("newsletter", "inbox", "follow", "developing story", "opt in", "appeared",
+                "sign up", "round up")
+# A writer introducing themself at the top of a column ("I’m Jane Doe, Chief Content
+# Officer at Example Media."): the same line on every issue, and no news.
+_SELF_INTRO = re.compile(r"^I[’']m (?:[A-Z][\w.’'-]* ){1,3}?[A-Z][\w’'-]*, "
+                         r"[^.]{0,80}?\b(?:at|of|for) [A-Z]")
+# A section label before the first sentence: "The Batch AI News and Insights: ..."
+# (three or more capitalised words ending in a section word; "Good news:" is a phrase).
+_SECTION_LABEL = re.compile(
+    r"^(?:(?:[A-Z][\w.’'-]*|and|of|the|&|in|on) ){2,7}"
+    r"(?:News|Insights|Newsletter|Digest|Roundup|Briefing|Weekly|Daily|Updates?|Recap)\s*:\s+(?=\S)")
+_DATELINE = re.compile(r"^[A-Z][A-Z .,'’/-]{2,40}(?:\([A-Za-z ]+\))?\s+[-–—]\s+(?=\S)")
+# A Chinese outlet's dateline: "36氪获悉，" / "记者获悉：" ("36Kr has learned"), the
+# outlet's name before the news; "记者从阿里巴巴获悉" names a source ("from Alibaba") and stays.
+_DATELINE_ZH = re.compile(r"^据?[^\s，,。：:；从]{1,10}?获悉[，,：:]\s*(?=\S)")
+
+
+def opening_label(s: str) -> str:
+    """A paragraph's first sentence without its dateline or section label."""
+    return _SECTION_LABEL.sub("", _DATELINE_ZH.sub("", _DATELINE.sub("", s)))
+
+
+def strip_tail(text: str) -> str:
+    """Drop "Continue reading…" and "[…]" endings (searched in the tail only: paragraphs
+    can be long and an end-anchored search would rescan them)."""
+    head, tail = text[:-40], text[-40:]
+    return head + _TAIL_JUNK.sub("", tail)
+
+
+def usable(s: str, *, last: bool) -> bool:
+    cjk = not s.isascii() and bool(CJK.search(s))  # CJK: short sentences, no spaces
+    if _BOILERPLATE.match(s) or len(s) < (6 if cjk else 20) or (len(s.split()) < 4 and not cjk):
+        return False
+    if _is_promo(s) or _SELF_INTRO.match(s):
+        return False
+    return not (last and s.endswith(("...", "…")))  # a teaser cut mid-sentence
+
+
+def _is_promo(s: str) -> bool:
+    lower = s.lower()   # the substring test first: most sentences mention no newsletter
+    return any(w in lower for w in _PROMO_WORDS) and bool(_PROMO.search(s))
