@@ -53,9 +53,11 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
                  sleep: Callable[[float], Awaitable] = asyncio.sleep,
                  max_attempts: int = 8, backoff_base: float = 60.0,
                  backoff_factor: float = 3.0, backoff_max: float = 6 * 3600.0,
-                 roundup_size: int = ROUNDUP_SIZE, idle_seconds: float = 2.0):
+                 roundup_size: int = ROUNDUP_SIZE, idle_seconds: float = 2.0,
+                 spread: bool = False):
         self.store, self.adapters = store, dict(adapters)
         self.hourly_cap, self.clock, self.sleep = hourly_cap, clock, sleep
+        self.spread = spread      # a busy channel's posts spaced over the hour (pacing)
         self.max_attempts, self.roundup_size = max_attempts, roundup_size
         self.backoff = (backoff_base, backoff_factor, backoff_max)
         self.idle_seconds = idle_seconds
@@ -131,6 +133,11 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
             rows = [r for r in rows if r.state == "edit"]
             sent = await self._daily_digest(adapter, key, setting)
         else:
+            if self.spread and rows and self._cap_room(key) and self.store.held_count(*key):
+                # Posts are waiting for the channel's next turn: the new ones join them
+                # in it, rather than waiting for the turn after.
+                self.store.hold_posts([r.id for r in rows if r.state == "due"])
+                rows = [r for r in rows if r.state == "edit"]
             sent = await self._overflow_roundup(adapter, key)
         sent += await self._post_rows(adapter, key, rows)
         if not sent:    # (a pass that posted is followed by one more, which notes it)
@@ -167,7 +174,10 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
 
     def _hold_overflow(self, key: Key, rows) -> None:
         n = self.store.hold_posts([r.id for r in rows if r.state == "due"])
-        if n:
+        if n and self.spread and not self._cap_full(key):
+            log.info("delivery: %s/%s: busy (posts spread over the hour); %s held for "
+                     "its next turn", *key, count(n, "post"))
+        elif n:
             log.info("delivery: %s/%s: hourly cap %d reached; %s held for the next "
                      "roundup", *key, self.hourly_cap, count(n, "post"))
 

@@ -195,6 +195,9 @@ def digest_title(schedule: Schedule, now: datetime) -> str:
 
 
 OVERFLOW_TITLE = "More AI strategy news (this channel's hourly cap was reached)"
+# With the busy channel's posts spread over the hour (bot/pacing.py frees_at): held for
+# the channel's next turn, which the cap need not have reached.
+SPREAD_TITLE = "More AI strategy news (held for a turn under this channel's hourly cap)"
 ROUNDUP_SIZE = 10     # briefs in one roundup message (a Discord message holds 10 embeds)
 
 
