@@ -20,7 +20,9 @@ bot/config.py; `--cap` overrides it), the roundup of held posts it went out in (
 roundup's send time, each story in it matched to its own appearance). Reported: all
 stories, own posts, stories in roundups. The headline `ok` is the shipped settings.
 
-Side by side in one run, each differing from the shipped settings in one thing: no
+Side by side in one run, each differing from the shipped settings in one thing: the cap
+alone, a busy channel's posts not spread over the hour (shipped until the twenty-second
+session: up to 10 at once, then nothing until the first turns an hour old), no
 hourly cap (what this benchmark measured until the twenty-first session), the quiet-feed
 ceiling at 4 x base (feeds/schedule.py MAX_FACTOR ships 2), and a 10-minute base (the
 default until the nineteenth session). 60 feeds into one channel is a busy channel: the
@@ -108,9 +110,10 @@ def shipped() -> dict:
 
 
 async def simulate(feeds: int, hours: float, seed: int, max_factor: float,
-                   base: float, cap: int | None) -> dict:
+                   base: float, cap: int | None, spread: bool | None = None) -> dict:
     """One simulated run; `max_factor` stands in for schedule.MAX_FACTOR meanwhile;
-    `cap`: the channel's hourly cap (None: none)."""
+    `cap`: the channel's hourly cap (None: none); `spread`: Delivery's (None: as
+    shipped)."""
     from feeds import schedule
     from storage.store import Store
     from tests.fakes.recorder import FakeClock
@@ -120,7 +123,8 @@ async def simulate(feeds: int, hours: float, seed: int, max_factor: float,
     store = Store(tmp / "fresh.db", clock=clock)
     saved, schedule.MAX_FACTOR = schedule.MAX_FACTOR, max_factor
     try:
-        polls, adapter, drained = await _service_loop(farm, store, clock, hours, base, cap)
+        polls, adapter, drained = await _service_loop(farm, store, clock, hours, base, cap,
+                                                      spread)
         seen = _first_seen(store)
         return {**_post_delays(store, adapter, farm), "appeared": len(farm.appeared),
                 "seen": [(seen[g] - t) / 60 for g, t in farm.appeared.items() if g in seen],
@@ -138,7 +142,7 @@ DRAIN_HOURS = 3.0
 
 
 async def _service_loop(farm: Farm, store, clock, hours: float, base: float,
-                        cap: int | None):
+                        cap: int | None, spread: bool | None = None):
     """What bot/service.py's loop does each tick, on the fake clock: poll the due feeds,
     dispatch the fresh stories, deliver. After the hours it goes on (no new entries,
     polls not counted) until every entry is seen and nothing waits in the outbox, so
@@ -157,7 +161,7 @@ async def _service_loop(farm: Farm, store, clock, hours: float, base: float,
     store.add_subscription(Subscription("console", "console", "c", "all", "all"), now=clock())
     delivery = Delivery(store, {"console": adapter},
                         hourly_cap=cap if cap is not None else 10**9, clock=clock,
-                        sleep=clock.sleep)
+                        sleep=clock.sleep, **({} if spread is None else {"spread": spread}))
     last = int(hours * 3600 / TICK)
     async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
         for j in range(len(farm.entries)):
@@ -255,10 +259,13 @@ def run(argv: list[str] | None = None) -> dict:
     ship = shipped()
     cap = ship["cap"] if args.cap is None else args.cap
     base, factor = ship["base"], ship["max_factor"]
-    # Each differs from the shipped settings in one thing: no hourly cap (what this
+    # Each differs from the shipped settings in one thing: the hourly cap without
+    # spreading a busy channel's posts (bot/pacing.py frees_at), no hourly cap (what this
     # benchmark measured until the twenty-first session), a looser quiet-feed ceiling,
     # the 10-minute interval shipped until the nineteenth session (MonitoRSS's pace).
     variants = {"as shipped": {"max_factor": factor, "base": base, "cap": cap},
+                "cap alone, not spread (shipped until the twenty-second session)": {
+                    "max_factor": factor, "base": base, "cap": cap, "spread": False},
                 "no hourly cap": {"max_factor": factor, "base": base, "cap": None},
                 "ceiling 4 x base": {"max_factor": 4.0, "base": base, "cap": cap},
                 "base 10 min, the default before": {"max_factor": factor, "base": 10.0,
@@ -267,7 +274,7 @@ def run(argv: list[str] | None = None) -> dict:
     rows = []
     for label, v in variants.items():
         runs = [asyncio.run(simulate(args.feeds, args.hours, seed + 1, v["max_factor"],
-                                     v["base"], v["cap"]))
+                                     v["base"], v["cap"], v.get("spread")))
                 for seed in range(args.runs)]
         s = result["variants"][label] = _summary(runs, v, args)
         rows.append((f"{label} ({_cap_text(v['cap'])})",
@@ -276,7 +283,7 @@ def run(argv: list[str] | None = None) -> dict:
                      f"own posts {s['own_posts']}: median {s['own_median_min']:.2f}, p95 "
                      f"{s['own_p95_min']:.2f}",
                      f"{s['in_roundups']} in {s['roundups']} roundups: median "
-                     f"{s['roundup_median_min']:.2f}",
+                     f"{s['roundup_median_min']:.2f}, p95 {s['roundup_p95_min']:.2f}",
                      f"seen: median {s['seen_median_min']:.2f}, p95 "
                      f"{s['seen_p95_min']:.2f}, max {s['seen_max_min']:.1f} min",
                      f"{s['polls_per_feed_hour']:.1f} polls/feed/h",

@@ -11,6 +11,7 @@ from datetime import timedelta
 from bot.digest import (DigestError, next_scheduled, parse_schedule, released_note,
                          zone_note)
 from bot.dispatch import matching_channels
+from bot.pacing import SPREAD, room_now
 from bot.commands_text import digest_words, quote, typed_name, unquoted, user_text
 from bot import examples as ex
 from bot.examples import Text, say
@@ -337,10 +338,12 @@ class SubscriptionCommands:
         return f"stories about {target}"
 
     def _cap_room(self, caller: Caller) -> int:
-        """Posts the channel's hourly cap has room for now (bot/pacing.py counts alike)."""
-        since = self.clock() - timedelta(hours=1)
-        return self.hourly_cap - len(self.store.posts_sent_since(caller.platform,
-                                                                 caller.channel, since))
+        """Posts the channel may send at once now: what its hourly cap has room for, as
+        far as a busy channel's posts are not spread over the hour (bot/pacing.py)."""
+        now = self.clock()
+        sent = self.store.posts_sent_since(caller.platform, caller.channel,
+                                           now - timedelta(hours=1))
+        return room_now(sent, now, self.hourly_cap, SPREAD)
 
     def _delivery_line(self, caller: Caller) -> str:
         d = self.store.digest_setting(caller.platform, caller.channel)

@@ -12,7 +12,10 @@ asked before any retry) closes the gap between its accepting and our recording.
 
 Each channel is one worker; workers run concurrently, so a slow channel blocks only
 itself. Posts beyond the channel's hourly cap, and every post of a digest-mode channel,
-are held for the channel's next roundup: never dropped.
+are held for the channel's next roundup: never dropped. Once a channel has had 7 of its
+10 posts in an hour, its next waits 4 minutes after the one before (bot/pacing.py
+frees_at), and the posts waiting meanwhile go together at that turn: a busy channel's
+posts come every few minutes, not ten at once and then a long silence.
 
 Failures (bot/adapter.py): a TransientError retries the row with backoff while its
 channel waits; a PermanentError pauses the channel; a RejectedError fails just that row
@@ -30,7 +33,7 @@ from bot.adapter import Adapter
 from bot.channel_workers import ChannelWorkers
 from bot.digest import ROUNDUP_SIZE, next_scheduled, parse_schedule
 from bot.failures import Failures, settle
-from bot.pacing import Key, Pacing, gate_for
+from bot.pacing import SPREAD, Key, Pacing, gate_for
 from bot.retry import earlier_post
 from bot.roundups import Roundups
 from feeds.models import utcnow
@@ -53,9 +56,13 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
                  sleep: Callable[[float], Awaitable] = asyncio.sleep,
                  max_attempts: int = 8, backoff_base: float = 60.0,
                  backoff_factor: float = 3.0, backoff_max: float = 6 * 3600.0,
-                 roundup_size: int = ROUNDUP_SIZE, idle_seconds: float = 2.0):
+                 roundup_size: int = ROUNDUP_SIZE, idle_seconds: float = 2.0,
+                 spread: bool = SPREAD):
         self.store, self.adapters = store, dict(adapters)
         self.hourly_cap, self.clock, self.sleep = hourly_cap, clock, sleep
+        # A busy channel's last posts of the hour spaced out (bot/pacing.py frees_at);
+        # False: the hourly cap alone (up to the cap at once, then nothing for the hour).
+        self.spread = spread
         self.max_attempts, self.roundup_size = max_attempts, roundup_size
         self.backoff = (backoff_base, backoff_factor, backoff_max)
         self.idle_seconds = idle_seconds
@@ -131,6 +138,11 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
             rows = [r for r in rows if r.state == "edit"]
             sent = await self._daily_digest(adapter, key, setting)
         else:
+            if self.spread and rows and self._cap_room(key) and self.store.held_count(*key):
+                # Posts are waiting for the channel's next turn: the new ones join them
+                # in it, rather than waiting for the turn after.
+                self.store.hold_posts([r.id for r in rows if r.state == "due"])
+                rows = [r for r in rows if r.state == "edit"]
             sent = await self._overflow_roundup(adapter, key)
         sent += await self._post_rows(adapter, key, rows)
         if not sent:    # (a pass that posted is followed by one more, which notes it)
@@ -167,7 +179,10 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
 
     def _hold_overflow(self, key: Key, rows) -> None:
         n = self.store.hold_posts([r.id for r in rows if r.state == "due"])
-        if n:
+        if n and self.spread and not self._cap_full(key):
+            log.info("delivery: %s/%s: busy (posts spread over the hour); %s held for "
+                     "its next turn", *key, count(n, "post"))
+        elif n:
             log.info("delivery: %s/%s: hourly cap %d reached; %s held for the next "
                      "roundup", *key, self.hourly_cap, count(n, "post"))
 

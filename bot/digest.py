@@ -195,6 +195,9 @@ def digest_title(schedule: Schedule, now: datetime) -> str:
 
 
 OVERFLOW_TITLE = "More AI strategy news (this channel's hourly cap was reached)"
+# With the busy channel's posts spread over the hour (bot/pacing.py frees_at): held for
+# the channel's next turn, which the cap need not have reached.
+SPREAD_TITLE = "More AI strategy news (held for a turn under this channel's hourly cap)"
 ROUNDUP_SIZE = 10     # briefs in one roundup message (a Discord message holds 10 embeds)
 
 
@@ -220,8 +223,11 @@ def released_note(held: int, room: int, cap: int) -> str:
 def _roundups(stories: int, cap: int) -> str:
     """When and how `stories` follow: a roundup is one of the `cap` posts an hour, so
     more roundups than the cap take an hour more for each cap's worth (a cap of 2 sent
-    the 3 roundups of 23 stories over 2 hours, said to follow "within about an hour")."""
+    the 3 roundups of 23 stories over 2 hours, said to follow "within about an hour").
+    One story waiting alone is posted as itself (bot/roundups.py), not in a roundup."""
     n = -(-stories // ROUNDUP_SIZE)
+    if stories == 1:        # (it goes as itself, unless others join it meanwhile)
+        return "within about an hour"
     if n == 1:
         return "within about an hour in one roundup"
     hours = -(-n // max(cap, 1))

@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import partial
 
 from bot.adapter import Adapter
-from bot.digest import (OVERFLOW_TITLE, digest_due, digest_title, last_scheduled,
+from bot.digest import (OVERFLOW_TITLE, SPREAD_TITLE, digest_due, digest_title, last_scheduled,
                          parse_schedule)
 from bot.failures import settle
 from bot.pacing import Key
@@ -52,7 +52,15 @@ class Roundups:
         sent = 0
         while self._cap_room(key) and (held := self.store.held_posts(*key,
                                                                    self._roundup_limit(key))):
-            ok = await self._roundup(adapter, key, held, OVERFLOW_TITLE)
+            if (self.spread and self.store.held_count(*key) == 1
+                    and not self.store.unconfirmed_roundup(*key)):
+                # One story waited for the channel's turn: it goes as itself, not as a
+                # one-story roundup.
+                self.store.release_held(*key, self.clock())
+                ok = await self._deliver(adapter, key, held[0].id)
+            else:
+                ok = await self._roundup(adapter, key, held,
+                                         SPREAD_TITLE if self.spread else OVERFLOW_TITLE)
             if ok is None:
                 break
             sent += ok

@@ -54,11 +54,32 @@ async def test_posts_to_a_channel_are_paced(store, clock):
     assert gaps == [1.0, 1.0, 1.0]
 
 
-async def test_hourly_cap_rolls_overflow_into_one_roundup(store, clock):
+async def test_busy_channel_rolls_the_posts_past_its_turn_into_one_roundup(store, clock):
+    """Eleven at once: seven go now, the other four together 4 minutes later (the
+    channel's next turn, bot/pacing.py), in one roundup."""
     follow(store, clock)
     dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(11)], clock())
     adapter = RecordingAdapter(min_interval=1.0, clock=clock)
     d = delivery(store, clock, adapter, hourly_cap=10)
+    assert await d.run_once() == 7
+    assert len(adapter.sends) == 7 and adapter.digests == []
+    clock.advance(minutes=2)
+    assert await d.run_once() == 0            # not its turn yet
+    clock.advance(minutes=2)
+    assert await d.run_once() == 1
+    (roundup,) = adapter.digests
+    assert [b.id for b in roundup.briefs] == ["story7", "story8", "story9", "story10"]
+    assert "hourly cap" in roundup.title
+    assert states(store) == {"sent": 7, "digested": 4}
+
+
+async def test_hourly_cap_alone_rolls_overflow_into_one_roundup(store, clock):
+    """Without spreading (Delivery(spread=False), the bench's comparison): ten at once,
+    then nothing until the first turns an hour old."""
+    follow(store, clock)
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(11)], clock())
+    adapter = RecordingAdapter(min_interval=1.0, clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=10, spread=False)
     assert await d.run_once() == 10
     assert len(adapter.sends) == 10 and adapter.digests == []
     clock.advance(minutes=30)

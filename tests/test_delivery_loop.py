@@ -13,6 +13,7 @@ from bot.adapter import TransientError
 from bot.commands import Commands
 from bot.delivery import Delivery
 from bot.dispatch import dispatch_new
+from bot.pacing import HOUR, spread_from, spread_gap
 from bot.replies import Caller
 from tests.fakes.recorder import RecordingAdapter
 from tests.delivery_kit import (brief, delivery, error_records, follow, run_until_idle,
@@ -151,21 +152,25 @@ DIGEST_OFF = [
     # the posts that then go out at once, and the roundups that follow within the hour
     (1, 0, "The story held for the digest goes out now.", 1, []),
     (3, 0, "The 3 stories held for the digest go out now.", 3, []),
-    (10, 0, "The 10 stories held for the digest go out now.", 10, []),
-    (12, 0, "Of the 12 stories held for the digest, 10 go out now and the other 2 follow "
+    (7, 0, "The 7 stories held for the digest go out now.", 7, []),
+    # Past 7 of its 10 posts in an hour a channel's next waits its turn (bot/pacing.py):
+    (10, 0, "Of the 10 stories held for the digest, 7 go out now and the other 3 follow "
             "within about an hour in one roundup (this channel gets at most 10 posts an "
-            "hour).", 10, [2]),
-    (11, 0, "Of the 11 stories held for the digest, 10 go out now and the last one follows "
+            "hour).", 7, [3]),
+    (12, 0, "Of the 12 stories held for the digest, 7 go out now and the other 5 follow "
             "within about an hour in one roundup (this channel gets at most 10 posts an "
-            "hour).", 10, [1]),
+            "hour).", 7, [5]),
+    (8, 0, "Of the 8 stories held for the digest, 7 go out now and the last one follows "
+           "within about an hour (this channel gets at most 10 posts an hour).", 7, []),
     (3, 9, "Of the 3 stories held for the digest, 1 goes out now and the other 2 follow "
            "within about an hour in one roundup (this channel gets at most 10 posts an "
            "hour).", 1, [2]),
-    (25, 0, "Of the 25 stories held for the digest, 10 go out now and the other 15 follow "
+    (25, 0, "Of the 25 stories held for the digest, 7 go out now and the other 18 follow "
             "within about an hour in 2 roundups (this channel gets at most 10 posts an "
-            "hour).", 10, [10, 5]),
+            "hour).", 7, [10, 8]),
+    # One story waiting alone goes as itself, not as a one-story roundup.
     (1, 10, "This channel has had its 10 posts this hour, so the story held for the "
-            "digest follows within about an hour in one roundup.", 0, [1]),
+            "digest follows within about an hour.", 0, []),
     (4, 10, "This channel has had its 10 posts this hour, so the 4 stories held for the "
             "digest follow within about an hour in one roundup.", 0, [4]),
 ]
@@ -184,9 +189,11 @@ async def test_turning_the_digest_off_says_when_the_held_stories_go(
     commands.subscribe(admin, "all")
     adapter = RecordingAdapter(clock=clock)
     d = delivery(store, clock, adapter, hourly_cap=10)
-    dispatch_new(store, [brief(100 + n, clock) for n in range(earlier)], clock())
-    assert await d.run_once() == earlier               # sent before the digest was set
-    clock.advance(minutes=20)
+    for n in range(earlier):                           # sent before the digest was set,
+        dispatch_new(store, [brief(100 + n, clock)], clock())   # each in its turn
+        assert await d.run_once() == 1
+        clock.advance(spread_gap(10).total_seconds())
+    clock.advance(minutes=10)
     commands.digest(admin, "daily", "18:00", "UTC")
     dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(held)], clock())
     assert await d.run_once() == 0                     # held for 18:00
@@ -197,6 +204,7 @@ async def test_turning_the_digest_off_says_when_the_held_stories_go(
     clock.advance(minutes=60, seconds=2)
     await d.run_once()
     assert [len(r.briefs) for r in adapter.digests] == roundups
+    assert len(adapter.sends) + sum(len(r.briefs) for r in adapter.digests) == earlier + held
     assert all("hourly cap" in r.title for r in adapter.digests)
 
 
@@ -278,7 +286,8 @@ async def test_a_failing_channel_worker_is_reported_and_the_others_still_post(st
 
 async def test_a_channel_told_to_wait_by_its_roundup_posts_nothing_until_then(store, clock):
     """The hourly-cap roundup gets a 429 (Retry-After 30 s): the channel's new posts wait
-    out those 30 s too instead of being sent into the rate limit."""
+    out those 30 s too instead of being sent into the rate limit (and then go in that
+    roundup, the channel's next message, rather than after it)."""
     follow(store, clock)
     dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(1, 4)], clock())
     adapter = RecordingAdapter(clock=clock)
@@ -290,9 +299,9 @@ async def test_a_channel_told_to_wait_by_its_roundup_posts_nothing_until_then(st
     assert await d.run_once() == 0
     assert [s.brief.id for s in adapter.sends] == ["story1", "story2"]
     clock.advance(seconds=30)
-    assert await d.run_once() == 2
-    assert [b.id for x in adapter.digests for b in x.briefs] == ["story3"]
-    assert [s.brief.id for s in adapter.sends] == ["story1", "story2", "story9"]
+    assert await d.run_once() == 1
+    assert [b.id for x in adapter.digests for b in x.briefs] == ["story9", "story3"]
+    assert [s.brief.id for s in adapter.sends] == ["story1", "story2"]
 
 
 @dataclass
@@ -431,3 +440,95 @@ async def test_held_posts_wait_for_their_roundup_without_a_look_every_idle_tick(
     roundup = adapter.digests[0]
     assert len(roundup.briefs) == (4 if digest else 2)
     assert roundup.at == due
+
+
+def _messages(adapter) -> list:
+    """The channel's messages (own posts and roundups) in the order they went."""
+    return sorted([(x.at, [x.brief.id]) for x in adapter.sends]
+                  + [(r.at, [b.id for b in r.briefs]) for r in adapter.digests])
+
+
+async def test_a_busy_channels_posts_are_spread_over_the_hour_never_past_its_cap(store,
+                                                                                 clock):
+    """Three stories every ten minutes for four hours, three times the cap: past 7 of its
+    10 in an hour the channel's messages come 4 minutes apart (ten at once and then
+    nothing for 50 minutes, before), never more than 10 in any hour, and every story
+    goes out once, the ones that waited their turn together in a roundup."""
+    follow(store, clock)
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=10)
+    start, n = clock(), 0
+    for tick in range(6 * 60 * 4):                  # the service's 15-second ticks
+        if tick < 4 * 60 * 4 and tick % 40 == 0:
+            dispatch_new(store, [brief(n + k, clock) for k in range(3)], clock())
+            n += 3
+        await d.run_once()
+        clock.advance(seconds=15)
+    messages = _messages(adapter)
+    posted = [i for _, ids in messages for i in ids]
+    assert sorted(posted) == sorted(f"story{k}" for k in range(n)) and n == 72
+    times = [t for t, _ in messages]
+    for i, t in enumerate(times):
+        in_hour = [u for u in times[:i] if u > t - HOUR]
+        assert len(in_hour) < 10, t - start               # the cap, in every hour
+        if len(in_hour) >= spread_from(10):
+            assert t - times[i - 1] >= spread_gap(10), t - start
+    assert any(len(ids) > 1 for _, ids in messages)    # the waiting ones, together
+    assert all("hourly cap" in r.title for r in adapter.digests)
+    # Spread: after the first hour no 50-minute silence while stories waited.
+    later = [b - a for a, b in zip(times, times[1:]) if a > start + HOUR and b < start
+             + 4 * HOUR]
+    assert later and max(later) < HOUR / 2
+
+
+async def test_a_light_channel_posts_every_story_at_once_as_before(store, clock):
+    """Bursts of 3-5 stories an hour, never 8 in an hour (7 of the cap of 10): each
+    story goes out in the pass that queued it, as its own post; no roundup."""
+    follow(store, clock)
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=10)
+    n = 0
+    for hour, burst in enumerate((5, 3, 4, 5, 5, 3)):
+        for part in (burst - burst // 2, burst // 2):   # a burst, and more 20 min later
+            ids = [f"story{n + k}" for k in range(part)]
+            dispatch_new(store, [brief(n + k, clock) for k in range(part)], clock())
+            n += part
+            assert await d.run_once() == part, hour
+            assert sorted(s.brief.id for s in adapter.sends[-part:]) == sorted(ids)
+            clock.advance(minutes=20)
+        clock.advance(minutes=21)
+    assert len(adapter.sends) == n and adapter.digests == []
+
+
+async def test_the_eighth_post_within_an_hour_waits_its_turn_as_its_own_post(store, clock):
+    """What a light channel can see: 5 stories, then 3 more exactly an hour later (8
+    within the hour): two go at once, the third 4 minutes later, as itself."""
+    follow(store, clock)
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=10)
+    dispatch_new(store, [brief(n, clock) for n in range(5)], clock())
+    assert await d.run_once() == 5
+    clock.advance(hours=1)
+    dispatch_new(store, [brief(n, clock) for n in range(5, 8)], clock())
+    assert await d.run_once() == 2
+    clock.advance(minutes=4)
+    assert await d.run_once() == 1
+    assert len(adapter.sends) == 8 and adapter.digests == []
+
+
+async def test_one_story_waiting_for_its_turn_goes_as_itself(store, clock):
+    """Eight stories at once: seven go now, the eighth 4 minutes later as its own post,
+    not a one-story roundup titled 'this channel's hourly cap was reached' when the cap
+    was not."""
+    follow(store, clock)
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(8)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=10)
+    assert await d.run_once() == 7
+    assert states(store) == {"sent": 7, "held": 1}
+    clock.advance(minutes=3)
+    assert await d.run_once() == 0                     # not its turn yet
+    clock.advance(minutes=1)
+    assert await d.run_once() == 1
+    assert [s.brief.id for s in adapter.sends][-1] == "story7" and adapter.digests == []
+    assert states(store) == {"sent": 8}
