@@ -194,10 +194,13 @@ def digest_title(schedule: Schedule, now: datetime) -> str:
     return f"AI strategy digest, {day}"
 
 
-OVERFLOW_TITLE = "More AI strategy news (this channel's hourly cap was reached)"
-# With the busy channel's posts spread over the hour (bot/pacing.py frees_at): held for
-# the channel's next turn, which the cap need not have reached.
-SPREAD_TITLE = "More AI strategy news (held for a turn under this channel's hourly cap)"
+def overflow_title(cap: int) -> str:
+    """The title of a roundup of posts the hourly cap held back, as members read it. A
+    busy channel's posts are spread before the cap is reached (bot/pacing.py frees_at),
+    so "this channel's hourly cap was reached" was not always so."""
+    return f"More AI strategy news (this channel gets at most {count(cap, 'post')} an hour)"
+
+
 ROUNDUP_SIZE = 10     # briefs in one roundup message (a Discord message holds 10 embeds)
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from functools import partial
 
 from bot.adapter import Adapter
-from bot.digest import (OVERFLOW_TITLE, SPREAD_TITLE, digest_due, digest_title, last_scheduled,
+from bot.digest import (digest_due, digest_title, last_scheduled, overflow_title,
                          parse_schedule)
 from bot.failures import settle
 from bot.pacing import Key
@@ -59,8 +59,7 @@ class Roundups:
                 self.store.release_held(*key, self.clock())
                 ok = await self._deliver(adapter, key, held[0].id)
             else:
-                ok = await self._roundup(adapter, key, held,
-                                         SPREAD_TITLE if self.spread else OVERFLOW_TITLE)
+                ok = await self._roundup(adapter, key, held, overflow_title(self.hourly_cap))
             if ok is None:
                 break
             sent += ok

@@ -69,7 +69,7 @@ async def test_busy_channel_rolls_the_posts_past_its_turn_into_one_roundup(store
     assert await d.run_once() == 1
     (roundup,) = adapter.digests
     assert [b.id for b in roundup.briefs] == ["story7", "story8", "story9", "story10"]
-    assert "hourly cap" in roundup.title
+    assert roundup.title == "More AI strategy news (this channel gets at most 10 posts an hour)"
     assert states(store) == {"sent": 7, "digested": 4}
 
 
@@ -88,7 +88,7 @@ async def test_hourly_cap_alone_rolls_overflow_into_one_roundup(store, clock):
     assert await d.run_once() == 1
     (roundup,) = adapter.digests
     assert [b.id for b in roundup.briefs] == ["story10"]   # the oldest one waited
-    assert "hourly cap" in roundup.title
+    assert roundup.title == "More AI strategy news (this channel gets at most 10 posts an hour)"
     assert states(store) == {"sent": 10, "digested": 1}
 
 
