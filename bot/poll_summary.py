@@ -136,8 +136,10 @@ def split_waiting(waiting: list, offline: bool) -> tuple[list, list]:
     """Feeds waiting after failures: (the network's, their own). During an outage a feed
     that failed for its own reason (a 404, backed off for hours) keeps its backoff; told
     with the rest "not counted against the feeds", it read as merely unreached."""
-    network = [s for s in waiting if offline and network_error(s.last_error)]
-    return network, [s for s in waiting if s not in network]
+    network, own = [], []
+    for s in waiting:       # one pass: `not in network` compared every pair of 1,000 feeds
+        (network if offline and network_error(s.last_error) else own).append(s)
+    return network, own
 
 
 def _next_try(states: list) -> str:
