@@ -78,14 +78,12 @@ def frees_at(sent: list[datetime], now: datetime, cap: int, spread: bool) -> dat
 
 def room_now(sent: list[datetime], now: datetime, cap: int, spread: bool) -> int:
     """How many messages the channel may send at once now (frees_at's rule)."""
-    room = cap - len(sent)
-    if not spread or room <= 0:
-        return max(room, 0)
-    if frees_at(sent, now, cap, spread) <= now:
-        room = min(room, max(1, spread_from(cap) - len(sent)))
-    else:
-        room = 0
-    return room
+    room = max(cap - len(sent), 0)
+    if not spread or not room:
+        return room
+    if frees_at(sent, now, cap, spread) > now:
+        return 0
+    return min(room, max(1, spread_from(cap) - len(sent)))
 
 
 class Pacing:
