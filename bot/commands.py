@@ -1,10 +1,11 @@
 """Platform-neutral commands: plain arguments + a Caller in, a Reply out.
 
 Discord, Slack and the console only translate their events into these calls and render
-the Reply. Lookups live here; subscriptions and digests in commands_subs.py; feed
-management in commands_feeds.py; why a story was posted in commands_why.py; the text
-command line (`/ainews company alibaba 3`, the console) in commands_text.py; the LIMIT
-argument in commands_limit.py; autocomplete in commands_complete.py.
+the Reply. Lookups live here; subscriptions in commands_subs.py (their targets in
+commands_targets.py), digests in commands_digest.py; feed management in
+commands_feeds.py; why a story was posted in commands_why.py; the text command line
+(`/ainews company alibaba 3`, the console) in commands_text.py; the LIMIT argument in
+commands_limit.py; autocomplete in commands_complete.py.
 
     commands = Commands(store, classifier, settings=settings, fetcher_factory=app.fetcher)
     reply = commands.company(caller, "qwen", 3)
@@ -22,6 +23,7 @@ from bot.commands_complete import CompletionCommands
 from bot.commands_feeds import FeedCommands
 from bot.commands_limit import (DEFAULT_LIMIT, _ends_in_count, _named_lookup, _several_counts,
                                 caller_limit, most_shown)
+from bot.commands_digest import DigestCommands
 from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
 from bot.commands_text import TextCommands, quote, unquoted, user_text
 from bot.commands_why import WhyCommands
@@ -59,8 +61,8 @@ as {} shows it; {} resumes every paused one)""",
            ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE, ex.FEEDS_LIST, ex.FEEDS_RESUME_ALL)
 
 
-class Commands(SubscriptionCommands, FeedCommands, WhyCommands, TextCommands,
-               CompletionCommands):
+class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
+               TextCommands, CompletionCommands):
     def __init__(self, store, classifier, settings=None, *, fetcher_factory=None,
                  hourly_cap: int | None = None, clock: Callable[[], datetime] = utcnow):
         self.store, self.classifier, self.settings = store, classifier, settings

@@ -1,18 +1,15 @@
-"""Channel commands: subscribe, unsubscribe, subscriptions, digest (a Commands mixin).
+"""Channel commands: subscribe, unsubscribe, subscriptions (a Commands mixin; what a
+TARGET names is in bot/commands_targets.py, the digest in bot/commands_digest.py).
 
 Changes are admin-only (the adapter fills Caller.is_admin from the platform's rules)
 and answered visibly, so the channel sees who changed what it gets."""
 from __future__ import annotations
 
-import difflib
 import re
-from datetime import timedelta
 
-from bot.digest import (DigestError, next_scheduled, parse_schedule, released_note,
-                         zone_note)
+from bot.commands_targets import TargetNames, means_everything, one_at_a_time
 from bot.dispatch import matching_channels
-from bot.pacing import SPREAD, room_now
-from bot.commands_text import digest_words, quote, typed_name, unquoted, user_text
+from bot.commands_text import quote, typed_name, unquoted, user_text
 from bot import examples as ex
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
@@ -36,7 +33,6 @@ CHANNEL_ADMINS = {
 WHO_IS_ADMIN = {**CHANNEL_ADMINS,
                 "discord": CHANNEL_ADMINS["discord"] + " (feeds: Manage Server)"}
 
-
 def not_admin(caller: Caller) -> str:
     """The refusal a non-admin gets, naming who can: a Slack channel manager is no admin
     here, so "only channel admins" told them the wrong thing."""
@@ -45,8 +41,7 @@ def not_admin(caller: Caller) -> str:
         return NOT_ADMIN
     return f"only {who} can change what this channel gets; ask one of them"
 
-
-class SubscriptionCommands:
+class SubscriptionCommands(TargetNames):
     def subscribe(self, caller: Caller, target: str) -> Reply:
         if not caller.is_admin:
             return Reply.error(not_admin(caller))
@@ -179,94 +174,7 @@ class SubscriptionCommands:
         lines += ["\n\n", self._delivery_line(caller)]
         return Reply.message(tuple(lines))
 
-    def digest(self, caller: Caller, mode: str, at: str | None = None,
-               tz: str | None = None) -> Reply:
-        if not caller.is_admin:
-            return Reply.error(not_admin(caller))
-        if at is None and tz is None:        # one string: "daily 08:30 Europe/Berlin"
-            mode, at, tz = digest_words(user_text(mode).split())
-        mode, at, tz = user_text(mode).lower(), user_text(at), user_text(tz) or None
-        if mode == "off":
-            had = self.store.clear_digest(caller.platform, caller.channel)
-            if not had:
-                return Reply.message("This channel has no digest; stories are posted as "
-                                     "they come.")
-            # Held for the digest: now they go as the instant posts asked for (the
-            # hourly cap still rolls a long list into a roundup).
-            n = self.store.release_held(caller.platform, caller.channel, self.clock())
-            held = released_note(n, self._cap_room(caller), self.hourly_cap) if n else ""
-            return Reply.message(f"Digest off: new stories are posted as they come.{held}",
-                                 ephemeral=False)
-        if mode != "daily":
-            return Reply.error(say("use {} (e.g. {}) or {}", ex.DIGEST_USAGE, ex.DIGEST_EG,
-                                   ex.DIGEST_OFF))
-        if not at:
-            return Reply.error(say("give the time of day for the digest, e.g. {}",
-                                   ex.DIGEST_EG))
-        try:
-            schedule = parse_schedule(at, tz or "UTC")
-        except DigestError as e:
-            return Reply.error(say("{}, as in {}", str(e).removeprefix("digest: "),
-                                   ex.DIGEST_EG))
-        self.store.set_digest(caller.platform, caller.workspace, caller.channel,
-                              schedule.at_text, schedule.tz_name, now=self.clock())
-        text = say("This channel now gets one digest a day at {} {} instead of instant "
-                   "posts (none on a day without new stories).", schedule.at_text,
-                   schedule.tz_name)
-        if note := zone_note(schedule.tz_name):
-            text += (f" Note: {note}.",)
-        if not self.store.subscriptions_for_channel(caller.platform, caller.channel):
-            text += say(" It follows nothing yet, so the digest would be empty: {} (or a "
-                        "topic or company) first.", ex.SUBSCRIBE_ALL)
-        return Reply.message(text, ephemeral=False)
-
     # ---- helpers ---------------------------------------------------------------------
-    def _target(self, target: str) -> tuple[str, str] | Reply:
-        """("all"|"topic"|"company", name) for what the user typed, or an error."""
-        raw = unquoted(target)
-        if not raw:
-            return Reply.error(say("say what to follow: a topic ({} lists them), a company, "
-                                   "or everything: {}", ex.TOPICS, ex.SUBSCRIBE_ALL))
-        kind, _, rest = raw.partition(":")
-        if kind.lower() in ("topic", "company") and rest.strip():
-            raw, only = unquoted(rest), kind.lower()
-        else:
-            only = None
-        if raw.lower() == "all" and only is None:
-            return ("all", "all")
-        slug = self.classifier.resolve_topic(raw) if only != "company" else None
-        if slug:
-            return ("topic", slug)
-        company = self.classifier.resolve_company(raw) if only != "topic" else None
-        if company:
-            return ("company", company)
-        return Reply.error(self._unknown_target(raw))
-
-    def _unknown_target(self, raw: str) -> Text:
-        if several := self._several(raw):
-            return one_at_a_time(several, ex.subscribe_named)
-        hints = list(self.classifier.suggest_companies(raw, 3))
-        hints += self.classifier.suggest_topics(raw, 2)
-        # Closest first, topics and companies alike ("pricng": pricing, not Microsoft).
-        key = raw.casefold()
-        hints.sort(key=lambda h: -difflib.SequenceMatcher(None, key, h.casefold()).ratio())
-        return say("no topic or company '{}' — ", quote(raw)) + ex.did_you_mean(
-            " or ".join(hints), say("follow a topic slug ({} lists them), a company, or "
-                                    "everything: {}", ex.TOPICS, ex.SUBSCRIBE_ALL))
-
-    def _several(self, raw: str) -> list[str]:
-        """The targets in "pricing, chips" or "pricing chips" when every part names one:
-        no command takes several, and "no topic or company 'pricing, chips'" read as if
-        neither existed."""
-        parts = _SEPARATORS.split(raw) if _SEPARATORS.search(raw) else raw.split()
-        named = [self._one(unquoted(p)) for p in parts if p.strip()]
-        return named if len(named) > 1 and all(named) else []
-
-    def _one(self, part: str) -> str | None:
-        if part.lower() == "all":
-            return "all"
-        return self.classifier.resolve_topic(part) or self.classifier.resolve_company(part)
-
     def complete_subscription(self, caller: Caller, prefix: str,
                               limit: int = 25) -> list[tuple[str, str]]:
         """(label, value) of what this channel follows, for an unsubscribe picker: the
@@ -302,20 +210,6 @@ class SubscriptionCommands:
             label = s.target
         return label + (" — paused" if s.paused else "")
 
-    def _existing(self, subs: list[Subscription], target: str) -> Subscription | None:
-        raw = unquoted(target)
-        resolved = self._target(raw)
-        for s in subs:
-            if not isinstance(resolved, Reply) and (s.kind, s.target) == resolved:
-                return s
-        # A target the gazetteer no longer knows can still be removed by its name
-        # (`company:Name` too, as a picker's choice names it).
-        kind, _, name = raw.partition(":")
-        if kind.lower() in ("topic", "company") and name.strip():
-            return next((s for s in subs if s.kind == kind.lower()
-                         and s.target.casefold() == name.strip().casefold()), None)
-        return next((s for s in subs if s.target.casefold() == raw.casefold()), None)
-
     def _drop_unwanted(self, caller: Caller) -> int:
         """Posts still waiting (held for the digest or over the hourly cap, or retrying)
         that no remaining subscription wants: the channel said stop, so they never go.
@@ -330,49 +224,10 @@ class SubscriptionCommands:
                 + self.store.cancel_posts([r.id for r in unwanted if r.batch is not None],
                                           UNSUBSCRIBED_UNCONFIRMED, unconfirmed=True))
 
-    def _describe(self, kind: str, target: str) -> str:
-        if kind == "all":
-            return "all AI strategy stories"
-        if kind == "topic":
-            return f"stories on {self.classifier.topic_label(target)} (topic {target})"
-        return f"stories about {target}"
-
-    def _cap_room(self, caller: Caller) -> int:
-        """Posts the channel may send at once now: what its hourly cap has room for, as
-        far as a busy channel's posts are not spread over the hour (bot/pacing.py)."""
-        now = self.clock()
-        sent = self.store.posts_sent_since(caller.platform, caller.channel,
-                                           now - timedelta(hours=1))
-        return room_now(sent, now, self.hourly_cap, SPREAD)
-
-    def _delivery_line(self, caller: Caller) -> str:
-        d = self.store.digest_setting(caller.platform, caller.channel)
-        if d:
-            schedule = parse_schedule(d.at_time, d.tz)
-            nxt = next_scheduled(schedule, self.clock()).astimezone(schedule.tz)
-            return (f"Delivery: one digest a day at {d.at_time} {d.tz} (next: "
-                    f"{nxt:%a %d %b} {nxt:%H:%M %Z}); no digest on a day without new "
-                    "stories.")
-        return (f"Delivery: as they come, up to {count(self.hourly_cap, 'post')} an hour "
-                "(more roll into one roundup).")
-
-
-# Between targets typed as a list: commas (full-width and ideographic too), semicolons.
-_SEPARATORS = re.compile("[,;，、；]")
-
-
-def one_at_a_time(targets: list[str], example) -> Text:
-    """`pricing, chips` -> "one topic or company at a time: `subscribe pricing`, then
-    `subscribe chips`", each spelled as the platform types it."""
-    fields = ", ".join(["{}"] * (len(targets) - 1)) + ", then {}"
-    return say("one topic or company at a time: " + fields, *map(example, targets))
-
-
 # The log's words before the platform's reason: which channel and call ("slack:
 # chat.postMessage to C0123 failed: not_in_channel: ..."); `ainews status` keeps them.
 _SLACK_PAUSE = re.compile(r"^slack: \S+ to \S+ failed: (\w+): (.+)$", re.S)
 _DISCORD_PAUSE = re.compile(r"^discord: channel \d+: (.+)$", re.S)
-
 
 def pause_reason(reason) -> str:
     """Why a channel is paused, as its own members read it: the channel's ID and the
@@ -384,11 +239,6 @@ def pause_reason(reason) -> str:
         return m.group(1)
     return reason
 
-
 def _choice_value(s: Subscription) -> str:
     return "all" if s.kind == "all" else f"{s.kind}:{s.target}"
 
-
-def means_everything(target) -> bool:
-    """`unsubscribe TARGET` stops everything the channel gets (all, everything, ALL)."""
-    return unquoted(target).casefold() in ("all", "everything")

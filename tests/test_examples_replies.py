@@ -181,7 +181,7 @@ def test_cli_errors_show_cli_commands(monkeypatch, tmp_path, capsys, argv, shown
     assert shown in capsys.readouterr().err
 
 
-CORE = ["commands.py", "commands_subs.py", "commands_text.py", "commands_feeds.py",
+CORE = ["commands.py", "commands_subs.py", "commands_targets.py", "commands_digest.py", "commands_text.py", "commands_feeds.py",
         "commands_why.py", "commands_limit.py", "commands_complete.py", "replies.py",
         "digest.py"]
 
