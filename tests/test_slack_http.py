@@ -10,8 +10,10 @@ from urllib.parse import urlencode
 import aiohttp
 import pytest
 
+from bot import logs
 from bot.slack import render
 from bot.slack.app import SlackStartError, start_slack
+from bot.slack.http_mode import BadSignatures
 from tests.slack_kit import settings_for, Bot, texts, served, recording_commands
 
 
@@ -40,6 +42,49 @@ async def test_bad_or_stale_signatures_are_rejected(http_bot, commands, signing)
                                                     **signing)
     assert status == 401
     assert commands.calls == [] and http_bot.fake.responses[rid] == []
+
+
+@pytest.fixture
+async def bot_as_run(fake, commands, caplog):
+    """The bot logging as `ainews run` sets it up before Slack starts: the root at INFO,
+    the chat libraries at WARNING (bot/logs.py)."""
+    quiet = {name: logging.getLogger(name).level for name in logs._QUIET}
+    for name in quiet:      # (caplog.set_level would also raise its handler's level)
+        logging.getLogger(name).setLevel(logging.WARNING)
+    caplog.set_level(logging.INFO)
+    runner = await start_slack(settings_for(fake, "http"), commands, http_host="127.0.0.1")
+    yield Bot(fake, runner, "http")
+    await runner.stop()
+    for name, level in quiet.items():
+        logging.getLogger(name).setLevel(level)
+
+
+async def test_badly_signed_requests_are_said_once_without_their_bodies(bot_as_run, caplog):
+    """bolt logged each refused request at INFO with its whole body: anyone who could
+    reach the port grew the log by a megabyte a request, and a real request signed with
+    an old secret put its response_url (which can post to the channel) in the log."""
+    for _ in range(5):
+        status, _, _ = await bot_as_run.fake.slash_http(
+            bot_as_run.url, "/company", "response-url-like-secret " + "A" * 5000,
+            secret="not-the-secret")
+        assert status == 401
+    logged = [r.getMessage() for r in caplog.records]
+    assert not any("response-url-like-secret" in m for m in logged)
+    (line,) = [m for m in logged if "signature" in m]
+    assert line.startswith("slack: refused 1 request to /slack/events with a bad or stale")
+    assert "check SLACK_SIGNING_SECRET and this machine's clock" in line
+
+
+def test_bad_signatures_are_counted_between_notes(caplog):
+    """One warning at most every ten minutes, counting the refusals in between."""
+    caplog.set_level(logging.WARNING, logger="ainews.slack")
+    refusals = BadSignatures(gap=600)
+    for now in (0, 1, 2, 599, 600, 601):
+        refusals.refused(now)
+    assert [r.getMessage().split(" with")[0] for r in caplog.records] == [
+        "slack: refused 1 request to /slack/events",
+        "slack: refused 4 requests to /slack/events"]
+    assert "in the last 10 minutes" in caplog.records[1].getMessage()
 
 
 @pytest.mark.parametrize("kind", ["slash", "button"])

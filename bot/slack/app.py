@@ -8,10 +8,7 @@ inside start_slack, so `ainews --help` and the console path never load it.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import logging
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,10 +24,11 @@ def _not_token_skipped(record: logging.LogRecord) -> bool:
     return "`token` will be unused" not in record.getMessage()
 
 
-logging.getLogger("slack_bolt.AsyncApp").addFilter(_not_token_skipped)
-
-EVENTS_PATH = "/slack/events"
-REQUEST_MAX_AGE = 300.0     # seconds: bolt's limit on a request timestamp's distance from now
+# bolt gives each of its loggers the root's level (INFO) when it makes them, unless it is
+# handed a logger to copy instead: then bot/logs.py's quiet "slack_bolt" (WARNING) holds,
+# and a stranger's badly signed request is not logged at INFO with its whole body.
+BOLT_LOG = logging.getLogger("slack_bolt")
+BOLT_LOG.addFilter(_not_token_skipped)
 
 
 # Error codes Slack answers for its own trouble, not for our token (api.slack.com/web).
@@ -103,7 +101,7 @@ async def _connect(settings: Settings, commands, client, connect_timeout: float,
 
     identity = await _check_bot_token(client, settings.slack_api_url)
     # signing_secret "" (not None) so bolt doesn't read the environment itself
-    app = AsyncApp(name="ainews", client=client,
+    app = AsyncApp(name="ainews", client=client, logger=BOLT_LOG,
                    signing_secret=settings.slack_signing_secret or "")
     home = (str(identity.get("team_id") or ""), str(identity.get("enterprise_id") or ""))
     register(app, commands, AdminCheck(client, settings.slack_admin_user_ids,
@@ -115,7 +113,8 @@ async def _connect(settings: Settings, commands, client, connect_timeout: float,
         await _start_socket_mode(runner, settings.slack_app_token, connect_timeout,
                                  ping_interval, settings.slack_api_url, connection)
     elif settings.slack_signing_secret:
-        await _start_http(runner, http_host, settings.http_port, settings.slack_signing_secret)
+        from bot.slack.http_mode import start_http
+        await start_http(runner, http_host, settings.http_port, settings.slack_signing_secret)
     else:
         raise SlackStartError("slack: set SLACK_APP_TOKEN (Socket Mode) or "
                               "SLACK_SIGNING_SECRET (HTTP mode) as well as SLACK_BOT_TOKEN")
@@ -194,92 +193,6 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
         raise
     # From now on the SDK reconnects by itself; this paces it and says why it can't.
     runner._closers.append(PacedReconnect(handler.client, connection).install().close)
-
-
-async def _start_http(runner: SlackRunner, host: str, port: int, secret: str) -> None:
-    from aiohttp import web
-    from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
-
-    replays = ReplayGuard()
-
-    async def events(request: web.Request) -> web.Response:
-        signature = request.headers.get("X-Slack-Signature", "")
-        if not replays.first_use(signature, time.monotonic()):
-            log.warning("slack: refused a request to %s whose signature was already used "
-                        "(a replay)", EVENTS_PATH)
-            return web.Response(status=401, text="replayed request")
-        try:
-            bolt_request = await to_bolt_request(request)
-        except ValueError as exc:   # bolt parses the body before it checks the signature
-            replays.forget(signature)
-            return _unreadable(request.headers, await request.read(), secret, exc)
-        bolt_response = await runner.app.async_dispatch(bolt_request)
-        if bolt_response.status == 401:
-            replays.forget(signature)    # bolt refused it: it never ran, so it spends nothing
-        return await to_aiohttp_response(bolt_response)
-
-    web_app = web.Application()
-    web_app.router.add_post(EVENTS_PATH, events)
-    site_runner = web.AppRunner(web_app, access_log=None)
-    await site_runner.setup()
-    site = web.TCPSite(site_runner, host=host, port=port)
-    try:
-        await site.start()
-    except OSError as exc:
-        await site_runner.cleanup()
-        raise SlackStartError(f"slack: can't listen on port {port} ({exc.strerror}); "
-                              "set AINEWS_HTTP_PORT to a free port") from None
-    runner._closers.append(site_runner.cleanup)
-    runner.mode = "http"
-    runner.http_port = site_runner.addresses[0][1] if site_runner.addresses else port
-
-
-def _unreadable(headers, body: bytes, secret: str, exc: ValueError):
-    """A body bolt can't parse (not UTF-8, a `payload` that isn't JSON): 401 unless Slack
-    signed it, as bolt answers any unsigned request, so strangers can't fill the log;
-    signed, one line (it would otherwise be a 500 and a traceback per request)."""
-    from aiohttp import web
-    if not signed(secret, headers, body, time.time()):
-        return web.Response(status=401, text="invalid request")
-    log.warning("slack: refused a signed request to %s whose body is not a Slack payload "
-                "(%s: %s)", EVENTS_PATH, type(exc).__name__, str(exc)[:80])
-    return web.Response(status=400, text="not a Slack request")
-
-
-def signed(secret: str, headers, body: bytes, now: float) -> bool:
-    """Slack's request signature (v0, HMAC-SHA256 over the raw bytes), timestamp fresh."""
-    stamp = headers.get("X-Slack-Request-Timestamp", "")
-    try:
-        if abs(now - int(stamp)) > REQUEST_MAX_AGE:
-            return False
-    except ValueError:
-        return False
-    mac = hmac.new(secret.encode(), b"v0:" + stamp.encode() + b":" + body, hashlib.sha256)
-    return hmac.compare_digest("v0=" + mac.hexdigest(), headers.get("X-Slack-Signature", ""))
-
-
-class ReplayGuard:
-    """Signatures of requests already taken. bolt refuses a timestamp more than five
-    minutes off (either way), so a signature has to be remembered only that long; within
-    that window the same signed request sent again is a replay, and Slack itself never
-    resends a slash command or a button click."""
-
-    def __init__(self, keep_seconds: float = 2 * REQUEST_MAX_AGE + 60):
-        self.keep = keep_seconds
-        self._seen: dict[str, float] = {}       # signature -> first seen (monotonic)
-
-    def first_use(self, signature: str, now: float) -> bool:
-        while self._seen and now - next(iter(self._seen.values())) > self.keep:
-            del self._seen[next(iter(self._seen))]
-        if not signature:
-            return True                  # unsigned: bolt refuses it anyway
-        if signature in self._seen:
-            return False
-        self._seen[signature] = now
-        return True
-
-    def forget(self, signature: str) -> None:
-        self._seen.pop(signature, None)
 
 
 async def _close_client_session(client) -> None:
