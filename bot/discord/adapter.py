@@ -20,7 +20,7 @@ import discord
 
 from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientError
 from bot.discord.render import (CONTENT_MAX, brief_embed, clip, digest_embeds, inert,
-                                plain, safe_url)
+                                plain, text_fallback)
 from bot.discord.slash import THREAD_TYPES
 from feeds.models import Brief
 
@@ -212,15 +212,6 @@ class _PayloadRefused(RejectedError):
     """Discord refused our payload (Invalid Form Body); a plain-text post may still go.
     When that fails too, or there is no fallback (edit, digest), it reaches delivery
     as the RejectedError it is."""
-
-
-def text_fallback(brief: Brief) -> str:
-    """The brief as one plain message: headline (source), then the link."""
-    line = inert(brief.headline) or "(untitled)"
-    if brief.source:
-        line += f" ({inert(brief.source)})"
-    url = safe_url(brief.url)
-    return clip(line, CONTENT_MAX - (len(url) + 1 if url else 0)) + (f"\n{url}" if url else "")
 
 
 def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:
