@@ -4,6 +4,7 @@ and the real delivery core against the fake Discord on loopback, on a fake clock
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -231,3 +232,36 @@ async def test_a_busy_channel_is_read_back_only_so_far_and_the_log_says_so(
     [said] = [r.getMessage() for r in caplog.records if "ainews-9" in r.getMessage()]
     assert said.startswith("discord: ") and channel in said
 
+
+
+# ---- what counts as the same post ------------------------------------------------------
+
+def stories(clock, numbers) -> list:
+    """Briefs of these story numbers; "1*" is story 1 edited (another headline)."""
+    made = [brief(int(str(n).rstrip("*")), clock, minutes_ago=1) for n in numbers]
+    return [replace(b, headline=b.headline + ", corrected") if str(n).endswith("*") else b
+            for n, b in zip(numbers, made)]
+
+
+@pytest.mark.parametrize("posted, looked_for, same", [
+    ([1], [1], True),
+    ([1], ["1*"], True),                # an edit between attempts keeps the story's link
+    ([1], [9], False),
+    ([1, 2, 3], [1, 2, 3], True),
+    (list(range(1, 13)), list(range(1, 13)), True),     # a list of headlines, one embed
+    ([1, 2, 3], [1, 2], False),                         # a roundup is its whole set
+    (list(range(1, 13)), list(range(1, 12)), False),
+], ids=["post", "edited", "other-story", "roundup", "long-roundup", "fewer", "long-fewer"])
+async def test_the_post_is_known_by_the_stories_it_shows(fake, runner, channel, clock,
+                                                         posted, looked_for, same):
+    briefs = stories(clock, posted)
+    fake.fail("POST", MESSAGES, 503, accept=True)
+    with pytest.raises(TransientError):
+        if len(briefs) == 1:
+            await runner.adapter.send(channel, briefs[0], nonce="ainews-5")
+        else:
+            await runner.adapter.send_digest(channel, "Morning roundup", briefs, nonce="ainews-5")
+    [taken] = messages(fake)
+    found = await DiscordAdapter(runner.bot).find_sent(channel, "ainews-5",
+                                                      stories(clock, looked_for))
+    assert found == (taken["id"] if same else None)

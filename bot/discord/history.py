@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import aclosing
 from typing import Sequence
 
 from bot.adapter import DeliveryError, RejectedError
@@ -58,19 +59,33 @@ class SentLookup:
         if not briefs or (first is not None and time.time() - first < self.nonce_window):
             return None     # the retry's own POST gets the earlier post back
         self._channel(channel)     # not connected, or not a channel id: as the post would
-        wanted = Shown.of(briefs)
-        bot_id = str(self.bot.user.id)
-        reading = _Pages(first)
-        while (page := await reading.next(self, channel)) is not None:
-            found = next((m["id"] for m in page if _ours(m, bot_id) and wanted.seen_in(m)), None)
-            if found:
-                self._first_try.pop(nonce, None)
-                return str(found)
-        if reading.capped:
-            log.warning("discord: looked for %s in the latest %d messages of channel %s and "
-                        "stopped there; if Discord took it earlier, it may appear twice",
-                        nonce, HISTORY_PAGE * HISTORY_PAGES, channel)
+        wanted, bot_id = Shown.of(briefs), str(self.bot.user.id)
+        async with aclosing(self._pages(channel, first, nonce)) as pages:
+            async for page in pages:
+                found = next((m["id"] for m in page if _ours(m, bot_id) and wanted.seen_in(m)),
+                             None)
+                if found:
+                    self._first_try.pop(nonce, None)
+                    return str(found)
         return None
+
+    async def _pages(self, channel: str, first: float | None, nonce: str):
+        """Pages of history, each newest first: forward from a little before the first
+        attempt when this process made it, else back from the newest; at most
+        HISTORY_PAGES of them."""
+        where = {} if first is None else {"after": snowflake_at(first - CLOCK_SKEW)}
+        for _ in range(HISTORY_PAGES):
+            page = await self._history(channel, **where)
+            if page is None:
+                return
+            yield page
+            if len(page) < HISTORY_PAGE:
+                return
+            ids = [int(m["id"]) for m in page]
+            where = {"after": max(ids)} if "after" in where else {"before": min(ids)}
+        log.warning("discord: looked for %s in %d messages of channel %s and stopped there; "
+                    "if Discord took it beyond those, it may appear twice", nonce,
+                    HISTORY_PAGE * HISTORY_PAGES, channel)
 
     async def _history(self, channel: str, **where) -> list | None:
         """One page of the channel's messages, newest first; None when Discord won't let
@@ -98,33 +113,6 @@ class SentLookup:
                     "retried after a crash or lost answer more than a few minutes on may "
                     "appear twice; give the bot the Read Message History permission there "
                     "to close the gap", channel, why)
-
-
-class _Pages:
-    """Where the next page of history starts: forward from a little before the first
-    attempt when this process made it, else back from the newest message."""
-
-    def __init__(self, first_try: float | None):
-        self.after = None if first_try is None else snowflake_at(first_try - CLOCK_SKEW)
-        self.before: int | None = None
-        self.read, self.capped, self.done = 0, False, False
-
-    async def next(self, lookup: SentLookup, channel: str) -> list | None:
-        if self.done or self.read >= HISTORY_PAGES:
-            self.capped = not self.done
-            return None
-        where = {"after": self.after} if self.after is not None else \
-            {"before": self.before} if self.before is not None else {}
-        page = await lookup._history(channel, **where)
-        self.read += 1
-        self.done = page is None or len(page) < HISTORY_PAGE
-        if page:
-            ids = [int(m["id"]) for m in page]
-            if self.after is not None:
-                self.after = max(ids)
-            else:
-                self.before = min(ids)
-        return page
 
 
 def snowflake_at(epoch_seconds: float) -> int:
