@@ -214,7 +214,7 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
         if row.state == "editing":
             await adapter.edit(row.channel, row.message_id, row.brief)
             return row.message_id
-        return (await earlier_post(adapter, row.channel, row.nonce, row.attempts)
+        return (await earlier_post(adapter, row.channel, row.nonce, row.attempts, [row.brief])
                 or await adapter.send(row.channel, row.brief, nonce=row.nonce))
 
     # ---- small answers ---------------------------------------------------------------

@@ -6,7 +6,10 @@ from __future__ import annotations
 import logging
 import sys
 
+from typing import Sequence
+
 from bot.adapter import Adapter, DeliveryError, TransientError
+from feeds.models import Brief
 from feeds.plural import count
 
 log = logging.getLogger("ainews.delivery")
@@ -24,15 +27,17 @@ RATE_LIMITED_FACTOR = 2
 UNEXPECTED_ATTEMPTS = 2
 
 
-async def earlier_post(adapter: Adapter, channel: str, nonce: str, attempts: int) -> str | None:
-    """The message id of a post an earlier attempt already made, when the adapter can
-    look posts up by nonce (`find_sent`), else None. A retry follows a crash or a timeout
-    that may have come after the platform accepted the post; without this check a
-    platform with no idempotency key (Slack) would show it twice."""
+async def earlier_post(adapter: Adapter, channel: str, nonce: str, attempts: int,
+                       briefs: Sequence[Brief]) -> str | None:
+    """The message id of a post of `briefs` an earlier attempt already made, when the
+    adapter can look posts up (`find_sent`), else None. A retry follows a crash or a
+    timeout that may have come after the platform accepted the post; without this check
+    a platform with no idempotency key (Slack), or one that forgets it (Discord, after a
+    few minutes), would show it twice."""
     find = getattr(adapter, "find_sent", None)
     if attempts <= 1 or find is None:
         return None
-    found = await find(channel, nonce)
+    found = await find(channel, nonce, briefs)
     if found:
         log.info("delivery: %s/%s: %s was already posted by an earlier attempt (%s); "
                  "not posting it again", adapter.platform, channel, nonce, found)

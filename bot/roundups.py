@@ -79,11 +79,10 @@ class Roundups:
         rows = self.store.claim_roundup(ids, batch, self.clock())
         if not rows:
             return None
-        attempts = max(r.attempts for r in rows)
+        attempts, briefs = max(r.attempts for r in rows), [r.brief for r in rows]
         try:
-            message_id = (await earlier_post(adapter, key[1], batch, attempts)
-                          or await adapter.send_digest(key[1], title, [r.brief for r in rows],
-                                                       nonce=batch))
+            message_id = (await earlier_post(adapter, key[1], batch, attempts, briefs)
+                          or await adapter.send_digest(key[1], title, briefs, nonce=batch))
         except Exception as e:
             return settle(e, attempts, permanent=partial(self._on_permanent, rows[0]),
                           rejected=partial(self._on_roundup_rejected, key, rows, batch),

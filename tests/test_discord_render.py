@@ -344,8 +344,10 @@ def test_invite_url_has_scopes_and_only_minimal_permissions():
     assert q["client_id"] == ["1100000000000000001"]
     assert q["scope"][0].split() == ["bot", "applications.commands"]
     # Discord's documented bits: View Channel 10, Send Messages 11, Embed Links 14,
-    # Create Public Threads 35, Send Messages in Threads 38; nothing else.
-    assert int(q["permissions"][0]) == (1 << 10) | (1 << 11) | (1 << 14) | (1 << 35) | (1 << 38)
+    # Read Message History 16, Create Public Threads 35, Send Messages in Threads 38;
+    # nothing else.
+    assert int(q["permissions"][0]) == \
+        (1 << 10) | (1 << 11) | (1 << 14) | (1 << 16) | (1 << 35) | (1 << 38)
 
 
 def test_importing_the_package_does_not_load_discord_py():

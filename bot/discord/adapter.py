@@ -1,7 +1,8 @@
 """The delivery Adapter for Discord: briefs become embeds posted over REST.
 
-Every post carries a nonce with enforce_nonce, so a retry after a crash cannot post
-twice. Failures are sorted for the outbox: a channel that can't take posts (deleted,
+Every post carries a nonce with enforce_nonce, so a retry soon after a crash or a lost
+answer cannot post twice; a later retry asks find_sent (bot/discord/history.py), which
+looks for the post in the channel's history. Failures are sorted for the outbox: a channel that can't take posts (deleted,
 bot removed, permission taken away, an archived or locked thread) is PermanentError;
 outages, timeouts and a disconnected gateway are TransientError; a payload Discord
 refuses (400 Invalid Form Body and kin, or the server's AutoMod) is RejectedError once
@@ -19,8 +20,9 @@ import aiohttp
 import discord
 
 from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientError
+from bot.discord.history import SentLookup
 from bot.discord.render import (CONTENT_MAX, brief_embed, clip, digest_embeds, inert,
-                                plain, safe_url)
+                                plain, text_fallback)
 from bot.discord.slash import THREAD_TYPES
 from feeds.models import Brief
 
@@ -66,7 +68,8 @@ def discord_nonce(nonce: str) -> str:
     return hashlib.sha256(nonce.encode()).hexdigest()[:NONCE_MAX]
 
 
-class DiscordAdapter:
+class DiscordAdapter(SentLookup):
+    """Adapter (bot/adapter.py) for Discord; find_sent is bot.discord.history's."""
     platform = "discord"
     min_interval = 1.0
     # Discord's global limit is 50 requests/s per bot; 1% under it, so fan-out to many
@@ -77,6 +80,8 @@ class DiscordAdapter:
         self.bot, self.threads, self.timeout = bot, threads, timeout
         # Channels whose last thread failed: said once, not at every post, until one opens.
         self.threadless: set[str] = set()
+        self._first_try: dict[str, float] = {}   # nonce -> when this process first posted
+        self._warned_history: set[str] = set()   # channels whose history we can't read
         if threads:  # each post is two requests (the message, then its thread)
             self.max_rate, self.burst = self.max_rate / 2, self.burst // 2
 
@@ -86,6 +91,7 @@ class DiscordAdapter:
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         target = self._channel(channel)
+        self._remember_first_try(nonce)
         try:
             message = await self._call(channel, target.send(
                 embed=brief_embed(brief), nonce=discord_nonce(nonce),
@@ -97,6 +103,7 @@ class DiscordAdapter:
             message = await self._call(channel, target.send(
                 content=text_fallback(brief), nonce=discord_nonce(nonce),
                 allowed_mentions=NO_MENTIONS))
+        self._first_try.pop(nonce, None)     # confirmed: no retry will ask find_sent
         if self.threads and not self._in_thread(channel):
             await self._open_thread(channel, message.id, brief)
         return str(message.id)
@@ -119,10 +126,12 @@ class DiscordAdapter:
     async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
                           *, nonce: str) -> str:
         target = self._channel(channel)
+        self._remember_first_try(nonce)
         message = await self._call(channel, target.send(
             content=clip(inert(title), CONTENT_MAX) or None,
             embeds=digest_embeds(title, briefs), nonce=discord_nonce(nonce),
             allowed_mentions=NO_MENTIONS))
+        self._first_try.pop(nonce, None)
         return str(message.id)
 
     def _channel(self, channel: str) -> discord.PartialMessageable:
@@ -212,15 +221,6 @@ class _PayloadRefused(RejectedError):
     """Discord refused our payload (Invalid Form Body); a plain-text post may still go.
     When that fails too, or there is no fallback (edit, digest), it reaches delivery
     as the RejectedError it is."""
-
-
-def text_fallback(brief: Brief) -> str:
-    """The brief as one plain message: headline (source), then the link."""
-    line = inert(brief.headline) or "(untitled)"
-    if brief.source:
-        line += f" ({inert(brief.source)})"
-    url = safe_url(brief.url)
-    return clip(line, CONTENT_MAX - (len(url) + 1 if url else 0)) + (f"\n{url}" if url else "")
 
 
 def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:

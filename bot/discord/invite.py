@@ -9,8 +9,10 @@ from bot.errors import UserError
 log = logging.getLogger("ainews.discord")
 
 SCOPES = ("bot", "applications.commands")
-# What posting briefs, share buttons and per-story threads need; nothing more.
-PERMISSIONS = ("view_channel", "send_messages", "embed_links",
+# What posting briefs, share buttons and per-story threads need, and reading the bot's
+# own posts back (a retry after a lost answer looks there first, so nothing is posted
+# twice: bot/discord/history.py); nothing more.
+PERMISSIONS = ("view_channel", "send_messages", "embed_links", "read_message_history",
                "send_messages_in_threads", "create_public_threads")
 
 

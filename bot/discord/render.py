@@ -182,6 +182,15 @@ def _footer(brief: Brief) -> str:
     return plain(" · ".join(parts))
 
 
+def text_fallback(brief: Brief) -> str:
+    """The brief as one plain message: headline (source), then the link."""
+    line = inert(brief.headline) or "(untitled)"
+    if brief.source:
+        line += f" ({inert(brief.source)})"
+    url = safe_url(brief.url)
+    return clip(line, CONTENT_MAX - (len(url) + 1 if url else 0)) + (f"\n{url}" if url else "")
+
+
 def brief_embeds(briefs: Sequence[Brief]) -> list[discord.Embed]:
     """Up to 10 briefs as embeds that together stay within one message's limits."""
     chosen = list(briefs)[:EMBEDS_PER_MESSAGE]

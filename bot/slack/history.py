@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Sequence
 
 from slack_sdk.errors import SlackApiError
 
 from bot.adapter import RejectedError
+from feeds.models import Brief
 from bot.slack.webapi import NETWORK_ERRORS, classify_error, error_code
 
 log = logging.getLogger("ainews.slack")
@@ -26,14 +27,15 @@ HISTORY_UNREADABLE = {"missing_scope", "not_in_channel", "channel_not_found",
 class SentLookup:
     """Uses the adapter's client, _first_try, _bot_id, _warned_history, _recheck, _error."""
 
-    async def find_sent(self, channel: str, nonce: str, *,
+    async def find_sent(self, channel: str, nonce: str, briefs: Sequence[Brief] = (), *,
                         since: datetime | float | None = None) -> str | None:
         """Our post carrying `nonce`, among the channel's messages since `since` (default:
         this process's first attempt at the post; after a restart, the latest ones), in
         pages, at most HISTORY_PAGES of them. Slack has no idempotency key, so this is how
-        a retry learns that Slack took the post before a crash or timeout. Needs
-        channels:history (groups:history for private channels); without it the answer is
-        None and the retry posts."""
+        a retry learns that Slack took the post before a crash or timeout. The nonce in
+        the post's metadata names it: `briefs` (the contract's, bot/adapter.py) are not
+        needed. Needs channels:history (groups:history for private channels); without it
+        the answer is None and the retry posts."""
         bot_id = await self._own_bot_id()
         args = self._history_args(channel, nonce, since)
         for _ in range(HISTORY_PAGES):

@@ -2,8 +2,12 @@
 
 Drives the real discord.py: point it here with DISCORD_API_URL=fake.api_url and
 DISCORD_GATEWAY_URL=fake.gateway_url. Every REST request is recorded (method, path,
-Authorization header, JSON body); failures can be scripted per route; interactions
-(slash commands, autocomplete, button clicks) are dispatched over the gateway.
+Authorization header, JSON body); failures can be scripted per route (`accept=True`: the
+request is done, only its answer fails); interactions (slash commands, autocomplete,
+button clicks) are dispatched over the gateway. Message ids are snowflakes of the time
+they were made; `GET /channels/{id}/messages` reads history as Discord does (newest
+first, no nonces, `limit` with `before` or `after`); `forget_nonces()` stands for
+Discord's few minutes of nonce memory passing.
 Only the Discord behaviour ainews relies on is modelled. Discord's size limits on
 messages (content, embeds) and on autocomplete choices are enforced: a breach answers
 400 with Discord's "Invalid Form Body" (code 50035) error, and `callback`/`followup`
@@ -16,6 +20,7 @@ import contextlib
 import itertools
 import json
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -27,6 +32,8 @@ PERM_MANAGE_CHANNELS = 1 << 4
 PERM_MANAGE_GUILD = 1 << 5
 PERM_ADMINISTRATOR = 1 << 3
 DM = 1                  # channel type of a direct message
+DISCORD_EPOCH_MS = 1_420_070_400_000
+EPHEMERAL = 64
 MEMBER_PERMISSIONS = ALL_PERMISSIONS & ~(PERM_MANAGE_CHANNELS | PERM_MANAGE_GUILD | PERM_ADMINISTRATOR)
 
 
@@ -129,6 +136,7 @@ class Failure:
     via: bool = True        # discord.py retries a 429 only when Via is present
     times: int = 1
     is_global: bool = False  # a 429 for the whole bot, not this route
+    accept: bool = False    # do the work first, then answer with the failure
 
 
 @dataclass
@@ -162,6 +170,7 @@ class FakeDiscord:
         self.refuse_gateway = False             # True: the gateway answers 503 (outage)
         self.session_id = "fake-session-1"
         self._ids = itertools.count(1500000000000000001)
+        self._last_message_id = 0
         self._seq = 0
         self._ws: web.WebSocketResponse | None = None
         self._changed = asyncio.Condition()
@@ -211,6 +220,18 @@ class FakeDiscord:
             return next((r for r in self.requests if r.method == method
                          and re.fullmatch(pattern, r.path)), None)
         return await self.wait_for(find, timeout)
+
+    def forget_nonces(self) -> None:
+        """Discord remembers a nonce for a few minutes: as if those had passed."""
+        self.nonces.clear()
+
+    def post_as(self, channel: int, body: dict, *, author: dict | None = None,
+                kind: int = 0) -> dict:
+        """A message someone else (another bot, a person) posted in `channel`, or with
+        kind 20 the bot's own answer to a slash command."""
+        msg = self._message(channel, body)
+        msg.update(type=kind, **({"author": author} if author else {}))
+        return msg
 
     def find(self, method: str, pattern: str) -> list[Recorded]:
         return [r for r in self.requests if r.method == method and re.fullmatch(pattern, r.path)]
@@ -430,6 +451,8 @@ class FakeDiscord:
         try:
             failure = self._take_failure(request.method, path)
             if failure is not None:
+                if failure.accept:      # Discord did it; only the answer is lost
+                    await self._route(request.method, path, data, request)
                 rec.status = failure.status
                 return self._failure_response(failure)
             if not (rec.authorization == f"Bot {self.token}" or path.startswith("/interactions/")
@@ -488,7 +511,7 @@ class FakeDiscord:
             if errors:
                 return self._refuse(path, errors)
             return _json(self._message(self._channel_of(m.group(1)), data or {}, flags=64))
-        return self._channel_route(method, path, data)
+        return self._channel_route(method, path, data, request.query)
 
     def _commands_route(self, method: str, scope: str, data) -> web.Response:
         if method == "PUT":
@@ -530,11 +553,13 @@ class FakeDiscord:
         inter = self.interactions.get(token)
         return int(inter.payload["channel_id"]) if inter else self.channel_ids[0]
 
-    def _channel_route(self, method: str, path: str, data) -> web.Response:
+    def _channel_route(self, method: str, path: str, data, query=None) -> web.Response:
         m = re.fullmatch(r"/channels/(\d+)/messages(?:/(\d+))?(/threads)?", path)
         if not m or int(m.group(1)) not in self.channel_ids + self.thread_ids:
             return _json({"message": "Unknown Channel", "code": 10003}, 404)
         channel = int(m.group(1))
+        if method == "GET" and not m.group(2) and not m.group(3):
+            return self._history(channel, query or {})
         if m.group(3) and channel in self.thread_ids:   # Discord has no thread in a thread
             return _json({"message": "Cannot execute action on this channel type",
                           "code": 50024}, 400)
@@ -559,9 +584,29 @@ class FakeDiscord:
             return _json(msg)
         return _json({"message": "405: Method Not Allowed", "code": 0}, 405)
 
+    def _history(self, channel: int, query) -> web.Response:
+        """Discord's message history: the `limit` (1-100, default 50) messages nearest
+        before `before` (default: the newest) or just after `after`, newest first,
+        without nonces (Discord keeps them out of history) or ephemeral answers."""
+        limit = int(query.get("limit", 50))
+        if not 1 <= limit <= 100:
+            return invalid_form({"limit": _too_long(100)})
+        after, before = int(query.get("after", 0)), int(query.get("before", 1 << 64))
+        shown = sorted((m for m in self.messages.values()
+                        if m["channel_id"] == str(channel) and not m["flags"] & EPHEMERAL
+                        and after < int(m["id"]) < before), key=lambda m: int(m["id"]))
+        page = shown[:limit] if "after" in query and "before" not in query else shown[-limit:]
+        return _json([{k: v for k, v in m.items() if k != "nonce"} for m in reversed(page)])
+
+    def _snowflake(self) -> str:
+        """A message id as Discord makes them: milliseconds since 2015 in the top bits."""
+        now = (int(time.time() * 1000) - DISCORD_EPOCH_MS) << 22
+        self._last_message_id = max(self._last_message_id + 1, now)
+        return str(self._last_message_id)
+
     def _message(self, channel: int, body: dict, *, flags: int = 0,
                  interaction_id: str | None = None) -> dict:
-        mid = str(next(self._ids))
+        mid = self._snowflake()
         msg = {"id": mid, "channel_id": str(channel), "author": self.bot_user(),
                "content": body.get("content") or "", "timestamp": EPOCH_ISO,
                "edited_timestamp": None, "tts": False, "mention_everyone": False,
@@ -570,7 +615,8 @@ class FakeDiscord:
                "pinned": False, "type": 0, "flags": flags}
         if body.get("nonce"):
             msg["nonce"] = body["nonce"]
-        if interaction_id:
+        if interaction_id:      # an answer to a slash command, sent by its webhook
+            msg.update(type=20, webhook_id=str(self.app_id))
             msg["interaction_metadata"] = {"id": interaction_id, "type": 2,
                                            "user": self.bot_user(),
                                            "authorizing_integration_owners": {}}
