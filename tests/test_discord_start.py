@@ -19,8 +19,8 @@ from bot.discord.invite import fetch_application_id
 from bot.discord.start import start_discord
 from bot.errors import UserError
 from feeds.models import Brief
-from tests.fakes.discord import (PERM_MANAGE_CHANNELS, RecordingCommands, running_bot,
-                                 served)
+from tests.fakes.discord import (PERM_MANAGE_CHANNELS, PRIVILEGED_INTENTS, RecordingCommands,
+                                 running_bot, served)
 
 SNAPSHOT = Path(__file__).parent / "data" / "discord_commands.json"
 BRIEF = Brief(id="s1", headline="Tencent cuts Hunyuan API prices", bullets=("One.",),
@@ -169,6 +169,15 @@ async def test_a_token_reset_while_running_is_one_clear_line(fake, core, caplog)
     assert "DISCORD_TOKEN was refused by the gateway (4004" in line
     assert "none is lost" in line and "restarted" in line and "\n" not in line
     assert fake.token not in caplog.text
+
+
+async def test_the_bot_asks_for_no_privileged_intent_so_it_connects(fake, core):
+    """Discord closes the gateway (4014) on privileged intents an application was not
+    granted in the Developer Portal; ainews' users are told to enable none."""
+    assert fake.granted_intents == 0
+    async with running_bot(fake, core) as runner:
+        assert runner.adapter.ready()
+    assert fake.identified_intents and not fake.identified_intents[0] & PRIVILEGED_INTENTS
 
 
 async def test_fetch_application_id_for_invite(fake):
