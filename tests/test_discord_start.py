@@ -11,6 +11,7 @@ import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
+import discord
 import pytest
 
 from bot.config import Settings
@@ -178,6 +179,19 @@ async def test_the_bot_asks_for_no_privileged_intent_so_it_connects(fake, core):
     async with running_bot(fake, core) as runner:
         assert runner.adapter.ready()
     assert fake.identified_intents and not fake.identified_intents[0] & PRIVILEGED_INTENTS
+
+
+async def test_privileged_intents_refused_are_a_one_line_start_error(fake, core, monkeypatch):
+    """Were a change to ask for privileged intents, the start-up error says which ones
+    Discord refused and where to enable them, not discord.py's traceback."""
+    monkeypatch.setattr(discord.Intents, "default", discord.Intents.all)
+    with pytest.raises(UserError) as err:
+        async with running_bot(fake, core):
+            pass
+    line = str(err.value)
+    assert line.startswith("discord: ") and "4014" in line and "\n" not in line
+    assert all(name in line for name in ("members", "presences", "message_content"))
+    assert "Developer Portal" in line and fake.identifies == 0
 
 
 async def test_fetch_application_id_for_invite(fake):
