@@ -1,5 +1,6 @@
-"""Starting the Discord bot: command sync (snapshot, schema hash, guild or global),
-start-up errors, and the application id behind `ainews discord-invite`."""
+"""Starting the Discord bot: where it connects, its intents, command sync (snapshot,
+schema hash, guild or global), start-up errors, and the application id behind
+`ainews discord-invite`."""
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,7 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.config import Settings
+from bot.config import Settings, load_settings
 from bot.discord.client import apply_endpoints
 from bot.discord.invite import fetch_application_id
 from bot.discord.start import start_discord
@@ -192,6 +193,23 @@ async def test_privileged_intents_refused_are_a_one_line_start_error(fake, core,
     assert line.startswith("discord: ") and "4014" in line and "\n" not in line
     assert all(name in line for name in ("members", "presences", "message_content"))
     assert "Developer Portal" in line and fake.identifies == 0
+
+
+@pytest.mark.parametrize("unset", [{}, {"DISCORD_API_URL": "", "DISCORD_GATEWAY_URL": ""}],
+                         ids=["absent", "empty"])
+def test_endpoints_left_unset_are_discords_own_again(monkeypatch, unset):
+    """discord.py keeps both addresses process-wide: after settings naming a proxy (or
+    the fake), settings without them must reach Discord itself."""
+    for owner, name in ((discord.http.Route, "BASE"),
+                        (discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY")):
+        monkeypatch.setattr(owner, name, getattr(owner, name))  # restored after, whatever happens
+    custom = {"DISCORD_API_URL": "http://127.0.0.1:9", "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9/gw"}
+    apply_endpoints(load_settings(custom, dotenv_path=None))
+    assert discord.http.Route.BASE == "http://127.0.0.1:9/api/v10"
+    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "ws://127.0.0.1:9/gw"
+    apply_endpoints(load_settings(unset, dotenv_path=None))
+    assert discord.http.Route.BASE == "https://discord.com/api/v10"
+    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "wss://gateway.discord.gg/"
 
 
 async def test_fetch_application_id_for_invite(fake):
