@@ -15,7 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-NAMES = ["poll", "backfill", "freshness", "lookups", "fanout", "footprint", "service", "outbox"]
+NAMES = ["poll", "backfill", "freshness", "lookups", "fanout", "footprint", "service", "outbox",
+         "condense"]
 OPTIONAL = ["parse"]          # run when its module is present
 QUICK_PARSE = ["--runs", "2", "--entries", "20"]
 

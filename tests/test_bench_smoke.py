@@ -2,12 +2,14 @@
 measured by `python -m bench`, see docs/benchmarks.md)."""
 from __future__ import annotations
 
+import csv
 import json
+import os
 
 import pytest
 
 from bench import __main__ as bench_main
-from bench import bench_backfill, bench_fanout, bench_footprint, bench_freshness
+from bench import bench_backfill, bench_condense, bench_fanout, bench_footprint, bench_freshness
 from bench import bench_lookups, bench_poll
 from bench.common import percentile
 
@@ -141,6 +143,21 @@ def test_lookups_ask_for_the_limit_given(tmp_path):
         assert res["limit"] == limit
         assert all(v["most_briefs"] <= limit for v in res["lookups"].values())
         assert res["lookups"]["latest"]["most_briefs"] == limit    # 3,000 stories: enough
+
+
+def test_condense_makes_a_whole_brief_of_every_story_it_times(tmp_path, data_dir):
+    """Headline, three bullets and a why line, from text and from HTML: a condenser that
+    got faster by dropping parts must not pass for a faster one. (The CNN/DailyMail
+    sample lives outside the repository: the seed story stands in.)"""
+    sample = tmp_path / "articles.csv"
+    seed = (data_dir / "seed-story.txt").read_text(encoding="utf-8")
+    with sample.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["article"], [seed]])
+    cores = os.sched_getaffinity(0)
+    res = bench_condense.run(["--quick", "--articles", str(sample)])
+    assert [(res[v]["stories"], res[v]["complete"]) for v in ("text", "html")] == [(20, 20)] * 2
+    assert os.sched_getaffinity(0) == cores     # `python -m bench` runs on, on every core
+    assert "condense" in bench_main.available()
 
 
 def test_help_loads_no_chat_library():

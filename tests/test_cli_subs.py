@@ -55,6 +55,16 @@ def test_subscriptions_as_json_rows(db, capsys, argv):
             "target": "all", "paused": "channel deleted (404)"} in rows
 
 
+def test_status_shows_each_paused_subscription_with_its_reason(db, capsys):
+    """What an operator reads to find the channel and why posting there stopped; the live
+    Slack channel is not listed."""
+    code, out, _ = run_cli(capsys, "status")
+    section = out.split("paused subscriptions:\n", 1)[1].splitlines()
+    assert code == 0 and section[0].split() == ["platform", "channel", "target", "reason"]
+    assert section[1].split(maxsplit=3) == ["discord", "999", "all", "channel deleted (404)"]
+    assert section[2].startswith("(posting there resumes with /subscribe")
+
+
 # "everything" and "ALL" stop everything as "all" does: they kept the digest setting and
 # told the user to type `digest off`, which no command line has (nor a deleted channel).
 @pytest.mark.parametrize("everything", [(), ("all",), ("everything",), ("ALL",)])

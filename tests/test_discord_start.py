@@ -1,5 +1,6 @@
-"""Starting the Discord bot: command sync (snapshot, schema hash, guild or global),
-start-up errors, and the application id behind `ainews discord-invite`."""
+"""Starting the Discord bot: where it connects, its intents, command sync (snapshot,
+schema hash, guild or global), start-up errors, and the application id behind
+`ainews discord-invite`."""
 from __future__ import annotations
 
 import asyncio
@@ -11,16 +12,17 @@ import socket
 from datetime import datetime, timezone
 from pathlib import Path
 
+import discord
 import pytest
 
-from bot.config import Settings
+from bot.config import Settings, load_settings
 from bot.discord.client import apply_endpoints
 from bot.discord.invite import fetch_application_id
 from bot.discord.start import start_discord
 from bot.errors import UserError
 from feeds.models import Brief
-from tests.fakes.discord import (PERM_MANAGE_CHANNELS, RecordingCommands, running_bot,
-                                 served)
+from tests.fakes.discord import (PERM_MANAGE_CHANNELS, PRIVILEGED_INTENTS, RecordingCommands,
+                                 running_bot, served)
 
 SNAPSHOT = Path(__file__).parent / "data" / "discord_commands.json"
 BRIEF = Brief(id="s1", headline="Tencent cuts Hunyuan API prices", bullets=("One.",),
@@ -169,6 +171,45 @@ async def test_a_token_reset_while_running_is_one_clear_line(fake, core, caplog)
     assert "DISCORD_TOKEN was refused by the gateway (4004" in line
     assert "none is lost" in line and "restarted" in line and "\n" not in line
     assert fake.token not in caplog.text
+
+
+async def test_the_bot_asks_for_no_privileged_intent_so_it_connects(fake, core):
+    """Discord closes the gateway (4014) on privileged intents an application was not
+    granted in the Developer Portal; ainews' users are told to enable none."""
+    assert fake.granted_intents == 0
+    async with running_bot(fake, core) as runner:
+        assert runner.adapter.ready()
+    assert fake.identified_intents and not fake.identified_intents[0] & PRIVILEGED_INTENTS
+
+
+async def test_privileged_intents_refused_are_a_one_line_start_error(fake, core, monkeypatch):
+    """Were a change to ask for privileged intents, the start-up error says which ones
+    Discord refused and where to enable them, not discord.py's traceback."""
+    monkeypatch.setattr(discord.Intents, "default", discord.Intents.all)
+    with pytest.raises(UserError) as err:
+        async with running_bot(fake, core):
+            pass
+    line = str(err.value)
+    assert line.startswith("discord: ") and "4014" in line and "\n" not in line
+    assert all(name in line for name in ("members", "presences", "message_content"))
+    assert "Developer Portal" in line and fake.identifies == 0
+
+
+@pytest.mark.parametrize("unset", [{}, {"DISCORD_API_URL": "", "DISCORD_GATEWAY_URL": ""}],
+                         ids=["absent", "empty"])
+def test_endpoints_left_unset_are_discords_own_again(monkeypatch, unset):
+    """discord.py keeps both addresses process-wide: after settings naming a proxy (or
+    the fake), settings without them must reach Discord itself."""
+    for owner, name in ((discord.http.Route, "BASE"),
+                        (discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY")):
+        monkeypatch.setattr(owner, name, getattr(owner, name))  # restored after, whatever happens
+    custom = {"DISCORD_API_URL": "http://127.0.0.1:9", "DISCORD_GATEWAY_URL": "ws://127.0.0.1:9/gw"}
+    apply_endpoints(load_settings(custom, dotenv_path=None))
+    assert discord.http.Route.BASE == "http://127.0.0.1:9/api/v10"
+    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "ws://127.0.0.1:9/gw"
+    apply_endpoints(load_settings(unset, dotenv_path=None))
+    assert discord.http.Route.BASE == "https://discord.com/api/v10"
+    assert str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY) == "wss://gateway.discord.gg/"
 
 
 async def test_fetch_application_id_for_invite(fake):

@@ -56,7 +56,7 @@ async def start_discord(settings, commands, state, *, ready_timeout: float = 30.
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         raise
-    task.add_done_callback(lambda task: _report_exit(task, bot.connection))
+    task.add_done_callback(lambda task: _report_exit(task, bot.connection, bot.intents))
     adapter = DiscordAdapter(bot, threads=settings.discord_threads)
     return DiscordRunner(bot, task, adapter)
 
@@ -69,7 +69,7 @@ async def _until_ready(bot: AinewsBot, task: asyncio.Task, timeout: float) -> No
     finally:
         ready.cancel()
     if task in done:
-        raise _start_failure(task.exception())
+        raise _start_failure(task.exception(), bot.intents)
     if bot.user is None:    # still logging in: the API never answered (aiohttp waits 5 min)
         reason = f"{discord.http.Route.BASE} did not answer the login within {timeout:g} s"
         raise StartUnavailable(f"discord: {reason}; check DISCORD_API_URL and the network",
@@ -79,13 +79,13 @@ async def _until_ready(bot: AinewsBot, task: asyncio.Task, timeout: float) -> No
                     timeout)
 
 
-def _report_exit(task: asyncio.Task, connection) -> None:
+def _report_exit(task: asyncio.Task, connection, intents: discord.Intents) -> None:
     """discord.py gives up only on fatal errors (token reset, ...): say so loudly, in
     ainews' words, since posts will then wait in the outbox until a restart."""
     if task.cancelled() or task.exception() is None:
         return
     exc = task.exception()
-    why = _refusal(exc) or f"the client stopped: {exc}"
+    why = _refusal(exc, intents) or f"the client stopped: {exc}"
     connection.set("stopped", why)
     log.error("discord: %s; the bot will not reconnect, and posts to Discord wait in the "
               "outbox (none is lost) until it is restarted", why)
@@ -104,21 +104,36 @@ FATAL_CLOSE = {
 }
 
 
-def _refusal(exc: BaseException | None) -> str | None:
+# discord.py's privileged intents, as the Developer Portal's switches name them.
+PRIVILEGED = {"members": "Server Members", "presences": "Presence",
+              "message_content": "Message Content"}
+
+
+def _disallowed(intents: discord.Intents | None) -> str:
+    """The 4014 line: Discord doesn't say which intents, so name those the bot asked for."""
+    asked = [name for name in PRIVILEGED if getattr(intents, name, False)]
+    if not asked:
+        return ("the gateway refused the bot's intents (4014 Disallowed intent(s)) though "
+                "it asks for no privileged one; check the application in the Developer Portal")
+    switches = ", ".join(PRIVILEGED[name] for name in asked)
+    return (f"the gateway refused the bot's privileged intents (4014 Disallowed intent(s)): "
+            f"{', '.join(asked)}; ainews needs none, so ask for Intents.default(), or enable "
+            f"{switches} under Bot > Privileged Gateway Intents in the Developer Portal")
+
+
+def _refusal(exc: BaseException | None, intents: discord.Intents | None = None) -> str | None:
     """What to fix, for the failures no retry mends (None: another failure)."""
     if isinstance(exc, discord.LoginFailure):
         return "DISCORD_TOKEN was refused (401); copy the bot token again"
     if isinstance(exc, discord.PrivilegedIntentsRequired):
-        return ("the gateway refused the bot's intents (4014 Disallowed intents); ainews "
-                "asks for no privileged intent, so check the application in the Developer "
-                "Portal")
+        return _disallowed(intents)
     if isinstance(exc, discord.ConnectionClosed) and exc.code in FATAL_CLOSE:
         return FATAL_CLOSE[exc.code]
     return None
 
 
-def _start_failure(exc: BaseException | None) -> UserError:
-    refusal = _refusal(exc)
+def _start_failure(exc: BaseException | None, intents: discord.Intents) -> UserError:
+    refusal = _refusal(exc, intents)
     if refusal is not None:
         return UserError(f"discord: {refusal}")
     trouble = _trouble(exc)

@@ -11,7 +11,8 @@ Discord's few minutes of nonce memory passing.
 Only the Discord behaviour ainews relies on is modelled. Discord's size limits on
 messages (content, embeds) and on autocomplete choices are enforced: a breach answers
 400 with Discord's "Invalid Form Body" (code 50035) error, and `callback`/`followup`
-fail the test with what Discord refused.
+fail the test with what Discord refused. An IDENTIFY asking for a privileged intent the
+fake app was not granted (`granted_intents`, none by default) is closed with 4014.
 """
 from __future__ import annotations
 
@@ -34,6 +35,9 @@ PERM_ADMINISTRATOR = 1 << 3
 DM = 1                  # channel type of a direct message
 DISCORD_EPOCH_MS = 1_420_070_400_000
 EPHEMERAL = 64
+# Gateway intents Discord calls privileged: an app gets them only once enabled in the
+# Developer Portal (GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT).
+PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
 MEMBER_PERMISSIONS = ALL_PERMISSIONS & ~(PERM_MANAGE_CHANNELS | PERM_MANAGE_GUILD | PERM_ADMINISTRATOR)
 
 
@@ -167,6 +171,10 @@ class FakeDiscord:
         self.nonces: dict[tuple, str] = {}      # (channel, nonce) -> message id
         self.refused: list[tuple[str, dict]] = []   # (path, errors): bodies over a limit
         self.identifies = self.resumes = 0
+        self.identified_intents: list[int] = []  # the intents of every accepted IDENTIFY
+        # Privileged intents enabled for the fake app in the Developer Portal: an
+        # IDENTIFY asking for any other is closed with 4014, as Discord does.
+        self.granted_intents = 0
         self.refuse_gateway = False             # True: the gateway answers 503 (outage)
         self.session_id = "fake-session-1"
         self._ids = itertools.count(1500000000000000001)
@@ -265,7 +273,11 @@ class FakeDiscord:
             if d.get("token") != self.token:
                 await ws.close(code=4004, message=b"Authentication failed.")
                 return
+            if d.get("intents", 0) & PRIVILEGED_INTENTS & ~self.granted_intents:
+                await ws.close(code=4014, message=b"Disallowed intent(s).")
+                return
             self.identifies += 1
+            self.identified_intents.append(d.get("intents", 0))
             await self.dispatch("READY", self._ready())
             await self.dispatch("GUILD_CREATE", self.guild_payload())
         elif op == 6:
