@@ -30,8 +30,9 @@ def collect_status(app) -> dict:
         "judge_24h": app.store.judge_tally(utcnow() - timedelta(hours=24)),
         "edits": dict(zip(("waiting", "capped"), app.store.edit_holds(utcnow()))),
         "paused_subscriptions": [
-            {"platform": s.platform, "channel": s.channel, "target": s.target,
-             "reason": s.paused_reason} for s in app.store.paused_subscriptions()],
+            {"platform": s.platform, "channel": s.channel, "kind": s.kind,
+             "target": s.target, "reason": s.paused_reason}
+            for s in app.store.paused_subscriptions()],
         "retrying_posts": [
             {"platform": p, "channel": c, "posts": n, "next_try": iso_utc(at), "error": e}
             for p, c, n, at, e in app.store.outbox_retrying()],
@@ -86,7 +87,7 @@ def print_status(app, *, as_json: bool = False) -> int:
                                   ["outbox", queue], *_edit_rows(st),
                                   *_judge_rows(st)]).removeprefix("\n"))
     _section("paused subscriptions", ["platform", "channel", "target", "reason"],
-             [[p["platform"], p["channel"], p["target"], p["reason"]]
+             [[p["platform"], p["channel"], _follows(p), p["reason"]]
               for p in st["paused_subscriptions"]])
     if st["paused_subscriptions"]:
         print("(posting there resumes with /subscribe in the channel; a channel that is gone: "
@@ -136,3 +137,8 @@ def _section(title: str, head: list[str], rows: list[list[str]]) -> None:
     if rows:
         print(f"\n{title}:")
         print(format_table(head, rows))
+
+
+def _follows(p: dict) -> str:
+    # as `ainews subscriptions` shows it: "pricing" alone hid whether it was a topic
+    return "all" if p["kind"] == "all" else f"{p['kind']} {p['target']}"

@@ -65,6 +65,16 @@ def test_status_shows_each_paused_subscription_with_its_reason(db, capsys):
     assert section[2].startswith("(posting there resumes with /subscribe")
 
 
+def test_status_says_whether_a_paused_target_is_a_topic_or_a_company(db, capsys):
+    with Store(db) as store:
+        store.pause_channel("slack", "C1", "channel_not_found")
+    code, out, _ = run_cli(capsys, "status")
+    rows = [line.split() for line in
+            out.split("paused subscriptions:\n", 1)[1].splitlines()[1:4]]
+    assert ["slack", "C1", "topic", "pricing", "channel_not_found"] in rows
+    assert ["slack", "C1", "company", "Alibaba", "channel_not_found"] in rows
+
+
 # "everything" and "ALL" stop everything as "all" does: they kept the digest setting and
 # told the user to type `digest off`, which no command line has (nor a deleted channel).
 @pytest.mark.parametrize("everything", [(), ("all",), ("everything",), ("ALL",)])
