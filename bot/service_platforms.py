@@ -35,13 +35,11 @@ class PlatformStarts:
         s, starters = self.app.settings, []
         if s.slack_enabled:
             starters.append(Starter("slack", self._start_slack, self._connection("slack")))
-        elif s.slack_bot_token:
-            # Without a way to receive commands Slack stays off: say so, not silently.
-            log.warning("slack: SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket "
-                        "Mode) nor SLACK_SIGNING_SECRET (HTTP mode) is; Slack stays off")
-        elif s.slack_app_token or s.slack_signing_secret:
-            log.warning("slack: %s is set but SLACK_BOT_TOKEN (xoxb-...) is not; Slack stays "
-                        "off", "SLACK_APP_TOKEN" if s.slack_app_token else "SLACK_SIGNING_SECRET")
+        elif half := half_slack(s):
+            # Not an error: a .env shared with another Slack tool may hold its token.
+            # But said, in the log and in `ainews status`, not silently.
+            log.warning("slack: %s; Slack stays off", half)
+            self._connection("slack").set("off", half)
         if s.discord_enabled:
             starters.append(Starter("discord", self._start_discord, self._connection("discord")))
         return starters
@@ -96,3 +94,15 @@ class PlatformStarts:
 
     async def _stop_adapters(self) -> None:
         await self.platforms.stop()
+
+
+def half_slack(s) -> str:
+    """Why a Slack configuration that is only half there can't start, or ""."""
+    if s.slack_bot_token and not s.slack_enabled:
+        return ("SLACK_BOT_TOKEN is set but neither SLACK_APP_TOKEN (Socket Mode) nor "
+                "SLACK_SIGNING_SECRET (HTTP mode) is")
+    if s.slack_app_token or s.slack_signing_secret:
+        named = "SLACK_APP_TOKEN" if s.slack_app_token else "SLACK_SIGNING_SECRET"
+        if not s.slack_bot_token:
+            return f"{named} is set but SLACK_BOT_TOKEN (xoxb-...) is not"
+    return ""

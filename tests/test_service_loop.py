@@ -125,16 +125,20 @@ async def test_a_stop_during_the_first_poll_does_not_wait_for_a_prune(tmp_path, 
 ])
 async def test_half_a_slack_configuration_is_reported(tmp_path, caplog, env, missing):
     from bot.app import App
+    from bot.connections import read_connections
     from bot.service import Service
     app = App(_service_settings(tmp_path, **env))
     service = Service(app)
     try:
         adapters = await service._start_adapters()
+        shown = read_connections(app.store)["slack"]     # what `ainews status` reads
     finally:
         app.close()
     assert list(adapters) == ["console"]
     assert any(missing in r.getMessage() and "Slack stays off" in r.getMessage()
                and r.levelname == "WARNING" for r in caplog.records)
+    # The log line alone scrolled away: status said "bot running" and nothing of Slack.
+    assert shown["state"] == "off" and missing in shown["reason"]
 
 
 @pytest.mark.parametrize("waiting, said", [
