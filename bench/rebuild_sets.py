@@ -5,12 +5,12 @@ and lives beside the checkout, where bench/eval_classify.py reads it (its ITEMS 
 ../fresh/items.jsonl, ../zh1/items.jsonl, ...). tests/data/NAME-sources.tsv says where each
 item came from: a daily file of feed entries in rumca-js/RSS-Link-Database-YEAR, the
 irisfeng/ai36kr database dump, or (fresh5-fresh9) a daily file of one of three RSS archives
-(bench/rebuild_archives.py). This script reads those from git mirrors (the search tool's
-`fetch` brings a repository's snapshot to MIRRORS/owner+name/repo; nothing here touches the
+(bench/rebuild_archives.py). This script reads those from git clones (`git clone --bare
+https://github.com/owner/name.git MIRRORS/owner+name/repo`; nothing here touches the
 network), finds every labelled link and writes the set's items. A set some of whose links
 are not found is not written: a partial file would train a different model in silence.
 
-    .venv/bin/python bench/rebuild_sets.py --list-sources  # what to fetch, what is still missing
+    .venv/bin/python bench/rebuild_sets.py --list-sources  # what to clone, what is still missing
     .venv/bin/python bench/rebuild_sets.py                 # every set
     .venv/bin/python bench/rebuild_sets.py --only zh1      # one set (comma-separated for more)
     .venv/bin/python bench/rebuild_sets.py --mirrors /work/.mirror --out-dir /work
@@ -54,7 +54,7 @@ class MissingSource(Exception):
 
 
 class Mirrors:
-    """Read-only access to the fetch tool's git mirrors, one file's entries at a time."""
+    """Read-only access to the git clones, one file's entries at a time."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -82,7 +82,7 @@ class Mirrors:
         return "saved" if saved.is_file() else None
 
     def newest(self, repo: str) -> str | None:
-        """The date of the snapshot's newest commit; None when the repository was not fetched."""
+        """The date of the clone's newest commit; None when the repository was not cloned."""
         git_dir = self.folder(repo) / "repo"
         if not git_dir.is_dir():
             return None
@@ -92,7 +92,7 @@ class Mirrors:
     def _blob(self, repo: str, path: str) -> bytes:
         """The file from the git mirror (its HEAD, else the newest commit of any branch that
         has it: the dump sits on a `snapshot` branch), else from MIRRORS/owner+name/files/PATH
-        (files saved one by one, for a repository whose snapshot fetch refuses or is old)."""
+        (files saved one by one, for a repository too large to clone, or a clone that is old)."""
         folder = self.folder(repo)
         git_dir, saved = folder / "repo", folder / "files" / path
         blob = _git_file(git_dir, path) if git_dir.is_dir() else None
@@ -101,11 +101,12 @@ class Mirrors:
         if blob is not None:
             return blob
         if not git_dir.is_dir():
-            raise MissingSource(f"no mirror of {repo} at {git_dir}: bring it with the search tool's "
-                                f"fetch (source github:{repo}); where fetch refuses it (a snapshot "
-                                f"over its size cap), save the files the sources name under {folder}/files/")
-        raise MissingSource(f"{repo}: {path} is not in its mirror (the snapshot's newest commit is "
-                            f"of {self.newest(repo)}); save the file as {saved} (the search tool's read_file)")
+            raise MissingSource(f"no clone of {repo} at {git_dir}: git clone --bare "
+                                f"https://github.com/{repo}.git {git_dir}, or save the files the "
+                                f"sources name under {folder}/files/")
+        raise MissingSource(f"{repo}: {path} is not in its clone (its newest commit is of "
+                            f"{self.newest(repo)}); download https://raw.githubusercontent.com/"
+                            f"{repo}/HEAD/{path} to {saved}")
 
 
 def _git_commit_with(git_dir: Path, path: str) -> str | None:
@@ -228,7 +229,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", help=f"sets to rebuild, comma-separated ({', '.join(SETS)}); default all")
     ap.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"),
-                    help="the fetch tool's mirrors: FOLDER/owner+name/repo (default /work/.mirror)")
+                    help="the git clones: FOLDER/owner+name/repo (default /work/.mirror)")
     ap.add_argument("--out-dir", type=Path, default=out_base(),
                     help="where the sets' folders (fresh/, zh1/, ...) go (default: beside the main checkout)")
     ap.add_argument("--check-against", type=Path, metavar="DIR",

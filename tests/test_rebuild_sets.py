@@ -168,7 +168,7 @@ def test_a_missing_mirror_is_named_with_how_to_get_it(tiny, tmp_path, capsys):
     assert rb.main(["--mirrors", str(tmp_path / "nowhere"), "--out-dir", str(tmp_path / "out"),
                     "--only", "dump"]) == 1
     err = capsys.readouterr().err
-    assert "no mirror of owner/dump" in err and "fetch (source github:owner/dump)" in err
+    assert "no clone of owner/dump" in err and "git clone --bare https://github.com/owner/dump.git" in err
 
 
 def test_a_file_the_snapshot_lacks_is_read_from_the_saved_files(tiny, tmp_path, capsys):
@@ -179,7 +179,7 @@ def test_a_file_the_snapshot_lacks_is_read_from_the_saved_files(tiny, tmp_path, 
     with (rb.DATA / "daily.tsv").open("a", encoding="utf-8") as f:
         f.write("https://news.invalid/late\t0\tx\n")
     assert rb.main(tiny + ["--only", "daily"]) == 1
-    assert f"{later} is not in its mirror" in capsys.readouterr().err
+    assert f"{later} is not in its clone" in capsys.readouterr().err
     saved.parent.mkdir(parents=True)
     saved.write_text(json.dumps([{"link": "https://news.invalid/late", "title": "Later", "description": "d"}]))
     assert rb.main(tiny + ["--only", "daily"]) == 0
@@ -200,16 +200,16 @@ def test_an_unknown_set_is_refused(tiny, capsys):
 def test_list_sources_names_each_repository_with_its_sets_and_writes_nothing(tiny, tmp_path, capsys):
     assert rb.main(tiny + ["--list-sources"]) == 0
     out = capsys.readouterr().out
-    assert "owner/daily (daily): 1 file; snapshot here" in out
-    assert "owner/dump (dump): 1 file; snapshot here" in out
-    assert "2 of 2 source files here (2 repositories, 0 not fetched, 0 files to get)" in out
+    assert "owner/daily (daily): 1 file; clone here" in out
+    assert "owner/dump (dump): 1 file; clone here" in out
+    assert "2 of 2 source files here (2 repositories, 0 not cloned, 0 files to get)" in out
     assert not (tmp_path / "out").exists()
 
 
-def test_list_sources_says_what_to_fetch_when_no_mirror_is_here(tiny, tmp_path, capsys):
+def test_list_sources_says_what_to_clone_when_no_clone_is_here(tiny, tmp_path, capsys):
     assert rb.main(["--mirrors", str(tmp_path / "nowhere"), "--list-sources", "--only", "dump"]) == 1
     out = capsys.readouterr().out
-    assert "owner/dump (dump): 1 file; not fetched: fetch github:owner/dump" in out
+    assert "owner/dump (dump): 1 file; not cloned: git clone --bare https://github.com/owner/dump.git" in out
     assert f"    {DUMP} (dump)" in out
 
 
@@ -222,7 +222,8 @@ def test_list_sources_names_a_file_the_snapshot_lacks_until_it_is_saved(tiny, tm
     saved = tmp_path / "mirrors" / "owner+daily" / "files" / later
     assert rb.main(tiny + ["--list-sources", "--only", "daily"]) == 1
     out = capsys.readouterr().out
-    assert f"1 not here: save each with read_file (repo owner/daily, the path) as {saved.parents[3]}/PATH" in out
+    assert (f"1 not here: download each from https://raw.githubusercontent.com/owner/daily/HEAD/PATH"
+            f" to {saved.parents[3]}/PATH") in out
     assert f"    {later} (daily)" in out
     saved.parent.mkdir(parents=True)
     saved.write_text("[]")
