@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import re
 import sys
+import time
 
 # Chat libraries log a lot at INFO; their warnings still come through. (httpx2 is the
 # httpx fork the installed openai client uses: one INFO line per LLM call.)
@@ -20,7 +21,10 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2
 class _OneEvent(logging.Formatter):
     """A message quoting outside text: its control characters dropped and any further
     line indented, so a newline in a feed's title can't forge a log line of its own.
-    A traceback (appended after the message) keeps its lines."""
+    A traceback (appended after the message) keeps its lines. Times are UTC, as every
+    time the bot writes in its messages is ("next poll 14:14 UTC")."""
+
+    converter = time.gmtime
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = CONTROL.sub("", record.message).replace("\n", "\n    ")

@@ -1,5 +1,6 @@
 """Log lines name their component: ours in the text, a library's by its logger name."""
 import logging
+import time
 
 import pytest
 
@@ -51,3 +52,20 @@ def test_a_traceback_keeps_its_lines(root_logging, capsys):
         logging.getLogger("ainews.service").exception("service: failed")
     err = capsys.readouterr().err
     assert "\nTraceback (most recent call last):\n" in err and "ValueError: boom" in err
+
+
+def test_log_times_are_utc_like_the_times_in_the_messages(root_logging, capsys, monkeypatch):
+    """On a machine set to Shanghai time a line read `00:10:45 INFO service: ... next
+    poll 16:11 UTC`: two clocks in one line."""
+    monkeypatch.setenv("TZ", "Asia/Shanghai")
+    time.tzset()
+    try:
+        logs.setup_logging()
+        before = time.gmtime()
+        logging.getLogger("ainews.service").warning("service: hello")
+        utc = {time.strftime("%H:%M", t) for t in (before, time.gmtime())}
+        stamp = capsys.readouterr().err.split()[0]
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert stamp[:5] in utc
