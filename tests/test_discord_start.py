@@ -339,7 +339,7 @@ async def test_discord_unreachable_at_start_is_a_failure_worth_retrying(fake, co
 
 @pytest.mark.parametrize("fault, words", [
     ("token", "DISCORD_TOKEN was refused (401)"),
-    ("404", "could not start"),                     # DISCORD_API_URL is not Discord's API
+    ("404", "check DISCORD_API_URL"),               # DISCORD_API_URL is not Discord's API
 ])
 async def test_discord_configuration_errors_at_start_are_not_retried(fake, core, fault, words):
     from bot.errors import StartUnavailable

@@ -142,7 +142,16 @@ def _start_failure(exc: BaseException | None, intents: discord.Intents) -> UserE
         return StartUnavailable(f"discord: {reason}; Discord may be having trouble: try "
                                 "again later, or check DISCORD_API_URL and the network",
                                 reason=reason, retry_after=retry_after)
-    return UserError(f"discord: could not start: {error_text(exc) or 'the client stopped'}")
+    return UserError(f"discord: could not start: {error_text(exc) or 'the client stopped'}"
+                     f"{_api_hint(exc)}")
+
+
+def _api_hint(exc: BaseException | None) -> str:
+    # A 404 at start-up is the address, not the token (a wrong one is a 401): Slack's
+    # twin of this error names SLACK_API_URL, this one named nothing.
+    if isinstance(exc, discord.NotFound):
+        return "; check DISCORD_API_URL (unset it for Discord's own API)"
+    return ""
 
 
 def error_text(exc: BaseException | None) -> str:
