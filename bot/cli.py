@@ -106,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
     # A default: else argparse named `target` among the missing arguments, though optional.
     q.add_argument("target", nargs="*", default=[], help="a topic or company (default: everything)")
 
+    p = sub.add_parser("chat", help="chat commands for the console channel (subscribe, "
+                                    "digest, help, ...); one per line from stdin without WORDS")
+    p.add_argument("words", nargs=argparse.REMAINDER, metavar="WORDS",
+                   help="one command, as typed in chat: subscribe company:alibaba")
     p = sub.add_parser("status", help="feeds health, queue depth, paused subscriptions")
     p.add_argument("--json", action="store_true")
     p = sub.add_parser("demo", help="the whole pipeline on bundled sample feeds, on loopback")

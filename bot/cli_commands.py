@@ -306,9 +306,14 @@ def cmd_subscriptions(app, args) -> int:
     return cli_subs.run(app, args)
 
 
+def cmd_chat(app, args) -> int:
+    from bot import cli_chat
+    return cli_chat.cmd_chat(app, args)
+
+
 HANDLERS = {
     "run": cmd_run, "poll": cmd_poll, "latest": cmd_latest, "company": cmd_company,
     "topic": cmd_topic, "search": cmd_search, "topics": cmd_topics, "feeds": cmd_feeds,
     "status": cmd_status, "prune": cmd_prune, "why": cmd_why,
-    "subscriptions": cmd_subscriptions,
+    "subscriptions": cmd_subscriptions, "chat": cmd_chat,
 }

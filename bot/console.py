@@ -15,12 +15,13 @@ from typing import Callable, Sequence, TextIO
 
 from bot.logs import CONTROL
 from bot.replies import Caller, Reply
-from feeds.models import Brief, utcnow
+from feeds.models import Brief, Subscription, utcnow
 from feeds.render import render_text
 
 CONSOLE_CALLER = Caller(platform="console", workspace="console", channel="console",
                         user="console", is_admin=True)
 RULE = "-" * 72
+SET_UP = "console_set_up"   # meta key: the console channel got its default subscription
 # A reply quotes feed text (feed names default to the feed's own title, last errors,
 # headlines): the same characters as in log lines are dropped.
 _CONTROL = CONTROL
@@ -108,3 +109,14 @@ def run_console_command(commands, line: str, *, stream: TextIO | None = None,
     out = stream or sys.stdout
     out.write(format_reply(reply).rstrip("\n") + "\n")
     return reply
+
+
+def set_up_console(store) -> None:
+    """The console channel follows all strategy stories until its user says otherwise
+    (`ainews chat`). Done once per database: a console told to follow Alibaba alone, or
+    nothing, stayed so only until the next start, which gave it all back."""
+    if store.get_meta(SET_UP):
+        return
+    if not store.subscriptions_for_channel("console", "console"):
+        store.subscribe(Subscription("console", "console", "console", "all", "all"))
+    store.set_meta(SET_UP, True)

@@ -8,7 +8,6 @@ import logging
 from bot.connections import ConnectionLog
 from bot.errors import StartUnavailable, UserError
 from bot.startup import Platforms, Starter
-from feeds.models import Subscription
 from feeds.plural import count
 
 log = logging.getLogger("ainews.service")
@@ -68,13 +67,15 @@ class PlatformStarts:
                                    connection=self._connection("discord"))
 
     def _console_adapter(self):
-        from bot.console import ConsoleAdapter
-        # The console channel follows all strategy stories unless told otherwise; a
-        # pause from a run on a chat platform (_pause_console) ends here.
-        subs = self.app.store.subscriptions_for_channel("console", "console")
-        if not subs or subs[0].paused:
-            self.app.store.subscribe(subs[0] if subs else Subscription(
-                "console", "console", "console", "all", "all"))
+        from bot.console import ConsoleAdapter, set_up_console
+        store = self.app.store
+        set_up_console(store)
+        subs = store.subscriptions_for_channel("console", "console")
+        if subs and subs[0].paused:     # paused by a run on a chat platform (_pause_console)
+            store.subscribe(subs[0])
+        elif not subs:
+            log.info("service: the console channel follows nothing, so nothing is printed; "
+                     "`ainews chat subscribe all` (or a topic or company) changes that")
         return ConsoleAdapter()
 
     def _pause_console(self) -> None:

@@ -1,0 +1,99 @@
+"""`ainews chat`: the chat commands for the console channel, which `ainews run` prints
+to without chat tokens. What the console follows is chosen here and kept."""
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+
+from bot.cli_chat import session
+from bot.console import set_up_console
+from bot.dispatch import dispatch_new
+from feeds.models import utcnow
+from storage.store import Store
+from tests.cli_kit import db_env, run_cli
+from tests.fakes.slack import make_brief
+
+env = pytest.fixture(db_env, name="env")
+
+
+def _store() -> Store:
+    os.makedirs(os.path.dirname(os.environ["AINEWS_DB"]), exist_ok=True)
+    return Store(os.environ["AINEWS_DB"])
+
+
+def test_the_console_starts_following_all_as_run_would(env, capsys):
+    """`chat subscriptions` on a new database said "follows nothing yet" while `run`
+    would print every strategy story."""
+    code, out, _ = run_cli(capsys, "chat", "subscriptions")
+    assert code == 0 and "This channel gets:\n  - all AI strategy stories" in out
+
+
+def test_what_the_console_follows_is_chosen_in_chat_and_printed_so(env, capsys):
+    run_cli(capsys, "chat", "unsubscribe", "all")
+    code, out, _ = run_cli(capsys, "chat", "subscribe", "company:alibaba")
+    assert code == 0 and out.strip() == "This channel now gets stories about Alibaba."
+    with _store() as store:
+        set_up_console(store)          # as `ainews run` starts the console again
+        dispatch_new(store, [make_brief(id="a", companies=("Alibaba",)),
+                             make_brief(id="t", url="https://example.com/t",
+                                        headline="Tencent prices its models",
+                                        companies=("Tencent",))], utcnow())
+        queued = [r.brief.id for r in store.waiting_posts("console", "console")]
+    assert queued == ["a"]
+
+
+def test_a_console_told_to_follow_nothing_stays_so_at_the_next_start(env, capsys, caplog):
+    """The next start gave it all strategy stories back, and told nobody."""
+    from bot.app import App
+    from bot.config import load_settings
+    from bot.service import Service
+    run_cli(capsys, "chat", "unsubscribe", "all")
+    app = App(load_settings({"AINEWS_DB": os.environ["AINEWS_DB"]}, dotenv_path=None))
+    try:
+        Service(app)._console_adapter()
+        subs = app.store.subscriptions_for_channel("console", "console")
+    finally:
+        app.close()
+    assert subs == []
+    assert any("console channel follows nothing" in r.getMessage()
+               and "ainews chat subscribe all" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("argv, shown", [
+    (("chat", "help"), "`ainews chat subscribe TARGET`"),
+    (("chat", "company", "qwen", "-3"), "e.g. `ainews chat company Alibaba 3`"),
+    (("chat", "subscribe", "pricng"), "no topic or company 'pricng' — did you mean pricing"),
+])
+def test_examples_in_replies_are_spelled_as_the_shell_takes_them(env, capsys, argv, shown):
+    code, out, err = run_cli(capsys, *argv)
+    assert shown in out + err
+
+
+def test_commands_one_a_line_from_stdin_until_quit(env, capsys):
+    """A script pipes commands in: each is answered, a failed one is reported and the
+    exit code says so; `quit` ends the session."""
+    from bot.app import App
+    from bot.config import load_settings
+    app = App(load_settings({"AINEWS_DB": os.environ["AINEWS_DB"]}, dotenv_path=None))
+    try:
+        set_up_console(app.store)
+        lines = io.StringIO("subscriptions\n\nbogus\nquit\nunsubscribe all\n")
+        code = session(app, lines, interactive=False)
+        still = app.store.subscriptions_for_channel("console", "console")
+    finally:
+        app.close()
+    out, err = capsys.readouterr()
+    assert code == 1 and "all AI strategy stories" in out
+    assert "unknown command 'bogus'; `help` lists the commands" in err
+    assert [s.kind for s in still] == ["all"]         # nothing after quit ran
+
+
+def test_a_channel_change_says_the_console_is_off_while_a_chat_platform_runs(env, capsys):
+    env.setenv("DISCORD_TOKEN", "x" * 59)
+    code, out, err = run_cli(capsys, "chat", "subscribe", "pricing")
+    assert code == 0 and "now gets stories on Pricing" in out
+    assert "gets nothing while Discord or Slack runs" in err
+    _, _, err = run_cli(capsys, "chat", "company", "alibaba")
+    assert "gets nothing" not in err
