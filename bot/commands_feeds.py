@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 from bot import examples as ex
 from bot.commands_subs import CHANNEL_ADMINS
@@ -134,6 +134,7 @@ class FeedCommands:
         from feeds.fetcher import FetchError
         from feeds.guard import check_url
         allow_private = bool(getattr(self.settings, "allow_private_hosts", False))
+        url = without_fragment(url)
         try:
             check_url(url, allow_private)
         except FetchError as e:
@@ -197,10 +198,17 @@ def _no_feed(key: str, states) -> str | tuple:
 
 
 def _feed_key(url: str) -> str:
-    """`url` as the fetcher requests it (yarl: scheme and host lower case, no default port)."""
+    """`url` as the fetcher requests it (yarl: scheme and host lower case, no default
+    port, no #fragment: a client never sends it)."""
     from feeds.fetcher import FetchError
     from feeds.guard import parse_url
     try:
-        return str(parse_url(url))
+        return str(parse_url(url).with_fragment(None))
     except FetchError:
         return url
+
+
+def without_fragment(url: str) -> str:
+    """`url` without its #fragment, never sent to the server: feed.xml#top was added
+    beside feed.xml, and the same feed polled twice."""
+    return urldefrag(url.strip()).url

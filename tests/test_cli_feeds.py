@@ -176,3 +176,17 @@ def test_feeds_list_says_when_the_network_looks_down(env, capsys, reached, kind,
                                   last_modified=None, body_hash="h")
     code, out, _ = run_cli(capsys, "feeds", "list")
     assert code == 0 and (out.splitlines()[-1] == NETWORK_DOWN) == said
+
+
+async def test_feeds_add_drops_the_url_fragment_never_sent(env, capsys):
+    """feed.xml#frag was added as a second feed beside feed.xml, and polled twice."""
+    import asyncio
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))
+        url = srv.url("/feed.xml")
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add", f"{url}#top")
+        assert code == 0 and f"Added feed Example AI ({url})." in out
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add", f"{url}#other")
+        assert code == 0 and f"Already following Example AI ({url})" in out
+    _, out, _ = run_cli(capsys, "feeds", "list", "--json")
+    assert [json.loads(line)["url"] for line in out.splitlines()] == [url]

@@ -35,6 +35,7 @@ async def test_feeds_add_refuses_unsafe_urls(commands, url, message):
 @pytest.mark.parametrize("typed", [
     "https://news.example.com/rss", "HTTPS://News.Example.COM/rss",
     "https://news.example.com:443/rss", " https://NEWS.example.com/rss ",
+    "https://news.example.com/rss#latest", "https://news.example.com/rss#",
 ])
 async def test_feeds_add_knows_a_feed_however_its_scheme_and_host_are_spelt(commands, typed):
     # HTTP://Example.COM/rss was added beside http://example.com/rss: one feed, polled twice.
