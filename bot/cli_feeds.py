@@ -38,7 +38,7 @@ def _list(app, args) -> int:
             print(json_line(r))
         return 0
     if not rows:
-        print(_no_feeds(app.store))
+        print(_no_feeds(app.store, app.settings.feeds_file))
         return 0
     # The url comes before the error: `feeds remove/resume` need it whole.
     now = utcnow()
@@ -118,12 +118,14 @@ def _add(app, args) -> int:
     return print_reply(reply, False)
 
 
-def _no_feeds(store) -> str:
+def _no_feeds(store, feeds_file) -> str:
     """`ainews run` loads a feeds file's entries once: after they were all removed it adds
-    none again, so pointing at it then would be wrong."""
+    none again, so pointing at it then would be wrong. The file is AINEWS_FEEDS's when set:
+    "the default list" was said of the user's own file."""
     if store.get_meta("imported_feeds"):
         return "no feeds: every imported feed was removed; `ainews feeds add URL` adds one"
-    return "no feeds yet: `ainews feeds add URL` or start `ainews run` to load the default list"
+    what = f"the feeds in {feeds_file} (AINEWS_FEEDS)" if feeds_file else "the default list"
+    return f"no feeds yet: `ainews feeds add URL` or start `ainews run` to load {what}"
 
 
 def _host(url: str) -> str:

@@ -97,3 +97,16 @@ def test_an_emptied_feed_list_does_not_send_the_user_to_run(clean_env, tmp_path,
     code, out, _ = run_cli(capsys, "feeds", "list")
     assert (code, out) == (0, "no feeds: every imported feed was removed; "
                               "`ainews feeds add URL` adds one\n")
+
+
+def test_an_empty_database_names_the_feeds_file_run_will_load(clean_env, tmp_path, capsys):
+    """With AINEWS_FEEDS set, `feeds list` still said `ainews run` loads the default list."""
+    path, mine = tmp_path / "empty.db", tmp_path / "my-feeds.toml"
+    mine.write_text('[[feed]]\nurl = "https://hn.example/rss"\n', encoding="utf-8")
+    clean_env.setenv("AINEWS_DB", str(path))
+    Store(path).close()
+    assert run_cli(capsys, "feeds", "list")[1].endswith("to load the default list\n")
+    clean_env.setenv("AINEWS_FEEDS", str(mine))
+    code, out, _ = run_cli(capsys, "feeds", "list")
+    assert (code, out) == (0, "no feeds yet: `ainews feeds add URL` or start `ainews run` "
+                              f"to load the feeds in {mine} (AINEWS_FEEDS)\n")
