@@ -14,10 +14,13 @@ from feeds.plural import count
 
 
 def run(app, args) -> int:
-    if isinstance(getattr(args, "url", None), list):    # `feeds remove Hacker News`
-        args.url = " ".join(args.url)
-    if getattr(args, "url", None) is not None:
-        args.url = args.url.strip()   # pasted URLs bring spaces and newlines along
+    # Pasted URLs bring spaces and newlines along. remove and resume take words: a
+    # name (`feeds remove Hacker News`) or several feeds (see FeedCommands.feeds_named).
+    url = getattr(args, "url", None)
+    if isinstance(url, list):
+        args.url = [w.strip() for w in url if w.strip()]
+    elif url is not None:
+        args.url = url.strip()
     return {"list": _list, "add": _add, "remove": _remove, "check": _check,
             "resume": _resume}[args.action](app, args)
 
@@ -135,32 +138,33 @@ def _host(url: str) -> str:
 
 def _remove(app, args) -> int:
     """By URL or by the name `feeds list` shows (chat's `feeds remove` reads the same)."""
-    state = _feed_named(app, args.url)
-    app.store.remove_feed(state.source.url)
-    print(f"removed {state.source.name} ({state.source.url})")
+    states = _feeds_named(app, args.url)
+    for state in states:
+        app.store.remove_feed(state.source.url)
+        print(f"removed {state.source.name} ({state.source.url})")
     return 0
 
 
 def _resume(app, args) -> int:
-    if args.url == "all" and app.store.feed_state("all") is None:
+    if args.url == ["all"] and app.store.feed_state("all") is None:
         paused = app.store.resume_paused_feeds()
         print(f"resumed {count(len(paused), 'paused feed')}; they will be polled on the next cycle"
               if paused else "no feed is paused")
         return 0
-    state = _feed_named(app, args.url)
-    app.store.resume_feed(state.source.url)
-    print(_resumed(state))
+    for state in _feeds_named(app, args.url):
+        app.store.resume_feed(state.source.url)
+        print(_resumed(state))
     return 0
 
 
-def _feed_named(app, key: str):
-    """The feed at URL `key` or named `key` (as chat reads it), else a one-line error."""
+def _feeds_named(app, words: list[str]) -> list:
+    """The feeds the words name (as chat reads them), all found, else a one-line error."""
     from bot import cli_syntax
     from bot.replies import Reply
-    state = app.commands.feed_named(key)
-    if isinstance(state, (str, tuple)):
-        raise UserError(f"feeds: {Reply.error(state).spelled(cli_syntax.spell)}")
-    return state
+    states = app.commands.feeds_named(words)
+    if isinstance(states, (str, tuple)):
+        raise UserError(f"feeds: {Reply.error(states).spelled(cli_syntax.spell)}")
+    return states
 
 
 def _resumed(state) -> str:

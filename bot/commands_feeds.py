@@ -57,11 +57,29 @@ class FeedCommands:
         return await self._feed_add(url, name)
 
     def _feed_remove(self, key: str) -> Reply:
-        state = self.feed_named(key)
-        if isinstance(state, (str, tuple)):
-            return Reply.error(state)
-        self.store.remove_feed(state.source.url)
-        return Reply.message(f"Removed feed {state.source.name} ({state.source.url}).")
+        states = self.feeds_named(key.split())
+        if isinstance(states, (str, tuple)):
+            return Reply.error(states)
+        for state in states:
+            self.store.remove_feed(state.source.url)
+        if len(states) == 1:
+            return Reply.message(f"Removed feed {named(states[0])}.")
+        return Reply.message(f"Removed {len(states)} feeds: "
+                             f"{', '.join(map(named, states))}.")
+
+    def feeds_named(self, words: list[str]):
+        """The feeds `feeds remove|resume` were given: the one the words name together
+        (Ars Technica, unquoted), else one feed per word (several URLs), each found
+        before any is touched; else why not, as feed_named says it. When no word names
+        a feed either, that is said of all the words: one mistyped name (Hacker Nws)."""
+        whole = self.feed_named(" ".join(words))
+        if len(words) < 2 or not isinstance(whole, (str, tuple)):
+            return whole if isinstance(whole, (str, tuple)) else [whole]
+        each = [self.feed_named(w) for w in words]
+        missing = [s for s in each if isinstance(s, (str, tuple))]
+        if missing:
+            return whole if len(missing) == len(each) else missing[0]
+        return list({s.source.url: s for s in each}.values())   # one URL typed twice
 
     def feed_named(self, key: str):
         """The feed at URL `key`, or named `key` (any case: the name `feeds list` shows,
@@ -110,18 +128,19 @@ class FeedCommands:
     def _feed_resume(self, key: str) -> Reply:
         if key.lower() == "all" and self.store.feed_state(key) is None:
             return self._resume_all()
-        state = self.feed_named(key)
-        if isinstance(state, (str, tuple)):
-            return Reply.error(state)
-        url = state.source.url
+        states = self.feeds_named(key.split())
+        if isinstance(states, (str, tuple)):
+            return Reply.error(states)
+        said = " ".join(map(self._resume_one, states))
+        return Reply.message(said) if any(s.paused for s in states) else Reply.error(said)
+
+    def _resume_one(self, state) -> str:
         if not state.paused:
             # Not opened by the name: chat capitalises an error's first letter, which
             # turned a feed named "iThome" or "news.example.com" into "IThome".
-            return Reply.error(f"feed {state.source.name} ({url}) is not paused; it is "
-                               "polled as usual.")
-        self.store.resume_feed(url)
-        return Reply.message(f"Resumed {state.source.name} ({url}): it is polled on the "
-                             "next cycle.")
+            return f"feed {named(state)} is not paused; it is polled as usual."
+        self.store.resume_feed(state.source.url)
+        return f"Resumed {named(state)}: it is polled on the next cycle."
 
     def _resume_all(self) -> Reply:
         paused = self.store.resume_paused_feeds()
@@ -185,6 +204,11 @@ def why_not(error: Exception) -> str:
     """Why a feed can't be added, as an admin reads it: without the log's component name,
     as /digest drops "digest: " (the reason itself names the host or page)."""
     return _COMPONENT.sub("", str(error))
+
+
+def named(state) -> str:
+    """A feed as replies name it: "Hacker News (https://hn.example/rss)"."""
+    return f"{state.source.name} ({state.source.url})"
 
 
 def _no_feed(key: str, states) -> str | tuple:

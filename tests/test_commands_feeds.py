@@ -135,6 +135,20 @@ async def test_every_paused_feed_can_be_resumed_from_chat_at_once(commands, stor
     assert again.text == "No feed is paused."
 
 
+async def test_several_feeds_are_removed_and_resumed_from_chat(commands, store, clock):
+    """As `ainews feeds remove A B`: every one found before any is touched."""
+    urls = [paused_feed(store, clock, f"Down {i}", f"https://down{i}.example/rss")
+            for i in range(3)]
+    resumed = await commands.run_text(ADMIN, f"feeds resume {urls[0]} {urls[1]}")
+    assert resumed.kind == "text" and resumed.text.count("Resumed Down") == 2
+    assert [store.feed_state(u).paused for u in urls] == [False, False, True]
+    unknown = await commands.run_text(ADMIN, f"feeds remove {urls[0]} https://no.example/rss")
+    assert unknown.kind == "error" and "'https://no.example/rss'" in unknown.text
+    removed = await commands.run_text(ADMIN, f"feeds remove {urls[0]} {urls[2]}")
+    assert removed.text == f"Removed 2 feeds: Down 0 ({urls[0]}), Down 2 ({urls[2]})."
+    assert [s.source.url for s in store.feed_states()] == [urls[1]]
+
+
 @pytest.mark.parametrize("name", ["iThome", "news.example.com"])
 async def test_a_feed_that_is_not_paused_keeps_its_names_case_in_chat(commands, store, name):
     """Chat starts an error with a capital: "{name} (URL) is not paused" showed a feed
