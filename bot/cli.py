@@ -91,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--json", action="store_true")
     q = fs.add_parser("resume", help="resume a paused feed, or poll a failing one at the "
                                      "next cycle instead of after its backoff (all: every "
-                                     "paused feed)")
+                                     "paused or failing feed)")
     q.add_argument("url", nargs="+", metavar="URL_OR_NAME",
                    help="the feed's URL, or its name as `feeds list` shows it (several: "
                         "a URL or a quoted name each), or all")

@@ -147,14 +147,22 @@ def _remove(app, args) -> int:
 
 def _resume(app, args) -> int:
     if args.url == ["all"] and app.store.feed_state("all") is None:
-        paused = app.store.resume_paused_feeds()
-        print(f"resumed {count(len(paused), 'paused feed')}; they will be polled on the next cycle"
-              if paused else "no feed is paused")
+        print(_resumed_all(app.store.resume_paused_feeds(), app.store.retry_failing_feeds()))
         return 0
     for state in _feeds_named(app, args.url):
         app.store.resume_feed(state.source.url)
         print(_resumed(state))
     return 0
+
+
+def _resumed_all(paused: list[str], waiting: list[str]) -> str:
+    """Paused feeds and those waiting out a backoff (chat's words): "no feed is paused"
+    was said while four waited hours after a cause since fixed."""
+    from bot.commands_feeds import waiting_retried
+    said = [f"resumed {count(len(paused), 'paused feed')}; they will be polled on the next "
+            "cycle"] if paused else []
+    said += [waiting_retried(len(waiting))] if waiting else []
+    return "; ".join(said) or "no feed is paused or waiting after failures"
 
 
 def _feeds_named(app, words: list[str]) -> list:
@@ -169,8 +177,7 @@ def _feeds_named(app, words: list[str]) -> list:
 
 def _resumed(state) -> str:
     """What resuming did: "resumed" alone, said of a healthy feed, read as if it had
-    been paused. A failing feed waiting out its backoff is retried now (as the CLI
-    always has; chat's resume takes paused feeds only)."""
+    been paused. A failing feed waiting out its backoff is retried now (as in chat)."""
     url = state.source.url
     if state.paused:
         return f"resumed {url}; it will be polled on the next cycle"

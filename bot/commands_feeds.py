@@ -132,22 +132,27 @@ class FeedCommands:
         if isinstance(states, (str, tuple)):
             return Reply.error(states)
         said = " ".join(map(self._resume_one, states))
-        return Reply.message(said) if any(s.paused for s in states) else Reply.error(said)
+        return Reply.message(said) if any(s.failures for s in states) else Reply.error(said)
 
     def _resume_one(self, state) -> str:
-        if not state.paused:
+        """Paused, or waiting out a backoff (its cause fixed): polled on the next cycle."""
+        if not state.failures:
             # Not opened by the name: chat capitalises an error's first letter, which
             # turned a feed named "iThome" or "news.example.com" into "IThome".
             return f"feed {named(state)} is not paused; it is polled as usual."
         self.store.resume_feed(state.source.url)
+        if not state.paused:
+            return (f"Feed {named(state)} was not paused; its backoff after "
+                    f"{count(state.failures, 'failure')} is cleared: it is polled on the "
+                    "next cycle.")
         return f"Resumed {named(state)}: it is polled on the next cycle."
 
     def _resume_all(self) -> Reply:
-        paused = self.store.resume_paused_feeds()
-        if not paused:
-            return Reply.message("No feed is paused.")
-        return Reply.message(f"Resumed {count(len(paused), 'paused feed')}: polled on the "
-                             "next cycle.")
+        paused, waiting = self.store.resume_paused_feeds(), self.store.retry_failing_feeds()
+        said = [f"Resumed {count(len(paused), 'paused feed')}: polled on the next cycle."
+                ] if paused else []
+        said += [f"{waiting_retried(len(waiting))}."] if waiting else []
+        return Reply.message(" ".join(said) or "No feed is paused or waiting after failures.")
 
     async def _feed_add(self, url: str, name: str) -> Reply:
         from feeds.fetcher import FetchError
@@ -204,6 +209,13 @@ def why_not(error: Exception) -> str:
     """Why a feed can't be added, as an admin reads it: without the log's component name,
     as /digest drops "digest: " (the reason itself names the host or page)."""
     return _COMPONENT.sub("", str(error))
+
+
+def waiting_retried(n: int) -> str:
+    """What `feeds resume all` did to feeds in backoff (not paused): left waiting, they
+    polled nothing for hours after their cause (a setting, an outage) was fixed."""
+    return f"{count(n, 'feed')} waiting after failures {'is' if n == 1 else 'are'} tried " \
+           "at the next poll"
 
 
 def named(state) -> str:

@@ -130,9 +130,26 @@ async def test_every_paused_feed_can_be_resumed_from_chat_at_once(commands, stor
     resumed = await commands.run_text(ADMIN, "feeds resume all")
     assert resumed.kind == "text" and "Resumed 2 paused feeds" in resumed.text
     assert [store.feed_state(u).paused for u in urls] == [False, False, False]
-    assert store.feed_state(urls[2]).failures == 1      # not paused: left as it was
     again = await commands.feeds(ADMIN, "resume", "ALL")
-    assert again.text == "No feed is paused."
+    assert again.text == "No feed is paused or waiting after failures."
+
+
+async def test_resume_from_chat_retries_feeds_waiting_after_failures(commands, store, clock):
+    """Feeds in backoff (not paused) after a cause since fixed: "No feed is paused", and
+    resuming one by name was refused as "not paused", while they waited for hours."""
+    from datetime import timedelta
+    from feeds.models import FeedSource
+    urls = [f"https://intranet{i}.example/rss" for i in range(3)]
+    for i, url in enumerate(urls):
+        store.upsert_feed(FeedSource(f"Intranet {i}", url))
+        store.record_fetch_failure(url, now=clock(), next_poll=clock() + timedelta(hours=2),
+                                   kind="blocked", message="fetcher: refused")
+    one = await commands.run_text(ADMIN, "feeds resume Intranet 0")
+    assert one.kind == "text" and "backoff after 1 failure is cleared" in one.text
+    resumed = await commands.run_text(ADMIN, "feeds resume all")
+    assert resumed.text == "2 feeds waiting after failures are tried at the next poll."
+    assert [u for u in urls if u in {s.source.url for s in store.due_feeds(clock())}] == urls
+    assert not any(store.feed_state(u).last_error for u in urls)
 
 
 async def test_several_feeds_are_removed_and_resumed_from_chat(commands, store, clock):
