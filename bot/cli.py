@@ -82,17 +82,19 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("name", nargs="?")
     q.add_argument("--tag", action="append", default=[],
                    help="a tag for the feed; repeat it or separate tags with commas")
-    q = fs.add_parser("remove", help="remove a feed")
+    q = fs.add_parser("remove", help="remove feeds")
     q.add_argument("url", nargs="+", metavar="URL_OR_NAME",
-                   help="the feed's URL, or its name as `feeds list` shows it")
+                   help="the feed's URL, or its name as `feeds list` shows it; several "
+                        "feeds: a URL or a quoted name each")
     q = fs.add_parser("check", help="fetch a feed now and report what it holds")
     q.add_argument("url")
     q.add_argument("--json", action="store_true")
     q = fs.add_parser("resume", help="resume a paused feed, or poll a failing one at the "
                                      "next cycle instead of after its backoff (all: every "
-                                     "paused feed)")
+                                     "paused or failing feed)")
     q.add_argument("url", nargs="+", metavar="URL_OR_NAME",
-                   help="the feed's URL, or its name as `feeds list` shows it, or all")
+                   help="the feed's URL, or its name as `feeds list` shows it (several: "
+                        "a URL or a quoted name each), or all")
 
     p = sub.add_parser("subscriptions", help="what each chat channel follows; remove a "
                                              "channel's (a deleted channel's stay paused)")

@@ -14,10 +14,13 @@ from feeds.plural import count
 
 
 def run(app, args) -> int:
-    if isinstance(getattr(args, "url", None), list):    # `feeds remove Hacker News`
-        args.url = " ".join(args.url)
-    if getattr(args, "url", None) is not None:
-        args.url = args.url.strip()   # pasted URLs bring spaces and newlines along
+    # Pasted URLs bring spaces and newlines along. remove and resume take words: a
+    # name (`feeds remove Hacker News`) or several feeds (see FeedCommands.feeds_named).
+    url = getattr(args, "url", None)
+    if isinstance(url, list):
+        args.url = [w.strip() for w in url if w.strip()]
+    elif url is not None:
+        args.url = url.strip()
     return {"list": _list, "add": _add, "remove": _remove, "check": _check,
             "resume": _resume}[args.action](app, args)
 
@@ -38,7 +41,7 @@ def _list(app, args) -> int:
             print(json_line(r))
         return 0
     if not rows:
-        print(_no_feeds(app.store))
+        print(_no_feeds(app.store, app.settings.feeds_file))
         return 0
     # The url comes before the error: `feeds remove/resume` need it whole.
     now = utcnow()
@@ -118,12 +121,14 @@ def _add(app, args) -> int:
     return print_reply(reply, False)
 
 
-def _no_feeds(store) -> str:
+def _no_feeds(store, feeds_file) -> str:
     """`ainews run` loads a feeds file's entries once: after they were all removed it adds
-    none again, so pointing at it then would be wrong."""
+    none again, so pointing at it then would be wrong. The file is AINEWS_FEEDS's when set:
+    "the default list" was said of the user's own file."""
     if store.get_meta("imported_feeds"):
         return "no feeds: every imported feed was removed; `ainews feeds add URL` adds one"
-    return "no feeds yet: `ainews feeds add URL` or start `ainews run` to load the default list"
+    what = f"the feeds in {feeds_file} (AINEWS_FEEDS)" if feeds_file else "the default list"
+    return f"no feeds yet: `ainews feeds add URL` or start `ainews run` to load {what}"
 
 
 def _host(url: str) -> str:
@@ -133,38 +138,46 @@ def _host(url: str) -> str:
 
 def _remove(app, args) -> int:
     """By URL or by the name `feeds list` shows (chat's `feeds remove` reads the same)."""
-    state = _feed_named(app, args.url)
-    app.store.remove_feed(state.source.url)
-    print(f"removed {state.source.name} ({state.source.url})")
+    states = _feeds_named(app, args.url)
+    for state in states:
+        app.store.remove_feed(state.source.url)
+        print(f"removed {state.source.name} ({state.source.url})")
     return 0
 
 
 def _resume(app, args) -> int:
-    if args.url == "all" and app.store.feed_state("all") is None:
-        paused = app.store.resume_paused_feeds()
-        print(f"resumed {count(len(paused), 'paused feed')}; they will be polled on the next cycle"
-              if paused else "no feed is paused")
+    if args.url == ["all"] and app.store.feed_state("all") is None:
+        print(_resumed_all(app.store.resume_paused_feeds(), app.store.retry_failing_feeds()))
         return 0
-    state = _feed_named(app, args.url)
-    app.store.resume_feed(state.source.url)
-    print(_resumed(state))
+    for state in _feeds_named(app, args.url):
+        app.store.resume_feed(state.source.url)
+        print(_resumed(state))
     return 0
 
 
-def _feed_named(app, key: str):
-    """The feed at URL `key` or named `key` (as chat reads it), else a one-line error."""
+def _resumed_all(paused: list[str], waiting: list[str]) -> str:
+    """Paused feeds and those waiting out a backoff (chat's words): "no feed is paused"
+    was said while four waited hours after a cause since fixed."""
+    from bot.commands_feeds import waiting_retried
+    said = [f"resumed {count(len(paused), 'paused feed')}; they will be polled on the next "
+            "cycle"] if paused else []
+    said += [waiting_retried(len(waiting))] if waiting else []
+    return "; ".join(said) or "no feed is paused or waiting after failures"
+
+
+def _feeds_named(app, words: list[str]) -> list:
+    """The feeds the words name (as chat reads them), all found, else a one-line error."""
     from bot import cli_syntax
     from bot.replies import Reply
-    state = app.commands.feed_named(key)
-    if isinstance(state, (str, tuple)):
-        raise UserError(f"feeds: {Reply.error(state).spelled(cli_syntax.spell)}")
-    return state
+    states = app.commands.feeds_named(words)
+    if isinstance(states, (str, tuple)):
+        raise UserError(f"feeds: {Reply.error(states).spelled(cli_syntax.spell)}")
+    return states
 
 
 def _resumed(state) -> str:
     """What resuming did: "resumed" alone, said of a healthy feed, read as if it had
-    been paused. A failing feed waiting out its backoff is retried now (as the CLI
-    always has; chat's resume takes paused feeds only)."""
+    been paused. A failing feed waiting out its backoff is retried now (as in chat)."""
     url = state.source.url
     if state.paused:
         return f"resumed {url}; it will be polled on the next cycle"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 from bot import examples as ex
 from bot.commands_subs import CHANNEL_ADMINS
@@ -57,11 +57,29 @@ class FeedCommands:
         return await self._feed_add(url, name)
 
     def _feed_remove(self, key: str) -> Reply:
-        state = self.feed_named(key)
-        if isinstance(state, (str, tuple)):
-            return Reply.error(state)
-        self.store.remove_feed(state.source.url)
-        return Reply.message(f"Removed feed {state.source.name} ({state.source.url}).")
+        states = self.feeds_named(key.split())
+        if isinstance(states, (str, tuple)):
+            return Reply.error(states)
+        for state in states:
+            self.store.remove_feed(state.source.url)
+        if len(states) == 1:
+            return Reply.message(f"Removed feed {named(states[0])}.")
+        return Reply.message(f"Removed {len(states)} feeds: "
+                             f"{', '.join(map(named, states))}.")
+
+    def feeds_named(self, words: list[str]):
+        """The feeds `feeds remove|resume` were given: the one the words name together
+        (Ars Technica, unquoted), else one feed per word (several URLs), each found
+        before any is touched; else why not, as feed_named says it. When no word names
+        a feed either, that is said of all the words: one mistyped name (Hacker Nws)."""
+        whole = self.feed_named(" ".join(words))
+        if len(words) < 2 or not isinstance(whole, (str, tuple)):
+            return whole if isinstance(whole, (str, tuple)) else [whole]
+        each = [self.feed_named(w) for w in words]
+        missing = [s for s in each if isinstance(s, (str, tuple))]
+        if missing:
+            return whole if len(missing) == len(each) else missing[0]
+        return list({s.source.url: s for s in each}.values())   # one URL typed twice
 
     def feed_named(self, key: str):
         """The feed at URL `key`, or named `key` (any case: the name `feeds list` shows,
@@ -110,30 +128,37 @@ class FeedCommands:
     def _feed_resume(self, key: str) -> Reply:
         if key.lower() == "all" and self.store.feed_state(key) is None:
             return self._resume_all()
-        state = self.feed_named(key)
-        if isinstance(state, (str, tuple)):
-            return Reply.error(state)
-        url = state.source.url
-        if not state.paused:
+        states = self.feeds_named(key.split())
+        if isinstance(states, (str, tuple)):
+            return Reply.error(states)
+        said = " ".join(map(self._resume_one, states))
+        return Reply.message(said) if any(s.failures for s in states) else Reply.error(said)
+
+    def _resume_one(self, state) -> str:
+        """Paused, or waiting out a backoff (its cause fixed): polled on the next cycle."""
+        if not state.failures:
             # Not opened by the name: chat capitalises an error's first letter, which
             # turned a feed named "iThome" or "news.example.com" into "IThome".
-            return Reply.error(f"feed {state.source.name} ({url}) is not paused; it is "
-                               "polled as usual.")
-        self.store.resume_feed(url)
-        return Reply.message(f"Resumed {state.source.name} ({url}): it is polled on the "
-                             "next cycle.")
+            return f"feed {named(state)} is not paused; it is polled as usual."
+        self.store.resume_feed(state.source.url)
+        if not state.paused:
+            return (f"Feed {named(state)} was not paused; its backoff after "
+                    f"{count(state.failures, 'failure')} is cleared: it is polled on the "
+                    "next cycle.")
+        return f"Resumed {named(state)}: it is polled on the next cycle."
 
     def _resume_all(self) -> Reply:
-        paused = self.store.resume_paused_feeds()
-        if not paused:
-            return Reply.message("No feed is paused.")
-        return Reply.message(f"Resumed {count(len(paused), 'paused feed')}: polled on the "
-                             "next cycle.")
+        paused, waiting = self.store.resume_paused_feeds(), self.store.retry_failing_feeds()
+        said = [f"Resumed {count(len(paused), 'paused feed')}: polled on the next cycle."
+                ] if paused else []
+        said += [f"{waiting_retried(len(waiting))}."] if waiting else []
+        return Reply.message(" ".join(said) or "No feed is paused or waiting after failures.")
 
     async def _feed_add(self, url: str, name: str) -> Reply:
         from feeds.fetcher import FetchError
         from feeds.guard import check_url
         allow_private = bool(getattr(self.settings, "allow_private_hosts", False))
+        url = without_fragment(url)
         try:
             check_url(url, allow_private)
         except FetchError as e:
@@ -186,6 +211,18 @@ def why_not(error: Exception) -> str:
     return _COMPONENT.sub("", str(error))
 
 
+def waiting_retried(n: int) -> str:
+    """What `feeds resume all` did to feeds in backoff (not paused): left waiting, they
+    polled nothing for hours after their cause (a setting, an outage) was fixed."""
+    return f"{count(n, 'feed')} waiting after failures {'is' if n == 1 else 'are'} tried " \
+           "at the next poll"
+
+
+def named(state) -> str:
+    """A feed as replies name it: "Hacker News (https://hn.example/rss)"."""
+    return f"{state.source.name} ({state.source.url})"
+
+
 def _no_feed(key: str, states) -> str | tuple:
     """No feed at or named `key`: the closest names (typed as `company` suggests)."""
     names = {s.source.name.casefold(): s for s in states}
@@ -197,10 +234,17 @@ def _no_feed(key: str, states) -> str | tuple:
 
 
 def _feed_key(url: str) -> str:
-    """`url` as the fetcher requests it (yarl: scheme and host lower case, no default port)."""
+    """`url` as the fetcher requests it (yarl: scheme and host lower case, no default
+    port, no #fragment: a client never sends it)."""
     from feeds.fetcher import FetchError
     from feeds.guard import parse_url
     try:
-        return str(parse_url(url))
+        return str(parse_url(url).with_fragment(None))
     except FetchError:
         return url
+
+
+def without_fragment(url: str) -> str:
+    """`url` without its #fragment, never sent to the server: feed.xml#top was added
+    beside feed.xml, and the same feed polled twice."""
+    return urldefrag(url.strip()).url

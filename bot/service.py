@@ -80,6 +80,17 @@ def _import_feed_list(app: App) -> str:
     return import_feed_list(app.store, sources, app.settings.feeds_file)
 
 
+def _retry_private_hosts(app: App) -> None:
+    """Feeds refused as private hosts are due at once when AINEWS_ALLOW_PRIVATE_HOSTS=1
+    now allows them: they waited out a backoff (or stayed paused) the setting had ended."""
+    from feeds.guard import PRIVATE_HOSTS_HINT
+    if not app.settings.allow_private_hosts:
+        return
+    if retried := app.store.retry_feeds_refused_for(PRIVATE_HOSTS_HINT):
+        log.info("service: %s refused as a private host before AINEWS_ALLOW_PRIVATE_HOSTS=1 "
+                 "polled now", count(len(retried), "feed"))
+
+
 class Service(StoredDispatch, PlatformStarts):
     def __init__(self, app: App, *, clock=utcnow):
         self.app = app
@@ -99,6 +110,7 @@ class Service(StoredDispatch, PlatformStarts):
 
     async def _run(self, *, once: bool) -> int:
         self._feeds_note = _import_feed_list(self.app)
+        _retry_private_hosts(self.app)
         forget_connections(self.app.store)      # the last run's, and platforms now off
         if self.app.store.dispatch_mark() is None:
             # Every file gets a mark when opened (storage/schema.py, migration 9); one

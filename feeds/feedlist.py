@@ -1,4 +1,5 @@
-"""The feeds file: a TOML list of [[feed]] tables (name, url, optional tags).
+"""The feeds file: a TOML list of [[feed]] tables (url; optional name, the host by
+default, and tags).
 
 The bundled default list lives in feeds/data/feeds.toml; AINEWS_FEEDS names another."""
 from __future__ import annotations

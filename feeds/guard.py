@@ -140,11 +140,16 @@ def _host_as_scheme(url: str, scheme: str) -> bool:
     return not rest.startswith("/") and (rest[:1].isdigit() or "." in scheme)
 
 
+# The end of a private host's refusal: the setting that lifts it (bot.service retries
+# the feeds refused so once it is set).
+PRIVATE_HOSTS_HINT = "AINEWS_ALLOW_PRIVATE_HOSTS=1 allows intranet feeds"
+
+
 def blocked(host: str, problem: str, address: object = None) -> FetchError:
     at = f" ({address})" if address is not None and str(address) != host else ""
     article = "an" if problem[0] in "aeiou" else "a"
     hint = ("never fetched, as cloud metadata services answer there" if problem in NEVER_ALLOWED
-            else "AINEWS_ALLOW_PRIVATE_HOSTS=1 allows intranet feeds")
+            else PRIVATE_HOSTS_HINT)
     return FetchError("blocked", f"fetcher: {host}{at} is {article} {problem} address; refused "
                                  f"({hint})")
 

@@ -174,6 +174,23 @@ class FeedStore:
             self.resume_feed(url)
         return paused
 
+    def retry_failing_feeds(self) -> list[str]:
+        """Clear the backoff of every feed failing but not paused, as resume_feed does
+        (the cause fixed, it was left waiting up to hours); their URLs."""
+        failing = [s.source.url for s in self.feed_states() if s.failures and not s.paused]
+        for url in failing:
+            self.resume_feed(url)
+        return failing
+
+    def retry_feeds_refused_for(self, hint: str) -> list[str]:
+        """Resume the feeds whose last failure was a refusal naming `hint` (a setting
+        since changed): paused or waiting, they are polled at once; their URLs."""
+        refused = [s.source.url for s in self.feed_states()
+                   if s.failures and s.last_error.startswith("blocked:") and hint in s.last_error]
+        for url in refused:
+            self.resume_feed(url)
+        return refused
+
     def _update_feed(self, url: str, assignments: str, params: tuple) -> None:
         with self._write():
             cur = self.db.execute(f"UPDATE feeds SET {assignments} WHERE url = ?",

@@ -97,3 +97,57 @@ def test_an_emptied_feed_list_does_not_send_the_user_to_run(clean_env, tmp_path,
     code, out, _ = run_cli(capsys, "feeds", "list")
     assert (code, out) == (0, "no feeds: every imported feed was removed; "
                               "`ainews feeds add URL` adds one\n")
+
+
+def test_an_empty_database_names_the_feeds_file_run_will_load(clean_env, tmp_path, capsys):
+    """With AINEWS_FEEDS set, `feeds list` still said `ainews run` loads the default list."""
+    path, mine = tmp_path / "empty.db", tmp_path / "my-feeds.toml"
+    mine.write_text('[[feed]]\nurl = "https://hn.example/rss"\n', encoding="utf-8")
+    clean_env.setenv("AINEWS_DB", str(path))
+    Store(path).close()
+    assert run_cli(capsys, "feeds", "list")[1].endswith("to load the default list\n")
+    clean_env.setenv("AINEWS_FEEDS", str(mine))
+    code, out, _ = run_cli(capsys, "feeds", "list")
+    assert (code, out) == (0, "no feeds yet: `ainews feeds add URL` or start `ainews run` "
+                              f"to load the feeds in {mine} (AINEWS_FEEDS)\n")
+
+
+@pytest.mark.parametrize("argv", [
+    [HN.url, "https://verge.example/ai.xml"],
+    ["Hacker News", "the verge ai"],                       # names quoted in the shell
+    [HN.url, "The Verge AI", HN.url],                      # one feed given twice
+])
+def test_feeds_remove_takes_several_feeds(db, capsys, argv):
+    """Usage says URL_OR_NAME [URL_OR_NAME ...], yet the words were joined into one
+    name: "no feed with URL or name 'https://hn.example/rss https://verge...'"."""
+    code, out, err = run_cli(capsys, "feeds", "remove", *argv)
+    assert (code, err) == (0, "")
+    assert out == (f"removed Hacker News ({HN.url})\n"
+                   "removed The Verge AI (https://verge.example/ai.xml)\n")
+    assert urls(db) == {"https://one.example/rss", "https://two.example/rss"}
+
+
+@pytest.mark.parametrize("action", ["remove", "resume"])
+def test_feeds_given_several_with_an_unknown_one_touch_none(db, capsys, action):
+    with Store(db) as store:
+        for _ in range(10):
+            store.record_fetch_failure(HN.url, now=T, next_poll=T, kind="http",
+                                       message="fetcher: hn.example answered HTTP 503")
+    code, out, err = run_cli(capsys, "feeds", action, HN.url, "https://nowhere.example/rss")
+    assert (code, out) == (2, "")
+    assert err == ("ainews: feeds: no feed with URL or name 'https://nowhere.example/rss'; "
+                   "`ainews feeds list` shows them\n")
+    with Store(db) as store:
+        assert len(store.feed_states()) == 4 and store.feed_state(HN.url).paused
+
+
+def test_feeds_resume_takes_several_feeds(db, capsys):
+    with Store(db) as store:
+        for url in (HN.url, "https://verge.example/ai.xml"):
+            for _ in range(10):
+                store.record_fetch_failure(url, now=T, next_poll=T, kind="http",
+                                           message="fetcher: answered HTTP 503")
+    code, out, _ = run_cli(capsys, "feeds", "resume", HN.url, "The Verge AI")
+    assert (code, out.count("; it will be polled on the next cycle\n")) == (0, 2)
+    with Store(db) as store:
+        assert not any(s.paused for s in store.feed_states())

@@ -132,7 +132,29 @@ def test_feeds_resume_all_resumes_every_paused_feed(env, capsys):
     with Store(os.environ["AINEWS_DB"]) as store:
         assert not any(store.feed_state(u).paused for u in urls)
     code, out, _ = run_cli(capsys, "feeds", "resume", "all")
-    assert code == 0 and "no feed is paused" in out
+    assert (code, out) == (0, "no feed is paused or waiting after failures\n")
+
+
+def test_feeds_resume_all_retries_feeds_waiting_after_failures(env, capsys):
+    """Refused as private hosts, then the setting fixed: four feeds waited out their
+    backoff while `feeds resume all` said "no feed is paused"."""
+    from datetime import timedelta
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    paused_feed("Gone", "https://gone.example/rss")
+    waiting = [f"http://10.0.0.{i}/rss" for i in range(2)]
+    with Store(os.environ["AINEWS_DB"]) as store:
+        for url in waiting:
+            store.upsert_feed(FeedSource(url, url))
+            store.record_fetch_failure(url, now=utcnow(), kind="blocked",
+                                       next_poll=utcnow() + timedelta(hours=1),
+                                       message="fetcher: 10.0.0.1 is a private address")
+    code, out, _ = run_cli(capsys, "feeds", "resume", "all")
+    assert (code, out) == (0, "resumed 1 paused feed; they will be polled on the next "
+                              "cycle; 2 feeds waiting after failures are tried at the next poll\n")
+    _, out, _ = run_cli(capsys, "feeds", "list", "--json")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [(r["health"], r["last_error"]) for r in rows] == [("new", "")] * 3
 
 
 async def test_by_default_a_feed_is_read_again_within_two_minutes(env, capsys):
@@ -176,3 +198,17 @@ def test_feeds_list_says_when_the_network_looks_down(env, capsys, reached, kind,
                                   last_modified=None, body_hash="h")
     code, out, _ = run_cli(capsys, "feeds", "list")
     assert code == 0 and (out.splitlines()[-1] == NETWORK_DOWN) == said
+
+
+async def test_feeds_add_drops_the_url_fragment_never_sent(env, capsys):
+    """feed.xml#frag was added as a second feed beside feed.xml, and polled twice."""
+    import asyncio
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))
+        url = srv.url("/feed.xml")
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add", f"{url}#top")
+        assert code == 0 and f"Added feed Example AI ({url})." in out
+        code, out, _ = await asyncio.to_thread(run_cli, capsys, "feeds", "add", f"{url}#other")
+        assert code == 0 and f"Already following Example AI ({url})" in out
+    _, out, _ = run_cli(capsys, "feeds", "list", "--json")
+    assert [json.loads(line)["url"] for line in out.splitlines()] == [url]

@@ -35,6 +35,7 @@ async def test_feeds_add_refuses_unsafe_urls(commands, url, message):
 @pytest.mark.parametrize("typed", [
     "https://news.example.com/rss", "HTTPS://News.Example.COM/rss",
     "https://news.example.com:443/rss", " https://NEWS.example.com/rss ",
+    "https://news.example.com/rss#latest", "https://news.example.com/rss#",
 ])
 async def test_feeds_add_knows_a_feed_however_its_scheme_and_host_are_spelt(commands, typed):
     # HTTP://Example.COM/rss was added beside http://example.com/rss: one feed, polled twice.
@@ -129,9 +130,40 @@ async def test_every_paused_feed_can_be_resumed_from_chat_at_once(commands, stor
     resumed = await commands.run_text(ADMIN, "feeds resume all")
     assert resumed.kind == "text" and "Resumed 2 paused feeds" in resumed.text
     assert [store.feed_state(u).paused for u in urls] == [False, False, False]
-    assert store.feed_state(urls[2]).failures == 1      # not paused: left as it was
     again = await commands.feeds(ADMIN, "resume", "ALL")
-    assert again.text == "No feed is paused."
+    assert again.text == "No feed is paused or waiting after failures."
+
+
+async def test_resume_from_chat_retries_feeds_waiting_after_failures(commands, store, clock):
+    """Feeds in backoff (not paused) after a cause since fixed: "No feed is paused", and
+    resuming one by name was refused as "not paused", while they waited for hours."""
+    from datetime import timedelta
+    from feeds.models import FeedSource
+    urls = [f"https://intranet{i}.example/rss" for i in range(3)]
+    for i, url in enumerate(urls):
+        store.upsert_feed(FeedSource(f"Intranet {i}", url))
+        store.record_fetch_failure(url, now=clock(), next_poll=clock() + timedelta(hours=2),
+                                   kind="blocked", message="fetcher: refused")
+    one = await commands.run_text(ADMIN, "feeds resume Intranet 0")
+    assert one.kind == "text" and "backoff after 1 failure is cleared" in one.text
+    resumed = await commands.run_text(ADMIN, "feeds resume all")
+    assert resumed.text == "2 feeds waiting after failures are tried at the next poll."
+    assert [u for u in urls if u in {s.source.url for s in store.due_feeds(clock())}] == urls
+    assert not any(store.feed_state(u).last_error for u in urls)
+
+
+async def test_several_feeds_are_removed_and_resumed_from_chat(commands, store, clock):
+    """As `ainews feeds remove A B`: every one found before any is touched."""
+    urls = [paused_feed(store, clock, f"Down {i}", f"https://down{i}.example/rss")
+            for i in range(3)]
+    resumed = await commands.run_text(ADMIN, f"feeds resume {urls[0]} {urls[1]}")
+    assert resumed.kind == "text" and resumed.text.count("Resumed Down") == 2
+    assert [store.feed_state(u).paused for u in urls] == [False, False, True]
+    unknown = await commands.run_text(ADMIN, f"feeds remove {urls[0]} https://no.example/rss")
+    assert unknown.kind == "error" and "'https://no.example/rss'" in unknown.text
+    removed = await commands.run_text(ADMIN, f"feeds remove {urls[0]} {urls[2]}")
+    assert removed.text == f"Removed 2 feeds: Down 0 ({urls[0]}), Down 2 ({urls[2]})."
+    assert [s.source.url for s in store.feed_states()] == [urls[1]]
 
 
 @pytest.mark.parametrize("name", ["iThome", "news.example.com"])

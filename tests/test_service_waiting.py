@@ -229,3 +229,31 @@ def test_the_first_poll_note_gives_the_feeds_ages_as_a_range(seconds_ago, said):
     feeds = [SimpleNamespace(paused=False, failures=0, next_poll=now + timedelta(minutes=2),
                              last_polled=now - timedelta(seconds=s)) for s in seconds_ago]
     assert first_poll_note(feeds, now).startswith(f"poller: {said}, none is due yet; ")
+
+
+async def test_feeds_refused_as_private_hosts_are_polled_once_they_are_allowed(
+        clean_env, tmp_path, capsys):
+    """Started without AINEWS_ALLOW_PRIVATE_HOSTS=1, every intranet feed failed as
+    blocked; restarted with it, the bot said "1 waiting after failures, next try ..."
+    and polled none of them until their backoff ended."""
+    import asyncio
+    from tests.fakes.feedserver import FeedServer, make_rss
+    from tests.fakes.stories import strategy_entry
+    db = tmp_path / "a.db"
+    async with FeedServer() as srv:
+        srv.add("/feed.xml", make_rss("Intranet AI", [strategy_entry(0)]))
+        url = srv.url("/feed.xml")
+        clean_env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+        (tmp_path / "feeds.toml").write_text(f'[[feed]]\nurl = "{url}"\n')
+        clean_env.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "0")
+        assert await asyncio.to_thread(main, ["--db", str(db), "run", "--once"]) == 0
+        with Store(db) as store:
+            assert store.feed_state(url).last_error.startswith("blocked: ")
+            assert store.feed_state(url).next_poll > utcnow()
+        capsys.readouterr()
+        clean_env.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "1")
+        assert await asyncio.to_thread(main, ["--db", str(db), "run", "--once"]) == 0
+    assert "waiting after failures" not in capsys.readouterr().err
+    with Store(db) as store:
+        state = store.feed_state(url)
+    assert (state.health, state.failures, state.last_error) == ("ok", 0, "")
