@@ -87,6 +87,16 @@ _ELLIPTIC_IF = re.compile(r"(?:but |and )?if (?:so|not|it|this|that|they|he|she|
                           r"the move|the plan)\b(?! (?:is|are|was|were) (?:a|an|the)\b)")
 _WRITER = re.compile(r"(?:I|We)(?:[’'](?:ve|re|ll|d|m))?\b(?![-’'])")
 DANGLING = 0.7   # the score share of a sentence opening with an unresolved reference
+# A why line may lean on the sentence before it past its first word: a demonstrative as
+# object ("There is truth in that, ..."; "in that it ..." joins a clause and stays) or
+# "this is why"; a contrast with what came before ("On the other hand, it raises ...");
+# "That means they ...", whose clause has its own dangling subject.
+_OBJECT_REF = re.compile(
+    r"\b(?:in|of|to|with|about|on|for|from|like|despite|beyond|after|given|besides) "
+    r"(?:that|this|these|those)(?=[,.;:!?—–]| and\b| but\b|$)|"
+    r"\b(?:this|that)(?: is|[’']s) (?:why|because)\b", re.I)
+_CONTRAST = re.compile(r"(?:On the other hand|By contrast|In contrast|Conversely|Then again), ")
+_MEANS = re.compile(r"(?:This|That|It) means,? (?:that )?")
 
 
 @dataclass
@@ -256,7 +266,7 @@ def _why_sentence(sents: list[Sentence], title: frozenset[str]) -> Sentence | No
         lower = s.text.lower()
         any_cue, cues = (_ANY_CUE_ZH, _CUE_RES_ZH) if CJK.search(lower) else (_ANY_CUE, _CUE_RES)
         if (s.score < floor or lower[:1] in "\"“‘'" or not any_cue.search(lower)
-                or _pronoun_opening(s) or _ELLIPTIC_IF.match(lower) or _asks_or_writer(s.text)):
+                or _leans_back(s) or _ELLIPTIC_IF.match(lower) or _asks_or_writer(s.text)):
             continue
         cue = sum(w for r, w in cues if r.search(lower))
         if cue >= 2.0 and not restates(s.tokens, title) and cue + s.score > best_key:
@@ -275,3 +285,16 @@ def _pronoun_opening(s: Sentence) -> bool:
     """Opens with he/she/they (or their possessives) left unresolved."""
     o = opening(s.text) if s.dangling else None
     return o is not None and o.ref.lower() in _PRONOUNS
+
+
+def _leans_back(s: Sentence) -> bool:
+    """Leans on a sentence the brief does not show: an unresolved he/she/they opening,
+    or a reference further in (_OBJECT_REF, _CONTRAST, _MEANS), as feeds/references.py
+    reads the words after the contrast or after "This means"."""
+    if _pronoun_opening(s) or _OBJECT_REF.search(s.text):
+        return True
+    lead = _CONTRAST.match(s.text) or _MEANS.match(s.text)
+    o = opening(s.text[lead.end():]) if lead else None
+    if o is None:
+        return False
+    return o.ref.lower() in _PRONOUNS or lead.re is _CONTRAST

@@ -77,6 +77,24 @@ def test_why_not_taken_from_quote_pronoun_headline_or_definition(line):
     assert brief.why_is_generated and brief.why_it_matters == "Context: Nimbus Labs · pricing"
 
 
+# A why line leaning on a sentence the brief leaves out past its first word (as "There is
+# truth in that, and ..." did in an Engadget story) is not taken; one whose "it"/"that"
+# points within itself, or at the headline's event, still is.
+@pytest.mark.parametrize("line, taken", [
+    ("There is some truth in that, and the move could push rival labs to cut prices.", False),
+    ("That is why the move could push rival labs to cut their own prices.", False),
+    ("On the other hand, it raises questions about how long the cut can last.", False),
+    ("That means they could push rival labs to cut their own prices.", False),
+    ("The deal matters because it gives Nimbus Labs an edge over the largest labs.", True),
+    ("The cut differs in that it could reduce costs across the software industry.", True),
+    ("That means a small team can now afford to run Orca on every support ticket.", True),
+])
+def test_why_leaning_on_an_unshown_sentence_is_not_taken(line, taken):
+    c = Classification(strategy=True, score=3.0, companies=("Nimbus Labs",), topics=("pricing",))
+    brief = condense(story("Nimbus Labs halves Orca prices", _WHY_FACTS + line, classification=c))
+    assert brief.why_it_matters == (line if taken else "Context: Nimbus Labs · pricing")
+
+
 def test_no_consequence_stated_gives_marked_context_line():
     text = "Alibaba cut Qwen API prices by 40% on Monday. The cut applies to all regions."
     c = Classification(strategy=True, score=3.0, companies=("Alibaba",), topics=("pricing", "open-source"))
