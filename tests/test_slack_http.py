@@ -2,10 +2,11 @@
 the endpoint's port."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from bot import logs
 from bot.slack import render
 from bot.slack.app import SlackStartError, start_slack
-from bot.slack.http_mode import BadSignatures
+from bot.slack.http_mode import BAD_SIGNATURE, Refusals
 from tests.slack_kit import settings_for, Bot, texts, served, recording_commands
 
 
@@ -78,13 +79,51 @@ async def test_badly_signed_requests_are_said_once_without_their_bodies(bot_as_r
 def test_bad_signatures_are_counted_between_notes(caplog):
     """One warning at most every ten minutes, counting the refusals in between."""
     caplog.set_level(logging.WARNING, logger="ainews.slack")
-    refusals = BadSignatures(gap=600)
+    refusals = Refusals(BAD_SIGNATURE, gap=600)
     for now in (0, 1, 2, 599, 600, 601):
         refusals.refused(now)
     assert [r.getMessage().split(" with")[0] for r in caplog.records] == [
         "slack: refused 1 request to /slack/events",
         "slack: refused 4 requests to /slack/events"]
     assert "in the last 10 minutes" in caplog.records[1].getMessage()
+
+
+async def _unfinished_post(url: str, headers: str = "") -> asyncio.StreamWriter:
+    """A request to the endpoint whose body never comes: its headers are read, and it
+    holds its signature while the server waits for the rest."""
+    parts = urlsplit(url)
+    _, w = await asyncio.open_connection(parts.hostname, parts.port)
+    w.write((f"POST {parts.path} HTTP/1.1\r\nHost: x\r\n{headers}"
+             "Content-Length: 100\r\n\r\nab").encode())
+    await w.drain()
+    return w
+
+
+async def test_a_stranger_cannot_log_a_line_per_replayed_request(http_bot, caplog):
+    """A forged signature held by an unfinished request made every later request with
+    it a "replay", each logged: anyone who could reach the port filled the log."""
+    caplog.set_level(logging.INFO)
+    forged = {"X-Slack-Signature": "v0=" + "0" * 64, "X-Slack-Request-Timestamp": "1"}
+    held = await _unfinished_post(http_bot.url, "".join(f"{k}: {v}\r\n"
+                                                        for k, v in forged.items()))
+    await asyncio.sleep(0.2)            # (its headers read: the signature is held)
+    async with aiohttp.ClientSession() as session:
+        for _ in range(50):
+            async with session.post(http_bot.url, data=b"x=1", headers=forged) as resp:
+                assert resp.status == 401
+    held.close()
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(said) <= 2 and all(m.startswith("slack: refused 1 request") for m in said)
+
+
+async def test_a_sender_gone_mid_body_is_no_error_with_a_traceback(http_bot, caplog):
+    caplog.set_level(logging.INFO)
+    for _ in range(3):
+        w = await _unfinished_post(http_bot.url)
+        await asyncio.sleep(0.05)
+        w.close()
+    await asyncio.sleep(0.3)            # (the server sees each connection go)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 @pytest.mark.parametrize("kind", ["slash", "button"])

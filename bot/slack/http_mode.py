@@ -15,30 +15,37 @@ log = logging.getLogger("ainews.slack")
 
 EVENTS_PATH = "/slack/events"
 REQUEST_MAX_AGE = 300.0     # seconds: bolt's limit on a request timestamp's distance from now
-NOTE_GAP = 600.0            # seconds between two warnings about badly signed requests
+NOTE_GAP = 600.0            # seconds between two warnings about refused requests
+# Why a request was refused, and what an operator reading it should do.
+BAD_SIGNATURE = ("with a bad or stale signature",
+                 "if Slack sent them, check SLACK_SIGNING_SECRET and this machine's clock")
+REPLAYED = ("whose signature was already used (replays)",
+            "Slack never sends a request twice: someone may be replaying captured ones")
 
 
 async def start_http(runner, host: str, port: int, secret: str) -> None:
     from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
-    replays, refusals = ReplayGuard(), BadSignatures()
+    replays, bad, replayed = ReplayGuard(), Refusals(BAD_SIGNATURE), Refusals(REPLAYED)
 
     async def events(request: web.Request) -> web.Response:
         signature = request.headers.get("X-Slack-Signature", "")
         if not replays.first_use(signature, time.monotonic()):
-            log.warning("slack: refused a request to %s whose signature was already used "
-                        "(a replay)", EVENTS_PATH)
+            replayed.refused(time.monotonic())
             return web.Response(status=401, text="replayed request")
         try:
             bolt_request = await to_bolt_request(request)
         except ValueError as exc:   # bolt parses the body before it checks the signature
             replays.forget(signature)
             return _unreadable(request.headers, await request.read(), secret, exc)
+        except ConnectionError:     # the sender went away mid-body: nothing to answer
+            replays.forget(signature)
+            return web.Response(status=400, text="incomplete request")
         bolt_response = await runner.app.async_dispatch(bolt_request)
         if bolt_response.status == 401:
             replays.forget(signature)    # bolt refused it: it never ran, so it spends nothing
-            refusals.refused(time.monotonic())
+            bad.refused(time.monotonic())
         return await to_aiohttp_response(bolt_response)
 
     web_app = web.Application()
@@ -106,21 +113,21 @@ class ReplayGuard:
         self._seen.pop(signature, None)
 
 
-class BadSignatures:
-    """Requests bolt refused for a bad or stale signature, said in one warning at most
-    every NOTE_GAP. Unsaid, a wrong SLACK_SIGNING_SECRET or a clock more than five
-    minutes off refuses every real command without a trace; said per request (as bolt
-    did, with the body), anyone who can reach the port fills the log."""
+class Refusals:
+    """Requests refused for one reason, said in one warning at most every NOTE_GAP.
+    Unsaid, a wrong SLACK_SIGNING_SECRET or a clock more than five minutes off refuses
+    every real command without a trace; said per request (as bolt did, with the body),
+    anyone who can reach the port fills the log."""
 
-    def __init__(self, gap: float = NOTE_GAP):
-        self.gap, self.unsaid, self.said_at = gap, 0, None
+    def __init__(self, why: tuple[str, str], gap: float = NOTE_GAP):
+        self.why, self.gap, self.unsaid, self.said_at = why, gap, 0, None
 
     def refused(self, now: float) -> None:
         self.unsaid += 1
         if self.said_at is not None and now - self.said_at < self.gap:
             return
-        log.warning("slack: refused %s to %s with a bad or stale signature%s; if Slack "
-                    "sent them, check SLACK_SIGNING_SECRET and this machine's clock",
-                    count(self.unsaid, "request"), EVENTS_PATH,
-                    "" if self.said_at is None else f" in the last {self.gap / 60:g} minutes")
+        log.warning("slack: refused %s to %s %s%s; %s", count(self.unsaid, "request"),
+                    EVENTS_PATH, self.why[0],
+                    "" if self.said_at is None else f" in the last {self.gap / 60:g} minutes",
+                    self.why[1])
         self.unsaid, self.said_at = 0, now
