@@ -59,6 +59,9 @@ class SentLookup:
         if not briefs or (first is not None and time.time() - first < self.nonce_window):
             return None     # the retry's own POST gets the earlier post back
         self._channel(channel)     # not connected, or not a channel id: as the post would
+        if self._history_hidden(channel):
+            self._history_unreadable(channel, "no Read Message History permission")
+            return None
         wanted, bot_id = Shown.of(briefs), str(self.bot.user.id)
         async with aclosing(self._pages(channel, first, nonce)) as pages:
             async for page in pages:
@@ -99,16 +102,25 @@ class SentLookup:
             # A lookup refused says nothing of the post: pausing the channel or failing
             # the post for it would lose a story that was never refused.
             if code in HISTORY_UNREADABLE or isinstance(exc, RejectedError):
-                self._history_unreadable(channel, code, exc)
+                self._history_unreadable(channel, f"{HISTORY_UNREADABLE[code]}, code {code}"
+                                         if code in HISTORY_UNREADABLE else exc.reason)
                 return None
             raise
 
-    def _history_unreadable(self, channel: str, code, exc: DeliveryError) -> None:
+    def _history_hidden(self, channel: str) -> bool:
+        """The bot may not read the channel's history, by the permissions discord.py has
+        cached. Discord answers such a read with no messages, not an error: "not found"
+        would then be said of every post, and the missing permission never."""
+        cached = self.bot.get_channel(int(channel))
+        me = getattr(getattr(cached, "guild", None), "me", None)
+        if cached is None or me is None:
+            return False            # not known here: read, as the post is tried anyway
+        return not cached.permissions_for(me).read_message_history
+
+    def _history_unreadable(self, channel: str, why: str) -> None:
         if channel in self._warned_history:
             return
         self._warned_history.add(channel)
-        why = f"{HISTORY_UNREADABLE[code]}, code {code}" if code in HISTORY_UNREADABLE \
-            else exc.reason
         log.warning("discord: can't read the message history of channel %s (%s), so a post "
                     "retried after a crash or lost answer more than a few minutes on may "
                     "appear twice; give the bot the Read Message History permission there "

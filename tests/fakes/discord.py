@@ -32,6 +32,7 @@ ALL_PERMISSIONS = (1 << 50) - 1
 PERM_MANAGE_CHANNELS = 1 << 4
 PERM_MANAGE_GUILD = 1 << 5
 PERM_ADMINISTRATOR = 1 << 3
+PERM_READ_MESSAGE_HISTORY = 1 << 16
 DM = 1                  # channel type of a direct message
 DISCORD_EPOCH_MS = 1_420_070_400_000
 EPHEMERAL = 64
@@ -169,6 +170,9 @@ class FakeDiscord:
         self.interactions: dict[str, Interaction] = {}
         self.messages: dict[str, dict] = {}
         self.nonces: dict[tuple, str] = {}      # (channel, nonce) -> message id
+        # Channels where the bot lacks Read Message History: Discord shows it in the
+        # channel's overwrites and answers a history read with no messages, not a 403.
+        self.history_hidden: set[int] = set()
         self.refused: list[tuple[str, dict]] = []   # (path, errors): bodies over a limit
         self.identifies = self.resumes = 0
         self.identified_intents: list[int] = []  # the intents of every accepted IDENTIFY
@@ -228,6 +232,12 @@ class FakeDiscord:
             return next((r for r in self.requests if r.method == method
                          and re.fullmatch(pattern, r.path)), None)
         return await self.wait_for(find, timeout)
+
+    async def hide_history(self, channel: int) -> None:
+        """Take Read Message History from the bot in `channel` (an overwrite denying it
+        to @everyone), as a server admin might: CHANNEL_UPDATE tells the client."""
+        self.history_hidden.add(channel)
+        await self.dispatch("CHANNEL_UPDATE", self.channel_payload(channel))
 
     def forget_nonces(self) -> None:
         """Discord remembers a nonce for a few minutes: as if those had passed."""
@@ -320,7 +330,8 @@ class FakeDiscord:
     def channel_payload(self, channel_id: int, kind: int = 0) -> dict:
         channel = {"id": str(channel_id), "type": kind, "guild_id": str(self.guild_id),
                    "name": f"news-{channel_id % 1000}", "position": 0, "nsfw": False,
-                   "permission_overwrites": [], "parent_id": None, "topic": None,
+                   "permission_overwrites": self._overwrites(channel_id), "parent_id": None,
+                   "topic": None,
                    "last_message_id": None, "rate_limit_per_user": 0}
         if kind in (10, 11, 12):     # a thread under the first channel
             channel.update(parent_id=str(self.channel_ids[0]), owner_id="1", message_count=0,
@@ -330,6 +341,12 @@ class FakeDiscord:
                                             "archive_timestamp": EPOCH_ISO})
         return channel
 
+    def _overwrites(self, channel_id: int) -> list[dict]:
+        if channel_id not in self.history_hidden:
+            return []
+        return [{"id": str(self.guild_id), "type": 0, "allow": "0",
+                 "deny": str(PERM_READ_MESSAGE_HISTORY)}]
+
     def guild_payload(self) -> dict:
         everyone = {"id": str(self.guild_id), "name": "@everyone", "position": 0,
                     "permissions": str(MEMBER_PERMISSIONS), "color": 0, "hoist": False,
@@ -338,7 +355,10 @@ class FakeDiscord:
                 "owner_id": "1", "roles": [everyone], "emojis": [], "stickers": [],
                 "features": [], "channels": [self.channel_payload(c) for c in self.channel_ids],
                 "threads": [self.channel_payload(t, 11) for t in self.listed_threads],
-                "members": [], "voice_states": [], "presences": [],
+                # The bot's own member, as Discord sends it (discord.py's guild.me).
+                "members": [{"user": self.bot_user(), "roles": [], "joined_at": EPOCH_ISO,
+                             "deaf": False, "mute": False, "flags": 0}],
+                "voice_states": [], "presences": [],
                 "stage_instances": [], "guild_scheduled_events": [], "member_count": 2,
                 "large": False, "unavailable": False, "joined_at": EPOCH_ISO,
                 "premium_tier": 0, "verification_level": 0, "mfa_level": 0,
@@ -600,6 +620,8 @@ class FakeDiscord:
         """Discord's message history: the `limit` (1-100, default 50) messages nearest
         before `before` (default: the newest) or just after `after`, newest first,
         without nonces (Discord keeps them out of history) or ephemeral answers."""
+        if channel in self.history_hidden:
+            return _json([])
         limit = int(query.get("limit", 50))
         if not 1 <= limit <= 100:
             return invalid_form({"limit": _too_long(100)})
