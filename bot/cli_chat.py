@@ -14,11 +14,13 @@ from bot.examples import Example, console
 
 PROMPT = "ainews> "
 QUIT = {"quit", "exit", "q"}
-# Changes to a channel are answered visibly (ephemeral False); on the console they only
-# matter to a bot that prints there, which a chat platform turns off (service_platforms).
-CONSOLE_OFF_NOTE = ("ainews chat: note: the bot prints to the console only when no chat "
-                    "platform is set up (or AINEWS_CONSOLE=1), so this channel gets nothing "
-                    "while Discord or Slack runs")
+# What changes the console channel. With a chat platform set up the bot does not print
+# to the console (service_platforms pauses it), and a subscription made here would lift
+# that pause: the running bot would queue every story for a console nobody reads.
+CHANNEL_CHANGES = {"subscribe", "unsubscribe", "digest"}
+CONSOLE_OFF = ("ainews chat: the terminal's channel is off while Discord or Slack is set "
+               "up; change what a chat channel gets there (or set AINEWS_CONSOLE=1 to "
+               "keep the terminal on as well)")
 
 
 def chat_spell(ex: Example) -> str:
@@ -27,7 +29,8 @@ def chat_spell(ex: Example) -> str:
 
 
 def cmd_chat(app, args) -> int:
-    set_up_console(app.store)     # what `ainews run` starts it with: all strategy stories
+    if app.settings.console_enabled:
+        set_up_console(app.store)     # what `ainews run` starts it with: all strategy stories
     if args.words:
         return _answer(app, " ".join(args.words), chat_spell)
     return session(app, sys.stdin, interactive=sys.stdin.isatty())
@@ -54,8 +57,15 @@ def _next_line(lines: TextIO, interactive: bool) -> str | None:
 
 def _answer(app, line: str, spell) -> int:
     from bot.cli_commands import print_reply
+    if not app.settings.console_enabled and _command(line) in CHANNEL_CHANGES:
+        print(CONSOLE_OFF, file=sys.stderr)
+        return 1
     reply = asyncio.run(app.commands.run_text(CONSOLE_CALLER, line))
-    code = print_reply(reply, False, spell=spell)
-    if not reply.ephemeral and not app.settings.console_enabled:
-        print(CONSOLE_OFF_NOTE, file=sys.stderr)
-    return code
+    return print_reply(reply, False, spell=spell)
+
+
+def _command(line: str) -> str:
+    """The command a line names, as run_text reads it (`/ainews subscribe x`: subscribe)."""
+    words = [w.lstrip("/").lower() for w in line.split()]
+    words = words[1:] if words[:1] == ["ainews"] else words
+    return words[0] if words else ""

@@ -90,10 +90,18 @@ def test_commands_one_a_line_from_stdin_until_quit(env, capsys):
     assert [s.kind for s in still] == ["all"]         # nothing after quit ran
 
 
-def test_a_channel_change_says_the_console_is_off_while_a_chat_platform_runs(env, capsys):
+@pytest.mark.parametrize("line", [("subscribe", "pricing"), ("help",), ("latest",),
+                                  ("/ainews", "unsubscribe", "all")])
+def test_with_a_chat_platform_the_console_channel_is_left_alone(env, capsys, line):
+    """On a Discord setup `ainews chat help` gave the console its "all" subscription,
+    and `subscribe` lifted the console's pause: the running Discord bot then queued
+    every story for a console nobody reads."""
     env.setenv("DISCORD_TOKEN", "x" * 59)
-    code, out, err = run_cli(capsys, "chat", "subscribe", "pricing")
-    assert code == 0 and "now gets stories on Pricing" in out
-    assert "gets nothing while Discord or Slack runs" in err
-    _, _, err = run_cli(capsys, "chat", "company", "alibaba")
-    assert "gets nothing" not in err
+    code, out, err = run_cli(capsys, "chat", *line)
+    with _store() as store:
+        subs = store.subscriptions_for_channel("console", "console")
+    assert subs == []
+    if line[-1] in ("pricing", "all"):
+        assert code == 1 and "channel is off while Discord or Slack is set up" in err
+    else:
+        assert code == 0 and out
