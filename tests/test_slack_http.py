@@ -52,6 +52,7 @@ async def bot_as_run(fake, commands, caplog):
     quiet = {name: logging.getLogger(name).level for name in logs._QUIET}
     for name in quiet:      # (caplog.set_level would also raise its handler's level)
         logging.getLogger(name).setLevel(logging.WARNING)
+    quiet["ainews"] = logging.getLogger("ainews").level     # restored too, if bolt moves it
     caplog.set_level(logging.INFO)
     runner = await start_slack(settings_for(fake, "http"), commands, http_host="127.0.0.1")
     yield Bot(fake, runner, "http")
@@ -74,6 +75,15 @@ async def test_badly_signed_requests_are_said_once_without_their_bodies(bot_as_r
     (line,) = [m for m in logged if "signature" in m]
     assert line.startswith("slack: refused 1 request to /slack/events with a bad or stale")
     assert "check SLACK_SIGNING_SECRET and this machine's clock" in line
+
+
+async def test_a_request_handled_leaves_the_bots_own_log_lines_on(bot_as_run):
+    """bolt configures a logger by the app's name at every request: named "ainews", the
+    bot's own INFO lines (every poll line) went silent once Slack answered a command."""
+    status, _, rid = await bot_as_run.fake.slash_http(bot_as_run.url, "/company", "alibaba")
+    await bot_as_run.answer(rid)
+    assert status == 200
+    assert logging.getLogger("ainews.poller").isEnabledFor(logging.INFO)
 
 
 def test_bad_signatures_are_counted_between_notes(caplog):

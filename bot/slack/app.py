@@ -101,7 +101,9 @@ async def _connect(settings: Settings, commands, client, connect_timeout: float,
 
     identity = await _check_bot_token(client, settings.slack_api_url)
     # signing_secret "" (not None) so bolt doesn't read the environment itself
-    app = AsyncApp(name="ainews", client=client, logger=BOLT_LOG,
+    # Not named "ainews": bolt configures a logger by the app's name at every request,
+    # which would give ours (the "ainews" hierarchy) slack_bolt's WARNING level.
+    app = AsyncApp(name="ainews-slack", client=client, logger=BOLT_LOG,
                    signing_secret=settings.slack_signing_secret or "")
     home = (str(identity.get("team_id") or ""), str(identity.get("enterprise_id") or ""))
     register(app, commands, AdminCheck(client, settings.slack_admin_user_ids,
