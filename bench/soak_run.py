@@ -176,12 +176,15 @@ def kill_times(rng: random.Random, kills: int, active: float) -> list[float]:
     return [lo + i * (hi - lo) / max(kills, 1) for i in range(kills)]
 
 
-def bot_env(workdir: Path, feeds_file: Path, discord, slack, poll_minutes: float) -> dict:
+def bot_env(workdir: Path, feeds_file: Path, discord, slack, poll_minutes: float,
+            cap: int | None = None) -> dict:
+    """ainews's whole configuration. No cap: 100,000 posts an hour, every story its own
+    post (the soak's default); with `cap`, the channels' real cap and its roundups."""
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TZ")}
     return {**keep, "HOME": str(workdir), "PYTHONUNBUFFERED": "1",
             "AINEWS_DB": str(workdir / "ainews.db"), "AINEWS_FEEDS": str(feeds_file),
             "AINEWS_POLL_MINUTES": str(poll_minutes), "AINEWS_ALLOW_PRIVATE_HOSTS": "1",
-            "AINEWS_CHANNEL_HOURLY_CAP": "100000", "AINEWS_LOG_LEVEL": "INFO",
+            "AINEWS_CHANNEL_HOURLY_CAP": str(cap or 100000), "AINEWS_LOG_LEVEL": "INFO",
             "DISCORD_TOKEN": discord.token, "DISCORD_API_URL": discord.api_url,
             "DISCORD_GATEWAY_URL": discord.gateway_url,
             "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token,
