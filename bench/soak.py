@@ -216,7 +216,7 @@ async def _drain(rig: Rig, seconds: float) -> float | None:
 def _events(rig: Rig) -> list:
     ids = {"d1": D1, "d2": D2, "dx": DX, "sx": SX}
     events = []
-    for fault in platform_faults(rig.discord, rig.slack, ids):
+    for fault in platform_faults(rig.discord, rig.slack, ids, rig.args.cap is not None):
         if rig.short and not fault.short:
             continue
         action = fault.action

@@ -54,8 +54,8 @@ class CapPace(Pace):
 def check_cap(cap: str) -> int:
     """--cap's type: a cap that spreads."""
     if spread_from(int(cap)) >= int(cap):
-        raise argparse.ArgumentTypeError("a cap of 3 or less is never spread: held stories would wait "
-                         "for the cap's hour; use 4 or more")
+        raise argparse.ArgumentTypeError("a cap of 3 or less is never spread: held stories "
+                                         "would wait for the cap's hour; use 4 or more")
     return int(cap)
 
 

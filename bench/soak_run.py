@@ -116,9 +116,11 @@ class PlatformFault:
     action: object = None
 
 
-def platform_faults(discord, slack, ids: dict) -> list[PlatformFault]:
-    """What goes wrong on the chat side, and when (fractions of the active period)."""
+def platform_faults(discord, slack, ids: dict, until_met: bool = False) -> list[PlatformFault]:
+    """What goes wrong on the chat side, and when (fractions of the active period);
+    `until_met`: the outages and slow answers last until a post has met them."""
     d1, d2, dx, sx = ids["d1"], ids["d2"], ids["dx"], ids["sx"]
+    met = {"until_met": until_met}
 
     async def gateway():
         await discord.drop_gateway()
@@ -140,16 +142,17 @@ def platform_faults(discord, slack, ids: dict) -> list[PlatformFault]:
         PlatformFault(0.40, "discord 429 without Via (Retry-After 2 s)", True,
                       lambda: discord.fail("POST", rf"/channels/{d2}/messages", 429,
                                            retry_after=2.0, via=False)),
-        PlatformFault(0.44, "discord 5xx outage (8 s)", False, lambda: discord.outage.open(8)),
-        PlatformFault(0.47, "slack 5xx outage (6 s)", False, lambda: slack.outage.open(6)),
+        PlatformFault(0.44, "discord 5xx outage (8 s)", False,
+                      lambda: discord.outage.open(8, **met)),
+        PlatformFault(0.47, "slack 5xx outage (6 s)", False, lambda: slack.outage.open(6, **met)),
         PlatformFault(0.50, "discord channel deleted (10003)", True,
                       lambda: discord.delete_channel(int(dx))),
         PlatformFault(0.55, "slack channel deleted (channel_not_found)", True,
                       lambda: slack.delete_channel(sx)),
         PlatformFault(0.60, "discord slow responses (35 s > 30 s timeout)", False,
-                      lambda: discord.slow.open(4)),
+                      lambda: discord.slow.open(4, **met)),
         PlatformFault(0.66, "slack slow responses (20 s > 15 s timeout)", False,
-                      lambda: slack.slow.open(4)),
+                      lambda: slack.slow.open(4, **met)),
     ]
 
 

@@ -19,6 +19,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from soak_cap import cap_rows, messages, most_in_an_hour, spread_breaches  # noqa: E402
 from soak_check import Channel, Verdict, delivery_rows, posted  # noqa: E402
+from soak_fakes import Window  # noqa: E402
 from soak_publish import CapPace  # noqa: E402
 
 BRIEF = Brief(id="b", headline="Nvidia open-sources a model", bullets=("One.", "Two."),
@@ -78,6 +79,15 @@ def test_the_capped_pace_leaves_one_turn_for_the_last_stories():
     assert pace(12, 509.0) == 40.0 and pace(19, 510.0) is None
     early = CapPace(2.0, until=100.0, cap=10)
     assert early(7, 30.0) == 40.0 and early(8, 100.0) is None     # the run ends first
+
+
+def test_a_fault_opened_until_met_waits_for_a_post_to_meet_it():
+    plain, met = Window(), Window()
+    plain.open(0.0)
+    met.open(0.0, until_met=True)
+    assert not plain.active() and met.active()      # its seconds are over, no post met it
+    met.hits += 1                                   # the fake counts the post it failed
+    assert not met.active()
 
 
 class _Discord:
