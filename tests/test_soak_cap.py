@@ -1,8 +1,8 @@
 """The capped soak's own detectors (`bench/soak.py --cap N`): they must fire when the cap,
 its spreading or the once-per-channel rule is broken, and tell a roundup from a post
-as the real renderers make them. The capped soak itself runs for about 18 minutes
-(docs/reliability.md), too long for the suite; its short form cannot reach the spread
-turns (the first 7 of 10 posts come before any wait) in a minute."""
+as the real renderers make them. The capped soak itself is not run here: a channel's
+spread turns are minutes apart at any cap, so even a one-minute run takes three
+(docs/reliability.md, "With the hourly cap")."""
 from __future__ import annotations
 
 import sys
