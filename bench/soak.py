@@ -2,6 +2,7 @@
 
     python bench/soak.py                     # 10 minutes, 5 SIGKILLs (make soak)
     python bench/soak.py --minutes 1 --kills 2 --json out.json    # the CI run
+    python bench/soak.py --cap 10            # the real hourly cap: roundups, the cap checked
 
 Everything runs on loopback: the local feed server (200 feeds over 8 addresses, a new
 AI-strategy story every couple of seconds, a fifth of them hostile, and feeds that
@@ -9,8 +10,11 @@ time out, 500, 429, loop, bloat, bomb, truncate, turn into HTML or disappear), t
 test suite's fake Discord and fake Slack (429 storms, 5xx, slow answers, a dropped
 gateway and Socket Mode connection, a channel deleted mid-run), and `ainews run` as a
 subprocess, SIGKILLed at random moments and restarted. At the end it prints what should
-have been posted against what was, and exits non-zero when an invariant fails. See
-docs/reliability.md for what each check means.
+have been posted against what was, and exits non-zero when an invariant fails. With
+`--cap N` the channels get that hourly cap instead of 100,000, so stories may go in
+roundups (bench/soak_cap.py checks them and the cap; bench/soak_publish.py paces the
+stories so every one is out before the cap's hour). See docs/reliability.md for what
+each check means.
 """
 from __future__ import annotations
 
@@ -20,7 +24,6 @@ import json
 import logging
 import random
 import shutil
-import sqlite3
 import sys
 import tempfile
 import time
@@ -39,11 +42,11 @@ from soak_fakes import SoakDiscord, SoakSlack  # noqa: E402
 from soak_feeds import FAULT_KINDS, Fault, FeedFleet  # noqa: E402
 from soak_report import judge  # noqa: E402
 from soak_llm import SoakLLM, llm_events  # noqa: E402
+from soak_publish import CapPace, Pace, check_cap, drain_for, publish  # noqa: E402
 from soak_run import BotProcess, bot_env, kill_times, platform_faults, run_schedule  # noqa: E402
 from soak_stories import StoryPool  # noqa: E402
 from storage.store import Store  # noqa: E402
 
-GRACE = 30.0          # an entry counts only if its feed stays clean this long after
 POLL_MINUTES = 0.05   # 3 s base interval; adaptive polling stretches it to 12 s at most
 GUILD = 1200000000000000001
 D1, D2, DX = 1300000000000000001, 1300000000000000002, 1300000000000000009
@@ -103,29 +106,6 @@ def write_feeds(path: Path, fleet: FeedFleet) -> None:
                             for f in fleet.feeds), encoding="utf-8")
 
 
-def polled_urls(db: Path) -> set[str]:
-    """Feeds whose first poll is recorded: only their new entries may be posted."""
-    try:
-        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as c:
-            return {r[0] for r in c.execute("SELECT url FROM feeds WHERE polls_ok > 0")}
-    except sqlite3.Error:
-        return set()
-
-
-async def publish(fleet: FeedFleet, pool: StoryPool, rng: random.Random, db: Path,
-                  expected: dict, until: float, every: float) -> None:
-    while fleet.now() < until:
-        await asyncio.sleep(every * rng.uniform(0.5, 1.5))
-        t, polled = fleet.now(), polled_urls(db)
-        eligible = [f for f in fleet.feeds if f.url in polled and f.clean_until(t + GRACE)]
-        if not eligible:
-            continue
-        feed, entry = rng.choice(eligible), pool.next()
-        entry.published = datetime.now(timezone.utc).replace(microsecond=0)
-        fleet.publish(feed, entry)
-        expected[entry.uid] = {"t": t, "feed": feed.no, "hostile": entry.hostile}
-
-
 @dataclass
 class Rig:
     """Everything one soak run starts, and what it saw."""
@@ -181,7 +161,7 @@ async def build(args) -> Rig:
     slack = await SoakSlack().start()
     write_feeds(workdir / "feeds.toml", fleet)
     prepare_store(workdir / "ainews.db", workdir / "feeds.toml", fleet)
-    env = bot_env(workdir, workdir / "feeds.toml", discord, slack, POLL_MINUTES)
+    env = bot_env(workdir, workdir / "feeds.toml", discord, slack, POLL_MINUTES, args.cap)
     llm = await SoakLLM().start() if args.llm else None
     if llm is not None:
         env.update(llm.env())
@@ -199,13 +179,18 @@ async def run(rig: Rig) -> float | None:
     await asyncio.gather(
         asyncio.sleep(rig.active),
         run_schedule(_events(rig), rig.t0, rig.events_done),
-        publish(rig.fleet, rig.pool, rig.rng, rig.db, rig.expected, rig.active * 0.85,
-                rig.args.publish_every))
-    drain = rig.args.drain if rig.args.drain is not None else (45.0 if rig.short else 240.0)
+        publish(rig.fleet, rig.pool, rig.rng, rig.db, rig.expected, _pace(rig)))
+    drain = rig.args.drain if rig.args.drain is not None else \
+        drain_for(rig.args.cap, 45.0 if rig.short else 240.0)
     drained_at = await _drain(rig, drain)
     stop_sampling.set()
     await sampler
     return drained_at
+
+
+def _pace(rig: Rig) -> Pace:
+    every, until = rig.args.publish_every, rig.active * 0.85
+    return Pace(every, until) if rig.args.cap is None else CapPace(every, until, rig.args.cap)
 
 
 def all_delivered(rig: Rig) -> bool:
@@ -231,7 +216,7 @@ async def _drain(rig: Rig, seconds: float) -> float | None:
 def _events(rig: Rig) -> list:
     ids = {"d1": D1, "d2": D2, "dx": DX, "sx": SX}
     events = []
-    for fault in platform_faults(rig.discord, rig.slack, ids):
+    for fault in platform_faults(rig.discord, rig.slack, ids, rig.args.cap is not None):
         if rig.short and not fault.short:
             continue
         action = fault.action
@@ -279,7 +264,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--feeds", type=int, default=200)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--publish-every", type=float, default=2.0,
-                    help="seconds between new stories, on average")
+                    help="seconds between new stories, on average (with --cap: until "
+                         "the channels' spreading starts)")
+    ap.add_argument("--cap", type=check_cap, metavar="N",
+                    help="the channels' hourly cap (default: none, every story its own post); "
+                         "stories may then go in roundups, and the cap is checked")
     ap.add_argument("--drain", type=float, help="seconds allowed for delivery at the end")
     ap.add_argument("--json", help="write the results here as JSON")
     ap.add_argument("--workdir", help="keep the database and ainews.log here")

@@ -24,20 +24,24 @@ POST_MESSAGES = re.compile(r"/channels/\d+/messages")
 
 
 class Window:
-    """A fault that is on from now for `seconds` (monotonic clock)."""
+    """A fault that is on from now for `seconds` (monotonic clock); `until_met`: and
+    after that until a post has met it (the capped soak's channels post a few times an
+    hour, so a few seconds' fault would most often meet nothing)."""
 
     def __init__(self) -> None:
         self.until = 0.0
         self.hits = 0
+        self._unmet: int | None = None      # hits when opened until met
 
-    def open(self, seconds: float) -> None:
+    def open(self, seconds: float, *, until_met: bool = False) -> None:
         self.until = time.monotonic() + seconds
+        self._unmet = self.hits if until_met else None
 
     def close(self) -> None:
-        self.until = 0.0
+        self.until, self._unmet = 0.0, None
 
     def active(self) -> bool:
-        return time.monotonic() < self.until
+        return time.monotonic() < self.until or self._unmet == self.hits
 
 
 class SoakDiscord(FakeDiscord):

@@ -1,6 +1,7 @@
 """The soak's final verdict and the report it prints (tables, then RESULT)."""
 from __future__ import annotations
 
+from soak_cap import CAP_HEADER, cap_line, cap_rows, messages
 from soak_check import (Verdict, delivery_rows, feed_rows, hostile_rows, posted,
                         render_table, subscription_rows)
 from soak_llm import latency_line, llm_checks
@@ -14,6 +15,8 @@ def judge(rig, exit_code: int | None, drained_at: float | None) -> Verdict:
     posts = posted(rig.discord, rig.slack, rig.t0)
     delivery_rows(v, rig.channels, posts, rig.expected, rig.backlog)
     hostile_rows(v, rig.discord, rig.slack, posts, rig.expected)
+    if rig.args.cap is not None:
+        _cap_checks(v, rig)
     store = Store(rig.db)
     try:
         feeds = feed_rows(v, rig.fleet, {s.source.url: s for s in store.feed_states()})
@@ -35,6 +38,14 @@ def judge(rig, exit_code: int | None, drained_at: float | None) -> Verdict:
                    "failures": v.failures})
     v.data["report"] = report(v, feeds, subs, rss)
     return v
+
+
+def _cap_checks(v: Verdict, rig) -> None:
+    """--cap: the cap and its spreading held on every channel, and roundups happened."""
+    cap_rows(v, rig.channels, messages(rig.discord, rig.slack, rig.t0), rig.expected,
+             rig.args.cap)
+    v.check(rig.short or v.data["cap"]["roundups"] > 0,
+            "no roundup was posted: the cap's spreading was never exercised")
 
 
 def _process_checks(v: Verdict, rig, rss: dict, exit_code, drained_at) -> None:
@@ -73,6 +84,10 @@ def _memory_line(rss: dict) -> str:
                    f"{'GROWING' if rss['growing'] else 'not growing'}")
 
 
+def _cap_parts(cap: dict | None) -> list[str]:
+    return [] if cap is None else [cap_line(cap), render_table(CAP_HEADER, cap["table"])]
+
+
 def report(v: Verdict, feeds: list, subs: list, rss: dict) -> str:
     d, lat = v.data, v.data.get("latency_s", {})
     parts = [
@@ -86,6 +101,7 @@ def report(v: Verdict, feeds: list, subs: list, rss: dict) -> str:
         f"hostile: {len(d['hostile']['violations'])} posts with an active mention or "
         f"disguised link; {d['hostile']['hostile_stories_posted']} hostile stories posted",
         *d.get("llm", {}).get("lines", []),
+        *_cap_parts(d.get("cap")),
         _memory_line(rss),
         render_table(["feed fault", "feeds", "health at end", "last error"], feeds),
         render_table(["channel", "state", "subscription"], subs),

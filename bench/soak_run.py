@@ -116,9 +116,11 @@ class PlatformFault:
     action: object = None
 
 
-def platform_faults(discord, slack, ids: dict) -> list[PlatformFault]:
-    """What goes wrong on the chat side, and when (fractions of the active period)."""
+def platform_faults(discord, slack, ids: dict, until_met: bool = False) -> list[PlatformFault]:
+    """What goes wrong on the chat side, and when (fractions of the active period);
+    `until_met`: the outages and slow answers last until a post has met them."""
     d1, d2, dx, sx = ids["d1"], ids["d2"], ids["dx"], ids["sx"]
+    met = {"until_met": until_met}
 
     async def gateway():
         await discord.drop_gateway()
@@ -140,16 +142,17 @@ def platform_faults(discord, slack, ids: dict) -> list[PlatformFault]:
         PlatformFault(0.40, "discord 429 without Via (Retry-After 2 s)", True,
                       lambda: discord.fail("POST", rf"/channels/{d2}/messages", 429,
                                            retry_after=2.0, via=False)),
-        PlatformFault(0.44, "discord 5xx outage (8 s)", False, lambda: discord.outage.open(8)),
-        PlatformFault(0.47, "slack 5xx outage (6 s)", False, lambda: slack.outage.open(6)),
+        PlatformFault(0.44, "discord 5xx outage (8 s)", False,
+                      lambda: discord.outage.open(8, **met)),
+        PlatformFault(0.47, "slack 5xx outage (6 s)", False, lambda: slack.outage.open(6, **met)),
         PlatformFault(0.50, "discord channel deleted (10003)", True,
                       lambda: discord.delete_channel(int(dx))),
         PlatformFault(0.55, "slack channel deleted (channel_not_found)", True,
                       lambda: slack.delete_channel(sx)),
         PlatformFault(0.60, "discord slow responses (35 s > 30 s timeout)", False,
-                      lambda: discord.slow.open(4)),
+                      lambda: discord.slow.open(4, **met)),
         PlatformFault(0.66, "slack slow responses (20 s > 15 s timeout)", False,
-                      lambda: slack.slow.open(4)),
+                      lambda: slack.slow.open(4, **met)),
     ]
 
 
@@ -176,12 +179,15 @@ def kill_times(rng: random.Random, kills: int, active: float) -> list[float]:
     return [lo + i * (hi - lo) / max(kills, 1) for i in range(kills)]
 
 
-def bot_env(workdir: Path, feeds_file: Path, discord, slack, poll_minutes: float) -> dict:
+def bot_env(workdir: Path, feeds_file: Path, discord, slack, poll_minutes: float,
+            cap: int | None = None) -> dict:
+    """ainews's whole configuration. No cap: 100,000 posts an hour, every story its own
+    post (the soak's default); with `cap`, the channels' real cap and its roundups."""
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "LANG", "LC_ALL", "TZ")}
     return {**keep, "HOME": str(workdir), "PYTHONUNBUFFERED": "1",
             "AINEWS_DB": str(workdir / "ainews.db"), "AINEWS_FEEDS": str(feeds_file),
             "AINEWS_POLL_MINUTES": str(poll_minutes), "AINEWS_ALLOW_PRIVATE_HOSTS": "1",
-            "AINEWS_CHANNEL_HOURLY_CAP": "100000", "AINEWS_LOG_LEVEL": "INFO",
+            "AINEWS_CHANNEL_HOURLY_CAP": str(cap or 100000), "AINEWS_LOG_LEVEL": "INFO",
             "DISCORD_TOKEN": discord.token, "DISCORD_API_URL": discord.api_url,
             "DISCORD_GATEWAY_URL": discord.gateway_url,
             "SLACK_BOT_TOKEN": slack.bot_token, "SLACK_APP_TOKEN": slack.app_token,
