@@ -65,7 +65,8 @@ def _answer(app, line: str, spell) -> int:
 
 
 def _command(line: str) -> str:
-    """The command a line names, as run_text reads it (`/ainews subscribe x`: subscribe)."""
-    words = [w.lstrip("/").lower() for w in line.split()]
-    words = words[1:] if words[:1] == ["ainews"] else words
-    return words[0] if words else ""
+    """The command a line names, read as run_text reads it (`/ainews subscribe x`, a
+    full-width ｓｕｂｓｃｒｉｂｅ, a pasted zero-width space, "subscribe" quoted:
+    subscribe); a plain split let those past the check."""
+    from bot.commands_text import command_name
+    return command_name(line)

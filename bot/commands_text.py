@@ -84,14 +84,29 @@ def quote(user_text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def command_words(line: str) -> list[str]:
+    """A text command's words, its name first, without the "ainews" a Slack user types
+    first ("/ainews company qwen 3": company, qwen, 3)."""
+    words = split_line(unicodedata.normalize("NFKC", line or ""))
+    return words[1:] if words and words[0].lstrip("/").lower() == "ainews" else words
+
+
+def command_name(line: str) -> str:
+    """The command a line names, as run_text dispatches it ("" for none)."""
+    words = command_words(line)
+    return _name(words[0]) if words else ""
+
+
+def _name(word: str) -> str:
+    return user_text(word).lstrip("/").lower()
+
+
 class TextCommands:
     async def run_text(self, caller: Caller, line: str) -> Reply:
-        words = split_line(unicodedata.normalize("NFKC", line or ""))
-        if words and words[0].lstrip("/").lower() == "ainews":
-            words = words[1:]
+        words = command_words(line)
         if not words:
             return self.help(caller)
-        name, args = user_text(words[0]).lstrip("/").lower(), words[1:]
+        name, args = _name(words[0]), words[1:]
         handler = getattr(self, f"_text_{name.replace('-', '_')}", None)
         if handler is None:
             return Reply.error(say("unknown command '{}'; {} lists the commands",
