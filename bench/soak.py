@@ -37,7 +37,7 @@ sys.path[:0] = [str(BENCH.parent), str(BENCH)]
 from bot.feed_import import sync_feed_list  # noqa: E402
 from feeds.feedlist import load_feed_list  # noqa: E402
 from feeds.models import Subscription  # noqa: E402
-from soak_check import Channel, posted  # noqa: E402
+from soak_check import Channel, posted, unfinished_posts  # noqa: E402
 from soak_fakes import SoakDiscord, SoakSlack  # noqa: E402
 from soak_feeds import FAULT_KINDS, Fault, FeedFleet  # noqa: E402
 from soak_report import judge  # noqa: E402
@@ -203,14 +203,25 @@ def all_delivered(rig: Rig) -> bool:
 
 
 async def _drain(rig: Rig, seconds: float) -> float | None:
-    """After the last story, give the bot time to deliver (retries, backoff)."""
+    """After the last story, give the bot time to deliver (retries, backoff), until
+    every story is out and nothing waits in the outbox for a live channel: a retry or
+    a second copy held for the cap's next turn comes minutes after the story's first
+    appearance, and a run stopped before it never saw the duplicate."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        if all_delivered(rig):
+        if all_delivered(rig) and _outbox_idle(rig):
             await asyncio.sleep(3.0)    # late duplicates would show up now
             return round(time.monotonic() - rig.t0, 1)
         await asyncio.sleep(1.0)
     return None
+
+
+def _outbox_idle(rig: Rig) -> bool:
+    store = Store(rig.db)
+    try:
+        return unfinished_posts(store, rig.channels) == 0
+    finally:
+        store.close()
 
 
 def _events(rig: Rig) -> list:

@@ -213,3 +213,13 @@ def render_table(header: list[str], rows: list[list[str]]) -> str:
     line = lambda r: "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths)) + " |"
     sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(header), sep, *map(line, rows)])
+
+
+def unfinished_posts(store, channels: list[Channel]) -> int:
+    """Posts a live channel has not had yet (due, held, in flight) when the run ends: a
+    late duplicate or a post stuck behind the cap, which the messages alone never show
+    (an edit waiting its hour is of a post already out, and not counted)."""
+    live = [(ch.platform, ch.id) for ch in channels if ch.deleted_at is None]
+    return sum(store.db.execute(
+        "SELECT COUNT(*) FROM outbox WHERE platform=? AND channel=? AND state IN "
+        "('due','held','sending')", key).fetchone()[0] for key in live)

@@ -21,6 +21,10 @@ from tests.fakes.discord import FakeDiscord, Failure, _json
 from tests.fakes.slack import Call, FakeSlack
 
 POST_MESSAGES = re.compile(r"/channels/\d+/messages")
+# Discord remembers a post's nonce "in the past few minutes" only; the bot trusts it for
+# 2 (bot/discord/history.py). Forgotten here too, or a retry minutes later (a held
+# roundup, a restart) would be deduplicated by a memory Discord does not have.
+NONCE_MEMORY = 180.0
 
 
 class Window:
@@ -52,6 +56,7 @@ class SoakDiscord(FakeDiscord):
         self.late_accepts = 0
         self.deleted: dict[int, float] = {}   # channel id -> monotonic time of deletion
         self.created: dict[str, float] = {}   # message id -> monotonic time, for latency
+        self.nonce_times: dict[tuple, float] = {}   # (channel, nonce) -> first seen
 
     def delete_channel(self, channel_id: int) -> None:
         self.channel_ids.remove(channel_id)
@@ -63,7 +68,22 @@ class SoakDiscord(FakeDiscord):
         self.failures.append(GlobalFailure("POST", pattern, 429, retry_after=retry_after,
                                            times=times, is_global=is_global))
 
+    def _age_nonces(self) -> None:
+        now = time.monotonic()
+        for key in self.nonces.keys() - self.nonce_times.keys():
+            self.nonce_times[key] = now
+        for key in [k for k, at in self.nonce_times.items() if now - at > NONCE_MEMORY]:
+            self.nonces.pop(key, None)
+            del self.nonce_times[key]
+
     async def _rest(self, request: web.Request) -> web.Response:
+        self._age_nonces()
+        try:
+            return await self._soak_rest(request)
+        finally:
+            self._age_nonces()
+
+    async def _soak_rest(self, request: web.Request) -> web.Response:
         path = "/" + request.match_info["tail"]
         if request.method == "POST" and POST_MESSAGES.fullmatch(path):
             if self.outage.active():

@@ -52,11 +52,17 @@ class CapPace(Pace):
 
 
 def check_cap(cap: str) -> int:
-    """--cap's type: a cap that spreads."""
-    if spread_from(int(cap)) >= int(cap):
-        raise argparse.ArgumentTypeError("a cap of 3 or less is never spread: held stories "
-                                         "would wait for the cap's hour; use 4 or more")
+    """--cap's type: a cap whose spread turns leave room for a roundup. CapPace holds
+    stories back for cap - spread_from(cap) - 1 turns: none below 7 (4-6 spread, but
+    a run at them would publish only free posts and test nothing capped)."""
+    if int(cap) - spread_from(int(cap)) < 2:
+        raise argparse.ArgumentTypeError(
+            f"a cap of {cap} leaves no spread turn for a roundup in the soak; use "
+            f"{SMALLEST_CAP} or more")
     return int(cap)
+
+
+SMALLEST_CAP = next(c for c in range(1, 100) if c - spread_from(c) >= 2)
 
 
 def drain_for(cap: int | None, base: float) -> float:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from soak_cap import CAP_HEADER, cap_line, cap_rows, messages
 from soak_check import (Verdict, delivery_rows, feed_rows, hostile_rows, posted,
-                        render_table, subscription_rows)
+                        render_table, subscription_rows, unfinished_posts)
 from soak_llm import latency_line, llm_checks
 from soak_run import rss_verdict
 from storage.store import Store
@@ -22,8 +22,11 @@ def judge(rig, exit_code: int | None, drained_at: float | None) -> Verdict:
         feeds = feed_rows(v, rig.fleet, {s.source.url: s for s in store.feed_states()})
         subs = subscription_rows(v, rig.channels, store.paused_subscriptions())
         outbox = store.outbox_counts()
+        waiting = unfinished_posts(store, rig.channels)
     finally:
         store.close()
+    v.check(waiting == 0, f"{waiting} posts for live channels were still waiting in the "
+                          "outbox when the run ended (a late duplicate, or a stuck post)")
     rss = rss_verdict(rig.bot.rss)
     _process_checks(v, rig, rss, exit_code, drained_at)
     v.data.update(_summary(rig, rss, outbox, drained_at))

@@ -5,11 +5,14 @@ spread turns are minutes apart at any cap, so even a one-minute run takes three
 (docs/reliability.md, "With the hourly cap")."""
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from types import SimpleNamespace
+
+import pytest
 
 from bot.digest import overflow_title
 from feeds.models import Brief
@@ -106,3 +109,49 @@ class _Slack(SimpleNamespace):
 
     def posts(self) -> list[dict]:
         return self.payloads
+
+
+@pytest.mark.parametrize("cap, ok", [(3, False), (4, False), (6, False), (7, True), (10, True)])
+def test_a_cap_that_leaves_no_turn_for_a_roundup_is_refused(cap, ok):
+    """Caps 4-6 spread, but the publisher holds stories back for no turn at them: a run
+    published free posts only and tested nothing capped."""
+    from soak_publish import check_cap
+    if ok:
+        assert check_cap(str(cap)) == cap
+    else:
+        with pytest.raises(argparse.ArgumentTypeError, match="use 7 or more"):
+            check_cap(str(cap))
+
+
+def test_a_post_still_waiting_for_a_live_channel_at_the_end_is_counted(tmp_path):
+    """A held second copy goes out at the channel's next turn, minutes after the story
+    first showed: the run must not end, nor pass, while it waits."""
+    from soak_check import unfinished_posts
+    from storage.store import Store
+    from tests.fakes.slack import make_brief
+    live, gone = Channel("discord", "1", "discord #1"), Channel("discord", "2", "discord #2")
+    gone.deleted_at = 5.0
+    with Store(str(tmp_path / "a.db")) as store:
+        for ch in ("1", "2"):
+            store.enqueue_post(cluster_id=f"k{ch}", brief=make_brief(id=f"s{ch}"),
+                               platform="discord", workspace="g", channel=ch, held=True,
+                               now=datetime(2026, 12, 1, tzinfo=timezone.utc))
+        assert unfinished_posts(store, [live, gone]) == 1
+        assert unfinished_posts(store, [gone]) == 0
+
+
+def test_the_soaks_discord_forgets_a_nonce_after_a_few_minutes(monkeypatch):
+    """The fake remembered every nonce forever: a retry minutes later was deduplicated
+    by a memory Discord does not have, hiding whether find_sent found the post."""
+    import soak_fakes
+    discord = soak_fakes.SoakDiscord()
+    now = [1000.0]
+    monkeypatch.setattr(soak_fakes.time, "monotonic", lambda: now[0])
+    discord.nonces[(1, "n1")] = "m1"
+    discord._age_nonces()
+    now[0] += soak_fakes.NONCE_MEMORY - 1
+    discord._age_nonces()
+    assert (1, "n1") in discord.nonces
+    now[0] += 2
+    discord._age_nonces()
+    assert discord.nonces == {}
