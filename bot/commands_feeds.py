@@ -72,13 +72,16 @@ class FeedCommands:
         (Ars Technica, unquoted), else one feed per word (several URLs), each found
         before any is touched; else why not, as feed_named says it. When no word names
         a feed either, that is said of all the words: one mistyped name (Hacker Nws)."""
-        whole = self.feed_named(" ".join(words))
-        if len(words) < 2 or not isinstance(whole, (str, tuple)):
+        # A URL holds no space: with one among several words they are several feeds
+        # (joined, "URL#x URL2" read as one URL with a long fragment, and URL2 was lost).
+        urls = len(words) > 1 and any("://" in w for w in words)
+        whole = None if urls else self.feed_named(" ".join(words))
+        if whole is not None and (len(words) < 2 or not isinstance(whole, (str, tuple))):
             return whole if isinstance(whole, (str, tuple)) else [whole]
         each = [self.feed_named(w) for w in words]
         missing = [s for s in each if isinstance(s, (str, tuple))]
         if missing:
-            return whole if len(missing) == len(each) else missing[0]
+            return whole if whole is not None and len(missing) == len(each) else missing[0]
         return list({s.source.url: s for s in each}.values())   # one URL typed twice
 
     def feed_named(self, key: str):
