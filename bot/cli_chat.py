@@ -18,6 +18,8 @@ QUIT = {"quit", "exit", "q"}
 # to the console (service_platforms pauses it), and a subscription made here would lift
 # that pause: the running bot would queue every story for a console nobody reads.
 CHANNEL_CHANGES = {"subscribe", "unsubscribe", "digest"}
+CONSOLE_IDLE = ("ainews chat: the terminal's channel is off while Discord or Slack is set "
+                "up; what it follows below applies when the bot prints to the terminal again")
 CONSOLE_OFF = ("ainews chat: the terminal's channel is off while Discord or Slack is set "
                "up; change what a chat channel gets there (or set AINEWS_CONSOLE=1 to "
                "keep the terminal on as well)")
@@ -40,6 +42,9 @@ def session(app, lines: TextIO, *, interactive: bool) -> int:
     """One command a line, answered in turn; 1 when any of them failed (a script piping
     commands in learns that), else 0."""
     failed = False
+    if interactive:
+        print("Chat commands for the terminal's channel: `help` lists them; `quit` or "
+              "Ctrl-D ends.")
     while (line := _next_line(lines, interactive)) is not None:
         if line.strip().lower() in QUIT:
             break
@@ -52,6 +57,8 @@ def _next_line(lines: TextIO, interactive: bool) -> str | None:
     if interactive:
         print(PROMPT, end="", flush=True)
     line = lines.readline()
+    if not line and interactive:
+        print()                     # Ctrl-D: the shell's prompt on a line of its own
     return line.rstrip("\n") if line else None
 
 
@@ -60,6 +67,9 @@ def _answer(app, line: str, spell) -> int:
     if not app.settings.console_enabled and _command(line) in CHANNEL_CHANGES:
         print(CONSOLE_OFF, file=sys.stderr)
         return 1
+    if not app.settings.console_enabled and _command(line) == "subscriptions":
+        # (its PAUSED line's "subscribe resumes" is refused here, for the reason above)
+        print(CONSOLE_IDLE, file=sys.stderr)
     reply = asyncio.run(app.commands.run_text(CONSOLE_CALLER, line))
     return print_reply(reply, False, spell=spell)
 

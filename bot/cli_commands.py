@@ -82,6 +82,9 @@ FEED_ACTIONS_ON_A_DATABASE = frozenset({"list", "remove", "resume"})
 def _needs_existing_db(args) -> bool:
     if args.cmd == "feeds":
         return args.action in FEED_ACTIONS_ON_A_DATABASE
+    if args.cmd == "chat":      # run from another directory, it changed a new, empty one
+        from bot.commands_text import command_name
+        return command_name(" ".join(args.words)) != "help" or not args.words
     return args.cmd in LOOKUPS
 
 

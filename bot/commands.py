@@ -54,7 +54,7 @@ Admins:
 as Europe/Berlin; UTC if left out)
   {} — back to instant posts
   {}, {}, {}, {} — manage the feeds the bot reads (NAME is a feed's name \
-as {} shows it; {} resumes every paused one)""",
+as {} shows it; {} resumes every paused one and retries those waiting after failures)""",
            ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS, ex.SEARCH_USAGE,
            ex.TOPICS, ex.WHY_USAGE, ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,
            ex.UNSUBSCRIBE_ALL, ex.DIGEST_USAGE, ex.DIGEST_OFF, ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,

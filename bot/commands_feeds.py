@@ -110,7 +110,8 @@ class FeedCommands:
         lines: list = [count(len(states), "feed")
                        + (f" ({', '.join(counts)}):" if counts else ":")]
         if sum(s.paused for s in states) > 1:
-            lines += say(" {} resumes every paused one.", ex.FEEDS_RESUME_ALL)
+            lines += say(" {} resumes every paused one and retries those waiting after "
+                         "failures.", ex.FEEDS_RESUME_ALL)
         if self._network_down():
             lines.append(f"\n  ({NETWORK_DOWN})")
         for s in states:

@@ -15,7 +15,14 @@ from storage.store import Store
 from tests.cli_kit import db_env, run_cli
 from tests.fakes.slack import make_brief
 
-env = pytest.fixture(db_env, name="env")
+no_db = pytest.fixture(db_env, name="no_db")
+
+
+@pytest.fixture
+def env(no_db):
+    """A database there, as `make run` (or `ainews poll --once`) leaves it."""
+    _store().close()
+    return no_db
 
 
 def _store() -> Store:
@@ -93,7 +100,8 @@ def test_commands_one_a_line_from_stdin_until_quit(env, capsys):
 @pytest.mark.parametrize("line", [
     ("subscribe", "pricing"), ("help",), ("latest",), ("/ainews", "unsubscribe", "all"),
     # as run_text reads them: full width (an IME), a pasted zero-width space, quoted
-    ("ｓｕｂｓｃｒｉｂｅ", "pricing"), ("subscribe\u200b", "pricing"), ('"subscribe" pricing',)])
+    ("ｓｕｂｓｃｒｉｂｅ", "pricing"), ("subscribe\u200b", "pricing"), ('"subscribe" pricing',),
+    ("subscriptions",)])
 def test_with_a_chat_platform_the_console_channel_is_left_alone(env, capsys, line):
     """On a Discord setup `ainews chat help` gave the console its "all" subscription,
     and `subscribe` lifted the console's pause: the running Discord bot then queued
@@ -103,7 +111,21 @@ def test_with_a_chat_platform_the_console_channel_is_left_alone(env, capsys, lin
     with _store() as store:
         subs = store.subscriptions_for_channel("console", "console")
     assert subs == []
+    if line == ("subscriptions",):
+        assert "channel is off while Discord or Slack is set up" in err
     if line[-1].endswith(("pricing", "all")):
         assert code == 1 and "channel is off while Discord or Slack is set up" in err
     else:
         assert code == 0 and out
+
+
+@pytest.mark.parametrize("words", [("unsubscribe", "all"), ("subscriptions",), ()])
+def test_chat_on_a_path_with_no_database_changes_nothing_and_says_so(no_db, capsys, words,
+                                                                     monkeypatch):
+    """From another directory (or with a mistyped AINEWS_DB) it made a new, empty
+    database there, answered as if done, and the running bot never saw the change."""
+    monkeypatch.setattr("sys.stdin", io.StringIO("subscribe pricing\n"))
+    code, out, err = run_cli(capsys, "chat", *words)
+    assert code == 2 and "no database at" in err and out == ""
+    assert not os.path.exists(os.environ["AINEWS_DB"])
+    assert run_cli(capsys, "chat", "help")[0] == 0        # help needs none

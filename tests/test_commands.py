@@ -226,7 +226,8 @@ def test_help_tells_admins_that_every_paused_feed_resumes_at_once(commands):
     # Chat takes `feeds resume all` (after an outage paused many), which help never said.
     feeds_line = next(line for line in commands.help(MEMBER).text.splitlines()
                       if line.startswith("  `feeds list`"))
-    assert feeds_line.endswith("`feeds resume all` resumes every paused one)")
+    assert feeds_line.endswith("`feeds resume all` resumes every paused one and retries "
+                               "those waiting after failures)")
 
 
 def test_help_says_what_search_and_feeds_take_beyond_plain_words_and_urls(commands):

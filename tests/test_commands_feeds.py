@@ -126,7 +126,8 @@ async def test_every_paused_feed_can_be_resumed_from_chat_at_once(commands, stor
             store.record_fetch_failure(url, now=clock(), next_poll=clock(), kind="http",
                                        message="fetcher: answered HTTP 503")
     header = (await commands.feeds(ADMIN, "list")).text.splitlines()[0]
-    assert header.endswith("`feeds resume all` resumes every paused one.")
+    assert header.endswith("`feeds resume all` resumes every paused one and retries those "
+                           "waiting after failures.")
     resumed = await commands.run_text(ADMIN, "feeds resume all")
     assert resumed.kind == "text" and "Resumed 2 paused feeds" in resumed.text
     assert [store.feed_state(u).paused for u in urls] == [False, False, False]
