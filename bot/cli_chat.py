@@ -9,6 +9,7 @@ import asyncio
 import sys
 from typing import TextIO
 
+from bot.commands_text import command_name
 from bot.console import CONSOLE_CALLER, set_up_console
 from bot.examples import Example, console
 
@@ -64,19 +65,14 @@ def _next_line(lines: TextIO, interactive: bool) -> str | None:
 
 def _answer(app, line: str, spell) -> int:
     from bot.cli_commands import print_reply
-    if not app.settings.console_enabled and _command(line) in CHANNEL_CHANGES:
-        print(CONSOLE_OFF, file=sys.stderr)
-        return 1
-    if not app.settings.console_enabled and _command(line) == "subscriptions":
-        # (its PAUSED line's "subscribe resumes" is refused here, for the reason above)
-        print(CONSOLE_IDLE, file=sys.stderr)
+    if not app.settings.console_enabled:
+        # Read as run_text reads it: a full-width ｓｕｂｓｃｒｉｂｅ, a pasted zero-width
+        # space or a quoted "subscribe" got past a plain split.
+        name = command_name(line)
+        if name in CHANNEL_CHANGES:
+            print(CONSOLE_OFF, file=sys.stderr)
+            return 1
+        if name == "subscriptions":     # its PAUSED line's "subscribe" is refused here
+            print(CONSOLE_IDLE, file=sys.stderr)
     reply = asyncio.run(app.commands.run_text(CONSOLE_CALLER, line))
     return print_reply(reply, False, spell=spell)
-
-
-def _command(line: str) -> str:
-    """The command a line names, read as run_text reads it (`/ainews subscribe x`, a
-    full-width ｓｕｂｓｃｒｉｂｅ, a pasted zero-width space, "subscribe" quoted:
-    subscribe); a plain split let those past the check."""
-    from bot.commands_text import command_name
-    return command_name(line)
