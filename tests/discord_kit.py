@@ -30,6 +30,18 @@ async def bot_on_fake(fake, core):
         yield runner
 
 
+async def adapter_on_fake(fake):
+    """The `runner` fixture of the adapter tests: the bot on the fake Discord, its
+    commands only recorded (these tests drive the delivery adapter)."""
+    async with running_bot(fake, RecordingCommands()) as runner:
+        yield runner
+
+
+def first_channel(fake) -> str:
+    """The `channel` fixture: the fake guild's first text channel, as an outbox names it."""
+    return str(fake.channel_ids[0])
+
+
 MESSAGES = r"/channels/\d+/messages"
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.adapter import PermanentError, RejectedError, TransientError
 from bot.discord.adapter import DiscordAdapter
-from tests.discord_kit import MESSAGES, make_brief
+from tests.discord_kit import MESSAGES, adapter_on_fake, first_channel, make_brief
 from tests.fakes.discord import FakeDiscord, RecordingCommands, running_bot
 
 @pytest.fixture
@@ -18,15 +18,8 @@ async def fake():
     await server.close()
 
 
-@pytest.fixture
-async def runner(fake):
-    async with running_bot(fake, RecordingCommands()) as r:
-        yield r
-
-
-@pytest.fixture
-def channel(fake):
-    return str(fake.channel_ids[0])
+runner = pytest.fixture(adapter_on_fake, name="runner")
+channel = pytest.fixture(first_channel, name="channel")
 
 
 async def test_post_is_an_embed_with_token_nonce_and_no_mentions(fake, runner, channel):

@@ -15,8 +15,8 @@ from bot.discord.history import HISTORY_PAGE, HISTORY_PAGES
 from bot.discord.render import brief_embed
 from feeds.models import Subscription
 from tests.delivery_kit import brief, states, until
-from tests.discord_kit import MESSAGES
-from tests.fakes.discord import FakeDiscord, RecordingCommands, running_bot
+from tests.discord_kit import MESSAGES, adapter_on_fake, first_channel
+from tests.fakes.discord import FakeDiscord
 
 OTHER_BOT = {"id": "1400000000000000099", "username": "newsbot", "discriminator": "0",
              "avatar": None, "bot": True}
@@ -29,15 +29,8 @@ async def fake():
     await server.close()
 
 
-@pytest.fixture
-async def runner(fake):
-    async with running_bot(fake, RecordingCommands()) as r:
-        yield r
-
-
-@pytest.fixture
-def channel(fake):
-    return str(fake.channel_ids[0])
+runner = pytest.fixture(adapter_on_fake, name="runner")
+channel = pytest.fixture(first_channel, name="channel")
 
 
 @pytest.fixture
