@@ -35,13 +35,14 @@ def _list(app, args) -> int:
         print("no subscriptions yet: a channel admin types /subscribe in Slack or Discord")
         return 0
     print(format_table(["platform", "channel", "follows", "state"],
-                       [[s.platform, s.channel, _follows(s), s.paused_reason or "active"]
-                        for s in subs]))
+                       [[s.platform, s.channel, follows(s.kind, s.target),
+                         s.paused_reason or "active"] for s in subs]))
     return 0
 
 
-def _follows(s) -> str:
-    return "all" if s.kind == "all" else f"{s.kind} {s.target}"
+def follows(kind: str, target: str) -> str:
+    """What a subscription follows, as the command line shows it: all, topic pricing."""
+    return "all" if kind == "all" else f"{kind} {target}"
 
 
 def _remove(app, args) -> int:

@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import timedelta
 
 from bot.cli_feeds import error_cell, feed_row, format_table
+from bot.cli_subs import follows
 from bot.connections import read_connections
 from bot.console import json_line
 from bot.runlock import running_pid
@@ -87,7 +88,7 @@ def print_status(app, *, as_json: bool = False) -> int:
                                   ["outbox", queue], *_edit_rows(st),
                                   *_judge_rows(st)]).removeprefix("\n"))
     _section("paused subscriptions", ["platform", "channel", "target", "reason"],
-             [[p["platform"], p["channel"], _follows(p), p["reason"]]
+             [[p["platform"], p["channel"], follows(p["kind"], p["target"]), p["reason"]]
               for p in st["paused_subscriptions"]])
     if st["paused_subscriptions"]:
         print("(posting there resumes with /subscribe in the channel; a channel that is gone: "
@@ -138,7 +139,3 @@ def _section(title: str, head: list[str], rows: list[list[str]]) -> None:
         print(f"\n{title}:")
         print(format_table(head, rows))
 
-
-def _follows(p: dict) -> str:
-    # as `ainews subscriptions` shows it: "pricing" alone hid whether it was a topic
-    return "all" if p["kind"] == "all" else f"{p['kind']} {p['target']}"
