@@ -186,9 +186,10 @@ class FeedCommands:
         """The feed followed at `url`, its scheme and host spelt in any case and its
         default port given or not: HTTP://Example.COM:80/rss was added a second time
         beside http://example.com/rss, and polled twice."""
-        key = _feed_key(url)
+        from feeds.guard import feed_key
+        key = feed_key(url)
         return self.store.feed_state(url) or next(
-            (s for s in self.store.feed_states() if _feed_key(s.source.url) == key), None)
+            (s for s in self.store.feed_states() if feed_key(s.source.url) == key), None)
 
     async def _test_fetch(self, url: str) -> str | Reply:
         """The feed's title if `url` fetches and parses as a feed, else the error."""
@@ -235,17 +236,6 @@ def _no_feed(key: str, states) -> str | tuple:
         hints = " or ".join(f"{names[n].source.name} ({names[n].source.url})" for n in close)
         return f"no feed with URL or name '{quote(key)}' — did you mean {hints}?"
     return say("no feed with URL or name '{}'; {} shows them", quote(key), ex.FEEDS_LIST)
-
-
-def _feed_key(url: str) -> str:
-    """`url` as the fetcher requests it (yarl: scheme and host lower case, no default
-    port, no #fragment: a client never sends it)."""
-    from feeds.fetcher import FetchError
-    from feeds.guard import parse_url
-    try:
-        return str(parse_url(url).with_fragment(None))
-    except FetchError:
-        return url
 
 
 def without_fragment(url: str) -> str:

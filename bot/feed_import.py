@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from feeds.guard import feed_key
 from feeds.models import FeedSource
 from feeds.plural import count
 from storage.store import Store
@@ -42,14 +43,22 @@ def _bundled_may_seed(store: Store, bundled: list[FeedSource]) -> bool:
 def sync_feed_list(store: Store, sources: list[FeedSource]) -> int:
     """Add feeds from the feeds file that the store has not seen; return how many.
 
-    Removing a feed with `ainews feeds remove` sticks: a file entry is imported once."""
+    Removing a feed with `ainews feeds remove` sticks: a file entry is imported once.
+    Feeds compare as the fetcher requests them: a file entry spelt differently from a feed
+    the store has (HTTP://Host:80/rss, an old entry's #fragment) is that feed, not a
+    second one polling the same URL."""
     imported = set(store.get_meta("imported_feeds", []))
-    known = {s.source.url for s in store.feed_states()}
+    imported_keys = {feed_key(u) for u in imported}
+    urls = {s.source.url for s in store.feed_states()}
+    known = {feed_key(u) for u in urls}
     added = 0
     for src in sources:
-        if src.url not in imported:
-            store.upsert_feed(src)
+        key = feed_key(src.url)
+        if key not in imported_keys:
+            if src.url in urls or key not in known:   # renamed/retagged, or new
+                store.upsert_feed(src)
+            added += key not in known
             imported.add(src.url)
-            added += src.url not in known
+            imported_keys.add(key)
     store.set_meta("imported_feeds", sorted(imported))
     return added

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urldefrag, urlsplit
 
 from feeds.models import FeedSource
 
@@ -41,7 +41,7 @@ def load_feed_list(path: Path | None = None) -> list[FeedSource]:
 def _feed_source(path: Path, n: int, entry: object) -> FeedSource:
     if not isinstance(entry, dict) or not isinstance(entry.get("url"), str):
         raise FeedListError(f"feeds: {path}: feed #{n} needs a url")
-    url = entry["url"].strip()
+    url = urldefrag(entry["url"].strip()).url     # a #fragment is never sent: one feed
     try:
         parts = urlsplit(url)
         parts.port   # raises on a port out of range, as the fetcher would at every poll

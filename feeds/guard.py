@@ -107,6 +107,17 @@ def parse_url(url: str | URL) -> URL:
     return parsed
 
 
+def feed_key(url: str) -> str:
+    """`url` as the fetcher requests it (yarl: scheme and host lower case, no default
+    port, no #fragment: a client never sends it), so two spellings of one feed compare
+    equal: HTTP://Example.COM:80/rss was added beside http://example.com/rss and polled
+    twice."""
+    try:
+        return str(parse_url(url).with_fragment(None))
+    except FetchError:
+        return url
+
+
 def check_url(url: str | URL, allow_private: bool) -> None:
     """Raise FetchError("invalid-url" | "blocked") unless `url` may be fetched.
 

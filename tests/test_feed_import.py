@@ -64,3 +64,26 @@ def test_a_file_entry_the_store_already_has_is_not_said_to_be_added(store, tmp_p
     both = [*MINE, FeedSource("Other", "https://other.example/rss")]
     assert import_feed_list(store, both, tmp_path / "mine.toml") == \
         f"1 feed added from {tmp_path / 'mine.toml'}"
+
+
+@pytest.mark.parametrize("in_store, in_file", [
+    ("https://mine.example/rss", "HTTPS://Mine.Example:443/rss"),
+    ("https://mine.example/rss#top", "https://mine.example/rss"),   # an older version's
+    ("https://mine.example/rss", "https://mine.example/rss#top"),
+])
+def test_a_file_entry_spelt_differently_is_the_feed_the_store_has(store, tmp_path,
+                                                                   in_store, in_file):
+    """The same feed under a second spelling was added beside it and polled twice."""
+    store.upsert_feed(FeedSource("Mine", in_store))
+    assert import_feed_list(store, [FeedSource("Mine", in_file)], tmp_path / "m.toml") == ""
+    assert urls(store) == {in_store}
+
+
+def test_a_removed_feed_stays_removed_when_its_file_entry_is_respelt(store, tmp_path):
+    """Imported with a #fragment (older versions kept it), removed, then read from the
+    file without it: it came back."""
+    import_feed_list(store, [FeedSource("Mine", "https://mine.example/rss#top")],
+                     tmp_path / "m.toml")
+    store.remove_feed("https://mine.example/rss#top")
+    import_feed_list(store, MINE, tmp_path / "m.toml")
+    assert urls(store) == set()

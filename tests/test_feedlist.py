@@ -57,3 +57,11 @@ def test_tags_are_split_at_commas_as_feeds_add_splits_them(tmp_path, tags):
     path = tmp_path / "feeds.toml"
     path.write_text(f'[[feed]]\nurl = "https://example.com/rss"\ntags = {tags}\n')
     assert load_feed_list(path)[0].tags == ("labs", "china")
+
+
+def test_a_fragment_is_dropped_as_feeds_add_drops_it(tmp_path):
+    """A client never sends it: feed.xml#top beside feed.xml was one feed polled twice."""
+    path = tmp_path / "feeds.toml"
+    path.write_text('[[feed]]\nurl = "https://example.com/rss#top"\n'
+                    '[[feed]]\nurl = "https://example.com/rss"\n')
+    assert [f.url for f in load_feed_list(path)] == ["https://example.com/rss"]
