@@ -6,7 +6,6 @@ import sys
 from unicodedata import category, east_asian_width
 
 from bot.console import json_line
-from bot.errors import UserError
 from feeds.feedlist import split_tags
 from feeds.headline import trim_words
 from feeds.models import FeedSource, iso_utc, parse_iso, shown_utc, utcnow
@@ -139,6 +138,8 @@ def _host(url: str) -> str:
 def _remove(app, args) -> int:
     """By URL or by the name `feeds list` shows (chat's `feeds remove` reads the same)."""
     states = _feeds_named(app, args.url)
+    if states is None:
+        return 1
     for state in states:
         app.store.remove_feed(state.source.url)
         print(f"removed {state.source.name} ({state.source.url})")
@@ -149,7 +150,10 @@ def _resume(app, args) -> int:
     if args.url == ["all"] and app.store.feed_state("all") is None:
         print(_resumed_all(app.store.resume_paused_feeds(), app.store.retry_failing_feeds()))
         return 0
-    for state in _feeds_named(app, args.url):
+    states = _feeds_named(app, args.url)
+    if states is None:
+        return 1
+    for state in states:
         app.store.resume_feed(state.source.url)
         print(_resumed(state))
     return 0
@@ -165,13 +169,17 @@ def _resumed_all(paused: list[str], waiting: list[str]) -> str:
     return "; ".join(said) or "no feed is paused or waiting after failures"
 
 
-def _feeds_named(app, words: list[str]) -> list:
-    """The feeds the words name (as chat reads them), all found, else a one-line error."""
+def _feeds_named(app, words: list[str]) -> list | None:
+    """The feeds the words name (as chat reads them), all found; else None, the error
+    said in one line: exit 1, "nothing there", as for an unknown company."""
     from bot import cli_syntax
+    from bot.console import terminal_text
     from bot.replies import Reply
     states = app.commands.feeds_named(words)
     if isinstance(states, (str, tuple)):
-        raise UserError(f"feeds: {Reply.error(states).spelled(cli_syntax.spell)}")
+        said = Reply.error(states).spelled(cli_syntax.spell)
+        print(f"ainews: feeds: {terminal_text(said)}", file=sys.stderr)
+        return None
     return states
 
 

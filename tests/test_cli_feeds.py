@@ -64,7 +64,7 @@ async def test_feeds_add_checks_the_feed_then_remove(env, capsys):
     assert (row["health"], row["name"], row["tags"]) == ("new", "Example AI", ["labs"])
     assert run_cli(capsys, "feeds", "remove", url)[0] == 0
     code, _, err = run_cli(capsys, "feeds", "remove", url)
-    assert code == 2 and "no feed with URL or name" in err
+    assert code == 1 and "no feed with URL or name" in err
 
 
 def test_feeds_list_shows_what_remove_and_resume_need(env, capsys):
