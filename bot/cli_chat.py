@@ -6,6 +6,7 @@ from standard input (with a prompt on a terminal) until end of input or `quit`."
 from __future__ import annotations
 
 import asyncio
+import importlib
 import sys
 from typing import TextIO
 
@@ -41,38 +42,53 @@ def cmd_chat(app, args) -> int:
 
 def session(app, lines: TextIO, *, interactive: bool) -> int:
     """One command a line, answered in turn; 1 when any of them failed (a script piping
-    commands in learns that), else 0."""
+    commands in learns that), else 0. Piped in, an error names its line ("line 3: ..."):
+    among a script's answers it did not say which command had failed."""
     failed = False
     if interactive:
         print("Chat commands for the terminal's channel: `help` lists them; `quit` or "
               "Ctrl-D ends.")
-    while (line := _next_line(lines, interactive)) is not None:
+        _line_editing()
+    for n, line in enumerate(iter(lambda: _next_line(lines, interactive), None), 1):
         if line.strip().lower() in QUIT:
             break
         if line.strip():
-            failed |= _answer(app, line, console) != 0
+            failed |= _answer(app, line, console, "" if interactive else f"line {n}: ") != 0
     return 1 if failed else 0
 
 
+def _line_editing() -> None:
+    """Arrow keys and history at the prompt, as in a shell (readline is absent on some
+    builds: the prompt still works, without them)."""
+    try:
+        importlib.import_module("readline")     # its import is what changes input()
+    except ImportError:
+        pass
+
+
 def _next_line(lines: TextIO, interactive: bool) -> str | None:
+    if interactive and lines is sys.stdin:
+        try:
+            return input(PROMPT)    # readline edits only what input() reads
+        except EOFError:
+            print()                 # Ctrl-D: the shell's prompt on a line of its own
+            return None
     if interactive:
         print(PROMPT, end="", flush=True)
     line = lines.readline()
-    if not line and interactive:
-        print()                     # Ctrl-D: the shell's prompt on a line of its own
     return line.rstrip("\n") if line else None
 
 
-def _answer(app, line: str, spell) -> int:
+def _answer(app, line: str, spell, where: str = "") -> int:
     from bot.cli_commands import print_reply
     if not app.settings.console_enabled:
         # Read as run_text reads it: a full-width ｓｕｂｓｃｒｉｂｅ, a pasted zero-width
         # space or a quoted "subscribe" got past a plain split.
         name = command_name(line)
         if name in CHANNEL_CHANGES:
-            print(CONSOLE_OFF, file=sys.stderr)
+            print(CONSOLE_OFF.replace(": ", f": {where}", 1), file=sys.stderr)
             return 1
         if name == "subscriptions":     # its PAUSED line's "subscribe" is refused here
             print(CONSOLE_IDLE, file=sys.stderr)
     reply = asyncio.run(app.commands.run_text(CONSOLE_CALLER, line))
-    return print_reply(reply, False, spell=spell)
+    return print_reply(reply, False, spell=spell, where=where)

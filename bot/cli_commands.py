@@ -211,15 +211,16 @@ def _skipped_row(state) -> dict:
             "next_poll": iso_utc(state.next_poll) if state.next_poll else None}
 
 
-def print_reply(reply: Reply, as_json: bool, spell=None) -> int:
+def print_reply(reply: Reply, as_json: bool, spell=None, where: str = "") -> int:
     """Show a command's reply: JSON rows for briefs with --json, else readable text.
-    `spell`: how its examples are written (default: as this command line takes them)."""
+    `spell`: how its examples are written (default: as this command line takes them);
+    `where`: what an error comes from, when several commands run ("line 3: ")."""
     from bot import cli_syntax
     from bot.console import terminal_text
     from feeds.render import render_text
     text = reply.spelled(spell or cli_syntax.spell)
     if reply.kind == "error":
-        print(f"ainews: {terminal_text(text)}", file=sys.stderr)
+        print(f"ainews: {where}{terminal_text(text)}", file=sys.stderr)
         return 1
     if as_json:
         if reply.briefs and text:   # a note on how to read them, kept out of the rows

@@ -93,8 +93,25 @@ def test_commands_one_a_line_from_stdin_until_quit(env, capsys):
         app.close()
     out, err = capsys.readouterr()
     assert code == 1 and "all AI strategy stories" in out
-    assert "unknown command 'bogus'; `help` lists the commands" in err
+    # Which of the script's lines failed: the third (the blank second counts).
+    assert "ainews: line 3: unknown command 'bogus'; `help` lists the commands" in err
     assert [s.kind for s in still] == ["all"]         # nothing after quit ran
+
+
+def test_at_a_terminal_the_prompt_reads_until_ctrl_d(env, capsys, monkeypatch):
+    """At a terminal: a prompt for each line (input(), so readline edits it), errors
+    without line numbers, and Ctrl-D leaves the shell's prompt on a line of its own."""
+    from bot.app import App
+    from bot.config import load_settings
+    app = App(load_settings({"AINEWS_DB": os.environ["AINEWS_DB"]}, dotenv_path=None))
+    monkeypatch.setattr("sys.stdin", io.StringIO("bogus\nhelp\n"))
+    try:
+        code = session(app, __import__("sys").stdin, interactive=True)
+    finally:
+        app.close()
+    out, err = capsys.readouterr()
+    assert code == 1 and out.count("ainews> ") == 3 and out.endswith("ainews> \n")
+    assert "ainews: unknown command 'bogus'" in err and "line" not in err
 
 
 @pytest.mark.parametrize("line", [
