@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError
 
-from bot.commands_text import NUMBER, command_name
+from bot.commands_text import NUMBER, command_name, quote
 from bot.replies import Caller, Reply, failed
 from bot.slack import render
 from bot.slack.webapi import NETWORK_ERRORS, error_code
@@ -130,6 +130,15 @@ def command_of(name: str, args: str) -> str:
     return command_name(args) if name == "text" else name
 
 
+def typed(name: str, args: str) -> str:
+    """A planned command as the user typed it (without the slash), for "Sorry, /...
+    failed": plan()'s 'text' is 'ainews company', and 'search' is 'ainews search'
+    (/search is Slack's own command)."""
+    if f"/{name}" in SLASH_COMMANDS:
+        return name
+    return " ".join(["ainews", quote(command_of(name, args), 30)]).strip()
+
+
 def _latest(commands, caller: Caller, args: str):
     """'/latest pricing 3' or '/latest 3 pricing': a number is the limit, words the topic."""
     # As the text command reads it (NUMBER): "-1" and "1.5" are (bad) limits, not topics.
@@ -170,8 +179,9 @@ async def run_command(commands, name: str, args: str, caller: Caller) -> Reply:
         result = call(commands, caller, args)
         return await result if inspect.isawaitable(result) else result
     except Exception:  # noqa: BLE001 - the user gets an answer whatever broke
-        log.exception("slack: /%s %r failed for %s", name, args[:100], caller.user)
-        return failed(name)
+        said = typed(name, args)
+        log.exception("slack: /%s %r failed for %s", said, args[:100], caller.user)
+        return failed(said)
 
 
 REFUSED = ("Sorry, Slack would not show that answer. Try again with a smaller limit; if "
