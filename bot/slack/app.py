@@ -178,8 +178,7 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
     runner._closers.append(handler.close_async)
     runner.mode = "socket"
     try:
-        # Ask for the URL ourselves: the SDK would retry a refused app token forever.
-        handler.client.wss_uri = await handler.client.issue_new_wss_url()
+        handler.client.wss_uri = await _socket_mode_url(handler.client)
         await asyncio.wait_for(handler.connect_async(), timeout)
     except BaseException as exc:    # a cancelled start-up, too, leaves nothing open
         await runner.stop()
@@ -195,6 +194,15 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
         raise
     # From now on the SDK reconnects by itself; this paces it and says why it can't.
     runner._closers.append(PacedReconnect(handler.client, connection).install().close)
+
+
+async def _socket_mode_url(socket_client) -> str:
+    """apps.connections.open, asked ourselves: the SDK's issue_new_wss_url would retry a
+    refused app token forever, and logs Slack's whole answer at ERROR before our one
+    line says what to fix. Later reconnects still go through the SDK (reconnect.py)."""
+    opened = await socket_client.web_client.apps_connections_open(
+        app_token=socket_client.app_token)
+    return opened["url"]
 
 
 async def _close_client_session(client) -> None:
