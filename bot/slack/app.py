@@ -54,6 +54,7 @@ class SlackRunner:
     team_id: str = ""
     bot_user_id: str = ""
     http_port: int | None = None      # the bound port in HTTP mode (useful when 0 was asked)
+    listening: str = ""               # HTTP mode: "0.0.0.0:3000 at /slack/events"
     _closers: list = field(default_factory=list, repr=False)
 
     async def stop(self) -> None:
@@ -120,9 +121,16 @@ async def _connect(settings: Settings, commands, client, connect_timeout: float,
     else:
         raise SlackStartError("slack: set SLACK_APP_TOKEN (Socket Mode) or "
                               "SLACK_SIGNING_SECRET (HTTP mode) as well as SLACK_BOT_TOKEN")
-    log.info("slack: connected to team %s as %s (%s mode)", runner.team_id,
-             runner.bot_user_id, runner.mode)
+    log.info("slack: connected to team %s as %s (%s)", runner.team_id,
+             runner.bot_user_id, _mode_said(runner))
     return runner
+
+
+def _mode_said(runner: SlackRunner) -> str:
+    """'socket mode', or 'http mode, listening on ...': the port the proxy must reach."""
+    if runner.mode == "http" and runner.listening:
+        return f"http mode, listening on {runner.listening}"
+    return f"{runner.mode} mode"
 
 
 async def _check_bot_token(client, api_url: str) -> dict:
