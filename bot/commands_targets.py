@@ -33,7 +33,18 @@ class TargetNames:
         company = self.classifier.resolve_company(raw) if only != "topic" else None
         if company:
             return ("company", company)
-        return Reply.error(self._unknown_target(raw))
+        return Reply.error(self._other_kind(raw, only) or self._unknown_target(raw))
+
+    def _other_kind(self, raw: str, only: str | None) -> Text | None:
+        """`company:pricing` names a topic (`topic:qwen` a company): say which, not "no
+        topic or company 'pricing' — did you mean pricing?"."""
+        if only == "company" and (slug := self.classifier.resolve_topic(raw)):
+            return say("'{}' is a topic, not a company: {}", quote(raw),
+                       ex.subscribe_named(slug))
+        if only == "topic" and (company := self.classifier.resolve_company(raw)):
+            return say("'{}' is a company, not a topic: {}", quote(raw),
+                       ex.subscribe_named(company))
+        return None
 
     def _unknown_target(self, raw: str) -> Text:
         if several := self._several(raw):

@@ -206,9 +206,21 @@ def _check_names(path: Path, values: Mapping[str, str | None]) -> None:
         # Names are case-sensitive: ainews_poll_minutes was skipped without a word.
         close = difflib.get_close_matches(name.upper(), _FIELDS, n=1, cutoff=0.8)
         if name.upper().startswith(_OURS) or (name.upper().startswith(_SHARED) and close):
-            hint = f" (did you mean {close[0]}?)" if close else ""
+            meant = _token_setting(value) or (close[0] if close else "")
+            hint = f" (did you mean {meant}?)" if meant else ""
             raise ConfigError(f"config: {path} sets {name}, which ainews does not read"
                               f"{hint}; fix or remove it (.env.example lists the settings)")
+
+
+# A Slack token's prefix says which setting it belongs in, whatever the name is close
+# to: SLACK_SOCKET_TOKEN=xapp-... was pointed at SLACK_BOT_TOKEN.
+_TOKEN_PREFIXES = {"xapp-": "SLACK_APP_TOKEN", "xoxb-": "SLACK_BOT_TOKEN"}
+
+
+def _token_setting(value: str | None) -> str:
+    value = (value or "").strip()
+    return next((name for prefix, name in _TOKEN_PREFIXES.items()
+                 if value.startswith(prefix)), "")
 
 
 _NAME = re.compile(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)")

@@ -66,6 +66,9 @@ def test_dotenv_is_read_from_the_working_directory(env, capsys, tmp_path):
     ("ainews_poll_minutes=1", "sets ainews_poll_minutes, which ainews does not read (did "
                               "you mean AINEWS_POLL_MINUTES?)"),
     ("slack_bot_token=xoxb-1", "(did you mean SLACK_BOT_TOKEN?)"),
+    # The token's own prefix names the setting: SLACK_BOT_TOKEN was suggested for xapp-.
+    ("SLACK_SOCKET_TOKEN=xapp-1-A1-2", "(did you mean SLACK_APP_TOKEN?)"),
+    ("SLACK_APP_TOKN=xoxb-1", "(did you mean SLACK_BOT_TOKEN?)"),
     ("AINEWS_CONSOLE", "names AINEWS_CONSOLE without a value; write AINEWS_CONSOLE=VALUE"),
 ])
 def test_a_misspelt_setting_in_dotenv_is_one_line(env, capsys, tmp_path, line, words):

@@ -288,9 +288,12 @@ async def test_find_sent_gives_up_after_its_page_cap_and_says_so(fake, caplog):
 
 
 # The fix named is the one for that answer: a bot that posts through chat:write.public
-# without being a member has the scopes already and must be invited instead.
+# without being a member has the scopes already and must be invited instead; a channel
+# deleted (or a private one the bot was removed from) needs no scope either.
 @pytest.mark.parametrize("code,fix", [("missing_scope", "channels:history"),
-                                      ("not_in_channel", "/invite @ainews")])
+                                      ("not_in_channel", "/invite @ainews"),
+                                      ("channel_not_found", "deleted"),
+                                      ("no_permission", "no_permission")])
 async def test_find_sent_without_history_access_says_so_once_and_lets_the_post_go(
         fake, adapter, caplog, code, fix):
     fake.fail("conversations.history", error=code, times=2)
@@ -298,6 +301,18 @@ async def test_find_sent_without_history_access_says_so_once_and_lets_the_post_g
     assert await adapter.find_sent("C42", "ainews-1") is None
     warnings = [r.message for r in caplog.records if "history" in r.message]
     assert len(warnings) == 1 and code in warnings[0] and fix in warnings[0]
+    assert ("scopes" in warnings[0]) is (code == "missing_scope"), warnings[0]
+
+
+async def test_every_channel_whose_history_is_shut_is_named(fake, adapter, caplog):
+    """The warning was kept once per answer for the whole bot: only the first channel
+    to invite the bot to was ever named."""
+    fake.fail("conversations.history", error="not_in_channel", times=3)
+    for channel in ("C_ONE", "C_TWO", "C_ONE"):
+        await adapter.find_sent(channel, "ainews-1")
+    warnings = [r.message for r in caplog.records if "history" in r.message]
+    assert len(warnings) == 2
+    assert "invite the bot to C_ONE" in warnings[0] and "invite the bot to C_TWO" in warnings[1]
 
 
 async def test_find_sent_that_cannot_ask_now_is_transient(fake):

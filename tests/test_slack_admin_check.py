@@ -25,12 +25,26 @@ async def test_users_info_is_cached_between_commands(bot):
                                           ("/ainews", "search qwen"), ("/ainews", "topic chips"),
                                           ("/topics", ""), ("/subscriptions", ""),
                                           ("/ainews", "help"),
-                                          ("/ainews", "why <https://news.example.com/a>")])
+                                          ("/ainews", "why <https://news.example.com/a>"),
+                                          # the console's words, which /ainews takes too
+                                          ("/ainews", "company alibaba"),
+                                          ("/ainews", "latest 3"), ("/ainews", "Topics"),
+                                          ("/ainews", "/subscriptions")])
 async def test_lookups_answer_without_asking_who_is_admin(bot, command, text):
-    """users.info slow, rate-limited or not granted must not hold up or spam a lookup."""
+    """users.info slow, rate-limited or not granted must not hold up or spam a lookup:
+    `/ainews company alibaba` waited out users.info's 429 (20 s) before answering."""
     bot.fake.fail("users.info", status=429, retry_after=30)
     await bot.answer(await bot.slash(command, text, user="UPLAIN"))
     assert bot.fake.calls_to("users.info") == []
+
+
+@pytest.mark.parametrize("text", ["subscribe pricing", "Unsubscribe all",
+                                  "digest daily 08:00", "frobnicate"])
+async def test_changes_typed_through_ainews_still_ask_who_is_admin(bot, text):
+    """The words after /ainews decide, as the console reads them: a change (or a word
+    the bot doesn't know) still asks users.info, so an admin is not refused."""
+    await bot.answer(await bot.slash("/ainews", text, user="UADMIN"))
+    assert [c.payload.get("user") for c in bot.fake.calls_to("users.info")] == ["UADMIN"]
 
 
 async def test_admin_check_asks_again_after_the_cache_expires(fake):

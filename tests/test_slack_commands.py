@@ -171,6 +171,19 @@ async def test_a_crashing_command_answers_with_an_error_and_the_bot_goes_on(bot)
     assert "Latest on baidu" in texts(await bot.answer(await bot.slash("/company", "baidu")))
 
 
+@pytest.mark.parametrize("command,text,typed", [
+    ("/company", "alibaba", "/company"), ("/ainews", "company alibaba", "/ainews company"),
+    ("/ainews", "search qwen", "/ainews search"), ("/ainews", "topic chips", "/ainews topic")])
+async def test_a_crash_names_the_command_the_user_typed(bot, commands, command, text, typed):
+    """It said "Sorry, /text failed" for `/ainews company`, and "/search failed" for
+    `/ainews search` (/search is Slack's own command)."""
+    def boom(*args):
+        raise RuntimeError("database is locked")
+    commands.company = commands.search = commands.topic = commands.run_text = boom
+    said = texts(await bot.answer(await bot.slash(command, text)))
+    assert f"Sorry, {typed} failed on our side" in said
+
+
 async def test_runner_adapter_posts_through_the_same_fake(bot):
     assert isinstance(bot.runner.adapter, SlackAdapter)
     message_id = await bot.runner.adapter.send("C9", make_brief(), nonce="n")

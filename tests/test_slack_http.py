@@ -86,6 +86,15 @@ async def test_a_request_handled_leaves_the_bots_own_log_lines_on(bot_as_run):
     assert logging.getLogger("ainews.poller").isEnabledFor(logging.INFO)
 
 
+async def test_the_start_line_names_where_http_mode_listens(bot_as_run, caplog):
+    """`slack: connected to team ... (http mode)` left the operator to guess the port
+    their proxy must forward to."""
+    [line] = [r.getMessage() for r in caplog.get_records("setup")     # logged at start
+              if "connected to team" in r.getMessage()]
+    port = bot_as_run.runner.http_port
+    assert f"(http mode, listening on 127.0.0.1:{port} at /slack/events)" in line, line
+
+
 def test_bad_signatures_are_counted_between_notes(caplog):
     """One warning at most every ten minutes, counting the refusals in between."""
     caplog.set_level(logging.WARNING, logger="ainews.slack")

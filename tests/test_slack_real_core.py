@@ -134,8 +134,9 @@ LIMIT_ERRORS = [
 ]
 
 
-async def plain_answer(fake, command: str, text: str) -> str:
-    """The text a plain user sees for one slash command, from a bot over an empty store."""
+async def plain_answer(fake, command: str, text: str, user: str = "UPLAIN") -> str:
+    """The text `user` (a plain one) sees for one slash command, from a bot over an
+    empty store."""
     from bot.commands import Commands
     from feeds.classify import Classifier
     from storage.store import Store
@@ -143,7 +144,7 @@ async def plain_answer(fake, command: str, text: str) -> str:
                                                                       Classifier()))
     try:
         bot = Bot(fake, runner, "socket")
-        return texts(await bot.answer(await bot.slash(command, text, user="UPLAIN")))
+        return texts(await bot.answer(await bot.slash(command, text, user=user)))
     finally:
         await runner.stop()
 
@@ -157,6 +158,17 @@ async def test_a_bad_limit_is_named_with_the_command_typed(fake, command, text, 
     assert shown.startswith(":warning: ") and wrong in shown and f"e.g. {eg}" in shown, shown
     assert "No company" not in shown and "No topic" not in shown
     assert "from 1 to 25" in shown and "Discord" not in shown   # Slack shows 25 at once
+
+
+@pytest.mark.parametrize("text, what, eg", [
+    ("company:pricing", "'pricing' is a topic, not a company", "/subscribe pricing"),
+    ("topic:qwen", "'qwen' is a company, not a topic", "/subscribe Alibaba")])
+async def test_a_target_of_the_other_kind_is_named_as_what_it_is(fake, text, what, eg):
+    """`/subscribe company:pricing` answered "No topic or company 'pricing' — did you
+    mean pricing?": as if pricing were not a topic."""
+    shown = await plain_answer(fake, "/subscribe", text, user="UADMIN")
+    assert shown.startswith(":warning: ") and what in shown and eg in shown, shown
+    assert "did you mean" not in shown.lower()
 
 
 EXTRA_COUNTS = [

@@ -2,6 +2,7 @@
 declaring every command and scope the bot uses."""
 from __future__ import annotations
 
+import logging
 import re
 import subprocess
 import sys
@@ -38,13 +39,21 @@ async def test_a_bot_token_in_the_environment_starts_without_bolts_unused_token_
     # Nothing listening: after a reboot, the network may not be up yet.
     ({"slack_api_url": "http://127.0.0.1:9/api/"}, "check SLACK_API_URL", True),
 ])
-async def test_start_up_failures_say_what_to_fix(fake, commands, change, words, retried):
-    """`retried`: `ainews run` waits and tries again (SlackUnavailable); else it exits."""
+async def test_start_up_failures_say_what_to_fix(fake, commands, caplog, change, words,
+                                                retried):
+    """`retried`: `ainews run` waits and tries again (SlackUnavailable); else it exits.
+    The error is the one line: slack_bolt logged its own "Failed to retrieve WSS URL"
+    with Slack's whole answer before it, for a refused SLACK_APP_TOKEN."""
     settings = settings_for(fake, "socket", **change)
     with pytest.raises(SlackStartError) as err:
         await start_slack(settings, commands, connect_timeout=5)
     assert words in str(err.value) and str(err.value).startswith("slack: ")
     assert isinstance(err.value, SlackUnavailable) == retried
+    assert errors_logged(caplog) == []
+
+
+def errors_logged(caplog) -> list[str]:
+    return [f"{r.name}: {r.getMessage()}" for r in caplog.records if r.levelno >= logging.ERROR]
 
 
 def test_importing_bot_slack_does_not_load_the_slack_libraries():
@@ -112,14 +121,15 @@ async def test_manifest_grants_every_scope_the_bot_uses(fake, commands):
     (503, None, "<html>503 Service Unavailable</html>"),
     (200, "fatal_error", None),        # Slack's own trouble, said in a 200 answer
 ])
-async def test_a_slack_outage_at_start_is_not_blamed_on_the_tokens(fake, commands, method,
-                                                                   status, error, body):
+async def test_a_slack_outage_at_start_is_not_blamed_on_the_tokens(fake, commands, caplog,
+                                                                   method, status, error, body):
     fake.fail(method, status=status, error=error, body=body, times=5)
     with pytest.raises(SlackUnavailable) as err:
         await start_slack(settings_for(fake, "socket"), commands, connect_timeout=5)
     message = str(err.value)
     assert message.startswith("slack: ") and f"HTTP {status}" in message
     assert "try again" in message and "refused" not in message
+    assert errors_logged(caplog) == []
 
 
 @pytest.mark.parametrize("fault", ["http-404", "socket-timeout"])

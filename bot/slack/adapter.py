@@ -47,7 +47,7 @@ class SlackAdapter(TokenWatch, SentLookup):
 
     def __init__(self, client: AsyncWebClient, *, clock=time.monotonic):
         self.client, self.clock = client, clock
-        self._warned_history: set[str] = set()
+        self._warned_history: set[tuple[str, str]] = set()   # (channel, Slack's answer)
         self._bot_id: str | None = None
         self._first_try: dict[str, float] = {}   # nonce -> when this process first posted
         self._refused: str | None = None         # why Slack refuses the token, if it does

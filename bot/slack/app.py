@@ -54,6 +54,7 @@ class SlackRunner:
     team_id: str = ""
     bot_user_id: str = ""
     http_port: int | None = None      # the bound port in HTTP mode (useful when 0 was asked)
+    listening: str = ""               # HTTP mode: "0.0.0.0:3000 at /slack/events"
     _closers: list = field(default_factory=list, repr=False)
 
     async def stop(self) -> None:
@@ -120,9 +121,16 @@ async def _connect(settings: Settings, commands, client, connect_timeout: float,
     else:
         raise SlackStartError("slack: set SLACK_APP_TOKEN (Socket Mode) or "
                               "SLACK_SIGNING_SECRET (HTTP mode) as well as SLACK_BOT_TOKEN")
-    log.info("slack: connected to team %s as %s (%s mode)", runner.team_id,
-             runner.bot_user_id, runner.mode)
+    log.info("slack: connected to team %s as %s (%s)", runner.team_id,
+             runner.bot_user_id, _mode_said(runner))
     return runner
+
+
+def _mode_said(runner: SlackRunner) -> str:
+    """'socket mode', or 'http mode, listening on ...': the port the proxy must reach."""
+    if runner.mode == "http" and runner.listening:
+        return f"http mode, listening on {runner.listening}"
+    return f"{runner.mode} mode"
 
 
 async def _check_bot_token(client, api_url: str) -> dict:
@@ -178,8 +186,7 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
     runner._closers.append(handler.close_async)
     runner.mode = "socket"
     try:
-        # Ask for the URL ourselves: the SDK would retry a refused app token forever.
-        handler.client.wss_uri = await handler.client.issue_new_wss_url()
+        handler.client.wss_uri = await _socket_mode_url(handler.client)
         await asyncio.wait_for(handler.connect_async(), timeout)
     except BaseException as exc:    # a cancelled start-up, too, leaves nothing open
         await runner.stop()
@@ -195,6 +202,15 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
         raise
     # From now on the SDK reconnects by itself; this paces it and says why it can't.
     runner._closers.append(PacedReconnect(handler.client, connection).install().close)
+
+
+async def _socket_mode_url(socket_client) -> str:
+    """apps.connections.open, asked ourselves: the SDK's issue_new_wss_url would retry a
+    refused app token forever, and logs Slack's whole answer at ERROR before our one
+    line says what to fix. Later reconnects still go through the SDK (reconnect.py)."""
+    opened = await socket_client.web_client.apps_connections_open(
+        app_token=socket_client.app_token)
+    return opened["url"]
 
 
 async def _close_client_session(client) -> None:

@@ -89,17 +89,30 @@ class SentLookup:
         return self._bot_id
 
     def _history_unreadable(self, channel: str, code: str) -> None:
-        # Once per kind of answer: each has its own fix.
-        if code in self._warned_history:
+        # Once per channel and answer: each channel needs its own invite, each answer its
+        # own fix.
+        if (channel, code) in self._warned_history:
             return
-        self._warned_history.add(code)
-        fix = (f"invite the bot to {channel} (/invite @ainews): posting through "
-               "chat:write.public needs no membership, but reading history does"
-               if code == "not_in_channel" else "add the channels:history and "
-               "groups:history scopes (slack-manifest.yml)")
+        self._warned_history.add((channel, code))
         log.warning("slack: can't read the history of %s (%s), so a post retried after a "
-                    "crash or timeout may appear twice; %s to close the gap",
-                    channel, code or "refused", fix)
+                    "crash or timeout may appear twice; %s", channel, code or "refused",
+                    _history_fix(channel, code))
+
+
+def _history_fix(channel: str, code: str) -> str:
+    """What the operator can do about a refused history read, told apart by Slack's answer:
+    scopes help only when one is missing."""
+    if code == "missing_scope":
+        return ("add the channels:history and groups:history scopes (slack-manifest.yml) "
+                "and reinstall the app")
+    if code == "not_in_channel":
+        return (f"invite the bot to {channel} (/invite @ainews): chat:write.public lets it "
+                "post there without being a member, but only a member can read the history")
+    if code in ("channel_not_found", "is_archived"):
+        return ("the channel was deleted or archived, or the bot was removed from it: "
+                "there is no scope or invite to add")
+    return (f"Slack answered {code or 'with no reason'} (its API docs for "
+            "conversations.history say what that means)")
 
 
 def _posted_ts(resp, nonce: str, bot_id: str) -> str | None:

@@ -63,6 +63,8 @@ async def start_http(runner, host: str, port: int, secret: str) -> None:
     runner._closers.append(site_runner.cleanup)
     runner.mode = "http"
     runner.http_port = site_runner.addresses[0][1] if site_runner.addresses else port
+    shown = f"[{host}]" if ":" in host else host      # an IPv6 address, as in a URL
+    runner.listening = f"{shown}:{runner.http_port} at {EVENTS_PATH}"
 
 
 def _unreadable(headers, body: bytes, secret: str, exc: ValueError):

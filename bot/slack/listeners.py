@@ -14,7 +14,7 @@ from typing import Any, Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError
 
-from bot.commands_text import NUMBER
+from bot.commands_text import NUMBER, command_name, quote
 from bot.replies import Caller, Reply, failed
 from bot.slack import render
 from bot.slack.webapi import NETWORK_ERRORS, error_code
@@ -124,6 +124,21 @@ def plan(command: str, text: str) -> tuple[str, str]:
     return "text", text
 
 
+def command_of(name: str, args: str) -> str:
+    """The command a planned line runs: '/ainews company qwen' (('text', 'company qwen'))
+    runs company, as run_text reads it."""
+    return command_name(args) if name == "text" else name
+
+
+def typed(name: str, args: str) -> str:
+    """A planned command as the user typed it (without the slash), for "Sorry, /...
+    failed": plan()'s 'text' is 'ainews company', and 'search' is 'ainews search'
+    (/search is Slack's own command)."""
+    if f"/{name}" in SLASH_COMMANDS:
+        return name
+    return " ".join(["ainews", quote(command_of(name, args), 30)]).strip()
+
+
 def _latest(commands, caller: Caller, args: str):
     """'/latest pricing 3' or '/latest 3 pricing': a number is the limit, words the topic."""
     # As the text command reads it (NUMBER): "-1" and "1.5" are (bad) limits, not topics.
@@ -164,8 +179,9 @@ async def run_command(commands, name: str, args: str, caller: Caller) -> Reply:
         result = call(commands, caller, args)
         return await result if inspect.isawaitable(result) else result
     except Exception:  # noqa: BLE001 - the user gets an answer whatever broke
-        log.exception("slack: /%s %r failed for %s", name, args[:100], caller.user)
-        return failed(name)
+        said = typed(name, args)
+        log.exception("slack: /%s %r failed for %s", said, args[:100], caller.user)
+        return failed(said)
 
 
 REFUSED = ("Sorry, Slack would not show that answer. Try again with a smaller limit; if "
@@ -198,9 +214,10 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
         await ack()
         name, args = plan(command.get("command", ""), command.get("text", ""))
         # Only commands that can change something need users.info: a lookup never waits
-        # on it (or logs its failures).
+        # on it (or logs its failures), typed through /ainews too.
         caller = await caller_for(command.get("team_id"), command.get("channel_id"),
-                                  command.get("user_id"), ask=name not in READ_ONLY)
+                                  command.get("user_id"),
+                                  ask=command_of(name, args) not in READ_ONLY)
         log.debug("slack: /%s %r from %s in %s", name, args[:100], caller.user, caller.channel)
         hidden = caller.is_admin and subscribes(name, args) \
             and await hidden_from_bot(client, caller.channel)
@@ -247,8 +264,7 @@ CANT_POST = ("I can't post in this channel: it's private (or a direct message) a
 
 def subscribes(name: str, args: str) -> bool:
     """/subscribe, or '/ainews subscribe ...' (the text form)."""
-    first = args.split()[0].lstrip("/").lower() if args.split() else ""   # as run_text reads it
-    return name == "subscribe" or (name == "text" and first == "subscribe")
+    return command_of(name, args) == "subscribe"
 
 
 async def hidden_from_bot(client, channel: str) -> bool:
