@@ -354,3 +354,46 @@ async def test_discord_configuration_errors_at_start_are_not_retried(fake, core,
     finally:
         apply_endpoints(Settings())
     assert not isinstance(err.value, StartUnavailable)
+
+
+@pytest.mark.parametrize("fault, words, wait", [
+    ("503", "can't reach the gateway ws://127.0.0.1:", 5),          # an outage
+    ("closed", "can't reach the gateway ws://127.0.0.1:", 5),       # blocked, not up yet
+    ("silent", "did not get the bot ready within 0.5 s", 0.5),      # never says HELLO
+])
+async def test_a_gateway_outage_at_start_is_retried_and_never_shown_connected(
+        fake, core, fault, words, wait):
+    """REST answers, the gateway doesn't: `ainews run` exited 2 with "discord: could not
+    start: 'NoneType' object has no attribute 'sequence'" (discord.py's reconnect reads
+    the websocket it never had), or, the gateway hanging, ran on with `ainews status`
+    saying "discord connected" while nothing posted, until the client died for good."""
+    from bot.connections import ConnectionLog, read_connections
+    from bot.startup import Starter
+    from storage.store import Store
+    server = await _silent_server() if fault == "silent" else None
+    gateway = {"503": fake.gateway_url, "closed": "ws://127.0.0.1:1/gateway",
+               "silent": f"ws://127.0.0.1:{server and server.sockets[0].getsockname()[1]}/gw"}
+    fake.refuse_gateway = fault == "503"
+    store = Store(":memory:")
+    connection = ConnectionLog(store, "discord")
+    where = {"gateway": gateway[fault], "wait": wait}
+
+    def start():
+        settings = Settings(discord_token=fake.token, discord_api_url=fake.api_url,
+                            discord_gateway_url=where["gateway"])
+        return start_discord(settings, core, {}, ready_timeout=where["wait"],
+                             guild_ready_timeout=0.1, connection=connection)
+    starter = Starter("discord", start, connection)
+    try:
+        assert await starter.attempt() is None          # retried later, not an exit
+        shown = read_connections(store)["discord"]
+        fake.refuse_gateway = False                     # the gateway is back
+        where.update(gateway=fake.gateway_url, wait=10)
+        runner = await starter.attempt()
+        await runner.stop()
+    finally:
+        apply_endpoints(Settings())
+        if server is not None:
+            server.close()
+    assert shown["state"] == "starting" and words in shown["reason"], shown
+    assert read_connections(store)["discord"]["state"] == "connected"
