@@ -402,3 +402,13 @@ def test_clip_ends_at_a_word_not_inside_one(text, limit, cut):
     """A description or footer cut to fit read "... in Apple B…"; text without spaces
     (Chinese) is cut where it must, but not inside a Latin word or figure in it."""
     assert render.clip(text, limit) == cut
+
+
+def test_a_link_too_long_for_a_field_beside_the_title_is_still_there_whole():
+    """A headline naming another address gets its story's link in a "Link" field; a
+    link over the field's 1,024 characters was dropped, and the post linked nowhere."""
+    url = "https://news.google.com/rss/articles/CBMi" + "x" * 1500
+    brief = make_brief(headline="Amazon.com invests another $4 billion in Anthropic", url=url)
+    embed = render.brief_embed(brief)
+    assert embed.url is None and "Link" not in [f.name for f in embed.fields]
+    assert (embed.author.name, embed.author.url) == ("news.google.com", url)
