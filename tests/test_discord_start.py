@@ -397,3 +397,30 @@ async def test_a_gateway_outage_at_start_is_retried_and_never_shown_connected(
             server.close()
     assert shown["state"] == "starting" and words in shown["reason"], shown
     assert read_connections(store)["discord"]["state"] == "connected"
+
+
+@pytest.mark.parametrize("raw", ['"{}"', "'{}'", "Bot {}", " bot  {}\t"])
+async def test_a_token_in_quotes_or_after_bot_is_the_token(fake, core, raw):
+    """`docker run --env-file .env` keeps the quotes of DISCORD_TOKEN="..." (python-
+    dotenv strips them), and a token copied from a request comes as "Bot ...": sent as
+    it was, Discord refused it, and the operator was told to copy the token again."""
+    settings = load_settings({"DISCORD_TOKEN": raw.format(fake.token)}, dotenv_path=None)
+    async with running_bot(fake, core, discord_token=settings.discord_token):
+        pass
+    assert {r.authorization for r in fake.find("GET", "/users/@me")} == {f"Bot {fake.token}"}
+
+
+def test_a_token_with_a_space_inside_is_refused_with_the_reason():
+    from bot.config_values import ConfigError
+    with pytest.raises(ConfigError, match=r"DISCORD_TOKEN=\[not shown\] holds a space, which "
+                                          "a bot token never does") as err:
+        load_settings({"DISCORD_TOKEN": "MTAx.Gx abc"}, dotenv_path=None)
+    assert "MTAx" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "LLM_API_KEY"])
+def test_other_tokens_in_quotes_lose_the_quotes_too(name):
+    """The same --env-file quotes on Slack's tokens and the LLM's key: sent with them."""
+    llm = {"LLM_MODEL": "qwen3:8b"} if name.startswith("LLM") else {}
+    settings = load_settings({name: '"xoxb-1-abc"', **llm}, dotenv_path=None)
+    assert getattr(settings, name.lower()) == "xoxb-1-abc"
