@@ -57,6 +57,8 @@ class ShareView(discord.ui.View):
                        custom_id="ainews:share")
     async def share(self, interaction: discord.Interaction, button: discord.ui.Button):
         shown = interaction.message   # ours, rendered inert when it was sent
+        if not may_post(interaction):
+            return await respond(interaction, Reply.error(CANT_POST))
         if shown.id in self.shared:
             return await respond(interaction, Reply.message("Already posted to the channel."))
         self.shared[shown.id] = None
@@ -64,6 +66,20 @@ class ShareView(discord.ui.View):
             del self.shared[next(iter(self.shared))]
         await interaction.response.send_message(
             content=shown.content or None, embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
+
+
+# Anyone may run a lookup (Use Application Commands), in a read-only channel too.
+CANT_POST = "You can't post in this channel, so this answer stays visible to you only."
+
+
+def may_post(interaction: discord.Interaction) -> bool:
+    """Whether the member clicking "Post to channel" may post where it is: the bot
+    posts for them, so not in a channel (#announcements) where they may only read."""
+    if interaction.guild_id is None:  # a DM: Discord sends no permissions, none apply
+        return True
+    perms = interaction.permissions   # the clicker's in this channel, overwrites applied
+    send = "send_messages_in_threads" if in_thread(interaction) else "send_messages"
+    return bool(perms.administrator or getattr(perms, send))
 
 
 def share_button() -> ShareView:

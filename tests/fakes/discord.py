@@ -449,10 +449,11 @@ class FakeDiscord:
         return inter
 
     async def click(self, message: dict, custom_id: str, *,
-                    permissions: int = MEMBER_PERMISSIONS) -> Interaction:
-        """Press a button on `message` (a message dict as the fake returned it)."""
+                    permissions: int = MEMBER_PERMISSIONS, **where) -> Interaction:
+        """Press a button on `message` (a message dict as the fake returned it);
+        `permissions`: the clicker's in that channel; `where` as for command()."""
         data = {"custom_id": custom_id, "component_type": 2}
-        inter = self._interaction(3, data, permissions=permissions, message=message)
+        inter = self._interaction(3, data, permissions=permissions, message=message, **where)
         await self.dispatch("INTERACTION_CREATE", inter.payload)
         return inter
 
