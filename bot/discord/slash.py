@@ -13,7 +13,7 @@ from bot.commands_limit import DISCORD_MAX_LIMIT
 from bot.discord.render import reply_payload
 from bot.commands_feeds import not_admin_feeds
 from bot.commands_subs import not_admin
-from bot.replies import Caller, Reply
+from bot.replies import DM, Caller, Reply
 
 log = logging.getLogger("ainews.discord")
 
@@ -32,7 +32,7 @@ def caller_for(interaction: discord.Interaction, *, admin_perm: str = "manage_ch
     perms = interaction.permissions
     return Caller(
         platform="discord",
-        workspace=str(interaction.guild_id or "dm"),
+        workspace=str(interaction.guild_id or DM),
         channel=str(interaction.channel_id or ""),
         user=str(interaction.user.id),
         is_admin=bool(getattr(perms, admin_perm, False) or perms.administrator),
