@@ -33,6 +33,7 @@ PERM_MANAGE_CHANNELS = 1 << 4
 PERM_MANAGE_GUILD = 1 << 5
 PERM_ADMINISTRATOR = 1 << 3
 PERM_READ_MESSAGE_HISTORY = 1 << 16
+PERM_EMBED_LINKS = 1 << 14
 DM = 1                  # channel type of a direct message
 DISCORD_EPOCH_MS = 1_420_070_400_000
 EPHEMERAL = 64
@@ -173,6 +174,9 @@ class FakeDiscord:
         # Channels where the bot lacks Read Message History: Discord shows it in the
         # channel's overwrites and answers a history read with no messages, not a 403.
         self.history_hidden: set[int] = set()
+        # Channels where the bot lacks Embed Links: Discord drops the embeds of a message
+        # with text (posting the text alone) and refuses one of embeds only (403, 50013).
+        self.embeds_denied: set[int] = set()
         self.refused: list[tuple[str, dict]] = []   # (path, errors): bodies over a limit
         self.identifies = self.resumes = 0
         self.identified_intents: list[int] = []  # the intents of every accepted IDENTIFY
@@ -237,6 +241,11 @@ class FakeDiscord:
         """Take Read Message History from the bot in `channel` (an overwrite denying it
         to @everyone), as a server admin might: CHANNEL_UPDATE tells the client."""
         self.history_hidden.add(channel)
+        await self.dispatch("CHANNEL_UPDATE", self.channel_payload(channel))
+
+    async def deny_embeds(self, channel: int) -> None:
+        """Take Embed Links from the bot in `channel` (an overwrite), as hide_history."""
+        self.embeds_denied.add(channel)
         await self.dispatch("CHANNEL_UPDATE", self.channel_payload(channel))
 
     def forget_nonces(self) -> None:
@@ -342,10 +351,11 @@ class FakeDiscord:
         return channel
 
     def _overwrites(self, channel_id: int) -> list[dict]:
-        if channel_id not in self.history_hidden:
+        deny = (PERM_READ_MESSAGE_HISTORY if channel_id in self.history_hidden else 0) \
+            | (PERM_EMBED_LINKS if channel_id in self.embeds_denied else 0)
+        if not deny:
             return []
-        return [{"id": str(self.guild_id), "type": 0, "allow": "0",
-                 "deny": str(PERM_READ_MESSAGE_HISTORY)}]
+        return [{"id": str(self.guild_id), "type": 0, "allow": "0", "deny": str(deny)}]
 
     def guild_payload(self) -> dict:
         everyone = {"id": str(self.guild_id), "name": "@everyone", "position": 0,
@@ -608,6 +618,10 @@ class FakeDiscord:
             self.messages[m.group(2)].update({k: v for k, v in data.items() if k != "allowed_mentions"})
             return _json(self.messages[m.group(2)])
         if method == "POST" and not m.group(2):
+            if channel in self.embeds_denied and (data or {}).get("embeds"):
+                if not data.get("content"):
+                    return _json({"message": "Missing Permissions", "code": 50013}, 403)
+                data = {k: v for k, v in data.items() if k != "embeds"}   # dropped unsaid
             key = (channel, (data or {}).get("nonce"))
             if key[1] and data.get("enforce_nonce") and key in self.nonces:
                 return _json(self.messages[self.nonces[key]])   # Discord's dedupe
