@@ -21,8 +21,8 @@ from bot.discord.invite import fetch_application_id
 from bot.discord.start import start_discord
 from bot.errors import UserError
 from feeds.models import Brief
-from tests.fakes.discord import (PERM_MANAGE_CHANNELS, PRIVILEGED_INTENTS, RecordingCommands,
-                                 running_bot, served)
+from tests.fakes.discord import (GUILDS_INTENT, PERM_MANAGE_CHANNELS, PRIVILEGED_INTENTS,
+                                 RecordingCommands, running_bot, served)
 
 SNAPSHOT = Path(__file__).parent / "data" / "discord_commands.json"
 BRIEF = Brief(id="s1", headline="Tencent cuts Hunyuan API prices", bullets=("One.",),
@@ -182,10 +182,20 @@ async def test_the_bot_asks_for_no_privileged_intent_so_it_connects(fake, core):
     assert fake.identified_intents and not fake.identified_intents[0] & PRIVILEGED_INTENTS
 
 
+async def test_the_bot_asks_for_guild_events_only(fake, core):
+    """With the default intents Discord sent every message, reaction and typing event of
+    every server the bot is in (without their text), none of which ainews reads: on a
+    big server, a constant stream for nothing. Guild events carry the permissions."""
+    async with running_bot(fake, core) as runner:
+        cached, me = runner.bot.get_channel(fake.channel_ids[0]), runner.bot.guilds[0].me
+        assert cached.permissions_for(me).embed_links      # from GUILD_CREATE
+    assert fake.identified_intents == [GUILDS_INTENT]
+
+
 async def test_privileged_intents_refused_are_a_one_line_start_error(fake, core, monkeypatch):
     """Were a change to ask for privileged intents, the start-up error says which ones
     Discord refused and where to enable them, not discord.py's traceback."""
-    monkeypatch.setattr(discord.Intents, "default", discord.Intents.all)
+    monkeypatch.setattr("bot.discord.client.gateway_intents", discord.Intents.all)
     with pytest.raises(UserError) as err:
         async with running_bot(fake, core):
             pass

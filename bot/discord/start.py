@@ -145,7 +145,7 @@ def _disallowed(intents: discord.Intents | None) -> str:
                 "it asks for no privileged one; check the application in the Developer Portal")
     switches = ", ".join(PRIVILEGED[name] for name in asked)
     return (f"the gateway refused the bot's privileged intents (4014 Disallowed intent(s)): "
-            f"{', '.join(asked)}; ainews needs none, so ask for Intents.default(), or enable "
+            f"{', '.join(asked)}; ainews needs none, so ask for none of them, or enable "
             f"{switches} under Bot > Privileged Gateway Intents in the Developer Portal")
 
 

@@ -12,7 +12,8 @@ Only the Discord behaviour ainews relies on is modelled. Discord's size limits o
 messages (content, embeds) and on autocomplete choices are enforced: a breach answers
 400 with Discord's "Invalid Form Body" (code 50035) error, and `callback`/`followup`
 fail the test with what Discord refused. An IDENTIFY asking for a privileged intent the
-fake app was not granted (`granted_intents`, none by default) is closed with 4014.
+fake app was not granted (`granted_intents`, none by default) is closed with 4014; the
+events it dispatches go only to a bot whose intents ask for them (EVENT_INTENTS).
 """
 from __future__ import annotations
 
@@ -40,6 +41,11 @@ EPHEMERAL = 64
 # Gateway intents Discord calls privileged: an app gets them only once enabled in the
 # Developer Portal (GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT).
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
+GUILDS_INTENT, GUILD_MESSAGES_INTENT = 1 << 0, 1 << 9
+# The intent without which Discord does not send an event the fake dispatches (none:
+# sent to every bot, as READY and INTERACTION_CREATE are).
+EVENT_INTENTS = {"GUILD_CREATE": GUILDS_INTENT, "CHANNEL_UPDATE": GUILDS_INTENT,
+                 "MESSAGE_CREATE": GUILD_MESSAGES_INTENT}
 MEMBER_PERMISSIONS = ALL_PERMISSIONS & ~(PERM_MANAGE_CHANNELS | PERM_MANAGE_GUILD | PERM_ADMINISTRATOR)
 
 
@@ -311,8 +317,12 @@ class FakeDiscord:
         await self._notify()
 
     async def dispatch(self, event: str, data: dict) -> None:
+        """Send `event`, unless the bot's IDENTIFY left out the intent it needs."""
         if self._ws is None or self._ws.closed:
             raise RuntimeError("fake discord: no gateway connection to dispatch on")
+        needed = EVENT_INTENTS.get(event, 0)
+        if needed and self.identified_intents and not self.identified_intents[-1] & needed:
+            return
         self._seq += 1
         await self._ws.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
 
