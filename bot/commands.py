@@ -37,7 +37,8 @@ log = logging.getLogger("ainews.commands")
 
 # Rows are "example — what it does": no columns, which Slack's and Discord's
 # proportional fonts would not keep aligned anyway.
-HELP = say("""\
+# What anyone can ask, in a DM too.
+HELP_LOOKUPS = say("""\
 AI strategy news briefs. Commands:
   {} — latest briefs about a company (aliases work: qwen → Alibaba)
   {} — the newest strategy briefs, optionally of one topic
@@ -45,7 +46,11 @@ AI strategy news briefs. Commands:
   {} — full-text search of the archive (-WORD or NOT WORD leaves out stories with \
 WORD, A OR B takes either, "two words" is a phrase)
   {} — topics and companies with story counts, last 7 days
-  {} — why a story was posted or not (its link, or the post's own message link)
+  {} — why a story was posted or not (its link, or the post's own message link)""",
+                   ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS,
+                   ex.SEARCH_USAGE, ex.TOPICS, ex.WHY_USAGE)
+# A channel's own: Discord has none of these in a DM.
+HELP_CHANNEL = say("""
   {} — what this channel follows (and why a subscription is paused)
 Admins:
   {} — post new stories here; TARGET is a topic, a company or all
@@ -55,10 +60,11 @@ as Europe/Berlin; UTC if left out)
   {} — back to instant posts
   {}, {}, {}, {} — manage the feeds the bot reads (NAME is a feed's name \
 as {} shows it; {} resumes every paused one and retries those waiting after failures)""",
-           ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS, ex.SEARCH_USAGE,
-           ex.TOPICS, ex.WHY_USAGE, ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,
-           ex.UNSUBSCRIBE_ALL, ex.DIGEST_USAGE, ex.DIGEST_OFF, ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
-           ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE, ex.FEEDS_LIST, ex.FEEDS_RESUME_ALL)
+                   ex.SUBSCRIPTIONS, ex.SUBSCRIBE_USAGE, ex.UNSUBSCRIBE_USAGE,
+                   ex.UNSUBSCRIBE_ALL, ex.DIGEST_USAGE, ex.DIGEST_OFF, ex.FEEDS_LIST,
+                   ex.FEEDS_ADD_USAGE, ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE,
+                   ex.FEEDS_LIST, ex.FEEDS_RESUME_ALL)
+HELP = HELP_LOOKUPS + HELP_CHANNEL
 
 
 class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
@@ -179,12 +185,13 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         return {s: 0 for s in self.classifier.topic_slugs()} | topics, companies
 
     def help(self, caller: Caller) -> Reply:
-        who = WHO_IS_ADMIN.get(caller.platform)
+        who = None if caller.in_dm else WHO_IS_ADMIN.get(caller.platform)
         # The most differs by platform (a Discord message holds 10 briefs): said, or
         # `/latest 20` was the way to learn it.
         limits = (f"\nLIMIT is how many briefs to show (default {DEFAULT_LIMIT}, at most "
                   f"{most_shown(caller)}).")
-        return Reply.message(HELP + (limits,) + ((f"\nAdmins here: {who}.",) if who else ()))
+        listed = HELP_LOOKUPS if caller.in_dm else HELP
+        return Reply.message(listed + (limits,) + ((f"\nAdmins here: {who}.",) if who else ()))
 
     def _condensed(self, briefs: list[Brief]) -> list[Brief]:
         """Briefs with bullets: a backlog strategy story is condensed when first looked
@@ -220,6 +227,8 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
                               if followed else ())
         if followed:
             return _next_step(("; this channel follows it, so the next one is posted here",))
+        if caller.in_dm:    # no /subscribe in a DM: nothing to follow there
+            return _next_step()
         return _next_step(say("; {} (admins) has the next one posted here",
                               ex.subscribe_named(target)))
 

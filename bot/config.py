@@ -19,8 +19,8 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
 from bot.config_values import (UNLIMITED, ConfigError, _bool, _header_secret, _level, _llm_url,
-                               _number, _path, _url, channel_cap, gate_margin, hourly_cap,
-                               keep_days, max_post_age, max_tokens)
+                               _number, _path, _url, bot_token, channel_cap, gate_margin,
+                               hourly_cap, keep_days, max_post_age, max_tokens)
 
 # The shipped base interval (AINEWS_POLL_MINUTES). Two minutes keeps a story's
 # publish-to-post delay near two minutes (docs/benchmarks.md, section 4), the point of
@@ -115,7 +115,7 @@ _FIELDS = {
     "AINEWS_CHANNEL_HOURLY_CAP": ("channel_hourly_cap", channel_cap),
     "AINEWS_USER_DATA": ("user_data", lambda n, v: _path(v) if v else None),
     "AINEWS_HTTP_PORT": ("http_port", lambda n, v: _number(int, n, v, 0, 65535)),
-    "DISCORD_TOKEN": ("discord_token", _header_secret),
+    "DISCORD_TOKEN": ("discord_token", bot_token),
     "DISCORD_GUILD_ID": ("discord_guild_id", lambda n, v: _number(int, n, v, 1) if v.strip() else None),
     "DISCORD_API_URL": ("discord_api_url", _url),
     "DISCORD_GATEWAY_URL": ("discord_gateway_url", _url),

@@ -83,12 +83,32 @@ def _header_secret(name: str, raw: str) -> str:
     signing secret too, ASCII hex): printable ASCII only. A key pasted with typographic
     quotes or an ellipsis failed every call with a UnicodeEncodeError naming no setting.
     The error does not print the key, only the character at fault."""
-    v = raw.strip()
+    v = _unquoted(raw.strip())
     bad = next((i for i, c in enumerate(v) if not " " <= c <= "~"), None)
     if bad is not None:
         raise ConfigError(f"config: {name}=[not shown] holds {v[bad]!r} (character {bad + 1} "
                           f"of {len(v)}), which an HTTP header cannot carry: was it pasted "
                           "with typographic quotes or an ellipsis?")
+    return v
+
+
+def _unquoted(v: str) -> str:
+    """`docker run --env-file` keeps the quotes python-dotenv strips (KEY="..."): sent
+    with them, a token was refused. No key or token is quoted in itself."""
+    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'":
+        return v[1:-1].strip()
+    return v
+
+
+def bot_token(name: str, raw: str) -> str:
+    """DISCORD_TOKEN: discord.py sends it after "Bot ", so one copied with its "Bot "
+    (from a request's Authorization header) was refused as if mistyped; a token has no
+    space, so one with another is refused here with the reason."""
+    v = re.sub(r"^Bot\s+", "", _header_secret(name, raw), flags=re.IGNORECASE)
+    if any(c.isspace() for c in v):
+        raise ConfigError(f"config: {name}=[not shown] holds a space, which a bot token "
+                          "never does: copy the token alone from the Developer Portal "
+                          "(Bot > Reset Token)")
     return v
 
 

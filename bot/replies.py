@@ -8,15 +8,24 @@ from bot.examples import Example, Text, console, sentence_case, spell
 from feeds.models import Brief
 
 
+DM = "dm"       # a Caller's workspace in a direct message (there is no guild or team)
+
+
 @dataclass(frozen=True, slots=True)
 class Caller:
     """Who is asking, and where. Adapters fill is_admin from the platform's own rules
     (Discord: Manage Channels/Server; Slack: workspace admin/owner or SLACK_ADMIN_USER_IDS)."""
     platform: str            # "discord" | "slack" | "console"
-    workspace: str           # guild id / team id / "console"
+    workspace: str           # guild id / team id / "console" / DM
     channel: str
     user: str
     is_admin: bool = False
+
+    @property
+    def in_dm(self) -> bool:
+        """A direct message: no channel to follow news in, so no /subscribe or the like
+        (Discord has none there) to offer."""
+        return self.workspace == DM
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,11 +84,29 @@ def cut_at_word(cut: str, following: str) -> str:
         cut = _content_end(cut.rstrip(), floor)
     else:
         space = cut.rfind(" ")
-        if space > floor:
+        if _UNSPACED.search(cut, space + 1):
+            # Chinese or Japanese since the last space (which may be a bullet's "• "
+            # lines back): any character is a boundary, a clause's end the best one.
+            cut = _clause_end(cut, floor) or _outside_run(cut, following, floor)
+        elif space > floor:
             cut = _content_end(cut[:space], floor)
         else:
             cut = _outside_run(cut, following, floor)
     return cut.rstrip(" ,;:-–—，；：、")
+
+
+# Scripts written without spaces between words (kana, CJK ideographs), and the marks that
+# end a sentence or clause in them.
+_UNSPACED = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_CLAUSE_END = re.compile(r"[。！？；，、]")
+CLAUSE_REACH = 12     # characters a cut backs off to end at a clause, at most
+
+
+def _clause_end(cut: str, floor: int) -> str:
+    """`cut` up to the last clause mark of its final CLAUSE_REACH characters ("" if none)."""
+    start = max(floor, len(cut) - CLAUSE_REACH)
+    ends = [m.end() for m in _CLAUSE_END.finditer(cut, start)]
+    return cut[:ends[-1]] if ends else ""
 
 
 def mark_cut(text: str) -> str:

@@ -302,3 +302,19 @@ async def test_a_refused_digest_is_rejected(fake, runner, channel):
         await runner.adapter.send_digest(channel, "Roundup", [make_brief(1), make_brief(2)],
                                          nonce="d1")
     assert len(fake.find("POST", MESSAGES)) == 1
+
+
+async def test_without_embed_links_a_roundup_pauses_the_channel_as_a_post_does(fake, runner,
+                                                                             channel):
+    """Without Embed Links Discord refuses a post (403: the channel pauses), but takes a
+    roundup's title and drops its stories unsaid: the roundup arrived as a bare title
+    and was recorded as posted."""
+    await fake.deny_embeds(int(channel))
+    cached, me = runner.bot.get_channel(int(channel)), runner.bot.get_guild(fake.guild_id).me
+    await wait_until(lambda: not cached.permissions_for(me).embed_links)   # CHANNEL_UPDATE
+    with pytest.raises(PermanentError, match="Missing Permissions") as post:
+        await runner.adapter.send(channel, make_brief(1), nonce="p1")
+    with pytest.raises(PermanentError, match="needs Embed Links") as roundup:
+        await runner.adapter.send_digest(channel, "Morning roundup",
+                                         [make_brief(1), make_brief(2)], nonce="d1")
+    assert type(post.value) is type(roundup.value) and fake.messages == {}

@@ -234,3 +234,36 @@ async def test_mentioning_the_bot_in_a_message_is_ignored_quietly(fake, bot, cor
     assert [r for r in caplog.records if r.levelno >= logging.WARNING] == []
     assert [c[0] for c in core.calls] == ["help"]
     assert not fake.find("POST", r"/channels/\d+/messages")
+
+
+SEND_MESSAGES, SEND_IN_THREADS = 1 << 11, 1 << 38
+
+
+async def _share(fake, core, permissions: int = MEMBER_PERMISSIONS, **where) -> dict:
+    """Run /latest, then click its "Post to channel": the click's answer."""
+    async with running_bot(fake, core):
+        answer = (await fake.callback(await fake.command("latest", {}, **where)))["data"]
+        message = fake.messages[next(reversed(fake.messages))]
+        custom_id = answer["components"][0]["components"][0]["custom_id"]
+        return (await fake.callback(await fake.click(message, custom_id,
+                                                     permissions=permissions, **where)))["data"]
+
+
+@pytest.mark.parametrize("denied, in_thread", [(SEND_MESSAGES, False), (SEND_IN_THREADS, True)])
+async def test_post_to_channel_is_refused_to_a_member_who_cannot_post_there(fake, core, denied,
+                                                                           in_thread):
+    """Anyone may run /latest, in a read-only channel (#announcements) too; its "Post to
+    channel" button then posted the briefs there for a member who may not post."""
+    fake.thread_ids = [1300000000000000009]
+    where = {"channel_id": fake.thread_ids[0]} if in_thread else {}
+    refused = await _share(fake, core, MEMBER_PERMISSIONS & ~denied, **where)
+    assert refused["flags"] & EPHEMERAL and not refused.get("embeds")
+    assert "You can't post in this channel" in refused["content"]
+    shared = await _share(fake, core, **where)          # a member who may post
+    assert not shared.get("flags", 0) & EPHEMERAL and shared["embeds"]
+
+
+async def test_post_to_channel_in_a_dm_posts(fake, core):
+    """A DM's click comes with no permissions at all: it is not a read-only channel."""
+    shared = await _share(fake, core, 0, channel_type=DM)
+    assert not shared.get("flags", 0) & EPHEMERAL and shared["embeds"]

@@ -154,3 +154,39 @@ async def test_a_refused_limit_names_the_range_help_states(fake, twelve_on_prici
         answer = (await fake.callback(await fake.command(name, options)))["data"]
     assert "at most 10)" in helped["content"] + str(helped.get("embeds"))
     assert "give a whole number from 1 to 10 (Discord shows 10 at a time)" in answer["content"]
+
+
+# A Google News article link: long, on another host than the one the headline names.
+LONG_URL = "https://news.google.com/rss/articles/CBMi" + "x" * 400 + "?oc=5"
+
+
+def ten_with_a_named_address(url: str = LONG_URL):
+    """Nine full briefs and one whose headline names a web address ("Amazon.com"): its
+    link can't go on the title, so it is shown beside it."""
+    from tests.discord_kit import make_brief
+    why = ("It ties the largest cloud provider more tightly to one model maker, which "
+           "shapes what enterprise customers can buy and at what price across the market.")
+    bullets = ("Amazon's cloud unit widened its bet on Anthropic with more chips, more "
+               "money and a deeper tie to Bedrock customers across regions and markets.",) * 3
+    normal = [make_brief(i, bullets=bullets, why_it_matters=why) for i in range(9)]
+    named = make_brief(99, headline="Amazon.com invests another $4 billion in Anthropic",
+                       url=url, bullets=bullets, why_it_matters=why)
+    return normal + [named]
+
+
+async def test_ten_briefs_with_a_long_link_beside_a_headline_are_one_answer_and_one_roundup(
+        fake):
+    """`/latest limit:10` answered "Sorry, /latest failed on our side" and the daily
+    roundup of the same ten failed: the Link field (400 characters) was not held to the
+    brief's share, and the message's embeds came to 6,037 of Discord's 6,000."""
+    async with running_bot(fake, RecordingCommands(briefs=ten_with_a_named_address())) as bot:
+        answer = (await fake.callback(await fake.command("latest", {"limit": 10})))["data"]
+        await bot.adapter.send_digest(str(fake.channel_ids[0]), "Your AI digest",
+                                      ten_with_a_named_address(), nonce="d1")
+    assert fake.refused == [] and len(answer["embeds"]) == 10
+    named = answer["embeds"][-1]
+    # The link whole, under its host's name, since a cut one would be a wrong address.
+    assert named["author"] == {"name": "news.google.com", "url": LONG_URL}
+    assert "url" not in named and named["description"].startswith("• Amazon's cloud unit")
+    roundup = fake.messages[next(reversed(fake.messages))]
+    assert roundup["content"] == "Your AI digest" and len(roundup["embeds"]) == 10

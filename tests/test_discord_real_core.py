@@ -148,3 +148,21 @@ async def test_unsubscribe_offers_at_most_25_of_a_long_list(fake, real_core):
         inter = await fake.autocomplete("unsubscribe", {"target": ""}, "target")
         choices = (await fake.callback(inter))["data"]["choices"]
     assert [c["value"] for c in choices] == [f"company:{n}" for n in sorted(names)[:25]]
+
+
+async def test_a_dm_offers_no_command_a_dm_does_not_have(fake, real_core):
+    """/subscribe, /subscriptions, /digest and /feeds are server-only; yet in a DM an
+    empty lookup said "`/subscribe target:Nvidia` (admins) has the next one posted
+    here", and /help listed them all with "Admins here: ..."."""
+    from tests.fakes.discord import DM
+    core, store = real_core
+    dm = {"channel_id": 1700000000000000001, "channel_type": DM}
+    async with running_bot(fake, core, store):
+        empty = (await fake.callback(await fake.command("company", {"name": "nvidia"}, **dm)))
+        helped = (await fake.callback(await fake.command("help", {}, **dm)))
+        in_server = (await fake.callback(await fake.command("help", {})))
+    shown = empty["data"]["content"] + "\n" + helped["data"]["content"]
+    for unavailable in ("/subscribe", "/subscriptions", "/digest", "/feeds", "Admins"):
+        assert unavailable not in shown, shown
+    assert "/latest" in empty["data"]["content"] and "/why" in helped["data"]["content"]
+    assert "/subscribe target:" in in_server["data"]["content"]

@@ -393,12 +393,41 @@ def test_ten_briefs_in_one_answer_keep_their_headlines_whole():
     assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL_MAX
 
 
+ZH = ("阿里巴巴宣布将通义千问大模型的部分开源权重转为付费授权，并加大对云计算客户的企业级服务投入。",
+      "分析人士认为，此举反映出公司在人工智能研发上的巨额投入需要尽快变现，同时也是为了与腾讯和百度竞争。",
+      "开发者社区担心，免费高质量模型的减少将影响中小企业和研究机构的创新能力，并推动行业转向闭源路线。")
+
+
 @pytest.mark.parametrize("text, limit, cut", [
     ("Apple describes the new digital narration feature on its website", 40,
      "Apple describes the new digital…"),
     ("阿里巴巴宣布通义千问大模型API价格下调50%，加剧国内大模型价格战", 16, "阿里巴巴宣布通义千问大模型…"),
+    # Chinese bullets: the last space is the next bullet's, which left it "•…"
+    pytest.param(f"• {ZH[0]}\n• {ZH[1]}", 60, f"• {ZH[0]}\n• 分析人士认为…", id="zh-bullets"),
 ])
 def test_clip_ends_at_a_word_not_inside_one(text, limit, cut):
     """A description or footer cut to fit read "... in Apple B…"; text without spaces
     (Chinese) is cut where it must, but not inside a Latin word or figure in it."""
     assert render.clip(text, limit) == cut
+
+
+def test_a_link_too_long_for_a_field_beside_the_title_is_still_there_whole():
+    """A headline naming another address gets its story's link in a "Link" field; a
+    link over the field's 1,024 characters was dropped, and the post linked nowhere."""
+    url = "https://news.google.com/rss/articles/CBMi" + "x" * 1500
+    brief = make_brief(headline="Amazon.com invests another $4 billion in Anthropic", url=url)
+    embed = render.brief_embed(brief)
+    assert embed.url is None and "Link" not in [f.name for f in embed.fields]
+    assert (embed.author.name, embed.author.url) == ("news.google.com", url)
+
+
+def test_chinese_briefs_cut_to_fit_end_in_a_bullet_with_text():
+    """Ten Chinese briefs in one answer: each one's bullets ended in an empty "•…" (the
+    cut went back to the space after the last bullet's "•"), its room left unused."""
+    brief = make_brief(headline="阿里巴巴将通义千问部分模型转为付费授权，以提升云业务盈利能力并应对竞争",
+                       bullets=(ZH[0] + ZH[1] + ZH[2], ZH[1] + ZH[2] + ZH[0], ZH[2] + ZH[0] + ZH[1]),
+                       why_it_matters=ZH[1] * 2, source="36氪", topics=("pricing", "china"))
+    embed = render.brief_embeds([brief] * 10)[0]
+    last = embed.description.splitlines()[-1]
+    assert last.startswith("• ") and len(last) > 20 and last.endswith("…"), last
+    assert len(embed) > 570        # of its 600: the room went to the bullets

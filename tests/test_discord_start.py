@@ -21,8 +21,8 @@ from bot.discord.invite import fetch_application_id
 from bot.discord.start import start_discord
 from bot.errors import UserError
 from feeds.models import Brief
-from tests.fakes.discord import (PERM_MANAGE_CHANNELS, PRIVILEGED_INTENTS, RecordingCommands,
-                                 running_bot, served)
+from tests.fakes.discord import (GUILDS_INTENT, PERM_MANAGE_CHANNELS, PRIVILEGED_INTENTS,
+                                 RecordingCommands, running_bot, served)
 
 SNAPSHOT = Path(__file__).parent / "data" / "discord_commands.json"
 BRIEF = Brief(id="s1", headline="Tencent cuts Hunyuan API prices", bullets=("One.",),
@@ -182,10 +182,20 @@ async def test_the_bot_asks_for_no_privileged_intent_so_it_connects(fake, core):
     assert fake.identified_intents and not fake.identified_intents[0] & PRIVILEGED_INTENTS
 
 
+async def test_the_bot_asks_for_guild_events_only(fake, core):
+    """With the default intents Discord sent every message, reaction and typing event of
+    every server the bot is in (without their text), none of which ainews reads: on a
+    big server, a constant stream for nothing. Guild events carry the permissions."""
+    async with running_bot(fake, core) as runner:
+        cached, me = runner.bot.get_channel(fake.channel_ids[0]), runner.bot.guilds[0].me
+        assert cached.permissions_for(me).embed_links      # from GUILD_CREATE
+    assert fake.identified_intents == [GUILDS_INTENT]
+
+
 async def test_privileged_intents_refused_are_a_one_line_start_error(fake, core, monkeypatch):
     """Were a change to ask for privileged intents, the start-up error says which ones
     Discord refused and where to enable them, not discord.py's traceback."""
-    monkeypatch.setattr(discord.Intents, "default", discord.Intents.all)
+    monkeypatch.setattr("bot.discord.client.gateway_intents", discord.Intents.all)
     with pytest.raises(UserError) as err:
         async with running_bot(fake, core):
             pass
@@ -354,3 +364,73 @@ async def test_discord_configuration_errors_at_start_are_not_retried(fake, core,
     finally:
         apply_endpoints(Settings())
     assert not isinstance(err.value, StartUnavailable)
+
+
+@pytest.mark.parametrize("fault, words, wait", [
+    ("503", "can't reach the gateway ws://127.0.0.1:", 5),          # an outage
+    ("closed", "can't reach the gateway ws://127.0.0.1:", 5),       # blocked, not up yet
+    ("silent", "did not get the bot ready within 0.5 s", 0.5),      # never says HELLO
+])
+async def test_a_gateway_outage_at_start_is_retried_and_never_shown_connected(
+        fake, core, fault, words, wait):
+    """REST answers, the gateway doesn't: `ainews run` exited 2 with "discord: could not
+    start: 'NoneType' object has no attribute 'sequence'" (discord.py's reconnect reads
+    the websocket it never had), or, the gateway hanging, ran on with `ainews status`
+    saying "discord connected" while nothing posted, until the client died for good."""
+    from bot.connections import ConnectionLog, read_connections
+    from bot.startup import Starter
+    from storage.store import Store
+    server = await _silent_server() if fault == "silent" else None
+    gateway = {"503": fake.gateway_url, "closed": "ws://127.0.0.1:1/gateway",
+               "silent": f"ws://127.0.0.1:{server and server.sockets[0].getsockname()[1]}/gw"}
+    fake.refuse_gateway = fault == "503"
+    store = Store(":memory:")
+    connection = ConnectionLog(store, "discord")
+    where = {"gateway": gateway[fault], "wait": wait}
+
+    def start():
+        settings = Settings(discord_token=fake.token, discord_api_url=fake.api_url,
+                            discord_gateway_url=where["gateway"])
+        return start_discord(settings, core, {}, ready_timeout=where["wait"],
+                             guild_ready_timeout=0.1, connection=connection)
+    starter = Starter("discord", start, connection)
+    try:
+        assert await starter.attempt() is None          # retried later, not an exit
+        shown = read_connections(store)["discord"]
+        fake.refuse_gateway = False                     # the gateway is back
+        where.update(gateway=fake.gateway_url, wait=10)
+        runner = await starter.attempt()
+        await runner.stop()
+    finally:
+        apply_endpoints(Settings())
+        if server is not None:
+            server.close()
+    assert shown["state"] == "starting" and words in shown["reason"], shown
+    assert read_connections(store)["discord"]["state"] == "connected"
+
+
+@pytest.mark.parametrize("raw", ['"{}"', "'{}'", "Bot {}", " bot  {}\t"])
+async def test_a_token_in_quotes_or_after_bot_is_the_token(fake, core, raw):
+    """`docker run --env-file .env` keeps the quotes of DISCORD_TOKEN="..." (python-
+    dotenv strips them), and a token copied from a request comes as "Bot ...": sent as
+    it was, Discord refused it, and the operator was told to copy the token again."""
+    settings = load_settings({"DISCORD_TOKEN": raw.format(fake.token)}, dotenv_path=None)
+    async with running_bot(fake, core, discord_token=settings.discord_token):
+        pass
+    assert {r.authorization for r in fake.find("GET", "/users/@me")} == {f"Bot {fake.token}"}
+
+
+def test_a_token_with_a_space_inside_is_refused_with_the_reason():
+    from bot.config_values import ConfigError
+    with pytest.raises(ConfigError, match=r"DISCORD_TOKEN=\[not shown\] holds a space, which "
+                                          "a bot token never does") as err:
+        load_settings({"DISCORD_TOKEN": "MTAx.Gx abc"}, dotenv_path=None)
+    assert "MTAx" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "LLM_API_KEY"])
+def test_other_tokens_in_quotes_lose_the_quotes_too(name):
+    """The same --env-file quotes on Slack's tokens and the LLM's key: sent with them."""
+    llm = {"LLM_MODEL": "qwen3:8b"} if name.startswith("LLM") else {}
+    settings = load_settings({name: '"xoxb-1-abc"', **llm}, dotenv_path=None)
+    assert getattr(settings, name.lower()) == "xoxb-1-abc"

@@ -43,6 +43,9 @@ PERMANENT_CODES = {
     50024: "not a text channel",
     40058: "a forum channel takes posts only in its threads",
 }
+# A roundup's reason to pause where Discord would drop its stories (_embeds_dropped).
+NO_EMBEDS = ("Missing Permissions (needs Embed Links: without it Discord drops a "
+             "roundup's stories and posts its title alone)")
 UNKNOWN_MESSAGE = 10008
 NO_THREADS_HERE = 50024     # a thread opened under a post in a thread (or a voice chat)
 TOKEN_RECHECK = 600.0       # seconds between tries of a post while the token is refused
@@ -126,6 +129,8 @@ class DiscordAdapter(SentLookup):
     async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
                           *, nonce: str) -> str:
         target = self._channel(channel)
+        if self._embeds_dropped(channel):
+            raise PermanentError(f"discord: channel {channel}: {NO_EMBEDS}")
         self._remember_first_try(nonce)
         message = await self._call(channel, target.send(
             content=clip(inert(title), CONTENT_MAX) or None,
@@ -133,6 +138,22 @@ class DiscordAdapter(SentLookup):
             allowed_mentions=NO_MENTIONS))
         self._first_try.pop(nonce, None)
         return str(message.id)
+
+    def _embeds_dropped(self, channel: str) -> bool:
+        """Without Embed Links, Discord refuses a post of embeds alone (403: the channel
+        pauses) but takes a roundup's title and drops its stories unsaid, so the
+        roundup would count as posted. The cached permission tells them apart."""
+        perms = self._cached_permissions(channel)
+        return perms is not None and not perms.embed_links
+
+    def _cached_permissions(self, channel: str) -> discord.Permissions | None:
+        """The bot's permissions in `channel` as discord.py keeps them (from the gateway's
+        GUILD_CREATE and updates); None when it doesn't know the channel."""
+        cached = self.bot.get_channel(int(channel))
+        me = getattr(getattr(cached, "guild", None), "me", None)
+        if cached is None or me is None:
+            return None
+        return cached.permissions_for(me)
 
     def _channel(self, channel: str) -> discord.PartialMessageable:
         """A REST-only handle: posting needs no cached guild or channel."""

@@ -45,8 +45,17 @@ def apply_endpoints(settings) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway) if gateway else _DEFAULT_GATEWAY
 
 
+def gateway_intents() -> discord.Intents:
+    """Guild events only: GUILD_CREATE and its updates bring the channels, threads and
+    roles the bot's permissions are worked out from. Slash commands and buttons come as
+    interactions, which need no intent, and history is read over REST; the default
+    intents also sent every message, reaction and typing event of every server."""
+    return discord.Intents(guilds=True)
+
+
 class AinewsBot(CommandSync, ext_commands.Bot):
-    """commands.Bot with default intents only: slash commands need no message content."""
+    """commands.Bot on guild events only (gateway_intents): slash commands need no
+    message events."""
 
     def __init__(self, settings, core, state, *, guild_ready_timeout: float = 2.0,
                  connection=None):
@@ -54,7 +63,7 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         discord.VoiceClient.warn_nacl = discord.VoiceClient.warn_dave = False
         super().__init__(
             command_prefix=ext_commands.when_mentioned, help_command=None,
-            intents=discord.Intents.default(),
+            intents=gateway_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
             max_ratelimit_timeout=30.0,  # longer 429 waits become TransientError

@@ -39,7 +39,8 @@ DEFAULT_MESSAGE = 0         # a message type; replies to slash commands are 20, 
 
 
 class SentLookup:
-    """Uses the adapter's bot, _call and _channel; keeps _first_try, _warned_history."""
+    """Uses the adapter's bot, _call, _channel and _cached_permissions; keeps
+    _first_try, _warned_history."""
     nonce_window = NONCE_WINDOW
 
     def _remember_first_try(self, nonce: str) -> None:
@@ -111,11 +112,9 @@ class SentLookup:
         """The bot may not read the channel's history, by the permissions discord.py has
         cached. Discord answers such a read with no messages, not an error: "not found"
         would then be said of every post, and the missing permission never."""
-        cached = self.bot.get_channel(int(channel))
-        me = getattr(getattr(cached, "guild", None), "me", None)
-        if cached is None or me is None:
-            return False            # not known here: read, as the post is tried anyway
-        return not cached.permissions_for(me).read_message_history
+        perms = self._cached_permissions(channel)
+        # Not known here: read, as the post is tried anyway.
+        return perms is not None and not perms.read_message_history
 
     def _history_unreadable(self, channel: str, why: str) -> None:
         if channel in self._warned_history:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import re
 from typing import Sequence
+from urllib.parse import urlsplit
 
 import discord
 
@@ -31,6 +32,8 @@ EMBED_TOTAL_MAX = 6000          # Discord counts this across all embeds of one m
 EMBEDS_PER_MESSAGE = 10
 CONTENT_MAX = 2000
 WHY, TOPICS = "Why it matters", "Topics"     # a brief's field names, Slack's labels
+LINK = "Link"
+AUTHOR_MAX = 256
 URL_MAX = 2048
 
 DEFAULT_COLOUR = 0x5865F2       # Discord blurple: no topic, or a user-defined one
@@ -104,7 +107,9 @@ def clip(text: str, limit: int) -> str:
     (feeds.headline.cut_at_word), never leaving a dangling escape."""
     if len(text) <= limit:
         return text
-    cut = text[: max(limit - 1, 0)]
+    if limit < 1:           # no room: "…" alone would still be one character too many
+        return ""
+    cut = text[:limit - 1]
     if cut:
         cut = cut_at_word(cut, text[len(cut)])
     trailing = len(cut) - len(cut.rstrip("\\"))
@@ -136,34 +141,60 @@ def brief_embed(brief: Brief, budget: int = EMBED_TOTAL_MAX) -> discord.Embed:
         clip(inert(brief.why_it_matters), min(FIELD_VALUE_MAX, budget // 4))
     # "Topics", as Slack labels them (a "Context" field here told them apart).
     topics = clip(inert(", ".join(brief.topics)), min(FIELD_VALUE_MAX, budget // 10))
-    title_url, link = _title_link(brief, title)
-    used = (len(title) + len(footer) + (len(WHY) + len(why) if why else 0)
-            + (len(TOPICS) + len(topics) if topics else 0)
-            + (len("Link") + len(link) if link else 0))
+    title_url, shown_url = _title_link(brief, title)
+    used = len(title) + len(footer) + _field_size(WHY, why) + _field_size(TOPICS, topics)
+    link, author = _link_within(shown_url, budget - used)
+    used += _field_size(LINK, link) + len(author)
     embed = discord.Embed(
         title=title, url=title_url,
-        description=clip(_bullets(brief), max(0, min(DESCRIPTION_MAX, budget - used))) or None,
+        description=_bullets_within(brief, min(DESCRIPTION_MAX, budget - used)),
         colour=topic_colour(brief.topics), timestamp=brief.published,
     )
+    if author:
+        embed.set_author(name=author, url=shown_url)
     if why:
         embed.add_field(name=WHY, value=why, inline=False)
     if topics:
         embed.add_field(name=TOPICS, value=topics, inline=False)
     if link:
-        embed.add_field(name="Link", value=link, inline=False)
+        embed.add_field(name=LINK, value=link, inline=False)
     if footer:
         embed.set_footer(text=footer)
     return embed
 
 
+def _field_size(name: str, value: str | None) -> int:
+    return len(name) + len(value) if value else 0
+
+
+def _link_within(url: str | None, room: int) -> tuple[str | None, str]:
+    """(the Link field's text, the author line's) for a story address shown beside a
+    title that can't carry it. The bullets give way to the field first; a link is never
+    cut (a cut one is a wrong address), so one that won't fit (a 400-character Google
+    News link in a ten-brief message) is the author line's link, named by its host."""
+    if not url:
+        return None, ""
+    if _field_size(LINK, url) <= min(room, len(LINK) + FIELD_VALUE_MAX):
+        return url, ""
+    return None, clip(urlsplit(url).hostname or "", min(AUTHOR_MAX, room))
+
+
+def _bullets_within(brief: Brief, room: int) -> str | None:
+    """The bullets cut to `room`, without a bullet the cut left empty ("•…")."""
+    lines = clip(_bullets(brief), room).split("\n")
+    while lines and not lines[-1].strip("•… "):
+        lines.pop()
+    return "\n".join(lines) or None
+
+
 def _title_link(brief: Brief, title: str) -> tuple[str | None, str | None]:
-    """(the title's link, a Link field's): the story's address goes on the title unless
-    the headline names another address ("paypal.com: verify ..."), which would make the
-    title a spoofed link; then it is shown as itself, in a field."""
+    """(the title's link, a link to show beside it): the story's address goes on the
+    title unless the headline names another address ("paypal.com: verify ..."), which
+    would make the title a spoofed link; then it is shown as itself."""
     url = safe_url(brief.url)
     if not url or not spoofed_link(brief.headline, title, url):
         return url, None
-    return None, (url if len(url) <= FIELD_VALUE_MAX else None)
+    return None, url
 
 
 def _bullets(brief: Brief) -> str:

@@ -13,7 +13,7 @@ from bot.commands_limit import DISCORD_MAX_LIMIT
 from bot.discord.render import reply_payload
 from bot.commands_feeds import not_admin_feeds
 from bot.commands_subs import not_admin
-from bot.replies import Caller, Reply
+from bot.replies import DM, Caller, Reply
 
 log = logging.getLogger("ainews.discord")
 
@@ -32,7 +32,7 @@ def caller_for(interaction: discord.Interaction, *, admin_perm: str = "manage_ch
     perms = interaction.permissions
     return Caller(
         platform="discord",
-        workspace=str(interaction.guild_id or "dm"),
+        workspace=str(interaction.guild_id or DM),
         channel=str(interaction.channel_id or ""),
         user=str(interaction.user.id),
         is_admin=bool(getattr(perms, admin_perm, False) or perms.administrator),
@@ -57,6 +57,8 @@ class ShareView(discord.ui.View):
                        custom_id="ainews:share")
     async def share(self, interaction: discord.Interaction, button: discord.ui.Button):
         shown = interaction.message   # ours, rendered inert when it was sent
+        if not may_post(interaction):
+            return await respond(interaction, Reply.error(CANT_POST))
         if shown.id in self.shared:
             return await respond(interaction, Reply.message("Already posted to the channel."))
         self.shared[shown.id] = None
@@ -64,6 +66,20 @@ class ShareView(discord.ui.View):
             del self.shared[next(iter(self.shared))]
         await interaction.response.send_message(
             content=shown.content or None, embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
+
+
+# Anyone may run a lookup (Use Application Commands), in a read-only channel too.
+CANT_POST = "You can't post in this channel, so this answer stays visible to you only."
+
+
+def may_post(interaction: discord.Interaction) -> bool:
+    """Whether the member clicking "Post to channel" may post where it is: the bot
+    posts for them, so not in a channel (#announcements) where they may only read."""
+    if interaction.guild_id is None:  # a DM: Discord sends no permissions, none apply
+        return True
+    perms = interaction.permissions   # the clicker's in this channel, overwrites applied
+    send = "send_messages_in_threads" if in_thread(interaction) else "send_messages"
+    return bool(perms.administrator or getattr(perms, send))
 
 
 def share_button() -> ShareView:

@@ -35,14 +35,14 @@ class DiscordRunner:
 
 async def start_discord(settings, commands, state, *, ready_timeout: float = 30.0,
                         guild_ready_timeout: float = 2.0, connection=None) -> DiscordRunner:
-    """Log in, sync commands and connect; return once ready, or after `ready_timeout`
-    once logged in (discord.py keeps reconnecting the gateway; the adapter raises
-    TransientError until it is up).
+    """Log in, sync commands and connect; return once the gateway is ready (after
+    that, discord.py reconnects it by itself; the adapter raises TransientError while
+    it is down).
 
-    Raises StartUnavailable when Discord's API can't be reached, is in trouble (5xx,
-    429) or did not answer the login within `ready_timeout` (`ainews run` retries), and
-    UserError (one line: what to fix) when the token or the configuration is refused.
-    Nothing is left open when it raises, or when the start-up is cancelled."""
+    Raises StartUnavailable when Discord's API or gateway can't be reached, is in
+    trouble (5xx, 429) or did not get the bot ready within `ready_timeout` (`ainews run`
+    retries), and UserError (one line: what to fix) when the token or the configuration
+    is refused. Nothing is left open when it raises, or when the start-up is cancelled."""
     apply_endpoints(settings)
     bot = AinewsBot(settings, commands, state, guild_ready_timeout=guild_ready_timeout,
                     connection=connection)
@@ -69,14 +69,42 @@ async def _until_ready(bot: AinewsBot, task: asyncio.Task, timeout: float) -> No
     finally:
         ready.cancel()
     if task in done:
-        raise _start_failure(task.exception(), bot.intents)
+        raise _gateway_failure(task.exception(), bot) \
+            or _start_failure(task.exception(), bot.intents)
     if bot.user is None:    # still logging in: the API never answered (aiohttp waits 5 min)
         reason = f"{discord.http.Route.BASE} did not answer the login within {timeout:g} s"
         raise StartUnavailable(f"discord: {reason}; check DISCORD_API_URL and the network",
                                reason=reason)
     if ready not in done:
-        log.warning("discord: not ready after %g s; posts wait until the gateway connects",
-                    timeout)
+        # Not "connected" with a client that may never be: discord.py gives up on a
+        # first connection that fails (below), so `ainews run` retries the whole start.
+        reason = f"the gateway {_gateway()} did not get the bot ready within {timeout:g} s"
+        raise StartUnavailable(f"discord: {reason}; {GATEWAY_HINT}", reason=reason)
+
+
+GATEWAY_HINT = ("Discord may be having trouble: try again later, or check "
+                "DISCORD_GATEWAY_URL and the network (a proxy may block websockets)")
+# The first gateway connection failing the way an outage or the network does.
+GATEWAY_TROUBLE = (OSError, aiohttp.ClientError, asyncio.TimeoutError,
+                   discord.GatewayNotFound, discord.ConnectionClosed, discord.HTTPException)
+
+
+def _gateway() -> str:
+    return str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+
+
+def _gateway_failure(exc: BaseException | None, bot: AinewsBot) -> StartUnavailable | None:
+    """Logged in, but the gateway's first connection failed: discord.py 2.7 then dies
+    reading the websocket it never had (AttributeError, Rapptz/discord.py#10520). An
+    outage, not a configuration error; None for any other failure."""
+    if bot.user is None or bot.ws is not None or _refusal(exc, bot.intents):
+        return None
+    cause = exc.__context__ if isinstance(exc, AttributeError) else exc
+    if not isinstance(cause, GATEWAY_TROUBLE):
+        return None
+    reason = f"can't reach the gateway {_gateway()} ({type(cause).__name__}: " \
+             f"{one_line(str(cause), 200)})"
+    return StartUnavailable(f"discord: {reason}; {GATEWAY_HINT}", reason=reason)
 
 
 def _report_exit(task: asyncio.Task, connection, intents: discord.Intents) -> None:
@@ -117,7 +145,7 @@ def _disallowed(intents: discord.Intents | None) -> str:
                 "it asks for no privileged one; check the application in the Developer Portal")
     switches = ", ".join(PRIVILEGED[name] for name in asked)
     return (f"the gateway refused the bot's privileged intents (4014 Disallowed intent(s)): "
-            f"{', '.join(asked)}; ainews needs none, so ask for Intents.default(), or enable "
+            f"{', '.join(asked)}; ainews needs none, so ask for none of them, or enable "
             f"{switches} under Bot > Privileged Gateway Intents in the Developer Portal")
 
 

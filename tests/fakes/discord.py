@@ -12,7 +12,8 @@ Only the Discord behaviour ainews relies on is modelled. Discord's size limits o
 messages (content, embeds) and on autocomplete choices are enforced: a breach answers
 400 with Discord's "Invalid Form Body" (code 50035) error, and `callback`/`followup`
 fail the test with what Discord refused. An IDENTIFY asking for a privileged intent the
-fake app was not granted (`granted_intents`, none by default) is closed with 4014.
+fake app was not granted (`granted_intents`, none by default) is closed with 4014; the
+events it dispatches go only to a bot whose intents ask for them (EVENT_INTENTS).
 """
 from __future__ import annotations
 
@@ -33,12 +34,18 @@ PERM_MANAGE_CHANNELS = 1 << 4
 PERM_MANAGE_GUILD = 1 << 5
 PERM_ADMINISTRATOR = 1 << 3
 PERM_READ_MESSAGE_HISTORY = 1 << 16
+PERM_EMBED_LINKS = 1 << 14
 DM = 1                  # channel type of a direct message
 DISCORD_EPOCH_MS = 1_420_070_400_000
 EPHEMERAL = 64
 # Gateway intents Discord calls privileged: an app gets them only once enabled in the
 # Developer Portal (GUILD_MEMBERS, GUILD_PRESENCES, MESSAGE_CONTENT).
 PRIVILEGED_INTENTS = (1 << 1) | (1 << 8) | (1 << 15)
+GUILDS_INTENT, GUILD_MESSAGES_INTENT = 1 << 0, 1 << 9
+# The intent without which Discord does not send an event the fake dispatches (none:
+# sent to every bot, as READY and INTERACTION_CREATE are).
+EVENT_INTENTS = {"GUILD_CREATE": GUILDS_INTENT, "CHANNEL_UPDATE": GUILDS_INTENT,
+                 "MESSAGE_CREATE": GUILD_MESSAGES_INTENT}
 MEMBER_PERMISSIONS = ALL_PERMISSIONS & ~(PERM_MANAGE_CHANNELS | PERM_MANAGE_GUILD | PERM_ADMINISTRATOR)
 
 
@@ -173,6 +180,9 @@ class FakeDiscord:
         # Channels where the bot lacks Read Message History: Discord shows it in the
         # channel's overwrites and answers a history read with no messages, not a 403.
         self.history_hidden: set[int] = set()
+        # Channels where the bot lacks Embed Links: Discord drops the embeds of a message
+        # with text (posting the text alone) and refuses one of embeds only (403, 50013).
+        self.embeds_denied: set[int] = set()
         self.refused: list[tuple[str, dict]] = []   # (path, errors): bodies over a limit
         self.identifies = self.resumes = 0
         self.identified_intents: list[int] = []  # the intents of every accepted IDENTIFY
@@ -239,6 +249,11 @@ class FakeDiscord:
         self.history_hidden.add(channel)
         await self.dispatch("CHANNEL_UPDATE", self.channel_payload(channel))
 
+    async def deny_embeds(self, channel: int) -> None:
+        """Take Embed Links from the bot in `channel` (an overwrite), as hide_history."""
+        self.embeds_denied.add(channel)
+        await self.dispatch("CHANNEL_UPDATE", self.channel_payload(channel))
+
     def forget_nonces(self) -> None:
         """Discord remembers a nonce for a few minutes: as if those had passed."""
         self.nonces.clear()
@@ -302,8 +317,12 @@ class FakeDiscord:
         await self._notify()
 
     async def dispatch(self, event: str, data: dict) -> None:
+        """Send `event`, unless the bot's IDENTIFY left out the intent it needs."""
         if self._ws is None or self._ws.closed:
             raise RuntimeError("fake discord: no gateway connection to dispatch on")
+        needed = EVENT_INTENTS.get(event, 0)
+        if needed and self.identified_intents and not self.identified_intents[-1] & needed:
+            return
         self._seq += 1
         await self._ws.send_json({"op": 0, "t": event, "s": self._seq, "d": data})
 
@@ -342,10 +361,11 @@ class FakeDiscord:
         return channel
 
     def _overwrites(self, channel_id: int) -> list[dict]:
-        if channel_id not in self.history_hidden:
+        deny = (PERM_READ_MESSAGE_HISTORY if channel_id in self.history_hidden else 0) \
+            | (PERM_EMBED_LINKS if channel_id in self.embeds_denied else 0)
+        if not deny:
             return []
-        return [{"id": str(self.guild_id), "type": 0, "allow": "0",
-                 "deny": str(PERM_READ_MESSAGE_HISTORY)}]
+        return [{"id": str(self.guild_id), "type": 0, "allow": "0", "deny": str(deny)}]
 
     def guild_payload(self) -> dict:
         everyone = {"id": str(self.guild_id), "name": "@everyone", "position": 0,
@@ -449,10 +469,11 @@ class FakeDiscord:
         return inter
 
     async def click(self, message: dict, custom_id: str, *,
-                    permissions: int = MEMBER_PERMISSIONS) -> Interaction:
-        """Press a button on `message` (a message dict as the fake returned it)."""
+                    permissions: int = MEMBER_PERMISSIONS, **where) -> Interaction:
+        """Press a button on `message` (a message dict as the fake returned it);
+        `permissions`: the clicker's in that channel; `where` as for command()."""
         data = {"custom_id": custom_id, "component_type": 2}
-        inter = self._interaction(3, data, permissions=permissions, message=message)
+        inter = self._interaction(3, data, permissions=permissions, message=message, **where)
         await self.dispatch("INTERACTION_CREATE", inter.payload)
         return inter
 
@@ -607,6 +628,10 @@ class FakeDiscord:
             self.messages[m.group(2)].update({k: v for k, v in data.items() if k != "allowed_mentions"})
             return _json(self.messages[m.group(2)])
         if method == "POST" and not m.group(2):
+            if channel in self.embeds_denied and (data or {}).get("embeds"):
+                if not data.get("content"):
+                    return _json({"message": "Missing Permissions", "code": 50013}, 403)
+                data = {k: v for k, v in data.items() if k != "embeds"}   # dropped unsaid
             key = (channel, (data or {}).get("nonce"))
             if key[1] and data.get("enforce_nonce") and key in self.nonces:
                 return _json(self.messages[self.nonces[key]])   # Discord's dedupe
