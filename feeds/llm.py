@@ -176,7 +176,7 @@ class LLMCondenser:
         less would fit was asked 3,840 times for one story)."""
         fitted = False
         while True:
-            parts = self.shape.request(temperature, cap)
+            parts, shape = self.shape.request(temperature, cap), self.shape.changes
             try:
                 resp = await self.client.chat.completions.create(
                     model=self.model, messages=messages, **parts)
@@ -186,20 +186,24 @@ class LLMCondenser:
             except Exception as e:
                 if status_of(e) not in REFUSED:
                     raise
-                asked, cap = cap, self._refit(e, cap, fitted)
+                asked, cap = cap, self._refit(e, cap, fitted, shape)
                 fitted = fitted or cap != asked
 
-    def _refit(self, e: Exception, cap: int, already: bool = False) -> int:
+    def _refit(self, e: Exception, cap: int, already: bool, shape: int) -> int:
         """The cap to ask again with after a refusal, or the refusal raised again: a
         smaller cap that fits this article in the context window (unless this request's
         cap was fitted `already`), or the same cap once the request's shape is adapted to
-        what the endpoint takes."""
+        what the endpoint takes, or was by another call since this one was sent (its
+        `shape`, RequestShape.changes then)."""
         fitted = 0 if already else fitted_cap(e, cap)
         if fitted:
             log.debug("llm: %s has room for %d answer tokens beside this article", self.model,
                       fitted)
             return fitted
-        if self.shape.adapt(e, self.model):
+        # A poll's first calls go out at once and are all refused for the same part: one
+        # adapts it, and the others were taken as refused for their story (no LLM brief,
+        # a warning blaming the context window). Each change happens once: bounded.
+        if self.shape.changes != shape or self.shape.adapt(e, self.model):
             return cap
         raise e
 

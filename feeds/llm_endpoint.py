@@ -67,6 +67,10 @@ _PROMPT = re.compile(r"(?<!\d)(\d{1,9}) in the messages|has (\d{1,9}) input toke
 # parameter to access the model." (not "... for non-streaming calls": Qwen3's thinking).
 _STREAM_ONLY = re.compile(r"only supports? stream|stream mode|enable the stream|"
                           r"\bstream(?:ing)? (?:is |must be )?(?:required|true)")
+# A part of the request refused by name, not for its size (OpenAI: "Unsupported parameter:
+# 'max_tokens' is not supported with this model"): the context window is not to blame.
+_UNSUPPORTED = re.compile(r"unsupported (?:parameter|value)|unknown (?:parameter|field)|"
+                          r"unrecognized (?:request argument|parameter)", re.I)
 REFUSALS_SHOWN = 3   # refused in a row before `ainews status` says so
 MIN_CAP = 256   # below it even an English brief is cut off (LLM_MAX_TOKENS's floor)
 
@@ -166,6 +170,7 @@ class RequestShape:
         self.cap_name = "max_tokens"
         self.temperature = True   # OpenAI's reasoning models take only their default
         self.stream = False       # asked for (feeds/llm_stream.py) by a model that only streams
+        self.changes = 0          # parts adapted so far: a request sent before is resent
 
     def request(self, temperature: float, max_tokens: int) -> dict:
         """The optional parts, the temperature and the answer's token cap (none for 0)."""
@@ -186,6 +191,7 @@ class RequestShape:
             change = part(text)
             if change:
                 log.warning("llm: %s %s", model, change)
+                self.changes += 1
                 return True
         return False
 
@@ -238,6 +244,8 @@ def fitted_cap(e: Exception, cap: int) -> int:
 
 def _refusal_hint(text: str) -> str:
     """What the operator can check when a request is refused for itself."""
+    if _UNSUPPORTED.search(text):   # "Unsupported parameter: 'max_tokens'": no window's fault
+        return " — the endpoint does not take a part of the request"
     if _CAP.search(text):
         return (" — the article and the answer's room (LLM_MAX_TOKENS) exceed the model's "
                 "context window, or LLM_MAX_TOKENS its output limit")
