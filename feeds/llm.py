@@ -132,7 +132,7 @@ class LLMCondenser:
         source, title = _source_text(story), story.title[:MAX_TITLE_CHARS]
         try:
             content = await self.ask(SYSTEM, f"{language_note(title, source)}Title: "
-                                     f"{title}\n\n{source}", temperature=0.2)
+                                     f"{title}\n\n{source}", temperature=0.2, what="brief")
             if content is None:
                 return fallback
             # Grounded in what the model was shown: the title as well as the text.
@@ -142,11 +142,12 @@ class LLMCondenser:
         return fallback
 
     async def ask(self, system: str, user: str, *, temperature: float,
-                  max_tokens: int | None = None) -> str | None:
+                  max_tokens: int | None = None, what: str = "request") -> str | None:
         """One JSON-mode call through the shared client, its answer capped at `max_tokens`
         (default LLM_MAX_TOKENS): the answer's text, or None when resting, the endpoint
         failed (then rested, and said once per episode) or it refused this request (said
-        once). LLMRejected: the answer was cut off at the cap, the caller's to report."""
+        once). LLMRejected: the answer was cut off at the cap, the caller's to report.
+        `what` kind of call it is ("brief"): refusals are counted per kind for status."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         cap = self.max_tokens if max_tokens is None else max_tokens
         async with self._slots:
@@ -155,17 +156,17 @@ class LLMCondenser:
             try:
                 text = await self._answer(messages, temperature, cap)
             except LLMRejected:   # it answers: the answer is this story's loss only
-                self.endpoint.answered()
+                self.endpoint.answered(what)
                 raise
             except Exception as e:  # timeouts, HTTP errors, 429s, a garbled body: all fall back
-                self._failed(e)
+                self._failed(e, what)
                 return None
-        self.endpoint.answered()
+        self.endpoint.answered(what)
         return text
 
-    def _failed(self, e: Exception) -> None:
+    def _failed(self, e: Exception, what: str) -> None:
         if status_of(e) in REFUSED:
-            self.endpoint.refused(e)
+            self.endpoint.refused(e, what)
         else:
             self.endpoint.failed(e)
 

@@ -119,6 +119,35 @@ async def test_an_llm_that_refuses_every_request_is_shown_as_refusing(app, fake_
             assert (await status_lines(capsys))["llm"].startswith("answering since ")
 
 
+async def test_briefs_refused_every_time_beside_answered_verdicts_show_as_refusing(
+        app, fake_llm, capsys):
+    """A small context window (vLLM --max-model-len 2048) refuses every article and
+    answers the judge's short lead: a story a poll, verdict answered, brief refused, and
+    each verdict's answer cleared the count, so status said "answering" while no brief
+    was ever the LLM's."""
+    from feeds.llm import SYSTEM as BRIEF
+    from feeds.models import Classification
+    from tests.llm_kit import FALLBACK, stories
+
+    def server(body: dict) -> tuple:
+        if body["messages"][0]["content"] == BRIEF:
+            return "error", (400, "This model's maximum context length is 2048 tokens. "
+                                  "However, your request has 3100 input tokens.")
+        return "json", {"strategy": True, "reason": "a pricing move"}
+    fake_llm.script = [("fn", server)]
+    near = Classification(strategy=True, score=9.0, probability=0.5, threshold=0.45,
+                          about_ai=True)
+    with run_lock(app.settings.db_path):
+        async with llm_watched(app, check=False):
+            for story in stories(3):
+                judged = await app.judge.judge(story.with_classification(near))
+                assert judged.classification.reasons[-1].startswith("llm: ")   # answered
+                assert (await app.llm.condense(judged, FALLBACK)).condenser == "extractive"
+            llm = (await status_lines(capsys))["llm"]
+    assert llm.startswith("refusing since ") and "3 briefs in a row" in llm, llm
+    assert "context window" in llm
+
+
 @pytest.mark.parametrize("env,words", [
     ({"LLM_BASE_URL": "http://localhost:11434/v1/chat/completions"},
      "is the chat endpoint; set the API's base instead: http://localhost:11434/v1"),
