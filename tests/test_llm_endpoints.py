@@ -92,7 +92,11 @@ async def test_content_sent_as_text_parts_is_read(fake_llm):
     "<think>\nThe article says Alibaba cut prices {maybe}.\n</think>\n\n" + json.dumps(GOOD),
     "Here is the JSON you asked for:\n" + json.dumps(GOOD) + "\nLet me know!",
     "<think>The user wants JSON.</think>```json\n" + json.dumps(GOOD) + "\n```",
-], ids=["think", "prose-around", "think-then-fence"])
+    # DeepSeek-R1's template opens <think> in the prompt: the answer holds only its close,
+    # and reasoning that drafts the JSON ("{") made the answer "not JSON"
+    'Okay, I need to answer with {"headline": str, "bullets": [...]} from the article.\n'
+    "</think>\n\n" + json.dumps(GOOD),
+], ids=["think", "prose-around", "think-then-fence", "deepseek-r1-close-only"])
 async def test_a_reasoning_or_chatty_model_s_answer_is_read(fake_llm, content):
     fake_llm.script = [("raw", content)]
     brief = await condenser(fake_llm).condense(STORY, FALLBACK)
