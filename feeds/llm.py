@@ -18,7 +18,7 @@ from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, fitted_cap, stat
 from feeds.llm_reply import LLMRejected, cut_off, parse_json, reply_text
 from feeds.llm_stream import collected, from_events
 from feeds.company_names import CompanyNames
-from feeds.llm_validate import validate
+from feeds.llm_validate import same_language, validate
 from feeds.models import Brief, Story
 from feeds.plural import count
 from feeds.wordsets import CJK   # Chinese characters: the Chinese rules' test
@@ -228,6 +228,7 @@ class LLMCondenser:
 
     def _to_brief(self, answer: dict, source: str, fallback: Brief) -> Brief:
         headline, bullets, why = validate(answer, source, self.names)
+        same_language(" ".join([headline, *bullets, why]), source)
         return replace(fallback, headline=headline, bullets=tuple(bullets), why_it_matters=why,
                        condenser=f"llm:{self.model}", why_is_generated=False)
 
