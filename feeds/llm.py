@@ -83,15 +83,26 @@ class LLMCondenser:
     async def aclose(self) -> None:
         await self.client.close()
 
+    @property
+    def off(self) -> bool:
+        """LLM_HOURLY_CAP=0: no LLM call at all (README), the start-up check's and the
+        judge's neither; they were sent, and status said "answering"."""
+        return self.cap.limit == 0
+
     def resting(self) -> bool:
-        """Whether calls wait out a rest after the endpoint failed (feeds/judge.py too)."""
-        return self.endpoint.resting()
+        """Whether no call is made now: a rest after the endpoint failed, or none at all
+        (`off`). feeds/judge.py asks too."""
+        return self.off or self.endpoint.resting()
 
     async def check(self) -> bool:
         """One small call (bot/connections.py at start-up): a failure is logged and
         rested as any other, with its hint; an answer in any form will do. Within the
         deadline a brief has: the client's timeout counts only the quiet between two
-        reads, so an endpoint that kept sending held the check (and a slot) unsaid."""
+        reads, so an endpoint that kept sending held the check (and a slot) unsaid.
+        Not sent when `off`: status says that instead."""
+        if self.off:
+            self.endpoint.say_off("LLM_HOURLY_CAP=0: no LLM calls at all")
+            return False
         try:
             answered = await asyncio.wait_for(self._ping(), self.deadline)
         except asyncio.TimeoutError:

@@ -77,8 +77,8 @@ MIN_CAP = 256   # below it even an English brief is cut off (LLM_MAX_TOKENS's fl
 
 class Endpoint:
     """One endpoint's state. `on_change(state, reason)` hears "failing" (with the line
-    the log got), "refusing" (with why) and "answering": `ainews status` shows it
-    (bot/app.py)."""
+    the log got), "refusing" (with why), "answering", and "off" (with why): `ainews
+    status` shows it (bot/app.py)."""
 
     def __init__(self, model: str, api_key: str, clock: Callable[[], float],
                  on_change: Callable[[str, str], None] | None = None):
@@ -147,6 +147,10 @@ class Endpoint:
             why = f"{count(n, what)} in a row: {self.short(e)}{hint}"
             self._say("refusing", why)
         self._refused[what] = (n, why)
+
+    def say_off(self, reason: str) -> None:
+        """No call is ever made (LLM_HOURLY_CAP=0): "off", why."""
+        self._say("off", reason)
 
     def _say(self, state: str, reason: str) -> None:
         if self.on_change and self._said != (state, reason):

@@ -237,9 +237,29 @@ async def test_an_unlimited_hourly_cap_calls_the_llm_past_the_default(fake_llm):
     assert len(fake_llm.requests) == 121
 
 
+async def test_an_hourly_cap_of_0_makes_no_call_and_status_says_the_llm_is_off(app, fake_llm,
+                                                                            capsys):
+    """README: LLM_HOURLY_CAP=0 means no LLM calls at all. The start-up check and the
+    judge's verdicts were still sent, and status said "answering"."""
+    from feeds.models import Classification
+    from tests.llm_kit import FALLBACK, STORY
+    app.settings = replace(app.settings, llm_hourly_cap=0)
+    fake_llm.script = [("json", {"ok": True})]
+    near = STORY.with_classification(Classification(strategy=True, score=9.0, probability=0.5,
+                                                    threshold=0.45, about_ai=True))
+    with run_lock(app.settings.db_path):
+        async with llm_watched(app) as check:
+            assert await check is False
+            assert await app.judge.judge(near) == near
+            assert await app.llm.condense(near, FALLBACK) == FALLBACK
+            llm = (await status_lines(capsys))["llm"]
+    assert fake_llm.requests == []
+    assert llm.startswith("off since ") and "LLM_HOURLY_CAP=0: no LLM calls at all" in llm
+
+
 @pytest.mark.parametrize("env, words", [
     ({"LLM_HOURLY_CAP": "0"}, "llm: LLM_HOURLY_CAP=0 allows no LLM calls: every brief is "
-                              "extractive (unlimited is no cap)"),
+                              "extractive and every verdict offline (unlimited is no cap)"),
     ({"AINEWS_LLM_JUDGE_HOURLY_CAP": "0"}, "judge: AINEWS_LLM_JUDGE_HOURLY_CAP=0 allows no "
                                            "judge calls: the offline verdicts stand"),
 ])
