@@ -93,6 +93,9 @@ class Endpoint:
         # judge's short lead, whose answers hid the briefs' refusals from status.
         self._refused: dict[str, tuple[int, str]] = {}
         self.reported: set[str] = set()   # kinds of refusal or rejection said so far
+        # A one-shot command (`ainews brief`, `run --once`) ends before any rest does:
+        # "next try in 60 s" promised a try that never comes.
+        self.one_shot = False
 
     def resting(self) -> bool:
         return self.clock() < self._resume_at
@@ -111,8 +114,10 @@ class Endpoint:
         kind, self._failure_kind = self._failure_kind, type(e).__name__
         level = logging.WARNING if kind != self._failure_kind else logging.DEBUG
         short, hint = self.short(e), self._hint(e)
-        log.log(level, "llm: %s failed (%s)%s. Briefs are extractive and verdicts offline "
-                "until it answers; next try in %d s", self.model, short, hint, pause)
+        until = ("for the rest of this run" if self.one_shot
+                 else f"until it answers; next try in {pause:.0f} s")
+        log.log(level, "llm: %s failed (%s)%s. Briefs are extractive and verdicts offline %s",
+                self.model, short, hint, until)
         self._say("failing", f"{short}{hint}")
 
     def _hint(self, e: Exception) -> str:
