@@ -82,6 +82,8 @@ async def _condense_all(settings, stories: list[Story]):
     from feeds.formatter import Formatter, MemoryCache
     classifier = make_classifier(settings)
     formatter = Formatter(MemoryCache(), llm=make_llm(settings, classifier.gz))
+    if formatter.llm is not None:
+        formatter.llm.endpoint.one_shot = True
     out = []
     try:
         for s in stories:

@@ -145,10 +145,11 @@ def cap_warnings(s: Settings) -> list[str]:
     """Start-up lines for an hourly cap of 0 with the LLM on: it means no calls at all,
     which a reader of LLM_MAX_TOKENS (0: no cap) may not have meant."""
     lines = []
-    if s.llm_enabled and s.llm_hourly_cap == 0:
+    if s.llm_enabled and s.llm_hourly_cap == 0:   # the judge's calls too (feeds/llm.py)
+        verdicts = " and every verdict offline" if s.llm_judge_enabled else ""
         lines.append("llm: LLM_HOURLY_CAP=0 allows no LLM calls: every brief is "
-                     f"extractive ({UNLIMITED} is no cap)")
-    if s.llm_judge_enabled and s.llm_judge_hourly_cap == 0:
+                     f"extractive{verdicts} ({UNLIMITED} is no cap)")
+    elif s.llm_judge_enabled and s.llm_judge_hourly_cap == 0:
         lines.append("judge: AINEWS_LLM_JUDGE_HOURLY_CAP=0 allows no judge calls: the "
                      f"offline verdicts stand ({UNLIMITED} is no cap; AINEWS_LLM_JUDGE=0 "
                      "turns the judge off)")

@@ -118,6 +118,8 @@ class Service(StoredDispatch, PlatformStarts):
             self.app.store.set_dispatch_mark(self.app.store.last_story_pk())
             self.app.store.forget_edits(self.app.store.last_edit_seq())   # nor their edits
         self._install_signal_handlers()
+        if once and self.app.llm is not None:
+            self.app.llm.endpoint.one_shot = True
         async with pipeline_for(self.app) as pipeline, llm_watched(self.app, check=not once):
             try:
                 adapters = await self._start_adapters(once=once)

@@ -174,7 +174,8 @@ class Judge:
                     return None
                 try:
                     content = await self.llm.ask(SAME, pair_block(earlier, story),
-                                                 temperature=0.0, max_tokens=self.max_tokens)
+                                                 temperature=0.0, max_tokens=self.max_tokens,
+                                                 what="same-event question")
                     same, reason = (False, "") if content is None else parse_same(content)
                 except LLMRejected as e:
                     self.llm.rejected(story, e)
@@ -234,5 +235,5 @@ class Judge:
     async def _verdict(self, story: Story) -> tuple[bool, str] | None:
         """The model's verdict, None without an answer; LLMRejected for a bad one."""
         content = await self.llm.ask(SYSTEM, story_block(story), temperature=0.0,
-                                     max_tokens=self.max_tokens)
+                                     max_tokens=self.max_tokens, what="verdict")
         return None if content is None else parse_verdict(content)

@@ -18,7 +18,7 @@ from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, fitted_cap, stat
 from feeds.llm_reply import LLMRejected, cut_off, parse_json, reply_text
 from feeds.llm_stream import collected, from_events
 from feeds.company_names import CompanyNames
-from feeds.llm_validate import validate
+from feeds.llm_validate import same_language, validate
 from feeds.models import Brief, Story
 from feeds.plural import count
 from feeds.wordsets import CJK   # Chinese characters: the Chinese rules' test
@@ -83,15 +83,26 @@ class LLMCondenser:
     async def aclose(self) -> None:
         await self.client.close()
 
+    @property
+    def off(self) -> bool:
+        """LLM_HOURLY_CAP=0: no LLM call at all (README), the start-up check's and the
+        judge's neither; they were sent, and status said "answering"."""
+        return self.cap.limit == 0
+
     def resting(self) -> bool:
-        """Whether calls wait out a rest after the endpoint failed (feeds/judge.py too)."""
-        return self.endpoint.resting()
+        """Whether no call is made now: a rest after the endpoint failed, or none at all
+        (`off`). feeds/judge.py asks too."""
+        return self.off or self.endpoint.resting()
 
     async def check(self) -> bool:
         """One small call (bot/connections.py at start-up): a failure is logged and
         rested as any other, with its hint; an answer in any form will do. Within the
         deadline a brief has: the client's timeout counts only the quiet between two
-        reads, so an endpoint that kept sending held the check (and a slot) unsaid."""
+        reads, so an endpoint that kept sending held the check (and a slot) unsaid.
+        Not sent when `off`: status says that instead."""
+        if self.off:
+            self.endpoint.say_off("LLM_HOURLY_CAP=0: no LLM calls at all")
+            return False
         try:
             answered = await asyncio.wait_for(self._ping(), self.deadline)
         except asyncio.TimeoutError:
@@ -132,7 +143,7 @@ class LLMCondenser:
         source, title = _source_text(story), story.title[:MAX_TITLE_CHARS]
         try:
             content = await self.ask(SYSTEM, f"{language_note(title, source)}Title: "
-                                     f"{title}\n\n{source}", temperature=0.2)
+                                     f"{title}\n\n{source}", temperature=0.2, what="brief")
             if content is None:
                 return fallback
             # Grounded in what the model was shown: the title as well as the text.
@@ -142,11 +153,12 @@ class LLMCondenser:
         return fallback
 
     async def ask(self, system: str, user: str, *, temperature: float,
-                  max_tokens: int | None = None) -> str | None:
+                  max_tokens: int | None = None, what: str = "request") -> str | None:
         """One JSON-mode call through the shared client, its answer capped at `max_tokens`
         (default LLM_MAX_TOKENS): the answer's text, or None when resting, the endpoint
         failed (then rested, and said once per episode) or it refused this request (said
-        once). LLMRejected: the answer was cut off at the cap, the caller's to report."""
+        once). LLMRejected: the answer was cut off at the cap, the caller's to report.
+        `what` kind of call it is ("brief"): refusals are counted per kind for status."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         cap = self.max_tokens if max_tokens is None else max_tokens
         async with self._slots:
@@ -155,17 +167,17 @@ class LLMCondenser:
             try:
                 text = await self._answer(messages, temperature, cap)
             except LLMRejected:   # it answers: the answer is this story's loss only
-                self.endpoint.answered()
+                self.endpoint.answered(what)
                 raise
             except Exception as e:  # timeouts, HTTP errors, 429s, a garbled body: all fall back
-                self._failed(e)
+                self._failed(e, what)
                 return None
-        self.endpoint.answered()
+        self.endpoint.answered(what)
         return text
 
-    def _failed(self, e: Exception) -> None:
+    def _failed(self, e: Exception, what: str) -> None:
         if status_of(e) in REFUSED:
-            self.endpoint.refused(e)
+            self.endpoint.refused(e, what)
         else:
             self.endpoint.failed(e)
 
@@ -176,7 +188,7 @@ class LLMCondenser:
         less would fit was asked 3,840 times for one story)."""
         fitted = False
         while True:
-            parts = self.shape.request(temperature, cap)
+            parts, shape = self.shape.request(temperature, cap), self.shape.changes
             try:
                 resp = await self.client.chat.completions.create(
                     model=self.model, messages=messages, **parts)
@@ -186,20 +198,24 @@ class LLMCondenser:
             except Exception as e:
                 if status_of(e) not in REFUSED:
                     raise
-                asked, cap = cap, self._refit(e, cap, fitted)
+                asked, cap = cap, self._refit(e, cap, fitted, shape)
                 fitted = fitted or cap != asked
 
-    def _refit(self, e: Exception, cap: int, already: bool = False) -> int:
+    def _refit(self, e: Exception, cap: int, already: bool, shape: int) -> int:
         """The cap to ask again with after a refusal, or the refusal raised again: a
         smaller cap that fits this article in the context window (unless this request's
         cap was fitted `already`), or the same cap once the request's shape is adapted to
-        what the endpoint takes."""
+        what the endpoint takes, or was by another call since this one was sent (its
+        `shape`, RequestShape.changes then)."""
         fitted = 0 if already else fitted_cap(e, cap)
         if fitted:
             log.debug("llm: %s has room for %d answer tokens beside this article", self.model,
                       fitted)
             return fitted
-        if self.shape.adapt(e, self.model):
+        # A poll's first calls go out at once and are all refused for the same part: one
+        # adapts it, and the others were taken as refused for their story (no LLM brief,
+        # a warning blaming the context window). Each change happens once: bounded.
+        if self.shape.changes != shape or self.shape.adapt(e, self.model):
             return cap
         raise e
 
@@ -223,6 +239,7 @@ class LLMCondenser:
 
     def _to_brief(self, answer: dict, source: str, fallback: Brief) -> Brief:
         headline, bullets, why = validate(answer, source, self.names)
+        same_language(" ".join([headline, *bullets, why]), source)
         return replace(fallback, headline=headline, bullets=tuple(bullets), why_it_matters=why,
                        condenser=f"llm:{self.model}", why_is_generated=False)
 

@@ -67,13 +67,18 @@ _PROMPT = re.compile(r"(?<!\d)(\d{1,9}) in the messages|has (\d{1,9}) input toke
 # parameter to access the model." (not "... for non-streaming calls": Qwen3's thinking).
 _STREAM_ONLY = re.compile(r"only supports? stream|stream mode|enable the stream|"
                           r"\bstream(?:ing)? (?:is |must be )?(?:required|true)")
+# A part of the request refused by name, not for its size (OpenAI: "Unsupported parameter:
+# 'max_tokens' is not supported with this model"): the context window is not to blame.
+_UNSUPPORTED = re.compile(r"unsupported (?:parameter|value)|unknown (?:parameter|field)|"
+                          r"unrecognized (?:request argument|parameter)", re.I)
 REFUSALS_SHOWN = 3   # refused in a row before `ainews status` says so
 MIN_CAP = 256   # below it even an English brief is cut off (LLM_MAX_TOKENS's floor)
 
 
 class Endpoint:
     """One endpoint's state. `on_change(state, reason)` hears "failing" (with the line
-    the log got) and "answering": `ainews status` shows it (bot/app.py)."""
+    the log got), "refusing" (with why), "answering", and "off" (with why): `ainews
+    status` shows it (bot/app.py)."""
 
     def __init__(self, model: str, api_key: str, clock: Callable[[], float],
                  on_change: Callable[[str, str], None] | None = None):
@@ -82,9 +87,15 @@ class Endpoint:
         self._failures = 0         # endpoint failures in a row
         self._resume_at = 0.0      # no calls before this (clock) after a failure
         self._failure_kind = ""    # the last failure's type, reported once
-        self._answered = False
-        self._refusals = 0         # requests refused in a row, none answered between
+        self._said: tuple[str, str] | None = None   # what on_change heard last
+        # Kind of call ("brief", "verdict") -> (refused in a row, none answered between;
+        # why). Per kind: a small context window refuses every article and answers the
+        # judge's short lead, whose answers hid the briefs' refusals from status.
+        self._refused: dict[str, tuple[int, str]] = {}
         self.reported: set[str] = set()   # kinds of refusal or rejection said so far
+        # A one-shot command (`ainews brief`, `run --once`) ends before any rest does:
+        # "next try in 60 s" promised a try that never comes.
+        self.one_shot = False
 
     def resting(self) -> bool:
         return self.clock() < self._resume_at
@@ -103,11 +114,11 @@ class Endpoint:
         kind, self._failure_kind = self._failure_kind, type(e).__name__
         level = logging.WARNING if kind != self._failure_kind else logging.DEBUG
         short, hint = self.short(e), self._hint(e)
-        log.log(level, "llm: %s failed (%s)%s. Briefs are extractive and verdicts offline "
-                "until it answers; next try in %d s", self.model, short, hint, pause)
-        self._answered = False
-        if self.on_change:
-            self.on_change("failing", f"{short}{hint}")
+        until = ("for the rest of this run" if self.one_shot
+                 else f"until it answers; next try in {pause:.0f} s")
+        log.log(level, "llm: %s failed (%s)%s. Briefs are extractive and verdicts offline %s",
+                self.model, short, hint, until)
+        self._say("failing", f"{short}{hint}")
 
     def _hint(self, e: Exception) -> str:
         if not self._api_key and type(e).__name__ in ("AuthenticationError",
@@ -115,30 +126,41 @@ class Endpoint:
             return _NO_KEY
         return _HINTS.get(type(e).__name__, "")
 
-    def answered(self) -> None:
+    def answered(self, what: str = "request") -> None:
+        """A call of this kind answered: "answering", unless calls of another kind are
+        still refused every time."""
         if self._failures:
             log.info("llm: %s answers again after %s", self.model,
                      count(self._failures, "failed call"))
         self._failures, self._resume_at, self._failure_kind = 0, 0.0, ""
-        self._refusals = 0
-        if not self._answered and self.on_change:
-            self.on_change("answering", "")
-        self._answered = True
+        self._refused.pop(what, None)
+        refusing = [why for n, why in self._refused.values() if n >= REFUSALS_SHOWN]
+        self._say(*(("refusing", refusing[0]) if refusing else ("answering", "")))
 
-    def refused(self, e: Exception) -> None:
+    def refused(self, e: Exception, what: str = "request") -> None:
         """One request turned down (HTTP 400/413/422): that story goes without, the
         endpoint does not rest. Said once per status."""
         hint = _refusal_hint(str(e))
         self.once(f"refused {getattr(e, 'status_code', '')}",
                   f"llm: {self.model} refused a request ({self.short(e)}){hint}; that "
                   "story's brief is extractive (or its verdict offline)")
-        self._refusals += 1
-        # Every request refused (a context window too small for any article, a model
-        # that takes none of them): `ainews status` said "answering" all the while.
-        if self._refusals == REFUSALS_SHOWN and self.on_change:
-            self._answered = False     # the next answer says "answering" again
-            self.on_change("refusing", f"{REFUSALS_SHOWN} requests in a row: "
-                                       f"{self.short(e)}{hint}")
+        n, why = self._refused.get(what, (0, ""))
+        n += 1
+        # Every request of a kind refused (a context window too small for any article, a
+        # model that takes none of them): `ainews status` said "answering" all the while.
+        if n == REFUSALS_SHOWN:
+            why = f"{count(n, what)} in a row: {self.short(e)}{hint}"
+            self._say("refusing", why)
+        self._refused[what] = (n, why)
+
+    def say_off(self, reason: str) -> None:
+        """No call is ever made (LLM_HOURLY_CAP=0): "off", why."""
+        self._say("off", reason)
+
+    def _say(self, state: str, reason: str) -> None:
+        if self.on_change and self._said != (state, reason):
+            self.on_change(state, reason)
+        self._said = (state, reason)
 
     def once(self, kind: str, message: str) -> None:
         """The first of each kind is a warning; the same again only a debug line."""
@@ -166,6 +188,7 @@ class RequestShape:
         self.cap_name = "max_tokens"
         self.temperature = True   # OpenAI's reasoning models take only their default
         self.stream = False       # asked for (feeds/llm_stream.py) by a model that only streams
+        self.changes = 0          # parts adapted so far: a request sent before is resent
 
     def request(self, temperature: float, max_tokens: int) -> dict:
         """The optional parts, the temperature and the answer's token cap (none for 0)."""
@@ -186,6 +209,7 @@ class RequestShape:
             change = part(text)
             if change:
                 log.warning("llm: %s %s", model, change)
+                self.changes += 1
                 return True
         return False
 
@@ -238,6 +262,8 @@ def fitted_cap(e: Exception, cap: int) -> int:
 
 def _refusal_hint(text: str) -> str:
     """What the operator can check when a request is refused for itself."""
+    if _UNSUPPORTED.search(text):   # "Unsupported parameter: 'max_tokens'": no window's fault
+        return " — the endpoint does not take a part of the request"
     if _CAP.search(text):
         return (" — the article and the answer's room (LLM_MAX_TOKENS) exceed the model's "
                 "context window, or LLM_MAX_TOKENS its output limit")

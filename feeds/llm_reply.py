@@ -109,7 +109,9 @@ def _why_not(e: Exception) -> str:
 
 def _without_thinking(content: str) -> str:
     """Each `<think>...</think>` (or <thinking>) cut out: from an opening tag to the first
-    closing one after it. An opening tag never closed, and all after it, stays."""
+    closing one after it. An opening tag never closed, and all after it, stays. A closing
+    tag never opened cuts all before it: DeepSeek-R1's chat template opens the block in
+    the prompt, so its answer is "reasoning</think>{...}", the reasoning often with a "{"."""
     kept, start, open_at = [], 0, None
     for tag in _THINK_TAG.finditer(content):
         closing = bool(tag.group(1))
@@ -118,6 +120,8 @@ def _without_thinking(content: str) -> str:
         elif open_at is not None and closing:
             kept.append(content[start:open_at])
             start, open_at = tag.end(), None
+        elif closing:
+            kept, start = [], tag.end()
     kept.append(content[start:])
     return "".join(kept)
 

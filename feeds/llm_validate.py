@@ -37,6 +37,30 @@ def validate(answer: dict, source: str,
     return headline, clean, why
 
 
+# A brief in its story's language (README), told by script: the share of its letters that
+# are Chinese characters. The grounding let a brief in the wrong language through: its
+# names and figures can all be the story's (companies by company, 85% is 85%). Only a story
+# clearly in one script is checked, and a brief must be mostly in the other to fail: an
+# English brief quoting 通义千问, a Chinese one naming GPT-4o, pass.
+CHINESE_STORY, CHINESE_BRIEF = 0.5, 0.2   # a story this Chinese wants a brief at least this
+LATIN_STORY, LATIN_BRIEF = 0.1, 0.5       # a story at most this Chinese, one below this
+
+
+def same_language(brief: str, source: str) -> None:
+    """LLMRejected when the brief's text is in Chinese and the story's not, or the other
+    way round. Apart from validate, whose checks are per field (feeds/llm.py calls both)."""
+    story, said = _han_share(source), _han_share(brief)
+    if story >= CHINESE_STORY and said < CHINESE_BRIEF:
+        raise LLMRejected("brief is not in Chinese, the story's language")
+    if story <= LATIN_STORY and said >= LATIN_BRIEF:
+        raise LLMRejected("brief is in Chinese, the story is not")
+
+
+def _han_share(text: str) -> float:
+    letters = sum(map(str.isalpha, text))   # Han characters are letters too
+    return len(CJK.findall(text)) / letters if letters else 0.0
+
+
 def _field(answer: dict, key: str, limit: int) -> str:
     return _text(answer.get(key), key, limit)
 

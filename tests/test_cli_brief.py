@@ -51,6 +51,9 @@ async def test_brief_through_the_llm_logs_no_http_client_chatter(env, capsys):
         await fake.stop()
     assert code == 0 and len(fake.requests) == 1 and json.loads(out)["condenser"] == "extractive"
     assert "llm: qwen-plus failed" in err and "HTTP Request" not in err
+    # A one-shot command: "next try in 60 s" promised a try after it had ended.
+    assert "extractive and verdicts offline for the rest of this run" in err
+    assert "next try" not in err
 
 
 @pytest.mark.parametrize("head, published", [

@@ -3,6 +3,7 @@ the proxies in front of them really send back. The real poller and openai client
 a fake OpenAI-compatible server and a loopback feed server."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from datetime import timedelta
@@ -91,7 +92,11 @@ async def test_content_sent_as_text_parts_is_read(fake_llm):
     "<think>\nThe article says Alibaba cut prices {maybe}.\n</think>\n\n" + json.dumps(GOOD),
     "Here is the JSON you asked for:\n" + json.dumps(GOOD) + "\nLet me know!",
     "<think>The user wants JSON.</think>```json\n" + json.dumps(GOOD) + "\n```",
-], ids=["think", "prose-around", "think-then-fence"])
+    # DeepSeek-R1's template opens <think> in the prompt: the answer holds only its close,
+    # and reasoning that drafts the JSON ("{") made the answer "not JSON"
+    'Okay, I need to answer with {"headline": str, "bullets": [...]} from the article.\n'
+    "</think>\n\n" + json.dumps(GOOD),
+], ids=["think", "prose-around", "think-then-fence", "deepseek-r1-close-only"])
 async def test_a_reasoning_or_chatty_model_s_answer_is_read(fake_llm, content):
     fake_llm.script = [("raw", content)]
     brief = await condenser(fake_llm).condense(STORY, FALLBACK)
@@ -129,7 +134,10 @@ CONTEXT = ("This model's maximum context length is 4096 tokens. However, you req
     # vLLM counts the cap in the window: here not even the floor of 256 fits beside it
     ("This model's maximum context length is 2048 tokens. However, your request has 1900 "
      "input tokens plus 4096 'max_tokens'. Please reduce one or the other.", "LLM_MAX_TOKENS"),
-], ids=["article-too-long", "cap-over-output-limit", "cap-over-context"])
+    # a part refused by name, with no instruction to act on: not the window's fault
+    ("Unsupported parameter: 'max_tokens' is not supported with this model.",
+     "does not take a part of the request"),
+], ids=["article-too-long", "cap-over-output-limit", "cap-over-context", "part-unsupported"])
 async def test_a_request_refused_for_itself_does_not_rest_the_endpoint(fake_llm, caplog,
                                                                        message, words):
     # vLLM or a small local model answers 400 for an article past its context window:
@@ -211,7 +219,7 @@ def _refuses(part: str, message: str, default: bool):
     return answer
 
 
-@pytest.mark.parametrize("part,message,default,sent", [
+PARTS = pytest.mark.parametrize("part,message,default,sent", [
     ("response_format", "'response_format.type' must be 'json_schema' or 'text'", False,
      {"response_format": None}),
     # DashScope's Qwen3 open models think unless told not to, and not outside streaming
@@ -226,6 +234,9 @@ def _refuses(part: str, message: str, default: bool):
                     "Only the default (1) value is supported.", False, {"temperature": None}),
 ], ids=["lm-studio-json-mode", "dashscope-qwen3-thinking", "openai-reasoning-max-tokens",
         "openai-reasoning-temperature"])
+
+
+@PARTS
 async def test_a_request_part_the_endpoint_does_not_take_is_dropped_once(fake_llm, caplog,
                                                                          part, message,
                                                                          default, sent):
@@ -238,6 +249,22 @@ async def test_a_request_part_the_endpoint_does_not_take_is_dropped_once(fake_ll
     assert [{k: r["body"].get(k) for k in sent} for r in fake_llm.requests[1:]] == [sent] * 3
     (warning,) = _warnings(caplog)
     assert warning.startswith("llm: qwen-plus ")
+
+
+@PARTS
+async def test_calls_refused_together_for_a_part_are_all_asked_again(fake_llm, caplog, part,
+                                                                     message, default, sent):
+    # A poll's first calls (or `ainews run --once`, with no start-up check) go out at
+    # once and are all refused: one adapted the request, the others were taken as
+    # refused for their story, extractive, with a warning blaming the context window.
+    fake_llm.delay = 0.2   # the refusals overlap, as a poll's calls do
+    fake_llm.script = [("fn", _refuses(part, message, default))]
+    llm = condenser(fake_llm)
+    briefs = await asyncio.gather(*(llm.condense(s, FALLBACK) for s in stories(4)))
+    assert [b.condenser for b in briefs] == ["llm:qwen-plus"] * 4
+    assert len(fake_llm.requests) == 8   # each refused once, then answered
+    (warning,) = _warnings(caplog)
+    assert warning.startswith("llm: qwen-plus ") and "refused" not in warning
 
 
 @pytest.mark.parametrize("server", ["stream_only", "always_stream"],
@@ -291,7 +318,6 @@ async def test_a_slow_model_does_not_hold_a_poll_s_briefs(fake_llm, caplog):
     # One slot and a model that takes most of LLM_TIMEOUT per brief: the fifth story of
     # a poll used to wait for the four before it (minutes with a local model); a brief
     # now waits at most LLM_TIMEOUT plus a second, its queue for a slot included.
-    import asyncio
     fake_llm.script, fake_llm.delay = [("json", GOOD)], 0.8
     llm = condenser(fake_llm, timeout=1.0, concurrency=1)
     briefs = await asyncio.gather(*(llm.condense(s, FALLBACK) for s in stories(5)))
@@ -309,3 +335,30 @@ async def test_a_bug_in_the_llm_path_leaves_the_extractive_brief(fake_llm, caplo
     assert [await llm.condense(s, FALLBACK) for s in stories(3)] == [FALLBACK] * 3
     (warning,) = _warnings(caplog)
     assert warning.startswith("llm: condensing") and "KeyError" in warning
+
+
+def _grounded(body: dict) -> tuple:
+    """A valid brief of whichever story was sent: its title and its sentences."""
+    import re
+    title, _, text = body["messages"][1]["content"].partition("\n\n")
+    sentences = re.split(r"(?<=\.)\s+", text.strip())
+    return "json", {"headline": title.removeprefix("Title: "), "bullets": sentences[:3],
+                    "why_it_matters": sentences[-1]}
+
+
+async def test_a_poll_s_briefs_wait_at_most_one_deadline_their_turn_included(poll, fake_llm):
+    # README: a brief waits at most LLM_TIMEOUT plus a second, its turn included. The
+    # poll queued its briefs four at a time before their deadline began: twelve new
+    # stories and a model answering within LLM_TIMEOUT held the posts for three answers
+    # (7.5 s here), every brief the LLM's. Now the second wave's turn comes too late.
+    import time
+    fake_llm.script, fake_llm.delay = [("fn", _grounded)], 2.5
+    llm = condenser(fake_llm, timeout=3.0)      # a brief's deadline: 4 s
+    store, run = poll
+    start = time.monotonic()
+    summary = await run([strategy_entry(i) for i in range(12)], llm=llm)
+    took = time.monotonic() - start
+    made = [store.brief_for_hash(s.content_hash).condenser for s in summary.fresh]
+    assert len(made) == 12 and made.count("extractive") >= 8, made
+    assert took < 7.0, f"the poll's posts were held {took:.1f} s"
+    assert fake_llm.max_in_flight <= 4          # LLM_CONCURRENCY still bounds the calls

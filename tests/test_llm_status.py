@@ -119,6 +119,35 @@ async def test_an_llm_that_refuses_every_request_is_shown_as_refusing(app, fake_
             assert (await status_lines(capsys))["llm"].startswith("answering since ")
 
 
+async def test_briefs_refused_every_time_beside_answered_verdicts_show_as_refusing(
+        app, fake_llm, capsys):
+    """A small context window (vLLM --max-model-len 2048) refuses every article and
+    answers the judge's short lead: a story a poll, verdict answered, brief refused, and
+    each verdict's answer cleared the count, so status said "answering" while no brief
+    was ever the LLM's."""
+    from feeds.llm import SYSTEM as BRIEF
+    from feeds.models import Classification
+    from tests.llm_kit import FALLBACK, stories
+
+    def server(body: dict) -> tuple:
+        if body["messages"][0]["content"] == BRIEF:
+            return "error", (400, "This model's maximum context length is 2048 tokens. "
+                                  "However, your request has 3100 input tokens.")
+        return "json", {"strategy": True, "reason": "a pricing move"}
+    fake_llm.script = [("fn", server)]
+    near = Classification(strategy=True, score=9.0, probability=0.5, threshold=0.45,
+                          about_ai=True)
+    with run_lock(app.settings.db_path):
+        async with llm_watched(app, check=False):
+            for story in stories(3):
+                judged = await app.judge.judge(story.with_classification(near))
+                assert judged.classification.reasons[-1].startswith("llm: ")   # answered
+                assert (await app.llm.condense(judged, FALLBACK)).condenser == "extractive"
+            llm = (await status_lines(capsys))["llm"]
+    assert llm.startswith("refusing since ") and "3 briefs in a row" in llm, llm
+    assert "context window" in llm
+
+
 @pytest.mark.parametrize("env,words", [
     ({"LLM_BASE_URL": "http://localhost:11434/v1/chat/completions"},
      "is the chat endpoint; set the API's base instead: http://localhost:11434/v1"),
@@ -208,9 +237,29 @@ async def test_an_unlimited_hourly_cap_calls_the_llm_past_the_default(fake_llm):
     assert len(fake_llm.requests) == 121
 
 
+async def test_an_hourly_cap_of_0_makes_no_call_and_status_says_the_llm_is_off(app, fake_llm,
+                                                                            capsys):
+    """README: LLM_HOURLY_CAP=0 means no LLM calls at all. The start-up check and the
+    judge's verdicts were still sent, and status said "answering"."""
+    from feeds.models import Classification
+    from tests.llm_kit import FALLBACK, STORY
+    app.settings = replace(app.settings, llm_hourly_cap=0)
+    fake_llm.script = [("json", {"ok": True})]
+    near = STORY.with_classification(Classification(strategy=True, score=9.0, probability=0.5,
+                                                    threshold=0.45, about_ai=True))
+    with run_lock(app.settings.db_path):
+        async with llm_watched(app) as check:
+            assert await check is False
+            assert await app.judge.judge(near) == near
+            assert await app.llm.condense(near, FALLBACK) == FALLBACK
+            llm = (await status_lines(capsys))["llm"]
+    assert fake_llm.requests == []
+    assert llm.startswith("off since ") and "LLM_HOURLY_CAP=0: no LLM calls at all" in llm
+
+
 @pytest.mark.parametrize("env, words", [
     ({"LLM_HOURLY_CAP": "0"}, "llm: LLM_HOURLY_CAP=0 allows no LLM calls: every brief is "
-                              "extractive (unlimited is no cap)"),
+                              "extractive and every verdict offline (unlimited is no cap)"),
     ({"AINEWS_LLM_JUDGE_HOURLY_CAP": "0"}, "judge: AINEWS_LLM_JUDGE_HOURLY_CAP=0 allows no "
                                            "judge calls: the offline verdicts stand"),
 ])

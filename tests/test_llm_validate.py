@@ -14,7 +14,7 @@ from feeds.gazetteer import load_gazetteer
 from feeds.llm_reply import LLMRejected
 from feeds.llm_validate import validate
 from feeds.models import Story
-from tests.llm_kit import FALLBACK, ZH_BRIEF, ZH_STORY, condenser
+from tests.llm_kit import FALLBACK, GOOD, STORY, ZH_BRIEF, ZH_STORY, condenser
 
 pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
 
@@ -183,6 +183,39 @@ async def test_a_chinese_brief_stating_the_story_s_figures_in_numerals_is_posted
                   published=ZH_STORY.published)
     fake_llm.script = [("json", {**ZH_BRIEF, "why_it_matters": "阿里巴巴今年投入20亿元。"})]
     brief = await condenser(fake_llm).condense(story, FALLBACK)
+    assert brief.condenser == "llm:qwen-plus"
+
+
+EN_BRIEF_OF_ZH = {   # ZH_STORY in English: no figure or capitalised word it lacks
+    "headline": "The company cuts the prices of its models by 85%",
+    "bullets": ["The cut covers its family of models.",
+                "Customers in the country will pay less for calls.",
+                "Analysts expect rivals to follow with cuts of their own."],
+    "why_it_matters": "A price war could squeeze margins across the sector."}
+ZH_BRIEF_OF_EN = {"headline": "阿里巴巴将通义千问价格下调85%",
+                  "bullets": ["阿里云将通义千问模型价格下调85%。", "中国企业客户调用接口的费用将减少。",
+                              "百度和腾讯预计将作出回应。"],
+                  "why_it_matters": "价格战可能压低整个行业的利润。"}
+
+
+@pytest.mark.parametrize("story, answer, reason", [
+    (STORY, ZH_BRIEF_OF_EN, "brief is in Chinese, the story is not"),
+    (ZH_STORY, EN_BRIEF_OF_ZH, "brief is not in Chinese, the story's language"),
+], ids=["english-story-chinese-brief", "chinese-story-english-brief"])
+async def test_a_brief_in_another_language_than_its_story_falls_back(fake_llm, caplog, story,
+                                                                     answer, reason):
+    # README: "A brief is written in its story's language". Every name and figure of
+    # these is the story's (companies by company, 85% is 85%): both were posted.
+    fake_llm.script = [("json", answer)]
+    assert await condenser(fake_llm).condense(story, FALLBACK) == FALLBACK
+    warnings = [r.getMessage() for r in caplog.records
+                if r.name == "ainews.llm" and r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and reason in warnings[0]
+
+
+async def test_an_english_brief_quoting_a_chinese_name_is_posted(fake_llm):
+    fake_llm.script = [("json", {**GOOD, "headline": "Alibaba cuts Qwen (通义千问) prices by 85%"})]
+    brief = await condenser(fake_llm).condense(STORY, FALLBACK)
     assert brief.condenser == "llm:qwen-plus"
 
 
