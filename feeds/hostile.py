@@ -92,10 +92,20 @@ _DOTS = ".\uff0e\uff61\u2024\ufe52\u3002"
 # text ends its sentences with it ("发布。阿里"). NFKC makes the other lookalike dots
 # "." but the half-width "｡" an ideographic one, so that one is swapped before.
 _IDEOGRAPHIC_DOT = re.compile("\u3002(?=[A-Za-z])")
-# "_" is no part of a host name: "_paypal.com_" names paypal.com.
-_ADDRESS = re.compile(r"(?<![^\W_]|[@.\uff0e\uff61-])(?:https?://)?"
+# "_" is no part of a host name: "_paypal.com_" names paypal.com. An address starts
+# after no letter or digit, no "@" (bob@paypal.com is mail) and no dot or hyphen right
+# after one (in "mail.paypal.com" that's one address), but after "...", " -" or "_."
+# it does: "Urgent...paypal.com" names paypal.com.
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IP = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
+_ADDRESS = re.compile(r"(?<![^\W_]|@)(?<![^\W_][.\uff0e\uff61-])(?:https?://)?"
                       r"((?:[^\W_](?:[\w-]*[^\W_])?[.\uff0e\uff61])+(?:[^\W\d_]{2,24}|xn--[a-z0-9-]+)"
-                      r"|(?<=//)\d{1,3}(?:\.\d{1,3}){3})(?![^\W_]|-)", re.IGNORECASE)
+                      r"|(?<=//)\d{1,3}(?:\.\d{1,3}){3}"
+                      # An IP without a scheme ("at 203.0.113.9/paypal"), told from a
+                      # version ("Python 3.12.1.2") by a path or port after it or a
+                      # three-digit part.
+                      rf"|(?=(?:\d{{1,3}}\.){{0,3}}\d{{3}}(?!\d)){_IP}|{_IP}(?=/|:\d))"
+                      r"(?![^\W_]|-)", re.IGNORECASE)
 
 
 def misleading_link_text(text: str, url: str) -> bool:

@@ -97,8 +97,16 @@ def _slack_token(token: str, links) -> list[str]:
 
 
 # Addresses ---------------------------------------------------------------------------
-# A top-level domain has 2 to 24 letters (the longest, in punycode, 24).
-_HOST = re.compile(r"(?<![^\W_]|[.@-])((?:[^\W_][\w-]*\.)+[^\W\d_]{2,24})(?![^\W_]|-)")
+# A top-level domain has 2 to 24 letters (the longest, in punycode, 24). A name starts
+# after no letter, digit or "@" (mail), and after no dot or hyphen that follows one
+# (part of a longer name); "Urgent...paypal.com" and "Notice -paypal.com" name it. An IP
+# reads as one after "//", before a path or port, or with a three-digit part (not a
+# version: "Python 3.12.1.2").
+_BYTE = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_QUAD = rf"{_BYTE}\.{_BYTE}\.{_BYTE}\.{_BYTE}"
+_HOST = re.compile(r"(?<![^\W_]|@)(?<![^\W_][.-])"
+                   rf"((?:[^\W_][\w-]*\.)+[^\W\d_]{{2,24}}|(?<=//){_QUAD}|{_QUAD}(?=/|:[0-9])"
+                   rf"|(?=(?:[0-9]+\.){{0,3}}[0-9]{{3}}(?![0-9])){_QUAD})(?![^\W_]|-)")
 _SHOWN = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
 
 

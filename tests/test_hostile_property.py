@@ -9,6 +9,7 @@ import asyncio
 import functools
 from types import SimpleNamespace
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bot.discord import render as drender
@@ -193,3 +194,15 @@ def test_the_checker_sees_what_the_platforms_act_on():
     assert discord_problems("Alibaba cuts prices \\*by half\\* @\u200beveryone") == []
     assert discord_problems("1\\. item\n+ item\nup 3.5% in 2024.") == []
     assert slack_problems("*Reuters* AT&amp;T cuts ∗prices∗ by &gt; 50%") == []
+
+
+@pytest.mark.parametrize("label, names_one", [
+    ("Urgent...paypal.com/verify", True), ("Act now..paypal.com", True),
+    ("Notice -paypal.com", True), ("Log in at 203.0.113.9/paypal", True),
+    ("at 10.0.0.1:8443", True), ("Python 3.12.1.2 ships", False),
+    ("mail bob@mail.paypal.com", False), ("news.example says", False),
+])
+def test_the_checker_reads_an_address_as_a_person_does(label, names_one):
+    """A guard on the checker's addresses: one after dots or a hyphen, an IP without a
+    scheme (it saw neither, so the property could not catch a renderer that missed them)."""
+    assert names_other_address(label, "https://news.example/1") is names_one

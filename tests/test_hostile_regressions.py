@@ -118,7 +118,11 @@ def test_slack_reply_title_with_a_line_break_stays_one_bold_line():
 # A headline a reader takes for an address elsewhere is never the text of the story link.
 LOOKALIKES = ["paypal。com: verify your account", "ｐａｙｐａｌ。ｃｏｍ: verify",
               "paypal\u2024com: verify", "paypal\ufe52com: verify",
-              "paypal.c\u0301om: verify", "Log in at bank.example_ now"]
+              "paypal.c\u0301om: verify", "Log in at bank.example_ now",
+              # right after dots or a hyphen, and an IP without a scheme: were unseen
+              "Urgent...paypal.com/verify: Alibaba Qwen billing",
+              "Act now..paypal.com: verify your account", "Notice -paypal.com: verify",
+              "Log in at 203.0.113.9/paypal now", "Sign in at 10.0.0.1:8443 today"]
 
 
 @pytest.mark.parametrize("headline", LOOKALIKES)
