@@ -87,11 +87,15 @@ def may_be_hostile(s: str) -> bool:
 # A web address in text: "paypal.com", "https://bank.example/login", "www.x.co.uk", and
 # the lookalikes a reader takes for one: labels in any script ("pаypal.com" with a
 # Cyrillic "а", "münchen.de"), the full-width dots browsers read as "." and an IP.
-_DOTS = ".\uff0e\uff61\u2024\ufe52\u3002"
+# UTS #39 lists as confusable with "." also U+A4F8, U+0701, U+0702, U+A60E, U+10A50 and
+# U+1D16D, which NFKC leaves alone (U+A4F8 is even a letter to \w): "paypalꓸcom".
+_DOTS = ".\uff0e\uff61\u2024\ufe52\u3002\ua4f8\u0701\u0702\ua60e\U00010a50\U0001d16d\u0660\u06f0"
+# Swapped for "." before NFKC, which makes the half-width "｡" an ideographic one.
+_LOOKALIKE_DOT = re.compile("[\uff61\ua4f8\u0701\u0702\ua60e\U00010a50\U0001d16d]")
 # The ideographic full stop reads as "." before a Latin letter ("paypal。com"); Chinese
-# text ends its sentences with it ("发布。阿里"). NFKC makes the other lookalike dots
-# "." but the half-width "｡" an ideographic one, so that one is swapped before.
-_IDEOGRAPHIC_DOT = re.compile("\u3002(?=[A-Za-z])")
+# text ends its sentences with it ("发布。阿里"). The Arabic-Indic zeros (UTS #39 too) are
+# digits in Arabic text: a dot only between Latin letters ("paypal٠com").
+_LATIN_DOT = re.compile("\u3002(?=[A-Za-z])|(?<=[A-Za-z])[\u0660\u06f0](?=[A-Za-z])")
 # "_" is no part of a host name: "_paypal.com_" names paypal.com. An address starts
 # after no letter or digit, no "@" (bob@paypal.com is mail) and no dot or hyphen right
 # after one (in "mail.paypal.com" that's one address), but after "...", " -" or "_."
@@ -116,8 +120,8 @@ def misleading_link_text(text: str, url: str) -> bool:
         return False
     if not text.isascii():   # invisible joiners and marks: "paypal\u200d.com" reads as paypal.com
         # As read: "c\u0301" is one letter "ć" ("paypal.ćom"), "ｃｏｍ" is "com".
-        text = unicodedata.normalize("NFKC", text.replace("\uff61", "."))
-        text = _IDEOGRAPHIC_DOT.sub(".", text)
+        text = unicodedata.normalize("NFKC", _LOOKALIKE_DOT.sub(".", text))
+        text = _LATIN_DOT.sub(".", text)
         text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     host = _ascii_host(urlsplit(url).hostname or "")
     for m in _ADDRESS.finditer(text):

@@ -34,12 +34,14 @@ LINE_START = st.tuples(st.sampled_from(["\n", "\r\n", "\r", "\u2028", ""]),
                        st.sampled_from(["# ", "## ", "-# ", "> ", ">>> ", "- ", "* ", "1. ",
                                         "2024. ", "+ ", "```"]),
                        ).map("".join)
-# A web address as a reader takes it: lookalike dots, full-width letters, a combining mark,
+# A web address as a reader takes it: lookalike dots (UTS #39's), full-width letters, a combining mark,
 # right after dots or a hyphen; an IP, with a scheme or without.
 ADDRESS = st.one_of(
     st.tuples(st.sampled_from(["", "...", "..", " -", "_."]),
               st.sampled_from(["paypal", "ｐａｙｐａｌ", "pаypal", "news", "bank", "evil"]),
-              st.sampled_from([".", "．", "。", "｡", "․", "\ufe52", "\u200d."]),
+              st.sampled_from([".", "．", "。", "｡", "․", "\ufe52", "\u200d.", "\ua4f8",
+                               "\u0701", "\u0702", "\ua60e", "\U00010a50", "\U0001d16d",
+                               "\u0660"]),
               st.sampled_from(["com", "example", "c\u0301om", "ｃｏｍ"])).map("".join),
     st.sampled_from(["203.0.113.9/paypal", "http://10.0.0.1/login", "10.0.0.1:8443"]))
 

@@ -108,6 +108,9 @@ _HOST = re.compile(r"(?<![^\W_]|@)(?<![^\W_][.-])"
                    rf"((?:[^\W_][\w-]*\.)+[^\W\d_]{{2,24}}|(?<=//){_QUAD}|{_QUAD}(?=/|:[0-9])"
                    rf"|(?=(?:[0-9]+\.){{0,3}}[0-9]{{3}}(?![0-9])){_QUAD})(?![^\W_]|-)")
 _SHOWN = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
+# What UTS #39's confusables.txt reads as FULL STOP ("ꓸ", "܂", "꘎", ...); its Arabic-Indic
+# zeros are digits in Arabic text, dots only between Latin letters.
+_DOTLIKE = re.compile("[\u2024\ufe52\uff0e\uff61\ua4f8\u0701\u0702\ua60e\U00010a50\U0001d16d]")
 
 
 def names_other_address(label: str, url: str) -> bool:
@@ -117,7 +120,8 @@ def names_other_address(label: str, url: str) -> bool:
     # The ideographic full stop ends Chinese sentences; before a Latin letter it is a dot.
     seen = _D_ESCAPED.sub(lambda m: m.group()[1], label)          # as Discord shows it
     seen = re.sub("&(lt|gt|amp);", lambda m: _SHOWN[m.group()], seen)   # as Slack does
-    seen = re.sub("\u3002(?=[A-Za-z])", ".", unicodedata.normalize("NFKC", seen))
+    seen = unicodedata.normalize("NFKC", _DOTLIKE.sub(".", seen))
+    seen = re.sub("\u3002(?=[A-Za-z])|(?<=[A-Za-z])[\u0660\u06f0](?=[A-Za-z])", ".", seen)
     seen = "".join(ch for ch in seen if unicodedata.category(ch) not in ("Cf", "Mn"))
     host = _ascii(urlsplit(url).hostname or "")
     for m in _HOST.finditer(seen):

@@ -201,8 +201,11 @@ def test_the_checker_sees_what_the_platforms_act_on():
     ("Notice -paypal.com", True), ("Log in at 203.0.113.9/paypal", True),
     ("at 10.0.0.1:8443", True), ("Python 3.12.1.2 ships", False),
     ("mail bob@mail.paypal.com", False), ("news.example says", False),
+    ("paypal\ua4f8com", True), ("paypal\u0702com", True), ("paypal\U0001d16dcom", True),
+    ("paypal\u0660com", True), ("2\u0660\u0662\u0666 Qwen", False),
 ])
 def test_the_checker_reads_an_address_as_a_person_does(label, names_one):
     """A guard on the checker's addresses: one after dots or a hyphen, an IP without a
-    scheme (it saw neither, so the property could not catch a renderer that missed them)."""
+    scheme, UTS #39's lookalike dots (it saw none, so the property could not catch a
+    renderer that missed them)."""
     assert names_other_address(label, "https://news.example/1") is names_one
