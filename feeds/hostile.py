@@ -8,6 +8,7 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from feeds.invisible import IGNORABLE
 from feeds.urls import dns_host
 
 # Mentions that ping many people or a specific user/role on Slack or Discord.
@@ -118,11 +119,14 @@ def misleading_link_text(text: str, url: str) -> bool:
     spoofed link. Renderers then show the text plain and the address beside it."""
     if not any(dot in text for dot in _DOTS):
         return False
-    if not text.isascii():   # invisible joiners and marks: "paypal\u200d.com" reads as paypal.com
+    if not text.isascii():
+        # Unseen: format characters and default-ignorable ones ("paypal\u200d.com" and
+        # "paypal.c\u034fom" read as paypal.com), dropped before NFKC, so "c\u034f\u0301"
+        # is "ć" as read, and after it, which makes U+3164 and U+FFA0 the filler U+1160.
+        text = _LOOKALIKE_DOT.sub(".", text)
+        text = "".join(ch for ch in IGNORABLE.sub("", text) if unicodedata.category(ch) != "Cf")
         # As read: "c\u0301" is one letter "ć" ("paypal.ćom"), "ｃｏｍ" is "com".
-        text = unicodedata.normalize("NFKC", _LOOKALIKE_DOT.sub(".", text))
-        text = _LATIN_DOT.sub(".", text)
-        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+        text = _LATIN_DOT.sub(".", IGNORABLE.sub("", unicodedata.normalize("NFKC", text)))
     host = _ascii_host(urlsplit(url).hostname or "")
     for m in _ADDRESS.finditer(text):
         named = _ascii_host(m.group(1))

@@ -16,6 +16,15 @@ _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u202a-\u202e"
                         "\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]")
 
 
+# Unicode's Default_Ignorable_Code_Point (DerivedCoreProperties.txt): characters a
+# renderer draws as nothing, whatever else they do. Among them marks and letters that
+# isprintable() passes: the combining grapheme joiner U+034F, variation selectors, the
+# Mongolian and Khmer ones and the Hangul fillers. "paypal.c\u034fom" reads as paypal.com.
+IGNORABLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+                       "\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+                       "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]")
+
+
 _ASCII_INVISIBLE = bytes([*range(0x09), *range(0x0b, 0x20), 0x7f])
 
 

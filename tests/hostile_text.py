@@ -24,7 +24,8 @@ MARKUP = ["# ", "## ", "### ", "-# ", "> ", ">>> ", "&gt; ", "```", "`", "**", "
           "[", "]", "(", ")", "](", "|", "@", "!", "#", "^", ":", "/"]
 UNICODE = ["\u200d", "\u200b", "\u2060", "\ufeff", "＠", "ｅveryone", "\u202e", "\u202d",
            "\u00a0", "\u3000", "\n", "\r\n", "\r", "\u2028", "\u0301", "😀", "👩\u200d💻",
-           "．", "。", "｡", "․", "\ufe52", "  ", "\t"]
+           "．", "。", "｡", "․", "\ufe52", "  ", "\t", "\u034f", "\ufe0f", "\U000e0100",
+           "\u3164", "❤\ufe0f"]
 WORDS = ["everyone", "here", "channel", "paypal", "bank", "com", "Alibaba", "Qwen 3",
          "cuts prices", ".", " ", "news", "example"]
 ATOMS = MENTIONS + LINKS + MARKUP + UNICODE + WORDS
@@ -34,15 +35,18 @@ LINE_START = st.tuples(st.sampled_from(["\n", "\r\n", "\r", "\u2028", ""]),
                        st.sampled_from(["# ", "## ", "-# ", "> ", ">>> ", "- ", "* ", "1. ",
                                         "2024. ", "+ ", "```"]),
                        ).map("".join)
-# A web address as a reader takes it: lookalike dots (UTS #39's), full-width letters, a combining mark,
+# A web address as a reader takes it: lookalike dots (UTS #39's), full-width letters, a
+# combining mark or one that draws nothing (a variation selector, CGJ, a Hangul filler),
 # right after dots or a hyphen; an IP, with a scheme or without.
 ADDRESS = st.one_of(
     st.tuples(st.sampled_from(["", "...", "..", " -", "_."]),
               st.sampled_from(["paypal", "ｐａｙｐａｌ", "pаypal", "news", "bank", "evil"]),
               st.sampled_from([".", "．", "。", "｡", "․", "\ufe52", "\u200d.", "\ua4f8",
                                "\u0701", "\u0702", "\ua60e", "\U00010a50", "\U0001d16d",
-                               "\u0660"]),
-              st.sampled_from(["com", "example", "c\u0301om", "ｃｏｍ"])).map("".join),
+                               "\u0660", "\u034f."]),
+              st.sampled_from(["com", "example", "c\u0301om", "ｃｏｍ", "c\u034fom", "c\ufe0fom",
+                               "c\U000e0100om", "c\u180bom", "c\u17b4om", "c\u3164om"])
+              ).map("".join),
     st.sampled_from(["203.0.113.9/paypal", "http://10.0.0.1/login", "10.0.0.1:8443"]))
 
 # Now and then a run long enough that the renderers cut it to the platform's limits.

@@ -203,6 +203,7 @@ def test_the_checker_sees_what_the_platforms_act_on():
     ("mail bob@mail.paypal.com", False), ("news.example says", False),
     ("paypal\ua4f8com", True), ("paypal\u0702com", True), ("paypal\U0001d16dcom", True),
     ("paypal\u0660com", True), ("2\u0660\u0662\u0666 Qwen", False),
+    ("news.exam\u3164ple says", False), ("news.exam\ufe0fple says", False),
 ])
 def test_the_checker_reads_an_address_as_a_person_does(label, names_one):
     """A guard on the checker's addresses: one after dots or a hyphen, an IP without a

@@ -126,7 +126,11 @@ LOOKALIKES = ["paypal。com: verify your account", "ｐａｙｐａｌ。ｃｏ�
               # dots UTS #39 lists as confusable with ".", which NFKC leaves alone
               "paypal\ua4f8com: verify", "paypal\u0701com: verify", "paypal\u0702com: verify",
               "paypal\ua60ecom: verify", "paypal\U00010a50com: verify",
-              "paypal\U0001d16dcom: verify", "paypal\u0660com: verify"]
+              "paypal\U0001d16dcom: verify", "paypal\u0660com: verify",
+              # marks that draw nothing (default-ignorable), inside or before the dot
+              "paypal.c\u034fom: verify", "paypal.c\ufe0fom: verify", "paypal.c\U000e0100om: verify",
+              "paypal.c\u180bom: verify", "paypal.c\u17b4om: verify", "paypal\u034f.com: verify",
+              "paypal.c\u034f\u0301om: verify"]
 
 
 @pytest.mark.parametrize("headline", LOOKALIKES)
