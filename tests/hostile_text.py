@@ -18,7 +18,9 @@ LINKS = ["[bank.com](https://evil.example)", "[https://bank.com](https://evil.ex
          "<https://evil.example|bank.com>", "<http://evil.example>", "[x](<https://evil.example>)",
          "[a](https://evil.example/(p))", "[[a](b)](https://evil.example)",
          "[bank.com](https://evil.example \"t\")", "bank.com", "https://bank.com/login",
-         "www.bank.co.uk", "news.example", "https://evil.example/**x**`y`_z_"]
+         "www.bank.co.uk", "news.example", "https://evil.example/**x**`y`_z_",
+         "https://paypal.com@evil.example/login", "https://p\u0430ypal.com/login",
+         "https://paypal.com%2Eevil.example/x"]
 MARKUP = ["# ", "## ", "### ", "-# ", "> ", ">>> ", "&gt; ", "```", "`", "**", "*", "_",
           "__", "~~", "~", "||", "- ", "* ", "\\", "&amp;", "&lt;", "&gt;", "&", "<", ">",
           "[", "]", "(", ")", "](", "|", "@", "!", "#", "^", ":", "/"]

@@ -26,6 +26,10 @@ _D_MASS = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _D_PILL = re.compile(r"<(?:@[!&]?|#|/[^<>\n]*:|a?:\w*:|t:|id:)[^<>\n]*>")
 _D_ESCAPED = re.compile(r"\\[!-/:-@\[-`{-~]")     # a backslash hides ASCII punctuation
 _D_AUTOLINK = re.compile(r"https?://[^\s<]+[^<.,:;\"')\]\s]")
+# A linked URL reads as the host after its "://"; browsers (WHATWG URL) go to the one
+# after the last "@" before the first "/", "\\", "?" or "#", %-decoded ("%2E" is a dot),
+# in punycode when in another script.
+_D_AUTHORITY = re.compile(r"[a-z][a-z0-9+.-]*://([^/\\?#]*)", re.IGNORECASE)
 _D_MASKED = re.compile(r"\[([^\]\n]*)\]\(\s*<?([a-z][\w+.-]*:[^\s)>]*)", re.IGNORECASE)
 _D_LINE_START = re.compile(rf"^{_INDENT}(#{{1,3}}\s|-#\s|>>>\s|>\s|[-*]\s|\d+\.\s)")
 _D_OUR_CODE = re.compile(r"`/[^`\n]*`")          # our own command examples
@@ -34,8 +38,9 @@ _D_STYLE = re.compile(r"[*_~|`]")
 
 def discord_problems(text: str, *, markdown: bool = True, links=()) -> list[str]:
     """What Discord would act on in `text`: a mention (pill or ping) anywhere; where it
-    renders markdown also a masked link to elsewhere or under another address, a live
-    style mark, and a heading, subtext, quote or list at a line start."""
+    renders markdown also a masked link to elsewhere or under another address, a URL it
+    links whose host is not the one it reads as, a live style mark, and a heading,
+    subtext, quote or list at a line start."""
     found = [f"mention {m.group()!r}" for m in _D_MASS.finditer(text)]
     found += [f"mention {m.group()!r}" for m in _D_PILL.finditer(text)]
     if not markdown:
@@ -45,12 +50,29 @@ def discord_problems(text: str, *, markdown: bool = True, links=()) -> list[str]
         label, target = text[m.start(1):m.end(1)], text[m.start(2):m.end(2)]
         if target not in links or names_other_address(label, target):
             found.append(f"masked link {m.group()!r}")
+    found += [f"live link {m.group()!r} goes elsewhere than it reads"
+              for m in _D_AUTOLINK.finditer(masked) if _goes_elsewhere(m.group())]
     masked = _blank(_D_OUR_CODE, _blank(_D_AUTOLINK, masked))
     found += [f"style mark {m.group()!r}" for m in _D_STYLE.finditer(masked)]
     for line in LINE_BREAK.split(masked):
         if m := _D_LINE_START.match(line):
             found.append(f"line starts with {m.group(1)!r}: {line!r}")
     return found
+
+
+def _goes_elsewhere(url: str) -> bool:
+    """A URL whose host is not the one a reader takes from its text (None where no
+    browser could go: not a link anywhere)."""
+    authority = _D_AUTHORITY.match(url).group(1)
+    if "@" in authority:
+        return True
+    written = authority.partition(":")[0]
+    host = re.sub("%([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), written)
+    try:
+        goes = idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return False
+    return goes != unicodedata.normalize("NFKC", written).lower()
 
 
 def _blank(pattern: re.Pattern, text: str) -> str:

@@ -181,7 +181,8 @@ def _examples(strategy):
 LIVE_DISCORD = ["@everyone", "hi <@123>", "<@&1>", "<#1>", "</ban:1>", "<t:1:R>",
                 "[bank.com](https://evil.example)", "a\n  # heading", "a\r-# subtext",
                 "a\u2028> quote", "```code```", "**bold**", "||spoiler||", "a\n1. item",
-                "a\n  12. item", "2024. A year"]
+                "a\n  12. item", "2024. A year", "at https://paypal.com@evil.example/login",
+                "at https://p\u0430ypal.com/login", "at https://paypal.com%2Eevil.example/x"]
 LIVE_SLACK = ["<!channel>", "<@U1>", "<!subteam^S1|devs>", "@here", "a\n&gt; quote",
               "<https://evil.example|bank.com>", "*bold", "_it_", "`code`", "a & b",
               "*Reuters\nWire*", "* FT *"]
@@ -193,6 +194,7 @@ def test_the_checker_sees_what_the_platforms_act_on():
     assert all(slack_problems(s) for s in LIVE_SLACK)
     assert discord_problems("Alibaba cuts prices \\*by half\\* @\u200beveryone") == []
     assert discord_problems("1\\. item\n+ item\nup 3.5% in 2024.") == []
+    assert discord_problems("at https://evil.example/login?to=paypal.com@x") == []
     assert slack_problems("*Reuters* AT&amp;T cuts ∗prices∗ by &gt; 50%") == []
 
 

@@ -56,6 +56,25 @@ def test_discord_indented_heading_does_not_restyle_a_brief_or_reply(where):
     assert any("FREE MODELS" in s for s in shown)
 
 
+@pytest.mark.parametrize("url, shown", [
+    ("https://paypal.com@evil.example/login", "https://evil.example/login"),   # a user part
+    ("https://p\u0430ypal.com/login", "https://xn--pypal-4ve.com/login"),     # a Cyrillic "а"
+    ("https://paypal.com%2Eevil.example/login", "https://paypal.com.evil.example/login"),
+    ("https://www.alibabacloud.com/blog/qwen?id=1", "https://www.alibabacloud.com/blog/qwen?id=1"),
+])
+@pytest.mark.parametrize("where", ["bullets", "why_it_matters", "dek"])
+def test_discord_url_in_feed_text_reads_as_where_it_goes(url, shown, where):
+    """Discord links a URL in text, and escaping leaves it alone: one that disguised its
+    host was a live link that read as PayPal's."""
+    value = f"Customers must re-verify at {url} today."
+    brief = make_brief(**{where: (value,) if where == "bullets" else value,
+                          **({"bullets": ()} if where == "dek" else {})})
+    embed = drender.brief_embed(brief).to_dict()
+    texts = [embed["description"]] + [f["value"] for f in embed["fields"]]
+    assert any(f"at {shown} today" in t for t in texts), texts
+    assert all(discord_problems(t, links={"https://example.com/alibaba-ai"}) == [] for t in texts)
+
+
 @pytest.mark.parametrize("text, shown", [
     ("> quoted", "› quoted"),
     ("Cuts prices\n> quoted", "Cuts prices\n› quoted"),
