@@ -117,22 +117,26 @@ def misleading_link_text(text: str, url: str) -> bool:
     """True when `text`, shown as the text of a link to `url`, names a web address other
     than `url`'s host: a headline "paypal.com/security" over a link elsewhere would be a
     spoofed link. Renderers then show the text plain and the address beside it."""
+    host = _ascii_host(urlsplit(url).hostname or "")
+    return any(not (host == named or host.endswith("." + named) or named.endswith("." + host))
+               for named in named_hosts(text))
+
+
+def named_hosts(text: str) -> list[str]:
+    """The web addresses `text` names as a reader takes them ("pаypal.com", "paypal。com",
+    "203.0.113.9/x"), each host as DNS spells it (_ascii_host)."""
     if not any(dot in text for dot in _DOTS):
-        return False
+        return []
     if not text.isascii():
         # Unseen: format characters and default-ignorable ones ("paypal\u200d.com" and
         # "paypal.c\u034fom" read as paypal.com), dropped before NFKC, so "c\u034f\u0301"
         # is "ć" as read, and after it, which makes U+3164 and U+FFA0 the filler U+1160.
-        text = _LOOKALIKE_DOT.sub(".", text)
-        text = "".join(ch for ch in IGNORABLE.sub("", text) if unicodedata.category(ch) != "Cf")
+        text = IGNORABLE.sub("", _LOOKALIKE_DOT.sub(".", text))
+        if not all(map(str.isprintable, text.split("\n"))):   # no Cf in it: spare the scan
+            text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
         # As read: "c\u0301" is one letter "ć" ("paypal.ćom"), "ｃｏｍ" is "com".
         text = _LATIN_DOT.sub(".", IGNORABLE.sub("", unicodedata.normalize("NFKC", text)))
-    host = _ascii_host(urlsplit(url).hostname or "")
-    for m in _ADDRESS.finditer(text):
-        named = _ascii_host(m.group(1))
-        if not (host == named or host.endswith("." + named) or named.endswith("." + host)):
-            return True
-    return False
+    return [_ascii_host(m.group(1)) for m in _ADDRESS.finditer(text)]
 
 
 def spoofed_link(text: str, shown: str, url: str) -> bool:
