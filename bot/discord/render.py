@@ -197,6 +197,8 @@ def text_fallback(brief: Brief) -> str:
     if brief.source:
         line += f" ({inert(brief.source)})"
     url = safe_url(brief.url)
+    if url:   # "https://social.example/@everyone/1": its letter escaped, the same address
+        url = _MASS_MENTION.sub(lambda m: f"@%{ord(m.group(1)[0]):02X}{m.group(1)[1:]}", url)
     return clip(line, CONTENT_MAX - (len(url) + 1 if url else 0)) + (f"\n{url}" if url else "")
 
 
