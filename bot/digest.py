@@ -39,9 +39,16 @@ def parse_schedule(at_text: str, tz_name: str = "UTC") -> Schedule:
     m = _HHMM.match((at_text or "").strip())
     if not m:
         # No command example here: the chat core adds one, spelled per platform.
-        raise DigestError(f"digest: {at_text!r} is not a time; use 24-hour HH:MM "
+        raise DigestError(f"digest: {_shown(at_text or '')!r} is not a time; use 24-hour HH:MM "
                           "such as 08:30")
     return Schedule(time(int(m.group(1)), int(m.group(2))), parse_tz(tz_name))
+
+
+def _shown(typed: str) -> str:
+    """What a user typed as a reply quotes it: at most 60 characters, so a long value
+    can't push the example after it past the platform's limit, where the cut ended
+    inside its inline code."""
+    return typed if len(typed) <= 60 else typed[:59] + "…"
 
 
 def parse_tz(name: str) -> ZoneInfo:
@@ -57,7 +64,7 @@ def parse_tz(name: str) -> ZoneInfo:
     # OSError: ZoneInfo opens the name as a file, and a region ("Europe": a directory)
     # or a long name (too long for a file name) raised it past this to the user.
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        shown = name if len(name) <= 60 else name[:59] + "…"    # a reply quotes it
+        shown = _shown(name)
         offset = _OFFSET.match(name.strip().casefold())
         if offset and int(offset.group(2)) <= 14:
             raise DigestError(_offset_advice(shown, *offset.groups())) from None

@@ -8,6 +8,7 @@ import re
 import unicodedata
 from urllib.parse import urlsplit
 
+from feeds.invisible import IGNORABLE
 from feeds.urls import dns_host
 
 # Mentions that ping many people or a specific user/role on Slack or Discord.
@@ -87,34 +88,55 @@ def may_be_hostile(s: str) -> bool:
 # A web address in text: "paypal.com", "https://bank.example/login", "www.x.co.uk", and
 # the lookalikes a reader takes for one: labels in any script ("pаypal.com" with a
 # Cyrillic "а", "münchen.de"), the full-width dots browsers read as "." and an IP.
-_DOTS = ".\uff0e\uff61\u2024\ufe52\u3002"
+# UTS #39 lists as confusable with "." also U+A4F8, U+0701, U+0702, U+A60E, U+10A50 and
+# U+1D16D, which NFKC leaves alone (U+A4F8 is even a letter to \w): "paypalꓸcom".
+_DOTS = ".\uff0e\uff61\u2024\ufe52\u3002\ua4f8\u0701\u0702\ua60e\U00010a50\U0001d16d\u0660\u06f0"
+# Swapped for "." before NFKC, which makes the half-width "｡" an ideographic one.
+_LOOKALIKE_DOT = re.compile("[\uff61\ua4f8\u0701\u0702\ua60e\U00010a50\U0001d16d]")
 # The ideographic full stop reads as "." before a Latin letter ("paypal。com"); Chinese
-# text ends its sentences with it ("发布。阿里"). NFKC makes the other lookalike dots
-# "." but the half-width "｡" an ideographic one, so that one is swapped before.
-_IDEOGRAPHIC_DOT = re.compile("\u3002(?=[A-Za-z])")
-# "_" is no part of a host name: "_paypal.com_" names paypal.com.
-_ADDRESS = re.compile(r"(?<![^\W_]|[@.\uff0e\uff61-])(?:https?://)?"
+# text ends its sentences with it ("发布。阿里"). The Arabic-Indic zeros (UTS #39 too) are
+# digits in Arabic text: a dot only between Latin letters ("paypal٠com").
+_LATIN_DOT = re.compile("\u3002(?=[A-Za-z])|(?<=[A-Za-z])[\u0660\u06f0](?=[A-Za-z])")
+# "_" is no part of a host name: "_paypal.com_" names paypal.com. An address starts
+# after no letter or digit, no "@" (bob@paypal.com is mail) and no dot or hyphen right
+# after one (in "mail.paypal.com" that's one address), but after "...", " -" or "_."
+# it does: "Urgent...paypal.com" names paypal.com.
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+_IP = rf"{_OCTET}(?:\.{_OCTET}){{3}}"
+_ADDRESS = re.compile(r"(?<![^\W_]|@)(?<![^\W_][.\uff0e\uff61-])(?:https?://)?"
                       r"((?:[^\W_](?:[\w-]*[^\W_])?[.\uff0e\uff61])+(?:[^\W\d_]{2,24}|xn--[a-z0-9-]+)"
-                      r"|(?<=//)\d{1,3}(?:\.\d{1,3}){3})(?![^\W_]|-)", re.IGNORECASE)
+                      r"|(?<=//)\d{1,3}(?:\.\d{1,3}){3}"
+                      # An IP without a scheme ("at 203.0.113.9/paypal"), told from a
+                      # version ("Python 3.12.1.2") by a path or port after it or a
+                      # three-digit part.
+                      rf"|(?=(?:\d{{1,3}}\.){{0,3}}\d{{3}}(?!\d)){_IP}|{_IP}(?=/|:\d))"
+                      r"(?![^\W_]|-)", re.IGNORECASE)
 
 
 def misleading_link_text(text: str, url: str) -> bool:
     """True when `text`, shown as the text of a link to `url`, names a web address other
     than `url`'s host: a headline "paypal.com/security" over a link elsewhere would be a
     spoofed link. Renderers then show the text plain and the address beside it."""
-    if not any(dot in text for dot in _DOTS):
-        return False
-    if not text.isascii():   # invisible joiners and marks: "paypal\u200d.com" reads as paypal.com
-        # As read: "c\u0301" is one letter "ć" ("paypal.ćom"), "ｃｏｍ" is "com".
-        text = unicodedata.normalize("NFKC", text.replace("\uff61", "."))
-        text = _IDEOGRAPHIC_DOT.sub(".", text)
-        text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
     host = _ascii_host(urlsplit(url).hostname or "")
-    for m in _ADDRESS.finditer(text):
-        named = _ascii_host(m.group(1))
-        if not (host == named or host.endswith("." + named) or named.endswith("." + host)):
-            return True
-    return False
+    return any(not (host == named or host.endswith("." + named) or named.endswith("." + host))
+               for named in named_hosts(text))
+
+
+def named_hosts(text: str) -> list[str]:
+    """The web addresses `text` names as a reader takes them ("pаypal.com", "paypal。com",
+    "203.0.113.9/x"), each host as DNS spells it (_ascii_host)."""
+    if not any(dot in text for dot in _DOTS):
+        return []
+    if not text.isascii():
+        # Unseen: format characters and default-ignorable ones ("paypal\u200d.com" and
+        # "paypal.c\u034fom" read as paypal.com), dropped before NFKC, so "c\u034f\u0301"
+        # is "ć" as read, and after it, which makes U+3164 and U+FFA0 the filler U+1160.
+        text = IGNORABLE.sub("", _LOOKALIKE_DOT.sub(".", text))
+        if not all(map(str.isprintable, text.split("\n"))):   # no Cf in it: spare the scan
+            text = "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+        # As read: "c\u0301" is one letter "ć" ("paypal.ćom"), "ｃｏｍ" is "com".
+        text = _LATIN_DOT.sub(".", IGNORABLE.sub("", unicodedata.normalize("NFKC", text)))
+    return [_ascii_host(m.group(1)) for m in _ADDRESS.finditer(text)]
 
 
 def spoofed_link(text: str, shown: str, url: str) -> bool:

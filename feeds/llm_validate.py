@@ -1,5 +1,6 @@
 """Validating an LLM brief (feeds/llm.py): three distinct bullets, bounded lengths, and
-every figure, capitalised name and company name found in the story the model was shown.
+every figure, capitalised name, company name and web address found in the story the
+model was shown.
 
 Figures are compared by value in any form news writes them (feeds/figures.py: "2
 billion" = "2bn" = "two billion" = "20亿" = "二十亿"); company names by company, whatever
@@ -10,6 +11,7 @@ import re
 
 from feeds.company_names import CompanyNames, Mention, bundled_names
 from feeds.figures import NUMBER_WORDS, read_figures
+from feeds.hostile import named_hosts
 from feeds.invisible import visible
 from feeds.llm_reply import LLMRejected
 from feeds.wordsets import CJK
@@ -100,8 +102,10 @@ class _Grounding:
         figures = read_figures(_unnamed(source, names.find(source)))
         self.values = frozenset().union(*(f.gives for f in figures))
         self.lowered = source.lower()
+        self.hosts = frozenset(named_hosts(source))
 
     def check(self, text: str) -> None:
+        self._addresses(text)
         mentions = self.names.find(text)
         for fig in read_figures(_unnamed(text, mentions)):
             if fig.says and fig.says.isdisjoint(self.values):
@@ -111,6 +115,18 @@ class _Grounding:
             if mention.companies.isdisjoint(self.companies):
                 raise LLMRejected(f"company {mention.text!r} is not in the story")
 
+    def _addresses(self, text: str) -> None:
+        # A web address is where a reader goes next: one the story never gave ("verify
+        # at qwen-billing.example") is as invented as a name, whatever its case. A host
+        # is grounded by itself or a subdomain of it in the story; a URL only as written.
+        for host in named_hosts(text):
+            if not any(h == host or h.endswith("." + host) for h in self.hosts):
+                raise LLMRejected(f"web address {host!r} is not in the story")
+        for url in _URL.findall(text):
+            url = url.rstrip(_URL_END)
+            if url.lower() not in self.lowered:
+                raise LLMRejected(f"web address {url!r} is not in the story")
+
     def _names(self, text: str) -> None:
         for name in filter(_is_name, _WORD.findall(text)):
             # Case-insensitive: a sentence's capitalised first word is usually in the text;
@@ -119,6 +135,10 @@ class _Grounding:
             if not re.search(
                     rf"(?<![a-z0-9]){stem}(?:e?s)?(?![a-z0-9])", self.lowered):
                 raise LLMRejected(f"name {name!r} is not in the story")
+
+
+_URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s<>\"]+", re.IGNORECASE)
+_URL_END = ".,;:!?)]}'\"…"     # punctuation after a URL in a sentence, not part of it
 
 
 def _unnamed(text: str, mentions: list[Mention]) -> str:

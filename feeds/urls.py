@@ -9,7 +9,7 @@ advertises, for when a user gives a site's page instead of its feed.
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 import idna
 import lxml.etree
@@ -82,6 +82,37 @@ def shown_url(url: str) -> str:
     except UnicodeError:             # not a name DNS could hold: no one's site either
         netloc = quote(parts.netloc, safe="@:[]")
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+# A URL's scheme and authority as browsers read them (WHATWG URL): the authority ends at
+# the first "/", "\\", "?" or "#", its host after the last "@" in it. A host decoded from
+# %-escapes that holds what no host may (WHATWG's forbidden code points) is no address.
+_AUTHORITY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/\\?#]*)")
+_HOST_CHARS = re.compile(r"[^\x00-\x20#%/:<>?@\[\\\]^|\x7f]+")
+
+
+def target_url(url: str) -> str:
+    """A URL found in feed or LLM text, as text that reads as where it goes: no user part
+    ("https://paypal.com@evil.example/login" goes to evil.example), the host as DNS
+    spells it ("https://pаypal.com" with a Cyrillic "а" is xn--pypal-4ve.com, and
+    "paypal.com%2Eevil.example" is a host of evil.example), as canonical_url and
+    shown_url make a story's own link. The rest is left as written."""
+    m = _AUTHORITY.match(url)
+    if not m:
+        return url
+    scheme, authority = m.groups()
+    host_port = authority.rpartition("@")[2]
+    if host_port == authority and host_port.isascii() and "%" not in host_port:
+        return url
+    host, colon, port = host_port.partition(":")    # an IDN host is no [IPv6] literal
+    if "%" in host and _HOST_CHARS.fullmatch(unquote(host)):
+        host = unquote(host)      # browsers look a host up %-decoded
+    if not host.isascii():
+        try:
+            host = dns_host(host)
+        except UnicodeError:      # not a name DNS could hold: shown escaped, as shown_url does
+            host = quote(host, safe="")
+    return f"{scheme}{host}{colon}{port}{url[m.end():]}"
 
 
 # What a URL may already hold; anything else (spaces, <, >, |, raw non-ASCII) is %-escaped.

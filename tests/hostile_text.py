@@ -18,13 +18,16 @@ LINKS = ["[bank.com](https://evil.example)", "[https://bank.com](https://evil.ex
          "<https://evil.example|bank.com>", "<http://evil.example>", "[x](<https://evil.example>)",
          "[a](https://evil.example/(p))", "[[a](b)](https://evil.example)",
          "[bank.com](https://evil.example \"t\")", "bank.com", "https://bank.com/login",
-         "www.bank.co.uk", "news.example", "https://evil.example/**x**`y`_z_"]
+         "www.bank.co.uk", "news.example", "https://evil.example/**x**`y`_z_",
+         "https://paypal.com@evil.example/login", "https://p\u0430ypal.com/login",
+         "https://paypal.com%2Eevil.example/x"]
 MARKUP = ["# ", "## ", "### ", "-# ", "> ", ">>> ", "&gt; ", "```", "`", "**", "*", "_",
           "__", "~~", "~", "||", "- ", "* ", "\\", "&amp;", "&lt;", "&gt;", "&", "<", ">",
           "[", "]", "(", ")", "](", "|", "@", "!", "#", "^", ":", "/"]
 UNICODE = ["\u200d", "\u200b", "\u2060", "\ufeff", "＠", "ｅveryone", "\u202e", "\u202d",
            "\u00a0", "\u3000", "\n", "\r\n", "\r", "\u2028", "\u0301", "😀", "👩\u200d💻",
-           "．", "。", "｡", "․", "\ufe52", "  ", "\t"]
+           "．", "。", "｡", "․", "\ufe52", "  ", "\t", "\u034f", "\ufe0f", "\U000e0100",
+           "\u3164", "❤\ufe0f"]
 WORDS = ["everyone", "here", "channel", "paypal", "bank", "com", "Alibaba", "Qwen 3",
          "cuts prices", ".", " ", "news", "example"]
 ATOMS = MENTIONS + LINKS + MARKUP + UNICODE + WORDS
@@ -34,10 +37,19 @@ LINE_START = st.tuples(st.sampled_from(["\n", "\r\n", "\r", "\u2028", ""]),
                        st.sampled_from(["# ", "## ", "-# ", "> ", ">>> ", "- ", "* ", "1. ",
                                         "2024. ", "+ ", "```"]),
                        ).map("".join)
-# A web address as a reader takes it: lookalike dots, full-width letters, a combining mark.
-ADDRESS = st.tuples(st.sampled_from(["paypal", "ｐａｙｐａｌ", "pаypal", "news", "bank", "evil"]),
-                    st.sampled_from([".", "．", "。", "｡", "․", "\ufe52", "\u200d."]),
-                    st.sampled_from(["com", "example", "c\u0301om", "ｃｏｍ"])).map("".join)
+# A web address as a reader takes it: lookalike dots (UTS #39's), full-width letters, a
+# combining mark or one that draws nothing (a variation selector, CGJ, a Hangul filler),
+# right after dots or a hyphen; an IP, with a scheme or without.
+ADDRESS = st.one_of(
+    st.tuples(st.sampled_from(["", "...", "..", " -", "_."]),
+              st.sampled_from(["paypal", "ｐａｙｐａｌ", "pаypal", "news", "bank", "evil"]),
+              st.sampled_from([".", "．", "。", "｡", "․", "\ufe52", "\u200d.", "\ua4f8",
+                               "\u0701", "\u0702", "\ua60e", "\U00010a50", "\U0001d16d",
+                               "\u0660", "\u034f."]),
+              st.sampled_from(["com", "example", "c\u0301om", "ｃｏｍ", "c\u034fom", "c\ufe0fom",
+                               "c\U000e0100om", "c\u180bom", "c\u17b4om", "c\u3164om"])
+              ).map("".join),
+    st.sampled_from(["203.0.113.9/paypal", "http://10.0.0.1/login", "10.0.0.1:8443"]))
 
 # Now and then a run long enough that the renderers cut it to the platform's limits.
 LONG = st.tuples(st.sampled_from(ATOMS + ["word "]), st.sampled_from([300, 1500])).map(

@@ -26,6 +26,10 @@ _D_MASS = re.compile(r"@(everyone|here)", re.IGNORECASE)
 _D_PILL = re.compile(r"<(?:@[!&]?|#|/[^<>\n]*:|a?:\w*:|t:|id:)[^<>\n]*>")
 _D_ESCAPED = re.compile(r"\\[!-/:-@\[-`{-~]")     # a backslash hides ASCII punctuation
 _D_AUTOLINK = re.compile(r"https?://[^\s<]+[^<.,:;\"')\]\s]")
+# A linked URL reads as the host after its "://"; browsers (WHATWG URL) go to the one
+# after the last "@" before the first "/", "\\", "?" or "#", %-decoded ("%2E" is a dot),
+# in punycode when in another script.
+_D_AUTHORITY = re.compile(r"[a-z][a-z0-9+.-]*://([^/\\?#]*)", re.IGNORECASE)
 _D_MASKED = re.compile(r"\[([^\]\n]*)\]\(\s*<?([a-z][\w+.-]*:[^\s)>]*)", re.IGNORECASE)
 _D_LINE_START = re.compile(rf"^{_INDENT}(#{{1,3}}\s|-#\s|>>>\s|>\s|[-*]\s|\d+\.\s)")
 _D_OUR_CODE = re.compile(r"`/[^`\n]*`")          # our own command examples
@@ -34,8 +38,9 @@ _D_STYLE = re.compile(r"[*_~|`]")
 
 def discord_problems(text: str, *, markdown: bool = True, links=()) -> list[str]:
     """What Discord would act on in `text`: a mention (pill or ping) anywhere; where it
-    renders markdown also a masked link to elsewhere or under another address, a live
-    style mark, and a heading, subtext, quote or list at a line start."""
+    renders markdown also a masked link to elsewhere or under another address, a URL it
+    links whose host is not the one it reads as, a live style mark, and a heading,
+    subtext, quote or list at a line start."""
     found = [f"mention {m.group()!r}" for m in _D_MASS.finditer(text)]
     found += [f"mention {m.group()!r}" for m in _D_PILL.finditer(text)]
     if not markdown:
@@ -45,12 +50,29 @@ def discord_problems(text: str, *, markdown: bool = True, links=()) -> list[str]
         label, target = text[m.start(1):m.end(1)], text[m.start(2):m.end(2)]
         if target not in links or names_other_address(label, target):
             found.append(f"masked link {m.group()!r}")
+    found += [f"live link {m.group()!r} goes elsewhere than it reads"
+              for m in _D_AUTOLINK.finditer(masked) if _goes_elsewhere(m.group())]
     masked = _blank(_D_OUR_CODE, _blank(_D_AUTOLINK, masked))
     found += [f"style mark {m.group()!r}" for m in _D_STYLE.finditer(masked)]
     for line in LINE_BREAK.split(masked):
         if m := _D_LINE_START.match(line):
             found.append(f"line starts with {m.group(1)!r}: {line!r}")
     return found
+
+
+def _goes_elsewhere(url: str) -> bool:
+    """A URL whose host is not the one a reader takes from its text (None where no
+    browser could go: not a link anywhere)."""
+    authority = _D_AUTHORITY.match(url).group(1)
+    if "@" in authority:
+        return True
+    written = authority.partition(":")[0]
+    host = re.sub("%([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), written)
+    try:
+        goes = idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError, ValueError):
+        return False
+    return goes != unicodedata.normalize("NFKC", written).lower()
 
 
 def _blank(pattern: re.Pattern, text: str) -> str:
@@ -97,9 +119,20 @@ def _slack_token(token: str, links) -> list[str]:
 
 
 # Addresses ---------------------------------------------------------------------------
-# A top-level domain has 2 to 24 letters (the longest, in punycode, 24).
-_HOST = re.compile(r"(?<![^\W_]|[.@-])((?:[^\W_][\w-]*\.)+[^\W\d_]{2,24})(?![^\W_]|-)")
+# A top-level domain has 2 to 24 letters (the longest, in punycode, 24). A name starts
+# after no letter, digit or "@" (mail), and after no dot or hyphen that follows one
+# (part of a longer name); "Urgent...paypal.com" and "Notice -paypal.com" name it. An IP
+# reads as one after "//", before a path or port, or with a three-digit part (not a
+# version: "Python 3.12.1.2").
+_BYTE = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_QUAD = rf"{_BYTE}\.{_BYTE}\.{_BYTE}\.{_BYTE}"
+_HOST = re.compile(r"(?<![^\W_]|@)(?<![^\W_][.-])"
+                   rf"((?:[^\W_][\w-]*\.)+[^\W\d_]{{2,24}}|(?<=//){_QUAD}|{_QUAD}(?=/|:[0-9])"
+                   rf"|(?=(?:[0-9]+\.){{0,3}}[0-9]{{3}}(?![0-9])){_QUAD})(?![^\W_]|-)")
 _SHOWN = {"&lt;": "<", "&gt;": ">", "&amp;": "&"}
+# What UTS #39's confusables.txt reads as FULL STOP ("ꓸ", "܂", "꘎", ...); its Arabic-Indic
+# zeros are digits in Arabic text, dots only between Latin letters.
+_DOTLIKE = re.compile("[\u2024\ufe52\uff0e\uff61\ua4f8\u0701\u0702\ua60e\U00010a50\U0001d16d]")
 
 
 def names_other_address(label: str, url: str) -> bool:
@@ -109,7 +142,8 @@ def names_other_address(label: str, url: str) -> bool:
     # The ideographic full stop ends Chinese sentences; before a Latin letter it is a dot.
     seen = _D_ESCAPED.sub(lambda m: m.group()[1], label)          # as Discord shows it
     seen = re.sub("&(lt|gt|amp);", lambda m: _SHOWN[m.group()], seen)   # as Slack does
-    seen = re.sub("\u3002(?=[A-Za-z])", ".", unicodedata.normalize("NFKC", seen))
+    seen = unicodedata.normalize("NFKC", _DOTLIKE.sub(".", seen))
+    seen = re.sub("\u3002(?=[A-Za-z])|(?<=[A-Za-z])[\u0660\u06f0](?=[A-Za-z])", ".", seen)
     seen = "".join(ch for ch in seen if unicodedata.category(ch) not in ("Cf", "Mn"))
     host = _ascii(urlsplit(url).hostname or "")
     for m in _HOST.finditer(seen):

@@ -53,3 +53,17 @@ async def test_a_time_zone_with_a_space_for_its_underscore_is_the_zone(chat, cha
     assert "one digest a day at 08:30 America/New_York" in answer, answer
     setting = chat_core.store.digest_setting(chat.platform, chat.channel)
     assert (setting.at_time, setting.tz) == ("08:30", "America/New_York")
+
+
+@pytest.mark.parametrize("at, quoted", [("25:00", "25:00"), ("9" * 5000, "9" * 59 + "…")],
+                         ids=["one", "5000 characters"])
+async def test_a_time_that_is_no_time_is_quoted_short_and_the_example_whole(
+        chat, chat_core, at, quoted):
+    """A 5,000-character time was quoted whole: the reply, cut to the platform's limit,
+    ended inside our example ("as in `/digest mode:daily at:08:30…", a stray backtick
+    in Discord), as a long time zone no longer did."""
+    answer = await chat.ask(("/digest", f"daily {at}"),
+                            ("digest", {"mode": "daily", "at": at}), admin=True)
+    assert f"'{quoted}' is not a time" in answer, answer
+    assert answer.rstrip("`.").endswith("Europe/Berlin"), answer[-200:]   # the example, whole
+    assert chat_core.store.digest_setting(chat.platform, chat.channel) is None

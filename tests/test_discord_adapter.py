@@ -168,6 +168,20 @@ async def test_refused_embed_posts_the_headline_and_link_as_text(fake, runner, c
     assert fallback.json["nonce"] == refused.json["nonce"]
 
 
+@pytest.mark.parametrize("url, shown", [
+    ("https://social.example/@everyone/1", "https://social.example/@%65veryone/1"),
+    ("https://social.example/@Here?x=@everyone", "https://social.example/@%48ere?x=@%65veryone"),
+])
+async def test_refused_embed_text_link_names_no_mass_mention(fake, runner, channel, url, shown):
+    """A handle in the story's address (Mastodon's "/@everyone") put "@everyone" into the
+    fallback's text; allowed_mentions stopped the ping, but the text read as one. A
+    letter and its %-escape are the same address (RFC 3986, 2.3): the link still works."""
+    fake.fail("POST", MESSAGES, 400, code=200000)
+    await runner.adapter.send(channel, make_brief(url=url), nonce="n1")
+    _, fallback = fake.find("POST", MESSAGES)
+    assert fallback.json["content"].endswith("\n" + shown), fallback.json["content"]
+
+
 async def test_edit_updates_the_existing_message(fake, runner, channel):
     message_id = await runner.adapter.send(channel, make_brief(), nonce="n1")
     later = make_brief(also_reported_by=("Reuters", "Bloomberg"))

@@ -249,7 +249,9 @@ def test_invisible_characters_dropped_as_the_regex_drops_them():
     lists and the visible ones around them."""
     pieces = ["a", " ", "\n", "\t", "\r", "\x00", "\x1b", "\x7f", "\x85", "\xa0", "\xad", "é",
               "\u061c", "\u200b", "\u200d", "\u200e", "\u202e", "\u2063", "\u2068",
-              "\u3000", "\ufeff", "\U000e0041", "\U000e0000", "\U0001F600", "\u2019"]
+              "\u3000", "\ufeff", "\U000e0041", "\U000e0000", "\U0001F600", "\u2019",
+              "\u034f", "\u17b4", "\u180b", "\u3164", "\u1160", "\ufe00", "\ufe0e", "\ufe0f",
+              "\U000e0100", "1", "#", "\u2764", "\ud800"]
     texts = random_strings(13, 6000, pieces, longest=8) + ["", "plain", "\x1b[31mred"]
     expected = [invisible._INVISIBLE.sub("", s) for s in texts]
     assert 500 < sum(e != s for e, s in zip(expected, texts)) < len(texts) - 500

@@ -9,6 +9,7 @@ import asyncio
 import functools
 from types import SimpleNamespace
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bot.discord import render as drender
@@ -180,7 +181,8 @@ def _examples(strategy):
 LIVE_DISCORD = ["@everyone", "hi <@123>", "<@&1>", "<#1>", "</ban:1>", "<t:1:R>",
                 "[bank.com](https://evil.example)", "a\n  # heading", "a\r-# subtext",
                 "a\u2028> quote", "```code```", "**bold**", "||spoiler||", "a\n1. item",
-                "a\n  12. item", "2024. A year"]
+                "a\n  12. item", "2024. A year", "at https://paypal.com@evil.example/login",
+                "at https://p\u0430ypal.com/login", "at https://paypal.com%2Eevil.example/x"]
 LIVE_SLACK = ["<!channel>", "<@U1>", "<!subteam^S1|devs>", "@here", "a\n&gt; quote",
               "<https://evil.example|bank.com>", "*bold", "_it_", "`code`", "a & b",
               "*Reuters\nWire*", "* FT *"]
@@ -192,4 +194,21 @@ def test_the_checker_sees_what_the_platforms_act_on():
     assert all(slack_problems(s) for s in LIVE_SLACK)
     assert discord_problems("Alibaba cuts prices \\*by half\\* @\u200beveryone") == []
     assert discord_problems("1\\. item\n+ item\nup 3.5% in 2024.") == []
+    assert discord_problems("at https://evil.example/login?to=paypal.com@x") == []
     assert slack_problems("*Reuters* AT&amp;T cuts ∗prices∗ by &gt; 50%") == []
+
+
+@pytest.mark.parametrize("label, names_one", [
+    ("Urgent...paypal.com/verify", True), ("Act now..paypal.com", True),
+    ("Notice -paypal.com", True), ("Log in at 203.0.113.9/paypal", True),
+    ("at 10.0.0.1:8443", True), ("Python 3.12.1.2 ships", False),
+    ("mail bob@mail.paypal.com", False), ("news.example says", False),
+    ("paypal\ua4f8com", True), ("paypal\u0702com", True), ("paypal\U0001d16dcom", True),
+    ("paypal\u0660com", True), ("2\u0660\u0662\u0666 Qwen", False),
+    ("news.exam\u3164ple says", False), ("news.exam\ufe0fple says", False),
+])
+def test_the_checker_reads_an_address_as_a_person_does(label, names_one):
+    """A guard on the checker's addresses: one after dots or a hyphen, an IP without a
+    scheme, UTS #39's lookalike dots (it saw none, so the property could not catch a
+    renderer that missed them)."""
+    assert names_other_address(label, "https://news.example/1") is names_one

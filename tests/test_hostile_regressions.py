@@ -56,6 +56,25 @@ def test_discord_indented_heading_does_not_restyle_a_brief_or_reply(where):
     assert any("FREE MODELS" in s for s in shown)
 
 
+@pytest.mark.parametrize("url, shown", [
+    ("https://paypal.com@evil.example/login", "https://evil.example/login"),   # a user part
+    ("https://p\u0430ypal.com/login", "https://xn--pypal-4ve.com/login"),     # a Cyrillic "а"
+    ("https://paypal.com%2Eevil.example/login", "https://paypal.com.evil.example/login"),
+    ("https://www.alibabacloud.com/blog/qwen?id=1", "https://www.alibabacloud.com/blog/qwen?id=1"),
+])
+@pytest.mark.parametrize("where", ["bullets", "why_it_matters", "dek"])
+def test_discord_url_in_feed_text_reads_as_where_it_goes(url, shown, where):
+    """Discord links a URL in text, and escaping leaves it alone: one that disguised its
+    host was a live link that read as PayPal's."""
+    value = f"Customers must re-verify at {url} today."
+    brief = make_brief(**{where: (value,) if where == "bullets" else value,
+                          **({"bullets": ()} if where == "dek" else {})})
+    embed = drender.brief_embed(brief).to_dict()
+    texts = [embed["description"]] + [f["value"] for f in embed["fields"]]
+    assert any(f"at {shown} today" in t for t in texts), texts
+    assert all(discord_problems(t, links={"https://example.com/alibaba-ai"}) == [] for t in texts)
+
+
 @pytest.mark.parametrize("text, shown", [
     ("> quoted", "› quoted"),
     ("Cuts prices\n> quoted", "Cuts prices\n› quoted"),
@@ -118,7 +137,19 @@ def test_slack_reply_title_with_a_line_break_stays_one_bold_line():
 # A headline a reader takes for an address elsewhere is never the text of the story link.
 LOOKALIKES = ["paypal。com: verify your account", "ｐａｙｐａｌ。ｃｏｍ: verify",
               "paypal\u2024com: verify", "paypal\ufe52com: verify",
-              "paypal.c\u0301om: verify", "Log in at bank.example_ now"]
+              "paypal.c\u0301om: verify", "Log in at bank.example_ now",
+              # right after dots or a hyphen, and an IP without a scheme: were unseen
+              "Urgent...paypal.com/verify: Alibaba Qwen billing",
+              "Act now..paypal.com: verify your account", "Notice -paypal.com: verify",
+              "Log in at 203.0.113.9/paypal now", "Sign in at 10.0.0.1:8443 today",
+              # dots UTS #39 lists as confusable with ".", which NFKC leaves alone
+              "paypal\ua4f8com: verify", "paypal\u0701com: verify", "paypal\u0702com: verify",
+              "paypal\ua60ecom: verify", "paypal\U00010a50com: verify",
+              "paypal\U0001d16dcom: verify", "paypal\u0660com: verify",
+              # marks that draw nothing (default-ignorable), inside or before the dot
+              "paypal.c\u034fom: verify", "paypal.c\ufe0fom: verify", "paypal.c\U000e0100om: verify",
+              "paypal.c\u180bom: verify", "paypal.c\u17b4om: verify", "paypal\u034f.com: verify",
+              "paypal.c\u034f\u0301om: verify"]
 
 
 @pytest.mark.parametrize("headline", LOOKALIKES)
@@ -133,11 +164,14 @@ def test_lookalike_address_headline_is_not_the_link_text(headline):
     assert context == "<https://news.example/1>"                      # the address shown
 
 
-def test_a_chinese_sentence_stop_is_no_address():
-    """"。" ends Chinese sentences: a headline with one still links to its story."""
-    brief = make_brief(headline="阿里巴巴发布Qwen3。腾讯回应", url="https://news.example/1")
+@pytest.mark.parametrize("headline", ["阿里巴巴发布Qwen3。腾讯回应",
+                                      "علي بابا تطلق Qwen3 في ٢٠٢٦"])
+def test_a_chinese_sentence_stop_is_no_address(headline):
+    """"。" ends Chinese sentences, "٠" is an Arabic zero: a headline with one still links
+    to its story."""
+    brief = make_brief(headline=headline, url="https://news.example/1")
     assert drender.brief_embed(brief).url == "https://news.example/1"
-    assert srender.digest_line(brief).startswith("*<https://news.example/1|阿里巴巴发布Qwen3")
+    assert srender.digest_line(brief).startswith(f"*<https://news.example/1|{headline[:6]}")
 
 
 def cut_after_paypal(limit: int) -> str:

@@ -88,3 +88,17 @@ async def test_names_in_the_story_still_pass(fake_llm, bullet):
     fake_llm.script = [("json", _with_bullet(bullet))]
     story = STORY if bullet.isascii() else replace(STORY, text=STORY.text + " 阿里巴巴Qwen降价85%。")
     assert (await condenser(fake_llm).condense(story, FALLBACK)).condenser == "llm:qwen-plus"
+
+
+@pytest.mark.parametrize("bullet,address", [
+    ("Customers must re-verify at https://qwen-billing.example/login.", "qwen-billing.example"),
+    ("Customers must re-verify their Qwen accounts at qwen-billing.example.",
+     "qwen-billing.example"),
+], ids=["url", "domain"])
+async def test_a_web_address_the_story_never_gave_is_rejected(fake_llm, caplog, bullet, address):
+    # Lowercase, so no name to check: a prompt-injected article had the model send every
+    # reader of the post to "verify" at an address the story never gave.
+    fake_llm.script = [("json", _with_bullet(bullet))]
+    assert await condenser(fake_llm).condense(STORY, FALLBACK) == FALLBACK
+    (warning,) = _warnings(caplog)
+    assert f"web address {address!r} is not in the story" in warning

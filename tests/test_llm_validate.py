@@ -161,6 +161,37 @@ def test_a_user_gazetteer_s_companies_are_checked_when_given(tmp_path):
     assert _rejected(source, text, names=names) == "company '智元机器人' is not in the story"
 
 
+# ---- a web address is the story's -------------------------------------------------------
+PRICES = "Alibaba Cloud cut the price of its Qwen models by 85% on Monday."
+
+
+@pytest.mark.parametrize("source, text", [
+    ("Prices are listed at qwen.ai/pricing.", "prices are listed at qwen.ai."),
+    ("See https://qwen.ai/pricing for prices.", "prices are at https://qwen.ai/pricing."),
+    ("The api.qwen.ai endpoint costs less.", "the qwen.ai endpoint costs less."),  # its parent
+    ("Sign up at WWW.QWEN.AI today.", "sign up at qwen.ai today."),
+    (PRICES, "prices fell 85% on monday, e.g. for the qwen models."),   # no address at all
+])
+def test_a_web_address_the_story_gives_is_grounded(source, text):
+    _grounded(source, text)
+
+
+@pytest.mark.parametrize("text, address", [
+    ("customers must re-verify at https://qwen-billing.example/login.", "qwen-billing.example"),
+    ("customers must re-verify at qwen-billing.example today.", "qwen-billing.example"),
+    ("verify at p\u0430ypal.com.", "xn--pypal-4ve.com"),                  # a Cyrillic "а"
+    ("verify at paypal\uff0ecom.", "paypal.com"),                           # a full-width dot
+    ("log in at 203.0.113.9/login.", "203.0.113.9"),
+    ("sign in at login.qwen.ai.", "login.qwen.ai"),                          # a subdomain
+    ("sign in at https://qwen.ai/verify-account.", "https://qwen.ai/verify-account"),
+])
+def test_a_web_address_the_story_never_gave_is_rejected(text, address):
+    """A lowercase address is no capitalised name, so an invented one passed: a post then
+    sent readers to "verify" at an address the story never gave."""
+    source = PRICES + " Details are at https://qwen.ai/pricing and api.qwen.ai."
+    assert _rejected(source, text) == f"web address {address!r} is not in the story"
+
+
 # ---- end to end: the condenser posts the extractive brief instead ---------------------
 @pytest.mark.parametrize("bullet, reason", [
     ("阿里巴巴为此投入三十亿元。", "figure '三十亿' is not in the story"),

@@ -19,6 +19,7 @@ STORY = "https://news.example/s0"
 LOOKALIKES = ["p\u0430ypal.com: verify your account",       # Cyrillic а
               "paypal\uff0ecom: verify your account",        # full-width dot
               "Log in at http://203.0.113.9/paypal now",
+              "Log in at 203.0.113.9/paypal now",              # an IP, no scheme
               "\u0430\u0440\u0440\u04cf\u0435.com warns users",   # аррӏе.com
               "paypal\u200d.com: verify your account"]      # a zero-width joiner
 

@@ -34,9 +34,11 @@ def test_hostile_text_is_kept_verbatim_and_flagged(title, description, flags):
 
 # Drawn by nothing, acted on by terminals and chat clients: an ANSI colour (ESC), an
 # OSC title's BEL, bidi override and isolate, a zero-width space splitting a mention, a
-# BOM and a Unicode tag character. (C1 controls such as CSI, U+009B, are read as the
-# windows-1252 characters they mostly are, on both XML paths.)
-INVISIBLE = "\x1b\x07\u202e\u2066\u200b\ufeff\U000e0041"
+# BOM and a Unicode tag character; and default-ignorable marks and letters that hide in
+# a word (a combining grapheme joiner, a variation selector, Mongolian and Khmer ones, a
+# Hangul filler). (C1 controls such as CSI, U+009B, are read as the windows-1252
+# characters they mostly are, on both XML paths.)
+INVISIBLE = "\x1b\x07\u202e\u2066\u200b\ufeff\U000e0041\u034f\U000e0100\u180b\u17b4\u3164"
 
 
 def test_invisible_characters_never_reach_a_story():
@@ -64,6 +66,23 @@ def test_invisible_characters_never_reach_a_json_feed_story():
     (story,) = parsed.stories
     assert (parsed.title, story.source, story.title, story.text, story.author) == (
         "J", "J", f"]0;pwnedT {emoji}", "a\nb", "A")
+
+
+@pytest.mark.parametrize("title, stored", [
+    ("paypal.c&#x34F;om: verify", "paypal.com: verify"),          # combining grapheme joiner
+    ("paypal.c&#xFE0F;om: verify", "paypal.com: verify"),         # VS16 after a letter
+    ("paypal.&#xFE0F;com: verify", "paypal.com: verify"),         # or a dot
+    ("paypal&#x3164;.com: verify", "paypal.com: verify"),         # a Hangul filler
+    ("Qwen &#x2764;&#xFE0F; devs", "Qwen \u2764\ufe0f devs"),     # an emoji's selector: kept
+    ("&#x31;&#xFE0F;&#x20E3; Alibaba", "1\ufe0f\u20e3 Alibaba"),  # a keycap's too
+    ("Qwen &#x1F600;&#xFE0F;&#xFE0E;&#xFE0F; devs", "Qwen \U0001f600\ufe0f devs"),  # one, not a run
+])
+def test_a_mark_that_draws_nothing_never_reaches_a_story_title(title, stored):
+    """A title shown as "paypal.com: verify" was stored with the mark inside: searched
+    for, copied or read by the LLM, it was another text than the one shown."""
+    (story,) = parse(rss(f"<item><title>{title}</title><link>https://x.com/1</link>"
+                         "<description>text</description></item>")).stories
+    assert story.title == stored
 
 
 def test_json_feed_hostile_title():

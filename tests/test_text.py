@@ -96,6 +96,10 @@ def test_hostile_flags(s, expected):
     ("see http://203.0.113.9/login", True), ("m\u00fcnchen.de news", True),
     ("paypal\u200d.com security alert", True), ("paypal.\u200ccom security alert", True),
     ("阿里巴巴发布Qwen3.5模型。腾讯跟进", False), ("Python 3.12.1.2 ships", False),
+    # After dots or a hyphen it is still an address; an IP needs no scheme.
+    ("Urgent...paypal.com/verify", True), ("now..paypal.com", True), ("Notice -paypal.com", True),
+    ("Log in at 203.0.113.9/paypal", True), ("at 10.0.0.1:8443", True),
+    ("mail bob@mail.paypal.com", False), ("Chrome 120.0.6099.109 ships", False),
 ])
 def test_link_text_naming_another_address_is_misleading(text, misleading):
     from feeds.hostile import misleading_link_text

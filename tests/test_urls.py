@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from feeds.models import story_id
-from feeds.urls import canonical_url, find_alternate, is_web_url, link_url, shown_url
+from feeds.urls import (canonical_url, find_alternate, is_web_url, link_url, shown_url,
+                        target_url)
 
 BASE = "https://news.example.com/feeds/ai/rss.xml"
 
@@ -159,3 +160,18 @@ def test_only_a_web_link_with_a_host_becomes_a_chat_link(url, link):
 ])
 def test_a_link_is_shown_with_its_host_as_browsers_reach_it(url, shown):
     assert shown_url(url) == shown
+
+
+@pytest.mark.parametrize("url,shown", [
+    ("https://news.example/a@b?c=1#d", "https://news.example/a@b?c=1#d"),     # as written
+    ("https://paypal.com@evil.example/login", "https://evil.example/login"),   # a user part
+    ("https://paypal.com:443@evil.example:8443/x", "https://evil.example:8443/x"),
+    ("https://pаypal.com/login", "https://xn--pypal-4ve.com/login"),          # a Cyrillic "а"
+    ("https://u@pаypal.com/login", "https://xn--pypal-4ve.com/login"),
+    ("https://paypal．com/login", "https://paypal.com/login"),                # as browsers map it
+    ("https://paypal.com%2Eevil.example/x", "https://paypal.com.evil.example/x"),
+    ("https://paypal.com%40evil.example/x", "https://paypal.com%40evil.example/x"),   # no host
+    ("https://" + "ä" * 64 + ".de/x", "https://" + "%C3%A4" * 64 + ".de/x"),   # no DNS name
+])
+def test_a_url_in_feed_text_is_shown_as_where_it_goes(url, shown):
+    assert target_url(url) == shown

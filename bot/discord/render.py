@@ -21,7 +21,7 @@ from feeds.headline import cut_at_word
 from feeds.hostile import spoofed_link
 from feeds.models import Brief
 from feeds.plural import count
-from feeds.urls import link_url
+from feeds.urls import link_url, target_url
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -76,9 +76,18 @@ def neutralise_links(text: str) -> str:
     return text
 
 
+# A URL Discord links in text (its client's pattern). escape_markdown leaves it alone: one
+# whose text is not where it goes ("https://paypal.com@evil.example", "https://pаypal.com")
+# was a live link that read as PayPal's.
+_AUTOLINK = re.compile(r"(?:https?|steam)://[^\s<]+[^<.,:;\"')\]\s]", re.IGNORECASE)
+
+
 def inert(text: str) -> str:
-    """Untrusted text -> text Discord shows literally (no pings, links or formatting)."""
+    """Untrusted text -> text Discord shows literally (no pings, links or formatting); a
+    URL, which Discord links, reads as where it goes (feeds.urls.target_url)."""
     text = neutralise_links(_LINE_BREAK.sub("\n", text or ""))
+    if "://" in text:
+        text = _AUTOLINK.sub(lambda m: target_url(m.group()), text)
     text = "\n".join(_escape_line(line) for line in text.split("\n"))
     text = _MASS_MENTION.sub(lambda m: "@" + ZWSP + m.group(1), text)
     text = _MENTION_LIKE.sub("<" + ZWSP, text)
@@ -219,6 +228,8 @@ def text_fallback(brief: Brief) -> str:
     if brief.source:
         line += f" ({inert(brief.source)})"
     url = safe_url(brief.url)
+    if url:   # "https://social.example/@everyone/1": its letter escaped, the same address
+        url = _MASS_MENTION.sub(lambda m: f"@%{ord(m.group(1)[0]):02X}{m.group(1)[1:]}", url)
     return clip(line, CONTENT_MAX - (len(url) + 1 if url else 0)) + (f"\n{url}" if url else "")
 
 
