@@ -120,10 +120,17 @@ def _without_thinking(content: str) -> str:
         elif open_at is not None and closing:
             kept.append(content[start:open_at])
             start, open_at = tag.end(), None
-        elif closing:
+        elif closing and tag.start() == _first_tag(content) and "{" in content[tag.end():]:
+            # Only the answer's first tag, with the answer after it: a "</think>" quoted
+            # inside the JSON (a story about R1's format) is text, not a block's end.
             kept, start = [], tag.end()
     kept.append(content[start:])
     return "".join(kept)
+
+
+def _first_tag(content: str) -> int:
+    first = _THINK_TAG.search(content)
+    return first.start() if first else -1
 
 
 def _unfenced(content: str) -> str:

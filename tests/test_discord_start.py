@@ -369,7 +369,7 @@ async def test_discord_configuration_errors_at_start_are_not_retried(fake, core,
 @pytest.mark.parametrize("fault, words, wait", [
     ("503", "can't reach the gateway ws://127.0.0.1:", 5),          # an outage
     ("closed", "can't reach the gateway ws://127.0.0.1:", 5),       # blocked, not up yet
-    ("silent", "did not get the bot ready within 0.5 s", 0.5),      # never says HELLO
+    # A gateway that never says HELLO is slow, not failed: start carries on (review1).
 ])
 async def test_a_gateway_outage_at_start_is_retried_and_never_shown_connected(
         fake, core, fault, words, wait):
