@@ -19,7 +19,7 @@ from bot.config import Settings, load_settings
 from bot.discord.client import apply_endpoints
 from bot.discord.invite import fetch_application_id
 from bot.discord.start import start_discord
-from bot.errors import UserError
+from bot.errors import StartUnavailable, UserError
 from feeds.models import Brief
 from tests.fakes.discord import (GUILDS_INTENT, PERM_MANAGE_CHANNELS, PRIVILEGED_INTENTS,
                                  RecordingCommands, running_bot, served)
@@ -434,3 +434,34 @@ def test_other_tokens_in_quotes_lose_the_quotes_too(name):
     llm = {"LLM_MODEL": "qwen3:8b"} if name.startswith("LLM") else {}
     settings = load_settings({name: '"xoxb-1-abc"', **llm}, dotenv_path=None)
     assert getattr(settings, name.lower()) == "xoxb-1-abc"
+
+
+async def test_a_gateway_slower_than_the_ready_timeout_still_starts(fake):
+    """A slow gateway (a slow link, many servers, a command sync behind a 429) is not an
+    outage: retrying the whole start tore down a connection about to work, every time."""
+    slow, identified = fake._on_gateway, []
+
+    async def on_gateway(ws, msg):
+        if msg.get("op") == 2:           # IDENTIFY: READY comes, just late (busy gateway,
+            identified.append(1)         # many guilds, a slow link)
+            await asyncio.sleep(0.8)
+        if not ws.closed and fake._ws is ws:
+            await slow(ws, msg)
+    fake._on_gateway = on_gateway
+    settings = Settings(discord_token=fake.token, discord_api_url=fake.api_url,
+                        discord_gateway_url=fake.gateway_url)
+    started, failures = None, []
+    try:
+        for _ in range(3):               # the retries `ainews run` makes: all alike
+            try:
+                started = await start_discord(settings, RecordingCommands(), {},
+                                              ready_timeout=0.6, guild_ready_timeout=0.1)
+                break
+            except StartUnavailable as e:
+                failures.append(e.reason)
+    finally:
+        if started is not None:
+            await started.stop()
+        apply_endpoints(Settings())
+    # Each try identified and would have been ready 0.2 s past the timeout.
+    assert started is not None, f"never started after {len(identified)} IDENTIFYs: {failures}"

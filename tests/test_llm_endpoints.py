@@ -103,6 +103,21 @@ async def test_a_reasoning_or_chatty_model_s_answer_is_read(fake_llm, content):
     assert brief.condenser == "llm:qwen-plus" and brief.headline == GOOD["headline"]
 
 
+QUOTES_TAG = {"headline": "DeepSeek-R1 update hides its reasoning",
+              "bullets": ["The model now ends its reasoning with a </think> tag before "
+                          "answering.", "Developers must strip the block.",
+                          "The change ships this week."],
+              "why_it_matters": "Apps parsing R1's output must be updated."}
+
+
+@pytest.mark.parametrize("before", ["", "<think>let me see</think>"])
+def test_a_closing_tag_quoted_inside_the_answer_is_text(before):
+    """A brief about R1's output format quotes "</think>": read as R1's lone closing tag,
+    all before it (the answer's "{") was dropped and the brief rejected "not JSON"."""
+    from feeds.llm_reply import parse_json
+    assert parse_json(before + json.dumps(QUOTES_TAG)) == QUOTES_TAG
+
+
 async def test_a_reasoning_model_s_verdict_is_read(fake_llm):
     fake_llm.script = [("raw", '<think>Chip export rules are policy.</think>\n'
                                '{"strategy": true, "reason": "export controls"}')]
