@@ -153,6 +153,21 @@ def test_a_hostile_headline_pings_no_one_in_discord(commands):
     assert "@everyone" not in shown and "Alibaba cuts Qwen API prices" in shown
 
 
+def test_a_storys_address_in_the_discord_answer_is_a_working_link_naming_no_one(
+        commands, classifier):
+    """The story's address is a line of the answer: "https://social.example/@everyone/1"
+    read as a ping, and the zero-width space that broke the mention went into the link
+    (another address). Its letter is %-escaped instead, the same address."""
+    from bot.discord.render import reply_payload
+    now = utcnow()
+    story = classified(classifier, "handle", "Alibaba cuts Qwen API prices by 50%",
+                       "Alibaba Cloud said it would cut Qwen prices.", now)
+    story = replace(story, url="https://social.example/@everyone/1")
+    commands.store.add_new_stories([story], backlog=False, now=now)
+    shown = reply_payload(commands.why(replace(SLACK_T1, platform="discord"), "handle"))
+    assert "https://social.example/@%65veryone/1\n" in shown["content"], shown["content"]
+
+
 @pytest.mark.parametrize("published_ago, backlog, line", [
     # Held for its age (AINEWS_MAX_POST_AGE_HOURS, 48 h by default): the reason was
     # given as a feed's first poll, which sent the operator looking at the wrong thing.
