@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from feeds.models import Story, story_id, utcnow
 from feeds.hostile import hostile_flags
+from feeds.invisible import visible
 from feeds.text import clean_line, html_to_text
 from feeds.urls import canonical_url
 from feeds.xmlprep import decode_body
@@ -77,6 +78,10 @@ def story_from_text(text: str, *, url: str = "", source: str = "",
 
 def _story(title: str, text: str, *, url: str, source: str, published: datetime,
            html: str = "", author: str = "") -> Story:
+    # As a feed entry's (feeds/entries.py): a page's og:title or <title> kept what draws
+    # nothing ("paypal.c\u034fom", variation selectors), which trafilatura leaves in.
+    title, text, source, author = clean_line(visible(title)), visible(text), \
+        visible(source), visible(author)
     canon = canonical_url(url) if url else ""
     sid = story_id("", "", canon) if canon else story_id("local", title + "\n" + text[:500], "")
     first_para = next((p for p in text.split("\n") if p.strip()), "")
