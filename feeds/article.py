@@ -34,7 +34,8 @@ def decode_page(body: bytes, content_type: str | None = None) -> str:
 
 
 def extract_main_text(html: str, url: str = "") -> str | None:
-    """The article's main text (paragraphs as lines), or None when nothing usable.
+    """The article's main text (paragraphs as lines, feeds.invisible.visible), or None
+    when nothing usable.
 
     trafilatura finds the article body among navigation, ads and comments."""
     import trafilatura  # heavy import: only when articles are fetched
@@ -45,7 +46,10 @@ def extract_main_text(html: str, url: str = "") -> str | None:
     except Exception as e:  # the extractor must never take the formatter down
         log.warning("article: extraction failed for %s: %s", url or "page", e)
         return None
-    if not text or len(text) < MIN_ARTICLE_CHARS:
+    # trafilatura drops format characters but keeps marks that draw nothing (variation
+    # selectors carry hidden text a byte each): the LLM reads this as the story.
+    text = visible(text or "")
+    if len(text) < MIN_ARTICLE_CHARS:
         return None
     return text
 
