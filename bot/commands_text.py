@@ -36,11 +36,23 @@ _QUOTES = {'"': '"', "'": "'", "“": "”", "”": "”", "„": "“", "‘": 
            "「": "」", "『": "』"}
 
 
+# A closing quote -> the quotes that open it.
+_OPENERS: dict[str, set[str]] = {}
+for _open, _close in _QUOTES.items():
+    _OPENERS.setdefault(_close, set()).add(_open)
+
+
 def unquoted(text) -> str:
-    """A name as the user meant it (user_text), without quotes around it."""
+    """A name as the user meant it (user_text), without quotes around it, nor one left
+    open or never opened ('alibaba, “Alibaba Group, open source"): a slip of the keys,
+    never part of a name ("no company ''alibaba'" refused the company it named)."""
     text = user_text(text)
     while len(text) > 1 and _QUOTES.get(text[0]) == text[-1]:
         text = text[1:-1].strip()
+    if text[:1] in _QUOTES and _QUOTES[text[0]] not in text[1:]:
+        text = text[1:].lstrip()
+    if text[-1:] in _OPENERS and not _OPENERS[text[-1]] & set(text[:-1]):
+        text = text[:-1].rstrip()
     return text
 
 

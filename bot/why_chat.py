@@ -12,11 +12,13 @@ from bot.dispatch import covers, story_keys
 from bot.why import too_late
 from feeds.headline import clean_headline
 from feeds.models import Subscription, shown_utc
+from feeds.plural import count
 from feeds.urls import shown_url
 from storage.records import Post, StoryRecord
 
 _TERM = re.compile(r"^term:(?P<phrase>.+) \+[\d.e+-]+ \[(?P<topic>[^\]]+)\](?P<title> \(title\))?$")
 _MOST_TERMS = 3
+_PLACE = {"discord": "server"}    # what the platform calls a workspace (Slack's word)
 # What an outbox state means to a reader (storage/outbox.py).
 _STATES = {"due": "waiting to be posted", "sending": "being posted",
            "sent": "posted {when}", "edit": "posted {when} (an update is on its way)",
@@ -27,8 +29,8 @@ _STATES = {"due": "waiting to be posted", "sending": "being posted",
 
 def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
                  max_post_age: timedelta | None = None) -> str:
-    """The record for a reader in channel `here` (platform, workspace, channel): only
-    their workspace's posts, theirs named "this channel"."""
+    """The record for a reader in channel `here` (platform, workspace, channel): their
+    channel's post as "this channel", their workspace's other channels only counted."""
     s, c = r.story, r.story.classification
     headline, source = clean_headline(s.title, s.source)
     lines = [headline, f"{source} · {shown_utc(s.published)} · {shown_url(s.url) or s.id}",
@@ -39,9 +41,21 @@ def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
     if r.status == "backlog":
         return "\n".join(lines + [_never_posted(r, max_post_age)])
     strategy, about = _routed_on(r, store)
-    lines += ([_post_line(p, store, about, here[2]) for p in posts]
-              or [_unposted(strategy)])
-    return "\n".join(lines)
+    ours = [_post_line(p, store, about) for p in posts if p.channel == here[2]]
+    others = len({p.channel for p in posts} - {here[2]})
+    return "\n".join(lines + ours + [_elsewhere(ours, others, here[0], strategy)])
+
+
+def _elsewhere(ours: list[str], others: int, platform: str, strategy: bool) -> str:
+    """The workspace's other channels, counted: by id ("Channel C0123") a reader could not
+    tell them, and a private one's existence and news are no member's business."""
+    place = f"in this {_PLACE.get(platform, 'workspace')}"
+    if not others:
+        return "" if ours else _unposted(strategy, place)
+    channels = f"{count(others, 'other channel')} {place}"
+    if ours:
+        return f"{channels} {'gets' if others == 1 else 'get'} it too."
+    return f"Not posted in this channel; {channels} get it."
 
 
 def _routed_on(r: StoryRecord, store) -> tuple[bool, dict[str, set[str]]]:
@@ -88,8 +102,8 @@ def _cluster(r: StoryRecord) -> str:
     return ""
 
 
-def _post_line(p: Post, store, about: dict[str, set[str]], here: str) -> str:
-    where = "This channel" if p.channel == here else f"Channel {p.channel}"
+def _post_line(p: Post, store, about: dict[str, set[str]]) -> str:
+    """The asker's own channel's post: its state, and what brought it."""
     state = _STATES.get(p.state, p.state).format(
         when=shown_utc(p.sent_at) if p.sent_at else "", error=p.last_error or "no reason given")
     if p.state == "held":
@@ -97,7 +111,7 @@ def _post_line(p: Post, store, about: dict[str, set[str]], here: str) -> str:
         state = ("held for the channel's daily roundup" if roundup else
                  "held for a roundup: the channel had its hourly number of posts")
     why = _followed(store.subscriptions_for_channel(p.platform, p.channel), about)
-    return f"{where}: {' '.join(state.split())}" + (f", because it follows {why}." if why else ".")
+    return f"This channel: {' '.join(state.split())}" + (f", because it follows {why}." if why else ".")
 
 
 def _followed(subs: list[Subscription], about: dict[str, set[str]]) -> str:
@@ -120,8 +134,8 @@ def _never_posted(r: StoryRecord, max_post_age: timedelta | None) -> str:
             "that first batch (no flood of old news).")
 
 
-def _unposted(strategy: bool) -> str:
+def _unposted(strategy: bool, place: str) -> str:
     if not strategy:
         return "Not posted: only AI strategy news is posted."
-    return ("Not posted here: no channel in this workspace follows its companies or topics "
+    return (f"Not posted here: no channel {place} follows its companies or topics "
             "(or its post is not due yet).")

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from feeds.models import Story, story_id, utcnow
 from feeds.hostile import hostile_flags
+from feeds.invisible import visible
 from feeds.text import clean_line, html_to_text
 from feeds.urls import canonical_url
 from feeds.xmlprep import decode_body
@@ -33,7 +34,8 @@ def decode_page(body: bytes, content_type: str | None = None) -> str:
 
 
 def extract_main_text(html: str, url: str = "") -> str | None:
-    """The article's main text (paragraphs as lines), or None when nothing usable.
+    """The article's main text (paragraphs as lines, feeds.invisible.visible), or None
+    when nothing usable.
 
     trafilatura finds the article body among navigation, ads and comments."""
     import trafilatura  # heavy import: only when articles are fetched
@@ -44,7 +46,10 @@ def extract_main_text(html: str, url: str = "") -> str | None:
     except Exception as e:  # the extractor must never take the formatter down
         log.warning("article: extraction failed for %s: %s", url or "page", e)
         return None
-    if not text or len(text) < MIN_ARTICLE_CHARS:
+    # trafilatura drops format characters but keeps marks that draw nothing (variation
+    # selectors carry hidden text a byte each): the LLM reads this as the story.
+    text = visible(text or "")
+    if len(text) < MIN_ARTICLE_CHARS:
         return None
     return text
 
@@ -77,6 +82,10 @@ def story_from_text(text: str, *, url: str = "", source: str = "",
 
 def _story(title: str, text: str, *, url: str, source: str, published: datetime,
            html: str = "", author: str = "") -> Story:
+    # As a feed entry's (feeds/entries.py): a page's og:title or <title> kept what draws
+    # nothing ("paypal.c\u034fom", variation selectors), which trafilatura leaves in.
+    title, text, source, author = clean_line(visible(title)), visible(text), \
+        visible(source), visible(author)
     canon = canonical_url(url) if url else ""
     sid = story_id("", "", canon) if canon else story_id("local", title + "\n" + text[:500], "")
     first_para = next((p for p in text.split("\n") if p.strip()), "")

@@ -79,6 +79,28 @@ def test_brief_of_an_article_page_dates_it_only_from_its_markup(env, capsys, tmp
         assert brief["published"] >= before
 
 
+# A page's title with what draws nothing: a combining grapheme joiner inside a host, a
+# variation selector after a letter, a Hangul filler; an override and a zero-width space.
+HIDDEN_TITLE = "paypal.c\u034fom: Alibaba\ufe0f shifts\u3164 to\u200b \u202erevenue"
+HIDDEN_BODY = ("<p>Alibaba said\u200b it would keep its best Qwen models closed,\U000e0069 "
+               "moving away from its open-source strategy for good, analysts said.</p>")
+
+
+@pytest.mark.parametrize("head", [f"<title>{HIDDEN_TITLE}</title>",
+                                  f'<meta property="og:title" content="{HIDDEN_TITLE}">'])
+def test_brief_of_an_article_page_shows_no_hidden_characters(env, capsys, tmp_path, head):
+    """A feed's title and text lose what draws nothing (feeds/invisible.py); a page's
+    kept it: "paypal.c\u034fom" read as paypal.com and was another host to any check."""
+    page = tmp_path / "article.html"
+    page.write_text(f"<html><head>{head}</head><body><article>{HIDDEN_BODY * 3}</article>"
+                    "</body></html>", encoding="utf-8")
+    code, out, _ = run_cli(capsys, "brief", str(page), "--json")
+    brief = json.loads(out)
+    assert code == 0 and brief["headline"] == "paypal.com: Alibaba shifts to revenue", brief
+    from feeds.invisible import IGNORABLE
+    assert not IGNORABLE.search(json.dumps(brief, ensure_ascii=False)), brief
+
+
 def test_brief_reads_stdin_and_prints_for_people():
     text = (DATA / "seed-story.txt").read_bytes()
     proc = subprocess.run([AINEWS, "brief", "-"], input=text, capture_output=True, timeout=60)

@@ -51,6 +51,13 @@ def test_what_the_console_follows_is_chosen_in_chat_and_printed_so(env, capsys):
     assert queued == ["a"]
 
 
+def test_a_quote_left_open_in_a_chat_line_is_no_part_of_the_name(env, capsys):
+    """`subscribe 'alibaba` in `ainews chat` refused "no topic or company ''alibaba'"."""
+    run_cli(capsys, "chat", "unsubscribe", "all")
+    code, out, _ = run_cli(capsys, "chat", "subscribe 'alibaba")
+    assert code == 0 and out.strip() == "This channel now gets stories about Alibaba.", out
+
+
 def test_a_console_told_to_follow_nothing_stays_so_at_the_next_start(env, capsys, caplog):
     """The next start gave it all strategy stories back, and told nobody."""
     from bot.app import App

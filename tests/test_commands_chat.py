@@ -38,6 +38,18 @@ NAMES = {
     "quoted subscribe": (("/subscribe", "‘Alibaba Group’"),
                          ("subscribe", {"target": "‘Alibaba Group’"}), True,
                          "This channel now gets stories about Alibaba."),
+    # A quote left open or never opened: a slip, not part of the name ("no company
+    # ''alibaba'" named the right company in a reply that refused it).
+    "quote left open": (("/company", "'alibaba"), ("company", {"name": "'alibaba"}), False,
+                        "Alibaba open-sources Qwen 3"),
+    "smart quote left open and a limit": (("/ainews", "company “Alibaba Group 2"),
+                                          ("company", {"name": "“Alibaba Group", "limit": 2}),
+                                          False, "Alibaba open-sources Qwen 3"),
+    "quote never opened": (("/latest", 'open source"'), ("latest", {"topic": 'open source"'}),
+                           False, "Alibaba open-sources Qwen 3"),
+    "subscribe, quote left open": (("/subscribe", "'Alibaba Group"),
+                                   ("subscribe", {"target": "'Alibaba Group"}), True,
+                                   "This channel now gets stories about Alibaba."),
 }
 
 

@@ -3,6 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import re
+from dataclasses import replace
 
 import pytest
 
@@ -180,6 +183,32 @@ async def test_refused_embed_text_link_names_no_mass_mention(fake, runner, chann
     await runner.adapter.send(channel, make_brief(url=url), nonce="n1")
     _, fallback = fake.find("POST", MESSAGES)
     assert fallback.json["content"].endswith("\n" + shown), fallback.json["content"]
+
+
+# Where a post shows its story's address as text: the Link field beside a headline that
+# names another address, a roundup's list (its masked links, and the "<url>" beside a
+# headline that names another address), the plain-text fallback.
+SHOWN_LINK = {
+    "link field": lambda a, c, b: a.send(c, replace(b, headline="paypal.com: verify"), nonce="n"),
+    "roundup list": lambda a, c, b: a.send_digest(
+        c, "Roundup", [b] + [make_brief(i) for i in range(1, 12)], nonce="n"),
+    "roundup beside": lambda a, c, b: a.send_digest(
+        c, "Roundup", [replace(b, headline="paypal.com: verify")]
+        + [make_brief(i) for i in range(1, 12)], nonce="n"),
+}
+
+
+@pytest.mark.parametrize("post", SHOWN_LINK.values(), ids=SHOWN_LINK.keys())
+async def test_a_story_address_shown_in_a_post_names_no_mass_mention(fake, runner, channel,
+                                                                    post):
+    """The fallback's fix, wherever a post shows the address: "@everyone" in a Link field
+    or a roundup's line read as a ping to everyone who saw it."""
+    brief = make_brief(url="https://social.example/@everyone/1?by=@here")
+    await post(runner.adapter, channel, brief)
+    (sent,) = fake.find("POST", MESSAGES)
+    shown = json.dumps(sent.json)
+    assert "https://social.example/@%65veryone/1?by=@%68ere" in shown, shown
+    assert not re.search("@(everyone|here)", shown, re.IGNORECASE), shown
 
 
 async def test_edit_updates_the_existing_message(fake, runner, channel):

@@ -12,11 +12,13 @@ from bot.config import Settings
 from bot.replies import Caller
 from feeds.classify import Classifier
 from feeds.models import Subscription, shown_utc, utcnow
+from feeds.plural import count
 from storage.store import Store
 from tests.fakes.slack import make_brief
 from tests.fakes.stories import classified
 
 SLACK_T1 = Caller("slack", "T1", "C1", "U1")
+WORKSPACE = {"slack": "workspace", "discord": "server"}
 LINK = "https://news.example.com/lead"
 
 
@@ -98,18 +100,29 @@ def test_a_held_post_says_it_waits_for_the_channels_roundup(commands):
             "topic pricing." in text.splitlines()), text
 
 
-def test_a_reader_is_told_which_post_is_in_their_channel(commands):
-    """"posts: slack C1 sent 2026-12-01 11:36 UTC": a Slack or Discord reader knows no
-    channel by its id, nor needs the platform named in their own workspace."""
-    commands.store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"),
-                                platform="slack", workspace="T1", channel="C2", held=False,
-                                now=utcnow())
-    posts = commands.why(SLACK_T1, LINK).text.splitlines()[-2:]
-    assert posts == ["This channel: waiting to be posted.",
-                     "Channel C2: waiting to be posted."], posts
-    elsewhere = commands.why(replace(SLACK_T1, channel="C7"), LINK).text.splitlines()[-2:]
-    assert elsewhere == ["Channel C1: waiting to be posted.",
-                         "Channel C2: waiting to be posted."], elsewhere
+@pytest.mark.parametrize("caller", [SLACK_T1, Caller("discord", "g1", "123", "u1")],
+                         ids=["slack", "discord"])
+def test_a_reader_is_told_of_other_channels_by_count_not_by_id(commands, caller):
+    """"Channel C2: waiting to be posted": another channel's raw id, a private one's too,
+    told a reader that a channel they may not be in exists and what it gets, in words
+    they could not read. Their own is "this channel"; the others are counted."""
+    others = ["C2", "C3"] if caller.platform == "slack" else ["1300000000000000456"]
+    for channel in others:
+        commands.store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"),
+                                    platform=caller.platform, workspace=caller.workspace,
+                                    channel=channel, held=False, now=utcnow())
+    many = count(len(others), "other channel")
+    text = commands.why(caller, LINK).text
+    assert text.splitlines()[-2:] == [
+        "This channel: waiting to be posted.",
+        f"{many} in this {WORKSPACE[caller.platform]} {'gets' if len(others) == 1 else 'get'} "
+        "it too."], text
+    elsewhere = commands.why(replace(caller, channel="C7"), LINK).text
+    assert elsewhere.splitlines()[-1] == (
+        f"Not posted in this channel; {count(len(others) + 1, 'other channel')} in this "
+        f"{WORKSPACE[caller.platform]} get it."), elsewhere
+    for channel in others + [caller.channel]:
+        assert channel not in text.splitlines()[-1] + elsewhere.splitlines()[-1]
 
 
 @pytest.mark.parametrize("link, words", [
@@ -151,6 +164,21 @@ def test_a_hostile_headline_pings_no_one_in_discord(commands):
     payload = reply_payload(commands.why(replace(SLACK_T1, platform="discord"), LINK))
     shown = payload["content"] or payload["embeds"][0].description
     assert "@everyone" not in shown and "Alibaba cuts Qwen API prices" in shown
+
+
+def test_a_storys_address_in_the_discord_answer_is_a_working_link_naming_no_one(
+        commands, classifier):
+    """The story's address is a line of the answer: "https://social.example/@everyone/1"
+    read as a ping, and the zero-width space that broke the mention went into the link
+    (another address). Its letter is %-escaped instead, the same address."""
+    from bot.discord.render import reply_payload
+    now = utcnow()
+    story = classified(classifier, "handle", "Alibaba cuts Qwen API prices by 50%",
+                       "Alibaba Cloud said it would cut Qwen prices.", now)
+    story = replace(story, url="https://social.example/@everyone/1")
+    commands.store.add_new_stories([story], backlog=False, now=now)
+    shown = reply_payload(commands.why(replace(SLACK_T1, platform="discord"), "handle"))
+    assert "https://social.example/@%65veryone/1\n" in shown["content"], shown["content"]
 
 
 @pytest.mark.parametrize("published_ago, backlog, line", [
@@ -221,6 +249,7 @@ def test_a_grouped_storys_own_post_names_what_brought_it(commands, classifier):
     assert "chips" not in store.story_record("lead").story.classification.topics
     dispatch_new(store, [member], now)       # C3 gets this report as the cluster's post
     lines = commands.why(SLACK_T1, "member").text.splitlines()
-    assert "Channel C3: waiting to be posted, because it follows the topic chips." in lines
     assert ("This channel: waiting to be posted, because it follows the topic "
             "enterprise.") in lines
+    c3 = commands.why(replace(SLACK_T1, channel="C3"), "member").text.splitlines()
+    assert "This channel: waiting to be posted, because it follows the topic chips." in c3

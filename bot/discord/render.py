@@ -87,7 +87,7 @@ def inert(text: str) -> str:
     URL, which Discord links, reads as where it goes (feeds.urls.target_url)."""
     text = neutralise_links(_LINE_BREAK.sub("\n", text or ""))
     if "://" in text:
-        text = _AUTOLINK.sub(lambda m: target_url(m.group()), text)
+        text = _AUTOLINK.sub(lambda m: unmentioned(target_url(m.group())), text)
     text = "\n".join(_escape_line(line) for line in text.split("\n"))
     text = _MASS_MENTION.sub(lambda m: "@" + ZWSP + m.group(1), text)
     text = _MENTION_LIKE.sub("<" + ZWSP, text)
@@ -128,8 +128,18 @@ def clip(text: str, limit: int) -> str:
 
 
 def safe_url(url: str) -> str | None:
-    """Only http(s) links with a host go into an embed; anything else is dropped."""
-    return link_url(url, URL_MAX)
+    """Only http(s) links with a host go into an embed; anything else is dropped. The
+    address is shown as text (Link field, roundup lines, text fallback): unmentioned."""
+    url = link_url(url, URL_MAX)
+    return unmentioned(url) if url else None
+
+
+def unmentioned(url: str) -> str:
+    """"https://social.example/@everyone/1" -> ".../@%65veryone/1": a handle in an address
+    read as a ping wherever the address is text, and a zero-width space would break the
+    link; a letter and its %-escape are the same address (RFC 3986, 2.3). ("<@123>" needs
+    nothing: link_url and the autolink pattern never keep a "<".)"""
+    return _MASS_MENTION.sub(lambda m: f"@%{ord(m.group(1)[0]):02X}{m.group(1)[1:]}", url)
 
 
 def topic_colour(topics: Sequence[str]) -> int:
@@ -228,8 +238,6 @@ def text_fallback(brief: Brief) -> str:
     if brief.source:
         line += f" ({inert(brief.source)})"
     url = safe_url(brief.url)
-    if url:   # "https://social.example/@everyone/1": its letter escaped, the same address
-        url = _MASS_MENTION.sub(lambda m: f"@%{ord(m.group(1)[0]):02X}{m.group(1)[1:]}", url)
     return clip(line, CONTENT_MAX - (len(url) + 1 if url else 0)) + (f"\n{url}" if url else "")
 
 
