@@ -20,7 +20,7 @@ def prune(store, keep_days: int, now: datetime) -> Slimmed | None:
     """Slim what is older than `keep_days`; None when everything is kept (0)."""
     if keep_days <= 0:
         return None
-    return store.slim_stories_older_than(now - timedelta(days=keep_days))
+    return store.slim_stories_older_than(now - timedelta(days=keep_days), now=now)
 
 
 def prune_line(result: Slimmed | None, keep_days: int, setting: str = "AINEWS_KEEP_DAYS") -> str:
