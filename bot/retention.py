@@ -44,7 +44,10 @@ class DailyPrune:
 
     async def maybe(self) -> None:
         now = self.clock()
-        if self.keep_days <= 0 or (self.last is not None and now - self.last < EVERY):
+        # A last prune after now: the clock went back since, and waiting for a day
+        # after it would wait out the step as well.
+        if self.keep_days <= 0 or (self.last is not None
+                                   and timedelta(0) <= now - self.last < EVERY):
             return
         self.last = now
         if self.store.path == ":memory:":   # one connection only (tests)
