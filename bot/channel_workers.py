@@ -12,8 +12,8 @@ log = logging.getLogger("ainews.delivery")
 
 
 class ChannelWorkers:
-    """Uses Delivery's store, clock, idle_seconds, _wake, _stop, _cooldown, _held_until
-    and _channel."""
+    """Uses Delivery's store, clock, idle_seconds, _wake, _stop, _cooldown, _held_until,
+    _channel and _mind_the_clock."""
 
     # Seconds a post in flight gets to finish on shutdown: a supervisor's stop timeout
     # (Docker's is 10 s, systemd's 90 s) must allow it, or it SIGKILLs us mid-post.
@@ -29,6 +29,7 @@ class ChannelWorkers:
         while not stop.is_set():
             self._wake.clear()
             try:
+                self._mind_the_clock()
                 self._start_workers(workers)
             except Exception:       # the store hiccuped: keep the loop alive, say so
                 log.exception("delivery: pass failed; retrying")

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Awaitable, Callable, Mapping
 
 from bot.adapter import Adapter
 from bot.channel_workers import ChannelWorkers
+from bot.clock_watch import ClockSteps, ClockWatch
 from bot.digest import ROUNDUP_SIZE, next_scheduled, parse_schedule
 from bot.failures import Failures, settle
 from bot.pacing import SPREAD, Key, Pacing, gate_for
@@ -46,9 +48,9 @@ HELD_RECHECK = timedelta(seconds=60)
 log = logging.getLogger("ainews.delivery")
 
 
-class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
+class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
     """The outbox's reader: see the module's docstring. Its halves: bot.channel_workers
-    (the loop), bot.roundups, bot.failures and bot.pacing."""
+    (the loop), bot.roundups, bot.failures, bot.pacing and bot.clock_watch."""
 
 
     def __init__(self, store, adapters: Mapping[str, Adapter], *, hourly_cap: int = 10,
@@ -57,7 +59,7 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
                  max_attempts: int = 8, backoff_base: float = 60.0,
                  backoff_factor: float = 3.0, backoff_max: float = 6 * 3600.0,
                  roundup_size: int = ROUNDUP_SIZE, idle_seconds: float = 2.0,
-                 spread: bool = SPREAD):
+                 spread: bool = SPREAD, monotonic: Callable[[], float] | None = None):
         self.store, self.adapters = store, dict(adapters)
         self.hourly_cap, self.clock, self.sleep = hourly_cap, clock, sleep
         # A busy channel's last posts of the hour spaced out (bot/pacing.py frees_at);
@@ -76,11 +78,15 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
         self._held_until: dict[Key, datetime] = {}  # channel -> when its held posts may go
         self._split: dict[Key, int] = {}           # a refused roundup is retried in halves
         self._gates = {p: gate for p, a in self.adapters.items() if (gate := gate_for(a))}
+        # The wall clock against a monotonic one: a fake clock brings its own.
+        self._watch = ClockWatch(clock, monotonic or getattr(clock, "monotonic",
+                                                             time.monotonic))
 
     # ---- entry points ----------------------------------------------------------------
     def recover(self) -> int:
         """Rows a crash left claimed go back to waiting; run once at start-up."""
         self._recovered = True
+        self._mind_stored_times()
         n = self.store.recover_outbox()
         if n:
             log.warning("delivery: recovered %s left in flight by the last run",
@@ -110,6 +116,7 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing):
         self._stop = stop or self._stop
         if not self._recovered:
             self.recover()
+        self._mind_the_clock()
         channels = self.store.channels_with_outbox_work(self.clock())
         done = await asyncio.gather(*(self._channel(p, c) for p, c in channels),
                                     return_exceptions=True)

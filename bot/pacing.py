@@ -30,7 +30,10 @@ class RateGate:
     def take(self, now: float) -> float:
         """Spend a token at `now` and return 0, or return the seconds until one is due."""
         if self.at is not None:
-            self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+            # max: a clock set back since the last take refills nothing, rather than
+            # owing the step (an hour's wait for the next token).
+            elapsed = max(0.0, now - self.at)
+            self.tokens = min(self.burst, self.tokens + elapsed * self.rate)
         self.at = now
         if self.tokens >= 1.0:
             self.tokens -= 1.0
@@ -112,7 +115,9 @@ class Pacing:
         last = self._last_post.get(key)
         if last is None:
             return
-        wait = (last - self.clock()).total_seconds() + float(adapter.min_interval)
+        gap = float(adapter.min_interval)
+        # min: a last post "after now" (the clock went back) waits one gap, not the step.
+        wait = min((last - self.clock()).total_seconds() + gap, gap)
         if wait > 0:
             await self.sleep(wait)
 

@@ -38,7 +38,7 @@ from feeds.classify import Classifier
 from feeds.fetcher import FetchError, Fetcher
 from feeds.formatter import Formatter
 from feeds.judge import Judge
-from feeds.models import Story, utcnow
+from feeds.models import Story, shown_utc, utcnow
 from feeds.parser import ParseError, off_the_loop, parse_feed
 from feeds.plural import count
 from storage.feedstate import FeedState
@@ -100,6 +100,7 @@ class Pipeline(NewStories, FirstPolls, Unreached):
     # First polls waiting for their transaction; a list only while poll_once runs.
     _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
     _offline_said: bool = field(default=False, init=False, repr=False)   # once per outage
+    _clock_back_said: bool = field(default=False, init=False, repr=False)   # once per step
     # This pass's DNS and connection failures, recorded at its end (bot/unreached.py).
     _unreached: list[_Unreached] | None = field(default=None, init=False, repr=False)
     # Feeds fetched and being read (parse, classify) at once; only while poll_once runs.
@@ -111,6 +112,7 @@ class Pipeline(NewStories, FirstPolls, Unreached):
         stories worth posting, so one slow feed doesn't hold up the others' posts."""
         now = now or utcnow()
         states = [s for s in self.store.feed_states() if _due(s, now, all_feeds)]
+        self._say_clock_back(states, now)
         # An abandoned pass's are not this one's (its "offline" would be said of a pass
         # that polled nothing).
         self._backlog, self._unreached = [], []
@@ -265,6 +267,18 @@ class Pipeline(NewStories, FirstPolls, Unreached):
                       state.source.name, state.source.url, new_state.failures,
                       pause_after, message)
 
+    def _say_clock_back(self, states: list[FeedState], now: datetime) -> None:
+        """One line when feeds polled "after now" are due: the clock went back. Said
+        again only after a pass found none, so a pass abandoned before recording them
+        does not say it every tick."""
+        ahead = [s for s in states if schedule.polled_after_now(s.last_polled, now)]
+        if ahead and not self._clock_back_said:
+            latest = max(ahead, key=lambda s: s.last_polled)
+            log.warning("poller: the clock went back (feed %s last polled %s, after now); "
+                        "polling such feeds now", latest.source.name,
+                        shown_utc(latest.last_polled))
+        self._clock_back_said = bool(ahead)
+
     def _say(self, level: int, msg: str, *args) -> None:
         """A feed's failure or warning, logged unless the caller reports it itself."""
         log.log(logging.DEBUG if self.reports_feeds else level, msg, *args)
@@ -282,6 +296,6 @@ def _due(state: FeedState, now: datetime, all_feeds: bool) -> bool:
     """`all_feeds` (one-shot runs) ignores the adaptive schedule but not failure backoff."""
     if state.paused:
         return False
-    if state.next_poll is None or state.next_poll <= now:
+    if schedule.is_due(state.next_poll, state.last_polled, now):
         return True
     return all_feeds and not state.failures

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from feeds.models import Story, shown_utc
+from feeds.schedule import is_due
 from feeds.plural import count
 from storage.feedstate import network_error
 
@@ -122,7 +123,7 @@ def waiting_note(states: list, now: datetime, offline: bool = False) -> str:
     without a word it looked idle (`run --once` printed no poll at all). `offline`: the
     last polls found the network down, which counted against no feed."""
     unreached, own = split_waiting([s for s in states if s.failures and not s.paused
-                                    and s.next_poll and s.next_poll > now], offline)
+                                    and not _due(s, now)], offline)
     note = (f"; no feed could be reached at the last poll (the network looked down; not "
             f"counted against the feeds), next try {_next_try(unreached)}" if unreached else "")
     if own:
@@ -140,6 +141,10 @@ def split_waiting(waiting: list, offline: bool) -> tuple[list, list]:
     for s in waiting:       # one pass: `not in network` compared every pair of 1,000 feeds
         (network if offline and network_error(s.last_error) else own).append(s)
     return network, own
+
+
+def _due(state, now: datetime) -> bool:
+    return is_due(state.next_poll, state.last_polled, now)
 
 
 def _next_try(states: list) -> str:
@@ -164,7 +169,7 @@ def first_poll_note(states: list, now: datetime) -> str:
     right after `ainews poll --once` it said nothing until the feeds were due again
     (up to twice the interval) and looked hung."""
     active = [s for s in states if not s.paused]
-    if not active or any(not s.next_poll or s.next_poll <= now for s in active):
+    if not active or any(_due(s, now) for s in active):
         return ""
     on_time = [s for s in active if not s.failures and s.last_polled]
     if not on_time:   # all wait after failures: waiting_note says until when

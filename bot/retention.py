@@ -20,7 +20,7 @@ def prune(store, keep_days: int, now: datetime) -> Slimmed | None:
     """Slim what is older than `keep_days`; None when everything is kept (0)."""
     if keep_days <= 0:
         return None
-    return store.slim_stories_older_than(now - timedelta(days=keep_days))
+    return store.slim_stories_older_than(now - timedelta(days=keep_days), now=now)
 
 
 def prune_line(result: Slimmed | None, keep_days: int, setting: str = "AINEWS_KEEP_DAYS") -> str:
@@ -44,7 +44,10 @@ class DailyPrune:
 
     async def maybe(self) -> None:
         now = self.clock()
-        if self.keep_days <= 0 or (self.last is not None and now - self.last < EVERY):
+        # A last prune after now: the clock went back since, and waiting for a day
+        # after it would wait out the step as well.
+        if self.keep_days <= 0 or (self.last is not None
+                                   and timedelta(0) <= now - self.last < EVERY):
             return
         self.last = now
         if self.store.path == ":memory:":   # one connection only (tests)

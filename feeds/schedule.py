@@ -6,6 +6,7 @@
                               max_age=None) -> datetime     # a 304: keep the rhythm
     next_poll_after_failure(now, base_minutes, failures, retry_after=None) -> datetime
     should_pause(failures) -> bool            # failures >= PAUSE_AFTER
+    is_due(next_poll, last_polled, now) -> bool     # polled_after_now counts as due
     success_interval(base_minutes, published_times, now, ...) -> float   # minutes
     failure_delay(base_minutes, failures, retry_after=None) -> float     # minutes
 
@@ -25,6 +26,9 @@ After a failure (`failures` = consecutive failures including this one):
 - base x 2^failures, capped at MAX_BACKOFF_MINUTES (24 h); a Retry-After (seconds) is
   honoured when longer, within the same cap (the feed pauses after PAUSE_AFTER
   failures anyway, so one request a day is the most a broken feed costs its server).
+A last poll dated more than CLOCK_SLACK after now means the clock went back (NTP, a
+restored VM snapshot, a database copied from a machine running fast): the next poll it
+set is as far off as the step, hours or days, so the feed is due at once instead.
 """
 from __future__ import annotations
 
@@ -40,10 +44,24 @@ MIN_INTERVAL_MINUTES = 1.0
 # freshness target (p95 7.8 min at a 2-minute base; bench/bench_freshness.py).
 MAX_FACTOR = 2.0
 RECENT_ENTRIES = 20       # gaps are taken from the newest entries only
+# Clocks of one machine disagree by milliseconds, an NTP slew by seconds: a minute
+# after now is a step back, not jitter.
+CLOCK_SLACK = timedelta(minutes=1)
 
 
 def should_pause(failures: int) -> bool:
     return failures >= PAUSE_AFTER
+
+
+def polled_after_now(last_polled: datetime | None, now: datetime) -> bool:
+    """The last poll is dated after now: the clock went back since."""
+    return last_polled is not None and last_polled > now + CLOCK_SLACK
+
+
+def is_due(next_poll: datetime | None, last_polled: datetime | None, now: datetime) -> bool:
+    """Whether a feed (not paused) is due: never scheduled, past its next poll, or
+    scheduled by a clock since set back."""
+    return next_poll is None or next_poll <= now or polled_after_now(last_polled, now)
 
 
 def failure_delay(base_minutes: float, failures: int,

@@ -7,9 +7,11 @@ outbox and the dispatch mark, one mixin each, composed here into DeliveryStore.
   storage.receipts         what came of a claimed row: sent, retried, failed, recovered
   storage.post_edits       edits of a post already out: one an hour, MAX_EDITS in all
   storage.dispatch_mark    stored-but-unrouted stories survive a crash
+  storage.delivery_clock   stored times moved back after the wall clock went back
 """
 from __future__ import annotations
 
+from storage.delivery_clock import DeliveryClockStore
 from storage.delivery_schema import DELIVERY_MIGRATIONS, from_ts, ts
 from storage.dispatch_mark import DispatchMarkStore
 from storage.outbox import OutboxRow, OutboxStore
@@ -22,5 +24,5 @@ __all__ = ["DELIVERY_MIGRATIONS", "DeliveryStore", "DigestSetting", "OutboxRow",
 
 
 class DeliveryStore(SubscriptionStore, OutboxStore, ReceiptStore, PostEditStore,
-                    DispatchMarkStore):
+                    DispatchMarkStore, DeliveryClockStore):
     """Mixed into storage.store.Store; uses self.db (sqlite_utils.Database)."""

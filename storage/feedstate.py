@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from feeds.models import FeedSource, iso_utc, parse_iso
+from feeds.schedule import CLOCK_SLACK
 
 log = logging.getLogger("ainews.store")
 
@@ -98,11 +99,12 @@ class FeedStore:
         return _state(row) if row else None
 
     def due_feeds(self, now: datetime) -> list[FeedState]:
-        """Feeds to poll now: not paused and never polled or past their next_poll."""
+        """Feeds to poll now: not paused and never polled or past their next_poll, or
+        polled after now (the clock went back: feeds.schedule.is_due)."""
         rows = self.db.execute(
             f"SELECT {_FEED_COLUMNS} FROM feeds WHERE paused = 0 "
-            "AND (next_poll IS NULL OR next_poll <= ?) ORDER BY next_poll, url",
-            (iso_utc(now),))
+            "AND (next_poll IS NULL OR next_poll <= ? OR last_polled > ?) "
+            "ORDER BY next_poll, url", (iso_utc(now), iso_utc(now + CLOCK_SLACK)))
         return [_state(r) for r in rows.fetchall()]
 
     def record_fetch_ok(self, url: str, *, now: datetime, next_poll: datetime,

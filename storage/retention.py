@@ -39,25 +39,27 @@ class RetentionStore:
     """Mixin of Store: uses self.db, self._write(), get_meta/set_meta and the memory
     of stories (self._forget_stories), which slimmed text makes stale."""
 
-    def slim_stories_older_than(self, cutoff: datetime) -> Slimmed:
+    def slim_stories_older_than(self, cutoff: datetime, *,
+                                now: datetime | None = None) -> Slimmed:
         """Slim the stories first seen before `cutoff`, forget settled outbox rows
-        created before it, then hand freed pages back if the file allows it."""
-        stories = self._slim_old_stories(iso_utc(cutoff))
+        created before it, then hand freed pages back if the file allows it. A story
+        first seen after `now` (the store's clock) counts as first seen now."""
+        stories = self._slim_old_stories(iso_utc(cutoff), iso_utc(now or self._now()))
         posts = self._forget_settled_posts(ts(cutoff))
         self._forget_stories()
         self._reclaim_free_pages()
         return Slimmed(stories, posts)
 
-    def _slim_old_stories(self, cutoff: str) -> int:
+    def _slim_old_stories(self, cutoff: str, now: str) -> int:
         slimmed = 0
         while True:
-            pks, done = self._next_old_pks(cutoff)
+            pks, done = self._next_old_pks(cutoff, now)
             if pks:
                 slimmed += self._slim_batch(pks)
             if done:
                 return slimmed
 
-    def _next_old_pks(self, cutoff: str) -> tuple[list[int], bool]:
+    def _next_old_pks(self, cutoff: str, now: str) -> tuple[list[int], bool]:
         """The next batch of stories past the mark first seen before `cutoff`, and
         whether that was the last. Walking by pk (first_seen grows with it) reads only
         stories not slimmed yet, with no index on first_seen to keep up."""
@@ -67,9 +69,20 @@ class RetentionStore:
         old = []
         for pk, seen in rows:
             if seen >= cutoff:   # the first recent story: the rest are newer still
+                if seen > now:
+                    self._seen_now(pk, now)
                 return old, True
             old.append(pk)
         return old, len(rows) < BATCH
+
+    def _seen_now(self, pk: int, now: str) -> None:
+        """The walk stopped at a story first seen after now: a clock running ahead
+        stored it, and it would hold up every later story until then (a year ahead:
+        a year). It and any others so dated count as first seen now, and age from
+        here. Reads every story not slimmed yet, but only after such a clock."""
+        with self._write():
+            self.db.execute("UPDATE stories SET first_seen = ? WHERE pk >= ? AND "
+                            "first_seen > ?", (now, pk, now))
 
     def _slim_batch(self, pks: list[int]) -> int:
         """Delete the batch's rows and write them back slim, pks unchanged. Not an

@@ -534,3 +534,108 @@ async def test_one_story_waiting_for_its_turn_goes_as_itself(store, clock):
     assert await d.run_once() == 1
     assert [s.brief.id for s in adapter.sends][-1] == "story7" and adapter.digests == []
     assert states(store) == {"sent": 8}
+
+
+# The wall clock steps back an hour (NTP, a VM restored from a snapshot) once the
+# channel has had what each case sets up; its next post must not wait out that hour.
+async def _new_post(store, clock, adapter, d):
+    dispatch_new(store, [brief(1, clock)], clock())
+    clock.set_back(hours=1)
+
+
+async def _retry_after_a_429(store, clock, adapter, d):
+    adapter.fail("c1", TransientError("HTTP 429", retry_after=5.0))
+    dispatch_new(store, [brief(1, clock)], clock())
+    await d.run_once()                               # refused: retry in 5 s
+    clock.set_back(hours=1)
+    clock.advance(seconds=5)
+
+
+async def _paced_after_a_post(store, clock, adapter, d):
+    adapter.min_interval = 1.0
+    dispatch_new(store, [brief(0, clock)], clock())
+    await d.run_once()
+    clock.set_back(hours=1)
+    dispatch_new(store, [brief(1, clock)], clock())
+
+
+async def _platform_rate_gate(store, clock, adapter, d):
+    adapter.max_rate, adapter.burst = 2.0, 1.0
+    d.attach(adapter)                                # with the gate its rate asks for
+    await _paced_after_a_post(store, clock, adapter, d)
+
+
+async def _hourly_cap(store, clock, adapter, d):
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in (7, 8)], clock())
+    await d.run_once()                               # the cap of 2 reached
+    clock.set_back(hours=1)
+    clock.advance(seconds=2)
+    await d.run_once()                               # the loop's next look: none is due
+    clock.advance(hours=1)                           # an hour since those two went
+    dispatch_new(store, [brief(1, clock)], clock())
+
+
+async def _daily_digest(store, clock, adapter, d):
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())   # 09:00
+    dispatch_new(store, [brief(1, clock)], clock())
+    await d.run_once()                               # held for 10:00
+    clock.set_back(days=1)                           # yesterday, 09:00
+    clock.advance(hours=1)                           # its 10:00: a digest is due
+
+
+CLOCK_BACK = {"new post": _new_post, "retry after a 429": _retry_after_a_429,
+              "paced after a post": _paced_after_a_post,
+              "platform rate gate": _platform_rate_gate, "hourly cap": _hourly_cap,
+              "daily digest": _daily_digest}
+
+
+@pytest.mark.parametrize("case", CLOCK_BACK)
+async def test_a_clock_stepped_back_holds_no_post_for_as_long(store, clock, caplog, case):
+    follow(store, clock)
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=2)
+    await CLOCK_BACK[case](store, clock, adapter, d)
+    went, start = len(adapter.sends) + len(adapter.digests), clock()
+    await d.run_once()
+    assert len(adapter.sends) + len(adapter.digests) == went + 1
+    assert clock() - start <= timedelta(seconds=2)   # not an hour's sleep either
+    said = [r.getMessage() for r in caplog.records if "clock went back" in r.getMessage()]
+    assert len(said) == 1, said
+
+
+async def test_a_steady_clock_moves_nothing(store, clock, caplog):
+    """Forward steps (a suspended laptop waking, a fake clock advanced) are no step back:
+    a retry waits its full delay."""
+    follow(store, clock)
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", TransientError("HTTP 503"))
+    dispatch_new(store, [brief(1, clock)], clock())
+    d = delivery(store, clock, adapter)
+    await d.run_once()
+    due = store.outbox_post(1).next_attempt
+    clock.now += timedelta(seconds=30)
+    await d.run_once()
+    assert (adapter.sends, store.outbox_post(1).next_attempt) == ([], due)
+    assert "clock went back" not in caplog.text
+
+
+async def test_the_service_loop_notices_the_clock_step_back(store, clock, monkeypatch):
+    """run_forever looks at the clock at each pass: a retry due in 5 s when the clock
+    went back an hour goes out 5 s later."""
+    follow(store, clock)
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", TransientError("HTTP 429", retry_after=5.0))
+    dispatch_new(store, [brief(1, clock)], clock())
+    d = delivery(store, clock, adapter, idle_seconds=0.001)
+    passes, start_workers = [], d._start_workers
+    monkeypatch.setattr(d, "_start_workers", lambda w: passes.append(1) or start_workers(w))
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run_forever(stop))
+    await until(lambda: adapter.calls == 1, loops=10**9)     # the 429
+    clock.set_back(hours=1)
+    clock.advance(seconds=5)
+    seen = len(passes)
+    await until(lambda: len(passes) > seen + 20, loops=10**9)
+    stop.set()
+    await asyncio.wait_for(task, 5)
+    assert [s.brief.id for s in adapter.sends] == ["story1"]

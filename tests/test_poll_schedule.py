@@ -12,7 +12,7 @@ from bot.pipeline import Pipeline
 from feeds.classify import Classifier, load_gazetteer
 from feeds.fetcher import FetchPolicy, Fetcher
 from feeds.formatter import Formatter
-from feeds.models import FeedSource, utcnow
+from feeds.models import FeedSource, shown_utc, utcnow
 from storage.store import Store
 from tests.fakes.feedserver import FeedServer, Reply, make_entries, make_rss
 
@@ -67,3 +67,37 @@ async def test_a_304_after_a_failure_still_honours_the_feeds_ttl(env):
     state = store.feed_state(url)
     assert srv.requests_for("/f.xml")[-1].status == 304 and state.failures == 0
     assert state.next_poll - state.last_polled == timedelta(minutes=30)
+
+
+async def test_feeds_polled_after_now_are_due_at_once_when_the_clock_went_back(env, caplog):
+    """The clock stepped back three hours (NTP, a restored snapshot, a database copied
+    from a machine running fast): the feeds' last polls are dated after now. Each is due
+    at once and rescheduled from now, not left waiting three hours; one line says so
+    for the pass, not one per feed, and none once the feeds are polled again."""
+    srv, store, pipeline = env
+    srv.add("/f.xml", make_rss("Wire", make_entries(6, seed=3)))
+    srv.add("/g.xml", make_rss("Other", make_entries(6, seed=4)))
+    store.upsert_feed(FeedSource("Other", srv.url("/g.xml")))
+    now = utcnow().replace(microsecond=0)   # as stored
+    await pipeline.poll_once(now=now, all_feeds=True)
+    back = now - timedelta(hours=3)
+    caplog.set_level("INFO", logger="ainews.poller")
+    summary = await pipeline.poll_once(now=back)
+    later = await pipeline.poll_once(now=back + timedelta(minutes=1))
+    assert len(summary.outcomes) == 2 and later.outcomes == []
+    for state in store.feed_states():
+        assert state.last_polled == back and state.next_poll - back <= timedelta(minutes=40)
+    said = [r.getMessage() for r in caplog.records if "clock went back" in r.getMessage()]
+    assert said == [f"poller: the clock went back (feed Other last polled "
+                    f"{shown_utc(now)}, after now); polling such feeds now"]
+
+
+async def test_a_feed_polled_seconds_after_now_keeps_its_schedule(env):
+    """Clocks of one machine disagree by milliseconds and an NTP slew is seconds: a
+    last poll under a minute after now is no step back, and the schedule stands."""
+    srv, store, pipeline = env
+    srv.add("/f.xml", make_rss("Wire", make_entries(6, seed=3)))
+    now = utcnow()
+    await pipeline.poll_once(now=now, all_feeds=True)
+    summary = await pipeline.poll_once(now=now - timedelta(seconds=30))
+    assert summary.outcomes == []

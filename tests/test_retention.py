@@ -92,6 +92,21 @@ async def test_the_daily_prune_runs_after_the_first_poll_then_once_a_day(tmp_pat
         assert store.search("quuxite") == []
 
 
+async def test_a_clock_set_back_does_not_put_off_the_daily_prune(tmp_path):
+    """Set back three days after a prune, the clock left the next one nearly four days
+    off; a last prune "after now" makes one due at once."""
+    now = [utcnow()]
+    with old_store(tmp_path / "a.db") as store:
+        daily = DailyPrune(store, 180, lambda: now[0])
+        await daily.maybe()
+        now[0] -= timedelta(days=3)
+        store.add_new_stories([make("Tencent opens a model", text="Quuxite body.")],
+                              backlog=False, now=now[0] - timedelta(days=200))
+        now[0] += timedelta(hours=1)
+        await daily.maybe()
+        assert store.search("quuxite") == []
+
+
 @pytest.mark.parametrize("age_days, logged", [(200, True), (10, False)],
                          ids=["slimmed", "nothing"])
 async def test_the_daily_prune_logs_only_when_it_slimmed_something(tmp_path, caplog,

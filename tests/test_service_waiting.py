@@ -231,6 +231,20 @@ def test_the_first_poll_note_gives_the_feeds_ages_as_a_range(seconds_ago, said):
     assert first_poll_note(feeds, now).startswith(f"poller: {said}, none is due yet; ")
 
 
+@pytest.mark.parametrize("failures", [0, 3], ids=["on-time", "backing-off"])
+def test_start_up_says_nothing_is_waiting_when_the_clock_went_back(failures):
+    """Feeds polled "after now" (the clock was set back since) are due at once; the
+    start-up line said they were "polled -180 min ago, none is due yet" or waited
+    after failures until a time hours off."""
+    from types import SimpleNamespace
+    from bot.poll_summary import first_poll_note, waiting_note
+    now = utcnow()
+    feeds = [SimpleNamespace(paused=False, failures=failures, last_error="http: 500",
+                             last_polled=now + timedelta(hours=3),
+                             next_poll=now + timedelta(hours=3, minutes=m)) for m in (5, 9)]
+    assert (first_poll_note(feeds, now), waiting_note(feeds, now)) == ("", "")
+
+
 async def test_feeds_refused_as_private_hosts_are_polled_once_they_are_allowed(
         clean_env, tmp_path, capsys):
     """Started without AINEWS_ALLOW_PRIVATE_HOSTS=1, every intranet feed failed as

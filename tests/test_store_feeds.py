@@ -48,6 +48,14 @@ def test_fetch_ok_records_validators_and_schedule(store):
     assert [f.source.url for f in store.due_feeds(T0 + 10 * MIN)] == [URL]
 
 
+@pytest.mark.parametrize("back, due", [(3 * 60 * MIN, True), (MIN / 2, False)])
+def test_a_feed_polled_after_now_is_due_when_the_clock_went_back(store, back, due):
+    """Its next poll is as far off as the clock's step back: hours or days."""
+    store.record_fetch_ok(URL, now=T0, next_poll=T0 + 10 * MIN, etag=None,
+                          last_modified=None, body_hash="h")
+    assert bool(store.due_feeds(T0 - back)) is due
+
+
 def test_not_modified_counts_as_a_good_poll_and_keeps_validators(store):
     store.record_fetch_ok(URL, now=T0, next_poll=T0, etag="e", last_modified=None,
                           body_hash="h")

@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 
 import storage.retention
-from feeds.models import Brief
+from feeds.models import Brief, iso_utc
 from storage.store import Store
+from tests.fakes.recorder import FakeClock
 from tests.store_kit import T0, make
 
 OLD_SEEN, NEW_SEEN = T0, T0 + timedelta(days=200)
@@ -109,6 +110,25 @@ def test_a_recent_story_is_untouched(store):
     assert [b.id for b in store.search("zorblat")] == [recent.id]
     assert store.brief_for_hash(recent.content_hash) is not None
     assert row(store, old)["text"] == ""
+
+
+def test_a_story_first_seen_after_now_ages_from_now_and_holds_up_no_other(tmp_path):
+    """A clock a year ahead stored a story (then NTP set it right): it was kept for that
+    year, and every story stored after it too, since the prune's walk stops at the
+    first recent story. Now it counts as first seen when a prune finds it, and ages
+    out from then, the stories after it with it."""
+    clock, keep = FakeClock(T0 + timedelta(days=30)), timedelta(days=20)
+    with Store(tmp_path / "ainews.db", clock=clock) as store:
+        stored(store, "Alibaba cuts cloud prices", T0)
+        ahead = stored(store, "Tencent opens Hunyuan weights", T0 + timedelta(days=400))
+        after = stored(store, "Baidu ships Ernie 5", T0 + timedelta(days=1))
+        assert store.slim_stories_older_than(clock() - keep).stories == 1
+        (seen,) = store.db.execute("SELECT first_seen FROM stories WHERE id = ?",
+                                   (ahead.id,)).fetchone()
+        assert seen == iso_utc(clock())
+        clock.advance(days=21)
+        assert store.slim_stories_older_than(clock() - keep).stories == 2
+        assert row(store, ahead)["text"] == row(store, after)["text"] == ""
 
 
 def test_settled_posts_before_the_cutoff_go_waiting_ones_stay(store):

@@ -16,17 +16,29 @@ from feeds.models import Brief
 
 
 class FakeClock:
-    """clock() and sleep() for Delivery/Commands: sleeping advances time, instantly."""
+    """clock() and sleep() for Delivery/Commands: sleeping advances time, instantly.
+    monotonic() is its time.monotonic: advance() and sleep() move both, set_back()
+    steps the wall clock alone back (NTP, a restored snapshot), as does setting `now`."""
 
     def __init__(self, start: datetime | None = None):
         self.now = start or datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
         self.slept: list[float] = []
+        self.mono = 1000.0
 
     def __call__(self) -> datetime:
         return self.now
 
+    def monotonic(self) -> float:
+        return self.mono
+
     def advance(self, seconds: float = 0, **kw) -> datetime:
-        self.now += timedelta(seconds=seconds, **kw)
+        step = timedelta(seconds=seconds, **kw)
+        self.now += step
+        self.mono += step.total_seconds()
+        return self.now
+
+    def set_back(self, **kw) -> datetime:
+        self.now -= timedelta(**kw)
         return self.now
 
     async def sleep(self, seconds: float) -> None:

@@ -1,0 +1,47 @@
+"""Delivery's stored times after the wall clock stepped back (bot/clock_watch.py).
+
+A mixin of Store (composed in storage.delivery). Times are ts() text, so a time moves
+back in SQL: whole seconds off its first 19 characters, its fraction kept.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from storage.delivery_schema import DeliveryWrites, from_ts, ts
+
+# When something happened (queued, claimed, posted, edited): never after now, unless
+# the clock went back since. next_attempt may lie ahead on its own (a retry, an edit's
+# hour), so it tells nothing of the clock but is moved with the rest.
+_HAPPENED = ("created_at", "claimed_at", "sent_at", "edited_at")
+
+
+def _back(column: str) -> str:
+    """SQL for `column` moved back by the statement's first parameter ('-N seconds')."""
+    return f"strftime('%Y-%m-%dT%H:%M:%S', {column}, ?) || substr({column}, 20)"
+
+
+class DeliveryClockStore(DeliveryWrites):
+    """Mixed into storage.store.Store; uses self.db (sqlite_utils.Database)."""
+
+    def delivery_clock_ahead(self, now: datetime) -> timedelta:
+        """How far the latest time delivery recorded lies after `now` (zero when none
+        does): the clock went back since, or the database came from a machine whose
+        clock ran fast. One read of the outbox, made at start-up."""
+        latest = ", ".join(f"COALESCE(MAX({c}), '')" for c in _HAPPENED)
+        (outbox,) = self.db.execute(f"SELECT MAX({latest}) FROM outbox").fetchone()
+        (digest,) = self.db.execute("SELECT COALESCE(MAX(last_run), '') FROM "
+                                    "digest_settings").fetchone()
+        latest_ts = max(outbox or "", digest or "")
+        return max(from_ts(latest_ts) - now, timedelta(0)) if latest_ts else timedelta(0)
+
+    def shift_delivery_times(self, now: datetime, step: timedelta) -> None:
+        """Move every outbox time and digest run after `now` back by `step` (whole
+        seconds): a retry due in 5 s when the clock went back an hour is due in 5 s
+        again, a post sent just before counts for the hourly cap an hour, not two."""
+        back, after = f"-{round(step.total_seconds())} seconds", ts(now)
+        with self._outbox_tx() as c:
+            for column in ("next_attempt", *_HAPPENED):
+                c.execute(f"UPDATE outbox SET {column} = {_back(column)} WHERE {column} > ?",
+                          (back, after))
+            c.execute(f"UPDATE digest_settings SET last_run = {_back('last_run')} "
+                      "WHERE last_run > ?", (back, after))
