@@ -28,11 +28,12 @@ from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore, has_word
 from storage.records import RecordStore
 from storage.retention import RetentionStore, Slimmed
-from storage.schema import (MIGRATIONS, StoreError, StoreReadOnly, migrate, unknown_versions,
-                            upgrading)
+from storage.schema import (MIGRATIONS, StoreError, StoreReadOnly, StoreUnusable, migrate,
+                            unknown_versions, upgrading)
 from storage.stories import StoryStore
 
-__all__ = ["Store", "StoreError", "StoreReadOnly", "FeedState", "Slimmed", "damage_message"]
+__all__ = ["Store", "StoreError", "StoreReadOnly", "StoreUnusable", "FeedState", "Slimmed",
+           "damage_message", "unusable"]
 
 log = logging.getLogger("ainews.store")
 BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
@@ -40,6 +41,10 @@ PAGE_SIZE = 16384     # bytes per page of a new store file (see _configure)
 WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
 READ_ONLY = "the database is read-only (check the permissions of the file and its folder)"
 CANT_OPEN = "check that its folder exists and that you may write in it"
+FULL = ("its disk is full (database or disk is full): free space on it and start ainews "
+        "again (what is already stored is kept)")
+IO_ERROR = ("check its disk (free space, `dmesg`) and the file (`sqlite3 FILE 'PRAGMA "
+            "integrity_check'`), then start ainews again")
 
 
 class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, RecordStore):
@@ -146,8 +151,10 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
                 self._search_rows.clear()
                 if self.db.conn.in_transaction:
                     self.db.conn.execute("ROLLBACK")
-                if _is_read_only(e):     # the operator's to fix: one line, no traceback
-                    raise StoreReadOnly(f"store: cannot write {self.path}: {READ_ONLY}") from None
+                # Read-only, a full disk, an I/O error, a damaged file: the operator's to
+                # fix, one line and no traceback; SQLite has rolled the writes back.
+                if (halt := unusable(self.path, e)) is not None and halt is not e:
+                    raise halt from None
                 raise
             finally:
                 self._own_transaction = self._whole = False
@@ -158,9 +165,10 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
         one line naming the file, not a sqlite3 traceback from `poll` or `feeds add`."""
         try:
             self.db.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            if _is_read_only(e):    # read-only since it was opened (a remount, a chmod)
-                raise StoreReadOnly(f"store: cannot write {self.path}: {READ_ONLY}") from None
+        except sqlite3.DatabaseError as e:
+            # Read-only since it was opened (a remount, a chmod), its disk failing...
+            if (halt := unusable(self.path, e)) is not None:
+                raise halt from None
             if not _is_busy(e):
                 raise
             raise StoreError(f"store: {self.path} is locked: another program has held "
@@ -214,6 +222,10 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
                             "DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
 
+    def unusable(self, e: BaseException) -> StoreUnusable | None:
+        """See unusable(): for a caller that caught `e` from this store."""
+        return unusable(self.path, e)
+
     def migrations(self) -> list[tuple[int, str, str]]:
         """(version, name, applied_at) of every applied migration, oldest first."""
         return self.db.execute("SELECT version, name, applied_at FROM schema_migrations "
@@ -241,6 +253,23 @@ def damage_message(path: str | Path, e: BaseException) -> str | None:
         return None
     return (f"store: {path} is damaged ({_one_line(e)}); restore a backup, or move it "
             "away to start afresh (`sqlite3 FILE .recover` may save its stories)")
+
+
+def unusable(path: str | Path, e: BaseException) -> StoreUnusable | None:
+    """The StoreUnusable `e` means, or None: e itself, or an sqlite3 error saying the
+    file is read-only, its disk full or failing, or the file damaged, from a write or a
+    read. A busy or locked database is not one: the next try may well succeed."""
+    if isinstance(e, StoreUnusable):
+        return e
+    code = _code(e)
+    if code == sqlite3.SQLITE_READONLY:
+        return StoreReadOnly(f"store: cannot write {path}: {READ_ONLY}")
+    if code == sqlite3.SQLITE_FULL:
+        return StoreUnusable(f"store: cannot write {path}: {FULL}")
+    if code == sqlite3.SQLITE_IOERR:
+        return StoreUnusable(f"store: cannot use {path}: {_one_line(e)}; {IO_ERROR}")
+    damaged = damage_message(path, e)
+    return StoreUnusable(damaged) if damaged is not None else None
 
 
 def _open_failure(e: BaseException, path: str) -> str:
