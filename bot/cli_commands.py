@@ -67,7 +67,7 @@ def _settings(args):
     except ConfigError as e:
         raise UserError(str(e)) from None
     # "--db=~/x.db" reaches us unexpanded (the shell expands only a word starting with ~).
-    return replace(settings, db_path=Path(args.db).expanduser()) if args.db else settings
+    return replace(settings, db_path=args.db) if args.db else settings
 
 
 # Commands that only read, or change what must already be there: on a path with no
@@ -94,13 +94,11 @@ def _feed_check_without_db(args, db_path: Path) -> bool:
 
 def _no_db_at(db_path: Path) -> bool:
     """No database file there; an SQLite URI (`file:x.db?mode=ro`) names one by its path."""
-    text = str(db_path)
-    if text == ":memory:":
+    from storage.db_path import db_file
+    if (file := db_file(db_path)) is None:    # in memory
         return False
-    if text.startswith("file:"):
-        text = text.removeprefix("file:").split("?", 1)[0]
     try:
-        return not Path(text).exists()
+        return not file.exists()
     except PermissionError as e:   # a folder this user may not enter: no traceback
         raise UserError(f"cli: cannot look for a database at {db_path}: {e.strerror}; "
                         "check its folder's permissions, or give another --db") from None

@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timedelta
 
 from feeds.plural import count
+from storage.db_path import db_file
 from storage.retention import Slimmed
 
 log = logging.getLogger("ainews.store")
@@ -47,7 +48,7 @@ class DailyPrune:
         if self.keep_days <= 0 or (self.last is not None and now - self.last < EVERY):
             return
         self.last = now
-        if self.store.path == ":memory:":   # one connection only (tests)
+        if db_file(self.store.path) is None:   # in memory: one connection only (tests)
             result = prune(self.store, self.keep_days, now)
         else:
             result = await asyncio.to_thread(_prune_apart, self.store.path, self.keep_days, now)

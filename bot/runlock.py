@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from bot.errors import UserError
+from storage.db_path import db_file
 
 try:
     import fcntl
@@ -27,10 +28,11 @@ except ImportError:             # Windows: no flock; run unguarded
 
 
 def lock_path(db_path) -> Path | None:
-    text = str(db_path)
-    if text == ":memory:" or text.startswith("file:"):
+    """Beside the database's file, however it is named (a path, a link, an SQLite URI);
+    None for a database in memory."""
+    if (file := db_file(db_path)) is None:
         return None
-    real = Path(text).expanduser().resolve()     # one lock whichever path names the file
+    real = file.resolve()       # one lock whichever path names the file
     return real.with_name(real.name + ".run.lock")
 
 

@@ -23,6 +23,7 @@ import sqlite_utils
 
 from feeds.models import utcnow
 from storage.candidates import CompanyDays
+from storage.db_path import db_file, is_uri, uri_mode
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore, has_word
@@ -91,12 +92,16 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
 
     @staticmethod
     def _connect(path: str) -> sqlite3.Connection:
-        if path != ":memory:" and not path.startswith("file:"):
-            path = str(Path(path).expanduser())   # SQLite itself would read "~" as a name
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        file = db_file(path)
+        if file is not None and not is_uri(path):
+            path = str(file)   # "~" expanded: SQLite itself would read it as a name
+        if file is not None and uri_mode(path) in ("", "rwc"):   # a new file may be made
+            file.parent.mkdir(parents=True, exist_ok=True)
         # check_same_thread=False: the bot hands the store to worker threads
-        # (asyncio.to_thread); self._lock serialises our transactions.
-        return sqlite3.connect(path, timeout=BUSY_TIMEOUT, check_same_thread=False)
+        # (asyncio.to_thread); self._lock serialises our transactions. uri: a `file:`
+        # URI whatever SQLite's build (without it, some take it for a file name).
+        return sqlite3.connect(path, timeout=BUSY_TIMEOUT, check_same_thread=False,
+                               uri=is_uri(path))
 
     def _configure(self) -> None:
         conn = self.db.conn
@@ -106,7 +111,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
         # less per-page work: the store's CPU x 0.89-0.93 (bench 2). Only a file not yet
         # written takes it (before WAL is on); an existing store keeps its page size.
         conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-        if self.path != ":memory:":
+        if db_file(self.path) is not None:   # WAL is for files
             self.db.enable_wal()
             conn.execute("PRAGMA synchronous = NORMAL")   # safe with WAL; fewer fsyncs
             # Checkpoint at ~4 MB of log whatever the page size, as with 4 KB pages.
@@ -274,11 +279,12 @@ def unusable(path: str | Path, e: BaseException) -> StoreUnusable | None:
 
 def _open_failure(e: BaseException, path: str) -> str:
     """Why a database could not be opened, as what to check."""
-    in_the_way = next(filter(None, map(_not_a_folder, Path(str(path)).parents)), None)
+    file = db_file(path) or Path(path)
+    in_the_way = next(filter(None, map(_not_a_folder, file.parents)), None)
     if in_the_way is not None:
         # --db notes.txt/ainews.db: making its folder failed with "[Errno 17] File exists"
         return in_the_way
-    if _is_dir(Path(str(path))):   # sqlite3 says only "unable to open"
+    if _is_dir(file):   # sqlite3 says only "unable to open"
         return "it is a folder; give the path of a database file in it"
     reason = READ_ONLY if _is_read_only(e) else _one_line(e)
     if _code(e) == sqlite3.SQLITE_CANTOPEN:   # a new file in a folder it may not write

@@ -57,3 +57,20 @@ def test_a_lock_file_that_cannot_be_written_stops_the_run_with_one_line(
     clean_env.undo()
     with run_lock(db):                        # not left locked
         assert running_pid(db) == str(os.getpid())
+
+
+@pytest.mark.parametrize("uri", ["file:{db}?mode=rwc", "file://{db}", "file://localhost{db}",
+                                 "file:{folder}/my%20news.db"])
+def test_a_database_named_by_an_sqlite_uri_has_the_same_lock(tmp_path, uri):
+    """AINEWS_DB=file:/srv/ainews.db?mode=rwc (an SQLite URI) ran with no lock at all:
+    two bots on one database, each posting every story, and `ainews status` said that
+    no bot ran."""
+    db = tmp_path / ("my news.db" if "%20" in uri else "ainews.db")
+    setting = uri.format(db=db, folder=tmp_path)
+    assert lock_path(setting) == lock_path(db) == tmp_path / f"{db.name}.run.lock"
+    with run_lock(db):
+        with pytest.raises(UserError, match="another `ainews run`"):
+            with run_lock(setting):
+                pass
+        assert running_pid(setting) == str(os.getpid())
+    assert lock_path("file::memory:?cache=shared") is None
