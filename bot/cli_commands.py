@@ -24,16 +24,17 @@ def dispatch(args) -> int:
     from feeds.classify import GazetteerError
     from feeds.feedlist import FeedListError
     import sqlite3
-    from storage.store import StoreError, damage_message
+    from storage.store import StoreError, unusable
     try:
         return _dispatch(args)
     except (GazetteerError, FeedListError, StoreError) as e:
         raise UserError(str(e)) from None
     except sqlite3.DatabaseError as e:
-        damaged = damage_message(args.db or load_settings().db_path, e)
-        if damaged is None:
+        # A read that found the file damaged or its disk failing: the operator's to mend.
+        halt = unusable(args.db or load_settings().db_path, e)
+        if halt is None:
             raise
-        raise UserError(damaged) from None
+        raise UserError(str(halt)) from None
 
 
 def _dispatch(args) -> int:
@@ -140,10 +141,10 @@ def _explained(e: Exception, db_path) -> bool:
     import sqlite3
     from feeds.classify import GazetteerError
     from feeds.feedlist import FeedListError
-    from storage.store import StoreError, damage_message
+    from storage.store import StoreError, unusable
     if isinstance(e, (UserError, GazetteerError, FeedListError, StoreError)):
         return True
-    return isinstance(e, sqlite3.DatabaseError) and damage_message(db_path, e) is not None
+    return isinstance(e, sqlite3.DatabaseError) and unusable(db_path, e) is not None
 
 
 def cmd_poll(app, args) -> int:

@@ -154,3 +154,22 @@ async def test_a_store_that_fails_mid_poll_ends_the_run_and_charges_no_feed(
         if failure.startswith("full"):
             assert len(store.latest(50)) == (0 if first else 1)
             assert store.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+@pytest.mark.parametrize("kind,words", [("full", "its disk is full"), ("io", "disk I/O error"),
+                                        ("damaged", "is damaged")])
+async def test_a_read_the_disk_refuses_at_start_up_is_one_line_and_exit_2(
+        feed, env, tmp_path, capsys, kind, words):
+    """A disk I/O error (or a full temp disk) on a read outside the poll loop, as the
+    bot starts, ended as a bug: a traceback and exit 1. It is the store's, as mid-run."""
+    from storage.store import Store
+    from tests.store_kit import sqlite_error
+
+    def failing(self):
+        raise sqlite_error(kind)
+    env.setattr(Store, "feed_states", failing)
+    code = await asyncio.to_thread(main, ["run", "--once"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert err.splitlines()[-1].startswith("ainews: store: ") and words in err.splitlines()[-1]
+    assert str(tmp_path / "ainews.db") in err.splitlines()[-1]
