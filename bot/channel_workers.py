@@ -12,8 +12,8 @@ log = logging.getLogger("ainews.delivery")
 
 
 class ChannelWorkers:
-    """Uses Delivery's store, clock, idle_seconds, _wake, _stop, _cooldown, _held_until,
-    _channel and _mind_the_clock."""
+    """Uses Delivery's store, clock, idle_seconds, halted, _wake, _stop, _cooldown,
+    _held_until, _channel and _mind_the_clock."""
 
     # Seconds a post in flight gets to finish on shutdown: a supervisor's stop timeout
     # (Docker's is 10 s, systemd's 90 s) must allow it, or it SIGKILLs us mid-post.
@@ -23,20 +23,38 @@ class ChannelWorkers:
         """One worker per channel with work, each on its own: a channel waiting out a
         Retry-After or a long queue never holds up the others. A finished worker is
         replaced as soon as its channel has work again."""
-        self.recover()
         self._stop = stop
         workers: dict[Key, asyncio.Task] = {}
-        while not stop.is_set():
-            self._wake.clear()
-            try:
-                self._mind_the_clock()
-                self._start_workers(workers)
-            except Exception:       # the store hiccuped: keep the loop alive, say so
-                log.exception("delivery: pass failed; retrying")
-            await _first_of(stop, self._wake, timeout=self.idle_seconds,
-                            tasks=list(workers.values()))
-            self._reap(workers)
+        try:
+            self.recover()
+            while not stop.is_set():
+                self._wake.clear()
+                try:
+                    self._mind_the_clock()
+                    self._start_workers(workers)
+                except Exception as e:       # the store hiccuped: keep the loop alive, say so
+                    if self.halting(e) is None:
+                        log.exception("delivery: pass failed; retrying")
+                await _first_of(stop, self._wake, timeout=self.idle_seconds,
+                                tasks=list(workers.values()))
+                self._reap(workers)
+        except Exception as e:
+            if self.halting(e) is None:
+                raise
         await self._drain(workers)
+        if self.halted is not None:
+            raise self.halted
+
+    def halting(self, e: BaseException):
+        """The StoreUnusable `e` means, if any (a full disk, a damaged file): no retry
+        mends it, so the channels stop after their post in flight, and the run with them
+        (its stop is ours); the loop raises it once they are done."""
+        halt = self.store.unusable(e)
+        if halt is not None:
+            self.halted = self.halted or halt
+            if self._stop is not None:
+                self._stop.set()
+        return halt
 
     def _start_workers(self, workers: dict[Key, asyncio.Task]) -> None:
         now = self.clock()
@@ -57,7 +75,7 @@ class ChannelWorkers:
                 continue
             del workers[key]
             failed = not task.cancelled() and task.exception() is not None
-            if failed:
+            if failed and self.halting(task.exception()) is None:
                 log.error("delivery: %s/%s: worker failed: %r", *key, task.exception())
             if failed or task.cancelled() or not task.result():
                 # Nothing went out (no adapter, blocked, an error): wait an idle tick

@@ -27,7 +27,8 @@ def _lookup_flags(p: argparse.ArgumentParser, limit: int = 10) -> None:
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ainews", epilog=EPILOG,
                                  description="AI-industry strategy news briefs for chat.")
-    ap.add_argument("--db", type=Path, help="SQLite database (default: AINEWS_DB or ./data/ainews.db)")
+    ap.add_argument("--db", type=_db, help="SQLite database: a path or an SQLite URI, "
+                    "file:PATH?mode=rwc (default: AINEWS_DB or ./data/ainews.db)")
     ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     # Not required: argparse's "required: COMMAND" listed no command (see _menu_of).
     sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
@@ -137,6 +138,14 @@ def _limit(command: str, text: str) -> int:
     if not isinstance(value, int):
         raise argparse.ArgumentTypeError(value.spelled(cli_syntax.spell).removeprefix("limit "))
     return value
+
+
+def _db(text: str) -> Path:
+    from storage.db_path import db_setting
+    try:
+        return db_setting(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(f"{text!r} {e}") from None
 
 
 def _refuse_extra_words(parser: argparse.ArgumentParser, command: str, extra: list[str]):

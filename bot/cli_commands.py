@@ -24,16 +24,17 @@ def dispatch(args) -> int:
     from feeds.classify import GazetteerError
     from feeds.feedlist import FeedListError
     import sqlite3
-    from storage.store import StoreError, damage_message
+    from storage.store import StoreError, unusable
     try:
         return _dispatch(args)
     except (GazetteerError, FeedListError, StoreError) as e:
         raise UserError(str(e)) from None
     except sqlite3.DatabaseError as e:
-        damaged = damage_message(args.db or load_settings().db_path, e)
-        if damaged is None:
+        # A read that found the file damaged or its disk failing: the operator's to mend.
+        halt = unusable(args.db or load_settings().db_path, e)
+        if halt is None:
             raise
-        raise UserError(damaged) from None
+        raise UserError(str(halt)) from None
 
 
 def _dispatch(args) -> int:
@@ -67,7 +68,7 @@ def _settings(args):
     except ConfigError as e:
         raise UserError(str(e)) from None
     # "--db=~/x.db" reaches us unexpanded (the shell expands only a word starting with ~).
-    return replace(settings, db_path=Path(args.db).expanduser()) if args.db else settings
+    return replace(settings, db_path=args.db) if args.db else settings
 
 
 # Commands that only read, or change what must already be there: on a path with no
@@ -94,13 +95,11 @@ def _feed_check_without_db(args, db_path: Path) -> bool:
 
 def _no_db_at(db_path: Path) -> bool:
     """No database file there; an SQLite URI (`file:x.db?mode=ro`) names one by its path."""
-    text = str(db_path)
-    if text == ":memory:":
+    from storage.db_path import db_file
+    if (file := db_file(db_path)) is None:    # in memory
         return False
-    if text.startswith("file:"):
-        text = text.removeprefix("file:").split("?", 1)[0]
     try:
-        return not Path(text).exists()
+        return not file.exists()
     except PermissionError as e:   # a folder this user may not enter: no traceback
         raise UserError(f"cli: cannot look for a database at {db_path}: {e.strerror}; "
                         "check its folder's permissions, or give another --db") from None
@@ -142,10 +141,10 @@ def _explained(e: Exception, db_path) -> bool:
     import sqlite3
     from feeds.classify import GazetteerError
     from feeds.feedlist import FeedListError
-    from storage.store import StoreError, damage_message
+    from storage.store import StoreError, unusable
     if isinstance(e, (UserError, GazetteerError, FeedListError, StoreError)):
         return True
-    return isinstance(e, sqlite3.DatabaseError) and damage_message(db_path, e) is not None
+    return isinstance(e, sqlite3.DatabaseError) and unusable(db_path, e) is not None
 
 
 def cmd_poll(app, args) -> int:

@@ -19,7 +19,7 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
 from bot.config_values import (UNLIMITED, ConfigError, _bool, _header_secret, _level, _llm_url,
-                               _number, _path, _url, bot_token, channel_cap, gate_margin,
+                               _number, _path, _url, bot_token, channel_cap, db_path, gate_margin,
                                hourly_cap, keep_days, max_post_age, max_tokens)
 
 # The shipped base interval (AINEWS_POLL_MINUTES). Two minutes keeps a story's
@@ -101,7 +101,7 @@ class Settings:
 
 # env var -> (Settings field, parser). Parsers take (name, raw).
 _FIELDS = {
-    "AINEWS_DB": ("db_path", lambda n, v: _path(v)),
+    "AINEWS_DB": ("db_path", db_path),
     "AINEWS_FEEDS": ("feeds_file", lambda n, v: _path(v) if v else None),
     "AINEWS_POLL_MINUTES": ("poll_minutes", lambda n, v: _number(float, n, v, 0.001, 1440)),
     "AINEWS_MAX_POST_AGE_HOURS": ("max_post_age_hours", lambda n, v: max_post_age(n, v)),

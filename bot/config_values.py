@@ -43,6 +43,15 @@ def _path(raw: str) -> Path:
     return Path(raw.strip()).expanduser()
 
 
+def db_path(name: str, raw: str) -> Path:
+    """A database: a path (as _path) or an SQLite URI (storage/db_path.py)."""
+    from storage.db_path import db_setting
+    try:
+        return db_setting(raw)
+    except ValueError as e:
+        raise ConfigError(f"config: {name}={raw!r} {e}") from None
+
+
 def _url(name: str, raw: str) -> str:
     v = raw.strip()
     if v and not v.startswith(("http://", "https://", "ws://", "wss://")):

@@ -81,6 +81,7 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
         # The wall clock against a monotonic one: a fake clock brings its own.
         self._watch = ClockWatch(clock, monotonic or getattr(clock, "monotonic",
                                                              time.monotonic))
+        self.halted = None   # the store's StoreUnusable that ended delivery (halting)
 
     # ---- entry points ----------------------------------------------------------------
     def recover(self) -> int:
@@ -114,15 +115,22 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
         """Everything due now; once `stop` is set, each channel ends after its post in
         flight (the rest wait in the outbox for the next start)."""
         self._stop = stop or self._stop
-        if not self._recovered:
-            self.recover()
-        self._mind_the_clock()
-        channels = self.store.channels_with_outbox_work(self.clock())
+        try:
+            if not self._recovered:
+                self.recover()
+            self._mind_the_clock()
+            channels = self.store.channels_with_outbox_work(self.clock())
+        except Exception as e:
+            if (halt := self.halting(e)) is None:
+                raise
+            raise halt from None
         done = await asyncio.gather(*(self._channel(p, c) for p, c in channels),
                                     return_exceptions=True)
         for (p, c), result in zip(channels, done):
-            if isinstance(result, BaseException):
+            if isinstance(result, BaseException) and self.halting(result) is None:
                 log.error("delivery: %s/%s: worker failed: %r", p, c, result)
+        if self.halted is not None:
+            raise self.halted
         return sum(r for r in done if isinstance(r, int))
 
     # ---- one channel -----------------------------------------------------------------

@@ -68,7 +68,9 @@ def dispatch_edits(store, stories: Iterable[Story], now: datetime, *,
             try:   # a savepoint each: a story failing is undone alone
                 with store.outbox_transaction():
                     changed += _reroute(store, subs, story, now)
-            except Exception:
+            except Exception as e:
+                if (halt := store.unusable(e)) is not None:   # every story would fail
+                    raise halt from None
                 # Logged and forgotten with the rest: retried, it would fail every
                 # pass and hold back every later edit for good.
                 log.exception("dispatch: routing the edit of %s (%s) failed; skipped",

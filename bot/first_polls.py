@@ -9,7 +9,6 @@ from datetime import datetime
 from bot.poll_summary import FeedOutcome
 from feeds.models import Story
 from storage.feedstate import FeedState
-from storage.store import StoreReadOnly
 
 log = logging.getLogger("ainews.poller")
 
@@ -39,9 +38,9 @@ class FirstPolls:
             with self.store.transaction(whole=True):
                 for b in waiting:
                     self._store_backlog(b)
-        except StoreReadOnly:   # one by one would fail the same way, feed after feed
-            raise
-        except Exception:
+        except Exception as e:
+            if (halt := self.store.unusable(e)) is not None:
+                raise halt from None   # one by one would fail the same way, feed after feed
             log.warning("poller: storing %d first polls together failed; one by one now",
                         len(waiting), exc_info=True)
             self._store_each_backlog(waiting)
@@ -51,6 +50,8 @@ class FirstPolls:
             try:
                 self._store_backlog(b)
             except Exception as e:
+                if (halt := self.store.unusable(e)) is not None:
+                    raise halt from None
                 log.exception("poller: %s failed unexpectedly", b.state.source.url)
                 self._count_new(b.out, [])
                 self._record_failure(b.state, b.out, e, b.now)

@@ -42,7 +42,7 @@ from feeds.models import Story, shown_utc, utcnow
 from feeds.parser import ParseError, off_the_loop, parse_feed
 from feeds.plural import count
 from storage.feedstate import FeedState
-from storage.store import Store, StoreReadOnly
+from storage.store import Store
 
 __all__ = ["BACKLOG_BATCH", "FeedOutcome", "Pipeline", "PollSummary"]
 
@@ -141,7 +141,9 @@ class Pipeline(NewStories, FirstPolls, Unreached):
         if fresh and on_fresh is not None:
             try:
                 await on_fresh()
-            except Exception:   # stored already: the next dispatch routes them
+            except Exception as e:   # stored already: the next dispatch routes them
+                if (halt := self.store.unusable(e)) is not None:
+                    raise halt from None
                 log.exception("poller: handing on new stories of %s failed",
                               state.source.url)
         return outcome, fresh
@@ -154,9 +156,9 @@ class Pipeline(NewStories, FirstPolls, Unreached):
         except (FetchError, ParseError) as e:
             self._record_failure(state, out, e, now)
             return out, []
-        except StoreReadOnly:   # no feed's fault, and recording it would fail the same way
-            raise
         except Exception as e:  # a bug in one feed's handling must not stop the poll
+            if (halt := self.store.unusable(e)) is not None:
+                raise halt from None   # no feed's fault: the run stops, the feed not charged
             log.exception("poller: %s failed unexpectedly", src.url)
             self._record_failure(state, out, e, now)
             return out, []

@@ -10,6 +10,7 @@ import logging
 from datetime import datetime, timedelta
 
 from feeds.plural import count
+from storage.db_path import db_file
 from storage.retention import Slimmed
 
 log = logging.getLogger("ainews.store")
@@ -50,7 +51,7 @@ class DailyPrune:
                                    and timedelta(0) <= now - self.last < EVERY):
             return
         self.last = now
-        if self.store.path == ":memory:":   # one connection only (tests)
+        if db_file(self.store.path) is None:   # in memory: one connection only (tests)
             result = prune(self.store, self.keep_days, now)
         else:
             result = await asyncio.to_thread(_prune_apart, self.store.path, self.keep_days, now)

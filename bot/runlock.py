@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from bot.errors import UserError
+from storage.db_path import db_file
 
 try:
     import fcntl
@@ -27,10 +28,11 @@ except ImportError:             # Windows: no flock; run unguarded
 
 
 def lock_path(db_path) -> Path | None:
-    text = str(db_path)
-    if text == ":memory:" or text.startswith("file:"):
+    """Beside the database's file, however it is named (a path, a link, an SQLite URI);
+    None for a database in memory."""
+    if (file := db_file(db_path)) is None:
         return None
-    real = Path(text).expanduser().resolve()     # one lock whichever path names the file
+    real = file.resolve()       # one lock whichever path names the file
     return real.with_name(real.name + ".run.lock")
 
 
@@ -45,7 +47,7 @@ def run_lock(db_path):
     except OSError as e:
         raise UserError(f"service: cannot open the lock file {path}: {e.strerror}") from None
     try:
-        _take(fd, db_path)
+        _take(fd, db_path, path)
     except BaseException:
         os.close(fd)            # another bot's: its pid stays in the file
         raise
@@ -55,8 +57,11 @@ def run_lock(db_path):
         # Emptied, not removed: a bot starting now may hold the file open, waiting for
         # the lock; removed, it would lock the old file while a third bot created and
         # locked a new one, and two bots would run. Empty, it names no stale pid.
-        os.ftruncate(fd, 0)
-        os.close(fd)            # closing the descriptor releases the lock
+        try:
+            with contextlib.suppress(OSError):   # a remount since: the lock still goes
+                os.ftruncate(fd, 0)
+        finally:
+            os.close(fd)        # closing the descriptor releases the lock
 
 
 def running_pid(db_path) -> str | None:
@@ -76,15 +81,18 @@ def running_pid(db_path) -> str | None:
         os.close(fd)            # closing releases the shared lock, if taken
 
 
-def _take(fd: int, db_path) -> None:
+def _take(fd: int, db_path, path: Path) -> None:
     try:
         _lock_waiting_out_status(fd)
     except BlockingIOError:
         holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
         raise UserError(f"service: another `ainews run` is using {db_path} (pid {holder}); "
                         "stop it first, or give this one its own --db") from None
-    os.ftruncate(fd, 0)
-    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+    except OSError as e:        # a full disk, a read-only remount: the operator's to fix
+        raise UserError(f"service: cannot write the lock file {path}: {e.strerror}") from None
 
 
 def _lock_waiting_out_status(fd: int, tries: int = 20) -> None:

@@ -14,7 +14,6 @@ import asyncio
 import contextlib
 import logging
 import signal
-import sqlite3
 
 from bot import stopping
 from bot.app import App
@@ -31,7 +30,7 @@ from bot.service_platforms import PlatformStarts
 from bot.startup import STOPPED, Pending, Platforms, set_within, unless_stopped
 from feeds.feedlist import FeedListError, load_feed_list
 from feeds.models import utcnow
-from storage.store import StoreError, StoreReadOnly, damage_message
+from storage.store import StoreError, StoreUnusable
 from feeds.plural import count
 
 log = logging.getLogger("ainews.service")
@@ -164,19 +163,19 @@ class Service(StoredDispatch, PlatformStarts):
 
     async def _guarded_cycle(self, pipeline: Pipeline) -> None:
         """One poll cycle; a failure the next tick may mend (a lock, a bug on one
-        story) is logged and left to it. A store that refuses writes or is damaged ends
-        the run instead (the CLI says it in one line and exits 2): polling on would
+        story) is logged and left to it. A store that refuses writes, whose disk is full
+        or failing, or which is damaged ends the run instead (the CLI says it in one line and exits 2): polling on would
         repeat the same line every tick while nothing is stored or posted, and the
         operator, or a supervisor restarting the bot, must see it."""
         try:
             await self._until_stopped(self._cycle(pipeline))
-        except StoreReadOnly:
+        except StoreUnusable:
             raise
         except StoreError as e:  # locked: already one line, no trace
             log.warning("service: poll cycle failed (%s); retrying next tick", e)
         except Exception as e:   # a bug: the trace is worth having; next tick retries
-            if isinstance(e, sqlite3.DatabaseError) and damage_message("", e) is not None:
-                raise
+            if (halt := self.app.store.unusable(e)) is not None:   # a read found it
+                raise halt from None
             log.exception("service: poll cycle failed (%s: %s); retrying next tick",
                           type(e).__name__, e)
 
@@ -185,7 +184,7 @@ class Service(StoredDispatch, PlatformStarts):
         again tomorrow, as polling goes on: retention is never worth stopping the bot."""
         try:
             await self.prune.maybe()
-        except StoreReadOnly:
+        except StoreUnusable:
             raise
         except StoreError as e:
             log.warning("service: pruning the store failed (%s); trying again tomorrow", e)

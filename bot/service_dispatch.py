@@ -65,7 +65,9 @@ async def _brief_or_headline(pipeline: Pipeline, story) -> None:
     raising here would fail every dispatch after it on the same story, for good."""
     try:
         await pipeline.formatter.brief_for(story)
-    except Exception:
+    except Exception as e:
+        if (halt := pipeline.store.unusable(e)) is not None:   # saving the brief failed
+            raise halt from None
         log.exception("dispatch: condensing %s (%s) failed; posting its headline",
                       story.id, story.url)
 

@@ -18,9 +18,14 @@ class StoreError(Exception):
     """The store cannot do what was asked; str(e) is one line naming the store."""
 
 
-class StoreReadOnly(StoreError):
-    """Writes are refused (the file or its folder read-only, a read-only mount): no
-    retry mends it, so `ainews run` stops rather than poll into a store it can't fill."""
+class StoreUnusable(StoreError):
+    """The store cannot go on: its file read-only, its disk full or failing (an I/O
+    error), the file damaged. No retry mends it and it is no feed's fault, so `ainews
+    run` stops (exit 2, this one line) rather than poll into a store it can't fill."""
+
+
+class StoreReadOnly(StoreUnusable):
+    """Writes are refused (the file or its folder read-only, a read-only mount)."""
 
 
 FEEDS = """

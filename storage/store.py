@@ -23,16 +23,18 @@ import sqlite_utils
 
 from feeds.models import utcnow
 from storage.candidates import CompanyDays
+from storage.db_path import db_file, is_uri, uri_mode
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore, has_word
 from storage.records import RecordStore
 from storage.retention import RetentionStore, Slimmed
-from storage.schema import (MIGRATIONS, StoreError, StoreReadOnly, migrate, unknown_versions,
-                            upgrading)
+from storage.schema import (MIGRATIONS, StoreError, StoreReadOnly, StoreUnusable, migrate,
+                            unknown_versions, upgrading)
 from storage.stories import StoryStore
 
-__all__ = ["Store", "StoreError", "StoreReadOnly", "FeedState", "Slimmed", "damage_message"]
+__all__ = ["Store", "StoreError", "StoreReadOnly", "StoreUnusable", "FeedState", "Slimmed",
+           "damage_message", "unusable"]
 
 log = logging.getLogger("ainews.store")
 BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
@@ -40,6 +42,10 @@ PAGE_SIZE = 16384     # bytes per page of a new store file (see _configure)
 WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
 READ_ONLY = "the database is read-only (check the permissions of the file and its folder)"
 CANT_OPEN = "check that its folder exists and that you may write in it"
+FULL = ("its disk is full (database or disk is full): free space on it and start ainews "
+        "again (what is already stored is kept)")
+IO_ERROR = ("check its disk (free space, `dmesg`) and the file (`sqlite3 FILE 'PRAGMA "
+            "integrity_check'`), then start ainews again")
 
 
 class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, RecordStore):
@@ -86,12 +92,16 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
 
     @staticmethod
     def _connect(path: str) -> sqlite3.Connection:
-        if path != ":memory:" and not path.startswith("file:"):
-            path = str(Path(path).expanduser())   # SQLite itself would read "~" as a name
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        file = db_file(path)
+        if file is not None and not is_uri(path):
+            path = str(file)   # "~" expanded: SQLite itself would read it as a name
+        if file is not None and uri_mode(path) in ("", "rwc"):   # a new file may be made
+            file.parent.mkdir(parents=True, exist_ok=True)
         # check_same_thread=False: the bot hands the store to worker threads
-        # (asyncio.to_thread); self._lock serialises our transactions.
-        return sqlite3.connect(path, timeout=BUSY_TIMEOUT, check_same_thread=False)
+        # (asyncio.to_thread); self._lock serialises our transactions. uri: a `file:`
+        # URI whatever SQLite's build (without it, some take it for a file name).
+        return sqlite3.connect(path, timeout=BUSY_TIMEOUT, check_same_thread=False,
+                               uri=is_uri(path))
 
     def _configure(self) -> None:
         conn = self.db.conn
@@ -101,7 +111,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
         # less per-page work: the store's CPU x 0.89-0.93 (bench 2). Only a file not yet
         # written takes it (before WAL is on); an existing store keeps its page size.
         conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-        if self.path != ":memory:":
+        if db_file(self.path) is not None:   # WAL is for files
             self.db.enable_wal()
             conn.execute("PRAGMA synchronous = NORMAL")   # safe with WAL; fewer fsyncs
             # Checkpoint at ~4 MB of log whatever the page size, as with 4 KB pages.
@@ -146,8 +156,10 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
                 self._search_rows.clear()
                 if self.db.conn.in_transaction:
                     self.db.conn.execute("ROLLBACK")
-                if _is_read_only(e):     # the operator's to fix: one line, no traceback
-                    raise StoreReadOnly(f"store: cannot write {self.path}: {READ_ONLY}") from None
+                # Read-only, a full disk, an I/O error, a damaged file: the operator's to
+                # fix, one line and no traceback; SQLite has rolled the writes back.
+                if (halt := unusable(self.path, e)) is not None and halt is not e:
+                    raise halt from None
                 raise
             finally:
                 self._own_transaction = self._whole = False
@@ -158,9 +170,10 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
         one line naming the file, not a sqlite3 traceback from `poll` or `feeds add`."""
         try:
             self.db.conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            if _is_read_only(e):    # read-only since it was opened (a remount, a chmod)
-                raise StoreReadOnly(f"store: cannot write {self.path}: {READ_ONLY}") from None
+        except sqlite3.DatabaseError as e:
+            # Read-only since it was opened (a remount, a chmod), its disk failing...
+            if (halt := unusable(self.path, e)) is not None:
+                raise halt from None
             if not _is_busy(e):
                 raise
             raise StoreError(f"store: {self.path} is locked: another program has held "
@@ -214,6 +227,10 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
                             "DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
 
+    def unusable(self, e: BaseException) -> StoreUnusable | None:
+        """See unusable(): for a caller that caught `e` from this store."""
+        return unusable(self.path, e)
+
     def migrations(self) -> list[tuple[int, str, str]]:
         """(version, name, applied_at) of every applied migration, oldest first."""
         return self.db.execute("SELECT version, name, applied_at FROM schema_migrations "
@@ -243,13 +260,31 @@ def damage_message(path: str | Path, e: BaseException) -> str | None:
             "away to start afresh (`sqlite3 FILE .recover` may save its stories)")
 
 
+def unusable(path: str | Path, e: BaseException) -> StoreUnusable | None:
+    """The StoreUnusable `e` means, or None: e itself, or an sqlite3 error saying the
+    file is read-only, its disk full or failing, or the file damaged, from a write or a
+    read. A busy or locked database is not one: the next try may well succeed."""
+    if isinstance(e, StoreUnusable):
+        return e
+    code = _code(e)
+    if code == sqlite3.SQLITE_READONLY:
+        return StoreReadOnly(f"store: cannot write {path}: {READ_ONLY}")
+    if code == sqlite3.SQLITE_FULL:
+        return StoreUnusable(f"store: cannot write {path}: {FULL}")
+    if code == sqlite3.SQLITE_IOERR:
+        return StoreUnusable(f"store: cannot use {path}: {_one_line(e)}; {IO_ERROR}")
+    damaged = damage_message(path, e)
+    return StoreUnusable(damaged) if damaged is not None else None
+
+
 def _open_failure(e: BaseException, path: str) -> str:
     """Why a database could not be opened, as what to check."""
-    in_the_way = next(filter(None, map(_not_a_folder, Path(str(path)).parents)), None)
+    file = db_file(path) or Path(path)
+    in_the_way = next(filter(None, map(_not_a_folder, file.parents)), None)
     if in_the_way is not None:
         # --db notes.txt/ainews.db: making its folder failed with "[Errno 17] File exists"
         return in_the_way
-    if _is_dir(Path(str(path))):   # sqlite3 says only "unable to open"
+    if _is_dir(file):   # sqlite3 says only "unable to open"
         return "it is a folder; give the path of a database file in it"
     reason = READ_ONLY if _is_read_only(e) else _one_line(e)
     if _code(e) == sqlite3.SQLITE_CANTOPEN:   # a new file in a folder it may not write

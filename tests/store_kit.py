@@ -3,6 +3,7 @@ in memory and on file, and a check that the search index matches the stories. Mo
 declare `store = pytest.fixture(both_stores, name="store", params=["memory", "file"])`."""
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
 from feeds.models import Classification, Story, story_id
@@ -28,6 +29,29 @@ def both_stores(request, tmp_path):
     s = Store(":memory:" if request.param == "memory" else tmp_path / "db" / "ainews.db")
     yield s
     s.close()
+
+
+# SQLite's failures that no retry mends, as sqlite3 raises them: (class, code, message).
+SQLITE_FAILURES = {
+    "full": (sqlite3.OperationalError, sqlite3.SQLITE_FULL, "database or disk is full"),
+    "io": (sqlite3.OperationalError, 778, "disk I/O error"),    # SQLITE_IOERR_WRITE
+    "damaged": (sqlite3.DatabaseError, sqlite3.SQLITE_CORRUPT, "database disk image is malformed"),
+}
+
+
+def sqlite_error(kind: str) -> sqlite3.Error:
+    cls, code, message = SQLITE_FAILURES[kind]
+    e = cls(message)
+    e.sqlite_errorcode = code
+    return e
+
+
+def fail_writes(monkeypatch, store: Store, kind: str) -> None:
+    """Every write transaction of `store` fails as SQLite fails it (a full disk...), at
+    its end, before COMMIT: its writes are rolled back, as SQLite rolls them back."""
+    def fail(*args):
+        raise sqlite_error(kind)
+    monkeypatch.setattr(store, "_index_waiting", fail)
 
 
 def add(store: Store, *stories: Story, backlog: bool = False) -> list[Story]:

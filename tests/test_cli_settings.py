@@ -44,6 +44,9 @@ env = pytest.fixture(db_env, name="env")
     ("LLM_BASE_URL", "http://127.0.0.1:11434/v1", "LLM_MODEL is not set"),
     ("LLM_API_KEY", "sk-test", "LLM_MODEL is not set"),
     ("LLM_MODEL", "qwen-plus", "LLM_BASE_URL or LLM_API_KEY"),
+    # Kept as a path, 'file://nas/x.db' was the local file /nas/x.db.
+    ("AINEWS_DB", "file://nas/ainews.db", "AINEWS_DB='file://nas/ainews.db' names the host "
+                                          "'nas'; SQLite opens local files only"),
 ])
 def test_bad_setting_stops_with_one_line(env, capsys, var, value, words):
     env.setenv(var, value)

@@ -639,3 +639,33 @@ async def test_the_service_loop_notices_the_clock_step_back(store, clock, monkey
     stop.set()
     await asyncio.wait_for(task, 5)
     assert [s.brief.id for s in adapter.sends] == ["story1"]
+
+
+@pytest.mark.parametrize("loop", ["run_once", "run_forever"])
+async def test_a_store_that_cannot_be_written_stops_delivery_and_the_run(
+        store, clock, monkeypatch, caplog, loop):
+    """The disk filled up as a post went out: recording it failed, and so did every
+    channel's worker after it ("worker failed", again at every idle tick) while the bot
+    ran on. Delivery now ends with the store's one line and sets the run's stop, so
+    `ainews run` exits 2; the post in flight is looked up at the next start."""
+    from storage.store import StoreUnusable
+    from tests.store_kit import fail_writes
+    follow(store, clock)
+    follow(store, clock, channel="c2")
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(3)], clock())
+
+    class DiskFillsUp(RecordingAdapter):
+        async def send(self, channel, b, *, nonce):
+            fail_writes(monkeypatch, store, "full")
+            return await super().send(channel, b, nonce=nonce)
+    adapter = DiskFillsUp(clock=clock)
+    d, stop = delivery(store, clock, adapter, idle_seconds=0.01), asyncio.Event()
+    task = asyncio.create_task(getattr(d, loop)(stop))
+    await until(task.done)
+    with pytest.raises(StoreUnusable) as err:
+        await task
+    assert str(err.value).startswith(f"store: cannot write {store.path}: its disk is full")
+    assert stop.is_set()
+    assert len(adapter.sends) <= 2 and error_records(caplog) == []
+    monkeypatch.undo()
+    assert states(store) == {"sending": len(adapter.sends), "due": 6 - len(adapter.sends)}

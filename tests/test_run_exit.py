@@ -88,3 +88,88 @@ async def test_a_second_signal_is_not_a_second_shutdown(env, tmp_path, caplog):
         app.close()
     said = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
     assert said == ["service: SIGTERM received, shutting down"]
+
+
+def _fill_disk(store) -> None:
+    """SQLITE_FULL, as on a full disk: the file may not grow past the pages it has."""
+    (pages,) = store.db.conn.execute("PRAGMA page_count").fetchone()
+    store.db.conn.execute(f"PRAGMA max_page_count = {pages}")
+
+
+def _damage(path) -> None:
+    """Garbage over the stories' index pages: a bad disk block. The rest stays readable,
+    so the bot starts, and the poll storing a story finds the damage."""
+    import sqlite3
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    (size,) = conn.execute("PRAGMA page_size").fetchone()
+    roots = [r for (r,) in conn.execute(
+        "SELECT rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'stories'")]
+    conn.close()
+    with open(path, "r+b") as f:
+        for root in roots:
+            f.seek((root - 1) * size)
+            f.write(b"\xa5" * size)
+
+
+@pytest.mark.parametrize("failure,words", [
+    ("full", ["disk is full", "free space on it"]),
+    ("full at the first poll", ["disk is full", "free space on it"]),
+    ("damaged", ["is damaged", "sqlite3 FILE .recover", "restore a backup"]),
+])
+async def test_a_store_that_fails_mid_poll_ends_the_run_and_charges_no_feed(
+        feed, env, tmp_path, capsys, failure, words):
+    """A full disk or a damaged file while polling: the feed being stored was charged a
+    failure (backed off, then paused, "failing" in `ainews status`), a traceback logged
+    at every poll, and the bot ran on storing nothing. Now it stops: exit 2, one line
+    naming the file and what to do; what was stored before is all there."""
+    from storage.store import Store
+    db = tmp_path / "ainews.db"
+    first = failure.endswith("first poll")
+    if not first:
+        assert await asyncio.to_thread(main, ["poll", "--once"]) == 0      # one story stored
+    if failure == "damaged":
+        _damage(db)
+    feed.add("/f.xml", make_rss("Wire", [strategy_entry(i) for i in range(40)]))
+    real_cycle, cycles = Service._cycle, []
+
+    async def cycle(self, pipeline, **kwargs):
+        cycles.append(1)
+        if failure.startswith("full") and len(cycles) == 1:
+            _fill_disk(self.app.store)
+        if len(feed.requests_for("/f.xml")) > 3 or len(cycles) > 400:
+            self.stop.set()       # the old code never stopped: end it as SIGTERM would
+        await real_cycle(self, pipeline, **kwargs)
+    env.setattr(Service, "_cycle", cycle)
+    code = await asyncio.to_thread(main, ["run"])
+    err = capsys.readouterr().err
+    last = err.splitlines()[-1]
+    assert code == 2, err
+    assert last.startswith("ainews: store: ") and str(db) in last, last
+    assert all(w in last for w in words), last
+    assert "Traceback" not in err
+    with Store(db) as store:
+        (state,) = store.feed_states()
+        assert (state.failures, state.last_error) == (0, "")
+        if failure.startswith("full"):
+            assert len(store.latest(50)) == (0 if first else 1)
+            assert store.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+@pytest.mark.parametrize("kind,words", [("full", "its disk is full"), ("io", "disk I/O error"),
+                                        ("damaged", "is damaged")])
+async def test_a_read_the_disk_refuses_at_start_up_is_one_line_and_exit_2(
+        feed, env, tmp_path, capsys, kind, words):
+    """A disk I/O error (or a full temp disk) on a read outside the poll loop, as the
+    bot starts, ended as a bug: a traceback and exit 1. It is the store's, as mid-run."""
+    from storage.store import Store
+    from tests.store_kit import sqlite_error
+
+    def failing(self):
+        raise sqlite_error(kind)
+    env.setattr(Store, "feed_states", failing)
+    code = await asyncio.to_thread(main, ["run", "--once"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err, err
+    assert err.splitlines()[-1].startswith("ainews: store: ") and words in err.splitlines()[-1]
+    assert str(tmp_path / "ainews.db") in err.splitlines()[-1]

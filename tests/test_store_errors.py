@@ -1,12 +1,14 @@
 """Opening the Store: a path that cannot be opened, written or created, a locked
-database and one from a newer ainews are each one line (StoreError)."""
+database and one from a newer ainews are each one line (StoreError); a full disk, an
+I/O error or a damaged file mid-write are StoreUnusable, a lock is not."""
 from __future__ import annotations
 
 import sqlite3
 
 import pytest
 
-from storage.store import Store, StoreError
+from storage.store import Store, StoreError, StoreUnusable
+from tests.store_kit import add, fail_writes, make, sqlite_error
 
 
 @pytest.mark.parametrize("where", ["under-a-file", "is-a-directory"])
@@ -83,6 +85,7 @@ def test_a_database_another_program_keeps_locked_gives_one_line_store_error(
             holder.close()
         message = str(err.value)
         assert message.startswith(f"store: {path} is locked") and "\n" not in message
+        assert not isinstance(err.value, StoreUnusable)    # the next try may succeed
         store.set_meta("imported_feeds", [])    # usable once the lock is gone
 
 
@@ -105,3 +108,42 @@ def test_database_from_a_newer_ainews_is_refused_with_one_line(tmp_path, version
     message = str(err.value)
     assert message.startswith(f"store: {path} was written by a newer ainews")
     assert words in message and "\n" not in message
+
+
+@pytest.mark.parametrize("kind,words", [
+    ("full", ["cannot write", "its disk is full", "free space on it", "already stored is kept"]),
+    ("io", ["cannot use", "disk I/O error", "check its disk", "integrity_check"]),
+    ("damaged", ["is damaged", "restore a backup", "sqlite3 FILE .recover"]),
+])
+def test_a_write_the_disk_or_file_refuses_is_one_line_and_keeps_what_was_stored(
+        tmp_path, monkeypatch, kind, words):
+    # sqlite3's "database or disk is full" reached `ainews run` as a bug (a traceback,
+    # charged to the feed being polled): the operator's to fix, so StoreUnusable.
+    path = tmp_path / "ainews.db"
+    with Store(path) as store:
+        add(store, make("Alibaba cuts Qwen prices"))
+        fail_writes(monkeypatch, store, kind)
+        with pytest.raises(StoreUnusable) as err:
+            add(store, make("Baidu opens Ernie"))
+        message = str(err.value)
+        assert message.startswith("store: ") and str(path) in message and "\n" not in message
+        assert all(w in message for w in words), message
+        assert not store.db.conn.in_transaction
+        assert str(store.unusable(sqlite_error(kind))) == message    # found by a read
+    with Store(path) as store:
+        assert [b.headline for b in store.latest(5)] == ["Alibaba cuts Qwen prices"]
+
+
+def test_a_full_disk_mid_batch_rolls_the_batch_back(tmp_path):
+    path = tmp_path / "ainews.db"
+    with Store(path) as store:
+        add(store, make("Alibaba cuts Qwen prices"))
+        (pages,) = store.db.execute("PRAGMA page_count").fetchone()
+        store.db.execute(f"PRAGMA max_page_count = {pages}")      # the disk is full
+        with pytest.raises(StoreUnusable, match="its disk is full"):
+            add(store, *(make(f"Story {i} " + "word " * 400) for i in range(200)))
+        store.db.execute("PRAGMA max_page_count = 1000000")        # space freed
+        assert len(store.latest(500)) == 1
+        assert store.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        add(store, make("Baidu opens Ernie"))                       # writes work again
+        assert len(store.latest(500)) == 2

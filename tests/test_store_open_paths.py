@@ -64,3 +64,25 @@ def test_a_database_in_a_folder_one_may_not_enter_is_one_line(clean_env, capsys,
     err = capsys.readouterr().err
     assert err.startswith("ainews: ") and "Permission denied" in err
     assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("given", ["env", "--db"])
+@pytest.mark.parametrize("uri", ["file:{db}?mode=rwc", "file://localhost{db}"])
+def test_a_database_given_as_an_sqlite_uri_is_the_file_it_names(
+        clean_env, capsys, tmp_path, given, uri):
+    """SQLite URIs open the file they name, but the folder a new database needs was
+    made for a path only ("unable to open database file" for a URI), the run lock was
+    skipped and file://localhost/srv/a.db was read as /localhost/srv/a.db."""
+    from bot.runlock import lock_path
+    (tmp_path / "feeds.toml").write_text("")
+    clean_env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    db = tmp_path / "data" / "ainews.db"
+    setting = uri.format(db=db)
+    if given == "env":
+        clean_env.setenv("AINEWS_DB", setting)
+    argv = ["--db", setting] if given == "--db" else []
+    assert main([*argv, "run", "--once"]) == 0, capsys.readouterr().err
+    assert db.is_file() and lock_path(db).is_file()
+    assert main([*argv, "status"]) == 0
+    assert main(["--db", str(db), "status"]) == 0       # the same database as a path
+    assert not [p for p in tmp_path.rglob("*") if "file:" in p.name]

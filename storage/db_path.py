@@ -1,0 +1,58 @@
+"""The file behind a database setting (AINEWS_DB, --db): a path, an SQLite URI
+(`file:data/ainews.db?mode=rwc`, https://sqlite.org/uri.html) or ":memory:".
+
+What is named after the database (its folder, made when missing; the run lock beside
+it; the check that it exists) is named after this file, so the same database given as
+a path or as a URI is one database with one lock, and no file called `file:...` is
+ever made."""
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import parse_qs, unquote
+
+MEMORY = ":memory:"
+
+
+def is_uri(setting: str | Path) -> bool:
+    return str(setting).startswith("file:")
+
+
+def db_setting(raw: str) -> Path:
+    """A database setting as typed, ready to be kept as a Path: "~" expanded in a path;
+    a URI's authority, which Path would read as a folder ('file://localhost/srv/a.db'
+    became 'file:/localhost/srv/a.db', another file), dropped. ValueError for a URI
+    naming another host: SQLite opens local files only."""
+    raw = raw.strip()
+    if not is_uri(raw):
+        return Path(raw).expanduser()
+    rest = raw.removeprefix("file:")
+    if rest.startswith("//"):
+        host, slash, path = rest[2:].partition("/")
+        if host not in ("", "localhost"):
+            raise ValueError(f"names the host {host!r}; SQLite opens local files only "
+                             "(file:/path/ainews.db or file:///path/ainews.db)")
+        rest = slash + path
+    return Path(f"file:{rest}")
+
+
+def db_file(setting: str | Path) -> Path | None:
+    """The file a database setting names; None for a database in memory."""
+    text = str(setting)
+    if not is_uri(text):
+        return None if text in (MEMORY, "") else Path(text).expanduser()
+    path, _, query = text.removeprefix("file:").partition("?")
+    path = path.partition("#")[0]
+    if path.startswith("//"):     # file:///srv/a.db, file://localhost/srv/a.db
+        path = "/" + path[2:].partition("/")[2]
+    if path in ("", MEMORY) or uri_mode(text) == "memory":
+        return None
+    return Path(unquote(path))
+
+
+def uri_mode(setting: str | Path) -> str:
+    """A URI's mode= ("ro", "rw", "rwc", "memory"); "" if it gives none (or no URI)."""
+    text = str(setting)
+    if not is_uri(text):
+        return ""
+    query = text.partition("?")[2].partition("#")[0]
+    return parse_qs(query).get("mode", [""])[-1]
