@@ -21,6 +21,7 @@ from pathlib import Path
 
 from feeds.invisible import visible
 from feeds.llm import HourlyCap, LLMCondenser, LLMRejected, parse_json
+from feeds.llm_slots import VERDICT
 from feeds.models import Classification, Story
 
 log = logging.getLogger("ainews.judge")
@@ -175,7 +176,7 @@ class Judge:
                 try:
                     content = await self.llm.ask(SAME, pair_block(earlier, story),
                                                  temperature=0.0, max_tokens=self.max_tokens,
-                                                 what="same-event question")
+                                                 what="same-event question", priority=VERDICT)
                     same, reason = (False, "") if content is None else parse_same(content)
                 except LLMRejected as e:
                     self.llm.rejected(story, e)
@@ -235,5 +236,6 @@ class Judge:
     async def _verdict(self, story: Story) -> tuple[bool, str] | None:
         """The model's verdict, None without an answer; LLMRejected for a bad one."""
         content = await self.llm.ask(SYSTEM, story_block(story), temperature=0.0,
-                                     max_tokens=self.max_tokens, what="verdict")
+                                     max_tokens=self.max_tokens, what="verdict",
+                                     priority=VERDICT)
         return None if content is None else parse_verdict(content)

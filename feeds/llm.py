@@ -16,6 +16,7 @@ from typing import Callable
 
 from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, fitted_cap, status_of
 from feeds.llm_reply import LLMRejected, cut_off, parse_json, reply_text
+from feeds.llm_slots import BRIEF, PrioritySlots
 from feeds.llm_stream import collected, from_events
 from feeds.company_names import CompanyNames
 from feeds.llm_validate import same_language, validate
@@ -75,7 +76,8 @@ class LLMCondenser:
         self.deadline = deadline if deadline is not None else timeout + 1
         # One limit for every caller (the briefs and the judge of every feed polled at
         # once): a local model serving dozens of requests at once times them all out.
-        self._slots = asyncio.Semaphore(concurrency)
+        # The judge's calls get a slot that frees before the briefs waiting for one.
+        self._slots = PrioritySlots(concurrency)
         # The client's own retries would multiply cost and latency: we fall back instead.
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
                                   timeout=timeout, max_retries=0)
@@ -153,15 +155,17 @@ class LLMCondenser:
         return fallback
 
     async def ask(self, system: str, user: str, *, temperature: float,
-                  max_tokens: int | None = None, what: str = "request") -> str | None:
+                  max_tokens: int | None = None, what: str = "request",
+                  priority: int = BRIEF) -> str | None:
         """One JSON-mode call through the shared client, its answer capped at `max_tokens`
         (default LLM_MAX_TOKENS): the answer's text, or None when resting, the endpoint
         failed (then rested, and said once per episode) or it refused this request (said
         once). LLMRejected: the answer was cut off at the cap, the caller's to report.
-        `what` kind of call it is ("brief"): refusals are counted per kind for status."""
+        `what` kind of call it is ("brief"): refusals are counted per kind for status.
+        `priority`: llm_slots.VERDICT goes first."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         cap = self.max_tokens if max_tokens is None else max_tokens
-        async with self._slots:
+        async with self._slots.held(priority):
             if self.resting():   # checked once a slot is free: a failure may have come meanwhile
                 return None
             try:

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from feeds.judge import Judge
+from feeds.judge import SYSTEM as JUDGE_SYSTEM, Judge
 from feeds.llm import LLMCondenser
 from feeds.models import Classification, Story
 from tests.llm_kit import FALLBACK, GOOD, STORY, TEXT, ZH_BRIEF, ZH_STORY, condenser, stories
@@ -99,6 +99,39 @@ async def test_calls_in_flight_are_capped_for_all_callers(fake_llm):
     briefs = await asyncio.gather(*(llm.condense(s, FALLBACK) for s in stories(6)))
     assert fake_llm.max_in_flight == 2 and len(fake_llm.requests) == 6
     assert {b.condenser for b in briefs} == {"llm:qwen-plus"}
+
+
+JUDGED = Story(id="v1", url="https://example.com/v", title=STORY.title, text=TEXT,
+               source="Example", feed_url="", published=STORY.published,
+               classification=Classification(strategy=True))   # the judge is asked
+
+
+def _by_kind(body: dict) -> tuple:
+    """A valid answer to whatever was asked: a verdict or a brief."""
+    if body["messages"][0]["content"] == JUDGE_SYSTEM:
+        return "json", {"strategy": True, "reason": "a price war"}
+    return "json", GOOD
+
+
+def _kinds(fake_llm) -> list[str]:
+    return ["verdict" if r["body"]["messages"][0]["content"] == JUDGE_SYSTEM else "brief"
+            for r in fake_llm.requests]
+
+
+async def test_a_verdict_gets_the_next_slot_before_briefs_queued_for_one(fake_llm):
+    # A feed's burst of new stories queued their briefs for the model while another
+    # feed's stories waited for their verdicts, which decide whether a story is posted
+    # at all (a brief only how it reads): behind four briefs the verdict came past its
+    # deadline, and the offline verdict stood.
+    fake_llm.script, fake_llm.delay = [("fn", _by_kind)], 0.5
+    llm = condenser(fake_llm, concurrency=1)
+    briefs = [asyncio.ensure_future(llm.condense(s, FALLBACK)) for s in stories(5)]
+    while not fake_llm.in_flight:   # the first brief is sent, the others wait
+        await asyncio.sleep(0.01)
+    (judged,) = await Judge(llm, deadline=2.0).judge_all([JUDGED])
+    await asyncio.gather(*briefs)
+    assert "llm: strategy (a price war)" in judged.classification.reasons
+    assert _kinds(fake_llm) == ["brief", "verdict"] + ["brief"] * 4
 
 
 async def test_invisible_characters_in_an_answer_are_dropped(fake_llm):
