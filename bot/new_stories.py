@@ -14,7 +14,7 @@ from feeds.parser import off_the_loop
 from storage.feedstate import FeedState
 
 DATE_GRAIN = timedelta(minutes=1)
-CONDENSE_AT_ONCE = 4   # briefs of one feed's new stories made at once (LLM calls, pages)
+CONDENSE_AT_ONCE = 4   # briefs of one feed's new stories made at once (article pages)
 SAME_EVENT_ROUNDS = 3  # rounds of same-event questions (later ones about reports stored
                        # meanwhile), all within the judge's one deadline
 
@@ -168,19 +168,19 @@ class NewStories:
         """Brief the stories that may be posted. A backlog is never posted, so its briefs
         are made on first lookup (bot/commands.py), not for a whole feed's archive here.
         A few at once: with an LLM or article pages each brief waits on the network, and
-        one at a time a feed's ten new stories would hold its posts for a minute."""
+        one at a time a feed's ten new stories would hold its posts for a minute. The LLM
+        calls are not queued here: behind this limit a brief waited its turn before its
+        deadline (LLM_TIMEOUT plus a second) began, and twelve stories were held for
+        three model answers. LLM_CONCURRENCY bounds them, the wait within the deadline,
+        the judge's calls (of any feed) served before the briefs waiting."""
         if backlog:
             return
         todo: dict[str, Story] = {}   # one per content: a copy finds its brief cached
         for story in new:
             if story.classification.strategy:
                 todo.setdefault(story.content_hash, story)
-        slots = asyncio.Semaphore(CONDENSE_AT_ONCE)
-
-        async def brief(story: Story) -> None:
-            async with slots:
-                await self.formatter.brief_for(story)
-        results = await asyncio.gather(*map(brief, todo.values()),
-                                       return_exceptions=True)
+        pages = asyncio.Semaphore(CONDENSE_AT_ONCE)
+        results = await asyncio.gather(*(self.formatter.brief_for(s, pages=pages)
+                                         for s in todo.values()), return_exceptions=True)
         for failed in (r for r in results if isinstance(r, BaseException)):
             raise failed   # as before: the feed's handling reports it, none is left running

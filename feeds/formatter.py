@@ -7,6 +7,7 @@ extractive brief on any failure)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import replace
 from typing import Protocol
@@ -44,18 +45,23 @@ class Formatter:
         self.fetcher = fetcher
         self.fetch_articles = fetch_articles and fetcher is not None
 
-    async def brief_for(self, story: Story, *, use_llm: bool = True) -> Brief:
+    async def brief_for(self, story: Story, *, use_llm: bool = True,
+                        pages: asyncio.Semaphore | None = None) -> Brief:
+        """The story's brief. `pages` bounds the article reads and extractive briefs made
+        at once (a poll's). The LLM call is outside it: LLM_CONCURRENCY bounds those, and
+        a brief's deadline covers its wait for that slot, not a wait for this one."""
         h = story.content_hash
         cached = self.cache.brief_for_hash(h)
         if cached is not None:
             return _for_story(cached, story)
-        article = await self._article_text(story)
-        try:
-            brief = condense(story, article_text=article)
-        except Exception:   # a bug on one story must not stop the poll or every dispatch
-            log.exception("formatter: condensing %s failed; posting its headline only",
-                          story.url or story.id)
-            return _headline_only(story)   # not cached: a fixed condenser tries again
+        async with pages or contextlib.nullcontext():
+            article = await self._article_text(story)
+            try:
+                brief = condense(story, article_text=article)
+            except Exception:   # a bug on one story must not stop the poll or every dispatch
+                log.exception("formatter: condensing %s failed; posting its headline only",
+                              story.url or story.id)
+                return _headline_only(story)   # not cached: a fixed condenser tries again
         if self.llm is not None and use_llm:
             if article:
                 story = replace(story, text=article)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from feeds.invisible import visible
 from feeds.llm import HourlyCap, LLMCondenser, LLMRejected, parse_json
+from feeds.llm_slots import VERDICT
 from feeds.models import Classification, Story
 
 log = logging.getLogger("ainews.judge")
@@ -170,12 +171,13 @@ class Judge:
         from feeds.same_event import SYSTEM as SAME, pair_block, parse_same
         for key, earlier in candidates:
             async with self._slots:
-                if not self._may_check():
+                if not self.checks_same_events():   # charged once sent (_may_check)
                     return None
                 try:
                     content = await self.llm.ask(SAME, pair_block(earlier, story),
                                                  temperature=0.0, max_tokens=self.max_tokens,
-                                                 what="same-event question")
+                                                 what="same-event question", priority=VERDICT,
+                                                 charge=self._may_check)
                     same, reason = (False, "") if content is None else parse_same(content)
                 except LLMRejected as e:
                     self.llm.rejected(story, e)
@@ -209,19 +211,22 @@ class Judge:
                 and (limit is None or limit - room < limit * 3 // 4))
 
     def _may_check(self) -> bool:
-        """Whether a same-event check may take a call now. At most three quarters of the
-        hour's cap, rounded down: the rest is kept for verdicts, which decide whether a
-        story is posted at all, and a burst of new stories (a restart after downtime)
-        would otherwise spend it (rounding the reserve down left a cap of 3 none)."""
+        """Whether a same-event check may be sent now, counted as sent if so (asked once
+        the call has its slot: one given up while it waited spends none). At most three
+        quarters of the hour's cap, rounded down: the rest is kept for verdicts, which
+        decide whether a story is posted at all, and a burst of new stories (a restart
+        after downtime) would otherwise spend it (rounding the reserve down left a cap
+        of 3 none)."""
         return self.checks_same_events() and self.cap.allow()
 
     def wants(self, story: Story) -> bool:
         return needs_judging(story.classification, self.margin, self.gate_margin)
 
     async def judge(self, story: Story) -> Story:
-        """The story with the LLM's verdict, or unchanged on any failure."""
+        """The story with the LLM's verdict, or unchanged on any failure. The cap is
+        charged as the call is sent: one that waited past the deadline spent none."""
         async with self._slots:
-            if self.llm.resting() or not self.cap.allow():
+            if self.llm.resting() or self.cap.full():
                 return story
             try:
                 verdict = await self._verdict(story)
@@ -235,5 +240,6 @@ class Judge:
     async def _verdict(self, story: Story) -> tuple[bool, str] | None:
         """The model's verdict, None without an answer; LLMRejected for a bad one."""
         content = await self.llm.ask(SYSTEM, story_block(story), temperature=0.0,
-                                     max_tokens=self.max_tokens, what="verdict")
+                                     max_tokens=self.max_tokens, what="verdict",
+                                     priority=VERDICT, charge=self.cap.allow)
         return None if content is None else parse_verdict(content)

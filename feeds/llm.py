@@ -16,6 +16,7 @@ from typing import Callable
 
 from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, fitted_cap, status_of
 from feeds.llm_reply import LLMRejected, cut_off, parse_json, reply_text
+from feeds.llm_slots import BRIEF, PrioritySlots
 from feeds.llm_stream import collected, from_events
 from feeds.company_names import CompanyNames
 from feeds.llm_validate import same_language, validate
@@ -75,7 +76,8 @@ class LLMCondenser:
         self.deadline = deadline if deadline is not None else timeout + 1
         # One limit for every caller (the briefs and the judge of every feed polled at
         # once): a local model serving dozens of requests at once times them all out.
-        self._slots = asyncio.Semaphore(concurrency)
+        # The judge's calls get a slot that frees before the briefs waiting for one.
+        self._slots = PrioritySlots(concurrency)
         # The client's own retries would multiply cost and latency: we fall back instead.
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
                                   timeout=timeout, max_retries=0)
@@ -122,8 +124,9 @@ class LLMCondenser:
 
     async def condense(self, story: Story, fallback: Brief) -> Brief:
         """A validated LLM brief, or `fallback` (the extractive one) on any failure,
-        within `deadline` seconds."""
-        if self.resting() or not self.cap.allow():   # fall back at once
+        within `deadline` seconds, its wait for a slot included. The hourly cap is
+        charged when the call is sent: a brief whose turn came too late spent none."""
+        if self.resting() or self.cap.full():   # fall back at once, no wait for a slot
             return fallback
         try:
             return await asyncio.wait_for(self._condense(story, fallback), self.deadline)
@@ -143,7 +146,8 @@ class LLMCondenser:
         source, title = _source_text(story), story.title[:MAX_TITLE_CHARS]
         try:
             content = await self.ask(SYSTEM, f"{language_note(title, source)}Title: "
-                                     f"{title}\n\n{source}", temperature=0.2, what="brief")
+                                     f"{title}\n\n{source}", temperature=0.2, what="brief",
+                                     charge=self.cap.allow)
             if content is None:
                 return fallback
             # Grounded in what the model was shown: the title as well as the text.
@@ -153,16 +157,21 @@ class LLMCondenser:
         return fallback
 
     async def ask(self, system: str, user: str, *, temperature: float,
-                  max_tokens: int | None = None, what: str = "request") -> str | None:
+                  max_tokens: int | None = None, what: str = "request",
+                  priority: int = BRIEF, charge: Callable[[], bool] | None = None,
+                  ) -> str | None:
         """One JSON-mode call through the shared client, its answer capped at `max_tokens`
-        (default LLM_MAX_TOKENS): the answer's text, or None when resting, the endpoint
-        failed (then rested, and said once per episode) or it refused this request (said
-        once). LLMRejected: the answer was cut off at the cap, the caller's to report.
-        `what` kind of call it is ("brief"): refusals are counted per kind for status."""
+        (default LLM_MAX_TOKENS): the answer's text, or None when resting, `charge` (an
+        hourly cap's, asked once a slot is got: a call given up while it waited spent
+        nothing) refused it, the endpoint failed (then rested, and said once per episode)
+        or it refused this request (said once). LLMRejected: the answer was cut off at the
+        cap, the caller's to report. `what` kind of call it is ("brief"): refusals are
+        counted per kind for status. `priority`: llm_slots.VERDICT goes first."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         cap = self.max_tokens if max_tokens is None else max_tokens
-        async with self._slots:
-            if self.resting():   # checked once a slot is free: a failure may have come meanwhile
+        async with self._slots.held(priority):
+            # checked once a slot is free: a failure may have come meanwhile
+            if self.resting() or (charge is not None and not charge()):
                 return None
             try:
                 text = await self._answer(messages, temperature, cap)
@@ -265,20 +274,24 @@ class HourlyCap:
         while self.calls and now - self.calls[0] >= 3600:
             self.calls.popleft()
 
-    def allow(self) -> bool:
-        if self.limit is None:
-            return True
-        now = self.clock()
-        self._forget_old(now)
-        if len(self.calls) >= self.limit:
-            if not self._capped:
-                self.log.info("%s: hourly cap of %s reached; %s",
-                              self.log.name.rsplit(".", 1)[-1], count(self.limit, "call"),
-                              self.fallback)
-            self._capped = True
+    def full(self) -> bool:
+        """Whether the hour's calls are all taken (said once), spending none: asked
+        before a call waits for a slot, the cap charged (`allow`) only as it is sent."""
+        if self.room() != 0:
+            self._capped = False
             return False
-        self._capped = False
-        self.calls.append(now)
+        if not self._capped:
+            self.log.info("%s: hourly cap of %s reached; %s", self.log.name.rsplit(".", 1)[-1],
+                          count(self.limit, "call"), self.fallback)
+        self._capped = True
+        return True
+
+    def allow(self) -> bool:
+        """Whether a call may be sent now, counted as sent if so."""
+        if self.full():
+            return False
+        if self.limit is not None:
+            self.calls.append(self.clock())
         return True
 
 

@@ -188,3 +188,24 @@ async def test_a_story_the_condenser_fails_on_still_gets_a_headline_brief(monkey
     brief = await Formatter(store).brief_for(story())
     assert (brief.headline, brief.bullets, brief.url) == (story().title, (), story().url)
     assert store.brief_for_hash(story().content_hash) is None   # tried again next time
+
+
+async def test_a_poll_s_pages_are_read_a_few_at_a_time_its_llm_calls_not_behind_them(fake_llm):
+    # The poll's bound (bot/new_stories.py, CONDENSE_AT_ONCE) is for article pages and
+    # extractive briefs. Its LLM calls queued behind it too, each waiting its turn
+    # before its LLM_TIMEOUT + 1 s began: they wait for an LLM_CONCURRENCY slot instead,
+    # within that deadline.
+    from dataclasses import replace
+    fake_llm.delay = 1.0
+    llm = LLMCondenser(fake_llm.base_url, "k", "qwen-plus", concurrency=6)
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        for i in range(6):
+            srv.add(f"/k{i}", PAGE, content_type="text/html; charset=utf-8", latency=0.2)
+        f = Formatter(Store(":memory:"), llm=llm, fetcher=fetcher, fetch_articles=True)
+        pages = asyncio.Semaphore(2)
+        briefs = await asyncio.gather(*(f.brief_for(replace(
+            story(url=srv.url(f"/k{i}"), text=TEASER), id=f"k{i}",
+            title=f"Baidu to spin off Kunlun chip unit ({i})"), pages=pages) for i in range(6)))
+    await llm.aclose()
+    assert srv.max_in_flight == 2 and fake_llm.max_in_flight > 2
+    assert {b.condenser for b in briefs} == {"llm:qwen-plus"}

@@ -7,9 +7,10 @@ import logging
 
 import pytest
 
-from feeds.judge import Judge
+from feeds.judge import SYSTEM as JUDGE_SYSTEM, Judge
 from feeds.llm import LLMCondenser
 from feeds.models import Classification, Story
+from feeds.same_event import SYSTEM as SAME_EVENT_SYSTEM
 from tests.llm_kit import FALLBACK, GOOD, STORY, TEXT, ZH_BRIEF, ZH_STORY, condenser, stories
 
 pytestmark = pytest.mark.usefixtures("close_llms")   # see tests/conftest.py
@@ -99,6 +100,79 @@ async def test_calls_in_flight_are_capped_for_all_callers(fake_llm):
     briefs = await asyncio.gather(*(llm.condense(s, FALLBACK) for s in stories(6)))
     assert fake_llm.max_in_flight == 2 and len(fake_llm.requests) == 6
     assert {b.condenser for b in briefs} == {"llm:qwen-plus"}
+
+
+JUDGED = Story(id="v1", url="https://example.com/v", title=STORY.title, text=TEXT,
+               source="Example", feed_url="", published=STORY.published,
+               classification=Classification(strategy=True))   # the judge is asked
+
+
+def _by_kind(body: dict) -> tuple:
+    """A valid answer to whatever was asked: a verdict, a same-event answer or a brief."""
+    if body["messages"][0]["content"] == JUDGE_SYSTEM:
+        return "json", {"strategy": True, "reason": "a price war"}
+    if body["messages"][0]["content"] == SAME_EVENT_SYSTEM:
+        return "json", {"same": True, "reason": "one price cut"}
+    return "json", GOOD
+
+
+def _kinds(fake_llm) -> list[str]:
+    return ["verdict" if r["body"]["messages"][0]["content"] == JUDGE_SYSTEM else "brief"
+            for r in fake_llm.requests]
+
+
+async def test_a_verdict_gets_the_next_slot_before_briefs_queued_for_one(fake_llm):
+    # A feed's burst of new stories queued their briefs for the model while another
+    # feed's stories waited for their verdicts, which decide whether a story is posted
+    # at all (a brief only how it reads): behind four briefs the verdict came past its
+    # deadline, and the offline verdict stood.
+    fake_llm.script, fake_llm.delay = [("fn", _by_kind)], 0.5
+    llm = condenser(fake_llm, concurrency=1)
+    briefs = [asyncio.ensure_future(llm.condense(s, FALLBACK)) for s in stories(5)]
+    while not fake_llm.in_flight:   # the first brief is sent, the others wait
+        await asyncio.sleep(0.01)
+    (judged,) = await Judge(llm, deadline=2.0).judge_all([JUDGED])
+    await asyncio.gather(*briefs)
+    assert "llm: strategy (a price war)" in judged.classification.reasons
+    assert _kinds(fake_llm) == ["brief", "verdict"] + ["brief"] * 4
+
+
+async def _answered(kind: str, llm: LLMCondenser, judge: Judge) -> bool:
+    """One call of `kind`: whether the model's answer was used."""
+    if kind == "brief":
+        return (await llm.condense(stories(2)[1], FALLBACK)).condenser != "extractive"
+    if kind == "verdict":
+        (judged,) = await judge.judge_all([JUDGED])
+        return judged != JUDGED
+    return bool(await judge.same_events([(JUDGED, [(1, STORY)])]))
+
+
+# (LLM_HOURLY_CAP, AINEWS_LLM_JUDGE_HOURLY_CAP): one more call of the kind spends the
+# last (same-event questions may take three quarters of the judge's cap, rounded down)
+@pytest.mark.parametrize("kind,caps", [("brief", (2, 120)), ("verdict", (120, 1)),
+                                       ("same-event", (120, 2))])
+async def test_a_call_never_sent_costs_none_of_the_hourly_cap(fake_llm, kind, caps):
+    # The cap was charged before the wait for a slot: a call that timed out waiting was
+    # never sent, yet it spent the hour's calls, and the next story went extractive (or
+    # kept the offline verdict, or its own post) until the hour was over.
+    fake_llm.script = [("sleep", 3.0), ("fn", _by_kind)]
+    llm = condenser(fake_llm, concurrency=1, deadline=0.5, hourly_cap=caps[0])
+    judge = Judge(llm, hourly_cap=caps[1], deadline=0.5)
+    # a brief takes the one slot past every deadline: the call queued behind it is not sent
+    slow, late = await asyncio.gather(llm.condense(STORY, FALLBACK), _answered(kind, llm, judge))
+    assert slow == FALLBACK and not late and len(fake_llm.requests) <= 1
+    assert await _answered(kind, llm, judge)
+
+
+async def test_an_exhausted_cap_falls_back_without_waiting_for_a_slot(fake_llm):
+    fake_llm.script = [("sleep", 3.0), ("json", GOOD)]
+    llm = condenser(fake_llm, concurrency=1, hourly_cap=1)
+    slow = asyncio.ensure_future(llm.condense(STORY, FALLBACK))   # the hour's one call
+    while not fake_llm.in_flight:
+        await asyncio.sleep(0.01)
+    assert await llm.condense(stories(2)[1], FALLBACK) == FALLBACK
+    assert not slow.done()   # answered while the slot was still taken
+    slow.cancel()
 
 
 async def test_invisible_characters_in_an_answer_are_dropped(fake_llm):

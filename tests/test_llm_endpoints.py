@@ -350,3 +350,28 @@ async def test_a_bug_in_the_llm_path_leaves_the_extractive_brief(fake_llm, caplo
     assert [await llm.condense(s, FALLBACK) for s in stories(3)] == [FALLBACK] * 3
     (warning,) = _warnings(caplog)
     assert warning.startswith("llm: condensing") and "KeyError" in warning
+
+
+def _grounded(body: dict) -> tuple:
+    """A valid brief of whichever story was sent: its title and its sentences."""
+    import re
+    title, _, text = body["messages"][1]["content"].partition("\n\n")
+    sentences = re.split(r"(?<=\.)\s+", text.strip())
+    return "json", {"headline": title.removeprefix("Title: "), "bullets": sentences[:3],
+                    "why_it_matters": sentences[-1]}
+
+
+async def test_a_poll_s_briefs_wait_at_most_one_deadline_their_turn_included(poll, fake_llm):
+    # README: a brief waits at most LLM_TIMEOUT plus a second, its turn included. The
+    # poll queued its briefs four at a time before their deadline began: twelve new
+    # stories and a model answering within LLM_TIMEOUT held the posts for three answers
+    # (7.5 s here, every brief the LLM's). Now a brief's turn counts in its deadline: the
+    # second wave's answers cannot come by then (2.5 + 2.5 s > 4 s), the third's turn
+    # neither, so those stories are posted with the extractive brief.
+    fake_llm.script, fake_llm.delay = [("fn", _grounded)], 2.5
+    llm = condenser(fake_llm, timeout=3.0)      # a brief's deadline: 4 s
+    store, run = poll
+    summary = await run([strategy_entry(i) for i in range(12)], llm=llm)
+    made = [store.brief_for_hash(s.content_hash).condenser for s in summary.fresh]
+    assert len(made) == 12 and made.count("extractive") >= 8, made
+    assert fake_llm.max_in_flight <= 4          # LLM_CONCURRENCY still bounds the calls

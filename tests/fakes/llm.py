@@ -5,7 +5,7 @@ Each request pops the next scripted behaviour (the last one repeats):
   ("raw", "text")   a completion whose content is that text
   ("cut", "text")   that text, stopped at the token cap (finish_reason "length")
   ("status", 429)   an HTTP error with an OpenAI-style error body
-  ("sleep", 2.0)    wait that long, then answer the next behaviour
+  ("sleep", 2.0)    wait that long, then answer the next behaviour ("fn" included)
   ("trickle", (n, s, {...}))  n blank lines, one every s seconds, then a completion of
                     that object: never quiet long enough for the client's timeout
   ("body", "text")  HTTP 200 whose body is that text (not a completion: a broken proxy)
@@ -75,6 +75,8 @@ class FakeLLM:
         if kind == "sleep":
             await asyncio.sleep(value)
             kind, value = self._next()
+            if kind == "fn":
+                kind, value = value(body)
         if kind == "error":
             status, message, *headers = value
             err = {"error": {"message": message, "type": "fake", "code": status}}
