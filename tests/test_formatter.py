@@ -196,7 +196,7 @@ async def test_a_poll_s_pages_are_read_a_few_at_a_time_its_llm_calls_not_behind_
     # before its LLM_TIMEOUT + 1 s began: they wait for an LLM_CONCURRENCY slot instead,
     # within that deadline.
     from dataclasses import replace
-    fake_llm.delay = 1.0
+    fake_llm.delay = 3.0   # answers outlast every page read: in flight together
     llm = LLMCondenser(fake_llm.base_url, "k", "qwen-plus", concurrency=6)
     async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
         for i in range(6):

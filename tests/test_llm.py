@@ -131,7 +131,8 @@ async def test_a_verdict_gets_the_next_slot_before_briefs_queued_for_one(fake_ll
     briefs = [asyncio.ensure_future(llm.condense(s, FALLBACK)) for s in stories(5)]
     while not fake_llm.in_flight:   # the first brief is sent, the others wait
         await asyncio.sleep(0.01)
-    (judged,) = await Judge(llm, deadline=2.0).judge_all([JUDGED])
+    # a deadline of four briefs and more: the order of the calls tells, not the clock
+    (judged,) = await Judge(llm, deadline=10.0).judge_all([JUDGED])
     await asyncio.gather(*briefs)
     assert "llm: strategy (a price war)" in judged.classification.reasons
     assert _kinds(fake_llm) == ["brief", "verdict"] + ["brief"] * 4
