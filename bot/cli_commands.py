@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, environment_warnings, load_settings
 from bot.console import json_line
 from bot.errors import UserError
 from bot.logs import setup_logging
@@ -42,6 +42,8 @@ def _dispatch(args) -> int:
     # The demo's point is the briefs: its logs stay quiet unless asked for.
     level = "WARNING" if args.cmd == "demo" else settings.log_level
     setup_logging(level, args.verbose)
+    for line in environment_warnings():
+        logging.getLogger("ainews.config").warning("%s", line)
     if args.cmd == "discord-invite":
         from bot.cli_extra import discord_invite
         return discord_invite(settings)

@@ -207,10 +207,42 @@ def _check_names(path: Path, values: Mapping[str, str | None]) -> None:
         # Names are case-sensitive: ainews_poll_minutes was skipped without a word.
         close = difflib.get_close_matches(name.upper(), _FIELDS, n=1, cutoff=0.8)
         if name.upper().startswith(_OURS) or (name.upper().startswith(_SHARED) and close):
-            meant = _token_setting(value) or (close[0] if close else "")
-            hint = f" (did you mean {meant}?)" if meant else ""
             raise ConfigError(f"config: {path} sets {name}, which ainews does not read"
-                              f"{hint}; fix or remove it (.env.example lists the settings)")
+                              f"{_did_you_mean(name, value)}; fix or remove it "
+                              "(.env.example lists the settings)")
+
+
+def environment_warnings(environ: Mapping[str, str] | None = None) -> list[str]:
+    """One start-up line per AINEWS_ name in the environment that ainews does not read
+    (AINEWS_POL_MINUTES=5 was skipped without a word). A warning, not a ConfigError as in
+    .env: the environment also holds what others put there, such as Kubernetes' service
+    links. Other prefixes are shared with libraries (slack_bolt reads SLACK_CLIENT_ID)."""
+    environ = os.environ if environ is None else environ
+    return [f"config: the environment sets {name}, which ainews does not read"
+            f"{_did_you_mean(name, value)}; ignored: fix or remove it"
+            for name, value in sorted(environ.items())
+            if name.upper().startswith(_OURS) and name not in _FIELDS
+            and not _service_link(name, value)]
+
+
+def _did_you_mean(name: str, value: str | None) -> str:
+    close = difflib.get_close_matches(name.upper(), _FIELDS, n=1, cutoff=0.8)
+    meant = _token_setting(value) or (close[0] if close else "")
+    return f" (did you mean {meant}?)" if meant else ""
+
+
+# What Kubernetes puts in every pod for a Service named ainews (or ainews-web: AINEWS_WEB_),
+# as Docker's links did: AINEWS_SERVICE_HOST, AINEWS_SERVICE_PORT[_NAME],
+# AINEWS_PORT_3000_TCP[_PROTO|_PORT|_ADDR], and AINEWS_PORT=tcp://10.0.0.7:3000.
+_LINK = re.compile(r"AINEWS(?:_\w+?)?_(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?"
+                   r"|PORT_\d+_(?:TCP|UDP|SCTP)(?:_PROTO|_PORT|_ADDR)?)")
+_LINK_PORT = re.compile(r"AINEWS(?:_\w+)?_PORT")
+_LINK_ADDRESS = re.compile(r"(?:tcp|udp|sctp)://\S+")
+
+
+def _service_link(name: str, value: str | None) -> bool:
+    return bool(_LINK.fullmatch(name) or (_LINK_PORT.fullmatch(name)
+                                          and _LINK_ADDRESS.fullmatch(value or "")))
 
 
 # A Slack token's prefix says which setting it belongs in, whatever the name is close

@@ -12,10 +12,16 @@ asked before any retry) closes the gap between its accepting and our recording.
 
 Each channel is one worker; workers run concurrently, so a slow channel blocks only
 itself. Posts beyond the channel's hourly cap, and every post of a digest-mode channel,
-are held for the channel's next roundup: never dropped. Once a channel has had 7 of its
-10 posts in an hour, its next waits 4 minutes after the one before (bot/pacing.py
-frees_at), and the posts waiting meanwhile go together at that turn: a busy channel's
-posts come every few minutes, not ten at once and then a long silence.
+are held for the channel's next roundup: never dropped for the cap. Once a channel has
+had 7 of its 10 posts in an hour, its next waits 4 minutes after the one before
+(bot/pacing.py frees_at), and the posts waiting meanwhile go together at that turn: a
+busy channel's posts come every few minutes, not ten at once and then a long silence.
+
+Old stories are not news (AINEWS_MAX_POST_AGE_HOURS, `max_post_age`): a post whose story
+is older than that when its turn comes (the bot was stopped for days, the channel paused,
+a long 429) is not made but marked "stale"; one held for the hourly cap's roundup gets
+that hour more. A digest-mode channel's posts wait for the digest it asked for, whatever
+their age.
 
 Failures (bot/adapter.py): a TransientError retries the row with backoff while its
 channel waits; a PermanentError pauses the channel; a RejectedError fails just that row
@@ -44,6 +50,9 @@ from feeds.plural import count
 # A channel holding posts is looked at again at least this often: a digest time or
 # hourly cap changed meanwhile is then at most this late.
 HELD_RECHECK = timedelta(seconds=60)
+# A post held under the hourly cap waited for the cap, not for news to age: the cap's
+# hour is added to the age limit before its roundup counts it too old.
+ROUNDUP_GRACE = timedelta(hours=1)
 
 log = logging.getLogger("ainews.delivery")
 
@@ -59,8 +68,10 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
                  max_attempts: int = 8, backoff_base: float = 60.0,
                  backoff_factor: float = 3.0, backoff_max: float = 6 * 3600.0,
                  roundup_size: int = ROUNDUP_SIZE, idle_seconds: float = 2.0,
-                 spread: bool = SPREAD, monotonic: Callable[[], float] | None = None):
+                 spread: bool = SPREAD, monotonic: Callable[[], float] | None = None,
+                 max_post_age: timedelta | None = None):
         self.store, self.adapters = store, dict(adapters)
+        self.max_post_age = max_post_age    # None: posts of any age go out
         self.hourly_cap, self.clock, self.sleep = hourly_cap, clock, sleep
         # A busy channel's last posts of the hour spaced out (bot/pacing.py frees_at);
         # False: the hourly cap alone (up to the cap at once, then nothing for the hour).
@@ -146,6 +157,8 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
             # loses no post, and posting resumes as soon as it is back.
             return 0
         setting = self.store.digest_setting(platform, channel)
+        if setting is None:     # a digest is a summary asked for: posted at any age
+            self._drop_stale(key)
         rows = self.store.due_posts(self.clock(), platform, channel)
         if setting is not None:
             # Digest mode: new posts join the daily roundup; edits still go out.
@@ -163,6 +176,21 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
         if not sent:    # (a pass that posted is followed by one more, which notes it)
             self._note_held(key, setting)
         return sent
+
+    def _drop_stale(self, key: Key) -> None:
+        """The channel's waiting posts too old to post by now are marked stale, not
+        posted: a week offline must not end in a flood of week-old "news"."""
+        if not self.max_post_age:
+            return
+        now, hours = self.clock(), self.max_post_age.total_seconds() / 3600
+        n = self.store.mark_stale(*key, due_before=now - self.max_post_age,
+                                  held_before=now - self.max_post_age - ROUNDUP_GRACE,
+                                  reason=f"too old to post: over AINEWS_MAX_POST_AGE_HOURS "
+                                         f"({hours:g}) when its turn came", now=now)
+        if n:
+            log.info("delivery: %s/%s: %s too old to post by their turn "
+                     "(AINEWS_MAX_POST_AGE_HOURS %g); not posted", *key, count(n, "post"),
+                     hours)
 
     def _note_held(self, key: Key, setting) -> None:
         """When the channel's held posts can next go: its digest time, or when the hourly

@@ -236,7 +236,7 @@ def _route(store, post: Post, platform: str, workspace: str, channel: str, *,
         # story earns the channel, so it gets the post (else the row's UNIQUE slot lost it).
         return _revive(store, existing, post.brief, now)
     if existing.story_id == post.brief.id or existing.state in ("digested", "failed",
-                                                                 "cancelled"):
+                                                                 "cancelled", "stale"):
         return 0
     grown = _merge_outlets(existing.brief, (post.brief.source, *post.brief.also_reported_by))
     if grown.also_reported_by == existing.brief.also_reported_by:

@@ -208,7 +208,7 @@ class Service(StoredDispatch, PlatformStarts):
     def _delivery(self, adapters: dict):
         from bot.delivery import Delivery
         return Delivery(self.app.store, adapters, hourly_cap=self.app.settings.channel_hourly_cap,
-                        clock=self.clock)
+                        clock=self.clock, max_post_age=self.app.settings.max_post_age)
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()

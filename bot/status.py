@@ -1,5 +1,5 @@
-"""`ainews status`: feeds health, queue depth, paused subscriptions, posts retrying or
-failed, last poll."""
+"""`ainews status`: feeds health, queue depth, paused subscriptions, posts retrying,
+too old to post or failed, last poll."""
 from __future__ import annotations
 
 from collections import Counter
@@ -37,6 +37,9 @@ def collect_status(app) -> dict:
         "retrying_posts": [
             {"platform": p, "channel": c, "posts": n, "next_try": iso_utc(at), "error": e}
             for p, c, n, at, e in app.store.outbox_retrying()],
+        "stale_posts": [
+            {"platform": p, "channel": c, "posts": n, "last": iso_utc(at)}
+            for p, c, n, at in app.store.outbox_stale()],
         "failed_posts": [
             {"platform": r.platform, "channel": r.channel, "headline": r.brief.headline,
              "error": r.last_error} for r in app.store.outbox_failures(10)],
@@ -100,6 +103,11 @@ def print_status(app, *, as_json: bool = False) -> int:
              [[r["platform"], r["channel"], str(r["posts"]), _shown(r["next_try"]),
                error_cell(r["error"])]
               for r in st["retrying_posts"]])
+    # Not posted because they waited past AINEWS_MAX_POST_AGE_HOURS (bot/delivery.py).
+    _section("posts too old to post by their turn (AINEWS_MAX_POST_AGE_HOURS)",
+             ["platform", "channel", "posts", "latest"],
+             [[r["platform"], r["channel"], f"{r['posts']} too old to post",
+               _shown(r["last"])] for r in st["stale_posts"]])
     _section("failed posts", ["platform", "channel", "story", "error"],
              [[f["platform"], f["channel"], f["headline"][:50], error_cell(f["error"])]
               for f in st["failed_posts"]])

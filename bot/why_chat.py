@@ -24,7 +24,9 @@ _STATES = {"due": "waiting to be posted", "sending": "being posted",
            "sent": "posted {when}", "edit": "posted {when} (an update is on its way)",
            "editing": "posted {when} (an update is on its way)",
            "digested": "posted in a roundup {when}", "failed": "could not be posted ({error})",
-           "cancelled": "not posted: the channel stopped following it first"}
+           "cancelled": "not posted: the channel stopped following it first",
+           "stale": "not posted: it waited so long (the bot stopped, or the channel was "
+                    "paused or rate-limited) that it was no longer news"}
 
 
 def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],

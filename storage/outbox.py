@@ -13,6 +13,8 @@ by storage.receipts. Outbox row states:
   failed   gave up; last_error says why
   cancelled  the channel unsubscribed from it before it went out, or an edit made the
            story no longer one the channel follows (bot/dispatch.py EDITED_OUT)
+  stale    not posted: its story was too old by its turn (AINEWS_MAX_POST_AGE_HOURS;
+           the bot stopped for days, the channel paused); next_attempt is when
 """
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 
-from feeds.models import Brief
+from feeds.models import Brief, iso_utc
 from storage.delivery_schema import DeliveryWrites, from_ts, id_marks, ts
 from storage.post_edits import Settled
 
@@ -250,6 +252,40 @@ class OutboxStore(DeliveryWrites):
         return self._outbox_exec(f"UPDATE outbox SET state='cancelled', last_error=? WHERE "
                                  f"state IN ('due','held') AND (batch IS NULL OR ?) AND id "
                                  f"IN ({id_marks(row_ids)})", (reason, unconfirmed, *row_ids))
+
+    def mark_stale(self, platform: str, channel: str, *, due_before: datetime,
+                   held_before: datetime, reason: str, now: datetime) -> int:
+        """The channel's waiting posts whose story is too old to post now: published
+        (or first seen, when the feed dated it later) before `due_before`, or before
+        `held_before` for one held for a roundup. A roundup that may have gone out
+        (batch kept) is left to its retry. Returns how many."""
+        # The story's own dates, as the poller and dispatch judge age (bot/dispatch.py
+        # still_news); the post's date only for a row without its story. Read first:
+        # a channel's every pass finds none, and needs no write lock for that.
+        ids = [i for (i,) in self.db.execute(
+            "SELECT o.id FROM outbox o LEFT JOIN stories s ON s.id=o.story_id "
+            "WHERE o.platform=:platform AND o.channel=:channel AND o.batch IS NULL "
+            "AND o.state IN ('due','held') AND CASE WHEN s.id IS NULL "
+            "THEN o.published < CASE o.state WHEN 'held' THEN :held_ts ELSE :due_ts END "
+            "ELSE MIN(s.published, s.first_seen) < "
+            "CASE o.state WHEN 'held' THEN :held ELSE :due END END",
+            {"platform": platform, "channel": channel, "held_ts": ts(held_before),
+             "due_ts": ts(due_before), "held": iso_utc(held_before),
+             "due": iso_utc(due_before)})]
+        if not ids:
+            return 0
+        return self._outbox_exec(
+            f"UPDATE outbox SET state='stale', last_error=?, next_attempt=? WHERE state IN "
+            f"('due','held') AND batch IS NULL AND id IN ({id_marks(ids)})",
+            (reason, ts(now), *ids))
+
+    def outbox_stale(self) -> list[tuple[str, str, int, datetime]]:
+        """Channels whose posts were too old to post by their turn: (platform, channel,
+        posts, when the latest was given up), for `status`."""
+        rows = self.db.execute(
+            "SELECT platform, channel, COUNT(*), MAX(next_attempt) FROM outbox "
+            "WHERE state='stale' GROUP BY platform, channel ORDER BY platform, channel")
+        return [(p, c, n, from_ts(at)) for p, c, n, at in rows.fetchall()]
 
     # ---- roundups: several held posts claimed as one message ---------------------------
     def claim_roundup(self, row_ids: list[int], batch: str, now: datetime) -> list[OutboxRow]:

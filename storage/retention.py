@@ -22,7 +22,8 @@ from feeds.models import iso_utc
 from storage.delivery_schema import ts
 
 BATCH = 2000    # stories (or outbox rows) a transaction: well under a second of lock each
-SETTLED = ("sent", "digested", "failed", "cancelled")   # outbox states nothing revisits
+# Outbox states nothing revisits.
+SETTLED = ("sent", "digested", "failed", "cancelled", "stale")
 _MARK = "slimmed_upto_pk"   # stories up to this pk are done (pks follow first_seen)
 _FAT = "(text != '' OR html != '' OR summary != '' OR status = 'new')"   # not slim yet
 _EDITED = "SELECT story_pk FROM story_edits"   # an edit waiting: kept whole, not lost

@@ -90,6 +90,42 @@ def test_another_tools_settings_in_dotenv_are_left_alone(env, capsys, tmp_path):
     assert code == 2 and "AINEWS_POLL_MINUTES='soon'" in err     # read past them
 
 
+@pytest.mark.parametrize("environ, lines", [
+    ({"AINEWS_POL_MINUTES": "5"}, ["config: the environment sets AINEWS_POL_MINUTES, which "
+                                   "ainews does not read (did you mean AINEWS_POLL_MINUTES?); "
+                                   "ignored: fix or remove it"]),
+    ({"AINEWS_FOO": "1", "AINEWS_MAX_POST_AGE": "6"}, [
+        "config: the environment sets AINEWS_FOO, which ainews does not read; ignored: fix "
+        "or remove it",
+        "config: the environment sets AINEWS_MAX_POST_AGE, which ainews does not read (did "
+        "you mean AINEWS_MAX_POST_AGE_HOURS?); ignored: fix or remove it"]),
+    # A Kubernetes Service named ainews (or ainews-web) injects these into every pod.
+    ({"AINEWS_SERVICE_HOST": "10.0.0.7", "AINEWS_SERVICE_PORT": "3000",
+      "AINEWS_SERVICE_PORT_HTTP": "3000", "AINEWS_PORT": "tcp://10.0.0.7:3000",
+      "AINEWS_PORT_3000_TCP": "tcp://10.0.0.7:3000", "AINEWS_PORT_3000_TCP_PROTO": "tcp",
+      "AINEWS_PORT_3000_TCP_PORT": "3000", "AINEWS_PORT_3000_TCP_ADDR": "10.0.0.7",
+      "AINEWS_WEB_SERVICE_HOST": "10.0.0.8", "AINEWS_WEB_PORT": "udp://10.0.0.8:53"}, []),
+    # Not a service link: a port number, as AINEWS_HTTP_PORT takes.
+    ({"AINEWS_PORT": "3000"}, ["config: the environment sets AINEWS_PORT, which ainews does "
+                               "not read (did you mean AINEWS_HTTP_PORT?); ignored: fix or "
+                               "remove it"]),
+    # Other prefixes are shared with the libraries (slack_bolt reads SLACK_CLIENT_ID).
+    ({"SLACK_CLIENT_ID": "1.2", "LLM_USER_PATH": "x", "DISCORD_BOT_TOKN": "x"}, []),
+], ids=["typo", "two", "kubernetes", "port", "other-prefixes"])
+def test_an_unknown_setting_in_the_environment_is_one_warning_each(env, capsys, environ,
+                                                                   lines):
+    """AINEWS_POL_MINUTES=5 in the environment (docker -e, a unit's Environment=) was
+    skipped without a word: the default applied while the operator believed the
+    setting was in force. It is no error there (the bot starts), as the environment
+    also holds what other programs put in it."""
+    for name, value in environ.items():
+        env.setenv(name, value)
+    code, out, err = run_cli(capsys, "chat", "help")
+    said = [line.split(" WARNING ", 1)[1].strip() for line in err.splitlines()
+            if " WARNING " in line]
+    assert code == 0 and said == lines, err
+
+
 @pytest.mark.parametrize("content, words", [
     # Notepad's "Unicode" is UTF-16: the .env gave a UnicodeDecodeError traceback.
     ("AINEWS_POLL_MINUTES=5\n".encode("utf-16"), ".env is not UTF-8"),

@@ -106,3 +106,33 @@ def test_status_says_when_the_network_not_the_feeds_looks_down(env, capsys, reac
     code, out, _ = run_cli(capsys, "status")
     assert code == 0 and said in out.splitlines()
     assert json.loads(run_cli(capsys, "status", "--json")[1])["network_looks_down"] is not reached
+
+
+def test_status_counts_each_channels_posts_too_old_to_post(env, capsys):
+    """Posts that waited in the outbox past AINEWS_MAX_POST_AGE_HOURS (the bot stopped
+    for days, a channel paused) are not posted: status says how many, per channel."""
+    import asyncio
+    from datetime import datetime, timedelta, timezone
+    from bot.delivery import Delivery
+    from storage.store import Store
+    from tests.fakes.recorder import FakeClock, RecordingAdapter
+    from tests.fakes.slack import make_brief
+    queued = datetime.now(timezone.utc) - timedelta(days=7)
+    clock = FakeClock(queued + timedelta(days=7))
+    Path(os.environ["AINEWS_DB"]).parent.mkdir(parents=True)
+    with Store(os.environ["AINEWS_DB"]) as store:
+        for i, channel in enumerate(("C1", "C1", "C1", "C2")):
+            store.enqueue_post(cluster_id=f"k{i}", brief=make_brief(id=f"s{i}",
+                                                                    published=queued),
+                               platform="slack", workspace="T1", channel=channel,
+                               held=False, now=queued)
+        adapter = RecordingAdapter(platform="slack", clock=clock)
+        asyncio.run(Delivery(store, {"slack": adapter}, clock=clock, sleep=clock.sleep,
+                             max_post_age=timedelta(hours=48)).run_once())
+    code, out, _ = run_cli(capsys, "status")
+    assert code == 0 and "posts too old to post" in out
+    assert [line.split()[:4] for line in out.splitlines() if "too old to post" in line
+            and line.startswith("slack")] == [["slack", "C1", "3", "too"],
+                                               ["slack", "C2", "1", "too"]], out
+    rows = json.loads(run_cli(capsys, "status", "--json")[1])["stale_posts"]
+    assert [(r["channel"], r["posts"]) for r in rows] == [("C1", 3), ("C2", 1)]

@@ -434,3 +434,73 @@ async def test_a_long_platform_outage_loses_no_post(store, clock):
     assert await d.run_once() == 1            # at once, not after a long backoff
     assert [s.nonce for s in adapter.sends] == ["ainews-1"]
     assert states(store) == {"sent": 1}
+
+
+# ---- old stories are not news, however long they waited in the outbox -----------------
+LIMIT = timedelta(hours=48)
+
+
+@pytest.mark.parametrize("max_post_age, after", [
+    (LIMIT, {"sent": 1, "stale": 3}),
+    (None, {"sent": 4}),                      # AINEWS_MAX_POST_AGE_HOURS=unlimited
+])
+async def test_posts_that_waited_past_the_age_limit_are_not_posted(store, clock, caplog,
+                                                                  max_post_age, after):
+    """Queued, then the bot was stopped for a week (or the channel paused, a long 429):
+    when delivery resumed the channel got a week-old "news" flood."""
+    follow(store, clock)
+    dispatch_new(store, [brief(n, clock, minutes_ago=60) for n in range(3)], clock())
+    clock.advance(days=7)
+    dispatch_new(store, [brief(9, clock, minutes_ago=5)], clock())   # news today
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, max_post_age=max_post_age)
+    caplog.set_level(logging.INFO, "ainews.delivery")
+    await d.run_once()
+    assert states(store) == after
+    if max_post_age is None:
+        return
+    assert [s.brief.id for s in adapter.sends] == ["story9"]
+    clock.advance(hours=1)
+    assert await d.run_once() == 0            # never retried
+    lines = [r.getMessage() for r in caplog.records if "too old" in r.getMessage()]
+    assert lines == ["delivery: console/c1: 3 posts too old to post by their turn "
+                     "(AINEWS_MAX_POST_AGE_HOURS 48); not posted"]
+    assert "AINEWS_MAX_POST_AGE_HOURS" in store.outbox_post(1).last_error
+
+
+@pytest.mark.parametrize("waited, after", [
+    (timedelta(minutes=61), {"sent": 1, "digested": 1}),   # 48.5 h old: the cap's hour more
+    (timedelta(minutes=121), {"sent": 1, "stale": 1}),     # 49.5 h: past that hour too
+])
+async def test_a_post_held_under_the_hourly_cap_gets_the_caps_hour(store, clock, waited, after):
+    follow(store, clock)
+    old = 47 * 60 + 30                         # published 47.5 h ago: news still
+    dispatch_new(store, [brief(1, clock), brief(2, clock, minutes_ago=old)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=1, spread=False, max_post_age=LIMIT)
+    assert await d.run_once() == 1 and states(store) == {"sent": 1, "held": 1}
+    clock.advance(waited.total_seconds())
+    await d.run_once()
+    assert states(store) == after
+
+
+async def test_a_post_waiting_as_long_unheld_is_too_old(store, clock):
+    """The counterpart of the held post above: no roundup, so no extra hour."""
+    follow(store, clock)
+    dispatch_new(store, [brief(2, clock, minutes_ago=47 * 60 + 30)], clock())
+    clock.advance(minutes=61)
+    adapter = RecordingAdapter(clock=clock)
+    assert await delivery(store, clock, adapter, max_post_age=LIMIT).run_once() == 0
+    assert adapter.sends == [] and states(store) == {"stale": 1}
+
+
+async def test_a_daily_digest_keeps_what_it_held_whatever_its_age(store, clock):
+    """A digest is the summary the channel asked for: a week's stories wait for it."""
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(3)], clock())
+    clock.advance(days=7)
+    adapter = RecordingAdapter(clock=clock)
+    assert await delivery(store, clock, adapter, max_post_age=LIMIT).run_once() == 1
+    assert [len(d.briefs) for d in adapter.digests] == [3]
+    assert states(store) == {"digested": 3}

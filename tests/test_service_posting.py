@@ -64,6 +64,26 @@ async def test_a_story_stored_fresh_but_routed_late_is_not_posted(server, tmp_pa
     assert story_links(await run_once(late)) == []
 
 
+async def test_a_post_that_waited_in_the_outbox_past_the_age_limit_is_not_posted(server,
+                                                                                 tmp_path):
+    """Queued while news, then the bot was stopped (or its channel paused, a long 429):
+    at the next start the channel got it however old it had grown meanwhile (a 1-hour
+    limit on a post queued 3 hours ago stands for a week offline)."""
+    from bot.dispatch import dispatch_new
+    from feeds.models import Brief
+    publish(server, 1, [strategy_entry(0)])
+    env = env_for(tmp_path, [server.url("/feed0.xml")])
+    await run_once(env)                                     # console mode: follows all
+    with Store(tmp_path / "ainews.db") as store:            # a post the bot never made
+        dispatch_new(store, [Brief(id="x", headline="Left over", bullets=(), url="https://x/",
+                                   why_it_matters="", source="S", strategy=True,
+                                   published=utcnow() - timedelta(hours=3))], utcnow())
+    out = await run_once({**env, "AINEWS_MAX_POST_AGE_HOURS": "1"})
+    assert "Left over" not in out
+    with Store(tmp_path / "ainews.db") as store:
+        assert store.outbox_counts().get("stale") == 1
+
+
 async def test_article_pages_are_never_fetched_from_private_hosts(server, tmp_path):
     """AINEWS_ALLOW_PRIVATE_HOSTS lets the operator's own feeds live on an intranet; a
     story link in feed text must not turn that into a way to reach internal services."""

@@ -68,13 +68,15 @@ def settings_env(tmp_path: Path, slack: FakeSlack | None = None,
 
 
 def queue_a_post(store: Store, slack: FakeSlack | None, discord: FakeDiscord | None) -> None:
-    """One story waiting for each configured platform's channel, as dispatch leaves it."""
+    """One story waiting for each configured platform's channel, as dispatch leaves it
+    (news: a post older than AINEWS_MAX_POST_AGE_HOURS by its turn is not made)."""
     if slack is not None:
         store.subscribe(Subscription("slack", slack.team_id, "C1", "all", "all"))
     if discord is not None:
         store.subscribe(Subscription("discord", str(discord.guild_id),
                                      str(discord.channel_ids[0]), "all", "all"))
-    assert dispatch_new(store, [make_brief(strategy=True)], utcnow()) >= 1
+    assert dispatch_new(store, [make_brief(strategy=True, published=utcnow())],
+                        utcnow()) >= 1
 
 
 @asynccontextmanager

@@ -115,3 +115,17 @@ def test_the_hourly_caps_count_reads_only_the_channels_recent_posts(store):
     (sql, plan), = plans_of(store, lambda: store.posts_sent_since("slack", "C1", T0))
     (search,) = [step for step in plan if step.startswith("SEARCH outbox")]
     assert "COVERING INDEX" in search and "channel=?" in search and "sent_at>?" in search, plan
+
+
+def test_posts_too_old_by_their_turn_are_found_from_the_channels_waiting_posts(store):
+    # Each channel's every delivery pass asks this (AINEWS_MAX_POST_AGE_HOURS): it must
+    # read that channel's waiting posts and their stories by id, not every post or story.
+    for i in range(4):
+        store.enqueue_post(cluster_id=f"s{i}", brief=_brief(f"s{i}"), platform="slack",
+                           workspace="T1", channel=f"C{i % 2}", held=i == 3, now=T0)
+    cut = dict(due_before=T0 + timedelta(minutes=1), held_before=T0)   # first seen T0
+    plans = plans_of(store, lambda: store.mark_stale("slack", "C1", **cut, reason="old",
+                                                     now=T0 + timedelta(days=3)))
+    assert store.outbox_counts() == {"due": 2, "held": 1, "stale": 1}   # s1, not held s3
+    (sql, plan), = plans
+    assert not full_scans(plan) and any("channel=?" in step for step in plan), plan

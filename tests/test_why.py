@@ -253,3 +253,21 @@ def test_a_grouped_storys_own_post_names_what_brought_it(commands, classifier):
             "enterprise.") in lines
     c3 = commands.why(replace(SLACK_T1, channel="C3"), "member").text.splitlines()
     assert "This channel: waiting to be posted, because it follows the topic chips." in c3
+
+
+async def test_a_post_too_old_by_its_turn_says_so(commands):
+    """The bot was stopped for days: its post waited past AINEWS_MAX_POST_AGE_HOURS and
+    was not made. Reader and operator are told why, not "waiting to be posted"."""
+    from bot.delivery import Delivery
+    from tests.fakes.recorder import FakeClock, RecordingAdapter
+    clock = FakeClock(utcnow() + timedelta(days=3))
+    adapter = RecordingAdapter(platform="slack", clock=clock)
+    await Delivery(commands.store, {"slack": adapter}, clock=clock, sleep=clock.sleep,
+                   max_post_age=timedelta(hours=48)).run_once()
+    assert adapter.sends == []
+    assert commands.why(SLACK_T1, LINK).text.splitlines()[-1] == (
+        "This channel: not posted: it waited so long (the bot stopped, or the channel was "
+        "paused or rate-limited) that it was no longer news.")
+    operator = commands.why(Caller("console", "console", "console", "cli"), LINK).text
+    assert operator.splitlines()[-1].startswith(
+        "posts: slack C1 stale (too old to post: over AINEWS_MAX_POST_AGE_HOURS (48)"), operator
