@@ -26,10 +26,11 @@ class ChannelWorkers:
         self._stop = stop
         workers: dict[Key, asyncio.Task] = {}
         try:
-            self.recover()
             while not stop.is_set():
                 self._wake.clear()
                 try:
+                    if not self._recovered:   # a store busy at start: tried again next tick
+                        self.recover()
                     self._mind_the_clock()
                     self._start_workers(workers)
                 except Exception as e:       # the store hiccuped: keep the loop alive, say so

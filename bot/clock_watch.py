@@ -43,12 +43,15 @@ class ClockWatch:
 
 class ClockSteps:
     """Delivery's half that moves its times back with the clock; uses its store, clock,
-    _watch, _blocked, _cooldown and _held_until."""
+    _watch, _step_due, _blocked, _cooldown and _held_until."""
 
     def _mind_the_clock(self) -> None:
-        """At each look at the outbox."""
-        if step := self._watch.step_back():
-            self._moved_back(step, "since delivery last looked")
+        """At each look at the outbox. The watch counts a step once: one whose times
+        could not be moved (the store busy) is moved at the next look."""
+        self._step_due += self._watch.step_back() or timedelta(0)
+        if self._step_due:
+            self._moved_back(self._step_due, "since delivery last looked")
+            self._step_due = timedelta(0)
 
     def _mind_stored_times(self) -> None:
         """At start-up: times recorded after now mean the clock went back meanwhile."""

@@ -82,6 +82,7 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
         self._last_post: dict[Key, datetime] = {}
         self._blocked: dict[Key, datetime] = {}    # 429s / outages: channel waits
         self._recovered = False
+        self._step_due = timedelta(0)   # a clock step whose stored times are not moved yet
         self._wake = asyncio.Event()
         self._stop: asyncio.Event | None = None    # once set, channels stop between posts
         self._warned: set[str] = set()
@@ -96,10 +97,11 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
 
     # ---- entry points ----------------------------------------------------------------
     def recover(self) -> int:
-        """Rows a crash left claimed go back to waiting; run once at start-up."""
-        self._recovered = True
+        """Rows a crash left claimed go back to waiting; run once at start-up (again
+        until it gets through: a store busy then must not end delivery for the run)."""
         self._mind_stored_times()
         n = self.store.recover_outbox()
+        self._recovered = True
         if n:
             log.warning("delivery: recovered %s left in flight by the last run",
                         count(n, "post"))

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sqlite3
 
 from bot import stopping
 from bot.app import App
@@ -152,7 +153,9 @@ class Service(StoredDispatch, PlatformStarts):
     async def _run_forever(self, pipeline: Pipeline, delivery) -> None:
         deliver = asyncio.create_task(delivery.run_forever(self.stop), name="delivery")
         try:
-            while not self.stop.is_set():
+            # Delivery ended on its own (a bug): the run ends with it (its error raised
+            # below) rather than polling on while nothing is posted.
+            while not self.stop.is_set() and not deliver.done():
                 await self._guarded_cycle(pipeline)
                 if not self.stop.is_set():   # a first prune of a big store takes seconds
                     await self._guarded_prune()
@@ -187,6 +190,10 @@ class Service(StoredDispatch, PlatformStarts):
         except StoreUnusable:
             raise
         except StoreError as e:
+            log.warning("service: pruning the store failed (%s); trying again tomorrow", e)
+        except sqlite3.OperationalError as e:   # the vacuum's raw "database is locked"
+            if (halt := self.app.store.unusable(e)) is not None:
+                raise halt from None
             log.warning("service: pruning the store failed (%s); trying again tomorrow", e)
 
     async def _until_stopped(self, coro) -> None:

@@ -45,7 +45,7 @@ def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
     strategy, about = _routed_on(r, store)
     ours = [_post_line(p, store, about) for p in posts if p.channel == here[2]]
     others = len({p.channel for p in posts} - {here[2]})
-    return "\n".join(lines + ours + [_elsewhere(ours, others, here[0], strategy)])
+    return "\n".join(filter(None, lines + ours + [_elsewhere(ours, others, here[0], strategy)]))
 
 
 def _elsewhere(ours: list[str], others: int, platform: str, strategy: bool) -> str:
@@ -57,7 +57,7 @@ def _elsewhere(ours: list[str], others: int, platform: str, strategy: bool) -> s
     channels = f"{count(others, 'other channel')} {place}"
     if ours:
         return f"{channels} {'gets' if others == 1 else 'get'} it too."
-    return f"Not posted in this channel; {channels} get it."
+    return f"Not posted in this channel; {channels} {'gets' if others == 1 else 'get'} it."
 
 
 def _routed_on(r: StoryRecord, store) -> tuple[bool, dict[str, set[str]]]:

@@ -15,9 +15,18 @@ from storage.delivery_schema import DeliveryWrites, from_ts, ts
 _HAPPENED = ("created_at", "claimed_at", "sent_at", "edited_at")
 
 
+# Times this far before now are moved too: recorded under the clock that ran fast, a
+# post sent 90 minutes ago read as 30 minutes old after an hour's step, and filled the
+# hourly cap half an hour longer. An hour is the longest delivery looks back (the cap).
+LOOK_BACK = timedelta(hours=1)
+
+
 def _back(column: str) -> str:
-    """SQL for `column` moved back by the statement's first parameter ('-N seconds')."""
-    return f"strftime('%Y-%m-%dT%H:%M:%S', {column}, ?) || substr({column}, 20)"
+    """SQL for `column` moved back by the statement's first parameter ('-N seconds').
+    Its whole seconds only: strftime rounds a fraction to milliseconds, and .9998 s
+    became the next second before the fraction was put back."""
+    return (f"strftime('%Y-%m-%dT%H:%M:%S', substr({column}, 1, 19), ?) "
+            f"|| substr({column}, 20)")
 
 
 class DeliveryClockStore(DeliveryWrites):
@@ -35,13 +44,15 @@ class DeliveryClockStore(DeliveryWrites):
         return max(from_ts(latest_ts) - now, timedelta(0)) if latest_ts else timedelta(0)
 
     def shift_delivery_times(self, now: datetime, step: timedelta) -> None:
-        """Move every outbox time and digest run after `now` back by `step` (whole
-        seconds): a retry due in 5 s when the clock went back an hour is due in 5 s
-        again, a post sent just before counts for the hourly cap an hour, not two."""
-        back, after = f"-{round(step.total_seconds())} seconds", ts(now)
+        """Move every outbox time after LOOK_BACK before `now`, and digest runs after
+        `now`, back by `step` (whole seconds): a retry due in 5 s when the clock went
+        back an hour is due in 5 s again, a post sent just before counts for the hourly
+        cap an hour, not two. (A digest run earlier today stays: moved, it would be due
+        again.)"""
+        back, recent = f"-{round(step.total_seconds())} seconds", ts(now - LOOK_BACK)
         with self._outbox_tx() as c:
             for column in ("next_attempt", *_HAPPENED):
                 c.execute(f"UPDATE outbox SET {column} = {_back(column)} WHERE {column} > ?",
-                          (back, after))
+                          (back, recent))
             c.execute(f"UPDATE digest_settings SET last_run = {_back('last_run')} "
-                      "WHERE last_run > ?", (back, after))
+                      "WHERE last_run > ?", (back, ts(now)))

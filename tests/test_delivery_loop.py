@@ -16,6 +16,7 @@ from bot.dispatch import dispatch_new
 from bot.pacing import HOUR, spread_from, spread_gap
 from bot.replies import Caller
 from tests.fakes.recorder import RecordingAdapter
+from tests.fakes.slack import make_brief
 from tests.delivery_kit import (brief, delivery, error_records, follow, run_until_idle,
                                  sent_then_edit_queued, states, until)
 
@@ -669,3 +670,94 @@ async def test_a_store_that_cannot_be_written_stops_delivery_and_the_run(
     assert len(adapter.sends) <= 2 and error_records(caplog) == []
     monkeypatch.undo()
     assert states(store) == {"sending": len(adapter.sends), "due": 6 - len(adapter.sends)}
+
+
+def test_shifting_a_time_with_a_fraction_near_one_keeps_its_second(store):
+    from datetime import datetime, timezone
+    from storage.delivery_schema import ts
+    """strftime rounds the parsed time to milliseconds: .9998 s becomes the next second,
+    and the fraction is then appended again: the row lands a second late."""
+    at = datetime(2026, 3, 2, 10, 0, 0, 999800, tzinfo=timezone.utc)
+    store.enqueue_post(cluster_id="c", brief=make_brief(id="c"), platform="console",
+                       workspace="w1", channel="c1", held=False, now=at)
+    store.shift_delivery_times(at - timedelta(hours=2), timedelta(hours=1))
+    (created,) = store.db.execute("SELECT created_at FROM outbox").fetchone()
+    assert created == ts(at - timedelta(hours=1)), created
+
+
+async def test_posts_sent_before_the_step_do_not_fill_the_cap_for_longer(store, clock):
+    """Two posts (cap 2) 90 real minutes ago; the clock steps back 1 h, so they read as
+    30 minutes old. Only times *after* now are moved, so they still fill the hour and
+    a new post waits ~30 more minutes although the real hour is empty."""
+    follow(store, clock)
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter, hourly_cap=2, spread=False)
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in (1, 2)], clock())
+    assert await d.run_once() == 2
+    clock.advance(minutes=90)
+    clock.set_back(hours=1)
+    dispatch_new(store, [brief(3, clock)], clock())
+    await d.run_once()
+    assert len(adapter.sends) == 3, store.outbox_counts()
+
+
+async def test_a_step_noticed_while_the_store_is_busy_is_not_forgotten(store, clock,
+                                                                        monkeypatch):
+    from storage.store import StoreError
+    """step_back() forgets the step as it reports it; if moving the stored times fails
+    (another program holds the write lock: StoreError, "retrying"), the next look sees
+    no step and the retry stays an hour ahead."""
+    follow(store, clock)
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail("c1", TransientError("HTTP 429", retry_after=5.0))
+    dispatch_new(store, [brief(1, clock)], clock())
+    d = delivery(store, clock, adapter)
+    await d.run_once()                                   # refused: retry in 5 s
+    clock.set_back(hours=1)
+    clock.advance(seconds=5)
+    real, calls = store.shift_delivery_times, []
+
+    def busy_once(*a):
+        calls.append(a)
+        if len(calls) == 1:
+            raise StoreError("store: locked")
+        return real(*a)
+    monkeypatch.setattr(store, "shift_delivery_times", busy_once)
+    with pytest.raises(StoreError):
+        await d.run_once()                               # the loop logs and retries
+    clock.advance(seconds=2)
+    await d.run_once()
+    assert [s.brief.id for s in adapter.sends] == ["story1"], store.outbox_post(1)
+
+
+async def test_a_busy_store_at_delivery_start_is_retried_not_fatal(store, clock,
+                                                                   monkeypatch):
+    from storage.store import StoreError
+    """recover() (now also the clock check and its shift, both store calls) runs inside
+    run_forever's outer try, which re-raises anything not StoreUnusable: a write lock
+    held past the busy timeout at start-up ends the delivery task for good, while the
+    service's poll loop, which never looks at that task until shutdown, polls on and
+    nothing is posted."""
+    follow(store, clock)
+    adapter = RecordingAdapter(clock=clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    real, calls = store.recover_outbox, []
+
+    def busy_once():
+        calls.append(1)
+        if len(calls) == 1:
+            raise StoreError("store: locked")
+        return real()
+    monkeypatch.setattr(store, "recover_outbox", busy_once)
+    d = delivery(store, clock, adapter, idle_seconds=0.001)
+    stop = asyncio.Event()
+    task = asyncio.create_task(d.run_forever(stop))
+    for _ in range(2000):
+        await asyncio.sleep(0)
+        if adapter.sends or task.done():
+            break
+    stop.set()
+    done_early = task.done() and task.exception() is not None
+    if not task.done():
+        await asyncio.wait_for(task, 5)
+    assert not done_early and [s.brief.id for s in adapter.sends] == ["story1"]

@@ -227,3 +227,53 @@ async def test_quiet_passes_say_the_bot_is_polling_once_an_hour(tmp_path, caplog
     finally:
         app.close()
     assert {m: line.partition(" failed")[2] for m, line in said.items()} == expected
+
+
+async def test_delivery_ending_on_a_bug_ends_the_run_not_a_silent_poll_on(tmp_path,
+                                                                          monkeypatch):
+    # The service awaited the delivery task only at shutdown: a delivery that died (a
+    # bug) left the bot polling and queuing for days with nothing posted, nothing said.
+    from bot.app import App
+    from bot.delivery import Delivery
+    from bot.pipeline import Pipeline, PollSummary
+    from bot.service import Service
+    app = App(_service_settings(tmp_path, AINEWS_POLL_MINUTES="0.001"))
+    service, polls = Service(app), []
+
+    async def broken(self, stop):
+        raise RuntimeError("delivery bug")
+
+    async def poll(self, **kwargs):
+        polls.append(1)
+        if len(polls) == 20:    # polled on without delivery: stop the test
+            service.stop.set()
+        return PollSummary()
+    monkeypatch.setattr(Delivery, "run_forever", broken)
+    monkeypatch.setattr(Pipeline, "poll_once", poll)
+    try:
+        with pytest.raises(RuntimeError, match="delivery bug"):
+            await service.run()
+    finally:
+        app.close()
+    assert len(polls) < 20
+
+
+async def test_a_prune_finding_the_store_locked_is_retried_tomorrow_not_a_crash(
+        tmp_path, monkeypatch, caplog):
+    # The prune's vacuum runs on its own connection: another program's write lock past
+    # the busy timeout came back as a raw sqlite3 error, and the run ended (exit 1).
+    import sqlite3
+    from bot.app import App
+    from bot.retention import DailyPrune
+    from bot.service import Service
+    app = App(_service_settings(tmp_path))
+    service = Service(app)
+
+    async def locked(self):
+        raise sqlite3.OperationalError("database is locked")
+    monkeypatch.setattr(DailyPrune, "maybe", locked)
+    try:
+        await service._guarded_prune()
+    finally:
+        app.close()
+    assert "pruning the store failed (database is locked); trying again tomorrow" in caplog.text

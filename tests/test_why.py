@@ -271,3 +271,31 @@ async def test_a_post_too_old_by_its_turn_says_so(commands):
     operator = commands.why(Caller("console", "console", "console", "cli"), LINK).text
     assert operator.splitlines()[-1].startswith(
         "posts: slack C1 stale (too old to post: over AINEWS_MAX_POST_AGE_HOURS (48)"), operator
+
+
+# One other channel, or none: the count reads right, no blank line at the end.
+@pytest.fixture
+def why_commands(tmp_path):
+    now, classifier = utcnow(), Classifier()
+    store = Store(tmp_path / "why.db")
+    store.add_new_stories([classified(
+        classifier, "lead", "Alibaba cuts Qwen API prices by 50%",
+        "Alibaba Cloud said it would cut Qwen prices for enterprise customers.", now)],
+        backlog=False, now=now)
+    store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"), platform="slack",
+                       workspace="T1", channel="C1", held=False, now=now)
+    yield Commands(store, classifier, settings=Settings())
+    store.close()
+
+
+def test_why_one_other_channel_reads_in_the_singular(why_commands):
+    """Asked in C7 while only C1 gets the story: "1 other channel ... get it"."""
+    text = why_commands.why(Caller("slack", "T1", "C7", "U1"), "https://news.example.com/lead").text
+    assert text.splitlines()[-1] == ("Not posted in this channel; 1 other channel in this "
+                                     "workspace gets it."), text
+
+
+def test_why_in_the_posting_channel_ends_without_a_blank_line(why_commands):
+    """Only this channel has it: _elsewhere returns "" and the answer ends in "\\n"."""
+    text = why_commands.why(Caller("slack", "T1", "C1", "U1"), "https://news.example.com/lead").text
+    assert not text.endswith("\n"), repr(text[-60:])
