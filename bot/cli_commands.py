@@ -53,8 +53,10 @@ def _dispatch(args) -> int:
     if args.cmd == "demo":
         from bot.demo import run_demo
         return run_demo(settings, seconds=args.seconds)
-    if _feed_check_without_db(args, settings.db_path):
-        # It fetches and parses, reading nothing stored: no reason to create a file.
+    if _answers_without_db(args) and _no_db_at(settings.db_path):
+        # `feeds check` fetches and parses, `chat help` lists commands: neither reads
+        # anything stored. Opening the path created an empty database there, which the
+        # next `chat unsubscribe all` from the wrong directory then changed (exit 0).
         settings = replace(settings, db_path=Path(":memory:"))
     _refuse_missing_db(args, settings.db_path)
     app = _open_app(settings)
@@ -86,13 +88,17 @@ def _needs_existing_db(args) -> bool:
     if args.cmd == "feeds":
         return args.action in FEED_ACTIONS_ON_A_DATABASE
     if args.cmd == "chat":      # run from another directory, it changed a new, empty one
-        from bot.commands_text import command_name
-        return command_name(" ".join(args.words)) != "help" or not args.words
+        return not _chat_help(args)
     return args.cmd in LOOKUPS
 
 
-def _feed_check_without_db(args, db_path: Path) -> bool:
-    return args.cmd == "feeds" and args.action == "check" and _no_db_at(db_path)
+def _answers_without_db(args) -> bool:
+    return (args.cmd == "feeds" and args.action == "check") or _chat_help(args)
+
+
+def _chat_help(args) -> bool:
+    from bot.commands_text import command_name
+    return args.cmd == "chat" and bool(args.words) and command_name(" ".join(args.words)) == "help"
 
 
 def _no_db_at(db_path: Path) -> bool:

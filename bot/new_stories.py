@@ -9,7 +9,7 @@ from typing import Callable
 
 from bot.poll_summary import FeedOutcome
 from feeds.judge import carried
-from feeds.models import Story
+from feeds.models import UNDATED, Story
 from feeds.parser import off_the_loop
 from storage.feedstate import FeedState
 
@@ -59,9 +59,12 @@ class NewStories:
         return noted, {sid: key for sid, (key, _) in found.items()}
 
     def _too_old(self, state: FeedState, now: datetime) -> Callable[[Story], bool] | None:
-        """What makes a new story of a later poll too old to post: being published before
-        the age limit, or, while no poll has read the feed's entries, not after the last
-        poll (an undated entry bears the fetch time, so it can't show that either)."""
+        """What holds a new story of a later poll back: being published before the age
+        limit, or, while no poll has read the feed's entries, being dated before the last
+        poll or undated (the fetch time an undated entry bears can't show it came after:
+        the feed that was empty or answered 304 may now list its whole archive undated).
+        An entry dated after the fetch (the publisher's clock ahead) bears the fetch time
+        too, and is as new as entries come: posted."""
         cutoff = now - self.max_post_age if self.max_post_age else None
         # Feeds date entries in whole seconds or minutes: an entry published in the
         # minute of the last poll would otherwise read as dated before it.
@@ -72,7 +75,7 @@ class NewStories:
         def too_old(story: Story) -> bool:
             when = story.published
             return ((cutoff is not None and when < cutoff)
-                    or (since is not None and not since < when < now))
+                    or (since is not None and (UNDATED in story.flags or when <= since)))
         return too_old
 
     def classify_unseen(self, stories: list[Story]) -> list[Story]:

@@ -38,7 +38,7 @@ from feeds.classify import Classifier
 from feeds.fetcher import FetchError, Fetcher
 from feeds.formatter import Formatter
 from feeds.judge import Judge
-from feeds.models import Story, shown_utc, utcnow
+from feeds.models import UNDATED, Story, shown_utc, utcnow
 from feeds.parser import ParseError, off_the_loop, parse_feed
 from feeds.plural import count
 from storage.feedstate import FeedState
@@ -231,7 +231,12 @@ class Pipeline(NewStories, FirstPolls, Unreached):
         new, fresh = await self._store_new(stories, backlog=out.backlog, now=now,
                                            too_old=self._too_old(state, now))
         self._count_new(out, new)
-        out.too_old = 0 if out.backlog else len(new) - len(fresh)
+        if not out.backlog:
+            posting = {s.id for s in fresh}
+            held = [s for s in new if s.id not in posting]
+            # Only the first-read rule holds an undated entry (it bears the fetch time).
+            out.undated_held = sum(UNDATED in s.flags for s in held)
+            out.too_old = len(held) - out.undated_held
         self.store.record_fetch_ok(state.source.url, now=now, **fetched)
         return [s for s in fresh if s.classification.strategy]
 

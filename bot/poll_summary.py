@@ -26,6 +26,7 @@ class FeedOutcome:
     failures: int = 0       # in a row, this poll's counted (0: none, or the network's)
     warning: str = ""
     too_old: int = 0        # of `new`: stored, not posted (see NewStories._too_old)
+    undated_held: int = 0   # of `new`: undated, stored, not posted before a first read
 
 
 @dataclass
@@ -61,6 +62,11 @@ class PollSummary:
         """New stories of later polls published too long ago to post: stored only."""
         return sum(o.too_old for o in self.outcomes)
 
+    @property
+    def undated_held(self) -> int:
+        """New undated stories of feeds whose entries no poll had read: stored only."""
+        return sum(o.undated_held for o in self.outcomes)
+
     def line(self) -> str:
         paused = sum(o.paused for o in self.outcomes)
         text = (f"poller: {count(self.feeds_polled, 'feed')} polled, "
@@ -74,15 +80,18 @@ class PollSummary:
         stories, strategy = self.backlog
         text += (f"; first polls' backlog (stored, never posted): {count(stories, 'story')}, "
                  f"{strategy} strategy" if stories else "")
-        return text + (f"; too old to post (stored, not posted): {count(self.too_old, 'story')}"
-                       if self.too_old else "")
+        text += (f"; too old to post (stored, not posted): {count(self.too_old, 'story')}"
+                 if self.too_old else "")
+        return text + ("; undated, not posted until the feed's entries have been read once "
+                       f"(stored): {count(self.undated_held, 'story')}" if self.undated_held
+                       else "")
 
     def to_json(self) -> dict:
         return {
             "feeds_polled": self.feeds_polled, "new_stories": self.new_stories,
             "new_strategy_stories": self.new_strategy,
             "backlog_stories": self.backlog[0], "backlog_strategy_stories": self.backlog[1],
-            "too_old_stories": self.too_old,
+            "too_old_stories": self.too_old, "undated_held_stories": self.undated_held,
             "network_looks_down": self.offline,
             "failures": [{"url": o.url, "name": o.name, "error": o.error, "paused": o.paused}
                          for o in self.failures],

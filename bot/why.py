@@ -11,7 +11,7 @@ from dataclasses import asdict, replace
 from datetime import timedelta
 
 from feeds.headline import clean_headline
-from feeds.models import iso_utc, shown_utc
+from feeds.models import UNDATED, iso_utc, shown_utc
 from feeds.urls import shown_url
 from storage.records import Post, StoryRecord
 
@@ -19,6 +19,10 @@ from storage.records import Post, StoryRecord
 # rule layer's phrases, companies and the AI gate.
 _GROUPS = (("learned", "feature:"), ("words", "word:"))
 _BACKLOG = "backlog: stored by a feed's first poll, never posted"
+# Also what holds an undated entry after a first poll that read none (a 304, an empty
+# feed): it bears the fetch time, so it can't show it is newer than the feed's archive.
+_UNDATED = ("undated: stored by the first poll to read its feed's entries (without a date "
+            "it can't show it is newer than the feed's archive), never posted")
 
 
 def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None,
@@ -109,7 +113,7 @@ def _held_line(r: StoryRecord, max_post_age: timedelta | None) -> str:
     saw it was told "stored by a feed's first poll", the wrong reason to act on."""
     late = too_late(r, max_post_age)
     if late is None:
-        return _BACKLOG
+        return _UNDATED if UNDATED in r.story.flags else _BACKLOG
     hours = max_post_age.total_seconds() / 3600
     return (f"too old: published {late} before it was first seen, over "
             f"AINEWS_MAX_POST_AGE_HOURS ({hours:g}); stored, never posted")

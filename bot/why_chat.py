@@ -11,7 +11,7 @@ from datetime import timedelta
 from bot.dispatch import covers, story_keys
 from bot.why import too_late
 from feeds.headline import clean_headline
-from feeds.models import Subscription, shown_utc
+from feeds.models import UNDATED, Subscription, shown_utc
 from feeds.plural import count
 from feeds.urls import shown_url
 from storage.records import Post, StoryRecord
@@ -132,6 +132,9 @@ def _never_posted(r: StoryRecord, max_post_age: timedelta | None) -> str:
     if late:
         return (f"Not posted: it was published {late} before the bot first saw it, older "
                 "than the news it posts.")
+    if UNDATED in r.story.flags:
+        return ("Not posted: it has no date, and the bot stored it when it first read its "
+                "feed's entries, of which it posts none (no flood of old news).")
     return ("Not posted: the bot stored it when it first read its feed, and posts none of "
             "that first batch (no flood of old news).")
 

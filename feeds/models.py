@@ -41,6 +41,7 @@ class Classification:
 
 
 SHARED_LINK = "shared-link"   # a Story flag: see Story
+UNDATED = "undated"           # a Story flag: see Story
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +49,9 @@ class Story:
     """One feed entry, cleaned. Text fields hold untrusted text verbatim (never escaped
     here): renderers escape for their platform. `flags` marks text that needs care
     ("mention" for @everyone/<!channel>-like text, "link" for markdown/Slack links) and
-    SHARED_LINK a url that other entries of the feed share (so not the story's identity)."""
+    SHARED_LINK a url that other entries of the feed share (so not the story's identity);
+    UNDATED an entry without a date, `published` then being the fetch time (as it is for
+    one dated later than the fetch: the two differ in what they show, not in the date)."""
     id: str                      # stable: see story_id()
     url: str                     # canonical URL
     title: str                   # plain text, entities decoded, source prefix kept

@@ -153,3 +153,16 @@ def test_chat_on_a_path_with_no_database_changes_nothing_and_says_so(no_db, caps
     assert code == 2 and "no database at" in err and out == ""
     assert not os.path.exists(os.environ["AINEWS_DB"])
     assert run_cli(capsys, "chat", "help")[0] == 0        # help needs none
+
+
+@pytest.mark.parametrize("words", [("help",), ("help", "subscribe"), ("/ainews", "help")])
+def test_chat_help_on_a_path_with_no_database_creates_none(no_db, capsys, words):
+    """`ainews chat help` in the wrong directory created an empty database there, so the
+    next `ainews chat unsubscribe all` changed that file (exit 0), which the running bot
+    never reads; help needs no database and leaves none, and the next command stops."""
+    code, out, _ = run_cli(capsys, "chat", *words)
+    assert code == 0 and out
+    assert not os.path.exists(os.environ["AINEWS_DB"])
+    code, out, err = run_cli(capsys, "chat", "unsubscribe", "all")
+    assert code == 2 and out == ""
+    assert err.startswith("ainews: cli: no database at") and err.count("\n") == 1

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import tomllib
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -173,3 +174,18 @@ def test_test_modules_share_helpers_through_kits_not_through_each_other():
             offenders += [f"{path.name}: {n}" for n in names
                           if re.match(r"(tests\.)?test_", n.removeprefix("."))]
     assert offenders == []
+
+
+def test_readme_names_every_dependency_pyproject_installs():
+    """README's Dependencies said nothing of hypothesis, which `pip install -e .[dev]`
+    installs and the property tests need."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    section = _section(ROOT / "README.md", "Dependencies")
+    runtime, dev = section.split("\nDev:")
+
+    def names(specs: list[str]) -> set[str]:
+        return {re.match(r"[A-Za-z0-9_.-]+", spec)[0].lower() for spec in specs}
+    assert names(project["dependencies"]) - set(re.findall(r"\*\*([^*]+)\*\*",
+                                                            runtime.lower())) == set()
+    assert names(project["optional-dependencies"]["dev"]) - set(
+        re.findall(r"[a-z][a-z0-9_.-]+", dev.lower())) == set()

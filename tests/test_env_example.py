@@ -101,6 +101,29 @@ def test_the_defaults_and_ranges_the_comments_state_are_the_codes():
     assert checked >= 3     # AINEWS_DB, AINEWS_POLL_MINUTES, SLACK_API_URL at least
 
 
+# Settings that refuse a value below a floor (0 and `unlimited` aside, where they lift the
+# limit): AINEWS_KEEP_DAYS=2 and LLM_MAX_TOKENS=100 stopped the bot with nothing in
+# .env.example saying so.
+FLOORS = {"AINEWS_KEEP_DAYS": "3", "LLM_MAX_TOKENS": "256", "AINEWS_CHANNEL_HOURLY_CAP": "1",
+          "AINEWS_CONCURRENCY": "1", "AINEWS_PER_HOST": "1", "LLM_TIMEOUT": "0.1",
+          "LLM_CONCURRENCY": "1", "AINEWS_POLL_MINUTES": "0.001"}
+
+
+def test_the_comments_state_each_settings_lowest_value():
+    """`N or more` or `N to M` in the setting's comment, N accepted and below it refused."""
+    stated = {}
+    for comment, names in _groups():
+        for name in names:
+            floors = re.findall(r"\b(\d+(?:\.\d+)?) (?:or more|to \d)", comment)
+            stated[name] = floors[0] if len(floors) == 1 else floors
+    assert {name: stated[name] for name in FLOORS} == FLOORS
+    for name, low in FLOORS.items():
+        config.load_settings(environ={name: low}, dotenv_path=None)
+        below = str(int(low) - 1) if low.isdigit() else str(float(low) / 2)
+        with pytest.raises(config.ConfigError):
+            config.load_settings(environ={name: below}, dotenv_path=None)
+
+
 @pytest.mark.parametrize("value, level", [("warn", "WARNING"), ("WARN", "WARNING"),
                                           ("warning", "WARNING"), (" debug ", "DEBUG")])
 def test_log_level_takes_pythons_names_in_any_case(value, level):

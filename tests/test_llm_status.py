@@ -275,3 +275,28 @@ def test_a_start_with_an_hourly_cap_of_0_says_it_means_no_calls(clean_env, tmp_p
     err = capsys.readouterr().err
     assert words in err and err.count("allows no") == 1
 
+
+
+async def test_run_once_makes_no_start_up_call_and_says_a_wrong_setting_at_its_first_brief(
+        clean_env, tmp_path, capsys, fake_llm):
+    """README: a cron's `run --once` skips the start-up call (it would cost a call every
+    run, news or not); its briefs' own calls say a wrong key, with the same hint."""
+    from tests.fakes.feedserver import FeedServer, make_rss
+    from tests.fakes.stories import archive_entry, strategy_entry
+    fake_llm.script = [("echo-key", 401)]
+    async with FeedServer() as srv:
+        srv.add("/f.xml", make_rss("Wire", [archive_entry(0)]))
+        feeds = tmp_path / "feeds.toml"
+        feeds.write_text(f'[[feed]]\nname = "Wire"\nurl = "{srv.url("/f.xml")}"\n')
+        for name, value in {"AINEWS_FEEDS": str(feeds), "LLM_MODEL": "qwen-plus",
+                            "LLM_BASE_URL": fake_llm.base_url, "LLM_API_KEY": KEY,
+                            "AINEWS_ALLOW_PRIVATE_HOSTS": "1"}.items():
+            clean_env.setenv(name, value)
+        run_once = ["--db", str(tmp_path / "a.db"), "run", "--once"]
+        assert await asyncio.to_thread(main, run_once) == 0      # a first poll: nothing new
+        assert fake_llm.requests == [] and "llm:" not in capsys.readouterr().err
+        srv.add("/f.xml", make_rss("Wire", [strategy_entry(1), archive_entry(0)]))
+        assert await asyncio.to_thread(main, run_once) == 0
+    err = capsys.readouterr().err
+    assert fake_llm.requests and err.count("llm: qwen-plus failed") == 1, err
+    assert "check LLM_API_KEY" in err and "for the rest of this run" in err

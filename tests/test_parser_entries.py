@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from feeds.models import story_id
+from feeds.models import UNDATED, story_id
 from feeds.parser import parse_feed
 from tests.parser_kit import FEED, FETCHED, rss, parse, set_reader
 
@@ -112,6 +112,18 @@ def test_json_feed_dates(date, expected):
     assert parse(body.encode()).stories[0].published == expected
 
 
+@pytest.mark.parametrize("date, undated", [
+    ("<pubDate>Tue, 21 May 2024 10:30:00 GMT</pubDate>", False),
+    ("<pubDate>Fri, 21 May 2100 10:30:00 GMT</pubDate>", False),   # ahead: dated as fetched
+    ("<pubDate>someday</pubDate>", True), ("", True)])
+def test_an_entry_without_a_date_is_flagged_undated(date, undated):
+    """Both bear the fetch time; only the undated one can't show it is newer than the
+    feed's archive (bot/new_stories.py holds it while no poll has read the feed)."""
+    story = parse(rss(f"<item><title>T</title><link>https://x.com/1</link>{date}</item>")
+                  ).stories[0]
+    assert (UNDATED in story.flags) == undated
+
+
 def test_fetched_at_defaults_to_now():
     story = parse_feed(rss("<item><title>T</title><link>https://x.com/1</link></item>"),
                        feed_url=FEED).stories[0]
@@ -134,7 +146,7 @@ def test_story_fields_from_rss():
     assert (s.author, s.subtitle, s.summary) == ("Sam Reporter", "The deal behind the deal", "Short summary")
     assert s.text == "Terms\nFull text.\n- Revenue share\n- Compute"
     assert s.html.startswith("<h3>Terms</h3>") and "script" not in s.html
-    assert s.source == "AI Wire" and s.flags == ()
+    assert s.source == "AI Wire" and s.flags == (UNDATED,)      # no <pubDate>
 
 
 @pytest.mark.parametrize("source, channel, expected", [

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from feeds.models import UNDATED
 from tests.parser_kit import rss, parse, set_reader
 
 
@@ -26,7 +27,7 @@ reader = pytest.fixture(set_reader, name="reader", autouse=True, params=["auto",
 def test_hostile_text_is_kept_verbatim_and_flagged(title, description, flags):
     s = parse(rss(f"<item><title>{title}</title><link>https://x.com/1</link>"
                   f"<description>{description}</description></item>")).stories[0]
-    assert s.flags == flags
+    assert s.flags == flags + (UNDATED,)      # (no <pubDate> in these items)
     for needle in ("@everyone", "@here", "<!channel>", "[click](http://evil.example)"):
         if needle in title + description.replace("&lt;", "<").replace("&gt;", ">"):
             assert needle in s.title + "\n" + s.text
@@ -90,4 +91,5 @@ def test_json_feed_hostile_title():
         {"id": "1", "url": "https://x.com/1", "title": "<!channel> <http://evil|Google>",
          "content_text": "@everyone"}]}).encode()
     s = parse(body).stories[0]
-    assert (s.title, s.text, s.flags) == ("<!channel> <http://evil|Google>", "@everyone", ("mention", "link"))
+    assert (s.title, s.text, s.flags) == ("<!channel> <http://evil|Google>", "@everyone",
+                                        ("mention", "link", UNDATED))

@@ -135,14 +135,23 @@ async def test_a_first_poll_that_read_nothing_does_not_make_the_archive_news(
 
 
 async def test_an_undated_entry_after_an_empty_first_poll_waits_for_a_date(wire):
-    # An entry without a date bears the fetch time: it cannot show it came after.
+    # An entry without a date bears the fetch time: it cannot show it came after (a
+    # feed that was empty or answered 304 may now list its whole undated archive). It
+    # was counted "too old to post", which sent the operator looking at its date.
     srv, store, make = wire
     pipeline, now = make(), utcnow()
     srv.add("/f.xml", make_rss("Wire", []))
     await poll(pipeline, now)
     srv.add("/f.xml", without_dates(make_rss("Wire", [aged(1, HOUR, now)])))
     summary = await poll(pipeline, now + timedelta(minutes=10))
-    assert summary.fresh == [] and summary.too_old == 1 and to_dispatch(store) == set()
+    assert summary.fresh == [] and to_dispatch(store) == set()
+    assert summary.too_old == 0 and summary.undated_held == 1
+    assert summary.line().endswith("; undated, not posted until the feed's entries have "
+                                   "been read once (stored): 1 story")
+    # Read once now: the feed's next undated entry is news.
+    srv.add("/f.xml", without_dates(make_rss("Wire", [aged(2, HOUR, now), aged(1, HOUR, now)])))
+    third = await poll(pipeline, now + timedelta(minutes=20))
+    assert {s.url for s in third.fresh} == {link(2)} and third.undated_held == 0
 
 
 async def test_an_undated_entry_of_a_known_feed_is_fresh(wire):
@@ -167,26 +176,31 @@ async def test_a_future_date_is_fresh(wire):
 def test_the_summary_says_how_many_new_stories_were_too_old_to_post():
     summary = PollSummary(outcomes=[
         FeedOutcome("https://a.example/rss", "A", new=12, new_strategy=4, backlog=True),
-        FeedOutcome("https://b.example/rss", "B", new=5, new_strategy=2, too_old=3)])
+        FeedOutcome("https://b.example/rss", "B", new=5, new_strategy=2, too_old=3),
+        FeedOutcome("https://c.example/rss", "C", new=2, undated_held=2)])
     assert summary.line().endswith(
         "first polls' backlog (stored, never posted): 12 stories, 4 strategy; "
-        "too old to post (stored, not posted): 3 stories")
+        "too old to post (stored, not posted): 3 stories; undated, not posted until the "
+        "feed's entries have been read once (stored): 2 stories")
     assert summary.to_json()["too_old_stories"] == 3
-    assert "too old" not in PollSummary(outcomes=[FeedOutcome("u", "B", new=1)]).line()
+    assert summary.to_json()["undated_held_stories"] == 2
+    line = PollSummary(outcomes=[FeedOutcome("u", "B", new=1)]).line()
+    assert "too old" not in line and "undated" not in line
 
 
 @pytest.mark.parametrize("dated, news", [
     (timedelta(0), True), (timedelta(seconds=-30), True),
     (timedelta(seconds=-61), False), (timedelta(hours=-1), False), (timedelta(days=-400), False),
-    (timedelta(minutes=3), False),
+    # Dated after the poll reading it: the publisher's clock is ahead. The parser dates
+    # it as fetched, and it was held as "too old" though it is as new as entries come.
+    (timedelta(minutes=3), True), (timedelta(hours=5), True),
 ], ids=["the poll's own second", "earlier in the poll's minute", "past the grain",
-        "an hour before", "the archive", "after this poll"])
+        "an hour before", "the archive", "a clock minutes ahead", "a clock hours ahead"])
 async def test_an_empty_feeds_next_entry_is_news_only_from_the_minute_of_its_last_poll(
         wire, dated, news):
     # Feeds date entries in whole seconds or minutes: an entry published just after an
     # empty poll may carry a time that reads as before it (the demo lost its first story).
-    # Only that minute counts: never an older entry (a feed now showing its archive), nor
-    # one dated after the poll reading it.
+    # Only that minute counts: never an older entry (a feed now showing its archive).
     srv, store, make = wire
     pipeline, now = make(), utcnow()
     srv.add("/f.xml", make_rss("Wire", []))
@@ -196,3 +210,20 @@ async def test_an_empty_feeds_next_entry_is_news_only_from_the_minute_of_its_las
     summary = await poll(pipeline, now + timedelta(minutes=2))
     expected = {link(3)} if news else set()
     assert {s.url for s in summary.fresh} == expected == to_dispatch(store)
+    assert summary.too_old == (0 if news else 1)
+
+
+@pytest.mark.parametrize("first_reply", [
+    Reply(304, b"", etag=None), Reply(200, make_rss("Wire", []))], ids=["304", "empty"])
+async def test_an_entry_dated_ahead_of_the_poll_after_a_first_poll_that_read_nothing_is_posted(
+        wire, first_reply):
+    # A publisher's clock a few minutes ahead: the new blog's first post was stored,
+    # counted "too old to post" and never posted.
+    srv, store, make = wire
+    pipeline, now = make(), utcnow()
+    ahead = strategy_entry(4, published=now + timedelta(minutes=12))
+    srv.script("/f.xml", [first_reply, Reply(200, make_rss("Wire", [ahead]))])
+    await poll(pipeline, now)
+    summary = await poll(pipeline, now + timedelta(minutes=10))
+    assert {s.url for s in summary.fresh} == {link(4)} == to_dispatch(store)
+    assert summary.too_old == 0 and summary.undated_held == 0

@@ -11,7 +11,7 @@ from bot.commands import Commands
 from bot.config import Settings
 from bot.replies import Caller
 from feeds.classify import Classifier
-from feeds.models import Subscription, shown_utc, utcnow
+from feeds.models import UNDATED, Subscription, shown_utc, utcnow
 from feeds.plural import count
 from storage.store import Store
 from tests.fakes.slack import make_brief
@@ -181,23 +181,37 @@ def test_a_storys_address_in_the_discord_answer_is_a_working_link_naming_no_one(
     assert "https://social.example/@%65veryone/1\n" in shown["content"], shown["content"]
 
 
-@pytest.mark.parametrize("published_ago, backlog, line", [
+@pytest.mark.parametrize("published_ago, backlog, flags, line, operator", [
     # Held for its age (AINEWS_MAX_POST_AGE_HOURS, 48 h by default): the reason was
     # given as a feed's first poll, which sent the operator looking at the wrong thing.
-    (timedelta(days=3), False, "Not posted: it was published 3 days before the bot first "
-                               "saw it, older than the news it posts."),
-    (timedelta(hours=1), True, "Not posted: the bot stored it when it first read its feed, "
-                               "and posts none of that first batch (no flood of old news)."),
-])
+    (timedelta(days=3), False, (), "Not posted: it was published 3 days before the bot "
+                                   "first saw it, older than the news it posts.",
+     "too old: published 3 days before it was first seen, over AINEWS_MAX_POST_AGE_HOURS "
+     "(48); stored, never posted"),
+    (timedelta(hours=1), True, (), "Not posted: the bot stored it when it first read its "
+                                   "feed, and posts none of that first batch (no flood of "
+                                   "old news).",
+     "backlog: stored by a feed's first poll, never posted"),
+    # Undated, after a first poll that read nothing (a 304, an empty feed): it was said
+    # to be a first poll's, though a later poll stored it.
+    (timedelta(0), False, (UNDATED,), "Not posted: it has no date, and the bot stored it "
+                                      "when it first read its feed's entries, of which it "
+                                      "posts none (no flood of old news).",
+     "undated: stored by the first poll to read its feed's entries (without a date it "
+     "can't show it is newer than the feed's archive), never posted"),
+], ids=["too old", "first poll", "undated"])
 def test_a_story_never_posted_says_which_rule_held_it(commands, classifier, published_ago,
-                                                      backlog, line):
+                                                      backlog, flags, line, operator):
     now = utcnow()
     story = classified(classifier, "held", "OpenAI raises $6.6bn at a $157bn valuation",
                        "OpenAI closed its funding round led by Thrive Capital.",
                        now - published_ago)
+    story = replace(story, flags=flags)
     commands.store.add_new_stories([story], backlog=backlog, now=now, hold=lambda s: True)
     text = commands.why(SLACK_T1, "held").text
     assert text.splitlines()[-1] == line, text
+    text = commands.why(Caller("console", "console", "console", "cli"), "held").text
+    assert text.splitlines()[-1] == operator, text
 
 
 def test_a_roundups_message_link_asks_for_one_storys_link(commands):
