@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from feeds.invisible import visible
-from feeds.llm import HourlyCap, LLMCondenser, LLMRejected, parse_json
+from feeds.llm import HourlyCap, LLMCondenser, LLMRejected, feed_of, parse_json
 from feeds.llm_slots import VERDICT
 from feeds.models import Classification, Story
 
@@ -177,7 +177,7 @@ class Judge:
                     content = await self.llm.ask(SAME, pair_block(earlier, story),
                                                  temperature=0.0, max_tokens=self.max_tokens,
                                                  what="same-event question", priority=VERDICT,
-                                                 charge=self._may_check)
+                                                 charge=self._may_check, key=feed_of(story))
                     same, reason = (False, "") if content is None else parse_same(content)
                 except LLMRejected as e:
                     self.llm.rejected(story, e)
@@ -241,5 +241,6 @@ class Judge:
         """The model's verdict, None without an answer; LLMRejected for a bad one."""
         content = await self.llm.ask(SYSTEM, story_block(story), temperature=0.0,
                                      max_tokens=self.max_tokens, what="verdict",
-                                     priority=VERDICT, charge=self.cap.allow)
+                                     priority=VERDICT, charge=self.cap.allow,
+                                     key=feed_of(story))
         return None if content is None else parse_verdict(content)

@@ -12,7 +12,7 @@ import re
 import time
 from collections import deque
 from dataclasses import replace
-from typing import Callable
+from typing import Callable, Hashable
 
 from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, fitted_cap, status_of
 from feeds.llm_reply import LLMRejected, cut_off, parse_json, reply_text
@@ -147,7 +147,7 @@ class LLMCondenser:
         try:
             content = await self.ask(SYSTEM, f"{language_note(title, source)}Title: "
                                      f"{title}\n\n{source}", temperature=0.2, what="brief",
-                                     charge=self.cap.allow)
+                                     charge=self.cap.allow, key=feed_of(story))
             if content is None:
                 return fallback
             # Grounded in what the model was shown: the title as well as the text.
@@ -159,17 +159,18 @@ class LLMCondenser:
     async def ask(self, system: str, user: str, *, temperature: float,
                   max_tokens: int | None = None, what: str = "request",
                   priority: int = BRIEF, charge: Callable[[], bool] | None = None,
-                  ) -> str | None:
+                  key: Hashable = None) -> str | None:
         """One JSON-mode call through the shared client, its answer capped at `max_tokens`
         (default LLM_MAX_TOKENS): the answer's text, or None when resting, `charge` (an
         hourly cap's, asked once a slot is got: a call given up while it waited spent
         nothing) refused it, the endpoint failed (then rested, and said once per episode)
         or it refused this request (said once). LLMRejected: the answer was cut off at the
         cap, the caller's to report. `what` kind of call it is ("brief"): refusals are
-        counted per kind for status. `priority`: llm_slots.VERDICT goes first."""
+        counted per kind for status. `priority`: llm_slots.VERDICT goes first; `key` (a
+        story's feed, `feed_of`): the keys waiting take turns."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         cap = self.max_tokens if max_tokens is None else max_tokens
-        async with self._slots.held(priority):
+        async with self._slots.held(priority, key):
             # checked once a slot is free: a failure may have come meanwhile
             if self.resting() or (charge is not None and not charge()):
                 return None
@@ -308,6 +309,11 @@ def language_note(title: str, source: str) -> str:
     if _KANA.search(sample) or not letters or han * 2 < letters:   # kana: Japanese
         return ""
     return CHINESE_NOTE
+
+
+def feed_of(story: Story) -> str:
+    """The key a story's calls take turns by (PrioritySlots): its feed."""
+    return story.feed_url or story.source
 
 
 def _source_text(story: Story) -> str:

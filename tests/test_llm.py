@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -100,6 +101,25 @@ async def test_calls_in_flight_are_capped_for_all_callers(fake_llm):
     briefs = await asyncio.gather(*(llm.condense(s, FALLBACK) for s in stories(6)))
     assert fake_llm.max_in_flight == 2 and len(fake_llm.requests) == 6
     assert {b.condenser for b in briefs} == {"llm:qwen-plus"}
+
+
+def _from(feed: str, i: int) -> Story:
+    return replace(STORY, id=f"{feed}{i}", url=f"https://{feed}.example/{i}",
+                   feed_url=f"https://{feed}.example/feed", title=f"{STORY.title} ({feed}{i})")
+
+
+async def test_the_feeds_briefs_take_turns_for_the_model(fake_llm):
+    # A poll queues every new story's brief for the model at once: one feed's burst
+    # filled the queue, and another feed's stories, read a moment later, waited behind
+    # all of it and came past their deadline. Each feed's next brief in turn instead.
+    fake_llm.script, fake_llm.delay = [("json", GOOD)], 0.3
+    llm = condenser(fake_llm, concurrency=1)
+    first = [asyncio.ensure_future(llm.condense(_from("a", i), FALLBACK)) for i in range(4)]
+    while not fake_llm.in_flight:   # a0 is sent, a1-a3 wait
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*first, *(llm.condense(_from("b", i), FALLBACK) for i in range(2)))
+    sent = [r["body"]["messages"][1]["content"].partition("\n")[0] for r in fake_llm.requests]
+    assert [t.rsplit("(", 1)[1].rstrip(")") for t in sent] == ["a0", "b0", "a1", "b1", "a2", "a3"]
 
 
 JUDGED = Story(id="v1", url="https://example.com/v", title=STORY.title, text=TEXT,
