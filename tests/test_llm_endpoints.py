@@ -367,13 +367,15 @@ async def test_a_poll_s_briefs_wait_at_most_one_deadline_their_turn_included(pol
     # stories and a model answering within LLM_TIMEOUT held the posts for three answers
     # (7.5 s here, every brief the LLM's). Now a brief's turn counts in its deadline: the
     # second wave's answers cannot come by then (2.5 + 2.5 s > 4 s), the third's turn
-    # neither, so those stories are posted with the extractive brief.
+    # neither, so those stories are posted with the extractive brief. Nor are those
+    # calls sent: each was charged to the hourly cap and billed, its answer cut off.
     fake_llm.script, fake_llm.delay = [("fn", _grounded)], 2.5
     llm = condenser(fake_llm, timeout=3.0)      # a brief's deadline: 4 s
     store, run = poll
     summary = await run([strategy_entry(i) for i in range(12)], llm=llm)
     made = [store.brief_for_hash(s.content_hash).condenser for s in summary.fresh]
     assert len(made) == 12 and made.count("extractive") >= 8, made
+    assert len(fake_llm.requests) == len(llm.cap.calls) == 12 - made.count("extractive")
     assert fake_llm.max_in_flight <= 4          # LLM_CONCURRENCY still bounds the calls
 
 
