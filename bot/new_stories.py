@@ -175,7 +175,8 @@ class NewStories:
         calls are not queued here: behind this limit a brief waited its turn before its
         deadline (LLM_TIMEOUT plus a second) began, and twelve stories were held for
         three model answers. LLM_CONCURRENCY bounds them, the wait within the deadline,
-        the judge's calls (of any feed) served before the briefs waiting."""
+        the judge's calls (of any feed) served before the briefs waiting, each feed's
+        next brief in turn."""
         if backlog:
             return
         todo: dict[str, Story] = {}   # one per content: a copy finds its brief cached

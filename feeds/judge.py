@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from feeds.invisible import visible
-from feeds.llm import HourlyCap, LLMCondenser, LLMRejected, parse_json
+from feeds.llm import HourlyCap, LLMCondenser, LLMRejected, TooLate, feed_of, parse_json
 from feeds.llm_slots import VERDICT
 from feeds.models import Classification, Story
 
@@ -136,7 +136,8 @@ class Judge:
         todo = [i for i, s in enumerate(stories) if self.wants(s)]
         if not todo:
             return stories
-        tasks = [asyncio.ensure_future(self.judge(stories[i])) for i in todo]
+        by = asyncio.get_running_loop().time() + self.deadline
+        tasks = [asyncio.ensure_future(self.judge(stories[i], by=by)) for i in todo]
         done = await self._within_deadline(tasks, "not judged", "offline verdicts stand")
         out = list(stories)
         for i, t in zip(todo, tasks):
@@ -152,11 +153,13 @@ class Judge:
         calls the same event (feeds/same_event.py), a note saying which and why). Within
         one deadline, as judge_all (or `within` seconds, what is left of it); a story not
         answered keeps the offline rule's decision (a cluster of its own)."""
-        tasks = [asyncio.ensure_future(self._first_same(s, c)) for s, c in asks]
+        limit = self.deadline if within is None else within
+        by = asyncio.get_running_loop().time() + limit
+        tasks = [asyncio.ensure_future(self._first_same(s, c, by)) for s, c in asks]
         if not tasks:
             return {}
         done = await self._within_deadline(tasks, "not checked for the same event",
-                                           "each keeps its own post", within)
+                                           "each keeps its own post", limit)
         found = {}
         for (story, _), t in zip(asks, tasks):
             if t in done and t.exception() is not None:   # a bug: the offline rule stands
@@ -166,7 +169,7 @@ class Judge:
         return found
 
     async def _first_same(self, story: Story, candidates: list[tuple[int, Story]],
-                          ) -> tuple[int, str] | None:
+                          by: float) -> tuple[int, str] | None:
         # here, not at the top: feeds.same_event builds on this module's block and answer checks
         from feeds.same_event import SYSTEM as SAME, pair_block, parse_same
         for key, earlier in candidates:
@@ -177,11 +180,15 @@ class Judge:
                     content = await self.llm.ask(SAME, pair_block(earlier, story),
                                                  temperature=0.0, max_tokens=self.max_tokens,
                                                  what="same-event question", priority=VERDICT,
-                                                 charge=self._may_check)
+                                                 charge=self._may_check, key=feed_of(story),
+                                                 by=by)
                     same, reason = (False, "") if content is None else parse_same(content)
                 except LLMRejected as e:
                     self.llm.rejected(story, e)
                     continue
+                except TooLate as e:
+                    self._late(story, "same-event question", e, "it keeps its own post")
+                    return None
             if content is None:
                 return None
             if same:
@@ -203,6 +210,11 @@ class Judge:
                      limit, outcome)
         return done
 
+    def _late(self, story: Story, what: str, e: TooLate, outcome: str) -> None:
+        """Said once (a warning, then debug lines), as a call cut off by the deadline."""
+        self.llm.endpoint.once(f"judge late {what}", f"judge: no {what} sent for {story.id} "
+                               f"({e}): it could not be answered in time; {outcome}")
+
     def checks_same_events(self) -> bool:
         """Whether same-event checks are on and may take a call now (spends none): when
         not, the caller need not look for candidates."""
@@ -222,24 +234,29 @@ class Judge:
     def wants(self, story: Story) -> bool:
         return needs_judging(story.classification, self.margin, self.gate_margin)
 
-    async def judge(self, story: Story) -> Story:
+    async def judge(self, story: Story, *, by: float | None = None) -> Story:
         """The story with the LLM's verdict, or unchanged on any failure. The cap is
-        charged as the call is sent: one that waited past the deadline spent none."""
+        charged as the call is sent: one that waited past the deadline spent none, nor
+        one whose turn came too late to be answered `by` then (the event loop's time)."""
         async with self._slots:
             if self.llm.resting() or self.cap.full():
                 return story
             try:
-                verdict = await self._verdict(story)
+                verdict = await self._verdict(story, by)
             except LLMRejected as e:
                 self.llm.rejected(story, e)
+                return story
+            except TooLate as e:
+                self._late(story, "verdict", e, "the offline verdict stands")
                 return story
         if verdict is None:
             return story
         return story.with_classification(judged(story.classification, *verdict))
 
-    async def _verdict(self, story: Story) -> tuple[bool, str] | None:
+    async def _verdict(self, story: Story, by: float | None) -> tuple[bool, str] | None:
         """The model's verdict, None without an answer; LLMRejected for a bad one."""
         content = await self.llm.ask(SYSTEM, story_block(story), temperature=0.0,
                                      max_tokens=self.max_tokens, what="verdict",
-                                     priority=VERDICT, charge=self.cap.allow)
+                                     priority=VERDICT, charge=self.cap.allow,
+                                     key=feed_of(story), by=by)
         return None if content is None else parse_verdict(content)

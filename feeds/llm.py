@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import statistics
 import time
-from collections import deque
+from collections import defaultdict, deque
 from dataclasses import replace
-from typing import Callable
+from typing import Callable, Hashable
 
 from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, fitted_cap, status_of
 from feeds.llm_reply import LLMRejected, cut_off, parse_json, reply_text
@@ -24,7 +25,7 @@ from feeds.models import Brief, Story
 from feeds.plural import count
 from feeds.wordsets import CJK   # Chinese characters: the Chinese rules' test
 
-__all__ = ["HourlyCap", "LLMCondenser", "LLMRejected", "parse_json", "validate"]
+__all__ = ["HourlyCap", "LLMCondenser", "LLMRejected", "TooLate", "parse_json", "validate"]
 
 log = logging.getLogger("ainews.llm")
 
@@ -40,6 +41,9 @@ CONCURRENCY = 4             # calls in flight at once (LLM_CONCURRENCY)
 # tokenizer, OpenAI's o200k and cl100k); the rest, 2,900 tokens or more, is room for a
 # model that thinks first (<think>...</think> in the content, or hidden reasoning).
 MAX_TOKENS = 4096
+# A call whose turn comes with less of its deadline left than the model's recent answers
+# took (the median of this many, per kind of call) is not sent: see LLMCondenser.ask.
+ANSWER_TIMES = 20
 
 SYSTEM = (
     "You condense AI-industry news for busy readers. Answer with one JSON object only: "
@@ -52,6 +56,10 @@ SYSTEM = (
 )
 
 CHECK = 'Answer with this JSON object only: {"ok": true}'
+
+
+class TooLate(Exception):
+    """A call's turn came too late for an answer by its deadline: it was not sent."""
 
 
 class LLMCondenser:
@@ -71,6 +79,10 @@ class LLMCondenser:
         self.cap = HourlyCap(hourly_cap, clock, "using the extractive brief")
         self.endpoint = Endpoint(model, api_key, clock, on_change)
         self.shape = RequestShape()
+        # How long the last answers took, per kind of call ("brief", "verdict"): none yet,
+        # every call is sent (a guess could hold back a fast model's every brief).
+        self._took: defaultdict[str, deque[float]] = defaultdict(
+            lambda: deque(maxlen=ANSWER_TIMES))
         # A brief waits at most this long, a free slot included: with a slow model and
         # many new stories the queue for LLM_CONCURRENCY slots would hold the posts.
         self.deadline = deadline if deadline is not None else timeout + 1
@@ -128,9 +140,10 @@ class LLMCondenser:
         charged when the call is sent: a brief whose turn came too late spent none."""
         if self.resting() or self.cap.full():   # fall back at once, no wait for a slot
             return fallback
+        by = asyncio.get_running_loop().time() + self.deadline
         try:
-            return await asyncio.wait_for(self._condense(story, fallback), self.deadline)
-        except asyncio.TimeoutError:
+            return await asyncio.wait_for(self._condense(story, fallback, by), self.deadline)
+        except (asyncio.TimeoutError, TooLate):   # TooLate: it would have come past it
             self.endpoint.once("late", f"llm: {self.model} gave no brief within "
                                f"{self.deadline:g} s (LLM_TIMEOUT plus a second, waiting "
                                "for a free LLM_CONCURRENCY slot included); the extractive "
@@ -142,12 +155,12 @@ class LLMCondenser:
             log.debug("llm: the failure's traceback", exc_info=True)
         return fallback
 
-    async def _condense(self, story: Story, fallback: Brief) -> Brief:
+    async def _condense(self, story: Story, fallback: Brief, by: float) -> Brief:
         source, title = _source_text(story), story.title[:MAX_TITLE_CHARS]
         try:
             content = await self.ask(SYSTEM, f"{language_note(title, source)}Title: "
                                      f"{title}\n\n{source}", temperature=0.2, what="brief",
-                                     charge=self.cap.allow)
+                                     charge=self.cap.allow, key=feed_of(story), by=by)
             if content is None:
                 return fallback
             # Grounded in what the model was shown: the title as well as the text.
@@ -159,22 +172,30 @@ class LLMCondenser:
     async def ask(self, system: str, user: str, *, temperature: float,
                   max_tokens: int | None = None, what: str = "request",
                   priority: int = BRIEF, charge: Callable[[], bool] | None = None,
-                  ) -> str | None:
+                  key: Hashable = None, by: float | None = None) -> str | None:
         """One JSON-mode call through the shared client, its answer capped at `max_tokens`
         (default LLM_MAX_TOKENS): the answer's text, or None when resting, `charge` (an
         hourly cap's, asked once a slot is got: a call given up while it waited spent
         nothing) refused it, the endpoint failed (then rested, and said once per episode)
         or it refused this request (said once). LLMRejected: the answer was cut off at the
         cap, the caller's to report. `what` kind of call it is ("brief"): refusals are
-        counted per kind for status. `priority`: llm_slots.VERDICT goes first."""
+        counted per kind for status. `priority`: llm_slots.VERDICT goes first; `key` (a
+        story's feed, `feed_of`): the keys waiting take turns. `by`: the caller's deadline
+        (the event loop's time); TooLate, unsent and uncharged, when its turn leaves less
+        of it than `what` has taken to answer lately."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         cap = self.max_tokens if max_tokens is None else max_tokens
-        async with self._slots.held(priority):
+        async with self._slots.held(priority, key):
             # checked once a slot is free: a failure may have come meanwhile
-            if self.resting() or (charge is not None and not charge()):
+            if self.resting():
                 return None
+            self._in_time(by, what)
+            if charge is not None and not charge():
+                return None
+            sent = asyncio.get_running_loop().time()
             try:
                 text = await self._answer(messages, temperature, cap)
+                self._took[what].append(asyncio.get_running_loop().time() - sent)
             except LLMRejected:   # it answers: the answer is this story's loss only
                 self.endpoint.answered(what)
                 raise
@@ -183,6 +204,19 @@ class LLMCondenser:
                 return None
         self.endpoint.answered(what)
         return text
+
+    def _in_time(self, by: float | None, what: str) -> None:
+        """TooLate if the call's turn came too late for an answer by its deadline: sent,
+        it was charged, billed or kept a local model busy, and cut off unused, each one
+        handing its slot to the next as late. Only a call that waited can be: the answers
+        measured came within the same deadline, the wait for their turn included."""
+        took = self._took.get(what)
+        if by is None or not took:
+            return
+        left, usual = by - asyncio.get_running_loop().time(), statistics.median(took)
+        if left < usual:
+            raise TooLate(f"its turn came {max(left, 0):.1f} s before its deadline, "
+                          f"{self.model} has taken {usual:.1f} s to answer lately")
 
     def _failed(self, e: Exception, what: str) -> None:
         if status_of(e) in REFUSED:
@@ -308,6 +342,11 @@ def language_note(title: str, source: str) -> str:
     if _KANA.search(sample) or not letters or han * 2 < letters:   # kana: Japanese
         return ""
     return CHINESE_NOTE
+
+
+def feed_of(story: Story) -> str:
+    """The key a story's calls take turns by (PrioritySlots): its feed."""
+    return story.feed_url or story.source
 
 
 def _source_text(story: Story) -> str:

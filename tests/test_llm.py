@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import replace
 
 import pytest
 
@@ -102,6 +103,25 @@ async def test_calls_in_flight_are_capped_for_all_callers(fake_llm):
     assert {b.condenser for b in briefs} == {"llm:qwen-plus"}
 
 
+def _from(feed: str, i: int) -> Story:
+    return replace(STORY, id=f"{feed}{i}", url=f"https://{feed}.example/{i}",
+                   feed_url=f"https://{feed}.example/feed", title=f"{STORY.title} ({feed}{i})")
+
+
+async def test_the_feeds_briefs_take_turns_for_the_model(fake_llm):
+    # A poll queues every new story's brief for the model at once: one feed's burst
+    # filled the queue, and another feed's stories, read a moment later, waited behind
+    # all of it and came past their deadline. Each feed's next brief in turn instead.
+    fake_llm.script, fake_llm.delay = [("json", GOOD)], 0.3
+    llm = condenser(fake_llm, concurrency=1)
+    first = [asyncio.ensure_future(llm.condense(_from("a", i), FALLBACK)) for i in range(4)]
+    while not fake_llm.in_flight:   # a0 is sent, a1-a3 wait
+        await asyncio.sleep(0.01)
+    await asyncio.gather(*first, *(llm.condense(_from("b", i), FALLBACK) for i in range(2)))
+    sent = [r["body"]["messages"][1]["content"].partition("\n")[0] for r in fake_llm.requests]
+    assert [t.rsplit("(", 1)[1].rstrip(")") for t in sent] == ["a0", "b0", "a1", "b1", "a2", "a3"]
+
+
 JUDGED = Story(id="v1", url="https://example.com/v", title=STORY.title, text=TEXT,
                source="Example", feed_url="", published=STORY.published,
                classification=Classification(strategy=True))   # the judge is asked
@@ -163,6 +183,36 @@ async def test_a_call_never_sent_costs_none_of_the_hourly_cap(fake_llm, kind, ca
     slow, late = await asyncio.gather(llm.condense(STORY, FALLBACK), _answered(kind, llm, judge))
     assert slow == FALLBACK and not late and len(fake_llm.requests) <= 1
     assert await _answered(kind, llm, judge)
+
+
+async def _two_at_once(kind: str, llm: LLMCondenser, judge: Judge) -> list[bool]:
+    """Two calls of `kind` at once: whether each one's answer was used."""
+    two = [replace(JUDGED, id=f"v{i}", url=f"https://example.com/v{i}") for i in (1, 2)]
+    if kind == "brief":
+        briefs = await asyncio.gather(*(llm.condense(s, FALLBACK) for s in two))
+        return [b.condenser != "extractive" for b in briefs]
+    if kind == "verdict":
+        return [j != s for j, s in zip(await judge.judge_all(two), two)]
+    found = await judge.same_events([(s, [(1, STORY)]) for s in two])
+    return [s.id in found for s in two]
+
+
+@pytest.mark.parametrize("kind", ["brief", "verdict", "same-event"])
+async def test_a_call_whose_turn_comes_too_late_to_be_answered_is_not_sent(fake_llm, kind):
+    # A call that waited for its slot was sent however little of its deadline was left:
+    # charged to the hourly cap, billed (or worked on by a local GPU), then cut off by
+    # the deadline, its answer never used; each such call handed its slot to the next
+    # one as doomed, and a burst could drain the hour's cap. Once the model's answers
+    # are known to take longer than the time left, the call is not sent.
+    fake_llm.script, fake_llm.delay = [("fn", _by_kind)], 2.0
+    llm = condenser(fake_llm, concurrency=1, deadline=3.0)   # a turn at 2 s leaves 1 s
+    judge = Judge(llm, deadline=3.0)
+    assert await _two_at_once(kind, llm, judge) == [True, False]
+    assert len(fake_llm.requests) == 1
+    assert len((llm if kind == "brief" else judge).cap.calls) == 1
+    # a call with no deadline is always sent, whatever the answers take
+    what = {"same-event": "same-event question"}.get(kind, kind)
+    assert await llm.ask(JUDGE_SYSTEM, "ping", temperature=0.0, what=what) is not None
 
 
 async def test_an_exhausted_cap_falls_back_without_waiting_for_a_slot(fake_llm):

@@ -367,11 +367,42 @@ async def test_a_poll_s_briefs_wait_at_most_one_deadline_their_turn_included(pol
     # stories and a model answering within LLM_TIMEOUT held the posts for three answers
     # (7.5 s here, every brief the LLM's). Now a brief's turn counts in its deadline: the
     # second wave's answers cannot come by then (2.5 + 2.5 s > 4 s), the third's turn
-    # neither, so those stories are posted with the extractive brief.
+    # neither, so those stories are posted with the extractive brief. Nor are those
+    # calls sent: each was charged to the hourly cap and billed, its answer cut off.
     fake_llm.script, fake_llm.delay = [("fn", _grounded)], 2.5
     llm = condenser(fake_llm, timeout=3.0)      # a brief's deadline: 4 s
     store, run = poll
     summary = await run([strategy_entry(i) for i in range(12)], llm=llm)
     made = [store.brief_for_hash(s.content_hash).condenser for s in summary.fresh]
     assert len(made) == 12 and made.count("extractive") >= 8, made
+    assert len(fake_llm.requests) == len(llm.cap.calls) == 12 - made.count("extractive")
     assert fake_llm.max_in_flight <= 4          # LLM_CONCURRENCY still bounds the calls
+
+
+async def test_one_feeds_burst_leaves_another_feeds_stories_their_turn(tmp_path, fake_llm,
+                                                                      classifier):
+    # A poll queued every new story's brief for the model at once, first come first
+    # served: feed A's twelve filled the queue, and feed B's two, read 0.3 s later, got
+    # no turn within their deadline (the fourth wave). The feeds take turns: B's go in
+    # the second wave, answered by 5 s of their 7 s.
+    fake_llm.script, fake_llm.delay = [("fn", _grounded)], 2.5
+    llm = condenser(fake_llm, timeout=6.0)   # a brief's deadline: 7 s, room for two waves
+    store = Store(tmp_path / "a.db")
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        for name in ("A", "B"):
+            srv.add(f"/{name}.xml", make_rss(name, [archive_entry(0)]))
+            store.upsert_feed(FeedSource(name, srv.url(f"/{name}.xml")))
+
+        def pipeline(llm=None):
+            return Pipeline(store, fetcher, classifier, Formatter(store, llm=llm),
+                            poll_minutes=2, max_post_age=timedelta(hours=48))
+        await pipeline().poll_once(all_feeds=True)
+        srv.add("/A.xml", make_rss("A", [strategy_entry(i) for i in range(12)]
+                                   + [archive_entry(0)]))
+        srv.add("/B.xml", make_rss("B", [strategy_entry(i, base_url="https://b.example")
+                                         for i in (40, 41)] + [archive_entry(0)]), latency=0.3)
+        summary = await pipeline(llm).poll_once(all_feeds=True)
+    made = {s.url: store.brief_for_hash(s.content_hash).condenser for s in summary.fresh}
+    store.close()
+    assert [c for u, c in made.items() if u.startswith("https://b.example")] == [
+        "llm:qwen-plus"] * 2, made

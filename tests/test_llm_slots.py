@@ -1,8 +1,11 @@
-"""The LLM's slots (feeds/llm_slots.py): a verdict's turn before a brief's, and a caller
-given up on by its deadline neither keeps a slot nor loses one."""
+"""The LLM's slots (feeds/llm_slots.py): a verdict's turn before a brief's, the feeds'
+briefs in turns, and a caller given up on by its deadline neither keeps a slot nor
+loses one."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import random
 
 import pytest
 
@@ -14,10 +17,11 @@ async def _settle() -> None:
         await asyncio.sleep(0)
 
 
-def _taking(slots: PrioritySlots, order: list[str], name: str, priority: int) -> asyncio.Task:
+def _taking(slots: PrioritySlots, order: list[str], name: str, priority: int,
+            key: str | None = None) -> asyncio.Task:
     """A caller that takes a slot, notes its turn and keeps the slot until cancelled."""
     async def take() -> None:
-        async with slots.held(priority):
+        async with slots.held(priority, key):
             order.append(name)
             await asyncio.Event().wait()
     return asyncio.ensure_future(take())
@@ -82,3 +86,99 @@ async def test_a_caller_given_up_as_its_turn_came_passes_the_slot_on():
     after.cancel()
     await _settle()
     assert await _can_take_all(slots, 1) and not await _can_take_all(slots, 2)
+
+
+async def test_the_feeds_take_turns_for_a_slot():
+    # A poll queues every new story's brief at once: one feed's twelve filled the queue
+    # first come, first served, and another feed's two, read a moment later, got no
+    # turn within their deadline. Every feed's first comes before any feed's second;
+    # a feed's call in flight counts as its first.
+    slots, order, tasks = PrioritySlots(1), [], {}
+    queued = [("a0", BRIEF, "A"), ("a1", BRIEF, "A"), ("a2", BRIEF, "A"), ("a3", BRIEF, "A"),
+              ("b0", BRIEF, "B"), ("b1", BRIEF, "B"), ("verdict a", VERDICT, "A")]
+    for name, priority, key in queued:
+        tasks[name] = _taking(slots, order, name, priority, key)
+        await _settle()
+    tasks["c0"] = _taking(slots, order, "c0", BRIEF, "C")   # a feed read later still
+    await _settle()
+    while len(order) < len(tasks):
+        tasks[order[-1]].cancel()   # the holder is done: the next one's turn
+        await _settle()
+    assert order == ["a0", "verdict a", "b0", "c0", "a1", "b1", "a2", "a3"]
+    tasks[order[-1]].cancel()
+    await _settle()
+    assert not slots._keys   # each feed forgotten once it has no call left
+
+
+async def test_a_feed_that_comes_back_takes_turns_with_those_that_kept_waiting():
+    # Forgotten when it has no call left, a feed must not start over ahead of the
+    # others: coming back with a burst, its calls would all go before theirs.
+    slots, order, tasks = PrioritySlots(1), [], {}
+    for name in ["a0"] + [f"b{i}" for i in range(6)]:
+        tasks[name] = _taking(slots, order, name, BRIEF, name[0])
+        await _settle()
+
+    async def next_turn() -> None:
+        tasks[order[-1]].cancel()   # the holder is done: the next one's turn
+        await _settle()
+    for _ in range(3):   # a0 (A is forgotten), b0 and b1 done: b2 holds the slot
+        await next_turn()
+    for name in ("a1", "a2", "a3"):
+        tasks[name] = _taking(slots, order, name, BRIEF, "A")
+        await _settle()
+    while len(order) < len(tasks):
+        await next_turn()
+    assert order == ["a0", "b0", "b1", "b2", "a1", "b3", "a2", "b4", "a3", "b5"]
+    await next_turn()
+
+
+@pytest.mark.parametrize("n", [1, 2, 4])
+async def test_callers_given_up_at_random_never_lose_or_add_a_slot(n):
+    # Holders that fail, callers cancelled while waiting or as their turn comes: never
+    # more than n at once, and afterwards every slot free and no feed remembered.
+    rng, slots = random.Random(n), PrioritySlots(n)
+    in_flight = peak = 0
+
+    async def user() -> None:
+        nonlocal in_flight, peak
+        async with slots.held(rng.choice((VERDICT, BRIEF)), rng.choice("ABC")):
+            in_flight += 1
+            peak = max(peak, in_flight)
+            try:
+                if rng.random() < 0.2:
+                    raise ValueError("the holder fails")
+                for _ in range(rng.randint(0, 3)):
+                    await asyncio.sleep(0)
+            finally:
+                in_flight -= 1
+
+    tasks = []
+    for _ in range(400):
+        tasks.append(asyncio.ensure_future(user()))
+        for _ in range(rng.randint(0, 2)):
+            await asyncio.sleep(0)
+        for t in rng.sample(tasks, min(len(tasks), rng.randint(0, 2))):
+            t.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    assert peak <= n and slots._free == n and not slots._waiting and not slots._keys
+
+
+async def test_deadlines_racing_the_handover_never_lose_or_add_a_slot():
+    rng, slots = random.Random(11), PrioritySlots(2)
+    in_flight = peak = 0
+
+    async def call() -> None:
+        nonlocal in_flight, peak
+        async with slots.held(rng.choice((VERDICT, BRIEF)), rng.choice("ABC")):
+            in_flight += 1
+            peak = max(peak, in_flight)
+            try:
+                await asyncio.sleep(rng.choice((0, 0.001, 0.002)))
+            finally:
+                in_flight -= 1
+
+    async def one() -> None:
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(call(), rng.choice((0.001, 0.002, 0.003, 0.01)))
+    await asyncio.gather(*(one() for _ in range(600)))
+    assert peak <= 2 and slots._free == 2 and not slots._waiting and not slots._keys
