@@ -166,10 +166,12 @@ def load_settings(environ: Mapping[str, str] | None = None,
         from_file = _read_dotenv(Path(dotenv_path))
         _check_names(Path(dotenv_path), from_file)
         merged.update((k, v) for k, v in from_file.items() if v is not None)
-    merged.update(os.environ if environ is None else environ)
+    environ = os.environ if environ is None else environ
+    merged.update(environ)
     values = {}
     for env_name, (attr, parse) in _FIELDS.items():
-        if env_name in merged and merged[env_name].strip() != "":
+        if env_name in merged and merged[env_name].strip() != "" \
+                and not _linked_setting(env_name, environ.get(env_name)):
             values[attr] = parse(env_name, merged[env_name])
     values.update(overrides)
     settings = Settings(**values)
@@ -222,7 +224,11 @@ def environment_warnings(environ: Mapping[str, str] | None = None) -> list[str]:
             f"{_did_you_mean(name, value)}; ignored: fix or remove it"
             for name, value in sorted(environ.items())
             if name.upper().startswith(_OURS) and name not in _FIELDS
-            and not _service_link(name, value)]
+            and not _service_link(name, value)] + [
+        f"config: the environment sets {name}={value}, a Kubernetes service link (of a "
+        f"Service named {name.removesuffix('_PORT').lower().replace('_', '-')}), not a "
+        "setting; ignored (set enableServiceLinks: false in the pod spec, or rename the "
+        "Service)" for name, value in sorted(environ.items()) if _linked_setting(name, value)]
 
 
 def _did_you_mean(name: str, value: str | None) -> str:
@@ -238,6 +244,12 @@ _LINK = re.compile(r"AINEWS(?:_\w+?)?_(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?"
                    r"|PORT_\d+_(?:TCP|UDP|SCTP)(?:_PROTO|_PORT|_ADDR)?)")
 _LINK_PORT = re.compile(r"AINEWS(?:_\w+)?_PORT")
 _LINK_ADDRESS = re.compile(r"(?:tcp|udp|sctp)://\S+")
+
+
+def _linked_setting(name: str, value: str | None) -> bool:
+    """A setting's name holding a service link: a Service named ainews-http puts
+    AINEWS_HTTP_PORT=tcp://10.0.0.7:3000 in every pod, and start-up stopped on it."""
+    return name in _FIELDS and bool(_LINK_ADDRESS.fullmatch(value or ""))
 
 
 def _service_link(name: str, value: str | None) -> bool:

@@ -109,9 +109,15 @@ def test_another_tools_settings_in_dotenv_are_left_alone(env, capsys, tmp_path):
     ({"AINEWS_PORT": "3000"}, ["config: the environment sets AINEWS_PORT, which ainews does "
                                "not read (did you mean AINEWS_HTTP_PORT?); ignored: fix or "
                                "remove it"]),
+    # A Service named ainews-http (Slack's HTTP mode) names a setting: start-up stopped
+    # on "AINEWS_HTTP_PORT='tcp://...' is not a whole number"; the default port applies.
+    ({"AINEWS_HTTP_SERVICE_HOST": "10.0.0.9", "AINEWS_HTTP_PORT": "tcp://10.0.0.9:3000"}, [
+        "config: the environment sets AINEWS_HTTP_PORT=tcp://10.0.0.9:3000, a Kubernetes "
+        "service link (of a Service named ainews-http), not a setting; ignored (set "
+        "enableServiceLinks: false in the pod spec, or rename the Service)"]),
     # Other prefixes are shared with the libraries (slack_bolt reads SLACK_CLIENT_ID).
     ({"SLACK_CLIENT_ID": "1.2", "LLM_USER_PATH": "x", "DISCORD_BOT_TOKN": "x"}, []),
-], ids=["typo", "two", "kubernetes", "port", "other-prefixes"])
+], ids=["typo", "two", "kubernetes", "port", "kubernetes-setting", "other-prefixes"])
 def test_an_unknown_setting_in_the_environment_is_one_warning_each(env, capsys, environ,
                                                                    lines):
     """AINEWS_POL_MINUTES=5 in the environment (docker -e, a unit's Environment=) was
