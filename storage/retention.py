@@ -122,14 +122,16 @@ class RetentionStore:
 
     def _forget_settled_posts(self, cutoff: str) -> int:
         """Delete settled outbox rows created before `cutoff`, a batch at a time; a row
-        still waiting (due, held, sending, an edit) is never touched."""
+        still waiting (due, held, sending, an edit) is never touched. needs_edit is not
+        asked: it means something only while a row is in flight (claim_post clears it),
+        and a post that failed or whose edit was dropped with it set would stay for ever."""
         states = ",".join("?" * len(SETTLED))
         forgotten = 0
         while True:
             with self._write():
                 n = self.db.execute(
                     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state IN "
-                    f"({states}) AND needs_edit = 0 AND created_at < ? LIMIT ?)",
+                    f"({states}) AND created_at < ? LIMIT ?)",
                     (*SETTLED, cutoff, BATCH)).rowcount
             forgotten += n
             if n < BATCH:
