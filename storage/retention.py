@@ -46,6 +46,7 @@ class RetentionStore:
         created before it, then hand freed pages back if the file allows it. A story
         first seen after `now` (the store's clock) counts as first seen now."""
         stories = self._slim_old_stories(iso_utc(cutoff), iso_utc(now or self._now()))
+        self._forget_slim_briefs()
         posts = self._forget_settled_posts(ts(cutoff))
         self._forget_stories()
         self._reclaim_free_pages()
@@ -119,6 +120,16 @@ class RetentionStore:
         for table in _LINKED:
             self.db.execute(f"INSERT INTO {table} SELECT * FROM temp.slim_{table}")
         return n
+
+    def _forget_slim_briefs(self) -> None:
+        """Briefs cached for stories already slimmed (a lookup's, before bot/commands.py
+        stopped caching them): the walk is past them and would never come back. Read
+        from the briefs' side: a few thousand rows, not every story ever seen."""
+        with self._write():
+            self.db.execute(
+                "DELETE FROM briefs WHERE rowid IN (SELECT b.rowid FROM briefs b CROSS JOIN "
+                f"stories s ON s.id = b.story_id WHERE s.pk <= ? AND NOT {_FAT})",
+                (self.get_meta(_MARK, 0),))
 
     def _forget_settled_posts(self, cutoff: str) -> int:
         """Delete settled outbox rows created before `cutoff`, a batch at a time; a row

@@ -202,3 +202,17 @@ def test_a_settled_post_that_had_a_revision_pending_is_forgotten(store, settle):
     settle(store, post(store, story, "a", OLD_SEEN), OLD_SEEN)
     assert store.slim_stories_older_than(CUTOFF).posts == 1
     assert store.db.execute("SELECT state, needs_edit FROM outbox").fetchall() == []
+
+
+def test_a_brief_cached_for_a_story_already_slimmed_goes_at_the_next_prune(store):
+    """Lookups cached a brief of each slimmed story they showed (bot/commands.py); the
+    prune had walked past it and never deleted it. Stores holding such briefs are mended."""
+    old = stored(store, "Alibaba cuts cloud prices", OLD_SEEN)
+    recent = stored(store, "Tencent opens its model", NEW_SEEN)
+    store.slim_stories_older_than(CUTOFF)
+    slim = store.get_story(old.id)
+    store.save_brief(slim.id, slim.content_hash,
+                     Brief(id=slim.id, headline=slim.title, bullets=(), why_it_matters="",
+                           url=slim.url, source=slim.source, published=slim.published))
+    store.slim_stories_older_than(CUTOFF + timedelta(days=1))
+    assert store.db.execute("SELECT story_id FROM briefs").fetchall() == [(recent.id,)]
