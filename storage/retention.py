@@ -1,4 +1,7 @@
-"""Retention: old stories slimmed, settled outbox rows forgotten, so the file stops growing.
+"""Retention: old stories slimmed, settled outbox rows forgotten, so the file grows slowly.
+
+Slowly: each story ever seen keeps a slim row (~2 KB; docs/reliability.md,
+"Retention"), and none is ever deleted.
 
 A slimmed story keeps its row (id, aliases, canonical URL, title, source, dates, content
 hash, cluster, company and topic rows): dedupe still knows it, so a feed that keeps
