@@ -204,7 +204,11 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
             return brief
         try:
             made = condense(story)
-            self.store.save_brief(story.id, story.content_hash, made)
+            if story.text or story.summary or story.html:
+                self.store.save_brief(story.id, story.content_hash, made)
+            # else slimmed (storage/retention.py): made from its title alone, cheaply, at
+            # each lookup. Cached, it was never read (its words' hash is not the stored
+            # one) and, made after the prune went past the story, never deleted.
         except Exception:   # a lookup still answers, with the headline only
             log.exception("commands: condensing %s on lookup failed", brief.id)
             return brief

@@ -21,7 +21,10 @@ Old stories are not news (AINEWS_MAX_POST_AGE_HOURS, `max_post_age`): a post who
 is older than that when its turn comes (the bot was stopped for days, the channel paused,
 a long 429) is not made but marked "stale"; one held for the hourly cap's roundup gets
 that hour more. A digest-mode channel's posts wait for the digest it asked for, whatever
-their age.
+their age. A channel of a platform not running here at all (no adapter: Slack switched
+off, its channels still subscribed) is looked at once a minute, and its posts, digest or
+not, go stale at that age too: dispatch queues them for good, and only settled rows are
+ever pruned.
 
 Failures (bot/adapter.py): a TransientError retries the row with backoff while its
 channel waits; a PermanentError pauses the channel; a RejectedError fails just that row
@@ -89,6 +92,7 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
         self._cooldown: dict[Key, datetime] = {}   # channel -> earliest next worker
         self._held_until: dict[Key, datetime] = {}  # channel -> when its held posts may go
         self._split: dict[Key, int] = {}           # a refused roundup is retried in halves
+        self._unserved_looked: dict[Key, datetime] = {}   # no adapter: aged out then
         self._gates = {p: gate for p, a in self.adapters.items() if (gate := gate_for(a))}
         # The wall clock against a monotonic one: a fake clock brings its own.
         self._watch = ClockWatch(clock, monotonic or getattr(clock, "monotonic",
@@ -149,11 +153,12 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
     # ---- one channel -----------------------------------------------------------------
     async def _channel(self, platform: str, channel: str) -> int:
         adapter = self.adapters.get(platform)
+        key = (platform, channel)
         if adapter is None:
             self._warn_once(platform, f"delivery: no {platform} adapter running; its posts "
                                       "wait in the outbox")
+            self._age_out_unserved(key)
             return 0
-        key = (platform, channel)
         if self._is_blocked(key) or not _ready(adapter):
             # A platform that is down costs no attempts: an outage of any length
             # loses no post, and posting resumes as soon as it is back.
@@ -193,6 +198,19 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
             log.info("delivery: %s/%s: %s too old to post by their turn "
                      "(AINEWS_MAX_POST_AGE_HOURS %g); not posted", *key, count(n, "post"),
                      hours)
+
+    def _age_out_unserved(self, key: Key) -> None:
+        """A channel of a platform not running here (Slack switched off, its channels
+        still subscribed): dispatch queues a post for it of every story, and nothing
+        else would ever settle them for retention to forget. They go stale as any
+        waiting post does, a digest channel's too (no digest is coming), so the platform
+        back within AINEWS_MAX_POST_AGE_HOURS still gets the rest. Looked at once per
+        HELD_RECHECK, not at every idle tick."""
+        now, last = self.clock(), self._unserved_looked.get(key)
+        if last is not None and timedelta(0) <= now - last < HELD_RECHECK:
+            return
+        self._unserved_looked[key] = now
+        self._drop_stale(key)
 
     def _note_held(self, key: Key, setting) -> None:
         """When the channel's held posts can next go: its digest time, or when the hourly

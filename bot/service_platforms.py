@@ -28,6 +28,9 @@ class PlatformStarts:
             adapters["console"] = self._console_adapter()
         else:
             self._pause_console()
+        for line in unserved_warnings(self.app.store.active_subscriptions(), adapters,
+                                      self.app.settings.max_post_age):
+            log.warning("%s", line)
         return adapters
 
     def _starters(self) -> list[Starter]:
@@ -95,6 +98,23 @@ class PlatformStarts:
 
     async def _stop_adapters(self) -> None:
         await self.platforms.stop()
+
+
+def unserved_warnings(subs, adapters: dict, max_age) -> list[str]:
+    """Channels still subscribed on a platform not configured (Slack switched off, the
+    bot moved to Discord): dispatch queues a post for each of every story, and they
+    wait in the outbox, for good without an age limit (bot/delivery.py)."""
+    channels: dict[str, set[str]] = {}
+    for sub in subs:
+        if sub.platform not in adapters:
+            channels.setdefault(sub.platform, set()).add(sub.channel)
+    fate = (f"until older than AINEWS_MAX_POST_AGE_HOURS ({max_age.total_seconds() / 3600:g}), "
+            "then are not posted" if max_age else
+            "for good (AINEWS_MAX_POST_AGE_HOURS=0: no age limit)")
+    return [f"service: {count(len(names), 'channel')} of {p} {'is' if len(names) == 1 else 'are'} "
+            f"subscribed but {p} is not configured: their posts wait in the outbox {fate}; "
+            f"`ainews subscriptions remove {p} CHANNEL` ends a channel's"
+            for p, names in sorted(channels.items())]
 
 
 def half_slack(s) -> str:

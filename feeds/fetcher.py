@@ -21,6 +21,7 @@ Every failure is a FetchError with a one-line message naming the component and h
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import re
@@ -93,6 +94,33 @@ def parse_max_age(cache_control: str | None) -> float | None:
     return float(m.group(1)) if m else None
 
 
+class HostSlots:
+    """At most `per_host` fetches at once per host. A host is remembered only while a
+    fetch holds or waits for its turn: kept for good, every article page's host and
+    redirect hop (AINEWS_FETCH_ARTICLES) stayed for the life of the process."""
+
+    def __init__(self, per_host: int):
+        self.per_host = per_host
+        self._hosts: dict[str, list] = {}   # host -> [its Semaphore, fetches holding or waiting]
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+    @contextlib.asynccontextmanager
+    async def turn(self, host: str):
+        entry = self._hosts.get(host)
+        if entry is None:
+            entry = self._hosts[host] = [asyncio.Semaphore(self.per_host), 0]
+        entry[1] += 1
+        try:
+            async with entry[0]:
+                yield
+        finally:   # a fetch cancelled while waiting leaves too
+            entry[1] -= 1
+            if not entry[1]:   # nobody holds or waits: its semaphore is back to full
+                del self._hosts[host]
+
+
 class Fetcher:
     """Async context manager owning ONE aiohttp session; see the module docstring."""
 
@@ -102,7 +130,7 @@ class Fetcher:
         self._inner_resolver = resolver   # tests inject a fake DNS here
         self._session: aiohttp.ClientSession | None = None
         self._all = asyncio.Semaphore(policy.concurrency)
-        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._hosts = HostSlots(policy.per_host)
 
     async def __aenter__(self) -> "Fetcher":
         self._ensure_session()
@@ -165,19 +193,13 @@ class Fetcher:
         seen.append(str(target))
         return target
 
-    def _host_slot(self, url: URL) -> asyncio.Semaphore:
-        key = (url.host or "").lower()
-        if key not in self._hosts:
-            self._hosts[key] = asyncio.Semaphore(self.policy.per_host)
-        return self._hosts[key]
-
     async def _hop(self, url: URL, headers: dict[str, str],
                    budget: float) -> tuple[FetchResult | str, float]:
         """One request: (a FetchResult or a redirect's Location, seconds it took).
 
         Slots are taken per hop, host first, so a queue for one busy host never holds
         overall slots that fetches from other hosts could use."""
-        async with self._host_slot(url), self._all:
+        async with self._hosts.turn((url.host or "").lower()), self._all:
             start = time.monotonic()
             try:
                 async with asyncio.timeout(max(budget, 0.001)):

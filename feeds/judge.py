@@ -87,7 +87,8 @@ def yes_no_answer(content: str, flag: str, what: str) -> tuple[bool, str]:
     check's answers); anything else is rejected, the message starting with `what`."""
     answer = parse_json(content)
     if set(answer) != {flag, "reason"}:
-        raise LLMRejected(f"{what} keys are {sorted(answer)}, not {flag} and reason")
+        raise LLMRejected(f"{what} keys are {sorted(answer)}, not {flag} and reason",
+                          f"{what} keys")
     value, reason = answer[flag], answer["reason"]
     if not isinstance(value, bool):
         raise LLMRejected(f"{what} {flag} is not true or false")

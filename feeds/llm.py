@@ -271,13 +271,14 @@ class LLMCondenser:
         if cut_off(resp):
             room = "" if cap == self.max_tokens else f", LLM_MAX_TOKENS={self.max_tokens}"
             raise LLMRejected(f"answer was cut off at its token cap ({cap} tokens{room}): "
-                              "raise LLM_MAX_TOKENS if the model thinks at length first")
+                              "raise LLM_MAX_TOKENS if the model thinks at length first",
+                              "answer was cut off at its token cap")
         return text
 
     def rejected(self, story: Story, e: LLMRejected) -> None:
         """The first answer rejected for each reason is a warning; the same reason again
         (a model that never answers in JSON) is only logged at debug level."""
-        self.endpoint.once("rejected " + _QUOTED.sub("…", str(e)),
+        self.endpoint.once("rejected " + e.kind,
                            f"llm: {self.model} rejected for {story.url or story.id}: {e}")
 
     def _to_brief(self, answer: dict, source: str, fallback: Brief) -> Brief:
@@ -353,5 +354,3 @@ def _source_text(story: Story) -> str:
     text = story.text or story.summary
     return text[:MAX_SOURCE_CHARS]
 
-
-_QUOTED = re.compile(r"'[^']*'|\([^)]*\)")   # a rejection's specifics, not its kind

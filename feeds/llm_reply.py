@@ -14,7 +14,14 @@ import re
 
 
 class LLMRejected(Exception):
-    """The model's answer failed validation; str() says why."""
+    """The model's answer failed validation; str() says why. `kind` is what sort of
+    rejection it is, fixed text: the log says each kind once (feeds/llm.py rejected),
+    and a key made from the message would grow with every name a model invents. A
+    message naming the answer's specifics gives one; a fixed message is its own kind."""
+
+    def __init__(self, message: str, kind: str = ""):
+        super().__init__(message)
+        self.kind = kind or message
 
 
 class NotACompletion(Exception):
@@ -79,7 +86,8 @@ def parse_json(content: str) -> dict:
     except _NOT_JSON as e:
         data = _embedded_object(content)
         if data is None:
-            raise LLMRejected(f"answer is not JSON ({_why_not(e)})") from None
+            raise LLMRejected(f"answer is not JSON ({_why_not(e)})",
+                              "answer is not JSON") from None
     if not isinstance(data, dict):
         raise LLMRejected("answer is not a JSON object")
     return data

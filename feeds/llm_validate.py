@@ -109,11 +109,13 @@ class _Grounding:
         mentions = self.names.find(text)
         for fig in read_figures(_unnamed(text, mentions)):
             if fig.says and fig.says.isdisjoint(self.values):
-                raise LLMRejected(f"figure {fig.text!r} is not in the story")
+                raise LLMRejected(f"figure {fig.text!r} is not in the story",
+                                  "figure not in the story")
         self._names(text)
         for mention in mentions:   # after the name check, which says more of a Latin name
             if mention.companies.isdisjoint(self.companies):
-                raise LLMRejected(f"company {mention.text!r} is not in the story")
+                raise LLMRejected(f"company {mention.text!r} is not in the story",
+                                  "company not in the story")
 
     def _addresses(self, text: str) -> None:
         # A web address is where a reader goes next: one the story never gave ("verify
@@ -121,11 +123,13 @@ class _Grounding:
         # is grounded by itself or a subdomain of it in the story; a URL only as written.
         for host in named_hosts(text):
             if not any(h == host or h.endswith("." + host) for h in self.hosts):
-                raise LLMRejected(f"web address {host!r} is not in the story")
+                raise LLMRejected(f"web address {host!r} is not in the story",
+                                  "web address not in the story")
         for url in _URL.findall(text):
             url = url.rstrip(_URL_END)
             if url.lower() not in self.lowered:
-                raise LLMRejected(f"web address {url!r} is not in the story")
+                raise LLMRejected(f"web address {url!r} is not in the story",
+                                  "web address not in the story")
 
     def _names(self, text: str) -> None:
         for name in filter(_is_name, _WORD.findall(text)):
@@ -134,7 +138,8 @@ class _Grounding:
             stem = re.escape(re.sub(r"(?<=\w{3})e?s$", "", name.lower()))
             if not re.search(
                     rf"(?<![a-z0-9]){stem}(?:e?s)?(?![a-z0-9])", self.lowered):
-                raise LLMRejected(f"name {name!r} is not in the story")
+                raise LLMRejected(f"name {name!r} is not in the story",
+                                  "name not in the story")
 
 
 _URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s<>\"]+", re.IGNORECASE)

@@ -1,4 +1,7 @@
-"""Retention: old stories slimmed, settled outbox rows forgotten, so the file stops growing.
+"""Retention: old stories slimmed, settled outbox rows forgotten, so the file grows slowly.
+
+Slowly: each story ever seen keeps a slim row (~2 KB; docs/reliability.md,
+"Retention"), and none is ever deleted.
 
 A slimmed story keeps its row (id, aliases, canonical URL, title, source, dates, content
 hash, cluster, company and topic rows): dedupe still knows it, so a feed that keeps
@@ -46,6 +49,7 @@ class RetentionStore:
         created before it, then hand freed pages back if the file allows it. A story
         first seen after `now` (the store's clock) counts as first seen now."""
         stories = self._slim_old_stories(iso_utc(cutoff), iso_utc(now or self._now()))
+        self._forget_slim_briefs()
         posts = self._forget_settled_posts(ts(cutoff))
         self._forget_stories()
         self._reclaim_free_pages()
@@ -120,16 +124,28 @@ class RetentionStore:
             self.db.execute(f"INSERT INTO {table} SELECT * FROM temp.slim_{table}")
         return n
 
+    def _forget_slim_briefs(self) -> None:
+        """Briefs cached for stories already slimmed (a lookup's, before bot/commands.py
+        stopped caching them): the walk is past them and would never come back. Read
+        from the briefs' side: a few thousand rows, not every story ever seen."""
+        with self._write():
+            self.db.execute(
+                "DELETE FROM briefs WHERE rowid IN (SELECT b.rowid FROM briefs b CROSS JOIN "
+                f"stories s ON s.id = b.story_id WHERE s.pk <= ? AND NOT {_FAT})",
+                (self.get_meta(_MARK, 0),))
+
     def _forget_settled_posts(self, cutoff: str) -> int:
         """Delete settled outbox rows created before `cutoff`, a batch at a time; a row
-        still waiting (due, held, sending, an edit) is never touched."""
+        still waiting (due, held, sending, an edit) is never touched. needs_edit is not
+        asked: it means something only while a row is in flight (claim_post clears it),
+        and a post that failed or whose edit was dropped with it set would stay for ever."""
         states = ",".join("?" * len(SETTLED))
         forgotten = 0
         while True:
             with self._write():
                 n = self.db.execute(
                     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state IN "
-                    f"({states}) AND needs_edit = 0 AND created_at < ? LIMIT ?)",
+                    f"({states}) AND created_at < ? LIMIT ?)",
                     (*SETTLED, cutoff, BATCH)).rowcount
             forgotten += n
             if n < BATCH:

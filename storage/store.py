@@ -40,6 +40,11 @@ log = logging.getLogger("ainews.store")
 BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
 PAGE_SIZE = 16384     # bytes per page of a new store file (see _configure)
 WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
+# The -wal file is cut back to this when the log starts over after a checkpoint. Twice
+# the checkpoint point: the log of ordinary polls (up to the checkpoint, plus the
+# transaction that crosses it) is never cut and grown again, while a one-off big
+# transaction's (a first poll's backlog, a first prune) no longer keeps its size for good.
+WAL_SIZE_LIMIT = 2 * WAL_CHECKPOINT_BYTES
 READ_ONLY = "the database is read-only (check the permissions of the file and its folder)"
 CANT_OPEN = "check that its folder exists and that you may write in it"
 FULL = ("its disk is full (database or disk is full): free space on it and start ainews "
@@ -117,6 +122,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             # Checkpoint at ~4 MB of log whatever the page size, as with 4 KB pages.
             (page,) = conn.execute("PRAGMA page_size").fetchone()
             conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_BYTES // page}")
+            conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.create_function("has_word", 2, has_word, deterministic=True)   # search
         # 16 MB of page cache (the default is 2): a feed's batch dirties index pages all

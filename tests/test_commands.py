@@ -3,6 +3,7 @@ topics, help and completion, and every error a user can make in them."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -316,6 +317,20 @@ def test_lookup_condenses_a_briefless_strategy_story_once(commands, store, monke
     assert first in again and calls == ["seed", "nv", "old"]
     commands.latest(ADMIN, 5)
     assert calls == ["seed", "nv", "old"], "cached: condensed once"
+
+
+
+def test_a_slimmed_story_looked_up_shows_a_brief_and_leaves_none_cached(commands, store,
+                                                                       clock):
+    """A story slimmed by retention has only its title left: a lookup still shows a brief
+    of it, made from the title, each time; cached, it was never read again (its stored
+    content hash is the whole story's) and never pruned (the prune had passed it)."""
+    store.slim_stories_older_than(clock() + timedelta(days=1))
+    assert store.get_story("seed").text == ""
+    first = commands.company(ADMIN, "Alibaba").briefs
+    assert [(b.headline, b.why_it_matters != "") for b in first] == [(SEED, True)]
+    assert commands.company(ADMIN, "Alibaba").briefs == first
+    assert store.db.execute("SELECT COUNT(*) FROM briefs").fetchone() == (0,)
 
 
 # ---- input as people type or paste it -----------------------------------------------------

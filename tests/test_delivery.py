@@ -364,6 +364,32 @@ async def test_posts_wait_while_their_platform_is_not_running(store, clock, capl
     assert await delivery(store, clock, slack).run_once() == 1
 
 
+
+async def test_posts_for_a_platform_not_running_age_out(store, clock, monkeypatch):
+    """Slack switched off, its channels still subscribed: every strategy story queued a
+    post for them that nothing settled, so retention (settled rows only) kept them all,
+    for good. Past AINEWS_MAX_POST_AGE_HOURS they are too old to post, as any waiting
+    post is; the platform back within it still gets the others."""
+    follow(store, clock, channel="C1", platform="slack")
+    d = delivery(store, clock, RecordingAdapter(clock=clock), max_post_age=LIMIT)
+    dispatch_new(store, [brief(1, clock)], clock())
+    clock.advance(hours=47)
+    dispatch_new(store, [brief(2, clock)], clock())
+    clock.advance(hours=2)                    # story1 is 49 h old, story2 2 h
+    await d.run_once()
+    assert states(store) == {"stale": 1, "due": 1}
+    looks, mark_stale = [], store.mark_stale
+    monkeypatch.setattr(store, "mark_stale", lambda *a, **kw: looks.append(a) or
+                        mark_stale(*a, **kw))
+    for _ in range(30):                       # a minute of idle ticks: one look
+        clock.advance(seconds=2)
+        await d.run_once()
+    assert len(looks) == 1
+    slack = RecordingAdapter(platform="slack", clock=clock)
+    assert await delivery(store, clock, slack, max_post_age=LIMIT).run_once() == 1
+    assert [s.brief.id for s in slack.sends] == ["story2"]
+
+
 async def test_edit_retries_after_a_transient_error(store, clock):
     adapter = RecordingAdapter(clock=clock)
     d = await sent_then_edit_queued(store, clock, adapter)

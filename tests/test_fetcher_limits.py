@@ -175,6 +175,26 @@ async def test_a_busy_host_does_not_hold_up_other_hosts(server):
     assert hosts[:2] == ["busy.example", "other.example"]
 
 
+
+async def test_a_host_is_forgotten_once_no_fetch_holds_or_waits_for_it(server):
+    """Each host fetched kept its per-host slot for the life of the process: with
+    AINEWS_FETCH_ARTICLES every article's host and redirect hop, without end. A host is
+    now remembered only while a fetch holds or waits for its turn, a cancelled one too."""
+    server.add("/a", "<html><body><p>hello</p></body></html>", content_type="text/html")
+    async with Fetcher(policy(per_host=1), resolver=LoopbackDNS()) as f:
+        for i in range(50):
+            await f.fetch_page(f"http://site{i}.example:{server.port}/a")
+        assert len(f._hosts) == 0
+        server.latency = 0.3
+        first = asyncio.create_task(f.fetch(server.url("/feed.xml")))
+        waiting = asyncio.create_task(f.fetch(server.url("/feed.xml")))
+        await asyncio.sleep(0.1)
+        assert len(f._hosts) == 1 and len(server.requests) == 51   # one at a time
+        waiting.cancel()
+        assert (await first).body == FEED
+        assert len(f._hosts) == 0
+
+
 async def test_no_state_is_shared_between_fetches(server):
     """A cookie one feed sets is never sent back (to it or to any other feed)."""
     server.add("/c.xml", FEED, headers={"Set-Cookie": "sid=abc; Path=/"})

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from feeds.judge import SYSTEM as JUDGE_SYSTEM, Judge
-from feeds.llm import LLMCondenser
+from feeds.judge import SYSTEM as JUDGE_SYSTEM, Judge, parse_verdict
+from feeds.llm import LLMCondenser, LLMRejected, validate
 from feeds.models import Classification, Story
 from feeds.same_event import SYSTEM as SAME_EVENT_SYSTEM
 from tests.llm_kit import FALLBACK, GOOD, STORY, TEXT, ZH_BRIEF, ZH_STORY, condenser, stories
@@ -301,6 +301,41 @@ async def test_answers_rejected_alike_are_reported_once(fake_llm, caplog):
     assert len(fake_llm.requests) == 4
     warnings = _llm_warnings(caplog)
     assert len(warnings) == 1 and "not JSON" in warnings[0]
+
+
+def _invented(i: int) -> list[str]:
+    """Bullets naming what the story never gave, different each time: a page of a site
+    it names (the address holds an apostrophe: its repr is double-quoted) and a name."""
+    name = "Zorb" + "".join(chr(97 + int(d)) for d in str(i))
+    return [f"Read more at https://qwen.example/o'neil-{i}.", f"{name} said prices fall."]
+
+
+def _brief_saying(bullet: str) -> dict:
+    return dict(GOOD, bullets=[bullet, *GOOD["bullets"][1:]])
+
+
+def _verdict_keys(i: int) -> str:
+    return json.dumps({"strategy": True, "reason": "a price war", f"{i} o'clock": 1})
+
+
+SITE = TEXT + " Prices are listed at https://qwen.example/."
+
+
+@pytest.mark.parametrize("reject", [
+    lambda i: validate(_brief_saying(_invented(i)[0]), SITE),
+    lambda i: validate(_brief_saying(_invented(i)[1]), SITE),
+    lambda i: parse_verdict(_verdict_keys(i)),
+], ids=["web-address", "name", "verdict-keys"])
+def test_rejections_alike_are_one_kind_whatever_they_name(caplog, reject):
+    # Each hallucinated specific was a new "said once" key, kept for the life of the
+    # process (and a new warning): the kind of rejection is the key, not its text.
+    llm = LLMCondenser("http://127.0.0.1:9/v1", "", "m", clock=lambda: 0.0)
+    for i in range(200):
+        with pytest.raises(LLMRejected) as e:
+            reject(i)
+        llm.rejected(STORY, e.value)
+    assert len(llm.endpoint.reported) == 1
+    assert len(_llm_warnings(caplog)) == 1
 
 
 VERDICT = {"strategy": True, "reason": "a price war"}

@@ -141,6 +141,30 @@ async def test_half_a_slack_configuration_is_reported(tmp_path, caplog, env, mis
     assert shown["state"] == "off" and missing in shown["reason"]
 
 
+@pytest.mark.parametrize("max_age, fate", [
+    ("48", "until older than AINEWS_MAX_POST_AGE_HOURS (48), then are not posted"),
+    ("0", "for good (AINEWS_MAX_POST_AGE_HOURS=0: no age limit)"),
+])
+async def test_channels_of_a_platform_not_configured_are_named_at_start(tmp_path, caplog,
+                                                                        max_age, fate):
+    """Slack switched off, its channels still subscribed: dispatch queues their posts,
+    which nothing posts. Said at start, with how long they wait."""
+    from bot.app import App
+    from bot.service import Service
+    from feeds.models import Subscription
+    app = App(_service_settings(tmp_path, AINEWS_MAX_POST_AGE_HOURS=max_age))
+    for channel in ("C1", "C2"):
+        app.store.subscribe(Subscription("slack", "T1", channel, "all", "all"))
+    try:
+        assert list(await Service(app)._start_adapters()) == ["console"]
+    finally:
+        app.close()
+    assert [r.getMessage() for r in caplog.records if r.levelname == "WARNING"] == [
+        f"service: 2 channels of slack are subscribed but slack is not configured: their "
+        f"posts wait in the outbox {fate}; `ainews subscriptions remove slack CHANNEL` "
+        "ends a channel's"]
+
+
 @pytest.mark.parametrize("waiting, said", [
     (0, "console channel paused while a chat platform runs; AINEWS_CONSOLE=1 keeps it on"),
     (1, "console channel paused while a chat platform runs; 1 waiting post dropped; "

@@ -175,3 +175,44 @@ def test_free_pages_are_given_back_only_where_the_file_allows(tmp_path, mode, va
         store.slim_stories_older_than(CUTOFF)
         (free,) = store.db.execute("PRAGMA freelist_count").fetchone()
         assert (free == 0) == vacuumed
+
+
+def _fails_with_a_revision_pending(store: Store, row_id: int, now) -> None:
+    """A revision lands while the post is being sent (needs_edit), then the post fails."""
+    claimed = store.claim_post(row_id, now)
+    store.update_post_brief(row_id, replace(claimed.brief, also_reported_by=("FT",)), now=now)
+    store.record_failed(row_id, "rejected: 400")
+
+
+def _edit_dropped_with_a_revision_pending(store: Store, row_id: int, now) -> None:
+    """Sent, an edit queued and claimed, a later revision lands meanwhile, the edit is
+    given up on: the post stands ('sent')."""
+    brief = store.claim_post(row_id, now).brief
+    store.record_sent(row_id, "m1", now, shown=brief)
+    store.update_post_brief(row_id, replace(brief, also_reported_by=("FT",)), now=now)
+    assert store.claim_post(row_id, now).state == "editing"
+    store.update_post_brief(row_id, replace(brief, also_reported_by=("FT", "WSJ")), now=now)
+    store.record_edit_dropped(row_id, "edit refused: 400")
+
+
+@pytest.mark.parametrize("settle", [_fails_with_a_revision_pending,
+                                    _edit_dropped_with_a_revision_pending])
+def test_a_settled_post_that_had_a_revision_pending_is_forgotten(store, settle):
+    story = stored(store, "Alibaba cuts cloud prices", OLD_SEEN)
+    settle(store, post(store, story, "a", OLD_SEEN), OLD_SEEN)
+    assert store.slim_stories_older_than(CUTOFF).posts == 1
+    assert store.db.execute("SELECT state, needs_edit FROM outbox").fetchall() == []
+
+
+def test_a_brief_cached_for_a_story_already_slimmed_goes_at_the_next_prune(store):
+    """Lookups cached a brief of each slimmed story they showed (bot/commands.py); the
+    prune had walked past it and never deleted it. Stores holding such briefs are mended."""
+    old = stored(store, "Alibaba cuts cloud prices", OLD_SEEN)
+    recent = stored(store, "Tencent opens its model", NEW_SEEN)
+    store.slim_stories_older_than(CUTOFF)
+    slim = store.get_story(old.id)
+    store.save_brief(slim.id, slim.content_hash,
+                     Brief(id=slim.id, headline=slim.title, bullets=(), why_it_matters="",
+                           url=slim.url, source=slim.source, published=slim.published))
+    store.slim_stories_older_than(CUTOFF + timedelta(days=1))
+    assert store.db.execute("SELECT story_id FROM briefs").fetchall() == [(recent.id,)]

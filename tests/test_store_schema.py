@@ -3,12 +3,14 @@ upgraded, page sizes, and what is stored comes back as it went in."""
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
 
+import storage.store
 from storage.schema import migrate
 from storage.store import Store
 from tests.store_kit import T0, make, add, fts_in_step, both_stores
@@ -92,6 +94,27 @@ def test_a_new_store_has_16k_pages_and_an_old_one_keeps_its_own(tmp_path):
         story = make("Alibaba cuts Qwen API prices")
         assert add(old, story) == [story]
         assert [b.id for b in old.search("qwen")] == [story.id]
+
+
+
+def test_the_log_shrinks_back_after_one_big_transaction(tmp_path):
+    """A first poll's backlog (or a first prune's batches of fat stories) grew the -wal
+    file to tens of MB, and checkpoints reuse it from the start, never truncate it: it
+    kept that size for the life of the process. Past journal_size_limit it is cut back
+    once the log starts over after a checkpoint."""
+    path = tmp_path / "ainews.db"
+    store = Store(path)
+    text = "Alibaba cut prices of its Qwen models. " * 500          # ~20 KB a story
+    with store.transaction(whole=True):
+        store.add_new_stories([make(f"Big {i}", url=f"https://a.example/b{i}", text=text)
+                               for i in range(500)], backlog=True, now=T0)
+    assert os.path.getsize(f"{path}-wal") > storage.store.WAL_SIZE_LIMIT
+    for i in range(300):                                            # a day of small writes
+        store.add_new_stories([make(f"Small {i}", url=f"https://a.example/s{i}")],
+                              backlog=True, now=T0)
+    wal = os.path.getsize(f"{path}-wal")
+    store.close()
+    assert wal <= storage.store.WAL_SIZE_LIMIT
 
 
 def test_meta_round_trip(store):
