@@ -167,11 +167,11 @@ def load_settings(environ: Mapping[str, str] | None = None,
         _check_names(Path(dotenv_path), from_file)
         merged.update((k, v) for k, v in from_file.items() if v is not None)
     environ = os.environ if environ is None else environ
-    merged.update(environ)
+    # A service link on a setting's name is no setting: .env's value, or the default.
+    merged.update((k, v) for k, v in environ.items() if not _linked_setting(k, v))
     values = {}
     for env_name, (attr, parse) in _FIELDS.items():
-        if env_name in merged and merged[env_name].strip() != "" \
-                and not _linked_setting(env_name, environ.get(env_name)):
+        if env_name in merged and merged[env_name].strip() != "":
             values[attr] = parse(env_name, merged[env_name])
     values.update(overrides)
     settings = Settings(**values)

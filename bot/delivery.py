@@ -211,6 +211,9 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
             return
         self._unserved_looked[key] = now
         self._drop_stale(key)
+        if self.max_post_age:   # and what only a running platform settles: edits, roundups
+            self.store.settle_unserved(*key, before=now - self.max_post_age - ROUNDUP_GRACE,
+                                       reason="its platform is not running here", now=now)
 
     def _note_held(self, key: Key, setting) -> None:
         """When the channel's held posts can next go: its digest time, or when the hourly

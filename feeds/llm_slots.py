@@ -51,6 +51,9 @@ class PrioritySlots:
         mine[0], mine[1] = turn_number + 1, mine[1] + 1
         if self._free and not self._waiting:
             self._free -= 1
+            # Served: else a key always in flight climbed turns no one served, and its
+            # next call queued behind another feed's whole burst.
+            self._served[priority] = turn_number
             return
         turn = asyncio.get_running_loop().create_future()
         entry = (priority, turn_number, next(self._arrivals), turn, who)

@@ -279,6 +279,24 @@ class OutboxStore(DeliveryWrites):
             f"('due','held') AND batch IS NULL AND id IN ({id_marks(ids)})",
             (reason, ts(now), *ids))
 
+    def settle_unserved(self, platform: str, channel: str, *, before: datetime,
+                        reason: str, now: datetime) -> int:
+        """A channel whose platform is not running here (bot/delivery.py
+        _age_out_unserved): an edit of a post sent before `before` is dropped (the post
+        stands) and a roundup that may have gone out, queued before it, is given up
+        (stale), so retention can forget them. Returns how many."""
+        with self._outbox_tx() as c:
+            edits = c.execute(
+                "UPDATE outbox SET state='sent', last_error=? WHERE platform=? AND "
+                "channel=? AND state='edit' AND sent_at < ?",
+                (reason, platform, channel, ts(before))).rowcount
+            batches = c.execute(
+                "UPDATE outbox SET state='stale', last_error=?, next_attempt=?, batch=NULL "
+                "WHERE platform=? AND channel=? AND state IN ('due','held') AND batch IS "
+                "NOT NULL AND created_at < ?",
+                (reason, ts(now), platform, channel, ts(before))).rowcount
+        return edits + batches
+
     def outbox_stale(self) -> list[tuple[str, str, int, datetime]]:
         """Channels whose posts were too old to post by their turn: (platform, channel,
         posts, when the latest was given up), for `status`."""

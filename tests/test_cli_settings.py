@@ -201,3 +201,15 @@ def test_unlimited_lifts_a_limit_as_0_does(var, field):
     lifted = [getattr(load_settings({var: raw}, dotenv_path=None), field)
               for raw in ("unlimited", "0")]
     assert lifted == [0, 0]
+
+
+def test_a_service_link_does_not_hide_the_dotenv_value(tmp_path):
+    from bot.config import load_settings
+    # Slack's HTTP mode on 8080 set in .env (a ConfigMap mounted as a file); the pod also
+    # gets AINEWS_HTTP_PORT=tcp://... from a Service named ainews-http. The link is
+    # ignored, but so is the user's own .env value: the default 3000 applies and Slack's
+    # requests go to a port nobody listens on.
+    env = tmp_path / ".env"
+    env.write_text("AINEWS_HTTP_PORT=8080\n")
+    s = load_settings(environ={"AINEWS_HTTP_PORT": "tcp://10.0.0.9:3000"}, dotenv_path=env)
+    assert s.http_port == 8080

@@ -530,3 +530,22 @@ async def test_a_daily_digest_keeps_what_it_held_whatever_its_age(store, clock):
     assert await delivery(store, clock, adapter, max_post_age=LIMIT).run_once() == 1
     assert [len(d.briefs) for d in adapter.digests] == [3]
     assert states(store) == {"digested": 3}
+
+
+async def test_an_edit_waiting_for_a_platform_switched_off_is_settled_in_the_end(store, clock):
+    """The post went out, an edit was queued (another outlet joined), then the platform
+    was switched off. `_age_out_unserved` marks only due/held rows stale, so the 'edit'
+    row waits for good, and the prune (settled rows only) never forgets it."""
+    from bot.delivery import Delivery
+    from tests.delivery_kit import states
+
+    await sent_then_edit_queued(store, clock, RecordingAdapter(clock=clock))   # console
+    assert states(store).get("edit") == 1
+    other = RecordingAdapter(platform="slack", clock=clock)
+    d = Delivery(store, {"slack": other}, clock=clock, sleep=clock.sleep,
+                 max_post_age=timedelta(hours=48))          # console no longer runs
+    for _ in range(3):
+        clock.advance(hours=24 * 40)
+        await d.run_once()
+    store.slim_stories_older_than(clock() - timedelta(days=30), now=clock())
+    assert states(store) == {}, states(store)

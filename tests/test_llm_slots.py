@@ -182,3 +182,50 @@ async def test_deadlines_racing_the_handover_never_lose_or_add_a_slot():
             await asyncio.wait_for(call(), rng.choice((0.001, 0.002, 0.003, 0.01)))
     await asyncio.gather(*(one() for _ in range(600)))
     assert peak <= 2 and slots._free == 2 and not slots._waiting and not slots._keys
+
+
+async def test_a_feed_that_used_free_slots_is_not_sent_behind_another_feeds_whole_burst():
+    """Feed A's calls kept one or two of two slots busy, each taking a free slot (its key
+    never forgotten: always one in flight). Its turn counter grew to 12 while `_served`
+    stayed 0. Then feed B queues a burst of six; A queues one. The docstring: a call's
+    turn is the number of its key's calls waiting or holding before it (A: 2), so A's
+    call goes in B's third round at the latest. It waits for B's whole burst instead:
+    the first-come-first-served starvation llm-fair meant to end."""
+    slots, order, gates, tasks = PrioritySlots(2), [], {}, []
+
+    async def hold(name, key):
+        gates[name] = asyncio.Event()
+        async with slots.held(BRIEF, key):
+            order.append(name)
+            await gates[name].wait()
+
+    def start(name, key):
+        tasks.append(asyncio.ensure_future(hold(name, key)))
+
+    async def finish_oldest():
+        name = next(n for n in order if not gates[n].is_set())
+        gates[name].set()
+        for _ in range(5):
+            await asyncio.sleep(0)
+
+    start("a-0", "a")
+    for i in range(1, 12):   # A alone: each call takes a free slot, one A always in flight
+        start(f"a-{i}", "a")
+        for _ in range(3):
+            await asyncio.sleep(0)
+        if i < 11:
+            await finish_oldest()
+    assert slots._free == 0 and not slots._waiting   # A holds both slots, nobody waits
+    for i in range(6):
+        start(f"b-{i}", "b")
+    await asyncio.sleep(0)
+    start("a-next", "a")
+    await asyncio.sleep(0)
+    served_from = len(order)
+    while len(order) < served_from + 7:
+        await finish_oldest()
+    for g in gates.values():
+        g.set()
+    await asyncio.gather(*tasks)
+    after = order[served_from:]
+    assert after.index("a-next") <= 3, after
