@@ -137,20 +137,14 @@ async def test_callers_given_up_at_random_never_lose_or_add_a_slot(n):
     # Holders that fail, callers cancelled while waiting or as their turn comes: never
     # more than n at once, and afterwards every slot free and no feed remembered.
     rng, slots = random.Random(n), PrioritySlots(n)
-    in_flight = peak = 0
+    count = _Holders(slots, rng)
 
     async def user() -> None:
-        nonlocal in_flight, peak
-        async with slots.held(rng.choice((VERDICT, BRIEF)), rng.choice("ABC")):
-            in_flight += 1
-            peak = max(peak, in_flight)
-            try:
-                if rng.random() < 0.2:
-                    raise ValueError("the holder fails")
-                for _ in range(rng.randint(0, 3)):
-                    await asyncio.sleep(0)
-            finally:
-                in_flight -= 1
+        async with count.holding():
+            if rng.random() < 0.2:
+                raise ValueError("the holder fails")
+            for _ in range(rng.randint(0, 3)):
+                await asyncio.sleep(0)
 
     tasks = []
     for _ in range(400):
@@ -160,28 +154,39 @@ async def test_callers_given_up_at_random_never_lose_or_add_a_slot(n):
         for t in rng.sample(tasks, min(len(tasks), rng.randint(0, 2))):
             t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    assert peak <= n and slots._free == n and not slots._waiting and not slots._keys
+    assert count.peak <= n and slots._free == n and not slots._waiting and not slots._keys
 
 
 async def test_deadlines_racing_the_handover_never_lose_or_add_a_slot():
     rng, slots = random.Random(11), PrioritySlots(2)
-    in_flight = peak = 0
+    count = _Holders(slots, rng)
 
     async def call() -> None:
-        nonlocal in_flight, peak
-        async with slots.held(rng.choice((VERDICT, BRIEF)), rng.choice("ABC")):
-            in_flight += 1
-            peak = max(peak, in_flight)
-            try:
-                await asyncio.sleep(rng.choice((0, 0.001, 0.002)))
-            finally:
-                in_flight -= 1
+        async with count.holding():
+            await asyncio.sleep(rng.choice((0, 0.001, 0.002)))
 
     async def one() -> None:
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(call(), rng.choice((0.001, 0.002, 0.003, 0.01)))
     await asyncio.gather(*(one() for _ in range(600)))
-    assert peak <= 2 and slots._free == 2 and not slots._waiting and not slots._keys
+    assert count.peak <= 2 and slots._free == 2 and not slots._waiting and not slots._keys
+
+
+class _Holders:
+    """Slots held at random priorities and feeds, counted: the most ever held at once."""
+
+    def __init__(self, slots: PrioritySlots, rng: random.Random):
+        self.slots, self.rng, self.now, self.peak = slots, rng, 0, 0
+
+    @contextlib.asynccontextmanager
+    async def holding(self):
+        async with self.slots.held(self.rng.choice((VERDICT, BRIEF)), self.rng.choice("ABC")):
+            self.now += 1
+            self.peak = max(self.peak, self.now)
+            try:
+                yield
+            finally:
+                self.now -= 1
 
 
 async def test_a_feed_that_used_free_slots_is_not_sent_behind_another_feeds_whole_burst():
