@@ -17,6 +17,7 @@ from storage.post_edits import MAX_EDITS
 
 def collect_status(app) -> dict:
     states = app.store.feed_states()
+    now = utcnow()
     polled = [s.last_polled for s in states if s.last_polled]
     pid = running_pid(app.settings.db_path)
     return {
@@ -43,7 +44,7 @@ def collect_status(app) -> dict:
         "failed_posts": [
             {"platform": r.platform, "channel": r.channel, "headline": r.brief.headline,
              "error": r.last_error} for r in app.store.outbox_failures(10)],
-        "problem_feeds": [feed_row(s) for s in states if s.health in ("failing", "paused")],
+        "problem_feeds": [feed_row(s, now) for s in states if s.health in ("failing", "paused")],
     }
 
 
