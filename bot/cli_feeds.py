@@ -10,6 +10,7 @@ from feeds.feedlist import split_tags
 from feeds.headline import trim_words
 from feeds.models import FeedSource, iso_utc, parse_iso, shown_utc, utcnow
 from feeds.plural import count
+from feeds.schedule import polled_after_now
 
 
 def run(app, args) -> int:
@@ -24,17 +25,26 @@ def run(app, args) -> int:
             "resume": _resume}[args.action](app, args)
 
 
-def feed_row(state) -> dict:
+def feed_row(state, now) -> dict:
     return {
         "name": state.source.name, "url": state.source.url, "tags": list(state.source.tags),
         "health": state.health, "failures": state.failures, "last_error": state.last_error or "",
         "last_ok": iso_utc(state.last_ok) if state.last_ok else None,
-        "next_poll": iso_utc(state.next_poll) if state.next_poll else None,
+        "next_poll": _next_poll(state, now),
     }
 
 
+def _next_poll(state, now) -> str | None:
+    """A last poll dated after now (the clock went back) set a next poll as far ahead as
+    the step, but the poller takes the feed at once (schedule.is_due): it is due now."""
+    if state.next_poll and polled_after_now(state.last_polled, now):
+        return iso_utc(now)
+    return iso_utc(state.next_poll) if state.next_poll else None
+
+
 def _list(app, args) -> int:
-    rows = [feed_row(s) for s in app.store.feed_states()]
+    now = utcnow()
+    rows = [feed_row(s, now) for s in app.store.feed_states()]
     if args.json:
         for r in rows:
             print(json_line(r))
@@ -43,7 +53,6 @@ def _list(app, args) -> int:
         print(_no_feeds(app.store, app.settings.feeds_file))
         return 0
     # The url comes before the error: `feeds remove/resume` need it whole.
-    now = utcnow()
     print(format_table(["health", "name", "next poll", "url", "last error"],
                        [[r["health"], r["name"][:28], _next_poll_cell(r, now),
                          r["url"], error_cell(r["last_error"])] for r in rows]))

@@ -30,7 +30,7 @@ class WhyCommands:
         if caller.platform == "console":    # the operator: the classifier's own terms
             return Reply.message(as_text(record, None, max_age))
         here = (caller.platform, caller.workspace, caller.channel)
-        return Reply.message(as_chat_text(record, self.store, here, max_age))
+        return Reply.message(as_chat_text(record, self.store, here, max_age, caller.parent))
 
     def _story_of_message(self, platform: str, message_id: str) -> str | Reply:
         ids = self.store.stories_of_message(platform, message_id)

@@ -8,7 +8,8 @@ token: no reconnect until a restart). A row is only news while a bot holds the r
 lock (bot/runlock.py); a bot killed with SIGKILL leaves its last rows behind.
 
 The optional LLM has a row too (`connection:llm`: answering, failing and why, or refusing
-every request for itself and why), and
+every request for itself and why; `late`: calls not sent as their turn came too late, by
+kind), and
 one small call when `ainews run` starts (`llm_watched`), so a wrong key, model name or
 URL (or Ollama not started) is said in the first seconds rather than at the first new
 strategy story, maybe hours later."""
@@ -37,6 +38,7 @@ class ConnectionLog:
     def __init__(self, store, platform: str):
         self.store, self.platform = store, platform
         self._last: tuple[str, str] | None = None
+        self._late: dict[str, int] = {}
 
     def set(self, state: str, reason: str = "", now: datetime | None = None) -> None:
         reason = one_line(reason, 300)
@@ -45,8 +47,19 @@ class ConnectionLog:
         if self._last is None or self._last[0] != state:
             self._since = now or utcnow()   # a new reason alone keeps "since"
         self._last = (state, reason)
+        self._write()
+
+    def set_late(self, late: dict[str, int]) -> None:
+        """The LLM's calls not sent as their turn came too late, by kind (in the row from
+        the next state on, if none was said yet)."""
+        self._late = dict(late)
+        if self.store is not None and self._last is not None:
+            self._write()
+
+    def _write(self) -> None:
+        state, reason = self._last
         row = {"state": state, "since": iso_utc(self._since), "reason": reason,
-               "pid": os.getpid()}
+               "pid": os.getpid(), **({"late": self._late} if self._late else {})}
         try:
             self.store.set_meta(PREFIX + self.platform, row)
         except Exception as e:  # noqa: BLE001 - see the class docstring
@@ -82,7 +95,8 @@ async def llm_watched(app, *, check: bool = True):
     start of the platforms and the first poll, and never holds them up."""
     llm = app.llm
     if llm is not None:
-        llm.endpoint.on_change = ConnectionLog(app.store, "llm").set
+        row = ConnectionLog(app.store, "llm")
+        llm.endpoint.on_change, llm.endpoint.on_late = row.set, row.set_late
     task = asyncio.create_task(llm.check()) if llm is not None and check else None
     try:
         yield task

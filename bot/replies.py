@@ -20,6 +20,9 @@ class Caller:
     channel: str
     user: str
     is_admin: bool = False
+    # Asked in a thread: the channel it is in ("" elsewhere). A Discord thread has an id of
+    # its own, and the bot's post it was opened under is the channel's.
+    parent: str = ""
 
     @property
     def in_dm(self) -> bool:

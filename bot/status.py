@@ -17,6 +17,7 @@ from storage.post_edits import MAX_EDITS
 
 def collect_status(app) -> dict:
     states = app.store.feed_states()
+    now = utcnow()
     polled = [s.last_polled for s in states if s.last_polled]
     pid = running_pid(app.settings.db_path)
     return {
@@ -43,7 +44,7 @@ def collect_status(app) -> dict:
         "failed_posts": [
             {"platform": r.platform, "channel": r.channel, "headline": r.brief.headline,
              "error": r.last_error} for r in app.store.outbox_failures(10)],
-        "problem_feeds": [feed_row(s) for s in states if s.health in ("failing", "paused")],
+        "problem_feeds": [feed_row(s, now) for s in states if s.health in ("failing", "paused")],
     }
 
 
@@ -70,8 +71,20 @@ def _bot_rows(st: dict) -> list[list[str]]:
     rows = [["bot", f"running (pid {st['bot_pid']})"]]
     for platform, c in sorted(st["connections"].items()):
         why = f" ({c['reason']})" if c.get("reason") and c["state"] != "connected" else ""
-        rows.append([platform, f"{c['state']} since {shown_utc(c['since'])}{why}"])
+        rows.append([platform, f"{c['state']} since {shown_utc(c['since'])}{why}"
+                               f"{_late(c.get('late'))}"])
     return rows
+
+
+def _late(late: dict[str, int] | None) -> str:
+    """The LLM's calls not sent as their turn came too late (feeds/llm.py TooLate): their
+    stories went without while the endpoint read as "answering"."""
+    if not late:
+        return ""
+    calls = ", ".join(count(n, what) for what, n in sorted(late.items()))
+    its = "its turn" if sum(late.values()) == 1 else "their turn"
+    return (f"; {calls} not sent: {its} came too late (raise LLM_CONCURRENCY or "
+            "LLM_TIMEOUT)")
 
 
 def print_status(app, *, as_json: bool = False) -> int:

@@ -30,9 +30,11 @@ _STATES = {"due": "waiting to be posted", "sending": "being posted",
 
 
 def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
-                 max_post_age: timedelta | None = None) -> str:
+                 max_post_age: timedelta | None = None, parent: str = "") -> str:
     """The record for a reader in channel `here` (platform, workspace, channel): their
-    channel's post as "this channel", their workspace's other channels only counted."""
+    channel's post as "this channel", their workspace's other channels only counted.
+    `parent`: the channel a thread asked in is in, whose post (the one the thread was
+    opened under) is told as that channel's when the thread has none of its own."""
     s, c = r.story, r.story.classification
     headline, source = clean_headline(s.title, s.source)
     lines = [headline, f"{source} · {shown_utc(s.published)} · {shown_url(s.url) or s.id}",
@@ -43,8 +45,11 @@ def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
     if r.status == "backlog":
         return "\n".join(lines + [_never_posted(r, max_post_age)])
     strategy, about = _routed_on(r, store)
-    ours = [_post_line(p, store, about) for p in posts if p.channel == here[2]]
-    others = len({p.channel for p in posts} - {here[2]})
+    channel, label = here[2], "This channel"
+    if parent and not any(p.channel == channel for p in posts):
+        channel, label = parent, "The channel this thread is in"
+    ours = [_post_line(p, store, about, label) for p in posts if p.channel == channel]
+    others = len({p.channel for p in posts} - {here[2], channel})
     return "\n".join(filter(None, lines + ours + [_elsewhere(ours, others, here[0], strategy)]))
 
 
@@ -104,7 +109,7 @@ def _cluster(r: StoryRecord) -> str:
     return ""
 
 
-def _post_line(p: Post, store, about: dict[str, set[str]]) -> str:
+def _post_line(p: Post, store, about: dict[str, set[str]], label: str) -> str:
     """The asker's own channel's post: its state, and what brought it."""
     state = _STATES.get(p.state, p.state).format(
         when=shown_utc(p.sent_at) if p.sent_at else "", error=p.last_error or "no reason given")
@@ -113,7 +118,7 @@ def _post_line(p: Post, store, about: dict[str, set[str]]) -> str:
         state = ("held for the channel's daily roundup" if roundup else
                  "held for a roundup: the channel had its hourly number of posts")
     why = _followed(store.subscriptions_for_channel(p.platform, p.channel), about)
-    return f"This channel: {' '.join(state.split())}" + (f", because it follows {why}." if why else ".")
+    return f"{label}: {' '.join(state.split())}" + (f", because it follows {why}." if why else ".")
 
 
 def _followed(subs: list[Subscription], about: dict[str, set[str]]) -> str:

@@ -215,6 +215,7 @@ class LLMCondenser:
             return
         left, usual = by - asyncio.get_running_loop().time(), statistics.median(took)
         if left < usual:
+            self.endpoint.too_late(what)   # counted for `ainews status`
             raise TooLate(f"its turn came {max(left, 0):.1f} s before its deadline, "
                           f"{self.model} has taken {usual:.1f} s to answer lately")
 

@@ -77,12 +77,16 @@ MIN_CAP = 256   # below it even an English brief is cut off (LLM_MAX_TOKENS's fl
 
 class Endpoint:
     """One endpoint's state. `on_change(state, reason)` hears "failing" (with the line
-    the log got), "refusing" (with why), "answering", and "off" (with why): `ainews
-    status` shows it (bot/app.py)."""
+    the log got), "refusing" (with why), "answering", and "off" (with why); `on_late`
+    the calls not sent so far, by kind: `ainews status` shows both (bot/connections.py)."""
 
     def __init__(self, model: str, api_key: str, clock: Callable[[], float],
                  on_change: Callable[[str, str], None] | None = None):
         self.model, self.clock, self.on_change = model, clock, on_change
+        # Kind of call -> calls not sent, their turn too late (feeds/llm.py TooLate): their
+        # stories went extractive with the endpoint "answering", and status said nothing.
+        self.late: dict[str, int] = {}
+        self.on_late: Callable[[dict[str, int]], None] | None = None
         self._api_key = api_key    # blanked out of the failures we log (short)
         self._failures = 0         # endpoint failures in a row
         self._resume_at = 0.0      # no calls before this (clock) after a failure
@@ -152,6 +156,12 @@ class Endpoint:
             why = f"{count(n, what)} in a row: {self.short(e)}{hint}"
             self._say("refusing", why)
         self._refused[what] = (n, why)
+
+    def too_late(self, what: str = "request") -> None:
+        """A call of this kind not sent: its turn came too late to be answered in time."""
+        self.late[what] = self.late.get(what, 0) + 1
+        if self.on_late:
+            self.on_late(dict(self.late))
 
     def say_off(self, reason: str) -> None:
         """No call is ever made (LLM_HOURLY_CAP=0): "off", why."""

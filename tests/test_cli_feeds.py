@@ -100,6 +100,28 @@ def test_feeds_list_says_a_feed_is_due_rather_than_show_a_past_time(env, capsys,
     assert shown.format(when=shown_utc(when)) in row
 
 
+@pytest.mark.parametrize("json_out", [False, True], ids=["text", "json"])
+def test_feeds_list_says_due_now_after_the_clock_stepped_back(env, capsys, json_out):
+    """A last poll dated hours after now (the clock went back) leaves a next poll as far
+    ahead, which list showed, while the poller (schedule.is_due) polls the feed at once."""
+    from datetime import datetime, timedelta
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    url = "https://example.com/rss"
+    ahead = utcnow() + timedelta(hours=5)
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.upsert_feed(FeedSource("Example", url))
+        store.record_fetch_ok(url, now=ahead, next_poll=ahead + timedelta(minutes=2),
+                              etag=None, last_modified=None, body_hash="h")
+    before = utcnow()
+    out = run_cli(capsys, "feeds", "list", *(["--json"] if json_out else []))[1]
+    if json_out:
+        row = json.loads(out.splitlines()[0])
+        assert before - timedelta(seconds=1) <= datetime.fromisoformat(row["next_poll"]) <= utcnow() + timedelta(seconds=1)
+    else:
+        assert "due now" in out.splitlines()[1]
+
+
 def test_feeds_resume_says_whether_the_feed_was_paused(env, capsys):
     # Resuming a healthy feed printed "resumed URL", as if it had been paused.
     from datetime import timedelta

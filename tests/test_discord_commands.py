@@ -47,6 +47,20 @@ async def test_lookups_answer_ephemerally_with_share_button(fake, bot, core, nam
         "discord", str(fake.guild_id), str(fake.channel_ids[0]), "1600000000000000001")
 
 
+@pytest.mark.parametrize("in_thread", [False, True], ids=["channel", "thread"])
+async def test_a_command_in_a_thread_says_which_channel_the_thread_is_in(fake, bot, core,
+                                                                        in_thread):
+    """/why in the thread the bot opened under its post (DISCORD_THREADS=1) said "Not
+    posted in this channel": the thread's id is not its channel's, where the post is."""
+    fake.thread_ids = [1300000000000000009]
+    where = {"channel_id": fake.thread_ids[0]} if in_thread else {}
+    await fake.callback(await fake.command("why", {"link": "https://example.com/a"}, **where))
+    (got,) = core.calls
+    caller = got[1]
+    assert (caller.channel, caller.parent) == ((str(fake.thread_ids[0]), str(fake.channel_ids[0]))
+                                               if in_thread else (str(fake.channel_ids[0]), ""))
+
+
 @pytest.mark.parametrize("name, options, deferred", [
     ("company", {"name": "Tencent"}, False),
     ("search", {"query": "hunyuan"}, True),

@@ -300,3 +300,22 @@ async def test_run_once_makes_no_start_up_call_and_says_a_wrong_setting_at_its_f
     err = capsys.readouterr().err
     assert fake_llm.requests and err.count("llm: qwen-plus failed") == 1, err
     assert "check LLM_API_KEY" in err and "for the rest of this run" in err
+
+
+async def test_calls_not_sent_as_their_turn_came_too_late_are_counted_in_status(
+        app, fake_llm, capsys):
+    """A call whose turn comes with less of its deadline left than the model's answers
+    take is not sent (feeds/llm.py TooLate): its story went extractive and nothing in
+    `ainews status` said why, or what to raise. Counted per kind, shown when any."""
+    from tests.llm_kit import FALLBACK, GOOD, stories
+    app.settings = replace(app.settings, llm_timeout=3.0, llm_concurrency=1)
+    fake_llm.script, fake_llm.delay = [("json", GOOD)], 2.5   # a turn at 2.5 s leaves 1.5
+    with run_lock(app.settings.db_path):
+        async with llm_watched(app, check=False):
+            briefs = await asyncio.gather(*(app.llm.condense(s, FALLBACK)
+                                            for s in stories(2)))
+            llm = (await status_lines(capsys))["llm"]
+    assert [b.condenser == "extractive" for b in briefs] == [False, True]
+    assert llm.startswith("answering since ")
+    assert llm.endswith("1 brief not sent: its turn came too late (raise LLM_CONCURRENCY "
+                        "or LLM_TIMEOUT)"), llm

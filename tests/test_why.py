@@ -313,3 +313,12 @@ def test_why_in_the_posting_channel_ends_without_a_blank_line(why_commands):
     """Only this channel has it: _elsewhere returns "" and the answer ends in "\\n"."""
     text = why_commands.why(Caller("slack", "T1", "C1", "U1"), "https://news.example.com/lead").text
     assert not text.endswith("\n"), repr(text[-60:])
+
+
+def test_why_in_a_thread_tells_of_the_post_in_the_channel_it_is_in(why_commands):
+    """Asked in a thread opened under the post (Discord's DISCORD_THREADS=1), whose id is
+    not its channel's: "Not posted in this channel; 1 other channel ... gets it"."""
+    text = why_commands.why(Caller("slack", "T1", "TH9", "U1", parent="C1"),
+                            "https://news.example.com/lead").text
+    assert "The channel this thread is in: waiting to be posted" in text, text
+    assert "Not posted in this channel" not in text and "other channel" not in text

@@ -36,6 +36,8 @@ def caller_for(interaction: discord.Interaction, *, admin_perm: str = "manage_ch
         channel=str(interaction.channel_id or ""),
         user=str(interaction.user.id),
         is_admin=bool(getattr(perms, admin_perm, False) or perms.administrator),
+        parent=str(getattr(interaction.channel, "parent_id", None) or "")
+        if in_thread(interaction) else "",
     )
 
 

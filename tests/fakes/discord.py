@@ -735,6 +735,9 @@ class RecordingCommands:
     def help(self, caller):
         return self._change("help", caller)
 
+    def why(self, caller, link):
+        return self._change("why", caller, link)
+
     def subscribe(self, caller, target):
         return self._change("subscribe", caller, target)
 
