@@ -167,9 +167,10 @@ class Service(StoredDispatch, PlatformStarts):
     async def _guarded_cycle(self, pipeline: Pipeline) -> None:
         """One poll cycle; a failure the next tick may mend (a lock, a bug on one
         story) is logged and left to it. A store that refuses writes, whose disk is full
-        or failing, or which is damaged ends the run instead (the CLI says it in one line and exits 2): polling on would
-        repeat the same line every tick while nothing is stored or posted, and the
-        operator, or a supervisor restarting the bot, must see it."""
+        or failing, or which is damaged ends the run instead (the CLI says it in one line
+        and exits 2): polling on would repeat the same line every tick while nothing is
+        stored or posted, and the operator, or a supervisor restarting the bot, must see
+        it."""
         try:
             await self._until_stopped(self._cycle(pipeline))
         except StoreUnusable:
@@ -187,12 +188,8 @@ class Service(StoredDispatch, PlatformStarts):
         again tomorrow, as polling goes on: retention is never worth stopping the bot."""
         try:
             await self.prune.maybe()
-        except StoreUnusable:
-            raise
-        except StoreError as e:
-            log.warning("service: pruning the store failed (%s); trying again tomorrow", e)
-        except sqlite3.OperationalError as e:   # the vacuum's raw "database is locked"
-            if (halt := self.app.store.unusable(e)) is not None:
+        except (StoreError, sqlite3.OperationalError) as e:   # or the vacuum's raw "locked"
+            if (halt := self.app.store.unusable(e)) is not None:   # full, damaged: stop
                 raise halt from None
             log.warning("service: pruning the store failed (%s); trying again tomorrow", e)
 
