@@ -9,7 +9,7 @@ lock (bot/runlock.py); a bot killed with SIGKILL leaves its last rows behind.
 
 The optional LLM has a row too (`connection:llm`: answering, failing and why, or refusing
 every request for itself and why; `late`: calls not sent as their turn came too late, by
-kind), and
+kind, written at the first and then at most once a minute, and as the run ends), and
 one small call when `ainews run` starts (`llm_watched`), so a wrong key, model name or
 URL (or Ollama not started) is said in the first seconds rather than at the first new
 strategy story, maybe hours later."""
@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import os
+import time
 from datetime import datetime
 
 from bot.console import terminal_text
@@ -29,6 +30,11 @@ log = logging.getLogger("ainews.service")
 
 PREFIX = "connection:"
 STATES = ("connected", "reconnecting", "starting", "stopped")
+# Under a slow model every call may come too late: a write per call, each waiting for
+# the store's lock beside the poller's. The count is written at once when a kind first
+# appears (status then says so), else at most once per this many seconds, the gap's
+# last count by its end, and at shutdown (flush).
+LATE_WRITE_GAP = 60.0
 
 
 class ConnectionLog:
@@ -39,6 +45,8 @@ class ConnectionLog:
         self.store, self.platform = store, platform
         self._last: tuple[str, str] | None = None
         self._late: dict[str, int] = {}
+        self._late_written: tuple[dict[str, int], float] | None = None   # and when
+        self._late_timer: asyncio.TimerHandle | None = None
 
     def set(self, state: str, reason: str = "", now: datetime | None = None) -> None:
         reason = one_line(reason, 300)
@@ -51,9 +59,33 @@ class ConnectionLog:
 
     def set_late(self, late: dict[str, int]) -> None:
         """The LLM's calls not sent as their turn came too late, by kind (in the row from
-        the next state on, if none was said yet)."""
+        the next state on, if none was said yet); written as LATE_WRITE_GAP says."""
         self._late = dict(late)
-        if self.store is not None and self._last is not None:
+        if self.store is None or self._last is None:
+            return
+        wait = self._late_wait()
+        if wait > 0 and self._late_timer is not None:
+            return               # the flush already scheduled writes it
+        loop = _running_loop() if wait > 0 else None
+        if loop is None:         # (outside a loop nothing would flush it: now)
+            self._write()
+        else:
+            self._late_timer = loop.call_later(wait, self.flush)
+
+    def _late_wait(self) -> float:
+        """Seconds until the late count may be written again: 0 for a kind not written
+        yet (or none written), else the rest of the gap since the last write."""
+        if self._late_written is None or set(self._late) - set(self._late_written[0]):
+            return 0.0
+        return self._late_written[1] + LATE_WRITE_GAP - time.monotonic()
+
+    def flush(self) -> None:
+        """Write a late count not written yet (the gap's end, shutdown)."""
+        if self._late_timer is not None:
+            self._late_timer.cancel()
+            self._late_timer = None
+        if self._last is not None and self._late_written and \
+                self._late_written[0] != self._late:
             self._write()
 
     def _write(self) -> None:
@@ -62,9 +94,18 @@ class ConnectionLog:
                "pid": os.getpid(), **({"late": self._late} if self._late else {})}
         try:
             self.store.set_meta(PREFIX + self.platform, row)
+            if self._late:
+                self._late_written = (dict(self._late), time.monotonic())
         except Exception as e:  # noqa: BLE001 - see the class docstring
             log.debug("service: could not record %s's connection state (%s)",
                       self.platform, e)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def one_line(text: str, limit: int) -> str:
@@ -101,6 +142,8 @@ async def llm_watched(app, *, check: bool = True):
     try:
         yield task
     finally:
+        if llm is not None:
+            row.flush()      # the late count status shows as the run ends
         if task is not None:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

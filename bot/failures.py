@@ -53,9 +53,7 @@ class Failures:
         """The platform will never take this row as it is: fail it alone. No backoff
         and no pause, so the channel's other posts are not held up by it."""
         if row.state == "editing":
-            self.store.record_edit_dropped(row.id, f"edit rejected: {reason}")
-            log.error("delivery: %s/%s: edit of %r rejected (%s); the first post stands",
-                      row.platform, row.channel, row.brief.headline, reason)
+            self._drop_edit(row, f"edit rejected: {reason}", log.error)
             return
         self.store.record_failed(row.id, f"rejected: {reason}")
         log.error("delivery: %s/%s: post %r rejected (%s); marked failed, the channel "
@@ -64,24 +62,31 @@ class Failures:
     def _give_up(self, row, reason: str) -> None:
         error = f"gave up after {count(row.attempts, 'attempt')}: {reason}"
         if row.state == "editing":
-            self.store.record_edit_dropped(row.id, error)   # the first post stands
-        else:
-            self.store.record_failed(row.id, error)
-        log.error("delivery: %s/%s: %s %r %s", row.platform, row.channel,
-                  "edit of" if row.state == "editing" else "post", row.brief.headline, error)
+            self._drop_edit(row, error, log.error)
+            return
+        self.store.record_failed(row.id, error)
+        log.error("delivery: %s/%s: post %r %s", row.platform, row.channel,
+                  row.brief.headline, error)
 
     def _on_permanent(self, row, reason: str) -> None:
         if row.state == "editing":
             # A deleted message is no reason to pause a channel; the next post tells.
-            self.store.record_edit_dropped(row.id, f"edit refused: {reason}")
-            log.warning("delivery: %s/%s: edit refused (%s)", row.platform, row.channel,
-                        reason)
+            self._drop_edit(row, f"edit refused: {reason}", log.warning)
             return
         self.store.pause_channel(row.platform, row.channel, reason)
         n = self.store.fail_channel_posts(row.platform, row.channel,
                                           f"channel paused: {reason}")
         log.error("delivery: %s/%s: paused its subscriptions: %s (%s marked failed)",
                   row.platform, row.channel, reason, count(n, "waiting post"))
+
+    def _drop_edit(self, row, error: str, say) -> None:
+        """An edit given up: the post stands, unless a newer version came meanwhile,
+        which is then tried as an edit of its own (storage/receipts.py)."""
+        newer = self.store.record_edit_dropped(row.id, error, tried=row.brief,
+                                               now=self.clock())
+        say("delivery: %s/%s: edit of %r %s; %s", row.platform, row.channel,
+            row.brief.headline, error.removeprefix("edit "),
+            "its newer version is tried next" if newer else "the first post stands")
 
     def _delay(self, attempt: int, error: Exception) -> float:
         """The backoff step of this attempt; a 429's Retry-After alone for the first

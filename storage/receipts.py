@@ -4,6 +4,7 @@ A mixin of Store (composed in storage.delivery); the queue itself is storage.out
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from feeds.models import Brief
@@ -61,10 +62,21 @@ class ReceiptStore(DeliveryWrites):
         self._outbox_exec("UPDATE outbox SET state='failed', last_error=? WHERE id=?",
                     (error, row_id))
 
-    def record_edit_dropped(self, row_id: int, error: str) -> None:
-        """An edit we gave up on: the original post stands."""
-        self._outbox_exec("UPDATE outbox SET state='sent', last_error=? WHERE id=?",
-                    (error, row_id))
+    def record_edit_dropped(self, row_id: int, error: str, *, tried: Brief,
+                            now: datetime) -> bool:
+        """An edit we gave up on (`tried`): the post stands as it was. A newer version
+        that came while it was on its way (needs_edit) is queued by the edit rules with
+        a fresh budget of attempts, since it may well go through (a flaky 5xx, a payload
+        only the old text broke); its own claim clears needs_edit, so a channel refusing
+        every edit gets one more try per version that arrived meanwhile, not a loop.
+        Returns whether that edit was queued."""
+        with self._outbox_tx() as c:
+            pending, brief = c.execute("SELECT needs_edit, brief FROM outbox WHERE id=?",
+                                       (row_id,)).fetchone()
+            c.execute("UPDATE outbox SET state='sent', needs_edit=0, last_error=? "
+                      "WHERE id=?", (error, row_id))
+            newer = pending and Brief.from_json(json.loads(brief)) != tried
+            return bool(newer) and self._settle_edit(c, row_id, now).state == "edit"
 
     def fail_channel_posts(self, platform: str, channel: str, error: str) -> int:
         """A paused channel's waiting posts fail visibly instead of flooding on resume."""

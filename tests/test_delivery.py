@@ -390,6 +390,26 @@ async def test_posts_for_a_platform_not_running_age_out(store, clock, monkeypatc
     assert [s.brief.id for s in slack.sends] == ["story2"]
 
 
+async def test_a_digest_back_after_a_weeks_outage_has_the_last_two_days_and_says_so(
+        store, clock):
+    """A digest channel of a platform switched off for a week, then on again: its
+    digest is neither the week's flood nor nothing. It holds the stories still news
+    (AINEWS_MAX_POST_AGE_HOURS); the older ones are counted in `ainews status`."""
+    follow(store, clock, channel="C1", platform="slack")
+    store.set_digest("slack", "w1", "C1", "08:00", "UTC", now=clock())
+    off = delivery(store, clock, RecordingAdapter(clock=clock), max_post_age=LIMIT)
+    for n in range(7 * 4):                    # a story every 6 hours for a week
+        dispatch_new(store, [brief(n, clock)], clock())
+        for _ in range(6):
+            await off.run_once()
+            clock.advance(hours=1)
+    slack = RecordingAdapter(platform="slack", clock=clock)
+    assert await delivery(store, clock, slack, max_post_age=LIMIT).run_once() == 1
+    (digest,) = slack.digests
+    assert [b.id for b in digest.briefs] == [f"story{n}" for n in range(27, 19, -1)]
+    assert [row[:3] for row in store.outbox_stale()] == [("slack", "C1", 20)]
+
+
 async def test_edit_retries_after_a_transient_error(store, clock):
     adapter = RecordingAdapter(clock=clock)
     d = await sent_then_edit_queued(store, clock, adapter)

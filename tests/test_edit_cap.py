@@ -14,6 +14,7 @@ from datetime import timedelta
 
 import pytest
 
+from bot.adapter import PermanentError, RejectedError, TransientError
 from bot.cli import main
 from bot.console import ConsoleAdapter
 from bot.delivery import Delivery
@@ -112,9 +113,9 @@ class Bot:
                        max_age=timedelta(hours=48))
         self.store.forget_edits(upto)
 
-    async def deliver(self) -> int:
+    async def deliver(self, **kw) -> int:
         return await Delivery(self.store, {self.channel.platform: self.channel.adapter},
-                              clock=self.clock, sleep=self.clock.sleep).run_once()
+                              clock=self.clock, sleep=self.clock.sleep, **kw).run_once()
 
 
 @pytest.fixture
@@ -306,3 +307,61 @@ async def test_a_version_arriving_while_an_edit_goes_out_waits_an_hour_after_it(
     clock.advance(minutes=1)
     await bot.poll()
     assert bot.channel.edits() == [B, C]
+
+
+class EditsFail(ChangesDuringEdit):
+    """The channel's adapter refusing its next `fails` edits with `error` (None: every
+    one), the feed showing `title` while the first is on its way; every call counted."""
+
+    def __init__(self, bot, title: str, error: Exception, fails: int | None = None):
+        super().__init__(bot, title)
+        self.error, self.fails, self.tries, self.sends = error, fails, 0, 0
+
+    async def send(self, *a, **kw):
+        self.sends += 1
+        return await self.adapter.send(*a, **kw)
+
+    async def edit(self, channel, message_id, brief):
+        self.tries += 1
+        if self.title:
+            self.bot.route(self.title)
+            self.title = None
+        if self.fails is None or self.fails >= self.tries:
+            raise self.error
+        return await self.adapter.edit(channel, message_id, brief)
+
+
+GIVEN_UP = [PermanentError("Unknown Message"), RejectedError("invalid_blocks"),
+            TransientError("HTTP 503")]       # a 503 on the last of its attempts
+
+
+@pytest.mark.parametrize("error", GIVEN_UP, ids=["refused", "rejected", "attempts"])
+async def test_a_version_arriving_while_an_edit_is_given_up_is_tried_next(bot, clock,
+                                                                         error):
+    """The channel would show the first version for good, though the newest one, tried,
+    would likely have gone through (a flaky 503, a payload only the old text broke)."""
+    C = "Alibaba halves Qwen prices for every developer"
+    clock.advance(hours=1)
+    bot.route(B)                               # due at once: the post is an hour old
+    bot.channel.adapter = adapter = EditsFail(bot, C, error, fails=1)
+    await bot.deliver(max_attempts=1)
+    await bot.deliver(max_attempts=1)
+    assert bot.channel.edits() == [C]
+    assert adapter.sends == 0 and bot.store.outbox_counts() == {"sent": 1}
+    row = bot.store.outbox_post(1)
+    assert (row.brief.headline, row.last_error) == (C, "")
+
+
+@pytest.mark.parametrize("error", GIVEN_UP, ids=["refused", "rejected", "attempts"])
+async def test_a_channel_refusing_every_edit_gets_the_newest_version_tried_once(
+        bot, clock, error):
+    C = "Alibaba halves Qwen prices for every developer"
+    clock.advance(hours=1)
+    bot.route(B)
+    bot.channel.adapter = adapter = EditsFail(bot, C, error)
+    for _ in range(5):
+        await bot.deliver(max_attempts=1)
+        clock.advance(hours=2)
+    assert adapter.tries == 2 and adapter.sends == 0 and bot.channel.edits() == []
+    row = bot.store.outbox_post(1)
+    assert row.state == "sent" and str(error) in row.last_error

@@ -319,3 +319,36 @@ async def test_calls_not_sent_as_their_turn_came_too_late_are_counted_in_status(
     assert llm.startswith("answering since ")
     assert llm.endswith("1 brief not sent: its turn came too late (raise LLM_CONCURRENCY "
                         "or LLM_TIMEOUT)"), llm
+
+
+@pytest.mark.parametrize("ending", ["shutdown", "the minute's end"])
+async def test_a_slow_models_late_calls_are_written_coalesced_and_status_shows_the_count(
+        app, capsys, monkeypatch, ending):
+    """Every call not sent wrote the LLM's row: under a slow model a write per call,
+    each waiting for the store's lock beside the poller's. The first is written at
+    once (status then says so), the rest at most once per LATE_WRITE_GAP, and the
+    count as it ends is written by the gap's end, or at shutdown."""
+    from bot import connections
+    from bot.connections import read_connections
+    if ending != "shutdown":
+        monkeypatch.setattr(connections, "LATE_WRITE_GAP", 0.5, raising=False)
+    writes, set_meta = [], app.store.set_meta
+    monkeypatch.setattr(app.store, "set_meta", lambda k, v: writes.append(v) or set_meta(k, v))
+    with run_lock(app.settings.db_path):
+        async with llm_watched(app, check=False):
+            app.llm.endpoint.answered("brief")
+            for _ in range(50):
+                app.llm.endpoint.too_late("brief")
+            assert read_connections(app.store)["llm"]["late"] == {"brief": 1}
+            if ending != "shutdown":                # the gap's end: a real timer
+                await asyncio.wait_for(_late_written(app.store, {"brief": 50}), 10)
+        llm = (await status_lines(capsys))["llm"]
+    assert llm.endswith("50 briefs not sent: their turn came too late (raise "
+                        "LLM_CONCURRENCY or LLM_TIMEOUT)"), llm
+    assert len(writes) == 3                 # answering, the first late call, the last
+
+
+async def _late_written(store, late: dict[str, int]) -> None:
+    from bot.connections import read_connections
+    while read_connections(store)["llm"].get("late") != late:
+        await asyncio.sleep(0.01)

@@ -186,13 +186,17 @@ def _fails_with_a_revision_pending(store: Store, row_id: int, now) -> None:
 
 def _edit_dropped_with_a_revision_pending(store: Store, row_id: int, now) -> None:
     """Sent, an edit queued and claimed, a later revision lands meanwhile, the edit is
-    given up on: the post stands ('sent')."""
+    given up on, and so is the later revision's, tried next: the post stands ('sent')."""
     brief = store.claim_post(row_id, now).brief
     store.record_sent(row_id, "m1", now, shown=brief)
     store.update_post_brief(row_id, replace(brief, also_reported_by=("FT",)), now=now)
-    assert store.claim_post(row_id, now).state == "editing"
+    tried = store.claim_post(row_id, now)
+    assert tried.state == "editing"
     store.update_post_brief(row_id, replace(brief, also_reported_by=("FT", "WSJ")), now=now)
-    store.record_edit_dropped(row_id, "edit refused: 400")
+    assert store.record_edit_dropped(row_id, "edit refused: 400", tried=tried.brief, now=now)
+    newest = store.claim_post(row_id, now)
+    assert not store.record_edit_dropped(row_id, "edit refused: 400", tried=newest.brief,
+                                         now=now)
 
 
 @pytest.mark.parametrize("settle", [_fails_with_a_revision_pending,
