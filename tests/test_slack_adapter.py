@@ -8,6 +8,7 @@ import time
 import pytest
 
 from bot.adapter import PermanentError, RejectedError, TransientError
+from bot.slack import render
 from bot.slack.adapter import SlackAdapter
 from bot.slack.history import HISTORY_PAGE, HISTORY_PAGES
 from bot.slack.webapi import PERMANENT, TOKEN_REFUSED, make_client
@@ -103,6 +104,17 @@ async def test_refused_blocks_fall_back_to_plain_text(fake, adapter):
     first, second = fake.calls_to("chat.postMessage")
     assert "blocks" in first.payload and "blocks" not in second.payload
     assert second.payload["text"].startswith("Alibaba moves") and message_id.startswith("C42:")
+
+
+async def test_a_brief_posted_as_plain_text_keeps_its_link(fake, adapter):
+    """Slack's plain retry was "headline (source)" alone: a post with no way to the
+    story. Now the link follows, as Discord's text fallback has it, and unfurls stay off."""
+    brief = make_brief()
+    fake.fail("chat.postMessage", error="invalid_blocks")
+    await adapter.send("C42", brief, nonce="row-1")
+    plain = fake.calls_to("chat.postMessage")[-1].payload
+    assert "blocks" not in plain and plain["unfurl_links"] is False
+    assert plain["text"] == f"{render.fallback_text(brief)}\n<{brief.url}>"
 
 
 async def test_rate_limit_is_waited_out_then_posted(fake, adapter):

@@ -12,6 +12,7 @@ import pytest
 from bot.replies import Reply
 from bot.slack import render
 from tests.fakes.slack import block_kit_problems, make_brief
+from tests.markup_check import slack_problems
 from tests.slack_kit import HOSTILE, assert_inert
 
 
@@ -51,6 +52,22 @@ def test_hostile_text_renders_inert_in_digests_and_replies(text):
     assert_inert(msg["blocks"], msg["text"])
     err = render.reply_message(Reply.error(text))
     assert_inert(err["blocks"], err["text"])
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_brief_as_plain_text_links_only_its_story_and_pings_no_one(text):
+    url = "https://news.example/a b<2>|x"
+    shown = render.plain_brief(make_brief(headline=text, source=text, url=url))
+    link = render.safe_url(url)
+    assert shown.endswith(f"\n<{link}>") and slack_problems(shown, links=[link]) == []
+
+
+@pytest.mark.parametrize("url_len, linked", [(60, True), (1400, True), (2900, False)])
+def test_a_brief_as_plain_text_keeps_its_link_whole_or_drops_it(url_len, linked):
+    url = "https://x.test/" + "a" * (url_len - 15)
+    shown = render.plain_brief(make_brief(headline="H " * 2000, url=url))
+    assert render.utf16_len(shown) <= render.MAX_SECTION
+    assert shown.startswith("H H") and shown.endswith(f"<{url}>") is linked
 
 
 def test_escaped_text_still_reads_the_same():

@@ -56,14 +56,16 @@ class SlackAdapter(TokenWatch, SentLookup):
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         payload = render.brief_message(brief)
-        return await self._post(channel, payload, nonce=nonce, kind="brief")
+        return await self._post(channel, payload, nonce=nonce, kind="brief",
+                                plain=render.plain_brief(brief))
 
     async def edit(self, channel: str, message_id: str, brief: Brief) -> None:
         ch, ts = split_id(channel, message_id)
         payload = render.brief_message(brief)
         try:
             await self._call("chat.update", self.client.chat_update,
-                             {"channel": ch, "ts": ts, **_for_update(payload)})
+                             {"channel": ch, "ts": ts, **_for_update(payload)},
+                             plain=payload["text"])
         except TransientError as exc:
             # Someone deleted the post: nothing left to update, and no reason to pause.
             if not any(code in exc.reason for code in GONE_MESSAGE):
@@ -73,15 +75,17 @@ class SlackAdapter(TokenWatch, SentLookup):
     async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
                           *, nonce: str) -> str:
         payload = render.digest_message(title, briefs)
-        return await self._post(channel, payload, nonce=nonce, kind="digest")
+        return await self._post(channel, payload, nonce=nonce, kind="digest",
+                                plain=payload["text"])
 
-    async def _post(self, channel: str, payload: dict, *, nonce: str, kind: str) -> str:
+    async def _post(self, channel: str, payload: dict, *, nonce: str, kind: str,
+                    plain: str | None) -> str:
         # Slack has no idempotency key: the nonce rides along in metadata, so find_sent
         # can recognise the post when a retry asks.
         meta = {"event_type": f"ainews_{kind}", "event_payload": {"nonce": nonce}}
         self._remember_first_try(nonce)
         resp = await self._call("chat.postMessage", self.client.chat_postMessage,
-                                {"channel": channel, "metadata": meta, **payload})
+                                {"channel": channel, "metadata": meta, **payload}, plain=plain)
         self._first_try.pop(nonce, None)     # confirmed: no retry will ask find_sent
         return f"{resp.get('channel') or channel}:{resp['ts']}"
 
@@ -91,16 +95,19 @@ class SlackAdapter(TokenWatch, SentLookup):
             del self._first_try[next(iter(self._first_try))]
         self._first_try.setdefault(nonce, time.time())
 
-    async def _call(self, method: str, fn, kwargs: dict) -> Any:
+    async def _call(self, method: str, fn, kwargs: dict, *, plain: str | None = None) -> Any:
+        """One Web API call; `plain`: the text to post instead if Slack refuses the blocks
+        (None: no plain retry, the refusal is RejectedError)."""
         channel = kwargs["channel"]
         self._recheck(method, channel)
         try:
             answer = await fn(**kwargs)
         except SlackApiError as exc:
-            if error_code(exc) in PAYLOAD_ERRORS:
+            if error_code(exc) in PAYLOAD_ERRORS and plain is not None:
                 log.warning("slack: %s to %s refused the blocks (%s); posting plain text",
                             method, channel, error_code(exc))
-                return await self._plain_retry(method, channel, fn, kwargs, error_code(exc))
+                return await self._plain_retry(method, channel, fn, {**kwargs, "text": plain},
+                                               error_code(exc))
             raise self._error(exc, method, channel) from exc
         except NETWORK_ERRORS as exc:
             raise classify_error(exc, method, channel) from exc

@@ -205,6 +205,14 @@ def fallback_text(brief: Brief) -> str:
     return fit(f"{line} ({source})" if brief.source else line, MAX_FALLBACK)
 
 
+def plain_brief(brief: Brief) -> str:
+    """The brief as one mrkdwn text, for when Slack refuses its blocks: the notification
+    line, then the story's link, whole (unfurl_* stays off in the post)."""
+    url = safe_url(brief.url)
+    link = f"\n<{url}>" if url and len(url) + 3 <= MAX_SECTION // 2 else ""
+    return fit(fallback_text(brief), MAX_SECTION - len(link)) + link
+
+
 def brief_message(brief: Brief) -> dict:
     """chat.postMessage / chat.update arguments for one brief."""
     return {"text": fallback_text(brief), "blocks": brief_blocks(brief),
