@@ -222,6 +222,32 @@ async def test_a_message_refused_with_blocks_and_as_text_is_rejected(fake, adapt
     assert "blocks" in blocks.payload and "blocks" not in plain.payload
 
 
+def roundup(n: int, url_len: int = 40) -> list:
+    return [make_brief(id=f"s{i}", headline=f"Story {i} about Alibaba's cloud pricing",
+                       url=f"https://news.example/{i}/" + "a" * url_len) for i in range(n)]
+
+
+@pytest.mark.parametrize("code", ["invalid_blocks", "msg_too_long", "invalid_arguments"])
+async def test_a_refused_roundup_is_rejected_not_posted_as_a_bare_count(fake, adapter, code):
+    """The plain retry of a roundup was "Roundup: 10 stories", no headline or link, and
+    Slack took it: every story recorded as posted, none shown. Now the refusal reaches
+    delivery, which posts the roundup in halves (tests/test_delivery_rejects.py)."""
+    fake.fail("chat.postMessage", error=code)
+    with pytest.raises(RejectedError) as err:
+        await adapter.send_digest("C42", "Roundup", roundup(10), nonce="d-1")
+    assert code in err.value.reason and not isinstance(err.value, TransientError)
+    assert len(fake.calls_to("chat.postMessage")) == 1 and fake.messages == {}
+
+
+async def test_a_refused_roundup_of_one_story_posts_that_story_as_plain_text(fake, adapter):
+    [brief] = roundup(1)
+    fake.fail("chat.postMessage", error="invalid_blocks")
+    message_id = await adapter.send_digest("C42", "Roundup", [brief], nonce="d-1")
+    [plain] = fake.messages.values()
+    assert "blocks" not in plain and plain["text"] == render.plain_brief(brief)
+    assert brief.url in plain["text"] and await adapter.find_sent("C42", "d-1") == message_id
+
+
 async def test_a_refused_message_whose_plain_retry_fails_otherwise_keeps_that_error(fake,
                                                                                  adapter):
     fake.fail("chat.postMessage", error="invalid_blocks")

@@ -2,9 +2,10 @@
 
 What Slack's answers mean is bot/slack/webapi.py's. A refused bot token holds every
 channel's posts (bot/slack/token_watch.py); a retry asks find_sent (bot/slack/history.py)
-whether Slack took the post already. A payload Slack refuses (invalid_blocks,
-msg_too_long, ...) is retried once as plain text; if that is refused too it is
-RejectedError: that post fails and the channel goes on.
+whether Slack took the post already. A brief whose blocks Slack refuses (invalid_blocks,
+msg_too_long, ...) is retried once as plain text with its link; if that is refused too
+it is RejectedError: that post fails and the channel goes on. A refused roundup of
+several is RejectedError at once, which delivery answers by posting it in halves.
 """
 from __future__ import annotations
 
@@ -74,9 +75,13 @@ class SlackAdapter(TokenWatch, SentLookup):
 
     async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
                           *, nonce: str) -> str:
+        # A roundup as plain text would be its count alone ("Roundup: 10 stories"),
+        # taken by Slack and every story recorded as posted. Refused, it is RejectedError:
+        # delivery posts it in halves (bot/roundups.py), blocks and all, down to single
+        # stories, which do have a plain form with their link.
         payload = render.digest_message(title, briefs)
-        return await self._post(channel, payload, nonce=nonce, kind="digest",
-                                plain=payload["text"])
+        plain = render.plain_brief(briefs[0]) if len(briefs) == 1 else None
+        return await self._post(channel, payload, nonce=nonce, kind="digest", plain=plain)
 
     async def _post(self, channel: str, payload: dict, *, nonce: str, kind: str,
                     plain: str | None) -> str:
