@@ -208,18 +208,30 @@ async def act(adapter, action: str, message_id: str = "") -> None:
 
 @pytest.mark.parametrize("code", ["invalid_blocks", "msg_too_long", "invalid_arguments",
                                   "no_text", "too_many_attachments"])
-@pytest.mark.parametrize("action", ["send", "edit", "digest"])
+@pytest.mark.parametrize("action", ["send", "digest"])
 async def test_a_message_refused_with_blocks_and_as_text_is_rejected(fake, adapter, code,
                                                                      action):
-    message_id = await adapter.send("C42", make_brief(), nonce="row-0")
-    method = "chat.update" if action == "edit" else "chat.postMessage"
-    before = len(fake.calls_to(method))
-    fake.fail(method, error=code, times=2)
+    before = len(fake.calls_to("chat.postMessage"))
+    fake.fail("chat.postMessage", error=code, times=2)
     with pytest.raises(RejectedError) as err:
-        await act(adapter, action, message_id)
+        await act(adapter, action)
     assert code in err.value.reason and not isinstance(err.value, TransientError)
-    blocks, plain = fake.calls_to(method)[before:]     # the plain-text retry was tried
+    blocks, plain = fake.calls_to("chat.postMessage")[before:]   # the plain retry was tried
     assert "blocks" in blocks.payload and "blocks" not in plain.payload
+
+
+@pytest.mark.parametrize("code", ["invalid_blocks", "msg_too_long", "no_text"])
+async def test_a_refused_edit_is_rejected_and_the_first_post_stands(fake, adapter, code):
+    """An edit retried as text without blocks "succeeded" and changed nothing shown:
+    chat.update keeps the blocks an update leaves out. Now it is dropped as on Discord
+    (delivery logs it; the first post, which has its link, stands)."""
+    message_id = await adapter.send("C42", make_brief(), nonce="row-0")
+    first = dict(fake.messages[tuple(message_id.split(":"))])
+    fake.fail("chat.update", error=code)
+    with pytest.raises(RejectedError) as err:
+        await adapter.edit("C42", message_id, make_brief(also_reported_by=("Reuters",)))
+    assert code in err.value.reason and len(fake.calls_to("chat.update")) == 1
+    assert fake.messages[tuple(message_id.split(":"))] == first
 
 
 def roundup(n: int, url_len: int = 40) -> list:

@@ -5,7 +5,8 @@ channel's posts (bot/slack/token_watch.py); a retry asks find_sent (bot/slack/hi
 whether Slack took the post already. A brief whose blocks Slack refuses (invalid_blocks,
 msg_too_long, ...) is retried once as plain text with its link; if that is refused too
 it is RejectedError: that post fails and the channel goes on. A refused roundup of
-several is RejectedError at once, which delivery answers by posting it in halves.
+several, or a refused edit, is RejectedError at once: delivery posts the roundup in
+halves, and lets the first post stand.
 """
 from __future__ import annotations
 
@@ -64,9 +65,11 @@ class SlackAdapter(TokenWatch, SentLookup):
         ch, ts = split_id(channel, message_id)
         payload = render.brief_message(brief)
         try:
+            # No plain retry: chat.update keeps the blocks an update leaves out, so the
+            # text would change nothing shown. Refused, the edit is dropped and the first
+            # post stands (RejectedError), as on Discord.
             await self._call("chat.update", self.client.chat_update,
-                             {"channel": ch, "ts": ts, **_for_update(payload)},
-                             plain=payload["text"])
+                             {"channel": ch, "ts": ts, **_for_update(payload)})
         except TransientError as exc:
             # Someone deleted the post: nothing left to update, and no reason to pause.
             if not any(code in exc.reason for code in GONE_MESSAGE):

@@ -333,7 +333,12 @@ class FakeSlack:
         problem = _message_problem(p)
         if problem:
             return {"ok": False, "error": problem}
-        self.messages[key] = p
+        # chat.update's docs: "If you don't include [blocks], the message's previous
+        # blocks will be retained" (and python-slack-sdk#523: a text-only update of a
+        # blocks message answers ok and shows nothing new).
+        old = self.messages[key]
+        self.messages[key] = p if "blocks" in p or "blocks" not in old else {
+            **p, "blocks": old["blocks"]}
         return {"ok": True, "channel": key[0], "ts": key[1]}
 
     # ---- response_url
