@@ -112,6 +112,43 @@ def test_digest_link_is_whole_or_absent_however_long_the_url(url_len, shown):
     assert (f"<{url}|" in text) == shown and (url in text) == shown
 
 
+def roundup_of(url_lens, **fields) -> list:
+    return [make_brief(id=f"s{i}", headline=f"Story {i} on cloud prices", **fields,
+                       url=f"https://news.example/{i}/" + "a" * n)
+            for i, n in enumerate(url_lens)]
+
+
+@pytest.mark.parametrize("url_lens, linked", [
+    ([40] * 10, 10), ([40] * 9 + [2900], 10), ([1200] * 10, 7), ([2900] * 4 + [60] * 6, 9),
+    ([2900] * 10, 3)])
+def test_a_roundup_keeps_within_slacks_total_and_drops_the_longest_links_first(url_lens,
+                                                                               linked):
+    """Links kept whole in <url|headline> up to MAX_URL, 3,000: ten long ones were past
+    the ~12,000 characters Slack takes in a post (msg_blocks_too_long), and each
+    retry was refused the same. Every story still shows, with its link if it fits."""
+    briefs = roundup_of(url_lens)
+    blocks = render.digest_message("Roundup", briefs)["blocks"]
+    assert block_kit_problems(blocks) == []
+    assert render.text_size(blocks) <= render.MAX_MESSAGE_TEXT
+    lines = [b["text"]["text"] for b in blocks[1:]]
+    assert all(b.headline in line for b, line in zip(briefs, lines))
+    kept = [f"<{b.url}|" in line for b, line in zip(briefs, lines)]
+    assert sum(kept) == linked and all(line.count("<") == line.count(">") <= 1
+                                       for line in lines)
+    assert all(k or n >= max(m for m, k2 in zip(url_lens, kept) if k2)
+               for n, k in zip(url_lens, kept)), "a shorter link dropped for a longer one"
+
+
+@pytest.mark.parametrize("n", [2, 10, 49])
+def test_a_roundup_of_ten_kilobyte_fields_keeps_within_slacks_total(n):
+    big = "Qwen & Llama <open> weights " * 400
+    briefs = [make_brief(headline=big, source=big, companies=(big,) * 5)] * n
+    blocks = render.digest_message(big, briefs)["blocks"]
+    assert block_kit_problems(blocks) == []
+    assert render.text_size(blocks) <= render.MAX_MESSAGE_TEXT
+    assert len(blocks) == n + 1 and all(b["text"]["text"].startswith("*") for b in blocks[1:])
+
+
 BIG = "x" * 10_000
 LONG_WORDS = ("Nvidia & AMD <chips> " * 600)
 EMOJI = "\U0001F680" * 5000
@@ -124,6 +161,7 @@ def test_ten_kilobyte_fields_stay_within_block_kit_limits(big):
                        also_reported_by=(big,) * 20, url="https://x.test/" + "a" * 5000)
     msg = render.brief_message(brief)
     assert block_kit_problems(msg["blocks"], msg["text"]) == []
+    assert render.text_size(msg["blocks"]) <= render.MAX_MESSAGE_TEXT   # msg_blocks_too_long
     header = msg["blocks"][0]["text"]["text"]
     assert header.endswith(render.ELLIPSIS) and render.utf16_len(header) <= 150
     bullets = next(b for b in msg["blocks"] if b["type"] == "section"
