@@ -11,7 +11,10 @@ import pytest
 from bot.adapter import RejectedError, TransientError
 from bot.dispatch import dispatch_new
 from bot.retry import UNEXPECTED_ATTEMPTS
+from bot.slack.adapter import SlackAdapter
+from bot.slack.webapi import make_client
 from tests.fakes.recorder import Digest, RecordingAdapter
+from tests.fakes.slack import FakeSlack
 from tests.delivery_kit import (brief, delivery, error_records, follow, sent_then_edit_queued,
                                  states)
 
@@ -205,3 +208,32 @@ async def test_a_roundup_refused_for_its_size_is_halved_that_day_only(store, clo
     await d.run_once()
     assert [len(x.briefs) for x in adapter.digests] == [2, 2, 4]   # full size again
     assert store.outbox_failures() == []
+
+
+# ---- Slack: a refused roundup is halved, not posted as its count ----------------------
+@pytest.fixture
+async def fake_slack():
+    server = await FakeSlack().start()
+    yield server
+    await server.stop()
+
+
+@pytest.mark.parametrize("refusals, plain", [(1, 0), (3, 1)],
+                         ids=["halves-post", "down-to-one-story"])
+async def test_a_roundup_slack_refuses_goes_out_in_halves_every_story_with_its_link(
+        store, clock, fake_slack, refusals, plain):
+    """Slack's plain retry of a refused roundup was "Roundup: 4 stories": taken, and all
+    four recorded as posted with none of them shown. Now the halves go with their blocks;
+    a story refused alone goes as plain text with its link."""
+    follow(store, clock, channel="C42", platform="slack")
+    store.set_digest("slack", "w1", "C42", "10:00", "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(4)], clock())
+    adapter = SlackAdapter(make_client(fake_slack.bot_token, fake_slack.api_url))
+    fake_slack.fail("chat.postMessage", error="invalid_blocks", times=refusals)
+    d = delivery(store, clock, adapter, roundup_size=4)
+    clock.advance(hours=1)
+    await d.run_once()
+    shown = [str(m) for m in fake_slack.messages.values()]
+    assert all(sum(f"https://news.example/{n}" in m for m in shown) == 1 for n in range(4))
+    assert sum("blocks" not in m for m in fake_slack.messages.values()) == plain
+    assert states(store) == {"digested": 4}

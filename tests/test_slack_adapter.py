@@ -8,6 +8,7 @@ import time
 import pytest
 
 from bot.adapter import PermanentError, RejectedError, TransientError
+from bot.slack import render
 from bot.slack.adapter import SlackAdapter
 from bot.slack.history import HISTORY_PAGE, HISTORY_PAGES
 from bot.slack.webapi import PERMANENT, TOKEN_REFUSED, make_client
@@ -105,6 +106,17 @@ async def test_refused_blocks_fall_back_to_plain_text(fake, adapter):
     assert second.payload["text"].startswith("Alibaba moves") and message_id.startswith("C42:")
 
 
+async def test_a_brief_posted_as_plain_text_keeps_its_link(fake, adapter):
+    """Slack's plain retry was "headline (source)" alone: a post with no way to the
+    story. Now the link follows, as Discord's text fallback has it, and unfurls stay off."""
+    brief = make_brief()
+    fake.fail("chat.postMessage", error="invalid_blocks")
+    await adapter.send("C42", brief, nonce="row-1")
+    plain = fake.calls_to("chat.postMessage")[-1].payload
+    assert "blocks" not in plain and plain["unfurl_links"] is False
+    assert plain["text"] == f"{render.fallback_text(brief)}\n<{brief.url}>"
+
+
 async def test_rate_limit_is_waited_out_then_posted(fake, adapter):
     fake.fail("chat.postMessage", status=429, retry_after=0)
     assert (await adapter.send("C42", make_brief(), nonce="row-1")).startswith("C42:")
@@ -194,20 +206,72 @@ async def act(adapter, action: str, message_id: str = "") -> None:
         await adapter.send_digest("C42", "Roundup", [make_brief()], nonce="d-1")
 
 
-@pytest.mark.parametrize("code", ["invalid_blocks", "msg_too_long", "invalid_arguments",
-                                  "no_text", "too_many_attachments"])
-@pytest.mark.parametrize("action", ["send", "edit", "digest"])
+@pytest.mark.parametrize("code", ["invalid_blocks", "msg_too_long", "msg_blocks_too_long",
+                                  "invalid_arguments", "no_text", "too_many_attachments"])
+@pytest.mark.parametrize("action", ["send", "digest"])
 async def test_a_message_refused_with_blocks_and_as_text_is_rejected(fake, adapter, code,
                                                                      action):
-    message_id = await adapter.send("C42", make_brief(), nonce="row-0")
-    method = "chat.update" if action == "edit" else "chat.postMessage"
-    before = len(fake.calls_to(method))
-    fake.fail(method, error=code, times=2)
+    before = len(fake.calls_to("chat.postMessage"))
+    fake.fail("chat.postMessage", error=code, times=2)
     with pytest.raises(RejectedError) as err:
-        await act(adapter, action, message_id)
+        await act(adapter, action)
     assert code in err.value.reason and not isinstance(err.value, TransientError)
-    blocks, plain = fake.calls_to(method)[before:]     # the plain-text retry was tried
+    blocks, plain = fake.calls_to("chat.postMessage")[before:]   # the plain retry was tried
     assert "blocks" in blocks.payload and "blocks" not in plain.payload
+
+
+@pytest.mark.parametrize("code", ["invalid_blocks", "msg_too_long", "no_text"])
+async def test_a_refused_edit_is_rejected_and_the_first_post_stands(fake, adapter, code):
+    """An edit retried as text without blocks "succeeded" and changed nothing shown:
+    chat.update keeps the blocks an update leaves out. Now it is dropped as on Discord
+    (delivery logs it; the first post, which has its link, stands)."""
+    message_id = await adapter.send("C42", make_brief(), nonce="row-0")
+    first = dict(fake.messages[tuple(message_id.split(":"))])
+    fake.fail("chat.update", error=code)
+    with pytest.raises(RejectedError) as err:
+        await adapter.edit("C42", message_id, make_brief(also_reported_by=("Reuters",)))
+    assert code in err.value.reason and len(fake.calls_to("chat.update")) == 1
+    assert fake.messages[tuple(message_id.split(":"))] == first
+
+
+def roundup(n: int, url_len: int = 40) -> list:
+    return [make_brief(id=f"s{i}", headline=f"Story {i} about Alibaba's cloud pricing",
+                       url=f"https://news.example/{i}/" + "a" * url_len) for i in range(n)]
+
+
+@pytest.mark.parametrize("code", ["invalid_blocks", "msg_too_long", "msg_blocks_too_long",
+                                  "invalid_arguments"])
+async def test_a_refused_roundup_is_rejected_not_posted_as_a_bare_count(fake, adapter, code):
+    """The plain retry of a roundup was "Roundup: 10 stories", no headline or link, and
+    Slack took it: every story recorded as posted, none shown. Now the refusal reaches
+    delivery, which posts the roundup in halves (tests/test_delivery_rejects.py)."""
+    fake.fail("chat.postMessage", error=code)
+    with pytest.raises(RejectedError) as err:
+        await adapter.send_digest("C42", "Roundup", roundup(10), nonce="d-1")
+    assert code in err.value.reason and not isinstance(err.value, TransientError)
+    assert len(fake.calls_to("chat.postMessage")) == 1 and fake.messages == {}
+
+
+async def test_a_roundup_of_long_links_is_taken_first_time(fake, adapter):
+    """Ten links of 1,200 characters, each kept whole in <url|headline>, made ~13,000
+    characters of block text: Slack answers msg_blocks_too_long (no documented limit;
+    the fake's is tests/fakes/slack.py MESSAGE_TEXT_LIMIT), which was retried unchanged
+    for hours. The roundup now fits: every headline, the links that fit whole."""
+    briefs = roundup(10, url_len=1200)
+    await adapter.send_digest("C42", "Roundup", briefs, nonce="d-1")
+    [call] = fake.calls_to("chat.postMessage")          # taken: no refusal, no retry
+    shown = json.dumps(blocks_of(call))
+    assert len(fake.messages) == 1 and all(b.headline in shown for b in briefs)
+    assert 5 <= sum(f"<{b.url}|" in shown for b in briefs) < 10
+
+
+async def test_a_refused_roundup_of_one_story_posts_that_story_as_plain_text(fake, adapter):
+    [brief] = roundup(1)
+    fake.fail("chat.postMessage", error="invalid_blocks")
+    message_id = await adapter.send_digest("C42", "Roundup", [brief], nonce="d-1")
+    [plain] = fake.messages.values()
+    assert "blocks" not in plain and plain["text"] == render.plain_brief(brief)
+    assert brief.url in plain["text"] and await adapter.find_sent("C42", "d-1") == message_id
 
 
 async def test_a_refused_message_whose_plain_retry_fails_otherwise_keeps_that_error(fake,

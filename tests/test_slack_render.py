@@ -12,6 +12,7 @@ import pytest
 from bot.replies import Reply
 from bot.slack import render
 from tests.fakes.slack import block_kit_problems, make_brief
+from tests.markup_check import slack_problems
 from tests.slack_kit import HOSTILE, assert_inert
 
 
@@ -51,6 +52,22 @@ def test_hostile_text_renders_inert_in_digests_and_replies(text):
     assert_inert(msg["blocks"], msg["text"])
     err = render.reply_message(Reply.error(text))
     assert_inert(err["blocks"], err["text"])
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_a_brief_as_plain_text_links_only_its_story_and_pings_no_one(text):
+    url = "https://news.example/a b<2>|x"
+    shown = render.plain_brief(make_brief(headline=text, source=text, url=url))
+    link = render.safe_url(url)
+    assert shown.endswith(f"\n<{link}>") and slack_problems(shown, links=[link]) == []
+
+
+@pytest.mark.parametrize("url_len, linked", [(60, True), (1400, True), (2900, False)])
+def test_a_brief_as_plain_text_keeps_its_link_whole_or_drops_it(url_len, linked):
+    url = "https://x.test/" + "a" * (url_len - 15)
+    shown = render.plain_brief(make_brief(headline="H " * 2000, url=url))
+    assert render.utf16_len(shown) <= render.MAX_SECTION
+    assert shown.startswith("H H") and shown.endswith(f"<{url}>") is linked
 
 
 def test_escaped_text_still_reads_the_same():
@@ -95,6 +112,43 @@ def test_digest_link_is_whole_or_absent_however_long_the_url(url_len, shown):
     assert (f"<{url}|" in text) == shown and (url in text) == shown
 
 
+def roundup_of(url_lens, **fields) -> list:
+    return [make_brief(id=f"s{i}", headline=f"Story {i} on cloud prices", **fields,
+                       url=f"https://news.example/{i}/" + "a" * n)
+            for i, n in enumerate(url_lens)]
+
+
+@pytest.mark.parametrize("url_lens, linked", [
+    ([40] * 10, 10), ([40] * 9 + [2900], 10), ([1200] * 10, 7), ([2900] * 4 + [60] * 6, 9),
+    ([2900] * 10, 3)])
+def test_a_roundup_keeps_within_slacks_total_and_drops_the_longest_links_first(url_lens,
+                                                                               linked):
+    """Links kept whole in <url|headline> up to MAX_URL, 3,000: ten long ones were past
+    the ~12,000 characters Slack takes in a post (msg_blocks_too_long), and each
+    retry was refused the same. Every story still shows, with its link if it fits."""
+    briefs = roundup_of(url_lens)
+    blocks = render.digest_message("Roundup", briefs)["blocks"]
+    assert block_kit_problems(blocks) == []
+    assert render.text_size(blocks) <= render.MAX_MESSAGE_TEXT
+    lines = [b["text"]["text"] for b in blocks[1:]]
+    assert all(b.headline in line for b, line in zip(briefs, lines))
+    kept = [f"<{b.url}|" in line for b, line in zip(briefs, lines)]
+    assert sum(kept) == linked and all(line.count("<") == line.count(">") <= 1
+                                       for line in lines)
+    assert all(k or n >= max(m for m, k2 in zip(url_lens, kept) if k2)
+               for n, k in zip(url_lens, kept)), "a shorter link dropped for a longer one"
+
+
+@pytest.mark.parametrize("n", [2, 10, 49])
+def test_a_roundup_of_ten_kilobyte_fields_keeps_within_slacks_total(n):
+    big = "Qwen & Llama <open> weights " * 400
+    briefs = [make_brief(headline=big, source=big, companies=(big,) * 5)] * n
+    blocks = render.digest_message(big, briefs)["blocks"]
+    assert block_kit_problems(blocks) == []
+    assert render.text_size(blocks) <= render.MAX_MESSAGE_TEXT
+    assert len(blocks) == n + 1 and all(b["text"]["text"].startswith("*") for b in blocks[1:])
+
+
 BIG = "x" * 10_000
 LONG_WORDS = ("Nvidia & AMD <chips> " * 600)
 EMOJI = "\U0001F680" * 5000
@@ -107,6 +161,7 @@ def test_ten_kilobyte_fields_stay_within_block_kit_limits(big):
                        also_reported_by=(big,) * 20, url="https://x.test/" + "a" * 5000)
     msg = render.brief_message(brief)
     assert block_kit_problems(msg["blocks"], msg["text"]) == []
+    assert render.text_size(msg["blocks"]) <= render.MAX_MESSAGE_TEXT   # msg_blocks_too_long
     header = msg["blocks"][0]["text"]["text"]
     assert header.endswith(render.ELLIPSIS) and render.utf16_len(header) <= 150
     bullets = next(b for b in msg["blocks"] if b["type"] == "section"

@@ -2,9 +2,11 @@
 
 What Slack's answers mean is bot/slack/webapi.py's. A refused bot token holds every
 channel's posts (bot/slack/token_watch.py); a retry asks find_sent (bot/slack/history.py)
-whether Slack took the post already. A payload Slack refuses (invalid_blocks,
-msg_too_long, ...) is retried once as plain text; if that is refused too it is
-RejectedError: that post fails and the channel goes on.
+whether Slack took the post already. A brief whose blocks Slack refuses (invalid_blocks,
+msg_too_long, ...) is retried once as plain text with its link; if that is refused too
+it is RejectedError: that post fails and the channel goes on. A refused roundup of
+several, or a refused edit, is RejectedError at once: delivery posts the roundup in
+halves, and lets the first post stand.
 """
 from __future__ import annotations
 
@@ -56,12 +58,16 @@ class SlackAdapter(TokenWatch, SentLookup):
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         payload = render.brief_message(brief)
-        return await self._post(channel, payload, nonce=nonce, kind="brief")
+        return await self._post(channel, payload, nonce=nonce, kind="brief",
+                                plain=render.plain_brief(brief))
 
     async def edit(self, channel: str, message_id: str, brief: Brief) -> None:
         ch, ts = split_id(channel, message_id)
         payload = render.brief_message(brief)
         try:
+            # No plain retry: chat.update keeps the blocks an update leaves out, so the
+            # text would change nothing shown. Refused, the edit is dropped and the first
+            # post stands (RejectedError), as on Discord.
             await self._call("chat.update", self.client.chat_update,
                              {"channel": ch, "ts": ts, **_for_update(payload)})
         except TransientError as exc:
@@ -72,16 +78,22 @@ class SlackAdapter(TokenWatch, SentLookup):
 
     async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
                           *, nonce: str) -> str:
+        # A roundup as plain text would be its count alone ("Roundup: 10 stories"),
+        # taken by Slack and every story recorded as posted. Refused, it is RejectedError:
+        # delivery posts it in halves (bot/roundups.py), blocks and all, down to single
+        # stories, which do have a plain form with their link.
         payload = render.digest_message(title, briefs)
-        return await self._post(channel, payload, nonce=nonce, kind="digest")
+        plain = render.plain_brief(briefs[0]) if len(briefs) == 1 else None
+        return await self._post(channel, payload, nonce=nonce, kind="digest", plain=plain)
 
-    async def _post(self, channel: str, payload: dict, *, nonce: str, kind: str) -> str:
+    async def _post(self, channel: str, payload: dict, *, nonce: str, kind: str,
+                    plain: str | None) -> str:
         # Slack has no idempotency key: the nonce rides along in metadata, so find_sent
         # can recognise the post when a retry asks.
         meta = {"event_type": f"ainews_{kind}", "event_payload": {"nonce": nonce}}
         self._remember_first_try(nonce)
         resp = await self._call("chat.postMessage", self.client.chat_postMessage,
-                                {"channel": channel, "metadata": meta, **payload})
+                                {"channel": channel, "metadata": meta, **payload}, plain=plain)
         self._first_try.pop(nonce, None)     # confirmed: no retry will ask find_sent
         return f"{resp.get('channel') or channel}:{resp['ts']}"
 
@@ -91,16 +103,19 @@ class SlackAdapter(TokenWatch, SentLookup):
             del self._first_try[next(iter(self._first_try))]
         self._first_try.setdefault(nonce, time.time())
 
-    async def _call(self, method: str, fn, kwargs: dict) -> Any:
+    async def _call(self, method: str, fn, kwargs: dict, *, plain: str | None = None) -> Any:
+        """One Web API call; `plain`: the text to post instead if Slack refuses the blocks
+        (None: no plain retry, the refusal is RejectedError)."""
         channel = kwargs["channel"]
         self._recheck(method, channel)
         try:
             answer = await fn(**kwargs)
         except SlackApiError as exc:
-            if error_code(exc) in PAYLOAD_ERRORS:
+            if error_code(exc) in PAYLOAD_ERRORS and plain is not None:
                 log.warning("slack: %s to %s refused the blocks (%s); posting plain text",
                             method, channel, error_code(exc))
-                return await self._plain_retry(method, channel, fn, kwargs, error_code(exc))
+                return await self._plain_retry(method, channel, fn, {**kwargs, "text": plain},
+                                               error_code(exc))
             raise self._error(exc, method, channel) from exc
         except NETWORK_ERRORS as exc:
             raise classify_error(exc, method, channel) from exc

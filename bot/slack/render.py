@@ -31,6 +31,12 @@ MAX_BUTTON_TEXT = 75
 MAX_URL = 3000
 MAX_VALUE = 2000
 MAX_FALLBACK = 3000   # top-level `text`: only notifications read it; keep it short
+# Not in Slack's docs: chat.postMessage refuses blocks whose text is too long in all
+# (msg_blocks_too_long). Reports: ~13,200 characters (slackapi/bolt-js#2509, where Slack
+# said "12,000 text characters with a buffer for block containers"), 11,341 refused
+# (bolt-js#2867). A post's block text is kept to this, well under both.
+MAX_MESSAGE_TEXT = 10_000
+MAX_CONTEXT_PART = 1000   # one of a brief's context parts: all of them and the body fit
 
 # Briefs a lookup always shows in full: a brief is at most 7 blocks and a divider, beside
 # the title, a note, the share button and "Shared by" (reply_blocks, reply_message).
@@ -152,7 +158,8 @@ def slack_date(dt: datetime) -> str:
 
 
 def context_for(brief: Brief) -> dict:
-    parts = [bold(brief.source if brief.source.strip() else "unknown source", MAX_CONTEXT),
+    parts = [bold(brief.source if brief.source.strip() else "unknown source",
+                  MAX_CONTEXT_PART),
              slack_date(brief.published)]
     if brief.companies:
         parts.append("Companies: " + escape(", ".join(brief.companies), mid_line=True))
@@ -161,41 +168,53 @@ def context_for(brief: Brief) -> dict:
     if brief.also_reported_by:
         parts.append("Also reported by " + escape(", ".join(brief.also_reported_by),
                                                   mid_line=True))
-    elements = [mrkdwn(p, MAX_CONTEXT) for p in parts[:MAX_CONTEXT_ELEMENTS]]
+    elements = [mrkdwn(p, MAX_CONTEXT_PART) for p in parts[:MAX_CONTEXT_ELEMENTS]]
     return {"type": "context", "elements": elements}
 
 
-def bullets_text(bullets: Sequence[str]) -> str:
+def bullets_text(bullets: Sequence[str], limit: int = MAX_SECTION) -> str:
     # Each bullet gets an equal share, so one huge bullet can't push the others out.
     items = [b for b in bullets if b.strip()][:3]
-    share = (MAX_SECTION - 4 * len(items)) // max(1, len(items))
+    share = (limit - 4 * len(items)) // max(1, len(items))
     return "\n".join("• " + fit(escape(" ".join(b.split()), mid_line=True), share)
                      for b in items)
 
 
 def brief_blocks(brief: Brief) -> list[dict]:
     """One brief: header, context, dek, bullets, why it matters, the address when the
-    headline names another, buttons (<= 7 blocks)."""
+    headline names another, buttons (<= 7 blocks), within MAX_MESSAGE_TEXT in all."""
     blocks = [header(brief.headline), context_for(brief)]
-    shown = blocks[0]["text"]["text"]
-    if brief.dek.strip():
-        blocks.append(section(escape(brief.dek)))
-    if any(b.strip() for b in brief.bullets):
-        blocks.append(section(bullets_text(brief.bullets)))
-    # A generated line ("Context: Baidu · pricing") states no consequence and only
-    # repeats the companies and topics the context block shows: left out here.
-    if brief.why_it_matters.strip() and not brief.why_is_generated:
-        blocks.append(section("*Why it matters:* " + escape(brief.why_it_matters,
-                                                             mid_line=True)))
+    shown, tail = blocks[0]["text"]["text"], []
     url = safe_url(brief.url)
     if url and spoofed_link(brief.headline, shown, url) and len(url) + 2 <= MAX_CONTEXT:
         # "paypal.com: verify ..." over a button that goes elsewhere: the button doesn't
         # show where it goes, so the address is shown as itself (as a digest does).
-        blocks.append({"type": "context", "elements": [mrkdwn(f"<{url}>", MAX_CONTEXT)]})
+        tail.append({"type": "context", "elements": [mrkdwn(f"<{url}>", MAX_CONTEXT)]})
     if url:
-        blocks.append({"type": "actions",
-                       "elements": [button("Read the story", READ_ACTION, url=url)]})
-    return blocks
+        tail.append({"type": "actions",
+                     "elements": [button("Read the story", READ_ACTION, url=url)]})
+    return blocks + body_sections(brief, MAX_MESSAGE_TEXT - text_size(blocks + tail)) + tail
+
+
+def body_sections(brief: Brief, room: int) -> list[dict]:
+    """Dek, bullets and why it matters in `room` characters: each takes at most an equal
+    share of what those before it left, so a short dek leaves more to the bullets."""
+    parts = []
+    if brief.dek.strip():
+        parts.append(lambda limit: fit(escape(brief.dek), limit))
+    if any(b.strip() for b in brief.bullets):
+        parts.append(lambda limit: bullets_text(brief.bullets, limit))
+    # A generated line ("Context: Baidu · pricing") states no consequence and only
+    # repeats the companies and topics the context block shows: left out here.
+    if brief.why_it_matters.strip() and not brief.why_is_generated:
+        parts.append(lambda limit: fit("*Why it matters:* " + escape(
+            brief.why_it_matters, mid_line=True), limit))
+    sections = []
+    for i, part in enumerate(parts):
+        text = part(min(MAX_SECTION, room // (len(parts) - i)))
+        room -= utf16_len(text)
+        sections.append(section(text))
+    return sections
 
 
 def fallback_text(brief: Brief) -> str:
@@ -205,21 +224,34 @@ def fallback_text(brief: Brief) -> str:
     return fit(f"{line} ({source})" if brief.source else line, MAX_FALLBACK)
 
 
+def plain_brief(brief: Brief) -> str:
+    """The brief as one mrkdwn text, for when Slack refuses its blocks: the notification
+    line, then the story's link, whole (unfurl_* stays off in the post)."""
+    url = safe_url(brief.url)
+    link = f"\n<{url}>" if url and len(url) + 3 <= MAX_SECTION // 2 else ""
+    return fit(fallback_text(brief), MAX_SECTION - len(link)) + link
+
+
 def brief_message(brief: Brief) -> dict:
     """chat.postMessage / chat.update arguments for one brief."""
     return {"text": fallback_text(brief), "blocks": brief_blocks(brief),
             "unfurl_links": False, "unfurl_media": False}
 
 
-def digest_line(brief: Brief) -> str:
-    headline = fit(escape(" ".join(brief.headline.split()) or "(untitled)"), 500)
+def digest_line(brief: Brief, room: int = MAX_SECTION, link_room: int | None = None) -> str:
+    """The brief as a roundup's line, in `room`; its link only if it adds at most
+    `link_room` (None: whatever the section has left)."""
+    headline = fit(escape(" ".join(brief.headline.split()) or "(untitled)"),
+                   min(500, room // 2))
     meta = [escape(brief.source)] if brief.source else []
     meta += [escape(", ".join(brief.companies[:4]))] if brief.companies else []
-    meta_line = fit(" · ".join(meta), 1000)
+    meta_line = fit(" · ".join(meta), min(1000, room - utf16_len(headline) - 8))
     # A link only if it fits whole: a cut inside <url|label> leaves a broken token.
     url = safe_url(brief.url)
-    room = MAX_SECTION - utf16_len(headline) - utf16_len(meta_line) - 8
-    if not url or len(url) > room:
+    left = MAX_SECTION - utf16_len(headline) - utf16_len(meta_line) - 8
+    if link_room is not None:
+        left = min(left, link_room - 3)      # "<", "|" and ">" (or " <" and ">")
+    if not url or len(url) > left:
         title = f"*{headline}*"
     elif spoofed_link(brief.headline, headline, url):   # "paypal.com ..." over another address
         title = f"*{headline}* <{url}>"
@@ -228,20 +260,39 @@ def digest_line(brief: Brief) -> str:
     return title + ("\n" + meta_line if meta_line else "")
 
 
-def digest_blocks(title: str, briefs: Sequence[Brief], *, room: int = MAX_BLOCKS) -> list[dict]:
-    """Header + one section per brief; the overflow is counted, never dropped silently."""
-    blocks = [header(title)]
+def digest_lines(briefs: Sequence[Brief], budget: int | None) -> list[str]:
+    """A line per brief, within `budget` characters in all (None: no total). Every
+    headline shows, cut to an equal share; links go to the shortest first while they
+    fit, so a few very long ones (tracking URLs, up to MAX_URL) lose theirs alone."""
+    if budget is None:
+        return [digest_line(b) for b in briefs]
+    share = budget // max(1, len(briefs))
+    lines = [digest_line(b, share, link_room=0) for b in briefs]
+    spare = budget - sum(map(utf16_len, lines))
+    for i in sorted(range(len(briefs)), key=lambda i: len(safe_url(briefs[i].url) or "")):
+        linked = digest_line(briefs[i], share, link_room=spare)
+        spare -= utf16_len(linked) - utf16_len(lines[i])
+        lines[i] = linked
+    return lines
+
+
+def digest_blocks(title: str, briefs: Sequence[Brief], *, room: int = MAX_BLOCKS,
+                  text_room: int | None = None) -> list[dict]:
+    """Header + one section per brief, within `text_room` characters in all (None: no
+    total); the overflow is counted, never dropped silently."""
+    blocks, tail = [header(title)], []
     shown = list(briefs[: room - 2]) if len(briefs) > room - 1 else list(briefs)
-    blocks += [section(digest_line(b)) for b in shown]
     if len(shown) < len(briefs):
         more = len(briefs) - len(shown)
-        blocks.append({"type": "context", "elements": [mrkdwn(f"…and {more} more")]})
-    return blocks
+        tail.append({"type": "context", "elements": [mrkdwn(f"…and {more} more")]})
+    budget = None if text_room is None else text_room - text_size(blocks + tail)
+    return blocks + [section(line) for line in digest_lines(shown, budget)] + tail
 
 
 def digest_message(title: str, briefs: Sequence[Brief]) -> dict:
+    """chat.postMessage arguments for a roundup, within Slack's total for a post."""
     return {"text": fit(f"{escape(title)}: {count(len(briefs), 'story')}", MAX_FALLBACK),
-            "blocks": digest_blocks(title, briefs),
+            "blocks": digest_blocks(title, briefs, text_room=MAX_MESSAGE_TEXT),
             "unfurl_links": False, "unfurl_media": False}
 
 
@@ -316,6 +367,11 @@ def reply_message(reply: Reply, *, share: str | None = None,
     return {"text": reply_text(reply), "blocks": blocks,
             "response_type": "in_channel" if visible else "ephemeral",
             "unfurl_links": False, "unfurl_media": False}
+
+
+def text_size(blocks: Iterable[dict]) -> int:
+    """The blocks' text in all, as Slack counts it against msg_blocks_too_long."""
+    return sum(utf16_len(text) for _, text in all_texts(blocks))
 
 
 def all_texts(blocks: Iterable[dict]) -> list[tuple[str, str]]:
