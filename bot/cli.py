@@ -15,7 +15,10 @@ from pathlib import Path
 
 from bot import stopping
 
-EPILOG = "Settings come from the environment or .env (see .env.example)."
+# Not .env.example alone: a pip install or the Docker image has none; the README is the
+# package's description, shown wherever it is published.
+EPILOG = ("Settings come from the environment or .env in the working directory: the README's "
+          "\"Running it for real\" lists them, as does .env.example in a checkout.")
 
 
 def _lookup_flags(p: argparse.ArgumentParser, limit: int = 10) -> None:

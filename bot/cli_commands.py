@@ -116,7 +116,7 @@ def _no_db_at(db_path: Path) -> bool:
 def _refuse_missing_db(args, db_path: Path) -> None:
     if _needs_existing_db(args) and _no_db_at(db_path):
         raise UserError(f"cli: no database at {db_path} yet: check --db or AINEWS_DB, or "
-                        "run `ainews poll --once` (or `make run`) first to create and fill it")
+                        "run `ainews poll --once` (or `ainews run`) first to create and fill it")
 
 
 def _open_app(settings):

@@ -211,7 +211,8 @@ def _check_names(path: Path, values: Mapping[str, str | None]) -> None:
         if name.upper().startswith(_OURS) or (name.upper().startswith(_SHARED) and close):
             raise ConfigError(f"config: {path} sets {name}, which ainews does not read"
                               f"{_did_you_mean(name, value)}; fix or remove it "
-                              "(.env.example lists the settings)")
+                              "(the README's \"Running it for real\" lists the settings, "
+                              "as does .env.example in a checkout)")
 
 
 def environment_warnings(environ: Mapping[str, str] | None = None) -> list[str]:

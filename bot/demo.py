@@ -114,7 +114,7 @@ async def _demo(settings, seconds: float, interval: float) -> int:
 # The demo ended on its last brief with no word: the operator could not tell it was over,
 # and `ainews latest` afterwards said "No stories yet" of the briefs just shown.
 DONE = ("demo: done. Its feeds and database were temporary, so `ainews latest` does not "
-        "list these stories; `make run` polls the real feeds.")
+        "list these stories; `ainews run` polls the real feeds.")
 
 
 def _demo_settings(settings, tmp: Path, feeds: DemoFeeds):

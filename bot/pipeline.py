@@ -97,6 +97,9 @@ class Pipeline(NewStories, FirstPolls, Unreached):
     # True: the caller shows each feed's failure and parser warning itself (`ainews
     # poll`'s summary), so the log keeps them for -v only instead of saying them twice.
     reports_feeds: bool = False
+    # True: the process exits after this pass (`run --once`, `poll`), so no log line
+    # promises a retry at the poll interval.
+    single_pass: bool = False
     # First polls waiting for their transaction; a list only while poll_once runs.
     _backlog: list[_Backlog] | None = field(default=None, init=False, repr=False)
     _offline_said: bool = field(default=False, init=False, repr=False)   # once per outage

@@ -49,6 +49,7 @@ async def poll_only(app: App, *, all_feeds: bool = True) -> PollSummary:
     try:
         async with pipeline_for(app) as pipeline:
             pipeline.reports_feeds = True   # the command prints each feed's failure and warning
+            pipeline.single_pass = True
             summary = await pipeline.poll_once(all_feeds=all_feeds)
     finally:
         await app.aclose_clients()
@@ -121,6 +122,7 @@ class Service(StoredDispatch, PlatformStarts):
         if once and self.app.llm is not None:
             self.app.llm.endpoint.one_shot = True
         async with pipeline_for(self.app) as pipeline, llm_watched(self.app, check=not once):
+            pipeline.single_pass = once
             try:
                 adapters = await self._start_adapters(once=once)
             except BaseException:   # e.g. Discord refused its token after Slack connected

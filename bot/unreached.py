@@ -25,7 +25,8 @@ class _Unreached:
 
 
 class Unreached:
-    """Uses Pipeline's store, poll_minutes, _unreached, _offline_said, _count_failure."""
+    """Uses Pipeline's store, poll_minutes, single_pass, _unreached, _offline_said,
+    _count_failure."""
 
     def _settle_unreached(self, summary: PollSummary) -> bool:
         """Record the pass's unreached feeds: the network's failures (retried at the base
@@ -48,9 +49,12 @@ class Unreached:
 
     def _say_offline(self) -> None:
         if not self._offline_said:      # once an outage
+            # A single pass (`run --once`, `poll`) exits next: no retry to promise.
+            then = ("not counted against the feeds" if self.single_pass else
+                    f"feeds are retried every {self.poll_minutes:g} min without counting "
+                    "it against them")
             log.warning("poller: no feed can be reached (DNS or connection failures "
-                        "everywhere); the network looks down: feeds are retried every %g "
-                        "min without counting it against them", self.poll_minutes)
+                        "everywhere); the network looks down: %s", then)
             self._offline_said = True
             if not any(s.last_ok for s in self.store.feed_states()):
                 # A first run on a machine with no way out (a sandbox, a laptop offline):

@@ -23,3 +23,9 @@ def test_feeds_resume_help_says_it_retries_a_failing_feed_too(capsys):
     # The way to poll a feed now instead of after its backoff, which no help told.
     text = _help(capsys, "feeds")
     assert "or poll a failing one at the next cycle instead of after its backoff" in text
+
+
+def test_help_points_at_settings_every_install_has(capsys):
+    # It said "(see .env.example)", a file a pip install or the Docker image doesn't have.
+    text = _help(capsys)
+    assert "the README's \"Running it for real\"" in text and "in a checkout" in text

@@ -67,3 +67,16 @@ async def test_the_bots_log_says_a_feeds_pause_once(env, capsys):
     paused = [line for line in err.splitlines() if "HTTP 410" in line]
     assert code == 0 and len(paused) == 1
     assert f"poller: paused {srv.url('/gone.xml')} after 1 failure: " in paused[0]
+
+
+@pytest.mark.parametrize("command", ["run", "poll"])
+async def test_a_single_pass_offline_promises_no_retry(env, capsys, command):
+    # `run --once` with no network said "feeds are retried every 2 min" and exited at once.
+    (env / "feeds.toml").write_text("".join(
+        f'[[feed]]\nname = "Dead {i}"\nurl = "http://127.0.0.{i + 2}:9/feed.xml"\n'
+        for i in range(3)))   # closed loopback ports: refused, as with no network
+    code = await asyncio.to_thread(main, [command, "--once"])
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if "no feed can be reached" in line]
+    assert code == 0 and len(said) == 1 and "retried every" not in said[0]
+    assert said[0].endswith("the network looks down: not counted against the feeds")

@@ -64,4 +64,4 @@ async def test_the_demo_says_it_is_done_and_where_its_stories_went(monkeypatch, 
     assert await asyncio.wait_for(_demo(load_settings({}, dotenv_path=None), 5, 0.01), 10) == 0
     last = capsys.readouterr().out.rstrip().splitlines()[-1]
     assert last == ("demo: done. Its feeds and database were temporary, so `ainews latest` "
-                    "does not list these stories; `make run` polls the real feeds.")
+                    "does not list these stories; `ainews run` polls the real feeds.")

@@ -82,7 +82,8 @@ async def test_http_errors_name_host_and_status(server, fetcher, status):
 @pytest.mark.parametrize("response,shown", [
     (b"HTTP/1.1 302 Found\r\nLocation: http://\x1b[31mevil\x1b]0;owned\x07/\r\n\r\n",
      "http://\\x1b[31mevil\\x1b]0;owned\\x07/ is not a valid URL"),
-    (b"HTTP/1.1 2x0 \x1b[2J\r\n\r\n", "sent a malformed response (Bad status line"),
+    # aiohttp's own words vary ("Bad status line", 3.10's "Invalid status code").
+    (b"HTTP/1.1 2x0 \x1b[2J\r\n\r\n", "sent a malformed response ("),
 ], ids=["location", "status-line"])
 async def test_what_a_server_sent_is_quoted_without_control_characters(fetcher, response, shown):
     """The message is logged, stored and printed: an ANSI or OSC escape from the server
