@@ -98,6 +98,37 @@ def test_link_in_digest_keeps_its_own_url_and_label():
     assert line.startswith("*<https://x.test/a%20b%7Cc%3Ed|Nvidia | chips &lt;fast&gt;>*")
 
 
+QUERY = "https://news.example/story?id=1&ref=rss"
+LINKS_IN_TEXT = {       # where a story's address stands in mrkdwn, and how it is shown
+    "roundup line": (render_roundup.digest_line, "|"),
+    "roundup line, named address": (lambda b: render_roundup.digest_line(
+        replace(b, headline="paypal.com: verify your account")), ">"),
+    "plain text": (render.plain_brief, ">"),
+    "brief, named address": (lambda b: render.brief_blocks(replace(
+        b, headline="paypal.com: verify your account"))[-2]["elements"][0]["text"], ">"),
+}
+
+
+@pytest.mark.parametrize("url, sent", [
+    (QUERY, "https://news.example/story?id=1&amp;ref=rss"),
+    ("https://news.example/s?q=AT&amp;T", "https://news.example/s?q=AT&amp;amp;T"),
+], ids=["query", "entity-in-url"])
+@pytest.mark.parametrize("where", LINKS_IN_TEXT)
+def test_a_link_with_a_query_string_goes_with_its_ampersand_escaped(where, url, sent):
+    """Slack reads &, < and > as control characters throughout mrkdwn, its <url|label>
+    links too ("Formatting text for app surfaces": Escaping text), and sends "&amp;"
+    inside links itself: a bare "&" was read as an entity's start, so "?q=AT&amp;T"
+    went to "?q=AT&T"."""
+    render_in, after = LINKS_IN_TEXT[where]
+    text = render_in(make_brief(url=url))
+    assert f"<{sent}{after}" in text and slack_problems(text, links=[url]) == []
+
+
+def test_a_link_buttons_address_is_no_text_and_keeps_its_ampersand():
+    [button] = render.brief_blocks(make_brief(url=QUERY))[-1]["elements"]
+    assert button["url"] == QUERY
+
+
 # Headline cut to 500 and sources to 1,000 (at most) leave 1,492 for a link that fits
 # whole; past 1,500 or so (the cuts end at a word, some characters short) none does.
 @pytest.mark.parametrize("url_len, shown", [(100, True), (1492, True), (2400, False),

@@ -108,6 +108,13 @@ def safe_url(url: str) -> str | None:
     return link_url(url, MAX_URL)
 
 
+def url_text(url: str) -> str:
+    """A safe_url as it stands in mrkdwn, in <url> or <url|label>: Slack reads "&" as
+    the start of an entity throughout a text, its links too, and decodes "&amp;" there
+    (its own messages carry "?a=1&amp;b=2"); link_url has %-escaped < > |."""
+    return url.replace("&", "&amp;")
+
+
 def mrkdwn(text: str, limit: int = MAX_SECTION) -> dict:
     # verbatim: Slack must not turn bare URLs or #channel names into links either
     return {"type": "mrkdwn", "text": fit(text, limit) or " ", "verbatim": True}
@@ -179,10 +186,12 @@ def brief_blocks(brief: Brief) -> list[dict]:
     blocks = [header(brief.headline), context_for(brief)]
     shown, tail = blocks[0]["text"]["text"], []
     url = safe_url(brief.url)
-    if url and spoofed_link(brief.headline, shown, url) and len(url) + 2 <= MAX_CONTEXT:
+    if url and spoofed_link(brief.headline, shown, url) and \
+            len(url_text(url)) + 2 <= MAX_CONTEXT:
         # "paypal.com: verify ..." over a button that goes elsewhere: the button doesn't
         # show where it goes, so the address is shown as itself (as a digest does).
-        tail.append({"type": "context", "elements": [mrkdwn(f"<{url}>", MAX_CONTEXT)]})
+        tail.append({"type": "context",
+                     "elements": [mrkdwn(f"<{url_text(url)}>", MAX_CONTEXT)]})
     if url:
         tail.append({"type": "actions",
                      "elements": [button("Read the story", READ_ACTION, url=url)]})
@@ -220,7 +229,7 @@ def fallback_text(brief: Brief) -> str:
 def plain_brief(brief: Brief) -> str:
     """The brief as one mrkdwn text, for when Slack refuses its blocks: the notification
     line, then the story's link, whole (unfurl_* stays off in the post)."""
-    url = safe_url(brief.url)
+    url = url_text(safe_url(brief.url) or "")
     link = f"\n<{url}>" if url and len(url) + 3 <= MAX_SECTION // 2 else ""
     return fit(fallback_text(brief), MAX_SECTION - len(link)) + link
 

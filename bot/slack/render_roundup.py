@@ -7,7 +7,7 @@ from typing import Sequence
 
 from bot.slack.render import (MAX_BLOCKS, MAX_FALLBACK, MAX_MESSAGE_TEXT, MAX_SECTION,
                               escape, fit, header, mrkdwn, safe_url, section, text_size,
-                              utf16_len)
+                              url_text, utf16_len)
 from feeds.hostile import spoofed_link
 from feeds.models import Brief
 from feeds.plural import count
@@ -26,12 +26,12 @@ def digest_line(brief: Brief, room: int = MAX_SECTION, link_room: int | None = N
     left = MAX_SECTION - utf16_len(headline) - utf16_len(meta_line) - 8
     if link_room is not None:
         left = min(left, link_room - 3)      # "<", "|" and ">" (or " <" and ">")
-    if not url or len(url) > left:
+    if not url or len(url_text(url)) > left:
         title = f"*{headline}*"
     elif spoofed_link(brief.headline, headline, url):   # "paypal.com ..." over another address
-        title = f"*{headline}* <{url}>"
+        title = f"*{headline}* <{url_text(url)}>"
     else:
-        title = f"*<{url}|{headline}>*"
+        title = f"*<{url_text(url)}|{headline}>*"
     return title + ("\n" + meta_line if meta_line else "")
 
 
@@ -44,7 +44,8 @@ def digest_lines(briefs: Sequence[Brief], budget: int | None) -> list[str]:
     share = budget // max(1, len(briefs))
     lines = [digest_line(b, share, link_room=0) for b in briefs]
     spare = budget - sum(map(utf16_len, lines))
-    for i in sorted(range(len(briefs)), key=lambda i: len(safe_url(briefs[i].url) or "")):
+    for i in sorted(range(len(briefs)),
+                    key=lambda i: len(url_text(safe_url(briefs[i].url) or ""))):
         linked = digest_line(briefs[i], share, link_room=spare)
         spare -= utf16_len(linked) - utf16_len(lines[i])
         lines[i] = linked
