@@ -113,6 +113,7 @@ def _slack_token(token: str, links) -> list[str]:
     if token[:1] in "!@#":
         return [f"mention <{token}>"]
     target, bar, label = token.partition("|")
+    target = _unescape(target)          # where Slack goes: it decodes entities in links too
     if target not in links or (bar and names_other_address(label, target)):
         return [f"link <{token}>"]
     return []
@@ -141,7 +142,7 @@ def names_other_address(label: str, url: str) -> bool:
     joiners and combining marks unseen."""
     # The ideographic full stop ends Chinese sentences; before a Latin letter it is a dot.
     seen = _D_ESCAPED.sub(lambda m: m.group()[1], label)          # as Discord shows it
-    seen = re.sub("&(lt|gt|amp);", lambda m: _SHOWN[m.group()], seen)   # as Slack does
+    seen = _unescape(seen)                                        # as Slack does
     seen = unicodedata.normalize("NFKC", _DOTLIKE.sub(".", seen))
     seen = re.sub("\u3002(?=[A-Za-z])|(?<=[A-Za-z])[\u0660\u06f0](?=[A-Za-z])", ".", seen)
     seen = "".join(ch for ch in seen if unicodedata.category(ch) not in ("Cf", "Mn"))
@@ -151,6 +152,11 @@ def names_other_address(label: str, url: str) -> bool:
         if not (named == host or host.endswith("." + named) or named.endswith("." + host)):
             return True
     return False
+
+
+def _unescape(text: str) -> str:
+    """Slack's three entities as it shows them (text) or follows them (a link's address)."""
+    return re.sub("&(lt|gt|amp);", lambda m: _SHOWN[m.group()], text)
 
 
 def _ascii(host: str) -> str:

@@ -179,7 +179,8 @@ def _discord(reply):
 
 
 def _slack(reply):
-    from bot.slack.render import all_texts, reply_message
+    from bot.slack.render import all_texts
+    from bot.slack.render_reply import reply_message
     return "\n".join(t for _, t in all_texts(reply_message(reply)["blocks"]))
 
 

@@ -1,10 +1,12 @@
 """Delivery when a platform refuses: one unpostable post fails alone, roundups are halved
-to find the refused post, and a roundup whose answer was lost is not posted again."""
+to find the refused post (on Slack and Discord, through their real clients), and a
+roundup whose answer was lost is not posted again."""
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Callable
 
 import pytest
 
@@ -13,6 +15,8 @@ from bot.dispatch import dispatch_new
 from bot.retry import UNEXPECTED_ATTEMPTS
 from bot.slack.adapter import SlackAdapter
 from bot.slack.webapi import make_client
+from tests.discord_kit import MESSAGES
+from tests.fakes.discord import FakeDiscord, RecordingCommands, running_bot
 from tests.fakes.recorder import Digest, RecordingAdapter
 from tests.fakes.slack import FakeSlack
 from tests.delivery_kit import (brief, delivery, error_records, follow, sent_then_edit_queued,
@@ -210,30 +214,51 @@ async def test_a_roundup_refused_for_its_size_is_halved_that_day_only(store, clo
     assert store.outbox_failures() == []
 
 
-# ---- Slack: a refused roundup is halved, not posted as its count ----------------------
-@pytest.fixture
-async def fake_slack():
-    server = await FakeSlack().start()
-    yield server
-    await server.stop()
+# ---- a roundup a platform refuses: halved, a story alone as text ----------------------
+@dataclass
+class Chat:
+    """A platform's real client against its fake server on loopback."""
+    platform: str
+    channel: str
+    adapter: object
+    refuse: Callable[[int], None]      # refuse the payload of the next n posts
+    posts: Callable[[], list[dict]]
+    rich: str                          # what a post that is not plain text carries
+
+
+@pytest.fixture(params=["slack", "discord"])
+async def chat(request):
+    if request.param == "slack":
+        slack = await FakeSlack().start()
+        yield Chat("slack", "C42", SlackAdapter(make_client(slack.bot_token, slack.api_url)),
+                   lambda n: slack.fail("chat.postMessage", error="invalid_blocks", times=n),
+                   lambda: list(slack.messages.values()), "blocks")
+        await slack.stop()
+        return
+    discord = await FakeDiscord().start()
+    async with running_bot(discord, RecordingCommands()) as runner:
+        yield Chat("discord", str(discord.channel_ids[0]), runner.adapter,
+                   lambda n: discord.fail("POST", MESSAGES, 400, code=50035, times=n),
+                   lambda: list(discord.messages.values()), "embeds")
+    await discord.close()
 
 
 @pytest.mark.parametrize("refusals, plain", [(1, 0), (3, 1)],
                          ids=["halves-post", "down-to-one-story"])
-async def test_a_roundup_slack_refuses_goes_out_in_halves_every_story_with_its_link(
-        store, clock, fake_slack, refusals, plain):
+async def test_a_roundup_refused_goes_out_in_halves_every_story_once_with_its_link(
+        store, clock, chat, refusals, plain):
     """Slack's plain retry of a refused roundup was "Roundup: 4 stories": taken, and all
-    four recorded as posted with none of them shown. Now the halves go with their blocks;
-    a story refused alone goes as plain text with its link."""
-    follow(store, clock, channel="C42", platform="slack")
-    store.set_digest("slack", "w1", "C42", "10:00", "UTC", now=clock())
+    four recorded as posted with none of them shown. Discord failed a one-story roundup
+    it refused, though a post of that story would have gone as text. Now the halves go
+    with their blocks or embeds, and a story refused alone as text with its link."""
+    follow(store, clock, channel=chat.channel, platform=chat.platform)
+    store.set_digest(chat.platform, "w1", chat.channel, "10:00", "UTC", now=clock())
     dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(4)], clock())
-    adapter = SlackAdapter(make_client(fake_slack.bot_token, fake_slack.api_url))
-    fake_slack.fail("chat.postMessage", error="invalid_blocks", times=refusals)
-    d = delivery(store, clock, adapter, roundup_size=4)
+    chat.refuse(refusals)
+    d = delivery(store, clock, chat.adapter, roundup_size=4)
     clock.advance(hours=1)
     await d.run_once()
-    shown = [str(m) for m in fake_slack.messages.values()]
+    shown = [str(m) for m in chat.posts()]
     assert all(sum(f"https://news.example/{n}" in m for m in shown) == 1 for n in range(4))
-    assert sum("blocks" not in m for m in fake_slack.messages.values()) == plain
-    assert states(store) == {"digested": 4}
+    assert sum(not m.get(chat.rich) for m in chat.posts()) == plain
+    assert states(store) == {"digested": 4} and store.outbox_failures() == []

@@ -11,6 +11,7 @@ import pytest
 
 from bot.adapter import PermanentError, RejectedError, TransientError
 from bot.discord.adapter import DiscordAdapter
+from bot.discord.render import text_fallback
 from tests.discord_kit import MESSAGES, adapter_on_fake, first_channel, make_brief
 from tests.fakes.discord import FakeDiscord, RecordingCommands, running_bot
 
@@ -345,6 +346,17 @@ async def test_a_refused_digest_is_rejected(fake, runner, channel):
         await runner.adapter.send_digest(channel, "Roundup", [make_brief(1), make_brief(2)],
                                          nonce="d1")
     assert len(fake.find("POST", MESSAGES)) == 1
+
+
+async def test_a_refused_roundup_of_one_story_posts_that_story_as_text(fake, runner, channel):
+    """Delivery halves a refused roundup down to one story; refused alone it failed that
+    story, where a post of it goes as text (bot/roundups.py, test_delivery_rejects.py)."""
+    brief = make_brief(1)
+    fake.fail("POST", MESSAGES, 400, code=200000)        # the server's AutoMod
+    message_id = await runner.adapter.send_digest(channel, "Roundup", [brief], nonce="d1")
+    embeds, text = fake.find("POST", MESSAGES)
+    assert embeds.json["embeds"] and text.json["content"] == text_fallback(brief)
+    assert fake.messages[message_id]["content"].endswith(brief.url)
 
 
 async def test_without_embed_links_a_roundup_pauses_the_channel_as_a_post_does(fake, runner,

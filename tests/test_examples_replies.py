@@ -21,6 +21,7 @@ from bot.console import format_reply, run_console_command
 from bot.discord import render as discord_render
 from bot.replies import Caller, Reply
 from bot.slack import render as slack_render, syntax as slack_syntax
+from bot.slack import render_reply as slack_render_reply
 from feeds.classify import Classifier, load_gazetteer
 from feeds.models import Subscription, utcnow
 from storage.store import Store
@@ -101,7 +102,7 @@ SURFACES = {
     # surface -> (the reply as shown, an example as shown there)
     "console": (format_reply, ex.console),
     "slack": (lambda r: "\n".join(t for _, t in slack_render.all_texts(
-        slack_render.reply_message(r)["blocks"])), slack_syntax.spell),
+        slack_render_reply.reply_message(r)["blocks"])), slack_syntax.spell),
     "discord": (lambda r: _discord_text(discord_render.reply_payload(r)),
                 discord_render.example_code),
     "cli": (lambda r: r.spelled(cli_syntax.spell), cli_syntax.spell),

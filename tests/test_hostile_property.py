@@ -16,6 +16,8 @@ from bot.discord import render as drender
 from bot.discord.adapter import DiscordAdapter, text_fallback
 from bot.replies import Caller, Reply
 from bot.slack import render as srender
+from bot.slack import render_reply as srender_reply
+from bot.slack import render_roundup as srender_roundup
 from tests.hostile_text import briefs, hostile
 from tests.markup_check import discord_problems, names_other_address, slack_problems
 
@@ -117,7 +119,7 @@ def test_discord_replies_are_inert(title, text, brief):
 def test_slack_briefs_and_digests_are_inert(title, brief, n):
     links = {srender.safe_url(brief.url)}
     assert slack_payload_problems(srender.brief_message(brief), links) == []
-    assert slack_payload_problems(srender.digest_message(title, [brief] * n), links) == []
+    assert slack_payload_problems(srender_roundup.digest_message(title, [brief] * n), links) == []
 
 
 @PROPERTY
@@ -127,7 +129,7 @@ def test_slack_replies_are_inert(title, text, brief):
     for reply in (Reply(kind="briefs", title=title, text=text, briefs=(brief,)),
                   Reply(kind="briefs", title=title, text=text), Reply.error(text),
                   Reply.message(text)):
-        assert slack_payload_problems(srender.reply_message(reply), links) == []
+        assert slack_payload_problems(srender_reply.reply_message(reply), links) == []
 
 
 # What users type, echoed by the real commands ------------------------------------------
@@ -156,7 +158,7 @@ def test_commands_echoing_what_a_user_typed_are_inert(command, typed):
     reply = ECHOES[command](_core(), typed)
     links = {"https://news.example/qwen"}
     assert discord_payload_problems(drender.reply_payload(reply), links) == []
-    assert slack_payload_problems(srender.reply_message(reply), links) == []
+    assert slack_payload_problems(srender_reply.reply_message(reply), links) == []
 
 
 def test_the_grammar_reaches_every_kind_of_construct():

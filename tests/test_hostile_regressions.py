@@ -10,6 +10,8 @@ import pytest
 from bot.discord import render as drender
 from bot.replies import Reply
 from bot.slack import render as srender
+from bot.slack import render_reply as srender_reply
+from bot.slack import render_roundup as srender_roundup
 from tests.fakes.slack import make_brief
 from tests.markup_check import discord_problems, slack_problems
 
@@ -121,7 +123,7 @@ def test_slack_source_with_breaks_or_edge_spaces_stays_bold(source, shown):
 def test_slack_long_source_or_title_is_cut_inside_its_bold_run():
     source = srender.context_for(make_brief(source="Wire " * 600))["elements"][0]["text"]
     reply = Reply(kind="briefs", title="Search: " + "qwen " * 800, briefs=(make_brief(),))
-    title = srender.reply_blocks(reply)[0]["text"]["text"]
+    title = srender_reply.reply_blocks(reply)[0]["text"]["text"]
     assert source.endswith("…*") and len(source) <= srender.MAX_CONTEXT
     assert title.endswith("…*") and len(title) <= srender.MAX_SECTION
     assert slack_problems(source) == slack_problems(title) == []
@@ -129,7 +131,7 @@ def test_slack_long_source_or_title_is_cut_inside_its_bold_run():
 
 def test_slack_reply_title_with_a_line_break_stays_one_bold_line():
     reply = Reply(kind="briefs", title="Search: 'qwen\n pricing '", briefs=(make_brief(),))
-    first = srender.reply_blocks(reply)[0]["text"]["text"]
+    first = srender_reply.reply_blocks(reply)[0]["text"]["text"]
     assert first == "*Search: 'qwen pricing '*"
     assert slack_problems(first) == []
 
@@ -159,7 +161,7 @@ def test_lookalike_address_headline_is_not_the_link_text(headline):
     assert embed.url is None and embed.fields[-1].value == "https://news.example/1"
     (digest,) = drender.digest_embeds("Roundup", [replace(brief, id=str(i)) for i in range(11)])
     assert "](https://news.example/1)" not in digest.description
-    assert "|" not in srender.digest_line(brief).split(">")[0]      # no <url|headline>
+    assert "|" not in srender_roundup.digest_line(brief).split(">")[0]      # no <url|headline>
     context = srender.brief_blocks(brief)[-2]["elements"][0]["text"]
     assert context == "<https://news.example/1>"                      # the address shown
 
@@ -171,7 +173,7 @@ def test_a_chinese_sentence_stop_is_no_address(headline):
     to its story."""
     brief = make_brief(headline=headline, url="https://news.example/1")
     assert drender.brief_embed(brief).url == "https://news.example/1"
-    assert srender.digest_line(brief).startswith(f"*<https://news.example/1|{headline[:6]}")
+    assert srender_roundup.digest_line(brief).startswith(f"*<https://news.example/1|{headline[:6]}")
 
 
 def cut_after_paypal(limit: int) -> str:
@@ -190,7 +192,7 @@ def test_a_headline_cut_to_another_address_is_not_the_link_text():
     (digest,) = drender.digest_embeds("Roundup", [replace(listed, id=str(i)) for i in range(11)])
     assert "](https://evil.example/1)" not in digest.description
     slack = replace(brief, headline=cut_after_paypal(500))
-    assert "|" not in srender.digest_line(slack).split(">")[0]
+    assert "|" not in srender_roundup.digest_line(slack).split(">")[0]
     header = replace(brief, headline=cut_after_paypal(srender.MAX_HEADER))
     blocks = srender.brief_blocks(header)
     assert blocks[0]["text"]["text"].endswith("ypaypal.com…")
@@ -200,6 +202,6 @@ def test_a_headline_cut_to_another_address_is_not_the_link_text():
 def test_slack_cut_never_leaves_a_broadcast_word_before_the_ellipsis():
     """"@everyonebank" is left as written; cut after "@everyone" it would read as one."""
     typed = "a" * 2989 + " @everyonebank"
-    shown = srender.reply_message(Reply.error(typed))["text"]
+    shown = srender_reply.reply_message(Reply.error(typed))["text"]
     assert shown.endswith("a…") and "@everyone" not in shown
     assert srender.escape("@everyonebank") == "@everyonebank"

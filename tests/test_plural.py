@@ -75,7 +75,7 @@ def test_chat_feed_list_and_delivery_counts_read_in_the_singular(store, clock):
 
 
 def test_a_slack_digest_of_one_story_says_one_story():
-    from bot.slack.render import digest_message
+    from bot.slack.render_roundup import digest_message
     from feeds.models import Brief
     brief = Brief(id="a", headline="Alibaba cuts prices", bullets=("a", "b", "c"),
                   why_it_matters="w", url="https://news.example/a", source="FT",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.replies import Caller
-from bot.slack import render
+from bot.slack import render, render_reply
 from bot.slack.adapter import SlackAdapter
 from tests.fakes.slack import make_brief
 from tests.slack_kit import BOSS, texts, action_ids, served, recording_commands, started_bot
@@ -66,7 +66,7 @@ async def test_every_slash_command_answers_through_the_chat_core(
     assert shown in texts(answer)
     assert answer["response_type"] == ("in_channel" if visible else "ephemeral")
     is_lookup = method in ("company", "latest", "search", "topic")
-    assert (render.SHARE_ACTION in action_ids(answer)) == is_lookup
+    assert (render_reply.SHARE_ACTION in action_ids(answer)) == is_lookup
 
 
 async def test_slow_command_is_acked_at_once_and_answers_later(bot, commands):
@@ -82,18 +82,19 @@ async def test_slow_command_is_acked_at_once_and_answers_later(bot, commands):
 async def test_share_button_reposts_the_lookup_visibly(bot, commands):
     first = await bot.answer(await bot.slash("/company", "alibaba", user="U1"))
     [button] = [e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]
-                if e["action_id"] == render.SHARE_ACTION]
-    shared = await bot.answer(await bot.click(render.SHARE_ACTION, button["value"], user="U1"))
+                if e["action_id"] == render_reply.SHARE_ACTION]
+    shared = await bot.answer(await bot.click(render_reply.SHARE_ACTION, button["value"],
+                                              user="U1"))
     assert shared["response_type"] == "in_channel" and shared["replace_original"] is False
     assert make_brief().headline in texts(shared) and "Shared by <@U1>" in texts(shared)
-    assert render.SHARE_ACTION not in action_ids(shared)
+    assert render_reply.SHARE_ACTION not in action_ids(shared)
     assert [c[0] for c in commands.calls] == ["company", "company"]
 
 
 @pytest.mark.parametrize("value", ["not json", '{"cmd": "feeds", "args": "remove x"}',
                                    '{"cmd": "text", "args": "subscribe all"}'])
 async def test_share_button_reruns_only_lookups(bot, commands, value):
-    answer = await bot.answer(await bot.click(render.SHARE_ACTION, value, user="UADMIN"))
+    answer = await bot.answer(await bot.click(render_reply.SHARE_ACTION, value, user="UADMIN"))
     assert answer["response_type"] == "ephemeral" and "run the command again" in texts(answer)
     assert commands.calls == []
 
@@ -196,8 +197,8 @@ async def test_the_biggest_answer_fits_slacks_limits(bot, commands, maximal_repl
     commands.company = lambda caller, name, limit=None: maximal_reply
     answer = await bot.answer(await bot.slash("/company", "tencent"))
     [share] = [e for b in answer["blocks"] if b["type"] == "actions"
-               for e in b["elements"] if e["action_id"] == render.SHARE_ACTION]
-    shared = await bot.answer(await bot.click(render.SHARE_ACTION, share["value"]))
+               for e in b["elements"] if e["action_id"] == render_reply.SHARE_ACTION]
+    shared = await bot.answer(await bot.click(render_reply.SHARE_ACTION, share["value"]))
     assert not any(bot.fake.refused.values())
     assert "No story has all of" in texts(answer) and shared["response_type"] == "in_channel"
     assert sum(texts(answer).count(f"{i} @") for i in range(25)) >= 25   # every brief
@@ -221,7 +222,7 @@ async def test_an_answer_slack_refuses_is_logged_and_the_user_told(bot, monkeypa
     instead of raising: the user got nothing and the log said nothing."""
     import logging
     from bot.slack import listeners
-    monkeypatch.setattr(render, "reply_message",
+    monkeypatch.setattr(render_reply, "reply_message",
                         lambda reply, **kw: {"response_type": "ephemeral", "text": "", **message})
     caplog.set_level(logging.WARNING, logger="ainews")
     rid = await bot.slash("/company", "tencent")

@@ -12,7 +12,7 @@ import aiohttp
 import pytest
 
 from bot import logs
-from bot.slack import render
+from bot.slack import render_reply
 from bot.slack.app import SlackStartError, start_slack
 from bot.slack.http_mode import BAD_SIGNATURE, Refusals
 from tests.slack_kit import settings_for, Bot, texts, served, recording_commands
@@ -154,8 +154,8 @@ async def test_a_replayed_request_is_refused(http_bot, commands, kind):
         rid, payload = fake.slash_payload("/company", "alibaba")
         body = urlencode(payload)
     else:
-        value = render.share_value("company", "alibaba")
-        rid, payload = fake.action_payload(render.SHARE_ACTION, value)
+        value = render_reply.share_value("company", "alibaba")
+        rid, payload = fake.action_payload(render_reply.SHARE_ACTION, value)
         body = urlencode({"payload": json.dumps(payload)})
     signed = {"timestamp": int(time.time()), "rid": rid}
     assert (await fake.post_signed(http_bot.url, body, **signed))[0] == 200

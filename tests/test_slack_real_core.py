@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack import render
+from bot.slack import render_reply
 from bot.slack.app import start_slack
 from tests.fakes.slack import make_brief
 from tests.slack_kit import settings_for, Bot, texts, served
@@ -38,8 +38,8 @@ async def test_search_and_topic_answer_through_ainews_with_the_real_core(fake):
             assert answer["response_type"] == "ephemeral"
             assert "Alibaba open-sources Qwen 3" in texts(answer)
             [share] = [e for b in answer["blocks"] if b["type"] == "actions"
-                       for e in b["elements"] if e["action_id"] == render.SHARE_ACTION]
-            shared = await bot.answer(await bot.click(render.SHARE_ACTION, share["value"]))
+                       for e in b["elements"] if e["action_id"] == render_reply.SHARE_ACTION]
+            shared = await bot.answer(await bot.click(render_reply.SHARE_ACTION, share["value"]))
             assert shared["response_type"] == "in_channel"
             assert "Alibaba open-sources Qwen 3" in texts(shared)
         assert fake.calls_to("users.info") == []

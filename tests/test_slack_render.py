@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.replies import Reply
-from bot.slack import render
+from bot.slack import render, render_reply, render_roundup
 from tests.fakes.slack import block_kit_problems, make_brief
 from tests.markup_check import slack_problems
 from tests.slack_kit import HOSTILE, assert_inert
@@ -45,12 +45,12 @@ def test_hostile_feed_text_renders_inert_in_a_brief(text):
 @pytest.mark.parametrize("text", HOSTILE)
 def test_hostile_text_renders_inert_in_digests_and_replies(text):
     brief = hostile_brief(text)
-    digest = render.digest_message(text, [brief, brief])
+    digest = render_roundup.digest_message(text, [brief, brief])
     assert_inert(digest["blocks"], digest["text"])
     reply = Reply(kind="briefs", title=text, briefs=(brief,), shareable=True)
-    msg = render.reply_message(reply, share=render.share_value("search", text))
+    msg = render_reply.reply_message(reply, share=render_reply.share_value("search", text))
     assert_inert(msg["blocks"], msg["text"])
-    err = render.reply_message(Reply.error(text))
+    err = render_reply.reply_message(Reply.error(text))
     assert_inert(err["blocks"], err["text"])
 
 
@@ -85,7 +85,8 @@ def test_a_headline_naming_another_address_is_not_the_link_text(headline, linked
     """Slack shows a link's text, not its address: a headline naming another address
     over the story's link would spoof it. Then the headline is plain and the address
     shown."""
-    line = render.digest_line(make_brief(headline=headline, url="https://www.reuters.com/a"))
+    line = render_roundup.digest_line(make_brief(headline=headline,
+                                                 url="https://www.reuters.com/a"))
     assert ("|" in line.split("\n")[0]) is linked
     assert line.startswith("*<https://www.reuters.com/a|" if linked else
                            f"*{headline}* <https://www.reuters.com/a>")
@@ -93,8 +94,39 @@ def test_a_headline_naming_another_address_is_not_the_link_text(headline, linked
 
 def test_link_in_digest_keeps_its_own_url_and_label():
     brief = make_brief(headline="Nvidia | chips <fast>", url="https://x.test/a b|c>d")
-    line = render.digest_line(brief)
+    line = render_roundup.digest_line(brief)
     assert line.startswith("*<https://x.test/a%20b%7Cc%3Ed|Nvidia | chips &lt;fast&gt;>*")
+
+
+QUERY = "https://news.example/story?id=1&ref=rss"
+LINKS_IN_TEXT = {       # where a story's address stands in mrkdwn, and how it is shown
+    "roundup line": (render_roundup.digest_line, "|"),
+    "roundup line, named address": (lambda b: render_roundup.digest_line(
+        replace(b, headline="paypal.com: verify your account")), ">"),
+    "plain text": (render.plain_brief, ">"),
+    "brief, named address": (lambda b: render.brief_blocks(replace(
+        b, headline="paypal.com: verify your account"))[-2]["elements"][0]["text"], ">"),
+}
+
+
+@pytest.mark.parametrize("url, sent", [
+    (QUERY, "https://news.example/story?id=1&amp;ref=rss"),
+    ("https://news.example/s?q=AT&amp;T", "https://news.example/s?q=AT&amp;amp;T"),
+], ids=["query", "entity-in-url"])
+@pytest.mark.parametrize("where", LINKS_IN_TEXT)
+def test_a_link_with_a_query_string_goes_with_its_ampersand_escaped(where, url, sent):
+    """Slack reads &, < and > as control characters throughout mrkdwn, its <url|label>
+    links too ("Formatting text for app surfaces": Escaping text), and sends "&amp;"
+    inside links itself: a bare "&" was read as an entity's start, so "?q=AT&amp;T"
+    went to "?q=AT&T"."""
+    render_in, after = LINKS_IN_TEXT[where]
+    text = render_in(make_brief(url=url))
+    assert f"<{sent}{after}" in text and slack_problems(text, links=[url]) == []
+
+
+def test_a_link_buttons_address_is_no_text_and_keeps_its_ampersand():
+    [button] = render.brief_blocks(make_brief(url=QUERY))[-1]["elements"]
+    assert button["url"] == QUERY
 
 
 # Headline cut to 500 and sources to 1,000 (at most) leave 1,492 for a link that fits
@@ -105,7 +137,7 @@ def test_digest_link_is_whole_or_absent_however_long_the_url(url_len, shown):
     """A cut inside <url|label> leaves a broken link token in the section."""
     url = "https://example.com/" + "a" * (url_len - 20)
     brief = make_brief(url=url, headline="H" * 600, companies=("C" * 900,) * 4)
-    [block] = render.digest_blocks("Roundup", [brief])[1:]
+    [block] = render_roundup.digest_blocks("Roundup", [brief])[1:]
     text = block["text"]["text"]
     assert block_kit_problems([block]) == []
     assert text.count("<") == text.count(">") <= 1
@@ -127,7 +159,7 @@ def test_a_roundup_keeps_within_slacks_total_and_drops_the_longest_links_first(u
     the ~12,000 characters Slack takes in a post (msg_blocks_too_long), and each
     retry was refused the same. Every story still shows, with its link if it fits."""
     briefs = roundup_of(url_lens)
-    blocks = render.digest_message("Roundup", briefs)["blocks"]
+    blocks = render_roundup.digest_message("Roundup", briefs)["blocks"]
     assert block_kit_problems(blocks) == []
     assert render.text_size(blocks) <= render.MAX_MESSAGE_TEXT
     lines = [b["text"]["text"] for b in blocks[1:]]
@@ -143,7 +175,7 @@ def test_a_roundup_keeps_within_slacks_total_and_drops_the_longest_links_first(u
 def test_a_roundup_of_ten_kilobyte_fields_keeps_within_slacks_total(n):
     big = "Qwen & Llama <open> weights " * 400
     briefs = [make_brief(headline=big, source=big, companies=(big,) * 5)] * n
-    blocks = render.digest_message(big, briefs)["blocks"]
+    blocks = render_roundup.digest_message(big, briefs)["blocks"]
     assert block_kit_problems(blocks) == []
     assert render.text_size(blocks) <= render.MAX_MESSAGE_TEXT
     assert len(blocks) == n + 1 and all(b["text"]["text"].startswith("*") for b in blocks[1:])
@@ -220,7 +252,7 @@ def _shown(brief, where: str) -> str:
     msg = render.brief_message(brief)
     return {"header": msg["blocks"][0]["text"]["text"], "fallback": msg["text"],
             "context": msg["blocks"][1]["elements"][0]["text"],
-            "digest line": render.digest_line(brief)}[where]
+            "digest line": render_roundup.digest_line(brief)}[where]
 
 
 @pytest.mark.parametrize("fields,where,expected", [
@@ -247,7 +279,7 @@ def test_brief_without_bullets_or_why_skips_those_sections(blank):
 @pytest.mark.parametrize("n", [1, 48, 49, 50, 120])
 def test_digest_is_one_message_within_limits_and_counts_the_overflow(n):
     briefs = [make_brief(id=f"s{i}", headline=f"Story {i}") for i in range(n)]
-    msg = render.digest_message("AI strategy roundup", briefs)
+    msg = render_roundup.digest_message("AI strategy roundup", briefs)
     assert block_kit_problems(msg["blocks"], msg["text"]) == []
     shown = sum(1 for b in msg["blocks"] if b["type"] == "section")
     more = [e["text"] for b in msg["blocks"] if b["type"] == "context" for e in b["elements"]]
@@ -265,12 +297,13 @@ def test_digest_is_one_message_within_limits_and_counts_the_overflow(n):
 def test_reply_shows_full_briefs_only_when_all_of_them_fit(n, dek, full, blocks):
     reply = Reply(kind="briefs", title="Search", shareable=True,
                   briefs=tuple(make_brief(id=f"s{i}", dek=dek) for i in range(n)))
-    msg = render.reply_message(reply, share=render.share_value("search", "ai"), note="Shared")
+    msg = render_reply.reply_message(reply, share=render_reply.share_value("search", "ai"),
+                                     note="Shared")
     kinds = [b["type"] for b in msg["blocks"]]
     assert block_kit_problems(msg["blocks"], msg["text"]) == []
     assert kinds.count("header") == (n if full else 0) and len(kinds) == blocks
     assert kinds[-2:] == ["actions", "context"]   # the share button and the note survive
-    assert msg["blocks"][-2]["elements"][0]["action_id"] == render.SHARE_ACTION
+    assert msg["blocks"][-2]["elements"][0]["action_id"] == render_reply.SHARE_ACTION
 
 
 def test_headlines_only_says_so_and_how_many_show_in_full():
@@ -278,10 +311,11 @@ def test_headlines_only_says_so_and_how_many_show_in_full():
     biggest = make_brief(dek="A dek.", headline="paypal.com: verify your account",
                          url="https://evil.example/1")     # + the address beside it
     assert len(render.brief_blocks(biggest)) == render.MAX_BRIEF_BLOCKS
-    for n, compact in ((render.ALWAYS_FULL, False), (10, True)):
+    for n, compact in ((render_reply.ALWAYS_FULL, False), (10, True)):
         reply = Reply(kind="briefs", title="Latest", text="A note.", shareable=True,
                       briefs=tuple(replace(biggest, id=f"s{i}") for i in range(n)))
-        msg = render.reply_message(reply, share=render.share_value("latest", ""), note="Shared")
+        msg = render_reply.reply_message(reply, share=render_reply.share_value("latest", ""),
+                                         note="Shared")
         assert block_kit_problems(msg["blocks"], msg["text"]) == []
         said = "Headlines only: the bullets of 10 stories don't fit in one Slack message; " \
                "5 or fewer show in full."
@@ -292,11 +326,11 @@ def test_headlines_only_says_so_and_how_many_show_in_full():
 def test_reply_with_many_briefs_falls_back_to_compact_lines():
     reply = Reply(kind="briefs", title="Search", shareable=True,
                   briefs=tuple(make_brief(id=f"s{i}", headline=f"S{i}") for i in range(10)))
-    msg = render.reply_message(reply, share=render.share_value("search", "ai"))
+    msg = render_reply.reply_message(reply, share=render_reply.share_value("search", "ai"))
     assert block_kit_problems(msg["blocks"], msg["text"]) == []
     text = json.dumps(msg["blocks"])
     assert all(f"|S{i}>" in text for i in range(10))
-    assert msg["blocks"][-1]["elements"][0]["action_id"] == render.SHARE_ACTION
+    assert msg["blocks"][-1]["elements"][0]["action_id"] == render_reply.SHARE_ACTION
 
 
 @pytest.mark.parametrize("reply,visible,share", [
@@ -306,15 +340,15 @@ def test_reply_with_many_briefs_falls_back_to_compact_lines():
     (Reply.message("Topics: ..."), False, False),
     (Reply.error("Unknown company 'Alibabba'. Did you mean Alibaba?"), False, False)])
 def test_reply_visibility_and_share_button(reply, visible, share):
-    msg = render.reply_message(reply, share=render.share_value("company", "alibaba"))
+    msg = render_reply.reply_message(reply, share=render_reply.share_value("company", "alibaba"))
     assert msg["response_type"] == ("in_channel" if visible else "ephemeral")
     ids = [e["action_id"] for b in msg["blocks"] if b["type"] == "actions"
            for e in b["elements"]]
-    assert (render.SHARE_ACTION in ids) == share
+    assert (render_reply.SHARE_ACTION in ids) == share
 
 
 def test_error_reply_says_what_went_wrong():
-    msg = render.reply_message(Reply.error("No such topic 'chipz'; try /topics."))
+    msg = render_reply.reply_message(Reply.error("No such topic 'chipz'; try /topics."))
     assert msg["blocks"][0]["text"]["text"] == ":warning: No such topic 'chipz'; try /topics."
 
 
@@ -336,19 +370,19 @@ def _plain(text: str) -> dict:
      "a" * 1500 + "\n" + "b" * 1499),                     # exactly 3,000: one section
 ])
 def test_empty_lookup_explains_itself(reply, blocks, fallback):
-    msg = render.reply_message(reply)
+    msg = render_reply.reply_message(reply)
     assert msg["blocks"] == blocks and msg["text"] == fallback
 
 
 def test_a_huge_text_reply_is_cut_to_the_sections_a_message_holds():
-    msg = render.reply_message(Reply.message("\n".join(["y" * 2000] * 200)), note="Shared")
+    msg = render_reply.reply_message(Reply.message("\n".join(["y" * 2000] * 200)), note="Shared")
     assert block_kit_problems(msg["blocks"]) == []
     assert [b["type"] for b in msg["blocks"]] == ["section"] * 48 + ["context"]
 
 
 def test_long_help_text_is_split_into_sections_at_line_breaks():
     text = "\n".join(f"/command{i} does thing number {i}" for i in range(400))
-    msg = render.reply_message(Reply.message(text))
+    msg = render_reply.reply_message(Reply.message(text))
     assert len(msg["blocks"]) > 1 and block_kit_problems(msg["blocks"]) == []
     joined = "\n".join(b["text"]["text"] for b in msg["blocks"])
     assert joined == text
@@ -364,19 +398,19 @@ COPYABLE = ["1 feed:\n  [ok] My_Feed — https://example.com/ai_news/feed_1.xml"
 def test_text_replies_show_urls_and_names_exactly_so_they_can_be_copied(reply):
     """An admin copies a URL from `/ainews feeds list` into `feeds remove`: lookalike
     characters in place of _ * ` would make it a different URL."""
-    msg = render.reply_message(reply)
+    msg = render_reply.reply_message(reply)
     shown = "\n".join(t for _, t in render.all_texts(msg["blocks"]))
     assert reply.text in shown
     assert block_kit_problems(msg["blocks"], msg["text"]) == []
 
 
 def test_share_value_carries_the_lookup_or_nothing_when_too_long():
-    assert json.loads(render.share_value("company", "qwen")) == {"cmd": "company",
+    assert json.loads(render_reply.share_value("company", "qwen")) == {"cmd": "company",
                                                                  "args": "qwen"}
-    assert render.share_value("search", "q" * 3000) is None
-    assert render.share_value("search", "人工智能" * 400) is not None   # counted as typed
-    assert len(render.share_value("search", "q" * 1971)) == 2000          # Slack's limit
-    assert render.share_value("search", "q" * 1972) is None
+    assert render_reply.share_value("search", "q" * 3000) is None
+    assert render_reply.share_value("search", "人工智能" * 400) is not None   # counted as typed
+    assert len(render_reply.share_value("search", "q" * 1971)) == 2000          # Slack's limit
+    assert render_reply.share_value("search", "q" * 1972) is None
 
 
 @pytest.fixture
@@ -443,10 +477,10 @@ def _payload(case: str) -> dict:
     if case == "digest":  # a blank title and a non-web link: "(untitled)", no link
         odd = make_brief(id="s2", headline="  ", url="javascript:alert(1)", companies=(),
                          source="")
-        return render.digest_message("Roundup", [brief, odd])
+        return render_roundup.digest_message("Roundup", [brief, odd])
     bare = make_brief(id="s3", dek="", bullets=(), why_it_matters="")
     reply = Reply(kind="briefs", title="Latest on Alibaba", briefs=(brief, bare), shareable=True)
-    return render.reply_message(reply, share=render.share_value("company", "alibaba"),
+    return render_reply.reply_message(reply, share=render_reply.share_value("company", "alibaba"),
                                 in_channel=True, note="Shared by <@U1>")
 
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bot.slack import render
+from bot.slack import render_reply
 from bot.slack.app import SlackStartError, SlackUnavailable, start_slack
 from tests.fakes.slack import make_brief
 from tests.slack_kit import ROOT, settings_for, Bot, served, recording_commands
@@ -57,7 +57,8 @@ def errors_logged(caplog) -> list[str]:
 
 
 def test_importing_bot_slack_does_not_load_the_slack_libraries():
-    code = ("import sys, bot.slack, bot.slack.render; "
+    code = ("import sys, bot.slack, bot.slack.render, bot.slack.render_roundup, "
+            "bot.slack.render_reply; "
             "assert not [m for m in sys.modules if m.startswith(('slack_bolt', 'slack_sdk'))]")
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True)
 
@@ -102,8 +103,8 @@ async def test_manifest_grants_every_scope_the_bot_uses(fake, commands):
     try:
         bot = Bot(fake, runner, "socket")
         await bot.answer(await bot.slash("/subscribe", "pricing", user="UPLAIN"))
-        await bot.answer(await bot.click(render.SHARE_ACTION,
-                                         render.share_value("company", "alibaba")))
+        await bot.answer(await bot.click(render_reply.SHARE_ACTION,
+                                         render_reply.share_value("company", "alibaba")))
         message_id = await runner.adapter.send("C1", make_brief(), nonce="ainews-1")
         await runner.adapter.edit("C1", message_id, make_brief(also_reported_by=("AP",)))
         await runner.adapter.find_sent("C1", "ainews-1")

@@ -46,7 +46,8 @@ def test_a_message_sooner_than_its_spread_turn_is_flagged():
 
 def test_roundups_are_told_from_own_posts_as_the_renderers_make_them():
     from bot.discord.render import brief_embed, digest_embeds
-    from bot.slack.render import brief_message, digest_message
+    from bot.slack.render import brief_message
+    from bot.slack.render_roundup import digest_message
     other = replace(BRIEF, url="https://outlet002.example.com/news/soak-00002")
     title = overflow_title(10)
     discord = _Discord([{"embeds": [brief_embed(BRIEF).to_dict()], "content": "Nvidia"},

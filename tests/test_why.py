@@ -140,14 +140,16 @@ async def test_the_text_command_line_takes_a_link(commands):
 
 
 def test_a_hostile_headline_pings_no_one_in_slack(commands):
-    from bot.slack.render import all_texts, reply_message
+    from bot.slack.render import all_texts
+    from bot.slack.render_reply import reply_message
     shown = "\n".join(t for _, t in all_texts(reply_message(commands.why(SLACK_T1, LINK))["blocks"]))
     assert "<!channel>" not in shown and "Alibaba cuts Qwen API prices" in shown
 
 
 def test_a_capped_topic_shows_a_clean_arrow(commands, classifier):
     """"cap:pricing 18.3 -> 4.5" came out of Slack as "18.3 -› 4.5"."""
-    from bot.slack.render import all_texts, reply_message
+    from bot.slack.render import all_texts
+    from bot.slack.render_reply import reply_message
     now = utcnow()
     commands.store.add_new_stories([classified(
         classifier, "capped", "Alibaba cuts Qwen API prices as price war with DeepSeek heats up",

@@ -6,14 +6,16 @@ looks for the post in the channel's history. Failures are sorted for the outbox:
 bot removed, permission taken away, an archived or locked thread) is PermanentError;
 outages, timeouts and a disconnected gateway are TransientError; a payload Discord
 refuses (400 Invalid Form Body and kin, or the server's AutoMod) is RejectedError once
-the plain-text fallback also failed (sends), or at once (edits and digests), so one
-unpostable brief never stalls the channel.
+the plain-text fallback also failed (a post, or a roundup of one story), or at once (an
+edit, a roundup of several: delivery halves it), so one unpostable brief never stalls
+the channel.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import logging
+from functools import partial
 from typing import Awaitable, Sequence
 
 import aiohttp
@@ -93,20 +95,8 @@ class DiscordAdapter(SentLookup):
         return self.bot.gateway_ready.is_set()
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
-        target = self._channel(channel)
-        self._remember_first_try(nonce)
-        try:
-            message = await self._call(channel, target.send(
-                embed=brief_embed(brief), nonce=discord_nonce(nonce),
-                allowed_mentions=NO_MENTIONS))
-        except _PayloadRefused as exc:
-            # Retrying the same embed can never succeed, and the retries would hold up
-            # the whole channel for hours: post the headline and link as text instead.
-            log.warning("%s; posting the headline and link as text", exc.reason)
-            message = await self._call(channel, target.send(
-                content=text_fallback(brief), nonce=discord_nonce(nonce),
-                allowed_mentions=NO_MENTIONS))
-        self._first_try.pop(nonce, None)     # confirmed: no retry will ask find_sent
+        message = await self._post(channel, nonce, text_fallback(brief),
+                                   embed=brief_embed(brief))
         if self.threads and not self._in_thread(channel):
             await self._open_thread(channel, message.id, brief)
         return str(message.id)
@@ -128,16 +118,34 @@ class DiscordAdapter(SentLookup):
 
     async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
                           *, nonce: str) -> str:
-        target = self._channel(channel)
+        self._channel(channel)          # not connected, or not a channel id: said first
         if self._embeds_dropped(channel):
             raise PermanentError(f"discord: channel {channel}: {NO_EMBEDS}")
-        self._remember_first_try(nonce)
-        message = await self._call(channel, target.send(
-            content=clip(inert(title), CONTENT_MAX) or None,
-            embeds=digest_embeds(title, briefs), nonce=discord_nonce(nonce),
-            allowed_mentions=NO_MENTIONS))
-        self._first_try.pop(nonce, None)
+        # A refused roundup of several is RejectedError: delivery posts it in halves
+        # (bot/roundups.py) down to single stories, which go as text as a post does.
+        message = await self._post(channel, nonce,
+                                   text_fallback(briefs[0]) if len(briefs) == 1 else None,
+                                   content=clip(inert(title), CONTENT_MAX) or None,
+                                   embeds=digest_embeds(title, briefs))
         return str(message.id)
+
+    async def _post(self, channel: str, nonce: str, text: str | None,
+                    **payload) -> discord.Message:
+        """Post `payload`; if Discord refuses it (Invalid Form Body, AutoMod), `text`
+        instead (None: the refusal is RejectedError). Retrying the same embeds can never
+        succeed, and the retries would hold up the whole channel for hours."""
+        target = self._channel(channel)
+        self._remember_first_try(nonce)
+        post = partial(target.send, nonce=discord_nonce(nonce), allowed_mentions=NO_MENTIONS)
+        try:
+            message = await self._call(channel, post(**payload))
+        except _PayloadRefused as exc:
+            if text is None:
+                raise
+            log.warning("%s; posting the headline and link as text", exc.reason)
+            message = await self._call(channel, post(content=text))
+        self._first_try.pop(nonce, None)     # confirmed: no retry will ask find_sent
+        return message
 
     def _embeds_dropped(self, channel: str) -> bool:
         """Without Embed Links, Discord refuses a post of embeds alone (403: the channel
@@ -240,8 +248,8 @@ class _MessageGone(PermanentError):
 
 class _PayloadRefused(RejectedError):
     """Discord refused our payload (Invalid Form Body); a plain-text post may still go.
-    When that fails too, or there is no fallback (edit, digest), it reaches delivery
-    as the RejectedError it is."""
+    When that fails too, or there is no fallback (an edit, a roundup of several), it
+    reaches delivery as the RejectedError it is."""
 
 
 def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:

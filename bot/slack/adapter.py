@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapter import TransientError
-from bot.slack import render
+from bot.slack import render, render_roundup
 from bot.slack.history import SentLookup
 from bot.slack.token_watch import TokenWatch
 from bot.slack.webapi import (GONE_MESSAGE, NETWORK_ERRORS, PAYLOAD_ERRORS, classify_error,
@@ -82,7 +82,7 @@ class SlackAdapter(TokenWatch, SentLookup):
         # taken by Slack and every story recorded as posted. Refused, it is RejectedError:
         # delivery posts it in halves (bot/roundups.py), blocks and all, down to single
         # stories, which do have a plain form with their link.
-        payload = render.digest_message(title, briefs)
+        payload = render_roundup.digest_message(title, briefs)
         plain = render.plain_brief(briefs[0]) if len(briefs) == 1 else None
         return await self._post(channel, payload, nonce=nonce, kind="digest", plain=plain)
 

@@ -16,7 +16,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.commands_text import NUMBER, command_name, quote
 from bot.replies import Caller, Reply, failed
-from bot.slack import render
+from bot.slack import render, render_reply
 from bot.slack.webapi import NETWORK_ERRORS, error_code
 from bot.slack.syntax import SLASH_COMMANDS
 
@@ -223,8 +223,8 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
             and await hidden_from_bot(client, caller.channel)
         reply = Reply.error(CANT_POST) if hidden else \
             await run_command(commands, name, args, caller)
-        share = render.share_value(name, args) if reply.shareable else None
-        await _respond(respond, render.reply_message(reply, share=share), f"/{name}")
+        share = render_reply.share_value(name, args) if reply.shareable else None
+        await _respond(respond, render_reply.reply_message(reply, share=share), f"/{name}")
 
     async def on_share(ack, body, action, respond):
         await ack()
@@ -243,7 +243,7 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
 
     for slash in SLASH_COMMANDS:
         app.command(slash)(on_command)
-    app.action(render.SHARE_ACTION)(on_share)
+    app.action(render_reply.SHARE_ACTION)(on_share)
     app.action(render.READ_ACTION)(on_read)
     # Last, so the two above match first: a button of another version's posts.
     app.action(re.compile(".*"))(on_unknown_action)
@@ -305,7 +305,7 @@ def share_message(reply: Reply, user: str) -> dict:
     if reply.kind != "briefs" or not reply.briefs:
         why = reply if reply.kind == "error" else Reply.error(
             "Those stories are no longer available to share; run the command again.")
-        return {**render.reply_message(why), "replace_original": False}
+        return {**render_reply.reply_message(why), "replace_original": False}
     note = f"Shared by <@{user}>" if _USER_ID.match(user or "") else "Shared from ainews"
-    message = render.reply_message(reply, in_channel=True, note=note)
+    message = render_reply.reply_message(reply, in_channel=True, note=note)
     return {**message, "replace_original": False}

@@ -1,4 +1,6 @@
-"""Briefs and command replies -> Slack Block Kit payloads. Pure: no I/O, no slack imports.
+"""Briefs -> Slack Block Kit payloads, and the escaping, cutting and blocks every Slack
+payload is made of (roundups: render_roundup.py; command replies: render_reply.py).
+Pure: no I/O, no slack imports.
 
 Everything that came from a feed or a user is untrusted: in mrkdwn it is escaped so it can
 never ping (<!channel>, <@U1>), hide a link behind other words (<http://evil|Google>) or
@@ -8,17 +10,13 @@ Every field is cut to Slack's limits after escaping, so a 10 KB title still post
 """
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime, timezone
 from typing import Iterable, Sequence
 
-from bot.replies import Reply
-from bot.slack.syntax import spell
 from feeds.headline import cut_at_word
 from feeds.hostile import spoofed_link
 from feeds.models import Brief
-from feeds.plural import count
 from feeds.urls import link_url
 
 # Slack's documented Block Kit limits.
@@ -37,13 +35,8 @@ MAX_FALLBACK = 3000   # top-level `text`: only notifications read it; keep it sh
 # (bolt-js#2867). A post's block text is kept to this, well under both.
 MAX_MESSAGE_TEXT = 10_000
 MAX_CONTEXT_PART = 1000   # one of a brief's context parts: all of them and the body fit
+MAX_BRIEF_BLOCKS = 7      # a brief's blocks at most (brief_blocks)
 
-# Briefs a lookup always shows in full: a brief is at most 7 blocks and a divider, beside
-# the title, a note, the share button and "Shared by" (reply_blocks, reply_message).
-MAX_BRIEF_BLOCKS = 7
-ALWAYS_FULL = (MAX_BLOCKS - 4 + 1) // (MAX_BRIEF_BLOCKS + 1)
-
-SHARE_ACTION = "ainews_share"
 READ_ACTION = "ainews_read"
 ELLIPSIS = "…"
 
@@ -115,6 +108,13 @@ def safe_url(url: str) -> str | None:
     return link_url(url, MAX_URL)
 
 
+def url_text(url: str) -> str:
+    """A safe_url as it stands in mrkdwn, in <url> or <url|label>: Slack reads "&" as
+    the start of an entity throughout a text, its links too, and decodes "&amp;" there
+    (its own messages carry "?a=1&amp;b=2"); link_url has %-escaped < > |."""
+    return url.replace("&", "&amp;")
+
+
 def mrkdwn(text: str, limit: int = MAX_SECTION) -> dict:
     # verbatim: Slack must not turn bare URLs or #channel names into links either
     return {"type": "mrkdwn", "text": fit(text, limit) or " ", "verbatim": True}
@@ -182,14 +182,16 @@ def bullets_text(bullets: Sequence[str], limit: int = MAX_SECTION) -> str:
 
 def brief_blocks(brief: Brief) -> list[dict]:
     """One brief: header, context, dek, bullets, why it matters, the address when the
-    headline names another, buttons (<= 7 blocks), within MAX_MESSAGE_TEXT in all."""
+    headline names another, buttons (<= MAX_BRIEF_BLOCKS), within MAX_MESSAGE_TEXT in all."""
     blocks = [header(brief.headline), context_for(brief)]
     shown, tail = blocks[0]["text"]["text"], []
     url = safe_url(brief.url)
-    if url and spoofed_link(brief.headline, shown, url) and len(url) + 2 <= MAX_CONTEXT:
+    if url and spoofed_link(brief.headline, shown, url) and \
+            len(url_text(url)) + 2 <= MAX_CONTEXT:
         # "paypal.com: verify ..." over a button that goes elsewhere: the button doesn't
         # show where it goes, so the address is shown as itself (as a digest does).
-        tail.append({"type": "context", "elements": [mrkdwn(f"<{url}>", MAX_CONTEXT)]})
+        tail.append({"type": "context",
+                     "elements": [mrkdwn(f"<{url_text(url)}>", MAX_CONTEXT)]})
     if url:
         tail.append({"type": "actions",
                      "elements": [button("Read the story", READ_ACTION, url=url)]})
@@ -227,7 +229,7 @@ def fallback_text(brief: Brief) -> str:
 def plain_brief(brief: Brief) -> str:
     """The brief as one mrkdwn text, for when Slack refuses its blocks: the notification
     line, then the story's link, whole (unfurl_* stays off in the post)."""
-    url = safe_url(brief.url)
+    url = url_text(safe_url(brief.url) or "")
     link = f"\n<{url}>" if url and len(url) + 3 <= MAX_SECTION // 2 else ""
     return fit(fallback_text(brief), MAX_SECTION - len(link)) + link
 
@@ -235,137 +237,6 @@ def plain_brief(brief: Brief) -> str:
 def brief_message(brief: Brief) -> dict:
     """chat.postMessage / chat.update arguments for one brief."""
     return {"text": fallback_text(brief), "blocks": brief_blocks(brief),
-            "unfurl_links": False, "unfurl_media": False}
-
-
-def digest_line(brief: Brief, room: int = MAX_SECTION, link_room: int | None = None) -> str:
-    """The brief as a roundup's line, in `room`; its link only if it adds at most
-    `link_room` (None: whatever the section has left)."""
-    headline = fit(escape(" ".join(brief.headline.split()) or "(untitled)"),
-                   min(500, room // 2))
-    meta = [escape(brief.source)] if brief.source else []
-    meta += [escape(", ".join(brief.companies[:4]))] if brief.companies else []
-    meta_line = fit(" · ".join(meta), min(1000, room - utf16_len(headline) - 8))
-    # A link only if it fits whole: a cut inside <url|label> leaves a broken token.
-    url = safe_url(brief.url)
-    left = MAX_SECTION - utf16_len(headline) - utf16_len(meta_line) - 8
-    if link_room is not None:
-        left = min(left, link_room - 3)      # "<", "|" and ">" (or " <" and ">")
-    if not url or len(url) > left:
-        title = f"*{headline}*"
-    elif spoofed_link(brief.headline, headline, url):   # "paypal.com ..." over another address
-        title = f"*{headline}* <{url}>"
-    else:
-        title = f"*<{url}|{headline}>*"
-    return title + ("\n" + meta_line if meta_line else "")
-
-
-def digest_lines(briefs: Sequence[Brief], budget: int | None) -> list[str]:
-    """A line per brief, within `budget` characters in all (None: no total). Every
-    headline shows, cut to an equal share; links go to the shortest first while they
-    fit, so a few very long ones (tracking URLs, up to MAX_URL) lose theirs alone."""
-    if budget is None:
-        return [digest_line(b) for b in briefs]
-    share = budget // max(1, len(briefs))
-    lines = [digest_line(b, share, link_room=0) for b in briefs]
-    spare = budget - sum(map(utf16_len, lines))
-    for i in sorted(range(len(briefs)), key=lambda i: len(safe_url(briefs[i].url) or "")):
-        linked = digest_line(briefs[i], share, link_room=spare)
-        spare -= utf16_len(linked) - utf16_len(lines[i])
-        lines[i] = linked
-    return lines
-
-
-def digest_blocks(title: str, briefs: Sequence[Brief], *, room: int = MAX_BLOCKS,
-                  text_room: int | None = None) -> list[dict]:
-    """Header + one section per brief, within `text_room` characters in all (None: no
-    total); the overflow is counted, never dropped silently."""
-    blocks, tail = [header(title)], []
-    shown = list(briefs[: room - 2]) if len(briefs) > room - 1 else list(briefs)
-    if len(shown) < len(briefs):
-        more = len(briefs) - len(shown)
-        tail.append({"type": "context", "elements": [mrkdwn(f"…and {more} more")]})
-    budget = None if text_room is None else text_room - text_size(blocks + tail)
-    return blocks + [section(line) for line in digest_lines(shown, budget)] + tail
-
-
-def digest_message(title: str, briefs: Sequence[Brief]) -> dict:
-    """chat.postMessage arguments for a roundup, within Slack's total for a post."""
-    return {"text": fit(f"{escape(title)}: {count(len(briefs), 'story')}", MAX_FALLBACK),
-            "blocks": digest_blocks(title, briefs, text_room=MAX_MESSAGE_TEXT),
-            "unfurl_links": False, "unfurl_media": False}
-
-
-def share_value(command: str, args: str) -> str | None:
-    """The share button carries the lookup to re-run; None if it can't fit."""
-    value = json.dumps({"cmd": command, "args": args}, ensure_ascii=False)
-    return value if len(value) <= MAX_VALUE else None
-
-
-def text_sections(text: str) -> list[dict]:
-    """Long text split at line breaks into plain_text sections of at most MAX_SECTION."""
-    if not text.strip():
-        return [plain_section("(nothing to show)")]
-    chunks, current = [], ""
-    for line in plain(text).splitlines() or [""]:
-        candidate = f"{current}\n{line}" if current else line
-        if current and utf16_len(candidate) > MAX_SECTION:
-            chunks.append(current)
-            candidate = line
-        current = candidate
-    chunks.append(current)
-    return [plain_section(c) for c in chunks[: MAX_BLOCKS - 2]]
-
-
-def reply_body(reply: Reply) -> str:
-    """The reply's text with its command examples as Slack users type them. Plain text:
-    backticks would show as they are, so an example is just the command."""
-    return reply.said(spell)
-
-
-def reply_blocks(reply: Reply, *, share: str | None = None) -> list[dict]:
-    if reply.kind == "error":
-        return [plain_section(":warning: " + reply_body(reply))]
-    if reply.kind != "briefs":
-        return text_sections(reply_body(reply))
-    blocks = [section(bold(reply.title, MAX_SECTION))] if reply.title.strip() else []
-    if not reply.briefs:
-        return blocks + text_sections(reply_body(reply) or "Nothing found.")
-    if reply.text.strip():     # a note on how to read them
-        blocks.append({"type": "context",
-                       "elements": [mrkdwn(escape(reply_body(reply)), MAX_CONTEXT)]})
-    full = [brief_blocks(b) for b in reply.briefs]
-    if len(blocks) + sum(len(f) + 1 for f in full) + 1 > MAX_BLOCKS:
-        # Said, or `/latest 10` read as a broken bot: the bullets of `/latest 5` gone.
-        blocks.append({"type": "context", "elements": [mrkdwn(
-            f"Headlines only: the bullets of {count(len(reply.briefs), 'story')} don't fit "
-            f"in one Slack message; {ALWAYS_FULL} or fewer show in full.")]})
-        blocks += digest_blocks("", reply.briefs, room=MAX_BLOCKS - len(blocks) - 1)[1:]
-    else:
-        for i, f in enumerate(full):
-            blocks += ([{"type": "divider"}] if i else []) + f
-    if share:
-        blocks.append({"type": "actions", "elements": [
-            button("Share in channel", SHARE_ACTION, value=share, style="primary")]})
-    return blocks
-
-
-def reply_text(reply: Reply) -> str:
-    if reply.kind == "briefs" and reply.briefs:
-        first = fallback_text(reply.briefs[0])
-        return fit(escape(reply.title) + ": " + first if reply.title else first, MAX_FALLBACK)
-    return fit(escape(reply_body(reply) or reply.title or "Done."), MAX_FALLBACK)
-
-
-def reply_message(reply: Reply, *, share: str | None = None,
-                  in_channel: bool | None = None, note: str = "") -> dict:
-    """respond() arguments for a command's Reply. `note` is our own trusted mrkdwn."""
-    blocks = reply_blocks(reply, share=share if reply.shareable else None)
-    if note:
-        blocks = blocks[: MAX_BLOCKS - 1] + [{"type": "context", "elements": [mrkdwn(note)]}]
-    visible = (not reply.ephemeral) if in_channel is None else in_channel
-    return {"text": reply_text(reply), "blocks": blocks,
-            "response_type": "in_channel" if visible else "ephemeral",
             "unfurl_links": False, "unfurl_media": False}
 
 
