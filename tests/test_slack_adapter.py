@@ -433,6 +433,23 @@ async def test_a_post_slack_took_but_whose_answer_was_lost_is_not_posted_twice(
     assert store.db.execute("SELECT message_id FROM outbox").fetchone()[0] == f"C42:{ts}"
 
 
+async def test_after_a_restart_the_retry_reads_only_the_messages_since_the_first_attempt(
+        fake, store, clock):
+    """The outbox keeps when the post was first tried, so a retry after a restart reads
+    the channel back to then, not the latest 1,000 messages."""
+    from bot.delivery import Delivery
+    chatter(fake, "C42", 900, hours_ago=2)                # a long history before the post
+    delivery = _delivery_to(fake, store, clock)
+    fake.fail("chat.postMessage", status=503)              # refused: nothing was posted
+    assert await delivery.run_once() == 0
+    clock.advance(hours=1)
+    restarted = Delivery(store, {"slack": adapter_for(fake, rate_limit_retries=0)},
+                         clock=clock, sleep=clock.sleep)
+    assert await restarted.run_once() == 1
+    [call] = fake.calls_to("conversations.history")       # one page, not five
+    assert time.time() - 2 * 3600 < float(call.payload["oldest"]) < time.time() - 3600
+
+
 @pytest.mark.parametrize("code", sorted(TOKEN_REFUSED))
 async def test_a_refused_token_pauses_nothing_and_loses_no_post(fake, store, clock, caplog,
                                                                 code):

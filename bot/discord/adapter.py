@@ -24,6 +24,7 @@ from bot.discord.history import SentLookup
 from bot.discord.render import (CONTENT_MAX, brief_embed, clip, digest_embeds, inert,
                                 plain, text_fallback)
 from bot.discord.slash import THREAD_TYPES
+from bot.first_tries import FirstTries
 from feeds.models import Brief
 
 log = logging.getLogger("ainews.discord")
@@ -83,7 +84,7 @@ class DiscordAdapter(SentLookup):
         self.bot, self.threads, self.timeout = bot, threads, timeout
         # Channels whose last thread failed: said once, not at every post, until one opens.
         self.threadless: set[str] = set()
-        self._first_try: dict[str, float] = {}   # nonce -> when this process first posted
+        self._first_try = FirstTries()           # when this process first tried a post
         self._warned_history: set[str] = set()   # channels whose history we can't read
         if threads:  # each post is two requests (the message, then its thread)
             self.max_rate, self.burst = self.max_rate / 2, self.burst // 2
@@ -94,7 +95,7 @@ class DiscordAdapter(SentLookup):
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         target = self._channel(channel)
-        self._remember_first_try(nonce)
+        self._first_try.remember(nonce)
         try:
             message = await self._call(channel, target.send(
                 embed=brief_embed(brief), nonce=discord_nonce(nonce),
@@ -106,7 +107,7 @@ class DiscordAdapter(SentLookup):
             message = await self._call(channel, target.send(
                 content=text_fallback(brief), nonce=discord_nonce(nonce),
                 allowed_mentions=NO_MENTIONS))
-        self._first_try.pop(nonce, None)     # confirmed: no retry will ask find_sent
+        self._first_try.forget(nonce)     # confirmed: no retry will ask find_sent
         if self.threads and not self._in_thread(channel):
             await self._open_thread(channel, message.id, brief)
         return str(message.id)
@@ -131,12 +132,12 @@ class DiscordAdapter(SentLookup):
         target = self._channel(channel)
         if self._embeds_dropped(channel):
             raise PermanentError(f"discord: channel {channel}: {NO_EMBEDS}")
-        self._remember_first_try(nonce)
+        self._first_try.remember(nonce)
         message = await self._call(channel, target.send(
             content=clip(inert(title), CONTENT_MAX) or None,
             embeds=digest_embeds(title, briefs), nonce=discord_nonce(nonce),
             allowed_mentions=NO_MENTIONS))
-        self._first_try.pop(nonce, None)
+        self._first_try.forget(nonce)
         return str(message.id)
 
     def _embeds_dropped(self, channel: str) -> bool:
