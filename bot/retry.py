@@ -46,9 +46,10 @@ async def earlier_post(adapter: Adapter, channel: str, nonce: str, rows: Sequenc
 
 
 def tried_ago(rows, now: datetime) -> float | None:
-    """Seconds since the earliest first attempt of these rows, by delivery's clock. None
-    when one's is unknown (tried before the outbox kept it) or lies after now (the clock
-    went back)."""
+    """Seconds since the earliest first attempt of these rows, by delivery's clock (the
+    stored time moves back with a clock step: storage/delivery_clock.py). None when
+    one's is unknown (tried before the outbox kept it) or lies after now (a step not yet
+    noticed)."""
     firsts = [r.first_try for r in rows]
     if not firsts or any(f is None for f in firsts):
         return None

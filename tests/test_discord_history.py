@@ -201,6 +201,22 @@ async def test_a_history_read_that_waits_out_a_short_429_finds_the_post(fake, ru
     assert found == first
 
 
+async def test_a_wall_clock_stepped_back_does_not_make_a_late_retry_trust_the_nonce(
+        fake, runner, channel, clock, stepped_time):
+    """The clock ran 10 minutes fast at the first attempt and NTP set it right: the
+    retry 3 minutes on looked 7 minutes *before* it by the wall clock, "within the nonce
+    window", and was posted again, Discord having forgotten the nonce. Time since the
+    first attempt is monotonic; the history is read from before it."""
+    fake.fail("POST", MESSAGES, 503, accept=True)
+    with pytest.raises(TransientError):
+        await runner.adapter.send(channel, brief(1, clock), nonce="ainews-3")
+    [taken] = messages(fake)
+    fake.forget_nonces()
+    stepped_time.advance(180)
+    stepped_time.step_back()
+    assert await runner.adapter.find_sent(channel, "ainews-3", [brief(1, clock)]) == taken["id"]
+
+
 # ---- how far back it reads -------------------------------------------------------------
 
 def chatter(fake, n: int) -> None:

@@ -341,6 +341,18 @@ async def test_find_sent_reads_only_the_messages_since_the_first_attempt(fake, a
     assert time.time() - 3600 < float(call.payload["oldest"]) < time.time()
 
 
+async def test_find_sent_reads_from_the_first_attempt_after_the_clock_was_set_right(
+        fake, adapter, stepped_time):
+    """The clock ran 10 minutes fast at the first attempt and NTP set it right: read
+    back to that attempt's wall time, less 5 minutes, the read began after the post.
+    Time since the first attempt is monotonic; the read goes back from now by it."""
+    await post_accepted_but_answer_lost(fake, adapter, "ainews-4")
+    [(_, ts)] = fake.messages
+    stepped_time.advance(180)
+    stepped_time.step_back()
+    assert await adapter.find_sent("C42", "ainews-4") == f"C42:{ts}"
+
+
 async def test_find_sent_gives_up_after_its_page_cap_and_says_so(fake, caplog):
     adapter = adapter_for(fake)
     await post_accepted_but_answer_lost(fake, adapter, "ainews-9")
