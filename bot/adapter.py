@@ -52,12 +52,14 @@ class Adapter(Protocol):
     # max_rate: float; burst: float
     # Optional: ready() -> bool; while False (e.g. Discord's gateway is down) delivery
     # leaves the platform's posts waiting without spending their attempts.
-    # Optional: async find_sent(channel, nonce, briefs) -> str | None: the id of a post
-    # that an earlier attempt made with this nonce, if the platform still shows it.
-    # `briefs` are what the post shows (one brief, or a roundup's): Slack finds its post
-    # by the nonce in its metadata; Discord's history shows no nonces, so it matches
-    # them. Delivery asks before every retry, so a post accepted just before a crash or
-    # a lost answer is not posted twice.
+    # Optional: async find_sent(channel, nonce, briefs, *, tried_ago) -> str | None: the
+    # id of a post that an earlier attempt made with this nonce, if the platform still
+    # shows it. `briefs` are what the post shows (one brief, or a roundup's): Slack finds
+    # its post by the nonce in its metadata; Discord's history shows no nonces, so it
+    # matches them. `tried_ago`: seconds since the post's first attempt, as the outbox
+    # keeps it across restarts (None: unknown), so the history is read back to then
+    # (bot/first_tries.py). Delivery asks before every retry, so a post accepted just
+    # before a crash or a lost answer is not posted twice.
     # Every method raises only TransientError, PermanentError or RejectedError.
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:

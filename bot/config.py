@@ -219,7 +219,7 @@ def environment_warnings(environ: Mapping[str, str] | None = None) -> list[str]:
     """One start-up line per AINEWS_ name in the environment that ainews does not read
     (AINEWS_POL_MINUTES=5 was skipped without a word). A warning, not a ConfigError as in
     .env: the environment also holds what others put there, such as Kubernetes' service
-    links. Other prefixes are shared with libraries (slack_bolt reads SLACK_CLIENT_ID)."""
+    links and Docker's legacy links. Other prefixes are shared with libraries (slack_bolt reads SLACK_CLIENT_ID)."""
     environ = os.environ if environ is None else environ
     return [f"config: the environment sets {name}, which ainews does not read"
             f"{_did_you_mean(name, value)}; ignored: fix or remove it"
@@ -245,6 +245,12 @@ _LINK = re.compile(r"AINEWS(?:_\w+?)?_(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?"
                    r"|PORT_\d+_(?:TCP|UDP|SCTP)(?:_PROTO|_PORT|_ADDR)?)")
 _LINK_PORT = re.compile(r"AINEWS(?:_\w+)?_PORT")
 _LINK_ADDRESS = re.compile(r"(?:tcp|udp|sctp)://\S+")
+# Docker's legacy links (docker run --link db:ainews) add the linked container's name,
+# AINEWS_NAME=/bot/ainews, and each variable of its environment as AINEWS_ENV_<VAR>
+# (a linked ainews's own settings among them), at every start.
+_DOCKER_ENV = re.compile(r"AINEWS(?:_\w+?)?_ENV_\w+")
+_DOCKER_NAME = re.compile(r"AINEWS(?:_\w+)?_NAME")
+_CONTAINER_PATH = re.compile(r"(?:/[\w.-]+)+")
 
 
 def _linked_setting(name: str, value: str | None) -> bool:
@@ -254,8 +260,11 @@ def _linked_setting(name: str, value: str | None) -> bool:
 
 
 def _service_link(name: str, value: str | None) -> bool:
-    return bool(_LINK.fullmatch(name) or (_LINK_PORT.fullmatch(name)
-                                          and _LINK_ADDRESS.fullmatch(value or "")))
+    """A name Kubernetes' service links or Docker's legacy links put there, not ours."""
+    value = value or ""
+    return bool(_LINK.fullmatch(name) or _DOCKER_ENV.fullmatch(name)
+                or (_LINK_PORT.fullmatch(name) and _LINK_ADDRESS.fullmatch(value))
+                or (_DOCKER_NAME.fullmatch(name) and _CONTAINER_PATH.fullmatch(value)))
 
 
 # A Slack token's prefix says which setting it belongs in, whatever the name is close

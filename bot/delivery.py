@@ -280,7 +280,7 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
         if row.state == "editing":
             await adapter.edit(row.channel, row.message_id, row.brief)
             return row.message_id
-        return (await earlier_post(adapter, row.channel, row.nonce, row.attempts, [row.brief])
+        return (await earlier_post(adapter, row.channel, row.nonce, [row], self.clock())
                 or await adapter.send(row.channel, row.brief, nonce=row.nonce))
 
     # ---- small answers ---------------------------------------------------------------

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import logging
 import sys
-
+from datetime import datetime
 from typing import Sequence
 
 from bot.adapter import Adapter, DeliveryError, TransientError
-from feeds.models import Brief
 from feeds.plural import count
 
 log = logging.getLogger("ainews.delivery")
@@ -27,21 +26,35 @@ RATE_LIMITED_FACTOR = 2
 UNEXPECTED_ATTEMPTS = 2
 
 
-async def earlier_post(adapter: Adapter, channel: str, nonce: str, attempts: int,
-                       briefs: Sequence[Brief]) -> str | None:
-    """The message id of a post of `briefs` an earlier attempt already made, when the
-    adapter can look posts up (`find_sent`), else None. A retry follows a crash or a
-    timeout that may have come after the platform accepted the post; without this check
-    a platform with no idempotency key (Slack), or one that forgets it (Discord, after a
-    few minutes), would show it twice."""
+async def earlier_post(adapter: Adapter, channel: str, nonce: str, rows: Sequence,
+                       now: datetime) -> str | None:
+    """The message id of the post of these outbox rows (one post, or a roundup's) an
+    earlier attempt already made, when the adapter can look posts up (`find_sent`),
+    else None. A retry follows a crash or a timeout that may have come after the
+    platform accepted the post; without this check a platform with no idempotency key
+    (Slack), or one that forgets it (Discord, after a few minutes), would show it
+    twice."""
     find = getattr(adapter, "find_sent", None)
-    if attempts <= 1 or find is None:
+    if max(r.attempts for r in rows) <= 1 or find is None:
         return None
-    found = await find(channel, nonce, briefs)
+    found = await find(channel, nonce, [r.brief for r in rows],
+                       tried_ago=tried_ago(rows, now))
     if found:
         log.info("delivery: %s/%s: %s was already posted by an earlier attempt (%s); "
                  "not posting it again", adapter.platform, channel, nonce, found)
     return found
+
+
+def tried_ago(rows, now: datetime) -> float | None:
+    """Seconds since the earliest first attempt of these rows, by delivery's clock (the
+    stored time moves back with a clock step: storage/delivery_clock.py). None when
+    one's is unknown (tried before the outbox kept it) or lies after now (a step not yet
+    noticed)."""
+    firsts = [r.first_try for r in rows]
+    if not firsts or any(f is None for f in firsts):
+        return None
+    age = (now - min(firsts)).total_seconds()
+    return age if age >= 0 else None
 
 
 def rate_limited(error: Exception) -> bool:

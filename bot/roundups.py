@@ -81,7 +81,7 @@ class Roundups:
             return None
         attempts, briefs = max(r.attempts for r in rows), [r.brief for r in rows]
         try:
-            message_id = (await earlier_post(adapter, key[1], batch, attempts, briefs)
+            message_id = (await earlier_post(adapter, key[1], batch, rows, self.clock())
                           or await adapter.send_digest(key[1], title, briefs, nonce=batch))
         except Exception as e:
             return settle(e, attempts, permanent=partial(self._on_permanent, rows[0]),

@@ -5,6 +5,7 @@ whether it was posted, held or put in a roundup. The operator's console and
 +6.75 [pricing] (title); cap:pricing 18.3 → 4.5" told a reader nothing."""
 from __future__ import annotations
 
+import importlib
 import re
 from datetime import timedelta
 
@@ -18,7 +19,6 @@ from storage.records import Post, StoryRecord
 
 _TERM = re.compile(r"^term:(?P<phrase>.+) \+[\d.e+-]+ \[(?P<topic>[^\]]+)\](?P<title> \(title\))?$")
 _MOST_TERMS = 3
-_PLACE = {"discord": "server"}    # what the platform calls a workspace (Slack's word)
 # What an outbox state means to a reader (storage/outbox.py).
 _STATES = {"due": "waiting to be posted", "sending": "being posted",
            "sent": "posted {when}", "edit": "posted {when} (an update is on its way)",
@@ -56,13 +56,24 @@ def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
 def _elsewhere(ours: list[str], others: int, platform: str, strategy: bool) -> str:
     """The workspace's other channels, counted: by id ("Channel C0123") a reader could not
     tell them, and a private one's existence and news are no member's business."""
-    place = f"in this {_PLACE.get(platform, 'workspace')}"
+    place = f"in this {_workspace_word(platform)}"
     if not others:
         return "" if ours else _unposted(strategy, place)
     channels = f"{count(others, 'other channel')} {place}"
     if ours:
         return f"{channels} {'gets' if others == 1 else 'get'} it too."
     return f"Not posted in this channel; {channels} {'gets' if others == 1 else 'get'} it."
+
+
+def _workspace_word(platform: str) -> str:
+    """What the asker's platform calls a workspace, as its package says (bot/discord: a
+    server); the core names no platform. A platform's package imports nothing heavy:
+    its library loads when the platform starts."""
+    try:
+        package = importlib.import_module(f"bot.{platform}")
+    except ImportError:                  # no package of that name: the default word
+        package = None
+    return getattr(package, "WORKSPACE", "workspace")
 
 
 def _routed_on(r: StoryRecord, store) -> tuple[bool, dict[str, set[str]]]:

@@ -15,6 +15,12 @@ from storage.delivery_schema import DeliveryWrites, from_ts, ts
 _HAPPENED = ("created_at", "claimed_at", "sent_at", "edited_at")
 
 
+# A post's first try is moved however old, while a retry may still read the channel's
+# history back to it (bot/retry.py): recorded under the fast clock it lies after the
+# try by the step, and the read began after the post. Moved too far (a time recorded
+# before the clock ran fast), the read only starts earlier.
+_RETRIABLE = "state IN ('due', 'held', 'sending', 'cancelled')"
+
 # Times this far before now are moved too: recorded under the clock that ran fast, a
 # post sent 90 minutes ago read as 30 minutes old after an hour's step, and filled the
 # hourly cap half an hour longer. An hour is the longest delivery looks back (the cap).
@@ -48,11 +54,13 @@ class DeliveryClockStore(DeliveryWrites):
         `now`, back by `step` (whole seconds): a retry due in 5 s when the clock went
         back an hour is due in 5 s again, a post sent just before counts for the hourly
         cap an hour, not two. (A digest run earlier today stays: moved, it would be due
-        again.)"""
+        again.) The first try of a post not yet out moves whatever its age."""
         back, recent = f"-{round(step.total_seconds())} seconds", ts(now - LOOK_BACK)
         with self._outbox_tx() as c:
             for column in ("next_attempt", *_HAPPENED):
                 c.execute(f"UPDATE outbox SET {column} = {_back(column)} WHERE {column} > ?",
                           (back, recent))
+            c.execute(f"UPDATE outbox SET first_try_at = {_back('first_try_at')} "
+                      f"WHERE {_RETRIABLE} AND first_try_at IS NOT NULL", (back,))
             c.execute(f"UPDATE digest_settings SET last_run = {_back('last_run')} "
                       "WHERE last_run > ?", (back, ts(now)))

@@ -70,6 +70,11 @@ DELIVERY_MIGRATIONS: list[tuple[int, str, str]] = [
     (113, "outbox_sent_index",
      "CREATE INDEX IF NOT EXISTS outbox_sent ON outbox (platform, channel, sent_at, message_id) "
      "WHERE message_id IS NOT NULL"),
+    # When a post was first tried, for its retry's history read (bot/retry.py): kept
+    # in memory only, it was lost at a restart, and the read went back 500 messages from
+    # the newest, short of a post a busy channel had buried. Rows tried before this
+    # column have none: their retry reads back from the newest, as before.
+    (114, "outbox_first_try", "ALTER TABLE outbox ADD COLUMN first_try_at TEXT"),
 ]
 
 

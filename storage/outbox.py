@@ -35,7 +35,7 @@ def brief_json(brief: Brief) -> str:
 
 _REVISABLE = ("due", "held", "edit", "sent", "sending", "editing")
 _OUTBOX_COLUMNS = ("id, cluster_id, story_id, platform, channel, brief, state, attempts, "
-                   "next_attempt, message_id, last_error, batch")
+                   "next_attempt, message_id, last_error, batch, first_try_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +52,9 @@ class OutboxRow:
     message_id: str | None
     last_error: str
     batch: str | None
+    # When its first attempt was claimed (None: not tried, or tried before the outbox
+    # kept it): how far back a retry looks for a post that attempt may have made.
+    first_try: datetime | None = None
 
     @property
     def nonce(self) -> str:
@@ -63,7 +66,7 @@ def _row(r: tuple) -> OutboxRow:
     return OutboxRow(id=r[0], cluster_id=r[1], story_id=r[2], platform=r[3], channel=r[4],
                      brief=Brief.from_json(json.loads(r[5])), state=r[6], attempts=r[7],
                      next_attempt=from_ts(r[8]), message_id=r[9], last_error=r[10],
-                     batch=r[11])
+                     batch=r[11], first_try=from_ts(r[12]))
 
 
 class OutboxStore(DeliveryWrites):
@@ -223,8 +226,10 @@ class OutboxStore(DeliveryWrites):
         with self._outbox_tx() as c:
             n = c.execute(
                 "UPDATE outbox SET state=CASE state WHEN 'edit' THEN 'editing' "
-                "ELSE 'sending' END, attempts=attempts+1, claimed_at=?, needs_edit=0 "
-                "WHERE id=? AND state IN ('due','edit')", (ts(now), row_id)).rowcount
+                "ELSE 'sending' END, first_try_at=CASE WHEN state='due' AND attempts=0 "
+                "THEN ? ELSE first_try_at END, attempts=attempts+1, claimed_at=?, "
+                "needs_edit=0 WHERE id=? AND state IN ('due','edit')",
+                (ts(now), ts(now), row_id)).rowcount
         rows = self._outbox_rows("WHERE id=?", (row_id,)) if n else []
         return rows[0] if rows else None
 
@@ -309,9 +314,10 @@ class OutboxStore(DeliveryWrites):
     def claim_roundup(self, row_ids: list[int], batch: str, now: datetime) -> list[OutboxRow]:
         with self._outbox_tx() as c:
             c.execute(
-                f"UPDATE outbox SET state='sending', batch=?, attempts=attempts+1, "
+                f"UPDATE outbox SET state='sending', batch=?, first_try_at=CASE WHEN "
+                f"attempts=0 THEN ? ELSE first_try_at END, attempts=attempts+1, "
                 f"claimed_at=? WHERE state='held' AND id IN ({id_marks(row_ids)})",
-                (batch, ts(now), *row_ids))
+                (batch, ts(now), ts(now), *row_ids))
         return self._outbox_rows("WHERE state='sending' AND batch=? ORDER BY published DESC, "
                           "score DESC, id", (batch,))
 

@@ -28,6 +28,34 @@ def clock():
 
 
 @pytest.fixture
+def stepped_time(monkeypatch):
+    """The wall and monotonic clocks the adapters' find_sent reads (bot/first_tries.py),
+    running fast by `ahead` seconds until `step_back()` (NTP, a restored VM) sets the
+    wall clock right; `advance()` lets time pass on both. The fake servers keep the
+    real time, as Discord and Slack keep theirs."""
+    import time
+
+    class SteppedTime:
+        ahead, passed = 600.0, 0.0
+
+        def time(self) -> float:
+            return time.time() + self.ahead + self.passed
+
+        def monotonic(self) -> float:
+            return time.monotonic() + self.passed
+
+        def advance(self, seconds: float) -> None:
+            self.passed += seconds
+
+        def step_back(self) -> None:
+            self.ahead = 0.0
+
+    stepped = SteppedTime()
+    monkeypatch.setattr("bot.first_tries.time", stepped)
+    return stepped
+
+
+@pytest.fixture
 def store(tmp_path):
     """A file-backed Store in the test's temp dir (modules may override with their own)."""
     from storage.store import Store

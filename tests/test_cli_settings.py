@@ -118,9 +118,20 @@ def test_another_tools_settings_in_dotenv_are_left_alone(env, capsys, tmp_path):
         "config: the environment sets AINEWS_HTTP_PORT=tcp://10.0.0.9:3000, a Kubernetes "
         "service link (of a Service named ainews-http), not a setting; ignored (set "
         "enableServiceLinks: false in the pod spec, or rename the Service)"]),
+    # Docker's legacy links (docker run --link db:ainews, or :ainews-web) add the linked
+    # container's name and its environment (a linked ainews's settings among it).
+    ({"AINEWS_NAME": "/bot/ainews", "AINEWS_PORT": "tcp://172.17.0.5:8080",
+      "AINEWS_PORT_8080_TCP": "tcp://172.17.0.5:8080", "AINEWS_PORT_8080_TCP_ADDR":
+      "172.17.0.5", "AINEWS_PORT_8080_TCP_PORT": "8080", "AINEWS_PORT_8080_TCP_PROTO": "tcp",
+      "AINEWS_ENV_AINEWS_POLL_MINUTES": "5", "AINEWS_ENV_PATH": "/usr/local/bin",
+      "AINEWS_WEB_NAME": "/bot/ainews-web", "AINEWS_WEB_ENV_LANG": "C.UTF-8"}, []),
+    # Not a link's name: a container's is /itself/alias.
+    ({"AINEWS_NAME": "news"}, ["config: the environment sets AINEWS_NAME, which ainews "
+                               "does not read; ignored: fix or remove it"]),
     # Other prefixes are shared with the libraries (slack_bolt reads SLACK_CLIENT_ID).
     ({"SLACK_CLIENT_ID": "1.2", "LLM_USER_PATH": "x", "DISCORD_BOT_TOKN": "x"}, []),
-], ids=["typo", "two", "kubernetes", "port", "kubernetes-setting", "other-prefixes"])
+], ids=["typo", "two", "kubernetes", "port", "kubernetes-setting", "docker-link",
+        "docker-name", "other-prefixes"])
 def test_an_unknown_setting_in_the_environment_is_one_warning_each(env, capsys, environ,
                                                                    lines):
     """AINEWS_POL_MINUTES=5 in the environment (docker -e, a unit's Environment=) was

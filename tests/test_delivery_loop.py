@@ -761,3 +761,40 @@ async def test_a_busy_store_at_delivery_start_is_retried_not_fatal(store, clock,
     if not task.done():
         await asyncio.wait_for(task, 5)
     assert not done_early and [s.brief.id for s in adapter.sends] == ["story1"]
+
+
+class _LooksUp(RecordingAdapter):
+    """Asked before each retry (bot/retry.py earlier_post): records how long ago
+    delivery says the post was first tried."""
+    asked: list
+
+    async def find_sent(self, channel, nonce, briefs=(), *, tried_ago=None):
+        self.asked.append(tried_ago)
+
+
+@pytest.mark.parametrize("hours_before, restarted", [(0, False), (3, False), (0, True)],
+                         ids=["just-before", "hours-before", "just-before-restarted"])
+async def test_a_clock_stepped_back_moves_the_first_try_a_retry_reads_back_to(
+        store, clock, hours_before, restarted):
+    """The clock ran an hour fast when the post was first tried, and was set right
+    later. The retry's history read starts at that try: left as recorded, the time lay
+    an hour after it (the read began after the post) or ahead of now (unknown: the
+    read fell back to the latest messages). It moves back with the outbox's other
+    times, however old; a step made while the bot was down is found at its start by
+    the times that lie ahead."""
+    follow(store, clock)
+    adapter = _LooksUp(clock=clock)
+    adapter.asked = []
+    adapter.fail("c1", TransientError("HTTP 429", retry_after=(hours_before + 1) * 3600))
+    dispatch_new(store, [brief(1, clock)], clock())
+    d = delivery(store, clock, adapter)
+    await d.run_once()                           # refused; tried again in an hour or more
+    clock.advance(hours=hours_before)
+    clock.set_back(hours=1)
+    if restarted:
+        d = delivery(store, clock, adapter)
+    await d.run_once()                           # the step is noticed; nothing due
+    clock.advance(hours=1)
+    await d.run_once()
+    assert adapter.asked == [(hours_before + 1) * 3600]
+    assert [s.brief.id for s in adapter.sends] == ["story1"]

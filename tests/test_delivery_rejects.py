@@ -140,7 +140,8 @@ class LostAnswerAdapter(RecordingAdapter):
             raise TransientError("slack: chat.postMessage to c1: timed out")
         return mid
 
-    async def find_sent(self, channel: str, nonce: str, briefs=()) -> str | None:
+    async def find_sent(self, channel: str, nonce: str, briefs=(), *,
+                        tried_ago=None) -> str | None:
         return next((d.message_id for d in self.digests if d.nonce == nonce), None)
 
 

@@ -96,14 +96,15 @@ async def test_a_post_taken_whose_answer_was_lost_is_not_posted_again_after_the_
         assert taken["embeds"] == [] and taken["content"].endswith("news.example/1")
 
 
+@pytest.mark.parametrize("restarted", [False, True], ids=["same-process", "after-restart"])
 async def test_a_retry_within_the_window_trusts_the_nonce_and_reads_no_history(
-        fake, runner, store, clock):
+        fake, runner, store, clock, restarted):
     queue(store, clock, fake, 1)
     lose_the_answer(fake)
-    d = deliver(store, clock, runner.adapter)
-    assert await d.run_once() == 0
-    clock.advance(hours=1)       # the delivery clock; Discord still knows the nonce
-    assert await d.run_once() == 1
+    assert await deliver(store, clock, runner.adapter).run_once() == 0
+    adapter = DiscordAdapter(runner.bot) if restarted else runner.adapter
+    clock.advance(minutes=1)     # the backoff; Discord still knows the nonce
+    assert await deliver(store, clock, adapter).run_once() == 1
     assert len(messages(fake)) == 1 and fake.find("GET", MESSAGES) == []
     assert store.outbox_post(1).message_id == messages(fake)[0]["id"]
 
@@ -200,6 +201,22 @@ async def test_a_history_read_that_waits_out_a_short_429_finds_the_post(fake, ru
     assert found == first
 
 
+async def test_a_wall_clock_stepped_back_does_not_make_a_late_retry_trust_the_nonce(
+        fake, runner, channel, clock, stepped_time):
+    """The clock ran 10 minutes fast at the first attempt and NTP set it right: the
+    retry 3 minutes on looked 7 minutes *before* it by the wall clock, "within the nonce
+    window", and was posted again, Discord having forgotten the nonce. Time since the
+    first attempt is monotonic; the history is read from before it."""
+    fake.fail("POST", MESSAGES, 503, accept=True)
+    with pytest.raises(TransientError):
+        await runner.adapter.send(channel, brief(1, clock), nonce="ainews-3")
+    [taken] = messages(fake)
+    fake.forget_nonces()
+    stepped_time.advance(180)
+    stepped_time.step_back()
+    assert await runner.adapter.find_sent(channel, "ainews-3", [brief(1, clock)]) == taken["id"]
+
+
 # ---- how far back it reads -------------------------------------------------------------
 
 def chatter(fake, n: int) -> None:
@@ -222,6 +239,25 @@ async def test_the_post_is_found_behind_hundreds_of_newer_messages(fake, runner,
     # Forward from the first attempt when it is known: the first page has it.
     assert len(reads) == (3 if restarted else 1)
     assert ("after" in reads[0].query) is not restarted
+
+
+async def test_after_a_restart_the_post_is_found_behind_more_than_500_newer_messages(
+        fake, runner, store, clock):
+    """The outbox keeps when the post was first tried: after a restart the retry reads
+    forward from then, as within one process, however busy the channel was meanwhile
+    (reading back from the newest, it stopped 500 messages short and posted again)."""
+    queue(store, clock, fake, 1)
+    lose_the_answer(fake)
+    assert await deliver(store, clock, runner.adapter).run_once() == 0
+    [taken] = messages(fake)
+    chatter(fake, HISTORY_PAGE * HISTORY_PAGES + 100)
+    fake.forget_nonces()
+    clock.advance(hours=1)
+    await deliver(store, clock, DiscordAdapter(runner.bot)).run_once()
+    assert [m for m in messages(fake) if "news.example/1" in str(m)] == [taken]
+    assert store.outbox_post(1).message_id == taken["id"]
+    [read] = fake.find("GET", MESSAGES)                       # its first page has it
+    assert "after" in read.query
 
 
 async def test_a_busy_channel_is_read_back_only_so_far_and_the_log_says_so(

@@ -103,7 +103,7 @@ class _LostSendAnswer(RecordingAdapter):
             raise TransientError("slack: chat.postMessage to c1: timed out")
         return mid
 
-    async def find_sent(self, channel, nonce, briefs=()):
+    async def find_sent(self, channel, nonce, briefs=(), *, tried_ago=None):
         return next((s.message_id for s in self.sends if s.nonce == nonce), None)
 
 

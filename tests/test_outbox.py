@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+
 from bot.adapter import PermanentError, TransientError
 from bot.commands import Commands
 from bot.cli import main
@@ -299,3 +301,28 @@ def test_a_channels_roundup_is_timed_from_its_own_oldest_held_post(store, clock)
     dispatch_new(store, [brief(2, clock)], clock())
     store.hold_posts([store.outbox_entry("story2", "console", "c1").id])
     assert store.oldest_held("console", "c1") == clock()
+
+
+@pytest.mark.parametrize("kind", ["post", "roundup"])
+@pytest.mark.parametrize("tried_before_upgrade", [False, True], ids=["kept", "pre-upgrade"])
+def test_a_retry_knows_when_its_post_was_first_tried(store, clock, kind,
+                                                     tried_before_upgrade):
+    """How far back a retry reads the channel for a post its first attempt may have
+    made, after a restart too. A row tried before the outbox kept that time has none:
+    the attempt now is not its first, and reading from it could miss the post."""
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    if tried_before_upgrade:
+        store.db.conn.execute("UPDATE outbox SET attempts=1")
+    if kind == "roundup":
+        store.hold_posts([1])
+    first = clock()
+    for n in range(2):
+        clock.advance(minutes=10 * n)
+        if kind == "roundup":
+            [row] = store.claim_roundup([1], "roundup-1", clock())
+            store.release_roundup("roundup-1", "timed out")
+        else:
+            row = store.claim_post(1, clock())
+            store.record_retry(1, next_attempt=clock(), error="timed out")
+    assert row.first_try == (None if tried_before_upgrade else first)

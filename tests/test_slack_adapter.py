@@ -341,6 +341,18 @@ async def test_find_sent_reads_only_the_messages_since_the_first_attempt(fake, a
     assert time.time() - 3600 < float(call.payload["oldest"]) < time.time()
 
 
+async def test_find_sent_reads_from_the_first_attempt_after_the_clock_was_set_right(
+        fake, adapter, stepped_time):
+    """The clock ran 10 minutes fast at the first attempt and NTP set it right: read
+    back to that attempt's wall time, less 5 minutes, the read began after the post.
+    Time since the first attempt is monotonic; the read goes back from now by it."""
+    await post_accepted_but_answer_lost(fake, adapter, "ainews-4")
+    [(_, ts)] = fake.messages
+    stepped_time.advance(180)
+    stepped_time.step_back()
+    assert await adapter.find_sent("C42", "ainews-4") == f"C42:{ts}"
+
+
 async def test_find_sent_gives_up_after_its_page_cap_and_says_so(fake, caplog):
     adapter = adapter_for(fake)
     await post_accepted_but_answer_lost(fake, adapter, "ainews-9")
@@ -431,6 +443,23 @@ async def test_a_post_slack_took_but_whose_answer_was_lost_is_not_posted_twice(
     [(channel, ts)] = fake.messages
     assert store.outbox_counts() == {"sent": 1}
     assert store.db.execute("SELECT message_id FROM outbox").fetchone()[0] == f"C42:{ts}"
+
+
+async def test_after_a_restart_the_retry_reads_only_the_messages_since_the_first_attempt(
+        fake, store, clock):
+    """The outbox keeps when the post was first tried, so a retry after a restart reads
+    the channel back to then, not the latest 1,000 messages."""
+    from bot.delivery import Delivery
+    chatter(fake, "C42", 900, hours_ago=2)                # a long history before the post
+    delivery = _delivery_to(fake, store, clock)
+    fake.fail("chat.postMessage", status=503)              # refused: nothing was posted
+    assert await delivery.run_once() == 0
+    clock.advance(hours=1)
+    restarted = Delivery(store, {"slack": adapter_for(fake, rate_limit_retries=0)},
+                         clock=clock, sleep=clock.sleep)
+    assert await restarted.run_once() == 1
+    [call] = fake.calls_to("conversations.history")       # one page, not five
+    assert time.time() - 2 * 3600 < float(call.payload["oldest"]) < time.time() - 3600
 
 
 @pytest.mark.parametrize("code", sorted(TOKEN_REFUSED))

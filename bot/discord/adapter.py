@@ -26,6 +26,7 @@ from bot.discord.history import SentLookup
 from bot.discord.render import (CONTENT_MAX, brief_embed, clip, digest_embeds, inert,
                                 plain, text_fallback)
 from bot.discord.slash import THREAD_TYPES
+from bot.first_tries import FirstTries
 from feeds.models import Brief
 
 log = logging.getLogger("ainews.discord")
@@ -85,7 +86,7 @@ class DiscordAdapter(SentLookup):
         self.bot, self.threads, self.timeout = bot, threads, timeout
         # Channels whose last thread failed: said once, not at every post, until one opens.
         self.threadless: set[str] = set()
-        self._first_try: dict[str, float] = {}   # nonce -> when this process first posted
+        self._first_try = FirstTries()           # when this process first tried a post
         self._warned_history: set[str] = set()   # channels whose history we can't read
         if threads:  # each post is two requests (the message, then its thread)
             self.max_rate, self.burst = self.max_rate / 2, self.burst // 2
@@ -135,7 +136,7 @@ class DiscordAdapter(SentLookup):
         instead (None: the refusal is RejectedError). Retrying the same embeds can never
         succeed, and the retries would hold up the whole channel for hours."""
         target = self._channel(channel)
-        self._remember_first_try(nonce)
+        self._first_try.remember(nonce)
         post = partial(target.send, nonce=discord_nonce(nonce), allowed_mentions=NO_MENTIONS)
         try:
             message = await self._call(channel, post(**payload))
@@ -144,7 +145,7 @@ class DiscordAdapter(SentLookup):
                 raise
             log.warning("%s; posting the headline and link as text", exc.reason)
             message = await self._call(channel, post(content=text))
-        self._first_try.pop(nonce, None)     # confirmed: no retry will ask find_sent
+        self._first_try.forget(nonce)     # confirmed: no retry will ask find_sent
         return message
 
     def _embeds_dropped(self, channel: str) -> bool:

@@ -14,12 +14,12 @@ Discord shows an app the content of its own messages."""
 from __future__ import annotations
 
 import logging
-import time
 from contextlib import aclosing
 from typing import Sequence
 
 from bot.adapter import DeliveryError, RejectedError
 from bot.discord.render import digest_embeds, text_fallback
+from bot.first_tries import epoch_ago
 from feeds.models import Brief
 
 log = logging.getLogger("ainews.discord")
@@ -31,7 +31,6 @@ log = logging.getLogger("ainews.discord")
 NONCE_WINDOW = 120.0
 CLOCK_SKEW = 300.0          # seconds: our clock against the one Discord stamps ids with
 HISTORY_PAGE, HISTORY_PAGES = 100, 5     # Discord's largest page; at most 500 messages
-FIRST_TRIES_KEPT = 10_000   # first-attempt times remembered for posts not yet confirmed
 DISCORD_EPOCH_MS = 1_420_070_400_000
 # Answers to the history read that mean "can't look" (post anyway), not "channel gone".
 HISTORY_UNREADABLE = {50001: "Missing Access", 50013: "Missing Permissions"}
@@ -39,45 +38,40 @@ DEFAULT_MESSAGE = 0         # a message type; replies to slash commands are 20, 
 
 
 class SentLookup:
-    """Uses the adapter's bot, _call, _channel and _cached_permissions; keeps
-    _first_try, _warned_history."""
+    """Uses the adapter's bot, _call, _channel, _cached_permissions and _first_try
+    (bot.first_tries.FirstTries); keeps _warned_history."""
     nonce_window = NONCE_WINDOW
 
-    def _remember_first_try(self, nonce: str) -> None:
-        # find_sent reads history back to here, and not at all while Discord still
-        # knows the nonce.
-        if nonce not in self._first_try and len(self._first_try) >= FIRST_TRIES_KEPT:
-            del self._first_try[next(iter(self._first_try))]
-        self._first_try.setdefault(nonce, time.time())
-
-    async def find_sent(self, channel: str, nonce: str,
-                        briefs: Sequence[Brief] = ()) -> str | None:
+    async def find_sent(self, channel: str, nonce: str, briefs: Sequence[Brief] = (), *,
+                        tried_ago: float | None = None) -> str | None:
         """The id of our post of `briefs` (one for a post, a roundup's several) made by
         an earlier attempt, or None: none found, none possible within the nonce window,
-        or the history unreadable. After a restart the first attempt's time is unknown:
+        or the history unreadable. `tried_ago`: seconds since the first attempt, by the
+        outbox (across restarts). When neither it nor this process knows when that was,
         the latest HISTORY_PAGES pages are read."""
-        first = self._first_try.get(nonce)
-        if not briefs or (first is not None and time.time() - first < self.nonce_window):
+        age = self._first_try.age(nonce, tried_ago)
+        if not briefs or (age is not None and age < self.nonce_window):
             return None     # the retry's own POST gets the earlier post back
         self._channel(channel)     # not connected, or not a channel id: as the post would
         if self._history_hidden(channel):
             self._history_unreadable(channel, "no Read Message History permission")
             return None
         wanted, bot_id = Shown.of(briefs), str(self.bot.user.id)
-        async with aclosing(self._pages(channel, first, nonce)) as pages:
+        async with aclosing(self._pages(channel, age, nonce)) as pages:
             async for page in pages:
                 found = next((m["id"] for m in page if _ours(m, bot_id) and wanted.seen_in(m)),
                              None)
                 if found:
-                    self._first_try.pop(nonce, None)
+                    self._first_try.forget(nonce)
                     return str(found)
         return None
 
-    async def _pages(self, channel: str, first: float | None, nonce: str):
+    async def _pages(self, channel: str, age: float | None, nonce: str):
         """Pages of history, each newest first: forward from a little before the first
-        attempt when this process made it, else back from the newest; at most
-        HISTORY_PAGES of them."""
-        where = {} if first is None else {"after": snowflake_at(first - CLOCK_SKEW)}
+        attempt (`age` seconds ago) when that is known, else back from the newest; at
+        most HISTORY_PAGES of them."""
+        where = ({} if age is None
+                 else {"after": snowflake_at(epoch_ago(age) - CLOCK_SKEW)})
         for _ in range(HISTORY_PAGES):
             page = await self._history(channel, **where)
             if page is None:

@@ -18,6 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapter import TransientError
+from bot.first_tries import FirstTries
 from bot.slack import render, render_roundup
 from bot.slack.history import SentLookup
 from bot.slack.token_watch import TokenWatch
@@ -26,9 +27,6 @@ from bot.slack.webapi import (GONE_MESSAGE, NETWORK_ERRORS, PAYLOAD_ERRORS, clas
 from feeds.models import Brief
 
 log = logging.getLogger("ainews.slack")
-
-FIRST_TRIES_KEPT = 10_000   # first-attempt times remembered for posts not yet confirmed
-
 
 def split_id(channel: str, message_id: str) -> tuple[str, str]:
     """Message ids are "CHANNEL:ts"; a bare ts means the given channel."""
@@ -51,7 +49,7 @@ class SlackAdapter(TokenWatch, SentLookup):
         self.client, self.clock = client, clock
         self._warned_history: set[tuple[str, str]] = set()   # (channel, Slack's answer)
         self._bot_id: str | None = None
-        self._first_try: dict[str, float] = {}   # nonce -> when this process first posted
+        self._first_try = FirstTries()           # when this process first tried a post
         self._refused: str | None = None         # why Slack refuses the token, if it does
         self._next_try = 0.0                     # clock() when one post may try it again
         self._probe: str | None = None
@@ -91,17 +89,11 @@ class SlackAdapter(TokenWatch, SentLookup):
         # Slack has no idempotency key: the nonce rides along in metadata, so find_sent
         # can recognise the post when a retry asks.
         meta = {"event_type": f"ainews_{kind}", "event_payload": {"nonce": nonce}}
-        self._remember_first_try(nonce)
+        self._first_try.remember(nonce)
         resp = await self._call("chat.postMessage", self.client.chat_postMessage,
                                 {"channel": channel, "metadata": meta, **payload}, plain=plain)
-        self._first_try.pop(nonce, None)     # confirmed: no retry will ask find_sent
+        self._first_try.forget(nonce)     # confirmed: no retry will ask find_sent
         return f"{resp.get('channel') or channel}:{resp['ts']}"
-
-    def _remember_first_try(self, nonce: str) -> None:
-        # find_sent reads history back to here, not through the whole channel.
-        if nonce not in self._first_try and len(self._first_try) >= FIRST_TRIES_KEPT:
-            del self._first_try[next(iter(self._first_try))]
-        self._first_try.setdefault(nonce, time.time())
 
     async def _call(self, method: str, fn, kwargs: dict, *, plain: str | None = None) -> Any:
         """One Web API call; `plain`: the text to post instead if Slack refuses the blocks

@@ -4,12 +4,12 @@ the channel's history first. Mixed into bot.slack.adapter.SlackAdapter."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any, Sequence
 
 from slack_sdk.errors import SlackApiError
 
 from bot.adapter import RejectedError
+from bot.first_tries import epoch_ago
 from feeds.models import Brief
 from bot.slack.webapi import NETWORK_ERRORS, classify_error, error_code
 
@@ -28,16 +28,16 @@ class SentLookup:
     """Uses the adapter's client, _first_try, _bot_id, _warned_history, _recheck, _error."""
 
     async def find_sent(self, channel: str, nonce: str, briefs: Sequence[Brief] = (), *,
-                        since: datetime | float | None = None) -> str | None:
-        """Our post carrying `nonce`, among the channel's messages since `since` (default:
-        this process's first attempt at the post; after a restart, the latest ones), in
-        pages, at most HISTORY_PAGES of them. Slack has no idempotency key, so this is how
+                        tried_ago: float | None = None) -> str | None:
+        """Our post carrying `nonce`, among the channel's messages since its first attempt
+        (`tried_ago` seconds ago by the outbox, or by this process's own; when neither
+        knows, the latest ones), in pages, at most HISTORY_PAGES of them. Slack has no idempotency key, so this is how
         a retry learns that Slack took the post before a crash or timeout. The nonce in
         the post's metadata names it: `briefs` (the contract's, bot/adapter.py) are not
         needed. Needs channels:history (groups:history for private channels); without it
         the answer is None and the retry posts."""
         bot_id = await self._own_bot_id()
-        args = self._history_args(channel, nonce, since)
+        args = self._history_args(channel, nonce, tried_ago)
         for _ in range(HISTORY_PAGES):
             resp = await self._history(args)
             if resp is None:
@@ -53,13 +53,12 @@ class SentLookup:
                     HISTORY_PAGE * HISTORY_PAGES, channel)
         return None
 
-    def _history_args(self, channel: str, nonce: str, since) -> dict:
+    def _history_args(self, channel: str, nonce: str, tried_ago: float | None) -> dict:
         """conversations.history's first page, read back to the post's first attempt."""
         args = {"channel": channel, "limit": HISTORY_PAGE, "include_all_metadata": True}
-        start = since.timestamp() if isinstance(since, datetime) else since
-        start = self._first_try.get(nonce) if start is None else start
-        if start is not None:
-            args["oldest"] = f"{max(0.0, start - CLOCK_SKEW):.6f}"
+        age = self._first_try.age(nonce, tried_ago)
+        if age is not None:
+            args["oldest"] = f"{max(0.0, epoch_ago(age) - CLOCK_SKEW):.6f}"
         return args
 
     async def _history(self, args: dict) -> Any:
