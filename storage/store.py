@@ -29,12 +29,12 @@ from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore, has_word
 from storage.records import RecordStore
 from storage.retention import RetentionStore, Slimmed
-from storage.schema import (MIGRATIONS, StoreError, StoreReadOnly, StoreUnusable, migrate,
-                            unknown_versions, upgrading)
+from storage.schema import (MIGRATIONS, StoreBusy, StoreError, StoreReadOnly, StoreUnusable,
+                            migrate, unknown_versions, upgrading)
 from storage.stories import StoryStore
 
-__all__ = ["Store", "StoreError", "StoreReadOnly", "StoreUnusable", "FeedState", "Slimmed",
-           "damage_message", "unusable"]
+__all__ = ["Store", "StoreBusy", "StoreError", "StoreReadOnly", "StoreUnusable", "FeedState",
+           "Slimmed", "damage_message", "unusable"]
 
 log = logging.getLogger("ainews.store")
 BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
@@ -182,7 +182,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
                 raise halt from None
             if not _is_busy(e):
                 raise
-            raise StoreError(f"store: {self.path} is locked: another program has held "
+            raise StoreBusy(f"store: {self.path} is locked: another program has held "
                              f"its write lock for over {BUSY_TIMEOUT:g} s (a sqlite3 "
                              "shell in a transaction?); end it and try again") from None
 
@@ -236,6 +236,15 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
     def unusable(self, e: BaseException) -> StoreUnusable | None:
         """See unusable(): for a caller that caught `e` from this store."""
         return unusable(self.path, e)
+
+    def busy(self, e: BaseException) -> StoreBusy | None:
+        """`e` as a StoreBusy when it says another program holds the store's lock (e
+        itself, or sqlite3's "database is locked" from a read), else None."""
+        if isinstance(e, StoreBusy):
+            return e
+        if isinstance(e, sqlite3.Error) and _is_busy(e):
+            return StoreBusy(f"store: {self.path} is locked ({_one_line(e)})")
+        return None
 
     def migrations(self) -> list[tuple[int, str, str]]:
         """(version, name, applied_at) of every applied migration, oldest first."""
