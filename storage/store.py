@@ -286,6 +286,12 @@ def unusable(path: str | Path, e: BaseException) -> StoreUnusable | None:
         return StoreReadOnly(f"store: cannot write {path}: {READ_ONLY}")
     if code == sqlite3.SQLITE_FULL:
         return StoreUnusable(f"store: cannot write {path}: {FULL}")
+    # Every SQLITE_IOERR_* is fatal: each is an OS call that failed after SQLite's own
+    # retries (EINTR), and none is contention, which SQLite reports as SQLITE_BUSY
+    # (BUSY_SNAPSHOT, BUSY_RECOVERY included: see busy()). IOERR_LOCK is the lock call
+    # itself failing, SHORT_READ a truncated file, SHMSIZE a full disk, SHMLOCK and
+    # BLOCKED are no longer used (sqlite.org/rescode.html). A supervisor restarting the
+    # bot after exit 2 is the retry, once the operator has had the line to see.
     if code == sqlite3.SQLITE_IOERR:
         return StoreUnusable(f"store: cannot use {path}: {_one_line(e)}; {IO_ERROR}")
     damaged = damage_message(path, e)
