@@ -5,7 +5,8 @@ the Reply. Lookups live here; subscriptions in commands_subs.py (their targets i
 commands_targets.py), digests in commands_digest.py; feed management in
 commands_feeds.py; why a story was posted in commands_why.py; the text command line
 (`/ainews company alibaba 3`, the console) in commands_text.py; the LIMIT argument in
-commands_limit.py; autocomplete in commands_complete.py.
+commands_limit.py; autocomplete in commands_complete.py; a lookup's briefs, and a store
+that fails a command, in commands_store.py.
 
     commands = Commands(store, classifier, settings=settings, fetcher_factory=app.fetcher)
     reply = commands.company(caller, "qwen", 3)
@@ -13,7 +14,6 @@ commands_limit.py; autocomplete in commands_complete.py.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable
@@ -24,16 +24,14 @@ from bot.commands_feeds import FeedCommands
 from bot.commands_limit import (DEFAULT_LIMIT, _ends_in_count, _named_lookup, _several_counts,
                                 caller_limit, most_shown)
 from bot.commands_digest import DigestCommands
+from bot.commands_store import StoreCommands
 from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
 from bot.commands_text import TextCommands, quote, unquoted, user_text
 from bot.commands_why import WhyCommands
 from bot.examples import Text, say
 from bot.replies import Caller, Reply
-from feeds.condense import condense
-from feeds.models import Brief, utcnow
+from feeds.models import utcnow
 from storage.query import Query, parse as parse_query
-
-log = logging.getLogger("ainews.commands")
 
 # Rows are "example — what it does": no columns, which Slack's and Discord's
 # proportional fonts would not keep aligned anyway.
@@ -68,7 +66,7 @@ HELP = HELP_LOOKUPS + HELP_CHANNEL
 
 
 class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
-               TextCommands, CompletionCommands):
+               TextCommands, CompletionCommands, StoreCommands):
     def __init__(self, store, classifier, settings=None, *, fetcher_factory=None,
                  hourly_cap: int | None = None, clock: Callable[[], datetime] = utcnow):
         self.store, self.classifier, self.settings = store, classifier, settings
@@ -193,30 +191,6 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         listed = HELP_LOOKUPS if caller.in_dm else HELP
         return Reply.message(listed + (limits,) + ((f"\nAdmins here: {who}.",) if who else ()))
 
-    def _condensed(self, briefs: list[Brief]) -> list[Brief]:
-        """Briefs with bullets: a backlog strategy story is condensed when first looked
-        up (the poller skips it, most are never read) and cached, so only once."""
-        return [self._condense_missing(b) if _unbriefed(b) else b for b in briefs]
-
-    def _condense_missing(self, brief: Brief) -> Brief:
-        story = self.store.get_story(brief.id)
-        if story is None:
-            return brief
-        try:
-            made = condense(story)
-            if story.text or story.summary or story.html:
-                self.store.save_brief(story.id, story.content_hash, made)
-            # else slimmed (storage/retention.py): made from its title alone, cheaply, at
-            # each lookup. Cached, it was never read (its words' hash is not the stored
-            # one) and, made after the prune went past the story, never deleted.
-        except Exception:   # a lookup still answers, with the headline only
-            log.exception("commands: condensing %s on lookup failed", brief.id)
-            return brief
-        # The lookup's row is current (classification, cluster): it wins, as for a cached brief.
-        return replace(made, companies=brief.companies, topics=brief.topics,
-                       strategy=brief.strategy, score=brief.score,
-                       also_reported_by=brief.also_reported_by, verdict=brief.verdict)
-
     # ---- messages --------------------------------------------------------------------
     def _next_step_for(self, caller: Caller, target: str) -> Text:
         """_next_step, told whether the caller's channel already follows `target`
@@ -285,11 +259,6 @@ def _briefs(title: str, briefs, empty: str | Text) -> Reply:
         return Reply(kind="briefs", title=title, briefs=briefs, shareable=True)
     said = {"text": empty} if isinstance(empty, str) else {"parts": tuple(empty)}
     return Reply(kind="briefs", title=title, **said)
-
-
-def _unbriefed(brief: Brief) -> bool:
-    """A strategy story the store has no brief for (a cached brief always has a why)."""
-    return brief.strategy and not brief.bullets and not brief.why_it_matters
 
 
 def _either(names: list[str]) -> str:

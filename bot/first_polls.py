@@ -24,7 +24,7 @@ class _Backlog:
 
 
 class FirstPolls:
-    """Uses Pipeline's store, _backlog, _count_new and _record_failure."""
+    """Uses Pipeline's store, _backlog, _count_new, _record_failure and BusyStore's."""
 
     def _store_backlogs(self) -> None:
         """Write the waiting first polls in one transaction. Should it fail, each is
@@ -33,6 +33,7 @@ class FirstPolls:
         if not waiting:
             return
         try:
+            self._unless_locked()
             # whole: any failure undoes them all and they are written one by one, so a
             # savepoint per feed would buy nothing here.
             with self.store.transaction(whole=True):
@@ -41,6 +42,8 @@ class FirstPolls:
         except Exception as e:
             if (halt := self.store.unusable(e)) is not None:
                 raise halt from None   # one by one would fail the same way, feed after feed
+            if [self._locked_out(b.out, e) for b in waiting][0]:   # likewise, and no failure
+                return   # still first polls: the next pass reads them again
             log.warning("poller: storing %d first polls together failed; one by one now",
                         len(waiting), exc_info=True)
             self._store_each_backlog(waiting)

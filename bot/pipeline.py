@@ -28,6 +28,7 @@ from typing import Awaitable, Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
+from bot.busy_store import BusyStore
 from bot.config import DEFAULT_POLL_MINUTES
 from bot.first_polls import FirstPolls, _Backlog
 from bot.new_stories import NewStories
@@ -42,7 +43,7 @@ from feeds.models import UNDATED, Story, shown_utc, utcnow
 from feeds.parser import ParseError, off_the_loop, parse_feed
 from feeds.plural import count
 from storage.feedstate import FeedState
-from storage.store import Store
+from storage.store import Store, StoreBusy
 
 __all__ = ["BACKLOG_BATCH", "FeedOutcome", "Pipeline", "PollSummary"]
 
@@ -84,9 +85,10 @@ def _host(url: str) -> str:
 
 
 @dataclass
-class Pipeline(NewStories, FirstPolls, Unreached):
+class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
     """The pass itself; bot.new_stories classifies, stores and condenses a feed's
-    unseen entries, bot.first_polls writes first polls together."""
+    unseen entries, bot.first_polls writes first polls together, bot.busy_store takes a
+    store locked by another program."""
     store: Store
     fetcher: Fetcher
     classifier: Classifier
@@ -108,6 +110,8 @@ class Pipeline(NewStories, FirstPolls, Unreached):
     _unreached: list[_Unreached] | None = field(default=None, init=False, repr=False)
     # Feeds fetched and being read (parse, classify) at once; only while poll_once runs.
     _reading: _ReadAhead | None = field(default=None, init=False, repr=False)
+    _busy: StoreBusy | None = field(default=None, init=False, repr=False)   # this pass's
+    _busy_said: bool = field(default=False, init=False, repr=False)   # once a lock
 
     async def poll_once(self, *, now: datetime | None = None, all_feeds: bool = False,
                         on_fresh: Callable[[], Awaitable] | None = None) -> PollSummary:
@@ -118,7 +122,7 @@ class Pipeline(NewStories, FirstPolls, Unreached):
         self._say_clock_back(states, now)
         # An abandoned pass's are not this one's (its "offline" would be said of a pass
         # that polled nothing).
-        self._backlog, self._unreached = [], []
+        self._backlog, self._unreached, self._busy = [], [], None
         self._reading = _ReadAhead(self.fetcher.policy)
         try:
             outcomes = await asyncio.gather(*(self._poll_and_hand_on(s, now, on_fresh)
@@ -129,6 +133,7 @@ class Pipeline(NewStories, FirstPolls, Unreached):
             # writes, which may fail.
             offline = summary.offline = self._settle_unreached(summary)
             self._store_backlogs()
+            self._lock_over(any(not o.store_locked for o in summary.outcomes))
         finally:   # an abandoned pass drops its waiting first polls: they are polled again
             self._backlog, self._reading, self._unreached = None, None, None
         for _, fresh in outcomes:
@@ -162,12 +167,15 @@ class Pipeline(NewStories, FirstPolls, Unreached):
         except Exception as e:  # a bug in one feed's handling must not stop the poll
             if (halt := self.store.unusable(e)) is not None:
                 raise halt from None   # no feed's fault: the run stops, the feed not charged
+            if self._locked_out(out, e):   # nor this: the next poll reads it again
+                return out, []
             log.exception("poller: %s failed unexpectedly", src.url)
             self._record_failure(state, out, e, now)
             return out, []
         return out, fresh
 
     async def _fetch_and_store(self, state: FeedState, out: FeedOutcome, now) -> list[Story]:
+        self._unless_locked()   # what it fetched could be stored no more than the rest
         reading = self._reading
         async with reading.turn(state.source.url) if reading else contextlib.nullcontext():
             read = await self._fetch_and_read(state, out, now)
@@ -209,6 +217,7 @@ class Pipeline(NewStories, FirstPolls, Unreached):
             now, self.poll_minutes, _last_interval(state), max_age=res.max_age,
             ttl_minutes=state.ttl_minutes)
         out.unchanged = True
+        self._unless_locked()
         self.store.record_not_modified(state.source.url, now=now, next_poll=next_ok)
 
     def _fetched(self, state: FeedState, res, parsed, body_hash: str, now) -> dict:
@@ -230,7 +239,10 @@ class Pipeline(NewStories, FirstPolls, Unreached):
 
     async def _store_polled(self, state: FeedState, out: FeedOutcome, stories: list[Story],
                             now, fetched: dict) -> list[Story]:
-        """Store a poll's entries now; return the new strategy stories to post."""
+        """Store a poll's entries now; return the new strategy stories to post. The
+        feed's validators are recorded only once they are: a poll whose stories were not
+        stored (a store locked) must read them again."""
+        self._unless_locked()
         new, fresh = await self._store_new(stories, backlog=out.backlog, now=now,
                                            too_old=self._too_old(state, now))
         self._count_new(out, new)

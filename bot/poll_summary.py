@@ -27,6 +27,7 @@ class FeedOutcome:
     warning: str = ""
     too_old: int = 0        # of `new`: stored, not posted (see NewStories._too_old)
     undated_held: int = 0   # of `new`: undated, stored, not posted before a first read
+    store_locked: bool = False   # nothing stored: the store was locked (bot/busy_store.py)
 
 
 @dataclass
@@ -77,6 +78,8 @@ class PollSummary:
         text += (" (no feed reached: the network looks down; not counted against the feeds)"
                  if self.offline else "")
         text += f", {paused} paused" if paused else ""
+        if locked := sum(o.store_locked for o in self.outcomes):
+            text += f", {locked} not stored (the store was locked; read again next time)"
         stories, strategy = self.backlog
         text += (f"; first polls' backlog (stored, never posted): {count(stories, 'story')}, "
                  f"{strategy} strategy" if stories else "")

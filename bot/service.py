@@ -104,6 +104,7 @@ class Service(StoredDispatch, PlatformStarts):
         self.prune = DailyPrune(app.store, app.settings.keep_days, clock)
         self._feeds_note = ""   # what importing the feeds file did, said at start-up
         self.pass_log = PassLog()   # which poll passes are INFO lines
+        self.halted: StoreUnusable | None = None   # met by a chat command: the run ends
 
     async def run(self, *, once: bool = False) -> int:
         with run_lock(self.app.settings.db_path):     # one bot per database
@@ -119,6 +120,7 @@ class Service(StoredDispatch, PlatformStarts):
             self.app.store.set_dispatch_mark(self.app.store.last_story_pk())
             self.app.store.forget_edits(self.app.store.last_edit_seq())   # nor their edits
         self._install_signal_handlers()
+        self.app.commands.on_store_unusable = self._halt
         if once and self.app.llm is not None:
             self.app.llm.endpoint.one_shot = True
         async with pipeline_for(self.app) as pipeline, llm_watched(self.app, check=not once):
@@ -149,6 +151,8 @@ class Service(StoredDispatch, PlatformStarts):
                 await self.app.aclose_clients()
         if self.platforms.fatal is not None:    # a retry found the configuration refused
             raise self.platforms.fatal
+        if self.halted is not None:
+            raise self.halted
         log.info("service: stopped")
         return 0
 
@@ -215,6 +219,12 @@ class Service(StoredDispatch, PlatformStarts):
         from bot.delivery import Delivery
         return Delivery(self.app.store, adapters, hourly_cap=self.app.settings.channel_hourly_cap,
                         clock=self.clock, max_post_age=self.app.settings.max_post_age)
+
+    def _halt(self, halt: StoreUnusable) -> None:
+        """A chat command found the store unusable (its disk full, the file damaged):
+        the run ends with it, as when the poller or delivery meets it."""
+        self.halted = self.halted or halt
+        self.stop.set()
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()

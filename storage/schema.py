@@ -24,6 +24,11 @@ class StoreUnusable(StoreError):
     run` stops (exit 2, this one line) rather than poll into a store it can't fill."""
 
 
+class StoreBusy(StoreError):
+    """Another program held the write lock past the busy timeout (a backup, a VACUUM, a
+    long `ainews` command): nothing was written, and a later try may well succeed."""
+
+
 class StoreReadOnly(StoreUnusable):
     """Writes are refused (the file or its folder read-only, a read-only mount)."""
 

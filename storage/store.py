@@ -29,12 +29,12 @@ from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore, has_word
 from storage.records import RecordStore
 from storage.retention import RetentionStore, Slimmed
-from storage.schema import (MIGRATIONS, StoreError, StoreReadOnly, StoreUnusable, migrate,
-                            unknown_versions, upgrading)
+from storage.schema import (MIGRATIONS, StoreBusy, StoreError, StoreReadOnly, StoreUnusable,
+                            migrate, unknown_versions, upgrading)
 from storage.stories import StoryStore
 
-__all__ = ["Store", "StoreError", "StoreReadOnly", "StoreUnusable", "FeedState", "Slimmed",
-           "damage_message", "unusable"]
+__all__ = ["Store", "StoreBusy", "StoreError", "StoreReadOnly", "StoreUnusable", "FeedState",
+           "Slimmed", "damage_message", "unusable"]
 
 log = logging.getLogger("ainews.store")
 BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
@@ -182,7 +182,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
                 raise halt from None
             if not _is_busy(e):
                 raise
-            raise StoreError(f"store: {self.path} is locked: another program has held "
+            raise StoreBusy(f"store: {self.path} is locked: another program has held "
                              f"its write lock for over {BUSY_TIMEOUT:g} s (a sqlite3 "
                              "shell in a transaction?); end it and try again") from None
 
@@ -237,6 +237,15 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
         """See unusable(): for a caller that caught `e` from this store."""
         return unusable(self.path, e)
 
+    def busy(self, e: BaseException) -> StoreBusy | None:
+        """`e` as a StoreBusy when it says another program holds the store's lock (e
+        itself, or sqlite3's "database is locked" from a read), else None."""
+        if isinstance(e, StoreBusy):
+            return e
+        if isinstance(e, sqlite3.Error) and _is_busy(e):
+            return StoreBusy(f"store: {self.path} is locked ({_one_line(e)})")
+        return None
+
     def migrations(self) -> list[tuple[int, str, str]]:
         """(version, name, applied_at) of every applied migration, oldest first."""
         return self.db.execute("SELECT version, name, applied_at FROM schema_migrations "
@@ -277,6 +286,12 @@ def unusable(path: str | Path, e: BaseException) -> StoreUnusable | None:
         return StoreReadOnly(f"store: cannot write {path}: {READ_ONLY}")
     if code == sqlite3.SQLITE_FULL:
         return StoreUnusable(f"store: cannot write {path}: {FULL}")
+    # Every SQLITE_IOERR_* is fatal: each is an OS call that failed after SQLite's own
+    # retries (EINTR), and none is contention, which SQLite reports as SQLITE_BUSY
+    # (BUSY_SNAPSHOT, BUSY_RECOVERY included: see busy()). IOERR_LOCK is the lock call
+    # itself failing, SHORT_READ a truncated file, SHMSIZE a full disk, SHMLOCK and
+    # BLOCKED are no longer used (sqlite.org/rescode.html). A supervisor restarting the
+    # bot after exit 2 is the retry, once the operator has had the line to see.
     if code == sqlite3.SQLITE_IOERR:
         return StoreUnusable(f"store: cannot use {path}: {_one_line(e)}; {IO_ERROR}")
     damaged = damage_message(path, e)

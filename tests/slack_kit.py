@@ -28,6 +28,9 @@ class FakeCommands:
         self.gate = asyncio.Event()
         self.gate.set()
 
+    def store_failure(self, e):
+        return None   # no store here: every error is the adapter's to answer
+
     def _briefs(self, name, caller, *args, title=""):
         self.calls.append((name, caller, args))
         return Reply(kind="briefs", title=title, briefs=(make_brief(),), shareable=True)

@@ -296,22 +296,44 @@ def test_arguments_in_one_string(commands, call, check):
 
 def test_lookup_answers_when_condensing_a_story_fails(commands, store, monkeypatch, caplog):
     """A story that cannot be condensed on lookup still shows as its headline."""
-    import bot.commands
+    import bot.commands_store
 
     def broken(story):
         raise ValueError("odd markup")
-    monkeypatch.setattr(bot.commands, "condense", broken)
+    monkeypatch.setattr(bot.commands_store, "condense", broken)
     reply = commands.company(ADMIN, "Alibaba")
     assert headlines(reply) == [SEED] and reply.briefs[0].bullets == ()
     assert store.brief_for_hash(store.get_story("seed").content_hash) is None
     assert "commands: condensing seed on lookup failed" in caplog.text
 
 
+@pytest.mark.parametrize("kind, why", [("full", "its disk is full"),
+                                       ("damaged", "is damaged")])
+def test_a_lookup_whose_briefs_cannot_be_cached_still_shows_them(commands, store, monkeypatch,
+                                                                 caplog, kind, why):
+    """On a full disk a lookup's briefs, made but not cached, were shown as bare headlines,
+    with a traceback logged for each. Now they show in full, the store's failure is one
+    line, and a running bot is told (it stops, as its poller would)."""
+    import logging
+    from tests.store_kit import fail_writes
+    fail_writes(monkeypatch, store, kind)
+    halts = []
+    commands.on_store_unusable = halts.append
+    for _ in range(2):
+        reply = commands.latest(ADMIN, 5)
+        assert reply.briefs and all(b.bullets and b.why_it_matters for b in reply.briefs)
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(said) == 1 and why in said[0], said
+    assert not any(r.exc_info for r in caplog.records)
+    assert halts and all(why in str(h) for h in halts)
+    assert store.brief_for_hash(store.get_story("seed").content_hash) is None
+
+
 def test_lookup_condenses_a_briefless_strategy_story_once(commands, store, monkeypatch):
-    import bot.commands
+    import bot.commands_store
     calls = []
-    real = bot.commands.condense
-    monkeypatch.setattr(bot.commands, "condense", lambda s: calls.append(s.id) or real(s))
+    real = bot.commands_store.condense
+    monkeypatch.setattr(bot.commands_store, "condense", lambda s: calls.append(s.id) or real(s))
     first = commands.company(ADMIN, "Alibaba").briefs[0]
     assert calls == ["seed"] and first.why_it_matters
     again = commands.latest(ADMIN, 5).briefs

@@ -5,6 +5,8 @@ test_discord_commands.py check the adapters with a stand-in core; /digest:
 test_digest_chat.py.)"""
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from bot.commands import Commands
@@ -385,3 +387,42 @@ async def test_a_command_that_breaks_says_so_alike_on_both_platforms(chat, chat_
     answer = await chat.ask(("/company", "qwen"), ("company", {"name": "qwen"}))
     assert "Sorry, /company failed on our side. Try again in a minute; if it keeps failing, " \
            "tell whoever runs the bot." in answer, answer
+
+
+STORE_DOWN = ("The bot's store is unavailable right now, so this command did nothing; try "
+              "again later (whoever runs the bot can see why in its log)")
+
+
+@pytest.mark.parametrize("slack, discord, admin, read, kind, why", [
+    (("/company", "qwen"), ("company", {"name": "qwen"}), False, "stories_for_company", "io",
+     "disk I/O error"),
+    (("/latest", ""), ("latest", {}), False, "latest", "damaged", "is damaged"),
+    (("/ainews", "search qwen"), ("search", {"query": "qwen"}), False, "find", "io", "disk I/O error"),
+    (("/subscribe", "pricing"), ("subscribe", {"target": "pricing"}), True, None, "full",
+     "its disk is full"),
+    (("/ainews", "subscribe pricing"), ("subscribe", {"target": "pricing"}), True, None,
+     "damaged", "is damaged"),
+], ids=["company", "latest", "search", "subscribe", "subscribe as text"])
+async def test_a_store_that_cannot_be_used_is_said_in_one_line(
+        chat, chat_core, monkeypatch, caplog, slack, discord, admin, read, kind, why):
+    """A failing disk or a damaged file under a lookup, a full disk under /subscribe:
+    the user was told "Sorry, /company failed on our side" as for a bug, and the log had
+    a traceback per command (sqlite3's bare "disk I/O error", naming no file). Now the
+    user is told the store is unavailable, a subscribe that was not stored says so, and
+    the log says once which file and what to do."""
+    from tests.store_kit import fail_writes, sqlite_error
+
+    def failing(*args, **kwargs):
+        raise sqlite_error(kind)
+    if read:
+        monkeypatch.setattr(chat_core.store, read, failing)
+    else:
+        fail_writes(monkeypatch, chat_core.store, kind)
+    answers = [await chat.ask(slack, discord, admin=admin) for _ in range(2)]
+    assert all(STORE_DOWN in a and "now gets" not in a for a in answers), answers
+    assert chat_core.store.subscriptions_for_channel(chat.platform, chat.channel) == []
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage().split(": ", 2)[:2] for r in said] == [
+        ["commands", "chat commands cannot use the store"]], caplog.text
+    assert "store: " in said[0].getMessage() and why in said[0].getMessage()
+    assert not any(r.exc_info for r in caplog.records)

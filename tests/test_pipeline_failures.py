@@ -182,3 +182,59 @@ async def test_a_bug_in_one_feeds_handling_fails_that_feed_alone(tmp_path, class
     assert [r.exc_info is not None for r in caplog.records
             if "failed unexpectedly" in r.getMessage()] == [True]
     store.close()
+
+
+@pytest.mark.parametrize("first", [False, True], ids=["later poll", "first poll"])
+async def test_a_store_locked_past_its_busy_timeout_is_not_the_feeds_failure(
+        tmp_path, classifier, monkeypatch, caplog, first):
+    """Another program holding the write lock past the busy timeout (a VACUUM, a long
+    `ainews` command) as the poller stored a feed's new stories was charged to the feed:
+    a failure, a backoff, 'failing' in `ainews status`, then a pause. The lock is the
+    store's: the feed is not charged, the pass says so in one line naming the file, and
+    nothing of the poll is recorded, its validators neither, so the next poll stores
+    the same stories as new."""
+    import logging
+    import sqlite3
+    monkeypatch.setattr("storage.store.BUSY_TIMEOUT", 0.05)
+    path = tmp_path / "a.db"
+    store = Store(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+
+    def released_after_it_failed(real):
+        # The lock ends just after the poller gave up waiting, as a VACUUM might: the
+        # old code's failure record then went through.
+        def begin():
+            try:
+                real()
+            except Exception:
+                if holder.in_transaction:
+                    holder.execute("ROLLBACK")
+                raise
+        return begin
+    monkeypatch.setattr(store, "_begin_immediate",
+                        released_after_it_failed(store._begin_immediate))
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        srv.add("/f.xml", make_rss("Wire", ENTRIES[:3]))
+        store.upsert_feed(FeedSource("Wire", srv.url("/f.xml")))
+        pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=2)
+        if not first:
+            await poll(pipeline, 0)
+            srv.add("/f.xml", make_rss("Wire", ENTRIES))
+        (before,) = store.feed_states()
+        for minutes in (10, 20, 30):
+            holder.execute("BEGIN IMMEDIATE")
+            summary = await poll(pipeline, minutes)
+            assert summary.failures == [] and summary.new_stories == 0
+            (state,) = store.feed_states()
+            assert (state.failures, state.last_error, state.paused) == (0, "", False)
+            assert (state.etag, state.last_modified, state.body_hash, state.polls_ok) == (
+                before.etag, before.last_modified, before.body_hash, before.polls_ok)
+        said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert not any(r.exc_info for r in caplog.records), caplog.text
+        assert len(said) == 1 and said[0].startswith(f"poller: store: {path} is locked"), said
+        summary = await poll(pipeline, 40)
+    waiting = ENTRIES[:3] if first else ENTRIES[3:]
+    assert summary.failures == [] and summary.new_stories == len(waiting)
+    assert all(stored(store, e) is not None for e in waiting)
+    holder.close()
+    store.close()

@@ -173,3 +173,36 @@ async def test_a_read_the_disk_refuses_at_start_up_is_one_line_and_exit_2(
     assert code == 2 and "Traceback" not in err, err
     assert err.splitlines()[-1].startswith("ainews: store: ") and words in err.splitlines()[-1]
     assert str(tmp_path / "ainews.db") in err.splitlines()[-1]
+
+
+async def test_a_store_a_chat_command_finds_unusable_ends_the_run(feed, env, tmp_path, capsys):
+    """A damaged file found by a user's search (a part of it the poller may not read for
+    hours): the bot ran on, each such command answered "failed on our side" with a
+    traceback. The run now ends as when the poller finds it: exit 2, the store's line."""
+    from bot.replies import Caller
+    from bot.slack.listeners import run_command
+    from storage.store import Store
+    from tests.store_kit import sqlite_error
+
+    def damaged(self, *args, **kwargs):
+        raise sqlite_error("damaged")
+    env.setattr(Store, "find", damaged)
+    real_cycle, cycles, answers = Service._cycle, [], []
+
+    async def cycle(self, pipeline, **kwargs):
+        cycles.append(1)
+        if len(cycles) == 1:   # as the Slack adapter calls the core, beside the poll loop
+            caller = Caller("slack", "T1", "C1", "U1")
+            asyncio.get_running_loop().create_task(run_command(
+                self.app.commands, "text", "search qwen", caller)).add_done_callback(
+                lambda t: answers.append(t.result().text))
+        if len(cycles) > 20:
+            self.stop.set()       # the old code never stopped: end it as SIGTERM would
+        await real_cycle(self, pipeline, **kwargs)
+    env.setattr(Service, "_cycle", cycle)
+    code = await asyncio.to_thread(main, ["run"])
+    err = capsys.readouterr().err
+    assert answers and answers[0].startswith("the bot's store is unavailable right now")
+    last = err.splitlines()[-1]
+    assert code == 2 and last.startswith("ainews: store: ") and "is damaged" in last, err
+    assert "Traceback" not in err

@@ -147,3 +147,20 @@ def test_a_full_disk_mid_batch_rolls_the_batch_back(tmp_path):
         assert store.db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         add(store, make("Baidu opens Ernie"))                       # writes work again
         assert len(store.latest(500)) == 2
+
+
+@pytest.mark.parametrize("code, name, fatal", [
+    (522, "SQLITE_IOERR_SHORT_READ", True),    # a truncated file
+    (3850, "SQLITE_IOERR_LOCK", True),         # the lock call failed, not contention
+    (4874, "SQLITE_IOERR_SHMSIZE", True),      # the -shm file could not grow: disk full
+    (5, "SQLITE_BUSY", False),
+    (517, "SQLITE_BUSY_SNAPSHOT", False),      # another writer came first: try again
+    (261, "SQLITE_BUSY_RECOVERY", False),
+])
+def test_sqlites_extended_codes_are_read_by_their_primary_code(tmp_path, code, name, fatal):
+    """Any disk I/O error stops the run (no retry of ours mends a failing disk); any
+    busy or locked database is the next try's, whatever its extended code."""
+    e = sqlite3.OperationalError("disk I/O error" if fatal else "database is locked")
+    e.sqlite_errorcode, e.sqlite_errorname = code, name
+    with Store(tmp_path / "ainews.db") as store:
+        assert (store.unusable(e) is not None, store.busy(e) is not None) == (fatal, not fatal)

@@ -124,7 +124,10 @@ def install_error_handler(bot: AinewsBot) -> None:
     async def on_error(interaction: discord.Interaction, error: Exception) -> None:
         name = getattr(interaction.command, "qualified_name", None) \
             or (interaction.data or {}).get("name", "?")
-        if isinstance(error, OUTDATED_PICKER):
+        store_down = bot.core.store_failure(getattr(error, "original", error))
+        if store_down is not None:   # logged by the core, once
+            reply = store_down
+        elif isinstance(error, OUTDATED_PICKER):
             log.warning("discord: /%s: %s (a client with the old command list)", name, error)
             reply = Reply.error("This command was updated; your Discord app still shows the "
                                 "old version. Please try again in a few minutes.")

@@ -171,14 +171,17 @@ _CALLS: dict[str, Callable[[Any, Caller, str], Any]] = {
 
 
 async def run_command(commands, name: str, args: str, caller: Caller) -> Reply:
-    """Call the chat core (sync or async); a crash becomes an error the user can act on."""
+    """Call the chat core (sync or async); a crash becomes an error the user can act on,
+    a store that can't be used the core's answer for it."""
     call = _CALLS.get(name)
     if call is None:
         return Reply.error(f"Unknown command /{name}. Try /ainews help.")
     try:
         result = call(commands, caller, args)
         return await result if inspect.isawaitable(result) else result
-    except Exception:  # noqa: BLE001 - the user gets an answer whatever broke
+    except Exception as e:  # noqa: BLE001 - the user gets an answer whatever broke
+        if (reply := commands.store_failure(e)) is not None:   # logged by the core
+            return reply
         said = typed(name, args)
         log.exception("slack: /%s %r failed for %s", said, args[:100], caller.user)
         return failed(said)
