@@ -70,8 +70,10 @@ async def test_sigkill_mid_delivery_loses_nothing(server, tmp_path):
     assert len(links) - len(expected) <= 1       # at most the one in flight at the kill
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 async def test_signal_stops_the_service_cleanly(server, tmp_path, sig):
+    """SIGHUP too: an ssh session dropped with `make run` in it, or a `kill -HUP` meant
+    as "reload", killed the bot with no log line (and systemd took it for a clean exit)."""
     publish(server, 1, [strategy_entry(0)])
     env = env_for(tmp_path, [server.url("/feed0.xml")])
     proc = await asyncio.create_subprocess_exec(AINEWS, "run", env=env,
@@ -84,6 +86,9 @@ async def test_signal_stops_the_service_cleanly(server, tmp_path, sig):
     rest = await asyncio.wait_for(proc.stderr.read(), 30)
     assert await proc.wait() == 0
     assert b"service: stopped" in rest and b"Traceback" not in log + rest
+    assert f"service: {sig.name} received, shutting down".encode() in rest
+    if sig == signal.SIGHUP:
+        assert b"ainews has no reload" in rest
 
 
 async def test_demo_shows_briefs_and_filters_the_review():
