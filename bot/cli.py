@@ -125,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("prune", help="slim stories older than AINEWS_KEEP_DAYS now "
                                      "(the running bot does it daily)")
     p.add_argument("--days", type=_keep_days, help="keep this many days whole instead")
+    p = sub.add_parser("backup", help="copy the database to FILE, also while the bot runs")
+    p.add_argument("file", type=Path, metavar="FILE")
+    p = sub.add_parser("restore", help="put a backup made by `ainews backup` back as the "
+                                       "database (the bot stopped)")
+    p.add_argument("file", type=Path, metavar="FILE")
     sub.add_parser("discord-invite", help="print the Discord invite URL for this bot")
     return ap
 

@@ -50,6 +50,10 @@ def _dispatch(args) -> int:
     if args.cmd == "brief":
         from bot.cli_extra import brief
         return brief(settings, args)
+    if args.cmd in ("backup", "restore"):   # never through the Store: it may be damaged
+        from bot import backup
+        print(getattr(backup, args.cmd)(settings.db_path, args.file))
+        return 0
     if args.cmd == "demo":
         from bot.demo import run_demo
         return run_demo(settings, seconds=args.seconds)

@@ -8,15 +8,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import logging
 import re
 import sys
 from datetime import datetime
 from typing import Callable, Sequence, TextIO
 
+from bot.console_writer import StreamWriter
 from bot.logs import CONTROL
 from bot.replies import Caller, Reply
 from feeds.models import Brief, Subscription, utcnow
 from feeds.render import render_text
+
+log = logging.getLogger("ainews.console")
 
 CONSOLE_CALLER = Caller(platform="console", workspace="console", channel="console",
                         user="console", is_admin=True)
@@ -65,25 +69,32 @@ class ConsoleAdapter:
         self.stream = stream
         self.clock = clock
         self._ids = itertools.count(1)
+        self._writer = StreamWriter()
 
-    def _print(self, text: str) -> str:
+    async def _print(self, text: str) -> str:
         out = self.stream or sys.stdout
-        out.write(text.rstrip("\n") + "\n\n")
-        out.flush()
+        try:
+            # Recorded as sent only once written: a post still waiting on a stdout
+            # nobody reads when the run stops is printed at the next start.
+            await self._writer.write(out, text.rstrip("\n") + "\n\n")
+        except asyncio.CancelledError:
+            log.warning("console: stdout is not being read (a paused terminal or pipe); "
+                        "the post being printed is left for the next start")
+            raise
         # The id outlives the process (the outbox keeps it for edits): a bare counter
         # restarted at 1, so after a restart "(update to console-1)" named another post.
         return f"console-{self.clock():%Y%m%dT%H%M%SZ}-{next(self._ids)}"
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
-        return self._print(f"{RULE}\n{render_brief(brief)}")
+        return await self._print(f"{RULE}\n{render_brief(brief)}")
 
     async def edit(self, channel: str, message_id: str, brief: Brief) -> None:
-        self._print(f"{RULE}\n({edited_post(message_id)})\n{render_brief(brief)}")
+        await self._print(f"{RULE}\n({edited_post(message_id)})\n{render_brief(brief)}")
 
     async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
                           *, nonce: str) -> str:
         body = f"\n{RULE}\n".join(render_brief(b) for b in briefs)
-        return self._print(f"{'=' * 72}\n{title}\n{'=' * 72}\n{body}")
+        return await self._print(f"{'=' * 72}\n{title}\n{'=' * 72}\n{body}")
 
 
 _PRINTED = re.compile(r"console-(\d{8}T\d{6}Z)-\d+")

@@ -3,9 +3,10 @@
 Start-up prints which adapters run, how many feeds, where the database is. A chat
 platform that can't be reached yet is retried in the background while the rest runs
 (bot/startup.py, bot/service_platforms.py); a refused token or another configuration
-error ends the run. SIGINT and SIGTERM abandon the poll pass in progress (what it stored
-is dispatched on the next start), let in-flight deliveries finish (or release them) and
-stop the adapters; the caller (the CLI) closes the store. Stored stories are dispatched
+error ends the run. SIGINT, SIGTERM and SIGHUP (there is no reload) abandon the poll
+pass in progress (what it stored is dispatched on the next start), let in-flight
+deliveries finish (or release them) and stop the adapters; the caller (the CLI) closes
+the store. Stored stories are dispatched
 from the store (bot/service_dispatch.py).
 """
 from __future__ import annotations
@@ -36,6 +37,9 @@ from feeds.plural import count
 
 log = logging.getLogger("ainews.service")
 
+# SIGHUP stops the bot: a hang-up leaves no terminal to write to, and a stop said in the
+# log is plainer than a "reload" that could not re-read what the process read at start.
+NO_RELOAD = " (ainews has no reload: start it again to apply .env changes)"
 TICK_SECONDS = 15.0   # how often the loop looks for due feeds (each feed has its own time)
 
 
@@ -228,8 +232,10 @@ class Service(StoredDispatch, PlatformStarts):
 
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
+        # SIGHUP too: its default killed the bot with no log line (an ssh session dropped
+        # with `make run` in it, a `kill -HUP` meant as "reload").
+        for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+            with contextlib.suppress(NotImplementedError, RuntimeError, TypeError):
                 loop.add_signal_handler(sig, self._on_signal, sig)
         if stopping.requested():   # one came during start-up and its exception was lost
             self._on_signal(signal.SIGTERM)
@@ -238,9 +244,10 @@ class Service(StoredDispatch, PlatformStarts):
         # A second signal (`make` passing on timeout's, an impatient Ctrl-C) after the
         # first read as a second shutdown, even after "service: stopped".
         again = self.stop.is_set()
-        log.log(logging.DEBUG if again else logging.INFO, "service: %s received, %s",
+        hangup = sig == getattr(signal, "SIGHUP", None)
+        log.log(logging.DEBUG if again else logging.INFO, "service: %s received, %s%s",
                 signal.Signals(sig).name, "already shutting down" if again else
-                "shutting down")
+                "shutting down", NO_RELOAD if hangup and not again else "")
         self.stop.set()
 
     def _network_looks_down(self) -> bool:

@@ -271,8 +271,9 @@ def damage_message(path: str | Path, e: BaseException) -> str | None:
     code = getattr(e, "sqlite_errorcode", None)
     if not isinstance(e, sqlite3.DatabaseError) or code is None or code & 0xFF not in _DAMAGED:
         return None
-    return (f"store: {path} is damaged ({_one_line(e)}); restore a backup, or move it "
-            "away to start afresh (`sqlite3 FILE .recover` may save its stories)")
+    return (f"store: {path} is damaged ({_one_line(e)}); restore a backup with `ainews "
+            "restore FILE`, or move it away to start afresh (`sqlite3 FILE .recover` may "
+            "save its stories)")
 
 
 def unusable(path: str | Path, e: BaseException) -> StoreUnusable | None:

@@ -58,3 +58,8 @@ async def empty_feed_server():
 
 async def run_once_log(env: dict) -> str:
     return (await _run_once(env))[1]
+
+
+async def run_once_output_and_log(env: dict) -> tuple[str, str]:
+    """`ainews run --once`: (stdout, stderr)."""
+    return await _run_once(env)

@@ -6,7 +6,12 @@ database, and the demo."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import glob
+import os
+import re
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +19,7 @@ from storage.store import Store
 from tests.fakes.feedserver import make_rss
 from tests.fakes.stories import archive_entry, strategy_entry
 from tests.service_kit import (AINEWS, env_for, run_once, story_links, publish, run_once_log,
-                               empty_feed_server)
+                               run_once_output_and_log, empty_feed_server)
 
 
 server = pytest.fixture(empty_feed_server, name="server")
@@ -70,8 +75,10 @@ async def test_sigkill_mid_delivery_loses_nothing(server, tmp_path):
     assert len(links) - len(expected) <= 1       # at most the one in flight at the kill
 
 
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 async def test_signal_stops_the_service_cleanly(server, tmp_path, sig):
+    """SIGHUP too: an ssh session dropped with `make run` in it, or a `kill -HUP` meant
+    as "reload", killed the bot with no log line (and systemd took it for a clean exit)."""
     publish(server, 1, [strategy_entry(0)])
     env = env_for(tmp_path, [server.url("/feed0.xml")])
     proc = await asyncio.create_subprocess_exec(AINEWS, "run", env=env,
@@ -84,6 +91,76 @@ async def test_signal_stops_the_service_cleanly(server, tmp_path, sig):
     rest = await asyncio.wait_for(proc.stderr.read(), 30)
     assert await proc.wait() == 0
     assert b"service: stopped" in rest and b"Traceback" not in log + rest
+    assert f"service: {sig.name} received, shutting down".encode() in rest
+    if sig == signal.SIGHUP:
+        assert b"ainews has no reload" in rest
+
+
+async def test_a_stop_does_not_wait_for_a_console_nobody_reads(server, tmp_path):
+    """The terminal stops reading (Ctrl-S, `ainews run | less` left paused, a stuck log
+    pipe): the console's print blocked the event loop, so SIGTERM (whose handler runs on
+    it) did nothing until someone read stdout. The stop now ends the run once the post in
+    flight's grace is over, saying so; that post, never written, is printed at the next
+    start: nothing is lost."""
+    from bench.soak_stories import StoryPool
+    n_feeds = 4
+    publish(server, n_feeds, [archive_entry(f) for f in range(n_feeds)])
+    env = env_for(tmp_path, [server.url(f"/feed{f}.xml") for f in range(n_feeds)])
+    await run_once(env)
+    pool = StoryPool(seed=3, hostile_every=10**9)
+    publish(server, n_feeds, [pool.next().rss_entry(0) for _ in range(500)])
+    unread, stdout = os.pipe()                  # stdout's pipe: nobody reads it
+    proc = await asyncio.create_subprocess_exec(AINEWS, "run", env=env, stdout=stdout,
+                                                stderr=asyncio.subprocess.PIPE)
+    os.close(stdout)
+    try:
+        await _until_stdout_blocks(proc)
+        proc.send_signal(signal.SIGTERM)
+        rest = asyncio.ensure_future(proc.stderr.read())
+        exited = await asyncio.wait_for(asyncio.shield(proc.wait()), 40)
+    except asyncio.TimeoutError:
+        exited = None
+    finally:
+        printed = await asyncio.to_thread(_read_all, unread)   # the old code exits now
+        await asyncio.wait_for(proc.wait(), 30)
+    after = (await rest).decode()
+    assert exited == 0, f"ainews run ignored SIGTERM while its stdout was not read: {after}"
+    assert "console: stdout is not being read" in after and "service: stopped" in after
+    second = await run_once_output_and_log(env)
+    with Store(tmp_path / "ainews.db") as store:
+        expected = {b.url for b in store.latest(1000, strategy_only=True)}
+    links = set(re.findall(r"https://outlet\d+\.example\.com/news/\S+", printed + second[0]))
+    assert expected <= links
+    assert "recovered 1 post left in flight" in second[1]
+
+
+async def _until_stdout_blocks(proc) -> str:
+    """Wait (60 s at most) until a thread of the bot is blocked writing to its stdout
+    pipe, which is full (Linux: /proc/PID/task/*/wchan); returns its log meanwhile."""
+    log = ""
+    for _ in range(1200):
+        if _writing_to_a_full_pipe(proc.pid):
+            return log
+        with contextlib.suppress(asyncio.TimeoutError):
+            log += (await asyncio.wait_for(proc.stderr.readline(), 0.05)).decode()
+    proc.kill()
+    pytest.fail(f"the bot never blocked on its stdout: {log[-600:]}")
+
+
+def _writing_to_a_full_pipe(pid: int) -> bool:
+    for task in glob.glob(f"/proc/{pid}/task/*"):
+        with contextlib.suppress(OSError):      # a thread that just ended
+            if "pipe_write" in Path(task, "wchan").read_text():
+                return True
+    return False
+
+
+def _read_all(fd: int) -> str:
+    chunks = []
+    while chunk := os.read(fd, 65536):
+        chunks.append(chunk)
+    os.close(fd)
+    return b"".join(chunks).decode(errors="replace")
 
 
 async def test_demo_shows_briefs_and_filters_the_review():

@@ -1,0 +1,109 @@
+"""`ainews backup FILE` and `ainews restore FILE`: a copy of the database through
+SQLite's backup API, and that copy put back.
+
+Putting a copy in the database's place by hand (cp, mv) after a crash (SIGKILL, OOM,
+power loss) left the dead bot's ainews.db-wal beside it: SQLite replayed that log into
+the copy at the next open, and the restored file was "malformed" for good. Restoring
+through the backup API opens the database first, so a leftover log goes into the file it
+belongs to, and the copy then replaces every page of it under SQLite's locks."""
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.errors import UserError
+from bot.runlock import run_lock, running_pid
+from storage.db_path import db_file
+
+DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")   # the file, not a lock or the disk
+
+
+def backup(db_path, target: Path) -> str:
+    """A consistent copy of the database at `target` (replaced if there), also while
+    the bot runs."""
+    source = _file_of(db_path, "backup")
+    if not source.exists():
+        raise UserError(f"backup: no database at {db_path}")
+    if target.exists() and target.resolve() == source.resolve():
+        raise UserError(f"backup: {target} is the database itself; name another file")
+    try:
+        _copy(_read_only(source), target)
+    except sqlite3.Error as e:
+        raise UserError(f"backup: cannot copy {db_path} to {target}: {e}") from None
+    return f"backup: {db_path} copied to {target}"
+
+
+def restore(db_path, source: Path) -> str:
+    """The copy at `source` as the database, refused while a bot runs on it. A
+    database SQLite can no longer open is kept beside it as NAME.damaged."""
+    dest = _file_of(db_path, "restore")
+    if (pid := running_pid(db_path)) is not None:
+        raise UserError(f"restore: an `ainews run` is using {db_path} (pid {pid}); stop it "
+                        "first")
+    _check_backup(source)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with run_lock(db_path):                 # no bot starts on it halfway through
+        aside = _put_back(source, dest, db_path)
+    kept = f"; the damaged file is kept as {aside}" if aside else ""
+    return f"restore: {db_path} restored from {source}{kept}"
+
+
+def _put_back(source: Path, dest: Path, db_path) -> Path | None:
+    """The backup over `dest`; where a file SQLite cannot open was moved, if one was."""
+    aside = None
+    try:
+        try:
+            _copy(_read_only(source), dest)
+        except sqlite3.DatabaseError as e:
+            if getattr(e, "sqlite_errorname", "") not in DAMAGED or not dest.exists():
+                raise
+            aside = _move_aside(dest)
+            _copy(_read_only(source), dest)
+    except sqlite3.Error as e:    # locked by a command, a full disk: nothing moved aside
+        raise UserError(f"restore: cannot copy {source} to {db_path}: {e}") from None
+    return aside
+
+
+def _file_of(db_path, command: str) -> Path:
+    if (file := db_file(db_path)) is None:
+        raise UserError(f"{command}: the database is in memory; there is no file to copy")
+    return file
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+
+
+def _copy(src: sqlite3.Connection, target: Path) -> None:
+    with contextlib.closing(src), contextlib.closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+def _check_backup(source: Path) -> None:
+    """An ainews database, whole: else the database would be replaced by nothing of use."""
+    if not source.is_file():
+        raise UserError(f"restore: no backup at {source}")
+    try:
+        with contextlib.closing(_read_only(source)) as db:
+            check = db.execute("PRAGMA quick_check").fetchone()[0]
+            ours = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+    except sqlite3.Error as e:
+        raise UserError(f"restore: {source} is not a usable database ({e}); nothing "
+                        "changed") from None
+    if check != "ok":
+        raise UserError(f"restore: {source} is damaged ({check}); nothing changed")
+    if ours is None:
+        raise UserError(f"restore: {source} is not an ainews database; nothing changed")
+
+
+def _move_aside(dest: Path) -> Path:
+    """The damaged file and its -wal and -shm, renamed together (kept for
+    `sqlite3 FILE .recover`)."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    aside = dest.with_name(f"{dest.name}.damaged-{stamp}")
+    for suffix in ("-wal", "-shm", ""):
+        with contextlib.suppress(FileNotFoundError):
+            Path(f"{dest}{suffix}").rename(f"{aside}{suffix}")
+    return aside

@@ -1,0 +1,107 @@
+"""`ainews backup` and `ainews restore`: a restored database is whole, also after the bot
+died (SIGKILL, OOM, power loss) leaving its ainews.db-wal behind, which SQLite replayed
+into a copy put in the database's place by hand: "database disk image is malformed"."""
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from bot.runlock import run_lock
+from tests.cli_kit import db_env, run_cli
+
+env = pytest.fixture(db_env, name="env")
+
+_KILLED_WRITER = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {root!r})
+    from tests.test_backup import add_stories
+    from storage.store import Store
+    store = Store({path!r})
+    add_stories(store, 300, 600)
+    store.db.execute("PRAGMA wal_checkpoint(PASSIVE)")   # the running bot checkpoints
+    add_stories(store, 600, 700)
+    os._exit(0)                                          # killed: no close, the WAL stays
+""")
+
+
+def add_stories(store, lo: int, hi: int) -> None:
+    from feeds.models import Story, utcnow
+    store.add_new_stories([Story(f"s{i}", f"https://a.example/{i}", f"Alibaba phone {i}",
+                                 "Alibaba phones. " * 200, "A", "https://a.example/rss",
+                                 utcnow()) for i in range(lo, hi)], backlog=False, now=utcnow())
+
+
+@pytest.fixture
+def backed_up(env, capsys, tmp_path):
+    """A database with 300 stories, backed up by `ainews backup`; then 400 more."""
+    from storage.store import Store
+    path, backup = tmp_path / "ainews.db", tmp_path / "ainews-backup.db"
+    with Store(path) as store:
+        add_stories(store, 0, 300)
+    code, out, err = run_cli(capsys, "--db", str(path), "backup", str(backup))
+    assert code == 0 and out.startswith("backup: "), err
+    return path, backup
+
+
+def _crash_a_writer(path) -> None:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    subprocess.run([sys.executable, "-c", _KILLED_WRITER.format(root=root, path=str(path))],
+                   check=True)
+    assert (path.parent / "ainews.db-wal").exists()
+
+
+def _stories(path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        return db.execute("SELECT count(*) FROM stories").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_restoring_after_a_crash_gives_the_backup_whole(backed_up, capsys):
+    path, backup = backed_up
+    _crash_a_writer(path)
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 0 and out.startswith("restore: "), err
+    assert _stories(path) == 300
+    code, out, err = run_cli(capsys, "--db", str(path), "latest", "--json")
+    assert code == 0 and "Alibaba phone" in out, err
+
+
+def test_a_database_sqlite_cannot_open_is_kept_aside_and_replaced(backed_up, capsys):
+    path, backup = backed_up
+    with open(path, "r+b") as f:
+        f.write(b"\xff" * 100)                 # its header gone: "file is not a database"
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 0 and "the damaged file is kept as " in out, err
+    assert _stories(path) == 300
+    kept = out.strip().rpartition("kept as ")[2]
+    assert open(kept, "rb").read(100) == b"\xff" * 100   # for `sqlite3 FILE .recover`
+
+
+def test_restoring_while_the_bot_runs_is_refused(backed_up, capsys):
+    path, backup = backed_up
+    with run_lock(path):
+        code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 2 and out == ""
+    assert err.startswith("ainews: restore: an `ainews run` is using ") and "stop it" in err
+
+
+@pytest.mark.parametrize("content", [b"not a database at all", None])
+def test_a_backup_that_is_no_ainews_database_changes_nothing(backed_up, capsys, tmp_path,
+                                                              content):
+    path, _ = backed_up
+    other = tmp_path / "other.db"
+    if content is None:
+        sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    else:
+        other.write_bytes(content)
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(other))
+    assert code == 2 and len(err.splitlines()) == 1 and "nothing changed" in err
+    assert _stories(path) == 300
