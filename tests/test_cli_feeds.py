@@ -234,3 +234,25 @@ async def test_feeds_add_drops_the_url_fragment_never_sent(env, capsys):
         assert code == 0 and f"Already following Example AI ({url})" in out
     _, out, _ = run_cli(capsys, "feeds", "list", "--json")
     assert [json.loads(line)["url"] for line in out.splitlines()] == [url]
+
+
+SECRET_URL = "https://alice:s3cretpw@private.example/rss?apikey=k3y"
+SHOWN_URL = "https://alice:***@private.example/rss?apikey=***"
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["feeds", "list"], SHOWN_URL),
+    (["feeds", "list", "--json"], f'"url": "{SHOWN_URL}"'),
+    (["chat", "feeds", "list"], SHOWN_URL),
+    (["feeds", "resume", SHOWN_URL], f"resumed {SHOWN_URL}; "),   # as `feeds list` showed it
+    (["feeds", "remove", "Private"], f"removed Private ({SHOWN_URL})"),
+    (["status"], "Private"),
+    (["status", "--json"], SHOWN_URL),
+], ids=["list", "json", "chat", "resume", "remove", "status", "status-json"])
+def test_the_cli_never_shows_a_feed_urls_credentials(env, capsys, argv, said):
+    """A private feed's user:password@ (sent as Basic auth) or ?apikey= was printed by
+    every feeds command, into terminals, scrollback and pasted bug reports."""
+    paused_feed("Private", SECRET_URL)
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 0 and said in out
+    assert "s3cretpw" not in out + err and "k3y" not in out + err

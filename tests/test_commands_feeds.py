@@ -202,3 +202,30 @@ async def test_feeds_list_in_chat_says_when_the_network_looks_down(commands, sto
     lines = (await commands.feeds(ADMIN, "list")).text.splitlines()
     assert (lines[1] == "  (no feed answers, DNS or connection failures everywhere: the "
             "network looks down; not counted against the feeds)") == said
+
+
+SECRET_URL = "https://alice:s3cretpw@private.example/rss?token=t0k3n&id=4"
+SHOWN_URL = "https://alice:***@private.example/rss?token=***&id=4"
+
+
+@pytest.mark.parametrize("command, said", [
+    ("list", f"[paused] Private — {SHOWN_URL}"),
+    ("list", f"feeds resume {SHOWN_URL}"),             # the command suggested works as shown
+    (f"add {SECRET_URL}", f"Already following Private ({SHOWN_URL})."),
+    ("add https://alice:s3cretpw@10.0.0.1/rss", "can't add https://alice:***@10.0.0.1/rss"),
+    ("add https://alice:s3cretpw@private.example/other.xml",
+     "Added feed private.example (https://alice:***@private.example/other.xml)."),
+    (f"resume {SHOWN_URL}", f"Resumed Private ({SHOWN_URL})"),
+    (f"remove {SHOWN_URL}", f"Removed feed Private ({SHOWN_URL})."),
+    ("remove private", f"Removed feed Private ({SHOWN_URL})."),
+    ("resume privat", f"did you mean Private ({SHOWN_URL})?"),
+], ids=["list", "list-resume", "add-known", "add-refused", "add-other", "resume", "remove",
+        "remove-by-name", "did-you-mean"])
+async def test_chat_never_shows_a_feed_urls_credentials(commands, store, clock, command, said):
+    """A private feed's user:password@ (sent as Basic auth) or ?token= was shown in every
+    reply about it, in channels many people read."""
+    paused_feed(store, clock, "Private", SECRET_URL)
+    reply = await commands.run_text(ADMIN, f"feeds {command}")
+    assert said in reply.text
+    assert "s3cretpw" not in reply.text and "t0k3n" not in reply.text
+    assert (store.feed_state(SECRET_URL) is not None) != command.startswith("remove")
