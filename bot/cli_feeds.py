@@ -153,9 +153,11 @@ def _remove(app, args) -> int:
     states = _feeds_named(app, args.url)
     if states is None:
         return 1
+    from bot.commands_feeds import dropped_note
     for state in states:
-        app.store.remove_feed(state.source.url)
-        print(f"removed {state.source.name} ({without_secrets(state.source.url)})")
+        dropped = app.commands.remove_feed(state)
+        print(f"removed {state.source.name} ({without_secrets(state.source.url)})"
+              + (f"; {dropped_note(dropped, 1)}" if dropped else ""))
     return 0
 
 

@@ -23,6 +23,7 @@ from feeds.urls import without_secrets
 FEEDS_USAGE = say("use {}, {}, {} or {}", ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
                   ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
 NOT_ADMIN_FEEDS = "only admins can manage the bot's feeds"
+FEED_REMOVED = "cancelled: its feed was removed before it was posted"
 # Who may, as each platform's users know it: "only admins" left a Slack member asking
 # which admins (a channel manager is none here), as the channel commands' refusal says.
 FEED_ADMINS = {**CHANNEL_ADMINS, "discord": "members with the Manage Server permission"}
@@ -61,12 +62,21 @@ class FeedCommands:
         states = self.feeds_named(key.split())
         if isinstance(states, (str, tuple)):
             return Reply.error(states)
-        for state in states:
-            self.store.remove_feed(state.source.url)
+        dropped = sum(self.remove_feed(s) for s in states)
+        note = f" {dropped_note(dropped, len(states))}." if dropped else ""
         if len(states) == 1:
-            return Reply.message(f"Removed feed {named(states[0])}.")
+            return Reply.message(f"Removed feed {named(states[0])}.{note}")
         return Reply.message(f"Removed {len(states)} feeds: "
-                             f"{', '.join(map(named, states))}.")
+                             f"{', '.join(map(named, states))}.{note}")
+
+    def remove_feed(self, state) -> int:
+        """Stop polling the feed and posting from it (`feeds remove` in chat and the CLI):
+        its posts still waiting are cancelled, as `unsubscribe` does; returns how many.
+        Its stories, and posts already out, stay."""
+        dropped = self.store.cancel_posts(self.store.feed_waiting_posts(state.source.url),
+                                          FEED_REMOVED)
+        self.store.remove_feed(state.source.url)
+        return dropped
 
     def feeds_named(self, words: list[str]):
         """The feeds `feeds remove|resume` were given: the one the words name together
@@ -218,6 +228,11 @@ def why_not(error: Exception) -> str:
     """Why a feed can't be added, as an admin reads it: without the log's component name,
     as /digest drops "digest: " (the reason itself names the host or page)."""
     return _COMPONENT.sub("", str(error))
+
+
+def dropped_note(dropped: int, feeds: int) -> str:
+    """What `feeds remove` cancelled, in unsubscribe's words."""
+    return f"{count(dropped, 'waiting post')} from {'it' if feeds == 1 else 'them'} won't go out"
 
 
 def waiting_retried(n: int) -> str:
