@@ -14,6 +14,7 @@ from bot.logs import setup_logging
 from bot.replies import Caller, Reply
 from feeds.models import shown_utc, utcnow
 from feeds.plural import count
+from feeds.urls import without_secrets
 
 CONSOLE = Caller(platform="console", workspace="console", channel="console", user="cli",
                  is_admin=True)
@@ -176,14 +177,17 @@ def cmd_poll(app, args) -> int:
     from bot.console import terminal_text
     print(summary.line().removeprefix("poller: "))
     for o in summary.failures:      # feed names and errors are feed text
-        print(terminal_text(f"  failed: {o.name} ({o.url}): {o.error}{_towards_pause(o)}"))
+        print(terminal_text(f"  failed: {o.name} ({without_secrets(o.url)}): {o.error}"
+                            f"{_towards_pause(o)}"))
     for o in summary.outcomes:      # read, but repaired: the feed's owner may want to know
         if o.warning:
             print(terminal_text(f"  warning: {o.name}: {o.warning}"))
     _print_waiting(app, waiting)
     for s in paused:
-        print(terminal_text(f"  paused: {s.source.name} ({s.source.url}): {s.last_error}; "
-                            f"`ainews feeds resume {s.source.url}` polls it again"))
+        # As shown: `feeds resume` takes it so (FeedCommands.feed_named).
+        url, error = without_secrets(s.source.url), without_secrets(s.last_error)
+        print(terminal_text(f"  paused: {s.source.name} ({url}): {error}; "
+                            f"`ainews feeds resume {url}` polls it again"))
     return 0
 
 
@@ -201,8 +205,9 @@ def _print_waiting(app, waiting: list) -> None:
               "the network looks down (not counted against the feeds); next try "
               f"{shown_utc(min(s.next_poll for s in unreached))}")
     for s in own:
-        print(terminal_text(f"  waiting: {s.source.name} ({s.source.url}) after "
-                            f"{count(s.failures, 'failure')}: {s.last_error}; next try "
+        url, error = without_secrets(s.source.url), without_secrets(s.last_error)
+        print(terminal_text(f"  waiting: {s.source.name} ({url}) after "
+                            f"{count(s.failures, 'failure')}: {error}; next try "
                             f"{shown_utc(s.next_poll) if s.next_poll else 'not set'}"))
 
 
@@ -217,8 +222,8 @@ def _towards_pause(outcome) -> str:
 
 def _skipped_row(state) -> dict:
     from feeds.models import iso_utc
-    return {"name": state.source.name, "url": state.source.url,
-            "last_error": state.last_error, "failures": state.failures,
+    return {"name": state.source.name, "url": without_secrets(state.source.url),
+            "last_error": without_secrets(state.last_error), "failures": state.failures,
             "next_poll": iso_utc(state.next_poll) if state.next_poll else None}
 
 

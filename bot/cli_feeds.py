@@ -11,6 +11,7 @@ from feeds.headline import trim_words
 from feeds.models import FeedSource, iso_utc, parse_iso, shown_utc, utcnow
 from feeds.plural import count
 from feeds.schedule import polled_after_now
+from feeds.urls import without_secrets
 
 
 def run(app, args) -> int:
@@ -26,9 +27,12 @@ def run(app, args) -> int:
 
 
 def feed_row(state, now) -> dict:
+    """A feed as `feeds list` and `status` show it: its URL's credentials hidden (remove
+    and resume take it as shown), and in an error stored by an older version."""
     return {
-        "name": state.source.name, "url": state.source.url, "tags": list(state.source.tags),
-        "health": state.health, "failures": state.failures, "last_error": state.last_error or "",
+        "name": state.source.name, "url": without_secrets(state.source.url),
+        "tags": list(state.source.tags), "health": state.health, "failures": state.failures,
+        "last_error": without_secrets(state.last_error or ""),
         "last_ok": iso_utc(state.last_ok) if state.last_ok else None,
         "next_poll": _next_poll(state, now),
     }
@@ -149,9 +153,11 @@ def _remove(app, args) -> int:
     states = _feeds_named(app, args.url)
     if states is None:
         return 1
+    from bot.commands_feeds import dropped_note
     for state in states:
-        app.store.remove_feed(state.source.url)
-        print(f"removed {state.source.name} ({state.source.url})")
+        dropped = app.commands.remove_feed(state)
+        print(f"removed {state.source.name} ({without_secrets(state.source.url)})"
+              + (f"; {dropped_note(dropped, 1)}" if dropped else ""))
     return 0
 
 
@@ -195,7 +201,7 @@ def _feeds_named(app, words: list[str]) -> list | None:
 def _resumed(state) -> str:
     """What resuming did: "resumed" alone, said of a healthy feed, read as if it had
     been paused. A failing feed waiting out its backoff is retried now (as in chat)."""
-    url = state.source.url
+    url = without_secrets(state.source.url)
     if state.paused:
         return f"resumed {url}; it will be polled on the next cycle"
     if state.failures:
@@ -265,9 +271,11 @@ async def check_feed(app, url: str) -> dict:
             parsed = parse_feed(res.body or b"", feed_url=res.final_url or url,
                                 content_type=res.content_type)
         except (FetchError, ParseError) as e:
-            return {"ok": False, "url": url, "error": str(e)}
+            return {"ok": False, "url": without_secrets(url), "error": str(e)}
     strategy = sum(app.classifier.classify(s.title, s.text).strategy for s in parsed.stories)
-    return {"ok": True, "url": url, "title": parsed.title, "entries": len(parsed.stories),
-            "strategy_entries": strategy, "warning": parsed.warning or "",
-            "final_url": res.final_url, "etag": bool(res.etag),
+    # Printed, as `feeds list` shows a feed: without the URL's credentials.
+    return {"ok": True, "url": without_secrets(url), "title": parsed.title,
+            "entries": len(parsed.stories), "strategy_entries": strategy,
+            "warning": parsed.warning or "",
+            "final_url": res.final_url and without_secrets(res.final_url), "etag": bool(res.etag),
             "last_modified": bool(res.last_modified)}

@@ -18,10 +18,12 @@ from bot.replies import Caller, Reply
 from bot.unreached import NETWORK_DOWN, network_looks_down
 from feeds.models import FeedSource
 from feeds.plural import count
+from feeds.urls import without_secrets
 
 FEEDS_USAGE = say("use {}, {}, {} or {}", ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
                   ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
 NOT_ADMIN_FEEDS = "only admins can manage the bot's feeds"
+FEED_REMOVED = "cancelled: its feed was removed before it was posted"
 # Who may, as each platform's users know it: "only admins" left a Slack member asking
 # which admins (a channel manager is none here), as the channel commands' refusal says.
 FEED_ADMINS = {**CHANNEL_ADMINS, "discord": "members with the Manage Server permission"}
@@ -60,12 +62,21 @@ class FeedCommands:
         states = self.feeds_named(key.split())
         if isinstance(states, (str, tuple)):
             return Reply.error(states)
-        for state in states:
-            self.store.remove_feed(state.source.url)
+        dropped = sum(self.remove_feed(s) for s in states)
+        note = f" {dropped_note(dropped, len(states))}." if dropped else ""
         if len(states) == 1:
-            return Reply.message(f"Removed feed {named(states[0])}.")
+            return Reply.message(f"Removed feed {named(states[0])}.{note}")
         return Reply.message(f"Removed {len(states)} feeds: "
-                             f"{', '.join(map(named, states))}.")
+                             f"{', '.join(map(named, states))}.{note}")
+
+    def remove_feed(self, state) -> int:
+        """Stop polling the feed and posting from it (`feeds remove` in chat and the CLI):
+        its posts still waiting are cancelled, as `unsubscribe` does; returns how many.
+        Its stories, and posts already out, stay."""
+        dropped = self.store.cancel_posts(self.store.feed_waiting_posts(state.source.url),
+                                          FEED_REMOVED)
+        self.store.remove_feed(state.source.url)
+        return dropped
 
     def feeds_named(self, words: list[str]):
         """The feeds `feeds remove|resume` were given: the one the words name together
@@ -96,9 +107,9 @@ class FeedCommands:
         if len(named) == 1:
             return named[0]
         if named:
-            urls = ", ".join(s.source.url for s in named)
+            urls = ", ".join(without_secrets(s.source.url) for s in named)
             return f"{len(named)} feeds are named '{quote(key)}': give one's URL ({urls})"
-        return _no_feed(key, states)
+        return _shown_as(key, states) or _no_feed(key, states)
 
     def _feed_list(self) -> Reply:
         states = self.store.feed_states()
@@ -114,12 +125,14 @@ class FeedCommands:
                          "failures.", ex.FEEDS_RESUME_ALL)
         if self._network_down():
             lines.append(f"\n  ({NETWORK_DOWN})")
-        for s in states:
-            lines.append(f"\n  [{s.health}] {s.source.name} — {s.source.url}")
+        for s in states:   # the URL as shown works in `feeds resume|remove` (feed_named)
+            url = without_secrets(s.source.url)
+            lines.append(f"\n  [{s.health}] {s.source.name} — {url}")
             if s.last_error:
-                lines.append(f" (failures: {s.failures}; last error: {s.last_error})")
+                lines.append(f" (failures: {s.failures}; last error: "
+                             f"{without_secrets(s.last_error)})")
             if s.paused:
-                lines += say(" — {} to poll it again", ex.feed_resume(s.source.url))
+                lines += say(" — {} to poll it again", ex.feed_resume(url))
         return Reply.message(tuple(lines))
 
     def _network_down(self) -> bool:
@@ -166,10 +179,10 @@ class FeedCommands:
         try:
             check_url(url, allow_private)
         except FetchError as e:
-            return Reply.error(f"can't add {url}: {why_not(e)}")
+            return Reply.error(f"can't add {without_secrets(url)}: {why_not(e)}")
         known = self.followed(url)
         if known is not None:
-            return Reply.message(f"Already following {known.source.name} ({known.source.url}).")
+            return Reply.message(f"Already following {named(known)}.")
         title = ""
         if self.fetcher_factory is not None:
             checked = await self._test_fetch(url)
@@ -178,8 +191,9 @@ class FeedCommands:
             title = checked
         source = FeedSource(name=name or title or urlsplit(url).hostname or url, url=url)
         self.store.upsert_feed(source)
-        return Reply.message(f"Added feed {source.name} ({url}). Its first poll stores the "
-                             "stories it carries now as backlog (searchable, not posted); "
+        return Reply.message(f"Added feed {source.name} ({without_secrets(url)}). Its first "
+                             "poll stores the stories it carries now as backlog (searchable, "
+                             "not posted); "
                              "stories that appear after that will be posted.")
 
     def followed(self, url: str):
@@ -202,7 +216,7 @@ class FeedCommands:
                                         feed_url=res.final_url or url,
                                         content_type=res.content_type)
         except (FetchError, ParseError) as e:
-            return Reply.error(f"can't add {url}: {why_not(e)}")
+            return Reply.error(f"can't add {without_secrets(url)}: {why_not(e)}")
         return (parsed.title or "").strip()[:80]
 
 
@@ -216,6 +230,11 @@ def why_not(error: Exception) -> str:
     return _COMPONENT.sub("", str(error))
 
 
+def dropped_note(dropped: int, feeds: int) -> str:
+    """What `feeds remove` cancelled, in unsubscribe's words."""
+    return f"{count(dropped, 'waiting post')} from {'it' if feeds == 1 else 'them'} won't go out"
+
+
 def waiting_retried(n: int) -> str:
     """What `feeds resume all` did to feeds in backoff (not paused): left waiting, they
     polled nothing for hours after their cause (a setting, an outage) was fixed."""
@@ -224,8 +243,19 @@ def waiting_retried(n: int) -> str:
 
 
 def named(state) -> str:
-    """A feed as replies name it: "Hacker News (https://hn.example/rss)"."""
-    return f"{state.source.name} ({state.source.url})"
+    """A feed as replies name it: "Hacker News (https://hn.example/rss)", a private
+    feed's credentials hidden (chat channels have many readers)."""
+    return f"{state.source.name} ({without_secrets(state.source.url)})"
+
+
+def _shown_as(key: str, states):
+    """The feed whose URL, its credentials hidden, is `key`: what `feeds list` showed,
+    pasted into `feeds resume|remove`; None if none is."""
+    shown = [s for s in states if "***" in key and without_secrets(s.source.url) == key]
+    if len(shown) > 1:
+        return (f"{len(shown)} feeds are shown as {quote(key)}: give one's name "
+                f"({', '.join(s.source.name for s in shown)})")
+    return shown[0] if shown else None
 
 
 def _no_feed(key: str, states) -> str | tuple:
@@ -233,7 +263,7 @@ def _no_feed(key: str, states) -> str | tuple:
     names = {s.source.name.casefold(): s for s in states}
     close = difflib.get_close_matches(key.casefold(), list(names), n=3, cutoff=0.6)
     if close:
-        hints = " or ".join(f"{names[n].source.name} ({names[n].source.url})" for n in close)
+        hints = " or ".join(named(names[n]) for n in close)
         return f"no feed with URL or name '{quote(key)}' — did you mean {hints}?"
     return say("no feed with URL or name '{}'; {} shows them", quote(key), ex.FEEDS_LIST)
 

@@ -60,12 +60,11 @@ def _url(name: str, raw: str) -> str:
     return v
 
 
-_USERINFO = re.compile(r"(?<=//)[^/?#@]*@")
-
-
 def _shown(url: str) -> str:
-    """The URL as an error may print it: a user:password@ part is a secret."""
-    return _USERINFO.sub("***@", url)
+    """The URL as an error may print it: a user:password@ part is a secret (hidden as a
+    feed's URL is). Imported here: only an error needs it, and it brings lxml along."""
+    from feeds.urls import without_secrets
+    return without_secrets(url)
 
 
 def _llm_url(name: str, raw: str) -> str:

@@ -34,6 +34,23 @@ class Post:
     brief: Brief
 
 
+@dataclass(frozen=True, slots=True)
+class Rerouted:
+    """What routing edits did: outbox rows changed, and `seen`, those of them a channel
+    will notice: a post queued, cancelled or revived, an edit due now. An edit waiting
+    for its hour, or dropped as the headline flipped back, or a post not out yet taking
+    the new text, is not: a feed A/B-testing headlines does those at every poll."""
+    changed: int = 0
+    seen: int = 0
+
+    def __add__(self, other: Rerouted) -> Rerouted:
+        return Rerouted(self.changed + other.changed, self.seen + other.seen)
+
+
+def _seen(changed: int) -> Rerouted:
+    return Rerouted(changed, changed)
+
+
 def dispatch_new(store, stories: Iterable[Story | Brief], now: datetime) -> int:
     """Queue new stories for their channels; returns rows queued (posts and edits)."""
     subs = store.active_subscriptions()
@@ -55,14 +72,15 @@ EDITED_OUT = "cancelled: an edit made it no longer a strategy story this channel
 
 
 def dispatch_edits(store, stories: Iterable[Story], now: datetime, *,
-                   max_age: timedelta | None = None) -> int:
-    """Route edited new stories again, each as stored now; returns outbox rows changed
-    (posts queued, revised, cancelled or revived, edits queued). Idempotent: a crash
+                   max_age: timedelta | None = None) -> Rerouted:
+    """Route edited new stories again, each as stored now; returns the outbox rows changed
+    (posts queued, revised, cancelled or revived, edits queued), and those of them a
+    channel will notice (the service logs only those at INFO). Idempotent: a crash
     before the store forgets the edits routes them again to the same effect. A story
     older than `max_age` (AINEWS_MAX_POST_AGE_HOURS) is news no more: its edits change
     nothing (no post, no edit; a feed rewriting its archive floods nothing)."""
     subs = store.active_subscriptions()
-    changed = 0
+    changed = Rerouted()
     with store.outbox_transaction():
         for story in still_news(store, stories, now, max_age):
             try:   # a savepoint each: a story failing is undone alone
@@ -75,7 +93,7 @@ def dispatch_edits(store, stories: Iterable[Story], now: datetime, *,
                 # pass and hold back every later edit for good.
                 log.exception("dispatch: routing the edit of %s (%s) failed; skipped",
                               story.id, story.url)
-    log.debug("dispatch: edits changed %d outbox row(s)", changed)
+    log.debug("dispatch: edits changed %d outbox row(s), %d seen", changed.changed, changed.seen)
     return changed
 
 
@@ -92,12 +110,12 @@ def still_news(store, stories: Iterable[Story], now: datetime,
     return [s for s in stories if s.published >= cutoff and seen.get(s.id, now) >= cutoff]
 
 
-def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> int:
+def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> Rerouted:
     post = post_for(store, story)
     wanted = {(p, c): (p, w, c) for p, w, c in matching_channels(subs, post.brief)} \
         if story.classification.strategy else {}
     rows = {(r.platform, r.channel): r for r in store.cluster_posts(post.cluster_id)}
-    changed, others, capped = 0, None, []
+    changed, others, capped = Rerouted(), None, []
     for key, row in rows.items():
         if row.story_id != story.id:
             continue          # another story of the cluster is that post: not this edit's
@@ -107,14 +125,14 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> in
             if others is None:   # does another story of the cluster still earn it?
                 others = _channels_of_others(store, subs, story)
             if key not in others:
-                changed += store.cancel_posts([row.id], EDITED_OUT)
+                changed += _seen(store.cancel_posts([row.id], EDITED_OUT))
                 log.info("dispatch: %s/%s: %r cancelled after an edit", *key,
                          post.brief.headline)
     for key, target in wanted.items():
         if key not in rows or rows[key].story_id != story.id:
             # New here, or another story's post: an edit may have cancelled it (_route).
             if _route(store, post, *target, now=now):
-                changed += 1
+                changed += _seen(1)
                 log.info("dispatch: %s/%s: %r queued after an edit", *key,
                          post.brief.headline)
     if capped:
@@ -124,34 +142,47 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> in
     return changed
 
 
-def _revise(store, row, brief: Brief, now: datetime, capped: list[str]) -> int:
+def _revise(store, row, brief: Brief, now: datetime, capped: list[str]) -> Rerouted:
     """The row's story was edited and the channel still wants it. A post already out
     follows the edit rules (storage/post_edits.py); `capped` gets the channels whose
     post the cap has just stopped."""
     brief = _merge_outlets(brief, row.brief.also_reported_by)
     if row.state == "cancelled":
-        return _revive(store, row, brief, now)
+        return _seen(_revive(store, row, brief, now))
     if _shown(brief) == _shown(row.brief):
-        return 0
+        return Rerouted()
     settled = store.revise_post(row.id, brief, now=now)
     if settled is None:
-        return 0          # in a roundup, digested, failed
+        return Rerouted()          # in a roundup, digested, failed
     if settled.capped:
         capped.append(f"{row.platform}/{row.channel}")
-    if settled.changed:
-        _log_revision(row, brief, settled, now)
-    return int(settled.changed)
+    if not settled.changed:
+        return Rerouted()
+    seen = _edit_goes_out(settled, now)
+    _log_revision(row, brief, settled, seen)
+    return Rerouted(1, int(seen))
 
 
-def _log_revision(row, brief: Brief, settled, now: datetime) -> None:
-    """An edit waiting for its hour is a debug line: an A/B-tested headline moves it at
-    every poll, which would fill the log with one line per poll for 48 hours."""
-    if settled.at and settled.at > now:
-        log.debug("dispatch: %s/%s: %r: its edit waits until %s", row.platform,
-                  row.channel, brief.headline, f"{settled.at:%H:%M} UTC")
+def _edit_goes_out(settled, now: datetime) -> bool:
+    """An edit of a post already out (or being sent) is due now: the channel sees it."""
+    due_now = settled.state == "edit" and not (settled.at and settled.at > now)
+    return due_now or settled.state in ("sending", "editing")
+
+
+def _log_revision(row, brief: Brief, settled, seen: bool) -> None:
+    """Only an edit going out is an INFO line: an A/B-tested headline queues the edit for
+    its hour, or drops it (flipped back), at every poll, and a post not out yet takes
+    each version; one line per poll for the 48 hours the story is news."""
+    where = f"{row.platform}/{row.channel}"
+    if seen:
+        log.info("dispatch: %s: %r revised after an edit (%s)", where, brief.headline,
+                 settled.state)
+    elif settled.at:
+        log.debug("dispatch: %s: %r: its edit waits until %s", where, brief.headline,
+                  f"{settled.at:%H:%M} UTC")
     else:
-        log.info("dispatch: %s/%s: %r revised after an edit (%s)", row.platform,
-                 row.channel, brief.headline, settled.state)
+        log.debug("dispatch: %s: %r revised after an edit (%s)", where, brief.headline,
+                  settled.state)
 
 
 def _revive(store, row, brief: Brief, now: datetime) -> int:

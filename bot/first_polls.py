@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot.poll_summary import FeedOutcome
 from feeds.models import Story
+from feeds.urls import without_secrets
 from storage.feedstate import FeedState
 
 log = logging.getLogger("ainews.poller")
@@ -55,7 +56,8 @@ class FirstPolls:
             except Exception as e:
                 if (halt := self.store.unusable(e)) is not None:
                     raise halt from None
-                log.exception("poller: %s failed unexpectedly", b.state.source.url)
+                log.exception("poller: %s failed unexpectedly",
+                              without_secrets(b.state.source.url))
                 self._count_new(b.out, [])
                 self._record_failure(b.state, b.out, e, b.now)
 

@@ -42,6 +42,7 @@ from feeds.judge import Judge
 from feeds.models import UNDATED, Story, shown_utc, utcnow
 from feeds.parser import ParseError, off_the_loop, parse_feed
 from feeds.plural import count
+from feeds.urls import without_secrets
 from storage.feedstate import FeedState
 from storage.store import Store, StoreBusy
 
@@ -153,7 +154,7 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
                 if (halt := self.store.unusable(e)) is not None:
                     raise halt from None
                 log.exception("poller: handing on new stories of %s failed",
-                              state.source.url)
+                              without_secrets(state.source.url))
         return outcome, fresh
 
     async def poll_feed(self, state: FeedState, now: datetime) -> tuple[FeedOutcome, list[Story]]:
@@ -169,7 +170,7 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
                 raise halt from None   # no feed's fault: the run stops, the feed not charged
             if self._locked_out(out, e):   # nor this: the next poll reads it again
                 return out, []
-            log.exception("poller: %s failed unexpectedly", src.url)
+            log.exception("poller: %s failed unexpectedly", without_secrets(src.url))
             self._record_failure(state, out, e, now)
             return out, []
         return out, fresh
@@ -260,7 +261,8 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
         message = str(err) or type(err).__name__
         out.unreached = kind in ("dns", "connect")
         if not isinstance(err, (FetchError, ParseError)):   # those name their component
-            message = f"poller: {state.source.url} failed ({type(err).__name__}: {message})"
+            message = without_secrets(f"poller: {state.source.url} failed "
+                                      f"({type(err).__name__}: {message})")
         out.error = message
         if out.unreached and self._unreached is not None:   # the network's, or the feed's?
             self._unreached.append(_Unreached(state, out, err, now))
@@ -280,13 +282,14 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
                                                     pause_after=pause_after)
         out.paused, out.failures = new_state.paused, new_state.failures
         if new_state.paused:
-            self._say(logging.WARNING, "poller: paused %s after %s: %s", state.source.url,
+            self._say(logging.WARNING, "poller: paused %s after %s: %s",
+                      without_secrets(state.source.url),
                       count(new_state.failures, "failure"), message)
         else:
             # The fetcher's message names the host only: with several feeds on one host
             # (an outlet's sections, one intranet server) the log must say which feed.
             self._say(logging.WARNING, "poller: %s (%s) failed (%d of %d before a pause): %s",
-                      state.source.name, state.source.url, new_state.failures,
+                      state.source.name, without_secrets(state.source.url), new_state.failures,
                       pause_after, message)
 
     def _say_clock_back(self, states: list[FeedState], now: datetime) -> None:

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from feeds.models import Story, shown_utc
 from feeds.schedule import is_due
 from feeds.plural import count
+from feeds.urls import without_secrets
 from storage.feedstate import network_error
 
 
@@ -96,9 +97,9 @@ class PollSummary:
             "backlog_stories": self.backlog[0], "backlog_strategy_stories": self.backlog[1],
             "too_old_stories": self.too_old, "undated_held_stories": self.undated_held,
             "network_looks_down": self.offline,
-            "failures": [{"url": o.url, "name": o.name, "error": o.error, "paused": o.paused}
-                         for o in self.failures],
-            "feeds": [o.__dict__ for o in self.outcomes],
+            "failures": [{"url": without_secrets(o.url), "name": o.name, "error": o.error,
+                          "paused": o.paused} for o in self.failures],
+            "feeds": [{**o.__dict__, "url": without_secrets(o.url)} for o in self.outcomes],
         }
 
 

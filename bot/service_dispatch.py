@@ -51,12 +51,14 @@ class StoredDispatch:
         for story in stories:
             if story.classification.strategy:
                 await _brief_or_headline(pipeline, story)   # the new text's brief
-        changed = dispatch_edits(store, stories, self.clock(),
-                                 max_age=self.app.settings.max_post_age) if stories else 0
+        done = dispatch_edits(store, stories, self.clock(),
+                              max_age=self.app.settings.max_post_age) if stories else None
         store.forget_edits(upto_seq)
-        if changed:
-            log.info("dispatch: %s changed %s", count(len(stories), "edited story"),
-                     count(changed, "post"))
+        if done and done.changed:
+            # INFO only for what a channel will see: a feed A/B-testing its headlines
+            # moves or drops a waiting edit at every poll (at most one goes out an hour).
+            log.log(logging.INFO if done.seen else logging.DEBUG, "dispatch: %s changed %s",
+                    count(len(stories), "edited story"), count(done.changed, "post"))
             self.delivery.wake()
 
 

@@ -27,6 +27,9 @@ _STATES = {"due": "waiting to be posted", "sending": "being posted",
            "cancelled": "not posted: the channel stopped following it first",
            "stale": "not posted: it waited so long (the bot stopped, or the channel was "
                     "paused or rate-limited) that it was no longer news"}
+# A cancel that was no channel's doing (bot/commands_feeds.py FEED_REMOVED).
+_CANCELLED = {"cancelled: its feed was removed before it was posted":
+              "not posted: its feed was removed from the bot first"}
 
 
 def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
@@ -124,6 +127,8 @@ def _post_line(p: Post, store, about: dict[str, set[str]], label: str) -> str:
     """The asker's own channel's post: its state, and what brought it."""
     state = _STATES.get(p.state, p.state).format(
         when=shown_utc(p.sent_at) if p.sent_at else "", error=p.last_error or "no reason given")
+    if p.state == "cancelled":
+        state = _CANCELLED.get(p.last_error, state)
     if p.state == "held":
         roundup = store.digest_setting(p.platform, p.channel) is not None
         state = ("held for the channel's daily roundup" if roundup else

@@ -21,7 +21,8 @@ from feeds.hostile import hostile_flags, may_be_hostile
 from feeds.invisible import visible
 from feeds.models import SHARED_LINK, UNDATED, Story, story_id
 from feeds.sentences import split_sentences
-from feeds.urls import base_plays_no_part, canonical_url, is_web_url, web_link
+from feeds.urls import (base_plays_no_part, canonical_url, is_web_url, web_link,
+                        without_secrets)
 
 # Far above any real headline (the shared corpus's longest is 137 characters).
 MAX_TITLE = 1000
@@ -33,7 +34,7 @@ class ParseError(Exception):
     """A body that is no feed ("not-a-feed", maybe with .alternate) or unreadable ("parse")."""
 
     def __init__(self, kind: str, message: str, alternate: str | None = None):
-        super().__init__(message)
+        super().__init__(without_secrets(message))   # it names the feed's URL: see FetchError
         self.kind = kind
         self.alternate = alternate
 

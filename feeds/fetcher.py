@@ -36,6 +36,7 @@ from yarl import URL
 from feeds.fetch_body import read_body
 from feeds.fetch_errors import client_error, where
 from feeds.guard import FetchError, GuardedResolver, check_url, parse_url
+from feeds.urls import without_secrets
 
 __all__ = ["FetchError", "FetchPolicy", "FetchResult", "Fetcher", "parse_retry_after",
            "parse_max_age"]
@@ -179,7 +180,8 @@ class Fetcher:
             spent += seconds
             if isinstance(outcome, FetchResult):
                 outcome.url, outcome.elapsed = url, spent
-                log.debug("fetcher: %s -> %s (%.2f s)", url, outcome.status, spent)
+                log.debug("fetcher: %s -> %s (%.2f s)", without_secrets(url), outcome.status,
+                          spent)
                 return outcome
             current = self._next_hop(current, outcome, seen)
         raise FetchError("redirects", f"fetcher: {where(parse_url(url))} redirected more "

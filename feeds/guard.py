@@ -21,6 +21,8 @@ from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
+from feeds.urls import without_secrets
+
 log = logging.getLogger("ainews.fetcher")
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -42,7 +44,9 @@ class FetchError(Exception):
 
     def __init__(self, kind: str, message: str, *, status: int | None = None,
                  retry_after: float | None = None):
-        message = one_line(message)
+        # Logged, stored as the feed's last error and shown in chat: a URL in it (a
+        # redirect's target, an invalid URL) may carry the feed's credentials.
+        message = one_line(without_secrets(message))
         super().__init__(message)
         self.kind = kind
         self.status = status
@@ -103,7 +107,8 @@ def parse_url(url: str | URL) -> URL:
         parsed = url if isinstance(url, URL) else URL(str(url).strip())
         parsed.port  # an invalid port raises here
     except (ValueError, TypeError) as e:
-        raise FetchError("invalid-url", f"fetcher: {url!s:.200} is not a valid URL ({e})")
+        raise FetchError("invalid-url",
+                         f"fetcher: {without_secrets(str(url)):.200} is not a valid URL ({e})")
     return parsed
 
 
@@ -126,14 +131,14 @@ def check_url(url: str | URL, allow_private: bool) -> None:
     parsed = parse_url(url)
     scheme = (parsed.scheme or "").lower()
     if not scheme or _host_as_scheme(str(url), scheme):
-        raise FetchError("invalid-url", f"fetcher: {str(url):.200} has no scheme; "
-                                        "start it with https:// or http://")
+        raise FetchError("invalid-url", f"fetcher: {without_secrets(str(url)):.200} has no "
+                                        "scheme; start it with https:// or http://")
     if scheme not in ALLOWED_SCHEMES:
         raise FetchError("blocked", f"fetcher: {scheme}:// is not fetched "
-                                    f"({str(url):.200}); only http and https are")
+                                    f"({without_secrets(str(url)):.200}); only http and https are")
     host = parsed.raw_host or ""
     if not host:
-        raise FetchError("invalid-url", f"fetcher: {str(url):.200} has no host")
+        raise FetchError("invalid-url", f"fetcher: {without_secrets(str(url)):.200} has no host")
     ip = literal_ip(host)
     problem = address_problem(ip) if ip is not None else None
     if allow_private and problem not in NEVER_ALLOWED:

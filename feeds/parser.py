@@ -27,7 +27,7 @@ from feeds.entries import (Entry, ParseError, build_stories, clean_title, first_
                            paragraphs)
 from feeds.invisible import visible
 from feeds.models import Story
-from feeds.urls import find_alternate
+from feeds.urls import find_alternate, without_secrets
 from feeds.xmlprep import (as_utf8_xml, defuse_doctype, read_body, repair_surrogate_refs,
                            utf8_as_is)
 from feeds.plural import count
@@ -115,7 +115,7 @@ def parse_feed_with(reader: str, body: bytes, *, feed_url: str, source: str = ""
                             fetched_at=fetched_at)
     # Returned, not logged: the caller says it once, where it belongs (the poller's
     # log, `feeds check`'s report).
-    warning = f"parser: {feed_url}: {'; '.join(notes)}" if notes else None
+    warning = f"parser: {without_secrets(feed_url)}: {'; '.join(notes)}" if notes else None
     return ParsedFeed(title=title, link=link, stories=stories,
                       warning=warning, ttl_minutes=ttl, reader=used)
 
@@ -162,13 +162,14 @@ def _read_fast(as_is: bytes | None, text: str, feed_url: str, *, strict: bool):
     except fastparse.Unsupported as e:
         if strict:
             raise
-        log.debug("parser: %s: fast path declined (%s); using feedparser", feed_url, e)
+        log.debug("parser: %s: fast path declined (%s); using feedparser",
+                  without_secrets(feed_url), e)
         return None
     except Exception as e:  # noqa: BLE001 - a fast-path bug must not cost the feed
         if strict:
             raise
         log.warning("parser: %s: fast path failed (%s: %s); using feedparser",
-                    feed_url, type(e).__name__, e)
+                    without_secrets(feed_url), type(e).__name__, e)
         return None
     entries = [x for x in feed.entries if x.has_content()]
     return clean_title(feed.title, feed.title_is_html), feed.link, entries, _ttl(feed.meta)

@@ -84,6 +84,29 @@ def shown_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+# A feed's address may carry its credentials: user:password@ (the fetcher sends it as
+# Basic auth) or a query key the service reads (?apikey=, ?token=, ?access_token=).
+_USERINFO = re.compile(r"(?<=://)([^/?#\s]*)@")
+_SECRET_PARAM = re.compile(r"([?&;](?:[\w.-]*[_.-])?(?:api|access|auth|private|feed|rss)?"
+                           r"(?:token|key|secret|password|passwd|pwd|auth|sig|signature)=)"
+                           r"[^&#\s)'\"<>]+", re.IGNORECASE)
+
+
+def without_secrets(text: str) -> str:
+    """`text` (a feed's URL, or a message or log line naming one) as people may see it:
+    a URL's password, or a lone user part (often a token), and the values of query keys
+    that hold credentials become ***. Chat replies and logs are read by many; the host,
+    path and other parameters stay, so the feed is still known. Never for the stored URL."""
+    if "@" in text:
+        text = _USERINFO.sub(_hidden_user, text)
+    return _SECRET_PARAM.sub(r"\1***", text) if "=" in text else text
+
+
+def _hidden_user(m: re.Match) -> str:
+    user, colon, _ = m.group(1).partition(":")
+    return f"{user}:***@" if colon else "***@"
+
+
 # A URL's scheme and authority as browsers read them (WHATWG URL): the authority ends at
 # the first "/", "\\", "?" or "#", its host after the last "@" in it. A host decoded from
 # %-escapes that holds what no host may (WHATWG's forbidden code points) is no address.

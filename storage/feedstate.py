@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from feeds.models import FeedSource, iso_utc, parse_iso
 from feeds.schedule import CLOCK_SLACK
+from feeds.urls import without_secrets
 
 log = logging.getLogger("ainews.store")
 
@@ -199,4 +200,4 @@ class FeedStore:
                                   (*params, url))
         if cur.rowcount == 0:
             # Removed while its poll was in flight: nothing left to record.
-            log.info("store: ignored fetch result for unknown feed %s", url)
+            log.info("store: ignored fetch result for unknown feed %s", without_secrets(url))

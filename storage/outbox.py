@@ -196,6 +196,17 @@ class OutboxStore(DeliveryWrites):
         return self._outbox_rows("WHERE platform=? AND channel=? AND state IN ('due','held') "
                                  "AND (batch IS NULL OR ?)", (platform, channel, unconfirmed))
 
+    def feed_waiting_posts(self, feed_url: str) -> list[int]:
+        """The posts not yet out (due, held; not a roundup that may have gone) of stories
+        from the feed at `feed_url`, but those whose news a story from another feed still
+        followed reported too (the same cluster): its readers still want it."""
+        return [i for (i,) in self.db.execute(
+            "SELECT o.id FROM outbox o JOIN stories s ON s.id = o.story_id "
+            "WHERE s.feed_url = ? AND o.state IN ('due','held') AND o.batch IS NULL "
+            "AND NOT EXISTS (SELECT 1 FROM stories t JOIN feeds f ON f.url = t.feed_url "
+            "WHERE t.cluster_id = s.cluster_id AND t.feed_url != ? AND t.strategy = 1 "
+            "AND t.status = 'new')", (feed_url, feed_url)).fetchall()]
+
     def outbox_counts(self) -> dict[str, int]:
         return dict(self.db.execute(
             "SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())

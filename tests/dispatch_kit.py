@@ -43,7 +43,7 @@ def route_edits(store, clock, *, forget: bool = True) -> int:
     """What the service does with the edits a poll stored (bot/service.py): route them,
     then forget them. forget=False: killed between the two."""
     upto = store.last_edit_seq()
-    changed = dispatch_edits(store, store.edited_stories(upto), clock(), max_age=AGE)
+    changed = dispatch_edits(store, store.edited_stories(upto), clock(), max_age=AGE).changed
     if forget:
         store.forget_edits(upto)
     return changed

@@ -234,3 +234,60 @@ async def test_feeds_add_drops_the_url_fragment_never_sent(env, capsys):
         assert code == 0 and f"Already following Example AI ({url})" in out
     _, out, _ = run_cli(capsys, "feeds", "list", "--json")
     assert [json.loads(line)["url"] for line in out.splitlines()] == [url]
+
+
+SECRET_URL = "https://alice:s3cretpw@private.example/rss?apikey=k3y"
+SHOWN_URL = "https://alice:***@private.example/rss?apikey=***"
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["feeds", "list"], SHOWN_URL),
+    (["feeds", "list", "--json"], f'"url": "{SHOWN_URL}"'),
+    (["chat", "feeds", "list"], SHOWN_URL),
+    (["feeds", "resume", SHOWN_URL], f"resumed {SHOWN_URL}; "),   # as `feeds list` showed it
+    (["feeds", "remove", "Private"], f"removed Private ({SHOWN_URL})"),
+    (["status"], "Private"),
+    (["status", "--json"], SHOWN_URL),
+], ids=["list", "json", "chat", "resume", "remove", "status", "status-json"])
+def test_the_cli_never_shows_a_feed_urls_credentials(env, capsys, argv, said):
+    """A private feed's user:password@ (sent as Basic auth) or ?apikey= was printed by
+    every feeds command, into terminals, scrollback and pasted bug reports."""
+    paused_feed("Private", SECRET_URL)
+    code, out, err = run_cli(capsys, *argv)
+    assert code == 0 and said in out
+    assert "s3cretpw" not in out + err and "k3y" not in out + err
+
+
+@pytest.mark.parametrize("argv, said", [
+    (["feeds", "remove", "News"], "removed News (https://news.example/rss); "
+                                  "1 waiting post from it won't go out\n"),
+    (["chat", "feeds", "remove", "News"], "Removed feed News (https://news.example/rss). "
+                                          "1 waiting post from it won't go out.\n"),
+], ids=["cli", "chat"])
+def test_removing_a_feed_drops_its_waiting_posts(env, capsys, argv, said):
+    """The feed's posts still waiting (over the hourly cap, held for a digest) went out
+    after `feeds remove`, which said nothing of them; its sent posts and stories stay."""
+    from bot.dispatch import dispatch_new
+    from feeds.models import Classification, FeedSource, Story, Subscription, utcnow
+    from storage.store import Store
+    url = "https://news.example/rss"
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.upsert_feed(FeedSource("News", url))
+        store.add_subscription(Subscription("console", "", "console", "all", "all"),
+                               now=utcnow())
+        stories = [Story(id=f"s{i}", url=f"https://news.example/{i}", title=title,
+                         text=f"{title}. More follows.", source="News", feed_url=url,
+                         published=utcnow(), classification=Classification(
+                             strategy=True, score=3.0, companies=(company,)))
+                   for i, (title, company) in enumerate([
+                       ("Alibaba cuts Qwen API prices by half", "Alibaba"),
+                       ("Nvidia H20 export licences tightened", "Nvidia")])]
+        store.add_new_stories(stories, backlog=False, now=utcnow())
+        assert dispatch_new(store, stories, utcnow()) == 2
+        sent = store.claim_post(store.waiting_posts("console", "console")[0].id, utcnow())
+        store.record_sent(sent.id, "m1", utcnow(), shown=sent.brief)
+    code, out, _ = run_cli(capsys, *argv)
+    assert code == 0 and out.endswith(said)
+    with Store(os.environ["AINEWS_DB"]) as store:
+        assert store.outbox_counts() == {"sent": 1, "cancelled": 1}
+        assert store.get_story("s0") is not None and store.get_story("s1") is not None

@@ -80,3 +80,16 @@ async def test_a_single_pass_offline_promises_no_retry(env, capsys, command):
     said = [line for line in err.splitlines() if "no feed can be reached" in line]
     assert code == 0 and len(said) == 1 and "retried every" not in said[0]
     assert said[0].endswith("the network looks down: not counted against the feeds")
+
+
+@pytest.mark.parametrize("json_out", [False, True], ids=["text", "json"])
+async def test_a_failing_feeds_credentials_stay_out_of_the_poll_report(env, capsys, json_out):
+    """A private feed's user:password@ was printed in the `poll` report's failed line."""
+    async with FeedServer() as srv:
+        srv.script("/private.xml", [500])
+        url = srv.url("/private.xml").replace("http://", "http://alice:s3cretpw@")
+        (env / "feeds.toml").write_text(f'[[feed]]\nname = "Private"\nurl = "{url}"\n')
+        code = await asyncio.to_thread(main, ["poll", *(["--json"] if json_out else [])])
+    out = capsys.readouterr()
+    assert code == 0 and "Private" in out.out and "alice:***@" in out.out
+    assert "s3cretpw" not in out.out + out.err

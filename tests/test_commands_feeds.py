@@ -2,11 +2,14 @@
 known URLs, a tested add, feeds needing attention first, resuming paused feeds."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from bot.commands import Commands
 from bot.config import Settings
 from feeds.fetcher import FetchPolicy, Fetcher
+from feeds.plural import count
 from tests.classify_kit import gazetteer_classifier
 from tests.commands_kit import ADMIN, MEMBER, seeded_store, core_commands
 from tests.fakes.feedserver import FeedServer, make_entries, make_rss
@@ -202,3 +205,60 @@ async def test_feeds_list_in_chat_says_when_the_network_looks_down(commands, sto
     lines = (await commands.feeds(ADMIN, "list")).text.splitlines()
     assert (lines[1] == "  (no feed answers, DNS or connection failures everywhere: the "
             "network looks down; not counted against the feeds)") == said
+
+
+SECRET_URL = "https://alice:s3cretpw@private.example/rss?token=t0k3n&id=4"
+SHOWN_URL = "https://alice:***@private.example/rss?token=***&id=4"
+
+
+@pytest.mark.parametrize("command, said", [
+    ("list", f"[paused] Private — {SHOWN_URL}"),
+    ("list", f"feeds resume {SHOWN_URL}"),             # the command suggested works as shown
+    (f"add {SECRET_URL}", f"Already following Private ({SHOWN_URL})."),
+    ("add https://alice:s3cretpw@10.0.0.1/rss", "can't add https://alice:***@10.0.0.1/rss"),
+    ("add https://alice:s3cretpw@private.example/other.xml",
+     "Added feed private.example (https://alice:***@private.example/other.xml)."),
+    (f"resume {SHOWN_URL}", f"Resumed Private ({SHOWN_URL})"),
+    (f"remove {SHOWN_URL}", f"Removed feed Private ({SHOWN_URL})."),
+    ("remove private", f"Removed feed Private ({SHOWN_URL})."),
+    ("resume privat", f"did you mean Private ({SHOWN_URL})?"),
+], ids=["list", "list-resume", "add-known", "add-refused", "add-other", "resume", "remove",
+        "remove-by-name", "did-you-mean"])
+async def test_chat_never_shows_a_feed_urls_credentials(commands, store, clock, command, said):
+    """A private feed's user:password@ (sent as Basic auth) or ?token= was shown in every
+    reply about it, in channels many people read."""
+    paused_feed(store, clock, "Private", SECRET_URL)
+    reply = await commands.run_text(ADMIN, f"feeds {command}")
+    assert said in reply.text
+    assert "s3cretpw" not in reply.text and "t0k3n" not in reply.text
+    assert (store.feed_state(SECRET_URL) is not None) != command.startswith("remove")
+
+
+@pytest.mark.parametrize("also_reported, dropped", [(False, 2), (True, 1)],
+                         ids=["its-own", "also-reported-by-a-followed-feed"])
+async def test_removing_a_feed_drops_its_waiting_posts(commands, store, clock, also_reported,
+                                                       dropped):
+    """`feeds remove` left the feed's queued and held posts to go out, and said nothing,
+    where `unsubscribe` says "3 waiting posts won't go out". A post whose news a feed
+    still followed reported too stays: that feed's readers still want it."""
+    from bot.dispatch import dispatch_new
+    from feeds.models import FeedSource
+    from tests.commands_kit import SEED, _story
+    store.upsert_feed(FeedSource("News", "https://news.example/rss"))
+    store.upsert_feed(FeedSource("Wire", "https://wire.example/rss"))
+    commands.subscribe(ADMIN, "all")
+    fresh = store.stories_to_dispatch(0, store.last_story_pk())
+    fresh = [s for s in fresh if s.id != "old"]                  # too old: never routed
+    assert dispatch_new(store, fresh, clock()) == 2
+    if also_reported:
+        wire = replace(_story("wire", SEED, clock, ("Alibaba",), ("open-source",)),
+                       feed_url="https://wire.example/rss", source="Wire",
+                       url="https://wire.example/seed")
+        store.add_new_stories([wire], backlog=False, now=clock())
+    reply = await commands.run_text(ADMIN, "feeds remove News")
+    assert reply.text == ("Removed feed News (https://news.example/rss). "
+                          f"{count(dropped, 'waiting post')} from it won't go out.")
+    assert store.outbox_counts() == {"cancelled": dropped, **({"due": 1} if also_reported else {})}
+    assert store.get_story("seed") is not None and store.get_story("nv") is not None
+    why = commands.why(ADMIN, "https://news.example/nv").text      # not the channel's doing
+    assert "This channel: not posted: its feed was removed from the bot first" in why

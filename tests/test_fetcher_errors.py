@@ -49,6 +49,19 @@ async def test_a_loop_through_a_long_url_is_reported_in_one_short_line(server, f
     assert len(str(err)) == 400 and str(err).endswith("x…")
 
 
+@pytest.mark.parametrize("where", ["loop", "scheme", "invalid"])
+async def test_a_fetch_error_never_shows_the_feeds_credentials(server, fetcher, where):
+    """The error is logged, stored and shown in `feeds list` and chat: a private feed's
+    user:password@ (sent as Basic auth) came along in a loop's "back to" URL."""
+    server.add_redirect("/loop1", "/loop2")
+    server.add_redirect("/loop2", "/loop1")
+    url = {"loop": server.url("/loop1?token=t0k3n"), "scheme": "ftp://h.example/rss?key=t0k3n",
+           "invalid": server.url("/rss?key=t0k3n").replace("/rss", ":99999/rss")}[where]
+    err = await fetch_error(fetcher, url.replace("://", "://alice:s3cretpw@"))
+    assert "alice:***@" in str(err) and "***" in str(err).split("?", 1)[-1]
+    assert "s3cretpw" not in str(err) and "t0k3n" not in str(err)
+
+
 async def test_redirect_without_a_location_is_an_http_error(server, fetcher):
     server.script("/nowhere", [Reply(302, b"", "text/plain", etag=None)])
     err = await fetch_error(fetcher, server.url("/nowhere"))

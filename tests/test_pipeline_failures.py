@@ -238,3 +238,26 @@ async def test_a_store_locked_past_its_busy_timeout_is_not_the_feeds_failure(
     assert all(stored(store, e) is not None for e in waiting)
     holder.close()
     store.close()
+
+
+@pytest.mark.parametrize("status, body, said", [
+    (500, b"", "poller: Private (http://alice:***@{host}/p.xml?token=***) failed (1 of 10"),
+    (410, b"", "poller: paused http://alice:***@{host}/p.xml?token=*** after 1 failure"),
+    (200, b"<html><body>no feed</body></html>", "parser: http://alice:***@{host}/p.xml?token=***"),
+], ids=["failing", "paused", "not-a-feed"])
+async def test_a_feed_urls_credentials_stay_out_of_the_log_and_its_error(env, caplog, status,
+                                                                         body, said):
+    """A private feed's user:password@ (the fetcher sends it as Basic auth) was in the
+    WARNING of every failure, and in the error `feeds list` and chat show."""
+    srv, store, pipeline, _ = env
+    url = srv.url("/p.xml?token=t0k3n").replace("http://", "http://alice:s3cretpw@")
+    srv.add("/p.xml", body, content_type="text/html")
+    if status != 200:
+        srv.script("/p.xml", [status])
+    store.upsert_feed(FeedSource("Private", url))
+    summary = await poll(pipeline, 0)
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    error = store.feed_state(url).last_error       # found by the URL as stored
+    assert said.format(host=srv.url("/").split("/")[2]) in logged + "\n" + error
+    shown = logged + error + str(summary.to_json())
+    assert "s3cretpw" not in shown and "t0k3n" not in shown

@@ -175,3 +175,27 @@ def test_a_link_is_shown_with_its_host_as_browsers_reach_it(url, shown):
 ])
 def test_a_url_in_feed_text_is_shown_as_where_it_goes(url, shown):
     assert target_url(url) == shown
+
+
+@pytest.mark.parametrize("text, shown", [
+    # a password goes, the user stays (it tells two accounts apart); a lone user part
+    # is most often a token (https://TOKEN@host/rss), so it goes whole
+    ("https://alice:s3cretpw@private.example/rss", "https://alice:***@private.example/rss"),
+    ("https://ghp_T0ken@private.example/rss", "https://***@private.example/rss"),
+    ("http://a:p@ss@h.example:8080/rss", "http://a:***@h.example:8080/rss"),
+    # values of query keys that carry credentials; other parameters stay as written
+    ("https://h.example/rss?apikey=XYZ&id=4&access_token=abc#top",
+     "https://h.example/rss?apikey=***&id=4&access_token=***#top"),
+    ("https://h.example/rss?Token=t&key=k&api-key=a&sig=s&monkey=2&topic=ai",
+     "https://h.example/rss?Token=***&key=***&api-key=***&sig=***&monkey=2&topic=ai"),
+    # in a message or log line: every URL in it, the words around it kept
+    ("poller: Feed 22 (http://alice:s3cretpw@10.0.0.5/rss?token=t) failed",
+     "poller: Feed 22 (http://alice:***@10.0.0.5/rss?token=***) failed"),
+    # nothing to hide; shown twice, the same
+    ("https://news.example/rss?id=7", "https://news.example/rss?id=7"),
+    ("mail ops@news.example about it", "mail ops@news.example about it"),
+    ("https://alice:***@h.example/rss?token=***", "https://alice:***@h.example/rss?token=***"),
+])
+def test_a_feed_urls_secrets_are_not_shown(text, shown):
+    from feeds.urls import without_secrets
+    assert without_secrets(text) == shown
