@@ -84,8 +84,10 @@ class ConnectionLog:
         if self._late_timer is not None:
             self._late_timer.cancel()
             self._late_timer = None
-        if self._last is not None and self._late_written and \
-                self._late_written[0] != self._late:
+        # Compared with what was written, not whether anything was: a first write that
+        # met a busy store leaves nothing written, and its count is still owed.
+        written = self._late_written[0] if self._late_written else {}
+        if self._last is not None and self._late and written != self._late:
             self._write()
 
     def _write(self) -> None:

@@ -352,3 +352,22 @@ async def _late_written(store, late: dict[str, int]) -> None:
     from bot.connections import read_connections
     while read_connections(store)["llm"].get("late") != late:
         await asyncio.sleep(0.01)
+
+
+async def test_a_late_count_whose_write_failed_is_written_as_the_run_ends(app, monkeypatch):
+    """The first late call's write met a busy store and no later call came: the count
+    is still written at the end, or status would never say a brief went unsent."""
+    from bot.connections import read_connections
+    set_meta, busy = app.store.set_meta, [True]
+
+    def locked_once(key, value):
+        if "late" in value and busy:
+            busy.pop()
+            raise RuntimeError("database is locked")
+        return set_meta(key, value)
+    monkeypatch.setattr(app.store, "set_meta", locked_once)
+    with run_lock(app.settings.db_path):
+        async with llm_watched(app, check=False):
+            app.llm.endpoint.answered("brief")
+            app.llm.endpoint.too_late("brief")
+    assert read_connections(app.store)["llm"].get("late") == {"brief": 1}
