@@ -17,7 +17,7 @@ log = logging.getLogger("ainews.poller")
 
 
 class BusyStore:
-    """Uses Pipeline's store, _busy (the pass's StoreBusy, once one feed met it) and
+    """Uses Pipeline's store, single_pass, _busy (the pass's StoreBusy, once one feed met it) and
     _busy_said (the lock was logged, and no pass has written since)."""
 
     def _unless_locked(self) -> None:
@@ -47,9 +47,11 @@ class BusyStore:
         if self._busy is None:
             self._busy = busy
             # Once while it lasts: a long VACUUM would say it every tick.
-            log.log(logging.DEBUG if self._busy_said else logging.WARNING,
-                    "poller: %s; the feeds polled meanwhile are read again when it is free, "
-                    "not counted as failing", busy)
+            log.log(logging.DEBUG if self._busy_said else logging.WARNING, "poller: %s; %s",
+                    busy, "the feeds polled meanwhile were not stored nor counted as "
+                    "failing: end it and poll again" if self.single_pass else "will try "
+                    "again at the next poll (the feeds polled meanwhile are not counted as "
+                    "failing)")
             self._busy_said = True
         return True
 

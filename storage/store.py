@@ -184,7 +184,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
                 raise
             raise StoreBusy(f"store: {self.path} is locked: another program has held "
                              f"its write lock for over {BUSY_TIMEOUT:g} s (a sqlite3 "
-                             "shell in a transaction?); end it and try again") from None
+                             "shell in a transaction?)") from None
 
     def _joined(self) -> Iterator[None]:
         """A write inside a `whole` transaction: no savepoint of its own; should it fail,

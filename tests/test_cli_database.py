@@ -87,6 +87,7 @@ def test_a_locked_database_is_one_line(env, capsys, tmp_path, argv):
         holder.close()
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert err.startswith(f"ainews: store: {path} is locked")
+    assert err.strip().endswith("(a sqlite3 shell in a transaction?); end it and try again")
 
 
 def test_a_poll_on_a_locked_database_says_so_and_what_to_do(env, capsys, tmp_path):
@@ -107,7 +108,10 @@ def test_a_poll_on_a_locked_database_says_so_and_what_to_do(env, capsys, tmp_pat
         holder.close()
     assert code == 0 and "0 failed, 1 not stored (the store was locked" in out, out
     said = [line.split(" ", 1)[1] for line in err.strip().splitlines()]
-    assert len(said) == 1 and said[0].startswith(f"WARNING poller: store: {path} is locked")
+    assert said == [f"WARNING poller: store: {path} is locked: another program has held its "
+                    "write lock for over 0.2 s (a sqlite3 shell in a transaction?); the feeds "
+                    "polled meanwhile were not stored nor counted as failing: end it and poll "
+                    "again"], err
     with Store(path) as store:
         assert store.feed_states()[0].failures == 0
 
