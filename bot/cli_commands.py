@@ -25,11 +25,12 @@ def dispatch(args) -> int:
     from feeds.classify import GazetteerError
     from feeds.feedlist import FeedListError
     import sqlite3
-    from storage.store import StoreError, unusable
+    from storage.store import StoreBusy, StoreError, unusable
     try:
         return _dispatch(args)
     except (GazetteerError, FeedListError, StoreError) as e:
-        raise UserError(str(e)) from None
+        raise UserError(f"{e}; end it and try again" if isinstance(e, StoreBusy) else str(e)
+                        ) from None
     except sqlite3.DatabaseError as e:
         # A read that found the file damaged or its disk failing: the operator's to mend.
         halt = unusable(args.db or load_settings().db_path, e)

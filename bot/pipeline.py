@@ -126,8 +126,8 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
         self._backlog, self._unreached, self._busy = [], [], None
         self._reading = _ReadAhead(self.fetcher.policy)
         try:
-            outcomes = await asyncio.gather(*(self._poll_and_hand_on(s, now, on_fresh)
-                                              for s in states))
+            outcomes = await _all_or_none([self._poll_and_hand_on(s, now, on_fresh)
+                                           for s in states])
             summary = PollSummary(outcomes=[o for o, _ in outcomes])
             # Once every feed is in (DNS failures come back first, and a pass that went
             # on to read five feeds said "no feed can be reached"), before the backlogs'
@@ -277,9 +277,13 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
                                                      retry_after=retry_after)
         # 410 Gone is the server saying the feed will not come back: pause at once.
         pause_after = 1 if getattr(err, "status", None) == 410 else schedule.PAUSE_AFTER
-        new_state = self.store.record_fetch_failure(state.source.url, now=now, next_poll=next_poll,
-                                                    kind=kind, message=message,
-                                                    pause_after=pause_after)
+        new_state = self._unless_locked_write(out, lambda: self.store.record_fetch_failure(
+            state.source.url, now=now, next_poll=next_poll, kind=kind, message=message,
+            pause_after=pause_after))
+        if new_state is None:   # the store locked: the next poll fetches it again
+            log.debug("poller: %s (%s) failed, not recorded (the store is locked): %s",
+                      state.source.name, state.source.url, message)
+            return
         out.paused, out.failures = new_state.paused, new_state.failures
         if new_state.paused:
             self._say(logging.WARNING, "poller: paused %s after %s: %s",
@@ -307,6 +311,20 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
     def _say(self, level: int, msg: str, *args) -> None:
         """A feed's failure or warning, logged unless the caller reports it itself."""
         log.log(logging.DEBUG if self.reports_feeds else level, msg, *args)
+
+
+async def _all_or_none(coros: list) -> list:
+    """gather(), but should one raise (a store that cannot be used ends the run), the
+    others are cancelled and awaited, not left running unattended with their errors
+    never retrieved."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        return await asyncio.gather(*tasks)
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _last_interval(state: FeedState) -> float | None:

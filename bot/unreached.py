@@ -26,7 +26,7 @@ class _Unreached:
 
 class Unreached:
     """Uses Pipeline's store, poll_minutes, single_pass, _unreached, _offline_said,
-    _count_failure."""
+    _count_failure and BusyStore's _unless_locked_write."""
 
     def _settle_unreached(self, summary: PollSummary) -> bool:
         """Record the pass's unreached feeds: the network's failures (retried at the base
@@ -41,10 +41,10 @@ class Unreached:
                 self._count_failure(u.state, u.out, u.error, u.now)
             return False
         for u in pending:
-            self.store.record_unreachable(
-                u.state.source.url, now=u.now, message=u.out.error, kind=u.error.kind,
-                next_poll=u.now + timedelta(minutes=self.poll_minutes))
             log.debug("%s", u.out.error)
+            self._unless_locked_write(u.out, lambda u=u: self.store.record_unreachable(
+                u.state.source.url, now=u.now, message=u.out.error, kind=u.error.kind,
+                next_poll=u.now + timedelta(minutes=self.poll_minutes)))
         return True
 
     def _say_offline(self) -> None:

@@ -26,7 +26,9 @@ class StoreUnusable(StoreError):
 
 class StoreBusy(StoreError):
     """Another program held the write lock past the busy timeout (a backup, a VACUUM, a
-    long `ainews` command): nothing was written, and a later try may well succeed."""
+    long `ainews` command): nothing was written, and a later try may well succeed.
+    str(e) says what happened, not what to do: each place that meets it says that (the
+    CLI "end it and try again", the poller its next poll)."""
 
 
 class StoreReadOnly(StoreUnusable):

@@ -13,6 +13,7 @@ import os
 import sqlite3
 import threading
 from collections import OrderedDict
+from contextvars import ContextVar
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -34,7 +35,7 @@ from storage.schema import (MIGRATIONS, StoreBusy, StoreError, StoreReadOnly, St
 from storage.stories import StoryStore
 
 __all__ = ["Store", "StoreBusy", "StoreError", "StoreReadOnly", "StoreUnusable", "FeedState",
-           "Slimmed", "damage_message", "unusable"]
+           "Slimmed", "damage_message", "unusable", "waiting_at_most"]
 
 log = logging.getLogger("ainews.store")
 BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
@@ -45,6 +46,8 @@ WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
 # transaction that crosses it) is never cut and grown again, while a one-off big
 # transaction's (a first poll's backlog, a first prune) no longer keeps its size for good.
 WAL_SIZE_LIMIT = 2 * WAL_CHECKPOINT_BYTES
+# At most this long, in the current task (a chat command: waiting_at_most), a write waits.
+_WAIT_CAP: ContextVar[float | None] = ContextVar("store_wait_cap", default=None)
 READ_ONLY = "the database is read-only (check the permissions of the file and its folder)"
 CANT_OPEN = "check that its folder exists and that you may write in it"
 FULL = ("its disk is full (database or disk is full): free space on it and start ainews "
@@ -174,8 +177,10 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
         """Take the write lock. Another program holding it past the busy timeout (a
         `sqlite3` shell left in a transaction, a backup tool) is the operator's to end:
         one line naming the file, not a sqlite3 traceback from `poll` or `feeds add`."""
+        cap = _WAIT_CAP.get()
+        wait = BUSY_TIMEOUT if cap is None else min(cap, BUSY_TIMEOUT)
         try:
-            self.db.conn.execute("BEGIN IMMEDIATE")
+            self._begin(wait)
         except sqlite3.DatabaseError as e:
             # Read-only since it was opened (a remount, a chmod), its disk failing...
             if (halt := unusable(self.path, e)) is not None:
@@ -183,8 +188,20 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             if not _is_busy(e):
                 raise
             raise StoreBusy(f"store: {self.path} is locked: another program has held "
-                             f"its write lock for over {BUSY_TIMEOUT:g} s (a sqlite3 "
-                             "shell in a transaction?); end it and try again") from None
+                             f"its write lock for over {wait:g} s (a sqlite3 "
+                             "shell in a transaction?)") from None
+
+    def _begin(self, wait: float) -> None:
+        """BEGIN IMMEDIATE, waiting `wait` s for the lock. Only taking the lock waits (in
+        WAL, reads and the commit do not), so the busy timeout is cut for this alone."""
+        if wait == BUSY_TIMEOUT:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+            return
+        self.db.conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+        try:
+            self.db.conn.execute("BEGIN IMMEDIATE")
+        finally:
+            self.db.conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT * 1000)}")
 
     def _joined(self) -> Iterator[None]:
         """A write inside a `whole` transaction: no savepoint of its own; should it fail,
@@ -260,6 +277,17 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+@contextmanager
+def waiting_at_most(seconds: float) -> Iterator[None]:
+    """Writes of the current task (and threads it starts) wait at most `seconds` for
+    another program's lock, not BUSY_TIMEOUT: a chat command must answer in time."""
+    token = _WAIT_CAP.set(seconds)
+    try:
+        yield
+    finally:
+        _WAIT_CAP.reset(token)
 
 
 _DAMAGED = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}

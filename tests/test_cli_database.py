@@ -67,7 +67,7 @@ def test_read_only_database_is_one_line(env, capsys, tmp_path, argv):
     assert err.startswith("ainews: store: cannot write") and "read-only" in err
 
 
-@pytest.mark.parametrize("argv", [("poll", "--once"), ("run", "--once"),
+@pytest.mark.parametrize("argv", [("run", "--once"),
                                   ("feeds", "remove", "https://down.example/rss")])
 def test_a_locked_database_is_one_line(env, capsys, tmp_path, argv):
     # Another program holding the write lock (a sqlite3 shell mid-transaction) ended
@@ -87,6 +87,33 @@ def test_a_locked_database_is_one_line(env, capsys, tmp_path, argv):
         holder.close()
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert err.startswith(f"ainews: store: {path} is locked")
+    assert err.strip().endswith("(a sqlite3 shell in a transaction?); end it and try again")
+
+
+def test_a_poll_on_a_locked_database_says_so_and_what_to_do(env, capsys, tmp_path):
+    """`poll --once` on a store another program keeps locked: its feed (failing, no
+    network here) is not charged, the pass says which store is locked and what to do."""
+    import sqlite3
+    from feeds.models import FeedSource
+    from storage.store import Store
+    env.setattr("storage.store.BUSY_TIMEOUT", 0.2)
+    path = tmp_path / "locked.db"
+    with Store(path) as store:
+        store.upsert_feed(FeedSource("Down", "https://down.example/rss"))
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        code, out, err = run_cli(capsys, "--db", str(path), "poll", "--once")
+    finally:
+        holder.close()
+    assert code == 0 and "0 failed, 1 not stored (the store was locked" in out, out
+    said = [line.split(" ", 1)[1] for line in err.strip().splitlines()]
+    assert said == [f"WARNING poller: store: {path} is locked: another program has held its "
+                    "write lock for over 0.2 s (a sqlite3 shell in a transaction?); the feeds "
+                    "polled meanwhile were not stored nor counted as failing: end it and poll "
+                    "again"], err
+    with Store(path) as store:
+        assert store.feed_states()[0].failures == 0
 
 
 @pytest.mark.parametrize("argv", [("latest",), ("search", "phone")])

@@ -16,12 +16,17 @@ fake = pytest.fixture(served, name="fake")
 
 @pytest.fixture
 def real_core():
+    return _core(":memory:")
+
+
+def _core(path):
+    """The chat core over a store at `path` holding one strategy story, not yet briefed."""
     from bot.commands import Commands
     from feeds.classify import Classifier
     from feeds.models import Classification, Story
     from storage.store import Store
 
-    store = Store(":memory:")
+    store = Store(path)
     story = Story(id="st1", url="https://news.example/qwen", title="Alibaba open-sources Qwen 3",
                   text="Alibaba released Qwen 3 weights under Apache-2.0.", source="Reuters",
                   feed_url="https://news.example/rss",
@@ -166,3 +171,34 @@ async def test_a_dm_offers_no_command_a_dm_does_not_have(fake, real_core):
         assert unavailable not in shown, shown
     assert "/latest" in empty["data"]["content"] and "/why" in helped["data"]["content"]
     assert "/subscribe target:" in in_server["data"]["content"]
+
+
+@pytest.mark.parametrize("command, options", [
+    ("company", {"name": "alibaba"}), ("latest", {}), ("topic", {"slug": "open-source"}),
+    ("subscribe", {"target": "pricing"})])
+async def test_a_store_locked_by_another_program_still_answers_in_time(
+        fake, tmp_path, monkeypatch, caplog, command, options):
+    """A lookup caches the briefs it makes, and a write waited out the store's 15 s busy
+    timeout while another program (a backup, a sqlite3 shell) held the lock: Discord had
+    long given up on the answer, "The application did not respond". A chat command's
+    write now waits a moment only: a lookup answers its stories uncached, /subscribe
+    that the store is unavailable, within Discord's answer window."""
+    import sqlite3
+    monkeypatch.setattr("storage.store.BUSY_TIMEOUT", 5.0)   # over Discord's 3 s
+    monkeypatch.setattr("bot.commands_store.CHAT_WAIT", 0.1)
+    core, store = _core(tmp_path / "ainews.db")
+    holder = sqlite3.connect(tmp_path / "ainews.db", isolation_level=None)
+    fake.answer_window = 3.0
+    try:
+        async with running_bot(fake, core, store):
+            holder.execute("BEGIN IMMEDIATE")   # once started: its start-up writes
+            cb = await fake.callback(await fake.command(command, options))
+    finally:
+        holder.close()
+    data = cb["data"]
+    if command == "subscribe":
+        assert "store is unavailable right now" in data["content"], data
+    else:
+        assert data["embeds"][0]["title"] == "Alibaba open-sources Qwen 3", data
+        assert "were not cached" in caplog.text and "is locked" in caplog.text
+    store.close()

@@ -261,3 +261,44 @@ async def test_a_feed_urls_credentials_stay_out_of_the_log_and_its_error(env, ca
     assert said.format(host=srv.url("/").split("/")[2]) in logged + "\n" + error
     shown = logged + error + str(summary.to_json())
     assert "s3cretpw" not in shown and "t0k3n" not in shown
+
+
+async def test_a_failure_met_on_a_locked_store_is_not_recorded_and_the_pass_ends_tidily(
+        tmp_path, classifier, monkeypatch, caplog):
+    """A feed failing (HTTP 500) while another program held the store's write lock:
+    recording its failure raised the lock out of the whole pass, no summary, the pass's
+    other feeds left running unattended. Now the failure is met as a stored poll is:
+    nothing of it is recorded, no feed is charged, the pass ends with every feed's
+    outcome, and the next pass records the failure and stores the stories."""
+    import logging
+    import sqlite3
+    monkeypatch.setattr("storage.store.BUSY_TIMEOUT", 0.05)
+    path = tmp_path / "a.db"
+    store = Store(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        srv.script("/broken.xml", [500, 500])
+        srv.add_slow("/slow.xml", 0.3, make_rss("Slow", ENTRIES))   # still out meanwhile
+        for name in ("Broken", "Slow"):
+            store.upsert_feed(FeedSource(name, srv.url(f"/{name.lower()}.xml")))
+        pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=2)
+        holder.execute("BEGIN IMMEDIATE")
+        summary = await poll(pipeline, 0)
+        assert summary.failures == [] and summary.new_stories == 0
+        assert sorted((o.name, o.store_locked) for o in summary.outcomes) == [
+            ("Broken", True), ("Slow", True)]
+        assert all((s.failures, s.last_error, s.polls_ok) == (0, "", 0)
+                   for s in store.feed_states())
+        said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(said) == 1 and said[0].startswith(f"poller: store: {path} is locked"), said
+        # Not the CLI's "end it and try again": the bot goes on by itself.
+        assert said[0].endswith("(a sqlite3 shell in a transaction?); will try again at the "
+                                "next poll (the feeds polled meanwhile are not counted as "
+                                "failing)"), said
+        holder.execute("ROLLBACK")
+        summary = await poll(pipeline, 10)
+    assert [(o.name, o.failures) for o in summary.failures] == [("Broken", 1)]
+    assert all(stored(store, e) is not None for e in ENTRIES)
+    assert not any(r.exc_info for r in caplog.records), caplog.text
+    holder.close()
+    store.close()

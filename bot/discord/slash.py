@@ -9,11 +9,13 @@ from typing import Any, Optional
 import discord
 from discord import app_commands
 
+from bot import commands_store
 from bot.commands_limit import DISCORD_MAX_LIMIT
 from bot.discord.render import reply_payload
 from bot.commands_feeds import not_admin_feeds
 from bot.commands_subs import not_admin
 from bot.replies import DM, Caller, Reply
+from storage.store import waiting_at_most
 
 log = logging.getLogger("ainews.discord")
 
@@ -23,9 +25,12 @@ MAX_CHOICES = 25
 
 
 async def call(fn, *args, **kwargs):
-    """Commands methods may be sync or async; the adapter doesn't care which."""
-    result = fn(*args, **kwargs)
-    return await result if inspect.isawaitable(result) else result
+    """Commands methods may be sync or async; the adapter doesn't care which. Their
+    writes wait CHAT_WAIT at most for a store another program keeps locked: a lookup
+    still answers in Discord's 3 s, a change answers that the store is unavailable."""
+    with waiting_at_most(commands_store.CHAT_WAIT):
+        result = fn(*args, **kwargs)
+        return await result if inspect.isawaitable(result) else result
 
 
 def caller_for(interaction: discord.Interaction, *, admin_perm: str = "manage_channels") -> Caller:

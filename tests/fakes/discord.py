@@ -158,6 +158,7 @@ class Interaction:
     payload: dict
     callbacks: list = field(default_factory=list)
     refused: list = field(default_factory=list)     # errors of callbacks Discord refused
+    created: float = field(default_factory=time.monotonic)
 
 
 class FakeDiscord:
@@ -190,6 +191,9 @@ class FakeDiscord:
         # IDENTIFY asking for any other is closed with 4014, as Discord does.
         self.granted_intents = 0
         self.refuse_gateway = False             # True: the gateway answers 503 (outage)
+        # Seconds an interaction may be answered in (Discord's is 3), then "Unknown
+        # interaction" as Discord says; None: any time (most tests need no window).
+        self.answer_window: float | None = None
         self.session_id = "fake-session-1"
         self._ids = itertools.count(1500000000000000001)
         self._last_message_id = 0
@@ -576,7 +580,9 @@ class FakeDiscord:
 
     def _interaction_callback(self, token: str, data: dict) -> web.Response:
         inter = self.interactions.get(token)
-        if inter is None:
+        late = inter is not None and self.answer_window is not None and \
+            time.monotonic() - inter.created > self.answer_window
+        if inter is None or late:
             return _json({"message": "Unknown interaction", "code": 10062}, 404)
         if inter.callbacks:
             return _json({"message": "Interaction has already been acknowledged.",
