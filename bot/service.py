@@ -237,8 +237,8 @@ class Service(StoredDispatch, PlatformStarts):
         for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
             with contextlib.suppress(NotImplementedError, RuntimeError, TypeError):
                 loop.add_signal_handler(sig, self._on_signal, sig)
-        if stopping.requested():   # one came during start-up and its exception was lost
-            self._on_signal(signal.SIGTERM)
+        if sig := stopping.requested():   # came during start-up, its exception lost
+            self._on_signal(sig)
 
     def _on_signal(self, sig) -> None:
         # A second signal (`make` passing on timeout's, an impatient Ctrl-C) after the
