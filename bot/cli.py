@@ -199,27 +199,41 @@ def _keep_days(text: str) -> int:
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM, ending a command the way Ctrl-C does."""
+    """SIGTERM (or SIGHUP), ending a command the way Ctrl-C does."""
+
+    def __init__(self, signum: int = signal.SIGTERM):
+        super().__init__()
+        self.signum = signum
 
 
-def _on_sigterm(signum, frame) -> None:
-    stopping.request()      # in case the exception is dropped (bot/stopping.py)
-    raise Terminated()
+def _on_stop_signal(signum, frame) -> None:
+    stopping.request(signum)    # in case the exception is dropped (bot/stopping.py)
+    raise Terminated(signum)
+
+
+def _stop_signals() -> list[int]:
+    """SIGTERM, and SIGHUP unless it is ignored: `nohup ainews run` means to outlive the
+    hang-up."""
+    hup = getattr(signal, "SIGHUP", None)
+    return [signal.SIGTERM] + ([hup] if hup and signal.getsignal(hup) == signal.SIG_DFL
+                               else [])
 
 
 @contextlib.contextmanager
-def _sigterm_as_interrupt():
+def _stop_signals_as_interrupt():
     """As PID 1 in a container (`docker run ... poll --once`) SIGTERM has no default
-    action: `docker stop` waited 10 s, then killed. `run` installs its own handler.
-    Only the main thread may set one (tests call main() from threads too)."""
+    action: `docker stop` waited 10 s, then killed. SIGHUP's default (a dropped ssh
+    session at `ainews run`'s start) killed without a word. `run` installs its own
+    handlers. Only the main thread may set one (tests call main() from threads too)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    previous = {sig: signal.signal(sig, _on_stop_signal) for sig in _stop_signals()}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         stopping.forget()
 
 
@@ -281,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     if (menu := _menu_of(args)) is not None:
         menu.print_help(sys.stderr)
         return 2
-    with _sigterm_as_interrupt():
+    with _stop_signals_as_interrupt():
         return _run(args)
 
 
@@ -298,9 +312,9 @@ def _run(args) -> int:
     except UserError as e:
         print(f"ainews: {e}", file=sys.stderr)
         return 2
-    except Terminated:
-        print("ainews: stopped (SIGTERM)", file=sys.stderr)
-        return 143      # what a shell shows for a command ended by SIGTERM
+    except Terminated as e:
+        print(f"ainews: stopped ({signal.Signals(e.signum).name})", file=sys.stderr)
+        return 128 + e.signum   # what a shell shows for a command ended by the signal
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

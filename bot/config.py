@@ -226,10 +226,12 @@ def environment_warnings(environ: Mapping[str, str] | None = None) -> list[str]:
             for name, value in sorted(environ.items())
             if name.upper().startswith(_OURS) and name not in _FIELDS
             and not _service_link(name, value)] + [
-        f"config: the environment sets {name}={value}, a Kubernetes service link (of a "
-        f"Service named {name.removesuffix('_PORT').lower().replace('_', '-')}), not a "
-        "setting; ignored (set enableServiceLinks: false in the pod spec, or rename the "
-        "Service)" for name, value in sorted(environ.items()) if _linked_setting(name, value)]
+        # Both put NAME_PORT=tcp://... there; which one did, the value can't tell.
+        f"config: the environment sets {name}={value}, a service link, not a setting: a "
+        f"Kubernetes Service or a Docker --link named "
+        f"{name.removesuffix('_PORT').lower().replace('_', '-')} puts it there; ignored "
+        "(rename that, or set enableServiceLinks: false in the pod spec)"
+        for name, value in sorted(environ.items()) if _linked_setting(name, value)]
 
 
 def _did_you_mean(name: str, value: str | None) -> str:
@@ -254,8 +256,9 @@ _CONTAINER_PATH = re.compile(r"(?:/[\w.-]+)+")
 
 
 def _linked_setting(name: str, value: str | None) -> bool:
-    """A setting's name holding a service link: a Service named ainews-http puts
-    AINEWS_HTTP_PORT=tcp://10.0.0.7:3000 in every pod, and start-up stopped on it."""
+    """A setting's name holding a service link: a Service named ainews-http (or a
+    container linked as ainews_http) puts AINEWS_HTTP_PORT=tcp://10.0.0.7:3000 there,
+    and start-up stopped on it."""
     return name in _FIELDS and bool(_LINK_ADDRESS.fullmatch(value or ""))
 
 

@@ -233,12 +233,16 @@ class Service(StoredDispatch, PlatformStarts):
     def _install_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
         # SIGHUP too: its default killed the bot with no log line (an ssh session dropped
-        # with `make run` in it, a `kill -HUP` meant as "reload").
-        for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        # with `make run` in it, a `kill -HUP` meant as "reload"); unless it is ignored
+        # (`nohup ainews run`): that bot is meant to outlive the hang-up.
+        hup = getattr(signal, "SIGHUP", None)
+        if hup and signal.getsignal(hup) == signal.SIG_IGN:
+            hup = None
+        for sig in (signal.SIGINT, signal.SIGTERM, hup):
             with contextlib.suppress(NotImplementedError, RuntimeError, TypeError):
                 loop.add_signal_handler(sig, self._on_signal, sig)
-        if stopping.requested():   # one came during start-up and its exception was lost
-            self._on_signal(signal.SIGTERM)
+        if sig := stopping.requested():   # came during start-up, its exception lost
+            self._on_signal(sig)
 
     def _on_signal(self, sig) -> None:
         # A second signal (`make` passing on timeout's, an impatient Ctrl-C) after the

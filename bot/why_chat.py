@@ -9,7 +9,7 @@ import importlib
 import re
 from datetime import timedelta
 
-from bot.dispatch import covers, story_keys
+from bot.dispatch import EDITED_OUT, covers, story_keys
 from bot.why import too_late
 from feeds.headline import clean_headline
 from feeds.models import UNDATED, Subscription, shown_utc
@@ -29,7 +29,9 @@ _STATES = {"due": "waiting to be posted", "sending": "being posted",
                     "paused or rate-limited) that it was no longer news"}
 # A cancel that was no channel's doing (bot/commands_feeds.py FEED_REMOVED).
 _CANCELLED = {"cancelled: its feed was removed before it was posted":
-              "not posted: its feed was removed from the bot first"}
+              "not posted: its feed was removed from the bot first",
+              EDITED_OUT: "not posted: its story was edited before it went out, and is no "
+                          "longer news this channel follows"}
 
 
 def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
@@ -133,7 +135,9 @@ def _post_line(p: Post, store, about: dict[str, set[str]], label: str) -> str:
         roundup = store.digest_setting(p.platform, p.channel) is not None
         state = ("held for the channel's daily roundup" if roundup else
                  "held for a roundup: the channel had its hourly number of posts")
-    why = _followed(store.subscriptions_for_channel(p.platform, p.channel), about)
+    # A cancelled post was not posted *because* of what the channel follows.
+    why = "" if p.state == "cancelled" else _followed(
+        store.subscriptions_for_channel(p.platform, p.channel), about)
     return f"{label}: {' '.join(state.split())}" + (f", because it follows {why}." if why else ".")
 
 

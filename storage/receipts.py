@@ -48,9 +48,13 @@ class ReceiptStore(DeliveryWrites):
     def release_roundup(self, batch: str, error: str, *, maybe_posted: bool = True) -> int:
         """A roundup failed: its rows wait for the next try. `maybe_posted` (a timeout,
         a 5xx) keeps the batch, so the retry sends the same posts under the same nonce;
-        a refused roundup (never posted) lets its rows go into new roundups."""
-        keep = "batch" if maybe_posted else "NULL"
-        return self._outbox_exec(f"UPDATE outbox SET state='held', batch={keep}, last_error=? "
+        a refused roundup (never posted) lets its rows go into new roundups, and gives
+        back the attempt its claim took: the halves it is split into (bot/roundups.py)
+        would otherwise spend the budget of stories beside the refused one before an
+        outage even starts. The halving ends at one story, so this cannot loop."""
+        keep, spent = ("batch", "attempts") if maybe_posted else ("NULL", "MAX(attempts-1, 0)")
+        return self._outbox_exec(f"UPDATE outbox SET state='held', batch={keep}, "
+                                 f"attempts={spent}, last_error=? "
                                  "WHERE state='sending' AND batch=?", (error, batch))
 
     def record_retry(self, row_id: int, *, next_attempt: datetime, error: str) -> None:

@@ -115,9 +115,17 @@ def test_another_tools_settings_in_dotenv_are_left_alone(env, capsys, tmp_path):
     # A Service named ainews-http (Slack's HTTP mode) names a setting: start-up stopped
     # on "AINEWS_HTTP_PORT='tcp://...' is not a whole number"; the default port applies.
     ({"AINEWS_HTTP_SERVICE_HOST": "10.0.0.9", "AINEWS_HTTP_PORT": "tcp://10.0.0.9:3000"}, [
-        "config: the environment sets AINEWS_HTTP_PORT=tcp://10.0.0.9:3000, a Kubernetes "
-        "service link (of a Service named ainews-http), not a setting; ignored (set "
-        "enableServiceLinks: false in the pod spec, or rename the Service)"]),
+        "config: the environment sets AINEWS_HTTP_PORT=tcp://10.0.0.9:3000, a service "
+        "link, not a setting: a Kubernetes Service or a Docker --link named ainews-http "
+        "puts it there; ignored (rename that, or set enableServiceLinks: false in the pod "
+        "spec)"]),
+    # So does a container linked as ainews_http (docker run --link x:ainews_http), which
+    # was told as a Kubernetes Service to be fixed in a pod spec.
+    ({"AINEWS_HTTP_NAME": "/bot/ainews_http", "AINEWS_HTTP_PORT": "tcp://172.17.0.5:80"}, [
+        "config: the environment sets AINEWS_HTTP_PORT=tcp://172.17.0.5:80, a service "
+        "link, not a setting: a Kubernetes Service or a Docker --link named ainews-http "
+        "puts it there; ignored (rename that, or set enableServiceLinks: false in the pod "
+        "spec)"]),
     # Docker's legacy links (docker run --link db:ainews, or :ainews-web) add the linked
     # container's name and its environment (a linked ainews's settings among it).
     ({"AINEWS_NAME": "/bot/ainews", "AINEWS_PORT": "tcp://172.17.0.5:8080",
@@ -130,7 +138,8 @@ def test_another_tools_settings_in_dotenv_are_left_alone(env, capsys, tmp_path):
                                "does not read; ignored: fix or remove it"]),
     # Other prefixes are shared with the libraries (slack_bolt reads SLACK_CLIENT_ID).
     ({"SLACK_CLIENT_ID": "1.2", "LLM_USER_PATH": "x", "DISCORD_BOT_TOKN": "x"}, []),
-], ids=["typo", "two", "kubernetes", "port", "kubernetes-setting", "docker-link",
+], ids=["typo", "two", "kubernetes", "port", "kubernetes-setting", "docker-link-setting",
+        "docker-link",
         "docker-name", "other-prefixes"])
 def test_an_unknown_setting_in_the_environment_is_one_warning_each(env, capsys, environ,
                                                                    lines):

@@ -263,3 +263,29 @@ async def test_a_roundup_refused_goes_out_in_halves_every_story_once_with_its_li
     assert all(sum(f"https://news.example/{n}" in m for m in shown) == 1 for n in range(4))
     assert sum(not m.get(chat.rich) for m in chat.posts()) == plain
     assert states(store) == {"digested": 4} and store.outbox_failures() == []
+
+
+async def test_a_refused_roundup_spends_no_attempts_of_the_stories_it_is_split_into(
+        store, clock):
+    """Each halving claim of a refused roundup counted as an attempt of every story in
+    it, so a platform outage right after gave those stories up early: one refusal and
+    seven failed tries failed all ten, where eight tries are each story's budget."""
+    slack = await FakeSlack().start()
+    try:
+        adapter = SlackAdapter(make_client(slack.bot_token, slack.api_url))
+        follow(store, clock, channel="C42", platform="slack")
+        store.set_digest("slack", "w1", "C42", "10:00", "UTC", now=clock())
+        dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(10)], clock())
+        slack.fail("chat.postMessage", error="invalid_blocks")          # too big, say
+        slack.fail("chat.postMessage", status=500, body="<html>down</html>", times=7)
+        d = delivery(store, clock, adapter, roundup_size=10, max_attempts=8)
+        clock.advance(hours=1)
+        for _ in range(12):                     # the backoff schedule, hours at most
+            await d.run_once()
+            clock.advance(hours=7)
+        assert store.outbox_failures() == [] and states(store) == {"digested": 10}
+        shown = [str(m) for m in slack.messages.values()]
+        assert all(sum(f"https://news.example/{n}" in m for m in shown) == 1
+                   for n in range(10))
+    finally:
+        await slack.stop()

@@ -96,6 +96,32 @@ async def test_signal_stops_the_service_cleanly(server, tmp_path, sig):
         assert b"ainews has no reload" in rest
 
 
+async def test_a_bot_started_with_nohup_outlives_the_hang_up(server, tmp_path):
+    """`nohup ainews run &`: SIGHUP ignored on purpose, so the bot outlives the ssh
+    session; the service took SIGHUP over anyway and stopped at the hang-up."""
+    publish(server, 1, [strategy_entry(0)])
+    env = env_for(tmp_path, [server.url("/feed0.xml")])
+    proc = await asyncio.create_subprocess_exec(
+        AINEWS, "run", env=env, stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
+    log = b""
+    while b"service: adapters: console" not in log:
+        log += await asyncio.wait_for(proc.stderr.readline(), 30)
+    polls = len(server.requests_for("/feed0.xml"))
+    proc.send_signal(signal.SIGHUP)
+    for _ in range(600):                   # until a poll pass after the hang-up, or an exit
+        if len(server.requests_for("/feed0.xml")) > polls + 1 or proc.returncode is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert proc.returncode is None, "ainews run stopped at a SIGHUP nohup ignores"
+    proc.send_signal(signal.SIGTERM)       # the operator's stop, later
+    rest = await asyncio.wait_for(proc.stderr.read(), 30)
+    assert await proc.wait() == 0
+    assert b"service: SIGTERM received, shutting down\n" in rest
+    assert b"SIGHUP" not in rest
+
+
 async def test_a_stop_does_not_wait_for_a_console_nobody_reads(server, tmp_path):
     """The terminal stops reading (Ctrl-S, `ainews run | less` left paused, a stuck log
     pipe): the console's print blocked the event loop, so SIGTERM (whose handler runs on

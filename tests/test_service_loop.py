@@ -4,6 +4,7 @@ SIGTERM lost in start-up) are honoured."""
 from __future__ import annotations
 
 import asyncio
+import signal
 from pathlib import Path
 
 import pytest
@@ -192,21 +193,27 @@ def test_pausing_the_console_names_dropped_posts_only_when_there_were_some(
         == [f"service: {said}"]
 
 
-async def test_a_sigterm_lost_during_start_up_still_stops_the_service(tmp_path, caplog):
-    # Before the service takes signals over, SIGTERM is an exception (bot/cli.py); one
-    # raised inside a finalizer is dropped, and the bot ran on until killed.
+@pytest.mark.parametrize("sig, said", [
+    (signal.SIGTERM, "service: SIGTERM received, shutting down"),
+    (signal.SIGHUP, "service: SIGHUP received, shutting down (ainews has no reload"),
+], ids=["SIGTERM", "SIGHUP"])
+async def test_a_stop_signal_lost_during_start_up_still_stops_the_service(tmp_path, caplog,
+                                                                          sig, said):
+    # Before the service takes signals over, SIGTERM and SIGHUP are an exception
+    # (bot/cli.py); one raised inside a finalizer is dropped, and the bot ran on until
+    # killed. It stops now, saying which signal came.
     from bot import stopping
     from bot.app import App
     from bot.service import Service
     caplog.set_level("INFO", "ainews")
     app = App(_service_settings(tmp_path, AINEWS_POLL_MINUTES="0.001"))
-    stopping.request()      # what the handler records before its exception is lost
+    stopping.request(sig)   # what the handler records before its exception is lost
     try:
         assert await asyncio.wait_for(Service(app).run(), 30) == 0
     finally:
         stopping.forget()
         app.close()
-    assert "service: SIGTERM received, shutting down" in caplog.text
+    assert said in caplog.text
 
 
 class _Passes:

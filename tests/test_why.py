@@ -337,3 +337,23 @@ def test_why_in_a_thread_tells_of_the_post_in_the_channel_it_is_in(why_commands)
                             "https://news.example.com/lead").text
     assert "The channel this thread is in: waiting to be posted" in text, text
     assert "Not posted in this channel" not in text and "other channel" not in text
+
+
+@pytest.mark.parametrize("reason, told", [
+    ("unsubscribed", "the channel stopped following it first"),
+    ("edited", "its story was edited before it went out, and is no longer news this "
+               "channel follows"),
+], ids=["unsubscribed", "edited"])
+def test_a_cancelled_post_says_what_cancelled_it(commands, reason, told):
+    """An edit cancelling a waiting post (bot/dispatch.py) was told as the channel's
+    doing: "the channel stopped following it first", though it followed all along."""
+    from bot.commands_subs import UNSUBSCRIBED
+    from bot.dispatch import EDITED_OUT
+    (post,) = commands.store.waiting_posts("slack", "C1")
+    if reason == "edited":      # the channel still follows what the story was about
+        commands.store.add_subscription(Subscription("slack", "T1", "C1", "company",
+                                                     "Alibaba"), now=utcnow())
+    commands.store.cancel_posts([post.id], {"unsubscribed": UNSUBSCRIBED,
+                                            "edited": EDITED_OUT}[reason])
+    assert commands.why(SLACK_T1, LINK).text.splitlines()[-1] == (
+        f"This channel: not posted: {told}.")
