@@ -54,13 +54,14 @@ class DailyPrune:
         if db_file(self.store.path) is None:   # in memory: one connection only (tests)
             result = prune(self.store, self.keep_days, now)
         else:
-            result = await asyncio.to_thread(_prune_apart, self.store.path, self.keep_days, now)
+            result = await asyncio.to_thread(_prune_apart, self.store, self.keep_days, now)
         # Every start prunes: "slimmed 0 stories ... 0 forgotten" at each was noise.
         done = result is not None and (result.stories or result.posts)
         log.log(logging.INFO if done else logging.DEBUG, "%s", prune_line(result, self.keep_days))
 
 
-def _prune_apart(path: str, keep_days: int, now: datetime) -> Slimmed | None:
-    from storage.store import Store
-    with Store(path) as store:
-        return prune(store, keep_days, now)
+def _prune_apart(store, keep_days: int, now: datetime) -> Slimmed | None:
+    # reopen: the file removed since the bot opened it, a new connection made a new,
+    # empty database there, and everything after was lost (storage/store.py).
+    with store.reopen() as apart:
+        return prune(apart, keep_days, now)

@@ -211,6 +211,7 @@ class Service(StoredDispatch, PlatformStarts):
             log.info("service: stopping; the poll pass in progress is abandoned")
 
     async def _cycle(self, pipeline: Pipeline, *, all_feeds: bool = False) -> None:
+        self.app.store.check_same_file()   # removed or replaced since the last pass?
         async def dispatch() -> None:
             async with self._dispatching:   # feeds finish concurrently: one at a time
                 await self._dispatch_stored(pipeline)

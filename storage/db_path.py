@@ -8,7 +8,7 @@ ever made."""
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, unquote, urlencode
 
 MEMORY = ":memory:"
 
@@ -56,3 +56,16 @@ def uri_mode(setting: str | Path) -> str:
         return ""
     query = text.partition("?")[2].partition("#")[0]
     return parse_qs(query).get("mode", [""])[-1]
+
+
+def existing_only(setting: str | Path) -> str:
+    """A URI opening the file a setting names only if it is there (mode=rw, or ro if
+    the setting says so; its other parameters kept): a second connection of a running
+    bot must never make a new, empty database where the first one's file was removed."""
+    file = db_file(setting)
+    if file is None:
+        raise ValueError(f"{setting} names no file")
+    text = str(setting)
+    query = parse_qs(text.partition("?")[2].partition("#")[0]) if is_uri(text) else {}
+    query["mode"] = ["ro" if uri_mode(text) == "ro" else "rw"]
+    return f"{file.expanduser().absolute().as_uri()}?{urlencode(query, doseq=True)}"

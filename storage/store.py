@@ -24,7 +24,7 @@ import sqlite_utils
 
 from feeds.models import utcnow
 from storage.candidates import CompanyDays
-from storage.db_path import db_file, is_uri, uri_mode
+from storage.db_path import db_file, existing_only, is_uri, uri_mode
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore, has_word
@@ -58,9 +58,11 @@ IO_ERROR = ("check its disk (free space, `dmesg`) and the file (`sqlite3 FILE 'P
 
 class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, RecordStore):
     def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow,
-                 upgrade_refused: Callable[[], str | None] = lambda: None):
+                 upgrade_refused: Callable[[], str | None] = lambda: None,
+                 only_existing: bool = False):
         """upgrade_refused: asked before an older ainews's file is migrated; a reason
-        (a bot of that version still running on it) leaves the file as it is."""
+        (a bot of that version still running on it) leaves the file as it is.
+        only_existing: neither the file nor its folder is made (see reopen)."""
         self.path = str(path)
         self._now = clock
         self._lock = threading.RLock()
@@ -71,7 +73,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
         self._own_transaction = False   # the outermost transaction is _write's
         self._whole = self._failed = False   # see transaction(whole=True)
         try:
-            self.db = sqlite_utils.Database(self._connect(self.path))
+            self.db = sqlite_utils.Database(self._connect(self.path, only_existing))
             self._company_days = CompanyDays(self.db.conn)
             self._configure()
             known = [*MIGRATIONS, *DELIVERY_MIGRATIONS]
@@ -97,10 +99,14 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
                              f"{refused}")
         if applied:
             log.debug("store: %s: applied migrations %s", self.path, applied)
+        self._file_id = _file_id(self.path)   # see check_same_file
 
     @staticmethod
-    def _connect(path: str) -> sqlite3.Connection:
+    def _connect(path: str, only_existing: bool = False) -> sqlite3.Connection:
         file = db_file(path)
+        if file is not None and only_existing:
+            return sqlite3.connect(existing_only(path), timeout=BUSY_TIMEOUT,
+                                   check_same_thread=False, uri=True)
         if file is not None and not is_uri(path):
             path = str(file)   # "~" expanded: SQLite itself would read it as a name
         if file is not None and uri_mode(path) in ("", "rwc"):   # a new file may be made
@@ -250,6 +256,41 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
                             "DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
 
+    def check_same_file(self) -> None:
+        """StoreUnusable if the path no longer names the file this store opened (removed
+        by `rm -rf data/`, replaced by a backup tool, a volume remounted). SQLite does
+        not notice: its connection writes on into the old file, lost at exit, while
+        every other program (the CLI, a new connection) finds the file now there, or
+        makes a new, empty one. Cheap (one stat): for a running bot's regular points."""
+        if self._file_id is None:
+            return
+        now = _file_id(self.path)
+        if now is None or now == self._file_id:   # in memory, or it can't be told
+            return
+        if now == _MISSING:
+            raise StoreUnusable(
+                f"store: {self.path} was removed while ainews ran, and what it stored "
+                "since went with it: put a backup back with `ainews restore FILE` (or "
+                "leave it for a new, empty database), then start ainews again")
+        raise StoreUnusable(
+            f"store: {self.path} was replaced by another file while ainews ran, and what "
+            "it stored since went to the old one: start ainews again to use the file now "
+            "there (or `ainews restore FILE` a backup first)")
+
+    def reopen(self) -> "Store":
+        """A connection of its own (for another thread) to this store's very file;
+        StoreUnusable, and nothing made at the path, if the path no longer names it."""
+        self.check_same_file()
+        try:
+            other = Store(self.path, clock=self._now, only_existing=True)
+        except StoreError:
+            self.check_same_file()   # removed in the meantime: say that
+            raise
+        if other._file_id != self._file_id:   # replaced in the meantime
+            other.close()
+            self.check_same_file()
+        return other
+
     def unusable(self, e: BaseException) -> StoreUnusable | None:
         """See unusable(): for a caller that caught `e` from this store."""
         return unusable(self.path, e)
@@ -362,6 +403,23 @@ def _is_dir(p: Path) -> bool:
         return p.is_dir()
     except PermissionError:
         return False
+
+
+_MISSING = (-1, -1)
+
+
+def _file_id(path: str) -> tuple[int, int] | None:
+    """(st_dev, st_ino) of the file a database setting names: _MISSING when none is
+    there; None for a database in memory, or where we may not look."""
+    if (file := db_file(path)) is None:
+        return None
+    try:
+        st = os.stat(file)
+    except (FileNotFoundError, NotADirectoryError):
+        return _MISSING
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _code(e: BaseException) -> int | None:

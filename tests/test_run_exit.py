@@ -206,3 +206,59 @@ async def test_a_store_a_chat_command_finds_unusable_ends_the_run(feed, env, tmp
     last = err.splitlines()[-1]
     assert code == 2 and last.startswith("ainews: store: ") and "is damaged" in last, err
     assert "Traceback" not in err
+
+
+def _remove_folder(db) -> None:
+    """`rm -rf data/` by mistake: the file, its -wal and -shm, the run lock, all gone."""
+    import shutil
+    shutil.rmtree(db.parent)
+
+
+def _replace_file(db) -> None:
+    """Another database put in its place (a backup tool, a restore run by hand)."""
+    import os
+    from storage.store import Store
+    Store(db.with_name("other.db")).close()
+    os.replace(db.with_name("other.db"), db)
+
+
+@pytest.mark.parametrize("change", [_remove_folder, _replace_file])
+@pytest.mark.parametrize("found_by", ["the next poll pass", "the daily prune"])
+async def test_a_database_removed_or_replaced_mid_run_ends_it_and_makes_no_new_one(
+        feed, env, tmp_path, capsys, change, found_by):
+    """The bot's connection kept writing into the removed file without an error, lost at
+    exit, and the daily prune's own connection made a new, empty database at the path,
+    which `ainews status` and `ainews latest` then showed. Now the run ends (exit 2, one
+    line naming the file) and nothing is made at the path."""
+    import os
+    db = tmp_path / "data" / "ainews.db"
+    env.setenv("AINEWS_DB", str(db))
+    real_cycle, cycles, after = Service._cycle, [], {}
+
+    async def cycle(self, pipeline, **kwargs):
+        cycles.append(1)
+        if found_by == "the next poll pass" and len(cycles) == 2:
+            changed(db)
+        if len(cycles) == 6:      # the old code never stopped: end it as SIGTERM would
+            self.stop.set()
+        await real_cycle(self, pipeline, **kwargs)
+        if found_by == "the daily prune" and len(cycles) == 1:
+            changed(db)           # the first prune comes right after the first pass
+
+    def changed(db):
+        change(db)
+        after["there"] = db.exists() and os.stat(db).st_ino
+    env.setattr(Service, "_cycle", cycle)
+    code = await asyncio.to_thread(main, ["run"])
+    err = capsys.readouterr().err
+    last = err.splitlines()[-1]
+    assert code == 2, err
+    assert last.startswith(f"ainews: store: {db} was ") and "while ainews ran" in last, last
+    assert "Traceback" not in err
+    if change is _remove_folder:
+        assert "removed" in last and "ainews restore" in last
+        assert not db.parent.exists()     # no new, empty database in its place
+    else:
+        assert "replaced" in last and "start ainews again" in last
+        assert db.exists() and os.stat(db).st_ino == after["there"]   # left as it was
+    assert len(cycles) == (1 if found_by == "the daily prune" else 2)

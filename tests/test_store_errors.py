@@ -164,3 +164,38 @@ def test_sqlites_extended_codes_are_read_by_their_primary_code(tmp_path, code, n
     e.sqlite_errorcode, e.sqlite_errorname = code, name
     with Store(tmp_path / "ainews.db") as store:
         assert (store.unusable(e) is not None, store.busy(e) is not None) == (fatal, not fatal)
+
+
+@pytest.mark.parametrize("setting", ["{tmp}/data/ainews.db", "file:{tmp}/data/ainews.db?mode=rwc",
+                                     "file:{tmp}/data/ainews%20db?cache=private"])
+def test_a_store_whose_file_is_removed_says_so_and_a_reopen_makes_none(tmp_path, setting):
+    """A running bot's second connection (the daily prune's) made a new, empty database
+    where `rm -rf data/` had removed the first one's file; SQLite said nothing."""
+    import shutil
+    with Store(setting.format(tmp=tmp_path)) as store:
+        store.check_same_file()           # the file it opened: nothing to say
+        with store.reopen() as apart:
+            apart.check_same_file()
+        shutil.rmtree(tmp_path / "data")
+        for call in (store.check_same_file, store.reopen):
+            with pytest.raises(StoreUnusable, match=r"^store: .* was removed while ainews "
+                               r"ran.*`ainews restore FILE`"):
+                call()
+        with pytest.raises(StoreError):   # removed between the check and the open
+            Store(store.path, only_existing=True)
+    assert not (tmp_path / "data").exists()
+
+
+def test_a_store_whose_file_is_replaced_says_so(tmp_path):
+    import os
+    with Store(tmp_path / "ainews.db") as store:
+        Store(tmp_path / "restored.db").close()
+        os.replace(tmp_path / "restored.db", tmp_path / "ainews.db")
+        with pytest.raises(StoreUnusable, match="was replaced by another file while "
+                           "ainews ran.*start ainews again"):
+            store.reopen()
+
+
+def test_a_store_in_memory_has_no_file_to_lose():
+    with Store(":memory:") as store:
+        store.check_same_file()
