@@ -9,6 +9,7 @@ belongs to, and the copy then replaces every page of it under SQLite's locks."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,12 +27,14 @@ def backup(db_path, target: Path) -> str:
     source = _file_of(db_path, "backup")
     if not source.exists():
         raise UserError(f"backup: no database at {db_path}")
-    if target.exists() and target.resolve() == source.resolve():
+    if _same(target, source):
         raise UserError(f"backup: {target} is the database itself; name another file")
     try:
+        _private(target)
         _copy(_read_only(source), target)
-    except sqlite3.Error as e:
-        raise UserError(f"backup: cannot copy {db_path} to {target}: {e}") from None
+    except (sqlite3.Error, OSError) as e:
+        why = e.strerror if isinstance(e, OSError) and e.strerror else e
+        raise UserError(f"backup: cannot copy {db_path} to {target}: {why}") from None
     return f"backup: {db_path} copied to {target}"
 
 
@@ -39,6 +42,8 @@ def restore(db_path, source: Path) -> str:
     """The copy at `source` as the database, refused while a bot runs on it. A
     database SQLite can no longer open is kept beside it as NAME.damaged."""
     dest = _file_of(db_path, "restore")
+    if _same(source, dest):
+        raise UserError(f"restore: {source} is the database itself; name a backup of it")
     if (pid := running_pid(db_path)) is not None:
         raise UserError(f"restore: an `ainews run` is using {db_path} (pid {pid}); stop it "
                         "first")
@@ -70,6 +75,20 @@ def _file_of(db_path, command: str) -> Path:
     if (file := db_file(db_path)) is None:
         raise UserError(f"{command}: the database is in memory; there is no file to copy")
     return file
+
+
+def _same(a: Path, b: Path) -> bool:
+    """The same file by another name (a symlink, a hard link, ./ainews.db)."""
+    with contextlib.suppress(OSError):
+        return os.path.samefile(a, b)
+    return False
+
+
+def _private(target: Path) -> None:
+    """The backup readable by its owner only, as made and if replaced: the database
+    holds feed URLs with their credentials (user:password@, ?token=)."""
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(target, 0o600)
 
 
 def _read_only(path: Path) -> sqlite3.Connection:

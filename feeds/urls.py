@@ -85,11 +85,20 @@ def shown_url(url: str) -> str:
 
 
 # A feed's address may carry its credentials: user:password@ (the fetcher sends it as
-# Basic auth) or a query key the service reads (?apikey=, ?token=, ?access_token=).
+# Basic auth) or a query key the service reads (?apikey=, ?token=, ?access_token=,
+# a tracker's ?passkey=). A key is one of those by its name: the whole name, or its end
+# after _ - or . (x-api-key, oauth_token), but a "key" only of an owner named below
+# (sort_key, monkey stay). Reddit's private feeds put their secret in ?feed=, which
+# WordPress fills with a format (?feed=rss2): that value goes only when it looks like
+# a token (hex, a digest).
 _USERINFO = re.compile(r"(?<=://)([^/?#\s]*)@")
-_SECRET_PARAM = re.compile(r"([?&;](?:[\w.-]*[_.-])?(?:api|access|auth|private|feed|rss)?"
-                           r"(?:token|key|secret|password|passwd|pwd|auth|sig|signature)=)"
-                           r"[^&#\s)'\"<>]+", re.IGNORECASE)
+_PARAM = re.compile(r"([?&;]([\w.-]+)=)([^&#\s)'\"<>]+)")
+_OWNERS = "api|access|auth|private|feed|rss|secret|client|app|license|subscription|session"
+_SECRET_KEY = re.compile(
+    rf"(?:.*[_.-])?(?:(?:{_OWNERS})[_.-]?)?"
+    r"(?:token|secret|password|passwd|pwd|passkey|passphrase|auth|sig|signature)"
+    rf"|(?:.*[_.-])?(?:{_OWNERS})[_.-]?key|key|pass|hash|code", re.IGNORECASE)
+_TOKEN_VALUE = re.compile(r"(?=.*\d)[A-Za-z0-9]{8,}")
 
 
 def without_secrets(text: str) -> str:
@@ -99,7 +108,14 @@ def without_secrets(text: str) -> str:
     path and other parameters stay, so the feed is still known. Never for the stored URL."""
     if "@" in text:
         text = _USERINFO.sub(_hidden_user, text)
-    return _SECRET_PARAM.sub(r"\1***", text) if "=" in text else text
+    return _PARAM.sub(_hidden_value, text) if "=" in text else text
+
+
+def _hidden_value(m: re.Match) -> str:
+    key, value = m.group(2), m.group(3)
+    secret = _SECRET_KEY.fullmatch(key) or (
+        key.lower() == "feed" and _TOKEN_VALUE.fullmatch(value))
+    return m.group(1) + "***" if secret else m.group(0)
 
 
 def _hidden_user(m: re.Match) -> str:

@@ -183,6 +183,14 @@ INSERT OR IGNORE INTO meta (key, value)
     SELECT 'dispatch_mark', CAST(COALESCE(MAX(pk), 0) AS TEXT) FROM stories;
 """
 
+# The feed an alias came from: a second feed carrying a stored story (an outlet's AI
+# section, an aggregator) is kept only as an alias, and `feeds remove` of the story's
+# own feed must know that a still-followed feed carries it too (storage/outbox.py
+# feed_waiting_posts). Aliases stored before this say '' (not known).
+ALIAS_FEED = """
+ALTER TABLE story_aliases ADD COLUMN feed_url TEXT NOT NULL DEFAULT '';
+"""
+
 
 def rekey_titles(conn: sqlite3.Connection, batch: int = 5000) -> None:
     """Store every story's title key as feeds.cluster.title_key makes it now. The key
@@ -211,6 +219,7 @@ MIGRATIONS: list[Migration] = [
     (7, "story_edits", STORY_EDITS),
     (8, "stories_title_key_stemmed", rekey_titles),
     (9, "dispatch_mark_at_open", DISPATCH_MARK),
+    (10, "story_aliases_feed", ALIAS_FEED),
 ]
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -105,3 +105,31 @@ def test_a_backup_that_is_no_ainews_database_changes_nothing(backed_up, capsys, 
     code, out, err = run_cli(capsys, "--db", str(path), "restore", str(other))
     assert code == 2 and len(err.splitlines()) == 1 and "nothing changed" in err
     assert _stories(path) == 300
+
+
+@pytest.mark.parametrize("replaced", [False, True], ids=["new", "replacing-a-file"])
+def test_a_backup_is_readable_by_its_owner_only(env, capsys, tmp_path, replaced):
+    """The database holds feed URLs with their credentials: a backup made 0644 by the
+    umask let every user of the machine read them."""
+    from storage.store import Store
+    path, backup = tmp_path / "ainews.db", tmp_path / "ainews-backup.db"
+    Store(path).close()
+    if replaced:
+        backup.write_bytes(b"")
+        backup.chmod(0o644)
+    code, out, err = run_cli(capsys, "--db", str(path), "backup", str(backup))
+    assert code == 0, err
+    assert backup.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("named", ["itself", "a-link"])
+def test_restoring_the_database_onto_itself_is_refused(backed_up, capsys, tmp_path, named):
+    path, _ = backed_up
+    source = path
+    if named == "a-link":
+        source = tmp_path / "link.db"
+        source.symlink_to(path)
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(source))
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert err.startswith("ainews: restore: ") and "is the database itself" in err
+    assert _stories(path) == 300

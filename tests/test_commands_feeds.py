@@ -262,3 +262,29 @@ async def test_removing_a_feed_drops_its_waiting_posts(commands, store, clock, a
     assert store.get_story("seed") is not None and store.get_story("nv") is not None
     why = commands.why(ADMIN, "https://news.example/nv").text      # not the channel's doing
     assert "This channel: not posted: its feed was removed from the bot first" in why
+
+
+
+async def test_removing_a_feed_keeps_a_post_another_followed_feed_carries_as_is(
+        commands, store, clock):
+    """review2: an outlet's main feed and its AI section (or an aggregator) carry the
+    same article, same link. The store keeps it as one story row, the first feed's (the
+    second feed's copy is only an alias), so `feeds remove` of the first feed found no
+    "story from another feed" and cancelled the post the still-followed feed carries."""
+    from bot.dispatch import dispatch_new
+    from feeds.models import FeedSource
+    from tests.commands_kit import SEED, _story
+    store.upsert_feed(FeedSource("News", "https://news.example/rss"))
+    store.upsert_feed(FeedSource("News AI", "https://news.example/ai/rss"))
+    commands.subscribe(ADMIN, "all")
+    fresh = [s for s in store.stories_to_dispatch(0, store.last_story_pk()) if s.id != "old"]
+    assert dispatch_new(store, fresh, clock()) == 2
+    # The AI section's copy of the seed story: its own guid, the same link.
+    section = replace(_story("ai-section-guid", SEED, clock, ("Alibaba",), ("open-source",)),
+                      feed_url="https://news.example/ai/rss", url="https://news.example/seed")
+    assert store.add_new_stories([section], backlog=False, now=clock()) == []   # known
+    await commands.run_text(ADMIN, "feeds remove News")
+    assert store.outbox_counts() == {"cancelled": 1, "due": 1}
+    # Once neither feed is followed, the post goes as well.
+    await commands.run_text(ADMIN, 'feeds remove "News AI"')
+    assert store.outbox_counts() == {"cancelled": 2}

@@ -270,6 +270,20 @@ async def test_a_busy_channel_is_read_back_only_so_far_and_the_log_says_so(
     assert said.startswith("discord: ") and channel in said
 
 
+async def test_a_read_forward_and_back_stops_there_too_and_the_log_says_so(
+        fake, runner, channel, clock, caplog):
+    """Forward from the first attempt, then back from the newest: each at most
+    HISTORY_PAGES pages, and the log says where it stopped."""
+    chatter(fake, 2 * HISTORY_PAGE * HISTORY_PAGES + 10)
+    assert await DiscordAdapter(runner.bot).find_sent(
+        channel, "ainews-9", [brief(1, clock)], tried_ago=3600) is None
+    reads = fake.find("GET", MESSAGES)
+    forward = [("after" in r.query) for r in reads]
+    assert forward == [True] * HISTORY_PAGES + [False] * HISTORY_PAGES
+    [said] = [r.getMessage() for r in caplog.records if "ainews-9" in r.getMessage()]
+    assert f"in {2 * HISTORY_PAGE * HISTORY_PAGES} messages" in said and channel in said
+
+
 
 # ---- what counts as the same post ------------------------------------------------------
 
@@ -302,3 +316,26 @@ async def test_the_post_is_known_by_the_stories_it_shows(fake, runner, channel, 
     found = await DiscordAdapter(runner.bot).find_sent(channel, "ainews-5",
                                                       stories(clock, looked_for))
     assert found == (taken["id"] if same else None)
+
+
+
+async def test_a_post_taken_by_a_later_attempt_is_found_behind_500_messages_after_the_first(
+        fake, runner, store, clock):
+    """review2: the first attempt failed plainly (a 503, nothing posted); the channel
+    got 600 messages; a later attempt was taken but its answer lost; the bot restarted.
+    The retry reads forward from the first try, 500 messages, and stops short of the
+    post (the latest attempt's, near the newest messages): posted twice. Before
+    first_try_at the restarted retry read back from the newest and found it."""
+    queue(store, clock, fake, 1)
+    fake.fail("POST", MESSAGES, 503)                          # refused: nothing posted
+    assert await deliver(store, clock, runner.adapter).run_once() == 0
+    assert messages(fake) == []
+    chatter(fake, HISTORY_PAGE * HISTORY_PAGES + 100)
+    clock.advance(hours=1)
+    lose_the_answer(fake)
+    assert await deliver(store, clock, runner.adapter).run_once() == 0
+    [taken] = [m for m in messages(fake) if "news.example/1" in str(m)]
+    fake.forget_nonces()
+    clock.advance(hours=1)
+    await deliver(store, clock, DiscordAdapter(runner.bot)).run_once()
+    assert [m for m in messages(fake) if "news.example/1" in str(m)] == [taken]

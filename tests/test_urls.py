@@ -188,6 +188,18 @@ def test_a_url_in_feed_text_is_shown_as_where_it_goes(url, shown):
      "https://h.example/rss?apikey=***&id=4&access_token=***#top"),
     ("https://h.example/rss?Token=t&key=k&api-key=a&sig=s&monkey=2&topic=ai",
      "https://h.example/rss?Token=***&key=***&api-key=***&sig=***&monkey=2&topic=ai"),
+    # Reddit's private feeds (saved, inbox): the secret is ?feed=, the user name stays;
+    # WordPress's ?feed= is a format, shown as is
+    ("https://www.reddit.com/user/alice/saved.rss?feed=0f1e2d3c4b5a&user=alice",
+     "https://www.reddit.com/user/alice/saved.rss?feed=***&user=alice"),
+    ("https://blog.example/?feed=rss2", "https://blog.example/?feed=rss2"),
+    ("https://blog.example/?feed=comments-rss2&p=1",
+     "https://blog.example/?feed=comments-rss2&p=1"),
+    # a tracker's passkey and other common names; a key that only sorts stays
+    ("https://t.example/rss?passkey=abc123&hash=h&code=c&pass=p&client_secret=s",
+     "https://t.example/rss?passkey=***&hash=***&code=***&pass=***&client_secret=***"),
+    ("https://h.example/rss?sort_key=date&oauth_token=o&x-api-key=x&lang_code=en",
+     "https://h.example/rss?sort_key=date&oauth_token=***&x-api-key=***&lang_code=en"),
     # in a message or log line: every URL in it, the words around it kept
     ("poller: Feed 22 (http://alice:s3cretpw@10.0.0.5/rss?token=t) failed",
      "poller: Feed 22 (http://alice:***@10.0.0.5/rss?token=***) failed"),

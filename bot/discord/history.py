@@ -30,7 +30,7 @@ log = logging.getLogger("ainews.discord")
 # within it: the common retry costs no extra request.
 NONCE_WINDOW = 120.0
 CLOCK_SKEW = 300.0          # seconds: our clock against the one Discord stamps ids with
-HISTORY_PAGE, HISTORY_PAGES = 100, 5     # Discord's largest page; at most 500 messages
+HISTORY_PAGE, HISTORY_PAGES = 100, 5     # Discord's largest page; 500 messages a way
 DISCORD_EPOCH_MS = 1_420_070_400_000
 # Answers to the history read that mean "can't look" (post anyway), not "channel gone".
 HISTORY_UNREADABLE = {50001: "Missing Access", 50013: "Missing Permissions"}
@@ -68,22 +68,44 @@ class SentLookup:
 
     async def _pages(self, channel: str, age: float | None, nonce: str):
         """Pages of history, each newest first: forward from a little before the first
-        attempt (`age` seconds ago) when that is known, else back from the newest; at
-        most HISTORY_PAGES of them."""
-        where = ({} if age is None
-                 else {"after": snowflake_at(epoch_ago(age) - CLOCK_SKEW)})
+        attempt (`age` seconds ago) when that is known, at most HISTORY_PAGES of them;
+        then, or when that is not known, back from the newest, as many again, down to
+        what the forward read saw. A later attempt may be the one Discord took, its post
+        near the newest messages with more than a forward read's worth in between (the
+        outbox keeps when the first attempt was, not the later ones)."""
+        reach = _Reach()
+        if age is not None:
+            async for page in self._read(channel, reach, after=snowflake_at(
+                    epoch_ago(age) - CLOCK_SKEW)):
+                yield page
+            if reach.ended:
+                return
+        async for page in self._read(channel, reach):
+            yield page
+        if not reach.ended:
+            log.warning("discord: looked for %s in %d messages of channel %s and stopped "
+                        "there; if Discord took it beyond those, it may appear twice", nonce,
+                        reach.messages, channel)
+
+    async def _read(self, channel: str, reach: "_Reach", **where):
+        """At most HISTORY_PAGES pages from `where` (after an id: forward; else back from
+        the newest, stopping at the newest message `reach` saw before). reach.ended: the
+        messages ran out first, or the history can't be read."""
+        forward, reach.ended = "after" in where, False
         for _ in range(HISTORY_PAGES):
             page = await self._history(channel, **where)
             if page is None:
-                return
-            yield page
-            if len(page) < HISTORY_PAGE:
+                reach.ended = True
                 return
             ids = [int(m["id"]) for m in page]
-            where = {"after": max(ids)} if "after" in where else {"before": min(ids)}
-        log.warning("discord: looked for %s in %d messages of channel %s and stopped there; "
-                    "if Discord took it beyond those, it may appear twice", nonce,
-                    HISTORY_PAGE * HISTORY_PAGES, channel)
+            reach.messages += len(page)
+            yield page
+            met = not forward and reach.newest and min(ids, default=0) <= reach.newest
+            if len(page) < HISTORY_PAGE or met:
+                reach.ended = True
+                return
+            reach.newest = max(reach.newest, *ids) if forward else reach.newest
+            where = {"after": max(ids)} if forward else {"before": min(ids)}
 
     async def _history(self, channel: str, **where) -> list | None:
         """One page of the channel's messages, newest first; None when Discord won't let
@@ -118,6 +140,14 @@ class SentLookup:
                     "retried after a crash or lost answer more than a few minutes on may "
                     "appear twice; give the bot the Read Message History permission there "
                     "to close the gap", channel, why)
+
+
+class _Reach:
+    """How far find_sent's reads went: messages read, the newest id read forward, and
+    whether the last read ran out of messages (or could not read) before its pages."""
+
+    def __init__(self):
+        self.messages, self.newest, self.ended = 0, 0, False
 
 
 def snowflake_at(epoch_seconds: float) -> int:
