@@ -72,19 +72,7 @@ def test_read_only_database_is_one_line(env, capsys, tmp_path, argv):
 def test_a_locked_database_is_one_line(env, capsys, tmp_path, argv):
     # Another program holding the write lock (a sqlite3 shell mid-transaction) ended
     # these with a "database is locked" traceback once the busy timeout ran out.
-    import sqlite3
-    from feeds.models import FeedSource
-    from storage.store import Store
-    env.setattr("storage.store.BUSY_TIMEOUT", 0.2)
-    path = tmp_path / "locked.db"
-    with Store(path) as store:
-        store.upsert_feed(FeedSource("Down", "https://down.example/rss"))
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
-        code, _, err = run_cli(capsys, "--db", str(path), *argv)
-    finally:
-        holder.close()
+    path, (code, _, err) = _run_on_locked_store(env, capsys, tmp_path, *argv)
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert err.startswith(f"ainews: store: {path} is locked")
     assert err.strip().endswith("(a sqlite3 shell in a transaction?); end it and try again")
@@ -93,25 +81,14 @@ def test_a_locked_database_is_one_line(env, capsys, tmp_path, argv):
 def test_a_poll_on_a_locked_database_says_so_and_what_to_do(env, capsys, tmp_path):
     """`poll --once` on a store another program keeps locked: its feed (failing, no
     network here) is not charged, the pass says which store is locked and what to do."""
-    import sqlite3
-    from feeds.models import FeedSource
-    from storage.store import Store
-    env.setattr("storage.store.BUSY_TIMEOUT", 0.2)
-    path = tmp_path / "locked.db"
-    with Store(path) as store:
-        store.upsert_feed(FeedSource("Down", "https://down.example/rss"))
-    holder = sqlite3.connect(path, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")
-    try:
-        code, out, err = run_cli(capsys, "--db", str(path), "poll", "--once")
-    finally:
-        holder.close()
+    path, (code, out, err) = _run_on_locked_store(env, capsys, tmp_path, "poll", "--once")
     assert code == 0 and "0 failed, 1 not stored (the store was locked" in out, out
     said = [line.split(" ", 1)[1] for line in err.strip().splitlines()]
     assert said == [f"WARNING poller: store: {path} is locked: another program has held its "
                     "write lock for over 0.2 s (a sqlite3 shell in a transaction?); the feeds "
                     "polled meanwhile were not stored nor counted as failing: end it and poll "
                     "again"], err
+    from storage.store import Store
     with Store(path) as store:
         assert store.feed_states()[0].failures == 0
 
@@ -156,3 +133,21 @@ def test_a_database_path_that_is_a_folder_says_so(env, capsys, tmp_path, argv):
     # sqlite3 says only "unable to open database file".
     code, _, err = run_cli(capsys, "--db", str(tmp_path), *argv)
     assert code == 2 and "is a folder; give the path of a database file" in err
+
+
+def _run_on_locked_store(env, capsys, tmp_path, *argv):
+    """`ainews --db PATH argv` while another connection holds the write lock (a sqlite3
+    shell mid-transaction), the busy timeout cut to 0.2 s: (PATH, (code, out, err))."""
+    import sqlite3
+    from feeds.models import FeedSource
+    from storage.store import Store
+    env.setattr("storage.store.BUSY_TIMEOUT", 0.2)
+    path = tmp_path / "locked.db"
+    with Store(path) as store:
+        store.upsert_feed(FeedSource("Down", "https://down.example/rss"))
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        return path, run_cli(capsys, "--db", str(path), *argv)
+    finally:
+        holder.close()
