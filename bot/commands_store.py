@@ -21,13 +21,13 @@ from storage.store import StoreError, StoreUnusable
 
 log = logging.getLogger("ainews.commands")
 
-# Platform-neutral; each platform renders it as its errors (Slack's and Discord's warning
-# sign, the console's "error:"). Not "failed on our side": nothing of the bot is broken.
 # How long a chat command's write waits for another program's lock (not BUSY_TIMEOUT's
 # 15 s): Discord wants an interaction answered within 3 s, or the user sees "The
 # application did not respond"; a lookup then answers without caching its briefs.
 CHAT_WAIT = 1.0
 
+# Platform-neutral; each platform renders it as its errors (Slack's and Discord's warning
+# sign, the console's "error:"). Not "failed on our side": nothing of the bot is broken.
 STORE_DOWN = ("the bot's store is unavailable right now, so this command did nothing; try "
               "again later (whoever runs the bot can see why in its log)")
 
