@@ -24,7 +24,7 @@ import sqlite_utils
 
 from feeds.models import utcnow
 from storage.candidates import CompanyDays
-from storage.db_path import db_file, existing_only, is_uri, uri_mode
+from storage.db_path import create_owner_only, db_file, existing_only, is_uri, uri_mode
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore, has_word
@@ -111,6 +111,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             path = str(file)   # "~" expanded: SQLite itself would read it as a name
         if file is not None and uri_mode(path) in ("", "rwc"):   # a new file may be made
             file.parent.mkdir(parents=True, exist_ok=True)
+            create_owner_only(file)
         # check_same_thread=False: the bot hands the store to worker threads
         # (asyncio.to_thread); self._lock serialises our transactions. uri: a `file:`
         # URI whatever SQLite's build (without it, some take it for a file name).
