@@ -16,7 +16,7 @@ from pathlib import Path
 
 from bot.errors import UserError
 from bot.runlock import run_lock, running_pid
-from storage.db_path import db_file
+from storage.db_path import create_owner_only, db_file
 
 DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")   # the file, not a lock or the disk
 
@@ -96,6 +96,7 @@ def _read_only(path: Path) -> sqlite3.Connection:
 
 
 def _copy(src: sqlite3.Connection, target: Path) -> None:
+    create_owner_only(target)   # a database restore makes is private, as the store's
     with contextlib.closing(src), contextlib.closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
 

@@ -25,7 +25,8 @@ def dispatch(args) -> int:
     from feeds.classify import GazetteerError
     from feeds.feedlist import FeedListError
     import sqlite3
-    from storage.store import StoreBusy, StoreError, unusable
+    from storage.store import StoreBusy, StoreError
+    from storage.store_errors import unusable
     try:
         return _dispatch(args)
     except (GazetteerError, FeedListError, StoreError) as e:
@@ -155,7 +156,8 @@ def _explained(e: Exception, db_path) -> bool:
     import sqlite3
     from feeds.classify import GazetteerError
     from feeds.feedlist import FeedListError
-    from storage.store import StoreError, unusable
+    from storage.store import StoreError
+    from storage.store_errors import unusable
     if isinstance(e, (UserError, GazetteerError, FeedListError, StoreError)):
         return True
     return isinstance(e, sqlite3.DatabaseError) and unusable(db_path, e) is not None

@@ -2,7 +2,7 @@
 cannot be used is answered in one line, whatever the command and the platform; and a
 lookup's one write, caching the briefs it made, never costs the user the answer.
 
-A full disk, a failing disk, a damaged or read-only file (storage.store.unusable) is the
+A full disk, a failing disk, a damaged or read-only file (storage.store_errors.unusable) is the
 operator's to mend: the log says so once, naming the file and what to do, not with a
 traceback per command, and a running bot (`ainews run`) stops as when its poller meets
 it (on_store_unusable, set by bot/service.py). A store another program keeps locked is

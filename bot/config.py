@@ -18,9 +18,9 @@ from typing import Mapping
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
-from bot.config_values import (UNLIMITED, ConfigError, _bool, _header_secret, _level, _llm_url,
-                               _number, _path, _url, bot_token, channel_cap, db_path, gate_margin,
-                               hourly_cap, keep_days, max_post_age, max_tokens)
+from bot.config_values import (UNLIMITED, ConfigError, _bool, _level, _llm_url, _number, _path,
+                               _url, bot_token, channel_cap, db_path, gate_margin, hourly_cap,
+                               keep_days, max_post_age, max_tokens, token)
 
 # The shipped base interval (AINEWS_POLL_MINUTES). Two minutes keeps a story's
 # publish-to-post delay near two minutes (docs/benchmarks.md, section 4), the point of
@@ -120,14 +120,14 @@ _FIELDS = {
     "DISCORD_API_URL": ("discord_api_url", _url),
     "DISCORD_GATEWAY_URL": ("discord_gateway_url", _url),
     "AINEWS_DISCORD_THREADS": ("discord_threads", _bool),
-    "SLACK_BOT_TOKEN": ("slack_bot_token", _header_secret),
-    "SLACK_APP_TOKEN": ("slack_app_token", _header_secret),
-    "SLACK_SIGNING_SECRET": ("slack_signing_secret", _header_secret),
+    "SLACK_BOT_TOKEN": ("slack_bot_token", token),
+    "SLACK_APP_TOKEN": ("slack_app_token", token),
+    "SLACK_SIGNING_SECRET": ("slack_signing_secret", token),
     "SLACK_API_URL": ("slack_api_url", lambda n, v: _url(n, v) or "https://slack.com/api/"),
     "SLACK_ADMIN_USER_IDS": ("slack_admin_user_ids",
                              lambda n, v: tuple(x.strip() for x in v.split(",") if x.strip())),
     "LLM_BASE_URL": ("llm_base_url", _llm_url),
-    "LLM_API_KEY": ("llm_api_key", _header_secret),
+    "LLM_API_KEY": ("llm_api_key", token),
     "LLM_MODEL": ("llm_model", lambda n, v: v.strip()),
     "LLM_HOURLY_CAP": ("llm_hourly_cap", lambda n, v: hourly_cap(n, v)),
     "LLM_TIMEOUT": ("llm_timeout", lambda n, v: _number(float, n, v, 0.1, 3600)),

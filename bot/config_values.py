@@ -1,7 +1,8 @@
 """Settings' values: one parser per kind of setting (yes/no, a number in a range, a
-path, a URL, an LLM API's base URL, a secret sent in an HTTP header, a limit the word
-`unlimited` lifts, a log level). Each takes (name, raw) and raises ConfigError, one line
-naming the variable; bot/config.py maps each variable to its parser."""
+path, a URL, an LLM API's base URL, a secret sent in an HTTP header (a token: no
+spaces), a limit the word `unlimited` lifts, a log level). Each takes (name, raw) and
+raises ConfigError, one line naming the variable; bot/config.py maps each variable to
+its parser."""
 from __future__ import annotations
 
 import math
@@ -108,15 +109,29 @@ def _unquoted(v: str) -> str:
     return v
 
 
+def token(name: str, raw: str) -> str:
+    """A Slack token or signing secret, an LLM API key: a header secret without spaces.
+    `docker run --env-file` keeps an inline comment (`SLACK_BOT_TOKEN=xoxb-... # bot`) in
+    the value, and Slack refused it as invalid_auth with no hint why."""
+    v = _header_secret(name, raw)
+    if " " in v:
+        raise ConfigError(f"config: {name}=[not shown] holds a space, which a token or key "
+                          "never does: docker's --env-file keeps text after `#` (an inline "
+                          "comment) as part of the value; put the comment on a line of its own")
+    return v
+
+
 def bot_token(name: str, raw: str) -> str:
     """DISCORD_TOKEN: discord.py sends it after "Bot ", so one copied with its "Bot "
     (from a request's Authorization header) was refused as if mistyped; a token has no
-    space, so one with another is refused here with the reason."""
+    space, so one with another is refused here with the reason (an inline comment too,
+    as token's)."""
     v = re.sub(r"^Bot\s+", "", _header_secret(name, raw), flags=re.IGNORECASE)
     if any(c.isspace() for c in v):
         raise ConfigError(f"config: {name}=[not shown] holds a space, which a bot token "
                           "never does: copy the token alone from the Developer Portal "
-                          "(Bot > Reset Token)")
+                          "(Bot > Reset Token), with any comment on a line of its own "
+                          "(docker's --env-file keeps text after `#` in the value)")
     return v
 
 

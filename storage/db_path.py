@@ -4,9 +4,10 @@
 What is named after the database (its folder, made when missing; the run lock beside
 it; the check that it exists) is named after this file, so the same database given as
 a path or as a URI is one database with one lock, and no file called `file:...` is
-ever made."""
+ever made. A new file is made readable by its owner only (create_owner_only)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlencode
 
@@ -69,3 +70,14 @@ def existing_only(setting: str | Path) -> str:
     query = parse_qs(text.partition("?")[2].partition("#")[0]) if is_uri(text) else {}
     query["mode"] = ["ro" if uri_mode(text) == "ro" else "rw"]
     return f"{file.expanduser().absolute().as_uri()}?{urlencode(query, doseq=True)}"
+
+
+def create_owner_only(file: Path) -> None:
+    """`file` made empty (a new database to SQLite) with mode 0600, unless something is
+    there: the store holds feed URLs with their credentials (user:password@, ?token=),
+    which the umask's 0644 let every local user read. SQLite gives the -wal and -shm it
+    makes the main file's mode. An existing file keeps the mode its operator chose."""
+    try:
+        os.close(os.open(file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:   # there already, or not to be made: SQLite's open says why
+        pass

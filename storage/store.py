@@ -2,18 +2,18 @@
 
 Feeds (storage.feedstate), stories and briefs (storage.stories, with storage.dedupe
 and storage.briefs), lookups (storage.lookups) the chat core's subscriptions/outbox
-(storage.delivery) and retention (storage.retention) are mixins of this one class. WAL lets the bot and a CLI lookup use the file at once;
-writers wait (busy timeout) instead of failing.
+(storage.delivery), retention (storage.retention) and the check that the path still
+names the file opened (storage.store_file) are mixins of this one class; what SQLite's
+errors mean to the operator is storage.store_errors. WAL lets the bot and a CLI lookup
+use the file at once; writers wait (busy timeout) instead of failing.
 """
 from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import threading
 from collections import OrderedDict
-from contextvars import ContextVar
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -24,7 +24,7 @@ import sqlite_utils
 
 from feeds.models import utcnow
 from storage.candidates import CompanyDays
-from storage.db_path import db_file, existing_only, is_uri, uri_mode
+from storage.db_path import create_owner_only, db_file, existing_only, is_uri, uri_mode
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore, has_word
@@ -32,10 +32,12 @@ from storage.records import RecordStore
 from storage.retention import RetentionStore, Slimmed
 from storage.schema import (MIGRATIONS, StoreBusy, StoreError, StoreReadOnly, StoreUnusable,
                             migrate, unknown_versions, upgrading)
+from storage.store_errors import WAIT_CAP, is_busy, one_line, unusable
+from storage.store_file import FileIdentity, file_id, open_failure
 from storage.stories import StoryStore
 
 __all__ = ["Store", "StoreBusy", "StoreError", "StoreReadOnly", "StoreUnusable", "FeedState",
-           "Slimmed", "damage_message", "unusable", "waiting_at_most"]
+           "Slimmed"]
 
 log = logging.getLogger("ainews.store")
 BUSY_TIMEOUT = 15.0   # seconds a writer waits for another process's write to finish
@@ -46,17 +48,10 @@ WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
 # transaction that crosses it) is never cut and grown again, while a one-off big
 # transaction's (a first poll's backlog, a first prune) no longer keeps its size for good.
 WAL_SIZE_LIMIT = 2 * WAL_CHECKPOINT_BYTES
-# At most this long, in the current task (a chat command: waiting_at_most), a write waits.
-_WAIT_CAP: ContextVar[float | None] = ContextVar("store_wait_cap", default=None)
-READ_ONLY = "the database is read-only (check the permissions of the file and its folder)"
-CANT_OPEN = "check that its folder exists and that you may write in it"
-FULL = ("its disk is full (database or disk is full): free space on it and start ainews "
-        "again (what is already stored is kept)")
-IO_ERROR = ("check its disk (free space, `dmesg`) and the file (`sqlite3 FILE 'PRAGMA "
-            "integrity_check'`), then start ainews again")
 
 
-class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, RecordStore):
+class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, RecordStore,
+            FileIdentity):
     def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow,
                  upgrade_refused: Callable[[], str | None] = lambda: None,
                  only_existing: bool = False):
@@ -84,7 +79,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             # Opening writes (WAL, migrations): sqlite3's "attempt to write a readonly
             # database" read as a bug to an operator running a lookup on a file they
             # may not write; say what to check, as _write does.
-            raise StoreError(f"store: cannot open {self.path}: {_open_failure(e, self.path)}"
+            raise StoreError(f"store: cannot open {self.path}: {open_failure(e, self.path)}"
                              ) from None
         if newer:
             self.db.conn.close()
@@ -99,7 +94,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
                              f"{refused}")
         if applied:
             log.debug("store: %s: applied migrations %s", self.path, applied)
-        self._file_id = _file_id(self.path)   # see check_same_file
+        self._file_id = file_id(self.path)   # see check_same_file
 
     @staticmethod
     def _connect(path: str, only_existing: bool = False) -> sqlite3.Connection:
@@ -111,6 +106,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             path = str(file)   # "~" expanded: SQLite itself would read it as a name
         if file is not None and uri_mode(path) in ("", "rwc"):   # a new file may be made
             file.parent.mkdir(parents=True, exist_ok=True)
+            create_owner_only(file)
         # check_same_thread=False: the bot hands the store to worker threads
         # (asyncio.to_thread); self._lock serialises our transactions. uri: a `file:`
         # URI whatever SQLite's build (without it, some take it for a file name).
@@ -183,7 +179,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
         """Take the write lock. Another program holding it past the busy timeout (a
         `sqlite3` shell left in a transaction, a backup tool) is the operator's to end:
         one line naming the file, not a sqlite3 traceback from `poll` or `feeds add`."""
-        cap = _WAIT_CAP.get()
+        cap = WAIT_CAP.get()
         wait = BUSY_TIMEOUT if cap is None else min(cap, BUSY_TIMEOUT)
         try:
             self._begin(wait)
@@ -191,7 +187,7 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             # Read-only since it was opened (a remount, a chmod), its disk failing...
             if (halt := unusable(self.path, e)) is not None:
                 raise halt from None
-            if not _is_busy(e):
+            if not is_busy(e):
                 raise
             raise StoreBusy(f"store: {self.path} is locked: another program has held "
                              f"its write lock for over {wait:g} s (a sqlite3 "
@@ -256,41 +252,6 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             self.db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) "
                             "DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
 
-    def check_same_file(self) -> None:
-        """StoreUnusable if the path no longer names the file this store opened (removed
-        by `rm -rf data/`, replaced by a backup tool, a volume remounted). SQLite does
-        not notice: its connection writes on into the old file, lost at exit, while
-        every other program (the CLI, a new connection) finds the file now there, or
-        makes a new, empty one. Cheap (one stat): for a running bot's regular points."""
-        if self._file_id is None:
-            return
-        now = _file_id(self.path)
-        if now is None or now == self._file_id:   # in memory, or it can't be told
-            return
-        if now == _MISSING:
-            raise StoreUnusable(
-                f"store: {self.path} was removed while ainews ran, and what it stored "
-                "since went with it: put a backup back with `ainews restore FILE` (or "
-                "leave it for a new, empty database), then start ainews again")
-        raise StoreUnusable(
-            f"store: {self.path} was replaced by another file while ainews ran, and what "
-            "it stored since went to the old one: start ainews again to use the file now "
-            "there (or `ainews restore FILE` a backup first)")
-
-    def reopen(self) -> "Store":
-        """A connection of its own (for another thread) to this store's very file;
-        StoreUnusable, and nothing made at the path, if the path no longer names it."""
-        self.check_same_file()
-        try:
-            other = Store(self.path, clock=self._now, only_existing=True)
-        except StoreError:
-            self.check_same_file()   # removed in the meantime: say that
-            raise
-        if other._file_id != self._file_id:   # replaced in the meantime
-            other.close()
-            self.check_same_file()
-        return other
-
     def unusable(self, e: BaseException) -> StoreUnusable | None:
         """See unusable(): for a caller that caught `e` from this store."""
         return unusable(self.path, e)
@@ -300,8 +261,8 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
         itself, or sqlite3's "database is locked" from a read), else None."""
         if isinstance(e, StoreBusy):
             return e
-        if isinstance(e, sqlite3.Error) and _is_busy(e):
-            return StoreBusy(f"store: {self.path} is locked ({_one_line(e)})")
+        if isinstance(e, sqlite3.Error) and is_busy(e):
+            return StoreBusy(f"store: {self.path} is locked ({one_line(e)})")
         return None
 
     def migrations(self) -> list[tuple[int, str, str]]:
@@ -318,124 +279,3 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-
-@contextmanager
-def waiting_at_most(seconds: float) -> Iterator[None]:
-    """Writes of the current task (and threads it starts) wait at most `seconds` for
-    another program's lock, not BUSY_TIMEOUT: a chat command must answer in time."""
-    token = _WAIT_CAP.set(seconds)
-    try:
-        yield
-    finally:
-        _WAIT_CAP.reset(token)
-
-
-_DAMAGED = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
-
-
-def damage_message(path: str | Path, e: BaseException) -> str | None:
-    """The one line to show when `e` says the file itself is damaged (a bad disk, a
-    copy cut short), else None: that is the operator's to mend, not a bug's trace."""
-    code = getattr(e, "sqlite_errorcode", None)
-    if not isinstance(e, sqlite3.DatabaseError) or code is None or code & 0xFF not in _DAMAGED:
-        return None
-    return (f"store: {path} is damaged ({_one_line(e)}); restore a backup with `ainews "
-            "restore FILE`, or move it away to start afresh (`sqlite3 FILE .recover` may "
-            "save its stories)")
-
-
-def unusable(path: str | Path, e: BaseException) -> StoreUnusable | None:
-    """The StoreUnusable `e` means, or None: e itself, or an sqlite3 error saying the
-    file is read-only, its disk full or failing, or the file damaged, from a write or a
-    read. A busy or locked database is not one: the next try may well succeed."""
-    if isinstance(e, StoreUnusable):
-        return e
-    code = _code(e)
-    if code == sqlite3.SQLITE_READONLY:
-        return StoreReadOnly(f"store: cannot write {path}: {READ_ONLY}")
-    if code == sqlite3.SQLITE_FULL:
-        return StoreUnusable(f"store: cannot write {path}: {FULL}")
-    # Every SQLITE_IOERR_* is fatal: each is an OS call that failed after SQLite's own
-    # retries (EINTR), and none is contention, which SQLite reports as SQLITE_BUSY
-    # (BUSY_SNAPSHOT, BUSY_RECOVERY included: see busy()). IOERR_LOCK is the lock call
-    # itself failing, SHORT_READ a truncated file, SHMSIZE a full disk, SHMLOCK and
-    # BLOCKED are no longer used (sqlite.org/rescode.html). A supervisor restarting the
-    # bot after exit 2 is the retry, once the operator has had the line to see.
-    if code == sqlite3.SQLITE_IOERR:
-        return StoreUnusable(f"store: cannot use {path}: {_one_line(e)}; {IO_ERROR}")
-    damaged = damage_message(path, e)
-    return StoreUnusable(damaged) if damaged is not None else None
-
-
-def _open_failure(e: BaseException, path: str) -> str:
-    """Why a database could not be opened, as what to check."""
-    file = db_file(path) or Path(path)
-    in_the_way = next(filter(None, map(_not_a_folder, file.parents)), None)
-    if in_the_way is not None:
-        # --db notes.txt/ainews.db: making its folder failed with "[Errno 17] File exists"
-        return in_the_way
-    if _is_dir(file):   # sqlite3 says only "unable to open"
-        return "it is a folder; give the path of a database file in it"
-    reason = READ_ONLY if _is_read_only(e) else _one_line(e)
-    if _code(e) == sqlite3.SQLITE_CANTOPEN:   # a new file in a folder it may not write
-        reason += f" ({CANT_OPEN})"
-    return reason
-
-
-def _not_a_folder(p: Path) -> str | None:
-    """What is in the way of a database path's folder `p`, if anything: a file, or a
-    link to nothing (a disk not mounted), of which mkdir said only "File exists"."""
-    try:
-        if p.is_symlink() and not p.exists():
-            return f"{p} is a link to {os.readlink(p)}, which does not exist"
-        if p.exists() and not p.is_dir():
-            return f"{p} is a file, not a folder; give a database path in a folder"
-    except PermissionError:   # inside a folder we may not look into: sqlite3's reason
-        pass
-    return None
-
-
-def _is_dir(p: Path) -> bool:
-    """p.is_dir(), False where we may not look: it raises then, and the operator got
-    a traceback instead of the reason to open the store."""
-    try:
-        return p.is_dir()
-    except PermissionError:
-        return False
-
-
-_MISSING = (-1, -1)
-
-
-def _file_id(path: str) -> tuple[int, int] | None:
-    """(st_dev, st_ino) of the file a database setting names: _MISSING when none is
-    there; None for a database in memory, or where we may not look."""
-    if (file := db_file(path)) is None:
-        return None
-    try:
-        st = os.stat(file)
-    except (FileNotFoundError, NotADirectoryError):
-        return _MISSING
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
-def _code(e: BaseException) -> int | None:
-    """SQLite's primary result code of `e` (SQLITE_READONLY...), None for other errors."""
-    code = getattr(e, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(e, sqlite3.Error) and code is not None else None
-
-
-def _is_read_only(e: BaseException) -> bool:
-    return isinstance(e, sqlite3.OperationalError) and _code(e) == sqlite3.SQLITE_READONLY
-
-
-def _is_busy(e: BaseException) -> bool:
-    code = getattr(e, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
-
-
-def _one_line(e: BaseException) -> str:
-    return " ".join(str(e).split()) or type(e).__name__

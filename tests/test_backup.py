@@ -133,3 +133,17 @@ def test_restoring_the_database_onto_itself_is_refused(backed_up, capsys, tmp_pa
     assert code == 2 and out == "" and len(err.splitlines()) == 1
     assert err.startswith("ainews: restore: ") and "is the database itself" in err
     assert _stories(path) == 300
+
+
+def test_a_database_restore_makes_is_readable_by_its_owner_only(backed_up, capsys,
+                                                                 tmp_path):
+    """Restoring where no database is yet makes it as the store makes one: 0600."""
+    _, backup = backed_up
+    old = os.umask(0o022)
+    try:
+        target = tmp_path / "new" / "ainews.db"
+        code, out, err = run_cli(capsys, "--db", str(target), "restore", str(backup))
+    finally:
+        os.umask(old)
+    assert code == 0, err
+    assert target.stat().st_mode & 0o777 == 0o600

@@ -54,6 +54,21 @@ def test_bad_setting_stops_with_one_line(env, capsys, var, value, words):
     assert code == 2 and words in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("var, value", [
+    ("SLACK_BOT_TOKEN", "xoxb-1-s3cret # bot token"), ("SLACK_APP_TOKEN", "xapp-1-s3cret #app"),
+    ("SLACK_SIGNING_SECRET", "5ecret0a9f # HTTP mode"), ("LLM_API_KEY", "sk-s3cret  # qwen"),
+])
+def test_a_token_with_an_inline_comment_is_refused_with_the_reason(env, capsys, var, value):
+    """`docker run --env-file` keeps `# comment` after a value as part of it: Slack
+    refused the token as invalid_auth, the LLM every call as 401, with no hint why."""
+    env.setenv(var, value)
+    env.setenv("LLM_MODEL", "qwen-plus")
+    code, out, err = run_cli(capsys, "latest")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert f"{var}=[not shown] holds a space" in err and "--env-file" in err and "#" in err
+    assert "s3cret" not in err
+
+
 def test_dotenv_is_read_from_the_working_directory(env, capsys, tmp_path):
     (tmp_path / ".env").write_text("AINEWS_POLL_MINUTES=soon\n")
     code, _, err = run_cli(capsys, "latest")

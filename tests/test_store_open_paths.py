@@ -86,3 +86,37 @@ def test_a_database_given_as_an_sqlite_uri_is_the_file_it_names(
     assert main([*argv, "status"]) == 0
     assert main(["--db", str(db), "status"]) == 0       # the same database as a path
     assert not [p for p in tmp_path.rglob("*") if "file:" in p.name]
+
+
+@pytest.fixture
+def umask_022():
+    """The usual umask, under which a file made with the default mode is 0644."""
+    import os
+    old = os.umask(0o022)
+    yield
+    os.umask(old)
+
+
+@pytest.mark.parametrize("setting", ["{db}", "file:{db}?mode=rwc"])
+def test_a_new_store_file_is_readable_by_its_owner_only(umask_022, tmp_path, setting):
+    """The store holds feed URLs with their credentials (user:password@, ?token=): made
+    0644 by the umask, every user of the machine could read them. Its -wal and -shm
+    take the file's mode from SQLite."""
+    from storage.store import Store
+    db = tmp_path / "data" / "ainews.db"
+    with Store(setting.format(db=db)) as store:
+        store.set_meta("k", 1)
+        made = [db, *(p for p in (tmp_path / "data").iterdir() if p.name != db.name)]
+        assert {p.name: p.stat().st_mode & 0o777 for p in made} == {
+            p.name: 0o600 for p in made}
+
+
+def test_an_existing_store_file_keeps_its_mode(umask_022, tmp_path):
+    """The mode of a file that is there is the operator's choice (a group that reads it)."""
+    from storage.store import Store
+    db = tmp_path / "ainews.db"
+    Store(db).close()
+    db.chmod(0o640)
+    with Store(db) as store:
+        store.set_meta("k", 1)
+    assert db.stat().st_mode & 0o777 == 0o640

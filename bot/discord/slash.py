@@ -15,7 +15,7 @@ from bot.discord.render import reply_payload
 from bot.commands_feeds import not_admin_feeds
 from bot.commands_subs import not_admin
 from bot.replies import DM, Caller, Reply
-from storage.store import waiting_at_most
+from storage.store_errors import waiting_at_most
 
 log = logging.getLogger("ainews.discord")
 
