@@ -46,15 +46,17 @@ def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
              _verdict(c), f"Companies: {', '.join(c.companies) or 'none'} · Topics: "
                           f"{', '.join(c.topics) or 'none'}"]
     lines += [x for x in (_weighed(c.reasons), _judge(c.reasons), _cluster(r)) if x]
-    posts = [p for p in r.posts if (p.platform, p.workspace) == here[:2]]
     if r.status == "backlog":
         return "\n".join(lines + [_never_posted(r, max_post_age)])
     strategy, about = _routed_on(r, store)
+    # The asker's channel by its id alone: an Enterprise Grid channel shared by several
+    # workspaces is one channel, its post stored with the subscriber's workspace.
+    mine = [p for p in r.posts if p.platform == here[0]]
     channel, label = here[2], "This channel"
-    if parent and not any(p.channel == channel for p in posts):
+    if parent and not any(p.channel == channel for p in mine):
         channel, label = parent, "The channel this thread is in"
-    ours = [_post_line(p, store, about, label) for p in posts if p.channel == channel]
-    others = len({p.channel for p in posts} - {here[2], channel})
+    ours = [_post_line(p, store, about, label) for p in mine if p.channel == channel]
+    others = len({p.channel for p in mine if p.workspace == here[1]} - {here[2], channel})
     return "\n".join(filter(None, lines + ours + [_elsewhere(ours, others, here[0], strategy)]))
 
 
