@@ -12,7 +12,7 @@ import pytest
 
 from bot.commands import Commands
 from bot.config import Settings
-from bot.replies import Caller
+from bot.replies import DM, Caller
 from feeds.classify import Classifier
 from feeds.models import UNDATED, Subscription, shown_utc, utcnow
 from feeds.plural import count
@@ -361,6 +361,38 @@ def test_a_grid_member_of_another_workspace_is_told_of_their_channels_post(comma
     assert commands.why(asker, LINK).text.splitlines()[-2:] == [
         f"{label}: posted {shown_utc(now)}, because it follows Alibaba.",
         "1 other channel in this workspace gets it too."]
+
+
+DISCORD_DM = Caller("discord", DM, "1700000000000000001", "1600000000000000001")
+
+
+@pytest.mark.parametrize("caller, link, line", [
+    # A Discord DM has no server and follows nothing: "no channel in this server
+    # follows ...", though the story went out in servers' channels (the post's own
+    # message link, copied from one, was asked by).
+    (DISCORD_DM, LINK, "A direct message follows nothing: ask in a server channel to see "
+                       "whether it was posted there."),
+    (DISCORD_DM, "https://discord.com/channels/1200000000000000001/123/1500000000000000009",
+     "A direct message follows nothing: ask in a server channel to see whether it was "
+     "posted there."),
+    # A Slack DM is in a workspace and may follow news (a DM with the bot takes
+    # /subscribe), so it is a channel like any other there.
+    (Caller("slack", "T1", "D0123", "U1"), LINK, "Not posted in this channel; 1 other "
+                                                 "channel in this workspace gets it."),
+], ids=["discord dm", "discord dm, message link", "slack dm"])
+def test_why_in_a_direct_message_names_no_channel(commands, caller, link, line):
+    commands.store.record_sent(3, "1500000000000000009", utcnow(), shown=make_brief())
+    assert commands.why(caller, link).text.splitlines()[-1] == line
+
+
+def test_why_in_a_discord_dm_of_a_story_not_counted_says_so(commands, classifier):
+    """Not AI strategy news is posted nowhere: that much a DM is told as a channel is."""
+    now = utcnow()
+    commands.store.add_new_stories([classified(
+        classifier, "weather", "Sunny weekend ahead for the coast",
+        "Forecasters expect warm weather.", now)], backlog=False, now=now)
+    assert commands.why(DISCORD_DM, "weather").text.splitlines()[-1] == (
+        "Not posted: only AI strategy news is posted.")
 
 
 @pytest.mark.parametrize("reason, told", [
