@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 from bot.dispatch import EDITED_OUT, covers, story_keys
+from bot.replies import DM
 from bot.why import too_late
 from feeds.headline import clean_headline
 from feeds.models import UNDATED, Subscription, shown_utc
@@ -46,16 +47,27 @@ def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
              _verdict(c), f"Companies: {', '.join(c.companies) or 'none'} · Topics: "
                           f"{', '.join(c.topics) or 'none'}"]
     lines += [x for x in (_weighed(c.reasons), _judge(c.reasons), _cluster(r)) if x]
-    posts = [p for p in r.posts if (p.platform, p.workspace) == here[:2]]
     if r.status == "backlog":
         return "\n".join(lines + [_never_posted(r, max_post_age)])
     strategy, about = _routed_on(r, store)
+    if here[1] == DM:       # no server, nothing followed: no channel's post to tell of
+        return "\n".join(lines + [_in_dm(strategy, here[0])])
+    return "\n".join(filter(None, lines + _posts_here(r, store, here, parent, strategy,
+                                                      about)))
+
+
+def _posts_here(r: StoryRecord, store, here: tuple[str, str, str], parent: str,
+                strategy: bool, about: dict[str, set[str]]) -> list[str]:
+    """The asker's channel's post, found by the channel alone: an Enterprise Grid
+    channel shared by several workspaces is one channel, its post stored with the
+    subscriber's workspace. Only the asker's workspace's other channels are counted."""
+    mine = [p for p in r.posts if p.platform == here[0]]
     channel, label = here[2], "This channel"
-    if parent and not any(p.channel == channel for p in posts):
+    if parent and not any(p.channel == channel for p in mine):
         channel, label = parent, "The channel this thread is in"
-    ours = [_post_line(p, store, about, label) for p in posts if p.channel == channel]
-    others = len({p.channel for p in posts} - {here[2], channel})
-    return "\n".join(filter(None, lines + ours + [_elsewhere(ours, others, here[0], strategy)]))
+    ours = [_post_line(p, store, about, label) for p in mine if p.channel == channel]
+    others = len({p.channel for p in mine if p.workspace == here[1]} - {here[2], channel})
+    return ours + [_elsewhere(ours, others, here[0], strategy)]
 
 
 def _elsewhere(ours: list[str], others: int, platform: str, strategy: bool) -> str:
@@ -68,6 +80,15 @@ def _elsewhere(ours: list[str], others: int, platform: str, strategy: bool) -> s
     if ours:
         return f"{channels} {'gets' if others == 1 else 'get'} it too."
     return f"Not posted in this channel; {channels} {'gets' if others == 1 else 'get'} it."
+
+
+def _in_dm(strategy: bool, platform: str) -> str:
+    """A direct message (Discord's: no server) follows nothing; where the story went is
+    its channels' business, in servers the asker may not be in."""
+    if not strategy:
+        return _unposted(strategy, "")
+    return (f"A direct message follows nothing: ask in a {_workspace_word(platform)} "
+            "channel to see whether it was posted there.")
 
 
 def _workspace_word(platform: str) -> str:

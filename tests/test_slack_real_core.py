@@ -213,3 +213,25 @@ async def test_a_quoted_topic_is_taken_as_a_quoted_company_is(fake, command, tex
     finally:
         await runner.stop()
     assert "Chips & compute" in shown and not shown.startswith(":warning:"), shown
+
+
+async def test_a_grid_member_typing_in_another_workspace_is_told_of_their_channels_post(
+        chat_core):
+    """Slack gives the workspace the user typed a command in (team_id): in an Enterprise
+    Grid channel shared with the bot's workspace, a member of the org's other workspace
+    asked why and was told the post in front of them was not made (tests/test_why.py)."""
+    from feeds.models import utcnow
+    from tests.fakes.chat import QWEN, WHEN, slack_chat
+    async with slack_chat(chat_core) as chat:
+        _, rid = await chat.fake.slash_socket("/subscribe", "Alibaba", user="UADMIN",
+                                              channel="C1")
+        await chat.fake.wait_response(rid)
+        store = chat_core.store
+        store.enqueue_post(cluster_id="q3", brief=make_brief(id="q3", url=QWEN.url),
+                           platform="slack", workspace=chat.fake.team_id, channel="C1",
+                           held=False, now=WHEN)
+        store.record_sent(1, "C1:1700000000.000100", utcnow(), shown=make_brief(id="q3"))
+        _, rid = await chat.fake.slash_socket("/ainews", f"why {QWEN.url}", user="UPLAIN",
+                                              channel="C1", team="T0OTHER")
+        answer = texts(await chat.fake.wait_response(rid, timeout=5))
+    assert "This channel: posted" in answer and "Not posted" not in answer, answer

@@ -1,5 +1,6 @@
 """`why` in chat (bot/commands.py, bot/why.py): a reader's "why was this posted?" answered
-from the stored verdict, showing only their own workspace's posts, safe to render."""
+from the stored verdict: their own channel's post, their workspace's other channels
+counted, safe to render."""
 from __future__ import annotations
 
 import sys
@@ -11,7 +12,7 @@ import pytest
 
 from bot.commands import Commands
 from bot.config import Settings
-from bot.replies import Caller
+from bot.replies import DM, Caller
 from feeds.classify import Classifier
 from feeds.models import UNDATED, Subscription, shown_utc, utcnow
 from feeds.plural import count
@@ -337,6 +338,61 @@ def test_why_in_a_thread_tells_of_the_post_in_the_channel_it_is_in(why_commands)
                             "https://news.example.com/lead").text
     assert "The channel this thread is in: waiting to be posted" in text, text
     assert "Not posted in this channel" not in text and "other channel" not in text
+
+
+@pytest.mark.parametrize("asker, label", [
+    (Caller("slack", "T2", "C1", "U2"), "This channel"),
+    (Caller("slack", "T2", "TH9", "U2", parent="C1"), "The channel this thread is in"),
+], ids=["channel", "thread"])
+def test_a_grid_member_of_another_workspace_is_told_of_their_channels_post(commands, asker,
+                                                                           label):
+    """An Enterprise Grid channel shared by workspaces T1 and T2 is one channel (C1), its
+    subscription and post keyed by channel and stored with T1, whose admin subscribed.
+    A T2 member asking in C1 was told "Not posted in this channel" of the post in front
+    of them. Their channel is theirs whichever workspace it was stored with; only the
+    other channels counted are their own workspace's (C9, not T1's)."""
+    store, now = commands.store, utcnow()
+    store.add_subscription(Subscription("slack", "T1", "C1", "company", "Alibaba"), now=now)
+    store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"), platform="slack",
+                       workspace="T1", channel="C2", held=False, now=now)
+    store.record_sent(1, "C1:1700000000.000100", now, shown=make_brief())
+    in_c1 = Caller("slack", "T2", "C1", "U2")      # /subscriptions already answers alike
+    assert "stories about Alibaba" in commands.subscriptions(in_c1).text
+    assert commands.why(asker, LINK).text.splitlines()[-2:] == [
+        f"{label}: posted {shown_utc(now)}, because it follows Alibaba.",
+        "1 other channel in this workspace gets it too."]
+
+
+DISCORD_DM = Caller("discord", DM, "1700000000000000001", "1600000000000000001")
+
+
+@pytest.mark.parametrize("caller, link, line", [
+    # A Discord DM has no server and follows nothing: "no channel in this server
+    # follows ...", though the story went out in servers' channels (the post's own
+    # message link, copied from one, was asked by).
+    (DISCORD_DM, LINK, "A direct message follows nothing: ask in a server channel to see "
+                       "whether it was posted there."),
+    (DISCORD_DM, "https://discord.com/channels/1200000000000000001/123/1500000000000000009",
+     "A direct message follows nothing: ask in a server channel to see whether it was "
+     "posted there."),
+    # A Slack DM is in a workspace and may follow news (a DM with the bot takes
+    # /subscribe), so it is a channel like any other there.
+    (Caller("slack", "T1", "D0123", "U1"), LINK, "Not posted in this channel; 1 other "
+                                                 "channel in this workspace gets it."),
+], ids=["discord dm", "discord dm, message link", "slack dm"])
+def test_why_in_a_direct_message_names_no_channel(commands, caller, link, line):
+    commands.store.record_sent(3, "1500000000000000009", utcnow(), shown=make_brief())
+    assert commands.why(caller, link).text.splitlines()[-1] == line
+
+
+def test_why_in_a_discord_dm_of_a_story_not_counted_says_so(commands, classifier):
+    """Not AI strategy news is posted nowhere: that much a DM is told as a channel is."""
+    now = utcnow()
+    commands.store.add_new_stories([classified(
+        classifier, "weather", "Sunny weekend ahead for the coast",
+        "Forecasters expect warm weather.", now)], backlog=False, now=now)
+    assert commands.why(DISCORD_DM, "weather").text.splitlines()[-1] == (
+        "Not posted: only AI strategy news is posted.")
 
 
 @pytest.mark.parametrize("reason, told", [

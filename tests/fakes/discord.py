@@ -164,9 +164,14 @@ class Interaction:
 class FakeDiscord:
     def __init__(self, *, token: str = "fake-token", app_id: int = 1100000000000000001,
                  guild_id: int = 1200000000000000001, channel_ids=(1300000000000000001,),
-                 user_id: int = 1400000000000000001, thread_ids=()):
+                 user_id: int = 1400000000000000001, thread_ids=(), other_guilds=None):
         self.token, self.app_id, self.guild_id = token, app_id, guild_id
         self.channel_ids, self.user_id = list(channel_ids), user_id
+        # More servers the bot is in: guild id -> its text channel ids (a public bot's
+        # other servers). remove_bot(guild) takes the bot out of one, as a kick does.
+        self.other_guilds: dict[int, list[int]] = {int(g): list(c) for g, c in
+                                                   (other_guilds or {}).items()}
+        self.left_guilds: set[int] = set()
         # Public threads under the first channel: they take posts, not threads of their
         # own. Those in listed_threads come with GUILD_CREATE (Discord sends the active
         # ones); the others (archived, say) the bot learns of only by asking.
@@ -308,7 +313,9 @@ class FakeDiscord:
             self.identifies += 1
             self.identified_intents.append(d.get("intents", 0))
             await self.dispatch("READY", self._ready())
-            await self.dispatch("GUILD_CREATE", self.guild_payload())
+            for guild in self._guild_ids():
+                if guild not in self.left_guilds:
+                    await self.dispatch("GUILD_CREATE", self.guild_payload(guild))
         elif op == 6:
             self.resumes += 1
             if d.get("token") != self.token:     # the token was reset meanwhile
@@ -343,15 +350,39 @@ class FakeDiscord:
     def _ready(self) -> dict:
         return {"v": 10, "user": self.bot_user(), "session_id": self.session_id,
                 "resume_gateway_url": self.gateway_url,
-                "guilds": [{"id": str(self.guild_id), "unavailable": True}],
+                "guilds": [{"id": str(g), "unavailable": True} for g in self._guild_ids()
+                           if g not in self.left_guilds],
                 "application": {"id": str(self.app_id), "flags": 0}}
 
     def bot_user(self) -> dict:
         return {"id": str(self.user_id), "username": "ainews", "discriminator": "0",
                 "global_name": "ainews", "avatar": None, "bot": True}
 
+    def _guild_ids(self) -> list[int]:
+        return [self.guild_id, *self.other_guilds]
+
+    def guild_of(self, channel_id: int) -> int:
+        """The server a channel is in (the first one's threads and channels by default)."""
+        return next((g for g, chans in self.other_guilds.items() if int(channel_id) in chans),
+                    self.guild_id)
+
+    def _all_channels(self) -> list[int]:
+        return self.channel_ids + self.thread_ids + [c for cs in self.other_guilds.values()
+                                                     for c in cs]
+
+    async def remove_bot(self, guild: int) -> None:
+        """The bot is kicked from `guild`: GUILD_DELETE, then Discord answers its
+        channels with 403 Missing Access (50001)."""
+        self.left_guilds.add(int(guild))
+        await self.dispatch("GUILD_DELETE", {"id": str(guild)})
+
+    async def reinvite_bot(self, guild: int) -> None:
+        self.left_guilds.discard(int(guild))
+        await self.dispatch("GUILD_CREATE", self.guild_payload(guild))
+
     def channel_payload(self, channel_id: int, kind: int = 0) -> dict:
-        channel = {"id": str(channel_id), "type": kind, "guild_id": str(self.guild_id),
+        channel = {"id": str(channel_id), "type": kind,
+                   "guild_id": str(self.guild_of(channel_id)),
                    "name": f"news-{channel_id % 1000}", "position": 0, "nsfw": False,
                    "permission_overwrites": self._overwrites(channel_id), "parent_id": None,
                    "topic": None,
@@ -369,16 +400,23 @@ class FakeDiscord:
             | (PERM_EMBED_LINKS if channel_id in self.embeds_denied else 0)
         if not deny:
             return []
-        return [{"id": str(self.guild_id), "type": 0, "allow": "0", "deny": str(deny)}]
+        # The @everyone role's id is its server's.
+        return [{"id": str(self.guild_of(channel_id)), "type": 0, "allow": "0",
+                 "deny": str(deny)}]
 
-    def guild_payload(self) -> dict:
-        everyone = {"id": str(self.guild_id), "name": "@everyone", "position": 0,
+    def guild_payload(self, guild_id: int | None = None) -> dict:
+        guild_id = int(guild_id or self.guild_id)
+        first = guild_id == self.guild_id
+        channels = self.channel_ids if first else self.other_guilds[guild_id]
+        everyone = {"id": str(guild_id), "name": "@everyone", "position": 0,
                     "permissions": str(MEMBER_PERMISSIONS), "color": 0, "hoist": False,
                     "managed": False, "mentionable": False, "flags": 0}
-        return {"id": str(self.guild_id), "name": "Test Guild", "icon": None,
+        return {"id": str(guild_id), "name": "Test Guild" if first else f"Guild {guild_id}",
+                "icon": None,
                 "owner_id": "1", "roles": [everyone], "emojis": [], "stickers": [],
-                "features": [], "channels": [self.channel_payload(c) for c in self.channel_ids],
-                "threads": [self.channel_payload(t, 11) for t in self.listed_threads],
+                "features": [], "channels": [self.channel_payload(c) for c in channels],
+                "threads": [self.channel_payload(t, 11) for t in self.listed_threads] if first
+                else [],
                 # The bot's own member, as Discord sends it (discord.py's guild.me).
                 "members": [{"user": self.bot_user(), "roles": [], "joined_at": EPOCH_ISO,
                              "deaf": False, "mute": False, "flags": 0}],
@@ -400,14 +438,15 @@ class FakeDiscord:
             channel_type = 11 if channel_id in self.thread_ids else 0
         user = {"id": str(user_id), "username": "reader", "discriminator": "0",
                 "global_name": "Reader", "avatar": None}
+        guild = self.guild_of(channel_id)
         payload = {
             "id": iid, "application_id": str(self.app_id), "type": kind, "token": token,
-            "version": 1, "guild_id": str(self.guild_id), "channel_id": str(channel_id),
+            "version": 1, "guild_id": str(guild), "channel_id": str(channel_id),
             "channel": self.channel_payload(channel_id, channel_type), "data": data,
             "member": {"user": user, "roles": [], "joined_at": EPOCH_ISO, "deaf": False,
                        "mute": False, "flags": 0, "permissions": str(permissions)},
             "app_permissions": str(app_permissions), "locale": "en-US", "guild_locale": "en-US",
-            "entitlements": [], "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "entitlements": [], "authorizing_integration_owners": {"0": str(guild)},
             "context": 0, "attachment_size_limit": 8 * 1024 * 1024,
         }
         if message is not None:
@@ -614,9 +653,11 @@ class FakeDiscord:
 
     def _channel_route(self, method: str, path: str, data, query=None) -> web.Response:
         m = re.fullmatch(r"/channels/(\d+)/messages(?:/(\d+))?(/threads)?", path)
-        if not m or int(m.group(1)) not in self.channel_ids + self.thread_ids:
+        if not m or int(m.group(1)) not in self._all_channels():
             return _json({"message": "Unknown Channel", "code": 10003}, 404)
         channel = int(m.group(1))
+        if self.guild_of(channel) in self.left_guilds:     # the bot was kicked from it
+            return _json({"message": "Missing Access", "code": 50001}, 403)
         if method == "GET" and not m.group(2) and not m.group(3):
             return self._history(channel, query or {})
         if m.group(3) and channel in self.thread_ids:   # Discord has no thread in a thread

@@ -416,9 +416,11 @@ class FakeSlack:
 
     # ---- Slack's side of a user's action
     def slash_payload(self, command: str, text: str = "", *, user: str = "U1",
-                      channel: str = "C1") -> tuple[str, dict]:
+                      channel: str = "C1", team: str | None = None) -> tuple[str, dict]:
+        """`team`: the workspace the user typed it in (an Enterprise Grid org's other
+        workspace, in a channel shared by several); the bot's own by default."""
         rid, response_url = self.new_response_url()
-        return rid, {"token": "verification-unused", "team_id": self.team_id,
+        return rid, {"token": "verification-unused", "team_id": team or self.team_id,
                      "team_domain": "fake", "channel_id": channel, "channel_name": "general",
                      "user_id": user, "user_name": user.lower(), "command": command,
                      "text": text, "api_app_id": "AFAKE", "is_enterprise_install": "false",
