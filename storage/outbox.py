@@ -198,20 +198,20 @@ class OutboxStore(DeliveryWrites):
 
     def feed_waiting_posts(self, feed_url: str) -> list[int]:
         """The posts not yet out (due, held; not a roundup that may have gone) of stories
-        the feed at `feed_url` carried, as a story or an alias of one (its copy of
-        another feed's story), but those whose news another feed still followed carries
-        too (the same cluster, as a story or an alias): its readers still want it."""
+        the feed at `feed_url` carried, as its own story or a copy of another feed's
+        (story_feeds), but those whose news another feed still followed carries too (the
+        same cluster, as its own story or a copy): its readers still want it."""
         return [i for (i,) in self.db.execute(
             "SELECT o.id FROM outbox o JOIN stories s ON s.id = o.story_id "
             "WHERE o.state IN ('due','held') AND o.batch IS NULL "
-            "AND (s.feed_url = :feed OR EXISTS (SELECT 1 FROM story_aliases a "
-            "WHERE a.story_pk = s.pk AND a.feed_url = :feed)) "
+            "AND (s.feed_url = :feed OR EXISTS (SELECT 1 FROM story_feeds c "
+            "WHERE c.story_pk = s.pk AND c.feed_url = :feed)) "
             "AND NOT EXISTS (SELECT 1 FROM stories t JOIN feeds f ON f.url = t.feed_url "
             "WHERE t.cluster_id = s.cluster_id AND t.feed_url != :feed AND t.strategy = 1 "
             "AND t.status = 'new') "
-            "AND NOT EXISTS (SELECT 1 FROM stories t JOIN story_aliases a ON a.story_pk = t.pk "
-            "JOIN feeds f ON f.url = a.feed_url WHERE t.cluster_id = s.cluster_id "
-            "AND a.feed_url != :feed AND t.strategy = 1 AND t.status = 'new')",
+            "AND NOT EXISTS (SELECT 1 FROM stories t JOIN story_feeds c ON c.story_pk = t.pk "
+            "JOIN feeds f ON f.url = c.feed_url WHERE t.cluster_id = s.cluster_id "
+            "AND c.feed_url != :feed AND t.strategy = 1 AND t.status = 'new')",
             {"feed": feed_url}).fetchall()]
 
     def outbox_counts(self) -> dict[str, int]:
