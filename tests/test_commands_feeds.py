@@ -291,8 +291,8 @@ async def test_removing_a_feed_keeps_a_post_another_followed_feed_carries_as_is(
 
 
 @pytest.mark.parametrize("guid, section_guid, section_link", [
-    ("", "", ""), ("", "ai-1", ""),
-], ids=["same-link-no-guid", "same-link-own-guid"])
+    ("", "", ""), ("", "ai-1", ""), ("story-0", "story-0", "https://news.example.com/ai/0"),
+], ids=["same-link-no-guid", "same-link-own-guid", "same-guid-other-link"])
 @pytest.mark.parametrize("section_added_after", [False, True],
                          ids=["section-followed-before", "section-added-after"])
 async def test_removing_a_feed_keeps_the_post_a_followed_feed_lists_too(
@@ -300,7 +300,10 @@ async def test_removing_a_feed_keeps_the_post_a_followed_feed_lists_too(
     """An outlet's main feed and its AI section list the same article. Without a <guid>
     both copies get the one id made of the link, and the section's was dropped as known
     before anything recorded that the section carries it: `feeds remove` of the main
-    feed cancelled the post the still-followed section carries."""
+    feed cancelled the post the still-followed section carries. With the same GUID but
+    another link (GUIDs are the feed's own: two stories, one cluster) the post was
+    cancelled when the section first listed it in its first poll, and when kept it went
+    out after both feeds were removed."""
     from datetime import timedelta
     from bot.dispatch import dispatch_new
     from bot.pipeline import Pipeline
