@@ -84,8 +84,12 @@ class NewStories:
         return self._classify(self._unseen(stories)[0])
 
     def _unseen(self, stories: list[Story]) -> tuple[list[Story], set[str]]:
-        """The entries the store lacks or holds edited, and the ids it holds."""
-        known = self.store.known_story_hashes([s.id for s in stories])
+        """The entries the store lacks or holds edited, or holds from other feeds only
+        (it records that this one carries them too), and the ids it holds."""
+        if not stories:
+            return [], set()
+        # One poll's entries are one feed's.
+        known = self.store.known_story_hashes([s.id for s in stories], stories[0].feed_url)
         # an unknown id is new without hashing its text (a sha256 per story of a backlog)
         return [s for s in stories
                 if s.id not in known or known[s.id] != s.content_hash], set(known)

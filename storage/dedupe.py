@@ -1,7 +1,8 @@
 """Dedupe: which stored story an incoming one is, by id, alias or canonical URL.
 
 One story is one id (the GUID, or the canonical URL) *or* one canonical URL, across all
-feeds; an id that reached a story by its URL is kept as an alias of it.
+feeds; an id that reached a story by its URL is kept as an alias of it, and every other
+feed whose copy reached it, by id, alias or URL, in story_feeds (`feeds remove` asks).
 """
 from __future__ import annotations
 
@@ -20,17 +21,24 @@ class KnownStories:
         """The ids among `ids` already stored (as a story or an alias of one)."""
         return set(self.known_story_hashes(ids))
 
-    def known_story_hashes(self, ids: Iterable[str]) -> dict[str, str]:
+    def known_story_hashes(self, ids: Iterable[str], feed_url: str | None = None,
+                           ) -> dict[str, str]:
         """id -> stored content_hash for the known ids: lets a caller skip unchanged
-        entries yet still pass edited ones (a different hash) to add_new_stories."""
+        entries yet still pass edited ones (a different hash) to add_new_stories. With
+        `feed_url`, an id stored from other feeds only, never yet seen from this one,
+        maps to '' (no entry's hash): passed on too, so the store records that this feed
+        carries it (story_feeds), once; after that it is skipped like any other."""
         found: dict[str, str] = {}
+        hashed, feed = "s.content_hash", ()
+        if feed_url is not None:
+            hashed, feed = _CARRIED_HASH, (feed_url, feed_url)
         for chunk in chunks(list(dict.fromkeys(ids)), 500):
             marks = ",".join("?" * len(chunk))
             rows = self.db.execute(
-                f"SELECT id, content_hash FROM stories WHERE id IN ({marks}) "
-                f"UNION ALL SELECT a.alias, s.content_hash FROM story_aliases a "
+                f"SELECT s.id, {hashed} FROM stories s WHERE s.id IN ({marks}) "
+                f"UNION ALL SELECT a.alias, {hashed} FROM story_aliases a "
                 f"JOIN stories s ON s.pk = a.story_pk WHERE a.alias IN ({marks})",
-                (*chunk, *chunk)).fetchall()
+                (*feed, *chunk, *feed, *chunk)).fetchall()
             found.update(rows)
         return found
 
@@ -57,14 +65,22 @@ class KnownStories:
         return known
 
 
+# The hash, if story s is the feed's own (most are: no lookup then) or a copy of it
+# the feed was seen carrying before; else ''.
+_CARRIED_HASH = ("CASE WHEN s.feed_url = ? OR EXISTS (SELECT 1 FROM story_feeds c "
+                 "WHERE c.story_pk = s.pk AND c.feed_url = ?) THEN s.content_hash ELSE '' END")
+
+
 class Known:
     """One batch's view of stored stories: id or alias -> pk, URL -> pk, and each pk's
-    (feed_url, content_hash), kept current as the batch is written."""
+    (feed_url, content_hash), kept current as the batch is written; and which other
+    feeds' copies of them the batch has recorded (story_feeds)."""
 
     def __init__(self):
         self.ids: dict[str, int] = {}
         self.urls: dict[str, int] = {}
         self.rows: dict[int, tuple[str, str]] = {}
+        self.carried: set[tuple[int, str]] = set()   # (pk, another feed) written this batch
 
     def load(self, rows, index: dict) -> None:
         for key, pk, feed_url, content_hash in rows:

@@ -62,6 +62,13 @@ class OutboxRow:
         return f"ainews-{self.id}"
 
 
+# Story t is carried by :feed (op '=') or by a followed feed but :feed (op '!='), the
+# feed being removed still followed then: as t's own feed or a copy of t (story_feeds).
+_CARRIED_BY = ("(EXISTS (SELECT 1 FROM feeds f WHERE f.url = t.feed_url AND f.url {op} :feed) "
+               "OR EXISTS (SELECT 1 FROM story_feeds c JOIN feeds f ON f.url = c.feed_url "
+               "WHERE c.story_pk = t.pk AND c.feed_url {op} :feed))")
+
+
 def _row(r: tuple) -> OutboxRow:
     return OutboxRow(id=r[0], cluster_id=r[1], story_id=r[2], platform=r[3], channel=r[4],
                      brief=Brief.from_json(json.loads(r[5])), state=r[6], attempts=r[7],
@@ -197,21 +204,18 @@ class OutboxStore(DeliveryWrites):
                                  "AND (batch IS NULL OR ?)", (platform, channel, unconfirmed))
 
     def feed_waiting_posts(self, feed_url: str) -> list[int]:
-        """The posts not yet out (due, held; not a roundup that may have gone) of stories
-        the feed at `feed_url` carried, as a story or an alias of one (its copy of
-        another feed's story), but those whose news another feed still followed carries
-        too (the same cluster, as a story or an alias): its readers still want it."""
+        """The posts not yet out (due, held; not a roundup that may have gone) whose news
+        the feed at `feed_url` carried (a story of the post's cluster, as its own or a
+        copy of another feed's: story_feeds), but those another feed still followed
+        carries too: the post's own story, or a strategy report of its cluster, whenever
+        that feed first listed it. Its readers still want those."""
         return [i for (i,) in self.db.execute(
             "SELECT o.id FROM outbox o JOIN stories s ON s.id = o.story_id "
             "WHERE o.state IN ('due','held') AND o.batch IS NULL "
-            "AND (s.feed_url = :feed OR EXISTS (SELECT 1 FROM story_aliases a "
-            "WHERE a.story_pk = s.pk AND a.feed_url = :feed)) "
-            "AND NOT EXISTS (SELECT 1 FROM stories t JOIN feeds f ON f.url = t.feed_url "
-            "WHERE t.cluster_id = s.cluster_id AND t.feed_url != :feed AND t.strategy = 1 "
-            "AND t.status = 'new') "
-            "AND NOT EXISTS (SELECT 1 FROM stories t JOIN story_aliases a ON a.story_pk = t.pk "
-            "JOIN feeds f ON f.url = a.feed_url WHERE t.cluster_id = s.cluster_id "
-            "AND a.feed_url != :feed AND t.strategy = 1 AND t.status = 'new')",
+            "AND EXISTS (SELECT 1 FROM stories t WHERE t.cluster_id = s.cluster_id "
+            f"AND {_CARRIED_BY.format(op='=')}) "
+            "AND NOT EXISTS (SELECT 1 FROM stories t WHERE t.cluster_id = s.cluster_id "
+            f"AND (t.pk = s.pk OR t.strategy = 1) AND {_CARRIED_BY.format(op='!=')})",
             {"feed": feed_url}).fetchall()]
 
     def outbox_counts(self) -> dict[str, int]:

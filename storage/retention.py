@@ -3,13 +3,14 @@
 Slowly: each story ever seen keeps a slim row (~2 KB; docs/reliability.md,
 "Retention"), and none is ever deleted.
 
-A slimmed story keeps its row (id, aliases, canonical URL, title, source, dates, content
-hash, cluster, company and topic rows): dedupe still knows it, so a feed that keeps
-listing an old entry (or an undated one, dated when fetched) never gets it posted again,
-and `company`/`latest` still list it. What goes is the bulk: text, HTML, summary, the
-cached brief and the body's words in the search index. The index keeps the title: the
-triggers that keep it in step with an edit take out exactly what the row holds, so a
-row and its index entry must always agree (FTS5 external content).
+A slimmed story keeps its row (id, aliases, the other feeds carrying it, canonical URL,
+title, source, dates, content hash, cluster, company and topic rows): dedupe still
+knows it, so a feed that keeps listing an old entry (or an undated one, dated when
+fetched) never gets it posted again, and `company`/`latest` still list it. What goes is
+the bulk: text, HTML, summary, the cached brief and the body's words in the search
+index. The index keeps the title: the triggers that keep it in step with an edit take
+out exactly what the row holds, so a row and its index entry must always agree (FTS5
+external content).
 
 A slimmed story also becomes "backlog": should its feed edit it later, the edit is
 stored but never routed again (its outbox row, the guard against a second post, may be
@@ -30,7 +31,8 @@ SETTLED = ("sent", "digested", "failed", "cancelled", "stale")
 _MARK = "slimmed_upto_pk"   # stories up to this pk are done (pks follow first_seen)
 _FAT = "(text != '' OR html != '' OR summary != '' OR status = 'new')"   # not slim yet
 _EDITED = "SELECT story_pk FROM story_edits"   # an edit waiting: kept whole, not lost
-_LINKED = ("story_aliases", "story_companies", "story_topics")   # ON DELETE CASCADE
+_LINKED = ("story_aliases", "story_feeds", "story_companies",   # ON DELETE CASCADE
+           "story_topics")
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ class RetentionStore:
         marks = ",".join("?" * len(pks))
         with self._write():
             # Other stories' cluster_id points at these pks: checked at commit, by when
-            # they are back. Their company/topic/alias rows cascade away: kept aside.
+            # they are back. Their company/topic/alias/feed rows cascade away: kept aside.
             self.db.execute("PRAGMA defer_foreign_keys = ON")
             self.db.execute(f"CREATE TEMP TABLE slim AS SELECT * FROM stories WHERE {_FAT} "
                             f"AND pk IN ({marks}) AND pk NOT IN ({_EDITED})", pks)

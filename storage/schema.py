@@ -191,6 +191,24 @@ ALIAS_FEED = """
 ALTER TABLE story_aliases ADD COLUMN feed_url TEXT NOT NULL DEFAULT '';
 """
 
+# Every other feed that carries a stored story (its own is stories.feed_url), whatever
+# made the copy known: its URL (an alias), or the very same id, which two feeds listing
+# an article by its link alone (no GUID) both make and which leaves no alias. `feeds
+# remove` keeps a post a still-followed feed carries (storage/outbox.py
+# feed_waiting_posts). Written the first time a feed's copy is seen (storage/stories.py),
+# so a feed listing the same entries every poll costs no write; the aliases that named
+# their feed (migration 10) are carried over.
+STORY_FEEDS = """
+CREATE TABLE story_feeds (
+    story_pk INTEGER NOT NULL REFERENCES stories (pk) ON DELETE CASCADE,
+    feed_url TEXT NOT NULL,
+    PRIMARY KEY (story_pk, feed_url)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO story_feeds (story_pk, feed_url)
+    SELECT a.story_pk, a.feed_url FROM story_aliases a JOIN stories s ON s.pk = a.story_pk
+    WHERE a.feed_url NOT IN ('', s.feed_url);
+"""
+
 
 def rekey_titles(conn: sqlite3.Connection, batch: int = 5000) -> None:
     """Store every story's title key as feeds.cluster.title_key makes it now. The key
@@ -220,6 +238,7 @@ MIGRATIONS: list[Migration] = [
     (8, "stories_title_key_stemmed", rekey_titles),
     (9, "dispatch_mark_at_open", DISPATCH_MARK),
     (10, "story_aliases_feed", ALIAS_FEED),
+    (11, "story_feeds", STORY_FEEDS),
 ]
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -113,12 +113,23 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
         if pk is None:
             return False
         feed_url, old_hash = known.rows[pk]
+        if feed_url != story.feed_url:
+            self._carried_by(pk, story.feed_url, known)
         # An edit from the story's own feed updates it; another outlet's copy does not.
-        if old_hash != story.content_hash and feed_url == story.feed_url:
+        elif old_hash != story.content_hash:
             later.write(self.db.conn)   # the edit rewrites the story's topic rows
             self._update_content(pk, story, seen)
             known.rows[pk] = (feed_url, story.content_hash)
         return True
+
+    def _carried_by(self, pk: int, feed_url: str, known: Known) -> None:
+        """Record that the feed at `feed_url` carries story `pk` too. Pipeline polls
+        pass a known entry on only until this is written (known_story_hashes), and
+        IGNORE writes nothing when the row is there."""
+        if feed_url and (pk, feed_url) not in known.carried:
+            self.db.execute("INSERT OR IGNORE INTO story_feeds (story_pk, feed_url) "
+                            "VALUES (?, ?)", (pk, feed_url))
+            known.carried.add((pk, feed_url))
 
     def _update_content(self, pk: int, story: Story, seen: str) -> None:
         self._signatures.pop(pk, None)

@@ -288,3 +288,53 @@ async def test_removing_a_feed_keeps_a_post_another_followed_feed_carries_as_is(
     # Once neither feed is followed, the post goes as well.
     await commands.run_text(ADMIN, 'feeds remove "News AI"')
     assert store.outbox_counts() == {"cancelled": 2}
+
+
+@pytest.mark.parametrize("guid, section_guid, section_link", [
+    ("", "", ""), ("", "ai-1", ""), ("story-0", "story-0", "https://news.example.com/ai/0"),
+], ids=["same-link-no-guid", "same-link-own-guid", "same-guid-other-link"])
+@pytest.mark.parametrize("section_added_after", [False, True],
+                         ids=["section-followed-before", "section-added-after"])
+async def test_removing_a_feed_keeps_the_post_a_followed_feed_lists_too(
+        store, classifier, clock, guid, section_guid, section_link, section_added_after):
+    """An outlet's main feed and its AI section list the same article. Without a <guid>
+    both copies get the one id made of the link, and the section's was dropped as known
+    before anything recorded that the section carries it: `feeds remove` of the main
+    feed cancelled the post the still-followed section carries. With the same GUID but
+    another link (GUIDs are the feed's own: two stories, one cluster) the post was
+    cancelled when the section first listed it in its first poll, and when kept it went
+    out after both feeds were removed."""
+    from datetime import timedelta
+    from bot.dispatch import dispatch_new
+    from bot.pipeline import Pipeline
+    from feeds.formatter import Formatter
+    from feeds.models import FeedSource, utcnow
+    from tests.fakes.stories import archive_entry, strategy_entry
+    clock.now = utcnow()
+    commands = Commands(store, classifier, settings=Settings(), clock=clock)
+    entry = {**strategy_entry(0), "guid": guid}
+    copy = {**entry, "guid": section_guid, "link": section_link or entry["link"]}
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=2)
+        srv.add("/news.xml", make_rss("News", [archive_entry(0)]))
+        srv.add("/ai.xml", make_rss("News AI", [archive_entry(1)]))
+        feeds = [FeedSource("News", srv.url("/news.xml")),
+                 FeedSource("News AI", srv.url("/ai.xml"))]
+        for feed in feeds[:1 if section_added_after else 2]:
+            store.upsert_feed(feed)
+        commands.subscribe(ADMIN, "all")
+        await pipeline.poll_once(now=clock.now, all_feeds=True)   # archives: never posted
+        srv.add("/news.xml", make_rss("News", [entry, archive_entry(0)]))
+        polled = await pipeline.poll_once(now=clock.now + timedelta(minutes=5), all_feeds=True)
+        assert dispatch_new(store, polled.fresh, clock()) == 1
+        srv.add("/ai.xml", make_rss("News AI", [copy, archive_entry(1)]))
+        store.upsert_feed(feeds[1])
+        await pipeline.poll_once(now=clock.now + timedelta(minutes=10), all_feeds=True)
+    reply = await commands.run_text(ADMIN, "feeds remove News")
+    assert reply.text == f"Removed feed News ({feeds[0].url})."        # nothing cancelled
+    assert store.outbox_counts() == {"due": 1}
+    why = commands.why(ADMIN, entry["link"]).text
+    assert "This channel: waiting to be posted" in why, why
+    # Once neither feed is followed, the post goes as well.
+    await commands.run_text(ADMIN, 'feeds remove "News AI"')
+    assert store.outbox_counts() == {"cancelled": 1}

@@ -110,6 +110,34 @@ async def test_known_entries_are_not_classified_again(env):
     assert summary.new_stories == 1
 
 
+@pytest.mark.parametrize("guids", [True, False], ids=["own-guids", "links-only"])
+async def test_another_feed_listing_known_entries_is_noted_once_not_each_poll(env, guids):
+    """A second feed listing the same articles (an outlet's AI section) is recorded as
+    carrying them when it first lists them (`feeds remove` of the first feed keeps their
+    posts); its later polls skip them before classifying, and write nothing for them."""
+    from feeds.models import FeedSource
+    srv, store, pipeline, counting = env
+    entries = ENTRIES if guids else [{**e, "guid": ""} for e in ENTRIES]
+    srv.add("/f.xml", make_rss("Wire", entries))
+    await poll(pipeline, 0)
+    section = srv.url("/ai.xml")
+    srv.add("/ai.xml", make_rss("Wire AI", entries[:3]))
+    store.upsert_feed(FeedSource("Wire AI", section))
+    await poll(pipeline, 5)
+    extra = make_entries(1, seed=9)[0]
+    srv.add("/ai.xml", make_rss("Wire AI", [extra, *entries]))
+    await poll(pipeline, 10)                 # the other three: noted now, once
+    srv.add("/ai.xml", make_rss("Wire AI", [*entries, extra]))   # reordered: parsed again
+    counting.titles.clear()
+    written = []
+    store.db.conn.set_trace_callback(lambda sql: written.append(sql) if "story_feeds" in sql
+                                     and sql.startswith("INSERT") else None)
+    await poll(pipeline, 15)
+    store.db.conn.set_trace_callback(None)
+    # Were one not noted as the section's, it would be passed on (and classified) again.
+    assert counting.titles == [] and written == []
+
+
 async def test_edited_entry_is_classified_again_and_updated(env):
     srv, store, pipeline, counting = env
     await poll(pipeline, 0)

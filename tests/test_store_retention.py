@@ -71,19 +71,24 @@ def test_an_old_story_is_slimmed_but_still_known_and_listed(store):
 
 def links(store: Store) -> list:
     return [store.db.execute(f"SELECT * FROM {t} ORDER BY 1, 2").fetchall()
-            for t in ("story_aliases", "story_companies", "story_topics")] + \
+            for t in ("story_aliases", "story_feeds", "story_companies", "story_topics")] + \
         [store.db.execute("SELECT pk, id, cluster_id, is_lead, first_seen FROM stories "
                           "ORDER BY pk").fetchall()]
 
 
-def test_links_aliases_and_clusters_survive_slimming(store):
+def test_links_aliases_carrying_feeds_and_clusters_survive_slimming(store):
     lead = stored(store, "Alibaba cuts cloud prices by 20%", OLD_SEEN)
     also = make("Alibaba cuts cloud prices by 20%", feed="https://b.example/rss",
                 source="Outlet B", hours=1, url="https://b.example/alibaba-prices")
     store.add_new_stories([also], backlog=False, now=OLD_SEEN)
     other_id = replace(lead, id="unstable-guid-2")   # the same story: an alias
     store.add_new_stories([other_id], backlog=False, now=OLD_SEEN)
+    # The same link, no GUID, in another feed: the same id (`feeds remove` asks who
+    # else carries it, storage/outbox.py feed_waiting_posts).
+    section = replace(lead, feed_url="https://a.example/ai/rss")
+    store.add_new_stories([section], backlog=False, now=OLD_SEEN)
     before = links(store)
+    assert before[1] == [(1, section.feed_url)]
     assert store.slim_stories_older_than(CUTOFF).stories == 2
     assert links(store) == before
     assert store.db.execute("PRAGMA foreign_key_check").fetchall() == []

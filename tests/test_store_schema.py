@@ -77,6 +77,30 @@ def test_store_made_before_migration_6_upgrades_and_indexes_new_stories(tmp_path
         assert [b.id for b in store.search("hunyuan")] == [new.id, "old-1"]
 
 
+def test_store_made_before_migration_11_keeps_the_feeds_its_aliases_named(tmp_path,
+                                                                          monkeypatch):
+    """Aliases named their feed (migration 10) before story_feeds (11) recorded every
+    feed carrying a story, which `feeds remove` and a poll's known-entry check read:
+    an upgraded file keeps what its aliases said, and a feed already seen is not taken
+    for a new carrier at its next poll."""
+    from tests.store_kit import FEED_B
+    from storage.schema import MIGRATIONS
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(storage.store, "MIGRATIONS", [m for m in MIGRATIONS if m[0] < 11])
+    story = make("Alibaba cuts Qwen prices")
+    with Store(path) as old:
+        add(old, story)
+        old.db.conn.executemany(
+            "INSERT INTO story_aliases (alias, story_pk, feed_url) VALUES (?, 1, ?)",
+            [("b-guid", FEED_B), ("unstable-guid", story.feed_url), ("before-10", "")])
+        old.db.conn.commit()
+    monkeypatch.undo()
+    with Store(path) as store:
+        assert 11 in [v for v, _n, _at in store.migrations()]
+        assert store.db.execute("SELECT * FROM story_feeds").fetchall() == [(1, FEED_B)]
+        assert store.known_story_hashes(["b-guid"], FEED_B) == {"b-guid": story.content_hash}
+
+
 def test_a_new_store_has_16k_pages_and_an_old_one_keeps_its_own(tmp_path):
     """Larger pages for new files (bench 2); a file made with SQLite's 4 KB pages opens,
     stores and finds as before."""

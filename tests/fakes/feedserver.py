@@ -394,10 +394,11 @@ def make_entries(n: int, *, seed: int = 0, paragraphs: int = 12,
 
 def make_rss(title: str, entries: list[dict], *, link: str = "https://news.example.com/",
              ttl: int | None = None) -> bytes:
+    """An RSS 2.0 feed of `entries`; an entry whose guid is "" has no <guid>."""
     items = "".join(
         f"<item><title>{escape(e['title'])}</title><link>{escape(e['link'])}</link>"
-        f"<guid isPermaLink=\"false\">{escape(e['guid'])}</guid>"
-        f"<pubDate>{format_datetime(e['published'], usegmt=True)}</pubDate>"
+        + (f"<guid isPermaLink=\"false\">{escape(e['guid'])}</guid>" if e["guid"] else "")
+        + f"<pubDate>{format_datetime(e['published'], usegmt=True)}</pubDate>"
         f"<dc:creator>{escape(e['author'])}</dc:creator>"
         f"<description>{escape(e['summary'])}</description>"
         f"<content:encoded><![CDATA[{e['content_html']}]]></content:encoded></item>\n"
