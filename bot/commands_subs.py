@@ -12,6 +12,7 @@ from bot.dispatch import matching_channels
 from bot.commands_text import quote, typed_name, unquoted, user_text
 from bot import examples as ex
 from bot.examples import Text, say
+from bot.platforms import platform_of
 from bot.replies import Caller, Reply
 from feeds.models import Subscription
 from feeds.plural import count
@@ -21,22 +22,14 @@ UNSUBSCRIBED = "cancelled: unsubscribed before it was posted"
 # Told apart in `ainews why`: that roundup may be in the channel after all.
 UNSUBSCRIBED_UNCONFIRMED = ("cancelled: unsubscribed while its roundup was unconfirmed "
                             "(an earlier try may have posted it)")
-NOT_ADMIN = ("only channel admins can change what this channel gets (Discord: Manage "
-             "Channels; Slack: workspace admins or SLACK_ADMIN_USER_IDS)")
-# Who may change what a channel gets, as each platform's users know it (docs/slack.md,
-# docs/discord.md); help adds who may manage feeds where that differs.
-CHANNEL_ADMINS = {
-    "slack": "workspace admins and owners (and members listed in the bot's "
-             "SLACK_ADMIN_USER_IDS)",
-    "discord": "members with the Manage Channels permission",
-}
-WHO_IS_ADMIN = {**CHANNEL_ADMINS,
-                "discord": CHANNEL_ADMINS["discord"] + " (feeds: Manage Server)"}
+# A platform that names no admins of its own (bot/platforms.py) gets this.
+NOT_ADMIN = "only channel admins can change what this channel gets"
 
 def not_admin(caller: Caller) -> str:
-    """The refusal a non-admin gets, naming who can: a Slack channel manager is no admin
-    here, so "only channel admins" told them the wrong thing."""
-    who = CHANNEL_ADMINS.get(caller.platform)
+    """The refusal a non-admin gets, naming who can as their platform's users know it
+    (docs/slack.md, docs/discord.md): a Slack channel manager is no admin here, so
+    "only channel admins" told them the wrong thing."""
+    who = platform_of(caller.platform).channel_admins
     if who is None:
         return NOT_ADMIN
     return f"only {who} can change what this channel gets; ask one of them"

@@ -1,0 +1,13 @@
+"""Discord's facts for the chat core (bot/platforms.py), in Discord's words. Imports no
+discord.py: the core reads these whatever platform runs, and `ainews --help` stays fast."""
+from __future__ import annotations
+
+from bot.platforms import Platform
+
+PLATFORM = Platform(
+    "discord", title="Discord",
+    # The permissions bot/discord/slash.py checks, as Discord's settings name them.
+    channel_admins="members with the Manage Channels permission",
+    feed_admins="members with the Manage Server permission",
+    admins_help="members with the Manage Channels permission (feeds: Manage Server)",
+)

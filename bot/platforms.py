@@ -1,0 +1,66 @@
+"""What the chat core needs to know of each platform, in one neutral type, and the one
+registry the core looks platforms up in, by Caller.platform.
+
+Commands are written once; what differs by platform (who its admins are, in its users'
+words; the most briefs one reply holds; how its message links read) is a `Platform`
+its own package declares in `traits.py` (bot/discord/traits.py, bot/slack/traits.py),
+a module that imports no chat library, so looking a platform up never slows
+`ainews --help`. The console and the command line are the operator's own entry here."""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+
+# The platforms this package ships, loaded on first use (a module name each: the core
+# imports no platform package directly; tests/test_platforms.py checks it).
+_BUILT_IN = ("bot.discord.traits", "bot.slack.traits")
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """One platform's facts, as replies written once need them. Only `name` is
+    required: a platform that says nothing else gets the neutral wording."""
+    name: str                       # Caller.platform, Subscription.platform
+    title: str = ""                 # as its users write it ("Discord"); "" -> name
+    # Who may change what a channel gets, in its users' words ("members with the Manage
+    # Channels permission"); None: no such rule to name (the console's operator).
+    channel_admins: str | None = None
+    feed_admins: str | None = None  # who may manage feeds, where not channel_admins
+    admins_help: str | None = None  # help's "Admins here: ...", where not channel_admins
+
+    @property
+    def shown_name(self) -> str:
+        return self.title or self.name
+
+    @property
+    def who_manages_feeds(self) -> str | None:
+        return self.feed_admins or self.channel_admins
+
+    @property
+    def who_is_admin(self) -> str | None:
+        return self.admins_help or self.channel_admins
+
+
+# `ainews` on the command line and the console adapter: the operator, allowed everything.
+CONSOLE = Platform("console")
+
+_registry: dict[str, Platform] = {}
+
+
+def registry() -> dict[str, Platform]:
+    """Every known platform by name, those shipped loaded on first use."""
+    if not _registry:
+        shipped = [importlib.import_module(module).PLATFORM for module in _BUILT_IN]
+        _registry.update((p.name, p) for p in [CONSOLE, *shipped])
+    return _registry
+
+
+def register(platform: Platform) -> Platform:
+    """Add (or replace) a platform: the core's replies follow its traits from then on."""
+    registry()[platform.name] = platform
+    return platform
+
+
+def platform_of(name: str) -> Platform:
+    """The platform of that name; one nobody registered gets the neutral wording."""
+    return registry().get(name) or Platform(name)

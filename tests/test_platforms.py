@@ -1,0 +1,52 @@
+"""The platform registry (bot/platforms.py): commands written once, each platform's facts
+(its admins in its own words, its limits, its links) declared by its own package and
+looked up by Caller.platform, so a platform added later needs no change to the core."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from bot import platforms
+from bot.platforms import Platform
+from bot.replies import Caller
+from tests.classify_kit import gazetteer_classifier
+from tests.commands_kit import seeded_store, core_commands
+
+
+classifier = pytest.fixture(gazetteer_classifier, name="classifier", scope="module")
+store = pytest.fixture(seeded_store, name="store")
+commands = pytest.fixture(core_commands, name="commands")
+
+MATRIX = Platform("matrix", title="Matrix",
+                  channel_admins="room moderators (power level 50 or more)",
+                  feed_admins="the homeserver's admins")
+MEMBER = Caller("matrix", "example.org", "!room", "@u:example.org")
+ADMIN = replace(MEMBER, is_admin=True)
+
+
+@pytest.fixture
+def matrix(monkeypatch):
+    """A platform the core has never heard of, registered as its package would."""
+    monkeypatch.setitem(platforms.registry(), MATRIX.name, MATRIX)
+    return MATRIX
+
+
+async def test_a_new_platform_says_who_its_admins_are_in_its_own_words(commands, matrix):
+    assert commands.subscribe(MEMBER, "all").text == (
+        "only room moderators (power level 50 or more) can change what this channel gets; "
+        "ask one of them")
+    assert commands.digest(MEMBER, "off").text == commands.subscribe(MEMBER, "all").text
+    assert (await commands.feeds(MEMBER, "list")).text == (
+        "only the homeserver's admins can manage the bot's feeds; ask one of them")
+    assert commands.help(MEMBER).text.endswith(
+        "\nAdmins here: room moderators (power level 50 or more).")
+
+
+async def test_a_platform_nobody_registered_gets_the_neutral_words(commands):
+    caller = replace(MEMBER, platform="irc")
+    assert commands.subscribe(caller, "all").text == (
+        "only channel admins can change what this channel gets")
+    assert (await commands.feeds(caller, "list")).text == (
+        "only admins can manage the bot's feeds")
+    assert "Admins here" not in commands.help(caller).text
