@@ -27,6 +27,8 @@ class Platform:
     channel_admins: str | None = None
     feed_admins: str | None = None  # who may manage feeds, where not channel_admins
     admins_help: str | None = None  # help's "Admins here: ...", where not channel_admins
+    limit_cap: int | None = None    # the most a LIMIT may ask; None: a chat answer's
+    most_shown: int | None = None   # the most one reply shows, where under limit_cap
 
     @property
     def shown_name(self) -> str:
@@ -41,8 +43,9 @@ class Platform:
         return self.admins_help or self.channel_admins
 
 
-# `ainews` on the command line and the console adapter: the operator, allowed everything.
-CONSOLE = Platform("console")
+# `ainews` on the command line and the console adapter: the operator, allowed
+# everything; a LIMIT up to 500, for a script reading --json rows.
+CONSOLE = Platform("console", limit_cap=500)
 
 _registry: dict[str, Platform] = {}
 

@@ -20,7 +20,7 @@ commands = pytest.fixture(core_commands, name="commands")
 
 MATRIX = Platform("matrix", title="Matrix",
                   channel_admins="room moderators (power level 50 or more)",
-                  feed_admins="the homeserver's admins")
+                  feed_admins="the homeserver's admins", most_shown=8)
 MEMBER = Caller("matrix", "example.org", "!room", "@u:example.org")
 ADMIN = replace(MEMBER, is_admin=True)
 
@@ -50,3 +50,16 @@ async def test_a_platform_nobody_registered_gets_the_neutral_words(commands):
     assert (await commands.feeds(caller, "list")).text == (
         "only admins can manage the bot's feeds")
     assert "Admins here" not in commands.help(caller).text
+
+
+def test_a_new_platform_states_and_keeps_its_own_limit(commands, matrix):
+    """Help states the most its replies show; a refusal names the same range and why,
+    in the platform's name; a larger count is still taken up to a chat answer's 25."""
+    assert "(default 5, at most 8)." in commands.help(MEMBER).text
+    assert commands.latest(MEMBER, 26).text == (
+        "limit 26 is out of range: give a whole number from 1 to 8 (Matrix shows 8 at a "
+        "time), e.g. `latest 5`")
+    assert commands.latest(MEMBER, 25).kind == "briefs"
+    console = replace(MEMBER, platform="console")
+    assert "at most 500)" in commands.help(console).text
+    assert commands.latest(console, 500).kind == "briefs"

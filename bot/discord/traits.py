@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from bot.platforms import Platform
 
+# A message holds 10 embeds (render.py EMBEDS_PER_MESSAGE), a brief each: the LIMIT
+# options stop there (slash.py), and help and a refused LIMIT say so.
+MOST_SHOWN = 10
+
 PLATFORM = Platform(
     "discord", title="Discord",
     # The permissions bot/discord/slash.py checks, as Discord's settings name them.
     channel_admins="members with the Manage Channels permission",
     feed_admins="members with the Manage Server permission",
     admins_help="members with the Manage Channels permission (feeds: Manage Server)",
+    most_shown=MOST_SHOWN,
 )
