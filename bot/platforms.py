@@ -10,10 +10,16 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import Callable
 
 # The platforms this package ships, loaded on first use (a module name each: the core
 # imports no platform package directly; tests/test_platforms.py checks it).
 _BUILT_IN = ("bot.discord.traits", "bot.slack.traits")
+
+
+
+def _nothing(text: str) -> None:
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,9 @@ class Platform:
     admins_help: str | None = None  # help's "Admins here: ...", where not channel_admins
     limit_cap: int | None = None    # the most a LIMIT may ask; None: a chat answer's
     most_shown: int | None = None   # the most one reply shows, where under limit_cap
+    # Its own message link (its "Copy link") -> the message id as its adapter records
+    # it in the outbox; None for any other text (bot/post_links.py).
+    message_id: Callable[[str], str | None] = _nothing
 
     @property
     def shown_name(self) -> str:

@@ -3,6 +3,7 @@
 looked up by Caller.platform, so a platform added later needs no change to the core."""
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import pytest
@@ -11,16 +12,19 @@ from bot import platforms
 from bot.platforms import Platform
 from bot.replies import Caller
 from tests.classify_kit import gazetteer_classifier
-from tests.commands_kit import seeded_store, core_commands
+from tests.commands_kit import SEED, seeded_store, core_commands
+from tests.fakes.slack import make_brief
 
 
 classifier = pytest.fixture(gazetteer_classifier, name="classifier", scope="module")
 store = pytest.fixture(seeded_store, name="store")
 commands = pytest.fixture(core_commands, name="commands")
 
+_EVENT_LINK = re.compile(r"^https://matrix\.to/#/![^/]+/(\$[\w-]+)$")
 MATRIX = Platform("matrix", title="Matrix",
                   channel_admins="room moderators (power level 50 or more)",
-                  feed_admins="the homeserver's admins", most_shown=8)
+                  feed_admins="the homeserver's admins", most_shown=8,
+                  message_id=lambda link: (m := _EVENT_LINK.match(link)) and m.group(1))
 MEMBER = Caller("matrix", "example.org", "!room", "@u:example.org")
 ADMIN = replace(MEMBER, is_admin=True)
 
@@ -63,3 +67,13 @@ def test_a_new_platform_states_and_keeps_its_own_limit(commands, matrix):
     console = replace(MEMBER, platform="console")
     assert "at most 500)" in commands.help(console).text
     assert commands.latest(console, 500).kind == "briefs"
+
+
+def test_a_new_platforms_message_link_finds_its_post(commands, matrix):
+    """`why` takes a post's own link as the platform's users copy it."""
+    store, now, brief = commands.store, commands.clock(), make_brief(id="seed")
+    store.enqueue_post(cluster_id="seed", brief=brief, platform="matrix",
+                       workspace=MEMBER.workspace, channel=MEMBER.channel, held=False, now=now)
+    store.record_sent(1, "$event1", now, shown=brief)
+    text = commands.why(MEMBER, "https://matrix.to/#/!room:example.org/$event1").text
+    assert text.startswith(SEED) and "\nThis channel: posted " in text, text

@@ -2,7 +2,20 @@
 discord.py: the core reads these whatever platform runs, and `ainews --help` stays fast."""
 from __future__ import annotations
 
+import re
+
 from bot.platforms import Platform
+
+# "Copy Message Link": https://discord.com/channels/GUILD/CHANNEL/MESSAGE (@me in a DM;
+# the PTB and Canary clients' hosts, and the old discordapp.com, too).
+_LINK = re.compile(r"^https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/channels/"
+                   r"(?:\d+|@me)/(\d+)/(\d+)/?(?:[?#].*)?$", re.IGNORECASE)
+
+
+def message_id(link: str) -> str | None:
+    """The message a "Copy Message Link" names, as bot/discord/adapter.py records it."""
+    return m.group(2) if (m := _LINK.match(link)) else None
+
 
 # A message holds 10 embeds (render.py EMBEDS_PER_MESSAGE), a brief each: the LIMIT
 # options stop there (slash.py), and help and a refused LIMIT say so.
@@ -15,4 +28,5 @@ PLATFORM = Platform(
     feed_admins="members with the Manage Server permission",
     admins_help="members with the Manage Channels permission (feeds: Manage Server)",
     most_shown=MOST_SHOWN,
+    message_id=message_id,
 )

@@ -3,7 +3,23 @@ slack_bolt or slack_sdk: the core reads these whatever platform runs, and
 `ainews --help` stays fast."""
 from __future__ import annotations
 
+import re
+
 from bot.platforms import Platform
+
+# "Copy link": https://team.slack.com/archives/C0123/p1700000000123456 (GovSlack's
+# .slack-gov.com too), the message's ts without its dot.
+_LINK = re.compile(r"^https://[^/?#]+\.slack(?:-gov)?\.com/archives/([A-Z0-9]+)/p(\d{7,})"
+                   r"/?(?:[?#].*)?$", re.IGNORECASE)
+
+
+def message_id(link: str) -> str | None:
+    """The message a "Copy link" names, as bot/slack/adapter.py records it: CHANNEL:TS."""
+    if m := _LINK.match(link):
+        channel, digits = m.group(1).upper(), m.group(2)
+        return f"{channel}:{digits[:-6]}.{digits[-6:]}"
+    return None
+
 
 PLATFORM = Platform(
     "slack", title="Slack",
@@ -11,4 +27,5 @@ PLATFORM = Platform(
     # members the operator lists; feeds and channels alike.
     channel_admins="workspace admins and owners (and members listed in the bot's "
                    "SLACK_ADMIN_USER_IDS)",
+    message_id=message_id,
 )
