@@ -28,6 +28,7 @@ class Platform:
     required: a platform that says nothing else gets the neutral wording."""
     name: str                       # Caller.platform, Subscription.platform
     title: str = ""                 # as its users write it ("Discord"); "" -> name
+    workspace: str = "workspace"    # what it calls a workspace (why: "in this server")
     # Who may change what a channel gets, in its users' words ("members with the Manage
     # Channels permission"); None: no such rule to name (the console's operator).
     channel_admins: str | None = None

@@ -21,7 +21,7 @@ store = pytest.fixture(seeded_store, name="store")
 commands = pytest.fixture(core_commands, name="commands")
 
 _EVENT_LINK = re.compile(r"^https://matrix\.to/#/![^/]+/(\$[\w-]+)$")
-MATRIX = Platform("matrix", title="Matrix",
+MATRIX = Platform("matrix", title="Matrix", workspace="space",
                   channel_admins="room moderators (power level 50 or more)",
                   feed_admins="the homeserver's admins", most_shown=8,
                   message_id=lambda link: (m := _EVENT_LINK.match(link)) and m.group(1))
@@ -77,3 +77,11 @@ def test_a_new_platforms_message_link_finds_its_post(commands, matrix):
     store.record_sent(1, "$event1", now, shown=brief)
     text = commands.why(MEMBER, "https://matrix.to/#/!room:example.org/$event1").text
     assert text.startswith(SEED) and "\nThis channel: posted " in text, text
+
+
+def test_a_new_platform_names_its_own_workspace(commands, matrix):
+    """`why` counts a workspace's other channels in the platform's word for it (Discord:
+    a server)."""
+    assert commands.why(MEMBER, "seed").text.splitlines()[-1] == (
+        "Not posted here: no channel in this space follows its companies or topics (or "
+        "its post is not due yet).")

@@ -22,7 +22,7 @@ def message_id(link: str) -> str | None:
 MOST_SHOWN = 10
 
 PLATFORM = Platform(
-    "discord", title="Discord",
+    "discord", title="Discord", workspace="server",
     # The permissions bot/discord/slash.py checks, as Discord's settings name them.
     channel_admins="members with the Manage Channels permission",
     feed_admins="members with the Manage Server permission",
