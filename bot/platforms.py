@@ -39,6 +39,9 @@ class Platform:
     # Its own message link (its "Copy link") -> the message id as its adapter records
     # it in the outbox; None for any other text (bot/post_links.py).
     message_id: Callable[[str], str | None] = _nothing
+    # Its adapter's reason for pausing a channel (a log line naming the channel's id and
+    # the call) -> the words a member of the channel reads; None: shown as stored.
+    pause_reason: Callable[[str], str | None] = _nothing
 
     @property
     def shown_name(self) -> str:

@@ -11,6 +11,7 @@ import pytest
 from bot import platforms
 from bot.platforms import Platform
 from bot.replies import Caller
+from feeds.models import Subscription
 from tests.classify_kit import gazetteer_classifier
 from tests.commands_kit import SEED, seeded_store, core_commands
 from tests.fakes.slack import make_brief
@@ -21,10 +22,12 @@ store = pytest.fixture(seeded_store, name="store")
 commands = pytest.fixture(core_commands, name="commands")
 
 _EVENT_LINK = re.compile(r"^https://matrix\.to/#/![^/]+/(\$[\w-]+)$")
+_PAUSED = re.compile(r"^matrix: room \S+ refused: (.+)$")
 MATRIX = Platform("matrix", title="Matrix", workspace="space",
                   channel_admins="room moderators (power level 50 or more)",
                   feed_admins="the homeserver's admins", most_shown=8,
-                  message_id=lambda link: (m := _EVENT_LINK.match(link)) and m.group(1))
+                  message_id=lambda link: (m := _EVENT_LINK.match(link)) and m.group(1),
+                  pause_reason=lambda reason: (m := _PAUSED.match(reason)) and m.group(1))
 MEMBER = Caller("matrix", "example.org", "!room", "@u:example.org")
 ADMIN = replace(MEMBER, is_admin=True)
 
@@ -85,3 +88,15 @@ def test_a_new_platform_names_its_own_workspace(commands, matrix):
     assert commands.why(MEMBER, "seed").text.splitlines()[-1] == (
         "Not posted here: no channel in this space follows its companies or topics (or "
         "its post is not due yet).")
+
+
+def test_a_new_platform_tells_its_members_why_their_channel_is_paused(commands, matrix):
+    """Its adapter's log line ("matrix: room ... refused: ...") read as its members
+    read it, by the platform's own traits."""
+    store, now = commands.store, commands.clock()
+    store.add_subscription(Subscription("matrix", MEMBER.workspace, MEMBER.channel, "all",
+                                        "all"), now=now)
+    store.pause_channel("matrix", MEMBER.channel,
+                        "matrix: room !room:example.org refused: the bot was kicked")
+    assert "\n\nPAUSED: the bot was kicked. Nothing is posted here" in (
+        commands.subscriptions(MEMBER).text)

@@ -6,10 +6,17 @@ import re
 
 from bot.platforms import Platform
 
+# A message holds 10 embeds (render.py EMBEDS_PER_MESSAGE), a brief each: the LIMIT
+# options stop there (slash.py), and help and a refused LIMIT say so.
+MOST_SHOWN = 10
+
 # "Copy Message Link": https://discord.com/channels/GUILD/CHANNEL/MESSAGE (@me in a DM;
 # the PTB and Canary clients' hosts, and the old discordapp.com, too).
 _LINK = re.compile(r"^https://(?:(?:ptb|canary)\.)?discord(?:app)?\.com/channels/"
                    r"(?:\d+|@me)/(\d+)/(\d+)/?(?:[?#].*)?$", re.IGNORECASE)
+# A pause as bot/discord/adapter.py words it: "discord: channel 1300000000000000001:
+# Missing Permissions (...)".
+_PAUSE = re.compile(r"^discord: channel \d+: (.+)$", re.S)
 
 
 def message_id(link: str) -> str | None:
@@ -17,9 +24,10 @@ def message_id(link: str) -> str | None:
     return m.group(2) if (m := _LINK.match(link)) else None
 
 
-# A message holds 10 embeds (render.py EMBEDS_PER_MESSAGE), a brief each: the LIMIT
-# options stop there (slash.py), and help and a refused LIMIT say so.
-MOST_SHOWN = 10
+def pause_reason(reason: str) -> str | None:
+    """The reason without the channel's id, which meant nothing to its members."""
+    return m.group(1) if (m := _PAUSE.match(reason)) else None
+
 
 PLATFORM = Platform(
     "discord", title="Discord", workspace="server",
@@ -27,6 +35,5 @@ PLATFORM = Platform(
     channel_admins="members with the Manage Channels permission",
     feed_admins="members with the Manage Server permission",
     admins_help="members with the Manage Channels permission (feeds: Manage Server)",
-    most_shown=MOST_SHOWN,
-    message_id=message_id,
+    most_shown=MOST_SHOWN, message_id=message_id, pause_reason=pause_reason,
 )
