@@ -199,7 +199,7 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
         followed = any(not s.paused and (s.kind == "all" or s.target.casefold() ==
                                          target.casefold()) for s in subs)
-        if caller.platform == "console":
+        if platform_of(caller.platform).operator:
             # The terminal is no channel and has no subscribe (a chat command): what it
             # has is the running bot printing what the console follows.
             return _next_step(("; the running bot prints the next one on its console",)

@@ -42,6 +42,9 @@ class Platform:
     # Its adapter's reason for pausing a channel (a log line naming the channel's id and
     # the call) -> the words a member of the channel reads; None: shown as stored.
     pause_reason: Callable[[str], str | None] = _nothing
+    # The operator at the bot's terminal: `why` in the classifier's own terms, and no
+    # channel to subscribe (the running bot prints what the console follows).
+    operator: bool = False
 
     @property
     def shown_name(self) -> str:
@@ -58,7 +61,7 @@ class Platform:
 
 # `ainews` on the command line and the console adapter: the operator, allowed
 # everything; a LIMIT up to 500, for a script reading --json rows.
-CONSOLE = Platform("console", limit_cap=500)
+CONSOLE = Platform("console", limit_cap=500, operator=True)
 
 _registry: dict[str, Platform] = {}
 

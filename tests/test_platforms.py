@@ -100,3 +100,13 @@ def test_a_new_platform_tells_its_members_why_their_channel_is_paused(commands, 
                         "matrix: room !room:example.org refused: the bot was kicked")
     assert "\n\nPAUSED: the bot was kicked. Nothing is posted here" in (
         commands.subscriptions(MEMBER).text)
+
+
+def test_an_operators_platform_gets_the_classifiers_own_terms(commands, monkeypatch):
+    """The console's `why` is the operator's: the verdict in the classifier's terms and
+    every channel's post. Any platform registered as the operator's reads the same."""
+    monkeypatch.setitem(platforms.registry(), "shell", Platform("shell", operator=True))
+    text = commands.why(replace(MEMBER, platform="shell"), "seed").text
+    assert text == commands.why(replace(MEMBER, platform="console"), "seed").text
+    assert "\nverdict: strategy\n" in text, text
+    assert "verdict:" not in commands.why(MEMBER, "seed").text
