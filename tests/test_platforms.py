@@ -3,8 +3,12 @@
 looked up by Caller.platform, so a platform added later needs no change to the core."""
 from __future__ import annotations
 
+import ast
 import re
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -110,3 +114,74 @@ def test_an_operators_platform_gets_the_classifiers_own_terms(commands, monkeypa
     assert text == commands.why(replace(MEMBER, platform="console"), "seed").text
     assert "\nverdict: strategy\n" in text, text
     assert "verdict:" not in commands.why(MEMBER, "seed").text
+
+
+# ---- the dependency rule (docs/architecture.md) -----------------------------------------
+ROOT = Path(__file__).parents[1]
+CHAT_LIBRARIES = ("discord", "slack_bolt", "slack_sdk")
+PLATFORM_PACKAGES = ("bot.discord", "bot.slack")
+# Where bot's own modules start a platform (its library loads there, when it runs).
+WIRING = {"service_platforms.py", "cli_extra.py"}
+
+
+def _imported(path: Path) -> list[str]:
+    """Every module `path` imports, at its top or in a function, absolute names."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names += [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+    return names
+
+
+def _under(name: str, packages: tuple[str, ...]) -> bool:
+    return any(name == p or name.startswith(p + ".") for p in packages)
+
+
+@pytest.mark.parametrize("package", ["feeds", "storage"])
+def test_feeds_and_storage_import_neither_bot_nor_a_chat_library(package):
+    offenders = [f"{p.relative_to(ROOT)}: {n}" for p in sorted((ROOT / package).rglob("*.py"))
+                 for n in _imported(p) if _under(n, ("bot",) + CHAT_LIBRARIES)]
+    assert offenders == []
+
+
+def test_the_core_reaches_a_platform_package_only_through_the_registry():
+    """Commands are written once: bot's own modules name no platform package (its facts
+    come from bot/platforms.py's registry, which loads each by name), except where a
+    platform is started."""
+    offenders = []
+    for path in sorted((ROOT / "bot").glob("*.py")):
+        if path.name in WIRING:
+            continue
+        offenders += [f"{path.name}: {n}" for n in _imported(path)
+                      if _under(n, PLATFORM_PACKAGES + CHAT_LIBRARIES)]
+        if path.name != "platforms.py":     # nor by name, as why_chat's importlib did
+            offenders += [f"{path.name}: {ast.unparse(n)}" for n in _named_imports(path)]
+    assert offenders == []
+
+
+def _named_imports(path: Path) -> list[ast.AST]:
+    """Modules imported by a name in a string: a platform package's, or one made up at
+    run time (`import_module(f"bot.{platform}")`)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and _under(
+                node.value, PLATFORM_PACKAGES):
+            found.append(node)
+        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(
+                node.func, "id", "")) in ("import_module", "__import__")
+              and not all(isinstance(a, ast.Constant) for a in node.args)):
+            found.append(node)
+    return found
+
+
+def test_every_platforms_traits_load_no_chat_library():
+    """The core reads the traits whatever platform runs (the console's too): its
+    library loads only when the platform starts, so `ainews --help` stays fast."""
+    code = ("import sys; from bot.platforms import registry; import bot.commands; "
+            "names = sorted(registry()); "
+            f"print(names, [m for m in sys.modules if m.split('.')[0] in {CHAT_LIBRARIES!r}])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, cwd=ROOT)
+    assert out.stdout.strip() == "['console', 'discord', 'slack'] []", out.stderr
