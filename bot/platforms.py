@@ -2,10 +2,12 @@
 registry the core looks platforms up in, by Caller.platform.
 
 Commands are written once; what differs by platform (who its admins are, in its users'
-words; the most briefs one reply holds; how its message links read) is a `Platform`
-its own package declares in `traits.py` (bot/discord/traits.py, bot/slack/traits.py),
-a module that imports no chat library, so looking a platform up never slows
-`ainews --help`. The console and the command line are the operator's own entry here."""
+words; the most briefs one reply holds; how its message links and pause reasons read;
+what it calls a workspace) is a `Platform` its own package declares in `traits.py`
+(bot/discord/traits.py, bot/slack/traits.py), a module that imports no chat library,
+so looking a platform up never slows `ainews --help`. The console and the command line
+are the operator's own entry here. A platform added later needs its traits registered
+(listed in _BUILT_IN, or `register`ed), not a change to the commands."""
 from __future__ import annotations
 
 import importlib
@@ -15,7 +17,6 @@ from typing import Callable
 # The platforms this package ships, loaded on first use (a module name each: the core
 # imports no platform package directly; tests/test_platforms.py checks it).
 _BUILT_IN = ("bot.discord.traits", "bot.slack.traits")
-
 
 
 def _nothing(text: str) -> None:

@@ -15,7 +15,7 @@ DM = "dm"       # a Caller's workspace in a direct message (there is no guild or
 class Caller:
     """Who is asking, and where. Adapters fill is_admin from the platform's own rules,
     which its traits name in its users' words (bot/platforms.py)."""
-    platform: str            # "discord" | "slack" | "console"
+    platform: str            # a registered platform's name (bot/platforms.py): "slack", ...
     workspace: str           # guild id / team id / "console" / DM
     channel: str
     user: str

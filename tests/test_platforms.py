@@ -37,10 +37,10 @@ ADMIN = replace(MEMBER, is_admin=True)
 
 
 @pytest.fixture
-def matrix(monkeypatch):
+def matrix():
     """A platform the core has never heard of, registered as its package would."""
-    monkeypatch.setitem(platforms.registry(), MATRIX.name, MATRIX)
-    return MATRIX
+    yield platforms.register(MATRIX)
+    del platforms.registry()[MATRIX.name]
 
 
 async def test_a_new_platform_says_who_its_admins_are_in_its_own_words(commands, matrix):
