@@ -139,10 +139,11 @@ def _limit(command: str, text: str) -> int:
     exited 1, the code for "no such company". The chat core's check and words, with
     an example of the command typed."""
     from bot import cli_syntax, examples as ex
-    from bot.commands_limit import CONSOLE_MAX_LIMIT, parse_limit   # here: heavy for --help
+    from bot.commands_limit import parse_limit   # here: heavy for --help
+    from bot.platforms import CONSOLE
     eg = {"company": ex.COMPANY_LIMIT_EG, "topic": ex.TOPIC_LIMIT_EG,
           "latest": ex.LATEST_LIMIT_EG}.get(command)
-    value = parse_limit(text, eg, CONSOLE_MAX_LIMIT)
+    value = parse_limit(text, eg, CONSOLE.limit_cap)
     if not isinstance(value, int):
         raise argparse.ArgumentTypeError(value.spelled(cli_syntax.spell).removeprefix("limit "))
     return value

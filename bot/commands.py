@@ -25,10 +25,11 @@ from bot.commands_limit import (DEFAULT_LIMIT, _ends_in_count, _named_lookup, _s
                                 caller_limit, most_shown)
 from bot.commands_digest import DigestCommands
 from bot.commands_store import StoreCommands
-from bot.commands_subs import WHO_IS_ADMIN, SubscriptionCommands
+from bot.commands_subs import SubscriptionCommands
 from bot.commands_text import TextCommands, quote, unquoted, user_text
 from bot.commands_why import WhyCommands
 from bot.examples import Text, say
+from bot.platforms import platform_of
 from bot.replies import Caller, Reply
 from feeds.models import utcnow
 from storage.query import Query, parse as parse_query
@@ -183,7 +184,7 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         return {s: 0 for s in self.classifier.topic_slugs()} | topics, companies
 
     def help(self, caller: Caller) -> Reply:
-        who = None if caller.in_dm else WHO_IS_ADMIN.get(caller.platform)
+        who = None if caller.in_dm else platform_of(caller.platform).who_is_admin
         # The most differs by platform (a Discord message holds 10 briefs): said, or
         # `/latest 20` was the way to learn it.
         limits = (f"\nLIMIT is how many briefs to show (default {DEFAULT_LIMIT}, at most "
@@ -198,7 +199,7 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
         followed = any(not s.paused and (s.kind == "all" or s.target.casefold() ==
                                          target.casefold()) for s in subs)
-        if caller.platform == "console":
+        if platform_of(caller.platform).operator:
             # The terminal is no channel and has no subscribe (a chat command): what it
             # has is the running bot printing what the console follows.
             return _next_step(("; the running bot prints the next one on its console",)

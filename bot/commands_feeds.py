@@ -11,9 +11,9 @@ import re
 from urllib.parse import urldefrag, urlsplit
 
 from bot import examples as ex
-from bot.commands_subs import CHANNEL_ADMINS
 from bot.commands_text import link_text, quote, unquoted
 from bot.examples import say
+from bot.platforms import platform_of
 from bot.replies import Caller, Reply
 from bot.unreached import NETWORK_DOWN, network_looks_down
 from feeds.models import FeedSource
@@ -24,14 +24,13 @@ FEEDS_USAGE = say("use {}, {}, {} or {}", ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
                   ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
 NOT_ADMIN_FEEDS = "only admins can manage the bot's feeds"
 FEED_REMOVED = "cancelled: its feed was removed before it was posted"
-# Who may, as each platform's users know it: "only admins" left a Slack member asking
-# which admins (a channel manager is none here), as the channel commands' refusal says.
-FEED_ADMINS = {**CHANNEL_ADMINS, "discord": "members with the Manage Server permission"}
 _ATTENTION = {"paused": 0, "failing": 1}   # listed first, in this order
 
 
 def not_admin_feeds(caller: Caller) -> str:
-    who = FEED_ADMINS.get(caller.platform)
+    """Who may, as the caller's platform's users know it: "only admins" left a Slack
+    member asking which admins (a channel manager is none here)."""
+    who = platform_of(caller.platform).who_manages_feeds
     return NOT_ADMIN_FEEDS if who is None else f"only {who} can manage the bot's feeds; " \
                                                "ask one of them"
 

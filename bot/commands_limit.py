@@ -6,31 +6,32 @@ from __future__ import annotations
 from bot import examples as ex
 from bot.commands_text import NUMBER, unquoted, user_text
 from bot.examples import Text, say
+from bot.platforms import platform_of
 from bot.replies import Caller, Reply
 
 DEFAULT_LIMIT = 5
 MAX_LIMIT = 25            # a chat answer: one message's worth
-DISCORD_MAX_LIMIT = 10    # a Discord message holds 10 embeds: its LIMIT options stop there
-CONSOLE_MAX_LIMIT = 500   # the command line: a script reading --json rows
 
 
 def limit_cap(caller: Caller) -> int:
-    return CONSOLE_MAX_LIMIT if caller.platform == "console" else MAX_LIMIT
+    """The most a LIMIT may ask where `caller` asks (the command line: 500)."""
+    return platform_of(caller.platform).limit_cap or MAX_LIMIT
 
 
 def most_shown(caller: Caller) -> int:
     """The largest LIMIT that shows in full where `caller` asks (help says it): Discord's
     options stop at 10; a larger one typed into a name (`/topic slug:pricing 12`) shows
     10 and says how many it left out."""
-    return DISCORD_MAX_LIMIT if caller.platform == "discord" else limit_cap(caller)
+    shown, cap = platform_of(caller.platform).most_shown, limit_cap(caller)
+    return cap if shown is None else min(shown, cap)
 
 
 def caller_limit(caller: Caller, limit, example: ex.Example | None = None) -> int | Reply:
     """parse_limit with the caller's cap. A refusal on Discord names 1 to 10, as /help
     and the LIMIT options do ("from 1 to 25" contradicted them), though 11 to 25 typed
     into a name are still taken: 10 shown, the rest counted."""
-    shown = most_shown(caller)
-    said = (f"1 to {shown} (Discord shows {shown} at a time)"
+    shown, platform = most_shown(caller), platform_of(caller.platform)
+    said = (f"1 to {shown} ({platform.shown_name} shows {shown} at a time)"
             if shown < limit_cap(caller) else None)
     return parse_limit(limit, example, limit_cap(caller), said=said)
 

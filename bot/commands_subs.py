@@ -5,13 +5,12 @@ Changes are admin-only (the adapter fills Caller.is_admin from the platform's ru
 and answered visibly, so the channel sees who changed what it gets."""
 from __future__ import annotations
 
-import re
-
 from bot.commands_targets import TargetNames, means_everything, one_at_a_time
 from bot.dispatch import matching_channels
 from bot.commands_text import quote, typed_name, unquoted, user_text
 from bot import examples as ex
 from bot.examples import Text, say
+from bot.platforms import platform_of
 from bot.replies import Caller, Reply
 from feeds.models import Subscription
 from feeds.plural import count
@@ -21,22 +20,14 @@ UNSUBSCRIBED = "cancelled: unsubscribed before it was posted"
 # Told apart in `ainews why`: that roundup may be in the channel after all.
 UNSUBSCRIBED_UNCONFIRMED = ("cancelled: unsubscribed while its roundup was unconfirmed "
                             "(an earlier try may have posted it)")
-NOT_ADMIN = ("only channel admins can change what this channel gets (Discord: Manage "
-             "Channels; Slack: workspace admins or SLACK_ADMIN_USER_IDS)")
-# Who may change what a channel gets, as each platform's users know it (docs/slack.md,
-# docs/discord.md); help adds who may manage feeds where that differs.
-CHANNEL_ADMINS = {
-    "slack": "workspace admins and owners (and members listed in the bot's "
-             "SLACK_ADMIN_USER_IDS)",
-    "discord": "members with the Manage Channels permission",
-}
-WHO_IS_ADMIN = {**CHANNEL_ADMINS,
-                "discord": CHANNEL_ADMINS["discord"] + " (feeds: Manage Server)"}
+# A platform that names no admins of its own (bot/platforms.py) gets this.
+NOT_ADMIN = "only channel admins can change what this channel gets"
 
 def not_admin(caller: Caller) -> str:
-    """The refusal a non-admin gets, naming who can: a Slack channel manager is no admin
-    here, so "only channel admins" told them the wrong thing."""
-    who = CHANNEL_ADMINS.get(caller.platform)
+    """The refusal a non-admin gets, naming who can as their platform's users know it
+    (docs/slack.md, docs/discord.md): a Slack channel manager is no admin here, so
+    "only channel admins" told them the wrong thing."""
+    who = platform_of(caller.platform).channel_admins
     if who is None:
         return NOT_ADMIN
     return f"only {who} can change what this channel gets; ask one of them"
@@ -166,7 +157,7 @@ class SubscriptionCommands(TargetNames):
         # A pause covers the whole channel (the platform refused its posts) and one
         # subscribe lifts it for all: said once, not once per subscription with a
         # command each, as if every one needed its own.
-        reasons = list(dict.fromkeys(pause_reason(s.paused_reason) for s in subs if s.paused))
+        reasons = list(dict.fromkeys(pause_reason(s) for s in subs if s.paused))
         if reasons:     # the platform's error text, without the log's prefix
             lines += say("\n\nPAUSED: {}. Nothing is posted here until that is fixed; "
                          "then {} resumes every subscription above.", "; ".join(reasons),
@@ -224,20 +215,11 @@ class SubscriptionCommands(TargetNames):
                 + self.store.cancel_posts([r.id for r in unwanted if r.batch is not None],
                                           UNSUBSCRIBED_UNCONFIRMED, unconfirmed=True))
 
-# The log's words before the platform's reason: which channel and call ("slack:
-# chat.postMessage to C0123 failed: not_in_channel: ..."); `ainews status` keeps them.
-_SLACK_PAUSE = re.compile(r"^slack: \S+ to \S+ failed: (\w+): (.+)$", re.S)
-_DISCORD_PAUSE = re.compile(r"^discord: channel \d+: (.+)$", re.S)
-
-def pause_reason(reason) -> str:
-    """Why a channel is paused, as its own members read it: the channel's ID and the
-    Web API method meant nothing to them. Slack's error code stays, after the reason."""
-    reason = str(reason)
-    if m := _SLACK_PAUSE.match(reason):
-        return f"{m.group(2)} (Slack said {m.group(1)})"
-    if m := _DISCORD_PAUSE.match(reason):
-        return m.group(1)
-    return reason
+def pause_reason(sub: Subscription) -> str:
+    """Why a channel is paused, as its own members read it (its platform's traits say):
+    the log line's channel ID and Web API method meant nothing to them."""
+    reason = str(sub.paused_reason)
+    return platform_of(sub.platform).pause_reason(reason) or reason
 
 def _choice_value(s: Subscription) -> str:
     return "all" if s.kind == "all" else f"{s.kind}:{s.target}"

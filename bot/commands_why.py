@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import examples as ex
 from bot.commands_text import link_text, quote
 from bot.examples import say
+from bot.platforms import platform_of
 from bot.post_links import message_of
 from bot.replies import Caller, Reply
 
@@ -27,7 +28,7 @@ class WhyCommands:
             return Reply.error(say("no stored story has the link or id '{}' — {} finds one "
                                    "by its words", quote(ref), ex.SEARCH_EG))
         max_age = getattr(self.settings, "max_post_age", None)
-        if caller.platform == "console":    # the operator: the classifier's own terms
+        if platform_of(caller.platform).operator:   # the classifier's own terms
             return Reply.message(as_text(record, None, max_age))
         here = (caller.platform, caller.workspace, caller.channel)
         return Reply.message(as_chat_text(record, self.store, here, max_age, caller.parent))

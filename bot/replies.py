@@ -13,9 +13,9 @@ DM = "dm"       # a Caller's workspace in a direct message (there is no guild or
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """Who is asking, and where. Adapters fill is_admin from the platform's own rules
-    (Discord: Manage Channels/Server; Slack: workspace admin/owner or SLACK_ADMIN_USER_IDS)."""
-    platform: str            # "discord" | "slack" | "console"
+    """Who is asking, and where. Adapters fill is_admin from the platform's own rules,
+    which its traits name in its users' words (bot/platforms.py)."""
+    platform: str            # a registered platform's name (bot/platforms.py): "slack", ...
     workspace: str           # guild id / team id / "console" / DM
     channel: str
     user: str

@@ -5,11 +5,11 @@ whether it was posted, held or put in a roundup. The operator's console and
 +6.75 [pricing] (title); cap:pricing 18.3 → 4.5" told a reader nothing."""
 from __future__ import annotations
 
-import importlib
 import re
 from datetime import timedelta
 
 from bot.dispatch import EDITED_OUT, covers, story_keys
+from bot.platforms import platform_of
 from bot.replies import DM
 from bot.why import too_late
 from feeds.headline import clean_headline
@@ -73,7 +73,7 @@ def _posts_here(r: StoryRecord, store, here: tuple[str, str, str], parent: str,
 def _elsewhere(ours: list[str], others: int, platform: str, strategy: bool) -> str:
     """The workspace's other channels, counted: by id ("Channel C0123") a reader could not
     tell them, and a private one's existence and news are no member's business."""
-    place = f"in this {_workspace_word(platform)}"
+    place = f"in this {platform_of(platform).workspace}"   # in its platform's word
     if not others:
         return "" if ours else _unposted(strategy, place)
     channels = f"{count(others, 'other channel')} {place}"
@@ -87,19 +87,8 @@ def _in_dm(strategy: bool, platform: str) -> str:
     its channels' business, in servers the asker may not be in."""
     if not strategy:
         return _unposted(strategy, "")
-    return (f"A direct message follows nothing: ask in a {_workspace_word(platform)} "
+    return (f"A direct message follows nothing: ask in a {platform_of(platform).workspace} "
             "channel to see whether it was posted there.")
-
-
-def _workspace_word(platform: str) -> str:
-    """What the asker's platform calls a workspace, as its package says (bot/discord: a
-    server); the core names no platform. A platform's package imports nothing heavy:
-    its library loads when the platform starts."""
-    try:
-        package = importlib.import_module(f"bot.{platform}")
-    except ImportError:                  # no package of that name: the default word
-        package = None
-    return getattr(package, "WORKSPACE", "workspace")
 
 
 def _routed_on(r: StoryRecord, store) -> tuple[bool, dict[str, set[str]]]:

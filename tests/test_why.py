@@ -3,8 +3,6 @@ from the stored verdict: their own channel's post, their workspace's other chann
 counted, safe to render."""
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import replace
 from datetime import timedelta
 
@@ -126,17 +124,6 @@ def test_a_reader_is_told_of_other_channels_by_count_not_by_id(commands, caller)
         f"{WORKSPACE[caller.platform]} get it."), elsewhere
     for channel in others + [caller.channel]:
         assert channel not in text.splitlines()[-1] + elsewhere.splitlines()[-1]
-
-
-def test_a_platform_names_its_own_workspace(commands, monkeypatch):
-    """The chat core names no platform: what one calls a workspace is its package's
-    word (bot/discord: a server), so a platform added later says its own."""
-    package = types.ModuleType("bot.matrix")
-    package.WORKSPACE = "space"
-    monkeypatch.setitem(sys.modules, "bot.matrix", package)
-    text = commands.why(Caller("matrix", "m1", "!room", "u1"), LINK).text
-    assert text.splitlines()[-1] == ("Not posted here: no channel in this space follows its "
-                                     "companies or topics (or its post is not due yet)."), text
 
 
 @pytest.mark.parametrize("link, words", [

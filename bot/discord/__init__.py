@@ -3,9 +3,6 @@
 Importing this package does not load discord.py; start_discord and invite_url do."""
 from __future__ import annotations
 
-# What Discord calls a workspace, in replies the chat core writes (bot/why_chat.py).
-WORKSPACE = "server"
-
 
 async def start_discord(settings, commands, state, **kwargs):
     """See bot.discord.start.start_discord."""

@@ -10,8 +10,8 @@ import discord
 from discord import app_commands
 
 from bot import commands_store
-from bot.commands_limit import DISCORD_MAX_LIMIT
 from bot.discord.render import reply_payload
+from bot.discord.traits import MOST_SHOWN
 from bot.commands_feeds import not_admin_feeds
 from bot.commands_subs import not_admin
 from bot.replies import DM, Caller, Reply
@@ -20,7 +20,7 @@ from storage.store_errors import waiting_at_most
 log = logging.getLogger("ainews.discord")
 
 NO_MENTIONS = discord.AllowedMentions.none()
-HOW_MANY = f"How many stories (1-{DISCORD_MAX_LIMIT})"
+HOW_MANY = f"How many stories (1-{MOST_SHOWN})"
 MAX_CHOICES = 25
 
 
@@ -193,7 +193,7 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
                            limit=HOW_MANY)
     @app_commands.autocomplete(name=complete_company)
     async def company(interaction: discord.Interaction, name: str,
-                      limit: Optional[app_commands.Range[int, 1, DISCORD_MAX_LIMIT]] = None):
+                      limit: Optional[app_commands.Range[int, 1, MOST_SHOWN]] = None):
         """Latest AI-strategy stories about one company."""
         reply = await call(commands.company, caller_for(interaction), name, limit=limit)
         await respond(interaction, reply)
@@ -203,7 +203,7 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
                            limit=HOW_MANY)
     @app_commands.autocomplete(topic=complete_topic)
     async def latest(interaction: discord.Interaction, topic: Optional[str] = None,
-                     limit: Optional[app_commands.Range[int, 1, DISCORD_MAX_LIMIT]] = None):
+                     limit: Optional[app_commands.Range[int, 1, MOST_SHOWN]] = None):
         """The newest AI-strategy stories."""
         reply = await call(commands.latest, caller_for(interaction), limit=limit,
                            topic=topic or None)

@@ -7,9 +7,6 @@ from __future__ import annotations
 
 import importlib
 
-# What Slack calls a workspace, in replies the chat core writes (bot/why_chat.py).
-WORKSPACE = "workspace"
-
 _EXPORTS = {
     "start_slack": "bot.slack.app", "SlackRunner": "bot.slack.app",
     "SlackStartError": "bot.slack.app",
