@@ -26,14 +26,24 @@ NOT_ADMIN_FEEDS = "only admins can manage the bot's feeds"
 FEED_REMOVED = "cancelled: its feed was removed before it was posted"
 # Who may, as each platform's users know it: "only admins" left a Slack member asking
 # which admins (a channel manager is none here), as the channel commands' refusal says.
-FEED_ADMINS = {**CHANNEL_ADMINS, "discord": "members with the Manage Server permission"}
+# In Discord the bot's owner (bot/discord/owners.py): one feed list serves every server
+# the bot is in, and anyone can add a public bot to a server where they are admins.
+DISCORD_FEED_ADMINS = ("the bot's owner (its application's owner in Discord's Developer "
+                       "Portal, or that team's admins and developers) and users listed in "
+                       "its DISCORD_ADMIN_USER_IDS")
+FEED_ADMINS = {**CHANNEL_ADMINS, "discord": DISCORD_FEED_ADMINS}
+# Why Manage Server, which Discord's picker asks for, is not enough.
+FEEDS_SHARED = {"discord": " (every server the bot is in reads the same feeds, so Manage "
+                           "Server is not enough)"}
 _ATTENTION = {"paused": 0, "failing": 1}   # listed first, in this order
 
 
 def not_admin_feeds(caller: Caller) -> str:
     who = FEED_ADMINS.get(caller.platform)
-    return NOT_ADMIN_FEEDS if who is None else f"only {who} can manage the bot's feeds; " \
-                                               "ask one of them"
+    if who is None:
+        return NOT_ADMIN_FEEDS
+    return f"only {who} can manage the bot's feeds{FEEDS_SHARED.get(caller.platform, '')}; " \
+           "ask one of them"
 
 
 class FeedCommands:

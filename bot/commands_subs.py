@@ -31,7 +31,8 @@ CHANNEL_ADMINS = {
     "discord": "members with the Manage Channels permission",
 }
 WHO_IS_ADMIN = {**CHANNEL_ADMINS,
-                "discord": CHANNEL_ADMINS["discord"] + " (feeds: Manage Server)"}
+                "discord": CHANNEL_ADMINS["discord"] + " (feeds, which every server shares: "
+                           "the bot's owner and users listed in its DISCORD_ADMIN_USER_IDS)"}
 
 def not_admin(caller: Caller) -> str:
     """The refusal a non-admin gets, naming who can: a Slack channel manager is no admin

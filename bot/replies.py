@@ -14,7 +14,8 @@ DM = "dm"       # a Caller's workspace in a direct message (there is no guild or
 @dataclass(frozen=True, slots=True)
 class Caller:
     """Who is asking, and where. Adapters fill is_admin from the platform's own rules
-    (Discord: Manage Channels/Server; Slack: workspace admin/owner or SLACK_ADMIN_USER_IDS)."""
+    (Discord: Manage Channels, for /feeds the bot's owner or DISCORD_ADMIN_USER_IDS; Slack:
+    workspace admin/owner or SLACK_ADMIN_USER_IDS)."""
     platform: str            # "discord" | "slack" | "console"
     workspace: str           # guild id / team id / "console" / DM
     channel: str
