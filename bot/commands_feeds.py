@@ -31,8 +31,10 @@ def not_admin_feeds(caller: Caller) -> str:
     """Who may, as the caller's platform's users know it: "only admins" left a Slack
     member asking which admins (a channel manager is none here)."""
     who = platform_of(caller.platform).who_manages_feeds
-    return NOT_ADMIN_FEEDS if who is None else f"only {who} can manage the bot's feeds; " \
-                                               "ask one of them"
+    if who is None:
+        return NOT_ADMIN_FEEDS
+    note = platform_of(caller.platform).feeds_note
+    return f"only {who} can manage the bot's feeds{note}; ask one of them"
 
 
 class FeedCommands:

@@ -20,7 +20,7 @@ from dotenv.parser import parse_stream
 
 from bot.config_values import (UNLIMITED, ConfigError, _bool, _level, _llm_url, _number, _path,
                                _url, bot_token, channel_cap, db_path, gate_margin, hourly_cap,
-                               keep_days, max_post_age, max_tokens, token)
+                               id_list, keep_days, max_post_age, max_tokens, token)
 
 # The shipped base interval (AINEWS_POLL_MINUTES). Two minutes keeps a story's
 # publish-to-post delay near two minutes (docs/benchmarks.md, section 4), the point of
@@ -50,6 +50,7 @@ class Settings:
     discord_api_url: str = ""
     discord_gateway_url: str = ""
     discord_threads: bool = False
+    discord_admin_user_ids: tuple[str, ...] = ()   # besides the application's owner (feeds)
     slack_bot_token: str = field(default="", repr=False)
     slack_app_token: str = field(default="", repr=False)
     slack_signing_secret: str = field(default="", repr=False)
@@ -120,12 +121,12 @@ _FIELDS = {
     "DISCORD_API_URL": ("discord_api_url", _url),
     "DISCORD_GATEWAY_URL": ("discord_gateway_url", _url),
     "AINEWS_DISCORD_THREADS": ("discord_threads", _bool),
+    "DISCORD_ADMIN_USER_IDS": ("discord_admin_user_ids", id_list),
     "SLACK_BOT_TOKEN": ("slack_bot_token", token),
     "SLACK_APP_TOKEN": ("slack_app_token", token),
     "SLACK_SIGNING_SECRET": ("slack_signing_secret", token),
     "SLACK_API_URL": ("slack_api_url", lambda n, v: _url(n, v) or "https://slack.com/api/"),
-    "SLACK_ADMIN_USER_IDS": ("slack_admin_user_ids",
-                             lambda n, v: tuple(x.strip() for x in v.split(",") if x.strip())),
+    "SLACK_ADMIN_USER_IDS": ("slack_admin_user_ids", id_list),
     "LLM_BASE_URL": ("llm_base_url", _llm_url),
     "LLM_API_KEY": ("llm_api_key", token),
     "LLM_MODEL": ("llm_model", lambda n, v: v.strip()),

@@ -1,8 +1,8 @@
 """Settings' values: one parser per kind of setting (yes/no, a number in a range, a
-path, a URL, an LLM API's base URL, a secret sent in an HTTP header (a token: no
-spaces), a limit the word `unlimited` lifts, a log level). Each takes (name, raw) and
-raises ConfigError, one line naming the variable; bot/config.py maps each variable to
-its parser."""
+path, a URL, a list of user IDs, an LLM API's base URL, a secret sent in an HTTP header
+(a token: no spaces), a limit the word `unlimited` lifts, a log level). Each takes (name,
+raw) and raises ConfigError, one line naming the variable; bot/config.py maps each
+variable to its parser."""
 from __future__ import annotations
 
 import math
@@ -42,6 +42,12 @@ def _number(kind, name: str, raw: str, minimum: float, maximum: float | None = N
 def _path(raw: str) -> Path:
     # `.env`, docker's --env-file and systemd pass "~/..." unexpanded: no shell reads them.
     return Path(raw.strip()).expanduser()
+
+
+def id_list(name: str, raw: str) -> tuple[str, ...]:
+    """Comma-separated user IDs (SLACK_ADMIN_USER_IDS, DISCORD_ADMIN_USER_IDS). Each
+    platform's adapter checks their form at start and warns of those that can't match."""
+    return tuple(x.strip() for x in raw.split(",") if x.strip())
 
 
 def db_path(name: str, raw: str) -> Path:

@@ -34,6 +34,7 @@ class Platform:
     # Channels permission"); None: no such rule to name (the console's operator).
     channel_admins: str | None = None
     feed_admins: str | None = None  # who may manage feeds, where not channel_admins
+    feeds_note: str = ""            # why, where a user would expect other admins to
     admins_help: str | None = None  # help's "Admins here: ...", where not channel_admins
     limit_cap: int | None = None    # the most a LIMIT may ask; None: a chat answer's
     most_shown: int | None = None   # the most one reply shows, where under limit_cap

@@ -10,7 +10,7 @@ import logging
 import pytest
 
 from tests.fakes.discord import (
-    DM, MEMBER_PERMISSIONS, PERM_MANAGE_CHANNELS, running_bot, served)
+    ALL_PERMISSIONS, DM, MEMBER_PERMISSIONS, PERM_MANAGE_GUILD, running_bot, served)
 from tests.discord_kit import EPHEMERAL, BRIEF, recording_core, bot_on_fake
 
 
@@ -106,10 +106,15 @@ SLOW = [
 ]
 
 
+def as_admin(fake, name: str) -> dict:
+    """Who runs `name` in a test of what an admin gets: /feeds is the bot's owner's."""
+    return {"user_id": fake.owner_id} if name == "feeds" else {}
+
+
 @pytest.mark.parametrize("name, options, sub, call, has_embeds", SLOW)
 async def test_slow_commands_defer_then_follow_up(fake, bot, core, name, options, sub, call,
                                                    has_embeds):
-    inter = await fake.command(name, options, subcommand=sub)
+    inter = await fake.command(name, options, subcommand=sub, **as_admin(fake, name))
     cb = await fake.callback(inter)
     assert cb["type"] == 5 and cb["data"]["flags"] & EPHEMERAL
     follow = await fake.followup(inter)
@@ -137,7 +142,7 @@ CHANGES = [
 
 @pytest.mark.parametrize("name, options, sub, text", CHANGES)
 async def test_channel_commands_reply_as_the_core_says(fake, bot, core, name, options, sub, text):
-    inter = await fake.command(name, options, subcommand=sub)
+    inter = await fake.command(name, options, subcommand=sub, **as_admin(fake, name))
     cb = await fake.callback(inter)
     assert cb["type"] == 4
     assert cb["data"]["content"] == text
@@ -149,8 +154,11 @@ REFUSALS = [
     ("subscribe", {"target": "pricing"}, None, MEMBER_PERMISSIONS, "Manage Channels"),
     ("unsubscribe", {"target": "pricing"}, None, MEMBER_PERMISSIONS, "Manage Channels"),
     ("digest", {"mode": "off"}, None, MEMBER_PERMISSIONS, "Manage Channels"),
-    ("feeds", {}, "list", MEMBER_PERMISSIONS | PERM_MANAGE_CHANNELS, "Manage Server"),
-    ("feeds", {"url": "https://x.example/rss"}, "add", MEMBER_PERMISSIONS, "Manage Server"),
+    # /feeds is the bot's owner's: a server's Manage Server, even Administrator, is not enough.
+    ("feeds", {}, "list", ALL_PERMISSIONS, "the bot's owner"),
+    ("feeds", {"url": "https://x.example/rss"}, "add", ALL_PERMISSIONS, "the bot's owner"),
+    ("feeds", {"url": "https://x.example/rss"}, "remove", MEMBER_PERMISSIONS | PERM_MANAGE_GUILD,
+     "the bot's owner"),
 ]
 
 

@@ -205,7 +205,8 @@ async def test_discord_example_runs_as_shown(fake, example):
         commands = registered(fake)
         path, values = parse_discord(discord_syntax.spell(example), commands)
         name, _, sub = path.partition(" ")
-        await fake.command(name, values, subcommand=sub or None)
+        # As the bot's owner, whom every command answers (/feeds only them).
+        await fake.command(name, values, subcommand=sub or None, user_id=fake.owner_id)
         await fake.wait_for(lambda: recorder.calls)
     assert_called(recorder, example, options={o["name"] for o in commands[path]})
 

@@ -16,6 +16,7 @@ from discord.ext import commands as ext_commands
 
 from bot.connections import ConnectionLog
 from bot.discord.command_sync import CommandSync
+from bot.discord.owners import FeedAdmins, feed_admins
 from bot.discord.render import reply_payload
 from bot.discord.slash import ShareView, register
 from bot.errors import UserError
@@ -76,10 +77,14 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         # Channel ids that are threads, told by /subscribe run there: posts in a thread
         # get no thread of their own (bot/discord/adapter.py).
         self.thread_channels: set[str] = set()
+        # Who may change the feeds (/feeds): set by setup_hook, before the gateway
+        # brings any command; never a server's Manage Server (bot/discord/owners.py).
+        self.feed_admins = FeedAdmins()
         register(self.tree, core, threads=settings.discord_threads)
 
     async def setup_hook(self) -> None:
         self.add_view(ShareView())   # every "Post to channel" click, old answers' too
+        self.feed_admins = await feed_admins(self, self.settings.discord_admin_user_ids)
         try:
             self.synced = await self.sync_commands()
         except discord.HTTPException as exc:  # the bot still posts without fresh commands

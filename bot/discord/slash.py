@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+from dataclasses import replace
 from typing import Any, Optional
 
 import discord
@@ -33,17 +34,27 @@ async def call(fn, *args, **kwargs):
         return await result if inspect.isawaitable(result) else result
 
 
-def caller_for(interaction: discord.Interaction, *, admin_perm: str = "manage_channels") -> Caller:
+def caller_for(interaction: discord.Interaction) -> Caller:
+    """The member as the core knows them; admin of this channel with Manage Channels."""
     perms = interaction.permissions
     return Caller(
         platform="discord",
         workspace=str(interaction.guild_id or DM),
         channel=str(interaction.channel_id or ""),
         user=str(interaction.user.id),
-        is_admin=bool(getattr(perms, admin_perm, False) or perms.administrator),
+        is_admin=bool(perms.manage_channels or perms.administrator),
         parent=str(getattr(interaction.channel, "parent_id", None) or "")
         if in_thread(interaction) else "",
     )
+
+
+def feeds_caller(interaction: discord.Interaction) -> Caller:
+    """caller_for for /feeds: admin only as the bot's owner or in DISCORD_ADMIN_USER_IDS
+    (bot/discord/owners.py). The feed list is every server's, and a server's Manage
+    Server may be anyone's who added the bot to a server of their own."""
+    admins = getattr(interaction.client, "feed_admins", None)
+    allowed = admins is not None and admins.allows(interaction.user.id)
+    return replace(caller_for(interaction), is_admin=allowed)
 
 
 class ShareView(discord.ui.View):
@@ -307,12 +318,15 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
 
 
 def _feeds_group(commands) -> app_commands.Group:
+    # Offered to Manage Server by default, so members' pickers don't show a command
+    # that refuses them (a server can open it to the bot's owner under Integrations);
+    # who may run it is feeds_caller's to say.
     group = app_commands.Group(
         name="feeds", description="Manage the news feeds this bot reads",
         default_permissions=discord.Permissions(manage_guild=True), guild_only=True)
 
     async def run(interaction: discord.Interaction, action: str, url=None, name=None):
-        caller = caller_for(interaction, admin_perm="manage_guild")
+        caller = feeds_caller(interaction)
         if not caller.is_admin:
             return await refuse(interaction, not_admin_feeds(caller))
         if action == "add":  # adding a feed fetches it first: defer so Discord doesn't time out

@@ -33,7 +33,14 @@ PLATFORM = Platform(
     "discord", title="Discord", workspace="server",
     # The permissions bot/discord/slash.py checks, as Discord's settings name them.
     channel_admins="members with the Manage Channels permission",
-    feed_admins="members with the Manage Server permission",
-    admins_help="members with the Manage Channels permission (feeds: Manage Server)",
+    # One feed list serves every server the bot is in, and anyone can add a public bot
+    # to a server where they are admins: the bot's owner (bot/discord/owners.py).
+    feed_admins=("the bot's owner (its application's owner in Discord's Developer "
+                 "Portal, or that team's admins and developers) and users listed in "
+                 "its DISCORD_ADMIN_USER_IDS"),
+    feeds_note=(" (every server the bot is in reads the same feeds, so Manage Server is "
+                "not enough)"),
+    admins_help=("members with the Manage Channels permission (feeds, which every server "
+                 "shares: the bot's owner and users listed in its DISCORD_ADMIN_USER_IDS)"),
     most_shown=MOST_SHOWN, message_id=message_id, pause_reason=pause_reason,
 )

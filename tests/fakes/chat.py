@@ -60,9 +60,11 @@ class Discord:
         return f"https://discord.com/channels/{self.fake.guild_id}/{self.channel}/{message_id}"
 
     async def ask(self, slack, discord: tuple[str, dict], *, admin: bool = False) -> str:
-        perms = ALL_PERMISSIONS if admin else MEMBER_PERMISSIONS
+        # An admin here may do everything: the bot's owner, who has Manage Server too.
+        who = {"permissions": ALL_PERMISSIONS, "user_id": self.fake.owner_id} if admin \
+            else {"permissions": MEMBER_PERMISSIONS}
         name, values, *how = discord        # how: {"subcommand": "add"}
-        inter = await self.fake.command(name, values, permissions=perms, **dict(*how))
+        inter = await self.fake.command(name, values, **who, **dict(*how))
         answer = await self.fake.callback(inter)
         data = (await self.fake.followup(inter)) if answer["type"] == 5 else answer["data"]
         shown = [data.get("content") or ""] + [e.get("title") or e.get("description") or ""

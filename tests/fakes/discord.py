@@ -3,7 +3,8 @@
 Drives the real discord.py: point it here with DISCORD_API_URL=fake.api_url and
 DISCORD_GATEWAY_URL=fake.gateway_url. Every REST request is recorded (method, path,
 Authorization header, JSON body); failures can be scripted per route (`accept=True`: the
-request is done, only its answer fails); interactions (slash commands, autocomplete,
+request is done, only its answer fails; `skip=N`: the first N are answered); the
+application's owner is `owner_id`, or its `team`; interactions (slash commands, autocomplete,
 button clicks) are dispatched over the gateway. Message ids are snowflakes of the time
 they were made; `GET /channels/{id}/messages` reads history as Discord does (newest
 first, no nonces, `limit` with `before` or `after`); `forget_nonces()` stands for
@@ -147,6 +148,7 @@ class Failure:
     retry_after: float = 0.05
     via: bool = True        # discord.py retries a 429 only when Via is present
     times: int = 1
+    skip: int = 0           # matching requests answered as usual before it fails
     is_global: bool = False  # a 429 for the whole bot, not this route
     accept: bool = False    # do the work first, then answer with the failure
 
@@ -177,6 +179,11 @@ class FakeDiscord:
         # ones); the others (archived, say) the bot learns of only by asking.
         self.thread_ids = list(thread_ids)
         self.listed_threads = list(thread_ids)
+        # Who owns the application (the Developer Portal's owner): not the member who
+        # runs commands by default (user_id 1600...). `team`: the application belongs to
+        # a team instead, of (user id, role, membership_state) members; the first owns it.
+        self.owner_id = 1
+        self.team: list[tuple[int, str, int]] | None = None
         self.requests: list[Recorded] = []
         self.failures: list[Failure] = []
         self.commands: dict[str, list] = {}     # "global" / guild id -> synced payload
@@ -564,6 +571,9 @@ class FakeDiscord:
     def _take_failure(self, method: str, path: str) -> Failure | None:
         for f in self.failures:
             if f.method == method and re.fullmatch(f.pattern, path) and f.times > 0:
+                if f.skip:
+                    f.skip -= 1
+                    continue
                 f.times -= 1
                 return f
         return None
@@ -587,11 +597,7 @@ class FakeDiscord:
         if path == "/users/@me":
             return _json(self.bot_user())
         if path == "/oauth2/applications/@me":
-            return _json({"id": app, "name": "ainews", "description": "", "icon": None,
-                          "bot_public": True, "bot_require_code_grant": False,
-                          "verify_key": "0" * 64, "flags": 0, "team": None,
-                          "owner": {"id": "1", "username": "owner", "discriminator": "0",
-                                    "avatar": None}})
+            return _json(self._application())
         if path == "/gateway/bot":
             return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": {
                 "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
@@ -608,6 +614,27 @@ class FakeDiscord:
                 return self._refuse(path, errors)
             return _json(self._message(self._channel_of(m.group(1)), data or {}, flags=64))
         return self._channel_route(method, path, data, request.query)
+
+    def _application(self) -> dict:
+        """GET /oauth2/applications/@me: a team's application has a pseudo-user of the
+        team as its owner (flag 1024, TEAM_PSEUDO_USER), its people in team.members."""
+        owner = {"id": str(self.owner_id), "username": "owner", "discriminator": "0",
+                 "avatar": None}
+        team = None
+        if self.team is not None:
+            team_id = "1800000000000000001"
+            owner = {"id": team_id, "username": f"team{team_id}", "discriminator": "0000",
+                     "avatar": None, "flags": 1024}
+            team = {"id": team_id, "name": "ainews team", "icon": None,
+                    "owner_user_id": str(self.team[0][0]) if self.team else None,
+                    "members": [{"team_id": team_id, "role": role, "membership_state": state,
+                                 "permissions": ["*"],
+                                 "user": {"id": str(uid), "username": f"member{uid}",
+                                          "discriminator": "0", "avatar": None}}
+                                for uid, role, state in self.team]}
+        return {"id": str(self.app_id), "name": "ainews", "description": "", "icon": None,
+                "bot_public": True, "bot_require_code_grant": False,
+                "verify_key": "0" * 64, "flags": 0, "team": team, "owner": owner}
 
     def _commands_route(self, method: str, scope: str, data) -> web.Response:
         if method == "PUT":

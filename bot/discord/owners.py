@@ -1,0 +1,88 @@
+"""Who may change the bot's feeds from Discord: its owner, not a server's admins.
+
+The feed list is one for the whole bot, read for every server it is in, and a bot is
+"Public Bot" by default: anyone with its invite link can add it to a server of their
+own, where they have Manage Server. So /feeds answers the application's owner (or,
+when a team owns the application, the team's admins and developers, as discord.py's
+is_owner counts them) and the users listed in DISCORD_ADMIN_USER_IDS; nobody else.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+
+import aiohttp
+import discord
+
+from feeds.plural import count
+
+log = logging.getLogger("ainews.discord")
+
+_USER_ID = re.compile(r"^\d{1,20}$")    # a snowflake, as Copy User ID gives it
+# Team roles that may change the application in the Developer Portal (read_only may not).
+_TEAM_ROLES = (discord.TeamMemberRole.admin, discord.TeamMemberRole.developer)
+INFO_TIMEOUT = 10.0     # seconds: the start waits this long at most for the owner
+
+
+@dataclass(frozen=True)
+class FeedAdmins:
+    listed: frozenset[int] = frozenset()     # DISCORD_ADMIN_USER_IDS
+    owners: frozenset[int] = frozenset()     # the application's owner or team
+
+    def allows(self, user_id: int) -> bool:
+        return user_id in self.listed or user_id in self.owners
+
+
+def listed_ids(setting) -> frozenset[int]:
+    """DISCORD_ADMIN_USER_IDS as user IDs; a name or mention in it never matches anyone,
+    so it is named in the log now rather than found out by that admin refused later."""
+    wrong = [i for i in setting if not _USER_ID.match(i)]
+    if wrong:
+        one = len(wrong) == 1
+        log.warning("discord: DISCORD_ADMIN_USER_IDS has %s, which %s (like "
+                    "123456789012345678: Developer Mode on, right-click a user → Copy User "
+                    "ID); ignoring %s", ", ".join(map(repr, wrong)),
+                    "is not a user ID" if one else "are not user IDs", "it" if one else "them")
+    return frozenset(int(i) for i in setting if _USER_ID.match(i))
+
+
+def owners_of(info: discord.AppInfo) -> frozenset[int]:
+    """The application's owner; for a team's application (whose `owner` is a stand-in
+    user for the team) the members who accepted and may change it."""
+    team = info.team
+    if team is None:
+        return frozenset({info.owner.id})
+    owner = {team.owner_id} if team.owner_id else set()
+    return frozenset(owner | {m.id for m in team.members if m.role in _TEAM_ROLES and
+                              m.membership_state is discord.TeamMembershipState.accepted})
+
+
+async def feed_admins(client: discord.Client, setting) -> FeedAdmins:
+    """Asked once at start. If Discord doesn't say who owns the application, only the
+    setting's users may: never everyone with Manage Server."""
+    listed = listed_ids(setting)
+    try:
+        info = await asyncio.wait_for(client.application_info(), INFO_TIMEOUT)
+    except (discord.HTTPException, aiohttp.ClientError, OSError, asyncio.TimeoutError,
+            KeyError, TypeError, ValueError) as exc:
+        log.warning("discord: could not learn who owns the application (%s); /feeds "
+                    "changes are allowed only to DISCORD_ADMIN_USER_IDS (%s) until a "
+                    "restart", _why(exc), count(len(listed), "user") if listed else "none set")
+        return FeedAdmins(listed)
+    owners = owners_of(info)
+    who = (f"{count(len(owners), 'member')} of the team that owns the application"
+           if info.team else "the application's owner")
+    log.info("discord: /feeds changes are allowed to %s and %s in DISCORD_ADMIN_USER_IDS",
+             who, count(len(listed), "user"))
+    return FeedAdmins(listed, owners)
+
+
+def _why(exc: BaseException) -> str:
+    from bot.discord.start import error_text   # start imports the client, which imports us
+    if isinstance(exc, asyncio.TimeoutError):
+        return f"no answer within {INFO_TIMEOUT:g} s"
+    if isinstance(exc, (KeyError, TypeError, ValueError)):   # not Discord's JSON
+        return f"an answer unlike Discord's ({type(exc).__name__})"
+    return error_text(exc)
