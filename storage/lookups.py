@@ -15,7 +15,7 @@ from datetime import datetime
 from feeds.hanzi import variants
 from feeds.headline import clean_headline
 from feeds.models import Brief, iso_utc, parse_iso
-from storage.query import Query, parse
+from storage.query import Query, TooBroad, parse, too_broad
 
 _BRIEF_COLUMNS = ("s.pk, s.id, s.url, s.title, s.source, s.published, s.subtitle, "
                   "s.strategy, s.score, s.companies, s.topics, s.content_hash, s.reasons")
@@ -82,6 +82,7 @@ class Found:
     only some of them."""
     briefs: list[Brief]
     any_word: bool = False
+    too_broad: TooBroad | None = None   # not searched: see storage/query.py
 
 
 class LookupStore:
@@ -119,10 +120,14 @@ class LookupStore:
     def find(self, query: str, limit: int = 10) -> Found:
         """search(), saying whether the stories found have every word or, none having
         them all, only some (`any_word`): a reader must be told which. The query is
-        read by storage/query.py: phrases, OR, NOT and -word work, FTS5 syntax doesn't."""
+        read by storage/query.py: phrases, OR, NOT and -word work, FTS5 syntax doesn't.
+        One too costly to run (query.py too_broad) finds nothing and says why
+        (`too_broad`)."""
         wanted = parse(query)
         if not wanted.clauses:
             return Found([])
+        if (refused := too_broad(query, wanted)) is not None:
+            return Found([], too_broad=refused)
         if _UNSPACED.search(query):
             leads, any_word = self._search_unspaced(wanted, limit)
         else:
