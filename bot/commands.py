@@ -247,7 +247,7 @@ def _nothing_to_find(query: str, wanted: Query) -> Text:
 
 def _too_broad(why: TooBroad) -> Text:
     """What of a search would take too long, and how to narrow it: an answer, not a
-    silent change of the query (storage/query.py too_broad)."""
+    silent change of the query (storage/query.py too_broad, storage/lookups.py)."""
     if why.kind == "long":
         return say(f"that search is {why.count} characters long, over {MAX_QUERY}: keep "
                    "the few words that tell the story apart, e.g. {}", ex.SEARCH_EG)
@@ -259,8 +259,11 @@ def _too_broad(why: TooBroad) -> Text:
         return say(f"'{{}}*' is too short a start of a word to search for: give at least "
                    f"{PREFIX_LETTERS} letters before the * (after any hyphen), e.g. {{}}",
                    quote(why.term), ex.SEARCH_PREFIX_EG)
-    return say(f"that search has {why.count} words ending in *, at most {MAX_PREFIXES}: "
-               "write the others out in full, e.g. {}", ex.SEARCH_PREFIX_EG)
+    if why.kind == "prefixes":
+        return say(f"that search has {why.count} words ending in *, at most {MAX_PREFIXES}: "
+                   "write the others out in full, e.g. {}", ex.SEARCH_PREFIX_EG)
+    return say("that search is too broad to answer quickly: add a rarer word, drop a common "
+               "one or write out a word ending in *, e.g. {}", ex.SEARCH_EG)
 
 
 def _next_step(follow: Text = ()) -> Text:

@@ -39,7 +39,8 @@ _CAPITALS = re.compile(r"[A-Z]{2}")
 class TooBroad:
     """Why a search was not run: `kind` "long" (over MAX_QUERY characters, `count`),
     "prefix" (`term` has fewer than PREFIX_LETTERS before its *), "prefixes" (`count`
-    terms end in *) or "phrase" (`term` has `count` words)."""
+    terms end in *), "phrase" (`term` has `count` words) or "slow" (it ran past its time
+    budget, storage/lookups.py)."""
     kind: str
     term: str = ""
     count: int = 0

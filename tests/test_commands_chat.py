@@ -188,6 +188,20 @@ async def test_a_search_pasted_long_in_slack_is_refused(chat_core):
     assert "That search is 2998 characters long, over 300: keep the few words" in answer
 
 
+async def test_a_search_past_its_time_budget_is_answered_and_the_bot_goes_on(
+        chat, chat_core, monkeypatch, caplog):
+    from storage import budget, lookups
+    monkeypatch.setattr(budget, "CHECK_EVERY", 1)
+    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.0)       # spent at once
+    answer = await chat.ask(("/ainews", "search qwen"), ("search", {"query": "qwen"}))
+    assert "That search is too broad to answer quickly: add a rarer word" in answer, answer
+    assert STORE_DOWN not in answer and not any(r.exc_info for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.5)
+    answer = await chat.ask(("/ainews", "search qwen"), ("search", {"query": "qwen"}))
+    assert "Alibaba open-sources Qwen 3" in answer, answer
+
+
 async def test_subscribing_in_a_paused_channel_says_its_other_subscription_resumes(
         chat, chat_core):
     """It said "resumes for its other 1 subscription too"."""

@@ -132,3 +132,25 @@ def found_in(tmp_path):
         make("Meta bets on open source models", hours=2))
     yield store.find
     store.close()
+
+
+def test_a_search_past_its_time_budget_stops_and_the_store_goes_on(tmp_path, monkeypatch,
+                                                                   caplog):
+    # Whatever the caps let through (common words, a prefix of a common stem) may still
+    # read much of the index: it is stopped, not an error, and only that search.
+    from storage import budget, lookups
+    store = Store(tmp_path / "ainews.db")
+    add(store, make("Alibaba opens its Qwen weights", hours=1))
+    monkeypatch.setattr(budget, "CHECK_EVERY", 1)
+    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.0)     # spent at once
+    caplog.set_level("INFO", logger="ainews.store")
+    result = store.find("qwen weights")
+    assert result.briefs == [] and result.too_broad.kind == "slow"
+    [line] = [r for r in caplog.records if r.name == "ainews.store"]
+    assert line.levelname == "INFO" and line.getMessage().startswith("store: a search "
+                                                                       "stopped after 0 s")
+    add(store, make("Tencent cuts Hunyuan prices", hours=2))   # the budget left with it
+    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.5)
+    assert [b.headline for b in store.find("qwen OR hunyuan").briefs] == [
+        "Tencent cuts Hunyuan prices", "Alibaba opens its Qwen weights"]
+    store.close()
