@@ -28,10 +28,11 @@ from bench.common import OUT, PUB_START, command_line, median, percentile, repor
 TARGETS_MS = {"company": 10.0, "latest": 10.0, "topic": 10.0, "search": 50.0}
 # Kinds of search that cost more than words (not in the p95 above, which is what users
 # mostly type): a dotted abbreviation and prefixes are read back as typed
-# (storage/query.py Term.strict), a hyphenated prefix makes FTS5 expand a short prefix.
+# (storage/query.py Term.strict), a hyphenated prefix makes FTS5 expand its last word's
+# prefix (`open-w*`, its one letter, is refused since: storage/query.py PREFIX_LETTERS).
 SEARCH_KINDS = {"words": "export controls", "dotted abbreviation": "U.S. export",
                 "two capitals": "US export",
-                "prefix": "price*", "hyphenated prefix": "open-w*"}
+                "prefix": "price*", "hyphenated prefix": "open-wei*"}
 SEARCH_TERMS = ["qwen pricing", "export controls", "open source model", "nvidia chips",
                 "acquire", "funding round valuation", "tencent hunyuan", "alibaba cloud",
                 "data centres", "partnership", "regulators", "deepseek", "chief scientist",

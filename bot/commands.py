@@ -32,7 +32,8 @@ from bot.examples import Text, say
 from bot.platforms import platform_of
 from bot.replies import Caller, Reply
 from feeds.models import utcnow
-from storage.query import Query, parse as parse_query
+from storage.query import (MAX_PHRASE, MAX_PREFIXES, MAX_QUERY, PREFIX_LETTERS, Query,
+                           TooBroad, parse as parse_query)
 
 # Rows are "example — what it does": no columns, which Slack's and Discord's
 # proportional fonts would not keep aligned anyway.
@@ -43,7 +44,8 @@ AI strategy news briefs. Commands:
   {} — the newest strategy briefs, optionally of one topic
   {} — latest briefs of a topic ({} lists them)
   {} — full-text search of the archive (-WORD or NOT WORD leaves out stories with \
-WORD, A OR B takes either, "two words" is a phrase)
+WORD, A OR B takes either, "two words" is a phrase of up to 8, regulat* finds words \
+starting so: 3 letters or more before the *, 3 such words at most)
   {} — topics and companies with story counts, last 7 days
   {} — why a story was posted or not (its link, or the post's own message link)""",
                    ex.COMPANY_USAGE, ex.LATEST_USAGE, ex.TOPIC_USAGE, ex.TOPICS,
@@ -151,6 +153,8 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         if isinstance(lim, Reply):
             return lim
         found = self.store.find(query, lim + 1)     # one more: are there more than shown?
+        if found.too_broad is not None:
+            return Reply.error(_too_broad(found.too_broad))
         briefs = self._condensed(found.briefs[:lim])
         reply = _briefs(f"Search: {quote(query)}", briefs, say(
             "Nothing matches '{}'. Try fewer or other words.", quote(query)) + _next_step())
@@ -240,6 +244,27 @@ def _nothing_to_find(query: str, wanted: Query) -> Text:
                    "WORD (as NOT WORD does), e.g. {}", ex.SEARCH_EXCLUDE_EG)
     return say("'{}' has no word to search for (letters or digits), e.g. {}", quote(query),
                ex.SEARCH_EG)
+
+
+def _too_broad(why: TooBroad) -> Text:
+    """What of a search would take too long, and how to narrow it: an answer, not a
+    silent change of the query (storage/query.py too_broad, storage/lookups.py)."""
+    if why.kind == "long":
+        return say(f"that search is {why.count} characters long, over {MAX_QUERY}: keep "
+                   "the few words that tell the story apart, e.g. {}", ex.SEARCH_EG)
+    if why.kind == "phrase":
+        return say(f"'{{}}' is too long to search for as one phrase ({why.count} words, "
+                   f"at most {MAX_PHRASE}): search for its telling words, without quotes, "
+                   "e.g. {}", quote(why.term), ex.SEARCH_EG)
+    if why.kind == "prefix":
+        return say(f"'{{}}*' is too short a start of a word to search for: give at least "
+                   f"{PREFIX_LETTERS} letters before the * (after any hyphen), e.g. {{}}",
+                   quote(why.term), ex.SEARCH_PREFIX_EG)
+    if why.kind == "prefixes":
+        return say(f"that search has {why.count} words ending in *, at most {MAX_PREFIXES}: "
+                   "write the others out in full, e.g. {}", ex.SEARCH_PREFIX_EG)
+    return say("that search is too broad to answer quickly: add a rarer word, drop a common "
+               "one or write out a word ending in *, e.g. {}", ex.SEARCH_EG)
 
 
 def _next_step(follow: Text = ()) -> Text:

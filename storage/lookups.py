@@ -7,6 +7,7 @@ a million stories; tests/test_store_plans.py checks the query plans.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -15,13 +16,22 @@ from datetime import datetime
 from feeds.hanzi import variants
 from feeds.headline import clean_headline
 from feeds.models import Brief, iso_utc, parse_iso
-from storage.query import Query, parse
+from storage.budget import OverBudget, time_budget
+from storage.query import Query, TooBroad, parse, too_broad
+
+log = logging.getLogger("ainews.store")
 
 _BRIEF_COLUMNS = ("s.pk, s.id, s.url, s.title, s.source, s.published, s.subtitle, "
                   "s.strategy, s.score, s.companies, s.topics, s.content_hash, s.reasons")
 # Search ranks the most recent matches only (news readers want recent anyway): ranking
 # every match of a common word would cost a full pass over the index at 1M stories.
 SEARCH_WINDOW = 2000
+# Seconds one search may take (storage/budget.py): it runs on the bot's event loop, where
+# every other user's command, the posting and the polling wait for it. Ordinary searches
+# take 5-70 ms at a million stories (docs/benchmarks.md), so none comes near; a search
+# stopped by it may overrun by one FTS5 step and still ends well inside the 3 s in
+# which Slack and Discord want other users' commands answered.
+SEARCH_BUDGET = 0.5
 
 
 # Scripts written without spaces between words (CJK ideographs, kana).
@@ -82,6 +92,7 @@ class Found:
     only some of them."""
     briefs: list[Brief]
     any_word: bool = False
+    too_broad: TooBroad | None = None   # not searched, or stopped: see storage/query.py
 
 
 class LookupStore:
@@ -119,10 +130,26 @@ class LookupStore:
     def find(self, query: str, limit: int = 10) -> Found:
         """search(), saying whether the stories found have every word or, none having
         them all, only some (`any_word`): a reader must be told which. The query is
-        read by storage/query.py: phrases, OR, NOT and -word work, FTS5 syntax doesn't."""
+        read by storage/query.py: phrases, OR, NOT and -word work, FTS5 syntax doesn't.
+        One too costly to run (query.py too_broad), or stopped at SEARCH_BUDGET, finds
+        nothing and says why (`too_broad`)."""
         wanted = parse(query)
         if not wanted.clauses:
             return Found([])
+        if (refused := too_broad(query, wanted)) is not None:
+            return Found([], too_broad=refused)
+        # The lock: no other thread's write runs on this connection under the budget.
+        with self._lock:
+            try:
+                with time_budget(self.db.conn, SEARCH_BUDGET):
+                    return self._found(query, wanted, limit)
+            except OverBudget as e:
+                log.info("store: a search %s, too broad to answer in time: %d terms, "
+                         "%d characters", e, sum(map(len, wanted.clauses))
+                         + len(wanted.without), len(query))
+                return Found([], too_broad=TooBroad("slow"))
+
+    def _found(self, query: str, wanted: Query, limit: int) -> Found:
         if _UNSPACED.search(query):
             leads, any_word = self._search_unspaced(wanted, limit)
         else:

@@ -14,16 +14,51 @@ from functools import lru_cache
 
 _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
 MAX_TERMS = 16   # a pasted paragraph is not a query; bound its cost
+# What a search may ask for (TooBroad otherwise): FTS5 reads the doclist of every word a
+# prefix expands to (`a-b*` is the phrase "a b*": every word starting with b) and of each
+# word of a phrase, so these bound a search's cost, not its term count. At a million
+# stories 16 hyphenated prefixes took 9.7 s and one phrase of 3,000 characters 57 s.
+MAX_QUERY = 300      # characters: Discord's /search takes 200
+MAX_PREFIXES = 3     # terms ending in *
+PREFIX_LETTERS = 3   # letters or digits before a * (after any hyphen or dot)
+MAX_PHRASE = 8       # words in one phrase or hyphenated word
 
 # A token: a quoted phrase (its closing quote optional), -"phrase", or a bare word.
 _TOKEN = re.compile(r'-?"[^"]*"?|[^\s"]+')
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
+_WORDS = re.compile(r"[^\W_]+")   # the words the index reads in a term
 # A word of letters and digits joined by hyphens: "chat-gpt", "gpt-4o", "open-source".
 _HYPHENATED = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
 # An abbreviation written with dots, its last one trimmed: "U.S", "U.K", "E.U".
 _DOTTED = re.compile(r"[A-Za-z](?:\.[A-Za-z])+")
 # Two capitals typed, "US", "UK", "EU": an abbreviation, as a writer would dot it too.
 _CAPITALS = re.compile(r"[A-Z]{2}")
+
+
+@dataclass(frozen=True, slots=True)
+class TooBroad:
+    """Why a search was not run: `kind` "long" (over MAX_QUERY characters, `count`),
+    "prefix" (`term` has fewer than PREFIX_LETTERS before its *), "prefixes" (`count`
+    terms end in *), "phrase" (`term` has `count` words) or "slow" (it ran past its time
+    budget, storage/lookups.py)."""
+    kind: str
+    term: str = ""
+    count: int = 0
+
+
+def too_broad(query: str, wanted: Query) -> TooBroad | None:
+    """What of `query` (read as `wanted`) would cost too much to look for, if anything."""
+    if len(query) > MAX_QUERY:
+        return TooBroad("long", count=len(query))
+    terms = [t for c in wanted.clauses for t in c] + list(wanted.without)
+    for term in terms:
+        words = _WORDS.findall(term.text)
+        if len(words) > MAX_PHRASE:
+            return TooBroad("phrase", term.text, len(words))
+        if term.prefix and len(words[-1]) < PREFIX_LETTERS:
+            return TooBroad("prefix", term.text)
+    prefixes = sum(t.prefix for t in terms)
+    return TooBroad("prefixes", count=prefixes) if prefixes > MAX_PREFIXES else None
 
 
 def excluded(raw: str) -> bool:
@@ -185,4 +220,4 @@ def _term(raw: str) -> Term | None:
     text = _EDGES.sub("", text)
     if not any(ch.isalnum() for ch in text):
         return None
-    return Term(text, prefix and len(text) >= 2)
+    return Term(text, prefix)

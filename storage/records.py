@@ -58,7 +58,9 @@ class RecordStore:
 
     def _story_row(self, ref: str):
         columns = f"{STORY_COLUMNS}, status, first_seen"
-        for where, value in (("id = ?", ref), ("url = ?", _link(ref)),
+        # `AND url != ''`: the planner can't tell `?` from '' and would scan every story
+        # rather than use the partial index stories_url (WHERE url != ''), as dedupe.py.
+        for where, value in (("id = ?", ref), ("url = ? AND url != ''", _link(ref)),
                              ("pk = (SELECT story_pk FROM story_aliases WHERE alias = ?)", ref)):
             if value:
                 row = self.db.execute(f"SELECT {columns} FROM stories WHERE {where}",

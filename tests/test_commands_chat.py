@@ -165,6 +165,43 @@ async def test_a_search_that_finds_more_than_it_shows_says_so(chat, chat_core):
     assert "Alibaba open-sources Qwen 3" in one and "More stories" not in one
 
 
+HYPHENATED_PREFIXES = " ".join(f"a-{c}*" for c in "abcdefghijklmnop")   # 79 characters
+
+
+async def test_a_search_too_costly_to_run_says_how_to_narrow_it(chat):
+    """16 hyphenated prefixes held the bot 9.7 s at 1M stories: no other user's command
+    answered, nothing posted, no feed polled. Refused, saying what to change."""
+    answer = await chat.ask(("/ainews", f"search {HYPHENATED_PREFIXES}"),
+                            ("search", {"query": HYPHENATED_PREFIXES}))
+    assert ("'a-a*' is too short a start of a word to search for: give at least 3 letters "
+            "before the * (after any hyphen), e.g. ") in answer, answer
+    assert {"slack": "/ainews search regulat*",
+            "discord": "/search query:regulat*"}[chat.platform] in answer, answer
+
+
+async def test_a_search_pasted_long_in_slack_is_refused(chat_core):
+    # Discord's /search takes 200 characters; Slack's text took any length: one phrase
+    # of 3,000 characters held the bot 57 s at 1M stories.
+    phrase = '"' + " ".join(["said the"] * 333) + '"'
+    async with slack_chat(chat_core) as chat:
+        answer = await chat.ask(("/ainews", f"search {phrase}"), None)
+    assert "That search is 2998 characters long, over 300: keep the few words" in answer
+
+
+async def test_a_search_past_its_time_budget_is_answered_and_the_bot_goes_on(
+        chat, chat_core, monkeypatch, caplog):
+    from storage import budget, lookups
+    monkeypatch.setattr(budget, "CHECK_EVERY", 1)
+    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.0)       # spent at once
+    answer = await chat.ask(("/ainews", "search qwen"), ("search", {"query": "qwen"}))
+    assert "That search is too broad to answer quickly: add a rarer word" in answer, answer
+    assert STORE_DOWN not in answer and not any(r.exc_info for r in caplog.records)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
+    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.5)
+    answer = await chat.ask(("/ainews", "search qwen"), ("search", {"query": "qwen"}))
+    assert "Alibaba open-sources Qwen 3" in answer, answer
+
+
 async def test_subscribing_in_a_paused_channel_says_its_other_subscription_resumes(
         chat, chat_core):
     """It said "resumes for its other 1 subscription too"."""

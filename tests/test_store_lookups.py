@@ -98,8 +98,10 @@ def test_company_and_topic_lookups(news):
     ("'); DROP TABLE stories; --", []),
     ("qw\x00en", []),
     ("qwen\x00", [0]),
-    ("qwen " + "x " * 5000, [0]),          # long paste: deduplicated, capped
-    ("x" * 60_000, []),                    # one huge word: no LIKE pattern too long
+    ("qwen " + "x " * 140, [0]),           # a paste of words: deduplicated, capped
+    ("qwen " + "x " * 5000, []),           # a long paste: refused (Found.too_broad)
+    ("x" * 60_000, []),                    # one huge word: likewise
+    ("x" * 300, []),                       # a long word, searched
     ("50%_off", []),                       # LIKE's wildcards are text
     # -word leaves out the stories with it (it required the word, the opposite)
     ("alibaba -qwen", [3, 2]),

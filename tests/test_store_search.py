@@ -92,3 +92,65 @@ def test_operators_work_in_chinese_search(store, query, expect):
     result = store.find(query)
     assert ([b.id for b in result.briefs], result.any_word) == ([s[i].id for i in expect],
                                                                  False)
+
+
+# ---- what a search may cost -------------------------------------------------------------
+NINE_WORDS = '"the company said on monday that it would cut"'
+
+
+@pytest.mark.parametrize("query, kind", [
+    ("a-b*", "prefix"),                 # the phrase "a b*": every word starting with b
+    ("th*", "prefix"),
+    ("a*", "prefix"),                   # was read as the word "a", silently
+    ("Open-s*", "prefix"),
+    ("gpt-4* pricing", "prefix"),
+    ("regulat* export* chip* licen*", "prefixes"),
+    ("regulat* -export* chip* licen*", "prefixes"),   # a left-out prefix costs as much
+    (NINE_WORDS, "phrase"),
+    ("a-b-c-d-e-f-g-h-i", "phrase"),    # a hyphenated word is a phrase to the index
+    ("x" * 301, "long"),
+    ("openai " * 43, "long"),
+])
+def test_a_search_too_costly_to_run_is_refused_saying_what(found_in, query, kind):
+    # 16 hyphenated prefixes (79 characters) held the event loop 9.7 s at 1M stories.
+    result = found_in(query)
+    assert result.briefs == [] and result.too_broad is not None
+    assert result.too_broad.kind == kind
+
+
+@pytest.mark.parametrize("query", ["regulat*", "Alibaba-ope*", "ope* OR chat* -mis*",
+                                   '"open source models" -"the company said on monday"',
+                                   "openai " * 42])
+def test_a_search_within_the_limits_runs(found_in, query):
+    assert found_in(query).too_broad is None
+
+
+@pytest.fixture
+def found_in(tmp_path):
+    store = Store(tmp_path / "ainews.db")
+    add(store, make("Alibaba opens its Qwen weights", hours=1),
+        make("Meta bets on open source models", hours=2))
+    yield store.find
+    store.close()
+
+
+def test_a_search_past_its_time_budget_stops_and_the_store_goes_on(tmp_path, monkeypatch,
+                                                                   caplog):
+    # Whatever the caps let through (common words, a prefix of a common stem) may still
+    # read much of the index: it is stopped, not an error, and only that search.
+    from storage import budget, lookups
+    store = Store(tmp_path / "ainews.db")
+    add(store, make("Alibaba opens its Qwen weights", hours=1))
+    monkeypatch.setattr(budget, "CHECK_EVERY", 1)
+    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.0)     # spent at once
+    caplog.set_level("INFO", logger="ainews.store")
+    result = store.find("qwen weights")
+    assert result.briefs == [] and result.too_broad.kind == "slow"
+    [line] = [r for r in caplog.records if r.name == "ainews.store"]
+    assert line.levelname == "INFO" and line.getMessage().startswith("store: a search "
+                                                                       "stopped after 0 s")
+    add(store, make("Tencent cuts Hunyuan prices", hours=2))   # the budget left with it
+    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.5)
+    assert [b.headline for b in store.find("qwen OR hunyuan").briefs] == [
+        "Tencent cuts Hunyuan prices", "Alibaba opens its Qwen weights"]
+    store.close()
