@@ -6,7 +6,8 @@ commands_targets.py), digests in commands_digest.py; feed management in
 commands_feeds.py; why a story was posted in commands_why.py; the text command line
 (`/ainews company alibaba 3`, the console) in commands_text.py; the LIMIT argument in
 commands_limit.py; autocomplete in commands_complete.py; a lookup's briefs, and a store
-that fails a command, in commands_store.py.
+that fails a command, in commands_store.py; how often a chat user may run them in
+commands_throttle.py.
 
     commands = Commands(store, classifier, settings=settings, fetcher_factory=app.fetcher)
     reply = commands.company(caller, "qwen", 3)
@@ -14,6 +15,7 @@ that fails a command, in commands_store.py.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Callable
@@ -27,6 +29,7 @@ from bot.commands_digest import DigestCommands
 from bot.commands_store import StoreCommands
 from bot.commands_subs import SubscriptionCommands
 from bot.commands_text import TextCommands, quote, unquoted, user_text
+from bot.commands_throttle import Throttle, ThrottleCommands
 from bot.commands_why import WhyCommands
 from bot.examples import Text, say
 from bot.platforms import platform_of
@@ -69,13 +72,15 @@ HELP = HELP_LOOKUPS + HELP_CHANNEL
 
 
 class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
-               TextCommands, CompletionCommands, StoreCommands):
+               TextCommands, CompletionCommands, StoreCommands, ThrottleCommands):
     def __init__(self, store, classifier, settings=None, *, fetcher_factory=None,
-                 hourly_cap: int | None = None, clock: Callable[[], datetime] = utcnow):
+                 hourly_cap: int | None = None, clock: Callable[[], datetime] = utcnow,
+                 monotonic: Callable[[], float] = time.monotonic):
         self.store, self.classifier, self.settings = store, classifier, settings
         self.fetcher_factory = fetcher_factory
         cap = hourly_cap if hourly_cap is not None else getattr(settings, "channel_hourly_cap", 10)
         self.hourly_cap, self.clock = cap, clock
+        self.throttle = Throttle(monotonic)    # the chat platforms' pace (too_fast)
 
     # ---- lookups ---------------------------------------------------------------------
     def company(self, caller: Caller, name: str, limit=None) -> Reply:

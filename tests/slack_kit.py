@@ -31,6 +31,9 @@ class FakeCommands:
     def store_failure(self, e):
         return None   # no store here: every error is the adapter's to answer
 
+    def too_fast(self, caller):
+        return None   # never: the pace is the core's (tests/test_commands_throttle.py)
+
     def _briefs(self, name, caller, *args, title=""):
         self.calls.append((name, caller, args))
         return Reply(kind="briefs", title=title, briefs=(make_brief(),), shareable=True)

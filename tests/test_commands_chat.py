@@ -13,9 +13,11 @@ from bot.commands import Commands
 from bot.config import Settings
 from bot.delivery import Delivery
 from bot.dispatch import dispatch_new
+from bot.slack import render, render_reply
 from feeds.classify import Classifier
 from feeds.models import Story, Subscription
 from storage.store import Store
+from tests.discord_kit import EPHEMERAL
 from tests.fakes.chat import QWEN, WHEN, discord_chat, slack_chat
 
 
@@ -465,3 +467,77 @@ async def test_a_store_that_cannot_be_used_is_said_in_one_line(
         ["commands", "chat commands cannot use the store"]], caplog.text
     assert "store: " in said[0].getMessage() and why in said[0].getMessage()
     assert not any(r.exc_info for r in caplog.records)
+
+
+# ---- going fast -------------------------------------------------------------------------
+SLOW_DOWN = "You're going fast: try again in 2 s"
+
+
+@pytest.fixture
+def paced(clock):
+    """The chat core over the Qwen story, its pace on `clock` (which stands still until
+    advanced), and the store's reads of the newest stories, one list per /latest run."""
+    store = Store(":memory:")
+    store.add_new_stories([QWEN], backlog=False, now=WHEN)
+    read, latest = [], store.latest
+    store.latest = lambda *a, **kw: read.append(a) or latest(*a, **kw)
+    yield Commands(store, Classifier(), Settings(), monotonic=clock.monotonic), read
+    store.close()
+
+
+async def test_discord_user_going_fast_is_told_to_slow_down_and_nothing_runs(paced, clock):
+    """A script or an impatient user firing /latest kept the event loop busy for
+    everyone; the sixth at once, and a share click, now get a private "try again"."""
+    core, read = paced
+    async with discord_chat(core) as chat:
+        fake = chat.fake
+        answers = [(await fake.callback(await fake.command("latest")))["data"]
+                   for _ in range(5)]
+        shown = fake.messages[next(reversed(fake.messages))]
+        sixth = (await fake.callback(await fake.command("latest")))["data"]
+        share = answers[-1]["components"][0]["components"][0]["custom_id"]
+        click = (await fake.callback(await fake.click(shown, share)))["data"]
+        picker = (await fake.callback(await fake.autocomplete("company", {"name": "ali"},
+                                                              "name")))["data"]
+        assert len(read) == 5    # neither the sixth nor the click read the store
+        other = (await fake.callback(await fake.command(
+            "latest", user_id=1600000000000000002)))["data"]
+        clock.advance(2)
+        again = (await fake.callback(await fake.command("latest")))["data"]
+    for refused in (sixth, click):
+        assert refused["content"] == "⚠️ " + SLOW_DOWN and not refused.get("embeds")
+        assert refused["flags"] & EPHEMERAL
+    assert {"name": "Alibaba", "value": "Alibaba"} in picker["choices"]   # not counted
+    assert [a["embeds"][0]["title"] for a in (answers[0], other, again)] == \
+        ["Alibaba open-sources Qwen 3"] * 3
+    assert len(read) == 7
+
+
+async def test_slack_user_going_fast_is_told_to_slow_down_and_nothing_runs(paced, clock):
+    core, read = paced
+    async with slack_chat(core) as chat:
+        fake = chat.fake
+
+        async def run(command, text="", user="UPLAIN"):
+            _, rid = await fake.slash_socket(command, text, user=user, channel=chat.channel)
+            return await fake.wait_response(rid, timeout=5)
+
+        answers = [await run("/latest") for _ in range(5)]
+        sixth = await run("/ainews", "latest")
+        share = [e["value"] for b in answers[-1]["blocks"] if b["type"] == "actions"
+                 for e in b["elements"] if e["action_id"] == render_reply.SHARE_ACTION][0]
+        _, rid = await fake.action_socket(render_reply.SHARE_ACTION, share, user="UPLAIN")
+        click = await fake.wait_response(rid, timeout=5)
+        assert len(read) == 5
+        other = await run("/latest", user="UADMIN")
+        clock.advance(2)
+        again = await run("/latest")
+    for refused in (sixth, click):
+        assert _said(refused) == ":warning: " + SLOW_DOWN
+        assert refused["response_type"] == "ephemeral"
+    assert all("Alibaba open-sources Qwen 3" in _said(a) for a in (answers[0], other, again))
+    assert len(read) == 7
+
+
+def _said(answer: dict) -> str:
+    return "\n".join(t for _, t in render.all_texts(answer["blocks"]))

@@ -55,6 +55,9 @@ class Recorder(TextCommands):
         self.calls.append((method, {k: _plain(v) for k, v in args.items()}))
         return Reply.message("ok")
 
+    def too_fast(self, caller):
+        return None   # never: the pace is the core's (tests/test_commands_throttle.py)
+
     def company(self, caller, name, limit=None):
         return self._record("company", **dict(zip(("name", "limit"), _split_limit(name, limit))))
 

@@ -83,7 +83,8 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         register(self.tree, core, threads=settings.discord_threads)
 
     async def setup_hook(self) -> None:
-        self.add_view(ShareView())   # every "Post to channel" click, old answers' too
+        # Every "Post to channel" click, old answers' too; each counts as a command.
+        self.add_view(ShareView(self.core))
         self.feed_admins = await feed_admins(self, self.settings.discord_admin_user_ids)
         try:
             self.synced = await self.sync_commands()

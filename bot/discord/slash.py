@@ -25,12 +25,16 @@ HOW_MANY = f"How many stories (1-{MOST_SHOWN})"
 MAX_CHOICES = 25
 
 
-async def call(fn, *args, **kwargs):
-    """Commands methods may be sync or async; the adapter doesn't care which. Their
-    writes wait CHAT_WAIT at most for a store another program keeps locked: a lookup
-    still answers in Discord's 3 s, a change answers that the store is unavailable."""
+async def call(fn, caller: Caller, *args, **kwargs):
+    """Run `fn`, a Commands method, for `caller`, unless the caller (or its server) is
+    going too fast: then the core's "try again" answer, nothing run. Commands methods
+    may be sync or async; the adapter doesn't care which. Their writes wait CHAT_WAIT
+    at most for a store another program keeps locked: a lookup still answers in
+    Discord's 3 s, a change answers that the store is unavailable."""
+    if (slow := fn.__self__.too_fast(caller)) is not None:
+        return slow
     with waiting_at_most(commands_store.CHAT_WAIT):
-        result = fn(*args, **kwargs)
+        result = fn(caller, *args, **kwargs)
         return await result if inspect.isawaitable(result) else result
 
 
@@ -67,14 +71,18 @@ class ShareView(discord.ui.View):
 
     REMEMBER = 1000     # answers shared lately: a double click doesn't post twice
 
-    def __init__(self):
+    def __init__(self, core=None):
         super().__init__(timeout=None)
         self.shared: dict[int, None] = {}    # insertion-ordered: oldest first
+        self.core = core    # the chat core: a click counts as a command (too_fast)
 
     @discord.ui.button(label="Post to channel", style=discord.ButtonStyle.primary,
                        custom_id="ainews:share")
     async def share(self, interaction: discord.Interaction, button: discord.ui.Button):
         shown = interaction.message   # ours, rendered inert when it was sent
+        slow = self.core.too_fast(caller_for(interaction)) if self.core else None
+        if slow is not None:
+            return await respond(interaction, slow)
         if not may_post(interaction):
             return await respond(interaction, Reply.error(CANT_POST))
         if shown.id in self.shared:

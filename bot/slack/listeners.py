@@ -222,12 +222,19 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
                                   command.get("user_id"),
                                   ask=command_of(name, args) not in READ_ONLY)
         log.debug("slack: /%s %r from %s in %s", name, args[:100], caller.user, caller.channel)
-        hidden = caller.is_admin and subscribes(name, args) \
-            and await hidden_from_bot(client, caller.channel)
-        reply = Reply.error(CANT_POST) if hidden else \
-            await run_command(commands, name, args, caller)
+        reply = await answer(name, args, caller, client)
         share = render_reply.share_value(name, args) if reply.shareable else None
         await _respond(respond, render_reply.reply_message(reply, share=share), f"/{name}")
+
+    async def answer(name: str, args: str, caller: Caller, client) -> Reply:
+        """The core's answer; first, "try again" to a caller going too fast (nothing
+        run), and "invite me" to a /subscribe where the bot can't see the channel."""
+        if (slow := commands.too_fast(caller)) is not None:
+            return slow
+        if caller.is_admin and subscribes(name, args) \
+                and await hidden_from_bot(client, caller.channel):
+            return Reply.error(CANT_POST)
+        return await run_command(commands, name, args, caller)
 
     async def on_share(ack, body, action, respond):
         await ack()
@@ -235,7 +242,9 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
         caller = await caller_for((body.get("team") or {}).get("id"),
                                   (body.get("channel") or {}).get("id"), user, ask=False)
         lookup = parse_share(action.get("value") or "")
-        if lookup is None:
+        if (slow := commands.too_fast(caller)) is not None:    # a click re-runs a lookup
+            reply = slow
+        elif lookup is None:
             reply = Reply.error("That button no longer works; run the command again.")
         else:
             reply = await run_command(commands, *lookup, caller)

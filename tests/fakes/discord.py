@@ -797,6 +797,9 @@ class RecordingCommands:
     def store_failure(self, e):
         return None   # no store here: every error is the adapter's to answer
 
+    def too_fast(self, caller):
+        return None   # never: the pace is the core's (tests/test_commands_throttle.py)
+
     def latest(self, caller, limit=None, topic=None):
         return self._lookup("latest", caller, limit=limit, topic=topic)
 
