@@ -135,3 +135,18 @@ async def test_owner_known_from_logins_own_app_info_when_the_second_ask_fails(fa
             "feeds", {"url": "Example News"}, subcommand="remove", user_id=fake.owner_id))
     assert store.feed_state(FEED) is None, cb["data"]["content"]
 
+
+async def test_a_long_429_on_the_owner_lookup_does_not_stop_the_start(fake, real_core,
+                                                                       monkeypatch, caplog):
+    """A 429 longer than max_ratelimit_timeout (30 s) raises discord.RateLimited, which
+    feed_admins did not catch (sync_commands' caller does): the start failed as "rate-
+    limited the login" instead of falling back to DISCORD_ADMIN_USER_IDS as the log and
+    docs say. (Asked only when login() left no application info.)"""
+    core, store = real_core
+    application_unknown(fake, monkeypatch, 429, retry_after=60)
+    async with running_bot(fake, core, store, discord_admin_user_ids=(str(LISTED),)):
+        cb = await fake.callback(await fake.command(
+            "feeds", {"url": "Example News"}, subcommand="remove", user_id=LISTED))
+    assert store.feed_state(FEED) is None, cb["data"]["content"]
+    assert ("could not learn who owns the application (rate limited for 60 s); /feeds "
+            "changes are allowed only to DISCORD_ADMIN_USER_IDS (1 user)") in caplog.text

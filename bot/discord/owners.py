@@ -68,8 +68,10 @@ async def feed_admins(client: discord.Client, setting) -> FeedAdmins:
     try:
         info = client.application or await asyncio.wait_for(client.application_info(),
                                                             INFO_TIMEOUT)
-    except (discord.HTTPException, aiohttp.ClientError, OSError, asyncio.TimeoutError,
-            KeyError, TypeError, ValueError) as exc:
+    # RateLimited: a 429 longer than the bot's max_ratelimit_timeout, which would
+    # otherwise stop the start as though the login were refused.
+    except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError,
+            asyncio.TimeoutError, KeyError, TypeError, ValueError) as exc:
         log.warning("discord: could not learn who owns the application (%s); /feeds "
                     "changes are allowed only to DISCORD_ADMIN_USER_IDS (%s) until a "
                     "restart", _why(exc), count(len(listed), "user") if listed else "none set")
@@ -86,6 +88,8 @@ def _why(exc: BaseException) -> str:
     from bot.discord.start import error_text   # start imports the client, which imports us
     if isinstance(exc, asyncio.TimeoutError):
         return f"no answer within {INFO_TIMEOUT:g} s"
+    if isinstance(exc, discord.RateLimited):
+        return f"rate limited for {exc.retry_after:.0f} s"
     if isinstance(exc, (KeyError, TypeError, ValueError)):   # not Discord's JSON
         return f"an answer unlike Discord's ({type(exc).__name__})"
     return error_text(exc)
