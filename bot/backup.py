@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -65,10 +66,26 @@ def _put_back(source: Path, dest: Path, db_path) -> Path | None:
             if getattr(e, "sqlite_errorname", "") not in DAMAGED or not dest.exists():
                 raise
             aside = _move_aside(dest)
+            _same_mode(dest, aside)
             _copy(_read_only(source), dest)
     except sqlite3.Error as e:    # locked by a command, a full disk: nothing moved aside
         raise UserError(f"restore: cannot copy {source} to {db_path}: {e}") from None
     return aside
+
+
+def _same_mode(dest: Path, aside: Path) -> None:
+    """The new database made with the mode (and group) of the file moved aside, as an
+    existing database keeps its own: a group reading it (0640) is not locked out. If that
+    cannot be, it stays owner-only (0600)."""
+    create_owner_only(dest)
+    try:
+        was = aside.stat()
+    except OSError:
+        return
+    with contextlib.suppress(OSError):      # a group the user is not in
+        os.chown(dest, -1, was.st_gid)
+    with contextlib.suppress(OSError):
+        os.chmod(dest, stat.S_IMODE(was.st_mode))
 
 
 def _file_of(db_path, command: str) -> Path:

@@ -27,14 +27,18 @@ FEED_REMOVED = "cancelled: its feed was removed before it was posted"
 _ATTENTION = {"paused": 0, "failing": 1}   # listed first, in this order
 
 
-def not_admin_feeds(caller: Caller) -> str:
+def not_admin_feeds(caller: Caller, *, admins_known: bool = True) -> str:
     """Who may, as the caller's platform's users know it: "only admins" left a Slack
-    member asking which admins (a channel manager is none here)."""
-    who = platform_of(caller.platform).who_manages_feeds
-    if who is None:
+    member asking which admins (a channel manager is none here). `admins_known` False:
+    the adapter could not learn them, so the caller may be one; its platform says how
+    to mend that."""
+    platform = platform_of(caller.platform)
+    if platform.who_manages_feeds is None:
         return NOT_ADMIN_FEEDS
-    note = platform_of(caller.platform).feeds_note
-    return f"only {who} can manage the bot's feeds{note}; ask one of them"
+    text = (f"only {platform.who_manages_feeds} can manage the bot's feeds"
+            f"{platform.feeds_note}; ask one of them")
+    unknown = "" if admins_known else platform.feed_admins_unknown
+    return f"{text}. {unknown}" if unknown else text
 
 
 class FeedCommands:

@@ -35,6 +35,9 @@ class Platform:
     channel_admins: str | None = None
     feed_admins: str | None = None  # who may manage feeds, where not channel_admins
     feeds_note: str = ""            # why, where a user would expect other admins to
+    # Said after a feeds refusal when its adapter could not learn who feed_admins are
+    # (Discord asks who owns the bot at start): the one refused may be one of them.
+    feed_admins_unknown: str = ""
     admins_help: str | None = None  # help's "Admins here: ...", where not channel_admins
     limit_cap: int | None = None    # the most a LIMIT may ask; None: a chat answer's
     most_shown: int | None = None   # the most one reply shows, where under limit_cap

@@ -147,3 +147,17 @@ def test_a_database_restore_makes_is_readable_by_its_owner_only(backed_up, capsy
         os.umask(old)
     assert code == 0, err
     assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_damaged_database_restore_replaces_keeps_the_mode_the_operator_set(backed_up,
+                                                                             capsys):
+    """review27: README says a database file already there keeps the mode it has (0640
+    for a group that reads it). Restoring over a damaged one moves it aside and makes a
+    new file, 0600: the group's reader (a backup job, a dashboard) loses access."""
+    path, backup = backed_up
+    os.chmod(path, 0o640)
+    with open(path, "r+b") as f:
+        f.write(b"\xff" * 100)
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 0 and "the damaged file is kept as " in out, err
+    assert path.stat().st_mode & 0o777 == 0o640

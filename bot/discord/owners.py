@@ -30,6 +30,7 @@ INFO_TIMEOUT = 10.0     # seconds: the start waits this long at most for the own
 class FeedAdmins:
     listed: frozenset[int] = frozenset()     # DISCORD_ADMIN_USER_IDS
     owners: frozenset[int] = frozenset()     # the application's owner or team
+    owners_known: bool = True   # False: Discord didn't say at start (the refusal says so)
 
     def allows(self, user_id: int) -> bool:
         return user_id in self.listed or user_id in self.owners
@@ -60,17 +61,21 @@ def owners_of(info: discord.AppInfo) -> frozenset[int]:
 
 
 async def feed_admins(client: discord.Client, setting) -> FeedAdmins:
-    """Asked once at start. If Discord doesn't say who owns the application, only the
-    setting's users may: never everyone with Manage Server."""
+    """Learned once at start, from the application info login() fetched (a second ask
+    could fail on its own and leave the owner refused until a restart); asked again only
+    if there is none. Unknown, only the setting's users may: never Manage Server."""
     listed = listed_ids(setting)
     try:
-        info = await asyncio.wait_for(client.application_info(), INFO_TIMEOUT)
-    except (discord.HTTPException, aiohttp.ClientError, OSError, asyncio.TimeoutError,
-            KeyError, TypeError, ValueError) as exc:
+        info = client.application or await asyncio.wait_for(client.application_info(),
+                                                            INFO_TIMEOUT)
+    # RateLimited: a 429 longer than the bot's max_ratelimit_timeout, which would
+    # otherwise stop the start as though the login were refused.
+    except (discord.HTTPException, discord.RateLimited, aiohttp.ClientError, OSError,
+            asyncio.TimeoutError, KeyError, TypeError, ValueError) as exc:
         log.warning("discord: could not learn who owns the application (%s); /feeds "
                     "changes are allowed only to DISCORD_ADMIN_USER_IDS (%s) until a "
                     "restart", _why(exc), count(len(listed), "user") if listed else "none set")
-        return FeedAdmins(listed)
+        return FeedAdmins(listed, owners_known=False)
     owners = owners_of(info)
     who = (f"{count(len(owners), 'member')} of the team that owns the application"
            if info.team else "the application's owner")
@@ -83,6 +88,8 @@ def _why(exc: BaseException) -> str:
     from bot.discord.start import error_text   # start imports the client, which imports us
     if isinstance(exc, asyncio.TimeoutError):
         return f"no answer within {INFO_TIMEOUT:g} s"
+    if isinstance(exc, discord.RateLimited):
+        return f"rate limited for {exc.retry_after:.0f} s"
     if isinstance(exc, (KeyError, TypeError, ValueError)):   # not Discord's JSON
         return f"an answer unlike Discord's ({type(exc).__name__})"
     return error_text(exc)

@@ -336,7 +336,9 @@ def _feeds_group(commands) -> app_commands.Group:
     async def run(interaction: discord.Interaction, action: str, url=None, name=None):
         caller = feeds_caller(interaction)
         if not caller.is_admin:
-            return await refuse(interaction, not_admin_feeds(caller))
+            admins = getattr(interaction.client, "feed_admins", None)
+            known = admins is None or admins.owners_known
+            return await refuse(interaction, not_admin_feeds(caller, admins_known=known))
         if action == "add":  # adding a feed fetches it first: defer so Discord doesn't time out
             await interaction.response.defer(ephemeral=True, thinking=True)
         await respond(interaction, await call(commands.feeds, caller, action, url, name))

@@ -40,6 +40,10 @@ PLATFORM = Platform(
                  "its DISCORD_ADMIN_USER_IDS"),
     feeds_note=(" (every server the bot is in reads the same feeds, so Manage Server is "
                 "not enough)"),
+    # bot/discord/owners.py had no answer from Discord at start: the owner is refused too.
+    feed_admins_unknown=("The bot could not learn its owner from Discord at start: if "
+                         "that is you, restart the bot or list yourself in its "
+                         "DISCORD_ADMIN_USER_IDS."),
     admins_help=("members with the Manage Channels permission (feeds, which every server "
                  "shares: the bot's owner and users listed in its DISCORD_ADMIN_USER_IDS)"),
     most_shown=MOST_SHOWN, message_id=message_id, pause_reason=pause_reason,
