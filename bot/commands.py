@@ -15,6 +15,7 @@ commands_throttle.py.
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -257,6 +258,8 @@ def _too_broad(why: TooBroad) -> Text:
     if why.kind == "long":
         return say(f"that search is {why.count} characters long, over {MAX_QUERY}: keep "
                    "the few words that tell the story apart, e.g. {}", ex.SEARCH_EG)
+    if why.kind == "phrase" and " " not in why.term:    # typed as one word, no quotes
+        return _one_long_word(why)
     if why.kind == "phrase":
         return say(f"'{{}}' is too long to search for as one phrase ({why.count} words, "
                    f"at most {MAX_PHRASE}): search for its telling words, without quotes, "
@@ -270,6 +273,18 @@ def _too_broad(why: TooBroad) -> Text:
                    "write the others out in full, e.g. {}", ex.SEARCH_PREFIX_EG)
     return say("that search is too broad to answer quickly: add a rarer word, drop a common "
                "one or write out a word ending in *, e.g. {}", ex.SEARCH_EG)
+
+
+def _one_long_word(why: TooBroad) -> Text:
+    """A word of too many parts to the index (`a-b-c-...`), or a story's link pasted in
+    (11 "words"), which /why reads: no quotes to drop."""
+    if re.match(r"https?://", why.term, re.IGNORECASE):
+        return say("that is a link: {} says why its story was posted or not; to search, "
+                   "type a few words of its headline, e.g. {}", ex.why_named(why.term),
+                   ex.SEARCH_EG)
+    return say(f"'{{}}' is too long to search for as one word ({why.count} parts, at most "
+               f"{MAX_PHRASE}): search for its telling parts, with spaces between them, "
+               "e.g. {}", quote(why.term), ex.SEARCH_EG)
 
 
 def _next_step(follow: Text = ()) -> Text:

@@ -192,6 +192,11 @@ def topic_named(slug: str) -> Example:
     return example("topic", slug=slug)
 
 
+def why_named(link: str) -> Example:
+    """`why LINK` for a story's link pasted where a search goes."""
+    return example("why", link=link)
+
+
 def company_named(name: str) -> Example:
     """`company NAME` for a company typed where a topic goes (`topic alibaba`)."""
     return example("company", name=name)

@@ -181,9 +181,12 @@ def test_search_with_more_matches_than_a_limit_of_one_says_this_one(commands):
     ('"' + "the company said " * 3 + '"', "'the company said the company said the company "
      "said' is too long to search for as one phrase (9 words, at most 8): search for its "
      "telling words, without quotes, e.g. `search qwen pricing`"),
+    ("a-b-c-d-e-f-g-h-i", "'a-b-c-d-e-f-g-h-i' is too long to search for as one word "
+     "(9 parts, at most 8): search for its telling parts, with spaces between them, e.g. "
+     "`search qwen pricing`"),              # it said "without quotes": none were typed
     ("revenue " * 40, "that search is 319 characters long, over 300: keep the few words "
                       "that tell the story apart, e.g. `search qwen pricing`"),
-], ids=["short prefix", "prefixes", "phrase", "long"])
+], ids=["short prefix", "prefixes", "phrase", "hyphenated", "long"])
 def test_a_search_too_costly_to_run_says_how_to_narrow_it(commands, query, said):
     # `a-a* a-b* ... a-p*` (79 characters) held the bot 9.7 s at 1M stories: no other
     # command answered, nothing posted, no feed polled.
