@@ -44,6 +44,7 @@ PATHS = {
     "search without words": lambda c: c.search(ADMIN, ""),
     "search with only -words": lambda c: c.search(ADMIN, "-qwen"),
     "search of too short a prefix": lambda c: c.search(ADMIN, "a-b*"),
+    "search of a version with a *": lambda c: c.search(ADMIN, "gpt-4o*"),
     "search of too many prefixes": lambda c: c.search(ADMIN, "regulat* export* chip* licen*"),
     "search of too long a phrase": lambda c: c.search(ADMIN, '"a b c d e f g h i"'),
     "search of a pasted link": lambda c: c.search(ADMIN, LINK),
