@@ -121,6 +121,10 @@ def test_a_stop_signal_while_the_command_loads_is_its_exit_not_a_traceback(
     assert (exit_code, err.splitlines()) == (code, [f"ainews: stopped ({sig})"])
 
 
+ENDLESS_SQL = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+               "SELECT count(*) FROM c")
+
+
 def test_a_stop_signal_during_a_search_is_its_exit_not_a_traceback(env, capsys, monkeypatch):
     """`docker stop` (SIGTERM) or Ctrl-C while `ainews search` or `chat` reads: the signal
     arrived inside the search's time budget (storage/budget.py), where sqlite3 swallowed
@@ -130,7 +134,7 @@ def test_a_stop_signal_during_a_search_is_its_exit_not_a_traceback(env, capsys, 
 
     from storage.lookups import LookupStore
     from storage.store import Store
-    from tests.store_kit import SLOW_SQL, add, make
+    from tests.store_kit import add, make
     with Store(os.environ["AINEWS_DB"]) as store:
         add(store, make("OpenAI opens a Tokyo office"))
     real = LookupStore._found
@@ -138,7 +142,9 @@ def test_a_stop_signal_during_a_search_is_its_exit_not_a_traceback(env, capsys, 
     def slow_found(self, *args):
         # Sent while the search runs (from a thread, as another process would send it).
         threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
-        self.db.conn.execute(SLOW_SQL).fetchone()      # a search near its budget
+        # A read with no end of its own: only the signal (or the 30 s budget, a failure)
+        # ends it, so the signal can't come after the command, when it would stop pytest.
+        self.db.conn.execute(ENDLESS_SQL).fetchone()
         return real(self, *args)
     monkeypatch.setattr(LookupStore, "_found", slow_found)
     monkeypatch.setattr("storage.lookups.SEARCH_BUDGET", 30.0)
