@@ -7,8 +7,10 @@ so that its members and bots together can't hog the loop either.
 Every command costs one token, admin ones too: "5 commands in 10 s" stays true as said,
 an admin setting a channel up (one command every few seconds) stays well under it, and a
 flood of /subscribe or /feeds add (a write, a fetch) is held like one of lookups. The
-console and the CLI are the operator's: never throttled. Autocomplete reads only names
-in memory and is not counted; a share button re-runs or re-posts a lookup and is."""
+console and the CLI (any platform registered as the operator's, bot/platforms.py) are
+never throttled; a busy workspace is named in its platform's word ("this server").
+Autocomplete reads only names in memory and is not counted; a share button re-runs or
+re-posts a lookup and is."""
 from __future__ import annotations
 
 import logging
@@ -17,6 +19,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+from bot.platforms import platform_of
 from bot.replies import DM, Caller, Reply
 
 log = logging.getLogger("ainews.commands")
@@ -25,7 +28,6 @@ USER_BURST, USER_PER_S = 5, 0.5              # 5 at once, then one every 2 s: 5 
 WORKSPACE_BURST, WORKSPACE_PER_S = 30, 3.0   # 30 per 10 s for a whole server or workspace
 TELL_EVERY = 60.0    # s: one INFO line per user (or server) going fast, the rest DEBUG
 SWEEP_EVERY = 10.0   # s: how often buckets that refilled are forgotten
-PLACE = {"discord": "server", "slack": "workspace"}
 
 
 @dataclass(slots=True)
@@ -108,7 +110,7 @@ class Throttle:
             who = f"{caller.platform} user {caller.user}"
             rate = f"{USER_BURST} commands in {USER_BURST / USER_PER_S:.0f} s"
         else:
-            who = f"{caller.platform} {PLACE.get(caller.platform, 'workspace')} " \
+            who = f"{caller.platform} {platform_of(caller.platform).workspace} " \
                   f"{caller.workspace}"
             rate = f"{WORKSPACE_BURST} commands in {WORKSPACE_BURST / WORKSPACE_PER_S:.0f} s"
         if buckets.first_told(key, now):
@@ -126,7 +128,7 @@ class ThrottleCommands:
         """The answer to a chat command that comes too soon after the caller's (or its
         server's) others, nothing run; None: go ahead (its token is spent). An adapter
         asks this first, for every command and share click."""
-        if caller.platform == "console":
+        if platform_of(caller.platform).operator:     # the console: the operator's own
             return None
         wait, which = self.throttle.admit(caller)
         if not wait:
@@ -134,5 +136,5 @@ class ThrottleCommands:
         again = f"try again in {max(1, math.ceil(wait))} s"
         if which == "user":
             return Reply.error(f"you're going fast: {again}")
-        place = PLACE.get(caller.platform, "workspace")
+        place = platform_of(caller.platform).workspace
         return Reply.error(f"this {place} is sending many commands at once: {again}")

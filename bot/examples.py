@@ -144,6 +144,7 @@ SEARCH_USAGE = example("search", query=meta("QUERY", "export controls"))
 SEARCH_EG = example("search", query="qwen pricing")
 SEARCH_EXCLUDE_EG = example("search", query="openai -microsoft")
 SEARCH_PREFIX_EG = example("search", query="regulat*")
+SEARCH_VERSION_EG = example("search", query="GPT-5")
 TOPICS = example("topics")
 WHY_USAGE = example("why", link=meta("LINK", "https://news.example/2026/ai-deal"))
 HELP = example("help")
@@ -190,6 +191,11 @@ def unsubscribe_named(target: str) -> Example:
 def topic_named(slug: str) -> Example:
     """`topic SLUG` for a topic typed where a company goes (`company pricing`)."""
     return example("topic", slug=slug)
+
+
+def why_named(link: str) -> Example:
+    """`why LINK` for a story's link pasted where a search goes."""
+    return example("why", link=link)
 
 
 def company_named(name: str) -> Example:

@@ -17,7 +17,7 @@ from feeds.hanzi import variants
 from feeds.headline import clean_headline
 from feeds.models import Brief, iso_utc, parse_iso
 from storage.budget import OverBudget, time_budget
-from storage.query import Query, TooBroad, parse, too_broad
+from storage.query import UNSPACED as _UNSPACED, Query, TooBroad, parse, too_broad
 
 log = logging.getLogger("ainews.store")
 
@@ -34,9 +34,6 @@ SEARCH_WINDOW = 2000
 SEARCH_BUDGET = 0.5
 
 
-# Scripts written without spaces between words (CJK ideographs, kana).
-_UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-                       "\U00020000-\U0002fa1f]")
 UNSPACED_SCAN = 5_000   # newest stories a Chinese query reads: about a week of news, ~20 ms
 
 

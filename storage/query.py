@@ -33,14 +33,18 @@ _HYPHENATED = re.compile(r"[^\W_]+(?:[-\u2010\u2011][^\W_]+)+")
 _DOTTED = re.compile(r"[A-Za-z](?:\.[A-Za-z])+")
 # Two capitals typed, "US", "UK", "EU": an abbreviation, as a writer would dot it too.
 _CAPITALS = re.compile(r"[A-Z]{2}")
+# Scripts written without spaces between words (CJK ideographs, kana): the index holds a
+# whole clause as one token, so storage/lookups.py looks for them as substrings instead.
+UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+                      "\U00020000-\U0002fa1f]")
 
 
 @dataclass(frozen=True, slots=True)
 class TooBroad:
     """Why a search was not run: `kind` "long" (over MAX_QUERY characters, `count`),
     "prefix" (`term` has fewer than PREFIX_LETTERS before its *), "prefixes" (`count`
-    terms end in *), "phrase" (`term` has `count` words) or "slow" (it ran past its time
-    budget, storage/lookups.py)."""
+    terms end in *; a Chinese one counts for neither), "phrase" (`term` has `count`
+    words) or "slow" (it ran past its time budget, storage/lookups.py)."""
     kind: str
     term: str = ""
     count: int = 0
@@ -51,14 +55,15 @@ def too_broad(query: str, wanted: Query) -> TooBroad | None:
     if len(query) > MAX_QUERY:
         return TooBroad("long", count=len(query))
     terms = [t for c in wanted.clauses for t in c] + list(wanted.without)
+    # A Chinese word is a substring to the bounded scan: its * costs nothing (华为*).
+    prefixes = [t for t in terms if t.prefix and not UNSPACED.search(t.text)]
     for term in terms:
         words = _WORDS.findall(term.text)
         if len(words) > MAX_PHRASE:
             return TooBroad("phrase", term.text, len(words))
-        if term.prefix and len(words[-1]) < PREFIX_LETTERS:
+        if term in prefixes and len(words[-1]) < PREFIX_LETTERS:
             return TooBroad("prefix", term.text)
-    prefixes = sum(t.prefix for t in terms)
-    return TooBroad("prefixes", count=prefixes) if prefixes > MAX_PREFIXES else None
+    return TooBroad("prefixes", count=len(prefixes)) if len(prefixes) > MAX_PREFIXES else None
 
 
 def excluded(raw: str) -> bool:

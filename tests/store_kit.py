@@ -12,6 +12,9 @@ from storage.store import Store
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 FEED_A, FEED_B = "https://a.example/feed", "https://b.example/rss"
+# ~1-2 s of SQLite work: long enough for a signal to arrive mid-statement.
+SLOW_SQL = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+            "WHERE x < 30000000) SELECT count(*) FROM c")
 
 
 def make(title: str, *, feed: str = FEED_A, guid: str = "", url: str = "",

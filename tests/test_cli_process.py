@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -118,3 +119,34 @@ def test_a_stop_signal_while_the_command_loads_is_its_exit_not_a_traceback(
     except Terminated:      # a KeyboardInterrupt: uncaught, it would end the whole run
         pytest.fail("SIGTERM during the imports escaped main()")
     assert (exit_code, err.splitlines()) == (code, [f"ainews: stopped ({sig})"])
+
+
+ENDLESS_SQL = ("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) "
+               "SELECT count(*) FROM c")
+
+
+def test_a_stop_signal_during_a_search_is_its_exit_not_a_traceback(env, capsys, monkeypatch):
+    """`docker stop` (SIGTERM) or Ctrl-C while `ainews search` or `chat` reads: the signal
+    arrived inside the search's time budget (storage/budget.py), where sqlite3 swallowed
+    it, and the command printed a traceback ending in `OperationalError: interrupted` and
+    exited 1, not "ainews: stopped (SIGTERM)" and 143."""
+    import signal
+
+    from storage.lookups import LookupStore
+    from storage.store import Store
+    from tests.store_kit import add, make
+    with Store(os.environ["AINEWS_DB"]) as store:
+        add(store, make("OpenAI opens a Tokyo office"))
+    real = LookupStore._found
+
+    def slow_found(self, *args):
+        # Sent while the search runs (from a thread, as another process would send it).
+        threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM)).start()
+        # A read with no end of its own: only the signal (or the 30 s budget, a failure)
+        # ends it, so the signal can't come after the command, when it would stop pytest.
+        self.db.conn.execute(ENDLESS_SQL).fetchone()
+        return real(self, *args)
+    monkeypatch.setattr(LookupStore, "_found", slow_found)
+    monkeypatch.setattr("storage.lookups.SEARCH_BUDGET", 30.0)
+    exit_code, _, err = run_cli(capsys, "search", "openai")
+    assert (exit_code, err.strip()) == (143, "ainews: stopped (SIGTERM)")

@@ -176,14 +176,20 @@ def test_search_with_more_matches_than_a_limit_of_one_says_this_one(commands):
 @pytest.mark.parametrize("query, said", [
     ("a-a* a-b* a-c*", "'a-a*' is too short a start of a word to search for: give at least "
                        "3 letters before the * (after any hyphen), e.g. `search regulat*`"),
+    ("qwen2.5*", "'qwen2.5*' is too short a start of a word to search for: search for "
+                 "'qwen2.5' without the *, which finds the versions after it too: "
+                 "`search GPT-5` finds GPT-5.1 and GPT-5-mini"),  # "3 letters after any hyphen"
     ("revenue* open* alibaba* pric*", "that search has 4 words ending in *, at most 3: "
                                       "write the others out in full, e.g. `search regulat*`"),
     ('"' + "the company said " * 3 + '"', "'the company said the company said the company "
      "said' is too long to search for as one phrase (9 words, at most 8): search for its "
      "telling words, without quotes, e.g. `search qwen pricing`"),
+    ("a-b-c-d-e-f-g-h-i", "'a-b-c-d-e-f-g-h-i' is too long to search for as one word "
+     "(9 parts, at most 8): search for its telling parts, with spaces between them, e.g. "
+     "`search qwen pricing`"),              # it said "without quotes": none were typed
     ("revenue " * 40, "that search is 319 characters long, over 300: keep the few words "
                       "that tell the story apart, e.g. `search qwen pricing`"),
-], ids=["short prefix", "prefixes", "phrase", "long"])
+], ids=["short prefix", "version prefix", "prefixes", "phrase", "hyphenated", "long"])
 def test_a_search_too_costly_to_run_says_how_to_narrow_it(commands, query, said):
     # `a-a* a-b* ... a-p*` (79 characters) held the bot 9.7 s at 1M stories: no other
     # command answered, nothing posted, no feed polled.

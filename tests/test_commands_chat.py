@@ -190,6 +190,15 @@ async def test_a_search_pasted_long_in_slack_is_refused(chat_core):
     assert "That search is 2998 characters long, over 300: keep the few words" in answer
 
 
+async def test_a_link_pasted_into_search_is_pointed_to_why(chat):
+    # A story's link has 11 "words": it was refused as "too long to search for as one
+    # phrase ... without quotes", though no quotes were typed.
+    link = "https://techcrunch.com/2025/01/27/deepseek-r1-is-now-available"
+    answer = await chat.ask(("/ainews", f"search {link}"), ("search", {"query": link}))
+    why = {"slack": f"/ainews why {link}", "discord": f"/why link:{link}"}[chat.platform]
+    assert "without quotes" not in answer and why in answer, answer
+
+
 async def test_a_search_past_its_time_budget_is_answered_and_the_bot_goes_on(
         chat, chat_core, monkeypatch, caplog):
     from storage import budget, lookups

@@ -30,7 +30,8 @@ TARGETS = ["all", "pricing", "OpenAI", "Moonshot AI"]
 # What a topic typed for a company (or back) is pointed to.
 NAMED = (*map(ex.topic_named, ["pricing", "open-source"]),
          *map(ex.company_named, ["Alibaba", "Moonshot AI"]),
-         *map(ex.unsubscribe_named, ["pricing", "Moonshot AI"]))
+         *map(ex.unsubscribe_named, ["pricing", "Moonshot AI"]),
+         ex.why_named("https://techcrunch.com/2025/01/27/deepseek-r1-is-now-available"))
 
 
 def _variants() -> list[ex.Example]:

@@ -31,6 +31,7 @@ ADMIN = Caller("slack", "T1", "C1", "U1", is_admin=True)
 QUIET = Caller("slack", "T1", "C2", "U1", is_admin=True)      # a channel following nothing
 ALL = Caller("slack", "T1", "C3", "U1", is_admin=True)        # one following all
 PAUSED_TARGETS = ("pricing", "Moonshot AI")
+LINK = "https://techcrunch.com/2025/01/27/deepseek-r1-is-now-available"   # 11 "words"
 
 # Every path to a help or error text the core has, with input that reaches it.
 PATHS = {
@@ -43,8 +44,10 @@ PATHS = {
     "search without words": lambda c: c.search(ADMIN, ""),
     "search with only -words": lambda c: c.search(ADMIN, "-qwen"),
     "search of too short a prefix": lambda c: c.search(ADMIN, "a-b*"),
+    "search of a version with a *": lambda c: c.search(ADMIN, "gpt-4o*"),
     "search of too many prefixes": lambda c: c.search(ADMIN, "regulat* export* chip* licen*"),
     "search of too long a phrase": lambda c: c.search(ADMIN, '"a b c d e f g h i"'),
+    "search of a pasted link": lambda c: c.search(ADMIN, LINK),
     "search too long": lambda c: c.search(ADMIN, "qwen " * 61),
     "limit not a number": lambda c: c.latest(ADMIN, "lots"),
     "company limit out of range": lambda c: c.company(ADMIN, "alibaba -1"),
@@ -99,7 +102,8 @@ def test_the_replies_use_every_registered_example_and_no_other(replies):
     used = {e for r in replies.values() for e in ex.examples_in(r.parts)}
     assert used == set(ex.REGISTRY) | {ex.subscribe_named(t) for t in PAUSED_TARGETS} | {
         ex.topic_named("open-source"), ex.company_named("Moonshot AI"),
-        ex.unsubscribe_named("Moonshot AI"), ex.subscribe_named("Anthropic")}
+        ex.unsubscribe_named("Moonshot AI"), ex.subscribe_named("Anthropic"),
+        ex.why_named(LINK)}
 
 
 SURFACES = {

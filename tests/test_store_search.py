@@ -125,11 +125,38 @@ def test_a_search_within_the_limits_runs(found_in, query):
     assert found_in(query).too_broad is None
 
 
+@pytest.mark.parametrize("query, found", [
+    ("GPT-5", ["OpenAI GPT-5-mini arrives", "OpenAI ships GPT-5.1 to all users"]),
+    ("qwen2.5", ["Alibaba releases Qwen2.5-Max"]),
+    ("gpt-4o", ["OpenAI cuts GPT-4o-mini prices"]),
+])
+def test_a_model_without_a_star_finds_its_later_versions(tmp_path, query, found):
+    # What the refusal of `GPT-5*` (too short a start after the hyphen) tells to type.
+    store = Store(tmp_path / "ainews.db")
+    add(store, make("OpenAI ships GPT-5.1 to all users", hours=1),
+        make("Alibaba releases Qwen2.5-Max", hours=2),
+        make("OpenAI cuts GPT-4o-mini prices", hours=3), make("GPT-50 rumours", hours=4),
+        make("OpenAI GPT-5-mini arrives", hours=5))
+    assert [b.headline for b in store.find(query).briefs] == found
+    store.close()
+
+
+@pytest.mark.parametrize("query, found", [("华为*", 1), ("通义*", 1),
+                                          ("华为* OR 通义* OR 百度* OR 腾讯*", 2)])
+def test_a_short_chinese_word_with_a_star_is_searched(found_in, query, found):
+    # Chinese is searched as substrings of the newest stories (a bounded scan), where a
+    # * costs nothing, and many names are two characters (华为 Huawei, 百度 Baidu): it was
+    # refused as "too short a start of a word to search for".
+    result = found_in(query)
+    assert (result.too_broad, len(result.briefs)) == (None, found)
+
+
 @pytest.fixture
 def found_in(tmp_path):
     store = Store(tmp_path / "ainews.db")
     add(store, make("Alibaba opens its Qwen weights", hours=1),
-        make("Meta bets on open source models", hours=2))
+        make("Meta bets on open source models", hours=2),
+        make("华为发布昇腾芯片", hours=3), make("通义千问降价", hours=4))
     yield store.find
     store.close()
 
