@@ -259,8 +259,8 @@ def _too_broad(why: TooBroad) -> Text:
                    "the few words that tell the story apart, e.g. {}", ex.SEARCH_EG)
     if why.kind == "phrase":
         return say(f"'{{}}' is too long to search for as one phrase ({why.count} words, "
-                   f"at most {MAX_PHRASE}): search for its telling words, without quotes, "
-                   "e.g. {}", quote(why.term), ex.SEARCH_EG)
+                   f"at most {MAX_PHRASE}): quote only the words that must stand together, "
+                   "e.g. {}", quote(why.term), ex.SEARCH_PHRASE_EG)
     if why.kind == "prefix":
         return say(f"'{{}}*' is too short a start of a word to search for: give at least "
                    f"{PREFIX_LETTERS} letters before the * (after any hyphen), e.g. {{}}",

@@ -179,8 +179,8 @@ def test_search_with_more_matches_than_a_limit_of_one_says_this_one(commands):
     ("revenue* open* alibaba* pric*", "that search has 4 words ending in *, at most 3: "
                                       "write the others out in full, e.g. `search regulat*`"),
     ('"' + "the company said " * 3 + '"', "'the company said the company said the company "
-     "said' is too long to search for as one phrase (9 words, at most 8): search for its "
-     "telling words, without quotes, e.g. `search qwen pricing`"),
+     "said' is too long to search for as one phrase (9 words, at most 8): quote only the "
+     "words that must stand together, e.g. `search \"export controls\" nvidia`"),
     ("revenue " * 40, "that search is 319 characters long, over 300: keep the few words "
                       "that tell the story apart, e.g. `search qwen pricing`"),
 ], ids=["short prefix", "prefixes", "phrase", "long"])
@@ -302,6 +302,13 @@ def test_completion_knows_the_aliases_the_command_accepts(commands, typed):
     ("latest export controls", lambda r: headlines(r) == ["Nvidia H20 export licences tightened"]),
     ("topic pricing 1", lambda r: headlines(r) == [SEED]),
     ("search revenue", lambda r: headlines(r) == [SEED]),
+    # Quoted words are a phrase, as in Slack's and Discord's search: the console's split
+    # took the quotes off, so "shifts alibaba" found the story with both words apart.
+    ('search "shifts alibaba"', lambda r: headlines(r) == []),
+    ('search "alibaba shifts" revenue',
+     lambda r: r.title == 'Search: "alibaba shifts" revenue' and headlines(r) == [SEED]),
+    ("search 'alibaba shifts' -\"licences tightened\"", lambda r: headlines(r) == [SEED]),
+    ('search revenue -"alibaba shifts"', lambda r: headlines(r) == []),
     ("topics", lambda r: "Companies:" in r.text),
     ("", lambda r: "Commands:" in r.text),
     ("help", lambda r: "Commands:" in r.text),
