@@ -35,8 +35,8 @@ from bot.examples import Text, say
 from bot.platforms import platform_of
 from bot.replies import Caller, Reply
 from feeds.models import utcnow
-from storage.query import (MAX_PHRASE, MAX_PREFIXES, MAX_QUERY, PREFIX_LETTERS, Query,
-                           TooBroad, parse as parse_query)
+from storage.query import (MAX_PHRASE, MAX_PREFIXES, MAX_QUERY, MAX_TERMS, PREFIX_LETTERS,
+                           Query, TooBroad, parse as parse_query)
 
 # Rows are "example — what it does": no columns, which Slack's and Discord's
 # proportional fonts would not keep aligned anyway.
@@ -257,6 +257,14 @@ def _too_broad(why: TooBroad) -> Text:
     if why.kind == "long":
         return say(f"that search is {why.count} characters long, over {MAX_QUERY}: keep "
                    "the few words that tell the story apart, e.g. {}", ex.SEARCH_EG)
+    if why.kind == "words":
+        return say(f"that search looks for {why.count} words, at most {MAX_TERMS} (a quoted "
+                   "phrase is one): keep the few that tell the story apart, e.g. {}",
+                   ex.SEARCH_EG)
+    if why.kind == "left out":
+        return say(f"that search leaves out {why.count} words, at most {MAX_TERMS}: leave "
+                   "out only the few that bring the wrong stories, e.g. {}",
+                   ex.SEARCH_EXCLUDE_EG)
     if why.kind == "phrase":
         return say(f"'{{}}' is too long to search for as one phrase ({why.count} words, "
                    f"at most {MAX_PHRASE}): quote only the words that must stand together, "

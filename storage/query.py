@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
-MAX_TERMS = 16   # a pasted paragraph is not a query; bound its cost
+MAX_TERMS = 16   # words looked for, and left out, each: a pasted paragraph is no query
 # What a search may ask for (TooBroad otherwise): FTS5 reads the doclist of every word a
 # prefix expands to (`a-b*` is the phrase "a b*": every word starting with b) and of each
 # word of a phrase, so these bound a search's cost, not its term count. At a million
@@ -38,6 +38,7 @@ _CAPITALS = re.compile(r"[A-Z]{2}")
 @dataclass(frozen=True, slots=True)
 class TooBroad:
     """Why a search was not run: `kind` "long" (over MAX_QUERY characters, `count`),
+    "words" or "left out" (`count` terms to look for or to leave out, over MAX_TERMS),
     "prefix" (`term` has fewer than PREFIX_LETTERS before its *), "prefixes" (`count`
     terms end in *), "phrase" (`term` has `count` words) or "slow" (it ran past its time
     budget, storage/lookups.py)."""
@@ -50,6 +51,10 @@ def too_broad(query: str, wanted: Query) -> TooBroad | None:
     """What of `query` (read as `wanted`) would cost too much to look for, if anything."""
     if len(query) > MAX_QUERY:
         return TooBroad("long", count=len(query))
+    if wanted.typed[0] > MAX_TERMS:     # the 17th word would have had no effect, unsaid
+        return TooBroad("words", count=wanted.typed[0])
+    if wanted.typed[1] > MAX_TERMS:
+        return TooBroad("left out", count=wanted.typed[1])
     terms = [t for c in wanted.clauses for t in c] + list(wanted.without)
     for term in terms:
         words = _WORDS.findall(term.text)
@@ -147,9 +152,12 @@ def _either(parts: list[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """Every clause required, any term of a clause enough; none of `without`."""
+    """Every clause required, any term of a clause enough; none of `without`. `typed`:
+    how many different terms the user gave to look for and to leave out, those past
+    MAX_TERMS (not kept) too."""
     clauses: tuple[tuple[Term, ...], ...] = ()
     without: tuple[Term, ...] = ()
+    typed: tuple[int, int] = (0, 0)
 
     def match(self, *, any_term: bool = False) -> str:
         """The FTS5 MATCH expression: all clauses (any of their terms with any_term).
@@ -184,12 +192,13 @@ class Query:
 
 
 def parse(query: str) -> Query:
-    """The user's text as a Query; at most MAX_TERMS words looked for and left out each,
-    every term once."""
+    """The user's text as a Query; at most MAX_TERMS words looked for and left out each
+    (too_broad refuses more), every term once."""
     # Control characters (NUL ends a string inside SQLite's FTS parser) become spaces.
     query = "".join(ch if ch.isprintable() else " " for ch in query)
     clauses: list[list[Term]] = []
     without: list[Term] = []
+    typed: tuple[set[Term], set[Term]] = (set(), set())   # a set: a pasted page is long
     op, joinable = None, False
     for raw in _TOKEN.findall(query):
         if raw in _OPERATORS:
@@ -199,6 +208,7 @@ def parse(query: str) -> Query:
         term = _term(raw.lstrip("-") if excluded(raw) else raw)
         if term is None:        # punctuation: `( openai OR microsoft )` still reads
             continue
+        typed[leave_out].add(term)
         seen = [t for c in clauses for t in c]
         if leave_out:
             if term not in without and len(without) < MAX_TERMS:
@@ -209,7 +219,7 @@ def parse(query: str) -> Query:
             else:
                 clauses.append([term])
         op, joinable = None, not leave_out
-    return Query(tuple(tuple(c) for c in clauses), tuple(without))
+    return Query(tuple(tuple(c) for c in clauses), tuple(without), tuple(map(len, typed)))
 
 
 def _term(raw: str) -> Term | None:

@@ -183,7 +183,13 @@ def test_search_with_more_matches_than_a_limit_of_one_says_this_one(commands):
      "words that must stand together, e.g. `search \"export controls\" nvidia`"),
     ("revenue " * 40, "that search is 319 characters long, over 300: keep the few words "
                       "that tell the story apart, e.g. `search qwen pricing`"),
-], ids=["short prefix", "prefixes", "phrase", "long"])
+    (" ".join(f"w{i}" for i in range(16)) + ' "open source"', "that search looks for 17 "
+     "words, at most 16 (a quoted phrase is one): keep the few that tell the story apart, "
+     "e.g. `search qwen pricing`"),
+    ("openai " + " ".join(f"-w{i}" for i in range(17)), "that search leaves out 17 words, "
+     "at most 16: leave out only the few that bring the wrong stories, e.g. "
+     "`search openai -microsoft`"),
+], ids=["short prefix", "prefixes", "phrase", "long", "words", "left out"])
 def test_a_search_too_costly_to_run_says_how_to_narrow_it(commands, query, said):
     # `a-a* a-b* ... a-p*` (79 characters) held the bot 9.7 s at 1M stories: no other
     # command answered, nothing posted, no feed polled.
