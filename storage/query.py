@@ -25,6 +25,7 @@ MAX_PHRASE = 8       # words in one phrase or hyphenated word
 
 # A token: a quoted phrase (its closing quote optional), -"phrase", or a bare word.
 _TOKEN = re.compile(r'-?"[^"]*"?|[^\s"]+')
+_QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\uff02", '"'))
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 _WORDS = re.compile(r"[^\W_]+")   # the words the index reads in a term
 # A word of letters and digits joined by hyphens: "chat-gpt", "gpt-4o", "open-source".
@@ -194,8 +195,9 @@ class Query:
 def parse(query: str) -> Query:
     """The user's text as a Query; at most MAX_TERMS words looked for and left out each
     (too_broad refuses more), every term once."""
-    # Control characters (NUL ends a string inside SQLite's FTS parser) become spaces.
-    query = "".join(ch if ch.isprintable() else " " for ch in query)
+    # Control characters (NUL ends a string inside SQLite's FTS parser) become spaces;
+    # a phone's or a Mac's curly quotes are quotes (“open source” is a phrase).
+    query = "".join(ch if ch.isprintable() else " " for ch in query).translate(_QUOTES)
     clauses: list[list[Term]] = []
     without: list[Term] = []
     typed: tuple[set[Term], set[Term]] = (set(), set())   # a set: a pasted page is long

@@ -69,6 +69,9 @@ def test_and_or_not_are_operators(found, query, expect):
     ('"source open"', [SOURCE_OPEN]),
     ('source -"open source"', [SOURCE_OPEN]),
     ('"open source', [META_OPEN]),             # the closing quote forgotten
+    ('\u201copen source\u201d', [META_OPEN]),   # a phone's curly quotes: searched as words
+    ('source -\u201copen source\u201d', [SOURCE_OPEN]),
+    ('\u201eopen source\u201c', [META_OPEN]),   # German-style quotes
 ])
 def test_quoted_words_are_a_phrase(found, query, expect):
     assert found(query) == expect
