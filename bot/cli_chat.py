@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import shlex
 import sys
 from typing import TextIO
 
@@ -36,8 +37,16 @@ def cmd_chat(app, args) -> int:
     if app.settings.console_enabled:
         set_up_console(app.store)     # what `ainews run` starts it with: all strategy stories
     if args.words:
-        return _answer(app, " ".join(args.words), chat_spell)
+        return _answer(app, chat_line(args.words), chat_spell)
     return session(app, sys.stdin, interactive=sys.stdin.isatty())
+
+
+def chat_line(words: list[str]) -> str:
+    """The chat line the shell's words make: one word is the line as typed (`ainews chat
+    'search "export controls"'`); several are quoted where the shell took quotes off, so
+    run_text reads the same words (`ainews chat search "export controls" nvidia` searched
+    the three words apart)."""
+    return words[0] if len(words) == 1 else shlex.join(words)
 
 
 def session(app, lines: TextIO, *, interactive: bool) -> int:

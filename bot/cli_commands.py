@@ -7,6 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from bot.commands_text import search_words
 from bot.config import ConfigError, environment_warnings, load_settings
 from bot.console import json_line
 from bot.errors import UserError
@@ -282,7 +283,8 @@ def cmd_topic(app, args) -> int:
 
 
 def cmd_search(app, args) -> int:
-    reply = app.commands.search(CONSOLE, " ".join(args.query), args.limit)
+    # `ainews search "export controls" nvidia`: the shell took the quotes off a phrase.
+    reply = app.commands.search(CONSOLE, search_words(args.query), args.limit)
     return print_reply(_run(app, reply), args.json)
 
 

@@ -36,8 +36,8 @@ from bot.examples import Text, say
 from bot.platforms import platform_of
 from bot.replies import Caller, Reply
 from feeds.models import utcnow
-from storage.query import (MAX_PHRASE, MAX_PREFIXES, MAX_QUERY, PREFIX_LETTERS, Query,
-                           TooBroad, parse as parse_query)
+from storage.query import (MAX_PHRASE, MAX_PREFIXES, MAX_QUERY, MAX_TERMS, PREFIX_LETTERS,
+                           Query, TooBroad, parse as parse_query)
 
 # Rows are "example — what it does": no columns, which Slack's and Discord's
 # proportional fonts would not keep aligned anyway.
@@ -260,10 +260,18 @@ def _too_broad(why: TooBroad) -> Text:
                    "the few words that tell the story apart, e.g. {}", ex.SEARCH_EG)
     if why.kind == "phrase" and " " not in why.term:    # typed as one word, no quotes
         return _one_long_word(why)
+    if why.kind == "words":
+        return say(f"that search looks for {why.count} words, at most {MAX_TERMS} (a quoted "
+                   "phrase is one): keep the few that tell the story apart, e.g. {}",
+                   ex.SEARCH_EG)
+    if why.kind == "left out":
+        return say(f"that search leaves out {why.count} words, at most {MAX_TERMS}: leave "
+                   "out only the few that bring the wrong stories, e.g. {}",
+                   ex.SEARCH_EXCLUDE_EG)
     if why.kind == "phrase":
         return say(f"'{{}}' is too long to search for as one phrase ({why.count} words, "
-                   f"at most {MAX_PHRASE}): search for its telling words, without quotes, "
-                   "e.g. {}", quote(why.term), ex.SEARCH_EG)
+                   f"at most {MAX_PHRASE}): quote only the words that must stand together, "
+                   "e.g. {}", quote(why.term), ex.SEARCH_PHRASE_EG)
     if why.kind == "prefix" and _version(why.term):
         return say("'{}*' is too short a start of a word to search for: search for '{}' "
                    "without the *, which finds the versions after it too: {} finds GPT-5.1 "

@@ -89,6 +89,19 @@ def split_line(line: str) -> list[str]:
         return line.split()
 
 
+def search_words(words: list[str]) -> str:
+    """A search as typed before the line was split into words (the console's shlex, the
+    shell's): a word holding a space was quoted, so it is a phrase again, as Slack and
+    Discord, which keep the line whole, read `"export controls" nvidia`; a `-` before
+    the quotes still leaves the phrase out."""
+    return " ".join(_phrase(w) if len(w.split()) > 1 and '"' not in w else w for w in words)
+
+
+def _phrase(word: str) -> str:
+    sign = "-" if word.startswith("-") else ""
+    return f'{sign}"{word[len(sign):].strip()}"'
+
+
 def quote(user_text: str, width: int = 60) -> str:
     """User input echoed in a reply: one line, bounded, and without the characters that
     draw nothing yet act on the text (a U+202E pasted in reversed the rest of the reply)."""
@@ -140,7 +153,7 @@ class TextCommands:
         return self.topic(caller, " ".join(args), limit or "")
 
     async def _text_search(self, caller: Caller, args: list[str]) -> Reply:
-        return self.search(caller, " ".join(args))
+        return self.search(caller, search_words(args))
 
     async def _text_why(self, caller: Caller, args: list[str]) -> Reply:
         return self.why(caller, " ".join(args))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
-MAX_TERMS = 16   # a pasted paragraph is not a query; bound its cost
+MAX_TERMS = 16   # words looked for, and left out, each: a pasted paragraph is no query
 # What a search may ask for (TooBroad otherwise): FTS5 reads the doclist of every word a
 # prefix expands to (`a-b*` is the phrase "a b*": every word starting with b) and of each
 # word of a phrase, so these bound a search's cost, not its term count. At a million
@@ -25,6 +25,7 @@ MAX_PHRASE = 8       # words in one phrase or hyphenated word
 
 # A token: a quoted phrase (its closing quote optional), -"phrase", or a bare word.
 _TOKEN = re.compile(r'-?"[^"]*"?|[^\s"]+')
+_QUOTES = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\uff02", '"'))
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 _WORDS = re.compile(r"[^\W_]+")   # the words the index reads in a term
 # A word of letters and digits joined by hyphens: "chat-gpt", "gpt-4o", "open-source".
@@ -42,6 +43,7 @@ UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 @dataclass(frozen=True, slots=True)
 class TooBroad:
     """Why a search was not run: `kind` "long" (over MAX_QUERY characters, `count`),
+    "words" or "left out" (`count` terms to look for or to leave out, over MAX_TERMS),
     "prefix" (`term` has fewer than PREFIX_LETTERS before its *), "prefixes" (`count`
     terms end in *; a Chinese one counts for neither), "phrase" (`term` has `count`
     words) or "slow" (it ran past its time budget, storage/lookups.py)."""
@@ -54,6 +56,10 @@ def too_broad(query: str, wanted: Query) -> TooBroad | None:
     """What of `query` (read as `wanted`) would cost too much to look for, if anything."""
     if len(query) > MAX_QUERY:
         return TooBroad("long", count=len(query))
+    if wanted.typed[0] > MAX_TERMS:     # the 17th word would have had no effect, unsaid
+        return TooBroad("words", count=wanted.typed[0])
+    if wanted.typed[1] > MAX_TERMS:
+        return TooBroad("left out", count=wanted.typed[1])
     terms = [t for c in wanted.clauses for t in c] + list(wanted.without)
     # A Chinese word is a substring to the bounded scan: its * costs nothing (华为*).
     prefixes = [t for t in terms if t.prefix and not UNSPACED.search(t.text)]
@@ -152,9 +158,12 @@ def _either(parts: list[str]) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Query:
-    """Every clause required, any term of a clause enough; none of `without`."""
+    """Every clause required, any term of a clause enough; none of `without`. `typed`:
+    how many different terms the user gave to look for and to leave out, those past
+    MAX_TERMS (not kept) too."""
     clauses: tuple[tuple[Term, ...], ...] = ()
     without: tuple[Term, ...] = ()
+    typed: tuple[int, int] = (0, 0)
 
     def match(self, *, any_term: bool = False) -> str:
         """The FTS5 MATCH expression: all clauses (any of their terms with any_term).
@@ -189,12 +198,14 @@ class Query:
 
 
 def parse(query: str) -> Query:
-    """The user's text as a Query; at most MAX_TERMS words looked for and left out each,
-    every term once."""
-    # Control characters (NUL ends a string inside SQLite's FTS parser) become spaces.
-    query = "".join(ch if ch.isprintable() else " " for ch in query)
+    """The user's text as a Query; at most MAX_TERMS words looked for and left out each
+    (too_broad refuses more), every term once."""
+    # Control characters (NUL ends a string inside SQLite's FTS parser) become spaces;
+    # a phone's or a Mac's curly quotes are quotes (“open source” is a phrase).
+    query = "".join(ch if ch.isprintable() else " " for ch in query).translate(_QUOTES)
     clauses: list[list[Term]] = []
     without: list[Term] = []
+    typed: tuple[set[Term], set[Term]] = (set(), set())   # a set: a pasted page is long
     op, joinable = None, False
     for raw in _TOKEN.findall(query):
         if raw in _OPERATORS:
@@ -204,6 +215,7 @@ def parse(query: str) -> Query:
         term = _term(raw.lstrip("-") if excluded(raw) else raw)
         if term is None:        # punctuation: `( openai OR microsoft )` still reads
             continue
+        typed[leave_out].add(term)
         seen = [t for c in clauses for t in c]
         if leave_out:
             if term not in without and len(without) < MAX_TERMS:
@@ -214,7 +226,7 @@ def parse(query: str) -> Query:
             else:
                 clauses.append([term])
         op, joinable = None, not leave_out
-    return Query(tuple(tuple(c) for c in clauses), tuple(without))
+    return Query(tuple(tuple(c) for c in clauses), tuple(without), tuple(map(len, typed)))
 
 
 def _term(raw: str) -> Term | None:

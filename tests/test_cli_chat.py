@@ -58,6 +58,18 @@ def test_a_quote_left_open_in_a_chat_line_is_no_part_of_the_name(env, capsys):
     assert code == 0 and out.strip() == "This channel now gets stories about Alibaba.", out
 
 
+@pytest.mark.parametrize("words", [
+    ["search", "export controls", "nvidia"],
+    ['search "export controls" nvidia'],         # the whole line as one argument
+    ["search", '"export controls" nvidia'],
+])
+def test_a_phrase_quoted_in_the_shell_is_searched_as_one(env, capsys, words):
+    """`ainews chat search "export controls" nvidia` searched the three words apart:
+    the shell took the quotes off and the words were joined again without them."""
+    code, out, _ = run_cli(capsys, "chat", *words)
+    assert """Nothing matches '"export controls" nvidia'.""" in out
+
+
 def test_a_console_told_to_follow_nothing_stays_so_at_the_next_start(env, capsys, caplog):
     """The next start gave it all strategy stories back, and told nobody."""
     from bot.app import App

@@ -72,6 +72,21 @@ def test_search_leaves_out_minus_words_wherever_they_are(archive, capsys, argv, 
     assert {json.loads(line)["id"] for line in out.splitlines()} == found
 
 
+@pytest.mark.parametrize("argv, found", [
+    (["tokyo office"], {"t"}),
+    (["office tokyo"], set()),              # the words, but not as a phrase
+    (["microsoft cloud", "openai"], {"m"}),
+    (["openai", "-microsoft cloud"], {"t", "n"}),
+    (['"signs a" openai'], {"m"}),          # quotes inside the argument, as typed
+])
+def test_search_reads_a_quoted_argument_as_a_phrase(archive, capsys, argv, found):
+    """`ainews search "office tokyo"` found the Tokyo office story: the shell takes the
+    quotes off, and the words were searched apart, where chat searches a phrase."""
+    code, out, err = run_cli(capsys, "search", "--json", *argv)
+    assert code == 0, err
+    assert {json.loads(line)["id"] for line in out.splitlines()} == found
+
+
 @pytest.mark.parametrize("as_json", [False, True])
 def test_search_says_when_it_shows_stories_with_only_some_words(archive, capsys, as_json):
     code, out, err = run_cli(capsys, "search", "tokyo", "nvidia", *["--json"] * as_json)
@@ -151,7 +166,7 @@ def spellings(env):
 @pytest.mark.parametrize("query, found", [
     # The index holds "U.S." as "u s", and "US" as "us", which is also "use": searched
     # as typed, with its dots or closed up ("chat-gpt" finds ChatGPT), and nothing else.
-    (["U.S. export"], {"dots", "caps"}),
+    (["U.S.", "export"], {"dots", "caps"}),
     (['"U.S."', "export"], {"dots", "caps"}),
     (["US", "export"], {"dots", "caps"}),       # found "use" too: the stemmer's `us`
     (["us", "export"], {"caps", "use"}),        # lower case: a pronoun or the country

@@ -182,14 +182,21 @@ def test_search_with_more_matches_than_a_limit_of_one_says_this_one(commands):
     ("revenue* open* alibaba* pric*", "that search has 4 words ending in *, at most 3: "
                                       "write the others out in full, e.g. `search regulat*`"),
     ('"' + "the company said " * 3 + '"', "'the company said the company said the company "
-     "said' is too long to search for as one phrase (9 words, at most 8): search for its "
-     "telling words, without quotes, e.g. `search qwen pricing`"),
+     "said' is too long to search for as one phrase (9 words, at most 8): quote only the "
+     "words that must stand together, e.g. `search \"export controls\" nvidia`"),
     ("a-b-c-d-e-f-g-h-i", "'a-b-c-d-e-f-g-h-i' is too long to search for as one word "
      "(9 parts, at most 8): search for its telling parts, with spaces between them, e.g. "
      "`search qwen pricing`"),              # it said "without quotes": none were typed
     ("revenue " * 40, "that search is 319 characters long, over 300: keep the few words "
                       "that tell the story apart, e.g. `search qwen pricing`"),
-], ids=["short prefix", "version prefix", "prefixes", "phrase", "hyphenated", "long"])
+    (" ".join(f"w{i}" for i in range(16)) + ' "open source"', "that search looks for 17 "
+     "words, at most 16 (a quoted phrase is one): keep the few that tell the story apart, "
+     "e.g. `search qwen pricing`"),
+    ("openai " + " ".join(f"-w{i}" for i in range(17)), "that search leaves out 17 words, "
+     "at most 16: leave out only the few that bring the wrong stories, e.g. "
+     "`search openai -microsoft`"),
+], ids=["short prefix", "version prefix", "prefixes", "phrase", "hyphenated", "long", "words",
+        "left out"])
 def test_a_search_too_costly_to_run_says_how_to_narrow_it(commands, query, said):
     # `a-a* a-b* ... a-p*` (79 characters) held the bot 9.7 s at 1M stories: no other
     # command answered, nothing posted, no feed polled.
@@ -308,6 +315,13 @@ def test_completion_knows_the_aliases_the_command_accepts(commands, typed):
     ("latest export controls", lambda r: headlines(r) == ["Nvidia H20 export licences tightened"]),
     ("topic pricing 1", lambda r: headlines(r) == [SEED]),
     ("search revenue", lambda r: headlines(r) == [SEED]),
+    # Quoted words are a phrase, as in Slack's and Discord's search: the console's split
+    # took the quotes off, so "shifts alibaba" found the story with both words apart.
+    ('search "shifts alibaba"', lambda r: headlines(r) == []),
+    ('search "alibaba shifts" revenue',
+     lambda r: r.title == 'Search: "alibaba shifts" revenue' and headlines(r) == [SEED]),
+    ("search 'alibaba shifts' -\"licences tightened\"", lambda r: headlines(r) == [SEED]),
+    ('search revenue -"alibaba shifts"', lambda r: headlines(r) == []),
     ("topics", lambda r: "Companies:" in r.text),
     ("", lambda r: "Commands:" in r.text),
     ("help", lambda r: "Commands:" in r.text),

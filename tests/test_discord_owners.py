@@ -121,6 +121,26 @@ async def test_help_says_who_may_change_the_feeds(fake, real_core):
             ) in shown, shown
 
 
+@pytest.mark.parametrize("public", [True, False])
+async def test_a_public_bot_is_told_at_start(fake, real_core, caplog, public):
+    """A Discord application is a Public Bot by default: anyone with its invite link
+    could add it to their server and subscribe channels, on the operator's posting
+    budget and LLM calls, and nothing at run time said so."""
+    core, store = real_core
+    fake.bot_public = public
+    async with running_bot(fake, core, store):
+        await fake.callback(await fake.command("help", {}))
+    said = [r.message for r in caplog.records if r.levelno == logging.WARNING
+            and r.message.startswith("discord: the bot is public")]
+    assert len(said) == (1 if public else 0), said
+    if public:
+        assert said[0] == (
+            "discord: the bot is public: anyone with its invite link can add it to a server "
+            "of their own and subscribe its channels, on this bot's posting budget and LLM "
+            "calls; turn off Public Bot in the Developer Portal (Bot > Public Bot) unless "
+            "you mean to serve other servers")
+
+
 # ---- review27 -------------------------------------------------------------------------
 
 async def test_owner_known_from_logins_own_app_info_when_the_second_ask_fails(fake, real_core):

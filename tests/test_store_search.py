@@ -69,6 +69,9 @@ def test_and_or_not_are_operators(found, query, expect):
     ('"source open"', [SOURCE_OPEN]),
     ('source -"open source"', [SOURCE_OPEN]),
     ('"open source', [META_OPEN]),             # the closing quote forgotten
+    ('\u201copen source\u201d', [META_OPEN]),   # a phone's curly quotes: searched as words
+    ('source -\u201copen source\u201d', [SOURCE_OPEN]),
+    ('\u201eopen source\u201c', [META_OPEN]),   # German-style quotes
 ])
 def test_quoted_words_are_a_phrase(found, query, expect):
     assert found(query) == expect
@@ -110,6 +113,9 @@ NINE_WORDS = '"the company said on monday that it would cut"'
     ("a-b-c-d-e-f-g-h-i", "phrase"),    # a hyphenated word is a phrase to the index
     ("x" * 301, "long"),
     ("openai " * 43, "long"),
+    # The 17th word had no effect, and nobody said so.
+    (" ".join(f"w{i}" for i in range(17)), "words"),
+    ("openai " + " ".join(f"-w{i}" for i in range(17)), "left out"),
 ])
 def test_a_search_too_costly_to_run_is_refused_saying_what(found_in, query, kind):
     # 16 hyphenated prefixes (79 characters) held the event loop 9.7 s at 1M stories.
@@ -120,7 +126,9 @@ def test_a_search_too_costly_to_run_is_refused_saying_what(found_in, query, kind
 
 @pytest.mark.parametrize("query", ["regulat*", "Alibaba-ope*", "ope* OR chat* -mis*",
                                    '"open source models" -"the company said on monday"',
-                                   "openai " * 42])
+                                   "openai " * 42, " ".join(f"w{i}" for i in range(16)),
+                                   '"a b" ' + " ".join(f"w{i}" for i in range(15)) + " w1",
+                                   "openai " + " ".join(f"-w{i}" for i in range(16))])
 def test_a_search_within_the_limits_runs(found_in, query):
     assert found_in(query).too_broad is None
 

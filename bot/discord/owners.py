@@ -63,7 +63,8 @@ def owners_of(info: discord.AppInfo) -> frozenset[int]:
 async def feed_admins(client: discord.Client, setting) -> FeedAdmins:
     """Learned once at start, from the application info login() fetched (a second ask
     could fail on its own and leave the owner refused until a restart); asked again only
-    if there is none. Unknown, only the setting's users may: never Manage Server."""
+    if there is none. Unknown, only the setting's users may: never Manage Server. A
+    public bot is warned of here, where that info is first read."""
     listed = listed_ids(setting)
     try:
         info = client.application or await asyncio.wait_for(client.application_info(),
@@ -76,12 +77,23 @@ async def feed_admins(client: discord.Client, setting) -> FeedAdmins:
                     "changes are allowed only to DISCORD_ADMIN_USER_IDS (%s) until a "
                     "restart", _why(exc), count(len(listed), "user") if listed else "none set")
         return FeedAdmins(listed, owners_known=False)
+    warn_if_public(info)
     owners = owners_of(info)
     who = (f"{count(len(owners), 'member')} of the team that owns the application"
            if info.team else "the application's owner")
     log.info("discord: /feeds changes are allowed to %s and %s in DISCORD_ADMIN_USER_IDS",
              who, count(len(listed), "user"))
     return FeedAdmins(listed, owners)
+
+
+def warn_if_public(info: discord.AppInfo) -> None:
+    """Once a start: a Public Bot (the Portal's default) is anyone's to add, and the
+    operator pays for every server it joins; docs/discord.md advises turning it off."""
+    if info.bot_public:
+        log.warning("discord: the bot is public: anyone with its invite link can add it to "
+                    "a server of their own and subscribe its channels, on this bot's posting "
+                    "budget and LLM calls; turn off Public Bot in the Developer Portal (Bot > "
+                    "Public Bot) unless you mean to serve other servers")
 
 
 def _why(exc: BaseException) -> str:

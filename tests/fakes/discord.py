@@ -184,6 +184,9 @@ class FakeDiscord:
         # a team instead, of (user id, role, membership_state) members; the first owns it.
         self.owner_id = 1
         self.team: list[tuple[int, str, int]] | None = None
+        # The Developer Portal's Public Bot: Discord's default is on; off here, as
+        # docs/discord.md advises (on, the bot warns at start).
+        self.bot_public = False
         self.requests: list[Recorded] = []
         self.failures: list[Failure] = []
         self.commands: dict[str, list] = {}     # "global" / guild id -> synced payload
@@ -633,7 +636,7 @@ class FakeDiscord:
                                           "discriminator": "0", "avatar": None}}
                                 for uid, role, state in self.team]}
         return {"id": str(self.app_id), "name": "ainews", "description": "", "icon": None,
-                "bot_public": True, "bot_require_code_grant": False,
+                "bot_public": self.bot_public, "bot_require_code_grant": False,
                 "verify_key": "0" * 64, "flags": 0, "team": team, "owner": owner}
 
     def _commands_route(self, method: str, scope: str, data) -> web.Response:
