@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 
@@ -14,6 +15,12 @@ from tests.fakes.feedserver import FeedServer, make_rss
 
 
 AINEWS = str(Path(sys.executable).parent / "ainews")
+
+
+def hangups_heard() -> None:
+    """A child's SIGHUP back to its default, as from a terminal: under `nohup make test`
+    (or a CI runner started so) it is inherited ignored, and the bot rightly keeps it so."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def env_for(tmp_path: Path, feeds: list[str], **extra) -> dict:

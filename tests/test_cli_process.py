@@ -13,6 +13,7 @@ from bot.cli import main
 from tests.cli_kit import DATA, AINEWS, run_cli, db_env
 from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.stories import strategy_entry
+from tests.service_kit import hangups_heard
 
 
 env = pytest.fixture(db_env, name="env")
@@ -55,7 +56,7 @@ async def test_a_stop_signal_ends_a_poll_with_one_line_and_a_clean_exit(env, tmp
         env.setenv("AINEWS_FEEDS", str(feeds))
         proc = await asyncio.create_subprocess_exec(
             AINEWS, "poll", "--once", cwd=tmp_path, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE)
+            stderr=subprocess.PIPE, preexec_fn=hangups_heard)
         for _ in range(600):          # the poll is under way once the feed is asked for
             if srv.requests_for("/slow.xml") or proc.returncode is not None:
                 break

@@ -18,7 +18,7 @@ import pytest
 from storage.store import Store
 from tests.fakes.feedserver import make_rss
 from tests.fakes.stories import archive_entry, strategy_entry
-from tests.service_kit import (AINEWS, env_for, run_once, story_links, publish, run_once_log,
+from tests.service_kit import (AINEWS, env_for, hangups_heard, run_once, story_links, publish, run_once_log,
                                run_once_output_and_log, empty_feed_server)
 
 
@@ -83,7 +83,8 @@ async def test_signal_stops_the_service_cleanly(server, tmp_path, sig):
     env = env_for(tmp_path, [server.url("/feed0.xml")])
     proc = await asyncio.create_subprocess_exec(AINEWS, "run", env=env,
                                                 stdout=asyncio.subprocess.DEVNULL,
-                                                stderr=asyncio.subprocess.PIPE)
+                                                stderr=asyncio.subprocess.PIPE,
+                                                preexec_fn=hangups_heard)
     log = b""
     while b"service: adapters: console" not in log:
         log += await asyncio.wait_for(proc.stderr.readline(), 30)
