@@ -9,7 +9,7 @@ an admin setting a channel up (one command every few seconds) stays well under i
 flood of /subscribe or /feeds add (a write, a fetch) is held like one of lookups. The
 console and the CLI (any platform registered as the operator's, bot/platforms.py) are
 never throttled; a busy workspace is named in its platform's word ("this server").
-Autocomplete reads only names in memory and is not counted; a share button re-runs or
+Autocomplete (names in memory; /unsubscribe's picker, one indexed read) is not counted; a share button re-runs or
 re-posts a lookup and is."""
 from __future__ import annotations
 

@@ -186,7 +186,9 @@ INSERT OR IGNORE INTO meta (key, value)
 # The feed an alias came from: a second feed carrying a stored story (an outlet's AI
 # section, an aggregator) is kept only as an alias, and `feeds remove` of the story's
 # own feed must know that a still-followed feed carries it too (storage/outbox.py
-# feed_waiting_posts). Aliases stored before this say '' (not known).
+# feed_waiting_posts). Aliases stored before this say '' (not known). Since migration
+# 11 story_feeds holds that fact for every copy, an alias or not: the column is no
+# longer written or read (its values were carried over).
 ALIAS_FEED = """
 ALTER TABLE story_aliases ADD COLUMN feed_url TEXT NOT NULL DEFAULT '';
 """

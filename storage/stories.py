@@ -107,8 +107,8 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
             pk = known.urls.get(story.url)
             if pk is None:
                 return False
-            self.db.execute("INSERT OR IGNORE INTO story_aliases (alias, story_pk, feed_url) "
-                            "VALUES (?, ?, ?)", (story.id, pk, story.feed_url))
+            self.db.execute("INSERT OR IGNORE INTO story_aliases (alias, story_pk) "
+                            "VALUES (?, ?)", (story.id, pk))
             known.ids[story.id] = pk
         if pk is None:
             return False
