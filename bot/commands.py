@@ -6,7 +6,8 @@ commands_targets.py), digests in commands_digest.py; feed management in
 commands_feeds.py; why a story was posted in commands_why.py; the text command line
 (`/ainews company alibaba 3`, the console) in commands_text.py; the LIMIT argument in
 commands_limit.py; autocomplete in commands_complete.py; a lookup's briefs, and a store
-that fails a command, in commands_store.py; how often a chat user may run them in
+that fails a command, in commands_store.py; what a search the store won't run is told
+in commands_search.py; how often a chat user may run them in
 commands_throttle.py.
 
     commands = Commands(store, classifier, settings=settings, fetcher_factory=app.fetcher)
@@ -15,7 +16,6 @@ commands_throttle.py.
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -24,6 +24,7 @@ from typing import Callable
 from bot import examples as ex
 from bot.commands_complete import CompletionCommands
 from bot.commands_feeds import FeedCommands
+from bot.commands_search import nothing_to_find, too_broad_text
 from bot.commands_limit import (DEFAULT_LIMIT, _ends_in_count, _named_lookup, _several_counts,
                                 caller_limit, most_shown)
 from bot.commands_digest import DigestCommands
@@ -36,8 +37,7 @@ from bot.examples import Text, say
 from bot.platforms import platform_of
 from bot.replies import Caller, Reply
 from feeds.models import utcnow
-from storage.query import (MAX_PHRASE, MAX_PREFIXES, MAX_QUERY, MAX_TERMS, PREFIX_LETTERS,
-                           Query, TooBroad, parse as parse_query)
+from storage.query import parse as parse_query
 
 # Rows are "example — what it does": no columns, which Slack's and Discord's
 # proportional fonts would not keep aligned anyway.
@@ -154,13 +154,13 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
             return Reply.error(say("give words to search for, e.g. {}", ex.SEARCH_EG))
         wanted = parse_query(query)
         if not wanted.clauses:
-            return Reply.error(_nothing_to_find(query, wanted))
+            return Reply.error(nothing_to_find(query, wanted))
         lim = caller_limit(caller, limit)
         if isinstance(lim, Reply):
             return lim
         found = self.store.find(query, lim + 1)     # one more: are there more than shown?
         if found.too_broad is not None:
-            return Reply.error(_too_broad(found.too_broad))
+            return Reply.error(too_broad_text(found.too_broad))
         briefs = self._condensed(found.briefs[:lim])
         reply = _briefs(f"Search: {quote(query)}", briefs, say(
             "Nothing matches '{}'. Try fewer or other words.", quote(query)) + _next_step())
@@ -241,70 +241,6 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         return say("no topic '{}' — ", quote(slug)) + ex.did_you_mean(
             _either(close) if close else "", ("topics are: " + ", ".join(slugs),))
 
-
-
-def _nothing_to_find(query: str, wanted: Query) -> Text:
-    """Why a query has nothing to look for: only -WORDs, or no letter or digit at all."""
-    if wanted.without:
-        return say("give a word to look for too: -WORD only leaves out the stories with "
-                   "WORD (as NOT WORD does), e.g. {}", ex.SEARCH_EXCLUDE_EG)
-    return say("'{}' has no word to search for (letters or digits), e.g. {}", quote(query),
-               ex.SEARCH_EG)
-
-
-def _too_broad(why: TooBroad) -> Text:
-    """What of a search would take too long, and how to narrow it: an answer, not a
-    silent change of the query (storage/query.py too_broad, storage/lookups.py)."""
-    if why.kind == "long":
-        return say(f"that search is {why.count} characters long, over {MAX_QUERY}: keep "
-                   "the few words that tell the story apart, e.g. {}", ex.SEARCH_EG)
-    if why.kind == "phrase" and " " not in why.term:    # typed as one word, no quotes
-        return _one_long_word(why)
-    if why.kind == "words":
-        return say(f"that search looks for {why.count} words, at most {MAX_TERMS} (a quoted "
-                   "phrase is one): keep the few that tell the story apart, e.g. {}",
-                   ex.SEARCH_EG)
-    if why.kind == "left out":
-        return say(f"that search leaves out {why.count} words, at most {MAX_TERMS}: leave "
-                   "out only the few that bring the wrong stories, e.g. {}",
-                   ex.SEARCH_EXCLUDE_EG)
-    if why.kind == "phrase":
-        return say(f"'{{}}' is too long to search for as one phrase ({why.count} words, "
-                   f"at most {MAX_PHRASE}): quote only the words that must stand together, "
-                   "e.g. {}", quote(why.term), ex.SEARCH_PHRASE_EG)
-    if why.kind == "prefix" and _version(why.term):
-        return say("'{}*' is too short a start of a word to search for: search for '{}' "
-                   "without the *, which finds the versions after it too: {} finds GPT-5.1 "
-                   "and GPT-5-mini", quote(why.term), quote(why.term), ex.SEARCH_VERSION_EG)
-    if why.kind == "prefix":
-        return say(f"'{{}}*' is too short a start of a word to search for: give at least "
-                   f"{PREFIX_LETTERS} letters before the * (after any hyphen), e.g. {{}}",
-                   quote(why.term), ex.SEARCH_PREFIX_EG)
-    if why.kind == "prefixes":
-        return say(f"that search has {why.count} words ending in *, at most {MAX_PREFIXES}: "
-                   "write the others out in full, e.g. {}", ex.SEARCH_PREFIX_EG)
-    return say("that search is too broad to answer quickly: add a rarer word, drop a common "
-               "one or write out a word ending in *, e.g. {}", ex.SEARCH_EG)
-
-
-def _version(term: str) -> bool:
-    """A model and its version (`gpt-4o`, `qwen2.5`, `GPT-5`): a last part with a digit
-    after a hyphen or dot. Typed without a *, the index finds it as the words it holds, so
-    with whatever follows (GPT-5.1 is "gpt 5 1" to it)."""
-    parts = re.findall(r"[^\W_]+", term)
-    return len(parts) > 1 and any(ch.isdigit() for ch in parts[-1])
-
-
-def _one_long_word(why: TooBroad) -> Text:
-    """A word of too many parts to the index (`a-b-c-...`), or a story's link pasted in
-    (11 "words"), which /why reads: no quotes to drop."""
-    if re.match(r"https?://", why.term, re.IGNORECASE):
-        return say("that is a link: {} says why its story was posted or not; to search, "
-                   "type a few words of its headline, e.g. {}", ex.why_named(why.term),
-                   ex.SEARCH_EG)
-    return say(f"'{{}}' is too long to search for as one word ({why.count} parts, at most "
-               f"{MAX_PHRASE}): search for its telling parts, with spaces between them, "
-               "e.g. {}", quote(why.term), ex.SEARCH_EG)
 
 
 def _next_step(follow: Text = ()) -> Text:
