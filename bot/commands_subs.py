@@ -5,6 +5,8 @@ Changes are admin-only (the adapter fills Caller.is_admin from the platform's ru
 and answered visibly, so the channel sees who changed what it gets."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.commands_targets import TargetNames, means_everything, one_at_a_time
 from bot.dispatch import matching_channels
 from bot.commands_text import quote, typed_name, unquoted, user_text
@@ -61,6 +63,10 @@ class SubscriptionCommands(TargetNames):
         if not caller.is_admin:
             return Reply.error(not_admin(caller))
         current = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        if not current and (above := self._channel_above(caller)):
+            return Reply.error(say("this thread follows nothing of its own; the channel it "
+                                   "is in follows {}: run {} there", self._names(above),
+                                   self._stop_example(above)))
         if not user_text(target):
             return self._what_to_stop(current)
         if means_everything(target):
@@ -92,7 +98,7 @@ class SubscriptionCommands(TargetNames):
         if not current:
             return Reply.message(say("This channel follows nothing; nothing to stop. {} "
                                      "lists what it follows.", ex.SUBSCRIPTIONS))
-        names = ", ".join(self._short(s) for s in current)
+        names = self._names(current)
         named = [s for s in current if s.kind != "all"]
         if not named:       # "e.g. /unsubscribe all, or /unsubscribe all for everything"
             return Reply.error(say("say what to stop following; this channel follows all "
@@ -112,7 +118,7 @@ class SubscriptionCommands(TargetNames):
         for s in current:
             self.store.remove_subscription(caller.platform, caller.channel, s.kind, s.target)
         dropped = self._drop_unwanted(caller)
-        names = ", ".join(self._short(s) for s in current)
+        names = self._names(current)
         text = say("This channel no longer gets anything (stopped: {}).", names)
         if dropped:
             text += (f" {count(dropped, 'waiting post')} won't go out.",)
@@ -138,15 +144,40 @@ class SubscriptionCommands(TargetNames):
     def _short(self, s: Subscription) -> str:
         return "all" if s.kind == "all" else s.target
 
+    def _names(self, subs: list[Subscription]) -> str:
+        return ", ".join(self._short(s) for s in subs)
+
+    def _stop_example(self, subs: list[Subscription]):
+        if len(subs) == 1 and subs[0].kind != "all":
+            return ex.unsubscribe_named(self._short(subs[0]))
+        return ex.UNSUBSCRIBE_ALL
+
+    def _channel_above(self, caller: Caller) -> list[Subscription]:
+        """What the channel a thread is in follows (none outside a thread). A thread has
+        an id of its own (Discord's), and a subscription made in it posts there; one
+        that follows nothing of its own gets its channel's posts, thread under each."""
+        if not caller.parent:
+            return []
+        return self.store.subscriptions_for_channel(caller.platform, caller.parent)
+
     def subscriptions(self, caller: Caller) -> Reply:
         subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        if not subs and (above := self._channel_above(caller)):
+            # Not "follows nothing yet. Admins: subscribe all": that would post it twice.
+            return self._listed(replace(caller, channel=caller.parent, parent=""), above,
+                                "This thread follows nothing of its own; the channel it is "
+                                "in gets:", where=" there", run=" in that channel")
         if not subs:
             text = say("This channel follows nothing yet. Admins: {}, {} or {}.",
                        ex.SUBSCRIBE_ALL, ex.SUBSCRIBE_TOPIC, ex.SUBSCRIBE_COMPANY)
             if self.store.digest_setting(caller.platform, caller.channel):
                 text += ("\n\n", self._delivery_line(caller))
             return Reply.message(text)
-        lines: list = ["This channel gets:"]
+        return self._listed(caller, subs, "This channel gets:")
+
+    def _listed(self, caller: Caller, subs: list[Subscription], heading: str,
+                where: str = " here", run: str = "") -> Reply:
+        lines: list = [heading]
         follows_all = any(s.kind == "all" for s in subs)
         for s in subs:
             lines += ["\n", f"  - {self._describe(s.kind, s.target)}"]
@@ -159,9 +190,9 @@ class SubscriptionCommands(TargetNames):
         # command each, as if every one needed its own.
         reasons = list(dict.fromkeys(pause_reason(s) for s in subs if s.paused))
         if reasons:     # the platform's error text, without the log's prefix
-            lines += say("\n\nPAUSED: {}. Nothing is posted here until that is fixed; "
-                         "then {} resumes every subscription above.", "; ".join(reasons),
-                         ex.subscribe_named(next(s.target for s in subs if s.paused)))
+            lines += say("\n\nPAUSED: {}. Nothing is posted{} until that is fixed; then {}"
+                         "{} resumes every subscription above.", "; ".join(reasons), where,
+                         ex.subscribe_named(next(s.target for s in subs if s.paused)), run)
         lines += ["\n\n", self._delivery_line(caller)]
         return Reply.message(tuple(lines))
 

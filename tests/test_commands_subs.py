@@ -205,6 +205,50 @@ def test_subscriptions_are_per_channel(commands):
     assert "follows nothing" in commands.subscriptions(other).text
 
 
+# A Discord thread (the one the bot opens under a post, DISCORD_THREADS=1): an id of its
+# own, in channel c1.
+IN_THREAD = replace(MEMBER, channel="t1", parent="c1")
+ADMIN_IN_THREAD = replace(ADMIN, channel="t1", parent="c1")
+
+
+def test_in_a_thread_subscriptions_tell_what_its_channel_gets(commands):
+    """It said "This channel follows nothing yet. Admins: /subscribe all" under a post
+    the channel got, inviting a subscription that would post each story twice."""
+    commands.subscribe(ADMIN, "pricing")
+    commands.digest(ADMIN, "daily", "09:00")
+    text = commands.subscriptions(IN_THREAD).text
+    assert text.startswith("This thread follows nothing of its own; the channel it is in "
+                           "gets:"), text
+    assert "(topic pricing)" in text and "one digest a day at 09:00" in text
+    assert "follows nothing yet" not in text and "subscribe all" not in text
+    commands.store.pause_channel("discord", "c1", "Missing Access")
+    # Subscribing in the thread would make it a channel of its own, not resume c1.
+    assert "Nothing is posted there until that is fixed; then `subscribe pricing` in that " \
+           "channel resumes" in commands.subscriptions(IN_THREAD).text
+
+
+def test_a_thread_that_follows_something_lists_its_own(commands):
+    """A subscription made in a thread posts there (docs/discord.md): that is its list."""
+    commands.subscribe(ADMIN, "pricing")
+    commands.subscribe(ADMIN_IN_THREAD, "chips")
+    text = commands.subscriptions(IN_THREAD).text
+    assert text.startswith("This channel gets:") and "(topic chips)" in text
+    assert "pricing" not in text
+
+
+@pytest.mark.parametrize("target", ["pricing", "all", ""])
+def test_unsubscribe_in_a_thread_says_to_run_it_in_the_channel(commands, target):
+    """It answered "This channel follows nothing" (or "doesn't follow 'pricing'") where
+    the channel the thread is in did, and left it as it was."""
+    commands.subscribe(ADMIN, "pricing")
+    reply = commands.unsubscribe(ADMIN_IN_THREAD, target)
+    assert reply.kind == "error"
+    assert "this thread follows nothing of its own; the channel it is in follows pricing: " \
+           "run `unsubscribe pricing` there" in reply.text, reply.text
+    assert [s.target for s in commands.store.subscriptions_for_channel("discord", "c1")] == [
+        "pricing"]
+
+
 # ---- digest -------------------------------------------------------------------------------
 def test_digest_daily_and_off(commands):
     reply = commands.digest(ADMIN, "daily", "8:30", "Europe/Berlin")

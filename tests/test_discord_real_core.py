@@ -202,3 +202,20 @@ async def test_a_store_locked_by_another_program_still_answers_in_time(
         assert data["embeds"][0]["title"] == "Alibaba open-sources Qwen 3", data
         assert "were not cached" in caplog.text and "is locked" in caplog.text
     store.close()
+
+
+async def test_subscriptions_in_a_thread_tell_what_its_channel_gets(fake, real_core):
+    """In the thread the bot opened under a post (DISCORD_THREADS=1), /subscriptions said
+    the channel followed nothing: the thread's id is not its channel's."""
+    from feeds.models import Subscription
+    core, store = real_core
+    fake.thread_ids = [1300000000000000009]
+    store.add_subscription(Subscription("discord", str(fake.guild_id),
+                                        str(fake.channel_ids[0]), "topic", "open-source"),
+                           now=datetime(2026, 3, 1, tzinfo=timezone.utc))
+    async with running_bot(fake, core, store):
+        cb = await fake.callback(await fake.command("subscriptions",
+                                                    channel_id=fake.thread_ids[0]))
+    shown = cb["data"]["content"]
+    assert "the channel it is in gets:" in shown and "open-source" in shown, shown
+    assert "follows nothing yet" not in shown

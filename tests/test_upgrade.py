@@ -4,7 +4,9 @@ tests/data/upgrade/*.sql are small databases made by those versions' own CLI and
 (synthetic feeds: backlog, posts sent to the console, posts waiting for Slack and
 Discord, a digest channel, a paused channel and feed, a feed in backoff, a story stored
 by `poll --once` and not routed yet), dumped as SQL; current.sql is this version's, so a
-later migration is checked against it too. Each test builds its database from a dump.
+later migration is checked against it too (make it again with `python -m tests.upgrade_kit
+> current.sql`, which also writes the recipe down). Each test builds its database from a
+dump.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from feeds.cluster import title_key
 from storage.delivery_schema import DELIVERY_MIGRATIONS
 from storage.schema import MIGRATIONS
 from storage.store import Store
+from tests.upgrade_kit import CURRENT, versions
 
 DUMPS = sorted((Path(__file__).parent / "data" / "upgrade").glob("*.sql"))
 WIRE = "European lawmakers approve sweeping rules for general-purpose artificial intelligence models"
@@ -84,6 +87,24 @@ def test_opening_keeps_every_row_and_a_second_open_changes_nothing(old_db):
     with Store(old_db) as store:
         assert [v for v, _n, _at in store.migrations()] == known
     assert old_db.read_bytes() == opened
+
+
+def test_current_sql_is_a_database_of_this_version(tmp_path):
+    """current.sql checks the next migration only while it is this version's: a migration
+    added without making it again (python -m tests.upgrade_kit > tests/data/upgrade/
+    current.sql) leaves the newest schema opened by no test."""
+    dumped, fresh = tmp_path / "dumped.db", tmp_path / "fresh.db"
+    with sqlite3.connect(dumped) as conn:
+        conn.executescript(CURRENT.read_text(encoding="utf-8"))
+    conn.close()
+    Store(fresh).close()
+    known = sorted(v for v, _n, _s in [*MIGRATIONS, *DELIVERY_MIGRATIONS])
+    assert [v for (v,) in query(dumped, "SELECT version FROM schema_migrations "
+                                "ORDER BY version")] == known
+    schema = "SELECT type, name, sql FROM sqlite_master ORDER BY name"
+    assert query(dumped, schema) == query(fresh, schema)
+    assert CURRENT.read_text(encoding="utf-8").startswith(
+        f"-- ainews as of this test ({versions()})\n")
 
 
 def test_stored_title_keys_are_the_current_ones(old_db):

@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import time
+from dataclasses import replace
 from typing import Any, Awaitable, Callable
 
 from slack_sdk.errors import SlackApiError
@@ -28,9 +29,11 @@ _SLACK_TOKEN = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
 
 class AdminCheck:
     """Caller.is_admin for Slack: SLACK_ADMIN_USER_IDS, else users.info admin/owner flags,
-    cached for `ttl` seconds so a busy channel doesn't spend the users.info rate limit."""
+    cached for `ttl` seconds so a busy channel doesn't spend the users.info rate limit.
+    A lookup that failed is a refusal remembered for `failed_ttl` (shorter): a flaky
+    Slack isn't asked again at every retry, nor an admin refused for the whole `ttl`."""
 
-    def __init__(self, client, admin_ids=(), *, ttl: float = 300.0,
+    def __init__(self, client, admin_ids=(), *, ttl: float = 300.0, failed_ttl: float = 60.0,
                  clock: Callable[[], float] = time.monotonic,
                  home: tuple[str, str] | None = None):
         ids = [str(i).strip().upper() for i in admin_ids]
@@ -42,28 +45,31 @@ class AdminCheck:
                         ", ".join(map(repr, wrong)), "is" if len(wrong) == 1 else "are",
                         "it" if len(wrong) == 1 else "them")
         self.client, self.admin_ids = client, frozenset(i for i in ids if _USER_ID.match(i))
-        self.ttl, self.clock = ttl, clock
-        self._cache: dict[str, tuple[bool, float]] = {}
+        self.ttl, self.failed_ttl, self.clock = ttl, min(failed_ttl, ttl), clock
+        self._cache: dict[str, tuple[bool, float]] = {}    # user -> (is_admin, until)
         self._home = home      # the bot's (team_id, enterprise_id); None: ask auth.test
 
     async def __call__(self, user_id: str) -> bool:
         if user_id in self.admin_ids:
             return True
         hit = self._cache.get(user_id)
-        if hit and self.clock() - hit[1] < self.ttl:
+        if hit and self.clock() < hit[1]:
             return hit[0]
         try:
             resp = await self.client.users_info(user=user_id)
         except (SlackApiError, *NETWORK_ERRORS) as exc:
-            # Not cached: the next command asks again instead of refusing for minutes.
             log.warning("slack: users.info for %s failed (%s); treating as non-admin%s",
                         user_id, *_users_info_failure(exc))
-            return False
+            return self._remember(user_id, False, self.failed_ttl)
         user = resp.get("user") or {}
-        is_admin = (any(bool(user.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner"))
-                    and await self._our_member(user))
-        if self._home is not None:   # not a refusal made because auth.test failed just now
-            self._cache[user_id] = (is_admin, self.clock())
+        flagged = any(bool(user.get(k)) for k in ("is_admin", "is_owner", "is_primary_owner"))
+        is_admin = flagged and await self._our_member(user)
+        # Flagged yet no home: a refusal made because auth.test failed just now.
+        known = not flagged or self._home is not None
+        return self._remember(user_id, is_admin, self.ttl if known else self.failed_ttl)
+
+    def _remember(self, user_id: str, is_admin: bool, ttl: float) -> bool:
+        self._cache[user_id] = (is_admin, self.clock() + ttl)
         return is_admin
 
     async def _our_member(self, user: dict) -> bool:
@@ -209,18 +215,16 @@ async def _respond(respond, message: dict, what: str) -> None:
 def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
     """Attach every slash command and button listener to a bolt AsyncApp."""
 
-    async def caller_for(team: str, channel: str, user: str, *, ask: bool = True) -> Caller:
+    def caller_for(team: str, channel: str, user: str) -> Caller:
+        """Not yet known as an admin: `answer` asks, once the throttle let it through."""
         return Caller(platform="slack", workspace=team or "", channel=channel or "",
-                      user=user or "", is_admin=await is_admin(user) if user and ask else False)
+                      user=user or "")
 
     async def on_command(ack, command, respond, client):
         await ack()
         name, args = plan(command.get("command", ""), command.get("text", ""))
-        # Only commands that can change something need users.info: a lookup never waits
-        # on it (or logs its failures), typed through /ainews too.
-        caller = await caller_for(command.get("team_id"), command.get("channel_id"),
-                                  command.get("user_id"),
-                                  ask=command_of(name, args) not in READ_ONLY)
+        caller = caller_for(command.get("team_id"), command.get("channel_id"),
+                            command.get("user_id"))
         log.debug("slack: /%s %r from %s in %s", name, args[:100], caller.user, caller.channel)
         reply = await answer(name, args, caller, client)
         share = render_reply.share_value(name, args) if reply.shareable else None
@@ -228,9 +232,14 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
 
     async def answer(name: str, args: str, caller: Caller, client) -> Reply:
         """The core's answer; first, "try again" to a caller going too fast (nothing
-        run), and "invite me" to a /subscribe where the bot can't see the channel."""
+        run, users.info not asked: hammering a change doesn't spend its rate limit),
+        and "invite me" to a /subscribe where the bot can't see the channel."""
         if (slow := commands.too_fast(caller)) is not None:
             return slow
+        # Only commands that can change something need users.info: a lookup never waits
+        # on it (or logs its failures), typed through /ainews too.
+        if caller.user and command_of(name, args) not in READ_ONLY:
+            caller = replace(caller, is_admin=await is_admin(caller.user))
         if caller.is_admin and subscribes(name, args) \
                 and await hidden_from_bot(client, caller.channel):
             return Reply.error(CANT_POST)
@@ -239,8 +248,8 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
     async def on_share(ack, body, action, respond):
         await ack()
         user = (body.get("user") or {}).get("id", "")
-        caller = await caller_for((body.get("team") or {}).get("id"),
-                                  (body.get("channel") or {}).get("id"), user, ask=False)
+        caller = caller_for((body.get("team") or {}).get("id"),
+                            (body.get("channel") or {}).get("id"), user)
         lookup = parse_share(action.get("value") or "")
         if (slow := commands.too_fast(caller)) is not None:    # a click re-runs a lookup
             reply = slow
