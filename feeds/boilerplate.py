@@ -13,7 +13,13 @@ _BOILERPLATE = re.compile(
     r"^(?:continue reading|read more|read the full|subscribe|sign up|click here|"
     r"advertisement|getty images|photo:|image:|credit:|follow us|share this|"
     r"the post .* appeared first on)", re.I)
-_TAIL_JUNK = re.compile(r"\s*(?:continue reading\W*|read more\W*|\[(?:…|\.\.\.)\])\s*$", re.I)
+# Chinese link texts: "点击查看原文>" ("click to read the original"), "阅读原文", "原文链接：URL".
+# Only as a whole line or a paragraph's tail after a stop or space: "在应用内查看原文"
+# inside a sentence is the story's own words.
+_READ_MORE_ZH = (r"[【\[(（]?(?:(?:点击|点此|请)?(?:查看|阅读|浏览)(?:原文|全文|更多)|原文(?:链接|地址))"
+                 r"[】\])）]?\s*[>》»→]*(?:\s*[:：]\s*(?:https?://\S*)?)?")
+_TAIL_JUNK = re.compile(r"\s*(?:continue reading\W*|read more\W*|\[(?:…|\.\.\.)\])\s*$|"
+                        r"(?<![^\s。！？!?.…”」』）)])" + _READ_MORE_ZH + r"\s*$", re.I)
 # A newsletter describing itself ("This is Hot Pod, The Verge's newsletter about ...",
 # "... arrives in our subscribers' inboxes at 8AM ET"): the same line on every issue.
 _PROMO = re.compile(
@@ -48,10 +54,11 @@ def opening_label(s: str) -> str:
 
 
 def strip_tail(text: str) -> str:
-    """Drop "Continue reading…" and "[…]" endings (searched in the tail only: paragraphs
-    can be long and an end-anchored search would rescan them)."""
-    head, tail = text[:-40], text[-40:]
-    return head + _TAIL_JUNK.sub("", tail)
+    """Drop "Continue reading…", "[…]" and "点击查看原文>" endings (searched in the tail
+    only: paragraphs can be long and an end-anchored search would rescan them; from a
+    position, so the look back at what precedes a Chinese link text sees the text)."""
+    m = _TAIL_JUNK.search(text, max(0, len(text) - 40))
+    return text[:m.start()] if m else text
 
 
 def usable(s: str, *, last: bool) -> bool:

@@ -118,6 +118,25 @@ def test_datelines_and_feed_boilerplate_are_not_in_bullets(text, expected):
     assert condense(story("AI pricing moves", text)).bullets == (expected,)
 
 
+# InfoQ China's entries hold only "点击查看原文>" ("read the original"): it was the one bullet.
+@pytest.mark.parametrize("link_text", ["点击查看原文>", "点击查看原文", "阅读原文", "【点击阅读全文】",
+                                       "原文链接：https://example.com/a"])
+def test_a_chinese_read_more_link_is_no_bullet_nor_dek(link_text):
+    brief = condense(story("星河科技发布面向开发者的代码智能体平台", html=f"<p>{link_text}</p>",
+                           summary=link_text))
+    assert brief.bullets == () and brief.dek == ""
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("星河科技发布面向开发者的代码智能体平台，支持多种编程语言 点击查看原文>",
+     "星河科技发布面向开发者的代码智能体平台，支持多种编程语言"),
+    # inside a sentence the words are the story's own
+    ("星河翻译支持在应用内直接查看原文", "星河翻译支持在应用内直接查看原文"),
+])
+def test_a_chinese_read_more_link_closing_a_paragraph_is_dropped(text, expected):
+    assert condense(story("AI pricing moves", text)).bullets == (expected,)
+
+
 _FACT = "Baidu will cut Ernie API prices for business users next month."
 @pytest.mark.parametrize("promo", [
     "This is Chip Talk, Example News’s newsletter about semiconductors and the cloud.",
