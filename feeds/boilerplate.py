@@ -1,5 +1,6 @@
 """What in a story's paragraphs is no news, for the condenser's sentence ranking
-(feeds/ranking.py): boilerplate ("Continue reading", photo credits), a newsletter's or
+(feeds/ranking.py): boilerplate ("Continue reading", photo credits, a Chinese outlet's
+follow-us footer, whose companies the classifier leaves out too), a newsletter's or
 a columnist's line about itself, datelines and section labels, fragments and teasers cut
 mid-sentence.
 """
@@ -20,6 +21,16 @@ _READ_MORE_ZH = (r"[【\[(（]?(?:(?:点击|点此|请)?(?:查看|阅读|浏览)
                  r"[】\])）]?\s*[>》»→]*(?:\s*[:：]\s*(?:https?://\S*)?)?")
 _TAIL_JUNK = re.compile(r"\s*(?:continue reading\W*|read more\W*|\[(?:…|\.\.\.)\])\s*$|"
                         r"(?<![^\s。！？!?.…”」』）)])" + _READ_MORE_ZH + r"\s*$", re.I)
+# A Chinese outlet's "follow our account" footer, the same on every entry: "#欢迎关注爱范儿
+# 官方微信公众号：...（微信号：ifanr），更多精彩内容...", "扫码关注...", "长按识别二维码". It is
+# no news, and it names WeChat, which the classifier reads as Tencent. From its opening
+# to the end of its line, at a line's or sentence's start, after a space or a "#", and
+# only when it names an account or a QR code ("请关注后续报道" is the story's).
+_FOLLOW_OPENERS = ("关注", "扫码", "扫描", "长按", "微信号")   # the quick test
+_FOLLOW_ZH = re.compile(
+    r"[ \t]*(?:#[ \t]*|(?<![^\s。！？!?…”」』）)]))(?:欢迎关注|敬请关注|请关注|关注我们|点击关注|"
+    r"扫码|扫描(?:下方)?二维码|长按(?:识别)?(?:二维码|图中)|微信号[:：])[^\n]{0,120}$", re.M)
+_FOLLOW_WHAT = re.compile(r"公众号|微信号|二维码|视频号|服务号|订阅号|扫码")
 # A newsletter describing itself ("This is Hot Pod, The Verge's newsletter about ...",
 # "... arrives in our subscribers' inboxes at 8AM ET"): the same line on every issue.
 _PROMO = re.compile(
@@ -54,11 +65,32 @@ def opening_label(s: str) -> str:
 
 
 def strip_tail(text: str) -> str:
-    """Drop "Continue reading…", "[…]" and "点击查看原文>" endings (searched in the tail
-    only: paragraphs can be long and an end-anchored search would rescan them; from a
-    position, so the look back at what precedes a Chinese link text sees the text)."""
+    """Drop a follow-us footer and "Continue reading…", "[…]" and "点击查看原文>" endings
+    (searched in the tail only: paragraphs can be long and an end-anchored search would
+    rescan them; from a position, so a look back sees what precedes it)."""
+    text = drop_follow_us(text, max(0, len(text) - 200))
     m = _TAIL_JUNK.search(text, max(0, len(text) - 40))
     return text[:m.start()] if m else text
+
+
+def drop_follow_us(text: str, start: int = 0) -> str:
+    """`text` without the Chinese follow-us footers (_FOLLOW_ZH) at or after `start`."""
+    kept, at = [], 0
+    for m in _footers(text, start):
+        kept.append(text[at:m.start()])
+        at = m.end()
+    return "".join(kept) + text[at:] if kept else text
+
+
+def follow_us_footers(text: str) -> list[str]:
+    """The Chinese follow-us footers in `text` (the classifier names no company of theirs)."""
+    return [m.group() for m in _footers(text, 0)]
+
+
+def _footers(text: str, start: int) -> list[re.Match]:
+    if not any(w in text[start:] for w in _FOLLOW_OPENERS):
+        return []
+    return [m for m in _FOLLOW_ZH.finditer(text, start) if _FOLLOW_WHAT.search(m.group())]
 
 
 def usable(s: str, *, last: bool) -> bool:

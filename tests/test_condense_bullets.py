@@ -137,6 +137,22 @@ def test_a_chinese_read_more_link_closing_a_paragraph_is_dropped(text, expected)
     assert condense(story("AI pricing moves", text)).bullets == (expected,)
 
 
+# ifanr closes every entry with "follow our WeChat account": it was a bullet in 19 of 20.
+FOLLOW_US = ["#欢迎关注示例科技官方微信公众号：示例科技（微信号：example），更多精彩内容第一时间为您奉上。",
+             "扫码关注示例科技公众号，获取更多AI资讯。", "长按识别二维码，关注我们。"]
+
+
+@pytest.mark.parametrize("footer", FOLLOW_US)
+@pytest.mark.parametrize("teaser, bullet", [
+    ("那个熟悉的星河模型终于又回来了。 ", "那个熟悉的星河模型终于又回来了。"),
+    ("就等星河模型支持多模态了 ", "就等星河模型支持多模态了"),   # glued on, no stop between
+])
+def test_a_chinese_follow_us_footer_is_no_bullet_nor_dek(footer, teaser, bullet):
+    text = teaser + footer
+    brief = condense(story("星河模型上新，多模态能力大幅提升", html=f"<p>{text}</p>", summary=text))
+    assert brief.bullets == (bullet,) and brief.dek == ""
+
+
 _FACT = "Baidu will cut Ernie API prices for business users next month."
 @pytest.mark.parametrize("promo", [
     "This is Chip Talk, Example News’s newsletter about semiconductors and the cloud.",
