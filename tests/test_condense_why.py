@@ -130,6 +130,20 @@ def test_story_list_with_a_consequence_sentence_gets_that_why():
     assert brief.why_it_matters == "The cut puts pressure on Anthropic and Google to follow."
 
 
+# Bullets drop a dateline (docs/condenser.md step 5); the dek kept it: "36氪获悉，..." opened
+# the dek of 10 of 421 Chinese items.
+@pytest.mark.parametrize("summary, dek", [
+    ("36氪获悉，星河集团发布2027财年第一季度财报，云业务外部收入加速增长31%。",
+     "星河集团发布2027财年第一季度财报，云业务外部收入加速增长31%。"),
+    ("据科技日报记者获悉：星河集团将开源新一代大模型。", "星河集团将开源新一代大模型。"),
+    ("BEIJING (Reuters) - The agreement is the largest in Google Cloud’s history.",
+     "The agreement is the largest in Google Cloud’s history."),
+])
+def test_dek_has_no_dateline(summary, dek):
+    text = "Google signed a cloud deal with Anthropic worth billions. TPU capacity doubles next year."
+    assert condense(story("Google and Anthropic deal", text, summary=summary)).dek == dek
+
+
 def test_dek_has_no_space_before_a_comma():
     summary = "Qwen , the model family from Alibaba, is going premium for business users."
     brief = condense(story("AI pricing moves", "Baidu will follow with its own cuts next week.",
