@@ -58,9 +58,24 @@ _DATELINE = re.compile(r"^[A-Z][A-Z .,'’/-]{2,40}(?:\([A-Za-z ]+\))?\s+[-–�
 # outlet's name before the news; "记者从阿里巴巴获悉" names a source ("from Alibaba") and stays.
 _DATELINE_ZH = re.compile(r"^据?[^\s，,。：:；从]{1,10}?获悉[，,：:]\s*(?=\S)")
 
+# A Chinese long read's byline run before its first sentence (36Kr: "文｜张子怡 编辑｜袁斯来 ",
+# "作者 | A B 编辑 | C ", "来源：电影剧照 ", "图源/企业 本文约2800字，建议阅读7分钟 ", a photo
+# caption ending "（图源/企业）"): names are 2-4 characters each, a credit one word.
+_ZH_ROLE = r"(?:文|作者|编辑|责编|责任编辑|撰文|采访|整理|记者|策划|出品|设计|视觉|排版|校对|编译|翻译|摄影)"
+_ZH_NAME = r"[\u4e00-\u9fff·]{2,4}"
+_BYLINE_ZH = re.compile(
+    r"^(?:(?:" + _ZH_ROLE + r"\s*[|｜丨:：]\s*" + _ZH_NAME
+    + r"(?:[ 、](?!" + _ZH_ROLE + r"\s*[|｜丨:：])" + _ZH_NAME + r"(?=\s))*"
+    r"|(?:封面|题图|图片)?来源\s*[|｜丨:：]\s*[^\s|｜丨]{1,20}|(?:图源|题图)\s*[|｜丨/:：]\s*[^\s|｜丨]{1,20}"
+    r"|本文约\s*\d+\s*字[，,]?\s*(?:建议|预计)?阅读(?:时[间长])?约?\s*\d+\s*分钟"
+    r"|[^\s。！？]{0,60}[（(](?:图源|图片来源|来源)\s*[/:：|｜丨]\s*[^）)\s]{1,20}[）)]"
+    r")\s+)+")
+
 
 def opening_label(s: str) -> str:
-    """A paragraph's first sentence without its dateline or section label."""
+    """A paragraph's first sentence without its byline run, dateline or section label."""
+    if not s.isascii():
+        s = _BYLINE_ZH.sub("", s)
     return _SECTION_LABEL.sub("", _DATELINE_ZH.sub("", _DATELINE.sub("", s)))
 
 

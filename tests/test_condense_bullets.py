@@ -153,6 +153,35 @@ def test_a_chinese_follow_us_footer_is_no_bullet_nor_dek(footer, teaser, bullet)
     assert brief.bullets == (bullet,) and brief.dek == ""
 
 
+
+# 36Kr's long posts open with a byline and photo credit run into the first sentence
+# ("文｜... 编辑｜..."): it opened the dek or first bullet of 9 of 421 Chinese items.
+BYLINED = ("星河机器人近日完成数亿元A轮融资，本轮由示例资本领投。"
+           "本轮资金将主要用于灵巧手研发和量产线建设。公司成立于2024年，团队来自多家头部车企。")
+
+
+@pytest.mark.parametrize("lead", [
+    "文｜张小雨 编辑｜李明 ",
+    "作者 | 张小雨 编辑 | 李明 ",
+    "文 | 张小雨 王芳 编辑 | 李明 赵强 ",                # two names each, spaced
+    "来源：电影剧照 文 ｜ 张小雨 编辑 ｜ 李明 ",
+    "图源/企业 本文约2800字，建议阅读7分钟 作者丨张小雨 编辑丨李明 36氪获悉，",
+    "星河机器人灵巧手局部细节图（图源/企业） 作者丨张小雨 编辑丨李明 ",
+])
+def test_a_chinese_byline_is_not_in_the_dek_nor_a_bullet(lead):
+    text = lead + BYLINED
+    brief = condense(story("星河机器人完成数亿元A轮融资", html=f"<p>{text}</p>", summary=text))
+    assert brief.bullets[0] == "星河机器人近日完成数亿元A轮融资，本轮由示例资本领投。"
+    assert not any("编辑" in b or "图源" in b for b in (brief.dek, *brief.bullets))
+    dek_only = condense(story("星河机器人完成数亿元A轮融资", html="<p>公司成立于2024年。</p>", summary=text))
+    assert dek_only.dek == "星河机器人近日完成数亿元A轮融资，本轮由示例资本领投。"
+
+
+@pytest.mark.parametrize("sentence", ["文心一言月活用户突破3亿，星河集团称将继续投入。",
+                                      "作者张小雨在书中写道，星河机器人改变了工厂。"])
+def test_a_sentence_opening_like_a_byline_is_kept(sentence):
+    assert condense(story("AI pricing moves", sentence)).bullets == (sentence,)
+
 _FACT = "Baidu will cut Ernie API prices for business users next month."
 @pytest.mark.parametrize("promo", [
     "This is Chip Talk, Example News’s newsletter about semiconductors and the cloud.",
