@@ -103,6 +103,30 @@ def test_no_consequence_stated_gives_marked_context_line():
     assert brief.why_is_generated
 
 
+# A why line opening "However," leans on a sentence the brief does not show (6 of the 22
+# why lines taken from the corpus's text): the connective goes, the sentence stays.
+NIMBUS = ("Nimbus Labs is putting another $2 billion into its partnership with Orca Cloud.\n"
+          "The deal will widen the use of Orca's models across Nimbus products.\n"
+          "Orca Cloud will remain the sole provider for Nimbus research and services.\n"
+          "Neither company said how the money would be split over the coming years.\n")
+
+
+@pytest.mark.parametrize("opener", ["However, ", "Moreover, ", "Nevertheless, ", "Even so, ",
+                                    "Still, ", "Yet ", "But "])
+def test_why_line_loses_a_connective_it_opens_with(opener):
+    text = NIMBUS + opener + "the expansion may help Nimbus seize a competitive advantage."
+    brief = condense(story("Nimbus Labs expands its pact with Orca Cloud", text,
+                           classification=Classification(strategy=True, companies=("Nimbus Labs",))))
+    assert brief.why_it_matters == "The expansion may help Nimbus seize a competitive advantage."
+
+
+def test_why_line_after_a_connective_still_needs_its_own_subject():
+    text = NIMBUS + "However, they said the expansion may help Nimbus seize a competitive advantage."
+    brief = condense(story("Nimbus Labs expands its pact with Orca Cloud", text,
+                           classification=Classification(strategy=True, companies=("Nimbus Labs",))))
+    assert brief.why_is_generated
+
+
 def test_no_consequence_and_no_classification_leaves_why_empty():
     brief = condense(story("Alibaba cuts prices", "Alibaba cut Qwen API prices by 40% on Monday."))
     assert (brief.why_it_matters, brief.why_is_generated) == ("", False)
