@@ -85,7 +85,9 @@ _PRONOUNS = frozenset(("he", "she", "his", "her", "they", "their", "them"))
 # "If it does, ...", "If so, ...": a condition on a sentence the why line does not show.
 _ELLIPTIC_IF = re.compile(r"(?:but |and )?if (?:so|not|it|this|that|they|he|she|the deal|"
                           r"the move|the plan)\b(?! (?:is|are|was|were) (?:a|an|the)\b)")
-_WRITER = re.compile(r"(?:I|We)(?:[’'](?:ve|re|ll|d|m))?\b(?![-’'])")
+# The writer speaking ("We’ve contacted ...") or addressing the reader ("If you’ve ever
+# watched ...", "You might think ...", "Your next bill ..."); "You.com" is a company.
+_WRITER = re.compile(r"(?:I|We|You|If you)(?:[’'](?:ve|re|ll|d|m))?\b(?![-’'.])|Your\b")
 DANGLING = 0.7   # the score share of a sentence opening with an unresolved reference
 # A why line may lean on the sentence before it past its first word: a demonstrative as
 # object ("There is truth in that, ..."; "in that it ..." joins a clause and stays) or
@@ -295,8 +297,9 @@ def _why_sentence(sents: list[Sentence], title: frozenset[str]) -> Sentence | No
 
 def _asks_or_writer(text: str) -> bool:
     """A question ("what are a few misquoted facts against ...?") or the writer speaking
-    ("We’ve contacted the company ..., but remember that pricing could change"): neither
-    states a consequence, however many cue words they hold."""
+    ("We’ve contacted the company ..., but remember that pricing could change") or
+    addressing the reader ("If you’ve ever ..."): none states a consequence, however many
+    cue words it holds."""
     return text.rstrip(_CLOSERS).endswith("?") or bool(_WRITER.match(text))
 
 
