@@ -4,6 +4,7 @@ list and its "Why it matters" section; and the length cap every bullet gets.
 from __future__ import annotations
 
 import re
+from statistics import median
 
 from feeds.headline import trim_words
 from feeds.invisible import visible
@@ -209,9 +210,10 @@ def _list_groups(blocks: list[Block]) -> tuple[dict[int, list[Block]], dict[int,
 def _is_content_list(items: list[Block], heading: str) -> bool:
     if len(items) < 2 or (heading and _NAV_HEADING.search(heading)):
         return False
-    words = sorted(word_count(b.text) for b in items)
-    if words[len(words) // 2] < 4:
-        return False  # "Gambling", "Sexual themes": labels, not statements
+    if median(word_count(b.text) for b in items) < 4:
+        # "Gambling", "Sexual themes": labels, not statements (the median, not the upper
+        # one: 2, 2, 4, 6 words is a list of labels, and one long label cannot pass it)
+        return False
     if sum(bool(_FIELD.match(b.text)) for b in items) * 2 > len(items):
         return False  # "Authors: ...", "PDF: ...": metadata, not the story's points
     return sum(b.links for b in items) / len(items) < 0.6  # lists of links are navigation

@@ -64,6 +64,9 @@ BODY = ("<p>Meta will charge enterprises for access to its largest Llama model.<
 
 @pytest.mark.parametrize("nav", [
     "<ul><li>Gaming</li><li>Sexual themes</li><li>Profanity</li></ul>",
+    # labels whose upper median has 4 words (2, 2, 4, 6): the median, 3, says labels
+    "<ul><li>Card games</li><li>Loud music</li><li>Flashing lights or rapid strobe effects</li>"
+    "<li>Long and detailed spoilers</li></ul>",
     "<h3>Related</h3><ul><li>OpenAI raises prices for its API again</li>"
     "<li>Google expands Gemini to more enterprise customers</li></ul>",
     "<ul><li><a href='/1'>OpenAI raises prices for its API again</a></li>"
