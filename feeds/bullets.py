@@ -4,11 +4,12 @@ list and its "Why it matters" section; and the length cap every bullet gets.
 from __future__ import annotations
 
 import re
+from statistics import median
 
 from feeds.headline import trim_words
 from feeds.invisible import visible
 from feeds.sentences import Block, is_why_heading, split_sentences
-from feeds.wordsets import restates, similar, tokens
+from feeds.wordsets import restates, similar, tokens, word_count
 
 __all__ = ["MAX_BULLET", "MAX_DEK", "MAX_WHY", "drop_asides", "stated_why", "story_bullets", "tidy",
            "trim_bullet"]
@@ -17,7 +18,6 @@ MAX_BULLET = 200
 MAX_WHY = 300
 MAX_DEK = 200
 
-_HANZI = re.compile("[\u3400-\u9fff]")
 _FIELD = re.compile(r"^[\w’'-]+(?: [\w’'-]+){0,2}: ")
 _NAV_HEADING = re.compile(r"related|read (?:more|next|also)|more (?:from|on|stories)|see also|"
                           r"recommended|popular|trending|latest|share|tags|follow|newsletter", re.I)
@@ -193,13 +193,6 @@ def story_bullets(blocks: list[Block], title: frozenset[str]) -> tuple[list[str]
     return [], len(blocks)
 
 
-def _word_count(text: str) -> int:
-    """Words in `text`; Chinese, written without spaces, at about two characters a word
-    (split() alone made every Chinese item one "word", and so every list navigation)."""
-    hanzi = len(_HANZI.findall(text))
-    return len(_HANZI.sub(" ", text).split()) + (hanzi + 1) // 2
-
-
 def _list_groups(blocks: list[Block]) -> tuple[dict[int, list[Block]], dict[int, str]]:
     """The list items by list, and the heading each list stands under."""
     groups: dict[int, list[Block]] = {}
@@ -217,9 +210,10 @@ def _list_groups(blocks: list[Block]) -> tuple[dict[int, list[Block]], dict[int,
 def _is_content_list(items: list[Block], heading: str) -> bool:
     if len(items) < 2 or (heading and _NAV_HEADING.search(heading)):
         return False
-    words = sorted(_word_count(b.text) for b in items)
-    if words[len(words) // 2] < 4:
-        return False  # "Gambling", "Sexual themes": labels, not statements
+    if median(word_count(b.text) for b in items) < 4:
+        # "Gambling", "Sexual themes": labels, not statements (the median, not the upper
+        # one: 2, 2, 4, 6 words is a list of labels, and one long label cannot pass it)
+        return False
     if sum(bool(_FIELD.match(b.text)) for b in items) * 2 > len(items):
         return False  # "Authors: ...", "PDF: ...": metadata, not the story's points
     return sum(b.links for b in items) / len(items) < 0.6  # lists of links are navigation

@@ -18,6 +18,7 @@ from collections import defaultdict
 from itertools import count, repeat
 from operator import itemgetter, neg
 
+from feeds.boilerplate import follow_us_footers
 from feeds.features import story_features
 from feeds.gazetteer import Gazetteer, GazetteerError, load_gazetteer
 from feeds.hanzi import simplified
@@ -201,8 +202,10 @@ class Classifier(NameLookups):
 
     def _named_in_story(self, scan: Scan, companies: list[str], text: str) -> list[str]:
         """`companies` less those named only in photo credits (a reader saw "Getty" as
-        the story's company). The verdict still counts them: its figures were measured so."""
-        credits = "\n".join(_credits(text)) if companies else ""
+        the story's company) or in a Chinese follow-us footer (its WeChat made every
+        ifanr entry Tencent's). The verdict still counts them: its figures were measured
+        so (a footer-only entry read as one without text gains 2 and loses 2 zh items)."""
+        credits = "\n".join(_credits(text) + follow_us_footers(text)) if companies else ""
         if not credits:
             return companies
         credited = self._scanner.scan("", credits).companies

@@ -12,7 +12,7 @@ that are no news), feeds/wordsets.py (word overlap).
 """
 from __future__ import annotations
 
-from feeds.boilerplate import strip_tail, usable
+from feeds.boilerplate import opening_label, strip_tail, usable
 from feeds.bullets import MAX_BULLET, MAX_DEK, stated_why, story_bullets, trim_bullet
 from feeds.headline import clean_headline, trim_words
 from feeds.models import Brief, Story
@@ -68,6 +68,7 @@ def _dek(story: Story, title: frozenset[str], bullets: list[str], why: str) -> s
     # Its first sentence, from the part condense reads: the whole of a 10 MB summary was
     # split into sentences to take one (seconds on the event loop).
     first = next(iter(split_sentences(strip_tail(story.summary[:READ_CHARS]))), "")
+    first = opening_label(first)   # "36氪获悉，", "BEIJING (Reuters) - ", as bullets drop them
     toks = tokens(first)
     if not toks or restates(toks, title) or not usable(first, last=True):
         return ""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from feeds.wordsets import word_count
+
 __all__ = ["clean_headline", "cut_at_word", "outlet_name", "trim_words", "MAX_HEADLINE"]
 
 MAX_HEADLINE = 120
@@ -34,12 +36,19 @@ _OUTLETS = {
     "the economist": "The Economist", "gizmodo": "Gizmodo", "cnet": "CNET",
     "yahoo finance": "Yahoo Finance", "marketwatch": "MarketWatch",
     "pandaily": "Pandaily", "technode": "TechNode", "36kr": "36Kr", "rest of world": "Rest of World",
+    # Chinese outlets, shown as their readers know them
+    "36氪": "36氪", "钛媒体": "钛媒体", "量子位": "量子位", "机器之心": "机器之心", "爱范儿": "爱范儿",
+    "虎嗅": "虎嗅", "财新": "财新",
 }
 
-_PREFIX = re.compile(r"^\s*(?P<name>[^:\-–—|]{2,40}?)\s*(?:[:|]|\s[-–—])\s+(?P<rest>\S.*)$")
+# Chinese titles set full-width "：" "｜" (or "丨") without spaces: "36氪：...", "...｜36氪".
+_PREFIX = re.compile(r"^\s*(?P<name>[^:：｜丨\-–—|]{2,40}?)\s*(?:(?:[:|]|\s[-–—])\s+|[：｜丨]\s*)"
+                     r"(?P<rest>\S.*)$")
 # Separators for a trailing outlet name. " — " and " – " also join clauses in
-# headlines, so those only strip known names; " - " and " | " allow the heuristic.
-_SUFFIX = re.compile(r"^(?P<rest>.*\S)\s+(?P<sep>[-|–—])\s+(?P<name>[^-|–—]{2,60})$")
+# headlines, so those only strip known names; " - " and " | " allow the heuristic;
+# "｜" only known names too (Chinese columns: "...｜深氪" is a section and stays).
+_SUFFIX = re.compile(r"^(?P<rest>.*\S)(?:\s+(?P<sep>[-|–—])\s+|\s*(?P<wide>[｜丨])\s*)"
+                     r"(?P<name>[^-|–—｜丨]{2,60})$")
 # A posting date glued to the end ("DeepSeek-V3 发布 2024/12/26", "... - 2025-03-01"): the
 # brief shows the published time already. Numeric dates only: "... in 2025" is a headline.
 _TRAILING_DATE = re.compile(r"\s*(?:[-–—|]\s*)?[(\[]?\d{4}([/.-])\d{1,2}\1\d{1,2}[)\]]?$")
@@ -156,7 +165,7 @@ def _key(name: str) -> str:
 
 def _strip_prefix(headline: str, source: str) -> tuple[str, str]:
     m = _PREFIX.match(headline)
-    if not m or len(m.group("rest").split()) < 3:
+    if not m or word_count(m.group("rest")) < 3:
         return headline, source
     name = m.group("name")
     known = outlet_name(name)
@@ -169,9 +178,9 @@ def _strip_prefix(headline: str, source: str) -> tuple[str, str]:
 
 def _strip_suffix(headline: str, source: str, guess: bool) -> tuple[str, str]:
     m = _SUFFIX.match(headline)
-    if not m or len(m.group("rest").split()) < 3:
+    if not m or word_count(m.group("rest")) < 3:   # Chinese at about two characters a word
         return headline, source
-    name, sep = m.group("name").strip(), m.group("sep")
+    name, sep = m.group("name").strip(), m.group("sep") or m.group("wide")
     if source and _key(name) == _key(source):
         return m.group("rest"), source  # the feed's own name: just noise
     known = outlet_name(name)

@@ -85,7 +85,9 @@ _PRONOUNS = frozenset(("he", "she", "his", "her", "they", "their", "them"))
 # "If it does, ...", "If so, ...": a condition on a sentence the why line does not show.
 _ELLIPTIC_IF = re.compile(r"(?:but |and )?if (?:so|not|it|this|that|they|he|she|the deal|"
                           r"the move|the plan)\b(?! (?:is|are|was|were) (?:a|an|the)\b)")
-_WRITER = re.compile(r"(?:I|We)(?:[’'](?:ve|re|ll|d|m))?\b(?![-’'])")
+# The writer speaking ("We’ve contacted ...") or addressing the reader ("If you’ve ever
+# watched ...", "You might think ...", "Your next bill ..."); "You.com" is a company.
+_WRITER = re.compile(r"(?:I|We|You|If you)(?:[’'](?:ve|re|ll|d|m))?\b(?![-’'.])|Your\b")
 DANGLING = 0.7   # the score share of a sentence opening with an unresolved reference
 # A why line may lean on the sentence before it past its first word: a demonstrative as
 # object ("There is truth in that, ..."; "in that it ..." joins a clause and stays) or
@@ -97,6 +99,12 @@ _OBJECT_REF = re.compile(
     r"\b(?:this|that)(?: is|[’']s) (?:why|because)\b", re.I)
 _CONTRAST = re.compile(r"(?:On the other hand|By contrast|In contrast|Conversely|Then again), ")
 _MEANS = re.compile(r"(?:This|That|It) means,? (?:that )?")
+# "However, ...", "Moreover, ...", "But ...": the other half is a sentence the brief may not
+# show. The connective goes and the sentence stands (capitalised, else verbatim); "Yet
+# another ..." is no connective.
+_CONNECTIVE = re.compile(r"(?:However|Moreover|Nevertheless|Nonetheless|Even so|Still|Furthermore|"
+                         r"Additionally|In addition|Instead|That said|Yet|But|Also), |"
+                         r"(?:But|Yet) (?!(?:another|more|again|to)\b)(?=\w)")
 
 
 @dataclass
@@ -171,9 +179,22 @@ def fill(bullets: list[str], why: str, sents: list[Sentence], title: frozenset[s
     elif len(sents) > 1:  # the lead states the news; a consequence comes after it
         why = _take_why(sents[1:], title, taken)
     chosen = sorted(_take_bullets(sents, title, taken, 3 - len(bullets)), key=lambda s: s.index)
-    ahead = [trim_bullet(s.text) for s in chosen if s.block < list_at]
-    after = [trim_bullet(s.text) for s in chosen if s.block >= list_at]
+    shown = [(s, s.text if _after_chosen(s, chosen) else unhinged(s.text, bullet=True))
+             for s in chosen]
+    ahead = [trim_bullet(t) for s, t in shown if s.block < list_at]
+    after = [trim_bullet(t) for s, t in shown if s.block >= list_at]
     return ahead + bullets + after, why
+
+
+def unhinged(text: str, *, bullet: bool = False) -> str:
+    """`text` without an opening connective ("However, the deal ..." -> "The deal ...").
+    A bullet keeps it before a reference ("But it's ..."): "It's ..." would dangle."""
+    m = _CONNECTIVE.match(text)
+    rest = text[m.end():] if m else ""
+    if not rest or (bullet and opening(rest) is not None):
+        return text
+    first = rest.split(" ", 1)[0]
+    return rest[:1].upper() + rest[1:] if first.islower() else rest   # "iPhone" stays
 
 
 def _take_why(sents: list[Sentence], title: frozenset[str], taken: list) -> str:
@@ -182,7 +203,7 @@ def _take_why(sents: list[Sentence], title: frozenset[str], taken: list) -> str:
     if not pick:
         return ""
     taken.append(pick.tokens)
-    return trim_bullet(pick.text, MAX_WHY)
+    return trim_bullet(unhinged(pick.text), MAX_WHY)
 
 
 def _resolve_openings(sents: list[Sentence], companies: tuple[str, ...], headline: str) -> None:
@@ -276,8 +297,9 @@ def _why_sentence(sents: list[Sentence], title: frozenset[str]) -> Sentence | No
 
 def _asks_or_writer(text: str) -> bool:
     """A question ("what are a few misquoted facts against ...?") or the writer speaking
-    ("We’ve contacted the company ..., but remember that pricing could change"): neither
-    states a consequence, however many cue words they hold."""
+    ("We’ve contacted the company ..., but remember that pricing could change") or
+    addressing the reader ("If you’ve ever ..."): none states a consequence, however many
+    cue words it holds."""
     return text.rstrip(_CLOSERS).endswith("?") or bool(_WRITER.match(text))
 
 
@@ -289,11 +311,11 @@ def _pronoun_opening(s: Sentence) -> bool:
 
 def _leans_back(s: Sentence) -> bool:
     """Leans on a sentence the brief does not show: an unresolved he/she/they opening,
-    or a reference further in (_OBJECT_REF, _CONTRAST, _MEANS), as feeds/references.py
-    reads the words after the contrast or after "This means"."""
+    or a reference further in (_OBJECT_REF, _CONTRAST, _MEANS, _CONNECTIVE), as
+    feeds/references.py reads the words after the contrast, "This means" or "However,"."""
     if _pronoun_opening(s) or _OBJECT_REF.search(s.text):
         return True
-    lead = _CONTRAST.match(s.text) or _MEANS.match(s.text)
+    lead = _CONTRAST.match(s.text) or _MEANS.match(s.text) or _CONNECTIVE.match(s.text)
     o = opening(s.text[lead.end():]) if lead else None
     if o is None:
         return False

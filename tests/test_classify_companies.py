@@ -145,6 +145,19 @@ def test_chinese_names_in_longer_words_and_traditional_script(clf, text, company
     assert (company in clf.classify("", text).companies) is named
 
 
+# ifanr's footer on every entry names WeChat, an alias of Tencent: /company tencent listed
+# 17 of its 20 stories, none about Tencent. A story about WeChat still is.
+@pytest.mark.parametrize("title, text, named", [
+    ("星河模型上新，多模态能力大幅提升", "那个熟悉的星河模型终于又回来了。 #欢迎关注示例科技官方微信公众号："
+     "示例科技（微信号：example），更多精彩内容第一时间为您奉上。", False),
+    ("星河模型上新，多模态能力大幅提升", "那个熟悉的星河模型终于又回来了。\n歡迎關注示例科技微信公眾號", False),
+    ("星河模型上新，多模态能力大幅提升", "星河模型终于又回来了。\n扫码关注我们的微信公众号", False),
+    ("微信上线AI修图功能", "微信今天上线了AI修图。 #欢迎关注示例科技官方微信公众号", True),
+])
+def test_a_follow_us_footer_names_no_company(clf, title, text, named):
+    assert ("Tencent" in clf.classify(title, text).companies) is named
+
+
 @pytest.mark.parametrize("name, canonical", [
     ("騰訊", "Tencent"), ("通義千問", "Alibaba"), ("華為雲", "Huawei"), ("字節跳動", "ByteDance"),
     ("中芯国际", "SMIC"), ("寒武纪", "Cambricon"), ("智譜", "Zhipu"),

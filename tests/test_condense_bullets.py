@@ -64,6 +64,9 @@ BODY = ("<p>Meta will charge enterprises for access to its largest Llama model.<
 
 @pytest.mark.parametrize("nav", [
     "<ul><li>Gaming</li><li>Sexual themes</li><li>Profanity</li></ul>",
+    # labels whose upper median has 4 words (2, 2, 4, 6): the median, 3, says labels
+    "<ul><li>Card games</li><li>Loud music</li><li>Flashing lights or rapid strobe effects</li>"
+    "<li>Long and detailed spoilers</li></ul>",
     "<h3>Related</h3><ul><li>OpenAI raises prices for its API again</li>"
     "<li>Google expands Gemini to more enterprise customers</li></ul>",
     "<ul><li><a href='/1'>OpenAI raises prices for its API again</a></li>"
@@ -117,6 +120,84 @@ def test_near_duplicate_sentences_give_one_bullet():
 def test_datelines_and_feed_boilerplate_are_not_in_bullets(text, expected):
     assert condense(story("AI pricing moves", text)).bullets == (expected,)
 
+
+# InfoQ China's entries hold only "点击查看原文>" ("read the original"): it was the one bullet.
+@pytest.mark.parametrize("link_text", ["点击查看原文>", "点击查看原文", "阅读原文", "【点击阅读全文】",
+                                       "原文链接：https://example.com/a"])
+def test_a_chinese_read_more_link_is_no_bullet_nor_dek(link_text):
+    brief = condense(story("星河科技发布面向开发者的代码智能体平台", html=f"<p>{link_text}</p>",
+                           summary=link_text))
+    assert brief.bullets == () and brief.dek == ""
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("星河科技发布面向开发者的代码智能体平台，支持多种编程语言 点击查看原文>",
+     "星河科技发布面向开发者的代码智能体平台，支持多种编程语言"),
+    # inside a sentence the words are the story's own
+    ("星河翻译支持在应用内直接查看原文", "星河翻译支持在应用内直接查看原文"),
+])
+def test_a_chinese_read_more_link_closing_a_paragraph_is_dropped(text, expected):
+    assert condense(story("AI pricing moves", text)).bullets == (expected,)
+
+
+# ifanr closes every entry with "follow our WeChat account": it was a bullet in 19 of 20.
+FOLLOW_US = ["#欢迎关注示例科技官方微信公众号：示例科技（微信号：example），更多精彩内容第一时间为您奉上。",
+             "扫码关注示例科技公众号，获取更多AI资讯。", "长按识别二维码，关注我们。"]
+
+
+@pytest.mark.parametrize("footer", FOLLOW_US)
+@pytest.mark.parametrize("teaser, bullet", [
+    ("那个熟悉的星河模型终于又回来了。 ", "那个熟悉的星河模型终于又回来了。"),
+    ("就等星河模型支持多模态了 ", "就等星河模型支持多模态了"),   # glued on, no stop between
+])
+def test_a_chinese_follow_us_footer_is_no_bullet_nor_dek(footer, teaser, bullet):
+    text = teaser + footer
+    brief = condense(story("星河模型上新，多模态能力大幅提升", html=f"<p>{text}</p>", summary=text))
+    assert brief.bullets == (bullet,) and brief.dek == ""
+
+
+
+# 36Kr's long posts open with a byline and photo credit run into the first sentence
+# ("文｜... 编辑｜..."): it opened the dek or first bullet of 9 of 421 Chinese items.
+BYLINED = ("星河机器人近日完成数亿元A轮融资，本轮由示例资本领投。"
+           "本轮资金将主要用于灵巧手研发和量产线建设。公司成立于2024年，团队来自多家头部车企。")
+
+
+@pytest.mark.parametrize("lead", [
+    "文｜张小雨 编辑｜李明 ",
+    "作者 | 张小雨 编辑 | 李明 ",
+    "文 | 张小雨 王芳 编辑 | 李明 赵强 ",                # two names each, spaced
+    "来源：电影剧照 文 ｜ 张小雨 编辑 ｜ 李明 ",
+    "图源/企业 本文约2800字，建议阅读7分钟 作者丨张小雨 编辑丨李明 36氪获悉，",
+    "星河机器人灵巧手局部细节图（图源/企业） 作者丨张小雨 编辑丨李明 ",
+])
+def test_a_chinese_byline_is_not_in_the_dek_nor_a_bullet(lead):
+    text = lead + BYLINED
+    brief = condense(story("星河机器人完成数亿元A轮融资", html=f"<p>{text}</p>", summary=text))
+    assert brief.bullets[0] == "星河机器人近日完成数亿元A轮融资，本轮由示例资本领投。"
+    assert not any("编辑" in b or "图源" in b for b in (brief.dek, *brief.bullets))
+    dek_only = condense(story("星河机器人完成数亿元A轮融资", html="<p>公司成立于2024年。</p>", summary=text))
+    assert dek_only.dek == "星河机器人近日完成数亿元A轮融资，本轮由示例资本领投。"
+
+
+@pytest.mark.parametrize("sentence", ["文心一言月活用户突破3亿，星河集团称将继续投入。",
+                                      "作者张小雨在书中写道，星河机器人改变了工厂。"])
+def test_a_sentence_opening_like_a_byline_is_kept(sentence):
+    assert condense(story("AI pricing moves", sentence)).bullets == (sentence,)
+
+
+# "But ..." as a bullet after one that is not shown leans on nothing (31 of 1,469 briefs'
+# bullets opened "But/However/Instead"); right after the sentence it answers it stays.
+@pytest.mark.parametrize("middle, expected", [
+    ("Nimbus Labs cuts its API prices for enterprise customers.\n",   # restates the headline
+     "The cut will not apply to research models, the company said in a statement."),
+    ("", "But the cut will not apply to research models, the company said in a statement."),
+])
+def test_a_bullet_loses_a_connective_only_when_what_it_answers_is_not_shown(middle, expected):
+    text = ("Nimbus Labs said on Monday it would open a new data centre in Oslo next year.\n" + middle
+            + "But the cut will not apply to research models, the company said in a statement.")
+    brief = condense(story("Nimbus Labs cuts its API prices for enterprise customers", text))
+    assert brief.bullets[-1] == expected
 
 _FACT = "Baidu will cut Ernie API prices for business users next month."
 @pytest.mark.parametrize("promo", [

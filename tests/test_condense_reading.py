@@ -74,6 +74,10 @@ def test_a_quotation_cut_to_fit_is_closed_after_the_cut():
 @pytest.mark.parametrize("line", [
     "But with this much at stake, what could the move mean for its rivals?",
     "We’ve asked Example Labs for details, but remember the move could hurt smaller rivals.",
+    # the writer addressing the reader: an aside, not why the news matters
+    "If you’ve ever priced a chatbot, you know the move could hurt smaller rivals.",
+    "You might think the move could hurt smaller rivals across the industry.",
+    "Your next bill could fall, and the move could hurt smaller rivals.",
 ])
 def test_a_question_or_the_writer_speaking_is_not_why_it_matters(line):
     text = f"{FACT} The cut applies to every model it sells today. {line}"

@@ -40,6 +40,25 @@ def test_headline_text_is_not_mistaken_for_attribution(title, source):
     assert clean_headline(title, source) == (title, source)
 
 
+# A Chinese headline counted as one word ("fewer than three would remain"), so it never
+# lost its outlet; nor were "｜" and "：" read as separators.
+@pytest.mark.parametrize("title, source, expected", [
+    ("星河集团发布新一代通义大模型 - 36氪", "36氪", ("星河集团发布新一代通义大模型", "36氪")),
+    ("星河集团发布新一代通义大模型 | 36Kr", "", ("星河集团发布新一代通义大模型", "36Kr")),
+    ("星河集团发布新一代通义大模型｜36氪", "36氪", ("星河集团发布新一代通义大模型", "36氪")),
+    ("星河集团发布新一代通义大模型｜36氪", "", ("星河集团发布新一代通义大模型", "36氪")),
+    ("36氪：星河集团发布新一代通义大模型", "36氪", ("星河集团发布新一代通义大模型", "36氪")),
+    ("星河科技发布 - 钛媒体", "", ("星河科技发布", "钛媒体")),
+    # a column label or a company before "：" is the headline's own
+    ("星河集团发布新一代通义大模型｜深氪", "36氪", ("星河集团发布新一代通义大模型｜深氪", "36氪")),
+    ("星河集团：2027财年第一季度营收1200亿元", "36氪", ("星河集团：2027财年第一季度营收1200亿元", "36氪")),
+    ("早报｜星河集团发布新一代通义大模型", "爱范儿", ("早报｜星河集团发布新一代通义大模型", "爱范儿")),
+    ("大模型 - 36氪", "36氪", ("大模型 - 36氪", "36氪")),                     # too little would remain
+])
+def test_a_chinese_headline_loses_its_outlet(title, source, expected):
+    assert clean_headline(title, source) == expected
+
+
 @pytest.mark.parametrize("title, expected", [
     ("Example-V4 发布 2025/12/01", "Example-V4 发布"),
     ("Example API adds context caching 2024-08-02", "Example API adds context caching"),
