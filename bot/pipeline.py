@@ -32,6 +32,7 @@ from bot.busy_store import BusyStore
 from bot.config import DEFAULT_POLL_MINUTES
 from bot.first_polls import FirstPolls, _Backlog
 from bot.new_stories import NewStories
+from bot.parse_warnings import ParseWarnings
 from bot.poll_summary import FeedOutcome, PollSummary
 from bot.unreached import Unreached, _Unreached
 from feeds import schedule
@@ -113,6 +114,8 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
     _reading: _ReadAhead | None = field(default=None, init=False, repr=False)
     _busy: StoreBusy | None = field(default=None, init=False, repr=False)   # this pass's
     _busy_said: bool = field(default=False, init=False, repr=False)   # once a lock
+    # Each feed's parser warning, said once per kind and day (bot/parse_warnings.py).
+    _warnings: ParseWarnings = field(default_factory=ParseWarnings, init=False, repr=False)
 
     async def poll_once(self, *, now: datetime | None = None, all_feeds: bool = False,
                         on_fresh: Callable[[], Awaitable] | None = None) -> PollSummary:
@@ -205,7 +208,7 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
                                     base_url=res.final_url, source=src.name,
                                     content_type=res.content_type, fetched_at=now)
         out.warning = parsed.warning or ""
-        if out.warning:
+        if self._warnings.worth_saying(src.url, out.warning, now):
             self._say(logging.INFO, "%s", out.warning)
         fetched = self._fetched(state, res, parsed, body_hash, now)
         if out.backlog and self._backlog is not None:
