@@ -212,6 +212,19 @@ INSERT OR IGNORE INTO story_feeds (story_pk, feed_url)
 """
 
 
+# What a story was when the retention prune slimmed it (storage/retention.py): the prune
+# marks it "backlog" so its edits are never routed, and forgets its settled posts, so
+# `why` could no longer tell a posted story from a first poll's and said "never posted".
+# '' not pruned; 'new' or 'backlog'; 'unknown' for a story slimmed before this (stories
+# up to the prune's mark with their text gone), whose status was already overwritten.
+PRUNED_FROM = """
+ALTER TABLE stories ADD COLUMN pruned_from TEXT NOT NULL DEFAULT '';
+UPDATE stories SET pruned_from = 'unknown'
+    WHERE pk <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'slimmed_upto_pk')
+    AND text = '' AND html = '' AND summary = '' AND status = 'backlog';
+"""
+
+
 def rekey_titles(conn: sqlite3.Connection, batch: int = 5000) -> None:
     """Store every story's title key as feeds.cluster.title_key makes it now. The key
     finds wire copies of a stored story (storage/clusters.py); when its stemming changed
@@ -241,6 +254,7 @@ MIGRATIONS: list[Migration] = [
     (9, "dispatch_mark_at_open", DISPATCH_MARK),
     (10, "story_aliases_feed", ALIAS_FEED),
     (11, "story_feeds", STORY_FEEDS),
+    (12, "stories_pruned_from", PRUNED_FROM),
 ]
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
