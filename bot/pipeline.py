@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 
 from bot.busy_store import BusyStore
 from bot.config import DEFAULT_POLL_MINUTES
+from bot.feed_moves import moved_to, say_moved
 from bot.first_polls import FirstPolls, _Backlog
 from bot.new_stories import NewStories
 from bot.parse_warnings import ParseWarnings
@@ -197,6 +198,7 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
         classified too, a later poll's are classified once the store says which are new."""
         src = state.source
         res = await self.fetcher.fetch(src.url, etag=state.etag, last_modified=state.last_modified)
+        say_moved(state, res)
         if res.not_modified:
             return self._unchanged(state, out, res, now)
         body_hash = hashlib.blake2b(res.body, digest_size=16).hexdigest()
@@ -222,7 +224,8 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
             ttl_minutes=state.ttl_minutes)
         out.unchanged = True
         self._unless_locked()
-        self.store.record_not_modified(state.source.url, now=now, next_poll=next_ok)
+        self.store.record_not_modified(state.source.url, now=now, next_poll=next_ok,
+                                       moved_to=moved_to(res))
 
     def _fetched(self, state: FeedState, res, parsed, body_hash: str, now) -> dict:
         """record_fetch_ok's keywords for a poll that was parsed."""
@@ -232,7 +235,8 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
         if not (parsed.stories or state.baselined):
             body_hash = None   # no entries read yet: the next poll is still a first poll
         return dict(next_poll=next_ok, etag=res.etag, last_modified=res.last_modified,
-                    body_hash=body_hash, ttl_minutes=parsed.ttl_minutes)
+                    body_hash=body_hash, ttl_minutes=parsed.ttl_minutes,
+                    moved_to=moved_to(res))
 
     def _queue_backlog(self, backlog: _Backlog) -> None:
         # Never posted, so it can wait for others; the feed is recorded as polled in

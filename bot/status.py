@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from bot.cli_feeds import error_cell, feed_row, format_table
+from bot.cli_feeds import error_cell, feed_row, format_table, note_cell, say_moves
 from bot.cli_subs import follows
 from bot.connections import read_connections
 from bot.console import json_line
@@ -51,7 +51,8 @@ def collect_status(app) -> dict:
              "error": r.last_error}
             for r in app.store.outbox_failures(10, since=now - RECENT_FAILURES)],
         "older_failed_posts": _older_failures(app.store, now),
-        "problem_feeds": [feed_row(s, now) for s in states if s.health in ("failing", "paused")],
+        "problem_feeds": [feed_row(s, now) for s in states
+                          if s.health in ("failing", "paused") or s.moved_to],
     }
 
 
@@ -135,7 +136,8 @@ def print_status(app, *, as_json: bool = False) -> int:
                _shown(r["last"])] for r in st["stale_posts"]])
     _failed_posts(st)
     _section("feeds needing attention", ["health", "name", "last error"],
-             [[r["health"], r["name"], error_cell(r["last_error"])] for r in st["problem_feeds"]])
+             [[r["health"], r["name"], note_cell(r)] for r in st["problem_feeds"]])
+    say_moves(st["problem_feeds"])
     return 0
 
 

@@ -17,7 +17,7 @@ from feeds.urls import without_secrets
 log = logging.getLogger("ainews.store")
 
 _FEED_COLUMNS = ("url, name, tags, etag, last_modified, body_hash, last_polled, last_ok, "
-                 "next_poll, failures, last_error, paused, polls_ok, ttl")
+                 "next_poll, failures, last_error, paused, polls_ok, ttl, moved_to")
 
 
 # The failures a feed's host never answered (DNS, connection): when every feed has them,
@@ -44,6 +44,7 @@ class FeedState:
     paused: bool = False
     polls_ok: int = 0                     # 0 = never polled (see baselined)
     ttl_minutes: int | None = None        # the feed's own <ttl>, if any
+    moved_to: str = ""                    # where its last poll was moved for good (301/308)
 
     @property
     def baselined(self) -> bool:
@@ -67,10 +68,10 @@ def _dt(value: str | None) -> datetime | None:
 
 def _state(row: tuple) -> FeedState:
     (url, name, tags, etag, last_modified, body_hash, last_polled, last_ok, next_poll,
-     failures, last_error, paused, polls_ok, ttl) = row
+     failures, last_error, paused, polls_ok, ttl, moved_to) = row
     return FeedState(FeedSource(name, url, tuple(json.loads(tags))), etag, last_modified,
                      body_hash, _dt(last_polled), _dt(last_ok), _dt(next_poll), failures,
-                     last_error, bool(paused), polls_ok, ttl)
+                     last_error, bool(paused), polls_ok, ttl, moved_to)
 
 
 class FeedStore:
@@ -110,20 +111,23 @@ class FeedStore:
 
     def record_fetch_ok(self, url: str, *, now: datetime, next_poll: datetime,
                         etag: str | None, last_modified: str | None,
-                        body_hash: str | None, ttl_minutes: int | None = None) -> None:
+                        body_hash: str | None, ttl_minutes: int | None = None,
+                        moved_to: str = "") -> None:
+        """A poll that was read; `moved_to`: where it was moved for good ("" none)."""
         self._update_feed(
             url, "etag = ?, last_modified = ?, body_hash = ?, ttl = ?, last_polled = ?, "
                  "last_ok = ?, next_poll = ?, failures = 0, last_error = '', "
-                 "polls_ok = polls_ok + 1",
+                 "polls_ok = polls_ok + 1, moved_to = ?",
             (etag, last_modified, body_hash, ttl_minutes, iso_utc(now), iso_utc(now),
-             iso_utc(next_poll)))
+             iso_utc(next_poll), moved_to))
 
-    def record_not_modified(self, url: str, *, now: datetime, next_poll: datetime) -> None:
+    def record_not_modified(self, url: str, *, now: datetime, next_poll: datetime,
+                            moved_to: str = "") -> None:
         """A 304 (or identical bytes): a successful poll that changed nothing."""
         self._update_feed(
             url, "last_polled = ?, last_ok = ?, next_poll = ?, failures = 0, "
-                 "last_error = '', polls_ok = polls_ok + 1",
-            (iso_utc(now), iso_utc(now), iso_utc(next_poll)))
+                 "last_error = '', polls_ok = polls_ok + 1, moved_to = ?",
+            (iso_utc(now), iso_utc(now), iso_utc(next_poll), moved_to))
 
     def record_fetch_failure(self, url: str, *, now: datetime, next_poll: datetime,
                              kind: str, message: str, pause_after: int = 10) -> FeedState:

@@ -225,6 +225,14 @@ UPDATE stories SET pruned_from = 'unknown'
 """
 
 
+# Where a feed moved for good: every hop of its last successful poll a 301 or 308
+# (feeds/fetcher.py FetchResult.redirect). Shown by `feeds list` and `status`, never
+# used in its stead: the configured URL is the operator's, and story ids are keyed to it.
+FEED_MOVED_TO = """
+ALTER TABLE feeds ADD COLUMN moved_to TEXT NOT NULL DEFAULT '';
+"""
+
+
 def rekey_titles(conn: sqlite3.Connection, batch: int = 5000) -> None:
     """Store every story's title key as feeds.cluster.title_key makes it now. The key
     finds wire copies of a stored story (storage/clusters.py); when its stemming changed
@@ -255,6 +263,7 @@ MIGRATIONS: list[Migration] = [
     (10, "story_aliases_feed", ALIAS_FEED),
     (11, "story_feeds", STORY_FEEDS),
     (12, "stories_pruned_from", PRUNED_FROM),
+    (13, "feeds_moved_to", FEED_MOVED_TO),
 ]
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -291,3 +291,33 @@ def test_removing_a_feed_drops_its_waiting_posts(env, capsys, argv, said):
     with Store(os.environ["AINEWS_DB"]) as store:
         assert store.outbox_counts() == {"sent": 1, "cancelled": 1}
         assert store.get_story("s0") is not None and store.get_story("s1") is not None
+
+
+@pytest.mark.parametrize("status, moved", [(301, True), (308, True), (302, False)])
+async def test_a_feed_moved_for_good_is_named_once_in_the_log_and_in_list_and_status(
+        env, capsys, caplog, status, moved):
+    """A feed answering 301 (or 308) to every poll has moved: the day the old address
+    stops redirecting (a lapsed domain, a site rebuild) it breaks, and meanwhile every
+    poll costs two requests; only `feeds check` said so. A 302 is no move."""
+    import asyncio
+    caplog.set_level("INFO")
+    async with FeedServer() as srv:
+        srv.add("/new.xml", make_rss("Example AI", [strategy_entry(0)]))
+        srv.add_redirect("/old.xml", srv.url("/new.xml"), status=status)
+        old, new = srv.url("/old.xml"), srv.url("/new.xml")
+        assert (await asyncio.to_thread(run_cli, capsys, "feeds", "add", old))[0] == 0
+        for _ in range(3):   # weeks of polls, each one redirected
+            await asyncio.to_thread(run_cli, capsys, "poll", "--once")
+    said = [r.getMessage() for r in caplog.records if "moved permanently" in r.getMessage()]
+    assert said == ([f"poller: Example AI ({old}) moved permanently to {new}: run "
+                     f"`ainews feeds add {new}`, then, once it has been polled, `ainews "
+                     f"feeds remove {old}`, and change it in the feeds file if one lists "
+                     "it; its stories stay, and are not posted again"] if moved else [])
+    (row,) = [json.loads(line) for line in run_cli(capsys, "feeds", "list", "--json")[1]
+              .splitlines()]
+    assert row["moved_to"] == (new if moved else None)
+    listed = run_cli(capsys, "feeds", "list")[1]
+    status_out = run_cli(capsys, "status")[1]
+    assert (f"moved permanently to {new}" in listed) == moved, listed
+    assert ("feeds needing attention" in status_out) == moved
+    assert (f"moved permanently to {new}" in status_out) == moved, status_out
