@@ -37,6 +37,8 @@ def feed_row(state, now) -> dict:
         "next_poll": _next_poll(state, now),
         # Where it moved for good (301/308 at every poll); None: it did not.
         "moved_to": without_secrets(state.moved_to) if state.moved_to else None,
+        # When a poll last stored a new story from it; None: none since it was added.
+        "last_new": iso_utc(state.last_new) if state.last_new else None,
     }
 
 
@@ -75,9 +77,9 @@ def _list(app, args) -> int:
         print(_no_feeds(app.store, app.settings.feeds_file))
         return 0
     # The url comes before the error: `feeds remove/resume` need it whole.
-    print(format_table(["health", "name", "next poll", "url", "last error"],
+    print(format_table(["health", "name", "next poll", "last new story", "url", "last error"],
                        [[r["health"], r["name"][:28], _next_poll_cell(r, now),
-                         r["url"], note_cell(r)] for r in rows]))
+                         _ago(r["last_new"], now), r["url"], note_cell(r)] for r in rows]))
     say_moves(rows)
     _say_if_offline(app, now)
     return 0
@@ -139,6 +141,16 @@ def _next_poll_cell(row: dict, now) -> str:
     if not row["next_poll"] or parse_iso(row["next_poll"]) <= now:
         return "due now"
     return shown_utc(row["next_poll"])
+
+
+def _ago(iso: str | None, now) -> str:
+    """"41 days ago": a feed that stopped publishing still reads "ok" (it answers)."""
+    if not iso:
+        return "none yet"
+    days = (now - parse_iso(iso)).days
+    if days < 1:
+        return "today"
+    return f"{count(days, 'day')} ago"
 
 
 def _add(app, args) -> int:

@@ -260,7 +260,9 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
             # Only the first-read rule holds an undated entry (it bears the fetch time).
             out.undated_held = sum(UNDATED in s.flags for s in held)
             out.too_old = len(held) - out.undated_held
-        self.store.record_fetch_ok(state.source.url, now=now, **fetched)
+        # Fresh: news (not a first poll's archive, nor an old entry turning up late).
+        self.store.record_fetch_ok(state.source.url, now=now, new_stories=len(fresh),
+                                   **fetched)
         return [s for s in fresh if s.classification.strategy]
 
     def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:

@@ -233,6 +233,18 @@ ALTER TABLE feeds ADD COLUMN moved_to TEXT NOT NULL DEFAULT '';
 """
 
 
+# When a poll last stored a new story from a feed (not its first poll's archive): a feed
+# that stopped publishing answers every poll and read "ok" everywhere. Carried over from
+# the stories a feed brought that were news (new then, or pruned since).
+FEED_LAST_NEW = """
+ALTER TABLE feeds ADD COLUMN last_new TEXT;
+UPDATE feeds SET last_new = m.seen FROM (
+    SELECT feed_url, MAX(first_seen) AS seen FROM stories
+    WHERE status = 'new' OR pruned_from IN ('new', 'unknown') GROUP BY feed_url) AS m
+    WHERE m.feed_url = feeds.url;
+"""
+
+
 def rekey_titles(conn: sqlite3.Connection, batch: int = 5000) -> None:
     """Store every story's title key as feeds.cluster.title_key makes it now. The key
     finds wire copies of a stored story (storage/clusters.py); when its stemming changed
@@ -264,6 +276,7 @@ MIGRATIONS: list[Migration] = [
     (11, "story_feeds", STORY_FEEDS),
     (12, "stories_pruned_from", PRUNED_FROM),
     (13, "feeds_moved_to", FEED_MOVED_TO),
+    (14, "feeds_last_new", FEED_LAST_NEW),
 ]
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -321,3 +321,36 @@ async def test_a_feed_moved_for_good_is_named_once_in_the_log_and_in_list_and_st
     assert (f"moved permanently to {new}" in listed) == moved, listed
     assert ("feeds needing attention" in status_out) == moved
     assert (f"moved permanently to {new}" in status_out) == moved, status_out
+
+
+async def test_feeds_list_says_when_a_feed_last_brought_a_new_story(env, capsys):
+    """A feed that silently stopped publishing read `ok` everywhere: it answers, so
+    nothing fails. `feeds list` says when a poll last stored a new story from it (a
+    first poll's archive is no news of it)."""
+    import asyncio
+    from datetime import timedelta
+    from feeds.models import FeedSource, iso_utc, utcnow
+    from storage.store import Store
+    quiet = "https://quiet.example/rss"
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.upsert_feed(FeedSource("Quiet", quiet))
+        long_ago = utcnow() - timedelta(days=41, hours=2)
+        store.record_fetch_ok(quiet, now=long_ago, next_poll=long_ago, etag=None,
+                              last_modified=None, body_hash="h", new_stories=2)
+        store.record_not_modified(quiet, now=utcnow(), next_poll=utcnow())
+    async with FeedServer() as srv:
+        srv.add("/live.xml", make_rss("Live", [strategy_entry(0)]))
+        assert (await asyncio.to_thread(run_cli, capsys, "feeds", "add",
+                                        srv.url("/live.xml")))[0] == 0
+        await asyncio.to_thread(run_cli, capsys, "poll", "--once")     # its first poll
+        first = {r["name"]: r["last_new"] for r in map(
+            json.loads, run_cli(capsys, "feeds", "list", "--json")[1].splitlines())}
+        srv.add("/live.xml", make_rss("Live", [strategy_entry(1), strategy_entry(0)]))
+        await asyncio.to_thread(run_cli, capsys, "poll", "--once")     # one new story
+    assert first == {"Live": None, "Quiet": iso_utc(long_ago)}
+    rows = {line.split()[1]: line for line in run_cli(capsys, "feeds", "list")[1].splitlines()}
+    assert "last new story" in rows["name"]
+    assert "41 days ago" in rows["Quiet"] and "today" in rows["Live"]
+    (live,) = [r for r in map(json.loads, run_cli(capsys, "feeds", "list", "--json")[1]
+                              .splitlines()) if r["name"] == "Live"]
+    assert live["last_new"] >= (utcnow() - timedelta(minutes=5)).isoformat()[:16]

@@ -98,6 +98,25 @@ def test_stories_slimmed_before_migration_12_are_known_as_pruned(tmp_path, monke
         assert store.story_record(recent.id).pruned_from == ""
 
 
+def test_feeds_before_migration_14_know_when_they_last_brought_news(tmp_path, monkeypatch):
+    """`feeds list` says when a feed last brought a new story: an upgraded file carries
+    it over from the stories it stored as news; a first poll's archive is none."""
+    from feeds.models import FeedSource
+    from storage.schema import MIGRATIONS
+    from tests.store_kit import FEED_A, FEED_B
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(storage.store, "MIGRATIONS", [m for m in MIGRATIONS if m[0] < 14])
+    with Store(path) as old:
+        for url in (FEED_A, FEED_B):
+            old.upsert_feed(FeedSource(url, url))
+        add(old, make("Alibaba cuts Qwen prices"))                                # news
+        add(old, make("Nvidia ships a new chip", feed=FEED_B), backlog=True)    # archive
+    monkeypatch.undo()
+    with Store(path) as store:
+        last = {s.source.url: s.last_new for s in store.feed_states()}
+    assert last == {FEED_A: T0, FEED_B: None}
+
+
 def test_store_made_before_migration_11_keeps_the_feeds_its_aliases_named(tmp_path,
                                                                           monkeypatch):
     """Aliases named their feed (migration 10) before story_feeds (11) recorded every
