@@ -35,7 +35,27 @@ def feed_row(state, now) -> dict:
         "last_error": without_secrets(state.last_error or ""),
         "last_ok": iso_utc(state.last_ok) if state.last_ok else None,
         "next_poll": _next_poll(state, now),
+        # Where it moved for good (301/308 at every poll); None: it did not.
+        "moved_to": without_secrets(state.moved_to) if state.moved_to else None,
+        # When a poll last stored a new story from it; None: none since it was added.
+        "last_new": iso_utc(state.last_new) if state.last_new else None,
     }
+
+
+def note_cell(row: dict) -> str:
+    """A feed row's last column: its error, else a permanent move (a feed that breaks
+    the day its old address stops redirecting)."""
+    if row["last_error"] or not row["moved_to"]:
+        return error_cell(row["last_error"])
+    return f"moved permanently to {row['moved_to']}"
+
+
+def say_moves(rows: list[dict]) -> None:
+    """What to do about the feeds that moved, once under the table."""
+    from bot.feed_moves import what_to_do
+    for r in rows:
+        if r["moved_to"]:
+            print(f"({r['name']} moved: {what_to_do(r['url'], r['moved_to'])})")
 
 
 def _next_poll(state, now) -> str | None:
@@ -57,9 +77,10 @@ def _list(app, args) -> int:
         print(_no_feeds(app.store, app.settings.feeds_file))
         return 0
     # The url comes before the error: `feeds remove/resume` need it whole.
-    print(format_table(["health", "name", "next poll", "url", "last error"],
+    print(format_table(["health", "name", "next poll", "last new story", "url", "last error"],
                        [[r["health"], r["name"][:28], _next_poll_cell(r, now),
-                         r["url"], error_cell(r["last_error"])] for r in rows]))
+                         _ago(r["last_new"], now), r["url"], note_cell(r)] for r in rows]))
+    say_moves(rows)
     _say_if_offline(app, now)
     return 0
 
@@ -120,6 +141,16 @@ def _next_poll_cell(row: dict, now) -> str:
     if not row["next_poll"] or parse_iso(row["next_poll"]) <= now:
         return "due now"
     return shown_utc(row["next_poll"])
+
+
+def _ago(iso: str | None, now) -> str:
+    """"41 days ago": a feed that stopped publishing still reads "ok" (it answers)."""
+    if not iso:
+        return "none yet"
+    days = (now - parse_iso(iso)).days
+    if days < 1:
+        return "today"
+    return f"{count(days, 'day')} ago"
 
 
 def _add(app, args) -> int:
@@ -235,8 +266,9 @@ def _check_rows(r: dict, followed: bool = False) -> list[list[str]]:
     """What a person checking a feed wants: its title, what it holds, what the bot
     would make of it, warnings only when there are some, caching said in words."""
     rows = [["feed", r["title"].strip() or "(no title)"], ["url", r["url"]]]
-    if r["final_url"] and r["final_url"] != r["url"]:
-        rows.append(["moved to", r["final_url"]])
+    if r["redirect"]:   # a 302 is no move: the feed stays where it is
+        said = "moved permanently" if r["redirect"] == "permanent" else "redirects (temporary)"
+        rows.append(["redirect", f"{said} to {r['final_url']}"])
     rows.append(["entries", _entries(r["entries"], r["strategy_entries"], followed)])
     rows += [["warning", r["warning"]]] if r["warning"] else []
     return rows + [["caching", _caching(r["etag"], r["last_modified"])]]
@@ -277,5 +309,6 @@ async def check_feed(app, url: str) -> dict:
     return {"ok": True, "url": without_secrets(url), "title": parsed.title,
             "entries": len(parsed.stories), "strategy_entries": strategy,
             "warning": parsed.warning or "",
-            "final_url": res.final_url and without_secrets(res.final_url), "etag": bool(res.etag),
+            "final_url": res.final_url and without_secrets(res.final_url),
+            "redirect": res.redirect or None, "etag": bool(res.etag),
             "last_modified": bool(res.last_modified)}

@@ -28,10 +28,12 @@ class WhyCommands:
             return Reply.error(say("no stored story has the link or id '{}' — {} finds one "
                                    "by its words", quote(ref), ex.SEARCH_EG))
         max_age = getattr(self.settings, "max_post_age", None)
+        keep_days = getattr(self.settings, "keep_days", None)
         if platform_of(caller.platform).operator:   # the classifier's own terms
-            return Reply.message(as_text(record, None, max_age))
+            return Reply.message(as_text(record, None, max_age, keep_days=keep_days))
         here = (caller.platform, caller.workspace, caller.channel)
-        return Reply.message(as_chat_text(record, self.store, here, max_age, caller.parent))
+        return Reply.message(as_chat_text(record, self.store, here, max_age, caller.parent,
+                                          keep_days))
 
     def _story_of_message(self, platform: str, message_id: str) -> str | Reply:
         ids = self.store.stories_of_message(platform, message_id)

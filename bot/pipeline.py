@@ -30,8 +30,10 @@ from urllib.parse import urlsplit
 
 from bot.busy_store import BusyStore
 from bot.config import DEFAULT_POLL_MINUTES
+from bot.feed_moves import moved_to, say_moved
 from bot.first_polls import FirstPolls, _Backlog
 from bot.new_stories import NewStories
+from bot.parse_warnings import ParseWarnings
 from bot.poll_summary import FeedOutcome, PollSummary
 from bot.unreached import Unreached, _Unreached
 from feeds import schedule
@@ -113,6 +115,8 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
     _reading: _ReadAhead | None = field(default=None, init=False, repr=False)
     _busy: StoreBusy | None = field(default=None, init=False, repr=False)   # this pass's
     _busy_said: bool = field(default=False, init=False, repr=False)   # once a lock
+    # Each feed's parser warning, said once per kind and day (bot/parse_warnings.py).
+    _warnings: ParseWarnings = field(default_factory=ParseWarnings, init=False, repr=False)
 
     async def poll_once(self, *, now: datetime | None = None, all_feeds: bool = False,
                         on_fresh: Callable[[], Awaitable] | None = None) -> PollSummary:
@@ -194,6 +198,7 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
         classified too, a later poll's are classified once the store says which are new."""
         src = state.source
         res = await self.fetcher.fetch(src.url, etag=state.etag, last_modified=state.last_modified)
+        say_moved(state, res)
         if res.not_modified:
             return self._unchanged(state, out, res, now)
         body_hash = hashlib.blake2b(res.body, digest_size=16).hexdigest()
@@ -205,7 +210,7 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
                                     base_url=res.final_url, source=src.name,
                                     content_type=res.content_type, fetched_at=now)
         out.warning = parsed.warning or ""
-        if out.warning:
+        if self._warnings.worth_saying(src.url, out.warning, now):
             self._say(logging.INFO, "%s", out.warning)
         fetched = self._fetched(state, res, parsed, body_hash, now)
         if out.backlog and self._backlog is not None:
@@ -219,7 +224,8 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
             ttl_minutes=state.ttl_minutes)
         out.unchanged = True
         self._unless_locked()
-        self.store.record_not_modified(state.source.url, now=now, next_poll=next_ok)
+        self.store.record_not_modified(state.source.url, now=now, next_poll=next_ok,
+                                       moved_to=moved_to(res))
 
     def _fetched(self, state: FeedState, res, parsed, body_hash: str, now) -> dict:
         """record_fetch_ok's keywords for a poll that was parsed."""
@@ -229,7 +235,8 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
         if not (parsed.stories or state.baselined):
             body_hash = None   # no entries read yet: the next poll is still a first poll
         return dict(next_poll=next_ok, etag=res.etag, last_modified=res.last_modified,
-                    body_hash=body_hash, ttl_minutes=parsed.ttl_minutes)
+                    body_hash=body_hash, ttl_minutes=parsed.ttl_minutes,
+                    moved_to=moved_to(res))
 
     def _queue_backlog(self, backlog: _Backlog) -> None:
         # Never posted, so it can wait for others; the feed is recorded as polled in
@@ -253,7 +260,9 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
             # Only the first-read rule holds an undated entry (it bears the fetch time).
             out.undated_held = sum(UNDATED in s.flags for s in held)
             out.too_old = len(held) - out.undated_held
-        self.store.record_fetch_ok(state.source.url, now=now, **fetched)
+        # Fresh: news (not a first poll's archive, nor an old entry turning up late).
+        self.store.record_fetch_ok(state.source.url, now=now, new_stories=len(fresh),
+                                   **fetched)
         return [s for s in fresh if s.classification.strategy]
 
     def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from bot.cli_feeds import error_cell, feed_row, format_table
+from bot.cli_feeds import error_cell, feed_row, format_table, note_cell, say_moves
 from bot.cli_subs import follows
 from bot.connections import read_connections
 from bot.console import json_line
@@ -13,6 +13,10 @@ from bot.runlock import running_pid
 from feeds.models import iso_utc, shown_utc, utcnow
 from feeds.plural import count
 from storage.post_edits import MAX_EDITS
+
+# Failed posts listed one by one: those of the last week, what a channel does now; an
+# older one is settled history (kept until AINEWS_KEEP_DAYS), only counted.
+RECENT_FAILURES = timedelta(days=7)
 
 
 def collect_status(app) -> dict:
@@ -43,9 +47,18 @@ def collect_status(app) -> dict:
             for p, c, n, at in app.store.outbox_stale()],
         "failed_posts": [
             {"platform": r.platform, "channel": r.channel, "headline": r.brief.headline,
-             "error": r.last_error} for r in app.store.outbox_failures(10)],
-        "problem_feeds": [feed_row(s, now) for s in states if s.health in ("failing", "paused")],
+             "failed_at": iso_utc(r.failed_at) if r.failed_at else None,
+             "error": r.last_error}
+            for r in app.store.outbox_failures(10, since=now - RECENT_FAILURES)],
+        "older_failed_posts": _older_failures(app.store, now),
+        "problem_feeds": [feed_row(s, now) for s in states
+                          if s.health in ("failing", "paused") or s.moved_to],
     }
+
+
+def _older_failures(store, now) -> dict:
+    n, latest = store.outbox_failures_before(now - RECENT_FAILURES)
+    return {"posts": n, "latest": iso_utc(latest) if latest else None}
 
 
 def _network_looks_down(app) -> bool:
@@ -121,12 +134,27 @@ def print_status(app, *, as_json: bool = False) -> int:
              ["platform", "channel", "posts", "latest"],
              [[r["platform"], r["channel"], f"{r['posts']} too old to post",
                _shown(r["last"])] for r in st["stale_posts"]])
-    _section("failed posts", ["platform", "channel", "story", "error"],
-             [[f["platform"], f["channel"], f["headline"][:50], error_cell(f["error"])]
-              for f in st["failed_posts"]])
+    _failed_posts(st)
     _section("feeds needing attention", ["health", "name", "last error"],
-             [[r["health"], r["name"], error_cell(r["last_error"])] for r in st["problem_feeds"]])
+             [[r["health"], r["name"], note_cell(r)] for r in st["problem_feeds"]])
+    say_moves(st["problem_feeds"])
     return 0
+
+
+def _failed_posts(st: dict) -> None:
+    """The last week's failures with their time, older ones counted: a rejection of
+    five months ago, listed with no time, read as a channel rejecting posts now."""
+    _section("failed posts", ["platform", "channel", "failed", "story", "error"],
+             [[f["platform"], f["channel"], _shown(f["failed_at"]), f["headline"][:50],
+               error_cell(f["error"])] for f in st["failed_posts"]])
+    older = st["older_failed_posts"]
+    if older["posts"]:
+        if not st["failed_posts"]:
+            print("\nfailed posts:")
+        days = RECENT_FAILURES.days
+        latest = _shown(older["latest"]) or "unknown"
+        print(f"{count(older['posts'], 'older failed post')}, over {days} days ago "
+              f"(the latest {latest}), not listed")
 
 
 def _shown(iso: str | None) -> str:

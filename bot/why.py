@@ -26,12 +26,13 @@ _UNDATED = ("undated: stored by the first poll to read its feed's entries (witho
 
 
 def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None,
-            max_post_age: timedelta | None = None, channel: str | None = None) -> str:
+            max_post_age: timedelta | None = None, channel: str | None = None,
+            keep_days: int | None = None) -> str:
     """The record for people; `workspace` (platform, id): show only the posts there (a
     chat user sees their own workspace's channels, the operator's console all), and
     `channel`, the asker's, as "this channel" (its id, "slack C0123", told a reader
     nothing); `max_post_age` (AINEWS_MAX_POST_AGE_HOURS) tells a too-old story from a
-    backlog."""
+    backlog; `keep_days` (AINEWS_KEEP_DAYS) is said of a pruned story."""
     if workspace:
         r = replace(r, posts=tuple(p for p in r.posts
                                    if (p.platform, p.workspace) == workspace))
@@ -48,9 +49,10 @@ def as_text(r: StoryRecord, workspace: tuple[str, str] | None = None,
                  f"{', '.join(c.topics) or '-'}")
     lines += [f"{name}: {'; '.join(map(_arrowed, items))}"
               for name, items in _grouped(c.reasons) if items]
-    lines += [_cluster_line(r),
-              _held_line(r, max_post_age) if r.status == "backlog"
-              else _posts_line(r, channel if workspace else None)]
+    lines.append(_cluster_line(r))
+    lines += [pruned_line(keep_days)] if r.pruned_from else []
+    lines.append(_held_line(r, max_post_age) if never_posted(r)
+                 else _posts_line(r, channel if workspace else None))
     return "\n".join(lines)
 
 
@@ -64,7 +66,7 @@ def as_json(r: StoryRecord) -> dict:
             "verdict": _verdict(c.reasons), "verdict_text": _verdict_text(r),
             "judge": " ".join(_judge(c.reasons)),
             "companies": list(c.companies), "topics": list(c.topics),
-            "reasons": list(c.reasons), "status": r.status,
+            "reasons": list(c.reasons), "status": r.status, "pruned": bool(r.pruned_from),
             "lead": {"id": r.lead[0], "source": r.lead[1]} if r.lead else None,
             "also_reported_by": list(r.members),
             "posts": [asdict(p) for p in r.posts]}
@@ -108,6 +110,19 @@ def _cluster_line(r: StoryRecord) -> str:
     return f"cluster: this story leads, also reported by {', '.join(r.members)}"
 
 
+def never_posted(r: StoryRecord) -> bool:
+    """Stored as backlog, so never posted. The prune marks every story it slims
+    "backlog" too: one that was new then (or slimmed before that was kept) may have
+    been posted, and its post records are gone."""
+    return r.status == "backlog" and r.pruned_from in ("", "backlog")
+
+
+def pruned_line(keep_days: int | None) -> str:
+    older = (f"first seen over AINEWS_KEEP_DAYS ({keep_days} days) ago" if keep_days
+             else "slimmed by `ainews prune`")
+    return f"pruned: {older}: its text and post records were forgotten"
+
+
 def _held_line(r: StoryRecord, max_post_age: timedelta | None) -> str:
     """Why a stored story was never posted: a story published long before the bot first
     saw it was told "stored by a feed's first poll", the wrong reason to act on."""
@@ -136,6 +151,8 @@ def _posts_line(r: StoryRecord, here: str | None = None) -> str:
         return f"{where}: " + "; ".join(_post_here(p, here) for p in r.posts)
     if r.posts:
         return f"{where}: " + "; ".join(map(_post, r.posts))
+    if r.pruned_from:
+        return f"{where}: none left on record"
     if not r.story.classification.strategy:
         return f"{where}: none (not a strategy story)"
     return f"{where}: none (no channel subscribed to its companies or topics, or not yet due)"

@@ -11,7 +11,7 @@ from datetime import timedelta
 from bot.dispatch import EDITED_OUT, covers, story_keys
 from bot.platforms import platform_of
 from bot.replies import DM
-from bot.why import too_late
+from bot.why import never_posted, too_late
 from feeds.headline import clean_headline
 from feeds.models import UNDATED, Subscription, shown_utc
 from feeds.plural import count
@@ -36,7 +36,8 @@ _CANCELLED = {"cancelled: its feed was removed before it was posted":
 
 
 def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
-                 max_post_age: timedelta | None = None, parent: str = "") -> str:
+                 max_post_age: timedelta | None = None, parent: str = "",
+                 keep_days: int | None = None) -> str:
     """The record for a reader in channel `here` (platform, workspace, channel): their
     channel's post as "this channel", their workspace's other channels only counted.
     `parent`: the channel a thread asked in is in, whose post (the one the thread was
@@ -47,8 +48,10 @@ def as_chat_text(r: StoryRecord, store, here: tuple[str, str, str],
              _verdict(c), f"Companies: {', '.join(c.companies) or 'none'} · Topics: "
                           f"{', '.join(c.topics) or 'none'}"]
     lines += [x for x in (_weighed(c.reasons), _judge(c.reasons), _cluster(r)) if x]
-    if r.status == "backlog":
+    if never_posted(r):
         return "\n".join(lines + [_never_posted(r, max_post_age)])
+    if r.pruned_from and not r.posts:   # older than the bot keeps: nothing to tell by
+        return "\n".join(lines + [_forgotten(keep_days)])
     strategy, about = _routed_on(r, store)
     if here[1] == DM:       # no server, nothing followed: no channel's post to tell of
         return "\n".join(lines + [_in_dm(strategy, here[0])])
@@ -172,6 +175,12 @@ def _never_posted(r: StoryRecord, max_post_age: timedelta | None) -> str:
                 "feed's entries, of which it posts none (no flood of old news).")
     return ("Not posted: the bot stored it when it first read its feed, and posts none of "
             "that first batch (no flood of old news).")
+
+
+def _forgotten(keep_days: int | None) -> str:
+    kept = f"for {keep_days} days" if keep_days else "for a while"
+    return (f"Posted or not: no longer known. The bot keeps a story in full {kept}; this "
+            "one is older, and its text and post records were forgotten.")
 
 
 def _unposted(strategy: bool, place: str) -> str:

@@ -13,7 +13,8 @@
 - Size: `policy.max_bytes` caps both the bytes on the wire and the decompressed body
   (feeds/fetch_body.py): the read stops as soon as either passes the cap.
 - Redirects are followed here, not by aiohttp, so every hop passes the SSRF guard
-  (feeds/guard.py) and loops are reported as such.
+  (feeds/guard.py) and loops are reported as such. `FetchResult.redirect` says whether
+  the address moved ("permanent": every hop a 301 or 308) or redirects for now.
 - Encodings: gzip and deflate (br is not advertised: see feeds/fetch_body.py).
 Every failure is a FetchError with a one-line message naming the component and host
 (feeds/fetch_errors.py).
@@ -47,6 +48,7 @@ FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml;q
                "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 REDIRECTS = (301, 302, 303, 307, 308)
+PERMANENT = (301, 308)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,9 @@ class FetchResult:
     content_type: str | None
     max_age: float | None         # Cache-Control max-age, seconds
     elapsed: float
+    # "" not redirected; "permanent" when every hop to final_url was a 301 or 308 (the
+    # feed moved: its owner says to use final_url from now on); else "temporary".
+    redirect: str = ""
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
@@ -173,17 +178,20 @@ class Fetcher:
 
     async def _get(self, url: str, headers: dict[str, str]) -> FetchResult:
         current, spent = parse_url(url), 0.0
-        seen = [str(current)]
+        seen, statuses = [str(current)], []
         for _ in range(self.policy.max_redirects + 1):
             check_url(current, self.policy.allow_private)
             outcome, seconds = await self._hop(current, headers, self.policy.timeout - spent)
             spent += seconds
             if isinstance(outcome, FetchResult):
                 outcome.url, outcome.elapsed = url, spent
+                outcome.redirect = _redirect(statuses)
                 log.debug("fetcher: %s -> %s (%.2f s)", without_secrets(url), outcome.status,
                           spent)
                 return outcome
-            current = self._next_hop(current, outcome, seen)
+            location, status = outcome
+            statuses.append(status)
+            current = self._next_hop(current, location, seen)
         raise FetchError("redirects", f"fetcher: {where(parse_url(url))} redirected more "
                                       f"than {self.policy.max_redirects} times")
 
@@ -196,8 +204,8 @@ class Fetcher:
         return target
 
     async def _hop(self, url: URL, headers: dict[str, str],
-                   budget: float) -> tuple[FetchResult | str, float]:
-        """One request: (a FetchResult or a redirect's Location, seconds it took).
+                   budget: float) -> tuple[FetchResult | tuple[str, int], float]:
+        """One request: (a FetchResult or a redirect's (Location, status), seconds it took).
 
         Slots are taken per hop, host first, so a queue for one busy host never holds
         overall slots that fetches from other hosts could use."""
@@ -214,19 +222,20 @@ class Fetcher:
             except aiohttp.ClientError as e:
                 raise client_error(url, e) from e
 
-    async def _request(self, url: URL, headers: dict[str, str]) -> FetchResult | str:
+    async def _request(self, url: URL, headers: dict[str, str]) -> FetchResult | tuple[str, int]:
         session = self._ensure_session()
         async with session.get(url, headers=headers, allow_redirects=False) as resp:
             return await self._handle(url, resp)
 
-    async def _handle(self, url: URL, resp: aiohttp.ClientResponse) -> FetchResult | str:
+    async def _handle(self, url: URL, resp: aiohttp.ClientResponse,
+                      ) -> FetchResult | tuple[str, int]:
         status = resp.status
         if status in REDIRECTS:
             location = resp.headers.get("Location")
             if not location:
                 raise FetchError("http", f"fetcher: {where(url)} answered HTTP {status} "
                                          "without a Location", status=status)
-            return location
+            return location, status
         if status >= 400 or (300 <= status < 400 and status != 304):
             raise FetchError("http", f"fetcher: {where(url)} answered HTTP {status}",
                              status=status,
@@ -238,3 +247,11 @@ class Fetcher:
                            last_modified=h.get("Last-Modified"),
                            content_type=h.get("Content-Type"),
                            max_age=parse_max_age(h.get("Cache-Control")), elapsed=0.0)
+
+
+def _redirect(statuses: list[int]) -> str:
+    """A fetch's redirects in one word (FetchResult.redirect): one temporary hop makes
+    the whole move temporary, as the first URL may be asked for again tomorrow."""
+    if not statuses:
+        return ""
+    return "permanent" if all(s in PERMANENT for s in statuses) else "temporary"

@@ -75,6 +75,12 @@ DELIVERY_MIGRATIONS: list[tuple[int, str, str]] = [
     # the newest, short of a post a busy channel had buried. Rows tried before this
     # column have none: their retry reads back from the newest, as before.
     (114, "outbox_first_try", "ALTER TABLE outbox ADD COLUMN first_try_at TEXT"),
+    # When a post failed, for `status`: without it a rejection of five months ago read
+    # as one of now. Rows failed before it take their last try's claim (the failing
+    # attempt, seconds before the failure), else their creation.
+    (115, "outbox_failed_at", "ALTER TABLE outbox ADD COLUMN failed_at TEXT"),
+    (116, "outbox_failed_at_backfill",
+     "UPDATE outbox SET failed_at = COALESCE(claimed_at, created_at) WHERE state = 'failed'"),
 ]
 
 

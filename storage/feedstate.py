@@ -17,7 +17,7 @@ from feeds.urls import without_secrets
 log = logging.getLogger("ainews.store")
 
 _FEED_COLUMNS = ("url, name, tags, etag, last_modified, body_hash, last_polled, last_ok, "
-                 "next_poll, failures, last_error, paused, polls_ok, ttl")
+                 "next_poll, failures, last_error, paused, polls_ok, ttl, moved_to, last_new")
 
 
 # The failures a feed's host never answered (DNS, connection): when every feed has them,
@@ -44,6 +44,8 @@ class FeedState:
     paused: bool = False
     polls_ok: int = 0                     # 0 = never polled (see baselined)
     ttl_minutes: int | None = None        # the feed's own <ttl>, if any
+    moved_to: str = ""                    # where its last poll was moved for good (301/308)
+    last_new: datetime | None = None      # when a poll last stored a new story of it
 
     @property
     def baselined(self) -> bool:
@@ -67,10 +69,10 @@ def _dt(value: str | None) -> datetime | None:
 
 def _state(row: tuple) -> FeedState:
     (url, name, tags, etag, last_modified, body_hash, last_polled, last_ok, next_poll,
-     failures, last_error, paused, polls_ok, ttl) = row
+     failures, last_error, paused, polls_ok, ttl, moved_to, last_new) = row
     return FeedState(FeedSource(name, url, tuple(json.loads(tags))), etag, last_modified,
                      body_hash, _dt(last_polled), _dt(last_ok), _dt(next_poll), failures,
-                     last_error, bool(paused), polls_ok, ttl)
+                     last_error, bool(paused), polls_ok, ttl, moved_to, _dt(last_new))
 
 
 class FeedStore:
@@ -110,20 +112,25 @@ class FeedStore:
 
     def record_fetch_ok(self, url: str, *, now: datetime, next_poll: datetime,
                         etag: str | None, last_modified: str | None,
-                        body_hash: str | None, ttl_minutes: int | None = None) -> None:
+                        body_hash: str | None, ttl_minutes: int | None = None,
+                        moved_to: str = "", new_stories: int = 0) -> None:
+        """A poll that was read; `moved_to`: where it was moved for good ("" none);
+        `new_stories`: how many it stored that are news (a first poll's archive is not)."""
         self._update_feed(
             url, "etag = ?, last_modified = ?, body_hash = ?, ttl = ?, last_polled = ?, "
                  "last_ok = ?, next_poll = ?, failures = 0, last_error = '', "
-                 "polls_ok = polls_ok + 1",
+                 "polls_ok = polls_ok + 1, moved_to = ?, "
+                 "last_new = CASE WHEN ? THEN ? ELSE last_new END",
             (etag, last_modified, body_hash, ttl_minutes, iso_utc(now), iso_utc(now),
-             iso_utc(next_poll)))
+             iso_utc(next_poll), moved_to, new_stories > 0, iso_utc(now)))
 
-    def record_not_modified(self, url: str, *, now: datetime, next_poll: datetime) -> None:
+    def record_not_modified(self, url: str, *, now: datetime, next_poll: datetime,
+                            moved_to: str = "") -> None:
         """A 304 (or identical bytes): a successful poll that changed nothing."""
         self._update_feed(
             url, "last_polled = ?, last_ok = ?, next_poll = ?, failures = 0, "
-                 "last_error = '', polls_ok = polls_ok + 1",
-            (iso_utc(now), iso_utc(now), iso_utc(next_poll)))
+                 "last_error = '', polls_ok = polls_ok + 1, moved_to = ?",
+            (iso_utc(now), iso_utc(now), iso_utc(next_poll), moved_to))
 
     def record_fetch_failure(self, url: str, *, now: datetime, next_poll: datetime,
                              kind: str, message: str, pause_after: int = 10) -> FeedState:

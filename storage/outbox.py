@@ -35,7 +35,7 @@ def brief_json(brief: Brief) -> str:
 
 _REVISABLE = ("due", "held", "edit", "sent", "sending", "editing")
 _OUTBOX_COLUMNS = ("id, cluster_id, story_id, platform, channel, brief, state, attempts, "
-                   "next_attempt, message_id, last_error, batch, first_try_at")
+                   "next_attempt, message_id, last_error, batch, first_try_at, failed_at")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +55,7 @@ class OutboxRow:
     # When its first attempt was claimed (None: not tried, or tried before the outbox
     # kept it): how far back a retry looks for a post that attempt may have made.
     first_try: datetime | None = None
+    failed_at: datetime | None = None   # when it failed (state 'failed' only)
 
     @property
     def nonce(self) -> str:
@@ -73,7 +74,7 @@ def _row(r: tuple) -> OutboxRow:
     return OutboxRow(id=r[0], cluster_id=r[1], story_id=r[2], platform=r[3], channel=r[4],
                      brief=Brief.from_json(json.loads(r[5])), state=r[6], attempts=r[7],
                      next_attempt=from_ts(r[8]), message_id=r[9], last_error=r[10],
-                     batch=r[11], first_try=from_ts(r[12]))
+                     batch=r[11], first_try=from_ts(r[12]), failed_at=from_ts(r[13]))
 
 
 class OutboxStore(DeliveryWrites):
@@ -235,8 +236,19 @@ class OutboxStore(DeliveryWrites):
             seen[2] += 1
         return [tuple(v) for _, v in sorted(out.items())]
 
-    def outbox_failures(self, limit: int = 20) -> list[OutboxRow]:
-        return self._outbox_rows("WHERE state='failed' ORDER BY id DESC LIMIT ?", (limit,))
+    def outbox_failures(self, limit: int = 20,
+                        since: datetime | None = None) -> list[OutboxRow]:
+        """The latest failed posts, newest first; `since`: only those failed since."""
+        return self._outbox_rows(
+            "WHERE state='failed' AND COALESCE(failed_at, '') >= ? ORDER BY id DESC LIMIT ?",
+            (ts(since) if since else "", limit))
+
+    def outbox_failures_before(self, before: datetime) -> tuple[int, datetime | None]:
+        """Posts that failed before `before`: how many, and when the latest of them did."""
+        n, latest = self.db.execute(
+            "SELECT COUNT(*), MAX(failed_at) FROM outbox WHERE state='failed' "
+            "AND COALESCE(failed_at, '') < ?", (ts(before),)).fetchone()
+        return n, from_ts(latest)
 
     def outbox_post(self, row_id: int) -> OutboxRow | None:
         rows = self._outbox_rows("WHERE id=?", (row_id,))

@@ -63,8 +63,8 @@ class ReceiptStore(DeliveryWrites):
                     (ts(next_attempt), error, row_id))
 
     def record_failed(self, row_id: int, error: str) -> None:
-        self._outbox_exec("UPDATE outbox SET state='failed', last_error=? WHERE id=?",
-                    (error, row_id))
+        self._outbox_exec("UPDATE outbox SET state='failed', last_error=?, failed_at=? "
+                          "WHERE id=?", (error, ts(self._now()), row_id))
 
     def record_edit_dropped(self, row_id: int, error: str, *, tried: Brief,
                             now: datetime) -> bool:
@@ -84,9 +84,10 @@ class ReceiptStore(DeliveryWrites):
 
     def fail_channel_posts(self, platform: str, channel: str, error: str) -> int:
         """A paused channel's waiting posts fail visibly instead of flooding on resume."""
-        return self._outbox_exec("UPDATE outbox SET state='failed', last_error=?, batch=NULL "
-                           "WHERE platform=? AND channel=? AND state IN "
-                           "('due','held','sending')", (error, platform, channel))
+        return self._outbox_exec("UPDATE outbox SET state='failed', last_error=?, batch=NULL, "
+                                 "failed_at=? WHERE platform=? AND channel=? AND state IN "
+                                 "('due','held','sending')",
+                                 (error, ts(self._now()), platform, channel))
 
     def posts_sent_since(self, platform: str, channel: str, since: datetime) -> list[datetime]:
         """Send times of the channel's messages since `since` (a roundup counts once)."""

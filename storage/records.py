@@ -29,6 +29,9 @@ class StoryRecord:
     members: tuple[str, ...]        # the other outlets of its cluster
     posts: tuple[Post, ...]
     first_seen: datetime | None = None   # when a poll first stored it
+    # The retention prune slimmed it: "new", "backlog" (its status then) or "unknown"
+    # (slimmed before this was kept); "" not pruned. A pruned story's status is "backlog".
+    pruned_from: str = ""
 
 
 class RecordStore:
@@ -40,7 +43,7 @@ class RecordStore:
         row = self._story_row(ref.strip())
         if row is None:
             return None
-        *columns, status, first_seen = row
+        *columns, status, first_seen, pruned_from = row
         story, pk, lead_pk = story_from_row(tuple(columns)), columns[0], columns[-1]
         lead_id, _, members = self.cluster_info(story.id)
         lead = None
@@ -48,7 +51,7 @@ class RecordStore:
             lead = self.db.execute("SELECT id, source FROM stories WHERE pk = ?",
                                    (lead_pk,)).fetchone()
         return StoryRecord(story, status, tuple(lead) if lead else None, tuple(members),
-                           self._posts_of(lead_id), parse_iso(first_seen))
+                           self._posts_of(lead_id), parse_iso(first_seen), pruned_from)
 
     def stories_of_message(self, platform: str, message_id: str) -> list[str]:
         """The stories a chat message of ours shows: one post's, or a roundup's many."""
@@ -57,7 +60,7 @@ class RecordStore:
             "GROUP BY story_id ORDER BY min(id)", (platform, message_id))]
 
     def _story_row(self, ref: str):
-        columns = f"{STORY_COLUMNS}, status, first_seen"
+        columns = f"{STORY_COLUMNS}, status, first_seen, pruned_from"
         # `AND url != ''`: the planner can't tell `?` from '' and would scan every story
         # rather than use the partial index stories_url (WHERE url != ''), as dedupe.py.
         for where, value in (("id = ?", ref), ("url = ? AND url != ''", _link(ref)),

@@ -14,7 +14,8 @@ external content).
 
 A slimmed story also becomes "backlog": should its feed edit it later, the edit is
 stored but never routed again (its outbox row, the guard against a second post, may be
-gone by then). Work goes in batches of BATCH stories, each its own short transaction,
+gone by then). Its status before is kept in pruned_from, so `why` does not take a
+posted story for a first poll's. Work goes in batches of BATCH stories, each its own short transaction,
 so a first prune of a big store never holds the write lock for long.
 """
 from __future__ import annotations
@@ -117,8 +118,9 @@ class RetentionStore:
         # The delete trigger takes the old words out of the search index.
         n = self.db.execute("DELETE FROM stories WHERE pk IN (SELECT pk FROM temp.slim)"
                             ).rowcount
+        # pruned_from takes the status the row had (SET reads the old row).
         self.db.execute("UPDATE temp.slim SET text = '', html = '', summary = '', "
-                        "status = 'backlog'")
+                        "pruned_from = status, status = 'backlog'")
         self.db.execute("INSERT INTO stories SELECT * FROM temp.slim")
         self.db.execute("INSERT INTO stories_fts (rowid, title, text) "
                         "SELECT pk, title, '' FROM temp.slim")

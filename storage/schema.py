@@ -212,6 +212,39 @@ INSERT OR IGNORE INTO story_feeds (story_pk, feed_url)
 """
 
 
+# What a story was when the retention prune slimmed it (storage/retention.py): the prune
+# marks it "backlog" so its edits are never routed, and forgets its settled posts, so
+# `why` could no longer tell a posted story from a first poll's and said "never posted".
+# '' not pruned; 'new' or 'backlog'; 'unknown' for a story slimmed before this (stories
+# up to the prune's mark with their text gone), whose status was already overwritten.
+PRUNED_FROM = """
+ALTER TABLE stories ADD COLUMN pruned_from TEXT NOT NULL DEFAULT '';
+UPDATE stories SET pruned_from = 'unknown'
+    WHERE pk <= (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'slimmed_upto_pk')
+    AND text = '' AND html = '' AND summary = '' AND status = 'backlog';
+"""
+
+
+# Where a feed moved for good: every hop of its last successful poll a 301 or 308
+# (feeds/fetcher.py FetchResult.redirect). Shown by `feeds list` and `status`, never
+# used in its stead: the configured URL is the operator's, and story ids are keyed to it.
+FEED_MOVED_TO = """
+ALTER TABLE feeds ADD COLUMN moved_to TEXT NOT NULL DEFAULT '';
+"""
+
+
+# When a poll last stored a new story from a feed (not its first poll's archive): a feed
+# that stopped publishing answers every poll and read "ok" everywhere. Carried over from
+# the stories a feed brought that were news (new then, or pruned since).
+FEED_LAST_NEW = """
+ALTER TABLE feeds ADD COLUMN last_new TEXT;
+UPDATE feeds SET last_new = m.seen FROM (
+    SELECT feed_url, MAX(first_seen) AS seen FROM stories
+    WHERE status = 'new' OR pruned_from IN ('new', 'unknown') GROUP BY feed_url) AS m
+    WHERE m.feed_url = feeds.url;
+"""
+
+
 def rekey_titles(conn: sqlite3.Connection, batch: int = 5000) -> None:
     """Store every story's title key as feeds.cluster.title_key makes it now. The key
     finds wire copies of a stored story (storage/clusters.py); when its stemming changed
@@ -241,6 +274,9 @@ MIGRATIONS: list[Migration] = [
     (9, "dispatch_mark_at_open", DISPATCH_MARK),
     (10, "story_aliases_feed", ALIAS_FEED),
     (11, "story_feeds", STORY_FEEDS),
+    (12, "stories_pruned_from", PRUNED_FROM),
+    (13, "feeds_moved_to", FEED_MOVED_TO),
+    (14, "feeds_last_new", FEED_LAST_NEW),
 ]
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

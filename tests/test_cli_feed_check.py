@@ -12,7 +12,7 @@ from tests.fakes.feedserver import FeedServer, make_rss
 from tests.fakes.stories import strategy_entry
 
 JSON_KEYS = {"ok", "url", "title", "entries", "strategy_entries", "warning", "final_url",
-             "etag", "last_modified"}
+             "redirect", "etag", "last_modified"}
 
 
 @pytest.fixture
@@ -85,3 +85,21 @@ async def test_a_followed_feed_is_not_said_to_be_unfollowed(env, capsys):
     rows = dict(line.split(None, 1) for line in out.splitlines())
     assert code == 0 and rows["entries"].startswith(
         "1 found, you follow this feed: the bot stores them as it polls; 1 AI-strategy story")
+
+
+@pytest.mark.parametrize("status, row", [
+    (301, "moved permanently to {new}"),
+    (308, "moved permanently to {new}"),
+    (302, "redirects (temporary) to {new}"),
+])
+async def test_check_tells_a_feed_that_moved_from_one_that_redirects(env, capsys, status,
+                                                                      row):
+    # "moved to" was said of a 302 too, which an operator should not follow instead.
+    async with FeedServer() as srv:
+        srv.add("/new.xml", make_rss("Example AI", [strategy_entry(0)]))
+        srv.add_redirect("/old.xml", srv.url("/new.xml"), status=status)
+        _, out, _ = await _check(capsys, srv, "/old.xml")
+        _, js, _ = await _check(capsys, srv, "/old.xml", "--json")
+    rows = dict(line.split(None, 1) for line in out.splitlines())
+    assert rows["redirect"] == row.format(new=srv.url("/new.xml"))
+    assert json.loads(js)["redirect"] == ("temporary" if status == 302 else "permanent")

@@ -291,3 +291,66 @@ def test_removing_a_feed_drops_its_waiting_posts(env, capsys, argv, said):
     with Store(os.environ["AINEWS_DB"]) as store:
         assert store.outbox_counts() == {"sent": 1, "cancelled": 1}
         assert store.get_story("s0") is not None and store.get_story("s1") is not None
+
+
+@pytest.mark.parametrize("status, moved", [(301, True), (308, True), (302, False)])
+async def test_a_feed_moved_for_good_is_named_once_in_the_log_and_in_list_and_status(
+        env, capsys, caplog, status, moved):
+    """A feed answering 301 (or 308) to every poll has moved: the day the old address
+    stops redirecting (a lapsed domain, a site rebuild) it breaks, and meanwhile every
+    poll costs two requests; only `feeds check` said so. A 302 is no move."""
+    import asyncio
+    caplog.set_level("INFO")
+    async with FeedServer() as srv:
+        srv.add("/new.xml", make_rss("Example AI", [strategy_entry(0)]))
+        srv.add_redirect("/old.xml", srv.url("/new.xml"), status=status)
+        old, new = srv.url("/old.xml"), srv.url("/new.xml")
+        assert (await asyncio.to_thread(run_cli, capsys, "feeds", "add", old))[0] == 0
+        for _ in range(3):   # weeks of polls, each one redirected
+            await asyncio.to_thread(run_cli, capsys, "poll", "--once")
+    said = [r.getMessage() for r in caplog.records if "moved permanently" in r.getMessage()]
+    assert said == ([f"poller: Example AI ({old}) moved permanently to {new}: run "
+                     f"`ainews feeds add {new}`, then, once it has been polled, `ainews "
+                     f"feeds remove {old}`, and change it in the feeds file if one lists "
+                     "it; its stories stay, and are not posted again"] if moved else [])
+    (row,) = [json.loads(line) for line in run_cli(capsys, "feeds", "list", "--json")[1]
+              .splitlines()]
+    assert row["moved_to"] == (new if moved else None)
+    listed = run_cli(capsys, "feeds", "list")[1]
+    status_out = run_cli(capsys, "status")[1]
+    assert (f"moved permanently to {new}" in listed) == moved, listed
+    assert ("feeds needing attention" in status_out) == moved
+    assert (f"moved permanently to {new}" in status_out) == moved, status_out
+
+
+async def test_feeds_list_says_when_a_feed_last_brought_a_new_story(env, capsys):
+    """A feed that silently stopped publishing read `ok` everywhere: it answers, so
+    nothing fails. `feeds list` says when a poll last stored a new story from it (a
+    first poll's archive is no news of it)."""
+    import asyncio
+    from datetime import timedelta
+    from feeds.models import FeedSource, iso_utc, utcnow
+    from storage.store import Store
+    quiet = "https://quiet.example/rss"
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.upsert_feed(FeedSource("Quiet", quiet))
+        long_ago = utcnow() - timedelta(days=41, hours=2)
+        store.record_fetch_ok(quiet, now=long_ago, next_poll=long_ago, etag=None,
+                              last_modified=None, body_hash="h", new_stories=2)
+        store.record_not_modified(quiet, now=utcnow(), next_poll=utcnow())
+    async with FeedServer() as srv:
+        srv.add("/live.xml", make_rss("Live", [strategy_entry(0)]))
+        assert (await asyncio.to_thread(run_cli, capsys, "feeds", "add",
+                                        srv.url("/live.xml")))[0] == 0
+        await asyncio.to_thread(run_cli, capsys, "poll", "--once")     # its first poll
+        first = {r["name"]: r["last_new"] for r in map(
+            json.loads, run_cli(capsys, "feeds", "list", "--json")[1].splitlines())}
+        srv.add("/live.xml", make_rss("Live", [strategy_entry(1), strategy_entry(0)]))
+        await asyncio.to_thread(run_cli, capsys, "poll", "--once")     # one new story
+    assert first == {"Live": None, "Quiet": iso_utc(long_ago)}
+    rows = {line.split()[1]: line for line in run_cli(capsys, "feeds", "list")[1].splitlines()}
+    assert "last new story" in rows["name"]
+    assert "41 days ago" in rows["Quiet"] and "today" in rows["Live"]
+    (live,) = [r for r in map(json.loads, run_cli(capsys, "feeds", "list", "--json")[1]
+                              .splitlines()) if r["name"] == "Live"]
+    assert live["last_new"] >= (utcnow() - timedelta(minutes=5)).isoformat()[:16]

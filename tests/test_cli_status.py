@@ -136,3 +136,34 @@ def test_status_counts_each_channels_posts_too_old_to_post(env, capsys):
                                                ["slack", "C2", "1", "too"]], out
     rows = json.loads(run_cli(capsys, "status", "--json")[1])["stale_posts"]
     assert [(r["channel"], r["posts"]) for r in rows] == [("C1", 3), ("C2", 1)]
+
+
+def test_status_says_when_each_failed_post_failed_and_only_counts_old_ones(env, capsys):
+    """A post rejected five months ago (kept until AINEWS_KEEP_DAYS forgets it) was
+    listed under "failed posts" as one rejected a minute ago, with no time: the operator
+    could not tell settled history from a channel rejecting posts now."""
+    from datetime import timedelta
+    from feeds.models import utcnow
+    from storage.store import Store
+    from tests.fakes.slack import make_brief
+    now = utcnow()
+    Path(os.environ["AINEWS_DB"]).parent.mkdir(parents=True)
+    for n, when in enumerate([now - timedelta(days=150), now - timedelta(hours=2)], 1):
+        with Store(os.environ["AINEWS_DB"], clock=lambda when=when: when) as store:
+            store.enqueue_post(cluster_id=f"k{n}", brief=make_brief(id=f"s{n}"),
+                               platform="slack", workspace="T1", channel=f"C{n}",
+                               held=False, now=when)
+            store.claim_post(n, when)
+            store.record_failed(n, "rejected: msg_too_long")
+    code, out, _ = run_cli(capsys, "status")
+    section = out[out.index("failed posts"):]
+    assert code == 0 and "C2" in section and "C1" not in section
+    assert (now - timedelta(hours=2)).strftime("%Y-%m-%d %H:%M") in section
+    old = (now - timedelta(days=150)).strftime("%Y-%m-%d")
+    assert f"1 older failed post, over 7 days ago (the latest {old}" in section
+    st = json.loads(run_cli(capsys, "status", "--json")[1])
+    (failed,) = st["failed_posts"]
+    assert failed["channel"] == "C2" and failed["failed_at"].startswith(
+        (now - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    assert st["older_failed_posts"]["posts"] == 1
+    assert st["older_failed_posts"]["latest"].startswith(old)

@@ -162,3 +162,42 @@ def test_a_sent_post_says_when_as_the_other_times_read(archive, capsys):
     assert code == 0 and "posts: slack C1 sent 2026-12-01 05:29 UTC" in out
     code, out, _ = run(capsys, "lead", "--json")
     assert json.loads(out)["posts"][0]["sent_at"].startswith("2026-12-01T05:29:57")
+
+
+@pytest.fixture
+def pruned(clean_env, tmp_path, classifier):
+    """A story posted 200 days ago, and a first poll's story of that day, after the daily
+    prune (AINEWS_KEEP_DAYS, 180) slimmed them and forgot the settled post."""
+    clean_env.setenv("AINEWS_DB", str(tmp_path / "ainews.db"))
+    seen = utcnow() - timedelta(days=200)
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.add_new_stories([_story(
+            "lead", "Alibaba cuts Qwen API prices by 50% to win cloud customers",
+            "Alibaba Cloud said it would cut Qwen model prices for enterprise customers as "
+            "competition with Baidu heats up.", seen, classifier)], backlog=False, now=seen)
+        store.add_new_stories([_story("old", "OpenAI raises $6.6bn at a $157bn valuation",
+                                      "OpenAI closed its funding round.", seen, classifier)],
+                              backlog=True, now=seen)
+        store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"), platform="slack",
+                           workspace="T1", channel="C1", held=False, now=seen)
+        store.claim_post(1, seen)
+        store.record_sent(1, "m1", seen, shown=make_brief(id="lead"))
+    assert main(["prune"]) == 0
+    return clean_env
+
+
+def test_why_of_a_pruned_story_does_not_say_it_was_never_posted(pruned, capsys):
+    # The prune marks a slimmed story "backlog" (its edits are never routed again) and
+    # forgets its settled posts: `why` told the operator it was "stored by a feed's
+    # first poll, never posted", the wrong thing to act on.
+    code, out, _ = run(capsys, "lead")
+    assert code == 0 and "never posted" not in out
+    assert ("pruned: first seen over AINEWS_KEEP_DAYS (180 days) ago: its text and post "
+            "records were forgotten") in out
+    assert "posts: none left on record" in out
+    code, out, _ = run(capsys, "--json", "lead")
+    assert json.loads(out)["pruned"] is True
+    # A first poll's story was never posted, pruned or not: that stays said.
+    code, out, _ = run(capsys, "old")
+    assert "backlog: stored by a feed's first poll, never posted" in out
+    assert "pruned: first seen over AINEWS_KEEP_DAYS" in out

@@ -26,6 +26,22 @@ async def test_redirect_chain_is_followed(server, fetcher, status):
     assert r.final_url == server.url("/feed.xml")
 
 
+@pytest.mark.parametrize("statuses, redirect", [
+    ([], ""), ([301], "permanent"), ([308], "permanent"), ([301, 308], "permanent"),
+    ([302], "temporary"), ([307], "temporary"), ([301, 302], "temporary"),
+    ([302, 301], "temporary"),
+], ids=lambda v: str(v))
+async def test_a_redirect_is_permanent_only_when_every_hop_is(server, fetcher, statuses,
+                                                               redirect):
+    # A feed that moved for good (301/308) must be named to the operator; one that
+    # redirects for now (a 302 to a CDN, a login wall) must not be taken for moved.
+    paths = [f"/hop{n}" for n in range(len(statuses))] + ["/feed.xml"]
+    for here, there, status in zip(paths, paths[1:], statuses):
+        server.add_redirect(here, there, status)
+    r = await fetcher.fetch(server.url(paths[0]))
+    assert r.redirect == redirect and r.final_url == server.url("/feed.xml")
+
+
 @pytest.mark.parametrize("hops", [["/loop1", "/loop2", "/loop1"],
                                   ["/loop1", "/loop2", "/loop3", "/loop2"]],
                          ids=["back-to-start", "back-to-a-middle-hop"])

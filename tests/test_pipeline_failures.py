@@ -34,17 +34,36 @@ async def test_a_failing_feeds_log_line_names_the_feed(env, caplog):
                      f"pause): fetcher: {srv.url('/').split('/')[2]} answered HTTP 404"]
 
 
-async def test_a_repaired_feeds_warning_is_logged_once_by_the_poller(env, caplog):
-    """The parser returns what it repaired; the poller's log says it (once per poll), as
-    the parser's own log line did before `feeds check` stopped showing it twice."""
+def cut(entries: list[dict]) -> bytes:
+    """A feed cut off inside its last item: feedparser repairs it, the rest is read."""
+    body = make_rss("Cut", entries)
+    return body[:body.index(b"</channel>")] + b"<item><title>thr"
+
+
+def bare_ampersand(entries: list[dict]) -> bytes:
+    return make_rss("Cut", entries).replace(b"<channel>", b"<channel><x>R&D</x>", 1)
+
+
+async def test_a_repaired_feeds_warning_is_logged_once_per_kind_and_day(env, caplog):
+    """The parser returns what it repaired; the poller's log said it at every changed
+    poll of a feed always a little broken, for ever (~700 lines a day of a busy feed).
+    It is said once per feed and kind of repair (its line number and counts aside),
+    again when the kind changes or a day later. This test said "once per poll" before."""
     caplog.set_level("INFO")
     srv, store, pipeline, _ = env
-    body = make_rss("Cut", ENTRIES[:2])
-    srv.add("/cut.xml", body[:body.index(b"</channel>")] + b"<item><title>thr")
     store.upsert_feed(FeedSource("Cut", srv.url("/cut.xml")))
-    await poll(pipeline, 0)
-    lines = [r.getMessage() for r in caplog.records if "malformed XML" in r.getMessage()]
-    assert len(lines) == 1 and lines[0].startswith(f"parser: {srv.url('/cut.xml')}: ")
+    entries = make_entries(12, seed=5)
+    said = []
+    for n, (minutes, body) in enumerate([
+            *((4 * n, cut) for n in range(6)),            # weeks of the same repair
+            (30, bare_ampersand), (34, bare_ampersand),   # another kind: said once
+            (38, cut),                                    # and back: said again
+            (42 + 24 * 60, cut), (46 + 24 * 60, cut)]):   # a day on: said once more
+        srv.add("/cut.xml", body(entries[:n + 2]))       # a new entry each time
+        await poll(pipeline, minutes)
+        said.append(sum(r.getMessage().startswith(f"parser: {srv.url('/cut.xml')}: ")
+                        for r in caplog.records))
+    assert said == [1, 1, 1, 1, 1, 1, 2, 2, 3, 4, 4], caplog.text
 
 
 async def test_gone_feed_pauses_at_once_other_errors_back_off(env):

@@ -77,6 +77,46 @@ def test_store_made_before_migration_6_upgrades_and_indexes_new_stories(tmp_path
         assert [b.id for b in store.search("hunyuan")] == [new.id, "old-1"]
 
 
+def test_stories_slimmed_before_migration_12_are_known_as_pruned(tmp_path, monkeypatch):
+    """The prune marked the stories it slimmed "backlog", which `why` read as "never
+    posted": one slimmed before the prune kept what it was (migration 12) is pruned,
+    posted or not unknown; one not slimmed yet is not."""
+    from storage.schema import MIGRATIONS
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(storage.store, "MIGRATIONS", [m for m in MIGRATIONS if m[0] < 12])
+    old_story, recent = make("Alibaba cuts Qwen prices"), make("Nvidia ships a new chip")
+    with Store(path) as old:
+        add(old, old_story)
+        add(old, recent)
+        old.db.conn.execute("UPDATE stories SET text = '', html = '', summary = '', "
+                            "status = 'backlog' WHERE pk = 1")   # as the prune left it
+        old.db.conn.commit()
+        old.set_meta("slimmed_upto_pk", 1)
+    monkeypatch.undo()
+    with Store(path) as store:
+        assert store.story_record(old_story.id).pruned_from == "unknown"
+        assert store.story_record(recent.id).pruned_from == ""
+
+
+def test_feeds_before_migration_14_know_when_they_last_brought_news(tmp_path, monkeypatch):
+    """`feeds list` says when a feed last brought a new story: an upgraded file carries
+    it over from the stories it stored as news; a first poll's archive is none."""
+    from feeds.models import FeedSource
+    from storage.schema import MIGRATIONS
+    from tests.store_kit import FEED_A, FEED_B
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(storage.store, "MIGRATIONS", [m for m in MIGRATIONS if m[0] < 14])
+    with Store(path) as old:
+        for url in (FEED_A, FEED_B):
+            old.upsert_feed(FeedSource(url, url))
+        add(old, make("Alibaba cuts Qwen prices"))                                # news
+        add(old, make("Nvidia ships a new chip", feed=FEED_B), backlog=True)    # archive
+    monkeypatch.undo()
+    with Store(path) as store:
+        last = {s.source.url: s.last_new for s in store.feed_states()}
+    assert last == {FEED_A: T0, FEED_B: None}
+
+
 def test_store_made_before_migration_11_keeps_the_feeds_its_aliases_named(tmp_path,
                                                                           monkeypatch):
     """Aliases named their feed (migration 10) before story_feeds (11) recorded every

@@ -400,3 +400,28 @@ def test_a_cancelled_post_says_what_cancelled_it(commands, reason, told):
                                             "edited": EDITED_OUT}[reason])
     assert commands.why(SLACK_T1, LINK).text.splitlines()[-1] == (
         f"This channel: not posted: {told}.")
+
+
+@pytest.mark.parametrize("backlog, line", [
+    (False, "Posted or not: no longer known. The bot keeps a story in full for 180 days; "
+            "this one is older, and its text and post records were forgotten."),
+    (True, "Not posted: the bot stored it when it first read its feed, and posts none of "
+           "that first batch (no flood of old news)."),
+], ids=["new", "first poll"])
+def test_a_pruned_story_is_not_told_never_posted(tmp_path, classifier, backlog, line):
+    """The daily prune (AINEWS_KEEP_DAYS) marks the stories it slims "backlog" and
+    forgets their settled posts: /why of a story posted 200 days ago said it was stored
+    by its feed's first poll and never posted."""
+    seen = utcnow() - timedelta(days=200)
+    with Store(tmp_path / "ainews.db") as store:
+        store.add_new_stories([classified(
+            classifier, "lead", "Alibaba cuts Qwen API prices by 50% to win customers",
+            "Alibaba Cloud said it would cut Qwen prices for enterprise customers.", seen)],
+            backlog=backlog, now=seen)
+        store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"), platform="slack",
+                           workspace="T1", channel="C1", held=False, now=seen)
+        store.claim_post(1, seen)
+        store.record_sent(1, "m1", seen, shown=make_brief(id="lead"))
+        store.slim_stories_older_than(utcnow() - timedelta(days=180))
+        text = Commands(store, classifier, settings=Settings()).why(SLACK_T1, "lead").text
+    assert text.splitlines()[-1] == line, text
