@@ -286,8 +286,29 @@ def test_digest_is_one_message_within_limits_and_counts_the_overflow(n):
     assert shown + (int(re.search(r"(\d+) more", more[0]).group(1)) if more else 0) == n
     assert bool(more) == (n > 49), "all shown while header + sections fit 50 blocks"
     assert len(msg["blocks"]) == min(n + 1, 50), "an overflowing digest uses every block"
-    assert msg["text"] == f"AI strategy roundup: {n} " + ("story" if n == 1 else "stories")
+    assert msg["text"].startswith(f"AI strategy roundup: {n} " + ("story" if n == 1 else "stories"))
     assert msg["blocks"][1]["text"]["text"].startswith("*<https://example.com/alibaba-ai|Story 0>*")
+
+
+@pytest.mark.parametrize("n, more", [(1, ""), (3, ""), (4, "; …and 1 more"),
+                                     (120, "; …and 117 more")])
+def test_a_roundups_notification_text_names_its_first_stories(n, more):
+    """A phone's push (Slack: mobile notifications use the message's `text` only) and a
+    screen reader got "AI strategy roundup: 3 stories", which told them nothing of the
+    news in it."""
+    briefs = [make_brief(id=f"s{i}", headline=f"Story {i}", source=f"Outlet {i}")
+              for i in range(n)]
+    text = render_roundup.digest_message("AI strategy roundup", briefs)["text"]
+    named = "; ".join(f"Story {i} (Outlet {i})" for i in range(min(n, 3)))
+    stories = "1 story" if n == 1 else f"{n} stories"
+    assert text == f"AI strategy roundup: {stories}: {named}{more}"
+
+
+def test_a_roundups_notification_text_stays_short_however_long_its_headlines():
+    briefs = [make_brief(id=f"s{i}", headline="word " * 2_000) for i in range(3)]
+    text = render_roundup.digest_message("AI strategy roundup", briefs)["text"]
+    assert text.startswith("AI strategy roundup: 3 stories: word word")
+    assert render.utf16_len(text) <= render.MAX_FALLBACK and text.endswith("…")
 
 
 # A reply's full briefs, share button and a "Shared by" note must fit 50 blocks: 8 briefs
@@ -486,7 +507,7 @@ def _payload(case: str) -> dict:
 
 EXPECTED_PAYLOADS = {
     "brief": {"text": f"{_HEADLINE} (FT)", "blocks": _FULL_BRIEF, **_NEVER_UNFURL},
-    "digest": {"text": "Roundup: 2 stories", "blocks": [
+    "digest": {"text": f"Roundup: 2 stories: {_HEADLINE} (FT); (untitled)", "blocks": [
         _header("Roundup"),
         {"type": "section", "text": _md(f"*<https://example.com/alibaba-ai|{_HEADLINE}>*\n"
                                         "FT · Alibaba, Tencent")},
