@@ -245,7 +245,26 @@ def test_brief_layout_has_what_a_reader_needs():
     assert "<!date^1748779200^" in context and "2025-06-01 12:00 UTC" in context
     assert msg["unfurl_links"] is False and msg["unfurl_media"] is False
     assert "*Why it matters:*" in msg["blocks"][4]["text"]["text"]
-    assert msg["text"] == "Alibaba moves from open models to paid AI services (FT)"
+    assert msg["text"] == ("Alibaba moves from open models to paid AI services (FT): "
+                           "Developers lose a source of free models.")
+
+
+@pytest.mark.parametrize("why, generated, text", [
+    ("Developers lose a source of free models.", False,
+     "Alibaba cuts prices (FT): Developers lose a source of free models."),
+    # A generated line only repeats the companies and topics: left out, as in the blocks.
+    ("Context: Alibaba · pricing", True, "Alibaba cuts prices (FT)"),
+    ("", False, "Alibaba cuts prices (FT)"),
+    ("> *Rivals*\n@here must <!channel> follow.", False,
+     "Alibaba cuts prices (FT): &gt; ∗Rivals∗ @\u2060here must &lt;!channel&gt; follow."),
+    ("word " * 500, False, "Alibaba cuts prices (FT): " + "word " * 59 + "word…"),   # 300
+])
+def test_a_posts_notification_text_says_why_it_matters(why, generated, text):
+    """A phone's push and a screen reader get a post's `text` only, which was "headline
+    (outlet)": the why-it-matters line, which the blocks show, now follows it (short)."""
+    brief = make_brief(headline="Alibaba cuts prices", why_it_matters=why,
+                       why_is_generated=generated)
+    assert render.brief_message(brief)["text"] == text
 
 
 def _shown(brief, where: str) -> str:
@@ -257,7 +276,7 @@ def _shown(brief, where: str) -> str:
 
 @pytest.mark.parametrize("fields,where,expected", [
     ({"headline": " \n "}, "header", "(untitled)"),
-    ({"headline": " \n "}, "fallback", "(untitled) (FT)"),
+    ({"headline": " \n "}, "fallback", "(untitled) (FT): Developers lose a source of free models."),
     ({"headline": " \n "}, "digest line", "*<https://example.com/alibaba-ai|(untitled)>*\n"
                                            "FT · Alibaba, Tencent"),
     ({"source": ""}, "context", "*unknown source*"),
@@ -475,6 +494,7 @@ def test_generated_context_line_is_not_repeated_under_the_context_block():
 # it from previewing an outlet's page, `emoji: False` shows a headline's :x: as typed.
 _NEVER_UNFURL = {"unfurl_links": False, "unfurl_media": False}
 _HEADLINE = "Alibaba moves from open models to paid AI services"
+_WHY = "Developers lose a source of free models."
 _DATE = "<!date^1748779200^{date_short_pretty} {time}|2025-06-01 12:00 UTC>"
 _CONTEXT = [_md("*FT*"), _md(_DATE), _md("Companies: Alibaba, Tencent"),
             _md("Topics: open-source, pricing")]
@@ -506,14 +526,14 @@ def _payload(case: str) -> dict:
 
 
 EXPECTED_PAYLOADS = {
-    "brief": {"text": f"{_HEADLINE} (FT)", "blocks": _FULL_BRIEF, **_NEVER_UNFURL},
+    "brief": {"text": f"{_HEADLINE} (FT): {_WHY}", "blocks": _FULL_BRIEF, **_NEVER_UNFURL},
     "digest": {"text": f"Roundup: 2 stories: {_HEADLINE} (FT); (untitled)", "blocks": [
         _header("Roundup"),
         {"type": "section", "text": _md(f"*<https://example.com/alibaba-ai|{_HEADLINE}>*\n"
                                         "FT · Alibaba, Tencent")},
         {"type": "section", "text": _md("*(untitled)*")}], **_NEVER_UNFURL},
     "shared reply": {
-        "text": f"Latest on Alibaba: {_HEADLINE} (FT)", "response_type": "in_channel",
+        "text": f"Latest on Alibaba: {_HEADLINE} (FT): {_WHY}", "response_type": "in_channel",
         "blocks": [{"type": "section", "text": _md("*Latest on Alibaba*")}, *_FULL_BRIEF,
                    {"type": "divider"}, _header(_HEADLINE),
                    {"type": "context", "elements": _CONTEXT}, _READ,

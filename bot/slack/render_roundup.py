@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from bot.slack.render import (MAX_BLOCKS, MAX_FALLBACK, MAX_MESSAGE_TEXT, MAX_SECTION,
-                              escape, fallback_text, fit, header, mrkdwn, safe_url, section,
+                              escape, fit, header, headline_text, mrkdwn, safe_url, section,
                               text_size, url_text, utf16_len)
 from feeds.hostile import spoofed_link
 from feeds.models import Brief
@@ -71,7 +71,7 @@ NAMED = 3      # headlines a roundup's notification text names
 def digest_text(title: str, briefs: Sequence[Brief]) -> str:
     """The roundup's `text`: all a phone's push notification and a screen reader get
     of it, so it names its first stories, not their count alone."""
-    named = "; ".join(fallback_text(b) for b in briefs[:NAMED])
+    named = "; ".join(headline_text(b) for b in briefs[:NAMED])
     more = f"; …and {len(briefs) - NAMED} more" if len(briefs) > NAMED else ""
     return fit(f"{escape(title)}: {count(len(briefs), 'story')}: {named}{more}", MAX_FALLBACK)
 
