@@ -14,6 +14,7 @@ from tests.fakes.discord import RecordingCommands, running_bot
 
 
 EPHEMERAL = 64
+SUPPRESS_EMBEDS = 4     # a message's flag: Discord adds no link preview cards (nor shows embeds)
 BRIEF = Brief(id="s1", headline="Tencent cuts Hunyuan API prices", bullets=("One.", "Two.", "Three."),
               why_it_matters="Price war.", url="https://news.example/hunyuan", source="SCMP",
               published=datetime(2026, 3, 1, tzinfo=timezone.utc), companies=("Tencent",),

@@ -44,10 +44,29 @@ async def test_hostile_brief_posts_inert(fake, runner, channel):
                        why_it_matters="@here", source="<@123>")
     await runner.adapter.send(channel, brief, nonce="n1")
     (post,) = fake.find("POST", MESSAGES)
-    text = str(post.json["embeds"])
+    text = str([post.json["embeds"], post.json["content"]])
     assert "@everyone" not in text and "@here" not in text
     assert "<@" not in text and "](http" not in text
     assert post.json["allowed_mentions"] == {"parse": []}
+
+
+@pytest.mark.parametrize("headline, content", [
+    ("Baidu prices Ernie below rivals", "Baidu prices Ernie below rivals — Caixin"),
+    # A link in the text is shown without a preview card of its own, as where it goes.
+    ("Read https://paypal.com@evil.example/x_y first",
+     "Read <https://evil.example/x_y> first — Caixin"),
+    ("**Baidu** [wins](http://evil.example) @here",
+     "\\*\\*Baidu\\*\\* wins (<http://evil.example>) @\u200bhere — Caixin"),
+])
+async def test_a_post_names_its_story_outside_the_embed(fake, runner, channel, headline,
+                                                        content):
+    """An embed-only post reached a phone as a blank push notification, and a member who
+    turned embeds off saw an empty message: the headline and outlet are its text too,
+    without the story's link (Discord would add a preview card of the article)."""
+    await runner.adapter.send(channel, make_brief(headline=headline), nonce="n1")
+    (post,) = fake.find("POST", MESSAGES)
+    assert post.json["content"] == content
+    assert "https://news.example/0" in json.dumps(post.json["embeds"])   # the embed as before
 
 
 async def test_retry_with_same_long_nonce_cannot_post_twice(fake, runner, channel):
@@ -214,11 +233,14 @@ async def test_a_story_address_shown_in_a_post_names_no_mass_mention(fake, runne
 
 async def test_edit_updates_the_existing_message(fake, runner, channel):
     message_id = await runner.adapter.send(channel, make_brief(), nonce="n1")
-    later = make_brief(also_reported_by=("Reuters", "Bloomberg"))
+    later = make_brief(headline="Baidu halves Ernie prices",
+                       also_reported_by=("Reuters", "Bloomberg"))
     await runner.adapter.edit(channel, message_id, later)
     (patch,) = fake.find("PATCH", MESSAGES + "/" + message_id)
     assert patch.json["embeds"][0]["footer"]["text"] == \
         "Caixin · Baidu · also reported by Reuters, Bloomberg"
+    # The text a notification and a member without embeds see follows the headline.
+    assert fake.messages[message_id]["content"] == "Baidu halves Ernie prices — Caixin"
     assert patch.json["allowed_mentions"] == {"parse": []}
     assert len(fake.find("POST", MESSAGES)) == 1
 

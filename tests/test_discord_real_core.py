@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.config import Settings
-from tests.discord_kit import EPHEMERAL
+from tests.discord_kit import EPHEMERAL, SUPPRESS_EMBEDS
 from tests.fakes.discord import running_bot, served
 
 
@@ -47,6 +47,24 @@ async def test_real_core_company_lookup_and_autocomplete(fake, real_core):
     assert cb["data"]["flags"] & EPHEMERAL
     assert cb["data"]["embeds"][0]["title"] == "Alibaba open-sources Qwen 3"
     assert {"name": "Alibaba", "value": "Alibaba"} in choices
+
+
+@pytest.mark.parametrize("command, options, deferred, text", [
+    ("why", {"link": "https://news.example/qwen"}, False, True),
+    ("search", {"query": "zebras"}, True, True),        # a follow-up, after defer()
+    ("company", {"name": "alibaba"}, False, False),     # embeds: the flag would hide them
+])
+async def test_a_text_answer_unfurls_no_link_into_a_preview_card(fake, real_core, command,
+                                                                 options, deferred, text):
+    """/why quotes the story's link in its text, and Discord added a preview card of the
+    article (its image and teaser) under the answer: the post over again. Slack's
+    answers set unfurl_links false. An answer of embeds keeps them."""
+    core, store = real_core
+    async with running_bot(fake, core, store):
+        inter = await fake.command(command, options)
+        answer = (await fake.followup(inter)) if deferred else (await fake.callback(inter))["data"]
+    assert answer["flags"] & EPHEMERAL and bool(answer.get("embeds")) != text
+    assert bool(answer["flags"] & SUPPRESS_EMBEDS) == text, answer
 
 
 @pytest.mark.parametrize("command, options, usage", [

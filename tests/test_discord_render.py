@@ -163,6 +163,16 @@ def test_embed_stays_within_discord_limits(field, filler):
     assert embed.title and embed.description    # truncated, never emptied
 
 
+@pytest.mark.parametrize("filler", [BIG, HUGE_WORDS, "https://n.example/a_b " * 500,
+                                    "@everyone " * 1_000])
+def test_a_posts_text_stays_within_discords_limit_and_unfurls_nothing(filler):
+    """The headline beside a post's embed: never over 2,000 characters (Discord refuses
+    the post), and a link in it in <...> (a bare one adds a preview card under the post)."""
+    content = render.post_content(make_brief(headline=filler, source=filler))
+    assert 0 < len(content) <= render.CONTENT_MAX
+    assert not re.search(r"(?<!<)https?://", content), content
+
+
 def assert_within_limits(embeds):
     assert len(embeds) <= 10
     assert sum(len(e) for e in embeds) <= 6000

@@ -63,8 +63,13 @@ class Slack:
         self.adapter = SlackAdapter(make_client(fake.bot_token, fake.api_url))
 
     def edits(self) -> list[str]:
-        """The headline of each chat.update, in order (its text ends in " (outlet)")."""
-        return [c.payload["text"].rsplit(" (", 1)[0] for c in self.fake.calls_to("chat.update")]
+        """The headline of each chat.update, in order (its header block's text)."""
+        return [_blocks(c.payload)[0]["text"]["text"] for c in self.fake.calls_to("chat.update")]
+
+
+def _blocks(payload: dict) -> list:
+    blocks = payload["blocks"]
+    return json.loads(blocks) if isinstance(blocks, str) else blocks
 
 
 @pytest.fixture

@@ -80,4 +80,4 @@ def test_a_slack_digest_of_one_story_says_one_story():
     brief = Brief(id="a", headline="Alibaba cuts prices", bullets=("a", "b", "c"),
                   why_it_matters="w", url="https://news.example/a", source="FT",
                   published=datetime(2026, 3, 1, tzinfo=timezone.utc))
-    assert digest_message("Digest", [brief])["text"] == "Digest: 1 story"
+    assert digest_message("Digest", [brief])["text"] == "Digest: 1 story: Alibaba cuts prices (FT)"

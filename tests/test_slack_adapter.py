@@ -43,7 +43,8 @@ async def test_send_posts_the_brief_with_the_bot_token_and_returns_channel_and_t
     assert message_id == f"C42:{call_ts(fake, call)}"
     p = call.payload
     assert p["channel"] == "C42" and p["unfurl_links"] is False and p["unfurl_media"] is False
-    assert p["text"] == "Alibaba moves from open models to paid AI services (FT)"
+    assert p["text"] == render.fallback_text(make_brief())
+    assert p["text"].startswith("Alibaba moves from open models to paid AI services (FT): ")
     assert blocks_of(call)[0]["text"]["text"] == make_brief().headline
     assert p["metadata"]["event_payload"]["nonce"] == "row-1"
     assert adapter.platform == "slack" and adapter.min_interval == 1.0

@@ -91,6 +91,39 @@ async def test_share_button_reposts_the_lookup_visibly(bot, commands):
     assert [c[0] for c in commands.calls] == ["company", "company"]
 
 
+async def test_share_clicked_twice_posts_the_lookup_once(bot, commands):
+    """The private answer kept its "Share in channel" button after a share, and a second
+    click (a double click, or a later one) posted the lookup to everyone again; Discord's
+    "Post to channel" answers "Already posted to the channel." instead."""
+    first = await bot.answer(await bot.slash("/company", "alibaba", user="U1"))
+    [button] = [e for b in first["blocks"] if b["type"] == "actions" for e in b["elements"]
+                if e["action_id"] == render_reply.SHARE_ACTION]
+    rids = [await bot.click(render_reply.SHARE_ACTION, button["value"], user="U1",
+                            message_ts="1700000000.000100") for _ in range(2)]
+    answers = [await bot.answer(rid) for rid in rids]
+    await bot.fake.wait_for(lambda: len(bot.fake.responses[rids[0]]) == 2, what="replace")
+    shared, replaced = bot.fake.responses[rids[0]]
+    assert shared["response_type"] == "in_channel"
+    # The private answer loses its button, so no later click (after a restart too) shares.
+    assert replaced["replace_original"] is True and "blocks" not in replaced
+    assert replaced["text"] == "Shared in the channel."
+    assert answers[1]["response_type"] == "ephemeral" and answers[1]["replace_original"] is False
+    assert "Already posted to the channel." in texts(answers[1])
+    assert len(bot.fake.responses[rids[1]]) == 1
+
+
+async def test_a_share_that_failed_can_be_clicked_again(bot, commands):
+    """A share that posted nothing (the lookup failed) keeps its button working."""
+    commands.company = lambda caller, name, limit=None: 1 / 0
+    value = render_reply.share_value("company", "alibaba")
+    failed = await bot.answer(await bot.click(render_reply.SHARE_ACTION, value,
+                                              message_ts="1700000000.000100"))
+    del commands.company
+    again = await bot.answer(await bot.click(render_reply.SHARE_ACTION, value,
+                                             message_ts="1700000000.000100"))
+    assert failed["response_type"] == "ephemeral" and again["response_type"] == "in_channel"
+
+
 @pytest.mark.parametrize("value", ["not json", '{"cmd": "feeds", "args": "remove x"}',
                                    '{"cmd": "text", "args": "subscribe all"}'])
 async def test_share_button_reruns_only_lookups(bot, commands, value):

@@ -245,7 +245,26 @@ def test_brief_layout_has_what_a_reader_needs():
     assert "<!date^1748779200^" in context and "2025-06-01 12:00 UTC" in context
     assert msg["unfurl_links"] is False and msg["unfurl_media"] is False
     assert "*Why it matters:*" in msg["blocks"][4]["text"]["text"]
-    assert msg["text"] == "Alibaba moves from open models to paid AI services (FT)"
+    assert msg["text"] == ("Alibaba moves from open models to paid AI services (FT): "
+                           "Developers lose a source of free models.")
+
+
+@pytest.mark.parametrize("why, generated, text", [
+    ("Developers lose a source of free models.", False,
+     "Alibaba cuts prices (FT): Developers lose a source of free models."),
+    # A generated line only repeats the companies and topics: left out, as in the blocks.
+    ("Context: Alibaba · pricing", True, "Alibaba cuts prices (FT)"),
+    ("", False, "Alibaba cuts prices (FT)"),
+    ("> *Rivals*\n@here must <!channel> follow.", False,
+     "Alibaba cuts prices (FT): &gt; ∗Rivals∗ @\u2060here must &lt;!channel&gt; follow."),
+    ("word " * 500, False, "Alibaba cuts prices (FT): " + "word " * 59 + "word…"),   # 300
+])
+def test_a_posts_notification_text_says_why_it_matters(why, generated, text):
+    """A phone's push and a screen reader get a post's `text` only, which was "headline
+    (outlet)": the why-it-matters line, which the blocks show, now follows it (short)."""
+    brief = make_brief(headline="Alibaba cuts prices", why_it_matters=why,
+                       why_is_generated=generated)
+    assert render.brief_message(brief)["text"] == text
 
 
 def _shown(brief, where: str) -> str:
@@ -257,7 +276,7 @@ def _shown(brief, where: str) -> str:
 
 @pytest.mark.parametrize("fields,where,expected", [
     ({"headline": " \n "}, "header", "(untitled)"),
-    ({"headline": " \n "}, "fallback", "(untitled) (FT)"),
+    ({"headline": " \n "}, "fallback", "(untitled) (FT): Developers lose a source of free models."),
     ({"headline": " \n "}, "digest line", "*<https://example.com/alibaba-ai|(untitled)>*\n"
                                            "FT · Alibaba, Tencent"),
     ({"source": ""}, "context", "*unknown source*"),
@@ -286,8 +305,29 @@ def test_digest_is_one_message_within_limits_and_counts_the_overflow(n):
     assert shown + (int(re.search(r"(\d+) more", more[0]).group(1)) if more else 0) == n
     assert bool(more) == (n > 49), "all shown while header + sections fit 50 blocks"
     assert len(msg["blocks"]) == min(n + 1, 50), "an overflowing digest uses every block"
-    assert msg["text"] == f"AI strategy roundup: {n} " + ("story" if n == 1 else "stories")
+    assert msg["text"].startswith(f"AI strategy roundup: {n} " + ("story" if n == 1 else "stories"))
     assert msg["blocks"][1]["text"]["text"].startswith("*<https://example.com/alibaba-ai|Story 0>*")
+
+
+@pytest.mark.parametrize("n, more", [(1, ""), (3, ""), (4, "; …and 1 more"),
+                                     (120, "; …and 117 more")])
+def test_a_roundups_notification_text_names_its_first_stories(n, more):
+    """A phone's push (Slack: mobile notifications use the message's `text` only) and a
+    screen reader got "AI strategy roundup: 3 stories", which told them nothing of the
+    news in it."""
+    briefs = [make_brief(id=f"s{i}", headline=f"Story {i}", source=f"Outlet {i}")
+              for i in range(n)]
+    text = render_roundup.digest_message("AI strategy roundup", briefs)["text"]
+    named = "; ".join(f"Story {i} (Outlet {i})" for i in range(min(n, 3)))
+    stories = "1 story" if n == 1 else f"{n} stories"
+    assert text == f"AI strategy roundup: {stories}: {named}{more}"
+
+
+def test_a_roundups_notification_text_stays_short_however_long_its_headlines():
+    briefs = [make_brief(id=f"s{i}", headline="word " * 2_000) for i in range(3)]
+    text = render_roundup.digest_message("AI strategy roundup", briefs)["text"]
+    assert text.startswith("AI strategy roundup: 3 stories: word word")
+    assert render.utf16_len(text) <= render.MAX_FALLBACK and text.endswith("…")
 
 
 # A reply's full briefs, share button and a "Shared by" note must fit 50 blocks: 8 briefs
@@ -454,6 +494,7 @@ def test_generated_context_line_is_not_repeated_under_the_context_block():
 # it from previewing an outlet's page, `emoji: False` shows a headline's :x: as typed.
 _NEVER_UNFURL = {"unfurl_links": False, "unfurl_media": False}
 _HEADLINE = "Alibaba moves from open models to paid AI services"
+_WHY = "Developers lose a source of free models."
 _DATE = "<!date^1748779200^{date_short_pretty} {time}|2025-06-01 12:00 UTC>"
 _CONTEXT = [_md("*FT*"), _md(_DATE), _md("Companies: Alibaba, Tencent"),
             _md("Topics: open-source, pricing")]
@@ -485,14 +526,14 @@ def _payload(case: str) -> dict:
 
 
 EXPECTED_PAYLOADS = {
-    "brief": {"text": f"{_HEADLINE} (FT)", "blocks": _FULL_BRIEF, **_NEVER_UNFURL},
-    "digest": {"text": "Roundup: 2 stories", "blocks": [
+    "brief": {"text": f"{_HEADLINE} (FT): {_WHY}", "blocks": _FULL_BRIEF, **_NEVER_UNFURL},
+    "digest": {"text": f"Roundup: 2 stories: {_HEADLINE} (FT); (untitled)", "blocks": [
         _header("Roundup"),
         {"type": "section", "text": _md(f"*<https://example.com/alibaba-ai|{_HEADLINE}>*\n"
                                         "FT · Alibaba, Tencent")},
         {"type": "section", "text": _md("*(untitled)*")}], **_NEVER_UNFURL},
     "shared reply": {
-        "text": f"Latest on Alibaba: {_HEADLINE} (FT)", "response_type": "in_channel",
+        "text": f"Latest on Alibaba: {_HEADLINE} (FT): {_WHY}", "response_type": "in_channel",
         "blocks": [{"type": "section", "text": _md("*Latest on Alibaba*")}, *_FULL_BRIEF,
                    {"type": "divider"}, _header(_HEADLINE),
                    {"type": "context", "elements": _CONTEXT}, _READ,

@@ -24,7 +24,7 @@ import discord
 from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientError
 from bot.discord.history import SentLookup
 from bot.discord.render import (CONTENT_MAX, brief_embed, clip, digest_embeds, inert,
-                                plain, text_fallback)
+                                plain, post_content, text_fallback)
 from bot.discord.slash import THREAD_TYPES
 from bot.first_tries import FirstTries
 from feeds.models import Brief
@@ -46,9 +46,9 @@ PERMANENT_CODES = {
     50024: "not a text channel",
     40058: "a forum channel takes posts only in its threads",
 }
-# A roundup's reason to pause where Discord would drop its stories (_embeds_dropped).
-NO_EMBEDS = ("Missing Permissions (needs Embed Links: without it Discord drops a "
-             "roundup's stories and posts its title alone)")
+# The reason to pause where Discord would drop a post's stories (_refuse_without_embeds).
+NO_EMBEDS = ("Missing Permissions (needs Embed Links: without it Discord drops the "
+             "stories and posts the text above them alone)")
 UNKNOWN_MESSAGE = 10008
 NO_THREADS_HERE = 50024     # a thread opened under a post in a thread (or a voice chat)
 TOKEN_RECHECK = 600.0       # seconds between tries of a post while the token is refused
@@ -96,8 +96,10 @@ class DiscordAdapter(SentLookup):
         return self.bot.gateway_ready.is_set()
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
+        self._refuse_without_embeds(channel)
+        # The headline as text too: a push notification shows nothing else.
         message = await self._post(channel, nonce, text_fallback(brief),
-                                   embed=brief_embed(brief))
+                                   content=post_content(brief), embed=brief_embed(brief))
         if self.threads and not self._in_thread(channel):
             await self._open_thread(channel, message.id, brief)
         return str(message.id)
@@ -111,7 +113,8 @@ class DiscordAdapter(SentLookup):
                                 "is not a number; cannot edit it") from None
         partial = target.get_partial_message(mid)
         try:
-            await self._call(channel, partial.edit(embed=brief_embed(brief),
+            await self._call(channel, partial.edit(content=post_content(brief),
+                                                   embed=brief_embed(brief),
                                                    allowed_mentions=NO_MENTIONS))
         except _MessageGone:
             log.info("discord: message %s in channel %s was deleted; nothing to update",
@@ -119,9 +122,7 @@ class DiscordAdapter(SentLookup):
 
     async def send_digest(self, channel: str, title: str, briefs: Sequence[Brief],
                           *, nonce: str) -> str:
-        self._channel(channel)          # not connected, or not a channel id: said first
-        if self._embeds_dropped(channel):
-            raise PermanentError(f"discord: channel {channel}: {NO_EMBEDS}")
+        self._refuse_without_embeds(channel)
         # A refused roundup of several is RejectedError: delivery posts it in halves
         # (bot/roundups.py) down to single stories, which go as text as a post does.
         message = await self._post(channel, nonce,
@@ -148,12 +149,14 @@ class DiscordAdapter(SentLookup):
         self._first_try.forget(nonce)     # confirmed: no retry will ask find_sent
         return message
 
-    def _embeds_dropped(self, channel: str) -> bool:
-        """Without Embed Links, Discord refuses a post of embeds alone (403: the channel
-        pauses) but takes a roundup's title and drops its stories unsaid, so the
-        roundup would count as posted. The cached permission tells them apart."""
+    def _refuse_without_embeds(self, channel: str) -> None:
+        """Without Embed Links, Discord refuses a message of embeds alone (403: the
+        channel pauses) but takes a post's headline or a roundup's title and drops its
+        stories unsaid, so it would count as posted. The cached permission tells."""
+        self._channel(channel)          # not connected, or not a channel id: said first
         perms = self._cached_permissions(channel)
-        return perms is not None and not perms.embed_links
+        if perms is not None and not perms.embed_links:
+            raise PermanentError(f"discord: channel {channel}: {NO_EMBEDS}")
 
     def _cached_permissions(self, channel: str) -> discord.Permissions | None:
         """The bot's permissions in `channel` as discord.py keeps them (from the gateway's

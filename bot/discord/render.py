@@ -232,6 +232,21 @@ def _footer(brief: Brief) -> str:
     return plain(" · ".join(parts))
 
 
+def post_content(brief: Brief) -> str:
+    """A post's text beside its embed, "Headline — Source": all a push notification
+    shows, and all a member who turned embeds off sees. Without the story's link, which
+    would add Discord's preview card of the article under the embed; a link the text
+    itself names is shown in <...>, which Discord links without a card."""
+    line = inert(brief.headline) or "(untitled)"
+    if brief.source:
+        line += f" — {inert(brief.source)}"
+    room = CONTENT_MAX
+    # The <> make it longer: cut shorter until it fits, a link cut or not in its <>.
+    while len(text := _AUTOLINK.sub(lambda m: f"<{m.group()}>", clip(line, room))) > CONTENT_MAX:
+        room -= len(text) - CONTENT_MAX
+    return text
+
+
 def text_fallback(brief: Brief) -> str:
     """The brief as one plain message: headline (source), then the link."""
     line = inert(brief.headline) or "(untitled)"

@@ -120,6 +120,7 @@ async def respond(interaction: discord.Interaction, reply: Reply) -> None:
     """Send a Reply as the interaction's answer (or follow-up, when we deferred)."""
     payload = reply_payload(reply)
     extra: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
+    extra["suppress_embeds"] = not payload["embeds"]   # a link in text: no preview card
     if reply.shareable and reply.ephemeral and payload["embeds"]:
         extra["view"] = share_button()
     if interaction.response.is_done():

@@ -17,7 +17,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.commands_text import NUMBER, command_name, quote
 from bot.replies import Caller, Reply, failed
-from bot.slack import render, render_reply
+from bot.slack import render, render_reply, shares
 from bot.slack.webapi import NETWORK_ERRORS, error_code
 from bot.slack.syntax import SLASH_COMMANDS
 
@@ -197,7 +197,8 @@ REFUSED = ("Sorry, Slack would not show that answer. Try again with a smaller li
            "it keeps happening, tell whoever runs the bot.")
 
 
-async def _respond(respond, message: dict, what: str) -> None:
+async def _respond(respond, message: dict, what: str) -> bool:
+    """Send `message` to the response_url; whether Slack took it."""
     try:
         sent = await respond(**message)
         # A response_url refusal (invalid_blocks, no_text) is an HTTP 400 answer, not an
@@ -208,8 +209,11 @@ async def _respond(respond, message: dict, what: str) -> None:
                         str(getattr(sent, "body", ""))[:200])
             # Say so, once, in short plain text (which it takes).
             await respond(text=REFUSED, response_type="ephemeral", replace_original=False)
+            return False
     except Exception as exc:  # noqa: BLE001 - an expired response_url must not kill the bot
         log.warning("slack: answering %s failed: %s: %s", what, type(exc).__name__, exc)
+        return False
+    return True
 
 
 def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
@@ -245,19 +249,28 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
             return Reply.error(CANT_POST)
         return await run_command(commands, name, args, caller)
 
+    shared = shares.Shares()
+
     async def on_share(ack, body, action, respond):
         await ack()
         user = (body.get("user") or {}).get("id", "")
         caller = caller_for((body.get("team") or {}).get("id"),
                             (body.get("channel") or {}).get("id"), user)
-        lookup = parse_share(action.get("value") or "")
         if (slow := commands.too_fast(caller)) is not None:    # a click re-runs a lookup
-            reply = slow
-        elif lookup is None:
-            reply = Reply.error("That button no longer works; run the command again.")
-        else:
-            reply = await run_command(commands, *lookup, caller)
-        await _respond(respond, share_message(reply, user), "share")
+            return await _respond(respond, share_message(slow, user), "share")
+        if not shared.take(key := shares.answer_key(body)):
+            return await _respond(respond, shares.ALREADY, "share")
+        message = share_message(await share_lookup(action, caller), user)
+        public = message["response_type"] == "in_channel"
+        if await _respond(respond, message, "share") and public:
+            return await _respond(respond, shares.SHARED, "share")   # its button gone
+        shared.give_back(key)           # nothing posted: the button may be clicked again
+
+    async def share_lookup(action: dict, caller: Caller) -> Reply:
+        lookup = parse_share(action.get("value") or "")
+        if lookup is None:
+            return Reply.error("That button no longer works; run the command again.")
+        return await run_command(commands, *lookup, caller)
 
     async def on_read(ack):
         await ack()   # a link button still sends an action; unanswered, Slack shows a warning

@@ -29,6 +29,7 @@ MAX_BUTTON_TEXT = 75
 MAX_URL = 3000
 MAX_VALUE = 2000
 MAX_FALLBACK = 3000   # top-level `text`: only notifications read it; keep it short
+MAX_WHY_TEXT = 300    # why it matters in a post's `text`: a push shows a line or two
 # Not in Slack's docs: chat.postMessage refuses blocks whose text is too long in all
 # (msg_blocks_too_long). Reports: ~13,200 characters (slackapi/bolt-js#2509, where Slack
 # said "12,000 text characters with a buffer for block containers"), 11,341 refused
@@ -219,11 +220,22 @@ def body_sections(brief: Brief, room: int) -> list[dict]:
     return sections
 
 
-def fallback_text(brief: Brief) -> str:
-    """Notification text: what a phone shows when the blocks can't be."""
+def headline_text(brief: Brief) -> str:
+    """The story as `text` names it: "Headline (Outlet)"."""
     line = escape(" ".join(brief.headline.split()) or "(untitled)")
     source = escape(brief.source, mid_line=True)
     return fit(f"{line} ({source})" if brief.source else line, MAX_FALLBACK)
+
+
+def fallback_text(brief: Brief) -> str:
+    """A post's `text`, all a phone's push notification and a screen reader read of it:
+    the story named, then why it matters, short, when the story states it (a generated
+    line only repeats the companies and topics, and is left out as in the blocks)."""
+    named = headline_text(brief)
+    if not brief.why_it_matters.strip() or brief.why_is_generated:
+        return named
+    why = escape(" ".join(brief.why_it_matters.split()), mid_line=True)
+    return fit(f"{named}: {fit(why, MAX_WHY_TEXT)}", MAX_FALLBACK)
 
 
 def plain_brief(brief: Brief) -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from bot.slack.render import (MAX_BLOCKS, MAX_FALLBACK, MAX_MESSAGE_TEXT, MAX_SECTION,
-                              escape, fit, header, mrkdwn, safe_url, section, text_size,
-                              url_text, utf16_len)
+                              escape, fit, header, headline_text, mrkdwn, safe_url, section,
+                              text_size, url_text, utf16_len)
 from feeds.hostile import spoofed_link
 from feeds.models import Brief
 from feeds.plural import count
@@ -65,9 +65,20 @@ def digest_blocks(title: str, briefs: Sequence[Brief], *, room: int = MAX_BLOCKS
     return blocks + [section(line) for line in digest_lines(shown, budget)] + tail
 
 
+NAMED = 3      # headlines a roundup's notification text names
+
+
+def digest_text(title: str, briefs: Sequence[Brief]) -> str:
+    """The roundup's `text`: all a phone's push notification and a screen reader get
+    of it, so it names its first stories, not their count alone."""
+    named = "; ".join(headline_text(b) for b in briefs[:NAMED])
+    more = f"; …and {len(briefs) - NAMED} more" if len(briefs) > NAMED else ""
+    return fit(f"{escape(title)}: {count(len(briefs), 'story')}: {named}{more}", MAX_FALLBACK)
+
+
 def digest_message(title: str, briefs: Sequence[Brief]) -> dict:
     """chat.postMessage arguments for a roundup, within Slack's total for a post."""
-    return {"text": fit(f"{escape(title)}: {count(len(briefs), 'story')}", MAX_FALLBACK),
+    return {"text": digest_text(title, briefs),
             "blocks": digest_blocks(title, briefs, text_room=MAX_MESSAGE_TEXT),
             "unfurl_links": False, "unfurl_media": False}
 

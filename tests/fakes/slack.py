@@ -427,13 +427,16 @@ class FakeSlack:
                      "response_url": response_url, "trigger_id": f"trig.{rid}"}
 
     def action_payload(self, action_id: str, value: str = "", *, user: str = "U1",
-                       channel: str = "C1") -> tuple[str, dict]:
+                       channel: str = "C1", message_ts: str = "") -> tuple[str, dict]:
+        """A click on a button of the ephemeral answer `message_ts` (Slack sends its ts;
+        by default a new one: another answer's button)."""
         rid, response_url = self.new_response_url()
+        message_ts = message_ts or f"1700000000.{next(self._ids):06d}"
         return rid, {"type": "block_actions", "api_app_id": "AFAKE", "token": "unused",
                      "team": {"id": self.team_id, "domain": "fake"},
                      "user": {"id": user, "username": user.lower(), "team_id": self.team_id},
                      "channel": {"id": channel, "name": "general"},
-                     "container": {"type": "message", "message_ts": "1.2",
+                     "container": {"type": "message", "message_ts": message_ts,
                                    "channel_id": channel, "is_ephemeral": True},
                      "trigger_id": f"trig.{rid}", "response_url": response_url,
                      "actions": [{"type": "button", "action_id": action_id, "block_id": "b",
@@ -474,8 +477,10 @@ class FakeSlack:
         return status, body, rid
 
     async def action_http(self, url: str, action_id: str, value: str = "", *,
-                          user: str = "U1", channel: str = "C1", **signing) -> tuple[int, str, str]:
-        rid, payload = self.action_payload(action_id, value, user=user, channel=channel)
+                          user: str = "U1", channel: str = "C1", message_ts: str = "",
+                          **signing) -> tuple[int, str, str]:
+        rid, payload = self.action_payload(action_id, value, user=user, channel=channel,
+                                           message_ts=message_ts)
         body = urlencode({"payload": json.dumps(payload)})
         status, text = await self.post_signed(url, body, rid=rid, **signing)
         return status, text, rid
