@@ -12,13 +12,14 @@ from bot.replies import DM, Caller
 from storage.store_errors import waiting_at_most
 
 
-async def call(fn, caller: Caller, *args, **kwargs):
-    """Run `fn`, a Commands method, for `caller`, unless the caller (or its server) is
-    going too fast: then the core's "try again" answer, nothing run. Commands methods
-    may be sync or async; the adapter doesn't care which. Their writes wait CHAT_WAIT
-    at most for a store another program keeps locked: a lookup still answers in
-    Discord's 3 s, a change answers that the store is unavailable."""
-    if (slow := fn.__self__.too_fast(caller)) is not None:
+async def call(core, fn, caller: Caller, *args, **kwargs):
+    """Run `fn`, a method of the chat core `core` (Commands), for `caller`, unless the
+    caller (or its server) is going too fast by the core's throttle: then its "try
+    again" answer, nothing run. Commands methods may be sync or async; the adapter
+    doesn't care which. Their writes wait CHAT_WAIT at most for a store another program
+    keeps locked: a lookup still answers in Discord's 3 s, a change answers that the
+    store is unavailable."""
+    if (slow := core.too_fast(caller)) is not None:
         return slow
     with waiting_at_most(commands_store.CHAT_WAIT):
         result = fn(caller, *args, **kwargs)

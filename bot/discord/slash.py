@@ -71,7 +71,7 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
     async def company(interaction: discord.Interaction, name: str,
                       limit: Optional[app_commands.Range[int, 1, MOST_SHOWN]] = None):
         """Latest AI-strategy stories about one company."""
-        reply = await call(commands.company, caller_for(interaction), name, limit=limit)
+        reply = await call(commands, commands.company, caller_for(interaction), name, limit=limit)
         await respond(interaction, reply)
 
     @tree.command(name="latest", description="The newest AI-strategy stories")
@@ -81,7 +81,7 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
     async def latest(interaction: discord.Interaction, topic: Optional[str] = None,
                      limit: Optional[app_commands.Range[int, 1, MOST_SHOWN]] = None):
         """The newest AI-strategy stories."""
-        reply = await call(commands.latest, caller_for(interaction), limit=limit,
+        reply = await call(commands, commands.latest, caller_for(interaction), limit=limit,
                            topic=topic or None)
         await respond(interaction, reply)
 
@@ -90,7 +90,8 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
     @app_commands.autocomplete(slug=complete_topic)
     async def topic(interaction: discord.Interaction, slug: str):
         """Latest stories on one topic."""
-        await respond(interaction, await call(commands.topic, caller_for(interaction), slug))
+        reply = await call(commands, commands.topic, caller_for(interaction), slug)
+        await respond(interaction, reply)
 
     @tree.command(name="search", description="Search stored stories by words in them")
     @app_commands.describe(query='Words to look for, e.g. "open-source pricing"; '
@@ -99,17 +100,18 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
         """Search stored stories."""
         # Full-text search can take a moment on a big archive: answer within 3 s first.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await respond(interaction, await call(commands.search, caller_for(interaction), query))
+        reply = await call(commands, commands.search, caller_for(interaction), query)
+        await respond(interaction, reply)
 
     @tree.command(name="topics", description="The topics you can follow, with recent counts")
     async def topics(interaction: discord.Interaction):
         """The topics you can follow."""
-        await respond(interaction, await call(commands.topics, caller_for(interaction)))
+        await respond(interaction, await call(commands, commands.topics, caller_for(interaction)))
 
     @tree.command(name="help", description="What this bot does and how to use it")
     async def help_(interaction: discord.Interaction):
         """What this bot does and how to use it."""
-        await respond(interaction, await call(commands.help, caller_for(interaction)))
+        await respond(interaction, await call(commands, commands.help, caller_for(interaction)))
 
 
 def _why(tree: app_commands.CommandTree, commands) -> None:
@@ -117,7 +119,8 @@ def _why(tree: app_commands.CommandTree, commands) -> None:
     @app_commands.describe(link="The story's link, as its post shows it")
     async def why(interaction: discord.Interaction, link: app_commands.Range[str, 1, 2000]):
         """Why a story was posted or not."""
-        await respond(interaction, await call(commands.why, caller_for(interaction), link))
+        reply = await call(commands, commands.why, caller_for(interaction), link)
+        await respond(interaction, reply)
 
 
 def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -> None:
@@ -135,7 +138,7 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
         caller = caller_for(interaction)
         if not caller.is_admin:
             return await refuse(interaction, not_admin(caller))
-        await respond(interaction, await call(fn, caller, *args))
+        await respond(interaction, await call(commands, fn, caller, *args))
 
     @tree.command(name="subscribe", description="Post new stories on a topic or company in this channel")
     @app_commands.describe(target="A topic, a company, or all")
@@ -166,7 +169,8 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
     @app_commands.guild_only()
     async def subscriptions(interaction: discord.Interaction):
         """What this channel follows."""
-        await respond(interaction, await call(commands.subscriptions, caller_for(interaction)))
+        reply = await call(commands, commands.subscriptions, caller_for(interaction))
+        await respond(interaction, reply)
 
     @tree.command(name="digest", description="Post one daily roundup here instead of instant posts")
     @app_commands.describe(mode="daily: one roundup a day; off: post stories as they come",
@@ -198,7 +202,7 @@ def _feeds_group(commands) -> app_commands.Group:
             return await refuse(interaction, not_admin_feeds(caller, admins_known=known))
         if action == "add":  # adding a feed fetches it first: defer so Discord doesn't time out
             await interaction.response.defer(ephemeral=True, thinking=True)
-        await respond(interaction, await call(commands.feeds, caller, action, url, name))
+        await respond(interaction, await call(commands, commands.feeds, caller, action, url, name))
 
     @group.command(name="list", description="The feeds being read and their health")
     async def feeds_list(interaction: discord.Interaction):
