@@ -26,13 +26,13 @@ import logging
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from bot.busy_store import BusyStore
 from bot.config import DEFAULT_POLL_MINUTES
 from bot.first_polls import FirstPolls, _Backlog
 from bot.new_stories import NewStories
 from bot.poll_summary import FeedOutcome, PollSummary
+from bot.read_ahead import ReadAhead
 from bot.unreached import Unreached, _Unreached
 from feeds import schedule
 from feeds.classify import Classifier
@@ -50,39 +50,6 @@ __all__ = ["BACKLOG_BATCH", "FeedOutcome", "Pipeline", "PollSummary"]
 
 log = logging.getLogger("ainews.poller")
 BACKLOG_BATCH = 500   # stories of first polls per transaction (~14 feeds; ~5 MB held)
-READ_AHEAD_PER_FETCH = 2   # feeds fetched or being read at once, per fetch slot
-
-
-class _ReadAhead:
-    """Bodies can come in faster than the one parser thread reads them: unbounded, all of
-    them would wait in its queue (a few MB on the farm's 100 KB feeds, section 7 of
-    docs/benchmarks.md; far more on feeds of megabytes). So at most READ_AHEAD_PER_FETCH
-    feeds per fetch slot are fetched or being read at once.
-
-    A feed waits for its host's turn (FetchPolicy.per_host) before it takes one of those
-    slots, as the fetcher takes its own slots host first: otherwise the feeds of one host
-    (forty Google News searches, a host timing out) queued behind its per-host bound
-    while holding every slot, and no other host's feed was fetched meanwhile."""
-
-    def __init__(self, policy):
-        self._slots = asyncio.Semaphore(READ_AHEAD_PER_FETCH * policy.concurrency)
-        self._per_host = policy.per_host
-        self._hosts: dict[str, asyncio.Semaphore] = {}
-
-    @contextlib.asynccontextmanager
-    async def turn(self, url: str):
-        host = _host(url)
-        if host not in self._hosts:
-            self._hosts[host] = asyncio.Semaphore(self._per_host)
-        async with self._hosts[host], self._slots:
-            yield
-
-
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:   # a URL the fetcher will refuse with its own error
-        return url
 
 
 @dataclass
@@ -110,7 +77,7 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
     # This pass's DNS and connection failures, recorded at its end (bot/unreached.py).
     _unreached: list[_Unreached] | None = field(default=None, init=False, repr=False)
     # Feeds fetched and being read (parse, classify) at once; only while poll_once runs.
-    _reading: _ReadAhead | None = field(default=None, init=False, repr=False)
+    _reading: ReadAhead | None = field(default=None, init=False, repr=False)
     _busy: StoreBusy | None = field(default=None, init=False, repr=False)   # this pass's
     _busy_said: bool = field(default=False, init=False, repr=False)   # once a lock
 
@@ -124,7 +91,7 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
         # An abandoned pass's are not this one's (its "offline" would be said of a pass
         # that polled nothing).
         self._backlog, self._unreached, self._busy = [], [], None
-        self._reading = _ReadAhead(self.fetcher.policy)
+        self._reading = ReadAhead(self.fetcher.policy)
         try:
             outcomes = await _all_or_none([self._poll_and_hand_on(s, now, on_fresh)
                                            for s in states])
