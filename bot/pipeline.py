@@ -31,6 +31,7 @@ from bot.busy_store import BusyStore
 from bot.config import DEFAULT_POLL_MINUTES
 from bot.first_polls import FirstPolls, _Backlog
 from bot.new_stories import NewStories
+from bot.poll_failures import PollFailures
 from bot.poll_summary import FeedOutcome, PollSummary
 from bot.read_ahead import ReadAhead
 from bot.unreached import Unreached, _Unreached
@@ -41,7 +42,6 @@ from feeds.formatter import Formatter
 from feeds.judge import Judge
 from feeds.models import UNDATED, Story, shown_utc, utcnow
 from feeds.parser import ParseError, off_the_loop, parse_feed
-from feeds.plural import count
 from feeds.urls import without_secrets
 from storage.feedstate import FeedState
 from storage.store import Store, StoreBusy
@@ -53,10 +53,10 @@ BACKLOG_BATCH = 500   # stories of first polls per transaction (~14 feeds; ~5 MB
 
 
 @dataclass
-class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
+class Pipeline(NewStories, FirstPolls, Unreached, PollFailures, BusyStore):
     """The pass itself; bot.new_stories classifies, stores and condenses a feed's
-    unseen entries, bot.first_polls writes first polls together, bot.busy_store takes a
-    store locked by another program."""
+    unseen entries, bot.first_polls writes first polls together, bot.poll_failures
+    records a feed's failure, bot.busy_store takes a store locked by another program."""
     store: Store
     fetcher: Fetcher
     classifier: Classifier
@@ -222,46 +222,6 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
             out.too_old = len(held) - out.undated_held
         self.store.record_fetch_ok(state.source.url, now=now, **fetched)
         return [s for s in fresh if s.classification.strategy]
-
-    def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
-        kind = getattr(err, "kind", "error")
-        message = str(err) or type(err).__name__
-        out.unreached = kind in ("dns", "connect")
-        if not isinstance(err, (FetchError, ParseError)):   # those name their component
-            message = without_secrets(f"poller: {state.source.url} failed "
-                                      f"({type(err).__name__}: {message})")
-        out.error = message
-        if out.unreached and self._unreached is not None:   # the network's, or the feed's?
-            self._unreached.append(_Unreached(state, out, err, now))
-            return
-        self._count_failure(state, out, err, now)
-
-    def _count_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
-        """A feed's own failure: backed off, and paused after PAUSE_AFTER in a row."""
-        kind, message = getattr(err, "kind", "error"), out.error
-        retry_after = getattr(err, "retry_after", None)
-        next_poll = schedule.next_poll_after_failure(now, self.poll_minutes, state.failures + 1,
-                                                     retry_after=retry_after)
-        # 410 Gone is the server saying the feed will not come back: pause at once.
-        pause_after = 1 if getattr(err, "status", None) == 410 else schedule.PAUSE_AFTER
-        new_state = self._unless_locked_write(out, lambda: self.store.record_fetch_failure(
-            state.source.url, now=now, next_poll=next_poll, kind=kind, message=message,
-            pause_after=pause_after))
-        if new_state is None:   # the store locked: the next poll fetches it again
-            log.debug("poller: %s (%s) failed, not recorded (the store is locked): %s",
-                      state.source.name, state.source.url, message)
-            return
-        out.paused, out.failures = new_state.paused, new_state.failures
-        if new_state.paused:
-            self._say(logging.WARNING, "poller: paused %s after %s: %s",
-                      without_secrets(state.source.url),
-                      count(new_state.failures, "failure"), message)
-        else:
-            # The fetcher's message names the host only: with several feeds on one host
-            # (an outlet's sections, one intranet server) the log must say which feed.
-            self._say(logging.WARNING, "poller: %s (%s) failed (%d of %d before a pause): %s",
-                      state.source.name, without_secrets(state.source.url), new_state.failures,
-                      pause_after, message)
 
     def _say_clock_back(self, states: list[FeedState], now: datetime) -> None:
         """One line when feeds polled "after now" are due: the clock went back. Said
