@@ -27,11 +27,12 @@ from storage.candidates import CompanyDays
 from storage.db_path import create_owner_only, db_file, existing_only, is_uri, uri_mode
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
-from storage.lookups import LookupStore, has_word
+from storage.lookups import LookupStore
 from storage.records import RecordStore
 from storage.retention import RetentionStore, Slimmed
 from storage.schema import (MIGRATIONS, StoreBusy, StoreError, StoreReadOnly, StoreUnusable,
                             migrate, unknown_versions, upgrading)
+from storage.search import SearchStore, has_word
 from storage.store_errors import WAIT_CAP, is_busy, one_line, unusable
 from storage.store_file import FileIdentity, file_id, open_failure
 from storage.stories import StoryStore
@@ -50,8 +51,8 @@ WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
 WAL_SIZE_LIMIT = 2 * WAL_CHECKPOINT_BYTES
 
 
-class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, RecordStore,
-            FileIdentity):
+class Store(FeedStore, StoryStore, LookupStore, SearchStore, DeliveryStore, RetentionStore,
+            RecordStore, FileIdentity):
     def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow,
                  upgrade_refused: Callable[[], str | None] = lambda: None,
                  only_existing: bool = False):
