@@ -92,6 +92,13 @@ def print_status(app, *, as_json: bool = False) -> int:
     if as_json:
         print(json_line(st))
         return 0
+    _print_summary(st)
+    _print_sections(st)
+    return 0
+
+
+def _print_summary(st: dict) -> None:
+    """The head table: database, bot, feeds, last poll, outbox, edits, the judge."""
     feeds = ", ".join(f"{n} {h}" for h, n in sorted(st["feeds"].items())) or "none"
     if st["network_looks_down"]:
         from bot.unreached import NETWORK_DOWN
@@ -103,6 +110,10 @@ def print_status(app, *, as_json: bool = False) -> int:
                                   ["last poll", _shown(st["last_poll"]) or "never"],
                                   ["outbox", queue], *_edit_rows(st),
                                   *_judge_rows(st)]).removeprefix("\n"))
+
+
+def _print_sections(st: dict) -> None:
+    """What needs the operator: a section each, printed only when it has rows."""
     _section("paused subscriptions", ["platform", "channel", "target", "reason"],
              [[p["platform"], p["channel"], follows(p["kind"], p["target"]), p["reason"]]
               for p in st["paused_subscriptions"]])
@@ -126,7 +137,6 @@ def print_status(app, *, as_json: bool = False) -> int:
               for f in st["failed_posts"]])
     _section("feeds needing attention", ["health", "name", "last error"],
              [[r["health"], r["name"], error_cell(r["last_error"])] for r in st["problem_feeds"]])
-    return 0
 
 
 def _shown(iso: str | None) -> str:
