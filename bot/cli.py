@@ -36,7 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
     # Not required: argparse's "required: COMMAND" listed no command (see _menu_of).
     sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
     ap.set_defaults(menu=ap)
+    _service_commands(sub)
+    _lookup_commands(sub)
+    p = sub.add_parser("brief", help="condense a feed file, article, URL or - (stdin)")
+    p.add_argument("source")
+    p.add_argument("--json", action="store_true", help="one JSON object per story")
+    _feeds_command(sub)
+    _subscriptions_command(sub)
+    _operator_commands(sub)
+    return ap
 
+
+def _service_commands(sub) -> None:
     p = sub.add_parser("run", help="poll, condense and post, until stopped")
     p.add_argument("--once", action="store_true", help="one poll, deliver what is due, exit")
     p = sub.add_parser("poll", help="one pass over the active feeds (those waiting out a "
@@ -45,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--once", action="store_true", help="(the default; kept for symmetry)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
 
+
+def _lookup_commands(sub) -> None:
     p = sub.add_parser("latest", help="latest stories")
     _lookup_flags(p)
     p.add_argument("--topic", help="only this topic")
@@ -72,10 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "(Slack's Copy link, Discord's Copy Message Link) or the story's id")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("brief", help="condense a feed file, article, URL or - (stdin)")
-    p.add_argument("source")
-    p.add_argument("--json", action="store_true", help="one JSON object per story")
 
+def _feeds_command(sub) -> None:
     p = sub.add_parser("feeds", help="manage feeds: list, add, remove, check, resume")
     fs = p.add_subparsers(dest="action", metavar="ACTION")
     p.set_defaults(menu=p)
@@ -100,6 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the feed's URL, or its name as `feeds list` shows it (several: "
                         "a URL or a quoted name each), or all")
 
+
+def _subscriptions_command(sub) -> None:
     p = sub.add_parser("subscriptions", help="what each chat channel follows; remove a "
                                              "channel's (a deleted channel's stay paused)")
     ss = p.add_subparsers(dest="action", metavar="ACTION")
@@ -112,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     # A default: else argparse named `target` among the missing arguments, though optional.
     q.add_argument("target", nargs="*", default=[], help="a topic or company (default: everything)")
 
+
+def _operator_commands(sub) -> None:
     p = sub.add_parser("chat", help="chat commands for the console channel (subscribe, "
                                     "digest, help, ...); one per line from stdin without WORDS")
     p.add_argument("words", nargs=argparse.REMAINDER, metavar="WORDS",
@@ -131,7 +146,6 @@ def build_parser() -> argparse.ArgumentParser:
                                        "database (the bot stopped)")
     p.add_argument("file", type=Path, metavar="FILE")
     sub.add_parser("discord-invite", help="print the Discord invite URL for this bot")
-    return ap
 
 
 def _limit(command: str, text: str) -> int:
