@@ -1,4 +1,4 @@
-"""Handlers for the `ainews` sub-commands (parsing lives in bot/cli.py)."""
+"""Handlers for the `ainews` sub-commands (parsing lives in bot/cli_parser.py)."""
 from __future__ import annotations
 
 import asyncio
