@@ -51,6 +51,16 @@ WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
 WAL_SIZE_LIMIT = 2 * WAL_CHECKPOINT_BYTES
 
 
+def _not_opened(path: str, newer: list[int], refused: str | None) -> str:
+    """Why a file is left as it is: a newer ainews wrote it, or its upgrade was refused."""
+    if newer:
+        versions = (f"version {newer[0]} is" if len(newer) == 1 else
+                    f"versions {', '.join(map(str, newer))} are")
+        return (f"store: {path} was written by a newer ainews (schema {versions} unknown "
+                "here): upgrade ainews, or give this one another --db")
+    return f"store: {path} needs upgrading for this ainews, but {refused}"
+
+
 class Store(FeedStore, StoryStore, LookupStore, SearchStore, DeliveryStore, RetentionStore,
             RecordStore, FileIdentity):
     def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow,
@@ -82,17 +92,9 @@ class Store(FeedStore, StoryStore, LookupStore, SearchStore, DeliveryStore, Rete
             # may not write; say what to check, as _write does.
             raise StoreError(f"store: cannot open {self.path}: {open_failure(e, self.path)}"
                              ) from None
-        if newer:
+        if newer or refused:
             self.db.conn.close()
-            versions = (f"version {newer[0]} is" if len(newer) == 1 else
-                        f"versions {', '.join(map(str, newer))} are")
-            raise StoreError(f"store: {self.path} was written by a newer ainews (schema "
-                             f"{versions} unknown here): upgrade ainews, or give this "
-                             "one another --db")
-        if refused:
-            self.db.conn.close()
-            raise StoreError(f"store: {self.path} needs upgrading for this ainews, but "
-                             f"{refused}")
+            raise StoreError(_not_opened(self.path, newer, refused))
         if applied:
             log.debug("store: %s: applied migrations %s", self.path, applied)
         self._file_id = file_id(self.path)   # see check_same_file
