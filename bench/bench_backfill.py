@@ -195,13 +195,15 @@ def code_at(rev: str) -> tuple:
     """(Classifier, Store) as they were at git revision `rev`: the classify and store
     modules read with `git show` and loaded under other names beside today's. Modules
     split out later (phrases, learned, scan; event_match, candidates, clusters, story_rows,
-    dedupe, briefs) are loaded where REV has them."""
+    dedupe, briefs, search) are loaded where REV has them; lookups too, as search was
+    split out of it."""
     classify = load_at(rev, ("feeds/gazetteer.py", "feeds/phrases.py", "feeds/learned.py",
                              "feeds/scan.py", "feeds/classify.py"), "_rev_")
     store = load_at(rev, ("storage/schema.py", "feeds/cluster.py", "feeds/event_match.py",
                           "storage/candidates.py", "storage/clusters.py",
                           "storage/story_rows.py", "storage/dedupe.py",
-                          "storage/briefs.py", "storage/stories.py", "storage/store.py"),
+                          "storage/briefs.py", "storage/stories.py", "storage/lookups.py",
+                          "storage/search.py", "storage/store.py"),
                     "_rev_")
     return classify.Classifier, store.Store
 

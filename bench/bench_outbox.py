@@ -32,7 +32,7 @@ STORAGE = ("storage/schema.py", "feeds/cluster.py", "feeds/event_match.py",
            "storage/briefs.py", "storage/stories.py", "storage/delivery_schema.py",
            "storage/post_edits.py", "storage/outbox.py", "storage/receipts.py",
            "storage/dispatch_mark.py", "storage/subscriptions.py", "storage/delivery.py",
-           "storage/feedstate.py", "storage/lookups.py", "storage/records.py",
+           "storage/feedstate.py", "storage/lookups.py", "storage/search.py", "storage/records.py",
            "storage/retention.py", "storage/store.py")
 COLUMNS = ("cluster_id, story_id, platform, workspace, channel, brief, published, state, "
            "next_attempt, created_at, sent_at, message_id")

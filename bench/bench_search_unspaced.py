@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 
 from bench.common import OUT
 from feeds.models import Classification, Story, story_id
-from storage.lookups import UNSPACED_SCAN
+from storage.search import UNSPACED_SCAN
 from storage.store import Store
 
 WORDS = "alpha beta gamma delta model price cloud chips open source funding talks".split()

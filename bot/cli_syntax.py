@@ -2,7 +2,7 @@
 `ainews latest [--limit LIMIT] [--topic TOPIC]`, `ainews feeds add URL [NAME]`.
 
 The CLI prints the chat core's replies to its lookups and to `feeds add`; ARGS says how
-its parser (bot/cli.py) takes each of those commands' options: positionally (None) or
+its parser (bot/cli_parser.py) takes each of those commands' options: positionally (None) or
 by a flag. Channel commands (subscribe, digest, ...) exist only in chat: they keep the
 console's text-command spelling."""
 from __future__ import annotations

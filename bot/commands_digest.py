@@ -24,19 +24,25 @@ class DigestCommands:
             mode, at, tz = digest_words(user_text(mode).split())
         mode, at, tz = user_text(mode).lower(), user_text(at), user_text(tz) or None
         if mode == "off":
-            had = self.store.clear_digest(caller.platform, caller.channel)
-            if not had:
-                return Reply.message("This channel has no digest; stories are posted as "
-                                     "they come.")
-            # Held for the digest: now they go as the instant posts asked for (the
-            # hourly cap still rolls a long list into a roundup).
-            n = self.store.release_held(caller.platform, caller.channel, self.clock())
-            held = released_note(n, self._cap_room(caller), self.hourly_cap) if n else ""
-            return Reply.message(f"Digest off: new stories are posted as they come.{held}",
-                                 ephemeral=False)
+            return self._digest_off(caller)
         if mode != "daily":
             return Reply.error(say("use {} (e.g. {}) or {}", ex.DIGEST_USAGE, ex.DIGEST_EG,
                                    ex.DIGEST_OFF))
+        return self._digest_daily(caller, at, tz)
+
+    def _digest_off(self, caller: Caller) -> Reply:
+        had = self.store.clear_digest(caller.platform, caller.channel)
+        if not had:
+            return Reply.message("This channel has no digest; stories are posted as "
+                                 "they come.")
+        # Held for the digest: now they go as the instant posts asked for (the
+        # hourly cap still rolls a long list into a roundup).
+        n = self.store.release_held(caller.platform, caller.channel, self.clock())
+        held = released_note(n, self._cap_room(caller), self.hourly_cap) if n else ""
+        return Reply.message(f"Digest off: new stories are posted as they come.{held}",
+                             ephemeral=False)
+
+    def _digest_daily(self, caller: Caller, at: str, tz: str | None) -> Reply:
         if not at:
             return Reply.error(say("give the time of day for the digest, e.g. {}",
                                    ex.DIGEST_EG))

@@ -1,6 +1,6 @@
 """What a search the store will not run is told: a query with nothing to look for, and
 one too costly to run or stopped at its time budget (storage/query.py too_broad,
-storage/lookups.py), each with what to change. Used by Commands.search (bot/commands.py)."""
+storage/search.py), each with what to change. Used by Commands.search (bot/commands.py)."""
 from __future__ import annotations
 
 import re
@@ -23,7 +23,7 @@ def nothing_to_find(query: str, wanted: Query) -> Text:
 
 def too_broad_text(why: TooBroad) -> Text:
     """What of a search would take too long, and how to narrow it: an answer, not a
-    silent change of the query (storage/query.py too_broad, storage/lookups.py)."""
+    silent change of the query (storage/query.py too_broad, storage/search.py)."""
     if why.kind == "long":
         return say(f"that search is {why.count} characters long, over {MAX_QUERY}: keep "
                    "the few words that tell the story apart, e.g. {}", ex.SEARCH_EG)

@@ -25,7 +25,8 @@ class _Backlog:
 
 
 class FirstPolls:
-    """Uses Pipeline's store, _backlog, _count_new, _record_failure and BusyStore's."""
+    """Uses Pipeline's store, _backlog, _count_new, PollFailures' _record_failure and
+    BusyStore's."""
 
     def _store_backlogs(self) -> None:
         """Write the waiting first polls in one transaction. Should it fail, each is

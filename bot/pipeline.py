@@ -26,7 +26,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable
 from datetime import datetime, timedelta
-from urllib.parse import urlsplit
 
 from bot.busy_store import BusyStore
 from bot.config import DEFAULT_POLL_MINUTES
@@ -34,7 +33,9 @@ from bot.feed_moves import moved_to, say_moved
 from bot.first_polls import FirstPolls, _Backlog
 from bot.new_stories import NewStories
 from bot.parse_warnings import ParseWarnings
+from bot.poll_failures import PollFailures
 from bot.poll_summary import FeedOutcome, PollSummary
+from bot.read_ahead import ReadAhead
 from bot.unreached import Unreached, _Unreached
 from feeds import schedule
 from feeds.classify import Classifier
@@ -43,7 +44,6 @@ from feeds.formatter import Formatter
 from feeds.judge import Judge
 from feeds.models import UNDATED, Story, shown_utc, utcnow
 from feeds.parser import ParseError, off_the_loop, parse_feed
-from feeds.plural import count
 from feeds.urls import without_secrets
 from storage.feedstate import FeedState
 from storage.store import Store, StoreBusy
@@ -52,46 +52,13 @@ __all__ = ["BACKLOG_BATCH", "FeedOutcome", "Pipeline", "PollSummary"]
 
 log = logging.getLogger("ainews.poller")
 BACKLOG_BATCH = 500   # stories of first polls per transaction (~14 feeds; ~5 MB held)
-READ_AHEAD_PER_FETCH = 2   # feeds fetched or being read at once, per fetch slot
-
-
-class _ReadAhead:
-    """Bodies can come in faster than the one parser thread reads them: unbounded, all of
-    them would wait in its queue (a few MB on the farm's 100 KB feeds, section 7 of
-    docs/benchmarks.md; far more on feeds of megabytes). So at most READ_AHEAD_PER_FETCH
-    feeds per fetch slot are fetched or being read at once.
-
-    A feed waits for its host's turn (FetchPolicy.per_host) before it takes one of those
-    slots, as the fetcher takes its own slots host first: otherwise the feeds of one host
-    (forty Google News searches, a host timing out) queued behind its per-host bound
-    while holding every slot, and no other host's feed was fetched meanwhile."""
-
-    def __init__(self, policy):
-        self._slots = asyncio.Semaphore(READ_AHEAD_PER_FETCH * policy.concurrency)
-        self._per_host = policy.per_host
-        self._hosts: dict[str, asyncio.Semaphore] = {}
-
-    @contextlib.asynccontextmanager
-    async def turn(self, url: str):
-        host = _host(url)
-        if host not in self._hosts:
-            self._hosts[host] = asyncio.Semaphore(self._per_host)
-        async with self._hosts[host], self._slots:
-            yield
-
-
-def _host(url: str) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower()
-    except ValueError:   # a URL the fetcher will refuse with its own error
-        return url
 
 
 @dataclass
-class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
+class Pipeline(NewStories, FirstPolls, Unreached, PollFailures, BusyStore):
     """The pass itself; bot.new_stories classifies, stores and condenses a feed's
-    unseen entries, bot.first_polls writes first polls together, bot.busy_store takes a
-    store locked by another program."""
+    unseen entries, bot.first_polls writes first polls together, bot.poll_failures
+    records a feed's failure, bot.busy_store takes a store locked by another program."""
     store: Store
     fetcher: Fetcher
     classifier: Classifier
@@ -112,7 +79,7 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
     # This pass's DNS and connection failures, recorded at its end (bot/unreached.py).
     _unreached: list[_Unreached] | None = field(default=None, init=False, repr=False)
     # Feeds fetched and being read (parse, classify) at once; only while poll_once runs.
-    _reading: _ReadAhead | None = field(default=None, init=False, repr=False)
+    _reading: ReadAhead | None = field(default=None, init=False, repr=False)
     _busy: StoreBusy | None = field(default=None, init=False, repr=False)   # this pass's
     _busy_said: bool = field(default=False, init=False, repr=False)   # once a lock
     # Each feed's parser warning, said once per kind and day (bot/parse_warnings.py).
@@ -128,7 +95,7 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
         # An abandoned pass's are not this one's (its "offline" would be said of a pass
         # that polled nothing).
         self._backlog, self._unreached, self._busy = [], [], None
-        self._reading = _ReadAhead(self.fetcher.policy)
+        self._reading = ReadAhead(self.fetcher.policy)
         try:
             outcomes = await _all_or_none([self._poll_and_hand_on(s, now, on_fresh)
                                            for s in states])
@@ -264,46 +231,6 @@ class Pipeline(NewStories, FirstPolls, Unreached, BusyStore):
         self.store.record_fetch_ok(state.source.url, now=now, new_stories=len(fresh),
                                    **fetched)
         return [s for s in fresh if s.classification.strategy]
-
-    def _record_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
-        kind = getattr(err, "kind", "error")
-        message = str(err) or type(err).__name__
-        out.unreached = kind in ("dns", "connect")
-        if not isinstance(err, (FetchError, ParseError)):   # those name their component
-            message = without_secrets(f"poller: {state.source.url} failed "
-                                      f"({type(err).__name__}: {message})")
-        out.error = message
-        if out.unreached and self._unreached is not None:   # the network's, or the feed's?
-            self._unreached.append(_Unreached(state, out, err, now))
-            return
-        self._count_failure(state, out, err, now)
-
-    def _count_failure(self, state: FeedState, out: FeedOutcome, err: Exception, now) -> None:
-        """A feed's own failure: backed off, and paused after PAUSE_AFTER in a row."""
-        kind, message = getattr(err, "kind", "error"), out.error
-        retry_after = getattr(err, "retry_after", None)
-        next_poll = schedule.next_poll_after_failure(now, self.poll_minutes, state.failures + 1,
-                                                     retry_after=retry_after)
-        # 410 Gone is the server saying the feed will not come back: pause at once.
-        pause_after = 1 if getattr(err, "status", None) == 410 else schedule.PAUSE_AFTER
-        new_state = self._unless_locked_write(out, lambda: self.store.record_fetch_failure(
-            state.source.url, now=now, next_poll=next_poll, kind=kind, message=message,
-            pause_after=pause_after))
-        if new_state is None:   # the store locked: the next poll fetches it again
-            log.debug("poller: %s (%s) failed, not recorded (the store is locked): %s",
-                      state.source.name, state.source.url, message)
-            return
-        out.paused, out.failures = new_state.paused, new_state.failures
-        if new_state.paused:
-            self._say(logging.WARNING, "poller: paused %s after %s: %s",
-                      without_secrets(state.source.url),
-                      count(new_state.failures, "failure"), message)
-        else:
-            # The fetcher's message names the host only: with several feeds on one host
-            # (an outlet's sections, one intranet server) the log must say which feed.
-            self._say(logging.WARNING, "poller: %s (%s) failed (%d of %d before a pause): %s",
-                      state.source.name, without_secrets(state.source.url), new_state.failures,
-                      pause_after, message)
 
     def _say_clock_back(self, states: list[FeedState], now: datetime) -> None:
         """One line when feeds polled "after now" are due: the clock went back. Said

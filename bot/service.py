@@ -115,18 +115,7 @@ class Service(StoredDispatch, PlatformStarts):
             return await self._run(once=once)
 
     async def _run(self, *, once: bool) -> int:
-        self._feeds_note = _import_feed_list(self.app)
-        _retry_private_hosts(self.app)
-        forget_connections(self.app.store)      # the last run's, and platforms now off
-        if self.app.store.dispatch_mark() is None:
-            # Every file gets a mark when opened (storage/schema.py, migration 9); one
-            # without (its meta row deleted): stories already stored are not news.
-            self.app.store.set_dispatch_mark(self.app.store.last_story_pk())
-            self.app.store.forget_edits(self.app.store.last_edit_seq())   # nor their edits
-        self._install_signal_handlers()
-        self.app.commands.on_store_unusable = self._halt
-        if once and self.app.llm is not None:
-            self.app.llm.endpoint.one_shot = True
+        self._prepare(once=once)
         async with pipeline_for(self.app) as pipeline, llm_watched(self.app, check=not once):
             pipeline.single_pass = once
             try:
@@ -142,12 +131,7 @@ class Service(StoredDispatch, PlatformStarts):
                 self.app.log_user_data()
                 self.platforms.keep_starting(delivery.attach)
                 if once:
-                    # A signal abandons the pass and stops delivery between posts, as in
-                    # the loop (what was stored is dispatched on the next start).
-                    await self._until_stopped(self._cycle(pipeline, all_feeds=True))
-                    if not self.stop.is_set():
-                        await delivery.run_once(self.stop)
-                        await self._guarded_prune()   # cron's `run --once` prunes too
+                    await self._run_once(pipeline, delivery)
                 else:
                     await self._run_forever(pipeline, delivery)
             finally:
@@ -159,6 +143,30 @@ class Service(StoredDispatch, PlatformStarts):
             raise self.halted
         log.info("service: stopped")
         return 0
+
+    def _prepare(self, *, once: bool) -> None:
+        """Before anything starts: the feeds file imported, the last run's connections
+        forgotten, the dispatch mark set, signals and a store failure's halt wired up."""
+        self._feeds_note = _import_feed_list(self.app)
+        _retry_private_hosts(self.app)
+        forget_connections(self.app.store)      # the last run's, and platforms now off
+        if self.app.store.dispatch_mark() is None:
+            # Every file gets a mark when opened (storage/schema.py, migration 9); one
+            # without (its meta row deleted): stories already stored are not news.
+            self.app.store.set_dispatch_mark(self.app.store.last_story_pk())
+            self.app.store.forget_edits(self.app.store.last_edit_seq())   # nor their edits
+        self._install_signal_handlers()
+        self.app.commands.on_store_unusable = self._halt
+        if once and self.app.llm is not None:
+            self.app.llm.endpoint.one_shot = True
+
+    async def _run_once(self, pipeline: Pipeline, delivery) -> None:
+        # A signal abandons the pass and stops delivery between posts, as in the loop
+        # (what was stored is dispatched on the next start).
+        await self._until_stopped(self._cycle(pipeline, all_feeds=True))
+        if not self.stop.is_set():
+            await delivery.run_once(self.stop)
+            await self._guarded_prune()   # cron's `run --once` prunes too
 
     async def _run_forever(self, pipeline: Pipeline, delivery) -> None:
         deliver = asyncio.create_task(delivery.run_forever(self.stop), name="delivery")

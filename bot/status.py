@@ -105,6 +105,13 @@ def print_status(app, *, as_json: bool = False) -> int:
     if as_json:
         print(json_line(st))
         return 0
+    _print_summary(st)
+    _print_sections(st)
+    return 0
+
+
+def _print_summary(st: dict) -> None:
+    """The head table: database, bot, feeds, last poll, outbox, edits, the judge."""
     feeds = ", ".join(f"{n} {h}" for h, n in sorted(st["feeds"].items())) or "none"
     if st["network_looks_down"]:
         from bot.unreached import NETWORK_DOWN
@@ -116,6 +123,10 @@ def print_status(app, *, as_json: bool = False) -> int:
                                   ["last poll", _shown(st["last_poll"]) or "never"],
                                   ["outbox", queue], *_edit_rows(st),
                                   *_judge_rows(st)]).removeprefix("\n"))
+
+
+def _print_sections(st: dict) -> None:
+    """What needs the operator: a section each, printed only when it has rows."""
     _section("paused subscriptions", ["platform", "channel", "target", "reason"],
              [[p["platform"], p["channel"], follows(p["kind"], p["target"]), p["reason"]]
               for p in st["paused_subscriptions"]])
@@ -138,7 +149,6 @@ def print_status(app, *, as_json: bool = False) -> int:
     _section("feeds needing attention", ["health", "name", "last error"],
              [[r["health"], r["name"], note_cell(r)] for r in st["problem_feeds"]])
     say_moves(st["problem_feeds"])
-    return 0
 
 
 def _failed_posts(st: dict) -> None:

@@ -26,7 +26,7 @@ class _Unreached:
 
 class Unreached:
     """Uses Pipeline's store, poll_minutes, single_pass, _unreached, _offline_said,
-    _count_failure and BusyStore's _unless_locked_write."""
+    PollFailures' _count_failure and BusyStore's _unless_locked_write."""
 
     def _settle_unreached(self, summary: PollSummary) -> bool:
         """Record the pass's unreached feeds: the network's failures (retried at the base

@@ -1,4 +1,4 @@
-"""A user's search text, read as a search box reads it: what storage/lookups.py looks for.
+"""A user's search text, read as a search box reads it: what storage/search.py looks for.
 
 Words are all required; `a OR b` takes either (OR binds two words: `openai microsoft OR
 google` wants openai and one of the others); `-word` and `NOT word` leave out the stories
@@ -35,7 +35,7 @@ _DOTTED = re.compile(r"[A-Za-z](?:\.[A-Za-z])+")
 # Two capitals typed, "US", "UK", "EU": an abbreviation, as a writer would dot it too.
 _CAPITALS = re.compile(r"[A-Z]{2}")
 # Scripts written without spaces between words (CJK ideographs, kana): the index holds a
-# whole clause as one token, so storage/lookups.py looks for them as substrings instead.
+# whole clause as one token, so storage/search.py looks for them as substrings instead.
 UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
                       "\U00020000-\U0002fa1f]")
 
@@ -46,7 +46,7 @@ class TooBroad:
     "words" or "left out" (`count` terms to look for or to leave out, over MAX_TERMS),
     "prefix" (`term` has fewer than PREFIX_LETTERS before its *), "prefixes" (`count`
     terms end in *; a Chinese one counts for neither), "phrase" (`term` has `count`
-    words) or "slow" (it ran past its time budget, storage/lookups.py)."""
+    words) or "slow" (it ran past its time budget, storage/search.py)."""
     kind: str
     term: str = ""
     count: int = 0
@@ -139,7 +139,7 @@ class Written:
 @lru_cache(maxsize=256)
 def _at_word_start(forms: tuple[str, ...], *, spaced: bool, whole: bool = True) -> re.Pattern:
     """Any of `forms` with no Latin letter or digit before it (`whole`: nor after it:
-    "AI" is a word in "AI芯片", as the unspaced scan finds it, lookups.has_word);
+    "AI" is a word in "AI芯片", as the unspaced scan finds it, search.has_word);
     `spaced`: its words apart as the index reads them (any punctuation or space between),
     else exactly as written. The look-behind comes after a form's first word: a pattern
     opening with a literal word is found fast (one opening with the look-behind read

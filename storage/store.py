@@ -27,11 +27,12 @@ from storage.candidates import CompanyDays
 from storage.db_path import create_owner_only, db_file, existing_only, is_uri, uri_mode
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
-from storage.lookups import LookupStore, has_word
+from storage.lookups import LookupStore
 from storage.records import RecordStore
 from storage.retention import RetentionStore, Slimmed
 from storage.schema import (MIGRATIONS, StoreBusy, StoreError, StoreReadOnly, StoreUnusable,
                             migrate, unknown_versions, upgrading)
+from storage.search import SearchStore, has_word
 from storage.store_errors import WAIT_CAP, is_busy, one_line, unusable
 from storage.store_file import FileIdentity, file_id, open_failure
 from storage.stories import StoryStore
@@ -50,8 +51,18 @@ WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
 WAL_SIZE_LIMIT = 2 * WAL_CHECKPOINT_BYTES
 
 
-class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, RecordStore,
-            FileIdentity):
+def _not_opened(path: str, newer: list[int], refused: str | None) -> str:
+    """Why a file is left as it is: a newer ainews wrote it, or its upgrade was refused."""
+    if newer:
+        versions = (f"version {newer[0]} is" if len(newer) == 1 else
+                    f"versions {', '.join(map(str, newer))} are")
+        return (f"store: {path} was written by a newer ainews (schema {versions} unknown "
+                "here): upgrade ainews, or give this one another --db")
+    return f"store: {path} needs upgrading for this ainews, but {refused}"
+
+
+class Store(FeedStore, StoryStore, LookupStore, SearchStore, DeliveryStore, RetentionStore,
+            RecordStore, FileIdentity):
     def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow,
                  upgrade_refused: Callable[[], str | None] = lambda: None,
                  only_existing: bool = False):
@@ -81,17 +92,9 @@ class Store(FeedStore, StoryStore, LookupStore, DeliveryStore, RetentionStore, R
             # may not write; say what to check, as _write does.
             raise StoreError(f"store: cannot open {self.path}: {open_failure(e, self.path)}"
                              ) from None
-        if newer:
+        if newer or refused:
             self.db.conn.close()
-            versions = (f"version {newer[0]} is" if len(newer) == 1 else
-                        f"versions {', '.join(map(str, newer))} are")
-            raise StoreError(f"store: {self.path} was written by a newer ainews (schema "
-                             f"{versions} unknown here): upgrade ainews, or give this "
-                             "one another --db")
-        if refused:
-            self.db.conn.close()
-            raise StoreError(f"store: {self.path} needs upgrading for this ainews, but "
-                             f"{refused}")
+            raise StoreError(_not_opened(self.path, newer, refused))
         if applied:
             log.debug("store: %s: applied migrations %s", self.path, applied)
         self._file_id = file_id(self.path)   # see check_same_file

@@ -133,12 +133,12 @@ def test_a_stop_signal_during_a_search_is_its_exit_not_a_traceback(env, capsys, 
     exited 1, not "ainews: stopped (SIGTERM)" and 143."""
     import signal
 
-    from storage.lookups import LookupStore
+    from storage.search import SearchStore
     from storage.store import Store
     from tests.store_kit import add, make
     with Store(os.environ["AINEWS_DB"]) as store:
         add(store, make("OpenAI opens a Tokyo office"))
-    real = LookupStore._found
+    real = SearchStore._found
 
     def slow_found(self, *args):
         # Sent while the search runs (from a thread, as another process would send it).
@@ -147,7 +147,7 @@ def test_a_stop_signal_during_a_search_is_its_exit_not_a_traceback(env, capsys, 
         # ends it, so the signal can't come after the command, when it would stop pytest.
         self.db.conn.execute(ENDLESS_SQL).fetchone()
         return real(self, *args)
-    monkeypatch.setattr(LookupStore, "_found", slow_found)
-    monkeypatch.setattr("storage.lookups.SEARCH_BUDGET", 30.0)
+    monkeypatch.setattr(SearchStore, "_found", slow_found)
+    monkeypatch.setattr("storage.search.SEARCH_BUDGET", 30.0)
     exit_code, _, err = run_cli(capsys, "search", "openai")
     assert (exit_code, err.strip()) == (143, "ainews: stopped (SIGTERM)")

@@ -206,16 +206,16 @@ def test_a_search_too_costly_to_run_says_how_to_narrow_it(commands, query, said)
 
 def test_a_search_past_its_time_budget_says_too_broad_and_the_next_one_works(
         commands, monkeypatch):
-    from storage import budget, lookups
+    from storage import budget, search
     stopped = []
     commands.on_store_unusable = stopped.append     # as `ainews run` sets it
     monkeypatch.setattr(budget, "CHECK_EVERY", 1)
-    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.0)
+    monkeypatch.setattr(search, "SEARCH_BUDGET", 0.0)
     reply = commands.search(MEMBER, "revenue open-source")
     assert reply.kind == "error" and reply.text.startswith(
         "that search is too broad to answer quickly: add a rarer word"), reply.text
     assert "unavailable" not in reply.text and stopped == []   # the store is fine
-    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.5)
+    monkeypatch.setattr(search, "SEARCH_BUDGET", 0.5)
     assert headlines(commands.search(MEMBER, "revenue open-source")) == [SEED]
     assert commands.subscribe(ADMIN, "alibaba").kind != "error"   # the store writes on
 

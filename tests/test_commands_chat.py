@@ -201,14 +201,14 @@ async def test_a_link_pasted_into_search_is_pointed_to_why(chat):
 
 async def test_a_search_past_its_time_budget_is_answered_and_the_bot_goes_on(
         chat, chat_core, monkeypatch, caplog):
-    from storage import budget, lookups
+    from storage import budget, search
     monkeypatch.setattr(budget, "CHECK_EVERY", 1)
-    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.0)       # spent at once
+    monkeypatch.setattr(search, "SEARCH_BUDGET", 0.0)       # spent at once
     answer = await chat.ask(("/ainews", "search qwen"), ("search", {"query": "qwen"}))
     assert "That search is too broad to answer quickly: add a rarer word" in answer, answer
     assert STORE_DOWN not in answer and not any(r.exc_info for r in caplog.records)
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
-    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.5)
+    monkeypatch.setattr(search, "SEARCH_BUDGET", 0.5)
     answer = await chat.ask(("/ainews", "search qwen"), ("search", {"query": "qwen"}))
     assert "Alibaba open-sources Qwen 3" in answer, answer
 

@@ -129,8 +129,8 @@ async def test_the_fake_refuses_what_discord_refuses(fake, monkeypatch, caplog, 
     which discord.py reads as Discord's own: the user is told the command failed.
     (More than 10 embeds discord.py refuses itself, before sending.)"""
     import discord
-    from bot.discord import slash
-    monkeypatch.setattr(slash, "reply_payload", lambda reply: {
+    from bot.discord import answer
+    monkeypatch.setattr(answer, "reply_payload", lambda reply: {
         "content": message.get("content"), "ephemeral": True,
         "embeds": [discord.Embed.from_dict(e) for e in message.get("embeds", [])]})
     caplog.set_level(logging.ERROR)

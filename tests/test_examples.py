@@ -5,7 +5,7 @@ surface, is read back by that surface's own parser and reaches the command it na
 - Slack: listeners.plan + run_command, the slash command's text as Slack sends it;
 - Discord: the option names, types, ranges and choices of the commands the bot really
   syncs (fake Discord on loopback), then the interaction through discord.py;
-- CLI: bot/cli.py's argparse parser."""
+- CLI: bot/cli_parser.py's argparse parser."""
 from __future__ import annotations
 
 import re

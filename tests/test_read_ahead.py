@@ -1,4 +1,4 @@
-"""The pipeline's read-ahead bound (bot/pipeline.py _ReadAhead) against the fetcher's own
+"""The pipeline's read-ahead bound (bot/read_ahead.py ReadAhead) against the fetcher's own
 bounds: a poll's feeds of one busy host must not hold up the other hosts' feeds."""
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Store lookups (storage/lookups.py): cached briefs, latest, company, topic and
-search (safe, ranked, inside unspaced Chinese and Latin text), counts."""
+"""Store lookups (storage/lookups.py; storage/search.py): cached briefs, latest, company,
+topic and search (safe, ranked, inside unspaced Chinese and Latin text), counts."""
 from __future__ import annotations
 
 from dataclasses import replace

@@ -1,5 +1,5 @@
 """Search as a user types it: words written with hyphens or punctuation, OR, NOT, AND,
-"quoted phrases" (storage/query.py reads the text, storage/lookups.py searches)."""
+"quoted phrases" (storage/query.py reads the text, storage/search.py searches)."""
 from __future__ import annotations
 
 import pytest
@@ -173,11 +173,11 @@ def test_a_search_past_its_time_budget_stops_and_the_store_goes_on(tmp_path, mon
                                                                    caplog):
     # Whatever the caps let through (common words, a prefix of a common stem) may still
     # read much of the index: it is stopped, not an error, and only that search.
-    from storage import budget, lookups
+    from storage import budget, search
     store = Store(tmp_path / "ainews.db")
     add(store, make("Alibaba opens its Qwen weights", hours=1))
     monkeypatch.setattr(budget, "CHECK_EVERY", 1)
-    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.0)     # spent at once
+    monkeypatch.setattr(search, "SEARCH_BUDGET", 0.0)     # spent at once
     caplog.set_level("INFO", logger="ainews.store")
     result = store.find("qwen weights")
     assert result.briefs == [] and result.too_broad.kind == "slow"
@@ -185,7 +185,7 @@ def test_a_search_past_its_time_budget_stops_and_the_store_goes_on(tmp_path, mon
     assert line.levelname == "INFO" and line.getMessage().startswith("store: a search "
                                                                        "stopped after 0 s")
     add(store, make("Tencent cuts Hunyuan prices", hours=2))   # the budget left with it
-    monkeypatch.setattr(lookups, "SEARCH_BUDGET", 0.5)
+    monkeypatch.setattr(search, "SEARCH_BUDGET", 0.5)
     assert [b.headline for b in store.find("qwen OR hunyuan").briefs] == [
         "Tencent cuts Hunyuan prices", "Alibaba opens its Qwen weights"]
     store.close()

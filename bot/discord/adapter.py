@@ -25,7 +25,7 @@ from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientE
 from bot.discord.history import SentLookup
 from bot.discord.render import (CONTENT_MAX, brief_embed, clip, digest_embeds, inert,
                                 plain, post_content, text_fallback)
-from bot.discord.slash import THREAD_TYPES
+from bot.discord.interaction import THREAD_TYPES
 from bot.first_tries import FirstTries
 from feeds.models import Brief
 

@@ -15,10 +15,11 @@ from discord import app_commands
 from discord.ext import commands as ext_commands
 
 from bot.connections import ConnectionLog
+from bot.discord.answer import ShareView
 from bot.discord.command_sync import CommandSync
 from bot.discord.owners import FeedAdmins, feed_admins
 from bot.discord.render import reply_payload
-from bot.discord.slash import ShareView, register
+from bot.discord.slash import register
 from bot.errors import UserError
 from bot.replies import Reply, failed
 

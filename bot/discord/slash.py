@@ -1,153 +1,28 @@
 """Slash commands: each a thin handler that turns an interaction into a Commands call
-and the Reply into Discord's answer. No logic about news lives here."""
+and the Reply into Discord's answer. No logic about news lives here; what the handlers
+share is in interaction.py (who asks, the core called), answer.py and choices.py."""
 from __future__ import annotations
 
-import inspect
 import logging
-from dataclasses import replace
-from typing import Any, Optional
+from typing import Optional
 
 import discord
 from discord import app_commands
 
-from bot import commands_store
-from bot.discord.render import reply_payload
+from bot.discord.answer import refuse, respond
+from bot.discord.choices import MAX_CHOICES, company_choices, followed_choices, topic_choices
+from bot.discord.interaction import call, caller_for, feeds_caller, in_thread
 from bot.discord.traits import MOST_SHOWN
 from bot.commands_feeds import not_admin_feeds
 from bot.commands_subs import not_admin
-from bot.replies import DM, Caller, Reply
-from storage.store_errors import waiting_at_most
+from bot.replies import Reply
 
 log = logging.getLogger("ainews.discord")
 
-NO_MENTIONS = discord.AllowedMentions.none()
 HOW_MANY = f"How many stories (1-{MOST_SHOWN})"
-MAX_CHOICES = 25
-
-
-async def call(fn, caller: Caller, *args, **kwargs):
-    """Run `fn`, a Commands method, for `caller`, unless the caller (or its server) is
-    going too fast: then the core's "try again" answer, nothing run. Commands methods
-    may be sync or async; the adapter doesn't care which. Their writes wait CHAT_WAIT
-    at most for a store another program keeps locked: a lookup still answers in
-    Discord's 3 s, a change answers that the store is unavailable."""
-    if (slow := fn.__self__.too_fast(caller)) is not None:
-        return slow
-    with waiting_at_most(commands_store.CHAT_WAIT):
-        result = fn(caller, *args, **kwargs)
-        return await result if inspect.isawaitable(result) else result
-
-
-def caller_for(interaction: discord.Interaction) -> Caller:
-    """The member as the core knows them; admin of this channel with Manage Channels."""
-    perms = interaction.permissions
-    return Caller(
-        platform="discord",
-        workspace=str(interaction.guild_id or DM),
-        channel=str(interaction.channel_id or ""),
-        user=str(interaction.user.id),
-        is_admin=bool(perms.manage_channels or perms.administrator),
-        parent=str(getattr(interaction.channel, "parent_id", None) or "")
-        if in_thread(interaction) else "",
-    )
-
-
-def feeds_caller(interaction: discord.Interaction) -> Caller:
-    """caller_for for /feeds: admin only as the bot's owner or in DISCORD_ADMIN_USER_IDS
-    (bot/discord/owners.py). The feed list is every server's, and a server's Manage
-    Server may be anyone's who added the bot to a server of their own."""
-    admins = getattr(interaction.client, "feed_admins", None)
-    allowed = admins is not None and admins.allows(interaction.user.id)
-    return replace(caller_for(interaction), is_admin=allowed)
-
-
-class ShareView(discord.ui.View):
-    """The "Post to channel" button under an ephemeral lookup.
-
-    Persistent: one instance, registered at start (AinewsBot.setup_hook), answers every
-    click by re-posting the message the button is on, which Discord sends with the
-    click. So a button works however long its answer stays open and across restarts,
-    and nothing is kept in memory per lookup."""
-
-    REMEMBER = 1000     # answers shared lately: a double click doesn't post twice
-
-    def __init__(self, core=None):
-        super().__init__(timeout=None)
-        self.shared: dict[int, None] = {}    # insertion-ordered: oldest first
-        self.core = core    # the chat core: a click counts as a command (too_fast)
-
-    @discord.ui.button(label="Post to channel", style=discord.ButtonStyle.primary,
-                       custom_id="ainews:share")
-    async def share(self, interaction: discord.Interaction, button: discord.ui.Button):
-        shown = interaction.message   # ours, rendered inert when it was sent
-        slow = self.core.too_fast(caller_for(interaction)) if self.core else None
-        if slow is not None:
-            return await respond(interaction, slow)
-        if not may_post(interaction):
-            return await respond(interaction, Reply.error(CANT_POST))
-        if shown.id in self.shared:
-            return await respond(interaction, Reply.message("Already posted to the channel."))
-        self.shared[shown.id] = None
-        if len(self.shared) > self.REMEMBER:
-            del self.shared[next(iter(self.shared))]
-        await interaction.response.send_message(
-            content=shown.content or None, embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
-
-
-# Anyone may run a lookup (Use Application Commands), in a read-only channel too.
-CANT_POST = "You can't post in this channel, so this answer stays visible to you only."
-
-
-def may_post(interaction: discord.Interaction) -> bool:
-    """Whether the member clicking "Post to channel" may post where it is: the bot
-    posts for them, so not in a channel (#announcements) where they may only read."""
-    if interaction.guild_id is None:  # a DM: Discord sends no permissions, none apply
-        return True
-    perms = interaction.permissions   # the clicker's in this channel, overwrites applied
-    send = "send_messages_in_threads" if in_thread(interaction) else "send_messages"
-    return bool(perms.administrator or getattr(perms, send))
-
-
-def share_button() -> ShareView:
-    """The button for one answer; stopped, so discord.py doesn't keep it (the persistent
-    instance takes the clicks)."""
-    view = ShareView()
-    view.stop()
-    return view
-
-
-async def respond(interaction: discord.Interaction, reply: Reply) -> None:
-    """Send a Reply as the interaction's answer (or follow-up, when we deferred)."""
-    payload = reply_payload(reply)
-    extra: dict[str, Any] = {"allowed_mentions": NO_MENTIONS}
-    extra["suppress_embeds"] = not payload["embeds"]   # a link in text: no preview card
-    if reply.shareable and reply.ephemeral and payload["embeds"]:
-        extra["view"] = share_button()
-    if interaction.response.is_done():
-        await interaction.followup.send(**_followup(payload), **extra)
-    else:
-        await interaction.response.send_message(**payload, **extra)
-
-
-def _followup(payload: dict) -> dict:
-    # Webhook.send treats None differently from "not given"; drop the empty parts.
-    return {k: v for k, v in payload.items() if v not in (None, [])}
-
-
-async def refuse(interaction: discord.Interaction, why: str) -> None:
-    """The core's refusal (who may, as in Slack), before the core is called at all."""
-    await respond(interaction, Reply.error(why))
-
-
-THREAD_TYPES = (discord.ChannelType.public_thread, discord.ChannelType.private_thread,
-                discord.ChannelType.news_thread)
 
 
 OPEN_THREADS = "Create Public Threads"
-
-
-def in_thread(interaction: discord.Interaction) -> bool:
-    return getattr(interaction.channel, "type", None) in THREAD_TYPES
 
 
 def missing_post_permissions(interaction: discord.Interaction, threads: bool = False) -> list[str]:
@@ -173,25 +48,6 @@ async def refuse_unpostable(interaction: discord.Interaction, missing: list[str]
     await respond(interaction, Reply.error(text))
 
 
-def company_choices(commands, current: str) -> list[app_commands.Choice[str]]:
-    names = commands.complete_company(current or "")[:MAX_CHOICES]
-    return [app_commands.Choice(name=n[:100], value=n[:100]) for n in names]
-
-
-def topic_choices(commands, current: str) -> list[app_commands.Choice[str]]:
-    pairs = commands.complete_topic(current or "")[:MAX_CHOICES]
-    return [app_commands.Choice(name=f"{label} ({slug})"[:100], value=slug[:100])
-            for slug, label in pairs]
-
-
-def followed_choices(commands, caller: Caller, current: str) -> list[app_commands.Choice[str]]:
-    """What the channel follows, for /unsubscribe. A value Discord can't carry whole
-    (over 100 characters) is left out: cut, it would name nothing."""
-    pairs = commands.complete_subscription(caller, current or "")
-    return [app_commands.Choice(name=label[:100], value=value)
-            for label, value in pairs if len(value) <= 100][:MAX_CHOICES]
-
-
 def register(tree: app_commands.CommandTree, commands, *, threads: bool = False) -> None:
     """Add every ainews command to `tree`, bound to the platform-neutral `commands`;
     `threads`: AINEWS_DISCORD_THREADS (/subscribe checks the bot may open them)."""
@@ -215,7 +71,7 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
     async def company(interaction: discord.Interaction, name: str,
                       limit: Optional[app_commands.Range[int, 1, MOST_SHOWN]] = None):
         """Latest AI-strategy stories about one company."""
-        reply = await call(commands.company, caller_for(interaction), name, limit=limit)
+        reply = await call(commands, commands.company, caller_for(interaction), name, limit=limit)
         await respond(interaction, reply)
 
     @tree.command(name="latest", description="The newest AI-strategy stories")
@@ -225,7 +81,7 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
     async def latest(interaction: discord.Interaction, topic: Optional[str] = None,
                      limit: Optional[app_commands.Range[int, 1, MOST_SHOWN]] = None):
         """The newest AI-strategy stories."""
-        reply = await call(commands.latest, caller_for(interaction), limit=limit,
+        reply = await call(commands, commands.latest, caller_for(interaction), limit=limit,
                            topic=topic or None)
         await respond(interaction, reply)
 
@@ -234,7 +90,8 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
     @app_commands.autocomplete(slug=complete_topic)
     async def topic(interaction: discord.Interaction, slug: str):
         """Latest stories on one topic."""
-        await respond(interaction, await call(commands.topic, caller_for(interaction), slug))
+        reply = await call(commands, commands.topic, caller_for(interaction), slug)
+        await respond(interaction, reply)
 
     @tree.command(name="search", description="Search stored stories by words in them")
     @app_commands.describe(query='Words to look for, e.g. "open-source pricing"; '
@@ -243,17 +100,18 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
         """Search stored stories."""
         # Full-text search can take a moment on a big archive: answer within 3 s first.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await respond(interaction, await call(commands.search, caller_for(interaction), query))
+        reply = await call(commands, commands.search, caller_for(interaction), query)
+        await respond(interaction, reply)
 
     @tree.command(name="topics", description="The topics you can follow, with recent counts")
     async def topics(interaction: discord.Interaction):
         """The topics you can follow."""
-        await respond(interaction, await call(commands.topics, caller_for(interaction)))
+        await respond(interaction, await call(commands, commands.topics, caller_for(interaction)))
 
     @tree.command(name="help", description="What this bot does and how to use it")
     async def help_(interaction: discord.Interaction):
         """What this bot does and how to use it."""
-        await respond(interaction, await call(commands.help, caller_for(interaction)))
+        await respond(interaction, await call(commands, commands.help, caller_for(interaction)))
 
 
 def _why(tree: app_commands.CommandTree, commands) -> None:
@@ -261,7 +119,8 @@ def _why(tree: app_commands.CommandTree, commands) -> None:
     @app_commands.describe(link="The story's link, as its post shows it")
     async def why(interaction: discord.Interaction, link: app_commands.Range[str, 1, 2000]):
         """Why a story was posted or not."""
-        await respond(interaction, await call(commands.why, caller_for(interaction), link))
+        reply = await call(commands, commands.why, caller_for(interaction), link)
+        await respond(interaction, reply)
 
 
 def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -> None:
@@ -279,7 +138,7 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
         caller = caller_for(interaction)
         if not caller.is_admin:
             return await refuse(interaction, not_admin(caller))
-        await respond(interaction, await call(fn, caller, *args))
+        await respond(interaction, await call(commands, fn, caller, *args))
 
     @tree.command(name="subscribe", description="Post new stories on a topic or company in this channel")
     @app_commands.describe(target="A topic, a company, or all")
@@ -310,7 +169,8 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
     @app_commands.guild_only()
     async def subscriptions(interaction: discord.Interaction):
         """What this channel follows."""
-        await respond(interaction, await call(commands.subscriptions, caller_for(interaction)))
+        reply = await call(commands, commands.subscriptions, caller_for(interaction))
+        await respond(interaction, reply)
 
     @tree.command(name="digest", description="Post one daily roundup here instead of instant posts")
     @app_commands.describe(mode="daily: one roundup a day; off: post stories as they come",
@@ -342,7 +202,7 @@ def _feeds_group(commands) -> app_commands.Group:
             return await refuse(interaction, not_admin_feeds(caller, admins_known=known))
         if action == "add":  # adding a feed fetches it first: defer so Discord doesn't time out
             await interaction.response.defer(ephemeral=True, thinking=True)
-        await respond(interaction, await call(commands.feeds, caller, action, url, name))
+        await respond(interaction, await call(commands, commands.feeds, caller, action, url, name))
 
     @group.command(name="list", description="The feeds being read and their health")
     async def feeds_list(interaction: discord.Interaction):

@@ -1,0 +1,240 @@
+"""Search: the query behind /search and `ainews search`, over headlines and text.
+
+storage/query.py reads what a user typed; this finds it: the FTS5 index for spaced words,
+a bounded substring scan of the newest stories for Chinese and Japanese (and for Latin
+words glued to them), within a time budget (storage/budget.py). Like the other lookups
+(storage/lookups.py) it answers cluster leads as Briefs, headline matches first."""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from feeds.hanzi import variants
+from feeds.models import Brief
+from storage.budget import OverBudget, time_budget
+from storage.lookups import _BRIEF_COLUMNS
+from storage.query import UNSPACED as _UNSPACED, Query, TooBroad, parse, too_broad
+
+log = logging.getLogger("ainews.store")
+
+# Search ranks the most recent matches only (news readers want recent anyway): ranking
+# every match of a common word would cost a full pass over the index at 1M stories.
+SEARCH_WINDOW = 2000
+# Seconds one search may take (storage/budget.py): it runs on the bot's event loop, where
+# every other user's command, the posting and the polling wait for it. Ordinary searches
+# take 5-70 ms at a million stories (docs/benchmarks.md), so none comes near; a search
+# stopped by it may overrun by one FTS5 step and still ends well inside the 3 s in
+# which Slack and Discord want other users' commands answered.
+SEARCH_BUDGET = 0.5
+
+
+UNSPACED_SCAN = 5_000   # newest stories a Chinese query reads: about a week of news, ~20 ms
+
+
+def _cased(word: str) -> bool:
+    return any(ch.isascii() and ch.isalpha() for ch in word)
+
+
+def _latin(word: str) -> bool:
+    """A word of Latin letters and digits (h20, qwen3, gpt-4o): found only as a whole word."""
+    return not _UNSPACED.search(word) and any(ch.isascii() and ch.isalnum() for ch in word)
+
+
+@lru_cache(maxsize=256)
+def _whole_word(word: str) -> re.Pattern:
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])",
+                      re.ASCII | re.IGNORECASE)
+
+
+def has_word(text: str | None, word: str) -> bool:
+    """SQL function has_word(text, word): `word` in `text` with no Latin letter or digit
+    right before or after it, ASCII case ignored ("H20" in "英伟达H20被要求", "ai" not in
+    "said"). The store registers it on its connection."""
+    return bool(text) and _whole_word(word).search(text) is not None
+
+
+def _has(word: str, column: str) -> tuple[str, list]:
+    """SQL (and its parameters) true when `column` holds `word`: a Chinese word as a
+    substring, a Latin one as a whole word (see has_word)."""
+    # LIKE ignores ASCII case without copying the text (instr(lower()) copied it, 5 x
+    # slower); then the whole-word test (in Python) where LIKE found one. A pasted word
+    # longer than SQLite's LIKE pattern limit (50,000) keeps instr.
+    if _cased(word) and len(word) > 1000:
+        found, params = f"instr(lower({column}), ?)", [word]
+    elif _cased(word):
+        found = f"{column} LIKE ? ESCAPE '\\'"
+        params = ["%" + re.sub(r"([\\%_])", r"\\\1", word) + "%"]
+    else:
+        found, params = f"instr({column}, ?)", [word]
+    if not _latin(word):
+        return found, params
+    return f"(CASE WHEN {found} THEN has_word({column}, ?) ELSE 0 END)", [*params, word]
+
+
+def _joined(parts: list[tuple[str, list]], join: str) -> tuple[str, list]:
+    """SQL pieces joined by `join` (" AND ", " OR "), in parentheses, with their parameters."""
+    return ("(" + join.join(sql for sql, _ in parts) + ")",
+            [v for _, params in parts for v in params])
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What a search found: `any_word` when no story had every word and these have
+    only some of them."""
+    briefs: list[Brief]
+    any_word: bool = False
+    too_broad: TooBroad | None = None   # not searched, or stopped: see storage/query.py
+
+
+class SearchStore:
+    """Mixin of Store: uses self.db, self._lock and LookupStore's _briefs."""
+
+    def search(self, query: str, limit: int = 10) -> list[Brief]:
+        """Full-text search over headlines and text: headline matches first, then newest.
+        Hostile input (`alibaba "qwen`, `AND OR (`) is searched as words, never raises.
+        When no story has every word, stories with any of them are returned."""
+        return self.find(query, limit).briefs
+
+    def find(self, query: str, limit: int = 10) -> Found:
+        """search(), saying whether the stories found have every word or, none having
+        them all, only some (`any_word`): a reader must be told which. The query is
+        read by storage/query.py: phrases, OR, NOT and -word work, FTS5 syntax doesn't.
+        One too costly to run (query.py too_broad), or stopped at SEARCH_BUDGET, finds
+        nothing and says why (`too_broad`)."""
+        wanted = parse(query)
+        if not wanted.clauses:
+            return Found([])
+        if (refused := too_broad(query, wanted)) is not None:
+            return Found([], too_broad=refused)
+        # The lock: no other thread's write runs on this connection under the budget.
+        with self._lock:
+            try:
+                with time_budget(self.db.conn, SEARCH_BUDGET):
+                    return self._found(query, wanted, limit)
+            except OverBudget as e:
+                log.info("store: a search %s, too broad to answer in time: %d terms, "
+                         "%d characters", e, sum(map(len, wanted.clauses))
+                         + len(wanted.without), len(query))
+                return Found([], too_broad=TooBroad("slow"))
+
+    def _found(self, query: str, wanted: Query, limit: int) -> Found:
+        if _UNSPACED.search(query):
+            leads, any_word = self._search_unspaced(wanted, limit)
+        else:
+            leads, any_word = self._search_leads(wanted.match(), limit, wanted), False
+            if not leads and len(wanted.clauses) > 1:
+                leads = self._search_leads(wanted.match(any_term=True), limit, wanted,
+                                           any_term=True)
+                any_word = bool(leads)
+        if not leads:
+            return Found([])
+        marks = ",".join("?" * len(leads))
+        rows = self.db.execute(f"SELECT {_BRIEF_COLUMNS} FROM stories s "
+                               f"WHERE s.pk IN ({marks})", leads).fetchall()
+        rows.sort(key=lambda r: leads.index(r[0]))
+        return Found(self._briefs(rows), any_word)
+
+    def _search_leads(self, match: str, limit: int, wanted: Query | None = None,
+                      any_term: bool = False) -> list[int]:
+        """Cluster leads of the recent window's matches: all words in the headline first,
+        then the rest, newest first within each. No bm25: its per-query statistics read
+        each term's whole doclist, 20-40 ms for a common word at 1M stories (bench/).
+
+        The index keeps an unspaced Chinese clause as one token, Latin words glued to it
+        included ("英伟达H20被要求"): when it finds fewer than `limit`, the query's words
+        are also looked for in the newest UNSPACED_SCAN stories (a bounded scan, as for
+        a Chinese query), as whole words (`ai` is not found inside `said`)."""
+        window = [r for (r,) in self.db.execute(
+            "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? ORDER BY rowid DESC "
+            "LIMIT ?", (match, SEARCH_WINDOW))]
+        in_title: set[int] = set()
+        if window:
+            # Bounded by the window's oldest rowid, the title match seeks, never scans.
+            in_title = {r for (r,) in self.db.execute(
+                "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? AND rowid >= ?",
+                (f"{{title}} : ({match})", window[-1]))}
+        if wanted is not None:
+            window, in_title = self._as_typed(wanted, any_term, window, in_title)
+        leads = self._rank_leads(window, in_title, limit)
+        if len(leads) >= limit or wanted is None:
+            return leads
+        glued, glued_title = self._scanned(wanted, any_term)
+        if not set(glued) - set(window):
+            return leads
+        return self._rank_leads(list(dict.fromkeys(window + glued)), in_title | glued_title,
+                                limit)
+
+    def _as_typed(self, wanted: Query, any_term: bool, window: list[int],
+                  in_title: set[int]) -> tuple[list[int], set[int]]:
+        """The stories of `window` that hold each loosely indexed clause as typed (a
+        prefix unstemmed, "U.S." with its dots: Term.strict), and which of them hold it
+        in the headline. Reads their text: only for such queries, and within the window."""
+        loose = wanted.loose(any_term=any_term)
+        if not loose or not window:
+            return window, in_title
+        marks = ",".join("?" * len(window))
+        rows = self.db.execute(f"SELECT pk, title, text FROM stories WHERE pk IN ({marks})",
+                               window).fetchall()
+        kept, titled = set(), set()
+        for pk, title, text in rows:
+            heads = [any(t.search(title) for t in c) for c in loose]
+            if all(heads):
+                kept.add(pk)
+                titled |= {pk} & in_title
+            elif all(h or any(t.search(text) for t in c) for h, c in zip(heads, loose)):
+                kept.add(pk)
+        return [pk for pk in window if pk in kept], titled
+
+    def _search_unspaced(self, wanted: Query, limit: int) -> tuple[list[int], bool]:
+        """Chinese and Japanese put no spaces between words, so the index holds a whole
+        clause as one token and finds no word inside it: look for the words as
+        substrings of the newest UNSPACED_SCAN stories instead (a bounded scan)."""
+        leads = self._rank_leads(*self._scanned(wanted, False), limit)
+        if not leads and len(wanted.clauses) > 1:
+            leads = self._rank_leads(*self._scanned(wanted, True), limit)
+            return leads, bool(leads)
+        return leads, False
+
+    def _scanned(self, wanted: Query, any_term: bool) -> tuple[list[int], set[int]]:
+        return self._as_typed(wanted, any_term, *self._substring_window(wanted, any_term))
+
+    def _substring_window(self, wanted: Query, any_term: bool) -> tuple[list[int], set[int]]:
+        """The newest UNSPACED_SCAN stories holding the words (every clause, or any word
+        with any_term) and none of the left-out ones, newest first, and those with them
+        in the headline. A Chinese word is a substring; a Latin one a whole word: no
+        letter or digit next to it (`ai` is in "AI芯片" and "OpenAI's AI", not in "said")."""
+        (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
+        # A Chinese word in simplified and traditional characters (降价 finds 降價 too).
+        forms = [[f for w in clause for f in variants(w)] for clause in wanted.substrings()]
+        if any_term:
+            forms = [[f for fs in forms for f in fs]]
+        shunned = [f for w in wanted.shunned() for f in variants(w)]
+        title = _joined([_joined([_has(f, "title") for f in fs], " OR ") for fs in forms],
+                        " AND ")
+        anywhere = _joined([_joined([_has(f, c) for f in fs for c in ("title", "text")],
+                                    " OR ") for fs in forms], " AND ")
+        nowhere = [_joined([_has(w, "title"), _has(w, "text")], " OR ") for w in shunned]
+        sql = (f"SELECT pk, {title[0]} FROM stories WHERE pk > ? AND {anywhere[0]}"
+               + "".join(f" AND NOT {n}" for n, _ in nowhere) + " ORDER BY pk DESC LIMIT ?")
+        params = [*title[1], (top or 0) - UNSPACED_SCAN, *anywhere[1],
+                  *(v for _, vs in nowhere for v in vs), SEARCH_WINDOW]
+        rows = self.db.execute(sql, params).fetchall()
+        return [pk for pk, _ in rows], {pk for pk, t in rows if t}
+
+    def _rank_leads(self, window: list[int], in_title: set[int], limit: int) -> list[int]:
+        if not window:
+            return []
+        marks = ",".join("?" * len(window))
+        rows = self.db.execute(f"SELECT pk, cluster_id, published FROM stories "
+                               f"WHERE pk IN ({marks})", window).fetchall()
+        rows.sort(key=lambda r: (r[2], r[0]), reverse=True)
+        rows.sort(key=lambda r: r[0] not in in_title)      # stable: recency within tiers
+        leads: list[int] = []
+        for _pk, cluster, _published in rows:
+            if cluster not in leads:
+                leads.append(cluster)
+                if len(leads) == limit:
+                    break
+        return leads
