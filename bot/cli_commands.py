@@ -241,7 +241,7 @@ def print_reply(reply: Reply, as_json: bool, spell=None, where: str = "") -> int
     text = reply.spelled(spell or cli_syntax.spell)
     if reply.kind == "error":
         print(f"ainews: {where}{terminal_text(text)}", file=sys.stderr)
-        return 1
+        return 1 if reply.nothing_there else 2    # README "Exit codes": nothing there, or fix
     if as_json:
         if reply.briefs and text:   # a note on how to read them, kept out of the rows
             print(f"ainews: {terminal_text(text)}", file=sys.stderr)

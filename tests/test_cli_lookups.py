@@ -261,3 +261,28 @@ def test_an_empty_lookup_names_no_chat_command_or_channel(env, capsys, argv, con
     assert code == 0, err
     assert out.rstrip().endswith(next_step)
     assert "subscribe" not in out and "channel" not in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["search", "a*"],                                   # fewer than 3 letters before *
+    ["search", '"a b c d e f g h i"'],                  # a phrase of more than 8 words
+    ["search", *[f"w{i}" for i in range(17)]],          # more than 16 words
+    ["search", "x" * 301],                              # over 300 characters
+    ["search", "-openai"],                              # nothing to look for
+    ["why", ""],                                        # no link given
+    ["chat", "bogus"],                                  # no such command
+])
+def test_a_request_to_fix_exits_2(archive, capsys, argv):
+    """README, "Exit codes": 1 is "nothing there", 2 "what to fix". A search refused
+    for its input exited 1, as if the archive had nothing on it."""
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and len(err.strip().splitlines()) == 1, (code, err)
+
+
+@pytest.mark.parametrize("argv", [
+    ["company", "zzzcorp"], ["topic", "zzztopic"], ["latest", "--topic", "zzztopic"],
+    ["why", "https://a.example/none"], ["chat", "subscribe zzzcorp"],
+])
+def test_something_unknown_exits_1(archive, capsys, argv):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 1 and len(err.strip().splitlines()) == 1, (code, err)
