@@ -176,7 +176,7 @@ def print_reply(reply: Reply, as_json: bool, spell=None, where: str = "") -> int
     text = reply.spelled(spell or cli_syntax.spell)
     if reply.kind == "error":
         print(f"ainews: {where}{terminal_text(text)}", file=sys.stderr)
-        return 1
+        return 1 if reply.nothing_there else 2    # README "Exit codes": nothing there, or fix
     if as_json:
         if reply.briefs and text:   # a note on how to read them, kept out of the rows
             print(f"ainews: {terminal_text(text)}", file=sys.stderr)
@@ -194,6 +194,21 @@ def print_reply(reply: Reply, as_json: bool, spell=None, where: str = "") -> int
     return 0
 
 
+def print_found(reply: Reply, as_json: bool) -> int:
+    """A lookup's reply (latest, company, topic, search): one that lists no story exits 1,
+    nothing there, as grep does and as an unknown company does; with --json its note goes
+    to stderr, the rows (none) to stdout. `ainews chat` keeps 0: nothing failed."""
+    if reply.kind != "briefs" or reply.briefs:
+        return print_reply(reply, as_json)
+    if as_json:
+        from bot import cli_syntax
+        from bot.console import terminal_text
+        print(f"ainews: {terminal_text(reply.spelled(cli_syntax.spell))}", file=sys.stderr)
+    else:
+        print_reply(reply, as_json)
+    return 1
+
+
 def _run(app, coro_or_reply):
     return asyncio.run(coro_or_reply) if asyncio.iscoroutine(coro_or_reply) else coro_or_reply
 
@@ -204,23 +219,23 @@ def cmd_latest(app, args) -> int:
     if reply.kind == "briefs" and not (args.strategy_only or args.topic):
         # The chat command lists strategy stories only and says so; here all are listed.
         reply = replace(reply, title="Latest stories")
-    return print_reply(reply, args.json)
+    return print_found(reply, args.json)
 
 
 def cmd_company(app, args) -> int:
     reply = app.commands.company(CONSOLE, " ".join(args.name), args.limit)
-    return print_reply(_run(app, reply), args.json)
+    return print_found(_run(app, reply), args.json)
 
 
 def cmd_topic(app, args) -> int:
     reply = app.commands.topic(CONSOLE, " ".join(args.slug), args.limit)
-    return print_reply(_run(app, reply), args.json)
+    return print_found(_run(app, reply), args.json)
 
 
 def cmd_search(app, args) -> int:
     # `ainews search "export controls" nvidia`: the shell took the quotes off a phrase.
     reply = app.commands.search(CONSOLE, search_words(args.query), args.limit)
-    return print_reply(_run(app, reply), args.json)
+    return print_found(_run(app, reply), args.json)
 
 
 def cmd_topics(app, args) -> int:

@@ -9,11 +9,11 @@ an admin of that channel, so waiting posts are cancelled the same way.
 from __future__ import annotations
 
 import shlex
+import sys
 
 from bot.cli_feeds import format_table
 from bot.commands_subs import means_everything
 from bot.console import json_line
-from bot.errors import UserError
 from bot.replies import Caller
 
 PLATFORMS = ("discord", "slack", "console")
@@ -47,9 +47,10 @@ def follows(kind: str, target: str) -> str:
 
 def _remove(app, args) -> int:
     current = app.store.subscriptions_for_channel(args.platform, args.channel)
-    if not current:
-        raise UserError(f"subscriptions: {args.platform} channel {args.channel} follows "
-                        "nothing (`ainews subscriptions` lists every channel's)")
+    if not current:     # nothing there (exit 1), as removing a target it doesn't follow
+        print(f"ainews: subscriptions: {args.platform} channel {args.channel} follows "
+              "nothing (`ainews subscriptions` lists every channel's)", file=sys.stderr)
+        return 1
     caller = Caller(platform=args.platform, workspace=current[0].workspace,
                     channel=args.channel, user="cli", is_admin=True)
     target = " ".join(args.target) or "all"

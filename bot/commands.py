@@ -96,7 +96,7 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
             return Reply.error(say("use {}: one company and at most one LIMIT, e.g. {}",
                                    ex.COMPANY_USAGE, ex.COMPANY_LIMIT_EG))
         if canonical is None:
-            return Reply.error(self._unknown_company(name))
+            return Reply.not_there(self._unknown_company(name))
         briefs = self._condensed(self.store.stories_for_company(canonical, lim))
         return _briefs(f"Latest on {canonical}", briefs, say(
             "No stories about {} in the archive yet.", canonical)
@@ -114,7 +114,7 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         if topic:
             slug = self.classifier.resolve_topic(topic)
             if slug is None:
-                return Reply.error(self._unknown_topic(topic))
+                return Reply.not_there(self._unknown_topic(topic))
         briefs = self._condensed(self.store.latest(lim, topic=slug, strategy_only=strategy_only))
         if slug:    # the archive may be full of other topics: not "no stories yet"
             label = self.classifier.topic_label(slug)
@@ -141,7 +141,7 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
             return Reply.error(say("use {}: one topic and at most one LIMIT, e.g. {}",
                                    ex.TOPIC_USAGE, ex.TOPIC_LIMIT_EG))
         if resolved is None:
-            return Reply.error(self._unknown_topic(slug))
+            return Reply.not_there(self._unknown_topic(slug))
         label = self.classifier.topic_label(resolved)
         briefs = self._condensed(self.store.stories_for_topic(resolved, lim))
         return _briefs(f"Latest: {label}", briefs, say(

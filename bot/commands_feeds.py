@@ -66,7 +66,7 @@ class FeedCommands:
     def _feed_remove(self, key: str) -> Reply:
         states = self.feeds_named(key.split())
         if isinstance(states, (str, tuple)):
-            return Reply.error(states)
+            return Reply.not_there(states)
         dropped = sum(self.remove_feed(s) for s in states)
         note = f" {dropped_note(dropped, len(states))}." if dropped else ""
         if len(states) == 1:
@@ -152,9 +152,9 @@ class FeedCommands:
             return self._resume_all()
         states = self.feeds_named(key.split())
         if isinstance(states, (str, tuple)):
-            return Reply.error(states)
+            return Reply.not_there(states)
         said = " ".join(map(self._resume_one, states))
-        return Reply.message(said) if any(s.failures for s in states) else Reply.error(said)
+        return Reply.message(said) if any(s.failures for s in states) else Reply.not_there(said)
 
     def _resume_one(self, state) -> str:
         """Paused, or waiting out a backoff (its cause fixed): polled on the next cycle."""
@@ -184,7 +184,7 @@ class FeedCommands:
         try:
             check_url(url, allow_private)
         except FetchError as e:
-            return Reply.error(f"can't add {without_secrets(url)}: {why_not(e)}")
+            return Reply.not_there(f"can't add {without_secrets(url)}: {why_not(e)}")
         known = self.followed(url)
         if known is not None:
             return Reply.message(f"Already following {named(known)}.")
@@ -221,7 +221,7 @@ class FeedCommands:
                                         feed_url=res.final_url or url,
                                         content_type=res.content_type)
         except (FetchError, ParseError) as e:
-            return Reply.error(f"can't add {without_secrets(url)}: {why_not(e)}")
+            return Reply.not_there(f"can't add {without_secrets(url)}: {why_not(e)}")
         return (parsed.title or "").strip()[:80]
 
 

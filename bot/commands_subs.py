@@ -72,8 +72,10 @@ class SubscriptionCommands(TargetNames):
         if means_everything(target):
             return self._unsubscribe_everything(caller, current)
         match = self._existing(current, target)
+        if match is None and (several := self._several(unquoted(target))):
+            return Reply.error(one_at_a_time(several, ex.unsubscribe_named))
         if match is None:
-            return Reply.error(self._not_followed(current, target))
+            return Reply.not_there(self._not_followed(current, target))
         self.store.remove_subscription(caller.platform, caller.channel, match.kind,
                                        match.target)
         dropped = self._drop_unwanted(caller)
@@ -131,8 +133,6 @@ class SubscriptionCommands(TargetNames):
         """Why `unsubscribe TARGET` stops nothing. In a channel following all, the
         stories asked about still come through all: "doesn't follow 'Alibaba'" read as
         if they would stop."""
-        if several := self._several(unquoted(target)):
-            return one_at_a_time(several, ex.unsubscribe_named)
         named = self._target(target)
         if not isinstance(named, Reply) and any(s.kind == "all" for s in current):
             return say("this channel doesn't follow {} on their own: they come with all "

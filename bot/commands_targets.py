@@ -33,7 +33,11 @@ class TargetNames:
         company = self.classifier.resolve_company(raw) if only != "topic" else None
         if company:
             return ("company", company)
-        return Reply.error(self._other_kind(raw, only) or self._unknown_target(raw))
+        if other := self._other_kind(raw, only):
+            return Reply.not_there(other)
+        if several := self._several(raw):   # "pricing alibaba": a request to fix
+            return Reply.error(one_at_a_time(several, ex.subscribe_named))
+        return Reply.not_there(self._unknown_target(raw))
 
     def _other_kind(self, raw: str, only: str | None) -> Text | None:
         """`company:pricing` names a topic (`topic:qwen` a company): say which, not "no
@@ -47,8 +51,6 @@ class TargetNames:
         return None
 
     def _unknown_target(self, raw: str) -> Text:
-        if several := self._several(raw):
-            return one_at_a_time(several, ex.subscribe_named)
         hints = list(self.classifier.suggest_companies(raw, 3))
         hints += self.classifier.suggest_topics(raw, 2)
         # Closest first, topics and companies alike ("pricng": pricing, not Microsoft).

@@ -25,8 +25,8 @@ class WhyCommands:
                 return ref
         record = self.store.story_record(ref)
         if record is None:
-            return Reply.error(say("no stored story has the link or id '{}' — {} finds one "
-                                   "by its words", quote(ref), ex.SEARCH_EG))
+            return Reply.not_there(say("no stored story has the link or id '{}' — {} finds "
+                                       "one by its words", quote(ref), ex.SEARCH_EG))
         max_age = getattr(self.settings, "max_post_age", None)
         keep_days = getattr(self.settings, "keep_days", None)
         if platform_of(caller.platform).operator:   # the classifier's own terms
@@ -42,6 +42,6 @@ class WhyCommands:
         if ids:
             return Reply.error(f"that message is a roundup of {len(ids)} stories; give "
                                "one story's link (its headline's link in the roundup)")
-        return Reply.error(say("that message is no post of this bot's that it still keeps; "
-                               "give the story's link, or find the story with {}",
-                               ex.SEARCH_EG))
+        return Reply.not_there(say("that message is no post of this bot's that it still "
+                                   "keeps; give the story's link, or find the story with {}",
+                                   ex.SEARCH_EG))

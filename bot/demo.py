@@ -1,7 +1,9 @@
 """`ainews demo`: the whole pipeline on bundled sample feeds served from loopback.
 
 A tiny feed server publishes a new sample story every few seconds; the real service
-polls it, classifies, condenses and prints briefs to the console. No tokens, no network.
+polls it, classifies, condenses and prints briefs to the console. No tokens, no network:
+chat tokens and LLM settings in .env are left unused (an LLM set there was called, and
+billed, for every sample story).
 """
 from __future__ import annotations
 
@@ -91,8 +93,8 @@ async def _demo(settings, seconds: float, interval: float) -> int:
     # The feeds start empty: their first poll sees no backlog, so every story that
     # appears afterwards is news and (if it is about AI strategy) gets a brief.
     print(f"demo: serving {count(len(feeds.live), 'sample feed')} on {feeds.base}; a new story every "
-          f"{interval:g} s; AI-strategy briefs appear below (the review is filtered out).\n",
-          flush=True)
+          f"{interval:g} s; AI-strategy briefs appear below (the review is filtered out)."
+          + (f"\n{OFFLINE}" if settings.llm_enabled else "") + "\n", flush=True)
     with tempfile.TemporaryDirectory(prefix="ainews-demo-") as tmp:
         app = App(_demo_settings(settings, Path(tmp), feeds))
         service = Service(app)
@@ -117,13 +119,18 @@ DONE = ("demo: done. Its feeds and database were temporary, so `ainews latest` d
         "list these stories; `ainews run` polls the real feeds.")
 
 
+OFFLINE = ("demo: the offline condenser writes these briefs; the LLM configured is not "
+           "called (`ainews brief URL` condenses an article with it).")
+
+
 def _demo_settings(settings, tmp: Path, feeds: DemoFeeds):
     lines = [f'[[feed]]\nname = "{f}"\nurl = "{feeds.base}/{feeds.slug(f)}.xml"\n'
              for f in feeds.live]
     (tmp / "feeds.toml").write_text("\n".join(lines), encoding="utf-8")
     return replace(settings, db_path=tmp / "demo.db", feeds_file=tmp / "feeds.toml",
                    poll_minutes=interval_minutes(), allow_private_hosts=True, console=True,
-                   discord_token="", slack_bot_token="", fetch_articles=False)
+                   discord_token="", slack_bot_token="", fetch_articles=False,
+                   llm_base_url="", llm_api_key="", llm_model="", llm_judge=None)
 
 
 def interval_minutes() -> float:

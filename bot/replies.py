@@ -38,7 +38,10 @@ class Reply:
                 with briefs, a `text` is a note under the title on how to read them
                 (search: no story had every word, these have some);
     - "text":   plain `text` (lines), e.g. help, subscriptions, topics tables;
-    - "error":  `text` says what went wrong and what to do instead.
+    - "error":  `text` says what went wrong and what to do instead; `nothing_there` when
+                what was asked for is not there (an unknown company, topic, story or feed,
+                a URL that is no working feed), else the request itself is to be fixed.
+                Chat shows both alike; `ainews` exits 1 or 2, as its README says.
     Lookups are ephemeral (only the caller sees them, with a share button); changes to a
     channel's subscriptions are posted visibly. Text here is trusted (ours) except where
     it quotes user or feed input; renderers escape everything anyway.
@@ -52,6 +55,7 @@ class Reply:
     ephemeral: bool = True
     shareable: bool = False   # a lookup the caller may share into the channel
     parts: Text = ()
+    nothing_there: bool = False
 
     def __post_init__(self):
         spelled = spell(self.parts, console)
@@ -78,6 +82,11 @@ class Reply:
     @classmethod
     def error(cls, text: "str | Text") -> "Reply":
         return cls(kind="error", ephemeral=True, **_text(text))
+
+    @classmethod
+    def not_there(cls, text: "str | Text") -> "Reply":
+        """An error saying what was asked for is not there (see `nothing_there`)."""
+        return cls(kind="error", ephemeral=True, nothing_there=True, **_text(text))
 
     @classmethod
     def message(cls, text: "str | Text", *, ephemeral: bool = True) -> "Reply":

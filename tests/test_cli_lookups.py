@@ -29,19 +29,19 @@ def store_rows(rows: list[tuple[str, str, str]]) -> None:
                               backlog=False, now=now)
 
 
-@pytest.mark.parametrize("flags, title", [
-    ([], "Latest stories"),
-    (["--strategy-only"], "Latest AI strategy news"),
+@pytest.mark.parametrize("flags, title, code", [
+    ([], "Latest stories", 0),
+    (["--strategy-only"], "Latest AI strategy news", 1),     # none of them: nothing there
 ])
-def test_latest_is_titled_for_what_it_lists(env, capsys, flags, title):
+def test_latest_is_titled_for_what_it_lists(env, capsys, flags, title, code):
     from feeds.models import Story, utcnow
     from storage.store import Store
     store = Store(os.environ["AINEWS_DB"])
     store.add_new_stories([Story("s1", "https://a.example/1", "A phone review", "Nice.", "A",
                                  "https://a.example/rss", utcnow())], backlog=False, now=utcnow())
     store.close()
-    code, out, _ = run_cli(capsys, "latest", *flags)
-    assert code == 0 and out.splitlines()[0] == title
+    exit_code, out, _ = run_cli(capsys, "latest", *flags)
+    assert exit_code == code and out.splitlines()[0] == title
 
 
 @pytest.fixture
@@ -83,7 +83,7 @@ def test_search_reads_a_quoted_argument_as_a_phrase(archive, capsys, argv, found
     """`ainews search "office tokyo"` found the Tokyo office story: the shell takes the
     quotes off, and the words were searched apart, where chat searches a phrase."""
     code, out, err = run_cli(capsys, "search", "--json", *argv)
-    assert code == 0, err
+    assert code == (0 if found else 1), err      # 1: nothing there
     assert {json.loads(line)["id"] for line in out.splitlines()} == found
 
 
@@ -209,9 +209,10 @@ def test_topic_takes_a_label_of_several_words_as_chat_does(env, capsys, words):
     assert "Alibaba open-sources its Qwen model" in out
 
 
-@pytest.mark.parametrize("argv", [["latest"], ["company", "qwen"], ["topic", "open source"]])
+@pytest.mark.parametrize("argv, code", [(["latest"], 0), (["company", "qwen"], 1),
+                                        (["topic", "open source"], 1)])   # 1: none found
 def test_a_lookup_does_not_build_the_classifiers_phrase_scan(archive, capsys, monkeypatch,
-                                                             argv):
+                                                             argv, code):
     """A lookup needs the gazetteer's names, not the scan that classifies: compiling its
     pattern was 0.17 s of every `ainews latest` (0.7 s)."""
     import feeds.phrases
@@ -219,8 +220,8 @@ def test_a_lookup_does_not_build_the_classifiers_phrase_scan(archive, capsys, mo
     real = feeds.phrases.re.compile
     monkeypatch.setattr(feeds.phrases.re, "compile",
                         lambda p, *a: compiled.append(len(p)) or real(p, *a))
-    code, out, _ = run_cli(capsys, *argv)
-    assert code == 0 and out and not [n for n in compiled if n > 10_000]
+    exit_code, out, _ = run_cli(capsys, *argv)
+    assert exit_code == code and out and not [n for n in compiled if n > 10_000]
 
 
 def test_a_lookup_does_not_load_the_http_client(archive, tmp_path):
@@ -258,6 +259,47 @@ def test_an_empty_lookup_names_no_chat_command_or_channel(env, capsys, argv, con
         if console:
             store.pause_channel("console", "console", console)
     code, out, err = run_cli(capsys, *argv)
-    assert code == 0, err
+    assert code == 1, err       # nothing there
     assert out.rstrip().endswith(next_step)
     assert "subscribe" not in out and "channel" not in out
+
+
+@pytest.mark.parametrize("argv", [
+    ["search", "a*"],                                   # fewer than 3 letters before *
+    ["search", '"a b c d e f g h i"'],                  # a phrase of more than 8 words
+    ["search", *[f"w{i}" for i in range(17)]],          # more than 16 words
+    ["search", "x" * 301],                              # over 300 characters
+    ["search", "-openai"],                              # nothing to look for
+    ["why", ""],                                        # no link given
+    ["chat", "bogus"],                                  # no such command
+])
+def test_a_request_to_fix_exits_2(archive, capsys, argv):
+    """README, "Exit codes": 1 is "nothing there", 2 "what to fix". A search refused
+    for its input exited 1, as if the archive had nothing on it."""
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2 and len(err.strip().splitlines()) == 1, (code, err)
+
+
+@pytest.mark.parametrize("argv", [
+    ["company", "zzzcorp"], ["topic", "zzztopic"], ["latest", "--topic", "zzztopic"],
+    ["why", "https://a.example/none"], ["chat", "subscribe zzzcorp"],
+])
+def test_something_unknown_exits_1(archive, capsys, argv):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 1 and len(err.strip().splitlines()) == 1, (code, err)
+
+
+@pytest.mark.parametrize("argv", [
+    ["search", "zeppelin"], ["search", "office tokyo"], ["company", "Anthropic"],
+    ["topic", "chips"], ["latest", "--topic", "funding"],
+])
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_lookup_that_finds_no_story_exits_1(archive, capsys, argv, as_json):
+    """A search with no match exited 0, as one with matches did, while `company zzz`
+    exited 1: a script could not tell "nothing there" (README, "Exit codes") from a
+    hit, and with --json it printed nothing at all. Stdout keeps only the rows."""
+    code, out, err = run_cli(capsys, *argv, *["--json"] * as_json)
+    note, rest = (err, out) if as_json else (out, err)
+    assert code == 1 and "`ainews latest` shows the newest stories" in note, (code, out, err)
+    assert rest == "" and (len(note.strip().splitlines()) == 1 if as_json else
+                           note.strip().splitlines()[-1].startswith(("No ", "Nothing ")))

@@ -91,7 +91,7 @@ def test_removing_a_deleted_channel_clears_it_and_nothing_else(db, capsys, every
     status = json.loads(run_cli(capsys, "status", "--json")[1])
     assert status["paused_subscriptions"] == []
     code, _, err = run_cli(capsys, "subscriptions", "remove", "discord", "999")
-    assert code == 2 and "discord channel 999 follows nothing" in err
+    assert code == 1 and "discord channel 999 follows nothing" in err   # nothing there
 
 
 def test_removing_one_target_keeps_the_others(db, capsys):

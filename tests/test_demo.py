@@ -65,3 +65,17 @@ async def test_the_demo_says_it_is_done_and_where_its_stories_went(monkeypatch, 
     last = capsys.readouterr().out.rstrip().splitlines()[-1]
     assert last == ("demo: done. Its feeds and database were temporary, so `ainews latest` "
                     "does not list these stories; `ainews run` polls the real feeds.")
+
+
+async def test_the_demo_calls_no_llm_even_with_one_set(fake_llm, capsys):
+    """With LLM settings in .env the demo kept them: every sample story cost a billed
+    brief and a judge call, in a demo pitched as working without network. Its briefs
+    are the offline condenser's, and it says so."""
+    settings = load_settings({"LLM_BASE_URL": fake_llm.base_url, "LLM_API_KEY": "sk-test",
+                              "LLM_MODEL": "qwen-plus"}, dotenv_path=None)
+    assert settings.llm_enabled
+    assert await asyncio.wait_for(_demo(settings, 4, 0.4), 60) == 0
+    out = capsys.readouterr().out
+    assert "Why it matters" in out or "Context:" in out, out     # briefs were written
+    assert fake_llm.requests == []
+    assert "the offline condenser writes these briefs" in out and "ainews brief" in out

@@ -31,8 +31,8 @@ def test_a_lookup_loads_the_file_quietly(env, caplog, capsys):
     # Every `ainews company x` began with "INFO classify: loaded mine.toml (...)".
     assert main(["poll", "--once"]) == 0
     caplog.clear()
-    assert main(["company", "zhipu"]) == 0
-    assert "Zhipu" in capsys.readouterr().out and _loaded(caplog) == []
+    assert main(["company", "zhipu"]) == 1      # known from the file, no story yet
+    assert "No stories about Zhipu" in capsys.readouterr().out and _loaded(caplog) == []
 
 
 def test_the_running_bot_names_the_file_at_start_up(env, caplog, tmp_path):
