@@ -167,6 +167,21 @@ def test_search_of_no_word_says_so(commands, query):
     assert f"'{query}' has no word to search for (letters or digits)" in reply.text
 
 
+@pytest.mark.parametrize("query", [
+    "美国收紧对华芯片出口管制，英伟达H20受影响",     # the headline pasted as posted
+    "美国收紧对华芯片出口管制, 英伟达H20受影响",
+    "芯片、英伟达",                                # a list typed with the enumeration comma
+    "【英伟达】芯片：出口管制！",
+], ids=["pasted", "ascii comma", "enumeration comma", "brackets"])
+def test_a_chinese_search_reads_its_punctuation_as_a_space(commands, store, clock, query):
+    """The chat folds "，" to "," (NFKC), and a Chinese query is a substring scan: a
+    story's own headline pasted back, or 芯片、英伟达, found nothing."""
+    headline = "美国收紧对华芯片出口管制，英伟达H20受影响"
+    store.add_new_stories([replace(store.story_record("nv").story, id="zh", title=headline,
+                                   url="https://news.example/zh")], backlog=False, now=clock())
+    assert headlines(commands.search(MEMBER, query)) == [headline]
+
+
 def test_search_with_more_matches_than_a_limit_of_one_says_this_one(commands):
     reply = commands.search(MEMBER, "company", 1)       # in every story's text
     assert headlines(reply) == [SEED]
@@ -195,8 +210,12 @@ def test_search_with_more_matches_than_a_limit_of_one_says_this_one(commands):
     ("openai " + " ".join(f"-w{i}" for i in range(17)), "that search leaves out 17 words, "
      "at most 16: leave out only the few that bring the wrong stories, e.g. "
      "`search openai -microsoft`"),
+    # A pasted Chinese paragraph: its words are what lies between its punctuation.
+    ("，".join(f"第{i}家公司" for i in range(17)), "that search looks for 17 words, at most "
+     "16 (a Chinese one is read as the words between its punctuation): keep the few that "
+     "tell the story apart, e.g. `search 通义千问 价格`"),
 ], ids=["short prefix", "version prefix", "prefixes", "phrase", "hyphenated", "long", "words",
-        "left out"])
+        "left out", "chinese words"])
 def test_a_search_too_costly_to_run_says_how_to_narrow_it(commands, query, said):
     # `a-a* a-b* ... a-p*` (79 characters) held the bot 9.7 s at 1M stories: no other
     # command answered, nothing posted, no feed polled.

@@ -128,6 +128,13 @@ def test_search_is_safe_and_ranked(news, query, expect):
     ("字节跳动", []),
     ("模型 -降价", [0]),             # -word leaves out: here the newer story's headline
     ("阿里巴巴 -qwen", []),
+    # Punctuation between Chinese words parts them, as a space does: a headline pasted
+    # (its "，" read as "," by the chat's NFKC), a list typed with 、, a 「name」.
+    ("阿里巴巴下调通义千问大模型价格,通义千问", [0]),
+    ("阿里巴巴、价格", [0]),
+    ("通义千问「价格」", [0]),
+    ("阿里巴巴;价格", [0]),
+    ("-通义千问、qwen 模型", [1]),       # and so are the words left out
 ])
 def test_chinese_words_are_found_inside_unspaced_text(store, query, expect):
     # The index splits words at spaces and punctuation; Chinese has neither between words.
