@@ -162,6 +162,23 @@ def test_chinese_search_finds_simplified_and_traditional(store, query, expect):
     assert [b.id for b in store.search(query)] == [s[i].id for i in expect]
 
 
+@pytest.mark.parametrize("query, title, expect", [
+    # 台 is a traditional character too, and Taiwan writes TSMC 台積電: 台积电 was looked
+    # for as 臺積電 only; 發布 is Taiwan's standard spelling, and 发布 was 發佈 only.
+    ("台积电", "台積電擴大先進封裝產能", [1, 0]),
+    ("台湾", "台灣加強AI晶片出口管制", [0]),
+    ("发布", "百度發布文心大模型4.5", [1, 0]),
+    ("发布会", "騰訊混元發布會宣布降價", [0]),
+    ("臺積電", "台積電擴大先進封裝產能", [1, 0]),      # the formal 臺 typed
+    ("阿里云", "阿里雲宣布降價", [0]),                 # 里 kept in traditional text (not 裡)
+    ("台积电 -发布", "台積電擴大先進封裝產能", [0]),    # a -WORD left out in either spelling
+])
+def test_chinese_search_finds_a_traditional_text_keeping_a_simplified_character(
+        store, query, title, expect):
+    s = add(store, make(title, hours=1), make("台積電發布新晶片", hours=2))
+    assert [b.id for b in store.search(query)] == [s[i].id for i in expect]
+
+
 @pytest.mark.parametrize("query, expect", [
     ("H20", [0]),                   # a Latin word glued to Chinese on both sides
     ("h20", [0]),
