@@ -12,12 +12,11 @@ class CompletionCommands:
         company command also accepts (qwen, 阿里巴巴 -> Alibaba)."""
         prefix = typed_name(prefix)
         names = _complete(self.classifier.company_names(), prefix, limit)
-        p = prefix.casefold()
-        if p and len(names) < limit:
-            aliases = self.classifier.gz.companies
-            named = self.classifier.resolve_company(p)    # a legal name, 腾讯控股
-            names += [c for c in self.classifier.company_names() if c not in names
-                      and (c == named or any(p in a.casefold() for a in aliases.get(c, ())))]
+        if prefix and len(names) < limit:
+            found = {*self.classifier.companies_named_in(prefix),
+                     self.classifier.resolve_company(prefix)}    # a legal name, 腾讯控股
+            names += [c for c in self.classifier.company_names()
+                      if c not in names and c in found]
         return names[:max(0, limit)]
 
     def complete_topic(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:

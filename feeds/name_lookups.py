@@ -31,6 +31,17 @@ class NameLookups:
             key = shorter
         return None
 
+    def companies_named_in(self, typed: str) -> list[str]:
+        """Companies, in name order, one of whose aliases or products holds `typed` (any
+        case; traditional characters as simplified ones, as resolve_company reads them:
+        騰 -> Tencent by 腾讯, qwe -> Alibaba by Qwen): what the company picker offers
+        beyond the names themselves."""
+        key = simplified(" ".join((typed or "").split())).casefold()
+        if not key:
+            return []
+        return [c for c in self.company_names()
+                if any(key in simplified(a).casefold() for a in self.gz.companies[c])]
+
     def suggest_companies(self, name: str, n: int = 3) -> list[str]:
         """Closest canonical names for a mistyped one ("alibba" -> ["Alibaba"]), or none."""
         return closest(name, self._lookup, n)

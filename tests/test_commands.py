@@ -324,6 +324,14 @@ def test_completion_knows_the_aliases_the_command_accepts(commands, typed):
     assert commands.company(MEMBER, commands.complete_company(typed)[0]).kind == "briefs"
 
 
+@pytest.mark.parametrize("typed, company", [("騰", "Tencent"), ("華", "Huawei"),
+                                            ("阿裡", "Alibaba"), ("騰訊雲", "Tencent")])
+def test_completion_reads_a_traditional_name_as_the_command_does(commands, typed, company):
+    """`company 騰訊` works (traditional characters read as simplified); the picker
+    offered nothing for 騰 or 華, and so a Hong Kong or Taiwan user saw an empty list."""
+    assert company in commands.complete_company(typed)
+
+
 # ---- text command lines -------------------------------------------------------------------
 @pytest.mark.parametrize("line, check", [
     ("company alibaba 1", lambda r: headlines(r) == [SEED]),
