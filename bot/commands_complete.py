@@ -25,8 +25,9 @@ class CompletionCommands:
         first = [s for s, lab in labels.items()
                  if s.startswith(p) or lab.casefold().startswith(p)]
         named = self.classifier.resolve_topic(p) if p else None   # a synonym: 芯片, m&a
+        part = set(self.classifier.topics_named_in(p))            # of one: 芯, 出口
         rest = [s for s, lab in labels.items() if s not in first
-                and (p in s or p in lab.casefold() or s == named)]
+                and (p in s or p in lab.casefold() or s == named or s in part)]
         return [(s, labels[s]) for s in (first + rest)[:limit]]
 
 

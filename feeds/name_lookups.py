@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from feeds.hanzi import simplified
-from feeds.suggest import closest
+from feeds.suggest import closest, wide
 
 # Legal names too: "Alibaba Group Holding Limited", "Arm Holdings plc", "OpenAI LLC".
 _SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings?|ltd\.?|limited|co\.?"
@@ -56,6 +56,16 @@ class NameLookups:
         words = {simplified(spelled).casefold(): t.slug for t in topics
                  for spelled in t.synonyms}
         return closest(name, names, n, words)
+
+    def topics_named_in(self, typed: str) -> list[str]:
+        """Topic slugs a Chinese synonym of which holds `typed` in Chinese (芯 -> chips by
+        芯片, 監 -> policy by 监管), as an IME types a word a character at a time. Not
+        for Latin letters: a letter or two is in most English synonyms."""
+        key = simplified(" ".join((typed or "").split())).casefold()
+        if not key or not wide(key):
+            return []
+        return [t.slug for t in self.gz.topics.values()
+                if any(key in simplified(s).casefold() for s in t.synonyms)]
 
     def resolve_topic(self, slug: str) -> str | None:
         """Slug for a slug, label or synonym ("open source", "m&a", "export controls", 芯片),

@@ -332,6 +332,20 @@ def test_completion_reads_a_traditional_name_as_the_command_does(commands, typed
     assert company in commands.complete_company(typed)
 
 
+@pytest.mark.parametrize("typed, slug", [("出口", "policy"), ("芯", "chips"), ("融", "funding"),
+                                         ("監", "policy"), ("「芯", "chips")])
+def test_topic_completion_offers_a_topic_by_part_of_a_chinese_synonym(commands, typed, slug):
+    """An English label is offered by its start ("expo", "chi"); a Chinese synonym was
+    offered only once typed whole (出口管制, 芯片, 融资), which an IME types a character
+    or two at a time."""
+    assert slug in [s for s, _ in commands.complete_topic(typed)]
+
+
+def test_topic_completion_by_an_english_synonym_stays_whole(commands):
+    # A Latin letter or two is in most synonyms: "ra" is no start of "raise" to offer.
+    assert [s for s, _ in commands.complete_topic("ra")] == []
+
+
 # ---- text command lines -------------------------------------------------------------------
 @pytest.mark.parametrize("line, check", [
     ("company alibaba 1", lambda r: headlines(r) == [SEED]),
