@@ -43,8 +43,11 @@ class NameLookups:
                 if any(key in simplified(a).casefold() for a in self.gz.companies[c])]
 
     def suggest_companies(self, name: str, n: int = 3) -> list[str]:
-        """Closest canonical names for a mistyped one ("alibba" -> ["Alibaba"]), or none."""
-        return closest(name, self._lookup, n)
+        """Closest canonical names for a mistyped one ("alibba" -> ["Alibaba"]), or for
+        a Chinese one (a character or two: too few for a typo) those the company picker
+        offers for it, an alias holding it (苹果 -> Apple by 苹果公司); or none."""
+        found = closest(name, self._lookup, n)
+        return found or (self.companies_named_in(name)[:n] if wide(name or "") else [])
 
     def suggest_topics(self, name: str, n: int = 2) -> list[str]:
         """Closest topic slugs for a mistyped topic, by its slug, label or synonyms

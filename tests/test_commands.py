@@ -32,6 +32,11 @@ def test_company_by_name_or_alias(commands, name):
     ("robots", "no company 'robots' — `topics` shows the companies in the news this week"),
     # Was "did you mean Microsoft?" (a letter added to its search engine Bing).
     ("being", "no company 'being' — `topics` shows the companies in the news this week"),
+    # The picker offers Apple for 苹果 (its alias 苹果公司); typed and sent, it was
+    # refused with no suggestion (two characters are too few for a typo). Not an alias
+    # itself: 苹果 is the fruit as well.
+    ("苹果", "no company '苹果' — did you mean Apple?"),
+    ("蘋果", "no company '蘋果' — did you mean Apple?"),
 ])
 def test_unknown_company_suggests_only_a_close_name(commands, typed, said):
     reply = commands.company(MEMBER, typed)
