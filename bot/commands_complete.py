@@ -12,12 +12,11 @@ class CompletionCommands:
         company command also accepts (qwen, 阿里巴巴 -> Alibaba)."""
         prefix = typed_name(prefix)
         names = _complete(self.classifier.company_names(), prefix, limit)
-        p = prefix.casefold()
-        if p and len(names) < limit:
-            aliases = self.classifier.gz.companies
-            named = self.classifier.resolve_company(p)    # a legal name, 腾讯控股
-            names += [c for c in self.classifier.company_names() if c not in names
-                      and (c == named or any(p in a.casefold() for a in aliases.get(c, ())))]
+        if prefix and len(names) < limit:
+            found = {*self.classifier.companies_named_in(prefix),
+                     self.classifier.resolve_company(prefix)}    # a legal name, 腾讯控股
+            names += [c for c in self.classifier.company_names()
+                      if c not in names and c in found]
         return names[:max(0, limit)]
 
     def complete_topic(self, prefix: str, limit: int = 25) -> list[tuple[str, str]]:
@@ -26,8 +25,9 @@ class CompletionCommands:
         first = [s for s, lab in labels.items()
                  if s.startswith(p) or lab.casefold().startswith(p)]
         named = self.classifier.resolve_topic(p) if p else None   # a synonym: 芯片, m&a
+        part = set(self.classifier.topics_named_in(p))            # of one: 芯, 出口
         rest = [s for s, lab in labels.items() if s not in first
-                and (p in s or p in lab.casefold() or s == named)]
+                and (p in s or p in lab.casefold() or s == named or s in part)]
         return [(s, labels[s]) for s in (first + rest)[:limit]]
 
 

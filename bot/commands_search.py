@@ -30,9 +30,11 @@ def too_broad_text(why: TooBroad) -> Text:
     if why.kind == "phrase" and " " not in why.term:    # typed as one word, no quotes
         return _one_long_word(why)
     if why.kind == "words":
-        return say(f"that search looks for {why.count} words, at most {MAX_TERMS} (a quoted "
-                   "phrase is one): keep the few that tell the story apart, e.g. {}",
-                   ex.SEARCH_EG)
+        counted = ("a Chinese one is read as the words between its punctuation"
+                   if why.unspaced else "a quoted phrase is one")
+        return say(f"that search looks for {why.count} words, at most {MAX_TERMS} "
+                   f"({counted}): keep the few that tell the story apart, e.g. {{}}",
+                   ex.SEARCH_CHINESE_EG if why.unspaced else ex.SEARCH_EG)
     if why.kind == "left out":
         return say(f"that search leaves out {why.count} words, at most {MAX_TERMS}: leave "
                    "out only the few that bring the wrong stories, e.g. {}",

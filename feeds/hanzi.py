@@ -36,10 +36,24 @@ def simplified(text: str) -> str:
     return text.translate(to_simp) if any_trad.search(text) else text
 
 
+# Spellings of one search word at most: each is one more substring test of every story
+# in the scanned window (storage/lookups.py), so a long clause keeps only three.
+MAX_SPELLINGS = 8
+
+
 def variants(word: str) -> list[str]:
-    """A Chinese word as written, in simplified and in traditional characters (each once)."""
+    """A Chinese word as written, in simplified and in traditional characters, and the
+    traditional one with any one character kept simplified (each once, MAX_SPELLINGS at
+    most). The table gives one traditional character for each simplified one, yet some
+    are traditional themselves, which Taiwan and Hong Kong keep where the table has
+    another: 台積電 (not only 臺積電), 發布 (not only 發佈), 阿里雲 (not 阿裡雲)."""
     if word.isascii():
         return [word]
     _, to_trad, _ = _tables()
     simp = simplified(word)
-    return list(dict.fromkeys([word, simp, simp.translate(to_trad)]))
+    trad = simp.translate(to_trad)
+    kept = [trad[:i] + s + trad[i + 1:] for i, (s, t) in enumerate(zip(simp, trad)) if s != t]
+    found = list(dict.fromkeys([word, simp, trad]))
+    if len(found) + len(kept) > MAX_SPELLINGS:
+        return found
+    return list(dict.fromkeys(found + kept))

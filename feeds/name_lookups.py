@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from feeds.hanzi import simplified
-from feeds.suggest import closest
+from feeds.suggest import closest, wide
 
 # Legal names too: "Alibaba Group Holding Limited", "Arm Holdings plc", "OpenAI LLC".
 _SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings?|ltd\.?|limited|co\.?"
@@ -31,9 +31,23 @@ class NameLookups:
             key = shorter
         return None
 
+    def companies_named_in(self, typed: str) -> list[str]:
+        """Companies, in name order, one of whose aliases or products holds `typed` (any
+        case; traditional characters as simplified ones, as resolve_company reads them:
+        騰 -> Tencent by 腾讯, qwe -> Alibaba by Qwen): what the company picker offers
+        beyond the names themselves."""
+        key = simplified(" ".join((typed or "").split())).casefold()
+        if not key:
+            return []
+        return [c for c in self.company_names()
+                if any(key in simplified(a).casefold() for a in self.gz.companies[c])]
+
     def suggest_companies(self, name: str, n: int = 3) -> list[str]:
-        """Closest canonical names for a mistyped one ("alibba" -> ["Alibaba"]), or none."""
-        return closest(name, self._lookup, n)
+        """Closest canonical names for a mistyped one ("alibba" -> ["Alibaba"]), or for
+        a Chinese one (a character or two: too few for a typo) those the company picker
+        offers for it, an alias holding it (苹果 -> Apple by 苹果公司); or none."""
+        found = closest(name, self._lookup, n)
+        return found or (self.companies_named_in(name)[:n] if wide(name or "") else [])
 
     def suggest_topics(self, name: str, n: int = 2) -> list[str]:
         """Closest topic slugs for a mistyped topic, by its slug, label or synonyms
@@ -45,6 +59,16 @@ class NameLookups:
         words = {simplified(spelled).casefold(): t.slug for t in topics
                  for spelled in t.synonyms}
         return closest(name, names, n, words)
+
+    def topics_named_in(self, typed: str) -> list[str]:
+        """Topic slugs a Chinese synonym of which holds `typed` in Chinese (芯 -> chips by
+        芯片, 監 -> policy by 监管), as an IME types a word a character at a time. Not
+        for Latin letters: a letter or two is in most English synonyms."""
+        key = simplified(" ".join((typed or "").split())).casefold()
+        if not key or not wide(key):
+            return []
+        return [t.slug for t in self.gz.topics.values()
+                if any(key in simplified(s).casefold() for s in t.synonyms)]
 
     def resolve_topic(self, slug: str) -> str | None:
         """Slug for a slug, label or synonym ("open source", "m&a", "export controls", 芯片),

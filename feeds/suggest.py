@@ -49,7 +49,7 @@ def closest(typed: str, names: Mapping[str, str], n: int,
     was offered partnerships by "deal", "plaid" pricing by "paid", "reliance"
     partnerships by "alliance")."""
     key = simplified(" ".join((typed or "").split())).casefold()
-    shortest, short, long = (WIDE_MIN_TYPED, 0, WIDE_LONG) if _wide(key) else (
+    shortest, short, long = (WIDE_MIN_TYPED, 0, WIDE_LONG) if wide(key) else (
         MIN_TYPED, SHORT, LONG)
     if len(key) < shortest:
         return []
@@ -67,7 +67,7 @@ def closest(typed: str, names: Mapping[str, str], n: int,
     return found[:n]
 
 
-def _wide(text: str) -> bool:
+def wide(text: str) -> bool:
     """Written in wide characters (Chinese, Japanese, Korean), where each says more."""
     return any(unicodedata.east_asian_width(ch) == "W" for ch in text)
 

@@ -9,7 +9,7 @@ operators (`AND OR (`) are dropped, so a query never fails to parse.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
@@ -38,6 +38,10 @@ _CAPITALS = re.compile(r"[A-Z]{2}")
 # whole clause as one token, so storage/search.py looks for them as substrings instead.
 UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
                       "\U00020000-\U0002fa1f]")
+# Where a Chinese term parts into words: at punctuation (，、。；：！？「」【】《》..., as
+# NFKC leaves them or folds them to ASCII), as a space parts Latin ones; not inside a
+# number or a Latin name (4.5, 1,000, GPT-4o). A pasted headline is its clauses.
+_UNSPACED_BREAK = re.compile(r"(?<![A-Za-z0-9])[\W_]+|[\W_]+(?![A-Za-z0-9])|[^\w.,'-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +50,12 @@ class TooBroad:
     "words" or "left out" (`count` terms to look for or to leave out, over MAX_TERMS),
     "prefix" (`term` has fewer than PREFIX_LETTERS before its *), "prefixes" (`count`
     terms end in *; a Chinese one counts for neither), "phrase" (`term` has `count`
-    words) or "slow" (it ran past its time budget, storage/search.py)."""
+    words) or "slow" (it ran past its time budget, storage/search.py). `unspaced`: the
+    query is Chinese (or Japanese), whose words are what lies between its punctuation."""
     kind: str
     term: str = ""
     count: int = 0
+    unspaced: bool = False
 
 
 def too_broad(query: str, wanted: Query) -> TooBroad | None:
@@ -57,7 +63,7 @@ def too_broad(query: str, wanted: Query) -> TooBroad | None:
     if len(query) > MAX_QUERY:
         return TooBroad("long", count=len(query))
     if wanted.typed[0] > MAX_TERMS:     # the 17th word would have had no effect, unsaid
-        return TooBroad("words", count=wanted.typed[0])
+        return TooBroad("words", count=wanted.typed[0], unspaced=bool(UNSPACED.search(query)))
     if wanted.typed[1] > MAX_TERMS:
         return TooBroad("left out", count=wanted.typed[1])
     terms = [t for c in wanted.clauses for t in c] + list(wanted.without)
@@ -212,21 +218,32 @@ def parse(query: str) -> Query:
             op = raw
             continue
         leave_out = op == "NOT" or excluded(raw)
-        term = _term(raw.lstrip("-") if excluded(raw) else raw)
-        if term is None:        # punctuation: `( openai OR microsoft )` still reads
-            continue
-        typed[leave_out].add(term)
-        seen = [t for c in clauses for t in c]
-        if leave_out:
-            if term not in without and len(without) < MAX_TERMS:
-                without.append(term)
-        elif term not in seen and len(seen) < MAX_TERMS:
-            if op == "OR" and joinable:
-                clauses[-1].append(term)
-            else:
-                clauses.append([term])
-        op, joinable = None, not leave_out
+        # Punctuation alone (`( openai OR microsoft )`) is no term: it still reads.
+        for term in _terms(raw.lstrip("-") if excluded(raw) else raw):
+            typed[leave_out].add(term)
+            seen = [t for c in clauses for t in c]
+            if leave_out:
+                if term not in without and len(without) < MAX_TERMS:
+                    without.append(term)
+            elif term not in seen and len(seen) < MAX_TERMS:
+                if op == "OR" and joinable:
+                    clauses[-1].append(term)
+                else:
+                    clauses.append([term])
+            op, joinable = None, not leave_out
     return Query(tuple(tuple(c) for c in clauses), tuple(without), tuple(map(len, typed)))
+
+
+def _terms(raw: str) -> list[Term]:
+    """A token's terms: one, or a Chinese one's words between its punctuation (a pasted
+    headline's clauses, 芯片、英伟达): each required, as words apart are. A quoted
+    phrase is kept whole, as typed: its words must stand together."""
+    term = _term(raw)
+    if term is None or raw.startswith('"') or not UNSPACED.search(term.text):
+        return [term] if term else []
+    words = [t for w in _UNSPACED_BREAK.split(term.text) if (t := _term(w))]
+    return [replace(t, prefix=term.prefix) if i == len(words) - 1 else t
+            for i, t in enumerate(words)]
 
 
 def _term(raw: str) -> Term | None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feeds.models import Story, parse_iso
-from feeds.urls import canonical_url
+from feeds.url_spellings import link_spellings
 from storage.story_rows import STORY_COLUMNS, story_from_row
 
 
@@ -61,16 +61,27 @@ class RecordStore:
 
     def _story_row(self, ref: str):
         columns = f"{STORY_COLUMNS}, status, first_seen, pruned_from"
+        return (self._row_where(columns, "id = ?", ref) or self._row_by_link(columns, ref)
+                or self._row_where(columns, "pk = (SELECT story_pk FROM story_aliases "
+                                            "WHERE alias = ?)", ref))
+
+    def _row_where(self, columns: str, where: str, value: str):
+        return self.db.execute(f"SELECT {columns} FROM stories WHERE {where}",
+                               (value,)).fetchone() if value else None
+
+    def _row_by_link(self, columns: str, ref: str):
+        """The story whose link is `ref` in any spelling of its escapes and host (a post
+        shows 阿里 as %E9%98%BF%E9%87%8C): feeds/url_spellings.py, the same spelling first."""
+        links = _links(ref)
+        if not links:
+            return None
         # `AND url != ''`: the planner can't tell `?` from '' and would scan every story
         # rather than use the partial index stories_url (WHERE url != ''), as dedupe.py.
-        for where, value in (("id = ?", ref), ("url = ? AND url != ''", _link(ref)),
-                             ("pk = (SELECT story_pk FROM story_aliases WHERE alias = ?)", ref)):
-            if value:
-                row = self.db.execute(f"SELECT {columns} FROM stories WHERE {where}",
-                                      (value,)).fetchone()
-                if row:
-                    return row
-        return None
+        rows = self.db.execute(f"SELECT {columns}, url FROM stories WHERE url IN "
+                               f"({','.join('?' * len(links))}) AND url != ''",
+                               links).fetchall()
+        rows.sort(key=lambda r: links.index(r[-1]))
+        return rows[0][:-1] if rows else None
 
     def _posts_of(self, cluster_id: str) -> tuple[Post, ...]:
         rows = self.db.execute(
@@ -79,5 +90,5 @@ class RecordStore:
         return tuple(Post(*r) for r in rows)
 
 
-def _link(ref: str) -> str:
-    return canonical_url(ref) if ref.startswith(("http://", "https://")) else ""
+def _links(ref: str) -> list[str]:
+    return link_spellings(ref) if ref.startswith(("http://", "https://")) else []

@@ -32,6 +32,11 @@ def test_company_by_name_or_alias(commands, name):
     ("robots", "no company 'robots' — `topics` shows the companies in the news this week"),
     # Was "did you mean Microsoft?" (a letter added to its search engine Bing).
     ("being", "no company 'being' — `topics` shows the companies in the news this week"),
+    # The picker offers Apple for 苹果 (its alias 苹果公司); typed and sent, it was
+    # refused with no suggestion (two characters are too few for a typo). Not an alias
+    # itself: 苹果 is the fruit as well.
+    ("苹果", "no company '苹果' — did you mean Apple?"),
+    ("蘋果", "no company '蘋果' — did you mean Apple?"),
 ])
 def test_unknown_company_suggests_only_a_close_name(commands, typed, said):
     reply = commands.company(MEMBER, typed)
@@ -167,6 +172,21 @@ def test_search_of_no_word_says_so(commands, query):
     assert f"'{query}' has no word to search for (letters or digits)" in reply.text
 
 
+@pytest.mark.parametrize("query", [
+    "美国收紧对华芯片出口管制，英伟达H20受影响",     # the headline pasted as posted
+    "美国收紧对华芯片出口管制, 英伟达H20受影响",
+    "芯片、英伟达",                                # a list typed with the enumeration comma
+    "【英伟达】芯片：出口管制！",
+], ids=["pasted", "ascii comma", "enumeration comma", "brackets"])
+def test_a_chinese_search_reads_its_punctuation_as_a_space(commands, store, clock, query):
+    """The chat folds "，" to "," (NFKC), and a Chinese query is a substring scan: a
+    story's own headline pasted back, or 芯片、英伟达, found nothing."""
+    headline = "美国收紧对华芯片出口管制，英伟达H20受影响"
+    store.add_new_stories([replace(store.story_record("nv").story, id="zh", title=headline,
+                                   url="https://news.example/zh")], backlog=False, now=clock())
+    assert headlines(commands.search(MEMBER, query)) == [headline]
+
+
 def test_search_with_more_matches_than_a_limit_of_one_says_this_one(commands):
     reply = commands.search(MEMBER, "company", 1)       # in every story's text
     assert headlines(reply) == [SEED]
@@ -195,8 +215,12 @@ def test_search_with_more_matches_than_a_limit_of_one_says_this_one(commands):
     ("openai " + " ".join(f"-w{i}" for i in range(17)), "that search leaves out 17 words, "
      "at most 16: leave out only the few that bring the wrong stories, e.g. "
      "`search openai -microsoft`"),
+    # A pasted Chinese paragraph: its words are what lies between its punctuation.
+    ("，".join(f"第{i}家公司" for i in range(17)), "that search looks for 17 words, at most "
+     "16 (a Chinese one is read as the words between its punctuation): keep the few that "
+     "tell the story apart, e.g. `search 通义千问 价格`"),
 ], ids=["short prefix", "version prefix", "prefixes", "phrase", "hyphenated", "long", "words",
-        "left out"])
+        "left out", "chinese words"])
 def test_a_search_too_costly_to_run_says_how_to_narrow_it(commands, query, said):
     # `a-a* a-b* ... a-p*` (79 characters) held the bot 9.7 s at 1M stories: no other
     # command answered, nothing posted, no feed polled.
@@ -303,6 +327,28 @@ def test_completion_knows_the_aliases_the_command_accepts(commands, typed):
     must offer Alibaba too, not an empty list."""
     assert commands.complete_company(typed)[0] == "Alibaba"
     assert commands.company(MEMBER, commands.complete_company(typed)[0]).kind == "briefs"
+
+
+@pytest.mark.parametrize("typed, company", [("騰", "Tencent"), ("華", "Huawei"),
+                                            ("阿裡", "Alibaba"), ("騰訊雲", "Tencent")])
+def test_completion_reads_a_traditional_name_as_the_command_does(commands, typed, company):
+    """`company 騰訊` works (traditional characters read as simplified); the picker
+    offered nothing for 騰 or 華, and so a Hong Kong or Taiwan user saw an empty list."""
+    assert company in commands.complete_company(typed)
+
+
+@pytest.mark.parametrize("typed, slug", [("出口", "policy"), ("芯", "chips"), ("融", "funding"),
+                                         ("監", "policy"), ("「芯", "chips")])
+def test_topic_completion_offers_a_topic_by_part_of_a_chinese_synonym(commands, typed, slug):
+    """An English label is offered by its start ("expo", "chi"); a Chinese synonym was
+    offered only once typed whole (出口管制, 芯片, 融资), which an IME types a character
+    or two at a time."""
+    assert slug in [s for s, _ in commands.complete_topic(typed)]
+
+
+def test_topic_completion_by_an_english_synonym_stays_whole(commands):
+    # A Latin letter or two is in most synonyms: "ra" is no start of "raise" to offer.
+    assert [s for s, _ in commands.complete_topic("ra")] == []
 
 
 # ---- text command lines -------------------------------------------------------------------

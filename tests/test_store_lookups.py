@@ -128,6 +128,13 @@ def test_search_is_safe_and_ranked(news, query, expect):
     ("字节跳动", []),
     ("模型 -降价", [0]),             # -word leaves out: here the newer story's headline
     ("阿里巴巴 -qwen", []),
+    # Punctuation between Chinese words parts them, as a space does: a headline pasted
+    # (its "，" read as "," by the chat's NFKC), a list typed with 、, a 「name」.
+    ("阿里巴巴下调通义千问大模型价格,通义千问", [0]),
+    ("阿里巴巴、价格", [0]),
+    ("通义千问「价格」", [0]),
+    ("阿里巴巴;价格", [0]),
+    ("-通义千问、qwen 模型", [1]),       # and so are the words left out
 ])
 def test_chinese_words_are_found_inside_unspaced_text(store, query, expect):
     # The index splits words at spaces and punctuation; Chinese has neither between words.
@@ -152,6 +159,23 @@ def test_chinese_search_finds_simplified_and_traditional(store, query, expect):
     s = add(store, make("阿里云宣布通义千问降价", hours=1, text="阿里云宣布通义千问API降价。"),
             make("騰訊混元大模型宣佈降價", hours=2, companies=("Tencent",),
                  text="騰訊雲宣佈混元大模型全面降價。"))
+    assert [b.id for b in store.search(query)] == [s[i].id for i in expect]
+
+
+@pytest.mark.parametrize("query, title, expect", [
+    # 台 is a traditional character too, and Taiwan writes TSMC 台積電: 台积电 was looked
+    # for as 臺積電 only; 發布 is Taiwan's standard spelling, and 发布 was 發佈 only.
+    ("台积电", "台積電擴大先進封裝產能", [1, 0]),
+    ("台湾", "台灣加強AI晶片出口管制", [0]),
+    ("发布", "百度發布文心大模型4.5", [1, 0]),
+    ("发布会", "騰訊混元發布會宣布降價", [0]),
+    ("臺積電", "台積電擴大先進封裝產能", [1, 0]),      # the formal 臺 typed
+    ("阿里云", "阿里雲宣布降價", [0]),                 # 里 kept in traditional text (not 裡)
+    ("台积电 -发布", "台積電擴大先進封裝產能", [0]),    # a -WORD left out in either spelling
+])
+def test_chinese_search_finds_a_traditional_text_keeping_a_simplified_character(
+        store, query, title, expect):
+    s = add(store, make(title, hours=1), make("台積電發布新晶片", hours=2))
     assert [b.id for b in store.search(query)] == [s[i].id for i in expect]
 
 

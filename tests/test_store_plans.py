@@ -132,10 +132,12 @@ def test_posts_too_old_by_their_turn_are_found_from_the_channels_waiting_posts(s
 
 
 @pytest.mark.parametrize("ref", ["https://a.example/3", "https://a.example/3?utm_source=x",
-                                 "https://nowhere.example/x"])
+                                 "https://nowhere.example/x", "https://a.example/%E9%98%BF",
+                                 "https://xn--fsqu00a.example/3"])
 def test_why_finds_a_story_by_its_link_through_an_index(store, ref):
     # `why LINK`: `url = ?` can't use the partial index stories_url (WHERE url != ''),
     # the planner can't prove ? != '': every /why by link read the whole table, 0.2-0.6 s
     # at 1M stories on the event loop (dedupe.py adds `AND url != ''` for this reason).
+    # A link with escapes or an IDN host is looked up in its few spellings, each a seek.
     for sql, plan in plans_of(store, lambda: store.story_record(ref)):
         assert full_scans(plan) == [], f"{sql}\n{plan}"

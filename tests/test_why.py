@@ -425,3 +425,33 @@ def test_a_pruned_story_is_not_told_never_posted(tmp_path, classifier, backlog, 
         store.slim_stories_older_than(utcnow() - timedelta(days=180))
         text = Commands(store, classifier, settings=Settings()).why(SLACK_T1, "lead").text
     assert text.splitlines()[-1] == line, text
+
+
+SLUG = "https://technews.example/2026/12/01/阿里巴巴-降价/"
+ESCAPED = ("https://technews.example/2026/12/01/"
+           "%E9%98%BF%E9%87%8C%E5%B7%B4%E5%B7%B4-%E9%99%8D%E4%BB%B7/")
+
+
+@pytest.mark.parametrize("stored, given", [
+    (SLUG, "discord"), (SLUG, "slack"),     # the post's own link: its Chinese %-escaped
+    (SLUG, ESCAPED.lower()),                # escapes typed in lower case
+    (ESCAPED.lower(), ESCAPED),             # a WordPress feed's %e9, a browser's %E9
+    (ESCAPED.lower(), SLUG),                # ... and its address bar's characters
+    (ESCAPED, SLUG),
+    ("https://例子.example/a", "discord"),    # a host in Chinese, posted in punycode
+    ("https://social.example/@everyone/1", "discord"),   # a letter escaped: @%65veryone
+], ids=["discord", "slack", "lower", "upper", "decoded", "decoded-upper", "idn", "handle"])
+def test_why_takes_a_link_in_any_spelling_of_its_escapes(commands, classifier, stored, given):
+    """A Chinese outlet's link holds its headline: stored as the feed wrote it, posted
+    %-escaped (Discord and Slack refuse raw non-ASCII), shown decoded by browsers. `why`
+    with the post's own link said "no stored story has the link"."""
+    from bot.discord.render import safe_url as discord_link
+    from bot.slack.render import safe_url as slack_link
+    now = utcnow()
+    story = replace(classified(classifier, "zh", "Alibaba cuts Qwen API prices by 50%",
+                               "Alibaba Cloud said it would cut Qwen prices.", now), url=stored)
+    commands.store.add_new_stories([story], backlog=False, now=now)
+    link = {"discord": discord_link, "slack": slack_link}.get(given, lambda u: given)(stored)
+    assert link != stored
+    reply = commands.why(SLACK_T1, link)
+    assert reply.kind == "text" and "no stored story" not in reply.text, reply.text
