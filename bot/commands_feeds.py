@@ -78,9 +78,11 @@ class FeedCommands:
         """Stop polling the feed and posting from it (`feeds remove` in chat and the CLI):
         its posts still waiting are cancelled, as `unsubscribe` does; returns how many.
         Its stories, and posts already out, stay."""
-        dropped = self.store.cancel_posts(self.store.feed_waiting_posts(state.source.url),
-                                          FEED_REMOVED)
-        self.store.remove_feed(state.source.url)
+        # As one: a dispatch between the two would queue the feed's stories for good.
+        with self.store.transaction():
+            dropped = self.store.cancel_posts(
+                self.store.feed_waiting_posts(state.source.url), FEED_REMOVED)
+            self.store.remove_feed(state.source.url)
         return dropped
 
     def feeds_named(self, words: list[str]):
