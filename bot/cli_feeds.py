@@ -61,7 +61,17 @@ def _list(app, args) -> int:
                        [[r["health"], r["name"][:28], _next_poll_cell(r, now),
                          r["url"], error_cell(r["last_error"])] for r in rows]))
     _say_if_offline(app, now)
+    _say_if_restart_needed(app, rows)
     return 0
+
+
+def _say_if_restart_needed(app, rows: list[dict]) -> None:
+    """An error naming a setting (`AINEWS_ALLOW_PRIVATE_HOSTS=1 allows ...`) is the
+    running bot's: set in .env since, it needs the bot restarted, not set again."""
+    from bot.runlock import restart_note
+    if any("AINEWS_" in r["last_error"] for r in rows):
+        if (note := restart_note(app.settings)) is not None:
+            print(f"({note})")
 
 
 def _say_if_offline(app, now) -> None:
