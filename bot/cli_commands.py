@@ -66,9 +66,27 @@ def _dispatch(args) -> int:
     _refuse_missing_db(args, settings.db_path)
     app = _open_app(settings)
     try:
-        return HANDLERS[args.cmd](app, args)
+        session = args.cmd == "chat" and not args.words
+        if session:             # said before the prompt, not after `quit`
+            _say_restart(settings)
+        code = HANDLERS[args.cmd](app, args)
+        if _reads_settings(args) and not session:
+            _say_restart(settings)
+        return code
     finally:
         app.close()
+
+
+def _reads_settings(args) -> bool:
+    """Commands whose answer rests on `.env` or the AINEWS_USER_DATA file as this
+    process read them: the guard's `feeds add` and `check`, chat's `subscribe`."""
+    return args.cmd == "chat" or (args.cmd == "feeds" and args.action in ("add", "check"))
+
+
+def _say_restart(settings) -> None:
+    from bot.runlock import restart_note
+    if (note := restart_note(settings)) is not None:
+        print(f"ainews: {note}", file=sys.stderr)
 
 
 def _settings(args):

@@ -82,7 +82,17 @@ def _list(app, args) -> int:
                          _ago(r["last_new"], now), r["url"], note_cell(r)] for r in rows]))
     say_moves(rows)
     _say_if_offline(app, now)
+    _say_if_restart_needed(app, rows)
     return 0
+
+
+def _say_if_restart_needed(app, rows: list[dict]) -> None:
+    """An error naming a setting (`AINEWS_ALLOW_PRIVATE_HOSTS=1 allows ...`) is the
+    running bot's: set in .env since, it needs the bot restarted, not set again."""
+    from bot.runlock import restart_note
+    if any("AINEWS_" in r["last_error"] for r in rows):
+        if (note := restart_note(app.settings)) is not None:
+            print(f"({note})")
 
 
 def _say_if_offline(app, now) -> None:

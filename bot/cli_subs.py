@@ -54,6 +54,11 @@ def _remove(app, args) -> int:
     caller = Caller(platform=args.platform, workspace=current[0].workspace,
                     channel=args.channel, user="cli", is_admin=True)
     target = " ".join(args.target) or "all"
+    if args.platform == "console":
+        # What the first `ainews run` or `ainews chat` does (once per database), done
+        # now: else a run after this would subscribe the terminal to everything again.
+        from bot.console import set_up_console
+        set_up_console(app.store)
     # Everything removed: the digest setting goes too (the chat command keeps it for when
     # the channel follows something again; a deleted channel never will).
     digest = means_everything(target) and app.store.clear_digest(args.platform, args.channel)
@@ -64,9 +69,10 @@ def _remove(app, args) -> int:
         print("Its digest setting is removed too.")
     if args.platform == "console" and not app.store.subscriptions_for_channel("console",
                                                                              "console"):
-        # bot/service.py subscribes the terminal again: "no longer gets anything" was false.
-        print("The console follows everything again at the next `ainews run` that prints "
-              "to it (no chat platform set, or AINEWS_CONSOLE=1).")
+        # "The console follows everything again at the next `ainews run`" was said, but
+        # the terminal is subscribed once per database (set_up_console), not each start.
+        print("The console prints no stories from now on, at the next `ainews run` too: "
+              "`ainews chat subscribe all` gives it every strategy story again.")
     return code
 
 

@@ -78,9 +78,11 @@ class FeedCommands:
         """Stop polling the feed and posting from it (`feeds remove` in chat and the CLI):
         its posts still waiting are cancelled, as `unsubscribe` does; returns how many.
         Its stories, and posts already out, stay."""
-        dropped = self.store.cancel_posts(self.store.feed_waiting_posts(state.source.url),
-                                          FEED_REMOVED)
-        self.store.remove_feed(state.source.url)
+        # As one: a dispatch between the two would queue the feed's stories for good.
+        with self.store.transaction():
+            dropped = self.store.cancel_posts(
+                self.store.feed_waiting_posts(state.source.url), FEED_REMOVED)
+            self.store.remove_feed(state.source.url)
         return dropped
 
     def feeds_named(self, words: list[str]):
@@ -186,6 +188,8 @@ class FeedCommands:
         except FetchError as e:
             return Reply.not_there(f"can't add {without_secrets(url)}: {why_not(e)}")
         known = self.followed(url)
+        if known is not None and name and name != known.source.name:
+            return self._rename(known, name)
         if known is not None:
             return Reply.message(f"Already following {named(known)}.")
         title = ""
@@ -200,6 +204,13 @@ class FeedCommands:
                              "poll stores the stories it carries now as backlog (searchable, "
                              "not posted); "
                              "stories that appear after that will be posted.")
+
+    def _rename(self, state, name: str) -> Reply:
+        """`feeds add URL NAME` for a feed followed under another name: the way to rename
+        one (its feeds file entry, if any, is read again only once edited there)."""
+        self.store.upsert_feed(FeedSource(name, state.source.url, state.source.tags))
+        return Reply.message(f"Renamed {named(state)} to {name}: its stories found from now "
+                             "on are posted under that name.")
 
     def followed(self, url: str):
         """The feed followed at `url`, its scheme and host spelt in any case and its

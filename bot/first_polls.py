@@ -65,6 +65,6 @@ class FirstPolls:
     def _store_backlog(self, b: _Backlog) -> None:
         with self.store.transaction():
             # condense_fresh has nothing to do for a backlog: briefs are made on lookup.
-            self._count_new(b.out, self.store.add_new_stories(b.stories, backlog=True,
-                                                              now=b.now))
+            self._count_new(b.out, self.store.add_new_stories(
+                b.stories, backlog=True, now=b.now, feed_url=b.state.source.url))
             self.store.record_fetch_ok(b.state.source.url, now=b.now, **b.fetched)

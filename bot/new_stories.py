@@ -38,9 +38,12 @@ class NewStories:
         joins: dict[str, int] = {}
         if not backlog:
             classified, joins = await self._llm_decisions(classified, known, held)
+        # One poll's entries are one feed's: none is stored should it have been removed
+        # meanwhile (the fetch and the judge's calls take seconds).
         new = self.store.add_new_stories(classified, backlog=backlog, now=now,
                                          hold=(lambda s: s.id in held) if held else None,
-                                         joins=joins)
+                                         joins=joins,
+                                         feed_url=stories[0].feed_url if stories else None)
         fresh = [] if backlog else [s for s in new if s.id not in held]
         await self.condense_fresh(fresh, backlog=backlog)
         return new, fresh

@@ -6,7 +6,8 @@ exclusive lock on a file next to the database for as long as it runs. (`ainews p
 needs none: it stores stories and leaves posting them to the bot.) The kernel drops the lock when the process dies (even by SIGKILL), so a
 crash never leaves a stale lock behind. The file itself (`ainews.db.run.lock`) stays,
 holding the running bot's pid, emptied when it stops: see run_lock for why it is never
-removed.
+removed. Its modification time is when the bot wrote its pid, as it started: a command
+reading `.env` or the AINEWS_USER_DATA file edited since says the bot has not (restart_note).
 
     with run_lock(settings.db_path):
         ...
@@ -66,8 +67,15 @@ def run_lock(db_path):
 
 def running_pid(db_path) -> str | None:
     """The pid of the `ainews run` holding this database's lock, or None when none runs
-    (`ainews status`). A shared lock is tried and dropped at once; a bot starting in that
-    instant waits for it (_take), it is not refused."""
+    (`ainews status`)."""
+    running = running_since(db_path)
+    return running[0] if running else None
+
+
+def running_since(db_path) -> tuple[str, float] | None:
+    """(pid, start as time.time()) of the `ainews run` holding this database's lock, or
+    None when none runs. A shared lock is tried and dropped at once; a bot starting in
+    that instant waits for it (_take), it is not refused."""
     path = lock_path(db_path)
     if path is None or fcntl is None or not path.exists():
         return None
@@ -76,9 +84,37 @@ def running_pid(db_path) -> str | None:
         fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
         return None
     except BlockingIOError:
-        return os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        pid = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+        return pid, os.fstat(fd).st_mtime
     finally:
         os.close(fd)            # closing releases the shared lock, if taken
+
+
+def restart_note(settings, dotenv: Path = Path(".env")) -> str | None:
+    """One line when a bot runs on this database and `.env` or the AINEWS_USER_DATA
+    file changed after it started: it read them then and never again, so a command that
+    reads them now (a company added, AINEWS_ALLOW_PRIVATE_HOSTS=1) answers for a bot
+    that does not run yet. None otherwise."""
+    running = running_since(settings.db_path)
+    if running is None:
+        return None
+    pid, started = running
+    files = [(".env", dotenv)]
+    if settings.user_data is not None:
+        files.append((f"{settings.user_data} (AINEWS_USER_DATA)", Path(settings.user_data)))
+    changed = [name for name, path in files if _modified_after(path, started)]
+    if not changed:
+        return None
+    them = "them" if len(changed) > 1 else "it"
+    return (f"the running bot (pid {pid}) started before {' and '.join(changed)} changed "
+            f"and reads {them} only at start: restart it to apply the change")
+
+
+def _modified_after(path: Path, when: float) -> bool:
+    try:
+        return path.stat().st_mtime > when
+    except OSError:             # none there (no .env), or unreadable: nothing to say
+        return False
 
 
 def _take(fd: int, db_path, path: Path) -> None:

@@ -29,7 +29,11 @@ class StoredDispatch:
                                   self.app.settings.max_post_age)
             for story in stories:   # a crash may also have come before condensing
                 await _brief_or_headline(pipeline, story)
-            queued = dispatch_new(store, stories, self.clock()) if stories else 0
+            # Asked again, as one with the queueing: `feeds remove` (one transaction
+            # too) may have come while the briefs were made, and cancels only queued posts.
+            with store.outbox_transaction():
+                stories = _still_followed(store, stories)
+                queued = dispatch_new(store, stories, self.clock()) if stories else 0
             store.set_dispatch_mark(top)
             if stories:
                 log.info("dispatch: %s queued %s", count(len(stories), "new strategy story"),
@@ -72,6 +76,16 @@ async def _brief_or_headline(pipeline: Pipeline, story) -> None:
             raise halt from None
         log.exception("dispatch: condensing %s (%s) failed; posting its headline",
                       story.id, story.url)
+
+
+def _still_followed(store, stories: list) -> list:
+    """The stories a followed feed still carries (another may carry a removed one's)."""
+    followed = store.still_followed([s.id for s in stories]) if stories else set()
+    kept = [s for s in stories if s.id in followed]
+    if len(kept) < len(stories):
+        log.info("dispatch: %s of a feed removed meanwhile; not posted",
+                 count(len(stories) - len(kept), "stored story"))
+    return kept
 
 
 def _still_news(stories: list, max_age) -> list:

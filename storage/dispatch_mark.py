@@ -16,6 +16,12 @@ from feeds.models import parse_iso
 from storage.story_rows import STORY_COLUMNS, story_from_row
 
 
+# A followed feed carries the story: its own, or one whose copy it lists (story_feeds).
+_FOLLOWED = ("(EXISTS (SELECT 1 FROM feeds f WHERE f.url = stories.feed_url) "
+             "OR EXISTS (SELECT 1 FROM story_feeds c JOIN feeds f ON f.url = c.feed_url "
+             "WHERE c.story_pk = stories.pk))")
+
+
 class DispatchMarkStore:
     """Mixed into storage.store.Store; uses self.db and get_meta/set_meta."""
 
@@ -29,11 +35,25 @@ class DispatchMarkStore:
         return self.db.execute("SELECT COALESCE(MAX(pk), 0) FROM stories").fetchone()[0]
 
     def stories_to_dispatch(self, after_pk: int, upto_pk: int) -> list:
-        """New (not backlog) strategy stories with after_pk < pk <= upto_pk, oldest first."""
+        """New (not backlog) strategy stories with after_pk < pk <= upto_pk, oldest first,
+        that a followed feed carries: one removed since it stored them is not posted."""
         rows = self.db.execute(
             f"SELECT {STORY_COLUMNS} FROM stories WHERE pk > ? AND pk <= ? "
-            "AND status = 'new' AND strategy = 1 ORDER BY pk", (after_pk, upto_pk)).fetchall()
+            f"AND status = 'new' AND strategy = 1 AND {_FOLLOWED} ORDER BY pk",
+            (after_pk, upto_pk)).fetchall()
         return [story_from_row(r) for r in rows]
+
+    def still_followed(self, story_ids: list[str]) -> set[str]:
+        """Those of the stories a followed feed still carries. Dispatch asks again in
+        the transaction that queues their posts: a brief made meanwhile takes seconds,
+        and `feeds remove` may have come in between."""
+        out: set[str] = set()
+        for i in range(0, len(story_ids), 500):
+            part = story_ids[i:i + 500]
+            out.update(sid for (sid,) in self.db.execute(
+                f"SELECT id FROM stories WHERE id IN ({','.join('?' * len(part))}) "
+                f"AND {_FOLLOWED}", part))
+        return out
 
     # ---- edits waiting to be routed again -------------------------------------------
     def last_edit_seq(self) -> int:

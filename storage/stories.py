@@ -38,17 +38,22 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
 
     def add_new_stories(self, stories: Iterable[Story], *, backlog: bool, now: datetime,
                         hold: Callable[[Story], bool] | None = None,
-                        joins: dict[str, int] | None = None) -> list[Story]:
+                        joins: dict[str, int] | None = None,
+                        feed_url: str | None = None) -> list[Story]:
         """Store `stories` in one transaction; return those never seen before (by id or
         canonical URL), in input order. backlog=True stores them as "backlog": the first
         poll of a feed, never to be posted; so are the new stories `hold` is true of (too
         old to post). A returned story may have joined an earlier cluster:
         cluster_info(story.id) tells (post it as an "also reported by"). `joins`: story
         id -> an earlier story the LLM called the same event (Store.event_candidates),
-        whose cluster the story joins when the offline rule finds none."""
+        whose cluster the story joins when the offline rule finds none. `feed_url`: the
+        feed they were polled from; when it is no longer followed (`feeds remove` while
+        its poll was in flight) nothing is stored, checked in the storing transaction."""
         seen = iso_utc(now)
         stories = list(stories)
         with self._write():
+            if feed_url is not None and not self._followed(feed_url):
+                return []
             self._forget_if_changed_elsewhere()
             known, later = self._known_rows(stories), _Later()
             new = self._store_batch(stories, seen, known, later, backlog, hold, joins or {})
@@ -56,6 +61,10 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
             if not self._own_transaction:   # a transaction begun elsewhere: index now
                 self._index_waiting()
         return new
+
+    def _followed(self, feed_url: str) -> bool:
+        return self.db.execute("SELECT 1 FROM feeds WHERE url = ?",
+                               (feed_url,)).fetchone() is not None
 
     def _store_batch(self, stories: list[Story], seen: str, known: Known, later: "_Later",
                      backlog: bool, hold: Callable[[Story], bool] | None,

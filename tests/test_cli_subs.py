@@ -133,14 +133,31 @@ def test_a_post_the_running_bot_sends_while_its_channel_is_removed_stays_sent(db
         assert store.outbox_entry("k2", "slack", "C1").message_id == "1700000000.000100"
 
 
-def test_removing_the_consoles_says_it_comes_back(db, capsys):
-    """The terminal's channel is subscribed again by the next `ainews run` on the console
-    (bot/service.py): "no longer gets anything" alone was untrue there."""
+@pytest.mark.parametrize("ran", [True, False], ids=["after-a-run", "before-any-run"])
+def test_removing_the_consoles_sticks_and_says_how_to_follow_again(db, capsys, ran):
+    """It said "The console follows everything again at the next `ainews run`", but the
+    terminal is subscribed once per database (bot/console.py set_up_console, by the
+    first `ainews run` or `ainews chat`): the next run logged "the console channel
+    follows nothing" and printed nothing. The removal now sticks, run or not, and the
+    line names the command that gives it everything again."""
+    from bot.console import set_up_console
     with Store(os.environ["AINEWS_DB"]) as store:
-        store.add_subscription(Subscription("console", "console", "console", "all", "all"),
-                               now=NOW)
+        if ran:
+            set_up_console(store)           # what every `ainews run` on the console does
+        else:                               # subscribed by hand before any run
+            store.add_subscription(Subscription("console", "console", "console", "all",
+                                                "all"), now=NOW)
     code, out, _ = run_cli(capsys, "subscriptions", "remove", "console", "console")
-    assert code == 0 and "follows everything again at the next `ainews run`" in out
+    assert code == 0 and ("The console prints no stories from now on, at the next "
+                          "`ainews run` too: `ainews chat subscribe all` gives it every "
+                          "strategy story again.") in out
+    with Store(os.environ["AINEWS_DB"]) as store:
+        set_up_console(store)               # the next `ainews run`
+        assert store.subscriptions_for_channel("console", "console") == []
+    assert run_cli(capsys, "chat", "subscribe", "all")[0] == 0
+    with Store(os.environ["AINEWS_DB"]) as store:
+        assert [s.kind for s in store.subscriptions_for_channel("console", "console")] == \
+            ["all"]
     code, out, _ = run_cli(capsys, "subscriptions", "remove", "slack", "C1")
     assert code == 0 and "again" not in out
 

@@ -338,3 +338,20 @@ async def test_removing_a_feed_keeps_the_post_a_followed_feed_lists_too(
     # Once neither feed is followed, the post goes as well.
     await commands.run_text(ADMIN, 'feeds remove "News AI"')
     assert store.outbox_counts() == {"cancelled": 1}
+
+
+@pytest.mark.parametrize("name, said", [
+    ("Hacker News Daily", "Renamed News (https://news.example.com/rss) to Hacker News Daily: "
+                          "its stories found from now on are posted under that name."),
+    ("News", "Already following News (https://news.example.com/rss)."),
+    ("", "Already following News (https://news.example.com/rss)."),
+])
+async def test_feeds_add_with_another_name_renames_a_followed_feed(commands, name, said):
+    """`feeds add URL "New Name"` for a feed already followed answered "Already following
+    Old Name", and no command renamed a feed: the name every post shows stayed for good."""
+    from feeds.models import FeedSource
+    commands.store.upsert_feed(FeedSource("News", "https://news.example.com/rss", ("ai",)))
+    reply = await commands.feeds(ADMIN, "add", "HTTPS://news.example.com/rss", name)
+    assert reply.kind == "text" and reply.text == said
+    (state,) = commands.store.feed_states()
+    assert (state.source.name, state.source.tags) == (name or "News", ("ai",))

@@ -121,6 +121,8 @@ def test_unsubscribe_all_stops_everything_the_channel_follows(commands, follows,
 def test_unsubscribe_all_drops_the_waiting_posts_and_keeps_the_digest_setting(commands,
                                                                               clock):
     from bot.dispatch import dispatch_new
+    from feeds.models import FeedSource
+    commands.store.upsert_feed(FeedSource("FT", "https://news.example/rss"))   # the seeds'
     commands.subscribe(ADMIN, "pricing")
     commands.subscribe(ADMIN, "Baidu")
     commands.digest(ADMIN, "daily", "18:00", "Europe/London")

@@ -87,3 +87,37 @@ def test_a_removed_feed_stays_removed_when_its_file_entry_is_respelt(store, tmp_
     store.remove_feed("https://mine.example/rss#top")
     import_feed_list(store, MINE, tmp_path / "m.toml")
     assert urls(store) == set()
+
+
+@pytest.mark.parametrize("name,tags,said", [
+    ("New Name", ("a",), ["feeds: renamed 'Old Name' to 'New Name' (from {file})"]),
+    ("Old Name", ("b", "c"), ["feeds: tags of 'Old Name' now b, c, were a (from {file})"]),
+    ("New Name", (), ["feeds: renamed 'Old Name' to 'New Name' (from {file})",
+                      "feeds: tags of 'New Name' now none, were a (from {file})"]),
+], ids=["renamed", "retagged", "both"])
+def test_a_name_or_tags_edited_in_the_file_apply_at_the_next_start(store, tmp_path, caplog,
+                                                                   name, tags, said):
+    """The operator edited a feed's `name` (the outlet every post shows) or `tags` in the
+    AINEWS_FEEDS file and restarted: every entry imported before was skipped, so the old
+    name stayed for good, with nothing said."""
+    url, file = "https://mine.example/rss", tmp_path / "f.toml"
+    import_feed_list(store, [FeedSource("Old Name", url, ("a",))], file)
+    with caplog.at_level("INFO"):
+        assert import_feed_list(store, [FeedSource(name, url, tags)], file) == ""
+    state = store.feed_state(url)
+    assert (state.source.name, state.source.tags) == (name, tags)
+    assert [r.getMessage() for r in caplog.records] == [s.format(file=file) for s in said]
+
+
+def test_a_file_entry_left_as_it_was_keeps_a_name_given_by_command(store, tmp_path, caplog):
+    """A feed renamed with `feeds add URL NAME` keeps that name while its file entry is
+    unchanged: a restart does not undo it. A removed feed is not added back by an edit."""
+    url, file = "https://mine.example/rss", tmp_path / "f.toml"
+    entries = [FeedSource("Old Name", url), FeedSource("Gone", "https://gone.example/rss")]
+    import_feed_list(store, entries, file)
+    store.upsert_feed(FeedSource("By Command", url))
+    store.remove_feed("https://gone.example/rss")
+    with caplog.at_level("INFO"):
+        import_feed_list(store, [entries[0], FeedSource("Gone Renamed", entries[1].url)], file)
+    assert urls(store) == {url} and store.feed_state(url).source.name == "By Command"
+    assert caplog.records == []

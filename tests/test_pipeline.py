@@ -138,6 +138,30 @@ async def test_another_feed_listing_known_entries_is_noted_once_not_each_poll(en
     assert counting.titles == [] and written == []
 
 
+@pytest.mark.parametrize("first", [False, True], ids=["later-poll", "first-poll"])
+async def test_a_feed_removed_while_it_is_fetched_stores_none_of_its_entries(
+        env, monkeypatch, first):
+    """`ainews feeds remove` (another process) while the feed's poll was in flight: the
+    pass stored its new story all the same and the bot posted it, from a feed removed
+    seconds before (the log said only "ignored fetch result for unknown feed"). What
+    the removed feed sent is now dropped in the transaction that would store it."""
+    srv, store, pipeline, _ = env
+    if not first:
+        await poll(pipeline, 0)
+    extra = make_entries(1, seed=9)[0]
+    srv.add("/f.xml", make_rss("Wire", [extra, *ENTRIES]))
+    fetch = pipeline.fetcher.fetch
+
+    async def removed_meanwhile(url, **kw):
+        answer = await fetch(url, **kw)
+        store.remove_feed(url)
+        return answer
+    monkeypatch.setattr(pipeline.fetcher, "fetch", removed_meanwhile)
+    summary = await poll(pipeline, 5)
+    assert summary.fresh == [] and stored(store, extra) is None
+    assert store.stories_to_dispatch(0, store.last_story_pk()) == []
+
+
 async def test_edited_entry_is_classified_again_and_updated(env):
     srv, store, pipeline, counting = env
     await poll(pipeline, 0)

@@ -10,6 +10,7 @@ import pytest
 
 from feeds.models import utcnow
 from storage.store import Store
+from tests.fakes.feedserver import make_rss
 from tests.fakes.stories import strategy_entry
 from tests.service_kit import AINEWS, env_for, run_once, story_links, publish, empty_feed_server
 
@@ -62,6 +63,41 @@ async def test_a_story_stored_fresh_but_routed_late_is_not_posted(server, tmp_pa
     assert b"1 new strategy story," in out                # stored as news (48 h limit)
     late = {**env, "AINEWS_MAX_POST_AGE_HOURS": "1"}
     assert story_links(await run_once(late)) == []
+
+
+async def _feeds_remove(env: dict, url: str) -> None:
+    proc = await asyncio.create_subprocess_exec(AINEWS, "feeds", "remove", url, env=env,
+                                                stdout=asyncio.subprocess.PIPE)
+    out, _ = await proc.communicate()
+    assert proc.returncode == 0 and out.startswith(b"removed "), out
+
+
+@pytest.mark.parametrize("removed", ["its-feed", "every-feed"])
+async def test_a_story_stored_before_its_feed_was_removed_is_posted_only_if_followed(
+        server, tmp_path, removed):
+    """Stored but not routed yet (a manual poll; with an LLM the judge's and the brief's
+    calls take seconds between storing and routing) when `ainews feeds remove` came: the
+    bot then posted it from a feed no longer followed. A story another followed feed
+    carries too is still posted: its readers want it."""
+    entries = [strategy_entry(0)]
+    for f in range(2):                 # an outlet's main feed and its AI section
+        server.add(f"/feed{f}.xml", make_rss(f"Outlet {f}", entries))
+    env = env_for(tmp_path, [server.url("/feed0.xml"), server.url("/feed1.xml")])
+    assert story_links(await run_once(env)) == []          # the bot's first poll: backlog
+    entries.append(strategy_entry(1))
+    for f in range(2):
+        server.add(f"/feed{f}.xml", make_rss(f"Outlet {f}", entries))
+    poll = await asyncio.create_subprocess_exec(AINEWS, "poll", "--once", env=env,
+                                                stdout=asyncio.subprocess.PIPE)
+    await poll.communicate()
+    with Store(tmp_path / "ainews.db") as store:
+        (own,) = store.db.execute("SELECT feed_url FROM stories WHERE url LIKE '%/story/1'"
+                                  ).fetchone()
+    gone = [own] if removed == "its-feed" else [server.url(f"/feed{f}.xml") for f in range(2)]
+    for url in gone:
+        await _feeds_remove(env, url)
+    posted = story_links(await run_once(env))
+    assert posted == (["https://news.example.com/story/1"] if removed == "its-feed" else [])
 
 
 async def test_a_post_that_waited_in_the_outbox_past_the_age_limit_is_not_posted(server,

@@ -19,7 +19,7 @@ import pytest
 from bot.app import App
 from bot.config import Settings
 from bot.service import Service
-from feeds.models import Brief, Classification, Story, Subscription
+from feeds.models import Brief, Classification, FeedSource, Story, Subscription
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bench"))
@@ -81,6 +81,7 @@ async def test_story_stored_but_not_dispatched_before_a_crash_is_posted_after_re
     """The soak's finding: a SIGKILL after a poll stored a story but before dispatch
     routed it lost the post for good (the restart saw the story as known)."""
     app = _console_app(tmp_path)
+    _follow_paused(app.store)
     app.store.set_dispatch_mark(app.store.last_story_pk())       # a run was going...
     app.store.add_new_stories([_story(1)], backlog=False, now=_now())   # ...and died here
     await Service(app).run(once=True)
@@ -181,6 +182,15 @@ def _console_app(tmp_path: Path) -> App:
     feeds.write_text("# no feeds: the stories come from the store\n")
     return App(Settings(db_path=tmp_path / "ainews.db", feeds_file=feeds, console=True,
                         channel_hourly_cap=100))
+
+
+def _follow_paused(store) -> None:
+    """The stories' feed, followed (only a followed feed's stories are posted) but
+    paused, so the run fetches nothing."""
+    url = "https://outlet001.example.com/rss"
+    store.upsert_feed(FeedSource("Outlet 001", url))
+    store.record_fetch_failure(url, now=_now(), next_poll=_now(), kind="http",
+                               message="soak: gone", pause_after=1)
 
 
 def _now() -> datetime:
