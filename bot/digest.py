@@ -15,6 +15,9 @@ from bot.examples import did_you_mean
 from feeds.plural import count
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+# "8:30 pm", "8pm", "12 a.m.": how many people write a time; read as the 24-hour time.
+_12H = re.compile(r"^(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
+_MERIDIEM = re.compile(r"^[ap]\.?m\.?$", re.IGNORECASE)
 
 
 class DigestError(ValueError):
@@ -36,12 +39,30 @@ class Schedule:
 
 
 def parse_schedule(at_text: str, tz_name: str = "UTC") -> Schedule:
-    m = _HHMM.match((at_text or "").strip())
-    if not m:
+    at = _clock_time((at_text or "").strip())
+    if at is None:
         # No command example here: the chat core adds one, spelled per platform.
-        raise DigestError(f"digest: {_shown(at_text or '')!r} is not a time; use 24-hour HH:MM "
-                          "such as 08:30")
-    return Schedule(time(int(m.group(1)), int(m.group(2))), parse_tz(tz_name))
+        raise DigestError(f"digest: {_shown(at_text or '')!r} is not a time; use HH:MM "
+                          "such as 08:30 or 20:30 (8:30 pm works too)")
+    return Schedule(at, parse_tz(tz_name))
+
+
+def _clock_time(text: str) -> time | None:
+    if m := _HHMM.match(text):
+        return time(int(m.group(1)), int(m.group(2)))
+    if m := _12H.match(text):       # 12 am is midnight, 12 pm noon
+        evening = 12 if m.group(3).lower() == "p" else 0
+        return time(int(m.group(1)) % 12 + evening, int(m.group(2) or 0))
+    return None
+
+
+def with_meridiem(at: str, tz: str | None) -> tuple[str, str | None]:
+    """`8:30 pm Europe/London` typed as words: the "pm" is the time's, not the zone's
+    (read as the zone, "did you mean Europe/London?" led to a digest at 08:30)."""
+    first, _, rest = (tz or "").partition(" ")
+    if at and _MERIDIEM.match(first):
+        return f"{at} {first}", rest.strip() or None
+    return at, tz
 
 
 def _shown(typed: str) -> str:

@@ -59,6 +59,23 @@ def test_a_time_zone_typed_in_another_case_is_understood(typed):
     assert parse_schedule("08:30", typed).tz_name == "Europe/London"
 
 
+@pytest.mark.parametrize("typed, meant", [
+    ("8:30 pm", "20:30"), ("8:30pm", "20:30"), ("8pm", "20:00"), ("08:30 PM", "20:30"),
+    ("8:30 p.m.", "20:30"), ("8:30 am", "08:30"), ("12 am", "00:00"), ("12:15 am", "00:15"),
+    ("12 pm", "12:00"), ("12:45 PM", "12:45"),
+])
+def test_a_twelve_hour_time_is_the_24_hour_time_it_names(typed, meant):
+    """"8:30 pm" was "not a time; use 24-hour HH:MM", and typed as words its "pm" was
+    read as the zone: the user who dropped it, as told, got 08:30."""
+    assert parse_schedule(typed, "UTC").at_text == meant
+
+
+@pytest.mark.parametrize("typed", ["13:00 pm", "0:30 am", "8:30 xm", "pm"])
+def test_a_twelve_hour_time_out_of_range_is_no_time(typed):
+    with pytest.raises(DigestError, match="is not a time"):
+        parse_schedule(typed, "UTC")
+
+
 def test_schedule_is_local_time_of_the_zone():
     s = parse_schedule("8:30", "Asia/Shanghai")          # UTC+8: 00:30 UTC
     assert s.at_text == "08:30" and s.tz_name == "Asia/Shanghai"
