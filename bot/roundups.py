@@ -27,13 +27,16 @@ class Roundups:
         now = self.clock()
         if not digest_due(schedule, setting.last_run, now):
             return 0
-        oldest = self.store.oldest_held(*key)
-        if oldest is None or oldest > last_scheduled(schedule, now):
+        oldest, slot = self.store.oldest_held(*key), last_scheduled(schedule, now)
+        if oldest is None or oldest > slot:
             # A quiet channel: nothing was waiting at digest time, so that digest is
             # done (empty, not posted); posts queued since wait for the next one.
             self.store.record_digest_run(*key, now)
             return 0
-        title, sent, part = digest_title(schedule, now), 0, 0
+        # Titled and numbered by its digest time and the parts out since: a digest
+        # resumed after a failed part is still "(3 of 3)" of that day's, past midnight too.
+        title, sent = digest_title(schedule, slot), 0
+        part = self.store.roundups_sent_since(*key, slot)
         while held := self.store.held_posts(*key, self._roundup_limit(key)):
             # A long digest goes in several messages: numbered, so six messages under
             # one title don't read as the same digest posted six times.

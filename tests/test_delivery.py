@@ -305,6 +305,35 @@ async def test_a_long_digest_is_one_digest_in_numbered_parts(store, clock, stori
     assert states(store) == {"digested": stories}
 
 
+@pytest.mark.parametrize("at, retry_after", [("10:00", timedelta(minutes=5)),
+                                              ("23:50", timedelta(minutes=20))],
+                         ids=["retried soon", "retried past midnight"])
+async def test_a_digest_resumed_after_a_failed_part_keeps_its_day_and_numbering(
+        store, clock, at, retry_after):
+    """A 30-story digest goes in three parts; the platform answers the third with a
+    429. Its retry was a digest recounted from one: the channel read "(1 of 3)",
+    "(2 of 3)", then a plain "AI strategy digest, Mon 02 Mar 2026", as though a second
+    digest followed an unfinished one, and, retried past local midnight, it named the
+    next day."""
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", at, "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(30)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail_brief("story25", TransientError("429 rate limited", retry_after=30), times=1)
+    d = delivery(store, clock, adapter)
+    clock.now = clock.now.replace(hour=int(at[:2]), minute=int(at[3:]))
+    assert await d.run_once() == 2
+    clock.advance(seconds=retry_after.total_seconds())
+    assert await d.run_once() == 1
+    assert [x.title for x in adapter.digests] == [
+        f"AI strategy digest, Mon 02 Mar 2026 ({n} of 3)" for n in (1, 2, 3)]
+    assert states(store) == {"digested": 30}
+    dispatch_new(store, [brief(99, clock)], clock())
+    clock.advance(hours=24)                   # the next day's digest counts from one again
+    assert await d.run_once() == 1
+    assert adapter.digests[-1].title == "AI strategy digest, Tue 03 Mar 2026"
+
+
 async def test_run_forever_delivers_and_stops(store, clock):
     follow(store, clock)
     adapter = RecordingAdapter(clock=clock)
