@@ -217,6 +217,16 @@ def digest_due(schedule: Schedule, last_run: datetime, now: datetime) -> bool:
     return last_run < last_scheduled(schedule, now)
 
 
+# How long a digest missed while the bot was stopped waits for the day's own.
+CATCH_UP_WAIT = timedelta(hours=1)
+
+
+def joins_next(schedule: Schedule, now: datetime) -> bool:
+    """A missed digest, due now, waits when the next digest time is within the hour:
+    sent at once, it went out minutes before the next, two digests under one day."""
+    return next_scheduled(schedule, now) - now <= CATCH_UP_WAIT
+
+
 def digest_title(schedule: Schedule, now: datetime) -> str:
     day = now.astimezone(schedule.tz).strftime("%a %d %b %Y")
     return f"AI strategy digest, {day}"
