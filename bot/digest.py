@@ -102,6 +102,8 @@ def _offset_advice(shown: str, sign: str, hours: str, minutes: str | None) -> st
     """A UTC offset typed for a zone: the well-known places at that offset, and the Etc/
     zone for a fixed one. ("GMT+8" was answered "did you mean GMT+0?", 8 hours off.)"""
     total = (int(hours) * 60 + int(minutes or 0)) * (1 if sign == "+" else -1)
+    if total == 0:      # UTC itself: London and Dublin are an hour off it all summer
+        return f"digest: {shown!r} is a UTC offset, not a time zone (did you mean UTC?)"
     places = [z for z in _PLACES if any(
         ZoneInfo(z).utcoffset(datetime(2025, month, 15)) == timedelta(minutes=total)
         for month in (1, 7))][:2]
@@ -109,7 +111,7 @@ def _offset_advice(shown: str, sign: str, hours: str, minutes: str | None) -> st
     said += f" (did you mean {' or '.join(places)}?)" if places else \
         " (an IANA name such as Europe/Berlin)"
     fixed = f"Etc/GMT{'-' if total > 0 else '+'}{abs(total) // 60}"
-    if total % 60 == 0 and 0 < abs(total) <= 12 * 60:
+    if total % 60 == 0 and -12 * 60 <= total <= 14 * 60:    # Etc/GMT+12 to Etc/GMT-14
         said += f", or {fixed} for that offset all year (Etc/ names count the other way)"
     return said
 
@@ -129,6 +131,8 @@ _ALIASES = {
     "seattle": ("America/Los_Angeles",), "boston": ("America/New_York",),
     "washington": ("America/New_York",), "delhi": ("Asia/Kolkata",),
     "mumbai": ("Asia/Kolkata",), "bangalore": ("Asia/Kolkata",),
+    "nzst": ("Pacific/Auckland",), "nzdt": ("Pacific/Auckland",),
+    "new zealand": ("Pacific/Auckland",), "wellington": ("Pacific/Auckland",),
 }
 
 

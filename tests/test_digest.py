@@ -45,6 +45,35 @@ def test_a_mistyped_or_informal_time_zone_gets_the_zone_meant(typed, meant):
     assert "unknown time zone" in str(e.value)
 
 
+@pytest.mark.parametrize("typed", ["UTC+0", "GMT-0:00", "utc+00:00", "+00:00"])
+def test_a_zero_utc_offset_is_pointed_to_utc(typed):
+    """"UTC+0" was answered "did you mean Europe/London or Europe/Dublin?", both an
+    hour off UTC all summer, and UTC itself, what was typed, never offered."""
+    with pytest.raises(DigestError) as e:
+        parse_schedule("09:00", typed)
+    assert "did you mean UTC?" in str(e.value), str(e.value)
+    assert "Europe/" not in str(e.value)
+
+
+@pytest.mark.parametrize("typed, place, fixed", [
+    ("UTC+13", "Pacific/Auckland", "Etc/GMT-13"),    # New Zealand's summer
+    ("UTC+12", "Pacific/Auckland", "Etc/GMT-12"),    # and its winter
+    ("UTC+14", None, "Etc/GMT-14"),                  # Kiribati's Line Islands
+    ("UTC-12", None, "Etc/GMT+12"),
+    ("UTC-13", None, None),                          # no zone is that far behind
+])
+def test_an_offset_past_twelve_hours_gets_its_place_and_fixed_zone(typed, place, fixed):
+    """UTC+13, New Zealand's summer time, got "an IANA name such as Europe/Berlin":
+    Pacific/Auckland was no known place, and the fixed zones stopped at 12 hours
+    (Etc/GMT-13 and Etc/GMT-14 exist)."""
+    with pytest.raises(DigestError) as e:
+        parse_schedule("09:00", typed)
+    said = str(e.value)
+    assert (f"did you mean {place}" in said) if place else ("did you mean" not in said), said
+    assert (f"or {fixed} for that offset all year" in said) if fixed else \
+        ("Etc/" not in said), said
+
+
 @pytest.mark.parametrize("typed", ["Mars/Olympus", "xyz"])
 def test_a_time_zone_like_no_other_gets_no_guess(typed):
     with pytest.raises(DigestError) as e:
