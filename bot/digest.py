@@ -198,21 +198,27 @@ def _zone_names() -> dict[str, str]:
 
 def last_scheduled(schedule: Schedule, now: datetime) -> datetime:
     """The most recent digest time at or before `now` (UTC)."""
-    day = now.astimezone(schedule.tz).date()
-    today = _slot(schedule, day)
-    return today if today <= now else _slot(schedule, day - timedelta(days=1))
+    return max(t for t in _slots_around(schedule, now) if t <= now)
 
 
 def next_scheduled(schedule: Schedule, now: datetime) -> datetime:
+    return min(t for t in _slots_around(schedule, now) if t > now)
+
+
+def _slots_around(schedule: Schedule, now: datetime) -> list[datetime]:
+    """The digest times of the local days around `now`. Not just today's and one
+    beside it: a time in a spring-forward gap that crosses midnight (Greenland goes
+    from 23:00 to 00:00, so 23:30 is 00:30 the next day) is after the next day's
+    start, and "the last one" from 00:10 was that 00:30, still to come."""
     day = now.astimezone(schedule.tz).date()
-    today = _slot(schedule, day)
-    return today if today > now else _slot(schedule, day + timedelta(days=1))
+    return [_slot(schedule, day + timedelta(days=n)) for n in (-2, -1, 0, 1)]
 
 
 def _slot(schedule: Schedule, day: date) -> datetime:
     """The digest time of a local day, in UTC. Compared in UTC, not local wall time:
     a time in the spring-forward gap (02:30 that day) lands after the gap (03:30), and
-    a wall-clock comparison would call it past from 03:00 on: a digest every pass."""
+    a wall-clock comparison would call it past from 03:00 on: a digest every pass. A
+    gap over midnight moves it into the next day (_slots_around)."""
     return datetime.combine(day, schedule.at, tzinfo=schedule.tz).astimezone(timezone.utc)
 
 
@@ -231,9 +237,13 @@ def joins_next(schedule: Schedule, now: datetime) -> bool:
     return next_scheduled(schedule, now) - now <= CATCH_UP_WAIT
 
 
-def digest_title(schedule: Schedule, now: datetime) -> str:
-    day = now.astimezone(schedule.tz).strftime("%a %d %b %Y")
-    return f"AI strategy digest, {day}"
+def digest_title(schedule: Schedule, when: datetime) -> str:
+    """Named for the local day of `when`, or the day before when `when` is that day's
+    digest time moved past midnight by a gap (Nuuk's 23:30 on spring-forward night)."""
+    day = when.astimezone(schedule.tz).date()
+    if _slot(schedule, day - timedelta(days=1)) == when:
+        day -= timedelta(days=1)
+    return f"AI strategy digest, {day:%a %d %b %Y}"
 
 
 def overflow_title(cap: int) -> str:

@@ -365,6 +365,25 @@ async def test_a_bot_back_just_before_digest_time_sends_one_digest_not_two(store
     assert store.outbox_counts()["digested"] == sum(len(x.briefs) for x in adapter.digests)
 
 
+async def test_a_digest_channel_in_nuuk_gets_one_digest_on_spring_forward_night(store):
+    """Greenland springs forward from 23:00 to 00:00: a 23:30 digest lands at 00:30 on
+    the Sunday. The day's digest went out at 00:00 local, half an hour early, and then
+    every story queued before 00:30 went out at once in a digest of its own, every 5
+    minutes: seven digests that night."""
+    clock = FakeClock(datetime(2026, 3, 28, 12, 0, tzinfo=timezone.utc))
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "23:30", "America/Nuuk", now=clock())
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter)
+    for n in range(12 * 16):                  # a pass every 5 minutes for 16 hours,
+        if n % 12 == 0:                       # a story every hour
+            dispatch_new(store, [brief(n, clock)], clock())
+        await d.run_once()
+        clock.advance(minutes=5)
+    assert [(x.at.strftime("%d %H:%M UTC"), x.title) for x in adapter.digests] == [
+        ("29 01:30 UTC", f"AI strategy digest, Sat 28 Mar 2026 ({n} of 2)") for n in (1, 2)]
+
+
 async def test_run_forever_delivers_and_stops(store, clock):
     follow(store, clock)
     adapter = RecordingAdapter(clock=clock)

@@ -170,6 +170,25 @@ def test_daylight_saving_day_gives_exactly_one_digest(tz, day, expected):
     assert sent == [expected.replace(tzinfo=UTC)]
 
 
+@pytest.mark.parametrize("now", [datetime(2026, 3, 29, 1, 10), datetime(2026, 3, 29, 1, 29),
+                                 datetime(2026, 3, 29, 1, 30), datetime(2026, 3, 29, 12, 0)])
+def test_a_digest_time_in_a_gap_over_midnight_is_never_to_come_nor_past(now):
+    """America/Nuuk springs forward at 01:00 UTC on 29 Mar 2026, from 23:00 on the 28th
+    straight to 00:00 on the 29th: 23:30 on the 28th lands at 01:30 UTC (00:30 on the
+    29th). Between 00:00 and 00:30 local, "the most recent digest time at or before now"
+    was that time still to come, and the next digest time a day too late."""
+    s, now = parse_schedule("23:30", "America/Nuuk"), now.replace(tzinfo=UTC)
+    gap_night = datetime(2026, 3, 29, 1, 30, tzinfo=UTC)
+    assert last_scheduled(s, now) <= now < next_scheduled(s, now)
+    assert gap_night in (last_scheduled(s, now), next_scheduled(s, now))
+
+
+def test_a_digest_time_in_a_gap_over_midnight_is_one_digest():
+    s = parse_schedule("23:30", "America/Nuuk")
+    sent = _digests_sent(s, datetime(2026, 3, 28, 12, 0, tzinfo=UTC), 16)
+    assert sent == [datetime(2026, 3, 29, 1, 30, tzinfo=UTC)]
+
+
 def test_an_etc_zone_one_hour_off_says_one_hour():
     """Etc/GMT+1's note read "UTC-1, 1 hours behind UTC"."""
     assert zone_note("Etc/GMT+1").startswith("Etc/GMT+1 is UTC-1, 1 hour behind UTC")
