@@ -154,13 +154,17 @@ def _next_poll_cell(row: dict, now) -> str:
 
 
 def _ago(iso: str | None, now) -> str:
-    """"41 days ago": a feed that stopped publishing still reads "ok" (it answers)."""
+    """"41 days ago": a feed that stopped publishing still reads "ok" (it answers).
+    Under two days, the hours: "today" of anything under 24 hours old was said at
+    08:00 of 09:00 yesterday, and a calendar day is UTC's or the operator's."""
     if not iso:
         return "none yet"
-    days = (now - parse_iso(iso)).days
-    if days < 1:
-        return "today"
-    return f"{count(days, 'day')} ago"
+    hours = int((now - parse_iso(iso)).total_seconds() // 3600)
+    if hours < 1:
+        return "under an hour ago"
+    if hours < 48:
+        return f"{count(hours, 'hour')} ago"
+    return f"{count(hours // 24, 'day')} ago"
 
 
 def _add(app, args) -> int:

@@ -14,7 +14,9 @@ import sys
 from bot.cli_feeds import format_table
 from bot.commands_subs import means_everything
 from bot.console import json_line
+from bot.digest import DigestError, next_scheduled, parse_schedule
 from bot.replies import Caller
+from feeds.models import iso_utc, shown_utc, utcnow
 
 PLATFORMS = ("discord", "slack", "console")
 
@@ -24,20 +26,44 @@ def run(app, args) -> int:
 
 
 def _list(app, args) -> int:
-    subs = app.store.all_subscriptions()
+    subs, now = app.store.all_subscriptions(), utcnow()
+    digests = {key: _digest(app.store, *key, now)
+               for key in dict.fromkeys((s.platform, s.channel) for s in subs)}
     if args.json:
         for s in subs:
             print(json_line({"platform": s.platform, "workspace": s.workspace,
                              "channel": s.channel, "kind": s.kind, "target": s.target,
-                             "paused": s.paused_reason}))
+                             "paused": s.paused_reason,
+                             "digest": digests[s.platform, s.channel]}))
         return 0
     if not subs:
         print("no subscriptions yet: a channel admin types /subscribe in Slack or Discord")
         return 0
-    print(format_table(["platform", "channel", "follows", "state"],
+    print(format_table(["platform", "channel", "follows", "state", "delivery"],
                        [[s.platform, s.channel, follows(s.kind, s.target),
-                         s.paused_reason or "active"] for s in subs]))
+                         s.paused_reason or "active", _delivery(digests[s.platform, s.channel])]
+                        for s in subs]))
     return 0
+
+
+def _digest(store, platform: str, channel: str, now) -> dict | None:
+    """A digest channel's setting and its next digest (UTC, as the command line shows
+    times): all day it gets nothing, which only /subscriptions in it used to say."""
+    d = store.digest_setting(platform, channel)
+    if d is None:
+        return None
+    try:
+        nxt = iso_utc(next_scheduled(parse_schedule(d.at_time, d.tz), now))
+    except DigestError:     # a setting this version can't read: shown as stored
+        nxt = None
+    return {"at": d.at_time, "tz": d.tz, "next": nxt}
+
+
+def _delivery(digest: dict | None) -> str:
+    if digest is None:
+        return "as they come"
+    nxt = f", next {shown_utc(digest['next'])}" if digest["next"] else ""
+    return f"digest daily {digest['at']} {digest['tz']}{nxt}"
 
 
 def follows(kind: str, target: str) -> str:

@@ -8,7 +8,7 @@ from bot import examples as ex
 from bot.commands_subs import not_admin
 from bot.commands_text import digest_words, user_text
 from bot.digest import (DigestError, next_scheduled, parse_schedule, released_note,
-                        zone_note)
+                        with_meridiem, zone_note)
 from bot.examples import say
 from bot.pacing import SPREAD, room_now
 from bot.replies import Caller, Reply
@@ -23,6 +23,7 @@ class DigestCommands:
         if at is None and tz is None:        # one string: "daily 08:30 Europe/Berlin"
             mode, at, tz = digest_words(user_text(mode).split())
         mode, at, tz = user_text(mode).lower(), user_text(at), user_text(tz) or None
+        at, tz = with_meridiem(at, tz)
         if mode == "off":
             return self._digest_off(caller)
         if mode != "daily":

@@ -15,6 +15,9 @@ from bot.examples import did_you_mean
 from feeds.plural import count
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+# "8:30 pm", "8pm", "12 a.m.": how many people write a time; read as the 24-hour time.
+_12H = re.compile(r"^(1[0-2]|0?[1-9])(?::([0-5]\d))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
+_MERIDIEM = re.compile(r"^[ap]\.?m\.?$", re.IGNORECASE)
 
 
 class DigestError(ValueError):
@@ -36,12 +39,30 @@ class Schedule:
 
 
 def parse_schedule(at_text: str, tz_name: str = "UTC") -> Schedule:
-    m = _HHMM.match((at_text or "").strip())
-    if not m:
+    at = _clock_time((at_text or "").strip())
+    if at is None:
         # No command example here: the chat core adds one, spelled per platform.
-        raise DigestError(f"digest: {_shown(at_text or '')!r} is not a time; use 24-hour HH:MM "
-                          "such as 08:30")
-    return Schedule(time(int(m.group(1)), int(m.group(2))), parse_tz(tz_name))
+        raise DigestError(f"digest: {_shown(at_text or '')!r} is not a time; use HH:MM "
+                          "such as 08:30 or 20:30 (8:30 pm works too)")
+    return Schedule(at, parse_tz(tz_name))
+
+
+def _clock_time(text: str) -> time | None:
+    if m := _HHMM.match(text):
+        return time(int(m.group(1)), int(m.group(2)))
+    if m := _12H.match(text):       # 12 am is midnight, 12 pm noon
+        evening = 12 if m.group(3).lower() == "p" else 0
+        return time(int(m.group(1)) % 12 + evening, int(m.group(2) or 0))
+    return None
+
+
+def with_meridiem(at: str, tz: str | None) -> tuple[str, str | None]:
+    """`8:30 pm Europe/London` typed as words: the "pm" is the time's, not the zone's
+    (read as the zone, "did you mean Europe/London?" led to a digest at 08:30)."""
+    first, _, rest = (tz or "").partition(" ")
+    if at and _MERIDIEM.match(first):
+        return f"{at} {first}", rest.strip() or None
+    return at, tz
 
 
 def _shown(typed: str) -> str:
@@ -81,6 +102,8 @@ def _offset_advice(shown: str, sign: str, hours: str, minutes: str | None) -> st
     """A UTC offset typed for a zone: the well-known places at that offset, and the Etc/
     zone for a fixed one. ("GMT+8" was answered "did you mean GMT+0?", 8 hours off.)"""
     total = (int(hours) * 60 + int(minutes or 0)) * (1 if sign == "+" else -1)
+    if total == 0:      # UTC itself: London and Dublin are an hour off it all summer
+        return f"digest: {shown!r} is a UTC offset, not a time zone (did you mean UTC?)"
     places = [z for z in _PLACES if any(
         ZoneInfo(z).utcoffset(datetime(2025, month, 15)) == timedelta(minutes=total)
         for month in (1, 7))][:2]
@@ -88,7 +111,7 @@ def _offset_advice(shown: str, sign: str, hours: str, minutes: str | None) -> st
     said += f" (did you mean {' or '.join(places)}?)" if places else \
         " (an IANA name such as Europe/Berlin)"
     fixed = f"Etc/GMT{'-' if total > 0 else '+'}{abs(total) // 60}"
-    if total % 60 == 0 and 0 < abs(total) <= 12 * 60:
+    if total % 60 == 0 and -12 * 60 <= total <= 14 * 60:    # Etc/GMT+12 to Etc/GMT-14
         said += f", or {fixed} for that offset all year (Etc/ names count the other way)"
     return said
 
@@ -108,6 +131,8 @@ _ALIASES = {
     "seattle": ("America/Los_Angeles",), "boston": ("America/New_York",),
     "washington": ("America/New_York",), "delhi": ("Asia/Kolkata",),
     "mumbai": ("Asia/Kolkata",), "bangalore": ("Asia/Kolkata",),
+    "nzst": ("Pacific/Auckland",), "nzdt": ("Pacific/Auckland",),
+    "new zealand": ("Pacific/Auckland",), "wellington": ("Pacific/Auckland",),
 }
 
 
@@ -173,21 +198,27 @@ def _zone_names() -> dict[str, str]:
 
 def last_scheduled(schedule: Schedule, now: datetime) -> datetime:
     """The most recent digest time at or before `now` (UTC)."""
-    day = now.astimezone(schedule.tz).date()
-    today = _slot(schedule, day)
-    return today if today <= now else _slot(schedule, day - timedelta(days=1))
+    return max(t for t in _slots_around(schedule, now) if t <= now)
 
 
 def next_scheduled(schedule: Schedule, now: datetime) -> datetime:
+    return min(t for t in _slots_around(schedule, now) if t > now)
+
+
+def _slots_around(schedule: Schedule, now: datetime) -> list[datetime]:
+    """The digest times of the local days around `now`. Not just today's and one
+    beside it: a time in a spring-forward gap that crosses midnight (Greenland goes
+    from 23:00 to 00:00, so 23:30 is 00:30 the next day) is after the next day's
+    start, and "the last one" from 00:10 was that 00:30, still to come."""
     day = now.astimezone(schedule.tz).date()
-    today = _slot(schedule, day)
-    return today if today > now else _slot(schedule, day + timedelta(days=1))
+    return [_slot(schedule, day + timedelta(days=n)) for n in (-2, -1, 0, 1)]
 
 
 def _slot(schedule: Schedule, day: date) -> datetime:
     """The digest time of a local day, in UTC. Compared in UTC, not local wall time:
     a time in the spring-forward gap (02:30 that day) lands after the gap (03:30), and
-    a wall-clock comparison would call it past from 03:00 on: a digest every pass."""
+    a wall-clock comparison would call it past from 03:00 on: a digest every pass. A
+    gap over midnight moves it into the next day (_slots_around)."""
     return datetime.combine(day, schedule.at, tzinfo=schedule.tz).astimezone(timezone.utc)
 
 
@@ -196,9 +227,23 @@ def digest_due(schedule: Schedule, last_run: datetime, now: datetime) -> bool:
     return last_run < last_scheduled(schedule, now)
 
 
-def digest_title(schedule: Schedule, now: datetime) -> str:
-    day = now.astimezone(schedule.tz).strftime("%a %d %b %Y")
-    return f"AI strategy digest, {day}"
+# How long a digest missed while the bot was stopped waits for the day's own.
+CATCH_UP_WAIT = timedelta(hours=1)
+
+
+def joins_next(schedule: Schedule, now: datetime) -> bool:
+    """A missed digest, due now, waits when the next digest time is within the hour:
+    sent at once, it went out minutes before the next, two digests under one day."""
+    return next_scheduled(schedule, now) - now <= CATCH_UP_WAIT
+
+
+def digest_title(schedule: Schedule, when: datetime) -> str:
+    """Named for the local day of `when`, or the day before when `when` is that day's
+    digest time moved past midnight by a gap (Nuuk's 23:30 on spring-forward night)."""
+    day = when.astimezone(schedule.tz).date()
+    if _slot(schedule, day - timedelta(days=1)) == when:
+        day -= timedelta(days=1)
+    return f"AI strategy digest, {day:%a %d %b %Y}"
 
 
 def overflow_title(cap: int) -> str:

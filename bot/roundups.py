@@ -8,8 +8,8 @@ from datetime import timedelta
 from functools import partial
 
 from bot.adapter import Adapter
-from bot.digest import (digest_due, digest_title, last_scheduled, overflow_title,
-                         parse_schedule)
+from bot.digest import (digest_due, digest_title, joins_next, last_scheduled,
+                         overflow_title, parse_schedule)
 from bot.failures import settle
 from bot.pacing import Key
 from bot.retry import attempt_limit, earlier_post, reason_of
@@ -27,26 +27,40 @@ class Roundups:
         now = self.clock()
         if not digest_due(schedule, setting.last_run, now):
             return 0
+        slot = last_scheduled(schedule, now)
+        done = self.store.roundups_sent_since(*key, slot)   # parts of it already out
+        if not done and joins_next(schedule, now):
+            return 0                # missed, and the day's own is close: it goes with it
         oldest = self.store.oldest_held(*key)
-        if oldest is None or oldest > last_scheduled(schedule, now):
+        if oldest is None or oldest > slot:
             # A quiet channel: nothing was waiting at digest time, so that digest is
             # done (empty, not posted); posts queued since wait for the next one.
             self.store.record_digest_run(*key, now)
             return 0
-        title, sent, part = digest_title(schedule, now), 0, 0
+        # Titled by the day it was due and numbered after the parts out since then: a
+        # missed one sent late names its day, a resumed one is "(3 of 3)" of it.
+        sent, finished = await self._digest_parts(adapter, key,
+                                                  digest_title(schedule, slot), done)
+        if finished:
+            self._split.pop(key, None)      # all held posts went: halving, if any, is over
+            self.store.record_digest_run(*key, now)
+        return sent
+
+    async def _digest_parts(self, adapter: Adapter, key: Key, title: str,
+                            part: int) -> tuple[int, bool]:
+        """Every held post, in numbered parts after the `part` already sent (six
+        messages under one title read as the same digest posted six times); False when
+        a part failed, to be retried on a later pass."""
+        sent = 0
         while held := self.store.held_posts(*key, self._roundup_limit(key)):
-            # A long digest goes in several messages: numbered, so six messages under
-            # one title don't read as the same digest posted six times.
             part += 1
             parts = part - 1 + -(-self.store.held_count(*key) // self._roundup_limit(key))
             ok = await self._roundup(adapter, key, held,
                                      title if parts == 1 else f"{title} ({part} of {parts})")
             if ok is None:
-                return sent         # retried on a later pass; the run is not recorded
+                return sent, False
             sent += ok
-        self._split.pop(key, None)      # all held posts went: halving, if any, is over
-        self.store.record_digest_run(*key, now)
-        return sent
+        return sent, True
 
     async def _overflow_roundup(self, adapter: Adapter, key: Key) -> int:
         sent = 0

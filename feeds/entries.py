@@ -19,7 +19,7 @@ from feeds import text as textmod
 from feeds.headline import MAX_HEADLINE, trim_words
 from feeds.hostile import hostile_flags, may_be_hostile
 from feeds.invisible import visible
-from feeds.models import SHARED_LINK, UNDATED, Story, story_id
+from feeds.models import DATED_AHEAD, SHARED_LINK, UNDATED, Story, story_id
 from feeds.sentences import split_sentences
 from feeds.urls import (base_plays_no_part, canonical_url, is_web_url, web_link,
                         without_secrets)
@@ -187,6 +187,8 @@ def _story(entry: Entry, link: str, link_shared: bool, feed_url: str, base: str,
         flags += (SHARED_LINK,)   # the store must not take the URL for the story's identity
     if entry.published is None:
         flags += (UNDATED,)       # no date to tell it from an archive (bot/new_stories.py)
+    elif published > fetched_at:
+        flags += (DATED_AHEAD,)   # dated as fetched, below: a stand-in, as an undated one's
     # The id above still comes from any link: a story keeps the id it always had.
     return Story(id=sid, url=web_link(url), title=title, text=body, source=source, feed_url=feed_url,
                  published=min(published, fetched_at), guid=guid, author=author,

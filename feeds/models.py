@@ -42,6 +42,7 @@ class Classification:
 
 SHARED_LINK = "shared-link"   # a Story flag: see Story
 UNDATED = "undated"           # a Story flag: see Story
+DATED_AHEAD = "dated-ahead"   # a Story flag: see Story
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +52,8 @@ class Story:
     ("mention" for @everyone/<!channel>-like text, "link" for markdown/Slack links) and
     SHARED_LINK a url that other entries of the feed share (so not the story's identity);
     UNDATED an entry without a date, `published` then being the fetch time (as it is for
-    one dated later than the fetch: the two differ in what they show, not in the date)."""
+    one dated later than the fetch, DATED_AHEAD: the two differ in what they show, not in
+    the date). Either's date is a stand-in, which an edit of the entry does not move."""
     id: str                      # stable: see story_id()
     url: str                     # canonical URL
     title: str                   # plain text, entities decoded, source prefix kept

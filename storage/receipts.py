@@ -96,3 +96,11 @@ class ReceiptStore(DeliveryWrites):
             "sent_at>=? AND message_id IS NOT NULL GROUP BY message_id",
             (platform, channel, ts(since))).fetchall()
         return sorted(from_ts(r[0]) for r in rows)
+
+    def roundups_sent_since(self, platform: str, channel: str, since: datetime) -> int:
+        """How many roundup messages the channel got since `since`: the parts of a
+        digest under way (bot/roundups.py numbers the rest after them)."""
+        return self.db.execute(
+            "SELECT COUNT(DISTINCT message_id) FROM outbox WHERE platform=? AND channel=? "
+            "AND sent_at>=? AND message_id IS NOT NULL AND state='digested'",
+            (platform, channel, ts(since))).fetchone()[0]

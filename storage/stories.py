@@ -16,7 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from feeds.cluster import signature_input, title_key
-from feeds.models import SHARED_LINK, Story, iso_utc, parse_iso
+from feeds.models import DATED_AHEAD, SHARED_LINK, UNDATED, Story, iso_utc, parse_iso
 from storage.briefs import BriefCache
 from storage.clusters import ClusterSearch, micros
 from storage.dedupe import Known, KnownStories
@@ -141,6 +141,7 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
             known.carried.add((pk, feed_url))
 
     def _update_content(self, pk: int, story: Story, seen: str) -> None:
+        story = self._kept_date(pk, story)
         self._signatures.pop(pk, None)
         self._unsigned.pop(pk, None)
         self._company_days.clear()   # its company rows move (rare: simply reload)
@@ -155,6 +156,16 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
         if status == "new":   # routed again by dispatch (a backlog story is never posted)
             self.db.execute("INSERT INTO story_edits (story_pk) VALUES (?)", (pk,))
         log.debug("store: updated edited story %s", story.id)
+
+    def _kept_date(self, pk: int, story: Story) -> Story:
+        """An undated (or future-dated) entry is dated when first fetched: an edit's
+        fetch time is no date of it (edited at every poll, it topped /latest for good).
+        A date the feed gives is the feed's word, and is taken."""
+        if UNDATED not in story.flags and DATED_AHEAD not in story.flags:
+            return story
+        (stored,) = self.db.execute("SELECT published FROM stories WHERE pk = ?",
+                                    (pk,)).fetchone()
+        return replace(story, published=parse_iso(stored))
 
     def _insert_story(self, pk: int, story: Story, status: str, seen: str,
                       content_hash: str, later: "_Later", join: int | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -350,7 +351,26 @@ async def test_feeds_list_says_when_a_feed_last_brought_a_new_story(env, capsys)
     assert first == {"Live": None, "Quiet": iso_utc(long_ago)}
     rows = {line.split()[1]: line for line in run_cli(capsys, "feeds", "list")[1].splitlines()}
     assert "last new story" in rows["name"]
-    assert "41 days ago" in rows["Quiet"] and "today" in rows["Live"]
+    assert "41 days ago" in rows["Quiet"] and "under an hour ago" in rows["Live"]
     (live,) = [r for r in map(json.loads, run_cli(capsys, "feeds", "list", "--json")[1]
                               .splitlines()) if r["name"] == "Live"]
     assert live["last_new"] >= (utcnow() - timedelta(minutes=5)).isoformat()[:16]
+
+
+@pytest.mark.parametrize("ago, shown", [
+    (timedelta(minutes=5), "under an hour ago"),
+    (timedelta(hours=1, minutes=5), "1 hour ago"),
+    (timedelta(hours=7), "7 hours ago"),      # 01:00 today
+    (timedelta(hours=23), "23 hours ago"),    # 09:00 yesterday
+    (timedelta(hours=47), "47 hours ago"),
+    (timedelta(hours=49), "2 days ago"),
+    (timedelta(days=41, hours=2), "41 days ago"),
+])
+def test_when_a_feed_last_brought_news_is_not_today_for_yesterday(ago, shown):
+    """"last new story  today" was said of anything under 24 hours old: at 08:00, of a
+    story found at 09:00 the day before. Under two days it says the hours, which need
+    no calendar (the operator's day is not UTC's)."""
+    from bot.cli_feeds import _ago
+    from feeds.models import iso_utc
+    now = datetime(2026, 12, 3, 8, 0, tzinfo=timezone.utc)
+    assert _ago(iso_utc(now - ago), now) == shown

@@ -21,11 +21,12 @@ NOW = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture()
-def db(clean_env, tmp_path) -> str:
+def db(clean_env, tmp_path, monkeypatch) -> str:
     """A deleted Discord channel (paused, a held post, a digest) and a live Slack one."""
     path = str(tmp_path / "db" / "ainews.db")
     clean_env.setenv("AINEWS_DB", path)
     Path(path).parent.mkdir()
+    monkeypatch.setattr("bot.cli_subs.utcnow", lambda: NOW)     # when the next digest is
     with Store(path) as store:
         store.add_subscription(Subscription("discord", "G1", "999", "all", "all"), now=NOW)
         store.add_subscription(Subscription("slack", "T1", "C1", "topic", "pricing"), now=NOW)
@@ -41,7 +42,8 @@ def db(clean_env, tmp_path) -> str:
 def test_every_channels_subscriptions_are_listed_with_their_state(db, capsys, argv):
     code, out, _ = run_cli(capsys, *argv)
     lines = out.splitlines()
-    assert code == 0 and lines[0].split() == ["platform", "channel", "follows", "state"]
+    assert code == 0 and lines[0].split() == ["platform", "channel", "follows", "state",
+                                              "delivery"]
     assert any("999" in x and "all" in x and "channel deleted (404)" in x for x in lines)
     assert any("C1" in x and "topic pricing" in x and "active" in x for x in lines)
 
@@ -52,7 +54,36 @@ def test_subscriptions_as_json_rows(db, capsys, argv):
     rows = [json.loads(x) for x in out.splitlines()]
     assert code == 0 and len(rows) == 3
     assert {"platform": "discord", "workspace": "G1", "channel": "999", "kind": "all",
-            "target": "all", "paused": "channel deleted (404)"} in rows
+            "target": "all", "paused": "channel deleted (404)",
+            "digest": {"at": "08:30", "tz": "UTC", "next": "2026-12-01T08:30:00Z"}} in rows
+
+
+def test_an_operator_can_see_a_channel_gets_a_daily_digest_and_when(db, capsys):
+    """"Why does #news get nothing all day?" `ainews subscriptions` said "active" (and
+    its --json nothing more), `ainews status` "outbox 3 held": nothing on the command
+    line said the channel asked for one digest a day at 01:30 Australia/Sydney, which
+    only a chat user typing /subscriptions in that channel could read."""
+    with Store(db) as store:
+        store.set_digest("slack", "T1", "C1", "01:30", "Australia/Sydney", now=NOW)
+    code, out, _ = run_cli(capsys, "subscriptions")
+    rows = [line for line in out.splitlines() if "C1" in line]
+    assert code == 0 and len(rows) == 2
+    assert all(r.rstrip().endswith("digest daily 01:30 Australia/Sydney, next 2026-11-30 "
+                                   "14:30 UTC") for r in rows), out
+    assert [r.split()[-1] for r in out.splitlines() if "999" in r] == ["UTC"]
+    code, out, _ = run_cli(capsys, "subscriptions", "--json")
+    digests = {json.loads(x)["channel"]: json.loads(x)["digest"] for x in out.splitlines()}
+    assert digests["C1"] == {"at": "01:30", "tz": "Australia/Sydney",
+                             "next": "2026-11-30T14:30:00Z"}
+
+
+def test_a_channel_without_a_digest_gets_its_posts_as_they_come(db, capsys):
+    with Store(db) as store:
+        store.clear_digest("discord", "999")
+    out = run_cli(capsys, "subscriptions")[1]
+    assert all(line.rstrip().endswith("as they come") for line in out.splitlines()[1:]), out
+    rows = [json.loads(x) for x in run_cli(capsys, "subscriptions", "--json")[1].splitlines()]
+    assert [r["digest"] for r in rows] == [None, None, None]
 
 
 def test_status_shows_each_paused_subscription_with_its_reason(db, capsys):

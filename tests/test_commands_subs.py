@@ -291,6 +291,26 @@ def test_a_digest_in_a_zone_without_summer_time_says_what_that_means(commands, t
     assert (note in text) if note else ("summer time" not in text)
 
 
+@pytest.mark.parametrize("line, understood", [
+    ("daily 8:30 pm Europe/London", "20:30 Europe/London"),
+    ("daily 08:30 PM Europe/London", "20:30 Europe/London"),
+    ("daily 8:30pm Europe/London", "20:30 Europe/London"),
+    ("daily 8 pm", "20:00 UTC"),
+    ("daily 12 am Asia/Shanghai", "00:00 Asia/Shanghai"),
+    ("daily 12 pm", "12:00 UTC"),
+])
+def test_a_twelve_hour_time_is_read_as_the_time_it_names_and_said_back(commands, line,
+                                                                       understood):
+    """`digest daily 8:30 pm Europe/London` was answered "unknown time zone 'pm
+    Europe/London'; did you mean Europe/London?": the user who dropped the "pm" as told
+    got a digest at 08:30, twelve hours early, with nothing said."""
+    reply = commands.digest(ADMIN, line)
+    assert reply.kind != "error", reply.text
+    assert f"one digest a day at {understood} instead" in reply.text, reply.text
+    setting = commands.store.digest_setting("discord", "c1")
+    assert f"{setting.at_time} {setting.tz}" == understood
+
+
 def test_a_mistyped_digest_time_zone_suggests_the_zone_meant(commands):
     reply = commands.digest(ADMIN, "daily 09:00 Europe/Londn")
     assert reply.kind == "error" and "did you mean Europe/London?" in reply.text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -15,7 +15,7 @@ from bot.dispatch import dispatch_new
 from bot.replies import Caller
 from feeds.models import Brief
 from storage.store import Store
-from tests.fakes.recorder import RecordingAdapter
+from tests.fakes.recorder import FakeClock, RecordingAdapter
 from tests.delivery_kit import (brief, delivery, follow, run_until_idle, sent_then_edit_queued,
                                  states)
 
@@ -305,6 +305,85 @@ async def test_a_long_digest_is_one_digest_in_numbered_parts(store, clock, stori
     assert states(store) == {"digested": stories}
 
 
+@pytest.mark.parametrize("at, retry_after", [("10:00", timedelta(minutes=5)),
+                                              ("23:50", timedelta(minutes=20))],
+                         ids=["retried soon", "retried past midnight"])
+async def test_a_digest_resumed_after_a_failed_part_keeps_its_day_and_numbering(
+        store, clock, at, retry_after):
+    """A 30-story digest goes in three parts; the platform answers the third with a
+    429. Its retry was a digest recounted from one: the channel read "(1 of 3)",
+    "(2 of 3)", then a plain "AI strategy digest, Mon 02 Mar 2026", as though a second
+    digest followed an unfinished one, and, retried past local midnight, it named the
+    next day."""
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", at, "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(30)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    adapter.fail_brief("story25", TransientError("429 rate limited", retry_after=30), times=1)
+    d = delivery(store, clock, adapter)
+    clock.now = clock.now.replace(hour=int(at[:2]), minute=int(at[3:]))
+    assert await d.run_once() == 2
+    clock.advance(seconds=retry_after.total_seconds())
+    assert await d.run_once() == 1
+    assert [x.title for x in adapter.digests] == [
+        f"AI strategy digest, Mon 02 Mar 2026 ({n} of 3)" for n in (1, 2, 3)]
+    assert states(store) == {"digested": 30}
+    dispatch_new(store, [brief(99, clock)], clock())
+    clock.advance(hours=24)                   # the next day's digest counts from one again
+    assert await d.run_once() == 1
+    assert adapter.digests[-1].title == "AI strategy digest, Tue 03 Mar 2026"
+
+
+@pytest.mark.parametrize("back_at, digests", [
+    ("08:50", [("09:00", "Mon 02 Mar 2026")]),
+    ("07:30", [("07:30", "Sun 01 Mar 2026"), ("09:00", "Mon 02 Mar 2026")]),
+], ids=["ten minutes before", "an hour and a half before"])
+async def test_a_bot_back_just_before_digest_time_sends_one_digest_not_two(store, back_at,
+                                                                          digests):
+    """Digest at 09:00 UTC; the bot stopped Saturday 10:00 and was started again Monday
+    08:50. Sunday's missed digest went out at 08:50 and Monday's own at 09:00, with the
+    ten minutes' stories polled since: two digests ten minutes apart, both titled Monday.
+    The missed one now waits for the day's own when that is within the hour; earlier,
+    it goes at once under the day it was due."""
+    clock = FakeClock(datetime(2026, 2, 28, 9, 30, tzinfo=timezone.utc))     # Saturday
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "09:00", "UTC", now=clock())
+    adapter = RecordingAdapter(clock=clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    await delivery(store, clock, adapter).run_once()               # held for the digest
+    hour, minute = map(int, back_at.split(":"))
+    clock.now = datetime(2026, 3, 2, hour, minute, tzinfo=timezone.utc)   # Monday
+    d = delivery(store, clock, adapter)
+    while clock.now.hour < 10:                # a pass every 5 minutes, a story every 10
+        if clock.now.minute % 10 == 0:
+            dispatch_new(store, [brief(clock.now.minute + 100 * clock.now.hour, clock)],
+                         clock())
+        await d.run_once()
+        clock.advance(minutes=5)
+    assert [(x.at.strftime("%H:%M"), x.title) for x in adapter.digests] == [
+        (at, f"AI strategy digest, {day}") for at, day in digests]
+    assert store.outbox_counts()["digested"] == sum(len(x.briefs) for x in adapter.digests)
+
+
+async def test_a_digest_channel_in_nuuk_gets_one_digest_on_spring_forward_night(store):
+    """Greenland springs forward from 23:00 to 00:00: a 23:30 digest lands at 00:30 on
+    the Sunday. The day's digest went out at 00:00 local, half an hour early, and then
+    every story queued before 00:30 went out at once in a digest of its own, every 5
+    minutes: seven digests that night."""
+    clock = FakeClock(datetime(2026, 3, 28, 12, 0, tzinfo=timezone.utc))
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "23:30", "America/Nuuk", now=clock())
+    adapter = RecordingAdapter(clock=clock)
+    d = delivery(store, clock, adapter)
+    for n in range(12 * 16):                  # a pass every 5 minutes for 16 hours,
+        if n % 12 == 0:                       # a story every hour
+            dispatch_new(store, [brief(n, clock)], clock())
+        await d.run_once()
+        clock.advance(minutes=5)
+    assert [(x.at.strftime("%d %H:%M UTC"), x.title) for x in adapter.digests] == [
+        ("29 01:30 UTC", f"AI strategy digest, Sat 28 Mar 2026 ({n} of 2)") for n in (1, 2)]
+
+
 async def test_run_forever_delivers_and_stops(store, clock):
     follow(store, clock)
     adapter = RecordingAdapter(clock=clock)
@@ -545,7 +624,7 @@ async def test_a_daily_digest_keeps_what_it_held_whatever_its_age(store, clock):
     follow(store, clock)
     store.set_digest("console", "w1", "c1", "10:00", "UTC", now=clock())
     dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(3)], clock())
-    clock.advance(days=7)
+    clock.advance(days=7, hours=1)            # its digest time, a week on
     adapter = RecordingAdapter(clock=clock)
     assert await delivery(store, clock, adapter, max_post_age=LIMIT).run_once() == 1
     assert [len(d.briefs) for d in adapter.digests] == [3]

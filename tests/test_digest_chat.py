@@ -67,3 +67,14 @@ async def test_a_time_that_is_no_time_is_quoted_short_and_the_example_whole(
     assert f"'{quoted}' is not a time" in answer, answer
     assert answer.rstrip("`.").endswith("Europe/Berlin"), answer[-200:]   # the example, whole
     assert chat_core.store.digest_setting(chat.platform, chat.channel) is None
+
+
+async def test_a_twelve_hour_time_is_the_evening_it_names(chat, chat_core):
+    """Slack's one line `daily 8:30 pm Europe/London` read "pm Europe/London" as the
+    zone; Discord's at:8:30 pm was "not a time; use 24-hour HH:MM"."""
+    answer = await chat.ask(("/digest", "daily 8:30 pm Europe/London"),
+                            ("digest", {"mode": "daily", "at": "8:30 pm",
+                                        "timezone": "Europe/London"}), admin=True)
+    assert "one digest a day at 20:30 Europe/London" in answer, answer
+    setting = chat_core.store.digest_setting(chat.platform, chat.channel)
+    assert (setting.at_time, setting.tz) == ("20:30", "Europe/London")

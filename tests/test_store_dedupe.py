@@ -3,11 +3,13 @@ edits update a story without making it new; backlog is stored but marked."""
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from feeds.models import story_id
-from tests.store_kit import FEED_A, FEED_B, make, add, both_stores
+from feeds.parser import parse_feed
+from tests.store_kit import FEED_A, FEED_B, T0, make, add, both_stores
 
 
 store = pytest.fixture(both_stores, name="store", params=["memory", "file"])
@@ -94,6 +96,37 @@ def test_edited_item_updates_text_but_is_not_new_again(store):
     assert [b.headline for b in store.latest()] == ["Alibaba cuts Qwen API prices by 97%"]
     assert [b.id for b in store.search("97")] == [original.id]
     assert store.search("50") == [], "the search index follows the edit"
+
+
+RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Outlet</title>
+<link>https://news.example/</link><item><title>Alibaba cuts Qwen API prices</title>
+<link>https://news.example/qwen</link><guid>qwen</guid>{date}
+<description>Alibaba Cloud cut the price of its Qwen API by half.{extra}</description>
+</item></channel></rss>"""
+DAY = timedelta(days=1)
+
+
+@pytest.mark.parametrize("first, edited, shown", [
+    ("", "", T0),                                           # undated: first seen
+    ("<pubDate>Fri, 01 Jan 2100 00:00:00 GMT</pubDate>",    # dated ahead: first seen
+     "<pubDate>Fri, 01 Jan 2100 00:00:00 GMT</pubDate>", T0),
+    ("<pubDate>Sun, 01 Mar 2026 09:00:00 GMT</pubDate>",    # the feed's own dates
+     "<pubDate>Sun, 01 Mar 2026 11:00:00 GMT</pubDate>", T0 - DAY + timedelta(hours=2)),
+], ids=["undated", "dated ahead", "dated"])
+def test_an_edit_keeps_the_time_an_undated_entry_was_first_seen(store, first, edited, shown):
+    """An undated entry counts as published when first fetched (README), as does one
+    dated after its fetch. Its outlet touched its text two days later (a corrected
+    figure, a comment count in the summary), and the edit rewrote its publication time
+    to the edit's fetch: /latest put it above the stories of the days between, and
+    every brief showed it as published that day. A date the feed gives is its word."""
+    def poll(date: str, extra: str, fetched):
+        body = RSS.format(date=date, extra=extra).encode()
+        stories = parse_feed(body, feed_url=FEED_A, fetched_at=fetched).stories
+        return store.add_new_stories(stories, backlog=False, now=fetched)
+    assert len(poll(first, "", T0)) == 1
+    assert poll(edited, " (Updated.)", T0 + 2 * DAY) == []
+    assert [b.published for b in store.latest(5, strategy_only=False)] == [shown]
+    assert len(store.search("updated")) == 1, "the edit itself is stored"
 
 
 @pytest.mark.parametrize("backlog", [False, True], ids=["new", "backlog"])

@@ -174,7 +174,7 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
 
     @tree.command(name="digest", description="Post one daily roundup here instead of instant posts")
     @app_commands.describe(mode="daily: one roundup a day; off: post stories as they come",
-                           at="Time of day for the roundup, e.g. 08:30 (daily only)",
+                           at="Time of day for the roundup, e.g. 08:30 or 8:30 pm (daily only)",
                            timezone="Time zone for that time, e.g. Europe/Berlin (default UTC)")
     @app_commands.choices(mode=[app_commands.Choice(name="daily", value="daily"),
                                 app_commands.Choice(name="off", value="off")])
