@@ -84,6 +84,8 @@ def shown_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+# A host after a user part: a name with a dot, localhost or an [IPv6] literal, and its port.
+_HOST = r"(?:[A-Za-z0-9-]+\.[A-Za-z0-9.-]*|localhost|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?(?![\w.@:-])"
 # A feed's address may carry its credentials: user:password@ (the fetcher sends it as
 # Basic auth) or a query key the service reads (?apikey=, ?token=, ?access_token=,
 # a tracker's ?passkey=). A key is one of those by its name: the whole name, or its end
@@ -91,7 +93,14 @@ def shown_url(url: str) -> str:
 # (sort_key, monkey stay). Reddit's private feeds put their secret in ?feed=, which
 # WordPress fills with a format (?feed=rss2): that value goes only when it looks like
 # a token (hex, a digest).
-_USERINFO = re.compile(r"(?<=://)([^/?#\s]*)@")
+# The user part ends at the last "@" before the first "/", "?" or "#", unless no host
+# follows it and a password holds one of those unescaped (urllib ends the host there, so
+# the URL is refused, and quoted in the error): then, what follows the colon being no
+# port, at the last "@" a host follows ("@bob" in a path is none).
+_USERINFO = re.compile(
+    r"(?<=://)(?:([^/?#\s]*)@(?=" + _HOST + ")"
+    r"|([^/?#\s@:\[]*:(?![0-9]*(?:[/?#\s]|\Z))\S*)@(?=" + _HOST + ")"
+    r"|([^/?#\s]*)@)")
 _PARAM = re.compile(r"([?&;]([\w.-]+)=)([^&#\s)'\"<>]+)")
 _OWNERS = "api|access|auth|private|feed|rss|secret|client|app|license|subscription|session"
 _SECRET_KEY = re.compile(
@@ -119,7 +128,7 @@ def _hidden_value(m: re.Match) -> str:
 
 
 def _hidden_user(m: re.Match) -> str:
-    user, colon, _ = m.group(1).partition(":")
+    user, colon, _ = next(g for g in m.groups() if g is not None).partition(":")
     return f"{user}:***@" if colon else "***@"
 
 

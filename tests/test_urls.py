@@ -183,6 +183,18 @@ def test_a_url_in_feed_text_is_shown_as_where_it_goes(url, shown):
     ("https://alice:s3cretpw@private.example/rss", "https://alice:***@private.example/rss"),
     ("https://ghp_T0ken@private.example/rss", "https://***@private.example/rss"),
     ("http://a:p@ss@h.example:8080/rss", "http://a:***@h.example:8080/rss"),
+    # a password holding "/", "?" or "#" unescaped (a URL urllib refuses, and the error
+    # quotes): its user part still runs to the "@" before the host, not one in the path
+    ("https://alice:s3cr/etpw@private.example/rss", "https://alice:***@private.example/rss"),
+    ("https://alice:s3cr?etpw@private.example/rss", "https://alice:***@private.example/rss"),
+    ("https://alice:s3cr#etpw@10.0.0.5:8080/rss", "https://alice:***@10.0.0.5:8080/rss"),
+    ("https://alice:p@ss/w@private.example/rss/@bob",
+     "https://alice:***@private.example/rss/@bob"),
+    # an "@" in a path is no user part, after a port or a user part as well
+    ("https://medium.example/@bob.smith/ai", "https://medium.example/@bob.smith/ai"),
+    ("https://medium.example:8443/@bob.smith/ai", "https://medium.example:8443/@bob.smith/ai"),
+    ("https://alice:pw@h.example/rss/@bob.smith/x", "https://alice:***@h.example/rss/@bob.smith/x"),
+    ("https://h.example/rss?u=a:b/c@d.example", "https://h.example/rss?u=a:b/c@d.example"),
     # values of query keys that carry credentials; other parameters stay as written
     ("https://h.example/rss?apikey=XYZ&id=4&access_token=abc#top",
      "https://h.example/rss?apikey=***&id=4&access_token=***#top"),
