@@ -1,7 +1,9 @@
 """URL canonicalisation: one spelling per article, so tracking variants dedupe.
 
 Outlets decorate the same link with campaign and referral parameters (utm_*, fbclid,
-spm, ...) and fragments; stories keyed by URL must not multiply because of them.
+spm, ...) and fragments; stories keyed by URL must not multiply because of them. A
+personalised feed signs its links in with the subscriber's credentials (?access_token=,
+?token=): those go too, or every channel the story is posted to could read as them.
 Everything else in the query is kept, in order and byte for byte, because many sites
 route articles by query (``?id=17703``). Also here: finding the feed an HTML page
 advertises, for when a user gives a site's page instead of its feed.
@@ -108,6 +110,15 @@ _SECRET_KEY = re.compile(
     r"(?:token|secret|password|passwd|pwd|passkey|passphrase|auth|sig|signature)"
     rf"|(?:.*[_.-])?(?:{_OWNERS})[_.-]?key|key|pass|hash|code", re.IGNORECASE)
 _TOKEN_VALUE = re.compile(r"(?=.*\d)[A-Za-z0-9]{8,}")
+# The query keys dropped from a story's link: those of _SECRET_KEY that only ever hold a
+# reader's credentials (a token, secret, password, an API or other owner's key, a JWT, a
+# session id), never what selects the article. Not the generic key, pass, hash, code
+# (?key=article-slug), nor sig and signature: a signed CDN link is useless without its
+# signature, which opens only that one file.
+_CREDENTIAL_KEY = re.compile(
+    rf"(?:.*[_.-])?(?:(?:{_OWNERS})[_.-]?)?"
+    r"(?:token|secret|password|passwd|pwd|passkey|passphrase|auth)"
+    rf"|(?:.*[_.-])?(?:{_OWNERS})[_.-]?key|jwt|(?:php|j|asp)?sess(?:ion)?[_-]?id")
 
 
 def without_secrets(text: str) -> str:
@@ -257,17 +268,35 @@ def _netloc(parts, scheme: str, port: int | None) -> str:
 
 
 def _clean_query(query: str) -> str:
-    kept = [p for p in query.split("&") if p and not _is_tracking(p)]
+    kept = [p for p in query.split("&") if p and not _is_dropped(p)]
     return "&".join(kept)
 
 
-def _is_tracking(pair: str) -> bool:
+def _is_dropped(pair: str) -> bool:
+    """A tracking parameter, or a reader's credential."""
     key, _, value = pair.partition("=")
     key = unquote_plus(key).strip().lower()
-    if key in TRACKING_KEYS or key.startswith(TRACKING_PREFIXES):
+    if key in TRACKING_KEYS or key.startswith(TRACKING_PREFIXES) or _CREDENTIAL_KEY.fullmatch(key):
         return True
     value = unquote_plus(value).lower()
     return key in FEED_SOURCE_KEYS and ("rss" in value or "feed" in value)
+
+
+def _is_credential(pair: str) -> bool:
+    return _CREDENTIAL_KEY.fullmatch(unquote_plus(pair.partition("=")[0]).strip().lower()) \
+        is not None
+
+
+def without_credentials(link: str) -> str:
+    """A stored link as canonical_url makes it now: its credential keys dropped, the
+    rest byte for byte (a #fragment too: entries sharing a page are told apart by it)."""
+    rest, hashmark, fragment = link.partition("#")
+    path, mark, query = rest.partition("?")
+    pairs = query.split("&")
+    if not any(map(_is_credential, pairs)):
+        return link
+    kept = [p for p in pairs if p and not _is_credential(p)]
+    return path + ("?" + "&".join(kept) if kept else "") + hashmark + fragment
 
 
 def find_alternate(page: str, page_url: str) -> str | None:
