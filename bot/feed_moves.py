@@ -22,10 +22,21 @@ def moved_to(res) -> str:
 
 
 def what_to_do(old: str, new: str) -> str:
-    old, new = without_secrets(old), without_secrets(new)
-    return (f"run `ainews feeds add {new}`, then, once it has been polled, `ainews feeds "
-            f"remove {old}`, and change it in the feeds file if one lists it; its stories "
-            "stay, and are not posted again")
+    return (f"run {_add_command(new)}, then, once it has been polled, `ainews feeds "
+            f"remove {without_secrets(old)}`, and change it in the feeds file if one lists "
+            "it; its stories stay, and are not posted again")
+
+
+def _add_command(new: str) -> str:
+    """`feeds add` for the new address (as stored, or as `feeds list` shows it). With
+    its credentials hidden it would add a feed whose password is "***" ("remove" finds
+    a feed by its shown URL, "add" can't): the operator writes them out instead (a
+    redirect to a path keeps the old address's)."""
+    shown = without_secrets(new)
+    if "***" not in shown:
+        return f"`ainews feeds add {new}`"
+    return ("`ainews feeds add NEW-URL`, where NEW-URL is the address it moved to, its "
+            "credentials written out in place of ***")
 
 
 def say_moved(state, res) -> None:

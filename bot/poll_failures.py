@@ -47,7 +47,7 @@ class PollFailures:
             pause_after=pause_after))
         if new_state is None:   # the store locked: the next poll fetches it again
             log.debug("poller: %s (%s) failed, not recorded (the store is locked): %s",
-                      state.source.name, state.source.url, message)
+                      state.source.name, without_secrets(state.source.url), message)
             return
         out.paused, out.failures = new_state.paused, new_state.failures
         if new_state.paused:

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
 from feeds.models import FeedSource
+from feeds.urls import without_secrets
 
 DEFAULT_FEEDS_FILE = Path(__file__).parent / "data" / "feeds.toml"
 
@@ -48,7 +49,8 @@ def _feed_source(path: Path, n: int, entry: object) -> FeedSource:
     except ValueError:   # "http://[::1": urlsplit raises instead of answering
         parts = None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise FeedListError(f"feeds: {path}: feed #{n} url {url!r} is not an http(s) URL")
+        raise FeedListError(f"feeds: {path}: feed #{n} url {without_secrets(url)!r} is not "
+                            "an http(s) URL")
     name = str(entry.get("name") or parts.hostname).strip()
     tags = entry.get("tags", [])
     tags = [tags] if isinstance(tags, str) else tags     # tags = "labs, china" too

@@ -1,7 +1,9 @@
 """URL canonicalisation: one spelling per article, so tracking variants dedupe.
 
 Outlets decorate the same link with campaign and referral parameters (utm_*, fbclid,
-spm, ...) and fragments; stories keyed by URL must not multiply because of them.
+spm, ...) and fragments; stories keyed by URL must not multiply because of them. A
+personalised feed signs its links in with the subscriber's credentials (?access_token=,
+?token=): those go too, or every channel the story is posted to could read as them.
 Everything else in the query is kept, in order and byte for byte, because many sites
 route articles by query (``?id=17703``). Also here: finding the feed an HTML page
 advertises, for when a user gives a site's page instead of its feed.
@@ -84,6 +86,8 @@ def shown_url(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+# A host after a user part: a name with a dot, localhost or an [IPv6] literal, and its port.
+_HOST = r"(?:[A-Za-z0-9-]+\.[A-Za-z0-9.-]*|localhost|\[[0-9A-Fa-f:.]+\])(?::[0-9]*)?(?![\w.@:-])"
 # A feed's address may carry its credentials: user:password@ (the fetcher sends it as
 # Basic auth) or a query key the service reads (?apikey=, ?token=, ?access_token=,
 # a tracker's ?passkey=). A key is one of those by its name: the whole name, or its end
@@ -91,7 +95,14 @@ def shown_url(url: str) -> str:
 # (sort_key, monkey stay). Reddit's private feeds put their secret in ?feed=, which
 # WordPress fills with a format (?feed=rss2): that value goes only when it looks like
 # a token (hex, a digest).
-_USERINFO = re.compile(r"(?<=://)([^/?#\s]*)@")
+# The user part ends at the last "@" before the first "/", "?" or "#", unless no host
+# follows it and a password holds one of those unescaped (urllib ends the host there, so
+# the URL is refused, and quoted in the error): then, what follows the colon being no
+# port, at the last "@" a host follows ("@bob" in a path is none).
+_USERINFO = re.compile(
+    r"(?<=://)(?:([^/?#\s]*)@(?=" + _HOST + ")"
+    r"|([^/?#\s@:\[]*:(?![0-9]*(?:[/?#\s]|\Z))\S*)@(?=" + _HOST + ")"
+    r"|([^/?#\s]*)@)")
 _PARAM = re.compile(r"([?&;]([\w.-]+)=)([^&#\s)'\"<>]+)")
 _OWNERS = "api|access|auth|private|feed|rss|secret|client|app|license|subscription|session"
 _SECRET_KEY = re.compile(
@@ -99,6 +110,15 @@ _SECRET_KEY = re.compile(
     r"(?:token|secret|password|passwd|pwd|passkey|passphrase|auth|sig|signature)"
     rf"|(?:.*[_.-])?(?:{_OWNERS})[_.-]?key|key|pass|hash|code", re.IGNORECASE)
 _TOKEN_VALUE = re.compile(r"(?=.*\d)[A-Za-z0-9]{8,}")
+# The query keys dropped from a story's link: those of _SECRET_KEY that only ever hold a
+# reader's credentials (a token, secret, password, an API or other owner's key, a JWT, a
+# session id), never what selects the article. Not the generic key, pass, hash, code
+# (?key=article-slug), nor sig and signature: a signed CDN link is useless without its
+# signature, which opens only that one file.
+_CREDENTIAL_KEY = re.compile(
+    rf"(?:.*[_.-])?(?:(?:{_OWNERS})[_.-]?)?"
+    r"(?:token|secret|password|passwd|pwd|passkey|passphrase|auth)"
+    rf"|(?:.*[_.-])?(?:{_OWNERS})[_.-]?key|jwt|(?:php|j|asp)?sess(?:ion)?[_-]?id")
 
 
 def without_secrets(text: str) -> str:
@@ -119,7 +139,7 @@ def _hidden_value(m: re.Match) -> str:
 
 
 def _hidden_user(m: re.Match) -> str:
-    user, colon, _ = m.group(1).partition(":")
+    user, colon, _ = next(g for g in m.groups() if g is not None).partition(":")
     return f"{user}:***@" if colon else "***@"
 
 
@@ -248,17 +268,35 @@ def _netloc(parts, scheme: str, port: int | None) -> str:
 
 
 def _clean_query(query: str) -> str:
-    kept = [p for p in query.split("&") if p and not _is_tracking(p)]
+    kept = [p for p in query.split("&") if p and not _is_dropped(p)]
     return "&".join(kept)
 
 
-def _is_tracking(pair: str) -> bool:
+def _is_dropped(pair: str) -> bool:
+    """A tracking parameter, or a reader's credential."""
     key, _, value = pair.partition("=")
     key = unquote_plus(key).strip().lower()
-    if key in TRACKING_KEYS or key.startswith(TRACKING_PREFIXES):
+    if key in TRACKING_KEYS or key.startswith(TRACKING_PREFIXES) or _CREDENTIAL_KEY.fullmatch(key):
         return True
     value = unquote_plus(value).lower()
     return key in FEED_SOURCE_KEYS and ("rss" in value or "feed" in value)
+
+
+def _is_credential(pair: str) -> bool:
+    return _CREDENTIAL_KEY.fullmatch(unquote_plus(pair.partition("=")[0]).strip().lower()) \
+        is not None
+
+
+def without_credentials(link: str) -> str:
+    """A stored link as canonical_url makes it now: its credential keys dropped, the
+    rest byte for byte (a #fragment too: entries sharing a page are told apart by it)."""
+    rest, hashmark, fragment = link.partition("#")
+    path, mark, query = rest.partition("?")
+    pairs = query.split("&")
+    if not any(map(_is_credential, pairs)):
+        return link
+    kept = [p for p in pairs if p and not _is_credential(p)]
+    return path + ("?" + "&".join(kept) if kept else "") + hashmark + fragment
 
 
 def find_alternate(page: str, page_url: str) -> str | None:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from feeds.cluster import title_key
 from feeds.models import iso_utc, utcnow
+from storage.stored_links import drop_link_credentials
 
 
 class StoreError(Exception):
@@ -277,6 +278,7 @@ MIGRATIONS: list[Migration] = [
     (12, "stories_pruned_from", PRUNED_FROM),
     (13, "feeds_moved_to", FEED_MOVED_TO),
     (14, "feeds_last_new", FEED_LAST_NEW),
+    (15, "stories_links_without_credentials", drop_link_credentials),
 ]
 
 _LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (

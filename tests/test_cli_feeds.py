@@ -324,6 +324,29 @@ async def test_a_feed_moved_for_good_is_named_once_in_the_log_and_in_list_and_st
     assert (f"moved permanently to {new}" in status_out) == moved, status_out
 
 
+async def test_a_private_feed_that_moved_is_not_to_be_added_with_a_password_of_stars(
+        env, capsys, caplog):
+    """The hint said to run `ainews feeds add https://alice:***@host/new.xml`: a feed
+    whose password is literally ***, failing at every poll. The new address keeps the
+    old one's credentials (a redirect to a path inherits them), which are not shown."""
+    import asyncio
+    caplog.set_level("INFO")
+    async with FeedServer() as srv:
+        srv.add("/new.xml", make_rss("Example AI", [strategy_entry(0)]))
+        srv.add_redirect("/old.xml", "/new.xml", status=301)
+        old = srv.url("/old.xml").replace("http://", "http://alice:s3cretpw@")
+        assert (await asyncio.to_thread(run_cli, capsys, "feeds", "add", old))[0] == 0
+        await asyncio.to_thread(run_cli, capsys, "poll", "--once")
+    (said,) = [r.getMessage() for r in caplog.records if "moved permanently" in r.getMessage()]
+    listed = run_cli(capsys, "feeds", "list")[1]
+    new_shown = srv.url("/new.xml").replace("http://", "http://alice:***@")
+    for text in (said, listed):
+        assert f"moved permanently to {new_shown}" in text, text
+        assert "feeds add http" not in text and "s3cretpw" not in text, text
+        assert ("`ainews feeds add NEW-URL`, where NEW-URL is the address it moved to, its "
+                "credentials written out in place of ***") in text, text
+
+
 async def test_feeds_list_says_when_a_feed_last_brought_a_new_story(env, capsys):
     """A feed that silently stopped publishing read `ok` everywhere: it answers, so
     nothing fails. `feeds list` says when a poll last stored a new story from it (a

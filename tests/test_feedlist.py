@@ -65,3 +65,22 @@ def test_a_fragment_is_dropped_as_feeds_add_drops_it(tmp_path):
     path.write_text('[[feed]]\nurl = "https://example.com/rss#top"\n'
                     '[[feed]]\nurl = "https://example.com/rss"\n')
     assert [f.url for f in load_feed_list(path)] == ["https://example.com/rss"]
+
+
+@pytest.mark.parametrize("url, secret", [
+    # A port mistyped: the error quoted the whole URL, user:password@ and all.
+    ("https://alice:s3cretpw@private.example:99999/rss?token=t0k3n", "s3cretpw"),
+    # A password with "/" or "?" not %-escaped: urlsplit ends the host there.
+    ("https://alice:s3cr/etpw@private.example/rss", "s3cr/etpw"),
+    ("https://alice:s3cr?etpw@private.example/rss", "s3cr?etpw"),
+    ("https://alice:s3cretpw@private.example:99999/rss?token=t0k3n", "t0k3n"),
+], ids=["port", "slash", "question-mark", "token"])
+def test_a_bad_feed_urls_error_keeps_its_credentials_hidden(tmp_path, url, secret):
+    """The README: a feed's credentials are never shown, errors included. This one-line
+    error stops `ainews run` and lands in the journal (or a pasted terminal)."""
+    path = tmp_path / "feeds.toml"
+    path.write_text(f'[[feed]]\nurl = "{url}"\n')
+    with pytest.raises(FeedListError) as err:
+        load_feed_list(path)
+    assert "feed #1" in str(err.value)
+    assert secret not in str(err.value), str(err.value)

@@ -99,6 +99,19 @@ def test_malformed_urls_are_invalid(url):
 
 
 @pytest.mark.parametrize("url", [
+    "https://alice:s3cr/etpw@private.example/rss", "https://alice:s3cr?etpw@private.example/rss",
+    "https://alice:s3cr#etpw@private.example/rss?token=t0k3n",
+])
+def test_a_password_that_breaks_its_url_is_not_quoted_in_the_error(url):
+    """A password with "/", "?" or "#" not %-escaped ends the host early, so `feeds add`
+    refuses the URL: the error, shown in chat and the log, quoted the password."""
+    with pytest.raises(FetchError) as info:
+        check_url(url, allow_private=False)
+    assert str(info.value).startswith("fetcher: https://alice:***@private.example/rss"), \
+        str(info.value)
+
+
+@pytest.mark.parametrize("url", [
     # A host and port typed without http:// read as a scheme: "localhost:// is not fetched".
     "localhost:8080/feed.xml", "127.0.0.1:8080/rss", "news.example.com:443/feed",
     "news.example.com/feed", "localhost:8/feed.xml",

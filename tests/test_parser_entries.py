@@ -170,3 +170,23 @@ def test_source_name(source, channel, expected):
 ])
 def test_ttl_minutes(channel, ttl):
     assert parse(rss("", channel=channel)).ttl_minutes == ttl
+
+
+@pytest.mark.parametrize("link", [
+    # A personalised subscriber feed (Stratechery's Passport: "every link is unique to
+    # that user") signs each item's link in with the subscriber's own token.
+    "https://stratechery.example/2026/ai-capex/?access_token=eyJfakeSubscriberJWT123",
+    # A private feed whose item links carry the feed's own credential.
+    "https://intranet.example/news/42?token=t0k3nFeedSecret",
+], ids=["subscriber-token", "feed-token"])
+def test_a_private_feeds_credentials_in_an_items_link_are_not_kept_in_the_story(link):
+    """The feed URL's ?token= is hidden everywhere it is shown; the same kind of key in an
+    item's link was kept byte for byte in Story.url, and so posted to every subscribed
+    channel and answered in /latest, /search, /why and `ainews latest --json`: anyone in
+    the channel could read the subscriber's paid articles as them."""
+    item = (f"<item><title>Microsoft raises AI capex</title><link>{link}</link>"
+            "<description>Microsoft will spend more on AI data centres.</description></item>")
+    parsed = parse(rss(item), feed_url="https://intranet.example/rss?token=t0k3nFeedSecret")
+    (story,) = parsed.stories
+    assert "eyJfakeSubscriberJWT123" not in story.url and "t0k3nFeedSecret" not in story.url, \
+        story.url

@@ -321,3 +321,30 @@ async def test_a_failure_met_on_a_locked_store_is_not_recorded_and_the_pass_ends
     assert not any(r.exc_info for r in caplog.records), caplog.text
     holder.close()
     store.close()
+
+
+async def test_a_private_feeds_credentials_stay_out_of_the_debug_line_of_a_locked_store(
+        tmp_path, classifier, monkeypatch, caplog):
+    """AINEWS_LOG_LEVEL=DEBUG: a private feed failing while another program held the
+    store's write lock logged "poller: NAME (URL) failed, not recorded" with the URL as
+    stored, its user:password@ and ?token= in the clear (every other line hides them)."""
+    import logging
+    import sqlite3
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setattr("storage.store.BUSY_TIMEOUT", 0.05)
+    path = tmp_path / "a.db"
+    store = Store(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        srv.script("/p.xml", [500])
+        url = srv.url("/p.xml?token=t0k3n").replace("http://", "http://alice:s3cretpw@")
+        store.upsert_feed(FeedSource("Private", url))
+        pipeline = Pipeline(store, fetcher, classifier, Formatter(store), poll_minutes=2)
+        holder.execute("BEGIN IMMEDIATE")
+        await poll(pipeline, 0)
+        holder.execute("ROLLBACK")
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "not recorded (the store is locked)" in logged, logged
+    assert "s3cretpw" not in logged and "t0k3n" not in logged, logged
+    holder.close()
+    store.close()

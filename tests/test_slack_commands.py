@@ -264,3 +264,46 @@ async def test_an_answer_slack_refuses_is_logged_and_the_user_told(bot, monkeypa
     assert bot.fake.responses[rid] == [{"text": listeners.REFUSED, "response_type":
                                         "ephemeral", "replace_original": False}]
     assert f"Slack refused the answer to /company: HTTP 400 {error}" in caplog.text
+
+
+@pytest.mark.parametrize("args, secrets", [
+    ("feeds add https://alice:s3cretpw@feeds.example/rss?token=t0k3n", ("s3cretpw", "t0k3n")),
+    # The text was cut at 100 characters before anything was hidden: a password the cut
+    # split had no "@" after it any more, and its first half was written as typed.
+    ("feeds add https://" + "a" * 75 + ":s3cretpw@feeds.example/rss", ("s3cr",)),
+], ids=["password-and-token", "password-at-the-cut"])
+async def test_a_private_feeds_credentials_stay_out_of_the_log_of_a_command_that_broke(
+        caplog, args, secrets):
+    """`/ainews feeds add https://user:password@host/rss?token=...` that failed on our side
+    (any bug in the add, the test fetch or the store) logged the command's text as typed,
+    the feed's password and token in the clear, at ERROR with a traceback: the line an
+    operator pastes into an issue. Everywhere else the log writes user:***@ and token=***."""
+    import logging
+    from bot.slack.listeners import plan, run_command
+
+    class Broken:
+        def feeds(self, caller, args):
+            raise RuntimeError("a bug")
+
+        def store_failure(self, e):
+            return None
+
+    caplog.set_level(logging.ERROR, logger="ainews")
+    caller = Caller("slack", "T1", "C1", "UADMIN", is_admin=True)
+    reply = await run_command(Broken(), *plan("/ainews", args), caller)
+    assert "failed on our side" in reply.text
+    assert "failed for UADMIN" in caplog.text, caplog.text
+    assert not [s for s in secrets if s in caplog.text], caplog.text
+
+
+async def test_a_private_feeds_credentials_stay_out_of_the_debug_line_of_each_command(
+        bot, caplog):
+    """AINEWS_LOG_LEVEL=DEBUG writes each command as it came: `/ainews feeds add` with a
+    private feed's URL wrote its password and token as typed."""
+    import logging
+    caplog.set_level(logging.DEBUG, logger="ainews.slack")
+    await bot.answer(await bot.slash(
+        "/ainews", "feeds add https://alice:s3cretpw@feeds.example/rss?token=t0k3n",
+        user="UADMIN"))
+    assert "feeds.example/rss" in caplog.text, caplog.text
+    assert "s3cretpw" not in caplog.text and "t0k3n" not in caplog.text, caplog.text

@@ -38,6 +38,20 @@ BASE = "https://news.example.com/feeds/ai/rss.xml"
     # userinfo dropped: it can disguise the host ("reuters.com@evil") or carry a secret
     ("https://www.reuters.com@evil.example/ai", "https://evil.example/ai"),
     ("https://user:s3cret@example.com/a", "https://example.com/a"),
+    # a reader's credentials in the query dropped as well: a personalised feed's links
+    # carry the subscriber's, which every channel shown the link could use
+    ("https://x.com/a?access_token=eyJ1&id=7&token=t&apikey=k", "https://x.com/a?id=7"),
+    ("https://x.com/a?p=3&api_key=k&x-api-key=k&auth=a&jwt=j&oauth_token=o",
+     "https://x.com/a?p=3"),
+    ("https://x.com/a?PHPSESSID=s&jsessionid=s&session_id=s&client_secret=c&pwd=p",
+     "https://x.com/a"),
+    ("/story/1?Access%5FToken=t&id=2", "https://news.example.com/story/1?id=2"),
+    # but not what selects an article or makes a signed link work
+    ("https://x.com/a?key=ai-capex&code=US&hash=h1&sid=07/01/02&pass=1",
+     "https://x.com/a?key=ai-capex&code=US&hash=h1&sid=07/01/02&pass=1"),
+    ("https://cdn.x.com/a.pdf?Expires=1&Signature=s&Key-Pair-Id=K&sig=s&sort_key=d",
+     "https://cdn.x.com/a.pdf?Expires=1&Signature=s&Key-Pair-Id=K&sig=s&sort_key=d"),
+    ("https://x.com/a?author=jo&monkey=2&tokens=9", "https://x.com/a?author=jo&monkey=2&tokens=9"),
     # relative links resolved against the base
     ("/story/1?utm_source=x", "https://news.example.com/story/1"),
     ("story-2.html", "https://news.example.com/feeds/ai/story-2.html"),
@@ -183,6 +197,18 @@ def test_a_url_in_feed_text_is_shown_as_where_it_goes(url, shown):
     ("https://alice:s3cretpw@private.example/rss", "https://alice:***@private.example/rss"),
     ("https://ghp_T0ken@private.example/rss", "https://***@private.example/rss"),
     ("http://a:p@ss@h.example:8080/rss", "http://a:***@h.example:8080/rss"),
+    # a password holding "/", "?" or "#" unescaped (a URL urllib refuses, and the error
+    # quotes): its user part still runs to the "@" before the host, not one in the path
+    ("https://alice:s3cr/etpw@private.example/rss", "https://alice:***@private.example/rss"),
+    ("https://alice:s3cr?etpw@private.example/rss", "https://alice:***@private.example/rss"),
+    ("https://alice:s3cr#etpw@10.0.0.5:8080/rss", "https://alice:***@10.0.0.5:8080/rss"),
+    ("https://alice:p@ss/w@private.example/rss/@bob",
+     "https://alice:***@private.example/rss/@bob"),
+    # an "@" in a path is no user part, after a port or a user part as well
+    ("https://medium.example/@bob.smith/ai", "https://medium.example/@bob.smith/ai"),
+    ("https://medium.example:8443/@bob.smith/ai", "https://medium.example:8443/@bob.smith/ai"),
+    ("https://alice:pw@h.example/rss/@bob.smith/x", "https://alice:***@h.example/rss/@bob.smith/x"),
+    ("https://h.example/rss?u=a:b/c@d.example", "https://h.example/rss?u=a:b/c@d.example"),
     # values of query keys that carry credentials; other parameters stay as written
     ("https://h.example/rss?apikey=XYZ&id=4&access_token=abc#top",
      "https://h.example/rss?apikey=***&id=4&access_token=***#top"),

@@ -20,6 +20,7 @@ from bot.replies import Caller, Reply, failed
 from bot.slack import render, render_reply, shares
 from bot.slack.webapi import NETWORK_ERRORS, error_code
 from bot.slack.syntax import SLASH_COMMANDS
+from feeds.urls import without_secrets
 
 log = logging.getLogger("ainews.slack")
 
@@ -189,7 +190,9 @@ async def run_command(commands, name: str, args: str, caller: Caller) -> Reply:
         if (reply := commands.store_failure(e)) is not None:   # logged by the core
             return reply
         said = typed(name, args)
-        log.exception("slack: /%s %r failed for %s", said, args[:100], caller.user)
+        # Hidden before the cut: a password cut short has no "@" after it to be known by.
+        log.exception("slack: /%s %r failed for %s", said, without_secrets(args)[:100],
+                      caller.user)
         return failed(said)
 
 
@@ -229,7 +232,8 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
         name, args = plan(command.get("command", ""), command.get("text", ""))
         caller = caller_for(command.get("team_id"), command.get("channel_id"),
                             command.get("user_id"))
-        log.debug("slack: /%s %r from %s in %s", name, args[:100], caller.user, caller.channel)
+        log.debug("slack: /%s %r from %s in %s", name, without_secrets(args)[:100],
+                  caller.user, caller.channel)
         reply = await answer(name, args, caller, client)
         share = render_reply.share_value(name, args) if reply.shareable else None
         await _respond(respond, render_reply.reply_message(reply, share=share), f"/{name}")
