@@ -17,9 +17,21 @@ from feeds.urls import is_web_url, without_credentials
 __all__ = ["drop_link_credentials"]
 
 
+# Words every credential key holds (feeds/urls.py _CREDENTIAL_KEY): only links holding
+# one are read into Python, not every link with a query (a WordPress ?p=123 guid is in
+# most rows of a big store).
+_WORDS = ("token", "secret", "pass", "pwd", "auth", "key", "jwt", "sess")
+
+
+def _may_hold_credentials(column: str) -> str:
+    """SQL true when `column` has a query and one of _WORDS (LIKE ignores ASCII case)."""
+    words = " OR ".join(f"{column} LIKE '%{w}%'" for w in _WORDS)
+    return f"({column} LIKE '%?%' AND ({words}))"
+
+
 def drop_link_credentials(conn: sqlite3.Connection) -> None:
-    rows = conn.execute("SELECT pk, url, guid FROM stories "
-                        "WHERE url LIKE '%?%' OR guid LIKE '%?%'").fetchall()
+    rows = conn.execute(f"SELECT pk, url, guid FROM stories WHERE {_may_hold_credentials('url')}"
+                        f" OR {_may_hold_credentials('guid')}").fetchall()
     for pk, url, guid in rows:
         new_url = without_credentials(url)
         # The page stored twice, from two subscribers' links: a link is one story's
@@ -40,8 +52,8 @@ def _drop_from_briefs(conn: sqlite3.Connection, table: str, key: str, where: str
     if not conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
                         (table,)).fetchone():
         return   # a new file: the outbox is made after this migration
-    for row_key, text in conn.execute(f"SELECT {key}, brief FROM {table} "
-                                      f"WHERE brief LIKE '%?%'{where}").fetchall():
+    for row_key, text in conn.execute(f"SELECT {key}, brief FROM {table} WHERE "
+                                      f"{_may_hold_credentials('brief')}{where}").fetchall():
         brief = json.loads(text)
         url = brief.get("url") or ""
         if (clean := without_credentials(url)) != url:
