@@ -49,6 +49,8 @@ PATHS = {
     "search of too long a phrase": lambda c: c.search(ADMIN, '"a b c d e f g h i"'),
     "search of a pasted link": lambda c: c.search(ADMIN, LINK),
     "search too long": lambda c: c.search(ADMIN, "qwen " * 61),
+    "search of too many Chinese words":
+        lambda c: c.search(ADMIN, "，".join("甲乙丙丁戊己庚辛壬癸子丑寅卯辰巳午")),
     "limit not a number": lambda c: c.latest(ADMIN, "lots"),
     "company limit out of range": lambda c: c.company(ADMIN, "alibaba -1"),
     "topic limit not a number": lambda c: c.topic(ADMIN, "pricing 1.5"),
