@@ -50,14 +50,23 @@ class SubscriptionCommands(TargetNames):
         if outcome == "exists":
             return Reply.message(f"This channel already gets {what}.")
         # "gets again stories on X" read backwards: "again" goes last.
-        text = (f"This channel gets {what} again." if outcome == "resumed" else
-                f"This channel now gets {what}.")
+        text = ((f"This channel gets {what} again.",) if outcome == "resumed" else
+                say("This channel now gets {}: new ones from now on ({} shows the latest "
+                    "now).", what, self._lookup(kind, name)))
         if paused:          # the pause was the channel's: every subscription resumes
             others = "subscription" if len(paused) == 1 else count(len(paused), "subscription")
-            text += f" Posting here resumes for its other {others} too."
+            text += (f" Posting here resumes for its other {others} too.",)
         if kind != "all" and any(s.kind == "all" for s in before):
-            text += " (It already gets all strategy stories, which include these.)"
+            text += (" (It already gets all strategy stories, which include these.)",)
         return Reply.message(text, ephemeral=False)
+
+    @staticmethod
+    def _lookup(kind: str, name: str) -> ex.Example:
+        """The lookup showing what a new subscription gets: the stories already stored
+        are never posted to it, so without this it heard nothing until the next one."""
+        if kind == "company":
+            return ex.company_named(name)
+        return ex.topic_named(name) if kind == "topic" else ex.LATEST
 
     def unsubscribe(self, caller: Caller, target: str) -> Reply:
         if not caller.is_admin:

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.discord.syntax import spell as discord_spell
 from tests.classify_kit import gazetteer_classifier
 from tests.commands_kit import ADMIN, MEMBER, seeded_store, core_commands
 
@@ -316,3 +317,19 @@ def test_subscribing_again_lifts_a_channel_pause_for_all_its_subscriptions(comma
     commands.subscribe(ADMIN, "chips")              # the admin fixed the channel
     text = commands.subscriptions(MEMBER).text
     assert "PAUSED" not in text and all(t in text for t in ("pricing", "Nvidia", "chips"))
+
+
+# ---- what a new subscription says happens next ----------------------------------------
+@pytest.mark.parametrize("target, lookup", [
+    ("qwen", "/company name:Alibaba"),
+    ("pricing", "/topic slug:pricing"),
+    ("all", "/latest"),
+])
+def test_a_new_subscription_says_posts_start_with_the_next_story_and_how_to_see_the_latest(
+        commands, target, lookup):
+    """"This channel now gets stories about Alibaba." was followed by silence until a
+    story was published after it (those already stored are never posted to it), and
+    nothing offered the lookup that shows the latest now, as an empty lookup does."""
+    shown = commands.subscribe(ADMIN, target).spelled(discord_spell)
+    assert "new ones from now on" in shown, shown
+    assert f"{lookup} shows the latest now" in shown, shown
