@@ -333,3 +333,18 @@ def test_a_new_subscription_says_posts_start_with_the_next_story_and_how_to_see_
     shown = commands.subscribe(ADMIN, target).spelled(discord_spell)
     assert "new ones from now on" in shown, shown
     assert f"{lookup} shows the latest now" in shown, shown
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_subscribing_in_a_digest_channel_says_the_stories_come_in_its_digest(commands,
+                                                                             paused):
+    """With a daily digest set, "This channel now gets all AI strategy stories." read as
+    instant posts, and the channel then heard nothing until the next morning."""
+    commands.digest(ADMIN, "daily", "08:30", "Europe/Berlin")
+    if paused:
+        commands.subscribe(ADMIN, "all")
+        commands.store.pause_channel("discord", "c1", "Missing Access")
+    text = commands.subscribe(ADMIN, "all").text
+    assert "Delivery: one digest a day at 08:30 Europe/Berlin (next: Tue 03 Mar" in text
+    elsewhere = replace(ADMIN, channel="c2")                    # no digest there
+    assert "Delivery" not in commands.subscribe(elsewhere, "all").text
