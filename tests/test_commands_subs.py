@@ -20,6 +20,8 @@ commands = pytest.fixture(core_commands, name="commands")
 # ---- subscriptions ----------------------------------------------------------------------
 @pytest.mark.parametrize("target, listed", [
     ("all", "all AI strategy stories"),
+    # `unsubscribe everything` stopped everything, `subscribe everything` was refused
+    ("Everything", "all AI strategy stories"),
     ("pricing", "(topic pricing)"),
     ("qwen", "stories about Alibaba"),
     ("company:Meta", "stories about Meta"),
