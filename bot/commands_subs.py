@@ -43,21 +43,42 @@ class SubscriptionCommands(TargetNames):
             return resolved
         kind, name = resolved
         before = self.store.subscriptions_for_channel(caller.platform, caller.channel)
-        paused = [s for s in before if s.paused and (s.kind, s.target) != (kind, name)]
         sub = Subscription(caller.platform, caller.workspace, caller.channel, kind, name)
         outcome = self.store.add_subscription(sub, now=self.clock())
         what = self._describe(kind, name)
         if outcome == "exists":
             return Reply.message(f"This channel already gets {what}.")
         # "gets again stories on X" read backwards: "again" goes last.
-        text = (f"This channel gets {what} again." if outcome == "resumed" else
-                f"This channel now gets {what}.")
+        text = ((f"This channel gets {what} again.",) if outcome == "resumed" else
+                say("This channel now gets {}: new ones from now on ({} shows the latest "
+                    "now).", what, self._lookup(kind, name)))
+        return Reply.message(text + self._subscribed_notes(caller, sub, before),
+                             ephemeral=False)
+
+    def _subscribed_notes(self, caller: Caller, sub: Subscription,
+                          before: list[Subscription]) -> Text:
+        """What else a subscription changes: a channel pause lifted, stories `all`
+        already brings, and in a digest channel when they come ("now gets" alone read
+        as instant posts, then nothing until the digest)."""
+        notes: Text = ()
+        paused = [s for s in before if s.paused and (s.kind, s.target) != (sub.kind,
+                                                                          sub.target)]
         if paused:          # the pause was the channel's: every subscription resumes
             others = "subscription" if len(paused) == 1 else count(len(paused), "subscription")
-            text += f" Posting here resumes for its other {others} too."
-        if kind != "all" and any(s.kind == "all" for s in before):
-            text += " (It already gets all strategy stories, which include these.)"
-        return Reply.message(text, ephemeral=False)
+            notes += (f" Posting here resumes for its other {others} too.",)
+        if sub.kind != "all" and any(s.kind == "all" for s in before):
+            notes += (" (It already gets all strategy stories, which include these.)",)
+        if self.store.digest_setting(caller.platform, caller.channel):
+            notes += (" ", self._delivery_line(caller))
+        return notes
+
+    @staticmethod
+    def _lookup(kind: str, name: str) -> ex.Example:
+        """The lookup showing what a new subscription gets: the stories already stored
+        are never posted to it, so without this it heard nothing until the next one."""
+        if kind == "company":
+            return ex.company_named(name)
+        return ex.topic_named(name) if kind == "topic" else ex.LATEST
 
     def unsubscribe(self, caller: Caller, target: str) -> Reply:
         if not caller.is_admin:

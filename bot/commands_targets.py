@@ -25,7 +25,7 @@ class TargetNames:
             raw, only = unquoted(rest), kind.lower()
         else:
             only = None
-        if raw.lower() == "all" and only is None:
+        if means_everything(raw) and only is None:
             return ("all", "all")
         slug = self.classifier.resolve_topic(raw) if only != "company" else None
         if slug:
@@ -69,7 +69,7 @@ class TargetNames:
         return named if len(named) > 1 and all(named) else []
 
     def _one(self, part: str) -> str | None:
-        if part.lower() == "all":
+        if means_everything(part):
             return "all"
         return self.classifier.resolve_topic(part) or self.classifier.resolve_company(part)
 
@@ -107,5 +107,6 @@ def one_at_a_time(targets: list[str], example) -> Text:
 
 
 def means_everything(target) -> bool:
-    """`unsubscribe TARGET` stops everything the channel gets (all, everything, ALL)."""
+    """TARGET names everything (all, everything, ALL): `subscribe` follows all strategy
+    stories, `unsubscribe` stops everything the channel gets."""
     return unquoted(target).casefold() in ("all", "everything")

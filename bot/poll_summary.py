@@ -115,6 +115,7 @@ class PassLog:
     def __init__(self):
         self.said: datetime | None = None     # the last INFO line
         self.quiet = 0                        # quiet passes since, each polled a feed
+        self.kept_told = False                # kept_back said its line this start
 
     def line(self, summary: PollSummary, now: datetime) -> tuple[int, str]:
         quiet = not (summary.new_stories or summary.failures)
@@ -128,6 +129,22 @@ class PassLog:
                      f"{shown_utc(self.said)}")
         self.said, self.quiet = now, 0
         return logging.INFO, text
+
+
+    def kept_back(self, summary: PollSummary, *, console: bool) -> str:
+        """Once per start, what the first polls' stored stories mean to the operator:
+        `make run` on a fresh clone logged only "first polls' backlog (stored, never
+        posted)", then nothing until a new story, with no word of where to read them."""
+        stories, strategy = summary.backlog
+        if self.kept_told or not strategy:      # none to read: the summary says enough
+            return ""
+        self.kept_told = True
+        where = "print here" if console else "are posted to the channels that follow them"
+        were = "was" if strategy == 1 else "were"
+        return (f"service: the {count(strategy, 'strategy story')} already in the feeds "
+                f"{were} kept, not posted (no flood of old news): `ainews latest` lists "
+                f"{'it' if strategy == 1 else 'them'} now, and new ones {where} as they "
+                "appear")
 
 
 def waiting_note(states: list, now: datetime, offline: bool = False) -> str:

@@ -109,6 +109,7 @@ class Service(StoredDispatch, PlatformStarts):
         self._feeds_note = ""   # what importing the feeds file did, said at start-up
         self.pass_log = PassLog()   # which poll passes are INFO lines
         self.halted: StoreUnusable | None = None   # met by a chat command: the run ends
+        self.once = False   # `run --once`: no "new ones print here" (it exits)
 
     async def run(self, *, once: bool = False) -> int:
         with run_lock(self.app.settings.db_path):     # one bot per database
@@ -147,6 +148,7 @@ class Service(StoredDispatch, PlatformStarts):
     def _prepare(self, *, once: bool) -> None:
         """Before anything starts: the feeds file imported, the last run's connections
         forgotten, the dispatch mark set, signals and a store failure's halt wired up."""
+        self.once = once
         self._feeds_note = _import_feed_list(self.app)
         _retry_private_hosts(self.app)
         forget_connections(self.app.store)      # the last run's, and platforms now off
@@ -226,7 +228,16 @@ class Service(StoredDispatch, PlatformStarts):
         summary = await pipeline.poll_once(all_feeds=all_feeds, on_fresh=dispatch)
         level, line = self.pass_log.line(summary, self.clock())
         log.log(level, "%s", line)
+        if not self.once and (kept := self.pass_log.kept_back(summary,
+                                                               console=self._prints_here())):
+            log.info("%s", kept)
         await dispatch()
+
+    def _prints_here(self) -> bool:
+        """New briefs print in this terminal: the console is on and follows something."""
+        return "console" in getattr(self.delivery, "adapters", {}) and any(
+            not s.paused for s in self.app.store.subscriptions_for_channel("console",
+                                                                          "console"))
 
     def _delivery(self, adapters: dict):
         from bot.delivery import Delivery

@@ -41,7 +41,7 @@ NAMES = {
                    "Alibaba open-sources Qwen 3"),
     "quoted subscribe": (("/subscribe", "‘Alibaba Group’"),
                          ("subscribe", {"target": "‘Alibaba Group’"}), True,
-                         "This channel now gets stories about Alibaba."),
+                         "This channel now gets stories about Alibaba:"),
     # A quote left open or never opened: a slip, not part of the name ("no company
     # ''alibaba'" named the right company in a reply that refused it).
     "quote left open": (("/company", "'alibaba"), ("company", {"name": "'alibaba"}), False,
@@ -53,7 +53,7 @@ NAMES = {
                            False, "Alibaba open-sources Qwen 3"),
     "subscribe, quote left open": (("/subscribe", "'Alibaba Group"),
                                    ("subscribe", {"target": "'Alibaba Group"}), True,
-                                   "This channel now gets stories about Alibaba."),
+                                   "This channel now gets stories about Alibaba:"),
 }
 
 
@@ -221,8 +221,8 @@ async def test_subscribing_in_a_paused_channel_says_its_other_subscription_resum
     store.pause_channel(chat.platform, chat.channel, "channel_not_found")
     answer = await chat.ask(("/subscribe", "qwen"), ("subscribe", {"target": "qwen"}),
                             admin=True)
-    assert answer == ("This channel now gets stories about Alibaba. Posting here resumes "
-                      "for its other subscription too."), answer
+    assert answer.startswith("This channel now gets stories about Alibaba: new ones"), answer
+    assert answer.endswith("). Posting here resumes for its other subscription too."), answer
     assert not any(s.paused for s in store.subscriptions_for_channel(chat.platform,
                                                                      chat.channel))
 
@@ -328,7 +328,7 @@ async def test_why_takes_the_posts_own_message_link(chat, chat_core):
     (("/latest", "芯片"), ("latest", {"topic": "芯片"}), False,
      "No strategy stories on Chips & compute in the archive yet."),
     (("/subscribe", "監管"), ("subscribe", {"target": "監管"}), True,     # traditional
-     "This channel now gets stories on Policy, regulation & export controls (topic policy)."),
+     "This channel now gets stories on Policy, regulation & export controls (topic policy):"),
 ], ids=["topic", "latest", "subscribe"])
 async def test_a_topic_named_in_chinese_is_the_topic(chat, slack, discord, admin, shown):
     """The bot reads Chinese outlets and takes 阿里巴巴 for Alibaba, but `/ainews topic 开源`

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import pytest
 
+from bot.discord.syntax import spell as discord_spell
 from tests.classify_kit import gazetteer_classifier
 from tests.commands_kit import ADMIN, MEMBER, seeded_store, core_commands
 
@@ -19,6 +20,8 @@ commands = pytest.fixture(core_commands, name="commands")
 # ---- subscriptions ----------------------------------------------------------------------
 @pytest.mark.parametrize("target, listed", [
     ("all", "all AI strategy stories"),
+    # `unsubscribe everything` stopped everything, `subscribe everything` was refused
+    ("Everything", "all AI strategy stories"),
     ("pricing", "(topic pricing)"),
     ("qwen", "stories about Alibaba"),
     ("company:Meta", "stories about Meta"),
@@ -336,3 +339,34 @@ def test_subscribing_again_lifts_a_channel_pause_for_all_its_subscriptions(comma
     commands.subscribe(ADMIN, "chips")              # the admin fixed the channel
     text = commands.subscriptions(MEMBER).text
     assert "PAUSED" not in text and all(t in text for t in ("pricing", "Nvidia", "chips"))
+
+
+# ---- what a new subscription says happens next ----------------------------------------
+@pytest.mark.parametrize("target, lookup", [
+    ("qwen", "/company name:Alibaba"),
+    ("pricing", "/topic slug:pricing"),
+    ("all", "/latest"),
+])
+def test_a_new_subscription_says_posts_start_with_the_next_story_and_how_to_see_the_latest(
+        commands, target, lookup):
+    """"This channel now gets stories about Alibaba." was followed by silence until a
+    story was published after it (those already stored are never posted to it), and
+    nothing offered the lookup that shows the latest now, as an empty lookup does."""
+    shown = commands.subscribe(ADMIN, target).spelled(discord_spell)
+    assert "new ones from now on" in shown, shown
+    assert f"{lookup} shows the latest now" in shown, shown
+
+
+@pytest.mark.parametrize("paused", [False, True])
+def test_subscribing_in_a_digest_channel_says_the_stories_come_in_its_digest(commands,
+                                                                             paused):
+    """With a daily digest set, "This channel now gets all AI strategy stories." read as
+    instant posts, and the channel then heard nothing until the next morning."""
+    commands.digest(ADMIN, "daily", "08:30", "Europe/Berlin")
+    if paused:
+        commands.subscribe(ADMIN, "all")
+        commands.store.pause_channel("discord", "c1", "Missing Access")
+    text = commands.subscribe(ADMIN, "all").text
+    assert "Delivery: one digest a day at 08:30 Europe/Berlin (next: Tue 03 Mar" in text
+    elsewhere = replace(ADMIN, channel="c2")                    # no digest there
+    assert "Delivery" not in commands.subscribe(elsewhere, "all").text

@@ -465,3 +465,18 @@ async def test_a_gateway_slower_than_the_ready_timeout_still_starts(fake):
         apply_endpoints(Settings())
     # Each try identified and would have been ready 0.2 s past the timeout.
     assert started is not None, f"never started after {len(identified)} IDENTIFYs: {failures}"
+
+
+@pytest.mark.parametrize("servers, said", [(1, "(1 server)"), (0, "(0 servers: ")])
+async def test_the_connected_line_counts_servers_and_says_how_to_invite_the_bot(
+        fake, core, caplog, servers, said):
+    """"discord: connected as X (0 guilds)": Discord's API word, not the "servers" its
+    users see, and a bot in none posts nowhere with nothing said of how to add it."""
+    caplog.set_level(logging.INFO, "ainews")
+    if not servers:
+        fake.left_guilds.add(fake.guild_id)
+    async with running_bot(fake, core):
+        pass
+    line = next(r.getMessage() for r in caplog.records if "connected as" in r.getMessage())
+    assert said in line and "guild" not in line, line
+    assert ("`ainews discord-invite`" in line) == (not servers), line

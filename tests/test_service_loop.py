@@ -308,3 +308,45 @@ async def test_a_prune_finding_the_store_locked_is_retried_tomorrow_not_a_crash(
     finally:
         app.close()
     assert "pruning the store failed (database is locked); trying again tomorrow" in caplog.text
+
+
+class _Backlogs:
+    """A pipeline whose first pass stores each feed's current stories (never posted)."""
+
+    def __init__(self):
+        self.passes = 0
+
+    async def poll_once(self, **kwargs):
+        from bot.poll_summary import FeedOutcome, PollSummary
+        self.passes += 1
+        first = self.passes == 1
+        return PollSummary(outcomes=[FeedOutcome("https://a.example/rss", "A", new=6 * first,
+                                                 new_strategy=5 * first, backlog=first)])
+
+
+@pytest.mark.parametrize("console, where", [(True, "print here"),
+                                            (False, "are posted to the channels")])
+async def test_the_first_pass_says_the_stories_kept_back_are_read_with_ainews_latest(
+        tmp_path, caplog, console, where):
+    """`make run` on a fresh clone logged "first polls' backlog (stored, never posted): 6
+    stories, 5 strategy" and then nothing for as long as no new story was published: the
+    bot's own word, and no next step. One plain line says it, once per start."""
+    import logging
+    from bot.app import App
+    from bot.service import Service
+    caplog.set_level(logging.INFO, "ainews")
+    app = App(_service_settings(tmp_path))
+    service, pipeline = Service(app), _Backlogs()
+    service.delivery = type("D", (), {"adapters": {"console": None} if console else {}})()
+    if console:         # as `ainews run` sets the console up on a fresh database
+        from bot.console import set_up_console
+        set_up_console(app.store)
+    try:
+        for _ in range(3):
+            await service._cycle(pipeline)
+    finally:
+        app.close()
+    told = [r.getMessage() for r in caplog.records if "ainews latest" in r.getMessage()]
+    assert len(told) == 1, caplog.text
+    assert "5 strategy stories already in the feeds were kept, not posted" in told[0], told
+    assert where in told[0], told

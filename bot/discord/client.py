@@ -22,6 +22,7 @@ from bot.discord.render import reply_payload
 from bot.discord.slash import register
 from bot.errors import UserError
 from bot.replies import Reply, failed
+from feeds.plural import count
 
 log = logging.getLogger("ainews.discord")
 
@@ -102,7 +103,7 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         default would try it as one and log an error with a traceback per mention)."""
 
     async def on_ready(self) -> None:
-        log.info("discord: connected as %s (%s guilds)", self.user, len(self.guilds))
+        log.info("discord: connected as %s (%s)", self.user, servers_note(len(self.guilds)))
         self.gateway_ready.set()
         self.connection.set("connected")
 
@@ -149,3 +150,11 @@ def install_error_handler(bot: AinewsBot) -> None:
                 await interaction.followup.send(text, ephemeral=True)
             else:
                 await interaction.response.send_message(text, ephemeral=True)
+
+
+def servers_note(n: int) -> str:
+    """The servers the bot is in, as Discord's users call guilds; in none it posts
+    nowhere and answers no one, so the way in is named."""
+    if n:
+        return count(n, "server")
+    return "0 servers: add it to one with the link `ainews discord-invite` prints"
