@@ -22,15 +22,17 @@ _READ_MORE_ZH = (r"[【\[(（]?(?:(?:点击|点此|请)?(?:查看|阅读|浏览)
 _TAIL_JUNK = re.compile(r"\s*(?:continue reading\W*|read more\W*|\[(?:…|\.\.\.)\])\s*$|"
                         r"(?<![^\s。！？!?.…”」』）)])" + _READ_MORE_ZH + r"\s*$", re.I)
 # A Chinese outlet's "follow our account" footer, the same on every entry: "#欢迎关注爱范儿
-# 官方微信公众号：...（微信号：ifanr），更多精彩内容...", "扫码关注...", "长按识别二维码". It is
-# no news, and it names WeChat, which the classifier reads as Tencent. From its opening
+# 官方微信公众号：...（微信号：ifanr），更多精彩内容...", "扫码关注...", "长按识别二维码，关注我们". It
+# is no news, and it names WeChat, which the classifier reads as Tencent. From its opening
 # to the end of its line, at a line's or sentence's start, after a space or a "#", and
-# only when it names an account or a QR code ("请关注后续报道" is the story's).
+# only when it names an account to follow after its opening: "扫码支付用户突破10亿" and
+# "请关注后续报道" are the story's. (The spaces before it are dropped by drop_follow_us: a
+# leading [ \t]* here rescanned a run of spaces from each of its positions.)
 _FOLLOW_OPENERS = ("关注", "扫码", "扫描", "长按", "微信号")   # the quick test
 _FOLLOW_ZH = re.compile(
-    r"[ \t]*(?:#[ \t]*|(?<![^\s。！？!?…”」』）)]))(?:欢迎关注|敬请关注|请关注|关注我们|点击关注|"
+    r"(?:#[ \t]*|(?<![^\s。！？!?…”」』）)]))(?P<opener>欢迎关注|敬请关注|请关注|关注我们|点击关注|"
     r"扫码|扫描(?:下方)?二维码|长按(?:识别)?(?:二维码|图中)|微信号[:：])[^\n]{0,120}$", re.M)
-_FOLLOW_WHAT = re.compile(r"公众号|微信号|二维码|视频号|服务号|订阅号|扫码")
+_FOLLOW_WHAT = re.compile(r"公众号|微信号|视频号|服务号|订阅号|关注")
 # A newsletter describing itself ("This is Hot Pod, The Verge's newsletter about ...",
 # "... arrives in our subscribers' inboxes at 8AM ET"): the same line on every issue.
 _PROMO = re.compile(
@@ -92,7 +94,7 @@ def drop_follow_us(text: str, start: int = 0) -> str:
     """`text` without the Chinese follow-us footers (_FOLLOW_ZH) at or after `start`."""
     kept, at = [], 0
     for m in _footers(text, start):
-        kept.append(text[at:m.start()])
+        kept.append(text[at:m.start()].rstrip(" \t"))
         at = m.end()
     return "".join(kept) + text[at:] if kept else text
 
@@ -105,7 +107,14 @@ def follow_us_footers(text: str) -> list[str]:
 def _footers(text: str, start: int) -> list[re.Match]:
     if not any(w in text[start:] for w in _FOLLOW_OPENERS):
         return []
-    return [m for m in _FOLLOW_ZH.finditer(text, start) if _FOLLOW_WHAT.search(m.group())]
+    return [m for m in _FOLLOW_ZH.finditer(text, start) if _names_an_account(m)]
+
+
+def _names_an_account(m: re.Match) -> bool:
+    """The opening's own words prove nothing ("扫码" opens news of QR-code payments too);
+    "微信号：" is an account itself."""
+    at = m.start("opener") if m.group("opener").startswith("微信号") else m.end("opener")
+    return _FOLLOW_WHAT.search(m.string, at, m.end()) is not None
 
 
 def usable(s: str, *, last: bool) -> bool:

@@ -156,6 +156,15 @@ def test_a_chinese_follow_us_footer_is_no_bullet_nor_dek(footer, teaser, bullet)
     assert brief.bullets == (bullet,) and brief.dek == ""
 
 
+# "扫码" (scan a code) opens real news as often as a footer: 扫码支付 (QR-code payment) is
+# Alipay's and WeChat Pay's business. A sentence so opening, naming no account to
+# follow, is the story's, as "请关注后续报道" is.
+@pytest.mark.parametrize("sentence", ["扫码支付用户突破10亿，阿里巴巴称将继续投入海外市场。",
+                                      "扫描二维码即可下载星河助手，目前支持安卓和iOS。"])
+def test_a_sentence_opening_with_scan_is_no_follow_us_footer(sentence):
+    text = f"<p>星河支付公布最新数据，用户规模继续增长。</p><p>{sentence}</p>"
+    assert sentence in condense(story("星河支付公布年度数据", html=text, summary="")).bullets
+
 
 # 36Kr's long posts open with a byline and photo credit run into the first sentence
 # ("文｜... 编辑｜..."): it opened the dek or first bullet of 9 of 421 Chinese items.
