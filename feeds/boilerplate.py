@@ -62,15 +62,19 @@ _DATELINE_ZH = re.compile(r"^据?[^\s，,。：:；从]{1,10}?获悉[，,：:]\s
 
 # A Chinese long read's byline run before its first sentence (36Kr: "文｜张子怡 编辑｜袁斯来 ",
 # "作者 | A B 编辑 | C ", "来源：电影剧照 ", "图源/企业 本文约2800字，建议阅读7分钟 ", a photo
-# caption ending "（图源/企业）"): names are 2-4 characters each, a credit one word.
+# caption ending "（图源/企业）" or "（摄影/...）"): names are 2-4 characters each, a credit one word.
 _ZH_ROLE = r"(?:文|作者|编辑|责编|责任编辑|撰文|采访|整理|记者|策划|出品|设计|视觉|排版|校对|编译|翻译|摄影)"
 _ZH_NAME = r"[\u4e00-\u9fff·]{2,4}"
+# "（来源：...）" also closes a lead citing its source ("星河集团发布新一代大模型（来源：公司公告）"):
+# a caption only after words naming a picture, or alone.
+_ZH_PICTURE = r"(?:图|照|图片|截图|画面|海报)"
 _BYLINE_ZH = re.compile(
     r"^(?:(?:" + _ZH_ROLE + r"\s*[|｜丨:：]\s*" + _ZH_NAME
     + r"(?:[ 、](?!" + _ZH_ROLE + r"\s*[|｜丨:：])" + _ZH_NAME + r"(?=\s))*"
     r"|(?:封面|题图|图片)?来源\s*[|｜丨:：]\s*[^\s|｜丨]{1,20}|(?:图源|题图)\s*[|｜丨/:：]\s*[^\s|｜丨]{1,20}"
     r"|本文约\s*\d+\s*字[，,]?\s*(?:建议|预计)?阅读(?:时[间长])?约?\s*\d+\s*分钟"
-    r"|[^\s。！？]{0,60}[（(](?:图源|图片来源|来源)\s*[/:：|｜丨]\s*[^）)\s]{1,20}[）)]"
+    r"|[^\s。！？]{0,60}[（(](?:图源|图片来源|摄影)\s*[/:：|｜丨]\s*[^）)\s]{1,20}[）)]"
+    r"|(?:[^\s。！？，,]{0,20}" + _ZH_PICTURE + r")?[（(]来源\s*[/:：|｜丨]\s*[^）)\s]{1,20}[）)]"
     r")\s+)+")
 
 

@@ -179,6 +179,8 @@ BYLINED = ("星河机器人近日完成数亿元A轮融资，本轮由示例资�
     "来源：电影剧照 文 ｜ 张小雨 编辑 ｜ 李明 ",
     "图源/企业 本文约2800字，建议阅读7分钟 作者丨张小雨 编辑丨李明 36氪获悉，",
     "星河机器人灵巧手局部细节图（图源/企业） 作者丨张小雨 编辑丨李明 ",
+    "星河机器人发布会现场图（来源：企业） ",
+    "星河机器人创始人在发布会上（摄影/张小雨） ",
 ])
 def test_a_chinese_byline_is_not_in_the_dek_nor_a_bullet(lead):
     text = lead + BYLINED
@@ -187,6 +189,15 @@ def test_a_chinese_byline_is_not_in_the_dek_nor_a_bullet(lead):
     assert not any("编辑" in b or "图源" in b for b in (brief.dek, *brief.bullets))
     dek_only = condense(story("星河机器人完成数亿元A轮融资", html="<p>公司成立于2024年。</p>", summary=text))
     assert dek_only.dek == "星河机器人近日完成数亿元A轮融资，本轮由示例资本领投。"
+
+
+# A lead citing its source in brackets, a space after it (mixed-script copy sets one),
+# is the news, not a photo caption "（图源/企业）" run into the text.
+def test_a_lead_citing_its_source_is_no_photo_caption():
+    text = ("星河集团周二发布新一代大模型（来源：公司公告） 该模型支持多模态，将向企业客户开放。"
+            "公司称新模型的推理成本比上一代降低一半。")
+    bullets = condense(story("星河集团发布新模型", html=f"<p>{text}</p>", summary="")).bullets
+    assert bullets[0].startswith("星河集团周二发布新一代大模型")
 
 
 @pytest.mark.parametrize("sentence", ["文心一言月活用户突破3亿，星河集团称将继续投入。",
