@@ -19,6 +19,7 @@ _BOILERPLATE = re.compile(
 # inside a sentence is the story's own words.
 _READ_MORE_ZH = (r"[【\[(（]?(?:(?:点击|点此|请)?(?:查看|阅读|浏览)(?:原文|全文|更多)|原文(?:链接|地址))"
                  r"[】\])）]?\s*[>》»→]*(?:\s*[:：]\s*(?:https?://\S*)?)?")
+MAX_LINK = 2048   # a longer address closing a paragraph is left: the search stays short
 _TAIL_JUNK = re.compile(r"\s*(?:continue reading\W*|read more\W*|\[(?:…|\.\.\.)\])\s*$|"
                         r"(?<![^\s。！？!?.…”」』）)])" + _READ_MORE_ZH + r"\s*$", re.I)
 # A Chinese outlet's "follow our account" footer, the same on every entry: "#欢迎关注爱范儿
@@ -90,8 +91,16 @@ def strip_tail(text: str) -> str:
     (searched in the tail only: paragraphs can be long and an end-anchored search would
     rescan them; from a position, so a look back sees what precedes it)."""
     text = drop_follow_us(text, max(0, len(text) - 200))
-    m = _TAIL_JUNK.search(text, max(0, len(text) - 40))
+    m = _TAIL_JUNK.search(text, _tail_start(text))
     return text[:m.start()] if m else text
+
+
+def _tail_start(text: str) -> int:
+    """Where strip_tail looks: the last 40 characters, or from before a link in the last
+    MAX_LINK ("原文链接：" and a WeChat article's address are 54), the junk ending with it."""
+    tail = max(0, len(text) - 40)
+    link = text.find("http", max(0, len(text) - MAX_LINK), tail)
+    return tail if link < 0 else max(0, link - 40)
 
 
 def drop_follow_us(text: str, start: int = 0) -> str:

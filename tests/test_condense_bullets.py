@@ -133,6 +133,11 @@ def test_a_chinese_read_more_link_is_no_bullet_nor_dek(link_text):
 @pytest.mark.parametrize("text, expected", [
     ("星河科技发布面向开发者的代码智能体平台，支持多种编程语言 点击查看原文>",
      "星河科技发布面向开发者的代码智能体平台，支持多种编程语言"),
+    # a source link however long its address (a WeChat article's is 49 characters)
+    *[(f"星河科技发布面向开发者的代码智能体平台，支持多种编程语言 原文链接：{url}",
+       "星河科技发布面向开发者的代码智能体平台，支持多种编程语言")
+      for url in ("https://example.com/a", "https://mp.weixin.qq.com/s/Xy7kP2mQ9vLrT4bN8cW1dA",
+                  "https://example.com/" + "a" * 1500)],
     # inside a sentence the words are the story's own
     ("星河翻译支持在应用内直接查看原文", "星河翻译支持在应用内直接查看原文"),
 ])
