@@ -20,7 +20,7 @@ _BOILERPLATE = re.compile(
 _READ_MORE_ZH = (r"[【\[(（]?(?:(?:点击|点此|请)?(?:查看|阅读|浏览)(?:原文|全文|更多)|原文(?:链接|地址))"
                  r"[】\])）]?\s*[>》»→]*(?:\s*[:：]\s*(?:https?://\S*)?)?")
 MAX_LINK = 2048   # a longer address closing a paragraph is left: the search stays short
-_TAIL_JUNK = re.compile(r"\s*(?:continue reading\W*|read more\W*|\[(?:…|\.\.\.)\])\s*$|"
+_TAIL_JUNK = re.compile(r"\s*(?:\b(?:continue reading|read more)\W*|\[(?:…|\.\.\.)\])\s*$|"
                         r"(?<![^\s。！？!?.…”」』）)])" + _READ_MORE_ZH + r"\s*$", re.I)
 # A Chinese outlet's "follow our account" footer, the same on every entry: "#欢迎关注爱范儿
 # 官方微信公众号：...（微信号：ifanr），更多精彩内容...", "扫码关注...", "长按识别二维码，关注我们". It

@@ -112,6 +112,11 @@ def test_near_duplicate_sentences_give_one_bullet():
      "Meta will open its largest model to researchers next month."),
     ("Google cut Gemini prices for cached tokens by half. [...]",
      "Google cut Gemini prices for cached tokens by half."),
+    # inside a word, "read more" and "continue reading" are the story's own
+    ("Analysts expect cheaper open models to spread more.",
+     "Analysts expect cheaper open models to spread more."),
+    ("Nimbus Labs said most users of its legacy API would discontinue reading.",
+     "Nimbus Labs said most users of its legacy API would discontinue reading."),
     # a Chinese outlet's "36Kr has learned" dateline; "learned from Baidu" names a source
     ("36氪获悉，8月20日，百度宣布下调文心大模型的调用价格。", "8月20日，百度宣布下调文心大模型的调用价格。"),
     ("据科技日报记者获悉：腾讯将开源新一代混元模型。", "腾讯将开源新一代混元模型。"),
