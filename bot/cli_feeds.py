@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from unicodedata import category, east_asian_width
 
+from bot.cli_feed_check import check
+from bot.cli_tables import format_table
 from bot.console import json_line
 from feeds.feedlist import split_tags
 from feeds.headline import trim_words
@@ -22,7 +23,7 @@ def run(app, args) -> int:
         args.url = [w.strip() for w in url if w.strip()]
     elif url is not None:
         args.url = url.strip()
-    return {"list": _list, "add": _add, "remove": _remove, "check": _check,
+    return {"list": _list, "add": _add, "remove": _remove, "check": check,
             "resume": _resume}[args.action](app, args)
 
 
@@ -108,38 +109,6 @@ def error_cell(error: str) -> str:
     often says what to fix ("refused (AINEWS_ALLOW_PRIVATE_HOSTS=1 allows ...)", which
     a cut at 70 characters lost); only a runaway message is shortened, visibly."""
     return trim_words(error, 240)
-
-
-def format_table(head: list[str], rows: list[list[str]]) -> str:
-    rows = [[_cell(v) for v in r] for r in rows]
-    widths = [max(map(_width, col)) for col in zip(head, *rows)] if rows else map(len, head)
-    lines = ["  ".join(_pad(str(v), w) for v, w in zip(r, widths)).rstrip()
-             for r in [head, *rows]]
-    return "\n".join(lines)
-
-
-def _width(text: str) -> int:
-    """Columns a terminal gives the text: a CJK feed name (科技快讯) takes two per
-    character, and padding by len() pushed the rest of its row out of line."""
-    return sum(map(_columns, str(text)))
-
-
-def _columns(c: str) -> int:
-    """As the terminal (wcwidth): none for an accent written after its letter (Café
-    as e + U+0301, Thai and Hindi vowel signs) or a zero-width mark (a title's BOM)."""
-    if east_asian_width(c) in "WF":
-        return 2
-    return 0 if category(c) in ("Mn", "Me", "Cf") and c != "\xad" else 1   # soft hyphen: 1
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * (width - _width(text))
-
-
-def _cell(value) -> str:
-    """One table cell: one line, no control characters (feed text: see terminal_text)."""
-    from bot.console import terminal_text
-    return terminal_text(" ".join(str(value).split()))
 
 
 def _next_poll_cell(row: dict, now) -> str:
@@ -253,76 +222,3 @@ def _resumed(state) -> str:
         return (f"{url} was not paused; its backoff after {count(state.failures, 'failure')} is "
                 "cleared: it will be polled on the next cycle")
     return f"{url} is not paused; it is polled as usual"
-
-
-def _check(app, args) -> int:
-    report = asyncio.run(check_feed(app, args.url))
-    if args.json:
-        print(json_line(report))
-    elif not report["ok"]:
-        _say_no_feed(report)
-    else:
-        # The head row is empty: format_table would print it as a blank first line.
-        followed = app.store.feed_state(args.url) is not None
-        print(format_table(["", ""], _check_rows(report, followed)).removeprefix("\n"))
-    return 0 if report["ok"] else 1
-
-
-def _say_no_feed(report: dict) -> None:
-    """Not a feed is the "nothing there" of `feeds check`: one line, exit 1, as for an
-    unknown company (the raw `ok: False` / `error:` pair read as a dump)."""
-    from bot.console import terminal_text
-    print(f"ainews: feeds check: {report['url']} is no working feed: "
-          f"{terminal_text(report['error'])}", file=sys.stderr)
-
-
-def _check_rows(r: dict, followed: bool = False) -> list[list[str]]:
-    """What a person checking a feed wants: its title, what it holds, what the bot
-    would make of it, warnings only when there are some, caching said in words."""
-    rows = [["feed", r["title"].strip() or "(no title)"], ["url", r["url"]]]
-    if r["redirect"]:   # a 302 is no move: the feed stays where it is
-        said = "moved permanently" if r["redirect"] == "permanent" else "redirects (temporary)"
-        rows.append(["redirect", f"{said} to {r['final_url']}"])
-    rows.append(["entries", _entries(r["entries"], r["strategy_entries"], followed)])
-    rows += [["warning", r["warning"]]] if r["warning"] else []
-    return rows + [["caching", _caching(r["etag"], r["last_modified"])]]
-
-
-def _entries(n: int, strategy: int, followed: bool) -> str:
-    """What the entries become: of a feed already followed, "once the feed is
-    followed" read as if it were not."""
-    if not n:
-        return "none for now (an empty feed)"
-    stored = ("you follow this feed: the bot stores them as it polls" if followed
-              else "stored once the feed is followed")
-    return (f"{n} found, {stored}; "
-            f"{count(strategy, 'AI-strategy story')} among them (the kind the bot posts)")
-
-
-def _caching(etag: bool, last_modified: bool) -> str:
-    named = " and ".join(name for name, sent in (("ETag", etag), ("Last-Modified", last_modified))
-                         if sent)
-    if not named:
-        return "none (no ETag or Last-Modified): every poll downloads the whole feed"
-    return f"yes ({named}): an unchanged feed is not downloaded again"
-
-
-async def check_feed(app, url: str) -> dict:
-    """Fetch and parse a feed now, without storing anything: what would we get?"""
-    from feeds.fetcher import FetchError
-    from feeds.parser import ParseError, parse_feed
-    async with app.fetcher() as fetcher:
-        try:
-            res = await fetcher.fetch(url)
-            parsed = parse_feed(res.body or b"", feed_url=res.final_url or url,
-                                content_type=res.content_type)
-        except (FetchError, ParseError) as e:
-            return {"ok": False, "url": without_secrets(url), "error": str(e)}
-    strategy = sum(app.classifier.classify(s.title, s.text).strategy for s in parsed.stories)
-    # Printed, as `feeds list` shows a feed: without the URL's credentials.
-    return {"ok": True, "url": without_secrets(url), "title": parsed.title,
-            "entries": len(parsed.stories), "strategy_entries": strategy,
-            "warning": parsed.warning or "",
-            "final_url": res.final_url and without_secrets(res.final_url),
-            "redirect": res.redirect or None, "etag": bool(res.etag),
-            "last_modified": bool(res.last_modified)}

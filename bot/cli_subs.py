@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 import sys
 
-from bot.cli_feeds import format_table
+from bot.cli_tables import format_table
 from bot.commands_subs import means_everything
 from bot.console import json_line
 from bot.digest import DigestError, next_scheduled, parse_schedule

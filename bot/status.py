@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import timedelta
 
-from bot.cli_feeds import error_cell, feed_row, format_table, note_cell, say_moves
+from bot.cli_feeds import error_cell, feed_row, note_cell, say_moves
 from bot.cli_subs import follows
+from bot.cli_tables import format_table
 from bot.connections import read_connections
 from bot.console import json_line
 from bot.runlock import running_pid

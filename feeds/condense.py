@@ -7,8 +7,9 @@ and up to three non-redundant ones become the bullets, in story order. "Why it m
 comes from a sentence that states a consequence; when none does we say less rather than
 invent: a line marked "Context:" built from the classification (why_is_generated=True),
 or nothing when there is no classification either. The parts: feeds/bullets.py (what
-the story states), feeds/ranking.py (ranked sentences), feeds/boilerplate.py (sentences
-that are no news), feeds/wordsets.py (word overlap).
+the story states), feeds/ranking.py (ranked sentences), feeds/why_line.py (the why line
+from them), feeds/boilerplate.py (sentences that are no news), feeds/wordsets.py (word
+overlap).
 """
 from __future__ import annotations
 

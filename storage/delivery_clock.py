@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 
 from storage.delivery_schema import DeliveryWrites, from_ts, ts
 
-# When something happened (queued, claimed, posted, edited): never after now, unless
-# the clock went back since. next_attempt may lie ahead on its own (a retry, an edit's
-# hour), so it tells nothing of the clock but is moved with the rest.
-_HAPPENED = ("created_at", "claimed_at", "sent_at", "edited_at")
+# When something happened (queued, claimed, posted, edited, failed): never after now,
+# unless the clock went back since. next_attempt may lie ahead on its own (a retry, an
+# edit's hour), so it tells nothing of the clock but is moved with the rest.
+_HAPPENED = ("created_at", "claimed_at", "sent_at", "edited_at", "failed_at")
 
 
 # A post's first try is moved however old, while a retry may still read the channel's

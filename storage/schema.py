@@ -236,13 +236,17 @@ ALTER TABLE feeds ADD COLUMN moved_to TEXT NOT NULL DEFAULT '';
 
 # When a poll last stored a new story from a feed (not its first poll's archive): a feed
 # that stopped publishing answers every poll and read "ok" everywhere. Carried over from
-# the stories a feed brought that were news (new then, or pruned since).
+# the stories a feed brought that were news (new then, or pruned since), in one pass over
+# the stories (stories.feed_url has no index: a subquery per feed read them all per feed)
+# and without UPDATE ... FROM, which SQLite older than 3.33 refuses.
 FEED_LAST_NEW = """
 ALTER TABLE feeds ADD COLUMN last_new TEXT;
-UPDATE feeds SET last_new = m.seen FROM (
-    SELECT feed_url, MAX(first_seen) AS seen FROM stories
-    WHERE status = 'new' OR pruned_from IN ('new', 'unknown') GROUP BY feed_url) AS m
-    WHERE m.feed_url = feeds.url;
+CREATE TEMP TABLE feed_last_new (feed_url TEXT PRIMARY KEY, seen TEXT);
+INSERT INTO temp.feed_last_new
+    SELECT feed_url, MAX(first_seen) FROM stories
+    WHERE status = 'new' OR pruned_from IN ('new', 'unknown') GROUP BY feed_url;
+UPDATE feeds SET last_new = (SELECT seen FROM temp.feed_last_new WHERE feed_url = feeds.url);
+DROP TABLE temp.feed_last_new;
 """
 
 

@@ -158,6 +158,13 @@ def test_a_follow_us_footer_names_no_company(clf, title, text, named):
     assert ("Tencent" in clf.classify(title, text).companies) is named
 
 
+# A news sentence opening "扫码支付" (QR-code payment) is no follow-us footer: the
+# company it names is the story's.
+def test_a_company_named_in_a_scan_to_pay_sentence_is_kept(clf):
+    text = "星河支付公布最新数据。扫码支付用户突破10亿，阿里巴巴称将继续投入海外市场。"
+    assert "Alibaba" in clf.classify("星河支付公布年度数据", text).companies
+
+
 @pytest.mark.parametrize("name, canonical", [
     ("騰訊", "Tencent"), ("通義千問", "Alibaba"), ("華為雲", "Huawei"), ("字節跳動", "ByteDance"),
     ("中芯国际", "SMIC"), ("寒武纪", "Cambricon"), ("智譜", "Zhipu"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from unicodedata import east_asian_width
 
 from bot.cli import main
-from bot.cli_feeds import format_table
+from bot.cli_tables import format_table
 from feeds.models import FeedSource
 from storage.store import Store
 

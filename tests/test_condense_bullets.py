@@ -112,6 +112,11 @@ def test_near_duplicate_sentences_give_one_bullet():
      "Meta will open its largest model to researchers next month."),
     ("Google cut Gemini prices for cached tokens by half. [...]",
      "Google cut Gemini prices for cached tokens by half."),
+    # inside a word, "read more" and "continue reading" are the story's own
+    ("Analysts expect cheaper open models to spread more.",
+     "Analysts expect cheaper open models to spread more."),
+    ("Nimbus Labs said most users of its legacy API would discontinue reading.",
+     "Nimbus Labs said most users of its legacy API would discontinue reading."),
     # a Chinese outlet's "36Kr has learned" dateline; "learned from Baidu" names a source
     ("36氪获悉，8月20日，百度宣布下调文心大模型的调用价格。", "8月20日，百度宣布下调文心大模型的调用价格。"),
     ("据科技日报记者获悉：腾讯将开源新一代混元模型。", "腾讯将开源新一代混元模型。"),
@@ -133,6 +138,11 @@ def test_a_chinese_read_more_link_is_no_bullet_nor_dek(link_text):
 @pytest.mark.parametrize("text, expected", [
     ("星河科技发布面向开发者的代码智能体平台，支持多种编程语言 点击查看原文>",
      "星河科技发布面向开发者的代码智能体平台，支持多种编程语言"),
+    # a source link however long its address (a WeChat article's is 49 characters)
+    *[(f"星河科技发布面向开发者的代码智能体平台，支持多种编程语言 原文链接：{url}",
+       "星河科技发布面向开发者的代码智能体平台，支持多种编程语言")
+      for url in ("https://example.com/a", "https://mp.weixin.qq.com/s/Xy7kP2mQ9vLrT4bN8cW1dA",
+                  "https://example.com/" + "a" * 1500)],
     # inside a sentence the words are the story's own
     ("星河翻译支持在应用内直接查看原文", "星河翻译支持在应用内直接查看原文"),
 ])
@@ -156,6 +166,15 @@ def test_a_chinese_follow_us_footer_is_no_bullet_nor_dek(footer, teaser, bullet)
     assert brief.bullets == (bullet,) and brief.dek == ""
 
 
+# "扫码" (scan a code) opens real news as often as a footer: 扫码支付 (QR-code payment) is
+# Alipay's and WeChat Pay's business. A sentence so opening, naming no account to
+# follow, is the story's, as "请关注后续报道" is.
+@pytest.mark.parametrize("sentence", ["扫码支付用户突破10亿，阿里巴巴称将继续投入海外市场。",
+                                      "扫描二维码即可下载星河助手，目前支持安卓和iOS。"])
+def test_a_sentence_opening_with_scan_is_no_follow_us_footer(sentence):
+    text = f"<p>星河支付公布最新数据，用户规模继续增长。</p><p>{sentence}</p>"
+    assert sentence in condense(story("星河支付公布年度数据", html=text, summary="")).bullets
+
 
 # 36Kr's long posts open with a byline and photo credit run into the first sentence
 # ("文｜... 编辑｜..."): it opened the dek or first bullet of 9 of 421 Chinese items.
@@ -170,6 +189,8 @@ BYLINED = ("星河机器人近日完成数亿元A轮融资，本轮由示例资�
     "来源：电影剧照 文 ｜ 张小雨 编辑 ｜ 李明 ",
     "图源/企业 本文约2800字，建议阅读7分钟 作者丨张小雨 编辑丨李明 36氪获悉，",
     "星河机器人灵巧手局部细节图（图源/企业） 作者丨张小雨 编辑丨李明 ",
+    "星河机器人发布会现场图（来源：企业） ",
+    "星河机器人创始人在发布会上（摄影/张小雨） ",
 ])
 def test_a_chinese_byline_is_not_in_the_dek_nor_a_bullet(lead):
     text = lead + BYLINED
@@ -178,6 +199,15 @@ def test_a_chinese_byline_is_not_in_the_dek_nor_a_bullet(lead):
     assert not any("编辑" in b or "图源" in b for b in (brief.dek, *brief.bullets))
     dek_only = condense(story("星河机器人完成数亿元A轮融资", html="<p>公司成立于2024年。</p>", summary=text))
     assert dek_only.dek == "星河机器人近日完成数亿元A轮融资，本轮由示例资本领投。"
+
+
+# A lead citing its source in brackets, a space after it (mixed-script copy sets one),
+# is the news, not a photo caption "（图源/企业）" run into the text.
+def test_a_lead_citing_its_source_is_no_photo_caption():
+    text = ("星河集团周二发布新一代大模型（来源：公司公告） 该模型支持多模态，将向企业客户开放。"
+            "公司称新模型的推理成本比上一代降低一半。")
+    bullets = condense(story("星河集团发布新模型", html=f"<p>{text}</p>", summary="")).bullets
+    assert bullets[0].startswith("星河集团周二发布新一代大模型")
 
 
 @pytest.mark.parametrize("sentence", ["文心一言月活用户突破3亿，星河集团称将继续投入。",

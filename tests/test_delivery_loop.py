@@ -685,6 +685,36 @@ def test_shifting_a_time_with_a_fraction_near_one_keeps_its_second(store):
     assert created == ts(at - timedelta(hours=1)), created
 
 
+def _refused(store, fast):
+    store.claim_post(1, fast)
+    store.record_failed(1, "rejected")
+
+
+def _channel_paused(store, fast):
+    store.fail_channel_posts("console", "c1", "paused")
+
+
+@pytest.mark.parametrize("failure", [_refused, _channel_paused])
+def test_a_failure_recorded_under_a_fast_clock_is_moved_back_with_it(tmp_path, failure):
+    """failed_at is when `status` says a post failed; a clock that ran a day fast, then
+    stepped back, moved the outbox's other times back but left failed_at a day ahead:
+    the failure read as tomorrow's and was listed as recent a day longer, and a failure
+    the only time ahead went unnoticed."""
+    from datetime import datetime, timezone
+    from storage.store import Store
+    real = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
+    fast = real + timedelta(days=1)
+    with Store(tmp_path / "a.db", clock=lambda: fast) as s:
+        queued = fast if failure is _refused else real - timedelta(hours=2)
+        s.enqueue_post(cluster_id="c", brief=make_brief(id="c"), platform="console",
+                       workspace="w1", channel="c1", held=False, now=queued)
+        failure(s, fast)
+        assert s.delivery_clock_ahead(real) == timedelta(days=1)
+        s.shift_delivery_times(real, s.delivery_clock_ahead(real))
+        (row,) = s.outbox_failures(10)
+    assert row.failed_at == real, row.failed_at
+
+
 async def test_posts_sent_before_the_step_do_not_fill_the_cap_for_longer(store, clock):
     """Two posts (cap 2) 90 real minutes ago; the clock steps back 1 h, so they read as
     30 minutes old. Only times *after* now are moved, so they still fill the hour and

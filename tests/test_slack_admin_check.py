@@ -1,4 +1,4 @@
-"""Who counts as a Slack admin (bot.slack.listeners.AdminCheck): workspace roles,
+"""Who counts as a Slack admin (bot.slack.admin_check.AdminCheck): workspace roles,
 SLACK_ADMIN_USER_IDS, the users.info cache and its failures."""
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from bot.slack.app import start_slack
 from bot.replies import Reply
-from bot.slack.listeners import AdminCheck
+from bot.slack.admin_check import AdminCheck
 from bot.slack.webapi import make_client
 from tests.slack_kit import settings_for, Bot, texts, served, recording_commands, started_bot
 

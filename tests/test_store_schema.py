@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
@@ -100,21 +101,61 @@ def test_stories_slimmed_before_migration_12_are_known_as_pruned(tmp_path, monke
 
 def test_feeds_before_migration_14_know_when_they_last_brought_news(tmp_path, monkeypatch):
     """`feeds list` says when a feed last brought a new story: an upgraded file carries
-    it over from the stories it stored as news; a first poll's archive is none."""
+    it over, for each feed, from the latest story it stored as news (pruned since or
+    not); a first poll's archive is none, nor is a feed that brought nothing."""
     from feeds.models import FeedSource
     from storage.schema import MIGRATIONS
     from tests.store_kit import FEED_A, FEED_B
+    feed_c, feed_d = "https://c.example/feed", "https://d.example/feed"
     path = tmp_path / "old.db"
     monkeypatch.setattr(storage.store, "MIGRATIONS", [m for m in MIGRATIONS if m[0] < 14])
     with Store(path) as old:
-        for url in (FEED_A, FEED_B):
+        for url in (FEED_A, FEED_B, feed_c, feed_d):
             old.upsert_feed(FeedSource(url, url))
-        add(old, make("Alibaba cuts Qwen prices"))                                # news
-        add(old, make("Nvidia ships a new chip", feed=FEED_B), backlog=True)    # archive
+        for hours, title in ((0, "Alibaba cuts Qwen prices"), (5, "Alibaba opens Qwen 3")):
+            old.add_new_stories([make(title)], backlog=False, now=T0 + timedelta(hours=hours))
+        old.add_new_stories([make("Baidu cuts Ernie prices", feed=feed_c)], backlog=False,
+                            now=T0 + timedelta(hours=2))
+        old.add_new_stories([make("Nvidia ships a new chip", feed=FEED_B),
+                             make("Baidu ships a new chip", feed=feed_c)],
+                            backlog=True, now=T0 + timedelta(hours=9))   # archives
+        old.db.conn.execute("UPDATE stories SET status = 'backlog', pruned_from = 'new' "
+                            "WHERE title = 'Baidu cuts Ernie prices'")   # pruned since
+        old.db.conn.commit()
     monkeypatch.undo()
     with Store(path) as store:
         last = {s.source.url: s.last_new for s in store.feed_states()}
-    assert last == {FEED_A: T0, FEED_B: None}
+    assert last == {FEED_A: T0 + timedelta(hours=5), FEED_B: None,
+                    feed_c: T0 + timedelta(hours=2), feed_d: None}
+
+
+# What SQLite added after 3.27, the oldest the store runs on (README, "Dependencies": its
+# search index's remove_diacritics 2): a Python 3.11 on Ubuntu 20.04 has 3.31.
+NEWER_SQL = {"UPDATE ... FROM (3.33)": r"^UPDATE\b[^()]*?\bFROM\b", "RETURNING (3.35)": r"\bRETURNING\b",
+             "DROP COLUMN (3.35)": r"\bDROP\s+COLUMN\b", "STRICT (3.37)": r"\)\s*STRICT\b",
+             "->> (3.38)": r"->", "IS DISTINCT FROM (3.39)": r"\bIS\s+(?:NOT\s+)?DISTINCT\b"}
+
+
+def _top_level(sql: str) -> str:
+    """`sql` without what its brackets hold (a subquery's FROM is no UPDATE ... FROM)."""
+    while (shorter := re.sub(r"\([^()]*\)", "", sql)) != sql:
+        sql = shorter
+    return sql
+
+
+def test_an_upgrade_asks_nothing_of_a_newer_sqlite_than_the_oldest_supported(tmp_path,
+                                                                            monkeypatch):
+    """Migration 14 backfilled with UPDATE ... FROM: opening an older file failed
+    ("near FROM: syntax error") wherever Python's SQLite is older than 3.33."""
+    from storage.delivery import DELIVERY_MIGRATIONS
+    from storage.schema import MIGRATIONS
+    asked = []
+    conn = sqlite3.connect(tmp_path / "a.db", isolation_level=None)
+    conn.set_trace_callback(asked.append)
+    migrate(conn, [*MIGRATIONS, *DELIVERY_MIGRATIONS])
+    newer = [(name, sql) for sql in asked for name, pattern in NEWER_SQL.items()
+             if re.search(pattern, _top_level(sql).strip(), re.I | re.S)]
+    assert asked and newer == []
 
 
 def test_store_made_before_migration_11_keeps_the_feeds_its_aliases_named(tmp_path,

@@ -98,7 +98,8 @@ async def _connect(settings: Settings, commands, client, connect_timeout: float,
     from slack_bolt.async_app import AsyncApp
 
     from bot.slack.adapter import SlackAdapter
-    from bot.slack.listeners import AdminCheck, register
+    from bot.slack.admin_check import AdminCheck
+    from bot.slack.listeners import register
 
     identity = await _check_bot_token(client, settings.slack_api_url)
     # signing_secret "" (not None) so bolt doesn't read the environment itself
