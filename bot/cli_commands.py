@@ -1,4 +1,5 @@
-"""Handlers for the `ainews` sub-commands (parsing lives in bot/cli_parser.py)."""
+"""Handlers for the `ainews` sub-commands (parsing lives in bot/cli_parser.py; the story
+look-ups' in bot/cli_lookups.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -7,7 +8,6 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from bot.commands_text import search_words
 from bot.config import ConfigError, environment_warnings, load_settings
 from bot.console import json_line
 from bot.errors import UserError
@@ -69,7 +69,7 @@ def _dispatch(args) -> int:
         session = args.cmd == "chat" and not args.words
         if session:             # said before the prompt, not after `quit`
             _say_restart(settings)
-        code = HANDLERS[args.cmd](app, args)
+        code = _handler(args.cmd)(app, args)
         if _reads_settings(args) and not session:
             _say_restart(settings)
         return code
@@ -212,58 +212,6 @@ def print_reply(reply: Reply, as_json: bool, spell=None, where: str = "") -> int
     return 0
 
 
-def print_found(reply: Reply, as_json: bool) -> int:
-    """A lookup's reply (latest, company, topic, search): one that lists no story exits 1,
-    nothing there, as grep does and as an unknown company does; with --json its note goes
-    to stderr, the rows (none) to stdout. `ainews chat` keeps 0: nothing failed."""
-    if reply.kind != "briefs" or reply.briefs:
-        return print_reply(reply, as_json)
-    if as_json:
-        from bot import cli_syntax
-        from bot.console import terminal_text
-        print(f"ainews: {terminal_text(reply.spelled(cli_syntax.spell))}", file=sys.stderr)
-    else:
-        print_reply(reply, as_json)
-    return 1
-
-
-def _run(app, coro_or_reply):
-    return asyncio.run(coro_or_reply) if asyncio.iscoroutine(coro_or_reply) else coro_or_reply
-
-
-def cmd_latest(app, args) -> int:
-    reply = _run(app, app.commands.latest(CONSOLE, args.limit, args.topic,
-                                          strategy_only=args.strategy_only))
-    if reply.kind == "briefs" and not (args.strategy_only or args.topic):
-        # The chat command lists strategy stories only and says so; here all are listed.
-        reply = replace(reply, title="Latest stories")
-    return print_found(reply, args.json)
-
-
-def cmd_company(app, args) -> int:
-    reply = app.commands.company(CONSOLE, " ".join(args.name), args.limit)
-    return print_found(_run(app, reply), args.json)
-
-
-def cmd_topic(app, args) -> int:
-    reply = app.commands.topic(CONSOLE, " ".join(args.slug), args.limit)
-    return print_found(_run(app, reply), args.json)
-
-
-def cmd_search(app, args) -> int:
-    # `ainews search "export controls" nvidia`: the shell took the quotes off a phrase.
-    reply = app.commands.search(CONSOLE, search_words(args.query), args.limit)
-    return print_found(_run(app, reply), args.json)
-
-
-def cmd_topics(app, args) -> int:
-    if args.json:
-        topics, companies = app.commands.week_counts()
-        print(json_line({"topics": topics, "companies": companies}))
-        return 0
-    return print_reply(_run(app, app.commands.topics(CONSOLE)), False)
-
-
 def cmd_feeds(app, args) -> int:
     from bot import cli_feeds
     return cli_feeds.run(app, args)
@@ -284,16 +232,6 @@ def cmd_prune(app, args) -> int:
     return 0
 
 
-def cmd_why(app, args) -> int:
-    from bot.commands_text import user_text
-    record = app.store.story_record(user_text(args.link)) if args.json else None
-    if record is None:   # the text, or the one-line error of a story not found
-        return print_reply(app.commands.why(CONSOLE, args.link), False)
-    from bot.why import as_json
-    print(json_line(as_json(record)))
-    return 0
-
-
 def cmd_subscriptions(app, args) -> int:
     from bot import cli_subs
     return cli_subs.run(app, args)
@@ -305,8 +243,16 @@ def cmd_chat(app, args) -> int:
 
 
 HANDLERS = {
-    "run": cmd_run, "poll": cmd_poll, "latest": cmd_latest, "company": cmd_company,
-    "topic": cmd_topic, "search": cmd_search, "topics": cmd_topics, "feeds": cmd_feeds,
-    "status": cmd_status, "prune": cmd_prune, "why": cmd_why,
-    "subscriptions": cmd_subscriptions, "chat": cmd_chat,
+    "run": cmd_run, "poll": cmd_poll, "feeds": cmd_feeds, "status": cmd_status,
+    "prune": cmd_prune, "subscriptions": cmd_subscriptions, "chat": cmd_chat,
 }
+# The story look-ups are bot/cli_lookups.py's (imported when one runs, as the others'
+# modules are: it imports this one).
+LOOKUP_COMMANDS = frozenset({"latest", "company", "topic", "search", "topics", "why"})
+
+
+def _handler(cmd: str):
+    if cmd in LOOKUP_COMMANDS:
+        from bot import cli_lookups
+        return getattr(cli_lookups, f"cmd_{cmd}")
+    return HANDLERS[cmd]

@@ -52,10 +52,11 @@ def sync_feed_list(store: Store, sources: list[FeedSource], path: Path | None = 
 
     Removing a feed with `ainews feeds remove` sticks: a file entry is imported once.
     A name or tags edited in the file since the last import apply to the feed the store
-    still has (one log line each); an entry unchanged in the file leaves the feed as a
-    command made it (`feeds add URL NAME` renames). Feeds compare as the fetcher requests
-    them: a file entry spelt differently from a feed the store has (HTTP://Host:80/rss, an
-    old entry's #fragment) is that feed, not a second one polling the same URL."""
+    still has (one log line each), each on its own: an entry unchanged in the file, or a
+    field of it, leaves the feed as a command made it (`feeds add URL NAME` renames).
+    Feeds compare as the fetcher requests them: a file entry spelt differently from a feed
+    the store has (HTTP://Host:80/rss, an old entry's #fragment) is that feed, not a
+    second one polling the same URL."""
     imported = set(store.get_meta("imported_feeds", []))
     imported_keys = {feed_key(u) for u in imported}
     states = {feed_key(s.source.url): s for s in store.feed_states()}
@@ -71,7 +72,8 @@ def sync_feed_list(store: Store, sources: list[FeedSource], path: Path | None = 
             imported.add(src.url)
             imported_keys.add(key)
         elif key in states and last.get(src.url) != _entry(src):
-            _apply_edit(store, states[key], src, path)
+            _apply_edit(store, states[key], _edited(src, states[key].source,
+                                                     last.get(src.url)), path)
         entries[src.url] = _entry(src)
     store.set_meta("imported_feeds", sorted(imported))
     store.set_meta(FILE_ENTRIES, entries)
@@ -82,8 +84,19 @@ def _entry(src: FeedSource) -> list:
     return [src.name, list(src.tags)]
 
 
+def _edited(src: FeedSource, old: FeedSource, last: list | None) -> FeedSource:
+    """The feed as the file's edit leaves it: only a field edited in the file since the
+    last import (`last`, None: not known) is taken from it, so a tags edit does not undo
+    a rename by command, nor a name edit a retag."""
+    if last is None:
+        return src
+    name = src.name if src.name != last[0] else old.name
+    tags = src.tags if tuple(src.tags) != tuple(last[1]) else old.tags
+    return FeedSource(name, old.url, tags)
+
+
 def _apply_edit(store: Store, state, src: FeedSource, path: Path | None) -> None:
-    """The file's name and tags for a feed imported before, where they differ."""
+    """`src`'s name and tags for a feed imported before, where they differ."""
     old = state.source
     if (old.name, old.tags) == (src.name, src.tags):
         return

@@ -37,7 +37,7 @@ def simplified(text: str) -> str:
 
 
 # Spellings of one search word at most: each is one more substring test of every story
-# in the scanned window (storage/lookups.py), so a long clause keeps only three.
+# in the scanned window (storage/search.py), so a long clause keeps only three.
 MAX_SPELLINGS = 8
 
 

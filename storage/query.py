@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from feeds.hanzi import simplified
+
 _OPERATORS = {"AND", "OR", "NOT", "NEAR"}
 MAX_TERMS = 16   # words looked for, and left out, each: a pasted paragraph is no query
 # What a search may ask for (TooBroad otherwise): FTS5 reads the doclist of every word a
@@ -41,7 +43,7 @@ UNSPACED = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 # Where a Chinese term parts into words: at punctuation (，、。；：！？「」【】《》..., as
 # NFKC leaves them or folds them to ASCII), as a space parts Latin ones; not inside a
 # number or a Latin name (4.5, 1,000, GPT-4o). A pasted headline is its clauses.
-_UNSPACED_BREAK = re.compile(r"(?<![A-Za-z0-9])[\W_]+|[\W_]+(?![A-Za-z0-9])|[^\w.,'-]+")
+UNSPACED_BREAK = re.compile(r"(?<![A-Za-z0-9])[\W_]+|[\W_]+(?![A-Za-z0-9])|[^\w.,'-]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +111,22 @@ class Term:
         from "U S". So: a prefix as typed, at a word's start (any case), and an
         abbreviation as written, "U.S." or "US" (case kept: "us" is a pronoun), typed
         either way: "US" found "use" and "using" (281 of 403 results on the shared corpus)."""
+        if len(clauses := self.clauses()) > 1:
+            return Written(_in_order(tuple(clauses)), folded=True, simplify=True)
         if _DOTTED.fullmatch(self.text) or (_CAPITALS.fullmatch(self.text) and not self.prefix):
             return Written(_at_word_start(tuple(self.forms()), spaced=False), folded=False)
         if not self.prefix:
             return None
         forms = tuple(f.lower() for f in self.forms())
         return Written(_at_word_start(forms, spaced=True, whole=False), folded=True)
+
+    def clauses(self) -> list[str]:
+        """A Chinese term's parts between its punctuation, lowercased: more than one only
+        in a quoted phrase (parse() parts an unquoted one), which the substring scan
+        finds in order (storage/search.py) and strict() next to each other."""
+        if not UNSPACED.search(self.text):
+            return [self.text.lower()]
+        return [p.lower() for p in UNSPACED_BREAK.split(self.text) if p]
 
     def fts(self) -> str:
         """FTS5 text for the term: quoted strings (the tokenizer splits `gpt-4o` into the
@@ -133,13 +145,23 @@ class Term:
 
 @dataclass(frozen=True, slots=True)
 class Written:
-    """A term as a story must write it (Term.strict); `folded`: in any case."""
+    """A term as a story must write it (Term.strict); `folded`: in any case;
+    `simplify`: in simplified or traditional characters (feeds/hanzi.py)."""
     pattern: re.Pattern
     folded: bool
+    simplify: bool = False
 
     def search(self, text: str | None) -> bool:
         text = text or ""
+        text = simplified(text) if self.simplify else text
         return self.pattern.search(text.lower() if self.folded else text) is not None
+
+
+@lru_cache(maxsize=256)
+def _in_order(clauses: tuple[str, ...]) -> re.Pattern:
+    """A quoted Chinese phrase's parts with only punctuation or spaces between them (the
+    story's "，" where the chat folded the typed one to ","), in simplified characters."""
+    return re.compile(r"[\W_]*".join(re.escape(simplified(c)) for c in clauses))
 
 
 @lru_cache(maxsize=256)
@@ -241,7 +263,7 @@ def _terms(raw: str) -> list[Term]:
     term = _term(raw)
     if term is None or raw.startswith('"') or not UNSPACED.search(term.text):
         return [term] if term else []
-    words = [t for w in _UNSPACED_BREAK.split(term.text) if (t := _term(w))]
+    words = [t for w in UNSPACED_BREAK.split(term.text) if (t := _term(w))]
     return [replace(t, prefix=term.prefix) if i == len(words) - 1 else t
             for i, t in enumerate(words)]
 

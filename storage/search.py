@@ -15,7 +15,8 @@ from feeds.hanzi import variants
 from feeds.models import Brief
 from storage.budget import OverBudget, time_budget
 from storage.lookups import _BRIEF_COLUMNS
-from storage.query import UNSPACED as _UNSPACED, Query, TooBroad, parse, too_broad
+from storage.query import (UNSPACED as _UNSPACED, UNSPACED_BREAK, Query, TooBroad, parse,
+                           too_broad)
 
 log = logging.getLogger("ainews.store")
 
@@ -67,11 +68,19 @@ def _has(word: str, column: str) -> tuple[str, list]:
         found, params = (f"instr(lower({column}), ?)" if _cased(word)
                          else f"instr({column}, ?)"), [word]
     else:
-        found = f"{column} LIKE ? ESCAPE '\\'"
-        params = ["%" + re.sub(r"([\\%_])", r"\\\1", word) + "%"]
+        found, params = f"{column} LIKE ? ESCAPE '\\'", [_like(word)]
     if not _latin(word):
         return found, params
     return f"(CASE WHEN {found} THEN has_word({column}, ?) ELSE 0 END)", [*params, word]
+
+
+def _like(word: str) -> str:
+    """LIKE pattern for `word` anywhere. A Chinese one with punctuation in it (a quoted
+    phrase: the chat folds its "，" to ",", which the story keeps full-width) is its
+    clauses in order (LIKE bounds no gap: Term.strict then wants only punctuation
+    between them, storage/query.py)."""
+    pieces = [p for p in UNSPACED_BREAK.split(word) if p] if _UNSPACED.search(word) else [word]
+    return "%" + "%".join(re.sub(r"([\\%_])", r"\\\1", p) for p in pieces) + "%"
 
 
 def _joined(parts: list[tuple[str, list]], join: str) -> tuple[str, list]:

@@ -187,6 +187,29 @@ def test_a_chinese_search_reads_its_punctuation_as_a_space(commands, store, cloc
     assert headlines(commands.search(MEMBER, query)) == [headline]
 
 
+@pytest.mark.parametrize("query", ['"出口管制，英伟达"', '“出口管制，英伟达”', '"芯片出口管制"'],
+                         ids=["quotes", "smart quotes", "no comma"])
+def test_a_quoted_chinese_phrase_with_its_comma_finds_the_headline(commands, store, clock,
+                                                                  query):
+    """A clause of a headline quoted with its own "，" was folded to "," by the chat
+    (NFKC) and then looked for whole, so it never matched the headline, which keeps its
+    full-width "，"; its clauses are now found in order."""
+    headline = "美国收紧对华芯片出口管制，英伟达H20受影响"
+    store.add_new_stories([replace(store.story_record("nv").story, id="zh", title=headline,
+                                   url="https://news.example/zh")], backlog=False, now=clock())
+    assert headlines(commands.search(MEMBER, query)) == [headline]
+
+
+@pytest.mark.parametrize("query", ['"英伟达，出口管制"', '"收紧，出口管制"'],
+                         ids=["out of order", "words between"])
+def test_a_quoted_chinese_phrase_wants_its_clauses_side_by_side(commands, store, clock,
+                                                                query):
+    headline = "美国收紧对华芯片出口管制，英伟达H20受影响"
+    store.add_new_stories([replace(store.story_record("nv").story, id="zh", title=headline,
+                                   url="https://news.example/zh")], backlog=False, now=clock())
+    assert headline not in headlines(commands.search(MEMBER, query))
+
+
 def test_search_with_more_matches_than_a_limit_of_one_says_this_one(commands):
     reply = commands.search(MEMBER, "company", 1)       # in every story's text
     assert headlines(reply) == [SEED]

@@ -121,3 +121,24 @@ def test_a_file_entry_left_as_it_was_keeps_a_name_given_by_command(store, tmp_pa
         import_feed_list(store, [entries[0], FeedSource("Gone Renamed", entries[1].url)], file)
     assert urls(store) == {url} and store.feed_state(url).source.name == "By Command"
     assert caplog.records == []
+
+
+@pytest.mark.parametrize("by_command, in_file, kept, said", [
+    (("By Command", ("a",)), ("Old Name", ("b",)), ("By Command", ("b",)),
+     "feeds: tags of 'By Command' now b, were a (from {file})"),
+    (("Old Name", ("x",)), ("New Name", ("a",)), ("New Name", ("x",)),
+     "feeds: renamed 'Old Name' to 'New Name' (from {file})"),
+], ids=["renamed by command, retagged in the file", "retagged by command, renamed in the file"])
+def test_an_edit_in_the_file_applies_only_the_field_edited(store, tmp_path, caplog,
+                                                           by_command, in_file, kept, said):
+    """A feed renamed by `feeds add URL NAME` (or retagged by command), then only the
+    entry's tags (or name) edited in the file: the file's unedited name (tags) came back
+    too, logged as "renamed 'By Command' to 'Old Name'", though nobody edited it there."""
+    url, file = "https://mine.example/rss", tmp_path / "f.toml"
+    import_feed_list(store, [FeedSource("Old Name", url, ("a",))], file)
+    store.upsert_feed(FeedSource(by_command[0], url, by_command[1]))
+    with caplog.at_level("INFO"):
+        import_feed_list(store, [FeedSource(in_file[0], url, in_file[1])], file)
+    state = store.feed_state(url)
+    assert (state.source.name, state.source.tags) == kept
+    assert [r.getMessage() for r in caplog.records] == [said.format(file=file)]

@@ -1,0 +1,62 @@
+"""Dispatch from the store (bot/service_dispatch.py): what a run routes of the stories
+stored since the last dispatch."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bot.app import App
+from bot.config import Settings
+from bot.service import Service
+from feeds.formatter import Formatter
+from feeds.models import Classification, FeedSource, Story
+from storage.store import Store
+
+FEED = "https://outlet001.example.com/rss"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _console_app(tmp_path: Path) -> App:
+    feeds = tmp_path / "feeds.toml"
+    feeds.write_text("# no feeds: the stories come from the store\n")
+    return App(Settings(db_path=tmp_path / "ainews.db", feeds_file=feeds, console=True,
+                        channel_hourly_cap=100))
+
+
+def _story() -> Story:
+    text = "Alibaba said it will cut API prices for its Qwen models by 40% to win developers."
+    return Story(id="s1", url="https://outlet001.example.com/news/s1",
+                 title="Alibaba cuts Qwen API prices by 40%", text=text, source="Outlet 001",
+                 feed_url=FEED, published=_now(), summary=text,
+                 classification=Classification(strategy=True, score=6.0,
+                                               companies=("Alibaba",), topics=("pricing",)))
+
+
+async def test_a_feed_removed_while_its_briefs_are_made_has_nothing_queued(
+        tmp_path, capsys, caplog, monkeypatch):
+    """`feeds remove` (another process) landed while dispatch made the briefs of the
+    feed's stored stories (with an LLM, seconds): the stories were read as followed
+    before, so without asking again as the posts are queued they went out from a feed
+    no longer followed. Nothing is queued, and the log says why."""
+    app = _console_app(tmp_path)
+    app.store.upsert_feed(FeedSource("Outlet 001", FEED))
+    # Paused, so the run fetches nothing: the story comes from the store.
+    app.store.record_fetch_failure(FEED, now=_now(), next_poll=_now(), kind="http",
+                                   message="test: gone", pause_after=1)
+    app.store.set_dispatch_mark(app.store.last_story_pk())
+    app.store.add_new_stories([_story()], backlog=False, now=_now())
+    brief_for = Formatter.brief_for
+
+    async def removed_meanwhile(self, story, **kw):
+        with Store(tmp_path / "ainews.db") as other:      # `ainews feeds remove`
+            other.remove_feed(FEED)
+        return await brief_for(self, story, **kw)
+    monkeypatch.setattr(Formatter, "brief_for", removed_meanwhile)
+    with caplog.at_level("INFO", logger="ainews.service"):
+        await Service(app).run(once=True)
+    (queued,) = app.store.db.execute("SELECT count(*) FROM outbox").fetchone()
+    assert queued == 0 and "news/s1" not in capsys.readouterr().out
+    assert "dispatch: 1 stored story of a feed removed meanwhile; not posted" in caplog.messages
