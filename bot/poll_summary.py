@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Callable
 
 from feeds.models import Story, shown_utc
 from feeds.schedule import is_due
@@ -131,15 +132,17 @@ class PassLog:
         return logging.INFO, text
 
 
-    def kept_back(self, summary: PollSummary, *, console: bool) -> str:
+    def kept_back(self, summary: PollSummary, *, console: Callable[[], bool]) -> str:
         """Once per start, what the first polls' stored stories mean to the operator:
         `make run` on a fresh clone logged only "first polls' backlog (stored, never
-        posted)", then nothing until a new story, with no word of where to read them."""
+        posted)", then nothing until a new story, with no word of where to read them.
+        `console()`, whether new briefs print in this terminal, reads the store: asked
+        only on the pass that speaks, not at every pass of the bot's life."""
         stories, strategy = summary.backlog
         if self.kept_told or not strategy:      # none to read: the summary says enough
             return ""
         self.kept_told = True
-        where = "print here" if console else "are posted to the channels that follow them"
+        where = "print here" if console() else "are posted to the channels that follow them"
         were = "was" if strategy == 1 else "were"
         return (f"service: the {count(strategy, 'strategy story')} already in the feeds "
                 f"{were} kept, not posted (no flood of old news): `ainews latest` lists "

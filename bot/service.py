@@ -229,7 +229,7 @@ class Service(StoredDispatch, PlatformStarts):
         level, line = self.pass_log.line(summary, self.clock())
         log.log(level, "%s", line)
         if not self.once and (kept := self.pass_log.kept_back(summary,
-                                                               console=self._prints_here())):
+                                                               console=self._prints_here)):
             log.info("%s", kept)
         await dispatch()
 

@@ -17,11 +17,22 @@ _SUFFIXES = re.compile(r"[\s,]+(inc\.?|corp\.?|corporation|group|holdings?|ltd\.
                        re.I)
 
 
+def _key(text: str | None) -> str:
+    """A typed name as the lookups compare it: spaces evened out, traditional characters
+    as simplified ones, any case."""
+    return simplified(" ".join((text or "").split())).casefold()
+
+
+def _holds(key: str, names) -> bool:
+    """One of `names`, read as _key reads them, holds `key`."""
+    return any(key in simplified(name).casefold() for name in names)
+
+
 class NameLookups:
     # ---- lookups used by commands ---------------------------------------------------
     def resolve_company(self, name: str) -> str | None:
         """Canonical name for a name, alias or product, any case ("qwen" -> "Alibaba")."""
-        key = simplified(" ".join((name or "").split())).casefold()
+        key = _key(name)
         while key:
             if key in self._lookup:
                 return self._lookup[key]
@@ -36,11 +47,11 @@ class NameLookups:
         case; traditional characters as simplified ones, as resolve_company reads them:
         騰 -> Tencent by 腾讯, qwe -> Alibaba by Qwen): what the company picker offers
         beyond the names themselves."""
-        key = simplified(" ".join((typed or "").split())).casefold()
+        key = _key(typed)
         if not key:
             return []
         return [c for c in self.company_names()
-                if any(key in simplified(a).casefold() for a in self.gz.companies[c])]
+                if _holds(key, self.gz.companies[c])]
 
     def suggest_companies(self, name: str, n: int = 3) -> list[str]:
         """Closest canonical names for a mistyped one ("alibba" -> ["Alibaba"]), or for
@@ -64,16 +75,16 @@ class NameLookups:
         """Topic slugs a Chinese synonym of which holds `typed` in Chinese (芯 -> chips by
         芯片, 監 -> policy by 监管), as an IME types a word a character at a time. Not
         for Latin letters: a letter or two is in most English synonyms."""
-        key = simplified(" ".join((typed or "").split())).casefold()
+        key = _key(typed)
         if not key or not wide(key):
             return []
         return [t.slug for t in self.gz.topics.values()
-                if any(key in simplified(s).casefold() for s in t.synonyms)]
+                if _holds(key, t.synonyms)]
 
     def resolve_topic(self, slug: str) -> str | None:
         """Slug for a slug, label or synonym ("open source", "m&a", "export controls", 芯片),
         traditional characters as simplified ones (監管)."""
-        key = simplified(" ".join((slug or "").split())).casefold()
+        key = _key(slug)
         for cand in (key, key.replace(" ", "-"), key.replace("_", "-")):
             if cand in self.gz.topics:
                 return cand

@@ -272,19 +272,21 @@ def _clean_query(query: str) -> str:
     return "&".join(kept)
 
 
+def _query_key(pair: str) -> str:
+    return unquote_plus(pair.partition("=")[0]).strip().lower()
+
+
 def _is_dropped(pair: str) -> bool:
     """A tracking parameter, or a reader's credential."""
-    key, _, value = pair.partition("=")
-    key = unquote_plus(key).strip().lower()
-    if key in TRACKING_KEYS or key.startswith(TRACKING_PREFIXES) or _CREDENTIAL_KEY.fullmatch(key):
+    key = _query_key(pair)
+    if key in TRACKING_KEYS or key.startswith(TRACKING_PREFIXES) or _is_credential(pair):
         return True
-    value = unquote_plus(value).lower()
+    value = unquote_plus(pair.partition("=")[2]).lower()
     return key in FEED_SOURCE_KEYS and ("rss" in value or "feed" in value)
 
 
 def _is_credential(pair: str) -> bool:
-    return _CREDENTIAL_KEY.fullmatch(unquote_plus(pair.partition("=")[0]).strip().lower()) \
-        is not None
+    return _CREDENTIAL_KEY.fullmatch(_query_key(pair)) is not None
 
 
 def without_credentials(link: str) -> str:

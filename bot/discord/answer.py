@@ -9,6 +9,7 @@ import discord
 from bot.discord.interaction import caller_for, in_thread
 from bot.discord.render import reply_payload
 from bot.replies import Reply
+from bot.shares import ALREADY_SHARED, Shares
 
 NO_MENTIONS = discord.AllowedMentions.none()
 
@@ -21,11 +22,9 @@ class ShareView(discord.ui.View):
     click. So a button works however long its answer stays open and across restarts,
     and nothing is kept in memory per lookup."""
 
-    REMEMBER = 1000     # answers shared lately: a double click doesn't post twice
-
     def __init__(self, core=None):
         super().__init__(timeout=None)
-        self.shared: dict[int, None] = {}    # insertion-ordered: oldest first
+        self.shared = Shares()   # answers shared lately: a double click doesn't post twice
         self.core = core    # the chat core: a click counts as a command (too_fast)
 
     @discord.ui.button(label="Post to channel", style=discord.ButtonStyle.primary,
@@ -37,11 +36,8 @@ class ShareView(discord.ui.View):
             return await respond(interaction, slow)
         if not may_post(interaction):
             return await respond(interaction, Reply.error(CANT_POST))
-        if shown.id in self.shared:
-            return await respond(interaction, Reply.message("Already posted to the channel."))
-        self.shared[shown.id] = None
-        if len(self.shared) > self.REMEMBER:
-            del self.shared[next(iter(self.shared))]
+        if not self.shared.take(shown.id):
+            return await respond(interaction, Reply.message(ALREADY_SHARED))
         await interaction.response.send_message(
             content=shown.content or None, embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
 

@@ -1,15 +1,18 @@
 """A lookup shared into the channel once: the "Share in channel" button's private answer
 loses its button when the share is posted, and a second click that came before that
-(a double click) is told "Already posted to the channel.", as in Discord."""
+(a double click) is told "Already posted to the channel.", as in Discord (bot/shares.py)."""
 from __future__ import annotations
 
 from bot.replies import Reply
+from bot.shares import ALREADY_SHARED, Shares
 from bot.slack import render_reply
+
+__all__ = ["ALREADY", "SHARED", "Shares", "answer_key"]
 
 # Sent to the click's response_url after the share: Slack replaces the private answer it
 # came from, ephemeral or not (Slack's "Modifying messages"), with this line alone.
 SHARED = {"text": "Shared in the channel.", "replace_original": True}
-ALREADY = {**render_reply.reply_message(Reply.message("Already posted to the channel.")),
+ALREADY = {**render_reply.reply_message(Reply.message(ALREADY_SHARED)),
            "replace_original": False}
 
 
@@ -19,30 +22,3 @@ def answer_key(body: dict) -> tuple[str, str] | None:
     container = body.get("container") or {}
     ts = container.get("message_ts")
     return (str(container.get("channel_id") or ""), str(ts)) if ts else None
-
-
-class Shares:
-    """Answers shared lately: the clicks of a double click both arrive before the first
-    share took the button away. Kept in memory; after a restart the button is gone."""
-
-    REMEMBER = 1000
-
-    def __init__(self):
-        self._shared: dict[tuple[str, str], None] = {}    # insertion-ordered: oldest first
-
-    def take(self, key: tuple[str, str] | None) -> bool:
-        """True if the answer `key` names may be shared now (and is taken); False if it
-        was. An answer the click doesn't name is always shared, as before."""
-        if key is None:
-            return True
-        if key in self._shared:
-            return False
-        self._shared[key] = None
-        if len(self._shared) > self.REMEMBER:
-            del self._shared[next(iter(self._shared))]
-        return True
-
-    def give_back(self, key: tuple[str, str] | None) -> None:
-        """Nothing was posted (the lookup failed, Slack refused it): clickable again."""
-        if key is not None:
-            self._shared.pop(key, None)
