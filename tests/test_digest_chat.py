@@ -44,15 +44,22 @@ async def test_an_etc_zone_is_said_to_count_the_other_way(chat, chat_core):
         in answer
 
 
-async def test_a_time_zone_with_a_space_for_its_underscore_is_the_zone(chat, chat_core):
-    """`/digest daily 08:30 America/New York` was refused in Slack with the usage (one
-    word too many) and in Discord as an unknown zone, though the zone was plain."""
-    answer = await chat.ask(("/digest", "daily 08:30 America/New York"),
-                            ("digest", {"mode": "daily", "at": "08:30",
-                                        "timezone": "America/New York"}), admin=True)
-    assert "one digest a day at 08:30 America/New_York" in answer, answer
+# `/digest daily 08:30 America/New York` was refused in Slack with the usage (one word
+# too many) and in Discord as an unknown zone, though the zone was plain. Slack's one
+# line `daily 8:30 pm Europe/London` read "pm Europe/London" as the zone; Discord's
+# at:8:30 pm was "not a time; use 24-hour HH:MM".
+@pytest.mark.parametrize("at, zone, at_time, tz", [
+    ("08:30", "America/New York", "08:30", "America/New_York"),
+    ("8:30 pm", "Europe/London", "20:30", "Europe/London"),
+], ids=["a space for the zone's underscore", "a twelve-hour time"])
+async def test_a_digest_time_and_zone_as_people_type_them_are_understood(
+        chat, chat_core, at, zone, at_time, tz):
+    answer = await chat.ask(("/digest", f"daily {at} {zone}"),
+                            ("digest", {"mode": "daily", "at": at, "timezone": zone}),
+                            admin=True)
+    assert f"one digest a day at {at_time} {tz}" in answer, answer
     setting = chat_core.store.digest_setting(chat.platform, chat.channel)
-    assert (setting.at_time, setting.tz) == ("08:30", "America/New_York")
+    assert (setting.at_time, setting.tz) == (at_time, tz)
 
 
 @pytest.mark.parametrize("at, quoted", [("25:00", "25:00"), ("9" * 5000, "9" * 59 + "…")],
@@ -67,14 +74,3 @@ async def test_a_time_that_is_no_time_is_quoted_short_and_the_example_whole(
     assert f"'{quoted}' is not a time" in answer, answer
     assert answer.rstrip("`.").endswith("Europe/Berlin"), answer[-200:]   # the example, whole
     assert chat_core.store.digest_setting(chat.platform, chat.channel) is None
-
-
-async def test_a_twelve_hour_time_is_the_evening_it_names(chat, chat_core):
-    """Slack's one line `daily 8:30 pm Europe/London` read "pm Europe/London" as the
-    zone; Discord's at:8:30 pm was "not a time; use 24-hour HH:MM"."""
-    answer = await chat.ask(("/digest", "daily 8:30 pm Europe/London"),
-                            ("digest", {"mode": "daily", "at": "8:30 pm",
-                                        "timezone": "Europe/London"}), admin=True)
-    assert "one digest a day at 20:30 Europe/London" in answer, answer
-    setting = chat_core.store.digest_setting(chat.platform, chat.channel)
-    assert (setting.at_time, setting.tz) == ("20:30", "Europe/London")
