@@ -290,17 +290,23 @@ async def test_a_post_too_old_by_its_turn_says_so(commands):
         "posts: slack C1 stale (too old to post: over AINEWS_MAX_POST_AGE_HOURS (48)"), operator
 
 
+def _lead_queued_in_c1(store: Store, classifier, title: str, now, *, backlog=False) -> None:
+    """Story "lead" about Alibaba's Qwen prices, stored at `now`, its post queued for
+    Slack's C1."""
+    store.add_new_stories([classified(
+        classifier, "lead", title,
+        "Alibaba Cloud said it would cut Qwen prices for enterprise customers.", now)],
+        backlog=backlog, now=now)
+    store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"), platform="slack",
+                       workspace="T1", channel="C1", held=False, now=now)
+
+
 # One other channel, or none: the count reads right, no blank line at the end.
 @pytest.fixture
 def why_commands(tmp_path):
-    now, classifier = utcnow(), Classifier()
+    classifier = Classifier()
     store = Store(tmp_path / "why.db")
-    store.add_new_stories([classified(
-        classifier, "lead", "Alibaba cuts Qwen API prices by 50%",
-        "Alibaba Cloud said it would cut Qwen prices for enterprise customers.", now)],
-        backlog=False, now=now)
-    store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"), platform="slack",
-                       workspace="T1", channel="C1", held=False, now=now)
+    _lead_queued_in_c1(store, classifier, "Alibaba cuts Qwen API prices by 50%", utcnow())
     yield Commands(store, classifier, settings=Settings())
     store.close()
 
@@ -414,12 +420,9 @@ def test_a_pruned_story_is_not_told_never_posted(tmp_path, classifier, backlog, 
     by its feed's first poll and never posted."""
     seen = utcnow() - timedelta(days=200)
     with Store(tmp_path / "ainews.db") as store:
-        store.add_new_stories([classified(
-            classifier, "lead", "Alibaba cuts Qwen API prices by 50% to win customers",
-            "Alibaba Cloud said it would cut Qwen prices for enterprise customers.", seen)],
-            backlog=backlog, now=seen)
-        store.enqueue_post(cluster_id="lead", brief=make_brief(id="lead"), platform="slack",
-                           workspace="T1", channel="C1", held=False, now=seen)
+        _lead_queued_in_c1(store, classifier,
+                           "Alibaba cuts Qwen API prices by 50% to win customers", seen,
+                           backlog=backlog)
         store.claim_post(1, seen)
         store.record_sent(1, "m1", seen, shown=make_brief(id="lead"))
         store.slim_stories_older_than(utcnow() - timedelta(days=180))
