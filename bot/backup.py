@@ -18,6 +18,7 @@ from pathlib import Path
 from bot.errors import UserError
 from bot.runlock import run_lock, running_pid
 from storage.db_path import create_owner_only, db_file
+from storage.store import newer_versions, written_by_newer
 
 DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")   # the file, not a lock or the disk
 
@@ -126,6 +127,7 @@ def _check_backup(source: Path) -> None:
         with contextlib.closing(_read_only(source)) as db:
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             ours = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+            newer = newer_versions(db)
     except sqlite3.Error as e:
         raise UserError(f"restore: {source} is not a usable database ({e}); nothing "
                         "changed") from None
@@ -133,6 +135,9 @@ def _check_backup(source: Path) -> None:
         raise UserError(f"restore: {source} is damaged ({check}); nothing changed")
     if ours is None:
         raise UserError(f"restore: {source} is not an ainews database; nothing changed")
+    if newer:   # else every command would refuse the file this one put in place
+        raise UserError(f"restore: {written_by_newer(source, newer)}: upgrade ainews "
+                        "first, then restore it; nothing changed")
 
 
 def _move_aside(dest: Path) -> Path:

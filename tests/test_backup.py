@@ -161,3 +161,22 @@ def test_a_damaged_database_restore_replaces_keeps_the_mode_the_operator_set(bac
     code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
     assert code == 0 and "the damaged file is kept as " in out, err
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_backup_a_newer_ainews_wrote_is_refused_and_nothing_changes(backed_up, capsys):
+    """Restored into an older ainews, a newer one's backup replaced the database, and
+    every command then refused the file ("written by a newer ainews"): the database
+    that worked was gone, and the restore had said it succeeded."""
+    from storage.store import Store
+    path, backup = backed_up
+    with Store(path) as store:
+        add_stories(store, 300, 310)
+    with sqlite3.connect(backup) as db:
+        db.execute("INSERT INTO schema_migrations VALUES (99, 'future', '2030-01-01')")
+    db.close()
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert "written by a newer ainews" in err and "nothing changed" in err
+    assert _stories(path) == 310
+    code, out, err = run_cli(capsys, "--db", str(path), "latest", "--json")
+    assert code == 0, err
