@@ -34,6 +34,7 @@ def backup(db_path, target: Path) -> str:
     try:
         _private(target)
         _copy(_read_only(source), target)
+        _one_file(target)
     except (sqlite3.Error, OSError) as e:
         why = e.strerror if isinstance(e, OSError) and e.strerror else e
         raise UserError(f"backup: cannot copy {db_path} to {target}: {why}") from None
@@ -117,6 +118,14 @@ def _copy(src: sqlite3.Connection, target: Path) -> None:
     create_owner_only(target)   # a database restore makes is private, as the store's
     with contextlib.closing(src), contextlib.closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
+
+
+def _one_file(target: Path) -> None:
+    """The backup out of the database's WAL mode: SQLite opens a WAL file read-only only
+    where it may make the -shm beside it, so a restore from a read-only mount (a backup
+    disk, a `:ro` volume) could not read it. The store puts WAL back on the restored file."""
+    with contextlib.closing(sqlite3.connect(target)) as db:
+        db.execute("PRAGMA journal_mode = DELETE")
 
 
 def _check_backup(source: Path) -> None:

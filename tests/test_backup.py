@@ -180,3 +180,23 @@ def test_a_backup_a_newer_ainews_wrote_is_refused_and_nothing_changes(backed_up,
     assert _stories(path) == 310
     code, out, err = run_cli(capsys, "--db", str(path), "latest", "--json")
     assert code == 0, err
+
+
+def test_a_backup_is_one_file_that_opens_on_a_read_only_mount(backed_up, capsys):
+    """A backup copied the database's WAL mode, and SQLite opens a WAL file read-only
+    only where it may make its -shm beside it: `ainews restore` from a read-only
+    mount (a backup disk, `-v backups:/backups:ro`) said "not a usable database
+    (unable to open database file)" of every backup. A backup is a plain one-file
+    database; the restored database is in WAL mode again, as the bot keeps it."""
+    path, backup = backed_up
+    with open(backup, "rb") as f:
+        header = f.read(20)
+    assert (header[18], header[19]) == (1, 1)       # legacy (rollback journal), not WAL
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 0, err
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        db.close()
+    assert _stories(path) == 300
