@@ -9,6 +9,7 @@ belongs to, and the copy then replaces every page of it under SQLite's locks."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import stat
@@ -17,10 +18,12 @@ from pathlib import Path
 
 from bot.errors import UserError
 from bot.runlock import run_lock, running_pid
+from feeds.models import iso_utc, parse_iso, utcnow
 from storage.db_path import create_owner_only, db_file
 from storage.store import newer_versions, written_by_newer
 
 DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")   # the file, not a lock or the disk
+RESTORED_AT = "restored_at"                     # meta key: see restored_at
 
 
 def backup(db_path, target: Path) -> str:
@@ -54,6 +57,7 @@ def restore(db_path, source: Path) -> str:
     dest.parent.mkdir(parents=True, exist_ok=True)
     with run_lock(db_path):                 # no bot starts on it halfway through
         aside = _put_back(source, dest, db_path)
+        _mark_restored(dest)
     kept = f"; the damaged file is kept as {aside}" if aside else ""
     return f"restore: {db_path} restored from {source}{kept}"
 
@@ -73,6 +77,20 @@ def _put_back(source: Path, dest: Path, db_path) -> Path | None:
     except sqlite3.Error as e:    # locked by a command, a full disk: nothing moved aside
         raise UserError(f"restore: cannot copy {source} to {db_path}: {e}") from None
     return aside
+
+
+def _mark_restored(dest: Path) -> None:
+    """When the backup was put back: delivery looks for a story posted before then in
+    its channel before posting it (bot/retry.py before_restore)."""
+    with contextlib.closing(sqlite3.connect(dest)) as db, db:
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                   (RESTORED_AT, json.dumps(iso_utc(utcnow()))))
+
+
+def restored_at(store) -> datetime | None:
+    """When `ainews restore` last put a backup back as this database, if it did."""
+    when = store.get_meta(RESTORED_AT)
+    return parse_iso(when) if when else None
 
 
 def _same_mode(dest: Path, aside: Path) -> None:

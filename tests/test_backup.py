@@ -65,11 +65,17 @@ def _stories(path) -> int:
 
 
 def test_restoring_after_a_crash_gives_the_backup_whole(backed_up, capsys):
+    from bot.backup import restored_at
+    from feeds.models import utcnow
+    from storage.store import Store
     path, backup = backed_up
     _crash_a_writer(path)
+    before = utcnow().replace(microsecond=0)
     code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
     assert code == 0 and out.startswith("restore: "), err
     assert _stories(path) == 300
+    with Store(path) as store:   # delivery looks for older stories' posts first
+        assert before <= restored_at(store) <= utcnow()
     code, out, err = run_cli(capsys, "--db", str(path), "latest", "--json")
     assert code == 0 and "Alibaba phone" in out, err
 
