@@ -9,6 +9,7 @@ belongs to, and the copy then replaces every page of it under SQLite's locks."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sqlite3
 import stat
@@ -17,9 +18,12 @@ from pathlib import Path
 
 from bot.errors import UserError
 from bot.runlock import run_lock, running_pid
+from feeds.models import iso_utc, parse_iso, utcnow
 from storage.db_path import create_owner_only, db_file
+from storage.store import newer_versions, written_by_newer
 
 DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")   # the file, not a lock or the disk
+RESTORED_AT = "restored_at"                     # meta key: see restored_at
 
 
 def backup(db_path, target: Path) -> str:
@@ -33,6 +37,7 @@ def backup(db_path, target: Path) -> str:
     try:
         _private(target)
         _copy(_read_only(source), target)
+        _one_file(target)
     except (sqlite3.Error, OSError) as e:
         why = e.strerror if isinstance(e, OSError) and e.strerror else e
         raise UserError(f"backup: cannot copy {db_path} to {target}: {why}") from None
@@ -52,6 +57,7 @@ def restore(db_path, source: Path) -> str:
     dest.parent.mkdir(parents=True, exist_ok=True)
     with run_lock(db_path):                 # no bot starts on it halfway through
         aside = _put_back(source, dest, db_path)
+        _mark_restored(dest)
     kept = f"; the damaged file is kept as {aside}" if aside else ""
     return f"restore: {db_path} restored from {source}{kept}"
 
@@ -71,6 +77,20 @@ def _put_back(source: Path, dest: Path, db_path) -> Path | None:
     except sqlite3.Error as e:    # locked by a command, a full disk: nothing moved aside
         raise UserError(f"restore: cannot copy {source} to {db_path}: {e}") from None
     return aside
+
+
+def _mark_restored(dest: Path) -> None:
+    """When the backup was put back: delivery looks for a story posted before then in
+    its channel before posting it (bot/retry.py before_restore)."""
+    with contextlib.closing(sqlite3.connect(dest)) as db, db:
+        db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                   (RESTORED_AT, json.dumps(iso_utc(utcnow()))))
+
+
+def restored_at(store) -> datetime | None:
+    """When `ainews restore` last put a backup back as this database, if it did."""
+    when = store.get_meta(RESTORED_AT)
+    return parse_iso(when) if when else None
 
 
 def _same_mode(dest: Path, aside: Path) -> None:
@@ -118,6 +138,14 @@ def _copy(src: sqlite3.Connection, target: Path) -> None:
         src.backup(dst)
 
 
+def _one_file(target: Path) -> None:
+    """The backup out of the database's WAL mode: SQLite opens a WAL file read-only only
+    where it may make the -shm beside it, so a restore from a read-only mount (a backup
+    disk, a `:ro` volume) could not read it. The store puts WAL back on the restored file."""
+    with contextlib.closing(sqlite3.connect(target)) as db:
+        db.execute("PRAGMA journal_mode = DELETE")
+
+
 def _check_backup(source: Path) -> None:
     """An ainews database, whole: else the database would be replaced by nothing of use."""
     if not source.is_file():
@@ -126,6 +154,7 @@ def _check_backup(source: Path) -> None:
         with contextlib.closing(_read_only(source)) as db:
             check = db.execute("PRAGMA quick_check").fetchone()[0]
             ours = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
+            newer = newer_versions(db)
     except sqlite3.Error as e:
         raise UserError(f"restore: {source} is not a usable database ({e}); nothing "
                         "changed") from None
@@ -133,6 +162,9 @@ def _check_backup(source: Path) -> None:
         raise UserError(f"restore: {source} is damaged ({check}); nothing changed")
     if ours is None:
         raise UserError(f"restore: {source} is not an ainews database; nothing changed")
+    if newer:   # else every command would refuse the file this one put in place
+        raise UserError(f"restore: {written_by_newer(source, newer)}: upgrade ainews "
+                        "first, then restore it; nothing changed")
 
 
 def _move_aside(dest: Path) -> Path:

@@ -40,6 +40,7 @@ from functools import partial
 from typing import Awaitable, Callable, Mapping
 
 from bot.adapter import Adapter
+from bot.backup import restored_at
 from bot.channel_workers import ChannelWorkers
 from bot.clock_watch import ClockSteps, ClockWatch
 from bot.digest import ROUNDUP_SIZE, next_scheduled, parse_schedule
@@ -74,6 +75,7 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
                  spread: bool = SPREAD, monotonic: Callable[[], float] | None = None,
                  max_post_age: timedelta | None = None):
         self.store, self.adapters = store, dict(adapters)
+        self.restored = restored_at(store)  # a backup put back: bot/retry.py before_restore
         self.max_post_age = max_post_age    # None: posts of any age go out
         self.hourly_cap, self.clock, self.sleep = hourly_cap, clock, sleep
         # A busy channel's last posts of the hour spaced out (bot/pacing.py frees_at);
@@ -280,7 +282,8 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
         if row.state == "editing":
             await adapter.edit(row.channel, row.message_id, row.brief)
             return row.message_id
-        return (await earlier_post(adapter, row.channel, row.nonce, [row], self.clock())
+        return (await earlier_post(adapter, row.channel, row.nonce, [row], self.clock(),
+                                   self.restored)
                 or await adapter.send(row.channel, row.brief, nonce=row.nonce))
 
     # ---- small answers ---------------------------------------------------------------

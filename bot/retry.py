@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Sequence
 
 from bot.adapter import Adapter, DeliveryError, TransientError
@@ -24,25 +24,47 @@ RATE_LIMITED_FACTOR = 2
 # a transient error, but on this attempt the row counts as rejected: a bug costs its
 # channel one backoff step (a minute), never the ~18 h of the full transient schedule.
 UNEXPECTED_ATTEMPTS = 2
+# How long after `ainews restore` a first post of a story published before it is looked
+# for in its channel (before_restore): the stories the bot posted since the backup are
+# queued again at the first polls after the restore, and age out of
+# AINEWS_MAX_POST_AGE_HOURS (48 by default) soon after.
+RESTORE_LOOKBACK = timedelta(days=2)
 
 
 async def earlier_post(adapter: Adapter, channel: str, nonce: str, rows: Sequence,
-                       now: datetime) -> str | None:
+                       now: datetime, restored: datetime | None = None) -> str | None:
     """The message id of the post of these outbox rows (one post, or a roundup's) an
     earlier attempt already made, when the adapter can look posts up (`find_sent`),
     else None. A retry follows a crash or a timeout that may have come after the
     platform accepted the post; without this check a platform with no idempotency key
     (Slack), or one that forgets it (Discord, after a few minutes), would show it
-    twice."""
+    twice. `restored`: when `ainews restore` put a backup back (see before_restore)."""
     find = getattr(adapter, "find_sent", None)
-    if max(r.attempts for r in rows) <= 1 or find is None:
+    retry = max(r.attempts for r in rows) > 1
+    ago = tried_ago(rows, now) if retry else before_restore(adapter, rows, restored, now)
+    if find is None or not (retry or ago is not None):
         return None
-    found = await find(channel, nonce, [r.brief for r in rows],
-                       tried_ago=tried_ago(rows, now))
+    found = await find(channel, nonce, [r.brief for r in rows], tried_ago=ago)
     if found:
-        log.info("delivery: %s/%s: %s was already posted by an earlier attempt (%s); "
-                 "not posting it again", adapter.platform, channel, nonce, found)
+        log.info("delivery: %s/%s: %s was already posted %s (%s); not posting it again",
+                 adapter.platform, channel, nonce, "by an earlier attempt" if retry else
+                 "before the database was restored from a backup", found)
     return found
+
+
+def before_restore(adapter: Adapter, rows, restored: datetime | None,
+                   now: datetime) -> float | None:
+    """Seconds back to the oldest of these rows' stories when the bot may have posted
+    them before a restore, else None. A restored outbox knows nothing of the posts made
+    since the backup, and the feeds still list their stories: without a look in the
+    channel they were all posted again. Only an adapter that knows a post by the
+    stories it shows (`finds_by_story`: Discord) can look: Slack's lookup is by nonce,
+    an outbox row id, which the restored outbox hands out again to other stories."""
+    if (restored is None or not getattr(adapter, "finds_by_story", False)
+            or now - restored > RESTORE_LOOKBACK):
+        return None
+    oldest = min(r.brief.published for r in rows)
+    return max(0.0, (now - oldest).total_seconds()) if oldest < restored else None
 
 
 def tried_ago(rows, now: datetime) -> float | None:

@@ -95,7 +95,8 @@ class Roundups:
             return None
         attempts, briefs = max(r.attempts for r in rows), [r.brief for r in rows]
         try:
-            message_id = (await earlier_post(adapter, key[1], batch, rows, self.clock())
+            message_id = (await earlier_post(adapter, key[1], batch, rows, self.clock(),
+                                          self.restored)
                           or await adapter.send_digest(key[1], title, briefs, nonce=batch))
         except Exception as e:
             return settle(e, attempts, permanent=partial(self._on_permanent, rows[0]),

@@ -51,13 +51,26 @@ WAL_CHECKPOINT_BYTES = 1000 * 4096   # SQLite's default: 1,000 pages of 4 KB
 WAL_SIZE_LIMIT = 2 * WAL_CHECKPOINT_BYTES
 
 
+def known() -> list:
+    return [*MIGRATIONS, *DELIVERY_MIGRATIONS]
+
+
+def newer_versions(conn: sqlite3.Connection) -> list[int]:
+    """Schema versions in the file this ainews does not know: a newer one wrote it."""
+    return unknown_versions(conn, known())
+
+
+def written_by_newer(path, newer: list[int]) -> str:
+    versions = (f"version {newer[0]} is" if len(newer) == 1 else
+                f"versions {', '.join(map(str, newer))} are")
+    return f"{path} was written by a newer ainews (schema {versions} unknown here)"
+
+
 def _not_opened(path: str, newer: list[int], refused: str | None) -> str:
     """Why a file is left as it is: a newer ainews wrote it, or its upgrade was refused."""
     if newer:
-        versions = (f"version {newer[0]} is" if len(newer) == 1 else
-                    f"versions {', '.join(map(str, newer))} are")
-        return (f"store: {path} was written by a newer ainews (schema {versions} unknown "
-                "here): upgrade ainews, or give this one another --db")
+        return (f"store: {written_by_newer(path, newer)}: upgrade ainews, or give this one "
+                "another --db")
     return f"store: {path} needs upgrading for this ainews, but {refused}"
 
 
@@ -82,10 +95,9 @@ class Store(FeedStore, StoryStore, LookupStore, SearchStore, DeliveryStore, Rete
             self.db = sqlite_utils.Database(self._connect(self.path, only_existing))
             self._company_days = CompanyDays(self.db.conn)
             self._configure()
-            known = [*MIGRATIONS, *DELIVERY_MIGRATIONS]
-            newer = unknown_versions(self.db.conn, known)
-            refused = None if newer or not upgrading(self.db.conn, known) else upgrade_refused()
-            applied = [] if newer or refused else migrate(self.db.conn, known)
+            newer = newer_versions(self.db.conn)
+            refused = None if newer or not upgrading(self.db.conn, known()) else upgrade_refused()
+            applied = [] if newer or refused else migrate(self.db.conn, known())
         except (OSError, sqlite3.Error) as e:
             # Opening writes (WAL, migrations): sqlite3's "attempt to write a readonly
             # database" read as a bug to an operator running a lookup on a file they

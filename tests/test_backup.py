@@ -65,11 +65,17 @@ def _stories(path) -> int:
 
 
 def test_restoring_after_a_crash_gives_the_backup_whole(backed_up, capsys):
+    from bot.backup import restored_at
+    from feeds.models import utcnow
+    from storage.store import Store
     path, backup = backed_up
     _crash_a_writer(path)
+    before = utcnow().replace(microsecond=0)
     code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
     assert code == 0 and out.startswith("restore: "), err
     assert _stories(path) == 300
+    with Store(path) as store:   # delivery looks for older stories' posts first
+        assert before <= restored_at(store) <= utcnow()
     code, out, err = run_cli(capsys, "--db", str(path), "latest", "--json")
     assert code == 0 and "Alibaba phone" in out, err
 
@@ -161,3 +167,42 @@ def test_a_damaged_database_restore_replaces_keeps_the_mode_the_operator_set(bac
     code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
     assert code == 0 and "the damaged file is kept as " in out, err
     assert path.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_backup_a_newer_ainews_wrote_is_refused_and_nothing_changes(backed_up, capsys):
+    """Restored into an older ainews, a newer one's backup replaced the database, and
+    every command then refused the file ("written by a newer ainews"): the database
+    that worked was gone, and the restore had said it succeeded."""
+    from storage.store import Store
+    path, backup = backed_up
+    with Store(path) as store:
+        add_stories(store, 300, 310)
+    with sqlite3.connect(backup) as db:
+        db.execute("INSERT INTO schema_migrations VALUES (99, 'future', '2030-01-01')")
+    db.close()
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert "written by a newer ainews" in err and "nothing changed" in err
+    assert _stories(path) == 310
+    code, out, err = run_cli(capsys, "--db", str(path), "latest", "--json")
+    assert code == 0, err
+
+
+def test_a_backup_is_one_file_that_opens_on_a_read_only_mount(backed_up, capsys):
+    """A backup copied the database's WAL mode, and SQLite opens a WAL file read-only
+    only where it may make its -shm beside it: `ainews restore` from a read-only
+    mount (a backup disk, `-v backups:/backups:ro`) said "not a usable database
+    (unable to open database file)" of every backup. A backup is a plain one-file
+    database; the restored database is in WAL mode again, as the bot keeps it."""
+    path, backup = backed_up
+    with open(backup, "rb") as f:
+        header = f.read(20)
+    assert (header[18], header[19]) == (1, 1)       # legacy (rollback journal), not WAL
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 0, err
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    finally:
+        db.close()
+    assert _stories(path) == 300

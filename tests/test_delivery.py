@@ -13,7 +13,7 @@ from bot.adapter import PermanentError, TransientError
 from bot.commands import Commands
 from bot.dispatch import dispatch_new
 from bot.replies import Caller
-from feeds.models import Brief
+from feeds.models import Brief, iso_utc
 from storage.store import Store
 from tests.fakes.recorder import FakeClock, RecordingAdapter
 from tests.delivery_kit import (brief, delivery, follow, run_until_idle, sent_then_edit_queued,
@@ -648,3 +648,37 @@ async def test_an_edit_waiting_for_a_platform_switched_off_is_settled_in_the_end
         await d.run_once()
     store.slim_stories_older_than(clock() - timedelta(days=30), now=clock())
     assert states(store) == {}, states(store)
+
+
+@dataclass
+class ShownAdapter(RecordingAdapter):
+    """Like Discord: find_sent knows a post by the story link it shows, so a post the
+    restored outbox never heard of is found in the channel's history."""
+    finds_by_story = True
+    shown: dict = None      # story link -> message id already in the channel
+    asked: list = None
+
+    async def find_sent(self, channel, nonce, briefs=(), *, tried_ago=None):
+        self.asked.append((briefs[0].id, tried_ago))
+        return self.shown.get(briefs[0].url)
+
+
+@pytest.mark.parametrize("restored_hours_ago", [None, 1, 72])
+async def test_after_a_restore_a_story_the_channel_already_shows_is_not_posted_again(
+        store, clock, restored_hours_ago):
+    """`ainews restore` of a day-old backup: the outbox forgot the posts of that day,
+    the feeds still list their stories, and every one was posted again. A story
+    published before the restore is looked for in the channel first; one published
+    since, and any post once the restore is days past, go out as they did."""
+    follow(store, clock)
+    if restored_hours_ago is not None:
+        store.set_meta("restored_at", iso_utc(clock.now - timedelta(hours=restored_hours_ago)))
+    old, new = brief(1, clock, minutes_ago=300), brief(2, clock)
+    dispatch_new(store, [old, new], clock())
+    adapter = ShownAdapter(clock=clock, shown={old.url: "m-before"}, asked=[])
+    await delivery(store, clock, adapter).run_once()
+    looked = restored_hours_ago == 1
+    assert [s.brief.id for s in adapter.sends] == (["story2"] if looked else
+                                                   ["story2", "story1"])
+    assert adapter.asked == ([("story1", 300 * 60.0)] if looked else [])
+    assert states(store) == {"sent": 2}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -13,7 +14,7 @@ from bot.delivery import Delivery
 from bot.discord.adapter import DiscordAdapter
 from bot.discord.history import HISTORY_PAGE, HISTORY_PAGES
 from bot.discord.render import brief_embed
-from feeds.models import Subscription
+from feeds.models import Subscription, iso_utc
 from tests.delivery_kit import brief, states, until
 from tests.discord_kit import MESSAGES, adapter_on_fake, first_channel
 from tests.fakes.discord import FakeDiscord
@@ -339,3 +340,25 @@ async def test_a_post_taken_by_a_later_attempt_is_found_behind_500_messages_afte
     clock.advance(hours=1)
     await deliver(store, clock, DiscordAdapter(runner.bot)).run_once()
     assert [m for m in messages(fake) if "news.example/1" in str(m)] == [taken]
+
+
+# ---- after `ainews restore`: the posts the restored outbox never heard of -------------
+
+async def test_after_a_restore_a_story_the_channel_shows_is_not_posted_again(
+        fake, runner, channel, store, clock):
+    """A day-old backup put back: the feeds still list the day's stories, and each was
+    posted again, Discord having long forgotten the nonces (and the restored outbox
+    handing its row ids out again). The channel's history is read first, from the
+    story's publication on: the old post is found, a newer story goes out."""
+    store.set_meta("restored_at", iso_utc(clock.now - timedelta(hours=1)))
+    before = brief(1, clock, minutes_ago=600)
+    await runner.adapter.send(channel, before, nonce="ainews-41")   # the old bot's post
+    fake.forget_nonces()
+    for n, b in ((1, before), (2, brief(2, clock))):
+        store.enqueue_post(cluster_id=f"k{n}", brief=b, platform="discord",
+                           workspace=str(fake.guild_id), channel=channel, held=False,
+                           now=clock())
+    assert await deliver(store, clock, runner.adapter).run_once() == 2
+    shown = [m["embeds"][0]["url"] for m in messages(fake)]
+    assert sorted(shown) == [before.url, brief(2, clock).url]
+    assert states(store) == {"sent": 2}

@@ -41,6 +41,9 @@ class SentLookup:
     """Uses the adapter's bot, _call, _channel, _cached_permissions and _first_try
     (bot.first_tries.FirstTries); keeps _warned_history."""
     nonce_window = NONCE_WINDOW
+    # It tells a post by the stories it shows, not by a nonce: after `ainews restore`,
+    # delivery asks it of posts the restored outbox never heard of (bot/retry.py).
+    finds_by_story = True
 
     async def find_sent(self, channel: str, nonce: str, briefs: Sequence[Brief] = (), *,
                         tried_ago: float | None = None) -> str | None:
