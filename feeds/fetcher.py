@@ -196,7 +196,7 @@ class Fetcher:
                                       f"than {self.policy.max_redirects} times")
 
     def _next_hop(self, current: URL, location: str, seen: list[str]) -> URL:
-        target = current.join(parse_url(location))
+        target = _with_credentials(current, current.join(parse_url(location)))
         if str(target) in seen:
             raise FetchError("redirects", f"fetcher: {where(current)} redirected in a loop "
                                           f"(back to {target})")
@@ -247,6 +247,23 @@ class Fetcher:
                            last_modified=h.get("Last-Modified"),
                            content_type=h.get("Content-Type"),
                            max_age=parse_max_age(h.get("Cache-Control")), elapsed=0.0)
+
+
+def _with_credentials(current: URL, target: URL) -> URL:
+    """`target` with `current`'s user:password@ when it is the same site (a path, or the
+    feed's own address written out in full, as many servers write every Location): a
+    private feed answered 401 after such a hop. Never to another host or port, and over
+    plain http only if the feed itself was (curl's and requests' rule)."""
+    if current.user is None or target.user is not None or not _same_site(current, target):
+        return target
+    return target.with_user(current.user).with_password(current.password)
+
+
+def _same_site(current: URL, target: URL) -> bool:
+    if current.origin() == target.origin():
+        return True
+    return (current.scheme, target.scheme) == ("http", "https") and \
+        current.host == target.host and current.is_default_port() and target.is_default_port()
 
 
 def _redirect(statuses: list[int]) -> str:

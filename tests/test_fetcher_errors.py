@@ -2,14 +2,17 @@
 naming host and status, defused server text, Retry-After, DNS, refused connections and TLS."""
 from __future__ import annotations
 
+import base64
 import socket
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
+from yarl import URL
 
-from tests.fakes.feedserver import RawServer, Reply
-from tests.fetcher_kit import FEED, fetch_error, feed_server, loopback_fetcher
+from feeds.fetcher import Fetcher, _with_credentials
+from tests.fakes.feedserver import FeedServer, RawServer, Reply
+from tests.fetcher_kit import FEED, LoopbackDNS, fetch_error, feed_server, loopback_fetcher, policy
 
 
 server = pytest.fixture(feed_server, name="server")
@@ -170,3 +173,48 @@ async def test_https_to_a_server_without_tls_is_a_tls_error(server, fetcher):
     assert err.kind == "tls"
     assert str(err) == (f"fetcher: 127.0.0.1:{server.port}: TLS handshake failed "
                         "(wrong version number)")
+
+
+@pytest.mark.parametrize("location, sent", [
+    ("{base}/feed.xml", True),                        # the same site, written out in full
+    ("/feed.xml", True),                              # a path
+    ("http://feeds.example:{port}/feed.xml", False),  # another host
+    ("http://127.0.0.1:{other}/feed.xml", False),     # another port
+], ids=["absolute-same-site", "path", "other-host", "other-port"])
+async def test_a_feeds_credentials_follow_a_redirect_only_within_its_site(server, location,
+                                                                          sent):
+    """A private feed (user:password@ in its URL, sent as Basic auth) whose server
+    redirects to its own address written out in full (a trailing slash added, a
+    canonical host name) answered 401: the credentials were dropped on that hop. They
+    now go along within the site, never to another host or port."""
+    other = FeedServer()
+    await other.start()
+    try:
+        target = location.format(base=server.base_url, port=server.port, other=other.port)
+        server.add_redirect("/private", target, 301)
+        other.add("/feed.xml", FEED)
+        url = server.url("/private").replace("://", "://alice:s3cret@")
+        async with Fetcher(policy(), resolver=LoopbackDNS()) as f:
+            await f.fetch(url)
+        hop = other if "{other}" in location else server
+        auth = hop.requests_for("/feed.xml")[0].headers.get("Authorization")
+        assert (auth == "Basic " + base64.b64encode(b"alice:s3cret").decode()) is sent
+    finally:
+        await other.stop()
+
+
+@pytest.mark.parametrize("target, kept", [
+    ("https://intranet.example/feed", True),          # http -> https on the same host
+    ("https://intranet.example:8443/feed", False),    # another port
+    ("https://www.intranet.example/feed", False),     # another host
+    ("https://bob@intranet.example/feed", False),     # credentials of its own
+])
+def test_credentials_follow_an_upgrade_to_https_on_the_same_host(target, kept):
+    """The commonest redirect of all, http:// to https:// (ports 80 and 443: not
+    testable on loopback)."""
+    current = URL("http://alice:s3cret@intranet.example/feed")
+    hop = _with_credentials(current, URL(target))
+    assert (hop.user, hop.password) == (("alice", "s3cret") if kept else (URL(target).user, None))
+    downgrade = _with_credentials(URL("https://alice:s3cret@intranet.example/feed"),
+                                  URL("http://intranet.example/feed"))
+    assert downgrade.user is None
