@@ -15,6 +15,7 @@
 - Redirects are followed here, not by aiohttp, so every hop passes the SSRF guard
   (feeds/guard.py) and loops are reported as such. `FetchResult.redirect` says whether
   the address moved ("permanent": every hop a 301 or 308) or redirects for now.
+- TLS: the system's CAs, and `policy.ca_file`'s (AINEWS_CA_FILE: a company CA).
 - Encodings: gzip and deflate (br is not advertised: see feeds/fetch_body.py).
 Every failure is a FetchError with a one-line message naming the component and host
 (feeds/fetch_errors.py).
@@ -24,8 +25,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import functools
 import logging
 import re
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -59,6 +62,7 @@ class FetchPolicy:
     allow_private: bool = False
     concurrency: int = 16
     per_host: int = 2
+    ca_file: str | None = None   # PEM: CAs trusted besides the system's (AINEWS_CA_FILE)
     user_agent: str = "ainews/0.1 (+https://github.com/ainews/ainews; AI strategy news bot)"
 
 
@@ -153,7 +157,8 @@ class Fetcher:
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             resolver = GuardedResolver(self.policy.allow_private, self._inner_resolver)
-            connector = aiohttp.TCPConnector(resolver=resolver, limit=self.policy.concurrency)
+            connector = aiohttp.TCPConnector(resolver=resolver, limit=self.policy.concurrency,
+                                             ssl=_tls_context(self.policy.ca_file))
             self._session = aiohttp.ClientSession(
                 connector=connector, auto_decompress=False, trust_env=False,
                 cookie_jar=aiohttp.DummyCookieJar(),  # no state shared between feeds
@@ -247,6 +252,19 @@ class Fetcher:
                            last_modified=h.get("Last-Modified"),
                            content_type=h.get("Content-Type"),
                            max_age=parse_max_age(h.get("Cache-Control")), elapsed=0.0)
+
+
+@functools.lru_cache(maxsize=4)   # each poll opens a session; the system's CAs take a while
+def _tls_context(ca_file: str | None) -> ssl.SSLContext | bool:
+    """The system's CAs, and AINEWS_CA_FILE's too: an intranet feed signed by a company
+    CA could be trusted only by replacing the system's (SSL_CERT_FILE), and only from
+    the process environment, not .env."""
+    if not ca_file:
+        return True   # aiohttp's default context
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=ca_file)
+    context.set_alpn_protocols(("http/1.1",))
+    return context
 
 
 def _with_credentials(current: URL, target: URL) -> URL:

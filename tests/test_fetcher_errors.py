@@ -12,11 +12,13 @@ from yarl import URL
 
 from feeds.fetcher import Fetcher, _with_credentials
 from tests.fakes.feedserver import FeedServer, RawServer, Reply
-from tests.fetcher_kit import FEED, LoopbackDNS, fetch_error, feed_server, loopback_fetcher, policy
+from tests.fetcher_kit import (COMPANY_CA, FEED, LoopbackDNS, fetch_error, feed_server,
+                               loopback_fetcher, policy, tls_server)
 
 
 server = pytest.fixture(feed_server, name="server")
 fetcher = pytest.fixture(loopback_fetcher, name="fetcher")
+tls_server = pytest.fixture(tls_server, name="tls_server")
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
@@ -218,3 +220,27 @@ def test_credentials_follow_an_upgrade_to_https_on_the_same_host(target, kept):
     downgrade = _with_credentials(URL("https://alice:s3cret@intranet.example/feed"),
                                   URL("http://intranet.example/feed"))
     assert downgrade.user is None
+
+
+async def test_an_https_feed_signed_by_an_unknown_ca_says_how_to_trust_it(tls_server, fetcher):
+    """An intranet feed signed by the company's own CA failed with "unable to get local
+    issuer certificate" and no way to trust that CA short of replacing the system's."""
+    err = await fetch_error(fetcher, tls_server.url("/feed.xml"))
+    assert err.kind == "tls"
+    assert str(err) == (f"fetcher: 127.0.0.1:{tls_server.port}: TLS handshake failed "
+                        "(certificate verify failed: unable to get local issuer certificate; "
+                        "AINEWS_CA_FILE names a CA to trust, such as a company's)")
+
+
+@pytest.mark.parametrize("host, error", [
+    ("intranet.test", None), ("127.0.0.1", None),
+    ("other.test", "Hostname mismatch, certificate is not valid for 'other.test'"),
+])
+async def test_a_ca_file_is_trusted_and_names_are_still_checked(tls_server, host, error):
+    async with Fetcher(policy(ca_file=str(COMPANY_CA)), resolver=LoopbackDNS()) as f:
+        url = f"https://{host}:{tls_server.port}/feed.xml"
+        if error is None:
+            assert (await f.fetch(url)).body == FEED
+        else:
+            err = await fetch_error(f, url)
+            assert err.kind == "tls" and error in str(err)
