@@ -1,4 +1,5 @@
-"""The fetcher's failures as one-liners: aiohttp's exceptions -> FetchError.
+"""The fetcher's failures as one-liners: aiohttp's exceptions and HTTP error statuses
+-> FetchError.
 
 Every message names the component ("fetcher:") and the host as `where` spells it, so a
 feed's failure reads the same in logs, in `ainews feeds` and in the admin's notice.
@@ -10,13 +11,47 @@ from yarl import URL
 
 from feeds.guard import FetchError
 
-__all__ = ["client_error", "where"]
+__all__ = ["client_error", "http_error", "where"]
 
 
 def where(url: URL) -> str:
     """The host as messages show it; the port only when it is not the default."""
     host = url.host or "?"
     return f"{host}:{url.port}" if url.explicit_port and not url.is_default_port() else host
+
+
+# Headers only a bot wall sends (a challenge, a CAPTCHA, a block), at any status...
+WALL_HEADERS = (("cf-mitigated", "Cloudflare"), ("x-amzn-waf-action", "AWS WAF"),
+                ("x-vercel-mitigated", "Vercel"), ("x-datadome", "DataDome"),
+                ("x-iinfo", "Imperva"), ("x-sucuri-block", "Sucuri"))
+# ... and the Server of a CDN that answers 403 itself when its bot filter blocks (its
+# 404s and 502s are the site's: only a 403 is taken for a wall).
+WALL_SERVERS = (("cloudflare", "Cloudflare"), ("akamaighost", "Akamai"),
+                ("datadome", "DataDome"), ("sucuri", "Sucuri"))
+MEANING = {
+    410: "gone: the site says the feed was removed for good",
+    451: "unavailable for legal reasons: the site refuses readers where the bot runs",
+}
+
+
+def http_error(url: URL, status: int, headers, retry_after: float | None) -> FetchError:
+    """An HTTP error status as a one-liner, with what the site meant when it is clear: a
+    bare "answered HTTP 403" from a bot wall read as a broken URL or a broken bot."""
+    wall = _bot_wall(status, headers)
+    meaning = (f"the site's bot protection ({wall}) turned the bot away: ask the site to "
+               "let it read the feed, or follow another") if wall else MEANING.get(status)
+    return FetchError("http", f"fetcher: {where(url)} answered HTTP {status}"
+                              + (f": {meaning}" if meaning else ""),
+                      status=status, retry_after=retry_after)
+
+
+def _bot_wall(status: int, headers) -> str | None:
+    for name, vendor in WALL_HEADERS:
+        if name in headers:
+            return vendor
+    server = headers.get("Server", "").lower()
+    return next((vendor for word, vendor in WALL_SERVERS if status == 403 and word in server),
+                None)
 
 
 def client_error(url: URL, e: aiohttp.ClientError) -> FetchError:

@@ -38,7 +38,7 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from feeds.fetch_body import read_body
-from feeds.fetch_errors import client_error, where
+from feeds.fetch_errors import client_error, http_error, where
 from feeds.guard import FetchError, GuardedResolver, check_url, parse_url
 from feeds.urls import without_secrets
 
@@ -242,9 +242,8 @@ class Fetcher:
                                          "without a Location", status=status)
             return location, status
         if status >= 400 or (300 <= status < 400 and status != 304):
-            raise FetchError("http", f"fetcher: {where(url)} answered HTTP {status}",
-                             status=status,
-                             retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+            raise http_error(url, status, resp.headers,
+                             parse_retry_after(resp.headers.get("Retry-After")))
         body = None if status == 304 else await read_body(url, resp, self.policy.max_bytes)
         h = resp.headers
         return FetchResult(url=str(url), final_url=str(url), status=status, body=body,

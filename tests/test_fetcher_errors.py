@@ -113,6 +113,40 @@ async def test_http_errors_name_host_and_status(server, fetcher, status):
     assert str(err) == f"fetcher: 127.0.0.1:{server.port} answered HTTP {status}"
 
 
+BLOCKED = ("the site's bot protection ({}) turned the bot away: ask the site to let it "
+           "read the feed, or follow another")
+
+
+@pytest.mark.parametrize("status, headers, said", [
+    (403, {"Server": "cloudflare", "cf-mitigated": "challenge"}, BLOCKED.format("Cloudflare")),
+    (403, {"Server": "cloudflare"}, BLOCKED.format("Cloudflare")),   # a firewall rule
+    (503, {"cf-mitigated": "challenge"}, BLOCKED.format("Cloudflare")),
+    (403, {"Server": "AkamaiGHost"}, BLOCKED.format("Akamai")),
+    (403, {"X-DataDome": "protected"}, BLOCKED.format("DataDome")),
+    (405, {"x-amzn-waf-action": "captcha"}, BLOCKED.format("AWS WAF")),
+    (429, {"x-vercel-mitigated": "challenge"}, BLOCKED.format("Vercel")),
+    (403, {"X-Iinfo": "10-1234"}, BLOCKED.format("Imperva")),
+    (451, {}, "unavailable for legal reasons: the site refuses readers where the bot runs"),
+    (410, {}, "gone: the site says the feed was removed for good"),
+], ids=["cf-challenge", "cf-firewall", "cf-503", "akamai", "datadome", "aws-waf", "vercel",
+        "imperva", "451", "410"])
+async def test_an_http_error_says_what_the_site_meant(server, fetcher, status, headers, said):
+    """A feed behind a bot wall failed with a bare "answered HTTP 403": the operator took
+    the URL or the bot for broken. The line now says who turned it away and what to do."""
+    server.script("/err.xml", [Reply(status, b"<html>Just a moment...</html>", "text/html",
+                                     headers, etag=None)])
+    err = await fetch_error(fetcher, server.url("/err.xml"))
+    assert (err.kind, err.status) == ("http", status)
+    assert str(err) == f"fetcher: 127.0.0.1:{server.port} answered HTTP {status}: {said}"
+
+
+@pytest.mark.parametrize("headers", [{"Server": "cloudflare"}, {"Server": "AkamaiGHost"}])
+async def test_a_cdns_own_errors_are_not_taken_for_bot_protection(server, fetcher, headers):
+    """Behind a CDN every answer names it: a 404 or 502 there is no bot wall."""
+    server.script("/err.xml", [Reply(404, b"", "text/plain", headers, etag=None)])
+    assert str(await fetch_error(fetcher, server.url("/err.xml"))).endswith("answered HTTP 404")
+
+
 @pytest.mark.parametrize("response,shown", [
     (b"HTTP/1.1 302 Found\r\nLocation: http://\x1b[31mevil\x1b]0;owned\x07/\r\n\r\n",
      "http://\\x1b[31mevil\\x1b]0;owned\\x07/ is not a valid URL"),
