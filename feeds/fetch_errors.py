@@ -6,6 +6,8 @@ feed's failure reads the same in logs, in `ainews feeds` and in the admin's noti
 """
 from __future__ import annotations
 
+import re
+
 import aiohttp
 from yarl import URL
 
@@ -69,13 +71,14 @@ def client_error(url: URL, e: aiohttp.ClientError) -> FetchError:
     if isinstance(e, aiohttp.InvalidURL):
         return FetchError("invalid-url", f"fetcher: {url} is not a valid URL")
     if isinstance(e, aiohttp.ClientPayloadError):
-        return FetchError("connect", f"fetcher: {host} sent a broken body ({e})")
+        return FetchError("connect", f"fetcher: {host} sent a body cut short "
+                                     f"({_cut_short(e)})")
     if isinstance(e, aiohttp.ClientResponseError):
         # A response aiohttp could not read (headers too large, a bad status line). Its
         # str() appends the whole request URL, query and all (a private feed's token):
         # messages name the host only.
         return FetchError("connect", f"fetcher: {host} sent a malformed response "
-                                     f"({e.message})")
+                                     f"({_first_line(e.message)})")
     return FetchError("connect", f"fetcher: {host}: connection failed "
                                  f"({type(e).__name__}: {e})")
 
@@ -86,6 +89,23 @@ UNKNOWN_CA = ("unable to get local issuer certificate", "self-signed certificate
               "self-signed certificate in certificate chain",
               "self signed certificate", "self signed certificate in certificate chain")
 CA_HINT = "; AINEWS_CA_FILE names a CA to trust, such as a company's"
+
+
+def _cut_short(e: aiohttp.ClientPayloadError) -> str:
+    """aiohttp's "Response payload is not completed: <ContentLengthError: 400, message=
+    '...'>" in words."""
+    text = str(getattr(e.__cause__, "message", None) or e)
+    if m := re.search(r"received (\d+) of (\d+) bytes", text):
+        return (f"the connection closed after {m[1]} of the {m[2]} bytes its Content-Length "
+                "announced")
+    if "transfer length" in text:
+        return "the connection closed before its last chunk"
+    return _first_line(text)
+
+
+def _first_line(message: str) -> str:
+    """A parse error's first line: the rest quotes the bytes and draws a caret under them."""
+    return str(message).strip().splitlines()[0].rstrip(" :.") if str(message).strip() else "?"
 
 
 def _connect_reason(os_error: OSError) -> str:

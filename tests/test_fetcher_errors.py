@@ -161,6 +161,28 @@ async def test_what_a_server_sent_is_quoted_without_control_characters(fetcher, 
     assert shown in str(err) and not any(c in str(err) for c in "\x1b\x07\n")
 
 
+@pytest.mark.parametrize("response, said", [
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n<rss>",
+     "sent a body cut short (the connection closed after 5 of the 1000 bytes its "
+     "Content-Length announced)"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<rss>\r\n",
+     "sent a body cut short (the connection closed before its last chunk)"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<rss>\r\nZZ\r\n",
+     "sent a malformed response (Invalid character in chunk size)"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n<rss></rss>",   # more than it said
+     "sent a malformed response (Bad status line)"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n<rss>",
+     "sent a malformed response (Duplicate Content-Length)"),
+], ids=["short-body", "short-chunks", "bad-chunk-size", "long-body", "two-lengths"])
+async def test_a_broken_response_is_named_in_a_few_words(fetcher, response, said):
+    """aiohttp's account of a broken response runs over lines (the bytes it choked on,
+    a caret under them) and wraps exceptions in exceptions: `feeds list` showed
+    "Invalid character in chunk size:\\n\\n  b'ZZ'\\n    ^"."""
+    async with RawServer(response) as raw:
+        err = await fetch_error(fetcher, raw.url("/feed.xml"))
+    assert (err.kind, str(err)) == ("connect", f"fetcher: 127.0.0.1:{raw.port} {said}")
+
+
 async def test_a_malformed_response_names_the_host_not_the_url(fetcher):
     """aiohttp's message for it ends with the request URL: a private feed's token too."""
     huge = b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 20_000 + b"\r\nContent-Length: 0\r\n\r\n"
