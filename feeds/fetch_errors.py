@@ -17,8 +17,10 @@ __all__ = ["client_error", "http_error", "where"]
 
 
 def where(url: URL) -> str:
-    """The host as messages show it; the port only when it is not the default."""
+    """The host as messages show it; the port only when it is not the default. An IPv6
+    address in brackets, as in a URL: "2001:db8::1:8080" hides which part is the port."""
     host = url.host or "?"
+    host = f"[{host}]" if ":" in host else host
     return f"{host}:{url.port}" if url.explicit_port and not url.is_default_port() else host
 
 

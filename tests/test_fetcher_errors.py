@@ -226,6 +226,18 @@ async def test_connection_refused(fetcher):
     assert err.kind == "connect" and "connection refused" in str(err)
 
 
+@pytest.mark.parametrize("url, shown", [
+    ("http://[2001:db8::1]:8080/feed.xml", "[2001:db8::1]:8080"),
+    ("http://[2001:db8::1]/feed.xml", "[2001:db8::1]"),
+])
+async def test_an_ipv6_host_is_named_in_brackets(url, shown):
+    """"fetcher: 2001:db8::1:8080: could not connect": which part was the port?"""
+    async with Fetcher(policy(timeout=0.2)) as f:   # a documentation address: no answer
+        err = await fetch_error(f, url)
+    assert str(err).startswith(f"fetcher: {shown}:") or \
+        str(err).startswith(f"fetcher: {shown} timed out")
+
+
 async def test_https_to_a_server_without_tls_is_a_tls_error(server, fetcher):
     err = await fetch_error(fetcher, f"https://127.0.0.1:{server.port}/feed.xml")
     assert err.kind == "tls"
