@@ -39,7 +39,7 @@ from yarl import URL
 
 from feeds.fetch_body import read_body
 from feeds.fetch_errors import client_error, http_error, where
-from feeds.guard import FetchError, GuardedResolver, check_url, parse_url
+from feeds.guard import ALLOWED_SCHEMES, FetchError, GuardedResolver, check_url, parse_url
 from feeds.urls import without_secrets
 
 __all__ = ["FetchError", "FetchPolicy", "FetchResult", "Fetcher", "parse_retry_after",
@@ -202,6 +202,9 @@ class Fetcher:
 
     def _next_hop(self, current: URL, location: str, seen: list[str]) -> URL:
         target = _with_credentials(current, current.join(parse_url(location)))
+        if (target.scheme or "").lower() not in ALLOWED_SCHEMES:   # said as a redirect
+            raise FetchError("blocked", f"fetcher: {where(current)} redirected to "
+                                        f"{target}; only http and https are fetched")
         if str(target) in seen:
             raise FetchError("redirects", f"fetcher: {where(current)} redirected in a loop "
                                           f"(back to {target})")

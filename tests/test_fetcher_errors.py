@@ -83,6 +83,17 @@ async def test_a_fetch_error_never_shows_the_feeds_credentials(server, fetcher, 
     assert "s3cretpw" not in str(err) and "t0k3n" not in str(err)
 
 
+@pytest.mark.parametrize("location", ["feed://example.com/rss", "ftp://example.com/rss.xml",
+                                      "javascript:alert(1)"])
+async def test_a_redirect_to_another_scheme_says_the_feed_went_there(server, fetcher, location):
+    """"fetcher: ftp:// is not fetched" named neither the feed's host nor the redirect:
+    the operator, whose URL was https://, could not tell where ftp:// came from."""
+    server.add_redirect("/r", location, 301)
+    err = await fetch_error(fetcher, server.url("/r"))
+    assert (err.kind, str(err)) == ("blocked", f"fetcher: 127.0.0.1:{server.port} redirected "
+                                               f"to {location}; only http and https are fetched")
+
+
 async def test_redirect_without_a_location_is_an_http_error(server, fetcher):
     server.script("/nowhere", [Reply(302, b"", "text/plain", etag=None)])
     err = await fetch_error(fetcher, server.url("/nowhere"))
