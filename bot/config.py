@@ -19,8 +19,8 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
 from bot.config_values import (UNLIMITED, ConfigError, _bool, _level, _llm_url, _number, _path,
-                               _url, bot_token, channel_cap, db_path, gate_margin, hourly_cap,
-                               id_list, keep_days, max_post_age, max_tokens, token)
+                               _url, bot_token, ca_file, channel_cap, db_path, gate_margin,
+                               hourly_cap, id_list, keep_days, max_post_age, max_tokens, token)
 
 # The shipped base interval (AINEWS_POLL_MINUTES). Two minutes keeps a story's
 # publish-to-post delay near two minutes (docs/benchmarks.md, section 4), the point of
@@ -37,6 +37,7 @@ class Settings:
     max_post_age_hours: float = 48.0        # older stories are stored, not posted; 0: no limit
     keep_days: int = 180                    # stories older are slimmed (bot/retention.py); 0: never
     allow_private_hosts: bool = False
+    ca_file: Path | None = None             # CAs trusted for feeds besides the system's
     fetch_articles: bool = False
     console: bool = False                   # force the console adapter on
     log_level: str = "INFO"
@@ -108,6 +109,7 @@ _FIELDS = {
     "AINEWS_MAX_POST_AGE_HOURS": ("max_post_age_hours", lambda n, v: max_post_age(n, v)),
     "AINEWS_KEEP_DAYS": ("keep_days", lambda n, v: keep_days(n, v)),
     "AINEWS_ALLOW_PRIVATE_HOSTS": ("allow_private_hosts", _bool),
+    "AINEWS_CA_FILE": ("ca_file", ca_file),
     "AINEWS_FETCH_ARTICLES": ("fetch_articles", _bool),
     "AINEWS_CONSOLE": ("console", _bool),
     "AINEWS_LOG_LEVEL": ("log_level", lambda n, v: _level(n, v)),

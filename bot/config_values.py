@@ -1,5 +1,5 @@
 """Settings' values: one parser per kind of setting (yes/no, a number in a range, a
-path, a URL, a list of user IDs, an LLM API's base URL, a secret sent in an HTTP header
+path, a file of CA certificates, a URL, a list of user IDs, an LLM API's base URL, a secret sent in an HTTP header
 (a token: no spaces), a limit the word `unlimited` lifts, a log level). Each takes (name,
 raw) and raises ConfigError, one line naming the variable; bot/config.py maps each
 variable to its parser."""
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+import ssl
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -57,6 +58,23 @@ def db_path(name: str, raw: str) -> Path:
         return db_setting(raw)
     except ValueError as e:
         raise ConfigError(f"config: {name}={raw!r} {e}") from None
+
+
+def ca_file(name: str, raw: str) -> Path | None:
+    """A PEM file of CA certificates (AINEWS_CA_FILE), read now: a wrong path would
+    otherwise surface as every https feed failing at its first poll."""
+    if not raw.strip():
+        return None
+    path = _path(raw)
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
+    except ssl.SSLError:   # an OSError too: first
+        raise ConfigError(f"config: {name}={raw!r} holds no PEM certificate (a CA's, "
+                          "-----BEGIN CERTIFICATE-----)") from None
+    except OSError as e:
+        raise ConfigError(f"config: {name}={raw!r}: cannot read it "
+                          f"({e.strerror or type(e).__name__})") from None
+    return path
 
 
 def _url(name: str, raw: str) -> str:

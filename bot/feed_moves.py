@@ -31,7 +31,7 @@ def _add_command(new: str) -> str:
     """`feeds add` for the new address (as stored, or as `feeds list` shows it). With
     its credentials hidden it would add a feed whose password is "***" ("remove" finds
     a feed by its shown URL, "add" can't): the operator writes them out instead (a
-    redirect to a path keeps the old address's)."""
+    redirect within the site keeps the old address's: feeds/fetcher.py)."""
     shown = without_secrets(new)
     if "***" not in shown:
         return f"`ainews feeds add {new}`"

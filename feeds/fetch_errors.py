@@ -1,22 +1,61 @@
-"""The fetcher's failures as one-liners: aiohttp's exceptions -> FetchError.
+"""The fetcher's failures as one-liners: aiohttp's exceptions and HTTP error statuses
+-> FetchError.
 
 Every message names the component ("fetcher:") and the host as `where` spells it, so a
 feed's failure reads the same in logs, in `ainews feeds` and in the admin's notice.
 """
 from __future__ import annotations
 
+import re
+
 import aiohttp
 from yarl import URL
 
 from feeds.guard import FetchError
 
-__all__ = ["client_error", "where"]
+__all__ = ["client_error", "http_error", "where"]
 
 
 def where(url: URL) -> str:
-    """The host as messages show it; the port only when it is not the default."""
+    """The host as messages show it; the port only when it is not the default. An IPv6
+    address in brackets, as in a URL: "2001:db8::1:8080" hides which part is the port."""
     host = url.host or "?"
+    host = f"[{host}]" if ":" in host else host
     return f"{host}:{url.port}" if url.explicit_port and not url.is_default_port() else host
+
+
+# Headers only a bot wall sends (a challenge, a CAPTCHA, a block), at any status...
+WALL_HEADERS = (("cf-mitigated", "Cloudflare"), ("x-amzn-waf-action", "AWS WAF"),
+                ("x-vercel-mitigated", "Vercel"), ("x-datadome", "DataDome"),
+                ("x-iinfo", "Imperva"), ("x-sucuri-block", "Sucuri"))
+# ... and the Server of a CDN that answers 403 itself when its bot filter blocks (its
+# 404s and 502s are the site's: only a 403 is taken for a wall).
+WALL_SERVERS = (("cloudflare", "Cloudflare"), ("akamaighost", "Akamai"),
+                ("datadome", "DataDome"), ("sucuri", "Sucuri"))
+MEANING = {
+    410: "gone: the site says the feed was removed for good",
+    451: "unavailable for legal reasons: the site refuses readers where the bot runs",
+}
+
+
+def http_error(url: URL, status: int, headers, retry_after: float | None) -> FetchError:
+    """An HTTP error status as a one-liner, with what the site meant when it is clear: a
+    bare "answered HTTP 403" from a bot wall read as a broken URL or a broken bot."""
+    wall = _bot_wall(status, headers)
+    meaning = (f"the site's bot protection ({wall}) turned the bot away: ask the site to "
+               "let it read the feed, or follow another") if wall else MEANING.get(status)
+    return FetchError("http", f"fetcher: {where(url)} answered HTTP {status}"
+                              + (f": {meaning}" if meaning else ""),
+                      status=status, retry_after=retry_after)
+
+
+def _bot_wall(status: int, headers) -> str | None:
+    for name, vendor in WALL_HEADERS:
+        if name in headers:
+            return vendor
+    server = headers.get("Server", "").lower()
+    return next((vendor for word, vendor in WALL_SERVERS if status == 403 and word in server),
+                None)
 
 
 def client_error(url: URL, e: aiohttp.ClientError) -> FetchError:
@@ -34,15 +73,41 @@ def client_error(url: URL, e: aiohttp.ClientError) -> FetchError:
     if isinstance(e, aiohttp.InvalidURL):
         return FetchError("invalid-url", f"fetcher: {url} is not a valid URL")
     if isinstance(e, aiohttp.ClientPayloadError):
-        return FetchError("connect", f"fetcher: {host} sent a broken body ({e})")
+        return FetchError("connect", f"fetcher: {host} sent a body cut short "
+                                     f"({_cut_short(e)})")
     if isinstance(e, aiohttp.ClientResponseError):
         # A response aiohttp could not read (headers too large, a bad status line). Its
         # str() appends the whole request URL, query and all (a private feed's token):
         # messages name the host only.
         return FetchError("connect", f"fetcher: {host} sent a malformed response "
-                                     f"({e.message})")
+                                     f"({_first_line(e.message)})")
     return FetchError("connect", f"fetcher: {host}: connection failed "
                                  f"({type(e).__name__}: {e})")
+
+
+# OpenSSL's words for a certificate no CA trusted here vouches for: an intranet's,
+# signed by the company's own CA (or one the server sent itself).
+UNKNOWN_CA = ("unable to get local issuer certificate", "self-signed certificate",
+              "self-signed certificate in certificate chain",
+              "self signed certificate", "self signed certificate in certificate chain")
+CA_HINT = "; AINEWS_CA_FILE names a CA to trust, such as a company's"
+
+
+def _cut_short(e: aiohttp.ClientPayloadError) -> str:
+    """aiohttp's "Response payload is not completed: <ContentLengthError: 400, message=
+    '...'>" in words."""
+    text = str(getattr(e.__cause__, "message", None) or e)
+    if m := re.search(r"received (\d+) of (\d+) bytes", text):
+        return (f"the connection closed after {m[1]} of the {m[2]} bytes its Content-Length "
+                "announced")
+    if "transfer length" in text:
+        return "the connection closed before its last chunk"
+    return _first_line(text)
+
+
+def _first_line(message: str) -> str:
+    """A parse error's first line: the rest quotes the bytes and draws a caret under them."""
+    return str(message).strip().splitlines()[0].rstrip(" :.") if str(message).strip() else "?"
 
 
 def _connect_reason(os_error: OSError) -> str:
@@ -55,6 +120,7 @@ def _tls_reason(e: aiohttp.ClientError) -> str:
     """The short part of an SSL error: "certificate verify failed: ...", "WRONG_VERSION..."."""
     err = getattr(e, "certificate_error", None) or getattr(e, "os_error", None) or e
     if getattr(err, "verify_message", None):
-        return f"certificate verify failed: {err.verify_message}"
+        hint = CA_HINT if err.verify_message in UNKNOWN_CA else ""
+        return f"certificate verify failed: {err.verify_message}{hint}"
     code = getattr(err, "reason", None)   # e.g. WRONG_VERSION_NUMBER
     return code.replace("_", " ").lower() if isinstance(code, str) else str(err)

@@ -15,6 +15,7 @@
 - Redirects are followed here, not by aiohttp, so every hop passes the SSRF guard
   (feeds/guard.py) and loops are reported as such. `FetchResult.redirect` says whether
   the address moved ("permanent": every hop a 301 or 308) or redirects for now.
+- TLS: the system's CAs, and `policy.ca_file`'s (AINEWS_CA_FILE: a company CA).
 - Encodings: gzip and deflate (br is not advertised: see feeds/fetch_body.py).
 Every failure is a FetchError with a one-line message naming the component and host
 (feeds/fetch_errors.py).
@@ -24,8 +25,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import functools
 import logging
 import re
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -35,8 +38,8 @@ from aiohttp.abc import AbstractResolver
 from yarl import URL
 
 from feeds.fetch_body import read_body
-from feeds.fetch_errors import client_error, where
-from feeds.guard import FetchError, GuardedResolver, check_url, parse_url
+from feeds.fetch_errors import client_error, http_error, where
+from feeds.guard import ALLOWED_SCHEMES, FetchError, GuardedResolver, check_url, parse_url
 from feeds.urls import without_secrets
 
 __all__ = ["FetchError", "FetchPolicy", "FetchResult", "Fetcher", "parse_retry_after",
@@ -59,6 +62,7 @@ class FetchPolicy:
     allow_private: bool = False
     concurrency: int = 16
     per_host: int = 2
+    ca_file: str | None = None   # PEM: CAs trusted besides the system's (AINEWS_CA_FILE)
     user_agent: str = "ainews/0.1 (+https://github.com/ainews/ainews; AI strategy news bot)"
 
 
@@ -84,7 +88,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None) -> float |
     if not value or not value.strip():
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():   # "²" is a digit to isdigit(), not to float()
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -153,7 +157,8 @@ class Fetcher:
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             resolver = GuardedResolver(self.policy.allow_private, self._inner_resolver)
-            connector = aiohttp.TCPConnector(resolver=resolver, limit=self.policy.concurrency)
+            connector = aiohttp.TCPConnector(resolver=resolver, limit=self.policy.concurrency,
+                                             ssl=_tls_context(self.policy.ca_file))
             self._session = aiohttp.ClientSession(
                 connector=connector, auto_decompress=False, trust_env=False,
                 cookie_jar=aiohttp.DummyCookieJar(),  # no state shared between feeds
@@ -196,7 +201,10 @@ class Fetcher:
                                       f"than {self.policy.max_redirects} times")
 
     def _next_hop(self, current: URL, location: str, seen: list[str]) -> URL:
-        target = current.join(parse_url(location))
+        target = _with_credentials(current, current.join(parse_url(location)))
+        if (target.scheme or "").lower() not in ALLOWED_SCHEMES:   # said as a redirect
+            raise FetchError("blocked", f"fetcher: {where(current)} redirected to "
+                                        f"{target}; only http and https are fetched")
         if str(target) in seen:
             raise FetchError("redirects", f"fetcher: {where(current)} redirected in a loop "
                                           f"(back to {target})")
@@ -237,9 +245,8 @@ class Fetcher:
                                          "without a Location", status=status)
             return location, status
         if status >= 400 or (300 <= status < 400 and status != 304):
-            raise FetchError("http", f"fetcher: {where(url)} answered HTTP {status}",
-                             status=status,
-                             retry_after=parse_retry_after(resp.headers.get("Retry-After")))
+            raise http_error(url, status, resp.headers,
+                             parse_retry_after(resp.headers.get("Retry-After")))
         body = None if status == 304 else await read_body(url, resp, self.policy.max_bytes)
         h = resp.headers
         return FetchResult(url=str(url), final_url=str(url), status=status, body=body,
@@ -247,6 +254,36 @@ class Fetcher:
                            last_modified=h.get("Last-Modified"),
                            content_type=h.get("Content-Type"),
                            max_age=parse_max_age(h.get("Cache-Control")), elapsed=0.0)
+
+
+@functools.lru_cache(maxsize=4)   # each poll opens a session; the system's CAs take a while
+def _tls_context(ca_file: str | None) -> ssl.SSLContext | bool:
+    """The system's CAs, and AINEWS_CA_FILE's too: an intranet feed signed by a company
+    CA could be trusted only by replacing the system's (SSL_CERT_FILE), and only from
+    the process environment, not .env."""
+    if not ca_file:
+        return True   # aiohttp's default context
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=ca_file)
+    context.set_alpn_protocols(("http/1.1",))
+    return context
+
+
+def _with_credentials(current: URL, target: URL) -> URL:
+    """`target` with `current`'s user:password@ when it is the same site (a path, or the
+    feed's own address written out in full, as many servers write every Location): a
+    private feed answered 401 after such a hop. Never to another host or port, and over
+    plain http only if the feed itself was (curl's and requests' rule)."""
+    if current.user is None or target.user is not None or not _same_site(current, target):
+        return target
+    return target.with_user(current.user).with_password(current.password)
+
+
+def _same_site(current: URL, target: URL) -> bool:
+    if current.origin() == target.origin():
+        return True
+    return (current.scheme, target.scheme) == ("http", "https") and \
+        current.host == target.host and current.is_default_port() and target.is_default_port()
 
 
 def _redirect(statuses: list[int]) -> str:

@@ -33,6 +33,7 @@ _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loop
 # Refused even with AINEWS_ALLOW_PRIVATE_HOSTS=1: link-local is where cloud metadata
 # services answer (169.254.169.254, fe80::), never an intranet feed.
 NEVER_ALLOWED = frozenset({"link-local"})
+MAX_SAID = 1024   # hosts whose refused addresses were logged (forgotten all at once past it)
 
 
 class FetchError(Exception):
@@ -177,6 +178,7 @@ class GuardedResolver(AbstractResolver):
     def __init__(self, allow_private: bool = False, inner: AbstractResolver | None = None):
         self.allow_private = allow_private
         self._inner = inner
+        self._said: dict[str, set[str]] = {}   # host -> refused addresses already logged
 
     async def resolve(self, host: str, port: int = 0,
                       family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
@@ -187,13 +189,23 @@ class GuardedResolver(AbstractResolver):
         for r in results:
             problem = self._problem(ipaddress.ip_address(r["host"].split("%", 1)[0]))
             (refused if problem else kept).append((r, problem))
-        if refused:
-            log.warning("fetcher: %s resolved to refused address(es) %s", host,
-                        ", ".join(r["host"] for r, _ in refused))
+        if refused and kept:
+            self._say_refused(host, [r["host"] for r, _ in refused])
         if refused and not kept:
             r, problem = refused[0]
             raise blocked(host, problem, r["host"])
         return [r for r, _ in kept]
+
+    def _say_refused(self, host: str, addresses: list[str]) -> None:
+        """Once per host and set of addresses: said at every poll, a leaked intranet
+        record beside a public one filled the log for as long as the bot ran."""
+        if self._said.get(host) == set(addresses):
+            return
+        if len(self._said) >= MAX_SAID:
+            self._said.clear()
+        self._said[host] = set(addresses)
+        log.warning("fetcher: %s resolved to refused address(es) %s; using the others", host,
+                    ", ".join(addresses))
 
     def _problem(self, ip: IPAddress) -> str | None:
         problem = address_problem(ip)

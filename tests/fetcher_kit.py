@@ -5,7 +5,9 @@ FetchError a fetch ends with. Modules declare
 from __future__ import annotations
 
 import socket
+import ssl
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from aiohttp.abc import AbstractResolver
@@ -15,6 +17,10 @@ from tests.fakes.feedserver import FeedServer, make_entries, make_rss
 
 
 FEED = make_rss("Example AI News", make_entries(20, paragraphs=8))
+# An intranet's https: a certificate for intranet.test and 127.0.0.1 signed by a company
+# CA no system trusts (tests/data/tls, valid 2020-2125).
+TLS = Path(__file__).parent / "data" / "tls"
+COMPANY_CA = TLS / "ca.pem"
 
 
 async def feed_server():
@@ -22,6 +28,16 @@ async def feed_server():
     async with FeedServer() as srv:
         srv.add("/feed.xml", FEED, headers={"Cache-Control": "public, max-age=300"},
                 last_modified=datetime(2026, 11, 20, 12, tzinfo=timezone.utc))
+        yield srv
+
+
+async def tls_server():
+    """The `tls_server` fixture: `feed_server` over https, its certificate signed by
+    COMPANY_CA."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(TLS / "server.pem", TLS / "server.key")
+    async with FeedServer(ssl_context=context) as srv:
+        srv.add("/feed.xml", FEED)
         yield srv
 
 

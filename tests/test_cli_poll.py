@@ -54,7 +54,8 @@ async def test_a_feed_gone_for_good_shows_once_as_paused(env, capsys):
         srv.script("/gone.xml", [410])
         code, out, err = await poll(env, capsys, srv)
     assert code == 0 and (out + err).count("HTTP 410") == 1
-    assert "answered HTTP 410 [paused]" in out and "before a pause" not in out
+    assert "answered HTTP 410: gone: the site says the feed was removed for good [paused]" in out
+    assert "before a pause" not in out
 
 
 async def test_the_bots_log_says_a_feeds_pause_once(env, capsys):

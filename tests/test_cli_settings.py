@@ -2,12 +2,15 @@
 home, the user data and feeds files; each mistake is one line."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tests.cli_kit import run_cli, db_env
 
 
 env = pytest.fixture(db_env, name="env")
+KEY = Path(__file__).parent / "data" / "tls" / "server.key"   # a key: no certificate in it
 
 
 @pytest.mark.parametrize("var,value,words", [
@@ -23,6 +26,9 @@ env = pytest.fixture(db_env, name="env")
     ("LLM_TIMEOUT", "nan", "LLM_TIMEOUT='nan' is not a number"),
     ("LLM_CONCURRENCY", "0", "LLM_CONCURRENCY='0' must be at least 1"),
     ("AINEWS_HTTP_PORT", "99999", "AINEWS_HTTP_PORT='99999' must be at most 65535"),
+    ("AINEWS_CA_FILE", "/no/such/ca.pem", "AINEWS_CA_FILE='/no/such/ca.pem': cannot read it "
+                                          "(No such file or directory)"),
+    ("AINEWS_CA_FILE", str(KEY), f"AINEWS_CA_FILE='{KEY}' holds no PEM certificate"),
     ("AINEWS_MAX_POST_AGE_HOURS", "2d", "AINEWS_MAX_POST_AGE_HOURS='2d' is not a number"),
     ("AINEWS_MAX_POST_AGE_HOURS", "-1", "AINEWS_MAX_POST_AGE_HOURS='-1' must be at least 0"),
     ("AINEWS_MAX_POST_AGE_HOURS", "nan", "AINEWS_MAX_POST_AGE_HOURS='nan' is not a number"),

@@ -149,6 +149,9 @@ def test_generated_feeds_are_realistic_and_valid(make):
     ("Wed, 21 Oct 2026 07:28:00 GMT", 3600.0),
     ("Wed, 21 Oct 2026 05:00:00 GMT", 0.0),   # a date in the past: retry now
     ("Wed, 21 Oct 2026 07:28:00 -0000", 3600.0),   # no zone given: read as UTC
+    # ASCII digits only (RFC 9110): "²" passed isdigit() and failed float(), so the
+    # fetch ended in a ValueError instead of a FetchError.
+    ("\u00b2", None), ("\u0661\u0662\u0660", None),
 ])
 def test_parse_retry_after(value, expected):
     now = datetime(2026, 10, 21, 6, 28, tzinfo=timezone.utc)

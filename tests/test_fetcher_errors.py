@@ -2,18 +2,23 @@
 naming host and status, defused server text, Retry-After, DNS, refused connections and TLS."""
 from __future__ import annotations
 
+import base64
 import socket
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
+from yarl import URL
 
-from tests.fakes.feedserver import RawServer, Reply
-from tests.fetcher_kit import FEED, fetch_error, feed_server, loopback_fetcher
+from feeds.fetcher import Fetcher, _with_credentials
+from tests.fakes.feedserver import FeedServer, RawServer, Reply
+from tests.fetcher_kit import (COMPANY_CA, FEED, LoopbackDNS, fetch_error, feed_server,
+                               loopback_fetcher, policy, tls_server)
 
 
 server = pytest.fixture(feed_server, name="server")
 fetcher = pytest.fixture(loopback_fetcher, name="fetcher")
+tls_server = pytest.fixture(tls_server, name="tls_server")
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
@@ -78,6 +83,17 @@ async def test_a_fetch_error_never_shows_the_feeds_credentials(server, fetcher, 
     assert "s3cretpw" not in str(err) and "t0k3n" not in str(err)
 
 
+@pytest.mark.parametrize("location", ["feed://example.com/rss", "ftp://example.com/rss.xml",
+                                      "javascript:alert(1)"])
+async def test_a_redirect_to_another_scheme_says_the_feed_went_there(server, fetcher, location):
+    """"fetcher: ftp:// is not fetched" named neither the feed's host nor the redirect:
+    the operator, whose URL was https://, could not tell where ftp:// came from."""
+    server.add_redirect("/r", location, 301)
+    err = await fetch_error(fetcher, server.url("/r"))
+    assert (err.kind, str(err)) == ("blocked", f"fetcher: 127.0.0.1:{server.port} redirected "
+                                               f"to {location}; only http and https are fetched")
+
+
 async def test_redirect_without_a_location_is_an_http_error(server, fetcher):
     server.script("/nowhere", [Reply(302, b"", "text/plain", etag=None)])
     err = await fetch_error(fetcher, server.url("/nowhere"))
@@ -108,6 +124,40 @@ async def test_http_errors_name_host_and_status(server, fetcher, status):
     assert str(err) == f"fetcher: 127.0.0.1:{server.port} answered HTTP {status}"
 
 
+BLOCKED = ("the site's bot protection ({}) turned the bot away: ask the site to let it "
+           "read the feed, or follow another")
+
+
+@pytest.mark.parametrize("status, headers, said", [
+    (403, {"Server": "cloudflare", "cf-mitigated": "challenge"}, BLOCKED.format("Cloudflare")),
+    (403, {"Server": "cloudflare"}, BLOCKED.format("Cloudflare")),   # a firewall rule
+    (503, {"cf-mitigated": "challenge"}, BLOCKED.format("Cloudflare")),
+    (403, {"Server": "AkamaiGHost"}, BLOCKED.format("Akamai")),
+    (403, {"X-DataDome": "protected"}, BLOCKED.format("DataDome")),
+    (405, {"x-amzn-waf-action": "captcha"}, BLOCKED.format("AWS WAF")),
+    (429, {"x-vercel-mitigated": "challenge"}, BLOCKED.format("Vercel")),
+    (403, {"X-Iinfo": "10-1234"}, BLOCKED.format("Imperva")),
+    (451, {}, "unavailable for legal reasons: the site refuses readers where the bot runs"),
+    (410, {}, "gone: the site says the feed was removed for good"),
+], ids=["cf-challenge", "cf-firewall", "cf-503", "akamai", "datadome", "aws-waf", "vercel",
+        "imperva", "451", "410"])
+async def test_an_http_error_says_what_the_site_meant(server, fetcher, status, headers, said):
+    """A feed behind a bot wall failed with a bare "answered HTTP 403": the operator took
+    the URL or the bot for broken. The line now says who turned it away and what to do."""
+    server.script("/err.xml", [Reply(status, b"<html>Just a moment...</html>", "text/html",
+                                     headers, etag=None)])
+    err = await fetch_error(fetcher, server.url("/err.xml"))
+    assert (err.kind, err.status) == ("http", status)
+    assert str(err) == f"fetcher: 127.0.0.1:{server.port} answered HTTP {status}: {said}"
+
+
+@pytest.mark.parametrize("headers", [{"Server": "cloudflare"}, {"Server": "AkamaiGHost"}])
+async def test_a_cdns_own_errors_are_not_taken_for_bot_protection(server, fetcher, headers):
+    """Behind a CDN every answer names it: a 404 or 502 there is no bot wall."""
+    server.script("/err.xml", [Reply(404, b"", "text/plain", headers, etag=None)])
+    assert str(await fetch_error(fetcher, server.url("/err.xml"))).endswith("answered HTTP 404")
+
+
 @pytest.mark.parametrize("response,shown", [
     (b"HTTP/1.1 302 Found\r\nLocation: http://\x1b[31mevil\x1b]0;owned\x07/\r\n\r\n",
      "http://\\x1b[31mevil\\x1b]0;owned\\x07/ is not a valid URL"),
@@ -120,6 +170,28 @@ async def test_what_a_server_sent_is_quoted_without_control_characters(fetcher, 
     async with RawServer(response) as raw:
         err = await fetch_error(fetcher, raw.url("/feed.xml"))
     assert shown in str(err) and not any(c in str(err) for c in "\x1b\x07\n")
+
+
+@pytest.mark.parametrize("response, said", [
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n<rss>",
+     "sent a body cut short (the connection closed after 5 of the 1000 bytes its "
+     "Content-Length announced)"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<rss>\r\n",
+     "sent a body cut short (the connection closed before its last chunk)"),
+    (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<rss>\r\nZZ\r\n",
+     "sent a malformed response (Invalid character in chunk size)"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n<rss></rss>",   # more than it said
+     "sent a malformed response (Bad status line)"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n<rss>",
+     "sent a malformed response (Duplicate Content-Length)"),
+], ids=["short-body", "short-chunks", "bad-chunk-size", "long-body", "two-lengths"])
+async def test_a_broken_response_is_named_in_a_few_words(fetcher, response, said):
+    """aiohttp's account of a broken response runs over lines (the bytes it choked on,
+    a caret under them) and wraps exceptions in exceptions: `feeds list` showed
+    "Invalid character in chunk size:\\n\\n  b'ZZ'\\n    ^"."""
+    async with RawServer(response) as raw:
+        err = await fetch_error(fetcher, raw.url("/feed.xml"))
+    assert (err.kind, str(err)) == ("connect", f"fetcher: 127.0.0.1:{raw.port} {said}")
 
 
 async def test_a_malformed_response_names_the_host_not_the_url(fetcher):
@@ -165,8 +237,89 @@ async def test_connection_refused(fetcher):
     assert err.kind == "connect" and "connection refused" in str(err)
 
 
+@pytest.mark.parametrize("url, shown", [
+    ("http://[2001:db8::1]:8080/feed.xml", "[2001:db8::1]:8080"),
+    ("http://[2001:db8::1]/feed.xml", "[2001:db8::1]"),
+])
+async def test_an_ipv6_host_is_named_in_brackets(url, shown):
+    """"fetcher: 2001:db8::1:8080: could not connect": which part was the port?"""
+    async with Fetcher(policy(timeout=0.2)) as f:   # a documentation address: no answer
+        err = await fetch_error(f, url)
+    assert str(err).startswith(f"fetcher: {shown}:") or \
+        str(err).startswith(f"fetcher: {shown} timed out")
+
+
 async def test_https_to_a_server_without_tls_is_a_tls_error(server, fetcher):
     err = await fetch_error(fetcher, f"https://127.0.0.1:{server.port}/feed.xml")
     assert err.kind == "tls"
     assert str(err) == (f"fetcher: 127.0.0.1:{server.port}: TLS handshake failed "
                         "(wrong version number)")
+
+
+@pytest.mark.parametrize("location, sent", [
+    ("{base}/feed.xml", True),                        # the same site, written out in full
+    ("/feed.xml", True),                              # a path
+    ("http://feeds.example:{port}/feed.xml", False),  # another host
+    ("http://127.0.0.1:{other}/feed.xml", False),     # another port
+], ids=["absolute-same-site", "path", "other-host", "other-port"])
+async def test_a_feeds_credentials_follow_a_redirect_only_within_its_site(server, location,
+                                                                          sent):
+    """A private feed (user:password@ in its URL, sent as Basic auth) whose server
+    redirects to its own address written out in full (a trailing slash added, a
+    canonical host name) answered 401: the credentials were dropped on that hop. They
+    now go along within the site, never to another host or port."""
+    other = FeedServer()
+    await other.start()
+    try:
+        target = location.format(base=server.base_url, port=server.port, other=other.port)
+        server.add_redirect("/private", target, 301)
+        other.add("/feed.xml", FEED)
+        url = server.url("/private").replace("://", "://alice:s3cret@")
+        async with Fetcher(policy(), resolver=LoopbackDNS()) as f:
+            await f.fetch(url)
+        hop = other if "{other}" in location else server
+        auth = hop.requests_for("/feed.xml")[0].headers.get("Authorization")
+        assert (auth == "Basic " + base64.b64encode(b"alice:s3cret").decode()) is sent
+    finally:
+        await other.stop()
+
+
+@pytest.mark.parametrize("target, kept", [
+    ("https://intranet.example/feed", True),          # http -> https on the same host
+    ("https://intranet.example:8443/feed", False),    # another port
+    ("https://www.intranet.example/feed", False),     # another host
+    ("https://bob@intranet.example/feed", False),     # credentials of its own
+])
+def test_credentials_follow_an_upgrade_to_https_on_the_same_host(target, kept):
+    """The commonest redirect of all, http:// to https:// (ports 80 and 443: not
+    testable on loopback)."""
+    current = URL("http://alice:s3cret@intranet.example/feed")
+    hop = _with_credentials(current, URL(target))
+    assert (hop.user, hop.password) == (("alice", "s3cret") if kept else (URL(target).user, None))
+    downgrade = _with_credentials(URL("https://alice:s3cret@intranet.example/feed"),
+                                  URL("http://intranet.example/feed"))
+    assert downgrade.user is None
+
+
+async def test_an_https_feed_signed_by_an_unknown_ca_says_how_to_trust_it(tls_server, fetcher):
+    """An intranet feed signed by the company's own CA failed with "unable to get local
+    issuer certificate" and no way to trust that CA short of replacing the system's."""
+    err = await fetch_error(fetcher, tls_server.url("/feed.xml"))
+    assert err.kind == "tls"
+    assert str(err) == (f"fetcher: 127.0.0.1:{tls_server.port}: TLS handshake failed "
+                        "(certificate verify failed: unable to get local issuer certificate; "
+                        "AINEWS_CA_FILE names a CA to trust, such as a company's)")
+
+
+@pytest.mark.parametrize("host, error", [
+    ("intranet.test", None), ("127.0.0.1", None),
+    ("other.test", "Hostname mismatch, certificate is not valid for 'other.test'"),
+])
+async def test_a_ca_file_is_trusted_and_names_are_still_checked(tls_server, host, error):
+    async with Fetcher(policy(ca_file=str(COMPANY_CA)), resolver=LoopbackDNS()) as f:
+        url = f"https://{host}:{tls_server.port}/feed.xml"
+        if error is None:
+            assert (await f.fetch(url)).body == FEED
+        else:
+            err = await fetch_error(f, url)
+            assert err.kind == "tls" and error in str(err)

@@ -11,10 +11,12 @@ import pytest
 from feeds.fetch_body import Inflater, size_text
 from feeds.fetcher import FetchError, Fetcher, FetchPolicy
 from tests.fakes.feedserver import FeedServer
-from tests.fetcher_kit import FEED, policy, LoopbackDNS, fetch_error, feed_server
+from tests.fetcher_kit import (COMPANY_CA, FEED, policy, LoopbackDNS, fetch_error, feed_server,
+                               tls_server)
 
 
 server = pytest.fixture(feed_server, name="server")
+tls_server = pytest.fixture(tls_server, name="tls_server")
 
 
 CAP = 64 * 1024
@@ -215,3 +217,16 @@ async def test_proxy_settings_in_the_environment_are_ignored(server, monkeypatch
         async with Fetcher(policy()) as f:
             assert (await f.fetch(server.url("/feed.xml"))).body == FEED
         assert proxy.requests == []
+
+
+async def test_the_bots_fetcher_trusts_the_ca_file_setting(tls_server, tmp_path):
+    """AINEWS_CA_FILE (an intranet's company CA) reaches the fetcher the bot builds."""
+    from bot.app import App
+    from bot.config import load_settings
+    app = App(load_settings({"AINEWS_DB": str(tmp_path / "a.db"), "AINEWS_CA_FILE": str(COMPANY_CA),
+                             "AINEWS_ALLOW_PRIVATE_HOSTS": "1"}, dotenv_path=None))
+    try:
+        async with app.fetcher() as f:
+            assert (await f.fetch(tls_server.url("/feed.xml"))).body == FEED
+    finally:
+        app.store.close()

@@ -148,6 +148,21 @@ def test_an_error_line_is_cut_only_past_400_characters(length, shown):
     assert str(FetchError("http", "x" * length)) == shown
 
 
+async def test_a_host_with_a_private_address_beside_its_public_one_is_said_once(caplog):
+    """A feed whose DNS also lists a private address (a leaked intranet record) logged a
+    warning at every poll, every two minutes for as long as the bot ran; now once, and
+    again only when the refused addresses change."""
+    dns = FakeDNS({"leaky.example": ["10.1.2.3", "93.184.216.34"]})
+    r = GuardedResolver(False, dns)
+    for _ in range(3):
+        assert [a["host"] for a in await r.resolve("leaky.example", 80)] == ["93.184.216.34"]
+    dns.table["leaky.example"] = ["10.1.2.4", "93.184.216.34"]
+    await r.resolve("leaky.example", 80)
+    assert [m.getMessage() for m in caplog.records if m.levelname == "WARNING"] == [
+        f"fetcher: leaky.example resolved to refused address(es) {a}; using the others"
+        for a in ("10.1.2.3", "10.1.2.4")]
+
+
 async def test_resolver_keeps_only_public_addresses(caplog):
     dns = FakeDNS({"mixed.example": ["10.1.2.3", "93.184.216.34"],
                    "inside.example": ["10.1.2.3", "fd00::7"], "public.example": ["8.8.8.8"]})

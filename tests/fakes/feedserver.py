@@ -28,6 +28,7 @@ import gzip
 import hashlib
 import mimetypes
 import random
+import ssl
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -86,8 +87,10 @@ class StreamStats:
 
 
 class FeedServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *,
+                 ssl_context: ssl.SSLContext | None = None):
         self.host, self.port = host, port
+        self.ssl_context = ssl_context   # https: see tests/fetcher_kit.py's tls_server
         self.routes: dict[str, list[Reply]] = {}
         self.handlers: dict[str, object] = {}
         self.requests: list[Logged] = []
@@ -105,7 +108,7 @@ class FeedServer:
         # Slow routes must not hold up stop(): pending handlers are cut short.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self.port)
+        site = web.TCPSite(self._runner, self.host, self.port, ssl_context=self.ssl_context)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
         return self
@@ -124,7 +127,7 @@ class FeedServer:
     @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.ssl_context else 'http'}://{host}:{self.port}"
 
     def url(self, path: str = "/") -> str:
         return self.base_url + (path if path.startswith("/") else "/" + path)
