@@ -27,8 +27,8 @@ from pathlib import Path
 from bench.common import command_line, median, report
 
 DAYS = 180
-STORAGE = ("storage/schema.py", "feeds/cluster.py", "feeds/event_match.py",
-           "storage/candidates.py", "storage/clusters.py", "storage/story_rows.py", "storage/dedupe.py",
+STORAGE = ("storage/migrate.py", "storage/schema.py", "feeds/cluster.py",
+           "feeds/event_match.py", "storage/candidates.py", "storage/clusters.py", "storage/story_rows.py", "storage/dedupe.py",
            "storage/briefs.py", "storage/stories.py", "storage/delivery_schema.py",
            "storage/post_edits.py", "storage/outbox.py", "storage/receipts.py",
            "storage/dispatch_mark.py", "storage/subscriptions.py", "storage/delivery.py",
