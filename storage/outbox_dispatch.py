@@ -58,9 +58,7 @@ class OutboxDispatchStore(DeliveryWrites):
         with self._outbox_tx() as c:
             settled = self._settle_edit(c, row_id, now, brief)
             if settled.state not in ("sent", "edit"):
-                c.execute("UPDATE outbox SET brief=?, needs_edit=CASE WHEN state IN "
-                          "('sending','editing') THEN 1 ELSE needs_edit END WHERE id=?",
-                          (brief_json(brief), row_id))
+                _rebrief(c, row_id, brief)
             return settled.state
 
     def cluster_posts(self, cluster_id: str) -> list[OutboxRow]:
@@ -80,9 +78,7 @@ class OutboxDispatchStore(DeliveryWrites):
                 return None
             if state[0] in ("sent", "edit"):
                 return self._settle_edit(c, row_id, now, brief)
-            c.execute("UPDATE outbox SET brief=?, needs_edit=CASE WHEN state IN "
-                      "('sending','editing') THEN 1 ELSE needs_edit END WHERE id=?",
-                      (brief_json(brief), row_id))
+            _rebrief(c, row_id, brief)
             return Settled(state[0])
 
     def revive_post(self, row_id: int, brief: Brief, *, reason: str, held: bool,
@@ -99,3 +95,11 @@ class OutboxDispatchStore(DeliveryWrites):
             "WHERE id=? AND state='cancelled' AND last_error=?",
             ("held" if held else "due", brief_json(brief), brief.id,
              ts(brief.published), brief.score, ts(now), row_id, reason)) > 0
+
+
+def _rebrief(c, row_id: int, brief: Brief) -> None:
+    """A post not yet out goes out as `brief`; one in flight gets needs_edit, which
+    record_sent turns into an edit."""
+    c.execute("UPDATE outbox SET brief=?, needs_edit=CASE WHEN state IN "
+              "('sending','editing') THEN 1 ELSE needs_edit END WHERE id=?",
+              (brief_json(brief), row_id))
