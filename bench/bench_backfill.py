@@ -199,8 +199,8 @@ def code_at(rev: str) -> tuple:
     split out of it."""
     classify = load_at(rev, ("feeds/gazetteer.py", "feeds/phrases.py", "feeds/learned.py",
                              "feeds/scan.py", "feeds/classify.py"), "_rev_")
-    store = load_at(rev, ("storage/schema.py", "feeds/cluster.py", "feeds/event_match.py",
-                          "storage/candidates.py", "storage/clusters.py",
+    store = load_at(rev, ("storage/migrate.py", "storage/schema.py", "feeds/cluster.py",
+                          "feeds/event_match.py", "storage/candidates.py", "storage/clusters.py",
                           "storage/story_rows.py", "storage/dedupe.py",
                           "storage/briefs.py", "storage/stories.py", "storage/lookups.py",
                           "storage/search.py", "storage/store.py"),

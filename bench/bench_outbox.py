@@ -27,13 +27,15 @@ from pathlib import Path
 from bench.common import command_line, median, report
 
 DAYS = 180
-STORAGE = ("storage/schema.py", "feeds/cluster.py", "feeds/event_match.py",
-           "storage/candidates.py", "storage/clusters.py", "storage/story_rows.py", "storage/dedupe.py",
-           "storage/briefs.py", "storage/stories.py", "storage/delivery_schema.py",
-           "storage/post_edits.py", "storage/outbox.py", "storage/receipts.py",
-           "storage/dispatch_mark.py", "storage/subscriptions.py", "storage/delivery.py",
-           "storage/feedstate.py", "storage/lookups.py", "storage/search.py", "storage/records.py",
-           "storage/retention.py", "storage/store.py")
+STORAGE = ("storage/migrate.py", "storage/schema.py", "feeds/cluster.py",
+           "feeds/event_match.py", "storage/candidates.py", "storage/clusters.py",
+           "storage/story_rows.py", "storage/dedupe.py", "storage/briefs.py",
+           "storage/stories.py", "storage/delivery_schema.py", "storage/post_edits.py",
+           "storage/outbox.py", "storage/outbox_dispatch.py", "storage/outbox_status.py",
+           "storage/receipts.py", "storage/dispatch_mark.py", "storage/subscriptions.py",
+           "storage/delivery.py", "storage/feedstate.py", "storage/lookups.py",
+           "storage/search.py", "storage/records.py", "storage/retention.py",
+           "storage/store.py")
 COLUMNS = ("cluster_id, story_id, platform, workspace, channel, brief, published, state, "
            "next_attempt, created_at, sent_at, message_id")
 INSERT = f"INSERT INTO outbox ({COLUMNS}) VALUES ({','.join('?' * 12)})"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from feeds.judge import SYSTEM as JUDGE
-from feeds.llm import CHECK, SYSTEM as BRIEF
+from feeds.llm_prompt import CHECK, SYSTEM as BRIEF
 from feeds.same_event import SYSTEM as SAME_EVENT
 
 MODEL = "soak-model"

@@ -45,19 +45,8 @@ def _dispatch(args) -> int:
     setup_logging(level, args.verbose)
     for line in environment_warnings():
         logging.getLogger("ainews.config").warning("%s", line)
-    if args.cmd == "discord-invite":
-        from bot.cli_extra import discord_invite
-        return discord_invite(settings)
-    if args.cmd == "brief":
-        from bot.cli_extra import brief
-        return brief(settings, args)
-    if args.cmd in ("backup", "restore"):   # never through the Store: it may be damaged
-        from bot import backup
-        print(getattr(backup, args.cmd)(settings.db_path, args.file))
-        return 0
-    if args.cmd == "demo":
-        from bot.demo import run_demo
-        return run_demo(settings, seconds=args.seconds)
+    if args.cmd in _WITHOUT_STORE:
+        return _run_without_store(args, settings)
     if _answers_without_db(args) and _no_db_at(settings.db_path):
         # `feeds check` fetches and parses, `chat help` lists commands: neither reads
         # anything stored. Opening the path created an empty database there, which the
@@ -75,6 +64,26 @@ def _dispatch(args) -> int:
         return code
     finally:
         app.close()
+
+
+# Sub-commands that never open the --db store as an App: backup and restore copy the
+# file (it may be damaged), the demo makes its own, the others need none.
+_WITHOUT_STORE = ("discord-invite", "brief", "backup", "restore", "demo")
+
+
+def _run_without_store(args, settings) -> int:
+    if args.cmd == "discord-invite":
+        from bot.cli_extra import discord_invite
+        return discord_invite(settings)
+    if args.cmd == "brief":
+        from bot.cli_extra import brief
+        return brief(settings, args)
+    if args.cmd in ("backup", "restore"):   # never through the Store: it may be damaged
+        from bot import backup
+        print(getattr(backup, args.cmd)(settings.db_path, args.file))
+        return 0
+    from bot.demo import run_demo
+    return run_demo(settings, seconds=args.seconds)
 
 
 def _reads_settings(args) -> bool:

@@ -6,9 +6,9 @@ The offline classifier meets news in words it has not seen (precision 0.58-0.73 
 news newer than its training data); people given the written policy (feeds/policy.md)
 agree far better, and so does a capable model given the same policy: on two held-out
 sets of 2026 news, P 0.906 R 0.896 with the judge against 0.64 / 0.74 without
-(docs/classifier.md, "The optional LLM judge"). The judge
-shares the condenser's client, rest after failures and hourly-cap logic (feeds/llm.py);
-on any failure the offline verdict stands. The story goes to the model inside a
+(docs/classifier.md, "The optional LLM judge"). The judge shares the condenser's client
+and rest after failures (feeds/llm.py) and its hourly-cap logic (feeds/llm_cap.py); on
+any failure the offline verdict stands. The story goes to the model inside a
 delimited data block, never as instructions.
 """
 from __future__ import annotations
@@ -20,7 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from feeds.invisible import visible
-from feeds.llm import HourlyCap, LLMCondenser, LLMRejected, TooLate, feed_of, parse_json
+from feeds.llm import LLMCondenser, LLMRejected, TooLate, feed_of, parse_json
+from feeds.llm_cap import HourlyCap
 from feeds.llm_slots import VERDICT
 from feeds.models import Classification, Story
 

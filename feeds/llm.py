@@ -8,31 +8,26 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 import statistics
 import time
 from collections import defaultdict, deque
 from dataclasses import replace
 from typing import Callable, Hashable
 
+from feeds.company_names import CompanyNames
+from feeds.llm_cap import HourlyCap
 from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, fitted_cap, status_of
+from feeds.llm_prompt import CHECK, SYSTEM, brief_prompt
 from feeds.llm_reply import LLMRejected, cut_off, parse_json, reply_text
 from feeds.llm_slots import BRIEF, PrioritySlots
 from feeds.llm_stream import collected, from_events
-from feeds.company_names import CompanyNames
 from feeds.llm_validate import same_language, validate
 from feeds.models import Brief, Story
-from feeds.plural import count
-from feeds.wordsets import CJK   # Chinese characters: the Chinese rules' test
 
-__all__ = ["HourlyCap", "LLMCondenser", "LLMRejected", "TooLate", "parse_json", "validate"]
+__all__ = ["LLMCondenser", "LLMRejected", "TooLate", "parse_json", "validate"]
 
 log = logging.getLogger("ainews.llm")
 
-MAX_SOURCE_CHARS = 12_000   # what we send: enough for a news article, bounded cost
-# ... and of its title, which a feed may make as long as the feed (10 MB): it was sent
-# whole, and checked whole on the event loop (feeds/judge.py sends as much).
-MAX_TITLE_CHARS = 300
 CONCURRENCY = 4             # calls in flight at once (LLM_CONCURRENCY)
 # The most tokens an answer may take (LLM_MAX_TOKENS; 0: no cap). Without a cap a model
 # that loops generates until its context is full: billed, or holding a local GPU long
@@ -44,18 +39,6 @@ MAX_TOKENS = 4096
 # A call whose turn comes with less of its deadline left than the model's recent answers
 # took (the median of this many, per kind of call) is not sent: see LLMCondenser.ask.
 ANSWER_TIMES = 20
-
-SYSTEM = (
-    "You condense AI-industry news for busy readers. Answer with one JSON object only: "
-    '{"headline": str, "bullets": [str, str, str], "why_it_matters": str}. '
-    "headline: the story in plain words, at most 120 characters, no outlet name. "
-    "bullets: exactly three key facts, one sentence each, at most 200 characters, "
-    "not repeating the headline. why_it_matters: one or two sentences on the consequence "
-    "for the reader. Use only facts, names and figures stated in the article. "
-    "Write in the article's language."
-)
-
-CHECK = 'Answer with this JSON object only: {"ok": true}'
 
 
 class TooLate(Exception):
@@ -156,15 +139,14 @@ class LLMCondenser:
         return fallback
 
     async def _condense(self, story: Story, fallback: Brief, by: float) -> Brief:
-        source, title = _source_text(story), story.title[:MAX_TITLE_CHARS]
+        user, shown = brief_prompt(story)
         try:
-            content = await self.ask(SYSTEM, f"{language_note(title, source)}Title: "
-                                     f"{title}\n\n{source}", temperature=0.2, what="brief",
+            content = await self.ask(SYSTEM, user, temperature=0.2, what="brief",
                                      charge=self.cap.allow, key=feed_of(story), by=by)
             if content is None:
                 return fallback
             # Grounded in what the model was shown: the title as well as the text.
-            return self._to_brief(parse_json(content), f"{title}\n{source}", fallback)
+            return self._to_brief(parse_json(content), shown, fallback)
         except LLMRejected as e:
             self.rejected(story, e)
         return fallback
@@ -289,69 +271,6 @@ class LLMCondenser:
                        condenser=f"llm:{self.model}", why_is_generated=False)
 
 
-class HourlyCap:
-    """At most `limit` calls in any hour (None: no cap, LLM_HOURLY_CAP=unlimited);
-    reaching it is said once per capped stretch."""
-
-    def __init__(self, limit: int | None, clock: Callable[[], float], fallback: str,
-                 logger: logging.Logger = log):
-        self.limit, self.clock, self.fallback, self.log = limit, clock, fallback, logger
-        self.calls: deque[float] = deque()
-        self._capped = False
-
-    def room(self) -> int | None:
-        """Calls left in the current hour (none taken); None: no cap."""
-        if self.limit is None:
-            return None
-        self._forget_old(self.clock())
-        return max(0, self.limit - len(self.calls))
-
-    def _forget_old(self, now: float) -> None:
-        while self.calls and now - self.calls[0] >= 3600:
-            self.calls.popleft()
-
-    def full(self) -> bool:
-        """Whether the hour's calls are all taken (said once), spending none: asked
-        before a call waits for a slot, the cap charged (`allow`) only as it is sent."""
-        if self.room() != 0:
-            self._capped = False
-            return False
-        if not self._capped:
-            self.log.info("%s: hourly cap of %s reached; %s", self.log.name.rsplit(".", 1)[-1],
-                          count(self.limit, "call"), self.fallback)
-        self._capped = True
-        return True
-
-    def allow(self) -> bool:
-        """Whether a call may be sent now, counted as sent if so."""
-        if self.full():
-            return False
-        if self.limit is not None:
-            self.calls.append(self.clock())
-        return True
-
-
-_KANA = re.compile(r"[\u3040-\u30ff]")
-CHINESE_NOTE = "The article is in Chinese: write the brief in Chinese, in its script.\n\n"
-
-
-def language_note(title: str, source: str) -> str:
-    """A Chinese story's explicit instruction. Told in English only, models answer in
-    English, and the English names ("Alibaba") and figures ("2 billion") are not in the
-    Chinese text the answer is checked against: every such brief fell back."""
-    sample = f"{title}\n{source[:600]}"
-    han, letters = len(CJK.findall(sample)), sum(map(str.isalpha, sample))
-    if _KANA.search(sample) or not letters or han * 2 < letters:   # kana: Japanese
-        return ""
-    return CHINESE_NOTE
-
-
 def feed_of(story: Story) -> str:
     """The key a story's calls take turns by (PrioritySlots): its feed."""
     return story.feed_url or story.source
-
-
-def _source_text(story: Story) -> str:
-    text = story.text or story.summary
-    return text[:MAX_SOURCE_CHARS]
-

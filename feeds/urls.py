@@ -105,20 +105,21 @@ _USERINFO = re.compile(
     r"|([^/?#\s]*)@)")
 _PARAM = re.compile(r"([?&;]([\w.-]+)=)([^&#\s)'\"<>]+)")
 _OWNERS = "api|access|auth|private|feed|rss|secret|client|app|license|subscription|session"
-_SECRET_KEY = re.compile(
-    rf"(?:.*[_.-])?(?:(?:{_OWNERS})[_.-]?)?"
-    r"(?:token|secret|password|passwd|pwd|passkey|passphrase|auth|sig|signature)"
-    rf"|(?:.*[_.-])?(?:{_OWNERS})[_.-]?key|key|pass|hash|code", re.IGNORECASE)
+# A key naming a credential, after any prefix ("x_") and owner ("api_"): the keys hidden
+# where people see a URL (_SECRET_KEY) and those dropped from links (_CREDENTIAL_KEY).
+_OWNED = rf"(?:.*[_.-])?(?:(?:{_OWNERS})[_.-]?)?"
+_CREDENTIAL_WORDS = "token|secret|password|passwd|pwd|passkey|passphrase|auth"
+_OWNERS_KEY = rf"(?:.*[_.-])?(?:{_OWNERS})[_.-]?key"
+_SECRET_KEY = re.compile(rf"{_OWNED}(?:{_CREDENTIAL_WORDS}|sig|signature)|{_OWNERS_KEY}"
+                         "|key|pass|hash|code", re.IGNORECASE)
 _TOKEN_VALUE = re.compile(r"(?=.*\d)[A-Za-z0-9]{8,}")
 # The query keys dropped from a story's link: those of _SECRET_KEY that only ever hold a
 # reader's credentials (a token, secret, password, an API or other owner's key, a JWT, a
 # session id), never what selects the article. Not the generic key, pass, hash, code
 # (?key=article-slug), nor sig and signature: a signed CDN link is useless without its
 # signature, which opens only that one file.
-_CREDENTIAL_KEY = re.compile(
-    rf"(?:.*[_.-])?(?:(?:{_OWNERS})[_.-]?)?"
-    r"(?:token|secret|password|passwd|pwd|passkey|passphrase|auth)"
-    rf"|(?:.*[_.-])?(?:{_OWNERS})[_.-]?key|jwt|(?:php|j|asp)?sess(?:ion)?[_-]?id")
+_CREDENTIAL_KEY = re.compile(rf"{_OWNED}(?:{_CREDENTIAL_WORDS})|{_OWNERS_KEY}"
+                             r"|jwt|(?:php|j|asp)?sess(?:ion)?[_-]?id")
 
 
 def without_secrets(text: str) -> str:

@@ -1,7 +1,7 @@
 """The delivery tables (subscriptions, digest settings, the outbox) and how they store time.
 
-Shared by the delivery mixins of Store (storage.subscriptions, storage.outbox,
-storage.receipts); storage.delivery composes them.
+Shared by the delivery mixins of Store (storage.subscriptions, storage.outbox and its
+storage.outbox_dispatch, storage.receipts); storage.delivery composes them.
 """
 from __future__ import annotations
 

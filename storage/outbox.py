@@ -1,7 +1,8 @@
 """The outbox queue: posts waiting for a channel, claimed by a worker, held for a roundup.
 
-A mixin of Store (composed in storage.delivery); what came of a claimed row is recorded
-by storage.receipts. Outbox row states:
+A mixin of Store (composed in storage.delivery); rows are queued and revised by
+storage.outbox_dispatch, what came of a claimed row is recorded by storage.receipts, and
+storage.outbox_status reads them for `ainews status`. Outbox row states:
   due      waiting to be posted (next_attempt says when)
   sending  claimed by a worker (a crash leaves it here; recover_outbox() puts it back)
   sent     posted; message_id kept for edits
@@ -21,19 +22,11 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 from feeds.models import Brief, iso_utc
 from storage.delivery_schema import DeliveryWrites, from_ts, id_marks, ts
-from storage.post_edits import Settled
 
 
-@lru_cache(maxsize=64)   # one brief is queued for every channel that follows it
-def brief_json(brief: Brief) -> str:
-    return json.dumps(brief.to_json())
-
-
-_REVISABLE = ("due", "held", "edit", "sent", "sending", "editing")
 _OUTBOX_COLUMNS = ("id, cluster_id, story_id, platform, channel, brief, state, attempts, "
                    "next_attempt, message_id, last_error, batch, first_try_at, failed_at")
 
@@ -77,84 +70,17 @@ def _row(r: tuple) -> OutboxRow:
                      batch=r[11], first_try=from_ts(r[12]), failed_at=from_ts(r[13]))
 
 
+def outbox_rows(db, sql: str, params=()) -> list[OutboxRow]:
+    """The outbox rows `sql` (what follows FROM outbox) selects."""
+    return [_row(r) for r in db.execute(
+        f"SELECT {_OUTBOX_COLUMNS} FROM outbox {sql}", params).fetchall()]
+
+
 class OutboxStore(DeliveryWrites):
     """Mixed into storage.store.Store; uses self.db (sqlite_utils.Database)."""
 
     def _outbox_rows(self, sql: str, params=()) -> list[OutboxRow]:
-        return [_row(r) for r in self.db.execute(
-            f"SELECT {_OUTBOX_COLUMNS} FROM outbox {sql}", params).fetchall()]
-
-    # ---- dispatch side ---------------------------------------------------------------
-    def outbox_transaction(self):
-        """Group many outbox writes (a dispatch pass) into one transaction."""
-        return self._outbox_tx()
-
-    def outbox_entry(self, cluster_id: str, platform: str, channel: str) -> OutboxRow | None:
-        rows = self._outbox_rows("WHERE cluster_id=? AND platform=? AND channel=?",
-                          (cluster_id, platform, channel))
-        return rows[0] if rows else None
-
-    def enqueue_post(self, *, cluster_id: str, brief: Brief, platform: str, workspace: str,
-                     channel: str, held: bool, now: datetime) -> bool:
-        """One row per (cluster, channel): False when the channel already has it."""
-        return self._outbox_exec(
-            "INSERT OR IGNORE INTO outbox (cluster_id, story_id, platform, workspace, "
-            "channel, brief, published, score, state, next_attempt, created_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (cluster_id, brief.id, platform, workspace, channel, brief_json(brief),
-             ts(brief.published), brief.score, "held" if held else "due", ts(now), ts(now))
-        ) > 0
-
-    def update_post_brief(self, row_id: int, brief: Brief, *, now: datetime) -> str:
-        """A cluster grew: store the new brief; a post already out gets an edit queued
-        (storage/post_edits.py: with an edit waiting for its hour, it joins that one).
-
-        Returns the row's state afterwards. A post being sent right now gets needs_edit,
-        which record_sent turns into an edit."""
-        with self._outbox_tx() as c:
-            settled = self._settle_edit(c, row_id, now, brief)
-            if settled.state not in ("sent", "edit"):
-                c.execute("UPDATE outbox SET brief=?, needs_edit=CASE WHEN state IN "
-                          "('sending','editing') THEN 1 ELSE needs_edit END WHERE id=?",
-                          (brief_json(brief), row_id))
-            return settled.state
-
-    def cluster_posts(self, cluster_id: str) -> list[OutboxRow]:
-        """Every channel's row of a cluster (the UNIQUE index's prefix finds them)."""
-        return self._outbox_rows("WHERE cluster_id=? ORDER BY id", (cluster_id,))
-
-    def revise_post(self, row_id: int, brief: Brief, *, now: datetime) -> Settled | None:
-        """The row's story was edited: a post not yet out goes out as `brief`; one in
-        flight gets needs_edit (record_sent then settles its edit); one already out gets
-        its edit queued, moved or dropped by the edit rules (storage/post_edits.py). A
-        roundup's rows (batch set: it may have gone out) and digested, failed or
-        cancelled rows are left alone: None."""
-        with self._outbox_tx() as c:
-            state = c.execute("SELECT state FROM outbox WHERE id=? AND batch IS NULL",
-                              (row_id,)).fetchone()
-            if state is None or state[0] not in _REVISABLE:
-                return None
-            if state[0] in ("sent", "edit"):
-                return self._settle_edit(c, row_id, now, brief)
-            c.execute("UPDATE outbox SET brief=?, needs_edit=CASE WHEN state IN "
-                      "('sending','editing') THEN 1 ELSE needs_edit END WHERE id=?",
-                      (brief_json(brief), row_id))
-            return Settled(state[0])
-
-    def revive_post(self, row_id: int, brief: Brief, *, reason: str, held: bool,
-                    now: datetime) -> bool:
-        """A post cancelled for `reason` (an edit made it unwanted) is wanted again: it
-        waits to be posted as `brief`, the post of brief's story now (another story of
-        the cluster may earn it). False when the row was cancelled otherwise. A try
-        made before the cancel may have been posted (a lost answer): attempts stays
-        above 0, so the next try looks for that post first (bot/retry.py earlier_post).
-        """
-        return self._outbox_exec(
-            "UPDATE outbox SET state=?, brief=?, story_id=?, published=?, score=?, "
-            "attempts=MIN(attempts, 1), next_attempt=?, last_error='' "
-            "WHERE id=? AND state='cancelled' AND last_error=?",
-            ("held" if held else "due", brief_json(brief), brief.id,
-             ts(brief.published), brief.score, ts(now), row_id, reason)) > 0
+        return outbox_rows(self.db, sql, params)
 
     # ---- what is waiting -------------------------------------------------------------
     def due_posts(self, now: datetime, platform: str | None = None,
@@ -218,37 +144,6 @@ class OutboxStore(DeliveryWrites):
             "AND NOT EXISTS (SELECT 1 FROM stories t WHERE t.cluster_id = s.cluster_id "
             f"AND (t.pk = s.pk OR t.strategy = 1) AND {_CARRIED_BY.format(op='!=')})",
             {"feed": feed_url}).fetchall()]
-
-    def outbox_counts(self) -> dict[str, int]:
-        return dict(self.db.execute(
-            "SELECT state, COUNT(*) FROM outbox GROUP BY state").fetchall())
-
-    def outbox_retrying(self) -> list[tuple[str, str, int, datetime, str]]:
-        """Channels whose posts wait after a failed try (a 429, an outage, a refused
-        token): (platform, channel, posts, next try, the latest error), for `status`."""
-        rows = self.db.execute(
-            "SELECT platform, channel, next_attempt, last_error FROM outbox WHERE state IN "
-            "('due','edit','held') AND last_error!='' ORDER BY next_attempt DESC").fetchall()
-        out: dict[tuple[str, str], list] = {}
-        for platform, channel, at, error in rows:
-            seen = out.setdefault((platform, channel), [platform, channel, 0, from_ts(at),
-                                                        error])
-            seen[2] += 1
-        return [tuple(v) for _, v in sorted(out.items())]
-
-    def outbox_failures(self, limit: int = 20,
-                        since: datetime | None = None) -> list[OutboxRow]:
-        """The latest failed posts, newest first; `since`: only those failed since."""
-        return self._outbox_rows(
-            "WHERE state='failed' AND COALESCE(failed_at, '') >= ? ORDER BY id DESC LIMIT ?",
-            (ts(since) if since else "", limit))
-
-    def outbox_failures_before(self, before: datetime) -> tuple[int, datetime | None]:
-        """Posts that failed before `before`: how many, and when the latest of them did."""
-        n, latest = self.db.execute(
-            "SELECT COUNT(*), MAX(failed_at) FROM outbox WHERE state='failed' "
-            "AND COALESCE(failed_at, '') < ?", (ts(before),)).fetchone()
-        return n, from_ts(latest)
 
     def outbox_post(self, row_id: int) -> OutboxRow | None:
         rows = self._outbox_rows("WHERE id=?", (row_id,))
@@ -335,14 +230,6 @@ class OutboxStore(DeliveryWrites):
                 "NOT NULL AND created_at < ?",
                 (reason, ts(now), platform, channel, ts(before))).rowcount
         return edits + batches
-
-    def outbox_stale(self) -> list[tuple[str, str, int, datetime]]:
-        """Channels whose posts were too old to post by their turn: (platform, channel,
-        posts, when the latest was given up), for `status`."""
-        rows = self.db.execute(
-            "SELECT platform, channel, COUNT(*), MAX(next_attempt) FROM outbox "
-            "WHERE state='stale' GROUP BY platform, channel ORDER BY platform, channel")
-        return [(p, c, n, from_ts(at)) for p, c, n, at in rows.fetchall()]
 
     # ---- roundups: several held posts claimed as one message ---------------------------
     def claim_roundup(self, row_ids: list[int], batch: str, now: datetime) -> list[OutboxRow]:

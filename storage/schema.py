@@ -1,39 +1,17 @@
-"""The store's tables and the migration runner.
+"""The store's tables: the core migrations, versions 1-99, in MIGRATIONS.
 
-Migrations are (version, name, sql), applied in version order, each recorded once in
-schema_migrations. Core versions are 1-99; storage.delivery_schema's start at 100. Never edit an
+Migrations are (version, name, sql), applied in version order by storage.migrate, each
+recorded once in schema_migrations; storage.delivery_schema's start at 100. Never edit an
 applied migration: add a new one. A migration whose `sql` is a function is run as
 `sql(conn)`, for data SQL cannot work out (rekey_titles).
 """
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
 
 from feeds.cluster import title_key
-from feeds.models import iso_utc, utcnow
+from storage.migrate import Migration
 from storage.stored_links import drop_link_credentials
-
-
-class StoreError(Exception):
-    """The store cannot do what was asked; str(e) is one line naming the store."""
-
-
-class StoreUnusable(StoreError):
-    """The store cannot go on: its file read-only, its disk full or failing (an I/O
-    error), the file damaged. No retry mends it and it is no feed's fault, so `ainews
-    run` stops (exit 2, this one line) rather than poll into a store it can't fill."""
-
-
-class StoreBusy(StoreError):
-    """Another program held the write lock past the busy timeout (a backup, a VACUUM, a
-    long `ainews` command): nothing was written, and a later try may well succeed.
-    str(e) says what happened, not what to do: each place that meets it says that (the
-    CLI "end it and try again", the poller its next poll)."""
-
-
-class StoreReadOnly(StoreUnusable):
-    """Writes are refused (the file or its folder read-only, a read-only mount)."""
 
 
 FEEDS = """
@@ -265,8 +243,6 @@ def rekey_titles(conn: sqlite3.Connection, batch: int = 5000) -> None:
         last = rows[-1][0]
 
 
-Migration = tuple[int, str, str | Callable[[sqlite3.Connection], None]]
-
 MIGRATIONS: list[Migration] = [
     (1, "feeds", FEEDS),
     (2, "stories", STORIES),
@@ -284,74 +260,3 @@ MIGRATIONS: list[Migration] = [
     (14, "feeds_last_new", FEED_LAST_NEW),
     (15, "stories_links_without_credentials", drop_link_credentials),
 ]
-
-_LEDGER = """CREATE TABLE IF NOT EXISTS schema_migrations (
-    version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"""
-
-
-def statements(sql: str) -> Iterator[str]:
-    """Split a script into statements; trigger bodies hold ';' so split on complete ones."""
-    buf = ""
-    for line in sql.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            if buf.strip():
-                yield buf.strip()
-            buf = ""
-    code = [line for line in buf.splitlines() if not line.strip().startswith("--")]
-    if "".join(code).strip():   # a last statement without its ';'
-        yield buf.strip()
-
-
-def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> list[int]:
-    """Apply the migrations not yet recorded, all in one write transaction; return the
-    versions applied. An up-to-date file needs no write lock (opening never waits for a
-    busy writer); otherwise the ledger is read again under the lock, so two processes
-    opening a fresh file at once apply each migration once."""
-    migrations = sorted(migrations)
-    if _applied(conn) >= {v for v, _n, _s in migrations}:
-        return []
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        conn.execute(_LEDGER)
-        done = _applied(conn)
-        applied = []
-        for version, name, sql in migrations:
-            if version in done:
-                continue
-            if callable(sql):
-                sql(conn)
-            else:
-                for stmt in statements(sql):
-                    conn.execute(stmt)
-            conn.execute("INSERT INTO schema_migrations (version, name, applied_at) "
-                         "VALUES (?, ?, ?)", (version, name, iso_utc(utcnow())))
-            applied.append(version)
-        conn.execute("COMMIT")
-        return applied
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def upgrading(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> bool:
-    """Whether this file was made by an older ainews: migrated before, not fully."""
-    done = _applied(conn)
-    return bool(done) and not done >= {v for v, _n, _s in migrations}
-
-
-def unknown_versions(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> list[int]:
-    """Versions recorded in the file that this code does not know: a newer ainews
-    wrote it (a rollback after an upgrade), and this code cannot keep that schema's
-    promises."""
-    known = {v for v, _n, _s in migrations}
-    return sorted(_applied(conn) - known)
-
-
-def _applied(conn: sqlite3.Connection) -> set[int]:
-    exists = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' "
-                          "AND name = 'schema_migrations'").fetchone()
-    if not exists:
-        return set()
-    return {v for (v,) in conn.execute("SELECT version FROM schema_migrations")}

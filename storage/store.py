@@ -30,10 +30,11 @@ from storage.feedstate import FeedState, FeedStore
 from storage.lookups import LookupStore
 from storage.records import RecordStore
 from storage.retention import RetentionStore, Slimmed
-from storage.schema import (MIGRATIONS, StoreBusy, StoreError, StoreReadOnly, StoreUnusable,
-                            migrate, unknown_versions, upgrading)
+from storage.migrate import migrate, unknown_versions, upgrading
+from storage.schema import MIGRATIONS
 from storage.search import SearchStore, has_word
-from storage.store_errors import WAIT_CAP, is_busy, one_line, unusable
+from storage.store_errors import (WAIT_CAP, StoreBusy, StoreError, StoreReadOnly, StoreUnusable,
+                                  is_busy, one_line, unusable)
 from storage.store_file import FileIdentity, file_id, open_failure
 from storage.stories import StoryStore
 

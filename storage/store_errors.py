@@ -1,7 +1,8 @@
-"""What SQLite's errors mean to an operator: the file read-only, its disk full or
-failing, the file damaged (StoreUnusable: one line saying what to check, no traceback),
-or another program holding the write lock (busy: the next try may well succeed); and
-how long the current task's writes wait for that lock (waiting_at_most)."""
+"""The store's errors (StoreError and its kinds) and what SQLite's errors mean to an
+operator: the file read-only, its disk full or failing, the file damaged (StoreUnusable:
+one line saying what to check, no traceback), or another program holding the write lock
+(busy: the next try may well succeed); and how long the current task's writes wait for
+that lock (waiting_at_most). storage.store exports the errors to the store's callers."""
 from __future__ import annotations
 
 import sqlite3
@@ -10,7 +11,27 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
 
-from storage.schema import StoreReadOnly, StoreUnusable
+
+class StoreError(Exception):
+    """The store cannot do what was asked; str(e) is one line naming the store."""
+
+
+class StoreUnusable(StoreError):
+    """The store cannot go on: its file read-only, its disk full or failing (an I/O
+    error), the file damaged. No retry mends it and it is no feed's fault, so `ainews
+    run` stops (exit 2, this one line) rather than poll into a store it can't fill."""
+
+
+class StoreBusy(StoreError):
+    """Another program held the write lock past the busy timeout (a backup, a VACUUM, a
+    long `ainews` command): nothing was written, and a later try may well succeed.
+    str(e) says what happened, not what to do: each place that meets it says that (the
+    CLI "end it and try again", the poller its next poll)."""
+
+
+class StoreReadOnly(StoreUnusable):
+    """Writes are refused (the file or its folder read-only, a read-only mount)."""
+
 
 READ_ONLY = "the database is read-only (check the permissions of the file and its folder)"
 FULL = ("its disk is full (database or disk is full): free space on it and start ainews "

@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 
 from storage.db_path import db_file
-from storage.schema import StoreError, StoreUnusable
-from storage.store_errors import READ_ONLY, is_read_only, one_line, sqlite_code
+from storage.store_errors import (READ_ONLY, StoreError, StoreUnusable, is_read_only, one_line,
+                                  sqlite_code)
 
 CANT_OPEN = "check that its folder exists and that you may write in it"
 MISSING = (-1, -1)

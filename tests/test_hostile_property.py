@@ -107,9 +107,7 @@ def test_discord_digests_are_inert(title, brief, n):
 @given(hostile, hostile, briefs())
 def test_discord_replies_are_inert(title, text, brief):
     links = {drender.safe_url(brief.url)}
-    for reply in (Reply(kind="briefs", title=title, text=text, briefs=(brief,)),
-                  Reply(kind="briefs", title=title, text=text), Reply.error(text),
-                  Reply.message(text)):
+    for reply in _replies(title, text, brief):
         assert discord_payload_problems(drender.reply_payload(reply), links) == []
 
 
@@ -126,10 +124,15 @@ def test_slack_briefs_and_digests_are_inert(title, brief, n):
 @given(hostile, hostile, briefs())
 def test_slack_replies_are_inert(title, text, brief):
     links = {srender.safe_url(brief.url)}
-    for reply in (Reply(kind="briefs", title=title, text=text, briefs=(brief,)),
-                  Reply(kind="briefs", title=title, text=text), Reply.error(text),
-                  Reply.message(text)):
+    for reply in _replies(title, text, brief):
         assert slack_payload_problems(srender_reply.reply_message(reply), links) == []
+
+
+def _replies(title: str, text: str, brief) -> tuple[Reply, ...]:
+    """Every kind of reply a command gives, made of hostile text (both platforms')."""
+    return (Reply(kind="briefs", title=title, text=text, briefs=(brief,)),
+            Reply(kind="briefs", title=title, text=text), Reply.error(text),
+            Reply.message(text))
 
 
 # What users type, echoed by the real commands ------------------------------------------

@@ -440,5 +440,5 @@ async def test_a_chinese_story_is_briefed_in_chinese(fake_llm, story, note):
     ("", ""),
 ])
 def test_only_a_chinese_text_gets_the_chinese_note(title, text):
-    from feeds.llm import language_note
+    from feeds.llm_prompt import language_note
     assert language_note(title, text) == ""

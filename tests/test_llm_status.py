@@ -125,7 +125,7 @@ async def test_briefs_refused_every_time_beside_answered_verdicts_show_as_refusi
     answers the judge's short lead: a story a poll, verdict answered, brief refused, and
     each verdict's answer cleared the count, so status said "answering" while no brief
     was ever the LLM's."""
-    from feeds.llm import SYSTEM as BRIEF
+    from feeds.llm_prompt import SYSTEM as BRIEF
     from feeds.models import Classification
     from tests.llm_kit import FALLBACK, stories
 

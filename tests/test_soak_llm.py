@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from feeds.judge import SYSTEM as JUDGE
-from feeds.llm import CHECK, SYSTEM as BRIEF
+from feeds.llm_prompt import CHECK, SYSTEM as BRIEF
 from feeds.same_event import SYSTEM as SAME_EVENT
 
 ROOT = Path(__file__).resolve().parents[1]

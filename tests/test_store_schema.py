@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import storage.store
-from storage.schema import migrate
+from storage.migrate import migrate
 from storage.store import Store
 from tests.store_kit import T0, make, add, fts_in_step, both_stores
 

@@ -20,6 +20,15 @@ def topic_choices(commands, current: str) -> list[app_commands.Choice[str]]:
             for slug, label in pairs]
 
 
+def target_choices(commands, current: str) -> list[app_commands.Choice[str]]:
+    """What /subscribe may follow: everything, a topic or a company."""
+    everything = app_commands.Choice(name="Everything (all strategy stories)", value="all")
+    # The core's completions already match aliases (qwen -> Alibaba): no second filter.
+    choices = [everything] if current.lower() in (everything.name + "all").lower() else []
+    choices += topic_choices(commands, current) + company_choices(commands, current)
+    return choices[:MAX_CHOICES]
+
+
 def followed_choices(commands, caller: Caller, current: str) -> list[app_commands.Choice[str]]:
     """What the channel follows, for /unsubscribe. A value Discord can't carry whole
     (over 100 characters) is left out: cut, it would name nothing."""

@@ -10,7 +10,7 @@ import discord
 from discord import app_commands
 
 from bot.discord.answer import refuse, respond
-from bot.discord.choices import MAX_CHOICES, company_choices, followed_choices, topic_choices
+from bot.discord.choices import company_choices, followed_choices, target_choices, topic_choices
 from bot.discord.interaction import call, caller_for, feeds_caller, in_thread
 from bot.discord.traits import MOST_SHOWN
 from bot.commands_feeds import not_admin_feeds
@@ -54,6 +54,7 @@ def register(tree: app_commands.CommandTree, commands, *, threads: bool = False)
     _lookups(tree, commands)
     _why(tree, commands)
     _channel_settings(tree, commands, threads)
+    _digest(tree, commands)
     tree.add_command(_feeds_group(commands))
 
 
@@ -125,20 +126,10 @@ def _why(tree: app_commands.CommandTree, commands) -> None:
 
 def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -> None:
     async def complete_target(interaction: discord.Interaction, current: str):
-        everything = app_commands.Choice(name="Everything (all strategy stories)", value="all")
-        # The core's completions already match aliases (qwen -> Alibaba): no second filter.
-        choices = [everything] if current.lower() in (everything.name + "all").lower() else []
-        choices += topic_choices(commands, current) + company_choices(commands, current)
-        return choices[:MAX_CHOICES]
+        return target_choices(commands, current)
 
     async def complete_followed(interaction: discord.Interaction, current: str):
         return followed_choices(commands, caller_for(interaction), current)
-
-    async def guarded(interaction, fn, *args):
-        caller = caller_for(interaction)
-        if not caller.is_admin:
-            return await refuse(interaction, not_admin(caller))
-        await respond(interaction, await call(commands, fn, caller, *args))
 
     @tree.command(name="subscribe", description="Post new stories on a topic or company in this channel")
     @app_commands.describe(target="A topic, a company, or all")
@@ -154,7 +145,7 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
         missing = missing_post_permissions(interaction, threads)
         if missing and caller_for(interaction).is_admin:
             return await refuse_unpostable(interaction, missing)
-        await guarded(interaction, commands.subscribe, target)
+        await _guarded(commands, interaction, commands.subscribe, target)
 
     @tree.command(name="unsubscribe", description="Stop posting a topic or company in this channel")
     @app_commands.describe(target="A topic, a company, or all (stops everything it follows)")
@@ -163,7 +154,7 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
     @app_commands.guild_only()
     async def unsubscribe(interaction: discord.Interaction, target: str):
         """Stop posting a topic or company in this channel."""
-        await guarded(interaction, commands.unsubscribe, target)
+        await _guarded(commands, interaction, commands.unsubscribe, target)
 
     @tree.command(name="subscriptions", description="What this channel follows")
     @app_commands.guild_only()
@@ -172,6 +163,8 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
         reply = await call(commands, commands.subscriptions, caller_for(interaction))
         await respond(interaction, reply)
 
+
+def _digest(tree: app_commands.CommandTree, commands) -> None:
     @tree.command(name="digest", description="Post one daily roundup here instead of instant posts")
     @app_commands.describe(mode="daily: one roundup a day; off: post stories as they come",
                            at="Time of day for the roundup, e.g. 08:30 or 8:30 pm (daily only)",
@@ -183,7 +176,15 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
     async def digest(interaction: discord.Interaction, mode: app_commands.Choice[str],
                      at: Optional[str] = None, timezone: Optional[str] = None):
         """Post one daily roundup here instead of instant posts."""
-        await guarded(interaction, commands.digest, mode.value, at, timezone)
+        await _guarded(commands, interaction, commands.digest, mode.value, at, timezone)
+
+
+async def _guarded(commands, interaction: discord.Interaction, fn, *args) -> None:
+    """A channel setting's command, run for a member who may change the channel's."""
+    caller = caller_for(interaction)
+    if not caller.is_admin:
+        return await refuse(interaction, not_admin(caller))
+    await respond(interaction, await call(commands, fn, caller, *args))
 
 
 def _feeds_group(commands) -> app_commands.Group:

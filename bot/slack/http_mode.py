@@ -50,6 +50,18 @@ async def start_http(runner, host: str, port: int, secret: str) -> None:
 
     web_app = web.Application()
     web_app.router.add_post(EVENTS_PATH, events)
+    site_runner = await _listen(web_app, host, port)
+    runner._closers.append(site_runner.cleanup)
+    runner.mode = "http"
+    runner.http_port = site_runner.addresses[0][1] if site_runner.addresses else port
+    shown = f"[{host}]" if ":" in host else host      # an IPv6 address, as in a URL
+    runner.listening = f"{shown}:{runner.http_port} at {EVENTS_PATH}"
+
+
+async def _listen(web_app, host: str, port: int):
+    """The endpoint served on host:port (its AppRunner); SlackStartError, one line, when
+    the port can't be had."""
+    from aiohttp import web
     site_runner = web.AppRunner(web_app, access_log=None)
     await site_runner.setup()
     site = web.TCPSite(site_runner, host=host, port=port)
@@ -60,11 +72,7 @@ async def start_http(runner, host: str, port: int, secret: str) -> None:
         from bot.slack.app import SlackStartError
         raise SlackStartError(f"slack: can't listen on port {port} ({exc.strerror}); "
                               "set AINEWS_HTTP_PORT to a free port") from None
-    runner._closers.append(site_runner.cleanup)
-    runner.mode = "http"
-    runner.http_port = site_runner.addresses[0][1] if site_runner.addresses else port
-    shown = f"[{host}]" if ":" in host else host      # an IPv6 address, as in a URL
-    runner.listening = f"{shown}:{runner.http_port} at {EVENTS_PATH}"
+    return site_runner
 
 
 def _unreadable(headers, body: bytes, secret: str, exc: ValueError):

@@ -149,62 +149,33 @@ async def _respond(respond, message: dict, what: str) -> bool:
 def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
     """Attach every slash command and button listener to a bolt AsyncApp."""
 
-    def caller_for(team: str, channel: str, user: str) -> Caller:
-        """Not yet known as an admin: `answer` asks, once the throttle let it through."""
-        return Caller(platform="slack", workspace=team or "", channel=channel or "",
-                      user=user or "")
-
     async def on_command(ack, command, respond, client):
         await ack()
         name, args = plan(command.get("command", ""), command.get("text", ""))
-        caller = caller_for(command.get("team_id"), command.get("channel_id"),
-                            command.get("user_id"))
+        caller = _caller(command.get("team_id"), command.get("channel_id"),
+                         command.get("user_id"))
         log.debug("slack: /%s %r from %s in %s", name, without_secrets(args)[:100],
                   caller.user, caller.channel)
-        reply = await answer(name, args, caller, client)
+        reply = await _answer(commands, is_admin, (name, args), caller, client)
         share = render_reply.share_value(name, args) if reply.shareable else None
         await _respond(respond, render_reply.reply_message(reply, share=share), f"/{name}")
-
-    async def answer(name: str, args: str, caller: Caller, client) -> Reply:
-        """The core's answer; first, "try again" to a caller going too fast (nothing
-        run, users.info not asked: hammering a change doesn't spend its rate limit),
-        and "invite me" to a /subscribe where the bot can't see the channel."""
-        if (slow := commands.too_fast(caller)) is not None:
-            return slow
-        # Only commands that can change something need users.info: a lookup never waits
-        # on it (or logs its failures), typed through /ainews too.
-        if caller.user and command_of(name, args) not in READ_ONLY:
-            caller = replace(caller, is_admin=await is_admin(caller.user))
-        if caller.is_admin and subscribes(name, args) \
-                and await hidden_from_bot(client, caller.channel):
-            return Reply.error(CANT_POST)
-        return await run_command(commands, name, args, caller)
 
     shared = shares.Shares()
 
     async def on_share(ack, body, action, respond):
         await ack()
         user = (body.get("user") or {}).get("id", "")
-        caller = caller_for((body.get("team") or {}).get("id"),
-                            (body.get("channel") or {}).get("id"), user)
+        caller = _caller((body.get("team") or {}).get("id"),
+                         (body.get("channel") or {}).get("id"), user)
         if (slow := commands.too_fast(caller)) is not None:    # a click re-runs a lookup
             return await _respond(respond, share_message(slow, user), "share")
         if not shared.take(key := shares.answer_key(body)):
             return await _respond(respond, shares.ALREADY, "share")
-        message = share_message(await share_lookup(action, caller), user)
+        message = share_message(await _share_lookup(commands, action, caller), user)
         public = message["response_type"] == "in_channel"
         if await _respond(respond, message, "share") and public:
             return await _respond(respond, shares.SHARED, "share")   # its button gone
         shared.give_back(key)           # nothing posted: the button may be clicked again
-
-    async def share_lookup(action: dict, caller: Caller) -> Reply:
-        lookup = parse_share(action.get("value") or "")
-        if lookup is None:
-            return Reply.error("That button no longer works; run the command again.")
-        return await run_command(commands, *lookup, caller)
-
-    async def on_read(ack):
-        await ack()   # a link button still sends an action; unanswered, Slack shows a warning
 
     for slash in SLASH_COMMANDS:
         app.command(slash)(on_command)
@@ -212,6 +183,42 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
     app.action(render.READ_ACTION)(on_read)
     # Last, so the two above match first: a button of another version's posts.
     app.action(re.compile(".*"))(on_unknown_action)
+
+
+async def _answer(commands, is_admin: Callable[[str], Awaitable[bool]],
+                  command: tuple[str, str], caller: Caller, client) -> Reply:
+    """The core's answer to `command` (name, args); first, "try again" to a caller going
+    too fast (nothing run, users.info not asked: hammering a change doesn't spend its
+    rate limit), and "invite me" to a /subscribe where the bot can't see the channel."""
+    if (slow := commands.too_fast(caller)) is not None:
+        return slow
+    name, args = command
+    # Only commands that can change something need users.info: a lookup never waits
+    # on it (or logs its failures), typed through /ainews too.
+    if caller.user and command_of(name, args) not in READ_ONLY:
+        caller = replace(caller, is_admin=await is_admin(caller.user))
+    if caller.is_admin and subscribes(name, args) \
+            and await hidden_from_bot(client, caller.channel):
+        return Reply.error(CANT_POST)
+    return await run_command(commands, name, args, caller)
+
+
+def _caller(team: str, channel: str, user: str) -> Caller:
+    """Not yet known as an admin: `_answer` asks, once the throttle let it through."""
+    return Caller(platform="slack", workspace=team or "", channel=channel or "",
+                  user=user or "")
+
+
+async def _share_lookup(commands, action: dict, caller: Caller) -> Reply:
+    """The lookup a "Share" button's value names, run again for the one who clicked."""
+    lookup = parse_share(action.get("value") or "")
+    if lookup is None:
+        return Reply.error("That button no longer works; run the command again.")
+    return await run_command(commands, *lookup, caller)
+
+
+async def on_read(ack) -> None:
+    await ack()   # a link button still sends an action; unanswered, Slack shows a warning
 
 
 async def on_unknown_action(ack, body) -> None:

@@ -1,0 +1,54 @@
+"""HourlyCap: at most so many LLM calls in any hour (LLM_HOURLY_CAP), shared in kind by
+the condenser (feeds/llm.py) and the judge (feeds/judge.py), each with a cap of its own.
+"""
+from __future__ import annotations
+
+import logging
+from collections import deque
+from typing import Callable
+
+from feeds.plural import count
+
+log = logging.getLogger("ainews.llm")
+
+
+class HourlyCap:
+    """At most `limit` calls in any hour (None: no cap, LLM_HOURLY_CAP=unlimited);
+    reaching it is said once per capped stretch."""
+
+    def __init__(self, limit: int | None, clock: Callable[[], float], fallback: str,
+                 logger: logging.Logger = log):
+        self.limit, self.clock, self.fallback, self.log = limit, clock, fallback, logger
+        self.calls: deque[float] = deque()
+        self._capped = False
+
+    def room(self) -> int | None:
+        """Calls left in the current hour (none taken); None: no cap."""
+        if self.limit is None:
+            return None
+        self._forget_old(self.clock())
+        return max(0, self.limit - len(self.calls))
+
+    def _forget_old(self, now: float) -> None:
+        while self.calls and now - self.calls[0] >= 3600:
+            self.calls.popleft()
+
+    def full(self) -> bool:
+        """Whether the hour's calls are all taken (said once), spending none: asked
+        before a call waits for a slot, the cap charged (`allow`) only as it is sent."""
+        if self.room() != 0:
+            self._capped = False
+            return False
+        if not self._capped:
+            self.log.info("%s: hourly cap of %s reached; %s", self.log.name.rsplit(".", 1)[-1],
+                          count(self.limit, "call"), self.fallback)
+        self._capped = True
+        return True
+
+    def allow(self) -> bool:
+        """Whether a call may be sent now, counted as sent if so."""
+        if self.full():
+            return False
+        if self.limit is not None:
+            self.calls.append(self.clock())
+        return True
