@@ -64,10 +64,11 @@ def corpus_stories(classifier) -> list[tuple[str, object]]:
         by_outlet.setdefault(item["outlet"], []).append(item)
     out = []
     for n, (outlet, items) in enumerate(by_outlet.items()):
-        entries = [{"title": i["title"] or "", "link": i["link"] or "", "guid": i["link"] or "",
+        entries = [{"title": i["title"] or "", "link": _own(i["link"] or "", k),
+                    "guid": _own(i["link"] or "", k),
                     "author": outlet, "summary": i["summary"] or "",
                     "content_html": i["content_html"] or "",
-                    "published": _date(i["published"])} for i in items]
+                    "published": _date(i["published"])} for k, i in enumerate(items)]
         parsed = parse_feed(make_rss(outlet, entries), feed_url=f"https://eval.invalid/{n}.xml",
                             source=outlet, fetched_at=WHEN).stories
         if len(parsed) != len(items):
@@ -76,6 +77,13 @@ def corpus_stories(classifier) -> list[tuple[str, object]]:
             out.append((item["link"], story.with_classification(
                 classifier.classify(story.title, story.text))))
     return out
+
+
+def _own(link: str, k: int) -> str:
+    """Yahoo's items were captured as consent pages that differ only in a sessionId,
+    which story links drop as a credential: one story for all of them. A key of its
+    own keeps each item a story, as its real article link would."""
+    return f"{link}&item={k}" if "consent.yahoo.com" in link else link
 
 
 def cluster_corpus(code: tuple | None = None) -> dict:
