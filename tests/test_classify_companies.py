@@ -1,5 +1,6 @@
 """Companies in a story: resolving names and aliases in either script, suggestions
-for typos, word and case rules, Chinese stories, photo credits, and the main company first."""
+for typos, word and case rules, Chinese stories, photo credits, share prices in market
+reports, and the main company first."""
 from __future__ import annotations
 
 import pytest
@@ -209,6 +210,21 @@ def test_a_company_named_only_in_a_photo_credit_is_not_the_storys(clf, credit):
 def test_a_credited_company_the_story_names_stays(clf):
     text = "Image: Getty Images\nGetty Images will license its photo library to train image models."
     assert "Getty" in clf.classify("Getty Images licenses photos for AI training", text).companies
+
+
+# A market report quotes a dozen companies' share prices: /company nvidia listed every
+# close. A company the report is about, or names as news too, stays.
+@pytest.mark.parametrize("title, text, named", [
+    ("美股三大指数集体收涨，星河科技涨超5%",
+     "大型科技股多数上涨，星河科技涨超5%，特斯拉、英伟达小幅上涨；苹果（AAPL） 跌7.35%。", False),
+    ("恒指午间休盘涨0.72%", "36氪获悉，恒指午间休盘涨0.72%；科技股跌幅居前，星河科技、英伟达跌超3%。", False),
+    ("英伟达盘前涨2.5%", "英伟达盘前涨2.5%，特斯拉跌0.3%。", True),
+    ("美股三大指数集体收涨", "英伟达发布新一代AI芯片，英伟达涨超3%，特斯拉跌0.3%。", True),
+    ("DeepSeek发布新模型", "英伟达涨价后，DeepSeek转向国产芯片。", True),
+    ("显卡价格上调", "英伟达显卡8月起涨30%，整机厂商跟进。", True),
+])
+def test_a_company_quoted_only_by_its_share_price_is_not_the_storys(clf, title, text, named):
+    assert ("Nvidia" in clf.classify(title, text).companies) is named
 
 
 @pytest.mark.parametrize("title, text, first", [
