@@ -93,6 +93,16 @@ def test_gazetteer_covers_the_companies_users_ask_for(clf):
     ("通义千问大模型发布新版本", "Alibaba", True),         # CJK alias as a substring
     ("İstanbul start-ups build on Qwen", "Alibaba", True),  # text that lowercases longer
     ("İstanbul's metadata office", "Meta", False),
+    # a stylus review's "palm rejection", Emma Watson, the rocket maker were Google's,
+    # IBM's and Adobe's
+    ("Stylus pens with palm rejection and tilt sensing.", "Google", False),
+    ("Google opens its PaLM 2 model to developers.", "Google", True),
+    ("Trolls cloned the voice of Emma Watson.", "IBM", False),
+    ("IBM Watson returns as an AI studio.", "IBM", True),
+    ("Firefly Aerospace lands on the Moon.", "Adobe", False),
+    ("Fireflies light up the meadow; a firefly landed.", "Adobe", False),
+    ("Adobe Firefly now makes video.", "Adobe", True),
+    ("Firefly Image 3 adds generative fill.", "Adobe", True),
 ])
 def test_company_matching_respects_words_and_case(clf, text, company, named):
     assert (company in clf.classify("", text).companies) is named
