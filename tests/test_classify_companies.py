@@ -1,6 +1,6 @@
 """Companies in a story: resolving names and aliases in either script, suggestions
 for typos, word and case rules, Chinese stories, photo credits, share prices in market
-reports, and the main company first."""
+reports, shop links, and the main company first."""
 from __future__ import annotations
 
 import pytest
@@ -246,6 +246,19 @@ def test_a_credited_company_the_story_names_stays(clf):
 ])
 def test_a_company_quoted_only_by_its_share_price_is_not_the_storys(clf, title, text, named):
     assert ("Nvidia" in clf.classify(title, text).companies) is named
+
+
+# A deals post names Amazon as the shop: /company amazon listed headphone deals. Named
+# as an investor or a cloud, with money in the sentence, it stays.
+@pytest.mark.parametrize("text, named", [
+    ("The Acme X2 earbuds are $30 off at Amazon, their lowest price yet.", False),
+    ("Grab the tablet at Amazon for $229 this week.", False),
+    ("You can pre-order the controller from Amazon ahead of its May release.", False),
+    ("Acme raised $4 billion from Amazon to train its next model.", True),
+    ("Acme signed a $38 billion deal to run its models on Amazon's cloud.", True),
+])
+def test_amazon_named_only_as_the_shop_is_not_the_storys(clf, text, named):
+    assert ("Amazon" in clf.classify("Acme's new gadget", text).companies) is named
 
 
 @pytest.mark.parametrize("title, text, first", [
