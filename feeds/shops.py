@@ -1,7 +1,9 @@
-"""Where to buy: "$339.99 ($60 off) at Amazon", "Grab the iPad at Amazon for $100 off",
-"pre-order it from Amazon". A deals post names Amazon as the shop, not as the news, so
-/company amazon listed headphone and vacuum deals (6 of its 75 stories in the shared
-corpus). The classifier leaves out a company named only so (as one named only in a photo
+"""Where to buy it and what it runs on: "$339.99 ($60 off) at Amazon", "pre-order it from
+Amazon"; "on iOS and Android", "for iPhone and Android". A deals post names Amazon as the
+shop, an app's launch names Android and the iPhone as platforms, not as the news: /company
+amazon listed headphone and vacuum deals (6 of its 75 stories in the shared corpus),
+/company google the iOS-and-Android launches of ChatGPT's voice mode, Zoomerang and others
+(5 of its 262). The classifier leaves out a company named only so (as one named only in a photo
 credit); the story still counts it.
 """
 from __future__ import annotations
@@ -26,3 +28,13 @@ def shop_mentions(text: str) -> list[str]:
         return []
     return [m.group() for s in _SENTENCE.findall(text)
             if "Amazon" in s and _SELLING.search(s) for m in _SHOP.finditer(s)]
+
+
+# Two or more platforms in a list: "iOS and Android", "Windows, Android", "iPhone or iPad".
+_PLATFORM = r"(?:iOS|iPadOS|iPhones?|iPads?|Android|Windows|macOS|Mac|ChromeOS|the web)"
+_PLATFORMS = re.compile(rf"\b{_PLATFORM}(?:(?:,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+){_PLATFORM})+\b")
+
+
+def platform_lists(text: str) -> list[str]:
+    """The lists of platforms an app or device runs on in `text`."""
+    return _PLATFORMS.findall(text) if "Android" in text or "iP" in text else []

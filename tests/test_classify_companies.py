@@ -1,6 +1,6 @@
 """Companies in a story: resolving names and aliases in either script, suggestions
 for typos, word and case rules, Chinese stories, photo credits, share prices in market
-reports, shop links, and the main company first."""
+reports, shop links and platforms, and the main company first."""
 from __future__ import annotations
 
 import pytest
@@ -259,6 +259,19 @@ def test_a_company_quoted_only_by_its_share_price_is_not_the_storys(clf, title, 
 ])
 def test_amazon_named_only_as_the_shop_is_not_the_storys(clf, text, named):
     assert ("Amazon" in clf.classify("Acme's new gadget", text).companies) is named
+
+
+# An app's launch names Android and the iPhone as platforms: /company google listed
+# ChatGPT's voice mode "on Android and iOS".
+@pytest.mark.parametrize("text, company, named", [
+    ("Acme's voice mode comes to Android and iOS next week.", "Google", False),
+    ("The widget works on iPhone and Android.", "Apple", False),
+    ("It pairs with Windows, Android and Steam Deck.", "Google", False),
+    ("Acme ships its app on Android first, where Google lets it set defaults.", "Google", True),
+    ("Android will let users pick their default assistant.", "Google", True),
+])
+def test_a_company_named_only_as_a_platform_is_not_the_storys(clf, text, company, named):
+    assert (company in clf.classify("Acme's app gets a new mode", text).companies) is named
 
 
 @pytest.mark.parametrize("title, text, first", [
