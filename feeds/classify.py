@@ -28,6 +28,8 @@ from feeds.lexical import words
 from feeds.models import Classification
 from feeds.name_lookups import NameLookups
 from feeds.scan import Scan, Scanner, strongest
+from feeds.share_moves import share_moves
+from feeds.shops import platform_lists, shop_mentions
 
 # story_features lives in feeds/features.py; the shipped model names it feeds.classify's.
 __all__ = ["Classifier", "Gazetteer", "GazetteerError", "load_gazetteer", "story_features"]
@@ -202,10 +204,14 @@ class Classifier(NameLookups):
 
     def _named_in_story(self, scan: Scan, companies: list[str], text: str) -> list[str]:
         """`companies` less those named only in photo credits (a reader saw "Getty" as
-        the story's company) or in a Chinese follow-us footer (its WeChat made every
-        ifanr entry Tencent's). The verdict still counts them: its figures were measured
-        so (a footer-only entry read as one without text gains 2 and loses 2 zh items)."""
-        credits = "\n".join(_credits(text) + follow_us_footers(text)) if companies else ""
+        the story's company), in a Chinese follow-us footer (its WeChat made every
+        ifanr entry Tencent's), by their share price in a market report (36Kr's every
+        close was Nvidia's, Meta's, Alibaba's...), as the shop in a deals post ("$30 off
+        at Amazon") or as a platform ("on iOS and Android"). The verdict still counts
+        them: its figures were measured so (a footer-only entry read as one without
+        text gains 2 and loses 2 zh items)."""
+        credits = "\n".join(_credits(text) + follow_us_footers(text) + share_moves(text)
+                             + shop_mentions(text) + platform_lists(text)) if companies else ""
         if not credits:
             return companies
         credited = self._scanner.scan("", credits).companies
