@@ -84,7 +84,8 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         self.throttle = Throttle(monotonic)    # the chat platforms' pace (too_fast)
 
     # ---- lookups ---------------------------------------------------------------------
-    def company(self, caller: Caller, name: str, limit=None) -> Reply:
+    def company(self, caller: Caller, name: str, limit=None, *,
+                strategy_only: bool = True) -> Reply:
         args = _named_lookup(name, limit, say("give a company name, e.g. {}",
                                                     ex.COMPANY_EG), ex.COMPANY_LIMIT_EG,
                              caller)
@@ -97,10 +98,14 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
                                    ex.COMPANY_USAGE, ex.COMPANY_LIMIT_EG))
         if canonical is None:
             return Reply.not_there(self._unknown_company(name))
-        briefs = self._condensed(self.store.stories_for_company(canonical, lim))
-        return _briefs(f"Latest on {canonical}", briefs, say(
-            "No stories about {} in the archive yet.", canonical)
-            + self._next_step_for(caller, canonical))
+        find = self.store.stories_for_company
+        briefs = self._condensed(find(canonical, lim, strategy_only=strategy_only))
+        empty = (say("No AI strategy stories about {} yet: those naming it so far are other "
+                     "news ({} finds them).", canonical, ex.search_named(canonical))
+                 if not briefs and strategy_only and find(canonical, 1)
+                 else say("No stories about {} in the archive yet.", canonical))
+        return _briefs(f"Latest on {canonical}", briefs,
+                       empty + self._next_step_for(caller, canonical))
 
     def latest(self, caller: Caller, limit=None, topic: str | None = None, *,
                strategy_only: bool = True) -> Reply:
@@ -129,7 +134,8 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         return _briefs("Latest AI strategy news", briefs, "No stories yet: the bot stores "
                        "new ones as feeds are polled.")
 
-    def topic(self, caller: Caller, slug: str, limit=None) -> Reply:
+    def topic(self, caller: Caller, slug: str, limit=None, *,
+              strategy_only: bool = True) -> Reply:
         args = _named_lookup(slug, limit, say("give a topic, e.g. {} ({} lists them)",
                                               ex.TOPIC_EG, ex.TOPICS), ex.TOPIC_LIMIT_EG,
                              caller)
@@ -143,10 +149,14 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         if resolved is None:
             return Reply.not_there(self._unknown_topic(slug))
         label = self.classifier.topic_label(resolved)
-        briefs = self._condensed(self.store.stories_for_topic(resolved, lim))
-        return _briefs(f"Latest: {label}", briefs, say(
-            "No stories about {} in the archive yet.", label)
-            + self._next_step_for(caller, resolved))
+        find = self.store.stories_for_topic
+        briefs = self._condensed(find(resolved, lim, strategy_only=strategy_only))
+        # Its other news is not offered to /search: a topic's stories need not hold
+        # its name (leadership: a new CEO).
+        empty = (say("No AI strategy stories on {} yet: those on it so far are other news.",
+                     label) if not briefs and strategy_only and find(resolved, 1)
+                 else say("No stories about {} in the archive yet.", label))
+        return _briefs(f"Latest: {label}", briefs, empty + self._next_step_for(caller, resolved))
 
     def search(self, caller: Caller, query: str, limit=None) -> Reply:
         query = user_text(query)
@@ -188,9 +198,11 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         return Reply.message("\n".join(lines))
 
     def week_counts(self) -> tuple[dict[str, int], dict[str, int]]:
-        """Stories per topic and per company, last 7 days; every topic, those at 0 too
-        (`ainews topics --json` left them out while the text listed them)."""
-        topics, companies = self.store.counts_since(self.clock() - timedelta(days=7))
+        """Strategy stories (what /topic and /company list) per topic and per company,
+        last 7 days; every topic, those at 0 too (`ainews topics --json` left them out
+        while the text listed them)."""
+        topics, companies = self.store.counts_since(self.clock() - timedelta(days=7),
+                                                    strategy_only=True)
         return {s: 0 for s in self.classifier.topic_slugs()} | topics, companies
 
     def help(self, caller: Caller) -> Reply:

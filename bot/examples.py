@@ -203,3 +203,8 @@ def why_named(link: str) -> Example:
 def company_named(name: str) -> Example:
     """`company NAME` for a company typed where a topic goes (`topic alibaba`)."""
     return example("company", name=name)
+
+
+def search_named(query: str) -> Example:
+    """`search QUERY` for a company whose stored stories are other news than strategy."""
+    return example("search", query=query)

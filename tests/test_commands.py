@@ -9,7 +9,8 @@ import pytest
 
 from feeds.models import Subscription
 from tests.classify_kit import gazetteer_classifier
-from tests.commands_kit import ADMIN, MEMBER, SEED, headlines, seeded_store, core_commands
+from tests.commands_kit import (ADMIN, MEMBER, SEED, _story, core_commands, headlines,
+                                seeded_store)
 
 
 classifier = pytest.fixture(gazetteer_classifier, name="classifier", scope="module")
@@ -139,6 +140,39 @@ def test_unknown_topic_lists_topics(commands, call, typed, listed):
     reply = call(commands, typed)
     assert reply.kind == "error"
     assert reply.text.startswith(f"no topic '{typed}' — {listed}: open-source, ")
+
+
+def _other_news(store, clock, sid, title, companies, topics):
+    """A story naming a company or topic that the classifier did not count as strategy."""
+    story = _story(sid, title, clock, companies, topics, hours_ago=0.5)
+    story = replace(story, classification=replace(story.classification, strategy=False))
+    store.add_new_stories([story], backlog=False, now=clock())
+
+
+@pytest.mark.parametrize("call", [lambda c: c.company(MEMBER, "nvidia"),
+                                  lambda c: c.topic(MEMBER, "chips"),
+                                  lambda c: c.latest(MEMBER, 5, "chips")],
+                         ids=["company", "topic", "latest topic"])
+def test_company_and_topic_list_strategy_stories_as_latest_does(commands, store, clock, call):
+    """/company nvidia listed a gaming laptop's review and /topic pricing a headphones
+    deal (stories the classifier turned down, never posted), where /latest chips and a
+    channel following Nvidia get the strategy stories only."""
+    _other_news(store, clock, "acer", "Acer gaming laptop gets Nvidia graphics", ("Nvidia",),
+                ("chips",))
+    assert headlines(call(commands)) == ["Nvidia H20 export licences tightened"]
+
+
+@pytest.mark.parametrize("call, said", [
+    (lambda c: c.company(MEMBER, "Anthropic"), "No AI strategy stories about Anthropic "
+     "yet: those naming it so far are other news (`search Anthropic` finds them)."),
+    # No search for a topic: its stories need not hold its name ("leadership": a new CEO).
+    (lambda c: c.topic(MEMBER, "funding"), "No AI strategy stories on Funding & investment "
+     "yet: those on it so far are other news."),
+], ids=["company", "topic"])
+def test_a_lookup_of_only_other_news_says_search_finds_it(commands, store, clock, call, said):
+    _other_news(store, clock, "gig", "Anthropic funds a concert", ("Anthropic",), ("funding",))
+    reply = call(commands)
+    assert reply.kind == "briefs" and reply.briefs == () and reply.text.startswith(said)
 
 
 def test_topic(commands):
@@ -296,7 +330,10 @@ def test_search_says_when_no_story_has_every_word(commands, shown):
     assert headlines(every) == [SEED] and "No story has all" not in shown(every)
 
 
-def test_topics_counts_the_last_seven_days(commands):
+def test_topics_counts_the_last_seven_days(commands, store, clock):
+    # Counted as /topic and /company list them: a story not strategy news is not.
+    _other_news(store, clock, "acer", "Acer gaming laptop gets Nvidia graphics", ("Nvidia",),
+                ("pricing",))
     text = commands.topics(MEMBER).text
     assert "pricing (" in text and "): 1" in text.split("pricing (")[1].split("\n")[0]
     assert "  Alibaba: 1" in text and "  Nvidia: 1" in text

@@ -72,7 +72,18 @@ PATHS = {
     "remove an unknown feed": lambda c: c.feeds(ADMIN, "remove", "https://none.example/rss"),
     "no feeds": lambda c: c.feeds(ADMIN, "list"),
     "no stories about a company": lambda c: c.company(ADMIN, "Anthropic"),
+    "only other news about a company": lambda c: _other_news_about(c, "Tencent"),
 }
+
+
+def _other_news_about(commands, company: str) -> Reply:
+    from feeds.models import Classification, Story
+    now = utcnow()
+    commands.store.add_new_stories([Story(
+        "gig", "https://a.example/gig", f"{company} sponsors a concert", "A concert.", "A",
+        "https://a.example/rss", now, classification=Classification(
+            strategy=False, companies=(company,)))], backlog=False, now=now)
+    return commands.company(ADMIN, company)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +116,7 @@ def test_the_replies_use_every_registered_example_and_no_other(replies):
     assert used == set(ex.REGISTRY) | {ex.subscribe_named(t) for t in PAUSED_TARGETS} | {
         ex.topic_named("open-source"), ex.company_named("Moonshot AI"),
         ex.unsubscribe_named("Moonshot AI"), ex.subscribe_named("Anthropic"),
-        ex.why_named(LINK)}
+        ex.why_named(LINK), ex.search_named("Tencent"), ex.subscribe_named("Tencent")}
 
 
 SURFACES = {
