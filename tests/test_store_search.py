@@ -97,6 +97,23 @@ def test_operators_work_in_chinese_search(store, query, expect):
                                                                  False)
 
 
+@pytest.mark.parametrize("query, stories", [
+    # Two of the three words in the oldest headline; one in each newer one.
+    ("semiconductor export rules", ["New export rules stop chip sales", "One rule for all",
+                                    "Semiconductor shares fall"]),
+    ("chip exports china", ["China curbs chip sales", "A chip for phones",
+                            "China's new phone"]),
+    ("阿里巴巴 通义千问 降价", ["阿里巴巴发布通义千问新版", "腾讯混元宣布降价", "阿里巴巴财报"]),
+])
+def test_with_no_story_holding_every_word_those_with_most_come_first(store, query, stories):
+    """"semiconductor export rules" showed a one-word match ("One rule for all", the
+    newest) first and the story with two of the words after every newer one: of the
+    shared corpus's 5 shown, the Nvidia export rules story was none."""
+    add(store, *(make(title, hours=i) for i, title in enumerate(stories)))
+    result = store.find(query)
+    assert result.any_word and [b.headline for b in result.briefs][0] == stories[0]
+
+
 # ---- what a search may cost -------------------------------------------------------------
 NINE_WORDS = '"the company said on monday that it would cut"'
 
