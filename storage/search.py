@@ -46,14 +46,18 @@ def _latin(word: str) -> bool:
 
 @lru_cache(maxsize=256)
 def _whole_word(word: str) -> re.Pattern:
-    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])",
+    # A name of letters takes a version written onto it: the index holds "Qwen3.5" as
+    # "qwen3 5", so `qwen` found no Qwen3 (`GPT-5` finds GPT-5.1 as the words "gpt 5").
+    after = "A-Za-z" if word.isascii() and word.isalpha() else "A-Za-z0-9"
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![{after}])",
                       re.ASCII | re.IGNORECASE)
 
 
 def has_word(text: str | None, word: str) -> bool:
     """SQL function has_word(text, word): `word` in `text` with no Latin letter or digit
     right before or after it, ASCII case ignored ("H20" in "英伟达H20被要求", "ai" not in
-    "said"). The store registers it on its connection."""
+    "said"), but for digits after a word of letters (`qwen` in "Qwen3.5", a model's
+    version). The store registers it on its connection."""
     return bool(text) and _whole_word(word).search(text) is not None
 
 

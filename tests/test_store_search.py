@@ -166,6 +166,28 @@ def test_a_model_without_a_star_finds_its_later_versions(tmp_path, query, found)
     store.close()
 
 
+@pytest.mark.parametrize("query, found", [
+    ("qwen", ["Alibaba cuts Qwen3.5 prices", "Qwen2.5-Max tops a benchmark",
+              "阿里发布Qwen3模型"]),
+    ("Qwen", ["Alibaba cuts Qwen3.5 prices", "Qwen2.5-Max tops a benchmark",
+              "阿里发布Qwen3模型"]),
+    ("llama", ["Meta's Llama4 licence"]),
+    ("alibaba qwen", ["Alibaba cuts Qwen3.5 prices"]),
+    ("阿里 qwen", ["阿里发布Qwen3模型"]),
+    ("qwe", []),                                  # a word's start is no word
+    ("max", ["Qwen2.5-Max tops a benchmark"]),    # nor "Qwentin Maxwell"
+])
+def test_a_name_finds_its_versions_written_onto_it(store, query, found):
+    """`search qwen` (the README's own example) found nothing of Qwen3.5 or Qwen2.5:
+    the index holds "qwen3" as one word. A name of letters finds itself with a version
+    number written onto it, as `GPT-5` finds GPT-5.1; not inside a longer word."""
+    add(store, make("Qwen2.5-Max tops a benchmark", hours=1),
+        make("Alibaba cuts Qwen3.5 prices", hours=2), make("Meta's Llama4 licence", hours=3),
+        make("阿里发布Qwen3模型", hours=0.5), make("Qwentin Maxwell joins", hours=4))
+    result = store.find(query)
+    assert [b.headline for b in result.briefs] == found and not result.any_word
+
+
 @pytest.mark.parametrize("query, found", [("华为*", 1), ("通义*", 1),
                                           ("华为* OR 通义* OR 百度* OR 腾讯*", 2)])
 def test_a_short_chinese_word_with_a_star_is_searched(found_in, query, found):
