@@ -100,8 +100,9 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
             return Reply.not_there(self._unknown_company(name))
         find = self.store.stories_for_company
         briefs = self._condensed(find(canonical, lim, strategy_only=strategy_only))
+        # No /search offered: the stories may name it otherwise (Kimi for Moonshot AI).
         empty = (say("No AI strategy stories about {} yet: those naming it so far are other "
-                     "news ({} finds them).", canonical, ex.search_named(canonical))
+                     "news.", canonical)
                  if not briefs and strategy_only and find(canonical, 1)
                  else say("No stories about {} in the archive yet.", canonical))
         return _briefs(f"Latest on {canonical}", briefs,
@@ -173,7 +174,8 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
             return Reply.error(too_broad_text(found.too_broad))
         briefs = self._condensed(found.briefs[:lim])
         reply = _briefs(f"Search: {quote(query)}", briefs, say(
-            "Nothing matches '{}'. Try fewer or other words.", quote(query)) + _next_step())
+            "Nothing matches '{}'.", quote(query)) + (
+            self._unmatched(query) if not briefs else ()) + _next_step())
         more = len(found.briefs) > lim    # 5 of thousands read as all there is
         if found.any_word:    # results lacking some words read as a broken search
             some = f"{lim} of the stories" if more else "stories"
@@ -232,6 +234,19 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
             return _next_step()
         return _next_step(say("; {} (admins) has the next one posted here",
                               ex.subscribe_named(target)))
+
+    def _unmatched(self, query: str) -> Text:
+        """What to try after a search that found nothing: a company's name points to
+        its lookup (its stories may name it otherwise: Kimi for Moonshot AI), a name a
+        typo away from one with stories to that name."""
+        company = self.classifier.resolve_company(query)
+        if company and self.store.stories_for_company(company, 1, strategy_only=True):
+            return say(" {} lists the stories about {}, whatever name they give it.",
+                       ex.company_named(company), company)
+        close = self.classifier.suggest_companies(query, 1)
+        if close and self.store.stories_for_company(close[0], 1):
+            return say(" Did you mean {}?", ex.search_named(close[0]))
+        return (" Try fewer or other words.",)
 
     def _unknown_company(self, name: str) -> Text:
         slug = self.classifier.resolve_topic(name)

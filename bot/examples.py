@@ -206,5 +206,5 @@ def company_named(name: str) -> Example:
 
 
 def search_named(query: str) -> Example:
-    """`search QUERY` for a company whose stored stories are other news than strategy."""
+    """`search NAME` for a company's name a search typed a typo away."""
     return example("search", query=query)

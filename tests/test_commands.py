@@ -164,12 +164,12 @@ def test_company_and_topic_list_strategy_stories_as_latest_does(commands, store,
 
 @pytest.mark.parametrize("call, said", [
     (lambda c: c.company(MEMBER, "Anthropic"), "No AI strategy stories about Anthropic "
-     "yet: those naming it so far are other news (`search Anthropic` finds them)."),
+     "yet: those naming it so far are other news."),
     # No search for a topic: its stories need not hold its name ("leadership": a new CEO).
     (lambda c: c.topic(MEMBER, "funding"), "No AI strategy stories on Funding & investment "
      "yet: those on it so far are other news."),
 ], ids=["company", "topic"])
-def test_a_lookup_of_only_other_news_says_search_finds_it(commands, store, clock, call, said):
+def test_a_lookup_of_only_other_news_says_so(commands, store, clock, call, said):
     _other_news(store, clock, "gig", "Anthropic funds a concert", ("Anthropic",), ("funding",))
     reply = call(commands)
     assert reply.kind == "briefs" and reply.briefs == () and reply.text.startswith(said)
@@ -186,6 +186,21 @@ def test_search_and_its_errors(commands):
     empty = commands.search(MEMBER, "zeppelin")
     assert empty.kind == "briefs" and empty.briefs == () and "zeppelin" in empty.text
     assert commands.search(MEMBER, "   ").kind == "error"
+
+
+@pytest.mark.parametrize("typed, said", [
+    # Its stories name it otherwise (the corpus's Moonshot AI posts say Kimi).
+    ("qwen", "Nothing matches 'qwen'. `company Alibaba` lists the stories about Alibaba, "
+             "whatever name they give it."),
+    ("alibba", "Nothing matches 'alibba'. Did you mean `search Alibaba`?"),
+    ("antropic", "Nothing matches 'antropic'. Try fewer or other words."),  # no stories
+])
+def test_an_empty_search_of_a_company_points_to_it(commands, typed, said):
+    """`search moonshot` and `search antropic` answered only "Try fewer or other words",
+    while `company moonshot` listed five stories and `company antropic` asked "did you
+    mean Anthropic?"."""
+    reply = commands.search(MEMBER, typed)
+    assert reply.briefs == () and reply.text == f"{said} {NEXT}."
 
 
 def test_search_leaves_out_minus_words(commands):

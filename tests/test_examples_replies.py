@@ -73,6 +73,7 @@ PATHS = {
     "no feeds": lambda c: c.feeds(ADMIN, "list"),
     "no stories about a company": lambda c: c.company(ADMIN, "Anthropic"),
     "only other news about a company": lambda c: _other_news_about(c, "Tencent"),
+    "search of a company a typo away": lambda c: c.search(ADMIN, "Tencnet"),
 }
 
 
