@@ -99,14 +99,16 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         if canonical is None:
             return Reply.not_there(self._unknown_company(name))
         find = self.store.stories_for_company
-        briefs = self._condensed(find(canonical, lim, strategy_only=strategy_only))
+        found = find(canonical, lim + 1, strategy_only=strategy_only)
+        briefs = self._condensed(found[:lim])
         # No /search offered: the stories may name it otherwise (Kimi for Moonshot AI).
         empty = (say("No AI strategy stories about {} yet: those naming it so far are other "
                      "news.", canonical)
                  if not briefs and strategy_only and find(canonical, 1)
                  else say("No stories about {} in the archive yet.", canonical))
-        return _briefs(f"Latest on {canonical}", briefs,
-                       empty + self._next_step_for(caller, canonical))
+        return _more(_briefs(f"Latest on {canonical}", briefs, empty
+                             + self._next_step_for(caller, canonical)), len(found), lim,
+                     caller, "company", name=canonical)
 
     def latest(self, caller: Caller, limit=None, topic: str | None = None, *,
                strategy_only: bool = True) -> Reply:
@@ -121,19 +123,22 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
             slug = self.classifier.resolve_topic(topic)
             if slug is None:
                 return Reply.not_there(self._unknown_topic(topic))
-        briefs = self._condensed(self.store.latest(lim, topic=slug, strategy_only=strategy_only))
+        found = self.store.latest(lim + 1, topic=slug, strategy_only=strategy_only)
+        briefs = self._condensed(found[:lim])
         if slug:    # the archive may be full of other topics: not "no stories yet"
             label = self.classifier.topic_label(slug)
-            return _briefs(f"Latest: {label}", briefs, say(
+            return _more(_briefs(f"Latest: {label}", briefs, say(
                 "No {}stories on {} in the archive yet.", "strategy " if strategy_only else "",
-                label) + self._next_step_for(caller, slug))
+                label) + self._next_step_for(caller, slug)), len(found), lim, caller,
+                "latest", topic=slug)
         if not briefs and strategy_only and self.store.latest(1, strategy_only=False):
             # "No stories yet" read as a broken bot while /company listed stories.
             return _briefs("Latest AI strategy news", briefs, say(
                 "No AI strategy stories yet: the stories stored so far are other news ({} "
                 "finds them by their words).", ex.SEARCH_EG))
-        return _briefs("Latest AI strategy news", briefs, "No stories yet: the bot stores "
-                       "new ones as feeds are polled.")
+        return _more(_briefs("Latest AI strategy news", briefs, "No stories yet: the bot "
+                             "stores new ones as feeds are polled."), len(found), lim, caller,
+                     "latest")
 
     def topic(self, caller: Caller, slug: str, limit=None, *,
               strategy_only: bool = True) -> Reply:
@@ -151,13 +156,16 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
             return Reply.not_there(self._unknown_topic(slug))
         label = self.classifier.topic_label(resolved)
         find = self.store.stories_for_topic
-        briefs = self._condensed(find(resolved, lim, strategy_only=strategy_only))
+        found = find(resolved, lim + 1, strategy_only=strategy_only)
+        briefs = self._condensed(found[:lim])
         # Its other news is not offered to /search: a topic's stories need not hold
         # its name (leadership: a new CEO).
         empty = (say("No AI strategy stories on {} yet: those on it so far are other news.",
                      label) if not briefs and strategy_only and find(resolved, 1)
                  else say("No stories about {} in the archive yet.", label))
-        return _briefs(f"Latest: {label}", briefs, empty + self._next_step_for(caller, resolved))
+        return _more(_briefs(f"Latest: {label}", briefs, empty
+                             + self._next_step_for(caller, resolved)), len(found), lim,
+                     caller, "topic", slug=resolved)
 
     def search(self, caller: Caller, query: str, limit=None) -> Reply:
         query = user_text(query)
@@ -275,6 +283,17 @@ def _next_step(follow: Text = ()) -> Text:
     then `follow`, how to be told of the next one. "No stories yet" read as a dead end;
     suggesting /subscribe to a channel that already follows it read as a broken one."""
     return say(" {} shows the newest stories", ex.LATEST) + tuple(follow) + (".",)
+
+
+def _more(reply: Reply, found: int, lim: int, caller: Caller, command: str,
+          **args: str) -> Reply:
+    """`reply`, saying how to see more when `found` (of lim + 1 asked) is more than it
+    shows: the most a message shows, where the limit asked was less."""
+    most = most_shown(caller)
+    if found <= lim or lim >= most:
+        return reply
+    return replace(reply, parts=say(f"More stories than {_these(lim)}: {{}} shows up to "
+                                    f"{most}.", ex.more_of(command, most, **args)), text="")
 
 
 def _these(n: int) -> str:

@@ -117,6 +117,29 @@ def test_limit_caps_results(commands, who):
     assert len(commands.latest(who, 25).briefs) == 3
 
 
+@pytest.mark.parametrize("call, said", [
+    (lambda c, who: c.latest(who, 2), "More stories than these 2: `latest {}` shows up to {}."),
+    (lambda c, who: c.topic(who, "pricing", 1),
+     "More stories than this one: `topic pricing {}` shows up to {}."),
+    (lambda c, who: c.company(who, "baidu 1"),
+     "More stories than this one: `company Baidu {}` shows up to {}."),
+], ids=["latest", "topic", "company"])
+@pytest.mark.parametrize("who, most", [(MEMBER, 10), (SLACK_MEMBER, 25)],
+                         ids=["discord", "slack"])
+def test_a_lookup_with_more_stories_than_shown_says_how_to_see_them(commands, call, said,
+                                                                     who, most):
+    """/company openai showed 5 stories and said nothing of the rest, as if that were
+    all (a search says "More stories match than these 5"); the LIMIT to ask for more was
+    only in /help."""
+    reply = call(commands, who)
+    assert reply.text == said.format(most, most)
+    assert reply.briefs and len(commands.latest(who, most).briefs) == 3
+
+
+def test_a_lookup_showing_all_there_is_or_the_most_adds_no_note(commands):
+    assert commands.latest(MEMBER, 3).text == commands.latest(MEMBER, 10).text == ""
+
+
 def test_latest_newest_first_and_by_topic(commands):
     assert headlines(commands.latest(MEMBER))[:2] == [SEED, "Nvidia H20 export licences tightened"]
     reply = commands.latest(MEMBER, 5, "chips")
