@@ -5,8 +5,9 @@ the Reply. Lookups live here; subscriptions in commands_subs.py (their targets i
 commands_targets.py), digests in commands_digest.py; feed management in
 commands_feeds.py; why a story was posted in commands_why.py; the text command line
 (`/ainews company alibaba 3`, the console) in commands_text.py; the LIMIT argument in
-commands_limit.py; autocomplete in commands_complete.py; a lookup's briefs, and a store
-that fails a command, in commands_store.py; what a search the store won't run is told
+commands_limit.py; autocomplete in commands_complete.py; a lookup's list as a reply in
+commands_lists.py; a lookup's briefs cached, and a store that fails a command, in
+commands_store.py; what a search the store won't run is told
 in commands_search.py; how often a chat user may run them in
 commands_throttle.py.
 
@@ -27,6 +28,7 @@ from bot.commands_feeds import FeedCommands
 from bot.commands_search import nothing_to_find, too_broad_text
 from bot.commands_limit import (DEFAULT_LIMIT, _ends_in_count, _named_lookup, _several_counts,
                                 caller_limit, most_shown)
+from bot.commands_lists import _briefs, _more, _next_step, _these
 from bot.commands_digest import DigestCommands
 from bot.commands_store import StoreCommands
 from bot.commands_subs import SubscriptionCommands
@@ -276,37 +278,6 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         return say("no topic '{}' — ", quote(slug)) + ex.did_you_mean(
             _either(close) if close else "", ("topics are: " + ", ".join(slugs),))
 
-
-
-def _next_step(follow: Text = ()) -> Text:
-    """What to do after an empty lookup, in the same words for each: the newest stories,
-    then `follow`, how to be told of the next one. "No stories yet" read as a dead end;
-    suggesting /subscribe to a channel that already follows it read as a broken one."""
-    return say(" {} shows the newest stories", ex.LATEST) + tuple(follow) + (".",)
-
-
-def _more(reply: Reply, found: int, lim: int, caller: Caller, command: str,
-          **args: str) -> Reply:
-    """`reply`, saying how to see more when `found` (of lim + 1 asked) is more than it
-    shows: the most a message shows, where the limit asked was less."""
-    most = most_shown(caller)
-    if found <= lim or lim >= most:
-        return reply
-    return replace(reply, parts=say(f"More stories than {_these(lim)}: {{}} shows up to "
-                                    f"{most}.", ex.more_of(command, most, **args)), text="")
-
-
-def _these(n: int) -> str:
-    """"than these 5", "than this one" (a limit of 1 read "than these 1")."""
-    return "this one" if n == 1 else f"these {n}"
-
-
-def _briefs(title: str, briefs, empty: str | Text) -> Reply:
-    briefs = tuple(briefs)
-    if briefs:
-        return Reply(kind="briefs", title=title, briefs=briefs, shareable=True)
-    said = {"text": empty} if isinstance(empty, str) else {"parts": tuple(empty)}
-    return Reply(kind="briefs", title=title, **said)
 
 
 def _either(names: list[str]) -> str:
