@@ -25,7 +25,7 @@ from typing import Callable
 from bot import examples as ex
 from bot.commands_complete import CompletionCommands
 from bot.commands_feeds import FeedCommands
-from bot.commands_search import nothing_to_find, too_broad_text
+from bot.commands_search import nothing_to_find, too_broad_text, words_apart
 from bot.commands_limit import (DEFAULT_LIMIT, _ends_in_count, _named_lookup, _several_counts,
                                 caller_limit, most_shown)
 from bot.commands_lists import _briefs, _more, _next_step, _these
@@ -248,7 +248,11 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
     def _unmatched(self, query: str) -> Text:
         """What to try after a search that found nothing: a company's name points to
         its lookup (its stories may name it otherwise: Kimi for Moonshot AI), a name a
-        typo away from one with stories to that name."""
+        typo away from one with stories to that name, a quoted phrase (the whole search
+        quoted in a shell) to its words apart when they are found so."""
+        apart = words_apart(query)
+        if apart and (found := self.store.find(apart, 1)).briefs and not found.any_word:
+            return say(" Without the quotes, {} finds the words apart.", ex.search_named(apart))
         company = self.classifier.resolve_company(query)
         if company and self.store.stories_for_company(company, 1, strategy_only=True):
             return say(" {} lists the stories about {}, whatever name they give it.",

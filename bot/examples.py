@@ -206,7 +206,8 @@ def company_named(name: str) -> Example:
 
 
 def search_named(query: str) -> Example:
-    """`search NAME` for a company's name a search typed a typo away."""
+    """`search NAME` for a company's name a search typed a typo away, or `search WORDS`
+    for a phrase that found nothing, its words found apart."""
     return example("search", query=query)
 
 

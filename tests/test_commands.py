@@ -226,6 +226,21 @@ def test_an_empty_search_of_a_company_points_to_it(commands, typed, said):
     assert reply.briefs == () and reply.text == f"{said} {NEXT}."
 
 
+@pytest.mark.parametrize("typed, apart", [
+    ('"alibaba revenue"', "alibaba revenue"), ("\u201calibaba revenue\u201d", "alibaba revenue"),
+    ('"alibaba revenue" -"open source"', 'alibaba revenue -"open source"'),
+])
+def test_an_empty_search_of_a_phrase_offers_its_words_apart(commands, typed, apart):
+    """`ainews search "alibaba revenue"`, the whole search quoted as a shell user often
+    does, is a phrase: it found nothing, though both words are in a headline."""
+    reply = commands.search(MEMBER, typed)
+    assert reply.briefs == () and reply.text == (
+        f"Nothing matches '{typed}'. Without the quotes, `search {apart}` finds the words "
+        f"apart. {NEXT}.")
+    assert commands.search(MEMBER, '"revenue alibaba" zeppelin').text.startswith(
+        "Nothing matches '\"revenue alibaba\" zeppelin'. Try fewer")   # not even apart
+
+
 def test_search_leaves_out_minus_words(commands):
     assert headlines(commands.search(MEMBER, "prices -ernie")) == []
     assert headlines(commands.search(MEMBER, "alibaba -revenue")) == []

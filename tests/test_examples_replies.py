@@ -77,6 +77,7 @@ PATHS = {
     "latest with more than shown": lambda c: _two_stories(c).latest(ADMIN, 1, "pricing"),
     "topic with more than shown": lambda c: _two_stories(c).topic(ADMIN, "pricing", 1),
     "company with more than shown": lambda c: _two_stories(c).company(ADMIN, "Baidu", 1),
+    "search of a phrase found apart": lambda c: c.search(ADMIN, '"halves Baidu"'),
 }
 
 
@@ -136,7 +137,7 @@ def test_the_replies_use_every_registered_example_and_no_other(replies):
         ex.unsubscribe_named("Moonshot AI"), ex.subscribe_named("Anthropic"),
         ex.why_named(LINK), ex.search_named("Tencent"), ex.subscribe_named("Tencent"),
         ex.more_of("latest", 25, topic="pricing"), ex.more_of("topic", 25, slug="pricing"),
-        ex.more_of("company", 25, name="Baidu")}
+        ex.more_of("company", 25, name="Baidu"), ex.search_named("halves Baidu")}
 
 
 SURFACES = {
