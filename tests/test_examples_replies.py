@@ -211,7 +211,7 @@ def test_console_shows_what_its_own_parser_takes(commands):
 @pytest.mark.parametrize("argv, shown, code", [
     (["company", ""], "e.g. `ainews company Alibaba`", 2),        # what to fix
     (["topic", ""], "e.g. `ainews topic pricing` (`ainews topics` lists them)", 2),
-    (["search", ""], "e.g. `ainews search 'qwen pricing'`", 2),
+    (["search", ""], "e.g. `ainews search qwen pricing`", 2),
     (["company", "Qqqxz"], "`ainews topics` shows the companies", 1),   # nothing there
 ])
 def test_cli_errors_show_cli_commands(monkeypatch, tmp_path, capsys, argv, shown, code):
