@@ -177,7 +177,13 @@ class SearchStore:
         if len(leads) >= limit or wanted is None:
             return leads
         glued, glued_title = self._scanned(wanted, any_term)
-        if not (extra := [pk for pk in glued if pk not in set(window)]):
+        extra = [pk for pk in glued if pk not in set(window)]
+        if extra and wanted.without:
+            # The scan leaves out a word as written; the index, every form it reads
+            # as that word ("revenue" for -revenues, "open-source" for -"open source").
+            shunned = self._fts_from(" OR ".join(t.fts() for t in wanted.without), min(extra))
+            extra = [pk for pk in extra if pk not in shunned]
+        if not extra:
             return leads
         if any_term:
             most = {**(most or {}), **self._words_found(wanted, extra, fts=False)}
@@ -259,9 +265,13 @@ class SearchStore:
         return {pk: (held[pk], headed[pk]) for pk in pks}
 
     def _fts_holding(self, match: str, lowest: int) -> tuple[set[int], set[int]]:
-        sql = "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? AND rowid >= ?"
-        return ({r for (r,) in self.db.execute(sql, (match, lowest))},
-                {r for (r,) in self.db.execute(sql, (f"{{title}} : ({match})", lowest))})
+        """Stories from `lowest` on that the index matches, and those in the headline."""
+        return self._fts_from(match, lowest), self._fts_from(f"{{title}} : ({match})", lowest)
+
+    def _fts_from(self, match: str, lowest: int) -> set[int]:
+        return {r for (r,) in self.db.execute(
+            "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? AND rowid >= ?",
+            (match, lowest))}
 
     def _scan_holding(self, clause: Query, pks: list[int]) -> tuple[set[int], set[int]]:
         forms = [f for w in clause.substrings()[0] for f in variants(w)]

@@ -114,6 +114,17 @@ def test_with_no_story_holding_every_word_those_with_most_come_first(store, quer
     assert result.any_word and [b.headline for b in result.briefs][0] == stories[0]
 
 
+@pytest.mark.parametrize("query", ["alibaba -revenues", 'alibaba -"open source"',
+                                   "alibaba NOT revenues", "alibaba OR tencent -revenues"])
+def test_a_word_left_out_stays_out_of_a_short_list(store, query):
+    """`alibaba -revenues` left out the story holding "revenue" (the index reads both as
+    one word) and then, finding fewer than asked, put it back: the scan for words glued
+    into Chinese text tested "revenues" as written. So did -"open source" of "open-source"."""
+    add(store, make("Alibaba shifts towards revenue over open-source AI", hours=1),
+        make("Alibaba hires a cloud chief", hours=2))
+    assert [b.headline for b in store.find(query).briefs] == ["Alibaba hires a cloud chief"]
+
+
 # ---- what a search may cost -------------------------------------------------------------
 NINE_WORDS = '"the company said on monday that it would cut"'
 
