@@ -41,12 +41,14 @@ def cmd_latest(app, args) -> int:
 
 
 def cmd_company(app, args) -> int:
-    reply = app.commands.company(CONSOLE, " ".join(args.name), args.limit)
+    reply = app.commands.company(CONSOLE, " ".join(args.name), args.limit,
+                                 strategy_only=args.strategy_only)
     return print_found(_run(app, reply), args.json)
 
 
 def cmd_topic(app, args) -> int:
-    reply = app.commands.topic(CONSOLE, " ".join(args.slug), args.limit)
+    reply = app.commands.topic(CONSOLE, " ".join(args.slug), args.limit,
+                               strategy_only=args.strategy_only)
     return print_found(_run(app, reply), args.json)
 
 

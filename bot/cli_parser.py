@@ -20,6 +20,12 @@ def _lookup_flags(p: argparse.ArgumentParser, limit: int = 10) -> None:
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
+def _strategy_flag(p: argparse.ArgumentParser) -> None:
+    # Here every stored story is listed; chat lists the strategy ones, as this flag does.
+    p.add_argument("--strategy-only", action="store_true",
+                   help="only AI-strategy stories (what chat lists)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="ainews", epilog=EPILOG,
                                  description="AI-industry strategy news briefs for chat.")
@@ -54,14 +60,16 @@ def _lookup_commands(sub) -> None:
     p = sub.add_parser("latest", help="latest stories")
     _lookup_flags(p)
     p.add_argument("--topic", help="only this topic")
-    p.add_argument("--strategy-only", action="store_true", help="only AI-strategy stories")
+    _strategy_flag(p)
     p = sub.add_parser("company", help="latest stories about a company")
     p.add_argument("name", nargs="+")
     _lookup_flags(p)
+    _strategy_flag(p)
     p = sub.add_parser("topic", help="latest stories on a topic")
     # A label of several words ("open source"), as chat takes it, or a slug (open-source).
     p.add_argument("slug", nargs="+", metavar="TOPIC")
     _lookup_flags(p)
+    _strategy_flag(p)
     p = sub.add_parser("search", help="full-text search",
                        epilog="e.g. ainews search openai -microsoft --limit 5")
     p.add_argument("query", nargs="+", metavar="WORD",

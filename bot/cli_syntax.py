@@ -38,6 +38,19 @@ def spell(example: Example) -> str:
 
 def _arg(arg: Arg, flag: str | None) -> str:
     # A placeholder (NAME) is shown as is; a value is quoted as a shell needs it.
-    value = arg.value if arg.sample is not None else shlex.quote(arg.value)
+    value = (arg.value if arg.sample is not None else
+             _query(arg.value) if arg.name == "query" else shlex.quote(arg.value))
     word = f"{flag} {value}" if flag else value
     return f"[{word}]" if arg.bracketed else word
+
+
+def _query(query: str) -> str:
+    """A search as shell words: `ainews search openai -microsoft`, a phrase quoted,
+    `ainews search 'export controls' nvidia`. Quoted whole it is one argument, which
+    `ainews search` reads as one phrase (commands_text.search_words)."""
+    try:
+        words = shlex.split(query)
+    except ValueError:       # an unclosed quote: the search reads it as a phrase anyway
+        return shlex.quote(query)
+    return " ".join(shlex.quote(w) if not w.startswith("-") or " " not in w
+                    else "-" + shlex.quote(w[1:]) for w in words)

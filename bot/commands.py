@@ -5,8 +5,9 @@ the Reply. Lookups live here; subscriptions in commands_subs.py (their targets i
 commands_targets.py), digests in commands_digest.py; feed management in
 commands_feeds.py; why a story was posted in commands_why.py; the text command line
 (`/ainews company alibaba 3`, the console) in commands_text.py; the LIMIT argument in
-commands_limit.py; autocomplete in commands_complete.py; a lookup's briefs, and a store
-that fails a command, in commands_store.py; what a search the store won't run is told
+commands_limit.py; autocomplete in commands_complete.py; a lookup's list as a reply in
+commands_lists.py; a lookup's briefs cached, and a store that fails a command, in
+commands_store.py; what a search the store won't run is told
 in commands_search.py; how often a chat user may run them in
 commands_throttle.py.
 
@@ -24,9 +25,10 @@ from typing import Callable
 from bot import examples as ex
 from bot.commands_complete import CompletionCommands
 from bot.commands_feeds import FeedCommands
-from bot.commands_search import nothing_to_find, too_broad_text
+from bot.commands_search import nothing_to_find, too_broad_text, words_apart
 from bot.commands_limit import (DEFAULT_LIMIT, _ends_in_count, _named_lookup, _several_counts,
                                 caller_limit, most_shown)
+from bot.commands_lists import _briefs, _more, _next_step, _these
 from bot.commands_digest import DigestCommands
 from bot.commands_store import StoreCommands
 from bot.commands_subs import SubscriptionCommands
@@ -84,7 +86,8 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         self.throttle = Throttle(monotonic)    # the chat platforms' pace (too_fast)
 
     # ---- lookups ---------------------------------------------------------------------
-    def company(self, caller: Caller, name: str, limit=None) -> Reply:
+    def company(self, caller: Caller, name: str, limit=None, *,
+                strategy_only: bool = True) -> Reply:
         args = _named_lookup(name, limit, say("give a company name, e.g. {}",
                                                     ex.COMPANY_EG), ex.COMPANY_LIMIT_EG,
                              caller)
@@ -97,10 +100,17 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
                                    ex.COMPANY_USAGE, ex.COMPANY_LIMIT_EG))
         if canonical is None:
             return Reply.not_there(self._unknown_company(name))
-        briefs = self._condensed(self.store.stories_for_company(canonical, lim))
-        return _briefs(f"Latest on {canonical}", briefs, say(
-            "No stories about {} in the archive yet.", canonical)
-            + self._next_step_for(caller, canonical))
+        find = self.store.stories_for_company
+        found = find(canonical, lim + 1, strategy_only=strategy_only)
+        briefs = self._condensed(found[:lim])
+        # No /search offered: the stories may name it otherwise (Kimi for Moonshot AI).
+        empty = (say("No AI strategy stories about {} yet: those naming it so far are other "
+                     "news.", canonical)
+                 if not briefs and strategy_only and find(canonical, 1)
+                 else say("No stories about {} in the archive yet.", canonical))
+        return _more(_briefs(f"Latest on {canonical}", briefs, empty
+                             + self._next_step_for(caller, canonical)), len(found), lim,
+                     caller, "company", name=canonical)
 
     def latest(self, caller: Caller, limit=None, topic: str | None = None, *,
                strategy_only: bool = True) -> Reply:
@@ -115,21 +125,25 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
             slug = self.classifier.resolve_topic(topic)
             if slug is None:
                 return Reply.not_there(self._unknown_topic(topic))
-        briefs = self._condensed(self.store.latest(lim, topic=slug, strategy_only=strategy_only))
+        found = self.store.latest(lim + 1, topic=slug, strategy_only=strategy_only)
+        briefs = self._condensed(found[:lim])
         if slug:    # the archive may be full of other topics: not "no stories yet"
             label = self.classifier.topic_label(slug)
-            return _briefs(f"Latest: {label}", briefs, say(
+            return _more(_briefs(f"Latest: {label}", briefs, say(
                 "No {}stories on {} in the archive yet.", "strategy " if strategy_only else "",
-                label) + self._next_step_for(caller, slug))
+                label) + self._next_step_for(caller, slug)), len(found), lim, caller,
+                "latest", topic=slug)
         if not briefs and strategy_only and self.store.latest(1, strategy_only=False):
             # "No stories yet" read as a broken bot while /company listed stories.
             return _briefs("Latest AI strategy news", briefs, say(
                 "No AI strategy stories yet: the stories stored so far are other news ({} "
                 "finds them by their words).", ex.SEARCH_EG))
-        return _briefs("Latest AI strategy news", briefs, "No stories yet: the bot stores "
-                       "new ones as feeds are polled.")
+        return _more(_briefs("Latest AI strategy news", briefs, "No stories yet: the bot "
+                             "stores new ones as feeds are polled."), len(found), lim, caller,
+                     "latest")
 
-    def topic(self, caller: Caller, slug: str, limit=None) -> Reply:
+    def topic(self, caller: Caller, slug: str, limit=None, *,
+              strategy_only: bool = True) -> Reply:
         args = _named_lookup(slug, limit, say("give a topic, e.g. {} ({} lists them)",
                                               ex.TOPIC_EG, ex.TOPICS), ex.TOPIC_LIMIT_EG,
                              caller)
@@ -143,10 +157,17 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         if resolved is None:
             return Reply.not_there(self._unknown_topic(slug))
         label = self.classifier.topic_label(resolved)
-        briefs = self._condensed(self.store.stories_for_topic(resolved, lim))
-        return _briefs(f"Latest: {label}", briefs, say(
-            "No stories about {} in the archive yet.", label)
-            + self._next_step_for(caller, resolved))
+        find = self.store.stories_for_topic
+        found = find(resolved, lim + 1, strategy_only=strategy_only)
+        briefs = self._condensed(found[:lim])
+        # Its other news is not offered to /search: a topic's stories need not hold
+        # its name (leadership: a new CEO).
+        empty = (say("No AI strategy stories on {} yet: those on it so far are other news.",
+                     label) if not briefs and strategy_only and find(resolved, 1)
+                 else say("No stories about {} in the archive yet.", label))
+        return _more(_briefs(f"Latest: {label}", briefs, empty
+                             + self._next_step_for(caller, resolved)), len(found), lim,
+                     caller, "topic", slug=resolved)
 
     def search(self, caller: Caller, query: str, limit=None) -> Reply:
         query = user_text(query)
@@ -163,7 +184,8 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
             return Reply.error(too_broad_text(found.too_broad))
         briefs = self._condensed(found.briefs[:lim])
         reply = _briefs(f"Search: {quote(query)}", briefs, say(
-            "Nothing matches '{}'. Try fewer or other words.", quote(query)) + _next_step())
+            "Nothing matches '{}'.", quote(query)) + (
+            self._unmatched(query) if not briefs else ()) + _next_step())
         more = len(found.briefs) > lim    # 5 of thousands read as all there is
         if found.any_word:    # results lacking some words read as a broken search
             some = f"{lim} of the stories" if more else "stories"
@@ -188,9 +210,11 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         return Reply.message("\n".join(lines))
 
     def week_counts(self) -> tuple[dict[str, int], dict[str, int]]:
-        """Stories per topic and per company, last 7 days; every topic, those at 0 too
-        (`ainews topics --json` left them out while the text listed them)."""
-        topics, companies = self.store.counts_since(self.clock() - timedelta(days=7))
+        """Strategy stories (what /topic and /company list) per topic and per company,
+        last 7 days; every topic, those at 0 too (`ainews topics --json` left them out
+        while the text listed them)."""
+        topics, companies = self.store.counts_since(self.clock() - timedelta(days=7),
+                                                    strategy_only=True)
         return {s: 0 for s in self.classifier.topic_slugs()} | topics, companies
 
     def help(self, caller: Caller) -> Reply:
@@ -221,6 +245,23 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         return _next_step(say("; {} (admins) has the next one posted here",
                               ex.subscribe_named(target)))
 
+    def _unmatched(self, query: str) -> Text:
+        """What to try after a search that found nothing: a company's name points to
+        its lookup (its stories may name it otherwise: Kimi for Moonshot AI), a name a
+        typo away from one with stories to that name, a quoted phrase (the whole search
+        quoted in a shell) to its words apart when they are found so."""
+        apart = words_apart(query)
+        if apart and (found := self.store.find(apart, 1)).briefs and not found.any_word:
+            return say(" Without the quotes, {} finds the words apart.", ex.search_named(apart))
+        company = self.classifier.resolve_company(query)
+        if company and self.store.stories_for_company(company, 1, strategy_only=True):
+            return say(" {} lists the stories about {}, whatever name they give it.",
+                       ex.company_named(company), company)
+        close = self.classifier.suggest_companies(query, 1)
+        if close and self.store.stories_for_company(close[0], 1):
+            return say(" Did you mean {}?", ex.search_named(close[0]))
+        return (" Try fewer or other words.",)
+
     def _unknown_company(self, name: str) -> Text:
         slug = self.classifier.resolve_topic(name)
         if slug:    # `/company pricing` told to look at the companies this week
@@ -241,26 +282,6 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         return say("no topic '{}' — ", quote(slug)) + ex.did_you_mean(
             _either(close) if close else "", ("topics are: " + ", ".join(slugs),))
 
-
-
-def _next_step(follow: Text = ()) -> Text:
-    """What to do after an empty lookup, in the same words for each: the newest stories,
-    then `follow`, how to be told of the next one. "No stories yet" read as a dead end;
-    suggesting /subscribe to a channel that already follows it read as a broken one."""
-    return say(" {} shows the newest stories", ex.LATEST) + tuple(follow) + (".",)
-
-
-def _these(n: int) -> str:
-    """"than these 5", "than this one" (a limit of 1 read "than these 1")."""
-    return "this one" if n == 1 else f"these {n}"
-
-
-def _briefs(title: str, briefs, empty: str | Text) -> Reply:
-    briefs = tuple(briefs)
-    if briefs:
-        return Reply(kind="briefs", title=title, briefs=briefs, shareable=True)
-    said = {"text": empty} if isinstance(empty, str) else {"parts": tuple(empty)}
-    return Reply(kind="briefs", title=title, **said)
 
 
 def _either(names: list[str]) -> str:

@@ -12,6 +12,21 @@ from storage.query import (MAX_PHRASE, MAX_PREFIXES, MAX_QUERY, MAX_TERMS, PREFI
                            Query, TooBroad)
 
 
+# A phrase to look for: opening quotes not after a -, which leaves the phrase out.
+_PHRASE = re.compile(r'(?<![-\w])"([^"]*)"?')
+_CURLY = str.maketrans(dict.fromkeys("\u201c\u201d\u201e\u201f\u00ab\u00bb\uff02", '"'))
+
+
+def words_apart(query: str) -> str | None:
+    """`query` with its phrases to look for unquoted (`"alibaba revenue"` -> alibaba
+    revenue), or None when it has none; phrases left out (-"x y", NOT "x y") stay."""
+    typed = query.translate(_CURLY)
+    if re.search(r'\bNOT\s+"', typed):
+        return None
+    apart = " ".join(_PHRASE.sub(lambda m: f" {m.group(1)} ", typed).split())
+    return apart if apart != " ".join(typed.split()) else None
+
+
 def nothing_to_find(query: str, wanted: Query) -> Text:
     """Why a query has nothing to look for: only -WORDs, or no letter or digit at all."""
     if wanted.without:

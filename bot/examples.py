@@ -203,3 +203,16 @@ def why_named(link: str) -> Example:
 def company_named(name: str) -> Example:
     """`company NAME` for a company typed where a topic goes (`topic alibaba`)."""
     return example("company", name=name)
+
+
+def search_named(query: str) -> Example:
+    """`search NAME` for a company's name a search typed a typo away, or `search WORDS`
+    for a phrase that found nothing, its words found apart."""
+    return example("search", query=query)
+
+
+def more_of(command: str, most: int, **args: str) -> Example:
+    """`company Baidu 25`: a lookup that found more stories than it showed, asked for
+    as many as show at once (`latest 25 pricing`: the limit before a topic)."""
+    return example(command, **args, limit=str(most)) if command != "latest" else \
+        example(command, limit=str(most), **args)

@@ -28,11 +28,13 @@ class LookupStore:
             f"SELECT {_BRIEF_COLUMNS} FROM stories s WHERE {where} "
             "ORDER BY s.published DESC, s.pk DESC LIMIT ?", (limit,)).fetchall())
 
-    def stories_for_company(self, canonical: str, limit: int = 10) -> list[Brief]:
-        return self._by_link("story_companies", "company", canonical, limit, False)
+    def stories_for_company(self, canonical: str, limit: int = 10, *,
+                            strategy_only: bool = False) -> list[Brief]:
+        return self._by_link("story_companies", "company", canonical, limit, strategy_only)
 
-    def stories_for_topic(self, slug: str, limit: int = 10) -> list[Brief]:
-        return self._by_link("story_topics", "topic", slug, limit, False)
+    def stories_for_topic(self, slug: str, limit: int = 10, *,
+                          strategy_only: bool = False) -> list[Brief]:
+        return self._by_link("story_topics", "topic", slug, limit, strategy_only)
 
     def _by_link(self, table: str, column: str, value: str, limit: int,
                  strategy_only: bool) -> list[Brief]:

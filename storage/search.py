@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -45,14 +46,18 @@ def _latin(word: str) -> bool:
 
 @lru_cache(maxsize=256)
 def _whole_word(word: str) -> re.Pattern:
-    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![A-Za-z0-9])",
+    # A name of letters takes a version written onto it: the index holds "Qwen3.5" as
+    # "qwen3 5", so `qwen` found no Qwen3 (`GPT-5` finds GPT-5.1 as the words "gpt 5").
+    after = "A-Za-z" if word.isascii() and word.isalpha() else "A-Za-z0-9"
+    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![{after}])",
                       re.ASCII | re.IGNORECASE)
 
 
 def has_word(text: str | None, word: str) -> bool:
     """SQL function has_word(text, word): `word` in `text` with no Latin letter or digit
     right before or after it, ASCII case ignored ("H20" in "英伟达H20被要求", "ai" not in
-    "said"). The store registers it on its connection."""
+    "said"), but for digits after a word of letters (`qwen` in "Qwen3.5", a model's
+    version). The store registers it on its connection."""
     return bool(text) and _whole_word(word).search(text) is not None
 
 
@@ -167,14 +172,22 @@ class SearchStore:
                 (f"{{title}} : ({match})", window[-1]))}
         if wanted is not None:
             window, in_title = self._as_typed(wanted, any_term, window, in_title)
-        leads = self._rank_leads(window, in_title, limit)
+        most = self._words_found(wanted, window, fts=True) if any_term else None
+        leads = self._rank_leads(window, in_title, limit, most)
         if len(leads) >= limit or wanted is None:
             return leads
         glued, glued_title = self._scanned(wanted, any_term)
-        if not set(glued) - set(window):
+        extra = [pk for pk in glued if pk not in set(window)]
+        if extra and wanted.without:
+            # The scan leaves out a word as written; the index, every form it reads
+            # as that word ("revenue" for -revenues, "open-source" for -"open source").
+            shunned = self._fts_from(" OR ".join(t.fts() for t in wanted.without), min(extra))
+            extra = [pk for pk in extra if pk not in shunned]
+        if not extra:
             return leads
-        return self._rank_leads(list(dict.fromkeys(window + glued)), in_title | glued_title,
-                                limit)
+        if any_term:
+            most = {**(most or {}), **self._words_found(wanted, extra, fts=False)}
+        return self._rank_leads(window + extra, in_title | glued_title, limit, most)
 
     def _as_typed(self, wanted: Query, any_term: bool, window: list[int],
                   in_title: set[int]) -> tuple[list[int], set[int]]:
@@ -203,7 +216,9 @@ class SearchStore:
         substrings of the newest UNSPACED_SCAN stories instead (a bounded scan)."""
         leads = self._rank_leads(*self._scanned(wanted, False), limit)
         if not leads and len(wanted.clauses) > 1:
-            leads = self._rank_leads(*self._scanned(wanted, True), limit)
+            window, in_title = self._scanned(wanted, True)
+            leads = self._rank_leads(window, in_title, limit,
+                                     self._words_found(wanted, window, fts=False))
             return leads, bool(leads)
         return leads, False
 
@@ -233,7 +248,45 @@ class SearchStore:
         rows = self.db.execute(sql, params).fetchall()
         return [pk for pk, _ in rows], {pk for pk, t in rows if t}
 
-    def _rank_leads(self, window: list[int], in_title: set[int], limit: int) -> list[int]:
+    def _words_found(self, wanted: Query, pks: list[int], *, fts: bool
+                     ) -> dict[int, tuple[int, int]]:
+        """For a search none of whose stories holds every word: how many of its words
+        (clauses) each of `pks` holds, and how many in its headline, so those with the
+        most come first. `fts`: as the index reads them (stemmed), else as the substring
+        scan does. One look-up per word, bounded by the window's oldest story."""
+        held, headed, among = Counter(), Counter(), set(pks)
+        if not pks:
+            return {}
+        for clause in wanted.clauses:
+            found, titled = (self._fts_holding(Query((clause,)).match(), min(pks)) if fts
+                             else self._scan_holding(Query((clause,)), pks))
+            held.update(found & among)
+            headed.update(titled & among)
+        return {pk: (held[pk], headed[pk]) for pk in pks}
+
+    def _fts_holding(self, match: str, lowest: int) -> tuple[set[int], set[int]]:
+        """Stories from `lowest` on that the index matches, and those in the headline."""
+        return self._fts_from(match, lowest), self._fts_from(f"{{title}} : ({match})", lowest)
+
+    def _fts_from(self, match: str, lowest: int) -> set[int]:
+        return {r for (r,) in self.db.execute(
+            "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? AND rowid >= ?",
+            (match, lowest))}
+
+    def _scan_holding(self, clause: Query, pks: list[int]) -> tuple[set[int], set[int]]:
+        forms = [f for w in clause.substrings()[0] for f in variants(w)]
+        title = _joined([_has(f, "title") for f in forms], " OR ")
+        anywhere = _joined([_has(f, c) for f in forms for c in ("title", "text")], " OR ")
+        marks = ",".join("?" * len(pks))
+        rows = self.db.execute(f"SELECT pk, {title[0]} FROM stories WHERE pk IN ({marks}) "
+                               f"AND {anywhere[0]}", [*title[1], *pks, *anywhere[1]])
+        found = rows.fetchall()
+        return {pk for pk, _ in found}, {pk for pk, t in found if t}
+
+    def _rank_leads(self, window: list[int], in_title: set[int], limit: int,
+                    most: dict[int, tuple[int, int]] | None = None) -> list[int]:
+        """Cluster leads of `window`: headline matches first, newest first within them;
+        with `most` (_words_found), stories holding more of the words before all that."""
         if not window:
             return []
         marks = ",".join("?" * len(window))
@@ -241,6 +294,8 @@ class SearchStore:
                                f"WHERE pk IN ({marks})", window).fetchall()
         rows.sort(key=lambda r: (r[2], r[0]), reverse=True)
         rows.sort(key=lambda r: r[0] not in in_title)      # stable: recency within tiers
+        if most:
+            rows.sort(key=lambda r: most.get(r[0], (0, 0)), reverse=True)
         leads: list[int] = []
         for _pk, cluster, _published in rows:
             if cluster not in leads:

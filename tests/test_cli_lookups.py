@@ -44,6 +44,31 @@ def test_latest_is_titled_for_what_it_lists(env, capsys, flags, title, code):
     assert exit_code == code and out.splitlines()[0] == title
 
 
+@pytest.mark.parametrize("argv, found", [
+    (["company", "nvidia"], {"deal", "laptop"}),
+    (["company", "nvidia", "--strategy-only"], {"deal"}),
+    (["topic", "chips"], {"deal", "laptop"}),
+    (["topic", "chips", "--strategy-only"], {"deal"}),
+])
+def test_company_and_topic_list_other_news_unless_strategy_only(env, capsys, argv, found):
+    """As `ainews latest` does: every stored story here, the chat's list (its strategy
+    stories) with --strategy-only."""
+    from feeds.models import Classification, Story, utcnow
+    from storage.store import Store
+    with Store(os.environ["AINEWS_DB"]) as store:
+        store.add_new_stories([Story(sid, f"https://a.example/{sid}", title, title, "A",
+                                     "https://a.example/rss", utcnow(),
+                                     classification=Classification(strategy, 2.0, ("Nvidia",),
+                                                                   ("chips",)))
+                               for sid, title, strategy in [
+                                   ("deal", "Nvidia buys a chip start-up", True),
+                                   ("laptop", "A gaming laptop with Nvidia graphics", False)]],
+                              backlog=False, now=utcnow())
+    code, out, err = run_cli(capsys, *argv, "--json")
+    assert code == 0, err
+    assert {json.loads(line)["id"] for line in out.splitlines()} == found
+
+
 @pytest.fixture
 def archive(env):
     """Three stored stories about OpenAI (one with Microsoft, one with Nvidia)."""

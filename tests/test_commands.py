@@ -9,7 +9,8 @@ import pytest
 
 from feeds.models import Subscription
 from tests.classify_kit import gazetteer_classifier
-from tests.commands_kit import ADMIN, MEMBER, SEED, headlines, seeded_store, core_commands
+from tests.commands_kit import (ADMIN, MEMBER, SEED, _story, core_commands, headlines,
+                                seeded_store)
 
 
 classifier = pytest.fixture(gazetteer_classifier, name="classifier", scope="module")
@@ -116,6 +117,29 @@ def test_limit_caps_results(commands, who):
     assert len(commands.latest(who, 25).briefs) == 3
 
 
+@pytest.mark.parametrize("call, said", [
+    (lambda c, who: c.latest(who, 2), "More stories than these 2: `latest {}` shows up to {}."),
+    (lambda c, who: c.topic(who, "pricing", 1),
+     "More stories than this one: `topic pricing {}` shows up to {}."),
+    (lambda c, who: c.company(who, "baidu 1"),
+     "More stories than this one: `company Baidu {}` shows up to {}."),
+], ids=["latest", "topic", "company"])
+@pytest.mark.parametrize("who, most", [(MEMBER, 10), (SLACK_MEMBER, 25)],
+                         ids=["discord", "slack"])
+def test_a_lookup_with_more_stories_than_shown_says_how_to_see_them(commands, call, said,
+                                                                     who, most):
+    """/company openai showed 5 stories and said nothing of the rest, as if that were
+    all (a search says "More stories match than these 5"); the LIMIT to ask for more was
+    only in /help."""
+    reply = call(commands, who)
+    assert reply.text == said.format(most, most)
+    assert reply.briefs and len(commands.latest(who, most).briefs) == 3
+
+
+def test_a_lookup_showing_all_there_is_or_the_most_adds_no_note(commands):
+    assert commands.latest(MEMBER, 3).text == commands.latest(MEMBER, 10).text == ""
+
+
 def test_latest_newest_first_and_by_topic(commands):
     assert headlines(commands.latest(MEMBER))[:2] == [SEED, "Nvidia H20 export licences tightened"]
     reply = commands.latest(MEMBER, 5, "chips")
@@ -141,6 +165,39 @@ def test_unknown_topic_lists_topics(commands, call, typed, listed):
     assert reply.text.startswith(f"no topic '{typed}' — {listed}: open-source, ")
 
 
+def _other_news(store, clock, sid, title, companies, topics):
+    """A story naming a company or topic that the classifier did not count as strategy."""
+    story = _story(sid, title, clock, companies, topics, hours_ago=0.5)
+    story = replace(story, classification=replace(story.classification, strategy=False))
+    store.add_new_stories([story], backlog=False, now=clock())
+
+
+@pytest.mark.parametrize("call", [lambda c: c.company(MEMBER, "nvidia"),
+                                  lambda c: c.topic(MEMBER, "chips"),
+                                  lambda c: c.latest(MEMBER, 5, "chips")],
+                         ids=["company", "topic", "latest topic"])
+def test_company_and_topic_list_strategy_stories_as_latest_does(commands, store, clock, call):
+    """/company nvidia listed a gaming laptop's review and /topic pricing a headphones
+    deal (stories the classifier turned down, never posted), where /latest chips and a
+    channel following Nvidia get the strategy stories only."""
+    _other_news(store, clock, "acer", "Acer gaming laptop gets Nvidia graphics", ("Nvidia",),
+                ("chips",))
+    assert headlines(call(commands)) == ["Nvidia H20 export licences tightened"]
+
+
+@pytest.mark.parametrize("call, said", [
+    (lambda c: c.company(MEMBER, "Anthropic"), "No AI strategy stories about Anthropic "
+     "yet: those naming it so far are other news."),
+    # No search for a topic: its stories need not hold its name ("leadership": a new CEO).
+    (lambda c: c.topic(MEMBER, "funding"), "No AI strategy stories on Funding & investment "
+     "yet: those on it so far are other news."),
+], ids=["company", "topic"])
+def test_a_lookup_of_only_other_news_says_so(commands, store, clock, call, said):
+    _other_news(store, clock, "gig", "Anthropic funds a concert", ("Anthropic",), ("funding",))
+    reply = call(commands)
+    assert reply.kind == "briefs" and reply.briefs == () and reply.text.startswith(said)
+
+
 def test_topic(commands):
     reply = commands.topic(MEMBER, "pricing")
     assert headlines(reply) == [SEED, "Baidu cuts Ernie prices"]
@@ -152,6 +209,36 @@ def test_search_and_its_errors(commands):
     empty = commands.search(MEMBER, "zeppelin")
     assert empty.kind == "briefs" and empty.briefs == () and "zeppelin" in empty.text
     assert commands.search(MEMBER, "   ").kind == "error"
+
+
+@pytest.mark.parametrize("typed, said", [
+    # Its stories name it otherwise (the corpus's Moonshot AI posts say Kimi).
+    ("qwen", "Nothing matches 'qwen'. `company Alibaba` lists the stories about Alibaba, "
+             "whatever name they give it."),
+    ("alibba", "Nothing matches 'alibba'. Did you mean `search Alibaba`?"),
+    ("antropic", "Nothing matches 'antropic'. Try fewer or other words."),  # no stories
+])
+def test_an_empty_search_of_a_company_points_to_it(commands, typed, said):
+    """`search moonshot` and `search antropic` answered only "Try fewer or other words",
+    while `company moonshot` listed five stories and `company antropic` asked "did you
+    mean Anthropic?"."""
+    reply = commands.search(MEMBER, typed)
+    assert reply.briefs == () and reply.text == f"{said} {NEXT}."
+
+
+@pytest.mark.parametrize("typed, apart", [
+    ('"alibaba revenue"', "alibaba revenue"), ("\u201calibaba revenue\u201d", "alibaba revenue"),
+    ('"alibaba revenue" -"closed source"', 'alibaba revenue -"closed source"'),
+])
+def test_an_empty_search_of_a_phrase_offers_its_words_apart(commands, typed, apart):
+    """`ainews search "alibaba revenue"`, the whole search quoted as a shell user often
+    does, is a phrase: it found nothing, though both words are in a headline."""
+    reply = commands.search(MEMBER, typed)
+    assert reply.briefs == () and reply.text == (
+        f"Nothing matches '{typed}'. Without the quotes, `search {apart}` finds the words "
+        f"apart. {NEXT}.")
+    assert commands.search(MEMBER, '"revenue alibaba" zeppelin').text.startswith(
+        "Nothing matches '\"revenue alibaba\" zeppelin'. Try fewer")   # not even apart
 
 
 def test_search_leaves_out_minus_words(commands):
@@ -296,7 +383,10 @@ def test_search_says_when_no_story_has_every_word(commands, shown):
     assert headlines(every) == [SEED] and "No story has all" not in shown(every)
 
 
-def test_topics_counts_the_last_seven_days(commands):
+def test_topics_counts_the_last_seven_days(commands, store, clock):
+    # Counted as /topic and /company list them: a story not strategy news is not.
+    _other_news(store, clock, "acer", "Acer gaming laptop gets Nvidia graphics", ("Nvidia",),
+                ("pricing",))
     text = commands.topics(MEMBER).text
     assert "pricing (" in text and "): 1" in text.split("pricing (")[1].split("\n")[0]
     assert "  Alibaba: 1" in text and "  Nvidia: 1" in text

@@ -15,13 +15,15 @@ import pytest
 
 from bot import cli_syntax, examples as ex
 from bot.cli import build_parser
+from bot.cli_parser import search_words_last
 from bot.commands_limit import _split_limit
-from bot.commands_text import TextCommands, user_text
+from bot.commands_text import TextCommands, search_words, user_text
 from bot.console import CONSOLE_CALLER
 from bot.discord import syntax as discord_syntax
 from bot.replies import Caller, Reply
 from bot.slack import syntax as slack_syntax
 from bot.slack.listeners import SLASH_COMMANDS, plan, run_command
+from storage.query import parse as parse_query
 from tests.fakes.discord import FakeDiscord, running_bot
 
 SLACK_ADMIN = Caller("slack", "T1", "C1", "U1", is_admin=True)
@@ -238,12 +240,27 @@ CLI_VARIANTS = [e for e in VARIANTS if e.command in cli_syntax.ARGS]
 def test_cli_example_parses_as_shown(example):
     shown = cli_syntax.spell(example)
     assert shown.startswith("`ainews ") and shown.endswith("`")
-    args = build_parser().parse_args(shlex.split(shown[1:-1])[1:])
+    args = build_parser().parse_args(search_words_last(shlex.split(shown[1:-1])[1:]))
     assert " ".join(filter(None, (args.cmd, getattr(args, "action", None)))) == \
         example.command
     for arg in example.args:
         got = getattr(args, arg.name)
+        got = search_words(got) if arg.name == "query" else got   # as `ainews search` reads it
         assert (" ".join(got) if isinstance(got, list) else str(got)) == arg.value
+
+
+SEARCHES = [e for e in CLI_VARIANTS if e.command == "search"] + [
+    ex.search_named('alibaba revenue -"open source"'), ex.search_named('alibaba "qwen')]
+
+
+@pytest.mark.parametrize("example", SEARCHES, ids=[e.text for e in SEARCHES])
+def test_a_cli_search_example_searches_what_it_shows(example):
+    """`ainews search 'openai -microsoft'`, the help's example quoted whole, was one
+    argument, which the command line reads as a phrase (a shell user's quotes): it
+    searched for "openai microsoft" side by side and left nothing out."""
+    typed = search_words_last(shlex.split(cli_syntax.spell(example)[1:-1])[1:])
+    args = build_parser().parse_args(typed)
+    assert parse_query(search_words(args.query)) == parse_query(example.args[0].value)
 
 
 @pytest.mark.parametrize("example", [e for e in ex.REGISTRY if e.command not in cli_syntax.ARGS],

@@ -72,7 +72,37 @@ PATHS = {
     "remove an unknown feed": lambda c: c.feeds(ADMIN, "remove", "https://none.example/rss"),
     "no feeds": lambda c: c.feeds(ADMIN, "list"),
     "no stories about a company": lambda c: c.company(ADMIN, "Anthropic"),
+    "only other news about a company": lambda c: _other_news_about(c, "Tencent"),
+    "search of a company a typo away": lambda c: c.search(ADMIN, "Tencnet"),
+    "latest with more than shown": lambda c: _two_stories(c).latest(ADMIN, 1, "pricing"),
+    "topic with more than shown": lambda c: _two_stories(c).topic(ADMIN, "pricing", 1),
+    "company with more than shown": lambda c: _two_stories(c).company(ADMIN, "Baidu", 1),
+    "search of a phrase found apart": lambda c: c.search(ADMIN, '"halves Baidu"'),
 }
+
+
+def _two_stories(commands) -> Commands:
+    """Two strategy stories on Baidu's pricing (stored once): more than a limit of 1."""
+    from feeds.models import Classification, Story
+    now = utcnow()
+    commands.store.add_new_stories([Story(
+        sid, f"https://a.example/{sid}", title, title, "A", "https://a.example/rss", now,
+        classification=Classification(strategy=True, companies=("Baidu",),
+                                      topics=("pricing",)))
+        for sid, title in [("ernie", "Baidu halves Ernie API fees"),
+                           ("cloud", "Baidu Cloud bundles storage with compute deals")]],
+        backlog=False, now=now)
+    return commands
+
+
+def _other_news_about(commands, company: str) -> Reply:
+    from feeds.models import Classification, Story
+    now = utcnow()
+    commands.store.add_new_stories([Story(
+        "gig", "https://a.example/gig", f"{company} sponsors a concert", "A concert.", "A",
+        "https://a.example/rss", now, classification=Classification(
+            strategy=False, companies=(company,)))], backlog=False, now=now)
+    return commands.company(ADMIN, company)
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +135,9 @@ def test_the_replies_use_every_registered_example_and_no_other(replies):
     assert used == set(ex.REGISTRY) | {ex.subscribe_named(t) for t in PAUSED_TARGETS} | {
         ex.topic_named("open-source"), ex.company_named("Moonshot AI"),
         ex.unsubscribe_named("Moonshot AI"), ex.subscribe_named("Anthropic"),
-        ex.why_named(LINK)}
+        ex.why_named(LINK), ex.search_named("Tencent"), ex.subscribe_named("Tencent"),
+        ex.more_of("latest", 25, topic="pricing"), ex.more_of("topic", 25, slug="pricing"),
+        ex.more_of("company", 25, name="Baidu"), ex.search_named("halves Baidu")}
 
 
 SURFACES = {
@@ -179,7 +211,7 @@ def test_console_shows_what_its_own_parser_takes(commands):
 @pytest.mark.parametrize("argv, shown, code", [
     (["company", ""], "e.g. `ainews company Alibaba`", 2),        # what to fix
     (["topic", ""], "e.g. `ainews topic pricing` (`ainews topics` lists them)", 2),
-    (["search", ""], "e.g. `ainews search 'qwen pricing'`", 2),
+    (["search", ""], "e.g. `ainews search qwen pricing`", 2),
     (["company", "Qqqxz"], "`ainews topics` shows the companies", 1),   # nothing there
 ])
 def test_cli_errors_show_cli_commands(monkeypatch, tmp_path, capsys, argv, shown, code):

@@ -189,7 +189,8 @@ def test_chinese_search_finds_a_traditional_text_keeping_a_simplified_character(
     ("ai", [3, 2]),                 # a whole word: "AI芯片" and "OpenAI's AI", not "said"
     ("ai -h20", [3, 2]),
     ("api", [1]),                   # not inside "rapid" (story 2)
-    ("qwen", []),                   # not inside "Qwen3": a longer Latin word
+    ("qwen", [1]),                  # a name with its version written on: "Qwen3"
+    ("qwe", []),                    # not inside a longer word
     ("h2", []),
     ("qwen3 -降价", []),             # -word exclusion: either script
     ("h20 -阿里云", [0]),
@@ -200,7 +201,8 @@ def test_chinese_search_finds_a_traditional_text_keeping_a_simplified_character(
 def test_latin_words_are_found_inside_unspaced_text(store, query, expect):
     """FTS5 keeps an unspaced clause as one token with the Latin words glued to it:
     `search H20` missed "英伟达H20被要求…". Found as whole words, never inside a longer
-    Latin word ("ai" is not in "said", "qwen" not in "Qwen3")."""
+    Latin word ("ai" is not in "said"), a name of letters with a version after it
+    ("qwen" in "Qwen3", as `GPT-5` finds GPT-5.1)."""
     s = add(store,
             make("英伟达H20被要求停止对华销售", hours=1, companies=("Nvidia",),
                  text="美国商务部通知英伟达（Nvidia）H20芯片需要许可证。"),

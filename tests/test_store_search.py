@@ -97,6 +97,34 @@ def test_operators_work_in_chinese_search(store, query, expect):
                                                                  False)
 
 
+@pytest.mark.parametrize("query, stories", [
+    # Two of the three words in the oldest headline; one in each newer one.
+    ("semiconductor export rules", ["New export rules stop chip sales", "One rule for all",
+                                    "Semiconductor shares fall"]),
+    ("chip exports china", ["China curbs chip sales", "A chip for phones",
+                            "China's new phone"]),
+    ("阿里巴巴 通义千问 降价", ["阿里巴巴发布通义千问新版", "腾讯混元宣布降价", "阿里巴巴财报"]),
+])
+def test_with_no_story_holding_every_word_those_with_most_come_first(store, query, stories):
+    """"semiconductor export rules" showed a one-word match ("One rule for all", the
+    newest) first and the story with two of the words after every newer one: of the
+    shared corpus's 5 shown, the Nvidia export rules story was none."""
+    add(store, *(make(title, hours=i) for i, title in enumerate(stories)))
+    result = store.find(query)
+    assert result.any_word and [b.headline for b in result.briefs][0] == stories[0]
+
+
+@pytest.mark.parametrize("query", ["alibaba -revenues", 'alibaba -"open source"',
+                                   "alibaba NOT revenues", "alibaba OR tencent -revenues"])
+def test_a_word_left_out_stays_out_of_a_short_list(store, query):
+    """`alibaba -revenues` left out the story holding "revenue" (the index reads both as
+    one word) and then, finding fewer than asked, put it back: the scan for words glued
+    into Chinese text tested "revenues" as written. So did -"open source" of "open-source"."""
+    add(store, make("Alibaba shifts towards revenue over open-source AI", hours=1),
+        make("Alibaba hires a cloud chief", hours=2))
+    assert [b.headline for b in store.find(query).briefs] == ["Alibaba hires a cloud chief"]
+
+
 # ---- what a search may cost -------------------------------------------------------------
 NINE_WORDS = '"the company said on monday that it would cut"'
 
@@ -147,6 +175,28 @@ def test_a_model_without_a_star_finds_its_later_versions(tmp_path, query, found)
         make("OpenAI GPT-5-mini arrives", hours=5))
     assert [b.headline for b in store.find(query).briefs] == found
     store.close()
+
+
+@pytest.mark.parametrize("query, found", [
+    ("qwen", ["Alibaba cuts Qwen3.5 prices", "Qwen2.5-Max tops a benchmark",
+              "阿里发布Qwen3模型"]),
+    ("Qwen", ["Alibaba cuts Qwen3.5 prices", "Qwen2.5-Max tops a benchmark",
+              "阿里发布Qwen3模型"]),
+    ("llama", ["Meta's Llama4 licence"]),
+    ("alibaba qwen", ["Alibaba cuts Qwen3.5 prices"]),
+    ("阿里 qwen", ["阿里发布Qwen3模型"]),
+    ("qwe", []),                                  # a word's start is no word
+    ("max", ["Qwen2.5-Max tops a benchmark"]),    # nor "Qwentin Maxwell"
+])
+def test_a_name_finds_its_versions_written_onto_it(store, query, found):
+    """`search qwen` (the README's own example) found nothing of Qwen3.5 or Qwen2.5:
+    the index holds "qwen3" as one word. A name of letters finds itself with a version
+    number written onto it, as `GPT-5` finds GPT-5.1; not inside a longer word."""
+    add(store, make("Qwen2.5-Max tops a benchmark", hours=1),
+        make("Alibaba cuts Qwen3.5 prices", hours=2), make("Meta's Llama4 licence", hours=3),
+        make("阿里发布Qwen3模型", hours=0.5), make("Qwentin Maxwell joins", hours=4))
+    result = store.find(query)
+    assert [b.headline for b in result.briefs] == found and not result.any_word
 
 
 @pytest.mark.parametrize("query, found", [("华为*", 1), ("通义*", 1),
