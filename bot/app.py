@@ -57,7 +57,7 @@ class App:
         from feeds.fetcher import FetchPolicy
         s = self.settings
         return FetchPolicy(allow_private=s.allow_private_hosts, concurrency=s.concurrency,
-                           per_host=s.per_host)
+                           per_host=s.per_host, proxies=s.proxies)
 
     def fetcher(self) -> Fetcher:
         from feeds.fetcher import Fetcher

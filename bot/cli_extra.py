@@ -48,7 +48,8 @@ def _read_local(source: str) -> bytes:
 async def _read(settings, url: str) -> bytes:
     from feeds.fetcher import FetchError, FetchPolicy, Fetcher
     try:
-        async with Fetcher(FetchPolicy(allow_private=settings.allow_private_hosts)) as f:
+        async with Fetcher(FetchPolicy(allow_private=settings.allow_private_hosts,
+                                       proxies=settings.proxies)) as f:
             return (await f.fetch_page(url)).body or b""
     except FetchError as e:
         raise UserError(str(e)) from None
