@@ -59,6 +59,11 @@ class Proxies:
             return None
         return proxy
 
+    def url_for(self, url: object) -> str | None:
+        """for_url's proxy as the clients take it (`proxy=`, credentials included)."""
+        proxy = self.for_url(url)
+        return proxy.url if proxy is not None else None
+
     def bypassed(self, parts: SplitResult) -> bool:
         """Whether NO_PROXY names the URL's host: a domain and its subdomains, an
         address, a network (10.0.0.0/8), optionally with :port; `*` names every host."""

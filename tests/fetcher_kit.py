@@ -12,7 +12,7 @@ import pytest
 from aiohttp.abc import AbstractResolver
 
 from feeds.fetcher import FetchError, Fetcher, FetchPolicy
-from feeds.proxy import Proxies, Proxy, parse_no_proxy, parse_proxy
+from tests.fakes.proxy import proxies_at
 from tests.fakes.feedserver import FeedServer, make_entries, make_rss
 
 
@@ -69,10 +69,7 @@ class FakeDNS(AbstractResolver):
 def through(proxy_url: str, *, no_proxy: str = "", **kw) -> FetchPolicy:
     """A policy sending http:// and https:// through the proxy at `proxy_url`, as
     HTTP_PROXY and HTTPS_PROXY set to it would."""
-    url = parse_proxy(proxy_url)
-    return FetchPolicy(proxies=Proxies(http=Proxy(url, "HTTP_PROXY"),
-                                       https=Proxy(url, "HTTPS_PROXY"),
-                                       no_proxy=parse_no_proxy(no_proxy)), **kw)
+    return FetchPolicy(proxies=proxies_at(proxy_url, no_proxy), **kw)
 
 
 async def fetch_error(fetcher: Fetcher, url: str, **kw) -> FetchError:

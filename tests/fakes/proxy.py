@@ -17,6 +17,8 @@ import base64
 import contextlib
 from urllib.parse import urlsplit
 
+from feeds.proxy import Proxies, Proxy, parse_no_proxy, parse_proxy
+
 HOP_HEADERS = ("proxy-authorization", "proxy-connection")
 
 
@@ -86,6 +88,13 @@ class FakeProxy:
             return True
         expected = base64.b64encode(":".join(self.credentials).encode()).decode()
         return headers.get("proxy-authorization") == f"Basic {expected}"
+
+
+def proxies_at(url: str, no_proxy: str = "") -> Proxies:
+    """Settings.proxies as HTTP_PROXY and HTTPS_PROXY set to `url` make them."""
+    url = parse_proxy(url)
+    return Proxies(http=Proxy(url, "HTTP_PROXY"), https=Proxy(url, "HTTPS_PROXY"),
+                   no_proxy=parse_no_proxy(no_proxy))
 
 
 def _target(method: str, target: str) -> tuple[str, int, str]:
