@@ -23,6 +23,7 @@ from feeds.company_names import CompanyNames
 from feeds.llm_validate import same_language, validate
 from feeds.models import Brief, Story
 from feeds.plural import count
+from feeds.proxy import Proxy
 from feeds.wordsets import CJK   # Chinese characters: the Chinese rules' test
 
 __all__ = ["HourlyCap", "LLMCondenser", "LLMRejected", "TooLate", "parse_json", "validate"]
@@ -68,8 +69,8 @@ class LLMCondenser:
                  max_tokens: int = MAX_TOKENS, deadline: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  on_change: Callable[[str, str], None] | None = None,
-                 names: CompanyNames | None = None):
-        from openai import AsyncOpenAI  # only when an LLM is configured
+                 names: CompanyNames | None = None, proxy: Proxy | None = None):
+        from openai import AsyncOpenAI, DefaultAsyncHttpxClient  # only with an LLM configured
 
         self.model, self.max_tokens = model, max_tokens
         # The operator's gazetteer (AINEWS_USER_DATA): a company they added is checked in
@@ -78,6 +79,7 @@ class LLMCondenser:
         self.clock = clock
         self.cap = HourlyCap(hourly_cap, clock, "using the extractive brief")
         self.endpoint = Endpoint(model, api_key, clock, on_change)
+        self.endpoint.proxy = proxy
         self.shape = RequestShape()
         # How long the last answers took, per kind of call ("brief", "verdict"): none yet,
         # every call is sent (a guess could hold back a fast model's every brief).
@@ -91,8 +93,11 @@ class LLMCondenser:
         # The judge's calls get a slot that frees before the briefs waiting for one.
         self._slots = PrioritySlots(concurrency)
         # The client's own retries would multiply cost and latency: we fall back instead.
+        # The proxy is Settings.proxies' choice for base_url (None: straight there, as for
+        # a local Ollama); trust_env=False, or httpx would read HTTPS_PROXY itself.
+        http = DefaultAsyncHttpxClient(proxy=proxy.url if proxy else None, trust_env=False)
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
-                                  timeout=timeout, max_retries=0)
+                                  timeout=timeout, max_retries=0, http_client=http)
 
     async def aclose(self) -> None:
         await self.client.close()

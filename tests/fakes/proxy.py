@@ -39,6 +39,10 @@ class FakeProxy:
         return self
 
     async def __aexit__(self, *exc) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        """Stop listening (a proxy gone down); safe to call twice."""
         self._server.close()
         for task in list(self._tasks):
             task.cancel()
