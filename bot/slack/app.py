@@ -184,7 +184,7 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
     from bot.slack.webapi import NETWORK_ERRORS
 
     handler = AsyncSocketModeHandler(runner.app, app_token, web_client=runner.client,
-                                     ping_interval=ping_interval)
+                                     ping_interval=ping_interval, proxy=runner.client.proxy)
     handler.client.proxy = runner.client.proxy   # as make_client: None is no proxy
     runner._closers.append(handler.close_async)
     runner.mode = "socket"

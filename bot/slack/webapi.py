@@ -79,7 +79,7 @@ def make_client(token: str, api_url: str = "https://slack.com/api/", *,
     session = (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
                if shared_session else None)
     client = AsyncWebClient(token=token, base_url=base, timeout=timeout,  # type: ignore[arg-type]
-                            retry_handlers=handlers, session=session)
+                            retry_handlers=handlers, session=session, proxy=proxy)
     # Set after: given None, the SDK reads HTTPS_PROXY itself, NO_PROXY ignored.
     client.proxy = proxy
     return client
