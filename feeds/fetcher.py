@@ -13,12 +13,12 @@
 - Size: `policy.max_bytes` caps both the bytes on the wire and the decompressed body
   (feeds/fetch_body.py): the read stops as soon as either passes the cap.
 - Redirects are followed here, not by aiohttp, so every hop passes the SSRF guard
-  (feeds/guard.py) and loops are reported as such.
+  (feeds/guard.py) and loops are reported as such. `FetchResult.redirect` says whether
+  the address moved ("permanent": every hop a 301 or 308) or redirects for now.
 - Proxy: `policy.proxies` (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) picks each hop's way out.
   A proxied hop goes through a second session whose connector reaches only the proxy (a
   company proxy is on a private address, which the guarded one would refuse); the
-  target is checked by `check_proxied` instead, as the proxy resolves it. `FetchResult.redirect` says whether
-  the address moved ("permanent": every hop a 301 or 308) or redirects for now.
+  target is checked by `check_proxied` instead, as the proxy resolves it.
 - Encodings: gzip and deflate (br is not advertised: see feeds/fetch_body.py).
 Every failure is a FetchError with a one-line message naming the component and host
 (feeds/fetch_errors.py).
