@@ -57,7 +57,8 @@ class App:
         from feeds.fetcher import FetchPolicy
         s = self.settings
         return FetchPolicy(allow_private=s.allow_private_hosts, concurrency=s.concurrency,
-                           per_host=s.per_host, ca_file=s.ca_file and str(s.ca_file))
+                           per_host=s.per_host, proxies=s.proxies,
+                           ca_file=s.ca_file and str(s.ca_file))
 
     def fetcher(self) -> Fetcher:
         from feeds.fetcher import Fetcher
@@ -125,7 +126,12 @@ def make_llm(s: Settings, gazetteer=None):
     return LLMCondenser(s.llm_base_url or None, s.llm_api_key, s.llm_model,
                         timeout=s.llm_timeout, hourly_cap=s.llm_hourly_cap,
                         concurrency=s.llm_concurrency, max_tokens=s.llm_max_tokens,
-                        names=names)
+                        names=names, proxy=s.proxies.for_url(llm_url(s)))
+
+
+def llm_url(s: Settings) -> str:
+    """Where the LLM's calls go: LLM_BASE_URL, else the openai client's default."""
+    return s.llm_base_url or "https://api.openai.com/v1"
 
 
 def make_judge(s: Settings, llm):

@@ -49,6 +49,7 @@ async def _read(settings, url: str) -> bytes:
     from feeds.fetcher import FetchError, FetchPolicy, Fetcher
     try:
         async with Fetcher(FetchPolicy(allow_private=settings.allow_private_hosts,
+                                       proxies=settings.proxies,
                                        ca_file=settings.ca_file and str(settings.ca_file))) as f:
             return (await f.fetch_page(url)).body or b""
     except FetchError as e:

@@ -18,9 +18,11 @@ from typing import Mapping
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
-from bot.config_values import (UNLIMITED, ConfigError, _bool, _level, _llm_url, _number, _path,
-                               _url, bot_token, ca_file, channel_cap, db_path, gate_margin,
-                               hourly_cap, id_list, keep_days, max_post_age, max_tokens, token)
+from bot.config_values import (PROXY_NAMES, UNLIMITED, ConfigError, _bool, _level, _llm_url,
+                               _number, _path, _url, bot_token, ca_file, channel_cap, db_path,
+                               gate_margin, hourly_cap, id_list, keep_days, max_post_age,
+                               max_tokens, proxies, token)
+from feeds.proxy import Proxies
 
 # The shipped base interval (AINEWS_POLL_MINUTES). Two minutes keeps a story's
 # publish-to-post delay near two minutes (docs/benchmarks.md, section 4), the point of
@@ -69,6 +71,7 @@ class Settings:
     llm_judge_margin: float = 0.30          # also judge stories this far below the threshold
     llm_judge_gate_margin: float | None = 0.20   # ... and those the AI gate stopped (None: never)
     llm_same_event: bool = True             # with the judge: ask whether two reports are one event
+    proxies: Proxies = Proxies()            # HTTPS_PROXY, HTTP_PROXY, NO_PROXY: every client's
 
     @property
     def llm_enabled(self) -> bool:
@@ -144,6 +147,10 @@ _FIELDS = {
 }
 
 
+# The standard proxy variables, upper case as .env.example lists them (lower case is read too).
+PROXY_SETTINGS = tuple(names[1] for names in PROXY_NAMES.values())
+
+
 def cap_warnings(s: Settings) -> list[str]:
     """Start-up lines for an hourly cap of 0 with the LLM on: it means no calls at all,
     which a reader of LLM_MAX_TOKENS (0: no cap) may not have meant."""
@@ -176,6 +183,7 @@ def load_settings(environ: Mapping[str, str] | None = None,
     for env_name, (attr, parse) in _FIELDS.items():
         if env_name in merged and merged[env_name].strip() != "":
             values[attr] = parse(env_name, merged[env_name])
+    values["proxies"] = proxies(merged)
     values.update(overrides)
     settings = Settings(**values)
     _check_llm(settings)

@@ -9,6 +9,7 @@ import math
 import re
 import ssl
 from pathlib import Path
+from typing import Mapping
 from urllib.parse import urlsplit
 
 
@@ -236,3 +237,32 @@ def _level(name: str, raw: str) -> str:
     if v not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"config: {name}={raw!r} must be DEBUG, INFO, WARNING or ERROR")
     return v
+
+
+# The standard proxy variables, each in the spellings curl and urllib read: the lower
+# case one wins when both are set (as there); an empty value is unset.
+PROXY_NAMES = {"https": ("https_proxy", "HTTPS_PROXY"), "http": ("http_proxy", "HTTP_PROXY"),
+               "no_proxy": ("no_proxy", "NO_PROXY")}
+
+
+def proxies(values: Mapping[str, str]):
+    """The Proxies (feeds/proxy.py) the environment and .env set; ConfigError naming the
+    variable for a malformed one, its credentials not shown."""
+    from feeds.proxy import Proxies, Proxy, parse_no_proxy, parse_proxy
+    found = {}
+    for key, names in PROXY_NAMES.items():
+        name = next((n for n in names if (values.get(n) or "").strip()), None)
+        if name is None:
+            continue
+        try:
+            found[key] = (parse_no_proxy(values[name]) if key == "no_proxy"
+                          else Proxy(parse_proxy(values[name]), name))
+        except ValueError as e:
+            raise ConfigError(f"config: {name}={_masked(values[name].strip())!r} {e}") from None
+    return Proxies(**found)
+
+
+def _masked(raw: str) -> str:
+    """A proxy setting as an error shows it: user:password@, with or without a scheme
+    (feeds.urls.without_secrets needs one), written as ***@."""
+    return re.sub(r"^([a-z0-9+.-]+://)?[^/@]*@", r"\1***@", raw, flags=re.I)

@@ -293,5 +293,7 @@ class Service(StoredDispatch, PlatformStarts):
             log.info("%s", first)   # `run --once` polls every feed not failing at once
         if idle := idle_warning(feeds):
             log.warning("%s", idle)
+        if proxies := self.app.settings.proxies:   # which way out, credentials as ***
+            log.info("service: through a proxy: %s", proxies.summary())
         for line in cap_warnings(self.app.settings):
             log.warning("%s", line)

@@ -12,8 +12,9 @@ import aiohttp
 from yarl import URL
 
 from feeds.guard import FetchError
+from feeds.proxy import Proxy
 
-__all__ = ["client_error", "http_error", "where"]
+__all__ = ["client_error", "http_error", "proxy_refused", "where"]
 
 
 def where(url: URL) -> str:
@@ -58,11 +59,14 @@ def _bot_wall(status: int, headers) -> str | None:
                 None)
 
 
-def client_error(url: URL, e: aiohttp.ClientError) -> FetchError:
-    """Translate an aiohttp exception into a one-line FetchError."""
+def client_error(url: URL, e: aiohttp.ClientError, proxy: Proxy | None = None) -> FetchError:
+    """Translate an aiohttp exception into a one-line FetchError; through `proxy`, one
+    about reaching the proxy names it (host:port, never its credentials)."""
     host = where(url)
     if isinstance(e.__cause__, FetchError):
         return e.__cause__
+    if proxy is not None and (said := _proxy_error(url, e, proxy)) is not None:
+        return said
     if isinstance(e, aiohttp.ClientConnectorDNSError):
         return FetchError("dns", f"fetcher: {host}: DNS lookup failed")
     if isinstance(e, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)):
@@ -108,6 +112,40 @@ def _cut_short(e: aiohttp.ClientPayloadError) -> str:
 def _first_line(message: str) -> str:
     """A parse error's first line: the rest quotes the bytes and draws a caret under them."""
     return str(message).strip().splitlines()[0].rstrip(" :.") if str(message).strip() else "?"
+
+
+def proxy_refused(proxy: Proxy) -> FetchError:
+    """A 407 (Proxy Authentication Required): every feed through the proxy fails alike,
+    so it is the bot's own network trouble ("connect"), no feed's failure to count."""
+    if proxy.has_credentials:
+        return FetchError("connect", f"fetcher: proxy {proxy.where} refused the credentials "
+                                     f"in {proxy.setting} (HTTP 407 Proxy Authentication "
+                                     "Required); check the user and password there")
+    return FetchError("connect", f"fetcher: proxy {proxy.where} asks for credentials (HTTP "
+                                 "407 Proxy Authentication Required); add the user and "
+                                 f"password to {proxy.setting}")
+
+
+def _proxy_error(url: URL, e: aiohttp.ClientError, proxy: Proxy) -> FetchError | None:
+    """Through a proxy aiohttp resolves and connects to the proxy only, so a DNS or
+    connect error is the proxy's; TLS errors are the target's (inside the tunnel)."""
+    if isinstance(e, aiohttp.ClientHttpProxyError):   # CONNECT answered with an error
+        if e.status == 407:
+            return proxy_refused(proxy)
+        return FetchError("http", f"fetcher: proxy {proxy.where} would not connect to "
+                                  f"{where(url)} (HTTP {e.status} {e.message})", status=e.status)
+    if isinstance(e, (aiohttp.ClientConnectorCertificateError, aiohttp.ClientSSLError)):
+        return None
+    if isinstance(e, aiohttp.ClientConnectorDNSError):
+        return FetchError("connect", f"fetcher: proxy {proxy.where}: DNS lookup failed "
+                                     f"(check {proxy.setting})")
+    if isinstance(e, aiohttp.ClientConnectorError):
+        if isinstance(e.os_error, ConnectionRefusedError):
+            return FetchError("connect", f"fetcher: proxy {proxy.where} refused the "
+                                         f"connection (check {proxy.setting})")
+        return FetchError("connect", f"fetcher: proxy {proxy.where}: could not connect "
+                                     f"({_connect_reason(e.os_error)})")
+    return None
 
 
 def _connect_reason(os_error: OSError) -> str:

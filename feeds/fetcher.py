@@ -16,6 +16,10 @@
   (feeds/guard.py) and loops are reported as such. `FetchResult.redirect` says whether
   the address moved ("permanent": every hop a 301 or 308) or redirects for now.
 - TLS: the system's CAs, and `policy.ca_file`'s (AINEWS_CA_FILE: a company CA).
+- Proxy: `policy.proxies` (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) picks each hop's way out.
+  A proxied hop goes through a second session whose connector reaches only the proxy (a
+  company proxy is on a private address, which the guarded one would refuse); the
+  target is checked by `check_proxied` instead, as the proxy resolves it.
 - Encodings: gzip and deflate (br is not advertised: see feeds/fetch_body.py).
 Every failure is a FetchError with a one-line message naming the component and host
 (feeds/fetch_errors.py).
@@ -35,11 +39,14 @@ from datetime import datetime, timezone
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
+from aiohttp.resolver import DefaultResolver
 from yarl import URL
 
 from feeds.fetch_body import read_body
-from feeds.fetch_errors import client_error, http_error, where
-from feeds.guard import ALLOWED_SCHEMES, FetchError, GuardedResolver, check_url, parse_url
+from feeds.fetch_errors import client_error, http_error, proxy_refused, where
+from feeds.guard import (ALLOWED_SCHEMES, FetchError, GuardedResolver, check_proxied,
+                         check_url, parse_url)
+from feeds.proxy import Proxies, Proxy
 from feeds.urls import without_secrets
 
 __all__ = ["FetchError", "FetchPolicy", "FetchResult", "Fetcher", "parse_retry_after",
@@ -63,6 +70,7 @@ class FetchPolicy:
     concurrency: int = 16
     per_host: int = 2
     ca_file: str | None = None   # PEM: CAs trusted besides the system's (AINEWS_CA_FILE)
+    proxies: Proxies = Proxies()
     user_agent: str = "ainews/0.1 (+https://github.com/ainews/ainews; AI strategy news bot)"
 
 
@@ -139,6 +147,8 @@ class Fetcher:
         self.policy = policy
         self._inner_resolver = resolver   # tests inject a fake DNS here
         self._session: aiohttp.ClientSession | None = None
+        self._proxied: aiohttp.ClientSession | None = None   # through policy.proxies
+        self._lookups: AbstractResolver | None = None        # check_proxied's DNS
         self._all = asyncio.Semaphore(policy.concurrency)
         self._hosts = HostSlots(policy.per_host)
 
@@ -150,22 +160,37 @@ class Fetcher:
         await self.close()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-            self._session = None
+        for session in (self._session, self._proxied):
+            if session is not None:
+                await session.close()
+        self._session = self._proxied = None
+        if self._lookups is not None and self._inner_resolver is None:
+            await self._lookups.close()
+        self._lookups = None
 
     def _ensure_session(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             resolver = GuardedResolver(self.policy.allow_private, self._inner_resolver)
-            connector = aiohttp.TCPConnector(resolver=resolver, limit=self.policy.concurrency,
-                                             ssl=_tls_context(self.policy.ca_file))
-            self._session = aiohttp.ClientSession(
-                connector=connector, auto_decompress=False, trust_env=False,
-                cookie_jar=aiohttp.DummyCookieJar(),  # no state shared between feeds
-                timeout=aiohttp.ClientTimeout(total=None),  # we time whole fetches
-                headers={"User-Agent": self.policy.user_agent,
-                         "Accept-Encoding": "gzip, deflate"})
+            self._session = self._new_session(resolver)
         return self._session
+
+    def _proxied_session(self) -> aiohttp.ClientSession:
+        """The session whose connector reaches only the proxy (resolved unguarded: the
+        operator named it), every request in it carrying `proxy=`."""
+        if self._proxied is None or self._proxied.closed:
+            self._proxied = self._new_session(self._inner_resolver)
+        return self._proxied
+
+    def _new_session(self, resolver: AbstractResolver | None) -> aiohttp.ClientSession:
+        # trust_env=False: the proxy is policy.proxies' choice, not the environment's.
+        connector = aiohttp.TCPConnector(resolver=resolver, limit=self.policy.concurrency,
+                                         ssl=_tls_context(self.policy.ca_file))
+        return aiohttp.ClientSession(
+            connector=connector, auto_decompress=False, trust_env=False,
+            cookie_jar=aiohttp.DummyCookieJar(),  # no state shared between feeds
+            timeout=aiohttp.ClientTimeout(total=None),  # we time whole fetches
+            headers={"User-Agent": self.policy.user_agent,
+                     "Accept-Encoding": "gzip, deflate"})
 
     async def fetch(self, url: str, *, etag: str | None = None,
                     last_modified: str | None = None) -> FetchResult:
@@ -217,27 +242,37 @@ class Fetcher:
 
         Slots are taken per hop, host first, so a queue for one busy host never holds
         overall slots that fetches from other hosts could use."""
+        proxy = self.policy.proxies.for_url(url)
         async with self._hosts.turn((url.host or "").lower()), self._all:
             start = time.monotonic()
             try:
                 async with asyncio.timeout(max(budget, 0.001)):
-                    return await self._request(url, headers), time.monotonic() - start
+                    return await self._request(url, headers, proxy), time.monotonic() - start
             except FetchError:
                 raise
             except (TimeoutError, asyncio.TimeoutError):
                 raise FetchError("timeout", f"fetcher: {where(url)} timed out after "
                                             f"{self.policy.timeout:g} s") from None
             except aiohttp.ClientError as e:
-                raise client_error(url, e) from e
+                raise client_error(url, e, proxy) from e
 
-    async def _request(self, url: URL, headers: dict[str, str]) -> FetchResult | tuple[str, int]:
-        session = self._ensure_session()
-        async with session.get(url, headers=headers, allow_redirects=False) as resp:
-            return await self._handle(url, resp)
+    async def _request(self, url: URL, headers: dict[str, str],
+                       proxy: Proxy | None) -> FetchResult | tuple[str, int]:
+        if proxy is None:
+            session, via = self._ensure_session(), {}
+        else:
+            if self._lookups is None:
+                self._lookups = self._inner_resolver or DefaultResolver()
+            await check_proxied(url, self.policy.allow_private, self._lookups)
+            session, via = self._proxied_session(), {"proxy": proxy.url}
+        async with session.get(url, headers=headers, allow_redirects=False, **via) as resp:
+            return await self._handle(url, resp, proxy)
 
     async def _handle(self, url: URL, resp: aiohttp.ClientResponse,
-                      ) -> FetchResult | tuple[str, int]:
+                      proxy: Proxy | None) -> FetchResult | tuple[str, int]:
         status = resp.status
+        if status == 407 and proxy is not None:   # an http:// hop: the proxy answers itself
+            raise proxy_refused(proxy)
         if status in REDIRECTS:
             location = resp.headers.get("Location")
             if not location:

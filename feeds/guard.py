@@ -7,11 +7,16 @@ Two layers, because either alone can be bypassed:
   checked *after* resolution, at connect time, and the connector connects only to the
   addresses it returned. A name that answered "public" to a pre-check and "127.0.0.1"
   a moment later (DNS rebinding) is still refused.
+Through a proxy (HTTPS_PROXY) the proxy looks the name up and connects, so the second
+layer is `check_proxied`: the name's addresses in our DNS must all be public, and a
+name our DNS does not know (proxy-only networks) must not be an intranet name. What the
+proxy's own DNS says later is the proxy's to police (README, "Behind a proxy").
 
 `FetchError` lives here because the guard raises it; import it from `feeds.fetcher`.
 """
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
 import re
@@ -30,6 +35,12 @@ ALLOWED_SCHEMES = ("http", "https")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # Names that always mean "this machine", whatever DNS says.
 _LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+# Names only an intranet's DNS answers (RFC 6762's .local, ICANN's .internal, the
+# never-delegated .corp, .home, .lan ...): through a proxy they are the proxy's neighbours.
+_INTRANET_SUFFIXES = ("localhost", "local", "internal", "intranet", "corp", "home", "lan",
+                      "home.arpa")
+# How long check_proxied waits for our DNS: on a proxy-only network it may never answer.
+LOOKUP_SECONDS = 3.0
 # Refused even with AINEWS_ALLOW_PRIVATE_HOSTS=1: link-local is where cloud metadata
 # services answer (169.254.169.254, fe80::), never an intranet feed.
 NEVER_ALLOWED = frozenset({"link-local"})
@@ -169,6 +180,41 @@ def blocked(host: str, problem: str, address: object = None) -> FetchError:
             else PRIVATE_HOSTS_HINT)
     return FetchError("blocked", f"fetcher: {host}{at} is {article} {problem} address; refused "
                                  f"({hint})")
+
+
+async def check_proxied(url: URL, allow_private: bool, resolver: AbstractResolver) -> None:
+    """Raise FetchError("blocked") unless a proxy may fetch `url` (check_url passed).
+
+    The proxy resolves the name and picks an address, so every address our DNS gives
+    must be allowed (one private among public ones could be the one it picks). A name our
+    DNS does not answer for is the proxy's to resolve: allowed unless it names an
+    intranet host (one label, .internal, .corp, ...)."""
+    host = (url.raw_host or "").rstrip(".").lower()
+    if literal_ip(host) is not None:
+        return   # check_url judged the address itself
+    addresses = await _addresses(resolver, host, url.port or 0)
+    for address in addresses:
+        problem = address_problem(address)
+        if problem and (not allow_private or problem in NEVER_ALLOWED):
+            raise blocked(host, problem, address)
+    if not addresses and not allow_private and _intranet_name(host):
+        raise FetchError("blocked", f"fetcher: {host} is an intranet name this machine's DNS "
+                                    f"does not know; refused, not asked of the proxy "
+                                    f"({PRIVATE_HOSTS_HINT})")
+
+
+async def _addresses(resolver: AbstractResolver, host: str, port: int) -> list[IPAddress]:
+    """`host`'s addresses in our DNS; none when it does not answer (in time)."""
+    try:
+        async with asyncio.timeout(LOOKUP_SECONDS):
+            results = await resolver.resolve(host, port, socket.AF_UNSPEC)
+    except (OSError, TimeoutError, asyncio.TimeoutError):
+        return []
+    return [ipaddress.ip_address(r["host"].split("%", 1)[0]) for r in results]
+
+
+def _intranet_name(host: str) -> bool:
+    return "." not in host or host.endswith(tuple("." + s for s in _INTRANET_SUFFIXES))
 
 
 class GuardedResolver(AbstractResolver):

@@ -23,6 +23,7 @@ from feeds.llm_slots import BRIEF, PrioritySlots
 from feeds.llm_stream import collected, from_events
 from feeds.llm_validate import same_language, validate
 from feeds.models import Brief, Story
+from feeds.proxy import Proxy
 
 __all__ = ["LLMCondenser", "LLMRejected", "TooLate", "parse_json", "validate"]
 
@@ -51,8 +52,8 @@ class LLMCondenser:
                  max_tokens: int = MAX_TOKENS, deadline: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  on_change: Callable[[str, str], None] | None = None,
-                 names: CompanyNames | None = None):
-        from openai import AsyncOpenAI  # only when an LLM is configured
+                 names: CompanyNames | None = None, proxy: Proxy | None = None):
+        from openai import AsyncOpenAI, DefaultAsyncHttpxClient  # only with an LLM configured
 
         self.model, self.max_tokens = model, max_tokens
         # The operator's gazetteer (AINEWS_USER_DATA): a company they added is checked in
@@ -61,6 +62,7 @@ class LLMCondenser:
         self.clock = clock
         self.cap = HourlyCap(hourly_cap, clock, "using the extractive brief")
         self.endpoint = Endpoint(model, api_key, clock, on_change)
+        self.endpoint.proxy = proxy
         self.shape = RequestShape()
         # How long the last answers took, per kind of call ("brief", "verdict"): none yet,
         # every call is sent (a guess could hold back a fast model's every brief).
@@ -74,8 +76,11 @@ class LLMCondenser:
         # The judge's calls get a slot that frees before the briefs waiting for one.
         self._slots = PrioritySlots(concurrency)
         # The client's own retries would multiply cost and latency: we fall back instead.
+        # The proxy is Settings.proxies' choice for base_url (None: straight there, as for
+        # a local Ollama); trust_env=False, or httpx would read HTTPS_PROXY itself.
+        http = DefaultAsyncHttpxClient(proxy=proxy.url if proxy else None, trust_env=False)
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
-                                  timeout=timeout, max_retries=0)
+                                  timeout=timeout, max_retries=0, http_client=http)
 
     async def aclose(self) -> None:
         await self.client.close()

@@ -21,6 +21,7 @@ import re
 from typing import Callable
 
 from feeds.plural import count
+from feeds.proxy import Proxy
 
 log = logging.getLogger("ainews.llm")
 
@@ -91,6 +92,7 @@ class Endpoint:
         self._failures = 0         # endpoint failures in a row
         self._resume_at = 0.0      # no calls before this (clock) after a failure
         self._failure_kind = ""    # the last failure's type, reported once
+        self.proxy: Proxy | None = None   # the one calls go through (feeds/proxy.py)
         self._said: tuple[str, str] | None = None   # what on_change heard last
         # Kind of call ("brief", "verdict") -> (refused in a row, none answered between;
         # why). Per kind: a small context window refuses every article and answers the
@@ -125,10 +127,23 @@ class Endpoint:
         self._say("failing", f"{short}{hint}")
 
     def _hint(self, e: Exception) -> str:
+        if self.proxy is not None and (said := self._proxy_hint(e)):
+            return said
         if not self._api_key and type(e).__name__ in ("AuthenticationError",
                                                       "PermissionDeniedError"):
             return _NO_KEY
         return _HINTS.get(type(e).__name__, "")
+
+    def _proxy_hint(self, e: Exception) -> str:
+        """Through a proxy, a connection error or a 407 is most often the proxy's."""
+        p = self.proxy
+        if getattr(e, "status_code", None) == 407:
+            return (f" — the proxy {p.where} wants credentials: check the user and password "
+                    f"in {p.setting}")
+        if type(e).__name__ == "APIConnectionError":
+            return (f" — check that the proxy {p.where} ({p.setting}) is reachable and lets "
+                    "LLM_BASE_URL through, or name its host in NO_PROXY")
+        return ""
 
     def answered(self, what: str = "request") -> None:
         """A call of this kind answered: "answering", unless calls of another kind are

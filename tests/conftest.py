@@ -120,8 +120,10 @@ def clean_env(monkeypatch):
     """No setting of the developer's shell reaches the command under test; private
     hosts allowed (the fakes are on loopback). Modules add their database and feeds."""
     import os
+    from bot.config_values import PROXY_NAMES
+    proxy_names = {name for names in PROXY_NAMES.values() for name in names}
     for k in list(os.environ):
-        if k.startswith(("AINEWS_", "DISCORD_", "SLACK_", "LLM_")):
+        if k.startswith(("AINEWS_", "DISCORD_", "SLACK_", "LLM_")) or k in proxy_names:
             monkeypatch.delenv(k)
     monkeypatch.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "1")
     return monkeypatch

@@ -1,5 +1,6 @@
 """Shared pieces of the fetcher tests: the local feed server with one cached feed, a
-fetcher allowed to reach loopback, a resolver sending every name there, and the
+fetcher allowed to reach loopback, a resolver sending every name there, one answering
+from a table, a policy through the fake proxy (tests/fakes/proxy.py), and the
 FetchError a fetch ends with. Modules declare
 `server = pytest.fixture(feed_server, name="server")` and the like."""
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 from aiohttp.abc import AbstractResolver
 
 from feeds.fetcher import FetchError, Fetcher, FetchPolicy
+from tests.fakes.proxy import proxies_at
 from tests.fakes.feedserver import FeedServer, make_entries, make_rss
 
 
@@ -59,6 +61,31 @@ class LoopbackDNS(AbstractResolver):
 
     async def close(self):
         pass
+
+
+class FakeDNS(AbstractResolver):
+    """A DNS that answers from a table: name -> list of addresses. FakeDNS({}) knows no
+    name, as on a network where only the proxy reaches the internet."""
+
+    def __init__(self, table: dict[str, list[str]]):
+        self.table = table
+        self.closed = False
+
+    async def resolve(self, host, port=0, family=socket.AF_INET):
+        if host not in self.table:
+            raise OSError(f"no such host {host}")
+        return [{"hostname": host, "host": a, "port": port, "proto": 0, "flags": 0,
+                 "family": socket.AF_INET6 if ":" in a else socket.AF_INET}
+                for a in self.table[host]]
+
+    async def close(self):
+        self.closed = True
+
+
+def through(proxy_url: str, *, no_proxy: str = "", **kw) -> FetchPolicy:
+    """A policy sending http:// and https:// through the proxy at `proxy_url`, as
+    HTTP_PROXY and HTTPS_PROXY set to it would."""
+    return FetchPolicy(proxies=proxies_at(proxy_url, no_proxy), **kw)
 
 
 async def fetch_error(fetcher: Fetcher, url: str, **kw) -> FetchError:

@@ -26,7 +26,8 @@ def hangups_heard() -> None:
 def env_for(tmp_path: Path, feeds: list[str], **extra) -> dict:
     lines = [f'[[feed]]\nname = "Outlet {i}"\nurl = "{u}"\n' for i, u in enumerate(feeds)]
     (tmp_path / "feeds.toml").write_text("\n".join(lines))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_", "LLM_"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "SLACK_", "LLM_"))
+           and k.lower() not in ("https_proxy", "http_proxy", "no_proxy")}
     env.update(AINEWS_DB=str(tmp_path / "ainews.db"), AINEWS_FEEDS=str(tmp_path / "feeds.toml"),
                AINEWS_ALLOW_PRIVATE_HOSTS="1", AINEWS_POLL_MINUTES="0.02",
                AINEWS_CHANNEL_HOURLY_CAP="1000", **extra)

@@ -103,3 +103,16 @@ async def test_check_tells_a_feed_that_moved_from_one_that_redirects(env, capsys
     rows = dict(line.split(None, 1) for line in out.splitlines())
     assert rows["redirect"] == row.format(new=srv.url("/new.xml"))
     assert json.loads(js)["redirect"] == ("temporary" if status == 302 else "permanent")
+
+
+@pytest.mark.parametrize("command", [["feeds", "check"], ["brief"]])
+async def test_a_url_a_command_fetches_goes_through_the_proxy(env, capsys, monkeypatch, command):
+    from tests.fakes.proxy import FakeProxy
+    from tests.fetcher_kit import FakeDNS
+    monkeypatch.setattr("feeds.fetcher.DefaultResolver", lambda: FakeDNS({}))   # proxy only
+    async with FeedServer() as srv, FakeProxy({"news.example.com": "127.0.0.1"}) as proxy:
+        srv.add("/feed.xml", make_rss("Example AI", [strategy_entry(0)]))
+        env.setenv("http_proxy", proxy.url())
+        url = f"http://news.example.com:{srv.port}/feed.xml"
+        code = await asyncio.to_thread(main, [*command, url])
+    assert code == 0 and proxy.targets() == [url], capsys.readouterr().err

@@ -257,3 +257,43 @@ def test_a_service_link_does_not_hide_the_dotenv_value(tmp_path):
     env.write_text("AINEWS_HTTP_PORT=8080\n")
     s = load_settings(environ={"AINEWS_HTTP_PORT": "tcp://10.0.0.9:3000"}, dotenv_path=env)
     assert s.http_port == 8080
+
+
+@pytest.mark.parametrize("var, value, words", [
+    ("HTTPS_PROXY", "socks5://proxy.corp:1080", "HTTPS_PROXY='socks5://proxy.corp:1080' is a "
+                                                "socks5:// proxy; only http:// proxies"),
+    ("https_proxy", "http://:3128", "https_proxy='http://:3128' needs a host and port"),
+    ("HTTP_PROXY", "http://proxy.corp:port", "HTTP_PROXY='http://proxy.corp:port' needs a host "
+                                             "and port, e.g. http://proxy.corp:3128"),
+    # The usual slip: the proxy's own address is http:// even for https traffic.
+    ("HTTPS_PROXY", "https://proxy.corp:3128", "must start with http://"),
+    ("NO_PROXY", "localhost,10.0.0.0/33", "NO_PROXY='localhost,10.0.0.0/33' entry "
+                                          "'10.0.0.0/33' is not a network"),
+])
+def test_a_malformed_proxy_setting_stops_with_one_line(env, capsys, var, value, words):
+    env.setenv(var, value)
+    code, out, err = run_cli(capsys, "latest")
+    assert code == 2 and words in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("value", ["http://bob:s3cret@proxy.corp:port",
+                                   "bob:s3cret@proxy.corp:port"])
+def test_a_malformed_proxy_settings_credentials_are_not_shown(env, capsys, value):
+    env.setenv("HTTPS_PROXY", value)
+    code, out, err = run_cli(capsys, "latest")
+    assert code == 2 and "***@proxy.corp:port" in err and "s3cret" not in err + out
+    assert "bob" not in err
+
+
+def test_proxy_settings_are_read_in_both_spellings_from_env_and_dotenv(tmp_path):
+    from bot.config import load_settings
+    env = tmp_path / ".env"
+    env.write_text("HTTP_PROXY=http://file.corp:8080\nNO_PROXY=.corp\n")
+    s = load_settings(environ={"HTTPS_PROXY": "http://upper.corp:3128",
+                               "https_proxy": "bob:pw@lower.corp:3128"}, dotenv_path=env)
+    # The lower-case spelling wins, as in curl and urllib; no scheme is http://.
+    assert s.proxies.https.url == "http://bob:pw@lower.corp:3128"
+    assert s.proxies.https.setting == "https_proxy"
+    assert s.proxies.http.url == "http://file.corp:8080" and s.proxies.no_proxy == ("corp",)
+    assert "pw" not in repr(s)
+    assert not load_settings(environ={"HTTPS_PROXY": " "}, dotenv_path=None).proxies

@@ -480,3 +480,23 @@ async def test_the_connected_line_counts_servers_and_says_how_to_invite_the_bot(
     line = next(r.getMessage() for r in caplog.records if "connected as" in r.getMessage())
     assert said in line and "guild" not in line, line
     assert ("`ainews discord-invite`" in line) == (not servers), line
+
+
+async def test_the_bot_reaches_discord_through_the_proxy(fake, core):
+    """REST and gateway: the proxy knows discord.example.com, this machine does not."""
+    from tests.fakes.proxy import FakeProxy, proxies_at
+    async with FakeProxy({"discord.example.com": "127.0.0.1"}) as proxy:
+        at = f"discord.example.com:{fake.port}"
+        async with running_bot(fake, core, discord_api_url=f"http://{at}",
+                               discord_gateway_url=f"ws://{at}/gateway",
+                               proxies=proxies_at(proxy.url())) as runner:
+            assert runner.bot.is_ready() and fake.commands
+        assert f"http://{at}/api/v10/users/@me" in proxy.targets()
+        assert any(t.startswith(f"ws://{at}/gateway") for t in proxy.targets())
+        try:
+            assert await fetch_application_id(Settings(
+                discord_token=fake.token, discord_api_url=f"http://{at}",
+                proxies=proxies_at(proxy.url()))) == fake.app_id
+        finally:
+            apply_endpoints(Settings())
+        assert proxy.targets()[-1] == f"http://{at}/api/v10/oauth2/applications/@me"

@@ -136,7 +136,7 @@ def test_every_setting_is_described_in_the_readme_or_its_platforms_page():
     """.env.example lists them all; a setting the docs never name (AINEWS_POLL_MINUTES)
     is one an operator does not know to look for."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    for name in config._FIELDS:
+    for name in [*config._FIELDS, *config.PROXY_SETTINGS]:
         page = _platform_page(name)
         text = _section(ROOT / "docs" / page, "Settings") if page else readme
         assert re.search(rf"`{name}[`=]", text), (name, page or "README.md")

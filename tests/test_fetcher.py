@@ -1,6 +1,6 @@
 """The fetcher against the local feed server (loopback, so allow_private=True): bodies,
-validators, conditional GETs, compression, closing; Retry-After and max-age; and the fake
-feed server itself."""
+validators, conditional GETs, compression, closing, through a proxy or not; Retry-After
+and max-age; and the fake feed server itself."""
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +17,9 @@ import pytest
 
 from feeds.fetcher import Fetcher, parse_max_age, parse_retry_after
 from tests.fakes.feedserver import make_atom, make_entries, make_rss
-from tests.fetcher_kit import FEED, policy, fetch_error, feed_server, loopback_fetcher
+from tests.fakes.proxy import FakeProxy
+from tests.fetcher_kit import (FEED, FakeDNS, policy, fetch_error, feed_server, loopback_fetcher,
+                               through)
 
 
 server = pytest.fixture(feed_server, name="server")
@@ -164,3 +166,46 @@ def test_parse_retry_after(value, expected):
 ])
 def test_parse_max_age(value, expected):
     assert parse_max_age(value) == expected
+
+
+async def test_a_feed_is_fetched_through_the_proxy_conditional_get_and_all(server):
+    """A network where only the proxy reaches out: our DNS knows no name, the proxy
+    does (tests/fakes/proxy.py answers a name it does not know with a 502)."""
+    url = f"http://news.example.com:{server.port}/feed.xml"
+    async with FakeProxy({"news.example.com": "127.0.0.1"}) as proxy, Fetcher(
+            through(proxy.url()), resolver=FakeDNS({})) as f:
+        first = await f.fetch(url)
+        again = await f.fetch(url, etag=first.etag)
+    assert first.body == FEED and again.not_modified and again.body is None
+    assert proxy.targets() == [url, url]      # absolute-URI requests, as HTTP_PROXY asks
+    assert server.requests_for("/feed.xml")[-1].headers["If-None-Match"] == first.etag
+    assert "Proxy-Authorization" not in server.requests_for("/feed.xml")[0].headers
+
+
+async def test_a_proxy_with_credentials_is_sent_them(server):
+    url = f"http://news.example.com:{server.port}/feed.xml"
+    async with FakeProxy({"news.example.com": "127.0.0.1"}, ("bob", "s3cret")) as proxy, \
+            Fetcher(through(proxy.url("bob", "s3cret")), resolver=FakeDNS({})) as f:
+        assert (await f.fetch(url)).body == FEED
+    assert proxy.refused == []
+
+
+async def test_an_https_feed_goes_through_a_connect_tunnel(server):
+    """CONNECT host:port, then TLS with the feed's own server inside the tunnel (this
+    one speaks plain HTTP, so the handshake fails there, not at the proxy)."""
+    async with FakeProxy({"news.example.com": "127.0.0.1"}) as proxy, Fetcher(
+            through(proxy.url()), resolver=FakeDNS({})) as f:
+        err = await fetch_error(f, f"https://news.example.com:{server.port}/feed.xml")
+    assert proxy.seen == [("CONNECT", f"news.example.com:{server.port}")]
+    assert err.kind == "tls" and "TLS handshake failed" in str(err)
+
+
+@pytest.mark.parametrize("no_proxy", ["news.example.com", ".example.com", "*", "127.0.0.0/8"])
+async def test_hosts_in_no_proxy_and_loopback_are_fetched_straight(server, no_proxy):
+    dns = FakeDNS({"news.example.com": ["127.0.0.1"]})
+    async with FakeProxy() as proxy, Fetcher(
+            through(proxy.url(), no_proxy=no_proxy, allow_private=True), resolver=dns) as f:
+        if no_proxy != "127.0.0.0/8":   # a network names addresses, not names
+            assert (await f.fetch(f"http://news.example.com:{server.port}/feed.xml")).body == FEED
+        assert (await f.fetch(server.url("/feed.xml"))).body == FEED   # loopback: never
+    assert proxy.seen == []

@@ -1,5 +1,6 @@
 """Redirects and fetch errors: chains, loops and limits of redirects, HTTP errors
-naming host and status, defused server text, Retry-After, DNS, refused connections and TLS."""
+naming host and status, defused server text, Retry-After, DNS, refused connections and TLS;
+a proxy that can't be reached, wants credentials or won't connect, named without them."""
 from __future__ import annotations
 
 import base64
@@ -12,8 +13,9 @@ from yarl import URL
 
 from feeds.fetcher import Fetcher, _with_credentials
 from tests.fakes.feedserver import FeedServer, RawServer, Reply
-from tests.fetcher_kit import (COMPANY_CA, FEED, LoopbackDNS, fetch_error, feed_server,
-                               loopback_fetcher, policy, tls_server)
+from tests.fakes.proxy import FakeProxy
+from tests.fetcher_kit import (COMPANY_CA, FEED, FakeDNS, LoopbackDNS, fetch_error, feed_server,
+                               loopback_fetcher, policy, through, tls_server)
 
 
 server = pytest.fixture(feed_server, name="server")
@@ -323,3 +325,52 @@ async def test_a_ca_file_is_trusted_and_names_are_still_checked(tls_server, host
         else:
             err = await fetch_error(f, url)
             assert err.kind == "tls" and error in str(err)
+
+
+def free_port() -> int:
+    with socket.socket() as s:  # a port that was free a moment ago
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("scheme, setting", [("http", "HTTP_PROXY"), ("https", "HTTPS_PROXY")])
+async def test_a_proxy_refusing_the_connection_is_named(scheme, setting):
+    port = free_port()
+    async with Fetcher(through(f"http://bob:s3cret@127.0.0.1:{port}"), resolver=FakeDNS({})) as f:
+        err = await fetch_error(f, f"{scheme}://news.example.com/feed.xml")
+    assert str(err) == (f"fetcher: proxy 127.0.0.1:{port} refused the connection (check "
+                        f"{setting})")
+    assert err.kind == "connect"      # the bot's own network, no feed's failure
+
+
+async def test_a_proxy_name_that_does_not_resolve_is_named():
+    async with Fetcher(through("http://proxy.corp:3128"), resolver=FakeDNS({})) as f:
+        err = await fetch_error(f, "https://news.example.com/feed.xml")
+    assert str(err) == "fetcher: proxy proxy.corp:3128: DNS lookup failed (check HTTPS_PROXY)"
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])   # absolute URI; CONNECT
+@pytest.mark.parametrize("user, password, words", [
+    ("", "", "fetcher: proxy 127.0.0.1:{port} asks for credentials (HTTP 407 Proxy "
+             "Authentication Required); add the user and password to {setting}"),
+    ("bob", "wr0ng", "fetcher: proxy 127.0.0.1:{port} refused the credentials in {setting} "
+                     "(HTTP 407 Proxy Authentication Required); check the user and password "
+                     "there"),
+])
+async def test_a_proxy_asking_for_credentials_is_one_clear_line(server, scheme, user, password,
+                                                                words):
+    async with FakeProxy({"news.example.com": "127.0.0.1"}, ("bob", "s3cret")) as proxy, \
+            Fetcher(through(proxy.url(user, password)), resolver=FakeDNS({})) as f:
+        err = await fetch_error(f, f"{scheme}://news.example.com:{server.port}/feed.xml")
+    setting = {"http": "HTTP_PROXY", "https": "HTTPS_PROXY"}[scheme]
+    assert str(err) == words.format(port=proxy.port, setting=setting)
+    assert err.kind == "connect" and "wr0ng" not in str(err) and len(proxy.refused) == 1
+    assert not server.requests
+
+
+async def test_a_proxy_that_cannot_reach_the_target_names_both():
+    async with FakeProxy() as proxy, Fetcher(through(proxy.url()), resolver=FakeDNS({})) as f:
+        err = await fetch_error(f, "https://gone.example.com/feed.xml")
+    assert str(err) == (f"fetcher: proxy 127.0.0.1:{proxy.port} would not connect to "
+                        "gone.example.com (HTTP 502 Bad Gateway)")
+    assert err.kind == "http" and err.status == 502

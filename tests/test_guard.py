@@ -1,36 +1,19 @@
-"""The SSRF guard: URL pre-checks, the connect-time resolver, and redirect hops."""
+"""The SSRF guard: URL pre-checks, the connect-time resolver, redirect hops, and
+targets a proxy resolves (check_proxied)."""
 from __future__ import annotations
 
 import ipaddress
-import socket
 
 import pytest
-from aiohttp.abc import AbstractResolver
 
 from feeds import guard
 from feeds.fetcher import FetchError, Fetcher, FetchPolicy
 from feeds.guard import GuardedResolver, address_problem, check_url
 from tests.fakes.feedserver import FeedServer, make_entries, make_rss
+from tests.fakes.proxy import FakeProxy
+from tests.fetcher_kit import FakeDNS, through
 
 FEED = make_rss("Guarded", make_entries(2))
-
-
-class FakeDNS(AbstractResolver):
-    """A DNS that answers from a table: name -> list of addresses."""
-
-    def __init__(self, table: dict[str, list[str]]):
-        self.table = table
-        self.closed = False
-
-    async def resolve(self, host, port=0, family=socket.AF_INET):
-        if host not in self.table:
-            raise OSError(f"no such host {host}")
-        return [{"hostname": host, "host": a, "port": port, "proto": 0, "flags": 0,
-                 "family": socket.AF_INET6 if ":" in a else socket.AF_INET}
-                for a in self.table[host]]
-
-    async def close(self):
-        self.closed = True
 
 
 @pytest.mark.parametrize("url,problem", [
@@ -250,3 +233,62 @@ async def test_name_resolving_to_loopback_is_refused_at_connect_time():
     assert str(info.value).startswith("fetcher: looks-public.example (127.0.0.1) is a "
                                       "loopback address")
     assert not srv.requests
+
+
+# Through a proxy the proxy resolves the name and connects: the guard checks the name as
+# our DNS answers for it, and one it does not know by its form (tests/fakes/proxy.py).
+INSIDE = {"intranet.example.com": ["10.1.2.3"], "mixed.example.com": ["93.184.216.34", "10.1.2.3"],
+          "rebound.example.com": ["fd00::7"], "metadata.example.com": ["169.254.169.254"]}
+
+
+@pytest.mark.parametrize("url, words", [
+    ("http://10.1.2.3/feed", "10.1.2.3 is a private address; refused"),
+    ("https://[::ffff:10.0.0.1]/feed", "is a private address; refused"),
+    ("http://169.254.169.254/latest/meta-data/", "is a link-local address; refused"),
+    ("http://localhost:8080/feed", "localhost is a loopback address; refused"),
+    ("http://intranet.example.com/feed", "intranet.example.com (10.1.2.3) is a private address"),
+    # The proxy may pick the private one of a name's addresses.
+    ("https://mixed.example.com/feed", "mixed.example.com (10.1.2.3) is a private address"),
+    ("https://rebound.example.com/feed", "(fd00::7) is a private address"),
+    # Names our DNS does not know: the proxy's DNS would answer with its neighbours.
+    ("http://wiki/feed", "wiki is an intranet name this machine's DNS does not know; refused, "
+                         "not asked of the proxy (AINEWS_ALLOW_PRIVATE_HOSTS=1 allows"),
+    ("https://jenkins.corp/rss", "jenkins.corp is an intranet name"),
+    ("https://db.internal/rss", "db.internal is an intranet name"),
+    ("https://printer.local/rss", "printer.local is an intranet name"),
+])
+async def test_the_guard_refuses_a_private_target_before_the_proxy_is_asked(url, words):
+    async with FakeProxy() as proxy, Fetcher(through(proxy.url()),
+                                             resolver=FakeDNS(INSIDE)) as f:
+        with pytest.raises(FetchError) as info:
+            await f.fetch(url)
+    assert info.value.kind == "blocked" and words in str(info.value)
+    assert proxy.seen == []
+
+
+async def test_through_a_proxy_intranet_feeds_are_allowed_as_asked_but_metadata_never():
+    async with FakeProxy() as proxy, Fetcher(through(proxy.url(), allow_private=True),
+                                             resolver=FakeDNS(INSIDE)) as f:
+        for url in ("http://intranet.example.com/feed", "http://wiki/feed"):
+            assert (await fetch_status(f, url)) == 502    # asked of the proxy: it can't reach
+        with pytest.raises(FetchError, match="link-local address; refused"):
+            await f.fetch("http://metadata.example.com/latest/meta-data/")
+    assert proxy.targets() == ["http://intranet.example.com/feed", "http://wiki/feed"]
+
+
+async def fetch_status(fetcher: Fetcher, url: str) -> int | None:
+    with pytest.raises(FetchError) as info:
+        await fetcher.fetch(url)
+    return info.value.status
+
+
+@pytest.mark.parametrize("target", ["http://10.0.0.5/secret", "http://intranet.example.com/x",
+                                    "http://127.0.0.2:{port}/secret"])
+async def test_a_redirect_through_the_proxy_to_a_private_host_is_refused(feeds, target):
+    feeds.add_redirect("/go", target.format(port=feeds.port))
+    async with FakeProxy({"news.example.com": "127.0.0.1"}) as proxy, Fetcher(
+            through(proxy.url()), resolver=FakeDNS(INSIDE)) as f:
+        with pytest.raises(FetchError) as info:
+            await f.fetch(f"http://news.example.com:{feeds.port}/go")
+    assert info.value.kind == "blocked"
+    assert proxy.targets() == [f"http://news.example.com:{feeds.port}/go"]

@@ -442,3 +442,33 @@ async def test_a_chinese_story_is_briefed_in_chinese(fake_llm, story, note):
 def test_only_a_chinese_text_gets_the_chinese_note(title, text):
     from feeds.llm_prompt import language_note
     assert language_note(title, text) == ""
+
+
+@pytest.mark.parametrize("no_proxy", ["", "llm.example.com"])
+async def test_calls_go_through_the_proxy_unless_no_proxy_names_the_host(fake_llm, no_proxy):
+    """As the feeds and chat go (Settings.proxies), not as httpx would read HTTPS_PROXY."""
+    from bot.app import make_llm
+    from bot.config import Settings
+    from tests.fakes.proxy import FakeProxy, proxies_at
+    fake_llm.script = [("json", GOOD)]
+    async with FakeProxy({"llm.example.com": "127.0.0.1"}) as proxy:
+        url = fake_llm.base_url.replace("127.0.0.1", "llm.example.com")
+        llm = make_llm(Settings(llm_base_url=url, llm_model="qwen-plus",
+                                proxies=proxies_at(proxy.url(), no_proxy)))
+        brief = await llm.condense(STORY, FALLBACK)
+    # Named in NO_PROXY, the host is asked of this machine's DNS, which does not know it.
+    assert (brief.condenser == "llm:qwen-plus") == (not no_proxy)
+    assert proxy.targets() == ([url + "/chat/completions"] if not no_proxy else [])
+
+
+async def test_a_local_model_is_called_straight_whatever_the_proxy(fake_llm):
+    """LLM_BASE_URL=http://localhost:11434/v1 (Ollama): the proxy's localhost is not ours."""
+    from bot.app import make_llm
+    from bot.config import Settings
+    from tests.fakes.proxy import FakeProxy, proxies_at
+    fake_llm.script = [("json", GOOD)]
+    async with FakeProxy() as proxy:
+        llm = make_llm(Settings(llm_base_url=fake_llm.base_url.replace("127.0.0.1", "localhost"),
+                                llm_model="qwen-plus", proxies=proxies_at(proxy.url())))
+        assert (await llm.condense(STORY, FALLBACK)).condenser == "llm:qwen-plus"
+    assert proxy.seen == [] and len(fake_llm.requests) == 1

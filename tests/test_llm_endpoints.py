@@ -406,3 +406,23 @@ async def test_one_feeds_burst_leaves_another_feeds_stories_their_turn(tmp_path,
     store.close()
     assert [c for u, c in made.items() if u.startswith("https://b.example")] == [
         "llm:qwen-plus"] * 2, made
+
+
+@pytest.mark.parametrize("proxy_up, words", [
+    (True, "the proxy 127.0.0.1:{port} wants credentials: check the user and password in "
+           "HTTP_PROXY"),
+    (False, "check that the proxy 127.0.0.1:{port} (HTTP_PROXY) is reachable and lets "
+            "LLM_BASE_URL through, or name its host in NO_PROXY"),
+])
+async def test_a_failure_through_the_proxy_names_the_proxy(fake_llm, caplog, proxy_up, words):
+    from tests.fakes.proxy import FakeProxy, proxies_at
+    async with FakeProxy({"llm.example.com": "127.0.0.1"}, ("bob", "s3cret")) as proxy:
+        if not proxy_up:
+            await proxy.close()   # nothing listens there now
+        url = fake_llm.base_url.replace("127.0.0.1", "llm.example.com")
+        llm = LLMCondenser(url, "test-key", "qwen-plus",
+                           proxy=proxies_at(proxy.url("bob", "wr0ng")).for_url(url))
+        assert (await llm.condense(STORY, FALLBACK)) == FALLBACK
+    [line] = _warnings(caplog)
+    assert words.format(port=proxy.port) in line and "wr0ng" not in line
+    assert not fake_llm.requests

@@ -258,3 +258,16 @@ async def test_a_second_instance_on_the_same_database_refuses_to_start(server, t
         await asyncio.wait_for(first.communicate(), 30)
     assert first.returncode == 0
     assert "service: stopped" in await run_once_log(env)   # free again once it stopped
+
+
+async def test_run_names_its_proxy_without_credentials_and_reads_loopback_straight(server,
+                                                                                   tmp_path):
+    from tests.fakes.proxy import FakeProxy
+    publish(server, 1, [strategy_entry(0)])
+    async with FakeProxy() as proxy:
+        env = env_for(tmp_path, [server.url("/feed0.xml")], NO_PROXY=".corp",
+                      HTTP_PROXY=proxy.url("bob", "s3cret"))
+        log = await run_once_log(env)
+    assert (f"service: through a proxy: http through http://***@127.0.0.1:{proxy.port} "
+            "(straight to loopback and NO_PROXY: corp)") in log
+    assert "s3cret" not in log and proxy.seen == [] and server.requests_for("/feed0.xml")

@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from bot.slack.app import start_slack
+from tests.fakes.slack import make_brief
 from tests.slack_kit import settings_for, Bot, texts, served, recording_commands
 
 
@@ -191,3 +192,21 @@ async def test_the_bot_keeps_one_connection_to_the_web_api(fake, commands):
         await runner.stop()
     peers = {c.peer for c in fake.calls if c.method in ("auth.test", "chat.postMessage")}
     assert len(peers) == 1 and runner.client.session.closed
+
+
+async def test_the_web_api_and_socket_mode_go_through_the_proxy(fake, commands):
+    """The proxy knows slack.example.com, this machine does not; the SDK's own reading
+    of HTTPS_PROXY (NO_PROXY ignored) has no say."""
+    from tests.fakes.proxy import FakeProxy, proxies_at
+    async with FakeProxy({"slack.example.com": "127.0.0.1"}) as proxy:
+        api = fake.api_url.replace("127.0.0.1", "slack.example.com")
+        runner = await start_slack(settings_for(fake, "socket", slack_api_url=api,
+                                                proxies=proxies_at(proxy.url())), commands)
+        try:
+            await fake.wait_connected()
+            await runner.adapter.send("C42", make_brief(), nonce="via-proxy")
+        finally:
+            await runner.stop()
+    assert [api + m for m in ("auth.test", "apps.connections.open", "chat.postMessage")] == [
+        t for t in proxy.targets() if t.startswith(api)]
+    assert any(t.startswith("ws://127.0.0.1") for t in proxy.targets())   # Socket Mode

@@ -70,6 +70,8 @@ class AinewsBot(CommandSync, ext_commands.Bot):
             allowed_mentions=discord.AllowedMentions.none(),
             guild_ready_timeout=guild_ready_timeout,
             max_ratelimit_timeout=30.0,  # longer 429 waits become TransientError
+            # REST and gateway alike, as DISCORD_API_URL's host goes (apply_endpoints ran).
+            proxy=settings.proxies.url_for(discord.http.Route.BASE),
         )
         self.settings, self.core, self.state = settings, core, state
         self.gateway_ready = asyncio.Event()

@@ -38,7 +38,8 @@ async def fetch_application_id(settings) -> int:
     if not settings.discord_token:
         raise UserError("discord: DISCORD_TOKEN is not set; it is needed to find the application id")
     apply_endpoints(settings)
-    http = discord.http.HTTPClient(asyncio.get_running_loop())
+    http = discord.http.HTTPClient(asyncio.get_running_loop(),
+                                   proxy=settings.proxies.url_for(discord.http.Route.BASE))
     try:
         await http.static_login(settings.discord_token)
         data = await http.application_info()

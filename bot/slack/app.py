@@ -83,7 +83,8 @@ async def start_slack(settings: Settings, commands, *, connect_timeout: float = 
     # One session for the bot's life: without it every Web API call opens (and TLS-
     # handshakes) a connection of its own, a fan-out to 5,000 channels 5,000 of them.
     client = make_client(settings.slack_bot_token, settings.slack_api_url,
-                         shared_session=True)
+                         shared_session=True,
+                         proxy=settings.proxies.url_for(settings.slack_api_url))
     try:
         return await _connect(settings, commands, client, connect_timeout,
                               admin_cache_seconds, ping_interval, http_host, connection)
@@ -183,7 +184,8 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
     from bot.slack.webapi import NETWORK_ERRORS
 
     handler = AsyncSocketModeHandler(runner.app, app_token, web_client=runner.client,
-                                     ping_interval=ping_interval)
+                                     ping_interval=ping_interval, proxy=runner.client.proxy)
+    handler.client.proxy = runner.client.proxy   # as make_client: None is no proxy
     runner._closers.append(handler.close_async)
     runner.mode = "socket"
     try:

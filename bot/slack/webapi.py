@@ -66,8 +66,10 @@ class _SafeConnectionRetry(AsyncConnectionErrorRetryHandler):
 
 def make_client(token: str, api_url: str = "https://slack.com/api/", *,
                 timeout: float = 15.0, rate_limit_retries: int = 1,
-                shared_session: bool = False) -> AsyncWebClient:
-    """The one Web API client shape the bot uses (base_url: GovSlack and test doubles)."""
+                shared_session: bool = False, proxy: str | None = None) -> AsyncWebClient:
+    """The one Web API client shape the bot uses (base_url: GovSlack and test doubles).
+    `proxy`: Settings.proxies' choice for api_url; Socket Mode and bolt's respond() take
+    the client's."""
     base = api_url if api_url.endswith("/") else api_url + "/"
     handlers = [_SafeConnectionRetry(),
                 AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)]
@@ -76,8 +78,11 @@ def make_client(token: str, api_url: str = "https://slack.com/api/", *,
     # only to sessions it makes itself, so a shared one must carry it.
     session = (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
                if shared_session else None)
-    return AsyncWebClient(token=token, base_url=base, timeout=timeout,  # type: ignore[arg-type]
-                          retry_handlers=handlers, session=session)
+    client = AsyncWebClient(token=token, base_url=base, timeout=timeout,  # type: ignore[arg-type]
+                            retry_handlers=handlers, session=session, proxy=proxy)
+    # Set after: given None, the SDK reads HTTPS_PROXY itself, NO_PROXY ignored.
+    client.proxy = proxy
+    return client
 
 
 def _status_and_headers(exc: SlackApiError) -> tuple[int | None, dict]:
