@@ -257,6 +257,7 @@ async def test_non_strategy_stories_get_no_brief_on_lookup(env, classifier):
                     published=story.published - timedelta(days=10),
                     classification=replace(story.classification, strategy=False))
     store.add_new_stories([plain], backlog=True, now=utcnow())
-    reply = Commands(store, classifier).company(CALLER, company, 25)
+    reply = Commands(store, classifier).company(CALLER, company, 25,
+                                                strategy_only=False)   # as the CLI asks
     shown = next(b for b in reply.briefs if b.id == "plain")
     assert shown.bullets == () and store.brief_for_hash(plain.content_hash) is None
