@@ -86,12 +86,17 @@ async def test_a_fetch_error_never_shows_the_feeds_credentials(server, fetcher, 
 
 
 @pytest.mark.parametrize("location", ["feed://example.com/rss", "ftp://example.com/rss.xml",
-                                      "javascript:alert(1)"])
-async def test_a_redirect_to_another_scheme_says_the_feed_went_there(server, fetcher, location):
+                                      "javascript:alert(1)", "mailto:feeds@example.com",
+                                      "data:text/plain,hi"])
+@pytest.mark.parametrize("credentials", ["", "alice:s3cret@"], ids=["public", "private"])
+async def test_a_redirect_to_another_scheme_says_the_feed_went_there(server, fetcher, location,
+                                                                     credentials):
     """"fetcher: ftp:// is not fetched" named neither the feed's host nor the redirect:
-    the operator, whose URL was https://, could not tell where ftp:// came from."""
+    the operator, whose URL was https://, could not tell where ftp:// came from. A
+    private feed (user:password@) sent to an address without a host (javascript:,
+    mailto:, data:) raised ValueError instead, logged by the poller as a bug."""
     server.add_redirect("/r", location, 301)
-    err = await fetch_error(fetcher, server.url("/r"))
+    err = await fetch_error(fetcher, server.url("/r").replace("://", f"://{credentials}"))
     assert (err.kind, str(err)) == ("blocked", f"fetcher: 127.0.0.1:{server.port} redirected "
                                                f"to {location}; only http and https are fetched")
 
@@ -301,6 +306,18 @@ def test_credentials_follow_an_upgrade_to_https_on_the_same_host(target, kept):
     downgrade = _with_credentials(URL("https://alice:s3cret@intranet.example/feed"),
                                   URL("http://intranet.example/feed"))
     assert downgrade.user is None
+
+
+@pytest.mark.parametrize("feed, target", [
+    ("https://alice:s3cret@intranet.example/feed", "https://intranet.example:443/feed/"),
+    ("https://alice:s3cret@intranet.example:443/feed", "https://intranet.example/feed/"),
+    ("http://alice:s3cret@intranet.example/feed", "http://intranet.example:80/feed/"),
+])
+def test_credentials_follow_a_redirect_that_writes_out_the_default_port(feed, target):
+    """https://host/feed redirected to https://host:443/feed/ is the same site, but the
+    port written out made it look like another one and the private feed answered 401."""
+    hop = _with_credentials(URL(feed), URL(target))
+    assert (hop.user, hop.password) == ("alice", "s3cret")
 
 
 async def test_an_https_feed_signed_by_an_unknown_ca_says_how_to_trust_it(tls_server, fetcher):
