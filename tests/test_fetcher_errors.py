@@ -158,11 +158,20 @@ async def test_an_http_error_says_what_the_site_meant(server, fetcher, status, h
     assert str(err) == f"fetcher: 127.0.0.1:{server.port} answered HTTP {status}: {said}"
 
 
-@pytest.mark.parametrize("headers", [{"Server": "cloudflare"}, {"Server": "AkamaiGHost"}])
-async def test_a_cdns_own_errors_are_not_taken_for_bot_protection(server, fetcher, headers):
-    """Behind a CDN every answer names it: a 404 or 502 there is no bot wall."""
-    server.script("/err.xml", [Reply(404, b"", "text/plain", headers, etag=None)])
-    assert str(await fetch_error(fetcher, server.url("/err.xml"))).endswith("answered HTTP 404")
+@pytest.mark.parametrize("status", [404, 410, 502])
+@pytest.mark.parametrize("headers", [
+    {"Server": "cloudflare"}, {"Server": "AkamaiGHost"},
+    {"X-Iinfo": "47-168755796-168755839 NNNN CT(0 0 0) RT(1 2)", "X-CDN": "Imperva"},
+    {"X-DataDome": "protected"},
+], ids=["cloudflare", "akamai", "imperva", "datadome"])
+async def test_a_cdns_own_errors_are_not_taken_for_bot_protection(server, fetcher, headers,
+                                                                  status):
+    """Behind a CDN every answer names it: a 404, 410 or 502 there is no bot wall. Imperva
+    adds X-Iinfo to every answer through its edge and DataDome X-DataDome: protected, so
+    a moved feed's 404 from such a site said to ask the site to let the bot in."""
+    server.script("/err.xml", [Reply(status, b"", "text/plain", headers, etag=None)])
+    err = str(await fetch_error(fetcher, server.url("/err.xml")))
+    assert f"answered HTTP {status}" in err and "bot protection" not in err, err
 
 
 @pytest.mark.parametrize("response,shown", [
