@@ -172,6 +172,7 @@ class SearchStore:
                 (f"{{title}} : ({match})", window[-1]))}
         if wanted is not None:
             window, in_title = self._as_typed(wanted, any_term, window, in_title)
+            window = self._unshunned(wanted, window)
         most = self._words_found(wanted, window, fts=True) if any_term else None
         leads = self._rank_leads(window, in_title, limit, most)
         if len(leads) >= limit or wanted is None:
@@ -209,6 +210,21 @@ class SearchStore:
             elif all(h or any(t.search(text) for t in c) for h, c in zip(heads, loose)):
                 kept.add(pk)
         return [pk for pk in window if pk in kept], titled
+
+    def _unshunned(self, wanted: Query, window: list[int]) -> list[int]:
+        """`window` without the stories the scan finds a left-out word in: the index
+        reads "Qwen3" as another word than "qwen", which `search qwen` finds, so
+        `alibaba -qwen` listed it. Within the scan's reach, as `search qwen` is."""
+        shunned = [f for w in wanted.shunned() for f in variants(w)]
+        if not shunned or not window:
+            return window
+        (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
+        holding = _joined([_has(w, c) for w in shunned for c in ("title", "text")], " OR ")
+        marks = ",".join("?" * len(window))
+        found = {pk for (pk,) in self.db.execute(
+            f"SELECT pk FROM stories WHERE pk IN ({marks}) AND pk > ? AND {holding[0]}",
+            [*window, (top or 0) - UNSPACED_SCAN, *holding[1]])}
+        return [pk for pk in window if pk not in found]
 
     def _search_unspaced(self, wanted: Query, limit: int) -> tuple[list[int], bool]:
         """Chinese and Japanese put no spaces between words, so the index holds a whole
