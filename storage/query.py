@@ -167,7 +167,7 @@ def _in_order(clauses: tuple[str, ...]) -> re.Pattern:
 @lru_cache(maxsize=256)
 def _at_word_start(forms: tuple[str, ...], *, spaced: bool, whole: bool = True) -> re.Pattern:
     """Any of `forms` with no Latin letter or digit before it (`whole`: nor after it:
-    "AI" is a word in "AI芯片", as the unspaced scan finds it, search.has_word);
+    "AI" is a word in "AI芯片", as the unspaced scan finds it, search_sql.has_word);
     `spaced`: its words apart as the index reads them (any punctuation or space between),
     else exactly as written. The look-behind comes after a form's first word: a pattern
     opening with a literal word is found fast (one opening with the look-behind read
