@@ -11,6 +11,7 @@ import shlex
 from functools import lru_cache
 
 from bot.examples import Arg, Example, console
+from storage.query import tokens
 
 ARGS: dict[str, dict[str, str | None]] = {
     "company": {"name": None, "limit": "--limit"},
@@ -47,10 +48,23 @@ def _arg(arg: Arg, flag: str | None) -> str:
 def _query(query: str) -> str:
     """A search as shell words: `ainews search openai -microsoft`, a phrase quoted,
     `ainews search 'export controls' nvidia`. Quoted whole it is one argument, which
-    `ainews search` reads as one phrase (commands_text.search_words)."""
-    try:
-        words = shlex.split(query)
-    except ValueError:       # an unclosed quote: the search reads it as a phrase anyway
-        return shlex.quote(query)
-    return " ".join(shlex.quote(w) if not w.startswith("-") or " " not in w
-                    else "-" + shlex.quote(w[1:]) for w in words)
+    `ainews search` reads as one phrase (commands_text.search_words). Split as the
+    search splits it, not as a shell would: `nvidia's` is one word, no open quote."""
+    return " ".join(_shell_token(t) for t in tokens(query))
+
+
+def _shell_token(token: str) -> str:
+    sign, rest = ("-", token[1:]) if token.startswith('-"') else ("", token)
+    phrase = rest[1:].removesuffix('"') if rest.startswith('"') else ""
+    if len(phrase.split()) > 1:   # a word holding a space is a phrase to `ainews search`
+        return sign + _shell_word(" ".join(phrase.split()))
+    return _shell_word(token)
+
+
+def _shell_word(word: str) -> str:
+    """`word` as one shell word, an apostrophe in double quotes ("nvidia's") rather
+    than shlex's 'nvidia'"'"'s'."""
+    quoted = shlex.quote(word)
+    if quoted != word and "'" in word and not any(c in word for c in '"$`\\!'):
+        return f'"{word}"'
+    return quoted

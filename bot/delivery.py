@@ -17,14 +17,8 @@ had 7 of its 10 posts in an hour, its next waits 4 minutes after the one before
 (bot/pacing.py frees_at), and the posts waiting meanwhile go together at that turn: a
 busy channel's posts come every few minutes, not ten at once and then a long silence.
 
-Old stories are not news (AINEWS_MAX_POST_AGE_HOURS, `max_post_age`): a post whose story
-is older than that when its turn comes (the bot was stopped for days, the channel paused,
-a long 429) is not made but marked "stale"; one held for the hourly cap's roundup gets
-that hour more. A digest-mode channel's posts wait for the digest it asked for, whatever
-their age. A channel of a platform not running here at all (no adapter: Slack switched
-off, its channels still subscribed) is looked at once a minute, and its posts, digest or
-not, go stale at that age too: dispatch queues them for good, and only settled rows are
-ever pruned.
+Old stories are not news: bot/stale_posts.py marks a post stale when its story is older
+than AINEWS_MAX_POST_AGE_HOURS by its turn.
 
 Failures (bot/adapter.py): a TransientError retries the row with backoff while its
 channel waits; a PermanentError pauses the channel; a RejectedError fails just that row
@@ -48,22 +42,17 @@ from bot.failures import Failures, settle
 from bot.pacing import SPREAD, Key, Pacing, gate_for
 from bot.retry import earlier_post
 from bot.roundups import Roundups
+from bot.stale_posts import HELD_RECHECK, StalePosts
 from feeds.models import utcnow
 from feeds.plural import count
-
-# A channel holding posts is looked at again at least this often: a digest time or
-# hourly cap changed meanwhile is then at most this late.
-HELD_RECHECK = timedelta(seconds=60)
-# A post held under the hourly cap waited for the cap, not for news to age: the cap's
-# hour is added to the age limit before its roundup counts it too old.
-ROUNDUP_GRACE = timedelta(hours=1)
 
 log = logging.getLogger("ainews.delivery")
 
 
-class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
+class Delivery(ChannelWorkers, Roundups, StalePosts, Failures, Pacing, ClockSteps):
     """The outbox's reader: see the module's docstring. Its halves: bot.channel_workers
-    (the loop), bot.roundups, bot.failures, bot.pacing and bot.clock_watch."""
+    (the loop), bot.roundups, bot.stale_posts, bot.failures, bot.pacing and
+    bot.clock_watch."""
 
 
     def __init__(self, store, adapters: Mapping[str, Adapter], *, hourly_cap: int = 10,
@@ -185,37 +174,6 @@ class Delivery(ChannelWorkers, Roundups, Failures, Pacing, ClockSteps):
         if not sent:    # (a pass that posted is followed by one more, which notes it)
             self._note_held(key, setting)
         return sent
-
-    def _drop_stale(self, key: Key) -> None:
-        """The channel's waiting posts too old to post by now are marked stale, not
-        posted: a week offline must not end in a flood of week-old "news"."""
-        if not self.max_post_age:
-            return
-        now, hours = self.clock(), self.max_post_age.total_seconds() / 3600
-        n = self.store.mark_stale(*key, due_before=now - self.max_post_age,
-                                  held_before=now - self.max_post_age - ROUNDUP_GRACE,
-                                  reason=f"too old to post: over AINEWS_MAX_POST_AGE_HOURS "
-                                         f"({hours:g}) when its turn came", now=now)
-        if n:
-            log.info("delivery: %s/%s: %s too old to post by their turn "
-                     "(AINEWS_MAX_POST_AGE_HOURS %g); not posted", *key, count(n, "post"),
-                     hours)
-
-    def _age_out_unserved(self, key: Key) -> None:
-        """A channel of a platform not running here (Slack switched off, its channels
-        still subscribed): dispatch queues a post for it of every story, and nothing
-        else would ever settle them for retention to forget. They go stale as any
-        waiting post does, a digest channel's too (no digest is coming), so the platform
-        back within AINEWS_MAX_POST_AGE_HOURS still gets the rest. Looked at once per
-        HELD_RECHECK, not at every idle tick."""
-        now, last = self.clock(), self._unserved_looked.get(key)
-        if last is not None and timedelta(0) <= now - last < HELD_RECHECK:
-            return
-        self._unserved_looked[key] = now
-        self._drop_stale(key)
-        if self.max_post_age:   # and what only a running platform settles: edits, roundups
-            self.store.settle_unserved(*key, before=now - self.max_post_age - ROUNDUP_GRACE,
-                                       reason="its platform is not running here", now=now)
 
     def _note_held(self, key: Key, setting) -> None:
         """When the channel's held posts can next go: its digest time, or when the hourly

@@ -18,7 +18,6 @@ from collections import defaultdict
 from itertools import count, repeat
 from operator import itemgetter, neg
 
-from feeds.boilerplate import follow_us_footers
 from feeds.features import story_features
 from feeds.gazetteer import Gazetteer, GazetteerError, load_gazetteer
 from feeds.hanzi import simplified
@@ -28,8 +27,7 @@ from feeds.lexical import words
 from feeds.models import Classification
 from feeds.name_lookups import NameLookups
 from feeds.scan import Scan, Scanner, strongest
-from feeds.share_moves import share_moves
-from feeds.shops import platform_lists, shop_mentions
+from feeds.side_mentions import side_mentions
 
 # story_features lives in feeds/features.py; the shipped model names it feeds.classify's.
 __all__ = ["Classifier", "Gazetteer", "GazetteerError", "load_gazetteer", "story_features"]
@@ -37,16 +35,6 @@ log = logging.getLogger("ainews.classify")
 MAX_TERM_REASONS = 12   # the strongest phrases explain a verdict; a long tail only clutters
 MAX_FEATURE_REASONS = 6  # likewise the learned layer's strongest contributions
 
-# A photo credit ("Photo by X / Getty Images", "Image: Nvidia", "... | Illustration: The
-# Verge"): it names who took the picture, not what the story is about.
-# Two patterns, each run only where it can match (a line that opens with a credit word,
-# a text with "|"): one pattern over every character of a long story cost the backfill
-# a tenth of classify's time.
-_CREDIT_WORDS = ("photo", "image", "illustration", "screenshot", "picture", "credit")
-_CREDIT_LINE = re.compile(r"[ \t]*(?:photo(?:graph)?|image|illustration|screenshot|picture|credit)s?"
-                          r"(?:[ \t]+by)?[ \t]*:?[ \t]+([^\n]{2,100})$", re.I)
-_CREDIT_INLINE = re.compile(r"[|][ \t]*(?:photo|image|illustration|screenshot)s?"
-                            r"(?:[ \t]+by[ \t]*:?|[ \t]*:)[ \t]*([^\n|]{2,80})$", re.I | re.M)
 # A company named in the headline as a modifier of another's news, not the one acting:
 # "Microsoft-backed OpenAI raises ...", "Microsoft hires former OpenAI CEO ...".
 _MODIFIED_AFTER = re.compile(r"[-‐–]\s*(?:backed|owned|funded|based|led|linked|supported|powered)\b"
@@ -210,8 +198,7 @@ class Classifier(NameLookups):
         at Amazon") or as a platform ("on iOS and Android"). The verdict still counts
         them: its figures were measured so (a footer-only entry read as one without
         text gains 2 and loses 2 zh items)."""
-        credits = "\n".join(_credits(text) + follow_us_footers(text) + share_moves(text)
-                             + shop_mentions(text) + platform_lists(text)) if companies else ""
+        credits = side_mentions(text) if companies else ""
         if not credits:
             return companies
         credited = self._scanner.scan("", credits).companies
@@ -296,14 +283,6 @@ def _modified_before(title: str, start: int) -> re.Match | None:
         at -= 1
     return _MODIFIED_BEFORE.search(title, max(0, at - 16), start)   # \b still sees before
 
-
-def _credits(text: str) -> list[str]:
-    """Who the text's photo credits name: "Photo by X / Getty Images" on a line of its
-    own, or after a "|" at a caption's end."""
-    found = [m[1] for line in text.split("\n")
-             if line.lstrip(" \t")[:12].lower().startswith(_CREDIT_WORDS)
-             and (m := _CREDIT_LINE.match(line))]
-    return found + (_CREDIT_INLINE.findall(text) if "|" in text else [])
 
 def _ai_spelling(text: str) -> str:
     """The NYT writes "A.I.": count it as "AI" in every phrase ("generative A.I."). Hong

@@ -27,10 +27,11 @@ def where(url: URL) -> str:
 
 # Headers only a bot wall sends (a challenge, a CAPTCHA, a block), at any status...
 WALL_HEADERS = (("cf-mitigated", "Cloudflare"), ("x-amzn-waf-action", "AWS WAF"),
-                ("x-vercel-mitigated", "Vercel"), ("x-datadome", "DataDome"),
-                ("x-iinfo", "Imperva"), ("x-sucuri-block", "Sucuri"))
-# ... and the Server of a CDN that answers 403 itself when its bot filter blocks (its
-# 404s and 502s are the site's: only a 403 is taken for a wall).
+                ("x-vercel-mitigated", "Vercel"), ("x-sucuri-block", "Sucuri"))
+# ... and the marks of an edge that answers 403 itself when its bot filter blocks: a
+# header it adds to every answer (Imperva's X-Iinfo, DataDome's "X-DataDome: protected")
+# or its Server. Its 404s, 410s and 502s are the site's: only a 403 is taken for a wall.
+EDGE_HEADERS = (("x-datadome", "DataDome"), ("x-iinfo", "Imperva"))
 WALL_SERVERS = (("cloudflare", "Cloudflare"), ("akamaighost", "Akamai"),
                 ("datadome", "DataDome"), ("sucuri", "Sucuri"))
 MEANING = {
@@ -51,12 +52,12 @@ def http_error(url: URL, status: int, headers, retry_after: float | None) -> Fet
 
 
 def _bot_wall(status: int, headers) -> str | None:
-    for name, vendor in WALL_HEADERS:
-        if name in headers:
-            return vendor
+    wall = next((vendor for name, vendor in WALL_HEADERS if name in headers), None)
+    if wall or status != 403:
+        return wall
     server = headers.get("Server", "").lower()
-    return next((vendor for word, vendor in WALL_SERVERS if status == 403 and word in server),
-                None)
+    return next((vendor for name, vendor in EDGE_HEADERS if name in headers), None) or \
+        next((vendor for word, vendor in WALL_SERVERS if word in server), None)
 
 
 def client_error(url: URL, e: aiohttp.ClientError, proxy: Proxy | None = None) -> FetchError:

@@ -226,10 +226,12 @@ class Fetcher:
                                       f"than {self.policy.max_redirects} times")
 
     def _next_hop(self, current: URL, location: str, seen: list[str]) -> URL:
-        target = _with_credentials(current, current.join(parse_url(location)))
+        target = current.join(parse_url(location))
+        # The scheme first: javascript:, mailto: or data: has no host to compare sites by.
         if (target.scheme or "").lower() not in ALLOWED_SCHEMES:   # said as a redirect
             raise FetchError("blocked", f"fetcher: {where(current)} redirected to "
                                         f"{target}; only http and https are fetched")
+        target = _with_credentials(current, target)
         if str(target) in seen:
             raise FetchError("redirects", f"fetcher: {where(current)} redirected in a loop "
                                           f"(back to {target})")
@@ -315,10 +317,15 @@ def _with_credentials(current: URL, target: URL) -> URL:
 
 
 def _same_site(current: URL, target: URL) -> bool:
-    if current.origin() == target.origin():
+    # By port, not origin(): https://host:443/ is the same site as https://host/.
+    if _site(current) == _site(target):
         return True
     return (current.scheme, target.scheme) == ("http", "https") and \
         current.host == target.host and current.is_default_port() and target.is_default_port()
+
+
+def _site(url: URL) -> tuple[str, str, int | None]:
+    return (url.scheme or "").lower(), (url.host or "").lower(), url.port
 
 
 def _redirect(statuses: list[int]) -> str:

@@ -16,8 +16,11 @@ import re
 _NAME = r"[^\s，,；;。：:、（）()]{1,14}?(?:\s?[（(][A-Z][A-Z0-9.]{0,9}[）)])?"
 _MOVE = (r"\s?(?:绩后|盘中|盘前|盘后|午后|尾盘)?(?:大幅|小幅|一度|均|集体)?"
          r"(?<![起将再价费])(?:上涨|下跌|收涨|收跌|走高|走低|涨停|跌停|涨|跌)(?:超|逾|近|约)?\s?(?:\d+(?:\.\d+)?%)?")
+# A move followed by its reason ("涨5%，因公司发布新一代大模型", "，此前公司宣布...") is
+# the company's news, not a quote.
+_REASON = r"[，,；;。]\s?(?:因|由于|此前|受|消息面|得益于|源于|缘于|系因|据悉)"
 _QUOTE = re.compile(r"(?:^|(?<=[\s，,；;。：:]))" + _NAME + r"(?:、" + _NAME + r")*" + _MOVE
-                    + r"(?=$|[\s，,；;。）)])")
+                    + r"(?=$|[\s，,；;。）)])(?!" + _REASON + ")")
 _MOVE_CHARS = ("涨", "跌")   # the quick test: most stories quote no price
 
 

@@ -12,9 +12,11 @@ import re
 
 # "at/from/on/via Amazon" in a sentence that sells: a price cut, a shop price ("for
 # $229", not "for $4 billion"), a pre-order, a sales day. "Anthropic raised $4bn from
-# Amazon" and "a $38bn deal on Amazon's cloud" sell nothing. Only the shop's words are
-# returned, so another company the sentence names stays named.
-_SHOP = re.compile(r"\b(?:at|from|on|via|through)\s+Amazon(?:['’]s)?\b")
+# Amazon" and "a $38bn deal on Amazon's cloud" sell nothing; nor does Amazon's cloud
+# ("50% off on Amazon Bedrock", "on Amazon SageMaker at 30% off"): an AWS story. Only the
+# shop's words are returned, so another company the sentence names stays named.
+_CLOUD = r"(?:['’]s)?\s+(?:Bedrock|SageMaker|Web\s+Services|AWS|EC2)\b"
+_SHOP = re.compile(rf"\b(?:at|from|on|via|through)\s+Amazon(?!{_CLOUD})(?:['’]s)?\b")
 _SELLING = re.compile(r"\$[\d,.]+\s*(?:\w+\s+)?off\b|\d\s?%\s*off\b|\boff\)|\bpre-?order|"
                       r"\bfor \$[\d,.]+(?!\d|\s*(?:billion|million|trillion|bn|m)\b)|"
                       r"\b(?:all-time low|lowest price|on sale|Black Friday|Prime Day|Cyber Monday)\b",

@@ -167,7 +167,7 @@ def _in_order(clauses: tuple[str, ...]) -> re.Pattern:
 @lru_cache(maxsize=256)
 def _at_word_start(forms: tuple[str, ...], *, spaced: bool, whole: bool = True) -> re.Pattern:
     """Any of `forms` with no Latin letter or digit before it (`whole`: nor after it:
-    "AI" is a word in "AI芯片", as the unspaced scan finds it, search.has_word);
+    "AI" is a word in "AI芯片", as the unspaced scan finds it, search_sql.has_word);
     `spaced`: its words apart as the index reads them (any punctuation or space between),
     else exactly as written. The look-behind comes after a form's first word: a pattern
     opening with a literal word is found fast (one opening with the look-behind read
@@ -225,17 +225,23 @@ class Query:
         return " ".join(" OR ".join(t.shown() for t in c) for c in self.clauses)
 
 
-def parse(query: str) -> Query:
-    """The user's text as a Query; at most MAX_TERMS words looked for and left out each
-    (too_broad refuses more), every term once."""
+def tokens(query: str) -> list[str]:
+    """The user's text as the search splits it: words, "phrases" (the closing quote
+    optional) and -"phrases", an apostrophe part of its word (nvidia's)."""
     # Control characters (NUL ends a string inside SQLite's FTS parser) become spaces;
     # a phone's or a Mac's curly quotes are quotes (“open source” is a phrase).
     query = "".join(ch if ch.isprintable() else " " for ch in query).translate(_QUOTES)
+    return _TOKEN.findall(query)
+
+
+def parse(query: str) -> Query:
+    """The user's text as a Query; at most MAX_TERMS words looked for and left out each
+    (too_broad refuses more), every term once."""
     clauses: list[list[Term]] = []
     without: list[Term] = []
     typed: tuple[set[Term], set[Term]] = (set(), set())   # a set: a pasted page is long
     op, joinable = None, False
-    for raw in _TOKEN.findall(query):
+    for raw in tokens(query):
         if raw in _OPERATORS:
             op = raw
             continue

@@ -7,17 +7,15 @@ words glued to them), within a time budget (storage/budget.py). Like the other l
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
 
 from feeds.hanzi import variants
 from feeds.models import Brief
 from storage.budget import OverBudget, time_budget
 from storage.lookups import _BRIEF_COLUMNS
-from storage.query import (UNSPACED as _UNSPACED, UNSPACED_BREAK, Query, TooBroad, parse,
-                           too_broad)
+from storage.query import UNSPACED as _UNSPACED, Query, TooBroad, parse, too_broad
+from storage.search_sql import has_sql, joined
 
 log = logging.getLogger("ainews.store")
 
@@ -33,65 +31,6 @@ SEARCH_BUDGET = 0.5
 
 
 UNSPACED_SCAN = 5_000   # newest stories a Chinese query reads: about a week of news, ~20 ms
-
-
-def _cased(word: str) -> bool:
-    return any(ch.isascii() and ch.isalpha() for ch in word)
-
-
-def _latin(word: str) -> bool:
-    """A word of Latin letters and digits (h20, qwen3, gpt-4o): found only as a whole word."""
-    return not _UNSPACED.search(word) and any(ch.isascii() and ch.isalnum() for ch in word)
-
-
-@lru_cache(maxsize=256)
-def _whole_word(word: str) -> re.Pattern:
-    # A name of letters takes a version written onto it: the index holds "Qwen3.5" as
-    # "qwen3 5", so `qwen` found no Qwen3 (`GPT-5` finds GPT-5.1 as the words "gpt 5").
-    after = "A-Za-z" if word.isascii() and word.isalpha() else "A-Za-z0-9"
-    return re.compile(rf"(?<![A-Za-z0-9]){re.escape(word)}(?![{after}])",
-                      re.ASCII | re.IGNORECASE)
-
-
-def has_word(text: str | None, word: str) -> bool:
-    """SQL function has_word(text, word): `word` in `text` with no Latin letter or digit
-    right before or after it, ASCII case ignored ("H20" in "英伟达H20被要求", "ai" not in
-    "said"), but for digits after a word of letters (`qwen` in "Qwen3.5", a model's
-    version). The store registers it on its connection."""
-    return bool(text) and _whole_word(word).search(text) is not None
-
-
-def _has(word: str, column: str) -> tuple[str, list]:
-    """SQL (and its parameters) true when `column` holds `word`: a Chinese word as a
-    substring, a Latin one as a whole word (see has_word)."""
-    # LIKE ignores ASCII case without copying the text (instr(lower()) copied it, 5 x
-    # slower), and reads Chinese text in half the time instr takes (which a word's
-    # spellings in both scripts, hanzi.variants, each cost); then the whole-word test
-    # (in Python) where LIKE found one. A pasted word longer than SQLite's LIKE pattern
-    # limit (50,000) keeps instr.
-    if len(word) > 1000:
-        found, params = (f"instr(lower({column}), ?)" if _cased(word)
-                         else f"instr({column}, ?)"), [word]
-    else:
-        found, params = f"{column} LIKE ? ESCAPE '\\'", [_like(word)]
-    if not _latin(word):
-        return found, params
-    return f"(CASE WHEN {found} THEN has_word({column}, ?) ELSE 0 END)", [*params, word]
-
-
-def _like(word: str) -> str:
-    """LIKE pattern for `word` anywhere. A Chinese one with punctuation in it (a quoted
-    phrase: the chat folds its "，" to ",", which the story keeps full-width) is its
-    clauses in order (LIKE bounds no gap: Term.strict then wants only punctuation
-    between them, storage/query.py)."""
-    pieces = [p for p in UNSPACED_BREAK.split(word) if p] if _UNSPACED.search(word) else [word]
-    return "%" + "%".join(re.sub(r"([\\%_])", r"\\\1", p) for p in pieces) + "%"
-
-
-def _joined(parts: list[tuple[str, list]], join: str) -> tuple[str, list]:
-    """SQL pieces joined by `join` (" AND ", " OR "), in parentheses, with their parameters."""
-    return ("(" + join.join(sql for sql, _ in parts) + ")",
-            [v for _, params in parts for v in params])
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +90,7 @@ class SearchStore:
         rows.sort(key=lambda r: leads.index(r[0]))
         return Found(self._briefs(rows), any_word)
 
-    def _search_leads(self, match: str, limit: int, wanted: Query | None = None,
+    def _search_leads(self, match: str, limit: int, wanted: Query,
                       any_term: bool = False) -> list[int]:
         """Cluster leads of the recent window's matches: all words in the headline first,
         then the rest, newest first within each. No bm25: its per-query statistics read
@@ -161,33 +100,45 @@ class SearchStore:
         included ("英伟达H20被要求"): when it finds fewer than `limit`, the query's words
         are also looked for in the newest UNSPACED_SCAN stories (a bounded scan, as for
         a Chinese query), as whole words (`ai` is not found inside `said`)."""
+        window, in_title = self._index_window(match, wanted, any_term)
+        most = self._words_found(wanted, window, fts=True) if any_term else None
+        leads = self._rank_leads(window, in_title, limit, most)
+        if len(leads) >= limit:
+            return leads
+        extra, glued_title = self._glued(wanted, any_term, window)
+        if not extra:
+            return leads
+        if any_term:
+            most = {**(most or {}), **self._words_found(wanted, extra, fts=False)}
+        return self._rank_leads(window + extra, in_title | glued_title, limit, most)
+
+    def _index_window(self, match: str, wanted: Query,
+                      any_term: bool) -> tuple[list[int], set[int]]:
+        """The index's newest SEARCH_WINDOW matches, as typed and without the stories
+        the scan finds a left-out word in, and which of them match in the headline."""
         window = [r for (r,) in self.db.execute(
             "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? ORDER BY rowid DESC "
             "LIMIT ?", (match, SEARCH_WINDOW))]
         in_title: set[int] = set()
         if window:
             # Bounded by the window's oldest rowid, the title match seeks, never scans.
-            in_title = {r for (r,) in self.db.execute(
-                "SELECT rowid FROM stories_fts WHERE stories_fts MATCH ? AND rowid >= ?",
-                (f"{{title}} : ({match})", window[-1]))}
-        if wanted is not None:
-            window, in_title = self._as_typed(wanted, any_term, window, in_title)
-        most = self._words_found(wanted, window, fts=True) if any_term else None
-        leads = self._rank_leads(window, in_title, limit, most)
-        if len(leads) >= limit or wanted is None:
-            return leads
+            in_title = self._fts_from(f"{{title}} : ({match})", window[-1])
+        window, in_title = self._as_typed(wanted, any_term, window, in_title)
+        return self._unshunned(wanted, window), in_title
+
+    def _glued(self, wanted: Query, any_term: bool,
+               window: list[int]) -> tuple[list[int], set[int]]:
+        """The scan's stories the index missed (words glued into unspaced text), and
+        those with the words in the headline."""
         glued, glued_title = self._scanned(wanted, any_term)
-        extra = [pk for pk in glued if pk not in set(window)]
+        seen = set(window)
+        extra = [pk for pk in glued if pk not in seen]
         if extra and wanted.without:
             # The scan leaves out a word as written; the index, every form it reads
             # as that word ("revenue" for -revenues, "open-source" for -"open source").
             shunned = self._fts_from(" OR ".join(t.fts() for t in wanted.without), min(extra))
             extra = [pk for pk in extra if pk not in shunned]
-        if not extra:
-            return leads
-        if any_term:
-            most = {**(most or {}), **self._words_found(wanted, extra, fts=False)}
-        return self._rank_leads(window + extra, in_title | glued_title, limit, most)
+        return extra, glued_title
 
     def _as_typed(self, wanted: Query, any_term: bool, window: list[int],
                   in_title: set[int]) -> tuple[list[int], set[int]]:
@@ -209,6 +160,21 @@ class SearchStore:
             elif all(h or any(t.search(text) for t in c) for h, c in zip(heads, loose)):
                 kept.add(pk)
         return [pk for pk in window if pk in kept], titled
+
+    def _unshunned(self, wanted: Query, window: list[int]) -> list[int]:
+        """`window` without the stories the scan finds a left-out word in: the index
+        reads "Qwen3" as another word than "qwen", which `search qwen` finds, so
+        `alibaba -qwen` listed it. Within the scan's reach, as `search qwen` is."""
+        shunned = [f for w in wanted.shunned() for f in variants(w)]
+        if not shunned or not window:
+            return window
+        (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
+        holding = joined([has_sql(w, c) for w in shunned for c in ("title", "text")], " OR ")
+        marks = ",".join("?" * len(window))
+        found = {pk for (pk,) in self.db.execute(
+            f"SELECT pk FROM stories WHERE pk IN ({marks}) AND pk > ? AND {holding[0]}",
+            [*window, (top or 0) - UNSPACED_SCAN, *holding[1]])}
+        return [pk for pk in window if pk not in found]
 
     def _search_unspaced(self, wanted: Query, limit: int) -> tuple[list[int], bool]:
         """Chinese and Japanese put no spaces between words, so the index holds a whole
@@ -236,11 +202,11 @@ class SearchStore:
         if any_term:
             forms = [[f for fs in forms for f in fs]]
         shunned = [f for w in wanted.shunned() for f in variants(w)]
-        title = _joined([_joined([_has(f, "title") for f in fs], " OR ") for fs in forms],
+        title = joined([joined([has_sql(f, "title") for f in fs], " OR ") for fs in forms],
                         " AND ")
-        anywhere = _joined([_joined([_has(f, c) for f in fs for c in ("title", "text")],
+        anywhere = joined([joined([has_sql(f, c) for f in fs for c in ("title", "text")],
                                     " OR ") for fs in forms], " AND ")
-        nowhere = [_joined([_has(w, "title"), _has(w, "text")], " OR ") for w in shunned]
+        nowhere = [joined([has_sql(w, "title"), has_sql(w, "text")], " OR ") for w in shunned]
         sql = (f"SELECT pk, {title[0]} FROM stories WHERE pk > ? AND {anywhere[0]}"
                + "".join(f" AND NOT {n}" for n, _ in nowhere) + " ORDER BY pk DESC LIMIT ?")
         params = [*title[1], (top or 0) - UNSPACED_SCAN, *anywhere[1],
@@ -275,8 +241,8 @@ class SearchStore:
 
     def _scan_holding(self, clause: Query, pks: list[int]) -> tuple[set[int], set[int]]:
         forms = [f for w in clause.substrings()[0] for f in variants(w)]
-        title = _joined([_has(f, "title") for f in forms], " OR ")
-        anywhere = _joined([_has(f, c) for f in forms for c in ("title", "text")], " OR ")
+        title = joined([has_sql(f, "title") for f in forms], " OR ")
+        anywhere = joined([has_sql(f, c) for f in forms for c in ("title", "text")], " OR ")
         marks = ",".join("?" * len(pks))
         rows = self.db.execute(f"SELECT pk, {title[0]} FROM stories WHERE pk IN ({marks}) "
                                f"AND {anywhere[0]}", [*title[1], *pks, *anywhere[1]])

@@ -32,7 +32,8 @@ from storage.records import RecordStore
 from storage.retention import RetentionStore, Slimmed
 from storage.migrate import migrate, unknown_versions, upgrading
 from storage.schema import MIGRATIONS
-from storage.search import SearchStore, has_word
+from storage.search import SearchStore
+from storage.search_sql import has_word
 from storage.store_errors import (WAIT_CAP, StoreBusy, StoreError, StoreReadOnly, StoreUnusable,
                                   is_busy, one_line, unusable)
 from storage.store_file import FileIdentity, file_id, open_failure

@@ -243,6 +243,8 @@ def test_a_credited_company_the_story_names_stays(clf):
     ("美股三大指数集体收涨", "英伟达发布新一代AI芯片，英伟达涨超3%，特斯拉跌0.3%。", True),
     ("DeepSeek发布新模型", "英伟达涨价后，DeepSeek转向国产芯片。", True),
     ("显卡价格上调", "英伟达显卡8月起涨30%，整机厂商跟进。", True),
+    ("港股AI概念股午后走强", "英伟达涨5%，因公司当日发布新一代AI芯片。", True),   # with its news
+    ("港股AI概念股午后走强", "英伟达涨5%，此前公司宣布未来三年向AI投入3800亿元。", True),
 ])
 def test_a_company_quoted_only_by_its_share_price_is_not_the_storys(clf, title, text, named):
     assert ("Nvidia" in clf.classify(title, text).companies) is named
@@ -256,6 +258,10 @@ def test_a_company_quoted_only_by_its_share_price_is_not_the_storys(clf, title, 
     ("You can pre-order the controller from Amazon ahead of its May release.", False),
     ("Acme raised $4 billion from Amazon to train its next model.", True),
     ("Acme signed a $38 billion deal to run its models on Amazon's cloud.", True),
+    ("Claude Sonnet is now 50% off on Amazon Bedrock through June.", True),
+    ("Llama 4 is available on Amazon SageMaker at 30% off for launch week.", True),
+    ("The Acme model is $2 off per million tokens on Amazon Web Services.", True),
+    ("Acme's agents are 40% off via Amazon's Bedrock this month.", True),
 ])
 def test_amazon_named_only_as_the_shop_is_not_the_storys(clf, text, named):
     assert ("Amazon" in clf.classify("Acme's new gadget", text).companies) is named

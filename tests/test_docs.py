@@ -191,3 +191,13 @@ def test_readme_names_every_dependency_pyproject_installs():
                                                             runtime.lower())) == set()
     assert names(project["optional-dependencies"]["dev"]) - set(
         re.findall(r"[a-z][a-z0-9_.-]+", dev.lower())) == set()
+
+
+def test_readme_restores_a_backup_only_through_ainews_restore():
+    """README offered `sqlite3 data/ainews.db ".restore ainews-backup.db"` beside
+    `ainews restore`: that path records no restored_at (Discord then posts again what the
+    channel shows), takes a newer ainews's backup, and runs under a live bot."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    offers = [line for line in readme.splitlines() if '".restore' in line]
+    warns = "sqlite3's `.restore`" in readme
+    assert offers == [] and warns, offers

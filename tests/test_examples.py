@@ -250,14 +250,19 @@ def test_cli_example_parses_as_shown(example):
 
 
 SEARCHES = [e for e in CLI_VARIANTS if e.command == "search"] + [
-    ex.search_named('alibaba revenue -"open source"'), ex.search_named('alibaba "qwen')]
+    ex.search_named(q) for q in ('alibaba revenue -"open source"', 'alibaba "qwen',
+                                 "nvidia's china export", "openai's revenue -microsoft",
+                                 '"nvidia\'s chips" -"tom\'s hardware"', "“open source” -meta",
+                                 'qwen "pricing" -"cut', 'cost $5 `date` "a\\b"')]
 
 
 @pytest.mark.parametrize("example", SEARCHES, ids=[e.text for e in SEARCHES])
 def test_a_cli_search_example_searches_what_it_shows(example):
     """`ainews search 'openai -microsoft'`, the help's example quoted whole, was one
     argument, which the command line reads as a phrase (a shell user's quotes): it
-    searched for "openai microsoft" side by side and left nothing out."""
+    searched for "openai microsoft" side by side and left nothing out. So was a search
+    with a possessive (`nvidia's china export`): the hint to drop a phrase's quotes
+    showed a command that searched the phrase again."""
     typed = search_words_last(shlex.split(cli_syntax.spell(example)[1:-1])[1:])
     args = build_parser().parse_args(typed)
     assert parse_query(search_words(args.query)) == parse_query(example.args[0].value)

@@ -187,14 +187,19 @@ def test_a_model_without_a_star_finds_its_later_versions(tmp_path, query, found)
     ("阿里 qwen", ["阿里发布Qwen3模型"]),
     ("qwe", []),                                  # a word's start is no word
     ("max", ["Qwen2.5-Max tops a benchmark"]),    # nor "Qwentin Maxwell"
+    ("alibaba -qwen", ["Alibaba hires a cloud chief"]),   # left out as it is found
+    ("alibaba OR meta NOT llama", ["Alibaba hires a cloud chief", "Alibaba cuts Qwen3.5 prices"]),
 ])
 def test_a_name_finds_its_versions_written_onto_it(store, query, found):
     """`search qwen` (the README's own example) found nothing of Qwen3.5 or Qwen2.5:
     the index holds "qwen3" as one word. A name of letters finds itself with a version
-    number written onto it, as `GPT-5` finds GPT-5.1; not inside a longer word."""
+    number written onto it, as `GPT-5` finds GPT-5.1; not inside a longer word. Left out,
+    it leaves out what it finds: `alibaba -qwen` listed the Qwen3.5 story, the index
+    picking stories before the version rule was heard."""
     add(store, make("Qwen2.5-Max tops a benchmark", hours=1),
         make("Alibaba cuts Qwen3.5 prices", hours=2), make("Meta's Llama4 licence", hours=3),
-        make("阿里发布Qwen3模型", hours=0.5), make("Qwentin Maxwell joins", hours=4))
+        make("阿里发布Qwen3模型", hours=0.5), make("Qwentin Maxwell joins", hours=4),
+        make("Alibaba hires a cloud chief", hours=5))
     result = store.find(query)
     assert [b.headline for b in result.briefs] == found and not result.any_word
 
