@@ -34,7 +34,7 @@ from storage.migrate import migrate, unknown_versions, upgrading
 from storage.schema import MIGRATIONS
 from storage.search import SearchStore, has_word
 from storage.store_errors import (WAIT_CAP, StoreBusy, StoreError, StoreReadOnly, StoreUnusable,
-                                  is_busy, one_line, unusable)
+                                  is_busy, one_line, sqlite_too_old, unusable)
 from storage.store_file import FileIdentity, file_id, open_failure
 from storage.stories import StoryStore
 
@@ -83,6 +83,8 @@ class Store(FeedStore, StoryStore, LookupStore, SearchStore, DeliveryStore, Rete
         """upgrade_refused: asked before an older ainews's file is migrated; a reason
         (a bot of that version still running on it) leaves the file as it is.
         only_existing: neither the file nor its folder is made (see reopen)."""
+        if (too_old := sqlite_too_old()) is not None:
+            raise StoreError(too_old)
         self.path = str(path)
         self._now = clock
         self._lock = threading.RLock()
