@@ -12,6 +12,7 @@ from urllib.parse import urldefrag, urlsplit
 
 from bot import examples as ex
 from bot.commands_text import link_text, quote, unquoted
+from bot.dispatch import FEED_REMOVED
 from bot.examples import say
 from bot.platforms import platform_of
 from bot.replies import Caller, Reply
@@ -23,7 +24,6 @@ from feeds.urls import without_secrets
 FEEDS_USAGE = say("use {}, {}, {} or {}", ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
                   ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
 NOT_ADMIN_FEEDS = "only admins can manage the bot's feeds"
-FEED_REMOVED = "cancelled: its feed was removed before it was posted"
 _ATTENTION = {"paused": 0, "failing": 1}   # listed first, in this order
 
 
