@@ -13,22 +13,26 @@ from feeds.urls import without_secrets
 
 def check(app, args) -> int:
     report = asyncio.run(check_feed(app, args.url))
+    refused = report.pop("refused", False)    # the exit code's, not a JSON key
     if args.json:
         print(json_line(report))
     elif not report["ok"]:
-        _say_no_feed(report)
+        _say_no_feed(report, refused)
     else:
         # The head row is empty: format_table would print it as a blank first line.
         followed = app.store.feed_state(args.url) is not None
         print(format_table(["", ""], _check_rows(report, followed)).removeprefix("\n"))
-    return 0 if report["ok"] else 1
+    # A refused URL (a private host, not http) is to be fixed: 2; no feed there: 1.
+    return 0 if report["ok"] else 2 if refused else 1
 
 
-def _say_no_feed(report: dict) -> None:
+def _say_no_feed(report: dict, refused: bool) -> None:
     """Not a feed is the "nothing there" of `feeds check`: one line, exit 1, as for an
-    unknown company (the raw `ok: False` / `error:` pair read as a dump)."""
+    unknown company (the raw `ok: False` / `error:` pair read as a dump). A refused URL
+    was never fetched: "no working feed" would be a guess."""
     from bot.console import terminal_text
-    print(f"ainews: feeds check: {report['url']} is no working feed: "
+    said = "was not fetched" if refused else "is no working feed"
+    print(f"ainews: feeds check: {report['url']} {said}: "
           f"{terminal_text(report['error'])}", file=sys.stderr)
 
 
@@ -63,17 +67,27 @@ def _caching(etag: bool, last_modified: bool) -> str:
     return f"yes ({named}): an unchanged feed is not downloaded again"
 
 
+def _no_feed(url: str, error: Exception, refused: bool) -> dict:
+    """`refused`: the guard refused the URL as given (a private host, not http): exit 2."""
+    return {"ok": False, "url": without_secrets(url), "error": str(error), "refused": refused}
+
+
 async def check_feed(app, url: str) -> dict:
     """Fetch and parse a feed now, without storing anything: what would we get?"""
     from feeds.fetcher import FetchError
+    from feeds.guard import check_url, refused_as_given
     from feeds.parser import ParseError, parse_feed
+    try:
+        check_url(url, app.fetch_policy.allow_private)   # as the fetch would, first
+    except FetchError as e:     # the URL as typed: to be fixed
+        return _no_feed(url, e, refused=True)
     async with app.fetcher() as fetcher:
         try:
             res = await fetcher.fetch(url)
             parsed = parse_feed(res.body or b"", feed_url=res.final_url or url,
                                 content_type=res.content_type)
         except (FetchError, ParseError) as e:
-            return {"ok": False, "url": without_secrets(url), "error": str(e)}
+            return _no_feed(url, e, refused=refused_as_given(url, e))
     strategy = sum(app.classifier.classify(s.title, s.text).strategy for s in parsed.stories)
     # Printed, as `feeds list` shows a feed: without the URL's credentials.
     return {"ok": True, "url": without_secrets(url), "title": parsed.title,

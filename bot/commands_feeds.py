@@ -12,6 +12,7 @@ from urllib.parse import urldefrag, urlsplit
 
 from bot import examples as ex
 from bot.commands_text import link_text, quote, unquoted
+from bot.dispatch import FEED_REMOVED
 from bot.examples import say
 from bot.platforms import platform_of
 from bot.replies import Caller, Reply
@@ -23,7 +24,6 @@ from feeds.urls import without_secrets
 FEEDS_USAGE = say("use {}, {}, {} or {}", ex.FEEDS_LIST, ex.FEEDS_ADD_USAGE,
                   ex.FEEDS_REMOVE_USAGE, ex.FEEDS_RESUME_USAGE)
 NOT_ADMIN_FEEDS = "only admins can manage the bot's feeds"
-FEED_REMOVED = "cancelled: its feed was removed before it was posted"
 _ATTENTION = {"paused": 0, "failing": 1}   # listed first, in this order
 
 
@@ -185,8 +185,8 @@ class FeedCommands:
         url = without_fragment(url)
         try:
             check_url(url, allow_private)
-        except FetchError as e:
-            return Reply.not_there(f"can't add {without_secrets(url)}: {why_not(e)}")
+        except FetchError as e:      # the URL as typed: to be fixed
+            return Reply.error(f"can't add {without_secrets(url)}: {why_not(e)}")
         known = self.followed(url)
         if known is not None and name and name != known.source.name:
             return self._rename(known, name)
@@ -232,12 +232,21 @@ class FeedCommands:
                                         feed_url=res.final_url or url,
                                         content_type=res.content_type)
         except (FetchError, ParseError) as e:
-            return Reply.not_there(f"can't add {without_secrets(url)}: {why_not(e)}")
+            return _cant_add(url, e)
         return (parsed.title or "").strip()[:80]
 
 
 # The component a reason names for the log ("fetcher: 127.0.0.1 is a loopback address").
 _COMPONENT = re.compile(r"^(?:fetcher|parser|guard): ")
+
+
+def _cant_add(url: str, error: Exception) -> Reply:
+    """A host refused as private (its name resolves to 10.x) is the caller's to fix, as a
+    URL the guard refuses as typed is (`ainews` exits 2); one that holds no working feed
+    (a redirect the guard refuses too) is "nothing there" (exit 1)."""
+    from feeds.guard import refused_as_given
+    said = f"can't add {without_secrets(url)}: {why_not(error)}"
+    return Reply.error(said) if refused_as_given(url, error) else Reply.not_there(said)
 
 
 def why_not(error: Exception) -> str:

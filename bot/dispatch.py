@@ -69,6 +69,10 @@ def dispatch_new(store, stories: Iterable[Story | Brief], now: datetime) -> int:
 
 
 EDITED_OUT = "cancelled: an edit made it no longer a strategy story this channel follows"
+FEED_REMOVED = "cancelled: its feed was removed before it was posted"
+# Cancels no channel asked for: a story of the cluster earning the channel again (an
+# edit, or a followed feed carrying news a removed one left) brings the post back.
+REVIVABLE = (EDITED_OUT, FEED_REMOVED)
 
 
 def dispatch_edits(store, stories: Iterable[Story], now: datetime, *,
@@ -186,9 +190,12 @@ def _log_revision(row, brief: Brief, settled, seen: bool) -> None:
 
 
 def _revive(store, row, brief: Brief, now: datetime) -> int:
-    """A post an edit cancelled is earned again, by `brief`'s story: it waits as that."""
+    """A post an edit or a feed's removal cancelled is earned again, by `brief`'s story
+    (a followed feed carries it): it waits as that."""
+    if row.last_error not in REVIVABLE:
+        return 0
     held = store.digest_setting(row.platform, row.channel) is not None
-    return int(store.revive_post(row.id, brief, reason=EDITED_OUT, held=held, now=now))
+    return int(store.revive_post(row.id, brief, reason=row.last_error, held=held, now=now))
 
 
 def _channels_of_others(store, subs: list[Subscription], story: Story) -> set:
@@ -262,9 +269,10 @@ def _route(store, post: Post, platform: str, workspace: str, channel: str, *,
         return int(store.enqueue_post(cluster_id=post.cluster_id, brief=post.brief,
                                       platform=platform, workspace=workspace,
                                       channel=channel, held=held, now=now))
-    if existing.state == "cancelled" and existing.last_error == EDITED_OUT:
-        # An edit cancelled another story's post of this cluster (or this one's): this
-        # story earns the channel, so it gets the post (else the row's UNIQUE slot lost it).
+    if existing.state == "cancelled" and existing.last_error in REVIVABLE:
+        # An edit or a feed's removal cancelled another story's post of this cluster (or
+        # this one's): this story earns the channel, so it gets the post (else the row's
+        # UNIQUE slot lost it).
         return _revive(store, existing, post.brief, now)
     if existing.story_id == post.brief.id or existing.state in ("digested", "failed",
                                                                  "cancelled", "stale"):

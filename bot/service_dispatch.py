@@ -55,8 +55,12 @@ class StoredDispatch:
         for story in stories:
             if story.classification.strategy:
                 await _brief_or_headline(pipeline, story)   # the new text's brief
-        done = dispatch_edits(store, stories, self.clock(),
-                              max_age=self.app.settings.max_post_age) if stories else None
+        # A removed feed's edit posts and edits nothing: `feeds remove` may have come
+        # since the poll stored it (the bot stopped between, or while the brief was made).
+        with store.outbox_transaction():
+            stories = _still_followed(store, stories, "edited story", "not routed")
+            done = dispatch_edits(store, stories, self.clock(),
+                                  max_age=self.app.settings.max_post_age) if stories else None
         store.forget_edits(upto_seq)
         if done and done.changed:
             # INFO only for what a channel will see: a feed A/B-testing its headlines
@@ -78,13 +82,14 @@ async def _brief_or_headline(pipeline: Pipeline, story) -> None:
                       story.id, story.url)
 
 
-def _still_followed(store, stories: list) -> list:
+def _still_followed(store, stories: list, what: str = "stored story",
+                    dropped: str = "not posted") -> list:
     """The stories a followed feed still carries (another may carry a removed one's)."""
     followed = store.still_followed([s.id for s in stories]) if stories else set()
     kept = [s for s in stories if s.id in followed]
     if len(kept) < len(stories):
-        log.info("dispatch: %s of a feed removed meanwhile; not posted",
-                 count(len(stories) - len(kept), "stored story"))
+        log.info("dispatch: %s of a feed removed meanwhile; %s",
+                 count(len(stories) - len(kept), what), dropped)
     return kept
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.dispatch import EDITED_OUT, covers, story_keys
+from bot.dispatch import EDITED_OUT, FEED_REMOVED, covers, story_keys
 from bot.platforms import platform_of
 from bot.replies import DM
 from bot.why import never_posted, too_late
@@ -28,9 +28,8 @@ _STATES = {"due": "waiting to be posted", "sending": "being posted",
            "cancelled": "not posted: the channel stopped following it first",
            "stale": "not posted: it waited so long (the bot stopped, or the channel was "
                     "paused or rate-limited) that it was no longer news"}
-# A cancel that was no channel's doing (bot/commands_feeds.py FEED_REMOVED).
-_CANCELLED = {"cancelled: its feed was removed before it was posted":
-              "not posted: its feed was removed from the bot first",
+# A cancel that was no channel's doing.
+_CANCELLED = {FEED_REMOVED: "not posted: its feed was removed from the bot first",
               EDITED_OUT: "not posted: its story was edited before it went out, and is no "
                           "longer news this channel follows"}
 

@@ -55,7 +55,7 @@ class FetchError(Exception):
     """
 
     def __init__(self, kind: str, message: str, *, status: int | None = None,
-                 retry_after: float | None = None):
+                 retry_after: float | None = None, host: str | None = None):
         # Logged, stored as the feed's last error and shown in chat: a URL in it (a
         # redirect's target, an invalid URL) may carry the feed's credentials.
         message = one_line(without_secrets(message))
@@ -63,6 +63,20 @@ class FetchError(Exception):
         self.kind = kind
         self.status = status
         self.retry_after = retry_after
+        self.host = host     # "blocked": the host refused as private (see refused_as_given)
+
+
+def refused_as_given(url: str, error: Exception) -> bool:
+    """Whether `error` is the guard refusing `url`'s own host as private (an intranet name
+    resolving to 10.x): the caller's to change, or AINEWS_ALLOW_PRIVATE_HOSTS, as a URL
+    check_url refuses is. Not a redirect's target, which is the server's doing."""
+    if not isinstance(error, FetchError) or error.kind != "blocked" or not error.host:
+        return False
+    try:   # yarl, as the guard reads hosts: it writes an IPv6 address its own way
+        given = parse_url(url).raw_host or ""
+    except FetchError:
+        return False
+    return error.host.rstrip(".").lower() == given.rstrip(".").lower()
 
 
 # A message quotes what a server sent (a Location, an aiohttp parse error): it is logged,
@@ -179,7 +193,7 @@ def blocked(host: str, problem: str, address: object = None) -> FetchError:
     hint = ("never fetched, as cloud metadata services answer there" if problem in NEVER_ALLOWED
             else PRIVATE_HOSTS_HINT)
     return FetchError("blocked", f"fetcher: {host}{at} is {article} {problem} address; refused "
-                                 f"({hint})")
+                                 f"({hint})", host=host)
 
 
 async def check_proxied(url: URL, allow_private: bool, resolver: AbstractResolver) -> None:
@@ -200,7 +214,7 @@ async def check_proxied(url: URL, allow_private: bool, resolver: AbstractResolve
     if not addresses and not allow_private and _intranet_name(host):
         raise FetchError("blocked", f"fetcher: {host} is an intranet name this machine's DNS "
                                     f"does not know; refused, not asked of the proxy "
-                                    f"({PRIVATE_HOSTS_HINT})")
+                                    f"({PRIVATE_HOSTS_HINT})", host=host)
 
 
 async def _addresses(resolver: AbstractResolver, host: str, port: int) -> list[IPAddress]:

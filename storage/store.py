@@ -35,7 +35,7 @@ from storage.schema import MIGRATIONS
 from storage.search import SearchStore
 from storage.search_sql import has_word
 from storage.store_errors import (WAIT_CAP, StoreBusy, StoreError, StoreReadOnly, StoreUnusable,
-                                  is_busy, one_line, unusable)
+                                  is_busy, one_line, sqlite_too_old, unusable)
 from storage.store_file import FileIdentity, file_id, open_failure
 from storage.stories import StoryStore
 
@@ -84,6 +84,8 @@ class Store(FeedStore, StoryStore, LookupStore, SearchStore, DeliveryStore, Rete
         """upgrade_refused: asked before an older ainews's file is migrated; a reason
         (a bot of that version still running on it) leaves the file as it is.
         only_existing: neither the file nor its folder is made (see reopen)."""
+        if (too_old := sqlite_too_old()) is not None:
+            raise StoreError(too_old)
         self.path = str(path)
         self._now = clock
         self._lock = threading.RLock()

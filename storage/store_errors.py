@@ -40,6 +40,22 @@ IO_ERROR = ("check its disk (free space, `dmesg`) and the file (`sqlite3 FILE 'P
             "integrity_check'`), then start ainews again")
 _DAMAGED = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
+# The oldest SQLite the store runs on: the search index's tokenizer option
+# remove_diacritics 2 came with 3.27 (README, "Dependencies").
+MIN_SQLITE = (3, 27)
+
+
+def sqlite_too_old() -> str | None:
+    """Why this Python's SQLite can't hold the store, else None: asked before the file
+    is opened, so an older library never gets to fail mid-migration with a parse error."""
+    found = sqlite3.sqlite_version
+    if tuple(int(n) for n in found.split(".")[:2]) >= MIN_SQLITE:
+        return None
+    return (f"store: this Python's SQLite is {found}; ainews needs SQLite "
+            f"{'.'.join(map(str, MIN_SQLITE))} or newer (a newer Python, or one built with "
+            "a newer SQLite)")
+
+
 # At most this long, in the current task (a chat command: waiting_at_most), a write waits.
 WAIT_CAP: ContextVar[float | None] = ContextVar("store_wait_cap", default=None)
 

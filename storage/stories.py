@@ -17,6 +17,7 @@ from datetime import datetime
 
 from feeds.cluster import signature_input, title_key
 from feeds.models import DATED_AHEAD, SHARED_LINK, UNDATED, Story, iso_utc, parse_iso
+from feeds.urls import without_secrets
 from storage.briefs import BriefCache
 from storage.clusters import ClusterSearch, micros
 from storage.dedupe import Known, KnownStories
@@ -26,6 +27,13 @@ from storage.story_rows import (INDEX_STORY, INSERT_LINK, INSERT_STORY, STORY_CO
 __all__ = ["STORY_COLUMNS", "StoryStore", "story_from_row"]
 
 log = logging.getLogger("ainews.store")
+# A new strategy story no followed feed but `feed` (followed) carries: its own feed was
+# removed, and no other carried it.
+_LEFT = ("SELECT s.title FROM stories s WHERE s.pk = :pk AND s.status = 'new' AND s.strategy = 1 "
+         "AND EXISTS (SELECT 1 FROM feeds WHERE url = :feed) "
+         "AND NOT EXISTS (SELECT 1 FROM feeds f WHERE f.url = s.feed_url) "
+         "AND NOT EXISTS (SELECT 1 FROM story_feeds c JOIN feeds f ON f.url = c.feed_url "
+         "WHERE c.story_pk = s.pk AND c.feed_url != :feed)")
 
 
 class StoryStore(KnownStories, BriefCache, ClusterSearch):
@@ -77,7 +85,9 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
         (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
         next_pk = (top or 0) + 1
         for story in stories:
-            if self._merge_known(story, seen, known, later):
+            # A known story a removed feed left may be news to this feed's readers.
+            news = not backlog and not (hold and hold(story))
+            if self._merge_known(story, seen, known, later, news):
                 continue
             content_hash = story.content_hash   # a sha256 of the text: once per story
             status = "backlog" if backlog or (hold and hold(story)) else "new"
@@ -109,8 +119,10 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
             self._unsigned.clear()
             self._company_days.clear()
 
-    def _merge_known(self, story: Story, seen: str, known: Known, later: "_Later") -> bool:
-        """Handle a story already stored (by id, alias or URL); False when it is new."""
+    def _merge_known(self, story: Story, seen: str, known: Known, later: "_Later",
+                     news: bool) -> bool:
+        """Handle a story already stored (by id, alias or URL); False when it is new.
+        `news`: it would be posted if it were new (not a first poll, not too old)."""
         pk = known.ids.get(story.id)
         if pk is None and story.url and SHARED_LINK not in story.flags:
             pk = known.urls.get(story.url)
@@ -123,7 +135,7 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
             return False
         feed_url, old_hash = known.rows[pk]
         if feed_url != story.feed_url:
-            self._carried_by(pk, story.feed_url, known)
+            self._carried_by(pk, story.feed_url, known, news)
         # An edit from the story's own feed updates it; another outlet's copy does not.
         elif old_hash != story.content_hash:
             later.write(self.db.conn)   # the edit rewrites the story's topic rows
@@ -131,14 +143,23 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
             known.rows[pk] = (feed_url, story.content_hash)
         return True
 
-    def _carried_by(self, pk: int, feed_url: str, known: Known) -> None:
+    def _carried_by(self, pk: int, feed_url: str, known: Known, news: bool = False) -> None:
         """Record that the feed at `feed_url` carries story `pk` too. Pipeline polls
         pass a known entry on only until this is written (known_story_hashes), and
         IGNORE writes nothing when the row is there."""
         if feed_url and (pk, feed_url) not in known.carried:
-            self.db.execute("INSERT OR IGNORE INTO story_feeds (story_pk, feed_url) "
-                            "VALUES (?, ?)", (pk, feed_url))
+            added = self.db.execute("INSERT OR IGNORE INTO story_feeds (story_pk, feed_url) "
+                                    "VALUES (?, ?)", (pk, feed_url)).rowcount
             known.carried.add((pk, feed_url))
+            left = added and news and self.db.execute(
+                _LEFT, {"pk": pk, "feed": feed_url}).fetchone()
+            if left:
+                # Its feed was removed (its posts cancelled, or never routed) and no
+                # followed feed carried it: to this feed's readers it is news. Routed
+                # again as an edit is: while still news, never twice to a channel.
+                self.db.execute("INSERT INTO story_edits (story_pk) VALUES (?)", (pk,))
+                log.info("store: %r, of a removed feed, is listed by %s: routed to the "
+                         "channels that follow it", left[0], without_secrets(feed_url))
 
     def _update_content(self, pk: int, story: Story, seen: str) -> None:
         story = self._kept_date(pk, story)

@@ -61,6 +61,19 @@ async def test_no_feed_is_one_line_on_stderr(env, capsys):
     assert "not a feed" in err
 
 
+@pytest.mark.parametrize("flags", [(), ("--json",)])
+@pytest.mark.parametrize("url", ["http://10.1.2.3/rss", "file:///etc/passwd"])
+def test_a_refused_url_is_to_be_fixed_not_missing(env, capsys, url, flags):
+    # A private host or a scheme never fetched is the user's to change (exit 2), not a
+    # URL that holds no feed (exit 1, as a page with none).
+    env.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "0")
+    code = main(["feeds", "check", url, *flags])
+    out, err = capsys.readouterr()
+    said = json.loads(out)["error"] if flags else err
+    assert code == 2 and ("10.1.2.3 is a private address" in said or "only http" in said)
+    assert flags or err.startswith(f"ainews: feeds check: {url} was not fetched: fetcher: ")
+
+
 async def test_a_repaired_feed_says_its_warning_once_in_the_report(env, capsys):
     """The parser's note on a broken feed came twice: as an INFO log line on stderr,
     then as the report's warning row."""

@@ -24,9 +24,11 @@ env = pytest.fixture(db_env, name="env")
     ("http://0.0.0.0/rss", "0.0.0.0 is an unspecified address"),
 ])
 def test_feeds_add_refuses_unsafe_urls(env, capsys, url, words):
+    # Exit 2, "fix your input" (README "Exit codes"): 1, "nothing there", told a script
+    # the URL held no feed, while the URL itself is to be changed (or the setting set).
     env.setenv("AINEWS_ALLOW_PRIVATE_HOSTS", "0")
     code, _, err = run_cli(capsys, "feeds", "add", url)
-    assert code == 1 and words in err
+    assert code == 2 and words in err
 
 
 async def test_feeds_commands_take_a_pasted_url_with_spaces_around_it(env, capsys):

@@ -69,6 +69,28 @@ async def test_feeds_add_test_fetches_and_lists(store, classifier, clock):
     assert (await commands.feeds(ADMIN, "frob")).kind == "error"
 
 
+@pytest.mark.parametrize("where, to_fix", [
+    ("an intranet name", True),            # resolves to a private address: the setting
+    ("a redirect to ftp://", False),       # the server's doing: no working feed there
+])
+async def test_a_refused_host_is_to_be_fixed_a_refused_redirect_is_no_feed(store, classifier,
+                                                                           clock, where, to_fix):
+    """`ainews feeds add` exits 2 for the one (fix the URL or AINEWS_ALLOW_PRIVATE_HOSTS)
+    and 1 for the other, as for any URL with no working feed (Reply.nothing_there)."""
+    from tests.fetcher_kit import LoopbackDNS
+    private = where == "an intranet name"
+    commands = Commands(store, classifier, settings=Settings(allow_private_hosts=not private),
+                        clock=clock, fetcher_factory=lambda: Fetcher(
+                            FetchPolicy(allow_private=not private), resolver=LoopbackDNS()))
+    async with FeedServer() as srv:
+        srv.add_redirect("/r", "ftp://example.com/rss", 301)
+        url = f"http://intranet.example:{srv.port}/r" if private else srv.url("/r")
+        reply = await commands.feeds(ADMIN, "add", url)
+    said = "is a loopback address; refused" if private else "redirected to ftp://"
+    assert reply.kind == "error" and said in reply.text
+    assert reply.nothing_there is not to_fix and store.feed_states() == []
+
+
 async def test_feeds_needing_attention_head_the_list(commands, store, clock):
     # Discord cuts a reply at 4,096 characters: with 60+ feeds listed by name, a paused
     # "Zeit" feed fell off the end, and with it the way to resume it.

@@ -257,7 +257,9 @@ async def test_digest_is_one_message(fake, runner, channel, count, embeds):
     await runner.adapter.send_digest(channel, "Morning roundup", briefs, nonce="d1")
     (post,) = fake.find("POST", MESSAGES)
     assert len(post.json["embeds"]) == embeds
-    assert post.json["content"] == "Morning roundup"
+    # A notification names the stories (test_discord_render: digest_content).
+    assert post.json["content"].startswith(f"Morning roundup: {count} stor")
+    assert post.json["content"].count("(Caixin)") == min(count, 3)
     assert post.json["nonce"] == "d1" and post.json["enforce_nonce"] is True
     if embeds == 1 and count > 1:
         assert post.json["embeds"][0]["description"].count("https://news.example/") == count

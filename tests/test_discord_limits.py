@@ -192,4 +192,5 @@ async def test_ten_briefs_with_a_long_link_beside_a_headline_are_one_answer_and_
     assert named["author"] == {"name": "news.google.com", "url": LONG_URL}
     assert "url" not in named and named["description"].startswith("• Amazon's cloud unit")
     roundup = fake.messages[next(reversed(fake.messages))]
-    assert roundup["content"] == "Your AI digest" and len(roundup["embeds"]) == 10
+    assert roundup["content"].startswith("Your AI digest: 10 stories: ")
+    assert len(roundup["embeds"]) == 10

@@ -243,6 +243,35 @@ def test_hostile_feed_text_is_inert_in_the_digest_list(text, word, where):
         assert word in line
 
 
+@pytest.mark.parametrize("n, said", [
+    (1, "Morning roundup: 1 story: Alibaba open-sources Qwen 3 (Reuters)"),
+    (3, "Morning roundup: 3 stories: Alibaba open-sources Qwen 3 (Reuters); "
+        "Baidu cuts Ernie 1 prices (Caixin); Baidu cuts Ernie 2 prices (Caixin)"),
+    (12, "Morning roundup: 12 stories: Alibaba open-sources Qwen 3 (Reuters); "
+         "Baidu cuts Ernie 1 prices (Caixin); Baidu cuts Ernie 2 prices (Caixin); "
+         "…and 9 more"),
+])
+def test_a_roundups_text_names_its_first_stories(n, said):
+    """A roundup's text line was its title alone ("AI strategy digest, Sun 01 Mar
+    2026"), all a phone's notification shows: it named no story. It names the first
+    three, as Slack's roundup text does."""
+    briefs = [make_brief()] + [make_brief(id=str(i), headline=f"Baidu cuts Ernie {i} prices",
+                                          source="Caixin") for i in range(1, n)]
+    assert render.digest_content("Morning roundup", briefs) == said
+
+
+@pytest.mark.parametrize("text, word", HOSTILE + [("see https://n.example/a_b", "n.example")])
+@pytest.mark.parametrize("filler", [1, 400])
+def test_a_roundups_text_is_inert_and_short(text, word, filler):
+    """Feed text there pings no one, links nothing (no preview card under the roundup)
+    and stays a notification's few lines however long the headlines."""
+    briefs = [make_brief(id=str(i), headline=f"{text} {'x' * filler}", source=text)
+              for i in range(5)]
+    content = render.digest_content("Roundup", briefs)
+    assert word in content and len(content) <= 600
+    assert not re.search(r"@(everyone|here)|<[@#/:at]|\]\(|(?<!<)https?://", content), content
+
+
 # Headline lengths of a 40-story roundup. 20 lines of 200 and one of 21 would end the
 # list one character past Discord's 4,096 if the line after them were let in.
 LAYOUTS = {f"all-{n}": [n] * 40 for n in range(150, 200)}

@@ -8,8 +8,8 @@ from dataclasses import replace
 import pytest
 
 from bot.dispatch import dispatch_new
-from feeds.models import Brief
-from tests.dispatch_kit import story, add, follow, deliver
+from feeds.models import Brief, FeedSource
+from tests.dispatch_kit import story, add, follow, deliver, route_edits
 from tests.fakes.recorder import RecordingAdapter
 
 
@@ -166,3 +166,66 @@ async def test_syndicated_copy_posts_under_its_own_feed(store, clock):
     await deliver(store, clock, adapter)
     assert [(p.brief.source, p.brief.url) for p in adapter.sends] == [
         ("Yahoo", "https://yahoo.example/s2")]
+
+
+# ---- a story a removed feed left, listed by a feed still followed ----------------------
+REUTERS, WIRE = "https://reuters.example/rss", "https://wire.example/rss"
+
+
+def _feeds_remove(store, clock, url):
+    """`feeds remove URL`: its waiting posts cancelled, unless a followed feed carries them."""
+    from bot.commands import Commands
+    Commands(store, None, clock=clock).remove_feed(store.feed_state(url))
+
+
+@pytest.mark.parametrize("how, sent", [
+    ("waiting, cancelled by the removal", 1),
+    ("stored, not routed yet", 1),
+    ("sent before the removal", 1),
+    ("no longer news", 0),
+    ("listed in the wire's first poll", 0),    # its backlog: never posted
+])
+async def test_a_followed_feed_listing_a_removed_feeds_story_posts_it_once(store, clock,
+                                                                           how, sent):
+    """Reuters' story waited for c1 when Reuters was removed (its post cancelled), or
+    was stored but not yet routed; then the wire, still followed, listed the same
+    story. It was known, so nothing was posted, ever: the channel never got news a feed
+    it follows carries. It is routed once now, while still news (max post age), and a
+    post already out is not sent again."""
+    for name, url in (("Reuters", REUTERS), ("Wire", WIRE)):
+        store.upsert_feed(FeedSource(name, url))
+    follow(store, clock, "c1")
+    adapter = RecordingAdapter()
+    new = add(store, clock, story("s1", "Anthropic raises $4bn from Amazon", clock))
+    if how != "stored, not routed yet":
+        dispatch_new(store, new, clock())
+    if how == "sent before the removal":
+        await deliver(store, clock, adapter)
+    _feeds_remove(store, clock, REUTERS)
+    clock.advance(hours=49 if how == "no longer news" else 1)
+    wire = story("s1", "Anthropic raises $4bn from Amazon", clock, source="Wire")
+    assert store.add_new_stories([wire], backlog="first poll" in how, now=clock()) == []
+    route_edits(store, clock)
+    await deliver(store, clock, adapter)
+    add(store, clock, wire)
+    route_edits(store, clock)                                       # listed again: nothing
+    await deliver(store, clock, adapter)
+    assert [s.brief.headline for s in adapter.sends] == [wire.title] * sent
+    assert adapter.edits == []
+
+
+async def test_a_followed_feeds_report_of_news_a_removed_feed_left_is_posted(store, clock):
+    """Another outlet's report of the same event (one cluster) found the post slot the
+    removed feed's cancelled post held, and was dropped as already routed there."""
+    store.upsert_feed(FeedSource("Reuters", REUTERS))
+    store.upsert_feed(FeedSource("FT", "https://ft.example/rss"))
+    follow(store, clock, "c1")
+    dispatch_new(store, add(store, clock, story("s1", "Anthropic raises $4bn from Amazon",
+                                                clock)), clock())
+    _feeds_remove(store, clock, REUTERS)
+    assert store.outbox_counts() == {"cancelled": 1}
+    ft = story("s2", "Amazon to invest another $4 billion in Anthropic", clock, source="FT")
+    assert dispatch_new(store, add(store, clock, ft), clock()) == 1
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    assert [s.brief.headline for s in adapter.sends] == [ft.title]

@@ -8,7 +8,7 @@ import pytest
 
 from feeds import guard
 from feeds.fetcher import FetchError, Fetcher, FetchPolicy
-from feeds.guard import GuardedResolver, address_problem, check_url
+from feeds.guard import GuardedResolver, address_problem, check_url, refused_as_given
 from tests.fakes.feedserver import FeedServer, make_entries, make_rss
 from tests.fakes.proxy import FakeProxy
 from tests.fetcher_kit import FakeDNS, through
@@ -264,6 +264,8 @@ async def test_the_guard_refuses_a_private_target_before_the_proxy_is_asked(url,
             await f.fetch(url)
     assert info.value.kind == "blocked" and words in str(info.value)
     assert proxy.seen == []
+    # The URL as given is refused: `ainews feeds add` and `feeds check` exit 2 (fix it).
+    assert refused_as_given(url, info.value)
 
 
 async def test_through_a_proxy_intranet_feeds_are_allowed_as_asked_but_metadata_never():

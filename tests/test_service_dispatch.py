@@ -2,8 +2,11 @@
 stored since the last dispatch."""
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
+
+import pytest
 
 from bot.app import App
 from bot.config import Settings
@@ -13,6 +16,7 @@ from feeds.models import Classification, FeedSource, Story
 from storage.store import Store
 
 FEED = "https://outlet001.example.com/rss"
+OTHER = "https://outlet002.example.com/rss"
 
 
 def _now() -> datetime:
@@ -60,3 +64,45 @@ async def test_a_feed_removed_while_its_briefs_are_made_has_nothing_queued(
     (queued,) = app.store.db.execute("SELECT count(*) FROM outbox").fetchone()
     assert queued == 0 and "news/s1" not in capsys.readouterr().out
     assert "dispatch: 1 stored story of a feed removed meanwhile; not posted" in caplog.messages
+
+
+@pytest.mark.parametrize("when", ["before the run", "while its brief is made"])
+@pytest.mark.parametrize("carried", [False, True], ids=["its own", "carried by another"])
+async def test_a_removed_feeds_edit_routes_nothing(tmp_path, capsys, caplog, monkeypatch,
+                                                   when, carried):
+    """A feed's edit made its story strategy (stored by a poll), then the feed was
+    removed before dispatch routed the edit (the bot stopped meanwhile, or `feeds remove`
+    from another process while the brief was made): the edit was routed all the same and
+    the removed feed's story posted. Another followed feed carrying it still brings it."""
+    app = _console_app(tmp_path)
+    app.store.upsert_feed(FeedSource("Outlet 001", FEED))
+    app.store.record_fetch_failure(FEED, now=_now(), next_poll=_now(), kind="http",
+                                   message="test: gone", pause_after=1)   # polls nothing
+    plain = replace(_story(), title="Alibaba opens a bookshop",
+                    classification=Classification(strategy=False, score=0.5))
+    app.store.add_new_stories([plain], backlog=False, now=_now())
+    if carried:
+        app.store.upsert_feed(FeedSource("Outlet 002", OTHER))
+        app.store.record_fetch_failure(OTHER, now=_now(), next_poll=_now(), kind="http",
+                                       message="test: gone", pause_after=1)
+        app.store.add_new_stories([replace(plain, feed_url=OTHER)], backlog=False, now=_now())
+    app.store.set_dispatch_mark(app.store.last_story_pk())
+    app.store.add_new_stories([_story()], backlog=False, now=_now())   # the edit
+    assert app.store.last_edit_seq() > 0
+    if when == "before the run":
+        app.store.remove_feed(FEED)
+    else:
+        brief_for = Formatter.brief_for
+
+        async def removed_meanwhile(self, story, **kw):
+            with Store(tmp_path / "ainews.db") as other:      # `ainews feeds remove`
+                other.remove_feed(FEED)
+            return await brief_for(self, story, **kw)
+        monkeypatch.setattr(Formatter, "brief_for", removed_meanwhile)
+    with caplog.at_level("INFO", logger="ainews.service"):
+        await Service(app).run(once=True)
+    (queued,) = app.store.db.execute("SELECT count(*) FROM outbox").fetchone()
+    assert queued == int(carried) and ("news/s1" in capsys.readouterr().out) == carried
+    said = "dispatch: 1 edited story of a feed removed meanwhile; not routed"
+    assert (said in caplog.messages) != carried
+    assert app.store.last_edit_seq() == 0     # forgotten either way

@@ -120,3 +120,21 @@ def test_an_existing_store_file_keeps_its_mode(umask_022, tmp_path):
     with Store(db) as store:
         store.set_meta("k", 1)
     assert db.stat().st_mode & 0o777 == 0o640
+
+
+@pytest.mark.parametrize("argv", [("poll", "--once"), ("run", "--once")])
+def test_an_sqlite_older_than_the_store_needs_is_named_at_open(clean_env, capsys, tmp_path,
+                                                               monkeypatch, argv):
+    """Python built with SQLite 3.26 made the store and met "error in tokenizer
+    constructor" (the search index's remove_diacritics 2) at its first migration; it now
+    refuses at once, saying which SQLite it found and which it needs, and makes no file."""
+    import sqlite3
+    monkeypatch.setattr(sqlite3, "sqlite_version", "3.26.0")
+    (tmp_path / "feeds.toml").write_text("")
+    clean_env.setenv("AINEWS_FEEDS", str(tmp_path / "feeds.toml"))
+    db = tmp_path / "data" / "ainews.db"
+    assert main(["--db", str(db), *argv]) == 2
+    assert capsys.readouterr().err == (
+        "ainews: store: this Python's SQLite is 3.26.0; ainews needs SQLite 3.27 or newer "
+        "(a newer Python, or one built with a newer SQLite)\n")
+    assert not db.parent.exists()

@@ -23,8 +23,8 @@ import discord
 
 from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientError
 from bot.discord.history import SentLookup
-from bot.discord.render import (CONTENT_MAX, brief_embed, clip, digest_embeds, inert,
-                                plain, post_content, text_fallback)
+from bot.discord.render import (brief_embed, clip, digest_content, digest_embeds, plain,
+                                post_content, text_fallback)
 from bot.discord.interaction import THREAD_TYPES
 from bot.first_tries import FirstTries
 from feeds.models import Brief
@@ -127,7 +127,7 @@ class DiscordAdapter(SentLookup):
         # (bot/roundups.py) down to single stories, which go as text as a post does.
         message = await self._post(channel, nonce,
                                    text_fallback(briefs[0]) if len(briefs) == 1 else None,
-                                   content=clip(inert(title), CONTENT_MAX) or None,
+                                   content=digest_content(title, briefs),
                                    embeds=digest_embeds(title, briefs))
         return str(message.id)
 

@@ -240,10 +240,38 @@ def post_content(brief: Brief) -> str:
     line = inert(brief.headline) or "(untitled)"
     if brief.source:
         line += f" — {inert(brief.source)}"
-    room = CONTENT_MAX
-    # The <> make it longer: cut shorter until it fits, a link cut or not in its <>.
-    while len(text := _AUTOLINK.sub(lambda m: f"<{m.group()}>", clip(line, room))) > CONTENT_MAX:
-        room -= len(text) - CONTENT_MAX
+    return _without_cards(line, CONTENT_MAX)
+
+
+ROUNDUP_NAMED = 3           # stories a roundup's text names, as Slack's does
+ROUNDUP_CONTENT_MAX = 600   # a notification's few lines
+ROUNDUP_NAME_MAX = 150      # one story's "Headline (Source)" there
+
+
+def digest_content(title: str, briefs: Sequence[Brief]) -> str:
+    """A roundup's text beside its embeds: its title alone named no story in a push
+    notification. "Title: 5 stories: Headline (Source); ...; …and 2 more", inert and
+    short, a link a headline names in <...> (no preview card under the roundup)."""
+    named = "; ".join(clip(_named(b), ROUNDUP_NAME_MAX) for b in briefs[:ROUNDUP_NAMED])
+    more = (f"; …and {len(briefs) - ROUNDUP_NAMED} more"
+            if len(briefs) > ROUNDUP_NAMED else "")
+    line = f"{inert(title) or 'Digest'}: {count(len(briefs), 'story')}: {named}"
+    return _without_cards(clip(line, ROUNDUP_CONTENT_MAX - len(more)) + more,
+                          ROUNDUP_CONTENT_MAX)
+
+
+def _named(brief: Brief) -> str:
+    line = inert(brief.headline) or "(untitled)"
+    return f"{line} ({inert(brief.source)})" if brief.source else line
+
+
+def _without_cards(line: str, limit: int) -> str:
+    """`line` cut to `limit` with each link in <...>, which Discord links without a
+    preview card. The <> make it longer: cut shorter until it fits, a link cut or not
+    in its <>."""
+    room = limit
+    while len(text := _AUTOLINK.sub(lambda m: f"<{m.group()}>", clip(line, room))) > limit:
+        room -= len(text) - limit
     return text
 
 
