@@ -59,7 +59,7 @@ def before_restore(adapter: Adapter, rows, restored: datetime | None,
     since the backup, and the feeds still list their stories: without a look in the
     channel they were all posted again. Only an adapter that knows a post by the
     stories it shows (`finds_by_story`: Discord) can look: Slack's lookup is by nonce,
-    an outbox row id, which the restored outbox hands out again to other stories."""
+    and the posts made since the backup have nonces the restored outbox never gave."""
     if (restored is None or not getattr(adapter, "finds_by_story", False)
             or now - restored > RESTORE_LOOKBACK):
         return None
