@@ -58,8 +58,9 @@ def before_restore(adapter: Adapter, rows, restored: datetime | None,
     them before a restore, else None. A restored outbox knows nothing of the posts made
     since the backup, and the feeds still list their stories: without a look in the
     channel they were all posted again. Only an adapter that knows a post by the
-    stories it shows (`finds_by_story`: Discord) can look: Slack's lookup is by nonce,
-    an outbox row id, which the restored outbox hands out again to other stories."""
+    stories it shows (`finds_by_story`: Discord, Slack) can look, the nonces of the
+    posts made since the backup being unknown to the restored outbox; the console
+    can't look at all."""
     if (restored is None or not getattr(adapter, "finds_by_story", False)
             or now - restored > RESTORE_LOOKBACK):
         return None

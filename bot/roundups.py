@@ -141,6 +141,9 @@ class Roundups:
 
 
 def _batch_of(held) -> tuple[list[int], str]:
-    """A roundup's post ids and its nonce, stable for the same posts."""
-    ids = sorted(r.id for r in held)
-    return ids, "ainews-d" + hashlib.sha1(",".join(map(str, ids)).encode()).hexdigest()[:12]
+    """A roundup's post ids and its nonce, stable for the same posts. Hashed with each
+    row's life of the database (OutboxRow.key), as a restored outbox hands out its ids
+    again; a row of none hashes as its id alone, as before there were lives."""
+    rows = sorted(held, key=lambda r: r.id)
+    keys = ",".join(r.key for r in rows)
+    return [r.id for r in rows], "ainews-d" + hashlib.sha1(keys.encode()).hexdigest()[:12]

@@ -81,6 +81,11 @@ DELIVERY_MIGRATIONS: list[tuple[int, str, str]] = [
     (115, "outbox_failed_at", "ALTER TABLE outbox ADD COLUMN failed_at TEXT"),
     (116, "outbox_failed_at_backfill",
      "UPDATE outbox SET failed_at = COALESCE(claimed_at, created_at) WHERE state = 'failed'"),
+    # Which life of the database a row was queued in (storage/outbox.py OutboxRow.nonce):
+    # a restored outbox hands the row ids used since the backup out again, to other
+    # stories. Rows queued before this column keep their nonce ('').
+    (117, "outbox_nonce_epoch",
+     "ALTER TABLE outbox ADD COLUMN nonce_epoch TEXT NOT NULL DEFAULT ''"),
 ]
 
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from feeds.models import Brief
 from storage.delivery_schema import DeliveryWrites, ts
-from storage.outbox import OutboxRow, outbox_rows
+from storage.outbox import EPOCH_NOW, OutboxRow, outbox_rows
 from storage.post_edits import Settled
 
 
@@ -43,8 +43,8 @@ class OutboxDispatchStore(DeliveryWrites):
         """One row per (cluster, channel): False when the channel already has it."""
         return self._outbox_exec(
             "INSERT OR IGNORE INTO outbox (cluster_id, story_id, platform, workspace, "
-            "channel, brief, published, score, state, next_attempt, created_at) "
-            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            "channel, brief, published, score, state, next_attempt, created_at, "
+            f"nonce_epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?,{EPOCH_NOW})",
             (cluster_id, brief.id, platform, workspace, channel, brief_json(brief),
              ts(brief.published), brief.score, "held" if held else "due", ts(now), ts(now))
         ) > 0

@@ -10,11 +10,13 @@ from datetime import timedelta
 import pytest
 
 from bot.adapter import TransientError
+from bot.backup import backup, restore
 from bot.delivery import Delivery
 from bot.discord.adapter import DiscordAdapter
 from bot.discord.history import HISTORY_PAGE, HISTORY_PAGES
 from bot.discord.render import brief_embed
 from feeds.models import Subscription, iso_utc
+from storage.store import Store
 from tests.delivery_kit import brief, states, until
 from tests.discord_kit import MESSAGES, adapter_on_fake, first_channel
 from tests.fakes.discord import FakeDiscord
@@ -362,3 +364,24 @@ async def test_after_a_restore_a_story_the_channel_shows_is_not_posted_again(
     shown = [m["embeds"][0]["url"] for m in messages(fake)]
     assert sorted(shown) == [before.url, brief(2, clock).url]
     assert states(store) == {"sent": 2}
+
+
+@pytest.mark.parametrize("kind", ["post", "roundup"])
+async def test_after_a_restore_a_new_story_is_posted_not_taken_for_the_old_bots(
+        fake, runner, store, clock, tmp_path, kind):
+    """The restored outbox hands the row ids the old bot used since the backup out
+    again, to other stories: under the same nonce Discord (within its few minutes)
+    gave back the old bot's message, and the new story was recorded as posted though
+    it never was."""
+    backup(store.path, tmp_path / "backup.db")
+    old, new = ((1, 2), (3, 4)) if kind == "roundup" else ((1,), (3,))
+    queue(store, clock, fake, *old, held=kind == "roundup")      # the old bot's posts
+    assert await deliver(store, clock, runner.adapter).run_once() == 1
+    store.close()
+    restore(store.path, tmp_path / "backup.db")
+    with Store(store.path) as restored:
+        queue(restored, clock, fake, *new, held=kind == "roundup")
+        assert await deliver(restored, clock, runner.adapter).run_once() == 1
+        assert set(states(restored)) <= {"sent", "digested"}
+    shown = {e["url"] for m in messages(fake) for e in m["embeds"]}
+    assert shown == {brief(n, clock).url for n in (*old, *new)}

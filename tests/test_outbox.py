@@ -4,11 +4,13 @@ what the hourly cap counts, and which failures `ainews status` lists."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from bot.adapter import PermanentError, TransientError
+from bot.backup import backup, restore
 from bot.commands import Commands
 from bot.cli import main
 from bot.dispatch import EDITED_OUT, dispatch_new
@@ -326,3 +328,26 @@ def test_a_retry_knows_when_its_post_was_first_tried(store, clock, kind,
             row = store.claim_post(1, clock())
             store.record_retry(1, next_attempt=clock(), error="timed out")
     assert row.first_try == (None if tried_before_upgrade else first)
+
+
+def test_posts_queued_after_a_restore_have_nonces_no_earlier_post_had(store, clock,
+                                                                      tmp_path):
+    """A restored outbox hands out again the row ids of the posts made since the backup;
+    each restore starts a life of its own, whose posts' nonces (Discord's dedupe key,
+    Slack's retry lookup) are new. A post queued before the backup keeps its own: it may
+    have gone out under it."""
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    backup(store.path, tmp_path / "backup.db")
+    dispatch_new(store, [brief(2, clock)], clock())          # the old bot's post 2
+    assert [store.outbox_post(i).nonce for i in (1, 2)] == ["ainews-1", "ainews-2"]
+    store.close()
+    seen = {"ainews-2"}
+    for _ in range(2):
+        restore(store.path, tmp_path / "backup.db")
+        with Store(store.path) as restored:
+            dispatch_new(restored, [brief(3, clock)], clock())   # another story, id 2
+            first, again = restored.outbox_post(1), restored.outbox_post(2)
+        assert first.nonce == "ainews-1" and again.story_id == "story3"
+        assert again.nonce not in seen and len(replace(again, id=10**12 - 1).nonce) <= 25
+        seen.add(again.nonce)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -533,3 +535,79 @@ async def test_without_history_scope_a_retried_post_still_goes_out(fake, store, 
     clock.advance(hours=1)
     assert await delivery.run_once() == 1
     assert len(fake.messages) == 1 and store.outbox_counts() == {"sent": 1}
+
+
+# ---- after `ainews restore`: the posts the restored outbox never heard of -------------
+
+BEFORE = make_brief(id="s-before", url="https://example.com/before?a=1&b=2")
+
+
+async def an_earlier_post(fake, adapter, kind: str, brief) -> str:
+    """What the channel shows of the bot's life since the backup: its post of `brief`
+    (made by this version, or by an older one whose metadata has the nonce alone, as
+    blocks or as the plain-text fallback), or a message like it that is not it."""
+    if kind in ("this-version", "other-story"):
+        shown = brief if kind == "this-version" else make_brief(
+            id="s-other", url="https://example.com/other")
+        return await adapter.send("C42", shown, nonce="ainews-41")
+    meta = {"event_type": "ainews_brief", "event_payload": {"nonce": "ainews-41"}}
+    message = {"channel": "C42", **render.brief_message(brief), "metadata": meta}
+    if kind == "older-text":
+        message = {"channel": "C42", "text": render.plain_brief(brief), "metadata": meta}
+    elif kind == "other-app":       # another app copying our metadata, stories and all
+        meta["event_payload"]["stories"] = brief.id
+        message["_bot_id"] = "BOTHER"
+    elif kind == "not-a-post":      # ours, but no delivery's post (no ainews_ metadata)
+        del message["metadata"]
+    ts = fake.next_ts()
+    fake.messages[("C42", ts)] = message
+    return f"C42:{ts}"
+
+
+@pytest.mark.parametrize("kind,found", [
+    ("this-version", True), ("older-blocks", True), ("older-text", True),
+    ("other-story", False), ("other-app", False), ("not-a-post", False)])
+async def test_after_a_restore_a_story_the_channel_shows_is_not_posted_again(
+        fake, store, clock, kind, found):
+    """A day-old backup put back: the feeds still list the day's stories, and Slack
+    posted each again, its lookup going by a nonce the restored outbox never gave. The
+    channel is read from the story's publication on for the bot's own post of it: by
+    the stories in its metadata, or by its link in a post an older version made."""
+    from bot.delivery import Delivery
+    from bot.dispatch import dispatch_new
+    from feeds.models import Subscription, iso_utc
+    before = replace(BEFORE, published=clock.now - timedelta(hours=10))
+    old = await an_earlier_post(fake, adapter_for(fake), kind, before)
+    store.set_meta("restored_at", iso_utc(clock.now - timedelta(hours=1)))
+    store.add_subscription(Subscription("slack", "T0FAKE", "C42", "all", "all"), now=clock())
+    new = make_brief(id="s-new", url="https://example.com/new", published=clock.now)
+    dispatch_new(store, [before, new], clock())
+    delivery = Delivery(store, {"slack": adapter_for(fake)}, clock=clock, sleep=clock.sleep)
+    earlier = len(fake.calls_to("chat.postMessage"))
+    assert await delivery.run_once() == 2 and store.outbox_counts() == {"sent": 2}
+    posted = [json.dumps(c.payload) for c in fake.calls_to("chat.postMessage")[earlier:]]
+    assert [p for p in posted if "example.com/new" in p] != []
+    assert len([p for p in posted if "example.com/before" in p]) == (0 if found else 1)
+    looked = store.db.execute("SELECT message_id FROM outbox WHERE story_id = 's-before'")
+    assert (looked.fetchone()[0] == old) is found
+    [read] = fake.calls_to("conversations.history")      # from the story's publication on
+    assert abs(float(read.payload["oldest"]) - (time.time() - 10 * 3600 - 300)) < 60
+
+
+@pytest.mark.parametrize("posted,looked_for,same", [
+    ([1], [1], True), ([1], [2], False), ([1, 2, 3], [3, 1, 2], True),
+    ([1, 2, 3], [1, 2], False), ([1, 2], [1], False)],
+    ids=["post", "other-story", "roundup", "fewer", "one-of-a-roundup"])
+async def test_our_post_is_known_by_its_stories_under_another_nonce(fake, adapter, posted,
+                                                                    looked_for, same):
+    """A restored outbox asks under a nonce of its own: the post is its stories, a
+    roundup its whole set."""
+    def briefs(ns):
+        return [make_brief(id=f"s{n}", url=f"https://example.com/{n}") for n in ns]
+    if len(posted) == 1:
+        message_id = await adapter.send("C42", briefs(posted)[0], nonce="ainews-5")
+    else:
+        message_id = await adapter.send_digest("C42", "Roundup", briefs(posted),
+                                               nonce="ainews-d5")
+    found = await adapter_for(fake).find_sent("C42", "ainews-x-5", briefs(looked_for))
+    assert found == (message_id if same else None)

@@ -20,7 +20,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.adapter import TransientError
 from bot.first_tries import FirstTries
 from bot.slack import render, render_roundup
-from bot.slack.history import SentLookup
+from bot.slack.history import SentLookup, post_metadata
 from bot.slack.token_watch import TokenWatch
 from bot.slack.webapi import (GONE_MESSAGE, NETWORK_ERRORS, PAYLOAD_ERRORS, classify_error,
                               error_code)
@@ -56,7 +56,7 @@ class SlackAdapter(TokenWatch, SentLookup):
 
     async def send(self, channel: str, brief: Brief, *, nonce: str) -> str:
         payload = render.brief_message(brief)
-        return await self._post(channel, payload, nonce=nonce, kind="brief",
+        return await self._post(channel, payload, post_metadata("brief", nonce, [brief]),
                                 plain=render.plain_brief(brief))
 
     async def edit(self, channel: str, message_id: str, brief: Brief) -> None:
@@ -82,13 +82,14 @@ class SlackAdapter(TokenWatch, SentLookup):
         # stories, which do have a plain form with their link.
         payload = render_roundup.digest_message(title, briefs)
         plain = render.plain_brief(briefs[0]) if len(briefs) == 1 else None
-        return await self._post(channel, payload, nonce=nonce, kind="digest", plain=plain)
+        return await self._post(channel, payload, post_metadata("digest", nonce, briefs),
+                                plain=plain)
 
-    async def _post(self, channel: str, payload: dict, *, nonce: str, kind: str,
+    async def _post(self, channel: str, payload: dict, meta: dict, *,
                     plain: str | None) -> str:
-        # Slack has no idempotency key: the nonce rides along in metadata, so find_sent
-        # can recognise the post when a retry asks.
-        meta = {"event_type": f"ainews_{kind}", "event_payload": {"nonce": nonce}}
+        # Slack has no idempotency key: the nonce and the stories ride along in metadata,
+        # so find_sent can recognise the post when a retry asks.
+        nonce = meta["event_payload"]["nonce"]
         self._first_try.remember(nonce)
         resp = await self._call("chat.postMessage", self.client.chat_postMessage,
                                 {"channel": channel, "metadata": meta, **payload}, plain=plain)

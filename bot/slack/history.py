@@ -1,6 +1,8 @@
-"""find_sent: did Slack take a post before a crash or timeout? Slack has no idempotency
-key, so the adapter puts each post's nonce in its metadata and a retry looks for it in
-the channel's history first. Mixed into bot.slack.adapter.SlackAdapter."""
+"""find_sent: did Slack take a post before a crash or timeout, or before `ainews
+restore` put back a backup that knows nothing of it? Slack has no idempotency key, so
+the adapter puts each post's nonce and stories in its metadata (post_metadata), and a
+retry, or a first post after a restore, looks for them in the channel's history first.
+Mixed into bot.slack.adapter.SlackAdapter."""
 from __future__ import annotations
 
 import logging
@@ -11,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from bot.adapter import RejectedError
 from bot.first_tries import epoch_ago
 from feeds.models import Brief
+from bot.slack.render import READ_ACTION, safe_url
 from bot.slack.webapi import NETWORK_ERRORS, classify_error, error_code
 
 log = logging.getLogger("ainews.slack")
@@ -24,25 +27,36 @@ HISTORY_UNREADABLE = {"missing_scope", "not_in_channel", "channel_not_found",
                       "no_permission", "restricted_action"}
 
 
+def post_metadata(kind: str, nonce: str, briefs: Sequence[Brief]) -> dict:
+    """What a post carries for find_sent: its nonce, and its stories (a string, as
+    Slack's metadata takes a list of objects only), which name it after a restore too."""
+    return {"event_type": f"ainews_{kind}",
+            "event_payload": {"nonce": nonce, "stories": _stories(briefs)}}
+
+
 class SentLookup:
     """Uses the adapter's client, _first_try, _bot_id, _warned_history, _recheck, _error."""
+    # It tells a post by its stories too: after `ainews restore`, delivery asks it of
+    # posts the restored outbox never heard of (bot/retry.py before_restore).
+    finds_by_story = True
 
     async def find_sent(self, channel: str, nonce: str, briefs: Sequence[Brief] = (), *,
                         tried_ago: float | None = None) -> str | None:
-        """Our post carrying `nonce`, among the channel's messages since its first attempt
-        (`tried_ago` seconds ago by the outbox, or by this process's own; when neither
-        knows, the latest ones), in pages, at most HISTORY_PAGES of them. Slack has no idempotency key, so this is how
-        a retry learns that Slack took the post before a crash or timeout. The nonce in
-        the post's metadata names it: `briefs` (the contract's, bot/adapter.py) are not
-        needed. Needs channels:history (groups:history for private channels); without it
-        the answer is None and the retry posts."""
-        bot_id = await self._own_bot_id()
+        """Our post of `briefs` (one, or a roundup's several) carrying `nonce` or naming
+        the same stories (Posted), among the channel's messages since its first attempt
+        (`tried_ago` seconds ago by the outbox, or by this process's own; after a
+        restore, since the story's publication; when neither knows, the latest ones), in
+        pages, at most HISTORY_PAGES of them. Slack has no idempotency key, so this is
+        how a retry learns that Slack took the post before a crash or timeout. Needs
+        channels:history (groups:history for private channels); without it the answer
+        is None and the retry posts."""
+        bot_id, wanted = await self._own_bot_id(), Posted(nonce, briefs)
         args = self._history_args(channel, nonce, tried_ago)
         for _ in range(HISTORY_PAGES):
             resp = await self._history(args)
             if resp is None:
                 return None
-            ts = _posted_ts(resp, nonce, bot_id)
+            ts = _posted_ts(resp, wanted, bot_id)
             if ts is not None:
                 return f"{channel}:{ts}"
             args["cursor"] = (resp.get("response_metadata") or {}).get("next_cursor") or ""
@@ -114,17 +128,52 @@ def _history_fix(channel: str, code: str) -> str:
             "conversations.history say what that means)")
 
 
-def _posted_ts(resp, nonce: str, bot_id: str) -> str | None:
-    """The ts of our post carrying `nonce` on this page of history, if it is there."""
+def _posted_ts(resp, wanted: "Posted", bot_id: str) -> str | None:
+    """The ts of our post on this page of history, if it is there."""
     for message in resp.get("messages") or []:
         # Another app could post our metadata; only our own bot's post counts.
-        if _nonce_of(message) == nonce and message.get("bot_id") == bot_id:
+        if message.get("bot_id") == bot_id and wanted.seen_in(message):
             return message["ts"]
     return None
 
 
-def _nonce_of(message: dict) -> str | None:
-    meta = message.get("metadata") or {}
-    if not str(meta.get("event_type", "")).startswith("ainews_"):
-        return None
-    return (meta.get("event_payload") or {}).get("nonce")
+class Posted:
+    """What names our post of these briefs. Only a delivery's post counts (ainews_
+    metadata: not a shared lookup, nor anything else the bot said), and of those the one
+    with the nonce or the same set of stories (a roundup is its whole set). A post made
+    before posts carried their stories has the nonce alone: a single story's is known by
+    its link (the "Read the story" button, or the plain-text fallback's last line), as a
+    Discord post is. The outbox makes one post per story and channel, and other people's
+    links don't count: no one else can write into the bot's own messages."""
+
+    def __init__(self, nonce: str, briefs: Sequence[Brief]):
+        self.nonce, self.stories = nonce, _stories(briefs) if briefs else None
+        self.link = safe_url(briefs[0].url) if len(briefs) == 1 else None
+
+    def seen_in(self, message: dict) -> bool:
+        meta = message.get("metadata") or {}
+        if not str(meta.get("event_type", "")).startswith("ainews_"):
+            return False
+        payload = meta.get("event_payload") or {}
+        if payload.get("nonce") == self.nonce:
+            return True
+        if "stories" in payload:
+            return self.stories is not None and payload["stories"] == self.stories
+        return self.link is not None and _link_of(message) == self.link
+
+
+def _stories(briefs: Sequence[Brief]) -> str:
+    return ",".join(sorted(b.id for b in briefs))
+
+
+def _link_of(message: dict) -> str | None:
+    """The story link a one-story post shows: its button's, or without blocks (the plain
+    fallback) its last line's."""
+    if message.get("blocks"):
+        return next((e.get("url") for b in message["blocks"] if b.get("type") == "actions"
+                     for e in b.get("elements") or [] if e.get("action_id") == READ_ACTION),
+                    None)
+    last = (message.get("text") or "").rsplit("\n", 1)[-1]
+    if last.startswith("<") and last.endswith(">") and "|" not in last:
+        return last[1:-1].replace("&amp;", "&")
+    return None

@@ -489,6 +489,9 @@ class FakeSlack:
 def _history_entry(ts: str, p: dict, with_meta: bool) -> dict:
     entry = {"type": "message", "ts": ts, "text": p.get("text", ""),
              "bot_id": p.get("_bot_id", "BFAKE")}     # _bot_id: a test's other app
+    if p.get("blocks"):                               # as posted, as Slack shows them
+        blocks = p["blocks"]
+        entry["blocks"] = json.loads(blocks) if isinstance(blocks, str) else blocks
     meta = p.get("metadata")
     if with_meta and meta:
         entry["metadata"] = json.loads(meta) if isinstance(meta, str) else meta
