@@ -80,7 +80,8 @@ class LLMCondenser:
         # The client's own retries would multiply cost and latency: we fall back instead.
         # The proxy is Settings.proxies' choice for base_url (None: straight there, as for
         # a local Ollama); trust_env=False, or httpx would read HTTPS_PROXY itself.
-        # ca_file (AINEWS_CA_FILE): a company's CA, trusted besides httpx's own.
+        # ca_file (AINEWS_CA_FILE): a company's CA, trusted besides httpx's own (or
+        # SSL_CERT_FILE's, which trust_env=False alone would leave unread).
         http = DefaultAsyncHttpxClient(proxy=proxy.url if proxy else None, trust_env=False,
                                        verify=httpx_verify(ca_file, DefaultAsyncHttpxClient))
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",

@@ -45,13 +45,18 @@ def aiohttp_context(ca_file: str | None) -> ssl.SSLContext | None:
 
 def httpx_verify(ca_file: str | None, client_class: type) -> ssl.SSLContext | bool:
     """`verify=` for `client_class` (an httpx AsyncClient, such as openai's): the CAs
-    its httpx trusts by default (certifi's bundle, not the system's) and `ca_file`'s;
-    True (the default) without one. SSL_CERT_FILE, which httpx reads, counts as ever."""
-    if not ca_file:
-        return True
+    its httpx trusts by default (certifi's bundle, not the system's), or SSL_CERT_FILE's
+    and SSL_CERT_DIR's, as httpx reads them itself (a client made with trust_env off,
+    for the proxy's sake, would not), and `ca_file`'s."""
     make = _httpx_context_maker(client_class)
-    context = make() if make is not None else ssl.create_default_context()
-    context.load_verify_locations(cafile=ca_file)
+    if make is None:
+        return _with_ca_file(ssl.create_default_context(), ca_file) if ca_file else True
+    return _with_ca_file(make(), ca_file)
+
+
+def _with_ca_file(context: ssl.SSLContext, ca_file: str | None) -> ssl.SSLContext:
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
     return context
 
 
