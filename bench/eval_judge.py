@@ -56,7 +56,8 @@ async def _judge_sets(clf, sets, corpus, story_text, settings) -> int:
     from bot.app import llm_url
     llm = LLMCondenser(settings.llm_base_url or None, settings.llm_api_key, settings.llm_model,
                        timeout=settings.llm_timeout, max_tokens=settings.llm_max_tokens,
-                       proxy=settings.proxies.for_url(llm_url(settings)))
+                       proxy=settings.proxies.for_url(llm_url(settings)),
+                       ca_file=settings.ca_file and str(settings.ca_file))
     judge = Judge(llm, hourly_cap=CALLS_PER_HOUR, margin=settings.llm_judge_margin,
                   gate_margin=settings.llm_judge_gate_margin)
     try:

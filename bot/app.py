@@ -126,7 +126,8 @@ def make_llm(s: Settings, gazetteer=None):
     return LLMCondenser(s.llm_base_url or None, s.llm_api_key, s.llm_model,
                         timeout=s.llm_timeout, hourly_cap=s.llm_hourly_cap,
                         concurrency=s.llm_concurrency, max_tokens=s.llm_max_tokens,
-                        names=names, proxy=s.proxies.for_url(llm_url(s)))
+                        names=names, proxy=s.proxies.for_url(llm_url(s)),
+                        ca_file=s.ca_file and str(s.ca_file))
 
 
 def llm_url(s: Settings) -> str:

@@ -39,7 +39,7 @@ class Settings:
     max_post_age_hours: float = 48.0        # older stories are stored, not posted; 0: no limit
     keep_days: int = 180                    # stories older are slimmed (bot/retention.py); 0: never
     allow_private_hosts: bool = False
-    ca_file: Path | None = None             # CAs trusted for feeds besides the system's
+    ca_file: Path | None = None             # CAs every client trusts besides its own (feeds/tls.py)
     fetch_articles: bool = False
     console: bool = False                   # force the console adapter on
     log_level: str = "INFO"

@@ -63,7 +63,7 @@ def db_path(name: str, raw: str) -> Path:
 
 def ca_file(name: str, raw: str) -> Path | None:
     """A PEM file of CA certificates (AINEWS_CA_FILE), read now: a wrong path would
-    otherwise surface as every https feed failing at its first poll."""
+    otherwise surface as every https feed, Discord, Slack and the LLM failing at once."""
     if not raw.strip():
         return None
     path = _path(raw)

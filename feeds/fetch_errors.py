@@ -13,6 +13,7 @@ from yarl import URL
 
 from feeds.guard import FetchError
 from feeds.proxy import Proxy
+from feeds.tls import tls_reason
 
 __all__ = ["client_error", "http_error", "proxy_refused", "where"]
 
@@ -90,14 +91,6 @@ def client_error(url: URL, e: aiohttp.ClientError, proxy: Proxy | None = None) -
                                  f"({type(e).__name__}: {e})")
 
 
-# OpenSSL's words for a certificate no CA trusted here vouches for: an intranet's,
-# signed by the company's own CA (or one the server sent itself).
-UNKNOWN_CA = ("unable to get local issuer certificate", "self-signed certificate",
-              "self-signed certificate in certificate chain",
-              "self signed certificate", "self signed certificate in certificate chain")
-CA_HINT = "; AINEWS_CA_FILE names a CA to trust, such as a company's"
-
-
 def _cut_short(e: aiohttp.ClientPayloadError) -> str:
     """aiohttp's "Response payload is not completed: <ContentLengthError: 400, message=
     '...'>" in words."""
@@ -157,9 +150,5 @@ def _connect_reason(os_error: OSError) -> str:
 
 def _tls_reason(e: aiohttp.ClientError) -> str:
     """The short part of an SSL error: "certificate verify failed: ...", "WRONG_VERSION..."."""
-    err = getattr(e, "certificate_error", None) or getattr(e, "os_error", None) or e
-    if getattr(err, "verify_message", None):
-        hint = CA_HINT if err.verify_message in UNKNOWN_CA else ""
-        return f"certificate verify failed: {err.verify_message}{hint}"
-    code = getattr(err, "reason", None)   # e.g. WRONG_VERSION_NUMBER
-    return code.replace("_", " ").lower() if isinstance(code, str) else str(err)
+    return tls_reason(e) or str(getattr(e, "certificate_error", None)
+                                or getattr(e, "os_error", None) or e)

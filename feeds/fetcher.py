@@ -15,7 +15,8 @@
 - Redirects are followed here, not by aiohttp, so every hop passes the SSRF guard
   (feeds/guard.py) and loops are reported as such. `FetchResult.redirect` says whether
   the address moved ("permanent": every hop a 301 or 308) or redirects for now.
-- TLS: the system's CAs, and `policy.ca_file`'s (AINEWS_CA_FILE: a company CA).
+- TLS: the system's CAs, and `policy.ca_file`'s (AINEWS_CA_FILE: a company CA;
+  feeds/tls.py).
 - Proxy: `policy.proxies` (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) picks each hop's way out.
   A proxied hop goes through a second session whose connector reaches only the proxy (a
   company proxy is on a private address, which the guarded one would refuse); the
@@ -29,10 +30,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
-import functools
 import logging
 import re
-import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -47,6 +46,7 @@ from feeds.fetch_errors import client_error, http_error, proxy_refused, where
 from feeds.guard import (ALLOWED_SCHEMES, FetchError, GuardedResolver, check_proxied,
                          check_url, parse_url)
 from feeds.proxy import Proxies, Proxy
+from feeds.tls import aiohttp_context
 from feeds.urls import without_secrets
 
 __all__ = ["FetchError", "FetchPolicy", "FetchResult", "Fetcher", "parse_retry_after",
@@ -184,7 +184,7 @@ class Fetcher:
     def _new_session(self, resolver: AbstractResolver | None) -> aiohttp.ClientSession:
         # trust_env=False: the proxy is policy.proxies' choice, not the environment's.
         connector = aiohttp.TCPConnector(resolver=resolver, limit=self.policy.concurrency,
-                                         ssl=_tls_context(self.policy.ca_file))
+                                         ssl=aiohttp_context(self.policy.ca_file) or True)
         return aiohttp.ClientSession(
             connector=connector, auto_decompress=False, trust_env=False,
             cookie_jar=aiohttp.DummyCookieJar(),  # no state shared between feeds
@@ -291,19 +291,6 @@ class Fetcher:
                            last_modified=h.get("Last-Modified"),
                            content_type=h.get("Content-Type"),
                            max_age=parse_max_age(h.get("Cache-Control")), elapsed=0.0)
-
-
-@functools.lru_cache(maxsize=4)   # each poll opens a session; the system's CAs take a while
-def _tls_context(ca_file: str | None) -> ssl.SSLContext | bool:
-    """The system's CAs, and AINEWS_CA_FILE's too: an intranet feed signed by a company
-    CA could be trusted only by replacing the system's (SSL_CERT_FILE), and only from
-    the process environment, not .env."""
-    if not ca_file:
-        return True   # aiohttp's default context
-    context = ssl.create_default_context()
-    context.load_verify_locations(cafile=ca_file)
-    context.set_alpn_protocols(("http/1.1",))
-    return context
 
 
 def _with_credentials(current: URL, target: URL) -> URL:

@@ -24,6 +24,7 @@ from feeds.llm_stream import collected, from_events
 from feeds.llm_validate import same_language, validate
 from feeds.models import Brief, Story
 from feeds.proxy import Proxy
+from feeds.tls import httpx_verify
 
 __all__ = ["LLMCondenser", "LLMRejected", "TooLate", "parse_json", "validate"]
 
@@ -52,7 +53,8 @@ class LLMCondenser:
                  max_tokens: int = MAX_TOKENS, deadline: float | None = None,
                  clock: Callable[[], float] = time.monotonic,
                  on_change: Callable[[str, str], None] | None = None,
-                 names: CompanyNames | None = None, proxy: Proxy | None = None):
+                 names: CompanyNames | None = None, proxy: Proxy | None = None,
+                 ca_file: str | None = None):
         from openai import AsyncOpenAI, DefaultAsyncHttpxClient  # only with an LLM configured
 
         self.model, self.max_tokens = model, max_tokens
@@ -78,7 +80,10 @@ class LLMCondenser:
         # The client's own retries would multiply cost and latency: we fall back instead.
         # The proxy is Settings.proxies' choice for base_url (None: straight there, as for
         # a local Ollama); trust_env=False, or httpx would read HTTPS_PROXY itself.
-        http = DefaultAsyncHttpxClient(proxy=proxy.url if proxy else None, trust_env=False)
+        # ca_file (AINEWS_CA_FILE): a company's CA, trusted besides httpx's own (or
+        # SSL_CERT_FILE's, which trust_env=False alone would leave unread).
+        http = DefaultAsyncHttpxClient(proxy=proxy.url if proxy else None, trust_env=False,
+                                       verify=httpx_verify(ca_file, DefaultAsyncHttpxClient))
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
                                   timeout=timeout, max_retries=0, http_client=http)
 

@@ -22,6 +22,7 @@ from typing import Callable
 
 from feeds.plural import count
 from feeds.proxy import Proxy
+from feeds.tls import handshake_failed
 
 log = logging.getLogger("ainews.llm")
 
@@ -127,6 +128,9 @@ class Endpoint:
         self._say("failing", f"{short}{hint}")
 
     def _hint(self, e: Exception) -> str:
+        # A refused certificate first: behind a TLS-inspecting proxy, a company CA to trust.
+        if type(e).__name__ == "APIConnectionError" and (tls := handshake_failed(e)):
+            return f" — {tls}"
         if self.proxy is not None and (said := self._proxy_hint(e)):
             return said
         if not self._api_key and type(e).__name__ in ("AuthenticationError",

@@ -6,9 +6,7 @@ FetchError a fetch ends with. Modules declare
 from __future__ import annotations
 
 import socket
-import ssl
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from aiohttp.abc import AbstractResolver
@@ -16,13 +14,10 @@ from aiohttp.abc import AbstractResolver
 from feeds.fetcher import FetchError, Fetcher, FetchPolicy
 from tests.fakes.proxy import proxies_at
 from tests.fakes.feedserver import FeedServer, make_entries, make_rss
+from tests.fakes.tls import company_signed
 
 
 FEED = make_rss("Example AI News", make_entries(20, paragraphs=8))
-# An intranet's https: a certificate for intranet.test and 127.0.0.1 signed by a company
-# CA no system trusts (tests/data/tls, valid 2020-2125).
-TLS = Path(__file__).parent / "data" / "tls"
-COMPANY_CA = TLS / "ca.pem"
 
 
 async def feed_server():
@@ -35,10 +30,8 @@ async def feed_server():
 
 async def tls_server():
     """The `tls_server` fixture: `feed_server` over https, its certificate signed by
-    COMPANY_CA."""
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(TLS / "server.pem", TLS / "server.key")
-    async with FeedServer(ssl_context=context) as srv:
+    a company CA (tests/fakes/tls.py's COMPANY_CA)."""
+    async with FeedServer(ssl_context=company_signed()) as srv:
         srv.add("/feed.xml", FEED)
         yield srv
 

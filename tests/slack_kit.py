@@ -14,6 +14,7 @@ from bot.replies import Caller, Reply
 from bot.slack import render
 from bot.slack.app import start_slack
 from tests.fakes.slack import FakeSlack, make_brief
+from tests.fakes.tls import company_signed
 
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,15 +139,22 @@ class Bot:
         return await self.fake.wait_response(rid, timeout=5)
 
 
-async def served():
+async def served(ssl_context=None):
     """A started FakeSlack knowing an admin, an owner, a primary owner and plain members."""
-    server = await FakeSlack().start()
+    server = await FakeSlack(ssl_context=ssl_context).start()
     for user, flags in {"UADMIN": {"is_admin": True}, "UOWNER": {"is_owner": True},
                         "UPRIMARY": {"is_primary_owner": True, "is_owner": True},
                         "UPLAIN": {}, BOSS: {}, "U1": {}}.items():
         server.add_user(user, **flags)
     yield server
     await server.stop()
+
+
+async def served_tls():
+    """`served` over https and wss, its certificate signed by a company CA no system
+    trusts (tests/fakes/tls.py), as a TLS-inspecting proxy presents Slack."""
+    async for server in served(company_signed()):
+        yield server
 
 
 def recording_commands() -> FakeCommands:

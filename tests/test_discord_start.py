@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import socket
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -500,3 +501,28 @@ async def test_the_bot_reaches_discord_through_the_proxy(fake, core):
         finally:
             apply_endpoints(Settings())
         assert proxy.targets()[-1] == f"http://{at}/api/v10/oauth2/applications/@me"
+
+
+async def test_behind_a_tls_inspecting_proxy_discord_needs_and_takes_the_ca_file(core):
+    """Discord re-signed by the company's CA: without AINEWS_CA_FILE the start says which
+    setting trusts it, not that Discord may be having trouble; with it REST, the gateway
+    (wss) and `ainews discord-invite` trust it, besides the system's CAs."""
+    from tests.fakes.discord import FakeDiscord
+    from tests.fakes.tls import COMPANY_CA, company_signed
+    fake = await FakeDiscord(ssl_context=company_signed()).start()
+    settings = Settings(discord_token=fake.token, discord_api_url=fake.api_url,
+                        discord_gateway_url=fake.gateway_url)
+    try:
+        with pytest.raises(StartUnavailable) as err:
+            await start_discord(settings, core, {}, ready_timeout=5)
+        async with running_bot(fake, core, ca_file=COMPANY_CA) as runner:
+            assert runner.bot.is_ready() and fake.commands
+        trusted = replace(settings, ca_file=COMPANY_CA)
+        assert await fetch_application_id(trusted) == fake.app_id
+    finally:
+        apply_endpoints(Settings())
+        await fake.close()
+    assert str(err.value) == (
+        f"discord: can't reach {fake.api_url}/api/v10: TLS handshake failed (certificate "
+        "verify failed: unable to get local issuer certificate; AINEWS_CA_FILE names a CA "
+        "to trust, such as a company's)")

@@ -14,7 +14,8 @@ from yarl import URL
 from feeds.fetcher import Fetcher, _with_credentials
 from tests.fakes.feedserver import FeedServer, RawServer, Reply
 from tests.fakes.proxy import FakeProxy
-from tests.fetcher_kit import (COMPANY_CA, FEED, FakeDNS, LoopbackDNS, fetch_error, feed_server,
+from tests.fakes.tls import COMPANY_CA
+from tests.fetcher_kit import (FEED, FakeDNS, LoopbackDNS, fetch_error, feed_server,
                                loopback_fetcher, policy, through, tls_server)
 
 

@@ -11,8 +11,8 @@ import pytest
 from feeds.fetch_body import Inflater, size_text
 from feeds.fetcher import FetchError, Fetcher, FetchPolicy
 from tests.fakes.feedserver import FeedServer
-from tests.fetcher_kit import (COMPANY_CA, FEED, policy, LoopbackDNS, fetch_error, feed_server,
-                               tls_server)
+from tests.fakes.tls import COMPANY_CA
+from tests.fetcher_kit import FEED, policy, LoopbackDNS, fetch_error, feed_server, tls_server
 
 
 server = pytest.fixture(feed_server, name="server")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -426,3 +427,44 @@ async def test_a_failure_through_the_proxy_names_the_proxy(fake_llm, caplog, pro
     [line] = _warnings(caplog)
     assert words.format(port=proxy.port) in line and "wr0ng" not in line
     assert not fake_llm.requests
+
+
+async def test_behind_a_tls_inspecting_proxy_the_llm_needs_and_takes_the_ca_file(caplog):
+    """The endpoint re-signed by the company's CA: without AINEWS_CA_FILE the failure
+    says which setting trusts it (not "check that LLM_BASE_URL is reachable"); with
+    it the brief is the model's, httpx's own CAs trusted as well."""
+    from bot.app import make_llm
+    from bot.config import Settings
+    from tests.fakes.llm import FakeLLM
+    from tests.fakes.tls import COMPANY_CA, company_signed
+    server = await FakeLLM(ssl_context=company_signed()).start()
+    server.script = [("json", GOOD)]
+    settings = Settings(llm_base_url=server.base_url, llm_model="qwen-plus")
+    try:
+        assert await make_llm(settings).condense(STORY, FALLBACK) == FALLBACK
+        trusted = make_llm(replace(settings, ca_file=COMPANY_CA))
+        assert (await trusted.condense(STORY, FALLBACK)).condenser == "llm:qwen-plus"
+    finally:
+        await server.stop()
+    [line] = _warnings(caplog)
+    assert ("(APIConnectionError: Connection error.) — TLS handshake failed (certificate "
+            "verify failed: unable to get local issuer certificate; AINEWS_CA_FILE names a "
+            "CA to trust, such as a company's). Briefs are extractive") in line
+
+
+async def test_ssl_cert_file_still_sets_the_cas_the_llm_trusts(monkeypatch):
+    """SSL_CERT_FILE (the process environment's CA bundle, which OpenSSL reads for the
+    feeds and chat, and httpx for itself) stopped reaching the LLM when its client was
+    told to read no proxy from the environment (trust_env off)."""
+    from bot.app import make_llm
+    from bot.config import Settings
+    from tests.fakes.llm import FakeLLM
+    from tests.fakes.tls import COMPANY_CA, company_signed
+    monkeypatch.setenv("SSL_CERT_FILE", str(COMPANY_CA))
+    server = await FakeLLM(ssl_context=company_signed()).start()
+    server.script = [("json", GOOD)]
+    try:
+        llm = make_llm(Settings(llm_base_url=server.base_url, llm_model="qwen-plus"))
+        assert (await llm.condense(STORY, FALLBACK)).condenser == "llm:qwen-plus"
+    finally:
+        await server.stop()

@@ -15,6 +15,7 @@ from bot.slack.adapter import SlackAdapter
 from bot.slack.history import HISTORY_PAGE, HISTORY_PAGES
 from bot.slack.webapi import PERMANENT, TOKEN_REFUSED, make_client
 from tests.fakes.slack import FakeSlack, block_kit_problems, make_brief
+from tests.fakes.tls import COMPANY_CA, company_signed
 
 
 @pytest.fixture
@@ -155,6 +156,23 @@ async def test_unreachable_slack_is_transient():
     adapter = SlackAdapter(make_client("xoxb-x", "http://127.0.0.1:9/api/", timeout=2))
     with pytest.raises(TransientError):
         await adapter.send("C42", make_brief(), nonce="row-1")
+
+
+async def test_a_post_to_a_re_signed_slack_names_the_setting_that_trusts_its_ca():
+    """Slack re-signed by a company's CA (a TLS-inspecting proxy): the post waits and
+    the failure says which setting trusts that CA; with AINEWS_CA_FILE it goes."""
+    fake = await FakeSlack(ssl_context=company_signed()).start()
+    try:
+        with pytest.raises(TransientError) as err:
+            await adapter_for(fake).send("C42", make_brief(), nonce="row-1")
+        trusted = adapter_for(fake, ca_file=str(COMPANY_CA))
+        assert await trusted.send("C42", make_brief(), nonce="row-1")
+    finally:
+        await fake.stop()
+    assert err.value.reason == (
+        "slack: chat.postMessage to C42 failed: TLS handshake failed (certificate verify "
+        "failed: unable to get local issuer certificate; AINEWS_CA_FILE names a CA to "
+        "trust, such as a company's)")
 
 
 @pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived",

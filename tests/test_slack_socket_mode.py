@@ -8,9 +8,10 @@ import logging
 import aiohttp
 import pytest
 
-from bot.slack.app import start_slack
+from bot.slack.app import SlackUnavailable, start_slack
 from tests.fakes.slack import make_brief
-from tests.slack_kit import settings_for, Bot, texts, served, recording_commands
+from tests.fakes.tls import COMPANY_CA
+from tests.slack_kit import settings_for, Bot, texts, served, served_tls, recording_commands
 
 
 fake = pytest.fixture(served, name="fake")
@@ -210,3 +211,25 @@ async def test_the_web_api_and_socket_mode_go_through_the_proxy(fake, commands):
     assert [api + m for m in ("auth.test", "apps.connections.open", "chat.postMessage")] == [
         t for t in proxy.targets() if t.startswith(api)]
     assert any(t.startswith("ws://127.0.0.1") for t in proxy.targets())   # Socket Mode
+
+
+async def test_behind_a_tls_inspecting_proxy_slack_needs_and_takes_the_ca_file(commands):
+    """Slack's every address re-signed by the company's CA: without AINEWS_CA_FILE the
+    start says which setting trusts it; with it the Web API, Socket Mode (wss) and
+    respond() (the https response_url) all trust it, besides the system's CAs."""
+    async for fake in served_tls():
+        with pytest.raises(SlackUnavailable) as err:
+            await start_slack(settings_for(fake, "socket"), commands, connect_timeout=5)
+        assert str(err.value) == (
+            f"slack: can't reach {fake.api_url}: TLS handshake failed (certificate verify "
+            "failed: unable to get local issuer certificate; AINEWS_CA_FILE names a CA to "
+            "trust, such as a company's)")
+        runner = await start_slack(settings_for(fake, "socket", ca_file=COMPANY_CA), commands)
+        try:
+            await runner.adapter.send("C42", make_brief(), nonce="re-signed")
+            _, rid = await fake.slash_socket("/topics", user="UPLAIN")
+            answer = await fake.wait_response(rid)
+        finally:
+            await runner.stop()
+    assert fake.calls_to("chat.postMessage") and fake.socket_tickets
+    assert "open-source" in texts(answer)

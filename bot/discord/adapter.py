@@ -28,6 +28,7 @@ from bot.discord.render import (brief_embed, clip, digest_content, digest_embeds
 from bot.discord.interaction import THREAD_TYPES
 from bot.first_tries import FirstTries
 from feeds.models import Brief
+from feeds.tls import handshake_failed
 
 log = logging.getLogger("ainews.discord")
 
@@ -237,7 +238,8 @@ class DiscordAdapter(SentLookup):
             raise TransientError(f"discord: channel {channel}: no answer after "
                                  f"{self.timeout:g} s") from None
         except (aiohttp.ClientError, OSError) as exc:
-            raise TransientError(f"discord: channel {channel}: {exc or type(exc).__name__}") from exc
+            said = handshake_failed(exc) or exc or type(exc).__name__   # a CA to trust, said
+            raise TransientError(f"discord: channel {channel}: {said}") from exc
 
 
 def _consume(task: asyncio.Future) -> None:

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import re
 
+import aiohttp
 import discord
 import yarl
 from discord import app_commands
@@ -23,6 +24,7 @@ from bot.discord.slash import register
 from bot.errors import UserError
 from bot.replies import Reply, failed
 from feeds.plural import count
+from feeds.tls import aiohttp_context
 
 log = logging.getLogger("ainews.discord")
 
@@ -46,6 +48,14 @@ def apply_endpoints(settings) -> None:
     discord.http.Route.BASE = api or _DEFAULT_API_BASE
     gateway = settings.discord_gateway_url
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(gateway) if gateway else _DEFAULT_GATEWAY
+
+
+def trusting_connector(settings) -> aiohttp.TCPConnector | None:
+    """REST's and the gateway's connector trusting AINEWS_CA_FILE's CAs besides the
+    system's (a TLS-inspecting proxy re-signs discord.com); None: discord.py's own.
+    Made in the running loop, as aiohttp wants."""
+    context = aiohttp_context(settings.ca_file and str(settings.ca_file))
+    return aiohttp.TCPConnector(limit=0, ssl=context) if context else None   # limit: discord.py's
 
 
 def gateway_intents() -> discord.Intents:
@@ -72,6 +82,7 @@ class AinewsBot(CommandSync, ext_commands.Bot):
             max_ratelimit_timeout=30.0,  # longer 429 waits become TransientError
             # REST and gateway alike, as DISCORD_API_URL's host goes (apply_endpoints ran).
             proxy=settings.proxies.url_for(discord.http.Route.BASE),
+            connector=trusting_connector(settings),
         )
         self.settings, self.core, self.state = settings, core, state
         self.gateway_ready = asyncio.Event()

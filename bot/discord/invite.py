@@ -32,13 +32,13 @@ async def fetch_application_id(settings) -> int:
     """Ask Discord (or DISCORD_API_URL) which application the token belongs to."""
     import aiohttp
     import discord
-    from bot.discord.client import apply_endpoints
+    from bot.discord.client import apply_endpoints, trusting_connector
     from bot.discord.start import error_text
 
     if not settings.discord_token:
         raise UserError("discord: DISCORD_TOKEN is not set; it is needed to find the application id")
     apply_endpoints(settings)
-    http = discord.http.HTTPClient(asyncio.get_running_loop(),
+    http = discord.http.HTTPClient(asyncio.get_running_loop(), trusting_connector(settings),
                                    proxy=settings.proxies.url_for(discord.http.Route.BASE))
     try:
         await http.static_login(settings.discord_token)

@@ -17,6 +17,7 @@ from bot.connections import one_line
 from bot.discord.adapter import DiscordAdapter
 from bot.discord.client import AinewsBot, apply_endpoints, install_error_handler
 from bot.errors import StartUnavailable, UserError
+from feeds.tls import CA_HINT, handshake_failed
 
 log = logging.getLogger("ainews.discord")
 
@@ -103,9 +104,20 @@ def _gateway_failure(exc: BaseException | None, bot: AinewsBot) -> StartUnavaila
     cause = exc.__context__ if isinstance(exc, AttributeError) else exc
     if not isinstance(cause, GATEWAY_TROUBLE):
         return None
-    reason = f"can't reach the gateway {_gateway()} ({type(cause).__name__}: " \
-             f"{one_line(str(cause), 200)})"
-    return StartUnavailable(f"discord: {reason}; {GATEWAY_HINT}", reason=reason)
+    reason = _cannot_reach(f"the gateway {_gateway()}", cause)
+    return StartUnavailable(f"discord: {reason}{_advice(reason, GATEWAY_HINT)}", reason=reason)
+
+
+def _cannot_reach(where: str, exc: BaseException) -> str:
+    """Why `where` could not be reached: a refused certificate as the feeds say it."""
+    tls = handshake_failed(exc)
+    return f"can't reach {where}: {tls}" if tls else \
+        f"can't reach {where} ({type(exc).__name__}: {one_line(str(exc), 200)})"
+
+
+def _advice(reason: str, advice: str) -> str:
+    """"; advice", unless the reason ends on the CA to trust: Discord is not in trouble."""
+    return "" if CA_HINT in reason else f"; {advice}"
 
 
 def _report_exit(task: asyncio.Task, connection, intents: discord.Intents) -> None:
@@ -168,9 +180,10 @@ def _start_failure(exc: BaseException | None, intents: discord.Intents) -> UserE
     trouble = _trouble(exc)
     if trouble is not None:
         reason, retry_after = trouble
-        return StartUnavailable(f"discord: {reason}; Discord may be having trouble: try "
-                                "again later, or check DISCORD_API_URL and the network",
-                                reason=reason, retry_after=retry_after)
+        advice = _advice(reason, "Discord may be having trouble: try again later, or check "
+                                 "DISCORD_API_URL and the network")
+        return StartUnavailable(f"discord: {reason}{advice}", reason=reason,
+                                retry_after=retry_after)
     return UserError(f"discord: could not start: {error_text(exc) or 'the client stopped'}"
                      f"{_api_hint(exc)}")
 
@@ -194,7 +207,7 @@ def error_text(exc: BaseException | None) -> str:
         said = " (an HTML page, not Discord's JSON)" if page else f": {text}" if text else ""
         code = f" (code {exc.code})" if exc.code else ""
         return one_line(f"HTTP {exc.status}{said}", 300 - len(code)) + code
-    return one_line(str(exc or ""), 300)
+    return handshake_failed(exc) or one_line(str(exc or ""), 300)
 
 
 def _trouble(exc: BaseException | None) -> tuple[str, float | None] | None:
@@ -211,7 +224,7 @@ def _trouble(exc: BaseException | None) -> tuple[str, float | None] | None:
         return None
     if isinstance(exc, (OSError, aiohttp.ClientError, asyncio.TimeoutError,
                         discord.GatewayNotFound)):
-        return f"can't reach {api} ({type(exc).__name__}: {exc})", None
+        return _cannot_reach(api, exc), None
     return None
 
 

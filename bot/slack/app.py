@@ -84,7 +84,8 @@ async def start_slack(settings: Settings, commands, *, connect_timeout: float = 
     # handshakes) a connection of its own, a fan-out to 5,000 channels 5,000 of them.
     client = make_client(settings.slack_bot_token, settings.slack_api_url,
                          shared_session=True,
-                         proxy=settings.proxies.url_for(settings.slack_api_url))
+                         proxy=settings.proxies.url_for(settings.slack_api_url),
+                         ca_file=settings.ca_file and str(settings.ca_file))
     try:
         return await _connect(settings, commands, client, connect_timeout,
                               admin_cache_seconds, ping_interval, http_host, connection)
@@ -168,11 +169,15 @@ def _api_failure(exc, token_name: str, hint: str, api_url: str) -> SlackStartErr
 
 def _unreachable(exc: BaseException, api_url: str) -> SlackStartError:
     import aiohttp
+
+    from feeds.tls import CA_HINT, handshake_failed
     if isinstance(exc, aiohttp.InvalidURL):     # no retry can mend the URL itself
         return SlackStartError(f"slack: SLACK_API_URL {api_url} is not a usable URL ({exc})")
-    reason = f"can't reach {api_url} ({type(exc).__name__}: {exc})"
-    return SlackUnavailable(f"slack: {reason}; check SLACK_API_URL and the network",
-                            reason=reason)
+    tls = handshake_failed(exc)
+    reason = f"can't reach {api_url}" + (f": {tls}" if tls else f" ({type(exc).__name__}: {exc})")
+    # A certificate no CA here vouches for: the CA to trust is the fix, not the network.
+    check = "" if tls and CA_HINT in tls else "; check SLACK_API_URL and the network"
+    return SlackUnavailable(f"slack: {reason}{check}", reason=reason)
 
 
 async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float,

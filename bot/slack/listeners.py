@@ -18,7 +18,7 @@ from bot.commands_text import NUMBER, command_name, quote
 from bot.replies import Caller, Reply, failed
 from bot.slack import render, render_reply, shares
 from bot.slack.admin_check import USER_ID
-from bot.slack.webapi import NETWORK_ERRORS, error_code
+from bot.slack.webapi import NETWORK_ERRORS, error_code, failure_text
 from bot.slack.syntax import SLASH_COMMANDS
 from feeds.urls import without_secrets
 
@@ -141,7 +141,7 @@ async def _respond(respond, message: dict, what: str) -> bool:
             await respond(text=REFUSED, response_type="ephemeral", replace_original=False)
             return False
     except Exception as exc:  # noqa: BLE001 - an expired response_url must not kill the bot
-        log.warning("slack: answering %s failed: %s: %s", what, type(exc).__name__, exc)
+        log.warning("slack: answering %s failed: %s", what, failure_text(exc))
         return False
     return True
 

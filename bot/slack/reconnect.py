@@ -28,7 +28,7 @@ import re
 from slack_sdk.errors import SlackApiError
 
 from bot.slack.webapi import (NETWORK_ERRORS, TOKEN_REFUSED, _retry_after, _status_and_headers,
-                              error_code)
+                              error_code, failure_text)
 from bot.connections import ConnectionLog, one_line
 from feeds.plural import count
 
@@ -105,7 +105,7 @@ class PacedReconnect:
             code, (_, headers) = error_code(exc), _status_and_headers(exc)
             delay = max(delay, _retry_after(headers) or 0.0)     # a 429's Retry-After
         # The server's words, for the log and `ainews status`: one short line.
-        why = one_line(code or f"{type(exc).__name__}: {exc}", 200)
+        why = one_line(code or failure_text(exc), 200)
         self.connection.set("reconnecting", "apps.connections.open: " + why)
         if failures > 1:
             log.debug("slack: apps.connections.open failed again (%s); next try in %.0f s",

@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientError
+from feeds.tls import aiohttp_context, handshake_failed
 
 # Error codes that no retry will fix; the text says what the admin should do.
 PERMANENT = {
@@ -66,10 +67,11 @@ class _SafeConnectionRetry(AsyncConnectionErrorRetryHandler):
 
 def make_client(token: str, api_url: str = "https://slack.com/api/", *,
                 timeout: float = 15.0, rate_limit_retries: int = 1,
-                shared_session: bool = False, proxy: str | None = None) -> AsyncWebClient:
+                shared_session: bool = False, proxy: str | None = None,
+                ca_file: str | None = None) -> AsyncWebClient:
     """The one Web API client shape the bot uses (base_url: GovSlack and test doubles).
-    `proxy`: Settings.proxies' choice for api_url; Socket Mode and bolt's respond() take
-    the client's."""
+    `proxy`: Settings.proxies' choice for api_url; `ca_file`: AINEWS_CA_FILE, trusted
+    besides the system's CAs. Socket Mode and bolt's respond() take the client's both."""
     base = api_url if api_url.endswith("/") else api_url + "/"
     handlers = [_SafeConnectionRetry(),
                 AsyncRateLimitErrorRetryHandler(max_retry_count=rate_limit_retries)]
@@ -79,10 +81,17 @@ def make_client(token: str, api_url: str = "https://slack.com/api/", *,
     session = (aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=timeout))
                if shared_session else None)
     client = AsyncWebClient(token=token, base_url=base, timeout=timeout,  # type: ignore[arg-type]
-                            retry_handlers=handlers, session=session, proxy=proxy)
+                            retry_handlers=handlers, session=session, proxy=proxy,
+                            ssl=aiohttp_context(ca_file))
     # Set after: given None, the SDK reads HTTPS_PROXY itself, NO_PROXY ignored.
     client.proxy = proxy
     return client
+
+
+def failure_text(exc: BaseException) -> str:
+    """A network failure in one line: a refused certificate as the feeds say it, with
+    the setting that trusts a company's CA; else its type and words."""
+    return handshake_failed(exc) or f"{type(exc).__name__}: {exc}"
 
 
 def _status_and_headers(exc: SlackApiError) -> tuple[int | None, dict]:
@@ -129,4 +138,4 @@ def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryErr
         return TransientError(f"{where} failed: {code or f'HTTP {status}'}")
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
         return TransientError(f"{where} timed out")
-    return TransientError(f"{where} failed: {type(exc).__name__}: {exc}")
+    return TransientError(f"{where} failed: {failure_text(exc)}")

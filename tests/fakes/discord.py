@@ -15,6 +15,7 @@ messages (content, embeds) and on autocomplete choices are enforced: a breach an
 fail the test with what Discord refused. An IDENTIFY asking for a privileged intent the
 fake app was not granted (`granted_intents`, none by default) is closed with 4014; the
 events it dispatches go only to a bot whose intents ask for them (EVENT_INTENTS).
+Given an `ssl_context` (tests/fakes/tls.py's company_signed) it serves https and wss.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ import contextlib
 import itertools
 import json
 import re
+import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -166,8 +168,10 @@ class Interaction:
 class FakeDiscord:
     def __init__(self, *, token: str = "fake-token", app_id: int = 1100000000000000001,
                  guild_id: int = 1200000000000000001, channel_ids=(1300000000000000001,),
-                 user_id: int = 1400000000000000001, thread_ids=(), other_guilds=None):
+                 user_id: int = 1400000000000000001, thread_ids=(), other_guilds=None,
+                 ssl_context: ssl.SSLContext | None = None):
         self.token, self.app_id, self.guild_id = token, app_id, guild_id
+        self.ssl_context = ssl_context
         self.channel_ids, self.user_id = list(channel_ids), user_id
         # More servers the bot is in: guild id -> its text channel ids (a public bot's
         # other servers). remove_bot(guild) takes the bot out of one, as a kick does.
@@ -226,7 +230,7 @@ class FakeDiscord:
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        site = web.TCPSite(self._runner, "127.0.0.1", port, ssl_context=self.ssl_context)
         await site.start()
         self.port = site._server.sockets[0].getsockname()[1]
         return self
@@ -239,11 +243,11 @@ class FakeDiscord:
 
     @property
     def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.port}"
 
     @property
     def gateway_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/gateway"
+        return f"{'wss' if self.ssl_context else 'ws'}://127.0.0.1:{self.port}/gateway"
 
     # ---- scripting and waiting ---------------------------------------------------
     def fail(self, method: str, pattern: str, status: int, **kw) -> None:

@@ -16,18 +16,21 @@ Each request pops the next scripted behaviour (the last one repeats):
 handled at once. A request with `stream` true gets its completion as server-sent events,
 as does every request when `always_stream` is set (a gateway that streams unasked);
 `stream_only` refuses a request not streamed with DashScope's 400 (its QwQ models).
+Given an `ssl_context` (tests/fakes/tls.py's company_signed) it serves https.
 """
 from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 
 from aiohttp import web
 
 
 class FakeLLM:
-    def __init__(self):
+    def __init__(self, ssl_context: ssl.SSLContext | None = None):
+        self.ssl_context = ssl_context
         self.script: list[tuple] = [("json", {"headline": "h", "bullets": ["a", "b", "c"],
                                               "why_it_matters": "w"})]
         self.requests: list[dict] = []
@@ -42,10 +45,10 @@ class FakeLLM:
         app.router.add_post("/v1/chat/completions", self._completions)
         self.runner = web.AppRunner(app)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        site = web.TCPSite(self.runner, "127.0.0.1", 0, ssl_context=self.ssl_context)
         await site.start()
         port = site._server.sockets[0].getsockname()[1]
-        self.base_url = f"http://127.0.0.1:{port}/v1"
+        self.base_url = f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{port}/v1"
         return self
 
     async def stop(self) -> None:

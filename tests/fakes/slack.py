@@ -14,6 +14,8 @@ It speaks enough of Slack for the real slack_sdk and slack_bolt to run against i
   a short time, as Slack's are.
 - helpers that play Slack's side of a slash command or button click, over Socket Mode
   or as a signed HTTP request, and wait for the bot's answer.
+Given an `ssl_context` (tests/fakes/tls.py's company_signed), all of it is https and
+wss, as behind a TLS-inspecting proxy.
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import ssl
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
@@ -123,8 +126,9 @@ def _button_problems(b: dict) -> list[str]:
 class FakeSlack:
     def __init__(self, *, bot_token: str = "xoxb-fake", app_token: str = "xapp-fake",
                  signing_secret: str = "fake-signing-secret", team_id: str = "T0FAKE",
-                 bot_user_id: str = "UBOT"):
+                 bot_user_id: str = "UBOT", ssl_context: ssl.SSLContext | None = None):
         self.bot_token, self.app_token = bot_token, app_token
+        self.ssl_context = ssl_context
         self.signing_secret, self.team_id, self.bot_user_id = signing_secret, team_id, bot_user_id
         self.enterprise_id = ""     # set: auth.test says the workspace is in a Grid org
         self.calls: list[Call] = []
@@ -173,7 +177,7 @@ class FakeSlack:
         app.router.add_get("/socket", self._socket)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", port)
+        site = web.TCPSite(self._runner, "127.0.0.1", port, ssl_context=self.ssl_context)
         await site.start()
         self.port = self._runner.addresses[0][1]
         return self
@@ -187,7 +191,7 @@ class FakeSlack:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        return f"{'https' if self.ssl_context else 'http'}://127.0.0.1:{self.port}/"
 
     @property
     def api_url(self) -> str:
@@ -288,7 +292,8 @@ class FakeSlack:
     def _m_apps_connections_open(self, p: dict) -> dict:
         ticket = f"t{next(self._ids)}"
         self._tickets[ticket] = time.monotonic()
-        return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket?ticket={ticket}"}
+        ws = "wss" if self.ssl_context else "ws"
+        return {"ok": True, "url": f"{ws}://127.0.0.1:{self.port}/socket?ticket={ticket}"}
 
     def expire_tickets(self) -> None:
         """Every Socket Mode URL issued so far is past its life, as after a long outage."""
