@@ -41,6 +41,10 @@ MAX_TOKENS = 4096
 # A call whose turn comes with less of its deadline left than the model's recent answers
 # took (the median of this many, per kind of call) is not sent: see LLMCondenser.ask.
 ANSWER_TIMES = 20
+# ... and before any answer is measured, one with less than this left: no model answers
+# that fast, and calls queued together reach their deadlines together, so the slot a
+# call cut off by its deadline frees goes to one with milliseconds of its own left.
+SOONEST = 0.25
 
 
 class TooLate(Exception):
@@ -174,7 +178,7 @@ class LLMCondenser:
         counted per kind for status. `priority`: llm_slots.VERDICT goes first; `key` (a
         story's feed, `feed_of`): the keys waiting take turns. `by`: the caller's deadline
         (the event loop's time); TooLate, unsent and uncharged, when its turn leaves less
-        of it than `what` has taken to answer lately."""
+        of it than `what` has taken to answer lately (SOONEST, none measured yet)."""
         messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
         cap = self.max_tokens if max_tokens is None else max_tokens
         async with self._slots.held(priority, key):
@@ -200,16 +204,18 @@ class LLMCondenser:
     def _in_time(self, by: float | None, what: str) -> None:
         """TooLate if the call's turn came too late for an answer by its deadline: sent,
         it was charged, billed or kept a local model busy, and cut off unused, each one
-        handing its slot to the next as late. Only a call that waited can be: the answers
-        measured came within the same deadline, the wait for their turn included."""
-        took = self._took.get(what)
-        if by is None or not took:
+        handing its slot to the next as late. Too late: less of it left than `what` has
+        taken to answer lately or, none measured yet, than SOONEST."""
+        if by is None:
             return
-        left, usual = by - asyncio.get_running_loop().time(), statistics.median(took)
+        took = self._took.get(what)
+        left = by - asyncio.get_running_loop().time()
+        usual = statistics.median(took) if took else SOONEST
         if left < usual:
             self.endpoint.too_late(what)   # counted for `ainews status`
-            raise TooLate(f"its turn came {max(left, 0):.1f} s before its deadline, "
-                          f"{self.model} has taken {usual:.1f} s to answer lately")
+            why = (f"{self.model} has taken {usual:.1f} s to answer lately" if took
+                   else "too little for any answer")
+            raise TooLate(f"its turn came {max(left, 0):.1f} s before its deadline, {why}")
 
     def _failed(self, e: Exception, what: str) -> None:
         if status_of(e) in REFUSED:

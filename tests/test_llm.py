@@ -170,8 +170,11 @@ async def _answered(kind: str, llm: LLMCondenser, judge: Judge) -> bool:
 
 # (LLM_HOURLY_CAP, AINEWS_LLM_JUDGE_HOURLY_CAP): one more call of the kind spends the
 # last (same-event questions may take three quarters of the judge's cap, rounded down)
-@pytest.mark.parametrize("kind,caps", [("brief", (2, 120)), ("verdict", (120, 1)),
-                                       ("same-event", (120, 2))])
+ONE_CALL_LEFT = pytest.mark.parametrize("kind,caps", [
+    ("brief", (2, 120)), ("verdict", (120, 1)), ("same-event", (120, 2))])
+
+
+@ONE_CALL_LEFT
 async def test_a_call_never_sent_costs_none_of_the_hourly_cap(fake_llm, kind, caps):
     # The cap was charged before the wait for a slot: a call that timed out waiting was
     # never sent, yet it spent the hour's calls, and the next story went extractive (or
@@ -183,9 +186,33 @@ async def test_a_call_never_sent_costs_none_of_the_hourly_cap(fake_llm, kind, ca
     slow, late = await asyncio.gather(llm.condense(STORY, FALLBACK), _answered(kind, llm, judge))
     assert slow == FALLBACK and not late and len(fake_llm.requests) <= 1
     # Only the cap is under test now: the next call is given time to be answered on a
-    # loaded machine (at 0.5 s it sometimes wasn't, and the test failed for that).
+    # loaded machine.
     llm.deadline = judge.deadline = 30.0
     assert await _answered(kind, llm, judge)
+
+
+@ONE_CALL_LEFT
+async def test_a_call_handed_its_slot_as_its_deadline_ends_is_not_sent(fake_llm, kind, caps):
+    # Calls queued together reach their deadlines together: a slow model's call, cut off
+    # at its deadline, handed its slot to one with a moment of its own deadline left.
+    # With no answer measured yet (a model slower than every deadline never gives one)
+    # nothing said that was too late: it was charged and sent, then cut off in turn.
+    # The test above met it now and then on a loaded machine, its two deadlines ending
+    # milliseconds apart; here the waiting call's ends 0.1 s after the slot frees.
+    fake_llm.script, fake_llm.delay = [("fn", _by_kind)], 1.0   # past every deadline
+    llm = condenser(fake_llm, concurrency=1, deadline=0.5, hourly_cap=caps[0])
+    judge = Judge(llm, hourly_cap=caps[1])
+    now = asyncio.get_running_loop().time
+    frees = now() + 0.5
+    slow = asyncio.ensure_future(llm.condense(STORY, FALLBACK))
+    while not fake_llm.in_flight:
+        await asyncio.sleep(0.01)
+    llm.deadline = judge.deadline = frees + 0.1 - now()
+    assert not await _answered(kind, llm, judge)
+    assert await slow == FALLBACK
+    llm.deadline = judge.deadline = 30.0   # the hour's last call is still there
+    assert await _answered(kind, llm, judge)
+    assert fake_llm.arrived == 2           # the slow call and this one: none between
 
 
 async def _two_at_once(kind: str, llm: LLMCondenser, judge: Judge) -> list[bool]:

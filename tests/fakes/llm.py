@@ -13,10 +13,12 @@ Each request pops the next scripted behaviour (the last one repeats):
   ("echo-key", 401) an HTTP error whose message quotes the key sent, as some gateways do
   ("error", (400, "message", {headers}))  an HTTP error with that message (and headers)
 `delay` makes every request wait that long first; `max_in_flight` is the most requests
-handled at once. A request with `stream` true gets its completion as server-sent events,
-as does every request when `always_stream` is set (a gateway that streams unasked);
-`stream_only` refuses a request not streamed with DashScope's 400 (its QwQ models).
-Given an `ssl_context` (tests/fakes/tls.py's company_signed) it serves https.
+handled at once, `arrived` how many came (`requests` holds those read after the delay:
+one whose client gave up meanwhile is not in it). A request with `stream` true gets its
+completion as server-sent events, as does every request when `always_stream` is set (a
+gateway that streams unasked); `stream_only` refuses a request not streamed with
+DashScope's 400 (its QwQ models). Given an `ssl_context` (tests/fakes/tls.py's
+company_signed) it serves https.
 """
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ class FakeLLM:
         self.runner: web.AppRunner | None = None
         self.base_url = ""
         self.delay = 0.0
-        self.in_flight = self.max_in_flight = 0
+        self.in_flight = self.max_in_flight = self.arrived = 0
         self.stream_only = self.always_stream = False
 
     async def start(self) -> "FakeLLM":
@@ -60,6 +62,7 @@ class FakeLLM:
 
     async def _completions(self, request: web.Request) -> web.Response:
         self.in_flight += 1
+        self.arrived += 1
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             await asyncio.sleep(self.delay)
