@@ -34,7 +34,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 ALLOWED_SCHEMES = ("http", "https")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # Names that always mean "this machine", whatever DNS says.
-_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 # Names only an intranet's DNS answers (RFC 6762's .local, ICANN's .internal, the
 # never-delegated .corp, .home, .lan ...): through a proxy they are the proxy's neighbours.
 _INTRANET_SUFFIXES = ("localhost", "local", "internal", "intranet", "corp", "home", "lan",
@@ -171,7 +171,7 @@ def check_url(url: str | URL, allow_private: bool) -> None:
     problem = address_problem(ip) if ip is not None else None
     if allow_private and problem not in NEVER_ALLOWED:
         return
-    if problem is None and host.rstrip(".").lower() in _LOCAL_NAMES:
+    if problem is None and host.rstrip(".").lower() in LOCAL_NAMES:
         problem = "loopback"
     if problem:
         raise blocked(host, problem)

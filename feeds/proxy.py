@@ -7,13 +7,16 @@ decides for every client the bot has (feeds, Discord, Slack, the LLM), so no lib
 own reading of the environment (slack_sdk ignores NO_PROXY) makes one differ.
 
 Loopback is never proxied, whatever NO_PROXY says: a proxy's localhost is not ours (a
-local Ollama at http://localhost:11434 would be asked of the proxy's machine).
+local Ollama at http://localhost:11434 would be asked of the proxy's machine). Nor is
+0.0.0.0, which reaches this machine too.
 """
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit
+
+from feeds.guard import LOCAL_NAMES, literal_ip
 
 __all__ = ["Proxies", "Proxy", "parse_no_proxy", "parse_proxy"]
 
@@ -180,7 +183,13 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def _loopback(host: str) -> bool:
+    """Whether `host` is this machine however written: as the guard reads addresses
+    (127.1, ::ffff:127.0.0.1), and 0.0.0.0 or ::, which reach this machine (Ollama's
+    OLLAMA_HOST=0.0.0.0 is often copied into LLM_BASE_URL)."""
     host = host.rstrip(".").lower()
-    address = _address(host)
-    return (host == "localhost" or host.endswith(".localhost")
-            or (address is not None and address.is_loopback))
+    if host in LOCAL_NAMES or host.endswith(".localhost"):
+        return True
+    address = literal_ip(host)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped   # is_loopback is False for it before Python 3.13
+    return address is not None and (address.is_loopback or address.is_unspecified)

@@ -55,3 +55,16 @@ def test_a_malformed_proxy_url_says_what_is_wrong(raw, words):
 
 def test_a_proxy_without_a_port_is_on_80_as_urllib_and_httpx_read_it():
     assert parse_proxy("http://proxy.corp/") == "http://proxy.corp:80"
+
+
+@pytest.mark.parametrize("url", [
+    "http://0.0.0.0:11434/v1",             # Ollama's OLLAMA_HOST=0.0.0.0, copied into LLM_BASE_URL
+    "http://127.1:11434/v1",               # the short form the guard itself knows (literal_ip)
+    "http://[::ffff:127.0.0.1]:11434/v1",  # IPv4-mapped loopback (is_loopback False before 3.13)
+    "http://[::]:11434/v1", "http://localhost.:11434/v1", "http://127.0.0.1.:11434/v1",
+    "http://localhost.localdomain:11434/v1",
+])
+def test_this_machine_however_written_is_never_proxied(url):
+    """README: loopback is never proxied, 'as the proxy's localhost is another machine'.
+    These reach this machine straight, and through the proxy its own localhost."""
+    assert PROXIES.for_url(url) is None
