@@ -102,6 +102,9 @@ def parse_proxy(raw: str) -> str:
         raise ValueError(f"is a {scheme}:// proxy; only http:// proxies are supported")
     if not parts.hostname or any(c.isspace() for c in raw) or _bad_port(parts):
         raise ValueError("needs a host and port, e.g. http://proxy.corp:3128")
+    if "@" in raw[raw.index(parts.netloc) + len(parts.netloc):]:
+        raise ValueError("has an '@' after its host, so its password ends early; write "
+                         "/ ? # @ in a password as %2F %3F %23 %40")
     # The port written out (80 when none is given, as urllib and httpx read it): every
     # client and every message then names the same one.
     userinfo, _, hostport = parts.netloc.rpartition("@")

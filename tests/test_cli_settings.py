@@ -303,6 +303,7 @@ def test_proxy_settings_are_read_in_both_spellings_from_env_and_dotenv(tmp_path)
     ("http://bob:pa/ss0rd@proxy.corp:3128", "ss0rd"),   # '/' ends the host part
     ("http://bob:p@ss0rd@proxy.corp:port", "ss0rd"),    # an '@' in it, and a bad port
     ("bob:pa/s@s0rd@proxy.corp:3128", "s0rd"),          # both, and no scheme
+    ("bob:p@ss/0rd@proxy.corp:3128", "0rd"),            # read as proxy "ss", port 80
 ])
 def test_a_proxy_password_a_url_cannot_hold_is_not_shown(env, capsys, value, secret):
     """Random passwords hold / and @; unencoded, the URL ends early and start-up stops

@@ -47,6 +47,8 @@ def test_a_proxy_is_shown_without_its_credentials():
     ("socks5h://p:1080", "is a socks5h:// proxy"), ("http://p:0", "needs a host and port"),
     ("http://p:99999", "needs a host and port"), ("http://[::1", "is not a URL"),
     ("https://p:3128", "must start with http://"),
+    # A password's unencoded "/" ends the host early: proxy "ss", port 80, was used.
+    ("http://bob:p@ss/0rd@proxy.corp:3128", "has an .@. after its host, so its password ends"),
 ])
 def test_a_malformed_proxy_url_says_what_is_wrong(raw, words):
     with pytest.raises(ValueError, match="^" + words.replace("?", r"\?")):
