@@ -16,7 +16,6 @@ import ipaddress
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit
 
-from feeds.guard import LOCAL_NAMES, literal_ip
 
 __all__ = ["Proxies", "Proxy", "parse_no_proxy", "parse_proxy"]
 
@@ -189,6 +188,9 @@ def _loopback(host: str) -> bool:
     """Whether `host` is this machine however written: as the guard reads addresses
     (127.1, ::ffff:127.0.0.1), and 0.0.0.0 or ::, which reach this machine (Ollama's
     OLLAMA_HOST=0.0.0.0 is often copied into LLM_BASE_URL)."""
+    # Imported here: the guard loads aiohttp, and settings (which read the proxies) are
+    # loaded by every command, `ainews latest` too, which needs no HTTP client.
+    from feeds.guard import LOCAL_NAMES, literal_ip
     host = host.rstrip(".").lower()
     if host in LOCAL_NAMES or host.endswith(".localhost"):
         return True
