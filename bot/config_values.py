@@ -264,5 +264,6 @@ def proxies(values: Mapping[str, str]):
 
 def _masked(raw: str) -> str:
     """A proxy setting as an error shows it: user:password@, with or without a scheme
-    (feeds.urls.without_secrets needs one), written as ***@."""
-    return re.sub(r"^([a-z0-9+.-]+://)?[^/@]*@", r"\1***@", raw, flags=re.I)
+    (feeds.urls.without_secrets needs one), written as ***@. Up to the value's last "@":
+    random passwords hold "/" and "@", which a proxy setting has no other use for."""
+    return re.sub(r"^([a-z0-9+.-]+://)?.*@", r"\1***@", raw, flags=re.I | re.S)

@@ -34,7 +34,7 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 ALLOWED_SCHEMES = ("http", "https")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 # Names that always mean "this machine", whatever DNS says.
-_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
+LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 # Names only an intranet's DNS answers (RFC 6762's .local, ICANN's .internal, the
 # never-delegated .corp, .home, .lan ...): through a proxy they are the proxy's neighbours.
 _INTRANET_SUFFIXES = ("localhost", "local", "internal", "intranet", "corp", "home", "lan",
@@ -165,11 +165,13 @@ def check_url(url: str | URL, allow_private: bool) -> None:
     host = parsed.raw_host or ""
     if not host:
         raise FetchError("invalid-url", f"fetcher: {without_secrets(str(url)):.200} has no host")
-    ip = literal_ip(host)
+    # "10.0.0.1." is no literal to ip_address, yet a resolver and a proxy (Squid strips
+    # the dot) reach 10.0.0.1 by it.
+    ip = literal_ip(host.rstrip("."))
     problem = address_problem(ip) if ip is not None else None
     if allow_private and problem not in NEVER_ALLOWED:
         return
-    if problem is None and host.rstrip(".").lower() in _LOCAL_NAMES:
+    if problem is None and host.rstrip(".").lower() in LOCAL_NAMES:
         problem = "loopback"
     if problem:
         raise blocked(host, problem)
@@ -204,9 +206,10 @@ async def check_proxied(url: URL, allow_private: bool, resolver: AbstractResolve
     DNS does not answer for is the proxy's to resolve: allowed unless it names an
     intranet host (one label, .internal, .corp, ...)."""
     host = (url.raw_host or "").rstrip(".").lower()
-    if literal_ip(host) is not None:
-        return   # check_url judged the address itself
-    addresses = await _addresses(resolver, host, url.port or 0)
+    ip = literal_ip(host)
+    # Judged here too, not left to check_url: the proxy is asked for whatever passes, so
+    # a spelling check_url misread as a name must not reach it.
+    addresses = [ip] if ip is not None else await _addresses(resolver, host, url.port or 0)
     for address in addresses:
         problem = address_problem(address)
         if problem and (not allow_private or problem in NEVER_ALLOWED):

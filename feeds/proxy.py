@@ -7,13 +7,15 @@ decides for every client the bot has (feeds, Discord, Slack, the LLM), so no lib
 own reading of the environment (slack_sdk ignores NO_PROXY) makes one differ.
 
 Loopback is never proxied, whatever NO_PROXY says: a proxy's localhost is not ours (a
-local Ollama at http://localhost:11434 would be asked of the proxy's machine).
+local Ollama at http://localhost:11434 would be asked of the proxy's machine). Nor is
+0.0.0.0, which reaches this machine too.
 """
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
 from urllib.parse import SplitResult, urlsplit
+
 
 __all__ = ["Proxies", "Proxy", "parse_no_proxy", "parse_proxy"]
 
@@ -99,6 +101,9 @@ def parse_proxy(raw: str) -> str:
         raise ValueError(f"is a {scheme}:// proxy; only http:// proxies are supported")
     if not parts.hostname or any(c.isspace() for c in raw) or _bad_port(parts):
         raise ValueError("needs a host and port, e.g. http://proxy.corp:3128")
+    if "@" in raw[raw.index(parts.netloc) + len(parts.netloc):]:
+        raise ValueError("has an '@' after its host, so its password ends early; write "
+                         "/ ? # @ in a password as %2F %3F %23 %40")
     # The port written out (80 when none is given, as urllib and httpx read it): every
     # client and every message then names the same one.
     userinfo, _, hostport = parts.netloc.rpartition("@")
@@ -180,7 +185,16 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
 
 
 def _loopback(host: str) -> bool:
+    """Whether `host` is this machine however written: as the guard reads addresses
+    (127.1, ::ffff:127.0.0.1), and 0.0.0.0 or ::, which reach this machine (Ollama's
+    OLLAMA_HOST=0.0.0.0 is often copied into LLM_BASE_URL)."""
+    # Imported here: the guard loads aiohttp, and settings (which read the proxies) are
+    # loaded by every command, `ainews latest` too, which needs no HTTP client.
+    from feeds.guard import LOCAL_NAMES, literal_ip
     host = host.rstrip(".").lower()
-    address = _address(host)
-    return (host == "localhost" or host.endswith(".localhost")
-            or (address is not None and address.is_loopback))
+    if host in LOCAL_NAMES or host.endswith(".localhost"):
+        return True
+    address = literal_ip(host)
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped   # is_loopback is False for it before Python 3.13
+    return address is not None and (address.is_loopback or address.is_unspecified)

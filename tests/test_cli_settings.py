@@ -297,3 +297,19 @@ def test_proxy_settings_are_read_in_both_spellings_from_env_and_dotenv(tmp_path)
     assert s.proxies.http.url == "http://file.corp:8080" and s.proxies.no_proxy == ("corp",)
     assert "pw" not in repr(s)
     assert not load_settings(environ={"HTTPS_PROXY": " "}, dotenv_path=None).proxies
+
+
+@pytest.mark.parametrize("value, secret", [
+    ("http://bob:pa/ss0rd@proxy.corp:3128", "ss0rd"),   # '/' ends the host part
+    ("http://bob:p@ss0rd@proxy.corp:port", "ss0rd"),    # an '@' in it, and a bad port
+    ("bob:pa/s@s0rd@proxy.corp:3128", "s0rd"),          # both, and no scheme
+    ("bob:p@ss/0rd@proxy.corp:3128", "0rd"),            # read as proxy "ss", port 80
+])
+def test_a_proxy_password_a_url_cannot_hold_is_not_shown(env, capsys, value, secret):
+    """Random passwords hold / and @; unencoded, the URL ends early and start-up stops
+    with the setting quoted: _masked writes ***@ only for a user:password@ with no '/'
+    before its '@', so the password went to the terminal and the service's journal."""
+    env.setenv("HTTPS_PROXY", value)
+    code, out, err = run_cli(capsys, "latest")
+    assert code == 2 and "HTTPS_PROXY" in err
+    assert secret not in err + out, err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
+from yarl import URL
 
 from feeds import guard
 from feeds.fetcher import FetchError, Fetcher, FetchPolicy
@@ -38,6 +39,11 @@ FEED = make_rss("Guarded", make_entries(2))
     ("http://[4000::1]/", "reserved"),               # reserved, though Python calls it global
     ("http://127.0.0.1%25eth0/", "loopback"),        # a zone id does not hide the address
     ("http://[fe80::1%25eth0]/", "link-local"),
+    # A trailing dot: no literal to ip_address, yet getaddrinfo and a proxy reach it.
+    ("http://10.0.0.1./feed", "private"),
+    ("http://169.254.169.254./latest/meta-data/", "link-local"),
+    ("http://2130706433./", "loopback"),
+    ("http://127.1.:8080/", "loopback"),
 ])
 def test_literal_private_addresses_are_blocked(url, problem):
     with pytest.raises(FetchError) as info:
@@ -256,6 +262,11 @@ INSIDE = {"intranet.example.com": ["10.1.2.3"], "mixed.example.com": ["93.184.21
     ("https://jenkins.corp/rss", "jenkins.corp is an intranet name"),
     ("https://db.internal/rss", "db.internal is an intranet name"),
     ("https://printer.local/rss", "printer.local is an intranet name"),
+    # Squid strips a trailing dot and connects to the address.
+    ("http://10.0.0.1./feed", "10.0.0.1. is a private address; refused"),
+    ("http://169.254.169.254./latest/meta-data/", "is a link-local address; refused"),
+    ("http://2130706433./", "is a loopback address; refused"),
+    ("http://127.1.:8080/", "is a loopback address; refused"),
 ])
 async def test_the_guard_refuses_a_private_target_before_the_proxy_is_asked(url, words):
     async with FakeProxy() as proxy, Fetcher(through(proxy.url()),
@@ -285,7 +296,8 @@ async def fetch_status(fetcher: Fetcher, url: str) -> int | None:
 
 
 @pytest.mark.parametrize("target", ["http://10.0.0.5/secret", "http://intranet.example.com/x",
-                                    "http://127.0.0.2:{port}/secret"])
+                                    "http://127.0.0.2:{port}/secret",
+                                    "http://169.254.169.254./latest/meta-data/"])
 async def test_a_redirect_through_the_proxy_to_a_private_host_is_refused(feeds, target):
     feeds.add_redirect("/go", target.format(port=feeds.port))
     async with FakeProxy({"news.example.com": "127.0.0.1"}) as proxy, Fetcher(
@@ -294,3 +306,17 @@ async def test_a_redirect_through_the_proxy_to_a_private_host_is_refused(feeds, 
             await f.fetch(f"http://news.example.com:{feeds.port}/go")
     assert info.value.kind == "blocked"
     assert proxy.targets() == [f"http://news.example.com:{feeds.port}/go"]
+
+
+
+@pytest.mark.parametrize("url, allow_private", [
+    ("http://10.0.0.1./feed", False), ("http://127.1./", False),
+    ("http://169.254.169.254./latest/meta-data/", True),
+])
+async def test_the_proxy_check_judges_an_address_itself(url, allow_private):
+    """check_proxied is the last word before the proxy is asked: an address check_url
+    read as a name (it did so with a trailing dot) was passed as "judged already"."""
+    with pytest.raises(FetchError) as info:
+        await guard.check_proxied(URL(url), allow_private, FakeDNS({}))
+    assert info.value.kind == "blocked"
+    await guard.check_proxied(URL("http://93.184.216.34./feed"), False, FakeDNS({}))

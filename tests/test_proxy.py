@@ -47,6 +47,8 @@ def test_a_proxy_is_shown_without_its_credentials():
     ("socks5h://p:1080", "is a socks5h:// proxy"), ("http://p:0", "needs a host and port"),
     ("http://p:99999", "needs a host and port"), ("http://[::1", "is not a URL"),
     ("https://p:3128", "must start with http://"),
+    # A password's unencoded "/" ends the host early: proxy "ss", port 80, was used.
+    ("http://bob:p@ss/0rd@proxy.corp:3128", "has an .@. after its host, so its password ends"),
 ])
 def test_a_malformed_proxy_url_says_what_is_wrong(raw, words):
     with pytest.raises(ValueError, match="^" + words.replace("?", r"\?")):
@@ -55,3 +57,16 @@ def test_a_malformed_proxy_url_says_what_is_wrong(raw, words):
 
 def test_a_proxy_without_a_port_is_on_80_as_urllib_and_httpx_read_it():
     assert parse_proxy("http://proxy.corp/") == "http://proxy.corp:80"
+
+
+@pytest.mark.parametrize("url", [
+    "http://0.0.0.0:11434/v1",             # Ollama's OLLAMA_HOST=0.0.0.0, copied into LLM_BASE_URL
+    "http://127.1:11434/v1",               # the short form the guard itself knows (literal_ip)
+    "http://[::ffff:127.0.0.1]:11434/v1",  # IPv4-mapped loopback (is_loopback False before 3.13)
+    "http://[::]:11434/v1", "http://localhost.:11434/v1", "http://127.0.0.1.:11434/v1",
+    "http://localhost.localdomain:11434/v1",
+])
+def test_this_machine_however_written_is_never_proxied(url):
+    """README: loopback is never proxied, 'as the proxy's localhost is another machine'.
+    These reach this machine straight, and through the proxy its own localhost."""
+    assert PROXIES.for_url(url) is None
