@@ -17,7 +17,7 @@ import discord
 from feeds.headline import cut_at_word
 from feeds.hostile import spoofed_link
 from feeds.models import Brief
-from feeds.urls import link_url, target_url
+from feeds.url_display import link_url, target_url
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -80,7 +80,7 @@ _AUTOLINK = re.compile(r"(?:https?|steam)://[^\s<]+[^<.,:;\"')\]\s]", re.IGNOREC
 
 def inert(text: str) -> str:
     """Untrusted text -> text Discord shows literally (no pings, links or formatting); a
-    URL, which Discord links, reads as where it goes (feeds.urls.target_url)."""
+    URL, which Discord links, reads as where it goes (feeds.url_display.target_url)."""
     text = neutralise_links(_LINE_BREAK.sub("\n", text or ""))
     if "://" in text:
         text = _AUTOLINK.sub(lambda m: unmentioned(target_url(m.group())), text)
