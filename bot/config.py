@@ -22,6 +22,7 @@ from bot.config_values import (PROXY_NAMES, UNLIMITED, ConfigError, _bool, _leve
                                _number, _path, _url, bot_token, ca_file, channel_cap, db_path,
                                gate_margin, hourly_cap, id_list, keep_days, max_post_age,
                                max_tokens, proxies, token)
+from bot.config_links import _LINK_ADDRESS, _service_link
 from feeds.proxy import Proxies
 
 # The shipped base interval (AINEWS_POLL_MINUTES). Two minutes keeps a story's
@@ -251,34 +252,11 @@ def _did_you_mean(name: str, value: str | None) -> str:
     return f" (did you mean {meant}?)" if meant else ""
 
 
-# What Kubernetes puts in every pod for a Service named ainews (or ainews-web: AINEWS_WEB_),
-# as Docker's links did: AINEWS_SERVICE_HOST, AINEWS_SERVICE_PORT[_NAME],
-# AINEWS_PORT_3000_TCP[_PROTO|_PORT|_ADDR], and AINEWS_PORT=tcp://10.0.0.7:3000.
-_LINK = re.compile(r"AINEWS(?:_\w+?)?_(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?"
-                   r"|PORT_\d+_(?:TCP|UDP|SCTP)(?:_PROTO|_PORT|_ADDR)?)")
-_LINK_PORT = re.compile(r"AINEWS(?:_\w+)?_PORT")
-_LINK_ADDRESS = re.compile(r"(?:tcp|udp|sctp)://\S+")
-# Docker's legacy links (docker run --link db:ainews) add the linked container's name,
-# AINEWS_NAME=/bot/ainews, and each variable of its environment as AINEWS_ENV_<VAR>
-# (a linked ainews's own settings among them), at every start.
-_DOCKER_ENV = re.compile(r"AINEWS(?:_\w+?)?_ENV_\w+")
-_DOCKER_NAME = re.compile(r"AINEWS(?:_\w+)?_NAME")
-_CONTAINER_PATH = re.compile(r"(?:/[\w.-]+)+")
-
-
 def _linked_setting(name: str, value: str | None) -> bool:
     """A setting's name holding a service link: a Service named ainews-http (or a
     container linked as ainews_http) puts AINEWS_HTTP_PORT=tcp://10.0.0.7:3000 there,
     and start-up stopped on it."""
     return name in _FIELDS and bool(_LINK_ADDRESS.fullmatch(value or ""))
-
-
-def _service_link(name: str, value: str | None) -> bool:
-    """A name Kubernetes' service links or Docker's legacy links put there, not ours."""
-    value = value or ""
-    return bool(_LINK.fullmatch(name) or _DOCKER_ENV.fullmatch(name)
-                or (_LINK_PORT.fullmatch(name) and _LINK_ADDRESS.fullmatch(value))
-                or (_DOCKER_NAME.fullmatch(name) and _CONTAINER_PATH.fullmatch(value)))
 
 
 # A Slack token's prefix says which setting it belongs in, whatever the name is close

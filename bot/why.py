@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from feeds.headline import clean_headline
 from feeds.models import UNDATED, iso_utc, shown_utc
-from feeds.urls import shown_url
+from feeds.url_display import shown_url
 from storage.records import Post, StoryRecord
 
 # Reasons by what recorded them (feeds/classify.py, feeds/judge.py): the rest are the

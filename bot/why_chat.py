@@ -15,7 +15,7 @@ from bot.why import never_posted, too_late
 from feeds.headline import clean_headline
 from feeds.models import UNDATED, Subscription, shown_utc
 from feeds.plural import count
-from feeds.urls import shown_url
+from feeds.url_display import shown_url
 from storage.records import Post, StoryRecord
 
 _TERM = re.compile(r"^term:(?P<phrase>.+) \+[\d.e+-]+ \[(?P<topic>[^\]]+)\](?P<title> \(title\))?$")

@@ -14,7 +14,8 @@
   (feeds/fetch_body.py): the read stops as soon as either passes the cap.
 - Redirects are followed here, not by aiohttp, so every hop passes the SSRF guard
   (feeds/guard.py) and loops are reported as such. `FetchResult.redirect` says whether
-  the address moved ("permanent": every hop a 301 or 308) or redirects for now.
+  the address moved ("permanent": every hop a 301 or 308) or redirects for now
+  (feeds/fetch_redirects.py, with which hops keep the feed's credentials).
 - TLS: the system's CAs, and `policy.ca_file`'s (AINEWS_CA_FILE: a company CA;
   feeds/tls.py).
 - Proxy: `policy.proxies` (HTTPS_PROXY, HTTP_PROXY, NO_PROXY) picks each hop's way out.
@@ -43,6 +44,7 @@ from yarl import URL
 
 from feeds.fetch_body import read_body
 from feeds.fetch_errors import client_error, http_error, proxy_refused, where
+from feeds.fetch_redirects import REDIRECTS, _redirect, _with_credentials
 from feeds.guard import (ALLOWED_SCHEMES, FetchError, GuardedResolver, check_proxied,
                          check_url, parse_url)
 from feeds.proxy import Proxies, Proxy
@@ -57,8 +59,6 @@ log = logging.getLogger("ainews.fetcher")
 FEED_ACCEPT = ("application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, "
                "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5")
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
-REDIRECTS = (301, 302, 303, 307, 308)
-PERMANENT = (301, 308)
 
 
 @dataclass(frozen=True)
@@ -291,33 +291,3 @@ class Fetcher:
                            last_modified=h.get("Last-Modified"),
                            content_type=h.get("Content-Type"),
                            max_age=parse_max_age(h.get("Cache-Control")), elapsed=0.0)
-
-
-def _with_credentials(current: URL, target: URL) -> URL:
-    """`target` with `current`'s user:password@ when it is the same site (a path, or the
-    feed's own address written out in full, as many servers write every Location): a
-    private feed answered 401 after such a hop. Never to another host or port, and over
-    plain http only if the feed itself was (curl's and requests' rule)."""
-    if current.user is None or target.user is not None or not _same_site(current, target):
-        return target
-    return target.with_user(current.user).with_password(current.password)
-
-
-def _same_site(current: URL, target: URL) -> bool:
-    # By port, not origin(): https://host:443/ is the same site as https://host/.
-    if _site(current) == _site(target):
-        return True
-    return (current.scheme, target.scheme) == ("http", "https") and \
-        current.host == target.host and current.is_default_port() and target.is_default_port()
-
-
-def _site(url: URL) -> tuple[str, str, int | None]:
-    return (url.scheme or "").lower(), (url.host or "").lower(), url.port
-
-
-def _redirect(statuses: list[int]) -> str:
-    """A fetch's redirects in one word (FetchResult.redirect): one temporary hop makes
-    the whole move temporary, as the first URL may be asked for again tomorrow."""
-    if not statuses:
-        return ""
-    return "permanent" if all(s in PERMANENT for s in statuses) else "temporary"

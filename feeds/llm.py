@@ -16,9 +16,10 @@ from typing import Callable, Hashable
 
 from feeds.company_names import CompanyNames
 from feeds.llm_cap import HourlyCap
-from feeds.llm_endpoint import REFUSED, Endpoint, RequestShape, fitted_cap, status_of
+from feeds.llm_endpoint import REFUSED, Endpoint, status_of
 from feeds.llm_prompt import CHECK, SYSTEM, brief_prompt
 from feeds.llm_reply import LLMRejected, cut_off, parse_json, reply_text
+from feeds.llm_request import RequestShape, fitted_cap
 from feeds.llm_slots import BRIEF, PrioritySlots
 from feeds.llm_stream import collected, from_events
 from feeds.llm_validate import same_language, validate

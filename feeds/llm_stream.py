@@ -3,7 +3,7 @@ shaped as a chat completion for feeds/llm_reply.py.
 
 Two kinds of server answer only that way: one that refuses a request not streamed
 (DashScope's QwQ and QVQ models: "This model only support stream mode"), asked again
-with `stream` on (feeds/llm_endpoint.py), and one that streams whatever it is asked (a
+with `stream` on (feeds/llm_request.py), and one that streams whatever it is asked (a
 gateway or proxy set to), whose body the openai client hands over as text."""
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ from urllib.parse import quote, urlsplit
 
 from feeds.hostile import misleading_link_text
 from feeds.models import Brief
-from feeds.urls import shown_url
+from feeds.url_display import shown_url
 
 __all__ = ["render_text", "render_markdown", "meta_line", "safe_url"]
 

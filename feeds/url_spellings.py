@@ -1,7 +1,7 @@
 """The spellings one link has: a Chinese outlet's article address holds its headline,
 which the feed may write as characters (阿里巴巴) or %-escaped in either case (%E9%98%BF,
 WordPress's %e9%98%bf), a chat post escapes (Discord and Slack refuse raw non-ASCII,
-feeds.urls.link_url), a browser's address bar shows as characters again, and a host in
+feeds.url_display.link_url), a browser's address bar shows as characters again, and a host in
 Chinese in punycode. Each is the same address (RFC 3986 6.2.2, RFC 3987 3.1).
 
 Stored links are not made over into one spelling: a story's id and dedupe key come from
@@ -16,7 +16,8 @@ from urllib.parse import quote
 
 import idna
 
-from feeds.urls import _LINK_SAFE, canonical_url, dns_host
+from feeds.url_display import _LINK_SAFE
+from feeds.urls import canonical_url, dns_host
 
 # Characters whose escape says something else than the character would (RFC 3986
 # reserved ones, and % itself): kept escaped. Every other escape is the character.

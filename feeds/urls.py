@@ -6,12 +6,13 @@ personalised feed signs its links in with the subscriber's credentials (?access_
 ?token=): those go too, or every channel the story is posted to could read as them.
 Everything else in the query is kept, in order and byte for byte, because many sites
 route articles by query (``?id=17703``). Also here: finding the feed an HTML page
-advertises, for when a user gives a site's page instead of its feed.
+advertises, for when a user gives a site's page instead of its feed. A URL as people
+see it (shown_url, target_url, link_url) is feeds/url_display.py's.
 """
 from __future__ import annotations
 
 import re
-from urllib.parse import quote, unquote, unquote_plus, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, unquote_plus, urljoin, urlsplit, urlunsplit
 
 import idna
 import lxml.etree
@@ -66,24 +67,6 @@ def canonical_url(url: str, base: str = "") -> str:
     if m := _PLAIN_URL.match(url):   # any base, even one urljoin refuses, leaves it as is
         return _plain_canonical(*m.groups())
     return _parsed_canonical(url, base)
-
-
-def shown_url(url: str) -> str:
-    """`url` as text for people: a host in another script in punycode, as browsers show
-    it, so "https://pаypal.com/login" (a Cyrillic "а") does not pass for PayPal's; a
-    URL urllib can't split comes back as it is. A port no one's site has is no reason
-    to show the host as written: ascii_netloc keeps the port as it came."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return url
-    if parts.netloc.isascii():
-        return url
-    try:
-        netloc = ascii_netloc(parts.netloc)
-    except UnicodeError:             # not a name DNS could hold: no one's site either
-        netloc = quote(parts.netloc, safe="@:[]")
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 # A host after a user part: a name with a dot, localhost or an [IPv6] literal, and its port.
@@ -142,61 +125,6 @@ def _hidden_value(m: re.Match) -> str:
 def _hidden_user(m: re.Match) -> str:
     user, colon, _ = next(g for g in m.groups() if g is not None).partition(":")
     return f"{user}:***@" if colon else "***@"
-
-
-# A URL's scheme and authority as browsers read them (WHATWG URL): the authority ends at
-# the first "/", "\\", "?" or "#", its host after the last "@" in it. A host decoded from
-# %-escapes that holds what no host may (WHATWG's forbidden code points) is no address.
-_AUTHORITY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://)([^/\\?#]*)")
-_HOST_CHARS = re.compile(r"[^\x00-\x20#%/:<>?@\[\\\]^|\x7f]+")
-
-
-def target_url(url: str) -> str:
-    """A URL found in feed or LLM text, as text that reads as where it goes: no user part
-    ("https://paypal.com@evil.example/login" goes to evil.example), the host as DNS
-    spells it ("https://pаypal.com" with a Cyrillic "а" is xn--pypal-4ve.com, and
-    "paypal.com%2Eevil.example" is a host of evil.example), as canonical_url and
-    shown_url make a story's own link. The rest is left as written."""
-    m = _AUTHORITY.match(url)
-    if not m:
-        return url
-    scheme, authority = m.groups()
-    host_port = authority.rpartition("@")[2]
-    if host_port == authority and host_port.isascii() and "%" not in host_port:
-        return url
-    host, colon, port = host_port.partition(":")    # an IDN host is no [IPv6] literal
-    if "%" in host and _HOST_CHARS.fullmatch(unquote(host)):
-        host = unquote(host)      # browsers look a host up %-decoded
-    if not host.isascii():
-        try:
-            host = dns_host(host)
-        except UnicodeError:      # not a name DNS could hold: shown escaped, as shown_url does
-            host = quote(host, safe="")
-    return f"{scheme}{host}{colon}{port}{url[m.end():]}"
-
-
-# What a URL may already hold; anything else (spaces, <, >, |, raw non-ASCII) is %-escaped.
-_LINK_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
-
-
-def link_url(url: str, max_len: int) -> str | None:
-    """`url` fit for a chat link or button: http(s) with a host, an IDN host in punycode
-    (as browsers: straße.de is not strasse.de), the rest %-escaped (Discord refuses raw
-    spaces or non-ASCII, Slack reads < > | as markup); None for any other URL, or one
-    longer than the platform's `max_len`."""
-    url = (url or "").strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    try:
-        netloc = ascii_netloc(parts.netloc)
-    except UnicodeError:
-        return None
-    quoted = quote(urlunsplit(parts._replace(netloc=netloc)), safe=_LINK_SAFE)
-    return quoted if len(quoted) <= max_len else None
 
 
 def ascii_netloc(netloc: str) -> str:

@@ -355,7 +355,7 @@ def test_a_search_past_its_time_budget_says_too_broad_and_the_next_one_works(
 
 
 def _discord(reply):
-    from bot.discord.render import reply_payload
+    from bot.discord.render_reply import reply_payload
     return reply_payload(reply)["content"]
 
 

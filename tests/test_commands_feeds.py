@@ -197,7 +197,7 @@ async def test_several_feeds_are_removed_and_resumed_from_chat(commands, store, 
 async def test_a_feed_that_is_not_paused_keeps_its_names_case_in_chat(commands, store, name):
     """Chat starts an error with a capital: "{name} (URL) is not paused" showed a feed
     named iThome as "IThome" and one named by its host as "News.example.com"."""
-    from bot.discord.render import reply_text
+    from bot.discord.render_reply import reply_text
     from bot.slack.render_reply import reply_body
     from feeds.models import FeedSource
     url = "https://www.ithome.example/rss"

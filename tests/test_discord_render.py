@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.discord import render
+from bot.discord import render, render_reply, render_roundup
 from bot.discord.invite import invite_url
 from bot.examples import subscribe_named
 from bot.replies import Reply
@@ -113,7 +113,7 @@ def test_clip_cuts_with_an_ellipsis_and_never_half_an_escape(text, limit, cut):
 @pytest.mark.parametrize("target,code", [("Moonshot AI", True), ("Odd`Name", False),
                                          ("Two\nlines", False)])
 def test_an_example_is_code_unless_its_value_could_end_the_code_span(target, code):
-    shown = render.example_code(subscribe_named(target))
+    shown = render_reply.example_code(subscribe_named(target))
     assert shown.startswith("`") is code
 
 
@@ -138,7 +138,7 @@ SHOWN_BACKSLASH = re.compile(r"\\(?![!-/:-@\[-`{-~])")
 ])
 def test_indented_list_lines_show_no_stray_backslash(text, shown):
     """/subscriptions lists "  - ..." lines: escaped, they must still read cleanly."""
-    content = render.reply_payload(Reply.message(text))["content"]
+    content = render_reply.reply_payload(Reply.message(text))["content"]
     assert not SHOWN_BACKSLASH.search(content), content
     assert shown == re.sub(r"\\(?=[!-/:-@\[-`{-~])", "", content.splitlines()[1])
 
@@ -188,7 +188,7 @@ def assert_within_limits(embeds):
 def test_digest_of_big_briefs_fits_one_message(count):
     briefs = [make_brief(id=str(i), headline=f"{i} {BIG}", bullets=(BIG,) * 3,
                          why_it_matters=BIG, source=BIG) for i in range(count)]
-    embeds = render.digest_embeds("Today", briefs)
+    embeds = render_roundup.digest_embeds("Today", briefs)
     assert len(embeds) == count
     assert_within_limits(embeds)
     assert [e.title[:2].strip() for e in embeds] == [str(i) for i in range(count)]
@@ -198,7 +198,7 @@ def test_digest_of_big_briefs_fits_one_message(count):
 def test_digest_over_ten_is_one_list_of_linked_headlines(count):
     briefs = [make_brief(id=str(i), headline=f"Story {i} [x]", url=f"https://n.example/{i}_(a)")
               for i in range(count)]
-    (embed,) = render.digest_embeds("Weekly roundup", briefs)
+    (embed,) = render_roundup.digest_embeds("Weekly roundup", briefs)
     lines = embed.description.splitlines()
     assert len(lines) == count and embed.footer.text == f"{count} stories"
     assert embed.colour.value == BLURPLE
@@ -220,7 +220,7 @@ def test_a_headline_naming_another_address_is_not_the_link_text():
     it is shown plain, the story's own address beside it."""
     briefs = [make_brief(id=str(i), headline="paypal.com: verify your account",
                          url=f"https://n.example/{i}") for i in range(11)]
-    (embed,) = render.digest_embeds("Roundup", briefs)
+    (embed,) = render_roundup.digest_embeds("Roundup", briefs)
     line = embed.description.splitlines()[0]
     assert line == "• paypal.com: verify your account (Reuters) <https://n.example/0>"
 
@@ -233,7 +233,7 @@ def test_hostile_feed_text_is_inert_in_the_digest_list(text, word, where):
     around them must not add a link, a mention or formatting of its own."""
     briefs = [make_brief(id=str(i), url=f"https://n.example/{i}", **{where: text})
               for i in range(12)]
-    (embed,) = render.digest_embeds("Roundup", briefs)
+    (embed,) = render_roundup.digest_embeds("Roundup", briefs)
     for line in embed.description.splitlines():
         ours = re.escape("](https://n.example/")
         rest = re.sub(ours + r"\d+\)", "", line, count=1)
@@ -257,7 +257,7 @@ def test_a_roundups_text_names_its_first_stories(n, said):
     three, as Slack's roundup text does."""
     briefs = [make_brief()] + [make_brief(id=str(i), headline=f"Baidu cuts Ernie {i} prices",
                                           source="Caixin") for i in range(1, n)]
-    assert render.digest_content("Morning roundup", briefs) == said
+    assert render_roundup.digest_content("Morning roundup", briefs) == said
 
 
 @pytest.mark.parametrize("text, word", HOSTILE + [("see https://n.example/a_b", "n.example")])
@@ -267,7 +267,7 @@ def test_a_roundups_text_is_inert_and_short(text, word, filler):
     and stays a notification's few lines however long the headlines."""
     briefs = [make_brief(id=str(i), headline=f"{text} {'x' * filler}", source=text)
               for i in range(5)]
-    content = render.digest_content("Roundup", briefs)
+    content = render_roundup.digest_content("Roundup", briefs)
     assert word in content and len(content) <= 600
     assert not re.search(r"@(everyone|here)|<[@#/:at]|\]\(|(?<!<)https?://", content), content
 
@@ -284,7 +284,7 @@ def test_digest_list_fills_the_description_but_never_overflows_it(lengths):
     on while one more line and the "… and N more" count still fit."""
     briefs = [make_brief(id=str(i), headline="h" * n, url="", source="")
               for i, n in enumerate(lengths)]
-    (embed,) = render.digest_embeds("", briefs)
+    (embed,) = render_roundup.digest_embeds("", briefs)
     *shown, more = embed.description.split("\n")
     assert embed.title == "Digest" and shown[0] == "• " + "h" * lengths[0]
     assert more == f"… and {len(lengths) - len(shown)} more"
@@ -293,7 +293,7 @@ def test_digest_list_fills_the_description_but_never_overflows_it(lengths):
 
 def test_digest_list_cuts_off_with_a_count_when_full():
     briefs = [make_brief(id=str(i), headline=f"{i} " + "y" * 300) for i in range(100)]
-    (embed,) = render.digest_embeds("Big", briefs)
+    (embed,) = render_roundup.digest_embeds("Big", briefs)
     assert_within_limits([embed])
     assert re.fullmatch(r"… and \d+ more", embed.description.splitlines()[-1])
 
@@ -351,7 +351,7 @@ def test_clip_never_leaves_a_dangling_escape(text):
      "Showing 10 of 12: a Discord message holds 10.", True, 10),           # said
 ])
 def test_reply_payload(reply, content, ephemeral, n_embeds):
-    payload = render.reply_payload(reply)
+    payload = render_reply.reply_payload(reply)
     assert payload["content"] == content
     assert payload["ephemeral"] is ephemeral
     assert len(payload["embeds"]) == n_embeds
@@ -366,7 +366,7 @@ def feed_list(lines: int) -> str:
     ("x" * 2000, False), ("x" * 2001, True)], ids=["20", "300", "5000", "2000ch", "2001ch"])
 def test_long_text_replies_move_into_an_embed(text, in_embed):
     """Discord refuses content over 2,000 characters: such a reply becomes an embed."""
-    payload = render.reply_payload(Reply.message(text))
+    payload = render_reply.reply_payload(Reply.message(text))
     if in_embed:
         (embed,) = payload["embeds"]
         assert payload["content"] is None and payload["ephemeral"] is True
@@ -426,7 +426,7 @@ def test_ten_briefs_in_one_answer_keep_their_headlines_whole():
     briefs = [make_brief(id=f"s{i}", headline=HEADLINES[i % len(HEADLINES)],
                          bullets=("A long bullet about the deal and what it changes. " * 4,) * 3)
               for i in range(10)]
-    embeds = render.reply_payload(Reply(kind="briefs", title="Latest", briefs=tuple(briefs),
+    embeds = render_reply.reply_payload(Reply(kind="briefs", title="Latest", briefs=tuple(briefs),
                                         shareable=True))["embeds"]
     assert [e.title for e in embeds] == [b.headline for b in briefs]
     assert sum(len(e) for e in embeds) <= render.EMBED_TOTAL_MAX

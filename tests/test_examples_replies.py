@@ -18,7 +18,7 @@ from bot.cli import main
 from bot.commands import Commands
 from bot.config import Settings
 from bot.console import format_reply, run_console_command
-from bot.discord import render as discord_render
+from bot.discord import render_reply as discord_render_reply
 from bot.replies import Caller, Reply
 from bot.slack import render as slack_render, syntax as slack_syntax
 from bot.slack import render_reply as slack_render_reply
@@ -145,8 +145,8 @@ SURFACES = {
     "console": (format_reply, ex.console),
     "slack": (lambda r: "\n".join(t for _, t in slack_render.all_texts(
         slack_render_reply.reply_message(r)["blocks"])), slack_syntax.spell),
-    "discord": (lambda r: _discord_text(discord_render.reply_payload(r)),
-                discord_render.example_code),
+    "discord": (lambda r: _discord_text(discord_render_reply.reply_payload(r)),
+                discord_render_reply.example_code),
     "cli": (lambda r: r.spelled(cli_syntax.spell), cli_syntax.spell),
 }
 # What is left once the examples are taken out must not quote a command: no backtick
@@ -260,9 +260,9 @@ def test_quoted_user_text_never_becomes_an_example_or_a_ping(surface):
 
 
 def test_a_stored_target_with_a_backtick_is_not_code_on_discord():
-    shown = discord_render.example_code(ex.subscribe_named("Odd`Name <@1>"))
+    shown = discord_render_reply.example_code(ex.subscribe_named("Odd`Name <@1>"))
     assert not shown.startswith("`") and "<@1" not in shown
-    assert discord_render.example_code(ex.subscribe_named("Moonshot AI")) == \
+    assert discord_render_reply.example_code(ex.subscribe_named("Moonshot AI")) == \
         "`/subscribe target:Moonshot AI`"
 
 

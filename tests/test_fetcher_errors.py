@@ -11,7 +11,8 @@ from email.utils import format_datetime
 import pytest
 from yarl import URL
 
-from feeds.fetcher import Fetcher, _with_credentials
+from feeds.fetch_redirects import _with_credentials
+from feeds.fetcher import Fetcher
 from tests.fakes.feedserver import FeedServer, RawServer, Reply
 from tests.fakes.proxy import FakeProxy
 from tests.fakes.tls import COMPANY_CA

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bot.discord import render as drender
+from bot.discord import render_reply as drender_reply
 from bot.discord.adapter import DiscordAdapter, text_fallback
 from bot.replies import Caller, Reply
 from bot.slack import render as srender
@@ -108,7 +109,7 @@ def test_discord_digests_are_inert(title, brief, n):
 def test_discord_replies_are_inert(title, text, brief):
     links = {drender.safe_url(brief.url)}
     for reply in _replies(title, text, brief):
-        assert discord_payload_problems(drender.reply_payload(reply), links) == []
+        assert discord_payload_problems(drender_reply.reply_payload(reply), links) == []
 
 
 # Slack -------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ ECHOES = {"company": lambda c, a: c.company(ADMIN, a), "search": lambda c, a: c.
 def test_commands_echoing_what_a_user_typed_are_inert(command, typed):
     reply = ECHOES[command](_core(), typed)
     links = {"https://news.example/qwen"}
-    assert discord_payload_problems(drender.reply_payload(reply), links) == []
+    assert discord_payload_problems(drender_reply.reply_payload(reply), links) == []
     assert slack_payload_problems(srender_reply.reply_message(reply), links) == []
 
 

@@ -8,6 +8,8 @@ from dataclasses import replace
 import pytest
 
 from bot.discord import render as drender
+from bot.discord import render_reply as drender_reply
+from bot.discord import render_roundup as drender_roundup
 from bot.replies import Reply
 from bot.slack import render as srender
 from bot.slack import render_reply as srender_reply
@@ -46,7 +48,7 @@ def test_discord_line_start_markup_from_outside_is_shown_as_typed(text, shown):
 def test_discord_indented_heading_does_not_restyle_a_brief_or_reply(where):
     text = "Alibaba cuts prices\n  # FREE MODELS\r> and a quote"
     if where == "error":
-        payload = drender.reply_payload(Reply.error(f"No company called '{text}'"))
+        payload = drender_reply.reply_payload(Reply.error(f"No company called '{text}'"))
         shown = [payload["content"]]
     else:
         value = (text,) if where == "bullets" else text
@@ -159,7 +161,7 @@ def test_lookalike_address_headline_is_not_the_link_text(headline):
     brief = make_brief(headline=headline, url="https://news.example/1")
     embed = drender.brief_embed(brief)
     assert embed.url is None and embed.fields[-1].value == "https://news.example/1"
-    (digest,) = drender.digest_embeds("Roundup", [replace(brief, id=str(i)) for i in range(11)])
+    (digest,) = drender_roundup.digest_embeds("Roundup", [replace(brief, id=str(i)) for i in range(11)])
     assert "](https://news.example/1)" not in digest.description
     assert "|" not in srender_roundup.digest_line(brief).split(">")[0]      # no <url|headline>
     context = srender.brief_blocks(brief)[-2]["elements"][0]["text"]
@@ -189,7 +191,7 @@ def test_a_headline_cut_to_another_address_is_not_the_link_text():
     assert embed.title.endswith("ypaypal.com…") and embed.url is None
     assert embed.fields[-1].value == "https://evil.example/1"
     listed = replace(brief, headline=cut_after_paypal(200))
-    (digest,) = drender.digest_embeds("Roundup", [replace(listed, id=str(i)) for i in range(11)])
+    (digest,) = drender_roundup.digest_embeds("Roundup", [replace(listed, id=str(i)) for i in range(11)])
     assert "](https://evil.example/1)" not in digest.description
     slack = replace(brief, headline=cut_after_paypal(500))
     assert "|" not in srender_roundup.digest_line(slack).split(">")[0]

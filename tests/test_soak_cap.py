@@ -45,7 +45,8 @@ def test_a_message_sooner_than_its_spread_turn_is_flagged():
 
 
 def test_roundups_are_told_from_own_posts_as_the_renderers_make_them():
-    from bot.discord.render import brief_embed, digest_embeds
+    from bot.discord.render import brief_embed
+    from bot.discord.render_roundup import digest_embeds
     from bot.slack.render import brief_message
     from bot.slack.render_roundup import digest_message
     other = replace(BRIEF, url="https://outlet002.example.com/news/soak-00002")
@@ -60,7 +61,8 @@ def test_roundups_are_told_from_own_posts_as_the_renderers_make_them():
 
 
 def test_a_story_in_its_own_post_and_a_roundup_is_a_duplicate_and_past_the_cap_fails():
-    from bot.discord.render import brief_embed, digest_embeds
+    from bot.discord.render import brief_embed
+    from bot.discord.render_roundup import digest_embeds
     title = overflow_title(4)
     own = [{"embeds": [brief_embed(replace(BRIEF, url=f"https://o.example/soak-{n:05d}"))
                        .to_dict()], "content": "x"} for n in range(1, 5)]

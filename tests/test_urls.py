@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from feeds.models import story_id
-from feeds.urls import (canonical_url, find_alternate, is_web_url, link_url, shown_url,
-                        target_url)
+from feeds.url_display import link_url, shown_url, target_url
+from feeds.urls import canonical_url, find_alternate, is_web_url
 
 BASE = "https://news.example.com/feeds/ai/rss.xml"
 

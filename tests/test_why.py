@@ -163,7 +163,7 @@ def test_a_capped_topic_shows_a_clean_arrow(commands, classifier):
 
 
 def test_a_hostile_headline_pings_no_one_in_discord(commands):
-    from bot.discord.render import reply_payload
+    from bot.discord.render_reply import reply_payload
     payload = reply_payload(commands.why(replace(SLACK_T1, platform="discord"), LINK))
     shown = payload["content"] or payload["embeds"][0].description
     assert "@everyone" not in shown and "Alibaba cuts Qwen API prices" in shown
@@ -174,7 +174,7 @@ def test_a_storys_address_in_the_discord_answer_is_a_working_link_naming_no_one(
     """The story's address is a line of the answer: "https://social.example/@everyone/1"
     read as a ping, and the zero-width space that broke the mention went into the link
     (another address). Its letter is %-escaped instead, the same address."""
-    from bot.discord.render import reply_payload
+    from bot.discord.render_reply import reply_payload
     now = utcnow()
     story = classified(classifier, "handle", "Alibaba cuts Qwen API prices by 50%",
                        "Alibaba Cloud said it would cut Qwen prices.", now)

@@ -23,8 +23,8 @@ import discord
 
 from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientError
 from bot.discord.history import SentLookup
-from bot.discord.render import (brief_embed, clip, digest_content, digest_embeds, plain,
-                                post_content, text_fallback)
+from bot.discord.render import brief_embed, clip, plain, post_content, text_fallback
+from bot.discord.render_roundup import digest_content, digest_embeds
 from bot.discord.interaction import THREAD_TYPES
 from bot.first_tries import FirstTries
 from feeds.models import Brief

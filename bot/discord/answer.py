@@ -7,7 +7,7 @@ from typing import Any
 import discord
 
 from bot.discord.interaction import caller_for, in_thread
-from bot.discord.render import reply_payload
+from bot.discord.render_reply import reply_payload
 from bot.replies import Reply
 from bot.shares import ALREADY_SHARED, Shares
 

@@ -19,7 +19,7 @@ from bot.connections import ConnectionLog
 from bot.discord.answer import ShareView
 from bot.discord.command_sync import CommandSync
 from bot.discord.owners import FeedAdmins, feed_admins
-from bot.discord.render import reply_payload
+from bot.discord.render_reply import reply_payload
 from bot.discord.slash import register
 from bot.errors import UserError
 from bot.replies import Reply, failed
@@ -155,7 +155,7 @@ def install_error_handler(bot: AinewsBot) -> None:
         else:
             log.error("discord: /%s failed: %s", name, error, exc_info=error)
             reply = failed(name)
-        # Plain text, as the core's errors show (render.reply_payload): whatever failed
+        # Plain text, as the core's errors show (render_reply.reply_payload): whatever failed
         # may have been the rendering or sending of the answer itself.
         text = reply_payload(reply)["content"]
         with contextlib.suppress(discord.HTTPException):

@@ -18,7 +18,8 @@ from contextlib import aclosing
 from typing import Sequence
 
 from bot.adapter import DeliveryError, RejectedError
-from bot.discord.render import digest_embeds, text_fallback
+from bot.discord.render import text_fallback
+from bot.discord.render_roundup import digest_embeds
 from bot.first_tries import epoch_ago
 from feeds.models import Brief
 

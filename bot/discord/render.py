@@ -1,4 +1,5 @@
-"""Brief and Reply -> Discord embeds, inside Discord's limits, with feed text made inert.
+"""Brief -> Discord embeds, inside Discord's limits, with feed text made inert; roundups
+are rendered by render_roundup.py and command replies by render_reply.py, with these.
 
 Everything from a feed is untrusted: markdown is escaped, mentions are broken with a
 zero-width space and masked links `[text](url)` are shown as `text (url)`, so nothing
@@ -7,21 +8,16 @@ can ping a channel or disguise where a link goes. Limits are enforced after esca
 """
 from __future__ import annotations
 
-import functools
 import re
 from typing import Sequence
 from urllib.parse import urlsplit
 
 import discord
 
-from bot.discord import syntax
-from bot.examples import Example
-from bot.replies import Reply
 from feeds.headline import cut_at_word
 from feeds.hostile import spoofed_link
 from feeds.models import Brief
-from feeds.plural import count
-from feeds.urls import link_url, target_url
+from feeds.url_display import link_url, target_url
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -84,7 +80,7 @@ _AUTOLINK = re.compile(r"(?:https?|steam)://[^\s<]+[^<.,:;\"')\]\s]", re.IGNOREC
 
 def inert(text: str) -> str:
     """Untrusted text -> text Discord shows literally (no pings, links or formatting); a
-    URL, which Discord links, reads as where it goes (feeds.urls.target_url)."""
+    URL, which Discord links, reads as where it goes (feeds.url_display.target_url)."""
     text = neutralise_links(_LINE_BREAK.sub("\n", text or ""))
     if "://" in text:
         text = _AUTOLINK.sub(lambda m: unmentioned(target_url(m.group())), text)
@@ -240,32 +236,10 @@ def post_content(brief: Brief) -> str:
     line = inert(brief.headline) or "(untitled)"
     if brief.source:
         line += f" — {inert(brief.source)}"
-    return _without_cards(line, CONTENT_MAX)
+    return without_cards(line, CONTENT_MAX)
 
 
-ROUNDUP_NAMED = 3           # stories a roundup's text names, as Slack's does
-ROUNDUP_CONTENT_MAX = 600   # a notification's few lines
-ROUNDUP_NAME_MAX = 150      # one story's "Headline (Source)" there
-
-
-def digest_content(title: str, briefs: Sequence[Brief]) -> str:
-    """A roundup's text beside its embeds: its title alone named no story in a push
-    notification. "Title: 5 stories: Headline (Source); ...; …and 2 more", inert and
-    short, a link a headline names in <...> (no preview card under the roundup)."""
-    named = "; ".join(clip(_named(b), ROUNDUP_NAME_MAX) for b in briefs[:ROUNDUP_NAMED])
-    more = (f"; …and {len(briefs) - ROUNDUP_NAMED} more"
-            if len(briefs) > ROUNDUP_NAMED else "")
-    line = f"{inert(title) or 'Digest'}: {count(len(briefs), 'story')}: {named}"
-    return _without_cards(clip(line, ROUNDUP_CONTENT_MAX - len(more)) + more,
-                          ROUNDUP_CONTENT_MAX)
-
-
-def _named(brief: Brief) -> str:
-    line = inert(brief.headline) or "(untitled)"
-    return f"{line} ({inert(brief.source)})" if brief.source else line
-
-
-def _without_cards(line: str, limit: int) -> str:
+def without_cards(line: str, limit: int) -> str:
     """`line` cut to `limit` with each link in <...>, which Discord links without a
     preview card. The <> make it longer: cut shorter until it fits, a link cut or not
     in its <>."""
@@ -291,83 +265,3 @@ def brief_embeds(briefs: Sequence[Brief]) -> list[discord.Embed]:
         return []
     budget = EMBED_TOTAL_MAX // len(chosen)
     return [brief_embed(b, budget) for b in chosen]
-
-
-def digest_embeds(title: str, briefs: Sequence[Brief]) -> list[discord.Embed]:
-    """A roundup: full embeds when they fit in one message, else one compact list."""
-    if len(briefs) <= EMBEDS_PER_MESSAGE:
-        return brief_embeds(briefs)
-    return [headline_list(title, briefs)]
-
-
-def headline_list(title: str, briefs: Sequence[Brief]) -> discord.Embed:
-    """One embed listing headlines with links, cut where the description is full."""
-    lines, used = [], 0
-    title_text = clip(inert(title) or "Digest", TITLE_MAX)
-    room = min(DESCRIPTION_MAX, EMBED_TOTAL_MAX - len(title_text) - 100)
-    for i, brief in enumerate(briefs):
-        line = _headline_line(brief)
-        more = f"… and {len(briefs) - i} more"
-        if used + len(line) + 1 > room - len(more) - 1:
-            lines.append(more)
-            break
-        lines.append(line)
-        used += len(line) + 1
-    embed = discord.Embed(title=title_text, description="\n".join(lines),
-                          colour=DEFAULT_COLOUR)
-    embed.set_footer(text=count(len(briefs), "story"))
-    return embed
-
-
-def _headline_line(brief: Brief) -> str:
-    # Our own masked link to the story's own URL; brackets in the headline are escaped
-    # so it cannot end the link text early.
-    headline = clip(inert(brief.headline), 200).replace("[", "\\[").replace("]", "\\]")
-    url = safe_url(brief.url)
-    source = clip(inert(brief.source), 60)   # a description renders markdown: not plain()
-    if url:
-        url = url.replace("(", "%28").replace(")", "%29")
-    shown = url and not spoofed_link(brief.headline, headline, url)   # "paypal.com ..." elsewhere
-    line = f"• [{headline}]({url})" if shown else f"• {headline}"
-    line += f" ({source})" if source else ""
-    return line + (f" <{url}>" if url and not shown else "")
-
-
-@functools.lru_cache(maxsize=512)
-def example_code(example: Example) -> str:
-    """An example as inline code, as the user types it: `/company name:Alibaba`. Ours,
-    but a value may come from stored data (a subscription's target): one with a
-    backtick or a line break could end the code early, so it is shown inert instead."""
-    text = syntax.spell(example)
-    if "`" in text or "\n" in text:
-        return inert(text)
-    return f"`{plain(text)}`"
-
-
-def reply_text(reply: Reply) -> str:
-    """The reply's text as markdown: outside text inert, our examples as code."""
-    return reply.said(example_code, inert)
-
-
-def reply_payload(reply: Reply) -> dict:
-    """A Reply as send_message/followup keyword arguments (content, embeds, ephemeral)."""
-    if reply.kind == "briefs" and reply.briefs:
-        # The title, and a note on how to read the briefs when there is one.
-        head = "\n".join(([inert(reply.title)] if reply.title else [])
-                         + ([reply_text(reply)] if reply.text else []))
-        embeds = brief_embeds(reply.briefs)
-        # A message holds 10 embeds; the core allows up to 25 (`/topic pricing 20`,
-        # `/company name:alibaba 20`): say how many are left out, never drop them unsaid.
-        more = (f"Showing {len(embeds)} of {len(reply.briefs)}: a Discord message holds "
-                f"{EMBEDS_PER_MESSAGE}." if len(reply.briefs) > len(embeds) else "")
-        if more:
-            head = clip(head, CONTENT_MAX - len(more) - 1) + "\n" + more if head else more
-        return {"content": clip(head, CONTENT_MAX) or None,
-                "embeds": embeds, "ephemeral": reply.ephemeral}
-    text = reply_text(reply) if reply.text else inert(reply.title or "Nothing to show.")
-    if reply.kind == "error":
-        text = "⚠️ " + text
-    if len(text) > CONTENT_MAX:  # long lists (feeds, topics) fit an embed's 4,096
-        embed = discord.Embed(description=clip(text, DESCRIPTION_MAX), colour=DEFAULT_COLOUR)
-        return {"content": None, "embeds": [embed], "ephemeral": reply.ephemeral}
-    return {"content": text, "embeds": [], "ephemeral": reply.ephemeral}

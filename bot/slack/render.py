@@ -17,7 +17,7 @@ from typing import Iterable, Sequence
 from feeds.headline import cut_at_word
 from feeds.hostile import spoofed_link
 from feeds.models import Brief
-from feeds.urls import link_url
+from feeds.url_display import link_url
 
 # Slack's documented Block Kit limits.
 MAX_BLOCKS = 50
