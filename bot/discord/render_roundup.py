@@ -25,8 +25,8 @@ def digest_content(title: str, briefs: Sequence[Brief]) -> str:
     notification. "Title: 5 stories: Headline (Source); ...; …and 2 more", inert and
     short, a link a headline names in <...> (no preview card under the roundup)."""
     named, more = roundup_text(inert(title) or "Digest", briefs, _named)
-    return without_cards(clip(named, ROUNDUP_CONTENT_MAX - len(more)) + more,
-                          ROUNDUP_CONTENT_MAX)
+    # The <> lengthen the line: cut the names to fit with them, the count kept whole.
+    return without_cards(named, ROUNDUP_CONTENT_MAX - len(more)) + more
 
 
 def _named(brief: Brief) -> str:
