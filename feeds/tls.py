@@ -11,7 +11,8 @@ it, by replacing the system's CAs, and only from the process environment, not .e
 - openai's httpx client trusts httpx's own (certifi's bundle, for httpx):
   `httpx_verify` adds the file's to those.
 - `tls_reason` says why a handshake failed, with where to name a CA when no CA trusted
-  here vouches for the certificate.
+  here vouches for the certificate; `cannot_reach` says why a connection failed, and
+  whether that CA is the fix.
 Nothing here reads the environment.
 """
 from __future__ import annotations
@@ -20,8 +21,8 @@ import functools
 import ssl
 import sys
 
-__all__ = ["CA_HINT", "UNKNOWN_CA", "aiohttp_context", "handshake_failed", "httpx_verify",
-           "tls_reason"]
+__all__ = ["CA_HINT", "UNKNOWN_CA", "aiohttp_context", "cannot_reach", "handshake_failed",
+           "httpx_verify", "tls_reason"]
 
 # OpenSSL's words for a certificate no CA trusted here vouches for: an intranet's,
 # signed by the company's own CA, a TLS-inspecting proxy's (or one the server sent itself).
@@ -91,6 +92,20 @@ def handshake_failed(e: BaseException) -> str | None:
     is one (tls_reason); None for another."""
     reason = tls_reason(e)
     return f"TLS handshake failed ({reason})" if reason is not None else None
+
+
+def cannot_reach(e: BaseException, where: str = "", words: str | None = None,
+                 ) -> tuple[str, bool]:
+    """Why a connection failed, and whether the fix is a CA to trust (AINEWS_CA_FILE),
+    not the network or the far end: a refused handshake as the fetcher says it, "TLS
+    handshake failed (...)", else "Type: words" (`words`: e's message, as the caller
+    cleans it). With `where`: "can't reach WHERE: TLS ..." or "can't reach WHERE (Type: words)"."""
+    reason = tls_reason(e)
+    if reason is None:
+        said = f"{type(e).__name__}: {str(e) if words is None else words}"
+        return (f"can't reach {where} ({said})" if where else said), False
+    tls = f"TLS handshake failed ({reason})"
+    return (f"can't reach {where}: {tls}" if where else tls), reason.endswith(CA_HINT)
 
 
 def _chain(e: BaseException | None):

@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientError
-from feeds.tls import aiohttp_context, handshake_failed
+from feeds.tls import aiohttp_context, cannot_reach
 
 # Error codes that no retry will fix; the text says what the admin should do.
 PERMANENT = {
@@ -91,7 +91,7 @@ def make_client(token: str, api_url: str = "https://slack.com/api/", *,
 def failure_text(exc: BaseException) -> str:
     """A network failure in one line: a refused certificate as the feeds say it, with
     the setting that trusts a company's CA; else its type and words."""
-    return handshake_failed(exc) or f"{type(exc).__name__}: {exc}"
+    return cannot_reach(exc)[0]
 
 
 def _status_and_headers(exc: SlackApiError) -> tuple[int | None, dict]:
