@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import ssl
 import sys
+from pathlib import Path
 
 __all__ = ["CA_HINT", "UNKNOWN_CA", "aiohttp_context", "cannot_reach", "handshake_failed",
            "httpx_verify", "tls_reason"]
@@ -33,7 +34,7 @@ CA_HINT = "; AINEWS_CA_FILE names a CA to trust, such as a company's"
 
 
 @functools.lru_cache(maxsize=4)   # each poll opens a session; the system's CAs take a while
-def aiohttp_context(ca_file: str | None) -> ssl.SSLContext | None:
+def aiohttp_context(ca_file: str | Path | None) -> ssl.SSLContext | None:
     """aiohttp's own context (the system's CAs, http/1.1) with `ca_file`'s CAs too;
     None without one: the library's default, untouched."""
     if not ca_file:
@@ -44,7 +45,7 @@ def aiohttp_context(ca_file: str | None) -> ssl.SSLContext | None:
     return context
 
 
-def httpx_verify(ca_file: str | None, client_class: type) -> ssl.SSLContext | bool:
+def httpx_verify(ca_file: str | Path | None, client_class: type) -> ssl.SSLContext | bool:
     """`verify=` for `client_class` (an httpx AsyncClient, such as openai's): the CAs
     its httpx trusts by default (certifi's bundle, not the system's), or SSL_CERT_FILE's
     and SSL_CERT_DIR's, as httpx reads them itself (a client made with trust_env off,
@@ -55,7 +56,7 @@ def httpx_verify(ca_file: str | None, client_class: type) -> ssl.SSLContext | bo
     return _with_ca_file(make(), ca_file)
 
 
-def _with_ca_file(context: ssl.SSLContext, ca_file: str | None) -> ssl.SSLContext:
+def _with_ca_file(context: ssl.SSLContext, ca_file: str | Path | None) -> ssl.SSLContext:
     if ca_file:
         context.load_verify_locations(cafile=ca_file)
     return context

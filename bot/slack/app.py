@@ -85,7 +85,7 @@ async def start_slack(settings: Settings, commands, *, connect_timeout: float = 
     client = make_client(settings.slack_bot_token, settings.slack_api_url,
                          shared_session=True,
                          proxy=settings.proxies.url_for(settings.slack_api_url),
-                         ca_file=settings.ca_file and str(settings.ca_file))
+                         ca_file=settings.ca_file)
     try:
         return await _connect(settings, commands, client, connect_timeout,
                               admin_cache_seconds, ping_interval, http_host, connection)

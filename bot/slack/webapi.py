@@ -9,6 +9,7 @@ bot token is no channel's fault: a TransientError with down=True (bot/slack/toke
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -68,7 +69,7 @@ class _SafeConnectionRetry(AsyncConnectionErrorRetryHandler):
 def make_client(token: str, api_url: str = "https://slack.com/api/", *,
                 timeout: float = 15.0, rate_limit_retries: int = 1,
                 shared_session: bool = False, proxy: str | None = None,
-                ca_file: str | None = None) -> AsyncWebClient:
+                ca_file: str | Path | None = None) -> AsyncWebClient:
     """The one Web API client shape the bot uses (base_url: GovSlack and test doubles).
     `proxy`: Settings.proxies' choice for api_url; `ca_file`: AINEWS_CA_FILE, trusted
     besides the system's CAs. Socket Mode and bolt's respond() take the client's both."""
