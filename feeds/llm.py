@@ -69,8 +69,7 @@ class LLMCondenser:
         self.names = names
         self.clock = clock
         self.cap = HourlyCap(hourly_cap, clock, "using the extractive brief")
-        self.endpoint = Endpoint(model, api_key, clock, on_change)
-        self.endpoint.proxy = proxy
+        self.endpoint = Endpoint(model, api_key, clock, on_change, proxy)
         self.shape = RequestShape()
         # How long the last answers took, per kind of call ("brief", "verdict"): none yet,
         # every call is sent (a guess could hold back a fast model's every brief).
