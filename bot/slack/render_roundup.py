@@ -69,7 +69,7 @@ def digest_text(title: str, briefs: Sequence[Brief]) -> str:
     """The roundup's `text`: all a phone's push notification and a screen reader get
     of it, so it names its first stories, not their count alone."""
     named, more = roundup_text(escape(title), briefs, headline_text)
-    return fit(named + more, MAX_FALLBACK)
+    return fit(named, MAX_FALLBACK - utf16_len(more)) + more   # the count of the rest kept
 
 
 def digest_message(title: str, briefs: Sequence[Brief]) -> dict:
