@@ -54,11 +54,7 @@ class App:
     # every lookup (`ainews latest`), which reads only the database.
     @property
     def fetch_policy(self) -> FetchPolicy:
-        from feeds.fetcher import FetchPolicy
-        s = self.settings
-        return FetchPolicy(allow_private=s.allow_private_hosts, concurrency=s.concurrency,
-                           per_host=s.per_host, proxies=s.proxies,
-                           ca_file=s.ca_file and str(s.ca_file))
+        return fetch_policy(self.settings)
 
     def fetcher(self) -> Fetcher:
         from feeds.fetcher import Fetcher
@@ -127,7 +123,14 @@ def make_llm(s: Settings, gazetteer=None):
                         timeout=s.llm_timeout, hourly_cap=s.llm_hourly_cap,
                         concurrency=s.llm_concurrency, max_tokens=s.llm_max_tokens,
                         names=names, proxy=s.proxies.for_url(llm_url(s)),
-                        ca_file=s.ca_file and str(s.ca_file))
+                        ca_file=s.ca_file)
+
+
+def fetch_policy(s: Settings) -> FetchPolicy:
+    """How the feeds, articles and `ainews brief URL`'s page are fetched."""
+    from feeds.fetcher import FetchPolicy
+    return FetchPolicy(allow_private=s.allow_private_hosts, concurrency=s.concurrency,
+                       per_host=s.per_host, proxies=s.proxies, ca_file=s.ca_file)
 
 
 def llm_url(s: Settings) -> str:

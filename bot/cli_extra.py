@@ -46,11 +46,10 @@ def _read_local(source: str) -> bytes:
 
 
 async def _read(settings, url: str) -> bytes:
-    from feeds.fetcher import FetchError, FetchPolicy, Fetcher
+    from bot.app import fetch_policy
+    from feeds.fetcher import FetchError, Fetcher
     try:
-        async with Fetcher(FetchPolicy(allow_private=settings.allow_private_hosts,
-                                       proxies=settings.proxies,
-                                       ca_file=settings.ca_file and str(settings.ca_file))) as f:
+        async with Fetcher(fetch_policy(settings)) as f:
             return (await f.fetch_page(url)).body or b""
     except FetchError as e:
         raise UserError(str(e)) from None

@@ -100,17 +100,12 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
                                    ex.COMPANY_USAGE, ex.COMPANY_LIMIT_EG))
         if canonical is None:
             return Reply.not_there(self._unknown_company(name))
-        find = self.store.stories_for_company
-        found = find(canonical, lim + 1, strategy_only=strategy_only)
-        briefs = self._condensed(found[:lim])
         # No /search offered: the stories may name it otherwise (Kimi for Moonshot AI).
-        empty = (say("No AI strategy stories about {} yet: those naming it so far are other "
-                     "news.", canonical)
-                 if not briefs and strategy_only and find(canonical, 1)
-                 else say("No stories about {} in the archive yet.", canonical))
-        return _more(_briefs(f"Latest on {canonical}", briefs, empty
-                             + self._next_step_for(caller, canonical)), len(found), lim,
-                     caller, "company", name=canonical)
+        other_news = say("No AI strategy stories about {} yet: those naming it so far are "
+                         "other news.", canonical)
+        return self._latest_on(caller, "company", self.store.stories_for_company, canonical,
+                               canonical, lim, strategy_only, f"Latest on {canonical}",
+                               other_news, name=canonical)
 
     def latest(self, caller: Caller, limit=None, topic: str | None = None, *,
                strategy_only: bool = True) -> Reply:
@@ -157,17 +152,25 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         if resolved is None:
             return Reply.not_there(self._unknown_topic(slug))
         label = self.classifier.topic_label(resolved)
-        find = self.store.stories_for_topic
-        found = find(resolved, lim + 1, strategy_only=strategy_only)
-        briefs = self._condensed(found[:lim])
         # Its other news is not offered to /search: a topic's stories need not hold
         # its name (leadership: a new CEO).
-        empty = (say("No AI strategy stories on {} yet: those on it so far are other news.",
-                     label) if not briefs and strategy_only and find(resolved, 1)
-                 else say("No stories about {} in the archive yet.", label))
-        return _more(_briefs(f"Latest: {label}", briefs, empty
-                             + self._next_step_for(caller, resolved)), len(found), lim,
-                     caller, "topic", slug=resolved)
+        other_news = say("No AI strategy stories on {} yet: those on it so far are other "
+                         "news.", label)
+        return self._latest_on(caller, "topic", self.store.stories_for_topic, resolved,
+                               label, lim, strategy_only, f"Latest: {label}", other_news,
+                               slug=resolved)
+
+    def _latest_on(self, caller: Caller, command: str, find, key: str, shown: str, lim: int,
+                   strategy_only: bool, title: str, other_news: Text, **more) -> Reply:
+        """A company's or a topic's newest `lim` briefs (`find`: the store's query for
+        `key`, named `shown`); when there are none, whether those stored so far are
+        other news; and how to see more."""
+        found = find(key, lim + 1, strategy_only=strategy_only)
+        briefs = self._condensed(found[:lim])
+        empty = (other_news if not briefs and strategy_only and find(key, 1)
+                 else say("No stories about {} in the archive yet.", shown))
+        return _more(_briefs(title, briefs, empty + self._next_step_for(caller, key)),
+                     len(found), lim, caller, command, **more)
 
     def search(self, caller: Caller, query: str, limit=None) -> Reply:
         query = user_text(query)

@@ -9,9 +9,11 @@ import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
+from typing import Callable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from bot.examples import did_you_mean
+from feeds.models import Brief
 from feeds.plural import count
 
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
@@ -254,6 +256,18 @@ def overflow_title(cap: int) -> str:
 
 
 ROUNDUP_SIZE = 10     # briefs in one roundup message (a Discord message holds 10 embeds)
+ROUNDUP_NAMED = 3     # stories a roundup's notification text names
+
+
+def roundup_text(title: str, briefs: Sequence[Brief],
+                 name: Callable[[Brief], str]) -> tuple[str, str]:
+    """A roundup's text, all a push notification shows of it, so it names its first
+    stories: ("Title: 5 stories: A; B; C", "; …and 2 more"), with the title and each
+    `name` written as the platform writes them; the platform cuts it to its limits."""
+    named = "; ".join(name(b) for b in briefs[:ROUNDUP_NAMED])
+    more = len(briefs) - ROUNDUP_NAMED
+    return (f"{title}: {count(len(briefs), 'story')}: {named}",
+            f"; …and {more} more" if more > 0 else "")
 
 
 def released_note(held: int, room: int, cap: int) -> str:

@@ -36,6 +36,7 @@ import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -69,7 +70,7 @@ class FetchPolicy:
     allow_private: bool = False
     concurrency: int = 16
     per_host: int = 2
-    ca_file: str | None = None   # PEM: CAs trusted besides the system's (AINEWS_CA_FILE)
+    ca_file: str | Path | None = None   # PEM: CAs trusted besides the system's (AINEWS_CA_FILE)
     proxies: Proxies = Proxies()
     user_agent: str = "ainews/0.1 (+https://github.com/ainews/ainews; AI strategy news bot)"
 

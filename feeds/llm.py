@@ -12,6 +12,7 @@ import statistics
 import time
 from collections import defaultdict, deque
 from dataclasses import replace
+from pathlib import Path
 from typing import Callable, Hashable
 
 from feeds.company_names import CompanyNames
@@ -59,7 +60,7 @@ class LLMCondenser:
                  clock: Callable[[], float] = time.monotonic,
                  on_change: Callable[[str, str], None] | None = None,
                  names: CompanyNames | None = None, proxy: Proxy | None = None,
-                 ca_file: str | None = None):
+                 ca_file: str | Path | None = None):
         from openai import AsyncOpenAI, DefaultAsyncHttpxClient  # only with an LLM configured
 
         self.model, self.max_tokens = model, max_tokens
@@ -68,8 +69,7 @@ class LLMCondenser:
         self.names = names
         self.clock = clock
         self.cap = HourlyCap(hourly_cap, clock, "using the extractive brief")
-        self.endpoint = Endpoint(model, api_key, clock, on_change)
-        self.endpoint.proxy = proxy
+        self.endpoint = Endpoint(model, api_key, clock, on_change, proxy)
         self.shape = RequestShape()
         # How long the last answers took, per kind of call ("brief", "verdict"): none yet,
         # every call is sent (a guess could hold back a fast model's every brief).

@@ -65,7 +65,8 @@ class Endpoint:
     the calls not sent so far, by kind: `ainews status` shows both (bot/connections.py)."""
 
     def __init__(self, model: str, api_key: str, clock: Callable[[], float],
-                 on_change: Callable[[str, str], None] | None = None):
+                 on_change: Callable[[str, str], None] | None = None,
+                 proxy: Proxy | None = None):
         self.model, self.clock, self.on_change = model, clock, on_change
         # Kind of call -> calls not sent, their turn too late (feeds/llm.py TooLate): their
         # stories went extractive with the endpoint "answering", and status said nothing.
@@ -75,7 +76,7 @@ class Endpoint:
         self._failures = 0         # endpoint failures in a row
         self._resume_at = 0.0      # no calls before this (clock) after a failure
         self._failure_kind = ""    # the last failure's type, reported once
-        self.proxy: Proxy | None = None   # the one calls go through (feeds/proxy.py)
+        self.proxy = proxy         # the one calls go through (feeds/proxy.py)
         self._said: tuple[str, str] | None = None   # what on_change heard last
         # Kind of call ("brief", "verdict") -> (refused in a row, none answered between;
         # why). Per kind: a small context window refuses every article and answers the

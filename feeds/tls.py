@@ -11,7 +11,8 @@ it, by replacing the system's CAs, and only from the process environment, not .e
 - openai's httpx client trusts httpx's own (certifi's bundle, for httpx):
   `httpx_verify` adds the file's to those.
 - `tls_reason` says why a handshake failed, with where to name a CA when no CA trusted
-  here vouches for the certificate.
+  here vouches for the certificate; `cannot_reach` says why a connection failed, and
+  whether that CA is the fix.
 Nothing here reads the environment.
 """
 from __future__ import annotations
@@ -19,9 +20,10 @@ from __future__ import annotations
 import functools
 import ssl
 import sys
+from pathlib import Path
 
-__all__ = ["CA_HINT", "UNKNOWN_CA", "aiohttp_context", "handshake_failed", "httpx_verify",
-           "tls_reason"]
+__all__ = ["CA_HINT", "UNKNOWN_CA", "aiohttp_context", "cannot_reach", "handshake_failed",
+           "httpx_verify", "tls_reason"]
 
 # OpenSSL's words for a certificate no CA trusted here vouches for: an intranet's,
 # signed by the company's own CA, a TLS-inspecting proxy's (or one the server sent itself).
@@ -32,7 +34,7 @@ CA_HINT = "; AINEWS_CA_FILE names a CA to trust, such as a company's"
 
 
 @functools.lru_cache(maxsize=4)   # each poll opens a session; the system's CAs take a while
-def aiohttp_context(ca_file: str | None) -> ssl.SSLContext | None:
+def aiohttp_context(ca_file: str | Path | None) -> ssl.SSLContext | None:
     """aiohttp's own context (the system's CAs, http/1.1) with `ca_file`'s CAs too;
     None without one: the library's default, untouched."""
     if not ca_file:
@@ -43,7 +45,7 @@ def aiohttp_context(ca_file: str | None) -> ssl.SSLContext | None:
     return context
 
 
-def httpx_verify(ca_file: str | None, client_class: type) -> ssl.SSLContext | bool:
+def httpx_verify(ca_file: str | Path | None, client_class: type) -> ssl.SSLContext | bool:
     """`verify=` for `client_class` (an httpx AsyncClient, such as openai's): the CAs
     its httpx trusts by default (certifi's bundle, not the system's), or SSL_CERT_FILE's
     and SSL_CERT_DIR's, as httpx reads them itself (a client made with trust_env off,
@@ -54,7 +56,7 @@ def httpx_verify(ca_file: str | None, client_class: type) -> ssl.SSLContext | bo
     return _with_ca_file(make(), ca_file)
 
 
-def _with_ca_file(context: ssl.SSLContext, ca_file: str | None) -> ssl.SSLContext:
+def _with_ca_file(context: ssl.SSLContext, ca_file: str | Path | None) -> ssl.SSLContext:
     if ca_file:
         context.load_verify_locations(cafile=ca_file)
     return context
@@ -91,6 +93,20 @@ def handshake_failed(e: BaseException) -> str | None:
     is one (tls_reason); None for another."""
     reason = tls_reason(e)
     return f"TLS handshake failed ({reason})" if reason is not None else None
+
+
+def cannot_reach(e: BaseException, where: str = "", words: str | None = None,
+                 ) -> tuple[str, bool]:
+    """Why a connection failed, and whether the fix is a CA to trust (AINEWS_CA_FILE),
+    not the network or the far end: a refused handshake as the fetcher says it, "TLS
+    handshake failed (...)", else "Type: words" (`words`: e's message, as the caller
+    cleans it). With `where`: "can't reach WHERE: TLS ..." or "can't reach WHERE (Type: words)"."""
+    reason = tls_reason(e)
+    if reason is None:
+        said = f"{type(e).__name__}: {str(e) if words is None else words}"
+        return (f"can't reach {where} ({said})" if where else said), False
+    tls = f"TLS handshake failed ({reason})"
+    return (f"can't reach {where}: {tls}" if where else tls), reason.endswith(CA_HINT)
 
 
 def _chain(e: BaseException | None):

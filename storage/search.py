@@ -15,7 +15,7 @@ from feeds.models import Brief
 from storage.budget import OverBudget, time_budget
 from storage.lookups import _BRIEF_COLUMNS
 from storage.query import UNSPACED as _UNSPACED, Query, TooBroad, parse, too_broad
-from storage.search_sql import has_sql, joined
+from storage.search_sql import anywhere, has_sql, joined
 
 log = logging.getLogger("ainews.store")
 
@@ -74,12 +74,15 @@ class SearchStore:
                 return Found([], too_broad=TooBroad("slow"))
 
     def _found(self, query: str, wanted: Query, limit: int) -> Found:
+        # Where the substring scan stops: read once, however many times it scans.
+        (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
+        floor = (top or 0) - UNSPACED_SCAN
         if _UNSPACED.search(query):
-            leads, any_word = self._search_unspaced(wanted, limit)
+            leads, any_word = self._search_unspaced(wanted, limit, floor)
         else:
-            leads, any_word = self._search_leads(wanted.match(), limit, wanted), False
+            leads, any_word = self._search_leads(wanted.match(), limit, wanted, floor), False
             if not leads and len(wanted.clauses) > 1:
-                leads = self._search_leads(wanted.match(any_term=True), limit, wanted,
+                leads = self._search_leads(wanted.match(any_term=True), limit, wanted, floor,
                                            any_term=True)
                 any_word = bool(leads)
         if not leads:
@@ -90,7 +93,7 @@ class SearchStore:
         rows.sort(key=lambda r: leads.index(r[0]))
         return Found(self._briefs(rows), any_word)
 
-    def _search_leads(self, match: str, limit: int, wanted: Query,
+    def _search_leads(self, match: str, limit: int, wanted: Query, floor: int,
                       any_term: bool = False) -> list[int]:
         """Cluster leads of the recent window's matches: all words in the headline first,
         then the rest, newest first within each. No bm25: its per-query statistics read
@@ -99,21 +102,22 @@ class SearchStore:
         The index keeps an unspaced Chinese clause as one token, Latin words glued to it
         included ("英伟达H20被要求"): when it finds fewer than `limit`, the query's words
         are also looked for in the newest UNSPACED_SCAN stories (a bounded scan, as for
-        a Chinese query), as whole words (`ai` is not found inside `said`)."""
-        window, in_title = self._index_window(match, wanted, any_term)
+        a Chinese query), as whole words (`ai` is not found inside `said`). The scan
+        reads the stories after `floor`."""
+        window, in_title = self._index_window(match, wanted, any_term, floor)
         most = self._words_found(wanted, window, fts=True) if any_term else None
         leads = self._rank_leads(window, in_title, limit, most)
         if len(leads) >= limit:
             return leads
-        extra, glued_title = self._glued(wanted, any_term, window)
+        extra, glued_title = self._glued(wanted, any_term, window, floor)
         if not extra:
             return leads
         if any_term:
             most = {**(most or {}), **self._words_found(wanted, extra, fts=False)}
         return self._rank_leads(window + extra, in_title | glued_title, limit, most)
 
-    def _index_window(self, match: str, wanted: Query,
-                      any_term: bool) -> tuple[list[int], set[int]]:
+    def _index_window(self, match: str, wanted: Query, any_term: bool,
+                      floor: int) -> tuple[list[int], set[int]]:
         """The index's newest SEARCH_WINDOW matches, as typed and without the stories
         the scan finds a left-out word in, and which of them match in the headline."""
         window = [r for (r,) in self.db.execute(
@@ -124,13 +128,13 @@ class SearchStore:
             # Bounded by the window's oldest rowid, the title match seeks, never scans.
             in_title = self._fts_from(f"{{title}} : ({match})", window[-1])
         window, in_title = self._as_typed(wanted, any_term, window, in_title)
-        return self._unshunned(wanted, window), in_title
+        return self._unshunned(wanted, window, floor), in_title
 
-    def _glued(self, wanted: Query, any_term: bool,
-               window: list[int]) -> tuple[list[int], set[int]]:
+    def _glued(self, wanted: Query, any_term: bool, window: list[int],
+               floor: int) -> tuple[list[int], set[int]]:
         """The scan's stories the index missed (words glued into unspaced text), and
         those with the words in the headline."""
-        glued, glued_title = self._scanned(wanted, any_term)
+        glued, glued_title = self._scanned(wanted, any_term, floor)
         seen = set(window)
         extra = [pk for pk in glued if pk not in seen]
         if extra and wanted.without:
@@ -161,42 +165,45 @@ class SearchStore:
                 kept.add(pk)
         return [pk for pk in window if pk in kept], titled
 
-    def _unshunned(self, wanted: Query, window: list[int]) -> list[int]:
+    def _unshunned(self, wanted: Query, window: list[int], floor: int) -> list[int]:
         """`window` without the stories the scan finds a left-out word in: the index
         reads "Qwen3" as another word than "qwen", which `search qwen` finds, so
         `alibaba -qwen` listed it. Within the scan's reach, as `search qwen` is."""
         shunned = [f for w in wanted.shunned() for f in variants(w)]
         if not shunned or not window:
             return window
-        (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
-        holding = joined([has_sql(w, c) for w in shunned for c in ("title", "text")], " OR ")
+        holding = anywhere(shunned)
         marks = ",".join("?" * len(window))
         found = {pk for (pk,) in self.db.execute(
             f"SELECT pk FROM stories WHERE pk IN ({marks}) AND pk > ? AND {holding[0]}",
-            [*window, (top or 0) - UNSPACED_SCAN, *holding[1]])}
+            [*window, floor, *holding[1]])}
         return [pk for pk in window if pk not in found]
 
-    def _search_unspaced(self, wanted: Query, limit: int) -> tuple[list[int], bool]:
+    def _search_unspaced(self, wanted: Query, limit: int,
+                         floor: int) -> tuple[list[int], bool]:
         """Chinese and Japanese put no spaces between words, so the index holds a whole
         clause as one token and finds no word inside it: look for the words as
         substrings of the newest UNSPACED_SCAN stories instead (a bounded scan)."""
-        leads = self._rank_leads(*self._scanned(wanted, False), limit)
+        leads = self._rank_leads(*self._scanned(wanted, False, floor), limit)
         if not leads and len(wanted.clauses) > 1:
-            window, in_title = self._scanned(wanted, True)
+            window, in_title = self._scanned(wanted, True, floor)
             leads = self._rank_leads(window, in_title, limit,
                                      self._words_found(wanted, window, fts=False))
             return leads, bool(leads)
         return leads, False
 
-    def _scanned(self, wanted: Query, any_term: bool) -> tuple[list[int], set[int]]:
-        return self._as_typed(wanted, any_term, *self._substring_window(wanted, any_term))
+    def _scanned(self, wanted: Query, any_term: bool,
+                 floor: int) -> tuple[list[int], set[int]]:
+        return self._as_typed(wanted, any_term,
+                              *self._substring_window(wanted, any_term, floor))
 
-    def _substring_window(self, wanted: Query, any_term: bool) -> tuple[list[int], set[int]]:
-        """The newest UNSPACED_SCAN stories holding the words (every clause, or any word
-        with any_term) and none of the left-out ones, newest first, and those with them
-        in the headline. A Chinese word is a substring; a Latin one a whole word: no
-        letter or digit next to it (`ai` is in "AI芯片" and "OpenAI's AI", not in "said")."""
-        (top,) = self.db.execute("SELECT max(pk) FROM stories").fetchone()
+    def _substring_window(self, wanted: Query, any_term: bool,
+                          floor: int) -> tuple[list[int], set[int]]:
+        """The stories after `floor` (the newest UNSPACED_SCAN) holding the words (every
+        clause, or any word with any_term) and none of the left-out ones, newest first,
+        and those with them in the headline. A Chinese word is a substring; a Latin one
+        a whole word: no letter or digit next to it (`ai` is in "AI芯片" and "OpenAI's
+        AI", not in "said")."""
         # A Chinese word in simplified and traditional characters (降价 finds 降價 too).
         forms = [[f for w in clause for f in variants(w)] for clause in wanted.substrings()]
         if any_term:
@@ -204,12 +211,11 @@ class SearchStore:
         shunned = [f for w in wanted.shunned() for f in variants(w)]
         title = joined([joined([has_sql(f, "title") for f in fs], " OR ") for fs in forms],
                         " AND ")
-        anywhere = joined([joined([has_sql(f, c) for f in fs for c in ("title", "text")],
-                                    " OR ") for fs in forms], " AND ")
-        nowhere = [joined([has_sql(w, "title"), has_sql(w, "text")], " OR ") for w in shunned]
-        sql = (f"SELECT pk, {title[0]} FROM stories WHERE pk > ? AND {anywhere[0]}"
+        held = joined([anywhere(fs) for fs in forms], " AND ")
+        nowhere = [anywhere([w]) for w in shunned]
+        sql = (f"SELECT pk, {title[0]} FROM stories WHERE pk > ? AND {held[0]}"
                + "".join(f" AND NOT {n}" for n, _ in nowhere) + " ORDER BY pk DESC LIMIT ?")
-        params = [*title[1], (top or 0) - UNSPACED_SCAN, *anywhere[1],
+        params = [*title[1], floor, *held[1],
                   *(v for _, vs in nowhere for v in vs), SEARCH_WINDOW]
         rows = self.db.execute(sql, params).fetchall()
         return [pk for pk, _ in rows], {pk for pk, t in rows if t}
@@ -242,10 +248,10 @@ class SearchStore:
     def _scan_holding(self, clause: Query, pks: list[int]) -> tuple[set[int], set[int]]:
         forms = [f for w in clause.substrings()[0] for f in variants(w)]
         title = joined([has_sql(f, "title") for f in forms], " OR ")
-        anywhere = joined([has_sql(f, c) for f in forms for c in ("title", "text")], " OR ")
+        held = anywhere(forms)
         marks = ",".join("?" * len(pks))
         rows = self.db.execute(f"SELECT pk, {title[0]} FROM stories WHERE pk IN ({marks}) "
-                               f"AND {anywhere[0]}", [*title[1], *pks, *anywhere[1]])
+                               f"AND {held[0]}", [*title[1], *pks, *held[1]])
         found = rows.fetchall()
         return {pk for pk, _ in found}, {pk for pk, t in found if t}
 

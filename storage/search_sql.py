@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from storage.query import UNSPACED as _UNSPACED, UNSPACED_BREAK
 
-__all__ = ["has_word", "has_sql", "joined"]
+__all__ = ["anywhere", "has_word", "has_sql", "joined"]
 
 
 def _cased(word: str) -> bool:
@@ -62,6 +62,11 @@ def _like(word: str) -> str:
     between them, storage/query.py)."""
     pieces = [p for p in UNSPACED_BREAK.split(word) if p] if _UNSPACED.search(word) else [word]
     return "%" + "%".join(re.sub(r"([\\%_])", r"\\\1", p) for p in pieces) + "%"
+
+
+def anywhere(forms: list[str]) -> tuple[str, list]:
+    """SQL (and its parameters) true when the title or the text holds any of `forms`."""
+    return joined([has_sql(f, c) for f in forms for c in ("title", "text")], " OR ")
 
 
 def joined(parts: list[tuple[str, list]], join: str) -> tuple[str, list]:

@@ -90,7 +90,7 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
             if self._merge_known(story, seen, known, later, news):
                 continue
             content_hash = story.content_hash   # a sha256 of the text: once per story
-            status = "backlog" if backlog or (hold and hold(story)) else "new"
+            status = "new" if news else "backlog"
             self._insert_story(next_pk, story, status, seen, content_hash, later,
                                joins.get(story.id))
             known.add(next_pk, story, content_hash)

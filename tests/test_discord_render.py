@@ -12,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.discord import render, render_reply, render_roundup
+from bot.digest import overflow_title
 from bot.discord.invite import invite_url
 from bot.examples import subscribe_named
 from bot.replies import Reply
@@ -270,6 +271,19 @@ def test_a_roundups_text_is_inert_and_short(text, word, filler):
     content = render_roundup.digest_content("Roundup", briefs)
     assert word in content and len(content) <= 600
     assert not re.search(r"@(everyone|here)|<[@#/:at]|\]\(|(?<!<)https?://", content), content
+
+
+@pytest.mark.parametrize("word", ["x" * n for n in range(1, 13)])
+def test_a_roundups_text_keeps_its_count_of_the_rest_when_links_fill_it(word):
+    """Each link there goes in <...> (no preview card), which lengthened a line already
+    cut to 600: headlines full of links under the hourly cap's long title lost the
+    "…and 2 more" to the second cut, so the text read as if it named every story."""
+    links = " ".join(f"http://{c}.io" for c in "abcdefghijklmn")
+    briefs = [make_brief(id=str(i), headline=f"{word} {links}", source="Caixin")
+              for i in range(5)]
+    content = render_roundup.digest_content(overflow_title(10), briefs)
+    assert content.endswith("; …and 2 more") and len(content) <= 600, content
+    assert "<http://a.io>" in content and not re.search(r"(?<!<)https?://", content)
 
 
 # Headline lengths of a 40-story roundup. 20 lines of 200 and one of 21 would end the

@@ -323,11 +323,14 @@ def test_a_roundups_notification_text_names_its_first_stories(n, more):
     assert text == f"AI strategy roundup: {stories}: {named}{more}"
 
 
-def test_a_roundups_notification_text_stays_short_however_long_its_headlines():
-    briefs = [make_brief(id=f"s{i}", headline="word " * 2_000) for i in range(3)]
+@pytest.mark.parametrize("n, tail", [(3, "…"), (5, "…; …and 2 more")])
+def test_a_roundups_notification_text_stays_short_however_long_its_headlines(n, tail):
+    # The cut came after the count of the rest was added: long headlines pushed
+    # "…and 2 more" off the end, and a phone showed three stories of five as all.
+    briefs = [make_brief(id=f"s{i}", headline="word " * 2_000) for i in range(n)]
     text = render_roundup.digest_message("AI strategy roundup", briefs)["text"]
-    assert text.startswith("AI strategy roundup: 3 stories: word word")
-    assert render.utf16_len(text) <= render.MAX_FALLBACK and text.endswith("…")
+    assert text.startswith(f"AI strategy roundup: {n} stories: word word")
+    assert render.utf16_len(text) <= render.MAX_FALLBACK and text.endswith(tail)
 
 
 # A reply's full briefs, share button and a "Shared by" note must fit 50 blocks: 8 briefs

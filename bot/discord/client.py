@@ -54,7 +54,7 @@ def trusting_connector(settings) -> aiohttp.TCPConnector | None:
     """REST's and the gateway's connector trusting AINEWS_CA_FILE's CAs besides the
     system's (a TLS-inspecting proxy re-signs discord.com); None: discord.py's own.
     Made in the running loop, as aiohttp wants."""
-    context = aiohttp_context(settings.ca_file and str(settings.ca_file))
+    context = aiohttp_context(settings.ca_file)
     return aiohttp.TCPConnector(limit=0, ssl=context) if context else None   # limit: discord.py's
 
 

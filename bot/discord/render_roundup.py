@@ -7,6 +7,7 @@ from typing import Sequence
 
 import discord
 
+from bot.digest import roundup_text
 from bot.discord.render import (DEFAULT_COLOUR, DESCRIPTION_MAX, EMBED_TOTAL_MAX,
                                 EMBEDS_PER_MESSAGE, TITLE_MAX, brief_embeds, clip, inert,
                                 safe_url, without_cards)
@@ -15,7 +16,6 @@ from feeds.models import Brief
 from feeds.plural import count
 
 
-ROUNDUP_NAMED = 3           # stories a roundup's text names, as Slack's does
 ROUNDUP_CONTENT_MAX = 600   # a notification's few lines
 ROUNDUP_NAME_MAX = 150      # one story's "Headline (Source)" there
 
@@ -24,17 +24,15 @@ def digest_content(title: str, briefs: Sequence[Brief]) -> str:
     """A roundup's text beside its embeds: its title alone named no story in a push
     notification. "Title: 5 stories: Headline (Source); ...; …and 2 more", inert and
     short, a link a headline names in <...> (no preview card under the roundup)."""
-    named = "; ".join(clip(_named(b), ROUNDUP_NAME_MAX) for b in briefs[:ROUNDUP_NAMED])
-    more = (f"; …and {len(briefs) - ROUNDUP_NAMED} more"
-            if len(briefs) > ROUNDUP_NAMED else "")
-    line = f"{inert(title) or 'Digest'}: {count(len(briefs), 'story')}: {named}"
-    return without_cards(clip(line, ROUNDUP_CONTENT_MAX - len(more)) + more,
-                          ROUNDUP_CONTENT_MAX)
+    named, more = roundup_text(inert(title) or "Digest", briefs, _named)
+    # The <> lengthen the line: cut the names to fit with them, the count kept whole.
+    return without_cards(named, ROUNDUP_CONTENT_MAX - len(more)) + more
 
 
 def _named(brief: Brief) -> str:
     line = inert(brief.headline) or "(untitled)"
-    return f"{line} ({inert(brief.source)})" if brief.source else line
+    return clip(f"{line} ({inert(brief.source)})" if brief.source else line, ROUNDUP_NAME_MAX)
+
 
 def digest_embeds(title: str, briefs: Sequence[Brief]) -> list[discord.Embed]:
     """A roundup: full embeds when they fit in one message, else one compact list."""

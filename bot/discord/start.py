@@ -17,7 +17,7 @@ from bot.connections import one_line
 from bot.discord.adapter import DiscordAdapter
 from bot.discord.client import AinewsBot, apply_endpoints, install_error_handler
 from bot.errors import StartUnavailable, UserError
-from feeds.tls import CA_HINT, handshake_failed
+from feeds.tls import cannot_reach, handshake_failed
 
 log = logging.getLogger("ainews.discord")
 
@@ -104,20 +104,20 @@ def _gateway_failure(exc: BaseException | None, bot: AinewsBot) -> StartUnavaila
     cause = exc.__context__ if isinstance(exc, AttributeError) else exc
     if not isinstance(cause, GATEWAY_TROUBLE):
         return None
-    reason = _cannot_reach(f"the gateway {_gateway()}", cause)
-    return StartUnavailable(f"discord: {reason}{_advice(reason, GATEWAY_HINT)}", reason=reason)
+    reason, ca_is_fix = _cannot_reach(f"the gateway {_gateway()}", cause)
+    return StartUnavailable(f"discord: {reason}{_advice(ca_is_fix, GATEWAY_HINT)}",
+                            reason=reason)
 
 
-def _cannot_reach(where: str, exc: BaseException) -> str:
-    """Why `where` could not be reached: a refused certificate as the feeds say it."""
-    tls = handshake_failed(exc)
-    return f"can't reach {where}: {tls}" if tls else \
-        f"can't reach {where} ({type(exc).__name__}: {one_line(str(exc), 200)})"
+def _cannot_reach(where: str, exc: BaseException) -> tuple[str, bool]:
+    """Why `where` could not be reached (a refused certificate as the feeds say it), and
+    whether the CA to trust is the fix."""
+    return cannot_reach(exc, where, one_line(str(exc), 200))
 
 
-def _advice(reason: str, advice: str) -> str:
+def _advice(ca_is_fix: bool, advice: str) -> str:
     """"; advice", unless the reason ends on the CA to trust: Discord is not in trouble."""
-    return "" if CA_HINT in reason else f"; {advice}"
+    return "" if ca_is_fix else f"; {advice}"
 
 
 def _report_exit(task: asyncio.Task, connection, intents: discord.Intents) -> None:
@@ -179,9 +179,9 @@ def _start_failure(exc: BaseException | None, intents: discord.Intents) -> UserE
         return UserError(f"discord: {refusal}")
     trouble = _trouble(exc)
     if trouble is not None:
-        reason, retry_after = trouble
-        advice = _advice(reason, "Discord may be having trouble: try again later, or check "
-                                 "DISCORD_API_URL and the network")
+        reason, retry_after, ca_is_fix = trouble
+        advice = _advice(ca_is_fix, "Discord may be having trouble: try again later, or "
+                                    "check DISCORD_API_URL and the network")
         return StartUnavailable(f"discord: {reason}{advice}", reason=reason,
                                 retry_after=retry_after)
     return UserError(f"discord: could not start: {error_text(exc) or 'the client stopped'}"
@@ -210,21 +210,23 @@ def error_text(exc: BaseException | None) -> str:
     return handshake_failed(exc) or one_line(str(exc or ""), 300)
 
 
-def _trouble(exc: BaseException | None) -> tuple[str, float | None] | None:
-    """(why, Retry-After) when the failure is Discord's or the network's, not ours: a
-    5xx, a 429, no connection. None for everything a retry cannot mend."""
+def _trouble(exc: BaseException | None) -> tuple[str, float | None, bool] | None:
+    """(why, Retry-After, whether the CA to trust is the fix) when the failure is
+    Discord's or the network's, not ours: a 5xx, a 429, no connection. None for
+    everything a retry cannot mend."""
     api = discord.http.Route.BASE
     if isinstance(exc, discord.RateLimited):
-        return f"{api} rate-limited the login", exc.retry_after
+        return f"{api} rate-limited the login", exc.retry_after, False
     if isinstance(exc, discord.HTTPException):
         if exc.status == 429:
-            return f"{api} answered HTTP 429", _retry_after(exc.response)
-        return (f"{api} answered HTTP {exc.status}", None) if exc.status >= 500 else None
+            return f"{api} answered HTTP 429", _retry_after(exc.response), False
+        return (f"{api} answered HTTP {exc.status}", None, False) if exc.status >= 500 else None
     if isinstance(exc, aiohttp.InvalidURL):     # a bad DISCORD_API_URL stays bad
         return None
     if isinstance(exc, (OSError, aiohttp.ClientError, asyncio.TimeoutError,
                         discord.GatewayNotFound)):
-        return _cannot_reach(api, exc), None
+        reason, ca_is_fix = _cannot_reach(api, exc)
+        return reason, None, ca_is_fix
     return None
 
 

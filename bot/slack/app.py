@@ -85,7 +85,7 @@ async def start_slack(settings: Settings, commands, *, connect_timeout: float = 
     client = make_client(settings.slack_bot_token, settings.slack_api_url,
                          shared_session=True,
                          proxy=settings.proxies.url_for(settings.slack_api_url),
-                         ca_file=settings.ca_file and str(settings.ca_file))
+                         ca_file=settings.ca_file)
     try:
         return await _connect(settings, commands, client, connect_timeout,
                               admin_cache_seconds, ping_interval, http_host, connection)
@@ -170,13 +170,12 @@ def _api_failure(exc, token_name: str, hint: str, api_url: str) -> SlackStartErr
 def _unreachable(exc: BaseException, api_url: str) -> SlackStartError:
     import aiohttp
 
-    from feeds.tls import CA_HINT, handshake_failed
+    from feeds.tls import cannot_reach
     if isinstance(exc, aiohttp.InvalidURL):     # no retry can mend the URL itself
         return SlackStartError(f"slack: SLACK_API_URL {api_url} is not a usable URL ({exc})")
-    tls = handshake_failed(exc)
-    reason = f"can't reach {api_url}" + (f": {tls}" if tls else f" ({type(exc).__name__}: {exc})")
+    reason, ca_is_fix = cannot_reach(exc, api_url)
     # A certificate no CA here vouches for: the CA to trust is the fix, not the network.
-    check = "" if tls and CA_HINT in tls else "; check SLACK_API_URL and the network"
+    check = "" if ca_is_fix else "; check SLACK_API_URL and the network"
     return SlackUnavailable(f"slack: {reason}{check}", reason=reason)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from bot.digest import roundup_text
 from bot.slack.render import (MAX_BLOCKS, MAX_FALLBACK, MAX_MESSAGE_TEXT, MAX_SECTION,
                               escape, fit, header, headline_text, mrkdwn, safe_url, section,
                               text_size, url_text, utf16_len)
 from feeds.hostile import spoofed_link
 from feeds.models import Brief
-from feeds.plural import count
 
 
 def digest_line(brief: Brief, room: int = MAX_SECTION, link_room: int | None = None) -> str:
@@ -65,15 +65,11 @@ def digest_blocks(title: str, briefs: Sequence[Brief], *, room: int = MAX_BLOCKS
     return blocks + [section(line) for line in digest_lines(shown, budget)] + tail
 
 
-NAMED = 3      # headlines a roundup's notification text names
-
-
 def digest_text(title: str, briefs: Sequence[Brief]) -> str:
     """The roundup's `text`: all a phone's push notification and a screen reader get
     of it, so it names its first stories, not their count alone."""
-    named = "; ".join(headline_text(b) for b in briefs[:NAMED])
-    more = f"; …and {len(briefs) - NAMED} more" if len(briefs) > NAMED else ""
-    return fit(f"{escape(title)}: {count(len(briefs), 'story')}: {named}{more}", MAX_FALLBACK)
+    named, more = roundup_text(escape(title), briefs, headline_text)
+    return fit(named, MAX_FALLBACK - utf16_len(more)) + more   # the count of the rest kept
 
 
 def digest_message(title: str, briefs: Sequence[Brief]) -> dict:

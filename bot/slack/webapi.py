@@ -9,6 +9,7 @@ bot token is no channel's fault: a TransientError with down=True (bot/slack/toke
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import aiohttp
 from slack_sdk.errors import SlackApiError, SlackClientError
@@ -17,7 +18,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapter import DeliveryError, PermanentError, RejectedError, TransientError
-from feeds.tls import aiohttp_context, handshake_failed
+from feeds.tls import aiohttp_context, cannot_reach
 
 # Error codes that no retry will fix; the text says what the admin should do.
 PERMANENT = {
@@ -68,7 +69,7 @@ class _SafeConnectionRetry(AsyncConnectionErrorRetryHandler):
 def make_client(token: str, api_url: str = "https://slack.com/api/", *,
                 timeout: float = 15.0, rate_limit_retries: int = 1,
                 shared_session: bool = False, proxy: str | None = None,
-                ca_file: str | None = None) -> AsyncWebClient:
+                ca_file: str | Path | None = None) -> AsyncWebClient:
     """The one Web API client shape the bot uses (base_url: GovSlack and test doubles).
     `proxy`: Settings.proxies' choice for api_url; `ca_file`: AINEWS_CA_FILE, trusted
     besides the system's CAs. Socket Mode and bolt's respond() take the client's both."""
@@ -91,7 +92,7 @@ def make_client(token: str, api_url: str = "https://slack.com/api/", *,
 def failure_text(exc: BaseException) -> str:
     """A network failure in one line: a refused certificate as the feeds say it, with
     the setting that trusts a company's CA; else its type and words."""
-    return handshake_failed(exc) or f"{type(exc).__name__}: {exc}"
+    return cannot_reach(exc)[0]
 
 
 def _status_and_headers(exc: SlackApiError) -> tuple[int | None, dict]:
