@@ -100,6 +100,8 @@ def _cut_short(e: aiohttp.ClientPayloadError) -> str:
                 "announced")
     if "transfer length" in text:
         return "the connection closed before its last chunk"
+    if "content length" in text.lower():   # aiohttp before 3.11 gives no counts
+        return "the connection closed before all the bytes its Content-Length announced"
     return _first_line(text)
 
 

@@ -4,6 +4,7 @@ a proxy that can't be reached, wants credentials or won't connect, named without
 from __future__ import annotations
 
 import base64
+import re
 import socket
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -190,18 +191,20 @@ async def test_what_a_server_sent_is_quoted_without_control_characters(fetcher, 
     assert shown in str(err) and not any(c in str(err) for c in "\x1b\x07\n")
 
 
+# aiohttp's parser words some of these differently across the releases the bot takes
+# (3.10: no byte counts, "Expected HTTP/" for a bad status line): either form is one line.
 @pytest.mark.parametrize("response, said", [
     (b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n<rss>",
-     "sent a body cut short (the connection closed after 5 of the 1000 bytes its "
-     "Content-Length announced)"),
+     r"sent a body cut short \(the connection closed (after 5 of the 1000 bytes|before all "
+     r"the bytes) its Content-Length announced\)"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<rss>\r\n",
-     "sent a body cut short (the connection closed before its last chunk)"),
+     r"sent a body cut short \(the connection closed before its last chunk\)"),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<rss>\r\nZZ\r\n",
-     "sent a malformed response (Invalid character in chunk size)"),
+     r"sent a malformed response \(Invalid character in chunk size\)"),
     (b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n<rss></rss>",   # more than it said
-     "sent a malformed response (Bad status line)"),
+     r"sent a malformed response \((Bad status line|Expected HTTP/)\)"),
     (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n<rss>",
-     "sent a malformed response (Duplicate Content-Length)"),
+     r"sent a malformed response \(Duplicate Content-Length\)"),
 ], ids=["short-body", "short-chunks", "bad-chunk-size", "long-body", "two-lengths"])
 async def test_a_broken_response_is_named_in_a_few_words(fetcher, response, said):
     """aiohttp's account of a broken response runs over lines (the bytes it choked on,
@@ -209,7 +212,8 @@ async def test_a_broken_response_is_named_in_a_few_words(fetcher, response, said
     "Invalid character in chunk size:\\n\\n  b'ZZ'\\n    ^"."""
     async with RawServer(response) as raw:
         err = await fetch_error(fetcher, raw.url("/feed.xml"))
-    assert (err.kind, str(err)) == ("connect", f"fetcher: 127.0.0.1:{raw.port} {said}")
+    assert err.kind == "connect"
+    assert re.fullmatch(f"fetcher: 127.0.0.1:{raw.port} {said}", str(err)), str(err)
 
 
 async def test_a_malformed_response_names_the_host_not_the_url(fetcher):
