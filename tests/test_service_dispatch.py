@@ -39,6 +39,24 @@ def _story() -> Story:
                                                companies=("Alibaba",), topics=("pricing",)))
 
 
+def _paused_feed(app, name: str, url: str) -> None:
+    """A followed feed, paused so the run fetches nothing: its stories come from the store."""
+    app.store.upsert_feed(FeedSource(name, url))
+    app.store.record_fetch_failure(url, now=_now(), next_poll=_now(), kind="http",
+                                   message="test: gone", pause_after=1)
+
+
+def _removed_while_briefed(monkeypatch, tmp_path) -> None:
+    """`ainews feeds remove FEED` from another process while dispatch makes a brief."""
+    brief_for = Formatter.brief_for
+
+    async def removed_meanwhile(self, story, **kw):
+        with Store(tmp_path / "ainews.db") as other:
+            other.remove_feed(FEED)
+        return await brief_for(self, story, **kw)
+    monkeypatch.setattr(Formatter, "brief_for", removed_meanwhile)
+
+
 async def test_a_feed_removed_while_its_briefs_are_made_has_nothing_queued(
         tmp_path, capsys, caplog, monkeypatch):
     """`feeds remove` (another process) landed while dispatch made the briefs of the
@@ -46,19 +64,10 @@ async def test_a_feed_removed_while_its_briefs_are_made_has_nothing_queued(
     before, so without asking again as the posts are queued they went out from a feed
     no longer followed. Nothing is queued, and the log says why."""
     app = _console_app(tmp_path)
-    app.store.upsert_feed(FeedSource("Outlet 001", FEED))
-    # Paused, so the run fetches nothing: the story comes from the store.
-    app.store.record_fetch_failure(FEED, now=_now(), next_poll=_now(), kind="http",
-                                   message="test: gone", pause_after=1)
+    _paused_feed(app, "Outlet 001", FEED)
     app.store.set_dispatch_mark(app.store.last_story_pk())
     app.store.add_new_stories([_story()], backlog=False, now=_now())
-    brief_for = Formatter.brief_for
-
-    async def removed_meanwhile(self, story, **kw):
-        with Store(tmp_path / "ainews.db") as other:      # `ainews feeds remove`
-            other.remove_feed(FEED)
-        return await brief_for(self, story, **kw)
-    monkeypatch.setattr(Formatter, "brief_for", removed_meanwhile)
+    _removed_while_briefed(monkeypatch, tmp_path)
     with caplog.at_level("INFO", logger="ainews.service"):
         await Service(app).run(once=True)
     (queued,) = app.store.db.execute("SELECT count(*) FROM outbox").fetchone()
@@ -75,16 +84,12 @@ async def test_a_removed_feeds_edit_routes_nothing(tmp_path, capsys, caplog, mon
     from another process while the brief was made): the edit was routed all the same and
     the removed feed's story posted. Another followed feed carrying it still brings it."""
     app = _console_app(tmp_path)
-    app.store.upsert_feed(FeedSource("Outlet 001", FEED))
-    app.store.record_fetch_failure(FEED, now=_now(), next_poll=_now(), kind="http",
-                                   message="test: gone", pause_after=1)   # polls nothing
+    _paused_feed(app, "Outlet 001", FEED)
     plain = replace(_story(), title="Alibaba opens a bookshop",
                     classification=Classification(strategy=False, score=0.5))
     app.store.add_new_stories([plain], backlog=False, now=_now())
     if carried:
-        app.store.upsert_feed(FeedSource("Outlet 002", OTHER))
-        app.store.record_fetch_failure(OTHER, now=_now(), next_poll=_now(), kind="http",
-                                       message="test: gone", pause_after=1)
+        _paused_feed(app, "Outlet 002", OTHER)
         app.store.add_new_stories([replace(plain, feed_url=OTHER)], backlog=False, now=_now())
     app.store.set_dispatch_mark(app.store.last_story_pk())
     app.store.add_new_stories([_story()], backlog=False, now=_now())   # the edit
@@ -92,13 +97,7 @@ async def test_a_removed_feeds_edit_routes_nothing(tmp_path, capsys, caplog, mon
     if when == "before the run":
         app.store.remove_feed(FEED)
     else:
-        brief_for = Formatter.brief_for
-
-        async def removed_meanwhile(self, story, **kw):
-            with Store(tmp_path / "ainews.db") as other:      # `ainews feeds remove`
-                other.remove_feed(FEED)
-            return await brief_for(self, story, **kw)
-        monkeypatch.setattr(Formatter, "brief_for", removed_meanwhile)
+        _removed_while_briefed(monkeypatch, tmp_path)
     with caplog.at_level("INFO", logger="ainews.service"):
         await Service(app).run(once=True)
     (queued,) = app.store.db.execute("SELECT count(*) FROM outbox").fetchone()
