@@ -28,6 +28,10 @@ PERMANENT = {
     "missing_scope": "the app lacks a scope (chat:write); reinstall it from slack-manifest.yml",
     "no_permission": "the bot has no permission to post there",
     "restricted_action": "a workspace setting stops the bot posting there",
+    # Not in the retry's reach either: these were retried for hours a post, then lost.
+    "restricted_action_read_only_channel": "the channel's posting permissions leave the "
+                                           "app out; allow it under the channel's settings",
+    "restricted_action_thread_only_channel": "the channel takes only replies in threads",
     "team_access_not_granted": "the token has no access to that workspace",
     "ekm_access_denied": "the workspace's key management denied access",
 }
