@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -176,7 +177,7 @@ async def test_a_post_to_a_re_signed_slack_names_the_setting_that_trusts_its_ca(
 
 
 @pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived",
-                                  "missing_scope", "restricted_action_read_only_channel"])
+                                  "restricted_action_read_only_channel"])
 @pytest.mark.parametrize("action", ["send", "edit", "digest"])
 async def test_permanent_errors_carry_their_reason(fake, adapter, code, action):
     message_id = await adapter.send("C42", make_brief(), nonce="row-0")
@@ -507,6 +508,29 @@ async def test_a_refused_token_pauses_nothing_and_loses_no_post(fake, store, clo
     clock.advance(minutes=10)
     assert await delivery.run_once() == 1 and adapter.ready()
     assert [ch for ch, _ts in fake.messages] == ["C42"]
+
+
+async def test_a_missing_posting_scope_pauses_nothing_and_names_the_scope(fake, store, clock,
+                                                                        caplog):
+    """missing_scope on chat.postMessage is the app's setup (chat:write left out of an app
+    made by hand), no channel's: every channel paused in turn, its waiting posts marked
+    failed, each needing /subscribe again once the scope was added. The posts wait as
+    for a refused token, the log names the scope Slack says it needs, and they go out
+    once the reinstalled app has it."""
+    delivery = _delivery_to(fake, store, clock)
+    delivery.adapters["slack"].clock = lambda: clock.now.timestamp()
+    fake.fail("chat.postMessage", error="missing_scope", times=1000,
+              fields={"needed": "chat:write", "provided": "commands,users:read"})
+    for _ in range(6):
+        assert await delivery.run_once() == 0
+        clock.advance(minutes=10)
+    assert store.paused_subscriptions() == [] and store.outbox_counts() == {"due": 1}
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(said) == 1 and "lacks the chat:write scope" in said[0], said
+    assert "reinstall" in said[0] and "SLACK_BOT_TOKEN" not in said[0]
+    fake._scripts.clear()                     # the app was reinstalled with the scope
+    clock.advance(minutes=10)
+    assert await delivery.run_once() == 1 and [ch for ch, _ts in fake.messages] == ["C42"]
 
 
 async def test_a_digest_channel_does_not_spend_the_token_recheck(fake, store, clock):

@@ -4,7 +4,8 @@ Slack answers in three ways that matter to delivery: "try again later" (429 with
 Retry-After, 5xx, timeouts) -> TransientError; "this channel can't take posts"
 (deleted, archived, bot removed) -> PermanentError, so the channel's subscriptions
 pause instead of retrying forever; a payload Slack refuses -> RejectedError. A refused
-bot token is no channel's fault: a TransientError with down=True (bot/slack/token_watch.py).
+bot token, or a posting scope the app lacks, is no channel's fault: a TransientError with
+down=True (bot/slack/token_watch.py).
 """
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ PERMANENT = {
     "channel_not_found": "the channel is gone or the bot can't see it",
     "not_in_channel": "the bot is not in the channel; invite it with /invite @ainews",
     "is_archived": "the channel is archived",
-    "missing_scope": "the app lacks a scope (chat:write); reinstall it from slack-manifest.yml",
     "no_permission": "the bot has no permission to post there",
     "restricted_action": "a workspace setting stops the bot posting there",
     # Not in the retry's reach either: these were retried for hours a post, then lost.
@@ -45,6 +45,10 @@ TOKEN_REFUSED = {
     "token_expired": "the bot token expired; reinstall the app",
 }
 TOKEN_RECHECK = 600.0   # seconds between posts that try a refused token again
+# Posting needs chat:write in every channel alike: a missing scope there is the app's
+# setup, not a channel's, so it holds every post as a refused token does (pausing each
+# channel in turn lost their posts and asked a /subscribe again in each once fixed).
+POSTING_METHODS = ("chat.postMessage", "chat.update")
 # chat.update on a message that is gone or can no longer be edited.
 GONE_MESSAGE = ("message_not_found", "cant_update_message", "edit_window_closed")
 # Our payload was refused: no retry of it can succeed (bot/slack/adapter.py posts a
@@ -122,6 +126,21 @@ def error_code(exc: SlackApiError) -> str:
         return ""
 
 
+def held_for(exc: SlackApiError) -> tuple[str, str]:
+    """(what Slack refuses, what fixes it) for an answer that holds every post: a refused
+    token, or a posting scope missing, named as Slack's "needed" names it."""
+    code = error_code(exc)
+    if code in TOKEN_REFUSED:
+        return f"{code}: {TOKEN_REFUSED[code]}", "fix SLACK_BOT_TOKEN and restart"
+    try:
+        needed = str(exc.response.get("needed") or "chat:write")[:100]
+    except (AttributeError, TypeError):
+        needed = "chat:write"
+    return (f"{code}: the app lacks the {needed} scope",
+            f"add {needed} to its Bot Token Scopes (slack-manifest.yml lists it) and "
+            "reinstall the app")
+
+
 def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryError:
     """Any failure of a Web API call -> TransientError, PermanentError or RejectedError."""
     where = f"slack: {method} to {channel}"
@@ -134,6 +153,9 @@ def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryErr
         if code in TOKEN_REFUSED:
             return TransientError(f"{where} failed: {code}: {TOKEN_REFUSED[code]}; posts "
                                   "wait until the token works", TOKEN_RECHECK, down=True)
+        if code == "missing_scope" and method in POSTING_METHODS:
+            return TransientError(f"{where} failed: {held_for(exc)[0]}; posts wait until "
+                                  "the app has it", TOKEN_RECHECK, down=True)
         if code in PERMANENT:
             return PermanentError(f"{where} failed: {code}: {PERMANENT[code]}")
         if code in PAYLOAD_ERRORS:
