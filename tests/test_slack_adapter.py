@@ -556,17 +556,21 @@ async def test_a_digest_channel_does_not_spend_the_token_recheck(fake, store, cl
 
 # restricted_action_read_only_channel: the channel's posting permissions leave the app
 # out (an announcements channel); it was retried for ~12 h a post, each then lost.
-@pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived",
-                                  "restricted_action_read_only_channel",
-                                  "restricted_action_thread_only_channel"])
+# channel_not_found is also a public channel made private without the bot in it: it
+# was said as "gone", while the channel is there and an invite mends it.
+@pytest.mark.parametrize("code,advice", [
+    ("channel_not_found", "private without the bot in it: /invite @ainews"),
+    ("not_in_channel", "/invite @ainews"), ("is_archived", "archived"),
+    ("restricted_action_read_only_channel", "posting permissions leave the app out"),
+    ("restricted_action_thread_only_channel", "only replies in threads")])
 async def test_a_channel_slack_refuses_for_good_is_paused_with_the_reason(fake, store, clock,
-                                                                         code):
+                                                                         code, advice):
     delivery = _delivery_to(fake, store, clock)
     fake.fail("chat.postMessage", error=code)
     assert await delivery.run_once() == 0
     [sub] = store.paused_subscriptions()
     assert sub.channel == "C42" and code in sub.paused_reason
-    assert PERMANENT[code] in sub.paused_reason               # says what to do about it
+    assert advice in sub.paused_reason                        # says what to do about it
     clock.advance(hours=1)
     assert await delivery.run_once() == 0 and fake.messages == {}   # not retried
 

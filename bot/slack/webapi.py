@@ -23,7 +23,10 @@ from feeds.tls import aiohttp_context, cannot_reach
 
 # Error codes that no retry will fix; the text says what the admin should do.
 PERMANENT = {
-    "channel_not_found": "the channel is gone or the bot can't see it",
+    # Also a public channel made private: the bot, posting there by chat:write.public
+    # without being a member, no longer sees it.
+    "channel_not_found": "the channel was deleted, or is private without the bot in it: "
+                         "/invite @ainews there",
     "not_in_channel": "the bot is not in the channel; invite it with /invite @ainews",
     "is_archived": "the channel is archived",
     "no_permission": "the bot has no permission to post there",
