@@ -533,6 +533,25 @@ async def test_a_missing_posting_scope_pauses_nothing_and_names_the_scope(fake, 
     assert await delivery.run_once() == 1 and [ch for ch, _ts in fake.messages] == ["C42"]
 
 
+@pytest.mark.parametrize("code", ["team_added_to_org", "org_login_required"])
+async def test_a_workspace_moving_into_an_org_loses_no_post(fake, store, clock, caplog, code):
+    """Slack answers these while it moves the workspace into an Enterprise Grid org, for
+    hours: each post was retried eight times over ~12 h, then given up. They wait for
+    the move as for a refused token, said once, and go out when it is done."""
+    delivery = _delivery_to(fake, store, clock)
+    delivery.adapters["slack"].clock = lambda: clock.now.timestamp()
+    fake.fail("chat.postMessage", error=code, times=1000)
+    for _ in range(150):                      # 25 hours of passes every ten minutes
+        assert await delivery.run_once() == 0
+        clock.advance(minutes=10)
+    assert store.paused_subscriptions() == [] and store.outbox_counts() == {"due": 1}
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(said) == 1 and "Enterprise Grid" in said[0], said
+    fake._scripts.clear()                     # the move is done
+    clock.advance(minutes=10)
+    assert await delivery.run_once() == 1 and [ch for ch, _ts in fake.messages] == ["C42"]
+
+
 async def test_a_digest_channel_does_not_spend_the_token_recheck(fake, store, clock):
     """A digest channel has held posts all day but nothing to send: the one try of a
     refused token per re-check must go to a post, or Slack stays silent after the token

@@ -52,6 +52,9 @@ TOKEN_RECHECK = 600.0   # seconds between posts that try a refused token again
 # setup, not a channel's, so it holds every post as a refused token does (pausing each
 # channel in turn lost their posts and asked a /subscribe again in each once fixed).
 POSTING_METHODS = ("chat.postMessage", "chat.update")
+# Slack moving the workspace into an Enterprise Grid org, for hours: no post is at fault,
+# and each one given up after its eight tries (~12 h) was lost. Held the same way.
+WORKSPACE_MOVING = ("team_added_to_org", "org_login_required")
 # chat.update on a message that is gone or can no longer be edited.
 GONE_MESSAGE = ("message_not_found", "cant_update_message", "edit_window_closed")
 # Our payload was refused: no retry of it can succeed (bot/slack/adapter.py posts a
@@ -131,10 +134,14 @@ def error_code(exc: SlackApiError) -> str:
 
 def held_for(exc: SlackApiError) -> tuple[str, str]:
     """(what Slack refuses, what fixes it) for an answer that holds every post: a refused
-    token, or a posting scope missing, named as Slack's "needed" names it."""
+    token, a workspace on the move, or a posting scope missing, named as Slack's
+    "needed" names it."""
     code = error_code(exc)
     if code in TOKEN_REFUSED:
         return f"{code}: {TOKEN_REFUSED[code]}", "fix SLACK_BOT_TOKEN and restart"
+    if code in WORKSPACE_MOVING:
+        return (f"{code}: Slack is moving the workspace into an Enterprise Grid org",
+                "nothing to do, they go out once the move is done")
     try:
         needed = str(exc.response.get("needed") or "chat:write")[:100]
     except (AttributeError, TypeError):
@@ -156,6 +163,9 @@ def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryErr
         if code in TOKEN_REFUSED:
             return TransientError(f"{where} failed: {code}: {TOKEN_REFUSED[code]}; posts "
                                   "wait until the token works", TOKEN_RECHECK, down=True)
+        if code in WORKSPACE_MOVING:
+            return TransientError(f"{where} failed: {held_for(exc)[0]}; posts wait until "
+                                  "it is done", TOKEN_RECHECK, down=True)
         if code == "missing_scope" and method in POSTING_METHODS:
             return TransientError(f"{where} failed: {held_for(exc)[0]}; posts wait until "
                                   "the app has it", TOKEN_RECHECK, down=True)
