@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from dataclasses import replace
 from datetime import timedelta
@@ -176,7 +177,7 @@ async def test_a_post_to_a_re_signed_slack_names_the_setting_that_trusts_its_ca(
 
 
 @pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived",
-                                  "missing_scope"])
+                                  "restricted_action_read_only_channel"])
 @pytest.mark.parametrize("action", ["send", "edit", "digest"])
 async def test_permanent_errors_carry_their_reason(fake, adapter, code, action):
     message_id = await adapter.send("C42", make_brief(), nonce="row-0")
@@ -509,6 +510,48 @@ async def test_a_refused_token_pauses_nothing_and_loses_no_post(fake, store, clo
     assert [ch for ch, _ts in fake.messages] == ["C42"]
 
 
+async def test_a_missing_posting_scope_pauses_nothing_and_names_the_scope(fake, store, clock,
+                                                                        caplog):
+    """missing_scope on chat.postMessage is the app's setup (chat:write left out of an app
+    made by hand), no channel's: every channel paused in turn, its waiting posts marked
+    failed, each needing /subscribe again once the scope was added. The posts wait as
+    for a refused token, the log names the scope Slack says it needs, and they go out
+    once the reinstalled app has it."""
+    delivery = _delivery_to(fake, store, clock)
+    delivery.adapters["slack"].clock = lambda: clock.now.timestamp()
+    fake.fail("chat.postMessage", error="missing_scope", times=1000,
+              fields={"needed": "chat:write", "provided": "commands,users:read"})
+    for _ in range(6):
+        assert await delivery.run_once() == 0
+        clock.advance(minutes=10)
+    assert store.paused_subscriptions() == [] and store.outbox_counts() == {"due": 1}
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(said) == 1 and "lacks the chat:write scope" in said[0], said
+    assert "reinstall" in said[0] and "SLACK_BOT_TOKEN" not in said[0]
+    fake._scripts.clear()                     # the app was reinstalled with the scope
+    clock.advance(minutes=10)
+    assert await delivery.run_once() == 1 and [ch for ch, _ts in fake.messages] == ["C42"]
+
+
+@pytest.mark.parametrize("code", ["team_added_to_org", "org_login_required"])
+async def test_a_workspace_moving_into_an_org_loses_no_post(fake, store, clock, caplog, code):
+    """Slack answers these while it moves the workspace into an Enterprise Grid org, for
+    hours: each post was retried eight times over ~12 h, then given up. They wait for
+    the move as for a refused token, said once, and go out when it is done."""
+    delivery = _delivery_to(fake, store, clock)
+    delivery.adapters["slack"].clock = lambda: clock.now.timestamp()
+    fake.fail("chat.postMessage", error=code, times=1000)
+    for _ in range(150):                      # 25 hours of passes every ten minutes
+        assert await delivery.run_once() == 0
+        clock.advance(minutes=10)
+    assert store.paused_subscriptions() == [] and store.outbox_counts() == {"due": 1}
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(said) == 1 and "Enterprise Grid" in said[0], said
+    fake._scripts.clear()                     # the move is done
+    clock.advance(minutes=10)
+    assert await delivery.run_once() == 1 and [ch for ch, _ts in fake.messages] == ["C42"]
+
+
 async def test_a_digest_channel_does_not_spend_the_token_recheck(fake, store, clock):
     """A digest channel has held posts all day but nothing to send: the one try of a
     refused token per re-check must go to a post, or Slack stays silent after the token
@@ -530,15 +573,23 @@ async def test_a_digest_channel_does_not_spend_the_token_recheck(fake, store, cl
     assert sent >= 1 and [ch for ch, _ts in fake.messages] == ["C42"]
 
 
-@pytest.mark.parametrize("code", ["channel_not_found", "not_in_channel", "is_archived"])
+# restricted_action_read_only_channel: the channel's posting permissions leave the app
+# out (an announcements channel); it was retried for ~12 h a post, each then lost.
+# channel_not_found is also a public channel made private without the bot in it: it
+# was said as "gone", while the channel is there and an invite mends it.
+@pytest.mark.parametrize("code,advice", [
+    ("channel_not_found", "private without the bot in it: /invite @ainews"),
+    ("not_in_channel", "/invite @ainews"), ("is_archived", "archived"),
+    ("restricted_action_read_only_channel", "posting permissions leave the app out"),
+    ("restricted_action_thread_only_channel", "only replies in threads")])
 async def test_a_channel_slack_refuses_for_good_is_paused_with_the_reason(fake, store, clock,
-                                                                         code):
+                                                                         code, advice):
     delivery = _delivery_to(fake, store, clock)
     fake.fail("chat.postMessage", error=code)
     assert await delivery.run_once() == 0
     [sub] = store.paused_subscriptions()
     assert sub.channel == "C42" and code in sub.paused_reason
-    assert PERMANENT[code] in sub.paused_reason               # says what to do about it
+    assert advice in sub.paused_reason                        # says what to do about it
     clock.advance(hours=1)
     assert await delivery.run_once() == 0 and fake.messages == {}   # not retried
 

@@ -121,6 +121,7 @@ async def test_manifest_grants_every_scope_the_bot_uses(fake, commands):
 @pytest.mark.parametrize("status, error, body", [
     (503, None, "<html>503 Service Unavailable</html>"),
     (200, "fatal_error", None),        # Slack's own trouble, said in a 200 answer
+    (200, "team_added_to_org", None),  # the workspace moving into an Enterprise Grid org
 ])
 async def test_a_slack_outage_at_start_is_not_blamed_on_the_tokens(fake, commands, caplog,
                                                                    method, status, error, body):

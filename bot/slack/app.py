@@ -31,9 +31,10 @@ BOLT_LOG = logging.getLogger("slack_bolt")
 BOLT_LOG.addFilter(_not_token_skipped)
 
 
-# Error codes Slack answers for its own trouble, not for our token (api.slack.com/web).
+# Error codes Slack answers for its own trouble, not for our token (api.slack.com/web);
+# the last two while it moves the workspace into an Enterprise Grid org (webapi.py).
 SLACK_TROUBLE = {"ratelimited", "fatal_error", "internal_error", "service_unavailable",
-                 "request_timeout"}
+                 "request_timeout", "team_added_to_org", "org_login_required"}
 
 
 class SlackStartError(Exception):

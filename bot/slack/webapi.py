@@ -4,7 +4,8 @@ Slack answers in three ways that matter to delivery: "try again later" (429 with
 Retry-After, 5xx, timeouts) -> TransientError; "this channel can't take posts"
 (deleted, archived, bot removed) -> PermanentError, so the channel's subscriptions
 pause instead of retrying forever; a payload Slack refuses -> RejectedError. A refused
-bot token is no channel's fault: a TransientError with down=True (bot/slack/token_watch.py).
+bot token, or a posting scope the app lacks, is no channel's fault: a TransientError with
+down=True (bot/slack/token_watch.py).
 """
 from __future__ import annotations
 
@@ -22,12 +23,18 @@ from feeds.tls import aiohttp_context, cannot_reach
 
 # Error codes that no retry will fix; the text says what the admin should do.
 PERMANENT = {
-    "channel_not_found": "the channel is gone or the bot can't see it",
+    # Also a public channel made private: the bot, posting there by chat:write.public
+    # without being a member, no longer sees it.
+    "channel_not_found": "the channel was deleted, or is private without the bot in it: "
+                         "/invite @ainews there",
     "not_in_channel": "the bot is not in the channel; invite it with /invite @ainews",
     "is_archived": "the channel is archived",
-    "missing_scope": "the app lacks a scope (chat:write); reinstall it from slack-manifest.yml",
     "no_permission": "the bot has no permission to post there",
     "restricted_action": "a workspace setting stops the bot posting there",
+    # Not in the retry's reach either: these were retried for hours a post, then lost.
+    "restricted_action_read_only_channel": "the channel's posting permissions leave the "
+                                           "app out; allow it under the channel's settings",
+    "restricted_action_thread_only_channel": "the channel takes only replies in threads",
     "team_access_not_granted": "the token has no access to that workspace",
     "ekm_access_denied": "the workspace's key management denied access",
 }
@@ -41,6 +48,13 @@ TOKEN_REFUSED = {
     "token_expired": "the bot token expired; reinstall the app",
 }
 TOKEN_RECHECK = 600.0   # seconds between posts that try a refused token again
+# Posting needs chat:write in every channel alike: a missing scope there is the app's
+# setup, not a channel's, so it holds every post as a refused token does (pausing each
+# channel in turn lost their posts and asked a /subscribe again in each once fixed).
+POSTING_METHODS = ("chat.postMessage", "chat.update")
+# Slack moving the workspace into an Enterprise Grid org, for hours: no post is at fault,
+# and each one given up after its eight tries (~12 h) was lost. Held the same way.
+WORKSPACE_MOVING = ("team_added_to_org", "org_login_required")
 # chat.update on a message that is gone or can no longer be edited.
 GONE_MESSAGE = ("message_not_found", "cant_update_message", "edit_window_closed")
 # Our payload was refused: no retry of it can succeed (bot/slack/adapter.py posts a
@@ -118,6 +132,25 @@ def error_code(exc: SlackApiError) -> str:
         return ""
 
 
+def held_for(exc: SlackApiError) -> tuple[str, str]:
+    """(what Slack refuses, what fixes it) for an answer that holds every post: a refused
+    token, a workspace on the move, or a posting scope missing, named as Slack's
+    "needed" names it."""
+    code = error_code(exc)
+    if code in TOKEN_REFUSED:
+        return f"{code}: {TOKEN_REFUSED[code]}", "fix SLACK_BOT_TOKEN and restart"
+    if code in WORKSPACE_MOVING:
+        return (f"{code}: Slack is moving the workspace into an Enterprise Grid org",
+                "nothing to do, they go out once the move is done")
+    try:
+        needed = str(exc.response.get("needed") or "chat:write")[:100]
+    except (AttributeError, TypeError):
+        needed = "chat:write"
+    return (f"{code}: the app lacks the {needed} scope",
+            f"add {needed} to its Bot Token Scopes (slack-manifest.yml lists it) and "
+            "reinstall the app")
+
+
 def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryError:
     """Any failure of a Web API call -> TransientError, PermanentError or RejectedError."""
     where = f"slack: {method} to {channel}"
@@ -130,6 +163,12 @@ def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryErr
         if code in TOKEN_REFUSED:
             return TransientError(f"{where} failed: {code}: {TOKEN_REFUSED[code]}; posts "
                                   "wait until the token works", TOKEN_RECHECK, down=True)
+        if code in WORKSPACE_MOVING:
+            return TransientError(f"{where} failed: {held_for(exc)[0]}; posts wait until "
+                                  "it is done", TOKEN_RECHECK, down=True)
+        if code == "missing_scope" and method in POSTING_METHODS:
+            return TransientError(f"{where} failed: {held_for(exc)[0]}; posts wait until "
+                                  "the app has it", TOKEN_RECHECK, down=True)
         if code in PERMANENT:
             return PermanentError(f"{where} failed: {code}: {PERMANENT[code]}")
         if code in PAYLOAD_ERRORS:

@@ -200,13 +200,16 @@ class FakeSlack:
     # ---- scripting
     def fail(self, method: str, *, status: int = 200, error: str | None = None,
              retry_after: float | None = None, times: int = 1, hang: bool = False,
-             body: str | None = None, accept: bool = False, drop: bool = False) -> None:
+             body: str | None = None, accept: bool = False, drop: bool = False,
+             fields: dict | None = None) -> None:
         """The next `times` calls of `method` fail: HTTP status, Slack error, or hang.
         accept=True: Slack did the work (the message is posted) but the answer is lost.
-        drop=True: the connection closes with no answer at all."""
+        drop=True: the connection closes with no answer at all. `fields`: more of the
+        error's answer (missing_scope comes with "needed" and "provided")."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         payload = body if body is not None else (
-            {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error")})
+            {"ok": False, "error": error or ("ratelimited" if status == 429 else "fatal_error"),
+             **(fields or {})})
         for _ in range(times):
             self._scripts[method].append(Scripted(status, payload, headers, hang, accept, drop))
 
