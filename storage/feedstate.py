@@ -125,12 +125,19 @@ class FeedStore:
              iso_utc(next_poll), moved_to, new_stories > 0, iso_utc(now)))
 
     def record_not_modified(self, url: str, *, now: datetime, next_poll: datetime,
-                            moved_to: str = "") -> None:
-        """A 304 (or identical bytes): a successful poll that changed nothing."""
+                            moved_to: str = "",
+                            validators: tuple[str | None, str | None] | None = None) -> None:
+        """A 304 (or identical bytes): a successful poll that changed nothing.
+        `validators`: (etag, last_modified) to ask with from now on; None keeps them."""
+        keep = validators is None
+        etag, last_modified = validators or (None, None)
         self._update_feed(
             url, "last_polled = ?, last_ok = ?, next_poll = ?, failures = 0, "
-                 "last_error = '', polls_ok = polls_ok + 1, moved_to = ?",
-            (iso_utc(now), iso_utc(now), iso_utc(next_poll), moved_to))
+                 "last_error = '', polls_ok = polls_ok + 1, moved_to = ?, "
+                 "etag = CASE WHEN ? THEN etag ELSE ? END, "
+                 "last_modified = CASE WHEN ? THEN last_modified ELSE ? END",
+            (iso_utc(now), iso_utc(now), iso_utc(next_poll), moved_to,
+             keep, etag, keep, last_modified))
 
     def record_fetch_failure(self, url: str, *, now: datetime, next_poll: datetime,
                              kind: str, message: str, pause_after: int = 10) -> FeedState:
