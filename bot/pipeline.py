@@ -192,7 +192,7 @@ class Pipeline(NewStories, FirstPolls, Unreached, PollFailures, BusyStore):
         out.unchanged = True
         self._unless_locked()
         self.store.record_not_modified(state.source.url, now=now, next_poll=next_ok,
-                                       moved_to=moved_to(res))
+                                       moved_to=moved_to(res), validators=_validators(res, state))
 
     def _fetched(self, state: FeedState, res, parsed, body_hash: str, now) -> dict:
         """record_fetch_ok's keywords for a poll that was parsed."""
@@ -261,6 +261,16 @@ async def _all_or_none(coros: list) -> list:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         raise
+
+
+def _validators(res, state: FeedState) -> tuple[str | None, str | None]:
+    """The ETag and Last-Modified to ask with after an unchanged poll: a 200's, whatever
+    they are (the same bytes under a new ETag, a static feed rewritten: the old one no
+    longer matches, and every poll would download it whole); those a 304 sends replace
+    the feed's, one by one (RFC 9111 4.3.4)."""
+    if not res.not_modified:
+        return res.etag, res.last_modified
+    return res.etag or state.etag, res.last_modified or state.last_modified
 
 
 def _last_interval(state: FeedState) -> float | None:

@@ -1,5 +1,5 @@
 """`ainews status`: feeds health, queue depth, paused subscriptions, posts retrying,
-too old to post or failed, last poll."""
+too old to post or failed, feeds gone quiet, last poll."""
 from __future__ import annotations
 
 from collections import Counter
@@ -10,6 +10,7 @@ from bot.cli_subs import follows
 from bot.cli_tables import format_table
 from bot.connections import read_connections
 from bot.console import json_line
+from bot.quiet_feeds import quiet_feeds, usually
 from bot.runlock import running_pid
 from feeds.models import iso_utc, shown_utc, utcnow
 from feeds.plural import count
@@ -54,6 +55,7 @@ def collect_status(app) -> dict:
         "older_failed_posts": _older_failures(app.store, now),
         "problem_feeds": [feed_row(s, now) for s in states
                           if s.health in ("failing", "paused") or s.moved_to],
+        "quiet_feeds": quiet_feeds(app.store, states, now),
     }
 
 
@@ -150,6 +152,19 @@ def _print_sections(st: dict) -> None:
     _section("feeds needing attention", ["health", "name", "last error"],
              [[r["health"], r["name"], note_cell(r)] for r in st["problem_feeds"]])
     say_moves(st["problem_feeds"])
+    _quiet_feeds(st["quiet_feeds"])
+
+
+def _quiet_feeds(rows: list[dict]) -> None:
+    """Feeds that answer every poll but stopped bringing news (bot/quiet_feeds.py)."""
+    _section("feeds with no new story for longer than usual",
+             ["name", "quiet for", "usually", "url"],
+             [[r["name"], count(r["quiet_days"], "day"), usually(r["usual_gap_days"]),
+               r["url"]] for r in rows])
+    if rows:
+        print("(they answer, so nothing fails: a feed left behind at an old address, or an "
+              "outlet that stopped publishing; `ainews feeds check URL` shows what it "
+              "serves now, `ainews feeds remove URL` stops following it)")
 
 
 def _failed_posts(st: dict) -> None:

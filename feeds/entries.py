@@ -11,7 +11,7 @@ import html as htmllib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from urllib.parse import quote, urlsplit
 
@@ -104,8 +104,11 @@ def build_stories(entries: list[Entry], *, feed_url: str, base: str, source: str
     """One Story per distinct entry, in feed order; links resolve against `base`."""
     links = [canonical_url(e.link, base) if e.link.strip() else "" for e in entries]
     shared = _shared_links(entries, links)
+    common = _shared_guids(entries, links)
     stories, seen = [], set()
     for entry, link in zip(entries, links):
+        if link and entry.guid.strip() in common:
+            entry = replace(entry, guid="")   # a GUID naming no one entry: its link does
         story = _story(entry, link, link in shared, feed_url, base, source, fetched_at)
         if story.id not in seen:  # duplicate GUIDs / links inside one feed: one story
             seen.add(story.id)
@@ -116,11 +119,23 @@ def build_stories(entries: list[Entry], *, feed_url: str, base: str, source: str
 def _shared_links(entries: list[Entry], links: list[str]) -> set[str]:
     """Links that several differently-GUIDed entries point at (e.g. the home page):
     those can't identify a story, so their GUIDs must."""
-    guids: dict[str, set[str]] = defaultdict(set)
-    for entry, link in zip(entries, links):
-        if link and entry.guid.strip():
-            guids[link].add(entry.guid.strip())
-    return {link for link, g in guids.items() if len(g) > 1}
+    return _named_twice((link, e.guid.strip()) for e, link in zip(entries, links))
+
+
+def _shared_guids(entries: list[Entry], links: list[str]) -> set[str]:
+    """GUIDs that entries of several links carry (every item's GUID the home page, or a
+    constant, a CMS plugin's bug): read as one story, each new item was an edit of the
+    first and none was posted. Their links identify them."""
+    return _named_twice((e.guid.strip(), link) for e, link in zip(entries, links))
+
+
+def _named_twice(pairs: Iterable[tuple[str, str]]) -> set[str]:
+    """The keys paired with more than one value (empty keys and values left out)."""
+    values: dict[str, set[str]] = defaultdict(set)
+    for key, value in pairs:
+        if key and value:
+            values[key].add(value)
+    return {key for key, v in values.items() if len(v) > 1}
 
 
 def _identity(entry: Entry, link: str, link_shared: bool, feed_url: str, base: str,

@@ -92,20 +92,29 @@ class FetchResult:
     redirect: str = ""
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+def parse_retry_after(value: str | None, now: datetime | None = None,
+                      date: str | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date). A date
+    is the server's clock's, so it is read against the response's Date header when that
+    parses: a server five hours ahead otherwise meant a wait of five hours more."""
     if not value or not value.strip():
         return None
     value = value.strip()
     if value.isascii() and value.isdigit():   # "²" is a digit to isdigit(), not to float()
         return float(value)
+    when = _http_date(value)
+    if when is None:
+        return None
+    now = _http_date(date) or now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def _http_date(value: str | None) -> datetime | None:
     try:
-        when = email.utils.parsedate_to_datetime(value)
+        when = email.utils.parsedate_to_datetime(value or "")
     except (TypeError, ValueError, IndexError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def parse_max_age(cache_control: str | None) -> float | None:
@@ -284,7 +293,8 @@ class Fetcher:
             return location, status
         if status >= 400 or (300 <= status < 400 and status != 304):
             raise http_error(url, status, resp.headers,
-                             parse_retry_after(resp.headers.get("Retry-After")))
+                             parse_retry_after(resp.headers.get("Retry-After"),
+                                               date=resp.headers.get("Date")))
         body = None if status == 304 else await read_body(url, resp, self.policy.max_bytes)
         h = resp.headers
         return FetchResult(url=str(url), final_url=str(url), status=status, body=body,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from feeds.models import FeedSource, iso_utc, parse_iso
 from feeds.schedule import CLOCK_SLACK
 from feeds.urls import without_secrets
+from storage.clusters import chunks
 
 log = logging.getLogger("ainews.store")
 
@@ -96,6 +97,26 @@ class FeedStore:
         rows = self.db.execute(f"SELECT {_FEED_COLUMNS} FROM feeds ORDER BY name, url")
         return [_state(r) for r in rows.fetchall()]
 
+    def news_since(self, since: dict[str, datetime]) -> dict[str, tuple[int, datetime]]:
+        """Feed URL -> (how many of its stories were news, the first of them) among those
+        first seen at or after its time in `since`: news as in `last_new` (posted, or
+        pruned since), never a first poll's archive. One pass over the stories per 900
+        feeds (stories.feed_url has no index; a join scanned them once per feed)."""
+        found: dict[str, tuple[int, datetime]] = {}
+        for chunk in chunks(list(since), 900):   # SQLite 3.27 takes 999 parameters
+            earliest = iso_utc(min(since[url] for url in chunk))
+            rows = self.db.execute(
+                "SELECT feed_url, first_seen FROM stories WHERE first_seen >= ? "
+                f"AND feed_url IN ({','.join('?' * len(chunk))}) "
+                "AND (status = 'new' OR pruned_from IN ('new', 'unknown')) ORDER BY pk",
+                (earliest, *chunk))
+            for url, seen in rows:
+                when = parse_iso(seen)
+                if when >= since[url]:
+                    n, first = found.get(url, (0, when))
+                    found[url] = (n + 1, min(first, when))
+        return found
+
     def feed_state(self, url: str) -> FeedState | None:
         row = self.db.execute(f"SELECT {_FEED_COLUMNS} FROM feeds WHERE url = ?",
                               (url,)).fetchone()
@@ -125,12 +146,19 @@ class FeedStore:
              iso_utc(next_poll), moved_to, new_stories > 0, iso_utc(now)))
 
     def record_not_modified(self, url: str, *, now: datetime, next_poll: datetime,
-                            moved_to: str = "") -> None:
-        """A 304 (or identical bytes): a successful poll that changed nothing."""
+                            moved_to: str = "",
+                            validators: tuple[str | None, str | None] | None = None) -> None:
+        """A 304 (or identical bytes): a successful poll that changed nothing.
+        `validators`: (etag, last_modified) to ask with from now on; None keeps them."""
+        keep = validators is None
+        etag, last_modified = validators or (None, None)
         self._update_feed(
             url, "last_polled = ?, last_ok = ?, next_poll = ?, failures = 0, "
-                 "last_error = '', polls_ok = polls_ok + 1, moved_to = ?",
-            (iso_utc(now), iso_utc(now), iso_utc(next_poll), moved_to))
+                 "last_error = '', polls_ok = polls_ok + 1, moved_to = ?, "
+                 "etag = CASE WHEN ? THEN etag ELSE ? END, "
+                 "last_modified = CASE WHEN ? THEN last_modified ELSE ? END",
+            (iso_utc(now), iso_utc(now), iso_utc(next_poll), moved_to,
+             keep, etag, keep, last_modified))
 
     def record_fetch_failure(self, url: str, *, now: datetime, next_poll: datetime,
                              kind: str, message: str, pause_after: int = 10) -> FeedState:

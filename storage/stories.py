@@ -34,6 +34,11 @@ _LEFT = ("SELECT s.title FROM stories s WHERE s.pk = :pk AND s.status = 'new' AN
          "AND NOT EXISTS (SELECT 1 FROM feeds f WHERE f.url = s.feed_url) "
          "AND NOT EXISTS (SELECT 1 FROM story_feeds c JOIN feeds f ON f.url = c.feed_url "
          "WHERE c.story_pk = s.pk AND c.feed_url != :feed)")
+# A strategy story another feed's first poll stored with its archive (never posted, not
+# pruned) that `feed`, read before, lists now: news a second feed of the outlet took in
+# first (its new address, a section feed added beside the main one).
+_ARCHIVED = ("SELECT s.title FROM stories s WHERE s.pk = :pk AND s.status = 'backlog' "
+             "AND s.pruned_from = '' AND s.strategy = 1 AND s.feed_url != :feed")
 
 
 class StoryStore(KnownStories, BriefCache, ClusterSearch):
@@ -151,15 +156,25 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
             added = self.db.execute("INSERT OR IGNORE INTO story_feeds (story_pk, feed_url) "
                                     "VALUES (?, ?)", (pk, feed_url)).rowcount
             known.carried.add((pk, feed_url))
-            left = added and news and self.db.execute(
-                _LEFT, {"pk": pk, "feed": feed_url}).fetchone()
-            if left:
-                # Its feed was removed (its posts cancelled, or never routed) and no
-                # followed feed carried it: to this feed's readers it is news. Routed
-                # again as an edit is: while still news, never twice to a channel.
-                self.db.execute("INSERT INTO story_edits (story_pk) VALUES (?)", (pk,))
-                log.info("store: %r, of a removed feed, is listed by %s: routed to the "
-                         "channels that follow it", left[0], without_secrets(feed_url))
+            if added and news:
+                self._news_to(pk, feed_url)
+
+    def _news_to(self, pk: int, feed_url: str) -> None:
+        """Story `pk`, news by this feed's poll (not a first poll, not too old), is
+        routed, as an edit is (while still news, never twice to a channel), when it never
+        was: its feed was removed (its posts cancelled, or never routed) and no followed
+        feed carried it, or another feed's first poll took it for its archive."""
+        key = {"pk": pk, "feed": feed_url}
+        if left := self.db.execute(_LEFT, key).fetchone():
+            said = "of a removed feed"
+        elif left := self.db.execute(_ARCHIVED, key).fetchone():
+            said = "stored with another feed's first poll"
+            self.db.execute("UPDATE stories SET status = 'new' WHERE pk = ?", (pk,))
+        else:
+            return
+        self.db.execute("INSERT INTO story_edits (story_pk) VALUES (?)", (pk,))
+        log.info("store: %r, %s, is listed by %s: routed to the channels that follow it",
+                 left[0], said, without_secrets(feed_url))
 
     def _update_content(self, pk: int, story: Story, seen: str) -> None:
         story = self._kept_date(pk, story)

@@ -167,3 +167,48 @@ def test_status_says_when_each_failed_post_failed_and_only_counts_old_ones(env, 
         (now - timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
     assert st["older_failed_posts"]["posts"] == 1
     assert st["older_failed_posts"]["latest"].startswith(old)
+
+
+async def _polled_for_weeks(publishing: dict[str, list[int]], days: int) -> None:
+    """The real pipeline polling each feed once a day for `days` days, up to now: feed
+    name -> the days it publishes a story (day 0 is its first poll's backlog)."""
+    from datetime import timedelta
+    from bot.pipeline import Pipeline
+    from feeds.classify import Classifier
+    from feeds.fetcher import FetchPolicy, Fetcher
+    from feeds.formatter import Formatter
+    from feeds.models import FeedSource, utcnow
+    from storage.store import Store
+    from tests.fakes.feedserver import make_entries
+    start = utcnow() - timedelta(days=days)
+    Path(os.environ["AINEWS_DB"]).parent.mkdir(parents=True)
+    store = Store(os.environ["AINEWS_DB"])
+    async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
+        for name in publishing:
+            store.upsert_feed(FeedSource(name, srv.url(f"/{name}.xml")))
+        pipeline = Pipeline(store, fetcher, Classifier(), Formatter(store))
+        for day in range(days + 1):
+            now = start + timedelta(days=day)
+            for seed, (name, on) in enumerate(publishing.items()):
+                entries = [make_entries(1, seed=100 * seed + d, paragraphs=1,
+                                        start=start + timedelta(days=d))[0]
+                           for d in reversed(on) if start + timedelta(days=d) <= now]
+                srv.add(f"/{name}.xml", make_rss(name, entries[:10]))
+            await pipeline.poll_once(now=now, all_feeds=True)
+    store.close()
+
+
+async def test_status_names_a_feed_gone_quiet_for_longer_than_usual(env, capsys):
+    """A feed that stops publishing (a frozen copy left at its old address, a broken
+    CMS) answers every poll, so it read `ok` in status for good: the operator never
+    learnt the outlet was no longer followed. One quiet for four times its usual gap
+    between new stories (a week at least) is named; a blog that posts every few weeks
+    is not, for a quiet of as long."""
+    await _polled_for_weeks({"Daily": list(range(46)), "Monthly": [0, 20, 40]}, days=60)
+    code, out, _ = run_cli(capsys, "status")
+    assert code == 0 and "feeds with no new story for longer than usual" in out
+    lines = [line for line in out.splitlines() if line.startswith(("Daily", "Monthly"))]
+    assert len(lines) == 1 and lines[0].split()[:2] == ["Daily", "15"], out
+    assert "every day" in lines[0] and "feeds check" in out
+    (row,) = json.loads(run_cli(capsys, "status", "--json")[1])["quiet_feeds"]
+    assert row["name"] == "Daily" and row["quiet_days"] == 15 and row["usual_gap_days"] == 1

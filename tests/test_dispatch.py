@@ -214,6 +214,35 @@ async def test_a_followed_feed_listing_a_removed_feeds_story_posts_it_once(store
     assert adapter.edits == []
 
 
+@pytest.mark.parametrize("how, sent", [
+    ("the old address lists it an hour later", 1),
+    ("the old address lists it when no longer news", 0),
+    ("the old address lists it in its own first poll", 0),
+])
+async def test_news_a_new_feeds_first_poll_took_for_its_archive_is_posted_once(store, clock,
+                                                                             how, sent):
+    """README's way to follow a feed that moved: `feeds add NEW`, then `feeds remove OLD`.
+    A story published between the old address's last poll and the new one's first was
+    stored with the new one's archive (never posted); the old address, read for weeks,
+    then listed it, and it was known: the channel never got it. So with any second feed
+    of an outlet (its section feed added beside the main one). It is routed once now,
+    while still news, as the old address would have posted it."""
+    new_url = "https://reuters.example/new-rss"
+    for name, url in (("Reuters", REUTERS), ("Reuters (new)", new_url)):
+        store.upsert_feed(FeedSource(name, url))
+    follow(store, clock, "c1")
+    adapter = RecordingAdapter()
+    first = story("s1", "Anthropic raises $4bn from Amazon", clock)
+    assert store.add_new_stories([replace(first, id="s1-new", feed_url=new_url)],
+                                 backlog=True, now=clock())
+    clock.advance(hours=49 if "no longer news" in how else 1)
+    for _ in range(2):   # listed again: nothing more
+        store.add_new_stories([first], backlog="first poll" in how, now=clock())
+        route_edits(store, clock)
+        await deliver(store, clock, adapter)
+    assert [s.brief.headline for s in adapter.sends] == [first.title] * sent
+
+
 async def test_a_followed_feeds_report_of_news_a_removed_feed_left_is_posted(store, clock):
     """Another outlet's report of the same event (one cluster) found the post slot the
     removed feed's cancelled post held, and was dropped as already routed there."""

@@ -238,6 +238,19 @@ async def test_retry_after_is_parsed(server, fetcher, status, header, low, high)
     assert err.status == status and low <= err.retry_after <= high
 
 
+@pytest.mark.parametrize("skew", [timedelta(hours=5), timedelta(hours=-5)],
+                         ids=["ahead", "behind"])
+async def test_a_retry_after_date_is_read_on_the_servers_clock(server, fetcher, skew):
+    """A Retry-After date is the server's clock's: five hours ahead, its "in 5 minutes"
+    kept the feed waiting five hours and five minutes; behind, it read as "now"."""
+    theirs = datetime.now(timezone.utc) + skew
+    server.script("/busy.xml", [Reply(503, b"", "text/plain", etag=None, headers={
+        "Date": format_datetime(theirs, usegmt=True),
+        "Retry-After": format_datetime(theirs + timedelta(seconds=300), usegmt=True)})])
+    err = await fetch_error(fetcher, server.url("/busy.xml"))
+    assert 298 <= err.retry_after <= 302
+
+
 async def test_feed_recovers_after_scripted_failures(server, fetcher):
     server.script("/flaky.xml", [500, 500, Reply(200, FEED)])
     for _ in range(2):

@@ -16,9 +16,23 @@ reader = pytest.fixture(set_reader, name="reader", autouse=True, params=["auto",
 
 
 def test_duplicate_guids_inside_one_feed_give_one_story():
-    item = "<item><guid isPermaLink='false'>g-1</guid><title>{}</title><link>https://x.com/{}</link></item>"
-    parsed = parse(rss(item.format("first", 1) + item.format("again", 2)))
+    item = "<item><guid isPermaLink='false'>g-1</guid><title>{}</title><link>https://x.com/1</link></item>"
+    parsed = parse(rss(item.format("first") + item.format("again")))
     assert [s.title for s in parsed.stories] == ["first"]
+
+
+@pytest.mark.parametrize("guid", ["<guid isPermaLink='false'>1</guid>",
+                                  "<guid>https://x.com/</guid>"], ids=["token", "home-page"])
+def test_entries_sharing_one_guid_stay_apart_by_link(guid):
+    """A feed whose every item carries one GUID (its home page, a constant: a CMS
+    plugin's bug) was read as one story listed again and again: each new item an edit
+    of the archive's first, so nothing of it was ever posted. A GUID several entries with
+    different links share names none of them, as a link several GUIDs share does not."""
+    items = "".join(f"<item>{guid}<title>T{n}</title><link>https://x.com/p/{n}</link></item>"
+                    for n in range(3))
+    stories = parse(rss(items)).stories
+    assert [s.url for s in stories] == [f"https://x.com/p/{n}" for n in range(3)]
+    assert [s.id for s in stories] == [story_id("", "", s.url) for s in stories]
 
 
 @pytest.mark.parametrize("variant", [

@@ -63,6 +63,40 @@ async def test_a_feed_sending_only_last_modified_is_asked_conditionally(env, par
     assert last.status == 304 and len(parses) == 1
 
 
+@pytest.mark.parametrize("new", [
+    Reply(200, make_rss("Wire", ENTRIES), etag='"v2"', last_modified="Sat, 21 Nov 2026 08:00:00 GMT"),
+    Reply(200, make_rss("Wire", ENTRIES), etag=None, last_modified="Sat, 21 Nov 2026 08:00:00 GMT"),
+], ids=["etag", "last-modified"])
+async def test_new_validators_for_the_same_bytes_are_asked_with_next_time(env, parses, new):
+    """A static feed rewritten with the same bytes (a site redeployed, a cron job that
+    regenerates it) gets a new ETag or Last-Modified. The old ones no longer match, so
+    the server sends the whole feed; the new ones were dropped as "unchanged", and every
+    poll after downloaded it again, until the feed's content changed (a weekly blog:
+    a week of full downloads, some 15 an hour)."""
+    srv, store, pipeline, _ = env
+    srv.script("/f.xml", [Reply(200, make_rss("Wire", ENTRIES), etag='"v1"',
+                                last_modified="Fri, 20 Nov 2026 12:00:00 GMT")])
+    await poll(pipeline, 0)
+    srv.script("/f.xml", [new])
+    for minutes in (5, 10, 15):
+        await poll(pipeline, minutes)
+    assert [r.status for r in srv.requests_for("/f.xml")] == [200, 200, 304, 304]
+    assert len(parses) == 1
+
+
+@pytest.mark.parametrize("headers,sent", [
+    ({"ETag": '"v2"'}, '"v2"'),   # RFC 9111: a 304's validators replace the stored ones
+    ({}, '"v1"'),                 # a 304 without them keeps those it has
+])
+async def test_a_304_keeps_the_validators_it_sends(env, headers, sent):
+    srv, store, pipeline, _ = env
+    srv.script("/f.xml", [Reply(200, make_rss("Wire", ENTRIES), etag='"v1"'),
+                          Reply(304, etag=None, headers=headers), Reply(304, etag=None)])
+    for minutes in (0, 5, 10):
+        await poll(pipeline, minutes)
+    assert srv.requests_for("/f.xml")[-1].headers["If-None-Match"] == sent
+
+
 def blocking_until_the_loop_runs(real, started, loop_ran, waited):
     """`real`, which first waits for the event loop to run (it never does when `real`
     is called on the loop itself)."""

@@ -171,3 +171,18 @@ def test_a_multi_line_error_is_stored_as_one_line(store):
                                    message="poller: not XML\nline 2, column 1")
     assert s.last_error == "parse: poller: not XML line 2, column 1"
     assert store.feed_state(URL).last_error == s.last_error
+
+
+def test_news_since_counts_a_feeds_news_from_its_own_time_only(store):
+    """What `status` judges a quiet feed by (bot/quiet_feeds.py): news, never a first
+    poll's archive, first seen at or after each feed's time; pruned news counts too."""
+    from tests.store_kit import make
+    other = "https://b.example/feed.xml"
+    day = timedelta(days=1)
+    for d, feed, backlog in [(0, URL, True), (1, URL, False), (2, URL, False),
+                             (3, URL, False), (2, other, False), (1, URL, True)]:
+        store.add_new_stories([make(f"Story {d} of {feed} {backlog}", feed=feed)],
+                              backlog=backlog, now=T0 + d * day)
+    store.slim_stories_older_than(T0 + 1.5 * day)        # story 1 pruned: still news
+    assert store.news_since({URL: T0 + day, other: T0 + 3 * day}) == {URL: (3, T0 + day)}
+    assert store.news_since({other: T0}) == {other: (1, T0 + 2 * day)}
