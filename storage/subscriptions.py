@@ -46,10 +46,10 @@ class SubscriptionStore(DeliveryWrites):
 
     def _sub_rows(self, where: str = "", params=()) -> list[Subscription]:
         rows = self.db.execute(
-            "SELECT platform, workspace, channel, kind, target, paused_reason "
+            "SELECT platform, workspace, channel, kind, target, paused_reason, created_at "
             f"FROM subscriptions {where} ORDER BY platform, channel, kind, target",
             params).fetchall()
-        return [Subscription(*r) for r in rows]
+        return [Subscription(*r[:6], since=from_ts(r[6])) for r in rows]
 
     def subscriptions_for_channel(self, platform: str, channel: str) -> list[Subscription]:
         return self._sub_rows("WHERE platform=? AND channel=?", (platform, channel))
