@@ -70,6 +70,27 @@ def test_unsubscribe(commands):
     assert commands.unsubscribe(ADMIN, "chips").kind == "error"
 
 
+@pytest.mark.parametrize("follows, typed, said", [
+    (("pricing", "Nvidia"), "chatgpt",
+     "this channel doesn't follow stories about OpenAI; it follows Nvidia, pricing: e.g. "
+     "`unsubscribe Nvidia`, or `unsubscribe all` for everything"),
+    (("Nvidia",), "xyzzy", "this channel doesn't follow 'xyzzy'; it follows Nvidia: "
+                           "`unsubscribe Nvidia` stops that"),
+    ((), "pricing", "this channel doesn't follow stories on Pricing & monetization (topic "
+                    "pricing); it follows nothing"),
+])
+def test_unsubscribing_what_the_channel_does_not_follow_names_what_it_does(
+        commands, follows, typed, said):
+    """It answered "doesn't follow 'chatgpt'; `subscriptions` lists what it follows":
+    another command to run for what the bot knew, and the alias as typed, as if the
+    bot knew no OpenAI."""
+    for target in follows:
+        commands.subscribe(ADMIN, target)
+    reply = commands.unsubscribe(ADMIN, typed)
+    assert reply.kind == "error" and reply.text == said
+    assert len(commands.store.subscriptions_for_channel("discord", "c1")) == len(follows)
+
+
 def test_unsubscribe_without_a_target_names_what_the_channel_follows(commands):
     """`/unsubscribe` alone answered "e.g. /unsubscribe TARGET": a placeholder, though
     the channel's own targets were known."""
