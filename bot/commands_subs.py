@@ -13,6 +13,7 @@ from bot.commands_text import quote, typed_name, unquoted, user_text
 from bot import examples as ex
 from bot.examples import Text, say
 from bot.platforms import platform_of
+from bot.server_cap import server_full
 from bot.replies import Caller, Reply
 from feeds.models import Subscription
 from feeds.plural import count
@@ -41,6 +42,8 @@ class SubscriptionCommands(TargetNames):
         resolved = self._target(target)
         if isinstance(resolved, Reply):
             return resolved
+        if (full := server_full(self.store, self.settings, caller)) is not None:
+            return full
         kind, name = resolved
         before = self.store.subscriptions_for_channel(caller.platform, caller.channel)
         sub = Subscription(caller.platform, caller.workspace, caller.channel, kind, name)

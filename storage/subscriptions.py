@@ -64,6 +64,12 @@ class SubscriptionStore(DeliveryWrites):
     def active_subscriptions(self) -> list[Subscription]:
         return self._sub_rows("WHERE paused_reason=''")
 
+    def channels_getting_posts(self, platform: str, workspace: str) -> set[str]:
+        """The channels of one server or workspace with a subscription not paused."""
+        return {r[0] for r in self.db.execute(
+            "SELECT DISTINCT channel FROM subscriptions WHERE platform=? AND workspace=? "
+            "AND paused_reason=''", (platform, workspace))}
+
     def paused_subscriptions(self) -> list[Subscription]:
         return self._sub_rows("WHERE paused_reason!=''")
 

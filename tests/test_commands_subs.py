@@ -276,6 +276,32 @@ def test_unsubscribe_in_a_thread_says_to_run_it_in_the_channel(commands, target)
         "pricing"]
 
 
+@pytest.mark.parametrize("platform, server", [("discord", "server"), ("slack", "workspace")])
+def test_a_server_gets_posts_in_at_most_its_cap_of_channels(store, classifier, clock,
+                                                            platform, server):
+    """Anyone may add a public Discord bot to a server of their own and subscribe every
+    channel and thread there: each story was then one post per channel, all through the
+    one rate limit every other server's posts wait on."""
+    from bot.commands import Commands
+    from bot.config import Settings
+    commands = Commands(store, classifier, settings=Settings(channels_per_server=2),
+                        clock=clock)
+    admin = replace(ADMIN, platform=platform)
+    for channel in ("c1", "c2"):
+        assert commands.subscribe(replace(admin, channel=channel), "pricing").kind == "text"
+    refused = commands.subscribe(replace(admin, channel="c3"), "all")
+    assert refused.kind == "error" and refused.text == (
+        f"this {server} already has posts in 2 channels, the most this bot takes from one "
+        f"{server}; stop one of them first (run `unsubscribe all` there), or ask whoever "
+        "runs the bot to raise AINEWS_CHANNELS_PER_SERVER")
+    assert store.subscriptions_for_channel(platform, "c3") == []
+    assert commands.subscribe(replace(admin, channel="c1"), "Nvidia").kind == "text"
+    assert commands.subscribe(replace(admin, workspace="g2", channel="d1"), "all").kind == "text"
+    store.pause_channel(platform, "c2", "deleted")     # gets no posts: a place is free
+    assert commands.subscribe(replace(admin, channel="c3"), "all").kind == "text"
+    assert commands.subscribe(replace(admin, channel="c2"), "all").kind == "error"   # resumed
+
+
 # ---- digest -------------------------------------------------------------------------------
 def test_digest_daily_and_off(commands):
     reply = commands.digest(ADMIN, "daily", "8:30", "Europe/Berlin")
