@@ -29,11 +29,14 @@ class SubscriptionStore(DeliveryWrites):
         """Returns "added", "resumed" (the channel was paused) or "exists".
 
         A pause covers the whole channel (the platform refused its posts), so
-        subscribing again there lifts it for all of the channel's subscriptions."""
+        subscribing again there lifts it for all of the channel's subscriptions. Each
+        counts from then (created_at, Subscription.since): nothing was routed to the
+        channel while paused, and an edit must not post those stories as new now."""
         with self._outbox_tx() as c:
             resumed = c.execute(
-                "UPDATE subscriptions SET paused_reason='' WHERE platform=? AND channel=? "
-                "AND paused_reason!=''", (sub.platform, sub.channel)).rowcount
+                "UPDATE subscriptions SET paused_reason='', created_at=? WHERE platform=? "
+                "AND channel=? AND paused_reason!=''",
+                (ts(now), sub.platform, sub.channel)).rowcount
             added = c.execute(
                 "INSERT OR IGNORE INTO subscriptions VALUES (?,?,?,?,?,'',?)",
                 (sub.platform, sub.workspace, sub.channel, sub.kind, sub.target,

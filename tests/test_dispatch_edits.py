@@ -188,3 +188,19 @@ async def test_an_edit_posts_nothing_to_a_channel_subscribed_after_the_story_cam
                                                 companies=("Tencent",))), clock())
     await deliver(store, clock, adapter)           # a story new since: it gets that
     assert [s.channel for s in adapter.sends] == ["before", "before", "newcomer"]
+
+
+async def test_an_edit_posts_nothing_missed_while_the_channel_was_paused(store, clock):
+    """A paused channel gets nothing routed; subscribing again resumes it with the
+    stories new from then on, not with those of the pause its feed edits later."""
+    follow(store, clock, "c1")
+    store.pause_channel("console", "c1", "console: channel gone")
+    clock.advance(hours=1)
+    dispatch_new(store, add(store, clock, alibaba(clock)), clock())
+    clock.advance(hours=1)
+    follow(store, clock, "c1")                  # resumed
+    add(store, clock, tencent_too(clock))
+    route_edits(store, clock)
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    assert adapter.sends == []
