@@ -157,9 +157,15 @@ def _followed_then(store, subs: list[Subscription], brief: Brief, story_id: str)
     headline, a points count) as if new, a flood where `subscribe` had said "new ones
     from now on"."""
     first = store.first_seen([story_id]).get(story_id)
-    then = [s for s in subs if first is None or s.since is None
-            or s.since.replace(microsecond=0) <= first]
+    then = [s for s in subs if made_before(s, first)]
     return {(p, c) for p, _w, c in matching_channels(then, brief)}
+
+
+def made_before(sub: Subscription, first_seen: datetime | None) -> bool:
+    """Whether `sub` was made (or resumed) before a story first stored at `first_seen`
+    came; either unknown counts as before. Stored first_seen has whole seconds."""
+    return first_seen is None or sub.since is None or \
+        sub.since.replace(microsecond=0) <= first_seen
 
 
 def _revise(store, row, brief: Brief, now: datetime, capped: list[str]) -> Rerouted:
