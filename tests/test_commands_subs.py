@@ -48,6 +48,23 @@ def test_channel_changes_are_admin_only(commands, call):
     assert commands.store.digest_setting("discord", "c1") is None
 
 
+@pytest.mark.parametrize("typed, listed", [
+    ("#pricing", "(topic pricing)"),            # a Slack habit: channels are #named
+    ("@OpenAI", "stories about OpenAI"),
+    ("OpenAI's", "stories about OpenAI"),
+    ("Alibaba’s", "stories about Alibaba"),
+    ("pricing.", "(topic pricing)"),
+    ("Nvidia!", "stories about Nvidia"),
+])
+def test_a_target_typed_with_a_mark_around_it_is_followed(commands, typed, listed):
+    """`/subscribe #pricing` or `/subscribe OpenAI's` answered "no topic or company",
+    the second with no suggestion at all, for a name the bot knows."""
+    reply = commands.subscribe(ADMIN, typed)
+    assert reply.kind == "text", reply.text
+    assert listed in commands.subscriptions(MEMBER).text
+    assert "no longer" in commands.unsubscribe(ADMIN, typed).text
+
+
 @pytest.mark.parametrize("typed, first", [
     ("alibabba", "Alibaba"),
     ("pricng", "pricing"),          # a topic's typo: it came after a company ("Microsoft")
