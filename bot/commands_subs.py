@@ -13,6 +13,7 @@ from bot.commands_text import quote, typed_name, unquoted, user_text
 from bot import examples as ex
 from bot.examples import Text, say
 from bot.platforms import platform_of
+from bot.server_cap import server_full
 from bot.replies import Caller, Reply
 from feeds.models import Subscription
 from feeds.plural import count
@@ -41,6 +42,8 @@ class SubscriptionCommands(TargetNames):
         resolved = self._target(target)
         if isinstance(resolved, Reply):
             return resolved
+        if (full := server_full(self.store, self.settings, caller)) is not None:
+            return full
         kind, name = resolved
         before = self.store.subscriptions_for_channel(caller.platform, caller.channel)
         sub = Subscription(caller.platform, caller.workspace, caller.channel, kind, name)
@@ -159,8 +162,23 @@ class SubscriptionCommands(TargetNames):
             return say("this channel doesn't follow {} on their own: they come with all "
                        "strategy stories, which it follows ({} stops everything)",
                        self._describe(*named), ex.UNSUBSCRIBE_ALL)
-        return say("this channel doesn't follow '{}'; {} lists what it follows",
-                   quote(target or ""), ex.SUBSCRIPTIONS)
+        # What it asked for by the bot's name for it (`chatgpt`: stories about OpenAI),
+        # then what the channel does follow: "`subscriptions` lists what it follows"
+        # was one more command to run for what was known here.
+        asked = (self._describe(*named) if not isinstance(named, Reply)
+                 else f"'{quote(target or '')}'")
+        return say("this channel doesn't follow {}; ", asked) + self._follows(current)
+
+    def _follows(self, current: list[Subscription]) -> Text:
+        """What a channel follows, with the command that stops one of them."""
+        if not current:
+            return ("it follows nothing",)
+        named = [s for s in current if s.kind != "all"]
+        if len(current) == 1 or not named:
+            return say("it follows {}: {} stops that", self._names(current),
+                       self._stop_example(current))
+        return say("it follows {}: e.g. {}, or {} for everything", self._names(current),
+                   ex.unsubscribe_named(self._short(named[0])), ex.UNSUBSCRIBE_ALL)
 
     def _short(self, s: Subscription) -> str:
         return "all" if s.kind == "all" else s.target

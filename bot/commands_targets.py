@@ -27,17 +27,21 @@ class TargetNames:
             only = None
         if means_everything(raw) and only is None:
             return ("all", "all")
-        slug = self.classifier.resolve_topic(raw) if only != "company" else None
-        if slug:
-            return ("topic", slug)
-        company = self.classifier.resolve_company(raw) if only != "topic" else None
-        if company:
-            return ("company", company)
+        if found := self._named(raw, only) or self._named(bare(raw), only):
+            return found
         if other := self._other_kind(raw, only):
             return Reply.not_there(other)
         if several := self._several(raw):   # "pricing alibaba": a request to fix
             return Reply.error(one_at_a_time(several, ex.subscribe_named))
         return Reply.not_there(self._unknown_target(raw))
+
+    def _named(self, raw: str, only: str | None) -> tuple[str, str] | None:
+        """The topic or company `raw` names (`only`: of that kind), or None."""
+        slug = self.classifier.resolve_topic(raw) if raw and only != "company" else None
+        if slug:
+            return ("topic", slug)
+        company = self.classifier.resolve_company(raw) if raw and only != "topic" else None
+        return ("company", company) if company else None
 
     def _other_kind(self, raw: str, only: str | None) -> Text | None:
         """`company:pricing` names a topic (`topic:qwen` a company): say which, not "no
@@ -93,6 +97,16 @@ class TargetNames:
         if kind == "topic":
             return f"stories on {self.classifier.topic_label(target)} (topic {target})"
         return f"stories about {target}"
+
+
+# Marks around a name typed as in a chat message: #pricing (a Slack habit), @OpenAI,
+# OpenAI's, "pricing." or "Nvidia!" at the end of a sentence.
+_MARKS = re.compile(r"^[#＃@＠]+|(?:['’]s)?[.!?。！？]*$")
+
+
+def bare(raw: str) -> str:
+    """`raw` without the marks around it ("" when they were all of it)."""
+    return _MARKS.sub("", raw).strip()
 
 
 # Between targets typed as a list: commas (full-width and ideographic too), semicolons.

@@ -19,9 +19,9 @@ from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
 from bot.config_values import (PROXY_NAMES, UNLIMITED, ConfigError, _bool, _level, _llm_url,
-                               _number, _path, _url, bot_token, ca_file, channel_cap, db_path,
-                               gate_margin, hourly_cap, id_list, keep_days, max_post_age,
-                               max_tokens, proxies, token)
+                               _number, _path, _url, bot_token, ca_file, channel_cap,
+                               channels_cap, db_path, gate_margin, hourly_cap, id_list,
+                               keep_days, max_post_age, max_tokens, proxies, token)
 from bot.config_links import _LINK_ADDRESS, _service_link
 from feeds.proxy import Proxies
 
@@ -47,6 +47,9 @@ class Settings:
     concurrency: int = 16
     per_host: int = 2
     channel_hourly_cap: int = 10
+    # Channels (threads too) of one Discord server or Slack workspace that may get posts;
+    # None: no cap. Anyone can add a public Discord bot to a server of their own.
+    channels_per_server: int | None = 50
     user_data: Path | None = None           # extra companies/topics TOML
     http_port: int = 3000
     discord_token: str = field(default="", repr=False)
@@ -120,6 +123,7 @@ _FIELDS = {
     "AINEWS_CONCURRENCY": ("concurrency", lambda n, v: _number(int, n, v, 1, 1024)),
     "AINEWS_PER_HOST": ("per_host", lambda n, v: _number(int, n, v, 1, 64)),
     "AINEWS_CHANNEL_HOURLY_CAP": ("channel_hourly_cap", channel_cap),
+    "AINEWS_CHANNELS_PER_SERVER": ("channels_per_server", channels_cap),
     "AINEWS_USER_DATA": ("user_data", lambda n, v: _path(v) if v else None),
     "AINEWS_HTTP_PORT": ("http_port", lambda n, v: _number(int, n, v, 0, 65535)),
     "DISCORD_TOKEN": ("discord_token", bot_token),

@@ -203,6 +203,11 @@ def channel_cap(name: str, raw: str) -> int:
         raise ConfigError(f"{e}; {spellings}") from None
 
 
+def channels_cap(name: str, raw: str) -> int | None:
+    """Channels of one server or workspace getting posts: 1 or more, or `unlimited`."""
+    return _limit(int, name, raw, 1, None, f"a number of channels, 1 or more, or {UNLIMITED}")
+
+
 def max_post_age(name: str, raw: str) -> float:
     hours = _limit(float, name, raw, 0, 24 * 366, f"a number of hours or {UNLIMITED} (0: "
                    "the same, no limit)")

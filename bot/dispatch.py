@@ -10,7 +10,8 @@ A later outlet of a cluster already posted queues an edit ("also reported by") i
 Backlog (the first poll of a feed) must not be passed in: it is stored, never posted.
 
 A story edited by its feed after it was routed is routed again (`dispatch_edits`, on the
-stories the store recorded as edited): a channel it newly matches gets it once, a post
+stories the store recorded as edited): a channel it newly matches gets it once (one
+subscribed before the story came: one subscribed since gets only new stories), a post
 still waiting shows the current version, a post already out is edited in place when what
 names the news changed (at most once an hour and MAX_EDITS times: storage/post_edits.py),
 and a waiting post the story no longer earns (not strategy any more, or no longer what the
@@ -132,7 +133,10 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> Re
                 changed += _seen(store.cancel_posts([row.id], EDITED_OUT))
                 log.info("dispatch: %s/%s: %r cancelled after an edit", *key,
                          post.brief.headline)
+    since = _followed_then(store, subs, post.brief, story.id) if wanted else set()
     for key, target in wanted.items():
+        if key not in rows and key not in since:
+            continue        # subscribed after the story came: "new ones from now on"
         if key not in rows or rows[key].story_id != story.id:
             # New here, or another story's post: an edit may have cancelled it (_route).
             if _route(store, post, *target, now=now):
@@ -144,6 +148,24 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> Re
                  "to a post already out (the store, lookups and posts not yet out have "
                  "them)", post.brief.headline, MAX_EDITS, ", ".join(capped))
     return changed
+
+
+def _followed_then(store, subs: list[Subscription], brief: Brief, story_id: str) -> set:
+    """The channels `brief` matches by subscriptions made before its story first came.
+    An edit posts the story where it newly matches, never to a channel subscribed since:
+    that channel got every story of the last 48 hours its feed edited (an A/B-tested
+    headline, a points count) as if new, a flood where `subscribe` had said "new ones
+    from now on"."""
+    first = store.first_seen([story_id]).get(story_id)
+    then = [s for s in subs if made_before(s, first)]
+    return {(p, c) for p, _w, c in matching_channels(then, brief)}
+
+
+def made_before(sub: Subscription, first_seen: datetime | None) -> bool:
+    """Whether `sub` was made (or resumed) before a story first stored at `first_seen`
+    came; either unknown counts as before. Stored first_seen has whole seconds."""
+    return first_seen is None or sub.since is None or \
+        sub.since.replace(microsecond=0) <= first_seen
 
 
 def _revise(store, row, brief: Brief, now: datetime, capped: list[str]) -> Rerouted:

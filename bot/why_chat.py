@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.dispatch import EDITED_OUT, FEED_REMOVED, covers, story_keys
+from bot.dispatch import EDITED_OUT, FEED_REMOVED, covers, made_before, story_keys
 from bot.platforms import platform_of
 from bot.replies import DM
 from bot.why import never_posted, too_late
@@ -69,19 +69,38 @@ def _posts_here(r: StoryRecord, store, here: tuple[str, str, str], parent: str,
         channel, label = parent, "The channel this thread is in"
     ours = [_post_line(p, store, about, label) for p in mine if p.channel == channel]
     others = len({p.channel for p in mine if p.workspace == here[1]} - {here[2], channel})
+    if not ours and strategy and (before := _came_before(r, store, here[0], channel, about)):
+        return [before, f"{_others_get(others, here[0])}." if others else ""]
     return ours + [_elsewhere(ours, others, here[0], strategy)]
+
+
+def _came_before(r: StoryRecord, store, platform: str, channel: str,
+                 about: dict[str, set[str]]) -> str:
+    """Why a channel following the story now has no post of it: it subscribed after the
+    story came, and a subscription gets the stories new from then on ("no channel in
+    this workspace follows its companies or topics" was said to a channel that did)."""
+    subs = [s for s in store.subscriptions_for_channel(platform, channel)
+            if covers(s, about) and not s.paused]
+    if not subs or any(made_before(s, r.first_seen) for s in subs):
+        return ""
+    return (f"Not posted in this channel: it came before the channel followed "
+            f"{_followed(subs, about)}, and a subscription gets the stories new from then on.")
 
 
 def _elsewhere(ours: list[str], others: int, platform: str, strategy: bool) -> str:
     """The workspace's other channels, counted: by id ("Channel C0123") a reader could not
     tell them, and a private one's existence and news are no member's business."""
-    place = f"in this {platform_of(platform).workspace}"   # in its platform's word
     if not others:
+        place = f"in this {platform_of(platform).workspace}"   # in its platform's word
         return "" if ours else _unposted(strategy, place)
-    channels = f"{count(others, 'other channel')} {place}"
     if ours:
-        return f"{channels} {'gets' if others == 1 else 'get'} it too."
-    return f"Not posted in this channel; {channels} {'gets' if others == 1 else 'get'} it."
+        return f"{_others_get(others, platform)} too."
+    return f"Not posted in this channel; {_others_get(others, platform)}."
+
+
+def _others_get(others: int, platform: str) -> str:
+    place = f"in this {platform_of(platform).workspace}"
+    return f"{count(others, 'other channel')} {place} {'gets' if others == 1 else 'get'} it"
 
 
 def _in_dm(strategy: bool, platform: str) -> str:

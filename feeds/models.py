@@ -140,6 +140,9 @@ class Subscription:
     kind: str              # "topic" | "company" | "all"
     target: str            # slug, canonical company name, or "all"
     paused_reason: str = ""
+    # When it was made (None: not read from the store). Not part of its identity: the
+    # same channel and target is the same subscription whenever it was made.
+    since: datetime | None = field(default=None, compare=False)
 
     @property
     def paused(self) -> bool:

@@ -29,11 +29,14 @@ class SubscriptionStore(DeliveryWrites):
         """Returns "added", "resumed" (the channel was paused) or "exists".
 
         A pause covers the whole channel (the platform refused its posts), so
-        subscribing again there lifts it for all of the channel's subscriptions."""
+        subscribing again there lifts it for all of the channel's subscriptions. Each
+        counts from then (created_at, Subscription.since): nothing was routed to the
+        channel while paused, and an edit must not post those stories as new now."""
         with self._outbox_tx() as c:
             resumed = c.execute(
-                "UPDATE subscriptions SET paused_reason='' WHERE platform=? AND channel=? "
-                "AND paused_reason!=''", (sub.platform, sub.channel)).rowcount
+                "UPDATE subscriptions SET paused_reason='', created_at=? WHERE platform=? "
+                "AND channel=? AND paused_reason!=''",
+                (ts(now), sub.platform, sub.channel)).rowcount
             added = c.execute(
                 "INSERT OR IGNORE INTO subscriptions VALUES (?,?,?,?,?,'',?)",
                 (sub.platform, sub.workspace, sub.channel, sub.kind, sub.target,
@@ -46,10 +49,10 @@ class SubscriptionStore(DeliveryWrites):
 
     def _sub_rows(self, where: str = "", params=()) -> list[Subscription]:
         rows = self.db.execute(
-            "SELECT platform, workspace, channel, kind, target, paused_reason "
+            "SELECT platform, workspace, channel, kind, target, paused_reason, created_at "
             f"FROM subscriptions {where} ORDER BY platform, channel, kind, target",
             params).fetchall()
-        return [Subscription(*r) for r in rows]
+        return [Subscription(*r[:6], since=from_ts(r[6])) for r in rows]
 
     def subscriptions_for_channel(self, platform: str, channel: str) -> list[Subscription]:
         return self._sub_rows("WHERE platform=? AND channel=?", (platform, channel))
@@ -63,6 +66,12 @@ class SubscriptionStore(DeliveryWrites):
 
     def active_subscriptions(self) -> list[Subscription]:
         return self._sub_rows("WHERE paused_reason=''")
+
+    def channels_getting_posts(self, platform: str, workspace: str) -> set[str]:
+        """The channels of one server or workspace with a subscription not paused."""
+        return {r[0] for r in self.db.execute(
+            "SELECT DISTINCT channel FROM subscriptions WHERE platform=? AND workspace=? "
+            "AND paused_reason=''", (platform, workspace))}
 
     def paused_subscriptions(self) -> list[Subscription]:
         return self._sub_rows("WHERE paused_reason!=''")

@@ -46,6 +46,8 @@ KEY = Path(__file__).parent / "data" / "tls" / "server.key"   # a key: no certif
                                                "posts an hour, 1 or more, e.g. 60"),
     ("AINEWS_CHANNEL_HOURLY_CAP", "0", "AINEWS_CHANNEL_HOURLY_CAP='0' must be at least 1; use "
                                        "a number of posts an hour, 1 or more, e.g. 60"),
+    ("AINEWS_CHANNELS_PER_SERVER", "0", "AINEWS_CHANNELS_PER_SERVER='0' must be at least 1; "
+                                        "use a number of channels, 1 or more, or unlimited"),
     # Half an LLM configuration left the LLM condenser off without a word.
     ("LLM_BASE_URL", "http://127.0.0.1:11434/v1", "LLM_MODEL is not set"),
     ("LLM_API_KEY", "sk-test", "LLM_MODEL is not set"),
@@ -255,6 +257,12 @@ def test_unlimited_lifts_a_limit_as_0_does(var, field):
     lifted = [getattr(load_settings({var: raw}, dotenv_path=None), field)
               for raw in ("unlimited", "0")]
     assert lifted == [0, 0]
+
+
+def test_unlimited_lifts_the_cap_of_channels_a_server_gets_posts_in():
+    from bot.config import load_settings
+    assert [load_settings({"AINEWS_CHANNELS_PER_SERVER": raw}, dotenv_path=None)
+            .channels_per_server for raw in ("Unlimited", "200")] == [None, 200]
 
 
 def test_a_service_link_does_not_hide_the_dotenv_value(tmp_path):

@@ -48,6 +48,23 @@ def test_channel_changes_are_admin_only(commands, call):
     assert commands.store.digest_setting("discord", "c1") is None
 
 
+@pytest.mark.parametrize("typed, listed", [
+    ("#pricing", "(topic pricing)"),            # a Slack habit: channels are #named
+    ("@OpenAI", "stories about OpenAI"),
+    ("OpenAI's", "stories about OpenAI"),
+    ("Alibaba’s", "stories about Alibaba"),
+    ("pricing.", "(topic pricing)"),
+    ("Nvidia!", "stories about Nvidia"),
+])
+def test_a_target_typed_with_a_mark_around_it_is_followed(commands, typed, listed):
+    """`/subscribe #pricing` or `/subscribe OpenAI's` answered "no topic or company",
+    the second with no suggestion at all, for a name the bot knows."""
+    reply = commands.subscribe(ADMIN, typed)
+    assert reply.kind == "text", reply.text
+    assert listed in commands.subscriptions(MEMBER).text
+    assert "no longer" in commands.unsubscribe(ADMIN, typed).text
+
+
 @pytest.mark.parametrize("typed, first", [
     ("alibabba", "Alibaba"),
     ("pricng", "pricing"),          # a topic's typo: it came after a company ("Microsoft")
@@ -68,6 +85,27 @@ def test_unsubscribe(commands):
     text = commands.subscriptions(MEMBER).text
     assert "Nvidia" in text and "pricing" not in text
     assert commands.unsubscribe(ADMIN, "chips").kind == "error"
+
+
+@pytest.mark.parametrize("follows, typed, said", [
+    (("pricing", "Nvidia"), "chatgpt",
+     "this channel doesn't follow stories about OpenAI; it follows Nvidia, pricing: e.g. "
+     "`unsubscribe Nvidia`, or `unsubscribe all` for everything"),
+    (("Nvidia",), "xyzzy", "this channel doesn't follow 'xyzzy'; it follows Nvidia: "
+                           "`unsubscribe Nvidia` stops that"),
+    ((), "pricing", "this channel doesn't follow stories on Pricing & monetization (topic "
+                    "pricing); it follows nothing"),
+])
+def test_unsubscribing_what_the_channel_does_not_follow_names_what_it_does(
+        commands, follows, typed, said):
+    """It answered "doesn't follow 'chatgpt'; `subscriptions` lists what it follows":
+    another command to run for what the bot knew, and the alias as typed, as if the
+    bot knew no OpenAI."""
+    for target in follows:
+        commands.subscribe(ADMIN, target)
+    reply = commands.unsubscribe(ADMIN, typed)
+    assert reply.kind == "error" and reply.text == said
+    assert len(commands.store.subscriptions_for_channel("discord", "c1")) == len(follows)
 
 
 def test_unsubscribe_without_a_target_names_what_the_channel_follows(commands):
@@ -253,6 +291,32 @@ def test_unsubscribe_in_a_thread_says_to_run_it_in_the_channel(commands, target)
            "run `unsubscribe pricing` there" in reply.text, reply.text
     assert [s.target for s in commands.store.subscriptions_for_channel("discord", "c1")] == [
         "pricing"]
+
+
+@pytest.mark.parametrize("platform, server", [("discord", "server"), ("slack", "workspace")])
+def test_a_server_gets_posts_in_at_most_its_cap_of_channels(store, classifier, clock,
+                                                            platform, server):
+    """Anyone may add a public Discord bot to a server of their own and subscribe every
+    channel and thread there: each story was then one post per channel, all through the
+    one rate limit every other server's posts wait on."""
+    from bot.commands import Commands
+    from bot.config import Settings
+    commands = Commands(store, classifier, settings=Settings(channels_per_server=2),
+                        clock=clock)
+    admin = replace(ADMIN, platform=platform)
+    for channel in ("c1", "c2"):
+        assert commands.subscribe(replace(admin, channel=channel), "pricing").kind == "text"
+    refused = commands.subscribe(replace(admin, channel="c3"), "all")
+    assert refused.kind == "error" and refused.text == (
+        f"this {server} already has posts in 2 channels, the most this bot takes from one "
+        f"{server}; stop one of them first (run `unsubscribe all` there), or ask whoever "
+        "runs the bot to raise AINEWS_CHANNELS_PER_SERVER")
+    assert store.subscriptions_for_channel(platform, "c3") == []
+    assert commands.subscribe(replace(admin, channel="c1"), "Nvidia").kind == "text"
+    assert commands.subscribe(replace(admin, workspace="g2", channel="d1"), "all").kind == "text"
+    store.pause_channel(platform, "c2", "deleted")     # gets no posts: a place is free
+    assert commands.subscribe(replace(admin, channel="c3"), "all").kind == "text"
+    assert commands.subscribe(replace(admin, channel="c2"), "all").kind == "error"   # resumed
 
 
 # ---- digest -------------------------------------------------------------------------------

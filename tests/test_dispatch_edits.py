@@ -164,3 +164,43 @@ async def test_an_edit_of_a_backlog_or_old_story_posts_nothing(store, clock, how
     assert len(adapter.sends) == sent and adapter.edits == []
     if how != "too old now":
         assert store.last_edit_seq() == 0 and store.edited_stories(10) == []
+
+
+@pytest.mark.parametrize("kind, target", [("all", "all"), ("company", "Tencent")])
+async def test_an_edit_posts_nothing_to_a_channel_subscribed_after_the_story_came(
+        store, clock, kind, target):
+    """`subscribe` says "new ones from now on", but an edit of any story of the last 48 h
+    (a feed A/B-testing headlines, or counting points, edits at every poll) was posted
+    to a channel subscribed since, as if new: a flood of old news for a new channel."""
+    follow(store, clock, "before")
+    adapter = RecordingAdapter()
+    dispatch_new(store, add(store, clock, alibaba(clock)), clock())
+    await deliver(store, clock, adapter)
+    clock.advance(hours=5)
+    follow(store, clock, "newcomer", kind, target)
+    clock.advance(minutes=10)
+    add(store, clock, tencent_too(clock))
+    route_edits(store, clock)
+    clock.advance(hours=1)
+    await deliver(store, clock, adapter)
+    assert [s.channel for s in adapter.sends] == ["before"] and len(adapter.edits) == 1
+    dispatch_new(store, add(store, clock, story("s2", BOTH + " again", clock,
+                                                companies=("Tencent",))), clock())
+    await deliver(store, clock, adapter)           # a story new since: it gets that
+    assert [s.channel for s in adapter.sends] == ["before", "before", "newcomer"]
+
+
+async def test_an_edit_posts_nothing_missed_while_the_channel_was_paused(store, clock):
+    """A paused channel gets nothing routed; subscribing again resumes it with the
+    stories new from then on, not with those of the pause its feed edits later."""
+    follow(store, clock, "c1")
+    store.pause_channel("console", "c1", "console: channel gone")
+    clock.advance(hours=1)
+    dispatch_new(store, add(store, clock, alibaba(clock)), clock())
+    clock.advance(hours=1)
+    follow(store, clock, "c1")                  # resumed
+    add(store, clock, tencent_too(clock))
+    route_edits(store, clock)
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    assert adapter.sends == []

@@ -205,8 +205,10 @@ async def test_past_the_cap_the_store_and_waiting_posts_still_get_changes(bot, c
     assert len(bot.channel.edits()) == MAX_EDITS
     assert bot.store.get_story("s1").title == f"{A} ({MAX_EDITS})"
     assert [b.headline for b in bot.store.search("Qwen")] == [f"{A} ({MAX_EDITS})"]
+    # Made before the story came, as if its first routing had missed it: a channel
+    # subscribed since gets no edit of it (tests/test_dispatch_edits.py).
     bot.store.add_subscription(Subscription("console", "w1", "other", "all", "all"),
-                               now=clock())
+                               now=clock.now - timedelta(days=1))
     clock.advance(minutes=5)
     await bot.poll(f"{A} (final)")            # a post not yet out gets the current brief
     other = bot.store.outbox_entry("s1", "console", "other")
@@ -269,8 +271,10 @@ async def test_status_shows_edits_waiting_and_posts_at_the_cap(tmp_path, capsys)
     for n in range(MAX_EDITS + 1):            # five edits made, a sixth refused
         clock.advance(hours=1)
         await bot.poll(f"{A} ({n})")
+    # A second channel's post (its subscription older than the story, as if the first
+    # routing had missed it), out at once...
     bot.store.add_subscription(Subscription("console", "w1", "c2", "all", "all"),
-                               now=clock())   # a second channel's post, out at once...
+                               now=clock.now - timedelta(days=1))
     clock.advance(minutes=1)
     bot.route(f"{A} (again)")
     await bot.deliver()

@@ -106,6 +106,7 @@ def test_the_defaults_and_ranges_the_comments_state_are_the_codes():
 # limit): AINEWS_KEEP_DAYS=2 and LLM_MAX_TOKENS=100 stopped the bot with nothing in
 # .env.example saying so.
 FLOORS = {"AINEWS_KEEP_DAYS": "3", "LLM_MAX_TOKENS": "256", "AINEWS_CHANNEL_HOURLY_CAP": "1",
+          "AINEWS_CHANNELS_PER_SERVER": "1",
           "AINEWS_CONCURRENCY": "1", "AINEWS_PER_HOST": "1", "LLM_TIMEOUT": "0.1",
           "LLM_CONCURRENCY": "1", "AINEWS_POLL_MINUTES": "0.001"}
 

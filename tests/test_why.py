@@ -126,6 +126,22 @@ def test_a_reader_is_told_of_other_channels_by_count_not_by_id(commands, caller)
         assert channel not in text.splitlines()[-1] + elsewhere.splitlines()[-1]
 
 
+@pytest.mark.parametrize("others", [0, 1])
+def test_a_channel_subscribed_after_the_story_came_is_told_so(commands, others):
+    """A channel subscribed to Alibaba an hour after the story came asked why it never
+    got it, and was told "no channel in this workspace follows its companies or
+    topics": it did, and does."""
+    asker = replace(SLACK_T1, channel="C7") if others else Caller("slack", "T3", "C8", "U1")
+    commands.store.add_subscription(Subscription("slack", asker.workspace, asker.channel,
+                                                 "company", "Alibaba"),
+                                    now=utcnow() + timedelta(hours=1))
+    text = commands.why(asker, LINK).text
+    told = ["Not posted in this channel: it came before the channel followed Alibaba, and "
+            "a subscription gets the stories new from then on."]
+    assert text.splitlines()[-1 - others:] == told + (
+        ["1 other channel in this workspace gets it."] if others else []), text
+
+
 @pytest.mark.parametrize("link, words", [
     ("", "give a story's link as its post shows it, e.g. `why LINK`"),
     ("https://news.example.com/other", "no stored story has the link or id"),
