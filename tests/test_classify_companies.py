@@ -151,6 +151,15 @@ def test_chinese_story_on_alibaba_pricing_is_strategy(clf):
     ("寒武紀上半年營收大增。", "Cambricon", True),
     ("輝達的H20晶片被要求申請許可證。", "Nvidia", True),
     ("美团收购光年之外。", "Meituan", True),
+    # 苹果 alone is Apple in tech news (苹果发布, 苹果的 Vision Pro), the fruit in a recipe
+    ("苹果发布新一代Vision Pro头显。", "Apple", True),
+    ("苹果的 Vision Pro 销量不及预期。", "Apple", True),
+    ("苹果公司宣布与阿里巴巴合作。", "Apple", True),
+    ("蘋果宣佈在中國擴大投資。", "Apple", True),
+    ("早上喝一杯苹果醋，再来一杯苹果汁。", "Apple", False),
+    ("红富士苹果今年丰收，果农忙着采摘。", "Apple", False),
+    ("医生建议每天吃苹果，苹果树下乘凉。", "Apple", False),
+    ("青苹果味的气泡水和苹果派。", "Apple", False),
 ])
 def test_chinese_names_in_longer_words_and_traditional_script(clf, text, company, named):
     assert (company in clf.classify("", text).companies) is named
@@ -179,7 +188,7 @@ def test_a_company_named_in_a_scan_to_pay_sentence_is_kept(clf):
 @pytest.mark.parametrize("name, canonical", [
     ("騰訊", "Tencent"), ("通義千問", "Alibaba"), ("華為雲", "Huawei"), ("字節跳動", "ByteDance"),
     ("中芯国际", "SMIC"), ("寒武纪", "Cambricon"), ("智譜", "Zhipu"),
-    ("甲骨文", "Oracle"), ("博通", "Broadcom"),
+    ("甲骨文", "Oracle"), ("博通", "Broadcom"), ("苹果", "Apple"), ("蘋果", "Apple"),
 ])
 def test_resolve_company_in_either_script(clf, name, canonical):
     assert clf.resolve_company(name) == canonical
