@@ -28,6 +28,7 @@ from feeds.models import Classification
 from feeds.name_lookups import NameLookups
 from feeds.scan import Scan, Scanner, strongest
 from feeds.side_mentions import side_mentions
+from feeds.surnames import Surnames
 
 # story_features lives in feeds/features.py; the shipped model names it feeds.classify's.
 __all__ = ["Classifier", "Gazetteer", "GazetteerError", "load_gazetteer", "story_features"]
@@ -67,6 +68,8 @@ class Classifier(NameLookups):
             for name in topic.companies:
                 self._topic_of_company[self.resolve_company(name) or name].append(topic.slug)
         self._scanner = self._make_scanner()
+        # "Robert Altman" is not OpenAI's Altman: another first name blanks a surname alias
+        self._surnames = Surnames(gz.companies, self._rules["cues"].get("people", []))
         self._settings()
 
     def _settings(self) -> None:
@@ -127,7 +130,7 @@ class Classifier(NameLookups):
 
     # ---- classification -------------------------------------------------------------
     def classify(self, title: str, text: str) -> Classification:
-        title, text = _ai_spelling(title or ""), _ai_spelling(text or "")
+        title, text = self._surnames.masked(_ai_spelling(title or ""), _ai_spelling(text or ""))
         scan = self._scanner.scan(title, text)
         mentioned = self._rank_companies(scan)
         points, reasons = self._score(scan, mentioned)
@@ -151,7 +154,7 @@ class Classifier(NameLookups):
     def features(self, title: str, text: str) -> tuple[dict[str, float], bool]:
         """The learned layer's cue inputs for a story, and whether it passed the AI gate
         (bench/eval_classify.py trains on these plus feeds.lexical.word_features)."""
-        title, text = _ai_spelling(title or ""), _ai_spelling(text or "")
+        title, text = self._surnames.masked(_ai_spelling(title or ""), _ai_spelling(text or ""))
         scan = self._scanner.scan(title, text)
         points, _ = self._score(scan, self._rank_companies(scan))
         about_ai, near_gate = self._gate(scan)

@@ -108,6 +108,25 @@ def test_company_matching_respects_words_and_case(clf, text, company, named):
     assert (company in clf.classify("", text).companies) is named
 
 
+# "Altman" alone is OpenAI's CEO in these years' news; with another first name before
+# it, someone else: Robert Altman, the film director, made a Hollywood story OpenAI's.
+@pytest.mark.parametrize("title, text, named", [
+    ("AI put me in a South Park episode",
+     "Writers fear producers trying to become Griffin Mill in Robert Altman's The Player.", False),
+    ("Robert Altman retrospective opens", "The director's films return to cinemas.", False),
+    ("A Robert Altman Retrospective Opens at the Museum",
+     "The museum shows every film Robert Altman directed.", False),
+    ("Jack Altman's fund raises $275m", "The investor's second fund closed this week.", False),
+    ("Sam Altman says GPT-5 is coming", "", True),
+    ("Altman says GPT-5 is coming", "", True),
+    ("Microsoft Could Hire Altman", "The talks went on all weekend.", True),
+    ("Why Altman Is Back", "", True),
+    ("The board's vote", "The board fired Altman on Friday. Yesterday Altman returned.", True),
+])
+def test_altman_alone_is_openai_and_another_altman_is_not(clf, title, text, named):
+    assert ("OpenAI" in clf.classify(title, text).companies) is named
+
+
 def test_headline_company_comes_first(clf):
     c = clf.classify("Google bets big on Gemini for enterprise customers",
                      "OpenAI and OpenAI's partner Microsoft also sell models; OpenAI leads in usage.")
