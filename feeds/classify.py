@@ -27,7 +27,7 @@ from feeds.lexical import words
 from feeds.models import Classification
 from feeds.name_lookups import NameLookups
 from feeds.scan import Scan, Scanner, strongest
-from feeds.side_mentions import side_mentions
+from feeds.side_mentions import headline_side_mentions, side_mentions
 from feeds.surnames import Surnames
 
 # story_features lives in feeds/features.py; the shipped model names it feeds.classify's.
@@ -143,7 +143,7 @@ class Classifier(NameLookups):
             reasons.append(f"gate:not about AI (AI evidence {scan.ai_strength:g} < {self._min_ai:g})")
         strategy, verdict, p = self._verdict(scan, title, text, points, about_ai, reasons)
         reasons.append(f"verdict:{'strategy' if strategy else 'not strategy'} (score {points:.2f}, {verdict})")
-        named = self._named_in_story(scan, companies, text)   # last: it scans again
+        named = self._named_in_story(scan, companies, title, text)   # last: it scans again
         reasons[:0] = [f"company:{c} x{scan.companies[c][0]}"
                        + (" (title)" if scan.companies[c][1] else "") for c in named[:6]]
         return Classification(strategy=strategy, score=round(points, 2), companies=tuple(named),
@@ -193,20 +193,22 @@ class Classifier(NameLookups):
         threshold = self._p_threshold
         return about_ai and p >= threshold, f"p {p:.2f}, threshold {threshold:g}", p
 
-    def _named_in_story(self, scan: Scan, companies: list[str], text: str) -> list[str]:
+    def _named_in_story(self, scan: Scan, companies: list[str], title: str,
+                        text: str) -> list[str]:
         """`companies` less those named only in photo credits (a reader saw "Getty" as
         the story's company), in a Chinese follow-us footer (its WeChat made every
         ifanr entry Tencent's), by their share price in a market report (36Kr's every
         close was Nvidia's, Meta's, Alibaba's...), as the shop in a deals post ("$30 off
-        at Amazon") or as a platform ("on iOS and Android"). The verdict still counts
-        them: its figures were measured so (a footer-only entry read as one without
-        text gains 2 and loses 2 zh items)."""
-        credits = side_mentions(text) if companies else ""
+        at Amazon") or as a platform ("on iOS and Android"), in the headline too for
+        those two. The verdict still counts them: its figures were measured so (a
+        footer-only entry read as one without text gains 2 and loses 2 zh items)."""
+        if not companies:
+            return companies
+        credits = "\n".join(filter(None, (headline_side_mentions(title), side_mentions(text))))
         if not credits:
             return companies
         credited = self._scanner.scan("", credits).companies
-        return [c for c in companies if c not in credited or scan.companies[c][1]
-                or scan.companies[c][0] > credited[c][0]]
+        return [c for c in companies if c not in credited or scan.companies[c][0] > credited[c][0]]
 
     def _rank_companies(self, scan: Scan) -> list[str]:
         """Companies by mentions: headline mentions weigh most, then frequency, then who

@@ -308,6 +308,22 @@ def test_a_company_named_only_as_a_platform_is_not_the_storys(clf, text, company
     assert (company in clf.classify("Acme's app gets a new mode", text).companies) is named
 
 
+# The same rules in the headline: "... comes to iOS and Android" made ChatGPT's voice
+# mode Google's, "$60 off at Amazon" a deals post Amazon's.
+@pytest.mark.parametrize("title, company, named", [
+    ("Acme's voice mode comes to iOS and Android", "Google", False),
+    ("Acme's app is now on iPhone and Android", "Apple", False),
+    ("The Acme X2 earbuds are $30 off at Amazon", "Amazon", False),
+    ("Android will let users pick their default assistant", "Google", True),
+    ("Acme raised $4 billion from Amazon", "Amazon", True),
+    ("Google brings Gemini to iOS and Android", "Google", True),
+])
+def test_a_headline_naming_a_company_only_as_shop_or_platform_is_not_its(clf, title, company,
+                                                                          named):
+    text = "The app gets a new mode for everyone next week."
+    assert (company in clf.classify(title, text).companies) is named
+
+
 @pytest.mark.parametrize("title, text, first", [
     # The case: the body names OpenAI more, the headline's subject is Microsoft.
     ("Microsoft hires former OpenAI CEO Sam Altman",
