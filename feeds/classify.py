@@ -27,7 +27,8 @@ from feeds.lexical import words
 from feeds.models import Classification
 from feeds.name_lookups import NameLookups
 from feeds.scan import Scan, Scanner, strongest
-from feeds.side_mentions import side_mentions
+from feeds.side_mentions import headline_side_mentions, side_mentions
+from feeds.surnames import Surnames
 
 # story_features lives in feeds/features.py; the shipped model names it feeds.classify's.
 __all__ = ["Classifier", "Gazetteer", "GazetteerError", "load_gazetteer", "story_features"]
@@ -67,6 +68,8 @@ class Classifier(NameLookups):
             for name in topic.companies:
                 self._topic_of_company[self.resolve_company(name) or name].append(topic.slug)
         self._scanner = self._make_scanner()
+        # "Robert Altman" is not OpenAI's Altman: another first name blanks a surname alias
+        self._surnames = Surnames(gz.companies, self._rules["cues"].get("people", []))
         self._settings()
 
     def _settings(self) -> None:
@@ -127,7 +130,7 @@ class Classifier(NameLookups):
 
     # ---- classification -------------------------------------------------------------
     def classify(self, title: str, text: str) -> Classification:
-        title, text = _ai_spelling(title or ""), _ai_spelling(text or "")
+        title, text = self._surnames.masked(_ai_spelling(title or ""), _ai_spelling(text or ""))
         scan = self._scanner.scan(title, text)
         mentioned = self._rank_companies(scan)
         points, reasons = self._score(scan, mentioned)
@@ -140,7 +143,7 @@ class Classifier(NameLookups):
             reasons.append(f"gate:not about AI (AI evidence {scan.ai_strength:g} < {self._min_ai:g})")
         strategy, verdict, p = self._verdict(scan, title, text, points, about_ai, reasons)
         reasons.append(f"verdict:{'strategy' if strategy else 'not strategy'} (score {points:.2f}, {verdict})")
-        named = self._named_in_story(scan, companies, text)   # last: it scans again
+        named = self._named_in_story(scan, companies, title, text)   # last: it scans again
         reasons[:0] = [f"company:{c} x{scan.companies[c][0]}"
                        + (" (title)" if scan.companies[c][1] else "") for c in named[:6]]
         return Classification(strategy=strategy, score=round(points, 2), companies=tuple(named),
@@ -151,7 +154,7 @@ class Classifier(NameLookups):
     def features(self, title: str, text: str) -> tuple[dict[str, float], bool]:
         """The learned layer's cue inputs for a story, and whether it passed the AI gate
         (bench/eval_classify.py trains on these plus feeds.lexical.word_features)."""
-        title, text = _ai_spelling(title or ""), _ai_spelling(text or "")
+        title, text = self._surnames.masked(_ai_spelling(title or ""), _ai_spelling(text or ""))
         scan = self._scanner.scan(title, text)
         points, _ = self._score(scan, self._rank_companies(scan))
         about_ai, near_gate = self._gate(scan)
@@ -190,20 +193,22 @@ class Classifier(NameLookups):
         threshold = self._p_threshold
         return about_ai and p >= threshold, f"p {p:.2f}, threshold {threshold:g}", p
 
-    def _named_in_story(self, scan: Scan, companies: list[str], text: str) -> list[str]:
+    def _named_in_story(self, scan: Scan, companies: list[str], title: str,
+                        text: str) -> list[str]:
         """`companies` less those named only in photo credits (a reader saw "Getty" as
         the story's company), in a Chinese follow-us footer (its WeChat made every
         ifanr entry Tencent's), by their share price in a market report (36Kr's every
         close was Nvidia's, Meta's, Alibaba's...), as the shop in a deals post ("$30 off
-        at Amazon") or as a platform ("on iOS and Android"). The verdict still counts
-        them: its figures were measured so (a footer-only entry read as one without
-        text gains 2 and loses 2 zh items)."""
-        credits = side_mentions(text) if companies else ""
+        at Amazon") or as a platform ("on iOS and Android"), in the headline too for
+        those two. The verdict still counts them: its figures were measured so (a
+        footer-only entry read as one without text gains 2 and loses 2 zh items)."""
+        if not companies:
+            return companies
+        credits = "\n".join(filter(None, (headline_side_mentions(title), side_mentions(text))))
         if not credits:
             return companies
         credited = self._scanner.scan("", credits).companies
-        return [c for c in companies if c not in credited or scan.companies[c][1]
-                or scan.companies[c][0] > credited[c][0]]
+        return [c for c in companies if c not in credited or scan.companies[c][0] > credited[c][0]]
 
     def _rank_companies(self, scan: Scan) -> list[str]:
         """Companies by mentions: headline mentions weigh most, then frequency, then who

@@ -55,10 +55,19 @@ class NameLookups:
 
     def suggest_companies(self, name: str, n: int = 3) -> list[str]:
         """Closest canonical names for a mistyped one ("alibba" -> ["Alibaba"]), or for
-        a Chinese one (a character or two: too few for a typo) those the company picker
-        offers for it, an alias holding it (苹果 -> Apple by 苹果公司); or none."""
+        a Chinese one (a character or two: too few for a typo) those with a name it
+        starts, at least half of it (英伟 -> Nvidia by 英伟达); or none."""
         found = closest(name, self._lookup, n)
-        return found or (self.companies_named_in(name)[:n] if wide(name or "") else [])
+        return found or (self._started_by(name)[:n] if wide(name or "") else [])
+
+    def _started_by(self, typed: str) -> list[str]:
+        """Companies, in name order, a name of which starts with `typed` and is at most
+        twice as long: an IME types a name a character at a time. A word only ending a
+        name or inside one is generic (公司 in 苹果公司, 模型 in 文心大模型, 科技 in 稀宇科技)."""
+        key = _key(typed)
+        return [c for c in self.company_names() if any(
+            spelled.startswith(key) and len(spelled) <= 2 * len(key)
+            for spelled in map(_key, [c, *self.gz.companies[c]]))]
 
     def suggest_topics(self, name: str, n: int = 2) -> list[str]:
         """Closest topic slugs for a mistyped topic, by its slug, label or synonyms

@@ -12,7 +12,7 @@ from feeds.boilerplate import follow_us_footers
 from feeds.share_moves import share_moves
 from feeds.shops import platform_lists, shop_mentions
 
-__all__ = ["side_mentions"]
+__all__ = ["headline_side_mentions", "side_mentions"]
 
 # A photo credit ("Photo by X / Getty Images", "Image: Nvidia", "... | Illustration: The
 # Verge"): it names who took the picture, not what the story is about.
@@ -30,6 +30,13 @@ def side_mentions(text: str) -> str:
     """The parts of `text` that name a company without being about it, a line each."""
     return "\n".join(_credits(text) + follow_us_footers(text) + share_moves(text)
                      + shop_mentions(text) + platform_lists(text))
+
+
+def headline_side_mentions(title: str) -> str:
+    """The parts of a headline that name a company as a shop or a platform ("... comes
+    to iOS and Android", "$30 off at Amazon"). A headline's share price is the news of
+    the company it quotes ("英伟达盘前涨2.5%"), and it has no credits or footers."""
+    return "\n".join(shop_mentions(title) + platform_lists(title))
 
 
 def _credits(text: str) -> list[str]:

@@ -3,7 +3,8 @@
 storage/query.py reads what a user typed; this finds it: the FTS5 index for spaced words,
 a bounded substring scan of the newest stories for Chinese and Japanese (and for Latin
 words glued to them), within a time budget (storage/budget.py). Like the other lookups
-(storage/lookups.py) it answers cluster leads as Briefs, headline matches first."""
+(storage/lookups.py) it answers cluster leads as Briefs, headline matches first, AI
+strategy stories first among equal matches."""
 from __future__ import annotations
 
 import logging
@@ -257,19 +258,21 @@ class SearchStore:
 
     def _rank_leads(self, window: list[int], in_title: set[int], limit: int,
                     most: dict[int, tuple[int, int]] | None = None) -> list[int]:
-        """Cluster leads of `window`: headline matches first, newest first within them;
-        with `most` (_words_found), stories holding more of the words before all that."""
+        """Cluster leads of `window`: headline matches first, AI strategy stories first
+        within them (the bot's purpose), newest first within those; with `most`
+        (_words_found), stories holding more of the words before all that."""
         if not window:
             return []
         marks = ",".join("?" * len(window))
-        rows = self.db.execute(f"SELECT pk, cluster_id, published FROM stories "
+        rows = self.db.execute(f"SELECT pk, cluster_id, published, strategy FROM stories "
                                f"WHERE pk IN ({marks})", window).fetchall()
         rows.sort(key=lambda r: (r[2], r[0]), reverse=True)
-        rows.sort(key=lambda r: r[0] not in in_title)      # stable: recency within tiers
+        # stable sorts: recency within strategy or not, within headline match or not
+        rows.sort(key=lambda r: (r[0] not in in_title, not r[3]))
         if most:
             rows.sort(key=lambda r: most.get(r[0], (0, 0)), reverse=True)
         leads: list[int] = []
-        for _pk, cluster, _published in rows:
+        for _pk, cluster, _published, _strategy in rows:
             if cluster not in leads:
                 leads.append(cluster)
                 if len(leads) == limit:

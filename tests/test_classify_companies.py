@@ -108,6 +108,25 @@ def test_company_matching_respects_words_and_case(clf, text, company, named):
     assert (company in clf.classify("", text).companies) is named
 
 
+# "Altman" alone is OpenAI's CEO in these years' news; with another first name before
+# it, someone else: Robert Altman, the film director, made a Hollywood story OpenAI's.
+@pytest.mark.parametrize("title, text, named", [
+    ("AI put me in a South Park episode",
+     "Writers fear producers trying to become Griffin Mill in Robert Altman's The Player.", False),
+    ("Robert Altman retrospective opens", "The director's films return to cinemas.", False),
+    ("A Robert Altman Retrospective Opens at the Museum",
+     "The museum shows every film Robert Altman directed.", False),
+    ("Jack Altman's fund raises $275m", "The investor's second fund closed this week.", False),
+    ("Sam Altman says GPT-5 is coming", "", True),
+    ("Altman says GPT-5 is coming", "", True),
+    ("Microsoft Could Hire Altman", "The talks went on all weekend.", True),
+    ("Why Altman Is Back", "", True),
+    ("The board's vote", "The board fired Altman on Friday. Yesterday Altman returned.", True),
+])
+def test_altman_alone_is_openai_and_another_altman_is_not(clf, title, text, named):
+    assert ("OpenAI" in clf.classify(title, text).companies) is named
+
+
 def test_headline_company_comes_first(clf):
     c = clf.classify("Google bets big on Gemini for enterprise customers",
                      "OpenAI and OpenAI's partner Microsoft also sell models; OpenAI leads in usage.")
@@ -151,6 +170,15 @@ def test_chinese_story_on_alibaba_pricing_is_strategy(clf):
     ("寒武紀上半年營收大增。", "Cambricon", True),
     ("輝達的H20晶片被要求申請許可證。", "Nvidia", True),
     ("美团收购光年之外。", "Meituan", True),
+    # 苹果 alone is Apple in tech news (苹果发布, 苹果的 Vision Pro), the fruit in a recipe
+    ("苹果发布新一代Vision Pro头显。", "Apple", True),
+    ("苹果的 Vision Pro 销量不及预期。", "Apple", True),
+    ("苹果公司宣布与阿里巴巴合作。", "Apple", True),
+    ("蘋果宣佈在中國擴大投資。", "Apple", True),
+    ("早上喝一杯苹果醋，再来一杯苹果汁。", "Apple", False),
+    ("红富士苹果今年丰收，果农忙着采摘。", "Apple", False),
+    ("医生建议每天吃苹果，苹果树下乘凉。", "Apple", False),
+    ("青苹果味的气泡水和苹果派。", "Apple", False),
 ])
 def test_chinese_names_in_longer_words_and_traditional_script(clf, text, company, named):
     assert (company in clf.classify("", text).companies) is named
@@ -179,7 +207,7 @@ def test_a_company_named_in_a_scan_to_pay_sentence_is_kept(clf):
 @pytest.mark.parametrize("name, canonical", [
     ("騰訊", "Tencent"), ("通義千問", "Alibaba"), ("華為雲", "Huawei"), ("字節跳動", "ByteDance"),
     ("中芯国际", "SMIC"), ("寒武纪", "Cambricon"), ("智譜", "Zhipu"),
-    ("甲骨文", "Oracle"), ("博通", "Broadcom"),
+    ("甲骨文", "Oracle"), ("博通", "Broadcom"), ("苹果", "Apple"), ("蘋果", "Apple"),
 ])
 def test_resolve_company_in_either_script(clf, name, canonical):
     assert clf.resolve_company(name) == canonical
@@ -278,6 +306,22 @@ def test_amazon_named_only_as_the_shop_is_not_the_storys(clf, text, named):
 ])
 def test_a_company_named_only_as_a_platform_is_not_the_storys(clf, text, company, named):
     assert (company in clf.classify("Acme's app gets a new mode", text).companies) is named
+
+
+# The same rules in the headline: "... comes to iOS and Android" made ChatGPT's voice
+# mode Google's, "$60 off at Amazon" a deals post Amazon's.
+@pytest.mark.parametrize("title, company, named", [
+    ("Acme's voice mode comes to iOS and Android", "Google", False),
+    ("Acme's app is now on iPhone and Android", "Apple", False),
+    ("The Acme X2 earbuds are $30 off at Amazon", "Amazon", False),
+    ("Android will let users pick their default assistant", "Google", True),
+    ("Acme raised $4 billion from Amazon", "Amazon", True),
+    ("Google brings Gemini to iOS and Android", "Google", True),
+])
+def test_a_headline_naming_a_company_only_as_shop_or_platform_is_not_its(clf, title, company,
+                                                                          named):
+    text = "The app gets a new mode for everyone next week."
+    assert (company in clf.classify(title, text).companies) is named
 
 
 @pytest.mark.parametrize("title, text, first", [

@@ -33,15 +33,20 @@ def test_company_by_name_or_alias(commands, name):
     ("robots", "no company 'robots' — `topics` shows the companies in the news this week"),
     # Was "did you mean Microsoft?" (a letter added to its search engine Bing).
     ("being", "no company 'being' — `topics` shows the companies in the news this week"),
-    # The picker offers Apple for 苹果 (its alias 苹果公司); typed and sent, it was
-    # refused with no suggestion (two characters are too few for a typo). Not an alias
-    # itself: 苹果 is the fruit as well.
-    ("苹果", "no company '苹果' — did you mean Apple?"),
-    ("蘋果", "no company '蘋果' — did you mean Apple?"),
+    # The picker offers Nvidia for 英伟 (英伟达 typed a character at a time); typed and
+    # sent, it was refused with no suggestion (two characters are too few for a typo).
+    ("英伟", "no company '英伟' — did you mean Nvidia?"),
 ])
 def test_unknown_company_suggests_only_a_close_name(commands, typed, said):
     reply = commands.company(MEMBER, typed)
     assert reply.kind == "error" and reply.text == said
+
+
+@pytest.mark.parametrize("typed", ["苹果", "蘋果"])
+def test_apple_by_its_chinese_name_is_looked_up(commands, typed):
+    """苹果 was refused ("did you mean Apple?"): only 苹果公司 was Apple's."""
+    reply = commands.company(MEMBER, typed)
+    assert reply.kind != "error" and "Apple" in (reply.title or reply.text)
 
 
 def test_echoed_input_is_one_bounded_line(commands):

@@ -70,7 +70,7 @@ def test_a_target_typed_with_a_mark_around_it_is_followed(commands, typed, liste
     ("pricng", "pricing"),          # a topic's typo: it came after a company ("Microsoft")
     ("chipz", "chips"),
     ("opnai", "OpenAI"),
-    ("苹果", "Apple"),              # by its alias 苹果公司, as the company picker offers it
+    ("英伟", "Nvidia"),             # by its name 英伟达, as the company picker offers it
 ])
 def test_unknown_subscription_target_suggests_the_closest_first(commands, typed, first):
     reply = commands.subscribe(ADMIN, typed)

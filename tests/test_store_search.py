@@ -244,3 +244,19 @@ def test_a_search_past_its_time_budget_stops_and_the_store_goes_on(tmp_path, mon
     assert [b.headline for b in store.find("qwen OR hunyuan").briefs] == [
         "Tencent cuts Hunyuan prices", "Alibaba opens its Qwen weights"]
     store.close()
+
+
+@pytest.mark.parametrize("query, titles", [
+    ("alibaba", ("Alibaba cuts Qwen prices for developers", "Alibaba's new phone case reviewed",
+                 "Five stylus pens tested", "Cloud deals this week")),
+    ("阿里巴巴", ("阿里巴巴宣布通义千问降价", "阿里巴巴双十一手机壳评测", "手机壳盘点", "本周云计算大单")),
+])
+def test_at_equal_match_strategy_stories_come_before_newer_other_news(store, query, titles):
+    """The bot is for AI strategy news: `/search alibaba` listed the newer phone case
+    review above the price cut. A headline match still outranks a match in the text."""
+    strategic, other, other_in_text, strategic_in_text = titles
+    add(store, make(strategic, hours=0), make(other, hours=1, strategy=False),
+        make(other_in_text, hours=2, strategy=False, text=f"Pens: one sold by {query} is cheap."),
+        make(strategic_in_text, hours=3, text=f"Banks sign with {query} for its models."))
+    assert [b.headline for b in store.find(query).briefs] == [
+        strategic, other, strategic_in_text, other_in_text]

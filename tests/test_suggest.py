@@ -99,3 +99,21 @@ def test_a_chinese_name_with_a_character_missing_or_wrong_is_offered(clf, typed,
 def test_two_chinese_characters_one_wrong_get_no_company(clf, typed):
     """微博 is Weibo, not WeChat (微信): one character of two is another word."""
     assert clf.suggest_companies(typed) == []
+
+
+@pytest.mark.parametrize("typed", ["公司", "科技", "智能", "模型", "大模型", "云", "芯", "集团"])
+def test_a_generic_chinese_word_inside_a_name_gets_no_company(clf, typed):
+    """`/company 公司` was asked "did you mean Apple?" (by 苹果公司), `/search 模型`
+    pointed to Baidu (文心大模型), 科技 to MiniMax (稀宇科技): a word that only ends or
+    sits inside a company's name is no part of it a user types."""
+    assert clf.suggest_companies(typed) == []
+
+
+@pytest.mark.parametrize("typed, meant", [
+    ("英伟", ["Nvidia"]), ("月之", ["Moonshot AI"]), ("腾", ["Tencent"]), ("科大", ["iFlytek"]),
+    ("零一", ["01.AI"]), ("微", ["Microsoft", "Tencent"]),
+])
+def test_the_start_of_a_chinese_name_is_offered_its_company(clf, typed, meant):
+    """An IME types a name a character at a time: the start of one is a close match (腾
+    was offered Huawei too, by the end of 昇腾)."""
+    assert clf.suggest_companies(typed) == meant
