@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import stat
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -57,14 +58,42 @@ def restore(db_path, source: Path) -> str:
     _check_backup(source)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with run_lock(db_path):                 # no bot starts on it halfway through
-        aside = _put_back(source, dest, db_path)
-        _mark_restored(dest)
+        with _staged(dest) as stage:        # see _mark_restored
+            _copy_marked(source, stage, db_path)
+            aside = _put_back(stage, dest, f"restore: cannot copy {source} to {db_path}")
     kept = f"; the damaged file is kept as {aside}" if aside else ""
     return f"restore: {db_path} restored from {source}{kept}"
 
 
-def _put_back(source: Path, dest: Path, db_path) -> Path | None:
-    """The backup over `dest`; where a file SQLite cannot open was moved, if one was."""
+@contextlib.contextmanager
+def _staged(dest: Path) -> Iterator[Path]:
+    """A work file beside `dest` (same disk, so no space is taken elsewhere), removed
+    with its journal whatever happens; a SIGKILL's leftover is removed by the next
+    restore."""
+    stage = dest.with_name(f"{dest.name}.restoring")
+    _remove(stage)
+    try:
+        yield stage
+    finally:
+        _remove(stage)
+
+
+def _copy_marked(source: Path, stage: Path, db_path) -> None:
+    """The backup copied to `stage` and marked as restored there, so that putting it
+    back is one SQLite transaction: marked once put back, a stop in between (Ctrl-C, a
+    dropped ssh session, a SIGKILL) left it in place unmarked."""
+    try:
+        _copy(_read_only(source), stage)
+        _mark_restored(stage)
+    except (sqlite3.Error, OSError) as e:   # a full disk: nothing changed
+        why = e.strerror if isinstance(e, OSError) and e.strerror else e
+        raise UserError(f"restore: cannot copy {source} to {db_path}: {why}; nothing "
+                        "changed") from None
+
+
+def _put_back(source: Path, dest: Path, failed: str) -> Path | None:
+    """The copy at `source` over `dest`; where a file SQLite cannot open was moved, if
+    one was."""
     aside = None
     try:
         try:
@@ -76,13 +105,14 @@ def _put_back(source: Path, dest: Path, db_path) -> Path | None:
             _same_mode(dest, aside)
             _copy(_read_only(source), dest)
     except sqlite3.Error as e:    # locked by a command, a full disk: nothing moved aside
-        raise UserError(f"restore: cannot copy {source} to {db_path}: {e}") from None
+        raise UserError(f"{failed}: {e}") from None
     return aside
 
 
 def _mark_restored(dest: Path) -> None:
-    """When the backup was put back: delivery looks for a story posted before then in
-    its channel before posting it (bot/retry.py before_restore). And a new life for the
+    """When the backup was put back (marked on the copy before it is: _copy_marked):
+    delivery looks for a story posted before then in its channel before posting it
+    (bot/retry.py before_restore). And a new life for the
     outbox, whose row ids repeat those of the posts made since the backup: new posts'
     nonces are not theirs (storage/outbox.py renew_nonce_epoch)."""
     with contextlib.closing(sqlite3.connect(dest)) as db, db:
@@ -95,6 +125,12 @@ def restored_at(store) -> datetime | None:
     """When `ainews restore` last put a backup back as this database, if it did."""
     when = store.get_meta(RESTORED_AT)
     return parse_iso(when) if when else None
+
+
+def _remove(file: Path) -> None:
+    for suffix in ("-journal", "-wal", "-shm", ""):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{file}{suffix}")
 
 
 def _same_mode(dest: Path, aside: Path) -> None:

@@ -206,3 +206,50 @@ def test_a_backup_is_one_file_that_opens_on_a_read_only_mount(backed_up, capsys)
     finally:
         db.close()
     assert _stories(path) == 300
+
+
+def _restore_mark(path) -> tuple[int, bool]:
+    """(stories, whether the file carries `ainews restore`'s mark)."""
+    db = sqlite3.connect(path)
+    try:
+        marked = db.execute("SELECT count(*) FROM meta WHERE key IN ('restored_at', "
+                            "'nonce_epoch')").fetchone()[0] == 2
+    finally:
+        db.close()
+    return _stories(path), marked
+
+
+@pytest.mark.parametrize("stopped_at", ["after-the-copy", "marking"])
+def test_a_restore_stopped_halfway_leaves_the_database_as_it_was_or_restored_and_marked(
+        backed_up, capsys, monkeypatch, stopped_at):
+    """A SIGTERM, SIGHUP (an ssh session dropped) or Ctrl-C once the backup's pages were
+    in, before the restore was recorded, said "stopped (SIGTERM)" and left the backup in
+    place unmarked: delivery did not look for already-posted stories in the channels'
+    history (posted again), and Discord answered new posts' reused nonces with old posts
+    (those stories never shown)."""
+    import signal
+
+    from bot import backup as backup_mod
+    from bot.cli import Terminated
+    from storage.store import Store
+    path, backup = backed_up
+    with Store(path) as store:
+        add_stories(store, 300, 400)
+    real_copy = backup_mod._copy
+
+    def copy_then_stop(src, target):
+        real_copy(src, target)
+        if os.path.samefile(target, path):
+            raise Terminated(signal.SIGTERM)
+
+    def stop(*_a):
+        raise Terminated(signal.SIGTERM)
+
+    if stopped_at == "after-the-copy":
+        monkeypatch.setattr(backup_mod, "_copy", copy_then_stop)
+    else:
+        monkeypatch.setattr(backup_mod, "renew_nonce_epoch", stop)
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 128 + signal.SIGTERM, err
+    assert _restore_mark(path) in [(400, False), (300, True)]
+    assert sorted(p.name for p in path.parent.iterdir() if ".restor" in p.name) == []
