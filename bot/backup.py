@@ -36,14 +36,34 @@ def backup(db_path, target: Path) -> str:
         raise UserError(f"backup: no database at {db_path}")
     if _same(target, source):
         raise UserError(f"backup: {target} is the database itself; name another file")
+    real = Path(os.path.realpath(target))   # a link's file is replaced, not the link
     try:
-        _private(target)
-        _copy(_read_only(source), target)
-        _one_file(target)
+        with _staged(real, ".partial") as part:
+            _private(part)
+            _copy(_read_only(source), part)
+            _one_file(part)
+            _replace(part, real)
     except (sqlite3.Error, OSError) as e:
         why = e.strerror if isinstance(e, OSError) and e.strerror else e
         raise UserError(f"backup: cannot copy {db_path} to {target}: {why}") from None
     return f"backup: {db_path} copied to {target}"
+
+
+def _replace(part: Path, target: Path) -> None:
+    """The finished copy in the last backup's place at once: written over it in place,
+    a backup killed halfway (a reboot, the OOM killer) left half new pages and a hot
+    journal, which `restore` refused and a copy of the file alone (rsync) took as
+    malformed; one failing (a full disk) left its pages taking the space. A journal or
+    log of the old file must not be replayed into the new one."""
+    for suffix in ("-journal", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(f"{target}{suffix}")
+    os.replace(part, target)
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)    # the rename itself survives a power cut
+    finally:
+        os.close(folder)
 
 
 def restore(db_path, source: Path) -> str:
@@ -58,7 +78,7 @@ def restore(db_path, source: Path) -> str:
     _check_backup(source)
     dest.parent.mkdir(parents=True, exist_ok=True)
     with run_lock(db_path):                 # no bot starts on it halfway through
-        with _staged(dest) as stage:        # see _mark_restored
+        with _staged(dest, ".restoring") as stage:     # see _copy_marked
             _copy_marked(source, stage, db_path)
             aside = _put_back(stage, dest, f"restore: cannot copy {source} to {db_path}")
     kept = f"; the damaged file is kept as {aside}" if aside else ""
@@ -66,11 +86,11 @@ def restore(db_path, source: Path) -> str:
 
 
 @contextlib.contextmanager
-def _staged(dest: Path) -> Iterator[Path]:
-    """A work file beside `dest` (same disk, so no space is taken elsewhere), removed
-    with its journal whatever happens; a SIGKILL's leftover is removed by the next
+def _staged(dest: Path, suffix: str) -> Iterator[Path]:
+    """A work file beside `dest` (on its disk, and renamed over it there), removed with
+    its journal whatever happens; a SIGKILL's leftover is removed by the next backup or
     restore."""
-    stage = dest.with_name(f"{dest.name}.restoring")
+    stage = dest.with_name(f"{dest.name}{suffix}")
     _remove(stage)
     try:
         yield stage

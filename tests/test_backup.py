@@ -128,6 +128,76 @@ def test_a_backup_is_readable_by_its_owner_only(env, capsys, tmp_path, replaced)
     assert backup.stat().st_mode & 0o777 == 0o600
 
 
+_KILLED_BACKUP = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    from bot import backup
+
+    def killed_halfway(src, target):     # a SIGKILL, OOM or power cut mid-copy
+        import sqlite3
+        def step(status, remaining, total):
+            if remaining <= total // 2:
+                os.kill(os.getpid(), signal.SIGKILL)
+        dst = sqlite3.connect(target)
+        dst.execute("PRAGMA cache_size = 1")    # pages on disk as a big database's are
+        src.backup(dst, pages=1, progress=step)
+
+    backup._copy = killed_halfway
+    backup.backup({path!r}, Path({target!r}))
+""")
+
+
+def test_a_backup_killed_halfway_leaves_the_last_one_whole(backed_up, capsys):
+    """`ainews backup` wrote over the last backup in place: killed halfway (an hourly
+    cron's backup at a reboot, the OOM killer), that file was half new pages with a
+    hot journal beside it, and `ainews restore` refused it ("not a usable database
+    (attempt to write a readonly database)"), as a copy of the file alone (rsync) was
+    "malformed". The last backup is kept whole until the new one is."""
+    from storage.store import Store
+    path, backup = backed_up
+    with Store(path) as store:
+        add_stories(store, 300, 400)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    child = subprocess.run([sys.executable, "-c", _KILLED_BACKUP.format(
+        root=root, path=str(path), target=str(backup))])
+    assert child.returncode == -9
+    copy = backup.with_name("copy.db")
+    copy.write_bytes(backup.read_bytes())             # what a file copy (rsync) takes
+    assert _stories(copy) == 300
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 0, err
+    assert _stories(path) == 300
+    code, out, err = run_cli(capsys, "--db", str(path), "backup", str(backup))
+    assert code == 0, err
+    assert sorted(p.name for p in path.parent.iterdir() if "backup" in p.name) == [
+        "ainews-backup.db"]                           # the next backup clears the rest
+
+
+@pytest.mark.parametrize("there", [False, True], ids=["new", "replacing-a-backup"])
+def test_a_backup_that_fails_leaves_no_part_of_itself(backed_up, capsys, monkeypatch, there):
+    """A backup onto a disk without room for it said "database or disk is full" and left
+    what it had written (megabytes, the disk still full): on the database's own disk
+    the running bot then stopped, that disk full. The last backup stays as it was."""
+    from bot import backup as backup_mod
+    path, backup = backed_up
+    if not there:
+        backup.unlink()
+    real_copy = backup_mod._copy
+
+    def copy_then_fail(src, target):
+        real_copy(src, target)
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(backup_mod, "_copy", copy_then_fail)
+    code, out, err = run_cli(capsys, "--db", str(path), "backup", str(backup))
+    assert code == 2 and len(err.splitlines()) == 1 and "disk is full" in err, err
+    left = sorted(p.name for p in path.parent.iterdir() if "backup" in p.name)
+    assert left == (["ainews-backup.db"] if there else [])
+    if there:
+        assert _stories(backup) == 300
+
+
 @pytest.mark.parametrize("named", ["itself", "a-link"])
 def test_restoring_the_database_onto_itself_is_refused(backed_up, capsys, tmp_path, named):
     path, _ = backed_up
