@@ -294,6 +294,29 @@ def test_digest_daily_and_off(commands):
     assert commands.store.digest_setting("discord", "c1") is None
 
 
+def test_digest_off_cut_short_keeps_the_digest_with_its_held_posts(commands, clock,
+                                                                   monkeypatch):
+    """`digest off` cleared the setting in one transaction and let the held posts go in
+    the next: the bot killed in between, they stayed held in a channel with no digest,
+    and went out later as a roundup titled as over the hourly cap."""
+    from bot.dispatch import dispatch_new
+    from feeds.models import FeedSource
+    commands.store.upsert_feed(FeedSource("FT", "https://news.example/rss"))   # the seeds'
+    commands.subscribe(ADMIN, "pricing")
+    commands.digest(ADMIN, "daily", "18:00", "Europe/London")
+    stored = commands.store.stories_to_dispatch(0, commands.store.last_story_pk())
+    assert dispatch_new(commands.store, stored, clock()) >= 1          # held for 18:00
+
+    def killed(*_a, **_k):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(commands.store, "release_held", killed)
+    with pytest.raises(RuntimeError):
+        commands.digest(ADMIN, "off")
+    assert commands.store.digest_setting("discord", "c1") is not None
+    assert set(commands.store.outbox_counts()) == {"held"}
+
+
 @pytest.mark.parametrize("follows", [False, True])
 def test_a_digest_for_a_channel_that_follows_nothing_says_so(commands, follows):
     # "now gets one digest a day" for a channel that follows nothing: an empty digest,
