@@ -216,8 +216,7 @@ def _check_backup(source: Path) -> None:
             ours = db.execute("SELECT 1 FROM sqlite_master WHERE name = 'meta'").fetchone()
             newer = newer_versions(db)
     except sqlite3.Error as e:
-        raise UserError(f"restore: {source} is not a usable database ({e}); nothing "
-                        "changed") from None
+        raise UserError(_unreadable(source, e)) from None
     if check != "ok":
         raise UserError(f"restore: {source} is damaged ({check}); nothing changed")
     if ours is None:
@@ -225,6 +224,19 @@ def _check_backup(source: Path) -> None:
     if newer:   # else every command would refuse the file this one put in place
         raise UserError(f"restore: {written_by_newer(source, newer)}: upgrade ainews "
                         "first, then restore it; nothing changed")
+
+
+def _unreadable(source: Path, e: sqlite3.Error) -> str:
+    """Why a backup could not be read. One an older ainews, or sqlite3's `.backup`, was
+    writing in place when killed keeps its journal beside it, which only a connection
+    that may write rolls back (to the file it was before), and this one only reads."""
+    if getattr(e, "sqlite_errorname", "").startswith("SQLITE_READONLY") and \
+            Path(f"{source}-journal").exists():
+        return (f"restore: {source} was cut short while being written ({source.name}-journal "
+                f"is beside it); open it once where it may be written (`sqlite3 {source} "
+                "'PRAGMA quick_check'`), which takes it back to what it was before, then "
+                "restore it, or restore an older backup; nothing changed")
+    return f"restore: {source} is not a usable database ({e}); nothing changed"
 
 
 def _move_aside(dest: Path) -> Path:

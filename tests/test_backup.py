@@ -143,9 +143,18 @@ _KILLED_BACKUP = textwrap.dedent("""
         dst.execute("PRAGMA cache_size = 1")    # pages on disk as a big database's are
         src.backup(dst, pages=1, progress=step)
 
+    if {in_place!r}:    # as an older ainews, or `sqlite3 DB ".backup FILE"`, write it
+        killed_halfway(backup._read_only(Path({path!r})), Path({target!r}))
     backup._copy = killed_halfway
     backup.backup({path!r}, Path({target!r}))
 """)
+
+
+def _kill_a_backup(path, target, in_place: bool = False) -> None:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    child = subprocess.run([sys.executable, "-c", _KILLED_BACKUP.format(
+        root=root, path=str(path), target=str(target), in_place=in_place)])
+    assert child.returncode == -9
 
 
 def test_a_backup_killed_halfway_leaves_the_last_one_whole(backed_up, capsys):
@@ -158,10 +167,7 @@ def test_a_backup_killed_halfway_leaves_the_last_one_whole(backed_up, capsys):
     path, backup = backed_up
     with Store(path) as store:
         add_stories(store, 300, 400)
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    child = subprocess.run([sys.executable, "-c", _KILLED_BACKUP.format(
-        root=root, path=str(path), target=str(backup))])
-    assert child.returncode == -9
+    _kill_a_backup(path, backup)
     copy = backup.with_name("copy.db")
     copy.write_bytes(backup.read_bytes())             # what a file copy (rsync) takes
     assert _stories(copy) == 300
@@ -172,6 +178,26 @@ def test_a_backup_killed_halfway_leaves_the_last_one_whole(backed_up, capsys):
     assert code == 0, err
     assert sorted(p.name for p in path.parent.iterdir() if "backup" in p.name) == [
         "ainews-backup.db"]                           # the next backup clears the rest
+
+
+def test_a_backup_written_in_place_and_cut_short_is_refused_saying_what_to_do(backed_up,
+                                                                              capsys):
+    """A backup that an older ainews, or sqlite3's `.backup`, was writing in place when
+    killed has its journal beside it, which only a connection that may write can roll
+    back: restore said "not a usable database (attempt to write a readonly database)"."""
+    from storage.store import Store
+    path, backup = backed_up
+    with Store(path) as store:
+        add_stories(store, 300, 400)
+    _kill_a_backup(path, backup, in_place=True)
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert f"{backup} was cut short while being written" in err
+    assert f"sqlite3 {backup} 'PRAGMA quick_check'" in err and "nothing changed" in err
+    assert _stories(path) == 400
+    sqlite3.connect(backup).execute("PRAGMA quick_check").connection.close()   # as told
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 0 and _stories(path) == 300, err
 
 
 @pytest.mark.parametrize("there", [False, True], ids=["new", "replacing-a-backup"])
