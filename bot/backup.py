@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import sqlite3
 import stat
 from collections.abc import Iterator
@@ -26,6 +27,9 @@ from storage.store import newer_versions, written_by_newer
 
 DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")   # the file, not a lock or the disk
 RESTORED_AT = "restored_at"                     # meta key: see restored_at
+# Free space a backup onto the database's own disk leaves the running bot: a backup that
+# filled it stopped the bot ("database or disk is full").
+HEADROOM = 64_000_000
 
 
 def backup(db_path, target: Path) -> str:
@@ -38,6 +42,7 @@ def backup(db_path, target: Path) -> str:
         raise UserError(f"backup: {target} is the database itself; name another file")
     real = Path(os.path.realpath(target))   # a link's file is replaced, not the link
     try:
+        _room_for(source, real.parent, db_path)
         with _staged(real, ".partial") as part:
             _private(part)
             _copy(_read_only(source), part)
@@ -47,6 +52,27 @@ def backup(db_path, target: Path) -> str:
         why = e.strerror if isinstance(e, OSError) and e.strerror else e
         raise UserError(f"backup: cannot copy {db_path} to {target}: {why}") from None
     return f"backup: {db_path} copied to {target}"
+
+
+def _room_for(source: Path, folder: Path, db_path) -> None:
+    """UserError unless `folder` has room for a copy of the database (the last backup
+    goes only once the new one is whole), and on the database's own disk room left for
+    the running bot to go on writing."""
+    with contextlib.closing(_read_only(source)) as db:
+        (pages,) = db.execute("PRAGMA page_count").fetchone()
+        (page,) = db.execute("PRAGMA page_size").fetchone()
+    need, free = pages * page, shutil.disk_usage(folder).free
+    own_disk = os.stat(folder).st_dev == os.stat(source).st_dev
+    if free >= need + (HEADROOM if own_disk else 0):
+        return
+    also = f" and {_mb(HEADROOM)} left for the running bot" if own_disk else ""
+    raise UserError(f"backup: {folder} has {_mb(free)} free, and a copy of {db_path} needs "
+                    f"{_mb(need)}{also}: free space there or back up to another disk; "
+                    "nothing written")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
 
 
 def _replace(part: Path, target: Path) -> None:

@@ -200,6 +200,31 @@ def test_a_backup_written_in_place_and_cut_short_is_refused_saying_what_to_do(ba
     assert code == 0 and _stories(path) == 300, err
 
 
+def test_a_backup_without_room_for_itself_and_the_bot_is_refused_up_front(backed_up,
+                                                                          capsys,
+                                                                          monkeypatch):
+    """A backup into the database's own folder (README's Docker line writes it to the
+    same volume) filled the disk while it ran, and the running bot, meeting "database
+    or disk is full", stopped. It now checks first that the copy fits with room to
+    spare for the bot, and says how much it needs."""
+    import shutil
+    from bot import backup as backup_mod
+    path, backup = backed_up
+    size = path.stat().st_size
+    real = shutil.disk_usage
+    monkeypatch.setattr(backup_mod.shutil, "disk_usage", lambda p: real(p)._replace(
+        free=size + backup_mod.HEADROOM // 2))
+    code, out, err = run_cli(capsys, "--db", str(path), "backup", str(backup))
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "free space there or back up to another disk; nothing written" in err
+    assert sorted(p.name for p in path.parent.iterdir() if "backup" in p.name) == [
+        "ainews-backup.db"]
+    assert _stories(backup) == 300
+    monkeypatch.setattr(backup_mod.shutil, "disk_usage", lambda p: real(p)._replace(
+        free=size + backup_mod.HEADROOM * 2))
+    assert run_cli(capsys, "--db", str(path), "backup", str(backup))[0] == 0
+
+
 @pytest.mark.parametrize("there", [False, True], ids=["new", "replacing-a-backup"])
 def test_a_backup_that_fails_leaves_no_part_of_itself(backed_up, capsys, monkeypatch, there):
     """A backup onto a disk without room for it said "database or disk is full" and left
