@@ -22,7 +22,7 @@ from bot.errors import UserError
 from bot.runlock import run_lock, running_pid
 from feeds.models import iso_utc, parse_iso, utcnow
 from storage.db_path import create_owner_only, db_file
-from storage.outbox import renew_nonce_epoch
+from storage.outbox import NONCE_EPOCH, renew_nonce_epoch
 from storage.store import newer_versions, written_by_newer
 
 DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")   # the file, not a lock or the disk
@@ -103,10 +103,18 @@ def restore(db_path, source: Path) -> str:
                         "first")
     _check_backup(source)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    with run_lock(db_path):                 # no bot starts on it halfway through
-        with _staged(dest, ".restoring") as stage:     # see _copy_marked
-            _copy_marked(source, stage, db_path)
-            aside = _put_back(stage, dest, f"restore: cannot copy {source} to {db_path}")
+    life = None
+    try:
+        with run_lock(db_path):             # no bot starts on it halfway through
+            with _staged(dest, ".restoring") as stage:     # see _copy_marked
+                life = _copy_marked(source, stage, db_path)
+                aside = _put_back(stage, dest, f"restore: cannot copy {source} to {db_path}")
+    except KeyboardInterrupt:               # Ctrl-C, SIGTERM, SIGHUP (bot/cli.py)
+        if life is None or _life_of(dest) != life:
+            raise                           # not put back: the database is as it was
+        # Put back, and told to stop as SQLite or this tidied up: "stopped" would say
+        # the restore did not happen.
+        return f"restore: {db_path} restored from {source} (it was done when told to stop)"
     kept = f"; the damaged file is kept as {aside}" if aside else ""
     return f"restore: {db_path} restored from {source}{kept}"
 
@@ -124,13 +132,14 @@ def _staged(dest: Path, suffix: str) -> Iterator[Path]:
         _remove(stage)
 
 
-def _copy_marked(source: Path, stage: Path, db_path) -> None:
+def _copy_marked(source: Path, stage: Path, db_path) -> str:
     """The backup copied to `stage` and marked as restored there, so that putting it
     back is one SQLite transaction: marked once put back, a stop in between (Ctrl-C, a
-    dropped ssh session, a SIGKILL) left it in place unmarked."""
+    dropped ssh session, a SIGKILL) left it in place unmarked. Returns the copy's new
+    nonce epoch, by which it is known once put back (_life_of)."""
     try:
         _copy(_read_only(source), stage)
-        _mark_restored(stage)
+        return _mark_restored(stage)
     except (sqlite3.Error, OSError) as e:   # a full disk: nothing changed
         why = e.strerror if isinstance(e, OSError) and e.strerror else e
         raise UserError(f"restore: cannot copy {source} to {db_path}: {why}; nothing "
@@ -155,7 +164,7 @@ def _put_back(source: Path, dest: Path, failed: str) -> Path | None:
     return aside
 
 
-def _mark_restored(dest: Path) -> None:
+def _mark_restored(dest: Path) -> str:
     """When the backup was put back (marked on the copy before it is: _copy_marked):
     delivery looks for a story posted before then in its channel before posting it
     (bot/retry.py before_restore). And a new life for the
@@ -164,7 +173,17 @@ def _mark_restored(dest: Path) -> None:
     with contextlib.closing(sqlite3.connect(dest)) as db, db:
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                    (RESTORED_AT, json.dumps(iso_utc(utcnow()))))
-        renew_nonce_epoch(db)
+        return renew_nonce_epoch(db)
+
+
+def _life_of(dest: Path) -> str | None:
+    """The nonce epoch the database at `dest` is in (None if it can't be read)."""
+    try:
+        with contextlib.closing(_read_only(dest)) as db:
+            row = db.execute("SELECT value FROM meta WHERE key = ?", (NONCE_EPOCH,)).fetchone()
+    except sqlite3.Error:
+        return None
+    return json.loads(row[0]) if row else None
 
 
 def restored_at(store) -> datetime | None:

@@ -347,7 +347,8 @@ def test_a_restore_stopped_halfway_leaves_the_database_as_it_was_or_restored_and
     in, before the restore was recorded, said "stopped (SIGTERM)" and left the backup in
     place unmarked: delivery did not look for already-posted stories in the channels'
     history (posted again), and Discord answered new posts' reused nonces with old posts
-    (those stories never shown)."""
+    (those stories never shown). Now the database is as it was, or restored and marked,
+    and the command says which."""
     import signal
 
     from bot import backup as backup_mod
@@ -371,6 +372,10 @@ def test_a_restore_stopped_halfway_leaves_the_database_as_it_was_or_restored_and
     else:
         monkeypatch.setattr(backup_mod, "renew_nonce_epoch", stop)
     code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
-    assert code == 128 + signal.SIGTERM, err
-    assert _restore_mark(path) in [(400, False), (300, True)]
+    if stopped_at == "after-the-copy":      # done: said so, not "stopped"
+        assert code == 0 and out.endswith("(it was done when told to stop)\n"), err
+        assert _restore_mark(path) == (300, True)
+    else:
+        assert code == 128 + signal.SIGTERM and "stopped (SIGTERM)" in err
+        assert _restore_mark(path) == (400, False)
     assert sorted(p.name for p in path.parent.iterdir() if ".restor" in p.name) == []
