@@ -103,20 +103,26 @@ def restore(db_path, source: Path) -> str:
                         "first")
     _check_backup(source)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    life = None
-    try:
-        with run_lock(db_path):             # no bot starts on it halfway through
-            with _staged(dest, ".restoring") as stage:     # see _copy_marked
-                life = _copy_marked(source, stage, db_path)
-                aside = _put_back(stage, dest, f"restore: cannot copy {source} to {db_path}")
-    except KeyboardInterrupt:               # Ctrl-C, SIGTERM, SIGHUP (bot/cli.py)
-        if life is None or _life_of(dest) != life:
-            raise                           # not put back: the database is as it was
-        # Put back, and told to stop as SQLite or this tidied up: "stopped" would say
-        # the restore did not happen.
+    aside, stopped = _restore_whole(source, dest, db_path)
+    if stopped:
         return f"restore: {db_path} restored from {source} (it was done when told to stop)"
     kept = f"; the damaged file is kept as {aside}" if aside else ""
     return f"restore: {db_path} restored from {source}{kept}"
+
+
+def _restore_whole(source: Path, dest: Path, db_path) -> tuple[Path | None, bool]:
+    """The backup put back marked (_copy_marked): where a damaged file was moved, if one
+    was, and whether a stop came once it was done (Ctrl-C, SIGTERM or SIGHUP as SQLite or
+    this tidied up: "stopped" would say the restore did not happen)."""
+    life = None
+    try:
+        with run_lock(db_path), _staged(dest, ".restoring") as stage:   # no bot starts
+            life = _copy_marked(source, stage, db_path)
+            return _put_back(stage, dest, f"restore: cannot copy {source} to {db_path}"), False
+    except KeyboardInterrupt:               # bot/cli.py: the stop signals raise it
+        if life is None or _life_of(dest) != life:
+            raise                           # not put back: the database is as it was
+        return None, True
 
 
 @contextlib.contextmanager
