@@ -32,13 +32,15 @@ class DigestCommands:
         return self._digest_daily(caller, at, tz)
 
     def _digest_off(self, caller: Caller) -> Reply:
-        had = self.store.clear_digest(caller.platform, caller.channel)
-        if not had:
-            return Reply.message("This channel has no digest; stories are posted as "
-                                 "they come.")
-        # Held for the digest: now they go as the instant posts asked for (the
-        # hourly cap still rolls a long list into a roundup).
-        n = self.store.release_held(caller.platform, caller.channel, self.clock())
+        # As one: killed in between, the held posts stayed held in a channel with no
+        # digest, to go out as a roundup "over the hourly cap".
+        with self.store.transaction():
+            if not self.store.clear_digest(caller.platform, caller.channel):
+                return Reply.message("This channel has no digest; stories are posted "
+                                     "as they come.")
+            # Held for the digest: now they go as the instant posts asked for (the
+            # hourly cap still rolls a long list into a roundup).
+            n = self.store.release_held(caller.platform, caller.channel, self.clock())
         held = released_note(n, self._cap_room(caller), self.hourly_cap) if n else ""
         return Reply.message(f"Digest off: new stories are posted as they come.{held}",
                              ephemeral=False)

@@ -100,9 +100,7 @@ class SubscriptionCommands(TargetNames):
             return Reply.error(one_at_a_time(several, ex.unsubscribe_named))
         if match is None:
             return Reply.not_there(self._not_followed(current, target))
-        self.store.remove_subscription(caller.platform, caller.channel, match.kind,
-                                       match.target)
-        dropped = self._drop_unwanted(caller)
+        dropped = self._stop_following(caller, [match])
         note = f" {count(dropped, 'waiting post')} won't go out." if dropped else ""
         return Reply.message(self._stopped(caller, match) + (note,), ephemeral=False)
 
@@ -141,9 +139,7 @@ class SubscriptionCommands(TargetNames):
         if not current:
             return Reply.message(say("This channel follows nothing; nothing to stop. {} "
                                      "lists what it follows.", ex.SUBSCRIPTIONS))
-        for s in current:
-            self.store.remove_subscription(caller.platform, caller.channel, s.kind, s.target)
-        dropped = self._drop_unwanted(caller)
+        dropped = self._stop_following(caller, current)
         names = self._names(current)
         text = say("This channel no longer gets anything (stopped: {}).", names)
         if dropped:
@@ -270,6 +266,15 @@ class SubscriptionCommands(TargetNames):
         else:
             label = s.target
         return label + (" — paused" if s.paused else "")
+
+    def _stop_following(self, caller: Caller, subs: list[Subscription]) -> int:
+        """The subscriptions removed and the posts no longer wanted cancelled, as one: a
+        crash in between sent the channel that said stop its digest all the same."""
+        with self.store.transaction():
+            for s in subs:
+                self.store.remove_subscription(caller.platform, caller.channel, s.kind,
+                                               s.target)
+            return self._drop_unwanted(caller)
 
     def _drop_unwanted(self, caller: Caller) -> int:
         """Posts still waiting (held for the digest or over the hourly cap, or retrying)

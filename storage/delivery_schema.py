@@ -115,7 +115,8 @@ class DeliveryWrites:
             return c.execute(sql, params).rowcount
 
     @contextmanager
-    def _outbox_tx(self):
-        """The store's write transaction (Store._write), yielding the connection."""
-        with self._write():
+    def _outbox_tx(self, durable: bool = False):
+        """The store's write transaction (Store._write), yielding the connection;
+        durable: on disk at the commit, power cut or not (Store._synced)."""
+        with self._write(durable=durable):
             yield self.db.conn

@@ -185,8 +185,10 @@ class OutboxStore(DeliveryWrites):
 
     # ---- claiming, holding, cancelling -----------------------------------------------
     def claim_post(self, row_id: int, now: datetime) -> OutboxRow | None:
-        """Atomically take a due row (or edit); None if someone else has it."""
-        with self._outbox_tx() as c:
+        """Atomically take a due row (or edit); None if someone else has it. Durable:
+        a claim a power cut took back would make the post's retry look like its first
+        try, posted again without asking the platform (bot/retry.py earlier_post)."""
+        with self._outbox_tx(durable=True) as c:
             n = c.execute(
                 "UPDATE outbox SET state=CASE state WHEN 'edit' THEN 'editing' "
                 "ELSE 'sending' END, first_try_at=CASE WHEN state='due' AND attempts=0 "
@@ -267,7 +269,7 @@ class OutboxStore(DeliveryWrites):
 
     # ---- roundups: several held posts claimed as one message ---------------------------
     def claim_roundup(self, row_ids: list[int], batch: str, now: datetime) -> list[OutboxRow]:
-        with self._outbox_tx() as c:
+        with self._outbox_tx(durable=True) as c:     # as claim_post's
             c.execute(
                 f"UPDATE outbox SET state='sending', batch=?, first_try_at=CASE WHEN "
                 f"attempts=0 THEN ? ELSE first_try_at END, attempts=attempts+1, "

@@ -140,7 +140,8 @@ class Store(FeedStore, StoryStore, LookupStore, SearchStore, DeliveryStore, Rete
         # less per-page work: the store's CPU x 0.89-0.93 (bench 2). Only a file not yet
         # written takes it (before WAL is on); an existing store keeps its page size.
         conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
-        if db_file(self.path) is not None:   # WAL is for files
+        self._wal = db_file(self.path) is not None   # WAL is for files
+        if self._wal:
             self.db.enable_wal()
             conn.execute("PRAGMA synchronous = NORMAL")   # safe with WAL; fewer fsyncs
             # Checkpoint at ~4 MB of log whatever the page size, as with 4 KB pages.
@@ -161,38 +162,59 @@ class Store(FeedStore, StoryStore, LookupStore, SearchStore, DeliveryStore, Rete
         conn.execute("PRAGMA user_version").fetchone()
 
     @contextmanager
-    def _write(self, whole: bool = False) -> Iterator[None]:
+    def _write(self, whole: bool = False, durable: bool = False) -> Iterator[None]:
         """One write transaction (nested calls join the outer one, in a savepoint, or
         with `whole` in none: see transaction). BEGIN IMMEDIATE takes the write lock up
         front, so a concurrent writer waits for the busy timeout instead of failing
-        halfway through."""
+        halfway through. durable: see _synced."""
         with self._lock:
             if self.db.conn.in_transaction:
                 yield from (self._joined() if self._whole else self._nested())
                 return
-            self._begin_immediate()
-            self._own_transaction, self._whole, self._failed = True, whole, False
-            try:
-                yield
-                if self._failed:   # a write inside failed and its error was caught
-                    raise StoreError(f"store: a write to {self.path} failed inside a "
-                                     "transaction; nothing of it was kept")
-                self._index_waiting()
-                # In here: a COMMIT that fails (a full disk) may leave the transaction
-                # open, and every later write would join it, never to be committed.
-                self.db.conn.execute("COMMIT")
-            except BaseException as e:
-                self._forget_stories()   # rolled-back rows' pks will be reused
-                self._search_rows.clear()
-                if self.db.conn.in_transaction:
-                    self.db.conn.execute("ROLLBACK")
-                # Read-only, a full disk, an I/O error, a damaged file: the operator's to
-                # fix, one line and no traceback; SQLite has rolled the writes back.
-                if (halt := unusable(self.path, e)) is not None and halt is not e:
-                    raise halt from None
-                raise
-            finally:
-                self._own_transaction = self._whole = False
+            with self._synced(durable):
+                yield from self._outermost(whole)
+
+    @contextmanager
+    def _synced(self, durable: bool) -> Iterator[None]:
+        """With `durable`, a commit that survives a power cut, not only a killed
+        process: in WAL, synchronous=NORMAL syncs the log at checkpoints only, so a
+        power cut can take back every commit since the last one. For the writes that
+        precede something the database cannot take back (a post claimed before it goes
+        out); the rest keep NORMAL's speed."""
+        if not (durable and self._wal):
+            yield
+            return
+        self.db.conn.execute("PRAGMA synchronous = FULL")
+        try:
+            yield
+        finally:
+            self.db.conn.execute("PRAGMA synchronous = NORMAL")
+
+    def _outermost(self, whole: bool) -> Iterator[None]:
+        """The outermost transaction: committed at the end, rolled back on an error."""
+        self._begin_immediate()
+        self._own_transaction, self._whole, self._failed = True, whole, False
+        try:
+            yield
+            if self._failed:   # a write inside failed and its error was caught
+                raise StoreError(f"store: a write to {self.path} failed inside a "
+                                 "transaction; nothing of it was kept")
+            self._index_waiting()
+            # In here: a COMMIT that fails (a full disk) may leave the transaction
+            # open, and every later write would join it, never to be committed.
+            self.db.conn.execute("COMMIT")
+        except BaseException as e:
+            self._forget_stories()   # rolled-back rows' pks will be reused
+            self._search_rows.clear()
+            if self.db.conn.in_transaction:
+                self.db.conn.execute("ROLLBACK")
+            # Read-only, a full disk, an I/O error, a damaged file: the operator's to
+            # fix, one line and no traceback; SQLite has rolled the writes back.
+            if (halt := unusable(self.path, e)) is not None and halt is not e:
+                raise halt from None
+            raise
+        finally:
+            self._own_transaction = self._whole = False
 
     def _begin_immediate(self) -> None:
         """Take the write lock. Another program holding it past the busy timeout (a

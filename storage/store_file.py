@@ -8,8 +8,8 @@ import sqlite3
 from pathlib import Path
 
 from storage.db_path import db_file
-from storage.store_errors import (READ_ONLY, StoreError, StoreUnusable, is_read_only, one_line,
-                                  sqlite_code)
+from storage.store_errors import (FULL, IO_ERROR, READ_ONLY, StoreError, StoreUnusable,
+                                  is_read_only, one_line, sqlite_code)
 
 CANT_OPEN = "check that its folder exists and that you may write in it"
 MISSING = (-1, -1)
@@ -77,9 +77,14 @@ def open_failure(e: BaseException, path: str) -> str:
         return in_the_way
     if _is_dir(file):   # sqlite3 says only "unable to open"
         return "it is a folder; give the path of a database file in it"
+    code = sqlite_code(e)
+    if code == sqlite3.SQLITE_FULL:    # an upgrade's migrations write: said as mid-run
+        return FULL
     reason = READ_ONLY if is_read_only(e) else one_line(e)
-    if sqlite_code(e) == sqlite3.SQLITE_CANTOPEN:   # a new file in a folder it may not write
+    if code == sqlite3.SQLITE_CANTOPEN:   # a new file in a folder it may not write
         reason += f" ({CANT_OPEN})"
+    if code == sqlite3.SQLITE_IOERR:
+        reason += f"; {IO_ERROR}"
     return reason
 
 

@@ -128,6 +128,127 @@ def test_a_backup_is_readable_by_its_owner_only(env, capsys, tmp_path, replaced)
     assert backup.stat().st_mode & 0o777 == 0o600
 
 
+_KILLED_BACKUP = textwrap.dedent("""
+    import os, signal, sys
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    from bot import backup
+
+    def killed_halfway(src, target):     # a SIGKILL, OOM or power cut mid-copy
+        import sqlite3
+        def step(status, remaining, total):
+            if remaining <= total // 2:
+                os.kill(os.getpid(), signal.SIGKILL)
+        dst = sqlite3.connect(target)
+        dst.execute("PRAGMA cache_size = 1")    # pages on disk as a big database's are
+        src.backup(dst, pages=1, progress=step)
+
+    if {in_place!r}:    # as an older ainews, or `sqlite3 DB ".backup FILE"`, write it
+        killed_halfway(backup._read_only(Path({path!r})), Path({target!r}))
+    backup._copy = killed_halfway
+    backup.backup({path!r}, Path({target!r}))
+""")
+
+
+def _kill_a_backup(path, target, in_place: bool = False) -> None:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    child = subprocess.run([sys.executable, "-c", _KILLED_BACKUP.format(
+        root=root, path=str(path), target=str(target), in_place=in_place)])
+    assert child.returncode == -9
+
+
+def test_a_backup_killed_halfway_leaves_the_last_one_whole(backed_up, capsys):
+    """`ainews backup` wrote over the last backup in place: killed halfway (an hourly
+    cron's backup at a reboot, the OOM killer), that file was half new pages with a
+    hot journal beside it, and `ainews restore` refused it ("not a usable database
+    (attempt to write a readonly database)"), as a copy of the file alone (rsync) was
+    "malformed". The last backup is kept whole until the new one is."""
+    from storage.store import Store
+    path, backup = backed_up
+    with Store(path) as store:
+        add_stories(store, 300, 400)
+    _kill_a_backup(path, backup)
+    copy = backup.with_name("copy.db")
+    copy.write_bytes(backup.read_bytes())             # what a file copy (rsync) takes
+    assert _stories(copy) == 300
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 0, err
+    assert _stories(path) == 300
+    code, out, err = run_cli(capsys, "--db", str(path), "backup", str(backup))
+    assert code == 0, err
+    assert sorted(p.name for p in path.parent.iterdir() if "backup" in p.name) == [
+        "ainews-backup.db"]                           # the next backup clears the rest
+
+
+def test_a_backup_written_in_place_and_cut_short_is_refused_saying_what_to_do(backed_up,
+                                                                              capsys):
+    """A backup that an older ainews, or sqlite3's `.backup`, was writing in place when
+    killed has its journal beside it, which only a connection that may write can roll
+    back: restore said "not a usable database (attempt to write a readonly database)"."""
+    from storage.store import Store
+    path, backup = backed_up
+    with Store(path) as store:
+        add_stories(store, 300, 400)
+    _kill_a_backup(path, backup, in_place=True)
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert f"{backup} was cut short while being written" in err
+    assert f"sqlite3 {backup} 'PRAGMA quick_check'" in err and "nothing changed" in err
+    assert _stories(path) == 400
+    sqlite3.connect(backup).execute("PRAGMA quick_check").connection.close()   # as told
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 0 and _stories(path) == 300, err
+
+
+def test_a_backup_without_room_for_itself_and_the_bot_is_refused_up_front(backed_up,
+                                                                          capsys,
+                                                                          monkeypatch):
+    """A backup into the database's own folder (README's Docker line writes it to the
+    same volume) filled the disk while it ran, and the running bot, meeting "database
+    or disk is full", stopped. It now checks first that the copy fits with room to
+    spare for the bot, and says how much it needs."""
+    import shutil
+    from bot import backup as backup_mod
+    path, backup = backed_up
+    size = path.stat().st_size
+    real = shutil.disk_usage
+    monkeypatch.setattr(backup_mod.shutil, "disk_usage", lambda p: real(p)._replace(
+        free=size + backup_mod.HEADROOM // 2))
+    code, out, err = run_cli(capsys, "--db", str(path), "backup", str(backup))
+    assert code == 2 and len(err.splitlines()) == 1, err
+    assert "free space there or back up to another disk; nothing written" in err
+    assert sorted(p.name for p in path.parent.iterdir() if "backup" in p.name) == [
+        "ainews-backup.db"]
+    assert _stories(backup) == 300
+    monkeypatch.setattr(backup_mod.shutil, "disk_usage", lambda p: real(p)._replace(
+        free=size + backup_mod.HEADROOM * 2))
+    assert run_cli(capsys, "--db", str(path), "backup", str(backup))[0] == 0
+
+
+@pytest.mark.parametrize("there", [False, True], ids=["new", "replacing-a-backup"])
+def test_a_backup_that_fails_leaves_no_part_of_itself(backed_up, capsys, monkeypatch, there):
+    """A backup onto a disk without room for it said "database or disk is full" and left
+    what it had written (megabytes, the disk still full): on the database's own disk
+    the running bot then stopped, that disk full. The last backup stays as it was."""
+    from bot import backup as backup_mod
+    path, backup = backed_up
+    if not there:
+        backup.unlink()
+    real_copy = backup_mod._copy
+
+    def copy_then_fail(src, target):
+        real_copy(src, target)
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(backup_mod, "_copy", copy_then_fail)
+    code, out, err = run_cli(capsys, "--db", str(path), "backup", str(backup))
+    assert code == 2 and len(err.splitlines()) == 1 and "disk is full" in err, err
+    left = sorted(p.name for p in path.parent.iterdir() if "backup" in p.name)
+    assert left == (["ainews-backup.db"] if there else [])
+    if there:
+        assert _stories(backup) == 300
+
+
 @pytest.mark.parametrize("named", ["itself", "a-link"])
 def test_restoring_the_database_onto_itself_is_refused(backed_up, capsys, tmp_path, named):
     path, _ = backed_up
@@ -206,3 +327,55 @@ def test_a_backup_is_one_file_that_opens_on_a_read_only_mount(backed_up, capsys)
     finally:
         db.close()
     assert _stories(path) == 300
+
+
+def _restore_mark(path) -> tuple[int, bool]:
+    """(stories, whether the file carries `ainews restore`'s mark)."""
+    db = sqlite3.connect(path)
+    try:
+        marked = db.execute("SELECT count(*) FROM meta WHERE key IN ('restored_at', "
+                            "'nonce_epoch')").fetchone()[0] == 2
+    finally:
+        db.close()
+    return _stories(path), marked
+
+
+@pytest.mark.parametrize("stopped_at", ["after-the-copy", "marking"])
+def test_a_restore_stopped_halfway_leaves_the_database_as_it_was_or_restored_and_marked(
+        backed_up, capsys, monkeypatch, stopped_at):
+    """A SIGTERM, SIGHUP (an ssh session dropped) or Ctrl-C once the backup's pages were
+    in, before the restore was recorded, said "stopped (SIGTERM)" and left the backup in
+    place unmarked: delivery did not look for already-posted stories in the channels'
+    history (posted again), and Discord answered new posts' reused nonces with old posts
+    (those stories never shown). Now the database is as it was, or restored and marked,
+    and the command says which."""
+    import signal
+
+    from bot import backup as backup_mod
+    from bot.cli import Terminated
+    from storage.store import Store
+    path, backup = backed_up
+    with Store(path) as store:
+        add_stories(store, 300, 400)
+    real_copy = backup_mod._copy
+
+    def copy_then_stop(src, target):
+        real_copy(src, target)
+        if os.path.samefile(target, path):
+            raise Terminated(signal.SIGTERM)
+
+    def stop(*_a):
+        raise Terminated(signal.SIGTERM)
+
+    if stopped_at == "after-the-copy":
+        monkeypatch.setattr(backup_mod, "_copy", copy_then_stop)
+    else:
+        monkeypatch.setattr(backup_mod, "renew_nonce_epoch", stop)
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    if stopped_at == "after-the-copy":      # done: said so, not "stopped"
+        assert code == 0 and out.endswith("(it was done when told to stop)\n"), err
+        assert _restore_mark(path) == (300, True)
+    else:
+        assert code == 128 + signal.SIGTERM and "stopped (SIGTERM)" in err
+        assert _restore_mark(path) == (400, False)
+    assert sorted(p.name for p in path.parent.iterdir() if ".restor" in p.name) == []

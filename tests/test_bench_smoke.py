@@ -268,3 +268,11 @@ def test_outbox_bench_fills_the_store_it_says_and_times_both_revisions(tmp_path)
     got = bench_outbox.run(["--quick", "--against", "HEAD"])["ms"]
     assert set(got) == {"today", "HEAD"} and all(
         ms >= 0 for reads in got.values() for ms in reads.values())
+
+
+def test_claims_bench_times_the_claim_synced_and_not(tmp_path):
+    from bench import bench_claims
+    got = bench_claims.run(["--posts", "5", "--runs", "1", "--dir", str(tmp_path)])
+    assert set(got["ms_per_post"]) == {"normal", "synced"}
+    assert all(ms > 0 for ms in got["ms_per_post"].values())
+    assert list(tmp_path.iterdir()) == []       # its store removed

@@ -140,28 +140,37 @@ def test_an_unknown_platform_is_a_usage_error(db, capsys):
     assert e.value.code == 2 and "invalid choice: 'telegram'" in capsys.readouterr().err
 
 
-def test_a_post_the_running_bot_sends_while_its_channel_is_removed_stays_sent(db, capsys,
-                                                                              monkeypatch):
-    """`subscriptions remove` reads the waiting posts, and `ainews run`, another
-    process, posts one before the removal cancels them: the post is out, so it stays
-    recorded as sent (its edits, `why`), and the removal doesn't claim it won't go out."""
+def test_a_post_the_running_bot_tries_while_its_channel_is_removed_waits_and_stays_unsent(
+        db, capsys, monkeypatch):
+    """`subscriptions remove` reads the waiting posts and cancels them as one
+    transaction, so `ainews run`, another process, can't post one in between: its
+    claim waits for the removal, then finds the post cancelled (before, the claim got
+    in between and the post went to the channel that said stop)."""
+    import threading
     with Store(db) as bot:
         bot.enqueue_post(cluster_id="k2", brief=make_brief(id="s2"), platform="slack",
                          workspace="T1", channel="C1", held=False, now=NOW)
-    real = Store.waiting_posts
+    real, claimed = Store.waiting_posts, []
+
+    def the_bot_tries_to_post(store, row_id):
+        with Store(db) as bot:
+            claimed.append(bot.claim_post(row_id, NOW))
 
     def then_the_bot_posts(self, platform, channel, **kw):
         rows = real(self, platform, channel, **kw)
-        with Store(db) as bot:
-            row = bot.claim_post(rows[0].id, NOW)
-            bot.record_sent(row.id, "1700000000.000100", NOW, shown=row.brief)
+        bot = threading.Thread(target=the_bot_tries_to_post, args=(self, rows[0].id))
+        bot.start()
+        bots.append(bot)
+        bot.join(0.5)       # its claim done before the cancel, unless it has to wait
         return rows
+    bots: list[threading.Thread] = []
     monkeypatch.setattr(Store, "waiting_posts", then_the_bot_posts)
     code, out, _ = run_cli(capsys, "subscriptions", "remove", "slack", "C1")
-    assert code == 0 and "no longer gets anything" in out and "won't go out" not in out
+    bots[0].join()
+    assert code == 0 and "no longer gets anything" in out and "1 waiting post won't go out" in out
+    assert claimed == [None]
     with Store(db) as store:
-        assert store.outbox_counts() == {"sent": 1, "held": 1}
-        assert store.outbox_entry("k2", "slack", "C1").message_id == "1700000000.000100"
+        assert store.outbox_counts() == {"cancelled": 1, "held": 1}     # held: discord 999's
 
 
 @pytest.mark.parametrize("ran", [True, False], ids=["after-a-run", "before-any-run"])

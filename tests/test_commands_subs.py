@@ -174,6 +174,32 @@ def test_unsubscribe_all_drops_the_waiting_posts_and_keeps_the_digest_setting(co
     assert set(commands.store.outbox_counts()) == {"cancelled"}
 
 
+@pytest.mark.parametrize("follows, typed", [(("pricing", "Baidu"), "all"),
+                                             (("pricing",), "pricing")])
+def test_unsubscribe_cut_short_keeps_the_subscription_with_its_waiting_posts(
+        commands, clock, monkeypatch, follows, typed):
+    """The subscription went in one transaction and its waiting posts in the next: the
+    bot killed in between (a SIGKILL, the OOM killer, a crash), the channel that said
+    stop got the day's digest all the same. Both go together, or neither."""
+    from bot.dispatch import dispatch_new
+    from feeds.models import FeedSource
+    commands.store.upsert_feed(FeedSource("FT", "https://news.example/rss"))   # the seeds'
+    for target in follows:
+        commands.subscribe(ADMIN, target)
+    commands.digest(ADMIN, "daily", "18:00", "Europe/London")
+    stored = commands.store.stories_to_dispatch(0, commands.store.last_story_pk())
+    assert dispatch_new(commands.store, stored, clock()) >= 1          # held for 18:00
+
+    def killed(*_a, **_k):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(commands.store, "cancel_posts", killed)
+    with pytest.raises(RuntimeError):
+        commands.unsubscribe(ADMIN, typed)
+    assert len(commands.store.subscriptions_for_channel("discord", "c1")) == len(follows)
+    assert set(commands.store.outbox_counts()) == {"held"}
+
+
 def test_unsubscribe_offers_all_and_help_says_what_it_does(commands):
     commands.subscribe(ADMIN, "pricing")
     assert ("Everything this channel follows (stop all)", "all") not in \
@@ -330,6 +356,29 @@ def test_digest_daily_and_off(commands):
     assert "digest a day at 08:30 Europe/Berlin" in commands.subscriptions(MEMBER).text
     assert "Digest off" in commands.digest(ADMIN, "off").text
     assert commands.store.digest_setting("discord", "c1") is None
+
+
+def test_digest_off_cut_short_keeps_the_digest_with_its_held_posts(commands, clock,
+                                                                   monkeypatch):
+    """`digest off` cleared the setting in one transaction and let the held posts go in
+    the next: the bot killed in between, they stayed held in a channel with no digest,
+    and went out later as a roundup titled as over the hourly cap."""
+    from bot.dispatch import dispatch_new
+    from feeds.models import FeedSource
+    commands.store.upsert_feed(FeedSource("FT", "https://news.example/rss"))   # the seeds'
+    commands.subscribe(ADMIN, "pricing")
+    commands.digest(ADMIN, "daily", "18:00", "Europe/London")
+    stored = commands.store.stories_to_dispatch(0, commands.store.last_story_pk())
+    assert dispatch_new(commands.store, stored, clock()) >= 1          # held for 18:00
+
+    def killed(*_a, **_k):
+        raise RuntimeError("killed")
+
+    monkeypatch.setattr(commands.store, "release_held", killed)
+    with pytest.raises(RuntimeError):
+        commands.digest(ADMIN, "off")
+    assert commands.store.digest_setting("discord", "c1") is not None
+    assert set(commands.store.outbox_counts()) == {"held"}
 
 
 @pytest.mark.parametrize("follows", [False, True])

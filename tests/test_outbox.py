@@ -351,3 +351,44 @@ def test_posts_queued_after_a_restore_have_nonces_no_earlier_post_had(store, clo
         assert first.nonce == "ainews-1" and again.story_id == "story3"
         assert again.nonce not in seen and len(replace(again, id=10**12 - 1).nonce) <= 25
         seen.add(again.nonce)
+
+
+def _sync_at_commits(statements: list[str]) -> list[str]:
+    """PRAGMA synchronous in force at each COMMIT of these traced statements."""
+    level, found = "NORMAL", []
+    for sql in statements:
+        words = sql.upper().split()
+        if words[:2] == ["PRAGMA", "SYNCHRONOUS"] and len(words) == 4:
+            level = words[3]
+        elif words == ["COMMIT"]:
+            found.append(level)
+    return found
+
+
+@pytest.mark.parametrize("kind", ["post", "roundup"])
+def test_a_claim_is_on_disk_before_its_post_goes_out(store, clock, kind):
+    """WAL with synchronous=NORMAL keeps a commit from a killed process but not from a
+    power cut, which can take back every commit since the last checkpoint. A claim
+    taken back made the row look never tried: after the reboot it was posted again
+    without asking the platform first (Slack has no idempotency key; Discord forgets
+    its nonces in minutes). The claim is synced before the post goes; the other
+    writes (the sent mark among them: a claim still on disk makes the retry look the
+    post up) keep the cheaper setting."""
+    follow(store, clock)
+    dispatch_new(store, [brief(1, clock)], clock())
+    if kind == "roundup":
+        store.hold_posts([1])
+    traced: list[str] = []
+    store.db.conn.set_trace_callback(traced.append)
+    try:
+        if kind == "roundup":
+            store.claim_roundup([1], "roundup-1", clock())
+        else:
+            store.claim_post(1, clock())
+        claimed = len(traced)
+        store.record_sent(1, "m1", clock(), shown=store.outbox_post(1).brief)
+    finally:
+        store.db.conn.set_trace_callback(None)
+    assert _sync_at_commits(traced[:claimed]) == ["FULL"]
+    assert _sync_at_commits(traced[claimed:]) == ["NORMAL"]
+    assert store.db.execute("PRAGMA synchronous").fetchone() == (1,)     # NORMAL again

@@ -138,3 +138,28 @@ def test_an_sqlite_older_than_the_store_needs_is_named_at_open(clean_env, capsys
         "ainews: store: this Python's SQLite is 3.26.0; ainews needs SQLite 3.27 or newer "
         "(a newer Python, or one built with a newer SQLite)\n")
     assert not db.parent.exists()
+
+
+@pytest.mark.parametrize("kind, says", [
+    ("full", "its disk is full (database or disk is full): free space on it and start "
+             "ainews again (what is already stored is kept)"),
+    ("io", "disk I/O error; check its disk (free space, `dmesg`)"),
+])
+def test_an_upgrade_that_meets_a_full_or_failing_disk_says_what_to_do(clean_env, capsys,
+                                                                      tmp_path, monkeypatch,
+                                                                      kind, says):
+    """An upgrade's migrations write (the log grows by what they change): on a full disk
+    the first command after `git pull` said only "cannot open ainews.db: database or
+    disk is full", not that the file is whole and what to do, as the running bot says."""
+    from storage.store import Store
+    from tests.store_kit import sqlite_error
+    db = tmp_path / "ainews.db"
+    Store(db).close()
+
+    def fails(conn, migrations):
+        raise sqlite_error(kind)
+
+    monkeypatch.setattr("storage.store.migrate", fails)
+    assert main(["--db", str(db), "latest"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ainews: store: cannot open {db}: {says}") and err.count("\n") == 1
