@@ -41,6 +41,8 @@ def reply_text(resp) -> str:
     model said nothing, a rejection). Anything shaped otherwise is NotACompletion."""
     choices = getattr(resp, "choices", None)
     if choices is None or not isinstance(choices, list):
+        if error := _sent_error(resp):
+            raise NotACompletion(f"the endpoint sent an error with HTTP 200: {error}")
         raise NotACompletion(f"the answer is not a chat completion ({_shape(resp)}); "
                              "is LLM_BASE_URL an OpenAI-compatible API?")
     if not choices:
@@ -65,6 +67,24 @@ def cut_off(resp) -> bool:
 def _is_text_part(part) -> bool:
     kind = part.get("type") if isinstance(part, dict) else getattr(part, "type", None)
     return kind in (None, "text")
+
+
+def _sent_error(resp) -> str:
+    """The error a body holds instead of choices, in the provider's words ("" for none):
+    OpenRouter sends an upstream provider's failure so, `{"error": {"message": "Provider
+    returned error", "code": 429, "metadata": {"raw": "Too Many Requests", ...}}}`."""
+    error = getattr(resp, "error", None)
+    if isinstance(error, str):
+        return error
+    if not isinstance(error, dict):
+        return ""
+    meta = error.get("metadata") if isinstance(error.get("metadata"), dict) else {}
+    said = [str(error["code"])] if error.get("code") else []
+    # which upstream provider failed, and in its own words
+    upstream = [str(meta[k]) for k in ("provider_name", "raw") if meta.get(k)]
+    if upstream:
+        said.append(": ".join(upstream))
+    return str(error.get("message") or "no message") + (f" ({'; '.join(said)})" if said else "")
 
 
 def _shape(resp) -> str:

@@ -81,6 +81,32 @@ async def test_an_answer_that_is_no_chat_completion_costs_the_feed_nothing(poll,
     assert not any(r.exc_info for r in caplog.records)
 
 
+OPENROUTER_ERROR = {"error": {"message": "Provider returned error", "code": 429,
+                              "metadata": {"raw": "Too Many Requests",
+                                           "provider_name": "Hyperbolic"}},
+                    "user_id": "user_1"}
+
+
+@pytest.mark.parametrize("error,words", [
+    (OPENROUTER_ERROR, "Provider returned error (429; Hyperbolic: Too Many Requests)"),
+    ({"error": {"message": "upstream timed out", "type": "new_api_error"}},
+     "upstream timed out"),
+    ({"error": "quota exhausted"}, "quota exhausted"),
+], ids=["openrouter", "gateway", "error-as-text"])
+async def test_an_error_sent_with_http_200_is_said_in_the_provider_s_words(fake_llm, caplog,
+                                                                          error, words):
+    # OpenRouter and some gateways send a provider's failure as HTTP 200 with an error
+    # object: the log asked whether LLM_BASE_URL was an OpenAI-compatible API at all,
+    # and never said what the provider answered.
+    fake_llm.script = [("body", json.dumps(error)), ("json", GOOD)]
+    llm = condenser(fake_llm)
+    assert await llm.condense(STORY, FALLBACK) == FALLBACK
+    (warning,) = _warnings(caplog)
+    assert words in warning and "with HTTP 200" in warning
+    assert "LLM_BASE_URL" not in warning
+    assert llm.resting()   # the endpoint's failure, not the story's: rested as a 429 is
+
+
 async def test_content_sent_as_text_parts_is_read(fake_llm):
     parts = [{"type": "text", "text": json.dumps(GOOD)[:40]},
              {"type": "text", "text": json.dumps(GOOD)[40:]}]
