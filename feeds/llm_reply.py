@@ -64,6 +64,35 @@ def cut_off(resp) -> bool:
     return getattr(choices[0], "finish_reason", None) == "length"
 
 
+# Where servers put a thinking model's reasoning apart from its answer: DeepSeek's API,
+# DashScope, SGLang and vLLM before 0.10 "reasoning_content"; Ollama, OpenRouter and
+# later vLLM "reasoning".
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+
+
+def reasoning_of(message) -> tuple[str, str]:
+    """(field, text) of a message's (or a streamed delta's) reasoning; ("", "") for none."""
+    for field in REASONING_FIELDS:
+        text = getattr(message, field, None)
+        if isinstance(text, str) and text:
+            return field, text
+    return "", ""
+
+
+def from_reasoning(resp) -> str:
+    """The answer of a completion whose content is empty, found in its reasoning ("" for
+    none). A reasoning parser that never sees the thinking end files the whole output
+    there (vLLM's and SGLang's DeepSeek parsers, when the model writes no </think>), the
+    JSON answer included; the answer is validated as any other. LLMRejected when the
+    reasoning holds no object: the model stopped thinking without answering."""
+    choices = getattr(resp, "choices", None) or [None]
+    field, text = reasoning_of(getattr(choices[0], "message", None))
+    if text and "{" not in text:
+        raise LLMRejected(f"answer is reasoning only ({field}, no answer after it)",
+                          "answer is reasoning only")
+    return text
+
+
 def _is_text_part(part) -> bool:
     kind = part.get("type") if isinstance(part, dict) else getattr(part, "type", None)
     return kind in (None, "text")

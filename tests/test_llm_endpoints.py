@@ -130,6 +130,29 @@ async def test_a_reasoning_or_chatty_model_s_answer_is_read(fake_llm, content):
     assert brief.condenser == "llm:qwen-plus" and brief.headline == GOOD["headline"]
 
 
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("text", [
+    json.dumps(GOOD),
+    "The user wants a brief of the price cut.\n" + json.dumps(GOOD),
+], ids=["answer-only", "reasoning-then-answer"])
+async def test_an_answer_a_reasoning_parser_filed_as_reasoning_is_read(fake_llm, field,
+                                                                      streamed, text):
+    # vLLM's and SGLang's DeepSeek parsers put the whole output in the reasoning field,
+    # content empty, when the model never writes </think> (vllm-project/vllm#48645: a
+    # fifth of answers): the brief was rejected as "answer is empty".
+    fake_llm.script, fake_llm.always_stream = [("reasoning", (field, text))], streamed
+    brief = await condenser(fake_llm).condense(STORY, FALLBACK)
+    assert brief.condenser == "llm:qwen-plus" and brief.headline == GOOD["headline"]
+
+
+async def test_reasoning_without_an_answer_is_said_as_such(fake_llm, caplog):
+    fake_llm.script = [("reasoning", ("reasoning_content", "Alibaba cut prices, so"))]
+    assert await condenser(fake_llm).condense(STORY, FALLBACK) == FALLBACK
+    (warning,) = _warnings(caplog)
+    assert "answer is reasoning only" in warning and "reasoning_content" in warning
+
+
 QUOTES_TAG = {"headline": "DeepSeek-R1 update hides its reasoning",
               "bullets": ["The model now ends its reasoning with a </think> tag before "
                           "answering.", "Developers must strip the block.",
