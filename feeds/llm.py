@@ -19,7 +19,8 @@ from feeds.company_names import CompanyNames
 from feeds.llm_cap import HourlyCap
 from feeds.llm_endpoint import REFUSED, Endpoint, status_of
 from feeds.llm_prompt import CHECK, SYSTEM, brief_prompt
-from feeds.llm_reply import LLMRejected, cut_off, from_reasoning, parse_json, reply_text
+from feeds.llm_reply import (LLMRejected, cut_off, filtered, from_reasoning, parse_json,
+                              reply_text)
 from feeds.llm_request import RequestShape, fitted_cap
 from feeds.llm_slots import BRIEF, PrioritySlots
 from feeds.llm_stream import collected, from_events
@@ -273,6 +274,8 @@ class LLMCondenser:
             raise LLMRejected(f"answer was cut off at its token cap ({cap} tokens{room}): "
                               "raise LLM_MAX_TOKENS if the model thinks at length first",
                               "answer was cut off at its token cap")
+        if filtered(resp):   # said so, not as an empty answer or one that is not JSON
+            raise LLMRejected("answer was stopped by the provider's content filter")
         return text if text.strip() else from_reasoning(resp)
 
     def rejected(self, story: Story, e: LLMRejected) -> None:

@@ -60,8 +60,18 @@ def reply_text(resp) -> str:
 def cut_off(resp) -> bool:
     """Whether the answer stopped at the token cap rather than at its end (after
     reply_text: resp is a completion)."""
+    return _finish(resp) == "length"
+
+
+def filtered(resp) -> bool:
+    """Whether the provider's content filter stopped the answer (Azure OpenAI, and
+    gateways in front of others): empty or cut short, through no fault of the model's."""
+    return _finish(resp) == "content_filter"
+
+
+def _finish(resp) -> str | None:
     choices = getattr(resp, "choices", None) or [None]
-    return getattr(choices[0], "finish_reason", None) == "length"
+    return getattr(choices[0], "finish_reason", None)
 
 
 # Where servers put a thinking model's reasoning apart from its answer: DeepSeek's API,

@@ -405,6 +405,20 @@ async def test_an_answer_cut_off_at_the_cap_is_rejected_and_said_once(fake_llm, 
     assert "cut off at its token cap (4096 tokens): raise LLM_MAX_TOKENS" in warning
 
 
+@pytest.mark.parametrize("content", ["", None, '{"headline": "Alibaba cuts'],
+                         ids=["empty", "null", "part-of-a-brief"])
+async def test_an_answer_stopped_by_a_content_filter_is_said_so(fake_llm, caplog, content):
+    # Azure OpenAI and others stop an answer their filter flags (finish_reason
+    # "content_filter"): the log said "answer is empty" or "answer is not JSON", as if
+    # the model or the prompt were at fault. It answers: the endpoint does not rest.
+    fake_llm.script = [("filtered", content)]
+    llm = condenser(fake_llm)
+    assert [await llm.condense(s, FALLBACK) for s in stories(2)] == [FALLBACK] * 2
+    assert len(fake_llm.requests) == 2
+    (warning,) = _llm_warnings(caplog)
+    assert "stopped by the provider's content filter" in warning
+
+
 async def test_the_hourly_cap_is_reported_once_per_hour(fake_llm, caplog):
     caplog.set_level(logging.INFO, logger="ainews.llm")
     now = [0.0]

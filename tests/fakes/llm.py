@@ -4,6 +4,7 @@ Each request pops the next scripted behaviour (the last one repeats):
   ("json", {...})   a completion whose content is that object as JSON
   ("raw", "text")   a completion whose content is that text
   ("cut", "text")   that text, stopped at the token cap (finish_reason "length")
+  ("filtered", "text")  that text, stopped by a content filter (finish_reason "content_filter")
   ("status", 429)   an HTTP error with an OpenAI-style error body
   ("sleep", 2.0)    wait that long, then answer the next behaviour ("fn" included)
   ("trickle", (n, s, {...}))  n blank lines, one every s seconds, then a completion of
@@ -107,7 +108,7 @@ class FakeLLM:
             (field, text), value = value, None
             thought = {field: text}
         content = json.dumps(value) if kind == "json" else value
-        finish = "length" if kind == "cut" else "stop"
+        finish = {"cut": "length", "filtered": "content_filter"}.get(kind, "stop")
         if body.get("stream") or self.always_stream:
             return _events(body.get("model", "m"), content, finish, thought)
         return web.json_response(_completion(body.get("model", "m"), content, finish, thought))
