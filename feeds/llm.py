@@ -92,6 +92,7 @@ class LLMCondenser:
                                        verify=httpx_verify(ca_file, DefaultAsyncHttpxClient))
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
                                   timeout=timeout, max_retries=0, http_client=http)
+        self.endpoint.at(self.client.base_url)
 
     async def aclose(self) -> None:
         await self.client.close()

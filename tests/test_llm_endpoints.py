@@ -478,6 +478,33 @@ async def test_a_failure_through_the_proxy_names_the_proxy(fake_llm, caplog, pro
     assert not fake_llm.requests
 
 
+def _at(fake_llm, proxy, host: str) -> LLMCondenser:
+    """A condenser calling the fake server by `host`, through the fake proxy that knows it."""
+    from tests.fakes.proxy import proxies_at
+    url = fake_llm.base_url.replace("127.0.0.1", host)
+    proxy.hosts[host] = "127.0.0.1"
+    return LLMCondenser(url, "test-key", "qwen-plus",
+                        timeout=0.5, proxy=proxies_at(proxy.url()).for_url(url))
+
+
+@pytest.mark.parametrize("host, regions", [
+    ("dashscope-intl.aliyuncs.com", True), ("dashscope.aliyuncs.com", True),
+    ("llm.example.com", False),
+])
+async def test_a_dashscope_key_refused_names_both_regions(fake_llm, caplog, host, regions):
+    # A DashScope key works only in its region: a Beijing key sent to the international
+    # endpoint is "Incorrect API key provided", and "check LLM_API_KEY" sent the operator
+    # to a key that was right.
+    from tests.fakes.proxy import FakeProxy
+    fake_llm.script = [("error", (401, "Incorrect API key provided. "))]
+    async with FakeProxy() as proxy:
+        assert await _at(fake_llm, proxy, host).condense(STORY, FALLBACK) == FALLBACK
+    [line] = _warnings(caplog)
+    assert "check LLM_API_KEY" in line
+    assert ("dashscope.aliyuncs.com (China)" in line
+            and "dashscope-intl.aliyuncs.com (international)" in line) == regions
+
+
 async def test_behind_a_tls_inspecting_proxy_the_llm_needs_and_takes_the_ca_file(caplog):
     """The endpoint re-signed by the company's CA: without AINEWS_CA_FILE the failure
     says which setting trusts it (not "check that LLM_BASE_URL is reachable"); with
