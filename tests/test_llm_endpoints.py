@@ -505,6 +505,35 @@ async def test_a_dashscope_key_refused_names_both_regions(fake_llm, caplog, host
             and "dashscope-intl.aliyuncs.com (international)" in line) == regions
 
 
+@pytest.mark.parametrize("host, local", [
+    ("127.0.0.1", True), ("localhost", True), ("llm.example.com", False),
+])
+@pytest.mark.parametrize("at", ["brief", "start-up check"])
+async def test_a_local_model_slower_than_the_timeout_is_told_how_to_stay_loaded(
+        fake_llm, caplog, host, local, at):
+    # Ollama unloads a model after 5 idle minutes and loads it again on the next call: a
+    # large one takes longer than LLM_TIMEOUT, so after every quiet spell the first
+    # calls timed out, the endpoint rested, and the log said only "slower than LLM_TIMEOUT".
+    from tests.fakes.proxy import FakeProxy
+    fake_llm.script = [("sleep", 3.0), ("json", GOOD)]
+    async with FakeProxy() as proxy:   # loopback is called straight, not through it
+        llm = _at(fake_llm, proxy, host)
+        assert await (llm.check() if at == "start-up check"
+                      else llm.condense(STORY, FALLBACK)) in (False, FALLBACK)
+    [line] = _warnings(caplog)
+    assert "LLM_TIMEOUT" in line
+    assert ("OLLAMA_KEEP_ALIVE=-1" in line) == local
+
+
+@pytest.mark.parametrize("url, local", [
+    ("http://127.0.0.1:8000/v1", True), ("http://[::1]:11434/v1", True),
+    ("http://gpu-box.lan:11434/v1", True),            # Ollama's port on another machine
+    ("https://api.openai.com/v1", False), ("http://gpu-box.lan:8000/v1", False),
+])
+def test_a_local_model_server_is_told_by_its_address(url, local):
+    assert (LLMCondenser(url, "k", "m").endpoint.local) == local
+
+
 async def test_behind_a_tls_inspecting_proxy_the_llm_needs_and_takes_the_ca_file(caplog):
     """The endpoint re-signed by the company's CA: without AINEWS_CA_FILE the failure
     says which setting trusts it (not "check that LLM_BASE_URL is reachable"); with
