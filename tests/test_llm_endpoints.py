@@ -287,6 +287,9 @@ def _refuses(part: str, message: str, default: bool):
 PARTS = pytest.mark.parametrize("part,message,default,sent", [
     ("response_format", "'response_format.type' must be 'json_schema' or 'text'", False,
      {"response_format": None}),
+    # DeepSeek's API, its reasoner without naming the part
+    ("response_format", "deepseek-reasoner does not support Json Output.", False,
+     {"response_format": None}),
     # DashScope's Qwen3 open models think unless told not to, and not outside streaming
     ("enable_thinking", "parameter.enable_thinking must be set to false for non-streaming "
                         "calls", True, {"enable_thinking": False}),
@@ -297,7 +300,7 @@ PARTS = pytest.mark.parametrize("part,message,default,sent", [
     # ... and only their default temperature
     ("temperature", "Unsupported value: 'temperature' does not support 0.2 with this model. "
                     "Only the default (1) value is supported.", False, {"temperature": None}),
-], ids=["lm-studio-json-mode", "dashscope-qwen3-thinking", "openai-reasoning-max-tokens",
+], ids=["lm-studio-json-mode", "deepseek-reasoner-json", "dashscope-qwen3-thinking", "openai-reasoning-max-tokens",
         "openai-reasoning-temperature"])
 
 
