@@ -13,6 +13,7 @@ from feeds.company_names import CompanyNames, Mention, bundled_names
 from feeds.figures import NUMBER_WORDS, read_figures
 from feeds.hostile import named_hosts
 from feeds.invisible import visible
+from feeds.money import amounts
 from feeds.llm_reply import LLMRejected
 from feeds.wordsets import CJK
 
@@ -99,18 +100,21 @@ class _Grounding:
     def __init__(self, source: str, names: CompanyNames):
         self.names = names
         self.companies = names.named(source)
-        figures = read_figures(_unnamed(source, names.find(source)))
-        self.values = frozenset().union(*(f.gives for f in figures))
+        stated = amounts(_unnamed(source, names.find(source)))
+        self.values = frozenset().union(*(gives for _, gives, _ in stated))
+        self.money = _Money(stated)
         self.lowered = source.lower()
         self.hosts = frozenset(named_hosts(source))
 
     def check(self, text: str) -> None:
         self._addresses(text)
         mentions = self.names.find(text)
-        for fig in read_figures(_unnamed(text, mentions)):
+        unnamed = _unnamed(text, mentions)
+        for fig in read_figures(unnamed):
             if fig.says and fig.says.isdisjoint(self.values):
                 raise LLMRejected(f"figure {fig.text!r} is not in the story",
                                   "figure not in the story")
+        self.money.check(unnamed)
         self._names(text)
         for mention in mentions:   # after the name check, which says more of a Latin name
             if mention.companies.isdisjoint(self.companies):
@@ -140,6 +144,33 @@ class _Grounding:
                     rf"(?<![a-z0-9]){stem}(?:e?s)?(?![a-z0-9])", self.lowered):
                 raise LLMRejected(f"name {name!r} is not in the story",
                                   "name not in the story")
+
+
+class _Money:
+    """A brief's amount must not be the story's in another currency: "66亿元" (yuan) for
+    the story's "66亿美元", the value alone grounded it (feeds/money.py). Only an amount
+    the story states in currencies all different, and never bare, is refused: a story
+    naming no currency for it, or the brief none, contradicts nothing."""
+
+    def __init__(self, stated: list[tuple[frozenset, frozenset, frozenset[str]]]):
+        self.named: dict = {}   # value -> the currencies the story states it in
+        self.bare: set = set()  # values it states without one
+        for says, gives, currencies in stated:   # feeds/money.py amounts
+            for value in says:
+                if currencies:
+                    self.named.setdefault(value, set()).update(currencies)
+            if not currencies:
+                self.bare.update(gives)
+
+    def check(self, text: str) -> None:
+        for says, _, currencies in amounts(text):
+            stated = [self.named[v] for v in says if v in self.named]
+            if (currencies and stated and says.isdisjoint(self.bare)
+                    and all(currencies.isdisjoint(c) for c in stated)):
+                raise LLMRejected(f"an amount of the story is given in another currency "
+                                  f"({'/'.join(sorted(currencies))}, the story's "
+                                  f"{'/'.join(sorted(set().union(*stated)))})",
+                                  "amount in another currency")
 
 
 _URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s<>\"]+", re.IGNORECASE)
