@@ -18,7 +18,7 @@ from typing import Callable, Hashable
 from feeds.company_names import CompanyNames
 from feeds.llm_cap import HourlyCap
 from feeds.llm_endpoint import REFUSED, Endpoint, status_of
-from feeds.llm_prompt import CHECK, SYSTEM, brief_prompt
+from feeds.llm_prompt import CHECK, SYSTEM, brief_prompt, fewest_bullets
 from feeds.llm_reply import (LLMRejected, cut_off, filtered, from_reasoning, parse_json,
                               reply_text)
 from feeds.llm_request import RequestShape, fitted_cap
@@ -163,7 +163,7 @@ class LLMCondenser:
             if content is None:
                 return fallback
             # Grounded in what the model was shown: the title as well as the text.
-            return self._to_brief(parse_json(content), shown, fallback)
+            return self._to_brief(parse_json(content), shown, fallback, fewest_bullets(story))
         except LLMRejected as e:
             self.rejected(story, e)
         return fallback
@@ -285,8 +285,8 @@ class LLMCondenser:
         self.endpoint.once("rejected " + e.kind,
                            f"llm: {self.model} rejected for {story.url or story.id}: {e}")
 
-    def _to_brief(self, answer: dict, source: str, fallback: Brief) -> Brief:
-        headline, bullets, why = validate(answer, source, self.names)
+    def _to_brief(self, answer: dict, source: str, fallback: Brief, fewest: int) -> Brief:
+        headline, bullets, why = validate(answer, source, self.names, fewest)
         same_language(" ".join([headline, *bullets, why]), source)
         return replace(fallback, headline=headline, bullets=tuple(bullets), why_it_matters=why,
                        condenser=f"llm:{self.model}", why_is_generated=False)

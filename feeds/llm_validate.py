@@ -22,17 +22,20 @@ MAX_WHY = 300
 MAX_HEADLINE = 120
 
 
-def validate(answer: dict, source: str,
-             names: CompanyNames | None = None) -> tuple[str, list[str], str]:
+def validate(answer: dict, source: str, names: CompanyNames | None = None,
+             fewest: int = 3) -> tuple[str, list[str], str]:
     """(headline, bullets, why) of a valid answer, or LLMRejected saying what is wrong.
-    `names`: the gazetteer's company names (the bundled gazetteer's when None)."""
+    `names`: the gazetteer's company names (the bundled gazetteer's when None);
+    `fewest`: the bullets it must have, up to three (feeds/llm_prompt.py fewest_bullets:
+    none for a teaser of a sentence or two)."""
     headline = _field(answer, "headline", MAX_HEADLINE)
     why = _field(answer, "why_it_matters", MAX_WHY)
     bullets = answer.get("bullets")
-    if not isinstance(bullets, list) or len(bullets) != 3:
-        raise LLMRejected("bullets must be a list of exactly three")
+    if not isinstance(bullets, list) or not fewest <= len(bullets) <= 3:
+        raise LLMRejected("bullets must be a list of exactly three" if fewest == 3 else
+                          "bullets must be a list of at most three")
     clean = [_text(b, "bullet", MAX_BULLET) for b in bullets]
-    if len({b.lower() for b in clean}) < 3:
+    if len({b.lower() for b in clean}) < len(clean):
         raise LLMRejected("bullets repeat each other")
     grounded = _Grounding(source, names or bundled_names())
     for b in clean + [headline, why]:

@@ -395,7 +395,7 @@ async def test_a_slow_model_does_not_hold_a_poll_s_briefs(fake_llm, caplog):
 
 
 async def test_a_bug_in_the_llm_path_leaves_the_extractive_brief(fake_llm, caplog, monkeypatch):
-    def broken(answer, source, names=None):
+    def broken(*args, **kwargs):
         raise KeyError("bullets")
     monkeypatch.setattr("feeds.llm.validate", broken)
     fake_llm.script = [("json", GOOD)]
