@@ -20,7 +20,8 @@ SYSTEM = (
     '{"headline": str, "bullets": [str, str, str], "why_it_matters": str}. '
     "headline: the story in plain words, at most 120 characters, no outlet name. "
     "bullets: three key facts (fewer when the message says the article has fewer), one "
-    "sentence each, at most 200 characters, not repeating the headline. why_it_matters: one or two sentences on the consequence "
+    "sentence each, at most 200 characters, not repeating the headline. "
+    "why_it_matters: one or two sentences on the consequence "
     "for the reader. Use only facts, names and figures stated in the article. "
     "Write in the article's language."
 )

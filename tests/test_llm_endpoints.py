@@ -300,7 +300,8 @@ PARTS = pytest.mark.parametrize("part,message,default,sent", [
     # ... and only their default temperature
     ("temperature", "Unsupported value: 'temperature' does not support 0.2 with this model. "
                     "Only the default (1) value is supported.", False, {"temperature": None}),
-], ids=["lm-studio-json-mode", "deepseek-reasoner-json", "dashscope-qwen3-thinking", "openai-reasoning-max-tokens",
+], ids=["lm-studio-json-mode", "deepseek-reasoner-json", "dashscope-qwen3-thinking",
+        "openai-reasoning-max-tokens",
         "openai-reasoning-temperature"])
 
 
