@@ -22,7 +22,7 @@ from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation, loca
 from feeds.hanzi import simplified
 from feeds.number_words import SCALES, SMALL, word_groups, words_value
 
-__all__ = ["Figure", "NUMBER_WORDS", "PATTERN", "read_figures", "read_match"]
+__all__ = ["Figure", "NUMBER_WORDS", "PATTERN", "read_figures", "read_match", "read_spans"]
 
 
 @dataclass(frozen=True)
@@ -99,13 +99,20 @@ def read_figures(text: str) -> list[Figure]:
     """Every figure in text, in order (see the module's note for what counts).
     Traditional characters are read as simplified ones (兩億 as 两亿, 數十億 as 数十亿),
     each figure's text as written."""
+    return [f for _, _, figures in read_spans(text) for f in figures]
+
+
+def read_spans(text: str) -> list[tuple[int, int, list[Figure]]]:
+    """read_figures' figures by where they are: (start, end, the figures read there),
+    for what a figure's neighbours say of it (feeds/money.py: its currency)."""
     folded = simplified(text)   # the same length
     same = folded == text
-    out: list[Figure] = []
+    out = []
     with localcontext(_CONTEXT):
         for m in PATTERN.finditer(folded):
             figures = read_match(m, folded)
-            out += figures if same else _as_written(figures, text, folded, m.start())
+            out.append((m.start(), m.end(), figures if same
+                        else _as_written(figures, text, folded, m.start())))
     return out
 
 

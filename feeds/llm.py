@@ -18,8 +18,9 @@ from typing import Callable, Hashable
 from feeds.company_names import CompanyNames
 from feeds.llm_cap import HourlyCap
 from feeds.llm_endpoint import REFUSED, Endpoint, status_of
-from feeds.llm_prompt import CHECK, SYSTEM, brief_prompt
-from feeds.llm_reply import LLMRejected, cut_off, parse_json, reply_text
+from feeds.llm_prompt import CHECK, SYSTEM, brief_prompt, fewest_bullets
+from feeds.llm_reply import (LLMRejected, cut_off, filtered, from_reasoning, parse_json,
+                              reply_text)
 from feeds.llm_request import RequestShape, fitted_cap
 from feeds.llm_slots import BRIEF, PrioritySlots
 from feeds.llm_stream import collected, from_events
@@ -91,6 +92,7 @@ class LLMCondenser:
                                        verify=httpx_verify(ca_file, DefaultAsyncHttpxClient))
         self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
                                   timeout=timeout, max_retries=0, http_client=http)
+        self.endpoint.at(self.client.base_url)
 
     async def aclose(self) -> None:
         await self.client.close()
@@ -161,7 +163,7 @@ class LLMCondenser:
             if content is None:
                 return fallback
             # Grounded in what the model was shown: the title as well as the text.
-            return self._to_brief(parse_json(content), shown, fallback)
+            return self._to_brief(parse_json(content), shown, fallback, fewest_bullets(story))
         except LLMRejected as e:
             self.rejected(story, e)
         return fallback
@@ -273,7 +275,9 @@ class LLMCondenser:
             raise LLMRejected(f"answer was cut off at its token cap ({cap} tokens{room}): "
                               "raise LLM_MAX_TOKENS if the model thinks at length first",
                               "answer was cut off at its token cap")
-        return text
+        if filtered(resp):   # said so, not as an empty answer or one that is not JSON
+            raise LLMRejected("answer was stopped by the provider's content filter")
+        return text if text.strip() else from_reasoning(resp)
 
     def rejected(self, story: Story, e: LLMRejected) -> None:
         """The first answer rejected for each reason is a warning; the same reason again
@@ -281,8 +285,8 @@ class LLMCondenser:
         self.endpoint.once("rejected " + e.kind,
                            f"llm: {self.model} rejected for {story.url or story.id}: {e}")
 
-    def _to_brief(self, answer: dict, source: str, fallback: Brief) -> Brief:
-        headline, bullets, why = validate(answer, source, self.names)
+    def _to_brief(self, answer: dict, source: str, fallback: Brief, fewest: int) -> Brief:
+        headline, bullets, why = validate(answer, source, self.names, fewest)
         same_language(" ".join([headline, *bullets, why]), source)
         return replace(fallback, headline=headline, bullets=tuple(bullets), why_it_matters=why,
                        condenser=f"llm:{self.model}", why_is_generated=False)

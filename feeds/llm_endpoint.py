@@ -21,7 +21,7 @@ import re
 from typing import Callable
 
 from feeds.plural import count
-from feeds.proxy import Proxy
+from feeds.proxy import Proxy, loopback
 from feeds.tls import handshake_failed
 
 log = logging.getLogger("ainews.llm")
@@ -43,6 +43,19 @@ _HINTS = {
     "JSONDecodeError": " — the answer is not JSON: check that LLM_BASE_URL is an "
                        "OpenAI-compatible API, not a proxy's or a login page",
 }
+# A DashScope key works only in the region it was made in, whose endpoint differs: one
+# sent to the other region's is "Incorrect API key provided", as a wrong key is.
+_DASHSCOPE_REGIONS = (" — check LLM_API_KEY: a DashScope key works only at its own region's "
+                      "endpoint, dashscope.aliyuncs.com (China) or dashscope-intl.aliyuncs.com "
+                      "(international), /compatible-mode/v1 after either")
+# A local model server loads a model on the first call after an idle spell (Ollama
+# unloads one after 5 minutes, LM Studio after its TTL): a large model takes longer than
+# LLM_TIMEOUT to load, so the first calls after every quiet spell time out. Ollama's
+# OpenAI-compatible API takes no keep_alive per request: it is the server's setting.
+_LOCAL_TIMEOUT = (" — slower than LLM_TIMEOUT; a local model server loads the model again "
+                  "after an idle spell (Ollama after 5 minutes): keep it loaded "
+                  "(OLLAMA_KEEP_ALIVE=-1 where Ollama runs) or raise LLM_TIMEOUT")
+OLLAMA_PORT = 11434
 # A key the endpoint wants, when none is set: "check LLM_API_KEY" beside the endpoint's
 # "Incorrect API key provided: unused" (the client's placeholder) read as a wrong key.
 _NO_KEY = " — LLM_API_KEY is not set, and this endpoint asks for one"
@@ -77,6 +90,8 @@ class Endpoint:
         self._resume_at = 0.0      # no calls before this (clock) after a failure
         self._failure_kind = ""    # the last failure's type, reported once
         self.proxy = proxy         # the one calls go through (feeds/proxy.py)
+        self.host = ""             # LLM_BASE_URL's (at): what the hints may say of it
+        self.local = False         # ... a model server of this machine's, or Ollama's port
         self._said: tuple[str, str] | None = None   # what on_change heard last
         # Kind of call ("brief", "verdict") -> (refused in a row, none answered between;
         # why). Per kind: a small context window refuses every article and answers the
@@ -86,6 +101,11 @@ class Endpoint:
         # A one-shot command (`ainews brief`, `run --once`) ends before any rest does:
         # "next try in 60 s" promised a try that never comes.
         self.one_shot = False
+
+    def at(self, url) -> None:
+        """The endpoint's base URL (an httpx.URL, the client's): some hints depend on it."""
+        self.host = url.host
+        self.local = loopback(url.host) or url.port == OLLAMA_PORT
 
     def resting(self) -> bool:
         return self.clock() < self._resume_at
@@ -116,10 +136,14 @@ class Endpoint:
             return f" — {tls}"
         if self.proxy is not None and (said := self._proxy_hint(e)):
             return said
-        if not self._api_key and type(e).__name__ in ("AuthenticationError",
-                                                      "PermissionDeniedError"):
+        kind = type(e).__name__
+        if not self._api_key and kind in ("AuthenticationError", "PermissionDeniedError"):
             return _NO_KEY
-        return _HINTS.get(type(e).__name__, "")
+        if kind == "AuthenticationError" and self.host.endswith(".aliyuncs.com"):
+            return _DASHSCOPE_REGIONS
+        if kind in ("APITimeoutError", "TimeoutError") and self.local:
+            return _LOCAL_TIMEOUT
+        return _HINTS.get(kind, "")
 
     def _proxy_hint(self, e: Exception) -> str:
         """Through a proxy, a connection error or a 407 is most often the proxy's."""

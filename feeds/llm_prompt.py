@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 
 from feeds.models import Story
+from feeds.plural import count
+from feeds.sentences import split_sentences
 from feeds.wordsets import CJK   # Chinese characters: the Chinese rules' test
 
 MAX_SOURCE_CHARS = 12_000   # what we send: enough for a news article, bounded cost
@@ -17,8 +19,9 @@ SYSTEM = (
     "You condense AI-industry news for busy readers. Answer with one JSON object only: "
     '{"headline": str, "bullets": [str, str, str], "why_it_matters": str}. '
     "headline: the story in plain words, at most 120 characters, no outlet name. "
-    "bullets: exactly three key facts, one sentence each, at most 200 characters, "
-    "not repeating the headline. why_it_matters: one or two sentences on the consequence "
+    "bullets: three key facts (fewer when the message says the article has fewer), one "
+    "sentence each, at most 200 characters, not repeating the headline. "
+    "why_it_matters: one or two sentences on the consequence "
     "for the reader. Use only facts, names and figures stated in the article. "
     "Write in the article's language."
 )
@@ -33,7 +36,24 @@ def brief_prompt(story: Story) -> tuple[str, str]:
     """The user message asking for `story`'s brief, and what it shows the model of the
     story (its title and text, as cut): the text the answer is checked against."""
     source, title = _source_text(story), story.title[:MAX_TITLE_CHARS]
-    return f"{language_note(title, source)}Title: {title}\n\n{source}", f"{title}\n{source}"
+    note = language_note(title, source) + _short_note(len(split_sentences(source)))
+    return f"{note}Title: {title}\n\n{source}", f"{title}\n{source}"
+
+
+def fewest_bullets(story: Story) -> int:
+    """The bullets a brief of `story` must have (feeds/llm_validate.py): three when its
+    text has three sentences or more, else none. Most feeds carry a teaser of a sentence
+    or two, and a model told to give three facts of one padded it with the headline
+    reworded; a teaser's one sentence may hold nothing the headline does not."""
+    return 3 if len(split_sentences(_source_text(story))) >= 3 else 0
+
+
+def _short_note(sentences: int) -> str:
+    if sentences >= 3:
+        return ""
+    what = "its title alone" if not sentences else count(sentences, "sentence")
+    return (f"The article is {what}: give at most {count(sentences, 'bullet')}, each a "
+            "fact it states, none repeating the title ([] for none).\n\n")
 
 
 def language_note(title: str, source: str) -> str:

@@ -41,6 +41,8 @@ def reply_text(resp) -> str:
     model said nothing, a rejection). Anything shaped otherwise is NotACompletion."""
     choices = getattr(resp, "choices", None)
     if choices is None or not isinstance(choices, list):
+        if error := _sent_error(resp):
+            raise NotACompletion(f"the endpoint sent an error with HTTP 200: {error}")
         raise NotACompletion(f"the answer is not a chat completion ({_shape(resp)}); "
                              "is LLM_BASE_URL an OpenAI-compatible API?")
     if not choices:
@@ -58,13 +60,70 @@ def reply_text(resp) -> str:
 def cut_off(resp) -> bool:
     """Whether the answer stopped at the token cap rather than at its end (after
     reply_text: resp is a completion)."""
+    return _finish(resp) == "length"
+
+
+def filtered(resp) -> bool:
+    """Whether the provider's content filter stopped the answer (Azure OpenAI, and
+    gateways in front of others): empty or cut short, through no fault of the model's."""
+    return _finish(resp) == "content_filter"
+
+
+def _finish(resp) -> str | None:
     choices = getattr(resp, "choices", None) or [None]
-    return getattr(choices[0], "finish_reason", None) == "length"
+    return getattr(choices[0], "finish_reason", None)
+
+
+# Where servers put a thinking model's reasoning apart from its answer: DeepSeek's API,
+# DashScope, SGLang and vLLM before 0.10 "reasoning_content"; Ollama, OpenRouter and
+# later vLLM "reasoning".
+REASONING_FIELDS = ("reasoning_content", "reasoning")
+
+
+def reasoning_of(message) -> tuple[str, str]:
+    """(field, text) of a message's (or a streamed delta's) reasoning; ("", "") for none."""
+    for field in REASONING_FIELDS:
+        text = getattr(message, field, None)
+        if isinstance(text, str) and text:
+            return field, text
+    return "", ""
+
+
+def from_reasoning(resp) -> str:
+    """The answer of a completion whose content is empty, found in its reasoning ("" for
+    none). A reasoning parser that never sees the thinking end files the whole output
+    there (vLLM's and SGLang's DeepSeek parsers, when the model writes no </think>), the
+    JSON answer included; the answer is validated as any other. LLMRejected when the
+    reasoning holds no object: the model stopped thinking without answering."""
+    choices = getattr(resp, "choices", None) or [None]
+    field, text = reasoning_of(getattr(choices[0], "message", None))
+    if text and "{" not in text:
+        raise LLMRejected(f"answer is reasoning only ({field}, no answer after it)",
+                          "answer is reasoning only")
+    return text
 
 
 def _is_text_part(part) -> bool:
     kind = part.get("type") if isinstance(part, dict) else getattr(part, "type", None)
     return kind in (None, "text")
+
+
+def _sent_error(resp) -> str:
+    """The error a body holds instead of choices, in the provider's words ("" for none):
+    OpenRouter sends an upstream provider's failure so, `{"error": {"message": "Provider
+    returned error", "code": 429, "metadata": {"raw": "Too Many Requests", ...}}}`."""
+    error = getattr(resp, "error", None)
+    if isinstance(error, str):
+        return error
+    if not isinstance(error, dict):
+        return ""
+    meta = error.get("metadata") if isinstance(error.get("metadata"), dict) else {}
+    said = [str(error["code"])] if error.get("code") else []
+    # which upstream provider failed, and in its own words
+    upstream = [str(meta[k]) for k in ("provider_name", "raw") if meta.get(k)]
+    if upstream:
+        said.append(": ".join(upstream))
+    return str(error.get("message") or "no message") + (f" ({'; '.join(said)})" if said else "")
 
 
 def _shape(resp) -> str:

@@ -29,6 +29,10 @@ _PROMPT = re.compile(r"(?<!\d)(\d{1,9}) in the messages|has (\d{1,9}) input toke
 # parameter to access the model." (not "... for non-streaming calls": Qwen3's thinking).
 _STREAM_ONLY = re.compile(r"only supports? stream|stream mode|enable the stream|"
                           r"\bstream(?:ing)? (?:is |must be )?(?:required|true)")
+# JSON mode refused: by the part's name (LM Studio: "'response_format.type' must be
+# 'json_schema' or 'text'") or by the feature's (DeepSeek: "deepseek-reasoner does not
+# support Json Output."), which kept every brief from its reasoner refused.
+_JSON_MODE = re.compile(r"response_format|json[ _](?:output|mode|object)")
 MIN_CAP = 256   # below it even an English brief is cut off (LLM_MAX_TOKENS's floor)
 
 
@@ -68,7 +72,7 @@ class RequestShape:
         return False
 
     def _json_mode(self, text: str) -> str:
-        if "response_format" not in text or "response_format" not in self.options:
+        if not _JSON_MODE.search(text) or "response_format" not in self.options:
             return ""
         del self.options["response_format"]   # the prompts ask for JSON too
         return "does not take response_format json_object: JSON is asked for in the prompt alone"

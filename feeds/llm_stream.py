@@ -10,23 +10,25 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 
+from feeds.llm_reply import reasoning_of
+
 
 async def collected(stream) -> SimpleNamespace:
     """The openai client's stream of chunks, read to its end and closed."""
-    parts, finish = [], None
+    parts, thought, finish = [], [], None
     try:
         async for chunk in stream:
-            finish = _add(parts, _choice(chunk), finish)
+            finish = _add(parts, thought, _choice(chunk), finish)
     finally:
         await stream.close()
-    return _completion("".join(parts), finish)
+    return _completion("".join(parts), finish, "".join(thought))
 
 
 def from_events(body: str) -> SimpleNamespace | None:
     """A streamed body's answer, or None when the text is no event stream."""
     if not body.lstrip().startswith("data:"):
         return None
-    parts, finish = [], None
+    parts, thought, finish = [], [], None
     for line in body.splitlines():
         data = line[5:].strip() if line.startswith("data:") else ""
         if not data or data == "[DONE]":
@@ -35,8 +37,8 @@ def from_events(body: str) -> SimpleNamespace | None:
             chunk = json.loads(data, object_hook=lambda d: SimpleNamespace(**d))
         except ValueError:   # a garbled event: the rest may still read
             continue
-        finish = _add(parts, _choice(chunk), finish)
-    return _completion("".join(parts), finish)
+        finish = _add(parts, thought, _choice(chunk), finish)
+    return _completion("".join(parts), finish, "".join(thought))
 
 
 def _choice(chunk):
@@ -45,16 +47,22 @@ def _choice(chunk):
     return choices[0] if isinstance(choices, list) and choices else None
 
 
-def _add(parts: list[str], choice, finish):
-    """Adds the choice's text to parts; the finish reason so far."""
+def _add(parts: list[str], thought: list[str], choice, finish):
+    """Adds the choice's text to parts, its reasoning to thought; the finish reason so
+    far. The reasoning is kept apart: the answer only when no answer came besides it
+    (feeds/llm_reply.py from_reasoning)."""
     if choice is None:
         return finish
-    text = getattr(getattr(choice, "delta", None), "content", None)
-    if isinstance(text, str):   # a thinking model's reasoning_content is not the answer
+    delta = getattr(choice, "delta", None)
+    text = getattr(delta, "content", None)
+    if isinstance(text, str):
         parts.append(text)
+    said = reasoning_of(delta)[1]
+    if said:
+        thought.append(said)
     return getattr(choice, "finish_reason", None) or finish
 
 
-def _completion(content: str, finish) -> SimpleNamespace:
-    message = SimpleNamespace(role="assistant", content=content)
+def _completion(content: str, finish, reasoning: str = "") -> SimpleNamespace:
+    message = SimpleNamespace(role="assistant", content=content, reasoning_content=reasoning)
     return SimpleNamespace(choices=[SimpleNamespace(message=message, finish_reason=finish)])

@@ -13,6 +13,7 @@ from feeds.company_names import CompanyNames, Mention, bundled_names
 from feeds.figures import NUMBER_WORDS, read_figures
 from feeds.hostile import named_hosts
 from feeds.invisible import visible
+from feeds.money import amounts
 from feeds.llm_reply import LLMRejected
 from feeds.wordsets import CJK
 
@@ -21,17 +22,20 @@ MAX_WHY = 300
 MAX_HEADLINE = 120
 
 
-def validate(answer: dict, source: str,
-             names: CompanyNames | None = None) -> tuple[str, list[str], str]:
+def validate(answer: dict, source: str, names: CompanyNames | None = None,
+             fewest: int = 3) -> tuple[str, list[str], str]:
     """(headline, bullets, why) of a valid answer, or LLMRejected saying what is wrong.
-    `names`: the gazetteer's company names (the bundled gazetteer's when None)."""
+    `names`: the gazetteer's company names (the bundled gazetteer's when None);
+    `fewest`: the bullets it must have, up to three (feeds/llm_prompt.py fewest_bullets:
+    none for a teaser of a sentence or two)."""
     headline = _field(answer, "headline", MAX_HEADLINE)
     why = _field(answer, "why_it_matters", MAX_WHY)
     bullets = answer.get("bullets")
-    if not isinstance(bullets, list) or len(bullets) != 3:
-        raise LLMRejected("bullets must be a list of exactly three")
+    if not isinstance(bullets, list) or not fewest <= len(bullets) <= 3:
+        raise LLMRejected("bullets must be a list of exactly three" if fewest == 3 else
+                          "bullets must be a list of at most three")
     clean = [_text(b, "bullet", MAX_BULLET) for b in bullets]
-    if len({b.lower() for b in clean}) < 3:
+    if len({b.lower() for b in clean}) < len(clean):
         raise LLMRejected("bullets repeat each other")
     grounded = _Grounding(source, names or bundled_names())
     for b in clean + [headline, why]:
@@ -99,18 +103,21 @@ class _Grounding:
     def __init__(self, source: str, names: CompanyNames):
         self.names = names
         self.companies = names.named(source)
-        figures = read_figures(_unnamed(source, names.find(source)))
-        self.values = frozenset().union(*(f.gives for f in figures))
+        stated = amounts(_unnamed(source, names.find(source)))
+        self.values = frozenset().union(*(gives for _, gives, _ in stated))
+        self.money = _Money(stated)
         self.lowered = source.lower()
         self.hosts = frozenset(named_hosts(source))
 
     def check(self, text: str) -> None:
         self._addresses(text)
         mentions = self.names.find(text)
-        for fig in read_figures(_unnamed(text, mentions)):
+        unnamed = _unnamed(text, mentions)
+        for fig in read_figures(unnamed):
             if fig.says and fig.says.isdisjoint(self.values):
                 raise LLMRejected(f"figure {fig.text!r} is not in the story",
                                   "figure not in the story")
+        self.money.check(unnamed)
         self._names(text)
         for mention in mentions:   # after the name check, which says more of a Latin name
             if mention.companies.isdisjoint(self.companies):
@@ -140,6 +147,33 @@ class _Grounding:
                     rf"(?<![a-z0-9]){stem}(?:e?s)?(?![a-z0-9])", self.lowered):
                 raise LLMRejected(f"name {name!r} is not in the story",
                                   "name not in the story")
+
+
+class _Money:
+    """A brief's amount must not be the story's in another currency: "66亿元" (yuan) for
+    the story's "66亿美元", the value alone grounded it (feeds/money.py). Only an amount
+    the story states in currencies all different, and never bare, is refused: a story
+    naming no currency for it, or the brief none, contradicts nothing."""
+
+    def __init__(self, stated: list[tuple[frozenset, frozenset, frozenset[str]]]):
+        self.named: dict = {}   # value -> the currencies the story states it in
+        self.bare: set = set()  # values it states without one
+        for says, gives, currencies in stated:   # feeds/money.py amounts
+            for value in says:
+                if currencies:
+                    self.named.setdefault(value, set()).update(currencies)
+            if not currencies:
+                self.bare.update(gives)
+
+    def check(self, text: str) -> None:
+        for says, _, currencies in amounts(text):
+            stated = [self.named[v] for v in says if v in self.named]
+            if (currencies and stated and says.isdisjoint(self.bare)
+                    and all(currencies.isdisjoint(c) for c in stated)):
+                raise LLMRejected(f"an amount of the story is given in another currency "
+                                  f"({'/'.join(sorted(currencies))}, the story's "
+                                  f"{'/'.join(sorted(set().union(*stated)))})",
+                                  "amount in another currency")
 
 
 _URL = re.compile(r"[a-z][a-z0-9+.-]*://[^\s<>\"]+", re.IGNORECASE)

@@ -57,7 +57,7 @@ class Proxies:
         straight there."""
         parts = _split(str(url))
         proxy = getattr(self, SCHEMES.get(parts.scheme.lower(), "none"), None)
-        if proxy is None or _loopback(parts.hostname or "") or self.bypassed(parts):
+        if proxy is None or loopback(parts.hostname or "") or self.bypassed(parts):
             return None
         return proxy
 
@@ -184,7 +184,7 @@ def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
         return None
 
 
-def _loopback(host: str) -> bool:
+def loopback(host: str) -> bool:
     """Whether `host` is this machine however written: as the guard reads addresses
     (127.1, ::ffff:127.0.0.1), and 0.0.0.0 or ::, which reach this machine (Ollama's
     OLLAMA_HOST=0.0.0.0 is often copied into LLM_BASE_URL)."""

@@ -70,6 +70,35 @@ async def test_every_failure_falls_back_to_the_extractive_brief(fake_llm, script
     assert await condenser(fake_llm).condense(STORY, FALLBACK) == FALLBACK
 
 
+TEASER = "Alibaba Cloud cut prices of its Qwen models by 85% on Tuesday."
+ZH_TEASER = "阿里巴巴周二表示，将把通义千问模型的价格下调85%。"
+
+
+@pytest.mark.parametrize("text, bullets, note", [
+    (TEASER, ["Qwen models now cost 85% less."], "is 1 sentence: give at most 1 bullet,"),
+    (TEASER, [], "is 1 sentence: give at most 1 bullet,"),   # it holds the headline only
+    (ZH_TEASER, ["企业调用通义千问的价格下调85%。"], "is 1 sentence: give at most 1 bullet,"),
+    (TEASER + " Baidu and Tencent are expected to respond.",
+     ["Qwen prices fall 85%.", "Baidu and Tencent are expected to respond."],
+     "is 2 sentences: give at most 2 bullets,"),
+    ("", [], "is its title alone: give at most 0 bullets,"),
+], ids=["one-sentence", "one-sentence-none", "chinese-one-sentence", "two-sentences",
+        "title-only"])
+async def test_a_teaser_is_briefed_with_as_many_bullets_as_it_has_facts(fake_llm, text,
+                                                                      bullets, note):
+    # Most feeds carry a teaser of a sentence or two, and the model was told to give
+    # exactly three facts: one that gave what the teaser holds was rejected, and one
+    # that padded it to three (the headline thrice reworded) passed.
+    story = replace(STORY, text=text, summary=text,
+                    title=STORY.title if text != ZH_TEASER else "阿里巴巴下调通义千问价格85%")
+    answer = {**(GOOD if text != ZH_TEASER else ZH_BRIEF), "bullets": bullets}
+    fake_llm.script = [("json", answer)]
+    brief = await condenser(fake_llm).condense(story, FALLBACK)
+    assert brief.condenser == "llm:qwen-plus" and list(brief.bullets) == bullets
+    asked = fake_llm.requests[0]["body"]["messages"][1]["content"]
+    assert note in asked
+
+
 async def test_timeout_falls_back(fake_llm):
     fake_llm.script = [("sleep", 3.0), ("json", GOOD)]
     assert await condenser(fake_llm, timeout=0.5).condense(STORY, FALLBACK) == FALLBACK
@@ -403,6 +432,20 @@ async def test_an_answer_cut_off_at_the_cap_is_rejected_and_said_once(fake_llm, 
     assert len(fake_llm.requests) == 4               # it answers: no rest
     (warning,) = _llm_warnings(caplog)
     assert "cut off at its token cap (4096 tokens): raise LLM_MAX_TOKENS" in warning
+
+
+@pytest.mark.parametrize("content", ["", None, '{"headline": "Alibaba cuts'],
+                         ids=["empty", "null", "part-of-a-brief"])
+async def test_an_answer_stopped_by_a_content_filter_is_said_so(fake_llm, caplog, content):
+    # Azure OpenAI and others stop an answer their filter flags (finish_reason
+    # "content_filter"): the log said "answer is empty" or "answer is not JSON", as if
+    # the model or the prompt were at fault. It answers: the endpoint does not rest.
+    fake_llm.script = [("filtered", content)]
+    llm = condenser(fake_llm)
+    assert [await llm.condense(s, FALLBACK) for s in stories(2)] == [FALLBACK] * 2
+    assert len(fake_llm.requests) == 2
+    (warning,) = _llm_warnings(caplog)
+    assert "stopped by the provider's content filter" in warning
 
 
 async def test_the_hourly_cap_is_reported_once_per_hour(fake_llm, caplog):

@@ -81,6 +81,32 @@ async def test_an_answer_that_is_no_chat_completion_costs_the_feed_nothing(poll,
     assert not any(r.exc_info for r in caplog.records)
 
 
+OPENROUTER_ERROR = {"error": {"message": "Provider returned error", "code": 429,
+                              "metadata": {"raw": "Too Many Requests",
+                                           "provider_name": "Hyperbolic"}},
+                    "user_id": "user_1"}
+
+
+@pytest.mark.parametrize("error,words", [
+    (OPENROUTER_ERROR, "Provider returned error (429; Hyperbolic: Too Many Requests)"),
+    ({"error": {"message": "upstream timed out", "type": "new_api_error"}},
+     "upstream timed out"),
+    ({"error": "quota exhausted"}, "quota exhausted"),
+], ids=["openrouter", "gateway", "error-as-text"])
+async def test_an_error_sent_with_http_200_is_said_in_the_provider_s_words(fake_llm, caplog,
+                                                                          error, words):
+    # OpenRouter and some gateways send a provider's failure as HTTP 200 with an error
+    # object: the log asked whether LLM_BASE_URL was an OpenAI-compatible API at all,
+    # and never said what the provider answered.
+    fake_llm.script = [("body", json.dumps(error)), ("json", GOOD)]
+    llm = condenser(fake_llm)
+    assert await llm.condense(STORY, FALLBACK) == FALLBACK
+    (warning,) = _warnings(caplog)
+    assert words in warning and "with HTTP 200" in warning
+    assert "LLM_BASE_URL" not in warning
+    assert llm.resting()   # the endpoint's failure, not the story's: rested as a 429 is
+
+
 async def test_content_sent_as_text_parts_is_read(fake_llm):
     parts = [{"type": "text", "text": json.dumps(GOOD)[:40]},
              {"type": "text", "text": json.dumps(GOOD)[40:]}]
@@ -102,6 +128,29 @@ async def test_a_reasoning_or_chatty_model_s_answer_is_read(fake_llm, content):
     fake_llm.script = [("raw", content)]
     brief = await condenser(fake_llm).condense(STORY, FALLBACK)
     assert brief.condenser == "llm:qwen-plus" and brief.headline == GOOD["headline"]
+
+
+@pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
+@pytest.mark.parametrize("streamed", [False, True], ids=["whole", "streamed"])
+@pytest.mark.parametrize("text", [
+    json.dumps(GOOD),
+    "The user wants a brief of the price cut.\n" + json.dumps(GOOD),
+], ids=["answer-only", "reasoning-then-answer"])
+async def test_an_answer_a_reasoning_parser_filed_as_reasoning_is_read(fake_llm, field,
+                                                                      streamed, text):
+    # vLLM's and SGLang's DeepSeek parsers put the whole output in the reasoning field,
+    # content empty, when the model never writes </think> (vllm-project/vllm#48645: a
+    # fifth of answers): the brief was rejected as "answer is empty".
+    fake_llm.script, fake_llm.always_stream = [("reasoning", (field, text))], streamed
+    brief = await condenser(fake_llm).condense(STORY, FALLBACK)
+    assert brief.condenser == "llm:qwen-plus" and brief.headline == GOOD["headline"]
+
+
+async def test_reasoning_without_an_answer_is_said_as_such(fake_llm, caplog):
+    fake_llm.script = [("reasoning", ("reasoning_content", "Alibaba cut prices, so"))]
+    assert await condenser(fake_llm).condense(STORY, FALLBACK) == FALLBACK
+    (warning,) = _warnings(caplog)
+    assert "answer is reasoning only" in warning and "reasoning_content" in warning
 
 
 QUOTES_TAG = {"headline": "DeepSeek-R1 update hides its reasoning",
@@ -238,6 +287,9 @@ def _refuses(part: str, message: str, default: bool):
 PARTS = pytest.mark.parametrize("part,message,default,sent", [
     ("response_format", "'response_format.type' must be 'json_schema' or 'text'", False,
      {"response_format": None}),
+    # DeepSeek's API, its reasoner without naming the part
+    ("response_format", "deepseek-reasoner does not support Json Output.", False,
+     {"response_format": None}),
     # DashScope's Qwen3 open models think unless told not to, and not outside streaming
     ("enable_thinking", "parameter.enable_thinking must be set to false for non-streaming "
                         "calls", True, {"enable_thinking": False}),
@@ -248,7 +300,8 @@ PARTS = pytest.mark.parametrize("part,message,default,sent", [
     # ... and only their default temperature
     ("temperature", "Unsupported value: 'temperature' does not support 0.2 with this model. "
                     "Only the default (1) value is supported.", False, {"temperature": None}),
-], ids=["lm-studio-json-mode", "dashscope-qwen3-thinking", "openai-reasoning-max-tokens",
+], ids=["lm-studio-json-mode", "deepseek-reasoner-json", "dashscope-qwen3-thinking",
+        "openai-reasoning-max-tokens",
         "openai-reasoning-temperature"])
 
 
@@ -343,7 +396,7 @@ async def test_a_slow_model_does_not_hold_a_poll_s_briefs(fake_llm, caplog):
 
 
 async def test_a_bug_in_the_llm_path_leaves_the_extractive_brief(fake_llm, caplog, monkeypatch):
-    def broken(answer, source, names=None):
+    def broken(*args, **kwargs):
         raise KeyError("bullets")
     monkeypatch.setattr("feeds.llm.validate", broken)
     fake_llm.script = [("json", GOOD)]
@@ -427,6 +480,62 @@ async def test_a_failure_through_the_proxy_names_the_proxy(fake_llm, caplog, pro
     [line] = _warnings(caplog)
     assert words.format(port=proxy.port) in line and "wr0ng" not in line
     assert not fake_llm.requests
+
+
+def _at(fake_llm, proxy, host: str) -> LLMCondenser:
+    """A condenser calling the fake server by `host`, through the fake proxy that knows it."""
+    from tests.fakes.proxy import proxies_at
+    url = fake_llm.base_url.replace("127.0.0.1", host)
+    proxy.hosts[host] = "127.0.0.1"
+    return LLMCondenser(url, "test-key", "qwen-plus",
+                        timeout=0.5, proxy=proxies_at(proxy.url()).for_url(url))
+
+
+@pytest.mark.parametrize("host, regions", [
+    ("dashscope-intl.aliyuncs.com", True), ("dashscope.aliyuncs.com", True),
+    ("llm.example.com", False),
+])
+async def test_a_dashscope_key_refused_names_both_regions(fake_llm, caplog, host, regions):
+    # A DashScope key works only in its region: a Beijing key sent to the international
+    # endpoint is "Incorrect API key provided", and "check LLM_API_KEY" sent the operator
+    # to a key that was right.
+    from tests.fakes.proxy import FakeProxy
+    fake_llm.script = [("error", (401, "Incorrect API key provided. "))]
+    async with FakeProxy() as proxy:
+        assert await _at(fake_llm, proxy, host).condense(STORY, FALLBACK) == FALLBACK
+    [line] = _warnings(caplog)
+    assert "check LLM_API_KEY" in line
+    assert ("dashscope.aliyuncs.com (China)" in line
+            and "dashscope-intl.aliyuncs.com (international)" in line) == regions
+
+
+@pytest.mark.parametrize("host, local", [
+    ("127.0.0.1", True), ("localhost", True), ("llm.example.com", False),
+])
+@pytest.mark.parametrize("at", ["brief", "start-up check"])
+async def test_a_local_model_slower_than_the_timeout_is_told_how_to_stay_loaded(
+        fake_llm, caplog, host, local, at):
+    # Ollama unloads a model after 5 idle minutes and loads it again on the next call: a
+    # large one takes longer than LLM_TIMEOUT, so after every quiet spell the first
+    # calls timed out, the endpoint rested, and the log said only "slower than LLM_TIMEOUT".
+    from tests.fakes.proxy import FakeProxy
+    fake_llm.script = [("sleep", 3.0), ("json", GOOD)]
+    async with FakeProxy() as proxy:   # loopback is called straight, not through it
+        llm = _at(fake_llm, proxy, host)
+        assert await (llm.check() if at == "start-up check"
+                      else llm.condense(STORY, FALLBACK)) in (False, FALLBACK)
+    [line] = _warnings(caplog)
+    assert "LLM_TIMEOUT" in line
+    assert ("OLLAMA_KEEP_ALIVE=-1" in line) == local
+
+
+@pytest.mark.parametrize("url, local", [
+    ("http://127.0.0.1:8000/v1", True), ("http://[::1]:11434/v1", True),
+    ("http://gpu-box.lan:11434/v1", True),            # Ollama's port on another machine
+    ("https://api.openai.com/v1", False), ("http://gpu-box.lan:8000/v1", False),
+])
+def test_a_local_model_server_is_told_by_its_address(url, local):
+    assert (LLMCondenser(url, "k", "m").endpoint.local) == local
 
 
 async def test_behind_a_tls_inspecting_proxy_the_llm_needs_and_takes_the_ca_file(caplog):

@@ -102,6 +102,40 @@ def test_an_invented_figure_is_rejected_in_any_form(source, text, figure):
     assert _rejected(source, text) == f"figure {figure!r} is not in the story"
 
 
+# ---- the story's amount in another currency is an invented figure ----------------------
+@pytest.mark.parametrize("source, text", [
+    ("OpenAI 融资66亿美元。", "OpenAI 融资66亿元。"),               # 美元 dropped: 7x less
+    ("OpenAI 融资66亿美元。", "OpenAI 融资六十六亿元人民币。"),
+    ("OpenAI raised $6.6 billion.", "OpenAI raised 6.6 billion euros."),
+    ("OpenAI raised $6.6 billion.", "OpenAI raised ¥6.6 billion."),
+    ("Alibaba 融资20亿元。", "Alibaba raised $2 billion."),
+    ("It raised HK$5 billion.", "It raised $5 billion."),
+    ("It raised 5 billion Hong Kong dollars.", "It raised US$5 billion."),
+    ("Mistral raised €600 million.", "Mistral raised $600m."),
+])
+def test_the_story_s_amount_in_another_currency_is_rejected(source, text):
+    # The value alone was compared: "66亿元" (yuan) passed for a story's "66亿美元".
+    assert "another currency" in _rejected(source, text)
+
+
+@pytest.mark.parametrize("source, text", [
+    ("OpenAI 融资66亿美元。", "OpenAI 融资六十六亿美元。"),
+    ("OpenAI 融资66亿美元（约合470亿元人民币）。", "OpenAI 融资470亿元。"),
+    ("OpenAI raised $6.6 billion.", "OpenAI raised US$6.6bn."),
+    ("OpenAI raised 6.6 billion dollars.", "OpenAI raised $6.6 billion."),
+    ("Alibaba 融资20亿元。", "Alibaba raised 2 billion yuan."),
+    ("Alibaba 融资20亿元。", "Alibaba raised ¥2 billion."),
+    ("Alibaba raised RMB 2 billion.", "阿里巴巴融资20亿元。"),
+    ("It raised HK$5 billion.", "It raised 50亿港元."),
+    ("Mistral raised €600 million ($640 million).", "Mistral raised $640 million."),
+    # a story stating the amount without its currency somewhere: not contradicted
+    ("OpenAI raised $6.6 billion. The 6.6 billion round closed.", "It raised 6.6 billion yuan."),
+    ("The model has 7 billion parameters.", "The model has 7 billion parameters."),
+])
+def test_the_story_s_amount_in_its_currency_is_grounded(source, text):
+    _grounded(source, text)
+
+
 # ---- common words with a number in them are no figures ---------------------------------
 EN_STORY = "OpenAI and Google released new models this week."
 ZH_STORY_TEXT = "百度、三星、零一万物和阿里巴巴的通义千问本周发布了新模型。"

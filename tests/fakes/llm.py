@@ -4,6 +4,7 @@ Each request pops the next scripted behaviour (the last one repeats):
   ("json", {...})   a completion whose content is that object as JSON
   ("raw", "text")   a completion whose content is that text
   ("cut", "text")   that text, stopped at the token cap (finish_reason "length")
+  ("filtered", "text")  that text, stopped by a content filter (finish_reason "content_filter")
   ("status", 429)   an HTTP error with an OpenAI-style error body
   ("sleep", 2.0)    wait that long, then answer the next behaviour ("fn" included)
   ("trickle", (n, s, {...}))  n blank lines, one every s seconds, then a completion of
@@ -12,6 +13,9 @@ Each request pops the next scripted behaviour (the last one repeats):
   ("fn", f)         the behaviour f(request body) returns: an answer per request
   ("echo-key", 401) an HTTP error whose message quotes the key sent, as some gateways do
   ("error", (400, "message", {headers}))  an HTTP error with that message (and headers)
+  ("reasoning", (field, "text"))  a completion with no content, the text all in `field`
+                    ("reasoning_content", or "reasoning" as Ollama and newer vLLM name
+                    it): a reasoning parser that never saw the thinking end
 `delay` makes every request wait that long first; `max_in_flight` is the most requests
 handled at once, `arrived` how many came (`requests` holds those read after the delay:
 one whose client gave up meanwhile is not in it). A request with `stream` true gets its
@@ -99,11 +103,15 @@ class FakeLLM:
         if kind == "trickle":
             return await _trickled(request, body, *value,
                                    stream=bool(body.get("stream") or self.always_stream))
+        thought = {}
+        if kind == "reasoning":
+            (field, text), value = value, None
+            thought = {field: text}
         content = json.dumps(value) if kind == "json" else value
-        finish = "length" if kind == "cut" else "stop"
+        finish = {"cut": "length", "filtered": "content_filter"}.get(kind, "stop")
         if body.get("stream") or self.always_stream:
-            return _events(body.get("model", "m"), content, finish)
-        return web.json_response(_completion(body.get("model", "m"), content, finish))
+            return _events(body.get("model", "m"), content, finish, thought)
+        return web.json_response(_completion(body.get("model", "m"), content, finish, thought))
 
 
 STREAM_ONLY = ("This model only support stream mode, please enable the stream parameter "
@@ -115,11 +123,15 @@ def _error(status: int, message: str) -> web.Response:
                              status=status)
 
 
-def _events(model: str, content: str | None, finish: str) -> web.Response:
-    """The completion as chunks of a few characters each, then the finish and [DONE]."""
+def _events(model: str, content: str | None, finish: str,
+            thought: dict | None = None) -> web.Response:
+    """The completion as chunks of a few characters each, then the finish and [DONE]:
+    reasoning first, "thinking..." or `thought`'s text in its field."""
+    field, said = next(iter((thought or {"reasoning_content": "thinking..."}).items()))
+    deltas = [{field: said[i:i + 7]} for i in range(0, len(said), 7)]
     text = content or ""
-    deltas = [{"content": text[i:i + 7]} for i in range(0, len(text), 7)]
-    deltas.insert(0, {"role": "assistant", "reasoning_content": "thinking..."})
+    deltas += [{"content": text[i:i + 7]} for i in range(0, len(text), 7)]
+    deltas[0]["role"] = "assistant"
     chunks = [_chunk(model, d, None) for d in deltas] + [_chunk(model, {}, finish)]
     body = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
     return web.Response(text=body, content_type="text/event-stream")
@@ -149,11 +161,12 @@ def _chunk(model: str, delta: dict, finish: str | None) -> dict:
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
 
 
-def _completion(model: str, content: str, finish: str = "stop") -> dict:
+def _completion(model: str, content: str | None, finish: str = "stop",
+                thought: dict | None = None) -> dict:
     return {
         "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
         "model": model,
         "choices": [{"index": 0, "finish_reason": finish,
-                     "message": {"role": "assistant", "content": content}}],
+                     "message": {"role": "assistant", "content": content, **(thought or {})}}],
         "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
     }
