@@ -1,0 +1,73 @@
+"""The Discord gateway after the first connection, against the fake: Discord's own
+reconnect requests, sessions it forgets, a connection that stops answering."""
+from __future__ import annotations
+
+import asyncio
+import pytest
+
+from bot.connections import ConnectionLog, read_connections
+from storage.store import Store
+from tests.discord_kit import make_brief
+from tests.fakes.discord import FakeDiscord, RecordingCommands, running_bot
+
+
+@pytest.fixture
+async def fake():
+    server = await FakeDiscord().start()
+    yield server
+    await server.close()
+
+
+@pytest.fixture
+async def runner(fake):
+    """The bot on the fake, its connection state kept in a store as `ainews run` does."""
+    async with running_bot(fake, RecordingCommands()) as running:
+        running.bot.connection = ConnectionLog(Store(":memory:"), "discord")
+        yield running
+
+
+def shown(runner) -> dict:
+    """What `ainews status` reads of the gateway."""
+    return read_connections(runner.bot.connection.store)["discord"]
+
+
+async def back(runner, timeout: float = 30.0) -> None:
+    async def ready():
+        while not runner.bot.gateway_ready.is_set():
+            await asyncio.sleep(0.02)
+    await asyncio.wait_for(ready(), timeout)
+
+
+@pytest.mark.parametrize("op, d, session", [
+    (7, None, "resumed"),       # Reconnect: Discord moves the bot to another gateway
+    (9, True, "resumed"),       # Invalid Session, resumable
+    (9, False, "new"),          # Invalid Session: IDENTIFY again (after discord.py's 5 s)
+])
+async def test_discord_asking_the_bot_to_reconnect_is_followed(fake, runner, op, d, session):
+    await fake.send_op(op, d)
+    await fake.wait_for(lambda: fake.resumes + fake.identifies > 1, timeout=10)
+    await back(runner, timeout=15)
+    assert (fake.identifies, fake.resumes) == ((1, 1) if session == "resumed" else (2, 0))
+    assert shown(runner)["state"] == "connected"
+    await runner.adapter.send(str(fake.channel_ids[0]), make_brief(), nonce="n1")
+
+
+async def test_a_resume_discord_refuses_is_followed_by_a_new_session(fake, runner):
+    fake.new_session()          # the session expired while the bot was away
+    await fake.drop_gateway()
+    await fake.wait_for(lambda: fake.identifies == 2, timeout=15)
+    await back(runner)
+    assert fake.resumes == 1 and shown(runner)["state"] == "connected"
+
+
+async def test_a_connection_that_stops_answering_is_replaced(fake, runner):
+    """A zombie connection (heartbeats unanswered, nothing received: a NAT that forgot
+    the connection): discord.py gives up on it after its heartbeat timeout, and the
+    bot resumes on a new one."""
+    runner.bot._connection.heartbeat_timeout = 1.0     # discord.py's is 60 s
+    fake.heartbeat_interval, fake.ack_heartbeats = 0.2, False
+    await fake.send_op(7)                              # a connection with those settings
+    await fake.wait_for(lambda: fake.resumes >= 2, timeout=15)
+    fake.ack_heartbeats = True
+    await back(runner)
+    assert fake.identifies == 1 and shown(runner)["state"] == "connected"
