@@ -1,8 +1,11 @@
 """The Discord gateway after the first connection, against the fake: Discord's own
-reconnect requests, sessions it forgets, a connection that stops answering."""
+reconnect requests, sessions it forgets, a connection that stops answering, and an
+outage of the gateway mid-run (what the log and `ainews status` say)."""
 from __future__ import annotations
 
 import asyncio
+import logging
+
 import pytest
 
 from bot.connections import ConnectionLog, read_connections
@@ -36,6 +39,31 @@ async def back(runner, timeout: float = 30.0) -> None:
         while not runner.bot.gateway_ready.is_set():
             await asyncio.sleep(0.02)
     await asyncio.wait_for(ready(), timeout)
+
+
+async def test_a_gateway_outage_mid_run_is_one_line_then_one_when_back(fake, runner, caplog):
+    """discord.py logged every failed reconnect at ERROR with a 20-line traceback, for as
+    long as the outage lasted, and `ainews status` said only "gateway disconnected".
+    Now one line when it starts failing (why, and that posts wait), one when it is
+    back, and status names the cause meanwhile."""
+    fake.refuse_gateway = True
+    await fake.drop_gateway()
+    await fake.wait_for(lambda: fake.gateway_refusals >= 3, timeout=30)
+    during = shown(runner)
+    fake.refuse_gateway = False
+    await back(runner)
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not any(r.exc_info for r in said), [r.getMessage() for r in said]
+    assert [r.name for r in said] == ["ainews.discord"] * 3, [r.getMessage() for r in said]
+    gone, failing, again = (r.getMessage() for r in said)
+    assert gone.startswith("discord: gateway disconnected")
+    assert failing.startswith(f"discord: can't reach the gateway {fake.gateway_url} "
+                              "(WSServerHandshakeError: 503")
+    assert "posts and slash commands wait" in failing and "?v=10" not in failing
+    assert again.startswith("discord: gateway connection back after ")
+    assert during["state"] == "reconnecting"
+    assert during["reason"].startswith(f"can't reach the gateway {fake.gateway_url} (")
+    assert shown(runner)["state"] == "connected"
 
 
 @pytest.mark.parametrize("op, d, session", [

@@ -19,6 +19,7 @@ from bot.connections import ConnectionLog
 from bot.discord.answer import ShareView
 from bot.discord.command_sync import CommandSync
 from bot.discord.owners import FeedAdmins, feed_admins
+from bot.discord.reconnect import GatewayRetries
 from bot.discord.render_reply import reply_payload
 from bot.discord.slash import register
 from bot.errors import UserError
@@ -88,6 +89,8 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         self.gateway_ready = asyncio.Event()
         # What `ainews status` shows of the gateway (bot/connections.py).
         self.connection = connection or ConnectionLog(None, "discord")
+        # Failed reconnects said once (bot/discord/reconnect.py); start_discord installs it.
+        self.retries = GatewayRetries(self)
         self.synced: str = ""   # "guild", "global" or "skipped": what setup_hook did
         # Channel ids that are threads, told by /subscribe run there: posts in a thread
         # get no thread of their own (bot/discord/adapter.py).
@@ -117,13 +120,20 @@ class AinewsBot(CommandSync, ext_commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s)", self.user, servers_note(len(self.guilds)))
-        self.gateway_ready.set()
-        self.connection.set("connected")
+        self._connected()
 
     async def on_resumed(self) -> None:
         log.info("discord: gateway session resumed")
+        self._connected()
+
+    def _connected(self) -> None:
         self.gateway_ready.set()
+        self.retries.connected()
         self.connection.set("connected")
+
+    async def close(self) -> None:
+        self.retries.remove()
+        await super().close()
 
     async def on_disconnect(self) -> None:
         if self.gateway_ready.is_set() and not self.is_closed():

@@ -48,6 +48,7 @@ async def start_discord(settings, commands, state, *, ready_timeout: float = 30.
     bot = AinewsBot(settings, commands, state, guild_ready_timeout=guild_ready_timeout,
                     connection=connection)
     install_error_handler(bot)
+    bot.retries.install()
     task = asyncio.create_task(bot.start(settings.discord_token), name="ainews-discord")
     try:
         await _until_ready(bot, task, ready_timeout)

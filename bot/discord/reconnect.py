@@ -1,0 +1,78 @@
+"""Gateway reconnects after the first connection, said once.
+
+discord.py reconnects the gateway by itself (Client.connect, checked against discord.py
+2.7): a connection Discord closes or asks to move (op 7, op 9) is followed at once. When
+a try fails (the network down, DNS, a refused connection, a 5xx), it logs "Attempting a
+reconnect in N s" at ERROR with the whole traceback, every try, for as long as the
+outage lasts. GatewayRetries, a filter on discord.py's client logger, turns those into
+one line of ours when the failures start and one when the gateway is back, and names
+the cause in `ainews status` meanwhile. Before the first connection worked the start-up
+retry (bot/startup.py) says it, so the record is only dropped."""
+from __future__ import annotations
+
+import logging
+import re
+
+import discord
+
+from bot.connections import one_line
+from feeds.plural import count
+from feeds.tls import cannot_reach
+
+log = logging.getLogger("ainews.discord")
+
+LIBRARY_LOG = logging.getLogger("discord.client")
+RECONNECT_LINE = "Attempting a reconnect in"
+
+
+class GatewayRetries(logging.Filter):
+    """Installed on discord.py's client logger for one bot's life (see the module
+    docstring); the bot calls `connected()` from on_ready and on_resumed."""
+
+    def __init__(self, bot):
+        super().__init__()
+        self.bot, self.failures, self.ready_once = bot, 0, False
+
+    def install(self) -> "GatewayRetries":
+        LIBRARY_LOG.addFilter(self)
+        return self
+
+    def remove(self) -> None:
+        LIBRARY_LOG.removeFilter(self)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.getMessage().startswith(RECONNECT_LINE):
+            return True
+        if self.ready_once:
+            self._failed(_why(record, getattr(self.bot.ws, "gateway", None)))
+        return False
+
+    def connected(self) -> None:
+        self.ready_once = True
+        if self.failures:
+            log.warning("discord: gateway connection back after %s; posts and slash "
+                        "commands resume", count(self.failures, "failed attempt"))
+            self.failures = 0
+
+    def _failed(self, why: str) -> None:
+        self.failures += 1
+        self.bot.connection.set("reconnecting", why)
+        if self.failures == 1:
+            log.warning("discord: %s; posts and slash commands wait until it is back; "
+                        "retrying", why)
+        else:
+            log.debug("discord: gateway still unreachable (%s; attempt %d)", why,
+                      self.failures)
+
+
+def _why(record: logging.LogRecord, gateway=None) -> str:
+    """The failed try in one short line, without the gateway URL's query (discord.py's
+    version and encoding parameters) that aiohttp repeats in its message. `gateway`:
+    the one tried (Discord's READY names where to resume), else the configured one."""
+    exc = record.exc_info[1] if record.exc_info else None
+    gateway = gateway or discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    if exc is None:
+        return f"can't reach the gateway {gateway}"
+    words = re.sub(r",? url='[^']*'", "", str(exc)) or "no answer"
+    reason, _ = cannot_reach(exc, f"the gateway {gateway}", one_line(words, 200))
+    return reason
