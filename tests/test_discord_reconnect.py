@@ -1,11 +1,14 @@
 """The Discord gateway after the first connection, against the fake: Discord's own
 reconnect requests, sessions it forgets, a connection that stops answering, and an
-outage of the gateway mid-run (what the log and `ainews status` say)."""
+outage of the gateway mid-run (what the log and `ainews status` say, and how soon the
+bot is back once the gateway is)."""
 from __future__ import annotations
 
 import asyncio
 import logging
+import types
 
+import discord
 import pytest
 
 from bot.connections import ConnectionLog, read_connections
@@ -41,6 +44,34 @@ async def back(runner, timeout: float = 30.0) -> None:
     await asyncio.wait_for(ready(), timeout)
 
 
+@pytest.fixture
+def waits(monkeypatch) -> list[float]:
+    """The waits of discord.py's reconnect loop (Client.connect), in order, without
+    waiting them out."""
+    seen: list[float] = []
+    sleep = asyncio.sleep
+
+    async def quick(delay, result=None):
+        seen.append(delay)
+        await sleep(0.01)
+        return result
+    fast = types.SimpleNamespace(**{k: getattr(asyncio, k) for k in dir(asyncio)
+                                    if not k.startswith("__")})
+    fast.sleep = quick
+    monkeypatch.setattr(discord.client, "asyncio", fast)
+    return seen
+
+
+async def an_outage(fake, runner, tries: int) -> None:
+    """The gateway refuses `tries` reconnects (503), then is back."""
+    before = fake.gateway_refusals
+    fake.refuse_gateway = True
+    await fake.drop_gateway()
+    await fake.wait_for(lambda: fake.gateway_refusals >= before + tries, timeout=30)
+    fake.refuse_gateway = False
+    await back(runner)
+
+
 async def test_a_gateway_outage_mid_run_is_one_line_then_one_when_back(fake, runner, caplog):
     """discord.py logged every failed reconnect at ERROR with a 20-line traceback, for as
     long as the outage lasted, and `ainews status` said only "gateway disconnected".
@@ -64,6 +95,21 @@ async def test_a_gateway_outage_mid_run_is_one_line_then_one_when_back(fake, run
     assert during["state"] == "reconnecting"
     assert during["reason"].startswith(f"can't reach the gateway {fake.gateway_url} (")
     assert shown(runner)["state"] == "connected"
+
+
+async def test_after_a_long_outage_the_gateway_is_tried_again_within_a_minute(
+        fake, runner, waits):
+    """discord.py's wait between reconnects doubles to a random 0-1024 s and starts
+    again only after 34 minutes without a failure, not when a connection works: after a
+    ten-minute outage, or a few short ones in half an hour, the gateway (and with it
+    every Discord post, and slash commands) stayed down up to 17 minutes after Discord
+    was back. Now at most a minute, and a new outage starts from the shortest waits."""
+    await an_outage(fake, runner, tries=16)
+    assert len(waits) >= 15 and max(waits) <= 64, waits
+    waits.clear()
+    await an_outage(fake, runner, tries=2)
+    assert waits[0] <= 2, waits
+    await runner.adapter.send(str(fake.channel_ids[0]), make_brief(), nonce="n1")
 
 
 @pytest.mark.parametrize("op, d, session", [

@@ -1,4 +1,4 @@
-"""Gateway reconnects after the first connection, said once.
+"""Gateway reconnects after the first connection: said once, and paced.
 
 discord.py reconnects the gateway by itself (Client.connect, checked against discord.py
 2.7): a connection Discord closes or asks to move (op 7, op 9) is followed at once. When
@@ -7,13 +7,24 @@ reconnect in N s" at ERROR with the whole traceback, every try, for as long as t
 outage lasts. GatewayRetries, a filter on discord.py's client logger, turns those into
 one line of ours when the failures start and one when the gateway is back, and names
 the cause in `ainews status` meanwhile. Before the first connection worked the start-up
-retry (bot/startup.py) says it, so the record is only dropped."""
+retry (bot/startup.py) says it, so the record is only dropped.
+
+Between tries discord.py waits a random 0 to 2, 4, ... 1024 s (discord.backoff.
+ExponentialBackoff), and starts again from 2 s only after 34 minutes without a failed
+try, never when a connection works: after a ten-minute outage, or a few short ones in
+half an hour, the next try came up to 17 minutes after the network was back, and every
+Discord post (delivery holds them while the gateway is down) and slash command waited
+as long. PacedBackoff caps the wait at 2**MOST_EXPONENT s and starts again from the
+shortest once a connection works. discord.py makes its backoff in Client.connect from
+the name discord.client.ExponentialBackoff, which install_backoff points at it."""
 from __future__ import annotations
 
 import logging
 import re
+import weakref
 
 import discord
+from discord.backoff import ExponentialBackoff
 
 from bot.connections import one_line
 from feeds.plural import count
@@ -21,8 +32,29 @@ from feeds.tls import cannot_reach
 
 log = logging.getLogger("ainews.discord")
 
+MOST_EXPONENT = 6           # waits of at most 2**6 = 64 s between tries
 LIBRARY_LOG = logging.getLogger("discord.client")
 RECONNECT_LINE = "Attempting a reconnect in"
+
+
+class PacedBackoff(ExponentialBackoff):
+    """discord.py's backoff, capped; `connected()` starts every live one from the start."""
+    _live: "weakref.WeakSet[PacedBackoff]" = weakref.WeakSet()
+
+    def __init__(self, base: int = 1, *, integral: bool = False):
+        super().__init__(base, integral=integral)
+        self._max = MOST_EXPONENT
+        PacedBackoff._live.add(self)
+
+    @classmethod
+    def connected(cls) -> None:
+        for backoff in list(cls._live):
+            backoff._exp = 0
+
+
+def install_backoff() -> None:
+    """Process-wide, as discord.py's endpoints are (apply_endpoints)."""
+    discord.client.ExponentialBackoff = PacedBackoff
 
 
 class GatewayRetries(logging.Filter):
@@ -48,6 +80,7 @@ class GatewayRetries(logging.Filter):
         return False
 
     def connected(self) -> None:
+        PacedBackoff.connected()
         self.ready_once = True
         if self.failures:
             log.warning("discord: gateway connection back after %s; posts and slash "
@@ -59,7 +92,7 @@ class GatewayRetries(logging.Filter):
         self.bot.connection.set("reconnecting", why)
         if self.failures == 1:
             log.warning("discord: %s; posts and slash commands wait until it is back; "
-                        "retrying", why)
+                        "retrying at least every %d s", why, 2 ** MOST_EXPONENT)
         else:
             log.debug("discord: gateway still unreachable (%s; attempt %d)", why,
                       self.failures)

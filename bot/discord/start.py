@@ -16,6 +16,7 @@ import discord
 from bot.connections import one_line
 from bot.discord.adapter import DiscordAdapter
 from bot.discord.client import AinewsBot, apply_endpoints, install_error_handler
+from bot.discord.reconnect import install_backoff
 from bot.errors import StartUnavailable, UserError
 from feeds.tls import cannot_reach, handshake_failed
 
@@ -48,6 +49,7 @@ async def start_discord(settings, commands, state, *, ready_timeout: float = 30.
     bot = AinewsBot(settings, commands, state, guild_ready_timeout=guild_ready_timeout,
                     connection=connection)
     install_error_handler(bot)
+    install_backoff()
     bot.retries.install()
     task = asyncio.create_task(bot.start(settings.discord_token), name="ainews-discord")
     try:
