@@ -20,6 +20,7 @@ from bot.discord.answer import ShareView
 from bot.discord.command_sync import CommandSync
 from bot.discord.owners import FeedAdmins, feed_admins
 from bot.discord.reconnect import GatewayRetries
+from bot.discord.sessions import check_session_starts
 from bot.discord.render_reply import reply_payload
 from bot.discord.slash import register
 from bot.errors import UserError
@@ -101,6 +102,7 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         register(self.tree, core, threads=settings.discord_threads)
 
     async def setup_hook(self) -> None:
+        await check_session_starts(self)    # before the gateway: none left, no IDENTIFY
         # Every "Post to channel" click, old answers' too; each counts as a command.
         self.add_view(ShareView(self.core))
         self.feed_admins = await feed_admins(self, self.settings.discord_admin_user_ids)

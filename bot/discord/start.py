@@ -177,6 +177,8 @@ def _refusal(exc: BaseException | None, intents: discord.Intents | None = None) 
 
 
 def _start_failure(exc: BaseException | None, intents: discord.Intents) -> UserError:
+    if isinstance(exc, StartUnavailable):       # already said (bot/discord/sessions.py)
+        return exc
     refusal = _refusal(exc, intents)
     if refusal is not None:
         return UserError(f"discord: {refusal}")

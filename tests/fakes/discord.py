@@ -219,6 +219,10 @@ class FakeDiscord:
         # interaction" as Discord says; None: any time (most tests need no window).
         self.answer_window: float | None = None
         self.session_id = "fake-session-1"
+        # GET /gateway/bot's session_start_limit: each IDENTIFY uses one of `remaining`
+        # (Discord gives most bots 1000 a day); reset_after is in milliseconds.
+        self.session_start_limit = {"total": 1000, "remaining": 999, "reset_after": 0,
+                                    "max_concurrency": 1}
         self._ids = itertools.count(1500000000000000001)
         self._last_message_id = 0
         self._seq = 0
@@ -334,6 +338,7 @@ class FakeDiscord:
                 await ws.close(code=4014, message=b"Disallowed intent(s).")
                 return
             self.identifies += 1
+            self.session_start_limit["remaining"] -= 1
             self.identified_intents.append(d.get("intents", 0))
             await self.dispatch("READY", self._ready())
             for guild in self._guild_ids():
@@ -626,8 +631,8 @@ class FakeDiscord:
         if path == "/oauth2/applications/@me":
             return _json(self._application())
         if path == "/gateway/bot":
-            return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": {
-                "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+            return _json({"url": self.gateway_url, "shards": 1,
+                          "session_start_limit": dict(self.session_start_limit)})
         m = re.fullmatch(rf"/applications/{app}(?:/guilds/(\d+))?/commands", path)
         if m:
             return self._commands_route(method, m.group(1) or "global", data)
