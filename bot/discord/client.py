@@ -139,7 +139,9 @@ class AinewsBot(CommandSync, ext_commands.Bot):
 
     async def on_disconnect(self) -> None:
         if self.gateway_ready.is_set() and not self.is_closed():
-            log.warning("discord: gateway disconnected; posts wait until it reconnects")
+            # Routine (Discord's docs: reconnects are a semi-regular event) and back
+            # within seconds; a reconnect that fails is the warning (reconnect.py).
+            log.info("discord: gateway disconnected; posts wait until it reconnects")
             self.connection.set("reconnecting", "gateway disconnected")
         self.gateway_ready.clear()
 
