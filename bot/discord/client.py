@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands as ext_commands
 
 from bot.connections import ConnectionLog
-from bot.discord.answer import ShareView
+from bot.discord.answer import ShareView, quiet_late_suggestions, too_late
 from bot.discord.command_sync import CommandSync
 from bot.discord.owners import FeedAdmins, feed_admins
 from bot.discord.reconnect import GatewayRetries
@@ -146,6 +146,9 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         self.gateway_ready.clear()
 
 
+logging.getLogger("discord.app_commands.tree").addFilter(quiet_late_suggestions)
+
+
 # A command, option or choice this version doesn't have: global command updates take up
 # to an hour to reach every client, which meanwhile sends the old shape.
 OUTDATED_PICKER = (app_commands.CommandNotFound, app_commands.CommandSignatureMismatch,
@@ -162,6 +165,12 @@ def install_error_handler(bot: AinewsBot) -> None:
         store_down = bot.core.store_failure(getattr(error, "original", error))
         if store_down is not None:   # logged by the core, once
             reply = store_down
+        elif too_late(error):     # answering again would be refused as well
+            log.warning("discord: /%s came too late to answer: Discord takes one within 3 s "
+                        "of the command (a slow link, or a command Discord sent again "
+                        "after the gateway reconnected); the user saw \"The application "
+                        "did not respond\"", name)
+            return
         elif isinstance(error, OUTDATED_PICKER):
             log.warning("discord: /%s: %s (a client with the old command list)", name, error)
             reply = Reply.error("This command was updated; your Discord app still shows the "
