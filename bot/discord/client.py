@@ -31,6 +31,7 @@ from feeds.tls import aiohttp_context
 log = logging.getLogger("ainews.discord")
 
 API_VERSION = 10
+FIRST_RETRY = 5.0   # seconds before a failed first gateway connection is tried again
 _DEFAULT_API_BASE = discord.http.Route.BASE
 _DEFAULT_GATEWAY = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
 
@@ -132,6 +133,19 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         self.gateway_ready.set()
         self.retries.connected()
         self.connection.set("connected")
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """discord.py's loop, started again when it dies of a first connection that
+        failed after the start handed the bot over (bot/discord/reconnect.py)."""
+        while True:
+            try:
+                return await super().connect(reconnect=reconnect)
+            except AttributeError as exc:
+                if not self.retries.keeps_trying(exc):
+                    raise
+                # discord.py waited its backoff only when the connection failed, not when
+                # it closed: a pause either way, so a failing gateway isn't hammered.
+                await asyncio.sleep(FIRST_RETRY)
 
     async def close(self) -> None:
         self.retries.remove()

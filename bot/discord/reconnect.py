@@ -6,8 +6,14 @@ a try fails (the network down, DNS, a refused connection, a 5xx), it logs "Attem
 reconnect in N s" at ERROR with the whole traceback, every try, for as long as the
 outage lasts. GatewayRetries, a filter on discord.py's client logger, turns those into
 one line of ours when the failures start and one when the gateway is back, and names
-the cause in `ainews status` meanwhile. Before the first connection worked the start-up
-retry (bot/startup.py) says it, so the record is only dropped.
+the cause in `ainews status` meanwhile. Until start_discord hands the bot over (ready,
+or not ready within its wait) the start-up retry (bot/startup.py) says it, so the
+record is only dropped.
+
+A first connection that fails once handed over (the gateway slow to say HELLO, then
+failing) made discord.py die reading the websocket it never had (AttributeError,
+Rapptz/discord.py#10520), and the bot stayed off Discord until restarted:
+AinewsBot.connect then starts discord.py's loop again (`keeps_trying`).
 
 Between tries discord.py waits a random 0 to 2, 4, ... 1024 s (discord.backoff.
 ExponentialBackoff), and starts again from 2 s only after 34 minutes without a failed
@@ -59,11 +65,12 @@ def install_backoff() -> None:
 
 class GatewayRetries(logging.Filter):
     """Installed on discord.py's client logger for one bot's life (see the module
-    docstring); the bot calls `connected()` from on_ready and on_resumed."""
+    docstring); the bot calls `connected()` from on_ready and on_resumed, start_discord
+    `hand_over()` once the start-up retry no longer covers the gateway."""
 
     def __init__(self, bot):
         super().__init__()
-        self.bot, self.failures, self.ready_once = bot, 0, False
+        self.bot, self.failures, self.handed_over = bot, 0, False
 
     def install(self) -> "GatewayRetries":
         LIBRARY_LOG.addFilter(self)
@@ -75,13 +82,22 @@ class GatewayRetries(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if not record.getMessage().startswith(RECONNECT_LINE):
             return True
-        if self.ready_once:
+        if self.handed_over:
             self._failed(_why(record, getattr(self.bot.ws, "gateway", None)))
         return False
 
+    def hand_over(self) -> None:
+        self.handed_over = True
+
+    def keeps_trying(self, exc: BaseException) -> bool:
+        """Whether discord.py's loop ending in `exc` is #10520 once handed over (see the
+        module docstring): its first connection failed, nothing is wrong with the bot."""
+        return (isinstance(exc, AttributeError) and self.handed_over
+                and self.bot.ws is None and not self.bot.is_closed())
+
     def connected(self) -> None:
         PacedBackoff.connected()
-        self.ready_once = True
+        self.handed_over = True
         if self.failures:
             log.warning("discord: gateway connection back after %s; posts and slash "
                         "commands resume", count(self.failures, "failed attempt"))

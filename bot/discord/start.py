@@ -60,6 +60,7 @@ async def start_discord(settings, commands, state, *, ready_timeout: float = 30.
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         raise
+    bot.retries.hand_over()     # from now on, failed gateway tries are the bot's to say
     task.add_done_callback(lambda task: _report_exit(task, bot.connection, bot.intents))
     adapter = DiscordAdapter(bot, threads=settings.discord_threads)
     return DiscordRunner(bot, task, adapter)

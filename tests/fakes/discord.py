@@ -215,6 +215,9 @@ class FakeDiscord:
         # acknowledged: False makes the connection a zombie that answers nothing.
         self.heartbeat_interval = 41.25
         self.ack_heartbeats = True
+        # True: the gateway takes the websocket and says HELLO only once it is False
+        # again (a gateway slow to answer); drop_gateway() meanwhile closes it before.
+        self.hold_hello = False
         # Seconds an interaction may be answered in (Discord's is 3), then "Unknown
         # interaction" as Discord says; None: any time (most tests need no window).
         self.answer_window: float | None = None
@@ -314,6 +317,11 @@ class FakeDiscord:
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._ws = ws
+        await self._notify()
+        while self.hold_hello and not ws.closed:
+            await asyncio.sleep(0.02)
+        if ws.closed:
+            return ws
         await ws.send_json({"op": 10, "d": {"heartbeat_interval":
                                             int(self.heartbeat_interval * 1000)}})
         async for msg in ws:
