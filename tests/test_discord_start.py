@@ -500,6 +500,33 @@ async def test_a_first_gateway_connection_failing_after_the_start_gave_up_waitin
     assert "will not reconnect" not in caplog.text
 
 
+async def test_status_says_starting_until_a_slow_gateway_gets_the_bot_ready(fake):
+    """Handed over not ready (a slow gateway), the bot was shown `connected` by `ainews
+    status` while nothing could post and no command was answered."""
+    from bot.connections import ConnectionLog, read_connections
+    from bot.startup import Starter
+    from storage.store import Store
+    fake.hold_hello = True
+    store = Store(":memory:")
+    connection = ConnectionLog(store, "discord")
+    settings = Settings(discord_token=fake.token, discord_api_url=fake.api_url,
+                        discord_gateway_url=fake.gateway_url)
+    starter = Starter("discord", lambda: start_discord(
+        settings, RecordingCommands(), {}, ready_timeout=0.3, guild_ready_timeout=0.1,
+        connection=connection), connection)
+    try:
+        runner = await starter.attempt()
+        slow = read_connections(store)["discord"]
+        fake.hold_hello = False
+        await asyncio.wait_for(runner.bot.gateway_ready.wait(), 30)
+        await runner.stop()
+    finally:
+        apply_endpoints(Settings())
+    assert slow["state"] == "starting", slow
+    assert slow["reason"].startswith("the gateway has not got the bot ready within 0.3 s"), slow
+    assert read_connections(store)["discord"]["state"] == "connected"
+
+
 @pytest.mark.parametrize("servers, said", [(1, "(1 server)"), (0, "(0 servers: ")])
 async def test_the_connected_line_counts_servers_and_says_how_to_invite_the_bot(
         fake, core, caplog, servers, said):

@@ -29,6 +29,10 @@ class DiscordRunner:
     def __init__(self, bot: AinewsBot, task: asyncio.Task, adapter: DiscordAdapter):
         self.bot, self.task, self.adapter = bot, task, adapter
 
+    def ready(self) -> bool:
+        """Connected, not only handed over (a slow gateway): what `ainews status` shows."""
+        return self.bot.gateway_ready.is_set()
+
     async def stop(self) -> None:
         await self.bot.close()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -86,6 +90,8 @@ async def _until_ready(bot: AinewsBot, task: asyncio.Task, timeout: float) -> No
         # time. A first connection that fails ends the task: `task in done` above.
         log.warning("discord: not ready after %g s; posts wait until the gateway connects",
                     timeout)
+        bot.connection.set("starting", f"the gateway has not got the bot ready within "
+                                       f"{timeout:g} s; still connecting")
 
 
 GATEWAY_HINT = ("Discord may be having trouble: try again later, or check "
