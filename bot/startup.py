@@ -95,7 +95,8 @@ class Starter:
                              seconds(self.delay))
             self._record("starting", f"retrying start-up: {e.reason}")
             return None
-        self._record("connected")
+        if _ready(runner):      # else its client says connected once it is (Discord's)
+            self._record("connected")
         if self.failures:
             self.log.info("%s: started after %s; its waiting posts go out now",
                           self.platform, count(self.failures, "failed attempt"))
@@ -226,3 +227,10 @@ async def set_within(event: asyncio.Event, timeout: float) -> bool:
     with contextlib.suppress(asyncio.TimeoutError):
         await asyncio.wait_for(event.wait(), timeout)
     return event.is_set()
+
+
+def _ready(runner) -> bool:
+    """A runner handed over before its connection is up (Discord's slow gateway) says
+    so with ready(); one without it is up when it is returned."""
+    ready = getattr(runner, "ready", None)
+    return ready is None or bool(ready())

@@ -246,6 +246,62 @@ async def test_a_command_from_an_outdated_picker_says_so(fake, bot, core, caplog
     assert not any(r.exc_info for r in caplog.records)
 
 
+async def test_a_share_click_too_late_to_answer_is_one_line_and_may_be_clicked_again(
+        fake, bot, caplog):
+    """A "Post to channel" click answered after Discord's 3 s: a traceback at ERROR
+    (discord.py's "Ignoring exception in view"), and the answer counted as shared, so
+    the next click said "Already posted to the channel." with nothing posted. Now one
+    warning line, and the next click posts it."""
+    inter = await fake.command("company", {"name": "Tencent"})
+    custom_id = (await fake.callback(inter))["data"]["components"][0]["components"][0]["custom_id"]
+    message = fake.messages[next(reversed(fake.messages))]
+    fake.answer_window = 0.0
+    await fake.click(message, custom_id)
+    await _logged(caplog, "ainews.discord")
+    fake.answer_window = None
+    shared = await fake.callback(await fake.click(message, custom_id))
+    assert shared["data"]["embeds"] and not shared["data"].get("flags", 0) & EPHEMERAL
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not any(r.exc_info for r in caplog.records), caplog.text
+    assert [r.getMessage()[:40] for r in said] == ["discord: a click on Post to channel came"]
+
+
+async def _logged(caplog, name: str) -> None:
+    async def seen():
+        while not any(r.name == name for r in caplog.records):
+            await asyncio.sleep(0.02)
+    await asyncio.wait_for(seen(), 10)
+
+
+@pytest.mark.parametrize("name, options, how", [
+    ("latest", {}, "command"),                  # answered at once
+    ("search", {"query": "hunyuan"}, "command"),    # deferred first
+    ("company", {"name": "al"}, "autocomplete"),    # a suggestion, at every keystroke
+])
+async def test_an_interaction_too_late_to_answer_is_one_line(fake, bot, caplog, name,
+                                                            options, how):
+    """Discord takes an answer within 3 s of the user's command. One that reached the bot
+    late (a slow link; a command Discord replays when the gateway resumes after a drop)
+    is answered 404 Unknown interaction (10062): that was an ERROR with a 30-line
+    traceback, a suggestion's too (discord.py's own). Now a command is one warning line
+    (the user saw "The application did not respond"; nothing to fix in ainews), a late
+    suggestion a debug line (the user typed on)."""
+    caplog.set_level(logging.DEBUG, logger="ainews.discord")
+    fake.answer_window = 0.0                    # every answer comes too late
+    if how == "autocomplete":
+        await fake.autocomplete(name, options, "name")
+    else:
+        await fake.command(name, options)
+    await _logged(caplog, "ainews.discord")
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not any(r.exc_info for r in caplog.records), caplog.text
+    if how == "autocomplete":
+        assert said == [], caplog.text
+    else:
+        assert [r.name for r in said] == ["ainews.discord"], caplog.text
+        assert said[0].getMessage().startswith(f"discord: /{name} came too late to answer")
+
+
 async def test_mentioning_the_bot_in_a_message_is_ignored_quietly(fake, bot, core, caplog):
     """People @-mention bots ("@ainews what's new?"). ainews has slash commands only:
     no reply, and no error with a traceback in the on-call log for each mention."""

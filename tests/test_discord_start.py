@@ -22,6 +22,7 @@ from bot.discord.invite import fetch_application_id
 from bot.discord.start import start_discord
 from bot.errors import StartUnavailable, UserError
 from feeds.models import Brief
+from tests.discord_kit import make_brief
 from tests.fakes.discord import (GUILDS_INTENT, PERM_MANAGE_CHANNELS, PRIVILEGED_INTENTS,
                                  RecordingCommands, running_bot, served)
 
@@ -466,6 +467,64 @@ async def test_a_gateway_slower_than_the_ready_timeout_still_starts(fake):
         apply_endpoints(Settings())
     # Each try identified and would have been ready 0.2 s past the timeout.
     assert started is not None, f"never started after {len(identified)} IDENTIFYs: {failures}"
+
+
+async def test_a_first_gateway_connection_failing_after_the_start_gave_up_waiting_is_retried(
+        fake, caplog):
+    """The start hands a bot not yet ready over after its wait (a slow gateway, above).
+    When that first connection then failed (closed before HELLO; discord.py's own 60 s
+    for HELLO over), discord.py died reading the websocket it never had (#10520): the log
+    said "the bot will not reconnect", status "stopped", and Discord stayed off until
+    a restart. Now the bot tries again, as after any other drop, and connects."""
+    from bot.connections import ConnectionLog, read_connections
+    from storage.store import Store
+    fake.hold_hello = True
+    store = Store(":memory:")
+    settings = Settings(discord_token=fake.token, discord_api_url=fake.api_url,
+                        discord_gateway_url=fake.gateway_url)
+    runner = await start_discord(settings, RecordingCommands(), {}, ready_timeout=0.3,
+                                 guild_ready_timeout=0.1,
+                                 connection=ConnectionLog(store, "discord"))
+    try:
+        await fake.wait_for(lambda: fake.connected)
+        await fake.drop_gateway()               # closed before it said HELLO
+        fake.hold_hello = False
+        await asyncio.wait_for(runner.bot.gateway_ready.wait(), 30)
+        message_id = await runner.adapter.send(str(fake.channel_ids[0]), make_brief(),
+                                               nonce="n1")
+    finally:
+        await runner.stop()
+        apply_endpoints(Settings())
+    assert message_id in fake.messages
+    assert read_connections(store)["discord"]["state"] == "connected"
+    assert "will not reconnect" not in caplog.text
+
+
+async def test_status_says_starting_until_a_slow_gateway_gets_the_bot_ready(fake):
+    """Handed over not ready (a slow gateway), the bot was shown `connected` by `ainews
+    status` while nothing could post and no command was answered."""
+    from bot.connections import ConnectionLog, read_connections
+    from bot.startup import Starter
+    from storage.store import Store
+    fake.hold_hello = True
+    store = Store(":memory:")
+    connection = ConnectionLog(store, "discord")
+    settings = Settings(discord_token=fake.token, discord_api_url=fake.api_url,
+                        discord_gateway_url=fake.gateway_url)
+    starter = Starter("discord", lambda: start_discord(
+        settings, RecordingCommands(), {}, ready_timeout=0.3, guild_ready_timeout=0.1,
+        connection=connection), connection)
+    try:
+        runner = await starter.attempt()
+        slow = read_connections(store)["discord"]
+        fake.hold_hello = False
+        await asyncio.wait_for(runner.bot.gateway_ready.wait(), 30)
+        await runner.stop()
+    finally:
+        apply_endpoints(Settings())
+    assert slow["state"] == "starting", slow
+    assert slow["reason"].startswith("the gateway has not got the bot ready within 0.3 s"), slow
+    assert read_connections(store)["discord"]["state"] == "connected"
 
 
 @pytest.mark.parametrize("servers, said", [(1, "(1 server)"), (0, "(0 servers: ")])

@@ -146,6 +146,7 @@ async def test_after_an_outage_that_outlived_the_socket_mode_url_a_new_one_is_as
 
 
 @pytest.mark.parametrize("reason,said", [("refresh_requested", None),
+                                         ("warning", None),     # a refresh coming soon
                                          ("too_many_websockets", None),
                                          ("link_disabled", "Socket Mode was turned off")])
 async def test_a_disconnect_message_reconnects_and_commands_are_answered(
@@ -167,6 +168,24 @@ async def test_a_disconnect_message_reconnects_and_commands_are_answered(
     lines = [r.getMessage() for r in caplog.records
              if r.name == "ainews.slack" and r.levelno >= logging.WARNING]
     assert len(lines) == (said is not None) and all(said in line for line in lines)
+
+
+async def test_a_connection_that_answers_no_pings_is_replaced(fake, commands):
+    """A websocket held open after Slack let go of it (a proxy, a NAT): no pong, no
+    message. The bot's pings go unanswered and it opens a new connection, on which
+    slash commands are answered again."""
+    runner = await start_slack(settings_for(fake, "socket"), commands, ping_interval=0.2)
+    try:
+        fake.answer_pings = False
+        await fake.drop_connections()
+        await fake.wait_for(lambda: len(fake._sockets) >= 2, what="the silent connection")
+        fake.answer_pings = True
+        await fake.wait_for(lambda: len(fake._sockets) >= 3 and fake._open_sockets() == [
+            fake._sockets[-1]], what="a new connection, the silent one closed")
+        bot = Bot(fake, runner, "socket")
+        assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
+    finally:
+        await runner.stop()
 
 
 async def test_socket_mode_opens_its_connection_through_slack_api_url(fake, commands):

@@ -1,7 +1,9 @@
-"""Answering an interaction: a Reply sent as Discord's answer (respond, refuse) and the
-"Post to channel" button under an ephemeral lookup (ShareView)."""
+"""Answering an interaction: a Reply sent as Discord's answer (respond, refuse), the
+"Post to channel" button under an ephemeral lookup (ShareView), and an interaction
+Discord no longer takes an answer for (too_late)."""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import discord
@@ -12,6 +14,9 @@ from bot.replies import Reply
 from bot.shares import ALREADY_SHARED, Shares
 
 NO_MENTIONS = discord.AllowedMentions.none()
+UNKNOWN_INTERACTION = 10062   # Discord's answer once its 3 s for the first one are over
+
+log = logging.getLogger("ainews.discord")
 
 
 class ShareView(discord.ui.View):
@@ -40,6 +45,17 @@ class ShareView(discord.ui.View):
             return await respond(interaction, Reply.message(ALREADY_SHARED))
         await interaction.response.send_message(
             content=shown.content or None, embeds=shown.embeds, allowed_mentions=NO_MENTIONS)
+
+    async def on_error(self, interaction: discord.Interaction, error: Exception,
+                       item: discord.ui.Item) -> None:
+        """A click answered too late (too_late) posted nothing: one line, and the answer
+        may be shared by the next click. Anything else as discord.py says it."""
+        if not too_late(error):
+            return await super().on_error(interaction, error, item)
+        self.shared.give_back(getattr(interaction.message, "id", None))
+        log.warning("discord: a click on Post to channel came too late to answer: Discord "
+                    "takes one within 3 s (a slow link, or a click Discord sent again after "
+                    "the gateway reconnected); the user saw \"This interaction failed\"")
 
 
 # Anyone may run a lookup (Use Application Commands), in a read-only channel too.
@@ -85,3 +101,24 @@ def _followup(payload: dict) -> dict:
 async def refuse(interaction: discord.Interaction, why: str) -> None:
     """The core's refusal (who may, as in Slack), before the core is called at all."""
     await respond(interaction, Reply.error(why))
+
+
+def too_late(error: BaseException | None) -> bool:
+    """Discord refused the answer as too late: the interaction reached the bot, or its
+    answer Discord, after Discord's 3 s (a slow link; an interaction Discord replays
+    when the gateway resumes after a drop). discord.py wraps a command's in
+    CommandInvokeError."""
+    error = getattr(error, "original", error)
+    return isinstance(error, discord.NotFound) and error.code == UNKNOWN_INTERACTION
+
+
+def quiet_late_suggestions(record: logging.LogRecord) -> bool:
+    """A filter for discord.py's command tree logger, which logs a suggestion (an
+    autocomplete, sent at every keystroke) answered too late with its traceback at
+    ERROR: the user typed on or saw none; a debug line of ours instead."""
+    error = record.exc_info[1] if record.exc_info else None
+    if not (record.getMessage().startswith("Ignoring exception in autocomplete")
+            and too_late(error)):
+        return True
+    log.debug("discord: a suggestion came too late to answer (%s)", error)
+    return False

@@ -16,9 +16,11 @@ from discord import app_commands
 from discord.ext import commands as ext_commands
 
 from bot.connections import ConnectionLog
-from bot.discord.answer import ShareView
+from bot.discord.answer import ShareView, quiet_late_suggestions, too_late
 from bot.discord.command_sync import CommandSync
 from bot.discord.owners import FeedAdmins, feed_admins
+from bot.discord.reconnect import GatewayRetries
+from bot.discord.sessions import check_session_starts
 from bot.discord.render_reply import reply_payload
 from bot.discord.slash import register
 from bot.errors import UserError
@@ -29,6 +31,7 @@ from feeds.tls import aiohttp_context
 log = logging.getLogger("ainews.discord")
 
 API_VERSION = 10
+FIRST_RETRY = 5.0   # seconds before a failed first gateway connection is tried again
 _DEFAULT_API_BASE = discord.http.Route.BASE
 _DEFAULT_GATEWAY = discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
 
@@ -88,6 +91,8 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         self.gateway_ready = asyncio.Event()
         # What `ainews status` shows of the gateway (bot/connections.py).
         self.connection = connection or ConnectionLog(None, "discord")
+        # Failed reconnects said once (bot/discord/reconnect.py); start_discord installs it.
+        self.retries = GatewayRetries(self)
         self.synced: str = ""   # "guild", "global" or "skipped": what setup_hook did
         # Channel ids that are threads, told by /subscribe run there: posts in a thread
         # get no thread of their own (bot/discord/adapter.py).
@@ -98,6 +103,7 @@ class AinewsBot(CommandSync, ext_commands.Bot):
         register(self.tree, core, threads=settings.discord_threads)
 
     async def setup_hook(self) -> None:
+        await check_session_starts(self)    # before the gateway: none left, no IDENTIFY
         # Every "Post to channel" click, old answers' too; each counts as a command.
         self.add_view(ShareView(self.core))
         self.feed_admins = await feed_admins(self, self.settings.discord_admin_user_ids)
@@ -117,19 +123,44 @@ class AinewsBot(CommandSync, ext_commands.Bot):
 
     async def on_ready(self) -> None:
         log.info("discord: connected as %s (%s)", self.user, servers_note(len(self.guilds)))
-        self.gateway_ready.set()
-        self.connection.set("connected")
+        self._connected()
 
     async def on_resumed(self) -> None:
         log.info("discord: gateway session resumed")
+        self._connected()
+
+    def _connected(self) -> None:
         self.gateway_ready.set()
+        self.retries.connected()
         self.connection.set("connected")
+
+    async def connect(self, *, reconnect: bool = True) -> None:
+        """discord.py's loop, started again when it dies of a first connection that
+        failed after the start handed the bot over (bot/discord/reconnect.py)."""
+        while True:
+            try:
+                return await super().connect(reconnect=reconnect)
+            except AttributeError as exc:
+                if not self.retries.keeps_trying(exc):
+                    raise
+                # discord.py waited its backoff only when the connection failed, not when
+                # it closed: a pause either way, so a failing gateway isn't hammered.
+                await asyncio.sleep(FIRST_RETRY)
+
+    async def close(self) -> None:
+        self.retries.remove()
+        await super().close()
 
     async def on_disconnect(self) -> None:
         if self.gateway_ready.is_set() and not self.is_closed():
-            log.warning("discord: gateway disconnected; posts wait until it reconnects")
+            # Routine (Discord's docs: reconnects are a semi-regular event) and back
+            # within seconds; a reconnect that fails is the warning (reconnect.py).
+            log.info("discord: gateway disconnected; posts wait until it reconnects")
             self.connection.set("reconnecting", "gateway disconnected")
         self.gateway_ready.clear()
+
+
+logging.getLogger("discord.app_commands.tree").addFilter(quiet_late_suggestions)
 
 
 # A command, option or choice this version doesn't have: global command updates take up
@@ -148,6 +179,12 @@ def install_error_handler(bot: AinewsBot) -> None:
         store_down = bot.core.store_failure(getattr(error, "original", error))
         if store_down is not None:   # logged by the core, once
             reply = store_down
+        elif too_late(error):     # answering again would be refused as well
+            log.warning("discord: /%s came too late to answer: Discord takes one within 3 s "
+                        "of the command (a slow link, or a command Discord sent again "
+                        "after the gateway reconnected); the user saw \"The application "
+                        "did not respond\"", name)
+            return
         elif isinstance(error, OUTDATED_PICKER):
             log.warning("discord: /%s: %s (a client with the old command list)", name, error)
             reply = Reply.error("This command was updated; your Discord app still shows the "

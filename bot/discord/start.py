@@ -16,6 +16,7 @@ import discord
 from bot.connections import one_line
 from bot.discord.adapter import DiscordAdapter
 from bot.discord.client import AinewsBot, apply_endpoints, install_error_handler
+from bot.discord.reconnect import install_backoff
 from bot.errors import StartUnavailable, UserError
 from feeds.tls import cannot_reach, handshake_failed
 
@@ -27,6 +28,10 @@ class DiscordRunner:
 
     def __init__(self, bot: AinewsBot, task: asyncio.Task, adapter: DiscordAdapter):
         self.bot, self.task, self.adapter = bot, task, adapter
+
+    def ready(self) -> bool:
+        """Connected, not only handed over (a slow gateway): what `ainews status` shows."""
+        return self.bot.gateway_ready.is_set()
 
     async def stop(self) -> None:
         await self.bot.close()
@@ -48,6 +53,8 @@ async def start_discord(settings, commands, state, *, ready_timeout: float = 30.
     bot = AinewsBot(settings, commands, state, guild_ready_timeout=guild_ready_timeout,
                     connection=connection)
     install_error_handler(bot)
+    install_backoff()
+    bot.retries.install()
     task = asyncio.create_task(bot.start(settings.discord_token), name="ainews-discord")
     try:
         await _until_ready(bot, task, ready_timeout)
@@ -57,6 +64,7 @@ async def start_discord(settings, commands, state, *, ready_timeout: float = 30.
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         raise
+    bot.retries.hand_over()     # from now on, failed gateway tries are the bot's to say
     task.add_done_callback(lambda task: _report_exit(task, bot.connection, bot.intents))
     adapter = DiscordAdapter(bot, threads=settings.discord_threads)
     return DiscordRunner(bot, task, adapter)
@@ -82,6 +90,8 @@ async def _until_ready(bot: AinewsBot, task: asyncio.Task, timeout: float) -> No
         # time. A first connection that fails ends the task: `task in done` above.
         log.warning("discord: not ready after %g s; posts wait until the gateway connects",
                     timeout)
+        bot.connection.set("starting", f"the gateway has not got the bot ready within "
+                                       f"{timeout:g} s; still connecting")
 
 
 GATEWAY_HINT = ("Discord may be having trouble: try again later, or check "
@@ -174,6 +184,8 @@ def _refusal(exc: BaseException | None, intents: discord.Intents | None = None) 
 
 
 def _start_failure(exc: BaseException | None, intents: discord.Intents) -> UserError:
+    if isinstance(exc, StartUnavailable):       # already said (bot/discord/sessions.py)
+        return exc
     refusal = _refusal(exc, intents)
     if refusal is not None:
         return UserError(f"discord: {refusal}")

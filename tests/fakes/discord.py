@@ -210,10 +210,22 @@ class FakeDiscord:
         # IDENTIFY asking for any other is closed with 4014, as Discord does.
         self.granted_intents = 0
         self.refuse_gateway = False             # True: the gateway answers 503 (outage)
+        self.gateway_refusals = 0               # connections refused while it was True
+        # The gateway's HELLO interval (Discord's is 41.25 s) and whether heartbeats are
+        # acknowledged: False makes the connection a zombie that answers nothing.
+        self.heartbeat_interval = 41.25
+        self.ack_heartbeats = True
+        # True: the gateway takes the websocket and says HELLO only once it is False
+        # again (a gateway slow to answer); drop_gateway() meanwhile closes it before.
+        self.hold_hello = False
         # Seconds an interaction may be answered in (Discord's is 3), then "Unknown
         # interaction" as Discord says; None: any time (most tests need no window).
         self.answer_window: float | None = None
         self.session_id = "fake-session-1"
+        # GET /gateway/bot's session_start_limit: each IDENTIFY uses one of `remaining`
+        # (Discord gives most bots 1000 a day); reset_after is in milliseconds.
+        self.session_start_limit = {"total": 1000, "remaining": 999, "reset_after": 0,
+                                    "max_concurrency": 1}
         self._ids = itertools.count(1500000000000000001)
         self._last_message_id = 0
         self._seq = 0
@@ -299,11 +311,19 @@ class FakeDiscord:
     # ---- gateway -----------------------------------------------------------------
     async def _gateway(self, request: web.Request) -> web.StreamResponse:
         if self.refuse_gateway:
+            self.gateway_refusals += 1
+            await self._notify()
             return web.Response(status=503, text="fake: gateway outage")
         ws = web.WebSocketResponse()
         await ws.prepare(request)
         self._ws = ws
-        await ws.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
+        await self._notify()
+        while self.hold_hello and not ws.closed:
+            await asyncio.sleep(0.02)
+        if ws.closed:
+            return ws
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval":
+                                            int(self.heartbeat_interval * 1000)}})
         async for msg in ws:
             if msg.type != WSMsgType.TEXT:
                 continue
@@ -316,7 +336,8 @@ class FakeDiscord:
     async def _on_gateway(self, ws, msg: dict) -> None:
         op, d = msg.get("op"), msg.get("d")
         if op == 1:
-            await ws.send_json({"op": 11})
+            if self.ack_heartbeats:
+                await ws.send_json({"op": 11})
         elif op == 2:
             if d.get("token") != self.token:
                 await ws.close(code=4004, message=b"Authentication failed.")
@@ -325,6 +346,7 @@ class FakeDiscord:
                 await ws.close(code=4014, message=b"Disallowed intent(s).")
                 return
             self.identifies += 1
+            self.session_start_limit["remaining"] -= 1
             self.identified_intents.append(d.get("intents", 0))
             await self.dispatch("READY", self._ready())
             for guild in self._guild_ids():
@@ -356,6 +378,17 @@ class FakeDiscord:
         ws = self._ws
         if ws is not None:
             await ws.close(code=code, message=b"fake: reconnect please")
+
+    async def send_op(self, op: int, d: Any = None) -> None:
+        """A gateway opcode as Discord sends it: 7 Reconnect, 9 Invalid Session (`d`:
+        whether the session may be resumed). `new_session()` first makes a resume fail."""
+        if self._ws is not None:
+            await self._ws.send_json({"op": op, "d": d})
+
+    def new_session(self) -> None:
+        """Discord forgets the bot's session (it expired): the next RESUME is answered
+        with op 9 Invalid Session (not resumable) and the bot must IDENTIFY again."""
+        self.session_id = f"fake-session-{int(self.session_id.rsplit('-', 1)[1]) + 1}"
 
     @property
     def connected(self) -> bool:
@@ -606,8 +639,8 @@ class FakeDiscord:
         if path == "/oauth2/applications/@me":
             return _json(self._application())
         if path == "/gateway/bot":
-            return _json({"url": self.gateway_url, "shards": 1, "session_start_limit": {
-                "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}})
+            return _json({"url": self.gateway_url, "shards": 1,
+                          "session_start_limit": dict(self.session_start_limit)})
         m = re.fullmatch(rf"/applications/{app}(?:/guilds/(\d+))?/commands", path)
         if m:
             return self._commands_route(method, m.group(1) or "global", data)

@@ -11,7 +11,8 @@ It speaks enough of Slack for the real slack_sdk and slack_bolt to run against i
   the test with what Slack refused.
 - a Socket Mode websocket that says `hello`, sends envelopes and `disconnect` messages,
   and records acks; each URL apps.connections.open issues is good for one connection and
-  a short time, as Slack's are.
+  a short time, as Slack's are; with `answer_pings` off, a new connection says nothing
+  and answers no ping (one a proxy holds open after Slack let go of it).
 - helpers that play Slack's side of a slash command or button click, over Socket Mode
   or as a signed HTTP request, and wait for the bot's answer.
 Given an `ssl_context` (tests/fakes/tls.py's company_signed), all of it is https and
@@ -147,6 +148,9 @@ class FakeSlack:
         # While set, the Socket Mode URL answers 503 (the websocket host unreachable while
         # the Web API works); each refused upgrade is counted.
         self.sockets_down, self.socket_refusals = False, 0
+        # False: new connections open but never answer the bot's pings (nor send
+        # anything): a connection a proxy or NAT holds open after Slack let go of it.
+        self.answer_pings = True
         # apps.connections.open hands out a "temporary Socket Mode WebSocket URL" (Slack's
         # docs of the method), its ticket good for one connection and a short time: a URL
         # used once, older than ticket_ttl seconds, or expired by expire_tickets() (an
@@ -383,10 +387,11 @@ class FakeSlack:
                                                self.tickets_refused + 1))
             return web.Response(status=self.ticket_refused_status)
         self._spent.add(ticket)
-        ws = web.WebSocketResponse()
+        ws = web.WebSocketResponse(autoping=self.answer_pings)
         await ws.prepare(request)
-        await ws.send_json({"type": "hello", "num_connections": 1,
-                            "connection_info": {"app_id": "AFAKE"}})
+        if self.answer_pings:
+            await ws.send_json({"type": "hello", "num_connections": 1,
+                                "connection_info": {"app_id": "AFAKE"}})
         await self._record(lambda: self._sockets.append(ws))
         async for msg in ws:
             if msg.type == aiohttp.WSMsgType.TEXT:
