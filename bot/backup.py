@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import stat
+import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -36,13 +37,39 @@ def backup(db_path, target: Path) -> str:
     if _same(target, source):
         raise UserError(f"backup: {target} is the database itself; name another file")
     try:
-        _private(target)
-        _copy(_read_only(source), target)
-        _one_file(target)
+        _write_whole(source, Path(os.path.realpath(target)))
     except (sqlite3.Error, OSError) as e:
         why = e.strerror if isinstance(e, OSError) and e.strerror else e
         raise UserError(f"backup: cannot copy {db_path} to {target}: {why}") from None
     return f"backup: {db_path} copied to {target}"
+
+
+def _write_whole(source: Path, target: Path) -> None:
+    """The copy made beside `target` and renamed over it only once whole and checked:
+    written in place, a full disk (or any error midway) left a partial file where the
+    backup was, and the last good one gone, for a later restore to take."""
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.",
+                                suffix=".partial")
+    # mkstemp makes it 0600, and the rename keeps that over a backup already there:
+    # the database holds feed URLs with their credentials (user:password@, ?token=).
+    os.close(fd)
+    temp = Path(name)
+    try:
+        _copy(_read_only(source), temp)
+        _one_file(temp)
+        _verify(temp)
+        os.replace(temp, target)
+    finally:
+        for suffix in ("", "-journal", "-wal", "-shm"):    # gone once renamed
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{temp}{suffix}")
+
+
+def _verify(copy: Path) -> None:
+    with contextlib.closing(_read_only(copy)) as db:
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+    if check != "ok":
+        raise sqlite3.DatabaseError(f"the copy is damaged ({check})")
 
 
 def restore(db_path, source: Path) -> str:
@@ -123,13 +150,6 @@ def _same(a: Path, b: Path) -> bool:
     with contextlib.suppress(OSError):
         return os.path.samefile(a, b)
     return False
-
-
-def _private(target: Path) -> None:
-    """The backup readable by its owner only, as made and if replaced: the database
-    holds feed URLs with their credentials (user:password@, ?token=)."""
-    os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
-    os.chmod(target, 0o600)
 
 
 def _read_only(path: Path) -> sqlite3.Connection:

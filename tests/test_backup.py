@@ -206,3 +206,36 @@ def test_a_backup_is_one_file_that_opens_on_a_read_only_mount(backed_up, capsys)
     finally:
         db.close()
     assert _stories(path) == 300
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["no-backup-yet", "over-a-backup"])
+def test_a_backup_that_fails_midway_leaves_no_partial_file(env, capsys, tmp_path,
+                                                           monkeypatch, earlier):
+    """A backup onto a full disk was written in place: it left a 0-byte or partial file
+    at FILE (and, made over last night's backup, destroyed that one), which a later
+    `ainews restore` could take. Now the copy is made beside FILE and renamed over it
+    only once whole; on failure FILE is as it was, and no temporary file is left."""
+    import errno
+    import bot.backup
+    from storage.store import Store
+    path, backup = tmp_path / "ainews.db", tmp_path / "ainews-backup.db"
+    with Store(path) as store:
+        add_stories(store, 0, 50)
+    if earlier:
+        assert run_cli(capsys, "--db", str(path), "backup", str(backup))[0] == 0
+    before = backup.read_bytes() if earlier else None
+    real = bot.backup._copy
+
+    def full_disk(src, target):     # half the pages written, then the disk is full
+        real(src, target)
+        with open(target, "r+b") as f:
+            f.truncate(os.path.getsize(target) // 2)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(bot.backup, "_copy", full_disk)
+    code, out, err = run_cli(capsys, "--db", str(path), "backup", str(backup))
+    assert code == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert str(backup) in err and "No space left on device" in err
+    assert sorted(p.name for p in tmp_path.iterdir() if "backup" in p.name) == (
+        ["ainews-backup.db"] if earlier else [])
+    if earlier:
+        assert backup.read_bytes() == before
