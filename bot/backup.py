@@ -21,7 +21,7 @@ from bot.errors import UserError
 from bot.runlock import run_lock, running_pid
 from feeds.models import iso_utc, parse_iso, utcnow
 from storage.db_path import create_owner_only, db_file
-from storage.outbox import renew_nonce_epoch
+from storage.nonce_epoch import renew_nonce_epoch
 from storage.store import newer_versions, written_by_newer
 
 DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")   # the file, not a lock or the disk
@@ -111,7 +111,7 @@ def _mark_restored(dest: Path) -> None:
     """When the backup was put back: delivery looks for a story posted before then in
     its channel before posting it (bot/retry.py before_restore). And a new life for the
     outbox, whose row ids repeat those of the posts made since the backup: new posts'
-    nonces are not theirs (storage/outbox.py renew_nonce_epoch)."""
+    nonces are not theirs (storage/nonce_epoch.py)."""
     with contextlib.closing(sqlite3.connect(dest)) as db, db:
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                    (RESTORED_AT, json.dumps(iso_utc(utcnow()))))

@@ -6,8 +6,8 @@
 
 Protocol per row: claim it (state "sending", attempt+1) in a transaction, call the
 adapter, record "sent" with the message id. Start-up puts rows a crash left in "sending"
-back to due, so every due post goes out; the nonce (f"ainews-{row_id}", with the
-database's life after a restore: storage/outbox.py OutboxRow.nonce) is stable, so a
+back to due, so every due post goes out; the nonce (f"ainews-{epoch}-{row_id}", the
+database's life and the row: storage/outbox.py OutboxRow.nonce) is stable, so a
 platform that dedupes by nonce (Discord) or can look a post up by it (Slack, `find_sent`,
 asked before any retry) closes the gap between its accepting and our recording.
 

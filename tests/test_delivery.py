@@ -16,8 +16,8 @@ from bot.replies import Caller
 from feeds.models import Brief, iso_utc
 from storage.store import Store
 from tests.fakes.recorder import FakeClock, RecordingAdapter
-from tests.delivery_kit import (brief, delivery, follow, run_until_idle, sent_then_edit_queued,
-                                 states)
+from tests.delivery_kit import (brief, delivery, follow, nonces, run_until_idle,
+                                 sent_then_edit_queued, states)
 
 
 async def test_posts_once_with_a_stable_nonce(store, clock):
@@ -29,7 +29,7 @@ async def test_posts_once_with_a_stable_nonce(store, clock):
     assert await d.run_once() == 0            # sent rows are never sent again
     rows = {r.channel for r in adapter.sends}
     assert rows == {"c1"}
-    assert [s.nonce for s in adapter.sends] == ["ainews-1", "ainews-2"]
+    assert [s.nonce for s in adapter.sends] == nonces(store, 1, 2)
     assert states(store) == {"sent": 2}
 
 
@@ -109,7 +109,7 @@ async def test_the_hourly_cap_holds_for_a_platform_that_gives_no_message_ids(sto
     adapter = NoIdAdapter(clock=clock)
     assert await delivery(store, clock, adapter, hourly_cap=2).run_once() == 2
     assert len(adapter.sends) == 2 and states(store) == {"sent": 2, "held": 1}
-    assert {store.outbox_post(i).message_id for i in (1, 2)} == {"ainews-1", "ainews-2"}
+    assert [store.outbox_post(i).message_id for i in (1, 2)] == nonces(store, 1, 2)
 
 
 async def test_slow_channel_does_not_block_others(store, clock):
@@ -144,7 +144,7 @@ async def test_transient_error_retries_later_then_succeeds(store, clock, retry_a
     assert await d.run_once() == 0 and adapter.sends == []
     clock.now = start + timedelta(seconds=due_at)
     assert await d.run_once() == 2
-    assert [s.nonce for s in adapter.sends] == ["ainews-1", "ainews-2"]
+    assert [s.nonce for s in adapter.sends] == nonces(store, 1, 2)
     assert states(store) == {"sent": 2}
 
 
@@ -226,7 +226,7 @@ async def test_claimed_rows_are_delivered_after_a_crash(tmp_path, clock, loop):
     d = delivery(reopened, clock, adapter)
     posted = await (d.run_once() if loop == "run_once" else run_until_idle(d, adapter, 2))
     assert posted == 2
-    assert sorted(s.nonce for s in adapter.sends) == ["ainews-1", "ainews-2"]
+    assert sorted(s.nonce for s in adapter.sends) == nonces(reopened, 1, 2)
     assert reopened.outbox_counts() == {"sent": 2}
     reopened.close()
 
@@ -557,7 +557,7 @@ async def test_a_long_platform_outage_loses_no_post(store, clock):
     assert states(store) == {"due": 1}
     adapter.up = True
     assert await d.run_once() == 1            # at once, not after a long backoff
-    assert [s.nonce for s in adapter.sends] == ["ainews-1"]
+    assert [s.nonce for s in adapter.sends] == nonces(store, 1)
     assert states(store) == {"sent": 1}
 
 
