@@ -84,6 +84,7 @@ class Delivery(ChannelWorkers, Roundups, StalePosts, Failures, Pacing, ClockStep
         self._cooldown: dict[Key, datetime] = {}   # channel -> earliest next worker
         self._held_until: dict[Key, datetime] = {}  # channel -> when its held posts may go
         self._split: dict[Key, int] = {}           # a refused roundup is retried in halves
+        self._folded: dict[Key, datetime] = {}     # a digest whose rest joins the next
         self._unserved_looked: dict[Key, datetime] = {}   # no adapter: aged out then
         self._gates = {p: gate for p, a in self.adapters.items() if (gate := gate_for(a))}
         # The wall clock against a monotonic one: a fake clock brings its own.

@@ -334,6 +334,41 @@ async def test_a_digest_resumed_after_a_failed_part_keeps_its_day_and_numbering(
     assert adapter.digests[-1].title == "AI strategy digest, Tue 03 Mar 2026"
 
 
+async def test_a_digest_retried_into_the_next_ones_hour_is_folded_into_it(store, caplog):
+    """Monday's 09:00 digest sent two parts of three, and the third was retried (the
+    platform down) until 08:50 on Tuesday: it went out then, with the day's stories
+    under Monday's title, and Tuesday's own minutes later with a story or two, two
+    digests back-to-back. The rest of a digest not out by the hour before the next one
+    now goes with that one, and the log says so once."""
+    clock = FakeClock(datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc))        # Monday
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "09:00", "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(30)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    down = TransientError("console: the platform refuses the bot's token", 600, down=True)
+    adapter.fail_brief("story25", down)
+    d = delivery(store, clock, adapter)
+    later = [datetime(2026, 3, day, hour, minute, tzinfo=timezone.utc)
+             for day, hour, minute in ((2, 12, 0), (2, 20, 0), (3, 8, 55))]
+    while clock.now < datetime(2026, 3, 3, 10, 0, tzinfo=timezone.utc):   # to Tuesday 10:00
+        if clock.now == datetime(2026, 3, 3, 8, 40, tzinfo=timezone.utc):
+            adapter.fail_brief("story25", down, times=0)                   # back
+        if clock.now in later:
+            dispatch_new(store, [brief(100 + later.index(clock.now), clock)], clock())
+        with caplog.at_level(logging.INFO, logger="ainews.delivery"):
+            await d.run_once()
+        clock.advance(minutes=5)
+    assert [(x.at.strftime("%a %H:%M"), x.title.partition(", ")[2], len(x.briefs))
+            for x in adapter.digests] == [("Mon 09:00", "Mon 02 Mar 2026 (1 of 3)", 10),
+                                          ("Mon 09:00", "Mon 02 Mar 2026 (2 of 3)", 10),
+                                          ("Tue 09:00", "Tue 03 Mar 2026 (1 of 2)", 10),
+                                          ("Tue 09:00", "Tue 03 Mar 2026 (2 of 2)", 3)]
+    assert store.outbox_counts() == {"digested": 33}
+    folded = [r.message for r in caplog.records if "goes with the next" in r.message]
+    assert folded == ["delivery: console/c1: the rest of the digest of Mon 02 Mar 2026 "
+                      "(2 of its parts out) goes with the next, at 09:00"]
+
+
 @pytest.mark.parametrize("back_at, digests", [
     ("08:50", [("09:00", "Mon 02 Mar 2026")]),
     ("07:30", [("07:30", "Sun 01 Mar 2026"), ("09:00", "Mon 02 Mar 2026")]),
