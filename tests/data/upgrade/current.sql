@@ -1,4 +1,4 @@
--- ainews as of this test (migrations 1-16, 100-118)
+-- ainews as of this test (migrations 1-17, 100-118)
 -- Made with that version's own CLI (run --once, poll --once) and API (subscribe,
 -- digest, a paused channel and feed) from synthetic feeds (tests/fakes/feedserver.py
 -- make_entries and one headline written for the test), then dumped: the schema in
@@ -20,7 +20,7 @@ CREATE TABLE feeds (
     polls_ok INTEGER NOT NULL DEFAULT 0,
     ttl INTEGER,
     added_at TEXT NOT NULL
-, moved_to TEXT NOT NULL DEFAULT '', last_new TEXT);
+, moved_to TEXT NOT NULL DEFAULT '', last_new TEXT, listed TEXT);
 CREATE INDEX feeds_due ON feeds (paused, next_poll);
 CREATE TABLE stories (
     pk INTEGER PRIMARY KEY,
@@ -138,45 +138,46 @@ CREATE INDEX outbox_channel_due ON outbox (platform, channel, state, next_attemp
 CREATE INDEX outbox_message ON outbox (platform, message_id) WHERE message_id IS NOT NULL;
 CREATE INDEX outbox_work ON outbox (state, platform, channel, next_attempt);
 CREATE INDEX outbox_sent ON outbox (platform, channel, sent_at, message_id) WHERE message_id IS NOT NULL;
-INSERT INTO schema_migrations VALUES (1,'feeds','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (2,'stories','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (3,'briefs','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (4,'stories_fts','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (5,'meta','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (6,'stories_fts_insert_by_store','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (7,'story_edits','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (8,'stories_title_key_stemmed','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (9,'dispatch_mark_at_open','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (10,'story_aliases_feed','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (11,'story_feeds','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (12,'stories_pruned_from','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (13,'feeds_moved_to','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (14,'feeds_last_new','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (15,'stories_links_without_credentials','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (16,'stories_link_key','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (100,'subscriptions','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (101,'digest_settings','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (102,'outbox','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (103,'outbox_state_index','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (104,'outbox_channel_index','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (105,'outbox_channel_due_index','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (106,'outbox_shown','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (107,'outbox_shown_backfill','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (108,'outbox_edits','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (109,'outbox_edited_at','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (110,'outbox_edit_capped','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (111,'outbox_message_index','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (112,'outbox_work_index','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (113,'outbox_sent_index','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (114,'outbox_first_try','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (115,'outbox_failed_at','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (116,'outbox_failed_at_backfill','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (117,'outbox_nonce_epoch','2026-12-03T19:40:27Z');
-INSERT INTO schema_migrations VALUES (118,'nonce_epoch_at_creation','2026-12-03T19:40:27Z');
-INSERT INTO feeds VALUES ('http://127.0.0.1:9/a.xml','Feed A','[]','"9b00669bed2fbebc"','Mon, 30 Nov 2026 15:55:10 GMT','627342a9e9a7b5cd524e36ddcf419d5d','2026-11-30T15:55:11Z','2026-11-30T15:55:11Z','2026-11-30T16:09:41Z',0,'',0,4,NULL,'2026-11-30T15:55:06Z','','2026-11-30T15:55:11Z');
-INSERT INTO feeds VALUES ('http://127.0.0.1:9/b.xml','Feed B','[]','"638355b7d9789d55"','Mon, 30 Nov 2026 15:55:08 GMT','203d015f5b888748ef9337583fe5bb87','2026-11-30T15:55:11Z','2026-11-30T15:55:11Z','2026-11-30T16:15:11Z',0,'',0,4,NULL,'2026-11-30T15:55:06Z','','2026-11-30T15:55:09Z');
-INSERT INTO feeds VALUES ('http://127.0.0.1:9/c.xml','Feed C','[]','"4ade0d07e4d8c125"','Mon, 30 Nov 2026 15:55:05 GMT','24bfc466a070370a2a06a359869d019e','2026-11-30T15:55:11Z','2026-11-30T15:55:11Z','2026-11-30T16:15:11Z',1,'http: fetcher: 127.0.0.1:9 answered HTTP 404',0,3,NULL,'2026-11-30T15:55:06Z','',NULL);
-INSERT INTO feeds VALUES ('http://127.0.0.1:9/d.xml','Feed D','[]',NULL,NULL,NULL,'2026-11-30T15:55:07Z',NULL,'2026-12-21T23:55:07Z',11,'http: feedserver answered HTTP 404',1,0,NULL,'2026-11-30T15:55:06Z','',NULL);
+INSERT INTO schema_migrations VALUES (1,'feeds','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (2,'stories','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (3,'briefs','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (4,'stories_fts','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (5,'meta','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (6,'stories_fts_insert_by_store','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (7,'story_edits','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (8,'stories_title_key_stemmed','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (9,'dispatch_mark_at_open','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (10,'story_aliases_feed','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (11,'story_feeds','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (12,'stories_pruned_from','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (13,'feeds_moved_to','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (14,'feeds_last_new','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (15,'stories_links_without_credentials','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (16,'stories_link_key','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (17,'feeds_listed','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (100,'subscriptions','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (101,'digest_settings','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (102,'outbox','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (103,'outbox_state_index','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (104,'outbox_channel_index','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (105,'outbox_channel_due_index','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (106,'outbox_shown','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (107,'outbox_shown_backfill','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (108,'outbox_edits','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (109,'outbox_edited_at','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (110,'outbox_edit_capped','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (111,'outbox_message_index','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (112,'outbox_work_index','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (113,'outbox_sent_index','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (114,'outbox_first_try','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (115,'outbox_failed_at','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (116,'outbox_failed_at_backfill','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (117,'outbox_nonce_epoch','2026-12-03T19:50:21Z');
+INSERT INTO schema_migrations VALUES (118,'nonce_epoch_at_creation','2026-12-03T19:50:21Z');
+INSERT INTO feeds VALUES ('http://127.0.0.1:9/a.xml','Feed A','[]','"9b00669bed2fbebc"','Mon, 30 Nov 2026 15:55:10 GMT','627342a9e9a7b5cd524e36ddcf419d5d','2026-11-30T15:55:11Z','2026-11-30T15:55:11Z','2026-11-30T16:09:41Z',0,'',0,4,NULL,'2026-11-30T15:55:06Z','','2026-11-30T15:55:11Z',NULL);
+INSERT INTO feeds VALUES ('http://127.0.0.1:9/b.xml','Feed B','[]','"638355b7d9789d55"','Mon, 30 Nov 2026 15:55:08 GMT','203d015f5b888748ef9337583fe5bb87','2026-11-30T15:55:11Z','2026-11-30T15:55:11Z','2026-11-30T16:15:11Z',0,'',0,4,NULL,'2026-11-30T15:55:06Z','','2026-11-30T15:55:09Z',NULL);
+INSERT INTO feeds VALUES ('http://127.0.0.1:9/c.xml','Feed C','[]','"4ade0d07e4d8c125"','Mon, 30 Nov 2026 15:55:05 GMT','24bfc466a070370a2a06a359869d019e','2026-11-30T15:55:11Z','2026-11-30T15:55:11Z','2026-11-30T16:15:11Z',1,'http: fetcher: 127.0.0.1:9 answered HTTP 404',0,3,NULL,'2026-11-30T15:55:06Z','',NULL,NULL);
+INSERT INTO feeds VALUES ('http://127.0.0.1:9/d.xml','Feed D','[]',NULL,NULL,NULL,'2026-11-30T15:55:07Z',NULL,'2026-12-21T23:55:07Z',11,'http: feedserver answered HTTP 404',1,0,NULL,'2026-11-30T15:55:06Z','',NULL,NULL);
 INSERT INTO stories VALUES (1,'0ab2f7816028ff0ef4de','https://a.example.com/2026/1-0-google-open-sources-a-72-billion-parameter-model-to','Google open-sources a 72-billion-parameter model to court developers','Google said on Monday that it would lower prices for developers by as much as 97%. The company said revenue from its cloud unit grew 10% year on year to $10 billion. Chinese developers have flocked to open-weight models as export controls tighten. Google will also offer the model through its cloud marketplace at a discount.','Feed A','http://127.0.0.1:9/a.xml','2026-11-30T14:55:05Z','https://a.example.com/p/1-0','Reuters','Google said on Monday that it would lower prices for developers by as much as 97%. The company said revenue from its cloud unit grew 10% year on year to $10 billion. Chinese developers have flocked to open-weight models as export controls tighten. Google will also offer the model','<p>Google said on Monday that it would lower prices for developers by as much as 97%. The company said revenue from its cloud unit grew 10% year on year to $10 billion. Chinese developers have flocked to open-weight models as export controls tighten. Google will also offer the model through its cloud marketplace at a discount.</p>','','[]',1,15.2,'["Google"]','["enterprise", "models", "policy", "pricing"]','["company:Google x3 (title)", "term:revenue +2.25 [pricing]", "term:open-weight +2.25 [open-source]", "term:export controls +2.25 [policy]", "term:model +1.8 [models] (title)", "term:developers +1.8 [enterprise] (title)", "term:court +1.8 [policy] (title)", "term:cloud +1.8 [enterprise]", "term:prices +1.2 [pricing]", "term:models +0.6 [models]", "term:chinese +0.45 [china]", "ai:open-weight x1", "ai:export controls x1", "negative:discount -1", "feature:rule-score +2.73", "feature:company@title +1.62", "feature:policy@title +0.54", "feature:open-source@lead -0.51", "feature:ai@lead +0.26", "feature:policy@lead +0.25", "word:\"00\" -0.31", "word:\"billion\" +0.24", "word:\"google\" +0.17", "word:\"00 billion\" +0.16", "word:\"sources\" -0.09", "verdict:strategy (score 15.20, p 0.96, threshold 0.45)"]','77b5ee0069abab359566ca187958c92a','backlog',1,1,'googl open-sources a 72-billion-parameter model to court developer','2026-11-30T15:55:06Z','2026-11-30T15:55:06Z','',NULL);
 INSERT INTO stories VALUES (2,'0abce2be8064906fed99','https://a.example.com/2026/1-1-export-controls-squeeze-openais-access-to','Export controls squeeze OpenAI''s access to advanced chips','OpenAI said on Tuesday that it would lower prices for developers by as much as 50%. Mistral AI declined to comment on the report. The model, which has 72 billion parameters, will be released under an Apache 2.0 licence. The company said revenue from its cloud unit grew 80% year on year to $6.6 billion.','Feed A','http://127.0.0.1:9/a.xml','2026-11-30T13:55:05Z','https://a.example.com/p/1-1','Staff','OpenAI said on Tuesday that it would lower prices for developers by as much as 50%. Mistral AI declined to comment on the report. The model, which has 72 billion parameters, will be released under an Apache 2.0 licence. The company said revenue from its cloud unit grew 80% year o','<p>OpenAI said on Tuesday that it would lower prices for developers by as much as 50%. Mistral AI declined to comment on the report. The model, which has 72 billion parameters, will be released under an Apache 2.0 licence. The company said revenue from its cloud unit grew 80% year on year to $6.6 billion.</p>','','[]',1,18.6,'["OpenAI", "Mistral"]','["models", "policy", "chips", "pricing", "enterprise"]','["company:OpenAI x2 (title)", "company:Mistral x1", "term:export controls +4.5 [policy] (title)", "term:advanced chips +4.5 [chips] (title)", "term:revenue +2.25 [pricing]", "term:cloud +1.8 [enterprise]", "term:prices +1.2 [pricing]", "term:parameters +1.05 [models]", "term:developers +0.6 [enterprise]", "term:model +0.6 [models]", "term:released +0.6 [models]", "ai-company:OpenAI +1.5", "ai:OpenAI x2", "ai:Export controls x1", "feature:rule-score +2.73", "feature:company@title +1.62", "feature:policy@title +1.36", "feature:ai-company@title -0.49", "feature:ai@title +0.48", "feature:ai@lead +0.38", "word:\"openai\" +0.45", "word:\"access\" +0.21", "word:\"chips\" +0.20", "word:\"access to\" -0.15", "verdict:strategy (score 18.60, p 1.00, threshold 0.45)"]','97f6c55be35a5ee5fb35a9cb7a83c6e2','backlog',2,1,'export control squeez openai acces to advanc chip','2026-11-30T15:55:06Z','2026-11-30T15:55:06Z','',NULL);
 INSERT INTO stories VALUES (3,'e244f50674864e2cef9d','https://a.example.com/2026/1-2-amazon-raises-6.6-billion-at-a','Amazon raises $6.6 billion at a $30 billion valuation','The company said revenue from its cloud unit grew 40% year on year to $10 billion. Zhipu AI declined to comment on the report. Regulators in the US are reviewing the deal, according to people familiar with the matter. Amazon will also offer the model through its cloud marketplace at a discount.','Feed A','http://127.0.0.1:9/a.xml','2026-11-30T12:55:05Z','https://a.example.com/p/1-2','Reuters','The company said revenue from its cloud unit grew 40% year on year to $10 billion. Zhipu AI declined to comment on the report. Regulators in the US are reviewing the deal, according to people familiar with the matter. Amazon will also offer the model through its cloud marketplace','<p>The company said revenue from its cloud unit grew 40% year on year to $10 billion. Zhipu AI declined to comment on the report. Regulators in the US are reviewing the deal, according to people familiar with the matter. Amazon will also offer the model through its cloud marketplace at a discount.</p>','','[]',1,11.8,'["Amazon", "Zhipu"]','["funding"]','["company:Amazon x2 (title)", "company:Zhipu x1", "term:raises +4.5 [funding] (title)", "term:valuation +4.5 [funding] (title)", "term:revenue +2.25 [pricing]", "term:regulators +2.25 [policy]", "term:cloud +1.8 [enterprise]", "term:deal +0.9 [partnerships]", "term:model +0.6 [models]", "cap:funding 9 -> 4.5", "ai-company:Zhipu +0.5", "ai:Zhipu AI x1", "negative:discount -1", "feature:rule-score +2.68", "feature:company@title +1.62", "feature:funding@title +0.91", "feature:money@title +0.74", "feature:negative@lead -0.73", "feature:ai@lead +0.26", "word:\"00\" -0.31", "word:\"amazon\" +0.26", "word:\"0.0\" +0.24", "word:\"billion\" +0.24", "word:\"raises\" +0.23", "verdict:strategy (score 11.80, p 0.99, threshold 0.45)"]','7cb3225dda9c1750a355c840f272ab3f','backlog',3,1,'amazon raises 6.6 billion at a 30 billion valuation','2026-11-30T15:55:06Z','2026-11-30T15:55:06Z','',NULL);
