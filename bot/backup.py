@@ -22,7 +22,7 @@ from bot.errors import UserError
 from bot.runlock import run_lock, running_pid
 from feeds.models import iso_utc, parse_iso, utcnow
 from storage.db_path import create_owner_only, db_file
-from storage.outbox import NONCE_EPOCH, renew_nonce_epoch
+from storage.nonce_epoch import NONCE_EPOCH, renew_nonce_epoch
 from storage.store import newer_versions, written_by_newer
 
 DAMAGED = ("SQLITE_NOTADB", "SQLITE_CORRUPT")   # the file, not a lock or the disk
@@ -47,6 +47,7 @@ def backup(db_path, target: Path) -> str:
             _private(part)
             _copy(_read_only(source), part)
             _one_file(part)
+            _verify(part)
             _replace(part, real)
     except (sqlite3.Error, OSError) as e:
         why = e.strerror if isinstance(e, OSError) and e.strerror else e
@@ -90,6 +91,14 @@ def _replace(part: Path, target: Path) -> None:
         os.fsync(folder)    # the rename itself survives a power cut
     finally:
         os.close(folder)
+
+
+def _verify(copy: Path) -> None:
+    """A copy SQLite cannot read back whole never takes the last backup's place."""
+    with contextlib.closing(_read_only(copy)) as db:
+        check = db.execute("PRAGMA quick_check").fetchone()[0]
+    if check != "ok":
+        raise sqlite3.DatabaseError(f"the copy is damaged ({check})")
 
 
 def restore(db_path, source: Path) -> str:
@@ -175,7 +184,7 @@ def _mark_restored(dest: Path) -> str:
     delivery looks for a story posted before then in its channel before posting it
     (bot/retry.py before_restore). And a new life for the
     outbox, whose row ids repeat those of the posts made since the backup: new posts'
-    nonces are not theirs (storage/outbox.py renew_nonce_epoch)."""
+    nonces are not theirs (storage/nonce_epoch.py)."""
     with contextlib.closing(sqlite3.connect(dest)) as db, db:
         db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
                    (RESTORED_AT, json.dumps(iso_utc(utcnow()))))
@@ -230,13 +239,6 @@ def _same(a: Path, b: Path) -> bool:
     with contextlib.suppress(OSError):
         return os.path.samefile(a, b)
     return False
-
-
-def _private(target: Path) -> None:
-    """The backup readable by its owner only, as made and if replaced: the database
-    holds feed URLs with their credentials (user:password@, ?token=)."""
-    os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
-    os.chmod(target, 0o600)
 
 
 def _read_only(path: Path) -> sqlite3.Connection:

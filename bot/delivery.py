@@ -6,8 +6,8 @@
 
 Protocol per row: claim it (state "sending", attempt+1) in a transaction, call the
 adapter, record "sent" with the message id. Start-up puts rows a crash left in "sending"
-back to due, so every due post goes out; the nonce (f"ainews-{row_id}", with the
-database's life after a restore: storage/outbox.py OutboxRow.nonce) is stable, so a
+back to due, so every due post goes out; the nonce (f"ainews-{epoch}-{row_id}", the
+database's life and the row: storage/outbox.py OutboxRow.nonce) is stable, so a
 platform that dedupes by nonce (Discord) or can look a post up by it (Slack, `find_sent`,
 asked before any retry) closes the gap between its accepting and our recording.
 
@@ -84,6 +84,7 @@ class Delivery(ChannelWorkers, Roundups, StalePosts, Failures, Pacing, ClockStep
         self._cooldown: dict[Key, datetime] = {}   # channel -> earliest next worker
         self._held_until: dict[Key, datetime] = {}  # channel -> when its held posts may go
         self._split: dict[Key, int] = {}           # a refused roundup is retried in halves
+        self._folded: dict[Key, datetime] = {}     # a digest whose rest joins the next
         self._unserved_looked: dict[Key, datetime] = {}   # no adapter: aged out then
         self._gates = {p: gate for p, a in self.adapters.items() if (gate := gate_for(a))}
         # The wall clock against a monotonic one: a fake clock brings its own.

@@ -235,17 +235,22 @@ CATCH_UP_WAIT = timedelta(hours=1)
 
 def joins_next(schedule: Schedule, now: datetime) -> bool:
     """A missed digest, due now, waits when the next digest time is within the hour:
-    sent at once, it went out minutes before the next, two digests under one day."""
+    sent at once, it went out minutes before the next, two digests under one day. So
+    does the rest of one whose parts were retried that long (bot/roundups.py)."""
     return next_scheduled(schedule, now) - now <= CATCH_UP_WAIT
 
 
 def digest_title(schedule: Schedule, when: datetime) -> str:
-    """Named for the local day of `when`, or the day before when `when` is that day's
-    digest time moved past midnight by a gap (Nuuk's 23:30 on spring-forward night)."""
+    return f"AI strategy digest, {digest_day(schedule, when)}"
+
+
+def digest_day(schedule: Schedule, when: datetime) -> str:
+    """The local day of `when`, or the day before when `when` is that day's digest
+    time moved past midnight by a gap (Nuuk's 23:30 on spring-forward night)."""
     day = when.astimezone(schedule.tz).date()
     if _slot(schedule, day - timedelta(days=1)) == when:
         day -= timedelta(days=1)
-    return f"AI strategy digest, {day:%a %d %b %Y}"
+    return f"{day:%a %d %b %Y}"
 
 
 def overflow_title(cap: int) -> str:

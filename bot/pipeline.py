@@ -203,7 +203,7 @@ class Pipeline(NewStories, FirstPolls, Unreached, PollFailures, BusyStore):
             body_hash = None   # no entries read yet: the next poll is still a first poll
         return dict(next_poll=next_ok, etag=res.etag, last_modified=res.last_modified,
                     body_hash=body_hash, ttl_minutes=parsed.ttl_minutes,
-                    moved_to=moved_to(res))
+                    moved_to=moved_to(res), listed=[s.id for s in parsed.stories])
 
     def _queue_backlog(self, backlog: _Backlog) -> None:
         # Never posted, so it can wait for others; the feed is recorded as polled in

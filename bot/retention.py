@@ -15,22 +15,28 @@ from storage.retention import Slimmed
 
 log = logging.getLogger("ainews.store")
 EVERY = timedelta(days=1)
+# A slimmed story's row is deleted this long after it was first seen, once no feed lists
+# it any more (storage/slim_rows.py): kept for good, every story ever seen stayed.
+FORGET_DAYS = 400
 
 
 def prune(store, keep_days: int, now: datetime) -> Slimmed | None:
     """Slim what is older than `keep_days`; None when everything is kept (0)."""
     if keep_days <= 0:
         return None
-    return store.slim_stories_older_than(now - timedelta(days=keep_days), now=now)
+    return store.slim_stories_older_than(now - timedelta(days=keep_days), now=now,
+                                         forget_before=now - timedelta(days=FORGET_DAYS))
 
 
 def prune_line(result: Slimmed | None, keep_days: int, setting: str = "AINEWS_KEEP_DAYS") -> str:
     """`setting` names where keep_days came from (`ainews prune --days`)."""
     if result is None:
         return f"store: {setting}=0: every story is kept whole; nothing slimmed"
+    gone = (f"; {count(result.forgotten, 'slim row')} no feed lists any more deleted "
+            f"(first seen over {FORGET_DAYS} days ago)" if result.forgotten else "")
     return (f"store: slimmed {count(result.stories, 'story')} older than "
             f"{count(keep_days, 'day')} (text and search index); "
-            f"{count(result.posts, 'delivered post')} forgotten")
+            f"{count(result.posts, 'delivered post')} forgotten{gone}")
 
 
 class DailyPrune:
@@ -56,7 +62,7 @@ class DailyPrune:
         else:
             result = await asyncio.to_thread(_prune_apart, self.store, self.keep_days, now)
         # Every start prunes: "slimmed 0 stories ... 0 forgotten" at each was noise.
-        done = result is not None and (result.stories or result.posts)
+        done = result is not None and (result.stories or result.posts or result.forgotten)
         log.log(logging.INFO if done else logging.DEBUG, "%s", prune_line(result, self.keep_days))
 
 

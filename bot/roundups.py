@@ -8,8 +8,8 @@ from datetime import timedelta
 from functools import partial
 
 from bot.adapter import Adapter
-from bot.digest import (digest_due, digest_title, joins_next, last_scheduled,
-                         overflow_title, parse_schedule)
+from bot.digest import (digest_day, digest_due, digest_title, joins_next,
+                         last_scheduled, overflow_title, parse_schedule)
 from bot.failures import settle
 from bot.pacing import Key
 from bot.retry import attempt_limit, earlier_post, reason_of
@@ -29,8 +29,15 @@ class Roundups:
             return 0
         slot = last_scheduled(schedule, now)
         done = self.store.roundups_sent_since(*key, slot)   # parts of it already out
-        if not done and joins_next(schedule, now):
-            return 0                # missed, and the day's own is close: it goes with it
+        if joins_next(schedule, now):
+            # Missed, or its rest retried this long (the platform down, a night of 429s):
+            # sent now, it went minutes before the next digest. It goes with that one.
+            if done and self._folded.get(key) != slot:
+                self._folded[key] = slot
+                log.info("delivery: %s/%s: the rest of the digest of %s (%d of its parts "
+                         "out) goes with the next, at %s", *key, digest_day(schedule, slot),
+                         done, schedule.at_text)
+            return 0
         oldest = self.store.oldest_held(*key)
         if oldest is None or oldest > slot:
             # A quiet channel: nothing was waiting at digest time, so that digest is

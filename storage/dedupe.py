@@ -1,4 +1,5 @@
-"""Dedupe: which stored story an incoming one is, by id, alias or canonical URL.
+"""Dedupe: which stored story an incoming one is, by id, alias or canonical URL (as
+feeds/link_key.py spells it: raw or %-escaped, one address).
 
 One story is one id (the GUID, or the canonical URL) *or* one canonical URL, across all
 feeds; an id that reached a story by its URL is kept as an alias of it, and every other
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from feeds.link_key import link_key
 from feeds.models import SHARED_LINK, Story
 from storage.clusters import chunks
 
@@ -47,7 +49,7 @@ class KnownStories:
         the batch instead of two per story."""
         known = Known()
         ids = list(dict.fromkeys(s.id for s in stories))
-        urls = list(dict.fromkeys(s.url for s in stories
+        urls = list(dict.fromkeys(link_key(s.url) for s in stories
                                   if s.url and SHARED_LINK not in s.flags))
         for chunk in chunks(ids, 500):
             marks = ",".join("?" * len(chunk))
@@ -57,11 +59,12 @@ class KnownStories:
                 known.ids)
             known.load(self.db.execute("SELECT id, pk, feed_url, content_hash FROM stories "
                                        f"WHERE id IN ({marks})", chunk), known.ids)
-        for chunk in chunks(urls, 500):
+        for chunk in chunks(urls, 500):   # by link_key: one address, however spelled
             marks = ",".join("?" * len(chunk))
-            known.load(self.db.execute("SELECT url, pk, feed_url, content_hash FROM stories "
-                                       f"WHERE url IN ({marks}) AND url != ''", chunk),
-                       known.urls)
+            for column in ("url", "link_key"):   # url where it is its own key
+                known.load(self.db.execute(
+                    f"SELECT {column}, pk, feed_url, content_hash FROM stories "
+                    f"WHERE {column} IN ({marks}) AND {column} != ''", chunk), known.urls)
         return known
 
 
@@ -78,7 +81,7 @@ class Known:
 
     def __init__(self):
         self.ids: dict[str, int] = {}
-        self.urls: dict[str, int] = {}
+        self.urls: dict[str, int] = {}   # by link_key
         self.rows: dict[int, tuple[str, str]] = {}
         self.carried: set[tuple[int, str]] = set()   # (pk, another feed) written this batch
 
@@ -90,5 +93,9 @@ class Known:
     def add(self, pk: int, story: Story, content_hash: str) -> None:
         self.ids[story.id] = pk
         if story.url and SHARED_LINK not in story.flags:
-            self.urls[story.url] = pk
+            self.urls[link_key(story.url)] = pk
         self.rows[pk] = (story.feed_url, content_hash)
+
+    def by_link(self, story: Story) -> int | None:
+        """The stored story `story`'s link names, however spelled."""
+        return self.urls.get(link_key(story.url))

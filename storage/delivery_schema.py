@@ -8,9 +8,12 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import datetime, timezone
 
+from storage.migrate import Migration
+from storage.nonce_epoch import first_nonce_epoch
+
 # (version, name, sql): applied after the core migrations, versions from 100 up.
-# One statement each, so the Store may run them with a plain execute().
-DELIVERY_MIGRATIONS: list[tuple[int, str, str]] = [
+# One statement each, or a function of the connection (storage.migrate).
+DELIVERY_MIGRATIONS: list[Migration] = [
     (100, "subscriptions", """
         CREATE TABLE IF NOT EXISTS subscriptions (
             platform TEXT NOT NULL, workspace TEXT NOT NULL, channel TEXT NOT NULL,
@@ -86,6 +89,9 @@ DELIVERY_MIGRATIONS: list[tuple[int, str, str]] = [
     # stories. Rows queued before this column keep their nonce ('').
     (117, "outbox_nonce_epoch",
      "ALTER TABLE outbox ADD COLUMN nonce_epoch TEXT NOT NULL DEFAULT ''"),
+    # A life for every database, a new one at creation: without it every new database
+    # numbered its nonces alike. Rows already queued keep theirs (nonce_epoch '').
+    (118, "nonce_epoch_at_creation", first_nonce_epoch),
 ]
 
 

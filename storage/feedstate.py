@@ -134,16 +134,20 @@ class FeedStore:
     def record_fetch_ok(self, url: str, *, now: datetime, next_poll: datetime,
                         etag: str | None, last_modified: str | None,
                         body_hash: str | None, ttl_minutes: int | None = None,
-                        moved_to: str = "", new_stories: int = 0) -> None:
+                        moved_to: str = "", new_stories: int = 0,
+                        listed: list[str] | None = None) -> None:
         """A poll that was read; `moved_to`: where it was moved for good ("" none);
-        `new_stories`: how many it stored that are news (a first poll's archive is not)."""
+        `new_stories`: how many it stored that are news (a first poll's archive is not);
+        `listed`: the ids of its entries, if it had any (storage/slim_rows.py)."""
         self._update_feed(
             url, "etag = ?, last_modified = ?, body_hash = ?, ttl = ?, last_polled = ?, "
                  "last_ok = ?, next_poll = ?, failures = 0, last_error = '', "
                  "polls_ok = polls_ok + 1, moved_to = ?, "
-                 "last_new = CASE WHEN ? THEN ? ELSE last_new END",
+                 "last_new = CASE WHEN ? THEN ? ELSE last_new END, "
+                 "listed = COALESCE(?, listed)",
             (etag, last_modified, body_hash, ttl_minutes, iso_utc(now), iso_utc(now),
-             iso_utc(next_poll), moved_to, new_stories > 0, iso_utc(now)))
+             iso_utc(next_poll), moved_to, new_stories > 0, iso_utc(now),
+             json.dumps(listed) if listed else None))
 
     def record_not_modified(self, url: str, *, now: datetime, next_poll: datetime,
                             moved_to: str = "",

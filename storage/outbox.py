@@ -20,9 +20,6 @@ storage.outbox_status reads them for `ainews status`. Outbox row states:
 from __future__ import annotations
 
 import json
-import secrets
-import sqlite3
-import string
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,14 +30,6 @@ from storage.delivery_schema import DeliveryWrites, from_ts, id_marks, ts
 _OUTBOX_COLUMNS = ("id, cluster_id, story_id, platform, channel, brief, state, attempts, "
                    "next_attempt, message_id, last_error, batch, first_try_at, failed_at, "
                    "nonce_epoch")
-# meta key: the life of the database rows are queued in now (renew_nonce_epoch); none
-# until a restore, so a database upgraded with posts on their way keeps their nonces.
-NONCE_EPOCH = "nonce_epoch"
-_EPOCH_CHARS, _EPOCH_LEN = string.digits + string.ascii_lowercase, 5
-# meta values are JSON; an epoch is [0-9a-z] only, so its quotes are all there is to strip.
-EPOCH_NOW = f"COALESCE((SELECT trim(value, '\"') FROM meta WHERE key = '{NONCE_EPOCH}'), '')"
-
-
 @dataclass(frozen=True, slots=True)
 class OutboxRow:
     id: int
@@ -59,7 +48,7 @@ class OutboxRow:
     # kept it): how far back a retry looks for a post that attempt may have made.
     first_try: datetime | None = None
     failed_at: datetime | None = None   # when it failed (state 'failed' only)
-    epoch: str = ""     # the database's life it was queued in (renew_nonce_epoch)
+    epoch: str = ""     # the database's life it was queued in (storage/nonce_epoch.py)
 
     @property
     def key(self) -> str:
@@ -72,21 +61,6 @@ class OutboxRow:
         most 25 characters, Discord's limit: "ainews-" and a 5-character epoch leave 12
         digits to the id."""
         return f"ainews-{self.key}"
-
-
-def renew_nonce_epoch(conn: sqlite3.Connection) -> str:
-    """A new life for the database (`ainews restore`): a restored outbox hands the row
-    ids used since the backup out again, to other stories, and under the nonces of the
-    old bot's posts Discord gave back those posts (the new story never posted) and a
-    Slack retry found them. Rows queued from now on carry this epoch in their nonce;
-    rows already queued keep theirs, the posts they may have made named by it."""
-    old = conn.execute(f"SELECT {EPOCH_NOW}").fetchone()[0]
-    epoch = old
-    while epoch == old:
-        epoch = "".join(secrets.choice(_EPOCH_CHARS) for _ in range(_EPOCH_LEN))
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                 (NONCE_EPOCH, json.dumps(epoch)))
-    return epoch
 
 
 # Story t is carried by :feed (op '=') or by a followed feed but :feed (op '!='), the

@@ -13,7 +13,8 @@ from functools import lru_cache
 
 from feeds.models import Brief
 from storage.delivery_schema import DeliveryWrites, ts
-from storage.outbox import EPOCH_NOW, OutboxRow, outbox_rows
+from storage.nonce_epoch import EPOCH_NOW
+from storage.outbox import OutboxRow, outbox_rows
 from storage.post_edits import Settled
 
 

@@ -1,7 +1,7 @@
 """Retention: old stories slimmed, settled outbox rows forgotten, so the file grows slowly.
 
-Slowly: each story ever seen keeps a slim row (~2 KB; docs/reliability.md,
-"Retention"), and none is ever deleted.
+Slowly: each story keeps a slim row (~2 KB; docs/reliability.md, "Retention") until,
+past a long horizon, no feed lists it any more (storage/slim_rows.py).
 
 A slimmed story keeps its row (id, aliases, the other feeds carrying it, canonical URL,
 title, source, dates, content hash, cluster, company and topic rows): dedupe still
@@ -25,6 +25,7 @@ from datetime import datetime
 
 from feeds.models import iso_utc
 from storage.delivery_schema import ts
+from storage.slim_rows import SlimRowStore
 
 BATCH = 2000    # stories (or outbox rows) a transaction: well under a second of lock each
 # Outbox states nothing revisits.
@@ -40,23 +41,27 @@ _LINKED = ("story_aliases", "story_feeds", "story_companies",   # ON DELETE CASC
 class Slimmed:
     stories: int    # stories slimmed by this call
     posts: int      # settled outbox rows forgotten
+    forgotten: int = 0   # slim rows deleted (storage/slim_rows.py)
 
 
-class RetentionStore:
+class RetentionStore(SlimRowStore):
     """Mixin of Store: uses self.db, self._write(), get_meta/set_meta and the memory
     of stories (self._forget_stories), which slimmed text makes stale."""
 
-    def slim_stories_older_than(self, cutoff: datetime, *,
-                                now: datetime | None = None) -> Slimmed:
+    def slim_stories_older_than(self, cutoff: datetime, *, now: datetime | None = None,
+                                forget_before: datetime | None = None) -> Slimmed:
         """Slim the stories first seen before `cutoff`, forget settled outbox rows
-        created before it, then hand freed pages back if the file allows it. A story
-        first seen after `now` (the store's clock) counts as first seen now."""
+        created before it, delete the slim rows of stories first seen before
+        `forget_before` that no feed lists any more (storage/slim_rows.py), then hand
+        freed pages back if the file allows it. A story first seen after `now` (the
+        store's clock) counts as first seen now."""
         stories = self._slim_old_stories(iso_utc(cutoff), iso_utc(now or self._now()))
         self._forget_slim_briefs()
         posts = self._forget_settled_posts(ts(cutoff))
+        forgotten = self._forget_slim_rows(iso_utc(forget_before)) if forget_before else 0
         self._forget_stories()
         self._reclaim_free_pages()
-        return Slimmed(stories, posts)
+        return Slimmed(stories, posts, forgotten)
 
     def _slim_old_stories(self, cutoff: str, now: str) -> int:
         slimmed = 0

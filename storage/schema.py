@@ -11,6 +11,8 @@ import sqlite3
 
 from feeds.cluster import title_key
 from storage.migrate import Migration
+from storage.link_keys import add_link_keys
+from storage.slim_rows import add_feed_listings
 from storage.stored_links import drop_link_credentials
 
 
@@ -259,4 +261,6 @@ MIGRATIONS: list[Migration] = [
     (13, "feeds_moved_to", FEED_MOVED_TO),
     (14, "feeds_last_new", FEED_LAST_NEW),
     (15, "stories_links_without_credentials", drop_link_credentials),
+    (16, "stories_link_key", add_link_keys),
+    (17, "feeds_listed", add_feed_listings),   # a slim row goes once no feed lists it
 ]

@@ -21,6 +21,7 @@ from feeds.urls import without_secrets
 from storage.briefs import BriefCache
 from storage.clusters import ClusterSearch, micros
 from storage.dedupe import Known, KnownStories
+from storage.link_keys import stored_key
 from storage.story_rows import (INDEX_STORY, INSERT_LINK, INSERT_STORY, STORY_COLUMNS,
                                 content_row, content_values, story_from_row)
 
@@ -130,7 +131,7 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
         `news`: it would be posted if it were new (not a first poll, not too old)."""
         pk = known.ids.get(story.id)
         if pk is None and story.url and SHARED_LINK not in story.flags:
-            pk = known.urls.get(story.url)
+            pk = known.by_link(story)
             if pk is None:
                 return False
             self.db.execute("INSERT OR IGNORE INTO story_aliases (alias, story_pk) "
@@ -214,8 +215,8 @@ class StoryStore(KnownStories, BriefCache, ClusterSearch):
             story = without_llm_join(story)
         lead = int(cluster is None)
         execute = self.db.conn.execute
-        execute(INSERT_STORY, (pk, story.id, story.url, story.feed_url, status, key, seen,
-                               seen, cluster or pk, lead,
+        execute(INSERT_STORY, (pk, story.id, story.url, stored_key(story.url), story.feed_url,
+                               status, key, seen, seen, cluster or pk, lead,
                                *content_row(story, content_hash, published)))
         # Later stories of a backfill are compared with this one: keep its signature (or
         # what it is made of) instead of reading the row back (same values: the time as

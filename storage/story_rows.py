@@ -30,7 +30,7 @@ def story_from_row(row: tuple) -> Story:
 _CONTENT_COLUMNS = ("title", "text", "source", "published", "guid", "author", "summary",
                     "html", "subtitle", "flags", "strategy", "score", "companies", "topics",
                     "reasons", "content_hash")
-_NEW_COLUMNS = ("pk", "id", "url", "feed_url", "status", "title_key", "first_seen",
+_NEW_COLUMNS = ("pk", "id", "url", "link_key", "feed_url", "status", "title_key", "first_seen",
                 "updated_at", "cluster_id", "is_lead", *_CONTENT_COLUMNS)
 INSERT_STORY = (f"INSERT INTO stories ({', '.join(_NEW_COLUMNS)}) "
                 f"VALUES ({', '.join('?' * len(_NEW_COLUMNS))})")

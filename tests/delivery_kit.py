@@ -65,3 +65,9 @@ async def sent_then_edit_queued(store, clock, adapter):
 def error_records(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records
             if r.name == "ainews.delivery" and r.levelno == logging.ERROR]
+
+
+def nonces(store, *row_ids: int) -> list[str]:
+    """The nonces of these outbox rows: their ids in the database's life (meta)."""
+    epoch = store.get_meta("nonce_epoch")
+    return [f"ainews-{epoch}-{i}" for i in row_ids]

@@ -379,3 +379,36 @@ def test_a_restore_stopped_halfway_leaves_the_database_as_it_was_or_restored_and
         assert code == 128 + signal.SIGTERM and "stopped (SIGTERM)" in err
         assert _restore_mark(path) == (400, False)
     assert sorted(p.name for p in path.parent.iterdir() if ".restor" in p.name) == []
+
+
+@pytest.mark.parametrize("earlier", [False, True], ids=["no-backup-yet", "over-a-backup"])
+def test_a_backup_that_fails_midway_leaves_no_partial_file(env, capsys, tmp_path,
+                                                           monkeypatch, earlier):
+    """A backup onto a full disk was written in place: it left a 0-byte or partial file
+    at FILE (and, made over last night's backup, destroyed that one), which a later
+    `ainews restore` could take. Now the copy is made beside FILE and renamed over it
+    only once whole; on failure FILE is as it was, and no temporary file is left."""
+    import errno
+    import bot.backup
+    from storage.store import Store
+    path, backup = tmp_path / "ainews.db", tmp_path / "ainews-backup.db"
+    with Store(path) as store:
+        add_stories(store, 0, 50)
+    if earlier:
+        assert run_cli(capsys, "--db", str(path), "backup", str(backup))[0] == 0
+    before = backup.read_bytes() if earlier else None
+    real = bot.backup._copy
+
+    def full_disk(src, target):     # half the pages written, then the disk is full
+        real(src, target)
+        with open(target, "r+b") as f:
+            f.truncate(os.path.getsize(target) // 2)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(bot.backup, "_copy", full_disk)
+    code, out, err = run_cli(capsys, "--db", str(path), "backup", str(backup))
+    assert code == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert str(backup) in err and "No space left on device" in err
+    assert sorted(p.name for p in tmp_path.iterdir() if "backup" in p.name) == (
+        ["ainews-backup.db"] if earlier else [])
+    if earlier:
+        assert backup.read_bytes() == before

@@ -16,8 +16,8 @@ from bot.replies import Caller
 from feeds.models import Brief, iso_utc
 from storage.store import Store
 from tests.fakes.recorder import FakeClock, RecordingAdapter
-from tests.delivery_kit import (brief, delivery, follow, run_until_idle, sent_then_edit_queued,
-                                 states)
+from tests.delivery_kit import (brief, delivery, follow, nonces, run_until_idle,
+                                 sent_then_edit_queued, states)
 
 
 async def test_posts_once_with_a_stable_nonce(store, clock):
@@ -29,7 +29,7 @@ async def test_posts_once_with_a_stable_nonce(store, clock):
     assert await d.run_once() == 0            # sent rows are never sent again
     rows = {r.channel for r in adapter.sends}
     assert rows == {"c1"}
-    assert [s.nonce for s in adapter.sends] == ["ainews-1", "ainews-2"]
+    assert [s.nonce for s in adapter.sends] == nonces(store, 1, 2)
     assert states(store) == {"sent": 2}
 
 
@@ -109,7 +109,7 @@ async def test_the_hourly_cap_holds_for_a_platform_that_gives_no_message_ids(sto
     adapter = NoIdAdapter(clock=clock)
     assert await delivery(store, clock, adapter, hourly_cap=2).run_once() == 2
     assert len(adapter.sends) == 2 and states(store) == {"sent": 2, "held": 1}
-    assert {store.outbox_post(i).message_id for i in (1, 2)} == {"ainews-1", "ainews-2"}
+    assert [store.outbox_post(i).message_id for i in (1, 2)] == nonces(store, 1, 2)
 
 
 async def test_slow_channel_does_not_block_others(store, clock):
@@ -144,7 +144,7 @@ async def test_transient_error_retries_later_then_succeeds(store, clock, retry_a
     assert await d.run_once() == 0 and adapter.sends == []
     clock.now = start + timedelta(seconds=due_at)
     assert await d.run_once() == 2
-    assert [s.nonce for s in adapter.sends] == ["ainews-1", "ainews-2"]
+    assert [s.nonce for s in adapter.sends] == nonces(store, 1, 2)
     assert states(store) == {"sent": 2}
 
 
@@ -226,7 +226,7 @@ async def test_claimed_rows_are_delivered_after_a_crash(tmp_path, clock, loop):
     d = delivery(reopened, clock, adapter)
     posted = await (d.run_once() if loop == "run_once" else run_until_idle(d, adapter, 2))
     assert posted == 2
-    assert sorted(s.nonce for s in adapter.sends) == ["ainews-1", "ainews-2"]
+    assert sorted(s.nonce for s in adapter.sends) == nonces(reopened, 1, 2)
     assert reopened.outbox_counts() == {"sent": 2}
     reopened.close()
 
@@ -332,6 +332,41 @@ async def test_a_digest_resumed_after_a_failed_part_keeps_its_day_and_numbering(
     clock.advance(hours=24)                   # the next day's digest counts from one again
     assert await d.run_once() == 1
     assert adapter.digests[-1].title == "AI strategy digest, Tue 03 Mar 2026"
+
+
+async def test_a_digest_retried_into_the_next_ones_hour_is_folded_into_it(store, caplog):
+    """Monday's 09:00 digest sent two parts of three, and the third was retried (the
+    platform down) until 08:50 on Tuesday: it went out then, with the day's stories
+    under Monday's title, and Tuesday's own minutes later with a story or two, two
+    digests back-to-back. The rest of a digest not out by the hour before the next one
+    now goes with that one, and the log says so once."""
+    clock = FakeClock(datetime(2026, 3, 2, 8, 30, tzinfo=timezone.utc))        # Monday
+    follow(store, clock)
+    store.set_digest("console", "w1", "c1", "09:00", "UTC", now=clock())
+    dispatch_new(store, [brief(n, clock, minutes_ago=n) for n in range(30)], clock())
+    adapter = RecordingAdapter(clock=clock)
+    down = TransientError("console: the platform refuses the bot's token", 600, down=True)
+    adapter.fail_brief("story25", down)
+    d = delivery(store, clock, adapter)
+    later = [datetime(2026, 3, day, hour, minute, tzinfo=timezone.utc)
+             for day, hour, minute in ((2, 12, 0), (2, 20, 0), (3, 8, 55))]
+    while clock.now < datetime(2026, 3, 3, 10, 0, tzinfo=timezone.utc):   # to Tuesday 10:00
+        if clock.now == datetime(2026, 3, 3, 8, 40, tzinfo=timezone.utc):
+            adapter.fail_brief("story25", down, times=0)                   # back
+        if clock.now in later:
+            dispatch_new(store, [brief(100 + later.index(clock.now), clock)], clock())
+        with caplog.at_level(logging.INFO, logger="ainews.delivery"):
+            await d.run_once()
+        clock.advance(minutes=5)
+    assert [(x.at.strftime("%a %H:%M"), x.title.partition(", ")[2], len(x.briefs))
+            for x in adapter.digests] == [("Mon 09:00", "Mon 02 Mar 2026 (1 of 3)", 10),
+                                          ("Mon 09:00", "Mon 02 Mar 2026 (2 of 3)", 10),
+                                          ("Tue 09:00", "Tue 03 Mar 2026 (1 of 2)", 10),
+                                          ("Tue 09:00", "Tue 03 Mar 2026 (2 of 2)", 3)]
+    assert store.outbox_counts() == {"digested": 33}
+    folded = [r.message for r in caplog.records if "goes with the next" in r.message]
+    assert folded == ["delivery: console/c1: the rest of the digest of Mon 02 Mar 2026 "
+                      "(2 of its parts out) goes with the next, at 09:00"]
 
 
 @pytest.mark.parametrize("back_at, digests", [
@@ -557,7 +592,7 @@ async def test_a_long_platform_outage_loses_no_post(store, clock):
     assert states(store) == {"due": 1}
     adapter.up = True
     assert await d.run_once() == 1            # at once, not after a long backoff
-    assert [s.nonce for s in adapter.sends] == ["ainews-1"]
+    assert [s.nonce for s in adapter.sends] == nonces(store, 1)
     assert states(store) == {"sent": 1}
 
 

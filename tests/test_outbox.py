@@ -340,15 +340,15 @@ def test_posts_queued_after_a_restore_have_nonces_no_earlier_post_had(store, clo
     dispatch_new(store, [brief(1, clock)], clock())
     backup(store.path, tmp_path / "backup.db")
     dispatch_new(store, [brief(2, clock)], clock())          # the old bot's post 2
-    assert [store.outbox_post(i).nonce for i in (1, 2)] == ["ainews-1", "ainews-2"]
+    had = [store.outbox_post(i).nonce for i in (1, 2)]
     store.close()
-    seen = {"ainews-2"}
+    seen = {had[1]}
     for _ in range(2):
         restore(store.path, tmp_path / "backup.db")
         with Store(store.path) as restored:
             dispatch_new(restored, [brief(3, clock)], clock())   # another story, id 2
             first, again = restored.outbox_post(1), restored.outbox_post(2)
-        assert first.nonce == "ainews-1" and again.story_id == "story3"
+        assert first.nonce == had[0] and again.story_id == "story3"
         assert again.nonce not in seen and len(replace(again, id=10**12 - 1).nonce) <= 25
         seen.add(again.nonce)
 
@@ -392,3 +392,20 @@ def test_a_claim_is_on_disk_before_its_post_goes_out(store, clock, kind):
     assert _sync_at_commits(traced[:claimed]) == ["FULL"]
     assert _sync_at_commits(traced[claimed:]) == ["NORMAL"]
     assert store.db.execute("PRAGMA synchronous").fetchone() == (1,)     # NORMAL again
+
+
+def test_a_new_database_posts_under_nonces_no_other_database_had(clock, tmp_path):
+    """A new database had no life of its own (no epoch until a restore), so every one
+    numbered its posts' nonces ainews-1, ainews-2, ...: a database made again (the old
+    file deleted, a new machine set up without a restore, a second bot on a fresh file)
+    posting in the same channel reused the old one's nonces, and Discord (within its
+    few minutes) answered the new story with the old post, as a Slack retry could take
+    it, recorded as posted and never shown. Every database now has a life at creation."""
+    nonces = []
+    for name in ("first.db", "made-again.db"):
+        with Store(tmp_path / name) as store:
+            follow(store, clock)
+            dispatch_new(store, [brief(len(nonces) + 1, clock)], clock())
+            nonces.append(store.outbox_post(1).nonce)
+    assert nonces[0] != nonces[1]
+    assert all(len(n) <= 25 and n.endswith("-1") for n in nonces)

@@ -11,7 +11,7 @@ import pytest
 from bot.app import App
 from bot.cli import main
 from bot.config import load_settings
-from bot.retention import DailyPrune, prune
+from bot.retention import DailyPrune, prune, prune_line
 from bot.service import Service
 from feeds.models import Subscription, utcnow
 from storage.store import Store
@@ -60,6 +60,31 @@ async def test_an_undated_entry_still_listed_is_not_posted_again_after_slimming(
     await Service(app).run(once=True)
     assert LINK not in capsys.readouterr().out
     assert app.store.outbox_counts() == {}
+    app.close()
+
+
+async def test_a_slim_row_no_feed_lists_any_more_is_deleted_long_after(feeds, tmp_path,
+                                                                       capsys):
+    """A slimmed story kept its row for dedupe for good: the file grew with every story
+    ever seen (~2 KB each, 1.5 GB a year with 200 feeds). Past FORGET_DAYS it is
+    deleted once no feed lists it any more; one a feed still lists stays, and is still
+    never posted again."""
+    from bot.retention import FORGET_DAYS
+    feeds.add("/f.xml", make_rss("Wire", [archive_entry(0), archive_entry(1)]))
+    app = app_for(tmp_path, feeds)
+    await Service(app).run(once=True)                 # first poll: backlog
+    feeds.add("/f.xml", undated_feed(1))              # archive 0 gone from the feed
+    await Service(app).run(once=True)
+    assert capsys.readouterr().out.count(LINK) == 1
+    ids = lambda: {g for (g,) in app.store.db.execute("SELECT guid FROM stories")}  # noqa: E731
+    assert ids() == {"archive-0", "archive-1", "story-1"}
+    result = prune(app.store, 180, utcnow() + timedelta(days=FORGET_DAYS + 1))
+    assert (result.stories, result.forgotten) == (3, 1)
+    assert ids() == {"archive-1", "story-1"}
+    assert "1 slim row no feed lists any more deleted" in prune_line(result, 180)
+    feeds.add("/f.xml", undated_feed(1, 2))           # still listed; the feed changed
+    await Service(app).run(once=True)
+    assert LINK not in capsys.readouterr().out
     app.close()
 
 

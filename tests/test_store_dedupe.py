@@ -161,3 +161,56 @@ def test_backlog_stories_are_stored_but_marked_backlog(store):
     status = dict(store.db.execute("SELECT id, status FROM stories").fetchall())
     assert status == {old.id: "backlog", fresh.id: "new"}
     assert {b.id for b in store.latest()} == {old.id, fresh.id}
+
+
+def _feed_of(link: str, title: str = "Alibaba cuts Qwen API prices") -> bytes:
+    return (f'<rss version="2.0"><channel><title>T</title><item><title>{title}</title>'
+            f'<link>{link}</link></item></channel></rss>').encode()
+
+
+@pytest.mark.parametrize("first, then", [
+    ("https://x.example/caf\u00e9-ai", "https://x.example/caf%C3%A9-ai"),
+    ("https://x.example/caf%c3%a9-ai", "https://x.example/caf\u00e9-ai"),
+    ("https://x.example/caf%C3%A9-ai", "https://x.example/caf%c3%a9-ai"),
+    ("https://x.example/%E9%98%BF%E9%87%8C-qwen", "https://x.example/\u963f\u91cc-qwen"),
+    ("https://x.example/~bob/qwen", "https://x.example/%7Ebob/qwen"),
+    ("https://x.example/%7ebob/qwen", "https://x.example/~bob/qwen"),
+    ("https://x.example/a%2Db?id=%41", "https://x.example/a-b?id=A"),
+], ids=["raw-then-escaped", "lower-then-raw", "upper-then-lower", "chinese",
+        "tilde-then-escaped", "escaped-then-tilde", "unreserved-in-query"])
+@pytest.mark.parametrize("where", ["another-feed", "next-poll"])
+def test_one_link_spelled_raw_or_percent_escaped_is_one_story(store, first, then, where):
+    """An article listed by one feed with a raw link (/café, ~bob) and by another, or by
+    a later poll of the same feed, %-escaped (/caf%C3%A9, %7Ebob), or with its escapes in
+    the other case, is one address (RFC 3986 6.2.2): it was stored, and posted, twice."""
+    a = parse_feed(_feed_of(first), feed_url=FEED_A).stories
+    b = parse_feed(_feed_of(then), feed_url=FEED_B if where == "another-feed" else FEED_A
+                   ).stories
+    assert len(add(store, *a)) == 1
+    assert add(store, *b) == []
+    assert add(store, *b) == [], "and known on the poll after"
+    assert len(store.latest(10, strategy_only=False)) == 1
+
+
+def test_escapes_that_change_the_address_stay_another_story(store):
+    """%2F is not /, nor %3F ?: such links name other pages."""
+    a = parse_feed(_feed_of("https://x.example/a%2Fb"), feed_url=FEED_A).stories
+    b = parse_feed(_feed_of("https://x.example/a/b"), feed_url=FEED_B).stories
+    assert len(add(store, *a)) == 1 and len(add(store, *b)) == 1
+
+
+def test_a_story_stored_before_link_keys_is_found_by_another_spelling(tmp_path):
+    """Stories stored by an older ainews get their key at the upgrade (migration 16)."""
+    from storage.store import Store
+    path = tmp_path / "old.db"
+    with Store(path) as old:
+        add(old, *parse_feed(_feed_of("https://x.example/caf%c3%a9-ai"),
+                             feed_url=FEED_A).stories)
+        add(old, make("Baidu opens Ernie", url="https://x.example/plain"))
+        old.db.conn.executescript("""DROP INDEX stories_link_key;
+            ALTER TABLE stories DROP COLUMN link_key;
+            DELETE FROM schema_migrations WHERE version = 16;""")
+    with Store(path) as upgraded:
+        b = parse_feed(_feed_of("https://x.example/caf\u00e9-ai"), feed_url=FEED_B).stories
+        assert add(upgraded, *b) == []
+        assert len(upgraded.latest(10, strategy_only=False)) == 2

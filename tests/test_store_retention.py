@@ -225,3 +225,37 @@ def test_a_brief_cached_for_a_story_already_slimmed_goes_at_the_next_prune(store
                            url=slim.url, source=slim.source, published=slim.published))
     store.slim_stories_older_than(CUTOFF + timedelta(days=1))
     assert store.db.execute("SELECT story_id FROM briefs").fetchall() == [(recent.id,)]
+
+
+@pytest.mark.parametrize("case, kept", [
+    ("listed by no feed", False), ("listed by its feed", True),
+    ("listed under an alias", True), ("its feed never read since", True),
+    ("a post of it waiting", True), ("leading a later story's cluster", True)])
+def test_a_slim_row_is_deleted_past_the_horizon_only_when_nothing_names_it(store, case,
+                                                                           kept):
+    """storage/slim_rows.py: a slim row goes once no feed lists it; anything that could
+    bring its story back (a feed listing it, by id or alias, or not read since the
+    upgrade; a post waiting; a story in its cluster) keeps it."""
+    from feeds.models import FeedSource
+    from tests.store_kit import FEED_A, fts_in_step
+    old = stored(store, "Alibaba cuts cloud prices", OLD_SEEN)
+    later = stored(store, "Baidu opens Ernie", NEW_SEEN)
+    (pk,) = store.db.execute("SELECT pk FROM stories WHERE id = ?", (old.id,)).fetchone()
+    store.upsert_feed(FeedSource("A", FEED_A))
+    listed = {"listed by its feed": [old.id], "listed under an alias": ["alias-1"]}
+    if case != "its feed never read since":
+        store.record_fetch_ok(FEED_A, now=NEW_SEEN, next_poll=NEW_SEEN, etag=None,
+                              last_modified=None, body_hash=None,
+                              listed=listed.get(case, ["another-entry"]))
+    with store.transaction():
+        store.db.execute("INSERT INTO story_aliases (alias, story_pk) VALUES ('alias-1', ?)",
+                         (pk,))
+        if case == "leading a later story's cluster":
+            store.db.execute("UPDATE stories SET cluster_id = ?, is_lead = 0 WHERE id = ?",
+                             (pk, later.id))
+    if case == "a post of it waiting":
+        post(store, old, "c1", OLD_SEEN)
+    result = store.slim_stories_older_than(CUTOFF, now=NEW_SEEN, forget_before=CUTOFF)
+    assert result.forgotten == (0 if kept else 1)
+    assert store.known_story_ids([old.id]) == ({old.id} if kept else set())
+    fts_in_step(store)

@@ -20,6 +20,13 @@ from tests.store_kit import T0, make, add, fts_in_step, both_stores
 store = pytest.fixture(both_stores, name="store", params=["memory", "file"])
 
 
+
+def older_than(version: int) -> list:
+    """The core migrations a file made before `version` had, with 16's link_key, which
+    the store writes with every story it adds (its stories are made by this code)."""
+    from storage.schema import MIGRATIONS
+    return [m for m in MIGRATIONS if m[0] < version or m[0] == 16]
+
 def test_migrations_are_recorded_once_and_reopening_is_idempotent(tmp_path):
     path = tmp_path / "nested" / "dir" / "ainews.db"
     with Store(path) as first:
@@ -82,9 +89,8 @@ def test_stories_slimmed_before_migration_12_are_known_as_pruned(tmp_path, monke
     """The prune marked the stories it slimmed "backlog", which `why` read as "never
     posted": one slimmed before the prune kept what it was (migration 12) is pruned,
     posted or not unknown; one not slimmed yet is not."""
-    from storage.schema import MIGRATIONS
     path = tmp_path / "old.db"
-    monkeypatch.setattr(storage.store, "MIGRATIONS", [m for m in MIGRATIONS if m[0] < 12])
+    monkeypatch.setattr(storage.store, "MIGRATIONS", older_than(12))
     old_story, recent = make("Alibaba cuts Qwen prices"), make("Nvidia ships a new chip")
     with Store(path) as old:
         add(old, old_story)
@@ -104,11 +110,10 @@ def test_feeds_before_migration_14_know_when_they_last_brought_news(tmp_path, mo
     it over, for each feed, from the latest story it stored as news (pruned since or
     not); a first poll's archive is none, nor is a feed that brought nothing."""
     from feeds.models import FeedSource
-    from storage.schema import MIGRATIONS
     from tests.store_kit import FEED_A, FEED_B
     feed_c, feed_d = "https://c.example/feed", "https://d.example/feed"
     path = tmp_path / "old.db"
-    monkeypatch.setattr(storage.store, "MIGRATIONS", [m for m in MIGRATIONS if m[0] < 14])
+    monkeypatch.setattr(storage.store, "MIGRATIONS", older_than(14))
     with Store(path) as old:
         for url in (FEED_A, FEED_B, feed_c, feed_d):
             old.upsert_feed(FeedSource(url, url))
@@ -165,9 +170,8 @@ def test_store_made_before_migration_11_keeps_the_feeds_its_aliases_named(tmp_pa
     an upgraded file keeps what its aliases said, and a feed already seen is not taken
     for a new carrier at its next poll."""
     from tests.store_kit import FEED_B
-    from storage.schema import MIGRATIONS
     path = tmp_path / "old.db"
-    monkeypatch.setattr(storage.store, "MIGRATIONS", [m for m in MIGRATIONS if m[0] < 11])
+    monkeypatch.setattr(storage.store, "MIGRATIONS", older_than(11))
     story = make("Alibaba cuts Qwen prices")
     with Store(path) as old:
         add(old, story)
