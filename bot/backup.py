@@ -241,6 +241,13 @@ def _same(a: Path, b: Path) -> bool:
     return False
 
 
+def _private(target: Path) -> None:
+    """The backup readable by its owner only, as made and if replaced: the database
+    holds feed URLs with their credentials (user:password@, ?token=)."""
+    os.close(os.open(target, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(target, 0o600)
+
+
 def _read_only(path: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
 
