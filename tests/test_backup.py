@@ -379,3 +379,33 @@ def test_a_restore_stopped_halfway_leaves_the_database_as_it_was_or_restored_and
         assert code == 128 + signal.SIGTERM and "stopped (SIGTERM)" in err
         assert _restore_mark(path) == (400, False)
     assert sorted(p.name for p in path.parent.iterdir() if ".restor" in p.name) == []
+
+
+def test_a_backup_killed_halfway_does_not_leave_the_next_one_without_room(backed_up,
+                                                                         capsys,
+                                                                         monkeypatch):
+    """A backup killed halfway (a reboot, the OOM killer during an hourly cron's backup)
+    leaves ainews-backup.db.partial, which the next backup removes. But the room check
+    came first and counted that leftover's megabytes as taken: on a disk with room for
+    one more copy only, every later backup was refused ("free space there ... nothing
+    written") and the leftover stayed, backups stopped for good until someone found it."""
+    import shutil
+    from bot import backup as backup_mod
+    from storage.store import Store
+    path, backup = backed_up
+    with Store(path) as store:
+        add_stories(store, 300, 400)
+    _kill_a_backup(path, backup)
+    part = backup.with_name(backup.name + ".partial")
+    left = part.stat().st_size
+    assert left > 0
+    size, real = path.stat().st_size, shutil.disk_usage
+
+    def disk(p):        # a disk with room for one more copy, less what the leftover takes
+        taken = part.stat().st_size if part.exists() else 0
+        return real(p)._replace(free=size + backup_mod.HEADROOM + left // 2 - taken)
+
+    monkeypatch.setattr(backup_mod.shutil, "disk_usage", disk)
+    code, out, err = run_cli(capsys, "--db", str(path), "backup", str(backup))
+    assert code == 0, err
+    assert not part.exists() and _stories(backup) == 400
