@@ -42,8 +42,9 @@ def backup(db_path, target: Path) -> str:
         raise UserError(f"backup: {target} is the database itself; name another file")
     real = Path(os.path.realpath(target))   # a link's file is replaced, not the link
     try:
-        _room_for(source, real.parent, db_path)
         with _staged(real, ".partial") as part:
+            # After _staged: a killed backup's leftover .partial is gone, its space free.
+            _room_for(source, real.parent, db_path)
             _private(part)
             _copy(_read_only(source), part)
             _one_file(part)

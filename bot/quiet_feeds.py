@@ -5,13 +5,15 @@ outlet that moved its feed without a redirect) fails nothing, so it reads `ok`, 
 outlet is silently no longer followed. `ainews status` names a feed quiet for QUIET_GAPS
 times its usual gap between new stories (those of the RHYTHM before its last), and never
 sooner than QUIET_MIN: a daily outlet after a week, a blog posting every few weeks only
-after months. With fewer than two new stories to tell a rhythm by, after QUIET_UNKNOWN.
+after months. With fewer than two new stories to tell a rhythm by, after QUIET_UNKNOWN;
+one that never brought any (added at an address its outlet had left) counts from when it
+was added.
 The quiet counts up to the feed's last good poll, not to now: a bot stopped for a month
 does not make every feed quiet.
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.cli_feeds import feed_row
 from feeds.plural import count
@@ -26,19 +28,26 @@ DAY = timedelta(days=1)
 def quiet_feeds(store, states, now) -> list[dict]:
     """feed_row of each feed quiet for longer than usual, with `quiet_days` and
     `usual_gap_days` (None: too few new stories to tell)."""
-    candidates = [s for s in states if s.last_new and s.last_ok and not s.paused
-                  and not s.failures and s.last_ok - s.last_new >= QUIET_MIN]
+    candidates = [s for s in states if _last_news(s) and s.last_ok and not s.paused
+                  and not s.failures and s.last_ok - _last_news(s) >= QUIET_MIN]
     if not candidates:
         return []
-    news = store.news_since({s.source.url: s.last_new - RHYTHM for s in candidates})
+    news = store.news_since({s.source.url: s.last_new - RHYTHM for s in candidates
+                             if s.last_new})
     rows = []
     for s in candidates:
         gap = _usual_gap(*news.get(s.source.url, (0, None)), s.last_new)
-        quiet = s.last_ok - s.last_new
+        quiet = s.last_ok - _last_news(s)
         if quiet >= (QUIET_UNKNOWN if gap is None else max(QUIET_MIN, QUIET_GAPS * gap)):
             rows.append({**feed_row(s, now), "quiet_days": quiet // DAY,
                          "usual_gap_days": None if gap is None else round(gap / DAY, 1)})
     return rows
+
+
+def _last_news(s) -> datetime | None:
+    """Its last new story, or when it was added if it never brought one (its first
+    poll's archive is no news)."""
+    return s.last_new or s.added_at
 
 
 def _usual_gap(n: int, first, last) -> timedelta | None:

@@ -18,7 +18,7 @@ from storage.clusters import chunks
 log = logging.getLogger("ainews.store")
 
 _FEED_COLUMNS = ("url, name, tags, etag, last_modified, body_hash, last_polled, last_ok, "
-                 "next_poll, failures, last_error, paused, polls_ok, ttl, moved_to, last_new")
+                 "next_poll, failures, last_error, paused, polls_ok, ttl, moved_to, last_new, added_at")
 
 
 # The failures a feed's host never answered (DNS, connection): when every feed has them,
@@ -47,6 +47,7 @@ class FeedState:
     ttl_minutes: int | None = None        # the feed's own <ttl>, if any
     moved_to: str = ""                    # where its last poll was moved for good (301/308)
     last_new: datetime | None = None      # when a poll last stored a new story of it
+    added_at: datetime | None = None      # when it was added (`feeds add`, the feed list)
 
     @property
     def baselined(self) -> bool:
@@ -70,10 +71,11 @@ def _dt(value: str | None) -> datetime | None:
 
 def _state(row: tuple) -> FeedState:
     (url, name, tags, etag, last_modified, body_hash, last_polled, last_ok, next_poll,
-     failures, last_error, paused, polls_ok, ttl, moved_to, last_new) = row
+     failures, last_error, paused, polls_ok, ttl, moved_to, last_new, added_at) = row
     return FeedState(FeedSource(name, url, tuple(json.loads(tags))), etag, last_modified,
                      body_hash, _dt(last_polled), _dt(last_ok), _dt(next_poll), failures,
-                     last_error, bool(paused), polls_ok, ttl, moved_to, _dt(last_new))
+                     last_error, bool(paused), polls_ok, ttl, moved_to, _dt(last_new),
+                     _dt(added_at))
 
 
 class FeedStore:

@@ -182,10 +182,11 @@ async def _polled_for_weeks(publishing: dict[str, list[int]], days: int) -> None
     from tests.fakes.feedserver import make_entries
     start = utcnow() - timedelta(days=days)
     Path(os.environ["AINEWS_DB"]).parent.mkdir(parents=True)
-    store = Store(os.environ["AINEWS_DB"])
     async with FeedServer() as srv, Fetcher(FetchPolicy(allow_private=True)) as fetcher:
-        for name in publishing:
-            store.upsert_feed(FeedSource(name, srv.url(f"/{name}.xml")))
+        with Store(os.environ["AINEWS_DB"], clock=lambda: start) as added:   # day 0
+            for name in publishing:
+                added.upsert_feed(FeedSource(name, srv.url(f"/{name}.xml")))
+        store = Store(os.environ["AINEWS_DB"])
         pipeline = Pipeline(store, fetcher, Classifier(), Formatter(store))
         for day in range(days + 1):
             now = start + timedelta(days=day)
@@ -212,3 +213,17 @@ async def test_status_names_a_feed_gone_quiet_for_longer_than_usual(env, capsys)
     assert "every day" in lines[0] and "feeds check" in out
     (row,) = json.loads(run_cli(capsys, "status", "--json")[1])["quiet_feeds"]
     assert row["name"] == "Daily" and row["quiet_days"] == 15 and row["usual_gap_days"] == 1
+
+
+async def test_status_names_a_feed_that_never_brought_a_new_story(env, capsys):
+    """A feed added at an address its outlet had left (an old OPML list, a frozen copy)
+    answers every poll with its old archive, stored as the first poll's backlog, and
+    never brings a story: with no new story to count from, status never named it, though
+    README says a feed that brought too few to tell is named after a month."""
+    await _polled_for_weeks({"Frozen": [0], "Daily": list(range(41))}, days=40)
+    (row,) = json.loads(run_cli(capsys, "status", "--json")[1])["quiet_feeds"]
+    assert row["name"] == "Frozen" and row["quiet_days"] == 40
+    assert row["usual_gap_days"] is None
+    out = run_cli(capsys, "status")[1]
+    (line,) = [line for line in out.splitlines() if line.startswith("Frozen")]
+    assert "too few new stories to tell" in line

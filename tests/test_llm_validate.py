@@ -112,6 +112,7 @@ def test_an_invented_figure_is_rejected_in_any_form(source, text, figure):
     ("It raised HK$5 billion.", "It raised $5 billion."),
     ("It raised 5 billion Hong Kong dollars.", "It raised US$5 billion."),
     ("Mistral raised €600 million.", "Mistral raised $600m."),
+    ("台积电营收为新台币7,597亿元。", "台积电营收7,597亿元人民币。"),
 ])
 def test_the_story_s_amount_in_another_currency_is_rejected(source, text):
     # The value alone was compared: "66亿元" (yuan) passed for a story's "66亿美元".
@@ -128,6 +129,11 @@ def test_the_story_s_amount_in_another_currency_is_rejected(source, text):
     ("Alibaba raised RMB 2 billion.", "阿里巴巴融资20亿元。"),
     ("It raised HK$5 billion.", "It raised 50亿港元."),
     ("Mistral raised €600 million ($640 million).", "Mistral raised $640 million."),
+    # 元 after an amount is the unit of the currency named before it (Taiwan's and Hong
+    # Kong's way): TWD and HKD, not yuan
+    ("台积电营收为新台币7,597亿元。", "台积电营收7,597亿新台币。"),
+    ("台積電營收為新臺幣7,597億元。", "台積電營收7,597億新臺幣。"),
+    ("公司融资港币50亿元。", "公司融资50亿港元。"),
     # a story stating the amount without its currency somewhere: not contradicted
     ("OpenAI raised $6.6 billion. The 6.6 billion round closed.", "It raised 6.6 billion yuan."),
     ("The model has 7 billion parameters.", "The model has 7 billion parameters."),
