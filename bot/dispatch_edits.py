@@ -82,7 +82,21 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> Re
     wanted = {(p, c): (p, w, c) for p, w, c in matching_channels(subs, post.brief)} \
         if story.classification.strategy else {}
     rows = {(r.platform, r.channel): r for r in store.cluster_posts(post.cluster_id)}
-    changed, others, capped = Rerouted(), None, []
+    capped: list[str] = []
+    changed = _revise_or_cancel(store, subs, story, post, wanted, rows, now, capped)
+    changed += _queue_where_new(store, subs, story, post, wanted, rows, now)
+    if capped:
+        log.info("dispatch: %r has had its %d edits in %s; later changes are not applied "
+                 "to a post already out (the store, lookups and posts not yet out have "
+                 "them)", post.brief.headline, MAX_EDITS, ", ".join(capped))
+    return changed
+
+
+def _revise_or_cancel(store, subs: list[Subscription], story: Story, post, wanted: dict,
+                      rows: dict, now: datetime, capped: list[str]) -> Rerouted:
+    """The story's own posts: revised where the channel still wants it, cancelled where
+    it waits and no story of the cluster earns the channel any more."""
+    changed, others = Rerouted(), None
     for key, row in rows.items():
         if row.story_id != story.id:
             continue          # another story of the cluster is that post: not this edit's
@@ -95,6 +109,13 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> Re
                 changed += _seen(store.cancel_posts([row.id], EDITED_OUT))
                 log.info("dispatch: %s/%s: %r cancelled after an edit", *key,
                          post.brief.headline)
+    return changed
+
+
+def _queue_where_new(store, subs: list[Subscription], story: Story, post, wanted: dict,
+                     rows: dict, now: datetime) -> Rerouted:
+    """Channels the edited story newly earns, among those that followed it when it came."""
+    changed = Rerouted()
     since = _followed_then(store, subs, post.brief, story.id) if wanted else set()
     for key, target in wanted.items():
         if key not in rows and key not in since:
@@ -105,10 +126,6 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> Re
                 changed += _seen(1)
                 log.info("dispatch: %s/%s: %r queued after an edit", *key,
                          post.brief.headline)
-    if capped:
-        log.info("dispatch: %r has had its %d edits in %s; later changes are not applied "
-                 "to a post already out (the store, lookups and posts not yet out have "
-                 "them)", post.brief.headline, MAX_EDITS, ", ".join(capped))
     return changed
 
 
