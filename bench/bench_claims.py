@@ -3,7 +3,7 @@
     .venv/bin/python -m bench.bench_claims [--posts 400] [--runs 5] [--dir DIR]
 
 A post's writes are its claim (Store.claim_post, synced to disk since a power cut
-could take it back: storage/store.py _synced) and its sent mark (record_sent, not
+could take it back: storage/transactions.py _synced) and its sent mark (record_sent, not
 synced). Times both, wall clock per post (medians of `--runs` runs of `--posts`
 posts), with the claim synced and with it left to WAL's NORMAL, in a store under
 `--dir` (default: a temporary folder; give one on the disk the bot's database is on,

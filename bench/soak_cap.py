@@ -17,7 +17,7 @@ from statistics import median
 from bot.pacing import HOUR, spread_from, spread_gap
 from soak_check import UID, as_dict
 
-# A roundup's title (bot/digest.py overflow_title); no soak story's headline has it.
+# A roundup's title (bot/roundup_text.py overflow_title); no soak story's headline has it.
 ROUNDUP_TITLE = re.compile(r"^More AI strategy news \(this channel gets at most")
 
 

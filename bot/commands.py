@@ -26,9 +26,9 @@ from bot import examples as ex
 from bot.commands_complete import CompletionCommands
 from bot.commands_feeds import FeedCommands
 from bot.commands_search import nothing_to_find, too_broad_text, words_apart
-from bot.commands_limit import (DEFAULT_LIMIT, _ends_in_count, _named_lookup, _several_counts,
-                                caller_limit, most_shown)
-from bot.commands_lists import _briefs, _more, _next_step, _these
+from bot.commands_limit import (DEFAULT_LIMIT, caller_limit, ends_in_count, most_shown,
+                                named_lookup, several_counts)
+from bot.commands_lists import briefs_reply, next_step, these_many, with_more
 from bot.commands_digest import DigestCommands
 from bot.commands_store import StoreCommands
 from bot.commands_subs import SubscriptionCommands
@@ -88,14 +88,14 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
     # ---- lookups ---------------------------------------------------------------------
     def company(self, caller: Caller, name: str, limit=None, *,
                 strategy_only: bool = True) -> Reply:
-        args = _named_lookup(name, limit, say("give a company name, e.g. {}",
+        args = named_lookup(name, limit, say("give a company name, e.g. {}",
                                                     ex.COMPANY_EG), ex.COMPANY_LIMIT_EG,
                              caller)
         if isinstance(args, Reply):
             return args
         name, lim = args
         canonical = self.classifier.resolve_company(name)
-        if canonical is None and _ends_in_count(name):
+        if canonical is None and ends_in_count(name):
             return Reply.error(say("use {}: one company and at most one LIMIT, e.g. {}",
                                    ex.COMPANY_USAGE, ex.COMPANY_LIMIT_EG))
         if canonical is None:
@@ -109,7 +109,7 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
 
     def latest(self, caller: Caller, limit=None, topic: str | None = None, *,
                strategy_only: bool = True) -> Reply:
-        if _several_counts(limit):    # Slack's `/latest 3 4` hands both on, as "3 4"
+        if several_counts(limit):    # Slack's `/latest 3 4` hands both on, as "3 4"
             return Reply.error(say("use {}: at most one LIMIT, e.g. {}", ex.LATEST_USAGE,
                                    ex.LATEST_EG))
         lim = caller_limit(caller, limit, ex.LATEST_LIMIT_EG)
@@ -124,29 +124,29 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         briefs = self._condensed(found[:lim])
         if slug:    # the archive may be full of other topics: not "no stories yet"
             label = self.classifier.topic_label(slug)
-            return _more(_briefs(f"Latest: {label}", briefs, say(
+            return with_more(briefs_reply(f"Latest: {label}", briefs, say(
                 "No {}stories on {} in the archive yet.", "strategy " if strategy_only else "",
                 label) + self._next_step_for(caller, slug)), len(found), lim, caller,
                 "latest", topic=slug)
         if not briefs and strategy_only and self.store.latest(1, strategy_only=False):
             # "No stories yet" read as a broken bot while /company listed stories.
-            return _briefs("Latest AI strategy news", briefs, say(
+            return briefs_reply("Latest AI strategy news", briefs, say(
                 "No AI strategy stories yet: the stories stored so far are other news ({} "
                 "finds them by their words).", ex.SEARCH_EG))
-        return _more(_briefs("Latest AI strategy news", briefs, "No stories yet: the bot "
+        return with_more(briefs_reply("Latest AI strategy news", briefs, "No stories yet: the bot "
                              "stores new ones as feeds are polled."), len(found), lim, caller,
                      "latest")
 
     def topic(self, caller: Caller, slug: str, limit=None, *,
               strategy_only: bool = True) -> Reply:
-        args = _named_lookup(slug, limit, say("give a topic, e.g. {} ({} lists them)",
+        args = named_lookup(slug, limit, say("give a topic, e.g. {} ({} lists them)",
                                               ex.TOPIC_EG, ex.TOPICS), ex.TOPIC_LIMIT_EG,
                              caller)
         if isinstance(args, Reply):
             return args
         slug, lim = args
         resolved = self.classifier.resolve_topic(slug.strip())
-        if resolved is None and _ends_in_count(slug):
+        if resolved is None and ends_in_count(slug):
             return Reply.error(say("use {}: one topic and at most one LIMIT, e.g. {}",
                                    ex.TOPIC_USAGE, ex.TOPIC_LIMIT_EG))
         if resolved is None:
@@ -169,7 +169,7 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         briefs = self._condensed(found[:lim])
         empty = (other_news if not briefs and strategy_only and find(key, 1)
                  else say("No stories about {} in the archive yet.", shown))
-        return _more(_briefs(title, briefs, empty + self._next_step_for(caller, key)),
+        return with_more(briefs_reply(title, briefs, empty + self._next_step_for(caller, key)),
                      len(found), lim, caller, command, **more)
 
     def search(self, caller: Caller, query: str, limit=None) -> Reply:
@@ -186,9 +186,9 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         if found.too_broad is not None:
             return Reply.error(too_broad_text(found.too_broad))
         briefs = self._condensed(found.briefs[:lim])
-        reply = _briefs(f"Search: {quote(query)}", briefs, say(
+        reply = briefs_reply(f"Search: {quote(query)}", briefs, say(
             "Nothing matches '{}'.", quote(query)) + (
-            self._unmatched(query) if not briefs else ()) + _next_step())
+            self._unmatched(query) if not briefs else ()) + next_step())
         more = len(found.briefs) > lim    # 5 of thousands read as all there is
         if found.any_word:    # results lacking some words read as a broken search
             some = f"{lim} of the stories" if more else "stories"
@@ -197,7 +197,7 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         if more:
             return replace(reply, parts=say(
                 "More stories match than {}: add a word to narrow the search, or "
-                "leave stories out with -WORD, e.g. {}", _these(lim), ex.SEARCH_EXCLUDE_EG),
+                "leave stories out with -WORD, e.g. {}", these_many(lim), ex.SEARCH_EXCLUDE_EG),
                 text="")
         return reply
 
@@ -231,7 +231,7 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
 
     # ---- messages --------------------------------------------------------------------
     def _next_step_for(self, caller: Caller, target: str) -> Text:
-        """_next_step, told whether the caller's channel already follows `target`
+        """next_step, told whether the caller's channel already follows `target`
         (by name, or all AI strategy news) and so will be sent the next one."""
         subs = self.store.subscriptions_for_channel(caller.platform, caller.channel)
         followed = any(not s.paused and (s.kind == "all" or s.target.casefold() ==
@@ -239,13 +239,13 @@ class Commands(SubscriptionCommands, DigestCommands, FeedCommands, WhyCommands,
         if platform_of(caller.platform).operator:
             # The terminal is no channel and has no subscribe (a chat command): what it
             # has is the running bot printing what the console follows.
-            return _next_step(("; the running bot prints the next one on its console",)
+            return next_step(("; the running bot prints the next one on its console",)
                               if followed else ())
         if followed:
-            return _next_step(("; this channel follows it, so the next one is posted here",))
+            return next_step(("; this channel follows it, so the next one is posted here",))
         if caller.in_dm:    # no /subscribe in a DM: nothing to follow there
-            return _next_step()
-        return _next_step(say("; {} (admins) has the next one posted here",
+            return next_step()
+        return next_step(say("; {} (admins) has the next one posted here",
                               ex.subscribe_named(target)))
 
     def _unmatched(self, query: str) -> Text:

@@ -7,11 +7,11 @@ from datetime import timedelta
 from bot import examples as ex
 from bot.commands_subs import not_admin
 from bot.commands_text import digest_words, user_text
-from bot.digest import (DigestError, next_scheduled, parse_schedule, released_note,
-                        with_meridiem, zone_note)
+from bot.digest import DigestError, next_scheduled, parse_schedule, with_meridiem, zone_note
 from bot.examples import say
 from bot.pacing import SPREAD, room_now
 from bot.replies import Caller, Reply
+from bot.roundup_text import released_note
 from feeds.plural import count
 
 

@@ -59,7 +59,7 @@ def parse_limit(limit, example: ex.Example | None = None, most: int = MAX_LIMIT,
     return value
 
 
-def _split_limit(arg: str | None, limit) -> tuple[str, object]:
+def split_limit(arg: str | None, limit) -> tuple[str, object]:
     """"alibaba 3" passed as one string (Slack's /company text) -> ("alibaba", "3").
     A last word that reads as a number is the limit, a bad one too ("-1", "1.5"), as
     the text command (`/ainews company alibaba -1`) reads it: a limit error, not "no
@@ -70,7 +70,7 @@ def _split_limit(arg: str | None, limit) -> tuple[str, object]:
     return " ".join(words), limit
 
 
-def _ends_in_count(name: str) -> bool:
+def ends_in_count(name: str) -> bool:
     """`company alibaba 3 4`: the limit was split off and a count is still left. Checked
     only for a name nothing resolves ("Llama 3" is Meta): 'no company "alibaba 3" — did
     you mean Alibaba or Meta?' hid that the command takes one limit."""
@@ -78,17 +78,17 @@ def _ends_in_count(name: str) -> bool:
     return len(words) > 1 and bool(NUMBER.match(words[-1]))
 
 
-def _several_counts(limit) -> bool:
+def several_counts(limit) -> bool:
     """"3 4": more than one count where one LIMIT goes ('limit "3 4" is not a number'
     read as if 3 alone had been wrong)."""
     words = user_text(limit).split() if isinstance(limit, str) else []
     return len(words) > 1 and all(NUMBER.match(w) for w in words)
 
 
-def _named_lookup(text: str, limit, usage: Text, example: ex.Example,
+def named_lookup(text: str, limit, usage: Text, example: ex.Example,
                   caller: Caller) -> tuple[str, int] | Reply:
     """`company NAME [N]` / `topic SLUG [N]`: the name and a checked limit, or the error."""
-    text, limit = _split_limit(text, limit)
+    text, limit = split_limit(text, limit)
     text = unquoted(text)
     if not text:
         return Reply.error(usage)

@@ -44,6 +44,16 @@ def too_broad_text(why: TooBroad) -> Text:
                    "the few words that tell the story apart, e.g. {}", ex.SEARCH_EG)
     if why.kind == "phrase" and " " not in why.term:    # typed as one word, no quotes
         return _one_long_word(why)
+    if why.kind in ("words", "left out", "phrase"):
+        return _too_many_words(why)
+    if why.kind in ("prefix", "prefixes"):
+        return _too_many_prefixes(why)
+    return say("that search is too broad to answer quickly: add a rarer word, drop a common "
+               "one or write out a word ending in *, e.g. {}", ex.SEARCH_EG)
+
+
+def _too_many_words(why: TooBroad) -> Text:
+    """Too many words to look for, to leave out, or in one quoted phrase."""
     if why.kind == "words":
         counted = ("a Chinese one is read as the words between its punctuation"
                    if why.unspaced else "a quoted phrase is one")
@@ -54,10 +64,13 @@ def too_broad_text(why: TooBroad) -> Text:
         return say(f"that search leaves out {why.count} words, at most {MAX_TERMS}: leave "
                    "out only the few that bring the wrong stories, e.g. {}",
                    ex.SEARCH_EXCLUDE_EG)
-    if why.kind == "phrase":
-        return say(f"'{{}}' is too long to search for as one phrase ({why.count} words, "
-                   f"at most {MAX_PHRASE}): quote only the words that must stand together, "
-                   "e.g. {}", quote(why.term), ex.SEARCH_PHRASE_EG)
+    return say(f"'{{}}' is too long to search for as one phrase ({why.count} words, "
+               f"at most {MAX_PHRASE}): quote only the words that must stand together, "
+               "e.g. {}", quote(why.term), ex.SEARCH_PHRASE_EG)
+
+
+def _too_many_prefixes(why: TooBroad) -> Text:
+    """A start of a word too short to look for, or too many words ending in *."""
     if why.kind == "prefix" and _version(why.term):
         return say("'{}*' is too short a start of a word to search for: search for '{}' "
                    "without the *, which finds the versions after it too: {} finds GPT-5.1 "
@@ -66,11 +79,8 @@ def too_broad_text(why: TooBroad) -> Text:
         return say(f"'{{}}*' is too short a start of a word to search for: give at least "
                    f"{PREFIX_LETTERS} letters before the * (after any hyphen), e.g. {{}}",
                    quote(why.term), ex.SEARCH_PREFIX_EG)
-    if why.kind == "prefixes":
-        return say(f"that search has {why.count} words ending in *, at most {MAX_PREFIXES}: "
-                   "write the others out in full, e.g. {}", ex.SEARCH_PREFIX_EG)
-    return say("that search is too broad to answer quickly: add a rarer word, drop a common "
-               "one or write out a word ending in *, e.g. {}", ex.SEARCH_EG)
+    return say(f"that search has {why.count} words ending in *, at most {MAX_PREFIXES}: "
+               "write the others out in full, e.g. {}", ex.SEARCH_PREFIX_EG)
 
 
 def _version(term: str) -> bool:

@@ -18,11 +18,11 @@ from typing import Mapping
 from dotenv import dotenv_values
 from dotenv.parser import parse_stream
 
-from bot.config_values import (PROXY_NAMES, UNLIMITED, ConfigError, _bool, _level, _llm_url,
-                               _number, _path, _url, bot_token, ca_file, channel_cap,
-                               channels_cap, db_path, gate_margin, hourly_cap, id_list,
-                               keep_days, max_post_age, max_tokens, proxies, token)
-from bot.config_links import _LINK_ADDRESS, _service_link
+from bot.config_values import (PROXY_NAMES, UNLIMITED, ConfigError, bot_token, ca_file,
+                               channel_cap, channels_cap, db_path, gate_margin, hourly_cap,
+                               http_url, id_list, keep_days, level_name, llm_url, max_post_age,
+                               max_tokens, proxies, ranged_number, token, user_path, yes_no)
+from bot.config_links import LINK_ADDRESS, service_link
 from feeds.proxy import Proxies
 
 # The shipped base interval (AINEWS_POLL_MINUTES). Two minutes keeps a story's
@@ -111,44 +111,45 @@ class Settings:
 # env var -> (Settings field, parser). Parsers take (name, raw).
 _FIELDS = {
     "AINEWS_DB": ("db_path", db_path),
-    "AINEWS_FEEDS": ("feeds_file", lambda n, v: _path(v) if v else None),
-    "AINEWS_POLL_MINUTES": ("poll_minutes", lambda n, v: _number(float, n, v, 0.001, 1440)),
+    "AINEWS_FEEDS": ("feeds_file", lambda n, v: user_path(v) if v else None),
+    "AINEWS_POLL_MINUTES": ("poll_minutes", lambda n, v: ranged_number(float, n, v, 0.001, 1440)),
     "AINEWS_MAX_POST_AGE_HOURS": ("max_post_age_hours", lambda n, v: max_post_age(n, v)),
     "AINEWS_KEEP_DAYS": ("keep_days", lambda n, v: keep_days(n, v)),
-    "AINEWS_ALLOW_PRIVATE_HOSTS": ("allow_private_hosts", _bool),
+    "AINEWS_ALLOW_PRIVATE_HOSTS": ("allow_private_hosts", yes_no),
     "AINEWS_CA_FILE": ("ca_file", ca_file),
-    "AINEWS_FETCH_ARTICLES": ("fetch_articles", _bool),
-    "AINEWS_CONSOLE": ("console", _bool),
-    "AINEWS_LOG_LEVEL": ("log_level", lambda n, v: _level(n, v)),
-    "AINEWS_CONCURRENCY": ("concurrency", lambda n, v: _number(int, n, v, 1, 1024)),
-    "AINEWS_PER_HOST": ("per_host", lambda n, v: _number(int, n, v, 1, 64)),
+    "AINEWS_FETCH_ARTICLES": ("fetch_articles", yes_no),
+    "AINEWS_CONSOLE": ("console", yes_no),
+    "AINEWS_LOG_LEVEL": ("log_level", lambda n, v: level_name(n, v)),
+    "AINEWS_CONCURRENCY": ("concurrency", lambda n, v: ranged_number(int, n, v, 1, 1024)),
+    "AINEWS_PER_HOST": ("per_host", lambda n, v: ranged_number(int, n, v, 1, 64)),
     "AINEWS_CHANNEL_HOURLY_CAP": ("channel_hourly_cap", channel_cap),
     "AINEWS_CHANNELS_PER_SERVER": ("channels_per_server", channels_cap),
-    "AINEWS_USER_DATA": ("user_data", lambda n, v: _path(v) if v else None),
-    "AINEWS_HTTP_PORT": ("http_port", lambda n, v: _number(int, n, v, 0, 65535)),
+    "AINEWS_USER_DATA": ("user_data", lambda n, v: user_path(v) if v else None),
+    "AINEWS_HTTP_PORT": ("http_port", lambda n, v: ranged_number(int, n, v, 0, 65535)),
     "DISCORD_TOKEN": ("discord_token", bot_token),
-    "DISCORD_GUILD_ID": ("discord_guild_id", lambda n, v: _number(int, n, v, 1) if v.strip() else None),
-    "DISCORD_API_URL": ("discord_api_url", _url),
-    "DISCORD_GATEWAY_URL": ("discord_gateway_url", _url),
-    "AINEWS_DISCORD_THREADS": ("discord_threads", _bool),
+    "DISCORD_GUILD_ID": ("discord_guild_id",
+                         lambda n, v: ranged_number(int, n, v, 1) if v.strip() else None),
+    "DISCORD_API_URL": ("discord_api_url", http_url),
+    "DISCORD_GATEWAY_URL": ("discord_gateway_url", http_url),
+    "AINEWS_DISCORD_THREADS": ("discord_threads", yes_no),
     "DISCORD_ADMIN_USER_IDS": ("discord_admin_user_ids", id_list),
     "SLACK_BOT_TOKEN": ("slack_bot_token", token),
     "SLACK_APP_TOKEN": ("slack_app_token", token),
     "SLACK_SIGNING_SECRET": ("slack_signing_secret", token),
-    "SLACK_API_URL": ("slack_api_url", lambda n, v: _url(n, v) or "https://slack.com/api/"),
+    "SLACK_API_URL": ("slack_api_url", lambda n, v: http_url(n, v) or "https://slack.com/api/"),
     "SLACK_ADMIN_USER_IDS": ("slack_admin_user_ids", id_list),
-    "LLM_BASE_URL": ("llm_base_url", _llm_url),
+    "LLM_BASE_URL": ("llm_base_url", llm_url),
     "LLM_API_KEY": ("llm_api_key", token),
     "LLM_MODEL": ("llm_model", lambda n, v: v.strip()),
     "LLM_HOURLY_CAP": ("llm_hourly_cap", lambda n, v: hourly_cap(n, v)),
-    "LLM_TIMEOUT": ("llm_timeout", lambda n, v: _number(float, n, v, 0.1, 3600)),
-    "LLM_CONCURRENCY": ("llm_concurrency", lambda n, v: _number(int, n, v, 1, 64)),
+    "LLM_TIMEOUT": ("llm_timeout", lambda n, v: ranged_number(float, n, v, 0.1, 3600)),
+    "LLM_CONCURRENCY": ("llm_concurrency", lambda n, v: ranged_number(int, n, v, 1, 64)),
     "LLM_MAX_TOKENS": ("llm_max_tokens", lambda n, v: max_tokens(n, v)),
-    "AINEWS_LLM_JUDGE": ("llm_judge", _bool),
+    "AINEWS_LLM_JUDGE": ("llm_judge", yes_no),
     "AINEWS_LLM_JUDGE_HOURLY_CAP": ("llm_judge_hourly_cap", lambda n, v: hourly_cap(n, v)),
-    "AINEWS_LLM_JUDGE_MARGIN": ("llm_judge_margin", lambda n, v: _number(float, n, v, 0, 1)),
+    "AINEWS_LLM_JUDGE_MARGIN": ("llm_judge_margin", lambda n, v: ranged_number(float, n, v, 0, 1)),
     "AINEWS_LLM_JUDGE_GATE_MARGIN": ("llm_judge_gate_margin", lambda n, v: gate_margin(n, v)),
-    "AINEWS_LLM_SAME_EVENT": ("llm_same_event", _bool),
+    "AINEWS_LLM_SAME_EVENT": ("llm_same_event", yes_no),
 }
 
 
@@ -241,7 +242,7 @@ def environment_warnings(environ: Mapping[str, str] | None = None) -> list[str]:
             f"{_did_you_mean(name, value)}; ignored: fix or remove it"
             for name, value in sorted(environ.items())
             if name.upper().startswith(_OURS) and name not in _FIELDS
-            and not _service_link(name, value)] + [
+            and not service_link(name, value)] + [
         # Both put NAME_PORT=tcp://... there; which one did, the value can't tell.
         f"config: the environment sets {name}={value}, a service link, not a setting: a "
         f"Kubernetes Service or a Docker --link named "
@@ -260,7 +261,7 @@ def _linked_setting(name: str, value: str | None) -> bool:
     """A setting's name holding a service link: a Service named ainews-http (or a
     container linked as ainews_http) puts AINEWS_HTTP_PORT=tcp://10.0.0.7:3000 there,
     and start-up stopped on it."""
-    return name in _FIELDS and bool(_LINK_ADDRESS.fullmatch(value or ""))
+    return name in _FIELDS and bool(LINK_ADDRESS.fullmatch(value or ""))
 
 
 # A Slack token's prefix says which setting it belongs in, whatever the name is close

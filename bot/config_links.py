@@ -11,7 +11,7 @@ import re
 _LINK = re.compile(r"AINEWS(?:_\w+?)?_(?:SERVICE_HOST|SERVICE_PORT(?:_\w+)?"
                    r"|PORT_\d+_(?:TCP|UDP|SCTP)(?:_PROTO|_PORT|_ADDR)?)")
 _LINK_PORT = re.compile(r"AINEWS(?:_\w+)?_PORT")
-_LINK_ADDRESS = re.compile(r"(?:tcp|udp|sctp)://\S+")
+LINK_ADDRESS = re.compile(r"(?:tcp|udp|sctp)://\S+")
 # Docker's legacy links (docker run --link db:ainews) add the linked container's name,
 # AINEWS_NAME=/bot/ainews, and each variable of its environment as AINEWS_ENV_<VAR>
 # (a linked ainews's own settings among them), at every start.
@@ -20,9 +20,9 @@ _DOCKER_NAME = re.compile(r"AINEWS(?:_\w+)?_NAME")
 _CONTAINER_PATH = re.compile(r"(?:/[\w.-]+)+")
 
 
-def _service_link(name: str, value: str | None) -> bool:
+def service_link(name: str, value: str | None) -> bool:
     """A name Kubernetes' service links or Docker's legacy links put there, not ours."""
     value = value or ""
     return bool(_LINK.fullmatch(name) or _DOCKER_ENV.fullmatch(name)
-                or (_LINK_PORT.fullmatch(name) and _LINK_ADDRESS.fullmatch(value))
+                or (_LINK_PORT.fullmatch(name) and LINK_ADDRESS.fullmatch(value))
                 or (_DOCKER_NAME.fullmatch(name) and _CONTAINER_PATH.fullmatch(value)))

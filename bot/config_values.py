@@ -17,7 +17,7 @@ class ConfigError(Exception):
     """A setting is wrong; str() is the one line to show the user."""
 
 
-def _bool(name: str, raw: str) -> bool:
+def yes_no(name: str, raw: str) -> bool:
     v = raw.strip().lower()
     if v in ("1", "true", "yes", "on"):
         return True
@@ -26,7 +26,7 @@ def _bool(name: str, raw: str) -> bool:
     raise ConfigError(f"config: {name}={raw!r} is not a yes/no value (use 1 or 0)")
 
 
-def _number(kind, name: str, raw: str, minimum: float, maximum: float | None = None):
+def ranged_number(kind, name: str, raw: str, minimum: float, maximum: float | None = None):
     try:
         value = kind(raw.strip())
     except ValueError:
@@ -41,7 +41,7 @@ def _number(kind, name: str, raw: str, minimum: float, maximum: float | None = N
     return value
 
 
-def _path(raw: str) -> Path:
+def user_path(raw: str) -> Path:
     # `.env`, docker's --env-file and systemd pass "~/..." unexpanded: no shell reads them.
     return Path(raw.strip()).expanduser()
 
@@ -53,7 +53,7 @@ def id_list(name: str, raw: str) -> tuple[str, ...]:
 
 
 def db_path(name: str, raw: str) -> Path:
-    """A database: a path (as _path) or an SQLite URI (storage/db_path.py)."""
+    """A database: a path (as user_path) or an SQLite URI (storage/db_path.py)."""
     from storage.db_path import db_setting
     try:
         return db_setting(raw)
@@ -66,7 +66,7 @@ def ca_file(name: str, raw: str) -> Path | None:
     otherwise surface as every https feed, Discord, Slack and the LLM failing at once."""
     if not raw.strip():
         return None
-    path = _path(raw)
+    path = user_path(raw)
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
     except ssl.SSLError:   # an OSError too: first
@@ -78,7 +78,7 @@ def ca_file(name: str, raw: str) -> Path | None:
     return path
 
 
-def _url(name: str, raw: str) -> str:
+def http_url(name: str, raw: str) -> str:
     v = raw.strip()
     if v and not v.startswith(("http://", "https://", "ws://", "wss://")):
         raise ConfigError(f"config: {name}={_shown(raw)!r} must start with http:// or "
@@ -93,11 +93,11 @@ def _shown(url: str) -> str:
     return without_secrets(url)
 
 
-def _llm_url(name: str, raw: str) -> str:
+def llm_url(name: str, raw: str) -> str:
     """The API's base, as the openai client takes it: a pasted endpoint
     (.../v1/chat/completions) or a host-less URL would fail every call with a 404 or a
     connection error, found only at the first brief."""
-    v = _url(name, raw).rstrip("/")
+    v = http_url(name, raw).rstrip("/")
     try:
         parts = urlsplit(v)
     except ValueError:   # "http://[::1/v1": urlsplit's own error was a traceback, exit 1
@@ -164,7 +164,7 @@ def gate_margin(name: str, raw: str) -> float | None:
     """A margin like AINEWS_LLM_JUDGE_MARGIN's, or "off": the AI gate's "no" stands."""
     if raw.strip().lower() == "off":
         return None
-    return _number(float, name, raw, 0, 1)
+    return ranged_number(float, name, raw, 0, 1)
 
 
 # One word lifts any limit. 0 lifts the limits where zero could mean nothing else (an
@@ -179,7 +179,7 @@ def _limit(kind, name: str, raw: str, minimum: float, maximum: float | None, spe
     if raw.strip().lower() == UNLIMITED:
         return None
     try:
-        return _number(kind, name, raw, minimum, maximum)
+        return ranged_number(kind, name, raw, minimum, maximum)
     except ConfigError as e:
         raise ConfigError(f"{e}; use {spellings}") from None
 
@@ -198,7 +198,7 @@ def channel_cap(name: str, raw: str) -> int:
         raise ConfigError(f"config: {name}={raw!r}: a channel's posts always have a cap "
                           f"(past it they go out in roundups); {spellings}")
     try:
-        return _number(int, name, raw, 1)
+        return ranged_number(int, name, raw, 1)
     except ConfigError as e:
         raise ConfigError(f"{e}; {spellings}") from None
 
@@ -236,7 +236,7 @@ def max_tokens(name: str, raw: str) -> int:
     return cap
 
 
-def _level(name: str, raw: str) -> str:
+def level_name(name: str, raw: str) -> str:
     v = raw.strip().upper()
     v = "WARNING" if v == "WARN" else v     # Python's logging takes WARN too
     if v not in ("DEBUG", "INFO", "WARNING", "ERROR"):

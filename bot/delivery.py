@@ -38,10 +38,11 @@ from bot.adapter import Adapter
 from bot.backup import restored_at
 from bot.channel_workers import ChannelWorkers
 from bot.clock_watch import ClockSteps, ClockWatch
-from bot.digest import ROUNDUP_SIZE, next_scheduled, parse_schedule
+from bot.digest import next_scheduled, parse_schedule
 from bot.failures import Failures, settle
 from bot.pacing import SPREAD, Key, Pacing, gate_for
 from bot.retry import earlier_post
+from bot.roundup_text import ROUNDUP_SIZE
 from bot.roundups import Roundups
 from bot.stale_posts import HELD_RECHECK, StalePosts
 from feeds.models import utcnow

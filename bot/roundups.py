@@ -8,11 +8,12 @@ from datetime import timedelta
 from functools import partial
 
 from bot.adapter import Adapter
-from bot.digest import (digest_day, digest_due, digest_title, joins_next,
-                         last_scheduled, overflow_title, parse_schedule)
+from bot.digest import (digest_day, digest_due, digest_title, joins_next, last_scheduled,
+                         parse_schedule)
 from bot.failures import settle
 from bot.pacing import Key
 from bot.retry import attempt_limit, earlier_post, reason_of
+from bot.roundup_text import overflow_title
 from feeds.plural import count
 
 log = logging.getLogger("ainews.delivery")

@@ -46,7 +46,7 @@ class StoredDispatch:
         """Route again the new stories their feeds edited (storage/dispatch_mark.py): the
         edits are forgotten only after routing, so a crash between the poll storing an
         edit and this routes it on the next start; routing twice changes nothing more."""
-        from bot.dispatch import dispatch_edits, still_news
+        from bot.dispatch_edits import dispatch_edits, still_news
         store = self.app.store
         # Past the age limit (published or first seen) an edit changes nothing
         # (dispatch_edits): not condensed either.

@@ -37,25 +37,32 @@ def collect_status(app) -> dict:
         "outbox": app.store.outbox_counts(),
         "judge_24h": app.store.judge_tally(utcnow() - timedelta(hours=24)),
         "edits": dict(zip(("waiting", "capped"), app.store.edit_holds(utcnow()))),
+        **_outbox_troubles(app.store, now),
+        "problem_feeds": [feed_row(s, now) for s in states
+                          if s.health in ("failing", "paused") or s.moved_to],
+        "quiet_feeds": quiet_feeds(app.store, states, now),
+    }
+
+
+def _outbox_troubles(store, now) -> dict:
+    """Paused subscriptions, and posts retrying, stale or failed, channel by channel."""
+    return {
         "paused_subscriptions": [
             {"platform": s.platform, "channel": s.channel, "kind": s.kind,
              "target": s.target, "reason": s.paused_reason}
-            for s in app.store.paused_subscriptions()],
+            for s in store.paused_subscriptions()],
         "retrying_posts": [
             {"platform": p, "channel": c, "posts": n, "next_try": iso_utc(at), "error": e}
-            for p, c, n, at, e in app.store.outbox_retrying()],
+            for p, c, n, at, e in store.outbox_retrying()],
         "stale_posts": [
             {"platform": p, "channel": c, "posts": n, "last": iso_utc(at)}
-            for p, c, n, at in app.store.outbox_stale()],
+            for p, c, n, at in store.outbox_stale()],
         "failed_posts": [
             {"platform": r.platform, "channel": r.channel, "headline": r.brief.headline,
              "failed_at": iso_utc(r.failed_at) if r.failed_at else None,
              "error": r.last_error}
-            for r in app.store.outbox_failures(10, since=now - RECENT_FAILURES)],
-        "older_failed_posts": _older_failures(app.store, now),
-        "problem_feeds": [feed_row(s, now) for s in states
-                          if s.health in ("failing", "paused") or s.moved_to],
-        "quiet_feeds": quiet_feeds(app.store, states, now),
+            for r in store.outbox_failures(10, since=now - RECENT_FAILURES)],
+        "older_failed_posts": _older_failures(store, now),
     }
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from bot.dispatch import EDITED_OUT, FEED_REMOVED, covers, made_before, story_keys
+from bot.dispatch import EDITED_OUT, FEED_REMOVED, covers, story_keys
+from bot.dispatch_edits import made_before
 from bot.platforms import platform_of
 from bot.replies import DM
 from bot.why import never_posted, too_late

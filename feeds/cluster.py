@@ -232,6 +232,20 @@ def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
     if len(companies) > len(headliners):   # the rest: a substring test is enough here
         lower = lead.lower()
         named = _shared(headliners | {c for c in companies - headliners if c in lower})
+    events, terms, words = _title_terms(title_words, company_words)
+    _chinese_title_words(title, events, words)
+    found = figures(f"{title}\n{lead}")
+    amounts = _shared(f for f in found if f.startswith("amt:"))
+    return Signature(companies, _shared(found), _shared(events), _shared(terms),
+                     _shared(words), amounts, _shared(found - amounts), headliners, subject, named,
+                     bool(_SHOPPING.search(title)))
+
+
+def _title_terms(title_words: set[str], company_words: set[str]
+                 ) -> tuple[set[str], set[str], set[str]]:
+    """(events, terms, words) of a title's words: stop words and bare numbers dropped;
+    an event word ("acquires") is its event kinds; a term is a word of 3+ letters no
+    company's name has."""
     events, terms, words = set(), set(), set()
     for w in title_words:
         if w in _STOP or not w or _NUMBER.fullmatch(w):
@@ -244,12 +258,7 @@ def _signature(title: str, lead: str, companies_: tuple[str, ...]) -> Signature:
         words.add(w)
         if w not in company_words and len(w) > 2:
             terms.add(w)
-    _chinese_title_words(title, events, words)
-    found = figures(f"{title}\n{lead}")
-    amounts = _shared(f for f in found if f.startswith("amt:"))
-    return Signature(companies, _shared(found), _shared(events), _shared(terms),
-                     _shared(words), amounts, _shared(found - amounts), headliners, subject, named,
-                     bool(_SHOPPING.search(title)))
+    return events, terms, words
 
 
 def _chinese_title_words(title: str, events: set[str], words: set[str]) -> None:

@@ -9,7 +9,7 @@ REDIRECTS = (301, 302, 303, 307, 308)
 PERMANENT = (301, 308)
 
 
-def _with_credentials(current: URL, target: URL) -> URL:
+def with_credentials(current: URL, target: URL) -> URL:
     """`target` with `current`'s user:password@ when it is the same site (a path, or the
     feed's own address written out in full, as many servers write every Location): a
     private feed answered 401 after such a hop. Never to another host or port, and over
@@ -31,7 +31,7 @@ def _site(url: URL) -> tuple[str, str, int | None]:
     return (url.scheme or "").lower(), (url.host or "").lower(), url.port
 
 
-def _redirect(statuses: list[int]) -> str:
+def redirect_kind(statuses: list[int]) -> str:
     """A fetch's redirects in one word (FetchResult.redirect): one temporary hop makes
     the whole move temporary, as the first URL may be asked for again tomorrow."""
     if not statuses:

@@ -45,7 +45,7 @@ from yarl import URL
 
 from feeds.fetch_body import read_body
 from feeds.fetch_errors import client_error, http_error, proxy_refused, where
-from feeds.fetch_redirects import REDIRECTS, _redirect, _with_credentials
+from feeds.fetch_redirects import REDIRECTS, redirect_kind, with_credentials
 from feeds.guard import (ALLOWED_SCHEMES, FetchError, GuardedResolver, check_proxied,
                          check_url, parse_url)
 from feeds.proxy import Proxies, Proxy
@@ -225,7 +225,7 @@ class Fetcher:
             spent += seconds
             if isinstance(outcome, FetchResult):
                 outcome.url, outcome.elapsed = url, spent
-                outcome.redirect = _redirect(statuses)
+                outcome.redirect = redirect_kind(statuses)
                 log.debug("fetcher: %s -> %s (%.2f s)", without_secrets(url), outcome.status,
                           spent)
                 return outcome
@@ -241,7 +241,7 @@ class Fetcher:
         if (target.scheme or "").lower() not in ALLOWED_SCHEMES:   # said as a redirect
             raise FetchError("blocked", f"fetcher: {where(current)} redirected to "
                                         f"{target}; only http and https are fetched")
-        target = _with_credentials(current, target)
+        target = with_credentials(current, target)
         if str(target) in seen:
             raise FetchError("redirects", f"fetcher: {where(current)} redirected in a loop "
                                           f"(back to {target})")

@@ -54,6 +54,19 @@ class TooLate(Exception):
     """A call's turn came too late for an answer by its deadline: it was not sent."""
 
 
+def _client(base_url: str | None, api_key: str, timeout: float, proxy: Proxy | None,
+            ca_file: str | Path | None):
+    """The OpenAI client, without retries of its own (they multiply cost and latency: we
+    fall back instead). proxy: Settings.proxies' choice for base_url (None: straight there);
+    trust_env=False, or httpx would read HTTPS_PROXY itself. ca_file (AINEWS_CA_FILE): a
+    company's CA, trusted besides httpx's own (or SSL_CERT_FILE's, else left unread)."""
+    from openai import AsyncOpenAI, DefaultAsyncHttpxClient  # only with an LLM configured
+    http = DefaultAsyncHttpxClient(proxy=proxy.url if proxy else None, trust_env=False,
+                                   verify=httpx_verify(ca_file, DefaultAsyncHttpxClient))
+    return AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
+                       timeout=timeout, max_retries=0, http_client=http)
+
+
 class LLMCondenser:
     def __init__(self, base_url: str | None, api_key: str, model: str, *, timeout: float = 30.0,
                  hourly_cap: int | None = 120, concurrency: int = CONCURRENCY,
@@ -62,8 +75,6 @@ class LLMCondenser:
                  on_change: Callable[[str, str], None] | None = None,
                  names: CompanyNames | None = None, proxy: Proxy | None = None,
                  ca_file: str | Path | None = None):
-        from openai import AsyncOpenAI, DefaultAsyncHttpxClient  # only with an LLM configured
-
         self.model, self.max_tokens = model, max_tokens
         # The operator's gazetteer (AINEWS_USER_DATA): a company they added is checked in
         # briefs as the bundled ones are (None: the bundled gazetteer's names).
@@ -83,15 +94,7 @@ class LLMCondenser:
         # once): a local model serving dozens of requests at once times them all out.
         # The judge's calls get a slot that frees before the briefs waiting for one.
         self._slots = PrioritySlots(concurrency)
-        # The client's own retries would multiply cost and latency: we fall back instead.
-        # The proxy is Settings.proxies' choice for base_url (None: straight there, as for
-        # a local Ollama); trust_env=False, or httpx would read HTTPS_PROXY itself.
-        # ca_file (AINEWS_CA_FILE): a company's CA, trusted besides httpx's own (or
-        # SSL_CERT_FILE's, which trust_env=False alone would leave unread).
-        http = DefaultAsyncHttpxClient(proxy=proxy.url if proxy else None, trust_env=False,
-                                       verify=httpx_verify(ca_file, DefaultAsyncHttpxClient))
-        self.client = AsyncOpenAI(base_url=base_url, api_key=api_key or "unused",
-                                  timeout=timeout, max_retries=0, http_client=http)
+        self.client = _client(base_url, api_key, timeout, proxy, ca_file)
         self.endpoint.at(self.client.base_url)
 
     async def aclose(self) -> None:

@@ -8,7 +8,7 @@ UNIQUE (cluster, platform, channel) makes harmless. A mixin of Store (storage.de
 Edits work the same way with a queue instead of a mark: the store records an edit of a
 new story in `story_edits` in the edit's own transaction (storage/stories.py); dispatch
 routes the edited stories up to a sequence number, then forgets those rows. Routing an
-edit twice changes nothing the first time did not (bot/dispatch.py dispatch_edits).
+edit twice changes nothing the first time did not (bot/dispatch_edits.py).
 """
 from __future__ import annotations
 

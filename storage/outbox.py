@@ -203,7 +203,7 @@ class OutboxStore(DeliveryWrites):
         (or first seen, when the feed dated it later) before `due_before`, or before
         `held_before` for one held for a roundup. A roundup that may have gone out
         (batch kept) is left to its retry. Returns how many."""
-        # The story's own dates, as the poller and dispatch judge age (bot/dispatch.py
+        # The story's own dates, as the poller and dispatch judge age (bot/dispatch_edits.py
         # still_news); the post's date only for a row without its story. Read first:
         # a channel's every pass finds none, and needs no write lock for that.
         ids = [i for (i,) in self.db.execute(

@@ -143,7 +143,7 @@ FTS_INSERT_BY_STORE = """
 DROP TRIGGER IF EXISTS stories_fts_insert;
 """
 
-# Edits of new (postable) stories waiting to be routed again (bot/dispatch.py
+# Edits of new (postable) stories waiting to be routed again (bot/dispatch_edits.py
 # dispatch_edits): written in the edit's own transaction, deleted once routed, so a
 # crash in between routes the edit on the next start (storage/dispatch_mark.py).
 STORY_EDITS = """

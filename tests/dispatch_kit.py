@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.delivery import Delivery
-from bot.dispatch import dispatch_edits
+from bot.dispatch_edits import dispatch_edits
 from feeds.models import Classification, Story, Subscription
 
 

@@ -159,16 +159,26 @@ def test_unsubscribe_all_stops_everything_the_channel_follows(commands, follows,
     assert "follows nothing" in commands.unsubscribe(ADMIN, "all").text
 
 
-def test_unsubscribe_all_drops_the_waiting_posts_and_keeps_the_digest_setting(commands,
-                                                                              clock):
+def _held_for_digest(commands, clock, *follows: str) -> None:
+    """The seeds' stories held for an 18:00 digest in channel c1, which follows `follows`."""
     from bot.dispatch import dispatch_new
     from feeds.models import FeedSource
     commands.store.upsert_feed(FeedSource("FT", "https://news.example/rss"))   # the seeds'
-    commands.subscribe(ADMIN, "pricing")
-    commands.subscribe(ADMIN, "Baidu")
+    for target in follows:
+        commands.subscribe(ADMIN, target)
     commands.digest(ADMIN, "daily", "18:00", "Europe/London")
     stored = commands.store.stories_to_dispatch(0, commands.store.last_story_pk())
     assert dispatch_new(commands.store, stored, clock()) >= 1          # held for 18:00
+
+
+def _killed(*_a, **_k):
+    """A store write the bot was killed in."""
+    raise RuntimeError("killed")
+
+
+def test_unsubscribe_all_drops_the_waiting_posts_and_keeps_the_digest_setting(commands,
+                                                                              clock):
+    _held_for_digest(commands, clock, "pricing", "Baidu")
     text = commands.unsubscribe(ADMIN, "all").text
     assert re.search(r"\d+ waiting posts? won't go out", text) and "digest off" in text
     assert set(commands.store.outbox_counts()) == {"cancelled"}
@@ -181,19 +191,8 @@ def test_unsubscribe_cut_short_keeps_the_subscription_with_its_waiting_posts(
     """The subscription went in one transaction and its waiting posts in the next: the
     bot killed in between (a SIGKILL, the OOM killer, a crash), the channel that said
     stop got the day's digest all the same. Both go together, or neither."""
-    from bot.dispatch import dispatch_new
-    from feeds.models import FeedSource
-    commands.store.upsert_feed(FeedSource("FT", "https://news.example/rss"))   # the seeds'
-    for target in follows:
-        commands.subscribe(ADMIN, target)
-    commands.digest(ADMIN, "daily", "18:00", "Europe/London")
-    stored = commands.store.stories_to_dispatch(0, commands.store.last_story_pk())
-    assert dispatch_new(commands.store, stored, clock()) >= 1          # held for 18:00
-
-    def killed(*_a, **_k):
-        raise RuntimeError("killed")
-
-    monkeypatch.setattr(commands.store, "cancel_posts", killed)
+    _held_for_digest(commands, clock, *follows)
+    monkeypatch.setattr(commands.store, "cancel_posts", _killed)
     with pytest.raises(RuntimeError):
         commands.unsubscribe(ADMIN, typed)
     assert len(commands.store.subscriptions_for_channel("discord", "c1")) == len(follows)
@@ -363,18 +362,8 @@ def test_digest_off_cut_short_keeps_the_digest_with_its_held_posts(commands, clo
     """`digest off` cleared the setting in one transaction and let the held posts go in
     the next: the bot killed in between, they stayed held in a channel with no digest,
     and went out later as a roundup titled as over the hourly cap."""
-    from bot.dispatch import dispatch_new
-    from feeds.models import FeedSource
-    commands.store.upsert_feed(FeedSource("FT", "https://news.example/rss"))   # the seeds'
-    commands.subscribe(ADMIN, "pricing")
-    commands.digest(ADMIN, "daily", "18:00", "Europe/London")
-    stored = commands.store.stories_to_dispatch(0, commands.store.last_story_pk())
-    assert dispatch_new(commands.store, stored, clock()) >= 1          # held for 18:00
-
-    def killed(*_a, **_k):
-        raise RuntimeError("killed")
-
-    monkeypatch.setattr(commands.store, "release_held", killed)
+    _held_for_digest(commands, clock, "pricing")
+    monkeypatch.setattr(commands.store, "release_held", _killed)
     with pytest.raises(RuntimeError):
         commands.digest(ADMIN, "off")
     assert commands.store.digest_setting("discord", "c1") is not None

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.discord import render, render_reply, render_roundup
-from bot.digest import overflow_title
+from bot.roundup_text import overflow_title
 from bot.discord.invite import invite_url
 from bot.examples import subscribe_named
 from bot.replies import Reply

@@ -60,7 +60,7 @@ async def test_an_edit_failing_to_route_does_not_block_the_other_edits(store, cl
                             companies=("Nvidia", "Tencent")))
     add(store, clock, alibaba(clock))
     add(store, clock, tencent_too(clock))
-    import bot.dispatch as dispatch
+    import bot.dispatch_edits as dispatch
     real = dispatch._reroute
 
     def poisoned(store, subs, story, now):

@@ -18,7 +18,8 @@ from bot.adapter import PermanentError, RejectedError, TransientError
 from bot.cli import main
 from bot.console import ConsoleAdapter
 from bot.delivery import Delivery
-from bot.dispatch import dispatch_edits, dispatch_new
+from bot.dispatch import dispatch_new
+from bot.dispatch_edits import dispatch_edits
 from bot.slack.adapter import SlackAdapter
 from bot.slack.webapi import make_client
 from feeds.models import Classification, Story, Subscription, utcnow

@@ -16,7 +16,7 @@ import pytest
 from bot import cli_syntax, examples as ex
 from bot.cli import build_parser
 from bot.cli_parser import search_words_last
-from bot.commands_limit import _split_limit
+from bot.commands_limit import split_limit
 from bot.commands_text import TextCommands, search_words, user_text
 from bot.console import CONSOLE_CALLER
 from bot.discord import syntax as discord_syntax
@@ -62,13 +62,13 @@ class Recorder(TextCommands):
         return None   # never: the pace is the core's (tests/test_commands_throttle.py)
 
     def company(self, caller, name, limit=None):
-        return self._record("company", **dict(zip(("name", "limit"), _split_limit(name, limit))))
+        return self._record("company", **dict(zip(("name", "limit"), split_limit(name, limit))))
 
     def latest(self, caller, limit=None, topic=None, **_):
         return self._record("latest", limit=limit, topic=topic)
 
     def topic(self, caller, slug, limit=None):
-        return self._record("topic", **dict(zip(("slug", "limit"), _split_limit(slug, limit))))
+        return self._record("topic", **dict(zip(("slug", "limit"), split_limit(slug, limit))))
 
     def search(self, caller, query, limit=None):
         return self._record("search", query=query, limit=limit)

@@ -12,7 +12,7 @@ from email.utils import format_datetime
 import pytest
 from yarl import URL
 
-from feeds.fetch_redirects import _with_credentials
+from feeds.fetch_redirects import with_credentials
 from feeds.fetcher import Fetcher
 from tests.fakes.feedserver import FeedServer, RawServer, Reply
 from tests.fakes.proxy import FakeProxy
@@ -329,9 +329,9 @@ def test_credentials_follow_an_upgrade_to_https_on_the_same_host(target, kept):
     """The commonest redirect of all, http:// to https:// (ports 80 and 443: not
     testable on loopback)."""
     current = URL("http://alice:s3cret@intranet.example/feed")
-    hop = _with_credentials(current, URL(target))
+    hop = with_credentials(current, URL(target))
     assert (hop.user, hop.password) == (("alice", "s3cret") if kept else (URL(target).user, None))
-    downgrade = _with_credentials(URL("https://alice:s3cret@intranet.example/feed"),
+    downgrade = with_credentials(URL("https://alice:s3cret@intranet.example/feed"),
                                   URL("http://intranet.example/feed"))
     assert downgrade.user is None
 
@@ -344,7 +344,7 @@ def test_credentials_follow_an_upgrade_to_https_on_the_same_host(target, kept):
 def test_credentials_follow_a_redirect_that_writes_out_the_default_port(feed, target):
     """https://host/feed redirected to https://host:443/feed/ is the same site, but the
     port written out made it look like another one and the private feed answered 401."""
-    hop = _with_credentials(URL(feed), URL(target))
+    hop = with_credentials(URL(feed), URL(target))
     assert (hop.user, hop.password) == ("alice", "s3cret")
 
 

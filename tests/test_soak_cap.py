@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from bot.digest import overflow_title
+from bot.roundup_text import overflow_title
 from feeds.models import Brief
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from typing import Sequence
 
 import discord
 
-from bot.digest import roundup_text
+from bot.roundup_text import roundup_text
 from bot.discord.render import (DEFAULT_COLOUR, DESCRIPTION_MAX, EMBED_TOTAL_MAX,
                                 EMBEDS_PER_MESSAGE, TITLE_MAX, brief_embeds, clip, inert,
                                 safe_url, without_cards)

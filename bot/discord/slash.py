@@ -51,14 +51,16 @@ async def refuse_unpostable(interaction: discord.Interaction, missing: list[str]
 def register(tree: app_commands.CommandTree, commands, *, threads: bool = False) -> None:
     """Add every ainews command to `tree`, bound to the platform-neutral `commands`;
     `threads`: AINEWS_DISCORD_THREADS (/subscribe checks the bot may open them)."""
-    _lookups(tree, commands)
+    _company_and_latest(tree, commands)
+    _topic_and_search(tree, commands)
+    _overview(tree, commands)
     _why(tree, commands)
     _channel_settings(tree, commands, threads)
     _digest(tree, commands)
     tree.add_command(_feeds_group(commands))
 
 
-def _lookups(tree: app_commands.CommandTree, commands) -> None:
+def _company_and_latest(tree: app_commands.CommandTree, commands) -> None:
     async def complete_company(interaction: discord.Interaction, current: str):
         return company_choices(commands, current)
 
@@ -86,6 +88,11 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
                            topic=topic or None)
         await respond(interaction, reply)
 
+
+def _topic_and_search(tree: app_commands.CommandTree, commands) -> None:
+    async def complete_topic(interaction: discord.Interaction, current: str):
+        return topic_choices(commands, current)
+
     @tree.command(name="topic", description="Latest stories on one topic, e.g. pricing or chips")
     @app_commands.describe(slug="Topic to show")
     @app_commands.autocomplete(slug=complete_topic)
@@ -104,6 +111,8 @@ def _lookups(tree: app_commands.CommandTree, commands) -> None:
         reply = await call(commands, commands.search, caller_for(interaction), query)
         await respond(interaction, reply)
 
+
+def _overview(tree: app_commands.CommandTree, commands) -> None:
     @tree.command(name="topics", description="The topics you can follow, with recent counts")
     async def topics(interaction: discord.Interaction):
         """The topics you can follow."""
@@ -138,14 +147,7 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
     @app_commands.guild_only()
     async def subscribe(interaction: discord.Interaction, target: str):
         """Post new stories on a topic or company in this channel."""
-        if in_thread(interaction):  # its posts then open no thread (adapter.py)
-            interaction.client.thread_channels.add(str(interaction.channel_id))
-        # Slash commands work even where the bot can't post (a private channel it can't
-        # see): such a subscription would only pause at its first story.
-        missing = missing_post_permissions(interaction, threads)
-        if missing and caller_for(interaction).is_admin:
-            return await refuse_unpostable(interaction, missing)
-        await _guarded(commands, interaction, commands.subscribe, target)
+        await _subscribe(commands, interaction, target, threads)
 
     @tree.command(name="unsubscribe", description="Stop posting a topic or company in this channel")
     @app_commands.describe(target="A topic, a company, or all (stops everything it follows)")
@@ -162,6 +164,18 @@ def _channel_settings(tree: app_commands.CommandTree, commands, threads: bool) -
         """What this channel follows."""
         reply = await call(commands, commands.subscriptions, caller_for(interaction))
         await respond(interaction, reply)
+
+
+async def _subscribe(commands, interaction: discord.Interaction, target: str,
+                     threads: bool) -> None:
+    if in_thread(interaction):  # its posts then open no thread (adapter.py)
+        interaction.client.thread_channels.add(str(interaction.channel_id))
+    # Slash commands work even where the bot can't post (a private channel it can't
+    # see): such a subscription would only pause at its first story.
+    missing = missing_post_permissions(interaction, threads)
+    if missing and caller_for(interaction).is_admin:
+        return await refuse_unpostable(interaction, missing)
+    await _guarded(commands, interaction, commands.subscribe, target)
 
 
 def _digest(tree: app_commands.CommandTree, commands) -> None:
@@ -195,37 +209,40 @@ def _feeds_group(commands) -> app_commands.Group:
         name="feeds", description="Manage the news feeds this bot reads",
         default_permissions=discord.Permissions(manage_guild=True), guild_only=True)
 
-    async def run(interaction: discord.Interaction, action: str, url=None, name=None):
-        caller = feeds_caller(interaction)
-        if not caller.is_admin:
-            admins = getattr(interaction.client, "feed_admins", None)
-            known = admins is None or admins.owners_known
-            return await refuse(interaction, not_admin_feeds(caller, admins_known=known))
-        if action == "add":  # adding a feed fetches it first: defer so Discord doesn't time out
-            await interaction.response.defer(ephemeral=True, thinking=True)
-        await respond(interaction, await call(commands, commands.feeds, caller, action, url, name))
-
     @group.command(name="list", description="The feeds being read and their health")
     async def feeds_list(interaction: discord.Interaction):
         """The feeds being read and their health."""
-        await run(interaction, "list")
+        await _run_feeds(commands, interaction, "list")
 
     @group.command(name="add", description="Start reading a feed (RSS or Atom URL)")
     @app_commands.describe(url="The feed's address, https://...", name="Outlet name to show (optional)")
     async def feeds_add(interaction: discord.Interaction, url: str, name: Optional[str] = None):
         """Start reading a feed."""
-        await run(interaction, "add", url, name)
+        await _run_feeds(commands, interaction, "add", url, name)
 
     @group.command(name="remove", description="Stop reading a feed")
     @app_commands.describe(url="The feed's address or name, as /feeds list shows them")
     async def feeds_remove(interaction: discord.Interaction, url: str):
         """Stop reading a feed."""
-        await run(interaction, "remove", url)
+        await _run_feeds(commands, interaction, "remove", url)
 
     @group.command(name="resume", description="Poll a paused feed again")
     @app_commands.describe(url="The feed's address or name, as /feeds list shows them, or 'all'")
     async def feeds_resume(interaction: discord.Interaction, url: str):
         """Poll a paused feed again."""
-        await run(interaction, "resume", url)
+        await _run_feeds(commands, interaction, "resume", url)
 
     return group
+
+
+async def _run_feeds(commands, interaction: discord.Interaction, action: str, url=None,
+                     name=None) -> None:
+    """A /feeds subcommand, run for who may manage the bot's feeds."""
+    caller = feeds_caller(interaction)
+    if not caller.is_admin:
+        admins = getattr(interaction.client, "feed_admins", None)
+        known = admins is None or admins.owners_known
+        return await refuse(interaction, not_admin_feeds(caller, admins_known=known))
+    if action == "add":  # adding a feed fetches it first: defer so Discord doesn't time out
+        await interaction.response.defer(ephemeral=True, thinking=True)
+    await respond(interaction, await call(commands, commands.feeds, caller, action, url, name))

@@ -154,9 +154,9 @@ async def _check_bot_token(client, api_url: str) -> dict:
 def _api_failure(exc, token_name: str, hint: str, api_url: str) -> SlackStartError:
     """A refused token says which and what to do; an outage (5xx, 429, a proxy's error
     page) says so instead of sending the admin off to replace a good token."""
-    from bot.slack.webapi import _retry_after, _status_and_headers, error_code
+    from bot.slack.webapi import error_code, retry_after_of, status_and_headers
     code = error_code(exc)
-    status, headers = _status_and_headers(exc)
+    status, headers = status_and_headers(exc)
     trouble = code in SLACK_TROUBLE or bool(status and (status >= 500 or status == 429))
     if code and not trouble:
         return SlackStartError(f"slack: {token_name} was refused ({code}); {hint}")
@@ -165,7 +165,7 @@ def _api_failure(exc, token_name: str, hint: str, api_url: str) -> SlackStartErr
                "SLACK_API_URL")
     if not trouble:     # e.g. a 404: SLACK_API_URL is not Slack's API
         return SlackStartError(message)
-    return SlackUnavailable(message, reason=answer, retry_after=_retry_after(headers))
+    return SlackUnavailable(message, reason=answer, retry_after=retry_after_of(headers))
 
 
 def _unreachable(exc: BaseException, api_url: str) -> SlackStartError:

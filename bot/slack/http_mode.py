@@ -25,6 +25,21 @@ REPLAYED = ("whose signature was already used (replays)",
 
 async def start_http(runner, host: str, port: int, secret: str) -> None:
     from aiohttp import web
+
+    web_app = web.Application()
+    web_app.router.add_post(EVENTS_PATH, _events_handler(runner, secret))
+    site_runner = await _listen(web_app, host, port)
+    runner._closers.append(site_runner.cleanup)
+    runner.mode = "http"
+    runner.http_port = site_runner.addresses[0][1] if site_runner.addresses else port
+    shown = f"[{host}]" if ":" in host else host      # an IPv6 address, as in a URL
+    runner.listening = f"{shown}:{runner.http_port} at {EVENTS_PATH}"
+
+
+def _events_handler(runner, secret: str):
+    """The endpoint's handler: a replayed or unreadable request refused before bolt
+    runs it; bolt checks the signature."""
+    from aiohttp import web
     from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
     replays, bad, replayed = ReplayGuard(), Refusals(BAD_SIGNATURE), Refusals(REPLAYED)
@@ -48,14 +63,7 @@ async def start_http(runner, host: str, port: int, secret: str) -> None:
             bad.refused(time.monotonic())
         return await to_aiohttp_response(bolt_response)
 
-    web_app = web.Application()
-    web_app.router.add_post(EVENTS_PATH, events)
-    site_runner = await _listen(web_app, host, port)
-    runner._closers.append(site_runner.cleanup)
-    runner.mode = "http"
-    runner.http_port = site_runner.addresses[0][1] if site_runner.addresses else port
-    shown = f"[{host}]" if ":" in host else host      # an IPv6 address, as in a URL
-    runner.listening = f"{shown}:{runner.http_port} at {EVENTS_PATH}"
+    return events
 
 
 async def _listen(web_app, host: str, port: int):

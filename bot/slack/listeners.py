@@ -160,6 +160,17 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
         share = render_reply.share_value(name, args) if reply.shareable else None
         await _respond(respond, render_reply.reply_message(reply, share=share), f"/{name}")
 
+    for slash in SLASH_COMMANDS:
+        app.command(slash)(on_command)
+    app.action(render_reply.SHARE_ACTION)(_share_listener(commands))
+    app.action(render.READ_ACTION)(on_read)
+    # Last, so the two above match first: a button of another version's posts.
+    app.action(re.compile(".*"))(on_unknown_action)
+
+
+def _share_listener(commands):
+    """The Share button's listener: the lookup run again and posted to the channel, once
+    per private answer (a double click's second is told it was already posted)."""
     shared = shares.Shares()
 
     async def on_share(ack, body, action, respond):
@@ -177,12 +188,7 @@ def register(app, commands, is_admin: Callable[[str], Awaitable[bool]]) -> None:
             return await _respond(respond, shares.SHARED, "share")   # its button gone
         shared.give_back(key)           # nothing posted: the button may be clicked again
 
-    for slash in SLASH_COMMANDS:
-        app.command(slash)(on_command)
-    app.action(render_reply.SHARE_ACTION)(on_share)
-    app.action(render.READ_ACTION)(on_read)
-    # Last, so the two above match first: a button of another version's posts.
-    app.action(re.compile(".*"))(on_unknown_action)
+    return on_share
 
 
 async def _answer(commands, is_admin: Callable[[str], Awaitable[bool]],

@@ -27,8 +27,8 @@ import re
 
 from slack_sdk.errors import SlackApiError
 
-from bot.slack.webapi import (NETWORK_ERRORS, TOKEN_REFUSED, _retry_after, _status_and_headers,
-                              error_code, failure_text)
+from bot.slack.webapi import (NETWORK_ERRORS, TOKEN_REFUSED, error_code, failure_text,
+                              retry_after_of, status_and_headers)
 from bot.connections import ConnectionLog, one_line
 from feeds.plural import count
 
@@ -102,8 +102,8 @@ class PacedReconnect:
         """Say why once per outage; the wait before the next try."""
         code, delay = "", _backoff(failures)
         if isinstance(exc, SlackApiError):
-            code, (_, headers) = error_code(exc), _status_and_headers(exc)
-            delay = max(delay, _retry_after(headers) or 0.0)     # a 429's Retry-After
+            code, (_, headers) = error_code(exc), status_and_headers(exc)
+            delay = max(delay, retry_after_of(headers) or 0.0)     # a 429's Retry-After
         # The server's words, for the log and `ainews status`: one short line.
         why = one_line(code or failure_text(exc), 200)
         self.connection.set("reconnecting", "apps.connections.open: " + why)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from bot.digest import roundup_text
+from bot.roundup_text import roundup_text
 from bot.slack.render import (MAX_BLOCKS, MAX_FALLBACK, MAX_MESSAGE_TEXT, MAX_SECTION,
                               escape, fit, header, headline_text, mrkdwn, safe_url, section,
                               text_size, url_text, utf16_len)

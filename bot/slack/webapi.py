@@ -109,13 +109,13 @@ def failure_text(exc: BaseException) -> str:
     return cannot_reach(exc)[0]
 
 
-def _status_and_headers(exc: SlackApiError) -> tuple[int | None, dict]:
+def status_and_headers(exc: SlackApiError) -> tuple[int | None, dict]:
     resp = exc.response
     status = getattr(resp, "status_code", None) or getattr(resp, "status", None)
     return status, dict(getattr(resp, "headers", None) or {})
 
 
-def _retry_after(headers: dict) -> float | None:
+def retry_after_of(headers: dict) -> float | None:
     for k, v in headers.items():
         if k.lower() == "retry-after":
             try:
@@ -155,10 +155,10 @@ def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryErr
     """Any failure of a Web API call -> TransientError, PermanentError or RejectedError."""
     where = f"slack: {method} to {channel}"
     if isinstance(exc, SlackApiError):
-        status, headers = _status_and_headers(exc)
+        status, headers = status_and_headers(exc)
         code = error_code(exc)
         if status == 429 or code == "ratelimited":
-            wait = _retry_after(headers)
+            wait = retry_after_of(headers)
             return TransientError(f"{where} rate-limited (retry after {wait} s)", wait)
         if code in TOKEN_REFUSED:
             return TransientError(f"{where} failed: {code}: {TOKEN_REFUSED[code]}; posts "
