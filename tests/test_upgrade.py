@@ -275,3 +275,25 @@ def test_the_upgrade_says_what_it_does_once(clean_env, capsys, old_db):
     code, _, err = run_cli(capsys, old_db, "status")
     assert code == 0 and "store: upgrading" not in err
 
+
+def test_a_command_meeting_an_upgrade_under_way_says_to_wait_for_it(clean_env, capsys,
+                                                                    old_db):
+    # `ainews run` upgrading a big store holds the write lock for the whole upgrade
+    # (one transaction); a `status` meanwhile said "cannot open X: database is locked".
+    clean_env.setattr("storage.store.BUSY_TIMEOUT", 0.2)
+    ledger = "SELECT * FROM schema_migrations ORDER BY version"
+    before = query(old_db, ledger)
+    holder = sqlite3.connect(old_db, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = WAL")   # as every file ainews wrote is
+    holder.execute("BEGIN IMMEDIATE")     # another ainews, upgrading it
+    try:
+        code, _, err = run_cli(capsys, old_db, "status")
+    finally:
+        holder.close()
+    if up_to_date(old_db):                # nothing to upgrade: opening takes no lock
+        assert code == 0, err
+        return
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "needs upgrading for this ainews" in err and "upgrading it" in err
+    assert "try again" in err and "database is locked" not in err
+    assert query(old_db, ledger) == before
