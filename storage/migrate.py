@@ -31,11 +31,13 @@ def statements(sql: str) -> Iterator[str]:
         yield buf.strip()
 
 
-def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> list[int]:
+def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration],
+            upgrading: Callable[[], None] = lambda: None) -> list[int]:
     """Apply the migrations not yet recorded, all in one write transaction; return the
     versions applied. An up-to-date file needs no write lock (opening never waits for a
     busy writer); otherwise the ledger is read again under the lock, so two processes
-    opening a fresh file at once apply each migration once."""
+    opening a fresh file at once apply each migration once. `upgrading` is called under
+    the lock when an older ainews's file is about to be migrated (not a new one's)."""
     migrations = sorted(migrations)
     if _applied(conn) >= {v for v, _n, _s in migrations}:
         return []
@@ -43,6 +45,8 @@ def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> list[i
     try:
         conn.execute(_LEDGER)
         done = _applied(conn)
+        if done and not done >= {v for v, _n, _s in migrations}:
+            upgrading()
         applied = []
         for version, name, sql in migrations:
             if version in done:

@@ -76,6 +76,27 @@ def _not_opened(path: str, newer: list[int], refused: str | None) -> str:
     return f"store: {path} needs upgrading for this ainews, but {refused}"
 
 
+def _upgrade(conn: sqlite3.Connection, path: str) -> list[int]:
+    """migrate, said first when an older ainews wrote the file: one transaction, holding
+    the write lock throughout, which a big store's takes a while (docs/reliability.md,
+    "Upgrading"); the first command sat silent meanwhile, and a second one opening the
+    file said only "database is locked"."""
+    def say() -> None:
+        log.info("store: upgrading %s for this version of ainews: a big database takes a "
+                 "minute or more; stopped meanwhile, it stays as it was and the next start "
+                 "upgrades it", path)
+    try:
+        return migrate(conn, known(), upgrading=say)
+    except sqlite3.OperationalError as e:
+        if not is_busy(e):
+            raise
+        raise StoreError(
+            f"store: {path} needs upgrading for this ainews, and another program has held "
+            f"its write lock for over {BUSY_TIMEOUT:g} s: most likely another ainews "
+            "command upgrading it (a big database takes minutes); try again once it is "
+            "done") from None
+
+
 class Store(Transactions, FeedStore, StoryStore, LookupStore, SearchStore, DeliveryStore,
             RetentionStore, RecordStore, FileIdentity):
     def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow,
@@ -101,7 +122,7 @@ class Store(Transactions, FeedStore, StoryStore, LookupStore, SearchStore, Deliv
             self._configure()
             newer = newer_versions(self.db.conn)
             refused = None if newer or not upgrading(self.db.conn, known()) else upgrade_refused()
-            applied = [] if newer or refused else migrate(self.db.conn, known())
+            applied = [] if newer or refused else _upgrade(self.db.conn, self.path)
         except (OSError, sqlite3.Error) as e:
             # Opening writes (WAL, migrations): sqlite3's "attempt to write a readonly
             # database" read as a bug to an operator running a lookup on a file they

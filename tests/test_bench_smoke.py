@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 
 import pytest
 
@@ -276,3 +277,19 @@ def test_claims_bench_times_the_claim_synced_and_not(tmp_path):
     assert set(got["ms_per_post"]) == {"normal", "synced"}
     assert all(ms > 0 for ms in got["ms_per_post"].values())
     assert list(tmp_path.iterdir()) == []       # its store removed
+
+
+def test_upgrade_bench_upgrades_a_copy_and_leaves_its_source(tmp_path, capsys):
+    from bench import bench_upgrade
+    from storage.store import Store
+    from tests.store_kit import add, make
+    source = tmp_path / "source.db"
+    with Store(source) as store:
+        add(store, *(make(f"Baidu opens Ernie {i}", url=f"https://x.example/{i}")
+                     for i in range(40)))
+    had = source.read_bytes()
+    assert bench_upgrade.main(["--source", str(source), "--dir", str(tmp_path),
+                               "--escaped", "0.5", "--slim", "5"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"link_keys\s+20\n", out) and re.search(r"link_keys_wrong\s+0\n", out)
+    assert re.search(r"version\s+17\n", out) and source.read_bytes() == had

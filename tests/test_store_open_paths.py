@@ -156,7 +156,7 @@ def test_an_upgrade_that_meets_a_full_or_failing_disk_says_what_to_do(clean_env,
     db = tmp_path / "ainews.db"
     Store(db).close()
 
-    def fails(conn, migrations):
+    def fails(conn, migrations, upgrading=None):
         raise sqlite_error(kind)
 
     monkeypatch.setattr("storage.store.migrate", fails)

@@ -257,3 +257,43 @@ def test_it_is_not_upgraded_under_an_older_bot_still_running_on_it(clean_env, ca
     assert "needs upgrading" in err and "stop that bot first" in err
     assert query(old_db, ledger) == before
     assert run_cli(capsys, old_db, "status")[0] == 0    # once it has stopped
+
+
+def up_to_date(path: Path) -> bool:
+    known = {v for v, _n, _s in [*MIGRATIONS, *DELIVERY_MIGRATIONS]}
+    return {v for (v,) in query(path, "SELECT version FROM schema_migrations")} == known
+
+
+def test_the_upgrade_says_what_it_does_once(clean_env, capsys, old_db):
+    # A big store takes a while (bench/bench_upgrade.py): the first command sat silent.
+    upgrading = not up_to_date(old_db)
+    code, _, err = run_cli(capsys, old_db, "status")
+    assert code == 0, err
+    said = [line for line in err.splitlines() if "store: upgrading" in line]
+    assert len(said) == int(upgrading)
+    assert all(str(old_db) in line and "stays as it was" in line for line in said)
+    code, _, err = run_cli(capsys, old_db, "status")
+    assert code == 0 and "store: upgrading" not in err
+
+
+def test_a_command_meeting_an_upgrade_under_way_says_to_wait_for_it(clean_env, capsys,
+                                                                    old_db):
+    # `ainews run` upgrading a big store holds the write lock for the whole upgrade
+    # (one transaction); a `status` meanwhile said "cannot open X: database is locked".
+    clean_env.setattr("storage.store.BUSY_TIMEOUT", 0.2)
+    ledger = "SELECT * FROM schema_migrations ORDER BY version"
+    before = query(old_db, ledger)
+    holder = sqlite3.connect(old_db, isolation_level=None)
+    holder.execute("PRAGMA journal_mode = WAL")   # as every file ainews wrote is
+    holder.execute("BEGIN IMMEDIATE")     # another ainews, upgrading it
+    try:
+        code, _, err = run_cli(capsys, old_db, "status")
+    finally:
+        holder.close()
+    if up_to_date(old_db):                # nothing to upgrade: opening takes no lock
+        assert code == 0, err
+        return
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "needs upgrading for this ainews" in err and "upgrading it" in err
+    assert "try again" in err and "database is locked" not in err
+    assert query(old_db, ledger) == before
