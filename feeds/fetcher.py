@@ -112,7 +112,7 @@ def parse_retry_after(value: str | None, now: datetime | None = None,
 def _http_date(value: str | None) -> datetime | None:
     try:
         when = email.utils.parsedate_to_datetime(value or "")
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):   # a year past C's int
         return None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 

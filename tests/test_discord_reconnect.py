@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import types
 
 import discord
@@ -153,3 +154,22 @@ async def test_a_connection_that_stops_answering_is_replaced(fake, runner):
     fake.ack_heartbeats = True
     await back(runner)
     assert fake.identifies == 1 and shown(runner)["state"] == "connected"
+
+
+@pytest.mark.parametrize("gateway", [None, "ws://gw:s3cret@127.0.0.1:1/gateway"],
+                         ids=["configured", "tried"])
+def test_a_failed_reconnect_names_the_gateway_without_its_password(monkeypatch, gateway):
+    """A gateway proxy's user:password@ (DISCORD_GATEWAY_URL) was written into the
+    warning and `ainews status` at every outage."""
+    import yarl
+    from bot.discord.reconnect import RECONNECT_LINE, _why
+    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
+                        yarl.URL("ws://gw:s3cret@127.0.0.1:1/gateway"))
+    try:
+        raise ConnectionRefusedError(111, "Connect call failed")
+    except OSError:
+        record = logging.LogRecord("discord.client", logging.ERROR, __file__, 1,
+                                   RECONNECT_LINE, None, sys.exc_info())
+    why = _why(record, gateway and yarl.URL(gateway))
+    assert why.startswith("can't reach the gateway ws://gw:***@127.0.0.1:1/gateway")
+    assert "s3cret" not in why

@@ -371,6 +371,8 @@ async def test_discord_configuration_errors_at_start_are_not_retried(fake, core,
 @pytest.mark.parametrize("fault, words, wait", [
     ("503", "can't reach the gateway ws://127.0.0.1:", 5),          # an outage
     ("closed", "can't reach the gateway ws://127.0.0.1:", 5),       # blocked, not up yet
+    # A gateway proxy's password (DISCORD_GATEWAY_URL) was shown in status and the log
+    ("credentials", "can't reach the gateway ws://gw:***@127.0.0.1:1/gateway", 5),
     # A gateway that never says HELLO is slow, not failed: start carries on (review1).
 ])
 async def test_a_gateway_outage_at_start_is_retried_and_never_shown_connected(
@@ -384,6 +386,7 @@ async def test_a_gateway_outage_at_start_is_retried_and_never_shown_connected(
     from storage.store import Store
     server = await _silent_server() if fault == "silent" else None
     gateway = {"503": fake.gateway_url, "closed": "ws://127.0.0.1:1/gateway",
+               "credentials": "ws://gw:s3cret@127.0.0.1:1/gateway",
                "silent": f"ws://127.0.0.1:{server and server.sockets[0].getsockname()[1]}/gw"}
     fake.refuse_gateway = fault == "503"
     store = Store(":memory:")
@@ -408,6 +411,7 @@ async def test_a_gateway_outage_at_start_is_retried_and_never_shown_connected(
         if server is not None:
             server.close()
     assert shown["state"] == "starting" and words in shown["reason"], shown
+    assert "s3cret" not in shown["reason"]
     assert read_connections(store)["discord"]["state"] == "connected"
 
 

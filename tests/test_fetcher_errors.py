@@ -251,6 +251,19 @@ async def test_a_retry_after_date_is_read_on_the_servers_clock(server, fetcher, 
     assert 298 <= err.retry_after <= 302
 
 
+@pytest.mark.parametrize("headers", [
+    {"Retry-After": "Wed, 21 Oct 99999999999 07:28:00 GMT"},
+    {"Retry-After": format_datetime(datetime.now(timezone.utc), usegmt=True),
+     "Date": "Wed, 21 Oct 99999999999 07:28:00 GMT"},
+], ids=["retry-after", "date"])
+async def test_a_date_no_calendar_holds_is_a_503_all_the_same(server, fetcher, headers):
+    """A year past a C integer's (a hostile or broken server) raised OverflowError out of
+    the fetch: the poll logged 'failed unexpectedly' with a traceback, at every poll."""
+    server.script("/busy.xml", [Reply(503, b"", "text/plain", etag=None, headers=headers)])
+    err = await fetch_error(fetcher, server.url("/busy.xml"))
+    assert err.status == 503 and not err.retry_after   # no wait read: none asked
+
+
 async def test_feed_recovers_after_scripted_failures(server, fetcher):
     server.script("/flaky.xml", [500, 500, Reply(200, FEED)])
     for _ in range(2):

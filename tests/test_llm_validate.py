@@ -142,6 +142,19 @@ def test_the_story_s_amount_in_its_currency_is_grounded(source, text):
     _grounded(source, text)
 
 
+def test_a_story_of_many_amounts_is_read_for_currencies_in_one_pass(monkeypatch):
+    """Each figure's currency was read from the whole story made simplified again: a
+    story of 4,000 amounts with one traditional character (its 12,000 characters, as
+    sent) held the event loop, every chat command and post, for seconds per brief."""
+    import feeds.money as money
+    passes = []
+    monkeypatch.setattr(money, "simplified",
+                        lambda text, real=money.simplified: passes.append(1) or real(text))
+    source = "臺" + "1亿" * 4000 + "台積電營收為新臺幣7,597億元。"
+    _grounded(source, "台積電營收7,597億新臺幣。")
+    assert len(passes) <= 6      # the story once, and each of the brief's five fields
+
+
 # ---- common words with a number in them are no figures ---------------------------------
 EN_STORY = "OpenAI and Google released new models this week."
 ZH_STORY_TEXT = "百度、三星、零一万物和阿里巴巴的通义千问本周发布了新模型。"

@@ -35,6 +35,7 @@ from discord.backoff import ExponentialBackoff
 from bot.connections import one_line
 from feeds.plural import count
 from feeds.tls import cannot_reach
+from feeds.urls import without_secrets
 
 log = logging.getLogger("ainews.discord")
 
@@ -119,7 +120,8 @@ def _why(record: logging.LogRecord, gateway=None) -> str:
     version and encoding parameters) that aiohttp repeats in its message. `gateway`:
     the one tried (Discord's READY names where to resume), else the configured one."""
     exc = record.exc_info[1] if record.exc_info else None
-    gateway = gateway or discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
+    # A gateway proxy's user:password@ (DISCORD_GATEWAY_URL) is no one's to read here.
+    gateway = without_secrets(str(gateway or discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY))
     if exc is None:
         return f"can't reach the gateway {gateway}"
     words = re.sub(r",? url='[^']*'", "", str(exc)) or "no answer"

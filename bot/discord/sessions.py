@@ -27,11 +27,10 @@ ASK_TIMEOUT = 10.0  # discord.py retries a 5xx for ~25 s; the gateway says the o
 
 async def check_session_starts(bot: discord.Client) -> None:
     """Raise StartUnavailable when Discord allows no new session now; warn when few."""
-    limit = await _session_start_limit(bot)
-    if limit is None:
+    read = _read(await _session_start_limit(bot))
+    if read is None:
         return
-    left, total = int(limit.get("remaining", 1)), int(limit.get("total", 0))
-    wait = max(0.0, float(limit.get("reset_after", 0)) / 1000)
+    left, total, wait = read
     until = span(timedelta(seconds=wait)) or "a moment"
     if left <= 0:
         reason = (f"Discord allows no more gateway sessions for now (all {total} used) "
@@ -42,6 +41,20 @@ async def check_session_starts(bot: discord.Client) -> None:
         log.warning("discord: %d of Discord's %d gateway sessions left for %s; each start "
                     "of the bot uses one, and with none left it can't connect until "
                     "then: look for what restarts it", left, total, until)
+
+
+def _read(limit: dict | None) -> tuple[int, int, float] | None:
+    """(sessions left, of how many, seconds until the reset); None when Discord doesn't
+    say, or says it in a shape no number reads (an API proxy's own answer)."""
+    try:
+        left, total = int(limit.get("remaining", 1)), int(limit.get("total", 0))
+        wait = max(0.0, float(limit.get("reset_after", 0)) / 1000)
+        timedelta(seconds=wait)     # within a calendar's reach (a day, really)
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        if limit is not None:
+            log.debug("discord: the session start limit reads as nothing (%.200r)", limit)
+        return None
+    return left, total, wait
 
 
 async def _session_start_limit(bot: discord.Client) -> dict | None:

@@ -19,6 +19,7 @@ from bot.discord.client import AinewsBot, apply_endpoints, install_error_handler
 from bot.discord.reconnect import install_backoff
 from bot.errors import StartUnavailable, UserError
 from feeds.tls import cannot_reach, handshake_failed
+from feeds.urls import without_secrets
 
 log = logging.getLogger("ainews.discord")
 
@@ -102,7 +103,9 @@ GATEWAY_TROUBLE = (OSError, aiohttp.ClientError, asyncio.TimeoutError,
 
 
 def _gateway() -> str:
-    return str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+    """DISCORD_GATEWAY_URL as the log and `ainews status` show it: a proxy's
+    user:password@ hidden."""
+    return without_secrets(str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY))
 
 
 def _gateway_failure(exc: BaseException | None, bot: AinewsBot) -> StartUnavailable | None:
