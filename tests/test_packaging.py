@@ -82,7 +82,7 @@ def test_the_database_is_on_the_docker_volume_whatever_env_file_says():
 # the oldest release with what the code calls, where it calls it, what an older one does.
 # `make test-oldest` runs the suite on the declared bounds themselves.
 NEEDED = {
-    "sqlite-utils": ("4.0", "storage/store.py", "self.db.atomic()",
+    "sqlite-utils": ("4.0", "storage/transactions.py", "self.db.atomic()",
                      "Database.atomic() is new in 4.0: on 3.x `ainews run` stops at its "
                      "first write (AttributeError)"),
     "aiohttp": ("3.10.11", "feeds/fetch_errors.py", "aiohttp.ClientConnectorDNSError",
