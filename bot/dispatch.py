@@ -54,17 +54,17 @@ def _seen(changed: int) -> Rerouted:
 
 def dispatch_new(store, stories: Iterable[Story | Brief], now: datetime) -> int:
     """Queue new stories for their channels; returns rows queued (posts and edits)."""
-    subs = store.active_subscriptions()
+    subs = store.routed_subscriptions()
     if not subs:
         return 0
-    queued = 0
+    queued, kept = 0, kept_channels(subs)
     with store.outbox_transaction():         # one commit per pass, not per row
         for item in stories:
             post = post_for(store, item)
             if not post.brief.strategy:
                 continue
-            for workspace_channel in matching_channels(subs, post.brief):
-                queued += _route(store, post, *workspace_channel, now=now)
+            for p, w, c in matching_channels(subs, post.brief):
+                queued += _route(store, post, p, w, c, now=now, kept=(p, c) in kept)
     log.debug("dispatch: queued %d post(s) and edit(s)", queued)   # the service logs it
     return queued
 
@@ -74,6 +74,8 @@ FEED_REMOVED = "cancelled: its feed was removed before it was posted"
 # Cancels no channel asked for: a story of the cluster earning the channel again (an
 # edit, or a followed feed carrying news a removed one left) brings the post back.
 REVIVABLE = (EDITED_OUT, FEED_REMOVED)
+# A post not yet out nor in flight (storage/outbox.py WAITING).
+WAITING = ("due", "held", "kept", "resumed")
 
 
 def dispatch_edits(store, stories: Iterable[Story], now: datetime, *,
@@ -84,7 +86,7 @@ def dispatch_edits(store, stories: Iterable[Story], now: datetime, *,
     before the store forgets the edits routes them again to the same effect. A story
     older than `max_age` (AINEWS_MAX_POST_AGE_HOURS) is news no more: its edits change
     nothing (no post, no edit; a feed rewriting its archive floods nothing)."""
-    subs = store.active_subscriptions()
+    subs = store.routed_subscriptions()
     changed = Rerouted()
     with store.outbox_transaction():
         for story in still_news(store, stories, now, max_age):
@@ -115,8 +117,13 @@ def still_news(store, stories: Iterable[Story], now: datetime,
     return [s for s in stories if s.published >= cutoff and seen.get(s.id, now) >= cutoff]
 
 
+def kept_channels(subs: list[Subscription]) -> set[tuple[str, str]]:
+    """The channels paused keeping their posts: a story routed there waits as 'kept'."""
+    return {(s.platform, s.channel) for s in subs if s.paused and s.keeps_posts}
+
+
 def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> Rerouted:
-    post = post_for(store, story)
+    post, kept = post_for(store, story), kept_channels(subs)
     wanted = {(p, c): (p, w, c) for p, w, c in matching_channels(subs, post.brief)} \
         if story.classification.strategy else {}
     rows = {(r.platform, r.channel): r for r in store.cluster_posts(post.cluster_id)}
@@ -125,8 +132,8 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> Re
         if row.story_id != story.id:
             continue          # another story of the cluster is that post: not this edit's
         if key in wanted:
-            changed += _revise(store, row, post.brief, now, capped)
-        elif row.state in ("due", "held") and row.batch is None:
+            changed += _revise(store, row, post.brief, now, capped, key in kept)
+        elif row.state in WAITING and row.batch is None:
             if others is None:   # does another story of the cluster still earn it?
                 others = _channels_of_others(store, subs, story)
             if key not in others:
@@ -139,7 +146,7 @@ def _reroute(store, subs: list[Subscription], story: Story, now: datetime) -> Re
             continue        # subscribed after the story came: "new ones from now on"
         if key not in rows or rows[key].story_id != story.id:
             # New here, or another story's post: an edit may have cancelled it (_route).
-            if _route(store, post, *target, now=now):
+            if _route(store, post, *target, now=now, kept=key in kept):
                 changed += _seen(1)
                 log.info("dispatch: %s/%s: %r queued after an edit", *key,
                          post.brief.headline)
@@ -168,13 +175,14 @@ def made_before(sub: Subscription, first_seen: datetime | None) -> bool:
         sub.since.replace(microsecond=0) <= first_seen
 
 
-def _revise(store, row, brief: Brief, now: datetime, capped: list[str]) -> Rerouted:
+def _revise(store, row, brief: Brief, now: datetime, capped: list[str],
+            kept: bool) -> Rerouted:
     """The row's story was edited and the channel still wants it. A post already out
     follows the edit rules (storage/post_edits.py); `capped` gets the channels whose
-    post the cap has just stopped."""
+    post the cap has just stopped; `kept`: the channel is paused keeping its posts."""
     brief = _merge_outlets(brief, row.brief.also_reported_by)
     if row.state == "cancelled":
-        return _seen(_revive(store, row, brief, now))
+        return _seen(_revive(store, row, brief, now, kept))
     if _shown(brief) == _shown(row.brief):
         return Rerouted()
     settled = store.revise_post(row.id, brief, now=now)
@@ -211,13 +219,19 @@ def _log_revision(row, brief: Brief, settled, seen: bool) -> None:
                   settled.state)
 
 
-def _revive(store, row, brief: Brief, now: datetime) -> int:
+def _revive(store, row, brief: Brief, now: datetime, kept: bool) -> int:
     """A post an edit or a feed's removal cancelled is earned again, by `brief`'s story
     (a followed feed carries it): it waits as that."""
     if row.last_error not in REVIVABLE:
         return 0
-    held = store.digest_setting(row.platform, row.channel) is not None
-    return int(store.revive_post(row.id, brief, reason=row.last_error, held=held, now=now))
+    return int(store.revive_post(row.id, brief, reason=row.last_error, now=now, kept=kept,
+                                 held=_held(store, row.platform, row.channel, kept)))
+
+
+def _held(store, platform: str, channel: str, kept: bool) -> bool:
+    """A post waits for its channel's digest; one kept while the channel is paused
+    joins it when resumed (bot/kept_posts.py)."""
+    return not kept and store.digest_setting(platform, channel) is not None
 
 
 def _channels_of_others(store, subs: list[Subscription], story: Story) -> set:
@@ -266,7 +280,7 @@ def matching_channels(subs: list[Subscription], brief: Brief) -> list[tuple[str,
     about = story_keys(brief.companies, brief.topics)
     seen: dict[tuple[str, str], tuple[str, str, str]] = {}
     for s in subs:
-        if not s.paused and covers(s, about):
+        if (not s.paused or s.keeps_posts) and covers(s, about):
             seen.setdefault((s.platform, s.channel), (s.platform, s.workspace, s.channel))
     return list(seen.values())
 
@@ -284,18 +298,18 @@ def covers(sub: Subscription, about: dict[str, set[str]]) -> bool:
 
 
 def _route(store, post: Post, platform: str, workspace: str, channel: str, *,
-           now: datetime) -> int:
+           now: datetime, kept: bool = False) -> int:
     existing = store.outbox_entry(post.cluster_id, platform, channel)
     if existing is None:
-        held = store.digest_setting(platform, channel) is not None
         return int(store.enqueue_post(cluster_id=post.cluster_id, brief=post.brief,
                                       platform=platform, workspace=workspace,
-                                      channel=channel, held=held, now=now))
+                                      channel=channel, now=now, kept=kept,
+                                      held=_held(store, platform, channel, kept)))
     if existing.state == "cancelled" and existing.last_error in REVIVABLE:
         # An edit or a feed's removal cancelled another story's post of this cluster (or
         # this one's): this story earns the channel, so it gets the post (else the row's
         # UNIQUE slot lost it).
-        return _revive(store, existing, post.brief, now)
+        return _revive(store, existing, post.brief, now, kept)
     if existing.story_id == post.brief.id or existing.state in ("digested", "failed",
                                                                  "cancelled", "stale"):
         return 0

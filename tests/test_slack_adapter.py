@@ -186,6 +186,8 @@ async def test_permanent_errors_carry_their_reason(fake, adapter, code, action):
     with pytest.raises(PermanentError) as err:
         await act(adapter, action, message_id)
     assert code in err.value.reason and PERMANENT[code] in err.value.reason
+    # Only a deleted channel loses its posts; the rest are kept for the resume.
+    assert err.value.fixable == (code != "channel_not_found")
 
 
 @pytest.mark.parametrize("shared", [False, True], ids=["session-per-call", "shared-session"])
@@ -592,6 +594,8 @@ async def test_a_channel_slack_refuses_for_good_is_paused_with_the_reason(fake, 
     assert advice in sub.paused_reason                        # says what to do about it
     clock.advance(hours=1)
     assert await delivery.run_once() == 0 and fake.messages == {}   # not retried
+    # Kept for /subscribe's resume, but for a deleted channel's (bot/kept_posts.py).
+    assert store.outbox_counts() == {"failed" if code == "channel_not_found" else "kept": 1}
 
 
 # A lookup Slack refuses (no scope, or arguments it won't take) must not fail the post.

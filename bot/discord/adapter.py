@@ -47,6 +47,10 @@ PERMANENT_CODES = {
     50024: "not a text channel",
     40058: "a forum channel takes posts only in its threads",
 }
+# Of those, the channels no admin can make take posts (deleted, not a text channel): their
+# posts fail. The others (the bot removed, a permission, a thread archived or locked) its
+# admins can fix, so the channel's posts are kept for /subscribe's resume.
+GONE_CODES = {10003, 50008, 50024, 40058}
 # The reason to pause where Discord would drop a post's stories (_refuse_without_embeds).
 NO_EMBEDS = ("Missing Permissions (needs Embed Links: without it Discord drops the "
              "stories and posts the text above them alone)")
@@ -157,7 +161,7 @@ class DiscordAdapter(SentLookup):
         self._channel(channel)          # not connected, or not a channel id: said first
         perms = self._cached_permissions(channel)
         if perms is not None and not perms.embed_links:
-            raise PermanentError(f"discord: channel {channel}: {NO_EMBEDS}")
+            raise PermanentError(f"discord: channel {channel}: {NO_EMBEDS}", fixable=True)
 
     def _cached_permissions(self, channel: str) -> discord.Permissions | None:
         """The bot's permissions in `channel` as discord.py keeps them (from the gateway's
@@ -262,7 +266,8 @@ def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:
     """Map a REST failure to what the outbox should do about it."""
     code, status = exc.code, exc.status
     if code in PERMANENT_CODES:
-        return PermanentError(f"discord: channel {channel}: {PERMANENT_CODES[code]}")
+        return PermanentError(f"discord: channel {channel}: {PERMANENT_CODES[code]}",
+                              fixable=code not in GONE_CODES)
     if code == UNKNOWN_MESSAGE:
         return _MessageGone(f"discord: channel {channel}: message not found")
     if code in REJECTED_CODES:
@@ -278,7 +283,8 @@ def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:
     # Without Discord's JSON code a 403/404 comes from in between (Cloudflare, an API
     # proxy), not from the channel: no reason to pause every subscription posting now.
     if status == 403 and code:
-        return PermanentError(f"discord: channel {channel}: forbidden ({status}, code {code})")
+        return PermanentError(f"discord: channel {channel}: forbidden ({status}, code {code})",
+                              fixable=True)
     if status == 404 and code:
         return PermanentError(f"discord: channel {channel}: not found (404, code {code})")
     return TransientError(f"discord: channel {channel}: HTTP {status} (code {code}) {exc.text}".strip())
