@@ -129,8 +129,9 @@ async def test_rate_limit_not_waited_out_is_transient_with_retry_after(fake, run
     (404, 10003, "Unknown Channel", False),
     # A thread subscribed to and later archived or locked, a voice or forum channel:
     # Discord answers 400, yet no retry can ever post there.
-    (400, 50083, "archived thread", True),
-    (400, 160005, "thread is locked", True),
+    # 50083: archived AND locked (Discord reopens an archived thread it may post in).
+    (400, 50083, "the thread is archived and locked: unlock it", True),
+    (400, 160005, "the thread is locked: unlock it", True),
     (400, 50008, "not a text channel", False),
     (400, 50024, "not a text channel", False),
     (400, 40058, "forum channel", False),

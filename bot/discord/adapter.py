@@ -41,8 +41,10 @@ PERMANENT_CODES = {
     50013: "Missing Permissions (needs Send Messages, or Send Messages in Threads in a "
            "thread, and Embed Links)",
     # These come as 400s, but like the ones above no retry can ever post there.
-    50083: "the channel is an archived thread",
-    160005: "the thread is locked",
+    # A post in an archived thread reopens it, unless it is locked too: 50083 is both.
+    50083: "the thread is archived and locked: unlock it (a moderator's Unlock Thread; "
+           "the bot's next post reopens it)",
+    160005: "the thread is locked: unlock it (a moderator's Unlock Thread)",
     50008: "not a text channel",
     50024: "not a text channel",
     40058: "a forum channel takes posts only in its threads",
