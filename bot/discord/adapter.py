@@ -58,6 +58,9 @@ NO_EMBEDS = ("Missing Permissions (needs Embed Links: without it Discord drops t
              "stories and posts the text above them alone)")
 UNKNOWN_MESSAGE = 10008
 NO_THREADS_HERE = 50024     # a thread opened under a post in a thread (or a voice chat)
+# The post has its thread: a retry whose nonce gave back the message an earlier try made
+# and opened a thread under (the bot stopped before recording it). Done, not failed.
+THREAD_EXISTS = 160004
 TOKEN_RECHECK = 600.0       # seconds between tries of a post while the token is refused
 INVALID_FORM_BODY = 50035   # 400: a field of our payload was refused
 # JSON error codes that refuse this payload, not the channel: no retry can fix them.
@@ -202,7 +205,8 @@ class DiscordAdapter(SentLookup):
             await self._call(channel, self.bot.http.start_thread_with_message(
                 channel, message_id, name=name, auto_archive_duration=1440))
         except DeliveryError as exc:
-            return self._thread_failed(channel, exc)
+            if getattr(exc.__cause__, "code", None) != THREAD_EXISTS:
+                return self._thread_failed(channel, exc)
         if channel in self.threadless:
             self.threadless.discard(channel)
             log.info("discord: threads open again in channel %s", channel)
