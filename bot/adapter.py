@@ -5,7 +5,10 @@ Adapters sort every failure into one of three errors; delivery acts on each:
                   backoff (honouring retry_after) and its channel waits meanwhile. With
                   down=True (the bot's token refused) it is never given up.
   PermanentError  "this channel can't take posts" (deleted, bot removed, no permission):
-                  the channel's subscriptions pause and its waiting posts fail.
+                  the channel's subscriptions pause. With fixable=True (the bot removed,
+                  a permission taken away: its admins can undo it) its waiting posts, and
+                  those routed to it meanwhile, are kept for /subscribe's resume
+                  (bot/kept_posts.py); else (deleted) they fail.
   RejectedError   "this post can never go out as it is" (the platform refused its
                   content even after the adapter's own plain-text fallback): only that
                   row fails, with the reason; the channel goes on with its next post.
@@ -36,7 +39,12 @@ class TransientError(DeliveryError):
 
 
 class PermanentError(DeliveryError):
-    """The channel can't take posts (deleted, bot removed, no permission)."""
+    """The channel can't take posts (deleted, bot removed, no permission). fixable: its
+    admins can make it take them again (invite the bot, give a permission back), so its
+    posts are kept for when they resume it; a deleted channel's never come."""
+    def __init__(self, reason: str, *, fixable: bool = False):
+        super().__init__(reason)
+        self.fixable = fixable
 
 
 class RejectedError(DeliveryError):

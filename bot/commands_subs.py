@@ -46,6 +46,7 @@ class SubscriptionCommands(TargetNames):
             return full
         kind, name = resolved
         before = self.store.subscriptions_for_channel(caller.platform, caller.channel)
+        kept = self.store.kept_count(caller.platform, caller.channel)
         sub = Subscription(caller.platform, caller.workspace, caller.channel, kind, name)
         outcome = self.store.add_subscription(sub, now=self.clock())
         what = self._describe(kind, name)
@@ -55,8 +56,19 @@ class SubscriptionCommands(TargetNames):
         text = ((f"This channel gets {what} again.",) if outcome == "resumed" else
                 say("This channel now gets {}: new ones from now on ({} shows the latest "
                     "now).", what, self._lookup(kind, name)))
+        if outcome == "resumed" and kept:
+            text += (self._kept_note(caller, kept),)
         return Reply.message(text + self._subscribed_notes(caller, sub, before),
                              ephemeral=False)
+
+    def _kept_note(self, caller: Caller, kept: int) -> str:
+        """What comes of the posts the channel kept while paused (bot/kept_posts.py)."""
+        one = kept == 1
+        when = ("joins its next digest" if one else "join its next digest") if \
+            self.store.digest_setting(caller.platform, caller.channel) else \
+            ("goes out now" if one else "go out now")
+        return (f" The {count(kept, 'post')} kept while it was paused {when} "
+                f"({'if it is' if one else 'those'} still news).")
 
     def _subscribed_notes(self, caller: Caller, sub: Subscription,
                           before: list[Subscription]) -> Text:

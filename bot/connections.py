@@ -3,9 +3,12 @@
 `ainews status` is another process: it learns about the bot only through the database
 and the run lock. So the bot writes one `meta` row per platform (`connection:discord`,
 `connection:slack`) whenever its connection changes: connected, reconnecting (with
-since when and why), starting (unreachable at start-up, retrying) or stopped (a refused
-token: no reconnect until a restart). A row is only news while a bot holds the run
-lock (bot/runlock.py); a bot killed with SIGKILL leaves its last rows behind.
+since when and why), starting (unreachable at start-up, retrying), stopped (a refused
+token: no reconnect until a restart) or held (connected, but the platform refuses the
+bot's posts, which wait: Slack refusing its token, a posting scope missing, the
+workspace moving into an org; shown over "connected" until released). A row is only
+news while a bot holds the run lock (bot/runlock.py); a bot killed with SIGKILL leaves
+its last rows behind.
 
 The optional LLM has a row too (`connection:llm`: answering, failing and why, or refusing
 every request for itself and why; `late`: calls not sent as their turn came too late, by
@@ -29,7 +32,7 @@ from feeds.models import iso_utc, utcnow
 log = logging.getLogger("ainews.service")
 
 PREFIX = "connection:"
-STATES = ("connected", "reconnecting", "starting", "stopped")
+STATES = ("connected", "reconnecting", "starting", "stopped", "held")
 # Under a slow model every call may come too late: a write per call, each waiting for
 # the store's lock beside the poller's. The count is written at once when a kind first
 # appears (status then says so), else at most once per this many seconds, the gap's
@@ -44,12 +47,32 @@ class ConnectionLog:
     def __init__(self, store, platform: str):
         self.store, self.platform = store, platform
         self._last: tuple[str, str] | None = None
+        self._link: tuple[str, str] | None = None   # as set(), before any hold shows
+        self._held = ""                             # why posts are held, if they are
         self._late: dict[str, int] = {}
         self._late_written: tuple[dict[str, int], float] | None = None   # and when
         self._late_timer: asyncio.TimerHandle | None = None
 
     def set(self, state: str, reason: str = "", now: datetime | None = None) -> None:
-        reason = one_line(reason, 300)
+        self._link = (state, one_line(reason, 300))
+        self._show(now)
+
+    def hold(self, reason: str, now: datetime | None = None) -> None:
+        """The platform takes the connection but refuses the bot's posts, which wait:
+        "held" and why, in place of "connected" (a reconnect meanwhile must not hide
+        it), until release()."""
+        self._held = one_line(reason, 300)
+        self._show(now)
+
+    def release(self, now: datetime | None = None) -> None:
+        if self._held:
+            self._held = ""
+            self._show(now)
+
+    def _show(self, now: datetime | None) -> None:
+        state, reason = self._link or ("connected", "")
+        if self._held and state == "connected":
+            state, reason = "held", self._held
         if self.store is None or self._last == (state, reason):
             return
         if self._last is None or self._last[0] != state:

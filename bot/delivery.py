@@ -22,7 +22,8 @@ Old stories are not news: bot/stale_posts.py marks a post stale when its story i
 than AINEWS_MAX_POST_AGE_HOURS by its turn.
 
 Failures (bot/adapter.py): a TransientError retries the row with backoff while its
-channel waits; a PermanentError pauses the channel; a RejectedError fails just that row
+channel waits; a PermanentError pauses the channel (one its admins can fix keeps its
+posts for the resume: bot/kept_posts.py); a RejectedError fails just that row
 (reason in last_error, shown by `ainews status`) and the channel goes on with its next
 post. Any other exception is an adapter bug: retried once, then handled as rejected."""
 from __future__ import annotations
@@ -40,6 +41,7 @@ from bot.channel_workers import ChannelWorkers
 from bot.clock_watch import ClockSteps, ClockWatch
 from bot.digest import next_scheduled, parse_schedule
 from bot.failures import Failures, settle
+from bot.kept_posts import KeptPosts
 from bot.pacing import SPREAD, Key, Pacing, gate_for
 from bot.retry import earlier_post
 from bot.roundup_text import ROUNDUP_SIZE
@@ -51,10 +53,11 @@ from feeds.plural import count
 log = logging.getLogger("ainews.delivery")
 
 
-class Delivery(ChannelWorkers, Roundups, StalePosts, Failures, Pacing, ClockSteps):
+class Delivery(ChannelWorkers, Roundups, StalePosts, KeptPosts, Failures, Pacing,
+               ClockSteps):
     """The outbox's reader: see the module's docstring. Its halves: bot.channel_workers
-    (the loop), bot.roundups, bot.stale_posts, bot.failures, bot.pacing and
-    bot.clock_watch."""
+    (the loop), bot.roundups, bot.stale_posts, bot.kept_posts, bot.failures, bot.pacing
+    and bot.clock_watch."""
 
 
     def __init__(self, store, adapters: Mapping[str, Adapter], *, hourly_cap: int = 10,
@@ -158,6 +161,7 @@ class Delivery(ChannelWorkers, Roundups, StalePosts, Failures, Pacing, ClockStep
             # loses no post, and posting resumes as soon as it is back.
             return 0
         setting = self.store.digest_setting(platform, channel)
+        kept = await self._resume_kept(adapter, key, setting)   # a paused channel's
         if setting is None:     # a digest is a summary asked for: posted at any age
             self._drop_stale(key)
         rows = self.store.due_posts(self.clock(), platform, channel)
@@ -165,14 +169,14 @@ class Delivery(ChannelWorkers, Roundups, StalePosts, Failures, Pacing, ClockStep
             # Digest mode: new posts join the daily roundup; edits still go out.
             self.store.hold_posts([r.id for r in rows if r.state == "due"])
             rows = [r for r in rows if r.state == "edit"]
-            sent = await self._daily_digest(adapter, key, setting)
+            sent = kept + await self._daily_digest(adapter, key, setting)
         else:
             if self.spread and rows and self._cap_room(key) and self.store.held_count(*key):
                 # Posts are waiting for the channel's next turn: the new ones join them
                 # in it, rather than waiting for the turn after.
                 self.store.hold_posts([r.id for r in rows if r.state == "due"])
                 rows = [r for r in rows if r.state == "edit"]
-            sent = await self._overflow_roundup(adapter, key)
+            sent = kept + await self._overflow_roundup(adapter, key)
         sent += await self._post_rows(adapter, key, rows)
         if not sent:    # (a pass that posted is followed by one more, which notes it)
             self._note_held(key, setting)

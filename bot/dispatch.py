@@ -29,17 +29,17 @@ class Post:
 
 def dispatch_new(store, stories: Iterable[Story | Brief], now: datetime) -> int:
     """Queue new stories for their channels; returns rows queued (posts and edits)."""
-    subs = store.active_subscriptions()
+    subs = store.routed_subscriptions()
     if not subs:
         return 0
-    queued = 0
+    queued, kept = 0, kept_channels(subs)
     with store.outbox_transaction():         # one commit per pass, not per row
         for item in stories:
             post = post_for(store, item)
             if not post.brief.strategy:
                 continue
-            for workspace_channel in matching_channels(subs, post.brief):
-                queued += route(store, post, *workspace_channel, now=now)
+            for p, w, c in matching_channels(subs, post.brief):
+                queued += route(store, post, p, w, c, now=now, kept=(p, c) in kept)
     log.debug("dispatch: queued %d post(s) and edit(s)", queued)   # the service logs it
     return queued
 
@@ -49,15 +49,28 @@ FEED_REMOVED = "cancelled: its feed was removed before it was posted"
 # Cancels no channel asked for: a story of the cluster earning the channel again (an
 # edit, or a followed feed carrying news a removed one left) brings the post back.
 REVIVABLE = (EDITED_OUT, FEED_REMOVED)
+# A post not yet out nor in flight (storage/outbox.py WAITING).
+WAITING = ("due", "held", "kept", "resumed")
 
 
-def revive(store, row, brief: Brief, now: datetime) -> int:
+def revive(store, row, brief: Brief, now: datetime, kept: bool) -> int:
     """A post an edit or a feed's removal cancelled is earned again, by `brief`'s story
     (a followed feed carries it): it waits as that."""
     if row.last_error not in REVIVABLE:
         return 0
-    held = store.digest_setting(row.platform, row.channel) is not None
-    return int(store.revive_post(row.id, brief, reason=row.last_error, held=held, now=now))
+    return int(store.revive_post(row.id, brief, reason=row.last_error, now=now, kept=kept,
+                                 held=_held(store, row.platform, row.channel, kept)))
+
+
+def _held(store, platform: str, channel: str, kept: bool) -> bool:
+    """A post waits for its channel's digest; one kept while the channel is paused
+    joins it when resumed (bot/kept_posts.py)."""
+    return not kept and store.digest_setting(platform, channel) is not None
+
+
+def kept_channels(subs: list[Subscription]) -> set[tuple[str, str]]:
+    """The channels paused keeping their posts: a story routed there waits as 'kept'."""
+    return {(s.platform, s.channel) for s in subs if s.paused and s.keeps_posts}
 
 
 def post_for(store, item: Story | Brief) -> Post:
@@ -93,7 +106,7 @@ def matching_channels(subs: list[Subscription], brief: Brief) -> list[tuple[str,
     about = story_keys(brief.companies, brief.topics)
     seen: dict[tuple[str, str], tuple[str, str, str]] = {}
     for s in subs:
-        if not s.paused and covers(s, about):
+        if (not s.paused or s.keeps_posts) and covers(s, about):
             seen.setdefault((s.platform, s.channel), (s.platform, s.workspace, s.channel))
     return list(seen.values())
 
@@ -111,18 +124,18 @@ def covers(sub: Subscription, about: dict[str, set[str]]) -> bool:
 
 
 def route(store, post: Post, platform: str, workspace: str, channel: str, *,
-           now: datetime) -> int:
+          now: datetime, kept: bool = False) -> int:
     existing = store.outbox_entry(post.cluster_id, platform, channel)
     if existing is None:
-        held = store.digest_setting(platform, channel) is not None
         return int(store.enqueue_post(cluster_id=post.cluster_id, brief=post.brief,
                                       platform=platform, workspace=workspace,
-                                      channel=channel, held=held, now=now))
+                                      channel=channel, now=now, kept=kept,
+                                      held=_held(store, platform, channel, kept)))
     if existing.state == "cancelled" and existing.last_error in REVIVABLE:
         # An edit or a feed's removal cancelled another story's post of this cluster (or
         # this one's): this story earns the channel, so it gets the post (else the row's
         # UNIQUE slot lost it).
-        return revive(store, existing, post.brief, now)
+        return revive(store, existing, post.brief, now, kept)
     if existing.story_id == post.brief.id or existing.state in ("digested", "failed",
                                                                  "cancelled", "stale"):
         return 0

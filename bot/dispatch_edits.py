@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from bot.dispatch import (EDITED_OUT, brief_of, matching_channels, merge_outlets, post_for,
-                          revive, route)
+from bot.dispatch import (EDITED_OUT, WAITING, brief_of, kept_channels, matching_channels,
+                          merge_outlets, post_for, revive, route)
 from feeds.models import Brief, Story, Subscription
 from storage.post_edits import MAX_EDITS
 
@@ -46,7 +46,7 @@ def dispatch_edits(store, stories: Iterable[Story], now: datetime, *,
     before the store forgets the edits routes them again to the same effect. A story
     older than `max_age` (AINEWS_MAX_POST_AGE_HOURS) is news no more: its edits change
     nothing (no post, no edit; a feed rewriting its archive floods nothing)."""
-    subs = store.active_subscriptions()
+    subs = store.routed_subscriptions()
     changed = Rerouted()
     with store.outbox_transaction():
         for story in still_news(store, stories, now, max_age):
@@ -96,13 +96,13 @@ def _revise_or_cancel(store, subs: list[Subscription], story: Story, post, wante
                       rows: dict, now: datetime, capped: list[str]) -> Rerouted:
     """The story's own posts: revised where the channel still wants it, cancelled where
     it waits and no story of the cluster earns the channel any more."""
-    changed, others = Rerouted(), None
+    changed, others, kept = Rerouted(), None, kept_channels(subs)
     for key, row in rows.items():
         if row.story_id != story.id:
             continue          # another story of the cluster is that post: not this edit's
         if key in wanted:
-            changed += _revise(store, row, post.brief, now, capped)
-        elif row.state in ("due", "held") and row.batch is None:
+            changed += _revise(store, row, post.brief, now, capped, key in kept)
+        elif row.state in WAITING and row.batch is None:
             if others is None:   # does another story of the cluster still earn it?
                 others = _channels_of_others(store, subs, story)
             if key not in others:
@@ -115,14 +115,14 @@ def _revise_or_cancel(store, subs: list[Subscription], story: Story, post, wante
 def _queue_where_new(store, subs: list[Subscription], story: Story, post, wanted: dict,
                      rows: dict, now: datetime) -> Rerouted:
     """Channels the edited story newly earns, among those that followed it when it came."""
-    changed = Rerouted()
+    changed, kept = Rerouted(), kept_channels(subs)
     since = _followed_then(store, subs, post.brief, story.id) if wanted else set()
     for key, target in wanted.items():
         if key not in rows and key not in since:
             continue        # subscribed after the story came: "new ones from now on"
         if key not in rows or rows[key].story_id != story.id:
             # New here, or another story's post: an edit may have cancelled it (route).
-            if route(store, post, *target, now=now):
+            if route(store, post, *target, now=now, kept=key in kept):
                 changed += _seen(1)
                 log.info("dispatch: %s/%s: %r queued after an edit", *key,
                          post.brief.headline)
@@ -147,13 +147,14 @@ def made_before(sub: Subscription, first_seen: datetime | None) -> bool:
         sub.since.replace(microsecond=0) <= first_seen
 
 
-def _revise(store, row, brief: Brief, now: datetime, capped: list[str]) -> Rerouted:
+def _revise(store, row, brief: Brief, now: datetime, capped: list[str],
+            kept: bool) -> Rerouted:
     """The row's story was edited and the channel still wants it. A post already out
     follows the edit rules (storage/post_edits.py); `capped` gets the channels whose
-    post the cap has just stopped."""
+    post the cap has just stopped; `kept`: the channel is paused keeping its posts."""
     brief = merge_outlets(brief, row.brief.also_reported_by)
     if row.state == "cancelled":
-        return _seen(revive(store, row, brief, now))
+        return _seen(revive(store, row, brief, now, kept))
     if _shown(brief) == _shown(row.brief):
         return Rerouted()
     settled = store.revise_post(row.id, brief, now=now)

@@ -15,12 +15,12 @@ from feeds.plural import count
 log = logging.getLogger("ainews.delivery")
 
 
-def settle(error: Exception, attempts: int, *, permanent: Callable[[str], None],
+def settle(error: Exception, attempts: int, *, permanent: Callable[[str, bool], None],
            rejected: Callable[[str], None], transient: Callable[[Exception], None]) -> int | None:
     """Hand a failed send to the handler its kind calls for. Returns None when the
     channel stops for now, 0 when it goes on with its next post."""
     if isinstance(error, PermanentError):
-        permanent(error.reason)
+        permanent(error.reason, error.fixable)
         return None
     if isinstance(error, RejectedError):
         rejected(error.reason)
@@ -68,16 +68,22 @@ class Failures:
         log.error("delivery: %s/%s: post %r %s", row.platform, row.channel,
                   row.brief.headline, error)
 
-    def _on_permanent(self, row, reason: str) -> None:
+    def _on_permanent(self, row, reason: str, fixable: bool = False) -> None:
         if row.state == "editing":
             # A deleted message is no reason to pause a channel; the next post tells.
             self._drop_edit(row, f"edit refused: {reason}", log.warning)
             return
-        self.store.pause_channel(row.platform, row.channel, reason)
-        n = self.store.fail_channel_posts(row.platform, row.channel,
-                                          f"channel paused: {reason}")
+        where = (row.platform, row.channel)
+        self.store.pause_channel(*where, reason, keep=fixable)
+        if fixable:   # its admins can fix it: nothing is lost meanwhile (bot/kept_posts.py)
+            n = self.store.keep_channel_posts(*where, f"channel paused: {reason}")
+            log.error("delivery: %s/%s: paused its subscriptions: %s (%s kept, and those "
+                      "routed there meanwhile; /subscribe there once fixed sends them)",
+                      *where, reason, count(n, "waiting post"))
+            return
+        n = self.store.fail_channel_posts(*where, f"channel paused: {reason}")
         log.error("delivery: %s/%s: paused its subscriptions: %s (%s marked failed)",
-                  row.platform, row.channel, reason, count(n, "waiting post"))
+                  *where, reason, count(n, "waiting post"))
 
     def _drop_edit(self, row, error: str, say) -> None:
         """An edit given up: the post stands, unless a newer version came meanwhile,

@@ -16,6 +16,10 @@ def overflow_title(cap: int) -> str:
     return f"More AI strategy news (this channel gets at most {count(cap, 'post')} an hour)"
 
 
+# The title of a roundup of the posts a channel kept while paused (bot/kept_posts.py).
+KEPT_TITLE = "AI strategy news from while this channel was paused"
+
+
 ROUNDUP_SIZE = 10     # briefs in one roundup message (a Discord message holds 10 embeds)
 ROUNDUP_NAMED = 3     # stories a roundup's notification text names
 

@@ -5,7 +5,8 @@ Anyone can add a public Discord bot to a server of their own, where they have Ma
 Channels, and subscribe every channel and thread there: each story was then a post per
 channel, through the one rate limit every other server's posts wait on too (the hourly
 cap is per channel). A channel already getting posts may always follow more; a paused
-one (deleted, or the bot removed) gets none, so counts for nothing until resumed."""
+one (deleted) gets none, so counts for nothing until resumed, but one paused keeping its
+posts (the bot removed, a permission: bot/kept_posts.py) keeps its place."""
 from __future__ import annotations
 
 import logging

@@ -141,8 +141,9 @@ def _print_sections(st: dict) -> None:
              [[p["platform"], p["channel"], follows(p["kind"], p["target"]), p["reason"]]
               for p in st["paused_subscriptions"]])
     if st["paused_subscriptions"]:
-        print("(posting there resumes with /subscribe in the channel; a channel that is gone: "
-              "`ainews subscriptions remove PLATFORM CHANNEL`)")
+        print("(posting there resumes with /subscribe in the channel, with the posts it kept "
+              "meanwhile; a channel that is gone: `ainews subscriptions remove PLATFORM "
+              "CHANNEL`)")
     # Posts that wait after a failed try: a refused token or an outage shows here, not
     # only in the log (the outbox line alone says "due" as if all were well).
     _section("posts waiting after a failed try", ["platform", "channel", "posts", "next try",

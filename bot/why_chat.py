@@ -28,7 +28,10 @@ _STATES = {"due": "waiting to be posted", "sending": "being posted",
            "digested": "posted in a roundup {when}", "failed": "could not be posted ({error})",
            "cancelled": "not posted: the channel stopped following it first",
            "stale": "not posted: it waited so long (the bot stopped, or the channel was "
-                    "paused or rate-limited) that it was no longer news"}
+                    "paused or rate-limited) that it was no longer news",
+           "kept": "kept while the channel is paused ({error}); /subscribe here once that "
+                   "is fixed sends it",
+           "resumed": "waiting to be posted (kept while the channel was paused)"}
 # A cancel that was no channel's doing.
 _CANCELLED = {FEED_REMOVED: "not posted: its feed was removed from the bot first",
               EDITED_OUT: "not posted: its story was edited before it went out, and is no "

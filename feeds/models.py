@@ -143,6 +143,8 @@ class Subscription:
     # When it was made (None: not read from the store). Not part of its identity: the
     # same channel and target is the same subscription whenever it was made.
     since: datetime | None = field(default=None, compare=False)
+    # Paused for what the channel's admins can fix: its posts are kept for the resume.
+    keeps_posts: bool = False
 
     @property
     def paused(self) -> bool:

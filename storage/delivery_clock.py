@@ -19,7 +19,7 @@ _HAPPENED = ("created_at", "claimed_at", "sent_at", "edited_at", "failed_at")
 # history back to it (bot/retry.py): recorded under the fast clock it lies after the
 # try by the step, and the read began after the post. Moved too far (a time recorded
 # before the clock ran fast), the read only starts earlier.
-_RETRIABLE = "state IN ('due', 'held', 'sending', 'cancelled')"
+_RETRIABLE = "state IN ('due', 'held', 'sending', 'cancelled', 'kept', 'resumed')"
 
 # Times this far before now are moved too: recorded under the clock that ran fast, a
 # post sent 90 minutes ago read as 30 minutes old after an hour's step, and filled the

@@ -92,6 +92,12 @@ DELIVERY_MIGRATIONS: list[Migration] = [
     # A life for every database, a new one at creation: without it every new database
     # numbered its nonces alike. Rows already queued keep theirs (nonce_epoch '').
     (118, "nonce_epoch_at_creation", first_nonce_epoch),
+    # A channel paused for what its admins can fix (the bot removed, a permission taken
+    # away) keeps its posts, and takes new ones, in the outbox state 'kept' until
+    # /subscribe resumes it (bot/kept_posts.py); before, they all failed. Channels paused
+    # before this column failed theirs already: 0.
+    (119, "subscriptions_pause_keeps",
+     "ALTER TABLE subscriptions ADD COLUMN pause_keeps INTEGER NOT NULL DEFAULT 0"),
 ]
 
 

@@ -16,6 +16,10 @@ storage.outbox_status reads them for `ainews status`. Outbox row states:
            story no longer one the channel follows (bot/dispatch.py EDITED_OUT)
   stale    not posted: its story was too old by its turn (AINEWS_MAX_POST_AGE_HOURS;
            the bot stopped for days, the channel paused); next_attempt is when
+  kept     waiting while its channel is paused for what its admins can fix (the bot
+           removed, a permission taken away); /subscribe there makes it 'resumed'
+  resumed  kept, and the channel resumed: bot/kept_posts.py sends it (or drops it,
+           too old by then) at the channel's next pass
 """
 from __future__ import annotations
 
@@ -27,6 +31,9 @@ from feeds.models import Brief, iso_utc
 from storage.delivery_schema import DeliveryWrites, from_ts, id_marks, ts
 
 
+# Posts not yet out nor in flight: due, held for a roundup, kept while the channel is
+# paused (or resumed, not yet sent).
+WAITING = "('due','held','kept','resumed')"
 _OUTBOX_COLUMNS = ("id, cluster_id, story_id, platform, channel, brief, state, attempts, "
                    "next_attempt, message_id, last_error, batch, first_try_at, failed_at, "
                    "nonce_epoch")
@@ -111,6 +118,11 @@ class OutboxStore(DeliveryWrites):
         return self.db.execute("SELECT COUNT(*) FROM outbox WHERE state='held' AND "
                                "platform=? AND channel=?", (platform, channel)).fetchone()[0]
 
+    def kept_count(self, platform: str, channel: str) -> int:
+        """The posts the channel keeps while paused (for /subscribe's answer)."""
+        return self.db.execute("SELECT COUNT(*) FROM outbox WHERE state='kept' AND "
+                               "platform=? AND channel=?", (platform, channel)).fetchone()[0]
+
     def oldest_held(self, platform: str, channel: str) -> datetime | None:
         """When the channel's longest-waiting held post was queued (None: none held)."""
         r = self.db.execute("SELECT MIN(created_at) FROM outbox WHERE state='held' AND "
@@ -126,17 +138,24 @@ class OutboxStore(DeliveryWrites):
         # Two index-only reads (outbox_work): one query with OR read every held row.
         ready = set(self.db.execute(
             "SELECT DISTINCT platform, channel FROM outbox "
-            "WHERE state IN ('due','edit') AND next_attempt<=?", (ts(now),)).fetchall())
+            "WHERE state IN ('due','edit','resumed') AND next_attempt<=?",
+            (ts(now),)).fetchall())
         held = self.db.execute(
             "SELECT DISTINCT platform, channel FROM outbox WHERE state='held'").fetchall()
         return [(p, c, (p, c) in ready) for p, c in sorted(ready.union(held))]
 
     def waiting_posts(self, platform: str, channel: str, *,
                       unconfirmed: bool = False) -> list[OutboxRow]:
-        """The channel's posts not yet out and not in flight (due at any time, held);
-        unconfirmed: also a roundup's whose try may have been posted (batch kept)."""
-        return self._outbox_rows("WHERE platform=? AND channel=? AND state IN ('due','held') "
+        """The channel's posts not yet out and not in flight (due at any time, held, kept
+        while it is paused); unconfirmed: also a roundup's whose try may have been posted
+        (batch kept)."""
+        return self._outbox_rows(f"WHERE platform=? AND channel=? AND state IN {WAITING} "
                                  "AND (batch IS NULL OR ?)", (platform, channel, unconfirmed))
+
+    def resumed_posts(self, platform: str, channel: str) -> list[OutboxRow]:
+        """What the channel kept while paused, now resumed: oldest first."""
+        return self._outbox_rows("WHERE state='resumed' AND platform=? AND channel=? "
+                                 "ORDER BY published, score DESC, id", (platform, channel))
 
     def feed_waiting_posts(self, feed_url: str) -> list[int]:
         """The posts not yet out (due, held; not a roundup that may have gone) whose news
@@ -146,7 +165,7 @@ class OutboxStore(DeliveryWrites):
         that feed first listed it. Its readers still want those."""
         return [i for (i,) in self.db.execute(
             "SELECT o.id FROM outbox o JOIN stories s ON s.id = o.story_id "
-            "WHERE o.state IN ('due','held') AND o.batch IS NULL "
+            f"WHERE o.state IN {WAITING} AND o.batch IS NULL "
             "AND EXISTS (SELECT 1 FROM stories t WHERE t.cluster_id = s.cluster_id "
             f"AND {_CARRIED_BY.format(op='=')}) "
             "AND NOT EXISTS (SELECT 1 FROM stories t WHERE t.cluster_id = s.cluster_id "
@@ -179,6 +198,13 @@ class OutboxStore(DeliveryWrites):
         return self._outbox_exec(f"UPDATE outbox SET state='held' WHERE state='due' AND id IN "
                            f"({id_marks(row_ids)})", row_ids)
 
+    def release_resumed(self, platform: str, channel: str, *, held: bool,
+                        now: datetime) -> int:
+        """A resumed channel's kept posts wait again: due, or held for a roundup."""
+        return self._outbox_exec("UPDATE outbox SET state=?, next_attempt=? WHERE "
+                                 "state='resumed' AND platform=? AND channel=?",
+                                 ("held" if held else "due", ts(now), platform, channel))
+
     def release_held(self, platform: str, channel: str, now: datetime) -> int:
         """A channel's held posts become due again (its digest was turned off); a
         roundup that may have gone out (batch kept) stays held for its retry."""
@@ -194,22 +220,24 @@ class OutboxStore(DeliveryWrites):
         if not row_ids:
             return 0
         return self._outbox_exec(f"UPDATE outbox SET state='cancelled', last_error=? WHERE "
-                                 f"state IN ('due','held') AND (batch IS NULL OR ?) AND id "
+                                 f"state IN {WAITING} AND (batch IS NULL OR ?) AND id "
                                  f"IN ({id_marks(row_ids)})", (reason, unconfirmed, *row_ids))
 
     def mark_stale(self, platform: str, channel: str, *, due_before: datetime,
-                   held_before: datetime, reason: str, now: datetime) -> int:
-        """The channel's waiting posts whose story is too old to post now: published
-        (or first seen, when the feed dated it later) before `due_before`, or before
-        `held_before` for one held for a roundup. A roundup that may have gone out
-        (batch kept) is left to its retry. Returns how many."""
+                   held_before: datetime, reason: str, now: datetime,
+                   states: tuple[str, ...] = ("due", "held", "resumed")) -> int:
+        """The channel's waiting posts (in `states`) whose story is too old to post
+        now: published (or first seen, when the feed dated it later) before
+        `due_before`, or before `held_before` for one held for a roundup. A roundup that
+        may have gone out (batch kept) is left to its retry. Returns how many."""
+        among = "(" + ",".join(f"'{s}'" for s in states) + ")"    # constants, not input
         # The story's own dates, as the poller and dispatch judge age (bot/dispatch_edits.py
         # still_news); the post's date only for a row without its story. Read first:
         # a channel's every pass finds none, and needs no write lock for that.
         ids = [i for (i,) in self.db.execute(
             "SELECT o.id FROM outbox o LEFT JOIN stories s ON s.id=o.story_id "
             "WHERE o.platform=:platform AND o.channel=:channel AND o.batch IS NULL "
-            "AND o.state IN ('due','held') AND CASE WHEN s.id IS NULL "
+            f"AND o.state IN {among} AND CASE WHEN s.id IS NULL "
             "THEN o.published < CASE o.state WHEN 'held' THEN :held_ts ELSE :due_ts END "
             "ELSE MIN(s.published, s.first_seen) < "
             "CASE o.state WHEN 'held' THEN :held ELSE :due END END",
@@ -220,7 +248,7 @@ class OutboxStore(DeliveryWrites):
             return 0
         return self._outbox_exec(
             f"UPDATE outbox SET state='stale', last_error=?, next_attempt=? WHERE state IN "
-            f"('due','held') AND batch IS NULL AND id IN ({id_marks(ids)})",
+            f"{among} AND batch IS NULL AND id IN ({id_marks(ids)})",
             (reason, ts(now), *ids))
 
     def settle_unserved(self, platform: str, channel: str, *, before: datetime,

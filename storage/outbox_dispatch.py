@@ -23,7 +23,7 @@ def brief_json(brief: Brief) -> str:
     return json.dumps(brief.to_json())
 
 
-_REVISABLE = ("due", "held", "edit", "sent", "sending", "editing")
+_REVISABLE = ("due", "held", "kept", "resumed", "edit", "sent", "sending", "editing")
 
 
 class OutboxDispatchStore(DeliveryWrites):
@@ -40,14 +40,15 @@ class OutboxDispatchStore(DeliveryWrites):
         return rows[0] if rows else None
 
     def enqueue_post(self, *, cluster_id: str, brief: Brief, platform: str, workspace: str,
-                     channel: str, held: bool, now: datetime) -> bool:
-        """One row per (cluster, channel): False when the channel already has it."""
+                     channel: str, held: bool, now: datetime, kept: bool = False) -> bool:
+        """One row per (cluster, channel): False when the channel already has it.
+        held: for a digest; kept: the channel is paused keeping its posts."""
         return self._outbox_exec(
             "INSERT OR IGNORE INTO outbox (cluster_id, story_id, platform, workspace, "
             "channel, brief, published, score, state, next_attempt, created_at, "
             f"nonce_epoch) VALUES (?,?,?,?,?,?,?,?,?,?,?,{EPOCH_NOW})",
             (cluster_id, brief.id, platform, workspace, channel, brief_json(brief),
-             ts(brief.published), brief.score, "held" if held else "due", ts(now), ts(now))
+             ts(brief.published), brief.score, _state(held, kept), ts(now), ts(now))
         ) > 0
 
     def update_post_brief(self, row_id: int, brief: Brief, *, now: datetime) -> str:
@@ -83,7 +84,7 @@ class OutboxDispatchStore(DeliveryWrites):
             return Settled(state[0])
 
     def revive_post(self, row_id: int, brief: Brief, *, reason: str, held: bool,
-                    now: datetime) -> bool:
+                    now: datetime, kept: bool = False) -> bool:
         """A post cancelled for `reason` (an edit made it unwanted) is wanted again: it
         waits to be posted as `brief`, the post of brief's story now (another story of
         the cluster may earn it). False when the row was cancelled otherwise. A try
@@ -94,8 +95,12 @@ class OutboxDispatchStore(DeliveryWrites):
             "UPDATE outbox SET state=?, brief=?, story_id=?, published=?, score=?, "
             "attempts=MIN(attempts, 1), next_attempt=?, last_error='' "
             "WHERE id=? AND state='cancelled' AND last_error=?",
-            ("held" if held else "due", brief_json(brief), brief.id,
+            (_state(held, kept), brief_json(brief), brief.id,
              ts(brief.published), brief.score, ts(now), row_id, reason)) > 0
+
+
+def _state(held: bool, kept: bool) -> str:
+    return "kept" if kept else "held" if held else "due"
 
 
 def _rebrief(c, row_id: int, brief: Brief) -> None:

@@ -83,11 +83,21 @@ class ReceiptStore(DeliveryWrites):
             return bool(newer) and self._settle_edit(c, row_id, now).state == "edit"
 
     def fail_channel_posts(self, platform: str, channel: str, error: str) -> int:
-        """A paused channel's waiting posts fail visibly instead of flooding on resume."""
+        """A channel gone for good (deleted): its waiting posts fail visibly."""
         return self._outbox_exec("UPDATE outbox SET state='failed', last_error=?, batch=NULL, "
                                  "failed_at=? WHERE platform=? AND channel=? AND state IN "
-                                 "('due','held','sending')",
+                                 "('due','held','sending','resumed')",
                                  (error, ts(self._now()), platform, channel))
+
+    def keep_channel_posts(self, platform: str, channel: str, error: str) -> int:
+        """A channel paused for what its admins can fix: its waiting posts are kept
+        until /subscribe resumes it (add_subscription). A roundup's keep their batch:
+        an earlier try may have posted it, and only its nonce finds that post. Attempts
+        go down to 1, so the try after the resume looks for such a post first."""
+        return self._outbox_exec("UPDATE outbox SET state='kept', last_error=?, "
+                                 "attempts=MIN(attempts, 1) WHERE platform=? AND channel=? "
+                                 "AND state IN ('due','held','sending','resumed')",
+                                 (error, platform, channel))
 
     def posts_sent_since(self, platform: str, channel: str, since: datetime) -> list[datetime]:
         """Send times of the channel's messages since `since` (a roundup counts once)."""

@@ -30,6 +30,9 @@ from storage.slim_rows import SlimRowStore
 BATCH = 2000    # stories (or outbox rows) a transaction: well under a second of lock each
 # Outbox states nothing revisits.
 SETTLED = ("sent", "digested", "failed", "cancelled", "stale")
+# Forgotten as settled ones are: a post kept that long for a channel paused all along
+# (never resumed: a deleted channel taken for one the bot was removed from) is no news.
+FORGOTTEN = (*SETTLED, "kept")
 _MARK = "slimmed_upto_pk"   # stories up to this pk are done (pks follow first_seen)
 _FAT = "(text != '' OR html != '' OR summary != '' OR status = 'new')"   # not slim yet
 _EDITED = "SELECT story_pk FROM story_edits"   # an edit waiting: kept whole, not lost
@@ -148,14 +151,14 @@ class RetentionStore(SlimRowStore):
         still waiting (due, held, sending, an edit) is never touched. needs_edit is not
         asked: it means something only while a row is in flight (claim_post clears it),
         and a post that failed or whose edit was dropped with it set would stay for ever."""
-        states = ",".join("?" * len(SETTLED))
+        states = ",".join("?" * len(FORGOTTEN))
         forgotten = 0
         while True:
             with self._write():
                 n = self.db.execute(
                     "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state IN "
                     f"({states}) AND created_at < ? LIMIT ?)",
-                    (*SETTLED, cutoff, BATCH)).rowcount
+                    (*FORGOTTEN, cutoff, BATCH)).rowcount
             forgotten += n
             if n < BATCH:
                 return forgotten

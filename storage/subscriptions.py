@@ -29,16 +29,22 @@ class SubscriptionStore(DeliveryWrites):
         """Returns "added", "resumed" (the channel was paused) or "exists".
 
         A pause covers the whole channel (the platform refused its posts), so
-        subscribing again there lifts it for all of the channel's subscriptions. Each
-        counts from then (created_at, Subscription.since): nothing was routed to the
-        channel while paused, and an edit must not post those stories as new now."""
+        subscribing again there lifts it for all of the channel's subscriptions, and
+        the posts it kept meanwhile become 'resumed' (bot/kept_posts.py sends them). A
+        pause that kept none (nothing was routed there) counts each subscription from
+        then (created_at, Subscription.since): an edit must not post those stories as
+        new now. One that kept them keeps its dates: its stories were routed there."""
         with self._outbox_tx() as c:
             resumed = c.execute(
-                "UPDATE subscriptions SET paused_reason='', created_at=? WHERE platform=? "
+                "UPDATE subscriptions SET paused_reason='', created_at=CASE pause_keeps "
+                "WHEN 1 THEN created_at ELSE ? END, pause_keeps=0 WHERE platform=? "
                 "AND channel=? AND paused_reason!=''",
                 (ts(now), sub.platform, sub.channel)).rowcount
+            c.execute("UPDATE outbox SET state='resumed', next_attempt=? WHERE state='kept' "
+                      "AND platform=? AND channel=?", (ts(now), sub.platform, sub.channel))
             added = c.execute(
-                "INSERT OR IGNORE INTO subscriptions VALUES (?,?,?,?,?,'',?)",
+                "INSERT OR IGNORE INTO subscriptions (platform, workspace, channel, kind, "
+                "target, paused_reason, created_at) VALUES (?,?,?,?,?,'',?)",
                 (sub.platform, sub.workspace, sub.channel, sub.kind, sub.target,
                  ts(now))).rowcount
         return "added" if added else "resumed" if resumed else "exists"
@@ -49,10 +55,11 @@ class SubscriptionStore(DeliveryWrites):
 
     def _sub_rows(self, where: str = "", params=()) -> list[Subscription]:
         rows = self.db.execute(
-            "SELECT platform, workspace, channel, kind, target, paused_reason, created_at "
-            f"FROM subscriptions {where} ORDER BY platform, channel, kind, target",
+            "SELECT platform, workspace, channel, kind, target, paused_reason, created_at, "
+            f"pause_keeps FROM subscriptions {where} ORDER BY platform, channel, kind, target",
             params).fetchall()
-        return [Subscription(*r[:6], since=from_ts(r[6])) for r in rows]
+        return [Subscription(*r[:6], since=from_ts(r[6]), keeps_posts=bool(r[7]))
+                for r in rows]
 
     def subscriptions_for_channel(self, platform: str, channel: str) -> list[Subscription]:
         return self._sub_rows("WHERE platform=? AND channel=?", (platform, channel))
@@ -68,18 +75,27 @@ class SubscriptionStore(DeliveryWrites):
         return self._sub_rows("WHERE paused_reason=''")
 
     def channels_getting_posts(self, platform: str, workspace: str) -> set[str]:
-        """The channels of one server or workspace with a subscription not paused."""
+        """The channels of one server or workspace with a subscription not paused, or
+        paused keeping its posts (routed there still, and sent once it is resumed)."""
         return {r[0] for r in self.db.execute(
             "SELECT DISTINCT channel FROM subscriptions WHERE platform=? AND workspace=? "
-            "AND paused_reason=''", (platform, workspace))}
+            "AND (paused_reason='' OR pause_keeps=1)", (platform, workspace))}
+
+    def routed_subscriptions(self) -> list[Subscription]:
+        """The subscriptions dispatch routes stories by: the active ones, and those of a
+        channel paused keeping its posts (they wait there as 'kept')."""
+        return self._sub_rows("WHERE paused_reason='' OR pause_keeps=1")
 
     def paused_subscriptions(self) -> list[Subscription]:
         return self._sub_rows("WHERE paused_reason!=''")
 
-    def pause_channel(self, platform: str, channel: str, reason: str) -> int:
-        """Pause every subscription of a channel the platform refuses posts to."""
-        return self._outbox_exec("UPDATE subscriptions SET paused_reason=? WHERE platform=? AND "
-                           "channel=?", (reason or "paused", platform, channel))
+    def pause_channel(self, platform: str, channel: str, reason: str, *,
+                      keep: bool = False) -> int:
+        """Pause every subscription of a channel the platform refuses posts to; `keep`:
+        what it refuses its admins can fix, so its posts are kept for the resume."""
+        return self._outbox_exec("UPDATE subscriptions SET paused_reason=?, pause_keeps=? "
+                                 "WHERE platform=? AND channel=?",
+                                 (reason or "paused", int(keep), platform, channel))
 
     # ---- digest settings -----------------------------------------------------------
     def set_digest(self, platform: str, workspace: str, channel: str, at_time: str, tz: str,

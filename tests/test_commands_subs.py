@@ -342,6 +342,11 @@ def test_a_server_gets_posts_in_at_most_its_cap_of_channels(store, classifier, c
     store.pause_channel(platform, "c2", "deleted")     # gets no posts: a place is free
     assert commands.subscribe(replace(admin, channel="c3"), "all").kind == "text"
     assert commands.subscribe(replace(admin, channel="c2"), "all").kind == "error"   # resumed
+    # Paused keeping its posts (the bot removed: bot/kept_posts.py), a channel keeps its
+    # place: its posts are still routed there, and its resume is never refused.
+    store.pause_channel(platform, "c1", "Missing Access", keep=True)
+    assert commands.subscribe(replace(admin, channel="c4"), "all").kind == "error"
+    assert commands.subscribe(replace(admin, channel="c1"), "all").kind == "text"
 
 
 # ---- digest -------------------------------------------------------------------------------

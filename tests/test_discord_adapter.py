@@ -119,25 +119,30 @@ async def test_rate_limit_not_waited_out_is_transient_with_retry_after(fake, run
     assert await runner.adapter.send(channel, make_brief(), nonce="n1") in fake.messages
 
 
-@pytest.mark.parametrize("status, code, reason", [
+# fixable: its admins can make the channel take posts again, so delivery keeps its
+# posts for /subscribe's resume; a deleted or non-text channel's fail.
+@pytest.mark.parametrize("status, code, reason, fixable", [
     # A subscribed thread needs Send Messages in Threads: the reason must say so.
-    (403, 50013, "Missing Permissions (needs Send Messages, or Send Messages in Threads"),
-    (403, 50001, "Missing Access"),
-    (404, 10003, "Unknown Channel"),
+    (403, 50013, "Missing Permissions (needs Send Messages, or Send Messages in Threads",
+     True),
+    (403, 50001, "Missing Access", True),
+    (404, 10003, "Unknown Channel", False),
     # A thread subscribed to and later archived or locked, a voice or forum channel:
     # Discord answers 400, yet no retry can ever post there.
-    (400, 50083, "archived thread"),
-    (400, 160005, "thread is locked"),
-    (400, 50008, "not a text channel"),
-    (400, 50024, "not a text channel"),
-    (400, 40058, "forum channel"),
+    # 50083: archived AND locked (Discord reopens an archived thread it may post in).
+    (400, 50083, "the thread is archived and locked: unlock it", True),
+    (400, 160005, "the thread is locked: unlock it", True),
+    (400, 50008, "not a text channel", False),
+    (400, 50024, "not a text channel", False),
+    (400, 40058, "forum channel", False),
 ])
 async def test_channel_that_cannot_take_posts_is_permanent(fake, runner, channel, status, code,
-                                                           reason):
+                                                           reason, fixable):
     fake.fail("POST", MESSAGES, status, code=code)
     with pytest.raises(PermanentError) as err:
         await runner.adapter.send(channel, make_brief(), nonce="n1")
     assert reason in err.value.reason and channel in err.value.reason
+    assert err.value.fixable == fixable
 
 
 async def test_deleted_channel_is_permanent(fake, runner):

@@ -73,6 +73,19 @@ async def test_a_thread_known_nowhere_is_asked_once_and_not_logged_as_failing(fa
     assert complaints(caplog) == []
 
 
+async def test_a_retry_answered_by_its_nonce_finds_its_thread_already_open(fake, caplog):
+    """A post and its thread made, then the bot stopped before recording it: the retry's
+    nonce gives back the same message, whose thread Discord says exists (160004). That
+    is the thread wanted, not a failure: "could not open a thread" was logged, and the
+    channel's next posts' threads were no longer said when they failed."""
+    async with running_bot(fake, RecordingCommands(), discord_threads=True) as runner:
+        first = await runner.adapter.send(str(CHANNEL), brief(1), nonce="n1")
+        again = await runner.adapter.send(str(CHANNEL), brief(1), nonce="n1")
+        assert str(CHANNEL) not in runner.adapter.threadless
+    assert first == again and len(thread_requests(fake, CHANNEL)) == 2
+    assert complaints(caplog) == []
+
+
 async def test_a_channel_still_gets_a_thread_under_each_post(fake, caplog):
     async with running_bot(fake, RecordingCommands(), discord_threads=True) as runner:
         await fake.callback(await fake.command("subscribe", {"target": "pricing"},

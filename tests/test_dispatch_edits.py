@@ -204,3 +204,21 @@ async def test_an_edit_posts_nothing_missed_while_the_channel_was_paused(store, 
     adapter = RecordingAdapter()
     await deliver(store, clock, adapter)
     assert adapter.sends == []
+
+
+async def test_a_pause_keeping_its_posts_gets_the_edited_story_of_the_pause_once(store,
+                                                                                clock):
+    """A pause its admins can fix keeps the stories routed meanwhile (bot/kept_posts.py):
+    resumed, the channel gets each once, as its feed last edited it; the edit neither
+    cancels the post nor is taken for news older than the subscription."""
+    follow(store, clock, "c1")
+    store.pause_channel("console", "c1", "console: the bot was removed", keep=True)
+    clock.advance(hours=1)
+    dispatch_new(store, add(store, clock, alibaba(clock)), clock())
+    clock.advance(hours=1)
+    follow(store, clock, "c1")                  # resumed
+    add(store, clock, tencent_too(clock))
+    route_edits(store, clock)
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    assert [(s.channel, s.brief.headline) for s in adapter.sends] == [("c1", BOTH)]

@@ -240,8 +240,8 @@ def test_a_store_from_before_the_edit_rules_upgrades_with_its_sent_posts(tmp_pat
     from storage.delivery_schema import DELIVERY_MIGRATIONS
     path = tmp_path / "old.db"
     # Today's code writes the old rows: the columns it reads, first try (114), failed
-    # at (115) and the nonce's epoch (117), are there too.
-    kept = [m for m in DELIVERY_MIGRATIONS if m[0] < 106 or m[0] in (114, 115, 117)]
+    # at (115), the nonce's epoch (117) and a pause keeping posts (119), are there too.
+    kept = [m for m in DELIVERY_MIGRATIONS if m[0] < 106 or m[0] in (114, 115, 117, 119)]
     monkeypatch.setattr(storage.store, "DELIVERY_MIGRATIONS", kept)
     with Store(path) as old:
         old.add_subscription(Subscription("console", "w1", "c1", "all", "all"), now=clock())

@@ -186,6 +186,8 @@ async def test_permanent_errors_carry_their_reason(fake, adapter, code, action):
     with pytest.raises(PermanentError) as err:
         await act(adapter, action, message_id)
     assert code in err.value.reason and PERMANENT[code] in err.value.reason
+    # Only a deleted channel loses its posts; the rest are kept for the resume.
+    assert err.value.fixable == (code != "channel_not_found")
 
 
 @pytest.mark.parametrize("shared", [False, True], ids=["session-per-call", "shared-session"])
@@ -552,6 +554,32 @@ async def test_a_workspace_moving_into_an_org_loses_no_post(fake, store, clock, 
     assert await delivery.run_once() == 1 and [ch for ch, _ts in fake.messages] == ["C42"]
 
 
+@pytest.mark.parametrize("code, why", [
+    ("invalid_auth", "SLACK_BOT_TOKEN is not valid"),
+    ("missing_scope", "lacks the chat:write scope"),
+    ("team_added_to_org", "Enterprise Grid")])
+async def test_status_shows_slack_held_and_why_while_it_refuses_the_bots_posts(
+        fake, store, clock, code, why):
+    """`ainews status` said Slack was "connected" while every post waited on a refused
+    token, a missing scope or a workspace on the move; it says "held" and why, over a
+    Socket Mode reconnect meanwhile, until Slack takes the posts again."""
+    from bot.connections import ConnectionLog, read_connections
+    delivery = _delivery_to(fake, store, clock)
+    adapter = delivery.adapters["slack"]
+    adapter.clock = lambda: clock.now.timestamp()
+    adapter.connection = connection = ConnectionLog(store, "slack")
+    connection.set("connected")
+    fake.fail("chat.postMessage", error=code, times=1000)
+    assert await delivery.run_once() == 0
+    connection.set("connected")               # Socket Mode reconnected meanwhile
+    shown = read_connections(store)["slack"]
+    assert shown["state"] == "held" and code in shown["reason"] and why in shown["reason"]
+    fake._scripts.clear()                     # fixed
+    clock.advance(minutes=10)
+    assert await delivery.run_once() == 1
+    assert read_connections(store)["slack"]["state"] == "connected"
+
+
 async def test_a_digest_channel_does_not_spend_the_token_recheck(fake, store, clock):
     """A digest channel has held posts all day but nothing to send: the one try of a
     refused token per re-check must go to a post, or Slack stays silent after the token
@@ -592,6 +620,8 @@ async def test_a_channel_slack_refuses_for_good_is_paused_with_the_reason(fake, 
     assert advice in sub.paused_reason                        # says what to do about it
     clock.advance(hours=1)
     assert await delivery.run_once() == 0 and fake.messages == {}   # not retried
+    # Kept for /subscribe's resume, but for a deleted channel's (bot/kept_posts.py).
+    assert store.outbox_counts() == {"failed" if code == "channel_not_found" else "kept": 1}
 
 
 # A lookup Slack refuses (no scope, or arguments it won't take) must not fail the post.

@@ -143,7 +143,10 @@ def test_settled_posts_before_the_cutoff_go_waiting_ones_stay(store):
     store.record_failed(failed, "refused")
     recent_sent = post(store, story, "d", NEW_SEEN)
     store.record_sent(recent_sent, "m2", NEW_SEEN, shown=store.outbox_post(recent_sent).brief)
-    assert store.slim_stories_older_than(CUTOFF).posts == 2
+    # Kept that long for a channel paused all along (never resumed): no news by now.
+    post(store, story, "e", OLD_SEEN)
+    store.keep_channel_posts("console", "e", "channel paused: the bot was removed")
+    assert store.slim_stories_older_than(CUTOFF).posts == 3
     states = dict(store.db.execute("SELECT id, state FROM outbox").fetchall())
     assert states == {waiting: "due", recent_sent: "sent"}
 

@@ -41,17 +41,26 @@ PERMANENT_CODES = {
     50013: "Missing Permissions (needs Send Messages, or Send Messages in Threads in a "
            "thread, and Embed Links)",
     # These come as 400s, but like the ones above no retry can ever post there.
-    50083: "the channel is an archived thread",
-    160005: "the thread is locked",
+    # A post in an archived thread reopens it, unless it is locked too: 50083 is both.
+    50083: "the thread is archived and locked: unlock it (a moderator's Unlock Thread; "
+           "the bot's next post reopens it)",
+    160005: "the thread is locked: unlock it (a moderator's Unlock Thread)",
     50008: "not a text channel",
     50024: "not a text channel",
     40058: "a forum channel takes posts only in its threads",
 }
+# Of those, the channels no admin can make take posts (deleted, not a text channel): their
+# posts fail. The others (the bot removed, a permission, a thread archived or locked) its
+# admins can fix, so the channel's posts are kept for /subscribe's resume.
+GONE_CODES = {10003, 50008, 50024, 40058}
 # The reason to pause where Discord would drop a post's stories (_refuse_without_embeds).
 NO_EMBEDS = ("Missing Permissions (needs Embed Links: without it Discord drops the "
              "stories and posts the text above them alone)")
 UNKNOWN_MESSAGE = 10008
 NO_THREADS_HERE = 50024     # a thread opened under a post in a thread (or a voice chat)
+# The post has its thread: a retry whose nonce gave back the message an earlier try made
+# and opened a thread under (the bot stopped before recording it). Done, not failed.
+THREAD_EXISTS = 160004
 TOKEN_RECHECK = 600.0       # seconds between tries of a post while the token is refused
 INVALID_FORM_BODY = 50035   # 400: a field of our payload was refused
 # JSON error codes that refuse this payload, not the channel: no retry can fix them.
@@ -157,7 +166,7 @@ class DiscordAdapter(SentLookup):
         self._channel(channel)          # not connected, or not a channel id: said first
         perms = self._cached_permissions(channel)
         if perms is not None and not perms.embed_links:
-            raise PermanentError(f"discord: channel {channel}: {NO_EMBEDS}")
+            raise PermanentError(f"discord: channel {channel}: {NO_EMBEDS}", fixable=True)
 
     def _cached_permissions(self, channel: str) -> discord.Permissions | None:
         """The bot's permissions in `channel` as discord.py keeps them (from the gateway's
@@ -196,7 +205,8 @@ class DiscordAdapter(SentLookup):
             await self._call(channel, self.bot.http.start_thread_with_message(
                 channel, message_id, name=name, auto_archive_duration=1440))
         except DeliveryError as exc:
-            return self._thread_failed(channel, exc)
+            if getattr(exc.__cause__, "code", None) != THREAD_EXISTS:
+                return self._thread_failed(channel, exc)
         if channel in self.threadless:
             self.threadless.discard(channel)
             log.info("discord: threads open again in channel %s", channel)
@@ -262,7 +272,8 @@ def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:
     """Map a REST failure to what the outbox should do about it."""
     code, status = exc.code, exc.status
     if code in PERMANENT_CODES:
-        return PermanentError(f"discord: channel {channel}: {PERMANENT_CODES[code]}")
+        return PermanentError(f"discord: channel {channel}: {PERMANENT_CODES[code]}",
+                              fixable=code not in GONE_CODES)
     if code == UNKNOWN_MESSAGE:
         return _MessageGone(f"discord: channel {channel}: message not found")
     if code in REJECTED_CODES:
@@ -278,7 +289,8 @@ def classify_http_error(channel: str, exc: discord.HTTPException) -> Exception:
     # Without Discord's JSON code a 403/404 comes from in between (Cloudflare, an API
     # proxy), not from the channel: no reason to pause every subscription posting now.
     if status == 403 and code:
-        return PermanentError(f"discord: channel {channel}: forbidden ({status}, code {code})")
+        return PermanentError(f"discord: channel {channel}: forbidden ({status}, code {code})",
+                              fixable=True)
     if status == 404 and code:
         return PermanentError(f"discord: channel {channel}: not found (404, code {code})")
     return TransientError(f"discord: channel {channel}: HTTP {status} (code {code}) {exc.text}".strip())

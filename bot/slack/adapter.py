@@ -45,8 +45,9 @@ class SlackAdapter(TokenWatch, SentLookup):
     # a burst of 30, a little under it, so fan-out queues instead of provoking 429s.
     max_rate, burst = 4.95, 30
 
-    def __init__(self, client: AsyncWebClient, *, clock=time.monotonic):
+    def __init__(self, client: AsyncWebClient, *, clock=time.monotonic, connection=None):
         self.client, self.clock = client, clock
+        self.connection = connection     # bot/connections.py: `ainews status` sees a hold
         self._warned_history: set[tuple[str, str]] = set()   # (channel, Slack's answer)
         self._bot_id: str | None = None
         self._first_try = FirstTries()           # when this process first tried a post

@@ -113,7 +113,8 @@ async def _connect(settings: Settings, commands, client, connect_timeout: float,
     home = (str(identity.get("team_id") or ""), str(identity.get("enterprise_id") or ""))
     register(app, commands, AdminCheck(client, settings.slack_admin_user_ids,
                                        ttl=admin_cache_seconds, home=home))
-    runner = SlackRunner(adapter=SlackAdapter(client), app=app, client=client, mode="",
+    runner = SlackRunner(adapter=SlackAdapter(client, connection=connection), app=app,
+                         client=client, mode="",
                          team_id=identity.get("team_id", ""),
                          bot_user_id=identity.get("user_id", ""))
     if settings.slack_app_token:

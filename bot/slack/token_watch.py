@@ -14,7 +14,8 @@ log = logging.getLogger("ainews.slack")
 
 
 class TokenWatch:
-    """Uses the adapter's clock, _refused, _next_try and _probe."""
+    """Uses the adapter's clock, _refused, _next_try, _probe and connection (a
+    bot.connections.ConnectionLog or None), which shows `ainews status` the hold."""
 
     def ready(self) -> bool:
         """False while Slack refuses the bot token: delivery leaves the posts waiting.
@@ -39,16 +40,20 @@ class TokenWatch:
         error = classify_error(exc, method, channel)
         if isinstance(error, TransientError) and error.down:
             code = error_code(exc)
+            what, fix = held_for(exc)
+            refuses = "the bot token" if code in TOKEN_REFUSED else "the bot's posts"
             if self._refused is None:
-                what, fix = held_for(exc)
-                token = code in TOKEN_REFUSED
-                log.error("slack: Slack refuses the bot%s (%s); posts to Slack wait (none "
-                          "is lost) and one tries again every %.0f min: %s",
-                          " token" if token else "'s posts", what, TOKEN_RECHECK / 60, fix)
+                log.error("slack: Slack refuses %s (%s); posts to Slack wait (none is "
+                          "lost) and one tries again every %.0f min: %s", refuses, what,
+                          TOKEN_RECHECK / 60, fix)
+            if self.connection is not None:
+                self.connection.hold(f"Slack refuses {refuses} ({what}); posts wait: {fix}")
             self._refused, self._next_try = code, self.clock() + TOKEN_RECHECK
         return error
 
     def _token_accepted(self) -> None:
         if self._refused is not None:
             self._refused = None
+            if self.connection is not None:
+                self.connection.release()
             log.warning("slack: Slack takes the bot's posts again; posts resume")

@@ -3,7 +3,7 @@
 Slack answers in three ways that matter to delivery: "try again later" (429 with
 Retry-After, 5xx, timeouts) -> TransientError; "this channel can't take posts"
 (deleted, archived, bot removed) -> PermanentError, so the channel's subscriptions
-pause instead of retrying forever; a payload Slack refuses -> RejectedError. A refused
+pause instead of retrying forever (all but a deleted one's keeping their posts); a payload Slack refuses -> RejectedError. A refused
 bot token, or a posting scope the app lacks, is no channel's fault: a TransientError with
 down=True (bot/slack/token_watch.py).
 """
@@ -38,6 +38,10 @@ PERMANENT = {
     "team_access_not_granted": "the token has no access to that workspace",
     "ekm_access_denied": "the workspace's key management denied access",
 }
+# Of those, the channel gone for good (deleted; or private without the bot, which Slack
+# does not tell apart): its posts fail. Every other the workspace's admins can fix, so
+# the channel's posts are kept for /subscribe's resume (bot/kept_posts.py).
+GONE = {"channel_not_found"}
 # The bot's token refused: no channel can take posts, but none is at fault either, so
 # nothing is paused or given up; posts wait while the adapter re-checks the token.
 TOKEN_REFUSED = {
@@ -170,7 +174,8 @@ def classify_error(exc: BaseException, method: str, channel: str) -> DeliveryErr
             return TransientError(f"{where} failed: {held_for(exc)[0]}; posts wait until "
                                   "the app has it", TOKEN_RECHECK, down=True)
         if code in PERMANENT:
-            return PermanentError(f"{where} failed: {code}: {PERMANENT[code]}")
+            return PermanentError(f"{where} failed: {code}: {PERMANENT[code]}",
+                                  fixable=code not in GONE)
         if code in PAYLOAD_ERRORS:
             return RejectedError(f"{where} refused the message: {code}")
         if status and status >= 500:

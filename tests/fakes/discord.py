@@ -197,6 +197,7 @@ class FakeDiscord:
         self.interactions: dict[str, Interaction] = {}
         self.messages: dict[str, dict] = {}
         self.nonces: dict[tuple, str] = {}      # (channel, nonce) -> message id
+        self.threaded: set[str] = set()         # message ids a thread was opened under
         # Channels where the bot lacks Read Message History: Discord shows it in the
         # channel's overwrites and answers a history read with no messages, not a 403.
         self.history_hidden: set[int] = set()
@@ -735,6 +736,10 @@ class FakeDiscord:
         if errors:
             return self._refuse(path, errors)
         if m.group(3) and method == "POST":
+            if m.group(2) in self.threaded:     # one thread a message, as Discord allows
+                return _json({"message": "A thread has already been created for this "
+                                         "message", "code": 160004}, 400)
+            self.threaded.add(m.group(2))
             return _json(self._thread(channel, m.group(2), data))
         if m.group(2) and method == "PATCH":
             if m.group(2) not in self.messages:
