@@ -188,6 +188,36 @@ async def test_a_connection_that_answers_no_pings_is_replaced(fake, commands):
         await runner.stop()
 
 
+async def test_a_connection_silent_every_time_is_said_once_and_shown_by_status(
+        fake, commands, store, caplog):
+    """A proxy or firewall that takes the websocket, then drops everything on it: the SDK
+    replaced each silent connection a few pings later, asking apps.connections.open each
+    time, while `ainews status` said connected and nothing was logged above INFO."""
+    from bot.connections import ConnectionLog, read_connections
+    connection = ConnectionLog(store, "slack")
+    connection.set("connected")
+    runner = await start_slack(settings_for(fake, "socket"), commands, ping_interval=0.1,
+                               connection=connection)
+    try:
+        fake.answer_pings = False
+        await fake.drop_connections()
+        await fake.wait_for(lambda: len(fake._sockets) >= 7, timeout=20,
+                            what="silent connections replaced again and again")
+        shown = read_connections(store)["slack"]
+        fake.answer_pings = True    # the proxy lets it through again
+        for _ in range(200):   # the fake's wait_for wakes at its own events, not the store's
+            if read_connections(store)["slack"]["state"] == "connected":
+                break
+            await asyncio.sleep(0.05)
+        back = read_connections(store)["slack"]["state"]
+    finally:
+        await runner.stop()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "proxy or firewall" in warnings[0], warnings
+    assert shown["state"] == "reconnecting" and "proxy or firewall" in shown["reason"]
+    assert back == "connected"
+
+
 async def test_socket_mode_opens_its_connection_through_slack_api_url(fake, commands):
     runner = await start_slack(settings_for(fake, "socket"), commands)
     try:
