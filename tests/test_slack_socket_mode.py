@@ -218,6 +218,27 @@ async def test_a_connection_silent_every_time_is_said_once_and_shown_by_status(
     assert back == "connected"
 
 
+# a click's answers: the post shared in the channel, then its button taken away
+@pytest.mark.parametrize("send, answers", [("slash", 1), ("click", 2)])
+async def test_an_envelope_slack_delivers_twice_is_run_once(fake, commands, send, answers):
+    """Slack sends an envelope again, the same envelope_id, when its ack came late: the
+    command ran twice and the user got two answers (a share button, two posts)."""
+    from bot.slack.render_reply import SHARE_ACTION, share_value
+    runner = await start_slack(settings_for(fake, "socket"), commands)
+    try:
+        eid, rid = await (fake.slash_socket("/topics") if send == "slash"
+                          else fake.action_socket(SHARE_ACTION, share_value("latest", "")))
+        await fake.redeliver(eid)
+        await fake.wait_for(lambda: fake.events.count(("ack", rid)) == 2,
+                            what="both deliveries acknowledged")
+        bot = Bot(fake, runner, "socket")   # a later command answered: the first done
+        await bot.answer(await bot.slash("/topics"))
+        await fake.wait_response(rid)
+    finally:
+        await runner.stop()
+    assert len(fake.responses[rid]) == answers and len(commands.calls) == 2
+
+
 async def test_socket_mode_opens_its_connection_through_slack_api_url(fake, commands):
     runner = await start_slack(settings_for(fake, "socket"), commands)
     try:
