@@ -67,13 +67,21 @@ class App:
 
     @cached_property
     def llm(self):
-        """One LLM condenser per process, so its hourly call cap covers every poll."""
-        return make_llm(self.settings, self.classifier.gz)
+        """One LLM condenser per process, so its hourly call cap covers every poll; the
+        calls it sends are kept in the store, so the cap covers every start too."""
+        llm = make_llm(self.settings, self.classifier.gz)
+        if llm is not None:
+            llm.cap.keep_in(self.store, "llm")
+        return llm
 
     @cached_property
     def judge(self):
-        """The optional LLM judge: the condenser's client and rest, its own hourly cap."""
-        return make_judge(self.settings, self.llm)
+        """The optional LLM judge: the condenser's client and rest, its own hourly cap
+        (kept in the store as the condenser's)."""
+        judge = make_judge(self.settings, self.llm)
+        if judge is not None:
+            judge.cap.keep_in(self.store, "judge")
+        return judge
 
     def formatter(self, fetcher: Fetcher | None = None):
         from feeds.formatter import Formatter

@@ -25,6 +25,7 @@ from bot.errors import UserError
 from bot.feed_import import import_feed_list
 from bot.pipeline import Pipeline, PollSummary
 from bot.poll_summary import PassLog, first_poll_note, idle_warning, waiting_note
+from bot.quiet_feeds import QuietWatch
 from bot.retention import DailyPrune
 from bot.runlock import run_lock
 from bot.service_dispatch import StoredDispatch
@@ -106,6 +107,7 @@ class Service(StoredDispatch, PlatformStarts):
         self.connections: dict[str, ConnectionLog] = {}   # what `ainews status` shows
         self._dispatching = asyncio.Lock()
         self.prune = DailyPrune(app.store, app.settings.keep_days, clock)
+        self.quiet = QuietWatch(app.store, clock)   # feeds gone quiet, said in the log
         self._feeds_note = ""   # what importing the feeds file did, said at start-up
         self.pass_log = PassLog()   # which poll passes are INFO lines
         self.halted: StoreUnusable | None = None   # met by a chat command: the run ends
@@ -232,6 +234,7 @@ class Service(StoredDispatch, PlatformStarts):
                                                                console=self._prints_here)):
             log.info("%s", kept)
         await dispatch()
+        self.quiet.maybe()
 
     def _prints_here(self) -> bool:
         """New briefs print in this terminal: the console is on and follows something."""

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from typing import Callable
+from typing import Callable, Protocol
 
 from feeds.plural import count
 
 log = logging.getLogger("ainews.llm")
+
+
+class CallLedger(Protocol):
+    """Where a cap's calls outlast the process (the Store: storage/llm_calls.py)."""
+    def llm_call_ages(self, kind: str) -> list[float]: ...
+    def record_llm_call(self, kind: str) -> None: ...
 
 
 class HourlyCap:
@@ -21,6 +27,16 @@ class HourlyCap:
         self.limit, self.clock, self.fallback, self.log = limit, clock, fallback, logger
         self.calls: deque[float] = deque()
         self._capped = False
+        self.ledger: CallLedger | None = None
+        self.kind = ""
+
+    def keep_in(self, ledger: CallLedger, kind: str) -> None:
+        """Count the calls `ledger` holds from the last hour, and keep each new one
+        there: a bot restarted (by its supervisor after a crash, a cron's `run --once`)
+        goes on with the hour's calls spent instead of a whole hour's cap again."""
+        self.ledger, self.kind, now = ledger, kind, self.clock()
+        spent = [now - age for age in ledger.llm_call_ages(kind)]
+        self.calls = deque(sorted([*self.calls, *spent]))
 
     def room(self) -> int | None:
         """Calls left in the current hour (none taken); None: no cap."""
@@ -51,4 +67,6 @@ class HourlyCap:
             return False
         if self.limit is not None:
             self.calls.append(self.clock())
+            if self.ledger is not None:
+                self.ledger.record_llm_call(self.kind)
         return True

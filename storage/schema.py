@@ -230,6 +230,15 @@ DROP TABLE temp.feed_last_new;
 """
 
 
+# The LLM calls sent in the last hour, per cap (storage/llm_calls.py): the hourly caps
+# were counted in memory, and every start of the bot began the hour unspent. IF NOT
+# EXISTS: safe to run again, as tests/test_upgrade.py replays the migrations after 14.
+LLM_CALLS = """
+CREATE TABLE IF NOT EXISTS llm_calls (kind TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS llm_calls_kind_at ON llm_calls (kind, at);
+"""
+
+
 def rekey_titles(conn: sqlite3.Connection, batch: int = 5000) -> None:
     """Store every story's title key as feeds.cluster.title_key makes it now. The key
     finds wire copies of a stored story (storage/clusters.py); when its stemming changed
@@ -263,4 +272,5 @@ MIGRATIONS: list[Migration] = [
     (15, "stories_links_without_credentials", drop_link_credentials),
     (16, "stories_link_key", add_link_keys),
     (17, "feeds_listed", add_feed_listings),   # a slim row goes once no feed lists it
+    (18, "llm_calls", LLM_CALLS),
 ]

@@ -3,10 +3,10 @@
 Write transactions (storage.transactions), feeds (storage.feedstate), stories and
 briefs (storage.stories, with storage.dedupe and storage.briefs), lookups
 (storage.lookups) the chat core's subscriptions/outbox (storage.delivery), retention
-(storage.retention) and the check that the path still names the file opened
-(storage.store_file) are mixins of this one class; what SQLite's
-errors mean to the operator is storage.store_errors. WAL lets the bot and a CLI lookup
-use the file at once; writers wait (busy timeout) instead of failing.
+(storage.retention), the LLM calls of the last hour (storage.llm_calls) and the check
+that the path still names the file opened (storage.store_file) are mixins of this one
+class; what SQLite's errors mean to the operator is storage.store_errors. WAL lets the
+bot and a CLI lookup use the file at once; writers wait (busy timeout) instead of failing.
 """
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from storage.candidates import CompanyDays
 from storage.db_path import create_owner_only, db_file, existing_only, is_uri, uri_mode
 from storage.delivery import DELIVERY_MIGRATIONS, DeliveryStore
 from storage.feedstate import FeedState, FeedStore
+from storage.llm_calls import LlmCallStore
 from storage.lookups import LookupStore
 from storage.records import RecordStore
 from storage.retention import RetentionStore, Slimmed
@@ -98,7 +99,7 @@ def _upgrade(conn: sqlite3.Connection, path: str) -> list[int]:
 
 
 class Store(Transactions, FeedStore, StoryStore, LookupStore, SearchStore, DeliveryStore,
-            RetentionStore, RecordStore, FileIdentity):
+            RetentionStore, RecordStore, LlmCallStore, FileIdentity):
     def __init__(self, path: str | Path, *, clock: Callable[[], datetime] = utcnow,
                  upgrade_refused: Callable[[], str | None] = lambda: None,
                  only_existing: bool = False):

@@ -461,6 +461,46 @@ async def test_the_hourly_cap_is_reported_once_per_hour(fake_llm, caplog):
     assert len(capped) == 2
 
 
+@pytest.mark.parametrize("kind,cap", [("brief", "LLM_HOURLY_CAP"),
+                                      ("verdict", "AINEWS_LLM_JUDGE_HOURLY_CAP")])
+async def test_a_restart_goes_on_with_the_hour_s_calls_spent(tmp_path, fake_llm, kind, cap):
+    # The caps were counted in memory: a bot restarted by its supervisor after a crash
+    # (the judge runs before stories are stored, so each start judged them again), or a
+    # cron's `run --once`, began each with the whole hour unspent, far past the cap.
+    from bot.app import App
+    from bot.config import load_settings
+    fake_llm.script = [("fn", _by_kind)]
+    settings = load_settings(environ={
+        "AINEWS_DB": str(tmp_path / "a.db"), "LLM_BASE_URL": fake_llm.base_url,
+        "LLM_MODEL": "qwen-plus", cap: "1"}, dotenv_path=None)
+    answered = []
+    for _start in range(2):
+        app = App(settings)
+        try:
+            answered.append(await _answered(kind, app.llm, app.judge))
+        finally:
+            app.close()
+    assert answered == [True, False] and len(fake_llm.requests) == 1
+
+
+async def test_calls_kept_from_an_earlier_start_are_forgotten_after_the_hour(tmp_path,
+                                                                              fake_llm):
+    from datetime import datetime, timedelta, timezone
+    from storage.store import Store
+    now = [datetime(2026, 12, 1, 9, tzinfo=timezone.utc)]
+    store = Store(tmp_path / "a.db", clock=lambda: now[0])
+    fake_llm.script = [("json", GOOD)]
+    briefs = []
+    for wait in (0, 59 * 60, 61):   # a start now, one 59 minutes later, one past the hour
+        now[0] += timedelta(seconds=wait)
+        llm = condenser(fake_llm, hourly_cap=1)
+        llm.cap.keep_in(store, "llm")
+        briefs.append((await llm.condense(STORY, FALLBACK)).condenser)
+    assert briefs == ["llm:qwen-plus", "extractive", "llm:qwen-plus"]
+    assert store.db.execute("SELECT count(*) FROM llm_calls").fetchone()[0] == 1
+    store.close()
+
+
 async def test_unreachable_server_falls_back(caplog):
     llm = LLMCondenser("http://127.0.0.1:9/v1", "k", "m", timeout=2)
     assert await llm.condense(STORY, FALLBACK) == FALLBACK

@@ -188,6 +188,57 @@ async def test_a_connection_that_answers_no_pings_is_replaced(fake, commands):
         await runner.stop()
 
 
+async def test_a_connection_silent_every_time_is_said_once_and_shown_by_status(
+        fake, commands, store, caplog):
+    """A proxy or firewall that takes the websocket, then drops everything on it: the SDK
+    replaced each silent connection a few pings later, asking apps.connections.open each
+    time, while `ainews status` said connected and nothing was logged above INFO."""
+    from bot.connections import ConnectionLog, read_connections
+    connection = ConnectionLog(store, "slack")
+    connection.set("connected")
+    runner = await start_slack(settings_for(fake, "socket"), commands, ping_interval=0.1,
+                               connection=connection)
+    try:
+        fake.answer_pings = False
+        await fake.drop_connections()
+        await fake.wait_for(lambda: len(fake._sockets) >= 7, timeout=20,
+                            what="silent connections replaced again and again")
+        shown = read_connections(store)["slack"]
+        fake.answer_pings = True    # the proxy lets it through again
+        for _ in range(200):   # the fake's wait_for wakes at its own events, not the store's
+            if read_connections(store)["slack"]["state"] == "connected":
+                break
+            await asyncio.sleep(0.05)
+        back = read_connections(store)["slack"]["state"]
+    finally:
+        await runner.stop()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "proxy or firewall" in warnings[0], warnings
+    assert shown["state"] == "reconnecting" and "proxy or firewall" in shown["reason"]
+    assert back == "connected"
+
+
+# a click's answers: the post shared in the channel, then its button taken away
+@pytest.mark.parametrize("send, answers", [("slash", 1), ("click", 2)])
+async def test_an_envelope_slack_delivers_twice_is_run_once(fake, commands, send, answers):
+    """Slack sends an envelope again, the same envelope_id, when its ack came late: the
+    command ran twice and the user got two answers (a share button, two posts)."""
+    from bot.slack.render_reply import SHARE_ACTION, share_value
+    runner = await start_slack(settings_for(fake, "socket"), commands)
+    try:
+        eid, rid = await (fake.slash_socket("/topics") if send == "slash"
+                          else fake.action_socket(SHARE_ACTION, share_value("latest", "")))
+        await fake.redeliver(eid)
+        await fake.wait_for(lambda: fake.events.count(("ack", rid)) == 2,
+                            what="both deliveries acknowledged")
+        bot = Bot(fake, runner, "socket")   # a later command answered: the first done
+        await bot.answer(await bot.slash("/topics"))
+        await fake.wait_response(rid)
+    finally:
+        await runner.stop()
+    assert len(fake.responses[rid]) == answers and len(commands.calls) == 2
+
+
 async def test_socket_mode_opens_its_connection_through_slack_api_url(fake, commands):
     runner = await start_slack(settings_for(fake, "socket"), commands)
     try:

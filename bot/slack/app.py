@@ -186,11 +186,13 @@ async def _start_socket_mode(runner: SlackRunner, app_token: str, timeout: float
     from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
     from slack_sdk.errors import SlackApiError
 
+    from bot.slack.envelopes import run_once_each
     from bot.slack.reconnect import PacedReconnect
     from bot.slack.webapi import NETWORK_ERRORS
 
     handler = AsyncSocketModeHandler(runner.app, app_token, web_client=runner.client,
                                      ping_interval=ping_interval, proxy=runner.client.proxy)
+    run_once_each(handler)     # an envelope Slack sends again is not run again
     handler.client.proxy = runner.client.proxy   # as make_client: None is no proxy
     runner._closers.append(handler.close_async)
     runner.mode = "socket"

@@ -16,7 +16,12 @@ documents no lifetime. slack_sdk's connect loop, though, retries a failed websoc
 the URL it already has, every ping interval, for as long as the failures last: once an
 outage of the websocket host outlives the URL, Slack refuses it on every try and slash
 commands stay dead after the network is back. So after each failed try the URL is
-dropped, and the next try asks for a new one here, backing off the same way."""
+dropped, and the next try asks for a new one here, backing off the same way.
+
+A connection that opens and then carries nothing, not even Slack's `hello` (a proxy or
+firewall that takes the websocket and drops what goes over it), the SDK replaces a few
+ping intervals later (no pong), asking apps.connections.open each time, with a line at
+INFO only: `SilentStreak` says a run of them once, and `ainews status` shows it."""
 from __future__ import annotations
 
 import asyncio
@@ -24,6 +29,8 @@ import contextlib
 import json
 import logging
 import re
+import time
+from collections import deque
 
 from slack_sdk.errors import SlackApiError
 
@@ -35,6 +42,9 @@ from feeds.plural import count
 log = logging.getLogger("ainews.slack")
 
 FIRST, MOST = 5.0, 300.0   # seconds between tries: FIRST doubling up to MOST
+# Silent connections replaced this many times within this many seconds are a streak: one
+# now and then is a network's blip, a run of them something dropping websocket traffic.
+SILENT_FEW, SILENT_WINDOW = 3, 300.0
 
 
 class PacedReconnect:
@@ -47,6 +57,10 @@ class PacedReconnect:
         self._closed = asyncio.Event()
         self._lock = asyncio.Lock()   # the SDK's monitor and a `disconnect` may both ask
         self._pause = _pause
+        self.silent = SilentStreak(self.connection)
+        # Since the last URL: a hello came (the start-up's came before install), a
+        # websocket try failed.
+        self._hello, self._try_failed = True, False
 
     def install(self) -> "PacedReconnect":
         self.client.issue_new_wss_url = self.issue_new_wss_url
@@ -67,12 +81,18 @@ class PacedReconnect:
         failure, and the next try comes here for a new URL. If a slack_sdk upgrade changes
         the loop or the message, the outage test in tests/test_slack_socket_mode.py fails."""
         self.client.wss_uri = None
+        self._try_failed = True
 
     async def close(self) -> None:
         self._closed.set()
         self.client.logger.removeFilter(self.quiet)
 
     async def issue_new_wss_url(self) -> str:
+        # Slack's `hello` opens every connection: one replaced without it said nothing
+        # (a try that failed to connect is QuietSocketRetries' to say).
+        if not (self._hello or self._try_failed):
+            self.silent.replaced()
+        self._hello = self._try_failed = False
         async with self._lock:
             # The websocket failed with the last URL(s): back off before the next
             # (slack_sdk has already waited a ping interval), as apps.connections.open is
@@ -130,11 +150,43 @@ class PacedReconnect:
         with contextlib.suppress(TypeError, ValueError, AttributeError):
             data = json.loads(message.data)
             if data.get("type") == "hello":
+                self._hello = True
                 self.quiet.connected()
             if data.get("type") == "disconnect" and data.get("reason") == "link_disabled":
                 log.error("slack: Slack closed the Socket Mode connection (link_disabled: "
                           "Socket Mode was turned off in the app's settings); slash commands "
                           "get no answer until it is turned on again (posts still go out)")
+
+
+class SilentStreak:
+    """Connections the SDK replaced as silent: SILENT_FEW within SILENT_WINDOW seconds
+    are said once (until the window passes without one) and shown by `ainews status`
+    until a connection says hello (QuietSocketRetries.connected)."""
+
+    def __init__(self, connection, clock=time.monotonic):
+        self.connection, self.clock = connection, clock
+        self.times: deque[float] = deque()
+        self.said = False
+
+    def replaced(self) -> None:
+        now = self.clock()
+        while self.times and now - self.times[0] > SILENT_WINDOW:
+            self.times.popleft()
+        self.said = self.said and bool(self.times)   # an empty window ends the streak
+        self.times.append(now)
+        if len(self.times) < SILENT_FEW:
+            return
+        self.connection.set("reconnecting", f"Socket Mode connections go silent, replaced "
+                            f"{SILENT_FEW} times or more within {SILENT_WINDOW / 60:.0f} min: "
+                            "a proxy or firewall may be dropping websocket traffic")
+        if not self.said:
+            self.said = True
+            log.warning("slack: the Socket Mode connection went silent (no answer to pings) "
+                        "and was replaced %d times within %.0f min: a proxy or firewall "
+                        "between here and Slack is likely dropping websocket traffic (check "
+                        "HTTPS_PROXY and the firewall's rules for wss://*.slack.com); slash "
+                        "commands may get no answer, posts still go out", len(self.times),
+                        SILENT_WINDOW / 60)
 
 
 class QuietSocketRetries(logging.Filter):

@@ -9,8 +9,8 @@ It speaks enough of Slack for the real slack_sdk and slack_bolt to run against i
   same Block Kit limits: a breach answers HTTP 400 `invalid_blocks` (no text or blocks:
   `no_text`), as Slack answers a bad response_url payload, and `wait_response` fails
   the test with what Slack refused.
-- a Socket Mode websocket that says `hello`, sends envelopes and `disconnect` messages,
-  and records acks; each URL apps.connections.open issues is good for one connection and
+- a Socket Mode websocket that says `hello`, sends envelopes (again: `redeliver`) and
+  `disconnect` messages, and records acks; each URL apps.connections.open issues is good for one connection and
   a short time, as Slack's are; with `answer_pings` off, a new connection says nothing
   and answers no ping (one a proxy holds open after Slack let go of it).
 - helpers that play Slack's side of a slash command or button click, over Socket Mode
@@ -144,6 +144,7 @@ class FakeSlack:
         self.events: list[tuple[str, str]] = []     # ("ack"|"response", response id), in order
         self._scripts: dict[str, deque[Scripted]] = defaultdict(deque)
         self._envelope_rid: dict[str, str] = {}
+        self._envelopes: dict[str, dict] = {}       # envelope id -> as sent (redeliver)
         self._sockets: list[web.WebSocketResponse] = []
         # While set, the Socket Mode URL answers 503 (the websocket host unreachable while
         # the Web API works); each refused upgrade is counted.
@@ -422,10 +423,16 @@ class FakeSlack:
         await self.wait_connected()
         eid = f"E{next(self._ids)}"
         self._envelope_rid[eid] = rid or eid
-        await self._open_sockets()[-1].send_json(
-            {"envelope_id": eid, "type": kind, "payload": payload,
-             "accepts_response_payload": kind != "events_api"})
+        self._envelopes[eid] = {"envelope_id": eid, "type": kind, "payload": payload,
+                                "accepts_response_payload": kind != "events_api"}
+        await self._open_sockets()[-1].send_json(self._envelopes[eid])
         return eid
+
+    async def redeliver(self, eid: str) -> None:
+        """Send envelope `eid` again, as Slack does when its ack came late."""
+        await self.wait_connected()
+        await self._open_sockets()[-1].send_json(
+            {**self._envelopes[eid], "retry_attempt": 1, "retry_reason": "timeout"})
 
     # ---- Slack's side of a user's action
     def slash_payload(self, command: str, text: str = "", *, user: str = "U1",

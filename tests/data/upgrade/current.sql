@@ -1,4 +1,4 @@
--- ainews as of this test (migrations 1-17, 100-119)
+-- ainews as of this test (migrations 1-18, 100-119)
 -- Made with that version's own CLI (run --once, poll --once) and API (subscribe,
 -- digest, a paused channel and feed) from synthetic feeds (tests/fakes/feedserver.py
 -- make_entries and one headline written for the test), then dumped: the schema in
@@ -113,6 +113,8 @@ CREATE TABLE story_feeds (
     PRIMARY KEY (story_pk, feed_url)
 ) WITHOUT ROWID;
 CREATE INDEX stories_link_key ON stories (link_key) WHERE link_key IS NOT NULL;
+CREATE TABLE llm_calls (kind TEXT NOT NULL, at TEXT NOT NULL);
+CREATE INDEX llm_calls_kind_at ON llm_calls (kind, at);
 CREATE TABLE subscriptions (
             platform TEXT NOT NULL, workspace TEXT NOT NULL, channel TEXT NOT NULL,
             kind TEXT NOT NULL, target TEXT NOT NULL,
@@ -138,43 +140,44 @@ CREATE INDEX outbox_channel_due ON outbox (platform, channel, state, next_attemp
 CREATE INDEX outbox_message ON outbox (platform, message_id) WHERE message_id IS NOT NULL;
 CREATE INDEX outbox_work ON outbox (state, platform, channel, next_attempt);
 CREATE INDEX outbox_sent ON outbox (platform, channel, sent_at, message_id) WHERE message_id IS NOT NULL;
-INSERT INTO schema_migrations VALUES (1,'feeds','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (2,'stories','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (3,'briefs','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (4,'stories_fts','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (5,'meta','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (6,'stories_fts_insert_by_store','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (7,'story_edits','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (8,'stories_title_key_stemmed','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (9,'dispatch_mark_at_open','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (10,'story_aliases_feed','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (11,'story_feeds','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (12,'stories_pruned_from','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (13,'feeds_moved_to','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (14,'feeds_last_new','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (15,'stories_links_without_credentials','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (16,'stories_link_key','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (17,'feeds_listed','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (100,'subscriptions','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (101,'digest_settings','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (102,'outbox','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (103,'outbox_state_index','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (104,'outbox_channel_index','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (105,'outbox_channel_due_index','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (106,'outbox_shown','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (107,'outbox_shown_backfill','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (108,'outbox_edits','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (109,'outbox_edited_at','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (110,'outbox_edit_capped','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (111,'outbox_message_index','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (112,'outbox_work_index','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (113,'outbox_sent_index','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (114,'outbox_first_try','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (115,'outbox_failed_at','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (116,'outbox_failed_at_backfill','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (117,'outbox_nonce_epoch','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (118,'nonce_epoch_at_creation','2026-12-03T21:07:32Z');
-INSERT INTO schema_migrations VALUES (119,'subscriptions_pause_keeps','2026-12-03T21:07:32Z');
+INSERT INTO schema_migrations VALUES (1,'feeds','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (2,'stories','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (3,'briefs','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (4,'stories_fts','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (5,'meta','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (6,'stories_fts_insert_by_store','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (7,'story_edits','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (8,'stories_title_key_stemmed','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (9,'dispatch_mark_at_open','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (10,'story_aliases_feed','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (11,'story_feeds','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (12,'stories_pruned_from','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (13,'feeds_moved_to','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (14,'feeds_last_new','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (15,'stories_links_without_credentials','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (16,'stories_link_key','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (17,'feeds_listed','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (18,'llm_calls','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (100,'subscriptions','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (101,'digest_settings','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (102,'outbox','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (103,'outbox_state_index','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (104,'outbox_channel_index','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (105,'outbox_channel_due_index','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (106,'outbox_shown','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (107,'outbox_shown_backfill','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (108,'outbox_edits','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (109,'outbox_edited_at','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (110,'outbox_edit_capped','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (111,'outbox_message_index','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (112,'outbox_work_index','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (113,'outbox_sent_index','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (114,'outbox_first_try','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (115,'outbox_failed_at','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (116,'outbox_failed_at_backfill','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (117,'outbox_nonce_epoch','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (118,'nonce_epoch_at_creation','2026-12-03T21:08:27Z');
+INSERT INTO schema_migrations VALUES (119,'subscriptions_pause_keeps','2026-12-03T21:08:27Z');
 INSERT INTO feeds VALUES ('http://127.0.0.1:9/a.xml','Feed A','[]','"9b00669bed2fbebc"','Mon, 30 Nov 2026 15:55:10 GMT','627342a9e9a7b5cd524e36ddcf419d5d','2026-11-30T15:55:11Z','2026-11-30T15:55:11Z','2026-11-30T16:09:41Z',0,'',0,4,NULL,'2026-11-30T15:55:06Z','','2026-11-30T15:55:11Z',NULL);
 INSERT INTO feeds VALUES ('http://127.0.0.1:9/b.xml','Feed B','[]','"638355b7d9789d55"','Mon, 30 Nov 2026 15:55:08 GMT','203d015f5b888748ef9337583fe5bb87','2026-11-30T15:55:11Z','2026-11-30T15:55:11Z','2026-11-30T16:15:11Z',0,'',0,4,NULL,'2026-11-30T15:55:06Z','','2026-11-30T15:55:09Z',NULL);
 INSERT INTO feeds VALUES ('http://127.0.0.1:9/c.xml','Feed C','[]','"4ade0d07e4d8c125"','Mon, 30 Nov 2026 15:55:05 GMT','24bfc466a070370a2a06a359869d019e','2026-11-30T15:55:11Z','2026-11-30T15:55:11Z','2026-11-30T16:15:11Z',1,'http: fetcher: 127.0.0.1:9 answered HTTP 404',0,3,NULL,'2026-11-30T15:55:06Z','',NULL,NULL);
