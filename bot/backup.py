@@ -175,8 +175,9 @@ def _put_back(source: Path, dest: Path, failed: str) -> Path | None:
             aside = _move_aside(dest)
             _same_mode(dest, aside)
             _copy(_read_only(source), dest)
-    except sqlite3.Error as e:    # locked by a command, a full disk: nothing moved aside
-        raise UserError(f"{failed}: {e}") from None
+    except sqlite3.Error as e:    # locked, a full disk: the copy's transaction undone
+        kept = "" if aside else "; nothing changed"
+        raise UserError(f"{failed}: {e}{kept}") from None
     return aside
 
 

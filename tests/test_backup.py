@@ -422,3 +422,30 @@ def test_a_backup_killed_halfway_does_not_leave_the_next_one_without_room(backed
     code, out, err = run_cli(capsys, "--db", str(path), "backup", str(backup))
     assert code == 0, err
     assert not part.exists() and _stories(backup) == 400
+
+
+@pytest.mark.parametrize("filled", ["copying-it-beside", "putting-it-back"])
+def test_a_restore_without_room_says_nothing_changed(backed_up, capsys, monkeypatch, filled):
+    """A restore needs room for twice the backup (its marked copy beside the database,
+    and SQLite's log as it goes in). A disk that filled as the copy went in said only
+    "cannot copy ...: database or disk is full", though the database was as it was,
+    which README promises ("database or disk is full; nothing changed")."""
+    from bot import backup as backup_mod
+    from storage.store import Store
+    path, backup = backed_up
+    with Store(path) as store:
+        add_stories(store, 300, 400)
+    real_copy = backup_mod._copy
+
+    def copy_until_full(src, target):
+        if (target == path) == (filled == "putting-it-back"):
+            src.close()
+            raise sqlite3.OperationalError("database or disk is full")
+        real_copy(src, target)
+
+    monkeypatch.setattr(backup_mod, "_copy", copy_until_full)
+    code, out, err = run_cli(capsys, "--db", str(path), "restore", str(backup))
+    assert code == 2 and out == "" and len(err.splitlines()) == 1, err
+    assert err.rstrip().endswith("database or disk is full; nothing changed"), err
+    assert _restore_mark(path) == (400, False)
+    assert sorted(p.name for p in path.parent.iterdir() if ".restor" in p.name) == []
