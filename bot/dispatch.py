@@ -51,6 +51,9 @@ FEED_REMOVED = "cancelled: its feed was removed before it was posted"
 REVIVABLE = (EDITED_OUT, FEED_REMOVED)
 # A post not yet out nor in flight (storage/outbox.py WAITING).
 WAITING = ("due", "held", "kept", "resumed")
+# A post out (an edit of it may wait): a channel paused keeping its posts gets no edit
+# of one, which would be tried where the bot may no longer post, refused and dropped.
+OUT = ("sent", "edit")
 
 
 def revive(store, row, brief: Brief, now: datetime, kept: bool) -> int:
@@ -138,6 +141,8 @@ def route(store, post: Post, platform: str, workspace: str, channel: str, *,
         return revive(store, existing, post.brief, now, kept)
     if existing.story_id == post.brief.id or existing.state in ("digested", "failed",
                                                                  "cancelled", "stale"):
+        return 0
+    if kept and existing.state in OUT:
         return 0
     grown = merge_outlets(existing.brief, (post.brief.source, *post.brief.also_reported_by))
     if grown.also_reported_by == existing.brief.also_reported_by:

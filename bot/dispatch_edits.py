@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from bot.dispatch import (EDITED_OUT, WAITING, brief_of, kept_channels, matching_channels,
-                          merge_outlets, post_for, revive, route)
+from bot.dispatch import (EDITED_OUT, OUT, WAITING, brief_of, kept_channels,
+                          matching_channels, merge_outlets, post_for, revive, route)
 from feeds.models import Brief, Story, Subscription
 from storage.post_edits import MAX_EDITS
 
@@ -100,6 +100,8 @@ def _revise_or_cancel(store, subs: list[Subscription], story: Story, post, wante
     for key, row in rows.items():
         if row.story_id != story.id:
             continue          # another story of the cluster is that post: not this edit's
+        if key in kept and row.state in OUT:
+            continue          # out already: no edit while the channel is paused
         if key in wanted:
             changed += _revise(store, row, post.brief, now, capped, key in kept)
         elif row.state in WAITING and row.batch is None:

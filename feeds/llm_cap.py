@@ -26,7 +26,7 @@ class HourlyCap:
                  logger: logging.Logger = log):
         self.limit, self.clock, self.fallback, self.log = limit, clock, fallback, logger
         self.calls: deque[float] = deque()
-        self._capped = False
+        self._capped = self._unrecorded = False
         self.ledger: CallLedger | None = None
         self.kind = ""
 
@@ -67,6 +67,22 @@ class HourlyCap:
             return False
         if self.limit is not None:
             self.calls.append(self.clock())
-            if self.ledger is not None:
-                self.ledger.record_llm_call(self.kind)
+            self._record()
         return True
+
+    def _record(self) -> None:
+        """Keep the call in the ledger. A store that cannot take the write (locked by
+        another program, a full disk) must not cost the call, which the cap has counted
+        in memory: said once, as a restart then starts from fewer calls."""
+        if self.ledger is None:
+            return
+        try:
+            self.ledger.record_llm_call(self.kind)
+        except Exception as e:   # the store's errors are not feeds' to know
+            if not self._unrecorded:
+                self.log.warning("%s: could not record an LLM call in the store (%s); the "
+                                 "hourly cap counts it, but a restart within the hour "
+                                 "does not", self.log.name.rsplit(".", 1)[-1], e)
+            self._unrecorded = True
+            return
+        self._unrecorded = False

@@ -10,6 +10,7 @@ import pytest
 from bot.dispatch import EDITED_OUT, dispatch_new
 from tests.dispatch_kit import (story, add, follow, deliver, ALIBABA, BOTH, route_edits,
                                 alibaba, tencent_too)
+from tests.delivery_kit import states
 from tests.fakes.recorder import RecordingAdapter
 
 
@@ -222,3 +223,25 @@ async def test_a_pause_keeping_its_posts_gets_the_edited_story_of_the_pause_once
     adapter = RecordingAdapter()
     await deliver(store, clock, adapter)
     assert [(s.channel, s.brief.headline) for s in adapter.sends] == [("c1", BOTH)]
+
+
+async def test_a_channel_paused_keeping_its_posts_gets_no_edit_while_paused(store, clock):
+    """The bot removed from a channel (a fixable pause, bot/kept_posts.py): an edit of a
+    post already out there was queued and tried in the channel the bot may not use, each
+    refused and its warning logged. Nothing is queued while paused (an edit after the
+    resume goes out as any edit does)."""
+    follow(store, clock, "c1")
+    dispatch_new(store, add(store, clock, alibaba(clock)), clock())
+    adapter = RecordingAdapter()
+    await deliver(store, clock, adapter)
+    store.pause_channel("console", "c1", "console: the bot was removed", keep=True)
+    clock.advance(hours=2)
+    add(store, clock, tencent_too(clock))
+    route_edits(store, clock)
+    await deliver(store, clock, adapter)
+    assert adapter.edits == [] and states(store) == {"sent": 1}
+    follow(store, clock, "c1")                  # resumed
+    add(store, clock, tencent_too(clock, f"{BOTH} (2)"))
+    route_edits(store, clock)
+    await deliver(store, clock, adapter)
+    assert [(e[0], e[2].headline) for e in adapter.edits] == [("c1", f"{BOTH} (2)")]

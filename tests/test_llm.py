@@ -582,3 +582,25 @@ async def test_a_local_model_is_called_straight_whatever_the_proxy(fake_llm):
                                 llm_model="qwen-plus", proxies=proxies_at(proxy.url())))
         assert (await llm.condense(STORY, FALLBACK)).condenser == "llm:qwen-plus"
     assert proxy.seen == [] and len(fake_llm.requests) == 1
+
+
+class _LockedLedger:
+    """A store another program holds the write lock of (storage.store StoreBusy)."""
+    def llm_call_ages(self, kind: str) -> list[float]:
+        return []
+
+    def record_llm_call(self, kind: str) -> None:
+        raise RuntimeError("store: data/ainews.db is busy (database is locked)")
+
+
+async def test_a_call_the_store_cannot_record_is_still_sent_and_counted(fake_llm, caplog):
+    """The hourly cap keeps each call in the store (llm_calls): a store that cannot take
+    the write (locked, a full disk) made the call fail as a bug of ours: the extractive
+    brief posted and, for the judge, an error with a traceback for every story."""
+    fake_llm.script = [("json", GOOD)]
+    llm = condenser(fake_llm, hourly_cap=2)
+    llm.cap.keep_in(_LockedLedger(), "llm")
+    briefs = [(await llm.condense(STORY, FALLBACK)).condenser for _ in range(3)]
+    assert briefs == ["llm:qwen-plus", "llm:qwen-plus", "extractive"]
+    said = [r.getMessage() for r in caplog.records if "could not record" in r.getMessage()]
+    assert len(said) == 1 and "is busy" in said[0], said
