@@ -56,7 +56,7 @@ class SubscriptionCommands(TargetNames):
         text = ((f"This channel gets {what} again.",) if outcome == "resumed" else
                 say("This channel now gets {}: new ones from now on ({} shows the latest "
                     "now).", what, self._lookup(kind, name)))
-        if outcome == "resumed" and kept:
+        if kept:    # only a paused channel keeps posts, and any subscribe there resumes it
             text += (self._kept_note(caller, kept),)
         return Reply.message(text + self._subscribed_notes(caller, sub, before),
                              ephemeral=False)

@@ -13,11 +13,13 @@ from bot.commands import Commands
 from bot.dispatch import dispatch_new
 from bot.replies import Caller
 from feeds.plural import count
+from tests.classify_kit import gazetteer_classifier
 from tests.delivery_kit import brief, delivery, follow, states
 from tests.fakes.recorder import RecordingAdapter
 
 FIXABLE = PermanentError("the bot is not in the channel", fixable=True)
 ADMIN = Caller("console", "w1", "c1", "u1", is_admin=True)
+classifier = pytest.fixture(gazetteer_classifier, name="classifier", scope="module")
 
 
 async def _paused_with(store, clock, stories: int):
@@ -43,16 +45,20 @@ async def test_a_fixable_pause_keeps_the_waiting_posts_and_those_routed_meanwhil
     assert not store.outbox_failures()
 
 
+# Subscribing the paused channel to what it followed resumes it; to something new, both
+# adds and resumes, and the reply said nothing of the posts kept meanwhile.
+@pytest.mark.parametrize("target", ["all", "openai"])
 @pytest.mark.parametrize("stories, singles, roundup", [
     (2, ["story2", "story1"], None),                      # oldest first, each its own post
     (5, [], ["story5", "story4", "story3", "story2", "story1"]),   # many: one roundup
 ])
 async def test_resuming_posts_what_was_kept_oldest_first_or_as_one_roundup(
-        store, clock, stories, singles, roundup):
+        store, clock, classifier, stories, singles, roundup, target):
     adapter, d = await _paused_with(store, clock, stories)
     clock.advance(hours=2)
-    reply = Commands(store, None, clock=clock).subscribe(ADMIN, "all")
-    assert "again" in reply.text and f"The {count(stories, 'post')} kept" in reply.text
+    reply = Commands(store, classifier, clock=clock).subscribe(ADMIN, target)
+    assert ("again" in reply.text) == (target == "all")
+    assert f"The {count(stories, 'post')} kept" in reply.text
     await d.run_once()
     assert [s.brief.id for s in adapter.sends] == singles
     assert [sorted(b.id for b in g.briefs) for g in adapter.digests] == (
