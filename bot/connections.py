@@ -6,9 +6,9 @@ and the run lock. So the bot writes one `meta` row per platform (`connection:dis
 since when and why), starting (unreachable at start-up, retrying), stopped (a refused
 token: no reconnect until a restart) or held (connected, but the platform refuses the
 bot's posts, which wait: Slack refusing its token, a posting scope missing, the
-workspace moving into an org; shown over "connected" until released). A row is only
-news while a bot holds the run lock (bot/runlock.py); a bot killed with SIGKILL leaves
-its last rows behind.
+workspace moving into an org, Discord refusing its token over REST (401); shown over
+"connected" until released). A row is only news while a bot holds the run lock
+(bot/runlock.py); a bot killed with SIGKILL leaves its last rows behind.
 
 The optional LLM has a row too (`connection:llm`: answering, failing and why, or refusing
 every request for itself and why; `late`: calls not sent as their turn came too late, by

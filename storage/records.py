@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from feeds.models import Story, parse_iso
+from feeds.link_key import link_key
 from feeds.url_spellings import link_spellings
 from storage.story_rows import STORY_COLUMNS, story_from_row
 
@@ -71,16 +72,21 @@ class RecordStore:
 
     def _row_by_link(self, columns: str, ref: str):
         """The story whose link is `ref` in any spelling of its escapes and host (a post
-        shows 阿里 as %E9%98%BF%E9%87%8C): feeds/url_spellings.py, the same spelling first."""
+        shows 阿里 as %E9%98%BF%E9%87%8C): feeds/url_spellings.py, the same spelling first;
+        else by the key dedupe compares (feeds/link_key.py: /%7Ebob is /~bob)."""
         links = _links(ref)
         if not links:
             return None
+        keys = list(dict.fromkeys(link_key(link) for link in links))
+        rows = []
         # `AND url != ''`: the planner can't tell `?` from '' and would scan every story
         # rather than use the partial index stories_url (WHERE url != ''), as dedupe.py.
-        rows = self.db.execute(f"SELECT {columns}, url FROM stories WHERE url IN "
-                               f"({','.join('?' * len(links))}) AND url != ''",
-                               links).fetchall()
-        rows.sort(key=lambda r: links.index(r[-1]))
+        for column, values in (("url", list(dict.fromkeys(links + keys))),
+                               ("link_key", keys)):
+            rows += self.db.execute(f"SELECT {columns}, url FROM stories WHERE {column} IN "
+                                    f"({','.join('?' * len(values))}) AND {column} != ''",
+                                    values).fetchall()
+        rows.sort(key=lambda r: links.index(r[-1]) if r[-1] in links else len(links))
         return rows[0][:-1] if rows else None
 
     def _posts_of(self, cluster_id: str) -> tuple[Post, ...]:

@@ -159,6 +159,26 @@ async def test_a_token_refused_over_rest_gives_no_post_up(fake, runner, channel)
     assert "reset-in" not in err.value.reason
 
 
+async def test_status_shows_discord_held_while_it_refuses_the_token(fake, runner, channel,
+                                                                    store):
+    """`ainews status` said Discord was "connected" while every post waited on a token
+    refused over REST (401); it says "held" and why, over a gateway reconnect meanwhile,
+    until Discord takes a post again."""
+    from bot.connections import ConnectionLog, read_connections
+    runner.bot.connection = connection = ConnectionLog(store, "discord")
+    connection.set("connected")
+    token, fake.token = fake.token, "reset-in-the-developer-portal"
+    with pytest.raises(TransientError):
+        await runner.adapter.send(channel, make_brief(), nonce="n1")
+    connection.set("connected")               # the gateway reconnected meanwhile
+    shown = read_connections(store)["discord"]
+    assert shown["state"] == "held" and "DISCORD_TOKEN" in shown["reason"]
+    assert "401" in shown["reason"] and "posts wait" in shown["reason"]
+    fake.token = token                        # Discord's own auth outage passed
+    await runner.adapter.send(channel, make_brief(), nonce="n1")
+    assert read_connections(store)["discord"]["state"] == "connected"
+
+
 async def test_500_is_retried_by_discord_py(fake, runner, channel):
     fake.fail("POST", MESSAGES, 500)
     message_id = await runner.adapter.send(channel, make_brief(), nonce="n1")

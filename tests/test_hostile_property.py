@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from bot.discord import render as drender
 from bot.discord import render_reply as drender_reply
+from bot.connections import ConnectionLog
 from bot.discord.adapter import DiscordAdapter, text_fallback
 from bot.replies import Caller, Reply
 from bot.slack import render as srender
@@ -64,6 +65,7 @@ class _StubBot:
         self.gateway_ready = SimpleNamespace(is_set=lambda: True)
         self.http = SimpleNamespace(start_thread_with_message=self._thread)
         self.thread_channels: set[str] = set()      # channel "1" is no thread
+        self.connection = ConnectionLog(None, "discord")
 
     def get_channel(self, channel_id):
         return None

@@ -459,7 +459,10 @@ ESCAPED = ("https://technews.example/2026/12/01/"
     (ESCAPED, SLUG),
     ("https://例子.example/a", "discord"),    # a host in Chinese, posted in punycode
     ("https://social.example/@everyone/1", "discord"),   # a letter escaped: @%65veryone
-], ids=["discord", "slack", "lower", "upper", "decoded", "decoded-upper", "idn", "handle"])
+    # An escaped unreserved character, stored as the feed wrote it, given as typed.
+    ("https://blog.example/%7Ebob/ai", "https://blog.example/~bob/ai"),
+], ids=["discord", "slack", "lower", "upper", "decoded", "decoded-upper", "idn", "handle",
+        "tilde"])
 def test_why_takes_a_link_in_any_spelling_of_its_escapes(commands, classifier, stored, given):
     """A Chinese outlet's link holds its headline: stored as the feed wrote it, posted
     %-escaped (Discord and Slack refuse raw non-ASCII), shown decoded by browsers. `why`

@@ -238,9 +238,9 @@ class DiscordAdapter(SentLookup):
         task = asyncio.ensure_future(request)
         task.add_done_callback(_consume)
         try:
-            return await asyncio.wait_for(asyncio.shield(task), self.timeout)
+            result = await asyncio.wait_for(asyncio.shield(task), self.timeout)
         except discord.HTTPException as exc:
-            raise classify_http_error(channel, exc) from exc
+            raise self._held(classify_http_error(channel, exc)) from exc
         except discord.RateLimited as exc:  # a 429 longer than discord.py will wait out
             raise TransientError(f"discord: rate limited for {exc.retry_after:.0f} s",
                                  exc.retry_after) from exc
@@ -250,6 +250,15 @@ class DiscordAdapter(SentLookup):
         except (aiohttp.ClientError, OSError) as exc:
             said = handshake_failed(exc) or exc or type(exc).__name__   # a CA to trust, said
             raise TransientError(f"discord: channel {channel}: {said}") from exc
+        self.bot.connection.release()     # Discord takes the token again (see _held)
+        return result
+
+    def _held(self, error: Exception) -> Exception:
+        """A refused token (401) holds every post: `ainews status` shows "held" and why
+        in place of "connected" (the gateway may stay up meanwhile) until a call goes."""
+        if getattr(error, "down", False):
+            self.bot.connection.hold(error.reason.removeprefix("discord: "))
+        return error
 
 
 def _consume(task: asyncio.Future) -> None:
