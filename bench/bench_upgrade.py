@@ -5,8 +5,8 @@ and what the slim-row forgetting then costs.
         [--escaped 0.4] [--dir /tmp] [--kill-after 6]
 
 Copies `--source` (bench_lookups' store; never written) into `--dir`, makes the copy
-older than this code if it is not (drops migrations 16, 17 and 118: the link_key column
-and index, feeds.listed, the nonce epoch), gives `--escaped` of its stories a link an
+older than this code if it is not (drops migrations 16-18, 118 and 119: the link_key column
+and index, feeds.listed, llm_calls, the nonce epoch, subscriptions.pause_keeps), gives `--escaped` of its stories a link an
 older ainews stored as it came (a raw Chinese path, or lower-case %-escapes), which
 migration 16 reads, and gives each feed its stories name a row (listed NULL: not read
 since the upgrade, as after a real one). Then, each timed:
@@ -40,7 +40,10 @@ DROP INDEX IF EXISTS stories_link_key;
 ALTER TABLE stories DROP COLUMN link_key;
 ALTER TABLE feeds DROP COLUMN listed;
 DELETE FROM meta WHERE key = 'nonce_epoch';
-DELETE FROM schema_migrations WHERE version IN (16, 17, 118);
+DROP INDEX IF EXISTS llm_calls_kind_at;
+DROP TABLE IF EXISTS llm_calls;
+ALTER TABLE subscriptions DROP COLUMN pause_keeps;
+DELETE FROM schema_migrations WHERE version IN (16, 17, 18, 118, 119);
 """
 # Links an older ainews stored as its feeds wrote them: a raw Chinese path, lower-case
 # escapes with an escaped unreserved ~ (each unique: stories_url is a unique index),
