@@ -5,11 +5,12 @@ and what the slim-row forgetting then costs.
         [--escaped 0.4] [--dir /tmp] [--kill-after 6]
 
 Copies `--source` (bench_lookups' store; never written) into `--dir`, makes the copy
-older than this code if it is not (drops migrations 16-18, 118 and 119: the link_key column
-and index, feeds.listed, llm_calls, the nonce epoch, subscriptions.pause_keeps), gives `--escaped` of its stories a link an
-older ainews stored as it came (a raw Chinese path, or lower-case %-escapes), which
-migration 16 reads, and gives each feed its stories name a row (listed NULL: not read
-since the upgrade, as after a real one). Then, each timed:
+older than this code if it is not (drops migrations 16-18, 118 and 119: the link_key
+column and index, feeds.listed, llm_calls, the nonce epoch, subscriptions.pause_keeps),
+gives `--escaped` of its stories a link an older ainews stored as it came (a raw
+Chinese path, or lower-case %-escapes), which migration 16 reads, and gives each feed
+its stories name a row (listed NULL: not read since the upgrade, as after a real one).
+Then, each timed:
 
 - with `--kill-after S`, a first open killed (SIGKILL) S seconds in: the file must be
   at its old version, and the next open upgrade it whole;
