@@ -18,14 +18,19 @@ fake = pytest.fixture(served, name="fake")
 commands = pytest.fixture(recording_commands, name="commands")
 
 
+async def _answers_slash_commands(fake, runner) -> None:
+    """The bot, over its Socket Mode connection as it is now, answers `/topics`."""
+    bot = Bot(fake, runner, "socket")
+    assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
+
+
 async def test_socket_mode_reconnects_when_slack_drops_the_connection(fake, commands):
     runner = await start_slack(settings_for(fake, "socket"), commands)
     try:
         await fake.drop_connections()
         await fake.wait_for(lambda: len(fake.calls_to("apps.connections.open")) == 2
                             and fake._open_sockets(), what="reconnection")
-        bot = Bot(fake, runner, "socket")
-        assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
+        await _answers_slash_commands(fake, runner)
     finally:
         await runner.stop()
 
@@ -54,8 +59,7 @@ async def test_a_refused_app_token_after_start_is_retried_with_backoff_and_said_
         await fake.drop_connections()
         await fake.wait_for(lambda: not fake._scripts["apps.connections.open"]
                             and fake._open_sockets(), what="reconnection")
-        bot = Bot(fake, runner, "socket")
-        assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
+        await _answers_slash_commands(fake, runner)
     finally:
         await runner.stop()
     assert waits == [5, 10, 20, 40, 80]
@@ -77,8 +81,7 @@ async def _through_a_socket_outage(fake, commands, *, tries: int, urls_expire: b
             fake.expire_tickets()
         fake.sockets_down = False
         await fake.wait_for(lambda: fake._open_sockets(), what="reconnection")
-        bot = Bot(fake, runner, "socket")
-        assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
+        await _answers_slash_commands(fake, runner)
     finally:
         await runner.stop()
 
@@ -158,8 +161,7 @@ async def test_a_disconnect_message_reconnects_and_commands_are_answered(
         await fake.send_disconnect(reason)
         await fake.wait_for(lambda: len(fake._sockets) == 2 and fake._open_sockets() == [
             fake._sockets[1]], what="the new connection, and the old one closed")
-        bot = Bot(fake, runner, "socket")
-        assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
+        await _answers_slash_commands(fake, runner)
     finally:
         await runner.stop()
     first, second = fake.socket_tickets
@@ -182,8 +184,7 @@ async def test_a_connection_that_answers_no_pings_is_replaced(fake, commands):
         fake.answer_pings = True
         await fake.wait_for(lambda: len(fake._sockets) >= 3 and fake._open_sockets() == [
             fake._sockets[-1]], what="a new connection, the silent one closed")
-        bot = Bot(fake, runner, "socket")
-        assert "open-source" in texts(await bot.answer(await bot.slash("/topics")))
+        await _answers_slash_commands(fake, runner)
     finally:
         await runner.stop()
 
